@@ -1,0 +1,5 @@
+/** The simulated world: virtual clock, seeded randomness, run loop. */
+export { World, WorldOptions, VirtualTimeout, sleep, realNow } from './world';
+export { Rng, assertValidSeed, freshSeed } from './rng';
+export { TraceHash } from './hash';
+export { VirtualTimeLimitError, DeadlockError, WatchdogError } from './errors';

@@ -1,0 +1,94 @@
+/**
+ * A small, fast, seeded pseudo-random generator (sfc32, seeded through splitmix32).
+ * Every random choice in a simulated run comes from one of these, so a seed fixes the run.
+ */
+
+/** Checks a seed and explains what a valid one looks like. */
+export function assertValidSeed(seed: unknown): asserts seed is number {
+  if (typeof seed !== 'number' || !Number.isSafeInteger(seed) || seed < 0) {
+    throw new RangeError(
+      `Invalid seed ${String(seed)}: a seed must be a whole number from 0 to ${Number.MAX_SAFE_INTEGER}. ` +
+        'Pass one such as --seed 12345, or leave it out to get a fresh one.',
+    );
+  }
+}
+
+/** A deterministic random source: the same seed yields the same sequence. */
+export class Rng {
+  private a: number;
+  private b: number;
+  private c: number;
+  private d: number;
+
+  constructor(seed: number) {
+    assertValidSeed(seed);
+    // splitmix32 over both halves of the seed spreads nearby seeds far apart.
+    let s = (seed >>> 0) ^ Math.floor(seed / 2 ** 32);
+    const mix = (): number => {
+      s = (s + 0x9e3779b9) | 0;
+      let z = s;
+      z = Math.imul(z ^ (z >>> 16), 0x85ebca6b);
+      z = Math.imul(z ^ (z >>> 13), 0xc2b2ae35);
+      return (z ^ (z >>> 16)) >>> 0;
+    };
+    this.a = mix();
+    this.b = mix();
+    this.c = mix();
+    this.d = mix();
+    for (let i = 0; i < 12; i++) this.nextUint32();
+  }
+
+  /** A uniformly random unsigned 32-bit integer. */
+  nextUint32(): number {
+    const t = (((this.a + this.b) | 0) + this.d) | 0;
+    this.d = (this.d + 1) | 0;
+    this.a = this.b ^ (this.b >>> 9);
+    this.b = (this.c + (this.c << 3)) | 0;
+    this.c = (this.c << 21) | (this.c >>> 11);
+    this.c = (this.c + t) | 0;
+    return t >>> 0;
+  }
+
+  /** A float in [0, 1), like Math.random. */
+  float(): number {
+    return this.nextUint32() / 4294967296;
+  }
+
+  /** An integer in [0, n). */
+  int(n: number): number {
+    return Math.floor(this.float() * n);
+  }
+
+  /** An integer in [lo, hi] (both ends included). */
+  between(lo: number, hi: number): number {
+    return lo + this.int(hi - lo + 1);
+  }
+
+  /** True with probability p. */
+  chance(p: number): boolean {
+    return this.float() < p;
+  }
+
+  /** One element of a non-empty array. */
+  pick<T>(items: readonly T[]): T {
+    return items[this.int(items.length)];
+  }
+
+  /** A random string of letters and digits, handy for keys and values. */
+  string(length: number): string {
+    const alphabet = 'abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789';
+    let out = '';
+    for (let i = 0; i < length; i++) out += alphabet[this.int(alphabet.length)];
+    return out;
+  }
+
+  /** A fresh seed drawn from this generator, for a derived generator. */
+  seed(): number {
+    return this.nextUint32() * 2097152 + (this.nextUint32() >>> 11);
+  }
+}
+
+/** A new seed from real entropy, used when the user does not choose one. */
+export function freshSeed(): number {
+  return Math.floor(Number(process.hrtime.bigint() % 1000000007n) + Math.floor(Math.random() * 1e6)) % 1e9;
+}

@@ -1,0 +1,329 @@
+/**
+ * The simulated world: virtual time, seeded randomness and the run loop that drives a test body.
+ *
+ * While `world.run(body)` is active, `setTimeout`, `setInterval`, `setImmediate`, `Date`, `performance.now`,
+ * `Math.random` and `crypto.randomUUID` are the world's own, so student code and kit code see the same
+ * deterministic clock and random numbers. Virtual time only moves when every piece of code is waiting.
+ */
+import * as nodeCrypto from 'node:crypto';
+import * as timersModule from 'node:timers';
+import * as timersPromises from 'node:timers/promises';
+import { DeadlockError, VirtualTimeLimitError, WatchdogError } from './errors';
+import { TraceHash } from './hash';
+import { EventQueue, TimerEvent } from './queue';
+import { Rng, assertValidSeed } from './rng';
+
+/** How a world is set up. */
+export interface WorldOptions {
+  /** The seed for every random choice in the run. */
+  seed: number;
+  /** Virtual time budget for one run, in ms (MIT's tester allows 120 s per test). */
+  virtualLimitMs?: number;
+  /** Real time budget for one run, in ms: stops code that keeps yielding but never finishes. */
+  realLimitMs?: number;
+}
+
+/** A handle returned by the world's timers; mirrors the parts of Node's Timeout that code uses. */
+export class VirtualTimeout {
+  constructor(readonly event: TimerEvent) {}
+  ref(): this {
+    return this;
+  }
+  unref(): this {
+    return this;
+  }
+  hasRef(): boolean {
+    return true;
+  }
+  [Symbol.toPrimitive](): number {
+    return this.event.seq;
+  }
+}
+
+/** The real timers, captured before any world replaces them. */
+const real = {
+  setTimeout: globalThis.setTimeout,
+  clearTimeout: globalThis.clearTimeout,
+  setInterval: globalThis.setInterval,
+  clearInterval: globalThis.clearInterval,
+  setImmediate: globalThis.setImmediate,
+  clearImmediate: globalThis.clearImmediate,
+  Date: globalThis.Date,
+  random: Math.random,
+  performanceNow: performance.now.bind(performance),
+  randomUUID: nodeCrypto.randomUUID,
+  nextTick: process.nextTick,
+};
+
+/** Real time in ms, unaffected by any world. */
+export function realNow(): number {
+  return real.performanceNow();
+}
+
+/** Virtual wall-clock epoch: Date.now() at virtual time 0. */
+const EPOCH_MS = Date.UTC(2026, 0, 1);
+
+let active: World | undefined;
+
+/** A deterministic simulated world. Create one per test run. */
+export class World {
+  readonly seed: number;
+  /** The world's random source; all simulated randomness comes from here. */
+  readonly rng: Rng;
+  /** Virtual time limit for a run, in ms. */
+  readonly virtualLimitMs: number;
+  /** Real time limit for a run, in ms. */
+  readonly realLimitMs: number;
+  private readonly queue = new EventQueue();
+  private readonly hash = new TraceHash();
+  private clock = 0;
+  private seq = 0;
+  private events = 0;
+  private failure: { error: unknown } | undefined;
+  private finished = false;
+
+  constructor(options: WorldOptions) {
+    assertValidSeed(options.seed);
+    this.seed = options.seed;
+    this.rng = new Rng(options.seed);
+    this.virtualLimitMs = options.virtualLimitMs ?? 120_000;
+    this.realLimitMs = options.realLimitMs ?? 120_000;
+  }
+
+  /** The world whose run is in progress; throws a helpful error when there is none. */
+  static current(): World {
+    if (!active) {
+      throw new Error(
+        'No simulated world is running. Create a World and call world.run(async () => { ... }); ' +
+          'the network and the virtual clock only work inside it.',
+      );
+    }
+    return active;
+  }
+
+  /** The active world, or undefined. */
+  static maybeCurrent(): World | undefined {
+    return active;
+  }
+
+  /** Current virtual time in ms since the start of the run (fractional: the network uses sub-ms delays). */
+  now(): number {
+    return this.clock;
+  }
+
+  /** How many timer events have fired so far. */
+  get eventCount(): number {
+    return this.events;
+  }
+
+  /** Runs `fn` after `delayMs` of virtual time (fractions allowed, negative counts as 0). */
+  schedule(delayMs: number, fn: () => void): TimerEvent {
+    const d = delayMs > 0 ? delayMs : 0;
+    const ev: TimerEvent = { time: this.clock + d, seq: this.seq++, fn, cancelled: false };
+    this.queue.push(ev);
+    return ev;
+  }
+
+  /** Cancels a scheduled event (a no-op if it already fired). */
+  cancel(ev: TimerEvent | undefined): void {
+    if (ev) ev.cancelled = true;
+  }
+
+  /** Waits `ms` of virtual time. */
+  sleep(ms: number): Promise<void> {
+    return new Promise((resolve) => this.schedule(ms, resolve));
+  }
+
+  /** Adds an observable fact to the run's trace (network decisions, operations, ...). */
+  trace(...parts: ReadonlyArray<string | number>): void {
+    for (const p of parts) {
+      if (typeof p === 'number') this.hash.addNumber(p);
+      else this.hash.addString(p);
+    }
+  }
+
+  /** A compact hash of everything traced so far plus the timing of every event: equal runs hash equal. */
+  traceHash(): string {
+    return this.hash.digest();
+  }
+
+  /** Makes the run fail with this error as soon as the current step ends (used for crashes in handlers). */
+  fail(error: unknown): void {
+    if (!this.failure) this.failure = { error };
+  }
+
+  private throwIfFailed(): void {
+    if (this.failure) throw this.failure.error;
+  }
+
+  /**
+   * Runs `body` to completion in virtual time and returns its result.
+   * Rejects when the body throws, when `fail` was called, on deadlock, or when a time limit is exceeded.
+   */
+  async run<T>(body: () => T | Promise<T>): Promise<T> {
+    if (active) throw new Error('Another simulated world is already running in this process; run one at a time.');
+    if (this.finished) throw new Error('This world has already run; create a new World for each run.');
+    install(this);
+    const startReal = realNow();
+    let outcome: { ok: true; value: T } | { ok: false; error: unknown } | undefined;
+    Promise.resolve()
+      .then(body)
+      .then(
+        (value) => (outcome = { ok: true, value }),
+        (error: unknown) => (outcome = { ok: false, error }),
+      );
+    try {
+      for (;;) {
+        await drainMicrotasks();
+        this.throwIfFailed();
+        if (outcome) break;
+        let ev = this.queue.pop();
+        if (!ev) {
+          // Let real I/O and stray real callbacks run before declaring that nothing can happen.
+          await yieldToEventLoop();
+          this.throwIfFailed();
+          if (outcome) break;
+          ev = this.queue.pop();
+          if (!ev) throw new DeadlockError(this.clock);
+        }
+        if (ev.time > this.virtualLimitMs) throw new VirtualTimeLimitError(this.virtualLimitMs);
+        if (ev.time > this.clock) this.clock = ev.time;
+        this.hash.addNumber(Math.round(this.clock * 1000));
+        this.events++;
+        ev.fn();
+        if ((this.events & 1023) === 0) {
+          await yieldToEventLoop();
+          const spent = realNow() - startReal;
+          if (spent > this.realLimitMs) throw new WatchdogError(spent, this.clock);
+        }
+      }
+    } finally {
+      this.finished = true;
+      this.queue.clear();
+      uninstall();
+    }
+    const result = outcome as { ok: true; value: T } | { ok: false; error: unknown };
+    if (!result.ok) throw result.error;
+    return result.value;
+  }
+
+  /** Node-compatible setTimeout on the virtual clock (delays below 1 ms count as 1 ms, as in Node). */
+  setTimeout = <A extends unknown[]>(fn: (...args: A) => void, delay?: number, ...args: A): VirtualTimeout => {
+    return new VirtualTimeout(this.schedule(nodeDelay(delay), () => fn(...args)));
+  };
+
+  /** Node-compatible setInterval on the virtual clock. */
+  setInterval = <A extends unknown[]>(fn: (...args: A) => void, delay?: number, ...args: A): VirtualTimeout => {
+    const period = nodeDelay(delay);
+    const handle = new VirtualTimeout(this.schedule(period, tick));
+    const world = this;
+    function tick(): void {
+      // Re-arm first so clearInterval inside fn cancels the next tick.
+      (handle as { event: TimerEvent }).event = world.schedule(period, tick);
+      fn(...args);
+    }
+    return handle;
+  };
+
+  /** setImmediate on the virtual clock: runs after everything already waiting at the current time. */
+  setImmediate = <A extends unknown[]>(fn: (...args: A) => void, ...args: A): VirtualTimeout => {
+    return new VirtualTimeout(this.schedule(0, () => fn(...args)));
+  };
+
+  /** Clears any handle made by the world's timers. */
+  clearTimer = (handle: unknown): void => {
+    if (handle instanceof VirtualTimeout) handle.event.cancelled = true;
+  };
+}
+
+/** Node's rule: a delay that is not a number in [1, 2^31-1] becomes 1 ms. */
+function nodeDelay(delay: number | undefined): number {
+  const d = Number(delay);
+  return d >= 1 && d <= 2147483647 ? d : 1;
+}
+
+/**
+ * Resolves once the whole microtask queue is empty: Node runs process.nextTick callbacks queued from a
+ * microtask only after V8 has drained every pending microtask.
+ */
+function drainMicrotasks(): Promise<void> {
+  return new Promise((resolve) => real.nextTick.call(process, resolve));
+}
+
+/** Lets the real event loop run once (I/O, real timers), then continues. */
+function yieldToEventLoop(): Promise<void> {
+  return new Promise((resolve) => real.setImmediate(resolve));
+}
+
+type Patchable = Record<string, unknown>;
+const saved: Array<[Patchable, string, PropertyDescriptor | undefined]> = [];
+
+function patch(target: object, key: string, value: unknown): void {
+  const t = target as Patchable;
+  saved.push([t, key, Object.getOwnPropertyDescriptor(t, key)]);
+  Object.defineProperty(t, key, { value, configurable: true, writable: true, enumerable: true });
+}
+
+function install(world: World): void {
+  active = world;
+  const VirtualDate = makeVirtualDate(world);
+  const timers = {
+    setTimeout: world.setTimeout,
+    clearTimeout: world.clearTimer,
+    setInterval: world.setInterval,
+    clearInterval: world.clearTimer,
+    setImmediate: world.setImmediate,
+    clearImmediate: world.clearTimer,
+  };
+  for (const [k, v] of Object.entries(timers)) {
+    patch(globalThis, k, v);
+    patch(timersModule, k, v);
+  }
+  patch(timersPromises, 'setTimeout', <T>(ms?: number, value?: T) =>
+    new Promise<T | undefined>((resolve) => world.setTimeout(() => resolve(value), ms)),
+  );
+  patch(timersPromises, 'setImmediate', <T>(value?: T) =>
+    new Promise<T | undefined>((resolve) => world.setImmediate(() => resolve(value))),
+  );
+  patch(globalThis, 'Date', VirtualDate);
+  patch(performance, 'now', () => world.now());
+  patch(Math, 'random', () => world.rng.float());
+  const uuid = (): string => virtualUUID(world.rng);
+  patch(nodeCrypto, 'randomUUID', uuid);
+  if (globalThis.crypto) patch(globalThis.crypto, 'randomUUID', uuid);
+}
+
+function uninstall(): void {
+  while (saved.length > 0) {
+    const [target, key, desc] = saved.pop() as [Patchable, string, PropertyDescriptor | undefined];
+    if (desc) Object.defineProperty(target, key, desc);
+    else delete target[key];
+  }
+  active = undefined;
+}
+
+function virtualUUID(rng: Rng): string {
+  const hex = (n: number): string => rng.nextUint32().toString(16).padStart(8, '0').slice(0, n);
+  const variant = (8 + rng.int(4)).toString(16);
+  return `${hex(8)}-${hex(4)}-4${hex(3)}-${variant}${hex(3)}-${hex(8)}${hex(4)}`;
+}
+
+function makeVirtualDate(world: World): DateConstructor {
+  const RealDate = real.Date;
+  const nowMs = (): number => EPOCH_MS + Math.floor(world.now());
+  class VirtualDate extends RealDate {
+    constructor(...args: unknown[]) {
+      if (args.length === 0) super(nowMs());
+      else super(...(args as [string | number | Date]));
+    }
+    static override now(): number {
+      return nowMs();
+    }
+  }
+  return VirtualDate as DateConstructor;
+}
+
+/** Waits `ms` of virtual time in the running world. */
+export function sleep(ms: number): Promise<void> {
+  return World.current().sleep(ms);
+}
