@@ -5,9 +5,10 @@
  * `Math.random` and `crypto.randomUUID` are the world's own, so student code and kit code see the same
  * deterministic clock and random numbers. Virtual time only moves when every piece of code is waiting.
  */
-import * as nodeCrypto from 'node:crypto';
-import * as timersModule from 'node:timers';
-import * as timersPromises from 'node:timers/promises';
+// `import x = require()` binds the real module objects (not read-only namespace copies), so they can be patched.
+import nodeCrypto = require('node:crypto');
+import timersModule = require('node:timers');
+import timersPromises = require('node:timers/promises');
 import { DeadlockError, VirtualTimeLimitError, WatchdogError } from './errors';
 import { TraceHash } from './hash';
 import { EventQueue, TimerEvent } from './queue';

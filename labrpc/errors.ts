@@ -1,0 +1,19 @@
+/** Errors that the simulated network hands to callers. */
+
+/** The message or its reply was lost (or the server is unreachable): the caller cannot know whether it ran. */
+export class TimeoutError extends Error {
+  override name = 'TimeoutError';
+  constructor(readonly method: string, readonly endName: string) {
+    super(`RPC ${method} from end "${endName}" got no reply (the request or the reply was lost, or the server is down)`);
+  }
+}
+
+/** A call that can never work: an unknown service or method, or an end that was never connected. */
+export class RpcUsageError extends Error {
+  override name = 'RpcUsageError';
+}
+
+/** A value that cannot cross the network unchanged. */
+export class SerializationError extends Error {
+  override name = 'SerializationError';
+}

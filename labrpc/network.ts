@@ -1,0 +1,309 @@
+/**
+ * The simulated network (after MIT 6.5840's labrpc). Clients hold ClientEnds; each end can be connected to
+ * one server and enabled or disabled. Calls travel through virtual time in the current World, may be delayed,
+ * dropped or reordered, and cross the wire as deep copies.
+ */
+import { World } from '../tester/world';
+import { encode } from './codec';
+import { RpcUsageError, TimeoutError } from './errors';
+import { Server } from './service';
+
+/** Fault probabilities and delays of the unreliable network, all taken from MIT's labrpc. */
+export const FAULTS = {
+  /** Fraction of requests dropped on the unreliable network (the handler never runs). */
+  requestDrop: 0.1,
+  /** Fraction of replies dropped on the unreliable network (the handler ran). */
+  replyDrop: 0.1,
+  /** Maximum delivery delay of a request on the unreliable network, ms. */
+  unreliableDelayMs: 27,
+  /** A call to a disabled end or a dead server fails after up to this many ms ... */
+  unreachableMs: 100,
+  /** ... or up to this many ms with long delays on. */
+  longUnreachableMs: 7000,
+  /** With long reordering, this fraction of replies is held back ... */
+  reorderFraction: 600 / 900,
+  /** ... for 200 ms plus up to this many ms. */
+  reorderExtraMs: 2000,
+  /** Every message on the reliable network takes this many ms at least ... */
+  baseDelayMs: 0.05,
+  /** ... plus up to this many more. */
+  jitterMs: 0.1,
+} as const;
+
+interface EndState {
+  enabled: boolean;
+  server: string | undefined;
+}
+
+/** A call waiting for its handler, so that killing the server can fail it at once. */
+interface InFlight {
+  endName: string;
+  server: Server;
+  fail: () => void;
+}
+
+/** The client side of a connection: make calls with `call`. */
+export class ClientEnd {
+  /** @internal use Network.makeEnd */
+  constructor(
+    readonly name: string,
+    private readonly net: Network,
+  ) {}
+
+  /**
+   * Calls "Service.Method" on the connected server with a deep copy of `args`.
+   * Resolves to a deep copy of the reply; rejects with TimeoutError when the request or reply was lost,
+   * the end is disabled, or the server is dead.
+   */
+  call<Reply = unknown>(method: string, args?: unknown): Promise<Reply> {
+    return this.net.send(this.name, method, args) as Promise<Reply>;
+  }
+}
+
+/** The simulated network. Create it inside a running World. */
+export class Network {
+  private readonly world: World;
+  private readonly ends = new Map<string, EndState>();
+  private readonly servers = new Map<string, Server>();
+  private readonly inFlight = new Set<InFlight>();
+  private reliable = true;
+  private longDelays = false;
+  private longReordering = false;
+  private requestDrop: number = FAULTS.requestDrop;
+  private replyDrop: number = FAULTS.replyDrop;
+  private totalCount = 0;
+  private totalBytes = 0;
+  private closed = false;
+
+  constructor(world: World = World.current()) {
+    this.world = world;
+  }
+
+  /** Creates a client end; it starts disabled and unconnected. */
+  makeEnd(name: string): ClientEnd {
+    if (this.ends.has(name)) throw new RpcUsageError(`An end named "${name}" already exists; end names must be unique.`);
+    this.ends.set(name, { enabled: false, server: undefined });
+    return new ClientEnd(name, this);
+  }
+
+  /** Forgets an end; its later calls fail as unreachable. */
+  deleteEnd(name: string): void {
+    this.ends.delete(name);
+  }
+
+  /** Registers a server under `name` (replacing any old one: the old one's pending replies are lost). */
+  addServer(name: string, server: Server): void {
+    const old = this.servers.get(name);
+    this.servers.set(name, server);
+    if (old && old !== server) this.failInFlight((c) => c.server === old);
+  }
+
+  /** Kills a server: it gets no more calls, and replies of calls it is still handling are never delivered. */
+  deleteServer(name: string): void {
+    const server = this.servers.get(name);
+    this.servers.delete(name);
+    if (server) this.failInFlight((c) => c.server === server);
+  }
+
+  /** Connects an end to a server name (the server may be added later). */
+  connect(endName: string, serverName: string): void {
+    this.end(endName).server = serverName;
+  }
+
+  /** Enables or disables an end; a disabled end's calls, including those in flight, fail. */
+  enable(endName: string, on: boolean): void {
+    this.end(endName).enabled = on;
+    if (!on) this.failInFlight((c) => c.endName === endName);
+  }
+
+  /** Reliable (default) or unreliable: delays, request drops and reply drops. */
+  setReliable(yes: boolean): void {
+    this.reliable = yes;
+  }
+
+  /** Sets the drop probabilities used while unreliable (MIT's default is 0.1 and 0.1). */
+  setDropRates(request: number, reply: number): void {
+    for (const [label, p] of [['request', request], ['reply', reply]] as const) {
+      if (!(p >= 0 && p <= 1)) throw new RangeError(`The ${label} drop rate must be between 0 and 1 (got ${p}).`);
+    }
+    this.requestDrop = request;
+    this.replyDrop = reply;
+  }
+
+  /** With long delays, calls to unreachable servers take up to 7 s to fail instead of 100 ms. */
+  setLongDelays(yes: boolean): void {
+    this.longDelays = yes;
+  }
+
+  /** With long reordering, two thirds of replies are held back 200–2200 ms. */
+  setLongReordering(yes: boolean): void {
+    this.longReordering = yes;
+  }
+
+  /** How many calls reached the named server's handlers. */
+  getCount(serverName: string): number {
+    return this.servers.get(serverName)?.count ?? 0;
+  }
+
+  /** How many calls were made on this network in total. */
+  getTotalCount(): number {
+    return this.totalCount;
+  }
+
+  /** Bytes of arguments sent plus bytes of replies delivered. */
+  getTotalBytes(): number {
+    return this.totalBytes;
+  }
+
+  /** Shuts the network down: calls in flight fail and new calls are refused. */
+  cleanup(): void {
+    this.closed = true;
+    this.failInFlight(() => true);
+  }
+
+  private end(name: string): EndState {
+    const e = this.ends.get(name);
+    if (!e) throw new RpcUsageError(`There is no end named "${name}"; create it with network.makeEnd("${name}") first.`);
+    return e;
+  }
+
+  private failInFlight(which: (c: InFlight) => boolean): void {
+    for (const c of this.inFlight) {
+      if (which(c)) {
+        this.inFlight.delete(c);
+        c.fail();
+      }
+    }
+  }
+
+  private delay(): number {
+    return FAULTS.baseDelayMs + this.world.rng.float() * FAULTS.jitterMs;
+  }
+
+  /** Stops the run with a usage error (so a retry loop cannot spin on it) and returns the rejected promise. */
+  private usage(message: string): Promise<never> {
+    const err = new RpcUsageError(message);
+    this.world.fail(err);
+    return Promise.reject(err);
+  }
+
+  /** @internal the body of ClientEnd.call */
+  send(endName: string, method: string, args: unknown): Promise<unknown> {
+    if (this.closed) return this.usage(`Call to ${method} after network.cleanup(); the network is shut down.`);
+    const end = this.ends.get(endName);
+    if (!end) return this.usage(`The end "${endName}" was deleted; make a new end to call ${method}.`);
+    if (end.server === undefined) {
+      return this.usage(
+        `The end "${endName}" was never connected to a server; call network.connect("${endName}", serverName) ` +
+          `and network.enable("${endName}", true) before calling ${method}.`,
+      );
+    }
+    let encoded;
+    try {
+      encoded = encode(args, `the arguments of ${method}`);
+    } catch (err) {
+      this.world.fail(err);
+      return Promise.reject(err);
+    }
+    this.totalCount++;
+    this.totalBytes += encoded.bytes;
+    const world = this.world;
+    const server = end.enabled ? this.servers.get(end.server) : undefined;
+    return new Promise((resolve, reject) => {
+      const timeout = (fate: string): void => {
+        world.trace(endName, method, fate);
+        reject(new TimeoutError(method, endName));
+      };
+      if (!server) {
+        const max = this.longDelays ? FAULTS.longUnreachableMs : FAULTS.unreachableMs;
+        world.schedule(world.rng.float() * max, () => timeout('unreachable'));
+        return;
+      }
+      const reliable = this.reliable;
+      const requestDelay = reliable ? this.delay() : this.delay() + world.rng.float() * FAULTS.unreliableDelayMs;
+      world.schedule(requestDelay, () => {
+        if (!reliable && world.rng.chance(this.requestDrop)) return timeout('drop-request');
+        if (!this.isAlive(endName, server)) return timeout('dead-before');
+        let handler;
+        try {
+          handler = server.resolve(method);
+        } catch (err) {
+          world.fail(err);
+          return reject(err);
+        }
+        server.noteCall();
+        let settled = false;
+        const flight: InFlight = {
+          endName,
+          server,
+          fail: () => {
+            if (settled) return;
+            settled = true;
+            world.schedule(0, () => timeout('killed'));
+          },
+        };
+        this.inFlight.add(flight);
+        const onReply = (reply: unknown): void => {
+          if (settled) return;
+          settled = true;
+          this.inFlight.delete(flight);
+          this.deliver(endName, method, server, reply, resolve, timeout);
+        };
+        const onCrash = (err: unknown): void => {
+          settled = true;
+          this.inFlight.delete(flight);
+          world.fail(handlerCrash(method, err));
+        };
+        try {
+          const out = (handler as (a: unknown) => unknown)(encoded.copy);
+          if (out instanceof Promise) out.then(onReply, onCrash);
+          else onReply(out);
+        } catch (err) {
+          onCrash(err);
+        }
+      });
+    });
+  }
+
+  private deliver(
+    endName: string,
+    method: string,
+    server: Server,
+    reply: unknown,
+    resolve: (v: unknown) => void,
+    timeout: (fate: string) => void,
+  ): void {
+    const world = this.world;
+    let encoded;
+    try {
+      encoded = encode(reply, `the reply of ${method}`);
+    } catch (err) {
+      world.fail(err);
+      return;
+    }
+    if (!this.isAlive(endName, server)) return timeout('dead-after');
+    if (!this.reliable && world.rng.chance(this.replyDrop)) return timeout('drop-reply');
+    let delay = this.delay();
+    if (this.longReordering && world.rng.chance(FAULTS.reorderFraction)) {
+      delay += 200 + world.rng.int(1 + world.rng.int(FAULTS.reorderExtraMs));
+    }
+    world.schedule(delay, () => {
+      this.totalBytes += encoded.bytes;
+      world.trace(endName, method, 'ok');
+      resolve(encoded.copy);
+    });
+  }
+
+  /** True while the end is enabled and still connected to this very server. */
+  private isAlive(endName: string, server: Server): boolean {
+    const end = this.ends.get(endName);
+    return !!end && end.enabled && end.server !== undefined && this.servers.get(end.server) === server;
+  }
+}
+
+function handlerCrash(method: string, err: unknown): Error {
+  const detail = err instanceof Error ? (err.stack ?? err.message) : String(err);
+  const e = new Error(`The RPC handler for ${method} threw an error: ${detail}`);
+  e.name = 'HandlerError';
+  return e;
+}

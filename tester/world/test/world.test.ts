@@ -1,0 +1,136 @@
+/** The simulated world: virtual time, seeded randomness, the run loop and its limits. */
+import { expect } from 'chai';
+import { DeadlockError, Rng, VirtualTimeLimitError, WatchdogError, World, sleep } from '..';
+
+describe('simulated world', () => {
+  it('fires timers in virtual time order and moves Date.now and performance.now with them', async () => {
+    const world = new World({ seed: 1 });
+    const log = await world.run(async () => {
+      const seen: string[] = [];
+      const start = Date.now();
+      setTimeout(() => seen.push(`b@${Date.now() - start}`), 20);
+      setTimeout(() => seen.push(`a@${Date.now() - start}`), 10);
+      setTimeout(() => seen.push(`c@${performance.now()}`), 30);
+      await sleep(1000);
+      return seen;
+    });
+    expect(log).to.deep.equal(['a@10', 'b@20', 'c@30']);
+    expect(world.now()).to.equal(1000);
+  });
+
+  it('jumps over idle virtual time instead of waiting for it', async () => {
+    const world = new World({ seed: 1, virtualLimitMs: Infinity });
+    await world.run(() => sleep(3_600_000));
+    expect(world.now()).to.equal(3_600_000);
+    expect(world.eventCount).to.equal(1);
+  });
+
+  it('runs setInterval until cleared, and clearTimeout cancels', async () => {
+    const ticks = await new World({ seed: 1 }).run(async () => {
+      let n = 0;
+      const h = setInterval(() => {
+        if (++n === 5) clearInterval(h);
+      }, 100);
+      const never = setTimeout(() => (n = 1000), 50);
+      clearTimeout(never);
+      await sleep(10_000);
+      return n;
+    });
+    expect(ticks).to.equal(5);
+  });
+
+  it('treats delays below 1 ms as 1 ms, as Node does', async () => {
+    const world = new World({ seed: 1 });
+    await world.run(() => new Promise<void>((resolve) => setTimeout(resolve, 0)));
+    expect(world.now()).to.equal(1);
+  });
+
+  it('makes Math.random and crypto.randomUUID follow the seed', async () => {
+    const draw = (seed: number) =>
+      new World({ seed }).run(async () => [Math.random(), Math.random(), crypto.randomUUID(), new Date().toISOString()]);
+    const a = await draw(5);
+    expect(await draw(5)).to.deep.equal(a);
+    expect(await draw(6)).to.not.deep.equal(a);
+    expect(a[2]).to.match(/^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
+  });
+
+  it('restores the real clock after the run, even when the body throws', async () => {
+    const realSetTimeout = setTimeout;
+    const realRandom = Math.random;
+    const err = await new World({ seed: 1 }).run(() => Promise.reject(new Error('body failed'))).catch((e: Error) => e);
+    expect((err as Error).message).to.equal('body failed');
+    expect(setTimeout).to.equal(realSetTimeout);
+    expect(Math.random).to.equal(realRandom);
+    expect(Date.now()).to.be.greaterThan(Date.UTC(2026, 0, 2));
+  });
+
+  it('reports a deadlock when the body waits and nothing is scheduled', async () => {
+    const err = await new World({ seed: 1 })
+      .run(async () => {
+        await sleep(5);
+        await new Promise(() => undefined);
+      })
+      .catch((e: Error) => e);
+    expect(err).to.be.instanceOf(DeadlockError);
+    expect((err as Error).message).to.contain('0.005 s');
+  });
+
+  it('stops a run at its virtual time limit', async () => {
+    const err = await new World({ seed: 1, virtualLimitMs: 5000 })
+      .run(async () => {
+        for (;;) await sleep(100);
+      })
+      .catch((e: Error) => e);
+    expect(err).to.be.instanceOf(VirtualTimeLimitError);
+    expect((err as Error).message).to.contain('5 s');
+  });
+
+  it('stops code that yields forever without finishing (real-time watchdog)', async () => {
+    const err = await new World({ seed: 1, realLimitMs: 200, virtualLimitMs: Infinity })
+      .run(async () => {
+        for (;;) await new Promise((r) => setImmediate(r));
+      })
+      .catch((e: Error) => e);
+    expect(err).to.be.instanceOf(WatchdogError);
+  });
+
+  it('lets a failure reported from inside the world end the run', async () => {
+    const world = new World({ seed: 1 });
+    const err = await world
+      .run(async () => {
+        setTimeout(() => world.fail(new Error('handler crashed')), 10);
+        await sleep(1000);
+      })
+      .catch((e: Error) => e);
+    expect((err as Error).message).to.equal('handler crashed');
+    expect(world.now()).to.equal(10);
+  });
+
+  it('refuses invalid seeds with a message saying what a seed is', () => {
+    for (const bad of [-1, NaN, 1.5, Infinity]) {
+      expect(() => new World({ seed: bad })).to.throw(RangeError, /whole number/);
+    }
+  });
+
+  it('refuses to run two worlds at once and to run a world twice', async () => {
+    const w = new World({ seed: 1 });
+    await w.run(async () => {
+      const err = await new World({ seed: 2 }).run(async () => 1).catch((e: Error) => e);
+      expect((err as Error).message).to.contain('already running');
+    });
+    const again = await w.run(async () => 1).catch((e: Error) => e);
+    expect((again as Error).message).to.contain('already run');
+  });
+
+  it('has a seeded generator that is uniform enough and reproducible', () => {
+    const a = new Rng(99);
+    const b = new Rng(99);
+    const counts = [0, 0, 0, 0];
+    for (let i = 0; i < 40_000; i++) {
+      const x = a.int(4);
+      expect(b.int(4)).to.equal(x);
+      counts[x]++;
+    }
+    for (const c of counts) expect(c).to.be.within(9_500, 10_500);
+  });
+});
