@@ -206,6 +206,7 @@ export class Network {
       return Promise.reject(err);
     }
     this.totalCount++;
+    this.world.stats.rpcs++;
     this.totalBytes += encoded.bytes;
     const world = this.world;
     const server = end.enabled ? this.servers.get(end.server) : undefined;

@@ -1,0 +1,23 @@
+/** Failures raised by named tests. */
+
+/** Extra material a failed test hands to the report. */
+export interface FailureAttachments {
+  /** A self-contained HTML page of the history that broke (the checker's viewer). */
+  historyHtml?: string;
+}
+
+/** A test's own verdict: something the student's code did wrong, stated for the student. */
+export class TestFailure extends Error {
+  override name = 'TestFailure';
+  constructor(
+    message: string,
+    readonly attachments: FailureAttachments = {},
+  ) {
+    super(message);
+  }
+}
+
+/** Fails the test with `message` unless `condition` holds. */
+export function check(condition: unknown, message: string | (() => string)): asserts condition {
+  if (!condition) throw new TestFailure(typeof message === 'string' ? message : message());
+}

@@ -1,0 +1,4 @@
+/** What lab test files and the grader share. */
+export * from './types';
+export { TestFailure, FailureAttachments, check } from './failure';
+export { runNamedTest, RunOptions, describeError } from './run';

@@ -1,0 +1,74 @@
+/** Runs one named test once, in a fresh simulated world (or in real time), and describes how it ended. */
+import { DeadlockError, VirtualTimeLimitError, WatchdogError, World, realNow } from '../world';
+import { TestFailure } from './failure';
+import type { CrashKind, NamedTest, TestContext, TestOutcome } from './types';
+
+/** Options for one run. */
+export interface RunOptions {
+  /** Real time allowed before the world's watchdog stops a spinning test, ms. */
+  realLimitMs?: number;
+}
+
+/** Runs `test` against `impl` with `seed`. Never throws: every failure becomes a failed outcome. */
+export async function runNamedTest<Impl>(test: NamedTest<Impl>, impl: Impl, seed: number, options: RunOptions = {}): Promise<TestOutcome> {
+  const log: string[] = [];
+  let ops = 0;
+  const world = test.realTime ? undefined : new World({ seed, virtualLimitMs: test.virtualLimitMs, realLimitMs: options.realLimitMs });
+  const ctx: TestContext<Impl> = {
+    impl,
+    seed,
+    world,
+    log: (m) => void log.push(m),
+    countOps: (n = 1) => {
+      ops += n;
+      if (world) world.stats.ops += n;
+    },
+  };
+  const start = realNow();
+  let error: unknown;
+  try {
+    if (world) await world.run(() => test.run(ctx));
+    else await test.run(ctx);
+  } catch (err) {
+    error = err;
+  }
+  const realMs = realNow() - start;
+  const base = {
+    name: test.name,
+    seed,
+    realMs,
+    virtualMs: world ? world.now() : 0,
+    rpcs: world ? world.stats.rpcs : 0,
+    ops,
+    traceHash: world ? world.traceHash() : '',
+    log,
+  };
+  if (error === undefined) return { ...base, status: 'passed', message: '' };
+  return {
+    ...base,
+    status: 'failed',
+    message: describeError(error),
+    crash: crashKind(error),
+    historyHtml: error instanceof TestFailure ? error.attachments.historyHtml : undefined,
+  };
+}
+
+function crashKind(err: unknown): CrashKind {
+  if (err instanceof TestFailure) return 'assertion';
+  if (err instanceof VirtualTimeLimitError) return 'virtual-time-limit';
+  if (err instanceof DeadlockError) return 'deadlock';
+  if (err instanceof WatchdogError) return 'timeout';
+  return 'error';
+}
+
+/** A failure message: the verdict for test failures, the error and its stack (trimmed) for crashes. */
+export function describeError(err: unknown): string {
+  if (err instanceof TestFailure || err instanceof VirtualTimeLimitError || err instanceof DeadlockError || err instanceof WatchdogError) {
+    return err.message;
+  }
+  if (err instanceof Error) {
+    const stack = (err.stack ?? '').split('\n').filter((l) => !l.includes('node_modules') && !l.includes('node:internal')).slice(1, 6).join('\n');
+    return `${err.name}: ${err.message}${stack ? '\n' + stack : ''}`;
+  }
+  return `non-Error value thrown: ${String(err)}`;
+}

@@ -1,0 +1,78 @@
+/**
+ * The contract between a lab's named tests, the code that runs them, and the grader.
+ * A lab exports one LabSuite; the grader picks the implementation (student or solution) and runs tests by name.
+ */
+import type { World } from '../world';
+
+/** Everything a named test receives. */
+export interface TestContext<Impl> {
+  /** The implementation under test: the student's files or the reference solution. */
+  readonly impl: Impl;
+  /** The seed of this run (the world is seeded with it). */
+  readonly seed: number;
+  /** The simulated world of this run; undefined for real-time tests (`realTime: true`). */
+  readonly world: World | undefined;
+  /** Adds a line to the test's log (shown with a failure). */
+  log(message: string): void;
+  /** Counts client operations, for the report's #Ops column. */
+  countOps(n?: number): void;
+}
+
+/** One named test: a rubric entry. */
+export interface NamedTest<Impl> {
+  /** The name students see and select with --test, e.g. "TestReliablePut". */
+  readonly name: string;
+  /** One line saying what it checks. */
+  readonly description: string;
+  /** The test body: resolves to pass, throws (ideally a TestFailure) to fail. */
+  run(ctx: TestContext<Impl>): Promise<void>;
+  /** Virtual time allowed (simulated tests); default 120 s as in MIT's tester. */
+  readonly virtualLimitMs?: number;
+  /** True for tests on real processes and sockets: no simulated world, real time. */
+  readonly realTime?: boolean;
+}
+
+/** A lab's whole test suite. */
+export interface LabSuite<Impl> {
+  /** The lab's folder name, e.g. "lab2". */
+  readonly lab: string;
+  /** A human title, e.g. "Lab 2: versioned key/value server and lock". */
+  readonly title: string;
+  /** The files a student fills in (relative to the lab folder), which the solution folder also provides. */
+  readonly implFiles: readonly string[];
+  /** Loads the implementation from a folder holding `implFiles` (labN/ or solutions/labN/). */
+  load(dir: string): Impl;
+  /** The named tests, in the order they run. */
+  readonly tests: ReadonlyArray<NamedTest<Impl>>;
+}
+
+/** How one test run ended. */
+export type TestStatus = 'passed' | 'failed';
+
+/** Why a failed test failed, when the cause was the process rather than an assertion. */
+export type CrashKind = 'assertion' | 'error' | 'timeout' | 'exit' | 'uncaught' | 'unhandled-rejection' | 'out-of-memory' | 'virtual-time-limit' | 'deadlock';
+
+/** The result of running one named test once. */
+export interface TestOutcome {
+  readonly name: string;
+  readonly status: TestStatus;
+  readonly seed: number;
+  /** Real time spent, ms. */
+  readonly realMs: number;
+  /** Virtual time simulated, ms (0 for real-time tests). */
+  readonly virtualMs: number;
+  /** RPCs sent through labrpc. */
+  readonly rpcs: number;
+  /** Client operations performed. */
+  readonly ops: number;
+  /** Hash of the run's trace: two runs with the same seed have the same hash. */
+  readonly traceHash: string;
+  /** Failure message (empty when passed). */
+  readonly message: string;
+  /** What kind of failure. */
+  readonly crash?: CrashKind;
+  /** Log lines from the test. */
+  readonly log: readonly string[];
+  /** A self-contained HTML page showing the history that broke, if the test produced one. */
+  readonly historyHtml?: string;
+}
