@@ -1,4 +1,5 @@
 /** Runs one named test once, in a fresh simulated world (or in real time), and describes how it ended. */
+import { TimeoutError } from '../../labrpc/errors';
 import { DeadlockError, VirtualTimeLimitError, WatchdogError, World, realNow } from '../world';
 import { TestFailure } from './failure';
 import type { CrashKind, NamedTest, TestContext, TestOutcome } from './types';
@@ -66,8 +67,16 @@ export function describeError(err: unknown): string {
   if (err instanceof TestFailure || err instanceof VirtualTimeLimitError || err instanceof DeadlockError || err instanceof WatchdogError) {
     return err.message;
   }
+  if (err instanceof TimeoutError) {
+    return `A TimeoutError reached the test: ${err.message}. A lost message must be handled by your code (usually: wait a little and send the RPC again).`;
+  }
   if (err instanceof Error) {
-    const stack = (err.stack ?? '').split('\n').filter((l) => !l.includes('node_modules') && !l.includes('node:internal')).slice(1, 6).join('\n');
+    const stack = (err.stack ?? '')
+      .split('\n')
+      .slice(1)
+      .filter((l) => !/node_modules|node:internal|[/\\](labrpc|tester|grader)[/\\]/.test(l))
+      .slice(0, 5)
+      .join('\n');
     return `${err.name}: ${err.message}${stack ? '\n' + stack : ''}`;
   }
   return `non-Error value thrown: ${String(err)}`;

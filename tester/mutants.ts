@@ -1,0 +1,47 @@
+/**
+ * Mutants: copies of a reference solution with one deliberate bug, used by the kit's own tests to show that
+ * each named test can fail. A mutant is a list of text replacements; it is materialised next to the solution
+ * folder (same depth, so relative imports still resolve), loaded, and removed afterwards.
+ */
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+
+/** One deliberate bug. */
+export interface Mutant {
+  /** Short name, e.g. "no-retry". */
+  readonly name: string;
+  /** What the bug is, in a sentence. */
+  readonly description: string;
+  /** The file to change, relative to the solution folder. */
+  readonly file: string;
+  /** Exact text to replace (must occur exactly once) and its replacement. */
+  readonly replace: ReadonlyArray<readonly [string, string]>;
+  /** Named tests of which at least one must fail with this bug. */
+  readonly caughtBy: readonly string[];
+}
+
+/** Writes the mutant's copy of `solutionDir` and returns its folder; throws if a replacement does not apply. */
+export function materialiseMutant(solutionDir: string, mutant: Mutant): string {
+  const dir = path.join(path.dirname(solutionDir), `.mutant-${path.basename(solutionDir)}-${mutant.name}`);
+  fs.rmSync(dir, { recursive: true, force: true });
+  fs.mkdirSync(dir, { recursive: true });
+  for (const entry of fs.readdirSync(solutionDir, { withFileTypes: true })) {
+    if (entry.isFile() && entry.name.endsWith('.ts')) fs.copyFileSync(path.join(solutionDir, entry.name), path.join(dir, entry.name));
+  }
+  const target = path.join(dir, mutant.file);
+  let text = fs.readFileSync(target, 'utf8');
+  for (const [from, to] of mutant.replace) {
+    const count = text.split(from).length - 1;
+    if (count !== 1) {
+      throw new Error(`Mutant "${mutant.name}": expected the text ${JSON.stringify(from)} exactly once in ${mutant.file}, found it ${count} times. Update the mutant to match the solution.`);
+    }
+    text = text.replace(from, to);
+  }
+  fs.writeFileSync(target, text);
+  return dir;
+}
+
+/** Removes a materialised mutant folder. */
+export function removeMutant(dir: string): void {
+  fs.rmSync(dir, { recursive: true, force: true });
+}
