@@ -42,8 +42,16 @@ interface InFlight {
   fail: () => void;
 }
 
+/**
+ * Anything that can make an RPC: the simulated ClientEnd, or a real transport (labs whose node code also runs as
+ * real processes type their ends with this). Rejects with TimeoutError when no reply comes.
+ */
+export interface RpcEnd {
+  call<Reply = unknown>(method: string, args?: unknown): Promise<Reply>;
+}
+
 /** The client side of a connection: make calls with `call`. */
-export class ClientEnd {
+export class ClientEnd implements RpcEnd {
   /** @internal use Network.makeEnd */
   constructor(
     readonly name: string,
