@@ -1,0 +1,140 @@
+/** `npm run grade <lab|all> [-- options]`: turns the command line into GradeOptions, runs grade(), sets the exit code. */
+import { Command, CommanderError, Option } from 'commander';
+import pc from 'picocolors';
+import { GraderUsageError } from './errors';
+import { DEFAULTS, grade } from './index';
+import { resultsDocument } from './reports/json';
+import { parseSeed } from './seeds';
+import type { GradeOptions, GradeResult, TextSink } from './types';
+
+const EXAMPLES = `
+Examples:
+  npm run grade lab2                                     grade your code for lab 2 (every test)
+  npm run grade lab2 -- --test TestReliablePut           run one test
+  npm run grade lab2 -- --test TestReliablePut TestUnreliableNet
+  npm run grade lab2 -- --test TestReliablePut --seed 12345
+                                                         replay a failure exactly (copy the command the
+                                                         grader printed under the failing test)
+  npm run grade lab2 -- --runs 20                        run each test with 20 different seeds
+  npm run grade all                                      every lab, with a grand total
+  npm run grade lab2 -- --solution                       grade the reference solution (instructors)
+  npm run grade lab2 -- --json > result.json             machine-readable summary on stdout
+
+Seeds: every run of a test is decided by its seed (network faults, timing, Math.random). Without --seed
+each test gets a fresh seed; the seed of a failure is printed with the command that replays it.
+With --runs K the seeds are derived from one base seed, printed at the top (add --seed BASE to repeat the set).
+
+Reports: <report>/<lab>/index.html (open it in a browser), results.json, junit.xml, summary.md, the
+GitHub Classroom payload (classroom.b64, classroom.json), and for failures that recorded one, the history
+of operations (history-<Test>-<seed>.html).
+
+Exit codes: 0 every selected test passed · 1 some test failed · 2 the command or a lab's setup is wrong.
+`;
+
+/** Where the CLI writes. */
+export interface CliIO {
+  readonly stdout: TextSink;
+  readonly stderr: TextSink;
+  readonly env: Readonly<Record<string, string | undefined>>;
+}
+
+/** Runs the grader for `argv` (the arguments after the script name) and resolves to the exit code. */
+export async function runCli(argv: readonly string[], io: CliIO = { stdout: process.stdout, stderr: process.stderr, env: process.env }): Promise<number> {
+  let parsed: { lab: string; options: GradeOptions } | undefined;
+  try {
+    parsed = parseArgs(argv, io);
+  } catch (err) {
+    if (err instanceof CommanderError) {
+      if (err.code === 'commander.helpDisplayed' || err.code === 'commander.version' || err.code === 'commander.help') return 0;
+      return 2;
+    }
+    return reportError(err, io);
+  }
+  if (!parsed) return 0;
+  let result: GradeResult;
+  try {
+    result = await grade(parsed.options);
+  } catch (err) {
+    return reportError(err, io);
+  }
+  if (parsed.options.json) io.stdout.write(`${JSON.stringify(jsonSummary(result), null, 2)}\n`);
+  return result.exitCode;
+}
+
+/** The --json document: totals and every lab's tests (without logs and printed output). */
+export function jsonSummary(r: GradeResult): object {
+  return { target: r.target, score: r.score, maxScore: r.maxScore, passed: r.passed, exitCode: r.exitCode, labs: r.labs.map((l) => ({ ...resultsDocument(l, false), reportDir: l.reportDir ?? null })) };
+}
+
+function parseArgs(argv: readonly string[], io: CliIO): { lab: string; options: GradeOptions } {
+  const program = new Command('npm run grade')
+    .usage('<lab|all> [-- options]')
+    .description('Grades a lab: runs its named tests against your code (or the reference solution), scores them by the rubric, and writes reports.')
+    .argument('<lab>', 'a lab such as lab2, or "all" for every lab')
+    .option('--solution', 'grade the reference solution in solutions/<lab>/ instead of your code in <lab>/')
+    .option('-t, --test <names...>', 'run only these tests (names as printed by the grader; several allowed)')
+    .option('-s, --seed <n>', 'use this seed for every selected test (replays a run exactly)')
+    .addOption(new Option('-r, --runs <k>', 'run each test k times, each with a different seed').default('1'))
+    .option('--json', 'print a machine-readable summary on stdout (everything else goes to stderr)')
+    .addOption(new Option('--report <dir>', 'folder for the reports').default(DEFAULTS.reportDir))
+    .option('--classroom', 'also write the GitHub Classroom result as `result=<base64>` to $GITHUB_OUTPUT')
+    .option('--verbose', 'show what your code prints while the tests run (on stderr)')
+    .addOption(new Option('--max-memory <mb>', 'memory limit for the tests, MB').default(String(DEFAULTS.heapLimitMb)))
+    .option('--no-color', 'no colours (NO_COLOR=1 works too)')
+    .addHelpText('after', EXAMPLES)
+    .showHelpAfterError('(run `npm run grade -- --help` for the options and examples)')
+    .exitOverride()
+    .configureOutput({ writeOut: (s) => void io.stdout.write(s), writeErr: (s) => void io.stderr.write(s) });
+  program.parse([...argv], { from: 'user' });
+  const o = program.opts<{ solution?: boolean; test?: string[]; seed?: string; runs: string; json?: boolean; report: string; classroom?: boolean; verbose?: boolean; maxMemory: string; color: boolean }>();
+  const lab = program.args[0];
+  const runs = wholeNumber(o.runs, '--runs', 1);
+  const heapLimitMb = wholeNumber(o.maxMemory, '--max-memory', 16);
+  const tests = o.test?.flatMap((t) => t.split(',')).map((t) => t.trim()).filter((t) => t.length > 0);
+  return {
+    lab,
+    options: {
+      lab,
+      target: o.solution ? 'solution' : 'student',
+      tests,
+      seed: o.seed === undefined ? undefined : parseSeed(o.seed),
+      runs,
+      json: o.json ?? false,
+      reportDir: o.report,
+      classroom: o.classroom ?? false,
+      verbose: o.verbose ?? false,
+      heapLimitMb,
+      color: o.color === false ? false : undefined,
+      out: o.json ? io.stderr : io.stdout,
+      err: io.stderr,
+      env: io.env,
+    },
+  };
+}
+
+function wholeNumber(text: string, flag: string, min: number): number {
+  if (!/^\d+$/.test(text.trim()) || Number(text) < min) throw new GraderUsageError(`${flag} needs a whole number of at least ${min} (got "${text}").`);
+  return Number(text);
+}
+
+function reportError(err: unknown, io: CliIO): number {
+  if (err instanceof GraderUsageError) {
+    const color = io.stderr.isTTY === true && !io.env.NO_COLOR;
+    io.stderr.write(`${pc.createColors(color).red('Error:')} ${err.message}\n`);
+    return err.exitCode;
+  }
+  io.stderr.write(`The grader itself failed (this is a bug in the grader, not in your code):\n${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
+  return 3;
+}
+
+if (require.main === module) {
+  runCli(process.argv.slice(2)).then(
+    (code) => {
+      process.exitCode = code;
+    },
+    (err: unknown) => {
+      process.stderr.write(`${String(err)}\n`);
+      process.exitCode = 3;
+    },
+  );
+}

@@ -1,0 +1,143 @@
+/** What the grader prints while it runs: progress, one line per test, failure details and the score. */
+import pc from 'picocolors';
+import { crashLabel } from './crash';
+import { firstLine, pts, replayCommand, secs } from './format';
+import type { GradeResult, LabResult, Target, TestResult, TextSink } from './types';
+
+type Colors = ReturnType<typeof pc.createColors>;
+
+/** Lines of a failing test's log and of its printed output shown on the console (the reports keep more). */
+const LOG_LINES = 10;
+const OUTPUT_LINES = 20;
+
+/** Whether to colour text for `sink`: only terminals, and never when NO_COLOR is set (FORCE_COLOR forces). */
+export function wantsColor(sink: TextSink, env: Readonly<Record<string, string | undefined>>): boolean {
+  if (env.NO_COLOR !== undefined && env.NO_COLOR !== '') return false;
+  if (env.FORCE_COLOR !== undefined && env.FORCE_COLOR !== '0') return true;
+  return sink.isTTY === true;
+}
+
+/** What a lab's header says about the run. */
+export interface LabHeader {
+  readonly lab: string;
+  readonly title: string;
+  readonly target: Target;
+  /** Folder graded, relative to the current directory. */
+  readonly dir: string;
+  readonly tests: number;
+  readonly runs: number;
+  readonly seed?: number;
+  readonly seedBase?: number;
+}
+
+/** Prints to `out` (results) and `progress` (a terminal, or nothing). */
+export class ConsoleReporter {
+  private readonly c: Colors;
+  private progressShown = false;
+
+  constructor(
+    private readonly out: TextSink,
+    private readonly progressSink: TextSink | undefined,
+    color: boolean,
+  ) {
+    this.c = pc.createColors(color);
+  }
+
+  /** The lab's title and how it is being run. */
+  labStart(h: LabHeader, nameWidth: number): void {
+    const c = this.c;
+    const whose = h.target === 'solution' ? `the reference solution in ${h.dir}/` : `your code in ${h.dir}/`;
+    let seeds: string;
+    if (h.seedBase !== undefined) seeds = `${h.runs} runs per test, seeds derived from base ${h.seedBase} (repeat this set with --runs ${h.runs} --seed ${h.seedBase})`;
+    else if (h.seed !== undefined) seeds = `seed ${h.seed} for every test`;
+    else seeds = 'a fresh seed per test';
+    this.line(c.bold(`${h.lab}: ${h.title}`));
+    this.line(c.dim(`Grading ${whose} · ${h.tests} test${h.tests === 1 ? '' : 's'} · ${seeds}`));
+    this.line(c.dim('─'.repeat(Math.min(100, nameWidth + 60))));
+  }
+
+  /** Shows `[i/n] TestX …` on the progress terminal. */
+  progress(done: number, total: number, test: string, detail = ''): void {
+    if (!this.progressSink) return;
+    this.progressSink.write(`\r\x1b[K${this.c.dim(`[${done}/${total}] ${test}${detail ? ` (${detail})` : ''} …`)}`);
+    this.progressShown = true;
+  }
+
+  /** One test's result line, and for a failure the reason, seeds and replay commands. */
+  testDone(t: TestResult, lab: string, target: Target, nameWidth: number): void {
+    const c = this.c;
+    const dots = c.dim(` ${'.'.repeat(Math.max(2, nameWidth - t.name.length + 2))} `);
+    const runs = t.runs.length;
+    const status = t.status === 'passed' ? c.green('passed') : c.red(c.bold('FAILED'));
+    const runInfo = runs > 1 ? (t.status === 'passed' ? `  ${runs}/${runs} runs` : `  ${t.failingSeeds.length}/${runs} runs failed`) : '';
+    const figures = `${secs(t.realMs)} (virtual ${secs(t.virtualMs)})  #RPCs ${t.rpcs}  #Ops ${t.ops}`;
+    const points = `${pts(t.points)}/${pts(t.maxPoints)}`;
+    const label = crashLabel(t.crash);
+    this.line(`${t.name}${dots}${status}${runInfo}  ${figures}  ${t.status === 'passed' ? points : c.red(points)}${label ? c.red(`  [${label}]`) : ''}`);
+    if (t.status === 'passed') return;
+    const shown = t.runs.find((r) => r.status === 'failed') ?? t.runs[0];
+    this.block(t.message, 4);
+    if (shown.log.length > 0) {
+      this.line(c.dim(`    Test log${shown.log.length > LOG_LINES ? ` (last ${LOG_LINES} of ${shown.log.length} lines)` : ''}:`));
+      this.block(shown.log.slice(-LOG_LINES).join('\n'), 6, true);
+    }
+    const printed = shown.output.replace(/\n$/, '');
+    if (printed) {
+      const lines = printed.split('\n');
+      this.line(c.dim(`    Your code printed${lines.length > OUTPUT_LINES ? ` (last ${OUTPUT_LINES} of ${lines.length} lines)` : ''}:`));
+      this.block(lines.slice(-OUTPUT_LINES).join('\n'), 6, true);
+    }
+    if (runs === 1) {
+      this.line(`    ${c.yellow(`seed=${t.seed}`)}  replay: ${c.cyan(replayCommand(lab, t.name, t.seed, target))}`);
+      return;
+    }
+    this.line(`    Failing seeds (${t.failingSeeds.length} of ${runs} runs):`);
+    for (const r of t.runs.filter((x) => x.status === 'failed')) {
+      const why = crashLabel(r.crash) || firstLine(r.message);
+      this.line(`      ${c.yellow(`seed=${r.seed}`)}  ${c.cyan(replayCommand(lab, t.name, r.seed, target))}  ${c.dim(truncate(why, 80))}`);
+    }
+  }
+
+  /** The lab's score line and where the reports are. */
+  labEnd(r: LabResult): void {
+    const c = this.c;
+    this.clearProgress();
+    this.line(c.dim('─'.repeat(40)));
+    const failed = r.tests.filter((t) => t.status === 'failed').length;
+    const colour = r.score === r.maxScore ? c.green : r.score === 0 ? c.red : c.yellow;
+    this.line(c.bold(colour(`Score: ${pts(r.score)}/${pts(r.maxScore)}`)) + (failed > 0 ? `   (${failed} of ${r.tests.length} tests failed)` : '   (every test passed)'));
+    if (r.reportDir) this.line(c.dim(`Reports: ${r.reportDir}/index.html (also results.json, junit.xml, summary.md)`));
+  }
+
+  /** After `grade all`: each lab's score and the grand total. */
+  grandTotal(g: GradeResult): void {
+    const c = this.c;
+    this.line('');
+    this.line(c.bold('All labs'));
+    const w = Math.max(...g.labs.map((l) => l.lab.length));
+    for (const l of g.labs) this.line(`  ${l.lab.padEnd(w)}  ${pts(l.score)}/${pts(l.maxScore)}${l.passed ? '' : c.red('  (failures)')}`);
+    const colour = g.score === g.maxScore ? c.green : c.yellow;
+    this.line(c.bold(colour(`Total: ${pts(g.score)}/${pts(g.maxScore)}`)));
+  }
+
+  /** Removes the progress line, if one is shown. */
+  clearProgress(): void {
+    if (this.progressShown && this.progressSink) this.progressSink.write('\r\x1b[K');
+    this.progressShown = false;
+  }
+
+  /** A line of results (clears the progress line first, when both go to the same terminal). */
+  line(text: string): void {
+    this.clearProgress();
+    this.out.write(`${text}\n`);
+  }
+
+  private block(text: string, indent: number, dim = false): void {
+    const pad = ' '.repeat(indent);
+    for (const l of text.split('\n')) this.line(dim ? this.c.dim(pad + l) : pad + l);
+  }
+}
+
+function truncate(s: string, n: number): string {
+  return s.length <= n ? s : `${s.slice(0, n - 1)}…`;
+}

@@ -1,0 +1,95 @@
+/** Words for failures: a short label per kind of failure and the explanations the grader itself writes. */
+import type { CrashKind } from '../tester/suite/types';
+
+/** A short label for the console and the reports ("" for an ordinary failed check). */
+export function crashLabel(crash: CrashKind | undefined): string {
+  switch (crash) {
+    case undefined:
+    case 'assertion':
+      return '';
+    case 'error':
+      return 'exception';
+    case 'timeout':
+      return 'real-time limit';
+    case 'exit':
+      return 'process.exit';
+    case 'uncaught':
+      return 'uncaught exception';
+    case 'unhandled-rejection':
+      return 'unhandled rejection';
+    case 'out-of-memory':
+      return 'out of memory';
+    case 'virtual-time-limit':
+      return 'virtual-time limit';
+    case 'deadlock':
+      return 'deadlock';
+  }
+}
+
+/** The test was stopped because it ran past its real-time limit without yielding. */
+export function explainTimeout(limitMs: number): string {
+  return (
+    `Real-time limit: the test was still running after ${seconds(limitMs)} of real time (its limit), so the grader stopped it. ` +
+    'The usual cause is code that never gives control back, such as a loop like `while (!done) {}` with no `await` inside: ' +
+    'while it spins, the simulated clock cannot move and no message can arrive. Wait with `await` instead.'
+  );
+}
+
+/** The code under test called process.exit. */
+export function explainExit(code: number, where: string): string {
+  return (
+    `process.exit(${code}) was called during the test. In a real program that ends the whole process, ` +
+    'so your servers and clients must never call it: report a problem by returning an error or throwing instead.' +
+    (where ? `\nCalled from:\n  ${where.split('\n').join('\n  ')}` : '')
+  );
+}
+
+/** An exception escaped a callback (a timer, an event handler, process.nextTick). */
+export function explainUncaught(detail: string): string {
+  return (
+    'Uncaught exception: an error was thrown inside a callback (a timer, an event handler or process.nextTick) ' +
+    'where nothing could catch it. In a real Node program this crashes the process. Catch errors inside such callbacks.\n' +
+    detail
+  );
+}
+
+/** A promise was rejected and nothing handled it. */
+export function explainRejection(detail: string): string {
+  return (
+    'Unhandled promise rejection: a promise failed and nothing handled the failure. Did you forget an `await`, ' +
+    'or a `.catch()` on a promise you start without awaiting? In a real Node program this crashes the process.\n' +
+    detail
+  );
+}
+
+/** The worker ran out of heap. */
+export function explainOutOfMemory(limitMb: number): string {
+  return (
+    `Out of memory: the test needed more than the ${limitMb} MB of memory the grader allows, so it was stopped. ` +
+    'Look for state that grows without bound, such as a map that never forgets old entries, ' +
+    'or a loop that keeps creating objects without ever waiting.'
+  );
+}
+
+/** The worker ended in a way the grader could not attribute (no process.exit seen, no error). */
+export function explainUnexpectedEnd(code: number): string {
+  return `The test's worker thread ended unexpectedly (exit code ${code}) without calling process.exit or throwing. The test cannot be scored.`;
+}
+
+/** Loading the code under test took too long. */
+export function explainBootTimeout(limitMs: number): string {
+  return (
+    `Your code did not finish loading within ${seconds(limitMs)}, so no test could run. ` +
+    'Look for code at the top level of your files (outside any function) that loops or waits.'
+  );
+}
+
+/** Prefixes a message for failures that happened while the code under test was loading. */
+export function explainBootCrash(detail: string): string {
+  return `Your code crashed while it was being loaded, so no test could run.\n${detail}`;
+}
+
+function seconds(ms: number): string {
+  const s = ms / 1000;
+  return `${Number.isInteger(s) ? s : s.toFixed(1)} s`;
+}

@@ -1,0 +1,149 @@
+/** `grade()`: grades one lab or all of them, prints progress and results, writes reports. Used by the CLI and tests. */
+import path from 'node:path';
+import { ConsoleReporter, wantsColor } from './console';
+import { GraderUsageError, listNames } from './errors';
+import { displayPath } from './format';
+import { implDir, labRoot, listLabs, loadLab, LoadedLab, selectTests } from './labs';
+import type { Job } from './protocol';
+import { writeGithubOutput, writeLabReports } from './reports';
+import { DEFAULT_TIMEOUT_SEC, timeLimitMs } from './rubric';
+import { scoreTest, totals } from './scoring';
+import { planSeeds } from './seeds';
+import { runJobs } from './supervisor';
+import type { GradeOptions, GradeResult, LabResult, RunRecord, Target, TextSink } from './types';
+
+export type { GradeOptions, GradeResult, LabResult, TestResult, RunRecord, Target } from './types';
+
+/** Defaults for the limits a caller may leave out. */
+export const DEFAULTS = {
+  heapLimitMb: 1024,
+  killGraceMs: 2000,
+  bootTimeoutMs: 60_000,
+  reportDir: 'reports',
+} as const;
+
+/** Everything one lab's grading needs besides the lab. */
+interface Context {
+  readonly options: GradeOptions;
+  readonly target: Target;
+  readonly reporter: ConsoleReporter;
+  readonly err: TextSink;
+}
+
+/**
+ * Grades `options.lab` ("labN" or "all") and resolves to the scored result. Rejects with a GraderUsageError
+ * (exit code 2) for an unknown lab or test, a bad seed, or a lab whose suite, rubric or files do not fit.
+ */
+export async function grade(options: GradeOptions): Promise<GradeResult> {
+  const env = options.env ?? process.env;
+  const target: Target = options.target ?? 'student';
+  const root = labRoot(options.root, env);
+  const runs = options.runs ?? 1;
+  planSeeds(options.seed, runs); // checks --seed and --runs before any work
+  const labs = resolveLabs(root, options.lab);
+  const selections = selectAcross(labs, options.tests, options.lab === 'all');
+  for (const [lab] of selections) implDir(lab, target); // every folder is complete before anything runs
+
+  const out = options.out ?? (options.json ? process.stderr : process.stdout);
+  const err = options.err ?? process.stderr;
+  const color = options.color ?? wantsColor(out, env);
+  const reporter = new ConsoleReporter(out, err.isTTY ? err : undefined, color);
+  const ctx: Context = { options, target, reporter, err };
+
+  const results: LabResult[] = [];
+  for (const [lab, tests] of selections) {
+    if (results.length > 0) reporter.line('');
+    results.push(await gradeLab(ctx, lab, tests));
+  }
+  const t = totals(results.flatMap((r) => r.tests));
+  const result: GradeResult = { target, labs: results, score: t.score, maxScore: t.maxScore, passed: t.passed, exitCode: t.passed ? 0 : 1 };
+  if (options.lab === 'all') reporter.grandTotal(result);
+  if (options.classroom) {
+    if (env.GITHUB_OUTPUT) writeGithubOutput(env.GITHUB_OUTPUT, results);
+    else reporter.line('--classroom: GITHUB_OUTPUT is not set, so no step output was written (the payload is in each lab report folder, classroom.b64).');
+  }
+  return result;
+}
+
+/** The labs to grade: one by name, or every lab with a suite. */
+function resolveLabs(root: string, lab: string): LoadedLab[] {
+  if (lab !== 'all') return [loadLab(root, lab)];
+  const all = listLabs(root);
+  if (all.length === 0) throw new GraderUsageError(`No lab has a test suite yet (looked for lab*/test/suite.ts under ${root}).`);
+  return all.map((p) => loadLab(root, p.lab));
+}
+
+/** Which tests each lab runs; with `all`, a --test name must exist in some lab and labs without any are skipped. */
+function selectAcross(labs: LoadedLab[], wanted: readonly string[] | undefined, all: boolean): Array<[LoadedLab, string[]]> {
+  if (!all || !wanted || wanted.length === 0) return labs.map((l) => [l, selectTests(l, wanted)]);
+  const known = new Set(labs.flatMap((l) => l.suite.tests.map((t) => t.name)));
+  const unknown = wanted.filter((n) => !known.has(n));
+  if (unknown.length > 0) {
+    throw new GraderUsageError(`No lab has a test called ${listNames(unknown.map((n) => `"${n}"`))}. ` + `Tests by lab:\n${labs.map((l) => `  ${l.lab}: ${l.suite.tests.map((t) => t.name).join(', ')}`).join('\n')}`);
+  }
+  return labs.map((l): [LoadedLab, string[]] => [l, l.suite.tests.map((t) => t.name).filter((n) => wanted.includes(n))]).filter(([, tests]) => tests.length > 0);
+}
+
+/** Runs and scores one lab, printing as it goes, and writes its reports. */
+async function gradeLab(ctx: Context, lab: LoadedLab, tests: string[]): Promise<LabResult> {
+  const { options, target, reporter } = ctx;
+  const runs = options.runs ?? 1;
+  const plan = planSeeds(options.seed, runs);
+  const jobs: Job[] = [];
+  tests.forEach((name, i) => {
+    for (const seed of plan.seedsFor(i)) {
+      jobs.push({ index: jobs.length, test: name, seed, realLimitMs: timeLimitMs(lab.rubric, name, options.defaultTimeoutSec ?? DEFAULT_TIMEOUT_SEC) });
+    }
+  });
+  const perTest = new Map(tests.map((name, i) => [name, plan.seedsFor(i).length]));
+  const dir = implDir(lab, target);
+  const nameWidth = Math.max(24, ...tests.map((t) => t.length));
+  reporter.labStart({ lab: lab.lab, title: lab.suite.title, target, dir: displayPath(dir), tests: tests.length, runs, seed: plan.fixed, seedBase: plan.base }, nameWidth);
+
+  const records = new Map<string, RunRecord[]>(tests.map((n) => [n, []]));
+  const scored = (name: string) => {
+    const test = lab.suite.tests.find((t) => t.name === name);
+    return scoreTest(name, test?.description ?? '', lab.rubric.tests[name]?.points ?? 0, records.get(name) ?? []);
+  };
+  await runJobs(jobs, {
+    config: { suitePath: lab.suitePath, implDir: dir },
+    heapLimitMb: options.heapLimitMb ?? DEFAULTS.heapLimitMb,
+    killGraceMs: options.killGraceMs ?? DEFAULTS.killGraceMs,
+    bootTimeoutMs: options.bootTimeoutMs ?? DEFAULTS.bootTimeoutMs,
+    echo: options.verbose ? ctx.err : undefined,
+    stray: ctx.err,
+    onStart: (job) => {
+      const done = records.get(job.test)?.length ?? 0;
+      const total = perTest.get(job.test) ?? 1;
+      reporter.progress(tests.indexOf(job.test) + 1, tests.length, job.test, total > 1 ? `run ${done + 1}/${total}, seed ${job.seed}` : '');
+    },
+    onDone: (job, record) => {
+      const list = records.get(job.test);
+      if (!list) return;
+      list.push(record);
+      if (list.length === perTest.get(job.test)) reporter.testDone(scored(job.test), lab.lab, target, nameWidth);
+    },
+  });
+
+  const results = tests.map(scored);
+  const t = totals(results);
+  let result: LabResult = {
+    lab: lab.lab,
+    title: lab.suite.title,
+    target,
+    score: t.score,
+    maxScore: t.maxScore,
+    passed: t.passed,
+    seed: plan.fixed,
+    seedBase: plan.base,
+    runsPerTest: runs,
+    tests: results,
+  };
+  if (options.writeReports ?? true) {
+    const reportDir = path.resolve(options.reportDir ?? DEFAULTS.reportDir, lab.lab);
+    writeLabReports(reportDir, result);
+    result = { ...result, reportDir: displayPath(reportDir) };
+  }
+  reporter.labEnd(result);
+  return result;
+}

@@ -1,0 +1,133 @@
+/** The grader's shared vocabulary: what to grade (options) and what came out (results). */
+import type { CrashKind, TestStatus } from '../tester/suite/types';
+
+/** Whose code is graded: the student's files in labN/ or the reference solution in solutions/labN/. */
+export type Target = 'student' | 'solution';
+
+/** A writable text stream (process.stdout, process.stderr, or a test's collector). */
+export interface TextSink {
+  write(text: string): unknown;
+  /** True when the stream is a terminal (progress and colours are shown only then). */
+  readonly isTTY?: boolean;
+}
+
+/** Everything `grade()` needs to know. Only `lab` is required. */
+export interface GradeOptions {
+  /** A lab folder name such as "lab2", or "all" for every lab that has a test suite. */
+  lab: string;
+  /** Grade the student's files (default) or the reference solution. */
+  target?: Target;
+  /** Run only these named tests (default: all of the lab's tests). */
+  tests?: readonly string[];
+  /** Run every selected test with this seed (replay); default: a fresh seed per test. */
+  seed?: number;
+  /** Run each test this many times with different seeds (default 1). */
+  runs?: number;
+  /** Print a machine-readable summary on stdout and nothing else there. */
+  json?: boolean;
+  /** Where reports go (default "reports"); relative paths are taken from the current directory. */
+  reportDir?: string;
+  /** Write the GitHub Classroom result to $GITHUB_OUTPUT as `result=<base64>` when that variable is set. */
+  classroom?: boolean;
+  /** Echo everything the code under test prints, as it prints it (on stderr). */
+  verbose?: boolean;
+  /** Heap limit of the worker that runs the tests, MB (default 1024). */
+  heapLimitMb?: number;
+  /** Folder holding labN/ and solutions/labN/ (default: the repository, or $KVLABS_LAB_ROOT). */
+  root?: string;
+  /** Real time allowed per test when the rubric gives none, s (default: the rubric's, else 120). */
+  defaultTimeoutSec?: number;
+  /** Extra real time after a test's limit before its worker is stopped, ms (default 2000). */
+  killGraceMs?: number;
+  /** Real time allowed for a worker to load the suite and the code under test, ms (default 60000). */
+  bootTimeoutMs?: number;
+  /** Write report files (default true). */
+  writeReports?: boolean;
+  /** Where human-readable output goes (default process.stdout; process.stderr with `json`). */
+  out?: TextSink;
+  /** Where progress goes (default process.stderr). */
+  err?: TextSink;
+  /** Force colours on or off (default: on for a terminal unless NO_COLOR is set). */
+  color?: boolean;
+  /** Environment to read GITHUB_OUTPUT and NO_COLOR from (default process.env). */
+  env?: Readonly<Record<string, string | undefined>>;
+}
+
+/** One run of one test with one seed, as the worker (or the supervisor, for a crash) reported it. */
+export interface RunRecord {
+  readonly name: string;
+  readonly status: TestStatus;
+  readonly seed: number;
+  readonly realMs: number;
+  readonly virtualMs: number;
+  readonly rpcs: number;
+  readonly ops: number;
+  readonly traceHash: string;
+  /** Why it failed, for people (empty when passed). */
+  readonly message: string;
+  readonly crash?: CrashKind;
+  /** The test's own log lines. */
+  readonly log: readonly string[];
+  /** What the code under test printed during this run (the tail, when it printed a lot). */
+  readonly output: string;
+  /** A self-contained HTML page of the history that broke, if the test made one. */
+  readonly historyHtml?: string;
+  /** Set when the test never ran because the suite or the code under test could not be loaded. */
+  readonly phase?: 'load';
+}
+
+/** A named test's result over all its runs, scored by the rubric. */
+export interface TestResult {
+  readonly name: string;
+  readonly description: string;
+  /** Passed only when every run passed. */
+  readonly status: TestStatus;
+  readonly points: number;
+  readonly maxPoints: number;
+  /** The seed of the first failing run (or of the first run when all passed). */
+  readonly seed: number;
+  /** Sums over all runs. */
+  readonly realMs: number;
+  readonly virtualMs: number;
+  readonly rpcs: number;
+  readonly ops: number;
+  /** Trace hash of the run named by `seed`. */
+  readonly traceHash: string;
+  /** Failure message of the first failing run (empty when passed). */
+  readonly message: string;
+  readonly crash?: CrashKind;
+  /** Every run, in the order run. */
+  readonly runs: readonly RunRecord[];
+  /** Seeds of the failing runs. */
+  readonly failingSeeds: readonly number[];
+}
+
+/** One lab's graded run. */
+export interface LabResult {
+  readonly lab: string;
+  readonly title: string;
+  readonly target: Target;
+  readonly score: number;
+  readonly maxScore: number;
+  /** True when every selected test passed. */
+  readonly passed: boolean;
+  /** With --runs: the seed every run's seed was derived from. */
+  readonly seedBase?: number;
+  /** With --seed: the seed every test used. */
+  readonly seed?: number;
+  readonly runsPerTest: number;
+  readonly tests: readonly TestResult[];
+  /** Folder the reports were written to, if any. */
+  readonly reportDir?: string;
+}
+
+/** The outcome of `grade()`: one or more labs and the totals. */
+export interface GradeResult {
+  readonly target: Target;
+  readonly labs: readonly LabResult[];
+  readonly score: number;
+  readonly maxScore: number;
+  readonly passed: boolean;
+  /** 0 when every selected test passed, 1 otherwise. */
+  readonly exitCode: 0 | 1;
+}
