@@ -1,0 +1,113 @@
+/**
+ * Lab 4 — types shared by the node, the tests and the real HTTP cluster. Given: do not change this file.
+ *
+ * One leader and N followers. The leader orders every write in a log (sequence numbers 1, 2, 3, ...), sends
+ * the log to every follower, and acknowledges a write once `quorum` followers hold it. Followers apply the
+ * log strictly in order, so every replica goes through the same sequence of states.
+ *
+ * Errors are returned as values (`err`), never thrown: a thrown error is a bug.
+ */
+
+/** Whether a node leads (accepts writes) or follows (receives the log). */
+export type Role = 'leader' | 'follower';
+
+/** How a node is set up. The tests and the real cluster build one per node. */
+export interface NodeConfig {
+  /** A name for logs and messages, e.g. "leader" or "follower-2". */
+  id: string;
+  role: Role;
+  /** The write quorum W: how many followers must hold a write before the leader acknowledges it (1..followers). */
+  quorum: number;
+  /** A write that is not on W followers after this many ms fails with ErrNoQuorum. */
+  writeTimeoutMs: number;
+  /** After a follower did not answer, wait this many ms before sending to it again. */
+  retryMs: number;
+  /** At most this many log entries in one Replicate call. */
+  maxBatch: number;
+}
+
+/** The defaults the tests and the real cluster use unless told otherwise. */
+export const DEFAULT_CONFIG: Omit<NodeConfig, 'id' | 'role'> = {
+  quorum: 3,
+  writeTimeoutMs: 1000,
+  retryMs: 10,
+  maxBatch: 256,
+};
+
+/** One write in the leader's log. The first write gets seq 1. */
+export interface LogEntry {
+  seq: number;
+  key: string;
+  value: string;
+}
+
+/** Arguments of KVNode.Set (clients call it on the leader). */
+export interface SetArgs {
+  key: string;
+  value: string;
+}
+
+/** Why a write was not acknowledged. */
+export type SetErr = 'ErrNotLeader' | 'ErrNoQuorum';
+
+/**
+ * Reply of KVNode.Set: OK with the write's sequence number and how many followers held it when it was
+ * acknowledged, or an error with a sentence saying what happened.
+ * ErrNoQuorum means "not acknowledged": the write stays in the leader's log and may still be applied later.
+ */
+export type SetReply = { err: 'OK'; seq: number; replicas: number } | { err: SetErr; message: string };
+
+/** Arguments of KVNode.Get (any node). */
+export interface GetArgs {
+  key: string;
+}
+
+/** Reply of KVNode.Get: the node's current value, or ErrNoKey. */
+export type GetReply = { err: 'OK'; value: string } | { err: 'ErrNoKey' };
+
+/** Arguments of KVNode.Status. */
+export interface StatusArgs {
+  /** Leave the data out of the reply (for cheap polling). */
+  noData?: boolean;
+}
+
+/** Reply of KVNode.Status: what the node holds. */
+export interface StatusReply {
+  id: string;
+  role: Role;
+  /** The highest sequence number this node holds (leader: the end of its log; follower: the last entry applied). */
+  lastSeq: number;
+  /** The highest sequence number known to be on W followers (leader); a follower reports its lastSeq. */
+  commitSeq: number;
+  /** How many keys the node's data has. */
+  dataCount: number;
+  /** The node's data (what Get answers from); empty when args.noData. */
+  data: Record<string, string>;
+}
+
+/** Arguments of KVNode.Replicate (the leader calls it on followers): consecutive log entries, possibly none. */
+export interface ReplicateArgs {
+  entries: LogEntry[];
+}
+
+/**
+ * Reply of KVNode.Replicate. OK: the follower now holds every entry up to lastSeq. ErrGap: the entries start
+ * after lastSeq + 1, so the follower applied nothing; send from lastSeq + 1. ErrNotFollower: sent to the leader.
+ */
+export interface ReplicateReply {
+  err: 'OK' | 'ErrGap' | 'ErrNotFollower';
+  lastSeq: number;
+}
+
+/** The RPC handlers of a node (called over labrpc as "KVNode.Set" and so on). */
+export interface KVNodeService {
+  Set(args: SetArgs): SetReply | Promise<SetReply>;
+  Get(args: GetArgs): GetReply | Promise<GetReply>;
+  Status(args: StatusArgs): StatusReply | Promise<StatusReply>;
+  Replicate(args: ReplicateArgs): ReplicateReply | Promise<ReplicateReply>;
+  /** Stops background work (replication loops, timers). Not callable over the network (its name starts with _). */
+  _stop(): void;
+}
+
+/** The service name nodes are registered under: calls are "KVNode.Set", "KVNode.Replicate", ... */
+export const SERVICE = 'KVNode';

@@ -1,0 +1,307 @@
+/**
+ * Lab 4's tester: a leader and N followers of the student's KVNode on a simulated network, the seed's
+ * per-message delay on the leader's ends, a record of every log entry the leader sends, and checks that
+ * replicas agree with the leader's order.
+ */
+import { Network, RpcEnd, Server, TimeoutError } from '../../labrpc';
+import { World } from '../../tester/world';
+import { TestContext, TestFailure, check } from '../../tester/suite';
+import { DelayedEnd, SEED_DELAY_MS } from '../delayed-end';
+import {
+  DEFAULT_CONFIG,
+  SERVICE,
+  type GetReply,
+  type KVNodeService,
+  type LogEntry,
+  type NodeConfig,
+  type ReplicateArgs,
+  type SetArgs,
+  type SetReply,
+  type StatusReply,
+} from '../rpc';
+
+/** What the grader loads from lab4/ (or solutions/lab4/). */
+export interface Lab4Impl {
+  KVNode: new (config: NodeConfig, followers: RpcEnd[]) => KVNodeService;
+}
+
+/** How a test's cluster is built. */
+export interface ClusterOptions {
+  followers: number;
+  quorum: number;
+  reliable: boolean;
+  /** Per-message delay on the leader's ends, ms (default: the seed's 0.1–1). */
+  delay?: { min: number; max: number };
+  /** Overrides of the node config (writeTimeoutMs, ...). */
+  config?: Partial<NodeConfig>;
+}
+
+/** An acknowledged write as the client saw it. */
+export interface Ack {
+  client: number;
+  seq: number;
+  key: string;
+  value: string;
+  /** Virtual ms from sending the write to the acknowledgement. */
+  latencyMs: number;
+}
+
+/** Clusters made so far in each world (names must be unique per network, and equal across replays). */
+const clusterCount = new WeakMap<World, number>();
+
+/** One test's cluster. */
+export class Lab4Tester {
+  readonly net = new Network();
+  readonly leader: KVNodeService;
+  readonly followers: KVNodeService[] = [];
+  readonly quorum: number;
+  /** Every log entry the leader sent, by seq. */
+  readonly sent = new Map<number, LogEntry>();
+  private readonly prefix: string;
+  private ends = 0;
+
+  constructor(
+    private readonly ctx: TestContext<Lab4Impl>,
+    readonly options: ClusterOptions,
+  ) {
+    const n = clusterCount.get(World.current()) ?? 0;
+    clusterCount.set(World.current(), n + 1);
+    this.prefix = `c${n}`;
+    this.quorum = options.quorum;
+    this.net.setReliable(options.reliable);
+    const base = { ...DEFAULT_CONFIG, ...options.config, quorum: options.quorum };
+    const world = World.current();
+    const delay = options.delay ?? SEED_DELAY_MS;
+    const leaderEnds: RpcEnd[] = [];
+    for (let i = 0; i < options.followers; i++) {
+      const node = new ctx.impl.KVNode({ ...base, id: `follower-${i + 1}`, role: 'follower' }, []);
+      this.followers.push(node);
+      this.net.addServer(this.serverName(i), new Server().addService(node, SERVICE));
+      const end = this.makeEnd(`leader->f${i}`, this.serverName(i));
+      leaderEnds.push(new RecordingEnd(new DelayedEnd(end, delay.min, delay.max, (ms) => world.sleep(ms), () => world.rng.float()), this));
+    }
+    this.leader = new ctx.impl.KVNode({ ...base, id: 'leader', role: 'leader' }, leaderEnds);
+    this.net.addServer(this.serverName('leader'), new Server().addService(new LeaderWatch(this.leader, this), SERVICE));
+  }
+
+  /** The leader's server name on the network. */
+  get leaderServer(): string {
+    return this.serverName('leader');
+  }
+
+  private serverName(i: number | 'leader'): string {
+    return `${this.prefix}-${i === 'leader' ? 'leader' : `f${i}`}`;
+  }
+
+  private makeEnd(name: string, server: string): RpcEnd {
+    const full = `${this.prefix}-${name}`;
+    const end = this.net.makeEnd(full);
+    this.net.connect(full, server);
+    this.net.enable(full, true);
+    return end;
+  }
+
+  /** A client talking to the leader (`to` undefined) or to follower `to`. */
+  clerk(to?: number): TestClerk {
+    const n = this.ends++;
+    return new TestClerk(this.makeEnd(`client-${n}`, this.serverName(to ?? 'leader')), to === undefined ? 'the leader' : `follower ${to + 1}`);
+  }
+
+  /** Cuts the leader's link to follower i (true) or restores it (false). */
+  cut(i: number, off: boolean): void {
+    this.net.enable(`${this.prefix}-leader->f${i}`, !off);
+  }
+
+  /** Fails the run from inside a handler (the test sees the failure when its current step ends). */
+  fail(message: string): void {
+    World.current().fail(new TestFailure(message));
+  }
+
+  /** Called by RecordingEnd for every Replicate the leader sends. */
+  noteSent(args: unknown): void {
+    const entries = (args as Partial<ReplicateArgs> | undefined)?.entries;
+    if (!Array.isArray(entries)) {
+      return this.fail(`The leader called ${SERVICE}.Replicate with ${JSON.stringify(args)}; the arguments must be { entries: LogEntry[] } (see lab4/rpc.ts).`);
+    }
+    for (const e of entries as LogEntry[]) {
+      const old = this.sent.get(e.seq);
+      if (old === undefined) this.sent.set(e.seq, { seq: e.seq, key: e.key, value: e.value });
+      else if (old.key !== e.key || old.value !== e.value) {
+        return this.fail(
+          `The leader sent two different writes as #${e.seq}: first ${show(old.key)}=${show(old.value)}, later ${show(e.key)}=${show(e.value)}. ` +
+            'A sequence number names one write forever; give each new write the next free number.',
+        );
+      }
+    }
+  }
+
+  /** Checks at the moment the leader acknowledges a write that W followers hold it. */
+  async checkAck(args: SetArgs, reply: SetReply): Promise<void> {
+    if (reply.err !== 'OK') return;
+    const holders: string[] = [];
+    for (let i = 0; i < this.followers.length; i++) {
+      const st = await this.followers[i].Status({ noData: true });
+      if (st.lastSeq >= reply.seq) holders.push(`follower ${i + 1}`);
+    }
+    if (holders.length < this.quorum) {
+      return this.fail(
+        `The leader acknowledged write #${reply.seq} (${show(args.key)}=${show(args.value)}) when only ${holders.length} follower(s) held it ` +
+          `(${holders.join(', ') || 'none'}); with quorum ${this.quorum} it must wait until ${this.quorum} followers have applied it.`,
+      );
+    }
+    const entry = this.sent.get(reply.seq);
+    if (entry && (entry.key !== args.key || entry.value !== args.value)) {
+      return this.fail(`The leader acknowledged ${show(args.key)}=${show(args.value)} as write #${reply.seq}, but it sent #${reply.seq} to followers as ${show(entry.key)}=${show(entry.value)}.`);
+    }
+  }
+
+  /** Status of every node, leader first. */
+  async statuses(): Promise<StatusReply[]> {
+    const out = [await this.leader.Status({})];
+    for (const f of this.followers) out.push(await f.Status({}));
+    return out;
+  }
+
+  /** Waits (virtual time) until every follower holds the leader's whole log and the leader committed it. */
+  async waitConverged(limitMs: number, skip: ReadonlySet<number> = new Set()): Promise<void> {
+    const start = performance.now();
+    for (;;) {
+      const leader = await this.leader.Status({ noData: true });
+      let behind: string[] = [];
+      for (let i = 0; i < this.followers.length; i++) {
+        if (skip.has(i)) continue;
+        const st = await this.followers[i].Status({ noData: true });
+        if (st.lastSeq !== leader.lastSeq) behind.push(`follower ${i + 1} at #${st.lastSeq}`);
+      }
+      if (leader.commitSeq !== leader.lastSeq) behind = [`the leader committed only #${leader.commitSeq}`, ...behind];
+      if (behind.length === 0) return;
+      if (performance.now() - start > limitMs) {
+        throw new TestFailure(
+          `${(limitMs / 1000).toFixed(1)} s after the last write the replicas still differ from the leader's log (which ends at #${leader.lastSeq}): ` +
+            `${behind.join(', ')}. The leader must keep sending each follower what it lacks until it holds everything.`,
+        );
+      }
+      await World.current().sleep(10);
+    }
+  }
+
+  /**
+   * The seed's consistency check, made strict: every replica (and the leader) holds exactly the state of the
+   * leader's log replayed in order, and each acknowledged write is the entry its seq names.
+   */
+  async checkReplicasMatchLog(acks: readonly Ack[]): Promise<void> {
+    const [leader, ...followers] = await this.statuses();
+    const expected = new Map<string, string>();
+    for (let s = 1; s <= leader.lastSeq; s++) {
+      const e = this.sent.get(s);
+      check(e !== undefined, `The leader's log ends at #${leader.lastSeq}, but it never sent entry #${s} to any follower.`);
+      expected.set(e.key, e.value);
+    }
+    for (const a of acks) {
+      const e = this.sent.get(a.seq);
+      check(
+        e !== undefined && e.key === a.key && e.value === a.value,
+        () => `Client ${a.client}'s write ${show(a.key)}=${show(a.value)} was acknowledged as #${a.seq}, but entry #${a.seq} of the log is ${e ? `${show(e.key)}=${show(e.value)}` : 'missing'}.`,
+      );
+    }
+    const compare = (who: string, st: StatusReply): void => {
+      const diff = firstDifference(expected, st.data);
+      check(
+        diff === undefined,
+        () => `${who} differs from the leader's log replayed in order (#1..#${leader.lastSeq}): ${diff}. Replicas must apply exactly the leader's writes, in sequence order.`,
+      );
+    };
+    compare('The leader', leader);
+    followers.forEach((st, i) => {
+      check(st.lastSeq === leader.lastSeq, `Follower ${i + 1} holds up to #${st.lastSeq} but the leader's log ends at #${leader.lastSeq}.`);
+      compare(`Follower ${i + 1}`, st);
+    });
+    this.ctx.log(`${followers.length + 1} replicas identical: ${expected.size} keys after ${leader.lastSeq} log entries`);
+  }
+
+  /** Stops every node's background work. */
+  stop(): void {
+    this.leader._stop();
+    for (const f of this.followers) f._stop();
+  }
+}
+
+/** Records every Replicate the leader sends before passing it on. */
+class RecordingEnd implements RpcEnd {
+  constructor(
+    private readonly inner: RpcEnd,
+    private readonly tester: Lab4Tester,
+  ) {}
+
+  call<Reply = unknown>(method: string, args?: unknown): Promise<Reply> {
+    if (method === `${SERVICE}.Replicate`) this.tester.noteSent(args);
+    return this.inner.call<Reply>(method, args);
+  }
+}
+
+/** The leader as the network sees it: the student's node, with each acknowledgement checked as it is given. */
+class LeaderWatch {
+  constructor(
+    private readonly node: KVNodeService,
+    private readonly tester: Lab4Tester,
+  ) {}
+  async Set(args: SetArgs): Promise<SetReply> {
+    const reply = await this.node.Set(args);
+    await this.tester.checkAck(args, reply);
+    return reply;
+  }
+  Get(args: Parameters<KVNodeService['Get']>[0]): ReturnType<KVNodeService['Get']> {
+    return this.node.Get(args);
+  }
+  Status(args: Parameters<KVNodeService['Status']>[0]): ReturnType<KVNodeService['Status']> {
+    return this.node.Status(args);
+  }
+  Replicate(args: Parameters<KVNodeService['Replicate']>[0]): ReturnType<KVNodeService['Replicate']> {
+    return this.node.Replicate(args);
+  }
+}
+
+/** The tests' client: re-sends a call until it gets an answer. */
+export class TestClerk {
+  constructor(
+    private readonly end: RpcEnd,
+    /** Who it talks to, for messages. */
+    readonly target: string,
+  ) {}
+
+  private async call<R>(method: string, args: unknown): Promise<R> {
+    for (;;) {
+      try {
+        return await this.end.call<R>(`${SERVICE}.${method}`, args);
+      } catch (err) {
+        if (!(err instanceof TimeoutError)) throw err;
+        await World.current().sleep(1);
+      }
+    }
+  }
+
+  /** Sends a write (again after a lost message; a write may so land twice in the log, which is allowed). */
+  set(key: string, value: string): Promise<SetReply> {
+    return this.call<SetReply>('Set', { key, value });
+  }
+
+  get(key: string): Promise<GetReply> {
+    return this.call<GetReply>('Get', { key });
+  }
+}
+
+/** The first way `got` differs from `want`, in words, or undefined. */
+function firstDifference(want: ReadonlyMap<string, string>, got: Record<string, string>): string | undefined {
+  for (const [k, v] of want) {
+    if (!(k in got)) return `key ${show(k)} is missing (expected ${show(v)})`;
+    if (got[k] !== v) return `key ${show(k)} is ${show(got[k])}, expected ${show(v)}`;
+  }
+  for (const k of Object.keys(got)) if (!want.has(k)) return `it has key ${show(k)}, which the log never wrote`;
+  return undefined;
+}
+
+/** Shows a value in a message, shortened when long. */
+export function show(value: unknown): string {
+  const s = JSON.stringify(value) ?? String(value);
+  return s.length > 40 ? `${s.slice(0, 37)}...` : s;
+}

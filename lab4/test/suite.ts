@@ -1,0 +1,317 @@
+/**
+ * Lab 4's named tests. Each is a rubric entry (rubric.json) and runs in its own simulated world, so a seed
+ * replays it exactly: npm run grade lab4 -- --test <Name> --seed <N>
+ */
+import * as path from 'node:path';
+import { runClients } from '../../tester/clients';
+import { World } from '../../tester/world';
+import { LabSuite, NamedTest, TestContext, TestFailure, check } from '../../tester/suite';
+import { SERVICE, type ReplicateReply, type SetReply } from '../rpc';
+import { Ack, Lab4Impl, Lab4Tester, show } from './harness';
+import { realHttpTest } from './real';
+
+type Ctx = TestContext<Lab4Impl>;
+
+/** The seed's load: 20 clients, 500 writes each, over 100 keys. */
+const SEED_CLIENTS = 20;
+const SEED_WRITES = 500;
+const SEED_KEYS = 100;
+
+/** Fails unless a write was acknowledged. */
+function expectOk(reply: SetReply, what: string): asserts reply is Extract<SetReply, { err: 'OK' }> {
+  check(reply.err === 'OK', () => `${what} returned ${show(reply)}; expected OK (all followers are reachable).`);
+}
+
+/** Runs `clients` clients writing `writes` each over `keys` keys; returns every acknowledgement. */
+async function writeLoad(ts: Lab4Tester, ctx: Ctx, clients: number, writes: number, keys: number): Promise<Ack[]> {
+  const rng = World.current().rng;
+  const clerks = Array.from({ length: clients }, () => ts.clerk());
+  const perClient = await Promise.all(
+    clerks.map(async (ck, c) => {
+      const acks: Ack[] = [];
+      for (let i = 0; i < writes; i++) {
+        const key = `key_${rng.int(keys)}`;
+        const value = `c${c}-w${i}-${rng.string(6)}`;
+        const t0 = performance.now();
+        const reply = await ck.set(key, value);
+        expectOk(reply, `client ${c}: write ${i} (${key}=${show(value)})`);
+        acks.push({ client: c, seq: reply.seq, key, value, latencyMs: performance.now() - t0 });
+        ctx.countOps();
+      }
+      return acks;
+    }),
+  );
+  return perClient.flat();
+}
+
+/** Resolves to the promise's value, or fails the test if it takes longer than `ms` of virtual time. */
+async function within<T>(ms: number, p: Promise<T>, what: string): Promise<T> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const late = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new TestFailure(`${what} had no answer after ${ms / 1000} s.`)), ms);
+  });
+  try {
+    return await Promise.race([p, late]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+const leaderAccepts: NamedTest<Lab4Impl> = {
+  name: 'TestLeaderAcceptsWrites',
+  description: 'the leader numbers writes 1, 2, 3, ..., acknowledges them and serves them; W=3 of 5 followers',
+  async run(ctx: Ctx) {
+    const ts = new Lab4Tester(ctx, { followers: 5, quorum: 3, reliable: true });
+    const ck = ts.clerk();
+    for (let i = 1; i <= 10; i++) {
+      const reply = await ck.set(`k${i % 4}`, `v${i}`);
+      expectOk(reply, `write ${i} to the leader`);
+      check(reply.seq === i, `The leader's write ${i} got sequence number ${reply.seq}; with one client writing, writes are numbered 1, 2, 3, ... in order.`);
+      check(reply.replicas >= 3 && reply.replicas <= 5, `Write ${i} was acknowledged with replicas=${reply.replicas}; it must count the followers that held it (3 to 5 here).`);
+      const got = await ck.get(`k${i % 4}`);
+      check(got.err === 'OK' && got.value === `v${i}`, `After write ${i} was acknowledged, Get("k${i % 4}") on the leader returned ${show(got)}; expected "v${i}".`);
+      ctx.countOps(2);
+    }
+    const st = await ts.leader.Status({});
+    check(st.role === 'leader' && st.lastSeq === 10 && st.commitSeq === 10 && st.dataCount === 4, `After 10 acknowledged writes to 4 keys the leader's Status is ${show({ ...st, data: undefined })}; expected role leader, lastSeq 10, commitSeq 10, dataCount 4.`);
+    ts.stop();
+  },
+};
+
+const followerRefuses: NamedTest<Lab4Impl> = {
+  name: 'TestFollowerRefusesWrites',
+  description: 'a write sent to a follower gets ErrNotLeader with a message and changes nothing; the leader refuses Replicate',
+  async run(ctx: Ctx) {
+    const ts = new Lab4Tester(ctx, { followers: 3, quorum: 2, reliable: true });
+    for (let i = 0; i < 3; i++) {
+      const reply = await ts.clerk(i).set('x', 'from-client');
+      ctx.countOps();
+      check(reply.err === 'ErrNotLeader', `A write sent to follower ${i + 1} returned ${show(reply)}; only the leader accepts writes, so a follower must answer ErrNotLeader.`);
+      check(typeof reply.message === 'string' && reply.message.length > 0, `Follower ${i + 1} refused a write without a message; say why, so the client knows to go to the leader.`);
+      const got = await ts.clerk(i).get('x');
+      check(got.err === 'ErrNoKey', `Follower ${i + 1} refused the write of "x" but Get("x") there returns ${show(got)}; a refused write must change nothing.`);
+    }
+    const st = await ts.leader.Status({ noData: true });
+    check(st.lastSeq === 0, `Writes refused by followers reached the leader's log (lastSeq ${st.lastSeq}); they must not.`);
+    const end = ts.net.makeEnd('intruder');
+    ts.net.connect('intruder', ts.leaderServer);
+    ts.net.enable('intruder', true);
+    const rep = await end.call<ReplicateReply>(`${SERVICE}.Replicate`, { entries: [{ seq: 1, key: 'x', value: 'forged' }] });
+    check(rep.err === 'ErrNotFollower', `The leader answered a Replicate call with ${show(rep)}; only followers take log entries, the leader must answer ErrNotFollower.`);
+    const after = await ts.leader.Get({ key: 'x' });
+    check(after.err === 'ErrNoKey', `A Replicate sent to the leader changed its data (Get("x") returns ${show(after)}).`);
+    ts.stop();
+  },
+};
+
+const appliesInOrder: NamedTest<Lab4Impl> = {
+  name: 'TestFollowerAppliesInOrder',
+  description: 'a follower applies entries in sequence order exactly once: duplicates are ignored, a gap is refused with ErrGap',
+  async run(ctx: Ctx) {
+    const ts = new Lab4Tester(ctx, { followers: 1, quorum: 1, reliable: true });
+    ts.leader._stop(); // this test plays the leader itself
+    const f = ts.followers[0];
+    const send = async (entries: Array<[number, string, string]>, want: ReplicateReply, why: string): Promise<void> => {
+      const reply = await f.Replicate({ entries: entries.map(([seq, key, value]) => ({ seq, key, value })) });
+      ctx.countOps();
+      check(
+        reply.err === want.err && reply.lastSeq === want.lastSeq,
+        `Replicate with entries ${entries.map((e) => `#${e[0]} ${e[1]}=${e[2]}`).join(', ') || '(none)'} returned ${show(reply)}; expected ${show(want)} because ${why}.`,
+      );
+    };
+    const expectValue = async (key: string, value: string, why: string): Promise<void> => {
+      const got = await f.Get({ key });
+      check(got.err === 'OK' && got.value === value, `Get(${show(key)}) on the follower returned ${show(got)}; expected ${show(value)} because ${why}.`);
+    };
+    await send([[1, 'a', '1'], [2, 'a', '2']], { err: 'OK', lastSeq: 2 }, 'entries #1 and #2 come first');
+    await expectValue('a', '2', '#2 wrote it after #1');
+    await send([[4, 'b', '4']], { err: 'ErrGap', lastSeq: 2 }, '#3 is missing, so #4 cannot be applied yet');
+    const gap = await f.Get({ key: 'b' });
+    check(gap.err === 'ErrNoKey', `After refusing #4 with a gap, the follower's Get("b") returns ${show(gap)}; an entry after a gap must not be applied.`);
+    await send([[1, 'a', '1']], { err: 'OK', lastSeq: 2 }, 'a re-sent #1 is already held');
+    await expectValue('a', '2', 'a duplicate of #1 arriving late must not be applied again (that would undo #2)');
+    await send([[2, 'a', '2'], [3, 'c', '3'], [4, 'b', '4']], { err: 'OK', lastSeq: 4 }, 'the batch overlaps what is held and continues it');
+    await expectValue('b', '4', '#4 is now applied');
+    await send([], { err: 'OK', lastSeq: 4 }, 'an empty batch changes nothing');
+    const st = await f.Status({});
+    check(st.role === 'follower' && st.lastSeq === 4 && st.dataCount === 3, `The follower's Status is ${show({ ...st, data: undefined })}; expected role follower, lastSeq 4, dataCount 3.`);
+    ts.stop();
+  },
+};
+
+const ackAfterQuorum: NamedTest<Lab4Impl> = {
+  name: 'TestAckAfterQuorum',
+  description: 'W = 1, 3 and 5 of 5 followers: at every acknowledgement, at least W followers hold the write',
+  async run(ctx: Ctx) {
+    for (const quorum of [1, 3, 5]) {
+      const ts = new Lab4Tester(ctx, { followers: 5, quorum, reliable: true });
+      const acks = await writeLoad(ts, ctx, 5, 40, 10); // the tester checks each acknowledgement as it leaves the leader
+      for (const a of acks) check(a.seq >= 1, `An acknowledged write has sequence number ${a.seq}; numbers start at 1.`);
+      ctx.log(`W=${quorum}: ${acks.length} writes acknowledged, each on >= ${quorum} followers`);
+      ts.stop();
+    }
+  },
+};
+
+const followerReads: NamedTest<Lab4Impl> = {
+  name: 'TestFollowerReadsEventually',
+  description: 'W=1 of 5: reads from every follower see every acknowledged write within 1 virtual second',
+  async run(ctx: Ctx) {
+    const ts = new Lab4Tester(ctx, { followers: 5, quorum: 1, reliable: true });
+    const ck = ts.clerk();
+    const want = new Map<string, string>();
+    for (let i = 0; i < 60; i++) {
+      const key = `k${i % 20}`;
+      const value = `v${i}`;
+      expectOk(await ck.set(key, value), `write ${key}=${value}`);
+      want.set(key, value);
+      ctx.countOps();
+    }
+    for (let f = 0; f < 5; f++) {
+      const reader = ts.clerk(f);
+      const start = performance.now();
+      for (const [key, value] of want) {
+        for (;;) {
+          const got = await reader.get(key);
+          ctx.countOps();
+          if (got.err === 'OK' && got.value === value) break;
+          if (performance.now() - start > 1000) {
+            throw new TestFailure(
+              `Follower ${f + 1} still answers Get(${show(key)}) with ${show(got)} 1 s after the write of ${show(value)} was acknowledged. ` +
+                'Every follower must receive every write, not only the W that the acknowledgement waits for.',
+            );
+          }
+          await World.current().sleep(5);
+        }
+      }
+    }
+    ts.stop();
+  },
+};
+
+const noQuorum: NamedTest<Lab4Impl> = {
+  name: 'TestNoQuorumFails',
+  description: 'with fewer than W followers reachable a write fails with ErrNoQuorum in time and is not visible on the leader; writes work again after',
+  async run(ctx: Ctx) {
+    const ts = new Lab4Tester(ctx, { followers: 5, quorum: 3, reliable: true });
+    const ck = ts.clerk();
+    expectOk(await ck.set('a', 'before'), 'the first write');
+    for (const i of [2, 3, 4]) ts.cut(i, true);
+    const t0 = performance.now();
+    const failed = await within(3000, ck.set('a', 'lost'), 'A write with only 2 of 3 needed followers reachable');
+    const waited = performance.now() - t0;
+    check(
+      failed.err === 'ErrNoQuorum' && typeof failed.message === 'string' && failed.message.length > 0,
+      `With only 2 followers reachable and W=3, a write returned ${show(failed)}; expected ErrNoQuorum with a message saying how many followers confirmed.`,
+    );
+    check(waited <= 1500, `The failing write took ${waited.toFixed(0)} ms to be refused; the node's writeTimeoutMs is 1000, so answer ErrNoQuorum when it runs out.`);
+    const seen = await ck.get('a');
+    check(seen.err === 'OK' && seen.value === 'before', `After the write of "lost" failed, Get("a") on the leader returns ${show(seen)}; the leader must not apply a write before W followers hold it (expected "before").`);
+    ts.cut(2, false); // three followers reachable again: enough
+    expectOk(await within(3000, ck.set('b', 'after'), 'A write with 3 followers reachable'), 'a write with 3 of 5 followers reachable and W=3');
+    for (const i of [3, 4]) ts.cut(i, false);
+    await ts.waitConverged(3000);
+    await ts.checkReplicasMatchLog([]);
+    const last = await ck.get('a');
+    check(last.err === 'OK', `Get("a") returned ${show(last)} after the cluster healed.`);
+    ctx.countOps(5);
+    ts.stop();
+  },
+};
+
+function seedLoad(name: string, reliable: boolean): NamedTest<Lab4Impl> {
+  return {
+    name,
+    description: `the seed's load (${SEED_CLIENTS} clients x ${SEED_WRITES} writes over ${SEED_KEYS} keys, W=3 of 5) on the ${reliable ? 'reliable' : 'unreliable'} network: every replica equals the leader's log in order`,
+    virtualLimitMs: 600_000,
+    async run(ctx: Ctx) {
+      const ts = new Lab4Tester(ctx, { followers: 5, quorum: 3, reliable });
+      const acks = await writeLoad(ts, ctx, SEED_CLIENTS, SEED_WRITES, SEED_KEYS);
+      const seqs = new Set(acks.map((a) => a.seq));
+      check(seqs.size === acks.length, `${acks.length - seqs.size} acknowledged writes share a sequence number with another; every write needs its own.`);
+      const mean = acks.reduce((s, a) => s + a.latencyMs, 0) / acks.length;
+      ctx.log(`${acks.length} writes acknowledged, mean latency ${mean.toFixed(2)} virtual ms`);
+      await ts.waitConverged(5000);
+      await ts.checkReplicasMatchLog(acks);
+      ts.stop();
+    },
+  };
+}
+
+const catchUp: NamedTest<Lab4Impl> = {
+  name: 'TestFollowerCatchUp',
+  description: 'two followers cut off during 1,000 writes catch up (more than one batch) once they return',
+  async run(ctx: Ctx) {
+    const ts = new Lab4Tester(ctx, { followers: 5, quorum: 3, reliable: true });
+    ts.cut(3, true);
+    ts.cut(4, true);
+    const acks = await writeLoad(ts, ctx, 10, 100, 50);
+    for (const i of [3, 4]) {
+      const st = await ts.followers[i].Status({ noData: true });
+      check(st.lastSeq === 0, `Follower ${i + 1} was cut off but holds up to #${st.lastSeq}.`);
+    }
+    await World.current().sleep(500);
+    ts.cut(3, false);
+    ts.cut(4, false);
+    await ts.waitConverged(3000);
+    await ts.checkReplicasMatchLog(acks);
+    ts.stop();
+  },
+};
+
+/** Writes per W in the latency sweep. */
+const LATENCY_CLIENTS = 20;
+const LATENCY_WRITES = 100;
+
+const quorumLatency: NamedTest<Lab4Impl> = {
+  name: 'TestQuorumLatency',
+  description: "mean write latency (virtual) does not decrease as W goes 1..5, with the seed's 0.1-1 ms per message",
+  async run(ctx: Ctx) {
+    const means: number[] = [];
+    for (let quorum = 1; quorum <= 5; quorum++) {
+      const ts = new Lab4Tester(ctx, { followers: 5, quorum, reliable: true });
+      const acks = await writeLoad(ts, ctx, LATENCY_CLIENTS, LATENCY_WRITES, SEED_KEYS);
+      means.push(acks.reduce((s, a) => s + a.latencyMs, 0) / acks.length);
+      ts.stop();
+    }
+    const table = means.map((m, i) => `W=${i + 1}: ${m.toFixed(3)} ms`).join(', ');
+    ctx.log(`mean write latency: ${table}`);
+    for (let w = 1; w < 5; w++) {
+      check(
+        means[w] >= means[w - 1] * 0.97,
+        `Mean write latency fell from ${means[w - 1].toFixed(3)} ms at W=${w} to ${means[w].toFixed(3)} ms at W=${w + 1} (${table}). ` +
+          'Waiting for more followers can only take longer: are you waiting for exactly W acknowledgements?',
+      );
+    }
+    check(
+      means[4] >= means[0] * 1.2,
+      `Mean write latency barely changes from W=1 (${means[0].toFixed(3)} ms) to W=5 (${means[4].toFixed(3)} ms) (${table}). ` +
+        'With W=1 the leader should answer as soon as the fastest follower holds the write, not wait for the others.',
+    );
+  },
+};
+
+/** Lab 4's suite: the grader loads it with the student's files or the solution's. */
+export const suite: LabSuite<Lab4Impl> = {
+  lab: 'lab4',
+  title: 'Lab 4: single-leader replication with a write quorum',
+  implFiles: ['server.ts'],
+  load(dir: string): Lab4Impl {
+    /* eslint-disable @typescript-eslint/no-require-imports */
+    const server = require(path.join(dir, 'server.ts')) as { KVNode: Lab4Impl['KVNode'] };
+    return { KVNode: server.KVNode };
+  },
+  tests: [
+    leaderAccepts,
+    followerRefuses,
+    appliesInOrder,
+    ackAfterQuorum,
+    followerReads,
+    noQuorum,
+    seedLoad('TestSeedLoadReliable', true),
+    seedLoad('TestSeedLoadUnreliable', false),
+    catchUp,
+    quorumLatency,
+    realHttpTest,
+  ],
+};
