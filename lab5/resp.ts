@@ -1,0 +1,309 @@
+/**
+ * RESP2, the Redis wire protocol — GIVEN, do not change. See lab5/README.md, "The protocol".
+ *
+ * Server side: `RequestParser` turns the bytes of one connection into commands (arrays of argument strings),
+ * however the bytes are split into chunks, and refuses malformed or oversized input with a `ProtocolError`.
+ * The `reply` helpers encode answers. Client side: `encodeCommand` and `ReplyParser`.
+ *
+ * Strings on the server are *byte strings*: every character is one byte (Node's 'latin1' encoding), so any
+ * bytes a client sends come back unchanged. Write encoded replies with `socket.write(text, 'latin1')`.
+ */
+
+/** Limits that keep one bad client from taking the server's memory. */
+export interface RespLimits {
+  /** Largest bulk string accepted, bytes (default 64 MiB; Redis allows 512 MiB). */
+  maxBulkBytes: number;
+  /** Most arguments in one command (default 1,048,576, as in Redis). */
+  maxArgs: number;
+  /** Longest inline command or header line, bytes (default 64 KiB, as in Redis). */
+  maxLineBytes: number;
+}
+
+/** The default limits. */
+export const DEFAULT_LIMITS: RespLimits = { maxBulkBytes: 64 * 1024 * 1024, maxArgs: 1024 * 1024, maxLineBytes: 64 * 1024 };
+
+/** Input that is not RESP, or exceeds a limit. Reply `reply.error(err.message)` and close the connection. */
+export class ProtocolError extends Error {
+  override name = 'ProtocolError';
+}
+
+const CR = 13;
+const LF = 10;
+
+/**
+ * Incremental parser of client requests: `push` each chunk read from the socket, then call `next` until it
+ * returns undefined (the rest of the command has not arrived yet). Accepts RESP arrays of bulk strings
+ * (what clients send) and inline commands (`PING\r\n`, typed by hand with nc or telnet).
+ * After a ProtocolError the parser is unusable: close the connection.
+ */
+export class RequestParser {
+  private readonly limits: RespLimits;
+  private buf: Buffer = Buffer.alloc(0);
+  private pos = 0;
+  /** Chunks held back while a long bulk string arrives, so it is copied once, not once per chunk. */
+  private held: Buffer[] = [];
+  private heldBytes = 0;
+  /** Bytes needed before parsing can go on (0 = unknown, parse whenever data arrives). */
+  private need = 0;
+  /** The command being read: arguments still expected and those read so far. */
+  private argsLeft = 0;
+  private args: string[] = [];
+  /** Length of the bulk string whose header was read, or -1. */
+  private bulkLen = -1;
+  private failed: ProtocolError | undefined;
+
+  constructor(limits: Partial<RespLimits> = {}) {
+    this.limits = { ...DEFAULT_LIMITS, ...limits };
+  }
+
+  /** Adds bytes read from the connection. */
+  push(chunk: Buffer): void {
+    if (this.need > 0 && this.available() + this.heldBytes + chunk.length < this.need) {
+      this.held.push(chunk);
+      this.heldBytes += chunk.length;
+      return;
+    }
+    const rest = this.buf.subarray(this.pos);
+    this.buf = rest.length === 0 && this.held.length === 0 ? chunk : Buffer.concat([rest, ...this.held, chunk]);
+    this.pos = 0;
+    this.held = [];
+    this.heldBytes = 0;
+    this.need = 0;
+  }
+
+  /** Bytes received but not yet part of a returned command. */
+  get bufferedBytes(): number {
+    return this.available() + this.heldBytes;
+  }
+
+  /** The next complete command (its arguments; the first is the command name), or undefined. Throws ProtocolError. */
+  next(): string[] | undefined {
+    if (this.failed) throw this.failed;
+    try {
+      return this.parse();
+    } catch (err) {
+      if (err instanceof ProtocolError) this.failed = err;
+      throw err;
+    }
+  }
+
+  private available(): number {
+    return this.buf.length - this.pos;
+  }
+
+  private parse(): string[] | undefined {
+    for (;;) {
+      if (this.argsLeft === 0) {
+        if (this.available() === 0) return undefined;
+        if (this.buf[this.pos] !== 0x2a /* '*' */) {
+          const inline = this.inline();
+          if (inline === undefined) return undefined;
+          if (inline.length === 0) continue; // an empty line: ignored, as Redis does
+          return inline;
+        }
+        const line = this.line();
+        if (line === undefined) return undefined;
+        const count = parseLength(line, 1);
+        if (count === undefined || count > this.limits.maxArgs) throw new ProtocolError('ERR Protocol error: invalid multibulk length');
+        if (count <= 0) continue; // "*0" or "*-1": nothing to run
+        this.argsLeft = count;
+        this.args = [];
+      }
+      while (this.argsLeft > 0) {
+        if (this.bulkLen < 0) {
+          if (this.available() === 0) return undefined;
+          if (this.buf[this.pos] !== 0x24 /* '$' */) {
+            throw new ProtocolError(`ERR Protocol error: expected '$', got '${String.fromCharCode(this.buf[this.pos])}'`);
+          }
+          const line = this.line();
+          if (line === undefined) return undefined;
+          const len = parseLength(line, 1);
+          if (len === undefined || len < 0 || len > this.limits.maxBulkBytes) throw new ProtocolError('ERR Protocol error: invalid bulk length');
+          this.bulkLen = len;
+        }
+        if (this.available() < this.bulkLen + 2) {
+          this.need = this.bulkLen + 2;
+          return undefined;
+        }
+        const end = this.pos + this.bulkLen;
+        if (this.buf[end] !== CR || this.buf[end + 1] !== LF) throw new ProtocolError('ERR Protocol error: bulk string not followed by CRLF');
+        this.args.push(this.buf.toString('latin1', this.pos, end));
+        this.pos = end + 2;
+        this.bulkLen = -1;
+        this.argsLeft--;
+      }
+      const args = this.args;
+      this.args = [];
+      return args;
+    }
+  }
+
+  /** The next CRLF-terminated line (without CRLF, as latin1), or undefined if it has not all arrived. */
+  private line(): string | undefined {
+    const end = this.buf.indexOf(LF, this.pos);
+    if (end < 0) {
+      if (this.available() > this.limits.maxLineBytes) throw new ProtocolError('ERR Protocol error: too big header or inline request');
+      return undefined;
+    }
+    if (end - this.pos > this.limits.maxLineBytes) throw new ProtocolError('ERR Protocol error: too big header or inline request');
+    if (end === this.pos || this.buf[end - 1] !== CR) throw new ProtocolError('ERR Protocol error: a header line must end with CRLF');
+    const text = this.buf.toString('latin1', this.pos, end - 1);
+    this.pos = end + 1;
+    return text;
+  }
+
+  /** An inline command: words separated by spaces, ended by LF (CRLF also fine). */
+  private inline(): string[] | undefined {
+    const end = this.buf.indexOf(LF, this.pos);
+    if (end < 0) {
+      if (this.available() > this.limits.maxLineBytes) throw new ProtocolError('ERR Protocol error: too big inline request');
+      return undefined;
+    }
+    if (end - this.pos > this.limits.maxLineBytes) throw new ProtocolError('ERR Protocol error: too big inline request');
+    const text = this.buf.toString('latin1', this.pos, end);
+    this.pos = end + 1;
+    const words = text.split(/[ \t\r]+/).filter((w) => w.length > 0);
+    if (words.length > this.limits.maxArgs) throw new ProtocolError('ERR Protocol error: too many arguments in inline request');
+    return words;
+  }
+}
+
+/** Parses a header's number after its type byte; undefined unless it is a plain integer. */
+function parseLength(line: string, from: number): number | undefined {
+  const text = line.slice(from);
+  if (!/^-?\d{1,18}$/.test(text)) return undefined;
+  return Number(text);
+}
+
+/** Encoders of server replies. Each returns the reply's wire text (latin1); join several and write them at once. */
+export const reply = {
+  /** A simple string, e.g. `+OK`. Must not contain CR or LF. */
+  simple(text: string): string {
+    return `+${text}\r\n`;
+  },
+  /** An error reply, e.g. `-ERR unknown command 'FOO'`. The first word is the error kind (ERR, WRONGTYPE, ...). */
+  error(message: string): string {
+    return `-${message.replace(/[\r\n]+/g, ' ')}\r\n`;
+  },
+  /** An integer reply, e.g. `:1`. */
+  integer(n: number): string {
+    return `:${Math.trunc(n)}\r\n`;
+  },
+  /** A bulk string (binary-safe; a byte string as the parser produces), or the nil reply for null. */
+  bulk(value: string | null): string {
+    return value === null ? '$-1\r\n' : `$${value.length}\r\n${value}\r\n`;
+  },
+  /** An array of bulk strings. */
+  bulkArray(values: readonly string[]): string {
+    let out = `*${values.length}\r\n`;
+    for (const v of values) out += `$${v.length}\r\n${v}\r\n`;
+    return out;
+  },
+  /** An array of already encoded replies (e.g. `reply.array([reply.integer(1), reply.bulk('a')])`). */
+  array(encoded: readonly string[]): string {
+    return `*${encoded.length}\r\n${encoded.join('')}`;
+  },
+  /** The reply `+OK`. */
+  ok: '+OK\r\n',
+  /** The nil reply. */
+  nil: '$-1\r\n',
+};
+
+/** Encodes a command as a client sends it: an array of bulk strings (strings are sent as UTF-8). */
+export function encodeCommand(args: ReadonlyArray<string | number | Buffer>): Buffer {
+  const parts: Buffer[] = [Buffer.from(`*${args.length}\r\n`, 'latin1')];
+  for (const a of args) {
+    const b = Buffer.isBuffer(a) ? a : Buffer.from(String(a), 'utf8');
+    parts.push(Buffer.from(`$${b.length}\r\n`, 'latin1'), b, Buffer.from('\r\n', 'latin1'));
+  }
+  return Buffer.concat(parts);
+}
+
+/** An error reply received by a client. */
+export class RespError {
+  constructor(readonly message: string) {}
+  /** The error kind: the first word, e.g. "ERR". */
+  get kind(): string {
+    return this.message.split(' ', 1)[0];
+  }
+  toString(): string {
+    return this.message;
+  }
+}
+
+/** A reply as a client sees it: simple and bulk strings are strings, nil is null. */
+export type RespReply = string | number | null | RespError | RespReply[];
+
+/** A malformed reply from a server. */
+export class ReplyFormatError extends Error {
+  override name = 'ReplyFormatError';
+}
+
+/**
+ * Incremental parser of server replies (client side): `push` chunks, then `next` until undefined.
+ * Bulk strings are decoded with `encoding` (UTF-8 by default).
+ */
+export class ReplyParser {
+  private buf: Buffer = Buffer.alloc(0);
+  private pos = 0;
+
+  constructor(private readonly encoding: BufferEncoding = 'utf8') {}
+
+  /** Adds bytes read from the connection. */
+  push(chunk: Buffer): void {
+    const rest = this.buf.subarray(this.pos);
+    this.buf = rest.length === 0 ? chunk : Buffer.concat([rest, chunk]);
+    this.pos = 0;
+  }
+
+  /** The next complete reply, or undefined if it has not all arrived. Throws ReplyFormatError. */
+  next(): RespReply | undefined {
+    const start = this.pos;
+    const value = this.value();
+    if (value === undefined) {
+      this.pos = start; // try again from the reply's start when more data arrives
+      return undefined;
+    }
+    return value.v;
+  }
+
+  /** Parses one value at pos; undefined when incomplete (pos is then meaningless). */
+  private value(): { v: RespReply } | undefined {
+    const end = this.buf.indexOf(LF, this.pos);
+    if (end < 0) return undefined;
+    const type = this.buf[this.pos];
+    const line = this.buf.toString('latin1', this.pos + 1, end - 1);
+    this.pos = end + 1;
+    switch (type) {
+      case 0x2b: // '+'
+        return { v: line };
+      case 0x2d: // '-'
+        return { v: new RespError(line) };
+      case 0x3a: // ':'
+        return { v: Number(line) };
+      case 0x24: {
+        // '$'
+        const len = Number(line);
+        if (len < 0) return { v: null };
+        if (this.buf.length - this.pos < len + 2) return undefined;
+        const text = this.buf.toString(this.encoding, this.pos, this.pos + len);
+        this.pos += len + 2;
+        return { v: text };
+      }
+      case 0x2a: {
+        // '*'
+        const count = Number(line);
+        if (count < 0) return { v: null };
+        const items: RespReply[] = [];
+        for (let i = 0; i < count; i++) {
+          const item = this.value();
+          if (item === undefined) return undefined;
+          items.push(item.v);
+        }
+        return { v: items };
+      }
+      default:
+        throw new ReplyFormatError(`unexpected reply type byte 0x${(type ?? 0).toString(16)} (${JSON.stringify(line.slice(0, 40))})`);
+    }
+  }
+}

@@ -1,0 +1,752 @@
+/**
+ * Lab 5's named tests. They run in real time against real TCP servers (and, for the crash test, a real child
+ * process), on free ports and temporary folders that are removed afterwards:
+ *   npm run grade lab5 -- --test <Name>
+ * The seed only picks the keys, values and garbage bytes.
+ */
+import { createHash } from 'node:crypto';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import Redis from 'ioredis';
+import { parseStats } from '../info';
+import { RespError, RespReply } from '../resp';
+import { liveHeapBytes } from '../../tester/memory';
+import { LabSuite, NamedTest, TestContext, TestFailure, check } from '../../tester/suite';
+import { Rng } from '../../tester/world/rng';
+import type { ServerAddress } from '../types';
+import { folderBytes, Lab5Impl, RawClient, Resources, same, show, sleep, within, withResources } from './harness';
+
+type Ctx = TestContext<Lab5Impl>;
+type Lab5Test = NamedTest<Lab5Impl>;
+
+/** A real-time test: runs `body` with Resources that are always cleaned up. */
+function realTest(name: string, description: string, body: (res: Resources, ctx: Ctx, rng: Rng) => Promise<void>): Lab5Test {
+  return { name, description, realTime: true, run: (ctx) => withResources(ctx.impl, (res) => body(res, ctx, new Rng(ctx.seed))) };
+}
+
+/** A random printable key or value of `n` characters. */
+function word(rng: Rng, n: number): string {
+  const alphabet = 'abcdefghijklmnopqrstuvwxyz0123456789';
+  let s = '';
+  for (let i = 0; i < n; i++) s += alphabet[rng.int(alphabet.length)];
+  return s;
+}
+
+/** The seed's placement, computed here independently: MD5 as a 128-bit number, modulo n. */
+function referenceShard(key: string, n: number): number {
+  return Number(BigInt(`0x${createHash('md5').update(key, 'utf8').digest('hex')}`) % BigInt(n));
+}
+
+function err(prefix: string): RespError {
+  return new RespError(prefix);
+}
+
+/** Addresses of running servers, ids 1..n. */
+function addresses(ports: readonly number[]): ServerAddress[] {
+  return ports.map((port, i) => ({ id: i + 1, host: '127.0.0.1', port }));
+}
+
+const setGetDel = realTest('TestSetGetDel', 'PING, SET, GET, DEL and EXISTS over TCP; values are binary-safe', async (res, ctx, rng) => {
+  const server = await res.server();
+  const c = await res.connect(server.port);
+  await c.expect(['PING'], 'PONG');
+  await c.expect(['GET', 'nothing'], null, 'a missing key reads as nil');
+  await c.expect(['SET', 'user:1', 'Alice'], 'OK');
+  await c.expect(['GET', 'user:1'], 'Alice');
+  await c.expect(['SET', 'user:1', 'Alicia'], 'OK');
+  await c.expect(['GET', 'user:1'], 'Alicia', 'SET replaces the value');
+  const tricky = 'two\r\nlines, spaces, ünïcödé ✓ and a NUL \u0000 byte';
+  await c.expect(['SET', 'tricky', tricky], 'OK');
+  await c.expect(['GET', 'tricky'], tricky, 'values are binary-safe: any bytes, including CR LF, come back unchanged');
+  await c.expect(['SET', 'empty', ''], 'OK');
+  await c.expect(['GET', 'empty'], '', 'an empty value is a value, not nil');
+  await c.expect(['EXISTS', 'user:1', 'empty', 'nothing'], 2, 'EXISTS counts the keys that exist');
+  await c.expect(['DEL', 'user:1', 'nothing', 'tricky'], 2, 'DEL returns how many keys it removed');
+  await c.expect(['GET', 'user:1'], null, 'the key was deleted');
+  await c.expect(['DEL', 'user:1'], 0, 'the key is already gone');
+  const data = new Map<string, string>();
+  for (let i = 0; i < 200; i++) data.set(`k:${word(rng, 8)}`, word(rng, rng.between(1, 100)));
+  for (const [k, v] of data) await c.expect(['SET', k, v], 'OK');
+  for (const [k, v] of data) await c.expect(['GET', k], v);
+  ctx.countOps(2 * data.size + 13);
+});
+
+const ttl = realTest('TestTTL', 'SET EX/PX, EXPIRE, PEXPIRE, TTL, PTTL; expired keys vanish on access', async (res, ctx) => {
+  const server = await res.server({ sweepIntervalMs: 60_000 }); // no sweep during the test: expiry on access only
+  const c = await res.connect(server.port);
+  const t0 = Date.now();
+  await c.expect(['SET', 'short', 'v', 'PX', 600], 'OK');
+  await c.expect(['SET', 'long', 'v', 'EX', 100], 'OK');
+  await c.expect(['SET', 'plain', 'v'], 'OK');
+  await c.expect(['SET', 'short2', 'v'], 'OK');
+  await c.expect(['PEXPIRE', 'short2', 600], 1, 'PEXPIRE on an existing key');
+  const early = await c.call('GET', 'short');
+  if (Date.now() - t0 < 450) check(early === 'v', `GET short right after SET short v PX 600 replied ${show(early)}; the key should live 600 ms.`);
+  const pttl = await c.call('PTTL', 'long');
+  check(typeof pttl === 'number' && pttl > 95_000 && pttl <= 100_000, `PTTL long replied ${show(pttl)} right after SET long v EX 100; expected about 100000 (milliseconds left).`);
+  const secs = await c.call('TTL', 'long');
+  check(secs === 100 || secs === 99, `TTL long replied ${show(secs)} right after SET long v EX 100; expected 100 (or 99).`);
+  await c.expect(['TTL', 'plain'], -1, 'TTL of a key without expiry is -1');
+  await c.expect(['TTL', 'missing'], -2, 'TTL of a missing key is -2');
+  await c.expect(['PTTL', 'missing'], -2, 'PTTL of a missing key is -2');
+  await c.expect(['EXPIRE', 'plain', 50], 1, 'EXPIRE on an existing key returns 1');
+  const t2 = await c.call('TTL', 'plain');
+  check(t2 === 50 || t2 === 49, `TTL plain replied ${show(t2)} after EXPIRE plain 50; expected 50.`);
+  await c.expect(['EXPIRE', 'missing', 50], 0, 'EXPIRE on a missing key returns 0');
+  await c.expect(['SET', 'plain', 'again'], 'OK');
+  await c.expect(['TTL', 'plain'], -1, 'a plain SET removes the old time to live, as in Redis');
+  await c.expect(['SET', 'gone', 'v'], 'OK');
+  await c.expect(['EXPIRE', 'gone', -5], 1, 'EXPIRE with a time in the past deletes the key and returns 1');
+  await c.expect(['GET', 'gone'], null, 'EXPIRE with a negative time deleted the key');
+  await c.expectError(['SET', 'x', 'v', 'EX', 'soon'], 'ERR', 'EX needs an integer');
+  await c.expectError(['SET', 'x', 'v', 'EX', 0], 'ERR', 'an expire time must be positive');
+  await c.expectError(['EXPIRE', 'long', 'later'], 'ERR', 'EXPIRE needs an integer');
+  await sleep(Math.max(0, t0 + 1000 - Date.now()));
+  await c.expect(['GET', 'short'], null, 'SET ... PX 600 was 1 s ago: the key has expired');
+  await c.expect(['PTTL', 'short2'], -2, 'PEXPIRE short2 600 was 1 s ago: the key has expired');
+  await c.expect(['EXISTS', 'short', 'short2', 'long'], 1, 'only "long" is still alive');
+  const keys = await c.call('KEYS', '*');
+  check(Array.isArray(keys) && !keys.includes('short') && !keys.includes('short2'), `KEYS * replied ${show(keys)}; expired keys must not be listed.`);
+  await c.expect(['GET', 'long'], 'v', 'a key with 100 s to live is still there');
+  ctx.countOps(30);
+});
+
+/** Keys written by TestBackgroundExpiry and the size of each value. */
+const SWEEP_KEYS = 200;
+const SWEEP_VALUE_BYTES = 50_000;
+
+const backgroundExpiry = realTest(
+  'TestBackgroundExpiry',
+  `${SWEEP_KEYS} keys of ${SWEEP_VALUE_BYTES / 1000} kB expire unread: the background sweep frees them and counts them in INFO`,
+  async (res, ctx, rng) => {
+    const server = await res.server({ sweepIntervalMs: 100 });
+    const c = await res.connect(server.port);
+    await c.expect(['SET', 'keeper', 'v'], 'OK');
+    const before = liveHeapBytes();
+    const big = word(rng, SWEEP_VALUE_BYTES);
+    for (let i = 0; i < SWEEP_KEYS; i++) c.send('SET', `tmp:${i}`, big, 'PX', 150);
+    for (let i = 0; i < SWEEP_KEYS; i++) check(same(await c.reply(`SET tmp:${i} <50 kB> PX 150`), 'OK'), `SET tmp:${i} ... PX 150 did not reply OK.`);
+    await sleep(800);
+    // Nothing has read the keys: only a background sweep can have removed them.
+    const after = liveHeapBytes();
+    const kept = (after - before) / 1e6;
+    ctx.log(`heap grew by ${kept.toFixed(1)} MB after the keys expired (${((SWEEP_KEYS * SWEEP_VALUE_BYTES) / 1e6).toFixed(0)} MB were written)`);
+    check(
+      kept < 3,
+      `${SWEEP_KEYS} keys of ${SWEEP_VALUE_BYTES} bytes expired 650 ms ago (PX 150), nobody read them, and the server still holds ` +
+        `${kept.toFixed(1)} MB more than before: expired keys must be removed by a background sweep every sweepIntervalMs (100 ms here), not only when read.`,
+    );
+    const info = await c.call('INFO');
+    check(typeof info === 'string', `INFO replied ${show(info)}; expected a bulk string.`);
+    const stats = parseStats(info);
+    check(stats.expiredKeys === SWEEP_KEYS, `INFO says expired_keys:${stats.expiredKeys}; expected ${SWEEP_KEYS} (every key removed because it expired counts once).`);
+    await c.expect(['DBSIZE'], 1, 'only "keeper" is left');
+    ctx.countOps(SWEEP_KEYS + 3);
+  },
+);
+
+const keysAndStats = realTest('TestKeysAndStats', 'KEYS with glob patterns, DBSIZE, INFO statistics (requests per command, keys, keys with TTL)', async (res, ctx) => {
+  const server = await res.server({ serverId: 7 });
+  const c = await res.connect(server.port);
+  let sent = 0;
+  const run = async (args: Array<string | number>, want: RespReply, why = ''): Promise<void> => {
+    sent++;
+    await c.expect(args, want, why);
+  };
+  for (const k of ['user:1', 'user:2', 'user:10', 'config']) await run(['SET', k, 'v'], 'OK');
+  await run(['SET', 'session:a', 'v', 'EX', 600], 'OK');
+  await run(['SET', 'session:b', 'v', 'PX', 600_000], 'OK');
+  await run(['GET', 'user:1'], 'v');
+  await run(['GET', 'user:1'], 'v');
+  await run(['GET', 'nope'], null);
+  await run(['DEL', 'config'], 1);
+  await run(['EXPIRE', 'user:2', 100], 1);
+  const patterns: Array<[string, string[]]> = [
+    ['*', ['session:a', 'session:b', 'user:1', 'user:10', 'user:2']],
+    ['user:*', ['user:1', 'user:10', 'user:2']],
+    ['user:?', ['user:1', 'user:2']],
+    ['user:1*', ['user:1', 'user:10']],
+    ['session:[ab]', ['session:a', 'session:b']],
+    ['session:[^a]', ['session:b']],
+    ['*:1?', ['user:10']],
+    ['nomatch*', []],
+  ];
+  for (const [pattern, want] of patterns) {
+    sent++;
+    const got = await c.call('KEYS', pattern);
+    const sorted = Array.isArray(got) ? [...got].map(String).sort() : got;
+    check(same(sorted, want), `KEYS ${pattern} replied ${show(got)}; expected (in any order) ${show(want)}.`);
+  }
+  await run(['DBSIZE'], 5, 'five keys are alive');
+  sent++;
+  const info = await c.call('INFO');
+  check(typeof info === 'string', `INFO replied ${show(info)}; expected a bulk string of "field:value" lines.`);
+  let stats;
+  try {
+    stats = parseStats(info);
+  } catch (e) {
+    throw new TestFailure(`INFO reply could not be read: ${(e as Error).message}. See the README's INFO section for the fields.\nINFO was:\n${info.slice(0, 1500)}`);
+  }
+  ctx.log(`INFO: ${JSON.stringify(stats)}`);
+  check(stats.serverId === 7, `INFO says server_id:${stats.serverId}; the server was started with serverId 7.`);
+  const want: Record<string, number> = { set: 6, get: 3, del: 1, expire: 1, keys: patterns.length, dbsize: 1, info: 1 };
+  for (const [name, n] of Object.entries(want)) {
+    check(stats.commands[name] === n, `INFO says cmdstat_${name}:calls=${stats.commands[name] ?? '(missing)'}; this connection sent ${n} ${name.toUpperCase()} command(s).`);
+  }
+  check(stats.totalCommands === sent, `INFO says total_commands_processed:${stats.totalCommands}; ${sent} commands were sent, the INFO itself included.`);
+  check(stats.keys === 5 && stats.keysWithTtl === 3, `INFO says db0:keys=${stats.keys},expires=${stats.keysWithTtl}; expected keys=5,expires=3 (session:a, session:b and user:2 have a TTL).`);
+  // The same numbers through the student's client.
+  const client = res.client([{ id: 7, host: '127.0.0.1', port: server.port }]);
+  const viaClient = await within(5000, 'ShardedClient.stats(0)', client.stats(0));
+  check(viaClient.keys === 5 && viaClient.serverId === 7, `ShardedClient.stats(0) returned ${JSON.stringify(viaClient)}; expected serverId 7 and 5 keys.`);
+  const userKeys = await within(5000, "ShardedClient.keys(0, 'user:*')", client.keys(0, 'user:*'));
+  check(same([...userKeys].sort(), ['user:1', 'user:10', 'user:2']), `ShardedClient.keys(0, 'user:*') returned ${JSON.stringify(userKeys)}.`);
+  ctx.countOps(sent + 2);
+});
+
+const errorReplies = realTest('TestErrorReplies', 'Redis-style errors for unknown commands, wrong arity and bad arguments; the commands redis-cli sends on connect', async (res, ctx) => {
+  const server = await res.server();
+  const c = await res.connect(server.port);
+  await c.expectError(['FLY', 'me', 'to'], "ERR unknown command 'FLY'", 'Redis answers "ERR unknown command \'FLY\', with args beginning with: ..."');
+  const arity: Array<Array<string | number>> = [['GET'], ['GET', 'a', 'b'], ['SET', 'a'], ['DEL'], ['EXPIRE', 'a'], ['TTL'], ['KEYS'], ['INCR', 'a', 'b'], ['DBSIZE', 'x']];
+  for (const args of arity) await c.expectError(args, 'ERR wrong number of arguments', 'the command has the wrong number of arguments');
+  await c.expectError(['SET', 'a', 'b', 'FOREVER'], 'ERR syntax error', 'unknown SET option');
+  await c.expect(['SET', 'word', 'hello'], 'OK');
+  await c.expectError(['INCR', 'word'], 'ERR value is not an integer', 'INCR of a value that is not an integer');
+  await c.expect(['GET', 'word'], 'hello', 'a failed INCR changes nothing');
+  await c.expect(['set', 'lower', '1'], 'OK', 'command names are case-insensitive');
+  await c.expect(['GeT', 'lower'], '1', 'command names are case-insensitive');
+  // What redis-cli and client libraries send when they connect.
+  const docs = await c.call('COMMAND', 'DOCS');
+  check(Array.isArray(docs), `COMMAND DOCS replied ${show(docs)}; expected an array (an empty one is fine) — redis-cli sends it on start.`);
+  await c.expect(['CLIENT', 'SETNAME', 'tester'], 'OK');
+  await c.expect(['CLIENT', 'SETINFO', 'LIB-NAME', 'kvlabs'], 'OK');
+  const hello = await c.call('HELLO', 3);
+  check(hello instanceof RespError, `HELLO 3 replied ${show(hello)}; expected an error reply, so that clients fall back to RESP2.`);
+  await c.expect(['SELECT', 0], 'OK', 'database 0 is the only one');
+  await c.expectError(['SELECT', 1], 'ERR', 'only database 0 exists');
+  await c.expect(['PING', 'hi'], 'hi', 'PING with an argument echoes it');
+  await c.expect(['ECHO', 'echo me'], 'echo me');
+  await c.expect(['INCR', 'counter'], 1, 'INCR of a missing key starts from 0');
+  await c.expect(['INCR', 'counter'], 2);
+  await c.expect(['PING'], 'PONG', 'the connection still works after error replies');
+  await c.expect(['QUIT'], 'OK');
+  const closed = await Promise.race([c.whenClosed.then(() => true), sleep(2000).then(() => false)]);
+  check(closed, 'After QUIT replied OK the server did not close the connection within 2 s.');
+  ctx.countOps(30);
+});
+
+/** A client that writes and reads its own keys in a loop, to show that other clients are unaffected. */
+class Witness {
+  private stopped = false;
+  private failure: string | undefined;
+  private done: Promise<void>;
+  ops = 0;
+
+  constructor(private readonly c: RawClient) {
+    this.done = this.loop();
+  }
+
+  private async loop(): Promise<void> {
+    for (let i = 0; !this.stopped; i++) {
+      const got = await this.c.call('SET', `witness:${i % 50}`, `w${i}`).catch((e: Error) => e.message);
+      const back = await this.c.call('GET', `witness:${i % 50}`).catch((e: Error) => e.message);
+      if (got !== 'OK' || back !== `w${i}`) {
+        this.failure = `a well-behaved client on another connection got ${show(got)} / ${show(back)} for SET/GET witness:${i % 50} w${i}`;
+        return;
+      }
+      this.ops += 2;
+      await sleep(5);
+    }
+  }
+
+  /** Fails the test if the witness saw anything wrong so far. */
+  check(when: string): void {
+    check(this.failure === undefined, () => `${when}: ${this.failure}. One client's bad input must not affect the others.`);
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    await this.done;
+  }
+}
+
+const malformedInput = realTest(
+  'TestMalformedInput',
+  'garbage, a huge declared length, half-sent commands and reset connections: an error or a close for that client only',
+  async (res, ctx, rng) => {
+    const server = await res.server();
+    const witness = new Witness(await res.connect(server.port));
+    await sleep(20);
+
+    /** Sends `bytes` on a new connection and requires an error reply or a close within 2 s. */
+    const hostile = async (what: string, bytes: Buffer | string): Promise<void> => {
+      const c = await res.connect(server.port);
+      c.sendRaw(bytes);
+      const r = await c.replyOrClose(2000);
+      const answer = r === 'closed' ? 'by closing the connection' : r === 'timeout' ? 'nothing for 2 s' : show(r.reply);
+      check(r === 'closed' || (r !== 'timeout' && r.reply instanceof RespError), `After ${what}, the server replied ${answer}; expected an error reply or a closed connection.`);
+      c.close();
+      witness.check(`after ${what}`);
+    };
+
+    const garbage = Buffer.alloc(4096);
+    for (let i = 0; i < garbage.length; i++) garbage[i] = rng.int(256);
+    garbage[0] = 0x01;
+    await hostile('4096 random bytes', Buffer.concat([garbage, Buffer.from('\r\n')]));
+    await hostile('a bulk length of 99,999,999,999 bytes', '*2\r\n$3\r\nGET\r\n$99999999999\r\n');
+    await hostile('an array of 10^15 elements', '*1000000000000000\r\n');
+    await hostile('a 2 GB bulk string header', '*3\r\n$3\r\nSET\r\n$1\r\nk\r\n$2000000000\r\n');
+    await hostile('a negative bulk length', '*1\r\n$-7\r\n');
+    await hostile("'$' where '*' was expected", '*1\r\n+PING\r\n');
+    await hostile('a line of 200 kB without a newline', 'x'.repeat(200_000));
+    await hostile('an unknown command', '*1\r\n$7\r\nteapot!\r\n');
+
+    // Half a command: the server must wait for the rest (and serve others meanwhile), then answer it.
+    const setup = await res.connect(server.port);
+    await setup.expect(['SET', 'half', 'finished'], 'OK');
+    const half = await res.connect(server.port);
+    half.sendRaw('*2\r\n$3\r\nGET\r\n$4\r\nha');
+    const early = await half.replyOrClose(300);
+    if (early !== 'timeout') {
+      throw new TestFailure(`After half a command (GET "ha..."), the server answered ${early === 'closed' ? 'by closing the connection' : show(early.reply)}; it should wait for the rest.`);
+    }
+    witness.check('while a command was half-sent');
+    half.sendRaw('lf\r\n');
+    const rest = await half.reply('GET half, sent in two pieces 300 ms apart');
+    check(rest === 'finished', `GET half, sent in two pieces, replied ${show(rest)}; expected "finished".`);
+
+    // Connections that vanish mid-command, and one that never reads its replies.
+    for (let i = 0; i < 20; i++) {
+      const c = await res.connect(server.port);
+      c.sendRaw(`*3\r\n$3\r\nSET\r\n$4\r\nrst${i % 10}\r\n$100\r\n${'y'.repeat(rng.int(100))}`);
+      await sleep(2);
+      c.socket.resetAndDestroy();
+    }
+    const greedy = await res.connect(server.port);
+    for (let i = 0; i < 200; i++) greedy.send('GET', 'half');
+    greedy.close();
+    await sleep(200);
+    witness.check('after 20 connections were reset mid-command');
+
+    const fresh = await res.connect(server.port);
+    await fresh.expect(['PING'], 'PONG', 'the server still accepts and serves new connections');
+    await fresh.expect(['GET', 'half'], 'finished');
+    await witness.stop();
+    witness.check('at the end');
+    check(witness.ops > 10, `The well-behaved client completed only ${witness.ops} operations during the test.`);
+    ctx.countOps(witness.ops);
+  },
+);
+
+const CONCURRENT_CLIENTS = 50;
+const INCRS_PER_CLIENT = 100;
+
+const concurrentClients = realTest(
+  'TestConcurrentClients',
+  `${CONCURRENT_CLIENTS} connections at once: no lost INCR, every client reads its own writes; one ShardedClient shared by ${CONCURRENT_CLIENTS} callers`,
+  async (res, ctx, rng) => {
+    const server = await res.server();
+    const clients = await Promise.all(Array.from({ length: CONCURRENT_CLIENTS }, () => res.connect(server.port)));
+    await Promise.all(
+      clients.map(async (c, n) => {
+        for (let i = 0; i < INCRS_PER_CLIENT; i++) {
+          const v = await c.call('INCR', 'counter');
+          check(typeof v === 'number', `client ${n}: INCR counter replied ${show(v)}; expected an integer.`);
+          await c.expect(['SET', `c${n}:${i}`, `${n}/${i}`], 'OK');
+          await c.expect(['GET', `c${n}:${i}`], `${n}/${i}`, `client ${n} reads back what it just wrote`);
+        }
+      }),
+    );
+    const total = CONCURRENT_CLIENTS * INCRS_PER_CLIENT;
+    await clients[0].expect(['GET', 'counter'], String(total), `${CONCURRENT_CLIENTS} clients each sent ${INCRS_PER_CLIENT} INCR: no increment may be lost`);
+    await clients[0].expect(['DBSIZE'], total + 1, 'every client key plus the counter');
+
+    // Many callers share one client object: replies must go back to the caller that asked.
+    const servers = await Promise.all([1, 2, 3].map((id) => res.server({ serverId: id })));
+    const client = res.client(addresses(servers.map((s) => s.port)));
+    const prefix = word(rng, 6);
+    await within(
+      20_000,
+      `${CONCURRENT_CLIENTS} concurrent callers on one ShardedClient`,
+      Promise.all(
+        Array.from({ length: CONCURRENT_CLIENTS }, async (_, n) => {
+          for (let i = 0; i < 20; i++) {
+            const key = `${prefix}:${n}:${i}`;
+            await client.set(key, `value of ${key}`);
+            const got = await client.get(key);
+            check(got === `value of ${key}`, `ShardedClient.get(${JSON.stringify(key)}) returned ${JSON.stringify(got)} while ${CONCURRENT_CLIENTS} callers shared the client; expected ${JSON.stringify(`value of ${key}`)}. Are replies matched to the right requests?`);
+            await client.incr(`${prefix}:ctr:${i % 5}`);
+          }
+        }),
+      ),
+    );
+    for (let j = 0; j < 5; j++) {
+      const v = await client.get(`${prefix}:ctr:${j}`);
+      check(v === String(CONCURRENT_CLIENTS * 4), `counter ${prefix}:ctr:${j} is ${JSON.stringify(v)} after ${CONCURRENT_CLIENTS * 4} INCRs through the client.`);
+    }
+    ctx.countOps(3 * total + CONCURRENT_CLIENTS * 60);
+  },
+);
+
+const pipelining = realTest('TestPipelining', 'many commands in one packet, and one command split over many packets', async (res, ctx) => {
+  const server = await res.server();
+  const c = await res.connect(server.port);
+  const N = 1000;
+  const parts: string[] = [];
+  for (let i = 0; i < N; i++) parts.push(`*3\r\n$3\r\nSET\r\n$${`p:${i}`.length}\r\np:${i}\r\n$${String(i).length}\r\n${i}\r\n`);
+  for (let i = 0; i < N; i++) parts.push(`*2\r\n$3\r\nGET\r\n$${`p:${i}`.length}\r\np:${i}\r\n`);
+  c.sendRaw(parts.join(''));
+  for (let i = 0; i < N; i++) {
+    const r = await c.reply(`SET p:${i} (the ${i + 1}th of ${2 * N} commands sent in one write)`);
+    check(r === 'OK', `SET p:${i}, sent with ${2 * N - 1} other commands in one write, replied ${show(r)}; expected OK. A chunk of input can hold many commands: answer all of them, in order.`);
+  }
+  for (let i = 0; i < N; i++) {
+    const r = await c.reply(`GET p:${i} (pipelined)`);
+    check(r === String(i), `GET p:${i} (pipelined) replied ${show(r)}; expected "${i}" — replies must come in the order of the commands.`);
+  }
+  // One command, one byte per packet.
+  const bytes = Buffer.from('*3\r\n$3\r\nSET\r\n$5\r\nslow!\r\n$11\r\nbyte@a@time\r\n');
+  for (const b of bytes) {
+    c.sendRaw(Buffer.from([b]));
+    await new Promise((r) => setTimeout(r, 1));
+  }
+  const slow = await c.reply('SET slow! byte@a@time, sent one byte at a time');
+  check(slow === 'OK', `SET sent one byte at a time replied ${show(slow)}; expected OK. A command may arrive in many pieces: keep the unparsed bytes until the rest comes.`);
+  // Three commands cut at awkward places.
+  const three = Buffer.from('*2\r\n$3\r\nGET\r\n$5\r\nslow!\r\n*1\r\n$4\r\nPING\r\nPING\r\n');
+  c.sendRaw(three.subarray(0, 17));
+  await sleep(20);
+  c.sendRaw(three.subarray(17, 30));
+  await sleep(20);
+  c.sendRaw(three.subarray(30));
+  const got = [await c.reply('GET slow! (split)'), await c.reply('PING (split)'), await c.reply('PING (inline)')];
+  check(same(got, ['byte@a@time', 'PONG', 'PONG']), `Three commands split across three packets replied ${show(got)}; expected ["byte@a@time", PONG, PONG].`);
+  ctx.countOps(2 * N + 4);
+});
+
+const realRedisClient = realTest('TestRealRedisClient', 'ioredis, a real Redis client from npm, connects and does ordinary work', async (res, ctx) => {
+  const server = await res.server();
+  const redis = new Redis({ host: '127.0.0.1', port: server.port, lazyConnect: true, retryStrategy: () => null, maxRetriesPerRequest: 0, connectTimeout: 3000 });
+  res.defer(() => redis.disconnect());
+  const errors: string[] = [];
+  redis.on('error', (e: Error) => errors.push(e.message));
+  try {
+    await within(5000, 'ioredis connecting (it sends HELLO, CLIENT SETINFO and INFO first)', redis.connect());
+  } catch (e) {
+    throw new TestFailure(`ioredis could not connect: ${(e as Error).message}${errors.length ? ` (errors: ${errors.join('; ')})` : ''}. It sends HELLO 3 (reply with an error), CLIENT SETINFO (reply OK) and INFO.`);
+  }
+  const step = async <T>(what: string, p: Promise<T>): Promise<T> => {
+    try {
+      return await within(3000, `ioredis ${what}`, p);
+    } catch (e) {
+      if (e instanceof TestFailure) throw e;
+      throw new TestFailure(`ioredis ${what} failed: ${(e as Error).message}`);
+    }
+  };
+  const expectEq = <T>(what: string, got: T, want: T): void => check(JSON.stringify(got) === JSON.stringify(want), `ioredis ${what} returned ${JSON.stringify(got)}; expected ${JSON.stringify(want)}.`);
+  expectEq('ping()', await step('ping()', redis.ping()), 'PONG');
+  expectEq("set('greeting', 'hello')", await step('set', redis.set('greeting', 'hello')), 'OK');
+  expectEq("get('greeting')", await step('get', redis.get('greeting')), 'hello');
+  expectEq("set('temp', 'x', 'EX', 100)", await step('set EX', redis.set('temp', 'x', 'EX', 100)), 'OK');
+  const t = await step('ttl', redis.ttl('temp'));
+  check(t === 100 || t === 99, `ioredis ttl('temp') returned ${t}; expected 100.`);
+  expectEq("expire('greeting', 60)", await step('expire', redis.expire('greeting', 60)), 1);
+  expectEq("incr('hits')", await step('incr', redis.incr('hits')), 1);
+  expectEq("exists('greeting', 'nope')", await step('exists', redis.exists('greeting', 'nope')), 1);
+  const binary = Buffer.from(Array.from({ length: 256 }, (_, i) => i));
+  await step('set of a Buffer with all 256 byte values', redis.set('bin', binary));
+  const back = await step('getBuffer', redis.getBuffer('bin'));
+  check(back !== null && Buffer.compare(back, binary) === 0, `ioredis getBuffer('bin') did not return the 256 bytes that were set (got ${back?.length ?? 'null'} bytes): values must be binary-safe.`);
+  const keys = (await step("keys('*')", redis.keys('*'))).sort();
+  expectEq("keys('*')", keys, ['bin', 'greeting', 'hits', 'temp']);
+  expectEq('dbsize()', await step('dbsize', redis.dbsize()), 4);
+  const pipe = redis.pipeline();
+  for (let i = 0; i < 100; i++) pipe.set(`pipe:${i}`, String(i));
+  for (let i = 0; i < 100; i++) pipe.get(`pipe:${i}`);
+  const results = (await step('pipeline of 200 commands', pipe.exec())) ?? [];
+  check(results.length === 200, `ioredis pipeline returned ${results.length} results for 200 commands.`);
+  for (let i = 0; i < 100; i++) {
+    const [e, v] = results[100 + i];
+    check(e === null && v === String(i), `ioredis pipeline: GET pipe:${i} returned ${e ? e.message : JSON.stringify(v)}; expected "${i}".`);
+  }
+  expectEq("del('greeting', 'temp', 'nope')", await step('del', redis.del('greeting', 'temp', 'nope')), 2);
+  let unknown: Error | undefined;
+  await step("call('NOSUCHCOMMAND')", redis.call('NOSUCHCOMMAND').catch((e: Error) => void (unknown = e)));
+  check(unknown !== undefined && /unknown command/i.test(unknown.message), `ioredis call('NOSUCHCOMMAND') ${unknown ? `failed with "${unknown.message}"` : 'succeeded'}; expected an "ERR unknown command" error.`);
+  const info = await step('info()', redis.info());
+  check(/total_commands_processed:\d+/.test(info), 'ioredis info() returned no total_commands_processed field.');
+  expectEq('quit()', await step('quit', redis.quit()), 'OK');
+  ctx.countOps(220);
+});
+
+const shardPlacement = realTest('TestShardPlacement', "the seed's sharding: md5(key) mod 3 picks the server; keys spread over all three", async (res, ctx, rng) => {
+  for (let i = 0; i < 1000; i++) {
+    const key = `${word(rng, rng.between(1, 12))}:${i}`;
+    for (const n of [3, 4, 5]) {
+      const got = ctx.impl.md5Shard(key, n);
+      const want = referenceShard(key, n);
+      check(got === want, `md5Shard(${JSON.stringify(key)}, ${n}) returned ${got}; expected ${want}: read the whole 128-bit MD5 digest as one number and take it modulo ${n}.`);
+    }
+  }
+  const servers = await Promise.all([1, 2, 3].map((id) => res.server({ serverId: id })));
+  const addrs = addresses(servers.map((s) => s.port));
+  const client = res.client(addrs);
+  const keys = Array.from({ length: 300 }, (_, i) => `user:${word(rng, 5)}:${i}`);
+  for (const key of keys) {
+    const want = referenceShard(key, 3);
+    check(client.serverFor(key).id === addrs[want].id, `serverFor(${JSON.stringify(key)}) is server ${client.serverFor(key).id}; md5 mod 3 says server ${addrs[want].id}.`);
+  }
+  await within(10_000, 'setting 300 keys through ShardedClient', Promise.all(keys.map((k) => client.set(k, `v-${k}`))));
+  const counts: number[] = [];
+  for (let s = 0; s < 3; s++) {
+    const raw = await res.connect(addrs[s].port);
+    const held = await raw.call('KEYS', '*');
+    check(Array.isArray(held), `KEYS * on server ${s + 1} replied ${show(held)}.`);
+    for (const k of held as string[]) {
+      const want = referenceShard(k, 3);
+      check(want === s, `Key ${JSON.stringify(k)} is stored on server ${s + 1}, but md5 mod 3 places it on server ${want + 1}.`);
+    }
+    counts.push(held.length);
+  }
+  ctx.log(`keys per server: ${counts.join(', ')}`);
+  check(counts.reduce((a, b) => a + b, 0) === keys.length, `The servers hold ${counts.join(' + ')} keys; ${keys.length} were set.`);
+  for (const [s, n] of counts.entries()) check(n >= 60 && n <= 140, `Server ${s + 1} holds ${n} of 300 keys; about 100 each expected from md5 mod 3.`);
+  for (const key of keys) {
+    const v = await client.get(key);
+    check(v === `v-${key}`, `get(${JSON.stringify(key)}) through the client returned ${JSON.stringify(v)}.`);
+  }
+  for (let s = 0; s < 3; s++) {
+    const st = await client.stats(s);
+    check(st.keys === counts[s] && st.serverId === s + 1, `stats(${s}) says server ${st.serverId} with ${st.keys} keys; KEYS * found ${counts[s]} on server ${s + 1}.`);
+  }
+  ctx.countOps(3000 + 2 * keys.length);
+});
+
+const RING_KEYS = 10_000;
+
+const hashRing = realTest('TestHashRing', 'consistent hashing with virtual nodes: even spread, and a 4th server takes about a quarter of the keys from the others', async (res, ctx, rng) => {
+  const keys = Array.from({ length: RING_KEYS }, (_, i) => `${word(rng, 6)}:${i}`);
+  const ring = new ctx.impl.HashRing([1, 2, 3]);
+  const twin = new ctx.impl.HashRing([1, 2, 3]);
+  const before = keys.map((k) => ring.nodeFor(k));
+  for (const [i, k] of keys.entries()) {
+    check([1, 2, 3].includes(before[i]), `HashRing([1, 2, 3]).nodeFor(${JSON.stringify(k)}) returned ${before[i]}; expected one of the nodes 1, 2, 3.`);
+    if (i < 1000) check(twin.nodeFor(k) === before[i], `Two HashRing([1, 2, 3]) disagree on ${JSON.stringify(k)} (${before[i]} vs ${twin.nodeFor(k)}): placement must depend only on the nodes and the key.`);
+  }
+  const share = (node: number, of: number[]): number => of.filter((n) => n === node).length / of.length;
+  for (const n of [1, 2, 3]) {
+    const s = share(n, before);
+    check(s >= 0.22 && s <= 0.45, `Node ${n} owns ${(100 * s).toFixed(1)}% of ${RING_KEYS} keys on a ring of 3 nodes; expected about 33% (22–45%). Use enough virtual nodes per server (100 or more).`);
+  }
+  ring.add(4);
+  const after = keys.map((k) => ring.nodeFor(k));
+  let moved = 0;
+  for (const [i, k] of keys.entries()) {
+    if (after[i] === before[i]) continue;
+    moved++;
+    check(after[i] === 4, `Adding node 4 moved ${JSON.stringify(k)} from node ${before[i]} to node ${after[i]}: with consistent hashing, keys only move to the new node.`);
+  }
+  const movedShare = moved / RING_KEYS;
+  const moduloMoved = keys.filter((k) => referenceShard(k, 3) !== referenceShard(k, 4)).length / RING_KEYS;
+  ctx.log(`adding a 4th node moved ${(100 * movedShare).toFixed(1)}% of the keys on the ring, ${(100 * moduloMoved).toFixed(1)}% with md5 mod n`);
+  check(movedShare >= 0.15 && movedShare <= 0.35, `Adding a 4th node moved ${(100 * movedShare).toFixed(1)}% of the keys; expected about 25% (15–35%), against ${(100 * moduloMoved).toFixed(0)}% with md5 mod n.`);
+  ring.remove(4);
+  for (const [i, k] of keys.entries()) {
+    if (ring.nodeFor(k) !== before[i]) throw new TestFailure(`After adding and removing node 4, ${JSON.stringify(k)} is on node ${ring.nodeFor(k)}, not back on node ${before[i]}.`);
+  }
+  // The client with sharding: 'ring' stores each key where the ring says.
+  const servers = await Promise.all([1, 2, 3].map((id) => res.server({ serverId: id })));
+  const addrs = addresses(servers.map((s) => s.port));
+  const client = res.client(addrs, { sharding: 'ring' });
+  const sample = keys.slice(0, 200);
+  await within(10_000, "setting 200 keys through ShardedClient with sharding: 'ring'", Promise.all(sample.map((k) => client.set(k, 'x'))));
+  for (let s = 0; s < 3; s++) {
+    const raw = await res.connect(addrs[s].port);
+    const held = (await raw.call('KEYS', '*')) as string[];
+    for (const k of held) check(twin.nodeFor(k) === s + 1, `With sharding 'ring', key ${JSON.stringify(k)} went to server ${s + 1}; the ring places it on node ${twin.nodeFor(k)}.`);
+  }
+  ctx.countOps(RING_KEYS * 3 + 200);
+});
+
+const clientRetry = realTest('TestClientRetry', 'a stopped server: 3 retries 0.5 s apart, then a clear error; the key works again once the server is back', async (res, ctx, rng) => {
+  const servers = await Promise.all([1, 2, 3].map((id) => res.server({ serverId: id })));
+  const addrs = addresses(servers.map((s) => s.port));
+  const notices: string[] = [];
+  const client = res.client(addrs, { onRetry: (n) => notices.push(`${n.server.id}:${n.attempt}/${n.retries}`) });
+  const keyOn = (s: number): string => {
+    for (;;) {
+      const k = `key:${word(rng, 8)}`;
+      if (referenceShard(k, 3) === s) return k;
+    }
+  };
+  const onTwo = keyOn(1);
+  const onOne = keyOn(0);
+  await client.set(onTwo, 'before');
+  await client.set(onOne, 'fine');
+  await servers[1].close();
+  const t0 = Date.now();
+  let failure: unknown;
+  await within(8000, `get(${JSON.stringify(onTwo)}) with its server stopped`, client.get(onTwo).then((v) => { throw new TestFailure(`get(${JSON.stringify(onTwo)}) returned ${JSON.stringify(v)} although its server is stopped.`); }, (e: unknown) => void (failure = e)));
+  const elapsed = Date.now() - t0;
+  const f = failure as { name?: string; attempts?: number; server?: { id?: number }; message?: string };
+  check(f?.name === 'ServerUnavailableError', `With server 2 stopped, get failed with ${f?.name ?? typeof failure}: ${f?.message}; expected a ServerUnavailableError (from lab5/types.ts).`);
+  check(f.attempts === 4 && f.server?.id === 2, `The ServerUnavailableError says attempts=${f.attempts}, server ${f.server?.id}; expected 4 attempts (1 + 3 retries) on server 2.`);
+  check(elapsed >= 1400 && elapsed < 4000, `The client gave up after ${elapsed} ms; 3 retries 500 ms apart take about 1500 ms.`);
+  check(same(notices, ['2:1/3', '2:2/3', '2:3/3']), `onRetry was called with ${JSON.stringify(notices)} (server:attempt/retries); expected ["2:1/3","2:2/3","2:3/3"].`);
+  const t1 = Date.now();
+  const other = await client.get(onOne);
+  check(other === 'fine' && Date.now() - t1 < 400, `A key on server 1 answered ${JSON.stringify(other)} after ${Date.now() - t1} ms while server 2 was down; the other shards must keep working, without delay.`);
+
+  // The server comes back during the retries: the operation succeeds.
+  notices.length = 0;
+  const t2 = Date.now();
+  const pending = client.set(onTwo, 'after');
+  await sleep(700);
+  servers[1] = await res.server({ serverId: 2, port: addrs[1].port });
+  await within(4000, `set(${JSON.stringify(onTwo)}) while server 2 restarts`, pending.catch((e: Error) => { throw new TestFailure(`set(${JSON.stringify(onTwo)}) failed (${e.message}) although server 2 came back 700 ms into the retries.`); }));
+  check(notices.length >= 1 && Date.now() - t2 < 2500, `set succeeded after ${Date.now() - t2} ms with ${notices.length} retries; expected 1 or 2 retries within about 1.5 s.`);
+  check((await client.get(onTwo)) === 'after', `get(${JSON.stringify(onTwo)}) after the restart did not return "after".`);
+
+  // An error reply is an answer, not a failure: no retry.
+  notices.length = 0;
+  await client.set(onTwo, 'not a number');
+  const t3 = Date.now();
+  let replyErr: unknown;
+  await client.incr(onTwo).catch((e: unknown) => void (replyErr = e));
+  check((replyErr as Error | undefined)?.name === 'ServerReplyError' && notices.length === 0 && Date.now() - t3 < 400, `incr of a non-integer should fail at once with a ServerReplyError and no retry; got ${(replyErr as Error | undefined)?.name ?? 'success'} after ${Date.now() - t3} ms and ${notices.length} retries.`);
+
+  // A server that accepts connections but never answers: each attempt times out.
+  const net = await import('node:net');
+  const mute = net.createServer((s) => s.on('error', () => undefined));
+  const mutedSockets: Array<import('node:net').Socket> = [];
+  mute.on('connection', (s) => mutedSockets.push(s));
+  await new Promise<void>((r) => mute.listen(0, '127.0.0.1', () => r()));
+  res.defer(() => new Promise<void>((r) => { for (const s of mutedSockets) s.destroy(); mute.close(() => r()); }));
+  const mutePort = (mute.address() as import('node:net').AddressInfo).port;
+  const slowClient = res.client([{ id: 9, host: '127.0.0.1', port: mutePort }], { timeoutMs: 300, retries: 1, retryDelayMs: 50 });
+  const t4 = Date.now();
+  let timeoutErr: unknown;
+  await within(3000, 'get on a server that never replies (timeoutMs 300, retries 1)', slowClient.get('x').catch((e: unknown) => void (timeoutErr = e)));
+  const waited = Date.now() - t4;
+  check((timeoutErr as Error | undefined)?.name === 'ServerUnavailableError' && waited >= 600 && waited < 1500, `On a server that never replies, with timeoutMs 300 and 1 retry, get ended after ${waited} ms with ${(timeoutErr as Error | undefined)?.name ?? 'success'}; expected ServerUnavailableError after about 650 ms (two 300 ms attempts).`);
+  ctx.countOps(12);
+});
+
+const restartRecovery = realTest('TestRestartRecovery', 'close and restart on the same data folder: values, deletions and TTLs survive; snapshots compact the log', async (res, ctx, rng) => {
+  const dataDir = res.tempDir();
+  const opts = { dataDir, snapshotIntervalMs: 300, fsync: 'everysec' as const };
+  let server = await res.server(opts);
+  let c = await res.connect(server.port);
+  const want = new Map<string, string>();
+  for (let i = 0; i < 100; i++) {
+    const k = `p:${i}`;
+    const v = word(rng, rng.between(1, 40));
+    await c.expect(['SET', k, v], 'OK');
+    want.set(k, v);
+  }
+  for (let i = 0; i < 100; i += 7) {
+    await c.expect(['DEL', `p:${i}`], 1);
+    want.delete(`p:${i}`);
+  }
+  await c.expect(['SET', 'p:1', 'overwritten'], 'OK');
+  want.set('p:1', 'overwritten');
+  await c.expect(['INCR', 'visits'], 1);
+  await c.expect(['INCR', 'visits'], 2);
+  want.set('visits', '2');
+  await c.expect(['SET', 'lasting', 'yes', 'EX', 100], 'OK');
+  want.set('lasting', 'yes');
+  await c.expect(['SET', 'fleeting', 'no', 'PX', 300], 'OK');
+  // Compaction: 3000 writes of 1 kB to one key.
+  const big = word(rng, 1000);
+  for (let i = 0; i < 3000; i++) c.send('SET', 'hot', `${i}:${big}`);
+  for (let i = 0; i < 3000; i++) await c.reply(`SET hot (write ${i + 1} of 3000)`);
+  want.set('hot', `2999:${big}`);
+  await sleep(900);
+  const onDisk = folderBytes(dataDir);
+  ctx.log(`data folder: ${onDisk} bytes after 3000 writes of 1 kB to one key and a snapshot interval of 300 ms`);
+  check(onDisk < 200_000, `The data folder holds ${onDisk} bytes after 3000 writes of 1 kB to ONE key and 900 ms with snapshotIntervalMs 300: each snapshot should replace the log, so the folder stays near the size of the data (a few kB), not of every write ever made (3 MB).`);
+  c.close();
+  await server.close();
+  await sleep(200); // "fleeting" expires while the server is down
+  server = await res.server(opts);
+  c = await res.connect(server.port);
+  for (const [k, v] of want) await c.expect(['GET', k], v, 'after a restart every value written before it is back');
+  await c.expect(['GET', 'p:0'], null, 'p:0 was deleted before the restart');
+  await c.expect(['GET', 'fleeting'], null, 'fleeting had 300 ms to live and expired while the server was down');
+  const t = await c.call('TTL', 'lasting');
+  check(t === 99 || t === 100, `TTL lasting is ${show(t)} after the restart; it was set with EX 100 about a second ago, so 99 or 100 (store absolute expiry times).`);
+  await c.expect(['DBSIZE'], want.size, 'exactly the keys alive before the restart');
+  await c.expect(['TTL', 'p:2'], -1, 'a key without expiry still has none');
+  ctx.countOps(3300);
+});
+
+const crashRecovery = realTest('TestCrashRecovery', 'kill -9 with fsync always: no acknowledged write is lost; a torn last log record is ignored', async (res, ctx, rng) => {
+  const dataDir = res.tempDir();
+  const opts = { dataDir, fsync: 'always' as const, snapshotIntervalMs: 400 };
+  const proc = await res.serverProcess(opts);
+  const c = await res.connect(proc.port);
+  const want = new Map<string, string>();
+  const batch = async (from: number, to: number): Promise<void> => {
+    const keys: string[] = [];
+    for (let i = from; i < to; i++) {
+      const k = `acked:${i}`;
+      const v = word(rng, rng.between(1, 30));
+      c.send('SET', k, v);
+      keys.push(k);
+      want.set(k, v);
+    }
+    for (const k of keys) check(same(await c.reply(`SET ${k}`), 'OK'), `SET ${k} was not acknowledged with OK.`);
+  };
+  await batch(0, 300);
+  await sleep(600); // at least one snapshot happens here
+  await batch(300, 500);
+  for (let i = 0; i < 500; i += 10) {
+    await c.expect(['DEL', `acked:${i}`], 1);
+    want.delete(`acked:${i}`);
+  }
+  for (let i = 0; i < 25; i++) await c.expect(['INCR', 'n'], i + 1);
+  want.set('n', '25');
+  await c.expect(['SET', 'ttl', 'v', 'EX', 100], 'OK');
+  want.set('ttl', 'v');
+  // Every write above was acknowledged; now the power goes out.
+  await proc.kill9();
+  const log = path.join(dataDir, 'appendonly.aof');
+  check(fs.existsSync(log), `After the crash there is no ${log}: the append-only log must be called appendonly.aof (see the README).`);
+  fs.appendFileSync(log, '*3\r\n$3\r\nSET\r\n$4\r\ntorn\r\n$20\r\nonly half of i');
+  let server = await res.server({ dataDir, fsync: 'always', snapshotIntervalMs: 60_000 });
+  let r = await res.connect(server.port);
+  const lost: string[] = [];
+  for (const [k, v] of want) {
+    const got = await r.call('GET', k);
+    if (got !== v) lost.push(`${k} (${show(got)}, expected ${JSON.stringify(v)})`);
+  }
+  check(lost.length === 0, `After kill -9, ${lost.length} acknowledged write(s) were lost, e.g. ${lost.slice(0, 3).join('; ')}. With fsync 'always', a write must be in the log on disk before the client gets OK; on start, load the snapshot and replay the log after it.`);
+  await r.expect(['GET', 'acked:0'], null, 'acked:0 was deleted before the crash');
+  await r.expect(['GET', 'torn'], null, 'the last log record was torn (half written): it must be ignored');
+  const t = await r.call('TTL', 'ttl');
+  check(typeof t === 'number' && t > 90 && t <= 100, `TTL ttl is ${show(t)} after the crash; it was set with EX 100 a moment before.`);
+  await r.expect(['DBSIZE'], want.size, 'exactly the acknowledged keys');
+  // Records written after the torn one must not be lost at the next start.
+  await r.expect(['SET', 'after-crash', 'kept'], 'OK');
+  r.close();
+  await server.close();
+  server = await res.server({ dataDir, fsync: 'always', snapshotIntervalMs: 60_000 });
+  r = await res.connect(server.port);
+  await r.expect(['GET', 'after-crash'], 'kept', 'a write made after recovering from a torn log must survive the next restart (cut the torn record off the log when loading)');
+  ctx.countOps(want.size + 600);
+});
+
+/** Lab 5's suite: the grader loads it with the student's files or the solution's. */
+export const suite: LabSuite<Lab5Impl> = {
+  lab: 'lab5',
+  title: 'Lab 5: a sharded mini-Redis over TCP',
+  implFiles: ['server.ts', 'persistence.ts', 'client.ts'],
+  load(dir: string): Lab5Impl {
+    /* eslint-disable @typescript-eslint/no-require-imports */
+    const server = require(path.join(dir, 'server.ts')) as Pick<Lab5Impl, 'startServer'>;
+    const client = require(path.join(dir, 'client.ts')) as Pick<Lab5Impl, 'ShardedClient' | 'md5Shard' | 'HashRing'>;
+    return { dir, startServer: server.startServer, ShardedClient: client.ShardedClient, md5Shard: client.md5Shard, HashRing: client.HashRing };
+  },
+  tests: [setGetDel, ttl, backgroundExpiry, keysAndStats, errorReplies, malformedInput, pipelining, concurrentClients, realRedisClient, shardPlacement, hashRing, clientRetry, restartRecovery, crashRecovery],
+};
