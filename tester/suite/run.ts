@@ -74,7 +74,7 @@ export function describeError(err: unknown): string {
     const stack = (err.stack ?? '')
       .split('\n')
       .slice(1)
-      .filter((l) => !/node_modules|node:internal|[/\\](labrpc|tester|grader)[/\\]/.test(l))
+      .filter((l) => !/node_modules|node:internal|[/\\](labrpc|tester|grader|test)[/\\]/.test(l))
       .slice(0, 5)
       .join('\n');
     return `${err.name}: ${err.message}${stack ? '\n' + stack : ''}`;
