@@ -1,0 +1,292 @@
+/**
+ * The core search for a legal total order of operations (Wing & Gong's backtracking with Lowe's cache of
+ * explored configurations, as in porcupine), written here for one group of operations at a time.
+ *
+ * Each operation contributes a call entry and a return entry. Operations are split into "lanes"; within a
+ * lane the entries sit in a doubly-linked list sorted by time. An operation may be placed next only if its
+ * call entry comes before the first return entry still in its lane: otherwise some unplaced operation of
+ * that lane finished before it started and must come first. Placing an operation unlinks both its entries
+ * (undone in reverse order on backtrack, so the links restore exactly).
+ *
+ * - Linearizability: one lane holding every operation (real-time order constrains everything).
+ * - Sequential consistency: one lane per client (only each client's own order constrains).
+ *
+ * Pending operations (return = Infinity) may or may not have taken effect. Leaving one out is the same as
+ * placing it after everything else, where nobody can observe it, so the search treats them as optional: it
+ * succeeds once every completed operation is placed, and it never places a pending operation where it would
+ * not change the state (such a placement can always be dropped). Their outputs are ignored.
+ *
+ * Entry numbering: operation i has call entry 2i and return entry 2i+1; lane heads are 2n, 2n+1, ...
+ */
+import { StateCache } from './cache';
+import type { Model, Operation, Verdict } from './types';
+
+/** One search problem: operations (local ids 0..n-1) and how they split into lanes. */
+export interface SearchProblem<S extends {} | null, I, O> {
+  model: Model<S, I, O>;
+  ops: readonly Operation<I, O>[];
+  /** Lane of each operation, or null for a single lane. */
+  lane: Int32Array | null;
+  laneCount: number;
+}
+
+/** What the search found, in local operation ids. */
+export interface SearchOutcome {
+  verdict: Verdict;
+  /**
+   * When `ok`, a legal order of every completed operation and of the pending ones that took effect (the
+   * others never did); otherwise the longest legal prefix found.
+   */
+  order: number[];
+  /** When not `ok`: in each lane, the earliest-returning operation left unplaced after `order`. */
+  unplaced: number[];
+  /** How many configurations the cache held at the end. */
+  explored: number;
+}
+
+/** Deterministic pseudo-random 32-bit values, one per operation, to hash sets of operations by XOR. */
+function zobristTable(n: number): Int32Array {
+  const t = new Int32Array(n);
+  let x = 0x2545f491;
+  for (let i = 0; i < n; i++) {
+    x ^= x << 13;
+    x ^= x >>> 17;
+    x ^= x << 5;
+    t[i] = Math.imul(x, 0x9e3779b1) ^ (i * 0x632be5ab);
+  }
+  return t;
+}
+
+/** Builds the lanes' linked lists; returns [next, prev]. */
+function buildLists<I, O>(
+  ops: readonly Operation<I, O>[],
+  lane: Int32Array | null,
+  laneCount: number,
+): [Int32Array, Int32Array] {
+  const n = ops.length;
+  const size = 2 * n + laneCount;
+  const next = new Int32Array(size).fill(-1);
+  const prev = new Int32Array(size).fill(-1);
+  const entries = new Int32Array(2 * n);
+  for (let i = 0; i < 2 * n; i++) entries[i] = i;
+  const time = (e: number): number => ((e & 1) === 0 ? ops[e >>> 1].call : ops[e >>> 1].return);
+  const laneOf = (e: number): number => (lane === null ? 0 : lane[e >>> 1]);
+  // Calls sort before returns at equal times: operations that merely touch are concurrent (the lenient side).
+  entries.sort((a, b) => laneOf(a) - laneOf(b) || time(a) - time(b) || (a & 1) - (b & 1) || a - b);
+  const last = new Int32Array(laneCount);
+  for (let g = 0; g < laneCount; g++) last[g] = 2 * n + g;
+  for (const e of entries) {
+    const g = laneOf(e);
+    next[last[g]] = e;
+    prev[e] = last[g];
+    last[g] = e;
+  }
+  return [next, prev];
+}
+
+/**
+ * A search that runs in slices, so that several partitions can take turns (the first illegal one ends the
+ * check early, as a hard partition might otherwise use up the whole budget) and the clock is read rarely.
+ */
+export class Search<S extends {} | null, I, O> {
+  /** The result once the search has finished, else undefined. */
+  outcome: SearchOutcome | undefined;
+  private readonly model: Model<S, I, O>;
+  private readonly n: number;
+  private readonly laneCount: number;
+  private readonly next: Int32Array;
+  private readonly prev: Int32Array;
+  private readonly inputs: I[];
+  private readonly outputs: Array<O | undefined>;
+  private readonly pending: Uint8Array;
+  private readonly required: number;
+  private readonly equal: (a: S, b: S) => boolean;
+  private readonly bits: Uint32Array;
+  private readonly zobrist: Int32Array;
+  private readonly cache: StateCache<S>;
+  private readonly stackEntry: Int32Array;
+  private readonly stackLane: Int32Array;
+  private readonly stackState: S[];
+  private readonly stackLow: Int32Array;
+  private readonly stackMax: Int32Array;
+  private bitsHash = 0;
+  private depth = 0;
+  private placedRequired = 0;
+  private low = 0; // the smallest operation id not placed (all below it are placed)
+  private max = -1; // the largest operation id placed
+  private state: S;
+  private lane = 0;
+  private entry: number;
+  private best = -1; // length of the best prefix so far
+  private bestScore = -1; // its score: completed operations placed, then fewer pending ones (see noteDeadEnd)
+  private readonly bestEntries: Int32Array; // the best prefix's call entries (first `best` are valid)
+  private lowWater = 0; // the stack has not changed below this depth since bestEntries was last written
+  private bestUnplaced: number[] = [];
+
+  /** Prepares the search (no searching happens until `run`). */
+  constructor(p: SearchProblem<S, I, O>) {
+    const { model, ops, lane, laneCount } = p;
+    const n = ops.length;
+    this.model = model;
+    this.n = n;
+    this.laneCount = laneCount;
+    [this.next, this.prev] = buildLists(ops, lane, laneCount);
+    this.inputs = ops.map((o) => o.input);
+    this.pending = Uint8Array.from(ops, (o) => (o.return === Infinity ? 1 : 0));
+    this.outputs = ops.map((o) => (o.return === Infinity ? undefined : o.output));
+    this.required = n - this.pending.reduce((a, b) => a + b, 0);
+    const words = Math.max(1, (n + 31) >>> 5);
+    this.bits = new Uint32Array(words);
+    this.zobrist = zobristTable(n);
+    const equal = model.equal ? (a: S, b: S): boolean => model.equal!(a, b) : (a: S, b: S): boolean => a === b;
+    this.equal = equal;
+    this.cache = new StateCache<S>(equal);
+    this.stackEntry = new Int32Array(n);
+    this.stackLane = new Int32Array(n);
+    this.stackState = new Array<S>(n);
+    this.stackLow = new Int32Array(n);
+    this.bestEntries = new Int32Array(n);
+    this.stackMax = new Int32Array(n);
+    this.state = model.init();
+    this.entry = this.next[2 * n];
+    if (this.required === 0) this.outcome = { verdict: 'ok', order: [], unplaced: [], explored: 0 };
+  }
+
+  /** Gives up: the outcome becomes `unknown` with the longest prefix found so far. */
+  stop(): SearchOutcome {
+    if (!this.outcome) {
+      this.noteDeadEnd();
+      this.outcome = { verdict: 'unknown', order: this.bestOrder(), unplaced: this.bestUnplaced, explored: this.cache.size };
+    }
+    return this.outcome;
+  }
+
+  /** The longest prefix found, as operation ids. */
+  private bestOrder(): number[] {
+    return Array.from(this.bestEntries.subarray(0, Math.max(0, this.best)), (x) => x >>> 1);
+  }
+
+  /** How good a prefix is to show: most completed operations placed, then fewest pending ones. */
+  private score(depth: number, placedRequired: number): number {
+    return placedRequired * (this.n + 1) + (this.n - (depth - placedRequired));
+  }
+
+  /**
+   * Remembers the current prefix if it is the best so far, with the operation blocking each lane. Only the
+   * part of the stack that changed since the last time is copied, so a long search stays linear.
+   */
+  private noteDeadEnd(): void {
+    const depth = this.depth;
+    const score = this.score(depth, this.placedRequired);
+    if (score <= this.bestScore) return;
+    this.bestScore = score;
+    this.best = depth;
+    this.bestEntries.set(this.stackEntry.subarray(this.lowWater, depth), this.lowWater);
+    this.lowWater = depth;
+    this.bestUnplaced = [];
+    for (let l = 0; l < this.laneCount; l++) {
+      let x = this.next[2 * this.n + l];
+      while (x !== -1 && (x & 1) === 0) x = this.next[x];
+      if (x !== -1 && this.pending[x >>> 1] === 0) this.bestUnplaced.push(x >>> 1);
+    }
+  }
+
+  /** Searches for at most `budget` steps; returns true once the outcome is known. */
+  run(budget: number): boolean {
+    if (this.outcome) return true;
+    const { model, n, laneCount, next, prev, inputs, outputs, pending, required, equal, bits, zobrist, cache } = this;
+    const { stackEntry, stackLane, stackState, stackLow, stackMax } = this;
+    const headBase = 2 * n;
+    let { bitsHash, depth, placedRequired, state, lane: g, entry: e, low, max } = this;
+    let done = false;
+    for (let ticks = 0; ticks < budget; ticks++) {
+      if (e !== -1 && (e & 1) === 0) {
+        // A call entry before any return in this lane: try placing its operation next.
+        const op = e >>> 1;
+        const after = model.step(state, inputs[op], outputs[op]);
+        if (after !== undefined && (pending[op] === 0 || (after !== state && !equal(after, state)))) {
+          const w = op >>> 5;
+          const m = 1 << (op & 31);
+          bits[w] |= m;
+          const nextHash = bitsHash ^ zobrist[op];
+          let nextLow = low;
+          if (op === low) while (nextLow < n && (bits[nextLow >>> 5] & (1 << (nextLow & 31))) !== 0) nextLow++;
+          const nextMax = op > max ? op : max;
+          if (cache.addIfNew(bits, nextLow >>> 5, nextMax >>> 5, nextHash, model.hash(after), after)) {
+            stackEntry[depth] = e;
+            stackLane[depth] = g;
+            stackState[depth] = state;
+            stackLow[depth] = low;
+            stackMax[depth] = max;
+            low = nextLow;
+            max = nextMax;
+            depth++;
+            placedRequired += 1 - pending[op];
+            state = after;
+            bitsHash = nextHash;
+            // Unlink the call entry and then its return entry.
+            const r = e + 1;
+            next[prev[e]] = next[e];
+            if (next[e] !== -1) prev[next[e]] = prev[e];
+            next[prev[r]] = next[r];
+            if (next[r] !== -1) prev[next[r]] = prev[r];
+            if (placedRequired === required) {
+              const order = Array.from(stackEntry.subarray(0, depth), (x) => x >>> 1);
+              this.outcome = { verdict: 'ok', order, unplaced: [], explored: cache.size };
+              done = true;
+              break;
+            }
+            g = 0;
+            e = next[headBase];
+            continue;
+          }
+          bits[w] &= ~m;
+        }
+        e = next[e];
+        continue;
+      }
+      // This lane has no more candidates: move to the next lane, or backtrack.
+      if (++g < laneCount) {
+        e = next[headBase + g];
+        continue;
+      }
+      if (this.score(depth, placedRequired) > this.bestScore) {
+        this.depth = depth;
+        this.placedRequired = placedRequired;
+        this.noteDeadEnd();
+      }
+      if (depth === 0) {
+        this.outcome = { verdict: 'illegal', order: this.bestOrder(), unplaced: this.bestUnplaced, explored: cache.size };
+        done = true;
+        break;
+      }
+      depth--;
+      if (depth < this.lowWater) this.lowWater = depth;
+      e = stackEntry[depth];
+      g = stackLane[depth];
+      state = stackState[depth];
+      low = stackLow[depth];
+      max = stackMax[depth];
+      const op = e >>> 1;
+      placedRequired -= 1 - pending[op];
+      bits[op >>> 5] &= ~(1 << (op & 31));
+      bitsHash ^= zobrist[op];
+      // Relink the return entry and then the call entry (the reverse of unlinking).
+      const r = e + 1;
+      if (next[r] !== -1) prev[next[r]] = r;
+      next[prev[r]] = r;
+      if (next[e] !== -1) prev[next[e]] = e;
+      next[prev[e]] = e;
+      e = next[e];
+    }
+    this.bitsHash = bitsHash;
+    this.depth = depth;
+    this.placedRequired = placedRequired;
+    this.state = state;
+    this.low = low;
+    this.max = max;
+    this.lane = g;
+    this.entry = e;
+    return done;
+  }
+}
