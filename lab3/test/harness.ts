@@ -1,0 +1,239 @@
+/**
+ * Lab 3's tester: a cluster of the student's servers on the simulated network, with links that take
+ * milliseconds (so latencies mean something), clients bound to one server each, a recorded history, and the
+ * checks of each consistency level. The runner (lab3/tools/run.ts) uses the same cluster.
+ */
+import { Network, Server } from '../../labrpc';
+import type { ClientEnd, RpcEnd } from '../../labrpc';
+import { HistoryRecorder } from '../../tester/history';
+import { checkOrExplain, kvModel } from '../../tester/checker';
+import type { CheckMode, KvInput, KvOutput, KvState, Model, Operation } from '../../tester/checker';
+import { TestFailure } from '../../tester/suite';
+import { World, sleep } from '../../tester/world';
+import type { ScenarioDriver } from '../tools/scenario';
+import type { ConsistencyLevel, KVService, ReadReply, ServerOptions, WriteReply } from '../rpc';
+
+/** What the grader loads from lab3/ (or solutions/lab3/). */
+export interface Lab3Impl {
+  KVServer: new (options: ServerOptions) => KVService;
+}
+
+/** One-way delays of the simulated links, in virtual ms (the network itself adds about 0.1 ms). */
+export interface LinkOptions {
+  /** Client → its server and back: a client sits next to its server. */
+  clientMs: number;
+  /** Server → another server: at least this much … */
+  serverMs: number;
+  /** … plus up to this much more, drawn per message (so messages to one peer can overtake each other). */
+  serverJitterMs: number;
+}
+
+/** The default links: clients 0.5 ms from their server, servers 5–15 ms apart. */
+export const DEFAULT_LINKS: LinkOptions = { clientMs: 0.5, serverMs: 5, serverJitterMs: 10 };
+
+/** How to build a cluster. */
+export interface ClusterOptions {
+  servers: number;
+  level: ConsistencyLevel;
+  links?: Partial<LinkOptions>;
+}
+
+/** An end that spends the link's delay on the way out and on the way back. */
+class DelayedEnd implements RpcEnd {
+  constructor(
+    private readonly inner: ClientEnd,
+    private readonly out: () => number,
+    private readonly back: () => number,
+  ) {}
+
+  async call<Reply = unknown>(method: string, args?: unknown): Promise<Reply> {
+    await sleep(this.out());
+    const reply = await this.inner.call<Reply>(method, args);
+    await sleep(this.back());
+    return reply;
+  }
+}
+
+/** A client bound to one server: reads and writes are recorded for the checkers. */
+export class Lab3Client {
+  constructor(
+    readonly id: number,
+    readonly server: number,
+    private readonly end: RpcEnd,
+    private readonly history: HistoryRecorder<KvInput, KvOutput>,
+    private readonly onOp: () => void,
+  ) {}
+
+  /** Reads `key` at this client's server. */
+  async read(key: string): Promise<string> {
+    const op = this.history.begin(this.id, { op: 'get', key });
+    const reply = await this.end.call<ReadReply>('KVServer.Read', { key });
+    if (!reply || typeof reply.value !== 'string') {
+      throw new TestFailure(`KVServer.Read at server ${this.server} replied ${JSON.stringify(reply)}; expected { value: string } ("" for a key nobody wrote).`);
+    }
+    this.history.end(op, reply.value);
+    this.onOp();
+    return reply.value;
+  }
+
+  /** Writes `key` = `value` at this client's server. */
+  async write(key: string, value: string): Promise<void> {
+    const op = this.history.begin(this.id, { op: 'put', key, value });
+    const reply = await this.end.call<WriteReply>('KVServer.Write', { key, value });
+    if (!reply || reply.ok !== true) {
+      throw new TestFailure(`KVServer.Write at server ${this.server} replied ${JSON.stringify(reply)}; expected { ok: true }.`);
+    }
+    this.history.end(op, '');
+    this.onOp();
+  }
+}
+
+/** A cluster of lab 3 servers on a simulated network. Build it inside a running World. */
+export class Cluster {
+  readonly net = new Network();
+  readonly history = new HistoryRecorder<KvInput, KvOutput>();
+  readonly n: number;
+  readonly level: ConsistencyLevel;
+  readonly links: LinkOptions;
+  /** Extra one-way delay on chosen server → server links, ms (key "from>to"). */
+  private readonly extra = new Map<string, number>();
+  private clients = 0;
+  private probes = 0;
+  /** Counts every recorded operation (tests hook this to ctx.countOps). */
+  onOp: () => void = () => {};
+
+  constructor(
+    private readonly impl: Lab3Impl,
+    options: ClusterOptions,
+  ) {
+    this.n = options.servers;
+    this.level = options.level;
+    this.links = { ...DEFAULT_LINKS, ...options.links };
+    const world = World.current();
+    for (let i = 0; i < this.n; i++) {
+      const peers: RpcEnd[] = [];
+      for (let j = 0; j < this.n; j++) {
+        const end = this.makeEnd(`s${i}>s${j}`, j);
+        const link = (from: number, to: number) => (): number =>
+          from === to ? 0 : this.links.serverMs + world.rng.float() * this.links.serverJitterMs + (this.extra.get(`${from}>${to}`) ?? 0);
+        peers.push(new DelayedEnd(end, link(i, j), link(j, i)));
+      }
+      const server = new this.impl.KVServer({ me: i, peers, level: this.level });
+      this.net.addServer(`server${i}`, new Server().addService(server, 'KVServer'));
+    }
+  }
+
+  /** Slows the server → server link `from` → `to` by `ms` more per message. */
+  slowLink(from: number, to: number, ms: number): void {
+    this.extra.set(`${from}>${to}`, ms);
+  }
+
+  private makeEnd(name: string, server: number): ClientEnd {
+    const end = this.net.makeEnd(name);
+    this.net.connect(name, `server${server}`);
+    this.net.enable(name, true);
+    return end;
+  }
+
+  /** An end from a client named `name` to `server`, over a client link (not recorded). */
+  clientEnd(name: string, server: number): RpcEnd {
+    const d = (): number => this.links.clientMs;
+    return new DelayedEnd(this.makeEnd(name, server), d, d);
+  }
+
+  /** A new recorded client talking to `server` (client ids are 0, 1, … in creation order unless given). */
+  client(server: number, id: number = this.clients): Lab3Client {
+    if (server < 0 || server >= this.n || !Number.isInteger(server)) throw new Error(`no server ${server} in a cluster of ${this.n}`);
+    this.clients = Math.max(this.clients, id + 1);
+    return new Lab3Client(id, server, this.clientEnd(`c${id}>s${server}`, server), this.history, () => this.onOp());
+  }
+
+  /** Reads `key` at every server without recording it (at the linearizable level this goes through the broadcast). */
+  async readEverywhere(key: string): Promise<string[]> {
+    const p = this.probes++;
+    return Promise.all(
+      Array.from({ length: this.n }, async (_, i) => {
+        const reply = await this.clientEnd(`probe${p}>s${i}`, i).call<ReadReply>('KVServer.Read', { key });
+        return reply.value;
+      }),
+    );
+  }
+
+  /** A driver for running a configuration's client scripts on this cluster (see lab3/tools/scenario.ts). */
+  scenarioDriver(): ScenarioDriver {
+    const world = World.current();
+    return {
+      endFor: (script) => this.clientEnd(`client${script.client}>s${script.server}`, script.server),
+      readEverywhere: (key) => this.readEverywhere(key),
+      sleepMs: () => world.rng.float() * 1000,
+      wait: (ms) => sleep(ms),
+      now: () => world.now(),
+    };
+  }
+
+  /** The recorded operations. */
+  operations(): Operation<KvInput, KvOutput>[] {
+    return this.history.operations();
+  }
+
+  /** Mean latency of the recorded operations, virtual ms (NaN when none finished). */
+  meanLatency(ops = this.operations()): number {
+    const done = ops.filter((o) => o.return !== Infinity);
+    return done.reduce((a, o) => a + (o.return - o.call), 0) / done.length;
+  }
+
+  /**
+   * Checks the recorded history for `mode` with the key/value model; returns the verdict, an explanation, and
+   * the viewer page when it is illegal. Linearizability is checked key by key (it is local). Sequential
+   * consistency is not local, but its projection on each key must hold too, and checking the keys together is
+   * exponentially harder without real-time order: histories longer than SEQUENTIAL_WHOLE_LIMIT are checked
+   * key by key (sound: a failure is always a real violation; anomalies spanning keys go unnoticed).
+   */
+  check(mode: CheckMode, title?: string): { ok: boolean; verdict: string; explanation: string; html?: string } {
+    const ops = this.operations();
+    if (mode === 'linearizable' || ops.length <= SEQUENTIAL_WHOLE_LIMIT) {
+      const { result, explanation, html } = checkOrExplain(kvModel, ops, { mode, timeoutMs: CHECK_TIMEOUT_MS, html: true, title });
+      return { ok: result.verdict !== 'illegal', verdict: result.verdict, explanation, html };
+    }
+    const keys = [...new Set(ops.map((o) => o.input.key))].sort();
+    const verdicts: string[] = [];
+    for (const key of keys) {
+      const mine = ops.filter((o) => o.input.key === key);
+      const { result, explanation, html } = checkOrExplain(ONE_KEY_MODEL, mine, { mode, timeoutMs: CHECK_TIMEOUT_MS / keys.length, html: true, title });
+      if (result.verdict === 'illegal') return { ok: false, verdict: 'illegal', explanation: `Key ${show(key)}: ${explanation}`, html };
+      verdicts.push(result.verdict);
+    }
+    const verdict = verdicts.includes('unknown') ? 'unknown' : 'ok';
+    return { ok: true, verdict: `${verdict} (key by key)`, explanation: '' };
+  }
+
+  /** Fails the test unless the history satisfies `mode`. */
+  expect(mode: CheckMode, log: (m: string) => void, context = ''): void {
+    const ops = this.operations();
+    const r = this.check(mode, `lab3 ${this.level} cluster`);
+    log(`${mode} check: ${r.verdict} (${ops.length} operations)`);
+    if (!r.ok) {
+      const what = mode === 'linearizable' ? 'linearizable' : 'sequentially consistent';
+      throw new TestFailure(`${context}The history of the ${this.level} cluster is not ${what}.\n${r.explanation}`, { historyHtml: r.html });
+    }
+  }
+}
+
+/** Real-time budget of one history check, ms. */
+const CHECK_TIMEOUT_MS = 10_000;
+
+/** Histories up to this many operations are checked for sequential consistency as a whole. */
+const SEQUENTIAL_WHOLE_LIMIT = 40;
+
+/** The key/value model restricted to one key (no partitioning), for checking one key's operations. */
+const ONE_KEY_MODEL: Model<KvState, KvInput, KvOutput> = (() => {
+  const { partitionKey, ...rest } = kvModel;
+  void partitionKey;
+  return { ...rest, name: 'kv (one key)' };
+})();
+
+/** Shows a value in a message, shortened when long. */
+export function show(value: unknown): string {
+  const s = JSON.stringify(value) ?? String(value);
+  return s.length > 60 ? `${s.slice(0, 57)}...` : s;
+}

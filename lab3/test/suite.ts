@@ -1,0 +1,362 @@
+/**
+ * Lab 3's named tests. Each is a rubric entry (rubric.json) and runs in its own simulated world, so a seed
+ * replays it exactly: npm run grade lab3 -- --test <Name> --seed <N>
+ */
+import * as path from 'node:path';
+import { runClients } from '../../tester/clients';
+import { LabSuite, NamedTest, TestContext, TestFailure, check } from '../../tester/suite';
+import { sleep } from '../../tester/world';
+import type { ConsistencyLevel } from '../rpc';
+import { CONSISTENCY_LEVELS } from '../rpc';
+import { loadConfig } from '../tools/config';
+import { runScenario } from '../tools/scenario';
+import { Cluster, ClusterOptions, DEFAULT_LINKS, Lab3Client, Lab3Impl, show } from './harness';
+
+type Ctx = TestContext<Lab3Impl>;
+
+/** The seed's configurations shipped with the lab. */
+const CONFIG_DIR = path.resolve(__dirname, '../configs');
+
+/** A cluster whose operations count towards the report's #Ops. */
+function cluster(ctx: Ctx, options: ClusterOptions): Cluster {
+  const c = new Cluster(ctx.impl, options);
+  c.onOp = () => ctx.countOps();
+  return c;
+}
+
+/** Waits long enough for every message in flight to arrive and every broadcast to be delivered. */
+const SETTLE_MS = 1000;
+
+/** Fails unless every server holds the same value for each key. */
+async function expectAgreement(c: Cluster, keys: readonly string[], why: string): Promise<Map<string, string>> {
+  await sleep(SETTLE_MS);
+  const agreed = new Map<string, string>();
+  for (const key of keys) {
+    const values = await c.readEverywhere(key);
+    check(
+      values.every((v) => v === values[0]),
+      () =>
+        `${SETTLE_MS} ms after the last operation the ${c.level} servers still disagree on key ${show(key)}: ` +
+        `${values.map((v, i) => `server ${i} has ${show(v)}`).join(', ')}. ${why}`,
+    );
+    agreed.set(key, values[0]);
+  }
+  return agreed;
+}
+
+const basic: NamedTest<Lab3Impl> = {
+  name: 'TestBasic',
+  description: 'every level: a key nobody wrote reads "", a client reads its own write, all servers end with it',
+  async run(ctx: Ctx) {
+    for (const level of CONSISTENCY_LEVELS) {
+      const c = cluster(ctx, { servers: 3, level });
+      const a = c.client(0);
+      const b = c.client(1);
+      const missing = await a.read('x');
+      check(missing === '', `${level}: reading key "x", which nobody wrote, returned ${show(missing)}; expected "".`);
+      await a.write('x', 'hello');
+      const mine = await a.read('x');
+      check(mine === 'hello', `${level}: client 0 wrote "hello" to "x" at server 0, then read ${show(mine)} there; a client must see its own write.`);
+      await b.write('y', 'world');
+      const theirs = await b.read('y');
+      check(theirs === 'world', `${level}: client 1 wrote "world" to "y" at server 1, then read ${show(theirs)} there.`);
+      const agreed = await expectAgreement(c, ['x', 'y'], 'Every write must reach every server.');
+      check(agreed.get('x') === 'hello' && agreed.get('y') === 'world', `${level}: after settling, the servers hold x=${show(agreed.get('x'))}, y=${show(agreed.get('y'))}; expected "hello" and "world".`);
+      ctx.log(`${level}: ok`);
+    }
+  },
+};
+
+/** Random reads and writes by `clientsPerServer` clients per server on `keys` for `ms`; values are unique. */
+async function randomWorkload(ctx: Ctx, c: Cluster, clientsPerServer: number, ms: number, keys: string[]): Promise<string[]> {
+  const clients: Lab3Client[] = [];
+  for (let s = 0; s < c.n; s++) for (let k = 0; k < clientsPerServer; k++) clients.push(c.client(s));
+  const rng = ctx.world!.rng;
+  await runClients(clients.length, ms, async (i, done) => {
+    for (let n = 0; !done(); n++) {
+      const key = rng.pick(keys);
+      if (rng.chance(0.5)) await clients[i].write(key, `${i}.${n}`);
+      else await clients[i].read(key);
+      await sleep(rng.float() * 20);
+    }
+  });
+  return keys;
+}
+
+const linearizableConcurrent: NamedTest<Lab3Impl> = {
+  name: 'TestLinearizableConcurrent',
+  description: 'linearizable level: 6 clients on 3 servers read and write 3 keys for 2 s; the history is linearizable',
+  async run(ctx: Ctx) {
+    const c = cluster(ctx, { servers: 3, level: 'linearizable' });
+    const keys = await randomWorkload(ctx, c, 2, 2000, ['a', 'b', 'c']);
+    ctx.log(`${c.operations().length} operations, mean latency ${c.meanLatency().toFixed(1)} ms`);
+    c.expect('linearizable', ctx.log);
+    await expectAgreement(c, keys, 'All servers must apply the same writes in the same (total) order.');
+  },
+};
+
+const sequentialConcurrent: NamedTest<Lab3Impl> = {
+  name: 'TestSequentialConcurrent',
+  description: 'sequential level: 6 clients on 3 servers read and write 5 keys for 1 s; the history is sequentially consistent',
+  async run(ctx: Ctx) {
+    const c = cluster(ctx, { servers: 3, level: 'sequential' });
+    const keys = await randomWorkload(ctx, c, 2, 1000, ['a', 'b', 'c', 'd', 'e']);
+    ctx.log(`${c.operations().length} operations, mean latency ${c.meanLatency().toFixed(1)} ms`);
+    c.expect('sequential', ctx.log);
+    await expectAgreement(c, keys, 'All servers must apply the same writes in the same (total) order.');
+  },
+};
+
+/** The order in which a reader saw values appear: consecutive repeats and the initial "" removed. */
+function orderSeen(reads: string[]): string[] {
+  const out: string[] = [];
+  for (const v of reads) if (v !== '' && v !== out[out.length - 1]) out.push(v);
+  return out;
+}
+
+const TEXTBOOK_ROUNDS = 15;
+
+const sequentialTextbook: NamedTest<Lab3Impl> = {
+  name: 'TestSequentialTextbook',
+  description: `van Steen & Tanenbaum's example, ${TEXTBOOK_ROUNDS} rounds: two clients write a at once, two others read it repeatedly; both readers see the writes in the same order`,
+  async run(ctx: Ctx) {
+    const c = cluster(ctx, { servers: 4, level: 'sequential' });
+    const [w1, w2, r1, r2] = [0, 1, 2, 3].map((s) => c.client(s));
+    const rng = ctx.world!.rng;
+    const reader = async (r: Lab3Client, key: string): Promise<string[]> => {
+      const seen: string[] = [];
+      const until = performance.now() + 80;
+      while (performance.now() < until) {
+        seen.push(await r.read(key));
+        await sleep(rng.float() * 3);
+      }
+      return seen;
+    };
+    let disagreements = 0;
+    for (let round = 0; round < TEXTBOOK_ROUNDS; round++) {
+      const key = `a${round}`;
+      const [, , seen1, seen2] = await Promise.all([
+        sleep(rng.float() * 5).then(() => w1.write(key, '1')),
+        sleep(rng.float() * 5).then(() => w2.write(key, '2')),
+        reader(r1, key),
+        reader(r2, key),
+      ]);
+      const o1 = orderSeen(seen1);
+      const o2 = orderSeen(seen2);
+      // Two readers that each saw both values must have seen them in the same order.
+      if (o1.length === 2 && o2.length === 2 && o1.join() !== o2.join()) disagreements++;
+      check(
+        !(o1.length === 2 && o2.length === 2 && o1.join() !== o2.join()),
+        () =>
+          `round ${round}: client 0 wrote ${key}="1" at server 0 while client 1 wrote ${key}="2" at server 1. ` +
+          `The reader at server 2 saw ${o1.map(show).join(' then ')}, the reader at server 3 saw ${o2.map(show).join(' then ')}. ` +
+          'Under sequential consistency everyone sees the writes in one order: every server must apply the writes in the same total order.',
+      );
+      const last = await expectAgreement(c, [key], 'Both writes must be applied everywhere, in the same order.');
+      for (const [r, o] of [[2, o1], [3, o2]] as const) {
+        // A reader that saw both writes applied has seen its server's final state.
+        check(
+          o.length < 2 || o[1] === last.get(key),
+          `round ${round}: the reader at server ${r} saw ${o.map(show).join(' then ')}, but all servers ended with ${show(last.get(key))}: ` +
+            'its server applied the writes in a different order from the others.',
+        );
+      }
+    }
+    ctx.log(`${TEXTBOOK_ROUNDS} rounds, ${disagreements} disagreements`);
+    c.expect('sequential', ctx.log);
+  },
+};
+
+/**
+ * The stale-read scenario: 3 servers, and the link from server 1 to server 2 is slow, so server 2 learns
+ * that everyone acknowledged a write long after servers 0 and 1 do. A client writes at server 0; when the
+ * write has returned, another client reads at server 2.
+ */
+async function staleReadScenario(ctx: Ctx, level: ConsistencyLevel, rounds: number): Promise<{ c: Cluster; stale: number }> {
+  const c = cluster(ctx, { servers: 3, level });
+  c.slowLink(1, 2, 100);
+  const writer = c.client(0);
+  const reader = c.client(2);
+  let stale = 0;
+  for (let round = 0; round < rounds; round++) {
+    const key = `k${round}`;
+    await writer.write(key, `v${round}`);
+    await sleep(1); // the read starts strictly after the write returned
+    const got = await reader.read(key);
+    ctx.log(`round ${round}: write ${key}=v${round} at server 0 returned at ${performance.now().toFixed(1)} ms; read at server 2 returned ${show(got)}`);
+    check(got === '' || got === `v${round}`, `round ${round}: the read of ${key} returned ${show(got)}, which nobody wrote there.`);
+    if (got === '') stale++;
+    if (level === 'linearizable') {
+      check(
+        got === `v${round}`,
+        `round ${round}: client 0's write of ${key}="v${round}" at server 0 had returned before client 1 read ${key} at server 2, ` +
+          `yet the read returned ${show(got)}. A linearizable read must see every write that finished before it started: ` +
+          'send reads through the totally ordered broadcast too, and answer when this server delivers the read.',
+      );
+    }
+    await sleep(300);
+  }
+  return { c, stale };
+}
+
+const STALE_ROUNDS = 5;
+
+const staleReadSequential: NamedTest<Lab3Impl> = {
+  name: 'TestStaleReadSequential',
+  description: 'sequential level, a slow link: a read at a lagging server just after a write returned may be stale (reads are local); the history is still sequentially consistent',
+  async run(ctx: Ctx) {
+    const { c, stale } = await staleReadScenario(ctx, 'sequential', STALE_ROUNDS);
+    check(
+      stale > 0,
+      `In ${STALE_ROUNDS} rounds, a read at server 2 right after a write at server 0 was never stale, although server 2 cannot yet know ` +
+        'that the write was acknowledged by everyone (its link from server 1 is 100 ms slow). In sequential mode a read must be ' +
+        'answered from the local copy at once, without the broadcast.',
+    );
+    c.expect('sequential', ctx.log);
+    const lin = c.check('linearizable');
+    check(!lin.ok, 'The history with a stale read should not be linearizable, yet the checker accepted it (the test itself is wrong).');
+    ctx.log(`${stale} of ${STALE_ROUNDS} reads were stale: sequentially consistent, not linearizable`);
+  },
+};
+
+const noStaleReadLinearizable: NamedTest<Lab3Impl> = {
+  name: 'TestNoStaleReadLinearizable',
+  description: 'linearizable level, the same slow link: a read that starts after a write returned always sees it',
+  async run(ctx: Ctx) {
+    const { c } = await staleReadScenario(ctx, 'linearizable', STALE_ROUNDS);
+    c.expect('linearizable', ctx.log);
+  },
+};
+
+const eventualConvergence: NamedTest<Lab3Impl> = {
+  name: 'TestEventualConvergence',
+  description: 'eventual level: 8 clients on 4 servers write and read 2 keys for 1 s; reads return only written values; afterwards every server holds the same value',
+  async run(ctx: Ctx) {
+    const c = cluster(ctx, { servers: 4, level: 'eventual' });
+    const keys = ['a', 'b'];
+    const clients = Array.from({ length: 8 }, (_, i) => c.client(i % 4));
+    const rng = ctx.world!.rng;
+    const written = new Map<string, Set<string>>(keys.map((k) => [k, new Set<string>()]));
+    await runClients(clients.length, 1000, async (i, done) => {
+      for (let n = 0; !done(); n++) {
+        const key = rng.pick(keys);
+        if (rng.chance(0.5)) {
+          const value = `${i}.${n}`;
+          written.get(key)!.add(value);
+          await clients[i].write(key, value);
+        } else {
+          const got = await clients[i].read(key);
+          check(got === '' || written.get(key)!.has(got), `client ${i} read ${show(got)} from key ${show(key)} at server ${i % 4}: nobody wrote that value there.`);
+        }
+        await sleep(rng.float() * 10);
+      }
+    });
+    const agreed = await expectAgreement(c, keys, 'Eventual consistency: once writes stop, every server must converge to the same value (last writer wins).');
+    for (const key of keys) {
+      const v = agreed.get(key)!;
+      check(written.get(key)!.size === 0 || written.get(key)!.has(v), `All servers agree on ${show(v)} for key ${show(key)}, but nobody wrote that value.`);
+    }
+    ctx.log(`${c.operations().length} operations, mean latency ${c.meanLatency().toFixed(2)} ms; converged on ${keys.map((k) => `${k}=${show(agreed.get(k))}`).join(', ')}`);
+  },
+};
+
+const TIE_ROUNDS = 8;
+
+const eventualTieBreak: NamedTest<Lab3Impl> = {
+  name: 'TestEventualTieBreak',
+  description: `eventual level, ${TIE_ROUNDS} fresh clusters: three writes with equal Lamport timestamps at three servers; every server keeps the write of the highest server id`,
+  async run(ctx: Ctx) {
+    const rng = ctx.world!.rng;
+    for (let round = 0; round < TIE_ROUNDS; round++) {
+      const c = cluster(ctx, { servers: 3, level: 'eventual' });
+      // Round 0: values in the opposite order of the server ids, so a tie-break on the value alone picks wrong.
+      const values = round === 0 ? ['z', 'm', 'a'] : [0, 1, 2].map(() => rng.string(4));
+      // Each server's first event is this write, so all three carry Lamport clock 1.
+      await Promise.all(values.map((v, s) => c.client(s).write('x', v)));
+      const agreed = await expectAgreement(c, ['x'], 'Last-writer-wins must pick the same write on every server, whatever order the writes arrive in.');
+      const want = values[2];
+      check(
+        agreed.get('x') === want,
+        `round ${round}: servers 0, 1 and 2 each wrote x as their first event (${values.map((v, s) => `server ${s}: ${show(v)}`).join(', ')}), ` +
+          `so the three writes have the same Lamport clock. The servers converged on ${show(agreed.get('x'))}; the tie must be broken by ` +
+          `the server id (higher wins), then the value: expected ${show(want)}.`,
+      );
+    }
+    ctx.log(`${TIE_ROUNDS} tied rounds resolved by server id`);
+  },
+};
+
+const latencyOrder: NamedTest<Lab3Impl> = {
+  name: 'TestLatencyOrder',
+  description: 'the seed\'s performance configs t1-1, t1-2, t1-3 (same requests): mean latency linearizable > sequential > eventual; eventual and sequential reads never wait for other servers',
+  async run(ctx: Ctx) {
+    const means: Partial<Record<ConsistencyLevel, number>> = {};
+    for (const name of ['t1-1.json', 't1-2.json', 't1-3.json']) {
+      const config = loadConfig(path.join(CONFIG_DIR, name));
+      const c = cluster(ctx, { servers: config.servers, level: config.level });
+      const res = await runScenario(config, c.scenarioDriver(), SETTLE_MS);
+      ctx.countOps(res.history.length);
+      if (!res.verdict.ok) throw new TestFailure(`${name} (${config.level}): ${res.verdict.check} failed.\n${res.verdict.text}`, { historyHtml: res.verdict.html });
+      means[config.level] = res.meanLatencyMs;
+      ctx.log(`${name} ${config.level}: mean latency ${res.meanLatencyMs.toFixed(2)} ms`);
+      const bound = DEFAULT_LINKS.serverMs;
+      for (const o of res.history) {
+        const local = config.level === 'eventual' || (config.level === 'sequential' && o.input.op === 'get');
+        if (local) {
+          check(
+            o.return - o.call < bound,
+            `${name} (${config.level}): ${o.input.op === 'get' ? 'a read' : 'a write'} by client ${o.clientId} took ${(o.return - o.call).toFixed(2)} ms, ` +
+              `longer than one message between servers (at least ${bound} ms): at this level it must be answered from the local copy without waiting for other servers.`,
+          );
+        }
+      }
+    }
+    const { linearizable: lin, sequential: seq, eventual: ev } = means as Record<ConsistencyLevel, number>;
+    check(
+      lin > seq && seq > ev,
+      `Mean latencies: linearizable ${lin.toFixed(2)} ms, sequential ${seq.toFixed(2)} ms, eventual ${ev.toFixed(2)} ms; expected ` +
+        'linearizable > sequential > eventual (linearizable reads go through the broadcast, sequential reads do not, eventual writes do not either).',
+    );
+  },
+};
+
+const seedConfigs: NamedTest<Lab3Impl> = {
+  name: 'TestSeedConfigs',
+  description: 'the seed\'s correctness configs t2 (linearizable), t3 (sequential) and t4 (eventual) pass their level\'s check',
+  async run(ctx: Ctx) {
+    for (const name of ['t2.json', 't3.json', 't4.json']) {
+      const config = loadConfig(path.join(CONFIG_DIR, name));
+      const c = cluster(ctx, { servers: config.servers, level: config.level });
+      const res = await runScenario(config, c.scenarioDriver(), SETTLE_MS);
+      ctx.countOps(res.history.length);
+      ctx.log(`${name} ${config.level}: ${res.verdict.ok ? 'ok' : 'FAILED'}, mean latency ${res.meanLatencyMs.toFixed(2)} ms`);
+      if (!res.verdict.ok) {
+        throw new TestFailure(`${name} (${config.level}): ${res.verdict.check} failed.\n${res.verdict.text}\nReplay it: npm run lab3 -- lab3/configs/${name} --seed <seed>`, { historyHtml: res.verdict.html });
+      }
+    }
+  },
+};
+
+/** Lab 3's suite: the grader loads it with the student's files or the solution's. */
+export const suite: LabSuite<Lab3Impl> = {
+  lab: 'lab3',
+  title: 'Lab 3: consistency models over totally ordered broadcast',
+  implFiles: ['server.ts'],
+  load(dir: string): Lab3Impl {
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    const server = require(path.join(dir, 'server.ts')) as { KVServer: Lab3Impl['KVServer'] };
+    return { KVServer: server.KVServer };
+  },
+  tests: [
+    basic,
+    linearizableConcurrent,
+    sequentialConcurrent,
+    sequentialTextbook,
+    staleReadSequential,
+    noStaleReadLinearizable,
+    eventualConvergence,
+    eventualTieBreak,
+    latencyOrder,
+    seedConfigs,
+  ],
+};
