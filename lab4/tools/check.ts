@@ -1,0 +1,27 @@
+/**
+ * npm run lab4:check -- [--url http://127.0.0.1:5000]
+ * The seed's consistency check: asks the leader for its followers, waits for them to hold the whole log,
+ * and compares every replica's data with the leader's. Exits 1 if any differ.
+ */
+import { Command } from 'commander';
+import pc from 'picocolors';
+import { checkConsistency } from './lib';
+
+const program = new Command()
+  .name('npm run lab4:check --')
+  .description('Compare every replica of a running lab 4 cluster with the leader.')
+  .option('--url <url>', 'the leader', process.env.LEADER_URL ?? 'http://127.0.0.1:5000')
+  .option('--settle <ms>', 'how long to wait for followers to catch up', '5000')
+  .parse();
+
+async function main(): Promise<void> {
+  const o = program.opts<{ url: string; settle: string }>();
+  const report = await checkConsistency(o.url, Number(o.settle));
+  for (const line of report.lines) console.log(/DIFFERS|INCONSISTENT/.test(line) ? pc.red(line) : line);
+  process.exitCode = report.consistent ? 0 : 1;
+}
+
+main().catch((err: unknown) => {
+  console.error(pc.red(`cannot check ${program.opts<{ url: string }>().url}: ${err instanceof Error ? err.message : String(err)}`));
+  process.exit(1);
+});
