@@ -1,0 +1,72 @@
+/**
+ * The GitHub Classroom result, in the format the classroom-resources grader actions hand to
+ * classroom-resources/autograding-grading-reporter: a JSON object, base64-encoded, which the reporter reads
+ * from `<RUNNER>_RESULTS` (the grader step's `result` output). The reporter sums `tests[].score` against
+ * `max_score` for the points it uploads.
+ */
+import { replayCommand } from '../format';
+import type { LabResult, TestResult } from '../types';
+import { plainText } from './text';
+
+/** One test of the payload. */
+export interface ClassroomTest {
+  readonly name: string;
+  readonly status: 'pass' | 'fail' | 'error';
+  readonly score: number;
+  readonly message: string | null;
+  readonly test_code: string;
+  readonly filename: string;
+  readonly line_no: number;
+  /** Real time, ms (the field the command and io graders fill). */
+  readonly duration: number;
+  /** Real time, seconds. */
+  readonly execution_time: number;
+}
+
+/** The payload. */
+export interface ClassroomResult {
+  readonly version: 1;
+  readonly status: 'pass' | 'fail' | 'error';
+  readonly max_score: number;
+  readonly tests: readonly ClassroomTest[];
+}
+
+/** Longest message put in the payload, characters (the reports keep the full text). */
+const MESSAGE_LIMIT = 2000;
+
+/** The payload for one or more labs (test names are prefixed with the lab when there are several). */
+export function classroomResult(labs: readonly LabResult[]): ClassroomResult {
+  const tests = labs.flatMap((lab) => lab.tests.map((t) => classroomTest(lab, t, labs.length > 1)));
+  return {
+    version: 1,
+    status: tests.every((t) => t.status === 'pass') ? 'pass' : 'fail',
+    max_score: labs.reduce((a, l) => a + l.maxScore, 0),
+    tests,
+  };
+}
+
+/** The payload as the reporter expects it: base64 of its JSON. */
+export function encodeClassroom(result: ClassroomResult): string {
+  return Buffer.from(JSON.stringify(result), 'utf8').toString('base64');
+}
+
+function classroomTest(lab: LabResult, t: TestResult, prefix: boolean): ClassroomTest {
+  const failed = t.status === 'failed';
+  let message: string | null = null;
+  if (failed) {
+    const text = plainText(t.message);
+    message = text.length > MESSAGE_LIMIT ? `${text.slice(0, MESSAGE_LIMIT)}…` : text;
+    message += `\nseed=${t.seed}`;
+  }
+  return {
+    name: prefix ? `${lab.lab}/${t.name}` : t.name,
+    status: failed ? 'fail' : 'pass',
+    score: t.points,
+    message,
+    test_code: failed ? replayCommand(lab.lab, t.name, t.seed, lab.target) : `npm run grade ${lab.lab} -- --test ${t.name}`,
+    filename: `${lab.lab}/test/suite.ts`,
+    line_no: 0,
+    duration: Math.round(t.realMs),
+    execution_time: Math.round(t.realMs) / 1000,
+  };
+}

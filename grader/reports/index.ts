@@ -1,0 +1,43 @@
+/** Writes a lab's report folder: results.json, junit.xml, summary.md, index.html, history pages, classroom payload. */
+import fs from 'node:fs';
+import path from 'node:path';
+import { historyFileName } from '../format';
+import type { LabResult } from '../types';
+import { classroomResult, encodeClassroom } from './classroom';
+import { htmlReport } from './html';
+import { resultsDocument } from './json';
+import { junitXml } from './junit';
+import { markdownSummary } from './markdown';
+
+/** The files written for one lab. */
+export interface WrittenReports {
+  readonly dir: string;
+  readonly files: readonly string[];
+}
+
+/** Writes every report of `r` into `dir` (created if needed; old history pages there are removed). */
+export function writeLabReports(dir: string, r: LabResult): WrittenReports {
+  fs.mkdirSync(dir, { recursive: true });
+  for (const f of fs.readdirSync(dir)) if (/^history-.*\.html$/.test(f)) fs.rmSync(path.join(dir, f), { force: true });
+  const files: string[] = [];
+  const put = (name: string, text: string): void => {
+    fs.writeFileSync(path.join(dir, name), text);
+    files.push(name);
+  };
+  put('results.json', `${JSON.stringify(resultsDocument(r), null, 2)}\n`);
+  put('junit.xml', junitXml([r]));
+  put('summary.md', markdownSummary(r));
+  for (const t of r.tests) {
+    for (const run of t.runs) if (run.status === 'failed' && run.historyHtml) put(historyFileName(t.name, run.seed), run.historyHtml);
+  }
+  put('index.html', htmlReport(r));
+  const payload = classroomResult([r]);
+  put('classroom.json', `${JSON.stringify(payload, null, 2)}\n`);
+  put('classroom.b64', `${encodeClassroom(payload)}\n`);
+  return { dir, files };
+}
+
+/** Appends `result=<base64>` for every lab graded to the file GitHub Actions reads step outputs from. */
+export function writeGithubOutput(file: string, labs: readonly LabResult[]): void {
+  fs.appendFileSync(file, `result=${encodeClassroom(classroomResult(labs))}\n`);
+}

@@ -1,0 +1,67 @@
+/** results.json: the whole run, machine-readable. */
+import { historyFileName, replayCommand } from '../format';
+import type { LabResult, RunRecord, TestResult } from '../types';
+
+/** The JSON document written to results.json (also the per-lab part of `--json`). */
+export function resultsDocument(r: LabResult, withDetails = true): object {
+  return {
+    lab: r.lab,
+    title: r.title,
+    target: r.target,
+    score: r.score,
+    maxScore: r.maxScore,
+    passed: r.passed,
+    runsPerTest: r.runsPerTest,
+    seed: r.seed ?? null,
+    seedBase: r.seedBase ?? null,
+    tests: r.tests.map((t) => testDocument(r, t, withDetails)),
+  };
+}
+
+function testDocument(r: LabResult, t: TestResult, withDetails: boolean): object {
+  const failed = t.status === 'failed';
+  return {
+    name: t.name,
+    description: t.description,
+    status: t.status,
+    points: t.points,
+    maxPoints: t.maxPoints,
+    seed: t.seed,
+    realMs: round(t.realMs),
+    virtualMs: round(t.virtualMs),
+    rpcs: t.rpcs,
+    ops: t.ops,
+    traceHash: t.traceHash,
+    message: t.message,
+    crash: t.crash ?? null,
+    failingSeeds: t.failingSeeds,
+    replay: failed ? replayCommand(r.lab, t.name, t.seed, r.target) : null,
+    runs: t.runs.map((run) => runDocument(r, run, withDetails)),
+  };
+}
+
+function runDocument(r: LabResult, run: RunRecord, withDetails: boolean): object {
+  const failed = run.status === 'failed';
+  const doc: Record<string, unknown> = {
+    seed: run.seed,
+    status: run.status,
+    realMs: round(run.realMs),
+    virtualMs: round(run.virtualMs),
+    rpcs: run.rpcs,
+    ops: run.ops,
+    traceHash: run.traceHash,
+    message: run.message,
+    crash: run.crash ?? null,
+    replay: failed ? replayCommand(r.lab, run.name, run.seed, r.target) : null,
+    history: failed && run.historyHtml ? historyFileName(run.name, run.seed) : null,
+  };
+  if (withDetails && failed) {
+    doc.log = run.log;
+    doc.output = run.output;
+  }
+  return doc;
+}
+
+function round(n: number): number {
+  return Math.round(n * 1000) / 1000;
+}

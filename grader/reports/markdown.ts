@@ -1,0 +1,34 @@
+/** summary.md: the score, a table of tests, and each failure with its replay commands. */
+import { crashLabel } from '../crash';
+import { firstLine, pts, replayCommand, secs } from '../format';
+import type { LabResult } from '../types';
+import { mdCell, mdFence } from './text';
+
+/** The Markdown summary of one lab's run. */
+export function markdownSummary(r: LabResult): string {
+  const out: string[] = [];
+  const failed = r.tests.filter((t) => t.status === 'failed');
+  out.push(`# ${r.lab}: ${mdCell(r.title)}`, '');
+  out.push(`**Score: ${pts(r.score)}/${pts(r.maxScore)}** · ${r.target === 'solution' ? 'reference solution' : 'student code'} · ${failed.length === 0 ? 'every test passed' : `${failed.length} of ${r.tests.length} tests failed`}`);
+  if (r.seedBase !== undefined) out.push('', `${r.runsPerTest} runs per test, seeds derived from base ${r.seedBase}.`);
+  else if (r.seed !== undefined) out.push('', `Seed ${r.seed} for every test.`);
+  out.push('', '| Test | Result | Points | Real time | Virtual time | RPCs | Ops | Seed |', '|---|---|---:|---:|---:|---:|---:|---:|');
+  for (const t of r.tests) {
+    const label = crashLabel(t.crash);
+    const result = t.status === 'passed' ? '✅ passed' : `❌ FAILED${label ? ` (${label})` : ''}`;
+    const runs = t.runs.length > 1 ? ` — ${t.runs.length - t.failingSeeds.length}/${t.runs.length} runs passed` : '';
+    out.push(`| ${mdCell(t.name)} | ${result}${runs} | ${pts(t.points)}/${pts(t.maxPoints)} | ${secs(t.realMs)} | ${secs(t.virtualMs)} | ${t.rpcs} | ${t.ops} | ${t.seed} |`);
+  }
+  if (failed.length > 0) {
+    out.push('', '## Failures');
+    for (const t of failed) {
+      out.push('', `### ${mdCell(t.name)}`, '', mdFence(t.message), '');
+      for (const run of t.runs.filter((x) => x.status === 'failed')) {
+        const why = t.runs.length > 1 ? ` — ${mdCell(crashLabel(run.crash) || firstLine(run.message))}` : '';
+        out.push(`- seed=${run.seed}: \`${replayCommand(r.lab, t.name, run.seed, r.target)}\`${why}`);
+      }
+    }
+  }
+  out.push('');
+  return out.join('\n');
+}
