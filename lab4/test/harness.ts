@@ -301,7 +301,7 @@ function firstDifference(want: ReadonlyMap<string, string>, got: Record<string, 
 }
 
 /** Shows a value in a message, shortened when long. */
-export function show(value: unknown): string {
+export function show(value: unknown, max = 40): string {
   const s = JSON.stringify(value) ?? String(value);
-  return s.length > 40 ? `${s.slice(0, 37)}...` : s;
+  return s.length > max ? `${s.slice(0, max - 3)}...` : s;
 }

@@ -18,8 +18,8 @@ const SEED_WRITES = 500;
 const SEED_KEYS = 100;
 
 /** Fails unless a write was acknowledged. */
-function expectOk(reply: SetReply, what: string): asserts reply is Extract<SetReply, { err: 'OK' }> {
-  check(reply.err === 'OK', () => `${what} returned ${show(reply)}; expected OK (all followers are reachable).`);
+function expectOk(reply: SetReply, what: string, why = 'every follower is reachable'): asserts reply is Extract<SetReply, { err: 'OK' }> {
+  check(reply.err === 'OK', () => `${what} returned ${show(reply, 300)}; expected OK because ${why}.`);
 }
 
 /** Runs `clients` clients writing `writes` each over `keys` keys; returns every acknowledgement. */
@@ -202,13 +202,13 @@ const noQuorum: NamedTest<Lab4Impl> = {
     const waited = performance.now() - t0;
     check(
       failed.err === 'ErrNoQuorum' && typeof failed.message === 'string' && failed.message.length > 0,
-      `With only 2 followers reachable and W=3, a write returned ${show(failed)}; expected ErrNoQuorum with a message saying how many followers confirmed.`,
+      `With only 2 followers reachable and W=3, a write returned ${show(failed, 300)}; expected ErrNoQuorum with a message saying how many followers confirmed.`,
     );
     check(waited <= 1500, `The failing write took ${waited.toFixed(0)} ms to be refused; the node's writeTimeoutMs is 1000, so answer ErrNoQuorum when it runs out.`);
     const seen = await ck.get('a');
     check(seen.err === 'OK' && seen.value === 'before', `After the write of "lost" failed, Get("a") on the leader returns ${show(seen)}; the leader must not apply a write before W followers hold it (expected "before").`);
     ts.cut(2, false); // three followers reachable again: enough
-    expectOk(await within(3000, ck.set('b', 'after'), 'A write with 3 followers reachable'), 'a write with 3 of 5 followers reachable and W=3');
+    expectOk(await within(3000, ck.set('b', 'after'), 'A write with 3 followers reachable'), 'a write after one follower came back', '3 of 5 followers are reachable and W=3');
     for (const i of [3, 4]) ts.cut(i, false);
     await ts.waitConverged(3000);
     await ts.checkReplicasMatchLog([]);
