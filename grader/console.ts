@@ -1,6 +1,6 @@
 /** What the grader prints while it runs: progress, one line per test, failure details and the score. */
 import pc from 'picocolors';
-import { crashLabel } from './crash';
+import { crashLabel, failureLabel } from './crash';
 import { firstLine, pts, replayCommand, secs } from './format';
 import type { GradeResult, LabResult, Target, TestResult, TextSink } from './types';
 
@@ -72,7 +72,7 @@ export class ConsoleReporter {
     const runInfo = runs > 1 ? (t.status === 'passed' ? `  ${runs}/${runs} runs` : `  ${t.failingSeeds.length}/${runs} runs failed`) : '';
     const figures = `${secs(t.realMs)} (virtual ${secs(t.virtualMs)})  #RPCs ${t.rpcs}  #Ops ${t.ops}`;
     const points = `${pts(t.points)}/${pts(t.maxPoints)}`;
-    const label = crashLabel(t.crash);
+    const label = failureLabel(t.runs);
     this.line(`${t.name}${dots}${status}${runInfo}  ${figures}  ${t.status === 'passed' ? points : c.red(points)}${label ? c.red(`  [${label}]`) : ''}`);
     if (t.status === 'passed') return;
     const shown = t.runs.find((r) => r.status === 'failed') ?? t.runs[0];

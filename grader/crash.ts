@@ -1,6 +1,13 @@
 /** Words for failures: a short label per kind of failure and the explanations the grader itself writes. */
 import type { CrashKind } from '../tester/suite/types';
 
+/** The label of a test's first failing run: like crashLabel, but says when the code could not even be loaded. */
+export function failureLabel(runs: ReadonlyArray<{ readonly status: string; readonly crash?: CrashKind; readonly phase?: 'load' }>): string {
+  const failed = runs.find((r) => r.status === 'failed');
+  if (!failed) return '';
+  return failed.phase === 'load' ? 'could not load' : crashLabel(failed.crash);
+}
+
 /** A short label for the console and the reports ("" for an ordinary failed check). */
 export function crashLabel(crash: CrashKind | undefined): string {
   switch (crash) {

@@ -120,7 +120,8 @@ async function gradeLab(ctx: Context, lab: LoadedLab, tests: string[]): Promise<
     onDone: (job, record) => {
       const list = records.get(job.test);
       if (!list) return;
-      list.push(record);
+      // A passing run's log and printed output are shown nowhere; do not keep them (there may be many runs).
+      list.push(record.status === 'passed' ? { ...record, log: [], output: '' } : record);
       if (list.length === perTest.get(job.test)) reporter.testDone(scored(job.test), lab.lab, target, nameWidth);
     },
   });

@@ -112,10 +112,21 @@ export function selectTests(lab: LoadedLab, wanted: readonly string[] | undefine
   if (!wanted || wanted.length === 0) return all;
   const unknown = wanted.filter((n) => !all.includes(n));
   if (unknown.length > 0) {
+    const hints = unknown.map((n) => [n, closest(n, all)]).filter((p): p is [string, string] => p[1] !== undefined);
+    const hint = hints.length > 0 ? ` Did you mean ${listNames(hints.map(([, m]) => m))}?` : '';
     throw new GraderUsageError(
-      `${lab.lab} has no test called ${listNames(unknown.map((n) => `"${n}"`))}. Its tests are:\n  ${all.join('\n  ')}\n` +
-        `Example: npm run grade ${lab.lab} -- --test ${all[0] ?? 'TestName'}`,
+      `${lab.lab} has no test called ${listNames(unknown.map((n) => `"${n}"`))}.${hint} Its tests are:\n  ${all.join('\n  ')}\n` +
+        `Example: npm run grade ${lab.lab} -- --test ${hints[0]?.[1] ?? all[0] ?? 'TestName'}`,
     );
   }
   return all.filter((n) => wanted.includes(n));
+}
+
+/** The test name `typed` most likely meant: same letters ignoring case, or the only name containing it. */
+function closest(typed: string, names: readonly string[]): string | undefined {
+  const t = typed.toLowerCase().replace(/^test/, '');
+  const same = names.find((n) => n.toLowerCase() === typed.toLowerCase());
+  if (same) return same;
+  const containing = names.filter((n) => t.length >= 3 && n.toLowerCase().includes(t));
+  return containing.length === 1 ? containing[0] : undefined;
 }

@@ -49,9 +49,29 @@ function loadCompiler() {
   return compiler;
 }
 
+/** A path for people: relative to the current directory when inside it. */
+function shown(file) {
+  const rel = path.relative(process.cwd(), file);
+  return rel && !rel.startsWith('..') ? rel : file;
+}
+
+/** Transpiles one file; a syntax error becomes an error that names the file, line and column. */
 function transpile(source, filename) {
   const { ts, options } = loadCompiler();
-  return ts.transpileModule(source, { fileName: filename, compilerOptions: options, reportDiagnostics: false }).outputText;
+  const out = ts.transpileModule(source, { fileName: filename, compilerOptions: options, reportDiagnostics: true });
+  const errors = (out.diagnostics || []).filter((d) => d.category === ts.DiagnosticCategory.Error);
+  if (errors.length > 0) {
+    const lines = errors.slice(0, 5).map((d) => {
+      const text = ts.flattenDiagnosticMessageText(d.messageText, '\n');
+      if (!d.file || d.start === undefined) return `error TS${d.code}: ${text}`;
+      const { line, character } = d.file.getLineAndCharacterOfPosition(d.start);
+      return `${shown(d.file.fileName)}:${line + 1}:${character + 1} - error TS${d.code}: ${text}`;
+    });
+    const err = new SyntaxError(`TypeScript cannot compile ${shown(filename)}:\n${[...new Set(lines)].join('\n')}`);
+    err.stack = `${err.name}: ${err.message}`;
+    throw err;
+  }
+  return out.outputText;
 }
 
 const salt = cacheSalt();

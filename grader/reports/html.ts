@@ -1,5 +1,5 @@
 /** index.html: a self-contained page with the table of tests and each failure, linking failing histories. */
-import { crashLabel } from '../crash';
+import { crashLabel, failureLabel } from '../crash';
 import { firstLine, historyFileName, pts, replayCommand, secs } from '../format';
 import type { LabResult, RunRecord, TestResult } from '../types';
 import { escapeHtml as h, plainText } from './text';
@@ -57,7 +57,7 @@ ${failed.length > 0 ? `<h2>Failures</h2>\n${failures}` : ''}
 }
 
 function row(t: TestResult): string {
-  const label = crashLabel(t.crash);
+  const label = failureLabel(t.runs);
   const runs = t.runs.length > 1 ? ` <span class="label">${h(`${t.runs.length - t.failingSeeds.length}/${t.runs.length} runs passed`)}</span>` : '';
   const result =
     t.status === 'passed'

@@ -1,6 +1,6 @@
 /** junit.xml: one testsuite per lab, one testcase per named test, a failure element per failed test. */
 import builder from 'junit-report-builder';
-import { crashLabel } from '../crash';
+import { failureLabel } from '../crash';
 import { replayCommand } from '../format';
 import type { LabResult, TestResult } from '../types';
 import { plainText } from './text';
@@ -19,7 +19,7 @@ export function junitXml(labs: readonly LabResult[]): string {
         .name(t.name)
         .time(Math.round(t.realMs) / 1000);
       if (t.status === 'failed') {
-        tc.failure(plainText(failureText(lab, t)), crashLabel(t.crash) || 'failure');
+        tc.failure(plainText(failureText(lab, t)), failureLabel(t.runs) || 'failure');
         const out = t.runs.find((r) => r.status === 'failed')?.output ?? '';
         if (out) tc.standardOutput(plainText(out));
       }

@@ -1,5 +1,5 @@
 /** summary.md: the score, a table of tests, and each failure with its replay commands. */
-import { crashLabel } from '../crash';
+import { crashLabel, failureLabel } from '../crash';
 import { firstLine, pts, replayCommand, secs } from '../format';
 import type { LabResult } from '../types';
 import { mdCell, mdFence } from './text';
@@ -14,7 +14,7 @@ export function markdownSummary(r: LabResult): string {
   else if (r.seed !== undefined) out.push('', `Seed ${r.seed} for every test.`);
   out.push('', '| Test | Result | Points | Real time | Virtual time | RPCs | Ops | Seed |', '|---|---|---:|---:|---:|---:|---:|---:|');
   for (const t of r.tests) {
-    const label = crashLabel(t.crash);
+    const label = failureLabel(t.runs);
     const result = t.status === 'passed' ? '✅ passed' : `❌ FAILED${label ? ` (${label})` : ''}`;
     const runs = t.runs.length > 1 ? ` — ${t.runs.length - t.failingSeeds.length}/${t.runs.length} runs passed` : '';
     out.push(`| ${mdCell(t.name)} | ${result}${runs} | ${pts(t.points)}/${pts(t.maxPoints)} | ${secs(t.realMs)} | ${secs(t.virtualMs)} | ${t.rpcs} | ${t.ops} | ${t.seed} |`);

@@ -48,6 +48,9 @@ describe('grader: command line', function () {
     const r = await cli(['lab9', '--test', 'TestBasic', 'TestNope']);
     expect(r.code).to.equal(2);
     expect(r.stderr).to.contain('lab9 has no test called "TestNope"').and.contain('TestOutOfMemory');
+    const typo = await cli(['lab9', '--test', 'testbasic']);
+    expect(typo.code).to.equal(2);
+    expect(typo.stderr).to.contain('Did you mean TestBasic?');
   });
 
   it('rejects an invalid seed with an explanation, exit code 2', async () => {

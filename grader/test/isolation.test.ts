@@ -148,6 +148,17 @@ describe('grader: isolation of crashing student code', function () {
     expect(md).to.contain(`\`npm run grade lab9 -- --test TestOutOfMemory --seed ${SEED}\``);
   });
 
+  it('fails every test, saying why, when the student code cannot even be loaded', async () => {
+    const options = fixtureOptions(FIXTURES.unloadable, { tests: ['TestBasic', 'TestFinal'], seed: 1, writeReports: false });
+    const r = await grade(options);
+    expect(r.labs[0].tests.map((t) => [t.name, t.status, t.runs[0].phase])).to.deep.equal([
+      ['TestBasic', 'failed', 'load'],
+      ['TestFinal', 'failed', 'load'],
+    ]);
+    expect(r.labs[0].tests[1].message).to.contain('could not be loaded').and.contain('config.port is missing');
+    expect(options.out.text).to.match(/TestFinal \.+ FAILED .*\[could not load\]/);
+  });
+
   it('scores the reference solution 100% and exits 0', async () => {
     const options = fixtureOptions(FIXTURES.crashy, { target: 'solution', seed: SEED, writeReports: false });
     const r = await grade(options);
