@@ -68,16 +68,16 @@ const basic: NamedTest<Lab3Impl> = {
 };
 
 /** Random reads and writes by `clientsPerServer` clients per server on `keys` for `ms`; values are unique. */
-async function randomWorkload(ctx: Ctx, c: Cluster, clientsPerServer: number, ms: number, keys: string[]): Promise<string[]> {
+async function randomWorkload(ctx: Ctx, c: Cluster, clientsPerServer: number, ms: number, keys: string[], writeShare = 0.5, pauseMs = 20): Promise<string[]> {
   const clients: Lab3Client[] = [];
   for (let s = 0; s < c.n; s++) for (let k = 0; k < clientsPerServer; k++) clients.push(c.client(s));
   const rng = ctx.world!.rng;
   await runClients(clients.length, ms, async (i, done) => {
     for (let n = 0; !done(); n++) {
       const key = rng.pick(keys);
-      if (rng.chance(0.5)) await clients[i].write(key, `${i}.${n}`);
+      if (rng.chance(writeShare)) await clients[i].write(key, `${i}.${n}`);
       else await clients[i].read(key);
-      await sleep(rng.float() * 20);
+      await sleep(rng.float() * pauseMs);
     }
   });
   return keys;
@@ -104,6 +104,33 @@ const sequentialConcurrent: NamedTest<Lab3Impl> = {
     ctx.log(`${c.operations().length} operations, mean latency ${c.meanLatency().toFixed(1)} ms`);
     c.expect('sequential', ctx.log);
     await expectAgreement(c, keys, 'All servers must apply the same writes in the same (total) order.');
+  },
+};
+
+const REORDER_ROUNDS = 40;
+
+const reorderingLinks: NamedTest<Lab3Impl> = {
+  name: 'TestReorderingLinks',
+  description: `sequential level on links whose delays vary from 1 to 41 ms, so messages to a peer often overtake each other: ${REORDER_ROUNDS} rounds of two concurrent writes to one key; every server ends with the same value and the history is sequentially consistent`,
+  async run(ctx: Ctx) {
+    const c = cluster(ctx, { servers: 3, level: 'sequential', links: { serverMs: 1, serverJitterMs: 40 } });
+    const clients = Array.from({ length: 3 }, (_, i) => c.client(i));
+    const rng = ctx.world!.rng;
+    const fifo = 'Messages between two servers can arrive in another order than they were sent: the broadcast needs FIFO links (number the messages per link and hold back early ones).';
+    for (let round = 0; round < REORDER_ROUNDS; round++) {
+      const key = `r${round}`;
+      const first = rng.int(3);
+      const second = (first + 1 + rng.int(2)) % 3;
+      await Promise.all([first, second].map((s) => sleep(rng.float() * 5).then(() => clients[s].write(key, `from ${s}`))));
+      await sleep(100);
+      const values = await c.readEverywhere(key);
+      check(
+        values.every((v) => v === values[0]),
+        () => `round ${round}: servers ${first} and ${second} wrote ${show(key)} at the same time; afterwards the servers hold ${values.map((v, i) => `server ${i}: ${show(v)}`).join(', ')}, so they delivered the two writes in different orders. ${fifo}`,
+      );
+      await clients[round % 3].read(key);
+    }
+    c.expect('sequential', ctx.log, `${fifo}\n`);
   },
 };
 
@@ -351,6 +378,7 @@ export const suite: LabSuite<Lab3Impl> = {
     basic,
     linearizableConcurrent,
     sequentialConcurrent,
+    reorderingLinks,
     sequentialTextbook,
     staleReadSequential,
     noStaleReadLinearizable,
