@@ -1,0 +1,138 @@
+/**
+ * The kit's own checks of lab 5: the given RESP parser and glob matcher are right, the reference solution
+ * passes every named test, the untouched skeleton fails every one without crashing, and every mutant is
+ * caught by a named test.
+ */
+import { expect } from 'chai';
+import * as fc from 'fast-check';
+import * as path from 'node:path';
+import { globMatch } from '../../glob';
+import { encodeCommand, ProtocolError, ReplyParser, reply, RequestParser } from '../../resp';
+import { materialiseMutant, removeMutant } from '../../../tester/mutants';
+import { runNamedTest } from '../../../tester/suite';
+import { mutants } from '../../../solutions/lab5/mutants';
+import { suite } from '../suite';
+
+const SOLUTION_DIR = path.resolve(__dirname, '../../../solutions/lab5');
+const SKELETON_DIR = path.resolve(__dirname, '../..');
+
+/** Feeds `data` to a parser in the given pieces and collects every command (or the protocol error). */
+function parseAll(data: Buffer, cuts: number[]): { commands: string[][]; error?: string } {
+  const p = new RequestParser({ maxBulkBytes: 1 << 20, maxLineBytes: 4096 });
+  const commands: string[][] = [];
+  const points = [...new Set(cuts.map((c) => c % (data.length + 1)))].sort((a, b) => a - b);
+  let from = 0;
+  try {
+    for (const to of [...points, data.length]) {
+      p.push(data.subarray(from, to));
+      from = to;
+      for (let c = p.next(); c !== undefined; c = p.next()) commands.push(c);
+    }
+  } catch (err) {
+    if (!(err instanceof ProtocolError)) throw err;
+    return { commands, error: err.message };
+  }
+  return { commands };
+}
+
+describe('lab5 given code', () => {
+  it('RequestParser: any split of a stream of commands gives the same commands', () => {
+    const arg = fc.string({ unit: 'binary', maxLength: 40 });
+    fc.assert(
+      fc.property(fc.array(fc.array(arg, { minLength: 1, maxLength: 5 }), { minLength: 1, maxLength: 8 }), fc.array(fc.nat(), { maxLength: 10 }), (cmds, cuts) => {
+        const data = Buffer.concat(cmds.map((c) => encodeCommand(c)));
+        const got = parseAll(data, cuts);
+        const want = cmds.map((c) => c.map((a) => Buffer.from(a, 'utf8').toString('latin1')));
+        expect(got.error).to.equal(undefined);
+        expect(got.commands).to.deep.equal(want);
+      }),
+      { numRuns: 300 },
+    );
+  });
+
+  it('RequestParser: random bytes end in commands or a ProtocolError, never another exception', () => {
+    fc.assert(
+      fc.property(fc.uint8Array({ maxLength: 300 }), fc.array(fc.nat(), { maxLength: 5 }), (bytes, cuts) => {
+        parseAll(Buffer.from(bytes), cuts);
+      }),
+      { numRuns: 500 },
+    );
+  });
+
+  it('RequestParser: refuses oversized declarations at once', () => {
+    for (const bad of ['*1\r\n$99999999999\r\n', '*99999999999999\r\n', '*1\r\n$-3\r\n', '*x\r\n', '*1\r\n:1\r\n', 'a'.repeat(5000)]) {
+      expect(parseAll(Buffer.from(bad), []).error, JSON.stringify(bad.slice(0, 30))).to.match(/Protocol error/);
+    }
+    expect(parseAll(Buffer.from('PING\r\nECHO  hi  there\n\r\n'), []).commands).to.deep.equal([['PING'], ['ECHO', 'hi', 'there']]);
+  });
+
+  it('ReplyParser reads what the reply encoders write, in any split', () => {
+    const wire = reply.ok + reply.error('ERR x') + reply.integer(-5) + reply.bulk('a\r\nb') + reply.nil + reply.bulkArray(['x', '']) + reply.array([reply.integer(1), reply.bulk(null)]);
+    const data = Buffer.from(wire, 'latin1');
+    for (let cut = 0; cut <= data.length; cut++) {
+      const p = new ReplyParser();
+      const out: unknown[] = [];
+      for (const piece of [data.subarray(0, cut), data.subarray(cut)]) {
+        p.push(piece);
+        for (let r = p.next(); r !== undefined; r = p.next()) out.push(r);
+      }
+      expect(JSON.stringify(out)).to.equal(JSON.stringify(['OK', { message: 'ERR x' }, -5, 'a\r\nb', null, ['x', ''], [1, null]]));
+    }
+  });
+
+  it('globMatch agrees with a regular expression on random patterns', () => {
+    const toRegExp = (g: string): RegExp => new RegExp(`^${g.replace(/[.+^${}()|\\]/g, '\\$&').replace(/\*/g, '[^]*').replace(/\?/g, '[^]')}$`);
+    const ch = fc.constantFrom('a', 'b', ':', '*', '?');
+    fc.assert(
+      fc.property(fc.array(ch, { maxLength: 8 }).map((a) => a.join('')), fc.array(fc.constantFrom('a', 'b', ':'), { maxLength: 10 }).map((a) => a.join('')), (pattern, text) => {
+        expect(globMatch(pattern, text), `${pattern} vs ${text}`).to.equal(toRegExp(pattern).test(text));
+      }),
+      { numRuns: 2000 },
+    );
+    expect(globMatch('user:[0-9]', 'user:7')).to.equal(true);
+    expect(globMatch('user:[^0-9]', 'user:7')).to.equal(false);
+    expect(globMatch('a\\*b', 'a*b')).to.equal(true);
+    expect(globMatch('a\\*b', 'axb')).to.equal(false);
+  });
+});
+
+describe('lab5 suite', function () {
+  this.timeout(120_000);
+  const solution = suite.load(SOLUTION_DIR);
+
+  for (const test of suite.tests) {
+    it(`solution passes ${test.name}`, async () => {
+      const outcome = await runNamedTest(test, solution, 1);
+      expect(outcome.status, `${test.name}: ${outcome.message}`).to.equal('passed');
+    });
+  }
+
+  it('skeleton fails every test with a message pointing at the handout', async () => {
+    const skeleton = suite.load(SKELETON_DIR);
+    for (const test of suite.tests) {
+      const outcome = await runNamedTest(test, skeleton, 1);
+      expect(outcome.status, test.name).to.equal('failed');
+      expect(outcome.message, test.name).to.match(/TODO/);
+    }
+  });
+
+  for (const mutant of mutants) {
+    it(`catches the mutant "${mutant.name}" (${mutant.description})`, async () => {
+      const dir = materialiseMutant(SOLUTION_DIR, mutant);
+      try {
+        const impl = suite.load(dir);
+        const verdicts: string[] = [];
+        for (const name of mutant.caughtBy) {
+          const test = suite.tests.find((t) => t.name === name);
+          expect(test, `mutant names unknown test ${name}`).to.not.equal(undefined);
+          const outcome = await runNamedTest(test!, impl, 1);
+          verdicts.push(`${name}: ${outcome.status}`);
+          if (outcome.status === 'failed') return;
+        }
+        expect.fail(`no test among ${mutant.caughtBy.join(', ')} caught it (${verdicts.join('; ')})`);
+      } finally {
+        removeMutant(dir);
+      }
+    });
+  }
+});
