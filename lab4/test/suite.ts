@@ -23,7 +23,7 @@ function expectOk(reply: SetReply, what: string, why = 'every follower is reacha
 }
 
 /** Runs `clients` clients writing `writes` each over `keys` keys; returns every acknowledgement. */
-async function writeLoad(ts: Lab4Tester, ctx: Ctx, clients: number, writes: number, keys: number): Promise<Ack[]> {
+async function writeLoad(ts: Lab4Tester, ctx: Ctx, clients: number, writes: number, keys: number, why?: string): Promise<Ack[]> {
   const rng = World.current().rng;
   const clerks = Array.from({ length: clients }, () => ts.clerk());
   const perClient = await Promise.all(
@@ -34,7 +34,7 @@ async function writeLoad(ts: Lab4Tester, ctx: Ctx, clients: number, writes: numb
         const value = `c${c}-w${i}-${rng.string(6)}`;
         const t0 = performance.now();
         const reply = await ck.set(key, value);
-        expectOk(reply, `client ${c}: write ${i} (${key}=${show(value)})`);
+        expectOk(reply, `client ${c}: write ${i} (${key}=${show(value)})`, why);
         acks.push({ client: c, seq: reply.seq, key, value, latencyMs: performance.now() - t0 });
         ctx.countOps();
       }
@@ -245,7 +245,7 @@ const catchUp: NamedTest<Lab4Impl> = {
     const ts = new Lab4Tester(ctx, { followers: 5, quorum: 3, reliable: true });
     ts.cut(3, true);
     ts.cut(4, true);
-    const acks = await writeLoad(ts, ctx, 10, 100, 50);
+    const acks = await writeLoad(ts, ctx, 10, 100, 50, '3 of 5 followers are reachable and W=3');
     for (const i of [3, 4]) {
       const st = await ts.followers[i].Status({ noData: true });
       check(st.lastSeq === 0, `Follower ${i + 1} was cut off but holds up to #${st.lastSeq}.`);

@@ -1,0 +1,90 @@
+/**
+ * Integration: the real lab 4 cluster as separate processes on free ports (the reference solution), a reduced
+ * version of the seed's load, the consistency check, and bad input over HTTP. Every process is stopped in
+ * `after`, even when a test fails.
+ */
+import { expect } from 'chai';
+import * as http from 'node:http';
+import { Cluster, checkConsistency, requestJson, runLoad, startCluster } from '../../tools/lib';
+
+describe('lab4 real cluster (processes on loopback)', function () {
+  this.timeout(60_000);
+  let cluster: Cluster | undefined;
+  const agent = new http.Agent({ keepAlive: true });
+
+  before(async () => {
+    cluster = await startCluster({
+      followers: 3,
+      quorum: 2,
+      port: 0,
+      host: '127.0.0.1',
+      minDelayMs: 0.1,
+      maxDelayMs: 1,
+      writeTimeoutMs: 5000,
+      implDir: 'solutions/lab4',
+    });
+  });
+
+  after(async () => {
+    agent.destroy();
+    const c = cluster;
+    cluster = undefined;
+    if (c) {
+      await c.stop();
+      for (const n of [c.leader, ...c.followers]) expect(n.child.exitCode !== null || n.child.signalCode !== null, `${n.id} still running`).to.equal(true);
+    }
+  });
+
+  it('takes 1,000 writes (20 at a time, 100 keys) and every replica then equals the leader', async () => {
+    const load = await runLoad({ url: cluster!.leader.url, writes: 1000, concurrency: 20, keys: 100 });
+    expect(load.failed, load.errors.join('; ')).to.equal(0);
+    const report = await checkConsistency(cluster!.leader.url);
+    expect(report.consistent, report.lines.join('\n')).to.equal(true);
+  });
+
+  it('serves the seed API: /set, /get/<key> on leader and followers, /status', async () => {
+    const { leader, followers } = cluster!;
+    const set = await requestJson(agent, `${leader.url}/set`, 'POST', { key: 'dir/with slash', value: 'v1' });
+    expect(set.status).to.equal(200);
+    expect(set.body).to.include({ success: true, key: 'dir/with slash', value: 'v1' });
+    expect(set.body.replicas).to.be.at.least(2);
+    expect((await requestJson(agent, `${leader.url}/get/${encodeURIComponent('dir/with slash')}`, 'GET')).body).to.include({ success: true, value: 'v1' });
+    expect((await requestJson(agent, `${leader.url}/get/dir/with%20slash`, 'GET')).body).to.include({ value: 'v1' });
+    expect((await requestJson(agent, `${leader.url}/get/never-written`, 'GET')).status).to.equal(404);
+    await checkConsistency(leader.url);
+    for (const f of followers) expect((await requestJson(agent, `${f.url}/get/dir%2Fwith%20slash`, 'GET')).body).to.include({ value: 'v1' });
+    const st = await requestJson(agent, `${leader.url}/status`, 'GET');
+    expect(st.body).to.include({ node_type: 'leader' });
+    expect(st.body.followers).to.deep.equal(followers.map((f) => f.url));
+  });
+
+  it('answers bad input with a 4xx JSON error and stays up', async () => {
+    const { leader, followers } = cluster!;
+    const cases: Array<[string, string, 'GET' | 'POST', unknown, number]> = [
+      ['malformed JSON', `${leader.url}/set`, 'POST', '{"key": "a", ', 400],
+      ['not an object', `${leader.url}/set`, 'POST', '[1, 2]', 400],
+      ['missing value', `${leader.url}/set`, 'POST', { key: 'a' }, 400],
+      ['missing key', `${leader.url}/set`, 'POST', { value: 'a' }, 400],
+      ['number value', `${leader.url}/set`, 'POST', { key: 'a', value: 5 }, 400],
+      ['empty key', `${leader.url}/set`, 'POST', { key: '', value: 'x' }, 400],
+      ['oversized body', `${leader.url}/set`, 'POST', { key: 'big', value: 'x'.repeat(100_000) }, 413],
+      ['write sent to a follower', `${followers[0].url}/set`, 'POST', { key: 'a', value: 'b' }, 403],
+      ['replicate sent to the leader', `${leader.url}/replicate`, 'POST', { entries: [] }, 403],
+      ['replicate with bad entries', `${followers[0].url}/replicate`, 'POST', { entries: [{ seq: 'one' }] }, 400],
+      ['wrong method', `${leader.url}/set`, 'GET', undefined, 405],
+      ['unknown path', `${leader.url}/nope`, 'GET', undefined, 404],
+      ['rpc with bad arguments', `${followers[0].url}/rpc/KVNode.Replicate`, 'POST', { entries: 'lots' }, 400],
+      ['rpc to an unknown method', `${leader.url}/rpc/KVNode.Drop`, 'POST', {}, 404],
+    ];
+    for (const [what, url, method, body, status] of cases) {
+      const r = await requestJson(agent, url, method, body);
+      expect(r.status, what).to.equal(status);
+      expect(r.body.success, what).to.equal(false);
+      expect(r.body.error, what).to.be.a('string').and.not.equal('');
+    }
+    const ok = await requestJson(agent, `${leader.url}/set`, 'POST', { key: 'after', value: 'still up' });
+    expect(ok.status).to.equal(200);
+    const report = await checkConsistency(leader.url);
+    expect(report.consistent, report.lines.join('\n')).to.equal(true);
+  });
+});
