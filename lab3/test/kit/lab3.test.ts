@@ -1,0 +1,134 @@
+/**
+ * The kit's own checks of lab 3: the reference solution passes every named test, the untouched skeleton
+ * fails every one without crashing, runs replay exactly, every mutant is caught by a named test, and the
+ * seed's configuration format is read (and refused when malformed) as the handout says.
+ */
+import { expect } from 'chai';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { materialiseMutant, removeMutant } from '../../../tester/mutants';
+import { runNamedTest } from '../../../tester/suite';
+import { mutants } from '../../../solutions/lab3/mutants';
+import { ConfigError, loadConfig, parseConfig } from '../../tools/config';
+import { simulate } from '../../tools/run';
+import { suite } from '../suite';
+
+const SOLUTION_DIR = path.resolve(__dirname, '../../../solutions/lab3');
+const SKELETON_DIR = path.resolve(__dirname, '../..');
+const CONFIG_DIR = path.resolve(__dirname, '../../configs');
+const SEEDS = [1, 2, 3];
+
+describe('lab3 suite', function () {
+  this.timeout(120_000);
+  const solution = suite.load(SOLUTION_DIR);
+
+  it('the rubric names exactly the suite\'s tests and sums to 100 points', () => {
+    const rubric = JSON.parse(fs.readFileSync(path.resolve(__dirname, '../rubric.json'), 'utf8')) as { tests: Record<string, { points: number }> };
+    expect(Object.keys(rubric.tests).sort()).to.deep.equal(suite.tests.map((t) => t.name).sort());
+    expect(Object.values(rubric.tests).reduce((a, t) => a + t.points, 0)).to.equal(100);
+  });
+
+  for (const test of suite.tests) {
+    it(`solution passes ${test.name} (seeds ${SEEDS.join(', ')})`, async () => {
+      for (const seed of SEEDS) {
+        const outcome = await runNamedTest(test, solution, seed);
+        expect(outcome.status, `${test.name} seed=${seed}: ${outcome.message}`).to.equal('passed');
+      }
+    });
+  }
+
+  it('skeleton fails every test with a message pointing at the handout', async () => {
+    const skeleton = suite.load(SKELETON_DIR);
+    for (const test of suite.tests) {
+      const outcome = await runNamedTest(test, skeleton, 1);
+      expect(outcome.status, test.name).to.equal('failed');
+      expect(outcome.message, test.name).to.match(/TODO|not implemented/);
+    }
+  });
+
+  it('replays a run exactly from its seed (same trace hash and counts)', async () => {
+    const test = suite.tests.find((t) => t.name === 'TestLinearizableConcurrent')!;
+    const a = await runNamedTest(test, solution, 77);
+    const b = await runNamedTest(test, solution, 77);
+    const c = await runNamedTest(test, solution, 78);
+    expect({ ...b, realMs: 0 }).to.deep.equal({ ...a, realMs: 0 });
+    expect(c.traceHash).to.not.equal(a.traceHash);
+  });
+
+  for (const mutant of mutants) {
+    it(`catches the mutant "${mutant.name}" (${mutant.description})`, async () => {
+      const dir = materialiseMutant(SOLUTION_DIR, mutant);
+      try {
+        const impl = suite.load(dir);
+        const failed: string[] = [];
+        for (const name of mutant.caughtBy) {
+          const test = suite.tests.find((t) => t.name === name);
+          expect(test, `mutant names unknown test ${name}`).to.not.equal(undefined);
+          for (const seed of SEEDS) {
+            const outcome = await runNamedTest(test!, impl, seed);
+            if (outcome.status === 'failed') {
+              failed.push(`${name} seed=${seed}`);
+              break;
+            }
+          }
+        }
+        expect(failed, `no test among ${mutant.caughtBy.join(', ')} caught it`).to.not.be.empty;
+      } finally {
+        removeMutant(dir);
+      }
+    });
+  }
+});
+
+describe('lab3 configurations and runner', function () {
+  this.timeout(60_000);
+
+  it('reads the six seed configurations', () => {
+    const levels = ['t1-1', 't1-2', 't1-3', 't2', 't3', 't4'].map((n) => loadConfig(path.join(CONFIG_DIR, `${n}.json`)).level);
+    expect(levels).to.deep.equal(['linearizable', 'sequential', 'eventual', 'linearizable', 'sequential', 'eventual']);
+    const t1 = ['t1-1', 't1-2', 't1-3'].map((n) => JSON.stringify(loadConfig(path.join(CONFIG_DIR, `${n}.json`)).clients));
+    expect(t1[1]).to.equal(t1[0]);
+    expect(t1[2]).to.equal(t1[0]);
+  });
+
+  const good = { num_servers: 2, consistency_level: 'sequential', port_number: { '0': [3000], '1': [3010] }, clients: [{ client_number: 0, server_number: 1, requests: [{ request_type: 'write', key: 'a', value: 1 }, { request_type: 'sleep' }, { request_type: 'read', key: 'a' }] }] };
+  const bad: Array<[string, (c: Record<string, unknown>) => void, RegExp]> = [
+    ['num_servers', (c) => (c.num_servers = 0), /num_servers/],
+    ['consistency_level', (c) => (c.consistency_level = 'strong'), /consistency_level.*"strong"/],
+    ['a missing port', (c) => (c.port_number = { '0': [3000] }), /port_number\["1"\]/],
+    ['server_number', (c) => ((c.clients as Array<Record<string, unknown>>)[0].server_number = 2), /clients\[0\]\.server_number/],
+    ['request_type', (c) => ((c.clients as Array<{ requests: Array<Record<string, unknown>> }>)[0].requests[1].request_type = 'nap'), /clients\[0\]\.requests\[1\]\.request_type.*"nap"/],
+    ['a write without value', (c) => delete (c.clients as Array<{ requests: Array<Record<string, unknown>> }>)[0].requests[0].value, /clients\[0\]\.requests\[0\]\.value/],
+  ];
+  it('accepts a well-formed configuration (numbers become strings)', () => {
+    const cfg = parseConfig(JSON.stringify(good), 'good.json');
+    expect(cfg.clients[0].requests).to.deep.equal([{ type: 'write', key: 'a', value: '1' }, { type: 'sleep' }, { type: 'read', key: 'a' }]);
+  });
+  for (const [what, spoil, message] of bad) {
+    it(`refuses a configuration with a bad ${what}, naming the file and the field`, () => {
+      const cfg = JSON.parse(JSON.stringify(good)) as Record<string, unknown>;
+      spoil(cfg);
+      let error: unknown;
+      try {
+        parseConfig(JSON.stringify(cfg), 'spoilt.json');
+      } catch (err) {
+        error = err;
+      }
+      expect(error).to.be.instanceOf(ConfigError);
+      expect((error as Error).message).to.match(/^spoilt\.json: /).and.to.match(message);
+    });
+  }
+  it('refuses a file that is not JSON', () => {
+    expect(() => parseConfig('{ nope', 'x.json')).to.throw(ConfigError, /x\.json.*not valid JSON/);
+  });
+
+  it('runs t3 (the textbook example) on the solution: both readers see one order, on many seeds', async () => {
+    const impl = suite.load(SOLUTION_DIR);
+    const config = loadConfig(path.join(CONFIG_DIR, 't3.json'));
+    for (let seed = 1; seed <= 10; seed++) {
+      const res = await simulate(impl, config, seed);
+      expect(res.verdict.ok, `seed ${seed}: ${res.verdict.text}`).to.equal(true);
+      expect(res.records).to.have.length(4);
+    }
+  });
+});
