@@ -1,0 +1,45 @@
+/** Lab 3 figures, measured on the reference solution: mean simulated latency per consistency level, suite time. */
+import * as path from 'node:path';
+import { realNow } from '../tester/world';
+import { runNamedTest } from '../tester/suite';
+import { suite } from '../lab3/test/suite';
+import { loadConfig } from '../lab3/tools/config';
+import { simulate } from '../lab3/tools/run';
+import type { BenchFigure } from './figure';
+
+const impl = suite.load(path.resolve(__dirname, '../solutions/lab3'));
+const CONFIGS = path.resolve(__dirname, '../lab3/configs');
+
+/** Seeds averaged per configuration. */
+const SEEDS = 20;
+
+/** What the seed reported for each t1 configuration. */
+const SEED_CLAIMS: Record<string, string> = { 't1-1': 'about 4 s', 't1-2': 'about 0.05 s', 't1-3': 'about 0.002 s' };
+
+export async function benchLab3(): Promise<BenchFigure[]> {
+  const figures: BenchFigure[] = [];
+  for (const name of ['t1-1', 't1-2', 't1-3']) {
+    const config = loadConfig(path.join(CONFIGS, `${name}.json`));
+    let sum = 0;
+    for (let seed = 1; seed <= SEEDS; seed++) {
+      const res = await simulate(impl, config, seed);
+      if (!res.verdict.ok) throw new Error(`bench: ${name} seed ${seed} failed its ${res.verdict.check} check on the solution: ${res.verdict.text}`);
+      sum += res.meanLatencyMs;
+    }
+    figures.push({
+      name: `lab3: mean latency, ${name} (${config.level})`,
+      value: +(sum / SEEDS).toFixed(2),
+      unit: 'virtual ms',
+      note: `${SEEDS} seeds; links: client 0.5 ms, servers 5–15 ms one-way; the seed reports ${SEED_CLAIMS[name]}`,
+    });
+  }
+  const start = realNow();
+  let virtualMs = 0;
+  for (const test of suite.tests) {
+    const outcome = await runNamedTest(test, impl, 1);
+    if (outcome.status !== 'passed') throw new Error(`bench: ${test.name} failed on the solution: ${outcome.message}`);
+    virtualMs += outcome.virtualMs;
+  }
+  figures.push({ name: 'lab3: whole suite on the solution (in-process)', value: Math.round(realNow() - start), unit: 'real ms', note: `${suite.tests.length} tests, ${(virtualMs / 1000).toFixed(1)} virtual s simulated` });
+  return figures;
+}
