@@ -53,7 +53,7 @@ export function startNode(
   spec: Pick<ClusterSpec, 'logDir' | 'echo'>,
   /** Every spawned child is added here at once, so a caller can stop it even if it never gets ready. */
   track: ChildProcess[] = [],
-  readyTimeoutMs = 20_000,
+  readyTimeoutMs = 60_000,
 ): Promise<NodeProcess> {
   const child = spawn(process.execPath, ['-r', 'ts-node/register/transpile-only', NODE_ENTRY, '--id', id, ...args], {
     cwd: REPO_ROOT,
