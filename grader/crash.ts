@@ -45,7 +45,7 @@ export function explainTimeout(limitMs: number): string {
 /** The code under test called process.exit. */
 export function explainExit(code: number, where: string): string {
   return (
-    `process.exit(${code}) was called during the test. In a real program that ends the whole process, ` +
+    `Your code called process.exit(${code}). In a real program that ends the whole process, ` +
     'so your servers and clients must never call it: report a problem by returning an error or throwing instead.' +
     (where ? `\nCalled from:\n  ${where.split('\n').join('\n  ')}` : '')
   );

@@ -55,7 +55,7 @@ describe('grader: isolation of crashing student code', function () {
   it('reports process.exit with its code and where it was called', () => {
     const t = test('TestExit');
     expect(t.crash).to.equal('exit');
-    expect(t.message).to.contain('process.exit(3)').and.contain('counter.ts:12');
+    expect(t.message).to.contain('called process.exit(3)').and.contain('counter.ts:12');
     expect(t.rpcs, 'the world’s counters at the moment of the exit').to.be.greaterThan(0);
   });
 
