@@ -605,11 +605,11 @@ const clientRetry = realTest('TestClientRetry', 'a stopped server: 3 retries 0.5
   const f = failure as { name?: string; attempts?: number; server?: { id?: number }; message?: string };
   check(f?.name === 'ServerUnavailableError', `With server 2 stopped, get failed with ${f?.name ?? typeof failure}: ${f?.message}; expected a ServerUnavailableError (from lab5/types.ts).`);
   check(f.attempts === 4 && f.server?.id === 2, `The ServerUnavailableError says attempts=${f.attempts}, server ${f.server?.id}; expected 4 attempts (1 + 3 retries) on server 2.`);
-  check(elapsed >= 1400 && elapsed < 4000, `The client gave up after ${elapsed} ms; 3 retries 500 ms apart take about 1500 ms.`);
+  check(elapsed >= 1400 && elapsed < 5000, `The client gave up after ${elapsed} ms; 3 retries 500 ms apart take about 1500 ms.`);
   check(same(notices, ['2:1/3', '2:2/3', '2:3/3']), `onRetry was called with ${JSON.stringify(notices)} (server:attempt/retries); expected ["2:1/3","2:2/3","2:3/3"].`);
-  const t1 = Date.now();
+  notices.length = 0;
   const other = await client.get(onOne);
-  check(other === 'fine' && Date.now() - t1 < 400, `A key on server 1 answered ${JSON.stringify(other)} after ${Date.now() - t1} ms while server 2 was down; the other shards must keep working, without delay.`);
+  check(other === 'fine' && notices.length === 0, `A key on server 1 answered ${JSON.stringify(other)} after ${notices.length} retries while server 2 was down; the other shards must keep working, without retries.`);
 
   // The server comes back during the retries: the operation succeeds.
   notices.length = 0;
@@ -618,16 +618,15 @@ const clientRetry = realTest('TestClientRetry', 'a stopped server: 3 retries 0.5
   await sleep(700);
   servers[1] = await res.server({ serverId: 2, port: addrs[1].port });
   await within(4000, `set(${JSON.stringify(onTwo)}) while server 2 restarts`, pending.catch((e: Error) => { throw new TestFailure(`set(${JSON.stringify(onTwo)}) failed (${e.message}) although server 2 came back 700 ms into the retries.`); }));
-  check(notices.length >= 1 && Date.now() - t2 < 2500, `set succeeded after ${Date.now() - t2} ms with ${notices.length} retries; expected 1 or 2 retries within about 1.5 s.`);
+  check(notices.length >= 1 && Date.now() - t2 < 4000, `set succeeded after ${Date.now() - t2} ms with ${notices.length} retries; expected 1 or 2 retries within about 1.5 s.`);
   check((await client.get(onTwo)) === 'after', `get(${JSON.stringify(onTwo)}) after the restart did not return "after".`);
 
   // An error reply is an answer, not a failure: no retry.
   notices.length = 0;
   await client.set(onTwo, 'not a number');
-  const t3 = Date.now();
   let replyErr: unknown;
   await client.incr(onTwo).catch((e: unknown) => void (replyErr = e));
-  check((replyErr as Error | undefined)?.name === 'ServerReplyError' && notices.length === 0 && Date.now() - t3 < 400, `incr of a non-integer should fail at once with a ServerReplyError and no retry; got ${(replyErr as Error | undefined)?.name ?? 'success'} after ${Date.now() - t3} ms and ${notices.length} retries.`);
+  check((replyErr as Error | undefined)?.name === 'ServerReplyError' && notices.length === 0, `incr of a non-integer should fail at once with a ServerReplyError and no retry; got ${(replyErr as Error | undefined)?.name ?? 'success'} after ${Date.now() - t3} ms and ${notices.length} retries.`);
 
   // A server that accepts connections but never answers: each attempt times out.
   const net = await import('node:net');
@@ -640,9 +639,9 @@ const clientRetry = realTest('TestClientRetry', 'a stopped server: 3 retries 0.5
   const slowClient = res.client([{ id: 9, host: '127.0.0.1', port: mutePort }], { timeoutMs: 300, retries: 1, retryDelayMs: 50 });
   const t4 = Date.now();
   let timeoutErr: unknown;
-  await within(3000, 'get on a server that never replies (timeoutMs 300, retries 1)', slowClient.get('x').catch((e: unknown) => void (timeoutErr = e)));
+  await within(2500, 'get on a server that never replies (timeoutMs 300, retries 1)', slowClient.get('x').catch((e: unknown) => void (timeoutErr = e)));
   const waited = Date.now() - t4;
-  check((timeoutErr as Error | undefined)?.name === 'ServerUnavailableError' && waited >= 600 && waited < 1500, `On a server that never replies, with timeoutMs 300 and 1 retry, get ended after ${waited} ms with ${(timeoutErr as Error | undefined)?.name ?? 'success'}; expected ServerUnavailableError after about 650 ms (two 300 ms attempts).`);
+  check((timeoutErr as Error | undefined)?.name === 'ServerUnavailableError' && waited >= 600 && waited < 2500, `On a server that never replies, with timeoutMs 300 and 1 retry, get ended after ${waited} ms with ${(timeoutErr as Error | undefined)?.name ?? 'success'}; expected ServerUnavailableError after about 650 ms (two 300 ms attempts).`);
   ctx.countOps(12);
 });
 

@@ -46,7 +46,7 @@ describe('lab5 given code', () => {
         expect(got.error).to.equal(undefined);
         expect(got.commands).to.deep.equal(want);
       }),
-      { numRuns: 300 },
+      { numRuns: 120 },
     );
   });
 
