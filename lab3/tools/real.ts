@@ -13,7 +13,7 @@ import { ScenarioResult, runScenario } from './scenario';
 /** A client call that gets no reply within this long fails the run, ms. */
 const CLIENT_TIMEOUT_MS = 30_000;
 /** How long to wait for every server process to answer, ms. */
-const STARTUP_MS = 30_000;
+const STARTUP_MS = 60_000;
 
 /** Resolves after `ms` real milliseconds. */
 function pause(ms: number): Promise<void> {
@@ -36,7 +36,7 @@ export async function runReal(config: Lab3Config, implDir: string): Promise<Scen
     }
     const deadline = Date.now() + STARTUP_MS;
     for (let i = 0; i < config.servers; i++) {
-      const probe = new HttpEnd(`http://127.0.0.1:${config.ports[i][0]}`, { timeoutMs: 500, agent });
+      const probe = new HttpEnd(`http://127.0.0.1:${config.ports[i][0]}`, { timeoutMs: 2000, agent });
       for (;;) {
         try {
           await probe.call<ReadReply>('KVServer.Read', { key: '' });

@@ -5,12 +5,15 @@
  */
 import { expect } from 'chai';
 import * as fs from 'node:fs';
+import * as net from 'node:net';
+import * as os from 'node:os';
 import * as path from 'node:path';
 import { materialiseMutant, removeMutant } from '../../../tester/mutants';
 import { runNamedTest } from '../../../tester/suite';
 import { mutants } from '../../../solutions/lab3/mutants';
 import { ConfigError, loadConfig, parseConfig } from '../../tools/config';
 import { simulate } from '../../tools/run';
+import { runReal } from '../../tools/real';
 import { suite } from '../suite';
 
 const SOLUTION_DIR = path.resolve(__dirname, '../../../solutions/lab3');
@@ -131,4 +134,32 @@ describe('lab3 configurations and runner', function () {
       expect(res.records).to.have.length(4);
     }
   });
+
+  it('--real: runs t1-1 as separate server processes over HTTP and passes the linearizability check', async function () {
+    this.timeout(120_000);
+    const config = JSON.parse(fs.readFileSync(path.join(CONFIG_DIR, 't1-1.json'), 'utf8')) as { port_number: Record<string, number[]> };
+    for (const id of Object.keys(config.port_number)) config.port_number[id] = [await freePort()];
+    const file = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'lab3-real-')), 't1-1.json');
+    fs.writeFileSync(file, JSON.stringify(config));
+    try {
+      const res = await runReal(loadConfig(file), SOLUTION_DIR);
+      expect(res.verdict.ok, res.verdict.text).to.equal(true);
+      expect(res.history).to.have.length(6);
+      expect([...res.replicas.values()].every((v) => v.every((x) => x === v[0]))).to.equal(true);
+    } finally {
+      fs.rmSync(path.dirname(file), { recursive: true, force: true });
+    }
+  });
 });
+
+/** A TCP port that was free a moment ago. */
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const srv = net.createServer();
+    srv.once('error', reject);
+    srv.listen(0, '127.0.0.1', () => {
+      const port = (srv.address() as net.AddressInfo).port;
+      srv.close(() => resolve(port));
+    });
+  });
+}
