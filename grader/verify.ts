@@ -100,11 +100,13 @@ async function verifyLab(root: string, lab: string, options: VerifyOptions, env:
     killGraceMs: options.killGraceMs,
     bootTimeoutMs: options.bootTimeoutMs,
   };
+  const failures = new Map<string, string[]>(); // message -> which grading runs hit it
   const attempt = async (what: string, run: () => Promise<LabResult | undefined>): Promise<LabResult | undefined> => {
     try {
       return await run();
     } catch (err) {
-      problems.push(err instanceof GraderUsageError ? `${what}: ${err.message}` : `${what}: the grader failed: ${err instanceof Error ? err.message : String(err)}`);
+      const message = err instanceof GraderUsageError ? err.message : `the grader failed: ${err instanceof Error ? err.message : String(err)}`;
+      failures.set(message, [...(failures.get(message) ?? []), what]);
       return undefined;
     }
   };
@@ -123,6 +125,7 @@ async function verifyLab(root: string, lab: string, options: VerifyOptions, env:
     const slow = skeleton.tests.filter((t) => t.crash === 'timeout').map((t) => t.name);
     if (slow.length > 0) problems.push(`on the skeleton, ${slow.join(', ')} ran into the real-time limit; a skeleton's tests should fail quickly`);
   }
+  for (const [message, whats] of failures) problems.unshift(`${whats.length > 1 ? 'the lab' : whats[0]}: ${message}`);
   return {
     lab,
     solution: solution && { score: solution.score, maxScore: solution.maxScore },

@@ -32,6 +32,13 @@ describe('grader: verify', function () {
     expect(out.text).to.contain('verify: problems found');
   });
 
+  it('reports a lab that is set up wrongly once, and carries on', async () => {
+    const r = await verify({ ...limits, root: FIXTURES.badrubric, tsconfig: false, out: new Collector() });
+    expect(r.ok).to.equal(false);
+    expect(r.labs[0].problems).to.have.length(1);
+    expect(r.labs[0].problems[0]).to.match(/^the lab: The rubric and the test suite disagree/).and.contain('TestGhost');
+  });
+
   it('fails when the project does not type-check, showing the compiler’s errors', async () => {
     const dir = tempDir();
     // A tiny project with its own minimal lib, so the compiler starts fast.
