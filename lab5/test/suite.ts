@@ -626,7 +626,7 @@ const clientRetry = realTest('TestClientRetry', 'a stopped server: 3 retries 0.5
   await client.set(onTwo, 'not a number');
   let replyErr: unknown;
   await client.incr(onTwo).catch((e: unknown) => void (replyErr = e));
-  check((replyErr as Error | undefined)?.name === 'ServerReplyError' && notices.length === 0, `incr of a non-integer should fail at once with a ServerReplyError and no retry; got ${(replyErr as Error | undefined)?.name ?? 'success'} after ${Date.now() - t3} ms and ${notices.length} retries.`);
+  check((replyErr as Error | undefined)?.name === 'ServerReplyError' && notices.length === 0, `incr of a non-integer should fail at once with a ServerReplyError and no retry; got ${(replyErr as Error | undefined)?.name ?? 'success'} with ${notices.length} retries.`);
 
   // A server that accepts connections but never answers: each attempt times out.
   const net = await import('node:net');
