@@ -1,0 +1,196 @@
+/**
+ * Lab 1's tester, after MIT's config helpers: makes N servers that hold the shards, clerks with ends to every
+ * server, stops and restarts servers, records clerk operations for the linearizability checker, and measures
+ * what the cluster keeps in memory.
+ */
+import { Network, Server } from '../../labrpc';
+import type { ClientEnd, RpcEnd } from '../../labrpc';
+import { HistoryRecorder } from '../../tester/history';
+import { checkOrExplain, kvModel } from '../../tester/checker';
+import type { KvInput, KvOutput } from '../../tester/checker';
+import { liveHeapBytes } from '../../tester/memory';
+import { TestContext, TestFailure } from '../../tester/suite';
+import type { ClusterConfig, KVClerk, ServerConfig } from '../rpc';
+
+/** What the grader loads from lab1/ (or solutions/lab1/). */
+export interface Lab1Impl {
+  KVServer: new (config: ServerConfig) => object;
+  Clerk: new (servers: readonly RpcEnd[], config: ClusterConfig) => KVClerk;
+}
+
+/** How a test's cluster is built. */
+export interface ClusterOptions extends ClusterConfig {
+  /** False for the lossy network (10% of requests and 10% of replies lost, 0–27 ms delays). */
+  reliable: boolean;
+}
+
+/** The network name of server `i`. */
+function serverName(i: number): string {
+  return `server-${i}`;
+}
+
+/** One test's cluster: a network, the servers, the clerks, and the history of recorded operations. */
+export class Lab1Tester {
+  readonly net = new Network();
+  readonly history = new HistoryRecorder<KvInput, KvOutput>();
+  readonly config: ClusterConfig;
+  private readonly running: boolean[];
+  /** Names of every end that points at server i (clerks' and other servers'), so stopping i can cut them. */
+  private readonly endsTo: string[][];
+  /** Names of server i's own ends to its peers. */
+  private readonly endsFrom: string[][];
+  /** The student's server objects (dropped by removeCluster, so their memory can be measured). */
+  private servers: object[] = [];
+  /** Every clerk made here (dropped by removeCluster). */
+  private clerks: KVClerk[] = [];
+  private ends = 0;
+
+  constructor(
+    private readonly ctx: TestContext<Lab1Impl>,
+    options: ClusterOptions,
+  ) {
+    this.config = { nshards: options.nshards, nreplicas: options.nreplicas };
+    const n = options.nshards;
+    this.net.setReliable(options.reliable);
+    this.running = Array.from({ length: n }, () => true);
+    this.endsTo = Array.from({ length: n }, () => []);
+    this.endsFrom = Array.from({ length: n }, () => []);
+    for (let me = 0; me < n; me++) {
+      const peers = Array.from({ length: n }, (_, j) => this.makeEnd(j, me));
+      const running = this.running;
+      const config: ServerConfig = { ...this.config, me, peers, isRunning: (s: number) => running[s] === true };
+      const server = new ctx.impl.KVServer(config);
+      this.servers.push(server);
+      this.net.addServer(serverName(me), new Server().addService(server, 'KVServer'));
+    }
+  }
+
+  /** Number of servers. */
+  get nservers(): number {
+    return this.config.nshards;
+  }
+
+  /** A new end to server `to`, enabled when both ends are running (`from` is a server, or undefined for a clerk). */
+  private makeEnd(to: number, from?: number): ClientEnd {
+    const name = from === undefined ? `clerk-end-${this.ends++}` : `peer-${from}-${to}`;
+    const end = this.net.makeEnd(name);
+    this.net.connect(name, serverName(to));
+    this.net.enable(name, this.running[to] && (from === undefined || this.running[from]));
+    this.endsTo[to].push(name);
+    if (from !== undefined) this.endsFrom[from].push(name);
+    return end;
+  }
+
+  /**
+   * The student's clerk with ends to every server. `config` and `servers` override what the clerk is told
+   * (TestRejection gives a clerk a wrong layout and an end to server 0 only).
+   */
+  makeClerk(config: ClusterConfig = this.config, servers: readonly number[] = [...Array(this.nservers).keys()]): KVClerk {
+    const ck = new this.ctx.impl.Clerk(servers.map((s) => this.makeEnd(s)), config);
+    this.clerks.push(ck);
+    return ck;
+  }
+
+  /** A clerk whose operations are recorded in the history under `clientId`. */
+  makeRecordingClerk(clientId: number): KVClerk {
+    return new RecordingClerk(this.makeClerk(), clientId, this.history, this.ctx);
+  }
+
+  /** Whether server i is running. */
+  isRunning(i: number): boolean {
+    return this.running[i];
+  }
+
+  /**
+   * Stops server i: every end to or from it is disabled (calls in flight fail), and servers asking
+   * `isRunning(i)` hear false. The server object and its state stay as they are.
+   */
+  stopServer(i: number): void {
+    if (!this.running[i]) return;
+    this.running[i] = false;
+    for (const name of [...this.endsTo[i], ...this.endsFrom[i]]) this.net.enable(name, false);
+    this.ctx.log(`stopped server ${i}`);
+  }
+
+  /** Restarts server i with the state it had when stopped (as MIT's 2024 port does): its ends work again. */
+  startServer(i: number): void {
+    if (this.running[i]) return;
+    this.running[i] = true;
+    for (const name of this.endsTo[i]) {
+      const from = /^peer-(\d+)-/.exec(name);
+      this.net.enable(name, from === null || this.running[Number(from[1])]);
+    }
+    for (const name of this.endsFrom[i]) {
+      const to = Number(/-(\d+)$/.exec(name)![1]);
+      this.net.enable(name, this.running[to]);
+    }
+    this.ctx.log(`restarted server ${i}`);
+  }
+
+  /**
+   * Heap bytes the cluster keeps alive: the live heap now minus the live heap once the servers (and, with
+   * `withClerks`, the clerks) are gone. Plain before/after heap differences drift by megabytes inside V8;
+   * what an object graph frees when it is dropped does not. The cluster cannot be used afterwards.
+   */
+  async measureRetained(withClerks: boolean): Promise<number> {
+    // Let a timer be the last event the world ran: the event that delivered the last reply still holds it.
+    await new Promise((resolve) => setTimeout(resolve, 1));
+    const before = liveHeapBytes();
+    for (let i = 0; i < this.nservers; i++) this.net.deleteServer(serverName(i));
+    this.servers = [];
+    if (withClerks) this.clerks = [];
+    const after = liveHeapBytes();
+    return before - after;
+  }
+
+  /** Fails the test if the recorded history is not linearizable (a checker timeout passes, as in MIT's tester). */
+  checkLinearizable(): void {
+    const ops = this.history.operations();
+    const { result, explanation, html } = checkOrExplain(kvModel, ops, { timeoutMs: 10_000, html: true });
+    this.ctx.log(`linearizability: ${result.verdict} (${ops.length} operations, ${result.elapsedMs.toFixed(0)} ms)`);
+    if (result.verdict === 'illegal') {
+      throw new TestFailure(`The history of operations is not linearizable.\n${explanation}`, { historyHtml: html });
+    }
+  }
+}
+
+/** Wraps a clerk so that each operation is recorded with its call and return times. */
+class RecordingClerk implements KVClerk {
+  constructor(
+    private readonly inner: KVClerk,
+    private readonly id: number,
+    private readonly history: HistoryRecorder<KvInput, KvOutput>,
+    private readonly ctx: TestContext<Lab1Impl>,
+  ) {}
+
+  async get(key: string): Promise<string> {
+    const op = this.history.begin(this.id, { op: 'get', key });
+    const value = await this.inner.get(key);
+    if (typeof value !== 'string') throw new TestFailure(`get(${show(key)}) returned ${show(value)}; Clerk.get must return a string.`);
+    this.history.end(op, value);
+    this.ctx.countOps();
+    return value;
+  }
+
+  async put(key: string, value: string): Promise<void> {
+    const op = this.history.begin(this.id, { op: 'put', key, value });
+    await this.inner.put(key, value);
+    this.history.end(op, '');
+    this.ctx.countOps();
+  }
+
+  async append(key: string, arg: string): Promise<string> {
+    const op = this.history.begin(this.id, { op: 'append', key, value: arg });
+    const old = await this.inner.append(key, arg);
+    if (typeof old !== 'string') throw new TestFailure(`append(${show(key)}, ...) returned ${show(old)}; Clerk.append must return the old value, a string.`);
+    this.history.end(op, old);
+    this.ctx.countOps();
+    return old;
+  }
+}
+
+/** Shows a value in a message, shortened when long. */
+export function show(value: unknown): string {
+  const s = JSON.stringify(value) ?? String(value);
+  return s.length > 80 ? `${s.slice(0, 50)}...${s.slice(-20)} (${s.length} characters)` : s;
+}

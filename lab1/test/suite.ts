@@ -1,0 +1,440 @@
+/**
+ * Lab 1's named tests (MIT 6.5840's 2024 key/value lab, with the static sharding of our Python port). Each is a
+ * rubric entry (rubric.json) and runs in its own simulated world, so a seed replays it exactly:
+ * npm run grade lab1 -- --test <Name> --seed <N>
+ */
+import * as path from 'node:path';
+import { runClients } from '../../tester/clients';
+import { LabSuite, NamedTest, TestContext, TestFailure, check } from '../../tester/suite';
+import { keyToShard, shardServers } from '../rpc';
+import type { ClusterConfig, KVClerk } from '../rpc';
+import { Lab1Impl, Lab1Tester, show } from './harness';
+
+type Ctx = TestContext<Lab1Impl>;
+
+/** Rounds and virtual length of a round in the append/get workloads (MIT: 3 rounds of 1 s). */
+const ROUNDS = 3;
+const ROUND_MS = 1000;
+/** How long a test waits for operations it expects to finish once the clients stop (virtual ms). */
+const SETTLE_MS = 10_000;
+
+/** The single-server layout of parts 1 and 2. */
+const SINGLE: ClusterConfig = { nshards: 1, nreplicas: 1 };
+
+/** The random stream of this run (the world's, so runs replay). */
+function rng(ctx: Ctx) {
+  return ctx.world!.rng;
+}
+
+/** Resolves like `p`, or fails the test with `message()` when `p` takes longer than `ms` of virtual time. */
+async function within<T>(p: Promise<T>, ms: number, message: () => string): Promise<T> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const late = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new TestFailure(message())), ms);
+  });
+  try {
+    return await Promise.race([p, late]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+/** The string client `cli` appends as its `j`-th append (MIT's format). */
+function element(cli: number, j: number): string {
+  return `x ${cli} ${j} y`;
+}
+
+/**
+ * Checks that `v` holds each of client `cli`'s appends numbered `js` exactly once and in that order (the
+ * value is a run of "x <client> <number> y" elements, so one pass over it finds them all).
+ */
+function checkAppends(cli: number, key: string, v: string, js: readonly number[], hint = ''): void {
+  const seen: number[] = [];
+  for (const m of v.matchAll(/x (\d+) (\d+) y/g)) if (Number(m[1]) === cli) seen.push(Number(m[2]));
+  const count = new Map<number, number>();
+  for (const j of seen) count.set(j, (count.get(j) ?? 0) + 1);
+  const missing = js.find((j) => !count.has(j));
+  check(missing === undefined, () => `Key ${show(key)} is missing client ${cli}'s append ${show(element(cli, missing!))} (the append returned, so it must have happened${hint}). Value: ${show(v)}`);
+  const twice = js.find((j) => count.get(j)! > 1);
+  check(twice === undefined, () => `Key ${show(key)} holds client ${cli}'s append ${show(element(cli, twice!))} ${count.get(twice!)} times: a re-sent append was executed again. Value: ${show(v)}`);
+  const extra = seen.find((j) => !js.includes(j));
+  check(extra === undefined, () => `Key ${show(key)} holds ${show(element(cli, extra!))}, which client ${cli} never appended to this key. Value: ${show(v)}`);
+  const wrong = seen.findIndex((j, i) => j !== js[i]);
+  check(wrong < 0, () => `Key ${show(key)} holds client ${cli}'s appends out of order: ${show(element(cli, seen[wrong]))} where ${show(element(cli, js[wrong]))} was expected${hint ? ' (do the replicas apply a shard\'s operations in the order the primary did?)' : ''}. Value: ${show(v)}`);
+}
+
+/** 0, 1, ..., n-1. */
+function upTo(n: number): number[] {
+  return [...Array(n).keys()];
+}
+
+/** MIT's generic test: clients append to and read their own key for 3 rounds of 1 s; nothing lost, nothing doubled. */
+function genericTest(name: string, nclients: number, reliable: boolean): NamedTest<Lab1Impl> {
+  return {
+    name,
+    description: `${nclients} client${nclients > 1 ? 's' : ''}, ${reliable ? 'reliable' : 'unreliable'} network: ${ROUNDS} rounds of ${ROUND_MS / 1000} s of appends and gets on one server; every append once, in order; linearizable`,
+    async run(ctx: Ctx) {
+      const ts = new Lab1Tester(ctx, { ...SINGLE, reliable });
+      const checker = ts.makeRecordingClerk(nclients);
+      for (let round = 0; round < ROUNDS; round++) {
+        const work = runClients(nclients, ROUND_MS, async (cli, done) => {
+          const ck = ts.makeRecordingClerk(cli);
+          const key = String(cli);
+          let last = '';
+          await ck.put(key, last);
+          let j = 0;
+          while (!done()) {
+            if (rng(ctx).chance(0.5)) {
+              const nv = element(cli, j);
+              const old = await ck.append(key, nv);
+              check(old === last || !old.includes(nv), () => `round ${round}, client ${cli}: append(${show(key)}, ${show(nv)}) returned an old value that already contains ${show(nv)}: the append was executed twice. Returned: ${show(old)}`);
+              check(old === last, () => `round ${round}, client ${cli}: append(${show(key)}, ${show(nv)}) returned ${show(old)}; expected the value before the append, ${show(last)} (only this client writes this key).`);
+              last += nv;
+              j++;
+            } else {
+              const v = await ck.get(key);
+              check(v === last, () => `round ${round}, client ${cli}: get(${show(key)}) returned ${show(v)}; expected ${show(last)} (only this client writes this key).`);
+            }
+          }
+          return j;
+        });
+        const counts = await within(work, ROUND_MS + SETTLE_MS, () => `round ${round}: the clients' operations did not finish within ${SETTLE_MS / 1000} s after the round ended. Does the clerk keep re-sending after a lost message?`);
+        for (let cli = 0; cli < nclients; cli++) {
+          const key = String(cli);
+          checkAppends(cli, key, await checker.get(key), upTo(counts[cli]));
+        }
+        ctx.log(`round ${round}: appends per client ${counts.join(' ')}`);
+      }
+      ts.checkLinearizable();
+    },
+  };
+}
+
+const unreliableOneKey: NamedTest<Lab1Impl> = {
+  name: 'TestUnreliableOneKey',
+  description: '5 clients each append 10 times to one key on the unreliable network: all 50 appends once, each client\'s in order',
+  async run(ctx: Ctx) {
+    const nclients = 5;
+    const upto = 10;
+    const ts = new Lab1Tester(ctx, { ...SINGLE, reliable: false });
+    const ck = ts.makeRecordingClerk(nclients);
+    await ck.put('k', '');
+    const work = runClients(nclients, 0, async (me) => {
+      const myck = ts.makeRecordingClerk(me);
+      for (let n = 0; n < upto; n++) {
+        const nv = element(me, n);
+        const old = await myck.append('k', nv);
+        check(!old.includes(nv), () => `client ${me}: append("k", ${show(nv)}) returned an old value that already contains ${show(nv)}: the append was executed twice. Returned: ${show(old)}`);
+      }
+    });
+    await within(work, 30_000, () => `${nclients} clients could not finish ${upto} appends each within 30 s. Does the clerk keep re-sending after a lost message?`);
+    const v = await ck.get('k');
+    for (let me = 0; me < nclients; me++) checkAppends(me, 'k', v, upTo(upto));
+    check(v.length === nclients * upto * element(0, 0).length, () => `Key "k" should hold exactly the ${nclients * upto} appends, but it is ${show(v)}.`);
+    ts.checkLinearizable();
+  },
+};
+
+/** Keys "0".."9" with random values, written and checked through `ck`. */
+async function putTenKeys(ctx: Ctx, ck: KVClerk): Promise<Map<string, string>> {
+  const kv = new Map<string, string>();
+  for (let i = 0; i < 10; i++) kv.set(String(i), rng(ctx).string(20));
+  for (const [k, v] of kv) await ck.put(k, v);
+  for (const [k, v] of kv) {
+    const got = await ck.get(k);
+    check(got === v, () => `get(${show(k)}) returned ${show(got)} right after put(${show(k)}, ${show(v)}) on a reliable network.`);
+  }
+  return kv;
+}
+
+/**
+ * MIT's probe of which keys still work: one fresh clerk per key, all started at once; counts the gets that
+ * finish within 2 virtual seconds (the others keep trying in the background) and checks their values.
+ */
+async function countReachable(kv: Map<string, string>, makeClerk: () => KVClerk): Promise<string[]> {
+  const reached: string[] = [];
+  const wrong: string[] = [];
+  let crash: { error: unknown } | undefined;
+  for (const [k, v] of kv) {
+    makeClerk()
+      .get(k)
+      .then(
+        (got) => (got === v ? reached.push(k) : wrong.push(`get(${show(k)}) returned ${show(got)}; expected ${show(v)}`)),
+        (error: unknown) => (crash ??= { error }),
+      );
+  }
+  await new Promise((r) => setTimeout(r, 2000));
+  if (crash) throw crash.error;
+  check(wrong.length === 0, () => `Wrong values: ${wrong.join('; ')}.`);
+  return reached.sort();
+}
+
+const staticShards: NamedTest<Lab1Impl> = {
+  name: 'TestStaticShards',
+  description: '3 servers, 2 replicas per shard: with servers 1 and 2 stopped only the keys held by server 0 answer; after a restart all do',
+  async run(ctx: Ctx) {
+    const ts = new Lab1Tester(ctx, { nshards: 3, nreplicas: 2, reliable: true });
+    const ck = ts.makeClerk();
+    const kv = await putTenKeys(ctx, ck);
+    ts.stopServer(1);
+    ts.stopServer(2);
+    const onServer0 = [...kv.keys()].filter((k) => shardServers(keyToShard(k, 3), ts.config).includes(0));
+    const reached = await countReachable(kv, () => ts.makeClerk());
+    ctx.log(`with servers 1 and 2 stopped, ${reached.length} of 10 gets finished: keys ${reached.join(' ')}`);
+    check(
+      reached.length >= 5 && reached.length <= onServer0.length,
+      () =>
+        `With servers 1 and 2 stopped, ${reached.length} of 10 gets finished (keys ${reached.join(' ') || 'none'}); expected the ` +
+        `${onServer0.length} keys whose shard lives on server 0 — its own shard or a shard it replicates (keys ${onServer0.join(' ')}) — ` +
+        'and no others (MIT accepts 5 to 7). ' +
+        (reached.length > onServer0.length
+          ? 'A key whose servers are all stopped was answered: is every key stored only on its shard\'s servers?'
+          : 'Does the clerk try the shard\'s next replica when one does not answer, and does a replica serve the shard when the servers before it are stopped?'),
+    );
+    ts.startServer(1);
+    ts.startServer(2);
+    const all = Promise.all([...kv].map(async ([k, v]) => {
+      const got = await ck.get(k);
+      check(got === v, () => `After restarting servers 1 and 2, get(${show(k)}) returned ${show(got)}; expected ${show(v)}.`);
+    }));
+    await within(all, SETTLE_MS, () => `After restarting servers 1 and 2, not every key could be read within ${SETTLE_MS / 1000} s.`);
+  },
+};
+
+const rejection: NamedTest<Lab1Impl> = {
+  name: 'TestRejection',
+  description: 'a clerk told that server 0 holds every key: server 0 must refuse the keys of shards it does not hold',
+  async run(ctx: Ctx) {
+    const ts = new Lab1Tester(ctx, { nshards: 3, nreplicas: 2, reliable: true });
+    const kv = await putTenKeys(ctx, ts.makeClerk());
+    const onServer0 = [...kv.keys()].filter((k) => shardServers(keyToShard(k, 3), ts.config).includes(0));
+    // A clerk with a wrong layout (one shard, one replica) and an end to server 0 only sends every key there.
+    const reached = await countReachable(kv, () => ts.makeClerk({ nshards: 1, nreplicas: 1 }, [0]));
+    ctx.log(`through server 0 alone, ${reached.length} of 10 gets finished: keys ${reached.join(' ')}`);
+    check(
+      reached.length >= 5 && reached.length <= onServer0.length,
+      () =>
+        `Asked only server 0, ${reached.length} of 10 gets finished (keys ${reached.join(' ') || 'none'}); expected the ` +
+        `${onServer0.length} keys of the shards server 0 holds (keys ${onServer0.join(' ')}) and no others (MIT accepts 5 to 7). ` +
+        (reached.length > onServer0.length
+          ? 'A server must refuse a key whose shard it does not hold (reply with an error, so that a clerk with an out-of-date layout keeps trying) instead of serving or forwarding it.'
+          : 'Server 0 must answer for its own shard and for the shards it replicates.'),
+    );
+  },
+};
+
+const unreliableShards: NamedTest<Lab1Impl> = {
+  name: 'TestUnreliableShards',
+  description: '5 servers, 5 shards, 3 replicas, unreliable network, primaries stopped between rounds: appends once and in order, linearizable',
+  async run(ctx: Ctx) {
+    const nclients = 5;
+    const nkeys = 5;
+    const ts = new Lab1Tester(ctx, { nshards: 5, nreplicas: 3, reliable: false });
+    const checker = ts.makeRecordingClerk(nclients);
+    /** appended[cli] lists, in order, the key of each append client cli made. */
+    const appended: string[][] = Array.from({ length: nclients }, () => []);
+    const stopAfter = [0, 2];
+    for (let round = 0; round < ROUNDS; round++) {
+      const work = runClients(nclients, ROUND_MS, async (cli, done) => {
+        const ck = ts.makeRecordingClerk(cli);
+        while (!done()) {
+          const key = String(rng(ctx).int(nkeys));
+          if (rng(ctx).chance(0.5)) {
+            const j = appended[cli].length;
+            appended[cli].push(key);
+            const nv = element(cli, j);
+            const old = await ck.append(key, nv);
+            check(!old.includes(nv), () => `round ${round}, client ${cli}: append(${show(key)}, ${show(nv)}) returned an old value that already contains ${show(nv)}: the append was executed twice. Returned: ${show(old)}`);
+          } else {
+            await ck.get(key);
+          }
+        }
+      });
+      const stopped = [...Array(ts.nservers).keys()].filter((s) => !ts.isRunning(s));
+      await within(work, ROUND_MS + SETTLE_MS, () => `round ${round}: the clients' operations did not finish within ${SETTLE_MS / 1000} s after the round ended` + (stopped.length > 0 ? ` (stopped servers: ${stopped.join(', ')}; every shard still has a running replica, which must take over)` : '') + '.');
+      for (let k = 0; k < nkeys; k++) {
+        const key = String(k);
+        const v = await within(checker.get(key), SETTLE_MS, () => `round ${round}: get(${show(key)}) did not finish within ${SETTLE_MS / 1000} s.`);
+        for (let cli = 0; cli < nclients; cli++) {
+          const js = appended[cli].flatMap((k, j) => (k === key ? [j] : []));
+          checkAppends(cli, key, v, js, '; was it lost when a replica took over?');
+        }
+      }
+      if (round < stopAfter.length) ts.stopServer(stopAfter[round]);
+    }
+    ts.checkLinearizable();
+  },
+};
+
+// ---- Memory tests (MIT 2024's limits). What the cluster retains is measured as the heap freed when it is dropped.
+
+const MiB = 1024 * 1024;
+/** Size of the big values of TestMemGet, TestMemPut and TestMemAppend (MIT: 10 MiB). */
+const BIG = 10 * MiB;
+
+/**
+ * A fresh string of `bytes` (a multiple of 4096) random-looking characters, stored flat on the JavaScript heap
+ * (a Buffer's large strings live outside the heap, and a repeated string is a rope that shares its pieces).
+ */
+function bigValue(ctx: Ctx, bytes: number): string {
+  const s = rng(ctx).string(4096).repeat(bytes / 4096);
+  s.indexOf('#'); // searching makes V8 copy the rope into one flat string
+  return s;
+}
+
+/** Runs `workload` on a fresh single-server cluster, then returns the bytes the cluster still retains. */
+async function retainedAfter(ctx: Ctx, reliable: boolean, withClerks: boolean, workload: (ts: Lab1Tester) => Promise<void>): Promise<number> {
+  const ts = new Lab1Tester(ctx, { ...SINGLE, reliable });
+  await workload(ts);
+  const bytes = await ts.measureRetained(withClerks);
+  ctx.log(`the ${withClerks ? 'cluster' : 'server'} retains ${(bytes / 1024).toFixed(0)} KiB`);
+  return bytes;
+}
+
+function mib(bytes: number): string {
+  return `${(bytes / MiB).toFixed(1)} MiB`;
+}
+
+const memGet: NamedTest<Lab1Impl> = {
+  name: 'TestMemGet',
+  description: 'two clients get a 10 MiB value, then it is overwritten: the server must not keep it (e.g. in a reply cache)',
+  async run(ctx: Ctx) {
+    const retained = await retainedAfter(ctx, false, true, async (ts) => {
+      const ck0 = ts.makeClerk();
+      const ck1 = ts.makeClerk();
+      await ck0.put('k', bigValue(ctx, BIG));
+      for (const [name, ck] of [['ck0', ck0], ['ck1', ck1]] as const) {
+        const len = (await ck.get('k')).length;
+        check(len === BIG, `${name}: get("k") returned a value of ${len} characters; expected the ${BIG} just put.`);
+      }
+      await ck0.put('k', '0');
+    });
+    check(retained < BIG, `After the 10 MiB value was overwritten with "0", the cluster still retains ${mib(retained)} (less than ${mib(BIG)} allowed). Do not remember the replies of gets: a get can simply be executed again.`);
+  },
+};
+
+const memPut: NamedTest<Lab1Impl> = {
+  name: 'TestMemPut',
+  description: 'one client puts a 10 MiB value, another overwrites it: the server must not keep it (e.g. in remembered arguments)',
+  async run(ctx: Ctx) {
+    const retained = await retainedAfter(ctx, true, true, async (ts) => {
+      const ck0 = ts.makeClerk();
+      const ck1 = ts.makeClerk();
+      await ck0.put('k', bigValue(ctx, BIG));
+      await ck1.put('k', '');
+    });
+    check(retained < BIG, `After the 10 MiB value was overwritten with "", the cluster still retains ${mib(retained)} (less than ${mib(BIG)} allowed). Remember at most what a re-sent request needs as its reply — a put's reply carries no value — not the request's arguments.`);
+  },
+};
+
+const memAppend: NamedTest<Lab1Impl> = {
+  name: 'TestMemAppend',
+  description: 'two clients each append 10 MiB to one key: the server keeps the 20 MiB value and at most one old value',
+  async run(ctx: Ctx) {
+    const retained = await retainedAfter(ctx, true, true, async (ts) => {
+      const ck0 = ts.makeClerk();
+      const ck1 = ts.makeClerk();
+      const old0 = await ck0.append('k', bigValue(ctx, BIG));
+      check(old0 === '', `ck0: the first append to "k" returned ${show(old0)}; expected "" (the key did not exist).`);
+      const old1 = await ck1.append('k', bigValue(ctx, BIG));
+      check(old1.length === BIG, `ck1: the second append returned an old value of ${old1.length} characters; expected ${BIG}.`);
+    });
+    check(retained <= 3 * BIG, `After two 10 MiB appends the cluster retains ${mib(retained)}; at most ${mib(3 * BIG)} is allowed (the 20 MiB value plus one remembered old value). Keep only each client's latest reply.`);
+  },
+};
+
+const MANY_CLIENTS = 100_000;
+/** Per-client server memory allowed after one put each (MIT 2024: 200 B; a table of request numbers costs about 100-150 B here). */
+const PUT_BYTES_PER_CLIENT = 200;
+/** Per-client server memory allowed after one get each (MIT 2024: 10 B: gets need no per-client state). */
+const GET_BYTES_PER_CLIENT = 10;
+
+/** A fresh flat 1000-byte string on the JavaScript heap, different for each n. */
+function kiloValue(n: number): string {
+  const b = Buffer.alloc(1000, 'abcdefghijklmnopqrstuvwxyz');
+  b.write(String(n), 0, 'latin1');
+  return b.toString('latin1');
+}
+
+const memPutManyClients: NamedTest<Lab1Impl> = {
+  name: 'TestMemPutManyClients',
+  description: `${MANY_CLIENTS.toLocaleString('en-US')} clients each put a 1000-byte value: at most ${PUT_BYTES_PER_CLIENT} bytes of server state per client`,
+  async run(ctx: Ctx) {
+    const retained = await retainedAfter(ctx, true, false, async (ts) => {
+      for (let i = 0; i < MANY_CLIENTS; i++) await ts.makeClerk().put('k', kiloValue(i));
+      ctx.countOps(MANY_CLIENTS);
+    });
+    const perClient = retained / MANY_CLIENTS;
+    ctx.log(`${perClient.toFixed(1)} bytes per client`);
+    check(perClient <= PUT_BYTES_PER_CLIENT, `After ${MANY_CLIENTS} clients did one put each, the server retains ${perClient.toFixed(0)} bytes per client (at most ${PUT_BYTES_PER_CLIENT} allowed). Keep per client only what duplicate detection needs (its last request number and last reply), not its arguments or a history of requests.`);
+  },
+};
+
+const memGetManyClients: NamedTest<Lab1Impl> = {
+  name: 'TestMemGetManyClients',
+  description: `${MANY_CLIENTS.toLocaleString('en-US')} clients each do one get: no per-client server state (at most ${GET_BYTES_PER_CLIENT} bytes per client)`,
+  async run(ctx: Ctx) {
+    const retained = await retainedAfter(ctx, true, false, async (ts) => {
+      await ts.makeClerk().put('0', '');
+      for (let i = 0; i < MANY_CLIENTS; i++) {
+        const v = await ts.makeClerk().get('0');
+        if (v !== '') check(false, `get("0") returned ${show(v)}; expected "" (the value put).`);
+      }
+      ctx.countOps(MANY_CLIENTS + 1);
+    });
+    const perClient = retained / MANY_CLIENTS;
+    ctx.log(`${perClient.toFixed(1)} bytes per client`);
+    check(perClient <= GET_BYTES_PER_CLIENT, `After ${MANY_CLIENTS} clients did one get each, the server retains ${perClient.toFixed(0)} bytes per client (at most ${GET_BYTES_PER_CLIENT} allowed). A get changes nothing, so a re-sent get can simply run again: the server needs no memory of the clients that only read.`);
+  },
+};
+
+const MANY_APPENDS = 1000;
+const APPEND_BYTES = 1000;
+
+const memManyAppends: NamedTest<Lab1Impl> = {
+  name: 'TestMemManyAppends',
+  description: `one client appends ${APPEND_BYTES} bytes ${MANY_APPENDS} times: the server keeps the value, not every old value it returned`,
+  async run(ctx: Ctx) {
+    const retained = await retainedAfter(ctx, true, true, async (ts) => {
+      const ck = ts.makeClerk();
+      const chunk = rng(ctx).string(APPEND_BYTES);
+      for (let i = 0; i < MANY_APPENDS; i++) {
+        const old = await ck.append('k', chunk);
+        // A regular expression always makes V8 copy a rope into one flat string first (other string methods
+        // may not, once optimised): so a server that keeps every old value it returned keeps every copy.
+        check(old.length === i * APPEND_BYTES && !/#/.test(old) && (i === 0 || old.endsWith(chunk)), () => `append number ${i + 1} returned an old value of ${old.length} characters; expected the ${i} earlier appends (${i * APPEND_BYTES} characters).`);
+      }
+      ctx.countOps(MANY_APPENDS);
+    });
+    const limit = 3 * APPEND_BYTES * MANY_APPENDS;
+    check(retained < limit, `After ${MANY_APPENDS} appends of ${APPEND_BYTES} bytes the cluster retains ${mib(retained)} (less than ${mib(limit)} allowed; the value itself is ${mib(APPEND_BYTES * MANY_APPENDS)}). Remember only each client's latest reply: once a client sends its next request, its previous reply can go.`);
+  },
+};
+
+/** Lab 1's suite: the grader loads it with the student's files or the solution's. */
+export const suite: LabSuite<Lab1Impl> = {
+  lab: 'lab1',
+  title: 'Lab 1: exactly-once key/value server, then static sharding with replication',
+  implFiles: ['server.ts', 'client.ts'],
+  load(dir: string): Lab1Impl {
+    /* eslint-disable @typescript-eslint/no-require-imports */
+    const server = require(path.join(dir, 'server.ts')) as { KVServer: Lab1Impl['KVServer'] };
+    const client = require(path.join(dir, 'client.ts')) as { Clerk: Lab1Impl['Clerk'] };
+    return { KVServer: server.KVServer, Clerk: client.Clerk };
+  },
+  tests: [
+    genericTest('TestBasic', 1, true),
+    genericTest('TestConcurrent', 5, true),
+    genericTest('TestUnreliable', 5, false),
+    unreliableOneKey,
+    staticShards,
+    rejection,
+    unreliableShards,
+    memGet,
+    memPut,
+    memAppend,
+    memPutManyClients,
+    memGetManyClients,
+    memManyAppends,
+  ],
+};

@@ -1,0 +1,201 @@
+/**
+ * Lab 1 reference solution — the server.
+ *
+ * Each shard lives on `nreplicas` servers; its primary is the first of them that is running. Only the primary
+ * executes operations, one at a time per shard: it applies a put or append to its copy, sends the same
+ * operation to the shard's other running servers, and replies once they all have it. A server asked about a
+ * shard it holds but does not lead forwards the request to the primary; a server asked about a shard it does
+ * not hold refuses (ErrWrongShard) so that the clerk tries elsewhere.
+ *
+ * Exactly-once: a clerk numbers its writes 1, 2, 3, ... and sends one at a time, so each shard keeps, per
+ * client, only the number of that client's last write and the reply it got. A request with a number at or
+ * below that is a re-send: it gets the remembered reply instead of running again. Gets change nothing and are
+ * not remembered at all.
+ */
+import { TimeoutError } from '../../labrpc';
+import { keyToShard, shardServers } from '../../lab1/rpc';
+import type { ServerConfig } from '../../lab1/rpc';
+
+/** Arguments of KVServer.Get. */
+export interface GetArgs {
+  key: string;
+}
+
+/** Arguments of KVServer.Put and KVServer.Append. */
+export interface PutAppendArgs {
+  key: string;
+  value: string;
+  /** The clerk's random id. */
+  clientId: number;
+  /** The clerk's write counter: 1 for its first put or append, then 2, ... */
+  seq: number;
+}
+
+/** Why a server did not answer: it does not hold the key's shard, or it could not reach the shard's primary. */
+export type Refusal = { err: 'ErrWrongShard' } | { err: 'ErrRetry' };
+
+/** Reply of KVServer.Get: the value ("" for a missing key). */
+export type GetReply = { err: 'OK'; value: string } | Refusal;
+
+/** Reply of KVServer.Put and KVServer.Append: the old value for Append, "" for Put. */
+export type PutAppendReply = { err: 'OK'; value: string } | Refusal;
+
+/** Arguments of KVServer.Replicate: a write the primary has applied, for a backup to apply too. */
+export interface ReplicateArgs extends PutAppendArgs {
+  op: 'Put' | 'Append';
+}
+
+/** Reply of KVServer.Replicate. */
+export interface ReplicateReply {
+  err: 'OK';
+}
+
+/** First wait before re-sending to a backup, and the cap the waits grow to (virtual ms). */
+const FIRST_BACKOFF_MS = 5;
+const MAX_BACKOFF_MS = 100;
+
+/** The RPC handlers. All the work is done by a ShardStore, so that only these methods are callable. */
+export class KVServer {
+  private readonly store: ShardStore;
+
+  constructor(config: ServerConfig) {
+    this.store = new ShardStore(config);
+  }
+
+  /** Reads a key (through the shard's primary). */
+  Get(args: GetArgs): Promise<GetReply> {
+    return this.store.serve('KVServer.Get', args.key, args, (shard) => ({ err: 'OK', value: shard.read(args.key) }));
+  }
+
+  /** Replaces a key's value, exactly once. */
+  Put(args: PutAppendArgs): Promise<PutAppendReply> {
+    return this.store.serve('KVServer.Put', args.key, args, (shard, id) => this.store.write(shard, id, { ...args, op: 'Put' }));
+  }
+
+  /** Appends to a key's value and returns the old value, exactly once. */
+  Append(args: PutAppendArgs): Promise<PutAppendReply> {
+    return this.store.serve('KVServer.Append', args.key, args, (shard, id) => this.store.write(shard, id, { ...args, op: 'Append' }));
+  }
+
+  /** A backup's side of replication: apply what the primary applied (re-sends are recognised and skipped). */
+  Replicate(args: ReplicateArgs): ReplicateReply {
+    this.store.shard(keyToShard(args.key, this.store.config.nshards)).apply(args);
+    return { err: 'OK' };
+  }
+}
+
+/** What one client's last write was, and what it replied. */
+interface LastWrite {
+  seq: number;
+  reply: string;
+}
+
+/** One shard's copy on this server: the data, the exactly-once table, and the queue that orders operations. */
+class Shard {
+  private readonly data = new Map<string, string>();
+  private readonly lastWrite = new Map<number, LastWrite>();
+  private tail: Promise<unknown> = Promise.resolve();
+
+  /** The key's value, "" when missing. */
+  read(key: string): string {
+    return this.data.get(key) ?? '';
+  }
+
+  /** The reply already given to this write if it is a re-send, else undefined. */
+  duplicateReply(w: PutAppendArgs): string | undefined {
+    const last = this.lastWrite.get(w.clientId);
+    if (!last || w.seq > last.seq) return undefined;
+    // An older number is a stray copy of a write the clerk has long finished with: any reply will do.
+    return w.seq === last.seq ? last.reply : '';
+  }
+
+  /** Applies a write unless it was already applied; returns its reply (the old value for Append). */
+  apply(w: ReplicateArgs): string {
+    const dup = this.duplicateReply(w);
+    if (dup !== undefined) return dup;
+    const old = this.read(w.key);
+    this.data.set(w.key, w.op === 'Append' ? old + w.value : w.value);
+    // Remember only this client's latest write: its previous reply is no longer needed.
+    const reply = w.op === 'Append' ? old : '';
+    this.lastWrite.set(w.clientId, { seq: w.seq, reply });
+    return reply;
+  }
+
+  /** Runs `fn` once every operation queued on this shard before it has finished: one operation at a time. */
+  serialize<T>(fn: () => T | Promise<T>): Promise<T> {
+    const run = this.tail.then(fn);
+    this.tail = run.catch(() => undefined);
+    return run;
+  }
+}
+
+/** The shards this server holds, and the rules for who executes what. */
+class ShardStore {
+  private readonly shards = new Map<number, Shard>();
+
+  constructor(readonly config: ServerConfig) {}
+
+  /** This server's copy of a shard (created empty on first use). */
+  shard(id: number): Shard {
+    let s = this.shards.get(id);
+    if (!s) {
+      s = new Shard();
+      this.shards.set(id, s);
+    }
+    return s;
+  }
+
+  /**
+   * Routes a client request: refuse it if this server does not hold the key's shard, forward it if another
+   * server is the shard's primary, else run `op` in the shard's queue.
+   */
+  async serve<R extends { err: string }>(method: string, key: string, args: object, op: (shard: Shard, id: number) => R | Promise<R>): Promise<R | Refusal> {
+    const id = keyToShard(key, this.config.nshards);
+    const servers = shardServers(id, this.config);
+    if (!servers.includes(this.config.me)) return { err: 'ErrWrongShard' };
+    const primary = servers.find((s) => this.config.isRunning(s));
+    if (primary === undefined) return { err: 'ErrRetry' };
+    if (primary !== this.config.me) return this.forward<R>(primary, method, args);
+    const shard = this.shard(id);
+    return shard.serialize(() => op(shard, id));
+  }
+
+  /** The primary's side of a write: apply it, then make sure every running backup has it before replying. */
+  async write(shard: Shard, id: number, w: ReplicateArgs): Promise<PutAppendReply> {
+    const dup = shard.duplicateReply(w);
+    if (dup !== undefined) return { err: 'OK', value: dup };
+    const reply = shard.apply(w);
+    const backups = shardServers(id, this.config).filter((s) => s !== this.config.me);
+    await Promise.all(backups.map((b) => this.replicateTo(b, w)));
+    return { err: 'OK', value: reply };
+  }
+
+  /** Sends a write to one backup until it acknowledges, or until it (or this server) is stopped. */
+  private async replicateTo(backup: number, w: ReplicateArgs): Promise<void> {
+    let backoff = FIRST_BACKOFF_MS;
+    while (this.config.isRunning(backup) && this.config.isRunning(this.config.me)) {
+      try {
+        await this.config.peers[backup].call<ReplicateReply>('KVServer.Replicate', w);
+        return;
+      } catch (err) {
+        if (!(err instanceof TimeoutError)) throw err;
+      }
+      await sleep(backoff * (0.5 + Math.random()));
+      backoff = Math.min(backoff * 2, MAX_BACKOFF_MS);
+    }
+  }
+
+  /** Passes a request to the shard's primary once; if that is lost, the clerk will try again. */
+  private async forward<R>(primary: number, method: string, args: object): Promise<R | Refusal> {
+    try {
+      return await this.config.peers[primary].call<R>(method, args);
+    } catch (err) {
+      if (!(err instanceof TimeoutError)) throw err;
+      return { err: 'ErrRetry' };
+    }
+  }
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}
