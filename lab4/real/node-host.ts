@@ -150,6 +150,7 @@ export class RealNode {
               followers: this.options.followers,
               quorum: this.options.config.role === 'leader' ? this.options.config.quorum : undefined,
               refused_requests: this.badRequests,
+              rpc_calls: this.host.server.count,
               data: st.data,
             });
           })

@@ -1,0 +1,84 @@
+/**
+ * Lab 4 figures: the real cluster (reference solution, 1 leader + 5 followers as processes on loopback, W=3,
+ * the seed's 0.1-1 ms delay per message) under the seed's load, the same load against a do-nothing HTTP server
+ * as the ceiling, and the simulated seed load's speed.
+ */
+import * as path from 'node:path';
+import type { ChildProcess } from 'node:child_process';
+import { runNamedTest } from '../tester/suite';
+import { suite } from '../lab4/test/suite';
+import { runLoad, startCluster, stopProcess, LoadResult } from '../lab4/tools/lib';
+import type { BenchFigure } from './figure';
+
+const WRITES = 10_000;
+const CONCURRENCY = 20;
+const KEYS = 100;
+
+/** Starts the do-nothing server (lab4/tools/null-server.ts) and resolves to its URL and process. */
+async function startNullServer(): Promise<{ url: string; child: ChildProcess }> {
+  const { spawn } = await import('node:child_process');
+  const child = spawn(process.execPath, ['-r', 'ts-node/register/transpile-only', path.resolve(__dirname, '../lab4/tools/null-server.ts'), '0'], {
+    cwd: path.resolve(__dirname, '..'),
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  const url = await new Promise<string>((resolve, reject) => {
+    let buf = '';
+    child.stdout?.on('data', (c: Buffer) => {
+      buf += c.toString();
+      const m = /READY (\S+)/.exec(buf);
+      if (m) resolve(m[1]);
+    });
+    child.on('exit', () => reject(new Error('the null server exited before it was ready')));
+  });
+  return { url, child };
+}
+
+/** Warms up (JIT, connections), then measures the seed's load against `url`. */
+async function measure(url: string): Promise<LoadResult> {
+  await runLoad({ url, writes: 1000, concurrency: CONCURRENCY, keys: KEYS });
+  return runLoad({ url, writes: WRITES, concurrency: CONCURRENCY, keys: KEYS });
+}
+
+export async function benchLab4(): Promise<BenchFigure[]> {
+  const figures: BenchFigure[] = [];
+
+  const cluster = await startCluster({ followers: 5, quorum: 3, port: 0, host: '127.0.0.1', minDelayMs: 0.1, maxDelayMs: 1, writeTimeoutMs: 5000, implDir: 'solutions/lab4' });
+  let ours: LoadResult;
+  try {
+    ours = await measure(cluster.leader.url);
+  } finally {
+    await cluster.stop();
+  }
+  const nul = await startNullServer();
+  let ceiling: LoadResult;
+  try {
+    ceiling = await measure(nul.url);
+  } finally {
+    await stopProcess(nul.child);
+  }
+  const load = `${WRITES.toLocaleString('en-US')} writes, ${CONCURRENCY} concurrent, ${KEYS} keys`;
+  figures.push(
+    { name: 'lab4: real cluster throughput (W=3 of 5)', value: Math.round(ours.throughput), unit: 'writes/s', note: `${load}; target >= 2,000; the seed reports ~250 (Flask in Docker); ${ours.failed} failed` },
+    { name: 'lab4: real cluster mean latency', value: round2(ours.latency.mean), unit: 'ms', note: 'the seed reports ~80 ms' },
+    { name: 'lab4: real cluster median latency', value: round2(ours.latency.median), unit: 'ms' },
+    { name: 'lab4: real cluster p95 latency', value: round2(ours.latency.p95), unit: 'ms', note: 'target < 15 ms; the seed reports ~120 ms' },
+    { name: 'lab4: real cluster p99 latency', value: round2(ours.latency.p99), unit: 'ms' },
+    { name: 'lab4: do-nothing HTTP server (ceiling)', value: Math.round(ceiling.throughput), unit: 'writes/s', note: `same load and client; p95 ${ceiling.latency.p95.toFixed(2)} ms` },
+    { name: 'lab4: cluster / ceiling', value: round2(ours.throughput / ceiling.throughput), unit: 'ratio', note: 'share of the bare HTTP round-trip rate the replicated store keeps' },
+  );
+
+  const impl = suite.load(path.resolve(__dirname, '../solutions/lab4'));
+  const test = suite.tests.find((t) => t.name === 'TestSeedLoadUnreliable')!;
+  const outcome = await runNamedTest(test, impl, 1);
+  figures.push({
+    name: 'lab4: simulated seed load, unreliable net',
+    value: Math.round(outcome.realMs),
+    unit: 'ms real',
+    note: `${outcome.status}; 10,000 writes, ${(outcome.virtualMs / 1000).toFixed(1)} virtual s, ${outcome.rpcs.toLocaleString('en-US')} RPCs`,
+  });
+  return figures;
+}
+
+function round2(x: number): number {
+  return Math.round(x * 100) / 100;
+}
