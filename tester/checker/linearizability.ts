@@ -65,18 +65,6 @@ function clientLanes<I, O>(ops: readonly Operation<I, O>[]): { lane: Int32Array;
   return { lane, laneCount: Math.max(1, index.size) };
 }
 
-/** Operations of one partition picked out of the history, ready to search. */
-function prepare<S extends {} | null, I, O>(
-  model: Model<S, I, O>,
-  history: readonly Operation<I, O>[],
-  ids: number[],
-  mode: CheckMode,
-): Search<S, I, O> {
-  const ops = ids.map((i) => history[i]);
-  const lanes = mode === 'sequential' ? clientLanes(ops) : { lane: null, laneCount: 1 };
-  return new Search({ model, ops, lane: lanes.lane, laneCount: lanes.laneCount });
-}
-
 /** Search steps per turn: small enough to share time fairly and notice the deadline within a few ms. */
 const SLICE = 20_000;
 
@@ -110,29 +98,132 @@ function runTurns<S extends {} | null, I, O>(
   return searches.map((s) => (s.outcome ? { outcome: s.outcome } : { outcome: s.stop(), unfinished: why }));
 }
 
-/** Searches each group of operations with `model` and reports per group. */
+/** A partition's result from its search outcome (`ids` maps the search's local ids to the history's). */
+function toPartition(key: string | null, ids: number[], outcome: SearchOutcome, unfinished?: 'timeout' | 'stopped'): PartitionResult {
+  const part: PartitionResult = {
+    key,
+    verdict: outcome.verdict,
+    ops: ids,
+    linearization: outcome.order.map((j) => ids[j]),
+    unplaced: outcome.unplaced.map((j) => ids[j]),
+  };
+  if (unfinished) part.unfinished = unfinished;
+  return part;
+}
+
+/** Checks linearizability of each group of operations with `model` and reports per group. */
 function checkGroups<S extends {} | null, I, O>(
   model: Model<S, I, O>,
   history: readonly Operation<I, O>[],
   groups: Array<{ key: string | null; ids: number[] }>,
-  mode: CheckMode,
   deadline: number,
   all: boolean,
 ): PartitionResult[] {
-  const searches = groups.map((g) => prepare(model, history, g.ids, mode));
+  const searches = groups.map((g) => new Search({ model, ops: g.ids.map((i) => history[i]), lane: null, laneCount: 1 }));
   const outcomes = runTurns(searches, deadline, all);
-  return groups.map((g, i) => {
-    const { outcome, unfinished } = outcomes[i];
-    const part: PartitionResult = {
-      key: g.key,
-      verdict: outcome.verdict,
-      ops: g.ids,
-      linearization: outcome.order.map((j) => g.ids[j]),
-      unplaced: outcome.unplaced.map((j) => g.ids[j]),
-    };
-    if (unfinished) part.unfinished = unfinished;
-    return part;
-  });
+  return groups.map((g, i) => toPartition(g.key, g.ids, outcomes[i].outcome, outcomes[i].unfinished));
+}
+
+/**
+ * Merges per-key legal orders into one order of all their operations that also respects real time, or
+ * returns undefined if that fails. Linearizability is local, so for per-key linearizations this always
+ * succeeds; it is a topological sort in which an operation may go once its key's previous operation went
+ * and every operation that returned before its call went.
+ */
+export function mergeOrders<I, O>(history: readonly Operation<I, O>[], orders: number[][]): number[] | undefined {
+  const all = orders.flat();
+  const byReturn = all.slice().sort((a, b) => history[a].return - history[b].return);
+  const returns = byReturn.map((i) => history[i].return);
+  /** How many operations of the merge return strictly before time t. */
+  const returnedBefore = (t: number): number => {
+    let lo = 0;
+    let hi = returns.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      if (returns[mid] < t) lo = mid + 1;
+      else hi = mid;
+    }
+    return lo;
+  };
+  const need = new Map<number, number>(all.map((i) => [i, returnedBefore(history[i].call)]));
+  const done = new Set<number>();
+  const heads = orders.map(() => 0);
+  const out: number[] = [];
+  let prefix = 0; // byReturn[0..prefix) are all done
+  // A binary heap of keys, by how many returns their next operation waits for.
+  const heap: number[] = [];
+  const weight = (k: number): number => need.get(orders[k][heads[k]]) as number;
+  const push = (k: number): void => {
+    heap.push(k);
+    for (let i = heap.length - 1; i > 0; ) {
+      const up = (i - 1) >> 1;
+      if (weight(heap[up]) <= weight(heap[i])) break;
+      [heap[up], heap[i]] = [heap[i], heap[up]];
+      i = up;
+    }
+  };
+  const pop = (): number => {
+    const top = heap[0];
+    const last = heap.pop() as number;
+    if (heap.length > 0) {
+      heap[0] = last;
+      for (let i = 0; ; ) {
+        const l = 2 * i + 1;
+        const r = l + 1;
+        let m = i;
+        if (l < heap.length && weight(heap[l]) < weight(heap[m])) m = l;
+        if (r < heap.length && weight(heap[r]) < weight(heap[m])) m = r;
+        if (m === i) break;
+        [heap[m], heap[i]] = [heap[i], heap[m]];
+        i = m;
+      }
+    }
+    return top;
+  };
+  orders.forEach((o, k) => o.length > 0 && push(k));
+  while (heap.length > 0) {
+    const k = pop();
+    const op = orders[k][heads[k]];
+    if ((need.get(op) as number) > prefix) return undefined;
+    out.push(op);
+    done.add(op);
+    while (prefix < byReturn.length && done.has(byReturn[prefix])) prefix++;
+    if (++heads[k] < orders[k].length) push(k);
+  }
+  return out;
+}
+
+/** The per-client search for a sequentially consistent order of the whole history. */
+function searchSequential<S extends {} | null, I, O>(
+  model: Model<S, I, O>,
+  history: readonly Operation<I, O>[],
+  ids: number[],
+  deadline: number,
+): PartitionResult {
+  const ops = ids.map((i) => history[i]);
+  const { outcome, unfinished } = runTurns([new Search({ model, ops, ...clientLanes(ops) })], deadline, true)[0];
+  return toPartition(null, ids, outcome, unfinished);
+}
+
+/**
+ * Checks sequential consistency of the whole history. A linearizable history is sequentially consistent,
+ * and the linearizability check is far cheaper (per key, with real time ruling out most orders), so it goes
+ * first with a quarter of the budget; its per-key orders merge into one order of the whole history. Only when
+ * it finds no order does the per-client search run, over all keys at once.
+ */
+function checkSequentialWhole<S extends {} | null, I, O>(
+  model: Model<S, I, O>,
+  history: readonly Operation<I, O>[],
+  start: number,
+  deadline: number,
+): PartitionResult {
+  const ids = byCall(history, history.map((_, i) => i));
+  const quick = checkGroups(model, history, partitionOps(model, history), start + (deadline - start) / 4, false);
+  if (quick.every((p) => p.verdict === 'ok')) {
+    const order = mergeOrders(history, quick.map((p) => p.linearization));
+    if (order) return { key: null, verdict: 'ok', ops: ids, linearization: order, unplaced: [] };
+  }
+  return model.partitionKey ? searchSequential(keyedProduct(model), history, ids, deadline) : searchSequential(model, history, ids, deadline);
 }
 
 /** Combines partition verdicts: any illegal wins, then any unknown. */
@@ -157,9 +248,9 @@ export function check<S extends {} | null, I, O>(
   const deadline = start + (options.timeoutMs ?? DEFAULT_TIMEOUT_MS);
   const all = options.allPartitions ?? false;
   const partitions =
-    mode === 'sequential' && model.partitionKey
-      ? checkGroups(keyedProduct(model), history, [{ key: null, ids: byCall(history, history.map((_, i) => i)) }], mode, deadline, all)
-      : checkGroups(model, history, partitionOps(model, history), mode, deadline, all);
+    mode === 'linearizable'
+      ? checkGroups(model, history, partitionOps(model, history), deadline, all)
+      : [checkSequentialWhole(model, history, start, deadline)];
   const verdict = overall(partitions);
   const unplaced = partitions.filter((p) => p.verdict === 'illegal').flatMap((p) => p.unplaced);
   return { verdict, mode, partitions, unplaced, elapsedMs: realNowMs() - start };

@@ -2,21 +2,24 @@
  * The core search for a legal total order of operations (Wing & Gong's backtracking with Lowe's cache of
  * explored configurations, as in porcupine), written here for one group of operations at a time.
  *
- * Each operation contributes a call entry and a return entry. Operations are split into "lanes"; within a
- * lane the entries sit in a doubly-linked list sorted by time. An operation may be placed next only if its
- * call entry comes before the first return entry still in its lane: otherwise some unplaced operation of
- * that lane finished before it started and must come first. Placing an operation unlinks both its entries
- * (undone in reverse order on backtrack, so the links restore exactly).
+ * Each operation contributes a call entry and a return entry, kept in one doubly-linked list sorted by time.
+ * Operations belong to "lanes", and only operations of the same lane constrain each other: an operation may
+ * be placed next only if no return entry of its lane comes before its call entry (otherwise an unplaced
+ * operation of that lane finished before it started and must come first). Placing an operation unlinks both
+ * its entries (undone in reverse order on backtrack, so the links restore exactly). Candidates are tried in
+ * time order, which finds the usual answer quickly.
  *
- * - Linearizability: one lane holding every operation (real-time order constrains everything).
- * - Sequential consistency: one lane per client (only each client's own order constrains).
+ * - Linearizability: one lane holding every operation (real-time order constrains everything); the scan
+ *   stops at the first return entry.
+ * - Sequential consistency: one lane per client (only each client's own order constrains); the scan stops
+ *   once every lane with operations left has met a return entry.
  *
  * Pending operations (return = Infinity) may or may not have taken effect. Leaving one out is the same as
  * placing it after everything else, where nobody can observe it, so the search treats them as optional: it
  * succeeds once every completed operation is placed, and it never places a pending operation where it would
  * not change the state (such a placement can always be dropped). Their outputs are ignored.
  *
- * Entry numbering: operation i has call entry 2i and return entry 2i+1; lane heads are 2n, 2n+1, ...
+ * Entry numbering: operation i has call entry 2i and return entry 2i+1; the list head is 2n.
  */
 import { StateCache } from './cache';
 import type { Model, Operation, Verdict } from './types';
@@ -57,29 +60,21 @@ function zobristTable(n: number): Int32Array {
   return t;
 }
 
-/** Builds the lanes' linked lists; returns [next, prev]. */
-function buildLists<I, O>(
-  ops: readonly Operation<I, O>[],
-  lane: Int32Array | null,
-  laneCount: number,
-): [Int32Array, Int32Array] {
+/** Builds the time-sorted linked list of entries (head 2n); returns [next, prev]. */
+function buildList<I, O>(ops: readonly Operation<I, O>[]): [Int32Array, Int32Array] {
   const n = ops.length;
-  const size = 2 * n + laneCount;
-  const next = new Int32Array(size).fill(-1);
-  const prev = new Int32Array(size).fill(-1);
+  const next = new Int32Array(2 * n + 1).fill(-1);
+  const prev = new Int32Array(2 * n + 1).fill(-1);
   const entries = new Int32Array(2 * n);
   for (let i = 0; i < 2 * n; i++) entries[i] = i;
   const time = (e: number): number => ((e & 1) === 0 ? ops[e >>> 1].call : ops[e >>> 1].return);
-  const laneOf = (e: number): number => (lane === null ? 0 : lane[e >>> 1]);
   // Calls sort before returns at equal times: operations that merely touch are concurrent (the lenient side).
-  entries.sort((a, b) => laneOf(a) - laneOf(b) || time(a) - time(b) || (a & 1) - (b & 1) || a - b);
-  const last = new Int32Array(laneCount);
-  for (let g = 0; g < laneCount; g++) last[g] = 2 * n + g;
+  entries.sort((a, b) => time(a) - time(b) || (a & 1) - (b & 1) || a - b);
+  let last = 2 * n;
   for (const e of entries) {
-    const g = laneOf(e);
-    next[last[g]] = e;
-    prev[e] = last[g];
-    last[g] = e;
+    next[last] = e;
+    prev[e] = last;
+    last = e;
   }
   return [next, prev];
 }
@@ -93,7 +88,6 @@ export class Search<S extends {} | null, I, O> {
   outcome: SearchOutcome | undefined;
   private readonly model: Model<S, I, O>;
   private readonly n: number;
-  private readonly laneCount: number;
   private readonly next: Int32Array;
   private readonly prev: Int32Array;
   private readonly inputs: I[];
@@ -101,58 +95,67 @@ export class Search<S extends {} | null, I, O> {
   private readonly pending: Uint8Array;
   private readonly required: number;
   private readonly equal: (a: S, b: S) => boolean;
+  private readonly single: boolean; // one lane only (linearizability): scans stop at the first return
+  private readonly lane: Int32Array; // lane of each operation
+  private readonly laneLeft: Int32Array; // operations not yet placed, per lane
+  private readonly blockedMark: Int32Array; // lane is blocked in the current scan when equal to `scan`
   private readonly bits: Uint32Array;
   private readonly zobrist: Int32Array;
   private readonly cache: StateCache<S>;
   private readonly stackEntry: Int32Array;
-  private readonly stackLane: Int32Array;
   private readonly stackState: S[];
   private readonly stackLow: Int32Array;
   private readonly stackMax: Int32Array;
+  private activeLanes: number; // lanes with operations left
+  private scan = 1; // number of the current scan of the list (marks in blockedMark)
+  private blocked = 0; // lanes blocked in the current scan
   private bitsHash = 0;
   private depth = 0;
   private placedRequired = 0;
   private low = 0; // the smallest operation id not placed (all below it are placed)
   private max = -1; // the largest operation id placed
   private state: S;
-  private lane = 0;
   private entry: number;
   private best = -1; // length of the best prefix so far
-  private bestScore = -1; // its score: completed operations placed, then fewer pending ones (see noteDeadEnd)
+  private bestScore = -1; // its score: completed operations placed, then fewer pending ones (see score)
   private readonly bestEntries: Int32Array; // the best prefix's call entries (first `best` are valid)
   private lowWater = 0; // the stack has not changed below this depth since bestEntries was last written
   private bestUnplaced: number[] = [];
 
   /** Prepares the search (no searching happens until `run`). */
   constructor(p: SearchProblem<S, I, O>) {
-    const { model, ops, lane, laneCount } = p;
+    const { model, ops } = p;
     const n = ops.length;
     this.model = model;
     this.n = n;
-    this.laneCount = laneCount;
-    [this.next, this.prev] = buildLists(ops, lane, laneCount);
+    [this.next, this.prev] = buildList(ops);
     this.inputs = ops.map((o) => o.input);
     this.pending = Uint8Array.from(ops, (o) => (o.return === Infinity ? 1 : 0));
     this.outputs = ops.map((o) => (o.return === Infinity ? undefined : o.output));
     this.required = n - this.pending.reduce((a, b) => a + b, 0);
-    const words = Math.max(1, (n + 31) >>> 5);
-    this.bits = new Uint32Array(words);
+    this.lane = p.lane ?? new Int32Array(n);
+    const laneCount = Math.max(1, p.laneCount);
+    this.single = laneCount === 1;
+    this.laneLeft = new Int32Array(laneCount);
+    for (let i = 0; i < n; i++) this.laneLeft[this.lane[i]]++;
+    this.activeLanes = this.laneLeft.reduce((k, left) => k + (left > 0 ? 1 : 0), 0);
+    this.blockedMark = new Int32Array(laneCount);
+    this.bits = new Uint32Array(Math.max(1, (n + 31) >>> 5));
     this.zobrist = zobristTable(n);
     const equal = model.equal ? (a: S, b: S): boolean => model.equal!(a, b) : (a: S, b: S): boolean => a === b;
     this.equal = equal;
     this.cache = new StateCache<S>(equal);
     this.stackEntry = new Int32Array(n);
-    this.stackLane = new Int32Array(n);
     this.stackState = new Array<S>(n);
     this.stackLow = new Int32Array(n);
-    this.bestEntries = new Int32Array(n);
     this.stackMax = new Int32Array(n);
+    this.bestEntries = new Int32Array(n);
     this.state = model.init();
     this.entry = this.next[2 * n];
     if (this.required === 0) this.outcome = { verdict: 'ok', order: [], unplaced: [], explored: 0 };
   }
 
-  /** Gives up: the outcome becomes `unknown` with the longest prefix found so far. */
+  /** Gives up: the outcome becomes `unknown` with the best prefix found so far. */
   stop(): SearchOutcome {
     if (!this.outcome) {
       this.noteDeadEnd();
@@ -161,7 +164,7 @@ export class Search<S extends {} | null, I, O> {
     return this.outcome;
   }
 
-  /** The longest prefix found, as operation ids. */
+  /** The best prefix found, as operation ids. */
   private bestOrder(): number[] {
     return Array.from(this.bestEntries.subarray(0, Math.max(0, this.best)), (x) => x >>> 1);
   }
@@ -172,8 +175,9 @@ export class Search<S extends {} | null, I, O> {
   }
 
   /**
-   * Remembers the current prefix if it is the best so far, with the operation blocking each lane. Only the
-   * part of the stack that changed since the last time is copied, so a long search stays linear.
+   * Remembers the current prefix if it is the best so far, with the operation blocking each lane (the first
+   * completed one to return). Only the part of the stack that changed since the last time is copied, so a
+   * long search stays linear.
    */
   private noteDeadEnd(): void {
     const depth = this.depth;
@@ -184,25 +188,45 @@ export class Search<S extends {} | null, I, O> {
     this.bestEntries.set(this.stackEntry.subarray(this.lowWater, depth), this.lowWater);
     this.lowWater = depth;
     this.bestUnplaced = [];
-    for (let l = 0; l < this.laneCount; l++) {
-      let x = this.next[2 * this.n + l];
-      while (x !== -1 && (x & 1) === 0) x = this.next[x];
-      if (x !== -1 && this.pending[x >>> 1] === 0) this.bestUnplaced.push(x >>> 1);
+    const seen = new Set<number>();
+    for (let x = this.next[2 * this.n]; x !== -1; x = this.next[x]) {
+      const op = x >>> 1;
+      if ((x & 1) === 0 || this.pending[op] === 1 || seen.has(this.lane[op])) continue;
+      seen.add(this.lane[op]);
+      this.bestUnplaced.push(op);
     }
   }
 
   /** Searches for at most `budget` steps; returns true once the outcome is known. */
   run(budget: number): boolean {
     if (this.outcome) return true;
-    const { model, n, laneCount, next, prev, inputs, outputs, pending, required, equal, bits, zobrist, cache } = this;
-    const { stackEntry, stackLane, stackState, stackLow, stackMax } = this;
-    const headBase = 2 * n;
-    let { bitsHash, depth, placedRequired, state, lane: g, entry: e, low, max } = this;
+    const { model, n, next, prev, inputs, outputs, pending, required, equal, single, lane, laneLeft, blockedMark } = this;
+    const { bits, zobrist, cache, stackEntry, stackState, stackLow, stackMax } = this;
+    const head = 2 * n;
+    let { bitsHash, depth, placedRequired, state, entry: e, low, max, activeLanes, scan, blocked } = this;
     let done = false;
     for (let ticks = 0; ticks < budget; ticks++) {
-      if (e !== -1 && (e & 1) === 0) {
-        // A call entry before any return in this lane: try placing its operation next.
+      if (e !== -1 && blocked < activeLanes) {
         const op = e >>> 1;
+        const l = lane[op];
+        if ((e & 1) === 1) {
+          // A return entry: nothing later in its lane may be placed before this operation.
+          if (single) {
+            blocked = 1;
+            continue;
+          }
+          if (blockedMark[l] !== scan) {
+            blockedMark[l] = scan;
+            blocked++;
+          }
+          e = next[e];
+          continue;
+        }
+        if (!single && blockedMark[l] === scan) {
+          e = next[e];
+          continue;
+        }
+        // A call entry with no return of its lane before it: try placing its operation next.
         const after = model.step(state, inputs[op], outputs[op]);
         if (after !== undefined && (pending[op] === 0 || (after !== state && !equal(after, state)))) {
           const w = op >>> 5;
@@ -214,7 +238,6 @@ export class Search<S extends {} | null, I, O> {
           const nextMax = op > max ? op : max;
           if (cache.addIfNew(bits, nextLow >>> 5, nextMax >>> 5, nextHash, model.hash(after), after)) {
             stackEntry[depth] = e;
-            stackLane[depth] = g;
             stackState[depth] = state;
             stackLow[depth] = low;
             stackMax[depth] = max;
@@ -222,6 +245,7 @@ export class Search<S extends {} | null, I, O> {
             max = nextMax;
             depth++;
             placedRequired += 1 - pending[op];
+            if (--laneLeft[l] === 0) activeLanes--;
             state = after;
             bitsHash = nextHash;
             // Unlink the call entry and then its return entry.
@@ -236,8 +260,9 @@ export class Search<S extends {} | null, I, O> {
               done = true;
               break;
             }
-            g = 0;
-            e = next[headBase];
+            scan++;
+            blocked = 0;
+            e = next[head];
             continue;
           }
           bits[w] &= ~m;
@@ -245,11 +270,7 @@ export class Search<S extends {} | null, I, O> {
         e = next[e];
         continue;
       }
-      // This lane has no more candidates: move to the next lane, or backtrack.
-      if (++g < laneCount) {
-        e = next[headBase + g];
-        continue;
-      }
+      // No candidate left in this scan: backtrack.
       if (this.score(depth, placedRequired) > this.bestScore) {
         this.depth = depth;
         this.placedRequired = placedRequired;
@@ -263,12 +284,12 @@ export class Search<S extends {} | null, I, O> {
       depth--;
       if (depth < this.lowWater) this.lowWater = depth;
       e = stackEntry[depth];
-      g = stackLane[depth];
       state = stackState[depth];
       low = stackLow[depth];
       max = stackMax[depth];
       const op = e >>> 1;
       placedRequired -= 1 - pending[op];
+      if (laneLeft[lane[op]]++ === 0) activeLanes++;
       bits[op >>> 5] &= ~(1 << (op & 31));
       bitsHash ^= zobrist[op];
       // Relink the return entry and then the call entry (the reverse of unlinking).
@@ -277,6 +298,15 @@ export class Search<S extends {} | null, I, O> {
       next[prev[r]] = r;
       if (next[e] !== -1) prev[next[e]] = e;
       next[prev[e]] = e;
+      // Resume the scan after `e`: the lanes blocked so far are those with a return entry before it.
+      scan++;
+      blocked = 0;
+      for (let x = single ? e : next[head]; x !== e; x = next[x]) {
+        if ((x & 1) === 1 && blockedMark[lane[x >>> 1]] !== scan) {
+          blockedMark[lane[x >>> 1]] = scan;
+          blocked++;
+        }
+      }
       e = next[e];
     }
     this.bitsHash = bitsHash;
@@ -285,8 +315,10 @@ export class Search<S extends {} | null, I, O> {
     this.state = state;
     this.low = low;
     this.max = max;
-    this.lane = g;
     this.entry = e;
+    this.activeLanes = activeLanes;
+    this.scan = scan;
+    this.blocked = blocked;
     return done;
   }
 }

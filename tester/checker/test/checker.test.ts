@@ -1,6 +1,6 @@
 /** The search and its driver: verdicts, partitions, pending operations, the time budget, bad histories. */
 import { expect } from 'chai';
-import { check, checkLinearizable, checkSequential, HistoryError } from '../linearizability';
+import { check, checkLinearizable, checkSequential, HistoryError, mergeOrders } from '../linearizability';
 import { kvModel, KvInput, KvOutput } from '../models/kv';
 import { registerModel, RegisterInput, RegisterOutput } from '../models/register';
 import type { Operation } from '../types';
@@ -190,6 +190,37 @@ describe('linearizability checker', () => {
       expect(checkSequential(kvModel, h).verdict).to.equal('illegal');
       const perKey = ['a', 'b'].map((k) => checkSequential(kvModel, h.filter((o) => o.input.key === k)).verdict);
       expect(perKey).to.deep.equal(['ok', 'ok']);
+    });
+  });
+
+  describe('merging per-key orders into one order', () => {
+    it('keeps each key’s order and real-time order', () => {
+      const h: KvOp[] = [
+        put(0, 'a', '1', 0, 1), // 0
+        put(1, 'b', '1', 0, 5), // 1
+        get(0, 'b', '1', 2, 3), // 2: after op 0 in real time, after op 1 in b's order
+        get(2, 'a', '1', 6, 7), // 3: after everything else in real time
+      ];
+      const order = mergeOrders(h, [[0, 3], [1, 2]]) as number[];
+      expect(order).to.have.length(4);
+      const pos = (i: number): number => order.indexOf(i);
+      expect(pos(0)).to.be.lessThan(pos(3));
+      expect(pos(1)).to.be.lessThan(pos(2));
+      expect(pos(0)).to.be.lessThan(pos(2));
+      expect(pos(2)).to.be.lessThan(pos(3));
+    });
+
+    it('gives up on per-key orders that contradict real time', () => {
+      const h: KvOp[] = [put(0, 'a', '1', 0, 1), get(1, 'a', '1', 2, 3)];
+      expect(mergeOrders(h, [[1, 0]])).to.equal(undefined);
+    });
+
+    it('sequential mode answers a linearizable history with one order of all keys', () => {
+      const h: KvOp[] = [put(0, 'a', 'x', 0, 1), put(1, 'b', 'y', 0, 1), get(0, 'b', 'y', 2, 3), get(1, 'a', 'x', 2, 3)];
+      const r = checkSequential(kvModel, h);
+      expect(r.verdict).to.equal('ok');
+      expect(r.partitions).to.have.length(1);
+      expect(r.partitions[0].linearization.slice().sort()).to.deep.equal([0, 1, 2, 3]);
     });
   });
 
