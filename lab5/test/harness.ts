@@ -269,7 +269,14 @@ export class Resources {
           const m = /LAB5-READY (\d+)/.exec(out);
           if (m) resolve(Number(m[1]));
         });
-        child.once('exit', (code) => reject(new TestFailure(`The server process exited (code ${code}) before listening:\n${(err || out).slice(-2000)}`)));
+        child.once('exit', (code) => {
+          const text = (err || out)
+            .split('\n')
+            .filter((l) => !/node_modules|node:internal|child-server\.ts/.test(l))
+            .join('\n')
+            .trim();
+          reject(new TestFailure(`The server process exited (code ${code}) before listening:\n${text.slice(-2000)}`));
+        });
       }),
     );
     return {
