@@ -76,7 +76,10 @@ async function main(): Promise<void> {
   });
   for (const n of [cluster.leader, ...cluster.followers]) {
     n.child.on('exit', (code, signal) => {
-      if (!stopping) void stop(`${n.id} exited (code ${code}, signal ${signal})`);
+      // On Ctrl-C the terminal signals the nodes too; give our own SIGINT handler the first word.
+      setTimeout(() => {
+        if (!stopping) void stop(`${n.id} exited (code ${code}, signal ${signal})`);
+      }, 100);
     });
   }
   console.log(pc.green(`\ncluster ready: leader ${cluster.leader.url}, followers ${cluster.followers.map((f) => f.url).join(' ')}`));

@@ -214,6 +214,10 @@ export interface LoadSpec {
   writes: number;
   concurrency: number;
   keys: number;
+  /** Stop sending once this many writes failed (default: never). */
+  maxFailures?: number;
+  /** A write with no answer after this many ms fails (default 10,000). */
+  requestTimeoutMs?: number;
 }
 
 /** What a load run measured. */
@@ -237,13 +241,13 @@ export async function runLoad(spec: LoadSpec): Promise<LoadResult> {
   const url = spec.url.replace(/\/$/, '') + '/set';
   const start = performance.now();
   const worker = async (w: number): Promise<void> => {
-    while (issued < spec.writes) {
+    while (issued < spec.writes && failed < (spec.maxFailures ?? Infinity)) {
       const i = issued++;
       const key = `key_${Math.floor(Math.random() * spec.keys)}`;
       const value = `value_${w}_${i}_${Math.random().toString(36).slice(2, 10)}`;
       const t0 = performance.now();
       try {
-        const { status, body } = await requestJson(agent, url, 'POST', { key, value });
+        const { status, body } = await requestJson(agent, url, 'POST', { key, value }, spec.requestTimeoutMs);
         if (status === 200 && body.success === true) latencies.push(performance.now() - t0);
         else {
           failed++;
