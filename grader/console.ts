@@ -34,6 +34,7 @@ export interface LabHeader {
 export class ConsoleReporter {
   private readonly c: Colors;
   private progressShown = false;
+  private ruleWidth = 60;
 
   constructor(
     private readonly out: TextSink,
@@ -53,7 +54,8 @@ export class ConsoleReporter {
     else seeds = 'a fresh seed per test';
     this.line(c.bold(`${h.lab}: ${h.title}`));
     this.line(c.dim(`Grading ${whose} · ${h.tests} test${h.tests === 1 ? '' : 's'} · ${seeds}`));
-    this.line(c.dim('─'.repeat(Math.min(100, nameWidth + 60))));
+    this.ruleWidth = Math.min(100, nameWidth + 60);
+    this.line(c.dim('─'.repeat(this.ruleWidth)));
   }
 
   /** Shows `[i/n] TestX …` on the progress terminal. */
@@ -102,7 +104,7 @@ export class ConsoleReporter {
   labEnd(r: LabResult): void {
     const c = this.c;
     this.clearProgress();
-    this.line(c.dim('─'.repeat(40)));
+    this.line(c.dim('─'.repeat(this.ruleWidth)));
     const failed = r.tests.filter((t) => t.status === 'failed').length;
     const colour = r.score === r.maxScore ? c.green : r.score === 0 ? c.red : c.yellow;
     this.line(c.bold(colour(`Score: ${pts(r.score)}/${pts(r.maxScore)}`)) + (failed > 0 ? `   (${failed} of ${r.tests.length} tests failed)` : '   (every test passed)'));

@@ -16,9 +16,9 @@ async function cli(args: string[], root: string = FIXTURES.crashy): Promise<{ co
 
 const REPO = path.join(__dirname, '..', '..');
 
-/** Runs `npm run grade`'s command line as a separate process. */
-function grader(args: string[], env: Record<string, string>): { status: number | null; stdout: string; stderr: string } {
-  const r = spawnSync(process.execPath, ['--expose-gc', '-r', 'ts-node/register/transpile-only', 'grader/cli.ts', ...args], {
+/** Runs `npm run grade`'s command line as a separate process (with the grade script's node flags unless told). */
+function grader(args: string[], env: Record<string, string>, nodeFlags = ['--expose-gc']): { status: number | null; stdout: string; stderr: string } {
+  const r = spawnSync(process.execPath, [...nodeFlags, '-r', 'ts-node/register/transpile-only', 'grader/cli.ts', ...args], {
     cwd: REPO,
     env: { ...process.env, KVLABS_LAB_ROOT: FIXTURES.crashy, NO_COLOR: '1', ...env },
     encoding: 'utf8',
@@ -99,11 +99,11 @@ describe('grader: command line', function () {
     expect(fs.existsSync(path.join(dir, 'lab9', 'index.html'))).to.equal(true);
   });
 
-  it('with --classroom writes result=<base64> to $GITHUB_OUTPUT, exit code 0 when all pass', () => {
+  it('with --classroom writes result=<base64> to $GITHUB_OUTPUT, exit code 0 when all pass (and gives workers gc without --expose-gc)', () => {
     const dir = tempDir();
     const out = path.join(dir, 'github-output');
     fs.writeFileSync(out, 'earlier=1\n');
-    const r = grader(['lab9', '--test', 'TestBasic', '--classroom', '--report', dir], { GITHUB_OUTPUT: out });
+    const r = grader(['lab9', '--test', 'TestBasic', '--classroom', '--report', dir], { GITHUB_OUTPUT: out }, []);
     expect(r.status, r.stderr).to.equal(0);
     expect(r.stdout).to.contain('TestBasic').and.contain('Score: 10/10');
     const lines = fs.readFileSync(out, 'utf8').trim().split('\n');
