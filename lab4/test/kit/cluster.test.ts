@@ -88,3 +88,21 @@ describe('lab4 real cluster (processes on loopback)', function () {
     expect(report.consistent, report.lines.join('\n')).to.equal(true);
   });
 });
+
+describe('lab4 quorum plot', () => {
+  it('draws latency against W as an SVG with both axes and the four statistics', async () => {
+    const { quorumPlotSvg } = await import('../../tools/plot');
+    const { latencyStats } = await import('../../tools/lib');
+    const points = [1, 2, 3].map((quorum) => ({ quorum, throughput: 1000, latency: latencyStats([quorum, quorum + 1, quorum + 2, 10 * quorum]) }));
+    const svg = await quorumPlotSvg(points, 'test plot');
+    expect(svg.startsWith('<svg')).to.equal(true);
+    for (const text of ['write quorum W', 'write latency (ms)', 'mean', 'median', 'p95', 'p99', 'test plot']) expect(svg).to.contain(text);
+  });
+
+  it('computes percentiles as the seed does (nearest rank)', async () => {
+    const { latencyStats } = await import('../../tools/lib');
+    const s = latencyStats(Array.from({ length: 100 }, (_, i) => i + 1));
+    expect(s).to.include({ count: 100, median: 50, p95: 95, p99: 99, max: 100 });
+    expect(s.mean).to.equal(50.5);
+  });
+});
