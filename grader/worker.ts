@@ -28,8 +28,6 @@ let crashed = false;
 let outputSent = 0;
 /** The current job's outcome once its test body has ended (it is reported after a short wait). */
 let finished: TestOutcome | undefined;
-/** The last error that escaped a callback on the simulated clock (a timer), to tell it from other errors. */
-let timerEscape: { error: unknown } | undefined;
 
 function send(msg: FromWorker): void {
   port?.postMessage(msg);
@@ -72,27 +70,6 @@ function reportCrashes(): void {
   process.on('unhandledRejection', (reason) => crash('unhandled-rejection', reason));
 }
 
-/**
- * Remembers errors thrown by callbacks on the simulated clock. Such an error ends the run as an ordinary
- * error; in a real program it would be an uncaught exception, and the grader reports it as one.
- */
-function noticeTimerEscapes(): void {
-  type Schedule = (this: World, delayMs: number, fn: () => void) => unknown;
-  const proto = World.prototype as unknown as { schedule?: Schedule };
-  const original = proto.schedule;
-  if (typeof original !== 'function') return;
-  proto.schedule = function (this: World, delayMs: number, fn: () => void): unknown {
-    return original.call(this, delayMs, () => {
-      try {
-        fn();
-      } catch (error) {
-        timerEscape = { error };
-        throw error;
-      }
-    });
-  };
-}
-
 /** The counters of the running world, or of the test that just ended. */
 function snapshot(): WorldSnapshot | undefined {
   const w = World.maybeCurrent();
@@ -120,7 +97,6 @@ function turn(): Promise<void> {
 async function runJob(suite: LabSuite<unknown>, impl: unknown, job: Job): Promise<void> {
   current = job.index;
   outputSent = 0;
-  timerEscape = undefined;
   finished = undefined;
   const test = suite.tests.find((t) => t.name === job.test);
   let outcome: TestOutcome;
@@ -133,10 +109,6 @@ async function runJob(suite: LabSuite<unknown>, impl: unknown, job: Job): Promis
   await turn();
   await turn();
   if (crashed) return;
-  const escaped = timerEscape as { error: unknown } | undefined; // set by a callback, which narrowing cannot see
-  if (outcome.status === 'failed' && outcome.crash === 'error' && escaped && outcome.message === describeError(escaped.error)) {
-    outcome = { ...outcome, crash: 'uncaught' };
-  }
   send({ type: 'done', index: job.index, outcome });
   current = -1;
   finished = undefined;
@@ -148,7 +120,6 @@ function main(): void {
   captureOutput(process.stderr);
   reportExits();
   reportCrashes();
-  noticeTimerEscapes();
   let suite: LabSuite<unknown>;
   try {
     suite = requireSuite(config.suitePath);

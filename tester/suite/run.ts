@@ -1,6 +1,6 @@
 /** Runs one named test once, in a fresh simulated world (or in real time), and describes how it ended. */
 import { TimeoutError } from '../../labrpc/errors';
-import { DeadlockError, VirtualTimeLimitError, WatchdogError, World, realNow } from '../world';
+import { DeadlockError, UncaughtError, VirtualTimeLimitError, WatchdogError, World, realNow } from '../world';
 import { TestFailure } from './failure';
 import type { CrashKind, NamedTest, TestContext, TestOutcome } from './types';
 
@@ -59,6 +59,7 @@ function crashKind(err: unknown): CrashKind {
   if (err instanceof VirtualTimeLimitError) return 'virtual-time-limit';
   if (err instanceof DeadlockError) return 'deadlock';
   if (err instanceof WatchdogError) return 'timeout';
+  if (err instanceof UncaughtError) return 'uncaught';
   return 'error';
 }
 
@@ -66,6 +67,9 @@ function crashKind(err: unknown): CrashKind {
 export function describeError(err: unknown): string {
   if (err instanceof TestFailure || err instanceof VirtualTimeLimitError || err instanceof DeadlockError || err instanceof WatchdogError) {
     return err.message;
+  }
+  if (err instanceof UncaughtError) {
+    return `An exception escaped a timer callback (in a real program it would crash the process).\n${describeError(err.error)}`;
   }
   if (err instanceof TimeoutError) {
     return `A TimeoutError reached the test: ${err.message}. A lost message must be handled by your code (usually: wait a little and send the RPC again).`;

@@ -33,3 +33,11 @@ export class WatchdogError extends Error {
     );
   }
 }
+
+/** An exception escaped a timer callback: in a real Node program it would crash the process. */
+export class UncaughtError extends Error {
+  override name = 'UncaughtError';
+  constructor(readonly error: unknown) {
+    super(`An exception escaped a timer callback (in a real program this would crash the process): ${error instanceof Error ? error.message : String(error)}`);
+  }
+}

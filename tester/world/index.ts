@@ -2,4 +2,4 @@
 export { World, WorldOptions, VirtualTimeout, sleep, realNow } from './world';
 export { Rng, assertValidSeed, freshSeed } from './rng';
 export { TraceHash } from './hash';
-export { VirtualTimeLimitError, DeadlockError, WatchdogError } from './errors';
+export { VirtualTimeLimitError, DeadlockError, WatchdogError, UncaughtError } from './errors';

@@ -9,7 +9,7 @@
 import nodeCrypto = require('node:crypto');
 import timersModule = require('node:timers');
 import timersPromises = require('node:timers/promises');
-import { DeadlockError, VirtualTimeLimitError, WatchdogError } from './errors';
+import { DeadlockError, UncaughtError, VirtualTimeLimitError, WatchdogError } from './errors';
 import { TraceHash } from './hash';
 import { EventQueue, TimerEvent } from './queue';
 import { Rng, assertValidSeed } from './rng';
@@ -193,7 +193,11 @@ export class World {
         if (ev.time > this.clock) this.clock = ev.time;
         this.hash.addNumber(Math.round(this.clock * 1000));
         this.events++;
-        ev.fn();
+        try {
+          ev.fn();
+        } catch (error) {
+          throw new UncaughtError(error);
+        }
         if ((this.events & 1023) === 0) {
           await yieldToEventLoop();
           const spent = realNow() - startReal;

@@ -1,6 +1,6 @@
 /** The simulated world: virtual time, seeded randomness, the run loop and its limits. */
 import { expect } from 'chai';
-import { DeadlockError, Rng, VirtualTimeLimitError, WatchdogError, World, sleep } from '..';
+import { DeadlockError, Rng, UncaughtError, VirtualTimeLimitError, WatchdogError, World, sleep } from '..';
 
 describe('simulated world', () => {
   it('fires timers in virtual time order and moves Date.now and performance.now with them', async () => {
@@ -92,6 +92,20 @@ describe('simulated world', () => {
       })
       .catch((e: Error) => e);
     expect(err).to.be.instanceOf(WatchdogError);
+  });
+
+  it('labels an exception thrown by a timer callback as uncaught', async () => {
+    const err = await new World({ seed: 1 })
+      .run(async () => {
+        setTimeout(() => {
+          throw new Error('thrown in a timer');
+        }, 5);
+        await sleep(100);
+      })
+      .catch((e: Error) => e);
+    expect(err).to.be.instanceOf(UncaughtError);
+    expect((err as UncaughtError).error).to.be.instanceOf(Error);
+    expect((err as Error).message).to.contain('thrown in a timer').and.contain('timer callback');
   });
 
   it('lets a failure reported from inside the world end the run', async () => {
