@@ -6,6 +6,7 @@
  */
 import { createHash } from 'node:crypto';
 import * as fs from 'node:fs';
+import * as net from 'node:net';
 import * as path from 'node:path';
 import Redis from 'ioredis';
 import { parseStats } from '../info';
@@ -599,8 +600,16 @@ const clientRetry = realTest('TestClientRetry', 'a stopped server: 3 retries 0.5
   await client.set(onOne, 'fine');
   await servers[1].close();
   const t0 = Date.now();
-  let failure: unknown;
-  await within(8000, `get(${JSON.stringify(onTwo)}) with its server stopped`, client.get(onTwo).then((v) => { throw new TestFailure(`get(${JSON.stringify(onTwo)}) returned ${JSON.stringify(v)} although its server is stopped.`); }, (e: unknown) => void (failure = e)));
+  const outcome = await within(
+    8000,
+    `get(${JSON.stringify(onTwo)}) with its server stopped`,
+    client.get(onTwo).then(
+      (value) => ({ value }),
+      (error: unknown) => ({ error }),
+    ),
+  );
+  if ('value' in outcome) throw new TestFailure(`get(${JSON.stringify(onTwo)}) returned ${JSON.stringify(outcome.value)} although its server is stopped.`);
+  const failure = outcome.error;
   const elapsed = Date.now() - t0;
   const f = failure as { name?: string; attempts?: number; server?: { id?: number }; message?: string };
   check(f?.name === 'ServerUnavailableError', `With server 2 stopped, get failed with ${f?.name ?? typeof failure}: ${f?.message}; expected a ServerUnavailableError (from lab5/types.ts).`);
@@ -617,7 +626,15 @@ const clientRetry = realTest('TestClientRetry', 'a stopped server: 3 retries 0.5
   const pending = client.set(onTwo, 'after');
   await sleep(700);
   servers[1] = await res.server({ serverId: 2, port: addrs[1].port });
-  await within(4000, `set(${JSON.stringify(onTwo)}) while server 2 restarts`, pending.catch((e: Error) => { throw new TestFailure(`set(${JSON.stringify(onTwo)}) failed (${e.message}) although server 2 came back 700 ms into the retries.`); }));
+  const restarted = await within(
+    4000,
+    `set(${JSON.stringify(onTwo)}) while server 2 restarts`,
+    pending.then(
+      () => undefined,
+      (e: Error) => e,
+    ),
+  );
+  check(restarted === undefined, () => `set(${JSON.stringify(onTwo)}) failed (${restarted?.message}) although server 2 came back 700 ms into the retries.`);
   check(notices.length >= 1 && Date.now() - t2 < 4000, `set succeeded after ${Date.now() - t2} ms with ${notices.length} retries; expected 1 or 2 retries within about 1.5 s.`);
   check((await client.get(onTwo)) === 'after', `get(${JSON.stringify(onTwo)}) after the restart did not return "after".`);
 
@@ -629,13 +646,12 @@ const clientRetry = realTest('TestClientRetry', 'a stopped server: 3 retries 0.5
   check((replyErr as Error | undefined)?.name === 'ServerReplyError' && notices.length === 0, `incr of a non-integer should fail at once with a ServerReplyError and no retry; got ${(replyErr as Error | undefined)?.name ?? 'success'} with ${notices.length} retries.`);
 
   // A server that accepts connections but never answers: each attempt times out.
-  const net = await import('node:net');
   const mute = net.createServer((s) => s.on('error', () => undefined));
-  const mutedSockets: Array<import('node:net').Socket> = [];
+  const mutedSockets: net.Socket[] = [];
   mute.on('connection', (s) => mutedSockets.push(s));
   await new Promise<void>((r) => mute.listen(0, '127.0.0.1', () => r()));
   res.defer(() => new Promise<void>((r) => { for (const s of mutedSockets) s.destroy(); mute.close(() => r()); }));
-  const mutePort = (mute.address() as import('node:net').AddressInfo).port;
+  const mutePort = (mute.address() as net.AddressInfo).port;
   const slowClient = res.client([{ id: 9, host: '127.0.0.1', port: mutePort }], { timeoutMs: 300, retries: 1, retryDelayMs: 50 });
   const t4 = Date.now();
   let timeoutErr: unknown;
