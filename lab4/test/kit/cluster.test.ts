@@ -5,7 +5,7 @@
  */
 import { expect } from 'chai';
 import * as http from 'node:http';
-import { Cluster, checkConsistency, requestJson, runLoad, startCluster } from '../../tools/lib';
+import { Cluster, checkConsistency, requestJson, runLoad, startCluster, stopProcess } from '../../tools/lib';
 
 describe('lab4 real cluster (processes on loopback)', function () {
   this.timeout(60_000);
@@ -20,7 +20,7 @@ describe('lab4 real cluster (processes on loopback)', function () {
       host: '127.0.0.1',
       minDelayMs: 0.1,
       maxDelayMs: 1,
-      writeTimeoutMs: 5000,
+      writeTimeoutMs: 3000,
       implDir: 'solutions/lab4',
     });
   });
@@ -86,6 +86,19 @@ describe('lab4 real cluster (processes on loopback)', function () {
     expect(ok.status).to.equal(200);
     const report = await checkConsistency(leader.url);
     expect(report.consistent, report.lines.join('\n')).to.equal(true);
+  });
+
+  // Last: it leaves the cluster without a quorum.
+  it('answers 503 with a JSON error when fewer than W followers are up, and the leader stays up', async () => {
+    const { leader, followers } = cluster!;
+    await Promise.all(followers.slice(1).map((f) => stopProcess(f.child)));
+    const t0 = performance.now();
+    const r = await requestJson(agent, `${leader.url}/set`, 'POST', { key: 'k', value: 'no quorum' });
+    expect(r.status).to.equal(503);
+    expect(r.body).to.include({ success: false, code: 'ErrNoQuorum' });
+    expect(r.body.error).to.match(/followers/);
+    expect(performance.now() - t0).to.be.below(10_000);
+    expect((await requestJson(agent, `${leader.url}/status?nodata`, 'GET')).status).to.equal(200);
   });
 });
 
