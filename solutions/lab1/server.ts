@@ -162,6 +162,7 @@ class ShardStore {
 
   /** The primary's side of a write: apply it, then make sure every running backup has it before replying. */
   async write(shard: Shard, id: number, w: ReplicateArgs): Promise<PutAppendReply> {
+    // A re-sent write was applied and replicated before its first copy got a reply: answer it the same way.
     const dup = shard.duplicateReply(w);
     if (dup !== undefined) return { err: 'OK', value: dup };
     const reply = shard.apply(w);
