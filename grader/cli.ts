@@ -71,13 +71,14 @@ function parseArgs(argv: readonly string[], io: CliIO): { lab: string; options: 
     .usage('<lab|all> [-- options]')
     .description('Grades a lab: runs its named tests against your code (or the reference solution), scores them by the rubric, and writes reports.')
     .argument('<lab>', 'a lab such as lab2, or "all" for every lab')
-    .option('--solution', 'grade the reference solution in solutions/<lab>/ instead of your code in <lab>/')
+    .option('--solution', 'grade the reference solution instead of your code in <lab>/ (instructors; not in a student template)')
     .option('-t, --test <names...>', 'run only these tests (names as printed by the grader; several allowed)')
     .option('-s, --seed <n>', 'use this seed for every selected test (replays a run exactly)')
     .addOption(new Option('-r, --runs <k>', 'run each test k times, each with a different seed').default('1'))
     .option('--json', 'print a machine-readable summary on stdout (everything else goes to stderr)')
     .addOption(new Option('--report <dir>', 'folder for the reports').default(DEFAULTS.reportDir))
     .option('--classroom', 'also write the GitHub Classroom result as `result=<base64>` to $GITHUB_OUTPUT')
+    .option('--strict-manifest', 'refuse to grade when files protected by the template manifest changed (implied by --classroom and GITHUB_ACTIONS=true)')
     .option('--verbose', 'show what your code prints while the tests run (on stderr)')
     .addOption(new Option('--max-memory <mb>', 'memory limit for the tests, MB').default(String(DEFAULTS.heapLimitMb)))
     .option('--no-color', 'no colours (NO_COLOR=1 works too)')
@@ -86,7 +87,7 @@ function parseArgs(argv: readonly string[], io: CliIO): { lab: string; options: 
     .exitOverride()
     .configureOutput({ writeOut: (s) => void io.stdout.write(s), writeErr: (s) => void io.stderr.write(s) });
   program.parse([...argv], { from: 'user' });
-  const o = program.opts<{ solution?: boolean; test?: string[]; seed?: string; runs: string; json?: boolean; report: string; classroom?: boolean; verbose?: boolean; maxMemory: string; color: boolean }>();
+  const o = program.opts<{ solution?: boolean; test?: string[]; seed?: string; runs: string; json?: boolean; report: string; classroom?: boolean; strictManifest?: boolean; verbose?: boolean; maxMemory: string; color: boolean }>();
   const lab = program.args[0];
   const runs = wholeNumber(o.runs, '--runs', 1);
   const heapLimitMb = wholeNumber(o.maxMemory, '--max-memory', 16);
@@ -102,6 +103,7 @@ function parseArgs(argv: readonly string[], io: CliIO): { lab: string; options: 
       json: o.json ?? false,
       reportDir: o.report,
       classroom: o.classroom ?? false,
+      strictManifest: o.strictManifest ?? false,
       verbose: o.verbose ?? false,
       heapLimitMb,
       color: o.color === false ? false : undefined,

@@ -1,11 +1,14 @@
 /** `grade()`: grades one lab or all of them, prints progress and results, writes reports. Used by the CLI and tests. */
+import fs from 'node:fs';
 import path from 'node:path';
 import { ConsoleReporter, wantsColor } from './console';
 import { GraderUsageError, listNames } from './errors';
 import { displayPath } from './format';
 import { implDir, labRoot, listLabs, loadLab, LoadedLab, selectTests } from './labs';
+import { checkTree, describeTampered, MANIFEST_PATH, TamperError } from './manifest';
 import type { Job } from './protocol';
 import { writeGithubOutput, writeLabReports } from './reports';
+import { classroomRefusal, encodeClassroom } from './reports/classroom';
 import { DEFAULT_TIMEOUT_SEC, timeLimitMs } from './rubric';
 import { scoreTest, totals } from './scoring';
 import { planSeeds } from './seeds';
@@ -42,10 +45,11 @@ export async function grade(options: GradeOptions): Promise<GradeResult> {
   planSeeds(options.seed, runs); // checks --seed and --runs before any work
   const labs = resolveLabs(root, options.lab);
   const selections = selectAcross(labs, options.tests, options.lab === 'all');
-  for (const [lab] of selections) implDir(lab, target); // every folder is complete before anything runs
-
   const out = options.out ?? (options.json ? process.stderr : process.stdout);
   const err = options.err ?? process.stderr;
+  tamperCheck(root, options, env, selections, err);
+  for (const [lab] of selections) implDir(lab, target); // every folder is complete before anything runs
+
   const color = options.color ?? wantsColor(out, env);
   const reporter = new ConsoleReporter(out, err.isTTY ? err : undefined, color);
   const ctx: Context = { options, target, reporter, err };
@@ -63,6 +67,30 @@ export async function grade(options: GradeOptions): Promise<GradeResult> {
     else reporter.line('--classroom: GITHUB_OUTPUT is not set, so no step output was written (the payload is in each lab report folder, classroom.b64).');
   }
   return result;
+}
+
+/**
+ * In a student template (a tree with a manifest), checks the protected files. Strict (Classroom, where
+ * GITHUB_ACTIONS=true, or batch grading): refuses with a TamperError naming the files, and under --classroom
+ * first writes a payload scoring 0 with the reason. Otherwise warns and grades anyway.
+ */
+function tamperCheck(root: string, options: GradeOptions, env: Readonly<Record<string, string | undefined>>, selections: ReadonlyArray<[LoadedLab, string[]]>, err: TextSink): void {
+  const check = checkTree(root);
+  if (!check.manifest || check.tampered.length === 0) return;
+  const strict = options.strictManifest === true || options.classroom === true || env.GITHUB_ACTIONS === 'true';
+  if (!strict) {
+    err.write(
+      `Warning: ${describeTampered(check.tampered)} differ from the template (${MANIFEST_PATH}). ` +
+        'Grading anyway here, but GitHub Classroom and the course staff grade with the original files and refuse a changed tree.\n',
+    );
+    return;
+  }
+  const refusal = new TamperError(check.tampered);
+  if (options.classroom && env.GITHUB_OUTPUT) {
+    const maxScore = selections.reduce((sum, [lab, tests]) => sum + tests.reduce((a, t) => a + (lab.rubric.tests[t]?.points ?? 0), 0), 0);
+    fs.appendFileSync(env.GITHUB_OUTPUT, `result=${encodeClassroom(classroomRefusal(refusal.message, maxScore))}\n`);
+  }
+  throw refusal;
 }
 
 /** The labs to grade: one by name, or every lab with a suite. */

@@ -12,7 +12,7 @@ export interface LabPaths {
   readonly lab: string;
   /** The student's folder, labN/. */
   readonly studentDir: string;
-  /** The reference solution's folder, solutions/labN/. */
+  /** The reference solution's folder (solutions, then labN; absent in a student template). */
   readonly solutionDir: string;
   /** labN/test/suite.ts */
   readonly suitePath: string;
@@ -26,7 +26,7 @@ export interface LoadedLab extends LabPaths {
   readonly rubric: Rubric;
 }
 
-/** The folder holding labN/ and solutions/: the caller's choice, else $KVLABS_LAB_ROOT, else the repository. */
+/** The folder holding labN/ and the reference solutions: the caller's choice, else $KVLABS_LAB_ROOT, else the repository. */
 export function labRoot(root?: string, env: Readonly<Record<string, string | undefined>> = process.env): string {
   return path.resolve(root ?? env.KVLABS_LAB_ROOT ?? path.join(__dirname, '..'));
 }
@@ -95,6 +95,12 @@ export function requireSuite(file: string): LabSuite<unknown> {
 /** The folder graded for `target`, after checking it holds every implementation file. */
 export function implDir(lab: LoadedLab, target: Target): string {
   const dir = target === 'solution' ? lab.solutionDir : lab.studentDir;
+  if (target === 'solution' && !fs.existsSync(path.dirname(lab.solutionDir))) {
+    throw new GraderUsageError(
+      `--solution grades the reference solutions, and there are no solutions in a student template (this copy has none, on purpose). ` +
+        `Grade your own code instead: npm run grade ${lab.lab}`,
+    );
+  }
   const missing = lab.suite.implFiles.filter((f) => !fs.existsSync(path.join(dir, f)));
   if (missing.length > 0) {
     const where = path.relative(process.cwd(), dir) || dir;

@@ -1,7 +1,7 @@
 /** The grader's shared vocabulary: what to grade (options) and what came out (results). */
 import type { CrashKind, TestStatus } from '../tester/suite/types';
 
-/** Whose code is graded: the student's files in labN/ or the reference solution in solutions/labN/. */
+/** Whose code is graded: the student's files in labN/ or the reference solution (kit repository only). */
 export type Target = 'student' | 'solution';
 
 /** A writable text stream (process.stdout, process.stderr, or a test's collector). */
@@ -29,11 +29,13 @@ export interface GradeOptions {
   reportDir?: string;
   /** Write the GitHub Classroom result to $GITHUB_OUTPUT as `result=<base64>` when that variable is set. */
   classroom?: boolean;
+  /** Refuse to grade a student template whose protected files changed (implied by `classroom` and GITHUB_ACTIONS=true). */
+  strictManifest?: boolean;
   /** Echo everything the code under test prints, as it prints it (on stderr). */
   verbose?: boolean;
   /** Heap limit of the worker that runs the tests, MB (default 1024). */
   heapLimitMb?: number;
-  /** Folder holding labN/ and solutions/labN/ (default: the repository, or $KVLABS_LAB_ROOT). */
+  /** Folder holding labN/ and the reference solutions (default: the repository, or $KVLABS_LAB_ROOT). */
   root?: string;
   /** Real time allowed per test when the rubric gives none, s (default: the rubric's, else 120). */
   defaultTimeoutSec?: number;

@@ -50,6 +50,16 @@ export function encodeClassroom(result: ClassroomResult): string {
   return Buffer.from(JSON.stringify(result), 'utf8').toString('base64');
 }
 
+/** The payload when the grader refuses to score (protected files changed): one failing entry with the reason, score 0. */
+export function classroomRefusal(reason: string, maxScore: number): ClassroomResult {
+  return {
+    version: 1,
+    status: 'fail',
+    max_score: maxScore,
+    tests: [{ name: 'Protected files unchanged', status: 'fail', score: 0, message: reason, test_code: 'npm run grade', filename: '.kvlabs/manifest.json', line_no: 0, duration: 0, execution_time: 0 }],
+  };
+}
+
 function classroomTest(lab: LabResult, t: TestResult, prefix: boolean): ClassroomTest {
   const failed = t.status === 'failed';
   let message: string | null = null;

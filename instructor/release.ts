@@ -1,0 +1,177 @@
+/**
+ * `npm run release -- --out DIR [--labs lab1,lab2] [--force] [--git]`: writes the student template
+ * repository — handouts, skeletons, given files, tests, labrpc, tester, grader, package.json and lockfile, a
+ * student README, the GitHub Classroom workflow and the tamper manifest — with no solution anywhere.
+ */
+import { execFileSync } from 'node:child_process';
+import fs from 'node:fs';
+import path from 'node:path';
+import { Command, CommanderError } from 'commander';
+import { GraderUsageError, listNames } from '../grader/errors';
+import { listLabs, loadLab } from '../grader/labs';
+import { distinctiveSolutionLines, Finding, scanTemplate } from './leaks';
+import { buildManifest, MANIFEST_PATH, writeManifest } from './manifest';
+import { studentReadme } from './readme';
+import { scrubComments, shippedFiles, STUDENT_GITIGNORE, studentMocharc, studentPackageJson, studentTsconfig } from './template';
+import { classroomWorkflow, toYaml, WORKFLOW_PATH } from './workflow';
+
+/** The kit repository these tools belong to. */
+export const KIT_ROOT = path.resolve(__dirname, '..');
+
+/** What to release. */
+export interface ReleaseOptions {
+  /** Folder to write (created; must be empty unless `force`). */
+  readonly out: string;
+  /** Labs to ship (default: every lab with a test suite). */
+  readonly labs?: readonly string[];
+  /** Replace an earlier template in `out` (only a folder that holds a template manifest is ever removed). */
+  readonly force?: boolean;
+  /** Make the folder a git repository with one commit, ready to push. */
+  readonly git?: boolean;
+  /** The kit repository (default: this one). */
+  readonly repo?: string;
+}
+
+/** What was written. */
+export interface ReleaseResult {
+  readonly out: string;
+  readonly labs: readonly string[];
+  /** Every file of the template, relative, sorted. */
+  readonly files: readonly string[];
+  /** Files protected by the manifest. */
+  readonly protectedFiles: readonly string[];
+  /** Code that names the solutions folder (not a leak, but a tool option that cannot work in the template). */
+  readonly mentions: readonly Finding[];
+}
+
+/** Writes the student template; rejects with a GraderUsageError for a bad lab or output folder, or a leak. */
+export async function release(options: ReleaseOptions): Promise<ReleaseResult> {
+  const repo = path.resolve(options.repo ?? KIT_ROOT);
+  const out = path.resolve(options.out);
+  const available = listLabs(repo).map((p) => p.lab);
+  const labs = options.labs && options.labs.length > 0 ? [...options.labs] : available;
+  const unknown = labs.filter((l) => !available.includes(l));
+  if (unknown.length > 0) throw new GraderUsageError(`Unknown lab ${listNames(unknown)}. Labs with a test suite: ${listNames(available)}.`);
+  if (out === repo || repo.startsWith(`${out}${path.sep}`)) throw new GraderUsageError(`--out ${out} would overwrite the kit itself; choose a new folder.`);
+  prepareOut(out, options.force === true);
+
+  const loaded = labs.map((l) => loadLab(repo, l));
+  const copied = shippedFiles(repo, labs);
+  for (const rel of copied) {
+    const from = path.join(repo, rel);
+    const to = path.join(out, rel);
+    fs.mkdirSync(path.dirname(to), { recursive: true });
+    if (rel.endsWith('.ts')) fs.writeFileSync(to, scrubComments(fs.readFileSync(from, 'utf8')));
+    else fs.copyFileSync(from, to);
+    fs.chmodSync(to, fs.statSync(from).mode & 0o777);
+  }
+
+  const generated = new Map<string, string>();
+  const readJson = (name: string): Record<string, unknown> | undefined =>
+    fs.existsSync(path.join(repo, name)) ? (JSON.parse(fs.readFileSync(path.join(repo, name), 'utf8')) as Record<string, unknown>) : undefined;
+  const json = (v: unknown) => `${JSON.stringify(v, null, 2)}\n`;
+  const pkg = readJson('package.json');
+  if (pkg) generated.set('package.json', json(studentPackageJson(pkg, labs)));
+  const tsconfig = readJson('tsconfig.json');
+  if (tsconfig) generated.set('tsconfig.json', json(studentTsconfig(tsconfig, copied)));
+  const mocharc = readJson('.mocharc.json');
+  if (mocharc) generated.set('.mocharc.json', json(studentMocharc(mocharc, copied)));
+  generated.set('.gitignore', STUDENT_GITIGNORE);
+  generated.set(
+    'README.md',
+    studentReadme(loaded.map((l) => ({ lab: l.lab, title: l.suite.title, implFiles: l.suite.implFiles, firstTest: l.suite.tests[0]?.name ?? 'TestName' }))),
+  );
+  generated.set(WORKFLOW_PATH, toYaml(classroomWorkflow(labs)));
+  for (const [rel, text] of generated) {
+    fs.mkdirSync(path.dirname(path.join(out, rel)), { recursive: true });
+    fs.writeFileSync(path.join(out, rel), text);
+  }
+
+  const files = [...copied, ...generated.keys()].sort();
+  const findings = scanTemplate(out, files, distinctiveSolutionLines(repo));
+  const leaks = findings.filter((f) => f.kind === 'leak');
+  if (leaks.length > 0) {
+    throw new GraderUsageError(
+      `The template in ${out} would reveal solutions; nothing should be published from it:\n` + leaks.map((f) => `  ${f.file}:${f.line}  ${f.why}: ${f.text}`).join('\n'),
+    );
+  }
+  const implFilesByLab = new Map(loaded.map((l) => [l.lab, l.suite.implFiles]));
+  const manifest = buildManifest(out, files, implFilesByLab);
+  writeManifest(out, manifest);
+  const all = [...files, MANIFEST_PATH].sort();
+  if (options.git) commitAll(out, labs);
+  return { out, labs, files: all, protectedFiles: Object.keys(manifest.files), mentions: findings.filter((f) => f.kind === 'mention') };
+}
+
+/** Creates `out`, or empties an earlier template there when `force`; anything else already there is an error. */
+function prepareOut(out: string, force: boolean): void {
+  if (!fs.existsSync(out)) {
+    fs.mkdirSync(out, { recursive: true });
+    return;
+  }
+  const entries = fs.readdirSync(out);
+  if (entries.length === 0) return;
+  if (!force) throw new GraderUsageError(`${out} is not empty. Choose a new folder, or add --force to replace an earlier template there.`);
+  if (!fs.existsSync(path.join(out, MANIFEST_PATH))) {
+    throw new GraderUsageError(`${out} is not empty and does not hold an earlier template (no ${MANIFEST_PATH}); --force only replaces templates. Choose a new folder.`);
+  }
+  for (const e of entries) if (e !== '.git') fs.rmSync(path.join(out, e), { recursive: true, force: true });
+}
+
+/** Makes `out` a git repository (if it is not one) and commits everything. */
+function commitAll(out: string, labs: readonly string[]): void {
+  const git = (...args: string[]) => execFileSync('git', args, { cwd: out, stdio: ['ignore', 'pipe', 'pipe'] });
+  if (!fs.existsSync(path.join(out, '.git'))) git('init', '-q', '-b', 'main');
+  git('add', '-A');
+  git('-c', 'user.name=kvlabs release', '-c', 'user.email=release@kvlabs.invalid', 'commit', '-q', '--allow-empty', '-m', `Student template: ${labs.join(', ')}`);
+}
+
+/** Runs the command line and resolves to the exit code. */
+export async function main(argv: readonly string[]): Promise<number> {
+  const program = new Command('npm run release --')
+    .description('Writes the student template repository (no solutions), with GitHub Classroom autograding and a tamper manifest.')
+    .requiredOption('-o, --out <dir>', 'folder to write the template to (new or empty)')
+    .option('-l, --labs <labs>', 'comma-separated labs to ship (default: every lab with a test suite)')
+    .option('--force', 'replace an earlier template in --out')
+    .option('--git', 'make --out a git repository with one commit, ready to push')
+    .exitOverride();
+  try {
+    program.parse([...argv], { from: 'user' });
+  } catch (err) {
+    if (err instanceof CommanderError) return err.exitCode === 0 ? 0 : 2;
+    throw err;
+  }
+  const o = program.opts<{ out: string; labs?: string; force?: boolean; git?: boolean }>();
+  try {
+    const labs = o.labs?.split(',').map((s) => s.trim()).filter((s) => s.length > 0);
+    const r = await release({ out: o.out, labs, force: o.force, git: o.git });
+    process.stdout.write(
+      `Wrote the student template for ${listNames([...r.labs])} to ${r.out}\n` +
+        `  ${r.files.length} files, ${r.protectedFiles.length} protected by ${MANIFEST_PATH}, Classroom workflow in ${WORKFLOW_PATH}\n`,
+    );
+    if (r.mentions.length > 0) {
+      process.stdout.write(`  Note: ${r.mentions.length} line(s) of shipped code name the solutions folder (their --solution options cannot work for students):\n`);
+      for (const m of r.mentions) process.stdout.write(`    ${m.file}:${m.line}  ${m.text}\n`);
+    }
+    process.stdout.write(`Next: check it (cd ${r.out} && npm ci && npm run grade ${r.labs[0]}), push it to a new GitHub repository, mark that a template, and create the Classroom assignment from it.\n`);
+    return 0;
+  } catch (err) {
+    if (err instanceof GraderUsageError) {
+      process.stderr.write(`Error: ${err.message}\n`);
+      return 2;
+    }
+    throw err;
+  }
+}
+
+if (require.main === module) {
+  main(process.argv.slice(2)).then(
+    (code) => {
+      process.exitCode = code;
+    },
+    (err: unknown) => {
+      process.stderr.write(`${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
+      process.exitCode = 3;
+    },
+  );
+}

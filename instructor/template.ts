@@ -1,0 +1,126 @@
+/**
+ * What a student template holds: the repository's tracked files minus everything that is the instructors'
+ * (solutions, the kit's own tests, benches, these tools), plus the files the release writes for students
+ * (package.json, tsconfig.json, .mocharc.json, .gitignore, README.md).
+ */
+import { execFileSync } from 'node:child_process';
+import fs from 'node:fs';
+import path from 'node:path';
+
+/** Paths (relative, forward slashes) that never ship, whatever the labs. */
+const NEVER_SHIPPED: readonly RegExp[] = [
+  /^solutions\//, // reference solutions and mutants
+  /^lab\d+\/test\/kit\//, // the kit's own tests of each lab (they import the solutions)
+  /^bench\//, // performance figures (they run the solutions)
+  /^instructor\//, // these tools
+  /^scripts\/demo\.ts$/, // prefers the reference solution when it exists
+  /^grader\/test\//, // the grader's own tests (their fixtures include solutions)
+  /^grader\/verify\.ts$/, // `npm run verify` grades the solutions
+  /^grader\/README\.md$/, // the grader's design notes for the kit's maintainers
+  /^test\//, // the kit's repository-wide tests
+  /^\.ci\//, // the kit's CI
+  /(^|\/)reports\//, // grading output (grader/reports/ is source code and is kept below)
+  /(^|\/)\.mutant-/, // materialised mutants
+  /^\.github\//, // the kit's own workflows; the template gets its own
+];
+
+/** Files the release writes itself instead of copying. */
+export const GENERATED = ['package.json', 'tsconfig.json', '.mocharc.json', '.gitignore', 'README.md'] as const;
+
+/** npm scripts that are the instructors' (they run solutions, benches, or these tools). */
+const INSTRUCTOR_SCRIPTS = ['verify', 'bench', 'release', 'grade-batch', 'demo', 'coverage'];
+
+/** The repository's tracked files that still exist in the working tree, relative with forward slashes. */
+export function trackedFiles(repo: string): string[] {
+  const out = execFileSync('git', ['ls-files', '-z'], { cwd: repo, encoding: 'utf8', maxBuffer: 64 * 1024 * 1024 });
+  return out
+    .split('\0')
+    .filter((f) => f.length > 0)
+    .filter((f) => fs.statSync(path.join(repo, f), { throwIfNoEntry: false })?.isFile() === true)
+    .sort();
+}
+
+/** The lab folder a path belongs to ("lab2" for "lab2/rpc.ts"), if any. */
+export function labOf(rel: string): string | undefined {
+  return /^(lab\d+)\//.exec(rel)?.[1];
+}
+
+/** Whether a tracked file is copied into a template shipping `labs`. */
+export function isShipped(rel: string, labs: readonly string[]): boolean {
+  if ((GENERATED as readonly string[]).includes(rel)) return false;
+  if (rel.startsWith('grader/reports/')) return true;
+  if (NEVER_SHIPPED.some((re) => re.test(rel))) return false;
+  const lab = labOf(rel);
+  return lab === undefined || labs.includes(lab);
+}
+
+/** The files copied from the repository into the template, in order. */
+export function shippedFiles(repo: string, labs: readonly string[]): string[] {
+  return trackedFiles(repo).filter((f) => isShipped(f, labs));
+}
+
+/** Mentions of the solutions folder in a comment, rewritten in shipped copies (they would point nowhere). */
+const COMMENT_MENTION = /\bsolutions\/(?:lab(?:N|\d+|<[^>]*>)\/?)?/g;
+
+/**
+ * A shipped TypeScript file's text with comment lines that mention the solutions folder reworded to "the
+ * reference solution" (students have no such folder). Code is never changed.
+ */
+export function scrubComments(text: string): string {
+  return text
+    .split('\n')
+    .map((line) => {
+      const t = line.trimStart();
+      const isComment = t.startsWith('//') || t.startsWith('/*') || t.startsWith('*');
+      return isComment ? line.replace(COMMENT_MENTION, 'the reference solution') : line;
+    })
+    .join('\n');
+}
+
+/** The template's package.json: the kit's, without the instructors' scripts and the scripts of labs not shipped. */
+export function studentPackageJson(kit: Record<string, unknown>, labs: readonly string[]): Record<string, unknown> {
+  const scripts = { ...((kit.scripts ?? {}) as Record<string, string>) };
+  for (const name of Object.keys(scripts)) {
+    const lab = /^(lab\d+)(?::|$)/.exec(name)?.[1];
+    if (INSTRUCTOR_SCRIPTS.includes(name) || (lab !== undefined && !labs.includes(lab))) delete scripts[name];
+  }
+  return {
+    ...kit,
+    description: `Student template: ${labs.join(', ')}. Fill in the lab files, then run npm run grade <lab>.`,
+    scripts,
+  };
+}
+
+/** The template's tsconfig.json: the kit's, with `include` cut down to the folders that ship. */
+export function studentTsconfig(kit: Record<string, unknown>, shipped: readonly string[]): Record<string, unknown> {
+  const tops = new Set(shipped.map((f) => f.split('/')[0]));
+  const include = ((kit.include ?? []) as string[]).filter((dir) => tops.has(dir.replace(/\/.*$/, '')));
+  return { ...kit, include };
+}
+
+/** The template's .mocharc.json: the kit's, keeping only spec globs that match a shipped file. */
+export function studentMocharc(kit: Record<string, unknown>, shipped: readonly string[]): Record<string, unknown> {
+  const spec = ((kit.spec ?? []) as string[]).filter((glob) => {
+    const re = globToRegExp(glob);
+    return shipped.some((f) => re.test(f));
+  });
+  return { ...kit, spec };
+}
+
+/** A glob with `**`, `*` and `?` as a regular expression over forward-slash paths. */
+export function globToRegExp(glob: string): RegExp {
+  let re = '';
+  for (let i = 0; i < glob.length; i++) {
+    const c = glob[i];
+    if (c === '*' && glob[i + 1] === '*') {
+      re += glob[i + 2] === '/' ? '(?:.*/)?' : '.*';
+      i += glob[i + 2] === '/' ? 2 : 1;
+    } else if (c === '*') re += '[^/]*';
+    else if (c === '?') re += '[^/]';
+    else re += c.replace(/[.+^${}()|[\]\\]/g, '\\$&');
+  }
+  return new RegExp(`^${re}$`);
+}
+
+/** The template's .gitignore. */
+export const STUDENT_GITIGNORE = ['node_modules/', 'reports/', 'coverage/', '*.log', ''].join('\n');
