@@ -588,6 +588,27 @@ const hashRing = realTest('TestHashRing', 'consistent hashing with virtual nodes
 });
 
 const clientRetry = realTest('TestClientRetry', 'a stopped server: 3 retries 0.5 s apart, then a clear error; the key works again once the server is back', async (res, ctx, rng) => {
+  // A server that accepts connections but never answers: each attempt times out.
+  const mute = net.createServer((s) => s.on('error', () => undefined));
+  const mutedSockets: net.Socket[] = [];
+  mute.on('connection', (s) => mutedSockets.push(s));
+  await new Promise<void>((r) => mute.listen(0, '127.0.0.1', () => r()));
+  res.defer(
+    () =>
+      new Promise<void>((resolve) => {
+        for (const s of mutedSockets) s.destroy();
+        mute.close(() => resolve());
+      }),
+  );
+  const mutePort = (mute.address() as net.AddressInfo).port;
+  const slowClient = res.client([{ id: 9, host: '127.0.0.1', port: mutePort }], { timeoutMs: 300, retries: 1, retryDelayMs: 50 });
+  const t4 = Date.now();
+  let timeoutErr: unknown;
+  await within(2500, 'get on a server that never replies (timeoutMs 300, retries 1)', slowClient.get('x').catch((e: unknown) => void (timeoutErr = e)));
+  const waited = Date.now() - t4;
+  check((timeoutErr as Error | undefined)?.name === 'ServerUnavailableError' && waited >= 600 && waited < 2500, `On a server that never replies, with timeoutMs 300 and 1 retry, get ended after ${waited} ms with ${(timeoutErr as Error | undefined)?.name ?? 'success'}; expected ServerUnavailableError after about 650 ms (two 300 ms attempts).`);
+
+  // Three servers; server 2 stops.
   const servers = await Promise.all([1, 2, 3].map((id) => res.server({ serverId: id })));
   const addrs = addresses(servers.map((s) => s.port));
   const notices: string[] = [];
@@ -649,19 +670,6 @@ const clientRetry = realTest('TestClientRetry', 'a stopped server: 3 retries 0.5
   await client.incr(onTwo).catch((e: unknown) => void (replyErr = e));
   check((replyErr as Error | undefined)?.name === 'ServerReplyError' && notices.length === 0, `incr of a non-integer should fail at once with a ServerReplyError and no retry; got ${(replyErr as Error | undefined)?.name ?? 'success'} with ${notices.length} retries.`);
 
-  // A server that accepts connections but never answers: each attempt times out.
-  const mute = net.createServer((s) => s.on('error', () => undefined));
-  const mutedSockets: net.Socket[] = [];
-  mute.on('connection', (s) => mutedSockets.push(s));
-  await new Promise<void>((r) => mute.listen(0, '127.0.0.1', () => r()));
-  res.defer(() => new Promise<void>((r) => { for (const s of mutedSockets) s.destroy(); mute.close(() => r()); }));
-  const mutePort = (mute.address() as net.AddressInfo).port;
-  const slowClient = res.client([{ id: 9, host: '127.0.0.1', port: mutePort }], { timeoutMs: 300, retries: 1, retryDelayMs: 50 });
-  const t4 = Date.now();
-  let timeoutErr: unknown;
-  await within(2500, 'get on a server that never replies (timeoutMs 300, retries 1)', slowClient.get('x').catch((e: unknown) => void (timeoutErr = e)));
-  const waited = Date.now() - t4;
-  check((timeoutErr as Error | undefined)?.name === 'ServerUnavailableError' && waited >= 600 && waited < 2500, `On a server that never replies, with timeoutMs 300 and 1 retry, get ended after ${waited} ms with ${(timeoutErr as Error | undefined)?.name ?? 'success'}; expected ServerUnavailableError after about 650 ms (two 300 ms attempts).`);
   ctx.countOps(12);
 });
 
