@@ -42,6 +42,7 @@ export function keyedProduct<S extends {} | null, I, O>(inner: Model<S, I, O>): 
       return true;
     },
     hash: (s) => s.hash,
+    readOnly: (input, output) => inner.readOnly?.(input, output) ?? false,
     describeOperation: (input, output) => inner.describeOperation(input, output),
     describeState(s) {
       if (s.keys.size === 0) return '{}';

@@ -93,6 +93,7 @@ export class Search<S extends {} | null, I, O> {
   private readonly inputs: I[];
   private readonly outputs: Array<O | undefined>;
   private readonly pending: Uint8Array;
+  private readonly readOnly: Uint8Array; // completed operations that never change the state (Model.readOnly)
   private readonly required: number;
   private readonly equal: (a: S, b: S) => boolean;
   private readonly single: boolean; // one lane only (linearizability): scans stop at the first return
@@ -106,9 +107,13 @@ export class Search<S extends {} | null, I, O> {
   private readonly stackState: S[];
   private readonly stackLow: Int32Array;
   private readonly stackMax: Int32Array;
+  private readonly stackForced: Uint8Array; // 1 when the frame placed a safe no-op (see findNoOp)
   private activeLanes: number; // lanes with operations left
   private scan = 1; // number of the current scan of the list (marks in blockedMark)
   private blocked = 0; // lanes blocked in the current scan
+  private fresh = true; // the current configuration was just entered (look for a safe no-op first)
+  private dead = false; // the current configuration is known to fail
+  private noOpState: S | undefined; // the state after the no-op findNoOp found
   private bitsHash = 0;
   private depth = 0;
   private placedRequired = 0;
@@ -133,6 +138,7 @@ export class Search<S extends {} | null, I, O> {
     this.pending = Uint8Array.from(ops, (o) => (o.return === Infinity ? 1 : 0));
     this.outputs = ops.map((o) => (o.return === Infinity ? undefined : o.output));
     this.required = n - this.pending.reduce((a, b) => a + b, 0);
+    this.readOnly = Uint8Array.from(ops, (o) => (o.return !== Infinity && model.readOnly?.(o.input, o.output) ? 1 : 0));
     this.lane = p.lane ?? new Int32Array(n);
     const laneCount = Math.max(1, p.laneCount);
     this.single = laneCount === 1;
@@ -149,6 +155,7 @@ export class Search<S extends {} | null, I, O> {
     this.stackState = new Array<S>(n);
     this.stackLow = new Int32Array(n);
     this.stackMax = new Int32Array(n);
+    this.stackForced = new Uint8Array(n);
     this.bestEntries = new Int32Array(n);
     this.state = model.init();
     this.entry = this.next[2 * n];
@@ -197,83 +204,146 @@ export class Search<S extends {} | null, I, O> {
     }
   }
 
+  /**
+   * Looks for a read-only candidate (Model.readOnly: it never changes the state where it is legal) that is
+   * legal in `state`. Placing it first is always safe: in any legal continuation it can be moved to the
+   * front, since it changes no state and no unplaced operation of its lane returned before its call. So the
+   * search places it without trying alternatives, which removes most branching in read-heavy histories.
+   * Returns its call entry (the state after it in `noOpState`), or -1.
+   */
+  private findNoOp(state: S): number {
+    const { next, lane, blockedMark, single, readOnly, model, inputs, outputs } = this;
+    const mark = ++this.scan;
+    let blocked = 0;
+    for (let x = next[2 * this.n]; x !== -1 && blocked < this.activeLanes; x = next[x]) {
+      const op = x >>> 1;
+      const l = lane[op];
+      if ((x & 1) === 1) {
+        if (single) break;
+        if (blockedMark[l] !== mark) {
+          blockedMark[l] = mark;
+          blocked++;
+        }
+        continue;
+      }
+      if (readOnly[op] === 0 || (!single && blockedMark[l] === mark)) continue;
+      const after = model.step(state, inputs[op], outputs[op]);
+      if (after !== undefined) {
+        this.noOpState = after;
+        return x;
+      }
+    }
+    return -1;
+  }
+
   /** Searches for at most `budget` steps; returns true once the outcome is known. */
   run(budget: number): boolean {
     if (this.outcome) return true;
     const { model, n, next, prev, inputs, outputs, pending, required, equal, single, lane, laneLeft, blockedMark } = this;
-    const { bits, zobrist, cache, stackEntry, stackState, stackLow, stackMax } = this;
+    const { bits, zobrist, cache, stackEntry, stackState, stackLow, stackMax, stackForced } = this;
     const head = 2 * n;
-    let { bitsHash, depth, placedRequired, state, entry: e, low, max, activeLanes, scan, blocked } = this;
+    let { bitsHash, depth, placedRequired, state, entry: e, low, max, activeLanes, blocked, fresh, dead } = this;
     let done = false;
     for (let ticks = 0; ticks < budget; ticks++) {
-      if (e !== -1 && blocked < activeLanes) {
-        const op = e >>> 1;
-        const l = lane[op];
-        if ((e & 1) === 1) {
-          // A return entry: nothing later in its lane may be placed before this operation.
-          if (single) {
-            blocked = 1;
-            continue;
-          }
-          if (blockedMark[l] !== scan) {
-            blockedMark[l] = scan;
-            blocked++;
-          }
-          e = next[e];
-          continue;
+      let cand = -1; // the call entry to place now, if any
+      let candState = state;
+      let forced = 0; // 1 when cand is a safe no-op placed without alternatives
+      if (!dead && fresh) {
+        fresh = false;
+        this.activeLanes = activeLanes;
+        cand = this.findNoOp(state);
+        if (cand !== -1) {
+          candState = this.noOpState as S;
+          forced = 1;
         }
-        if (!single && blockedMark[l] === scan) {
-          e = next[e];
-          continue;
-        }
-        // A call entry with no return of its lane before it: try placing its operation next.
-        const after = model.step(state, inputs[op], outputs[op]);
-        if (after !== undefined && (pending[op] === 0 || (after !== state && !equal(after, state)))) {
-          const w = op >>> 5;
-          const m = 1 << (op & 31);
-          bits[w] |= m;
-          const nextHash = bitsHash ^ zobrist[op];
-          let nextLow = low;
-          if (op === low) while (nextLow < n && (bits[nextLow >>> 5] & (1 << (nextLow & 31))) !== 0) nextLow++;
-          const nextMax = op > max ? op : max;
-          if (cache.addIfNew(bits, nextLow >>> 5, nextMax >>> 5, nextHash, model.hash(after), after)) {
-            stackEntry[depth] = e;
-            stackState[depth] = state;
-            stackLow[depth] = low;
-            stackMax[depth] = max;
-            low = nextLow;
-            max = nextMax;
-            depth++;
-            placedRequired += 1 - pending[op];
-            if (--laneLeft[l] === 0) activeLanes--;
-            state = after;
-            bitsHash = nextHash;
-            // Unlink the call entry and then its return entry.
-            const r = e + 1;
-            next[prev[e]] = next[e];
-            if (next[e] !== -1) prev[next[e]] = prev[e];
-            next[prev[r]] = next[r];
-            if (next[r] !== -1) prev[next[r]] = prev[r];
-            if (placedRequired === required) {
-              const order = Array.from(stackEntry.subarray(0, depth), (x) => x >>> 1);
-              this.outcome = { verdict: 'ok', order, unplaced: [], explored: cache.size };
-              done = true;
-              break;
-            }
-            scan++;
-            blocked = 0;
-            e = next[head];
-            continue;
-          }
-          bits[w] &= ~m;
-        }
-        e = next[e];
-        continue;
+        this.scan++;
+        blocked = 0;
+        e = next[head];
       }
-      // No candidate left in this scan: backtrack.
+      if (!dead && cand === -1) {
+        if (e === -1 || blocked >= activeLanes) {
+          dead = true;
+        } else {
+          const op = e >>> 1;
+          const l = lane[op];
+          if ((e & 1) === 1) {
+            // A return entry: nothing later in its lane may be placed before this operation.
+            if (single) {
+              dead = true;
+              continue;
+            }
+            if (blockedMark[l] !== this.scan) {
+              blockedMark[l] = this.scan;
+              blocked++;
+            }
+            e = next[e];
+            continue;
+          }
+          if (!single && blockedMark[l] === this.scan) {
+            e = next[e];
+            continue;
+          }
+          // A call entry with no return of its lane before it: try placing its operation next.
+          const after = model.step(state, inputs[op], outputs[op]);
+          if (after === undefined || (pending[op] === 1 && (after === state || equal(after, state)))) {
+            e = next[e];
+            continue;
+          }
+          cand = e;
+          candState = after;
+        }
+      }
+      if (cand !== -1) {
+        const op = cand >>> 1;
+        const w = op >>> 5;
+        const m = 1 << (op & 31);
+        bits[w] |= m;
+        const nextHash = bitsHash ^ zobrist[op];
+        let nextLow = low;
+        if (op === low) while (nextLow < n && (bits[nextLow >>> 5] & (1 << (nextLow & 31))) !== 0) nextLow++;
+        const nextMax = op > max ? op : max;
+        if (cache.addIfNew(bits, nextLow >>> 5, nextMax >>> 5, nextHash, model.hash(candState), candState)) {
+          stackEntry[depth] = cand;
+          stackState[depth] = state;
+          stackLow[depth] = low;
+          stackMax[depth] = max;
+          stackForced[depth] = forced;
+          low = nextLow;
+          max = nextMax;
+          depth++;
+          placedRequired += 1 - pending[op];
+          if (--laneLeft[lane[op]] === 0) activeLanes--;
+          state = candState;
+          bitsHash = nextHash;
+          // Unlink the call entry and then its return entry.
+          const r = cand + 1;
+          next[prev[cand]] = next[cand];
+          if (next[cand] !== -1) prev[next[cand]] = prev[cand];
+          next[prev[r]] = next[r];
+          if (next[r] !== -1) prev[next[r]] = prev[r];
+          if (placedRequired === required) {
+            const order = Array.from(stackEntry.subarray(0, depth), (x) => x >>> 1);
+            this.outcome = { verdict: 'ok', order, unplaced: [], explored: cache.size };
+            done = true;
+            break;
+          }
+          fresh = true;
+          continue;
+        }
+        bits[w] &= ~m;
+        // Seen before, so it failed before. For a forced no-op that means this whole configuration fails.
+        if (forced === 1) dead = true;
+        else {
+          e = next[e];
+          continue;
+        }
+      }
+      // No candidate left here: backtrack.
+      dead = false;
       if (this.score(depth, placedRequired) > this.bestScore) {
         this.depth = depth;
         this.placedRequired = placedRequired;
+        this.activeLanes = activeLanes;
         this.noteDeadEnd();
       }
       if (depth === 0) {
@@ -298,8 +368,13 @@ export class Search<S extends {} | null, I, O> {
       next[prev[r]] = r;
       if (next[e] !== -1) prev[next[e]] = e;
       next[prev[e]] = e;
+      if (stackForced[depth] === 1) {
+        // The safe no-op led nowhere, so nothing else from this configuration can succeed either.
+        dead = true;
+        continue;
+      }
       // Resume the scan after `e`: the lanes blocked so far are those with a return entry before it.
-      scan++;
+      const scan = ++this.scan;
       blocked = 0;
       for (let x = single ? e : next[head]; x !== e; x = next[x]) {
         if ((x & 1) === 1 && blockedMark[lane[x >>> 1]] !== scan) {
@@ -317,8 +392,9 @@ export class Search<S extends {} | null, I, O> {
     this.max = max;
     this.entry = e;
     this.activeLanes = activeLanes;
-    this.scan = scan;
     this.blocked = blocked;
+    this.fresh = fresh;
+    this.dead = dead;
     return done;
   }
 }

@@ -53,6 +53,7 @@ function makeKvModel(name: string, appendReturnsOld: boolean): Model<KvState, Kv
     equal: (a, b) => a === b || (a.hash === b.hash && a.value === b.value),
     hash: (s) => s.hash,
     partitionKey: (input) => input.key,
+    readOnly: (input) => input.op === 'get',
     describeOperation(input, output) {
       const shown = output === undefined ? '?' : quote(output);
       switch (input.op) {

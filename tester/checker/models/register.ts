@@ -49,6 +49,8 @@ export const registerModel: Model<RegisterState, RegisterInput, RegisterOutput> 
       }
     }
   },
+  // A read, or a cas that reports it failed, never changes the register.
+  readOnly: (input, output) => input.op === 'read' || (input.op === 'cas' && output?.ok === false),
   hash: (s) => (s === null ? 0x5bd1e995 : typeof s === 'number' ? hashNumber(s) : hashString(s)),
   describeOperation(input, output) {
     switch (input.op) {

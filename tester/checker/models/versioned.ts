@@ -62,6 +62,8 @@ export const versionedModel: Model<VersionedState, VersionedInput, VersionedOutp
   equal: (a, b) => a === b || (a.version === b.version && a.hash === b.hash && a.value === b.value),
   hash: (s) => s.hash,
   partitionKey: (input) => input.key,
+  // A get, or a put that reports it did nothing (ErrNoKey, ErrVersion), never changes the state.
+  readOnly: (input, output) => input.op === 'get' || output?.err === 'ErrNoKey' || output?.err === 'ErrVersion',
   describeOperation(input, output) {
     let out = '?';
     if (output !== undefined) {

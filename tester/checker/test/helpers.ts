@@ -1,5 +1,6 @@
 /** Small builders for hand-written test histories. */
 import type { KvInput, KvOutput } from '../models/kv';
+import type { VersionedInput, VersionedOutput } from '../models/versioned';
 import type { Operation } from '../types';
 
 /** An operation from its parts; `ret` Infinity = pending. */
@@ -31,4 +32,45 @@ export function hardHistory(key: string, n = 14, base = 0): Operation<KvInput, K
   for (let i = 0; i < n; i++) ops.push(op<KvInput, KvOutput>(i, { op: 'append', key, value: String.fromCharCode(97 + i) }, undefined, base, base + 10));
   ops.push(get(n, key, 'impossible', base + 20, base + 21));
   return ops;
+}
+
+/**
+ * A lab2-like history: `clients` clients loop get-then-put on one key against a correct server, each request
+ * and reply taking a random (seeded) 0.1-0.5 ms, until `ops` operations are recorded. Linearizable by
+ * construction (each operation takes effect when the server handles it, inside its interval).
+ */
+export function versionedLoad(clients: number, ops: number, seed = 1): Operation<VersionedInput, VersionedOutput>[] {
+  let x = seed;
+  const rnd = (): number => (x = (Math.imul(x, 1103515245) + 12345) >>> 0) / 4294967296;
+  const delay = (): number => 0.1 + 0.4 * rnd();
+  const out: Operation<VersionedInput, VersionedOutput>[] = [];
+  let value = '';
+  let version = 0;
+  // Per client: when its current request was sent, when the server handles it, what it read last.
+  const cl = Array.from({ length: clients }, (_, c) => {
+    const call = rnd();
+    return { c, call, at: call + delay(), i: 0, seen: 0, get: true };
+  });
+  while (out.length < ops) {
+    const me = cl.reduce((a, b) => (b.at < a.at ? b : a));
+    const ret = me.at + delay();
+    if (me.get) {
+      const reply: VersionedOutput = version === 0 ? { err: 'ErrNoKey' } : { err: 'OK', value, version };
+      out.push(op<VersionedInput, VersionedOutput>(me.c, { op: 'get', key: 'k' }, reply, me.call, ret));
+      me.seen = version;
+    } else {
+      const mine = `${me.c}.${me.i++}`;
+      const ok = me.seen === version;
+      const err = ok ? 'OK' : version === 0 ? 'ErrNoKey' : 'ErrVersion';
+      if (ok) {
+        value = mine;
+        version++;
+      }
+      out.push(op<VersionedInput, VersionedOutput>(me.c, { op: 'put', key: 'k', value: mine, version: me.seen }, { err }, me.call, ret));
+    }
+    me.get = !me.get;
+    me.call = ret;
+    me.at = ret + delay();
+  }
+  return out;
 }

@@ -22,6 +22,8 @@ export interface ViewerOptions {
   showPassing?: boolean;
   /** At most this many operations per partition on the timeline; beyond it, a window around the problem. */
   maxBars?: number;
+  /** At most this many steps of the legal order in the table (the last ones). */
+  maxSteps?: number;
 }
 
 /** Escapes text for HTML content and attribute values. */
@@ -37,6 +39,8 @@ function slotWidth(slots: number): number {
 const ROW = 30;
 /** Default limit of operations drawn per partition. */
 const DEFAULT_MAX_BARS = 400;
+/** Default limit of rows in the table of steps. */
+const DEFAULT_MAX_STEPS = 300;
 /** Below this many operations in all, passing partitions are drawn too. */
 const SMALL_HISTORY = 1500;
 
@@ -135,6 +139,7 @@ function renderSteps<S extends {} | null, I, O>(
   part: PartitionResult,
   mode: CheckResult['mode'],
   unit: 'ms' | 'line',
+  maxRows: number,
 ): string {
   const replay = replayOrder(model, history, part.linearization, mode);
   const row = (cls: string, n: string, i: number, state: string): string => {
@@ -142,7 +147,9 @@ function renderSteps<S extends {} | null, I, O>(
     return `<tr class="${cls}" data-op="${i}"><td>${n}</td><td>client ${op.clientId}</td><td><code>${escapeHtml(model.describeOperation(op.input, op.output))}</code></td><td>${escapeHtml(fmtTime(op.call, unit))}</td><td>${escapeHtml(fmtTime(op.return, unit))}</td><td><code>${escapeHtml(state)}</code></td></tr>`;
   };
   const rows = [`<tr class="init"><td>0</td><td colspan="4">initial state</td><td><code>${escapeHtml(replay.initial)}</code></td></tr>`];
-  part.linearization.forEach((i, k) => rows.push(row('placed', String(k + 1), i, replay.after[k])));
+  const first = Math.max(0, part.linearization.length - maxRows);
+  if (first > 0) rows.push(`<tr class="init"><td>⋯</td><td colspan="5">${first} earlier steps not shown</td></tr>`);
+  for (let k = first; k < part.linearization.length; k++) rows.push(row('placed', String(k + 1), part.linearization[k], replay.after[k]));
   const stateAtEnd = replay.after.length > 0 ? replay.after[replay.after.length - 1] : replay.initial;
   for (const i of part.unplaced) rows.push(row('unplaced', '✗', i, `cannot follow ${stateAtEnd}`));
   const head = '<tr><th>#</th><th>client</th><th>operation</th><th>called</th><th>returned</th><th>state after</th></tr>';
@@ -197,7 +204,7 @@ export function renderHistoryHtml<S extends {} | null, I, O>(
     const body =
       part.unfinished === 'stopped'
         ? ''
-        : `${windowNote}${renderTimeline(model, history, part, shown, unit)}${renderSteps(model, history, part, result.mode, unit)}`;
+        : `${windowNote}${renderTimeline(model, history, part, shown, unit)}${renderSteps(model, history, part, result.mode, unit, options.maxSteps ?? DEFAULT_MAX_STEPS)}`;
     const open = part.verdict === 'ok' ? '' : ' open';
     sections.push(
       `<details class="partition ${part.verdict}"${open}><summary><span class="pill ${part.verdict}">${escapeHtml(status)}</span> ${escapeHtml(label)} <span class="count">${part.ops.length} operation${part.ops.length === 1 ? '' : 's'}</span></summary>` +
