@@ -106,11 +106,13 @@ function renderTimeline<S extends {} | null, I, O>(
     const bars: string[] = [];
     for (const i of mine) {
       const op = history[i];
-      let row = rowEnds.findIndex((end) => end < op.call);
+      let row = rowEnds.findIndex((end) => end <= op.call);
       if (row < 0) row = rowEnds.push(0) - 1;
       rowEnds[row] = op.return;
-      const left = x(op.call);
-      const width = Math.max(SLOT - 4, x(op.return) - left + SLOT - 4);
+      // A bar runs from the middle of its call's slot to the middle of its return's slot, so operations that
+      // touch (one returns when the next is called) meet without overlapping.
+      const left = x(op.call) + SLOT / 2;
+      const width = Math.max(SLOT - 4, x(op.return) - x(op.call));
       const r = role(i);
       const pending = op.return === Infinity;
       const text = model.describeOperation(op.input, op.output);
