@@ -3,12 +3,13 @@
  * the seed's 0.1-1 ms delay per message) under the seed's load, the same load against a do-nothing HTTP server
  * as the ceiling, and the simulated seed load's speed.
  */
+import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import type { ChildProcess } from 'node:child_process';
 import { runNamedTest } from '../tester/suite';
 import { suite } from '../lab4/test/suite';
-import { runLoad, startCluster, stopProcess, LoadResult } from '../lab4/tools/lib';
+import { runLoad, startCluster, stopProcess, type LoadResult } from '../lab4/tools/lib';
 import type { BenchFigure } from './figure';
 
 const WRITES = 10_000;
@@ -34,10 +35,30 @@ async function startNullServer(): Promise<{ url: string; child: ChildProcess }> 
   return { url, child };
 }
 
-/** Warms up (JIT, connections), then measures the seed's load against `url`. */
-async function measure(url: string): Promise<LoadResult> {
+/** CPU time (user + system) a process has used so far, ms, from /proc (Linux); 0 where unavailable. */
+function processCpuMs(pid: number | undefined): number {
+  try {
+    const fields = fs.readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
+    return ((Number(fields[11]) + Number(fields[12])) * 1000) / CLOCK_TICKS_PER_SECOND;
+  } catch {
+    return 0;
+  }
+}
+/** Linux's USER_HZ. */
+const CLOCK_TICKS_PER_SECOND = 100;
+
+/** A load run plus the CPU it cost: the servers' processes and the load generator (this process). */
+interface Measured extends LoadResult {
+  cpuMsPerWrite: number;
+}
+
+/** Warms up (JIT, connections), then measures the seed's load against `url`, and the CPU spent on it. */
+async function measure(url: string, pids: Array<number | undefined>): Promise<Measured> {
   await runLoad({ url, writes: 1000, concurrency: CONCURRENCY, keys: KEYS });
-  return runLoad({ url, writes: WRITES, concurrency: CONCURRENCY, keys: KEYS });
+  const cpu = (): number => pids.reduce<number>((sum, pid) => sum + processCpuMs(pid), 0) + process.cpuUsage().user / 1000 + process.cpuUsage().system / 1000;
+  const before = cpu();
+  const result = await runLoad({ url, writes: WRITES, concurrency: CONCURRENCY, keys: KEYS });
+  return { ...result, cpuMsPerWrite: (cpu() - before) / Math.max(1, result.ok) };
 }
 
 export async function benchLab4(): Promise<BenchFigure[]> {
@@ -46,16 +67,16 @@ export async function benchLab4(): Promise<BenchFigure[]> {
   const loadBefore = os.loadavg()[0];
 
   const cluster = await startCluster({ followers: 5, quorum: 3, port: 0, host: '127.0.0.1', minDelayMs: 0.1, maxDelayMs: 1, writeTimeoutMs: 5000, implDir: 'solutions/lab4' });
-  let ours: LoadResult;
+  let ours: Measured;
   try {
-    ours = await measure(cluster.leader.url);
+    ours = await measure(cluster.leader.url, [cluster.leader, ...cluster.followers].map((n) => n.child.pid));
   } finally {
     await cluster.stop();
   }
   const nul = await startNullServer();
-  let ceiling: LoadResult;
+  let ceiling: Measured;
   try {
-    ceiling = await measure(nul.url);
+    ceiling = await measure(nul.url, [nul.child.pid]);
   } finally {
     await stopProcess(nul.child);
   }
@@ -74,6 +95,18 @@ export async function benchLab4(): Promise<BenchFigure[]> {
       note: `share of the bare HTTP request rate the replicated store keeps; machine load average ${loadBefore.toFixed(1)} before, ${os.loadavg()[0].toFixed(1)} after (${os.cpus().length} cores)`,
     },
   );
+  if (ours.cpuMsPerWrite > 0) {
+    const cores = os.cpus().length;
+    figures.push(
+      { name: 'lab4: CPU per write, cluster + client', value: round3(ours.cpuMsPerWrite), unit: 'ms', note: `all 6 node processes and the load generator; the ceiling's server + client: ${ceiling.cpuMsPerWrite.toFixed(3)} ms` },
+      {
+        name: 'lab4: CPU-bound throughput on an idle machine',
+        value: Math.round((cores * 1000) / ours.cpuMsPerWrite),
+        unit: 'writes/s',
+        note: `${cores} cores / CPU per write: the rate this machine could sustain without other load (ceiling: ${Math.round((cores * 1000) / ceiling.cpuMsPerWrite)})`,
+      },
+    );
+  }
 
   const impl = suite.load(path.resolve(__dirname, '../solutions/lab4'));
   const test = suite.tests.find((t) => t.name === 'TestSeedLoadUnreliable')!;
@@ -85,6 +118,10 @@ export async function benchLab4(): Promise<BenchFigure[]> {
     note: `${outcome.status}; 10,000 writes, ${(outcome.virtualMs / 1000).toFixed(1)} virtual s, ${outcome.rpcs.toLocaleString('en-US')} RPCs`,
   });
   return figures;
+}
+
+function round3(x: number): number {
+  return Math.round(x * 1000) / 1000;
 }
 
 function round2(x: number): number {
