@@ -5,7 +5,7 @@
 import { realNowMs } from './clock';
 import { keyedProduct } from './product';
 import { Search, SearchOutcome } from './search';
-import type { CheckMode, CheckOptions, CheckResult, Model, Operation, PartitionResult, Verdict } from './types';
+import type { CheckOptions, CheckResult, Model, Operation, PartitionResult, Verdict } from './types';
 
 /** The default real-time budget of one check, in milliseconds. */
 export const DEFAULT_TIMEOUT_MS = 10_000;

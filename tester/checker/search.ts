@@ -19,6 +19,9 @@
  * succeeds once every completed operation is placed, and it never places a pending operation where it would
  * not change the state (such a placement can always be dropped). Their outputs are ignored.
  *
+ * Read-only operations (Model.readOnly) are placed as soon as they are legal, without alternatives, and a
+ * failure below one fails the configuration that placed it (see findNoOp).
+ *
  * Entry numbering: operation i has call entry 2i and return entry 2i+1; the list head is 2n.
  */
 import { StateCache } from './cache';
