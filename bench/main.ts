@@ -9,7 +9,11 @@ import type { BenchFigure } from './figure';
 const SECTIONS: Record<string, () => Promise<BenchFigure[]>> = {
   labrpc: async () => (await import('./labrpc')).benchLabrpc(),
   checker: async () => (await import('./checker')).benchChecker(),
+  lab1: async () => (await import('./lab1')).benchLab1(),
   lab2: async () => (await import('./lab2')).benchLab2(),
+  lab3: async () => (await import('./lab3')).benchLab3(),
+  lab4: async () => (await import('./lab4')).benchLab4(),
+  lab5: async () => (await import('./lab5')).benchLab5(),
 };
 
 function table(figures: BenchFigure[]): string {
