@@ -65,8 +65,10 @@ function clientLanes<I, O>(ops: readonly Operation<I, O>[]): { lane: Int32Array;
   return { lane, laneCount: Math.max(1, index.size) };
 }
 
-/** Search steps per turn: small enough to share time fairly and notice the deadline within a few ms. */
-const SLICE = 20_000;
+/** Search steps in a first turn; later turns adapt so that one turn takes about TURN_MS of real time. */
+const FIRST_SLICE = 20_000;
+/** Target real time of one turn: short enough to share time fairly and to notice the deadline promptly. */
+const TURN_MS = 5;
 
 /**
  * Runs the searches in turns until all are done, the deadline passes, or (unless `all`) one is illegal.
@@ -78,18 +80,27 @@ function runTurns<S extends {} | null, I, O>(
   all: boolean,
 ): Array<{ outcome: SearchOutcome; unfinished?: 'timeout' | 'stopped' }> {
   const active = searches.map((_, i) => i).filter((i) => !searches[i].outcome);
+  const slice = searches.map(() => FIRST_SLICE);
   let why: 'timeout' | 'stopped' | undefined;
   while (active.length > 0 && why === undefined) {
     for (let k = 0; k < active.length; ) {
-      const s = searches[active[k]];
-      if (s.run(SLICE)) {
+      const i = active[k];
+      const s = searches[i];
+      const before = realNowMs();
+      const finished = s.run(slice[i]);
+      const now = realNowMs();
+      // Steps can be slow (a big state to copy): keep each turn near TURN_MS.
+      const took = now - before;
+      if (took > 2 * TURN_MS) slice[i] = Math.max(100, Math.floor(slice[i] / 2));
+      else if (took < TURN_MS / 2) slice[i] = Math.min(1_000_000, slice[i] * 2);
+      if (finished) {
         active.splice(k, 1);
         if (s.outcome?.verdict === 'illegal' && !all) {
           why = 'stopped';
           break;
         }
       } else k++;
-      if (realNowMs() > deadline) {
+      if (now > deadline) {
         why = 'timeout';
         break;
       }
