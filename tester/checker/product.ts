@@ -26,7 +26,7 @@ export function keyedProduct<S extends {} | null, I, O>(inner: Model<S, I, O>): 
       const before = had === undefined ? inner.init() : had;
       const after = inner.step(before, input, output);
       if (after === undefined) return undefined;
-      if (had !== undefined && after === before) return state;
+      if (after === before) return state;
       const keys = new Map(state.keys);
       keys.set(key, after);
       const hash = state.hash ^ (had === undefined ? 0 : part(key, had)) ^ part(key, after);
