@@ -86,7 +86,7 @@ const followerRefuses: NamedTest<Lab4Impl> = {
     for (let i = 0; i < 3; i++) {
       const reply = await ts.clerk(i).set('x', 'from-client');
       ctx.countOps();
-      check(reply.err === 'ErrNotLeader', `A write sent to follower ${i + 1} returned ${show(reply)}; only the leader accepts writes, so a follower must answer ErrNotLeader.`);
+      check(reply.err === 'ErrNotLeader', `A write sent to follower ${i + 1} returned ${show(reply, 200)}; only the leader accepts writes, so a follower must answer ErrNotLeader.`);
       check(typeof reply.message === 'string' && reply.message.length > 0, `Follower ${i + 1} refused a write without a message; say why, so the client knows to go to the leader.`);
       const got = await ts.clerk(i).get('x');
       check(got.err === 'ErrNoKey', `Follower ${i + 1} refused the write of "x" but Get("x") there returns ${show(got)}; a refused write must change nothing.`);

@@ -79,6 +79,8 @@ export class KVNode implements KVNodeService {
         done: false,
         timer: setTimeout(() => {
           waiter.done = true;
+          // Timed-out writes leave the queue from its head (they time out in seq order).
+          while (this.waiting.length > 0 && this.waiting[0].done) this.waiting.shift();
           const holders = this.followers.filter((f) => f.match >= entry.seq).length;
           resolve({
             err: 'ErrNoQuorum',
