@@ -19,6 +19,7 @@ const NEVER_SHIPPED: readonly RegExp[] = [
   /^grader\/README\.md$/, // the grader's design notes for the kit's maintainers
   /^test\//, // the kit's repository-wide tests
   /^\.ci\//, // the kit's CI
+  /^\.c8rc\.json$/, // coverage settings for the kit's own tests (`npm run coverage` does not ship)
   /(^|\/)reports\//, // grading output (grader/reports/ is source code and is kept below)
   /(^|\/)\.mutant-/, // materialised mutants
   /^\.github\//, // the kit's own workflows; the template gets its own

@@ -1,0 +1,338 @@
+/**
+ * `npm run grade-batch -- --lab lab2 --submissions DIR [--jobs N] [--template DIR] [--out DIR] [--test T...]`:
+ * grades a whole class. Each subfolder of DIR is one student's repository. Only the lab's own files
+ * (`implFiles`) are taken from it and laid over a clean copy of the template, so edits to tests cannot matter;
+ * protected files that differ from the template's manifest are still reported. Each submission is graded by
+ * `npm run grade`'s command line in its own process, several at a time, each with an overall time limit.
+ */
+import { spawn } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { Command, CommanderError } from 'commander';
+import { GraderUsageError, listNames } from '../grader/errors';
+import { loadLab } from '../grader/labs';
+import { compareManifest, MANIFEST_PATH, readManifest } from '../grader/manifest';
+import { parseSeed } from '../grader/seeds';
+import type { TextSink } from '../grader/types';
+import { GradebookRow, gradebookCsv, RowStatus } from './gradebook';
+import { KIT_ROOT, release } from './release';
+
+/** What to grade and how. */
+export interface BatchOptions {
+  readonly lab: string;
+  /** Folder whose subfolders are the students' repositories. */
+  readonly submissions: string;
+  /** Where the gradebook, the reports and the work folders go. */
+  readonly out: string;
+  /** Submissions graded at once (default: the number of cores). */
+  readonly jobs?: number;
+  /** A released template (default: release one for `lab` into `<out>/.template`). */
+  readonly template?: string;
+  /** Only these tests (default: all of the lab's). */
+  readonly tests?: readonly string[];
+  /** One seed for every test of every student (default: fresh seeds). */
+  readonly seed?: number;
+  /** Real-time limit for grading one submission, s (default 900). */
+  readonly timeoutSec?: number;
+  /** Keep each student's work folder (the overlaid copy that was graded). */
+  readonly keepWork?: boolean;
+  /** Progress lines (default: stderr). */
+  readonly log?: TextSink;
+}
+
+/** The outcome of a batch. */
+export interface BatchResult {
+  readonly rows: readonly GradebookRow[];
+  readonly testNames: readonly string[];
+  /** The gradebook CSV file. */
+  readonly csv: string;
+  /** Per-student reports live in `<reports>/<student>/`. */
+  readonly reports: string;
+  readonly template: string;
+  readonly realMs: number;
+}
+
+/** The --json summary of one lab, as far as the batch reads it. */
+interface GraderJson {
+  readonly score: number;
+  readonly maxScore: number;
+  readonly labs: ReadonlyArray<{ readonly tests: ReadonlyArray<{ name: string; points: number; status: string; crash: string | null; message: string }> }>;
+}
+
+const DEFAULT_TIMEOUT_SEC = 900;
+
+/** Grades every submission and writes the gradebook; rejects with a GraderUsageError for bad options. */
+export async function gradeBatch(options: BatchOptions): Promise<BatchResult> {
+  const started = Date.now();
+  const log = options.log ?? process.stderr;
+  const out = path.resolve(options.out);
+  const submissions = path.resolve(options.submissions);
+  if (!fs.statSync(submissions, { throwIfNoEntry: false })?.isDirectory()) throw new GraderUsageError(`--submissions ${submissions} is not a folder.`);
+  const students = fs
+    .readdirSync(submissions, { withFileTypes: true })
+    .filter((e) => e.isDirectory() && !e.name.startsWith('.'))
+    .map((e) => e.name)
+    .sort();
+  if (students.length === 0) throw new GraderUsageError(`--submissions ${submissions} has no subfolders (one per student).`);
+  fs.mkdirSync(out, { recursive: true });
+
+  const template = await prepareTemplate(options, out);
+  const lab = loadLab(template, options.lab);
+  const manifest = readManifest(template);
+  const testNames = lab.suite.tests.map((t) => t.name).filter((n) => !options.tests || options.tests.length === 0 || options.tests.includes(n));
+  const unknownTests = (options.tests ?? []).filter((t) => !lab.suite.tests.some((x) => x.name === t));
+  if (unknownTests.length > 0) throw new GraderUsageError(`${options.lab} has no test called ${listNames(unknownTests)}.`);
+  const maxScore = testNames.reduce((a, t) => a + (lab.rubric.tests[t]?.points ?? 0), 0);
+  const templateFiles = walk(template);
+  const reports = path.join(out, 'reports');
+  const work = path.join(out, 'work');
+  const jobs = Math.max(1, options.jobs ?? os.cpus().length);
+  log.write(`Grading ${students.length} submission(s) of ${options.lab}, ${jobs} at a time (template ${template})\n`);
+
+  const rows = new Array<GradebookRow>(students.length);
+  let next = 0;
+  const worker = async (): Promise<void> => {
+    while (next < students.length) {
+      const i = next++;
+      const student = students[i];
+      let row: GradebookRow;
+      try {
+        row = await gradeOne({ options, student, subDir: path.join(submissions, student), template, templateFiles, implFiles: lab.suite.implFiles, manifestFiles: manifest, maxScore, reports, work });
+      } catch (err) {
+        row = { student, status: 'error', score: 0, maxScore, tests: {}, tampered: [], notes: [`the batch grader failed on this submission: ${err instanceof Error ? err.message : String(err)}`], realMs: 0 };
+      }
+      rows[i] = row;
+      log.write(`  ${student}: ${row.status === 'graded' ? `${row.score}/${row.maxScore}` : row.status}${row.tampered.length > 0 ? ' (tampered files)' : ''}  ${(row.realMs / 1000).toFixed(1)}s\n`);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(jobs, students.length) }, worker));
+  if (!options.keepWork) fs.rmSync(work, { recursive: true, force: true });
+
+  const csv = path.join(out, 'gradebook.csv');
+  fs.writeFileSync(csv, gradebookCsv(rows, testNames));
+  fs.writeFileSync(path.join(out, 'gradebook.json'), `${JSON.stringify({ lab: options.lab, tests: testNames, rows }, null, 2)}\n`);
+  return { rows, testNames, csv, reports, template, realMs: Date.now() - started };
+}
+
+/** The clean template to grade in: the one given (checked), or a fresh release of the lab. */
+async function prepareTemplate(options: BatchOptions, out: string): Promise<string> {
+  let dir: string;
+  if (options.template) {
+    dir = path.resolve(options.template);
+    if (!fs.existsSync(path.join(dir, MANIFEST_PATH))) throw new GraderUsageError(`--template ${dir} is not a released template (no ${MANIFEST_PATH}). Write one with npm run release -- --out DIR.`);
+  } else {
+    dir = path.join(out, '.template');
+    await release({ out: dir, labs: [options.lab], force: true });
+  }
+  if (!fs.existsSync(path.join(dir, 'node_modules'))) fs.symlinkSync(path.join(KIT_ROOT, 'node_modules'), path.join(dir, 'node_modules'), 'dir');
+  return dir;
+}
+
+/** Every file under `dir` (relative, forward slashes), leaving out node_modules and .git. */
+function walk(dir: string, prefix = ''): string[] {
+  const out: string[] = [];
+  for (const e of fs.readdirSync(path.join(dir, prefix), { withFileTypes: true })) {
+    const rel = prefix ? `${prefix}/${e.name}` : e.name;
+    if (e.isDirectory()) {
+      if (e.name !== 'node_modules' && e.name !== '.git') out.push(...walk(dir, rel));
+    } else if (e.isFile()) out.push(rel);
+  }
+  return out;
+}
+
+interface OneJob {
+  readonly options: BatchOptions;
+  readonly student: string;
+  readonly subDir: string;
+  readonly template: string;
+  readonly templateFiles: readonly string[];
+  readonly implFiles: readonly string[];
+  readonly manifestFiles: ReturnType<typeof readManifest>;
+  /** Points of the selected tests (what a submission that does not finish is out of). */
+  readonly maxScore: number;
+  readonly reports: string;
+  readonly work: string;
+}
+
+/** Grades one student: overlay, run the grader in a child process under a time limit, read its JSON. */
+async function gradeOne(job: OneJob): Promise<GradebookRow> {
+  const { options, student, subDir } = job;
+  const lab = options.lab;
+  const notes: string[] = [];
+  const tampered: string[] = [];
+  if (job.manifestFiles) {
+    const fullRepo = fs.existsSync(path.join(subDir, 'package.json'));
+    for (const t of compareManifest(subDir, job.manifestFiles)) if (t.change === 'changed' || fullRepo) tampered.push(`${t.file} (${t.change})`);
+    if (!fullRepo) notes.push('not a whole repository (no package.json); only its lab files were looked at');
+  }
+
+  const dir = path.join(job.work, safeName(student));
+  fs.rmSync(dir, { recursive: true, force: true });
+  for (const rel of job.templateFiles) {
+    fs.mkdirSync(path.dirname(path.join(dir, rel)), { recursive: true });
+    fs.copyFileSync(path.join(job.template, rel), path.join(dir, rel));
+  }
+  fs.symlinkSync(fs.realpathSync(path.join(job.template, 'node_modules')), path.join(dir, 'node_modules'), 'dir');
+  const missing: string[] = [];
+  for (const f of job.implFiles) {
+    const src = path.join(subDir, lab, f);
+    if (fs.statSync(src, { throwIfNoEntry: false })?.isFile()) fs.copyFileSync(src, path.join(dir, lab, f));
+    else missing.push(`${lab}/${f}`);
+  }
+  if (missing.length > 0) notes.push(`missing ${listNames(missing)} (the skeleton was graded in its place)`);
+
+  const reportDir = path.join(job.reports, safeName(student));
+  fs.mkdirSync(reportDir, { recursive: true });
+  const args = ['--expose-gc', '-r', 'ts-node/register/transpile-only', 'grader/cli.ts', lab, '--json', '--strict-manifest', '--no-color', '--report', reportDir];
+  if (options.tests && options.tests.length > 0) args.push('--test', ...options.tests);
+  if (options.seed !== undefined) args.push('--seed', String(options.seed));
+  const limitMs = (options.timeoutSec ?? DEFAULT_TIMEOUT_SEC) * 1000;
+  const run = await runChild(process.execPath, args, dir, limitMs);
+  fs.writeFileSync(path.join(reportDir, 'grader-output.txt'), `exit code: ${run.code ?? run.signal}\n\n--- stderr ---\n${run.stderr}\n--- stdout ---\n${run.stdout}`);
+  if (!options.keepWork) fs.rmSync(dir, { recursive: true, force: true });
+
+  const base = { student, tampered, realMs: run.realMs, maxScore: job.maxScore };
+  let row: GradebookRow;
+  if (run.timedOut) {
+    row = { ...base, status: 'timeout', score: 0, tests: {}, notes: [...notes, `grading did not finish within ${limitMs / 1000}s and was stopped`] };
+  } else if ((run.code === 0 || run.code === 1) && parseJson(run.stdout)) {
+    const doc = parseJson(run.stdout) as GraderJson;
+    const tests: Record<string, number> = {};
+    for (const t of doc.labs[0]?.tests ?? []) {
+      tests[t.name] = t.points;
+      if (t.status === 'failed' && t.crash && !['assertion', 'error'].includes(t.crash)) notes.push(`${t.name}: ${t.crash}`);
+    }
+    const loadFailure = doc.labs[0]?.tests.find((t) => /could not be loaded/.test(t.message));
+    if (loadFailure) notes.push(`the code could not be loaded: ${loadFailure.message.split('\n').slice(1, 3).join(' ').slice(0, 300)}`);
+    row = { ...base, status: 'graded', score: doc.score, maxScore: doc.maxScore, tests, notes };
+  } else {
+    const errorLine = run.stderr.split('\n').find((l) => l.startsWith('Error:')) ?? lastLine(run.stderr) ?? `exit code ${run.code ?? run.signal}`;
+    const status: RowStatus = run.code === 2 && /must stay exactly as the template/.test(run.stderr) ? 'refused' : 'error';
+    row = { ...base, status, score: 0, tests: {}, notes: [...notes, errorLine.slice(0, 300)] };
+  }
+  fs.writeFileSync(path.join(reportDir, 'grading.json'), `${JSON.stringify(row, null, 2)}\n`);
+  return row;
+}
+
+/** A folder name for a student that cannot escape the reports folder. */
+function safeName(student: string): string {
+  return student.replace(/[^A-Za-z0-9._@-]/g, '_');
+}
+
+function parseJson(text: string): unknown {
+  try {
+    const v = JSON.parse(text) as Partial<GraderJson>;
+    return typeof v.score === 'number' && Array.isArray(v.labs) ? v : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+function lastLine(s: string): string | undefined {
+  return s.trim().split('\n').pop()?.slice(0, 300) || undefined;
+}
+
+/** A finished child process. */
+interface ChildRun {
+  readonly code: number | null;
+  readonly signal: NodeJS.Signals | null;
+  readonly stdout: string;
+  readonly stderr: string;
+  readonly timedOut: boolean;
+  readonly realMs: number;
+}
+
+/** Runs a command in its own process group; after `limitMs` the whole group is killed. */
+function runChild(cmd: string, args: readonly string[], cwd: string, limitMs: number): Promise<ChildRun> {
+  const started = Date.now();
+  const env: NodeJS.ProcessEnv = { ...process.env, NO_COLOR: '1' };
+  for (const k of ['GITHUB_ACTIONS', 'GITHUB_OUTPUT', 'KVLABS_LAB_ROOT', 'FORCE_COLOR']) delete env[k];
+  return new Promise((resolve) => {
+    const child = spawn(cmd, [...args], { cwd, env, detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    const cap = (s: string, add: string) => (s.length > 4_000_000 ? s : s + add);
+    child.stdout.setEncoding('utf8').on('data', (d: string) => (stdout = cap(stdout, d)));
+    child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr = cap(stderr, d)));
+    let timedOut = false;
+    const timer = setTimeout(() => {
+      timedOut = true;
+      try {
+        if (child.pid !== undefined) process.kill(-child.pid, 'SIGKILL');
+      } catch {
+        child.kill('SIGKILL');
+      }
+    }, limitMs);
+    child.on('error', (err) => {
+      stderr += `\n${err.message}`;
+    });
+    child.on('close', (code, signal) => {
+      clearTimeout(timer);
+      resolve({ code, signal, stdout, stderr, timedOut, realMs: Date.now() - started });
+    });
+  });
+}
+
+/** Runs the command line and resolves to the exit code. */
+export async function main(argv: readonly string[]): Promise<number> {
+  const program = new Command('npm run grade-batch --')
+    .description('Grades every student repository in a folder against a clean template; writes a gradebook CSV and per-student reports.')
+    .requiredOption('--lab <lab>', 'the lab to grade, e.g. lab2')
+    .requiredOption('--submissions <dir>', 'folder with one subfolder per student (their repositories)')
+    .option('--jobs <n>', 'submissions graded at once (default: number of cores)')
+    .option('--template <dir>', 'a released template to grade in (default: release one now)')
+    .option('--out <dir>', 'where the gradebook and reports go', 'batch-out')
+    .option('-t, --test <names...>', 'only these tests (also comma-separated)')
+    .option('-s, --seed <n>', 'one seed for every test of every student (a fair, repeatable batch)')
+    .option('--timeout <sec>', 'real-time limit for one submission, seconds', String(DEFAULT_TIMEOUT_SEC))
+    .option('--keep-work', 'keep the overlaid copy of each submission under <out>/work/')
+    .exitOverride();
+  try {
+    program.parse([...argv], { from: 'user' });
+  } catch (err) {
+    if (err instanceof CommanderError) return err.exitCode === 0 ? 0 : 2;
+    throw err;
+  }
+  const o = program.opts<{ lab: string; submissions: string; jobs?: string; template?: string; out: string; test?: string[]; seed?: string; timeout: string; keepWork?: boolean }>();
+  try {
+    const whole = (s: string, flag: string): number => {
+      if (!/^\d+$/.test(s) || Number(s) < 1) throw new GraderUsageError(`${flag} needs a whole number of at least 1 (got "${s}").`);
+      return Number(s);
+    };
+    const r = await gradeBatch({
+      lab: o.lab,
+      submissions: o.submissions,
+      out: o.out,
+      jobs: o.jobs === undefined ? undefined : whole(o.jobs, '--jobs'),
+      template: o.template,
+      tests: o.test?.flatMap((t) => t.split(',')).map((t) => t.trim()).filter((t) => t.length > 0),
+      seed: o.seed === undefined ? undefined : parseSeed(o.seed),
+      timeoutSec: whole(o.timeout, '--timeout'),
+      keepWork: o.keepWork,
+    });
+    const graded = r.rows.filter((x) => x.status === 'graded').length;
+    process.stdout.write(
+      `Graded ${graded} of ${r.rows.length} submission(s) in ${(r.realMs / 1000).toFixed(1)}s.\n  gradebook: ${r.csv}\n  reports:   ${r.reports}/<student>/\n`,
+    );
+    return 0;
+  } catch (err) {
+    if (err instanceof GraderUsageError) {
+      process.stderr.write(`Error: ${err.message}\n`);
+      return 2;
+    }
+    throw err;
+  }
+}
+
+if (require.main === module) {
+  main(process.argv.slice(2)).then(
+    (code) => {
+      process.exitCode = code;
+    },
+    (err: unknown) => {
+      process.stderr.write(`${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
+      process.exitCode = 3;
+    },
+  );
+}

@@ -1,0 +1,77 @@
+/** Builds a fixture class of lab 2 submissions (whole student repositories) for the batch grader's tests and bench. */
+import fs from 'node:fs';
+import path from 'node:path';
+import { materialiseMutant, Mutant, removeMutant } from '../../tester/mutants';
+import { KIT_ROOT } from '../release';
+
+/** The reference solution's folder for a lab. */
+export function solutionDir(lab: string): string {
+  return path.join(KIT_ROOT, 'solutions', lab);
+}
+
+/** A solution file as a student would have it in labN/ (imports relative to labN/ instead of solutions/labN/). */
+export function asStudentFile(text: string, lab: string): string {
+  return text.split(`'../../${lab}/`).join("'./").split("'../../").join("'../");
+}
+
+/** Copies a template (without node_modules and .git) to `dest`: a student's untouched repository. */
+export function copyTemplate(template: string, dest: string): void {
+  fs.cpSync(template, dest, { recursive: true, filter: (src) => !/[\\/](node_modules|\.git)$/.test(src) });
+}
+
+/** Writes the solution's files (or a mutant's) into a student repository's lab folder. */
+export function putSolution(repo: string, lab: string, files: readonly string[], mutant?: Mutant): void {
+  const from = mutant ? materialiseMutant(solutionDir(lab), mutant) : solutionDir(lab);
+  try {
+    for (const f of files) fs.writeFileSync(path.join(repo, lab, f), asStudentFile(fs.readFileSync(path.join(from, f), 'utf8'), lab));
+  } finally {
+    if (mutant) removeMutant(from);
+  }
+}
+
+/** What each fixture student did, and so what the gradebook must say. */
+export type Kind = 'correct' | 'mutant' | 'hanging' | 'syntax-error' | 'exits' | 'tampered-test' | 'missing-file';
+
+/**
+ * Writes one lab 2 repository per kind into `dir` (named after the kind), starting from `template`.
+ * `mutant` is the partly correct student's bug.
+ */
+export function buildLab2Class(template: string, dir: string, kinds: readonly Kind[], mutant: Mutant): void {
+  const files = ['server.ts', 'client.ts', 'lock.ts'];
+  for (const kind of kinds) {
+    const repo = path.join(dir, kind);
+    copyTemplate(template, repo);
+    const lab2 = path.join(repo, 'lab2');
+    putSolution(repo, 'lab2', files, kind === 'mutant' ? mutant : undefined);
+    const append = (file: string, text: string) => fs.appendFileSync(path.join(lab2, file), text);
+    switch (kind) {
+      case 'hanging':
+        // Every Get spins forever without yielding: only a real-time limit stops it.
+        append('server.ts', '\nKVServer.prototype.Get = function spin(): never {\n  for (;;) {\n    /* busy */\n  }\n};\n');
+        break;
+      case 'syntax-error':
+        append('client.ts', '\nexport const broken = {{;\n');
+        break;
+      case 'exits':
+        append('lock.ts', '\nprocess.exit(7);\n');
+        break;
+      case 'tampered-test': {
+        // No lock written, and the tests "fixed" to match: a comment in the suite, and the rubric giving the lock
+        // tests no points. The batch grades with the template's originals, so neither edit changes the score.
+        fs.writeFileSync(path.join(lab2, 'lock.ts'), fs.readFileSync(path.join(template, 'lab2', 'lock.ts')));
+        const suite = path.join(lab2, 'test', 'suite.ts');
+        fs.appendFileSync(suite, '\n// the lock tests are optional, right?\n');
+        const rubricFile = path.join(lab2, 'test', 'rubric.json');
+        const rubric = JSON.parse(fs.readFileSync(rubricFile, 'utf8')) as { tests: Record<string, { points: number }> };
+        for (const [name, entry] of Object.entries(rubric.tests)) if (/Reliable(Basic|Nested)|Client/.test(name)) entry.points = 0;
+        fs.writeFileSync(rubricFile, JSON.stringify(rubric, null, 2));
+        break;
+      }
+      case 'missing-file':
+        fs.rmSync(path.join(lab2, 'lock.ts'));
+        break;
+      default:
+        break;
+    }
+  }
+}

@@ -1,0 +1,324 @@
+/**
+ * The instructor tools, end to end on lab 2: the released template holds no solution and works after `npm ci`,
+ * its Classroom workflow's steps produce the payload Classroom reads, the grader refuses a tampered tree in
+ * Classroom, and batch grading scores a fixture class (correct, partly correct, hanging, crashing, tampered,
+ * incomplete) row by row.
+ */
+import { expect } from 'chai';
+import { spawnSync } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { runCli } from '../../grader/cli';
+import { checkTree, compareManifest, readManifest } from '../../grader/manifest';
+import type { TextSink } from '../../grader/types';
+import { mutants } from '../../solutions/lab2/mutants';
+import { gradeBatch } from '../batch';
+import { csvField, gradebookCsv, parseCsv } from '../gradebook';
+import { distinctiveSolutionLines, scanTemplate } from '../leaks';
+import { KIT_ROOT, release, ReleaseResult } from '../release';
+import { globToRegExp, isShipped, scrubComments } from '../template';
+import { classroomWorkflow, parseYaml, REPORTER, toYaml, WORKFLOW_PATH, YamlValue } from '../workflow';
+import { buildLab2Class, copyTemplate, putSolution } from './class';
+
+const LAB2_FILES = ['server.ts', 'client.ts', 'lock.ts'];
+const RUBRIC = JSON.parse(fs.readFileSync(path.join(KIT_ROOT, 'lab2', 'test', 'rubric.json'), 'utf8')) as { tests: Record<string, { points: number }> };
+
+/** Every file under `dir` (relative), leaving out node_modules and .git. */
+function filesUnder(dir: string, prefix = ''): string[] {
+  return fs.readdirSync(path.join(dir, prefix), { withFileTypes: true }).flatMap((e) => {
+    const rel = prefix ? `${prefix}/${e.name}` : e.name;
+    if (e.isDirectory()) return e.name === 'node_modules' || e.name === '.git' ? [] : filesUnder(dir, rel);
+    return e.isFile() ? [rel] : [];
+  });
+}
+
+/** The environment of a command run "on a student's machine": no CI variables, no colours. */
+function localEnv(extra: Record<string, string> = {}): NodeJS.ProcessEnv {
+  const env: NodeJS.ProcessEnv = { ...process.env, NO_COLOR: '1', ...extra };
+  for (const k of ['GITHUB_ACTIONS', 'GITHUB_OUTPUT', 'KVLABS_LAB_ROOT', 'CI']) if (!(k in extra)) delete env[k];
+  return env;
+}
+
+function run(cmd: string, args: string[], cwd: string, env: NodeJS.ProcessEnv = localEnv(), timeoutMs = 120_000): { status: number | null; stdout: string; stderr: string } {
+  const r = spawnSync(cmd, args, { cwd, env, encoding: 'utf8', timeout: timeoutMs });
+  return { status: r.status, stdout: r.stdout, stderr: r.stderr };
+}
+
+/** Gives a copy of the template the installed packages (of the released template if installed, else the kit's). */
+function linkModules(dir: string, template: string): void {
+  const installed = path.join(template, 'node_modules');
+  fs.symlinkSync(fs.existsSync(installed) ? fs.realpathSync(installed) : path.join(KIT_ROOT, 'node_modules'), path.join(dir, 'node_modules'), 'dir');
+}
+
+/** The payload a `result=<base64>` line in a GITHUB_OUTPUT file carries. */
+function payloadIn(outputFile: string): { status: string; max_score: number; tests: Array<{ name: string; status: string; score: number; message: string | null }> } {
+  const line = fs.readFileSync(outputFile, 'utf8').split('\n').find((l) => l.startsWith('result='));
+  expect(line, `no result= line in ${outputFile}`).to.be.a('string');
+  return JSON.parse(Buffer.from((line ?? '').slice('result='.length), 'base64').toString('utf8'));
+}
+
+class Sink implements TextSink {
+  text = '';
+  write(s: string): boolean {
+    this.text += s;
+    return true;
+  }
+}
+
+describe('instructor tools', function () {
+  this.timeout(120_000);
+  const work = fs.mkdtempSync(path.join(os.tmpdir(), 'kvlabs-instructor-'));
+  const tpl = path.join(work, 'template');
+  let released: ReleaseResult;
+
+  before(async function () {
+    this.timeout(60_000);
+    released = await release({ out: tpl, labs: ['lab2'] });
+  });
+  after(() => fs.rmSync(work, { recursive: true, force: true }));
+
+  describe('release', () => {
+    it('ships no solution: no solutions folder, no "solutions/" in any file, no distinctive line of a solution', () => {
+      const files = filesUnder(tpl);
+      expect(files).to.have.members([...released.files]);
+      for (const f of files) {
+        expect(f, f).not.to.match(/(^|\/)solutions\/|\/test\/kit\/|^bench\/|^instructor\/|^scripts\/demo\.ts$|^grader\/test\/|\.mutant-/);
+        expect(fs.readFileSync(path.join(tpl, f), 'utf8'), `${f} names the solutions folder`).not.to.contain('solutions/');
+      }
+      const distinctive = distinctiveSolutionLines(KIT_ROOT);
+      expect(distinctive.size, 'the solutions have distinctive lines to look for').to.be.greaterThan(20);
+      const shippedLines = new Set(files.flatMap((f) => fs.readFileSync(path.join(tpl, f), 'utf8').split('\n').map((l) => l.trim())));
+      for (const [line, from] of distinctive) expect(shippedLines.has(line), `a line of ${from} ships: ${line}`).to.equal(false);
+      for (const f of LAB2_FILES) expect(fs.readFileSync(path.join(tpl, 'lab2', f), 'utf8'), `lab2/${f} is the skeleton`).to.equal(fs.readFileSync(path.join(KIT_ROOT, 'lab2', f), 'utf8'));
+    });
+
+    it('the leak scan catches a planted solution line and an import of the solutions', () => {
+      const distinctive = distinctiveSolutionLines(KIT_ROOT);
+      const [line, from] = [...distinctive][0];
+      const planted = path.join(work, 'planted');
+      fs.mkdirSync(planted, { recursive: true });
+      fs.writeFileSync(path.join(planted, 'a.ts'), `// ok\n    ${line}\n`);
+      fs.writeFileSync(path.join(planted, 'b.ts'), "import { Clerk } from '../solutions/lab2/client';\n");
+      const found = scanTemplate(planted, ['a.ts', 'b.ts'], distinctive);
+      expect(found.map((f) => [f.file, f.kind])).to.deep.equal([
+        ['a.ts', 'leak'],
+        ['b.ts', 'leak'],
+      ]);
+      expect(found[0].why).to.contain(from);
+    });
+
+    it('drops the instructors’ scripts; package.json, lockfile, tsconfig and mocha config fit what ships', () => {
+      const kitPkg = JSON.parse(fs.readFileSync(path.join(KIT_ROOT, 'package.json'), 'utf8')) as Record<string, Record<string, string>>;
+      const pkg = JSON.parse(fs.readFileSync(path.join(tpl, 'package.json'), 'utf8')) as Record<string, Record<string, string>>;
+      expect(Object.keys(pkg.scripts)).to.include.members(['grade', 'typecheck', 'test']);
+      for (const s of ['verify', 'bench', 'release', 'grade-batch', 'demo']) expect(pkg.scripts, s).not.to.have.property(s);
+      for (const [name, body] of Object.entries(pkg.scripts)) {
+        expect(body, name).not.to.match(/solutions|instructor\/|bench\/|scripts\/demo|lab[13-9]/);
+      }
+      expect(pkg.dependencies).to.deep.equal(kitPkg.dependencies);
+      expect(pkg.devDependencies).to.deep.equal(kitPkg.devDependencies);
+      expect(fs.readFileSync(path.join(tpl, 'package-lock.json'))).to.deep.equal(fs.readFileSync(path.join(KIT_ROOT, 'package-lock.json')));
+
+      const tsconfig = JSON.parse(fs.readFileSync(path.join(tpl, 'tsconfig.json'), 'utf8')) as { include: string[] };
+      const tsTops = new Set(released.files.filter((f) => f.endsWith('.ts') && f.includes('/')).map((f) => f.split('/')[0]));
+      expect([...tsconfig.include].sort()).to.deep.equal([...tsTops].sort());
+      const mocharc = JSON.parse(fs.readFileSync(path.join(tpl, '.mocharc.json'), 'utf8')) as { spec: string[] };
+      expect(mocharc.spec.length).to.be.greaterThan(0);
+      for (const glob of mocharc.spec) expect(released.files.some((f) => globToRegExp(glob).test(f)), glob).to.equal(true);
+
+      const readme = fs.readFileSync(path.join(tpl, 'README.md'), 'utf8');
+      expect(readme).to.contain('npm run grade lab2').and.contain('--seed').and.contain('lab2/lock.ts').and.contain('.kvlabs/manifest.json');
+    });
+
+    it('protects tests, tester, grader, labrpc, given files, rubric, package files and the workflow — not the student’s files', () => {
+      const manifest = readManifest(tpl);
+      expect(manifest).to.not.equal(undefined);
+      const prot = Object.keys(manifest?.files ?? {});
+      for (const f of ['lab2/test/suite.ts', 'lab2/test/harness.ts', 'lab2/test/rubric.json', 'lab2/rpc.ts', 'lab2/with-lock.ts', 'tester/suite/types.ts', 'grader/cli.ts', 'grader/manifest.ts', 'labrpc/network.ts', 'package.json', 'package-lock.json', 'tsconfig.json', WORKFLOW_PATH]) {
+        expect(prot, f).to.include(f);
+      }
+      for (const f of ['lab2/server.ts', 'lab2/client.ts', 'lab2/lock.ts', 'README.md', 'lab2/README.md', '.kvlabs/manifest.json']) expect(prot, f).not.to.include(f);
+      expect(compareManifest(tpl, manifest!)).to.deep.equal([]);
+      expect(checkTree(KIT_ROOT)).to.deep.equal({ manifest: false }, 'the kit itself has no manifest, so nothing is checked there');
+    });
+
+    it('after a real `npm ci` the template type-checks, `npm run grade lab2` scores 0, and --solution explains there are none', function () {
+      this.timeout(240_000);
+      const ci = run('npm', ['ci', '--prefer-offline', '--no-audit', '--no-fund'], tpl, localEnv(), 200_000);
+      expect(ci.status, ci.stderr).to.equal(0);
+      const tc = run('npm', ['run', 'typecheck'], tpl);
+      expect(tc.status, tc.stdout + tc.stderr).to.equal(0);
+      const g = run('npm', ['run', '--silent', 'grade', 'lab2', '--', '--json', '--report', path.join(work, 'skeleton-reports')], tpl);
+      expect(g.status, g.stderr).to.equal(1);
+      const doc = JSON.parse(g.stdout) as { score: number; maxScore: number; labs: Array<{ tests: unknown[] }> };
+      expect([doc.score, doc.maxScore, doc.labs[0].tests.length]).to.deep.equal([0, 100, Object.keys(RUBRIC.tests).length]);
+      expect(g.stderr).not.to.contain('Warning:');
+      const sol = run('npm', ['run', '--silent', 'grade', 'lab2', '--', '--solution'], tpl);
+      expect(sol.status).to.equal(2);
+      expect(sol.stderr).to.contain('no solutions in a student template').and.contain('npm run grade lab2');
+    });
+  });
+
+  describe('GitHub Classroom workflow', () => {
+    const workflow = (): Record<string, YamlValue> => parseYaml(fs.readFileSync(path.join(tpl, WORKFLOW_PATH), 'utf8')) as Record<string, YamlValue>;
+    type Step = Record<string, YamlValue> & { name: string; id?: string; run?: string; uses?: string; env?: Record<string, string>; with?: Record<string, string> };
+    const stepsOf = (wf: Record<string, YamlValue>): Step[] => ((wf.jobs as Record<string, Record<string, YamlValue>>)['run-autograding-tests'].steps as Step[]) ?? [];
+
+    it('has Classroom’s shape: the job, permissions, checkout, Node 20, npm ci, one grader step per lab, the reporter', () => {
+      const wf = workflow();
+      expect(wf).to.deep.equal(classroomWorkflow(['lab2']));
+      expect(wf.permissions).to.deep.equal({ checks: 'write', actions: 'read', contents: 'read' });
+      expect(Object.keys(wf.jobs as object)).to.deep.equal(['run-autograding-tests']);
+      const steps = stepsOf(wf);
+      expect(steps[0].uses).to.match(/^actions\/checkout@/);
+      expect(steps[1].uses).to.match(/^actions\/setup-node@/);
+      expect(steps[1].with).to.deep.equal({ 'node-version': '20', cache: 'npm' });
+      expect(steps[2].run).to.equal('npm ci');
+      const graders = steps.filter((s) => s.run?.includes('npm run grade'));
+      expect(graders.map((s) => [s.id, s.run])).to.deep.equal([['lab2', 'npm run grade lab2 -- --classroom --no-color']]);
+      const reporter = steps[steps.length - 1];
+      expect(reporter.uses).to.equal(REPORTER);
+      expect(reporter.with).to.deep.equal({ runners: 'lab2' });
+      expect(reporter.env).to.deep.equal({ LAB2_RESULTS: '${{ steps.lab2.outputs.result }}' });
+      const all = classroomWorkflow(['lab1', 'lab2', 'lab5']);
+      const last = stepsOf(all)[stepsOf(all).length - 1];
+      expect(last.with).to.deep.equal({ runners: 'lab1,lab2,lab5' });
+      expect(Object.keys(last.env ?? {})).to.deep.equal(['LAB1_RESULTS', 'LAB2_RESULTS', 'LAB5_RESULTS']);
+    });
+
+    it('its steps, run in a fresh copy holding a correct lab 2, give the reporter a payload worth 100/100 test by test', function () {
+      this.timeout(180_000);
+      const copy = path.join(work, 'classroom');
+      copyTemplate(tpl, copy);
+      linkModules(copy, tpl);
+      putSolution(copy, 'lab2', LAB2_FILES);
+      const outputs: Record<string, Record<string, string>> = {};
+      let reporterEnv: Record<string, string> | undefined;
+      for (const step of stepsOf(workflow())) {
+        if (step.uses === REPORTER) reporterEnv = step.env;
+        if (step.run === undefined) continue;
+        if (step.run === 'npm ci') continue; // run for real above; here the installed packages are linked
+        const outFile = path.join(work, `output-${step.id ?? 'step'}`);
+        fs.writeFileSync(outFile, '');
+        const r = run('bash', ['-c', step.run], copy, localEnv({ GITHUB_OUTPUT: outFile, GITHUB_ACTIONS: 'true', CI: 'true' }), 170_000);
+        expect(r.status, `${step.name}: ${r.stderr}`).to.be.oneOf([0, 1]);
+        if (step.id) outputs[step.id] = Object.fromEntries(fs.readFileSync(outFile, 'utf8').split('\n').filter((l) => l.includes('=')).map((l) => [l.slice(0, l.indexOf('=')), l.slice(l.indexOf('=') + 1)]));
+      }
+      expect(reporterEnv).to.not.equal(undefined);
+      const value = (reporterEnv ?? {}).LAB2_RESULTS.replace(/\$\{\{\s*steps\.([\w-]+)\.outputs\.(\w+)\s*\}\}/, (_m, id: string, key: string) => outputs[id]?.[key] ?? '');
+      const payload = JSON.parse(Buffer.from(value, 'base64').toString('utf8')) as { max_score: number; status: string; tests: Array<{ name: string; score: number; status: string }> };
+      expect(payload.max_score).to.equal(100);
+      expect(payload.tests.map((t) => [t.name, t.status, t.score])).to.deep.equal(Object.entries(RUBRIC.tests).map(([n, e]) => [n, 'pass', e.points]));
+      expect(payload.tests.reduce((a, t) => a + t.score, 0)).to.equal(100);
+    });
+  });
+
+  describe('tamper check', () => {
+    let copy: string;
+    before(() => {
+      copy = path.join(work, 'tampered');
+      copyTemplate(tpl, copy);
+      linkModules(copy, tpl);
+      fs.appendFileSync(path.join(copy, 'lab2', 'test', 'suite.ts'), '\n// made easier\n');
+    });
+    const cli = async (args: string[], env: Record<string, string>) => {
+      const stdout = new Sink();
+      const stderr = new Sink();
+      const code = await runCli(args, { stdout, stderr, env: { KVLABS_LAB_ROOT: copy, NO_COLOR: '1', ...env } });
+      return { code, stdout: stdout.text, stderr: stderr.text };
+    };
+
+    it('in Classroom the grader refuses a changed test file: exit 2, the file named, a payload scoring 0 with the reason', async () => {
+      const out = path.join(work, 'tamper-output');
+      fs.writeFileSync(out, '');
+      const r = await cli(['lab2', '--classroom', '--test', 'TestReliablePut', '--report', path.join(work, 'tamper-reports')], { GITHUB_OUTPUT: out });
+      expect(r.code).to.equal(2);
+      expect(r.stderr).to.contain('lab2/test/suite.ts (changed)');
+      const payload = payloadIn(out);
+      expect([payload.status, payload.max_score, payload.tests.length, payload.tests[0].score, payload.tests[0].status]).to.deep.equal(['fail', 10, 1, 0, 'fail']);
+      expect(payload.tests[0].message).to.contain('lab2/test/suite.ts');
+      const actions = await cli(['lab2', '--test', 'TestReliablePut'], { GITHUB_ACTIONS: 'true' });
+      expect(actions.code, 'GITHUB_ACTIONS=true is strict too').to.equal(2);
+      const batch = await cli(['lab2', '--strict-manifest', '--test', 'TestReliablePut'], {});
+      expect(batch.code, '--strict-manifest (batch mode) is strict').to.equal(2);
+    });
+
+    it('on a student’s machine it warns, names the file, and grades anyway', async () => {
+      const r = await cli(['lab2', '--test', 'TestReliablePut', '--json', '--report', path.join(work, 'tamper-reports')], {});
+      expect(r.code).to.equal(1);
+      expect(r.stderr).to.contain('Warning:').and.contain('lab2/test/suite.ts (changed)');
+      expect((JSON.parse(r.stdout) as { maxScore: number }).maxScore).to.equal(10);
+    });
+  });
+
+  describe('batch grading', () => {
+    it('grades a class: correct, partly correct, hanging, crashing, tampered and incomplete submissions, each row right', async function () {
+      this.timeout(150_000);
+      const cls = path.join(work, 'class');
+      const mutant = mutants.find((m) => m.name === 'version-off-by-one');
+      if (!mutant) throw new Error('lab 2 has no version-off-by-one mutant any more; pick another that TestReliablePut catches');
+      buildLab2Class(tpl, cls, ['correct', 'mutant', 'hanging', 'syntax-error', 'tampered-test', 'missing-file'], mutant);
+      const out = path.join(work, 'batch');
+      const tests = ['TestReliablePut', 'TestReliableBasic'];
+      const r = await gradeBatch({ lab: 'lab2', submissions: cls, out, template: tpl, jobs: 2, tests, seed: 1234, timeoutSec: 40, log: new Sink() });
+      const row = (s: string) => r.rows.find((x) => x.student === s);
+      const brief = (s: string) => {
+        const x = row(s);
+        return x && [x.status, x.score, x.maxScore, x.tests.TestReliablePut, x.tests.TestReliableBasic];
+      };
+      expect(brief('correct')).to.deep.equal(['graded', 20, 20, 10, 10]);
+      expect(row('correct')?.notes).to.deep.equal([]);
+      expect(row('correct')?.tampered).to.deep.equal([]);
+      expect(brief('mutant')).to.deep.equal(['graded', 10, 20, 0, 10]);
+      expect(brief('hanging')).to.deep.equal(['timeout', 0, 20, undefined, undefined]);
+      expect(row('hanging')?.notes.join(' ')).to.contain('did not finish within 40s');
+      expect(brief('syntax-error')).to.deep.equal(['graded', 0, 20, 0, 0]);
+      expect(row('syntax-error')?.notes.join(' ')).to.contain('could not be loaded').and.contain('client.ts');
+      expect(brief('tampered-test')).to.deep.equal(['graded', 10, 20, 10, 0], 'graded with the original tests and rubric');
+      expect(row('tampered-test')?.tampered).to.deep.equal(['lab2/test/rubric.json (changed)', 'lab2/test/suite.ts (changed)']);
+      expect(brief('missing-file')).to.deep.equal(['graded', 10, 20, 10, 0]);
+      expect(row('missing-file')?.notes.join(' ')).to.contain('missing lab2/lock.ts');
+
+      const csv = parseCsv(fs.readFileSync(r.csv, 'utf8'));
+      expect(csv[0]).to.deep.equal(['student', 'score', 'max', 'TestReliablePut', 'TestReliableBasic', 'status', 'tampered', 'notes']);
+      expect(csv.slice(1).map((c) => c.slice(0, 6))).to.deep.equal(r.rows.map((x) => [x.student, String(x.score), String(x.maxScore), String(x.tests.TestReliablePut ?? ''), String(x.tests.TestReliableBasic ?? ''), x.status]));
+      for (const x of r.rows) {
+        expect(fs.existsSync(path.join(r.reports, x.student, 'grading.json')), x.student).to.equal(true);
+        if (x.status === 'graded') expect(fs.existsSync(path.join(r.reports, x.student, 'lab2', 'index.html')), x.student).to.equal(true);
+      }
+      expect(fs.existsSync(path.join(out, 'work')), 'work folders are cleaned up').to.equal(false);
+    });
+  });
+
+  describe('small pieces', () => {
+    it('the YAML writer and reader agree, quoting what YAML would misread', () => {
+      const value: YamlValue = { on: ['push', 'yes'], 'a key': { n: 3, s: '3', b: true, t: 'true', expr: '${{ x }}', colon: 'a: b', empty: '', q: 'say "hi"' }, list: [{ x: 'y', z: ['1', 2] }, 'plain'] };
+      const text = toYaml(value);
+      expect(text).to.contain('"on":').and.contain('- "yes"');
+      expect(parseYaml(text)).to.deep.equal(value);
+      expect(() => parseYaml('a: 1\n   b: 2\n')).to.throw(/YAML line 2/);
+    });
+
+    it('CSV fields with commas, quotes and newlines survive a round trip', () => {
+      expect(csvField('a,b')).to.equal('"a,b"');
+      const rows = [{ student: 'x,"y"', status: 'graded' as const, score: 1, maxScore: 2, tests: { T: 1 }, tampered: ['a (changed)', 'b (missing)'], notes: ['line1\nline2'], realMs: 0 }];
+      const parsed = parseCsv(gradebookCsv(rows, ['T', 'U']));
+      expect(parsed).to.deep.equal([
+        ['student', 'score', 'max', 'T', 'U', 'status', 'tampered', 'notes'],
+        ['x,"y"', '1', '2', '1', '', 'graded', 'a (changed); b (missing)', 'line1\nline2'],
+      ]);
+    });
+
+    it('what ships: kit tests, solutions, benches and other labs stay home; comments lose the solutions path', () => {
+      expect(isShipped('lab2/test/suite.ts', ['lab2'])).to.equal(true);
+      expect(isShipped('grader/reports/html.ts', ['lab2'])).to.equal(true);
+      for (const f of ['lab2/test/kit/lab2.test.ts', 'solutions/lab2/client.ts', 'bench/lab2.ts', 'lab3/server.ts', 'grader/test/cli.test.ts', 'grader/verify.ts', 'package.json', 'reports/lab2/index.html']) {
+        expect(isShipped(f, ['lab2']), f).to.equal(false);
+      }
+      expect(globToRegExp('lab*/test/kit/**/*.test.ts').test('lab2/test/kit/a/b.test.ts')).to.equal(true);
+      expect(globToRegExp('tester/**/*.test.ts').test('tester/x.test.ts')).to.equal(true);
+      expect(scrubComments("/** loads lab2/ (or solutions/lab2/). */\nconst d = 'solutions/lab3';")).to.equal("/** loads lab2/ (or the reference solution). */\nconst d = 'solutions/lab3';");
+    });
+  });
+});
