@@ -43,11 +43,12 @@ export async function grade(options: GradeOptions): Promise<GradeResult> {
   const root = labRoot(options.root, env);
   const runs = options.runs ?? 1;
   planSeeds(options.seed, runs); // checks --seed and --runs before any work
-  const labs = resolveLabs(root, options.lab);
-  const selections = selectAcross(labs, options.tests, options.lab === 'all');
   const out = options.out ?? (options.json ? process.stderr : process.stdout);
   const err = options.err ?? process.stderr;
-  tamperCheck(root, options, env, selections, err);
+  // Before the labs load: a changed suite must be refused even when it no longer loads.
+  tamperCheck(root, options, env, err, () => selectAcross(resolveLabs(root, options.lab), options.tests, options.lab === 'all'));
+  const labs = resolveLabs(root, options.lab);
+  const selections = selectAcross(labs, options.tests, options.lab === 'all');
   for (const [lab] of selections) implDir(lab, target); // every folder is complete before anything runs
 
   const color = options.color ?? wantsColor(out, env);
@@ -74,20 +75,31 @@ export async function grade(options: GradeOptions): Promise<GradeResult> {
  * GITHUB_ACTIONS=true, or batch grading): refuses with a TamperError naming the files, and under --classroom
  * first writes a payload scoring 0 with the reason. Otherwise warns and grades anyway.
  */
-function tamperCheck(root: string, options: GradeOptions, env: Readonly<Record<string, string | undefined>>, selections: ReadonlyArray<[LoadedLab, string[]]>, err: TextSink): void {
+function tamperCheck(
+  root: string,
+  options: GradeOptions,
+  env: Readonly<Record<string, string | undefined>>,
+  err: TextSink,
+  selections: () => ReadonlyArray<[LoadedLab, string[]]>,
+): void {
   const check = checkTree(root);
   if (!check.manifest || check.tampered.length === 0) return;
   const strict = options.strictManifest === true || options.classroom === true || env.GITHUB_ACTIONS === 'true';
   if (!strict) {
     err.write(
-      `Warning: ${describeTampered(check.tampered)} differ from the template (${MANIFEST_PATH}). ` +
+      `Warning: ${describeTampered(check.tampered)} ${check.tampered.length === 1 ? 'differs' : 'differ'} from the template (${MANIFEST_PATH}). ` +
         'Grading anyway here, but GitHub Classroom and the course staff grade with the original files and refuse a changed tree.\n',
     );
     return;
   }
   const refusal = new TamperError(check.tampered);
   if (options.classroom && env.GITHUB_OUTPUT) {
-    const maxScore = selections.reduce((sum, [lab, tests]) => sum + tests.reduce((a, t) => a + (lab.rubric.tests[t]?.points ?? 0), 0), 0);
+    let maxScore = 0;
+    try {
+      maxScore = selections().reduce((sum, [lab, tests]) => sum + tests.reduce((a, t) => a + (lab.rubric.tests[t]?.points ?? 0), 0), 0);
+    } catch {
+      // The changed files no longer load; the payload still says why, out of 0.
+    }
     fs.appendFileSync(env.GITHUB_OUTPUT, `result=${encodeClassroom(classroomRefusal(refusal.message, maxScore))}\n`);
   }
   throw refusal;

@@ -244,6 +244,19 @@ describe('instructor tools', function () {
       expect(batch.code, '--strict-manifest (batch mode) is strict').to.equal(2);
     });
 
+    it('refuses in Classroom even when the changed suite no longer loads', async () => {
+      const broken = path.join(work, 'tampered-broken');
+      copyTemplate(tpl, broken);
+      fs.appendFileSync(path.join(broken, 'lab2', 'test', 'suite.ts'), '\nexport const = ;\n');
+      const out = path.join(work, 'tamper-output-broken');
+      fs.writeFileSync(out, '');
+      const stderr = new Sink();
+      const code = await runCli(['lab2', '--classroom'], { stdout: new Sink(), stderr, env: { KVLABS_LAB_ROOT: broken, GITHUB_OUTPUT: out, NO_COLOR: '1' } });
+      expect(code).to.equal(2);
+      expect(stderr.text).to.contain('lab2/test/suite.ts (changed)');
+      expect(payloadIn(out).tests[0].score).to.equal(0);
+    });
+
     it('on a student’s machine it warns, names the file, and grades anyway', async () => {
       const r = await cli(['lab2', '--test', 'TestReliablePut', '--json', '--report', path.join(work, 'tamper-reports')], {});
       expect(r.code).to.equal(1);
