@@ -108,6 +108,13 @@ describe('instructor tools', function () {
       expect(found[0].why).to.contain(from);
     });
 
+    it('releases every lab without a leak; code that still names the solutions folder is only in lab tools', async () => {
+      const all = await release({ out: path.join(work, 'all-labs') });
+      expect(all.labs.length).to.be.greaterThan(1);
+      expect(all.labs).to.include('lab2');
+      for (const m of all.mentions) expect(m.file, `${m.file}:${m.line} ${m.text}`).to.match(/^lab\d+\/tools\//);
+    });
+
     it('drops the instructors’ scripts; package.json, lockfile, tsconfig and mocha config fit what ships', () => {
       const kitPkg = JSON.parse(fs.readFileSync(path.join(KIT_ROOT, 'package.json'), 'utf8')) as Record<string, Record<string, string>>;
       const pkg = JSON.parse(fs.readFileSync(path.join(tpl, 'package.json'), 'utf8')) as Record<string, Record<string, string>>;
