@@ -242,7 +242,7 @@ export class Search<S extends {} | null, I, O> {
   /** Searches for at most `budget` steps; returns true once the outcome is known. */
   run(budget: number): boolean {
     if (this.outcome) return true;
-    const { model, n, next, prev, inputs, outputs, pending, required, equal, single, lane, laneLeft, blockedMark } = this;
+    const { model, n, next, prev, inputs, outputs, pending, readOnly, required, equal, single, lane, laneLeft, blockedMark } = this;
     const { bits, zobrist, cache, stackEntry, stackState, stackLow, stackMax, stackForced } = this;
     const head = 2 * n;
     let { bitsHash, depth, placedRequired, state, entry: e, low, max, activeLanes, blocked, fresh, dead } = this;
@@ -282,7 +282,8 @@ export class Search<S extends {} | null, I, O> {
             e = next[e];
             continue;
           }
-          if (!single && blockedMark[l] === this.scan) {
+          // Skip blocked lanes, and read-only operations: findNoOp already found none of them legal here.
+          if ((!single && blockedMark[l] === this.scan) || readOnly[op] === 1) {
             e = next[e];
             continue;
           }
