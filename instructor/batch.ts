@@ -16,7 +16,7 @@ import { compareManifest, MANIFEST_PATH, readManifest } from '../grader/manifest
 import { parseSeed } from '../grader/seeds';
 import type { TextSink } from '../grader/types';
 import { GradebookRow, gradebookCsv, RowStatus } from './gradebook';
-import { KIT_ROOT, release } from './release';
+import { KIT_ROOT, release, userPath } from './release';
 
 /** What to grade and how. */
 export interface BatchOptions {
@@ -282,7 +282,7 @@ export async function main(argv: readonly string[]): Promise<number> {
     .requiredOption('--submissions <dir>', 'folder with one subfolder per student (their repositories)')
     .option('--jobs <n>', 'submissions graded at once (default: number of cores)')
     .option('--template <dir>', 'a released template to grade in (default: release one now)')
-    .option('--out <dir>', 'where the gradebook and reports go', 'batch-out')
+    .option('--out <dir>', 'where the gradebook and reports go (default: reports/batch/<lab>, which git ignores)')
     .option('-t, --test <names...>', 'only these tests (also comma-separated)')
     .option('-s, --seed <n>', 'one seed for every test of every student (a fair, repeatable batch)')
     .option('--timeout <sec>', 'real-time limit for one submission, seconds', String(DEFAULT_TIMEOUT_SEC))
@@ -294,7 +294,7 @@ export async function main(argv: readonly string[]): Promise<number> {
     if (err instanceof CommanderError) return err.exitCode === 0 ? 0 : 2;
     throw err;
   }
-  const o = program.opts<{ lab: string; submissions: string; jobs?: string; template?: string; out: string; test?: string[]; seed?: string; timeout: string; keepWork?: boolean }>();
+  const o = program.opts<{ lab: string; submissions: string; jobs?: string; template?: string; out?: string; test?: string[]; seed?: string; timeout: string; keepWork?: boolean }>();
   try {
     const whole = (s: string, flag: string): number => {
       if (!/^\d+$/.test(s) || Number(s) < 1) throw new GraderUsageError(`${flag} needs a whole number of at least 1 (got "${s}").`);
@@ -302,10 +302,10 @@ export async function main(argv: readonly string[]): Promise<number> {
     };
     const r = await gradeBatch({
       lab: o.lab,
-      submissions: o.submissions,
-      out: o.out,
+      submissions: userPath(o.submissions),
+      out: o.out === undefined ? path.join(KIT_ROOT, 'reports', 'batch', o.lab) : userPath(o.out),
       jobs: o.jobs === undefined ? undefined : whole(o.jobs, '--jobs'),
-      template: o.template,
+      template: o.template === undefined ? undefined : userPath(o.template),
       tests: o.test?.flatMap((t) => t.split(',')).map((t) => t.trim()).filter((t) => t.length > 0),
       seed: o.seed === undefined ? undefined : parseSeed(o.seed),
       timeoutSec: whole(o.timeout, '--timeout'),

@@ -42,6 +42,8 @@ export interface ReleaseResult {
   readonly protectedFiles: readonly string[];
   /** Code that names the solutions folder (not a leak, but a tool option that cannot work in the template). */
   readonly mentions: readonly Finding[];
+  /** Shipped files whose working copy differs from the last commit (they shipped as they are on disk). */
+  readonly uncommitted: readonly string[];
 }
 
 /** Writes the student template; rejects with a GraderUsageError for a bad lab or output folder, or a leak. */
@@ -100,7 +102,19 @@ export async function release(options: ReleaseOptions): Promise<ReleaseResult> {
   writeManifest(out, manifest);
   const all = [...files, MANIFEST_PATH].sort();
   if (options.git) commitAll(out, labs);
-  return { out, labs, files: all, protectedFiles: Object.keys(manifest.files), mentions: findings.filter((f) => f.kind === 'mention') };
+  const uncommitted = changedSinceCommit(repo).filter((f) => copied.includes(f));
+  return { out, labs, files: all, protectedFiles: Object.keys(manifest.files), mentions: findings.filter((f) => f.kind === 'mention'), uncommitted };
+}
+
+/** Tracked files with uncommitted changes (relative paths). */
+function changedSinceCommit(repo: string): string[] {
+  const out = execFileSync('git', ['diff', 'HEAD', '--name-only', '-z'], { cwd: repo, encoding: 'utf8', maxBuffer: 16 * 1024 * 1024 });
+  return out.split('\0').filter((f) => f.length > 0);
+}
+
+/** A path from the command line, relative to where the user ran `npm run` (npm itself runs in the package root). */
+export function userPath(p: string): string {
+  return path.resolve(process.env.INIT_CWD ?? process.cwd(), p);
 }
 
 /** Creates `out`, or empties an earlier template there when `force`; anything else already there is an error. */
@@ -144,11 +158,14 @@ export async function main(argv: readonly string[]): Promise<number> {
   const o = program.opts<{ out: string; labs?: string; force?: boolean; git?: boolean }>();
   try {
     const labs = o.labs?.split(',').map((s) => s.trim()).filter((s) => s.length > 0);
-    const r = await release({ out: o.out, labs, force: o.force, git: o.git });
+    const r = await release({ out: userPath(o.out), labs, force: o.force, git: o.git });
     process.stdout.write(
       `Wrote the student template for ${listNames([...r.labs])} to ${r.out}\n` +
         `  ${r.files.length} files, ${r.protectedFiles.length} protected by ${MANIFEST_PATH}, Classroom workflow in ${WORKFLOW_PATH}\n`,
     );
+    if (r.uncommitted.length > 0) {
+      process.stdout.write(`  Note: ${r.uncommitted.length} shipped file(s) have uncommitted changes and shipped as they are on disk: ${listNames(r.uncommitted)}\n`);
+    }
     if (r.mentions.length > 0) {
       process.stdout.write(`  Note: ${r.mentions.length} line(s) of shipped code name the solutions folder (their --solution options cannot work for students):\n`);
       for (const m of r.mentions) process.stdout.write(`    ${m.file}:${m.line}  ${m.text}\n`);
