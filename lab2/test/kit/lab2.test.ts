@@ -1,71 +1,13 @@
-/**
- * The kit's own checks of lab 2: the reference solution passes every named test, the untouched skeleton
- * fails every one without crashing, runs replay exactly, and every mutant is caught by a named test.
- */
-import { expect } from 'chai';
+/** The kit's own checks of lab 2 (the standard ones: solution, skeleton, replay, mutants). */
 import * as path from 'node:path';
-import { materialiseMutant, removeMutant } from '../../../tester/mutants';
-import { runNamedTest } from '../../../tester/suite';
+import { describeLabKit } from '../../../tester/kit';
 import { mutants } from '../../../solutions/lab2/mutants';
 import { suite } from '../suite';
 
-const SOLUTION_DIR = path.resolve(__dirname, '../../../solutions/lab2');
-const SKELETON_DIR = path.resolve(__dirname, '../..');
-const SEEDS = [1, 2, 3];
-
-describe('lab2 suite', function () {
-  this.timeout(120_000);
-  const solution = suite.load(SOLUTION_DIR);
-
-  for (const test of suite.tests) {
-    const seeds = test.name.startsWith('TestMem') ? [1] : SEEDS;
-    it(`solution passes ${test.name} (seeds ${seeds.join(', ')})`, async () => {
-      for (const seed of seeds) {
-        const outcome = await runNamedTest(test, solution, seed);
-        expect(outcome.status, `${test.name} seed=${seed}: ${outcome.message}`).to.equal('passed');
-      }
-    });
-  }
-
-  it('skeleton fails every test with a message pointing at the handout', async () => {
-    const skeleton = suite.load(SKELETON_DIR);
-    for (const test of suite.tests) {
-      const outcome = await runNamedTest(test, skeleton, 1);
-      expect(outcome.status, test.name).to.equal('failed');
-      expect(outcome.message, test.name).to.match(/TODO|not implemented/);
-    }
-  });
-
-  it('replays a run exactly from its seed (same trace hash and counts)', async () => {
-    const test = suite.tests.find((t) => t.name === 'TestManyClientsUnreliable')!;
-    const a = await runNamedTest(test, solution, 77);
-    const b = await runNamedTest(test, solution, 77);
-    const c = await runNamedTest(test, solution, 78);
-    expect({ ...b, realMs: 0 }).to.deep.equal({ ...a, realMs: 0 });
-    expect(c.traceHash).to.not.equal(a.traceHash);
-  });
-
-  for (const mutant of mutants) {
-    it(`catches the mutant "${mutant.name}" (${mutant.description})`, async () => {
-      const dir = materialiseMutant(SOLUTION_DIR, mutant);
-      try {
-        const impl = suite.load(dir);
-        const failed: string[] = [];
-        for (const name of mutant.caughtBy) {
-          const test = suite.tests.find((t) => t.name === name);
-          expect(test, `mutant names unknown test ${name}`).to.not.equal(undefined);
-          for (const seed of SEEDS) {
-            const outcome = await runNamedTest(test!, impl, seed);
-            if (outcome.status === 'failed') {
-              failed.push(`${name} seed=${seed}`);
-              break;
-            }
-          }
-        }
-        expect(failed, `no test among ${mutant.caughtBy.join(', ')} caught it`).to.not.be.empty;
-      } finally {
-        removeMutant(dir);
-      }
-    });
-  }
+describeLabKit({
+  suite,
+  labDir: path.resolve(__dirname, '../..'),
+  solutionDir: path.resolve(__dirname, '../../../solutions/lab2'),
+  mutants,
+  replayTest: 'TestManyClientsUnreliable',
 });
