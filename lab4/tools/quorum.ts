@@ -1,7 +1,7 @@
 /**
  * npm run lab4:quorum -- [--writes 2000] [--out quorum_analysis.svg]
- * The seed's quorum analysis: for W = 1..5, starts a fresh cluster of 5 followers (the reference solution
- * unless --student), runs the load, and prints a latency table; then draws latency against W to an SVG file.
+ * The seed's quorum analysis: for W = 1..5, starts a fresh cluster of 5 followers (your lab4/server.ts, or
+ * with --solution the reference), runs the load, and prints a latency table; then draws latency against W to an SVG file.
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
@@ -20,7 +20,7 @@ const program = new Command()
   .option('--min-delay <ms>', 'minimum delay per replication message, ms', '0.1')
   .option('--max-delay <ms>', 'maximum delay per replication message, ms', '1')
   .option('--port <n>', 'leader port of each cluster (0: free ports)', '0')
-  .option('--student', 'run lab4/server.ts instead of the reference solution')
+  .option('--solution', 'run the reference solution (solutions/lab4) instead of your lab4/server.ts')
   .option('--out <file>', 'where to write the plot', 'quorum_analysis.svg')
   .parse();
 
@@ -32,7 +32,7 @@ interface Opts {
   minDelay: string;
   maxDelay: string;
   port: string;
-  student?: boolean;
+  solution?: boolean;
   out: string;
 }
 
@@ -50,7 +50,7 @@ async function main(): Promise<void> {
       minDelayMs: Number(o.minDelay),
       maxDelayMs: Number(o.maxDelay),
       writeTimeoutMs: 5000,
-      implDir: o.student ? 'lab4' : 'solutions/lab4',
+      implDir: o.solution ? 'solutions/lab4' : 'lab4',
     });
     try {
       process.stdout.write(`${o.writes} writes ... `);
