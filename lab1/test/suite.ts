@@ -144,6 +144,7 @@ async function putTenKeys(ctx: Ctx, ck: KVClerk): Promise<Map<string, string>> {
     const got = await ck.get(k);
     check(got === v, () => `get(${show(k)}) returned ${show(got)} right after put(${show(k)}, ${show(v)}) on a reliable network.`);
   }
+  ctx.countOps(2 * kv.size);
   return kv;
 }
 
@@ -151,7 +152,7 @@ async function putTenKeys(ctx: Ctx, ck: KVClerk): Promise<Map<string, string>> {
  * MIT's probe of which keys still work: one fresh clerk per key, all started at once; counts the gets that
  * finish within 2 virtual seconds (the others keep trying in the background) and checks their values.
  */
-async function countReachable(kv: Map<string, string>, makeClerk: () => KVClerk): Promise<string[]> {
+async function countReachable(ctx: Ctx, kv: Map<string, string>, makeClerk: () => KVClerk): Promise<string[]> {
   const reached: string[] = [];
   const wrong: string[] = [];
   let crash: { error: unknown } | undefined;
@@ -164,6 +165,7 @@ async function countReachable(kv: Map<string, string>, makeClerk: () => KVClerk)
       );
   }
   await new Promise((r) => setTimeout(r, 2000));
+  ctx.countOps(reached.length + wrong.length);
   if (crash) throw crash.error;
   check(wrong.length === 0, () => `Wrong values: ${wrong.join('; ')}.`);
   return reached.sort();
@@ -179,7 +181,7 @@ const staticShards: NamedTest<Lab1Impl> = {
     ts.stopServer(1);
     ts.stopServer(2);
     const onServer0 = [...kv.keys()].filter((k) => shardServers(keyToShard(k, 3), ts.config).includes(0));
-    const reached = await countReachable(kv, () => ts.makeClerk());
+    const reached = await countReachable(ctx, kv, () => ts.makeClerk());
     ctx.log(`with servers 1 and 2 stopped, ${reached.length} of 10 gets finished: keys ${reached.join(' ')}`);
     check(
       reached.length >= 5 && reached.length <= onServer0.length,
@@ -195,6 +197,7 @@ const staticShards: NamedTest<Lab1Impl> = {
     ts.startServer(2);
     const all = Promise.all([...kv].map(async ([k, v]) => {
       const got = await ck.get(k);
+      ctx.countOps();
       check(got === v, () => `After restarting servers 1 and 2, get(${show(k)}) returned ${show(got)}; expected ${show(v)}.`);
     }));
     await within(all, SETTLE_MS, () => `After restarting servers 1 and 2, not every key could be read within ${SETTLE_MS / 1000} s.`);
@@ -209,7 +212,7 @@ const rejection: NamedTest<Lab1Impl> = {
     const kv = await putTenKeys(ctx, ts.makeClerk());
     const onServer0 = [...kv.keys()].filter((k) => shardServers(keyToShard(k, 3), ts.config).includes(0));
     // A clerk with a wrong layout (one shard, one replica) and an end to server 0 only sends every key there.
-    const reached = await countReachable(kv, () => ts.makeClerk({ nshards: 1, nreplicas: 1 }, [0]));
+    const reached = await countReachable(ctx, kv, () => ts.makeClerk({ nshards: 1, nreplicas: 1 }, [0]));
     ctx.log(`through server 0 alone, ${reached.length} of 10 gets finished: keys ${reached.join(' ')}`);
     check(
       reached.length >= 5 && reached.length <= onServer0.length,
