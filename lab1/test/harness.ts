@@ -133,7 +133,8 @@ export class Lab1Tester {
    * what an object graph frees when it is dropped does not. The cluster cannot be used afterwards.
    */
   async measureRetained(withClerks: boolean): Promise<number> {
-    // Let a timer be the last event the world ran: the event that delivered the last reply still holds it.
+    // Let the work still in flight at this instant (replies being delivered, copies to backups) finish first:
+    // until it does, pending events hold the servers and the values they carry.
     await new Promise((resolve) => setTimeout(resolve, 1));
     const before = liveHeapBytes();
     for (let i = 0; i < this.nservers; i++) this.net.deleteServer(serverName(i));
