@@ -193,10 +193,8 @@ export class World {
         if (ev.time > this.clock) this.clock = ev.time;
         this.hash.addNumber(Math.round(this.clock * 1000));
         this.events++;
-        const fn = ev.fn;
-        ev.fn = fired; // a suspended run loop may keep `ev` alive; it must not keep what the callback holds
         try {
-          fn();
+          ev.fn();
         } catch (error) {
           throw new UncaughtError(error);
         }
@@ -244,9 +242,6 @@ export class World {
     if (handle instanceof VirtualTimeout) handle.event.cancelled = true;
   };
 }
-
-/** What a fired event holds instead of its callback. */
-function fired(): void {}
 
 /** Node's rule: a delay that is not a number in [1, 2^31-1] becomes 1 ms. */
 function nodeDelay(delay: number | undefined): number {
