@@ -3,11 +3,11 @@ import * as path from 'node:path';
 import { Network, Server } from '../labrpc';
 import type { ClientEnd } from '../labrpc';
 import { World, realNow } from '../tester/world';
-import { runNamedTest } from '../tester/suite';
 import { runClients } from '../tester/clients';
 import { suite } from '../lab1/test/suite';
 import type { ClusterConfig, ServerConfig } from '../lab1/rpc';
 import type { BenchFigure } from './figure';
+import { suiteTimeFigure } from './suite-time';
 
 const impl = suite.load(path.resolve(__dirname, '../solutions/lab1'));
 
@@ -61,13 +61,6 @@ export async function benchLab1(): Promise<BenchFigure[]> {
       });
     }
   }
-  const start = realNow();
-  let virtualMs = 0;
-  for (const test of suite.tests) {
-    const outcome = await runNamedTest(test, impl, 1);
-    if (outcome.status !== 'passed') throw new Error(`bench: ${test.name} failed on the solution: ${outcome.message}`);
-    virtualMs += outcome.virtualMs;
-  }
-  figures.push({ name: 'lab1: whole suite on the solution (in-process)', value: Math.round(realNow() - start), unit: 'real ms', note: `${(virtualMs / 1000).toFixed(1)} virtual s simulated, 13 tests` });
+  figures.push(await suiteTimeFigure(suite, impl));
   return figures;
 }

@@ -2,10 +2,10 @@
 import * as path from 'node:path';
 import { Network, Server } from '../labrpc';
 import { World, realNow } from '../tester/world';
-import { runNamedTest } from '../tester/suite';
 import { runClients } from '../tester/clients';
 import { suite } from '../lab2/test/suite';
 import type { BenchFigure } from './figure';
+import { suiteTimeFigure } from './suite-time';
 
 const impl = suite.load(path.resolve(__dirname, '../solutions/lab2'));
 
@@ -64,13 +64,6 @@ export async function benchLab2(): Promise<BenchFigure[]> {
   for (const clients of [1, 10]) {
     figures.push({ name: `lab2: lock acquisition latency, ${clients} client${clients > 1 ? 's' : ''}`, value: +(await lockLatency(clients)).toFixed(2), unit: 'virtual ms', note: 'hold 10 ms; the seed claims 1–5 ms' });
   }
-  const start = realNow();
-  let virtualMs = 0;
-  for (const test of suite.tests) {
-    const outcome = await runNamedTest(test, impl, 1);
-    if (outcome.status !== 'passed') throw new Error(`bench: ${test.name} failed on the solution: ${outcome.message}`);
-    virtualMs += outcome.virtualMs;
-  }
-  figures.push({ name: 'lab2: whole suite on the solution (in-process)', value: Math.round(realNow() - start), unit: 'real ms', note: `${(virtualMs / 1000).toFixed(1)} virtual s simulated; MIT's Go suite takes about 37 s` });
+  figures.push(await suiteTimeFigure(suite, impl, "MIT's Go suite takes about 37 s"));
   return figures;
 }

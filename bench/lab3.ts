@@ -1,11 +1,10 @@
 /** Lab 3 figures, measured on the reference solution: mean simulated latency per consistency level, suite time. */
 import * as path from 'node:path';
-import { realNow } from '../tester/world';
-import { runNamedTest } from '../tester/suite';
 import { suite } from '../lab3/test/suite';
 import { loadConfig } from '../lab3/tools/config';
 import { simulate } from '../lab3/tools/run';
 import type { BenchFigure } from './figure';
+import { suiteTimeFigure } from './suite-time';
 
 const impl = suite.load(path.resolve(__dirname, '../solutions/lab3'));
 const CONFIGS = path.resolve(__dirname, '../lab3/configs');
@@ -33,13 +32,6 @@ export async function benchLab3(): Promise<BenchFigure[]> {
       note: `${SEEDS} seeds; links: client 0.5 ms, servers 5–15 ms one-way; the seed reports ${SEED_CLAIMS[name]}`,
     });
   }
-  const start = realNow();
-  let virtualMs = 0;
-  for (const test of suite.tests) {
-    const outcome = await runNamedTest(test, impl, 1);
-    if (outcome.status !== 'passed') throw new Error(`bench: ${test.name} failed on the solution: ${outcome.message}`);
-    virtualMs += outcome.virtualMs;
-  }
-  figures.push({ name: 'lab3: whole suite on the solution (in-process)', value: Math.round(realNow() - start), unit: 'real ms', note: `${suite.tests.length} tests, ${(virtualMs / 1000).toFixed(1)} virtual s simulated` });
+  figures.push(await suiteTimeFigure(suite, impl));
   return figures;
 }
