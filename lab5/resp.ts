@@ -101,10 +101,9 @@ export class RequestParser {
           if (inline.length === 0) continue; // an empty line: ignored, as Redis does
           return inline;
         }
-        const line = this.line();
-        if (line === undefined) return undefined;
-        const count = parseLength(line, 1);
-        if (count === undefined || count > this.limits.maxArgs) throw new ProtocolError('ERR Protocol error: invalid multibulk length');
+        const count = this.header('ERR Protocol error: invalid multibulk length');
+        if (count === undefined) return undefined;
+        if (count > this.limits.maxArgs) throw new ProtocolError('ERR Protocol error: invalid multibulk length');
         if (count <= 0) continue; // "*0" or "*-1": nothing to run
         this.argsLeft = count;
         this.args = [];
@@ -115,10 +114,9 @@ export class RequestParser {
           if (this.buf[this.pos] !== 0x24 /* '$' */) {
             throw new ProtocolError(`ERR Protocol error: expected '$', got '${String.fromCharCode(this.buf[this.pos])}'`);
           }
-          const line = this.line();
-          if (line === undefined) return undefined;
-          const len = parseLength(line, 1);
-          if (len === undefined || len < 0 || len > this.limits.maxBulkBytes) throw new ProtocolError('ERR Protocol error: invalid bulk length');
+          const len = this.header('ERR Protocol error: invalid bulk length');
+          if (len === undefined) return undefined;
+          if (len < 0 || len > this.limits.maxBulkBytes) throw new ProtocolError('ERR Protocol error: invalid bulk length');
           this.bulkLen = len;
         }
         if (this.available() < this.bulkLen + 2) {
@@ -138,18 +136,32 @@ export class RequestParser {
     }
   }
 
-  /** The next CRLF-terminated line (without CRLF, as latin1), or undefined if it has not all arrived. */
-  private line(): string | undefined {
-    const end = this.buf.indexOf(LF, this.pos);
-    if (end < 0) {
-      if (this.available() > this.limits.maxLineBytes) throw new ProtocolError('ERR Protocol error: too big header or inline request');
-      return undefined;
+  /**
+   * Reads a header line such as `*3` or `$5` at pos: the type byte, an integer of at most 18 digits, CRLF.
+   * Returns the integer and moves past the line, or undefined (pos unchanged) if the line has not all arrived.
+   * The digits are read straight from the buffer: this runs for every argument of every command.
+   */
+  private header(invalid: string): number | undefined {
+    const buf = this.buf;
+    let i = this.pos + 1;
+    const negative = buf[i] === 0x2d; /* '-' */
+    if (negative) i++;
+    const first = i;
+    let n = 0;
+    for (; i < buf.length; i++) {
+      const c = buf[i];
+      if (c >= 0x30 && c <= 0x39) {
+        if (i - first >= 18) throw new ProtocolError(invalid);
+        n = n * 10 + (c - 0x30);
+        continue;
+      }
+      if (c !== CR || i === first) throw new ProtocolError(invalid);
+      if (i + 1 >= buf.length) return undefined;
+      if (buf[i + 1] !== LF) throw new ProtocolError('ERR Protocol error: a header line must end with CRLF');
+      this.pos = i + 2;
+      return negative ? -n : n;
     }
-    if (end - this.pos > this.limits.maxLineBytes) throw new ProtocolError('ERR Protocol error: too big header or inline request');
-    if (end === this.pos || this.buf[end - 1] !== CR) throw new ProtocolError('ERR Protocol error: a header line must end with CRLF');
-    const text = this.buf.toString('latin1', this.pos, end - 1);
-    this.pos = end + 1;
-    return text;
+    return undefined; // digits so far, CRLF not yet arrived (at most 20 bytes: no limit needed)
   }
 
   /** An inline command: words separated by spaces, ended by LF (CRLF also fine). */
@@ -166,13 +178,6 @@ export class RequestParser {
     if (words.length > this.limits.maxArgs) throw new ProtocolError('ERR Protocol error: too many arguments in inline request');
     return words;
   }
-}
-
-/** Parses a header's number after its type byte; undefined unless it is a plain integer. */
-function parseLength(line: string, from: number): number | undefined {
-  const text = line.slice(from);
-  if (!/^-?\d{1,18}$/.test(text)) return undefined;
-  return Number(text);
 }
 
 /** Encoders of server replies. Each returns the reply's wire text (latin1); join several and write them at once. */

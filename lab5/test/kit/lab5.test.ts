@@ -60,10 +60,14 @@ describe('lab5 given code', () => {
   });
 
   it('RequestParser: refuses oversized declarations at once', () => {
-    for (const bad of ['*1\r\n$99999999999\r\n', '*99999999999999\r\n', '*1\r\n$-3\r\n', '*x\r\n', '*1\r\n:1\r\n', 'a'.repeat(5000)]) {
+    const bads = ['*1\r\n$99999999999\r\n', '*99999999999999\r\n', '*1234567890123456789\r\n', '*1\r\n$-3\r\n', '*x\r\n', '*-\r\n', '*1\rX\n', '*1\r\n:1\r\n', 'a'.repeat(5000)];
+    for (const bad of bads) {
       expect(parseAll(Buffer.from(bad), []).error, JSON.stringify(bad.slice(0, 30))).to.match(/Protocol error/);
     }
     expect(parseAll(Buffer.from('PING\r\nECHO  hi  there\n\r\n'), []).commands).to.deep.equal([['PING'], ['ECHO', 'hi', 'there']]);
+    // An incomplete header waits for the rest instead of failing.
+    expect(parseAll(Buffer.from('*2\r\n$3\r\nGET\r\n$1'), [])).to.deep.equal({ commands: [] });
+    expect(parseAll(Buffer.from('*0\r\n*-1\r\n*1\r\n$4\r\nPING\r\n'), [])).to.deep.equal({ commands: [['PING']] });
   });
 
   it('ReplyParser reads what the reply encoders write, in any split', () => {
