@@ -1,5 +1,5 @@
 /** The grader's shared vocabulary: what to grade (options) and what came out (results). */
-import type { CrashKind, TestStatus } from '../tester/suite/types';
+import type { CrashKind, TestOutcome, TestStatus } from '../tester/suite/types';
 
 /** Whose code is graded: the student's files in labN/ or the reference solution (kit repository only). */
 export type Target = 'student' | 'solution';
@@ -56,24 +56,9 @@ export interface GradeOptions {
 }
 
 /** One run of one test with one seed, as the worker (or the supervisor, for a crash) reported it. */
-export interface RunRecord {
-  readonly name: string;
-  readonly status: TestStatus;
-  readonly seed: number;
-  readonly realMs: number;
-  readonly virtualMs: number;
-  readonly rpcs: number;
-  readonly ops: number;
-  readonly traceHash: string;
-  /** Why it failed, for people (empty when passed). */
-  readonly message: string;
-  readonly crash?: CrashKind;
-  /** The test's own log lines. */
-  readonly log: readonly string[];
+export interface RunRecord extends TestOutcome {
   /** What the code under test printed during this run (the tail, when it printed a lot). */
   readonly output: string;
-  /** A self-contained HTML page of the history that broke, if the test made one. */
-  readonly historyHtml?: string;
   /** Set when the test never ran because the suite or the code under test could not be loaded. */
   readonly phase?: 'load';
 }
