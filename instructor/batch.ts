@@ -9,7 +9,8 @@ import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { Command, CommanderError } from 'commander';
+import { Command } from 'commander';
+import { runAsScript, runCommand } from './cli';
 import { GraderUsageError, listNames } from '../grader/errors';
 import { loadLab } from '../grader/labs';
 import { compareManifest, MANIFEST_PATH, readManifest } from '../grader/manifest';
@@ -286,16 +287,9 @@ export async function main(argv: readonly string[]): Promise<number> {
     .option('-t, --test <names...>', 'only these tests (also comma-separated)')
     .option('-s, --seed <n>', 'one seed for every test of every student (a fair, repeatable batch)')
     .option('--timeout <sec>', 'real-time limit for one submission, seconds', String(DEFAULT_TIMEOUT_SEC))
-    .option('--keep-work', 'keep the overlaid copy of each submission under <out>/work/')
-    .exitOverride();
-  try {
-    program.parse([...argv], { from: 'user' });
-  } catch (err) {
-    if (err instanceof CommanderError) return err.exitCode === 0 ? 0 : 2;
-    throw err;
-  }
-  const o = program.opts<{ lab: string; submissions: string; jobs?: string; template?: string; out?: string; test?: string[]; seed?: string; timeout: string; keepWork?: boolean }>();
-  try {
+    .option('--keep-work', 'keep the overlaid copy of each submission under <out>/work/');
+  return runCommand(program, argv, async () => {
+    const o = program.opts<{ lab: string; submissions: string; jobs?: string; template?: string; out?: string; test?: string[]; seed?: string; timeout: string; keepWork?: boolean }>();
     const whole = (s: string, flag: string): number => {
       if (!/^\d+$/.test(s) || Number(s) < 1) throw new GraderUsageError(`${flag} needs a whole number of at least 1 (got "${s}").`);
       return Number(s);
@@ -316,23 +310,7 @@ export async function main(argv: readonly string[]): Promise<number> {
       `Graded ${graded} of ${r.rows.length} submission(s) in ${(r.realMs / 1000).toFixed(1)}s.\n  gradebook: ${r.csv}\n  reports:   ${r.reports}/<student>/\n`,
     );
     return 0;
-  } catch (err) {
-    if (err instanceof GraderUsageError) {
-      process.stderr.write(`Error: ${err.message}\n`);
-      return 2;
-    }
-    throw err;
-  }
+  });
 }
 
-if (require.main === module) {
-  main(process.argv.slice(2)).then(
-    (code) => {
-      process.exitCode = code;
-    },
-    (err: unknown) => {
-      process.stderr.write(`${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
-      process.exitCode = 3;
-    },
-  );
-}
+runAsScript(module, main);

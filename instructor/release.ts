@@ -6,7 +6,8 @@
 import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
-import { Command, CommanderError } from 'commander';
+import { Command } from 'commander';
+import { runAsScript, runCommand } from './cli';
 import { GraderUsageError, listNames } from '../grader/errors';
 import { listLabs, loadLab } from '../grader/labs';
 import { distinctiveSolutionLines, Finding, scanTemplate } from './leaks';
@@ -147,16 +148,9 @@ export async function main(argv: readonly string[]): Promise<number> {
     .requiredOption('-o, --out <dir>', 'folder to write the template to (new or empty)')
     .option('-l, --labs <labs>', 'comma-separated labs to ship (default: every lab with a test suite)')
     .option('--force', 'replace an earlier template in --out')
-    .option('--git', 'make --out a git repository with one commit, ready to push')
-    .exitOverride();
-  try {
-    program.parse([...argv], { from: 'user' });
-  } catch (err) {
-    if (err instanceof CommanderError) return err.exitCode === 0 ? 0 : 2;
-    throw err;
-  }
-  const o = program.opts<{ out: string; labs?: string; force?: boolean; git?: boolean }>();
-  try {
+    .option('--git', 'make --out a git repository with one commit, ready to push');
+  return runCommand(program, argv, async () => {
+    const o = program.opts<{ out: string; labs?: string; force?: boolean; git?: boolean }>();
     const labs = o.labs?.split(',').map((s) => s.trim()).filter((s) => s.length > 0);
     const r = await release({ out: userPath(o.out), labs, force: o.force, git: o.git });
     process.stdout.write(
@@ -172,23 +166,7 @@ export async function main(argv: readonly string[]): Promise<number> {
     }
     process.stdout.write(`Next: check it (cd ${r.out} && npm ci && npm run grade ${r.labs[0]}), push it to a new GitHub repository, mark that a template, and create the Classroom assignment from it.\n`);
     return 0;
-  } catch (err) {
-    if (err instanceof GraderUsageError) {
-      process.stderr.write(`Error: ${err.message}\n`);
-      return 2;
-    }
-    throw err;
-  }
+  });
 }
 
-if (require.main === module) {
-  main(process.argv.slice(2)).then(
-    (code) => {
-      process.exitCode = code;
-    },
-    (err: unknown) => {
-      process.stderr.write(`${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
-      process.exitCode = 3;
-    },
-  );
-}
+runAsScript(module, main);
