@@ -311,7 +311,16 @@ export class Network {
 }
 
 function handlerCrash(method: string, err: unknown): Error {
-  const detail = err instanceof Error ? (err.stack ?? err.message) : String(err);
+  let detail = String(err);
+  if (err instanceof Error) {
+    // Keep the frames of the code under test; the network's and the world's own frames only add noise.
+    const frames = (err.stack ?? '')
+      .split('\n')
+      .slice(1)
+      .filter((l) => !/node:internal|node_modules|[/\\](labrpc|tester)[/\\]/.test(l))
+      .slice(0, 5);
+    detail = [`${err.name}: ${err.message}`, ...frames].join('\n');
+  }
   const e = new Error(`The RPC handler for ${method} threw an error: ${detail}`);
   e.name = 'HandlerError';
   return e;

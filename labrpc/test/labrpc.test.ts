@@ -143,6 +143,7 @@ describe('labrpc', () => {
   it('fails the run when a handler throws, naming the method', async () => {
     const err = await rejection(withNet(1, (net) => connectedEnd(net, 'e').call('Junk.Crash')));
     expect((err as Error).message).to.contain('Junk.Crash').and.contain('boom in handler');
+    expect((err as Error).message, 'the network\'s own frames are left out').to.not.contain('network.ts');
   });
 
   it('times out on a disabled end and works once enabled (disconnect)', async () => {
