@@ -6,10 +6,10 @@
 import { Network, Server } from '../../labrpc';
 import type { ClientEnd, RpcEnd } from '../../labrpc';
 import { HistoryRecorder } from '../../tester/history';
-import { checkOrExplain, kvModel } from '../../tester/checker';
+import { kvModel } from '../../tester/checker';
 import type { KvInput, KvOutput } from '../../tester/checker';
 import { liveHeapBytes } from '../../tester/memory';
-import { TestContext, TestFailure } from '../../tester/suite';
+import { TestContext, TestFailure, assertLinearizable } from '../../tester/suite';
 import type { ClusterConfig, KVClerk, ServerConfig } from '../rpc';
 
 /** What the grader loads from lab1/ (or solutions/lab1/). */
@@ -146,12 +146,7 @@ export class Lab1Tester {
 
   /** Fails the test if the recorded history is not linearizable (a checker timeout passes, as in MIT's tester). */
   checkLinearizable(): void {
-    const ops = this.history.operations();
-    const { result, explanation, html } = checkOrExplain(kvModel, ops, { timeoutMs: 10_000, html: true });
-    this.ctx.log(`linearizability: ${result.verdict} (${ops.length} operations)`);
-    if (result.verdict === 'illegal') {
-      throw new TestFailure(`The history of operations is not linearizable.\n${explanation}`, { historyHtml: html });
-    }
+    assertLinearizable(this.ctx, kvModel, this.history.operations());
   }
 }
 

@@ -4,9 +4,8 @@
  */
 import { Network, Server } from '../../labrpc';
 import { HistoryRecorder } from '../../tester/history';
-import { checkOrExplain } from '../../tester/checker';
 import { versionedModel, VersionedInput, VersionedOutput } from '../../tester/checker/models/versioned';
-import { TestContext, TestFailure } from '../../tester/suite';
+import { TestContext, assertLinearizable } from '../../tester/suite';
 import type { DistributedLock, GetResult, KVClerk, KVService, PutResult, Version } from '../rpc';
 import type { ClientEnd } from '../../labrpc';
 
@@ -66,12 +65,7 @@ export class KVTester {
 
   /** Fails the test if the recorded history is not linearizable (a timeout in the checker passes, as in MIT's tester). */
   checkLinearizable(): void {
-    const ops = this.history.operations();
-    const { result, explanation, html } = checkOrExplain(versionedModel, ops, { timeoutMs: 10_000, html: true });
-    this.ctx.log(`linearizability: ${result.verdict} (${ops.length} operations, ${result.elapsedMs.toFixed(0)} ms)`);
-    if (result.verdict === 'illegal') {
-      throw new TestFailure(`The history of operations is not linearizable.\n${explanation}`, { historyHtml: html });
-    }
+    assertLinearizable(this.ctx, versionedModel, this.history.operations());
   }
 }
 
