@@ -2,6 +2,7 @@
 import { expect } from 'chai';
 import { ChildProcess, spawn } from 'node:child_process';
 import * as path from 'node:path';
+import { stripVTControlCharacters } from 'node:util';
 import { startServer } from '../../../solutions/lab5/server';
 
 const ROOT = path.resolve(__dirname, '../../..');
@@ -14,7 +15,8 @@ function collect(child: ChildProcess): { text: () => string; exited: Promise<num
   let out = '';
   child.stdout?.on('data', (d: Buffer) => (out += d.toString()));
   child.stderr?.on('data', (d: Buffer) => (out += d.toString()));
-  return { text: () => out, exited: new Promise((resolve) => child.once('exit', (code) => resolve(code))) };
+  // Colours are on wherever CI is set (picocolors' rule), so compare the text without them.
+  return { text: () => stripVTControlCharacters(out), exited: new Promise((resolve) => child.once('exit', (code) => resolve(code))) };
 }
 
 describe('lab5 tools', function () {
