@@ -1,6 +1,6 @@
 /** `npm run grade <lab|all> [-- options]`: turns the command line into GradeOptions, runs grade(), sets the exit code. */
 import { Command, CommanderError, Option } from 'commander';
-import pc from 'picocolors';
+import { colorsFor } from '../tester/colors';
 import { GraderUsageError } from './errors';
 import { DEFAULTS, grade } from './index';
 import { resultsDocument } from './reports/json';
@@ -121,8 +121,7 @@ function wholeNumber(text: string, flag: string, min: number): number {
 
 function reportError(err: unknown, io: CliIO): number {
   if (err instanceof GraderUsageError) {
-    const color = io.stderr.isTTY === true && !io.env.NO_COLOR;
-    io.stderr.write(`${pc.createColors(color).red('Error:')} ${err.message}\n`);
+    io.stderr.write(`${colorsFor(io.stderr, io.env).red('Error:')} ${err.message}\n`);
     return err.exitCode;
   }
   io.stderr.write(`The grader itself failed (this is a bug in the grader, not in your code):\n${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);

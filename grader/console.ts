@@ -1,21 +1,13 @@
 /** What the grader prints while it runs: progress, one line per test, failure details and the score. */
 import pc from 'picocolors';
+import type { Colors } from '../tester/colors';
 import { crashLabel, failureLabel } from './crash';
 import { firstLine, pts, replayCommand, secs } from './format';
 import type { GradeResult, LabResult, Target, TestResult, TextSink } from './types';
 
-type Colors = ReturnType<typeof pc.createColors>;
-
 /** Lines of a failing test's log and of its printed output shown on the console (the reports keep more). */
 const LOG_LINES = 10;
 const OUTPUT_LINES = 20;
-
-/** Whether to colour text for `sink`: only terminals, and never when NO_COLOR is set (FORCE_COLOR forces). */
-export function wantsColor(sink: TextSink, env: Readonly<Record<string, string | undefined>>): boolean {
-  if (env.NO_COLOR !== undefined && env.NO_COLOR !== '') return false;
-  if (env.FORCE_COLOR !== undefined && env.FORCE_COLOR !== '0') return true;
-  return sink.isTTY === true;
-}
 
 /** What a lab's header says about the run. */
 export interface LabHeader {

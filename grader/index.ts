@@ -1,7 +1,8 @@
 /** `grade()`: grades one lab or all of them, prints progress and results, writes reports. Used by the CLI and tests. */
 import fs from 'node:fs';
 import path from 'node:path';
-import { ConsoleReporter, wantsColor } from './console';
+import { wantsColor } from '../tester/colors';
+import { ConsoleReporter } from './console';
 import { GraderUsageError, listNames } from './errors';
 import { displayPath } from './format';
 import { implDir, labRoot, listLabs, loadLab, LoadedLab, selectTests } from './labs';

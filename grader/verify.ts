@@ -4,8 +4,7 @@
  */
 import path from 'node:path';
 import { Command, CommanderError, Option } from 'commander';
-import pc from 'picocolors';
-import { wantsColor } from './console';
+import { colorsFor, Colors } from '../tester/colors';
 import { GraderUsageError } from './errors';
 import { firstLine, pts, secs } from './format';
 import { grade } from './index';
@@ -61,7 +60,7 @@ export async function verify(options: VerifyOptions = {}): Promise<VerifyResult>
   const env = options.env ?? process.env;
   const root = labRoot(options.root, env);
   const out = options.out ?? process.stdout;
-  const c = pc.createColors(options.color ?? wantsColor(out, env));
+  const c = options.color === undefined ? colorsFor(out, env) : colorsFor({ isTTY: options.color }, {});
   const labs = options.labs ?? listLabs(root).map((p) => p.lab);
 
   let tc: TypecheckResult | undefined;
@@ -135,7 +134,7 @@ async function verifyLab(root: string, lab: string, options: VerifyOptions, env:
   };
 }
 
-function printTable(out: TextSink, c: ReturnType<typeof pc.createColors>, rows: readonly VerifyLab[]): void {
+function printTable(out: TextSink, c: Colors, rows: readonly VerifyLab[]): void {
   if (rows.length === 0) return;
   const score = (s?: { score: number; maxScore: number }): string => (s ? `${pts(s.score)}/${pts(s.maxScore)}` : '—');
   const header = ['Lab', 'Solution', 'Skeleton', 'Time', 'Verdict'];

@@ -94,9 +94,10 @@ export class Network {
     return new ClientEnd(name, this);
   }
 
-  /** Forgets an end; its later calls fail as unreachable. */
+  /** Forgets an end: its calls in flight fail, and later calls are refused as a usage error. */
   deleteEnd(name: string): void {
     this.ends.delete(name);
+    this.failInFlight((c) => c.endName === name);
   }
 
   /** Registers a server under `name` (replacing any old one: the old one's pending replies are lost). */
@@ -232,7 +233,7 @@ export class Network {
       const requestDelay = reliable ? this.delay() : this.delay() + world.rng.float() * FAULTS.unreliableDelayMs;
       world.schedule(requestDelay, () => {
         if (!reliable && world.rng.chance(this.requestDrop)) return timeout('drop-request');
-        if (!this.isAlive(endName, server)) return timeout('dead-before');
+        if (this.closed || !this.isAlive(endName, server)) return timeout('dead-before');
         let handler;
         try {
           handler = server.resolve(method);
@@ -290,13 +291,14 @@ export class Network {
       world.fail(err);
       return;
     }
-    if (!this.isAlive(endName, server)) return timeout('dead-after');
+    if (this.closed || !this.isAlive(endName, server)) return timeout('dead-after');
     if (!this.reliable && world.rng.chance(this.replyDrop)) return timeout('drop-reply');
     let delay = this.delay();
     if (this.longReordering && world.rng.chance(FAULTS.reorderFraction)) {
       delay += 200 + world.rng.int(1 + world.rng.int(FAULTS.reorderExtraMs));
     }
     world.schedule(delay, () => {
+      if (this.closed) return timeout('closed');
       this.totalBytes += encoded.bytes;
       world.trace(endName, method, 'ok');
       resolve(encoded.copy);

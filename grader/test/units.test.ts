@@ -1,6 +1,7 @@
 /** The grader's small parts: rubric, seeds, scoring, formatting and the report writers, without running tests. */
 import { expect } from 'chai';
-import { ConsoleReporter, wantsColor } from '../console';
+import { wantsColor } from '../../tester/colors';
+import { ConsoleReporter } from '../console';
 import { GraderUsageError } from '../errors';
 import { replayCommand, secs } from '../format';
 import { classroomResult, encodeClassroom } from '../reports/classroom';

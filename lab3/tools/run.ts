@@ -9,12 +9,14 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { Command } from 'commander';
-import pc from 'picocolors';
 import { World, freshSeed } from '../../tester/world';
 import { Cluster, Lab3Impl } from '../test/harness';
 import { suite } from '../test/suite';
 import { ConfigError, Lab3Config, loadConfig } from './config';
 import { OpRecord, ScenarioResult, runScenario } from './scenario';
+import { colorsFor } from '../../tester/colors';
+
+const pc = colorsFor();
 
 const ROOT = path.resolve(__dirname, '../..');
 

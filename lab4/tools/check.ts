@@ -4,8 +4,10 @@
  * and compares every replica's data with the leader's. Exits 1 if any differ.
  */
 import { Command } from 'commander';
-import pc from 'picocolors';
 import { checkConsistency } from './lib';
+import { colorsFor } from '../../tester/colors';
+
+const pc = colorsFor();
 
 const program = new Command()
   .name('npm run lab4:check --')

@@ -7,9 +7,11 @@
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { Command } from 'commander';
-import pc from 'picocolors';
 import { DEFAULT_CONFIG } from '../rpc';
 import { Cluster, startCluster } from './lib';
+import { colorsFor } from '../../tester/colors';
+
+const pc = colorsFor();
 
 const env = process.env;
 const secondsToMs = (s: string | undefined): string | undefined => (s === undefined ? undefined : String(Number(s) * 1000));

@@ -4,8 +4,10 @@
  * the consistency check.
  */
 import { Command } from 'commander';
-import pc from 'picocolors';
 import { checkConsistency, formatLoad, runLoad } from './lib';
+import { colorsFor } from '../../tester/colors';
+
+const pc = colorsFor();
 
 const program = new Command()
   .name('npm run lab4:load --')

@@ -6,9 +6,11 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { Command } from 'commander';
-import pc from 'picocolors';
 import { startCluster, runLoad } from './lib';
 import { QuorumPoint, quorumPlotSvg } from './plot';
+import { colorsFor } from '../../tester/colors';
+
+const pc = colorsFor();
 
 const program = new Command()
   .name('npm run lab4:quorum --')

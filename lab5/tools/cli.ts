@@ -5,10 +5,12 @@
  */
 import { Command } from 'commander';
 import * as readline from 'node:readline';
-import pc from 'picocolors';
 import type { ServerStats } from '../info';
 import type { KVClient, ServerAddress } from '../types';
 import { loadImpl, parsePorts } from './load';
+import { colorsFor } from '../../tester/colors';
+
+const pc = colorsFor();
 
 const RULE = '='.repeat(61);
 

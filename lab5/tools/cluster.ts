@@ -7,9 +7,11 @@
  */
 import { Command } from 'commander';
 import * as path from 'node:path';
-import pc from 'picocolors';
 import type { FsyncPolicy, RunningServer } from '../types';
 import { loadImpl, parsePorts } from './load';
+import { colorsFor } from '../../tester/colors';
+
+const pc = colorsFor();
 
 interface Options {
   ports: string;

@@ -1,5 +1,6 @@
 /** labrpc's own suite, in the spirit of MIT's labrpc tests. */
 import { expect } from 'chai';
+import sinon from 'sinon';
 import { Network, RpcUsageError, SerializationError, Server, TimeoutError } from '..';
 import { World, sleep } from '../../tester/world';
 
@@ -229,30 +230,86 @@ describe('labrpc', () => {
   it('fails a killed server\'s pending call promptly and never delivers its reply', async () => {
     await withNet(1, async (net) => {
       const end = connectedEnd(net, 'e');
+      const replied = sinon.spy();
       const pending = end.call('Junk.Slow', { ms: 10_000 });
+      pending.then(replied, () => undefined);
       await sleep(1000);
       net.deleteServer('s');
       const t0 = performance.now();
       expect(await rejection(pending)).to.be.instanceOf(TimeoutError);
       expect(performance.now() - t0).to.be.lessThan(1);
+      // The handler finishes at 10 s; its reply must go nowhere: no bytes counted, no resolution.
+      const bytes = net.getTotalBytes();
       await sleep(20_000);
+      expect(replied.called).to.equal(false);
+      expect(net.getTotalBytes()).to.equal(bytes);
     });
   });
 
-  it('does not delay a call after re-enabling behind an earlier stuck call', async () => {
+  it('does not delay a call after re-enabling behind earlier stuck calls', async () => {
     await withNet(1, async (net) => {
-      net.addServer('t', new Server().addService(new Junk()));
       const end = connectedEnd(net, 'e');
-      const stuck = end.call('Junk.Hang');
+      // Ten calls stuck in a handler that never returns, still pending when the end is re-enabled.
+      const outcomes = Array.from({ length: 10 }, () => end.call('Junk.Hang').then(() => 'replied', (err: unknown) => err));
       await sleep(50);
       net.enable('e', false);
-      expect(await rejection(stuck)).to.be.instanceOf(TimeoutError);
-      net.connect('e', 't');
       net.enable('e', true);
       const t0 = performance.now();
       expect(await end.call('Junk.Echo', 'fresh')).to.equal('fresh');
-      expect(performance.now() - t0).to.be.lessThan(1);
+      expect(performance.now() - t0, 'one ordinary round trip, not a wait behind the stuck calls').to.be.lessThan(1);
+      for (const outcome of await Promise.all(outcomes)) expect(outcome).to.be.instanceOf(TimeoutError);
     });
+  });
+
+  it('fails the calls in flight of a deleted end, and refuses its later calls', async () => {
+    await withNet(1, async (net) => {
+      const end = connectedEnd(net, 'e');
+      const stuck = end.call('Junk.Hang');
+      await sleep(50);
+      const onTheWire = end.call('Junk.Echo', 1);
+      net.deleteEnd('e');
+      expect(await rejection(stuck)).to.be.instanceOf(TimeoutError);
+      expect(await rejection(onTheWire)).to.be.instanceOf(TimeoutError);
+    });
+    const err = await rejection(
+      withNet(1, async (net) => {
+        const end = connectedEnd(net, 'e');
+        net.deleteEnd('e');
+        await end.call('Junk.Echo', 1);
+      }),
+    );
+    expect(err).to.be.instanceOf(RpcUsageError);
+    expect((err as Error).message).to.contain('"e" was deleted').and.contain('make a new end');
+  });
+
+  it('on cleanup fails every call in flight, on the wire either way or in a handler, and refuses new calls', async () => {
+    const echo = sinon.spy(Junk.prototype, 'Echo');
+    try {
+      const err = await rejection(
+        withNet(1, async (net) => {
+          const end = connectedEnd(net, 'e');
+          net.setLongReordering(true);
+          const stuck = end.call('Junk.Hang');
+          const echoes = Array.from({ length: 10 }, (_, i) => end.call('Junk.Echo', i).then(() => 'ok', (e: unknown) => e));
+          await sleep(1);
+          expect(echo.callCount, 'every handler ran; long reordering holds most replies on the wire').to.equal(10);
+          const requestOnTheWire = end.call('Junk.Echo', 'late');
+          net.cleanup();
+          expect(await rejection(stuck)).to.be.instanceOf(TimeoutError);
+          expect(await rejection(requestOnTheWire)).to.be.instanceOf(TimeoutError);
+          expect(echo.callCount, 'a request still on the wire at cleanup never reaches its handler').to.equal(10);
+          const outcomes = await Promise.all(echoes);
+          const lost = outcomes.filter((o) => o instanceof TimeoutError).length;
+          expect(lost, 'replies held back on the wire at cleanup are lost').to.be.greaterThan(0);
+          expect(outcomes.filter((o) => o === 'ok').length + lost).to.equal(10);
+          await end.call('Junk.Echo', 'after');
+        }),
+      );
+      expect(err).to.be.instanceOf(RpcUsageError);
+      expect((err as Error).message).to.contain('after network.cleanup()');
+    } finally {
+      echo.restore();
+    }
   });
 
   it('makes unreachable calls wait up to 7 s with long delays, and under 100 ms without', async () => {

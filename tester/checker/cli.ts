@@ -6,7 +6,7 @@
 import { Command, CommanderError, Option } from 'commander';
 import * as fs from 'fs';
 import * as path from 'path';
-import pc from 'picocolors';
+import { colorsFor } from '../colors';
 import { checkLoaded, loadHistoryFile, writeLoadedHtml } from './files';
 import { DEFAULT_TIMEOUT_MS, HistoryError } from './linearizability';
 import { HistoryFormat, ParseError } from './parse/porcupine';
@@ -25,7 +25,7 @@ interface CliOptions {
 class UsageError extends Error {}
 
 /** Colors only for a terminal. */
-const color = process.stdout.isTTY ? pc : pc.createColors(false);
+const color = colorsFor(process.stdout);
 
 /** The verdict word, colored on a terminal. */
 function paint(v: Verdict): string {

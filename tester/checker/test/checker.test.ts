@@ -1,5 +1,7 @@
 /** The search and its driver: verdicts, partitions, pending operations, the time budget, bad histories. */
 import { expect } from 'chai';
+import sinon from 'sinon';
+import * as clock from '../clock';
 import { check, checkLinearizable, checkSequential, HistoryError, mergeOrders } from '../linearizability';
 import { kvModel, KvInput, KvOutput } from '../models/kv';
 import { registerModel, RegisterInput, RegisterOutput } from '../models/register';
@@ -137,18 +139,23 @@ describe('linearizability checker', () => {
       expect(r.verdict).to.equal('illegal');
       const hard = r.partitions.find((p) => p.key === 'hard');
       expect(hard?.verdict).to.equal('unknown');
-      expect(hard?.unfinished).to.equal('stopped');
-      expect(r.elapsedMs).to.be.lessThan(2_000);
+      expect(hard?.unfinished, 'stopped because another key is illegal, not because time ran out').to.equal('stopped');
     });
   });
 
   describe('time budget', () => {
+    afterEach(() => sinon.restore());
+
     it('answers unknown instead of hanging, soon after the budget', () => {
+      // A stand-in clock that moves 5 ms each time the checker looks (about one turn's worth): the budget is then
+      // exact, whatever the machine's load.
+      let now = 0;
+      sinon.stub(clock, 'realNowMs').callsFake(() => (now += 5));
       const r = check(kvModel, hardHistory('k'), { timeoutMs: 150 });
       expect(r.verdict).to.equal('unknown');
       expect(r.partitions[0].unfinished).to.equal('timeout');
       expect(r.partitions[0].linearization.length).to.be.greaterThan(0);
-      expect(r.elapsedMs).to.be.within(140, 1_000);
+      expect(r.elapsedMs, 'gives up within a few turns after the budget, not before it').to.be.within(150, 175);
     });
 
     it('with allPartitions, an illegal key plus a timed-out key is still illegal', () => {
@@ -229,19 +236,22 @@ describe('linearizability checker', () => {
   describe('long histories', () => {
     it('passes a long concurrent lab2-like history quickly', () => {
       const h = versionedLoad(10, 6000, 7);
-      const r = check(versionedModel, h, { timeoutMs: 5_000 });
+      const r = check(versionedModel, h, { timeoutMs: 60_000 });
       expect(r.verdict).to.equal('ok');
-      expect(r.elapsedMs).to.be.lessThan(3_000);
+      // Speed itself is measured by `npm run bench -- --only checker`; here, the work done: a few configurations per operation.
+      const s = new Search({ model: versionedModel, ops: h.slice().sort((a, b) => a.call - b.call), lane: null, laneCount: 1 });
+      while (!s.run(100_000));
+      expect(s.outcome?.verdict).to.equal('ok');
+      expect(s.outcome?.explored).to.be.lessThan(2 * h.length);
     });
 
     it('finds a stale read at the very end of a long history instead of running out of time', () => {
       const h = versionedLoad(10, 6000, 7);
       const last = h.map((o, i) => [o, i] as const).filter(([o]) => o.input.op === 'get').pop()!;
       last[0].output = { err: 'OK', value: 'stale', version: 1 };
-      const r = check(versionedModel, h, { timeoutMs: 5_000 });
+      const r = check(versionedModel, h, { timeoutMs: 60_000 });
       expect(r.verdict).to.equal('illegal');
       expect(r.unplaced).to.deep.equal([last[1]]);
-      expect(r.elapsedMs).to.be.lessThan(3_000);
       // Reads and failed puts are placed without branching, and a dead end below one fails its parent at
       // once: about one configuration per operation is explored.
       const s = new Search({ model: versionedModel, ops: h.slice().sort((a, b) => a.call - b.call), lane: null, laneCount: 1 });
