@@ -27,8 +27,8 @@ export class Lock implements DistributedLock {
     throw new Error(`TODO: Lock.release is not implemented yet (lock "${this.name}"); see lab2/README.md, part 3`);
   }
 
-  /** Lets `await using lock = new Lock(ck, name)` release the lock at the end of the block. Given. */
+  /** Lets `await using lock = new Lock(ck, name)` release the lock at the end of the block. */
   async [Symbol.asyncDispose](): Promise<void> {
-    // TODO (optional): release only if this object holds the lock.
+    // TODO: release the lock, but only if this object holds it (a block may end without having acquired it).
   }
 }

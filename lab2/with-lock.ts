@@ -1,9 +1,10 @@
 /**
  * Lab 2 — a helper to hold a lock around some work. Given: you do not need to change it.
  *
- *   const ok = await withLock(new Lock(ck, 'printer'), async () => { ... }, 1000);
+ *   const pages = await withLock(new Lock(ck, 'printer'), async () => printAll(), 1000);
  *
- * The lock is released afterwards even when the work throws. With TypeScript 5.2+ you can also write
+ * It returns what the work returns, throws if the lock is not taken within the timeout, and releases the lock
+ * afterwards even when the work throws. With TypeScript 5.2+ you can also write
  *
  *   await using lock = new Lock(ck, 'printer');
  *   if (await lock.acquire(1000)) { ... }   // released when the block ends

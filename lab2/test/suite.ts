@@ -7,6 +7,7 @@ import { runClients } from '../../tester/clients';
 import { liveHeapBytes } from '../../tester/memory';
 import { LabSuite, NamedTest, TestContext, check } from '../../tester/suite';
 import type { KVClerk } from '../rpc';
+import { withLock } from '../with-lock';
 import { KVTester, Lab2Impl, show } from './harness';
 
 type Ctx = TestContext<Lab2Impl>;
@@ -172,7 +173,7 @@ const highDropRate: NamedTest<Lab2Impl> = {
 
 const reliableBasic: NamedTest<Lab2Impl> = {
   name: 'TestReliableBasic',
-  description: 'one lock: acquire, a second holder waits and times out, release hands it over, await-using releases',
+  description: 'one lock: acquire, a second holder waits and times out, release hands it over, `await using` and withLock release',
   async run(ctx: Ctx) {
     const ts = new KVTester(ctx, true);
     const a = ts.makeLock(ts.makeClerk(), 'l');
@@ -180,9 +181,23 @@ const reliableBasic: NamedTest<Lab2Impl> = {
     check(await a.acquire(1000), 'The first acquire of a free lock returned false.');
     check(!(await b.acquire(100)), 'A second client acquired a lock that another client holds.');
     await a.release();
-    check(await b.acquire(1000), 'After release, another client could not acquire the lock within 1 s.');
-    await b[Symbol.asyncDispose]();
-    check(await a.acquire(1000), 'After the holder disposed of its lock (await using), it was still held.');
+    {
+      await using held = b;
+      check(await held.acquire(1000), 'After release, another client could not acquire the lock within 1 s.');
+    }
+    check(await a.acquire(1000), 'After an `await using` block that held the lock ended, the lock was still held: [Symbol.asyncDispose] must release it.');
+    await a.release();
+    {
+      // Ending a block without having acquired must not free a lock that another object holds.
+      await using idle = ts.makeLock(ts.makeClerk(), 'l');
+      check(await a.acquire(1000), 'The free lock could not be acquired.');
+      void idle;
+    }
+    check(!(await b.acquire(100)), 'An `await using` block that never acquired the lock released it from its holder when the block ended.');
+    await a.release();
+    const result = await withLock(b, async () => 'worked', 1000);
+    check(result === 'worked', `withLock returned ${show(result)}; expected what its work returned.`);
+    check(await a.acquire(1000), 'After withLock finished, the lock was still held.');
     await a.release();
   },
 };

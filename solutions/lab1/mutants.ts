@@ -17,7 +17,37 @@ export const mutants: Mutant[] = [
       ['  private readonly lastWrite = new Map<number, LastWrite>();', '  private readonly lastWrite = new Map<number, LastWrite>();\n  private readonly everyReply: string[] = [];'],
       ['    this.lastWrite.set(w.clientId, { seq: w.seq, reply });', '    this.lastWrite.set(w.clientId, { seq: w.seq, reply });\n    this.everyReply.push(reply);'],
     ],
-    caughtBy: ['TestMemManyAppends'],
+    caughtBy: ['TestMemManyAppends', 'TestMemAppend'],
+  },
+  {
+    name: 'remembers-appended-values',
+    description: 'the server keeps the value of each client\'s last append',
+    file: 'server.ts',
+    replace: [
+      ['  private readonly lastWrite = new Map<number, LastWrite>();', '  private readonly lastWrite = new Map<number, LastWrite>();\n  private readonly lastAppended = new Map<number, string>();'],
+      ['    this.lastWrite.set(w.clientId, { seq: w.seq, reply });', "    this.lastWrite.set(w.clientId, { seq: w.seq, reply });\n    if (w.op === 'Append') this.lastAppended.set(w.clientId, w.value);"],
+    ],
+    caughtBy: ['TestMemAppend'],
+  },
+  {
+    name: 'caches-get-replies',
+    description: 'the server keeps every reply it gave to a get',
+    file: 'server.ts',
+    replace: [
+      ['  private readonly store: ShardStore;', '  private readonly store: ShardStore;\n  private readonly getReplies: GetReply[] = [];'],
+      ["(shard) => ({ err: 'OK', value: shard.read(args.key) })", "(shard) => {\n      const reply: GetReply = { err: 'OK', value: shard.read(args.key) };\n      this.getReplies.push(reply);\n      return reply;\n    }"],
+    ],
+    caughtBy: ['TestMemGet'],
+  },
+  {
+    name: 'keeps-get-arguments',
+    description: 'the server keeps the arguments of every get it serves',
+    file: 'server.ts',
+    replace: [
+      ['  private readonly store: ShardStore;', '  private readonly store: ShardStore;\n  private readonly getLog: GetArgs[] = [];'],
+      ['  Get(args: GetArgs): Promise<GetReply> {', '  Get(args: GetArgs): Promise<GetReply> {\n    this.getLog.push(args);'],
+    ],
+    caughtBy: ['TestMemGetManyClients'],
   },
   {
     name: 'remembers-arguments',

@@ -24,6 +24,20 @@ export const mutants: Mutant[] = [
     caughtBy: ['TestReliablePut'],
   },
   {
+    name: 'version-check-off-by-one',
+    description: 'the server also accepts a put made one version behind the key\'s',
+    file: 'server.ts',
+    replace: [['if (entry.version !== args.version) return', 'if (entry.version !== args.version && entry.version !== args.version + 1) return']],
+    caughtBy: ['TestReliablePut', 'TestPutConcurrentReliable'],
+  },
+  {
+    name: 'dispose-does-nothing',
+    description: 'leaving an `await using` block does not release the lock',
+    file: 'lock.ts',
+    replace: [['    if (this.held) await this.release();', '']],
+    caughtBy: ['TestReliableBasic'],
+  },
+  {
     name: 'lock-ignores-versions',
     description: 'the lock writes its id with whatever version it guesses, without checking it saw the key free at that version',
     file: 'lock.ts',
