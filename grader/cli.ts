@@ -80,6 +80,7 @@ function parseArgs(argv: readonly string[], io: CliIO): { lab: string; options: 
     .option('--classroom', 'also write the GitHub Classroom result as `result=<base64>` to $GITHUB_OUTPUT')
     .option('--strict-manifest', 'refuse to grade when files protected by the template manifest changed (implied by --classroom and GITHUB_ACTIONS=true)')
     .option('--verbose', 'show what your code prints while the tests run (on stderr)')
+    .option('--budget <sec>', 'real time for the whole run: tests that do not fit in it score 0, but the results are still written')
     .addOption(new Option('--max-memory <mb>', 'memory limit for the tests, MB').default(String(DEFAULTS.heapLimitMb)))
     .option('--no-color', 'no colours (NO_COLOR=1 works too)')
     .addHelpText('after', EXAMPLES)
@@ -87,7 +88,7 @@ function parseArgs(argv: readonly string[], io: CliIO): { lab: string; options: 
     .exitOverride()
     .configureOutput({ writeOut: (s) => void io.stdout.write(s), writeErr: (s) => void io.stderr.write(s) });
   program.parse([...argv], { from: 'user' });
-  const o = program.opts<{ solution?: boolean; test?: string[]; seed?: string; runs: string; json?: boolean; report: string; classroom?: boolean; strictManifest?: boolean; verbose?: boolean; maxMemory: string; color: boolean }>();
+  const o = program.opts<{ solution?: boolean; test?: string[]; seed?: string; runs: string; json?: boolean; report: string; classroom?: boolean; strictManifest?: boolean; verbose?: boolean; budget?: string; maxMemory: string; color: boolean }>();
   const lab = program.args[0];
   const runs = wholeNumber(o.runs, '--runs', 1);
   const heapLimitMb = wholeNumber(o.maxMemory, '--max-memory', 16);
@@ -106,6 +107,7 @@ function parseArgs(argv: readonly string[], io: CliIO): { lab: string; options: 
       strictManifest: o.strictManifest ?? false,
       verbose: o.verbose ?? false,
       heapLimitMb,
+      budgetSec: o.budget === undefined ? undefined : wholeNumber(o.budget, '--budget', 10),
       color: o.color === false ? false : undefined,
       out: o.json ? io.stderr : io.stdout,
       err: io.stderr,

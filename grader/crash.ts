@@ -42,6 +42,15 @@ export function explainTimeout(limitMs: number): string {
   );
 }
 
+/** The test was cut short (`started`) or never run because the grading run's --budget was used up. */
+export function explainBudget(budgetSec: number, started: boolean): string {
+  return (
+    `${started ? 'Stopped' : 'Not run'}: the whole grading run may take ${seconds(budgetSec * 1000)} of real time (--budget), and ` +
+    `earlier tests used it up${started ? ' while this one was running' : ''}. ` +
+    'Look first at the tests that hit their real-time limit: code that never yields, or waits that never end, uses up the time of the tests after it.'
+  );
+}
+
 /** The code under test called process.exit. */
 export function explainExit(code: number, where: string): string {
   return (

@@ -32,6 +32,8 @@ interface Context {
   readonly target: Target;
   readonly reporter: ConsoleReporter;
   readonly err: TextSink;
+  /** Real-time instant (Date.now()) by which every test must be done, from --budget; undefined for no limit. */
+  readonly deadline?: number;
 }
 
 /**
@@ -54,7 +56,8 @@ export async function grade(options: GradeOptions): Promise<GradeResult> {
 
   const color = options.color ?? wantsColor(out, env);
   const reporter = new ConsoleReporter(out, err.isTTY ? err : undefined, color);
-  const ctx: Context = { options, target, reporter, err };
+  const deadline = options.budgetSec === undefined ? undefined : Date.now() + options.budgetSec * 1000;
+  const ctx: Context = { options, target, reporter, err, deadline };
 
   const results: LabResult[] = [];
   for (const [lab, tests] of selections) {
@@ -151,6 +154,7 @@ async function gradeLab(ctx: Context, lab: LoadedLab, tests: string[]): Promise<
     heapLimitMb: options.heapLimitMb ?? DEFAULTS.heapLimitMb,
     killGraceMs: options.killGraceMs ?? DEFAULTS.killGraceMs,
     bootTimeoutMs: options.bootTimeoutMs ?? DEFAULTS.bootTimeoutMs,
+    budget: ctx.deadline === undefined ? undefined : { deadline: ctx.deadline, seconds: options.budgetSec ?? 0 },
     echo: options.verbose ? ctx.err : undefined,
     stray: ctx.err,
     onStart: (job) => {

@@ -9,6 +9,7 @@ import type { CrashKind, TestOutcome } from '../tester/suite/types';
 import {
   explainBootCrash,
   explainBootTimeout,
+  explainBudget,
   explainExit,
   explainOutOfMemory,
   explainRejection,
@@ -28,6 +29,8 @@ export interface SupervisorOptions {
   readonly killGraceMs: number;
   /** Real time allowed for loading the suite and the implementation, ms. */
   readonly bootTimeoutMs: number;
+  /** The whole run's time budget: a job gets at most the time left, and none once it is used up. */
+  readonly budget?: { readonly deadline: number; readonly seconds: number };
   /** Receives everything the code under test prints, as it prints it (for --verbose). */
   readonly echo?: TextSink;
   /** Receives output the worker wrote around the capture (rare; default: dropped). */
@@ -37,6 +40,9 @@ export interface SupervisorOptions {
   /** Called when a job has a result. */
   readonly onDone?: (job: Job, record: RunRecord) => void;
 }
+
+/** Below this much real time left in the budget, a test is not started at all. */
+const MIN_BUDGET_LEFT_MS = 1000;
 
 /** Kept of a job's printed output for the reports, characters (the end is kept). */
 export const OUTPUT_TAIL_CHARS = 64 * 1024;
@@ -77,7 +83,14 @@ export async function runJobs(jobs: readonly Job[], options: SupervisorOptions):
       while (next < jobs.length && worker.alive) {
         const job = jobs[next++];
         options.onStart?.(job);
-        finish(job, await worker.run(job));
+        const left = options.budget ? options.budget.deadline - Date.now() - options.killGraceMs : Infinity;
+        if (left < MIN_BUDGET_LEFT_MS) {
+          finish(job, crashRecord(job, { crash: 'timeout', message: explainBudget(options.budget?.seconds ?? 0, false) }, 0, '', undefined));
+          continue;
+        }
+        const cut = left < job.realLimitMs;
+        const record = await worker.run(cut ? { ...job, realLimitMs: Math.floor(left) } : job);
+        finish(job, cut && record.crash === 'timeout' ? { ...record, message: explainBudget(options.budget?.seconds ?? 0, true) } : record);
       }
     } finally {
       await worker.stop();

@@ -37,6 +37,11 @@ export interface GradeOptions {
   heapLimitMb?: number;
   /** Folder holding labN/ and the reference solutions (default: the repository, or $KVLABS_LAB_ROOT). */
   root?: string;
+  /**
+   * Real time for the whole grading run, s (default: no limit). Tests are cut short or not run once it is used up
+   * (0 points for them), so results and reports are still written before an outer limit (a CI step's) strikes.
+   */
+  budgetSec?: number;
   /** Real time allowed per test when the rubric gives none, s (default: the rubric's, else 120). */
   defaultTimeoutSec?: number;
   /** Extra real time after a test's limit before its worker is stopped, ms (default 2000). */

@@ -30,9 +30,12 @@ export function stepId(lab: string): string {
   return lab;
 }
 
-/** The grader command a lab's step runs. */
-export function gradeCommand(lab: string): string {
-  return `npm run grade ${lab} -- --classroom --no-color`;
+/** Real time a grader step keeps back from its timeout to start up and write its results, s. */
+const STEP_RESERVE_SEC = 90;
+
+/** The grader command a lab's step runs: its --budget ends grading before the step's timeout would. */
+export function gradeCommand(lab: string, minutesPerLab = 15): string {
+  return `npm run grade ${lab} -- --classroom --no-color --budget ${minutesPerLab * 60 - STEP_RESERVE_SEC}`;
 }
 
 /** The workflow for a template shipping `labs`, as an object (the file is `toYaml` of it). */
@@ -45,7 +48,7 @@ export function classroomWorkflow(labs: readonly string[], minutesPerLab = 15): 
       (lab): WorkflowStep => ({
         name: `Grade ${lab}`,
         id: stepId(lab),
-        run: gradeCommand(lab),
+        run: gradeCommand(lab, minutesPerLab),
         // A failing test makes the grader exit 1; the reporter must still run and upload the partial score.
         'continue-on-error': true,
         'timeout-minutes': minutesPerLab,

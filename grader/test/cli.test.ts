@@ -61,8 +61,11 @@ describe('grader: command line', function () {
     }
   });
 
-  it('rejects --runs 0 and a missing lab, exit code 2', async () => {
+  it('rejects --runs 0, a budget under 10 s and a missing lab, exit code 2', async () => {
     expect((await cli(['lab9', '--runs', '0'])).code).to.equal(2);
+    const budget = await cli(['lab9', '--budget', '5']);
+    expect(budget.code).to.equal(2);
+    expect(budget.stderr).to.contain('--budget needs a whole number of at least 10 (got "5")');
     const missing = await cli([]);
     expect(missing.code).to.equal(2);
     expect(missing.stderr).to.contain('missing required argument');

@@ -170,3 +170,23 @@ describe('grader: isolation of crashing student code', function () {
     expect(options.out.text).to.not.contain('replay');
   });
 });
+
+describe('grader: the whole run’s time budget (--budget)', function () {
+  this.timeout(60_000);
+
+  it('does not start tests once earlier hangs used up the budget: they score 0 and the results are still written', async () => {
+    const options = fixtureOptions(FIXTURES.crashy, { tests: ['TestHang', 'TestFinal'], seed: SEED, runs: 3, budgetSec: 2 });
+    const result = await grade(options);
+    const [hang, final] = result.labs[0].tests;
+    expect(hang.runs[0].message).to.match(/^Real-time limit/);
+    const notRun = [...hang.runs.slice(1), ...final.runs];
+    for (const run of notRun) {
+      expect(run.crash).to.equal('timeout');
+      expect(run.message).to.match(/^Not run: the whole grading run may take 2 s of real time \(--budget\)/);
+    }
+    expect(final.points, 'a test that could not run within the budget scores nothing').to.equal(0);
+    expect(result.score).to.equal(0);
+    expect(fs.existsSync(path.join(options.reportDir as string, 'lab9', 'results.json'))).to.equal(true);
+    expect(options.out.text).to.contain('Not run: the whole grading run may take 2 s');
+  });
+});

@@ -183,7 +183,8 @@ describe('instructor tools', function () {
       expect(steps[1].with).to.deep.equal({ 'node-version': '20', cache: 'npm' });
       expect(steps[2].run).to.equal('npm ci');
       const graders = steps.filter((s) => s.run?.includes('npm run grade'));
-      expect(graders.map((s) => [s.id, s.run])).to.deep.equal([['lab2', 'npm run grade lab2 -- --classroom --no-color']]);
+      expect(graders.map((s) => [s.id, s.run])).to.deep.equal([['lab2', 'npm run grade lab2 -- --classroom --no-color --budget 810']]);
+      expect(810, 'the grader stops before the step is killed, so partial credit is reported').to.be.lessThan(Number(graders[0]['timeout-minutes']) * 60);
       const reporter = steps[steps.length - 1];
       expect(reporter.uses).to.equal(REPORTER);
       expect(reporter.with).to.deep.equal({ runners: 'lab2' });
