@@ -7,7 +7,7 @@ import { runClients } from '../tester/clients';
 import { suite } from '../lab1/test/suite';
 import type { ClusterConfig, ServerConfig } from '../lab1/rpc';
 import type { BenchFigure } from './figure';
-import { suiteTimeFigure } from './suite-time';
+import { graderTimeFigure, suiteTimeFigure } from './suite-time';
 
 const impl = suite.load(path.resolve(__dirname, '../solutions/lab1'));
 
@@ -62,5 +62,6 @@ export async function benchLab1(): Promise<BenchFigure[]> {
     }
   }
   figures.push(await suiteTimeFigure(suite, impl));
+  figures.push(await graderTimeFigure('lab1'));
   return figures;
 }

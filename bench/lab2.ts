@@ -5,7 +5,7 @@ import { World, realNow } from '../tester/world';
 import { runClients } from '../tester/clients';
 import { suite } from '../lab2/test/suite';
 import type { BenchFigure } from './figure';
-import { suiteTimeFigure } from './suite-time';
+import { graderTimeFigure, suiteTimeFigure } from './suite-time';
 
 const impl = suite.load(path.resolve(__dirname, '../solutions/lab2'));
 
@@ -65,5 +65,6 @@ export async function benchLab2(): Promise<BenchFigure[]> {
     figures.push({ name: `lab2: lock acquisition latency, ${clients} client${clients > 1 ? 's' : ''}`, value: +(await lockLatency(clients)).toFixed(2), unit: 'virtual ms', note: 'hold 10 ms; the seed claims 1–5 ms' });
   }
   figures.push(await suiteTimeFigure(suite, impl, "MIT's Go suite takes about 37 s"));
+  figures.push(await graderTimeFigure('lab2'));
   return figures;
 }

@@ -4,7 +4,7 @@ import { suite } from '../lab3/test/suite';
 import { loadConfig } from '../lab3/tools/config';
 import { simulate } from '../lab3/tools/run';
 import type { BenchFigure } from './figure';
-import { suiteTimeFigure } from './suite-time';
+import { graderTimeFigure, suiteTimeFigure } from './suite-time';
 
 const impl = suite.load(path.resolve(__dirname, '../solutions/lab3'));
 const CONFIGS = path.resolve(__dirname, '../lab3/configs');
@@ -33,5 +33,6 @@ export async function benchLab3(): Promise<BenchFigure[]> {
     });
   }
   figures.push(await suiteTimeFigure(suite, impl));
+  figures.push(await graderTimeFigure('lab3'));
   return figures;
 }

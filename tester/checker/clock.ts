@@ -1,7 +1,7 @@
-/** A real-time clock for time budgets: the simulated world patches `performance.now` and `Date`, not `hrtime`. */
+/** A real-time clock for time budgets: the simulated world's virtual clock does not move during a check. */
+import { realNow } from '../world/world';
 
 /** Real milliseconds since an arbitrary origin, unaffected by any virtual clock. */
 export function realNowMs(): number {
-  const [s, ns] = process.hrtime();
-  return s * 1000 + ns / 1e6;
+  return realNow();
 }

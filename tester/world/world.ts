@@ -2,8 +2,9 @@
  * The simulated world: virtual time, seeded randomness and the run loop that drives a test body.
  *
  * While `world.run(body)` is active, `setTimeout`, `setInterval`, `setImmediate`, `Date`, `performance.now`,
- * `Math.random` and `crypto.randomUUID` are the world's own, so student code and kit code see the same
- * deterministic clock and random numbers. Virtual time only moves when every piece of code is waiting.
+ * `process.hrtime`, `Math.random` and crypto's random functions (`randomUUID`, `getRandomValues`, `randomBytes`,
+ * `randomFillSync`, `randomInt`) are the world's own, so student code and kit code see the same deterministic
+ * clock and random numbers. Virtual time only moves when every piece of code is waiting.
  */
 // `import x = require()` binds the real module objects (not read-only namespace copies), so they can be patched.
 import nodeCrypto = require('node:crypto');
@@ -54,6 +55,7 @@ const real = {
   performanceNow: performance.now.bind(performance),
   randomUUID: nodeCrypto.randomUUID,
   nextTick: process.nextTick,
+  hrtime: process.hrtime,
 };
 
 /** Real time in ms, unaffected by any world. */
@@ -306,6 +308,68 @@ function install(world: World): void {
   const uuid = (): string => virtualUUID(world.rng);
   patch(nodeCrypto, 'randomUUID', uuid);
   if (globalThis.crypto) patch(globalThis.crypto, 'randomUUID', uuid);
+  const { getRandomValues, ...nodeOnly } = seededCrypto(world);
+  for (const [k, v] of Object.entries(nodeOnly)) patch(nodeCrypto, k, v);
+  // node:crypto's getRandomValues cannot be replaced, but it calls the Web Crypto object's, which can.
+  if (globalThis.crypto) patch(globalThis.crypto, 'getRandomValues', getRandomValues);
+  patch(process, 'hrtime', virtualHrtime(world));
+}
+
+/** Virtual nanoseconds since the world began. */
+function virtualNanos(world: World): bigint {
+  return BigInt(Math.round(world.now() * 1e6));
+}
+
+/** process.hrtime on the virtual clock: [seconds, nanoseconds], relative to `previous` when given, and .bigint(). */
+function virtualHrtime(world: World): typeof process.hrtime {
+  const hrtime = (previous?: [number, number]): [number, number] => {
+    let ns = virtualNanos(world);
+    if (previous) ns -= BigInt(previous[0]) * 1_000_000_000n + BigInt(previous[1]);
+    return [Number(ns / 1_000_000_000n), Number(ns % 1_000_000_000n)];
+  };
+  hrtime.bigint = (): bigint => virtualNanos(world);
+  return hrtime;
+}
+
+/** crypto's random functions, drawing from the world's seeded generator instead of the operating system. */
+function seededCrypto(world: World) {
+  const fill = (view: ArrayBufferView, offset = 0, size = view.byteLength - offset): void => {
+    const bytes = new Uint8Array(view.buffer, view.byteOffset + offset, size);
+    for (let i = 0; i < bytes.length; i++) bytes[i] = world.rng.int(256);
+  };
+  const later = (fn: () => void): void => void world.setImmediate(fn);
+  return {
+    getRandomValues<T extends ArrayBufferView | null>(array: T): T {
+      if (!ArrayBuffer.isView(array) || array instanceof Float32Array || array instanceof Float64Array || array instanceof DataView) {
+        throw new TypeError('crypto.getRandomValues needs an integer typed array (Uint8Array, Int32Array, ...).');
+      }
+      if (array.byteLength > 65536) throw new RangeError(`crypto.getRandomValues fills at most 65536 bytes at a time (got ${array.byteLength}).`);
+      fill(array);
+      return array;
+    },
+    randomBytes(size: number, callback?: (err: Error | null, buf: Buffer) => void): Buffer | undefined {
+      const buf = Buffer.alloc(size);
+      fill(buf);
+      if (!callback) return buf;
+      later(() => callback(null, buf));
+      return undefined;
+    },
+    randomFillSync<T extends ArrayBufferView>(buffer: T, offset?: number, size?: number): T {
+      fill(buffer, offset, size);
+      return buffer;
+    },
+    randomInt(...args: unknown[]): number | undefined {
+      const callback = typeof args[args.length - 1] === 'function' ? (args.pop() as (err: Error | null, n: number) => void) : undefined;
+      const [min, max] = args.length >= 2 ? [Number(args[0]), Number(args[1])] : [0, Number(args[0])];
+      if (!Number.isSafeInteger(min) || !Number.isSafeInteger(max) || max <= min) {
+        throw new RangeError(`crypto.randomInt needs safe integers with min < max (got min ${min}, max ${max}).`);
+      }
+      const n = min + world.rng.int(max - min);
+      if (!callback) return n;
+      later(() => callback(null, n));
+      return undefined;
+    },
+  };
 }
 
 function uninstall(): void {

@@ -167,4 +167,32 @@ describe('simulated world', () => {
       expect(freed, 'bytes freed by dropping an 8 MB service').to.be.greaterThan(7_000_000);
     });
   });
+
+  it('seeds crypto\'s random functions and runs process.hrtime on the virtual clock, and restores them after', async () => {
+    const draw = (seed: number) =>
+      new World({ seed }).run(async () => {
+        const crypto = await import('node:crypto');
+        const web = globalThis.crypto.getRandomValues(new Uint32Array(4));
+        const node = crypto.getRandomValues(new Uint8Array(8));
+        const bytes = crypto.randomBytes(16).toString('hex');
+        const filled = crypto.randomFillSync(Buffer.alloc(6), 2, 3).toString('hex');
+        const ints = [crypto.randomInt(10), crypto.randomInt(5, 9)];
+        const later = await new Promise<string>((resolve) => crypto.randomBytes(4, (err, buf) => resolve(buf.toString('hex'))));
+        const t0 = process.hrtime.bigint();
+        const start = process.hrtime();
+        await sleep(1500);
+        const elapsed = process.hrtime(start);
+        return { values: [Array.from(web), Array.from(node), bytes, filled, ints, later], hr: [Number(process.hrtime.bigint() - t0), elapsed] };
+      });
+    const a = await draw(5);
+    expect(await draw(5), 'the same seed gives the same values').to.deep.equal(a);
+    expect((await draw(6)).values).to.not.deep.equal(a.values);
+    expect((a.values[3] as string).slice(0, 4), 'randomFillSync leaves bytes outside its range alone').to.equal('0000');
+    expect(a.hr[0]).to.equal(1_500_000_000);
+    expect(a.hr[1]).to.deep.equal([1, 500_000_000]);
+    const realRandom = (await import('node:crypto')).randomBytes(16).toString('hex');
+    expect(realRandom, 'outside a world the real generator is back').to.not.equal(a.values[2]);
+    expect(process.hrtime.bigint() > 10_000_000_000n, 'real hrtime counts from boot, not from a world').to.equal(true);
+  });
 });
+
