@@ -2,7 +2,7 @@
 import pc from 'picocolors';
 import type { Colors } from '../tester/colors';
 import { crashLabel, failureLabel } from './crash';
-import { firstLine, pts, replayCommand, secs } from './format';
+import { firstLine, pts, REAL_TIME_NOTE, replayCommand, rerunCommand, secs } from './format';
 import type { GradeResult, LabResult, Target, TestResult, TextSink } from './types';
 
 /** Lines of a failing test's log and of its printed output shown on the console (the reports keep more). */
@@ -64,7 +64,7 @@ export class ConsoleReporter {
     const runs = t.runs.length;
     const status = t.status === 'passed' ? c.green('passed') : c.red(c.bold('FAILED'));
     const runInfo = runs > 1 ? (t.status === 'passed' ? `  ${runs}/${runs} runs` : `  ${t.failingSeeds.length}/${runs} runs failed`) : '';
-    const figures = `${secs(t.realMs)} (virtual ${secs(t.virtualMs)})  #RPCs ${t.rpcs}  #Ops ${t.ops}`;
+    const figures = t.realTime ? `${secs(t.realMs)}  #Ops ${t.ops}` : `${secs(t.realMs)} (virtual ${secs(t.virtualMs)})  #RPCs ${t.rpcs}  #Ops ${t.ops}`;
     const points = `${pts(t.points)}/${pts(t.maxPoints)}`;
     const label = failureLabel(t.runs);
     this.line(`${t.name}${dots}${status}${runInfo}  ${figures}  ${t.status === 'passed' ? points : c.red(points)}${label ? c.red(`  [${label}]`) : ''}`);
@@ -81,6 +81,10 @@ export class ConsoleReporter {
       this.line(c.dim(`    Your code printed${lines.length > OUTPUT_LINES ? ` (last ${OUTPUT_LINES} of ${lines.length} lines)` : ''}:`));
       this.block(lines.slice(-OUTPUT_LINES).join('\n'), 6, true);
     }
+    if (t.realTime) {
+      this.realTimeRerun(t, lab, target);
+      return;
+    }
     if (runs === 1) {
       this.line(`    ${c.yellow(`seed=${t.seed}`)}  replay: ${c.cyan(replayCommand(lab, t.name, t.seed, target))}`);
       return;
@@ -90,6 +94,18 @@ export class ConsoleReporter {
       const why = crashLabel(r.crash) || firstLine(r.message);
       this.line(`      ${c.yellow(`seed=${r.seed}`)}  ${c.cyan(replayCommand(lab, t.name, r.seed, target))}  ${c.dim(truncate(why, 80))}`);
     }
+  }
+
+  /** A failed real-time test: which runs failed, and the command that runs it again (no seed: timing is real). */
+  private realTimeRerun(t: TestResult, lab: string, target: Target): void {
+    const c = this.c;
+    if (t.runs.length > 1) {
+      this.line(`    Failing runs (${t.failingSeeds.length} of ${t.runs.length}):`);
+      t.runs.forEach((r, i) => {
+        if (r.status === 'failed') this.line(`      run ${i + 1}  ${c.dim(truncate(crashLabel(r.crash) || firstLine(r.message), 80))}`);
+      });
+    }
+    this.line(`    rerun: ${c.cyan(rerunCommand(lab, t.name, target, t.runs.length))}  ${c.dim(`(${REAL_TIME_NOTE})`)}`);
   }
 
   /** The lab's score line and where the reports are. */

@@ -14,6 +14,19 @@ export function replayCommand(lab: string, test: string, seed: number, target: T
   return `npm run grade ${lab} -- --test ${test} --seed ${seed}${target === 'solution' ? ' --solution' : ''}`;
 }
 
+/** The command that reruns a real-time test (no seed: real timing cannot be replayed), as often as it ran. */
+export function rerunCommand(lab: string, test: string, target: Target, runs = 1): string {
+  return `npm run grade ${lab} -- --test ${test}${runs > 1 ? ` --runs ${runs}` : ''}${target === 'solution' ? ' --solution' : ''}`;
+}
+
+/** Said next to a real-time test's rerun command, so nobody expects the same run again. */
+export const REAL_TIME_NOTE = 'real time: a rerun is not an exact replay';
+
+/** How to get a failed test again: its replay command, or for a real-time test its rerun command. */
+export function againCommand(lab: string, t: { name: string; seed: number; realTime?: boolean; runs: readonly unknown[] }, target: Target): string {
+  return t.realTime ? rerunCommand(lab, t.name, target, t.runs.length) : replayCommand(lab, t.name, t.seed, target);
+}
+
 /** Points without needless decimals: 10, 2.5. */
 export function pts(n: number): string {
   return Number.isInteger(n) ? String(n) : n.toFixed(2).replace(/0+$/, '');

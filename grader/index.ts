@@ -147,7 +147,8 @@ async function gradeLab(ctx: Context, lab: LoadedLab, tests: string[]): Promise<
   const records = new Map<string, RunRecord[]>(tests.map((n) => [n, []]));
   const scored = (name: string) => {
     const test = lab.suite.tests.find((t) => t.name === name);
-    return scoreTest(name, test?.description ?? '', lab.rubric.tests[name]?.points ?? 0, records.get(name) ?? []);
+    const result = scoreTest(name, test?.description ?? '', lab.rubric.tests[name]?.points ?? 0, records.get(name) ?? []);
+    return test?.realTime ? { ...result, realTime: true } : result;
   };
   await runJobs(jobs, {
     config: { suitePath: lab.suitePath, implDir: dir },

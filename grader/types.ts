@@ -78,6 +78,8 @@ export interface TestResult {
   readonly maxPoints: number;
   /** The seed of the first failing run (or of the first run when all passed). */
   readonly seed: number;
+  /** True for a test on real processes and sockets: no virtual time or RPCs, and no exact replay. */
+  readonly realTime?: boolean;
   /** Sums over all runs. */
   readonly realMs: number;
   readonly virtualMs: number;

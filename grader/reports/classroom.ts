@@ -4,7 +4,7 @@
  * from `<RUNNER>_RESULTS` (the grader step's `result` output). The reporter sums `tests[].score` against
  * `max_score` for the points it uploads.
  */
-import { replayCommand } from '../format';
+import { againCommand, REAL_TIME_NOTE } from '../format';
 import type { LabResult, TestResult } from '../types';
 import { plainText } from './text';
 
@@ -66,14 +66,14 @@ function classroomTest(lab: LabResult, t: TestResult, prefix: boolean): Classroo
   if (failed) {
     const text = plainText(t.message);
     message = text.length > MESSAGE_LIMIT ? `${text.slice(0, MESSAGE_LIMIT)}…` : text;
-    message += `\nseed=${t.seed}`;
+    message += t.realTime ? `\n(${REAL_TIME_NOTE})` : `\nseed=${t.seed}`;
   }
   return {
     name: prefix ? `${lab.lab}/${t.name}` : t.name,
     status: failed ? 'fail' : 'pass',
     score: t.points,
     message,
-    test_code: failed ? replayCommand(lab.lab, t.name, t.seed, lab.target) : `npm run grade ${lab.lab} -- --test ${t.name}`,
+    test_code: failed ? againCommand(lab.lab, t, lab.target) : `npm run grade ${lab.lab} -- --test ${t.name}`,
     filename: `${lab.lab}/test/suite.ts`,
     line_no: 0,
     duration: Math.round(t.realMs),

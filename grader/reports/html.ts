@@ -1,6 +1,6 @@
 /** index.html: a self-contained page with the table of tests and each failure, linking failing histories. */
 import { crashLabel, failureLabel } from '../crash';
-import { firstLine, historyFileName, pts, replayCommand, secs } from '../format';
+import { firstLine, historyFileName, pts, REAL_TIME_NOTE, replayCommand, rerunCommand, secs } from '../format';
 import type { LabResult, RunRecord, TestResult } from '../types';
 import { escapeHtml as h, plainText } from './text';
 
@@ -63,22 +63,24 @@ function row(t: TestResult): string {
     t.status === 'passed'
       ? `<span class="passed">passed</span>${runs}`
       : `<a class="failed" href="#${h(anchor(t.name))}">FAILED</a>${label ? ` <span class="label">${h(label)}</span>` : ''}${runs}`;
-  return `<tr><td title="${h(t.description)}">${h(t.name)}</td><td>${result}</td><td class="num">${h(`${pts(t.points)}/${pts(t.maxPoints)}`)}</td><td class="num">${h(secs(t.realMs))}</td><td class="num">${h(secs(t.virtualMs))}</td><td class="num">${t.rpcs}</td><td class="num">${t.ops}</td><td class="num">${t.seed}</td></tr>`;
+  return `<tr><td title="${h(t.description)}">${h(t.name)}</td><td>${result}</td><td class="num">${h(`${pts(t.points)}/${pts(t.maxPoints)}`)}</td><td class="num">${h(secs(t.realMs))}</td><td class="num">${t.realTime ? '—' : h(secs(t.virtualMs))}</td><td class="num">${t.realTime ? '—' : t.rpcs}</td><td class="num">${t.ops}</td><td class="num">${t.seed}</td></tr>`;
 }
 
 function failureSection(r: LabResult, t: TestResult): string {
   const parts = [`<section class="failure" id="${h(anchor(t.name))}">`, `<h3>${h(t.name)}</h3>`, `<p>${h(t.description)}</p>`];
   const failing = t.runs.filter((x) => x.status === 'failed');
   for (const run of failing) parts.push(runBlock(r, t, run, failing.length > 1));
+  if (t.realTime) parts.push(`<p>rerun: <code>${h(rerunCommand(r.lab, t.name, r.target, t.runs.length))}</code> (${h(REAL_TIME_NOTE)})</p>`);
   parts.push('</section>');
   return parts.join('\n');
 }
 
 function runBlock(r: LabResult, t: TestResult, run: RunRecord, several: boolean): string {
   const out: string[] = [];
-  if (several) out.push(`<h4>seed=${run.seed} — ${h(crashLabel(run.crash) || firstLine(plainText(run.message)))}</h4>`);
+  const which = t.realTime ? `run ${t.runs.indexOf(run) + 1}` : `seed=${run.seed}`;
+  if (several) out.push(`<h4>${which} — ${h(crashLabel(run.crash) || firstLine(plainText(run.message)))}</h4>`);
   out.push(`<pre>${h(plainText(run.message))}</pre>`);
-  out.push(`<p>seed=${run.seed} · replay: <code>${h(replayCommand(r.lab, t.name, run.seed, r.target))}</code></p>`);
+  if (!t.realTime) out.push(`<p>seed=${run.seed} · replay: <code>${h(replayCommand(r.lab, t.name, run.seed, r.target))}</code></p>`);
   if (run.historyHtml) {
     const file = historyFileName(t.name, run.seed);
     out.push(`<p><a href="${h(encodeURIComponent(file))}">Open the history of this run</a> (which operation could not be placed, client by client).</p>`);

@@ -1,5 +1,5 @@
 /** results.json: the whole run, machine-readable. */
-import { historyFileName, replayCommand } from '../format';
+import { againCommand, historyFileName, replayCommand, rerunCommand } from '../format';
 import type { LabResult, RunRecord, TestResult } from '../types';
 
 /** The JSON document written to results.json (also the per-lab part of `--json`). */
@@ -27,6 +27,7 @@ function testDocument(r: LabResult, t: TestResult, withDetails: boolean): object
     points: t.points,
     maxPoints: t.maxPoints,
     seed: t.seed,
+    realTime: t.realTime === true,
     realMs: round(t.realMs),
     virtualMs: round(t.virtualMs),
     rpcs: t.rpcs,
@@ -35,12 +36,12 @@ function testDocument(r: LabResult, t: TestResult, withDetails: boolean): object
     message: t.message,
     crash: t.crash ?? null,
     failingSeeds: t.failingSeeds,
-    replay: failed ? replayCommand(r.lab, t.name, t.seed, r.target) : null,
-    runs: t.runs.map((run) => runDocument(r, run, withDetails)),
+    replay: failed ? againCommand(r.lab, t, r.target) : null,
+    runs: t.runs.map((run) => runDocument(r, run, withDetails, t.realTime === true)),
   };
 }
 
-function runDocument(r: LabResult, run: RunRecord, withDetails: boolean): object {
+function runDocument(r: LabResult, run: RunRecord, withDetails: boolean, realTime: boolean): object {
   const failed = run.status === 'failed';
   const doc: Record<string, unknown> = {
     seed: run.seed,
@@ -52,7 +53,7 @@ function runDocument(r: LabResult, run: RunRecord, withDetails: boolean): object
     traceHash: run.traceHash,
     message: run.message,
     crash: run.crash ?? null,
-    replay: failed ? replayCommand(r.lab, run.name, run.seed, r.target) : null,
+    replay: failed ? (realTime ? rerunCommand(r.lab, run.name, r.target) : replayCommand(r.lab, run.name, run.seed, r.target)) : null,
     history: failed && run.historyHtml ? historyFileName(run.name, run.seed) : null,
   };
   if (withDetails && failed) {

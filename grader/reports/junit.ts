@@ -1,7 +1,7 @@
 /** junit.xml: one testsuite per lab, one testcase per named test, a failure element per failed test. */
 import builder from 'junit-report-builder';
 import { failureLabel } from '../crash';
-import { replayCommand } from '../format';
+import { REAL_TIME_NOTE, replayCommand, rerunCommand } from '../format';
 import type { LabResult, TestResult } from '../types';
 import { plainText } from './text';
 
@@ -29,6 +29,10 @@ export function junitXml(labs: readonly LabResult[]): string {
 }
 
 function failureText(lab: LabResult, t: TestResult): string {
+  if (t.realTime) {
+    const runs = t.runs.length > 1 ? [`${t.failingSeeds.length} of ${t.runs.length} runs failed`] : [];
+    return [t.message, '', ...runs, `rerun: ${rerunCommand(lab.lab, t.name, lab.target, t.runs.length)}  (${REAL_TIME_NOTE})`].join('\n');
+  }
   const lines = [t.message, '', `seed=${t.seed}  replay: ${replayCommand(lab.lab, t.name, t.seed, lab.target)}`];
   if (t.runs.length > 1) lines.push(`failing seeds (${t.failingSeeds.length} of ${t.runs.length} runs): ${t.failingSeeds.join(', ')}`);
   return lines.join('\n');

@@ -1,6 +1,6 @@
 /** summary.md: the score, a table of tests, and each failure with its replay commands. */
 import { crashLabel, failureLabel } from '../crash';
-import { firstLine, pts, replayCommand, secs } from '../format';
+import { firstLine, pts, REAL_TIME_NOTE, replayCommand, rerunCommand, secs } from '../format';
 import type { LabResult } from '../types';
 import { mdCell, mdFence } from './text';
 
@@ -17,12 +17,19 @@ export function markdownSummary(r: LabResult): string {
     const label = failureLabel(t.runs);
     const result = t.status === 'passed' ? '✅ passed' : `❌ FAILED${label ? ` (${label})` : ''}`;
     const runs = t.runs.length > 1 ? ` — ${t.runs.length - t.failingSeeds.length}/${t.runs.length} runs passed` : '';
-    out.push(`| ${mdCell(t.name)} | ${result}${runs} | ${pts(t.points)}/${pts(t.maxPoints)} | ${secs(t.realMs)} | ${secs(t.virtualMs)} | ${t.rpcs} | ${t.ops} | ${t.seed} |`);
+    out.push(`| ${mdCell(t.name)} | ${result}${runs} | ${pts(t.points)}/${pts(t.maxPoints)} | ${secs(t.realMs)} | ${t.realTime ? '—' : secs(t.virtualMs)} | ${t.realTime ? '—' : t.rpcs} | ${t.ops} | ${t.seed} |`);
   }
   if (failed.length > 0) {
     out.push('', '## Failures');
     for (const t of failed) {
       out.push('', `### ${mdCell(t.name)}`, '', mdFence(t.message), '');
+      if (t.realTime) {
+        t.runs.forEach((run, i) => {
+          if (run.status === 'failed' && t.runs.length > 1) out.push(`- run ${i + 1}: ${mdCell(crashLabel(run.crash) || firstLine(run.message))}`);
+        });
+        out.push(`- rerun: \`${rerunCommand(r.lab, t.name, r.target, t.runs.length)}\` (${REAL_TIME_NOTE})`);
+        continue;
+      }
       for (const run of t.runs.filter((x) => x.status === 'failed')) {
         const why = t.runs.length > 1 ? ` — ${mdCell(crashLabel(run.crash) || firstLine(run.message))}` : '';
         out.push(`- seed=${run.seed}: \`${replayCommand(r.lab, t.name, run.seed, r.target)}\`${why}`);

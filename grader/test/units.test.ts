@@ -122,6 +122,34 @@ describe('grader: parts', () => {
       expect(out.text).to.contain('seed=2  npm run grade lab9 -- --test TestRuns --seed 2 --solution  real-time limit');
       expect(out.text).to.contain('seed=3  npm run grade lab9 -- --test TestRuns --seed 3 --solution  it broke with 3');
     });
+
+    it('gives a simulated test its virtual time, RPCs and the command that replays its seed exactly', () => {
+      const out = new Collector();
+      new ConsoleReporter(out, undefined, false).testDone(scoreTest('TestSim', 'd', 4, [run('TestSim', 7, 'failed')]), 'lab9', 'student', 20);
+      expect(out.text).to.contain('0.1s (virtual 2.0s)  #RPCs 10  #Ops 5');
+      expect(out.text).to.contain('seed=7  replay: npm run grade lab9 -- --test TestSim --seed 7');
+    });
+
+    it('gives a real-time test neither virtual time nor RPCs, and a rerun that promises no exact replay', () => {
+      const out = new Collector();
+      const reporter = new ConsoleReporter(out, undefined, false);
+      reporter.testDone({ ...scoreTest('TestLive', 'd', 4, [run('TestLive', 1, 'passed', { virtualMs: 0, rpcs: 0 })]), realTime: true }, 'lab9', 'student', 20);
+      reporter.testDone({ ...scoreTest('TestReal', 'd', 4, [run('TestReal', 7, 'failed', { virtualMs: 0, rpcs: 0 })]), realTime: true }, 'lab9', 'student', 20);
+      expect(out.text).to.match(/TestLive \.+ passed {2}0\.1s {2}#Ops 5 {2}4\/4/);
+      expect(out.text).to.match(/TestReal \.+ FAILED {2}0\.1s {2}#Ops 5 {2}0\/4/);
+      expect(out.text).to.contain('    it broke with 7\n    rerun: npm run grade lab9 -- --test TestReal  (real time: a rerun is not an exact replay)\n');
+      expect(out.text).to.not.match(/virtual|#RPCs|--seed|replay:/);
+    });
+
+    it('lists the failing runs of a real-time test run several times, and reruns it as often', () => {
+      const out = new Collector();
+      const runs = [run('TestReal', 1, 'passed'), run('TestReal', 2, 'failed', { crash: 'timeout' }), run('TestReal', 3, 'failed')];
+      new ConsoleReporter(out, undefined, false).testDone({ ...scoreTest('TestReal', 'd', 4, runs), realTime: true }, 'lab9', 'solution', 20);
+      expect(out.text).to.contain('2/3 runs failed');
+      expect(out.text).to.contain('Failing runs (2 of 3):\n      run 2  real-time limit\n      run 3  it broke with 3\n');
+      expect(out.text).to.contain('rerun: npm run grade lab9 -- --test TestReal --runs 3 --solution  (real time: a rerun is not an exact replay)');
+      expect(out.text).to.not.match(/seed=|--seed/);
+    });
   });
 
   describe('reports', () => {

@@ -3,10 +3,11 @@
  * and cleans every server, socket, process and folder up at the end of a test, whether it passed or not.
  */
 import { ChildProcess, spawn } from 'node:child_process';
-import * as fs from 'node:fs';
+import fs from 'node:fs'; // the module itself, not a namespace copy: the sync spies replace its functions
 import * as net from 'node:net';
 import * as os from 'node:os';
 import * as path from 'node:path';
+import sinon from 'sinon';
 import { encodeCommand, ReplyParser, RespError, RespReply } from '../resp';
 import { check, TestFailure } from '../../tester/suite';
 import type { ClientOptions, ConsistentRing, KVClient, RunningServer, ServerAddress, ServerOptions, StartServer } from '../types';
@@ -245,6 +246,14 @@ export class Resources {
     return c;
   }
 
+  /** Watches syncs of the files in `dir` and writes by the server on `serverPort`, until the test ends. */
+  async watchSyncs(dir: string, serverPort: number): Promise<SyncWatch> {
+    const watch = new SyncWatch(dir, serverPort);
+    await watch.start();
+    this.defer(() => watch.stop());
+    return watch;
+  }
+
   /** Starts the student's server in a child process (Node, ts-node) and waits until it listens. */
   async serverProcess(options: ServerOptions): Promise<ServerProcess> {
     const script = path.join(__dirname, 'child-server.ts');
@@ -287,6 +296,139 @@ export class Resources {
         await exited;
       },
     };
+  }
+}
+
+/** Something the sync spies saw: a finished fsync/fdatasync (of the file with `file` identity), or a socket write. */
+type Seen = { readonly kind: 'sync'; readonly file: string | undefined } | { readonly kind: 'write'; readonly socket: net.Socket };
+
+/** The process-wide spies, shared by every SyncWatch (tests may run side by side), and the events' order. */
+const spies = { box: undefined as sinon.SinonSandbox | undefined, watches: new Set<SyncWatch>(), seq: 0 };
+
+/** A file's identity (device and inode), or undefined for a descriptor that is not open. */
+function fileIdentity(fd: number): string | undefined {
+  try {
+    const st = fs.fstatSync(fd, { bigint: true });
+    return `${st.dev}:${st.ino}`;
+  } catch {
+    return undefined;
+  }
+}
+
+/** Tells every watch what happened, numbered in the order it happened. */
+function emit(seen: Seen): void {
+  const seq = ++spies.seq;
+  for (const w of spies.watches) w.see(seen, seq);
+}
+
+/**
+ * Spies (sinon) on every way Node forces a file to disk — fs.fsync, fs.fsyncSync, fs.fdatasync,
+ * fs.fdatasyncSync, FileHandle.sync and FileHandle.datasync — noting each when it has finished, and on
+ * socket writes, noting each when it starts. Code that calls them through the fs module is seen.
+ */
+function installSpies(handleProto: Pick<fs.promises.FileHandle, 'sync' | 'datasync'>): sinon.SinonSandbox {
+  const box = sinon.createSandbox();
+  for (const name of ['fsyncSync', 'fdatasyncSync'] as const) {
+    const original = fs[name];
+    box.stub(fs, name).callsFake((fd: number) => {
+      const file = fileIdentity(fd);
+      original(fd);
+      emit({ kind: 'sync', file });
+    });
+  }
+  for (const name of ['fsync', 'fdatasync'] as const) {
+    const original = fs[name];
+    box.stub(fs, name).callsFake((fd: number, callback: fs.NoParamCallback) => {
+      const file = fileIdentity(fd);
+      if (typeof callback !== 'function') return original(fd, callback);
+      original(fd, (err) => {
+        if (!err) emit({ kind: 'sync', file });
+        callback(err);
+      });
+    });
+  }
+  for (const name of ['sync', 'datasync'] as const) {
+    const original = handleProto[name];
+    box.stub(handleProto, name).callsFake(async function (this: fs.promises.FileHandle) {
+      const file = fileIdentity(this.fd);
+      await original.call(this);
+      emit({ kind: 'sync', file });
+    });
+  }
+  const write = net.Socket.prototype.write;
+  box.stub(net.Socket.prototype, 'write').callsFake(function (this: net.Socket, ...args: unknown[]) {
+    emit({ kind: 'write', socket: this });
+    return (write as (...a: unknown[]) => boolean).apply(this, args);
+  });
+  return box;
+}
+
+/**
+ * What one test sees, in one order: syncs of the files in a data folder (or of the folder itself), and writes
+ * by a server's side of its connections (its replies). Compare sequence numbers with `now()`.
+ */
+export class SyncWatch {
+  /** Sequence numbers of finished syncs of the folder's files. */
+  readonly syncs: number[] = [];
+  /** Sequence numbers of writes by the server's sockets. */
+  readonly replies: number[] = [];
+
+  constructor(
+    readonly dir: string,
+    readonly serverPort: number,
+  ) {}
+
+  /** The sequence number of the latest event: "now", for before and after. */
+  now(): number {
+    return spies.seq;
+  }
+
+  /** Finished syncs of the folder's files after `seq`. */
+  syncsAfter(seq: number): number[] {
+    return this.syncs.filter((s) => s > seq);
+  }
+
+  /** Starts watching (installs the spies if no other watch has). */
+  async start(): Promise<void> {
+    const handle = await fs.promises.open(__filename, 'r'); // FileHandle's prototype is reachable only through a handle
+    const proto = Object.getPrototypeOf(handle) as Pick<fs.promises.FileHandle, 'sync' | 'datasync'>;
+    await handle.close();
+    spies.box ??= installSpies(proto);
+    spies.watches.add(this);
+  }
+
+  /** Stops watching (removes the spies when no other watch is left). */
+  stop(): void {
+    spies.watches.delete(this);
+    if (spies.watches.size > 0 || !spies.box) return;
+    spies.box.restore();
+    spies.box = undefined;
+  }
+
+  /** Notes an event that concerns this watch. */
+  see(seen: Seen, seq: number): void {
+    if (seen.kind === 'write') {
+      if (seen.socket.localPort === this.serverPort) this.replies.push(seq);
+    } else if (seen.file !== undefined && this.holds(seen.file)) {
+      this.syncs.push(seq);
+    }
+  }
+
+  private holds(file: string): boolean {
+    const paths = [this.dir];
+    try {
+      for (const name of fs.readdirSync(this.dir)) paths.push(path.join(this.dir, name));
+    } catch {
+      return false;
+    }
+    return paths.some((p) => {
+      try {
+        const st = fs.statSync(p, { bigint: true });
+        return `${st.dev}:${st.ino}` === file;
+      } catch {
+        return false;
+      }
+    });
   }
 }
 
