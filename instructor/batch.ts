@@ -1,8 +1,9 @@
 /**
  * `npm run grade-batch -- --lab lab2 --submissions DIR [--jobs N] [--template DIR] [--out DIR] [--test T...]`:
- * grades a whole class. Each subfolder of DIR is one student's repository. Only the lab's own files
- * (`implFiles`) are taken from it and laid over a clean copy of the template, so edits to tests cannot matter;
- * protected files that differ from the template's manifest are still reported. Each submission is graded by
+ * grades a whole class. Each subfolder of DIR is one student's repository. Only the student's files of the
+ * lab folder (the suite's `implFiles` and their own helpers, never test/ or given files) are taken from it and
+ * laid over a clean copy of the template, so edits to tests cannot matter; protected files that differ from
+ * the template's manifest, and added files that would replace protected code, are still reported. Each submission is graded by
  * `npm run grade`'s command line in its own process, several at a time, each with an overall time limit.
  */
 import { spawn } from 'node:child_process';
@@ -13,10 +14,11 @@ import { Command } from 'commander';
 import { runAsScript, runCommand } from './cli';
 import { GraderUsageError, listNames } from '../grader/errors';
 import { loadLab } from '../grader/labs';
-import { compareManifest, MANIFEST_PATH, readManifest } from '../grader/manifest';
+import { addedFileProblem, compareManifest, describeFile, findAddedFiles, Manifest, MANIFEST_PATH, readManifest, TAMPER_REFUSAL } from '../grader/manifest';
 import { parseSeed } from '../grader/seeds';
 import type { TextSink } from '../grader/types';
 import { GradebookRow, gradebookCsv, RowStatus } from './gradebook';
+import { DirtyTreeError } from './dirty';
 import { KIT_ROOT, release, userPath } from './release';
 
 /** What to grade and how. */
@@ -124,7 +126,15 @@ async function prepareTemplate(options: BatchOptions, out: string): Promise<stri
     if (!fs.existsSync(path.join(dir, MANIFEST_PATH))) throw new GraderUsageError(`--template ${dir} is not a released template (no ${MANIFEST_PATH}). Write one with npm run release -- --out DIR.`);
   } else {
     dir = path.join(out, '.template');
-    await release({ out: dir, labs: [options.lab], force: true });
+    try {
+      await release({ out: dir, labs: [options.lab], force: true });
+    } catch (err) {
+      if (!(err instanceof DirtyTreeError)) throw err;
+      throw new GraderUsageError(
+        `Without --template the batch releases a fresh template of ${options.lab} from the kit, and the kit has uncommitted changes there: ` +
+          `${listNames(err.entries.map((e) => e.path))}. Commit (or stash) them, or better, pass --template with the very template the class started from.`,
+      );
+    }
   }
   if (!fs.existsSync(path.join(dir, 'node_modules'))) fs.symlinkSync(path.join(KIT_ROOT, 'node_modules'), path.join(dir, 'node_modules'), 'dir');
   return dir;
@@ -149,7 +159,7 @@ interface OneJob {
   readonly template: string;
   readonly templateFiles: readonly string[];
   readonly implFiles: readonly string[];
-  readonly manifestFiles: ReturnType<typeof readManifest>;
+  readonly manifestFiles: Manifest | undefined;
   /** Points of the selected tests (what a submission that does not finish is out of). */
   readonly maxScore: number;
   readonly reports: string;
@@ -164,7 +174,8 @@ async function gradeOne(job: OneJob): Promise<GradebookRow> {
   const tampered: string[] = [];
   if (job.manifestFiles) {
     const fullRepo = fs.existsSync(path.join(subDir, 'package.json'));
-    for (const t of compareManifest(subDir, job.manifestFiles)) if (t.change === 'changed' || fullRepo) tampered.push(`${t.file} (${t.change})`);
+    for (const t of compareManifest(subDir, job.manifestFiles)) if (t.change === 'changed' || fullRepo) tampered.push(describeFile(t));
+    for (const t of findAddedFiles(subDir, job.manifestFiles)) tampered.push(describeFile(t));
     if (!fullRepo) notes.push('not a whole repository (no package.json); only its lab files were looked at');
   }
 
@@ -175,12 +186,12 @@ async function gradeOne(job: OneJob): Promise<GradebookRow> {
     fs.copyFileSync(path.join(job.template, rel), path.join(dir, rel));
   }
   fs.symlinkSync(fs.realpathSync(path.join(job.template, 'node_modules')), path.join(dir, 'node_modules'), 'dir');
-  const missing: string[] = [];
-  for (const f of job.implFiles) {
-    const src = path.join(subDir, lab, f);
-    if (fs.statSync(src, { throwIfNoEntry: false })?.isFile()) fs.copyFileSync(src, path.join(dir, lab, f));
-    else missing.push(`${lab}/${f}`);
+  const own = studentLabFiles(subDir, lab, job.manifestFiles ?? { version: 1, generatedBy: '', files: {} });
+  for (const rel of own) {
+    fs.mkdirSync(path.dirname(path.join(dir, rel)), { recursive: true });
+    fs.copyFileSync(path.join(subDir, rel), path.join(dir, rel));
   }
+  const missing = job.implFiles.map((f) => `${lab}/${f}`).filter((rel) => !own.includes(rel));
   if (missing.length > 0) notes.push(`missing ${listNames(missing)} (the skeleton was graded in its place)`);
 
   const reportDir = path.join(job.reports, safeName(student));
@@ -209,11 +220,32 @@ async function gradeOne(job: OneJob): Promise<GradebookRow> {
     row = { ...base, status: 'graded', score: doc.score, maxScore: doc.maxScore, tests, notes };
   } else {
     const errorLine = run.stderr.split('\n').find((l) => l.startsWith('Error:')) ?? lastLine(run.stderr) ?? `exit code ${run.code ?? run.signal}`;
-    const status: RowStatus = run.code === 2 && /must stay exactly as the template/.test(run.stderr) ? 'refused' : 'error';
+    const status: RowStatus = run.code === 2 && run.stderr.includes(TAMPER_REFUSAL) ? 'refused' : 'error';
     row = { ...base, status, score: 0, tests: {}, notes: [...notes, errorLine.slice(0, 300)] };
   }
   fs.writeFileSync(path.join(reportDir, 'grading.json'), `${JSON.stringify(row, null, 2)}\n`);
   return row;
+}
+
+/**
+ * The student's own files of `lab` in a submission (relative to it, forward slashes): every regular file of
+ * the lab folder and its subfolders except test/, node_modules, .git, the given (protected) files and files
+ * the tamper check refuses. So the lab's files and the student's helpers (lab3/broadcast.ts), nothing else.
+ */
+export function studentLabFiles(subDir: string, lab: string, manifest: Manifest): string[] {
+  const out: string[] = [];
+  const visit = (rel: string): void => {
+    for (const e of fs.readdirSync(path.join(subDir, ...rel.split('/')), { withFileTypes: true })) {
+      const child = `${rel}/${e.name}`;
+      if (e.isDirectory()) {
+        if (e.name !== 'node_modules' && e.name !== '.git' && child !== `${lab}/test`) visit(child);
+      } else if (e.isFile() && !Object.prototype.hasOwnProperty.call(manifest.files, child) && addedFileProblem(child, manifest) === undefined) {
+        out.push(child);
+      }
+    }
+  };
+  if (fs.statSync(path.join(subDir, lab), { throwIfNoEntry: false })?.isDirectory()) visit(lab);
+  return out.sort();
 }
 
 /** A folder name for a student that cannot escape the reports folder. */

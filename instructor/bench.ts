@@ -14,7 +14,7 @@ export async function benchInstructor(students = 6): Promise<BenchFigure[]> {
   try {
     const template = path.join(work, 'template');
     const t0 = performance.now();
-    await release({ out: template, labs: ['lab2'] });
+    await release({ out: template, labs: ['lab2'], allowDirty: true }); // a figure of time, not a template to publish
     const releaseMs = performance.now() - t0;
     fs.symlinkSync(path.join(KIT_ROOT, 'node_modules'), path.join(template, 'node_modules'), 'dir');
 

@@ -1,7 +1,8 @@
 /**
- * `npm run release -- --out DIR [--labs lab1,lab2] [--force] [--git]`: writes the student template
- * repository — handouts, skeletons, given files, tests, labrpc, tester, grader, package.json and lockfile, a
- * student README, the GitHub Classroom workflow and the tamper manifest — with no solution anywhere.
+ * `npm run release -- --out DIR [--labs lab1,lab2] [--force] [--git] [--allow-dirty]`: writes the student
+ * template repository — handouts, skeletons, given files, tests, labrpc, tester, grader, package.json and
+ * lockfile, a student README, the GitHub Classroom workflow and the tamper manifest — with no solution
+ * anywhere. It refuses when shipped files are not committed, unless --allow-dirty.
  */
 import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
@@ -10,6 +11,7 @@ import { Command } from 'commander';
 import { runAsScript, runCommand } from './cli';
 import { GraderUsageError, listNames } from '../grader/errors';
 import { listLabs, loadLab } from '../grader/labs';
+import { describeEntry, DirtyTreeError, dirtyShippedFiles } from './dirty';
 import { distinctiveSolutionLines, Finding, scanTemplate } from './leaks';
 import { buildManifest, MANIFEST_PATH, writeManifest } from './manifest';
 import { studentReadme } from './readme';
@@ -31,6 +33,8 @@ export interface ReleaseOptions {
   readonly git?: boolean;
   /** The kit repository (default: this one). */
   readonly repo?: string;
+  /** Release even when shipped files have uncommitted changes or are untracked (they ship as they are on disk). */
+  readonly allowDirty?: boolean;
 }
 
 /** What was written. */
@@ -43,11 +47,14 @@ export interface ReleaseResult {
   readonly protectedFiles: readonly string[];
   /** Code that names the solutions folder (not a leak, but a tool option that cannot work in the template). */
   readonly mentions: readonly Finding[];
-  /** Shipped files whose working copy differs from the last commit (they shipped as they are on disk). */
+  /** With allowDirty: shipped files not as committed, e.g. "lab2/rpc.ts (modified)" (they shipped as they are on disk). */
   readonly uncommitted: readonly string[];
 }
 
-/** Writes the student template; rejects with a GraderUsageError for a bad lab or output folder, or a leak. */
+/**
+ * Writes the student template; rejects with a GraderUsageError for a bad lab or output folder, a leak, or
+ * (a DirtyTreeError) shipped files that are not committed, unless `allowDirty`.
+ */
 export async function release(options: ReleaseOptions): Promise<ReleaseResult> {
   const repo = path.resolve(options.repo ?? KIT_ROOT);
   const out = path.resolve(options.out);
@@ -56,6 +63,8 @@ export async function release(options: ReleaseOptions): Promise<ReleaseResult> {
   const unknown = labs.filter((l) => !available.includes(l));
   if (unknown.length > 0) throw new GraderUsageError(`Unknown lab ${listNames(unknown)}. Labs with a test suite: ${listNames(available)}.`);
   if (out === repo || repo.startsWith(`${out}${path.sep}`)) throw new GraderUsageError(`--out ${out} would overwrite the kit itself; choose a new folder.`);
+  const dirty = dirtyShippedFiles(repo, labs);
+  if (dirty.length > 0 && options.allowDirty !== true) throw new DirtyTreeError(dirty);
   prepareOut(out, options.force === true);
 
   const loaded = labs.map((l) => loadLab(repo, l));
@@ -82,7 +91,16 @@ export async function release(options: ReleaseOptions): Promise<ReleaseResult> {
   generated.set('.gitignore', STUDENT_GITIGNORE);
   generated.set(
     'README.md',
-    studentReadme(loaded.map((l) => ({ lab: l.lab, title: l.suite.title, implFiles: l.suite.implFiles, firstTest: l.suite.tests[0]?.name ?? 'TestName' }))),
+    studentReadme(
+      loaded.map((l) => ({
+        lab: l.lab,
+        title: l.suite.title,
+        implFiles: l.suite.implFiles,
+        firstTest: (l.suite.tests.find((t) => t.realTime !== true) ?? l.suite.tests[0])?.name ?? 'TestName',
+        realTimeTests: l.suite.tests.filter((t) => t.realTime === true).map((t) => t.name),
+        testCount: l.suite.tests.length,
+      })),
+    ),
   );
   generated.set(WORKFLOW_PATH, toYaml(classroomWorkflow(labs)));
   for (const [rel, text] of generated) {
@@ -103,14 +121,8 @@ export async function release(options: ReleaseOptions): Promise<ReleaseResult> {
   writeManifest(out, manifest);
   const all = [...files, MANIFEST_PATH].sort();
   if (options.git) commitAll(out, labs);
-  const uncommitted = changedSinceCommit(repo).filter((f) => copied.includes(f));
+  const uncommitted = dirty.map(describeEntry);
   return { out, labs, files: all, protectedFiles: Object.keys(manifest.files), mentions: findings.filter((f) => f.kind === 'mention'), uncommitted };
-}
-
-/** Tracked files with uncommitted changes (relative paths). */
-function changedSinceCommit(repo: string): string[] {
-  const out = execFileSync('git', ['diff', 'HEAD', '--name-only', '-z'], { cwd: repo, encoding: 'utf8', maxBuffer: 16 * 1024 * 1024 });
-  return out.split('\0').filter((f) => f.length > 0);
 }
 
 /** A path from the command line, relative to where the user ran `npm run` (npm itself runs in the package root). */
@@ -148,17 +160,19 @@ export async function main(argv: readonly string[]): Promise<number> {
     .requiredOption('-o, --out <dir>', 'folder to write the template to (new or empty)')
     .option('-l, --labs <labs>', 'comma-separated labs to ship (default: every lab with a test suite)')
     .option('--force', 'replace an earlier template in --out')
-    .option('--git', 'make --out a git repository with one commit, ready to push');
+    .option('--git', 'make --out a git repository with one commit, ready to push')
+    .option('--allow-dirty', 'release even when shipped files have uncommitted changes or are untracked (they ship as they are on disk)')
+    .option('--repo <dir>', 'the kit repository to release from (default: the one these tools belong to)');
   return runCommand(program, argv, async () => {
-    const o = program.opts<{ out: string; labs?: string; force?: boolean; git?: boolean }>();
+    const o = program.opts<{ out: string; labs?: string; force?: boolean; git?: boolean; allowDirty?: boolean; repo?: string }>();
     const labs = o.labs?.split(',').map((s) => s.trim()).filter((s) => s.length > 0);
-    const r = await release({ out: userPath(o.out), labs, force: o.force, git: o.git });
+    const r = await release({ out: userPath(o.out), labs, force: o.force, git: o.git, allowDirty: o.allowDirty, repo: o.repo === undefined ? undefined : userPath(o.repo) });
     process.stdout.write(
       `Wrote the student template for ${listNames([...r.labs])} to ${r.out}\n` +
         `  ${r.files.length} files, ${r.protectedFiles.length} protected by ${MANIFEST_PATH}, Classroom workflow in ${WORKFLOW_PATH}\n`,
     );
     if (r.uncommitted.length > 0) {
-      process.stdout.write(`  Note: ${r.uncommitted.length} shipped file(s) have uncommitted changes and shipped as they are on disk: ${listNames(r.uncommitted)}\n`);
+      process.stdout.write(`  Note (--allow-dirty): ${r.uncommitted.length} shipped file(s) are not committed and shipped as they are on disk: ${listNames(r.uncommitted)}\n`);
     }
     if (r.mentions.length > 0) {
       process.stdout.write(`  Note: ${r.mentions.length} line(s) of shipped code name the solutions folder (their --solution options cannot work for students):\n`);

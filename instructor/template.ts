@@ -23,6 +23,7 @@ const NEVER_SHIPPED: readonly RegExp[] = [
   /(^|\/)reports\//, // grading output (grader/reports/ is source code and is kept below)
   /(^|\/)\.mutant-/, // materialised mutants
   /^\.github\//, // the kit's own workflows; the template gets its own
+  /^node_modules(\/|$)/, // installed packages (a symbolic link to them is not matched by .gitignore's node_modules/)
 ];
 
 /** Files the release writes itself instead of copying. */

@@ -30,7 +30,7 @@ export function putSolution(repo: string, lab: string, files: readonly string[],
 }
 
 /** What each fixture student did, and so what the gradebook must say. */
-export type Kind = 'correct' | 'mutant' | 'hanging' | 'syntax-error' | 'exits' | 'tampered-test' | 'missing-file';
+export type Kind = 'correct' | 'mutant' | 'hanging' | 'syntax-error' | 'exits' | 'tampered-test' | 'missing-file' | 'helper-file';
 
 /**
  * Writes one lab 2 repository per kind into `dir` (named after the kind), starting from `template`.
@@ -69,6 +69,11 @@ export function buildLab2Class(template: string, dir: string, kinds: readonly Ki
       }
       case 'missing-file':
         fs.rmSync(path.join(lab2, 'lock.ts'));
+        break;
+      case 'helper-file':
+        // A correct server split in two: the work is in a helper file of the student's own, server.ts re-exports it.
+        fs.renameSync(path.join(lab2, 'server.ts'), path.join(lab2, 'kv-store.ts'));
+        fs.writeFileSync(path.join(lab2, 'server.ts'), "export * from './kv-store';\n");
         break;
       default:
         break;

@@ -1,8 +1,9 @@
 /**
  * The instructor tools, end to end on lab 2: the released template holds no solution and works after `npm ci`,
- * its Classroom workflow's steps produce the payload Classroom reads, the grader refuses a tampered tree in
- * Classroom, and batch grading scores a fixture class (correct, partly correct, hanging, crashing, tampered,
- * incomplete) row by row.
+ * its Classroom workflow's steps produce the payload Classroom reads, the release refuses an uncommitted kit and
+ * writes a README true to the labs shipped, the grader refuses a tampered tree (changed or harmful added files)
+ * in Classroom, and batch grading scores a fixture class (correct, partly correct, hanging, crashing, exiting,
+ * tampered, incomplete, split into helper files) row by row.
  */
 import { expect } from 'chai';
 import { spawnSync } from 'node:child_process';
@@ -13,9 +14,11 @@ import { runCli } from '../../grader/cli';
 import { checkTree, compareManifest, readManifest } from '../../grader/manifest';
 import type { TextSink } from '../../grader/types';
 import { mutants } from '../../solutions/lab2/mutants';
-import { gradeBatch } from '../batch';
+import { gradeBatch, studentLabFiles } from '../batch';
+import { parsePorcelain } from '../dirty';
 import { csvField, gradebookCsv, parseCsv } from '../gradebook';
 import { distinctiveSolutionLines, scanTemplate } from '../leaks';
+import { studentReadme } from '../readme';
 import { KIT_ROOT, release, ReleaseResult } from '../release';
 import { globToRegExp, isShipped, scrubComments } from '../template';
 import { classroomWorkflow, parseYaml, REPORTER, toYaml, WORKFLOW_PATH, YamlValue } from '../workflow';
@@ -74,7 +77,8 @@ describe('instructor tools', function () {
 
   before(async function () {
     this.timeout(60_000);
-    released = await release({ out: tpl, labs: ['lab2'] });
+    // allowDirty: these tests check the working tree as it is, committed or not (the clean-tree check has its own test).
+    released = await release({ out: tpl, labs: ['lab2'], allowDirty: true });
   });
   after(() => fs.rmSync(work, { recursive: true, force: true }));
 
@@ -109,7 +113,7 @@ describe('instructor tools', function () {
     });
 
     it('releases every lab without a leak; code that still names the solutions folder is only in lab tools', async () => {
-      const all = await release({ out: path.join(work, 'all-labs') });
+      const all = await release({ out: path.join(work, 'all-labs'), allowDirty: true });
       expect(all.labs.length).to.be.greaterThan(1);
       expect(all.labs).to.include('lab2');
       for (const m of all.mentions) expect(m.file, `${m.file}:${m.line} ${m.text}`).to.match(/^lab\d+\/tools\//);
@@ -136,6 +140,60 @@ describe('instructor tools', function () {
 
       const readme = fs.readFileSync(path.join(tpl, 'README.md'), 'utf8');
       expect(readme).to.contain('npm run grade lab2').and.contain('--seed').and.contain('lab2/lock.ts').and.contain('.kvlabs/manifest.json');
+    });
+
+    it('the README promises exact replay only for simulated tests: lab 2 explains seeds, lab 5 (real time) does not', async () => {
+      const flat = (text: string) => text.replace(/\s+/g, ' ');
+      const lab2 = flat(fs.readFileSync(path.join(tpl, 'README.md'), 'utf8'));
+      expect(lab2).to.contain('--seed 12345').and.contain('replay one run exactly').and.contain('can be replayed exactly').and.contain('the very same run again');
+      expect(lab2).to.contain('virtual and seeded').and.not.contain('real time');
+
+      const lab5 = await release({ out: path.join(work, 'lab5-only'), labs: ['lab5'], allowDirty: true });
+      const readme = flat(fs.readFileSync(path.join(lab5.out, 'README.md'), 'utf8'));
+      expect(readme).to.contain('npm run grade lab5').and.contain('real sockets, in real time').and.contain('does not replay exactly');
+      for (const promise of ['--seed', 'replay one run exactly', 'can be replayed exactly', 'very same run', 'simulated', 'virtual and seeded']) {
+        expect(readme, `the lab 5 README says "${promise}"`).not.to.contain(promise);
+      }
+
+      const lab4 = flat(studentReadme([{ lab: 'lab4', title: 'Lab 4', implFiles: ['server.ts'], firstTest: 'TestLeaderAcceptsWrites', realTimeTests: ['TestRealHttp'], testCount: 11 }]));
+      expect(lab4).to.contain('--test TestLeaderAcceptsWrites --seed 12345').and.contain("lab4's `TestRealHttp`").and.contain('does not replay exactly');
+    });
+
+    it('refuses to release shipped files that are not committed (exit 2, the files named), unless --allow-dirty', function () {
+      this.timeout(180_000);
+      const clone = path.join(work, 'kit-clone');
+      const git = (...args: string[]) => run('git', ['-c', 'user.name=t', '-c', 'user.email=t@t.invalid', ...args], clone);
+      const cloned = run('git', ['clone', '-q', KIT_ROOT, clone], work);
+      expect(cloned.status, cloned.stderr).to.equal(0);
+      fs.symlinkSync(path.join(KIT_ROOT, 'node_modules'), path.join(clone, 'node_modules'), 'dir');
+      fs.appendFileSync(path.join(clone, 'lab2', 'rpc.ts'), '\n// not committed\n');
+      fs.writeFileSync(path.join(clone, 'lab2', 'helper.ts'), 'export const helper = 1;\n');
+      fs.writeFileSync(path.join(clone, 'solutions', 'scratch.ts'), '// never ships, so it does not matter\n');
+      const releaseCli = (out: string, ...extra: string[]) =>
+        run(process.execPath, ['-r', 'ts-node/register/transpile-only', 'instructor/release.ts', '--out', out, '--labs', 'lab2', '--repo', clone, ...extra], KIT_ROOT, localEnv(), 120_000);
+
+      const refused = releaseCli(path.join(work, 'dirty-out'));
+      expect(refused.status, refused.stdout + refused.stderr).to.equal(2);
+      expect(refused.stderr).to.contain('lab2/helper.ts (untracked)').and.contain('lab2/rpc.ts (modified)').and.contain('Commit').and.contain('--allow-dirty');
+      expect(refused.stderr).not.to.contain('scratch.ts');
+      expect(fs.existsSync(path.join(work, 'dirty-out')), 'nothing written').to.equal(false);
+
+      const allowed = releaseCli(path.join(work, 'dirty-out'), '--allow-dirty');
+      expect(allowed.status, allowed.stderr).to.equal(0);
+      expect(allowed.stdout).to.contain('--allow-dirty').and.contain('lab2/rpc.ts (modified)');
+      expect(fs.readFileSync(path.join(work, 'dirty-out', 'lab2', 'rpc.ts'), 'utf8')).to.contain('// not committed');
+
+      expect(git('add', 'lab2').status).to.equal(0);
+      expect(git('commit', '-q', '-m', 'helper').status).to.equal(0);
+      const clean = releaseCli(path.join(work, 'clean-out'));
+      expect(clean.status, clean.stderr).to.equal(0);
+      expect(clean.stdout).not.to.contain('Note (--allow-dirty)');
+      expect(parsePorcelain('R  new.ts\0old.ts\0?? a b.ts\0 M x.ts\0')).to.deep.equal([
+        { status: 'R ', path: 'new.ts' },
+        { status: 'R ', path: 'old.ts' },
+        { status: '??', path: 'a b.ts' },
+        { status: ' M', path: 'x.ts' },
+      ]);
     });
 
     it('protects tests, tester, grader, labrpc, given files, rubric, package files and the workflow — not the student’s files', () => {
@@ -265,6 +323,62 @@ describe('instructor tools', function () {
       expect(payloadIn(out).tests[0].score).to.equal(0);
     });
 
+    it('in Classroom it refuses added files that replace protected code: a shadowing .js, a file in a protected folder', async () => {
+      const added = path.join(work, 'tampered-added');
+      copyTemplate(tpl, added);
+      linkModules(added, tpl);
+      // Each still loads the original, so only the check can tell.
+      fs.writeFileSync(path.join(added, 'lab2', 'rpc.js'), "module.exports = require('./rpc.ts');\n");
+      fs.writeFileSync(path.join(added, 'tester', 'suite', 'index.js'), "module.exports = require('./index.ts');\n");
+      fs.writeFileSync(path.join(added, 'labrpc', 'fast-path.ts'), 'export const fast = true;\n');
+      const grade = async (env: Record<string, string>) => {
+        const stderr = new Sink();
+        const code = await runCli(['lab2', '--test', 'TestReliablePut', '--report', path.join(work, 'tamper-reports')], { stdout: new Sink(), stderr, env: { KVLABS_LAB_ROOT: added, NO_COLOR: '1', ...env } });
+        return { code, stderr: stderr.text };
+      };
+      const r = await grade({ GITHUB_ACTIONS: 'true' });
+      expect(r.code).to.equal(2);
+      expect(r.stderr)
+        .to.contain('lab2/rpc.js (added: would be loaded instead of lab2/rpc.ts)')
+        .and.contain('tester/suite/index.js (added: would be loaded instead of tester/suite/index.ts)')
+        .and.contain('labrpc/fast-path.ts (added: new file in the protected folder labrpc/)')
+        .and.contain('Delete the added files');
+      const local = await grade({});
+      expect(local.code, 'locally it grades anyway (the skeleton fails)').to.equal(1);
+      expect(local.stderr).to.contain('Warning:').and.contain('lab2/rpc.js (added');
+    });
+
+    describe('in a template of labs 3 and 5', () => {
+      let tpl35: string;
+      before(async function () {
+        this.timeout(60_000);
+        tpl35 = (await release({ out: path.join(work, 'template-35'), labs: ['lab3', 'lab5'], allowDirty: true })).out;
+      });
+
+      it('refuses lab5/glob.js next to the given lab5/glob.ts', async () => {
+        const copy = path.join(work, 'tampered-glob');
+        copyTemplate(tpl35, copy);
+        fs.writeFileSync(path.join(copy, 'lab5', 'glob.js'), 'module.exports = { globMatch: () => true };\n');
+        const stderr = new Sink();
+        const code = await runCli(['lab5'], { stdout: new Sink(), stderr, env: { KVLABS_LAB_ROOT: copy, GITHUB_ACTIONS: 'true', NO_COLOR: '1' } });
+        expect(code).to.equal(2);
+        expect(stderr.text).to.contain('lab5/glob.js (added: would be loaded instead of lab5/glob.ts)');
+      });
+
+      it('grades a student’s own helper, lab3/broadcast.ts imported by their server.ts, with no complaint', async () => {
+        const copy = path.join(work, 'own-helper');
+        copyTemplate(tpl35, copy);
+        linkModules(copy, tpl35);
+        fs.writeFileSync(path.join(copy, 'lab3', 'broadcast.ts'), 'export function broadcast(): void {}\n');
+        fs.appendFileSync(path.join(copy, 'lab3', 'server.ts'), "\nexport { broadcast } from './broadcast';\n");
+        expect(checkTree(copy)).to.deep.equal({ manifest: true, tampered: [] });
+        const stderr = new Sink();
+        const code = await runCli(['lab3', '--test', 'TestBasic', '--report', path.join(work, 'own-helper-reports')], { stdout: new Sink(), stderr, env: { KVLABS_LAB_ROOT: copy, GITHUB_ACTIONS: 'true', NO_COLOR: '1' } });
+        expect(code, 'graded (the skeleton fails its test), not refused').to.equal(1);
+        expect(stderr.text).not.to.contain('added').and.not.to.contain('Warning');
+      });
+    });
+
     it('on a student’s machine it warns, names the file, and grades anyway', async () => {
       const r = await cli(['lab2', '--test', 'TestReliablePut', '--json', '--report', path.join(work, 'tamper-reports')], {});
       expect(r.code).to.equal(1);
@@ -274,12 +388,14 @@ describe('instructor tools', function () {
   });
 
   describe('batch grading', () => {
-    it('grades a class: correct, partly correct, hanging, crashing, tampered and incomplete submissions, each row right', async function () {
-      this.timeout(150_000);
+    it('grades a class: correct, partly correct, hanging, crashing, exiting, tampered, incomplete and split-up submissions, each row right', async function () {
+      this.timeout(240_000);
       const cls = path.join(work, 'class');
       const mutant = mutants.find((m) => m.name === 'version-off-by-one');
       if (!mutant) throw new Error('lab 2 has no version-off-by-one mutant any more; pick another that TestReliablePut catches');
-      buildLab2Class(tpl, cls, ['correct', 'mutant', 'hanging', 'syntax-error', 'tampered-test', 'missing-file'], mutant);
+      buildLab2Class(tpl, cls, ['correct', 'mutant', 'hanging', 'syntax-error', 'exits', 'tampered-test', 'missing-file', 'helper-file'], mutant);
+      fs.writeFileSync(path.join(cls, 'helper-file', 'lab2', 'rpc.js'), "module.exports = require('./rpc.ts');\n");
+      expect(studentLabFiles(path.join(cls, 'helper-file'), 'lab2', readManifest(tpl)!)).to.deep.equal(['lab2/README.md', 'lab2/client.ts', 'lab2/kv-store.ts', 'lab2/lock.ts', 'lab2/server.ts']);
       const out = path.join(work, 'batch');
       const tests = ['TestReliablePut', 'TestReliableBasic'];
       const r = await gradeBatch({ lab: 'lab2', submissions: cls, out, template: tpl, jobs: 2, tests, seed: 1234, timeoutSec: 40, log: new Sink() });
@@ -300,6 +416,10 @@ describe('instructor tools', function () {
       expect(row('tampered-test')?.tampered).to.deep.equal(['lab2/test/rubric.json (changed)', 'lab2/test/suite.ts (changed)']);
       expect(brief('missing-file')).to.deep.equal(['graded', 10, 20, 10, 0]);
       expect(row('missing-file')?.notes.join(' ')).to.contain('missing lab2/lock.ts');
+      expect(brief('helper-file')).to.deep.equal(['graded', 20, 20, 10, 10], 'the student’s own lab2/kv-store.ts is graded with their server.ts');
+      expect(row('helper-file')?.tampered).to.deep.equal(['lab2/rpc.js (added: would be loaded instead of lab2/rpc.ts)'], 'the shadowing file is reported, not graded');
+      expect(brief('exits')).to.deep.equal(['graded', 0, 20, 0, 0], 'process.exit(7) costs only its own tests');
+      expect(row('exits')?.notes).to.deep.equal(['TestReliablePut: exit', 'TestReliableBasic: exit']);
 
       const csv = parseCsv(fs.readFileSync(r.csv, 'utf8'));
       expect(csv[0]).to.deep.equal(['student', 'score', 'max', 'TestReliablePut', 'TestReliableBasic', 'status', 'tampered', 'notes']);
