@@ -2,43 +2,36 @@
  * npm run lab4:cluster -- --followers 5 --quorum 3
  * Starts the leader (port 5000) and followers (5001, 5002, ...) as separate processes on loopback, with a log
  * file per node, and stops them all on Ctrl-C. Settings as flags, or the seed's environment variables
- * (WRITE_QUORUM, MIN_DELAY and MAX_DELAY in seconds, PORT for the leader).
+ * (WRITE_QUORUM, FOLLOWERS, MIN_DELAY and MAX_DELAY in seconds, PORT for the leader), read by ./settings.ts.
  */
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { Command } from 'commander';
 import { DEFAULT_CONFIG } from '../rpc';
+import { implDirFor } from './impl';
 import { Cluster, startCluster } from './lib';
+import { SettingsError, resolveSettings, type SettingFlags, type Settings } from './settings';
 import { colorsFor } from '../../tester/colors';
 
 const pc = colorsFor();
 
-const env = process.env;
-const secondsToMs = (s: string | undefined): string | undefined => (s === undefined ? undefined : String(Number(s) * 1000));
-
 const program = new Command()
   .name('npm run lab4:cluster --')
   .description('Run a lab 4 cluster: one leader and N followers as HTTP servers on loopback.')
-  .option('--followers <n>', 'number of followers', env.FOLLOWER_COUNT ?? '5')
-  .option('--quorum <w>', 'write quorum W', env.WRITE_QUORUM ?? String(DEFAULT_CONFIG.quorum))
-  .option('--port <n>', 'leader port; followers use the next ones (0: any free ports)', env.PORT ?? '5000')
+  .option('--followers <n|urls>', 'how many followers (ports after the leader\'s), or their URLs on this machine (env FOLLOWERS; default 5)')
+  .option('--quorum <w>', `write quorum W (env WRITE_QUORUM; default ${DEFAULT_CONFIG.quorum})`)
+  .option('--port <n>', 'leader port; followers use the next ones, 0 for any free ports (env PORT; default 5000)')
   .option('--host <address>', 'address to listen on', '127.0.0.1')
-  .option('--min-delay <ms>', 'minimum delay before each replication message, ms', secondsToMs(env.MIN_DELAY) ?? '0.1')
-  .option('--max-delay <ms>', 'maximum delay before each replication message, ms', secondsToMs(env.MAX_DELAY) ?? '1')
-  .option('--write-timeout <ms>', 'a write not on W followers after this long fails with 503', String(DEFAULT_CONFIG.writeTimeoutMs))
+  .option('--min-delay <ms>', 'minimum delay before each replication message, ms (env MIN_DELAY in seconds; default 0.1 ms)')
+  .option('--max-delay <ms>', 'maximum delay before each replication message, ms (env MAX_DELAY in seconds; default 1 ms)')
+  .option('--write-timeout <ms>', `a write not on W followers after this long fails with 503 (default ${DEFAULT_CONFIG.writeTimeoutMs})`)
   .option('--log-dir <dir>', 'folder for one log file per node', path.join(os.tmpdir(), 'kvlabs-lab4-logs'))
-  .option('--solution', 'run the reference solution instead of lab4/server.ts')
+  .option('--solution', 'run the reference solution instead of lab4/server.ts (course kit only; the student template has none)')
   .option('--quiet', 'do not echo node logs to the console')
   .parse();
 
-interface Opts {
-  followers: string;
-  quorum: string;
-  port: string;
+interface Opts extends SettingFlags {
   host: string;
-  minDelay: string;
-  maxDelay: string;
-  writeTimeout: string;
   logDir: string;
   solution?: boolean;
   quiet?: boolean;
@@ -46,10 +39,18 @@ interface Opts {
 
 async function main(): Promise<void> {
   const o = program.opts<Opts>();
-  const followers = Number(o.followers);
-  const quorum = Number(o.quorum);
-  if (!(Number.isInteger(followers) && followers >= 1)) throw new Error(`--followers must be a whole number >= 1, got ${o.followers}`);
-  if (!(Number.isInteger(quorum) && quorum >= 1 && quorum <= followers)) throw new Error(`--quorum must be between 1 and ${followers}, got ${o.quorum}`);
+  let s: Settings;
+  let implDir: string;
+  try {
+    s = resolveSettings(o, process.env, { followers: 'count or urls', quorum: true, host: o.host });
+    implDir = implDirFor(o.solution === true);
+  } catch (err) {
+    if (!(err instanceof SettingsError)) throw err;
+    console.error(pc.red(err.message));
+    process.exit(2);
+  }
+  const followers = s.followerCount;
+  const quorum = s.quorum;
   const logDir = path.resolve(o.logDir);
   let cluster: Cluster | undefined;
   let stopping = false;
@@ -63,16 +64,17 @@ async function main(): Promise<void> {
   };
   process.on('SIGINT', () => void stop('Ctrl-C'));
   process.on('SIGTERM', () => void stop('SIGTERM'));
-  console.log(`starting ${followers} followers and a leader (quorum ${quorum}, delay ${o.minDelay}-${o.maxDelay} ms, implementation ${o.solution ? 'solutions/lab4' : 'lab4'}) ...`);
+  console.log(`starting ${followers} followers and a leader (quorum ${quorum}, delay ${s.minDelayMs}-${s.maxDelayMs} ms, implementation ${implDir}) ...`);
   cluster = await startCluster({
     followers,
     quorum,
-    port: Number(o.port),
+    port: s.port,
+    followerPorts: s.followerPorts,
     host: o.host,
-    minDelayMs: Number(o.minDelay),
-    maxDelayMs: Number(o.maxDelay),
-    writeTimeoutMs: Number(o.writeTimeout),
-    implDir: o.solution ? 'solutions/lab4' : 'lab4',
+    minDelayMs: s.minDelayMs,
+    maxDelayMs: s.maxDelayMs,
+    writeTimeoutMs: s.writeTimeoutMs,
+    implDir,
     logDir,
     echo: o.quiet ? undefined : (line) => console.log(pc.dim(line)),
   });

@@ -7,6 +7,7 @@ import { ChildProcess, spawn } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as http from 'node:http';
 import * as path from 'node:path';
+import { withoutSeedEnv } from './settings';
 
 /** The repository root (tools run from anywhere). */
 export const REPO_ROOT = path.resolve(__dirname, '../..');
@@ -18,6 +19,8 @@ export interface ClusterSpec {
   quorum: number;
   /** Leader port; followers take the next ones. 0: every node picks a free port. */
   port: number;
+  /** The followers' own ports, in order (from the seed's FOLLOWERS URLs); overrides the ports after the leader's. */
+  followerPorts?: number[];
   host: string;
   minDelayMs: number;
   maxDelayMs: number;
@@ -58,7 +61,8 @@ export function startNode(
   const child = spawn(process.execPath, ['-r', 'ts-node/register/transpile-only', NODE_ENTRY, '--id', id, ...args], {
     cwd: REPO_ROOT,
     stdio: ['ignore', 'pipe', 'pipe'],
-    env: { ...process.env, TS_NODE_TRANSPILE_ONLY: 'true' },
+    // Every setting goes as a flag: the seed's variables (meant for the tool) must not reach the nodes.
+    env: { ...withoutSeedEnv(process.env), TS_NODE_TRANSPILE_ONLY: 'true' },
   });
   track.push(child);
   let logStream: fs.WriteStream | undefined;
@@ -130,7 +134,7 @@ export async function startCluster(spec: ClusterSpec): Promise<Cluster> {
   try {
     const followers = await Promise.all(
       Array.from({ length: spec.followers }, (_, i) =>
-        startNode(`follower-${i + 1}`, ['--role', 'follower', '--port', String(spec.port === 0 ? 0 : spec.port + i + 1), ...common], spec, children),
+        startNode(`follower-${i + 1}`, ['--role', 'follower', '--port', String(spec.followerPorts?.[i] ?? (spec.port === 0 ? 0 : spec.port + i + 1)), ...common], spec, children),
       ),
     );
     const leader = await startNode(
@@ -218,6 +222,8 @@ export interface LoadSpec {
   maxFailures?: number;
   /** A write with no answer after this many ms fails (default 10,000). */
   requestTimeoutMs?: number;
+  /** Keep-alive connections to reuse (and leave open) across runs; default: fresh ones, closed at the end. */
+  agent?: http.Agent;
 }
 
 /** What a load run measured. */
@@ -229,11 +235,13 @@ export interface LoadResult {
   seconds: number;
   throughput: number;
   latency: LatencyStats;
+  /** Every successful write's latency, ms, in the order they finished. */
+  latencies: number[];
 }
 
 /** Sends `writes` POST /set requests, `concurrency` at a time, to random keys among `keys`. */
 export async function runLoad(spec: LoadSpec): Promise<LoadResult> {
-  const agent = new http.Agent({ keepAlive: true, maxSockets: spec.concurrency, maxFreeSockets: spec.concurrency });
+  const agent = spec.agent ?? new http.Agent({ keepAlive: true, maxSockets: spec.concurrency, maxFreeSockets: spec.concurrency });
   const latencies: number[] = [];
   const errors: string[] = [];
   let failed = 0;
@@ -262,10 +270,10 @@ export async function runLoad(spec: LoadSpec): Promise<LoadResult> {
   try {
     await Promise.all(Array.from({ length: spec.concurrency }, (_, w) => worker(w)));
   } finally {
-    agent.destroy();
+    if (!spec.agent) agent.destroy();
   }
   const seconds = (performance.now() - start) / 1000;
-  return { ok: latencies.length, failed, errors, seconds, throughput: latencies.length / seconds, latency: latencyStats(latencies) };
+  return { ok: latencies.length, failed, errors, seconds, throughput: latencies.length / seconds, latency: latencyStats(latencies), latencies };
 }
 
 /** What the consistency check found. */

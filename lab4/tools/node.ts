@@ -1,5 +1,6 @@
 /**
- * One lab 4 node as a process (the cluster tool starts these). Flags, or the seed's environment variables:
+ * One lab 4 node as a process (the cluster tool starts these). Flags, or the seed's environment variables
+ * (read by ./settings.ts, like every lab 4 tool):
  *   --role leader|follower      NODE_TYPE
  *   --port 5000                 PORT
  *   --quorum 3                  WRITE_QUORUM
@@ -10,38 +11,30 @@
  */
 import * as path from 'node:path';
 import { Command } from 'commander';
-import { DEFAULT_CONFIG, type Role } from '../rpc';
+import { DEFAULT_CONFIG } from '../rpc';
 import { NodeClass, RealNode } from '../real/node-host';
+import { serverFile } from './impl';
 import { REPO_ROOT } from './lib';
-
-const env = process.env;
-const secondsToMs = (s: string | undefined): string | undefined => (s === undefined ? undefined : String(Number(s) * 1000));
+import { SettingsError, resolveRole, resolveSettings, type SettingFlags } from './settings';
 
 const program = new Command()
   .name('lab4 node')
   .description('Run one node of the lab 4 cluster (leader or follower) as an HTTP server.')
   .option('--id <name>', 'name for logs', undefined)
-  .option('--role <role>', 'leader or follower', env.NODE_TYPE ?? 'leader')
+  .option('--role <role>', 'leader or follower (env NODE_TYPE; default leader)')
   .option('--host <address>', 'address to listen on', '127.0.0.1')
-  .option('--port <n>', 'port (0: any free port)', env.PORT ?? '5000')
-  .option('--quorum <w>', 'write quorum W (leader)', env.WRITE_QUORUM ?? String(DEFAULT_CONFIG.quorum))
-  .option('--min-delay <ms>', 'minimum delay before each replication message, ms', secondsToMs(env.MIN_DELAY) ?? '0.1')
-  .option('--max-delay <ms>', 'maximum delay before each replication message, ms', secondsToMs(env.MAX_DELAY) ?? '1')
-  .option('--write-timeout <ms>', 'a write not on W followers after this long fails', String(DEFAULT_CONFIG.writeTimeoutMs))
-  .option('--followers <urls>', 'comma-separated follower base URLs (leader)', env.FOLLOWERS ?? '')
-  .option('--impl <dir>', 'folder with server.ts (lab4 or solutions/lab4)', 'lab4')
+  .option('--port <n>', 'port, 0 for any free port (env PORT; default 5000)')
+  .option('--quorum <w>', `write quorum W, leader only (env WRITE_QUORUM; default ${DEFAULT_CONFIG.quorum})`)
+  .option('--min-delay <ms>', 'minimum delay before each replication message, ms (env MIN_DELAY in seconds; default 0.1 ms)')
+  .option('--max-delay <ms>', 'maximum delay before each replication message, ms (env MAX_DELAY in seconds; default 1 ms)')
+  .option('--write-timeout <ms>', `a write not on W followers after this long fails (default ${DEFAULT_CONFIG.writeTimeoutMs})`)
+  .option('--followers <urls>', 'comma-separated follower base URLs, leader only (env FOLLOWERS)')
+  .option('--impl <dir>', 'folder with server.ts (lab4, or the reference solution in the course kit)', 'lab4')
   .parse();
 
-interface Opts {
+interface Opts extends SettingFlags {
   id?: string;
-  role: string;
   host: string;
-  port: string;
-  quorum: string;
-  minDelay: string;
-  maxDelay: string;
-  writeTimeout: string;
-  followers: string;
   impl: string;
 }
 
@@ -52,33 +45,33 @@ function die(message: string): never {
 
 async function main(): Promise<void> {
   const o = program.opts<Opts>();
-  if (o.role !== 'leader' && o.role !== 'follower') die(`--role must be leader or follower, got ${o.role}`);
-  const role = o.role as Role;
-  const num = (name: string, v: string, min: number): number => {
-    const n = Number(v);
-    if (!Number.isFinite(n) || n < min) die(`${name} must be a number >= ${min}, got ${v}`);
-    return n;
-  };
-  const port = num('--port', o.port, 0);
-  const followers = o.followers.split(',').map((s) => s.trim()).filter(Boolean);
-  const quorum = num('--quorum', o.quorum, 1);
-  if (role === 'leader' && quorum > followers.length) die(`--quorum ${quorum} is more than the ${followers.length} followers given with --followers`);
+  let role: ReturnType<typeof resolveRole>;
+  let settings: ReturnType<typeof resolveSettings>;
+  let file: string;
+  try {
+    role = resolveRole(o, process.env);
+    settings = resolveSettings(o, process.env, { followers: role === 'leader' ? 'urls' : 'none', quorum: role === 'leader' });
+    file = serverFile(o.impl);
+  } catch (err) {
+    if (err instanceof SettingsError) die(err.message);
+    throw err;
+  }
+  const { port, quorum, followerUrls: followers, minDelayMs, maxDelayMs, writeTimeoutMs } = settings;
   const id = o.id ?? (role === 'leader' ? 'leader' : `follower-${port}`);
-  const implDir = path.resolve(REPO_ROOT, o.impl);
   // eslint-disable-next-line @typescript-eslint/no-require-imports
-  const { KVNode } = require(path.join(implDir, 'server.ts')) as { KVNode: NodeClass };
+  const { KVNode } = require(file) as { KVNode: NodeClass };
   const log = (line: string): void => console.log(`${new Date().toISOString()} ${line}`);
   const node = new RealNode({
     KVNode,
-    config: { ...DEFAULT_CONFIG, id, role, quorum, writeTimeoutMs: num('--write-timeout', o.writeTimeout, 1) },
+    config: { ...DEFAULT_CONFIG, id, role, quorum, writeTimeoutMs },
     followers,
-    minDelayMs: num('--min-delay', o.minDelay, 0),
-    maxDelayMs: num('--max-delay', o.maxDelay, 0),
+    minDelayMs,
+    maxDelayMs,
     log,
   });
   const addr = await node.listen(port, o.host);
-  log(`${id}: ${role} on ${node.url} (implementation ${path.relative(REPO_ROOT, implDir) || '.'})` +
-    (role === 'leader' ? `, quorum ${quorum} of ${followers.length} followers, delay ${o.minDelay}-${o.maxDelay} ms` : ''));
+  log(`${id}: ${role} on ${node.url} (implementation ${path.relative(REPO_ROOT, path.dirname(file)) || '.'})` +
+    (role === 'leader' ? `, quorum ${quorum} of ${followers.length} followers, delay ${minDelayMs}-${maxDelayMs} ms` : ''));
   console.log(`READY http://${addr.address}:${addr.port}`);
 
   // A line every 5 s while the node's state changes: enough to follow a load run without a line per request.

@@ -1,73 +1,165 @@
 /**
- * npm run lab4:quorum -- [--writes 2000] [--out quorum_analysis.svg]
- * The seed's quorum analysis: for W = 1..5, starts a fresh cluster of 5 followers (your lab4/server.ts, or
- * with --solution the reference), runs the load, and prints a latency table; then draws latency against W to an SVG file.
+ * npm run lab4:quorum -- [--writes 10000] [--warmup 1000] [--rounds 10] [--concurrency 20] [--out quorum_analysis.svg]
+ * The seed's quorum analysis: a fresh cluster of 5 followers for each W = 1..5 (your lab4/server.ts, or with
+ * --solution the reference), all started first and warmed up, then measured in turns (W = 1..5, then 5..1,
+ * ...) so a busy machine slows every W alike. Prints a latency table and draws latency against W to an SVG file.
  */
 import * as fs from 'node:fs';
+import * as http from 'node:http';
 import * as path from 'node:path';
 import { Command } from 'commander';
-import { startCluster, runLoad } from './lib';
+import { implDirFor } from './impl';
+import { Cluster, latencyStats, runLoad, startCluster } from './lib';
 import { QuorumPoint, quorumPlotSvg } from './plot';
+import { SettingsError, resolveSettings, wholeNumber, type SettingFlags, type Settings } from './settings';
 import { colorsFor } from '../../tester/colors';
 
 const pc = colorsFor();
 
 const program = new Command()
   .name('npm run lab4:quorum --')
-  .description('Measure write latency for W = 1..5 on real clusters and plot it.')
-  .option('--followers <n>', 'followers per cluster', '5')
-  .option('--writes <n>', 'writes per W', '2000')
+  .description(
+    'Measure write latency for W = 1..N on real clusters and plot it. Every cluster is started and warmed up first; ' +
+      'then each W gets its writes in turns (rounds), so a busy machine slows every W alike. ' +
+      'With the defaults (10,000 writes per W, as the seed) it takes one to two minutes on a 2-core machine.',
+  )
+  .option('--followers <n>', 'followers per cluster (env FOLLOWERS; default 5)')
+  .option('--writes <n>', 'measured writes per W', '10000')
+  .option('--warmup <n>', 'unmeasured writes per W before measuring (default: 10% of --writes, at least 200)')
+  .option('--rounds <n>', 'turns each W gets; its writes are split among them', '10')
   .option('--concurrency <n>', 'writes in flight at once', '20')
   .option('--keys <n>', 'distinct keys', '100')
-  .option('--min-delay <ms>', 'minimum delay per replication message, ms', '0.1')
-  .option('--max-delay <ms>', 'maximum delay per replication message, ms', '1')
-  .option('--port <n>', 'leader port of each cluster (0: free ports)', '0')
-  .option('--solution', 'run the reference solution (solutions/lab4) instead of your lab4/server.ts')
+  .option('--min-delay <ms>', 'minimum delay per replication message, ms (env MIN_DELAY in seconds; default 0.1 ms)')
+  .option('--max-delay <ms>', 'maximum delay per replication message, ms (env MAX_DELAY in seconds; default 1 ms)')
+  .option('--port <n>', 'first port; each cluster takes the next N+1 (env PORT; default 0: free ports)')
+  .option('--solution', 'run the reference solution instead of your lab4/server.ts (course kit only; the student template has none)')
   .option('--out <file>', 'where to write the plot', 'quorum_analysis.svg')
   .parse();
 
-interface Opts {
-  followers: string;
+interface Opts extends SettingFlags {
   writes: string;
+  warmup?: string;
+  rounds: string;
   concurrency: string;
   keys: string;
-  minDelay: string;
-  maxDelay: string;
-  port: string;
   solution?: boolean;
   out: string;
 }
 
+/** One W's cluster, its connections, and what was measured on it so far. */
+interface Run {
+  quorum: number;
+  cluster: Cluster;
+  agent: http.Agent;
+  latencies: number[];
+  /** Each turn's mean latency, ms: their spread shows how much of a difference between W's is noise. */
+  turnMeans: number[];
+  seconds: number;
+  failed: number;
+  errors: string[];
+}
+
+/** Splits `total` writes into `parts` turns whose sizes differ by at most one. */
+function splitWrites(total: number, parts: number): number[] {
+  return Array.from({ length: parts }, (_, i) => Math.floor(total / parts) + (i < total % parts ? 1 : 0));
+}
+
+/** The order of the W's in round `r` (0-based): up, then down, so a steady drift in machine load evens out. */
+function roundOrder(quorums: number[], r: number): number[] {
+  return r % 2 === 0 ? [...quorums] : [...quorums].reverse();
+}
+
 async function main(): Promise<void> {
   const o = program.opts<Opts>();
-  const followers = Number(o.followers);
-  const points: QuorumPoint[] = [];
-  for (let quorum = 1; quorum <= followers; quorum++) {
-    process.stdout.write(`W=${quorum}: starting ${followers} followers and a leader ... `);
-    const cluster = await startCluster({
-      followers,
-      quorum,
-      port: Number(o.port),
-      host: '127.0.0.1',
-      minDelayMs: Number(o.minDelay),
-      maxDelayMs: Number(o.maxDelay),
-      writeTimeoutMs: 5000,
-      implDir: o.solution ? 'solutions/lab4' : 'lab4',
-    });
-    try {
-      process.stdout.write(`${o.writes} writes ... `);
-      const r = await runLoad({ url: cluster.leader.url, writes: Number(o.writes), concurrency: Number(o.concurrency), keys: Number(o.keys) });
-      console.log(`${r.throughput.toFixed(0)} writes/s${r.failed ? pc.red(`, ${r.failed} failed`) : ''}`);
-      points.push({ quorum, throughput: r.throughput, latency: r.latency });
-    } finally {
-      await cluster.stop();
-    }
+  let s: Settings;
+  let implDir: string;
+  let writes: number, warmup: number, rounds: number, concurrency: number, keys: number;
+  try {
+    s = resolveSettings(o, process.env, { followers: 'count', quorum: false, defaults: { port: 0 } });
+    writes = wholeNumber(o.writes, '--writes', 1);
+    warmup = o.warmup === undefined ? Math.max(200, Math.round(writes / 10)) : wholeNumber(o.warmup, '--warmup', 0);
+    rounds = wholeNumber(o.rounds, '--rounds', 1, writes);
+    concurrency = wholeNumber(o.concurrency, '--concurrency', 1);
+    keys = wholeNumber(o.keys, '--keys', 1);
+    implDir = implDirFor(o.solution === true);
+  } catch (err) {
+    if (!(err instanceof SettingsError)) throw err;
+    console.error(pc.red(err.message));
+    process.exit(2);
   }
-  const head = ['W', 'writes/s', 'mean ms', 'median ms', 'p95 ms', 'p99 ms'];
-  const rows = points.map((p) => [String(p.quorum), p.throughput.toFixed(0), p.latency.mean.toFixed(2), p.latency.median.toFixed(2), p.latency.p95.toFixed(2), p.latency.p99.toFixed(2)]);
+  const followers = s.followerCount;
+  const quorums = Array.from({ length: followers }, (_, i) => i + 1);
+  const runs: Run[] = [];
+  try {
+    for (const quorum of quorums) {
+      process.stdout.write(`W=${quorum}: starting ${followers} followers and a leader ... `);
+      const port = s.port === 0 ? 0 : s.port + (quorum - 1) * (followers + 1);
+      const cluster = await startCluster({
+        followers,
+        quorum,
+        port,
+        host: '127.0.0.1',
+        minDelayMs: s.minDelayMs,
+        maxDelayMs: s.maxDelayMs,
+        writeTimeoutMs: 5000,
+        implDir,
+      });
+      const run: Run = { quorum, cluster, agent: new http.Agent({ keepAlive: true, maxSockets: concurrency, maxFreeSockets: concurrency }), latencies: [], turnMeans: [], seconds: 0, failed: 0, errors: [] };
+      runs.push(run);
+      if (warmup > 0) {
+        process.stdout.write(`warm-up, ${warmup} writes (not measured) ... `);
+        const w = await runLoad({ url: cluster.leader.url, writes: warmup, concurrency, keys, agent: run.agent });
+        if (w.ok === 0) throw new Error(`W=${quorum}: no warm-up write succeeded (${w.errors.join('; ')}); is lab4/server.ts done?`);
+      }
+      console.log('ready');
+    }
+    const turns = splitWrites(writes, rounds);
+    for (let r = 0; r < rounds; r++) {
+      process.stdout.write(`round ${r + 1}/${rounds}, ${turns[r]} writes per W: `);
+      for (const quorum of roundOrder(quorums, r)) {
+        const run = runs[quorum - 1];
+        const res = await runLoad({ url: run.cluster.leader.url, writes: turns[r], concurrency, keys, agent: run.agent });
+        run.latencies.push(...res.latencies);
+        if (res.ok > 0) run.turnMeans.push(res.latency.mean);
+        run.seconds += res.seconds;
+        run.failed += res.failed;
+        for (const e of res.errors) if (run.errors.length < 3) run.errors.push(e);
+        process.stdout.write(`W=${quorum} ${res.latency.mean.toFixed(2)} ms${res.failed ? pc.red(` (${res.failed} failed)`) : ''}  `);
+      }
+      process.stdout.write('\n');
+    }
+  } finally {
+    for (const run of runs) run.agent.destroy();
+    await Promise.all(runs.map((run) => run.cluster.stop()));
+  }
+
+  const points: QuorumPoint[] = runs.map((run) => ({ quorum: run.quorum, throughput: run.latencies.length / run.seconds, latency: latencyStats(run.latencies) }));
+  const head = ['W', 'writes/s', 'mean ms', 'p50 ms', 'p95 ms', 'p99 ms', 'failed', 'turn means ms'];
+  const spread = (run: Run): string => (run.turnMeans.length ? `${Math.min(...run.turnMeans).toFixed(1)}-${Math.max(...run.turnMeans).toFixed(1)}` : '-');
+  const rows = points.map((p, i) => [
+    String(p.quorum),
+    p.throughput.toFixed(0),
+    p.latency.mean.toFixed(2),
+    p.latency.median.toFixed(2),
+    p.latency.p95.toFixed(2),
+    p.latency.p99.toFixed(2),
+    String(runs[i].failed),
+    spread(runs[i]),
+  ]);
   const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
-  console.log('\n' + [head, ...rows].map((r) => r.map((c, i) => c.padStart(widths[i])).join('  ')).join('\n'));
-  const svg = await quorumPlotSvg(points, `Write latency vs quorum (${followers} followers, ${o.writes} writes, ${o.concurrency} concurrent)`);
+  console.log(`\n${writes.toLocaleString('en-US')} measured writes per W (after ${warmup} warm-up writes), ${concurrency} at a time, in ${rounds} round(s)`);
+  console.log([head, ...rows].map((r) => r.map((c, i) => c.padStart(widths[i])).join('  ')).join('\n'));
+  for (const run of runs) if (run.errors.length) console.log(pc.red(`W=${run.quorum} failures: ${run.errors.join('; ')}`));
+  const falls = points.slice(1).filter((p, i) => p.latency.mean < points[i].latency.mean);
+  if (falls.length > 0) {
+    console.log(pc.yellow(
+      `\nThe mean fell as W grew (at W=${falls.map((p) => p.quorum).join(', ')}). Waiting for more followers can only add time, so this is ` +
+        'noise: other programs on this machine, or the differences between W being small next to the time a write queues ' +
+        '(compare them with the spread of the turn means). Run again with more --rounds or --writes, or on a quieter machine.',
+    ));
+  }
+  const title = `Write latency vs quorum (${followers} followers, ${writes} writes per W after ${warmup} warm-up, ${concurrency} concurrent)`;
+  const svg = await quorumPlotSvg(points, title);
   const out = path.resolve(o.out);
   fs.writeFileSync(out, svg);
   console.log(`\nplot written to ${out}`);

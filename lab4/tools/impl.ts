@@ -1,0 +1,27 @@
+/** Which KVNode the lab 4 tools run: yours in lab4/, or with --solution the reference (in the course kit only). */
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { REPO_ROOT } from './lib';
+import { SettingsError } from './settings';
+
+/** The reference solution's folder, relative to the repository. */
+export const SOLUTION_DIR = 'solutions/lab4';
+
+/** What --solution says where there is no reference solution. */
+export const NO_SOLUTION =
+  "--solution needs the course's own copy of the kit; the student template has no reference solution. Run the same command without --solution to use your lab4/server.ts.";
+
+/** The folder (relative to the repository) of the KVNode to run; a SettingsError when it has no server.ts. */
+export function implDirFor(solution: boolean, root = REPO_ROOT): string {
+  const dir = solution ? SOLUTION_DIR : 'lab4';
+  serverFile(dir, root);
+  return dir;
+}
+
+/** The absolute path of `dir`/server.ts; a SettingsError saying what is missing. */
+export function serverFile(dir: string, root = REPO_ROOT): string {
+  const file = path.join(path.resolve(root, dir), 'server.ts');
+  if (fs.existsSync(file)) return file;
+  if (path.resolve(root, dir) === path.resolve(root, SOLUTION_DIR)) throw new SettingsError(NO_SOLUTION);
+  throw new SettingsError(`There is no ${path.relative(root, file) || file}: the node's code must be in server.ts in that folder.`);
+}
