@@ -64,6 +64,8 @@ interface GraderJson {
 }
 
 const DEFAULT_TIMEOUT_SEC = 900;
+/** Seconds of a submission's limit kept back for the grader to start and to write its results. */
+const BUDGET_RESERVE_SEC = 30;
 
 /** Grades every submission and writes the gradebook; rejects with a GraderUsageError for bad options. */
 export async function gradeBatch(options: BatchOptions): Promise<BatchResult> {
@@ -200,6 +202,9 @@ async function gradeOne(job: OneJob): Promise<GradebookRow> {
   if (options.tests && options.tests.length > 0) args.push('--test', ...options.tests);
   if (options.seed !== undefined) args.push('--seed', String(options.seed));
   const limitMs = (options.timeoutSec ?? DEFAULT_TIMEOUT_SEC) * 1000;
+  // The grader stops on its own a little before the hard limit, so a submission that hangs keeps the points of
+  // the tests it passed instead of getting a bare "timeout" row.
+  args.push('--budget', String(Math.max(10, Math.floor(limitMs / 1000) - BUDGET_RESERVE_SEC)));
   const run = await runChild(process.execPath, args, dir, limitMs);
   fs.writeFileSync(path.join(reportDir, 'grader-output.txt'), `exit code: ${run.code ?? run.signal}\n\n--- stderr ---\n${run.stderr}\n--- stdout ---\n${run.stdout}`);
   if (!options.keepWork) fs.rmSync(dir, { recursive: true, force: true });

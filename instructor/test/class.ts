@@ -46,8 +46,8 @@ export function buildLab2Class(template: string, dir: string, kinds: readonly Ki
     const append = (file: string, text: string) => fs.appendFileSync(path.join(lab2, file), text);
     switch (kind) {
       case 'hanging':
-        // Every Get spins forever without yielding: only a real-time limit stops it.
-        append('server.ts', '\nKVServer.prototype.Get = function spin(): never {\n  for (;;) {\n    /* busy */\n  }\n};\n');
+        // The key/value part works, but acquiring a lock spins forever without yielding: only a time limit stops it.
+        append('lock.ts', '\nLock.prototype.acquire = function spin(): never {\n  for (;;) {\n    /* busy */\n  }\n};\n');
         break;
       case 'syntax-error':
         append('client.ts', '\nexport const broken = {{;\n');

@@ -408,8 +408,8 @@ describe('instructor tools', function () {
       expect(row('correct')?.notes).to.deep.equal([]);
       expect(row('correct')?.tampered).to.deep.equal([]);
       expect(brief('mutant')).to.deep.equal(['graded', 10, 20, 0, 10]);
-      expect(brief('hanging')).to.deep.equal(['timeout', 0, 20, undefined, undefined]);
-      expect(row('hanging')?.notes.join(' ')).to.contain('did not finish within 40s');
+      expect(brief('hanging')).to.deep.equal(['graded', 10, 20, 10, 0], 'the grader’s --budget ends the hang in time to keep the points already earned');
+      expect(row('hanging')?.notes).to.deep.equal(['TestReliableBasic: timeout']);
       expect(brief('syntax-error')).to.deep.equal(['graded', 0, 20, 0, 0]);
       expect(row('syntax-error')?.notes.join(' ')).to.contain('could not be loaded').and.contain('client.ts');
       expect(brief('tampered-test')).to.deep.equal(['graded', 10, 20, 10, 0], 'graded with the original tests and rubric');
