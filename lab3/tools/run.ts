@@ -15,10 +15,10 @@ import { suite } from '../test/suite';
 import { ConfigError, Lab3Config, loadConfig } from './config';
 import { OpRecord, ScenarioResult, runScenario } from './scenario';
 import { colorsFor } from '../../tester/colors';
+import { implFolder, NoSolutionError } from '../../tester/solution';
 
 const pc = colorsFor();
 
-const ROOT = path.resolve(__dirname, '../..');
 
 /** Seconds with three decimals. */
 function secs(ms: number): string {
@@ -91,7 +91,14 @@ async function main(): Promise<void> {
     }
     throw err;
   }
-  const dir = path.join(ROOT, opts.solution ? 'solutions/lab3' : 'lab3');
+  let dir: string;
+  try {
+    dir = implFolder('lab3', opts.solution === true);
+  } catch (err) {
+    if (!(err instanceof NoSolutionError)) throw err;
+    console.error(pc.red(err.message));
+    process.exit(2);
+  }
   if (opts.real) {
     // eslint-disable-next-line @typescript-eslint/no-require-imports
     const { runReal } = require('./real') as typeof import('./real');

@@ -2,14 +2,14 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { REPO_ROOT } from './lib';
+import { NoSolutionError } from '../../tester/solution';
 import { SettingsError } from './settings';
 
 /** The reference solution's folder, relative to the repository. */
 export const SOLUTION_DIR = 'solutions/lab4';
 
-/** What --solution says where there is no reference solution. */
-export const NO_SOLUTION =
-  "--solution needs the course's own copy of the kit; the student template has no reference solution. Run the same command without --solution to use your lab4/server.ts.";
+/** What --solution says where there is no reference solution (the kit's one wording, from tester/solution). */
+export const NO_SOLUTION = new NoSolutionError('lab4').message;
 
 /** The folder (relative to the repository) of the KVNode to run; a SettingsError when it has no server.ts. */
 export function implDirFor(solution: boolean, root = REPO_ROOT): string {

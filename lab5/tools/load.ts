@@ -1,5 +1,6 @@
 /** Loads the student's files (lab5/) or, with --solution, the reference solution's — for the lab 5 tools. */
 import * as path from 'node:path';
+import { implFolder } from '../../tester/solution';
 import type { ClientOptions, KVClient, ServerAddress, StartServer } from '../types';
 
 /** What the tools use. */
@@ -10,7 +11,7 @@ export interface ToolImpl {
 
 /** The server and client the tools run. */
 export function loadImpl(solution: boolean): ToolImpl {
-  const dir = solution ? path.resolve(__dirname, '../../solutions/lab5') : path.resolve(__dirname, '..');
+  const dir = implFolder('lab5', solution);
   /* eslint-disable @typescript-eslint/no-require-imports */
   const { startServer } = require(path.join(dir, 'server.ts')) as Pick<ToolImpl, 'startServer'>;
   const { ShardedClient } = require(path.join(dir, 'client.ts')) as Pick<ToolImpl, 'ShardedClient'>;
