@@ -91,8 +91,9 @@ function tamperCheck(
   const strict = options.strictManifest === true || options.classroom === true || env.GITHUB_ACTIONS === 'true';
   if (!strict) {
     err.write(
-      `Warning: ${describeTampered(check.tampered)} ${check.tampered.length === 1 ? 'differs' : 'differ'} from the template (${MANIFEST_PATH}). ` +
-        'Grading anyway here, but GitHub Classroom and the course staff grade with the original files and refuse a changed tree.\n',
+      `Warning: the protected code is not as the template has it (${MANIFEST_PATH}): ${describeTampered(check.tampered)}. ` +
+        'Grading anyway here, but GitHub Classroom and the course staff grade with the original files and refuse a changed tree: ' +
+        'restore changed files (git checkout -- FILE) and delete added ones.\n',
     );
     return;
   }
