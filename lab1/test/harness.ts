@@ -16,7 +16,23 @@ import type { ClusterConfig, KVClerk, ServerConfig } from '../rpc';
 export interface Lab1Impl {
   KVServer: new (config: ServerConfig) => object;
   Clerk: new (servers: readonly RpcEnd[], config: ClusterConfig) => KVClerk;
+  /** The same classes from a private copy of the student's modules (memory tests: see tester/fresh.ts). */
+  fresh?: () => Pick<Lab1Impl, 'KVServer' | 'Clerk'>;
 }
+
+/** What a cluster's classes become once its memory was measured: it cannot be used any more. */
+const MEASURED: Pick<Lab1Impl, 'KVServer' | 'Clerk'> = {
+  KVServer: class {
+    constructor() {
+      throw new Error('This cluster was taken apart to measure its memory; make a new Lab1Tester.');
+    }
+  },
+  Clerk: class {
+    constructor() {
+      throw new Error('This cluster was taken apart to measure its memory; make a new Lab1Tester.');
+    }
+  } as unknown as Lab1Impl['Clerk'],
+};
 
 /** How a test's cluster is built. */
 export interface ClusterOptions extends ClusterConfig {
@@ -45,10 +61,20 @@ export class Lab1Tester {
   private clerks: KVClerk[] = [];
   private ends = 0;
 
+  /** The classes servers and clerks are built from (dropped by measureRetained). */
+  private impl: Pick<Lab1Impl, 'KVServer' | 'Clerk'>;
+
+  /**
+   * With `freshModules` (memory tests), servers and clerks come from a private copy of the student's modules,
+   * so that what those modules keep at their top level is measured with them (tester/fresh.ts). The copy is
+   * loaded here rather than passed in, so that no caller's frame keeps it alive.
+   */
   constructor(
     private readonly ctx: TestContext<Lab1Impl>,
     options: ClusterOptions,
+    freshModules = false,
   ) {
+    this.impl = (freshModules && ctx.impl.fresh?.()) || ctx.impl;
     this.config = { nshards: options.nshards, nreplicas: options.nreplicas };
     const n = options.nshards;
     this.net.setReliable(options.reliable);
@@ -59,7 +85,7 @@ export class Lab1Tester {
       const peers = Array.from({ length: n }, (_, j) => this.makeEnd(j, me));
       const running = this.running;
       const config: ServerConfig = { ...this.config, me, peers, isRunning: (s: number) => running[s] === true };
-      const server = new ctx.impl.KVServer(config);
+      const server = new this.impl.KVServer(config);
       this.servers.push(server);
       this.net.addServer(serverName(me), new Server().addService(server, 'KVServer'));
     }
@@ -86,7 +112,7 @@ export class Lab1Tester {
    * (TestRejection gives a clerk a wrong layout and an end to server 0 only).
    */
   makeClerk(config: ClusterConfig = this.config, servers: readonly number[] = [...Array(this.nservers).keys()]): KVClerk {
-    const ck = new this.ctx.impl.Clerk(servers.map((s) => this.makeEnd(s)), config);
+    const ck = new this.impl.Clerk(servers.map((s) => this.makeEnd(s)), config);
     this.clerks.push(ck);
     return ck;
   }
@@ -140,6 +166,8 @@ export class Lab1Tester {
     for (let i = 0; i < this.nservers; i++) this.net.deleteServer(serverName(i));
     this.servers = [];
     if (withClerks) this.clerks = [];
+    // The classes too: from a fresh copy of the student's modules, they hold its top-level variables.
+    this.impl = { KVServer: MEASURED.KVServer, Clerk: withClerks ? MEASURED.Clerk : this.impl.Clerk };
     const after = liveHeapBytes();
     return before - after;
   }

@@ -5,6 +5,7 @@
  */
 import * as path from 'node:path';
 import { runClients } from '../../tester/clients';
+import { requireFresh } from '../../tester/fresh';
 import { LabSuite, NamedTest, TestContext, TestFailure, check } from '../../tester/suite';
 import { keyToShard, shardServers } from '../rpc';
 import type { ClusterConfig, KVClerk } from '../rpc';
@@ -293,7 +294,8 @@ function bigValue(ctx: Ctx, bytes: number): string {
 
 /** Runs `workload` on a fresh single-server cluster, then returns the bytes the cluster still retains. */
 async function retainedAfter(ctx: Ctx, reliable: boolean, withClerks: boolean, workload: (ts: Lab1Tester) => Promise<void>): Promise<number> {
-  const ts = new Lab1Tester(ctx, { ...SINGLE, reliable });
+  // Servers and clerks from a private copy of the student's modules, so that top-level state is counted too.
+  const ts = new Lab1Tester(ctx, { ...SINGLE, reliable }, true);
   await workload(ts);
   const bytes = await ts.measureRetained(withClerks);
   ctx.log(`the ${withClerks ? 'cluster' : 'server'} retains ${(bytes / 1024).toFixed(0)} KiB`);
@@ -435,7 +437,12 @@ export const suite: LabSuite<Lab1Impl> = {
     /* eslint-disable @typescript-eslint/no-require-imports */
     const server = require(path.join(dir, 'server.ts')) as { KVServer: Lab1Impl['KVServer'] };
     const client = require(path.join(dir, 'client.ts')) as { Clerk: Lab1Impl['Clerk'] };
-    return { KVServer: server.KVServer, Clerk: client.Clerk };
+    const fresh = () =>
+      requireFresh(dir, (req) => ({
+        KVServer: (req(path.join(dir, 'server.ts')) as { KVServer: Lab1Impl['KVServer'] }).KVServer,
+        Clerk: (req(path.join(dir, 'client.ts')) as { Clerk: Lab1Impl['Clerk'] }).Clerk,
+      }));
+    return { KVServer: server.KVServer, Clerk: client.Clerk, fresh };
   },
   tests: [
     genericTest('TestBasic', 1, true),

@@ -14,6 +14,8 @@ export interface Lab2Impl {
   KVServer: new () => KVService;
   Clerk: new (end: ClientEnd) => KVClerk;
   Lock: new (ck: KVClerk, name: string) => DistributedLock;
+  /** The KVServer class of a private copy of the student's modules (memory tests: see tester/fresh.ts). */
+  freshKVServer?: () => new () => KVService;
 }
 
 /** The name the server is registered under on the network. */
@@ -25,12 +27,19 @@ export class KVTester {
   readonly history = new HistoryRecorder<VersionedInput, VersionedOutput>();
   private clerks = 0;
 
+  /**
+   * With `freshModules` (memory tests), the server comes from a private copy of the student's server.ts, so that
+   * what the module keeps at its top level is measured with it (tester/fresh.ts). The copy is loaded here rather
+   * than passed in, so that no caller's frame keeps it alive.
+   */
   constructor(
     private readonly ctx: TestContext<Lab2Impl>,
     reliable: boolean,
+    freshModules = false,
   ) {
     this.net.setReliable(reliable);
-    this.net.addServer(SERVER, new Server().addService(new ctx.impl.KVServer(), 'KVServer'));
+    const ServerClass = (freshModules && ctx.impl.freshKVServer?.()) || ctx.impl.KVServer;
+    this.net.addServer(SERVER, new Server().addService(new ServerClass(), 'KVServer'));
   }
 
   /** A new end connected to the server. */

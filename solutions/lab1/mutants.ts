@@ -20,6 +20,16 @@ export const mutants: Mutant[] = [
     caughtBy: ['TestMemManyAppends', 'TestMemAppend'],
   },
   {
+    name: 'module-level-reply-log',
+    description: 'the server keeps every write\'s reply in an array declared at the top of server.ts, outside any class',
+    file: 'server.ts',
+    replace: [
+      ["/** One shard's copy on this server", "const EVERY_REPLY: string[] = [];\n\n/** One shard's copy on this server"],
+      ['    this.lastWrite.set(w.clientId, { seq: w.seq, reply });', '    this.lastWrite.set(w.clientId, { seq: w.seq, reply });\n    EVERY_REPLY.push(reply);'],
+    ],
+    caughtBy: ['TestMemManyAppends'],
+  },
+  {
     name: 'remembers-appended-values',
     description: 'the server keeps the value of each client\'s last append',
     file: 'server.ts',

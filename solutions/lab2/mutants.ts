@@ -62,4 +62,15 @@ export const mutants: Mutant[] = [
     ],
     caughtBy: ['TestMemPutManyClientsReliable'],
   },
+  {
+    name: 'module-level-cache',
+    description: 'the server remembers a reply per request in a table declared at the top of server.ts, outside the class',
+    file: 'server.ts',
+    replace: [
+      ["      this.data.set(args.key, { value: args.value, version: 1 });\n      return { err: 'OK' };", "      this.data.set(args.key, { value: args.value, version: 1 });\n      SEEN.set(`${args.key}/${args.version}/${args.value.slice(0, 8)}`, { err: 'OK' });\n      return { err: 'OK' };"],
+      ["    entry.version += 1;\n    return { err: 'OK' };", "    entry.version += 1;\n    SEEN.set(`${args.key}/${args.version}/${args.value.slice(0, 8)}`, { err: 'OK' });\n    return { err: 'OK' };"],
+      ['export class KVServer', 'const SEEN = new Map<string, PutReply>();\n\nexport class KVServer'],
+    ],
+    caughtBy: ['TestMemPutManyClientsReliable'],
+  },
 ];
