@@ -66,6 +66,9 @@ export function compareManifest(root: string, manifest: Manifest): TamperedFile[
 /** Extensions Node (with ts-node) may resolve an extensionless `require('./x')` to. */
 const MODULE_EXTENSIONS = ['.js', '.cjs', '.mjs', '.json', '.node', '.ts', '.cts', '.mts', '.tsx', '.jsx'];
 
+/** Extensions of files that hold code: a new one in a protected folder is refused (data files are not). */
+const CODE_EXTENSIONS = MODULE_EXTENSIONS.filter((e) => e !== '.json');
+
 /** Top-level folders of a tree that the added-file check never looks into (installed packages, grading output, git). */
 const UNCHECKED_TOP = ['node_modules', 'reports', '.git'];
 
@@ -120,7 +123,10 @@ export function addedFileProblem(rel: string, manifest: Manifest, folders = prot
   if (parts.slice(1, -1).includes('node_modules') || (parts.length > 1 && parts[parts.length - 1] === 'node_modules')) {
     return 'packages here would be loaded instead of the locked ones in the top-level node_modules';
   }
-  if (rel.endsWith('.md')) return undefined;
+  // Only code can change what runs: notes, data and what editors and operating systems leave behind (.DS_Store,
+  // swap and backup files) may sit anywhere, and a new data file cannot replace a protected one.
+  const ext = path.posix.extname(rel);
+  if (!CODE_EXTENSIONS.includes(ext)) return undefined;
   for (let i = parts.length - 1; i >= 1; i--) {
     const dir = parts.slice(0, i).join('/');
     if (folders.has(dir)) return `new file in the protected folder ${dir}/`;

@@ -49,6 +49,8 @@ describe('grader: tamper check (manifest)', () => {
     add(root, 'reports/lab3/results.json', '{}');
     add(root, 'node_modules/chai/index.js');
     add(root, 'tester/NOTES.md', 'my notes');
+    // What operating systems and editors leave behind, and data a student adds next to the given data.
+    for (const junk of ['lab3/test/.DS_Store', 'tester/.DS_Store', 'lab3/test/.suite.ts.swp', 'lab3/test/suite.ts~', 'tester/suite/Thumbs.db', 'lab3/test/my-config.json']) add(root, junk, 'x');
     expect(checkTree(root)).to.deep.equal({ manifest: true, tampered: [] });
   });
 

@@ -55,7 +55,6 @@ const real = {
   performanceNow: performance.now.bind(performance),
   randomUUID: nodeCrypto.randomUUID,
   nextTick: process.nextTick,
-  hrtime: process.hrtime,
 };
 
 /** Real time in ms, unaffected by any world. */
@@ -168,16 +167,17 @@ export class World {
   async run<T>(body: () => T | Promise<T>): Promise<T> {
     if (active) throw new Error('Another simulated world is already running in this process; run one at a time.');
     if (this.finished) throw new Error('This world has already run; create a new World for each run.');
-    install(this);
     const startReal = realNow();
     let outcome: { ok: true; value: T } | { ok: false; error: unknown } | undefined;
-    Promise.resolve()
-      .then(body)
-      .then(
-        (value) => (outcome = { ok: true, value }),
-        (error: unknown) => (outcome = { ok: false, error }),
-      );
     try {
+      // Inside the try: if a patch fails halfway, `finally` still restores the ones made.
+      install(this);
+      Promise.resolve()
+        .then(body)
+        .then(
+          (value) => (outcome = { ok: true, value }),
+          (error: unknown) => (outcome = { ok: false, error }),
+        );
       for (;;) {
         await drainMicrotasks();
         this.throwIfFailed();
@@ -354,8 +354,11 @@ function seededCrypto(world: World) {
       later(() => callback(null, buf));
       return undefined;
     },
-    randomFillSync<T extends ArrayBufferView>(buffer: T, offset?: number, size?: number): T {
-      fill(buffer, offset, size);
+    randomFillSync<T extends ArrayBufferView | ArrayBuffer>(buffer: T, offset = 0, size?: number): T {
+      // As Node's: offset and size count elements of a typed array (bytes of anything else).
+      const view: ArrayBufferView = buffer instanceof ArrayBuffer ? new Uint8Array(buffer) : (buffer as ArrayBufferView);
+      const unit = 'BYTES_PER_ELEMENT' in view ? (view as Uint8Array).BYTES_PER_ELEMENT : 1;
+      fill(view, offset * unit, (size ?? view.byteLength / unit - offset) * unit);
       return buffer;
     },
     randomInt(...args: unknown[]): number | undefined {

@@ -176,23 +176,48 @@ describe('simulated world', () => {
         const node = crypto.getRandomValues(new Uint8Array(8));
         const bytes = crypto.randomBytes(16).toString('hex');
         const filled = crypto.randomFillSync(Buffer.alloc(6), 2, 3).toString('hex');
+        const words = Array.from(crypto.randomFillSync(new Uint32Array(4), 1, 2));
         const ints = [crypto.randomInt(10), crypto.randomInt(5, 9)];
         const later = await new Promise<string>((resolve) => crypto.randomBytes(4, (err, buf) => resolve(buf.toString('hex'))));
         const t0 = process.hrtime.bigint();
         const start = process.hrtime();
         await sleep(1500);
         const elapsed = process.hrtime(start);
-        return { values: [Array.from(web), Array.from(node), bytes, filled, ints, later], hr: [Number(process.hrtime.bigint() - t0), elapsed] };
+        return { values: [Array.from(web), Array.from(node), bytes, filled, ints, later, words], hr: [Number(process.hrtime.bigint() - t0), elapsed] };
       });
     const a = await draw(5);
     expect(await draw(5), 'the same seed gives the same values').to.deep.equal(a);
     expect((await draw(6)).values).to.not.deep.equal(a.values);
     expect((a.values[3] as string).slice(0, 4), 'randomFillSync leaves bytes outside its range alone').to.equal('0000');
+    const words = a.values[6] as number[];
+    expect([words[0], words[3]], 'offset and size count elements of a typed array, as in Node').to.deep.equal([0, 0]);
+    expect(words[1] * words[2]).to.not.equal(0);
     expect(a.hr[0]).to.equal(1_500_000_000);
     expect(a.hr[1]).to.deep.equal([1, 500_000_000]);
     const realRandom = (await import('node:crypto')).randomBytes(16).toString('hex');
     expect(realRandom, 'outside a world the real generator is back').to.not.equal(a.values[2]);
     expect(process.hrtime.bigint() > 10_000_000_000n, 'real hrtime counts from boot, not from a world').to.equal(true);
   });
-});
 
+  it('restores everything it patched when a patch fails halfway, so the next world still runs', async () => {
+    const original = { random: Math.random, setTimeout: globalThis.setTimeout, hrtime: process.hrtime };
+    const defineProperty = Object.defineProperty;
+    // Refuse the world's replacement of process.hrtime (one of the last patches), as a locked property would.
+    // (Replaced by hand: sinon itself defines properties while it records a call.)
+    Object.defineProperty = ((target: object, key: PropertyKey, desc: PropertyDescriptor) => {
+      if (target === process && key === 'hrtime' && desc.value !== original.hrtime) throw new TypeError('Cannot redefine property: hrtime');
+      return defineProperty(target, key, desc);
+    }) as typeof Object.defineProperty;
+    let failure: unknown;
+    try {
+      await new World({ seed: 1 }).run(() => 1).catch((err: unknown) => (failure = err));
+    } finally {
+      Object.defineProperty = defineProperty;
+    }
+    expect(String(failure)).to.contain('Cannot redefine property: hrtime');
+    expect(Math.random).to.equal(original.random);
+    expect(globalThis.setTimeout).to.equal(original.setTimeout);
+    expect(process.hrtime).to.equal(original.hrtime);
+    expect(await new World({ seed: 2 }).run(async () => (await sleep(5), Date.now() % 1000))).to.equal(5);
+  });
+});
