@@ -30,6 +30,8 @@ export function crashLabel(crash: CrashKind | undefined): string {
       return 'virtual-time limit';
     case 'deadlock':
       return 'deadlock';
+    case 'budget':
+      return 'time budget used up';
   }
 }
 

@@ -66,7 +66,17 @@ export async function runJobs(jobs: readonly Job[], options: SupervisorOptions):
     records.push(record);
     options.onDone?.(job, record);
   };
+  /** Real time left in the budget for the next job (Infinity without a budget). */
+  const left = (): number => (options.budget ? options.budget.deadline - Date.now() - options.killGraceMs : Infinity);
+  const notRun = (job: Job): RunRecord => crashRecord(job, { crash: 'budget', message: explainBudget(options.budget?.seconds ?? 0, false) }, 0, '', undefined);
   while (next < jobs.length) {
+    if (left() < MIN_BUDGET_LEFT_MS) {
+      // No time for even a worker's start: the remaining tests are not run.
+      const job = jobs[next++];
+      options.onStart?.(job);
+      finish(job, notRun(job));
+      continue;
+    }
     if (bootFailure) {
       const job = jobs[next++];
       options.onStart?.(job);
@@ -83,14 +93,14 @@ export async function runJobs(jobs: readonly Job[], options: SupervisorOptions):
       while (next < jobs.length && worker.alive) {
         const job = jobs[next++];
         options.onStart?.(job);
-        const left = options.budget ? options.budget.deadline - Date.now() - options.killGraceMs : Infinity;
-        if (left < MIN_BUDGET_LEFT_MS) {
-          finish(job, crashRecord(job, { crash: 'timeout', message: explainBudget(options.budget?.seconds ?? 0, false) }, 0, '', undefined));
+        const time = left();
+        if (time < MIN_BUDGET_LEFT_MS) {
+          finish(job, notRun(job));
           continue;
         }
-        const cut = left < job.realLimitMs;
-        const record = await worker.run(cut ? { ...job, realLimitMs: Math.floor(left) } : job);
-        finish(job, cut && record.crash === 'timeout' ? { ...record, message: explainBudget(options.budget?.seconds ?? 0, true) } : record);
+        const cut = time < job.realLimitMs;
+        const record = await worker.run(cut ? { ...job, realLimitMs: Math.floor(time) } : job);
+        finish(job, cut && record.crash === 'timeout' ? { ...record, crash: 'budget', message: explainBudget(options.budget?.seconds ?? 0, true) } : record);
       }
     } finally {
       await worker.stop();

@@ -32,8 +32,11 @@ export function parsePorcelain(text: string): StatusEntry[] {
 
 /** Paths that would ship in a template of `labs` (or that the release reads) and are not as committed, sorted. */
 export function dirtyShippedFiles(repo: string, labs: readonly string[]): StatusEntry[] {
-  const text = execFileSync('git', ['status', '--porcelain', '-z', '--untracked-files=all'], { cwd: repo, encoding: 'utf8', maxBuffer: 64 * 1024 * 1024 });
-  return parsePorcelain(text)
+  const git = (args: string[]): string => execFileSync('git', args, { cwd: repo, encoding: 'utf8', maxBuffer: 64 * 1024 * 1024 });
+  // Porcelain paths are relative to the top of the git repository; the kit may be a folder inside a larger one.
+  const prefix = git(['rev-parse', '--show-prefix']).trim();
+  return parsePorcelain(git(['status', '--porcelain', '-z', '--untracked-files=all', '--', '.']))
+    .map((e) => ({ ...e, path: e.path.startsWith(prefix) ? e.path.slice(prefix.length) : e.path }))
     .filter((e) => isShipped(e.path, labs) || GENERATED_FROM.includes(e.path))
     .sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
 }

@@ -82,10 +82,11 @@ tests of the network and tester libraries.
 ## Autograding
 
 Every push runs the grader on GitHub (the **Actions** tab of your repository shows the run, and the
-score appears in GitHub Classroom). The autograder runs exactly \`npm run grade <lab>\`, so your local score
+score appears in GitHub Classroom). The autograder runs the same \`npm run grade <lab>\`, so your local score
 is the score you get — except for seeds: the autograder uses fresh ones, so a rare failure may show up there${
     anyRealTime ? ",\nand real-time tests run with the timing of GitHub's machines" : ''
-  }.
+  }. It also gives the whole lab a time budget a little under the job's
+limit (\`--budget\`): a test that hangs costs its own points, not the others'.
 
 ## Rules
 
@@ -148,7 +149,7 @@ function failureAdvice(ex: ReadmeLab, anySimulated: boolean, anyRealTime: boolea
     'A failing test prints what went wrong, the **seed** of that run and the command that replays it: run that\n' +
     'command, add `console.log`s (`--verbose` shows them), and you will see the very same run again.';
   const realText = anyRealTime
-    ? `\nThat holds for the simulated tests. The real-time ones (${realTime}) print a seed too, but it only chooses\ntheir data: timing is real, so a run does not repeat exactly; run them several times (\`--runs 20\`) instead.`
+    ? `\nThat holds for the simulated tests. The real-time ones (${realTime}) print a \`rerun:\` command instead:\ntiming is real, so a run does not repeat exactly; run them several times (\`--runs 20\`) instead.`
     : '';
   return `${simulatedText}${realText}\n${report} Passing once is not proof: distributed bugs hide behind lucky seeds${anyRealTime ? ' and lucky timing' : ''},\nso try \`--runs 20\`.`;
 }

@@ -15,7 +15,7 @@ import { checkTree, compareManifest, readManifest } from '../../grader/manifest'
 import type { TextSink } from '../../grader/types';
 import { mutants } from '../../solutions/lab2/mutants';
 import { gradeBatch, studentLabFiles } from '../batch';
-import { parsePorcelain } from '../dirty';
+import { dirtyShippedFiles, parsePorcelain } from '../dirty';
 import { csvField, gradebookCsv, parseCsv } from '../gradebook';
 import { distinctiveSolutionLines, scanTemplate } from '../leaks';
 import { studentReadme } from '../readme';
@@ -409,7 +409,7 @@ describe('instructor tools', function () {
       expect(row('correct')?.tampered).to.deep.equal([]);
       expect(brief('mutant')).to.deep.equal(['graded', 10, 20, 0, 10]);
       expect(brief('hanging')).to.deep.equal(['graded', 10, 20, 10, 0], 'the grader’s --budget ends the hang in time to keep the points already earned');
-      expect(row('hanging')?.notes).to.deep.equal(['TestReliableBasic: timeout']);
+      expect(row('hanging')?.notes).to.deep.equal(['TestReliableBasic: budget']);
       expect(brief('syntax-error')).to.deep.equal(['graded', 0, 20, 0, 0]);
       expect(row('syntax-error')?.notes.join(' ')).to.contain('could not be loaded').and.contain('client.ts');
       expect(brief('tampered-test')).to.deep.equal(['graded', 10, 20, 10, 0], 'graded with the original tests and rubric');
@@ -433,6 +433,29 @@ describe('instructor tools', function () {
   });
 
   describe('small pieces', () => {
+    it('the clean-tree check finds changed shipped files when the kit is a folder inside a larger repository', () => {
+      const outer = fs.mkdtempSync(path.join(os.tmpdir(), 'kvlabs-outer-'));
+      try {
+        const kit = path.join(outer, 'course', 'kit');
+        fs.mkdirSync(path.join(kit, 'lab2'), { recursive: true });
+        fs.writeFileSync(path.join(kit, 'lab2', 'rpc.ts'), 'export {};\n');
+        fs.writeFileSync(path.join(outer, 'notes.txt'), 'not the kit\n');
+        const git = (...args: string[]) => expect(run('git', ['-c', 'user.email=t@example.com', '-c', 'user.name=t', ...args], outer).status).to.equal(0);
+        git('init', '-q');
+        git('add', '-A');
+        git('commit', '-qm', 'start');
+        fs.appendFileSync(path.join(kit, 'lab2', 'rpc.ts'), '// changed\n');
+        fs.writeFileSync(path.join(kit, 'lab2', 'extra.ts'), 'export {};\n');
+        fs.appendFileSync(path.join(outer, 'notes.txt'), 'changed outside the kit\n');
+        expect(dirtyShippedFiles(kit, ['lab2'])).to.deep.equal([
+          { status: '??', path: 'lab2/extra.ts' },
+          { status: ' M', path: 'lab2/rpc.ts' },
+        ]);
+      } finally {
+        fs.rmSync(outer, { recursive: true, force: true });
+      }
+    });
+
     it('the YAML writer and reader agree, quoting what YAML would misread', () => {
       const value: YamlValue = { on: ['push', 'yes'], 'a key': { n: 3, s: '3', b: true, t: 'true', expr: '${{ x }}', colon: 'a: b', empty: '', q: 'say "hi"' }, list: [{ x: 'y', z: ['1', 2] }, 'plain'] };
       const text = toYaml(value);

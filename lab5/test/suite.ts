@@ -871,9 +871,11 @@ const fsyncPolicy = realTest('TestFsyncPolicy', "fsync 'always' syncs before eve
   let sentWrites = 0;
   let lastSent = from;
   while (Date.now() - t0 < 1500) {
-    lastSent = watch.now();
     for (let i = 0; i < 20; i++) c.send('SET', `burst:${sentWrites + i}`, word(rng, 20));
     for (let i = 0; i < 20; i++) check(same(await c.reply(`SET burst:${sentWrites + i}`), 'OK'), `SET burst:${sentWrites + i} was not acknowledged with OK.`);
+    // Once the burst is acknowledged it is in the log: a sync must come after this moment (one during the burst
+    // may have missed its end).
+    lastSent = watch.now();
     sentWrites += 20;
     await sleep(20);
   }

@@ -9,6 +9,7 @@ import type { ServerStats } from '../info';
 import type { KVClient, ServerAddress } from '../types';
 import { loadImpl, parsePorts } from './load';
 import { colorsFor } from '../../tester/colors';
+import { NoSolutionError } from '../../tester/solution';
 
 const pc = colorsFor();
 
@@ -202,5 +203,5 @@ async function main(): Promise<void> {
 
 main().catch((err: unknown) => {
   console.error(err instanceof Error ? err.message : String(err));
-  process.exit(1);
+  process.exit(err instanceof NoSolutionError ? 2 : 1);
 });

@@ -10,6 +10,7 @@ import * as path from 'node:path';
 import type { FsyncPolicy, RunningServer } from '../types';
 import { loadImpl, parsePorts } from './load';
 import { colorsFor } from '../../tester/colors';
+import { NoSolutionError } from '../../tester/solution';
 
 const pc = colorsFor();
 
@@ -72,5 +73,5 @@ async function main(): Promise<void> {
 
 main().catch((err: unknown) => {
   console.error(err instanceof Error ? err.message : String(err));
-  process.exit(1);
+  process.exit(err instanceof NoSolutionError ? 2 : 1);
 });

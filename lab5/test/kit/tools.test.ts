@@ -15,7 +15,7 @@ function collect(child: ChildProcess): { text: () => string; exited: Promise<num
   let out = '';
   child.stdout?.on('data', (d: Buffer) => (out += d.toString()));
   child.stderr?.on('data', (d: Buffer) => (out += d.toString()));
-  // Colours are on wherever CI is set (picocolors' rule), so compare the text without them.
+  // Colours are on wherever FORCE_COLOR is set (tester/colors.ts), so compare the text without them.
   return { text: () => stripVTControlCharacters(out), exited: new Promise((resolve) => child.once('exit', (code) => resolve(code))) };
 }
 
