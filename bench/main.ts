@@ -3,6 +3,7 @@
  * `npm run bench -- --only labrpc,checker` runs some sections only.
  */
 import { Command } from 'commander';
+import * as os from 'node:os';
 import type { BenchFigure } from './figure';
 
 /** The sections, in the order they run; each loads its module only when selected. */
@@ -16,6 +17,15 @@ const SECTIONS: Record<string, () => Promise<BenchFigure[]>> = {
   lab5: async () => (await import('./lab5')).benchLab5(),
   instructor: async () => (await import('../instructor/bench')).benchInstructor(),
 };
+
+/** The machine's load when the bench starts: figures from a busy shared machine can be several times lower. */
+function machineNote(): { cores: number; load: number; note: string } {
+  const cores = os.cpus().length;
+  const load = os.loadavg()[0];
+  const busy = load > cores * 0.75;
+  const note = `load average ${load.toFixed(1)} on ${cores} core${cores === 1 ? '' : 's'}${busy ? ': the machine is busy, so these figures may be well below what it can do; compare ratios measured in one run' : ''}`;
+  return { cores, load, note };
+}
 
 function table(figures: BenchFigure[]): string {
   const rows = figures.map((f) => [f.name, f.value.toLocaleString('en-US'), f.unit, f.note ?? '']);
@@ -37,13 +47,15 @@ async function main(): Promise<void> {
     console.error(`Unknown bench section(s): ${unknown.join(', ')}. Choose from: ${Object.keys(SECTIONS).join(', ')}.`);
     process.exit(2);
   }
+  const machine = machineNote();
+  if (!opts.json) console.log(`Node ${process.version}; ${machine.note}.`);
   const result: Record<string, BenchFigure[]> = {};
   for (const section of chosen) {
     if (!opts.json) process.stderr.write(`running ${section} ...\n`);
     result[section] = await SECTIONS[section]();
     if (!opts.json) console.log(`\n## ${section}\n${table(result[section])}`);
   }
-  if (opts.json) console.log(JSON.stringify({ node: process.version, date: new Date().toISOString(), sections: result }, null, 2));
+  if (opts.json) console.log(JSON.stringify({ node: process.version, date: new Date().toISOString(), machine, sections: result }, null, 2));
 }
 
 void main();
