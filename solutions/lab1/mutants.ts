@@ -30,6 +30,16 @@ export const mutants: Mutant[] = [
     caughtBy: ['TestMemManyAppends'],
   },
   {
+    name: 'module-level-get-log',
+    description: 'the server logs the arguments of every get in an array declared at the top of server.ts',
+    file: 'server.ts',
+    replace: [
+      ["/** The RPC handlers.", "const GET_LOG: GetArgs[] = [];\n\n/** The RPC handlers."],
+      ['  Get(args: GetArgs): Promise<GetReply> {', '  Get(args: GetArgs): Promise<GetReply> {\n    GET_LOG.push(args);'],
+    ],
+    caughtBy: ['TestMemGetManyClients'],
+  },
+  {
     name: 'remembers-appended-values',
     description: 'the server keeps the value of each client\'s last append',
     file: 'server.ts',
