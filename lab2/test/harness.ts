@@ -1,12 +1,12 @@
 /**
  * Lab 2's tester: builds the server and clerks on a simulated network, records every clerk operation for the
- * linearizability checker, and turns a bad history into a failure with a viewer page.
+ * linearizability checker, turns a bad history into a failure with a viewer page, and loses chosen messages.
  */
-import { Network, Server } from '../../labrpc';
+import { Network, Server, Service } from '../../labrpc';
 import { HistoryRecorder } from '../../tester/history';
 import { versionedModel, VersionedInput, VersionedOutput } from '../../tester/checker/models/versioned';
-import { TestContext, assertLinearizable } from '../../tester/suite';
-import type { DistributedLock, GetResult, KVClerk, KVService, PutResult, Version } from '../rpc';
+import { TestContext, TestFailure, assertLinearizable } from '../../tester/suite';
+import type { DistributedLock, GetArgs, GetReply, GetResult, KVClerk, KVService, PutArgs, PutReply, PutResult, Version } from '../rpc';
 import type { ClientEnd } from '../../labrpc';
 
 /** What the grader loads from lab2/ (or solutions/lab2/). */
@@ -26,6 +26,8 @@ export class KVTester {
   readonly net = new Network();
   readonly history = new HistoryRecorder<VersionedInput, VersionedOutput>();
   private clerks = 0;
+  /** The student's server, also reached directly by the scripted links; dropped by removeServer. */
+  private service: KVService | undefined;
 
   /**
    * With `freshModules` (memory tests), the server comes from a private copy of the student's server.ts, so that
@@ -39,7 +41,8 @@ export class KVTester {
   ) {
     this.net.setReliable(reliable);
     const ServerClass = (freshModules && ctx.impl.freshKVServer?.()) || ctx.impl.KVServer;
-    this.net.addServer(SERVER, new Server().addService(new ServerClass(), 'KVServer'));
+    this.service = new ServerClass();
+    this.net.addServer(SERVER, new Server().addService(this.service, 'KVServer'));
   }
 
   /** A new end connected to the server. */
@@ -57,6 +60,29 @@ export class KVTester {
     return new RecordingClerk(new this.ctx.impl.Clerk(this.makeEnd()), id, this.history, this.ctx);
   }
 
+  /**
+   * The student's clerk (recorded) on a link of its own whose messages the test can lose one by one: the link
+   * hands calls to the same server as everyone else's, unless a rule scripted on it says otherwise.
+   */
+  makeScriptedClerk(): { ck: KVClerk; link: ScriptedLink } {
+    const id = this.clerks;
+    const name = `clerk-${this.clerks++}`;
+    const serverName = `${SERVER}-via-${name}`;
+    const end = this.net.makeEnd(name);
+    if (!this.service) throw new Error('makeScriptedClerk after removeServer: there is no server to reach.');
+    const link = new ScriptedLink(this.service, () => {
+      // Disabling the end fails its calls in flight (the sender sees a TimeoutError); the server's answer to
+      // them is then never delivered. Enabling it again at once leaves later calls untouched.
+      this.net.enable(name, false);
+      this.net.enable(name, true);
+    });
+    const handlers = { Get: (args: GetArgs) => link.handle('Get', args), Put: (args: PutArgs) => link.handle('Put', args) };
+    this.net.addServer(serverName, new Server().addService(new Service(handlers, 'KVServer')));
+    this.net.connect(name, serverName);
+    this.net.enable(name, true);
+    return { ck: new RecordingClerk(new this.ctx.impl.Clerk(end), id, this.history, this.ctx), link };
+  }
+
   /** The student's clerk without recording (for workloads too large to check). */
   makeRawClerk(): KVClerk {
     return new this.ctx.impl.Clerk(this.makeEnd());
@@ -69,12 +95,103 @@ export class KVTester {
 
   /** Kills the server: it gets no more calls and nothing references it any more. */
   removeServer(): void {
+    this.service = undefined; // the memory tests measure what goes away with it
     this.net.deleteServer(SERVER);
   }
 
   /** Fails the test if the recorded history is not linearizable (a timeout in the checker passes, as in MIT's tester). */
   checkLinearizable(): void {
     assertLinearizable(this.ctx, versionedModel, this.history.operations());
+  }
+}
+
+/** Which message of a matched call is lost: the request (the server never sees it) or the reply (it acted). */
+export type Lost = 'request' | 'reply';
+
+/** One scripted fault: the next call that matches it is held, then loses a message or goes through. */
+export interface LinkRule {
+  method: 'Get' | 'Put';
+  /** Only calls for this key (any key when omitted). */
+  key?: string;
+  /** The message to lose; omitted, the call goes through (after `until`). */
+  lose?: Lost;
+  /**
+   * Hold the call until this settles: before the server sees it (a lost request, or one that goes through), or
+   * after the server acted and before its reply is lost.
+   */
+  until?: Promise<unknown>;
+}
+
+/** A rule waiting for its call, with the signals the test can wait on. */
+interface PendingRule extends LinkRule {
+  /** Resolved when the matching call reaches the link (the request is then being held, if `until` was given). */
+  arrived: () => void;
+  /** Resolved once the rule has been applied (the message is lost, or the server answered). */
+  applied: () => void;
+}
+
+/** What a test gets back from `ScriptedLink.next`. */
+export interface ScriptedCall {
+  /** Resolves when the matching call arrives at the link. */
+  arrived: Promise<void>;
+  /** Resolves when its message has been lost (or it has gone through). */
+  applied: Promise<void>;
+}
+
+/** One clerk's private path to the server: matched calls are held and lose a message, the rest pass. */
+export class ScriptedLink {
+  private readonly rules: PendingRule[] = [];
+
+  constructor(
+    private readonly server: KVService,
+    /** Fails this clerk's calls in flight (each sees a TimeoutError). */
+    private readonly cut: () => void,
+  ) {}
+
+  /** Scripts the fate of the next call matching `rule` (rules apply in the order they were given). */
+  next(rule: LinkRule): ScriptedCall {
+    let arrived = (): void => undefined;
+    let applied = (): void => undefined;
+    const call: ScriptedCall = {
+      arrived: new Promise<void>((r) => (arrived = r)),
+      applied: new Promise<void>((r) => (applied = r)),
+    };
+    this.rules.push({ ...rule, arrived, applied });
+    return call;
+  }
+
+  /** True while a scripted rule has not met its call yet. */
+  get pending(): boolean {
+    return this.rules.length > 0;
+  }
+
+  /** @internal the handler behind this link's Get and Put; undefined is a reply the sender never receives. */
+  async handle(method: 'Get', args: GetArgs): Promise<GetReply | undefined>;
+  async handle(method: 'Put', args: PutArgs): Promise<PutReply | undefined>;
+  async handle(method: 'Get' | 'Put', args: GetArgs | PutArgs): Promise<GetReply | PutReply | undefined> {
+    const at = this.rules.findIndex((r) => r.method === method && (r.key === undefined || r.key === args.key));
+    const act = (): GetReply | PutReply | Promise<GetReply | PutReply> =>
+      method === 'Get' ? this.server.Get(args) : this.server.Put(args as PutArgs);
+    if (at < 0) return act();
+    const [rule] = this.rules.splice(at, 1);
+    rule.arrived();
+    if (rule.lose === 'request') {
+      await rule.until;
+      this.cut();
+      rule.applied();
+      return undefined;
+    }
+    if (rule.lose === 'reply') {
+      const reply = await act();
+      await rule.until;
+      this.cut();
+      rule.applied();
+      return reply;
+    }
+    await rule.until;
+    const reply = await act();
+    rule.applied();
+    return reply;
   }
 }
 
@@ -108,4 +225,24 @@ class RecordingClerk implements KVClerk {
 export function show(value: unknown): string {
   const s = JSON.stringify(value) ?? String(value);
   return s.length > 60 ? `${s.slice(0, 57)}...` : s;
+}
+
+/** Resolves like `p`, or fails the test with `message()` when `p` takes longer than `ms` of virtual time. */
+export async function within<T>(p: Promise<T>, ms: number, message: () => string): Promise<T> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const late = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new TestFailure(message())), ms);
+  });
+  try {
+    return await Promise.race([p, late]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+/** A promise the test settles by hand: `open()` lets whatever waits on `opened` go on. */
+export function gate(): { opened: Promise<void>; open: () => void } {
+  let open = (): void => undefined;
+  const opened = new Promise<void>((r) => (open = r));
+  return { opened, open };
 }

@@ -6,10 +6,11 @@ import * as path from 'node:path';
 import { runClients } from '../../tester/clients';
 import { requireFresh } from '../../tester/fresh';
 import { liveHeapBytes } from '../../tester/memory';
-import { LabSuite, NamedTest, TestContext, check } from '../../tester/suite';
-import type { KVClerk } from '../rpc';
+import { LabSuite, NamedTest, TestContext, TestFailure, check } from '../../tester/suite';
+import { sleep } from '../../tester/world';
+import type { DistributedLock, KVClerk } from '../rpc';
 import { withLock } from '../with-lock';
-import { KVTester, Lab2Impl, show } from './harness';
+import { KVTester, Lab2Impl, gate, show, within } from './harness';
 
 type Ctx = TestContext<Lab2Impl>;
 
@@ -45,6 +46,83 @@ const reliablePut: NamedTest<Lab2Impl> = {
     await expectGet(ck, 'k', { value: 'xxx', version: 2 });
     await expectPut(ck, 'y', 'yyy', 1, 'ErrNoKey', 'the key "y" does not exist and the version is not 0');
     await expectGet(ck, 'y', undefined);
+    ts.checkLinearizable();
+  },
+};
+
+const putWrongVersion: NamedTest<Lab2Impl> = {
+  name: 'TestPutWrongVersionReliable',
+  description: 'puts naming a version ahead of or behind the key\'s change nothing; a refused put never creates a key',
+  async run(ctx: Ctx) {
+    const ts = new KVTester(ctx, true);
+    const ck = ts.makeClerk();
+    await expectGet(ck, 'k', undefined);
+    await expectPut(ck, 'k', 'early', 3, 'ErrNoKey', 'the key does not exist and the version is not 0');
+    const got = await ck.get('k');
+    check(got.err === 'ErrNoKey', `get("k") returned ${show(got)} after a put with version 3 on the missing key was refused; expected ErrNoKey: a refused put must not create the key (at any version).`);
+    await expectPut(ck, 'k', 'a', 0, 'OK', 'version 0 creates a missing key');
+    await expectPut(ck, 'k', 'b', 1, 'OK', 'the key is at version 1');
+    const wrong: Array<[number, string]> = [
+      [3, 'one ahead of the key\'s version 2: only the exact version may write (a check like "version < current" lets it through)'],
+      [1000, 'far ahead of the key\'s version 2'],
+      [1, 'one behind the key\'s version 2'],
+      [0, 'the key exists (version 0 only creates a missing key)'],
+    ];
+    for (const [version, why] of wrong) {
+      await expectPut(ck, 'k', `wrong@${version}`, version, 'ErrVersion', why);
+      const now = await ck.get('k');
+      check(
+        now.err === 'OK' && now.value === 'b' && now.version === 2,
+        `After put("k", ..., version ${version}) was refused, get returned ${show(now)}; expected value "b" at version 2: a refused put must change neither the value nor the version.`,
+      );
+    }
+    await expectPut(ck, 'k', 'c', 2, 'OK', 'the key is at version 2');
+    await expectGet(ck, 'k', { value: 'c', version: 3 });
+    ts.checkLinearizable();
+  },
+};
+
+/** Keys that name properties every plain JavaScript object already has, and other awkward strings. */
+const STRANGE_KEYS = ['__proto__', 'constructor', 'hasOwnProperty', 'toString', 'valueOf', '', 'k\u0000ey', 'ключ', '🔑 key:1/2'];
+
+/** Values a store must keep byte for byte: empty, non-ASCII, every char code 0-255, and the ends of Unicode. */
+function strangeValues(): string[] {
+  const binary = Array.from({ length: 256 }, (_, i) => String.fromCharCode(i)).join('');
+  return ['', 'héllo wörld ✓ 日本語 🎉', binary, '\uffff\u{10ffff}\u0000', 'x'.repeat(20_000) + 'é'];
+}
+
+const strangeKeys: NamedTest<Lab2Impl> = {
+  name: 'TestStrangeKeysReliable',
+  description: 'keys like __proto__ and constructor, empty, binary-like and non-ASCII keys and values are kept exactly',
+  async run(ctx: Ctx) {
+    const ts = new KVTester(ctx, true);
+    const ck = ts.makeClerk();
+    const values = strangeValues();
+    const pick = (i: number, round: number) => values[(i + round) % values.length];
+    const missing = (key: string) =>
+      `get(${show(key)}) returned something for a key nobody created; expected ErrNoKey. Is the store a plain object ({}), where "constructor", "toString" or "__proto__" already exist, or did writing "__proto__" change the object's prototype? Use a Map.`;
+    for (const key of STRANGE_KEYS) {
+      const got = await ck.get(key);
+      check(got.err === 'ErrNoKey', () => `${missing(key)} (got ${show(got)})`);
+    }
+    for (let round = 0; round < 2; round++) {
+      for (const [i, key] of STRANGE_KEYS.entries()) {
+        await expectPut(ck, key, pick(i, round), round, 'OK', round === 0 ? `version 0 creates the missing key ${show(key)}` : `the key ${show(key)} is at version 1`);
+      }
+      for (const [i, key] of STRANGE_KEYS.entries()) {
+        const got = await ck.get(key);
+        const want = pick(i, round);
+        check(
+          got.err === 'OK' && got.value === want && got.version === round + 1,
+          () => `get(${show(key)}) returned ${show(got)}; expected the value ${show(want)} (${want.length} chars) at version ${round + 1}. ` +
+            'Keys and values are arbitrary strings: an empty value is still a value (not a missing key), and nothing may be trimmed, re-encoded or looked up through an object\'s prototype.',
+        );
+      }
+    }
+    for (const key of ['value', 'version', 'prototype', 'length']) {
+      const got = await ck.get(key);
+      check(got.err === 'ErrNoKey', () => `${missing(key)} (got ${show(got)}, after the keys ${STRANGE_KEYS.map((k) => show(k)).join(', ')} were written)`);
+    }
     ts.checkLinearizable();
   },
 };
@@ -154,6 +232,81 @@ const unreliableNet: NamedTest<Lab2Impl> = {
   },
 };
 
+const resentPutResults: NamedTest<Lab2Impl> = {
+  name: 'TestResentPutResults',
+  description: 'chosen requests and replies lost: a re-sent put answers OK and ErrNoKey as they are, ErrVersion as ErrMaybe, and later puts start afresh',
+  async run(ctx: Ctx) {
+    const ts = new KVTester(ctx, true);
+    const { ck: a, link } = ts.makeScriptedClerk();
+    const b = ts.makeClerk();
+    const state = async (want: { value: string; version: number }, after: string) => {
+      const got = await b.get('k');
+      check(
+        got.err === 'OK' && got.value === want.value && got.version === want.version,
+        `After ${after}, get("k") returned ${show(got)}; expected ${show(want.value)} at version ${want.version}.`,
+      );
+    };
+
+    // 1. The first copy of a put is lost on its way: only the re-sent copy reaches the server, and succeeds.
+    link.next({ method: 'Put', lose: 'request' });
+    const first = await a.put('k', 'a1', 0);
+    check(
+      first === 'OK',
+      `put("k", "a1", 0) returned ${first} although its first request was lost and the re-sent one was answered OK; expected OK. ` +
+        'Only a re-sent put answered ErrVersion is uncertain: OK means the put happened, whichever copy it was.',
+    );
+    await state({ value: 'a1', version: 1 }, 'the put whose first request was lost');
+
+    // 2. A put to a missing key with version 5 loses its reply: the re-sent copy is answered ErrNoKey.
+    link.next({ method: 'Put', key: 'none', lose: 'reply' });
+    const noKey = await a.put('none', 'x', 5);
+    check(
+      noKey === 'ErrNoKey',
+      `put("none", "x", 5) on a missing key returned ${noKey} after its first reply was lost; expected ErrNoKey. ` +
+        'ErrNoKey is certain even for a re-sent put: had an earlier copy succeeded, the key would exist now.',
+    );
+    const none = await b.get('none');
+    check(none.err === 'ErrNoKey', `get("none") returned ${show(none)}; expected ErrNoKey: a put with version 5 must not create a missing key.`);
+
+    // 3. The first copy is lost, and meanwhile another client writes: the re-sent copy gets ErrVersion, yet the
+    //    put never happened.
+    const otherWrote = gate();
+    link.next({ method: 'Put', key: 'k', lose: 'request', until: otherWrote.opened });
+    const pending = a.put('k', 'a2', 1);
+    await expectPut(b, 'k', 'b2', 1, 'OK', 'the key is at version 1 and the other client\'s put has not reached the server');
+    otherWrote.open();
+    const racing = await pending;
+    check(
+      racing === 'ErrMaybe',
+      `put("k", "a2", 1) returned ${racing}; expected ErrMaybe. Its first request was lost while another client moved the key to ` +
+        'version 2, so the re-sent copy was answered ErrVersion: the clerk cannot tell who moved the version. ' +
+        (racing === 'OK' ? 'OK is wrong: the put did not happen (the value is the other client\'s).' : 'The handout asks for ErrMaybe whenever a re-sent put gets ErrVersion.'),
+    );
+    await state({ value: 'b2', version: 2 }, 'a lost put raced with another client\'s');
+
+    // 4. The put happens and its reply is lost: the re-sent copy gets ErrVersion, and the put did happen.
+    link.next({ method: 'Put', key: 'k', lose: 'reply' });
+    const done = await a.put('k', 'a3', 2);
+    check(
+      done === 'ErrMaybe',
+      `put("k", "a3", 2) returned ${done}; expected ErrMaybe. The server did the put and its reply was lost, so the re-sent copy was ` +
+        'answered ErrVersion; ErrVersion would tell the caller the put did not happen, which is false.',
+    );
+    await state({ value: 'a3', version: 3 }, 'a put whose reply was lost');
+
+    // 5. Nothing is lost any more: a stale put is answered ErrVersion on its first attempt, a definite answer.
+    await expectPut(a, 'k', 'stale', 2, 'ErrVersion', 'this put\'s first and only copy was refused (the key is at version 3). Whether earlier puts were re-sent does not matter: "re-sent" must be decided per put, not remembered in the clerk');
+
+    // 6. A get whose reply was lost is re-sent; the put after it is a first attempt again.
+    link.next({ method: 'Get', key: 'k', lose: 'reply' });
+    await expectGet(a, 'k', { value: 'a3', version: 3 });
+    await expectPut(a, 'k', 'stale', 1, 'ErrVersion', 'the put was sent once and refused (the key is at version 3); the earlier re-sent get does not make this put uncertain');
+    await state({ value: 'a3', version: 3 }, 'two refused puts');
+    check(!link.pending, 'A scripted loss never met its call: the clerk sent fewer RPCs than expected.');
+    ts.checkLinearizable();
+  },
+};
+
 const highDropRate: NamedTest<Lab2Impl> = {
   name: 'TestHighDropRate',
   description: 'a network that loses 95% of calls (half the requests, nine in ten replies): the clerk still gets through',
@@ -173,6 +326,15 @@ const highDropRate: NamedTest<Lab2Impl> = {
   },
 };
 
+/** Virtual time within which a free lock must be taken on the reliable network (a try is two round trips, under 1 ms). */
+const AT_ONCE_MS = 5;
+
+/** Fails unless `lock` is taken at once: right after `after`, the lock must already be free. */
+async function acquireAtOnce(lock: DistributedLock, after: string, hint: string): Promise<void> {
+  const why = `Right after ${after}, another client's acquire() did not take the lock within ${AT_ONCE_MS} ms (a free lock takes under 1 ms): ${hint}.`;
+  check(await within(lock.acquire(1000), AT_ONCE_MS, () => why), `${why} (acquire returned false)`);
+}
+
 const reliableBasic: NamedTest<Lab2Impl> = {
   name: 'TestReliableBasic',
   description: 'one lock: acquire, a second holder waits and times out, release hands it over, `await using` and withLock release',
@@ -187,7 +349,7 @@ const reliableBasic: NamedTest<Lab2Impl> = {
       await using held = b;
       check(await held.acquire(1000), 'After release, another client could not acquire the lock within 1 s.');
     }
-    check(await a.acquire(1000), 'After an `await using` block that held the lock ended, the lock was still held: [Symbol.asyncDispose] must release it.');
+    await acquireAtOnce(a, 'an `await using` block that held the lock ended', '[Symbol.asyncDispose] must release the lock, and finish releasing before it returns (await the release)');
     await a.release();
     {
       // Ending a block without having acquired must not free a lock that another object holds.
@@ -199,7 +361,7 @@ const reliableBasic: NamedTest<Lab2Impl> = {
     await a.release();
     const result = await withLock(b, async () => 'worked', 1000);
     check(result === 'worked', `withLock returned ${show(result)}; expected what its work returned.`);
-    check(await a.acquire(1000), 'After withLock finished, the lock was still held.');
+    await acquireAtOnce(a, 'withLock finished', 'release() must finish freeing the lock before it returns');
     await a.release();
   },
 };
@@ -229,6 +391,126 @@ const reliableNested: NamedTest<Lab2Impl> = {
   },
 };
 
+const releaseNotHeld: NamedTest<Lab2Impl> = {
+  name: 'TestReleaseNotHeldReliable',
+  description: 'release() by a Lock object that does not hold the lock (never took it, or already gave it up) leaves its holder holding it',
+  async run(ctx: Ctx) {
+    const ts = new KVTester(ctx, true);
+    const [a, b, c] = [0, 1, 2].map(() => ts.makeLock(ts.makeClerk(), 'l'));
+    const releaseQuietly = async (lock: DistributedLock, who: string) => {
+      try {
+        await within(lock.release(), 1000, () => `${who}.release() of a lock it does not hold had not returned after 1 s; it may refuse (throw) but must not wait for ever.`);
+      } catch (err) {
+        if (err instanceof TestFailure) throw err;
+        // Refusing (throwing) is a fine answer to a release of a lock one does not hold.
+      }
+    };
+    check(await a.acquire(1000), 'The first acquire of a free lock returned false.');
+    await releaseQuietly(b, 'B');
+    check(
+      !(await c.acquire(50)),
+      'Client B called release() without ever acquiring the lock, and that freed the lock client A held: client C then acquired it. ' +
+        'release() must only give up the lock when this Lock object holds it: check that the key holds your own id before freeing it.',
+    );
+    await a.release();
+    await acquireAtOnce(c, 'the holder released', 'release() must free the lock before it returns');
+    await releaseQuietly(a, 'A');
+    check(
+      !(await b.acquire(50)),
+      'Client A called release() a second time, after its lock had passed to client C, and that freed C\'s lock: client B then acquired it. ' +
+        'A Lock object that released must forget it held the lock, and a release must check the key still holds its own id.',
+    );
+    await c.release();
+  },
+};
+
+const lockLostReply: NamedTest<Lab2Impl> = {
+  name: 'TestLockLostReply',
+  description: 'the reply of the put that takes the lock is lost, then the reply of the put that frees it: the lock still works',
+  async run(ctx: Ctx) {
+    const ts = new KVTester(ctx, true);
+    const { ck, link } = ts.makeScriptedClerk();
+    const a = ts.makeLock(ck, 'l');
+    const b = ts.makeLock(ts.makeClerk(), 'l');
+    link.next({ method: 'Put', key: 'l', lose: 'reply' });
+    const got = await within(a.acquire(1000), 2000, () => 'acquire(1000) had not returned after 2 s of virtual time.');
+    check(
+      got,
+      'acquire(1000) of a free lock returned false; its put had reached the server and taken the lock, only the reply was lost ' +
+        '(the clerk then said ErrMaybe). Now nobody can ever take the lock. After ErrMaybe, read the key: if it holds your own id, you hold the lock.',
+    );
+    check(!(await b.acquire(50)), 'Another client acquired the lock while the first held it (its acquire had returned true after a lost reply).');
+    link.next({ method: 'Put', key: 'l', lose: 'reply' });
+    await within(
+      a.release(),
+      1000,
+      () => 'release() did not return within 1 s after the reply of its put was lost. The put had freed the lock, so re-sending it with the ' +
+        'same version is refused for ever: after ErrMaybe, read the key again and stop once it no longer holds your id.',
+    );
+    await acquireAtOnce(b, 'a release() whose put lost its reply returned', 'the put had freed the lock; release() must return only once the key no longer holds its id');
+    await b.release();
+    check(!link.pending, 'The lock sent fewer puts on "l" than expected: acquire and release should each write the key.');
+  },
+};
+
+const acquireTimeoutLostReply: NamedTest<Lab2Impl> = {
+  name: 'TestAcquireTimeoutLostReply',
+  description: 'acquire(50) whose put takes the lock but whose reply is lost after the deadline: true, or false with the lock free',
+  async run(ctx: Ctx) {
+    const ts = new KVTester(ctx, true);
+    const { ck, link } = ts.makeScriptedClerk();
+    const a = ts.makeLock(ck, 'l');
+    const b = ts.makeLock(ts.makeClerk(), 'l');
+    link.next({ method: 'Put', key: 'l', lose: 'reply', until: sleep(100) });
+    const got = await within(a.acquire(50), 2000, () => 'acquire(50) had not returned after 2 s of virtual time.');
+    if (got) {
+      check(!(await b.acquire(50)), 'acquire(50) returned true, yet another client acquired the lock too.');
+      await a.release();
+      await acquireAtOnce(b, 'the holder released', 'release() must free the lock before it returns');
+    } else {
+      check(
+        await b.acquire(50),
+        'acquire(50) returned false, but its put had taken the lock (the server stored it; the reply was lost 100 ms later, after ' +
+          'the deadline): the lock stays held by a client that believes it does not hold it, and no one can take it again. Before ' +
+          'returning false after ErrMaybe, read the key: if it holds your id, return true (or free it first).',
+      );
+    }
+    await b.release();
+  },
+};
+
+const lockLostRequest: NamedTest<Lab2Impl> = {
+  name: 'TestLockLostRequest',
+  description: 'the put of one acquire is lost while another client takes the lock: the first gets ErrMaybe and must wait, not enter',
+  async run(ctx: Ctx) {
+    const ts = new KVTester(ctx, true);
+    const { ck, link } = ts.makeScriptedClerk();
+    const a = ts.makeLock(ck, 'l');
+    const b = ts.makeLock(ts.makeClerk(), 'l');
+    const bInside = gate();
+    let bHolds = false;
+    const held = link.next({ method: 'Put', key: 'l', lose: 'request', until: bInside.opened });
+    const aResult = a.acquire(1000).then((ok) => ({ ok, whileBHeld: bHolds }));
+    const first = await Promise.race([held.arrived.then(() => 'put' as const), aResult.then(() => 'returned' as const)]);
+    check(first === 'put', 'Client A\'s acquire(1000) of a free lock returned before any put of it reached the server: taking the lock must write the key.');
+    check(await b.acquire(1000), 'Client B could not acquire a free lock (client A\'s put had not reached the server).');
+    bHolds = true;
+    bInside.open();
+    await sleep(100);
+    bHolds = false;
+    await b.release();
+    const r = await within(aResult, 2000, () => 'Client A\'s acquire(1000) had not returned 2 s after client B released the lock.');
+    check(
+      !r.whileBHeld,
+      () => `Client A's acquire returned ${r.ok} while client B held the lock: two holders at once. A's put was lost and B took the lock; ` +
+        'A\'s re-sent put was answered ErrVersion, so A\'s clerk said ErrMaybe. ErrMaybe does not mean the put happened: read the key and ' +
+        'enter only if it holds your own id.',
+    );
+    check(r.ok, 'Client A\'s acquire(1000) returned false although client B released the lock after 100 ms.');
+    await a.release();
+  },
+};
+
 /** MIT's lock workload: each client repeatedly acquires, checks a witness key is empty, writes it, waits, clears it. */
 function lockWorkload(name: string, clients: number, reliable: boolean): NamedTest<Lab2Impl> {
   return {
@@ -236,6 +518,7 @@ function lockWorkload(name: string, clients: number, reliable: boolean): NamedTe
     description: `${clients} client${clients > 1 ? 's' : ''} take turns with one lock for 2 virtual seconds on the ${reliable ? 'reliable' : 'unreliable'} network; nobody ever sees another inside`,
     async run(ctx: Ctx) {
       const ts = new KVTester(ctx, reliable);
+      let inside: number | undefined; // who the test saw acquire and not yet release: a second holder is caught directly
       const acquisitions = await runClients(clients, 2000, async (me, done) => {
         const ck = ts.makeClerk();
         const lock = ts.makeLock(ck, 'l');
@@ -243,6 +526,8 @@ function lockWorkload(name: string, clients: number, reliable: boolean): NamedTe
         let n = 0;
         while (!done()) {
           check(await lock.acquire(), `client ${me}: acquire() without a timeout returned false.`);
+          check(inside === undefined, `client ${me}'s acquire() returned true while client ${inside} held the lock (it had not called release()): two holders at once.`);
+          inside = me;
           const witness = await ck.get('l0');
           check(witness.err === 'OK', `client ${me}: get("l0") returned ${show(witness)}; expected the witness key to exist.`);
           check(witness.value === '', `client ${me} acquired the lock while client ${witness.value} was still inside: two clients held the lock at once.`);
@@ -251,6 +536,7 @@ function lockWorkload(name: string, clients: number, reliable: boolean): NamedTe
           await new Promise((r) => setTimeout(r, 10));
           const cleared = await ck.put('l0', '', witness.version + 1);
           check(cleared === 'OK' || cleared === 'ErrMaybe', `client ${me}: clearing "l0" inside the lock returned ${cleared}; expected OK or ErrMaybe.`);
+          inside = undefined;
           await lock.release();
           n++;
         }
@@ -278,15 +564,22 @@ export const suite: LabSuite<Lab2Impl> = {
   },
   tests: [
     reliablePut,
+    putWrongVersion,
+    strangeKeys,
     putConcurrent,
     memPutManyClients,
     unreliableNet,
+    resentPutResults,
     highDropRate,
     reliableBasic,
     reliableNested,
+    releaseNotHeld,
     lockWorkload('TestOneClientReliable', 1, true),
     lockWorkload('TestManyClientsReliable', 10, true),
     lockWorkload('TestOneClientUnreliable', 1, false),
     lockWorkload('TestManyClientsUnreliable', 10, false),
+    lockLostReply,
+    lockLostRequest,
+    acquireTimeoutLostReply,
   ],
 };
