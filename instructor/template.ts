@@ -14,6 +14,7 @@ const NEVER_SHIPPED: readonly RegExp[] = [
   /^bench\//, // performance figures (they run the solutions)
   /^instructor\//, // these tools
   /^scripts\/demo\.ts$/, // prefers the reference solution when it exists
+  /^scripts\/mutation(\.ts$|\/)/, // `npm run mutation` mutates the reference solutions
   /^grader\/test\//, // the grader's own tests (their fixtures include solutions)
   /^grader\/verify\.ts$/, // `npm run verify` grades the solutions
   /^grader\/README\.md$/, // the grader's design notes for the kit's maintainers
@@ -30,7 +31,7 @@ const NEVER_SHIPPED: readonly RegExp[] = [
 export const GENERATED = ['package.json', 'tsconfig.json', '.mocharc.json', '.gitignore', 'README.md'] as const;
 
 /** npm scripts that are the instructors' (they run solutions, benches, or these tools). */
-const INSTRUCTOR_SCRIPTS = ['verify', 'bench', 'release', 'grade-batch', 'demo', 'coverage'];
+const INSTRUCTOR_SCRIPTS = ['verify', 'bench', 'release', 'grade-batch', 'demo', 'coverage', 'mutation'];
 
 /** The repository's tracked files that still exist in the working tree, relative with forward slashes. */
 export function trackedFiles(repo: string): string[] {
