@@ -421,6 +421,7 @@ const releaseNotHeld: NamedTest<Lab2Impl> = {
         'A Lock object that released must forget it held the lock, and a release must check the key still holds its own id.',
     );
     await c.release();
+    ts.checkLinearizable();
   },
 };
 
@@ -450,6 +451,7 @@ const lockLostReply: NamedTest<Lab2Impl> = {
     await acquireAtOnce(b, 'a release() whose put lost its reply returned', 'the put had freed the lock; release() must return only once the key no longer holds its id');
     await b.release();
     check(!link.pending, 'The lock sent fewer puts on "l" than expected: acquire and release should each write the key.');
+    ts.checkLinearizable();
   },
 };
 
@@ -476,6 +478,7 @@ const acquireTimeoutLostReply: NamedTest<Lab2Impl> = {
       );
     }
     await b.release();
+    ts.checkLinearizable();
   },
 };
 
@@ -508,6 +511,7 @@ const lockLostRequest: NamedTest<Lab2Impl> = {
     );
     check(r.ok, 'Client A\'s acquire(1000) returned false although client B released the lock after 100 ms.');
     await a.release();
+    ts.checkLinearizable();
   },
 };
 

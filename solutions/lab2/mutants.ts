@@ -192,4 +192,11 @@ export const mutants: Mutant[] = [
     ],
     caughtBy: ['TestReliableBasic', 'TestManyClientsReliable'],
   },
+  {
+    name: 'time-based-lock-id',
+    description: 'a Lock\'s id is the creation time, which Lock objects made at the same moment share',
+    file: 'lock.ts',
+    replace: [['  private readonly id = Math.random().toString(36).slice(2, 12);', '  private readonly id = String(Date.now());']],
+    caughtBy: ['TestReliableBasic', 'TestManyClientsReliable'],
+  },
 ];
