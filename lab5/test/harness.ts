@@ -52,7 +52,7 @@ export async function within<T>(ms: number, what: string, p: Promise<T>): Promis
 
 /** A plain RESP connection, as a test's own client: sends commands, reads replies, sees the connection close. */
 export class RawClient {
-  private readonly parser = new ReplyParser();
+  private readonly parser: ReplyParser;
   private readonly replies: RespReply[] = [];
   private waiter: (() => void) | undefined;
   /** True once the server closed the connection (or it broke). */
@@ -60,7 +60,12 @@ export class RawClient {
   /** Resolves when the connection closes. */
   readonly whenClosed: Promise<void>;
 
-  constructor(readonly socket: net.Socket) {
+  /** `encoding` decodes bulk replies: 'utf8' for text, 'latin1' for byte strings (one character per byte). */
+  constructor(
+    readonly socket: net.Socket,
+    encoding: BufferEncoding = 'utf8',
+  ) {
+    this.parser = new ReplyParser(encoding);
     socket.setNoDelay(true);
     this.whenClosed = new Promise((resolve) => socket.once('close', () => resolve()));
     socket.on('data', (chunk) => {
@@ -224,8 +229,8 @@ export class Resources {
     return wrapped;
   }
 
-  /** Connects a raw client to a port. */
-  async connect(port: number): Promise<RawClient> {
+  /** Connects a raw client to a port; with 'latin1', bulk replies are byte strings (see RawClient). */
+  async connect(port: number, encoding: BufferEncoding = 'utf8'): Promise<RawClient> {
     const socket = net.connect({ port, host: '127.0.0.1' });
     this.defer(() => void socket.destroy());
     await within(
@@ -236,7 +241,7 @@ export class Resources {
         socket.once('error', (err) => reject(new TestFailure(`Could not connect to the server on port ${port}: ${err.message}.`)));
       }),
     );
-    return new RawClient(socket);
+    return new RawClient(socket, encoding);
   }
 
   /** The student's client on these servers, closed at the end. */

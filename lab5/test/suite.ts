@@ -10,11 +10,11 @@ import * as net from 'node:net';
 import * as path from 'node:path';
 import Redis from 'ioredis';
 import { parseStats } from '../info';
-import { RespError, RespReply } from '../resp';
+import { encodeCommand, reply, RequestParser, RespError, RespReply } from '../resp';
 import { collectGarbage } from '../../tester/memory';
 import { LabSuite, NamedTest, TestContext, TestFailure, check } from '../../tester/suite';
 import { Rng } from '../../tester/world/rng';
-import type { ServerAddress } from '../types';
+import type { RunningServer, ServerAddress } from '../types';
 import { describe, folderBytes, Lab5Impl, RawClient, Resources, same, show, sleep, SyncWatch, within, withResources } from './harness';
 
 type Ctx = TestContext<Lab5Impl>;
@@ -32,6 +32,26 @@ function word(rng: Rng, n: number): string {
   for (let i = 0; i < n; i++) s += alphabet[rng.int(alphabet.length)];
   return s;
 }
+
+/** Keys that break a store kept in a plain object, or text handled as UTF-8 instead of bytes. */
+const STRANGE_KEYS: readonly string[] = [
+  '__proto__',
+  'constructor',
+  'hasOwnProperty',
+  'toString',
+  'valueOf',
+  'prototype',
+  'length',
+  '0',
+  '',
+  ' ',
+  'ключ',
+  '键🔑',
+  'two\r\nlines',
+  'nul\u0000byte',
+  '\u00ff\u00fe\u0080 raw bytes',
+  '*',
+];
 
 /** The seed's placement, computed here independently: MD5 as a 128-bit number, modulo n. */
 function referenceShard(key: string, n: number): number {
@@ -545,7 +565,25 @@ const shardPlacement = realTest('TestShardPlacement', "the seed's sharding: md5(
     const st = await client.stats(s);
     check(st.keys === counts[s] && st.serverId === s + 1, `stats(${s}) says server ${st.serverId} with ${st.keys} keys; KEYS * found ${counts[s]} on server ${s + 1}.`);
   }
-  ctx.countOps(3000 + 2 * keys.length);
+  // Non-ASCII keys: the seed hashes the key's UTF-8 bytes, and the values travel as UTF-8.
+  const strange = [...STRANGE_KEYS, 'café', 'naïve:ü', '東京:1', 'emoji:😀'];
+  for (const key of strange) {
+    for (const n of [3, 4, 5]) {
+      const got = ctx.impl.md5Shard(key, n);
+      const want = referenceShard(key, n);
+      check(got === want, `md5Shard(${JSON.stringify(key)}, ${n}) returned ${got}; expected ${want}: hash the key's UTF-8 bytes (update(key, 'utf8')), as the seed's key.encode() does.`);
+    }
+  }
+  const raws = await Promise.all(addrs.map((a) => res.connect(a.port)));
+  for (const key of strange) {
+    const value = `значение ✓ ${key}`;
+    await client.set(key, value);
+    const held = await raws[referenceShard(key, 3)].call('GET', key);
+    check(held === value, `After set(${JSON.stringify(key)}, ${JSON.stringify(value)}) through the client, GET on server ${referenceShard(key, 3) + 1} (md5 mod 3) replied ${show(held)}; expected the value, as UTF-8.`);
+    const back = await client.get(key);
+    check(back === value, `get(${JSON.stringify(key)}) through the client returned ${JSON.stringify(back)}; expected ${JSON.stringify(value)}. Send keys and values as UTF-8 (encodeCommand does) and read replies as UTF-8.`);
+  }
+  ctx.countOps(3000 + 2 * keys.length + 5 * strange.length);
 });
 
 const RING_KEYS = 10_000;
@@ -898,6 +936,344 @@ const fsyncPolicy = realTest('TestFsyncPolicy', "fsync 'always' syncs before eve
   ctx.countOps(2 * writes.length + 20 + sentWrites);
 });
 
+/** A string's UTF-8 bytes as a byte string (one character per byte), as the server sees it. */
+function asBytes(text: string): string {
+  return Buffer.from(text, 'utf8').toString('latin1');
+}
+
+/** `n` random bytes (0-255, CR, LF and NUL included) as a byte string. */
+function randomBytes(rng: Rng, n: number): string {
+  let s = '';
+  for (let i = 0; i < n; i++) s += String.fromCharCode(rng.int(256));
+  return s;
+}
+
+/** Sends a command whose words are byte strings and returns the reply (read it with a 'latin1' client). */
+function callBytes(c: RawClient, ...args: Array<string | number>): Promise<RespReply> {
+  return c.call(...args.map((a) => Buffer.from(String(a), 'latin1')));
+}
+
+/** A byte string for messages: printable, with its non-ASCII bytes escaped. */
+function showBytes(r: RespReply): string {
+  return typeof r === 'string' ? JSON.stringify(r).replace(/[\u0080-\u00ff]/g, (ch) => `\\x${ch.charCodeAt(0).toString(16)}`) : show(r);
+}
+
+/** Fails unless a byte-string command replies `want`. */
+async function expectBytes(c: RawClient, args: Array<string | number>, want: RespReply, why: string): Promise<void> {
+  const got = await callBytes(c, ...args);
+  check(same(got, want), `${args.map((a) => showBytes(String(a))).join(' ')} replied ${showBytes(got)}; expected ${showBytes(want)} (${why}).`);
+}
+
+/** The likely causes of a strange key going wrong, for failure messages. */
+const STRANGE_CAUSES =
+  'Likely causes: the store is a plain object ({}) rather than a Map, so "__proto__" cannot be stored and "constructor" or "toString" ' +
+  'are found on Object.prototype; a check with `key in store`; or keys and values handled as UTF-8 text instead of byte strings.';
+
+const strangeKeys = realTest('TestStrangeKeys', 'keys such as __proto__ and constructor, empty, non-ASCII and binary keys and values, through every command', async (res, ctx, rng) => {
+  const server = await res.server({ sweepIntervalMs: 60_000 });
+  const c = await res.connect(server.port, 'latin1');
+  const keys = STRANGE_KEYS.map(asBytes);
+  // Before anything is stored, none of these keys exists.
+  for (const k of keys) {
+    const got = await callBytes(c, 'GET', k);
+    check(got === null, `GET ${showBytes(k)} on an empty server replied ${showBytes(got)}; expected nil. ${STRANGE_CAUSES}`);
+  }
+  await expectBytes(c, ['EXISTS', ...keys], 0, `none of the ${keys.length} keys was set. ${STRANGE_CAUSES}`);
+  await expectBytes(c, ['TTL', 'constructor'], -2, `"constructor" was never set. ${STRANGE_CAUSES}`);
+  await expectBytes(c, ['DEL', 'toString', 'hasOwnProperty'], 0, `neither key was set. ${STRANGE_CAUSES}`);
+  await expectBytes(c, ['DBSIZE'], 0, 'nothing was set');
+  await expectBytes(c, ['INCR', 'valueOf'], 1, `a missing key counts as 0, even one named like an Object method. ${STRANGE_CAUSES}`);
+  await expectBytes(c, ['DEL', 'valueOf'], 1, 'valueOf was just created by INCR');
+  // Every key gets a value made of random bytes.
+  const want = new Map<string, string>();
+  for (const k of keys) {
+    const v = randomBytes(rng, rng.between(0, 40));
+    await expectBytes(c, ['SET', k, v], 'OK', 'SET of a byte string');
+    want.set(k, v);
+  }
+  for (const [k, v] of want) {
+    const got = await callBytes(c, 'GET', k);
+    check(got === v, `GET ${showBytes(k)} replied ${showBytes(got)}; expected the ${v.length} bytes stored, ${showBytes(v)}. ${STRANGE_CAUSES}`);
+  }
+  await expectBytes(c, ['EXISTS', ...keys], keys.length, `all ${keys.length} keys were set. ${STRANGE_CAUSES}`);
+  await expectBytes(c, ['DBSIZE'], keys.length, `all ${keys.length} keys were set. ${STRANGE_CAUSES}`);
+  const listed = await callBytes(c, 'KEYS', '*');
+  check(
+    Array.isArray(listed) && listed.length === keys.length && keys.every((k) => listed.includes(k)),
+    `KEYS * replied ${Array.isArray(listed) ? `${listed.length} keys: ${listed.map(showBytes).join(', ')}` : showBytes(listed)}; expected exactly the ${keys.length} keys set: ${keys.map(showBytes).join(', ')}. ${STRANGE_CAUSES}`,
+  );
+  await expectBytes(c, ['KEYS', '__*'], ['__proto__'], 'only "__proto__" starts with two underscores');
+  const tProto = Date.now();
+  await expectBytes(c, ['EXPIRE', '__proto__', 100], 1, '"__proto__" exists');
+  checkTtl(await callBytes(c, 'TTL', '__proto__'), 100, tProto, 'TTL __proto__ after EXPIRE __proto__ 100');
+  await expectBytes(c, ['SET', 'constructor', '41'], 'OK', 'SET');
+  await expectBytes(c, ['INCR', 'constructor'], 42, 'INCR of a key named "constructor"');
+  await expectBytes(c, ['DEL', 'toString', asBytes('键🔑')], 2, 'both keys exist');
+  await expectBytes(c, ['GET', 'toString'], null, `"toString" was deleted. ${STRANGE_CAUSES}`);
+  await expectBytes(c, ['EXISTS', 'toString', asBytes('键🔑')], 0, `both keys were deleted. ${STRANGE_CAUSES}`);
+  await expectBytes(c, ['DBSIZE'], keys.length - 2, `${keys.length} keys were set and 2 deleted. ${STRANGE_CAUSES}`);
+  ctx.countOps(4 * keys.length + 20);
+});
+
+/**
+ * Writes strange keys with random byte values, INCRs and DELs, and returns the state a server must then hold.
+ * Uses a 'latin1' client.
+ */
+async function writeStrangeData(c: RawClient, rng: Rng): Promise<Map<string, string>> {
+  const want = new Map<string, string>();
+  for (const k of STRANGE_KEYS.map(asBytes)) {
+    const v = randomBytes(rng, rng.between(1, 60));
+    await expectBytes(c, ['SET', k, v], 'OK', 'SET of a byte string');
+    want.set(k, v);
+  }
+  // Every byte value, in one value.
+  const all = Array.from({ length: 256 }, (_, i) => String.fromCharCode(i)).join('');
+  await expectBytes(c, ['SET', asBytes('всё'), all], 'OK', 'SET of all 256 byte values');
+  want.set(asBytes('всё'), all);
+  await expectBytes(c, ['SET', 'hasOwnProperty', '7'], 'OK', 'SET');
+  await expectBytes(c, ['INCR', 'hasOwnProperty'], 8, 'INCR');
+  want.set('hasOwnProperty', '8');
+  await expectBytes(c, ['DEL', 'constructor'], 1, '"constructor" exists');
+  want.delete('constructor');
+  return want;
+}
+
+/** Fails unless the server holds exactly `want` (byte strings), read back with a 'latin1' client. */
+async function expectStrangeData(c: RawClient, want: Map<string, string>, when: string, causes: string): Promise<void> {
+  const wrong: string[] = [];
+  for (const [k, v] of want) {
+    const got = await callBytes(c, 'GET', k);
+    if (got !== v) wrong.push(`${showBytes(k)} read ${showBytes(got).slice(0, 80)}, expected ${showBytes(v).slice(0, 80)}`);
+  }
+  check(wrong.length === 0, `${when}, ${wrong.length} of ${want.size} acknowledged keys read back wrong: ${wrong.slice(0, 3).join('; ')}. ${causes}`);
+  await expectBytes(c, ['GET', 'constructor'], null, `${when}: "constructor" was deleted before. ${causes}`);
+  await expectBytes(c, ['DBSIZE'], want.size, `${when}: exactly the keys acknowledged before. ${causes}`);
+}
+
+/**
+ * The data folder as `kill -9` would leave it right now: a copy taken while the server runs. The server runs in
+ * this process, so it is between commands while the copy is made; it is never told, so nothing is flushed or
+ * snapshotted for the occasion. Cheaper than a child process, and the crash moment is exact.
+ */
+function crashCopy(res: Resources, dataDir: string): string {
+  const copy = res.tempDir();
+  fs.cpSync(dataDir, copy, { recursive: true });
+  return copy;
+}
+
+const crashStrangeData = realTest('TestCrashStrangeData', 'binary, non-ASCII and __proto__-like keys and values survive a crash (the log) and then a restart (the snapshot)', async (res, ctx, rng) => {
+  const liveDir = res.tempDir();
+  const running = await res.server({ dataDir: liveDir, fsync: 'always', snapshotIntervalMs: 60_000 });
+  const c = await res.connect(running.port, 'latin1');
+  const want = await writeStrangeData(c, rng);
+  const dataDir = crashCopy(res, liveDir); // kill -9 now
+  const opts = { dataDir, fsync: 'always' as const, snapshotIntervalMs: 60_000 };
+  let server = await res.server(opts);
+  let r = await res.connect(server.port, 'latin1');
+  await expectStrangeData(
+    r,
+    want,
+    'After a crash and a restart (the log replayed)',
+    'Log records must hold the bytes exactly: encode each word as a latin1 Buffer (encodeCommand sends plain strings as UTF-8), ' +
+      'and replay into a Map, not a plain object (a key "__proto__" is lost in {}).',
+  );
+  r.close();
+  await server.close(); // writes a snapshot and empties the log
+  server = await res.server(opts);
+  r = await res.connect(server.port, 'latin1');
+  await expectStrangeData(
+    r,
+    want,
+    'After a clean close and a restart (the snapshot loaded)',
+    "The snapshot must hold the bytes exactly: write and read it with the same encoding ('latin1' keeps every byte; JSON escapes control characters), " +
+      'and load it into a Map, not a plain object.',
+  );
+  ctx.countOps(4 * want.size + 10);
+});
+
+const crashExpiry = realTest('TestCrashExpiry', 'TTLs set by EXPIRE, kept by INCR, cleared by SET and DEL survive a crash with their absolute deadlines; keys due while down are gone', async (res, ctx) => {
+  const liveDir = res.tempDir();
+  const running = await res.server({ dataDir: liveDir, fsync: 'always', snapshotIntervalMs: 60_000, sweepIntervalMs: 60_000 });
+  const c = await res.connect(running.port);
+  await c.expect(['SET', 'expiring', 'v'], 'OK');
+  await c.expect(['EXPIRE', 'expiring', 3], 1, 'EXPIRE on an existing key');
+  const expiringDeadline = Date.now() + 3000; // the server's deadline is no later than this
+  await c.expect(['SET', 'counter', '10', 'EX', 100], 'OK');
+  const tCounter = Date.now();
+  await c.expect(['INCR', 'counter'], 11, 'INCR');
+  await c.expect(['SET', 'reborn', 'old', 'EX', 100], 'OK');
+  await c.expect(['DEL', 'reborn'], 1, 'reborn exists');
+  await c.expect(['SET', 'reborn', 'new'], 'OK');
+  await c.expect(['SET', 'cleared', 'v', 'EX', 100], 'OK');
+  await c.expect(['SET', 'cleared', 'v2'], 'OK');
+  await c.expect(['SET', 'killed', 'v'], 'OK');
+  await c.expect(['EXPIRE', 'killed', 0], 1, 'EXPIRE with a time <= 0 deletes the key');
+  await c.expect(['SET', 'due', 'v', 'PX', 300], 'OK');
+  const tDue = Date.now();
+  await sleep(Math.max(0, tDue + 600 - Date.now())); // a deadline restarted from the log would now be 600 ms too late
+  const dataDir = crashCopy(res, liveDir); // kill -9 now, after "due" expired unread: a sweep could not have removed it
+  const opts = { dataDir, fsync: 'always' as const, snapshotIntervalMs: 60_000, sweepIntervalMs: 60_000 };
+  let server = await res.server(opts);
+  for (const phase of ['After a crash and a restart (the log replayed)', 'After a clean close and another restart (the snapshot loaded)']) {
+    const r = await res.connect(server.port);
+    const sent = Date.now();
+    const left = await r.call('PTTL', 'expiring');
+    check(
+      typeof left === 'number' && left > 0 && left <= expiringDeadline - sent,
+      `${phase}, PTTL expiring replied ${show(left)}; EXPIRE expiring 3 was acknowledged ${sent - (expiringDeadline - 3000)} ms before, so at most ${expiringDeadline - sent} ms are left. ` +
+        (left === -1
+          ? 'The key lost its TTL: EXPIRE must be logged (as SET key value PXAT <absolute ms>), like every change.'
+          : 'A TTL counted again from the restart means the log or snapshot holds a relative time (EX, PX, EXPIRE); record the absolute deadline (PXAT).'),
+    );
+    await r.expect(['GET', 'expiring'], 'v', `${phase}: "expiring" still has time to live`);
+    await r.expect(['GET', 'counter'], '11', `${phase}: INCR made it 11`);
+    checkTtl(await r.call('TTL', 'counter'), 100, tCounter, `${phase}, TTL counter (SET EX 100, then INCR, which keeps the TTL: log the TTL with the new value)`);
+    await r.expect(['GET', 'reborn'], 'new', `${phase}: reborn was deleted, then set again`);
+    await r.expect(['TTL', 'reborn'], -1, `${phase}: reborn was deleted (with its TTL) and set again without one; log DEL and a plain SET so that the old TTL cannot come back`);
+    await r.expect(['TTL', 'cleared'], -1, `${phase}: a plain SET cleared the TTL of "cleared"; log the SET without PXAT so that replay clears it too`);
+    await r.expect(['GET', 'killed'], null, `${phase}: EXPIRE killed 0 deleted the key; that deletion must be logged`);
+    await r.expect(['GET', 'due'], null, `${phase}: "due" had 300 ms to live and expired while the server was down`);
+    await r.expect(['DBSIZE'], 4, `${phase}: expiring, counter, reborn and cleared are alive`);
+    r.close();
+    await server.close(); // the second round loads the snapshot this close writes
+    if (phase.startsWith('After a crash')) server = await res.server(opts);
+  }
+  ctx.countOps(40);
+});
+
+/** Keys of 1 kB in TestSnapshotCrash's store, so that each snapshot (5 MB) takes a while. */
+const SNAPSHOT_KEYS = 5000;
+
+const snapshotCrash = realTest('TestSnapshotCrash', 'kill -9 while a snapshot of a large store is being written, with writes in flight: nothing acknowledged is lost, nothing corrupt', async (res, ctx, rng) => {
+  const dataDir = res.tempDir();
+  // The large store comes from a log in the README's format, written here: faster than 5000 SETs over TCP.
+  const acked = new Map<string, string>();
+  const filler = word(rng, 1000);
+  const records: Buffer[] = [];
+  for (let i = 0; i < SNAPSHOT_KEYS; i++) {
+    acked.set(`big:${i}`, `${i}:${filler}`);
+    records.push(encodeCommand(['SET', `big:${i}`, `${i}:${filler}`]));
+  }
+  fs.writeFileSync(path.join(dataDir, 'appendonly.aof'), Buffer.concat(records));
+  const proc = await res.serverProcess({ dataDir, fsync: 'always', snapshotIntervalMs: 300 });
+  const c = await res.connect(proc.port);
+  // Kill the server the moment a file other than the log changes: a snapshot is being written.
+  let killed = false;
+  let seen = '';
+  const gone = new Promise<void>((resolve) => {
+    const watcher = fs.watch(dataDir, (event, file) => {
+      if (killed || file === 'appendonly.aof') return;
+      killed = true;
+      seen = `${event} ${file ?? '?'}`;
+      watcher.close();
+      void proc.kill9().then(resolve);
+    });
+    res.defer(() => watcher.close());
+  });
+  // Meanwhile, keep writing: pipelined batches, each key counted once its OK arrived.
+  let sent = 0;
+  const t0 = Date.now();
+  while (!killed && Date.now() - t0 < 5000) {
+    const batch: Array<[string, string]> = [];
+    for (let i = 0; i < 20; i++, sent++) batch.push([`live:${sent}`, `${sent}:${word(rng, 8)}`]);
+    for (const [k, v] of batch) c.send('SET', k, v);
+    for (const [k, v] of batch) {
+      const r = await c.replyOrClose(3000);
+      if (r === 'closed' || r === 'timeout') break;
+      check(same(r.reply, 'OK'), `SET ${k} replied ${show(r.reply)}; expected OK.`);
+      acked.set(k, v);
+    }
+  }
+  check(killed, `No file other than appendonly.aof changed in the data folder for 5 s, with ${SNAPSHOT_KEYS} keys loaded from the log and snapshotIntervalMs 300: a snapshot should be written every 300 ms.`);
+  await gone;
+  ctx.log(`killed on "${seen}" with ${acked.size} writes acknowledged (${sent} sent)`);
+  let server: RunningServer;
+  try {
+    server = await res.server({ dataDir, fsync: 'always', snapshotIntervalMs: 60_000 });
+  } catch (err) {
+    throw new TestFailure(
+      `The server was killed while writing a snapshot (the data folder saw "${seen}"), and then could not start: ${(err as Error).message}. ` +
+        'A snapshot must be written atomically: write a temporary file, fsync it, then rename it over the old snapshot, so that a crash leaves either the old snapshot or the new one, never half of one.',
+    );
+  }
+  const r = await res.connect(server.port);
+  const keys = [...acked.keys()];
+  const lost: string[] = [];
+  for (let from = 0; from < keys.length; from += 5000) {
+    const part = keys.slice(from, from + 5000);
+    for (const k of part) r.send('GET', k);
+    for (const k of part) {
+      const got = await r.reply(`GET ${k}`, 10_000);
+      if (got !== acked.get(k)) lost.push(`${k} (${show(got).slice(0, 40)})`);
+    }
+  }
+  check(
+    lost.length === 0,
+    `The server was killed while writing a snapshot (the data folder saw "${seen}"); after the restart ${lost.length} of ${acked.size} acknowledged writes were lost or wrong, e.g. ${lost.slice(0, 3).join('; ')}. ` +
+      'Empty the log only after the new snapshot is safely in place (renamed and synced): until then, the old snapshot plus the log are the only copy. Also check that the snapshot is written atomically (temporary file, fsync, rename).',
+  );
+  const size = await r.call('DBSIZE');
+  check(typeof size === 'number' && size >= acked.size && size <= SNAPSHOT_KEYS + sent, `After the restart DBSIZE replied ${show(size)}; ${acked.size} writes were acknowledged and ${SNAPSHOT_KEYS + sent} sent.`);
+  ctx.countOps(2 * acked.size);
+});
+
+/**
+ * A fake server for TestLateReply: answers GET k with "v:k" in request order, but holds the first GET of
+ * "slow" for `holdMs` (as a busy server would), delaying every reply after it on that connection.
+ */
+async function slowFirstServer(res: Resources, holdMs: number): Promise<number> {
+  let slowSeen = false;
+  const sockets = new Set<net.Socket>();
+  const tcp = net.createServer((socket) => {
+    sockets.add(socket);
+    socket.on('close', () => sockets.delete(socket));
+    socket.on('error', () => undefined);
+    const parser = new RequestParser();
+    let ready = Promise.resolve();
+    socket.on('data', (chunk) => {
+      parser.push(chunk);
+      for (let args = parser.next(); args !== undefined; args = parser.next()) {
+        const key = args[1] ?? '';
+        const hold = key === 'slow' && !slowSeen ? holdMs : 0;
+        if (key === 'slow') slowSeen = true;
+        ready = ready.then(() => (hold > 0 ? sleep(hold) : undefined)).then(() => void (socket.destroyed || socket.write(reply.bulk(`v:${key}`), 'latin1')));
+      }
+    });
+  });
+  await new Promise<void>((resolve) => tcp.listen(0, '127.0.0.1', () => resolve()));
+  res.defer(async () => {
+    for (const s of sockets) s.destroy();
+    await new Promise<void>((resolve) => tcp.close(() => resolve()));
+  });
+  return (tcp.address() as net.AddressInfo).port;
+}
+
+const lateReply = realTest('TestLateReply', "a request times out while others wait on the same connection: the late reply never reaches another caller", async (res, ctx) => {
+  // The server holds "slow" 550 ms; the client gives up on it after 400 ms, while two more requests wait behind it.
+  const port = await slowFirstServer(res, 550);
+  const client = res.client(addresses([port]), { timeoutMs: 400, retries: 2, retryDelayMs: 50 });
+  const settle = (p: Promise<string | null>): Promise<string> => p.then((v) => `returned ${JSON.stringify(v)}`, (e: Error) => `failed (${e.name}: ${e.message})`);
+  const slow = settle(client.get('slow'));
+  await sleep(250);
+  const fast = [settle(client.get('fast1')), settle(client.get('fast2'))];
+  const [gotSlow, gotFast1, gotFast2] = await within(5000, 'three gets on one connection', Promise.all([slow, ...fast]));
+  const results: Array<[string, string]> = [
+    ['slow', gotSlow],
+    ['fast1', gotFast1],
+    ['fast2', gotFast2],
+  ];
+  for (const [key, got] of results) {
+    check(
+      got === `returned "v:${key}"`,
+      `get(${JSON.stringify(key)}) ${got}; expected "v:${key}" (the server answers GET k with "v:k"). The server held the reply to "slow" for 550 ms: ` +
+        'the client timed it out at 400 ms while get("fast1") and get("fast2") waited behind it on the same connection, and retried. ' +
+        'A timed-out request leaves its reply on the way: if the connection is kept, that late reply is taken as the answer to the next request in the queue. ' +
+        'After a timeout destroy the connection (failing every request waiting on it, so that each is retried on a new one), as the README says.',
+    );
+  }
+  ctx.countOps(6);
+});
+
 /** Lab 5's suite: the grader loads it with the student's files or the solution's. */
 export const suite: LabSuite<Lab5Impl> = {
   lab: 'lab5',
@@ -909,5 +1285,26 @@ export const suite: LabSuite<Lab5Impl> = {
     const client = require(path.join(dir, 'client.ts')) as Pick<Lab5Impl, 'ShardedClient' | 'md5Shard' | 'HashRing'>;
     return { dir, startServer: server.startServer, ShardedClient: client.ShardedClient, md5Shard: client.md5Shard, HashRing: client.HashRing };
   },
-  tests: [setGetDel, ttl, backgroundExpiry, keysAndStats, errorReplies, malformedInput, pipelining, concurrentClients, realRedisClient, shardPlacement, hashRing, clientRetry, restartRecovery, crashRecovery, fsyncPolicy],
+  tests: [
+    setGetDel,
+    ttl,
+    backgroundExpiry,
+    keysAndStats,
+    strangeKeys,
+    errorReplies,
+    malformedInput,
+    pipelining,
+    concurrentClients,
+    realRedisClient,
+    shardPlacement,
+    hashRing,
+    clientRetry,
+    lateReply,
+    restartRecovery,
+    crashRecovery,
+    crashStrangeData,
+    crashExpiry,
+    snapshotCrash,
+    fsyncPolicy,
+  ],
 };
