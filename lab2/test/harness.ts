@@ -68,8 +68,8 @@ export class KVTester {
     const id = this.clerks;
     const name = `clerk-${this.clerks++}`;
     const serverName = `${SERVER}-via-${name}`;
-    const end = this.net.makeEnd(name);
     if (!this.service) throw new Error('makeScriptedClerk after removeServer: there is no server to reach.');
+    const end = this.net.makeEnd(name);
     const link = new ScriptedLink(this.service, () => {
       // Disabling the end fails its calls in flight (the sender sees a TimeoutError); the server's answer to
       // them is then never delivered. Enabling it again at once leaves later calls untouched.

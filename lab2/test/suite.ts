@@ -482,6 +482,47 @@ const acquireTimeoutLostReply: NamedTest<Lab2Impl> = {
   },
 };
 
+const acquireTimeoutUnreliable: NamedTest<Lab2Impl> = {
+  name: 'TestAcquireTimeoutUnreliable',
+  description: '10 clients, each attempt a new Lock with a short timeout, for 2 virtual seconds on the lossy network; afterwards the lock is free',
+  async run(ctx: Ctx) {
+    const ts = new KVTester(ctx, false);
+    let inside: number | undefined;
+    const outcomes = await runClients(10, 2000, async (me, done) => {
+      const ck = ts.makeClerk();
+      let taken = 0;
+      let refused = 0;
+      while (!done()) {
+        // A new Lock object for every attempt, released by `await using` if it says it holds the lock: a Lock
+        // that returned false while its put had taken the lock is never asked again, so the lock stays taken.
+        await using lock = ts.makeLock(ck, 'l');
+        if (!(await lock.acquire(ctx.world!.rng.int(30)))) {
+          refused++;
+          continue;
+        }
+        check(inside === undefined, `client ${me}'s acquire returned true while client ${inside} held the lock (it had not called release()): two holders at once.`);
+        inside = me;
+        taken++;
+        await sleep(ctx.world!.rng.int(5));
+        inside = undefined;
+        await lock.release();
+      }
+      return { taken, refused };
+    });
+    const refused = outcomes.reduce((a, o) => a + o.refused, 0);
+    ctx.log(`acquired ${outcomes.map((o) => o.taken).join(' ')}; ${refused} acquires timed out`);
+    const last = ts.makeLock(ts.makeClerk(), 'l');
+    check(
+      await last.acquire(1000),
+      `Every client had released the lock or been refused it (${refused} acquires returned false), yet a new client could not acquire it ` +
+        'within 1 s: an acquire returned false while the key still named it as the holder. That happens when a put that took the lock is ' +
+        'answered ErrMaybe (its reply was lost) and acquire then gives up at its deadline without reading the key: read it first, and ' +
+        'return true if it holds your id.',
+    );
+    await last.release();
+  },
+};
+
 const lockLostRequest: NamedTest<Lab2Impl> = {
   name: 'TestLockLostRequest',
   description: 'the put of one acquire is lost while another client takes the lock: the first gets ErrMaybe and must wait, not enter',
@@ -585,5 +626,6 @@ export const suite: LabSuite<Lab2Impl> = {
     lockLostReply,
     lockLostRequest,
     acquireTimeoutLostReply,
+    acquireTimeoutUnreliable,
   ],
 };

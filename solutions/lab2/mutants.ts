@@ -142,14 +142,14 @@ export const mutants: Mutant[] = [
     description: 'acquire never checks whether the key already holds its own id, so a put that succeeded behind an ErrMaybe is never noticed',
     file: 'lock.ts',
     replace: [["      if (current.err === 'OK' && current.value === this.id) {\n        this.held = true; // an earlier put of ours answered ErrMaybe but did happen\n        return true;\n      }\n", '']],
-    caughtBy: ['TestLockLostReply', 'TestAcquireTimeoutLostReply'],
+    caughtBy: ['TestLockLostReply', 'TestAcquireTimeoutLostReply', 'TestAcquireTimeoutUnreliable'],
   },
   {
     name: 'deadline-before-look',
     description: 'acquire checks its deadline before looking at the key, so after a late ErrMaybe it returns false while holding the lock',
     file: 'lock.ts',
     replace: [["    for (;;) {\n      const current = await this.ck.get(this.name);\n      if (current.err === 'OK' && current.value === this.id) {", "    for (;;) {\n      if (Date.now() >= deadline) return false;\n      const current = await this.ck.get(this.name);\n      if (current.err === 'OK' && current.value === this.id) {"]],
-    caughtBy: ['TestAcquireTimeoutLostReply'],
+    caughtBy: ['TestAcquireTimeoutLostReply', 'TestAcquireTimeoutUnreliable'],
   },
   {
     name: 'errmaybe-means-held',
