@@ -1,15 +1,26 @@
 /** The mocha spec Stryker runs for `npm run mutation`: each named test of one lab against its (mutated) reference solution. */
 import { expect } from 'chai';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
 import * as path from 'node:path';
 import { runNamedTest } from '../../tester/suite';
 import type { LabSuite, NamedTest } from '../../tester/suite/types';
 import { LAB_ENV, SEEDS_ENV, TESTS_ENV } from './env';
 
-/** Stryker's instrumented code reads the active mutant from this global, or from this variable in a child process. */
-interface StrykerGlobal {
-  __stryker__?: { activeMutant?: string };
+/** Mutant id to times reached. */
+type Hits = Record<string, number>;
+/** What Stryker's instrumented code reads (the active mutant) and writes (which mutants each test reached). */
+interface StrykerNamespace {
+  activeMutant?: string;
+  currentTestId?: string;
+  mutantCoverage?: { static: Hits; perTest: Record<string, Hits> };
 }
+/** In a child process, the instrumented code reads the active mutant from this variable. */
 const ACTIVE_MUTANT_ENV = '__STRYKER_ACTIVE_MUTANT__';
+/** A folder where child processes save the mutants they reached (scripts/mutation/child-coverage.js). */
+const CHILD_COVERAGE_ENV = 'KVLABS_MUTATION_CHILD_COVERAGE';
+const CHILD_PRELOAD = path.join(__dirname, 'child-coverage.js');
+const stryker = (): StrykerNamespace | undefined => (globalThis as { __stryker__?: StrykerNamespace }).__stryker__;
 
 const ROOT = path.resolve(__dirname, '..', '..');
 const lab = process.env[LAB_ENV];
@@ -29,11 +40,40 @@ describe(`${lab}: the named tests against solutions/${lab}`, function () {
   this.timeout(600_000);
   const impl = suite.load(path.join(ROOT, 'solutions', lab));
 
+  const nodeOptions = process.env.NODE_OPTIONS;
+  let childCoverage: string | undefined;
+
   beforeEach(() => {
-    // A child process the test starts (lab 5's kill -9 tests) runs the mutant that is active here.
-    const active = (globalThis as StrykerGlobal).__stryker__?.activeMutant;
-    if (active === undefined) delete process.env[ACTIVE_MUTANT_ENV];
-    else process.env[ACTIVE_MUTANT_ENV] = String(active);
+    // A child process the test starts (lab 5's kill -9 tests) runs the mutant that is active here ...
+    const ns = stryker();
+    if (ns?.activeMutant === undefined) delete process.env[ACTIVE_MUTANT_ENV];
+    else process.env[ACTIVE_MUTANT_ENV] = String(ns.activeMutant);
+    // ... and, while Stryker records which mutants each test reaches, reports what it reached.
+    if (ns && ns.activeMutant === undefined && ns.currentTestId !== undefined) {
+      childCoverage = fs.mkdtempSync(path.join(os.tmpdir(), 'kvlabs-mutation-'));
+      process.env[CHILD_COVERAGE_ENV] = childCoverage;
+      process.env.NODE_OPTIONS = `${nodeOptions ?? ''} --require ${CHILD_PRELOAD}`.trim();
+    }
+  });
+
+  afterEach(() => {
+    if (childCoverage === undefined) return;
+    const ns = stryker();
+    if (ns?.currentTestId !== undefined) {
+      ns.mutantCoverage ??= { static: {}, perTest: {} };
+      const mine = (ns.mutantCoverage.perTest[ns.currentTestId] ??= {});
+      for (const file of fs.readdirSync(childCoverage).filter((f) => f.endsWith('.json'))) {
+        const child = JSON.parse(fs.readFileSync(path.join(childCoverage, file), 'utf8')) as NonNullable<StrykerNamespace['mutantCoverage']>;
+        for (const hits of [child.static, ...Object.values(child.perTest)]) {
+          for (const [id, n] of Object.entries(hits)) mine[id] = (mine[id] ?? 0) + n;
+        }
+      }
+    }
+    fs.rmSync(childCoverage, { recursive: true, force: true });
+    childCoverage = undefined;
+    delete process.env[CHILD_COVERAGE_ENV];
+    if (nodeOptions === undefined) delete process.env.NODE_OPTIONS;
+    else process.env.NODE_OPTIONS = nodeOptions;
   });
 
   for (const test of suite.tests.filter((t) => !only || only.includes(t.name))) {
