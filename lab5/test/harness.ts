@@ -259,6 +259,14 @@ export class Resources {
     return watch;
   }
 
+  /** Takes CrashCopies of `dir` (copies go to new temporary folders) until the test ends. */
+  async crashCopies(dir: string): Promise<CrashCopies> {
+    const copies = new CrashCopies(dir, () => this.tempDir());
+    await copies.start();
+    this.defer(() => copies.stop());
+    return copies;
+  }
+
   /** Starts the student's server in a child process (Node, ts-node) and waits until it listens. */
   async serverProcess(options: ServerOptions): Promise<ServerProcess> {
     const script = path.join(__dirname, 'child-server.ts');
@@ -455,4 +463,131 @@ export function folderBytes(dir: string): number {
     if (st.isFile()) total += st.size;
   }
   return total;
+}
+
+/**
+ * Copies of a data folder taken at two moments of a snapshot by a server running in this process: what
+ * `kill -9` would leave on disk at that instant. Spies (sinon) on the ways Node writes and renames files:
+ *  - `beforeWrite`: just before the first write to a file of the folder other than appendonly.aof once armed
+ *    (a file opened by path for the write is left empty in the copy, as right after its open truncated it);
+ *  - `afterRename`: just after the first rename into the folder once armed.
+ * Before arming, it counts those writes and renames, so a test can wait for a first snapshot.
+ */
+export class CrashCopies {
+  beforeWrite: string | undefined;
+  afterRename: string | undefined;
+  /** Writes to files other than the log, and renames into the folder, seen so far. */
+  snapshotWrites = 0;
+  renames = 0;
+  private armed = false;
+  private copying = false;
+  private readonly box = sinon.createSandbox();
+
+  constructor(
+    readonly dir: string,
+    private readonly newDir: () => string,
+  ) {}
+
+  /** From now on, take the copies. */
+  arm(): void {
+    this.armed = true;
+  }
+
+  /** Installs the spies; `stop()` removes them. */
+  async start(): Promise<void> {
+    const handle = await fs.promises.open(__filename, 'r'); // FileHandle's prototype is reachable only through a handle
+    const proto = Object.getPrototypeOf(handle) as fs.promises.FileHandle;
+    await handle.close();
+    type Fn = (...args: unknown[]) => unknown;
+    const wrap = <T extends object>(owner: T, name: string, before: (self: unknown, args: unknown[]) => void, after?: (args: unknown[]) => void): void => {
+      const original = (owner as Record<string, Fn>)[name];
+      if (typeof original !== 'function') return;
+      this.box.replace(owner as Record<string, Fn>, name, function (this: unknown, ...args: unknown[]) {
+        before(this, args);
+        const result = original.apply(this, args);
+        if (after && result instanceof Promise) return result.then((v) => (after(args), v));
+        if (after && typeof args[args.length - 1] !== 'function') after(args);
+        return result;
+      });
+    };
+    const byFd = (_self: unknown, args: unknown[]): void => this.onWrite(typeof args[0] === 'number' ? this.nameOfFd(args[0]) : undefined, false);
+    const byPathOrFd = (_self: unknown, args: unknown[]): void => {
+      const [target, , options] = args;
+      const flag = typeof options === 'object' && options !== null ? (options as { flag?: string }).flag : undefined;
+      if (typeof target === 'number') this.onWrite(this.nameOfFd(target), false);
+      else if (typeof target === 'string' || target instanceof URL) this.onWrite(this.nameOfPath(String(target instanceof URL ? target.pathname : target)), !flag || flag.startsWith('w'));
+      else if (target && typeof (target as { fd?: unknown }).fd === 'number') this.onWrite(this.nameOfFd((target as { fd: number }).fd), false);
+    };
+    const byHandle = (self: unknown): void => this.onWrite(this.nameOfFd((self as fs.promises.FileHandle).fd), false);
+    wrap(fs, 'writeSync', byFd);
+    wrap(fs, 'write', byFd);
+    wrap(fs, 'writevSync', byFd);
+    wrap(fs, 'writev', byFd);
+    wrap(fs, 'writeFileSync', byPathOrFd);
+    wrap(fs, 'writeFile', byPathOrFd);
+    wrap(fs.promises, 'writeFile', byPathOrFd);
+    wrap(proto, 'write', byHandle);
+    wrap(proto, 'writeFile', byHandle);
+    const renamed = (args: unknown[]): void => this.onRename(this.nameOfPath(String(args[1])));
+    const renameCallback = (_self: unknown, args: unknown[]): void => {
+      const cb = args[2];
+      if (typeof cb === 'function') args[2] = (err: unknown) => ((err ? undefined : renamed(args)), (cb as Fn)(err));
+    };
+    wrap(fs, 'renameSync', () => undefined, renamed);
+    wrap(fs, 'rename', renameCallback);
+    wrap(fs.promises, 'rename', () => undefined, renamed);
+  }
+
+  /** Removes the spies. */
+  stop(): void {
+    this.box.restore();
+  }
+
+  /** The name of a file of the folder open as `fd`, or undefined. */
+  private nameOfFd(fd: number): string | undefined {
+    if (this.copying) return undefined;
+    const id = fileIdentity(fd);
+    if (id === undefined) return undefined;
+    try {
+      for (const name of fs.readdirSync(this.dir)) {
+        const st = fs.statSync(path.join(this.dir, name), { bigint: true });
+        if (`${st.dev}:${st.ino}` === id) return name;
+      }
+    } catch {
+      // the folder is gone
+    }
+    return undefined;
+  }
+
+  /** The name of a path in the folder, or undefined. */
+  private nameOfPath(p: string): string | undefined {
+    if (this.copying) return undefined;
+    const full = path.resolve(p);
+    return path.dirname(full) === path.resolve(this.dir) ? path.basename(full) : undefined;
+  }
+
+  private onWrite(name: string | undefined, truncates: boolean): void {
+    if (name === undefined || name === 'appendonly.aof') return;
+    this.snapshotWrites++;
+    if (!this.armed || this.beforeWrite !== undefined) return;
+    this.beforeWrite = this.copy();
+    if (truncates) fs.writeFileSync(path.join(this.beforeWrite, name), '');
+  }
+
+  private onRename(name: string | undefined): void {
+    if (name === undefined) return;
+    this.renames++;
+    if (this.armed && this.afterRename === undefined) this.afterRename = this.copy();
+  }
+
+  private copy(): string {
+    this.copying = true;
+    try {
+      const to = this.newDir();
+      fs.cpSync(this.dir, to, { recursive: true });
+      return to;
+    } finally {
+      this.copying = false;
+    }
+  }
 }
