@@ -97,6 +97,8 @@ export class Cluster {
   readonly links: LinkOptions;
   /** Extra one-way delay on chosen server → server links, ms (key "from>to"). */
   private readonly extra = new Map<string, number>();
+  /** One-shot extra delays for the next messages on chosen server → server links, ms (key "from>to"). */
+  private readonly nextExtra = new Map<string, number[]>();
   private clients = 0;
   private probes = 0;
   /** Counts every recorded operation (tests hook this to ctx.countOps). */
@@ -115,7 +117,7 @@ export class Cluster {
       for (let j = 0; j < this.n; j++) {
         const end = this.makeEnd(`s${i}>s${j}`, j);
         const link = (from: number, to: number) => (): number =>
-          from === to ? 0 : this.links.serverMs + world.rng.float() * this.links.serverJitterMs + (this.extra.get(`${from}>${to}`) ?? 0);
+          from === to ? 0 : this.links.serverMs + world.rng.float() * this.links.serverJitterMs + (this.extra.get(`${from}>${to}`) ?? 0) + (this.nextExtra.get(`${from}>${to}`)?.shift() ?? 0);
         peers.push(new DelayedEnd(end, link(i, j), link(j, i)));
       }
       const server = new this.impl.KVServer({ me: i, peers, level: this.level });
@@ -126,6 +128,15 @@ export class Cluster {
   /** Slows the server → server link `from` → `to` by `ms` more per message. */
   slowLink(from: number, to: number, ms: number): void {
     this.extra.set(`${from}>${to}`, ms);
+  }
+
+  /**
+   * Slows only the next message sent on the server → server link `from` → `to` by `ms` (a call or a reply: the
+   * link carries both), so that the messages after it overtake it. Calls queue up: one extra delay per message.
+   */
+  delayNext(from: number, to: number, ms: number): void {
+    const key = `${from}>${to}`;
+    this.nextExtra.set(key, [...(this.nextExtra.get(key) ?? []), ms]);
   }
 
   private makeEnd(name: string, server: number): ClientEnd {

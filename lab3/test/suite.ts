@@ -364,6 +364,195 @@ const seedConfigs: NamedTest<Lab3Impl> = {
   },
 };
 
+/** Server → server links of exactly `ms` (no jitter), so a test can decide which message arrives first. */
+const FIXED_LINKS = { serverMs: 5, serverJitterMs: 0 };
+
+/** Keys that a store kept in a plain object would mishandle, and values in descending order (so a tie-break on the value would keep the first). */
+const STRANGE_KEYS = ['x', '__proto__', 'constructor', 'hasOwnProperty'];
+const DESCENDING_VALUES = ['zz 日本', 'y\u00e9', 'x \u{1F600}', 'w\n\u0000'];
+
+const ownLatestWrite: NamedTest<Lab3Impl> = {
+  name: 'TestOwnLatestWrite',
+  description: 'every level: a client writes each of four keys (among them __proto__ and constructor) four times with non-ASCII values, each smaller than the last, reading back after each write: it always reads its latest write; all servers end with it',
+  async run(ctx: Ctx) {
+    for (const level of CONSISTENCY_LEVELS) {
+      const c = cluster(ctx, { servers: 3, level });
+      const me = c.client(1);
+      const other = c.client(0);
+      for (const key of STRANGE_KEYS) {
+        for (const [n, value] of DESCENDING_VALUES.entries()) {
+          // Another client writes a different key meanwhile, so messages from other servers keep arriving.
+          await Promise.all([me.write(key, value), other.write(`other ${key}`, `${n}`)]);
+          const got = await me.read(key);
+          check(
+            got === value,
+            `${level}: client 1 wrote ${show(key)}=${show(value)} at server 1 (its write number ${n + 1} to that key; the earlier ones were ` +
+              `${DESCENDING_VALUES.slice(0, n).map(show).join(', ') || 'none'}), the write returned, and its next read there returned ${show(got)}. ` +
+              'A client must read its own latest write. Likely causes: the Lamport clock is not ticked before each write, so two writes by one ' +
+              'server carry the same timestamp and the value decides (every value here is smaller than the one before); the write is answered ' +
+              'before this server applied it; the store is a plain object, where keys like "__proto__" or "constructor" are not ordinary keys.',
+          );
+        }
+      }
+      const agreed = await expectAgreement(c, STRANGE_KEYS, 'Every write must reach every server.');
+      const last = DESCENDING_VALUES[DESCENDING_VALUES.length - 1];
+      for (const key of STRANGE_KEYS) {
+        check(agreed.get(key) === last, `${level}: after settling, every server holds ${show(key)}=${show(agreed.get(key))}; the last write (by the only writer of that key) was ${show(last)}.`);
+      }
+      ctx.log(`${level}: ok`);
+    }
+  },
+};
+
+const eventualCausalWrite: NamedTest<Lab3Impl> = {
+  name: 'TestEventualCausalWrite',
+  description: 'eventual level, a slow link from server 2 to server 1: server 0 hears of ten writes by server 2 and then writes x; a client at server 1 reads that x and overwrites it; the later write must win everywhere (Lamport clocks jump on receipt)',
+  async run(ctx: Ctx) {
+    const c = cluster(ctx, { servers: 3, level: 'eventual', links: FIXED_LINKS });
+    c.slowLink(2, 1, 300); // server 1 hears of server 2's writes long after everything else
+    const far = c.client(2);
+    const a = c.client(0);
+    const b = c.client(1);
+    for (let i = 0; i < 10; i++) await far.write(`warm${i}`, `${i}`);
+    await sleep(30); // server 0 has received server 2's ten writes (clocks 1 to 10); server 1 has not
+    await a.write('x', 'old');
+    await sleep(30); // server 1 has received server 0's write
+    const seen = await b.read('x');
+    check(seen === 'old', `client 0 wrote x="old" at server 0; 30 ms later (a message takes 5 ms) client 1 read ${show(seen)} at server 1; expected "old".`);
+    await b.write('x', 'new');
+    const mine = await b.read('x');
+    const why =
+      'Client 1 wrote "new" after reading "old", so its write happened after server 0\'s and must carry a larger Lamport clock. ' +
+      'Server 0 wrote "old" after receiving ten writes from server 2 (clocks 1 to 10), so "old" carries a clock above 10; server 1 has not ' +
+      'heard from server 2 yet, and only the clock carried by "old" can push it past that. On receipt, clock = max(clock, received) + 1; ' +
+      'before a write, clock + 1. Likely causes: the clock is only incremented on receipt (clock + 1) instead of jumping past the received ' +
+      'clock, or a write is stamped with a clock that was not ticked.';
+    check(mine === 'new', `client 1 read "old" at server 1, wrote x="new" there, and then read ${show(mine)}. ${why}`);
+    const agreed = await expectAgreement(c, ['x'], why);
+    check(agreed.get('x') === 'new', `after settling, every server holds x=${show(agreed.get('x'))}; expected "new". ${why}`);
+  },
+};
+
+const LWW_ROUNDS = 4;
+
+const eventualLastWriterWins: NamedTest<Lab3Impl> = {
+  name: 'TestEventualLastWriterWins',
+  description: `eventual level, ${LWW_ROUNDS} fresh clusters with uneven links: two servers write x at once with known Lamport clocks, each write reaching one server last; every server keeps the write with the larger (clock, server id), whatever order it arrived in`,
+  async run(ctx: Ctx) {
+    for (let round = 0; round < LWW_ROUNDS; round++) {
+      const c = cluster(ctx, { servers: 3, level: 'eventual', links: FIXED_LINKS });
+      // Server `busy` writes three other keys and then x (clock 4); server `idle` writes x as its first event (clock 1).
+      // Rounds alternate which of the two has the higher id, so neither the id alone nor the value decides.
+      const [busy, idle] = round % 2 === 0 ? [0, 2] : [2, 0];
+      const third = 1;
+      c.slowLink(idle, busy, 30); // the losing write reaches the busy server last
+      c.slowLink(busy, third, 20); // the winning write reaches the third server last
+      const values = round < 2 ? { [busy]: 'a win', [idle]: 'z lose' } : { [busy]: `w${round}`, [idle]: `v${round}` };
+      const writeBusy = (async () => {
+        const cl = c.client(busy);
+        for (let i = 0; i < 3; i++) await cl.write(`pre${i}`, `${i}`);
+        await cl.write('x', values[busy]);
+      })();
+      await Promise.all([writeBusy, c.client(idle).write('x', values[idle])]);
+      const agreed = await expectAgreement(c, ['x'], 'Every server must apply last-writer-wins to the same writes, whatever order they arrive in.');
+      check(
+        agreed.get('x') === values[busy],
+        `round ${round}: server ${busy} wrote three other keys and then x=${show(values[busy])} (its 4th event: timestamp (4, ${busy})); ` +
+          `at the same time server ${idle} wrote x=${show(values[idle])} as its first event (timestamp (1, ${idle})). Links were uneven, so ` +
+          `server ${busy} received the other write last and server ${third} received ${show(values[busy])} last. Every server ended with ` +
+          `${show(agreed.get('x'))}; the rule keeps the largest (clock, server id, value), so expected ${show(values[busy])}. Likely causes: ` +
+          'the last write to arrive wins instead of the largest timestamp; the server id is compared before the clock; the clock is not ticked per write.',
+      );
+    }
+    ctx.log(`${LWW_ROUNDS} rounds: the larger Lamport clock won everywhere`);
+  },
+};
+
+const sequentialOwnWriteInOrder: NamedTest<Lab3Impl> = {
+  name: 'TestSequentialOwnWriteInOrder',
+  description: 'sequential level, uneven links: server 1 writes x, then server 2 writes x before hearing of it; the total order puts server 1\'s write first, so a reader at server 2 must never see server 2\'s own write before server 1\'s',
+  async run(ctx: Ctx) {
+    const c = cluster(ctx, { servers: 3, level: 'sequential', links: FIXED_LINKS });
+    c.slowLink(1, 2, 40); // server 2 hears of server 1's write 45 ms late
+    const w1 = c.client(1);
+    const w2 = c.client(2);
+    const reader = c.client(2);
+    const seen: string[] = [];
+    let reading = true;
+    const reads = (async () => {
+      while (reading) {
+        seen.push(await reader.read('x'));
+        await sleep(1);
+      }
+    })();
+    // Both are their server's first broadcast: timestamps (1, 1) < (1, 2), so "one" comes first in the total order.
+    await Promise.all([w1.write('x', 'one'), sleep(2).then(() => w2.write('x', 'two'))]);
+    await sleep(100);
+    reading = false;
+    await reads;
+    const order = orderSeen(seen);
+    const agreed = await expectAgreement(c, ['x'], 'Both writes must be delivered everywhere, in the same order.');
+    check(
+      agreed.get('x') === 'two' && order.join('\u0000') === ['one', 'two'].slice(2 - order.length).join('\u0000') && order.length > 0,
+      () =>
+        `Server 1 wrote x="one" (timestamp (1, 1)) and 2 ms later server 2 wrote x="two" (timestamp (1, 2)), before it received "one" (its link ` +
+        `from server 1 is 40 ms slow). The total order is "one" then "two", so every server must show "one" before "two". A client at server 2 ` +
+        `reading every millisecond saw ${order.map(show).join(' then ') || 'nothing'}; the servers ended with ${show(agreed.get('x'))}. ` +
+        'Likely causes: the server applies its own client\'s write at once instead of when the broadcast delivers it; the hold-back queue is ' +
+        'not sorted by (clock, server id); a message is delivered before every server acknowledged it.',
+    );
+    c.expect('sequential', ctx.log);
+  },
+};
+
+/** Who writes first in the total order, who writes second, and whose link from the first is slow, per round. */
+const OVERTAKE_ROUNDS: ReadonlyArray<readonly [number, number, number]> = [[1, 2, 0], [0, 2, 1], [0, 1, 2]];
+
+const overtakenBroadcast: NamedTest<Lab3Impl> = {
+  name: 'TestOvertakenBroadcast',
+  description: 'sequential level, one delayed message per fresh cluster: a broadcast is overtaken on its link by later messages from the same server (an acknowledgement of a write with a larger timestamp); every server must still deliver the two writes in timestamp order',
+  async run(ctx: Ctx) {
+    for (const [first, second, victim] of OVERTAKE_ROUNDS) {
+      const c = cluster(ctx, { servers: 3, level: 'sequential', links: FIXED_LINKS });
+      c.delayNext(first, victim, 50); // only the broadcast of "one"; the acknowledgements after it are not delayed
+      const reader = c.client(victim);
+      const seen: string[] = [];
+      let reading = true;
+      const reads = (async () => {
+        while (reading) {
+          seen.push(await reader.read('x'));
+          await sleep(1);
+        }
+      })();
+      // Both are their server's first broadcast, "one" from the lower id: timestamps (1, first) < (1, second).
+      await Promise.all([c.client(first).write('x', 'one'), sleep(1).then(() => c.client(second).write('x', 'two'))]);
+      await sleep(120);
+      reading = false;
+      await reads;
+      const order = orderSeen(seen);
+      const values = await c.readEverywhere('x');
+      const fifo =
+        'Likely causes: messages from one server are handled in arrival order, although a later message (here an acknowledgement) can ' +
+        'overtake an earlier one on the same link (number the messages per link and hold back early ones); an acknowledgement that ' +
+        'arrives before the message it acknowledges is dropped instead of kept by timestamp; the head of the queue is delivered before ' +
+        'every server acknowledged it.';
+      check(
+        values.every((v) => v === 'two'),
+        () =>
+          `Server ${first} wrote x="one" (timestamp (1, ${first})) and 1 ms later server ${second} wrote x="two" (timestamp (1, ${second})); ` +
+          `the broadcast of "one" to server ${victim} took 55 ms while everything else took 5 ms. The total order is "one" then "two", so every ` +
+          `server must end with "two"; 120 ms later ${values.map((v, i) => `server ${i} has ${show(v)}`).join(', ')}. ${fifo}`,
+      );
+      check(
+        order.length > 0 && order.join('\u0000') === ['one', 'two'].slice(2 - order.length).join('\u0000'),
+        () => `A client at server ${victim} reading x every millisecond saw ${order.map(show).join(' then ') || 'nothing'}; the total order is "one" then "two". ${fifo}`,
+      );
+      c.expect('sequential', ctx.log);
+    }
+    ctx.log(`${OVERTAKE_ROUNDS.length} rounds: every server delivered in timestamp order`);
+  },
+};
+
 /** Lab 3's suite: the grader loads it with the student's files or the solution's. */
 export const suite: LabSuite<Lab3Impl> = {
   lab: 'lab3',
@@ -386,5 +575,10 @@ export const suite: LabSuite<Lab3Impl> = {
     eventualTieBreak,
     latencyOrder,
     seedConfigs,
+    ownLatestWrite,
+    eventualCausalWrite,
+    eventualLastWriterWins,
+    sequentialOwnWriteInOrder,
+    overtakenBroadcast,
   ],
 };
