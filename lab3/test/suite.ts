@@ -553,6 +553,31 @@ const overtakenBroadcast: NamedTest<Lab3Impl> = {
   },
 };
 
+/** Writer and reader servers per round: the reader has the lower id, so a read not ordered after the write would come first. */
+const REMOTE_WRITE_ROUNDS: ReadonlyArray<readonly [number, number]> = [[2, 0], [1, 0], [2, 1]];
+
+const linearizableReadAfterRemoteWrite: NamedTest<Lab3Impl> = {
+  name: 'TestLinearizableReadAfterRemoteWrite',
+  description: 'linearizable level, fresh clusters with a slow link from the writer to the reader: a write at a higher-id server returns, then a read at a lower-id server must return it',
+  async run(ctx: Ctx) {
+    for (const [w, r] of REMOTE_WRITE_ROUNDS) {
+      const c = cluster(ctx, { servers: 3, level: 'linearizable', links: FIXED_LINKS });
+      c.slowLink(w, r, 40); // the reader's server hears of the write 45 ms after it is sent
+      await c.client(w).write('x', 'done');
+      const got = await c.client(r).read('x');
+      check(
+        got === 'done',
+        `A client wrote x="done" at server ${w} and the write returned; then a client at server ${r} (whose link from server ${w} is ` +
+          `40 ms slow) read x and got ${show(got)}. A linearizable read must see every write that finished before it began. Likely causes: ` +
+          'the write is answered before its own server delivered it (then the read, with a smaller timestamp, is ordered first); ' +
+          'the read is answered from the local copy, or when its broadcast comes back to its own server, instead of when this server delivers it.',
+      );
+      c.expect('linearizable', ctx.log);
+    }
+    ctx.log(`${REMOTE_WRITE_ROUNDS.length} rounds: every read saw the write that had finished`);
+  },
+};
+
 /** Lab 3's suite: the grader loads it with the student's files or the solution's. */
 export const suite: LabSuite<Lab3Impl> = {
   lab: 'lab3',
@@ -580,5 +605,6 @@ export const suite: LabSuite<Lab3Impl> = {
     eventualLastWriterWins,
     sequentialOwnWriteInOrder,
     overtakenBroadcast,
+    linearizableReadAfterRemoteWrite,
   ],
 };

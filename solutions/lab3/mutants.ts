@@ -130,4 +130,24 @@ export const mutants: Mutant[] = [
     replace: [["        const key = tsKey(body.of);\n", "        const key = tsKey(body.of);\n        if (!this.queue.some((q) => tsKey(q.ts) === key)) break;\n"]],
     caughtBy: ['TestOvertakenBroadcast'],
   },
+  {
+    name: 'linearizable-write-answered-when-sent',
+    description: 'linearizable mode answers a write as soon as it is broadcast (reads still go through the total order)',
+    file: 'server.ts',
+    replace: [[
+      "    await this.broadcast({ kind: 'write', key: args.key, value: args.value });",
+      "    if (this.level === 'linearizable') void this.broadcast({ kind: 'write', key: args.key, value: args.value });\n    else await this.broadcast({ kind: 'write', key: args.key, value: args.value });",
+    ]],
+    caughtBy: ['TestLinearizableReadAfterRemoteWrite', 'TestLinearizableConcurrent'],
+  },
+  {
+    name: 'linearizable-read-at-receipt',
+    description: 'a linearizable read is answered when its broadcast comes back to its own server, before the total order delivers it',
+    file: 'server.ts',
+    replace: [[
+      "        const clock = ++this.clock;\n",
+      "        const clock = ++this.clock;\n        const mine = from === this.me && body.op.kind === 'read' ? this.waiting.get(tsKey(body.ts)) : undefined;\n        if (mine && body.op.kind === 'read') {\n          this.waiting.delete(tsKey(body.ts));\n          mine(this.store.get(body.op.key)?.value ?? '');\n        }\n",
+    ]],
+    caughtBy: ['TestLinearizableReadAfterRemoteWrite', 'TestNoStaleReadLinearizable'],
+  },
 ];
