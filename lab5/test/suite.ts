@@ -1096,8 +1096,8 @@ const crashExpiry = realTest('TestCrashExpiry', 'TTLs set by EXPIRE, kept by INC
   const running = await res.server({ dataDir: liveDir, fsync: 'always', snapshotIntervalMs: 60_000, sweepIntervalMs: 60_000 });
   const c = await res.connect(running.port);
   await c.expect(['SET', 'expiring', 'v'], 'OK');
-  await c.expect(['EXPIRE', 'expiring', 3], 1, 'EXPIRE on an existing key');
-  const expiringDeadline = Date.now() + 3000; // the server's deadline is no later than this
+  await c.expect(['EXPIRE', 'expiring', 10], 1, 'EXPIRE on an existing key');
+  const expiringDeadline = Date.now() + 10_000; // the server's deadline is no later than this
   await c.expect(['SET', 'counter', '10', 'EX', 100], 'OK');
   const tCounter = Date.now();
   await c.expect(['INCR', 'counter'], 11, 'INCR');
@@ -1120,7 +1120,7 @@ const crashExpiry = realTest('TestCrashExpiry', 'TTLs set by EXPIRE, kept by INC
     const left = await r.call('PTTL', 'expiring');
     check(
       typeof left === 'number' && left > 0 && left <= expiringDeadline - sent,
-      `${phase}, PTTL expiring replied ${show(left)}; EXPIRE expiring 3 was acknowledged ${sent - (expiringDeadline - 3000)} ms before, so at most ${expiringDeadline - sent} ms are left. ` +
+      `${phase}, PTTL expiring replied ${show(left)}; EXPIRE expiring 10 was acknowledged ${sent - (expiringDeadline - 10_000)} ms before, so at most ${expiringDeadline - sent} ms are left. ` +
         (left === -1
           ? 'The key lost its TTL: EXPIRE must be logged (as SET key value PXAT <absolute ms>), like every change.'
           : 'A TTL counted again from the restart means the log or snapshot holds a relative time (EX, PX, EXPIRE); record the absolute deadline (PXAT).'),
