@@ -11,6 +11,12 @@
  * client, only the number of that client's last write and the reply it got. A request with a number at or
  * below that is a re-send: it gets the remembered reply instead of running again. Gets change nothing and are
  * not remembered at all.
+ *
+ * Failover: when a primary stops mid-write, some backups may have the write and others not. The clerk re-sends
+ * it to the next running copy, the new primary; if that copy already has the write, it answers from its
+ * exactly-once table, but only after pushing the write to every running backup again, so that an
+ * acknowledged write is on every running copy. (Known gap: a new primary does not first bring the other
+ * copies up to date, so writes by other clients may reach a lagging copy before the re-send does.)
  */
 import { TimeoutError } from '../../labrpc';
 import { keyToShard, shardServers } from '../../lab1/rpc';
@@ -109,6 +115,11 @@ class Shard {
     return w.seq === last.seq ? last.reply : '';
   }
 
+  /** Whether this is the number of the client's last write seen here (a re-send of it, once applied). */
+  isLatest(w: PutAppendArgs): boolean {
+    return this.lastWrite.get(w.clientId)?.seq === w.seq;
+  }
+
   /** Applies a write unless it was already applied; returns its reply (the old value for Append). */
   apply(w: ReplicateArgs): string {
     const dup = this.duplicateReply(w);
@@ -162,10 +173,12 @@ class ShardStore {
 
   /** The primary's side of a write: apply it, then make sure every running backup has it before replying. */
   async write(shard: Shard, id: number, w: ReplicateArgs): Promise<PutAppendReply> {
-    // A re-sent write was applied and replicated before its first copy got a reply: answer it the same way.
+    // A re-send of the client's latest write may reach a new primary that got it from the old primary, which
+    // stopped before every backup had it: push it to the backups again (they skip it if they have it), then
+    // answer with the remembered reply. Older numbers are strays the clerk no longer waits for.
     const dup = shard.duplicateReply(w);
-    if (dup !== undefined) return { err: 'OK', value: dup };
-    const reply = shard.apply(w);
+    if (dup !== undefined && !shard.isLatest(w)) return { err: 'OK', value: dup };
+    const reply = dup ?? shard.apply(w);
     const backups = shardServers(id, this.config).filter((s) => s !== this.config.me);
     await Promise.all(backups.map((b) => this.replicateTo(b, w)));
     return { err: 'OK', value: reply };
