@@ -153,7 +153,6 @@ class SuiteWorker {
     this.child = spawn(process.execPath, [...sandbox.execArgv, BOOT_FILE], {
       stdio: ['ignore', 'pipe', 'pipe', 'pipe', 'pipe'],
       env: sandbox.env,
-      detached: true,
     });
     this.exitedPromise = new Promise((resolve) => this.child.once('exit', () => resolve()));
     const stray = (chunk: Buffer): void => void options.stray?.write(chunk.toString());
@@ -254,13 +253,13 @@ class SuiteWorker {
     }
   }
 
-  /** Stops the process and everything in its process group (a no-op once it has ended). */
+  /** Stops the process and the ones started for its test (a no-op once it has ended). */
   async stop(): Promise<void> {
     if (this.stopping) return;
     this.stopping = true;
     this.killBrokered();
     if (!this.exited) {
-      killGroup(this.child);
+      killProcess(this.child);
       await this.exitedPromise;
     }
   }
@@ -283,7 +282,7 @@ class SuiteWorker {
     if (msg.type === 'spawn') return this.spawnFor(msg.id, msg.script, msg.args);
     if (msg.type === 'spawn-kill') {
       const c = this.brokered.get(msg.id);
-      if (c && ['SIGKILL', 'SIGTERM', 'SIGINT'].includes(msg.signal)) killGroup(c, msg.signal);
+      if (c && ['SIGKILL', 'SIGTERM', 'SIGINT'].includes(msg.signal)) killProcess(c, msg.signal);
       return;
     }
     if (msg.type === 'exit-called') this.exitCall = { code: msg.code, where: msg.where, world: msg.world };
@@ -292,7 +291,7 @@ class SuiteWorker {
 
   /**
    * Starts a kit script the running test asked for (lab 5's server process), sandboxed like the test
-   * process, in its own process group, and stopped when the test ends. Anything but a .ts file of the lab's
+   * process, and stopped when the test ends. Anything but a .ts file of the lab's
    * test folder is refused (the test then sees the process exit at once with code 126).
    */
   private spawnFor(id: unknown, script: unknown, args: unknown): void {
@@ -312,7 +311,6 @@ class SuiteWorker {
     const child = spawn(process.execPath, [...this.sandbox.execArgv, '-r', PRELOAD_FILE, script as string, ...(args as string[])], {
       stdio: ['pipe', 'pipe', 'pipe'],
       env: this.sandbox.env,
-      detached: true,
     });
     this.brokered.set(id, child);
     let sent = 0;
@@ -335,7 +333,7 @@ class SuiteWorker {
 
   /** Stops every process started for the current test. */
   private killBrokered(): void {
-    for (const c of this.brokered.values()) killGroup(c);
+    for (const c of this.brokered.values()) killProcess(c);
   }
 
   /** Why the process ended on its own. */
@@ -368,17 +366,15 @@ class SuiteWorker {
   }
 }
 
-/** Kills a process started with `detached` and everything in its process group. */
-function killGroup(child: ChildProcess, signal: NodeJS.Signals = 'SIGKILL'): void {
-  if (child.pid === undefined) return;
+/**
+ * Kills a sandboxed process. It cannot have started any of its own (the permission model refuses), and it
+ * stays in the grader's process group, so whoever stops the grader's group (batch grading) stops it too.
+ */
+function killProcess(child: ChildProcess, signal: NodeJS.Signals = 'SIGKILL'): void {
   try {
-    process.kill(-child.pid, signal);
+    child.kill(signal);
   } catch {
-    try {
-      child.kill(signal);
-    } catch {
-      // already gone
-    }
+    // already gone
   }
 }
 

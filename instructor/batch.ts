@@ -198,7 +198,9 @@ async function gradeOne(job: OneJob): Promise<GradebookRow> {
 
   const reportDir = path.join(job.reports, safeName(student));
   fs.mkdirSync(reportDir, { recursive: true });
-  const args = ['--expose-gc', '-r', 'ts-node/register/transpile-only', 'grader/cli.ts', lab, '--json', '--strict-manifest', '--no-color', '--report', reportDir];
+  // Its own compile cache, in its own work tree: never the kit's nor a classmate's.
+  const cacheDir = path.join(dir, '.kvlabs-cache');
+  const args = ['--expose-gc', '-r', 'ts-node/register/transpile-only', 'grader/cli.ts', lab, '--json', '--strict-manifest', '--no-color', '--report', reportDir, '--cache-dir', cacheDir];
   if (options.tests && options.tests.length > 0) args.push('--test', ...options.tests);
   if (options.seed !== undefined) args.push('--seed', String(options.seed));
   const limitMs = (options.timeoutSec ?? DEFAULT_TIMEOUT_SEC) * 1000;
@@ -307,6 +309,12 @@ function runChild(cmd: string, args: readonly string[], cwd: string, limitMs: nu
     });
     child.on('close', (code, signal) => {
       clearTimeout(timer);
+      try {
+        // Whatever is left in the grader's process group goes before the gradebook is written.
+        if (child.pid !== undefined) process.kill(-child.pid, 'SIGKILL');
+      } catch {
+        // the group is already empty
+      }
       resolve({ code, signal, stdout, stderr, timedOut, realMs: Date.now() - started });
     });
   });
