@@ -46,6 +46,19 @@ function dirGrant(dir: string): string {
   return dir.endsWith(path.sep) ? dir : dir + path.sep;
 }
 
+/** A grant and, when links lead elsewhere (a batch work tree's node_modules), the path node will really open. */
+function withRealPath(grant: string): string[] {
+  const dir = grant.endsWith(path.sep);
+  let real: string;
+  try {
+    real = fs.realpathSync(grant);
+  } catch {
+    return [grant];
+  }
+  const realGrant = dir ? dirGrant(real) : real;
+  return realGrant === grant ? [grant] : [grant, realGrant];
+}
+
 /** True when a path has a folder named solutions on the way (the reference solutions are never readable). */
 function inSolutions(file: string): boolean {
   return file.split(path.sep).includes('solutions');
@@ -99,7 +112,7 @@ export function prepareSandbox(config: WorkerConfig, options: SandboxOptions): S
   const scratch = fs.realpathSync(fs.mkdtempSync(path.join(os.tmpdir(), 'kvlabs-sandbox-')));
   const execArgv = [
     '--experimental-permission',
-    ...[...new Set(reads)].map((r) => `--allow-fs-read=${r}`),
+    ...[...new Set(reads.flatMap(withRealPath))].map((r) => `--allow-fs-read=${r}`),
     `--allow-fs-read=${dirGrant(scratch)}`,
     `--allow-fs-write=${dirGrant(scratch)}`,
     '--disable-warning=ExperimentalWarning',
