@@ -12,7 +12,7 @@ import type { WorkerConfig } from './protocol';
 // eslint-disable-next-line @typescript-eslint/no-var-requires
 const tsHook = require('./ts-hook.js') as {
   DEFAULT_CACHE_DIR: string;
-  prepareCache(files: readonly string[], cacheDir: string): number;
+  prepareCache(files: readonly string[], cacheDir: string, sharedDir?: string, shareable?: (file: string) => boolean): number;
   tsFilesUnder(dir: string): string[];
 };
 
@@ -59,6 +59,12 @@ function withRealPath(grant: string): string[] {
   return realGrant === grant ? [grant] : [grant, realGrant];
 }
 
+/** True when `file` is inside `dir`. */
+function inside(file: string, dir: string): boolean {
+  const rel = path.relative(dir, file);
+  return rel === '' || (!rel.startsWith('..') && !path.isAbsolute(rel));
+}
+
 /** True when a path has a folder named solutions on the way (the reference solutions are never readable). */
 function inSolutions(file: string): boolean {
   return file.split(path.sep).includes('solutions');
@@ -90,7 +96,10 @@ export function prepareSandbox(config: WorkerConfig, options: SandboxOptions): S
   const closure = suiteClosure(config.suitePath);
   const kitDirs = [path.join(REPO, 'tester'), path.join(REPO, 'labrpc')];
   const tsFiles = [...kitDirs, labDir, implDir].flatMap((d) => tsHook.tsFilesUnder(d)).filter((f) => f.startsWith(implDir + path.sep) || !inSolutions(f));
-  tsHook.prepareCache([...new Set([...tsFiles, ...graderFiles.filter((f) => f.endsWith('.ts')), ...closure])], cacheDir);
+  // The kit's files compile once for every run and submission (kit/); the code under test only into its own folder.
+  const shared = path.join(tsHook.DEFAULT_CACHE_DIR, 'kit');
+  const files = [...new Set([...tsFiles, ...graderFiles.filter((f) => f.endsWith('.ts')), ...closure])];
+  tsHook.prepareCache(files, cacheDir, shared, (f) => !inside(f, implDir) && !inside(f, labDir));
   fs.mkdirSync(cacheDir, { recursive: true });
 
   const modules = path.join(REPO, 'node_modules');

@@ -27,10 +27,12 @@ function cacheSalt() {
 }
 
 let salt;
-/** The cache file for `filename` with contents `source`. */
+/** The cache file for `filename` with contents `source` (keyed by the path inside the repository, so copies of the kit share keys). */
 function cachedPath(cacheDir, filename, source) {
   if (salt === undefined) salt = cacheSalt();
-  const key = crypto.createHash('sha1').update(salt).update('\0').update(filename).update('\0').update(source).digest('hex');
+  const rel = path.relative(repo, filename);
+  const name = rel.startsWith('..') || path.isAbsolute(rel) ? filename : rel;
+  const key = crypto.createHash('sha1').update(salt).update('\0').update(name).update('\0').update(source).digest('hex');
   return path.join(cacheDir, `${key}.js`);
 }
 
@@ -98,11 +100,21 @@ function tsFilesUnder(dir) {
   return out;
 }
 
+/** Writes `code` to `file` atomically. */
+function writeAtomically(file, code) {
+  fs.mkdirSync(path.dirname(file), { recursive: true });
+  const tmp = `${file}.${process.pid}.tmp`;
+  fs.writeFileSync(tmp, code);
+  fs.renameSync(tmp, file);
+}
+
 /**
  * Trusted side: makes sure the cache in `cacheDir` holds each of `files` (absolute .ts paths; files that do
- * not compile are left out: loading them reports the error). Returns how many files were compiled.
+ * not compile are left out: loading them reports the error). Files for which `shareable(file)` is true (the
+ * kit's, never the code under test) are also kept in, and taken from, `sharedDir`, so that a batch does not
+ * compile the kit once per submission. Returns how many files were compiled.
  */
-function prepareCache(files, cacheDir) {
+function prepareCache(files, cacheDir, sharedDir, shareable) {
   let compiled = 0;
   for (const file of files) {
     let source;
@@ -113,16 +125,19 @@ function prepareCache(files, cacheDir) {
     }
     const cached = cachedPath(cacheDir, file, source);
     if (fs.existsSync(cached)) continue;
+    const share = sharedDir && shareable && shareable(file) ? cachedPath(sharedDir, file, source) : undefined;
+    if (share && fs.existsSync(share)) {
+      writeAtomically(cached, fs.readFileSync(share));
+      continue;
+    }
     let code;
     try {
       code = transpile(source, file);
     } catch {
       continue;
     }
-    fs.mkdirSync(cacheDir, { recursive: true });
-    const tmp = `${cached}.${process.pid}.tmp`;
-    fs.writeFileSync(tmp, code);
-    fs.renameSync(tmp, cached);
+    writeAtomically(cached, code);
+    if (share) writeAtomically(share, code);
     compiled++;
   }
   return compiled;
