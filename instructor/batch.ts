@@ -142,6 +142,19 @@ async function prepareTemplate(options: BatchOptions, out: string): Promise<stri
   return dir;
 }
 
+/**
+ * A node_modules folder of the work tree's own whose packages are links to the template's: its .cache (the
+ * compile cache, the grader's own) stays the submission's, and the grader's sandbox, which may read the
+ * packages but not the kit's cache, resolves each link it is allowed to read.
+ */
+function linkModules(from: string, to: string): void {
+  fs.mkdirSync(to, { recursive: true });
+  for (const name of fs.readdirSync(from)) {
+    if (name.startsWith('.')) continue;
+    fs.symlinkSync(path.join(from, name), path.join(to, name), 'dir');
+  }
+}
+
 /** Every file under `dir` (relative, forward slashes), leaving out node_modules and .git. */
 function walk(dir: string, prefix = ''): string[] {
   const out: string[] = [];
@@ -187,7 +200,7 @@ async function gradeOne(job: OneJob): Promise<GradebookRow> {
     fs.mkdirSync(path.dirname(path.join(dir, rel)), { recursive: true });
     fs.copyFileSync(path.join(job.template, rel), path.join(dir, rel));
   }
-  fs.symlinkSync(fs.realpathSync(path.join(job.template, 'node_modules')), path.join(dir, 'node_modules'), 'dir');
+  linkModules(fs.realpathSync(path.join(job.template, 'node_modules')), path.join(dir, 'node_modules'));
   const own = studentLabFiles(subDir, lab, job.manifestFiles ?? { version: 1, generatedBy: '', files: {} });
   for (const rel of own) {
     fs.mkdirSync(path.dirname(path.join(dir, rel)), { recursive: true });
