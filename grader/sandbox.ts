@@ -97,7 +97,7 @@ export function prepareSandbox(config: WorkerConfig, options: SandboxOptions): S
   const kitDirs = [path.join(REPO, 'tester'), path.join(REPO, 'labrpc')];
   const tsFiles = [...kitDirs, labDir, implDir].flatMap((d) => tsHook.tsFilesUnder(d)).filter((f) => f.startsWith(implDir + path.sep) || !inSolutions(f));
   // The kit's files compile once for every run and submission (kit/); the code under test only into its own folder.
-  const shared = path.join(tsHook.DEFAULT_CACHE_DIR, 'kit');
+  const shared = path.join(cacheRoot, 'kit');
   const files = [...new Set([...tsFiles, ...graderFiles.filter((f) => f.endsWith('.ts')), ...closure])];
   tsHook.prepareCache(files, cacheDir, shared, (f) => !inside(f, implDir) && !inside(f, labDir));
   fs.mkdirSync(cacheDir, { recursive: true });

@@ -211,8 +211,8 @@ async function gradeOne(job: OneJob): Promise<GradebookRow> {
 
   const reportDir = path.join(job.reports, safeName(student));
   fs.mkdirSync(reportDir, { recursive: true });
-  // Its own compile cache, in its own work tree: never the kit's nor a classmate's.
-  const cacheDir = path.join(dir, '.kvlabs-cache');
+  // The batch's compile caches: only graders write them; each submission's sandbox reads only its own folder.
+  const cacheDir = path.join(job.work, '.compile-cache');
   const args = ['--expose-gc', '-r', 'ts-node/register/transpile-only', 'grader/cli.ts', lab, '--json', '--strict-manifest', '--no-color', '--report', reportDir, '--cache-dir', cacheDir];
   if (options.tests && options.tests.length > 0) args.push('--test', ...options.tests);
   if (options.seed !== undefined) args.push('--seed', String(options.seed));
