@@ -1,4 +1,5 @@
 /** `npm run grade <lab|all> [-- options]`: turns the command line into GradeOptions, runs grade(), sets the exit code. */
+import path from 'node:path';
 import { Command, CommanderError, Option } from 'commander';
 import { colorsFor } from '../tester/colors';
 import { GraderUsageError } from './errors';
@@ -81,6 +82,7 @@ function parseArgs(argv: readonly string[], io: CliIO): { lab: string; options: 
     .option('--strict-manifest', 'refuse to grade when files protected by the template manifest changed (implied by --classroom and GITHUB_ACTIONS=true)')
     .option('--verbose', 'show what your code prints while the tests run (on stderr)')
     .option('--budget <sec>', 'real time for the whole run: tests that do not fit in it score 0, but the results are still written')
+    .option('--cache-dir <dir>', 'where the compiled TypeScript is kept (default node_modules/.cache/kvlabs-grader; batch grading gives each submission its own)')
     .addOption(new Option('--max-memory <mb>', 'memory limit for the tests, MB').default(String(DEFAULTS.heapLimitMb)))
     .option('--no-color', 'no colours (NO_COLOR=1 works too)')
     .addHelpText('after', EXAMPLES)
@@ -88,7 +90,7 @@ function parseArgs(argv: readonly string[], io: CliIO): { lab: string; options: 
     .exitOverride()
     .configureOutput({ writeOut: (s) => void io.stdout.write(s), writeErr: (s) => void io.stderr.write(s) });
   program.parse([...argv], { from: 'user' });
-  const o = program.opts<{ solution?: boolean; test?: string[]; seed?: string; runs: string; json?: boolean; report: string; classroom?: boolean; strictManifest?: boolean; verbose?: boolean; budget?: string; maxMemory: string; color: boolean }>();
+  const o = program.opts<{ solution?: boolean; test?: string[]; seed?: string; runs: string; json?: boolean; report: string; classroom?: boolean; strictManifest?: boolean; verbose?: boolean; budget?: string; cacheDir?: string; maxMemory: string; color: boolean }>();
   const lab = program.args[0];
   const runs = wholeNumber(o.runs, '--runs', 1);
   const heapLimitMb = wholeNumber(o.maxMemory, '--max-memory', 16);
@@ -107,6 +109,7 @@ function parseArgs(argv: readonly string[], io: CliIO): { lab: string; options: 
       strictManifest: o.strictManifest ?? false,
       verbose: o.verbose ?? false,
       heapLimitMb,
+      cacheRoot: o.cacheDir === undefined ? undefined : path.resolve(o.cacheDir),
       budgetSec: o.budget === undefined ? undefined : wholeNumber(o.budget, '--budget', 10),
       color: o.color === false ? false : undefined,
       out: o.json ? io.stderr : io.stdout,

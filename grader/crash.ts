@@ -89,9 +89,19 @@ export function explainOutOfMemory(limitMb: number): string {
   );
 }
 
-/** The worker ended in a way the grader could not attribute (no process.exit seen, no error). */
-export function explainUnexpectedEnd(code: number): string {
-  return `The test's worker thread ended unexpectedly (exit code ${code}) without calling process.exit or throwing. The test cannot be scored.`;
+/** The test process ended in a way the grader could not attribute (no process.exit seen, no error). */
+export function explainUnexpectedEnd(code: number, signal: string | null = null): string {
+  const how = signal ? `killed by ${signal}` : `exit code ${code}`;
+  return `The test's process ended unexpectedly (${how}) without calling process.exit or throwing. The test cannot be scored.`;
+}
+
+/** A test result arrived that the grader's harness did not sign: code under test tried to report one itself. */
+export function explainForgedVerdict(): string {
+  return (
+    'Refused: the grader received a test result that its own harness did not sign, so something in the test ' +
+    'process (code under test) tried to report a result itself. The test fails and its process was stopped. ' +
+    'Results come only from the grader; printing or posting them does not change a grade.'
+  );
 }
 
 /** Loading the code under test took too long. */

@@ -154,6 +154,7 @@ async function gradeLab(ctx: Context, lab: LoadedLab, tests: string[]): Promise<
   await runJobs(jobs, {
     config: { suitePath: lab.suitePath, implDir: dir },
     heapLimitMb: options.heapLimitMb ?? DEFAULTS.heapLimitMb,
+    cacheRoot: options.cacheRoot,
     killGraceMs: options.killGraceMs ?? DEFAULTS.killGraceMs,
     bootTimeoutMs: options.bootTimeoutMs ?? DEFAULTS.bootTimeoutMs,
     budget: ctx.deadline === undefined ? undefined : { deadline: ctx.deadline, seconds: options.budgetSec ?? 0 },

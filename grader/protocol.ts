@@ -1,12 +1,25 @@
-/** Messages between the grader's main thread and the worker that runs a suite's tests. */
-import type { CrashKind, TestOutcome } from '../tester/suite/types';
+/** Messages between the grader and its sandboxed test process, and how a verdict is signed. */
+import type { createHmac as CreateHmac } from 'node:crypto';
+import type { CrashKind } from '../tester/suite/types';
 
-/** What a worker is started with. */
+/** The test process reads the grader's messages on this descriptor (the first line: SandboxInit). */
+export const CHANNEL_IN_FD = 3;
+/** The test process writes its messages on this descriptor, one JSON line each. */
+export const CHANNEL_OUT_FD = 4;
+
+/** What a test process is started with. */
 export interface WorkerConfig {
   /** Absolute path of labN/test/suite.ts. */
   readonly suitePath: string;
   /** Folder holding the implementation files to grade. */
   readonly implDir: string;
+}
+
+/** The first line the grader sends: read before any student code loads, never in the environment or argv. */
+export interface SandboxInit {
+  /** Key of the verdicts' MACs (hex). */
+  readonly secret: string;
+  readonly config: WorkerConfig;
 }
 
 /** One run of one test with one seed. */
@@ -19,8 +32,14 @@ export interface Job {
   readonly realLimitMs: number;
 }
 
-/** Main thread → worker. */
-export type ToWorker = { readonly type: 'run'; readonly job: Job };
+/** Grader → test process. */
+export type ToWorker =
+  /** Run this job; its verdict must carry `nonce` in its MAC. */
+  | { readonly type: 'run'; readonly job: Job; readonly nonce: string }
+  /** Output of a process the grader started for the test (base64). */
+  | { readonly type: 'spawn-output'; readonly id: number; readonly stream: 'stdout' | 'stderr'; readonly data: string }
+  /** That process ended. */
+  | { readonly type: 'spawn-exit'; readonly id: number; readonly code: number | null; readonly signal: NodeJS.Signals | null };
 
 /** Counters of the simulated world at the moment something went wrong. */
 export interface WorldSnapshot {
@@ -30,17 +49,29 @@ export interface WorldSnapshot {
   readonly traceHash: string;
 }
 
-/** Worker → main thread. `index` is the job it concerns, or -1 when no job was running. */
+/**
+ * Test process → grader. `index` is the job it concerns, or -1 when no job was running. Only `done` can make
+ * a test pass, and only with a valid MAC; every other message can at most fail the test or show text.
+ */
 export type FromWorker =
-  /** The suite and the implementation loaded; the worker waits for jobs. */
+  /** The suite and the implementation loaded; the process waits for jobs. */
   | { readonly type: 'ready' }
   /** Loading failed: every remaining test fails with this message. */
   | { readonly type: 'boot-failed'; readonly message: string }
   /** Text the code under test printed. */
   | { readonly type: 'output'; readonly index: number; readonly text: string }
-  /** process.exit was called (the worker ends right after). */
+  /** process.exit was called (the process ends right after). */
   | { readonly type: 'exit-called'; readonly index: number; readonly code: number; readonly where: string; readonly world?: WorldSnapshot }
-  /** An uncaught exception or unhandled rejection: the job fails and the worker is replaced. */
+  /** An uncaught exception or unhandled rejection: the job fails and the process is replaced. */
   | { readonly type: 'crash'; readonly index: number; readonly crash: CrashKind; readonly message: string; readonly world?: WorldSnapshot }
-  /** A job finished normally (passed or failed). */
-  | { readonly type: 'done'; readonly index: number; readonly outcome: TestOutcome };
+  /** A job finished (passed or failed): `body` is the TestOutcome as JSON, `mac` its signature. */
+  | { readonly type: 'done'; readonly index: number; readonly body: string; readonly mac: string }
+  /** Start a kit script for the running test (lab 5's server process); the grader checks the script. */
+  | { readonly type: 'spawn'; readonly id: number; readonly script: string; readonly args: readonly string[] }
+  /** Send a signal to a process started with `spawn`. */
+  | { readonly type: 'spawn-kill'; readonly id: number; readonly signal: NodeJS.Signals };
+
+/** The MAC of a verdict: job index, the grader's nonce for that job, and the outcome's exact JSON. */
+export function signVerdict(hmac: typeof CreateHmac, key: Buffer, index: number, nonce: string, body: string): string {
+  return hmac('sha256', key).update(`${index}\n${nonce}\n${body}`).digest('hex');
+}

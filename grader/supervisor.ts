@@ -3,27 +3,34 @@
  * hangs, exits, crashes or runs out of memory, that job fails with the cause, the worker is replaced and the
  * run resumes at the next job.
  */
+import { ChildProcess, spawn } from 'node:child_process';
+import crypto from 'node:crypto';
+import fs from 'node:fs';
 import path from 'node:path';
-import { Worker } from 'node:worker_threads';
+import type { Readable, Writable } from 'node:stream';
 import type { CrashKind, TestOutcome } from '../tester/suite/types';
 import {
   explainBootCrash,
   explainBootTimeout,
   explainBudget,
   explainExit,
+  explainForgedVerdict,
   explainOutOfMemory,
   explainRejection,
   explainTimeout,
   explainUncaught,
   explainUnexpectedEnd,
 } from './crash';
-import type { FromWorker, Job, WorkerConfig, WorldSnapshot } from './protocol';
+import { signVerdict, type FromWorker, type Job, type SandboxInit, type ToWorker, type WorkerConfig, type WorldSnapshot } from './protocol';
+import { prepareSandbox, type Sandbox } from './sandbox';
 import type { RunRecord, TextSink } from './types';
 
 /** How the supervisor runs jobs. */
 export interface SupervisorOptions {
   readonly config: WorkerConfig;
-  /** Worker heap limit, MB. */
+  /** Where compile caches live (default node_modules/.cache/kvlabs-grader; batch grading gives each submission its own). */
+  readonly cacheRoot?: string;
+  /** Heap limit of the test process, MB. */
   readonly heapLimitMb: number;
   /** Extra real time after a job's limit before the worker is stopped, ms. */
   readonly killGraceMs: number;
@@ -48,6 +55,7 @@ const MIN_BUDGET_LEFT_MS = 1000;
 export const OUTPUT_TAIL_CHARS = 64 * 1024;
 
 const BOOT_FILE = path.join(__dirname, 'worker-boot.js');
+const PRELOAD_FILE = path.join(__dirname, 'ts-preload.js');
 
 /** Why a worker ended, in the grader's words. */
 interface Ending {
@@ -69,6 +77,15 @@ export async function runJobs(jobs: readonly Job[], options: SupervisorOptions):
   /** Real time left in the budget for the next job (Infinity without a budget). */
   const left = (): number => (options.budget ? options.budget.deadline - Date.now() - options.killGraceMs : Infinity);
   const notRun = (job: Job): RunRecord => crashRecord(job, { crash: 'budget', message: explainBudget(options.budget?.seconds ?? 0, false) }, 0, '', undefined);
+  const sandbox = prepareSandbox(options.config, { heapLimitMb: options.heapLimitMb, cacheRoot: options.cacheRoot });
+  try {
+    await runAll();
+  } finally {
+    sandbox.dispose();
+  }
+  return records;
+
+  async function runAll(): Promise<void> {
   while (next < jobs.length) {
     if (left() < MIN_BUDGET_LEFT_MS) {
       // No time for even a worker's start: the remaining tests are not run.
@@ -83,7 +100,7 @@ export async function runJobs(jobs: readonly Job[], options: SupervisorOptions):
       finish(job, { ...crashRecord(job, bootFailure, 0, '', undefined), phase: 'load' });
       continue;
     }
-    const worker = new SuiteWorker(options);
+    const worker = new SuiteWorker(options, sandbox);
     try {
       const boot = await worker.boot();
       if (boot) {
@@ -106,47 +123,73 @@ export async function runJobs(jobs: readonly Job[], options: SupervisorOptions):
       await worker.stop();
     }
   }
-  return records;
+  }
 }
 
-/** One worker thread and the events it produces. */
+/** Longest a process started for a test may print before the rest is dropped, bytes. */
+const BROKERED_OUTPUT_LIMIT = 4 << 20;
+/** At most this many processes started for one test at a time. */
+const BROKERED_MAX = 16;
+
+/** One sandboxed test process and the events it produces. */
 class SuiteWorker {
-  private readonly worker: Worker;
+  private readonly child: ChildProcess;
   private readonly events: Event[] = [];
+  private readonly key = crypto.randomBytes(32);
+  private readonly brokered = new Map<number, ChildProcess>();
   private wake: (() => void) | undefined;
   private stopping = false;
   private exited = false;
-  private outOfMemory = false;
-  private error: Error | undefined;
+  private readonly exitedPromise: Promise<void>;
+  private stderrTail = '';
+  private nonce = '';
   private exitCall: { code: number; where: string; world?: WorldSnapshot } | undefined;
   private pendingOutput = '';
 
-  constructor(private readonly options: SupervisorOptions) {
-    this.worker = new Worker(BOOT_FILE, {
-      workerData: options.config,
-      execArgv: workerExecArgv(),
-      resourceLimits: { maxOldGenerationSizeMb: options.heapLimitMb },
-      stdout: true,
-      stderr: true,
+  constructor(
+    private readonly options: SupervisorOptions,
+    private readonly sandbox: Sandbox,
+  ) {
+    this.child = spawn(process.execPath, [...sandbox.execArgv, BOOT_FILE], {
+      stdio: ['ignore', 'pipe', 'pipe', 'pipe', 'pipe'],
+      env: sandbox.env,
     });
+    this.exitedPromise = new Promise((resolve) => this.child.once('exit', () => resolve()));
     const stray = (chunk: Buffer): void => void options.stray?.write(chunk.toString());
-    this.worker.stdout.on('data', stray);
-    this.worker.stderr.on('data', stray);
-    this.worker.on('message', (msg: FromWorker) => {
-      if (msg.type === 'exit-called') this.exitCall = { code: msg.code, where: msg.where, world: msg.world };
-      this.push({ kind: 'message', msg });
+    this.child.stdout?.on('data', stray);
+    this.child.stderr?.on('data', (chunk: Buffer) => {
+      this.stderrTail = (this.stderrTail + chunk.toString()).slice(-4096);
+      // V8's report of a heap overflow is the grader's business (the test fails with "Out of memory").
+      if (/<--- Last few GCs --->|FATAL ERROR: /.test(this.stderrTail)) return;
+      stray(chunk);
     });
-    this.worker.on('error', (err: Error & { code?: string }) => {
-      if (err.code === 'ERR_WORKER_OUT_OF_MEMORY') this.outOfMemory = true;
-      else this.error = err;
+    const input = this.child.stdio[3] as Writable;
+    input.on('error', () => undefined);
+    const init: SandboxInit = { secret: this.key.toString('hex'), config: options.config };
+    input.write(`${JSON.stringify(init)}\n`);
+    let buffered = '';
+    (this.child.stdio[4] as Readable).on('data', (chunk: Buffer) => {
+      buffered += chunk.toString('utf8');
+      for (let nl = buffered.indexOf('\n'); nl >= 0; nl = buffered.indexOf('\n')) {
+        const line = buffered.slice(0, nl);
+        buffered = buffered.slice(nl + 1);
+        let msg: FromWorker;
+        try {
+          msg = JSON.parse(line) as FromWorker;
+        } catch {
+          continue; // not the harness's: dropped
+        }
+        this.receive(msg);
+      }
     });
-    this.worker.on('exit', (code: number) => {
+    this.child.on('exit', (code: number | null, signal: NodeJS.Signals | null) => {
       this.exited = true;
-      if (!this.stopping) this.push({ kind: 'ended', ending: this.ending(code) });
+      this.killBrokered();
+      if (!this.stopping) this.push({ kind: 'ended', ending: this.ending(code, signal) });
     });
   }
 
-  /** True while the worker can take another job. */
+  /** True while the process can take another job. */
   get alive(): boolean {
     return !this.exited && !this.stopping;
   }
@@ -172,47 +215,132 @@ class SuiteWorker {
     }
   }
 
-  /** Runs one job and returns its record; on a crash the worker is stopped (or already gone). */
+  /** Runs one job and returns its record; on a crash the process is stopped (or already gone). */
   async run(job: Job): Promise<RunRecord> {
     let output = this.pendingOutput;
     this.pendingOutput = '';
     const started = performance.now();
     const deadline = started + job.realLimitMs + this.options.killGraceMs;
-    this.worker.postMessage({ type: 'run', job });
-    for (;;) {
-      const ev = await this.next(deadline - performance.now());
-      const elapsed = (): number => performance.now() - started;
-      if (!ev) {
-        await this.stop();
-        return crashRecord(job, { crash: 'timeout', message: explainTimeout(job.realLimitMs) }, elapsed(), output, undefined);
+    this.nonce = crypto.randomBytes(16).toString('hex');
+    const msg: ToWorker = { type: 'run', job, nonce: this.nonce };
+    (this.child.stdio[3] as Writable).write(`${JSON.stringify(msg)}\n`);
+    try {
+      for (;;) {
+        const ev = await this.next(deadline - performance.now());
+        const elapsed = (): number => performance.now() - started;
+        if (!ev) {
+          await this.stop();
+          return crashRecord(job, { crash: 'timeout', message: explainTimeout(job.realLimitMs) }, elapsed(), output, undefined);
+        }
+        if (ev.kind === 'ended') return crashRecord(job, ev.ending, elapsed(), output, ev.ending.crash === 'exit' ? this.exitCall?.world : undefined);
+        const m = ev.msg;
+        if (m.type === 'output') {
+          output = keepTail(output + m.text);
+          this.options.echo?.write(m.text);
+        } else if (m.type === 'crash') {
+          await this.stop();
+          return crashRecord(job, { crash: m.crash, message: explainCrash(m.crash, m.message) }, elapsed(), output, m.world);
+        } else if (m.type === 'done' && m.index === job.index) {
+          const outcome = this.verified(m.index, m.body, m.mac);
+          if (outcome && outcome.name === job.test && outcome.seed === job.seed) return fromOutcome(outcome, output);
+          await this.stop();
+          return crashRecord(job, { crash: 'error', message: explainForgedVerdict() }, elapsed(), output, undefined);
+        }
       }
-      if (ev.kind === 'ended') return crashRecord(job, ev.ending, elapsed(), output, ev.ending.crash === 'exit' ? this.exitCall?.world : undefined);
-      const m = ev.msg;
-      if (m.type === 'output') {
-        output = keepTail(output + m.text);
-        this.options.echo?.write(m.text);
-      } else if (m.type === 'crash') {
-        await this.stop();
-        return crashRecord(job, { crash: m.crash, message: explainCrash(m.crash, m.message) }, elapsed(), output, m.world);
-      } else if (m.type === 'done' && m.index === job.index) {
-        return fromOutcome(m.outcome, output);
-      }
+    } finally {
+      this.nonce = '';
+      this.killBrokered();
     }
   }
 
-  /** Stops the worker (a no-op once it has ended). */
+  /** Stops the process and the ones started for its test (a no-op once it has ended). */
   async stop(): Promise<void> {
     if (this.stopping) return;
     this.stopping = true;
-    if (!this.exited) await this.worker.terminate();
+    this.killBrokered();
+    if (!this.exited) {
+      killProcess(this.child);
+      await this.exitedPromise;
+    }
   }
 
-  /** Why the worker ended on its own. */
-  private ending(code: number): Ending {
-    if (this.outOfMemory) return { crash: 'out-of-memory', message: explainOutOfMemory(this.options.heapLimitMb) };
+  /** The outcome in a `done` message when its MAC is the one this run's key gives, else undefined. */
+  private verified(index: number, body: unknown, mac: unknown): TestOutcome | undefined {
+    if (typeof body !== 'string' || typeof mac !== 'string' || !this.nonce) return undefined;
+    const expected = Buffer.from(signVerdict(crypto.createHmac, this.key, index, this.nonce, body), 'hex');
+    const got = Buffer.from(mac, 'hex');
+    if (got.length !== expected.length || !crypto.timingSafeEqual(got, expected)) return undefined;
+    try {
+      return JSON.parse(body) as TestOutcome;
+    } catch {
+      return undefined;
+    }
+  }
+
+  /** Handles one message from the test process. */
+  private receive(msg: FromWorker): void {
+    if (msg.type === 'spawn') return this.spawnFor(msg.id, msg.script, msg.args);
+    if (msg.type === 'spawn-kill') {
+      const c = this.brokered.get(msg.id);
+      if (c && ['SIGKILL', 'SIGTERM', 'SIGINT'].includes(msg.signal)) killProcess(c, msg.signal);
+      return;
+    }
+    if (msg.type === 'exit-called') this.exitCall = { code: msg.code, where: msg.where, world: msg.world };
+    this.push({ kind: 'message', msg });
+  }
+
+  /**
+   * Starts a kit script the running test asked for (lab 5's server process), sandboxed like the test
+   * process, and stopped when the test ends. Anything but a .ts file of the lab's
+   * test folder is refused (the test then sees the process exit at once with code 126).
+   */
+  private spawnFor(id: unknown, script: unknown, args: unknown): void {
+    const tell = (m: ToWorker): void => void (this.child.stdio[3] as Writable).write(`${JSON.stringify(m)}\n`);
+    if (typeof id !== 'number') return;
+    const ok =
+      this.nonce !== '' &&
+      typeof script === 'string' &&
+      Array.isArray(args) &&
+      args.every((a) => typeof a === 'string') &&
+      this.brokered.size < BROKERED_MAX &&
+      isKitScript(script, this.sandbox.scriptDir);
+    if (!ok) {
+      tell({ type: 'spawn-exit', id, code: 126, signal: null });
+      return;
+    }
+    const child = spawn(process.execPath, [...this.sandbox.execArgv, '-r', PRELOAD_FILE, script as string, ...(args as string[])], {
+      stdio: ['pipe', 'pipe', 'pipe'],
+      env: this.sandbox.env,
+    });
+    this.brokered.set(id, child);
+    let sent = 0;
+    const forward =
+      (stream: 'stdout' | 'stderr') =>
+      (d: Buffer): void => {
+        if (sent > BROKERED_OUTPUT_LIMIT) return;
+        sent += d.length;
+        tell({ type: 'spawn-output', id, stream, data: d.toString('base64') });
+      };
+    child.stdout?.on('data', forward('stdout'));
+    child.stderr?.on('data', forward('stderr'));
+    child.stdin?.on('error', () => undefined);
+    child.on('error', () => undefined);
+    child.on('exit', (code, signal) => {
+      this.brokered.delete(id);
+      if (!this.exited) tell({ type: 'spawn-exit', id, code, signal });
+    });
+  }
+
+  /** Stops every process started for the current test. */
+  private killBrokered(): void {
+    for (const c of this.brokered.values()) killProcess(c);
+  }
+
+  /** Why the process ended on its own. */
+  private ending(code: number | null, signal: NodeJS.Signals | null): Ending {
+    if (/heap out of memory|Reached heap limit/.test(this.stderrTail)) return { crash: 'out-of-memory', message: explainOutOfMemory(this.options.heapLimitMb) };
     if (this.exitCall) return { crash: 'exit', message: explainExit(this.exitCall.code, this.exitCall.where) };
-    if (this.error) return { crash: 'uncaught', message: explainUncaught(`${this.error.name}: ${this.error.message}`) };
-    return { crash: 'exit', message: explainUnexpectedEnd(code) };
+    return { crash: 'exit', message: explainUnexpectedEnd(code ?? -1, signal) };
   }
 
   private push(ev: Event): void {
@@ -239,12 +367,26 @@ class SuiteWorker {
 }
 
 /**
- * Node options for the worker: the parent's, unless they preload ts-node (the worker brings its own loader,
- * worker-boot.js, and must not pay for loading the compiler). V8 flags such as --expose-gc are process-wide
- * and reach the worker anyway.
+ * Kills a sandboxed process. It cannot have started any of its own (the permission model refuses), and it
+ * stays in the grader's process group, so whoever stops the grader's group (batch grading) stops it too.
  */
-function workerExecArgv(): string[] | undefined {
-  return process.execArgv.some((a) => /ts-node/.test(a)) ? [] : undefined;
+function killProcess(child: ChildProcess, signal: NodeJS.Signals = 'SIGKILL'): void {
+  try {
+    child.kill(signal);
+  } catch {
+    // already gone
+  }
+}
+
+/** True when `script` is a .ts file inside `dir` (after resolving links). */
+function isKitScript(script: string, dir: string): boolean {
+  try {
+    const real = fs.realpathSync(script);
+    const rel = path.relative(fs.realpathSync(dir), real);
+    return real.endsWith('.ts') && !rel.startsWith('..') && !path.isAbsolute(rel) && fs.statSync(real).isFile();
+  } catch {
+    return false;
+  }
 }
 
 /** The message for a crash the worker reported. */

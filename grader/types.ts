@@ -33,8 +33,10 @@ export interface GradeOptions {
   strictManifest?: boolean;
   /** Echo everything the code under test prints, as it prints it (on stderr). */
   verbose?: boolean;
-  /** Heap limit of the worker that runs the tests, MB (default 1024). */
+  /** Heap limit of the sandboxed process that runs the tests, MB (default 1024). */
   heapLimitMb?: number;
+  /** Where the compile caches go (default node_modules/.cache/kvlabs-grader; batch grading gives each submission its own). */
+  cacheRoot?: string;
   /** Folder holding labN/ and the reference solutions (default: the repository, or $KVLABS_LAB_ROOT). */
   root?: string;
   /**

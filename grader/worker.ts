@@ -1,39 +1,57 @@
 /**
- * The inside of a grader worker thread: loads the suite and the code under test once, then runs the jobs the
- * main thread sends, one at a time, and reports each outcome. Crashes that escape a test (uncaught
- * exceptions, unhandled rejections, process.exit) are reported as such; the main thread then replaces the worker.
+ * The inside of the grader's sandboxed test process: loads the suite, locks the harness down, loads the code
+ * under test once, then runs the jobs the grader sends, one at a time. Each outcome is signed with the run's
+ * secret (read before any student code loaded, kept only in this closure); the grader believes nothing else.
+ * Crashes that escape a test (uncaught exceptions, unhandled rejections, process.exit) are reported as such;
+ * the grader then replaces the process.
  */
-import { parentPort, workerData } from 'node:worker_threads';
+import crypto from 'node:crypto';
+import fs from 'node:fs';
+import net from 'node:net';
 import { describeError, runNamedTest } from '../tester/suite';
 import type { CrashKind, LabSuite, TestOutcome } from '../tester/suite/types';
 import { World } from '../tester/world';
+import { useSpawner, type KitProcess } from '../tester/spawn';
 import { requireSuite } from './labs';
-import type { FromWorker, Job, ToWorker, WorkerConfig, WorldSnapshot } from './protocol';
+import { lockDown } from './lockdown';
+import { CHANNEL_IN_FD, CHANNEL_OUT_FD, signVerdict, type FromWorker, type Job, type SandboxInit, type ToWorker, type WorldSnapshot } from './protocol';
 
-/** At most this much printed text per job is sent to the main thread. */
+/** At most this much printed text per job is sent to the grader. */
 const OUTPUT_LIMIT = 1 << 20;
 
-const port = parentPort;
-if (!port) throw new Error('grader/worker.ts must run in a worker thread (see grader/supervisor.ts).');
-const config = workerData as WorkerConfig;
+// Captured before any student code runs: later replacements of these do not reach the harness.
+const writeSync = fs.writeSync;
+const createHmac = crypto.createHmac;
+const stringify = JSON.stringify;
 const realSetImmediate = setImmediate;
 const realNextTick = process.nextTick.bind(process);
 const realExit = process.exit.bind(process);
 
 /** The job running now, or -1. */
 let current = -1;
-/** Set once a crash was reported: the worker is about to be replaced and reports nothing more. */
+/** The grader's nonce for the current job (a verdict must carry it). */
+let currentNonce = '';
+/** Set once a crash was reported: the process is about to be replaced and reports nothing more. */
 let crashed = false;
 /** Characters of output sent for the current job. */
 let outputSent = 0;
 /** The current job's outcome once its test body has ended (it is reported after a short wait). */
 let finished: TestOutcome | undefined;
 
+/** Writes one message line to the grader (blocking, so that it is out before an exit). */
 function send(msg: FromWorker): void {
-  port?.postMessage(msg);
+  const data = Buffer.from(`${stringify(msg)}\n`);
+  let off = 0;
+  while (off < data.length) {
+    try {
+      off += writeSync(CHANNEL_OUT_FD, data, off, data.length - off);
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'EAGAIN') return;
+    }
+  }
 }
 
-/** Sends what the code under test prints to the main thread instead of the terminal. */
+/** Sends what the code under test prints to the grader instead of the terminal. */
 function captureOutput(stream: NodeJS.WriteStream): void {
   const write = (chunk: unknown, encoding?: unknown, callback?: unknown): boolean => {
     const text = typeof chunk === 'string' ? chunk : Buffer.from(chunk as Uint8Array).toString(typeof encoding === 'string' ? (encoding as BufferEncoding) : 'utf8');
@@ -50,7 +68,7 @@ function captureOutput(stream: NodeJS.WriteStream): void {
   stream.write = write as typeof stream.write;
 }
 
-/** Makes process.exit say where it was called before the worker ends. */
+/** Makes process.exit say where it was called before the process ends. */
 function reportExits(): void {
   process.exit = ((code?: number | string | null): never => {
     const n = code === undefined || code === null ? Number(process.exitCode ?? 0) : Number(code);
@@ -93,9 +111,10 @@ function turn(): Promise<void> {
   return new Promise((resolve) => realSetImmediate(resolve));
 }
 
-/** Runs one job and reports its outcome. */
-async function runJob(suite: LabSuite<unknown>, impl: unknown, job: Job): Promise<void> {
+/** Runs one job and reports its outcome, signed. */
+async function runJob(suite: LabSuite<unknown>, impl: unknown, job: Job, nonce: string, key: Buffer): Promise<void> {
   current = job.index;
+  currentNonce = nonce;
   outputSent = 0;
   finished = undefined;
   const test = suite.tests.find((t) => t.name === job.test);
@@ -109,17 +128,94 @@ async function runJob(suite: LabSuite<unknown>, impl: unknown, job: Job): Promis
   await turn();
   await turn();
   if (crashed) return;
-  send({ type: 'done', index: job.index, outcome });
+  const body = stringify(outcome);
+  send({ type: 'done', index: job.index, body, mac: signVerdict(createHmac, key, job.index, currentNonce, body) });
   current = -1;
   finished = undefined;
 }
 
-/** Loads the suite and the implementation, then serves jobs. */
-function main(): void {
+/** Processes started for a test through the grader (lab 5's server process): their stand-ins here. */
+class BrokeredProcess implements KitProcess {
+  exitCode: number | null = null;
+  signalCode: NodeJS.Signals | null = null;
+  private readonly listeners = { stdout: [] as Array<(d: Buffer) => void>, stderr: [] as Array<(d: Buffer) => void>, exit: [] as Array<(code: number | null, signal: NodeJS.Signals | null) => void> };
+  readonly stdout = { on: (_: 'data', cb: (d: Buffer) => void): void => void this.listeners.stdout.push(cb) };
+  readonly stderr = { on: (_: 'data', cb: (d: Buffer) => void): void => void this.listeners.stderr.push(cb) };
+  constructor(readonly id: number) {}
+  once(_: 'exit', cb: (code: number | null, signal: NodeJS.Signals | null) => void): void {
+    if (this.exitCode !== null || this.signalCode !== null) realNextTick(() => cb(this.exitCode, this.signalCode));
+    else this.listeners.exit.push(cb);
+  }
+  kill(signal: NodeJS.Signals = 'SIGTERM'): void {
+    send({ type: 'spawn-kill', id: this.id, signal });
+  }
+  data(stream: 'stdout' | 'stderr', d: Buffer): void {
+    for (const cb of this.listeners[stream]) cb(d);
+  }
+  exited(code: number | null, signal: NodeJS.Signals | null): void {
+    this.exitCode = code;
+    this.signalCode = signal;
+    const cbs = this.listeners.exit.splice(0);
+    for (const cb of cbs) cb(code, signal);
+  }
+}
+
+/** Reads the first line of the grader's channel synchronously: the run's secret and configuration. */
+function readInit(): SandboxInit {
+  const bytes: number[] = [];
+  const one = Buffer.alloc(1);
+  for (;;) {
+    let n = 0;
+    try {
+      n = fs.readSync(CHANNEL_IN_FD, one, 0, 1, null);
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'EAGAIN') continue;
+      throw err;
+    }
+    if (n === 0) throw new Error('The grader closed the channel before sending the run’s configuration.');
+    if (one[0] === 0x0a) break;
+    bytes.push(one[0]);
+  }
+  return JSON.parse(Buffer.from(bytes).toString('utf8')) as SandboxInit;
+}
+
+/** Loads the suite, locks the harness down, loads the implementation, then serves jobs. */
+export function start(): void {
+  const init = readInit();
+  const key = Buffer.from(init.secret, 'hex');
+  const config = init.config;
   captureOutput(process.stdout);
   captureOutput(process.stderr);
   reportExits();
   reportCrashes();
+  const brokered = new Map<number, BrokeredProcess>();
+  let nextSpawn = 1;
+  const jobs: Array<{ job: Job; nonce: string }> = [];
+  const wanted: { resolve?: () => void } = {};
+  const channel = new net.Socket({ fd: CHANNEL_IN_FD, readable: true, writable: false });
+  let buffered = '';
+  channel.on('data', (chunk: Buffer) => {
+    buffered += chunk.toString('utf8');
+    for (let nl = buffered.indexOf('\n'); nl >= 0; nl = buffered.indexOf('\n')) {
+      const msg = JSON.parse(buffered.slice(0, nl)) as ToWorker;
+      buffered = buffered.slice(nl + 1);
+      if (msg.type === 'run') {
+        jobs.push({ job: msg.job, nonce: msg.nonce });
+        wanted.resolve?.();
+      } else if (msg.type === 'spawn-output') brokered.get(msg.id)?.data(msg.stream, Buffer.from(msg.data, 'base64'));
+      else if (msg.type === 'spawn-exit') {
+        brokered.get(msg.id)?.exited(msg.code, msg.signal);
+        brokered.delete(msg.id);
+      }
+    }
+  });
+  channel.on('end', () => realExit(0));
+  useSpawner((script, args) => {
+    const child = new BrokeredProcess(nextSpawn++);
+    brokered.set(child.id, child);
+    send({ type: 'spawn', id: child.id, script, args });
+    return child;
+  });
   let suite: LabSuite<unknown>;
   try {
     suite = requireSuite(config.suitePath);
@@ -127,6 +223,7 @@ function main(): void {
     send({ type: 'boot-failed', message: `The test suite ${config.suitePath} could not be loaded:\n${describeError(err)}` });
     return;
   }
+  lockDown(config.implDir, suite, createHmac);
   let impl: unknown;
   try {
     impl = suite.load(config.implDir);
@@ -134,11 +231,13 @@ function main(): void {
     send({ type: 'boot-failed', message: `Your code in ${config.implDir} could not be loaded, so no test could run:\n${describeError(err)}` });
     return;
   }
-  let queue = Promise.resolve();
-  port?.on('message', (msg: ToWorker) => {
-    if (msg.type === 'run') queue = queue.then(() => runJob(suite, impl, msg.job));
-  });
+  const serve = async (): Promise<void> => {
+    for (;;) {
+      const next = jobs.shift();
+      if (next) await runJob(suite, impl, next.job, next.nonce, key);
+      else await new Promise<void>((resolve) => (wanted.resolve = resolve));
+    }
+  };
+  void serve();
   send({ type: 'ready' });
 }
-
-main();

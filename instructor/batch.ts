@@ -142,6 +142,19 @@ async function prepareTemplate(options: BatchOptions, out: string): Promise<stri
   return dir;
 }
 
+/**
+ * A node_modules folder of the work tree's own whose packages are links to the template's: its .cache (the
+ * compile cache, the grader's own) stays the submission's, and the grader's sandbox, which may read the
+ * packages but not the kit's cache, resolves each link it is allowed to read.
+ */
+function linkModules(from: string, to: string): void {
+  fs.mkdirSync(to, { recursive: true });
+  for (const name of fs.readdirSync(from)) {
+    if (name.startsWith('.')) continue;
+    fs.symlinkSync(path.join(from, name), path.join(to, name), 'dir');
+  }
+}
+
 /** Every file under `dir` (relative, forward slashes), leaving out node_modules and .git. */
 function walk(dir: string, prefix = ''): string[] {
   const out: string[] = [];
@@ -187,7 +200,7 @@ async function gradeOne(job: OneJob): Promise<GradebookRow> {
     fs.mkdirSync(path.dirname(path.join(dir, rel)), { recursive: true });
     fs.copyFileSync(path.join(job.template, rel), path.join(dir, rel));
   }
-  fs.symlinkSync(fs.realpathSync(path.join(job.template, 'node_modules')), path.join(dir, 'node_modules'), 'dir');
+  linkModules(fs.realpathSync(path.join(job.template, 'node_modules')), path.join(dir, 'node_modules'));
   const own = studentLabFiles(subDir, lab, job.manifestFiles ?? { version: 1, generatedBy: '', files: {} });
   for (const rel of own) {
     fs.mkdirSync(path.dirname(path.join(dir, rel)), { recursive: true });
@@ -198,7 +211,9 @@ async function gradeOne(job: OneJob): Promise<GradebookRow> {
 
   const reportDir = path.join(job.reports, safeName(student));
   fs.mkdirSync(reportDir, { recursive: true });
-  const args = ['--expose-gc', '-r', 'ts-node/register/transpile-only', 'grader/cli.ts', lab, '--json', '--strict-manifest', '--no-color', '--report', reportDir];
+  // The batch's compile caches: only graders write them; each submission's sandbox reads only its own folder.
+  const cacheDir = path.join(job.work, '.compile-cache');
+  const args = ['--expose-gc', '-r', 'ts-node/register/transpile-only', 'grader/cli.ts', lab, '--json', '--strict-manifest', '--no-color', '--report', reportDir, '--cache-dir', cacheDir];
   if (options.tests && options.tests.length > 0) args.push('--test', ...options.tests);
   if (options.seed !== undefined) args.push('--seed', String(options.seed));
   const limitMs = (options.timeoutSec ?? DEFAULT_TIMEOUT_SEC) * 1000;
@@ -307,6 +322,12 @@ function runChild(cmd: string, args: readonly string[], cwd: string, limitMs: nu
     });
     child.on('close', (code, signal) => {
       clearTimeout(timer);
+      try {
+        // Whatever is left in the grader's process group goes before the gradebook is written.
+        if (child.pid !== undefined) process.kill(-child.pid, 'SIGKILL');
+      } catch {
+        // the group is already empty
+      }
       resolve({ code, signal, stdout, stderr, timedOut, realMs: Date.now() - started });
     });
   });

@@ -10,6 +10,8 @@ export const FIXTURES = {
   crashy: path.join(__dirname, 'fixtures', 'crashy'),
   /** An untouched skeleton (everything throws "TODO"); a correct solution. */
   clean: path.join(__dirname, 'fixtures', 'clean'),
+  /** Student code that tries to forge its grade in every way the red-team tests know (honest score 30/70). */
+  hostile: path.join(__dirname, 'fixtures', 'hostile'),
   /** Student code that throws while it is being loaded. */
   unloadable: path.join(__dirname, 'fixtures', 'unloadable'),
   /** A rubric that names a test the suite lacks and misses one it has. */

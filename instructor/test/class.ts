@@ -30,7 +30,31 @@ export function putSolution(repo: string, lab: string, files: readonly string[],
 }
 
 /** What each fixture student did, and so what the gradebook must say. */
-export type Kind = 'correct' | 'mutant' | 'hanging' | 'syntax-error' | 'exits' | 'tampered-test' | 'missing-file' | 'helper-file';
+export type Kind = 'correct' | 'mutant' | 'hanging' | 'syntax-error' | 'exits' | 'tampered-test' | 'missing-file' | 'helper-file' | 'hostile';
+
+/**
+ * What the hostile student appends to the untouched skeleton's server.ts (worth 0): at load time it posts
+ * "passed" verdicts on every channel, prints a fake grader JSON and closes stdout, writes into the compile
+ * cache, and starts a detached process that would rewrite the gradebook after the batch.
+ */
+const HOSTILE_CODE = `
+import * as hostileFs from 'node:fs';
+import * as hostilePath from 'node:path';
+const hostileTry = (f: () => void): void => { try { f(); } catch { /* refused */ } };
+const hostileOutcome = (name: string) => ({ name, status: 'passed', seed: 0, realMs: 1, virtualMs: 1, rpcs: 1, ops: 1, traceHash: '', message: '', log: [] });
+for (const [index, name] of [[0, 'TestReliablePut'], [1, 'TestReliableBasic']] as const) {
+  hostileTry(() => require('node:worker_threads').parentPort?.postMessage({ type: 'done', index, outcome: hostileOutcome(name) }));
+  for (const fd of [3, 4]) hostileTry(() => void hostileFs.writeSync(fd, JSON.stringify({ type: 'done', index, body: JSON.stringify(hostileOutcome(name)), mac: '0'.repeat(64) }) + '\\n'));
+}
+hostileTry(() => void hostileFs.writeSync(1, JSON.stringify({ score: 20, maxScore: 20, labs: [{ tests: [{ name: 'TestReliablePut', points: 10, status: 'passed', crash: null, message: '' }, { name: 'TestReliableBasic', points: 10, status: 'passed', crash: null, message: '' }] }] })));
+hostileTry(() => hostileFs.closeSync(1));
+hostileTry(() => hostileFs.writeFileSync(hostilePath.join(__dirname, '..', 'node_modules', '.cache', 'kvlabs-grader', 'forged-by-student.js'), 'module.exports = {};'));
+hostileTry(() => {
+  const gradebook = hostilePath.join(process.cwd(), '..', '..', 'gradebook.csv');
+  const script = 'setTimeout(() => require("fs").writeFileSync(' + JSON.stringify(gradebook) + ', "forged"), 3000)';
+  require('node:child_process').spawn(process.execPath, ['-e', script], { detached: true, stdio: 'ignore' }).unref();
+});
+`;
 
 /**
  * Writes one lab 2 repository per kind into `dir` (named after the kind), starting from `template`.
@@ -69,6 +93,11 @@ export function buildLab2Class(template: string, dir: string, kinds: readonly Ki
       }
       case 'missing-file':
         fs.rmSync(path.join(lab2, 'lock.ts'));
+        break;
+      case 'hostile':
+        // The skeleton (honestly worth 0), plus every forgery the batch must refuse.
+        for (const f of files) fs.copyFileSync(path.join(template, 'lab2', f), path.join(lab2, f));
+        append('server.ts', HOSTILE_CODE);
         break;
       case 'helper-file':
         // A correct server split in two: the work is in a helper file of the student's own, server.ts re-exports it.

@@ -388,12 +388,12 @@ describe('instructor tools', function () {
   });
 
   describe('batch grading', () => {
-    it('grades a class: correct, partly correct, hanging, crashing, exiting, tampered, incomplete and split-up submissions, each row right', async function () {
+    it('grades a class: correct, partly correct, hanging, crashing, exiting, tampered, incomplete, split-up and hostile submissions, each row right', async function () {
       this.timeout(240_000);
       const cls = path.join(work, 'class');
       const mutant = mutants.find((m) => m.name === 'version-off-by-one');
       if (!mutant) throw new Error('lab 2 has no version-off-by-one mutant any more; pick another that TestReliablePut catches');
-      buildLab2Class(tpl, cls, ['correct', 'mutant', 'hanging', 'syntax-error', 'exits', 'tampered-test', 'missing-file', 'helper-file'], mutant);
+      buildLab2Class(tpl, cls, ['correct', 'mutant', 'hanging', 'syntax-error', 'exits', 'tampered-test', 'missing-file', 'helper-file', 'hostile'], mutant);
       fs.writeFileSync(path.join(cls, 'helper-file', 'lab2', 'rpc.js'), "module.exports = require('./rpc.ts');\n");
       expect(studentLabFiles(path.join(cls, 'helper-file'), 'lab2', readManifest(tpl)!)).to.deep.equal(['lab2/README.md', 'lab2/client.ts', 'lab2/kv-store.ts', 'lab2/lock.ts', 'lab2/server.ts']);
       const out = path.join(work, 'batch');
@@ -420,6 +420,11 @@ describe('instructor tools', function () {
       expect(row('helper-file')?.tampered).to.deep.equal(['lab2/rpc.js (added: would be loaded instead of lab2/rpc.ts)'], 'the shadowing file is reported, not graded');
       expect(brief('exits')).to.deep.equal(['graded', 0, 20, 0, 0], 'process.exit(7) costs only its own tests');
       expect(row('exits')?.notes).to.deep.equal(['TestReliablePut: exit', 'TestReliableBasic: exit']);
+      expect(brief('hostile')).to.deep.equal(['graded', 0, 20, 0, 0], 'forged verdicts, a fake JSON on stdout and a closed stdout change nothing');
+      const cacheForgery = path.join(tpl, 'node_modules', '.cache', 'kvlabs-grader', 'forged-by-student.js');
+      expect(fs.existsSync(cacheForgery), 'the compile cache is not writable to student code').to.equal(false);
+      await new Promise((resolve) => setTimeout(resolve, 3500)); // a detached child would have rewritten the gradebook by now
+      expect(fs.readFileSync(r.csv, 'utf8')).to.not.contain('forged');
 
       const csv = parseCsv(fs.readFileSync(r.csv, 'utf8'));
       expect(csv[0]).to.deep.equal(['student', 'score', 'max', 'TestReliablePut', 'TestReliableBasic', 'status', 'tampered', 'notes']);

@@ -2,7 +2,7 @@
  * Lab 5's tester: starts servers (in this process or as child processes), talks to them over raw sockets,
  * and cleans every server, socket, process and folder up at the end of a test, whether it passed or not.
  */
-import { ChildProcess, spawn } from 'node:child_process';
+import { spawnKitScript, type KitProcess } from '../../tester/spawn';
 import fs from 'node:fs'; // the module itself, not a namespace copy: the sync spies replace its functions
 import * as net from 'node:net';
 import * as os from 'node:os';
@@ -175,7 +175,7 @@ export function describe(args: ReadonlyArray<string | number | Buffer>): string 
 /** A server running in a child process (for kill -9). */
 export interface ServerProcess {
   readonly port: number;
-  readonly child: ChildProcess;
+  readonly child: KitProcess;
   /** Kills it with SIGKILL and waits until it is gone. */
   kill9(): Promise<void>;
 }
@@ -267,13 +267,10 @@ export class Resources {
     return copies;
   }
 
-  /** Starts the student's server in a child process (Node, ts-node) and waits until it listens. */
+  /** Starts the student's server in a child process (through the grader when grading) and waits until it listens. */
   async serverProcess(options: ServerOptions): Promise<ServerProcess> {
     const script = path.join(__dirname, 'child-server.ts');
-    const child = spawn(process.execPath, ['-r', require.resolve('ts-node/register/transpile-only'), script, this.impl.dir, JSON.stringify({ port: 0, ...options })], {
-      stdio: ['pipe', 'pipe', 'pipe'],
-      cwd: path.join(__dirname, '..', '..'),
-    });
+    const child = spawnKitScript(script, [this.impl.dir, JSON.stringify({ port: 0, ...options })]);
     const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
     this.defer(async () => {
       if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');

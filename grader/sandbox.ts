@@ -1,0 +1,142 @@
+/**
+ * What the grader's sandboxed test process may touch: node's permission model flags (read the kit's code, the
+ * lab and the code under test, never solutions/ or reports; write only a scratch folder of this run; no
+ * processes, workers or addons), its environment, and the compile cache the trusted side prepares first.
+ */
+import crypto from 'node:crypto';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import type { WorkerConfig } from './protocol';
+
+// eslint-disable-next-line @typescript-eslint/no-var-requires
+const tsHook = require('./ts-hook.js') as {
+  DEFAULT_CACHE_DIR: string;
+  prepareCache(files: readonly string[], cacheDir: string, sharedDir?: string, shareable?: (file: string) => boolean): number;
+  tsFilesUnder(dir: string): string[];
+};
+
+const REPO = path.join(__dirname, '..');
+
+/** One run's sandbox. */
+export interface Sandbox {
+  /** Node options of every process that runs code under test. */
+  readonly execArgv: readonly string[];
+  readonly env: Readonly<Record<string, string>>;
+  /** The only folder those processes may write (their TMPDIR); removed by `dispose`. */
+  readonly scratch: string;
+  /** The compile cache of this code under test (read-only to the sandbox). */
+  readonly cacheDir: string;
+  /** Folders and files the sandbox may read. */
+  readonly reads: readonly string[];
+  /** The folder whose .ts scripts a test may ask the grader to start (the lab's test folder). */
+  readonly scriptDir: string;
+  dispose(): void;
+}
+
+/** How to build a sandbox. */
+export interface SandboxOptions {
+  readonly heapLimitMb: number;
+  /** Where compile caches live (one folder per graded code folder); default node_modules/.cache/kvlabs-grader. */
+  readonly cacheRoot?: string;
+}
+
+/** A folder as a permission path (a trailing separator, so that "lab2" does not also grant "lab2x"). */
+function dirGrant(dir: string): string {
+  return dir.endsWith(path.sep) ? dir : dir + path.sep;
+}
+
+/** A grant and, when links lead elsewhere (a batch work tree's node_modules), the path node will really open. */
+function withRealPath(grant: string): string[] {
+  const dir = grant.endsWith(path.sep);
+  let real: string;
+  try {
+    real = fs.realpathSync(grant);
+  } catch {
+    return [grant];
+  }
+  const realGrant = dir ? dirGrant(real) : real;
+  return realGrant === grant ? [grant] : [grant, realGrant];
+}
+
+/** True when `file` is inside `dir`. */
+function inside(file: string, dir: string): boolean {
+  const rel = path.relative(dir, file);
+  return rel === '' || (!rel.startsWith('..') && !path.isAbsolute(rel));
+}
+
+/** True when a path has a folder named solutions on the way (the reference solutions are never readable). */
+function inSolutions(file: string): boolean {
+  return file.split(path.sep).includes('solutions');
+}
+
+/** The files the suite loaded (in this process, where the grader loaded it), outside node_modules and solutions; their folders are readable. */
+function suiteClosure(suitePath: string): string[] {
+  const out = new Set<string>();
+  const walk = (m: NodeModule | undefined): void => {
+    if (!m || out.has(m.filename)) return;
+    if (m.filename.split(path.sep).includes('node_modules') || inSolutions(m.filename)) return;
+    out.add(m.filename);
+    for (const c of m.children) walk(c);
+  };
+  walk(require.cache[path.resolve(suitePath)]);
+  return [...out];
+}
+
+/** Prepares the sandbox for grading `config` (writes the compile cache, makes the scratch folder). */
+export function prepareSandbox(config: WorkerConfig, options: SandboxOptions): Sandbox {
+  const implDir = path.resolve(config.implDir);
+  const labDir = path.dirname(path.dirname(path.resolve(config.suitePath)));
+  const cacheRoot = options.cacheRoot ?? tsHook.DEFAULT_CACHE_DIR;
+  const cacheDir = path.join(cacheRoot, crypto.createHash('sha1').update(implDir).digest('hex').slice(0, 16));
+  const graderFiles = fs
+    .readdirSync(__dirname)
+    .filter((f) => /\.(ts|js)$/.test(f))
+    .map((f) => path.join(__dirname, f));
+  const closure = suiteClosure(config.suitePath);
+  const kitDirs = [path.join(REPO, 'tester'), path.join(REPO, 'labrpc')];
+  const tsFiles = [...kitDirs, labDir, implDir].flatMap((d) => tsHook.tsFilesUnder(d)).filter((f) => f.startsWith(implDir + path.sep) || !inSolutions(f));
+  // The kit's files compile once for every run and submission (kit/); the code under test only into its own folder.
+  const shared = path.join(cacheRoot, 'kit');
+  const files = [...new Set([...tsFiles, ...graderFiles.filter((f) => f.endsWith('.ts')), ...closure])];
+  tsHook.prepareCache(files, cacheDir, shared, (f) => !inside(f, implDir) && !inside(f, labDir));
+  fs.mkdirSync(cacheDir, { recursive: true });
+
+  const modules = path.join(REPO, 'node_modules');
+  const moduleGrants = fs
+    .readdirSync(modules)
+    .filter((n) => n !== '.cache')
+    .map((n) => path.join(modules, n));
+  const reads = [
+    ...kitDirs.map(dirGrant),
+    ...graderFiles,
+    path.join(REPO, 'tsconfig.json'),
+    path.join(REPO, 'package.json'),
+    ...moduleGrants,
+    dirGrant(labDir),
+    dirGrant(implDir),
+    ...closure.map((f) => dirGrant(path.dirname(f))),
+    dirGrant(cacheDir),
+  ];
+  const scratch = fs.realpathSync(fs.mkdtempSync(path.join(os.tmpdir(), 'kvlabs-sandbox-')));
+  const execArgv = [
+    '--experimental-permission',
+    ...[...new Set(reads.flatMap(withRealPath))].map((r) => `--allow-fs-read=${r}`),
+    `--allow-fs-read=${dirGrant(scratch)}`,
+    `--allow-fs-write=${dirGrant(scratch)}`,
+    '--disable-warning=ExperimentalWarning',
+    '--expose-gc',
+    `--max-old-space-size=${options.heapLimitMb}`,
+  ];
+  const env: Record<string, string> = { TMPDIR: scratch, KVLABS_TS_CACHE: cacheDir };
+  for (const k of ['PATH', 'LANG', 'LC_ALL', 'TZ']) if (process.env[k] !== undefined) env[k] = process.env[k] as string;
+  return {
+    execArgv,
+    env,
+    scratch,
+    cacheDir,
+    reads,
+    scriptDir: path.join(labDir, 'test'),
+    dispose: () => fs.rmSync(scratch, { recursive: true, force: true }),
+  };
+}

@@ -1,0 +1,162 @@
+'use strict';
+/**
+ * The grader's TypeScript loader: transpiles .ts files (never type-checks) as ts-node's transpile-only mode
+ * does, with every output kept in a compile cache keyed by the file's path and contents, the compiler version
+ * and tsconfig. Only the trusted grader writes the cache (`prepareCache`, before any student code runs); the
+ * sandboxed test process only reads it (`install`), compiling in memory what the cache lacks.
+ */
+const crypto = require('node:crypto');
+const fs = require('node:fs');
+const path = require('node:path');
+
+const repo = path.join(__dirname, '..');
+/** The kit's own compile cache (a batch run gives each submission its own). */
+const DEFAULT_CACHE_DIR = path.join(repo, 'node_modules', '.cache', 'kvlabs-grader');
+const HOOK_VERSION = '2';
+
+/** Everything that changes the compiler's output besides the source file itself. */
+function cacheSalt() {
+  const read = (file) => {
+    try {
+      return fs.readFileSync(file, 'utf8');
+    } catch {
+      return '';
+    }
+  };
+  return [HOOK_VERSION, process.version, read(path.join(repo, 'node_modules', 'typescript', 'package.json')), read(path.join(repo, 'tsconfig.json'))].join('\0');
+}
+
+let salt;
+/** The cache file for `filename` with contents `source` (keyed by the path inside the repository, so copies of the kit share keys). */
+function cachedPath(cacheDir, filename, source) {
+  if (salt === undefined) salt = cacheSalt();
+  const rel = path.relative(repo, filename);
+  const name = rel.startsWith('..') || path.isAbsolute(rel) ? filename : rel;
+  const key = crypto.createHash('sha1').update(salt).update('\0').update(name).update('\0').update(source).digest('hex');
+  return path.join(cacheDir, `${key}.js`);
+}
+
+let compiler;
+/** Loads TypeScript and the project's compiler options, the first time a file is not in the cache. */
+function loadCompiler() {
+  if (compiler) return compiler;
+  const ts = require('typescript');
+  const configFile = path.join(repo, 'tsconfig.json');
+  const parsed = ts.parseConfigFileTextToJson(configFile, fs.readFileSync(configFile, 'utf8'));
+  const converted = ts.convertCompilerOptionsFromJson((parsed.config && parsed.config.compilerOptions) || {}, repo);
+  const options = {
+    ...converted.options,
+    module: ts.ModuleKind.CommonJS,
+    noEmit: false,
+    declaration: false,
+    sourceMap: false,
+    inlineSourceMap: true,
+    inlineSources: false,
+  };
+  compiler = { ts, options };
+  return compiler;
+}
+
+/** A path for people: relative to the current directory when inside it. */
+function shown(file) {
+  const rel = path.relative(process.cwd(), file);
+  return rel && !rel.startsWith('..') ? rel : file;
+}
+
+/** Transpiles one file; a syntax error becomes an error that names the file, line and column. */
+function transpile(source, filename) {
+  const { ts, options } = loadCompiler();
+  const out = ts.transpileModule(source, { fileName: filename, compilerOptions: options, reportDiagnostics: true });
+  const errors = (out.diagnostics || []).filter((d) => d.category === ts.DiagnosticCategory.Error);
+  if (errors.length > 0) {
+    const lines = errors.slice(0, 5).map((d) => {
+      const text = ts.flattenDiagnosticMessageText(d.messageText, '\n');
+      if (!d.file || d.start === undefined) return `error TS${d.code}: ${text}`;
+      const { line, character } = d.file.getLineAndCharacterOfPosition(d.start);
+      return `${shown(d.file.fileName)}:${line + 1}:${character + 1} - error TS${d.code}: ${text}`;
+    });
+    const err = new SyntaxError(`TypeScript cannot compile ${shown(filename)}:\n${[...new Set(lines)].join('\n')}`);
+    err.stack = `${err.name}: ${err.message}`;
+    throw err;
+  }
+  return out.outputText;
+}
+
+/** Every .ts file under `dir` (recursively, skipping node_modules and dot folders). */
+function tsFilesUnder(dir) {
+  const out = [];
+  let entries;
+  try {
+    entries = fs.readdirSync(dir, { withFileTypes: true });
+  } catch {
+    return out;
+  }
+  for (const e of entries) {
+    if (e.name === 'node_modules' || e.name.startsWith('.')) continue;
+    const full = path.join(dir, e.name);
+    if (e.isDirectory()) out.push(...tsFilesUnder(full));
+    else if (e.isFile() && e.name.endsWith('.ts') && !e.name.endsWith('.d.ts')) out.push(full);
+  }
+  return out;
+}
+
+/** Writes `code` to `file` atomically. */
+function writeAtomically(file, code) {
+  fs.mkdirSync(path.dirname(file), { recursive: true });
+  const tmp = `${file}.${process.pid}.tmp`;
+  fs.writeFileSync(tmp, code);
+  fs.renameSync(tmp, file);
+}
+
+/**
+ * Trusted side: makes sure the cache in `cacheDir` holds each of `files` (absolute .ts paths; files that do
+ * not compile are left out: loading them reports the error). Files for which `shareable(file)` is true (the
+ * kit's, never the code under test) are also kept in, and taken from, `sharedDir`, so that a batch does not
+ * compile the kit once per submission. Returns how many files were compiled.
+ */
+function prepareCache(files, cacheDir, sharedDir, shareable) {
+  let compiled = 0;
+  for (const file of files) {
+    let source;
+    try {
+      source = fs.readFileSync(file, 'utf8');
+    } catch {
+      continue;
+    }
+    const cached = cachedPath(cacheDir, file, source);
+    if (fs.existsSync(cached)) continue;
+    const share = sharedDir && shareable && shareable(file) ? cachedPath(sharedDir, file, source) : undefined;
+    if (share && fs.existsSync(share)) {
+      writeAtomically(cached, fs.readFileSync(share));
+      continue;
+    }
+    let code;
+    try {
+      code = transpile(source, file);
+    } catch {
+      continue;
+    }
+    writeAtomically(cached, code);
+    if (share) writeAtomically(share, code);
+    compiled++;
+  }
+  return compiled;
+}
+
+/** Untrusted side: loads .ts files from the cache in `cacheDir`, compiling in memory what it lacks (never writing). */
+function install(cacheDir) {
+  require.extensions['.ts'] = function loadTypeScript(module, filename) {
+    const source = fs.readFileSync(filename, 'utf8');
+    let code;
+    try {
+      code = fs.readFileSync(cachedPath(cacheDir, filename, source), 'utf8');
+    } catch {
+      code = transpile(source, filename);
+    }
+    module._compile(code, filename);
+  };
+  // Stack traces point at the .ts lines students wrote (the output carries inline source maps).
+  if (typeof process.setSourceMapsEnabled === 'function') process.setSourceMapsEnabled(true);
+}
+
+module.exports = { DEFAULT_CACHE_DIR, prepareCache, install, tsFilesUnder };
