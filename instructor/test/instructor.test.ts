@@ -302,7 +302,7 @@ describe('instructor tools', function () {
       expect(r.code).to.equal(2);
       expect(r.stderr).to.contain('lab2/test/suite.ts (changed)');
       const payload = payloadIn(out);
-      expect([payload.status, payload.max_score, payload.tests.length, payload.tests[0].score, payload.tests[0].status]).to.deep.equal(['fail', 10, 1, 0, 'fail']);
+      expect([payload.status, payload.max_score, payload.tests.length, payload.tests[0].score, payload.tests[0].status]).to.deep.equal(['fail', RUBRIC.tests.TestReliablePut.points, 1, 0, 'fail']);
       expect(payload.tests[0].message).to.contain('lab2/test/suite.ts');
       const actions = await cli(['lab2', '--test', 'TestReliablePut'], { GITHUB_ACTIONS: 'true' });
       expect(actions.code, 'GITHUB_ACTIONS=true is strict too').to.equal(2);
@@ -383,7 +383,7 @@ describe('instructor tools', function () {
       const r = await cli(['lab2', '--test', 'TestReliablePut', '--json', '--report', path.join(work, 'tamper-reports')], {});
       expect(r.code).to.equal(1);
       expect(r.stderr).to.contain('Warning:').and.contain('lab2/test/suite.ts (changed)');
-      expect((JSON.parse(r.stdout) as { maxScore: number }).maxScore).to.equal(10);
+      expect((JSON.parse(r.stdout) as { maxScore: number }).maxScore).to.equal(RUBRIC.tests.TestReliablePut.points);
     });
   });
 
@@ -400,27 +400,28 @@ describe('instructor tools', function () {
       const tests = ['TestReliablePut', 'TestReliableBasic'];
       const r = await gradeBatch({ lab: 'lab2', submissions: cls, out, template: tpl, jobs: 2, tests, seed: 1234, timeoutSec: 40, log: new Sink() });
       const row = (s: string) => r.rows.find((x) => x.student === s);
+      const [P, B] = [RUBRIC.tests.TestReliablePut.points, RUBRIC.tests.TestReliableBasic.points];
       const brief = (s: string) => {
         const x = row(s);
         return x && [x.status, x.score, x.maxScore, x.tests.TestReliablePut, x.tests.TestReliableBasic];
       };
-      expect(brief('correct')).to.deep.equal(['graded', 20, 20, 10, 10]);
+      expect(brief('correct')).to.deep.equal(['graded', P + B, P + B, P, B]);
       expect(row('correct')?.notes).to.deep.equal([]);
       expect(row('correct')?.tampered).to.deep.equal([]);
-      expect(brief('mutant')).to.deep.equal(['graded', 10, 20, 0, 10]);
-      expect(brief('hanging')).to.deep.equal(['graded', 10, 20, 10, 0], 'the grader’s --budget ends the hang in time to keep the points already earned');
+      expect(brief('mutant')).to.deep.equal(['graded', B, P + B, 0, B]);
+      expect(brief('hanging')).to.deep.equal(['graded', P, P + B, P, 0], 'the grader’s --budget ends the hang in time to keep the points already earned');
       expect(row('hanging')?.notes).to.deep.equal(['TestReliableBasic: budget']);
-      expect(brief('syntax-error')).to.deep.equal(['graded', 0, 20, 0, 0]);
+      expect(brief('syntax-error')).to.deep.equal(['graded', 0, P + B, 0, 0]);
       expect(row('syntax-error')?.notes.join(' ')).to.contain('could not be loaded').and.contain('client.ts');
-      expect(brief('tampered-test')).to.deep.equal(['graded', 10, 20, 10, 0], 'graded with the original tests and rubric');
+      expect(brief('tampered-test')).to.deep.equal(['graded', P, P + B, P, 0], 'graded with the original tests and rubric');
       expect(row('tampered-test')?.tampered).to.deep.equal(['lab2/test/rubric.json (changed)', 'lab2/test/suite.ts (changed)']);
-      expect(brief('missing-file')).to.deep.equal(['graded', 10, 20, 10, 0]);
+      expect(brief('missing-file')).to.deep.equal(['graded', P, P + B, P, 0]);
       expect(row('missing-file')?.notes.join(' ')).to.contain('missing lab2/lock.ts');
-      expect(brief('helper-file')).to.deep.equal(['graded', 20, 20, 10, 10], 'the student’s own lab2/kv-store.ts is graded with their server.ts');
+      expect(brief('helper-file')).to.deep.equal(['graded', P + B, P + B, P, B], 'the student’s own lab2/kv-store.ts is graded with their server.ts');
       expect(row('helper-file')?.tampered).to.deep.equal(['lab2/rpc.js (added: would be loaded instead of lab2/rpc.ts)'], 'the shadowing file is reported, not graded');
-      expect(brief('exits')).to.deep.equal(['graded', 0, 20, 0, 0], 'process.exit(7) costs only its own tests');
+      expect(brief('exits')).to.deep.equal(['graded', 0, P + B, 0, 0], 'process.exit(7) costs only its own tests');
       expect(row('exits')?.notes).to.deep.equal(['TestReliablePut: exit', 'TestReliableBasic: exit']);
-      expect(brief('hostile')).to.deep.equal(['graded', 0, 20, 0, 0], 'forged verdicts, a fake JSON on stdout and a closed stdout change nothing');
+      expect(brief('hostile')).to.deep.equal(['graded', 0, P + B, 0, 0], 'forged verdicts, a fake JSON on stdout and a closed stdout change nothing');
       const cacheForgery = path.join(tpl, 'node_modules', '.cache', 'kvlabs-grader', 'forged-by-student.js');
       expect(fs.existsSync(cacheForgery), 'the compile cache is not writable to student code').to.equal(false);
       await new Promise((resolve) => setTimeout(resolve, 3500)); // a detached child would have rewritten the gradebook by now
