@@ -55,6 +55,8 @@ export class Lab4Tester {
   readonly leader: KVNodeService;
   readonly followers: KVNodeService[] = [];
   readonly quorum: number;
+  /** The nodes' maxBatch: no Replicate call may carry more entries. */
+  readonly maxBatch: number;
   /** Every log entry the leader sent, by seq. */
   readonly sent = new Map<number, LogEntry>();
   private readonly prefix: string;
@@ -70,6 +72,7 @@ export class Lab4Tester {
     this.quorum = options.quorum;
     this.net.setReliable(options.reliable);
     const base = { ...DEFAULT_CONFIG, ...options.config, quorum: options.quorum };
+    this.maxBatch = base.maxBatch;
     const world = World.current();
     const delay = options.delay ?? SEED_DELAY_MS;
     const leaderEnds: RpcEnd[] = [];
@@ -122,6 +125,18 @@ export class Lab4Tester {
     const entries = (args as Partial<ReplicateArgs> | undefined)?.entries;
     if (!Array.isArray(entries)) {
       return this.fail(`The leader called ${SERVICE}.Replicate with ${JSON.stringify(args)}; the arguments must be { entries: LogEntry[] } (see lab4/rpc.ts).`);
+    }
+    if (entries.length > this.maxBatch) {
+      return this.fail(
+        `The leader sent ${entries.length} entries (#${(entries[0] as LogEntry).seq}..) in one Replicate call; config.maxBatch is ${this.maxBatch}. ` +
+          'Send at most maxBatch entries per call (a follower far behind catches up in several calls): an unbounded batch can exceed what the transport carries.',
+      );
+    }
+    for (let i = 1; i < entries.length; i++) {
+      const [a, b] = [entries[i - 1] as LogEntry, entries[i] as LogEntry];
+      if (b.seq !== a.seq + 1) {
+        return this.fail(`The leader sent a Replicate call whose entries are not consecutive: #${b.seq} follows #${a.seq}. A batch is a run of the log with no gaps and no repeats, in seq order.`);
+      }
     }
     for (const e of entries as LogEntry[]) {
       const old = this.sent.get(e.seq);

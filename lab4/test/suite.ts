@@ -8,7 +8,7 @@ import { World } from '../../tester/world';
 import { LabSuite, NamedTest, TestContext, TestFailure, check } from '../../tester/suite';
 import { SERVICE, type ReplicateReply, type SetReply } from '../rpc';
 import { Ack, Lab4Impl, Lab4Tester, show } from './harness';
-import { realHttpTest } from './real';
+import { realHttpCatchUpTest, realHttpTest } from './real';
 
 type Ctx = TestContext<Lab4Impl>;
 
@@ -313,5 +313,6 @@ export const suite: LabSuite<Lab4Impl> = {
     catchUp,
     quorumLatency,
     realHttpTest,
+    realHttpCatchUpTest,
   ],
 };

@@ -74,4 +74,18 @@ export const mutants: Mutant[] = [
     replace: [['const quorumSeq = matches[this.config.quorum - 1];', 'const quorumSeq = matches[this.followers.length - 1];']],
     caughtBy: ['TestQuorumLatency', 'TestNoQuorumFails'],
   },
+  {
+    name: 'no-max-batch',
+    description: 'the leader sends a follower every entry it lacks in one call, ignoring maxBatch and the byte bound',
+    file: 'server.ts',
+    replace: [['const entries = nextBatch(this.log, next, this.config.maxBatch, MAX_BATCH_BYTES);', 'const entries = this.log.slice(next - 1);']],
+    caughtBy: ['TestFollowerCatchUp', 'TestRealHttpCatchUp'],
+  },
+  {
+    name: 'batch-by-entries-only',
+    description: 'a batch is bounded by maxBatch entries but not by bytes, so a catch-up call with large values exceeds the HTTP body limit',
+    file: 'server.ts',
+    replace: [['const entries = nextBatch(this.log, next, this.config.maxBatch, MAX_BATCH_BYTES);', 'const entries = nextBatch(this.log, next, this.config.maxBatch, Infinity);']],
+    caughtBy: ['TestRealHttpCatchUp'],
+  },
 ];

@@ -3,8 +3,9 @@
  *
  * The leader never changes its data on a write. It appends the write to its log, which gives it a sequence
  * number, and one replication loop per follower sends the follower every entry it does not hold yet, many at a
- * time, one call in flight per follower. A follower applies entries strictly in sequence order and ignores the
- * ones it already holds, so a re-sent batch is harmless and every replica walks through the same states.
+ * time (at most maxBatch entries and about 1 MiB), one call in flight per follower. A follower applies entries
+ * strictly in sequence order and ignores the ones it already holds, so a re-sent batch is harmless and every
+ * replica walks through the same states.
  * When W followers hold an entry it is committed: the leader applies it and acknowledges the write. A write
  * that is not committed within writeTimeoutMs is answered ErrNoQuorum (it stays in the log).
  */
@@ -23,6 +24,36 @@ import {
   type StatusArgs,
   type StatusReply,
 } from '../../lab4/rpc';
+
+/**
+ * About how many bytes one Replicate call may carry. A batch bounded by entries only can exceed the transport's
+ * body limit (over HTTP 8 MiB, labrpc/http's DEFAULT_MAX_BODY_BYTES: 256 entries of 40 kB are 10 MB), and then
+ * every catch-up call is refused and retried unchanged: the follower never catches up. JSON can make a byte
+ * of a key or value at most 6 bytes long (a control character is written \u0001), so 1 MiB of keys and values
+ * stays under the limit whatever they hold.
+ */
+const MAX_BATCH_BYTES = 1024 * 1024;
+
+/** Bytes an entry adds to a batch besides its key and value (its seq, field names and punctuation, generously). */
+const ENTRY_OVERHEAD_BYTES = 64;
+
+/**
+ * The entries from seq `next` on: at most `maxEntries` of them, and at most about `maxBytes` (UTF-8 bytes of
+ * keys and values plus a framing allowance per entry). The first entry always goes, even alone over the
+ * bound, so a single large entry cannot stall a follower.
+ */
+function nextBatch(log: readonly LogEntry[], next: number, maxEntries: number, maxBytes: number): LogEntry[] {
+  const batch: LogEntry[] = [];
+  let bytes = 0;
+  for (let i = next - 1; i < log.length && batch.length < maxEntries; i++) {
+    const e = log[i];
+    const size = Buffer.byteLength(e.key) + Buffer.byteLength(e.value) + ENTRY_OVERHEAD_BYTES;
+    if (batch.length > 0 && bytes + size > maxBytes) break;
+    batch.push(e);
+    bytes += size;
+  }
+  return batch;
+}
 
 /** The leader's view of one follower. */
 interface Follower {
@@ -140,7 +171,7 @@ export class KVNode implements KVNodeService {
         f.wake = undefined;
         continue;
       }
-      const entries = this.log.slice(next - 1, next - 1 + this.config.maxBatch);
+      const entries = nextBatch(this.log, next, this.config.maxBatch, MAX_BATCH_BYTES);
       let reply: ReplicateReply;
       try {
         reply = await f.end.call<ReplicateReply>(`${SERVICE}.Replicate`, { entries });
