@@ -8,7 +8,7 @@ import { GraderUsageError, listNames } from '../grader/errors';
 import { isShipped } from './template';
 
 /** Kit files the release reads to write its own version (package.json, tsconfig.json, .mocharc.json). */
-const GENERATED_FROM = ['package.json', 'tsconfig.json', '.mocharc.json'];
+const GENERATED_FROM = ['package.json', 'package-lock.json', 'tsconfig.json', '.mocharc.json'];
 
 /** One path `git status --porcelain` reports: its two status letters ("??" untracked, " M" modified, ...) and path. */
 export interface StatusEntry {

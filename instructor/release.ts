@@ -13,6 +13,7 @@ import { GraderUsageError, listNames } from '../grader/errors';
 import { listLabs, loadLab } from '../grader/labs';
 import { describeEntry, DirtyTreeError, dirtyShippedFiles } from './dirty';
 import { distinctiveSolutionLines, Finding, scanTemplate } from './leaks';
+import { Lockfile, pruneLockfile } from './lockfile';
 import { buildManifest, MANIFEST_PATH, writeManifest } from './manifest';
 import { studentReadme } from './readme';
 import { scrubComments, shippedFiles, STUDENT_GITIGNORE, studentMocharc, studentPackageJson, studentTsconfig } from './template';
@@ -83,7 +84,12 @@ export async function release(options: ReleaseOptions): Promise<ReleaseResult> {
     fs.existsSync(path.join(repo, name)) ? (JSON.parse(fs.readFileSync(path.join(repo, name), 'utf8')) as Record<string, unknown>) : undefined;
   const json = (v: unknown) => `${JSON.stringify(v, null, 2)}\n`;
   const pkg = readJson('package.json');
-  if (pkg) generated.set('package.json', json(studentPackageJson(pkg, labs)));
+  if (pkg) {
+    const studentPkg = studentPackageJson(pkg, labs);
+    generated.set('package.json', json(studentPkg));
+    const lock = readJson('package-lock.json');
+    if (lock) generated.set('package-lock.json', json(pruneLockfile(lock as unknown as Lockfile, studentPkg)));
+  }
   const tsconfig = readJson('tsconfig.json');
   if (tsconfig) generated.set('tsconfig.json', json(studentTsconfig(tsconfig, copied)));
   const mocharc = readJson('.mocharc.json');

@@ -28,10 +28,13 @@ const NEVER_SHIPPED: readonly RegExp[] = [
 ];
 
 /** Files the release writes itself instead of copying. */
-export const GENERATED = ['package.json', 'tsconfig.json', '.mocharc.json', '.gitignore', 'README.md'] as const;
+export const GENERATED = ['package.json', 'package-lock.json', 'tsconfig.json', '.mocharc.json', '.gitignore', 'README.md'] as const;
 
 /** npm scripts that are the instructors' (they run solutions, benches, or these tools). */
 const INSTRUCTOR_SCRIPTS = ['verify', 'bench', 'release', 'grade-batch', 'demo', 'coverage', 'mutation'];
+
+/** Packages only the instructors' scripts use (`npm run mutation`): a template neither lists nor installs them. */
+const INSTRUCTOR_DEPENDENCIES = ['@stryker-mutator/core', '@stryker-mutator/mocha-runner'];
 
 /** The repository's tracked files that still exist in the working tree, relative with forward slashes. */
 export function trackedFiles(repo: string): string[] {
@@ -80,15 +83,19 @@ export function scrubComments(text: string): string {
     .join('\n');
 }
 
-/** The template's package.json: the kit's, without the instructors' scripts and the scripts of labs not shipped. */
+/** The template's package.json: the kit's, without the instructors' scripts and packages and the scripts of labs not shipped. */
 export function studentPackageJson(kit: Record<string, unknown>, labs: readonly string[]): Record<string, unknown> {
   const scripts = { ...((kit.scripts ?? {}) as Record<string, string>) };
   for (const name of Object.keys(scripts)) {
     const lab = /^(lab\d+)(?::|$)/.exec(name)?.[1];
     if (INSTRUCTOR_SCRIPTS.includes(name) || (lab !== undefined && !labs.includes(lab))) delete scripts[name];
   }
+  const devDependencies = Object.fromEntries(
+    Object.entries((kit.devDependencies ?? {}) as Record<string, string>).filter(([name]) => !INSTRUCTOR_DEPENDENCIES.includes(name)),
+  );
   return {
     ...kit,
+    devDependencies,
     description: `Student template: ${labs.join(', ')}. Fill in the lab files, then run npm run grade <lab>.`,
     scripts,
   };
