@@ -15,6 +15,7 @@ import {
   type LogEntry,
   type NodeConfig,
   type ReplicateArgs,
+  type ReplicateReply,
   type SetArgs,
   type SetReply,
   type StatusReply,
@@ -32,6 +33,8 @@ export interface ClusterOptions {
   reliable: boolean;
   /** Per-message delay on the leader's ends, ms (default: the seed's 0.1–1). */
   delay?: { min: number; max: number };
+  /** Per-follower delays (uneven links), overriding `delay` for the followers they name by index. */
+  delays?: ReadonlyArray<{ min: number; max: number } | undefined>;
   /** Overrides of the node config (writeTimeoutMs, ...). */
   config?: Partial<NodeConfig>;
 }
@@ -59,6 +62,18 @@ export class Lab4Tester {
   readonly maxBatch: number;
   /** Every log entry the leader sent, by seq. */
   readonly sent = new Map<number, LogEntry>();
+  /** How many times each follower was restarted with empty state. */
+  readonly restarts: number[];
+  /** Per follower: the lastSeq its current incarnation last answered a Replicate with. */
+  private readonly answered: number[];
+  /**
+   * Per follower: the highest seq an earlier incarnation held when it restarted empty. A leader can only learn
+   * of a restart from the next answer, so a write it acknowledged counting such a follower is not its fault.
+   */
+  private readonly lostAt: number[];
+  /** Per follower: runs after it handled a Replicate call; returning true restarts it before the reply leaves. */
+  private readonly traps: Array<((args: ReplicateArgs, reply: ReplicateReply) => boolean) | undefined> = [];
+  private readonly base: Omit<NodeConfig, 'id' | 'role'>;
   private readonly prefix: string;
   private ends = 0;
 
@@ -72,19 +87,57 @@ export class Lab4Tester {
     this.quorum = options.quorum;
     this.net.setReliable(options.reliable);
     const base = { ...DEFAULT_CONFIG, ...options.config, quorum: options.quorum };
+    this.base = base;
     this.maxBatch = base.maxBatch;
+    this.restarts = new Array<number>(options.followers).fill(0);
+    this.answered = new Array<number>(options.followers).fill(0);
+    this.lostAt = new Array<number>(options.followers).fill(0);
     const world = World.current();
     const delay = options.delay ?? SEED_DELAY_MS;
     const leaderEnds: RpcEnd[] = [];
     for (let i = 0; i < options.followers; i++) {
-      const node = new ctx.impl.KVNode({ ...base, id: `follower-${i + 1}`, role: 'follower' }, []);
-      this.followers.push(node);
-      this.net.addServer(this.serverName(i), new Server().addService(node, SERVICE));
+      this.startFollower(i);
       const end = this.makeEnd(`leader->f${i}`, this.serverName(i));
-      leaderEnds.push(new RecordingEnd(new DelayedEnd(end, delay.min, delay.max, (ms) => world.sleep(ms), () => world.rng.float()), this));
+      const d = options.delays?.[i] ?? delay;
+      leaderEnds.push(new RecordingEnd(new DelayedEnd(end, d.min, d.max, (ms) => world.sleep(ms), () => world.rng.float()), this, i + 1));
     }
     this.leader = new ctx.impl.KVNode({ ...base, id: 'leader', role: 'leader' }, leaderEnds);
     this.net.addServer(this.serverName('leader'), new Server().addService(new LeaderWatch(this.leader, this), SERVICE));
+  }
+
+  /** Starts follower i with empty state on its server name (replacing a running one, whose pending replies are lost). */
+  private startFollower(i: number): void {
+    const node = new this.ctx.impl.KVNode({ ...this.base, id: `follower-${i + 1}`, role: 'follower' }, []);
+    this.followers[i] = node;
+    this.net.addServer(this.serverName(i), new Server().addService(new FollowerWatch(node, this, i), SERVICE));
+  }
+
+  /** Stops follower i and starts it again on the same address with empty state (a crash and restart). */
+  restartFollower(i: number): void {
+    this.followers[i]._stop();
+    this.restarts[i]++;
+    this.lostAt[i] = Math.max(this.lostAt[i], this.answered[i]);
+    this.answered[i] = 0;
+    this.startFollower(i);
+  }
+
+  /**
+   * Arms a trap on follower i: after it handles each Replicate call, `when(args, reply)` runs; when it returns
+   * true the follower restarts empty at that very moment, so the call's effect is lost and so is its reply.
+   * The trap fires once.
+   */
+  restartWhen(i: number, when: (args: ReplicateArgs, reply: ReplicateReply) => boolean): void {
+    this.traps[i] = when;
+  }
+
+  /** Called by FollowerWatch after follower i handled a Replicate; restarts it if its trap says so. */
+  afterReplicate(i: number, args: ReplicateArgs, reply: ReplicateReply): void {
+    if (reply.err === 'OK' || reply.err === 'ErrGap') this.answered[i] = reply.lastSeq;
+    const trap = this.traps[i];
+    if (trap && trap(args, reply)) {
+      this.traps[i] = undefined;
+      this.restartFollower(i);
+    }
   }
 
   /** The leader's server name on the network. */
@@ -157,6 +210,7 @@ export class Lab4Tester {
     for (let i = 0; i < this.followers.length; i++) {
       const st = await this.followers[i].Status({ noData: true });
       if (st.lastSeq >= reply.seq) holders.push(`follower ${i + 1}`);
+      else if (this.lostAt[i] >= reply.seq) holders.push(`follower ${i + 1} (before it restarted empty)`);
     }
     if (holders.length < this.quorum) {
       return this.fail(
@@ -241,16 +295,55 @@ export class Lab4Tester {
   }
 }
 
-/** Records every Replicate the leader sends before passing it on. */
+/** Records every Replicate the leader sends before passing it on, and fails a second one sent while one is in flight. */
 class RecordingEnd implements RpcEnd {
+  private inFlight = 0;
+
   constructor(
     private readonly inner: RpcEnd,
     private readonly tester: Lab4Tester,
+    /** The follower this end reaches, for messages (1-based). */
+    private readonly follower: number,
   ) {}
 
-  call<Reply = unknown>(method: string, args?: unknown): Promise<Reply> {
-    if (method === `${SERVICE}.Replicate`) this.tester.noteSent(args);
-    return this.inner.call<Reply>(method, args);
+  async call<Reply = unknown>(method: string, args?: unknown): Promise<Reply> {
+    if (method !== `${SERVICE}.Replicate`) return this.inner.call<Reply>(method, args);
+    this.tester.noteSent(args);
+    if (this.inFlight > 0) {
+      this.tester.fail(
+        `The leader sent follower ${this.follower} a Replicate call while another call to it had no answer yet. Keep one call in flight per ` +
+          'follower: send, wait for the answer (or the TimeoutError), then send what is new since. Calls racing each other reach the follower in any order.',
+      );
+    }
+    this.inFlight++;
+    try {
+      return await this.inner.call<Reply>(method, args);
+    } finally {
+      this.inFlight--;
+    }
+  }
+}
+
+/** A follower as the network sees it: the student's node, with a hook after each Replicate (see restartWhen). */
+class FollowerWatch {
+  constructor(
+    private readonly node: KVNodeService,
+    private readonly tester: Lab4Tester,
+    private readonly index: number,
+  ) {}
+  async Replicate(args: ReplicateArgs): Promise<ReplicateReply> {
+    const reply = await this.node.Replicate(args);
+    this.tester.afterReplicate(this.index, args, reply);
+    return reply;
+  }
+  Set(args: Parameters<KVNodeService['Set']>[0]): ReturnType<KVNodeService['Set']> {
+    return this.node.Set(args);
+  }
+  Get(args: Parameters<KVNodeService['Get']>[0]): ReturnType<KVNodeService['Get']> {
+    return this.node.Get(args);
+  }
+  Status(args: Parameters<KVNodeService['Status']>[0]): ReturnType<KVNodeService['Status']> {
+    return this.node.Status(args);
   }
 }
 
@@ -308,7 +401,7 @@ export class TestClerk {
 /** The first way `got` differs from `want`, in words, or undefined. */
 function firstDifference(want: ReadonlyMap<string, string>, got: Record<string, string>): string | undefined {
   for (const [k, v] of want) {
-    if (!(k in got)) return `key ${show(k)} is missing (expected ${show(v)})`;
+    if (!Object.hasOwn(got, k)) return `key ${show(k)} is missing (expected ${show(v)})`;
     if (got[k] !== v) return `key ${show(k)} is ${show(got[k])}, expected ${show(v)}`;
   }
   for (const k of Object.keys(got)) if (!want.has(k)) return `it has key ${show(k)}, which the log never wrote`;

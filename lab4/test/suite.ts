@@ -6,7 +6,7 @@ import * as path from 'node:path';
 import { runClients } from '../../tester/clients';
 import { World } from '../../tester/world';
 import { LabSuite, NamedTest, TestContext, TestFailure, check } from '../../tester/suite';
-import { SERVICE, type ReplicateReply, type SetReply } from '../rpc';
+import { DEFAULT_CONFIG, SERVICE, type ReplicateReply, type SetReply } from '../rpc';
 import { Ack, Lab4Impl, Lab4Tester, show } from './harness';
 import { realHttpCatchUpTest, realHttpTest } from './real';
 
@@ -259,6 +259,251 @@ const catchUp: NamedTest<Lab4Impl> = {
   },
 };
 
+/** Writes before and during the restarts in TestFollowerRestartEmpty. */
+const RESTART_BEFORE = 30;
+const RESTART_CLIENTS = 3;
+const RESTART_WRITES = 10;
+
+const restartEmpty: NamedTest<Lab4Impl> = {
+  name: 'TestFollowerRestartEmpty',
+  description:
+    'W=2 of 3: follower 1 restarts empty on the same address while a batch to it is in flight (the reply is lost), ' +
+    'then follower 2 does the same mid-load: each must be resent the log from #1 and end equal to the leader',
+  async run(ctx: Ctx) {
+    const ts = new Lab4Tester(ctx, { followers: 3, quorum: 2, reliable: true });
+    const ck = ts.clerk();
+    const acks: Ack[] = [];
+    for (let i = 0; i < RESTART_BEFORE; i++) {
+      const key = `r${i % 10}`;
+      const value = `before-${i}`;
+      const reply = await ck.set(key, value);
+      expectOk(reply, `write ${i} (${key}=${value})`);
+      acks.push({ client: 0, seq: reply.seq, key, value, latencyMs: 0 });
+      ctx.countOps();
+    }
+    await ts.waitConverged(1000);
+    // Follower 1 dies just after applying the first new batch: the batch and its reply are lost with it.
+    ts.restartWhen(0, (args) => args.entries.length > 0);
+    // Follower 2 dies later, mid-load, once it has applied up to #45 (follower 1 is catching up or has caught up).
+    ts.restartWhen(1, (_, reply) => reply.err === 'OK' && reply.lastSeq >= RESTART_BEFORE + 15);
+    const why =
+      'follower 3 never stopped, and each restarted follower answers ErrGap with lastSeq 0, so the leader can resend it the log from #1 at once ' +
+      '(a write that waits for its quorum until it times out means a restarted follower never caught up: does the leader send from the lastSeq in ErrGap?)';
+    acks.push(...(await writeLoad(ts, ctx, RESTART_CLIENTS, RESTART_WRITES, 10, why)));
+    check(
+      ts.restarts[0] === 1 && ts.restarts[1] === 1,
+      `The leader never sent follower ${ts.restarts[0] === 1 ? 2 : 1} the batch this test waits for to restart it (restarts: ${ts.restarts.join(', ')}); every follower must receive every write.`,
+    );
+    try {
+      await ts.waitConverged(2000);
+    } catch (err) {
+      if (!(err instanceof TestFailure)) throw err;
+      throw new TestFailure(
+        `${err.message}\nFollowers 1 and 2 each restarted with empty state on the same address (their Replicate answers ErrGap with lastSeq 0). ` +
+          'Likely causes: on ErrGap the leader resends the same batch instead of starting again from lastSeq + 1; the leader keeps the highest seq it ever saw ' +
+          'for a follower (match only grows) and sends from there; or it stops sending to a follower whose call was lost.',
+      );
+    }
+    await ts.checkReplicasMatchLog(acks);
+    ts.stop();
+  },
+};
+
+/** When each write of TestNoQuorumInFlight is sent, ms after the quorum is lost, and whether it must succeed. */
+const IN_FLIGHT = [
+  { key: 'a', at: 0, ok: false },
+  { key: 'b', at: 300, ok: false },
+  { key: 'c', at: 700, ok: true },
+  { key: 'd', at: 1000, ok: true },
+] as const;
+/** When follower 3 comes back (the quorum returns), ms after it was lost: after b's deadline, well before c's. */
+const IN_FLIGHT_HEAL_AT = 1400;
+
+const noQuorumInFlight: NamedTest<Lab4Impl> = {
+  name: 'TestNoQuorumInFlight',
+  description:
+    'W=3 of 5 with 3 followers cut off: writes sent 0, 300, 700 and 1,000 ms later each time out on their own schedule; ' +
+    'the quorum returns at 1,400 ms, so the first two fail and the last two succeed; the failed ones are applied once committed',
+  async run(ctx: Ctx) {
+    const timeoutMs = DEFAULT_CONFIG.writeTimeoutMs;
+    const ts = new Lab4Tester(ctx, { followers: 5, quorum: 3, reliable: true });
+    expectOk(await ts.clerk().set('base', '0'), 'the first write');
+    for (const i of [2, 3, 4]) ts.cut(i, true);
+    const t0 = performance.now();
+    const world = World.current();
+    const results = await Promise.all([
+      ...IN_FLIGHT.map(async (w) => {
+        await world.sleep(w.at);
+        const sent = performance.now();
+        const reply = await within(3 * timeoutMs, ts.clerk().set(w.key, `${w.key}-value`), `The write of ${w.key} (sent ${w.at} ms after the quorum was lost)`);
+        ctx.countOps();
+        return { ...w, reply, waited: performance.now() - sent };
+      }),
+      (async () => {
+        await world.sleep(IN_FLIGHT_HEAL_AT - 200);
+        for (const key of ['a', 'b']) {
+          const got = await ts.leader.Get({ key });
+          check(
+            got.err === 'ErrNoKey',
+            `${IN_FLIGHT_HEAL_AT - 200} ms after the quorum was lost, Get(${show(key)}) on the leader returns ${show(got)}; expected ErrNoKey: ` +
+              `the write of ${key} never reached 3 followers, so the leader must not have applied it.`,
+          );
+        }
+        await world.sleep(200);
+        ts.cut(2, false);
+        return undefined;
+      })(),
+    ]);
+    const timeline = results.filter((r) => r !== undefined).map((r) => `${r.key} sent at ${r.at} ms: ${r.reply.err} after ${r.waited.toFixed(1)} ms`).join('; ');
+    for (const r of results) {
+      if (r === undefined) continue;
+      if (!r.ok) {
+        check(
+          r.reply.err === 'ErrNoQuorum' && r.reply.message.length > 0,
+          `The write of ${r.key}, sent ${r.at} ms after 3 of 5 followers were cut off (W=3), returned ${show(r.reply, 300)}; expected ErrNoQuorum with a message, ` +
+            `because only 2 followers could hold it until ${IN_FLIGHT_HEAL_AT} ms, after its ${timeoutMs} ms ran out. (${timeline})`,
+        );
+        check(
+          r.waited >= timeoutMs && r.waited <= timeoutMs + 50,
+          `The write of ${r.key} was refused ${r.waited.toFixed(1)} ms after it was sent; expected after its own writeTimeoutMs (${timeoutMs} ms), counted from ` +
+            `when it arrived. Likely causes: one timer for all waiting writes, a deadline counted from another write, or a timer that is re-armed by each new write. (${timeline})`,
+        );
+      } else {
+        expectOk(
+          r.reply,
+          `The write of ${r.key}, sent ${r.at} ms after the quorum was lost,`,
+          `a third follower came back at ${IN_FLIGHT_HEAL_AT} ms, before its ${timeoutMs} ms ran out; an earlier write timing out must not fail the writes still ` +
+            `waiting (each has its own deadline) nor stop the leader from committing later entries (${timeline})`,
+        );
+      }
+    }
+    const seqs = results.flatMap((r) => (r !== undefined && r.reply.err === 'OK' ? [r.reply.seq] : []));
+    check(seqs.join() === '4,5', `The writes of c and d were acknowledged as #${seqs.join(' and #')}; expected #4 and #5 (base is #1, and the failed writes of a and b keep #2 and #3 in the log).`);
+    // The failed writes stayed in the log; committing c (#4) committed them too, in order.
+    for (const key of ['a', 'b']) {
+      const got = await ts.leader.Get({ key });
+      check(
+        got.err === 'OK' && got.value === `${key}-value`,
+        `After the quorum returned and #4 committed, Get(${show(key)}) on the leader returns ${show(got)}; expected ${show(`${key}-value`)}: a write answered ErrNoQuorum ` +
+          'stays in the log, and once a later entry commits, every entry before it is committed and applied too.',
+      );
+    }
+    for (const i of [3, 4]) ts.cut(i, false);
+    await ts.waitConverged(3000);
+    await ts.checkReplicasMatchLog([]);
+    ctx.log(`quorum lost at ${t0.toFixed(0)} ms: ${timeline}`);
+    ts.stop();
+  },
+};
+
+/** Keys that collide with Object.prototype's names, non-ASCII text, control characters and empty strings. */
+const ODD_WRITES: ReadonlyArray<readonly [string, string]> = [
+  ['__proto__', 'p1'],
+  ['constructor', 'c'],
+  ['hasOwnProperty', 'h'],
+  ['toString', ''],
+  ['valueOf', '0'],
+  ['ключ/😀', 'значение 😀 é€ \u0000\u0001\u001f\uffff'],
+  ['', 'the empty key'],
+  ['tab\there "quoted" \\ back', '"\\\n'],
+  ['__proto__', 'p2'],
+];
+/** Names that are never written and must read as missing everywhere. */
+const NEVER_WRITTEN = ['isPrototypeOf', 'propertyIsEnumerable', '__defineGetter__', 'toLocaleString'];
+
+const oddKeys: NamedTest<Lab4Impl> = {
+  name: 'TestOddKeysAndValues',
+  description:
+    'keys such as __proto__, constructor and hasOwnProperty, non-ASCII and control characters, empty keys and values: ' +
+    'stored, replicated and read back exactly on every node; never-written names read as ErrNoKey',
+  async run(ctx: Ctx) {
+    const ts = new Lab4Tester(ctx, { followers: 3, quorum: 2, reliable: true });
+    const nodes = (): Array<[string, Lab4Tester['leader']]> => [['the leader', ts.leader], ...ts.followers.map((f, i): [string, Lab4Tester['leader']] => [`follower ${i + 1}`, f])];
+    const checkMissing = async (keys: readonly string[], when: string): Promise<void> => {
+      for (const [who, node] of nodes()) {
+        for (const key of keys) {
+          const got = await node.Get({ key });
+          ctx.countOps();
+          check(
+            got.err === 'ErrNoKey',
+            `${when}, Get(${show(key)}) on ${who} returns ${show(got)}; expected ErrNoKey because ${show(key)} was never written. ` +
+              'Likely cause: the data is a plain object, so names it inherits from Object.prototype look present; use a Map (or an object without a prototype).',
+          );
+        }
+      }
+    };
+    await checkMissing([...new Set(ODD_WRITES.map(([k]) => k)), ...NEVER_WRITTEN], 'Before any write');
+    const ck = ts.clerk();
+    const want = new Map<string, string>();
+    for (const [key, value] of ODD_WRITES) {
+      expectOk(await ck.set(key, value), `the write of ${show(key)}=${show(value)}`);
+      want.set(key, value);
+      const got = await ck.get(key);
+      ctx.countOps(2);
+      check(got.err === 'OK' && got.value === value, `After the write of ${show(key)}=${show(value)} was acknowledged, Get(${show(key)}) on the leader returns ${show(got)}; expected ${show(value)}.`);
+    }
+    await ts.waitConverged(1000);
+    for (const [who, node] of nodes()) {
+      for (const [key, value] of want) {
+        const got = await node.Get({ key });
+        ctx.countOps();
+        check(
+          got.err === 'OK' && got.value === value,
+          `Get(${show(key)}) on ${who} returns ${show(got)}; expected ${show(value)} (the last write of that key). Keys and values are arbitrary strings: ` +
+            'a key named like an Object.prototype property, an empty value, or non-ASCII text must be stored and replicated like any other.',
+        );
+      }
+      const st = await node.Status({});
+      const keys = Object.keys(st.data);
+      check(
+        st.dataCount === want.size && keys.length === want.size && [...want].every(([k, v]) => Object.hasOwn(st.data, k) && st.data[k] === v),
+        `Status on ${who} reports dataCount ${st.dataCount} and data with keys ${show(keys, 300)}; expected ${want.size} keys, exactly ${show([...want.keys()], 300)}, each with its last value.`,
+      );
+    }
+    await checkMissing(NEVER_WRITTEN, 'After the writes');
+    await ts.checkReplicasMatchLog([]);
+    ts.stop();
+  },
+};
+
+/** TestUnevenLinks: follower 1's link is this slow (ms per message); the others have the seed's 0.1-1 ms. */
+const SLOW_LINK = { min: 20, max: 30 };
+const UNEVEN_WRITES = 40;
+/** A write acknowledged by the fast followers takes a few virtual ms at most; the slow link alone takes 20. */
+const UNEVEN_MAX_LATENCY_MS = 10;
+
+const unevenLinks: NamedTest<Lab4Impl> = {
+  name: 'TestUnevenLinks',
+  description:
+    `W=2 of 4, follower 1 behind a slow link (${SLOW_LINK.min}-${SLOW_LINK.max} ms a message): each write is acknowledged as soon as any 2 followers ` +
+    `hold it (under ${UNEVEN_MAX_LATENCY_MS} virtual ms), and the slow follower still ends equal to the leader`,
+  async run(ctx: Ctx) {
+    const ts = new Lab4Tester(ctx, { followers: 4, quorum: 2, reliable: true, delays: [SLOW_LINK] });
+    const ck = ts.clerk();
+    const acks: Ack[] = [];
+    for (let i = 0; i < UNEVEN_WRITES; i++) {
+      const key = `u${i % 8}`;
+      const value = `v${i}`;
+      const t0 = performance.now();
+      const reply = await ck.set(key, value);
+      const took = performance.now() - t0;
+      expectOk(reply, `write ${i} (${key}=${value})`);
+      check(
+        took <= UNEVEN_MAX_LATENCY_MS,
+        `Write ${i} (${key}=${value}) took ${took.toFixed(1)} virtual ms; with W=2 and followers 2, 3 and 4 each ~1 ms away, it should be acknowledged ` +
+          `in under ${UNEVEN_MAX_LATENCY_MS} ms. Only follower 1 is slow (${SLOW_LINK.min}-${SLOW_LINK.max} ms a message). Likely causes: the leader waits for ` +
+          'particular followers (the first W, or follower 1) instead of any W; it replicates to followers one after another instead of each in its own loop; ' +
+          'or a slow follower holds up the others.',
+      );
+      acks.push({ client: 0, seq: reply.seq, key, value, latencyMs: took });
+      ctx.countOps();
+    }
+    await ts.waitConverged(2000);
+    await ts.checkReplicasMatchLog(acks);
+    ts.stop();
+  },
+};
+
 /** Writes per W in the latency sweep. */
 const LATENCY_CLIENTS = 20;
 const LATENCY_WRITES = 100;
@@ -311,6 +556,10 @@ export const suite: LabSuite<Lab4Impl> = {
     seedLoad('TestSeedLoadReliable', true),
     seedLoad('TestSeedLoadUnreliable', false),
     catchUp,
+    restartEmpty,
+    noQuorumInFlight,
+    oddKeys,
+    unevenLinks,
     quorumLatency,
     realHttpTest,
     realHttpCatchUpTest,

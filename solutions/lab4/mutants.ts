@@ -88,4 +88,73 @@ export const mutants: Mutant[] = [
     replace: [['const entries = nextBatch(this.log, next, this.config.maxBatch, MAX_BATCH_BYTES);', 'const entries = nextBatch(this.log, next, this.config.maxBatch, Infinity);']],
     caughtBy: ['TestRealHttpCatchUp'],
   },
+  {
+    name: 'gap-resends-same-batch',
+    description: 'on ErrGap the leader keeps its place and resends the same batch, so a follower restarted empty never catches up',
+    file: 'server.ts',
+    replace: [['      next = reply.lastSeq + 1;', "      if (reply.err === 'OK') next = reply.lastSeq + 1;"]],
+    caughtBy: ['TestFollowerRestartEmpty'],
+  },
+  {
+    name: 'match-only-grows',
+    description: "the leader keeps the highest seq a follower ever reported and sends from there, ignoring ErrGap's lower lastSeq",
+    file: 'server.ts',
+    replace: [['      f.match = reply.lastSeq;\n      next = reply.lastSeq + 1;', '      f.match = Math.max(f.match, reply.lastSeq);\n      next = f.match + 1;']],
+    caughtBy: ['TestFollowerRestartEmpty'],
+  },
+  {
+    name: 'timeout-fails-all',
+    description: 'when one write times out the leader fails every write still waiting, though their own deadlines have not passed',
+    file: 'server.ts',
+    replace: [
+      [
+        '          waiter.done = true;\n',
+        '          waiter.done = true;\n' +
+          "          for (const w of this.waiting) if (!w.done) { w.done = true; clearTimeout(w.timer); w.resolve({ err: 'ErrNoQuorum', message: 'the quorum is lost' }); }\n",
+      ],
+    ],
+    caughtBy: ['TestNoQuorumInFlight'],
+  },
+  {
+    name: 'timeout-removes-entry',
+    description: 'a write that times out is taken out of the log, so the entries after it shift to other seqs',
+    file: 'server.ts',
+    replace: [['          waiter.done = true;\n', '          waiter.done = true;\n          this.log.splice(entry.seq - 1, 1);\n']],
+    caughtBy: ['TestNoQuorumInFlight'],
+  },
+  {
+    name: 'data-as-plain-object',
+    description: "the node keeps its data in a plain object, so names inherited from Object.prototype ('constructor', '__proto__') misbehave",
+    file: 'server.ts',
+    replace: [
+      ['private readonly data = new Map<string, string>();', 'private readonly data: Record<string, string> = {};'],
+      ['const value = this.data.get(args.key);', 'const value = args.key in this.data ? String(this.data[args.key]) : undefined;'],
+      ['dataCount: this.data.size,', 'dataCount: Object.keys(this.data).length,'],
+      ['data: args.noData ? {} : Object.fromEntries(this.data),', 'data: args.noData ? {} : { ...this.data },'],
+      ['      this.data.set(e.key, e.value);\n      this.applied = e.seq;', '      this.data[e.key] = e.value;\n      this.applied = e.seq;'],
+      ['const e = this.log[s - 1];\n      this.data.set(e.key, e.value);', 'const e = this.log[s - 1];\n      this.data[e.key] = e.value;'],
+    ],
+    caughtBy: ['TestOddKeysAndValues'],
+  },
+  {
+    name: 'empty-value-missing',
+    description: 'Get treats an empty value as a missing key',
+    file: 'server.ts',
+    replace: [["return value === undefined ? { err: 'ErrNoKey' } : { err: 'OK', value };", "return !value ? { err: 'ErrNoKey' } : { err: 'OK', value };"]],
+    caughtBy: ['TestOddKeysAndValues'],
+  },
+  {
+    name: 'quorum-of-first-w',
+    description: 'the leader commits when the first W followers (by index) hold a write, not any W',
+    file: 'server.ts',
+    replace: [['const matches = this.followers.map((f) => f.match).sort((a, b) => b - a);', 'const matches = this.followers.slice(0, this.config.quorum).map((f) => f.match).sort((a, b) => b - a);']],
+    caughtBy: ['TestUnevenLinks'],
+  },
+  {
+    name: 'push-each-write',
+    description: "besides its loop, the leader pushes each new write to every follower at once in its own call (the seed's design), so calls to a follower overlap",
+    file: 'server.ts',
+    replace: [['    for (const f of this.followers) f.wake?.();\n    return new Promise', "    for (const f of this.followers) {\n      f.wake?.();\n      f.end.call(`${SERVICE}.Replicate`, { entries: [entry] }).catch(() => undefined);\n    }\n    return new Promise"]],
+    caughtBy: ['TestLeaderAcceptsWrites', 'TestAckAfterQuorum'],
+  },
 ];
