@@ -62,6 +62,8 @@ export class Lab4Tester {
   readonly maxBatch: number;
   /** Every log entry the leader sent, by seq. */
   readonly sent = new Map<number, LogEntry>();
+  /** Replicate calls the leader has sent so far (to any follower). */
+  replicateCalls = 0;
   /** How many times each follower was restarted with empty state. */
   readonly restarts: number[];
   /** Per follower: the lastSeq its current incarnation last answered a Replicate with. */
@@ -175,6 +177,7 @@ export class Lab4Tester {
 
   /** Called by RecordingEnd for every Replicate the leader sends. */
   noteSent(args: unknown): void {
+    this.replicateCalls++;
     const entries = (args as Partial<ReplicateArgs> | undefined)?.entries;
     if (!Array.isArray(entries)) {
       return this.fail(`The leader called ${SERVICE}.Replicate with ${JSON.stringify(args)}; the arguments must be { entries: LogEntry[] } (see lab4/rpc.ts).`);
@@ -216,6 +219,12 @@ export class Lab4Tester {
       return this.fail(
         `The leader acknowledged write #${reply.seq} (${show(args.key)}=${show(args.value)}) when only ${holders.length} follower(s) held it ` +
           `(${holders.join(', ') || 'none'}); with quorum ${this.quorum} it must wait until ${this.quorum} followers have applied it.`,
+      );
+    }
+    if (!(Number.isInteger(reply.replicas) && reply.replicas >= this.quorum && reply.replicas <= holders.length)) {
+      return this.fail(
+        `The leader acknowledged write #${reply.seq} with replicas=${reply.replicas}, but at that moment ${holders.length} follower(s) held it (${holders.join(', ')}). ` +
+          `replicas must count the followers known to hold the write: at least the quorum (${this.quorum}), and never more than really hold it.`,
       );
     }
     const entry = this.sent.get(reply.seq);

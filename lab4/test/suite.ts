@@ -364,6 +364,11 @@ const noQuorumInFlight: NamedTest<Lab4Impl> = {
             `because only 2 followers could hold it until ${IN_FLIGHT_HEAL_AT} ms, after its ${timeoutMs} ms ran out. (${timeline})`,
         );
         check(
+          /(?<![#\d])2(?!\d)/.test(r.reply.message),
+          `The write of ${r.key} was refused with the message ${show(r.reply.message, 300)}; the message must say how many followers confirmed the write ` +
+            `(2: followers 1 and 2 held it, the other 3 were cut off). (${timeline})`,
+        );
+        check(
           r.waited >= timeoutMs && r.waited <= timeoutMs + 50,
           `The write of ${r.key} was refused ${r.waited.toFixed(1)} ms after it was sent; expected after its own writeTimeoutMs (${timeoutMs} ms), counted from ` +
             `when it arrived. Likely causes: one timer for all waiting writes, a deadline counted from another write, or a timer that is re-armed by each new write. (${timeline})`,
@@ -504,6 +509,51 @@ const unevenLinks: NamedTest<Lab4Impl> = {
   },
 };
 
+/** TestIdleAndStop: how long the cluster idles, and the most Replicate calls a follower may get meanwhile (one per 10 ms). */
+const IDLE_MS = 200;
+const IDLE_MAX_CALLS_PER_FOLLOWER = 20;
+
+const idleAndStop: NamedTest<Lab4Impl> = {
+  name: 'TestIdleAndStop',
+  description:
+    `W=2 of 3: with nothing to send the leader stays (nearly) quiet for ${IDLE_MS} ms; after _stop() it sends nothing more, ` +
+    'even to a follower it was still retrying',
+  async run(ctx: Ctx) {
+    const ts = new Lab4Tester(ctx, { followers: 3, quorum: 2, reliable: true });
+    const ck = ts.clerk();
+    for (let i = 0; i < 20; i++) {
+      expectOk(await ck.set(`k${i % 5}`, `v${i}`), `write ${i}`);
+      ctx.countOps();
+    }
+    await ts.waitConverged(1000);
+    const world = World.current();
+    let before = ts.replicateCalls;
+    await world.sleep(IDLE_MS);
+    const idleCalls = ts.replicateCalls - before;
+    check(
+      idleCalls <= 3 * IDLE_MAX_CALLS_PER_FOLLOWER,
+      `Every follower held the whole log, yet the leader sent ${idleCalls} Replicate calls in the next ${IDLE_MS} virtual ms (at most ` +
+        `${3 * IDLE_MAX_CALLS_PER_FOLLOWER} expected for 3 followers). With nothing to send, a follower's loop should wait for the next write ` +
+        '(a promise that Set resolves), not send again at once or poll with a short timer.',
+    );
+    // Follower 3 becomes unreachable and misses a write, so the leader keeps retrying it until stopped.
+    ts.cut(2, true);
+    expectOk(await ck.set('last', 'x'), 'the write of last=x', 'followers 1 and 2 are reachable and W=2');
+    await world.sleep(50);
+    ts.leader._stop();
+    for (const f of ts.followers) f._stop();
+    before = ts.replicateCalls;
+    await world.sleep(500);
+    const afterStop = ts.replicateCalls - before;
+    check(
+      afterStop === 0,
+      `After leader._stop() the leader still sent ${afterStop} Replicate calls in 500 virtual ms (follower 3 was unreachable and behind). ` +
+        "_stop() must end every follower's loop, including one waiting to retry, and clear the timers.",
+    );
+    ctx.log(`${idleCalls} Replicate calls while idle for ${IDLE_MS} ms; none after _stop()`);
+  },
+};
+
 /** Writes per W in the latency sweep. */
 const LATENCY_CLIENTS = 20;
 const LATENCY_WRITES = 100;
@@ -560,6 +610,7 @@ export const suite: LabSuite<Lab4Impl> = {
     noQuorumInFlight,
     oddKeys,
     unevenLinks,
+    idleAndStop,
     quorumLatency,
     realHttpTest,
     realHttpCatchUpTest,

@@ -157,4 +157,32 @@ export const mutants: Mutant[] = [
     replace: [['    for (const f of this.followers) f.wake?.();\n    return new Promise', "    for (const f of this.followers) {\n      f.wake?.();\n      f.end.call(`${SERVICE}.Replicate`, { entries: [entry] }).catch(() => undefined);\n    }\n    return new Promise"]],
     caughtBy: ['TestLeaderAcceptsWrites', 'TestAckAfterQuorum'],
   },
+  {
+    name: 'replicas-counts-all',
+    description: 'the acknowledgement reports every follower in replicas, not the ones known to hold the write',
+    file: 'server.ts',
+    replace: [['const replicas = this.followers.filter((f) => f.match >= w.seq).length;', 'const replicas = this.followers.length;']],
+    caughtBy: ['TestAckAfterQuorum'],
+  },
+  {
+    name: 'no-quorum-message-without-count',
+    description: 'ErrNoQuorum says the write failed but not how many followers confirmed it',
+    file: 'server.ts',
+    replace: [['reached ${holders} of the ${this.config.quorum} followers it needs', 'did not reach the followers it needs']],
+    caughtBy: ['TestNoQuorumInFlight'],
+  },
+  {
+    name: 'never-waits-when-idle',
+    description: 'with nothing to send, a follower loop sends an empty batch again at once instead of waiting for the next write',
+    file: 'server.ts',
+    replace: [['if (next > this.log.length) {', 'if (next > this.log.length && this.stopped) {']],
+    caughtBy: ['TestIdleAndStop'],
+  },
+  {
+    name: 'stop-ignored',
+    description: "_stop() clears the write timers but does not end the follower loops, which keep retrying",
+    file: 'server.ts',
+    replace: [['    this.stopped = true;\n', '']],
+    caughtBy: ['TestIdleAndStop'],
+  },
 ];
