@@ -1,4 +1,5 @@
 /** `npm run grade <lab|all> [-- options]`: turns the command line into GradeOptions, runs grade(), sets the exit code. */
+import fs from 'node:fs';
 import path from 'node:path';
 import { Command, CommanderError, Option } from 'commander';
 import { colorsFor } from '../tester/colors';
@@ -104,7 +105,7 @@ function parseArgs(argv: readonly string[], io: CliIO): { lab: string; options: 
       seed: o.seed === undefined ? undefined : parseSeed(o.seed),
       runs,
       json: o.json ?? false,
-      reportDir: o.report,
+      reportDir: reportFolder(o.report),
       classroom: o.classroom ?? false,
       strictManifest: o.strictManifest ?? false,
       verbose: o.verbose ?? false,
@@ -117,6 +118,21 @@ function parseArgs(argv: readonly string[], io: CliIO): { lab: string; options: 
       env: io.env,
     },
   };
+}
+
+/** `--report`'s folder, made (with its parents) and checked writable now, before any test runs. */
+function reportFolder(text: string): string {
+  const dir = path.resolve(text);
+  const bad = (why: string) => new GraderUsageError(`--report ${text}: ${why}. Give a folder of your own for the reports (the default is "${DEFAULTS.reportDir}").`);
+  if (/^\/(proc|sys|dev)(\/|$)/.test(dir)) throw bad('that is a system folder, not a place for files');
+  if (fs.existsSync(dir) && !fs.statSync(dir).isDirectory()) throw bad('that is a file, not a folder');
+  try {
+    fs.mkdirSync(dir, { recursive: true });
+    fs.accessSync(dir, fs.constants.W_OK);
+  } catch (err) {
+    throw bad(`it cannot be written (${(err as NodeJS.ErrnoException).code ?? String(err)})`);
+  }
+  return dir;
 }
 
 function wholeNumber(text: string, flag: string, min: number): number {

@@ -13,7 +13,9 @@ import { classroomRefusal, encodeClassroom } from './reports/classroom';
 import { DEFAULT_TIMEOUT_SEC, timeLimitMs } from './rubric';
 import { scoreTest, totals } from './scoring';
 import { planSeeds } from './seeds';
+import { DEFAULT_CACHE_ROOT } from './sandbox';
 import { runJobs } from './supervisor';
+import { typeProblems } from './typecheck';
 import type { GradeOptions, GradeResult, LabResult, RunRecord, Target, TextSink } from './types';
 
 export type { GradeOptions, GradeResult, LabResult, TestResult, RunRecord, Target } from './types';
@@ -32,6 +34,8 @@ interface Context {
   readonly target: Target;
   readonly reporter: ConsoleReporter;
   readonly err: TextSink;
+  /** The kit's root folder (where tsconfig.json is). */
+  readonly root: string;
   /** Real-time instant (Date.now()) by which every test must be done, from --budget; undefined for no limit. */
   readonly deadline?: number;
 }
@@ -57,7 +61,7 @@ export async function grade(options: GradeOptions): Promise<GradeResult> {
   const color = options.color ?? wantsColor(out, env);
   const reporter = new ConsoleReporter(out, err.isTTY ? err : undefined, color);
   const deadline = options.budgetSec === undefined ? undefined : Date.now() + options.budgetSec * 1000;
-  const ctx: Context = { options, target, reporter, err, deadline };
+  const ctx: Context = { options, target, reporter, err, root, deadline };
 
   const results: LabResult[] = [];
   for (const [lab, tests] of selections) {
@@ -144,6 +148,9 @@ async function gradeLab(ctx: Context, lab: LoadedLab, tests: string[]): Promise<
   const dir = implDir(lab, target);
   const nameWidth = Math.max(24, ...tests.map((t) => t.length));
   reporter.labStart({ lab: lab.lab, title: lab.suite.title, target, dir: displayPath(dir), tests: tests.length, runs, seed: plan.fixed, seedBase: plan.base }, nameWidth);
+  // The tests run the code as JavaScript whatever its types; a type error is shown first, as the likely cause of what follows.
+  const typeErrors = target === 'student' ? typeProblems(ctx.root, dir, options.cacheRoot ?? DEFAULT_CACHE_ROOT) : [];
+  if (typeErrors.length > 0) reporter.typeProblems(typeErrors);
 
   const records = new Map<string, RunRecord[]>(tests.map((n) => [n, []]));
   const scored = (name: string) => {
@@ -187,6 +194,7 @@ async function gradeLab(ctx: Context, lab: LoadedLab, tests: string[]): Promise<
     seedBase: plan.base,
     runsPerTest: runs,
     tests: results,
+    typeErrors,
   };
   if (options.writeReports ?? true) {
     const reportDir = path.resolve(options.reportDir ?? DEFAULTS.reportDir, lab.lab);

@@ -18,6 +18,9 @@ const tsHook = require('./ts-hook.js') as {
 
 const REPO = path.join(__dirname, '..');
 
+/** Where compile caches live unless told otherwise (node_modules/.cache/kvlabs-grader). */
+export const DEFAULT_CACHE_ROOT = tsHook.DEFAULT_CACHE_DIR;
+
 /** One run's sandbox. */
 export interface Sandbox {
   /** Node options of every process that runs code under test. */

@@ -1,5 +1,6 @@
 /** The grader's shared vocabulary: what to grade (options) and what came out (results). */
 import type { CrashKind, TestOutcome, TestStatus } from '../tester/suite/types';
+import type { TypeProblem } from './typecheck';
 
 /** Whose code is graded: the student's files in labN/ or the reference solution (kit repository only). */
 export type Target = 'student' | 'solution';
@@ -113,6 +114,8 @@ export interface LabResult {
   readonly seed?: number;
   readonly runsPerTest: number;
   readonly tests: readonly TestResult[];
+  /** Type errors TypeScript finds in the graded files (the tests ran anyway); empty for the reference solution. */
+  readonly typeErrors: readonly TypeProblem[];
   /** Folder the reports were written to, if any. */
   readonly reportDir?: string;
 }

@@ -76,8 +76,9 @@ ${gradingCommands(ex, simulated.length > 0)}
 
 ${failureAdvice(ex, simulated.length > 0, anyRealTime, realTime)}
 
-\`npm run typecheck\` type-checks the project (the grader only transpiles), \`npm test\` type-checks and runs the
-tests of the network and tester libraries.
+The grader runs your code as JavaScript, but first type-checks your lab's files and lists any type error above
+the tests (and in the reports): a type error is often why a test fails. \`npm run typecheck\` type-checks the
+whole project, \`npm test\` type-checks and runs the tests of the network and tester libraries.
 
 ## Autograding
 

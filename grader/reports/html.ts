@@ -1,6 +1,7 @@
 /** index.html: a self-contained page with the table of tests and each failure, linking failing histories. */
 import { crashLabel, failureLabel } from '../crash';
 import { firstLine, historyFileName, pts, REAL_TIME_NOTE, replayCommand, rerunCommand, secs } from '../format';
+import { formatProblem } from '../typecheck';
 import type { LabResult, RunRecord, TestResult } from '../types';
 import { escapeHtml as h, plainText } from './text';
 
@@ -43,7 +44,7 @@ export function htmlReport(r: LabResult): string {
 <h1>${h(`${r.lab}: ${r.title}`)}</h1>
 <p class="sub">${h(r.target === 'solution' ? 'Reference solution' : 'Student code')} · ${h(seeds)}</p>
 <p class="score ${scoreClass}">Score: ${h(`${pts(r.score)}/${pts(r.maxScore)}`)}</p>
-<p>${failed.length === 0 ? 'Every test passed.' : h(`${failed.length} of ${r.tests.length} tests failed. Details below the table.`)}</p>
+${typeErrorsSection(r)}<p>${failed.length === 0 ? 'Every test passed.' : h(`${failed.length} of ${r.tests.length} tests failed. Details below the table.`)}</p>
 <table>
 <thead><tr><th>Test</th><th>Result</th><th>Points</th><th>Real time</th><th>Virtual time</th><th>RPCs</th><th>Ops</th><th>Seed</th></tr></thead>
 <tbody>
@@ -53,6 +54,18 @@ ${rows}
 ${failed.length > 0 ? `<h2>Failures</h2>\n${failures}` : ''}
 </body>
 </html>
+`;
+}
+
+/** The type errors in the graded files, if any, as a warning above the table. */
+function typeErrorsSection(r: LabResult): string {
+  if (r.typeErrors.length === 0) return '';
+  const items = r.typeErrors.map((p) => `<li><code>${h(formatProblem(p))}</code></li>`).join('\n');
+  return `<section class="failure"><h2>${h(`TypeScript finds ${r.typeErrors.length} type error${r.typeErrors.length === 1 ? '' : 's'}`)}</h2>
+<p>The tests ran anyway (as JavaScript), but a type error is often why a test fails: fix these first.</p>
+<ul>
+${items}
+</ul></section>
 `;
 }
 

@@ -14,6 +14,7 @@ export function resultsDocument(r: LabResult, withDetails = true): object {
     runsPerTest: r.runsPerTest,
     seed: r.seed ?? null,
     seedBase: r.seedBase ?? null,
+    typeErrors: r.typeErrors,
     tests: r.tests.map((t) => testDocument(r, t, withDetails)),
   };
 }

@@ -71,6 +71,32 @@ describe('grader: command line', function () {
     expect(missing.stderr).to.contain('missing required argument');
   });
 
+  it('rejects a --report that is a file or a system folder at once, naming it and what to give instead, exit code 2', async () => {
+    const file = path.join(tempDir('report-file'), 'notes.txt');
+    fs.writeFileSync(file, 'mine');
+    for (const [dir, why] of [[file, 'that is a file, not a folder'], ['/proc/self', 'a system folder'], ['/sys/x/../kernel', 'a system folder']]) {
+      const r = await cli(['lab9', '--report', dir]);
+      expect(r.code, dir).to.equal(2);
+      expect(r.stderr, dir).to.contain(`--report ${dir}: `).and.contain(why).and.contain('Give a folder of your own');
+    }
+    expect(fs.readFileSync(file, 'utf8'), 'the file is left alone').to.equal('mine');
+  });
+
+  it('shows the type errors in the student’s files before the tests, runs the tests anyway, and lists them in results.json', async () => {
+    const dir = tempDir();
+    const r = await cli(['lab9', '--test', 'TestBasic', '--seed', '1', '--report', dir], FIXTURES.typeerror);
+    expect(r.code, r.stderr).to.equal(0);
+    const top = r.stdout.slice(0, r.stdout.indexOf('TestBasic'));
+    expect(top).to.contain('TypeScript finds a type error in your files').and.match(/lab9\/counter\.ts:6:11 TS2322 Type 'number' is not assignable to type 'string'/);
+    expect(r.stdout).to.contain('Score: 10/10');
+    const doc = JSON.parse(fs.readFileSync(path.join(dir, 'lab9', 'results.json'), 'utf8')) as { typeErrors: Array<{ file: string; line: number; code: number }> };
+    expect(doc.typeErrors.map((p) => [p.file, p.line, p.code])).to.deep.equal([['lab9/counter.ts', 6, 2322]]);
+    expect(fs.readFileSync(path.join(dir, 'lab9', 'summary.md'), 'utf8')).to.contain('lab9/counter.ts:6:11 TS2322');
+    expect(fs.readFileSync(path.join(dir, 'lab9', 'index.html'), 'utf8')).to.contain('TypeScript finds 1 type error');
+    const clean = await cli(['lab9', '--test', 'TestBasic', '--seed', '1', '--report', tempDir()], FIXTURES.clean);
+    expect(clean.stdout, 'no type errors, no warning').not.to.contain('TypeScript finds');
+  });
+
   it('reports a rubric that does not match the suite, naming both sides, exit code 2', async () => {
     const r = await cli(['lab9'], FIXTURES.badrubric);
     expect(r.code).to.equal(2);

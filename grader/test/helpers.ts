@@ -12,6 +12,8 @@ export const FIXTURES = {
   clean: path.join(__dirname, 'fixtures', 'clean'),
   /** Student code that tries to forge its grade in every way the red-team tests know (honest score 30/70). */
   hostile: path.join(__dirname, 'fixtures', 'hostile'),
+  /** A correct counter with a type error (kept out of the kit's own type check). */
+  typeerror: path.join(__dirname, 'fixtures', 'typeerror'),
   /** Student code that throws while it is being loaded. */
   unloadable: path.join(__dirname, 'fixtures', 'unloadable'),
   /** A rubric that names a test the suite lacks and misses one it has. */

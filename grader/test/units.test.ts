@@ -27,7 +27,7 @@ function awkwardLab(): LabResult {
     scoreTest('TestRuns', 'flaky', 5, [run('TestRuns', 1, 'passed'), run('TestRuns', 2, 'failed', { crash: 'timeout' }), run('TestRuns', 3, 'failed')]),
   ];
   const t = totals(tests);
-  return { lab: 'lab9', title: 'A <fixture> lab', target: 'student', score: t.score, maxScore: t.maxScore, passed: t.passed, runsPerTest: 3, seedBase: 1, tests };
+  return { lab: 'lab9', title: 'A <fixture> lab', target: 'student', score: t.score, maxScore: t.maxScore, passed: t.passed, runsPerTest: 3, seedBase: 1, tests, typeErrors: [{ file: 'lab9/server.ts', line: 3, column: 7, code: 2322, message: 'Type <string> is not assignable' }] };
 }
 
 describe('grader: parts', () => {
