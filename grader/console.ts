@@ -3,7 +3,7 @@ import pc from 'picocolors';
 import type { Colors } from '../tester/colors';
 import { crashLabel, failureLabel } from './crash';
 import { firstLine, pts, REAL_TIME_NOTE, replayCommand, rerunCommand, secs } from './format';
-import { formatProblem, TypeProblem } from './typecheck';
+import { formatProblem, problemsHeadline, TypeProblem } from './typecheck';
 import type { GradeResult, LabResult, Target, TestResult, TextSink } from './types';
 
 /** Lines of a failing test's log and of its printed output shown on the console (the reports keep more). */
@@ -54,8 +54,7 @@ export class ConsoleReporter {
   /** The type errors in the graded files, before any test: the tests run anyway, as JavaScript. */
   typeProblems(list: readonly TypeProblem[]): void {
     const c = this.c;
-    const many = list.length === 1 ? 'a type error' : `${list.length} type errors`;
-    this.line(c.yellow(c.bold(`TypeScript finds ${many} in your files.`)));
+    this.line(c.yellow(c.bold(problemsHeadline(list))));
     this.line(c.yellow('The tests run anyway (as JavaScript), but a type error is often why a test below fails: fix these first.'));
     for (const p of list) this.line(`  ${formatProblem(p)}`);
     this.line(c.dim(`(npm run typecheck lists every type error in the project.)`));

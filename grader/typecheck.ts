@@ -32,7 +32,7 @@ export interface TypeProblem {
   readonly file: string; // relative to the lab root, forward slashes
   readonly line: number; // 1-based
   readonly column: number; // 1-based
-  readonly code: number; // TypeScript's error number (TS2322 is 2322)
+  readonly code: number; // TypeScript's error number (TS2322 is 2322); 0 for a file that is not UTF-8 text
   readonly message: string; // TypeScript's text, lines joined
 }
 
@@ -59,7 +59,7 @@ export function typeProblems(root: string, dir: string, cacheDir: string): TypeP
   } catch {
     // Not checked yet: check now.
   }
-  const problems = check(root, configPath, files);
+  const problems = [...files.flatMap((f) => encodingProblem(root, f)), ...check(root, configPath, files)].slice(0, MAX_PROBLEMS);
   fs.mkdirSync(path.dirname(cached), { recursive: true });
   fs.writeFileSync(cached, JSON.stringify(problems));
   return problems;
@@ -87,7 +87,36 @@ function check(root: string, configPath: string, files: string[]): TypeProblem[]
   return problems;
 }
 
+/** The file's first byte that is not UTF-8 (node and TypeScript read it as U+FFFD, changing strings silently), if any. */
+function encodingProblem(root: string, file: string): TypeProblem[] {
+  const bytes = fs.readFileSync(file);
+  const text = bytes.toString('utf8');
+  for (let i = text.indexOf('\uFFFD'); i >= 0; i = text.indexOf('\uFFFD', i + 1)) {
+    const offset = Buffer.byteLength(text.slice(0, i)); // everything before decoded exactly, so this is where the bytes are
+    if (bytes[offset] === 0xef && bytes[offset + 1] === 0xbf && bytes[offset + 2] === 0xbd) continue; // a real U+FFFD
+    const lines = text.slice(0, i).split('\n');
+    return [{
+      file: path.relative(root, file).split(path.sep).join('/'),
+      line: lines.length,
+      column: lines[lines.length - 1].length + 1,
+      code: 0,
+      message: `is not UTF-8 text (byte 0x${bytes[offset].toString(16).padStart(2, '0')} at offset ${offset}): it is read as UTF-8, so such bytes become "\uFFFD". Save the file as UTF-8 in your editor.`,
+    }];
+  }
+  return [];
+}
+
+/** "TypeScript finds 2 type errors in your files, and 1 file is not UTF-8 text." */
+export function problemsHeadline(list: readonly TypeProblem[]): string {
+  const types = list.filter((p) => p.code !== 0).length;
+  const encodings = list.length - types;
+  const typePart = types === 0 ? '' : `TypeScript finds ${types === 1 ? 'a type error' : `${types} type errors`} in your files`;
+  const encodingPart = encodings === 0 ? '' : `${encodings === 1 ? 'a file is' : `${encodings} files are`} not UTF-8 text`;
+  const text = [typePart, encodingPart].filter((x) => x !== '').join(', and ');
+  return `${text.charAt(0).toUpperCase()}${text.slice(1)}.`;
+}
+
 /** "lab2/client.ts:12:5 TS2322 Type 'string' is not assignable to type 'number'." */
 export function formatProblem(p: TypeProblem): string {
-  return `${p.file}:${p.line}:${p.column} TS${p.code} ${p.message}`;
+  return `${p.file}:${p.line}:${p.column} ${p.code === 0 ? '' : `TS${p.code} `}${p.message}`;
 }

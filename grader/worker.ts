@@ -226,7 +226,7 @@ export function start(): void {
   lockDown(config.implDir, suite, createHmac);
   let impl: unknown;
   try {
-    impl = suite.load(config.implDir);
+    impl = withMissingExportsExplained(suite.load(config.implDir), suite);
   } catch (err) {
     send({ type: 'boot-failed', message: `Your code in ${config.implDir} could not be loaded, so no test could run:\n${describeError(err)}` });
     return;
@@ -241,3 +241,26 @@ export function start(): void {
   void serve();
   send({ type: 'ready' });
 }
+
+/**
+ * The loaded code, each export the suite asked for and did not get (an emptied file, a renamed class)
+ * replaced by a stand-in that fails the test using it with the name expected: the tests that do not use it
+ * still run.
+ */
+function withMissingExportsExplained(impl: unknown, suite: LabSuite<unknown>): unknown {
+  if (typeof impl !== 'object' || impl === null) return impl;
+  const files = suite.implFiles.map((f) => `${suite.lab}/${f}`).join(', ');
+  const out: Record<string, unknown> = { ...(impl as Record<string, unknown>) };
+  for (const [name, value] of Object.entries(out)) {
+    if (value !== undefined) continue;
+    const message =
+      `Your code does not export "${name}", which this test uses (it is loaded from one of ${files}). ` +
+      `Keep the export your skeleton declares, spelled exactly so (for example \`export class ${name}\`); ` +
+      'an emptied file or a renamed or unexported class or function causes this.';
+    out[name] = function missingExport(): never {
+      throw new Error(message);
+    };
+  }
+  return out;
+}
+

@@ -1,7 +1,7 @@
 /** index.html: a self-contained page with the table of tests and each failure, linking failing histories. */
 import { crashLabel, failureLabel } from '../crash';
 import { firstLine, historyFileName, pts, REAL_TIME_NOTE, replayCommand, rerunCommand, secs } from '../format';
-import { formatProblem } from '../typecheck';
+import { formatProblem, problemsHeadline } from '../typecheck';
 import type { LabResult, RunRecord, TestResult } from '../types';
 import { escapeHtml as h, plainText } from './text';
 
@@ -61,7 +61,7 @@ ${failed.length > 0 ? `<h2>Failures</h2>\n${failures}` : ''}
 function typeErrorsSection(r: LabResult): string {
   if (r.typeErrors.length === 0) return '';
   const items = r.typeErrors.map((p) => `<li><code>${h(formatProblem(p))}</code></li>`).join('\n');
-  return `<section class="failure"><h2>${h(`TypeScript finds ${r.typeErrors.length} type error${r.typeErrors.length === 1 ? '' : 's'}`)}</h2>
+  return `<section class="failure"><h2>${h(problemsHeadline(r.typeErrors))}</h2>
 <p>The tests ran anyway (as JavaScript), but a type error is often why a test fails: fix these first.</p>
 <ul>
 ${items}

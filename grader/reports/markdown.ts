@@ -1,7 +1,7 @@
 /** summary.md: the score, a table of tests, and each failure with its replay commands. */
 import { crashLabel, failureLabel } from '../crash';
 import { firstLine, pts, REAL_TIME_NOTE, replayCommand, rerunCommand, secs } from '../format';
-import { formatProblem } from '../typecheck';
+import { formatProblem, problemsHeadline } from '../typecheck';
 import type { LabResult } from '../types';
 import { mdCell, mdFence } from './text';
 
@@ -14,7 +14,7 @@ export function markdownSummary(r: LabResult): string {
   if (r.seedBase !== undefined) out.push('', `${r.runsPerTest} runs per test, seeds derived from base ${r.seedBase}.`);
   else if (r.seed !== undefined) out.push('', `Seed ${r.seed} for every test.`);
   if (r.typeErrors.length > 0) {
-    out.push('', `**TypeScript finds ${r.typeErrors.length} type error${r.typeErrors.length === 1 ? '' : 's'} in the graded files** (the tests ran anyway, as JavaScript; fix these first):`, '');
+    out.push('', `**${problemsHeadline(r.typeErrors)}** The tests ran anyway, as JavaScript; fix these first:`, '');
     for (const p of r.typeErrors) out.push(`- ${mdCell(formatProblem(p))}`);
   }
   out.push('', '| Test | Result | Points | Real time | Virtual time | RPCs | Ops | Seed |', '|---|---|---:|---:|---:|---:|---:|---:|');

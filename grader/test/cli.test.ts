@@ -92,9 +92,16 @@ describe('grader: command line', function () {
     const doc = JSON.parse(fs.readFileSync(path.join(dir, 'lab9', 'results.json'), 'utf8')) as { typeErrors: Array<{ file: string; line: number; code: number }> };
     expect(doc.typeErrors.map((p) => [p.file, p.line, p.code])).to.deep.equal([['lab9/counter.ts', 6, 2322]]);
     expect(fs.readFileSync(path.join(dir, 'lab9', 'summary.md'), 'utf8')).to.contain('lab9/counter.ts:6:11 TS2322');
-    expect(fs.readFileSync(path.join(dir, 'lab9', 'index.html'), 'utf8')).to.contain('TypeScript finds 1 type error');
+    expect(fs.readFileSync(path.join(dir, 'lab9', 'index.html'), 'utf8')).to.contain('TypeScript finds a type error in your files.');
     const clean = await cli(['lab9', '--test', 'TestBasic', '--seed', '1', '--report', tempDir()], FIXTURES.clean);
     expect(clean.stdout, 'no type errors, no warning').not.to.contain('TypeScript finds');
+  });
+
+  it('names the export it expected when the student’s file lacks it, failing only the tests that use it', async () => {
+    const r = await cli(['lab9', '--test', 'TestBasic', '--seed', '1', '--report', tempDir()], FIXTURES.noexport);
+    expect(r.code).to.equal(1);
+    expect(r.stdout).to.contain('Your code does not export "CounterServer", which this test uses (it is loaded from one of lab9/counter.ts)');
+    expect(r.stdout).not.to.contain('is not a constructor');
   });
 
   it('reports a rubric that does not match the suite, naming both sides, exit code 2', async () => {

@@ -14,6 +14,8 @@ export const FIXTURES = {
   hostile: path.join(__dirname, 'fixtures', 'hostile'),
   /** A correct counter with a type error (kept out of the kit's own type check). */
   typeerror: path.join(__dirname, 'fixtures', 'typeerror'),
+  /** Student code that renamed the class the suite loads. */
+  noexport: path.join(__dirname, 'fixtures', 'noexport'),
   /** Student code that throws while it is being loaded. */
   unloadable: path.join(__dirname, 'fixtures', 'unloadable'),
   /** A rubric that names a test the suite lacks and misses one it has. */
