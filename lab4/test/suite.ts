@@ -6,6 +6,7 @@ import * as path from 'node:path';
 import { runClients } from '../../tester/clients';
 import { World } from '../../tester/world';
 import { LabSuite, NamedTest, TestContext, TestFailure, check } from '../../tester/suite';
+import type { RpcEnd } from '../../labrpc';
 import { DEFAULT_CONFIG, SERVICE, type ReplicateReply, type SetReply } from '../rpc';
 import { Ack, Lab4Impl, Lab4Tester, show } from './harness';
 import { realHttpCatchUpTest, realHttpTest } from './real';
@@ -75,6 +76,23 @@ const leaderAccepts: NamedTest<Lab4Impl> = {
     const st = await ts.leader.Status({});
     check(st.role === 'leader' && st.lastSeq === 10 && st.commitSeq === 10 && st.dataCount === 4, `After 10 acknowledged writes to 4 keys the leader's Status is ${show({ ...st, data: undefined })}; expected role leader, lastSeq 10, commitSeq 10, dataCount 4.`);
     ts.stop();
+    // A quorum no set of followers can meet is a configuration bug: the leader must refuse it when built.
+    const silent: RpcEnd = { call: () => new Promise<never>(() => undefined) };
+    for (const [quorum, followers] of [[0, 2], [3, 2], [1, 0]] as const) {
+      let node: { _stop(): void } | undefined;
+      let thrown: unknown;
+      try {
+        node = new ctx.impl.KVNode({ ...DEFAULT_CONFIG, id: 'leader', role: 'leader', quorum }, Array.from({ length: followers }, () => silent));
+      } catch (err) {
+        thrown = err;
+      }
+      node?._stop();
+      check(
+        thrown instanceof RangeError && thrown.message.length > 0,
+        `A leader built with quorum ${quorum} and ${followers} follower(s) ${thrown === undefined ? 'was created' : `threw ${String(thrown)}`}; expected a RangeError ` +
+          'with a message: the quorum must be between 1 and the number of followers, or no write could ever be acknowledged (or every write would be at once).',
+      );
+    }
   },
 };
 
@@ -204,6 +222,10 @@ const noQuorum: NamedTest<Lab4Impl> = {
       failed.err === 'ErrNoQuorum' && typeof failed.message === 'string' && failed.message.length > 0,
       `With only 2 followers reachable and W=3, a write returned ${show(failed, 300)}; expected ErrNoQuorum with a message saying how many followers confirmed.`,
     );
+    check(
+      /(?<![#\d])2(?!\d)/.test(failed.message),
+      `The failing write was refused with the message ${show(failed.message, 300)}; it must say how many followers confirmed the write (2: the two reachable ones).`,
+    );
     check(waited <= 1500, `The failing write took ${waited.toFixed(0)} ms to be refused; the node's writeTimeoutMs is 1000, so answer ErrNoQuorum when it runs out.`);
     const seen = await ck.get('a');
     check(seen.err === 'OK' && seen.value === 'before', `After the write of "lost" failed, Get("a") on the leader returns ${show(seen)}; the leader must not apply a write before W followers hold it (expected "before").`);
@@ -259,18 +281,20 @@ const catchUp: NamedTest<Lab4Impl> = {
   },
 };
 
-/** Writes before and during the restarts in TestFollowerRestartEmpty. */
+/** Writes before and during the restarts in TestFollowerRestartEmpty, and its maxBatch (catch-up takes several calls). */
 const RESTART_BEFORE = 30;
+const RESTART_MAX_BATCH = 8;
 const RESTART_CLIENTS = 3;
 const RESTART_WRITES = 10;
 
 const restartEmpty: NamedTest<Lab4Impl> = {
   name: 'TestFollowerRestartEmpty',
   description:
-    'W=2 of 3: follower 1 restarts empty on the same address while a batch to it is in flight (the reply is lost), ' +
-    'then follower 2 does the same mid-load: each must be resent the log from #1 and end equal to the leader',
+    `W=2 of 3, maxBatch ${RESTART_MAX_BATCH}: follower 1 restarts empty on the same address just after applying a batch (its reply is lost), ` +
+    'then follower 2 does the same before follower 1 has caught up: each must be resent the log from #1, the commit point never goes back, ' +
+    'and every replica ends equal to the leader',
   async run(ctx: Ctx) {
-    const ts = new Lab4Tester(ctx, { followers: 3, quorum: 2, reliable: true });
+    const ts = new Lab4Tester(ctx, { followers: 3, quorum: 2, reliable: true, config: { maxBatch: RESTART_MAX_BATCH } });
     const ck = ts.clerk();
     const acks: Ack[] = [];
     for (let i = 0; i < RESTART_BEFORE; i++) {
@@ -284,12 +308,36 @@ const restartEmpty: NamedTest<Lab4Impl> = {
     await ts.waitConverged(1000);
     // Follower 1 dies just after applying the first new batch: the batch and its reply are lost with it.
     ts.restartWhen(0, (args) => args.entries.length > 0);
-    // Follower 2 dies later, mid-load, once it has applied up to #45 (follower 1 is catching up or has caught up).
-    ts.restartWhen(1, (_, reply) => reply.err === 'OK' && reply.lastSeq >= RESTART_BEFORE + 15);
+    // Follower 2 dies the same way on its next batch, while follower 1 is still catching up: for a while two of the
+    // three followers hold less than the leader has committed.
+    ts.restartWhen(1, (args) => ts.restarts[0] === 1 && args.entries.length > 0);
+    // Watch the leader's commit point while the followers catch up: it must never go back.
+    let loading = true;
+    let highest = { seq: 0, at: 0 };
+    let wentBack: string | undefined;
+    const watcher = (async () => {
+      while (loading && wentBack === undefined) {
+        const st = await ts.leader.Status({ noData: true });
+        if (st.commitSeq < highest.seq) {
+          wentBack =
+            `The leader's commitSeq went back from #${highest.seq} (at ${highest.at.toFixed(1)} ms) to #${st.commitSeq} (at ${performance.now().toFixed(1)} ms) ` +
+            `after followers 1 and 2 restarted empty (restarts: ${ts.restarts.join(', ')}). An entry once committed stays committed: recompute the commit ` +
+            'point only upwards. Lowering it makes the leader apply old entries again over newer values, so its reads go back in time.';
+        }
+        if (st.commitSeq > highest.seq) highest = { seq: st.commitSeq, at: performance.now() };
+        await World.current().sleep(0.2);
+      }
+    })();
     const why =
       'follower 3 never stopped, and each restarted follower answers ErrGap with lastSeq 0, so the leader can resend it the log from #1 at once ' +
       '(a write that waits for its quorum until it times out means a restarted follower never caught up: does the leader send from the lastSeq in ErrGap?)';
-    acks.push(...(await writeLoad(ts, ctx, RESTART_CLIENTS, RESTART_WRITES, 10, why)));
+    try {
+      acks.push(...(await writeLoad(ts, ctx, RESTART_CLIENTS, RESTART_WRITES, 10, why)));
+    } finally {
+      loading = false;
+    }
+    await watcher;
+    check(wentBack === undefined, () => wentBack ?? '');
     check(
       ts.restarts[0] === 1 && ts.restarts[1] === 1,
       `The leader never sent follower ${ts.restarts[0] === 1 ? 2 : 1} the batch this test waits for to restart it (restarts: ${ts.restarts.join(', ')}); every follower must receive every write.`,
@@ -412,6 +460,8 @@ const ODD_WRITES: ReadonlyArray<readonly [string, string]> = [
   ['', 'the empty key'],
   ['tab\there "quoted" \\ back', '"\\\n'],
   ['__proto__', 'p2'],
+  // One entry larger than any sensible byte bound on a batch: it must still go, alone.
+  ['huge', 'h'.repeat(1_500_000)],
 ];
 /** Names that are never written and must read as missing everywhere. */
 const NEVER_WRITTEN = ['isPrototypeOf', 'propertyIsEnumerable', '__defineGetter__', 'toLocaleString'];
@@ -441,7 +491,8 @@ const oddKeys: NamedTest<Lab4Impl> = {
     const ck = ts.clerk();
     const want = new Map<string, string>();
     for (const [key, value] of ODD_WRITES) {
-      expectOk(await ck.set(key, value), `the write of ${show(key)}=${show(value)}`);
+      const why = value.length > 100_000 ? `every follower is reachable; this value is ${value.length} bytes, and a batch must carry at least one entry however large` : undefined;
+      expectOk(await ck.set(key, value), `the write of ${show(key)}=${show(value)}`, why);
       want.set(key, value);
       const got = await ck.get(key);
       ctx.countOps(2);

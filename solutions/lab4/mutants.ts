@@ -185,4 +185,32 @@ export const mutants: Mutant[] = [
     replace: [['    this.stopped = true;\n', '']],
     caughtBy: ['TestIdleAndStop'],
   },
+  {
+    name: 'big-entry-stalls',
+    description: 'the byte bound applies to the first entry too, so an entry larger than the bound is never sent and its follower stalls',
+    file: 'server.ts',
+    replace: [['if (batch.length > 0 && bytes + size > maxBytes) break;', 'if (bytes + size > maxBytes) break;']],
+    caughtBy: ['TestOddKeysAndValues'],
+  },
+  {
+    name: 'no-quorum-check',
+    description: 'the leader accepts a quorum of 0 or more than its followers',
+    file: 'server.ts',
+    replace: [["if (config.role === 'leader' && !(config.quorum >= 1 && config.quorum <= followers.length)) {", 'if (config.quorum < 0) {']],
+    caughtBy: ['TestLeaderAcceptsWrites'],
+  },
+  {
+    name: 'commit-goes-back',
+    description: 'the leader sets its commit point to the W-th highest follower seq even when that is lower, so restarted followers make it apply old entries again',
+    file: 'server.ts',
+    replace: [['    if (quorumSeq <= this.commitSeq) return;\n', '']],
+    caughtBy: ['TestFollowerRestartEmpty'],
+  },
+  {
+    name: 'no-quorum-miscount',
+    description: 'the ErrNoQuorum message counts the followers beyond the write, not those holding it',
+    file: 'server.ts',
+    replace: [['const holders = this.followers.filter((f) => f.match >= entry.seq).length;', 'const holders = this.followers.filter((f) => f.match > entry.seq).length;']],
+    caughtBy: ['TestNoQuorumFails'],
+  },
 ];
