@@ -12,6 +12,9 @@ import { DEFAULT_MAX_BODY_BYTES, HttpError, readJson, sendError, sendJson } from
 /** The path prefix of RPC calls. */
 export const RPC_PREFIX = '/rpc/';
 
+/** How long a request (headers and body) may take to arrive, ms: a client that stalls mid-body is cut off after this. */
+export const DEFAULT_REQUEST_TIMEOUT_MS = 30_000;
+
 /** A request handler for routes of your own; return false to let the host answer 404. */
 export type Route = (req: http.IncomingMessage, res: http.ServerResponse) => boolean;
 
@@ -19,6 +22,8 @@ export type Route = (req: http.IncomingMessage, res: http.ServerResponse) => boo
 export interface RpcHttpOptions {
   /** Largest accepted request body, bytes (default 8 MiB). */
   maxBodyBytes?: number;
+  /** A request not received whole within this many ms gets 408 and its connection closed (default 30 s), so a stalled body holds no memory for long. */
+  requestTimeoutMs?: number;
   /** Tried before the RPC path for every request: lets a lab add routes (e.g. a REST API) on the same port. */
   routes?: Route;
 }
@@ -30,7 +35,14 @@ export interface RpcHttpOptions {
 export function handleRpc(server: Server, req: http.IncomingMessage, res: http.ServerResponse, maxBodyBytes = DEFAULT_MAX_BODY_BYTES): boolean {
   const url = req.url ?? '/';
   if (!url.startsWith(RPC_PREFIX)) return false;
-  const method = decodeURIComponent(url.slice(RPC_PREFIX.length).split('?')[0]);
+  let method: string;
+  try {
+    method = decodeURIComponent(url.slice(RPC_PREFIX.length).split('?')[0]);
+  } catch {
+    req.resume();
+    sendError(res, new HttpError(400, `the method name in the path is not valid percent-encoding: ${url}`));
+    return true;
+  }
   if (req.method !== 'POST') {
     req.resume();
     sendJson(res, 405, { success: false, error: `RPC calls are POST ${RPC_PREFIX}<Service.Method>; got ${req.method}` });
@@ -63,7 +75,10 @@ export class RpcHttpHost {
     readonly server: Server,
     private readonly options: RpcHttpOptions = {},
   ) {
-    this.http = http.createServer((req, res) => {
+    const requestTimeout = this.options.requestTimeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS;
+    // Node checks request deadlines every connectionsCheckingInterval ms (default 30 s): check often enough to honour short ones.
+    const connectionsCheckingInterval = Math.max(50, Math.min(1000, Math.floor(requestTimeout / 4)));
+    this.http = http.createServer({ requestTimeout, connectionsCheckingInterval }, (req, res) => {
       try {
         if (this.options.routes?.(req, res)) return;
         if (handleRpc(this.server, req, res, this.options.maxBodyBytes)) return;
@@ -75,7 +90,7 @@ export class RpcHttpHost {
     });
     // Keep idle connections open longer than clients keep them, so a reused socket is rarely closed under a request.
     this.http.keepAliveTimeout = 65_000;
-    this.http.headersTimeout = 66_000;
+    this.http.headersTimeout = Math.min(66_000, requestTimeout);
   }
 
   /** Starts listening (port 0 picks a free port) and resolves to the address. */

@@ -126,10 +126,33 @@ describe('labrpc/http', function () {
     expect((await raw(host.url, 'POST', '/rpc/Echo.Echo', '{"text":')).status).to.equal(400);
     expect((await raw(host.url, 'GET', '/rpc/Echo.Echo', '')).status).to.equal(405);
     expect((await raw(host.url, 'POST', '/elsewhere', '{}')).status).to.equal(404);
+    const badPath = await raw(host.url, 'POST', '/rpc/Echo.%E0%A4%A', '{}');
+    expect([badPath.status, badPath.json.error]).to.deep.equal([400, 'the method name in the path is not valid percent-encoding: /rpc/Echo.%E0%A4%A']);
     const big = await raw(host.url, 'POST', '/rpc/Echo.Echo', JSON.stringify({ text: 'x'.repeat(5000) }));
     expect(big.status).to.equal(413);
     expect(big.json.error).to.match(/limit/);
     expect(await end().call('Echo.Echo', { text: 'still up' })).to.deep.equal({ text: 'still up', n: 1 });
+  });
+
+  it('cuts off a request whose body stalls (408, connection closed) within requestTimeoutMs, and keeps serving', async function () {
+    const slow = new RpcHttpHost(new Server().addService(new Echo(), 'Echo'), { requestTimeoutMs: 300 });
+    const at = await slow.listen();
+    try {
+      const started = Date.now();
+      const outcome = await new Promise<string>((resolve) => {
+        const req = http.request({ host: '127.0.0.1', port: at.port, method: 'POST', path: '/rpc/Echo.Echo', headers: { 'content-length': '100000' } }, (res) => {
+          res.resume();
+          res.on('end', () => resolve(`status ${res.statusCode}`));
+        });
+        req.on('error', () => resolve('closed'));
+        req.write('{"text": "'); // and never the rest
+      });
+      expect(outcome).to.be.oneOf(['status 408', 'closed']);
+      expect(Date.now() - started, 'cut off near the limit, not after Node\'s 5-minute default').to.be.below(5_000);
+      expect(await new HttpEnd(slow.url, { timeoutMs: 2000 }).call('Echo.Echo', { text: 'next' })).to.deep.equal({ text: 'next', n: 1 });
+    } finally {
+      await slow.close();
+    }
   });
 
   it('refuses arguments that are not JSON', async () => {
