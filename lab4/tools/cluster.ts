@@ -1,7 +1,8 @@
 /**
  * npm run lab4:cluster -- --followers 5 --quorum 3
  * Starts the leader (port 5000) and followers (5001, 5002, ...) as separate processes on loopback, with a log
- * file per node, and stops them all on Ctrl-C. Settings as flags, or the seed's environment variables
+ * file per node, and stops them all on Ctrl-C. A follower that exits is reported and restarted empty on its port
+ * (the others keep running); the cluster stops only when the leader exits. Settings as flags, or the seed's environment variables
  * (WRITE_QUORUM, FOLLOWERS, MIN_DELAY and MAX_DELAY in seconds, PORT for the leader), read by ./settings.ts.
  */
 import * as os from 'node:os';
@@ -9,11 +10,15 @@ import * as path from 'node:path';
 import { Command } from 'commander';
 import { DEFAULT_CONFIG } from '../rpc';
 import { implDirFor } from './impl';
-import { Cluster, startCluster } from './lib';
+import { Cluster, NodeProcess, startCluster } from './lib';
 import { SettingsError, resolveSettings, type SettingFlags, type Settings } from './settings';
 import { colorsFor } from '../../tester/colors';
 
 const pc = colorsFor();
+
+/** A follower that exits is restarted, unless it exited more than MAX_RESTARTS_IN_WINDOW times in the window (a crash loop). */
+const MAX_RESTARTS_IN_WINDOW = 3;
+const CRASH_LOOP_WINDOW_MS = 60_000;
 
 const program = new Command()
   .name('npm run lab4:cluster --')
@@ -78,14 +83,38 @@ async function main(): Promise<void> {
     logDir,
     echo: o.quiet ? undefined : (line) => console.log(pc.dim(line)),
   });
-  for (const n of [cluster.leader, ...cluster.followers]) {
-    n.child.on('exit', (code, signal) => {
-      // On Ctrl-C the terminal signals the nodes too; give our own SIGINT handler the first word.
+  const running = cluster;
+  running.leader.child.on('exit', (code, signal) => {
+    // On Ctrl-C the terminal signals the nodes too; give our own SIGINT handler the first word.
+    setTimeout(() => {
+      if (!stopping) void stop(`the leader exited (code ${code}, signal ${signal}); nothing works without it (see ${running.leader.logFile ?? 'its output'})`);
+    }, 100);
+  });
+  const recentExits = new Map<string, number[]>();
+  const watchFollower = (f: NodeProcess): void => {
+    f.child.once('exit', (code, signal) => {
       setTimeout(() => {
-        if (!stopping) void stop(`${n.id} exited (code ${code}, signal ${signal})`);
+        if (stopping) return;
+        const now = Date.now();
+        const exits = [...(recentExits.get(f.id) ?? []).filter((t) => now - t < CRASH_LOOP_WINDOW_MS), now];
+        recentExits.set(f.id, exits);
+        const log = f.logFile ? ` (its log: ${f.logFile})` : '';
+        if (exits.length > MAX_RESTARTS_IN_WINDOW) {
+          console.log(pc.red(`${f.id} exited again (code ${code}, signal ${signal}) and is not restarted: it crashed ${exits.length} times in ${CRASH_LOOP_WINDOW_MS / 1000} s${log}. The others keep running.`));
+          return;
+        }
+        console.log(pc.yellow(`${f.id} exited (code ${code}, signal ${signal})${log}; the leader and the other followers keep running. Restarting it empty on ${f.url}, as a crashed follower would come back ...`));
+        running.restartFollower(f).then(
+          (again) => {
+            console.log(pc.green(`${again.id} is back on ${again.url} (empty: the leader must send it the log)`));
+            watchFollower(again);
+          },
+          (err: unknown) => console.log(pc.red(`${f.id} could not be restarted: ${err instanceof Error ? err.message : String(err)}. The others keep running.`)),
+        );
       }, 100);
     });
-  }
+  };
+  running.followers.forEach(watchFollower);
   console.log(pc.green(`\ncluster ready: leader ${cluster.leader.url}, followers ${cluster.followers.map((f) => f.url).join(' ')}`));
   console.log(`logs: ${logDir}/<node>.log`);
   console.log(`try: curl -X POST ${cluster.leader.url}/set -H 'content-type: application/json' -d '{"key":"k","value":"v"}'`);

@@ -39,6 +39,8 @@ export interface NodeProcess {
   url: string;
   child: ChildProcess;
   logFile?: string;
+  /** The flags it was started with (after --id), so it can be started again the same way. */
+  args: string[];
 }
 
 /** A running cluster. */
@@ -47,6 +49,8 @@ export interface Cluster {
   followers: NodeProcess[];
   /** Stops every node (SIGTERM, then SIGKILL after a grace period) and resolves when all have exited. */
   stop(): Promise<void>;
+  /** Starts an exited follower again, empty, on its old address (its log file is appended to); replaces it in `followers`. */
+  restartFollower(old: NodeProcess): Promise<NodeProcess>;
 }
 
 /** Starts one node process and resolves once it printed its READY line. */
@@ -57,6 +61,8 @@ export function startNode(
   /** Every spawned child is added here at once, so a caller can stop it even if it never gets ready. */
   track: ChildProcess[] = [],
   readyTimeoutMs = 60_000,
+  /** Append to the node's log file instead of starting it afresh (a restart keeps the crash's log). */
+  appendLog = false,
 ): Promise<NodeProcess> {
   const child = spawn(process.execPath, ['-r', 'ts-node/register/transpile-only', NODE_ENTRY, '--id', id, ...args], {
     cwd: REPO_ROOT,
@@ -70,7 +76,7 @@ export function startNode(
   if (spec.logDir) {
     fs.mkdirSync(spec.logDir, { recursive: true });
     logFile = path.join(spec.logDir, `${id}.log`);
-    logStream = fs.createWriteStream(logFile, { flags: 'w' });
+    logStream = fs.createWriteStream(logFile, { flags: appendLog ? 'a' : 'w' });
   }
   return new Promise((resolve, reject) => {
     let ready = false;
@@ -88,7 +94,7 @@ export function startNode(
       if (m && !ready) {
         ready = true;
         clearTimeout(timer);
-        resolve({ id, url: m[1], child, logFile });
+        resolve({ id, url: m[1], child, logFile, args });
       }
     };
     const feed = (chunk: Buffer): void => {
@@ -152,7 +158,15 @@ export async function startCluster(spec: ClusterSpec): Promise<Cluster> {
       spec,
       children,
     );
-    return { leader, followers, stop: stopAll };
+    const restartFollower = async (old: NodeProcess): Promise<NodeProcess> => {
+      const port = new URL(old.url).port; // the same address, even when it was first picked by port 0
+      const args = old.args.map((a, i) => (old.args[i - 1] === '--port' ? port : a));
+      const node = await startNode(old.id, args, spec, children, undefined, true);
+      const at = followers.indexOf(old);
+      if (at >= 0) followers[at] = node;
+      return node;
+    };
+    return { leader, followers, stop: stopAll, restartFollower };
   } catch (err) {
     await stopAll();
     throw err;

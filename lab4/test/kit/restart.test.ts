@@ -1,0 +1,36 @@
+/** lab4:cluster's follower restart: a killed follower comes back empty on its old address and the leader fills it in. */
+import { expect } from 'chai';
+import * as http from 'node:http';
+import { Cluster, requestJson, startCluster } from '../../tools/lib';
+
+describe('lab4 real cluster: a follower restarted empty', function () {
+  this.timeout(90_000);
+  let cluster: Cluster | undefined;
+  const agent = new http.Agent({ keepAlive: true });
+
+  after(async () => {
+    agent.destroy();
+    await cluster?.stop();
+  });
+
+  it('restartFollower starts a killed follower again on the same address, and with W = every follower the next write fills it in', async () => {
+    cluster = await startCluster({ followers: 2, quorum: 2, port: 0, host: '127.0.0.1', minDelayMs: 0.1, maxDelayMs: 1, writeTimeoutMs: 2000, implDir: 'solutions/lab4' });
+    const { leader } = cluster;
+    expect((await requestJson(agent, `${leader.url}/set`, 'POST', { key: 'before', value: 'b' })).status).to.equal(200);
+    const old = cluster.followers[0];
+    const exited = new Promise((resolve) => old.child.once('exit', resolve));
+    old.child.kill('SIGKILL');
+    await exited;
+    const refused = await requestJson(agent, `${leader.url}/set`, 'POST', { key: 'during', value: 'd' });
+    expect(refused.status, 'W = 2 with one follower down: the write cannot reach its quorum').to.equal(503);
+    const back = await cluster.restartFollower(old);
+    expect(back.url).to.equal(old.url);
+    expect(cluster.followers[0]).to.equal(back);
+    expect(back.child.pid).not.to.equal(old.child.pid);
+    expect((await requestJson(agent, `${leader.url}/set`, 'POST', { key: 'after', value: 'a' })).status).to.equal(200);
+    for (const [key, value] of [['before', 'b'], ['after', 'a']]) {
+      const got = await requestJson(agent, `${back.url}/get/${key}`, 'GET');
+      expect(got.body, `the restarted follower has "${key}"`).to.include({ success: true, value });
+    }
+  });
+});
