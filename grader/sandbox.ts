@@ -18,6 +18,17 @@ const tsHook = require('./ts-hook.js') as {
 
 const REPO = path.join(__dirname, '..');
 
+/**
+ * The flags that turn node's permission model on, for the running node: `--experimental-permission` on node 20
+ * (`--permission` from 22.13 and 23.5, the old name gone later), and from node 25 `--allow-net` as well, since the
+ * model there also guards the network, which lab 5's servers and clients need.
+ */
+function permissionFlags(): string[] {
+  const known = process.allowedNodeEnvironmentFlags;
+  const on = known.has('--permission') ? '--permission' : '--experimental-permission';
+  return known.has('--allow-net') ? [on, '--allow-net'] : [on];
+}
+
 /** Where compile caches live unless told otherwise (node_modules/.cache/kvlabs-grader). */
 export const DEFAULT_CACHE_ROOT = tsHook.DEFAULT_CACHE_DIR;
 
@@ -123,7 +134,7 @@ export function prepareSandbox(config: WorkerConfig, options: SandboxOptions): S
   ];
   const scratch = fs.realpathSync(fs.mkdtempSync(path.join(os.tmpdir(), 'kvlabs-sandbox-')));
   const execArgv = [
-    '--experimental-permission',
+    ...permissionFlags(),
     ...[...new Set(reads.flatMap(withRealPath))].map((r) => `--allow-fs-read=${r}`),
     `--allow-fs-read=${dirGrant(scratch)}`,
     `--allow-fs-write=${dirGrant(scratch)}`,
