@@ -8,8 +8,8 @@ import { displayPath } from './format';
 import { implDir, labRoot, listLabs, loadLab, LoadedLab, selectTests } from './labs';
 import { checkTree, describeTampered, MANIFEST_PATH, TamperError } from './manifest';
 import type { Job } from './protocol';
-import { writeGithubOutput, writeLabReports } from './reports';
-import { classroomRefusal, encodeClassroom } from './reports/classroom';
+import { writeGithubOutput, writeLabReports, writeStepSummary } from './reports';
+import { classroomMissing, classroomRefusal, encodeClassroom, runnerName } from './reports/classroom';
 import { DEFAULT_TIMEOUT_SEC, timeLimitMs } from './rubric';
 import { scoreTest, totals } from './scoring';
 import { planSeeds } from './seeds';
@@ -72,6 +72,7 @@ export async function grade(options: GradeOptions): Promise<GradeResult> {
   const result: GradeResult = { target, labs: results, score: t.score, maxScore: t.maxScore, passed: t.passed, exitCode: t.passed ? 0 : 1 };
   if (options.lab === 'all') reporter.grandTotal(result);
   if (options.classroom) {
+    if (env.GITHUB_STEP_SUMMARY) writeStepSummary(env.GITHUB_STEP_SUMMARY, results);
     if (env.GITHUB_OUTPUT) writeGithubOutput(env.GITHUB_OUTPUT, results);
     else reporter.line('--classroom: GITHUB_OUTPUT is not set, so no step output was written (the payload is in each lab report folder, classroom.b64).');
   }
@@ -109,7 +110,15 @@ function tamperCheck(
     } catch {
       // The changed files no longer load; the payload still says why, out of 0.
     }
-    fs.appendFileSync(env.GITHUB_OUTPUT, `result=${encodeClassroom(classroomRefusal(refusal.message, maxScore))}\n`);
+    const perTest: string[] = [];
+    try {
+      for (const [lab, tests] of selections()) {
+        for (const t of tests) perTest.push(`${runnerName(lab.lab, t)}=${encodeClassroom(classroomMissing(lab.lab, t, lab.rubric.tests[t]?.points ?? 0, refusal.message))}\n`);
+      }
+    } catch {
+      // As above: the workflow's own fallback payloads then say the grader refused.
+    }
+    fs.appendFileSync(env.GITHUB_OUTPUT, `result=${encodeClassroom(classroomRefusal(refusal.message, maxScore))}\n${perTest.join('')}`);
   }
   throw refusal;
 }

@@ -83,7 +83,8 @@ whole project, \`npm test\` type-checks and runs the tests of the network and te
 ## Autograding
 
 Every push runs the grader on GitHub (the **Actions** tab of your repository shows the run, and the
-score appears in GitHub Classroom). The autograder runs the same \`npm run grade <lab>\`, so your local score
+score appears in GitHub Classroom). The run's page shows a summary with the score and each failed test's
+message and replay command, and offers the full reports (\`grading-reports\`: open \`index.html\`) to download. The autograder runs the same \`npm run grade <lab>\`, so your local score
 is the score you get — except for seeds: the autograder uses fresh ones, so a rare failure may show up there${
     anyRealTime ? ",\nand real-time tests run with the timing of GitHub's machines" : ''
   }. It also gives the whole lab a time budget a little under the job's

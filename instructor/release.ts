@@ -108,7 +108,7 @@ export async function release(options: ReleaseOptions): Promise<ReleaseResult> {
       })),
     ),
   );
-  generated.set(WORKFLOW_PATH, toYaml(classroomWorkflow(labs)));
+  generated.set(WORKFLOW_PATH, toYaml(classroomWorkflow(loaded.map((l) => ({ lab: l.lab, tests: l.suite.tests.map((t) => ({ name: t.name, points: l.rubric.tests[t.name]?.points ?? 0 })) })))));
   for (const [rel, text] of generated) {
     fs.mkdirSync(path.dirname(path.join(out, rel)), { recursive: true });
     fs.writeFileSync(path.join(out, rel), text);

@@ -1,9 +1,10 @@
 /**
  * The template's GitHub Classroom workflow (`.github/workflows/classroom.yml`), in the shape Classroom itself
- * generates: job `run-autograding-tests`, one grader step per lab with an `id`, and the
- * classroom-resources reporter reading each step's `result` output. Built as a plain object and written as
+ * generates: job `run-autograding-tests`, one grader step per lab with an `id`, an upload of the reports, and
+ * the classroom-resources reporter with one runner per test (each reading its own output of its lab's step). Built as a plain object and written as
  * YAML by a small writer; `parseYaml` reads that subset back (the tests run the steps from the file).
  */
+import { classroomMissing, encodeClassroom, runnerName } from '../grader/reports/classroom';
 
 /** A YAML value of the subset written here. */
 export type YamlValue = string | number | boolean | YamlValue[] | { [key: string]: YamlValue };
@@ -38,14 +39,37 @@ export function gradeCommand(lab: string, minutesPerLab = 15): string {
   return `npm run grade ${lab} -- --classroom --no-color --budget ${minutesPerLab * 60 - STEP_RESERVE_SEC}`;
 }
 
+/** What the workflow needs of a lab: its name and its tests with their points (one reporter runner per test). */
+export interface ClassroomLab {
+  readonly lab: string;
+  readonly tests: ReadonlyArray<{ readonly name: string; readonly points: number }>;
+}
+
+/** The Node.js version the workflow installs: the current LTS line (the kit is also tested on Node 20 and 24). */
+export const WORKFLOW_NODE = '26';
+
+/** Where the grader writes its reports in the template; the workflow uploads them as an artifact. */
+const REPORTS_DIR = 'reports';
+
+/**
+ * The reporter's input for one test: the grader step's output for its runner or, when the step wrote none
+ * (`npm ci` failed, the grader could not start or was killed), a fixed payload giving 0 with the reason, so
+ * the reporter always has a score to post.
+ */
+function runnerInput(lab: string, test: string, points: number): string {
+  const reason = `The grader reported no result for ${test}: npm ci failed, the grader could not start, or it was stopped. Open the "Grade ${lab}" step's log on the Actions tab.`;
+  return `\${{ steps.${stepId(lab)}.outputs.${runnerName(lab, test)} || '${encodeClassroom(classroomMissing(lab, test, points, reason))}' }}`;
+}
+
 /** The workflow for a template shipping `labs`, as an object (the file is `toYaml` of it). */
-export function classroomWorkflow(labs: readonly string[], minutesPerLab = 15): Record<string, YamlValue> {
+export function classroomWorkflow(labs: readonly ClassroomLab[], minutesPerLab = 15): Record<string, YamlValue> {
+  const runners = labs.flatMap((l) => l.tests.map((t) => ({ lab: l.lab, test: t.name, points: t.points })));
   const steps: WorkflowStep[] = [
     { name: 'Checkout code', uses: 'actions/checkout@v4' },
-    { name: 'Set up Node.js 20', uses: 'actions/setup-node@v4', with: { 'node-version': '20', cache: 'npm' } },
+    { name: `Set up Node.js ${WORKFLOW_NODE}`, uses: 'actions/setup-node@v4', with: { 'node-version': WORKFLOW_NODE, cache: 'npm' } },
     { name: 'Install dependencies', run: 'npm ci' },
     ...labs.map(
-      (lab): WorkflowStep => ({
+      ({ lab }): WorkflowStep => ({
         name: `Grade ${lab}`,
         id: stepId(lab),
         run: gradeCommand(lab, minutesPerLab),
@@ -55,11 +79,18 @@ export function classroomWorkflow(labs: readonly string[], minutesPerLab = 15): 
       }),
     ),
     {
+      // The HTML report, results.json and histories, for the student to download from the run's page.
+      name: 'Upload the reports',
+      uses: 'actions/upload-artifact@v4',
+      if: 'always()',
+      with: { name: 'grading-reports', path: `${REPORTS_DIR}/`, 'if-no-files-found': 'ignore' },
+    },
+    {
       name: 'Autograding Reporter',
       uses: REPORTER,
       if: 'always()',
-      env: Object.fromEntries(labs.map((lab) => [`${stepId(lab).toUpperCase()}_RESULTS`, `\${{ steps.${stepId(lab)}.outputs.result }}`])),
-      with: { runners: labs.map(stepId).join(',') },
+      env: Object.fromEntries(runners.map((r) => [`${runnerName(r.lab, r.test).toUpperCase()}_RESULTS`, runnerInput(r.lab, r.test, r.points)])),
+      with: { runners: runners.map((r) => runnerName(r.lab, r.test)).join(',') },
     },
   ];
   return {

@@ -45,6 +45,41 @@ export function classroomResult(labs: readonly LabResult[]): ClassroomResult {
   };
 }
 
+/**
+ * The reporter's runner for one test: `lab2TestReliablePut`. One runner per test makes the points the reporter
+ * prints agree with the points it uploads (it prints passed/total × max_score per runner, and uploads the sum of
+ * the tests' scores). Runner names are letters and digits only (the reporter refuses others).
+ */
+export function runnerName(lab: string, test: string): string {
+  return `${lab}${test}`.replace(/[^A-Za-z0-9]/g, '');
+}
+
+/** One runner's payload: a single test, out of its own points. */
+function testPayload(lab: LabResult, t: TestResult): ClassroomResult {
+  const test = classroomTest(lab, t, false);
+  return { version: 1, status: test.status, max_score: t.maxPoints, tests: [test] };
+}
+
+/**
+ * The step-output lines for `labs`: `result=<payload of everything>` and, per test, `<runner>=<its payload>`
+ * (the template's workflow hands each runner's output to the reporter).
+ */
+export function classroomOutputs(labs: readonly LabResult[]): string {
+  const lines = [`result=${encodeClassroom(classroomResult(labs))}`];
+  for (const lab of labs) for (const t of lab.tests) lines.push(`${runnerName(lab.lab, t.name)}=${encodeClassroom(testPayload(lab, t))}`);
+  return `${lines.join('\n')}\n`;
+}
+
+/** A runner's payload when its test has no result (the grader refused, could not start, or `npm ci` failed): 0 points with the reason. */
+export function classroomMissing(lab: string, test: string, points: number, reason: string): ClassroomResult {
+  return {
+    version: 1,
+    status: 'error',
+    max_score: points,
+    tests: [{ name: test, status: 'error', score: 0, message: reason, test_code: `npm run grade ${lab}`, filename: `${lab}/test/suite.ts`, line_no: 0, duration: 0, execution_time: 0 }],
+  };
+}
+
 /** The payload as the reporter expects it: base64 of its JSON. */
 export function encodeClassroom(result: ClassroomResult): string {
   return Buffer.from(JSON.stringify(result), 'utf8').toString('base64');

@@ -3,7 +3,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { historyFileName } from '../format';
 import type { LabResult } from '../types';
-import { classroomResult, encodeClassroom } from './classroom';
+import { classroomOutputs, classroomResult, encodeClassroom } from './classroom';
 import { htmlReport } from './html';
 import { resultsDocument } from './json';
 import { junitXml } from './junit';
@@ -37,7 +37,12 @@ export function writeLabReports(dir: string, r: LabResult): WrittenReports {
   return { dir, files };
 }
 
-/** Appends `result=<base64>` for every lab graded to the file GitHub Actions reads step outputs from. */
+/** Appends the Classroom payloads (`result=` and one per test) to the file GitHub Actions reads step outputs from. */
 export function writeGithubOutput(file: string, labs: readonly LabResult[]): void {
-  fs.appendFileSync(file, `result=${encodeClassroom(classroomResult(labs))}\n`);
+  fs.appendFileSync(file, classroomOutputs(labs));
+}
+
+/** Appends each lab's summary (score table, failures with their replay commands) to the job summary GitHub shows on the run's page. */
+export function writeStepSummary(file: string, labs: readonly LabResult[]): void {
+  fs.appendFileSync(file, labs.map((l) => markdownSummary(l)).join('\n'));
 }

@@ -150,5 +150,10 @@ describe('grader: command line', function () {
     expect(payload.status).to.equal('pass');
     expect(payload.max_score).to.equal(10);
     expect(payload.tests.map((t) => t.score)).to.deep.equal([10]);
+    const own = /^lab9TestBasic=([A-Za-z0-9+/=]+)$/.exec(lines[2]);
+    expect(own, 'one output per test, for its own reporter runner').to.not.equal(null);
+    const single = JSON.parse(Buffer.from((own as RegExpExecArray)[1], 'base64').toString('utf8')) as { status: string; max_score: number; tests: Array<{ name: string; score: number }> };
+    expect([single.status, single.max_score, single.tests.map((t) => [t.name, t.score])]).to.deep.equal(['pass', 10, [['TestBasic', 10]]]);
+    expect(lines).to.have.length(3);
   });
 });

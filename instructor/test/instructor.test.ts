@@ -21,7 +21,7 @@ import { distinctiveSolutionLines, scanTemplate } from '../leaks';
 import { studentReadme } from '../readme';
 import { KIT_ROOT, release, ReleaseResult } from '../release';
 import { globToRegExp, isShipped, scrubComments } from '../template';
-import { classroomWorkflow, parseYaml, REPORTER, toYaml, WORKFLOW_PATH, YamlValue } from '../workflow';
+import { classroomWorkflow, parseYaml, REPORTER, toYaml, WORKFLOW_NODE, WORKFLOW_PATH, YamlValue } from '../workflow';
 import { buildLab2Class, copyTemplate, putSolution } from './class';
 
 const LAB2_FILES = ['server.ts', 'client.ts', 'lock.ts'];
@@ -234,53 +234,93 @@ describe('instructor tools', function () {
     type Step = Record<string, YamlValue> & { name: string; id?: string; run?: string; uses?: string; env?: Record<string, string>; with?: Record<string, string> };
     const stepsOf = (wf: Record<string, YamlValue>): Step[] => ((wf.jobs as Record<string, Record<string, YamlValue>>)['run-autograding-tests'].steps as Step[]) ?? [];
 
-    it('has Classroom’s shape: the job, permissions, checkout, Node 20, npm ci, one grader step per lab, the reporter', () => {
+    const lab2Tests = Object.entries(RUBRIC.tests).map(([name, e]) => ({ name, points: e.points }));
+    const runnersOf = (tests: ReadonlyArray<{ name: string }>, lab = 'lab2') => tests.map((t) => `${lab}${t.name}`);
+
+    it('has Classroom’s shape: the job, permissions, checkout, the current Node LTS, npm ci, one grader step per lab, the reports uploaded, the reporter with one runner per test', () => {
       const wf = workflow();
-      expect(wf).to.deep.equal(classroomWorkflow(['lab2']));
+      expect(wf).to.deep.equal(classroomWorkflow([{ lab: 'lab2', tests: lab2Tests }]));
       expect(wf.permissions).to.deep.equal({ checks: 'write', actions: 'read', contents: 'read' });
       expect(Object.keys(wf.jobs as object)).to.deep.equal(['run-autograding-tests']);
       const steps = stepsOf(wf);
       expect(steps[0].uses).to.match(/^actions\/checkout@/);
       expect(steps[1].uses).to.match(/^actions\/setup-node@/);
-      expect(steps[1].with).to.deep.equal({ 'node-version': '20', cache: 'npm' });
+      expect(steps[1].with).to.deep.equal({ 'node-version': WORKFLOW_NODE, cache: 'npm' });
+      expect(Number(WORKFLOW_NODE), 'Node 20 reached its end of life in April 2026').to.be.at.least(24);
       expect(steps[2].run).to.equal('npm ci');
       const graders = steps.filter((s) => s.run?.includes('npm run grade'));
       expect(graders.map((s) => [s.id, s.run])).to.deep.equal([['lab2', 'npm run grade lab2 -- --classroom --no-color --budget 810']]);
       expect(810, 'the grader stops before the step is killed, so partial credit is reported').to.be.lessThan(Number(graders[0]['timeout-minutes']) * 60);
+      const upload = steps[steps.length - 2];
+      expect([upload.uses, upload.if, upload.with?.path]).to.deep.equal(['actions/upload-artifact@v4', 'always()', 'reports/']);
       const reporter = steps[steps.length - 1];
       expect(reporter.uses).to.equal(REPORTER);
-      expect(reporter.with).to.deep.equal({ runners: 'lab2' });
-      expect(reporter.env).to.deep.equal({ LAB2_RESULTS: '${{ steps.lab2.outputs.result }}' });
-      const all = classroomWorkflow(['lab1', 'lab2', 'lab5']);
+      expect(reporter.with).to.deep.equal({ runners: runnersOf(lab2Tests).join(',') });
+      for (const r of runnersOf(lab2Tests)) expect(r, 'the reporter takes letters and digits only').to.match(/^[a-zA-Z0-9]+$/);
+      expect(Object.keys(reporter.env ?? {})).to.deep.equal(runnersOf(lab2Tests).map((r) => `${r.toUpperCase()}_RESULTS`));
+      const all = classroomWorkflow([{ lab: 'lab1', tests: [{ name: 'TestA', points: 60 }, { name: 'TestB', points: 40 }] }, { lab: 'lab5', tests: [{ name: 'TestA', points: 100 }] }]);
       const last = stepsOf(all)[stepsOf(all).length - 1];
-      expect(last.with).to.deep.equal({ runners: 'lab1,lab2,lab5' });
-      expect(Object.keys(last.env ?? {})).to.deep.equal(['LAB1_RESULTS', 'LAB2_RESULTS', 'LAB5_RESULTS']);
+      expect(last.with).to.deep.equal({ runners: 'lab1TestA,lab1TestB,lab5TestA' });
+      expect(Object.keys(last.env ?? {})).to.deep.equal(['LAB1TESTA_RESULTS', 'LAB1TESTB_RESULTS', 'LAB5TESTA_RESULTS']);
     });
 
-    it('its steps, run in a fresh copy holding a correct lab 2, give the reporter a payload worth 100/100 test by test', function () {
+    /** What the reporter does with its runners' inputs (read from its source): it prints passed/total × max_score per runner and uploads Σ scores / Σ max_score. */
+    const reporterTotals = (payloads: Array<{ max_score: number; tests: Array<{ status: string; score: number }> }>) => ({
+      printed: payloads.reduce((a, p) => a + (p.tests.filter((t) => t.status === 'pass').length / p.tests.length) * p.max_score, 0),
+      uploaded: payloads.reduce((a, p) => a + p.tests.reduce((b, t) => b + t.score, 0), 0),
+      max: payloads.reduce((a, p) => a + p.max_score, 0),
+    });
+    type Payload = { max_score: number; status: string; tests: Array<{ name: string; score: number; status: string; message: string | null }> };
+    /** The reporter's inputs after GitHub evaluates `${{ steps.<id>.outputs.<key> || '<fallback>' }}` with these step outputs. */
+    const reporterInputs = (env: Record<string, string>, outputs: Record<string, Record<string, string>>): Payload[] =>
+      Object.values(env).map((expr) => {
+        const m = /^\$\{\{\s*steps\.([\w-]+)\.outputs\.(\w+)\s*\|\|\s*'([A-Za-z0-9+/=]+)'\s*\}\}$/.exec(expr);
+        if (!m) throw new Error(`unexpected reporter input: ${expr}`);
+        return JSON.parse(Buffer.from(outputs[m[1]]?.[m[2]] || m[3], 'base64').toString('utf8')) as Payload;
+      });
+
+    it('its steps, run in a fresh copy holding a partly correct lab 2, give the reporter per-test payloads whose printed and uploaded totals agree, and a job summary with each failure', function () {
       this.timeout(180_000);
       const copy = path.join(work, 'classroom');
       copyTemplate(tpl, copy);
       linkModules(copy, tpl);
-      putSolution(copy, 'lab2', LAB2_FILES);
+      const mutant = mutants.find((m) => m.name === 'version-off-by-one');
+      if (!mutant) throw new Error('lab 2 has no version-off-by-one mutant any more; pick another that fails some tests');
+      putSolution(copy, 'lab2', LAB2_FILES, mutant);
       const outputs: Record<string, Record<string, string>> = {};
       let reporterEnv: Record<string, string> | undefined;
+      const summary = path.join(work, 'step-summary.md');
+      fs.writeFileSync(summary, '');
       for (const step of stepsOf(workflow())) {
         if (step.uses === REPORTER) reporterEnv = step.env;
         if (step.run === undefined) continue;
         if (step.run === 'npm ci') continue; // run for real above; here the installed packages are linked
         const outFile = path.join(work, `output-${step.id ?? 'step'}`);
         fs.writeFileSync(outFile, '');
-        const r = run('bash', ['-c', step.run], copy, localEnv({ GITHUB_OUTPUT: outFile, GITHUB_ACTIONS: 'true', CI: 'true' }), 170_000);
+        const r = run('bash', ['-c', step.run], copy, localEnv({ GITHUB_OUTPUT: outFile, GITHUB_STEP_SUMMARY: summary, GITHUB_ACTIONS: 'true', CI: 'true' }), 170_000);
         expect(r.status, `${step.name}: ${r.stderr}`).to.be.oneOf([0, 1]);
         if (step.id) outputs[step.id] = Object.fromEntries(fs.readFileSync(outFile, 'utf8').split('\n').filter((l) => l.includes('=')).map((l) => [l.slice(0, l.indexOf('=')), l.slice(l.indexOf('=') + 1)]));
       }
-      expect(reporterEnv).to.not.equal(undefined);
-      const value = (reporterEnv ?? {}).LAB2_RESULTS.replace(/\$\{\{\s*steps\.([\w-]+)\.outputs\.(\w+)\s*\}\}/, (_m, id: string, key: string) => outputs[id]?.[key] ?? '');
-      const payload = JSON.parse(Buffer.from(value, 'base64').toString('utf8')) as { max_score: number; status: string; tests: Array<{ name: string; score: number; status: string }> };
-      expect(payload.max_score).to.equal(100);
-      expect(payload.tests.map((t) => [t.name, t.status, t.score])).to.deep.equal(Object.entries(RUBRIC.tests).map(([n, e]) => [n, 'pass', e.points]));
-      expect(payload.tests.reduce((a, t) => a + t.score, 0)).to.equal(100);
+      const payloads = reporterInputs(reporterEnv ?? {}, outputs);
+      expect(payloads.map((p) => [p.tests[0].name, p.max_score])).to.deep.equal(lab2Tests.map((t) => [t.name, t.points]));
+      const failed = payloads.filter((p) => p.status === 'fail');
+      expect(failed.length, 'the mutant fails some tests, not all').to.be.within(1, payloads.length - 1);
+      const totals = reporterTotals(payloads);
+      expect(totals.max).to.equal(100);
+      expect(totals.printed, 'the points in the student’s log are the points Classroom records').to.equal(totals.uploaded);
+      expect(totals.uploaded).to.be.within(1, 99);
+      const text = fs.readFileSync(summary, 'utf8');
+      expect(text).to.contain(`**Score: ${totals.uploaded}/100**`);
+      for (const p of failed) {
+        expect(text, p.tests[0].name).to.contain(`### ${p.tests[0].name}`);
+        expect(p.tests[0].message, 'the failure says what happened').to.be.a('string').and.not.equal('');
+      }
+      expect(text).to.contain('npm run grade lab2 -- --test');
+
+      const nothing = reporterInputs(reporterEnv ?? {}, {});
+      expect(nothing.map((p) => [p.status, p.tests[0].score])).to.deep.equal(lab2Tests.map(() => ['error', 0]), 'npm ci failed: every runner still has a payload');
+      expect(nothing[0].tests[0].message).to.contain('Grade lab2');
+      expect(reporterTotals(nothing)).to.deep.equal({ printed: 0, uploaded: 0, max: 100 });
     });
   });
 
