@@ -85,7 +85,9 @@ function copyValue(v: unknown, key: string | number, what: string, size: { bytes
     if (!Object.prototype.hasOwnProperty.call(obj, field)) continue;
     const item = copyValue((obj as Record<string, unknown>)[field], field, what, size, here);
     if (item === undefined) continue;
-    out[field] = item;
+    // A plain assignment to "__proto__" would set the copy's prototype instead of a field: define it as data.
+    if (field === '__proto__') Object.defineProperty(out, field, { value: item, enumerable: true, writable: true, configurable: true });
+    else out[field] = item;
     size.bytes += field.length + 3 + (fields++ > 0 ? 1 : 0);
   }
   return out;

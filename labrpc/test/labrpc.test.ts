@@ -65,6 +65,15 @@ describe('labrpc', () => {
     expect(reply).to.deep.equal({ s: 'x', n: -1.5, b: false, z: null, list: [1, 'two', [3], { four: 4 }], nested: { a: { b: {} } } });
   });
 
+  it('carries fields named like Object.prototype members (__proto__, constructor) as plain data', async () => {
+    const value = JSON.parse('{"__proto__": "p", "constructor": {"__proto__": [1]}, "hasOwnProperty": 2}') as object;
+    const reply = (await withNet(1, (net) => connectedEnd(net, 'e').call('Junk.Echo', value))) as Record<string, unknown>;
+    expect(Object.keys(reply)).to.deep.equal(['__proto__', 'constructor', 'hasOwnProperty']);
+    expect(Object.getOwnPropertyDescriptor(reply, '__proto__')?.value).to.equal('p');
+    expect(Object.getPrototypeOf(reply)).to.equal(Object.prototype);
+    expect(JSON.stringify(reply)).to.equal('{"__proto__":"p","constructor":{"__proto__":[1]},"hasOwnProperty":2}');
+  });
+
   it('passes deep copies both ways, never shared objects', async () => {
     await withNet(1, async (net, junk) => {
       const items = ['a'];
