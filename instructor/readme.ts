@@ -1,7 +1,7 @@
 /**
  * The README.md of a student template: getting started, grading, replaying a failure, and the rules. What it
  * says about seeds and replay follows the labs shipped: simulated tests replay exactly from their seed,
- * real-time tests (`realTime: true`, all of lab 5, lab 4's TestRealHttp) do not.
+ * real-time tests (`realTime: true`, all of lab 5, lab 4's TestRealHttp and TestRealHttpCatchUp) do not.
  */
 import { listNames } from '../grader/errors';
 
@@ -27,7 +27,7 @@ export function labTiming(lab: ReadmeLab): LabTiming {
   return lab.realTimeTests.length >= lab.testCount ? 'real-time' : 'mixed';
 }
 
-/** The real-time tests of `labs`, for people: "every test of lab5 and lab4's TestRealHttp". */
+/** The real-time tests of `labs`, for people: "every test of lab5 and lab4's TestRealHttp and TestRealHttpCatchUp". */
 export function realTimeSummary(labs: readonly ReadmeLab[]): string {
   return listNames(
     labs.flatMap((l) => {
