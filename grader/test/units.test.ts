@@ -180,7 +180,13 @@ describe('grader: parts', () => {
       const failures = findAll(xml, 'failure');
       expect(failures).to.have.length(2);
       expect(failures[0].attributes.message).to.contain('<script>').and.contain('red');
-      expect(failures[1].attributes.message).to.contain('failing seeds (2 of 3 runs): 2, 3');
+      expect(failures[1].text, 'the body has the whole message and the failing seeds').to.contain('failing seeds (2 of 3 runs): 2, 3');
+      expect(failures[0].text).to.contain('replay: npm run grade lab9 -- --test TestEvil --seed 1');
+      const [suites] = findAll({ name: '', attributes: {}, children: [xml], text: '' }, 'testsuites');
+      const suite = findAll(xml, 'testsuite')[0];
+      const cases = findAll(xml, 'testcase');
+      for (const el of [suites, suite, ...cases]) expect(Number(el.attributes.time), `${el.name} has a time in seconds`).to.be.a('number').and.not.be.NaN;
+      expect(cases.map((c) => c.attributes.file)).to.deep.equal(['lab9/test/suite.ts', 'lab9/test/suite.ts', 'lab9/test/suite.ts']);
     });
 
     it('builds the classroom payload: scores per test, base64 of JSON, lab-prefixed names for several labs', () => {
