@@ -33,6 +33,8 @@ export class ConsoleReporter {
     private readonly out: TextSink,
     private readonly progressSink: TextSink | undefined,
     color: boolean,
+    /** --verbose: the code's output was already shown as it ran, so a failure does not print it again. */
+    private readonly echoed = false,
   ) {
     this.c = pc.createColors(color);
   }
@@ -87,7 +89,8 @@ export class ConsoleReporter {
       this.block(shown.log.slice(-LOG_LINES).join('\n'), 6, true);
     }
     const printed = shown.output.replace(/\n$/, '');
-    if (printed) {
+    if (printed && this.echoed) this.line(c.dim('    (What your code printed is shown above, as it ran.)'));
+    else if (printed) {
       const lines = printed.split('\n');
       this.line(c.dim(`    Your code printed${lines.length > OUTPUT_LINES ? ` (last ${OUTPUT_LINES} of ${lines.length} lines)` : ''}:`));
       this.block(lines.slice(-OUTPUT_LINES).join('\n'), 6, true);

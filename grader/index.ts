@@ -59,7 +59,7 @@ export async function grade(options: GradeOptions): Promise<GradeResult> {
   for (const [lab] of selections) implDir(lab, target); // every folder is complete before anything runs
 
   const color = options.color ?? wantsColor(out, env);
-  const reporter = new ConsoleReporter(out, err.isTTY ? err : undefined, color);
+  const reporter = new ConsoleReporter(out, err.isTTY ? err : undefined, color, options.verbose === true);
   const deadline = options.budgetSec === undefined ? undefined : Date.now() + options.budgetSec * 1000;
   const ctx: Context = { options, target, reporter, err, root, deadline };
 

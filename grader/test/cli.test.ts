@@ -104,6 +104,16 @@ describe('grader: command line', function () {
     expect(r.stdout).not.to.contain('is not a constructor');
   });
 
+  it('with --verbose shows what the code printed once, as it ran, not again under the failure', async () => {
+    const r = await cli(['lab9', '--test', 'TestWrongAnswer', '--seed', '1', '--verbose', '--report', tempDir()]);
+    expect(r.code).to.equal(1);
+    const all = r.stdout + r.stderr;
+    expect(all.split('adding one for luck').length - 1, all).to.equal(1);
+    expect(r.stdout).to.contain('shown above, as it ran');
+    const quiet = await cli(['lab9', '--test', 'TestWrongAnswer', '--seed', '1', '--report', tempDir()]);
+    expect(quiet.stdout).to.contain('Your code printed').and.contain('adding one for luck');
+  });
+
   it('reports a rubric that does not match the suite, naming both sides, exit code 2', async () => {
     const r = await cli(['lab9'], FIXTURES.badrubric);
     expect(r.code).to.equal(2);
