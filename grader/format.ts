@@ -1,6 +1,13 @@
 /** Small formatting helpers shared by the console and the reports. */
 import path from 'node:path';
-import type { Target } from './types';
+import type { Target, TestResult } from './types';
+
+/** A report's Seed cell: the seed of a single run, the failing seeds of several ("—" for real-time tests, which no seed replays). */
+export function seedCell(t: TestResult): string {
+  if (t.realTime) return '—';
+  if (t.runs.length <= 1) return String(t.seed);
+  return t.failingSeeds.length === 0 ? `${t.runs.length} seeds` : `failed: ${t.failingSeeds.join(', ')}`;
+}
 
 /** A duration for people: "7ms", "0.1s", "12.3s", "125s". */
 export function secs(ms: number): string {

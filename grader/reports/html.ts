@@ -1,6 +1,6 @@
 /** index.html: a self-contained page with the table of tests and each failure, linking failing histories. */
 import { crashLabel, failureLabel } from '../crash';
-import { firstLine, historyFileName, pts, REAL_TIME_NOTE, replayCommand, rerunCommand, secs } from '../format';
+import { firstLine, historyFileName, pts, REAL_TIME_NOTE, replayCommand, rerunCommand, secs, seedCell } from '../format';
 import { formatProblem, problemsHeadline } from '../typecheck';
 import type { LabResult, RunRecord, TestResult } from '../types';
 import { escapeHtml as h, plainText } from './text';
@@ -76,7 +76,7 @@ function row(t: TestResult): string {
     t.status === 'passed'
       ? `<span class="passed">passed</span>${runs}`
       : `<a class="failed" href="#${h(anchor(t.name))}">FAILED</a>${label ? ` <span class="label">${h(label)}</span>` : ''}${runs}`;
-  return `<tr><td title="${h(t.description)}">${h(t.name)}</td><td>${result}</td><td class="num">${h(`${pts(t.points)}/${pts(t.maxPoints)}`)}</td><td class="num">${h(secs(t.realMs))}</td><td class="num">${t.realTime ? '—' : h(secs(t.virtualMs))}</td><td class="num">${t.realTime ? '—' : t.rpcs}</td><td class="num">${t.ops}</td><td class="num">${t.seed}</td></tr>`;
+  return `<tr><td title="${h(t.description)}">${h(t.name)}</td><td>${result}</td><td class="num">${h(`${pts(t.points)}/${pts(t.maxPoints)}`)}</td><td class="num">${h(secs(t.realMs))}</td><td class="num">${t.realTime ? '—' : h(secs(t.virtualMs))}</td><td class="num">${t.realTime ? '—' : t.rpcs}</td><td class="num">${t.ops}</td><td class="num">${h(seedCell(t))}</td></tr>`;
 }
 
 function failureSection(r: LabResult, t: TestResult): string {

@@ -1,6 +1,6 @@
 /** summary.md: the score, a table of tests, and each failure with its replay commands. */
 import { crashLabel, failureLabel } from '../crash';
-import { firstLine, pts, REAL_TIME_NOTE, replayCommand, rerunCommand, secs } from '../format';
+import { firstLine, pts, REAL_TIME_NOTE, replayCommand, rerunCommand, secs, seedCell } from '../format';
 import { formatProblem, problemsHeadline } from '../typecheck';
 import type { LabResult } from '../types';
 import { mdCell, mdFence } from './text';
@@ -22,7 +22,7 @@ export function markdownSummary(r: LabResult): string {
     const label = failureLabel(t.runs);
     const result = t.status === 'passed' ? '✅ passed' : `❌ FAILED${label ? ` (${label})` : ''}`;
     const runs = t.runs.length > 1 ? ` — ${t.runs.length - t.failingSeeds.length}/${t.runs.length} runs passed` : '';
-    out.push(`| ${mdCell(t.name)} | ${result}${runs} | ${pts(t.points)}/${pts(t.maxPoints)} | ${secs(t.realMs)} | ${t.realTime ? '—' : secs(t.virtualMs)} | ${t.realTime ? '—' : t.rpcs} | ${t.ops} | ${t.seed} |`);
+    out.push(`| ${mdCell(t.name)} | ${result}${runs} | ${pts(t.points)}/${pts(t.maxPoints)} | ${secs(t.realMs)} | ${t.realTime ? '—' : secs(t.virtualMs)} | ${t.realTime ? '—' : t.rpcs} | ${t.ops} | ${mdCell(seedCell(t))} |`);
   }
   if (failed.length > 0) {
     out.push('', '## Failures');

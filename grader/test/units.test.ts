@@ -172,6 +172,10 @@ describe('grader: parts', () => {
       expect(md).to.contain('````text');
       expect(md).to.contain('- seed=2: `npm run grade lab9 -- --test TestRuns --seed 2` — real-time limit');
       expect(md).to.not.contain('\x1b');
+      const seedOf = (name: string) => rows.find((r) => r.startsWith(`| ${name} `))?.split('|')[8].trim();
+      expect([seedOf('TestGood'), seedOf('TestRuns')], 'a single run shows its seed, several runs their failing seeds').to.deep.equal(['1', 'failed: 2, 3']);
+      const realTime = markdownSummary({ ...awkwardLab(), tests: [{ ...awkwardLab().tests[0], realTime: true }] });
+      expect(realTime.split('\n').find((l) => l.startsWith('| TestGood'))?.split('|').slice(5, 9).map((c) => c.trim())).to.deep.equal(['—', '—', '5', '—']);
     });
 
     it('writes JUnit XML that parses even with control characters in messages', () => {
