@@ -4,6 +4,7 @@
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import { Command } from 'commander';
 import { Network, Server } from '../labrpc';
 import { World } from '../tester/world';
 import type { Lab2Impl } from '../lab2/test/harness';
@@ -67,9 +68,16 @@ async function demoLab2(impl: Lab2Impl): Promise<void> {
 }
 
 async function main(): Promise<void> {
-  const lab = process.argv[2];
+  const program = new Command()
+    .name('npm run demo --')
+    .description('A short scripted walk through a lab\'s API in the simulated world (the reference solution when this checkout has one, else your files).')
+    .argument('<lab>', 'the lab to demo (demos exist for: lab2)')
+    .addHelpText('after', '\nExample:\n  npm run demo lab2')
+    .showHelpAfterError()
+    .parse();
+  const lab = program.args[0];
   if (lab !== 'lab2') {
-    console.error(`Usage: npm run demo lab2   (demos exist for: lab2; got ${lab ?? 'nothing'})`);
+    console.error(`There is a demo for lab2 only (got "${lab}"). Run: npm run demo lab2`);
     process.exit(2);
   }
   const { dir, label } = implDir(lab);
