@@ -133,4 +133,4 @@ export function globToRegExp(glob: string): RegExp {
 }
 
 /** The template's .gitignore. */
-export const STUDENT_GITIGNORE = ['node_modules/', 'reports/', 'coverage/', '*.log', '.DS_Store', 'Thumbs.db', '*.swp', '*~', ''].join('\n');
+export const STUDENT_GITIGNORE = ['node_modules/', 'reports/', 'coverage/', 'lab5-data/', '*.log', '.DS_Store', 'Thumbs.db', '*.swp', '*~', ''].join('\n');
