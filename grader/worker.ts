@@ -8,6 +8,7 @@
 import crypto from 'node:crypto';
 import fs from 'node:fs';
 import net from 'node:net';
+import { codeFrames } from '../labrpc/stack';
 import { describeError, runNamedTest } from '../tester/suite';
 import type { CrashKind, LabSuite, TestOutcome } from '../tester/suite/types';
 import { World } from '../tester/world';
@@ -97,13 +98,7 @@ function snapshot(): WorldSnapshot | undefined {
 
 /** The stack lines of a caller, without node internals and this file. */
 function callerLines(stack: string | undefined): string {
-  return (stack ?? '')
-    .split('\n')
-    .slice(1)
-    .filter((l) => !l.includes('node:internal') && !l.includes('grader/worker.ts') && !l.includes('node_modules'))
-    .slice(0, 5)
-    .map((l) => l.trim())
-    .join('\n');
+  return codeFrames(stack).join('\n');
 }
 
 /** Lets the real event loop turn once, so a rejection left behind by a test is noticed before it is reported. */

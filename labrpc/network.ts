@@ -7,6 +7,7 @@ import { World } from '../tester/world';
 import { encode } from './codec';
 import { RpcUsageError, TimeoutError } from './errors';
 import { Server } from './service';
+import { codeFrames } from './stack';
 
 /** Fault probabilities and delays of the unreliable network, all taken from MIT's labrpc. */
 export const FAULTS = {
@@ -316,12 +317,7 @@ function handlerCrash(method: string, err: unknown): Error {
   let detail = String(err);
   if (err instanceof Error) {
     // Keep the frames of the code under test; the network's and the world's own frames only add noise.
-    const frames = (err.stack ?? '')
-      .split('\n')
-      .slice(1)
-      .filter((l) => !/node:internal|node_modules|[/\\](labrpc|tester)[/\\]/.test(l))
-      .slice(0, 5);
-    detail = [`${err.name}: ${err.message}`, ...frames].join('\n');
+    detail = [`${err.name}: ${err.message}`, ...codeFrames(err.stack).map((f) => `    ${f}`)].join('\n');
   }
   const e = new Error(`The RPC handler for ${method} threw an error: ${detail}`);
   e.name = 'HandlerError';

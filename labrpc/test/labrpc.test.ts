@@ -3,6 +3,7 @@ import { expect } from 'chai';
 import sinon from 'sinon';
 import { Network, RpcUsageError, SerializationError, Server, TimeoutError } from '..';
 import { World, sleep } from '../../tester/world';
+import { codeFrames } from '../stack';
 
 /** A service with a few handlers used throughout. */
 class Junk {
@@ -52,6 +53,32 @@ async function rejection(p: Promise<unknown>): Promise<unknown> {
   }
   throw new Error('expected the promise to reject');
 }
+
+describe('labrpc/stack: the frames shown to a student', () => {
+  it('keeps the code under test’s frames and drops node’s, the packages’, the kit’s and those with no file', () => {
+    const stack = [
+      'Error: boom',
+      '    at KVServer.Put (/home/s/kit/lab2/server.ts:12:11)',
+      '    at Function.from (<anonymous>)',
+      '    at Array.map (<anonymous>)',
+      '    at <anonymous>',
+      '    at Network.deliver (/home/s/kit/labrpc/network.ts:200:5)',
+      '    at World.run (/home/s/kit/tester/world/world.ts:80:3)',
+      '    at Object.run (/home/s/kit/lab2/test/suite.ts:40:9)',
+      '    at process.processTicksAndRejections (node:internal/process/task_queues:95:5)',
+      '    at Context.<anonymous> (/home/s/kit/node_modules/mocha/lib/runnable.js:1:1)',
+      '    at helper (/home/s/kit/lab2/kv-store.ts:3:1)',
+      '    at CounterServer.Add (/home/s/kit/grader/test/fixtures/crashy/lab9/counter.ts:12:3)',
+    ].join('\n');
+    expect(codeFrames(stack)).to.deep.equal([
+      'at KVServer.Put (/home/s/kit/lab2/server.ts:12:11)',
+      'at helper (/home/s/kit/lab2/kv-store.ts:3:1)',
+      'at CounterServer.Add (/home/s/kit/grader/test/fixtures/crashy/lab9/counter.ts:12:3)',
+    ]);
+    expect(codeFrames(stack, 1)).to.have.length(1);
+    expect(codeFrames(undefined)).to.deep.equal([]);
+  });
+});
 
 describe('labrpc', () => {
   it('delivers a call and its reply (basic)', async () => {

@@ -1,5 +1,6 @@
 /** Runs one named test once, in a fresh simulated world (or in real time), and describes how it ended. */
 import { TimeoutError } from '../../labrpc/errors';
+import { codeFrames } from '../../labrpc/stack';
 import { DeadlockError, UncaughtError, VirtualTimeLimitError, WatchdogError, World, realNow } from '../world';
 import { TestFailure } from './failure';
 import type { CrashKind, NamedTest, TestContext, TestOutcome } from './types';
@@ -75,11 +76,8 @@ export function describeError(err: unknown): string {
     return `A TimeoutError reached the test: ${err.message}. A lost message must be handled by your code (usually: wait a little and send the RPC again).`;
   }
   if (err instanceof Error) {
-    const stack = (err.stack ?? '')
-      .split('\n')
-      .slice(1)
-      .filter((l) => !/node_modules|node:internal|[/\\](labrpc|tester|grader|test)[/\\]/.test(l))
-      .slice(0, 5)
+    const stack = codeFrames(err.stack)
+      .map((f) => `    ${f}`)
       .join('\n');
     return `${err.name}: ${err.message}${stack ? '\n' + stack : ''}`;
   }

@@ -1,0 +1,18 @@
+/** Which frames of an error's stack are worth showing a student: their code's, not node's, the packages' or the kit's. */
+
+/** Frames from node itself, installed packages, or with no file at all ("at Function.from (<anonymous>)"). */
+const NOT_CODE = /node:internal|node_modules|\(<anonymous>\)$|^at <anonymous>$/;
+/** Frames in the kit's own folders (the network, the tester, the grader, a lab's tests)... */
+const KIT = /[/\\](labrpc|tester|grader|test)[/\\]/;
+/** ...except the grader's fixture labs, which stand for student code in the kit's own tests. */
+const FIXTURE = /[/\\]fixtures[/\\]/;
+
+/** The first `max` frames of `stack` (the "at ..." lines after the message) that belong to the code under test, trimmed. */
+export function codeFrames(stack: string | undefined, max = 5): string[] {
+  return (stack ?? '')
+    .split('\n')
+    .slice(1)
+    .map((l) => l.trim())
+    .filter((l) => l.startsWith('at ') && !NOT_CODE.test(l) && (!KIT.test(l) || FIXTURE.test(l)))
+    .slice(0, max);
+}
