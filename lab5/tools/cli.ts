@@ -184,16 +184,20 @@ async function main(): Promise<void> {
   rl.prompt();
   // Lines are run one at a time, in order, even when pasted or piped in faster than they complete.
   let queue = Promise.resolve(true);
+  // Piped input may end (closing the interface) while earlier lines still run: prompting then throws on node 24+.
+  let inputClosed = false;
   rl.on('line', (line) => {
     queue = queue.then(async (going) => {
       if (!going) return false;
       const more = await execute(client, sharding, line);
+      if (inputClosed) return more;
       if (more) rl.prompt();
       else rl.close();
       return more;
     });
   });
   rl.on('close', () => {
+    inputClosed = true;
     void queue.then(() => {
       client.close();
       process.exit(0);
