@@ -1,9 +1,9 @@
 /** `npm run demo`: its help, its refusal of a lab without a demo, and lab 2's walk through the API. */
 import { expect } from 'chai';
 import { spawnSync } from 'node:child_process';
-import path from 'node:path';
 
-const ROOT = path.join(__dirname, '..', '..', '..');
+// The kit's root: mocha runs from it. (Not __dirname: on node 24+ mocha may load a test file with no relative import as an ES module.)
+const ROOT = process.cwd();
 const demo = (...args: string[]) => spawnSync(process.execPath, ['-r', 'ts-node/register/transpile-only', 'scripts/demo.ts', ...args], { cwd: ROOT, encoding: 'utf8', env: { ...process.env, NO_COLOR: '1' }, timeout: 60_000 });
 
 describe('npm run demo', function () {
