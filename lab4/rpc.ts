@@ -24,6 +24,11 @@ export interface NodeConfig {
   retryMs: number;
   /** At most this many log entries in one Replicate call. */
   maxBatch: number;
+  /**
+   * Leader: when a follower's loop has had nothing to send for this many ms, send it an empty Replicate (a
+   * heartbeat). Its answer's lastSeq shows a follower that restarted empty while no one was writing.
+   */
+  heartbeatMs: number;
 }
 
 /** The defaults the tests and the real cluster use unless told otherwise. */
@@ -32,6 +37,7 @@ export const DEFAULT_CONFIG: Omit<NodeConfig, 'id' | 'role'> = {
   writeTimeoutMs: 1000,
   retryMs: 10,
   maxBatch: 256,
+  heartbeatMs: 50,
 };
 
 /** One write in the leader's log. The first write gets seq 1. */

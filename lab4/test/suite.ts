@@ -605,6 +605,55 @@ const idleAndStop: NamedTest<Lab4Impl> = {
   },
 };
 
+/** TestRestartWhileIdle: writes made before the cluster goes idle, and how soon the restarted follower must hold them all. */
+const IDLE_RESTART_WRITES = 30;
+const IDLE_RESTART_LIMIT_MS = 4 * DEFAULT_CONFIG.heartbeatMs;
+
+const restartWhileIdle: NamedTest<Lab4Impl> = {
+  name: 'TestRestartWhileIdle',
+  description:
+    `W=2 of 3: after ${IDLE_RESTART_WRITES} writes the cluster goes idle, follower 1 restarts empty, and no one writes again: ` +
+    `within ${IDLE_RESTART_LIMIT_MS} virtual ms (heartbeatMs is ${DEFAULT_CONFIG.heartbeatMs}) the leader must have sent it the whole log`,
+  async run(ctx: Ctx) {
+    const ts = new Lab4Tester(ctx, { followers: 3, quorum: 2, reliable: true });
+    const ck = ts.clerk();
+    const acks: Ack[] = [];
+    for (let i = 0; i < IDLE_RESTART_WRITES; i++) {
+      const key = `i${i % 10}`;
+      const value = `v${i}`;
+      const reply = await ck.set(key, value);
+      expectOk(reply, `write ${i} (${key}=${value})`);
+      acks.push({ client: 0, seq: reply.seq, key, value, latencyMs: 0 });
+      ctx.countOps();
+    }
+    await ts.waitConverged(1000);
+    const world = World.current();
+    await world.sleep(5 * DEFAULT_CONFIG.heartbeatMs); // idle: every loop is waiting for the next write
+    ts.restartFollower(0);
+    const restartedAt = performance.now();
+    for (;;) {
+      const st = await ts.followers[0].Status({ noData: true });
+      if (st.lastSeq === IDLE_RESTART_WRITES) break;
+      const waited = performance.now() - restartedAt;
+      if (waited > IDLE_RESTART_LIMIT_MS) {
+        throw new TestFailure(
+          `Follower 1 restarted empty while the cluster was idle, and ${waited.toFixed(0)} virtual ms later it holds up to #${st.lastSeq} of the leader's ` +
+            `${IDLE_RESTART_WRITES} entries; expected all of them within ${IDLE_RESTART_LIMIT_MS} ms. No one writes again, so the leader must notice by itself: ` +
+            `when a follower's loop has had nothing to send for config.heartbeatMs (${DEFAULT_CONFIG.heartbeatMs} ms), send it an empty Replicate and act on the ` +
+            "answer's lastSeq. Likely causes: the idle loop waits only for the next write; no heartbeat is sent; or an OK whose lastSeq is lower than the " +
+            "follower's known seq is ignored (the leader keeps the highest seq it ever saw, so it thinks there is nothing to send).",
+        );
+      }
+      await world.sleep(5);
+    }
+    const leader = await ts.leader.Status({ noData: true });
+    check(leader.lastSeq === IDLE_RESTART_WRITES, `The leader's log grew to #${leader.lastSeq} though no one wrote after #${IDLE_RESTART_WRITES}; a heartbeat must not add entries.`);
+    ctx.log(`follower 1 held all ${IDLE_RESTART_WRITES} entries ${(performance.now() - restartedAt).toFixed(1)} virtual ms after it restarted empty`);
+    await ts.checkReplicasMatchLog(acks);
+    ts.stop();
+  },
+};
+
 /** Writes per W in the latency sweep. */
 const LATENCY_CLIENTS = 20;
 const LATENCY_WRITES = 100;
@@ -662,6 +711,7 @@ export const suite: LabSuite<Lab4Impl> = {
     oddKeys,
     unevenLinks,
     idleAndStop,
+    restartWhileIdle,
     quorumLatency,
     realHttpTest,
     realHttpCatchUpTest,

@@ -100,7 +100,7 @@ export const mutants: Mutant[] = [
     description: "the leader keeps the highest seq a follower ever reported and sends from there, ignoring ErrGap's lower lastSeq",
     file: 'server.ts',
     replace: [['      f.match = reply.lastSeq;\n      next = reply.lastSeq + 1;', '      f.match = Math.max(f.match, reply.lastSeq);\n      next = f.match + 1;']],
-    caughtBy: ['TestFollowerRestartEmpty'],
+    caughtBy: ['TestFollowerRestartEmpty', 'TestRestartWhileIdle'],
   },
   {
     name: 'timeout-fails-all',
@@ -175,8 +175,15 @@ export const mutants: Mutant[] = [
     name: 'never-waits-when-idle',
     description: 'with nothing to send, a follower loop sends an empty batch again at once instead of waiting for the next write',
     file: 'server.ts',
-    replace: [['if (next > this.log.length) {', 'if (next > this.log.length && this.stopped) {']],
+    replace: [['if (next > this.log.length && !heartbeat) {', 'if (next > this.log.length && this.stopped && !heartbeat) {']],
     caughtBy: ['TestIdleAndStop'],
+  },
+  {
+    name: 'no-heartbeat',
+    description: 'an idle follower loop waits only for the next write, so a follower that restarts empty on an idle cluster stays empty until someone writes',
+    file: 'server.ts',
+    replace: [['heartbeat = !(await this.idle(f));', 'await this.idle(f);']],
+    caughtBy: ['TestRestartWhileIdle'],
   },
   {
     name: 'stop-ignored',

@@ -5,7 +5,8 @@
  * number, and one replication loop per follower sends the follower every entry it does not hold yet, many at a
  * time (at most maxBatch entries and about 1 MiB), one call in flight per follower. A follower applies entries
  * strictly in sequence order and ignores the ones it already holds, so a re-sent batch is harmless and every
- * replica walks through the same states.
+ * replica walks through the same states. A loop with nothing to send waits for the next write, or heartbeatMs,
+ * then sends an empty batch: the answer shows a follower that restarted empty while the cluster was idle.
  * When W followers hold an entry it is committed: the leader applies it and acknowledges the write. A write
  * that is not committed within writeTimeoutMs is answered ErrNoQuorum (it stays in the log).
  */
@@ -162,16 +163,21 @@ export class KVNode implements KVNodeService {
     this.waiting.length = 0;
   }
 
-  /** One follower's replication loop: send what it lacks, one call at a time, until stopped. */
+  /**
+   * One follower's replication loop: send what it lacks, one call at a time, until stopped. With nothing to send
+   * it waits for the next write, but no longer than heartbeatMs: then it sends an empty batch, whose answer
+   * tells where the follower really is (a follower that restarted empty answers lastSeq 0 and is sent the log).
+   */
   private async replicateTo(f: Follower): Promise<void> {
     let next = 1;
+    let heartbeat = false;
     while (!this.stopped) {
-      if (next > this.log.length) {
-        await new Promise<void>((resolve) => (f.wake = resolve));
-        f.wake = undefined;
+      if (next > this.log.length && !heartbeat) {
+        heartbeat = !(await this.idle(f));
         continue;
       }
-      const entries = nextBatch(this.log, next, this.config.maxBatch, MAX_BATCH_BYTES);
+      heartbeat = false;
+      const entries = nextBatch(this.log, next, this.config.maxBatch, MAX_BATCH_BYTES); // none for a heartbeat
       let reply: ReplicateReply;
       try {
         reply = await f.end.call<ReplicateReply>(`${SERVICE}.Replicate`, { entries });
@@ -189,6 +195,21 @@ export class KVNode implements KVNodeService {
       next = reply.lastSeq + 1;
       if (reply.err === 'OK') this.advanceCommit();
     }
+  }
+
+  /** Waits until Set (or _stop) wakes the follower's loop, true, or heartbeatMs pass, false. */
+  private idle(f: Follower): Promise<boolean> {
+    return new Promise<boolean>((resolve) => {
+      const timer = setTimeout(() => {
+        f.wake = undefined;
+        resolve(false);
+      }, this.config.heartbeatMs);
+      f.wake = () => {
+        f.wake = undefined;
+        clearTimeout(timer);
+        resolve(true);
+      };
+    });
   }
 
   /** Commits up to the highest seq that W followers hold, applies it, and acknowledges the writes waiting for it. */

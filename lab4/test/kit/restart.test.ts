@@ -1,4 +1,4 @@
-/** lab4:cluster's follower restart: a killed follower comes back empty on its old address and the leader fills it in. */
+/** lab4:cluster's follower restart: a killed follower comes back empty on its old address and the leader fills it in (with or without a new write). */
 import { expect } from 'chai';
 import * as http from 'node:http';
 import { Cluster, requestJson, startCluster } from '../../tools/lib';
@@ -32,5 +32,24 @@ describe('lab4 real cluster: a follower restarted empty', function () {
       const got = await requestJson(agent, `${back.url}/get/${key}`, 'GET');
       expect(got.body, `the restarted follower has "${key}"`).to.include({ success: true, value });
     }
+  });
+
+  it('a follower restarted on an idle cluster is sent the whole log by the leader\'s heartbeat, with no new write', async () => {
+    if (!cluster) this.skip();
+    const old = cluster.followers[1];
+    const exited = new Promise((resolve) => old.child.once('exit', resolve));
+    old.child.kill('SIGKILL');
+    await exited;
+    const back = await cluster.restartFollower(old);
+    const want = ((await requestJson(agent, `${cluster.leader.url}/status`, 'GET')).body as { last_seq: number }).last_seq;
+    expect(want, "the leader's log holds the earlier writes (the refused one included)").to.equal(3);
+    const deadline = Date.now() + 5000;
+    let held: unknown;
+    while (Date.now() < deadline) {
+      held = (await requestJson(agent, `${back.url}/status`, 'GET')).body;
+      if ((held as { last_seq?: number }).last_seq === want) break;
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
+    expect(held, "the restarted follower holds the leader's whole log within 5 s though no one wrote").to.include({ last_seq: want });
   });
 });
