@@ -39,3 +39,31 @@ export async function graderTimeFigure(lab: string, seed = 1): Promise<BenchFigu
     note: `${result.labs[0].tests.length} tests in isolated workers, scored ${result.score}/${result.maxScore}`,
   };
 }
+
+/**
+ * What the untrusted boundary costs: lab `lab`'s whole grade with node's permission model on (as always) and
+ * off (the same sandboxed process without its flags), alternated `rounds` times; the figure is the ratio of the
+ * medians, measured in one run (the issue's aim: at most 1.10 for lab 2).
+ */
+export async function sandboxCostFigure(lab: string, rounds = 3, seed = 1): Promise<BenchFigure> {
+  const once = async (permissions: boolean): Promise<number> => {
+    const start = realNow();
+    const result = await grade({ lab, target: 'solution', seed, permissions, writeReports: false, color: false, out: quiet, err: quiet, env: {} });
+    if (!result.passed) throw new Error(`bench: the ${lab} solution did not pass through the grader (${result.score}/${result.maxScore}).`);
+    return realNow() - start;
+  };
+  const on: number[] = [];
+  const off: number[] = [];
+  await once(true); // warm the compile cache first
+  for (let i = 0; i < rounds; i++) {
+    on.push(await once(true));
+    off.push(await once(false));
+  }
+  const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+  return {
+    name: `${lab}: grade with node's permission model ÷ without`,
+    value: Math.round((median(on) / median(off)) * 1000) / 1000,
+    unit: 'ratio',
+    note: `medians of ${rounds} alternated runs: ${Math.round(median(on))} ms with, ${Math.round(median(off))} ms without; aim ≤ 1.10`,
+  };
+}

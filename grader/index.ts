@@ -170,6 +170,7 @@ async function gradeLab(ctx: Context, lab: LoadedLab, tests: string[]): Promise<
   await runJobs(jobs, {
     config: { suitePath: lab.suitePath, implDir: dir },
     heapLimitMb: options.heapLimitMb ?? DEFAULTS.heapLimitMb,
+    permissions: options.permissions,
     cacheRoot: options.cacheRoot,
     killGraceMs: options.killGraceMs ?? DEFAULTS.killGraceMs,
     bootTimeoutMs: options.bootTimeoutMs ?? DEFAULTS.bootTimeoutMs,

@@ -53,6 +53,8 @@ export interface SandboxOptions {
   readonly heapLimitMb: number;
   /** Where compile caches live (one folder per graded code folder); default node_modules/.cache/kvlabs-grader. */
   readonly cacheRoot?: string;
+  /** False only to measure what the permission model costs (npm run bench): the same process without its flags. */
+  readonly permissions?: boolean;
 }
 
 /** A folder as a permission path (a trailing separator, so that "lab2" does not also grant "lab2x"). */
@@ -133,11 +135,14 @@ export function prepareSandbox(config: WorkerConfig, options: SandboxOptions): S
     dirGrant(cacheDir),
   ];
   const scratch = fs.realpathSync(fs.mkdtempSync(path.join(os.tmpdir(), 'kvlabs-sandbox-')));
-  const execArgv = [
+  const grants = [
     ...permissionFlags(),
     ...[...new Set(reads.flatMap(withRealPath))].map((r) => `--allow-fs-read=${r}`),
     `--allow-fs-read=${dirGrant(scratch)}`,
     `--allow-fs-write=${dirGrant(scratch)}`,
+  ];
+  const execArgv = [
+    ...(options.permissions === false ? [] : grants),
     '--disable-warning=ExperimentalWarning',
     '--expose-gc',
     `--max-old-space-size=${options.heapLimitMb}`,

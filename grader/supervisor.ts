@@ -32,6 +32,8 @@ export interface SupervisorOptions {
   readonly cacheRoot?: string;
   /** Heap limit of the test process, MB. */
   readonly heapLimitMb: number;
+  /** False only to measure what node's permission model costs (npm run bench). */
+  readonly permissions?: boolean;
   /** Extra real time after a job's limit before the worker is stopped, ms. */
   readonly killGraceMs: number;
   /** Real time allowed for loading the suite and the implementation, ms. */
@@ -77,7 +79,7 @@ export async function runJobs(jobs: readonly Job[], options: SupervisorOptions):
   /** Real time left in the budget for the next job (Infinity without a budget). */
   const left = (): number => (options.budget ? options.budget.deadline - Date.now() - options.killGraceMs : Infinity);
   const notRun = (job: Job): RunRecord => crashRecord(job, { crash: 'budget', message: explainBudget(options.budget?.seconds ?? 0, false) }, 0, '', undefined);
-  const sandbox = prepareSandbox(options.config, { heapLimitMb: options.heapLimitMb, cacheRoot: options.cacheRoot });
+  const sandbox = prepareSandbox(options.config, { heapLimitMb: options.heapLimitMb, cacheRoot: options.cacheRoot, permissions: options.permissions });
   try {
     await runAll();
   } finally {

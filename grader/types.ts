@@ -36,6 +36,8 @@ export interface GradeOptions {
   verbose?: boolean;
   /** Heap limit of the sandboxed process that runs the tests, MB (default 1024). */
   heapLimitMb?: number;
+  /** False only to measure what node's permission model costs (`npm run bench`); no command-line flag sets it. */
+  permissions?: boolean;
   /** Where the compile caches go (default node_modules/.cache/kvlabs-grader; batch grading gives each submission its own). */
   cacheRoot?: string;
   /** Folder holding labN/ and the reference solutions (default: the repository, or $KVLABS_LAB_ROOT). */

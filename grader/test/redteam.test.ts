@@ -88,4 +88,16 @@ describe('grader: red team (student code trying to forge its grade)', function (
     const payload = JSON.parse(Buffer.from(lines[0].slice('result='.length), 'base64').toString('utf8')) as { tests: Array<{ score: number }> };
     expect(payload.tests.reduce((a, t) => a + t.score, 0)).to.equal(HONEST_SCORE);
   });
+
+  it('owes file and process safety to node’s permission model: without it (the bench’s comparison only) the same code writes outside its scratch folder and reads the solution', async () => {
+    cleanUp();
+    try {
+      const open = await grade(fixtureOptions(FIXTURES.hostile, { seed: 11, permissions: false }));
+      await new Promise((resolve) => setTimeout(resolve, 2500));
+      expect(leftovers(), 'without the permission flags the attacks leave files behind').not.to.deep.equal([]);
+      expect(open.labs[0].score, 'without it, reading the reference solution earns points').to.be.above(HONEST_SCORE);
+    } finally {
+      cleanUp();
+    }
+  });
 });
