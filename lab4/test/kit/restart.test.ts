@@ -35,13 +35,15 @@ describe('lab4 real cluster: a follower restarted empty', function () {
   });
 
   it('a follower restarted on an idle cluster is sent the whole log by the leader\'s heartbeat, with no new write', async () => {
-    if (!cluster) this.skip();
-    const old = cluster.followers[1];
+    const running = cluster;
+    if (!running) throw new Error('the cluster was not started (the test before this one failed)');
+    const { leader } = running;
+    const old = running.followers[1];
     const exited = new Promise((resolve) => old.child.once('exit', resolve));
     old.child.kill('SIGKILL');
     await exited;
-    const back = await cluster.restartFollower(old);
-    const want = ((await requestJson(agent, `${cluster.leader.url}/status`, 'GET')).body as { last_seq: number }).last_seq;
+    const back = await running.restartFollower(old);
+    const want = ((await requestJson(agent, `${leader.url}/status`, 'GET')).body as { last_seq: number }).last_seq;
     expect(want, "the leader's log holds the earlier writes (the refused one included)").to.equal(3);
     const deadline = Date.now() + 5000;
     let held: unknown;
