@@ -4,7 +4,8 @@
  * The shape below is a suggestion (the reference solution has it); only your server.ts calls this file, so
  * you may change it. What the tests require: the log is `<dataDir>/appendonly.aof`, made of RESP commands
  * (use `encodeCommand` to write them and a `RequestParser` to read them back); a torn last record (a crash in
- * the middle of a write) is ignored and cut off when loading; with fsync 'always' a change is on disk before
+ * the middle of a write) is ignored and cut off when loading, but a record damaged anywhere else makes loading
+ * throw (naming the file and the byte) and leaves the file alone; with fsync 'always' a change is on disk before
  * the client hears OK; a snapshot replaces the log, so the folder stays about as big as the data.
  */
 import type { FsyncPolicy } from './types';

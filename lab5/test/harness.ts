@@ -469,6 +469,8 @@ export function folderBytes(dir: string): number {
  *    (a file opened by path for the write is left empty in the copy, as right after its open truncated it);
  *  - `afterRename`: just after the first rename into the folder once armed.
  * Before arming, it counts those writes and renames, so a test can wait for a first snapshot.
+ * With `diskFull` set, those writes fail as on a full disk (ENOSPC: thrown, passed to the callback, or a
+ * rejected promise, as the call reports errors); `atSnapshotWrite` and `atRename` are called at each one.
  */
 export class CrashCopies {
   beforeWrite: string | undefined;
@@ -476,6 +478,12 @@ export class CrashCopies {
   /** Writes to files other than the log, and renames into the folder, seen so far. */
   snapshotWrites = 0;
   renames = 0;
+  /** When true, writes to files other than the log fail with ENOSPC. */
+  diskFull = false;
+  /** Writes refused because of `diskFull`. */
+  refusedWrites = 0;
+  atSnapshotWrite: (() => void) | undefined;
+  atRename: (() => void) | undefined;
   private armed = false;
   private copying = false;
   private readonly box = sinon.createSandbox();
@@ -496,26 +504,33 @@ export class CrashCopies {
     const proto = Object.getPrototypeOf(handle) as fs.promises.FileHandle;
     await handle.close();
     type Fn = (...args: unknown[]) => unknown;
-    const wrap = <T extends object>(owner: T, name: string, before: (self: unknown, args: unknown[]) => void, after?: (args: unknown[]) => void): void => {
+    const wrap = <T extends object>(owner: T, name: string, before: (self: unknown, args: unknown[]) => Error | void, after?: (args: unknown[]) => void): void => {
       const original = (owner as Record<string, Fn>)[name];
       if (typeof original !== 'function') return;
+      const promises = owner === (fs.promises as object) || owner === (proto as object);
       this.box.replace(owner as Record<string, Fn>, name, function (this: unknown, ...args: unknown[]) {
-        before(this, args);
+        const refused = before(this, args);
+        if (refused) {
+          const callback = args[args.length - 1];
+          if (typeof callback === 'function') return void process.nextTick(callback as Fn, refused);
+          if (promises) return Promise.reject(refused);
+          throw refused;
+        }
         const result = original.apply(this, args);
         if (after && result instanceof Promise) return result.then((v) => (after(args), v));
         if (after && typeof args[args.length - 1] !== 'function') after(args);
         return result;
       });
     };
-    const byFd = (_self: unknown, args: unknown[]): void => this.onWrite(typeof args[0] === 'number' ? this.nameOfFd(args[0]) : undefined, false);
-    const byPathOrFd = (_self: unknown, args: unknown[]): void => {
+    const byFd = (_self: unknown, args: unknown[]): Error | void => this.onWrite(typeof args[0] === 'number' ? this.nameOfFd(args[0]) : undefined, false);
+    const byPathOrFd = (_self: unknown, args: unknown[]): Error | void => {
       const [target, , options] = args;
       const flag = typeof options === 'object' && options !== null ? (options as { flag?: string }).flag : undefined;
-      if (typeof target === 'number') this.onWrite(this.nameOfFd(target), false);
-      else if (typeof target === 'string' || target instanceof URL) this.onWrite(this.nameOfPath(String(target instanceof URL ? target.pathname : target)), !flag || flag.startsWith('w'));
-      else if (target && typeof (target as { fd?: unknown }).fd === 'number') this.onWrite(this.nameOfFd((target as { fd: number }).fd), false);
+      if (typeof target === 'number') return this.onWrite(this.nameOfFd(target), false);
+      if (typeof target === 'string' || target instanceof URL) return this.onWrite(this.nameOfPath(String(target instanceof URL ? target.pathname : target)), !flag || flag.startsWith('w'));
+      if (target && typeof (target as { fd?: unknown }).fd === 'number') return this.onWrite(this.nameOfFd((target as { fd: number }).fd), false);
     };
-    const byHandle = (self: unknown): void => this.onWrite(this.nameOfFd((self as fs.promises.FileHandle).fd), false);
+    const byHandle = (self: unknown): Error | void => this.onWrite(this.nameOfFd((self as fs.promises.FileHandle).fd), false);
     wrap(fs, 'writeSync', byFd);
     wrap(fs, 'write', byFd);
     wrap(fs, 'writevSync', byFd);
@@ -563,8 +578,14 @@ export class CrashCopies {
     return path.dirname(full) === path.resolve(this.dir) ? path.basename(full) : undefined;
   }
 
-  private onWrite(name: string | undefined, truncates: boolean): void {
+  /** Notes a write to the file `name` of the folder; returns the error to fail it with when the disk is full. */
+  private onWrite(name: string | undefined, truncates: boolean): Error | void {
     if (name === undefined || name === 'appendonly.aof') return;
+    this.atSnapshotWrite?.();
+    if (this.diskFull) {
+      this.refusedWrites++;
+      return Object.assign(new Error(`ENOSPC: no space left on device, write (${name})`), { code: 'ENOSPC', errno: -28, syscall: 'write' });
+    }
     this.snapshotWrites++;
     if (!this.armed || this.beforeWrite !== undefined) return;
     this.beforeWrite = this.copy();
@@ -574,6 +595,7 @@ export class CrashCopies {
   private onRename(name: string | undefined): void {
     if (name === undefined) return;
     this.renames++;
+    this.atRename?.();
     if (this.armed && this.afterRename === undefined) this.afterRename = this.copy();
   }
 

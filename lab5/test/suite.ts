@@ -1213,6 +1213,79 @@ const snapshotCrash = realTest('TestSnapshotCrash', 'kill -9 in the middle of a 
   ctx.countOps(2 * want.size + 20);
 });
 
+/** Start offsets of the records of a log (RESP commands, in order), and the offset where the last one ends. */
+function recordStarts(log: Buffer): number[] {
+  const parser = new RequestParser();
+  parser.push(log);
+  const starts: number[] = [];
+  for (let at = 0; parser.next() !== undefined; at = log.length - parser.bufferedBytes) starts.push(at);
+  return starts;
+}
+
+const CORRUPT_LOG_KEYS = 300;
+
+const corruptLog = realTest('TestCorruptLog', 'a byte corrupted in the middle of the log: the server refuses to start, names the file, and leaves it as it was', async (res, ctx, rng) => {
+  const liveDir = res.tempDir();
+  const running = await res.server({ dataDir: liveDir, fsync: 'always', snapshotIntervalMs: 60_000 });
+  const c = await res.connect(running.port);
+  for (let i = 0; i < CORRUPT_LOG_KEYS; i++) c.send('SET', `log:${i}`, word(rng, rng.between(5, 30)));
+  for (let i = 0; i < CORRUPT_LOG_KEYS; i++) check(same(await c.reply(`SET log:${i}`), 'OK'), `SET log:${i} was not acknowledged with OK.`);
+  const dataDir = crashCopy(res, liveDir); // kill -9 now: every write is in the log, no snapshot yet
+  const logFile = path.join(dataDir, 'appendonly.aof');
+  check(fs.existsSync(logFile), `After ${CORRUPT_LOG_KEYS} acknowledged SETs with fsync 'always' there is no ${logFile}: the append-only log must be called appendonly.aof (see the README).`);
+  const log = fs.readFileSync(logFile);
+  const starts = recordStarts(log);
+  check(starts.length >= CORRUPT_LOG_KEYS, `${logFile} holds ${starts.length} complete records after ${CORRUPT_LOG_KEYS} acknowledged SETs and no snapshot; expected one per SET.`);
+  const middle = starts[Math.floor(starts.length / 2) + rng.int(20) - 10];
+  const lengthAt = log.indexOf('$', middle) + 1;
+  const damages: Array<[string, number, number]> = [
+    ["its first byte ('*') replaced by '#'", middle, 0x23],
+    ['the digit of its first length header changed', lengthAt, log[lengthAt] === 0x39 ? 0x31 : 0x39],
+  ];
+  for (const [what, at, byte] of damages) {
+    const dir = crashCopy(res, dataDir);
+    const file = path.join(dir, 'appendonly.aof');
+    const damaged = Buffer.from(log);
+    damaged[at] = byte;
+    fs.writeFileSync(file, damaged);
+    const where = `the record at byte ${middle} of ${log.length} (about halfway through the log), ${what} at byte ${at}`;
+    let started: RunningServer | undefined;
+    let refusal: Error | undefined;
+    try {
+      started = await res.server({ dataDir: dir, fsync: 'always', snapshotIntervalMs: 60_000 });
+    } catch (err) {
+      if (err instanceof TestFailure) throw err; // it hung
+      refusal = err instanceof Error ? err : new Error(String(err));
+    }
+    if (started !== undefined) {
+      const r = await res.connect(started.port);
+      const keys = await r.call('DBSIZE');
+      r.close();
+      await started.close();
+      throw new TestFailure(
+        `With ${where}, the server started anyway, with ${show(keys)} of ${CORRUPT_LOG_KEYS} keys. ` +
+          'A record that cannot be read, or is not a command your log writes (with its arity), in the MIDDLE of the log is corruption, not a crash: ' +
+          'startServer must reject with an error naming the file and the byte where the damage is, and leave the file alone, as Redis does (its redis-check-aof repairs such a file). ' +
+          'Starting anyway, or cutting the log there, silently loses every acknowledged write after that byte. Only an incomplete LAST record (the parser waits for more bytes at the end of the file) is a torn write to cut off.',
+      );
+    }
+    ctx.log(`refused as expected (${what}): ${refusal?.message}`);
+    check(
+      refusal!.message.includes('appendonly.aof'),
+      `With ${where}, startServer rejected with "${refusal!.message}"; the message should name the damaged file (appendonly.aof) and the byte, so that its owner can repair it.`,
+    );
+    const after = fs.readFileSync(file);
+    check(
+      after.equals(damaged),
+      `With ${where}, the server refused to start (good) but changed ${file} (${damaged.length} bytes before, ${after.length} after): leave a corrupt log exactly as it is, so that nothing more is lost before someone looks at it.`,
+    );
+  }
+  const intact = await res.server({ dataDir, fsync: 'always', snapshotIntervalMs: 60_000 });
+  const r = await res.connect(intact.port);
+  await r.expect(['DBSIZE'], CORRUPT_LOG_KEYS, 'the undamaged copy of the log holds every acknowledged SET');
+  ctx.countOps(CORRUPT_LOG_KEYS + 5);
+});
+
 /**
  * A fake server for TestLateReply: answers GET k with "v:k" in request order, but holds the first GET of
  * "slow" for `holdMs` (as a busy server would), delaying every reply after it on that connection.
@@ -1301,6 +1374,7 @@ export const suite: LabSuite<Lab5Impl> = {
     crashStrangeData,
     crashExpiry,
     snapshotCrash,
+    corruptLog,
     fsyncPolicy,
   ],
 };

@@ -1,11 +1,15 @@
 /**
  * Lab 5 — persistence: a snapshot plus an append-only log (AOF). Reference solution.
  *
- * Files in the data folder:
- *   snapshot.json   the whole store at one moment: { format, savedAt, entries: [key, value, expiresAt | null][] }
- *   appendonly.aof  every change since that snapshot, as RESP commands: SET key value [PXAT ms], DEL key, FLUSHALL
- * Every log record states a key's new state in absolute terms, so replaying a record twice changes nothing:
- * a crash between writing a snapshot and emptying the log is harmless.
+ * Files in the data folder, both made of RESP commands (`encodeCommand`), read back with a RequestParser:
+ *   snapshot.resp   the whole store at one moment: SET key value [PXAT ms] per key, then END <count>
+ *   appendonly.aof  every change since that snapshot: SET key value [PXAT ms], DEL key, FLUSHALL
+ * Every record states a key's new state in absolute terms, so replaying a record twice changes nothing:
+ * a crash between writing a snapshot and cutting the log is harmless.
+ *
+ * A snapshot is written from a copy of the store, a chunk at a time, with the event loop free between chunks:
+ * commands keep being served while it is written, and no single string ever holds the whole store. A failed
+ * snapshot is logged and leaves the log as it was. A damaged file refuses the start (see CorruptFileError).
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
@@ -20,18 +24,93 @@ export interface StoredEntry {
   expiresAt?: number;
 }
 
-const SNAPSHOT = 'snapshot.json';
+/** A data file that cannot be read as written: the server must not start on it (nothing is changed). */
+export class CorruptFileError extends Error {
+  override name = 'CorruptFileError';
+}
+
+const SNAPSHOT = 'snapshot.resp';
 const LOG = 'appendonly.aof';
-const FORMAT = 'kvlabs-lab5-snapshot-1';
+/** A snapshot is written in pieces of about this size, with the event loop free between them. */
+const SNAPSHOT_CHUNK_BYTES = 1 << 20;
+
+/** Encodes a command whose words are byte strings (one character per byte). */
+function record(words: string[]): Buffer {
+  return encodeCommand(words.map((w) => Buffer.from(w, 'latin1')));
+}
+
+function setRecord(e: StoredEntry): Buffer {
+  return record(e.expiresAt === undefined ? ['SET', e.key, e.value] : ['SET', e.key, e.value, 'PXAT', String(e.expiresAt)]);
+}
+
+/** Why `cmd` is not a record this module writes, or undefined if it is one. */
+function invalidRecord(cmd: string[], allowed: readonly string[]): string | undefined {
+  const [name] = cmd;
+  if (!allowed.includes(name)) return `unknown record ${JSON.stringify(name.slice(0, 20))}`;
+  const ok =
+    name === 'SET' ? cmd.length === 3 || (cmd.length === 5 && cmd[3] === 'PXAT' && /^\d{1,15}$/.test(cmd[4])) :
+    name === 'DEL' ? cmd.length === 2 :
+    name === 'END' ? cmd.length === 2 && /^\d{1,15}$/.test(cmd[1]) :
+    cmd.length === 1;
+  return ok ? undefined : `a ${name} record with ${cmd.length - 1} arguments`;
+}
+
+/**
+ * Reads the records of `file` in order. A record that is not RESP or not one this module writes throws a
+ * CorruptFileError naming the byte; an incomplete last record (a write torn by a crash) is left out.
+ * Returns the offset just after the last complete record.
+ */
+function readRecords(file: string, data: Buffer, allowed: readonly string[], apply: (cmd: string[]) => void): number {
+  const parser = new RequestParser();
+  parser.push(data);
+  let good = 0;
+  let count = 0;
+  for (;;) {
+    let cmd: string[] | undefined;
+    let problem: string | undefined;
+    try {
+      cmd = parser.next();
+      if (cmd !== undefined) problem = invalidRecord(cmd, allowed);
+    } catch (err) {
+      if (!(err instanceof ProtocolError)) throw err;
+      problem = err.message.replace(/^ERR Protocol error: /, '');
+    }
+    if (problem !== undefined) {
+      throw new CorruptFileError(
+        `${file} is damaged at byte ${good} of ${data.length} (record ${count + 1}: ${problem}). The server did not start, so that nothing more is lost. ` +
+          `Keep a copy of the file and look at the bytes there. If everything from there on is garbage, cut it off with "truncate -s ${good} ${file}" ` +
+          `(the ${count} records before it are kept, any writes after it are lost); otherwise repair or remove that record by hand, then start again.`,
+      );
+    }
+    if (cmd === undefined) return good;
+    apply(cmd);
+    count++;
+    good = data.length - parser.bufferedBytes;
+  }
+}
+
+/** Forces a folder's entries (a rename into it) to disk. */
+function syncFolder(dir: string): void {
+  const fd = fs.openSync(dir, 'r');
+  try {
+    fs.fsyncSync(fd);
+  } finally {
+    fs.closeSync(fd);
+  }
+}
 
 /** The data folder of one server. */
 export class Persistence {
   private fd: number;
+  /** Size of the log file, bytes (all that flush wrote). */
+  private logBytes = 0;
   /** Encoded records not yet written to the log file. */
   private pending: Buffer[] = [];
   /** Bytes written since the last fsync. */
   private unsynced = false;
   private syncTimer: NodeJS.Timeout | undefined;
+  /** The snapshot being written, if any. */
+  private writing: Promise<void> | undefined;
 
   constructor(
     readonly dir: string,
@@ -45,56 +124,60 @@ export class Persistence {
     }
   }
 
-  /** Reads the snapshot, then replays the log over it; returns the live entries. Drops a torn last record. */
+  /**
+   * Reads the snapshot, then replays the log over it; returns the live entries. Cuts a torn last record off
+   * the log (and says so); throws CorruptFileError, changing nothing, if either file is damaged elsewhere.
+   */
   load(now: number): StoredEntry[] {
     const state = new Map<string, StoredEntry>();
     const snapFile = path.join(this.dir, SNAPSHOT);
     if (fs.existsSync(snapFile)) {
-      const data = JSON.parse(fs.readFileSync(snapFile, 'latin1')) as { format: string; entries: Array<[string, string, number | null]> };
-      if (data.format !== FORMAT) throw new Error(`${snapFile} is not a lab 5 snapshot (format ${JSON.stringify(data.format)})`);
-      for (const [key, value, exp] of data.entries) state.set(key, { key, value, expiresAt: exp ?? undefined });
+      const data = fs.readFileSync(snapFile);
+      let ended = false;
+      const end = readRecords(snapFile, data, ['SET', 'END'], (cmd) => {
+        if (ended) throw new CorruptFileError(`${snapFile} has records after its END record: it is damaged; the server did not start.`);
+        if (cmd[0] === 'END') {
+          ended = true;
+          const held = state.size;
+          if (Number(cmd[1]) !== held) throw new CorruptFileError(`${snapFile} ends with END ${cmd[1]} but holds ${held} keys: it is damaged; the server did not start.`);
+        } else this.apply(state, cmd);
+      });
+      // Snapshots are renamed into place whole, so a missing END is damage, not a crash.
+      if (!ended || end < data.length) throw new CorruptFileError(`${snapFile} is incomplete (no END record after byte ${end} of ${data.length}): it is damaged; the server did not start.`);
     }
-    const log = fs.readFileSync(path.join(this.dir, LOG));
-    const parser = new RequestParser();
-    parser.push(log);
-    let good = 0;
-    for (;;) {
-      let cmd: string[] | undefined;
-      try {
-        cmd = parser.next();
-      } catch (err) {
-        if (!(err instanceof ProtocolError)) throw err;
-        break; // garbage at the end: a record torn by a crash
-      }
-      if (cmd === undefined) break;
-      this.apply(state, cmd);
-      good = log.length - parser.bufferedBytes;
+    const logFile = path.join(this.dir, LOG);
+    const log = fs.readFileSync(logFile);
+    const good = readRecords(logFile, log, ['SET', 'DEL', 'FLUSHALL'], (cmd) => this.apply(state, cmd));
+    if (good < log.length) {
+      // Only an incomplete last record gets here: a write torn by a crash, never acknowledged. Cut it off, so new records follow good ones.
+      console.warn(`${logFile}: the last record (bytes ${good} to ${log.length}) is incomplete, a write torn by a crash; cut off.`);
+      fs.ftruncateSync(this.fd, good);
+      fs.fsyncSync(this.fd);
     }
-    if (good < log.length) fs.ftruncateSync(this.fd, good); // forget the torn record, so new records follow good ones
+    this.logBytes = good;
     return [...state.values()].filter((e) => e.expiresAt === undefined || e.expiresAt > now);
   }
 
   private apply(state: Map<string, StoredEntry>, cmd: string[]): void {
-    const [name, key, value, opt, at] = cmd;
-    if (name === 'SET') state.set(key, { key, value, expiresAt: opt === 'PXAT' ? Number(at) : undefined });
+    const [name, key, value, , at] = cmd;
+    if (name === 'SET') state.set(key, { key, value, expiresAt: at === undefined ? undefined : Number(at) });
     else if (name === 'DEL') state.delete(key);
     else if (name === 'FLUSHALL') state.clear();
   }
 
   /** Records a key's new value and expiry. */
   recordSet(key: string, value: string, expiresAt: number | undefined): void {
-    const args = expiresAt === undefined ? ['SET', key, value] : ['SET', key, value, 'PXAT', String(expiresAt)];
-    this.pending.push(encodeCommand(args.map((a) => Buffer.from(a, 'latin1'))));
+    this.pending.push(setRecord({ key, value, expiresAt }));
   }
 
   /** Records that a key was deleted. */
   recordDelete(key: string): void {
-    this.pending.push(encodeCommand(['DEL', Buffer.from(key, 'latin1')]));
+    this.pending.push(record(['DEL', key]));
   }
 
   /** Records that every key was deleted. */
   recordFlush(): void {
-    this.pending.push(encodeCommand(['FLUSHALL']));
+    this.pending.push(record(['FLUSHALL']));
   }
 
   /** Writes pending records to the log; with fsync 'always', also forces them to disk. Call before replying. */
@@ -103,6 +186,7 @@ export class Persistence {
     const data = this.pending.length === 1 ? this.pending[0] : Buffer.concat(this.pending);
     this.pending = [];
     fs.writeSync(this.fd, data);
+    this.logBytes += data.length;
     this.unsynced = true;
     if (this.fsync === 'always') this.sync();
   }
@@ -113,28 +197,91 @@ export class Persistence {
     this.unsynced = false;
   }
 
-  /** Writes a snapshot of `entries` (atomically: temporary file, fsync, rename), then empties the log. */
-  snapshot(entries: Iterable<StoredEntry>): void {
+  /**
+   * Writes a snapshot of `entries` — a copy of the store that nothing changes meanwhile — and then cuts from
+   * the log what the snapshot holds. Atomic: a temporary file, fsync, rename. Never rejects: a failure is
+   * logged and the log kept whole. Does nothing if a snapshot is already being written.
+   */
+  snapshot(entries: Iterable<StoredEntry>): Promise<void> {
+    if (this.writing) return this.writing;
     this.flush();
-    const rows: Array<[string, string, number | null]> = [];
-    for (const e of entries) rows.push([e.key, e.value, e.expiresAt ?? null]);
+    const done = this.writeSnapshot(entries, this.logBytes)
+      .catch((err: unknown) => console.error(`${path.join(this.dir, SNAPSHOT)}: snapshot failed (${(err as Error).message}); the log is kept whole, the next snapshot will try again.`))
+      .finally(() => (this.writing = undefined));
+    this.writing = done;
+    return done;
+  }
+
+  /** Writes the snapshot file, then keeps only the log's records after `logFrom` (those written meanwhile). */
+  private async writeSnapshot(entries: Iterable<StoredEntry>, logFrom: number): Promise<void> {
     const tmp = path.join(this.dir, `${SNAPSHOT}.tmp`);
-    const fd = fs.openSync(tmp, 'w');
+    const file = await fs.promises.open(tmp, 'w');
     try {
-      fs.writeSync(fd, JSON.stringify({ format: FORMAT, savedAt: Date.now(), entries: rows }), null, 'latin1');
-      fs.fsyncSync(fd);
-    } finally {
-      fs.closeSync(fd);
+      let chunk: Buffer[] = [];
+      let chunkBytes = 0;
+      let count = 0;
+      for (const e of entries) {
+        const r = setRecord(e);
+        chunk.push(r);
+        chunkBytes += r.length;
+        count++;
+        if (chunkBytes >= SNAPSHOT_CHUNK_BYTES) {
+          await file.write(Buffer.concat(chunk)); // the event loop serves clients while this is written
+          chunk = [];
+          chunkBytes = 0;
+        }
+      }
+      chunk.push(record(['END', String(count)]));
+      await file.write(Buffer.concat(chunk));
+      await file.sync();
+    } catch (err) {
+      await file.close().catch(() => undefined);
+      await fs.promises.rm(tmp, { force: true }).catch(() => undefined);
+      throw err;
     }
-    fs.renameSync(tmp, path.join(this.dir, SNAPSHOT));
-    fs.ftruncateSync(this.fd, 0);
+    await file.close();
+    await fs.promises.rename(tmp, path.join(this.dir, SNAPSHOT));
+    syncFolder(this.dir);
+    this.cutLog(logFrom);
+  }
+
+  /** Drops the log's first `upTo` bytes (the snapshot holds them); synchronous, so no record is appended meanwhile. */
+  private cutLog(upTo: number): void {
+    this.flush();
+    const logFile = path.join(this.dir, LOG);
+    if (upTo >= this.logBytes) {
+      fs.ftruncateSync(this.fd, 0);
+    } else {
+      // Records arrived while the snapshot was written: they become the new log (written aside, then renamed over it).
+      const tail = Buffer.alloc(this.logBytes - upTo);
+      fs.readSync(this.fd, tail, 0, tail.length, upTo);
+      const tmp = `${logFile}.tmp`;
+      const fd = fs.openSync(tmp, 'w');
+      try {
+        fs.writeSync(fd, tail);
+        fs.fsyncSync(fd);
+      } finally {
+        fs.closeSync(fd);
+      }
+      fs.renameSync(tmp, logFile);
+      syncFolder(this.dir);
+      fs.closeSync(this.fd);
+      this.fd = fs.openSync(logFile, 'a+');
+    }
+    this.logBytes -= Math.min(upTo, this.logBytes);
     fs.fsyncSync(this.fd);
     this.unsynced = false;
   }
 
-  /** Flushes, syncs and closes the log. */
-  close(): void {
+  /** Resolves once no snapshot is being written. */
+  async whenIdle(): Promise<void> {
+    await this.writing;
+  }
+
+  /** Waits for a snapshot being written, then flushes, syncs and closes the log. */
+  async close(): Promise<void> {
     if (this.syncTimer) clearInterval(this.syncTimer);
+    await this.writing;
     this.flush();
     this.sync();
     fs.closeSync(this.fd);

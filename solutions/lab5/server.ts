@@ -47,12 +47,20 @@ class KVServer {
   constructor(private readonly options: Required<Omit<ServerOptions, 'dataDir'>> & { dataDir?: string }) {
     this.commands = this.table();
     if (options.dataDir !== undefined) {
-      this.persistence = new Persistence(options.dataDir, options.fsync);
-      for (const e of this.persistence.load(Date.now())) {
+      const persistence = new Persistence(options.dataDir, options.fsync);
+      let loaded: StoredEntry[];
+      try {
+        loaded = persistence.load(Date.now()); // a damaged file throws: the server does not start on it
+      } catch (err) {
+        void persistence.close();
+        throw err;
+      }
+      this.persistence = persistence;
+      for (const e of loaded) {
         this.values.set(e.key, e.value);
         if (e.expiresAt !== undefined) this.expires.set(e.key, e.expiresAt);
       }
-      const snap = setInterval(() => this.persistence?.snapshot(this.entries()), options.snapshotIntervalMs);
+      const snap = setInterval(() => void persistence.snapshot(this.copy()), options.snapshotIntervalMs);
       this.timers.push(snap);
     }
     this.timers.push(setInterval(() => this.sweep(), options.sweepIntervalMs));
@@ -147,8 +155,13 @@ class KVServer {
     }
   }
 
-  private *entries(): Iterable<StoredEntry> {
-    for (const [key, value] of this.values) yield { key, value, expiresAt: this.expires.get(key) };
+  /** The store as it is now, unaffected by later commands (for a snapshot written over many event-loop turns). */
+  private copy(): Iterable<StoredEntry> {
+    const values = new Map(this.values); // copied now, not when first read: generators start lazily
+    const expires = new Map(this.expires);
+    return (function* () {
+      for (const [key, value] of values) yield { key, value, expiresAt: expires.get(key) };
+    })();
   }
 
   /** Sets an expiry `ms` from now on an existing key: 1, or 0 if there is no such key. */
@@ -311,8 +324,9 @@ class KVServer {
     for (const c of this.connections) c.socket.destroy();
     await closed;
     if (this.persistence) {
-      this.persistence.snapshot(this.entries());
-      this.persistence.close();
+      await this.persistence.whenIdle();
+      await this.persistence.snapshot(this.copy());
+      await this.persistence.close();
     }
   }
 }
