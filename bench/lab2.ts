@@ -5,7 +5,7 @@ import { World, realNow } from '../tester/world';
 import { runClients } from '../tester/clients';
 import { suite } from '../lab2/test/suite';
 import type { BenchFigure } from './figure';
-import { graderTimeFigure, sandboxCostFigure, suiteTimeFigure } from './suite-time';
+import { graderStartFigure, graderTimeFigure, sandboxCostFigure, suiteTimeFigure } from './suite-time';
 
 const impl = suite.load(path.resolve(__dirname, '../solutions/lab2'));
 
@@ -67,5 +67,6 @@ export async function benchLab2(): Promise<BenchFigure[]> {
   figures.push(await suiteTimeFigure(suite, impl, "MIT's Go suite takes about 37 s"));
   figures.push(await graderTimeFigure('lab2'));
   figures.push(await sandboxCostFigure('lab2'));
+  figures.push(graderStartFigure());
   return figures;
 }

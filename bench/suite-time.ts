@@ -1,4 +1,8 @@
 /** The real time a whole lab suite takes on the reference solution: in-process, and as `npm run grade` runs it. */
+import { spawnSync } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import { grade } from '../grader';
 import { LabSuite, runNamedTest } from '../tester/suite';
 import { realNow } from '../tester/world';
@@ -66,4 +70,27 @@ export async function sandboxCostFigure(lab: string, rounds = 3, seed = 1): Prom
     unit: 'ratio',
     note: `medians of ${rounds} alternated runs: ${Math.round(median(on))} ms with, ${Math.round(median(off))} ms without; aim ≤ 1.10`,
   };
+}
+
+/**
+ * The grader's fixed cost, as a student meets it: real time of `npm run grade lab2 -- --solution --test
+ * TestReliablePut` (a test of a few virtual ms) as its own process, median of `rounds` after one warm-up (the
+ * compile cache warm, as on a student's second run).
+ */
+export function graderStartFigure(rounds = 5): BenchFigure {
+  const root = path.join(__dirname, '..');
+  const reportDir = fs.mkdtempSync(path.join(os.tmpdir(), 'kvlabs-bench-'));
+  const once = (): number => {
+    const start = realNow();
+    const r = spawnSync(process.execPath, ['--expose-gc', '-r', './grader/register.js', 'grader/cli.ts', 'lab2', '--solution', '--test', 'TestReliablePut', '--report', reportDir], { cwd: root, encoding: 'utf8', env: { ...process.env, NO_COLOR: '1' } });
+    if (r.status !== 0) throw new Error(`bench: the one-test grade failed (exit ${r.status}): ${r.stderr}`);
+    return realNow() - start;
+  };
+  try {
+    once();
+    const times = Array.from({ length: rounds }, once).sort((a, b) => a - b);
+    return { name: 'grader: one trivial test as its own process (npm run grade lab2 -- --test TestReliablePut)', value: Math.round(times[Math.floor(rounds / 2)]), unit: 'real ms', note: `median of ${rounds}, compile cache warm; the test itself takes a few ms` };
+  } finally {
+    fs.rmSync(reportDir, { recursive: true, force: true });
+  }
 }
