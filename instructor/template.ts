@@ -15,6 +15,7 @@ const NEVER_SHIPPED: readonly RegExp[] = [
   /^instructor\//, // these tools
   /^scripts\/demo\.ts$/, // prefers the reference solution when it exists
   /^scripts\/mutation(\.ts$|\/)/, // `npm run mutation` mutates the reference solutions
+  /^scripts\/test-node\.sh$/, // `npm run test:node`: the kit's tests under other Node.js versions
   /^grader\/test\//, // the grader's own tests (their fixtures include solutions)
   /^grader\/verify\.ts$/, // `npm run verify` grades the solutions
   /^grader\/README\.md$/, // the grader's design notes for the kit's maintainers
@@ -31,7 +32,7 @@ const NEVER_SHIPPED: readonly RegExp[] = [
 export const GENERATED = ['package.json', 'package-lock.json', 'tsconfig.json', '.mocharc.json', '.gitignore', 'README.md'] as const;
 
 /** npm scripts that are the instructors' (they run solutions, benches, or these tools). */
-const INSTRUCTOR_SCRIPTS = ['verify', 'bench', 'release', 'grade-batch', 'demo', 'coverage', 'mutation'];
+const INSTRUCTOR_SCRIPTS = ['verify', 'bench', 'release', 'grade-batch', 'demo', 'coverage', 'mutation', 'test:node'];
 
 /** Packages only the instructors' scripts use (`npm run mutation`): a template neither lists nor installs them. */
 const INSTRUCTOR_DEPENDENCIES = ['@stryker-mutator/core', '@stryker-mutator/mocha-runner'];
