@@ -3,7 +3,7 @@
  * server, stops and restarts servers, records clerk operations for the linearizability checker, and measures
  * what the cluster keeps in memory.
  */
-import { Network, Server } from '../../labrpc';
+import { Network, Server, Service } from '../../labrpc';
 import type { ClientEnd, RpcEnd } from '../../labrpc';
 import { HistoryRecorder } from '../../tester/history';
 import { kvModel } from '../../tester/checker';
@@ -40,6 +40,19 @@ export interface ClusterOptions extends ClusterConfig {
   reliable: boolean;
 }
 
+/**
+ * Watches every call that reaches a server's handlers, before the handler runs (forced-interleaving tests).
+ * Return a promise to keep the call from the handler until it resolves (one that never resolves holds the call
+ * until the caller's end is cut by stopServer: the handler never runs, and the caller sees a lost message).
+ * `args` is a copy of what the caller sent.
+ */
+export type CallWatcher = (server: number, method: string, args: unknown) => Promise<void> | void;
+
+/** A promise that never resolves: a CallWatcher's way to hold a call for good. */
+export function forever(): Promise<void> {
+  return new Promise(() => undefined);
+}
+
 /** The network name of server `i`. */
 function serverName(i: number): string {
   return `server-${i}`;
@@ -60,6 +73,8 @@ export class Lab1Tester {
   /** Every clerk made here (dropped by removeCluster). */
   private clerks: KVClerk[] = [];
   private ends = 0;
+  /** The forced-interleaving hook (see CallWatcher); undefined lets every call through untouched. */
+  onCall: CallWatcher | undefined;
 
   /** The classes servers and clerks are built from (dropped by measureRetained). */
   private impl: Pick<Lab1Impl, 'KVServer' | 'Clerk'>;
@@ -87,8 +102,21 @@ export class Lab1Tester {
       const config: ServerConfig = { ...this.config, me, peers, isRunning: (s: number) => running[s] === true };
       const server = new this.impl.KVServer(config);
       this.servers.push(server);
-      this.net.addServer(serverName(me), new Server().addService(server, 'KVServer'));
+      this.net.addServer(serverName(me), new Server().addService(this.watched(me, new Service(server, 'KVServer'))));
     }
+  }
+
+  /** A service with the same handlers as `svc` that first shows each call to `onCall`. */
+  private watched(me: number, svc: Service): Service {
+    const handlers: Record<string, (args: never) => unknown> = {};
+    for (const method of svc.methods()) {
+      const handler = svc.handler(method)!;
+      handlers[method] = (args: never) => {
+        const gate = this.onCall?.(me, method, args);
+        return gate ? gate.then(() => handler(args)) : handler(args);
+      };
+    }
+    return new Service(handlers, 'KVServer');
   }
 
   /** Number of servers. */
@@ -120,6 +148,16 @@ export class Lab1Tester {
   /** A clerk whose operations are recorded in the history under `clientId`. */
   makeRecordingClerk(clientId: number): KVClerk {
     return new RecordingClerk(this.makeClerk(), clientId, this.history, this.ctx);
+  }
+
+  /**
+   * Cuts (or restores) server `from`'s link to server `to` while both keep running: its calls in flight and
+   * later ones are lost, as on a network that loses every message for a while.
+   */
+  setLink(from: number, to: number, on: boolean): void {
+    const name = `peer-${from}-${to}`;
+    this.net.enable(name, on && this.running[from] && this.running[to]);
+    this.ctx.log(`${on ? 'restored' : 'cut'} the link from server ${from} to server ${to}`);
   }
 
   /** Whether server i is running. */
@@ -214,6 +252,19 @@ class RecordingClerk implements KVClerk {
     this.history.end(op, old);
     this.ctx.countOps();
     return old;
+  }
+}
+
+/** Resolves like `p`, or fails the test with `message()` when `p` takes longer than `ms` of virtual time. */
+export async function within<T>(p: Promise<T>, ms: number, message: () => string): Promise<T> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const late = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new TestFailure(message())), ms);
+  });
+  try {
+    return await Promise.race([p, late]);
+  } finally {
+    clearTimeout(timer);
   }
 }
 

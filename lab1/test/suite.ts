@@ -9,7 +9,8 @@ import { requireFresh } from '../../tester/fresh';
 import { LabSuite, NamedTest, TestContext, TestFailure, check } from '../../tester/suite';
 import { keyToShard, shardServers } from '../rpc';
 import type { ClusterConfig, KVClerk } from '../rpc';
-import { Lab1Impl, Lab1Tester, show } from './harness';
+import { failoverTests } from './failover';
+import { Lab1Impl, Lab1Tester, show, within } from './harness';
 
 type Ctx = TestContext<Lab1Impl>;
 
@@ -25,19 +26,6 @@ const SINGLE: ClusterConfig = { nshards: 1, nreplicas: 1 };
 /** The random stream of this run (the world's, so runs replay). */
 function rng(ctx: Ctx) {
   return ctx.world!.rng;
-}
-
-/** Resolves like `p`, or fails the test with `message()` when `p` takes longer than `ms` of virtual time. */
-async function within<T>(p: Promise<T>, ms: number, message: () => string): Promise<T> {
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  const late = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new TestFailure(message())), ms);
-  });
-  try {
-    return await Promise.race([p, late]);
-  } finally {
-    clearTimeout(timer);
-  }
 }
 
 /** The string client `cli` appends as its `j`-th append (MIT's format). */
@@ -452,6 +440,7 @@ export const suite: LabSuite<Lab1Impl> = {
     staticShards,
     rejection,
     unreliableShards,
+    ...failoverTests,
     memGet,
     memPut,
     memAppend,

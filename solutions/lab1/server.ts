@@ -12,11 +12,15 @@
  * below that is a re-send: it gets the remembered reply instead of running again. Gets change nothing and are
  * not remembered at all.
  *
- * Failover: when a primary stops mid-write, some backups may have the write and others not. The clerk re-sends
- * it to the next running copy, the new primary; if that copy already has the write, it answers from its
- * exactly-once table, but only after pushing the write to every running backup again, so that an
- * acknowledged write is on every running copy. (Known gap: a new primary does not first bring the other
- * copies up to date, so writes by other clients may reach a lagging copy before the re-send does.)
+ * Failover: a primary may stop mid-write, when some backups have the write and others not. So whenever a
+ * server finds itself primary of a shard with a set of running copies it has not yet seen (it just took over,
+ * or a copy stopped or came back), it first sends its whole copy of the shard — data and exactly-once table —
+ * to every running backup, which adopts it, and only then serves the next operation. Every acknowledged write
+ * is on every running copy (the primary replied only once they all had it), hence on the new primary, and
+ * from there on every copy again: the copies agree, in content and order, before anything new happens. A
+ * write the old primary had not acknowledged is either kept (the new primary had it) or dropped everywhere
+ * (it did not); either way the clerk's re-send then finds exactly one copy of it. The tester restarts only
+ * servers that missed no writes, so a restarted server never leads with an out-of-date copy.
  */
 import { TimeoutError } from '../../labrpc';
 import { keyToShard, shardServers } from '../../lab1/rpc';
@@ -51,9 +55,18 @@ export interface ReplicateArgs extends PutAppendArgs {
   op: 'Put' | 'Append';
 }
 
-/** Reply of KVServer.Replicate. */
+/** Reply of KVServer.Replicate and KVServer.Install. */
 export interface ReplicateReply {
   err: 'OK';
+}
+
+/** Arguments of KVServer.Install: a new primary's whole copy of one shard, for a backup to adopt. */
+export interface InstallArgs {
+  shard: number;
+  /** The shard's keys and values. */
+  data: [string, string][];
+  /** The exactly-once table: client id, number of its last write, the reply that write got. */
+  lastWrites: [number, number, string][];
 }
 
 /** First wait before re-sending to a backup, and the cap the waits grow to (virtual ms). */
@@ -88,6 +101,12 @@ export class KVServer {
     this.store.shard(keyToShard(args.key, this.store.config.nshards)).apply(args);
     return { err: 'OK' };
   }
+
+  /** A backup's side of a takeover: replace its copy of the shard by the new primary's. */
+  Install(args: InstallArgs): ReplicateReply {
+    this.store.shard(args.shard).install(args);
+    return { err: 'OK' };
+  }
 }
 
 /** What one client's last write was, and what it replied. */
@@ -101,6 +120,8 @@ class Shard {
   private readonly data = new Map<string, string>();
   private readonly lastWrite = new Map<number, LastWrite>();
   private tail: Promise<unknown> = Promise.resolve();
+  /** As primary: the running servers of the shard when this copy was last sent to them all ("" = never). */
+  syncedWith = '';
 
   /** The key's value, "" when missing. */
   read(key: string): string {
@@ -115,9 +136,21 @@ class Shard {
     return w.seq === last.seq ? last.reply : '';
   }
 
-  /** Whether this is the number of the client's last write seen here (a re-send of it, once applied). */
-  isLatest(w: PutAppendArgs): boolean {
-    return this.lastWrite.get(w.clientId)?.seq === w.seq;
+  /** This copy as plain data, for Install. */
+  snapshot(shard: number): InstallArgs {
+    return {
+      shard,
+      data: [...this.data],
+      lastWrites: [...this.lastWrite].map(([client, last]) => [client, last.seq, last.reply]),
+    };
+  }
+
+  /** Replaces this copy by a primary's snapshot (writes only this copy had were never acknowledged). */
+  install(s: InstallArgs): void {
+    this.data.clear();
+    for (const [key, value] of s.data) this.data.set(key, value);
+    this.lastWrite.clear();
+    for (const [client, seq, reply] of s.lastWrites) this.lastWrite.set(client, { seq, reply });
   }
 
   /** Applies a write unless it was already applied; returns its reply (the old value for Append). */
@@ -168,28 +201,44 @@ class ShardStore {
     if (primary === undefined) return { err: 'ErrRetry' };
     if (primary !== this.config.me) return this.forward<R>(primary, method, args);
     const shard = this.shard(id);
-    return shard.serialize(() => op(shard, id));
+    return shard.serialize(async () => {
+      await this.syncBackups(shard, id);
+      return op(shard, id);
+    });
+  }
+
+  /**
+   * As the shard's primary, in its queue: if the shard's running servers are not the ones this copy was last
+   * sent to (this server just took over, or a copy stopped or came back), sends the whole copy to every running
+   * backup before anything else runs, so that all running copies agree.
+   */
+  private async syncBackups(shard: Shard, id: number): Promise<void> {
+    const running = shardServers(id, this.config).filter((s) => this.config.isRunning(s));
+    const key = running.join(',');
+    if (shard.syncedWith === key) return;
+    const snapshot = shard.snapshot(id);
+    await Promise.all(running.filter((s) => s !== this.config.me).map((b) => this.sendToBackup(b, 'KVServer.Install', snapshot)));
+    shard.syncedWith = key;
   }
 
   /** The primary's side of a write: apply it, then make sure every running backup has it before replying. */
   async write(shard: Shard, id: number, w: ReplicateArgs): Promise<PutAppendReply> {
-    // A re-send of the client's latest write may reach a new primary that got it from the old primary, which
-    // stopped before every backup had it: push it to the backups again (they skip it if they have it), then
-    // answer with the remembered reply. Older numbers are strays the clerk no longer waits for.
+    // A re-send is answered from the table: every running copy already has the write (the backups were
+    // brought up to date when this server took over, and before that the old primary waited for them).
     const dup = shard.duplicateReply(w);
-    if (dup !== undefined && !shard.isLatest(w)) return { err: 'OK', value: dup };
-    const reply = dup ?? shard.apply(w);
+    if (dup !== undefined) return { err: 'OK', value: dup };
+    const reply = shard.apply(w);
     const backups = shardServers(id, this.config).filter((s) => s !== this.config.me);
-    await Promise.all(backups.map((b) => this.replicateTo(b, w)));
+    await Promise.all(backups.map((b) => this.sendToBackup(b, 'KVServer.Replicate', w)));
     return { err: 'OK', value: reply };
   }
 
-  /** Sends a write to one backup until it acknowledges, or until it (or this server) is stopped. */
-  private async replicateTo(backup: number, w: ReplicateArgs): Promise<void> {
+  /** Sends a call to one backup until it acknowledges, or until it (or this server) is stopped. */
+  private async sendToBackup(backup: number, method: 'KVServer.Replicate' | 'KVServer.Install', args: ReplicateArgs | InstallArgs): Promise<void> {
     let backoff = FIRST_BACKOFF_MS;
     while (this.config.isRunning(backup) && this.config.isRunning(this.config.me)) {
       try {
-        await this.config.peers[backup].call<ReplicateReply>('KVServer.Replicate', w);
+        await this.config.peers[backup].call<ReplicateReply>(method, args);
         return;
       } catch (err) {
         if (!(err instanceof TimeoutError)) throw err;

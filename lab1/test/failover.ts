@@ -1,0 +1,239 @@
+/** Lab 1's failover tests: servers stopped in the middle of a write, at moments forced through the harness's call hook. */
+import { runClients } from '../../tester/clients';
+import { NamedTest, TestContext, check } from '../../tester/suite';
+import type { KVClerk } from '../rpc';
+import { Lab1Impl, Lab1Tester, forever, show, within } from './harness';
+
+type Ctx = TestContext<Lab1Impl>;
+
+/** Virtual time a test gives one operation that must finish (ms). */
+const SETTLE_MS = 10_000;
+
+/** Three servers that all hold every shard: key "0" lives on servers 0 (its primary while running), 1 and 2. */
+const ALL_THREE = { nshards: 3, nreplicas: 3, reliable: true } as const;
+const KEY = '0';
+/** The value every test first puts in KEY, so that a lost append shows as a missing suffix. */
+const START = 'start ';
+
+/** Whether a call's arguments carry `marker` (messages are the student's design; their JSON text is not). */
+function mentions(args: unknown, marker: string): boolean {
+  return JSON.stringify(args).includes(marker);
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}
+
+/** Reads KEY through a fresh clerk, failing the test with `what` if no answer comes. */
+function readBack(ts: Lab1Tester, what: string): Promise<string> {
+  return within(ts.makeClerk().get(KEY), SETTLE_MS, () => `get(${show(KEY)}) did not finish within ${SETTLE_MS / 1000} s ${what}, although one server of its shard is still running: does the last running copy serve the shard?`);
+}
+
+/**
+ * Makes the old primary (server 0) stop at the worst moment of a write that carries `marker`: server 1 has
+ * received it, server 2 never does (its copy is held until server 0 is cut off). Returns a function telling
+ * whether the moment was reached (a design that never sends the write to server 1 is stopped afterwards).
+ */
+function stopPrimaryMidWrite(ts: Lab1Tester, marker: string): () => boolean {
+  let forced = false;
+  ts.onCall = (server, _method, args) => {
+    if (!ts.isRunning(0) || !mentions(args, marker)) return;
+    if (server === 2) return forever();
+    if (server === 1) {
+      forced = true;
+      setTimeout(() => ts.stopServer(0), 0);
+    }
+  };
+  return () => forced;
+}
+
+const CAUSES_LOST =
+  'Likely causes: a server that answers a re-sent write from its duplicate table without making sure every running copy has the write; ' +
+  'a new primary that does not first bring the other running copies up to date; a primary that replies before every running copy acknowledged the write.';
+
+const stopMidReplicate: NamedTest<Lab1Impl> = {
+  name: 'TestStopMidReplicate',
+  description: 'a primary stops after its first backup got an append and before the second did; the clerk re-sends; then the first backup stops: the last copy still has the append',
+  async run(ctx: Ctx) {
+    const ts = new Lab1Tester(ctx, ALL_THREE);
+    const ck = ts.makeClerk();
+    await ck.put(KEY, START);
+    const marker = 'x 0 0 y';
+    const forced = stopPrimaryMidWrite(ts, marker);
+    const old = await within(ck.append(KEY, marker), SETTLE_MS, () => `append(${show(KEY)}, ${show(marker)}) did not finish within ${SETTLE_MS / 1000} s after server 0 (the primary) stopped in the middle of it: does the clerk re-send to the shard's next server, and does that server take over?`);
+    ts.onCall = undefined;
+    ctx.log(forced() ? 'server 0 stopped after server 1 received the append and before server 2 did' : 'the write never reached server 1 while server 0 ran; server 0 stopped afterwards');
+    check(old === START, () => `append(${show(KEY)}, ${show(marker)}) returned ${show(old)}; expected the value before it, ${show(START)}.`);
+    ts.stopServer(0);
+    ts.stopServer(1);
+    const v = await readBack(ts, 'with servers 0 and 1 stopped');
+    check(v === START + marker, () => `Server 0 (the primary) stopped after server 1 had the append and before server 2 did; the clerk's re-send was acknowledged; then server 1 stopped. get(${show(KEY)}) from server 2 returned ${show(v)}; expected ${show(START + marker)}: an acknowledged append was lost. ${CAUSES_LOST}`);
+  },
+};
+
+const takeoverOrder: NamedTest<Lab1Impl> = {
+  name: 'TestTakeoverOrder',
+  description: 'a primary stops mid-append; another client appends through the new primary before the first clerk\'s re-send arrives: every copy holds both appends in the order their replies describe',
+  async run(ctx: Ctx) {
+    const ts = new Lab1Tester(ctx, ALL_THREE);
+    const a = ts.makeRecordingClerk(0);
+    const b = ts.makeRecordingClerk(1);
+    await a.put(KEY, START);
+    const m1 = 'x 0 0 y';
+    const m2 = 'x 1 0 y';
+    stopPrimaryMidWrite(ts, m1);
+    // Once server 0 is stopped, client A's re-send waits at server 1 until client B's append has finished.
+    let bDone!: () => void;
+    const bFinished = new Promise<void>((resolve) => (bDone = resolve));
+    const forcing = ts.onCall!;
+    ts.onCall = (server, method, args) => {
+      if (ts.isRunning(0)) return forcing(server, method, args);
+      if (server === 1 && mentions(args, m1) && !mentions(args, m2)) return bFinished;
+    };
+    const aOld = a.append(KEY, m1);
+    while (ts.isRunning(0)) await sleep(1);
+    const bOld = await within(b.append(KEY, m2), SETTLE_MS, () => `append(${show(KEY)}, ${show(m2)}) did not finish within ${SETTLE_MS / 1000} s after the primary stopped: does server 1 take over?`);
+    bDone();
+    const aOldValue = await within(aOld, SETTLE_MS, () => `append(${show(KEY)}, ${show(m1)}) did not finish within ${SETTLE_MS / 1000} s after the primary stopped in the middle of it.`);
+    ts.onCall = undefined;
+    ts.stopServer(1);
+    const v = await readBack(ts, 'with servers 0 and 1 stopped');
+    const story = `Server 0 stopped while replicating append(${show(KEY)}, ${show(m1)}) (server 1 had it, server 2 not); client B's append(${show(KEY)}, ${show(m2)}) then went through server 1 and returned ${show(bOld)}; client A's re-send returned ${show(aOldValue)}; server 1 stopped, and get(${show(KEY)}) from server 2 returned ${show(v)}`;
+    for (const [m, old] of [[m1, aOldValue], [m2, bOld]] as const) {
+      check(v.startsWith(old + m), () => `${story}. The append of ${show(m)} returned ${show(old)}, so the value must start with ${show(old + m)}: the copies applied the shard's writes in different orders, or lost one. ${CAUSES_LOST}`);
+    }
+    check(v.length === START.length + m1.length + m2.length, () => `${story}; expected both appends exactly once.`);
+    ts.checkLinearizable();
+  },
+};
+
+const readAtLaggingCopy: NamedTest<Lab1Impl> = {
+  name: 'TestReadAtLaggingCopy',
+  description: 'while an append is on servers 0 and 1 but not yet on 2, one reader asks server 1 and then another asks server 2: the second must not miss what the first saw',
+  async run(ctx: Ctx) {
+    const ts = new Lab1Tester(ctx, ALL_THREE);
+    await ts.makeClerk().put(KEY, START);
+    const marker = 'x 0 0 y';
+    let atServer1!: () => void;
+    const reached1 = new Promise<void>((resolve) => (atServer1 = resolve));
+    ts.onCall = (server, _method, args) => {
+      if (!mentions(args, marker)) return;
+      if (server === 1) atServer1();
+      if (server === 2) return sleep(1000); // server 2 gets the write one virtual second late
+    };
+    const writing = ts.makeClerk().append(KEY, marker);
+    await within(reached1, SETTLE_MS, () => `append(${show(KEY)}, ${show(marker)}) never reached server 1 within ${SETTLE_MS / 1000} s: does the primary send each write to every running copy of the shard?`);
+    // Clerks whose first try goes to server 1 (then 2), or to server 2 (then 1), before the primary.
+    const v1 = await within(ts.makeClerk(ts.config, [1, 0, 2]).get(KEY), SETTLE_MS, () => `a get(${show(KEY)}) sent first to server 1 did not finish within ${SETTLE_MS / 1000} s.`);
+    const v2 = await within(ts.makeClerk(ts.config, [2, 0, 1]).get(KEY), SETTLE_MS, () => `a get(${show(KEY)}) sent first to server 2 did not finish within ${SETTLE_MS / 1000} s.`);
+    ctx.log(`reader 1 saw ${show(v1)}, reader 2 then saw ${show(v2)}`);
+    check(
+      !v1.includes(marker) || v2.includes(marker),
+      () => `While append(${show(KEY)}, ${show(marker)}) was on servers 0 and 1 but not yet on server 2, a get sent to server 1 returned ${show(v1)}, and a get started after it, sent to server 2, returned ${show(v2)}: the second read missed a write the first one saw (not linearizable). Likely cause: a server that is not the shard's primary answers gets from its own copy; pass them to the primary (or refuse them).`,
+    );
+    await within(writing, SETTLE_MS, () => `append(${show(KEY)}, ${show(marker)}) did not finish within ${SETTLE_MS / 1000} s.`);
+  },
+};
+
+/** How long TestReplicateRetries cuts the primary's link to a backup (virtual ms). */
+const CUT_MS = 5000;
+
+const replicateRetries: NamedTest<Lab1Impl> = {
+  name: 'TestReplicateRetries',
+  description: `the primary's link to one backup loses every message for ${CUT_MS / 1000} s during an append; after the append returns, the other two servers stop: the backup has it`,
+  async run(ctx: Ctx) {
+    const ts = new Lab1Tester(ctx, ALL_THREE);
+    const ck = ts.makeClerk();
+    await ck.put(KEY, START);
+    const marker = 'x 0 0 y';
+    ts.setLink(0, 2, false);
+    const restored = sleep(CUT_MS).then(() => ts.setLink(0, 2, true));
+    const old = await within(ck.append(KEY, marker), CUT_MS + SETTLE_MS, () => `append(${show(KEY)}, ${show(marker)}) did not finish within ${SETTLE_MS / 1000} s after the link from server 0 to server 2 came back: does the primary keep re-sending to a running backup until it answers?`);
+    check(old === START, () => `append(${show(KEY)}, ${show(marker)}) returned ${show(old)}; expected ${show(START)}.`);
+    await restored;
+    ts.stopServer(0);
+    ts.stopServer(1);
+    const v = await readBack(ts, 'with servers 0 and 1 stopped');
+    check(v === START + marker, () => `The link from server 0 (the primary) to server 2 lost every message for ${CUT_MS / 1000} s while append(${show(KEY)}, ${show(marker)}) ran; the append was acknowledged; then servers 0 and 1 stopped, and get(${show(KEY)}) from server 2 returned ${show(v)}; expected ${show(START + marker)}. Likely cause: the primary stops re-sending a write to a backup after some tries and replies anyway; a running backup must be re-sent to until it acknowledges.`);
+  },
+};
+
+/** Keys a plain object or a careless encoding mishandles, each with a value as awkward. */
+const ODD: readonly (readonly [string, string])[] = [
+  ['__proto__', 'proto value'],
+  ['constructor', 'ctor'],
+  ['hasOwnProperty', 'own'],
+  ['toString', ''],
+  ['ключ', 'значение ✓'],
+  ['鍵🔑', '値 🗝️ é'],
+  ['nul\u0000key', 'bin \u0000\u0001\u007f\u0080\u00ff\ufffd'],
+  ['007', 'leading zeros'],
+  [' ', 'space'],
+];
+
+const oddKeys: NamedTest<Lab1Impl> = {
+  name: 'TestOddKeys',
+  description: 'keys like __proto__, constructor, non-ASCII and control characters, read before being written, appended, put, and read back after their primary stops',
+  async run(ctx: Ctx) {
+    const ts = new Lab1Tester(ctx, { nshards: 3, nreplicas: 2, reliable: false });
+    const ck = ts.makeRecordingClerk(0);
+    for (const [k] of ODD) {
+      const v = await ck.get(k);
+      check(v === '', () => `get(${show(k)}) of a key nobody wrote returned ${show(v)}; expected "". Is the store a plain object, whose inherited properties (constructor, __proto__, ...) look like keys? Use a Map.`);
+    }
+    for (const [k, v] of ODD) {
+      const old = await ck.append(k, v);
+      check(old === '', () => `The first append(${show(k)}, ${show(v)}) returned ${show(old)}; expected "" (the key was never written).`);
+      const old2 = await ck.append(k, '+');
+      check(old2 === v, () => `append(${show(k)}, "+") returned ${show(old2)}; expected ${show(v)}, the value the first append left.`);
+    }
+    await ck.put('__proto__', 'replaced');
+    const expected = new Map(ODD.map(([k, v]) => [k, `${v}+`]));
+    expected.set('__proto__', 'replaced');
+    // Every key's shard keeps a running copy when one server stops: read all of them back from the others.
+    ts.stopServer(0);
+    const reader = ts.makeRecordingClerk(1);
+    for (const [k, v] of expected) {
+      const got = await within(reader.get(k), SETTLE_MS, () => `get(${show(k)}) did not finish within ${SETTLE_MS / 1000} s after server 0 stopped.`);
+      check(got === v, () => `After server 0 stopped, get(${show(k)}) returned ${show(got)}; expected ${show(v)}. Keys and values are any strings: do they reach the backups unchanged, and is the store a Map (not a plain object)?`);
+    }
+    ts.checkLinearizable();
+  },
+};
+
+/** TestUnreliableMixed's rounds, their length, and the servers stopped in the middle of rounds 0 and 1. */
+const MIXED_ROUNDS = 3;
+const MIXED_ROUND_MS = 1000;
+const MIXED_STOPS = [1, 2];
+
+const unreliableMixed: NamedTest<Lab1Impl> = {
+  name: 'TestUnreliableMixed',
+  description: 'puts, appends and gets by 5 clients on 3 keys over the lossy network; neighbouring servers 1 then 2 stop in the middle of rounds: linearizable',
+  async run(ctx: Ctx) {
+    const ts = new Lab1Tester(ctx, { nshards: 5, nreplicas: 3, reliable: false });
+    const rng = ctx.world!.rng;
+    const nclients = 5;
+    const keys = ['1', '2', '6'];
+    for (let round = 0; round < MIXED_ROUNDS; round++) {
+      if (round < MIXED_STOPS.length) {
+        const victim = MIXED_STOPS[round];
+        setTimeout(() => ts.stopServer(victim), rng.int(MIXED_ROUND_MS));
+      }
+      const work = runClients(nclients, MIXED_ROUND_MS, async (cli, done) => {
+        const ck: KVClerk = ts.makeRecordingClerk(cli);
+        for (let j = 0; !done(); j++) {
+          const key = keys[rng.int(keys.length)];
+          const r = rng.float();
+          if (r < 0.2) await ck.put(key, `p${cli}.${round}.${j} `);
+          else if (r < 0.6) await ck.append(key, `a${cli}.${round}.${j} `);
+          else await ck.get(key);
+        }
+      });
+      await within(work, MIXED_ROUND_MS + SETTLE_MS, () => `round ${round}: the clients' operations did not finish within ${SETTLE_MS / 1000} s after the round ended (stopped servers: ${MIXED_STOPS.slice(0, round + 1).join(', ')}; every shard still has a running copy, which must take over).`);
+    }
+    ts.checkLinearizable();
+  },
+};
+
+/** The failover tests, in the order the suite lists them. */
+export const failoverTests: NamedTest<Lab1Impl>[] = [stopMidReplicate, takeoverOrder, readAtLaggingCopy, replicateRetries, oddKeys, unreliableMixed];
