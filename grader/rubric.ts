@@ -8,6 +8,8 @@ export interface RubricEntry {
   readonly points: number;
   /** Real time allowed for one run of the test, seconds (default: the rubric's defaultTimeoutSec). */
   readonly timeoutSec?: number;
+  /** The handout's part after which a correct solution first passes the test (1-based); the kit checks the handout lists it there. */
+  readonly part?: number;
 }
 
 /** The whole rubric file. */
@@ -52,7 +54,8 @@ export function parseRubric(data: unknown, file: string): Rubric {
     if (!isRecord(entry)) return bad(`gives test "${name}" something other than an object`);
     if (typeof entry.points !== 'number' || !Number.isFinite(entry.points) || entry.points < 0) bad(`gives test "${name}" no valid "points" (a number ≥ 0)`);
     if (entry.timeoutSec !== undefined && !isPositive(entry.timeoutSec)) bad(`gives test "${name}" a "timeoutSec" that is not a positive number`);
-    tests[name] = { points: entry.points as number, timeoutSec: entry.timeoutSec as number | undefined };
+    if (entry.part !== undefined && !(Number.isInteger(entry.part) && (entry.part as number) >= 1)) bad(`gives test "${name}" a "part" that is not a whole number ≥ 1`);
+    tests[name] = { points: entry.points as number, timeoutSec: entry.timeoutSec as number | undefined, part: entry.part as number | undefined };
   }
   return { lab: data.lab as string, defaultTimeoutSec: data.defaultTimeoutSec as number | undefined, tests };
 }
