@@ -29,10 +29,16 @@ export interface NodeConfig {
    * heartbeat). Its answer's lastSeq shows a follower that restarted empty while no one was writing.
    */
   heartbeatMs: number;
+  /**
+   * A secret the leader and its followers share (the tests and lab4:cluster make one per cluster). The leader
+   * sends it in every Replicate call; a follower applies entries only from a call that carries it, so no one
+   * else can write to its log.
+   */
+  token: string;
 }
 
-/** The defaults the tests and the real cluster use unless told otherwise. */
-export const DEFAULT_CONFIG: Omit<NodeConfig, 'id' | 'role'> = {
+/** The defaults the tests and the real cluster use unless told otherwise (the token is never a default). */
+export const DEFAULT_CONFIG: Omit<NodeConfig, 'id' | 'role' | 'token'> = {
   quorum: 3,
   writeTimeoutMs: 1000,
   retryMs: 10,
@@ -94,14 +100,17 @@ export interface StatusReply {
 /** Arguments of KVNode.Replicate (the leader calls it on followers): consecutive log entries, possibly none. */
 export interface ReplicateArgs {
   entries: LogEntry[];
+  /** The cluster's secret (config.token): the proof that the call comes from the follower's own leader. */
+  token: string;
 }
 
 /**
  * Reply of KVNode.Replicate. OK: the follower now holds every entry up to lastSeq. ErrGap: the entries start
  * after lastSeq + 1, so the follower applied nothing; send from lastSeq + 1. ErrNotFollower: sent to the leader.
+ * ErrForbidden: the call did not carry the follower's token (it is not from its leader); nothing was applied.
  */
 export interface ReplicateReply {
-  err: 'OK' | 'ErrGap' | 'ErrNotFollower';
+  err: 'OK' | 'ErrGap' | 'ErrNotFollower' | 'ErrForbidden';
   lastSeq: number;
 }
 

@@ -49,7 +49,7 @@ export class KVNode implements KVNodeService {
     throw new Error(`TODO: KVNode.Status is not implemented yet (${this.config.id}, noData=${String(args.noData)}); see lab4/README.md, part 1`);
   }
 
-  /** Follower: apply the entries that come next in sequence order; ErrGap if they start too far ahead. */
+  /** Follower: apply the entries that come next in sequence order; ErrGap if they start too far ahead; ErrForbidden without our token. */
   Replicate(args: ReplicateArgs): ReplicateReply | Promise<ReplicateReply> {
     // TODO: implement Replicate (part 2).
     throw new Error(`TODO: KVNode.Replicate is not implemented yet (${this.config.id} got ${args.entries.length} entries); see lab4/README.md, part 2`);

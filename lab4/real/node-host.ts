@@ -1,6 +1,6 @@
 /**
  * Lab 4 — a node as a real HTTP server. Given: runs your KVNode unchanged, with the seed's API
- *   POST /set {key, value}   GET /get/<key>   GET /status   POST /replicate {entries}
+ *   POST /set {key, value}   GET /get/<key>   GET /status   POST /replicate {entries, token}
  * plus POST /rpc/KVNode.<Method> (labrpc over HTTP), which the leader uses to reach its followers. Bad input
  * gets a 4xx with a JSON error and never reaches your code; the seed's delay is applied to each message the
  * leader sends (DelayedEnd), over keep-alive HTTP connections (HttpEnd).
@@ -164,6 +164,7 @@ export class RealNode {
           .then(async (body) => {
             const reply = await this.node.Replicate(checkReplicateArgs(body));
             if (reply.err === 'ErrNotFollower') throw new HttpError(403, `${this.options.config.id} is the leader; only followers accept replication`);
+            if (reply.err === 'ErrForbidden') throw new HttpError(403, `${this.options.config.id} accepts replication only from its leader (the call did not carry the cluster's token)`);
             sendJson(res, reply.err === 'OK' ? 200 : 409, { success: reply.err === 'OK', ...reply });
           })
           .catch(fail);
@@ -226,9 +227,13 @@ export function checkGetArgs(args: unknown): GetArgs {
   return { key: checkKey(args.key, '') };
 }
 
-/** Checks a /replicate body: {entries: [{seq, key, value}, ...]} with consecutive seqs. */
+/**
+ * Checks a /replicate body: {entries: [{seq, key, value}, ...], token} with consecutive seqs. A missing token
+ * reaches the node as "" (which it refuses: only its leader knows the token); a token that is not a string is a 400.
+ */
 export function checkReplicateArgs(body: unknown): ReplicateArgs {
-  if (!isObject(body)) throw new HttpError(400, `the body must be a JSON object {"entries": [...]}, got ${typeName(body)}`);
+  if (!isObject(body)) throw new HttpError(400, `the body must be a JSON object {"entries": [...], "token": string}, got ${typeName(body)}`);
+  if (body.token !== undefined && typeof body.token !== 'string') throw new HttpError(400, `field "token" must be a string, got ${typeName(body.token)}`);
   if (!Array.isArray(body.entries)) throw new HttpError(400, `field "entries" must be an array, got ${typeName(body.entries)}`);
   const entries: LogEntry[] = body.entries.map((e: unknown, i: number) => {
     const where = ` of entries[${i}]`;
@@ -239,5 +244,5 @@ export function checkReplicateArgs(body: unknown): ReplicateArgs {
   for (let i = 1; i < entries.length; i++) {
     if (entries[i].seq !== entries[i - 1].seq + 1) throw new HttpError(400, `entries must have consecutive seqs; entries[${i}] has #${entries[i].seq} after #${entries[i - 1].seq}`);
   }
-  return { entries };
+  return { entries, token: body.token ?? '' };
 }

@@ -64,6 +64,8 @@ export class Lab4Tester {
   readonly sent = new Map<number, LogEntry>();
   /** Replicate calls the leader has sent so far (to any follower). */
   replicateCalls = 0;
+  /** The cluster's shared secret (config.token): the leader must send it with every Replicate. */
+  readonly token: string;
   /** How many times each follower was restarted with empty state. */
   readonly restarts: number[];
   /** Per follower: the lastSeq its current incarnation last answered a Replicate with. */
@@ -88,7 +90,9 @@ export class Lab4Tester {
     this.prefix = `c${n}`;
     this.quorum = options.quorum;
     this.net.setReliable(options.reliable);
-    const base = { ...DEFAULT_CONFIG, ...options.config, quorum: options.quorum };
+    // Fixed per cluster (no draw from the seed's random stream): the tests only need the leader to know it and an intruder not to.
+    this.token = `${this.prefix}-replication-secret`;
+    const base = { ...DEFAULT_CONFIG, token: this.token, ...options.config, quorum: options.quorum };
     this.base = base;
     this.maxBatch = base.maxBatch;
     this.restarts = new Array<number>(options.followers).fill(0);
@@ -165,6 +169,11 @@ export class Lab4Tester {
     return new TestClerk(this.makeEnd(`client-${n}`, this.serverName(to ?? 'leader')), to === undefined ? 'the leader' : `follower ${to + 1}`);
   }
 
+  /** A raw end to follower `to` that is not the leader's: what any other client on the network could send. */
+  stranger(to: number): RpcEnd {
+    return this.makeEnd(`stranger-${this.ends++}`, this.serverName(to));
+  }
+
   /** Cuts the leader's link to follower i (true) or restores it (false). */
   cut(i: number, off: boolean): void {
     this.net.enable(`${this.prefix}-leader->f${i}`, !off);
@@ -180,7 +189,14 @@ export class Lab4Tester {
     this.replicateCalls++;
     const entries = (args as Partial<ReplicateArgs> | undefined)?.entries;
     if (!Array.isArray(entries)) {
-      return this.fail(`The leader called ${SERVICE}.Replicate with ${JSON.stringify(args)}; the arguments must be { entries: LogEntry[] } (see lab4/rpc.ts).`);
+      return this.fail(`The leader called ${SERVICE}.Replicate with ${show(args, 200)}; the arguments must be { entries: LogEntry[], token } (see lab4/rpc.ts).`);
+    }
+    const token = (args as Partial<ReplicateArgs>).token;
+    if (token !== this.token) {
+      return this.fail(
+        `The leader called ${SERVICE}.Replicate with token ${show(token)}; it must send its config.token (${show(this.token)}) in every call, ` +
+          'or its followers, which accept entries only from their leader, refuse them all.',
+      );
     }
     if (entries.length > this.maxBatch) {
       return this.fail(

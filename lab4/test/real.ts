@@ -3,6 +3,7 @@
  * process, on free ports): the seed's load and consistency check, and a follower restarted empty that must
  * catch up on large values through HTTP's body limit.
  */
+import { randomBytes } from 'node:crypto';
 import * as http from 'node:http';
 import { DEFAULT_CONFIG, type NodeConfig } from '../rpc';
 import { RealNode } from '../real/node-host';
@@ -17,7 +18,7 @@ const WRITES = 600;
 const CONCURRENCY = 10;
 
 /** Generous timeouts: this runs on a shared machine, and a slow moment must not fail a correct node. */
-const REAL_CONFIG = { ...DEFAULT_CONFIG, writeTimeoutMs: 10_000 };
+const REAL_CONFIG = { ...DEFAULT_CONFIG, writeTimeoutMs: 10_000, token: randomBytes(16).toString('hex') };
 
 /** A follower over HTTP on `port` (0: any free port), started empty. */
 async function startFollower(ctx: TestContext<Lab4Impl>, id: string, port = 0): Promise<RealNode> {

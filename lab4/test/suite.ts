@@ -82,7 +82,7 @@ const leaderAccepts: NamedTest<Lab4Impl> = {
       let node: { _stop(): void } | undefined;
       let thrown: unknown;
       try {
-        node = new ctx.impl.KVNode({ ...DEFAULT_CONFIG, id: 'leader', role: 'leader', quorum }, Array.from({ length: followers }, () => silent));
+        node = new ctx.impl.KVNode({ ...DEFAULT_CONFIG, token: 'quorum-check', id: 'leader', role: 'leader', quorum }, Array.from({ length: followers }, () => silent));
       } catch (err) {
         thrown = err;
       }
@@ -114,7 +114,7 @@ const followerRefuses: NamedTest<Lab4Impl> = {
     const end = ts.net.makeEnd('intruder');
     ts.net.connect('intruder', ts.leaderServer);
     ts.net.enable('intruder', true);
-    const rep = await end.call<ReplicateReply>(`${SERVICE}.Replicate`, { entries: [{ seq: 1, key: 'x', value: 'forged' }] });
+    const rep = await end.call<ReplicateReply>(`${SERVICE}.Replicate`, { entries: [{ seq: 1, key: 'x', value: 'forged' }], token: ts.token });
     check(rep.err === 'ErrNotFollower', `The leader answered a Replicate call with ${show(rep)}; only followers take log entries, the leader must answer ErrNotFollower.`);
     const after = await ts.leader.Get({ key: 'x' });
     check(after.err === 'ErrNoKey', `A Replicate sent to the leader changed its data (Get("x") returns ${show(after)}).`);
@@ -130,7 +130,7 @@ const appliesInOrder: NamedTest<Lab4Impl> = {
     ts.leader._stop(); // this test plays the leader itself
     const f = ts.followers[0];
     const send = async (entries: Array<[number, string, string]>, want: ReplicateReply, why: string): Promise<void> => {
-      const reply = await f.Replicate({ entries: entries.map(([seq, key, value]) => ({ seq, key, value })) });
+      const reply = await f.Replicate({ entries: entries.map(([seq, key, value]) => ({ seq, key, value })), token: ts.token });
       ctx.countOps();
       check(
         reply.err === want.err && reply.lastSeq === want.lastSeq,
@@ -153,6 +153,59 @@ const appliesInOrder: NamedTest<Lab4Impl> = {
     await send([], { err: 'OK', lastSeq: 4 }, 'an empty batch changes nothing');
     const st = await f.Status({});
     check(st.role === 'follower' && st.lastSeq === 4 && st.dataCount === 3, `The follower's Status is ${show({ ...st, data: undefined })}; expected role follower, lastSeq 4, dataCount 3.`);
+    ts.stop();
+  },
+};
+
+/** TestForgedReplicate: writes before and after the forgeries (the leader's own calls must still be accepted). */
+const FORGED_WRITES = 10;
+
+const forgedReplicate: NamedTest<Lab4Impl> = {
+  name: 'TestForgedReplicate',
+  description:
+    'W=2 of 3: Replicate calls from a client that is not the leader (no token, an empty one, a wrong one) are refused with ErrForbidden ' +
+    "and change nothing on the follower; the leader's own calls still are accepted, and every replica ends equal to the leader",
+  async run(ctx: Ctx) {
+    const ts = new Lab4Tester(ctx, { followers: 3, quorum: 2, reliable: true });
+    const ck = ts.clerk();
+    const acks: Ack[] = [];
+    const write = async (i: number): Promise<void> => {
+      const key = `g${i % 5}`;
+      const value = `v${i}`;
+      const reply = await ck.set(key, value);
+      expectOk(reply, `write ${i} (${key}=${value})`);
+      acks.push({ client: 0, seq: reply.seq, key, value, latencyMs: 0 });
+      ctx.countOps();
+    };
+    for (let i = 0; i < FORGED_WRITES; i++) await write(i);
+    await ts.waitConverged(1000);
+    const before = await ts.followers[0].Status({});
+    const intruder = ts.stranger(0);
+    // The next seq (which the follower would apply at once) and a rewrite of #1, each with a missing, empty, guessed or wrong token.
+    const next = before.lastSeq + 1;
+    const forgeries: Array<[string, Record<string, unknown>]> = [
+      ['no token', { entries: [{ seq: next, key: 'g0', value: 'forged' }] }],
+      ['an empty token', { entries: [{ seq: next, key: 'g1', value: 'forged' }], token: '' }],
+      ["the leader's id as token", { entries: [{ seq: next, key: 'g2', value: 'forged' }], token: 'leader' }],
+      ['a wrong token', { entries: [{ seq: next, key: 'g3', value: 'forged' }, { seq: next + 1, key: 'extra', value: 'forged' }], token: `${ts.token}x` }],
+      ['a wrong token, rewriting from #1', { entries: [{ seq: 1, key: 'g4', value: 'forged' }], token: 'guess' }],
+    ];
+    for (const [what, args] of forgeries) {
+      const reply = await intruder.call<ReplicateReply>(`${SERVICE}.Replicate`, args);
+      ctx.countOps();
+      const after = await ts.followers[0].Status({});
+      const changed = after.lastSeq !== before.lastSeq || JSON.stringify(after.data) !== JSON.stringify(before.data);
+      check(
+        reply.err === 'ErrForbidden' && !changed,
+        `A client that is not the leader sent follower 1 a Replicate with ${what} (${show(args, 160)}); the follower answered ${show(reply)}` +
+          `${changed ? ` and changed: lastSeq ${before.lastSeq} -> ${after.lastSeq}, data ${show(before.data, 120)} -> ${show(after.data, 120)}` : ''}. ` +
+          'Expected ErrForbidden and no change: a follower applies entries only from a call carrying its config.token, which only its leader knows. ' +
+          'Accepting them lets anyone who can reach a follower make it diverge from the leader for good (the leader then skips the seqs it thinks are held).',
+      );
+    }
+    for (let i = FORGED_WRITES; i < 2 * FORGED_WRITES; i++) await write(i);
+    await ts.waitConverged(1000);
+    await ts.checkReplicasMatchLog(acks);
     ts.stop();
   },
 };
@@ -700,6 +753,7 @@ export const suite: LabSuite<Lab4Impl> = {
     leaderAccepts,
     followerRefuses,
     appliesInOrder,
+    forgedReplicate,
     ackAfterQuorum,
     followerReads,
     noQuorum,

@@ -4,6 +4,7 @@
  * integration test and the bench.
  */
 import { ChildProcess, spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as http from 'node:http';
 import * as path from 'node:path';
@@ -12,6 +13,8 @@ import { withoutSeedEnv } from './settings';
 /** The repository root (tools run from anywhere). */
 export const REPO_ROOT = path.resolve(__dirname, '../..');
 const NODE_ENTRY = path.join(__dirname, 'node.ts');
+/** The environment variable that gives a node its cluster's shared secret (NodeConfig.token). */
+export const TOKEN_ENV = 'LAB4_TOKEN';
 
 /** How a cluster is started. */
 export interface ClusterSpec {
@@ -57,7 +60,8 @@ export interface Cluster {
 export function startNode(
   id: string,
   args: string[],
-  spec: Pick<ClusterSpec, 'logDir' | 'echo'>,
+  /** token: the cluster's shared secret, passed in LAB4_TOKEN. */
+  spec: Pick<ClusterSpec, 'logDir' | 'echo'> & { token?: string },
   /** Every spawned child is added here at once, so a caller can stop it even if it never gets ready. */
   track: ChildProcess[] = [],
   readyTimeoutMs = 60_000,
@@ -68,7 +72,7 @@ export function startNode(
     cwd: REPO_ROOT,
     stdio: ['ignore', 'pipe', 'pipe'],
     // Every setting goes as a flag: the seed's variables (meant for the tool) must not reach the nodes.
-    env: { ...withoutSeedEnv(process.env), TS_NODE_TRANSPILE_ONLY: 'true' },
+    env: { ...withoutSeedEnv(process.env), TS_NODE_TRANSPILE_ONLY: 'true', ...(spec.token === undefined ? {} : { [TOKEN_ENV]: spec.token }) },
   });
   track.push(child);
   let logStream: fs.WriteStream | undefined;
@@ -131,7 +135,9 @@ export function stopProcess(child: ChildProcess, graceMs = 3000): Promise<void> 
 }
 
 /** Starts the followers, then the leader pointing at them. On any failure, stops what it started. */
-export async function startCluster(spec: ClusterSpec): Promise<Cluster> {
+export async function startCluster(clusterSpec: ClusterSpec): Promise<Cluster> {
+  // A fresh secret per cluster: only its leader can make its followers apply entries (a restart keeps it).
+  const spec = { ...clusterSpec, token: randomBytes(16).toString('hex') };
   const common = ['--host', spec.host, '--impl', spec.implDir];
   const children: ChildProcess[] = [];
   const stopAll = async (): Promise<void> => {

@@ -7,6 +7,8 @@
  *   --min-delay 0.1 (ms)        MIN_DELAY (seconds, as in the seed: 0.0001)
  *   --max-delay 1 (ms)          MAX_DELAY (seconds: 0.001)
  *   --followers URL,URL,...     FOLLOWERS
+ * and LAB4_TOKEN, the secret the leader and its followers share (lab4:cluster makes one per cluster; a variable,
+ * not a flag, so it does not show in the process list).
  * Prints "READY <url>" once it listens; exits cleanly on SIGINT/SIGTERM.
  */
 import * as path from 'node:path';
@@ -14,7 +16,7 @@ import { Command } from 'commander';
 import { DEFAULT_CONFIG } from '../rpc';
 import { NodeClass, RealNode } from '../real/node-host';
 import { serverFile } from './impl';
-import { REPO_ROOT } from './lib';
+import { REPO_ROOT, TOKEN_ENV } from './lib';
 import { SettingsError, resolveRole, resolveSettings, type SettingFlags } from './settings';
 
 const program = new Command()
@@ -57,13 +59,15 @@ async function main(): Promise<void> {
     throw err;
   }
   const { port, quorum, followerUrls: followers, minDelayMs, maxDelayMs, writeTimeoutMs } = settings;
+  const token = process.env[TOKEN_ENV];
+  if (!token) die(`${TOKEN_ENV} is not set: give the leader and its followers the same secret in it (npm run lab4:cluster makes one for you).`);
   const id = o.id ?? (role === 'leader' ? 'leader' : `follower-${port}`);
   // eslint-disable-next-line @typescript-eslint/no-require-imports
   const { KVNode } = require(file) as { KVNode: NodeClass };
   const log = (line: string): void => console.log(`${new Date().toISOString()} ${line}`);
   const node = new RealNode({
     KVNode,
-    config: { ...DEFAULT_CONFIG, id, role, quorum, writeTimeoutMs },
+    config: { ...DEFAULT_CONFIG, id, role, quorum, writeTimeoutMs, token },
     followers,
     minDelayMs,
     maxDelayMs,

@@ -44,6 +44,20 @@ export const mutants: Mutant[] = [
     caughtBy: ['TestFollowerAppliesInOrder'],
   },
   {
+    name: 'follower-ignores-token',
+    description: "a follower applies any Replicate it receives, so any client that reaches it can write to its log and make it diverge for good (the seed's POST /replicate)",
+    file: 'server.ts',
+    replace: [["    if (args.token !== this.config.token) return { err: 'ErrForbidden', lastSeq: this.applied };\n", '']],
+    caughtBy: ['TestForgedReplicate'],
+  },
+  {
+    name: 'token-only-when-given',
+    description: 'a follower checks the token only when the call carries one, so a call without a token is applied',
+    file: 'server.ts',
+    replace: [['if (args.token !== this.config.token) return', 'if (args.token && args.token !== this.config.token) return']],
+    caughtBy: ['TestForgedReplicate'],
+  },
+  {
     name: 'replicate-to-quorum-only',
     description: 'the leader sends the log only to the first W followers',
     file: 'server.ts',

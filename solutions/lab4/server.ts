@@ -7,6 +7,7 @@
  * strictly in sequence order and ignores the ones it already holds, so a re-sent batch is harmless and every
  * replica walks through the same states. A loop with nothing to send waits for the next write, or heartbeatMs,
  * then sends an empty batch: the answer shows a follower that restarted empty while the cluster was idle.
+ * Every Replicate carries the cluster's token, and a follower refuses a call without it: only the leader writes.
  * When W followers hold an entry it is committed: the leader applies it and acknowledges the write. A write
  * that is not committed within writeTimeoutMs is answered ErrNoQuorum (it stays in the log).
  */
@@ -145,6 +146,8 @@ export class KVNode implements KVNodeService {
 
   Replicate(args: ReplicateArgs): ReplicateReply {
     if (this.config.role === 'leader') return { err: 'ErrNotFollower', lastSeq: this.log.length };
+    // Only our leader knows the cluster's token: anyone else who reaches this address must not write to our log.
+    if (args.token !== this.config.token) return { err: 'ErrForbidden', lastSeq: this.applied };
     const entries = args.entries;
     if (entries.length > 0 && entries[0].seq > this.applied + 1) return { err: 'ErrGap', lastSeq: this.applied };
     for (const e of entries) {
@@ -180,13 +183,14 @@ export class KVNode implements KVNodeService {
       const entries = nextBatch(this.log, next, this.config.maxBatch, MAX_BATCH_BYTES); // none for a heartbeat
       let reply: ReplicateReply;
       try {
-        reply = await f.end.call<ReplicateReply>(`${SERVICE}.Replicate`, { entries });
+        reply = await f.end.call<ReplicateReply>(`${SERVICE}.Replicate`, { entries, token: this.config.token });
       } catch {
         // Lost, or the follower is unreachable: try again a little later, from the same place.
         await sleep(this.config.retryMs);
         continue;
       }
-      if (reply.err === 'ErrNotFollower') {
+      if (reply.err === 'ErrNotFollower' || reply.err === 'ErrForbidden') {
+        // A misconfigured cluster (a leader among the followers, or a different token): keep trying, slowly.
         await sleep(this.config.retryMs);
         continue;
       }

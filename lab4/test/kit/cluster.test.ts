@@ -1,6 +1,6 @@
 /**
  * Integration: the real lab 4 cluster as separate processes on free ports (the reference solution), a reduced
- * version of the seed's load, the consistency check, and bad input over HTTP. Every process is stopped in
+ * version of the seed's load, the consistency check, bad input over HTTP, and replication forged by a client. Every process is stopped in
  * `after`, even when a test fails.
  */
 import { expect } from 'chai';
@@ -84,6 +84,27 @@ describe('lab4 real cluster (processes on loopback)', function () {
     }
     const ok = await requestJson(agent, `${leader.url}/set`, 'POST', { key: 'after', value: 'still up' });
     expect(ok.status).to.equal(200);
+    const report = await checkConsistency(leader.url);
+    expect(report.consistent, report.lines.join('\n')).to.equal(true);
+  });
+
+  it('refuses replication from anyone but the leader (POST /replicate and the RPC route), changing nothing on the follower', async () => {
+    const { leader, followers } = cluster!;
+    const target = followers[0];
+    const before = (await requestJson(agent, `${target.url}/status`, 'GET')).body;
+    const next = (before.last_seq as number) + 1;
+    const forged = [{ seq: next, key: 'after', value: 'forged' }];
+    for (const [what, body] of [['no token', { entries: forged }], ['a guessed token', { entries: forged, token: 'guess' }]] as const) {
+      const r = await requestJson(agent, `${target.url}/replicate`, 'POST', body);
+      expect(r.status, what).to.equal(403);
+      expect(r.body.error, what).to.match(/only from its leader/);
+    }
+    const rpc = await requestJson(agent, `${target.url}/rpc/KVNode.Replicate`, 'POST', { entries: forged, token: 'guess' });
+    expect(JSON.stringify(rpc.body), 'the RPC route').to.contain('ErrForbidden');
+    const after = (await requestJson(agent, `${target.url}/status`, 'GET')).body;
+    expect(after.last_seq).to.equal(before.last_seq);
+    expect(after.data).to.deep.equal(before.data);
+    expect((await requestJson(agent, `${leader.url}/set`, 'POST', { key: 'after', value: 'from the leader' })).status).to.equal(200);
     const report = await checkConsistency(leader.url);
     expect(report.consistent, report.lines.join('\n')).to.equal(true);
   });
