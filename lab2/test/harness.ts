@@ -40,6 +40,12 @@ export class KVTester {
     freshModules = false,
   ) {
     this.net.setReliable(reliable);
+    ctx.onStuck(() =>
+      this.history.inFlight().map((op) => {
+        const what = op.input.op === 'put' ? `put(${JSON.stringify(op.input.key)}, version ${op.input.version})` : `get(${JSON.stringify(op.input.key)})`;
+        return `client ${op.clientId}: ${what} called at ${(op.call / 1000).toFixed(3)} s and not returned (for ${((performance.now() - op.call) / 1000).toFixed(3)} s)`;
+      }),
+    );
     const ServerClass = (freshModules && ctx.impl.freshKVServer?.()) || ctx.impl.KVServer;
     this.service = new ServerClass();
     this.net.addServer(SERVER, new Server().addService(this.service, 'KVServer'));

@@ -556,11 +556,33 @@ const lockLostRequest: NamedTest<Lab2Impl> = {
   },
 };
 
+/**
+ * A put of the lock workload's witness key by the lock's holder: OK, or ErrMaybe after a re-send. Anything else
+ * is two holders when another client's id is in the key (checked first), else most likely the clerk.
+ */
+async function putInsideLock(ck: KVClerk, me: number, what: string, value: string, version: number): Promise<void> {
+  const got = await ck.put('l0', value, version);
+  if (got === 'OK' || got === 'ErrMaybe') return;
+  const now = await ck.get('l0');
+  const other = now.err === 'OK' && now.value !== '' && now.value !== String(me) ? now.value : undefined;
+  check(
+    other === undefined,
+    `client ${me} held the lock, but client ${other} wrote the witness key "l0" meanwhile (${what} returned ${got}): two clients held the lock at once. ` +
+      'Likely causes in lab2/lock.ts: acquire() treating an ErrMaybe from its taking put as success without reading the lock key; ' +
+      'release() freeing a lock this object no longer holds; a holder id that is not unique.',
+  );
+  throw new TestFailure(
+    `client ${me}: ${what} inside the lock returned ${got}; expected OK, or ErrMaybe if the clerk re-sent it. The witness key now reads ${show(now)}: no other holder wrote it. ` +
+      'Likely causes: the clerk returns ErrVersion (instead of ErrMaybe) for a put it re-sent after a lost reply (lab2/client.ts); ' +
+      'the server refuses a put whose version matches the key\'s (lab2/server.ts); or another client held the lock for a moment and left the key as it found it (lab2/lock.ts).',
+  );
+}
+
 /** MIT's lock workload: each client repeatedly acquires, checks a witness key is empty, writes it, waits, clears it. */
 function lockWorkload(name: string, clients: number, reliable: boolean): NamedTest<Lab2Impl> {
   return {
     name,
-    description: `${clients} client${clients > 1 ? 's' : ''} take turns with one lock for 2 virtual seconds on the ${reliable ? 'reliable' : 'unreliable'} network; nobody ever sees another inside`,
+    description: `${clients} client${clients > 1 ? 's take' : ' takes'} turns with one lock for 2 virtual seconds on the ${reliable ? 'reliable' : 'unreliable'} network; nobody ever sees another inside`,
     async run(ctx: Ctx) {
       const ts = new KVTester(ctx, reliable);
       let inside: number | undefined; // who the test saw acquire and not yet release: a second holder is caught directly
@@ -576,11 +598,9 @@ function lockWorkload(name: string, clients: number, reliable: boolean): NamedTe
           const witness = await ck.get('l0');
           check(witness.err === 'OK', `client ${me}: get("l0") returned ${show(witness)}; expected the witness key to exist.`);
           check(witness.value === '', `client ${me} acquired the lock while client ${witness.value} was still inside: two clients held the lock at once.`);
-          const mine = await ck.put('l0', String(me), witness.version);
-          check(mine === 'OK' || mine === 'ErrMaybe', `client ${me}: put("l0") inside the lock returned ${mine}; expected OK or ErrMaybe.`);
+          await putInsideLock(ck, me, `put("l0", "${me}", version ${witness.version})`, String(me), witness.version);
           await new Promise((r) => setTimeout(r, 10));
-          const cleared = await ck.put('l0', '', witness.version + 1);
-          check(cleared === 'OK' || cleared === 'ErrMaybe', `client ${me}: clearing "l0" inside the lock returned ${cleared}; expected OK or ErrMaybe.`);
+          await putInsideLock(ck, me, `clearing put("l0", "", version ${witness.version + 1})`, '', witness.version + 1);
           inside = undefined;
           await lock.release();
           n++;

@@ -56,6 +56,11 @@ export class HistoryRecorder<I, O> {
     return this.slots.reduce((n, s) => n + (s.done ? 0 : 1), 0);
   }
 
+  /** The operations that have not ended, oldest first: who called, with what, and when. */
+  inFlight(): Array<{ clientId: number; input: I; call: number }> {
+    return this.slots.filter((s) => !s.done).map((s) => ({ clientId: s.op.clientId, input: s.op.input, call: s.op.call }));
+  }
+
   /** A snapshot of the history; operations that have not ended are pending (return = Infinity). */
   operations(): Operation<I, O>[] {
     return this.slots.map((s) => ({ ...s.op }));

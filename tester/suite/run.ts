@@ -14,6 +14,7 @@ export interface RunOptions {
 /** Runs `test` against `impl` with `seed`. Never throws: every failure becomes a failed outcome. */
 export async function runNamedTest<Impl>(test: NamedTest<Impl>, impl: Impl, seed: number, options: RunOptions = {}): Promise<TestOutcome> {
   const log: string[] = [];
+  const stuck: Array<() => readonly string[]> = [];
   let ops = 0;
   const world = test.realTime ? undefined : new World({ seed, virtualLimitMs: test.virtualLimitMs, realLimitMs: options.realLimitMs });
   const ctx: TestContext<Impl> = {
@@ -25,6 +26,7 @@ export async function runNamedTest<Impl>(test: NamedTest<Impl>, impl: Impl, seed
       ops += n;
       if (world) world.stats.ops += n;
     },
+    onStuck: (describe) => void stuck.push(describe),
   };
   const start = realNow();
   let error: unknown;
@@ -49,10 +51,23 @@ export async function runNamedTest<Impl>(test: NamedTest<Impl>, impl: Impl, seed
   return {
     ...base,
     status: 'failed',
-    message: describeError(error),
+    message: describeError(error) + inProgress(error, stuck),
     crash: crashKind(error),
     historyHtml: error instanceof TestFailure ? error.attachments.historyHtml : undefined,
   };
+}
+
+/** For a run stopped on a time limit or a deadlock: what the test said was still in progress. */
+function inProgress(err: unknown, stuck: ReadonlyArray<() => readonly string[]>): string {
+  if (!(err instanceof VirtualTimeLimitError || err instanceof DeadlockError || err instanceof WatchdogError)) return '';
+  const lines = stuck.flatMap((describe) => {
+    try {
+      return describe();
+    } catch {
+      return [];
+    }
+  });
+  return lines.length === 0 ? '' : `\nStill in progress when the run stopped:\n${lines.map((l) => `  ${l}`).join('\n')}`;
 }
 
 function crashKind(err: unknown): CrashKind {

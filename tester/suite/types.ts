@@ -16,6 +16,8 @@ export interface TestContext<Impl> {
   log(message: string): void;
   /** Counts client operations, for the report's #Ops column. */
   countOps(n?: number): void;
+  /** Registers what to say about the work still in progress (one line each) if the run stops on a time limit or a deadlock. */
+  onStuck(describe: () => readonly string[]): void;
 }
 
 /** One named test: a rubric entry. */
