@@ -433,6 +433,35 @@ const eventualCausalWrite: NamedTest<Lab3Impl> = {
   },
 };
 
+/** How many times the busy server writes x before the idle one overwrites it. */
+const BUSY_WRITES = 4;
+
+const eventualOverwriteSeen: NamedTest<Lab3Impl> = {
+  name: 'TestEventualOverwriteSeen',
+  description: `eventual level: server 2 writes x ${BUSY_WRITES} times; a client at server 0, which has written nothing, reads the last of them and overwrites it; it reads its own write back and every server ends with it (a received write's clock is carried into the next write)`,
+  async run(ctx: Ctx) {
+    const c = cluster(ctx, { servers: 3, level: 'eventual', links: FIXED_LINKS });
+    const busy = c.client(2);
+    for (let i = 1; i <= BUSY_WRITES; i++) await busy.write('x', `busy ${i}`);
+    const last = `busy ${BUSY_WRITES}`;
+    await sleep(30); // every server has received server 2's writes (a message takes 5 ms)
+    const idle = c.client(0);
+    const seen = await idle.read('x');
+    check(seen === last, `client 2 wrote x=${show(last)} at server 2 (its ${BUSY_WRITES}th write); 30 ms later (a message takes 5 ms) a client at server 0 read ${show(seen)}; expected ${show(last)}.`);
+    await idle.write('x', 'seen and replaced');
+    const mine = await idle.read('x');
+    const why =
+      `Server 0's write was issued after it had received and applied x=${show(last)}, stamped with Lamport clock ${BUSY_WRITES} by server 2, so it is ` +
+      `causally later and must carry a larger clock, although server 0 had no events of its own before (its own clock alone would give 1, and ` +
+      'the server id 0 loses ties). On receiving a write, clock = max(clock, received clock) + 1; before each write, clock + 1. Likely causes: ' +
+      'the clock is not updated when a propagated write arrives (only when a client writes); the write is stamped before the clock is ticked ' +
+      'past what was received; the received write is applied without its timestamp, so last-writer-wins compares against a stale one.';
+    check(mine === 'seen and replaced', `a client at server 0 read x=${show(last)}, wrote x="seen and replaced" there, and then read ${show(mine)}. ${why}`);
+    const agreed = await expectAgreement(c, ['x'], why);
+    check(agreed.get('x') === 'seen and replaced', `after settling, every server holds x=${show(agreed.get('x'))}; expected "seen and replaced". ${why}`);
+  },
+};
+
 const LWW_ROUNDS = 4;
 
 const eventualLastWriterWins: NamedTest<Lab3Impl> = {
@@ -602,6 +631,7 @@ export const suite: LabSuite<Lab3Impl> = {
     seedConfigs,
     ownLatestWrite,
     eventualCausalWrite,
+    eventualOverwriteSeen,
     eventualLastWriterWins,
     sequentialOwnWriteInOrder,
     overtakenBroadcast,

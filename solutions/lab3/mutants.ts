@@ -59,6 +59,13 @@ export const mutants: Mutant[] = [
     caughtBy: ['TestEventualCausalWrite'],
   },
   {
+    name: 'eventual-receipt-keeps-clock',
+    description: 'a propagated write is applied without moving the receiver\'s clock, so a server that has only received writes stamps its next write with clock 1',
+    file: 'server.ts',
+    replace: [['      case \'update\':\n        this.clock = Math.max(this.clock, body.ts.clock) + 1;\n', '      case \'update\':\n']],
+    caughtBy: ['TestEventualOverwriteSeen'],
+  },
+  {
     name: 'eventual-last-arrival-wins',
     description: 'eventual mode keeps whichever write arrived last instead of the one with the largest timestamp',
     file: 'server.ts',
