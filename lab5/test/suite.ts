@@ -110,6 +110,9 @@ const setGetDel = realTest('TestSetGetDel', 'PING, SET, GET, DEL and EXISTS over
 const ttl = realTest('TestTTL', 'SET EX/PX, EXPIRE, PEXPIRE, TTL, PTTL; expired keys vanish on access', async (res, ctx) => {
   const server = await res.server({ sweepIntervalMs: 60_000 }); // no sweep during the test: expiry on access only
   const c = await res.connect(server.port);
+  // Keys that have expired, but that no sweep has removed yet, by the time the other commands touch them.
+  for (const key of ['gone-del', 'gone-expire']) await c.expect(['SET', key, 'v', 'PX', 600], 'OK');
+  await c.expect(['SET', 'gone-incr', '41', 'PX', 600], 'OK');
   const t0 = Date.now();
   await c.expect(['SET', 'short', 'v', 'PX', 600], 'OK');
   const tLong = Date.now();
@@ -140,6 +143,11 @@ const ttl = realTest('TestTTL', 'SET EX/PX, EXPIRE, PEXPIRE, TTL, PTTL; expired 
   await c.expect(['GET', 'short'], null, 'SET ... PX 600 was 1 s ago: the key has expired');
   await c.expect(['PTTL', 'short2'], -2, 'PEXPIRE short2 600 was 1 s ago: the key has expired');
   await c.expect(['EXISTS', 'short', 'short2', 'long'], 1, 'only "long" is still alive');
+  await c.expect(['DEL', 'gone-del'], 0, 'DEL counts only keys it deleted: "gone-del" was set with PX 600 over 1 s ago and has expired; no sweep has run (sweepIntervalMs is 60 s), so it is still in the server table. An expired key must be gone for every command. Likely cause: the command checks that the key is in the table (values.has(key)) instead of reading it through the lookup that drops expired keys.');
+  await c.expect(['EXPIRE', 'gone-expire', 100], 0, 'EXPIRE of a missing key is 0: "gone-expire" was set with PX 600 over 1 s ago and has expired; no sweep has run (sweepIntervalMs is 60 s), so it is still in the server table. An expired key must be gone for every command. Likely cause: the command checks that the key is in the table (values.has(key)) instead of reading it through the lookup that drops expired keys.');
+  await c.expect(['GET', 'gone-expire'], null, 'EXPIRE must not bring an expired key back');
+  await c.expect(['INCR', 'gone-incr'], 1, 'INCR of a missing key starts from 0: "gone-incr" (value 41) was set with PX 600 over 1 s ago and has expired; no sweep has run (sweepIntervalMs is 60 s), so it is still in the server table. An expired key must be gone for every command. Likely cause: the command checks that the key is in the table (values.has(key)) instead of reading it through the lookup that drops expired keys.');
+  await c.expect(['TTL', 'gone-incr'], -1, 'INCR of an expired key makes a new key, without the old key\'s time to live');
   const keys = await c.call('KEYS', '*');
   check(Array.isArray(keys) && !keys.includes('short') && !keys.includes('short2'), `KEYS * replied ${show(keys)}; expired keys must not be listed.`);
   await c.expect(['GET', 'long'], 'v', 'a key with 100 s to live is still there');
@@ -253,6 +261,14 @@ const errorReplies = realTest('TestErrorReplies', 'Redis-style errors for unknow
   const server = await res.server();
   const c = await res.connect(server.port);
   await c.expectError(['FLY', 'me', 'to'], "ERR unknown command 'FLY'", 'Redis answers "ERR unknown command \'FLY\', with args beginning with: ..."');
+  // Names of members every JavaScript object has: a command table looked up as table[name] finds them. The server
+  // runs in a child process here, so that one that crashes on them fails this test, not the tester.
+  const proc = await res.serverProcess({});
+  const p = await res.connect(proc.port);
+  for (const name of ['constructor', '__proto__', 'hasOwnProperty', 'toString', 'valueOf']) {
+    await p.expectError([name, 'x'], `ERR unknown command '${name}'`, `"${name}" is not a command; it is the name of a member of every JavaScript object. Likely cause: the command table is a plain object looked up as table[name], which finds Object.prototype's members (the server then calls something that is not a command, and throws or crashes); use a Map, or check Object.hasOwn(table, name) first`);
+  }
+  await p.expect(['PING'], 'PONG', 'the server keeps serving after unknown commands');
   const arity: Array<Array<string | number>> = [['GET'], ['GET', 'a', 'b'], ['SET', 'a'], ['DEL'], ['EXPIRE', 'a'], ['TTL'], ['KEYS'], ['INCR', 'a', 'b'], ['DBSIZE', 'x']];
   for (const args of arity) await c.expectError(args, 'ERR wrong number of arguments', 'the command has the wrong number of arguments');
   await c.expectError(['SET', 'a', 'b', 'FOREVER'], 'ERR syntax error', 'unknown SET option');

@@ -280,6 +280,20 @@ export const mutants: Mutant[] = [
     caughtBy: ['TestLateReply'],
   },
   {
+    name: 'commands-plain-lookup',
+    description: "the command table is looked up as table[name], so 'constructor' and '__proto__' find Object.prototype's members instead of 'unknown command'",
+    file: 'server.ts',
+    replace: [['const cmd = Object.prototype.hasOwnProperty.call(this.commands, name) ? this.commands[name] : undefined;', 'const cmd: Command | undefined = this.commands[name];']],
+    caughtBy: ['TestErrorReplies'],
+  },
+  {
+    name: 'del-counts-unswept',
+    description: 'DEL checks that the key is in the table instead of looking it up: an expired key not yet swept is counted as deleted',
+    file: 'server.ts',
+    replace: [['            if (this.lookup(key) === undefined) continue;', '            if (!this.values.has(key)) continue;']],
+    caughtBy: ['TestTTL'],
+  },
+  {
     name: 'md5-latin1-key',
     description: "md5Shard hashes the key's characters as latin1 instead of its UTF-8 bytes: non-ASCII keys land on another server than the seed's",
     file: 'client.ts',
