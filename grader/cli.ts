@@ -84,14 +84,15 @@ function parseArgs(argv: readonly string[], io: CliIO): { lab: string; options: 
     .option('--verbose', 'show what your code prints while the tests run (on stderr)')
     .option('--budget <sec>', 'real time for the whole run: tests that do not fit in it score 0, but the results are still written')
     .option('--cache-dir <dir>', 'where the compiled TypeScript is kept (default node_modules/.cache/kvlabs-grader; batch grading gives each submission its own)')
-    .addOption(new Option('--max-memory <mb>', 'memory limit for the tests, MB').default(String(DEFAULTS.heapLimitMb)))
+    .addOption(new Option('--max-memory <mb>', 'memory limit for the tests, MB (per test process)').default(String(DEFAULTS.heapLimitMb)))
+    .option('--jobs <n>', "test processes run side by side (default: the machine's cores, at most 4; real-time tests always run alone; 1 with --verbose)")
     .option('--no-color', 'no colours (NO_COLOR=1 works too)')
     .addHelpText('after', EXAMPLES)
     .showHelpAfterError('(run `npm run grade -- --help` for the options and examples)')
     .exitOverride()
     .configureOutput({ writeOut: (s) => void io.stdout.write(s), writeErr: (s) => void io.stderr.write(s) });
   program.parse([...argv], { from: 'user' });
-  const o = program.opts<{ solution?: boolean; test?: string[]; seed?: string; runs: string; json?: boolean; report: string; classroom?: boolean; strictManifest?: boolean; verbose?: boolean; budget?: string; cacheDir?: string; maxMemory: string; color: boolean }>();
+  const o = program.opts<{ solution?: boolean; test?: string[]; seed?: string; runs: string; json?: boolean; report: string; classroom?: boolean; strictManifest?: boolean; verbose?: boolean; budget?: string; cacheDir?: string; maxMemory: string; color: boolean; jobs?: string }>();
   const lab = program.args[0];
   const runs = wholeNumber(o.runs, '--runs', 1);
   const heapLimitMb = wholeNumber(o.maxMemory, '--max-memory', 16);
@@ -110,6 +111,7 @@ function parseArgs(argv: readonly string[], io: CliIO): { lab: string; options: 
       strictManifest: o.strictManifest ?? false,
       verbose: o.verbose ?? false,
       heapLimitMb,
+      jobs: o.jobs === undefined ? undefined : wholeNumber(o.jobs, '--jobs', 1),
       cacheRoot: o.cacheDir === undefined ? undefined : path.resolve(o.cacheDir),
       budgetSec: o.budget === undefined ? undefined : wholeNumber(o.budget, '--budget', 10),
       color: o.color === false ? false : undefined,

@@ -1,5 +1,6 @@
 /** `grade()`: grades one lab or all of them, prints progress and results, writes reports. Used by the CLI and tests. */
 import fs from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { wantsColor } from '../tester/colors';
 import { ConsoleReporter } from './console';
@@ -27,6 +28,12 @@ export const DEFAULTS = {
   bootTimeoutMs: 60_000,
   reportDir: 'reports',
 } as const;
+
+/** Test processes side by side unless told: the machine's cores, at most 4 (more rarely helps a lab's few tests). */
+export function defaultJobs(): number {
+  const cores = typeof os.availableParallelism === 'function' ? os.availableParallelism() : os.cpus().length;
+  return Math.max(1, Math.min(4, cores));
+}
 
 /** Everything one lab's grading needs besides the lab. */
 interface Context {
@@ -162,6 +169,7 @@ async function gradeLab(ctx: Context, lab: LoadedLab, tests: string[]): Promise<
   if (typeErrors.length > 0) reporter.typeProblems(typeErrors);
 
   const records = new Map<string, RunRecord[]>(tests.map((n) => [n, []]));
+  let shown = 0; // tests[0..shown) have been printed
   const scored = (name: string) => {
     const test = lab.suite.tests.find((t) => t.name === name);
     const result = scoreTest(name, test?.description ?? '', lab.rubric.tests[name]?.points ?? 0, records.get(name) ?? []);
@@ -177,6 +185,9 @@ async function gradeLab(ctx: Context, lab: LoadedLab, tests: string[]): Promise<
     budget: ctx.deadline === undefined ? undefined : { deadline: ctx.deadline, seconds: options.budgetSec ?? 0 },
     echo: options.verbose ? ctx.err : undefined,
     stray: ctx.err,
+    // --verbose interleaves the output of tests running side by side, so it runs them one at a time.
+    jobs: options.verbose ? 1 : (options.jobs ?? defaultJobs()),
+    exclusive: (job) => lab.suite.tests.find((t) => t.name === job.test)?.realTime === true,
     onStart: (job) => {
       const done = records.get(job.test)?.length ?? 0;
       const total = perTest.get(job.test) ?? 1;
@@ -187,7 +198,11 @@ async function gradeLab(ctx: Context, lab: LoadedLab, tests: string[]): Promise<
       if (!list) return;
       // A passing run's log and printed output are shown nowhere; do not keep them (there may be many runs).
       list.push(record.status === 'passed' ? { ...record, log: [], output: '' } : record);
-      if (list.length === perTest.get(job.test)) reporter.testDone(scored(job.test), lab.lab, target, nameWidth);
+      // Tests finish out of order when they run side by side; they are shown in the suite's order.
+      while (shown < tests.length && (records.get(tests[shown])?.length ?? 0) === perTest.get(tests[shown])) {
+        reporter.testDone(scored(tests[shown]), lab.lab, target, nameWidth);
+        shown++;
+      }
     },
   });
 

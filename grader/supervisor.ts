@@ -44,6 +44,10 @@ export interface SupervisorOptions {
   readonly echo?: TextSink;
   /** Receives output the worker wrote around the capture (rare; default: dropped). */
   readonly stray?: TextSink;
+  /** Test processes run side by side (default 1); each job still runs alone in its process. */
+  readonly jobs?: number;
+  /** Jobs that must run with no other job beside them (real-time tests, which other load would make flaky). */
+  readonly exclusive?: (job: Job) => boolean;
   /** Called when a job starts. */
   readonly onStart?: (job: Job) => void;
   /** Called when a job has a result. */
@@ -69,24 +73,27 @@ type Event = { readonly kind: 'message'; readonly msg: FromWorker } | { readonly
 
 /** Runs every job and returns one record per job, in order. Never throws for anything the tests do. */
 export async function runJobs(jobs: readonly Job[], options: SupervisorOptions): Promise<RunRecord[]> {
-  const records: RunRecord[] = [];
+  const records: Array<RunRecord | undefined> = jobs.map(() => undefined); // by job position: lanes finish out of order
   let next = 0;
   let bootFailure: Ending | undefined;
   const finish = (job: Job, record: RunRecord): void => {
-    records.push(record);
+    records[jobs.indexOf(job)] = record;
     options.onDone?.(job, record);
   };
   /** Real time left in the budget for the next job (Infinity without a budget). */
   const left = (): number => (options.budget ? options.budget.deadline - Date.now() - options.killGraceMs : Infinity);
   const notRun = (job: Job): RunRecord => crashRecord(job, { crash: 'budget', message: explainBudget(options.budget?.seconds ?? 0, false) }, 0, '', undefined);
   const sandbox = prepareSandbox(options.config, { heapLimitMb: options.heapLimitMb, cacheRoot: options.cacheRoot, permissions: options.permissions });
+  const gate = new ExclusiveGate(options.exclusive ?? (() => false));
   try {
-    await runAll();
+    const lanes = Math.max(1, Math.min(options.jobs ?? 1, jobs.length));
+    await Promise.all(Array.from({ length: lanes }, () => runAll()));
   } finally {
     sandbox.dispose();
   }
-  return records;
+  return records.filter((r): r is RunRecord => r !== undefined);
 
+  /** One lane: takes the next job in order until none is left, in a test process of its own (a new one after a crash). */
   async function runAll(): Promise<void> {
   while (next < jobs.length) {
     if (left() < MIN_BUDGET_LEFT_MS) {
@@ -117,14 +124,52 @@ export async function runJobs(jobs: readonly Job[], options: SupervisorOptions):
           finish(job, notRun(job));
           continue;
         }
-        const cut = time < job.realLimitMs;
-        const record = await worker.run(cut ? { ...job, realLimitMs: Math.floor(time) } : job);
-        finish(job, cut && record.crash === 'timeout' ? { ...record, crash: 'budget', message: explainBudget(options.budget?.seconds ?? 0, true) } : record);
+        await gate.enter(job);
+        try {
+          const now = left(); // waiting at the gate may have used some of the budget
+          const cut = now < job.realLimitMs;
+          const record = await worker.run(cut ? { ...job, realLimitMs: Math.max(1, Math.floor(now)) } : job);
+          finish(job, cut && record.crash === 'timeout' ? { ...record, crash: 'budget', message: explainBudget(options.budget?.seconds ?? 0, true) } : record);
+        } finally {
+          gate.leave(job);
+        }
       }
     } finally {
       await worker.stop();
     }
   }
+  }
+}
+
+/**
+ * Lets jobs run side by side, except exclusive ones: an exclusive job waits until nothing else runs, and while
+ * one runs or waits, no other job starts (so it is neither starved nor disturbed).
+ */
+export class ExclusiveGate {
+  private running = 0;
+  private exclusiveWaiting = 0;
+  private exclusiveRunning = false;
+  private waiters: Array<() => void> = [];
+
+  constructor(private readonly isExclusive: (job: Job) => boolean) {}
+
+  async enter(job: Job): Promise<void> {
+    const exclusive = this.isExclusive(job);
+    if (exclusive) this.exclusiveWaiting++;
+    while (exclusive ? this.running > 0 : this.exclusiveRunning || this.exclusiveWaiting > 0) {
+      await new Promise<void>((resolve) => this.waiters.push(resolve));
+    }
+    if (exclusive) {
+      this.exclusiveWaiting--;
+      this.exclusiveRunning = true;
+    }
+    this.running++;
+  }
+
+  leave(job: Job): void {
+    this.running--;
+    if (this.isExclusive(job)) this.exclusiveRunning = false;
+    for (const wake of this.waiters.splice(0)) wake();
   }
 }
 

@@ -34,6 +34,8 @@ export interface GradeOptions {
   strictManifest?: boolean;
   /** Echo everything the code under test prints, as it prints it (on stderr). */
   verbose?: boolean;
+  /** Test processes run side by side (default: the machine's cores, at most 4; real-time tests always run alone; 1 with --verbose). */
+  jobs?: number;
   /** Heap limit of the sandboxed process that runs the tests, MB (default 1024). */
   heapLimitMb?: number;
   /** False only to measure what node's permission model costs (`npm run bench`); no command-line flag sets it. */
