@@ -199,4 +199,11 @@ export const mutants: Mutant[] = [
     replace: [["if (reply.err === 'OK') return reply.value ?? '';", "if (reply.err !== 'ErrWrongShard') return reply.value ?? '';"]],
     caughtBy: ['TestUnreliableShards', 'TestUnreliableMixed'],
   },
+  {
+    name: 'install-without-table',
+    description: 'a new primary brings the other copies\' data up to date but not the exactly-once table, so the next primary re-executes a re-sent append',
+    file: 'server.ts',
+    replace: [['      lastWrites: [...this.lastWrite].map(([client, last]) => [client, last.seq, last.reply]),', '      lastWrites: [],']],
+    caughtBy: ['TestTakeoverOrder'],
+  },
 ];
