@@ -206,4 +206,11 @@ export const mutants: Mutant[] = [
     replace: [['      lastWrites: [...this.lastWrite].map(([client, last]) => [client, last.seq, last.reply]),', '      lastWrites: [],']],
     caughtBy: ['TestTakeoverOrder'],
   },
+  {
+    name: 'clientid-date-now',
+    description: 'the clerk takes Date.now() as its id, so clerks made in the same millisecond share one and their writes pass for re-sends of each other',
+    file: 'client.ts',
+    replace: [['private readonly clientId = Math.floor(Math.random() * 2 ** 52);', 'private readonly clientId = Date.now();']],
+    caughtBy: ['TestUnreliableMixed', 'TestConcurrent'],
+  },
 ];
