@@ -17,10 +17,12 @@ export interface RespLimits {
   maxArgs: number;
   /** Longest inline command or header line, bytes (default 64 KiB, as in Redis). */
   maxLineBytes: number;
+  /** Most bytes in all the arguments of one command, counted as their lengths are declared (default 256 MiB). */
+  maxCommandBytes: number;
 }
 
 /** The default limits. */
-export const DEFAULT_LIMITS: RespLimits = { maxBulkBytes: 64 * 1024 * 1024, maxArgs: 1024 * 1024, maxLineBytes: 64 * 1024 };
+export const DEFAULT_LIMITS: RespLimits = { maxBulkBytes: 64 * 1024 * 1024, maxArgs: 1024 * 1024, maxLineBytes: 64 * 1024, maxCommandBytes: 256 * 1024 * 1024 };
 
 /** Input that is not RESP, or exceeds a limit. Reply `reply.error(err.message)` and close the connection. */
 export class ProtocolError extends Error {
@@ -48,6 +50,8 @@ export class RequestParser {
   /** The command being read: arguments still expected and those read so far. */
   private argsLeft = 0;
   private args: string[] = [];
+  /** Bytes of the command's arguments declared so far (against maxCommandBytes). */
+  private commandBytes = 0;
   /** Length of the bulk string whose header was read, or -1. */
   private bulkLen = -1;
   private failed: ProtocolError | undefined;
@@ -107,6 +111,7 @@ export class RequestParser {
         if (count <= 0) continue; // "*0" or "*-1": nothing to run
         this.argsLeft = count;
         this.args = [];
+        this.commandBytes = 0;
       }
       while (this.argsLeft > 0) {
         if (this.bulkLen < 0) {
@@ -117,6 +122,8 @@ export class RequestParser {
           const len = this.header('ERR Protocol error: invalid bulk length');
           if (len === undefined) return undefined;
           if (len < 0 || len > this.limits.maxBulkBytes) throw new ProtocolError('ERR Protocol error: invalid bulk length');
+          this.commandBytes += len;
+          if (this.commandBytes > this.limits.maxCommandBytes) throw new ProtocolError(`ERR Protocol error: command larger than ${this.limits.maxCommandBytes} bytes`);
           this.bulkLen = len;
         }
         if (this.available() < this.bulkLen + 2) {

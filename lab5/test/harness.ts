@@ -442,6 +442,11 @@ export class SyncWatch {
   }
 }
 
+/** The log, or a file named after it (a new log written aside, to be renamed over it): not part of a snapshot. */
+function isLogFile(name: string): boolean {
+  return name === 'appendonly.aof' || name.startsWith('appendonly.aof.');
+}
+
 /** Runs `body` with fresh Resources and always cleans up. */
 export async function withResources(impl: Lab5Impl, body: (res: Resources) => Promise<void>): Promise<void> {
   const res = new Resources(impl);
@@ -465,9 +470,10 @@ export function folderBytes(dir: string): number {
 /**
  * Copies of a data folder taken at two moments of a snapshot by a server running in this process: what
  * `kill -9` would leave on disk at that instant. Spies (sinon) on the ways Node writes and renames files:
- *  - `beforeWrite`: just before the first write to a file of the folder other than appendonly.aof once armed
+ *  - `beforeWrite`: just before the first write to a file of the folder other than the log once armed (the log
+ *    is appendonly.aof, and appendonly.aof.* written aside to replace it)
  *    (a file opened by path for the write is left empty in the copy, as right after its open truncated it);
- *  - `afterRename`: just after the first rename into the folder once armed.
+ *  - `afterRename`: just after the first rename into the folder once armed (not of the log).
  * Before arming, it counts those writes and renames, so a test can wait for a first snapshot.
  * With `diskFull` set, those writes fail as on a full disk (ENOSPC: thrown, passed to the callback, or a
  * rejected promise, as the call reports errors); `atSnapshotWrite` and `atRename` are called at each one.
@@ -580,7 +586,7 @@ export class CrashCopies {
 
   /** Notes a write to the file `name` of the folder; returns the error to fail it with when the disk is full. */
   private onWrite(name: string | undefined, truncates: boolean): Error | void {
-    if (name === undefined || name === 'appendonly.aof') return;
+    if (name === undefined || isLogFile(name)) return;
     this.atSnapshotWrite?.();
     if (this.diskFull) {
       this.refusedWrites++;
@@ -593,7 +599,7 @@ export class CrashCopies {
   }
 
   private onRename(name: string | undefined): void {
-    if (name === undefined) return;
+    if (name === undefined || isLogFile(name)) return;
     this.renames++;
     this.atRename?.();
     if (this.armed && this.afterRename === undefined) this.afterRename = this.copy();

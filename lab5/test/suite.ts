@@ -400,6 +400,72 @@ const malformedInput = realTest(
   },
 );
 
+const SLOW_READER_ECHOS = 512;
+const SLOW_READER_ECHO_BYTES = 64 * 1024;
+
+/**
+ * The process's resident memory. Not the heap: a socket's unsent strings are copied to memory outside it.
+ * No forced collection either: a full collection pauses every test running in the process (the kit runs
+ * several at once), and the signal here (tens of MB held, or not) does not need it.
+ */
+function residentBytes(): number {
+  return process.memoryUsage().rss;
+}
+
+const BACKPRESSURE_HOW =
+  'Apply backpressure: before running each command, look at the replies not yet sent (those being collected plus socket.writableLength); past about 1 MB, ' +
+  "leave the remaining commands in the RequestParser, stop reading that socket (socket.pause()), and at its 'drain' event run the waiting commands and socket.resume().";
+
+const slowReader = realTest(
+  'TestSlowReader',
+  `a client pipelines ${SLOW_READER_ECHOS} ECHOs of 64 kB (32 MB) and reads no reply: the server stops reading it, its memory stays bounded, others are served, the replies come when it reads`,
+  async (res, ctx, rng) => {
+    const server = await res.server();
+    const c = await res.connect(server.port);
+    const payload = word(rng, 64).repeat(SLOW_READER_ECHO_BYTES / 64);
+    const greedy = await res.connect(server.port);
+    greedy.socket.pause(); // reads nothing: the replies pile up on the server's side
+    const before = residentBytes();
+    const echo = encodeCommand(['ECHO', payload]);
+    for (let i = 0; i < SLOW_READER_ECHOS; i++) greedy.sendRaw(echo);
+    const total = (SLOW_READER_ECHOS * echo.length) / 1e6;
+    // Wait until the server stops taking its commands (with backpressure, at once), or has taken them all.
+    let unsentBefore = -1;
+    for (let waited = 0; waited < 3000 && greedy.socket.writableLength > 0 && greedy.socket.writableLength !== unsentBefore; waited += 250) {
+      unsentBefore = greedy.socket.writableLength;
+      await sleep(250);
+    }
+    await c.expect(['PING'], 'PONG', 'another client is served while one does not read its replies');
+    if (!greedy.closed) {
+      const grown = (residentBytes() - before) / 1e6;
+      const unsent = greedy.socket.writableLength / 1e6;
+      ctx.log(`memory grew by ${grown.toFixed(1)} MB while a client did not read its replies; ${unsent.toFixed(1)} of its ${total.toFixed(0)} MB of commands were still waiting to be sent`);
+      check(
+        grown < 24,
+        `A client sent ${SLOW_READER_ECHOS} pipelined ECHOs of 64 kB (${total.toFixed(0)} MB of replies) and read none of them; the server's memory grew by ${grown.toFixed(1)} MB. ` +
+          `Replies that a client does not read pile up in memory without bound: a client that never reads can take the whole process. ${BACKPRESSURE_HOW}`,
+      );
+      check(
+        unsent > 0,
+        `A client sent ${SLOW_READER_ECHOS} pipelined ECHOs of 64 kB (${total.toFixed(0)} MB) and read none of the replies, yet the server read every one of those commands: ` +
+          `it went on reading from a client whose replies were not draining, so their replies had to be kept somewhere. ${BACKPRESSURE_HOW}`,
+      );
+    }
+    greedy.socket.resume();
+    let received = 0;
+    for (let i = 0; i < SLOW_READER_ECHOS; i++) {
+      const r = await greedy.replyOrClose(5000);
+      if (r === 'closed') break; // an output limit closed it: allowed, as in Redis
+      if (r === 'timeout') throw new TestFailure(`The client that had not read its replies started reading: after ${received} of ${SLOW_READER_ECHOS} replies, nothing came for 5 s. After a pause for backpressure, resume at 'drain' and run the commands still waiting in the parser.`);
+      check(r.reply === payload, `Reply ${i + 1} of ${SLOW_READER_ECHOS} to ECHO <64 kB> was ${show(r.reply).slice(0, 60)}; expected the 64 kB it sent, replies in request order.`);
+      received++;
+    }
+    ctx.log(`the slow reader then got ${received} of ${SLOW_READER_ECHOS} replies${greedy.closed && received < SLOW_READER_ECHOS ? ' (then it was closed)' : ''}`);
+    await c.expect(['ECHO', 'still'], 'still', 'the server still works');
+    ctx.countOps(received + 2);
+  },
+);
+
 const CONCURRENT_CLIENTS = 50;
 const INCRS_PER_CLIENT = 50;
 
@@ -1302,6 +1368,95 @@ const corruptLog = realTest('TestCorruptLog', 'a byte corrupted in the middle of
   ctx.countOps(CORRUPT_LOG_KEYS + 5);
 });
 
+/** Waits until `done()` or `ms` pass; returns done(). */
+async function waitFor(done: () => boolean, ms: number): Promise<boolean> {
+  const t0 = Date.now();
+  while (!done() && Date.now() - t0 < ms) await sleep(20);
+  return done();
+}
+
+/** The usual causes of a server that a failing snapshot takes down. */
+const SNAPSHOT_FAILURE_CAUSES =
+  'A snapshot runs in a timer: an exception there (ENOSPC from a write, a RangeError from JSON.stringify of a store too big for one string) or a rejected promise nobody handles ends the whole process. ' +
+  'Catch the failure, log it, delete the temporary file, keep the log, and try again at the next interval.';
+
+const snapshotDiskFull = realTest('TestSnapshotDiskFull', 'snapshots fail (the disk is full): the server keeps serving and keeps its log; once there is room, snapshots resume', async (res, ctx, rng) => {
+  const liveDir = res.tempDir();
+  const disk = await res.crashCopies(liveDir);
+  const server = await res.server({ dataDir: liveDir, fsync: 'always', snapshotIntervalMs: 150, sweepIntervalMs: 60_000 });
+  const c = await res.connect(server.port);
+  const want = new Map<string, string>();
+  const setMany = async (prefix: string, n: number): Promise<void> => {
+    for (let i = 0; i < n; i++) {
+      const v = word(rng, rng.between(5, 50));
+      c.send('SET', `${prefix}:${i}`, v);
+      want.set(`${prefix}:${i}`, v);
+    }
+    for (let i = 0; i < n; i++) check(same(await c.reply(`SET ${prefix}:${i}`), 'OK'), `SET ${prefix}:${i} was not acknowledged with OK.`);
+  };
+  await setMany('before', 200);
+  disk.diskFull = true;
+  check(await waitFor(() => disk.refusedWrites >= 2, 3000), `With snapshotIntervalMs 150 and a full disk, ${disk.refusedWrites} snapshot write(s) were attempted in 3 s; expected a snapshot (a write to a file other than appendonly.aof) every 150 ms.`);
+  await sleep(200); // another attempt, while the server keeps working
+  await c.expect(['PING'], 'PONG', `the server keeps serving while its snapshots fail. ${SNAPSHOT_FAILURE_CAUSES}`);
+  await setMany('during', 100);
+  const duringCrash = crashCopy(res, liveDir); // kill -9 while the disk is still full
+  disk.diskFull = false;
+  const renames = disk.renames;
+  check(await waitFor(() => disk.renames > renames, 3000), `Once the disk had room again, no snapshot was renamed into place within 3 s (snapshotIntervalMs 150): a failed snapshot must not stop the next ones.`);
+  await setMany('after', 50);
+  await c.expect(['DBSIZE'], want.size, 'every acknowledged key, after snapshots failed and then succeeded');
+  const restarted = await res.server({ dataDir: duringCrash, fsync: 'always', snapshotIntervalMs: 60_000 });
+  const r = await res.connect(restarted.port);
+  const lost: string[] = [];
+  for (const [k, v] of want) {
+    if (k.startsWith('after:')) continue;
+    const got = await r.call('GET', k);
+    if (got !== v) lost.push(`${k} (${show(got)})`);
+  }
+  check(lost.length === 0, `After a crash while snapshots were failing, ${lost.length} acknowledged write(s) were lost, e.g. ${lost.slice(0, 3).join(', ')}. A snapshot that fails must leave the log whole: cut the log only once the new snapshot is safely in place.`);
+  ctx.countOps(want.size * 2);
+});
+
+const SNAPSHOT_STORE_VALUES = 12;
+const SNAPSHOT_VALUE_BYTES = 1 << 20;
+
+const snapshotServes = realTest('TestSnapshotServes', 'a snapshot of a 12 MB store is written while commands are served, not in one blocking step', async (res, ctx, rng) => {
+  const liveDir = res.tempDir();
+  const watch = await res.crashCopies(liveDir);
+  const server = await res.server({ dataDir: liveDir, fsync: 'everysec', snapshotIntervalMs: 300, sweepIntervalMs: 60_000 });
+  const c = await res.connect(server.port);
+  const value = word(rng, 64).repeat(SNAPSHOT_VALUE_BYTES / 64);
+  for (let i = 0; i < SNAPSHOT_STORE_VALUES; i++) c.send('SET', `large:${i}`, value);
+  for (let i = 0; i < SNAPSHOT_STORE_VALUES; i++) check(same(await c.reply(`SET large:${i} (1 MB)`, 10_000), 'OK'), `SET large:${i} was not acknowledged with OK.`);
+  // Once a snapshot holding those writes is in place (nothing is written while the next one runs), at the next
+  // snapshot's first write another client sends PING: is it answered before that snapshot's last write?
+  const renamesBefore = watch.renames;
+  check(await waitFor(() => watch.renames > renamesBefore, 5000), `No snapshot of the 12 MB store was renamed into place within 5 s (snapshotIntervalMs 300).`);
+  const p = await res.connect(server.port);
+  let phase: 'armed' | 'pinged' | 'done' = 'armed';
+  let pongBeforeLastWrite = false;
+  watch.atSnapshotWrite = () => {
+    if (phase === 'armed') {
+      p.send('PING');
+      phase = 'pinged';
+    } else if (phase === 'pinged') pongBeforeLastWrite ||= p.buffered > 0;
+  };
+  watch.atRename = () => {
+    if (phase === 'pinged') phase = 'done';
+  };
+  check(await waitFor(() => phase === 'done', 5000), `No further snapshot of the 12 MB store was ${phase === 'armed' ? 'started' : 'renamed into place'} within 5 s (snapshotIntervalMs 300).`);
+  const pong = await p.reply('PING, sent as the snapshot began', 5000);
+  check(same(pong, 'PONG'), `PING, sent as a snapshot began, replied ${show(pong)}; expected PONG.`);
+  check(
+    pongBeforeLastWrite,
+    'A PING sent as the snapshot of a 12 MB store began to be written was answered only after its last piece was written: the snapshot blocked every client for its whole duration ' +
+      '(with Redis-sized stores, seconds). Take a copy of the store (a Map copy is quick: the strings are shared), then write the file in pieces with the event loop free between them ' +
+      "(await a FileHandle's write of each ~1 MB piece, or a write stream), so that commands keep being served; the log keeps the writes made meanwhile.",
+  );
+  ctx.countOps(SNAPSHOT_STORE_VALUES + 3);
+});
+
 /**
  * A fake server for TestLateReply: answers GET k with "v:k" in request order, but holds the first GET of
  * "slow" for `holdMs` (as a busy server would), delaying every reply after it on that connection.
@@ -1378,6 +1533,7 @@ export const suite: LabSuite<Lab5Impl> = {
     strangeKeys,
     errorReplies,
     malformedInput,
+    slowReader,
     pipelining,
     concurrentClients,
     realRedisClient,
@@ -1391,6 +1547,8 @@ export const suite: LabSuite<Lab5Impl> = {
     crashExpiry,
     snapshotCrash,
     corruptLog,
+    snapshotDiskFull,
+    snapshotServes,
     fsyncPolicy,
   ],
 };

@@ -300,4 +300,35 @@ export const mutants: Mutant[] = [
     replace: [["const digest = createHash('md5').update(key, 'utf8').digest('hex');", "const digest = createHash('md5').update(key, 'latin1').digest('hex');"]],
     caughtBy: ['TestShardPlacement'],
   },
+  {
+    name: 'corrupt-log-taken-for-torn',
+    description: 'a record the parser refuses in the middle of the log is treated as a torn last record: the log is cut there, losing every write after it',
+    file: 'persistence.ts',
+    replace: [['      if (!(err instanceof ProtocolError)) throw err;\n      problem =', '      if (!(err instanceof ProtocolError)) throw err;\n      return good;\n      problem =']],
+    caughtBy: ['TestCorruptLog'],
+  },
+  {
+    name: 'unknown-records-skipped',
+    description: 'log records that are not SET, DEL or FLUSHALL are skipped: a damaged record goes unnoticed',
+    file: 'persistence.ts',
+    replace: [['if (cmd !== undefined) problem = invalidRecord(cmd, allowed);', 'void invalidRecord;']],
+    caughtBy: ['TestCorruptLog'],
+  },
+  {
+    name: 'snapshot-blocks',
+    description: 'the snapshot pieces are written with writeSync: no client is served until the whole store is written',
+    file: 'persistence.ts',
+    replace: [
+      ['await file.write(Buffer.concat(chunk)); // the event loop serves clients while this is written', 'fs.writeSync(file.fd, Buffer.concat(chunk));'],
+      ['      await file.write(Buffer.concat(chunk));\n      await file.sync();', '      fs.writeSync(file.fd, Buffer.concat(chunk));\n      await file.sync();'],
+    ],
+    caughtBy: ['TestSnapshotServes'],
+  },
+  {
+    name: 'no-backpressure',
+    description: "a client's commands run however many of its replies are still unsent: one that never reads fills the server's memory",
+    file: 'server.ts',
+    replace: [['      if (out.length + conn.socket.writableLength >= OUTPUT_PAUSE_BYTES) {', '      if (out.length < 0) {']],
+    caughtBy: ['TestSlowReader'],
+  },
 ];

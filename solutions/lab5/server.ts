@@ -4,6 +4,8 @@
  * One Node process serves many connections on one thread: each connection has its own RequestParser; a
  * chunk of input may hold many commands (pipelining) or part of one. Commands run one at a time to
  * completion, so no command ever sees another half-done — that is what makes INCR safe without locks.
+ * A client that does not read its replies is not served further (nor read from) until they drain, so it
+ * cannot fill the server's memory.
  */
 import * as net from 'node:net';
 import { globMatch } from '../../lab5/glob';
@@ -26,7 +28,14 @@ interface Connection {
   parser: RequestParser;
   /** Set by QUIT: close after the replies are written. */
   closing: boolean;
+  /** Its unsent replies passed OUTPUT_PAUSE_BYTES: its socket is paused until they drain. */
+  stalled: boolean;
 }
+
+/** Unsent replies to one client, bytes, beyond which its commands wait until the socket drains (backpressure). */
+const OUTPUT_PAUSE_BYTES = 1 << 20;
+/** Unsent replies to one client, bytes, beyond which it is disconnected (one reply that large: KEYS on a big store). */
+const OUTPUT_LIMIT_BYTES = 256 << 20;
 
 const MAX_EXPIRE_MS = 100 * 365 * 24 * 3600 * 1000;
 
@@ -69,21 +78,29 @@ class KVServer {
   }
 
   private accept(socket: net.Socket): void {
-    const conn: Connection = { socket, parser: new RequestParser(), closing: false };
+    const conn: Connection = { socket, parser: new RequestParser(), closing: false, stalled: false };
     this.connections.add(conn);
     socket.setNoDelay(true);
-    socket.on('data', (chunk) => this.onData(conn, chunk));
+    socket.on('data', (chunk) => {
+      conn.parser.push(chunk);
+      this.serve(conn);
+    });
+    socket.on('drain', () => this.unstall(conn));
     // A client that vanishes (reset, broken pipe) is an ordinary event, not a reason to crash.
     socket.on('error', () => socket.destroy());
     socket.on('close', () => this.connections.delete(conn));
   }
 
-  private onData(conn: Connection, chunk: Buffer): void {
-    if (conn.closing) return;
-    conn.parser.push(chunk);
+  /** Runs the connection's complete commands and sends their replies, until its unsent replies pass OUTPUT_PAUSE_BYTES. */
+  private serve(conn: Connection): void {
+    if (conn.closing || conn.stalled) return;
     let out = '';
     let fatal = false;
     for (;;) {
+      if (out.length + conn.socket.writableLength >= OUTPUT_PAUSE_BYTES) {
+        conn.stalled = true; // the rest waits in the parser
+        break;
+      }
       let args: string[] | undefined;
       try {
         args = conn.parser.next();
@@ -100,10 +117,24 @@ class KVServer {
     // Changes reach the log (and, with fsync 'always', the disk) before any client hears they happened.
     this.persistence?.flush();
     if (out.length > 0) conn.socket.write(out, 'latin1');
-    if (fatal || conn.closing) {
+    if (conn.socket.writableLength > OUTPUT_LIMIT_BYTES) {
+      console.warn(`closing a client whose unsent replies reached ${conn.socket.writableLength} bytes (limit ${OUTPUT_LIMIT_BYTES})`);
+      conn.socket.destroy();
+    } else if (fatal || conn.closing) {
       conn.closing = true;
       conn.socket.end();
+    } else if (conn.stalled) {
+      conn.socket.pause(); // read no more from it: its own sends block, in its kernel buffers rather than our memory
+      if (conn.socket.writableLength === 0) setImmediate(() => this.unstall(conn)); // already sent: no 'drain' will come
     }
+  }
+
+  /** Its replies were sent: run the commands waiting in its parser, and read from it again. */
+  private unstall(conn: Connection): void {
+    if (!conn.stalled || conn.socket.destroyed) return;
+    conn.stalled = false;
+    this.serve(conn);
+    if (!conn.stalled && !conn.closing) conn.socket.resume();
   }
 
   private execute(args: string[], conn: Connection): string {

@@ -50,6 +50,19 @@ describe('lab5 given code', () => {
     );
   });
 
+  it('RequestParser: one command may not declare more than maxCommandBytes in all (refused at the header, before the bytes arrive)', () => {
+    const p = new RequestParser({ maxCommandBytes: 1000 });
+    p.push(Buffer.from(`*4\r\n$3\r\nSET\r\n$1\r\nk\r\n$600\r\n${'v'.repeat(600)}\r\n`));
+    expect(p.next()).to.equal(undefined); // three arguments so far, 604 bytes: within the limit
+    p.push(Buffer.from('$500\r\n'));
+    expect(() => p.next()).to.throw(ProtocolError, 'command larger than 1000 bytes');
+    const q = new RequestParser({ maxCommandBytes: 1000 });
+    q.push(encodeCommand(['SET', 'k', 'v'.repeat(990)]));
+    expect(q.next()).to.have.length(3); // 994 bytes: accepted, and the count starts again for the next command
+    q.push(encodeCommand(['SET', 'k', 'v'.repeat(990)]));
+    expect(q.next()).to.have.length(3);
+  });
+
   it('RequestParser: random bytes end in commands or a ProtocolError, never another exception', () => {
     fc.assert(
       fc.property(fc.uint8Array({ maxLength: 300 }), fc.array(fc.nat(), { maxLength: 5 }), (bytes, cuts) => {
