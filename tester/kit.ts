@@ -50,22 +50,7 @@ export function describeLabKit<Impl>(options: LabKitOptions<Impl>): void {
       expect(Object.values(rubric.tests).reduce((sum, t) => sum + t.points, 0)).to.equal(100);
     });
 
-    it('the handout\'s table of named tests lists each test once, with the part and points its rubric entry gives', function () {
-      const rubric = JSON.parse(fs.readFileSync(path.join(labDir, 'test', 'rubric.json'), 'utf8')) as { tests: Record<string, { part?: number; points: number }> };
-      if (!Object.values(rubric.tests).some((e) => e.part !== undefined)) this.skip(); // TEMPORARY while lab1, lab4 and lab5 get their parts
-      const table = namedTestsTable(fs.readFileSync(path.join(labDir, 'README.md'), 'utf8'));
-      const problems: string[] = [];
-      for (const t of suite.tests) {
-        const row = table.get(t.name);
-        const entry = rubric.tests[t.name];
-        if (!row) problems.push(`${t.name} is not in the table`);
-        else if (entry?.part === undefined) problems.push(`${t.name} has no "part" in the rubric (the part after which a correct solution first passes it)`);
-        else if (row.part !== entry.part) problems.push(`${t.name}: part ${row.part ?? '(no column)'} in the table, ${entry.part} in the rubric`);
-        if (row?.points !== undefined && row.points !== entry?.points) problems.push(`${t.name}: ${row.points} points in the table, ${entry?.points} in the rubric`);
-      }
-      for (const name of table.keys()) if (!suite.tests.some((t) => t.name === name)) problems.push(`the table lists ${name}, which the suite does not have`);
-      expect(problems, `${suite.lab}/README.md and ${suite.lab}/test/rubric.json disagree`).to.deep.equal([]);
-    });
+    itChecksHandoutTable(suite, labDir);
 
     for (const test of suite.tests) {
       const testSeeds = seedsFor(test);
@@ -116,5 +101,24 @@ export function describeLabKit<Impl>(options: LabKitOptions<Impl>): void {
         }
       });
     }
+  });
+}
+
+/** The mocha check that the handout's table of named tests agrees with the rubric (each lab's kit calls it, through describeLabKit or directly). */
+export function itChecksHandoutTable<Impl>(suite: LabSuite<Impl>, labDir: string): void {
+  it('the handout\'s table of named tests lists each test once, with the part and points its rubric entry gives', () => {
+    const rubric = JSON.parse(fs.readFileSync(path.join(labDir, 'test', 'rubric.json'), 'utf8')) as { tests: Record<string, { part?: number; points: number }> };
+    const table = namedTestsTable(fs.readFileSync(path.join(labDir, 'README.md'), 'utf8'));
+    const problems: string[] = [];
+    for (const t of suite.tests) {
+      const row = table.get(t.name);
+      const entry = rubric.tests[t.name];
+      if (!row) problems.push(`${t.name} is not in the table`);
+      else if (entry?.part === undefined) problems.push(`${t.name} has no "part" in the rubric (the part after which a correct solution first passes it)`);
+      else if (row.part !== entry.part) problems.push(`${t.name}: part ${row.part ?? '(no column)'} in the table, ${entry.part} in the rubric`);
+      if (row?.points !== undefined && row.points !== entry?.points) problems.push(`${t.name}: ${row.points} points in the table, ${entry?.points} in the rubric`);
+    }
+    for (const name of table.keys()) if (!suite.tests.some((t) => t.name === name)) problems.push(`the table lists ${name}, which the suite does not have`);
+    expect(problems, `${suite.lab}/README.md and ${suite.lab}/test/rubric.json disagree`).to.deep.equal([]);
   });
 }

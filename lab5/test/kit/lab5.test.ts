@@ -8,6 +8,7 @@ import * as fc from 'fast-check';
 import * as path from 'node:path';
 import { globMatch } from '../../glob';
 import { encodeCommand, ProtocolError, ReplyParser, reply, RequestParser } from '../../resp';
+import { itChecksHandoutTable } from '../../../tester/kit';
 import { materialiseMutant, Mutant, removeMutant } from '../../../tester/mutants';
 import { runNamedTest } from '../../../tester/suite';
 import { mutants } from '../../../solutions/lab5/mutants';
@@ -115,6 +116,7 @@ describe('lab5 given code', () => {
 
 describe('lab5 suite', function () {
   this.timeout(120_000);
+  itChecksHandoutTable(suite, path.join(__dirname, '..', '..'));
   const solution = suite.load(SOLUTION_DIR);
 
   for (const test of suite.tests) {
