@@ -172,7 +172,10 @@ async function gradeLab(ctx: Context, lab: LoadedLab, tests: string[]): Promise<
   let shown = 0; // tests[0..shown) have been printed
   const scored = (name: string) => {
     const test = lab.suite.tests.find((t) => t.name === name);
-    const result = scoreTest(name, test?.description ?? '', lab.rubric.tests[name]?.points ?? 0, records.get(name) ?? []);
+    // Runs side by side finish out of order: score them in the order of their seeds, as one process would.
+    const seeds = plan.seedsFor(tests.indexOf(name));
+    const runs = [...(records.get(name) ?? [])].sort((a, b) => seeds.indexOf(a.seed) - seeds.indexOf(b.seed));
+    const result = scoreTest(name, test?.description ?? '', lab.rubric.tests[name]?.points ?? 0, runs);
     return test?.realTime ? { ...result, realTime: true } : result;
   };
   await runJobs(jobs, {
