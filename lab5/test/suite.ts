@@ -58,6 +58,23 @@ function referenceShard(key: string, n: number): number {
   return Number(BigInt(`0x${createHash('md5').update(key, 'utf8').digest('hex')}`) % BigInt(n));
 }
 
+/** A position on the handout's ring: the first 32 bits of the MD5 of the text's UTF-8 bytes. */
+function ringPosition(text: string): number {
+  return parseInt(createHash('md5').update(text, 'utf8').digest('hex').slice(0, 8), 16);
+}
+
+/** The handout's ring for `nodes`: their `vnodes` points each, sorted by position (ties: the lower node first). */
+function referenceRing(nodes: readonly number[], vnodes = 160): Array<{ at: number; node: number }> {
+  const points = nodes.flatMap((node) => Array.from({ length: vnodes }, (_, i) => ({ at: ringPosition(`server-${node}#${i}`), node })));
+  return points.sort((a, b) => a.at - b.at || a.node - b.node);
+}
+
+/** The node of the first point at or after the key's position, wrapping past the last point to the first. */
+function referenceRingNode(points: ReadonlyArray<{ at: number; node: number }>, key: string): number {
+  const at = ringPosition(key);
+  return (points.find((p) => p.at >= at) ?? points[0]).node;
+}
+
 
 /**
  * Fails unless `got` is a plausible TTL (in seconds, or ms with `unit` 1) for a key given `given` seconds to
@@ -676,6 +693,29 @@ const shardPlacement = realTest('TestShardPlacement', "the seed's sharding: md5(
 
 const RING_KEYS = 10_000;
 
+/** Fails unless `ring` (holding `nodes`) places each of `keys`, and keys past its last point, exactly as the handout's ring does. */
+function checkRingPlacement(ring: { nodeFor(key: string): number }, nodes: readonly number[], keys: readonly string[]): void {
+  const points = referenceRing(nodes);
+  const last = points[points.length - 1];
+  const wrapping: string[] = [];
+  for (let i = 0; wrapping.length < 5 && i < 200_000; i++) if (ringPosition(`wrap:${i}`) > last.at) wrapping.push(`wrap:${i}`);
+  for (const k of [...keys.slice(0, 2000), ...wrapping]) {
+    const want = referenceRingNode(points, k);
+    const got = ring.nodeFor(k);
+    if (got === want) continue;
+    const pos = ringPosition(k);
+    const where = pos > last.at
+      ? `that is past the last point (${last.at}, node ${last.node}), so it wraps around to the first point (node ${points[0].node})`
+      : 'its owner is the node of the first point at or after it';
+    throw new TestFailure(
+      `A HashRing of nodes ${nodes.join(', ')} placed ${JSON.stringify(k)} on node ${got}; the ring of the handout places it on node ${want}. ` +
+        `The key's position is ${pos} (the first 32 bits of its MD5); ${where}. ` +
+        "Likely causes: points not made from md5('server-<id>#<i>') for i = 0..vnodes-1; a key's position not the first 32 bits of its own MD5; " +
+        'a search that does not wrap around past the last point; ties between equal points not going to the lower node id.',
+    );
+  }
+}
+
 const hashRing = realTest('TestHashRing', 'consistent hashing with virtual nodes: even spread, and a 4th server takes about a quarter of the keys from the others', async (res, ctx, rng) => {
   const keys = Array.from({ length: RING_KEYS }, (_, i) => `${word(rng, 6)}:${i}`);
   const ring = new ctx.impl.HashRing([1, 2, 3]);
@@ -685,12 +725,14 @@ const hashRing = realTest('TestHashRing', 'consistent hashing with virtual nodes
     check([1, 2, 3].includes(before[i]), `HashRing([1, 2, 3]).nodeFor(${JSON.stringify(k)}) returned ${before[i]}; expected one of the nodes 1, 2, 3.`);
     if (i < 1000) check(twin.nodeFor(k) === before[i], `Two HashRing([1, 2, 3]) disagree on ${JSON.stringify(k)} (${before[i]} vs ${twin.nodeFor(k)}): placement must depend only on the nodes and the key.`);
   }
+  checkRingPlacement(ring, [1, 2, 3], keys);
   const share = (node: number, of: number[]): number => of.filter((n) => n === node).length / of.length;
   for (const n of [1, 2, 3]) {
     const s = share(n, before);
     check(s >= 0.22 && s <= 0.45, `Node ${n} owns ${(100 * s).toFixed(1)}% of ${RING_KEYS} keys on a ring of 3 nodes; expected about 33% (22–45%). Use enough virtual nodes per server (100 or more).`);
   }
   ring.add(4);
+  checkRingPlacement(ring, [1, 2, 3, 4], keys); // this ring's last point is node 4's and its first node 1's: a missing wrap shows
   const after = keys.map((k) => ring.nodeFor(k));
   let moved = 0;
   for (const [i, k] of keys.entries()) {

@@ -153,6 +153,13 @@ export const mutants: Mutant[] = [
     caughtBy: ['TestHashRing'],
   },
   {
+    name: 'ring-no-wrap',
+    description: "a key past the ring's last point goes to the last point's node instead of wrapping around to the first",
+    file: 'client.ts',
+    replace: [['return this.points[lo === this.points.length ? 0 : lo].node;', 'return this.points[Math.min(lo, this.points.length - 1)].node;']],
+    caughtBy: ['TestHashRing'],
+  },
+  {
     name: 'ring-is-modulo',
     description: 'the "ring" picks a point by hash modulo the number of points, so adding a node reshuffles keys',
     file: 'client.ts',
