@@ -175,9 +175,10 @@ describe('grader: the whole run’s time budget (--budget)', function () {
   this.timeout(60_000);
 
   it('does not start tests once earlier hangs used up the budget: they score 0 and the results are still written', async () => {
-    // Four 1 s hangs, each stopped 0.3 s after its limit, cannot fit in 5 s with the 0.3 s kept back for the last
-    // stop: the budget runs out among them whatever the machine's speed, and TestFinal never starts.
-    const options = fixtureOptions(FIXTURES.crashy, { tests: ['TestHang', 'TestFinal'], seed: SEED, runs: 4, budgetSec: 5 });
+    // Four 1 s hangs one after another (one test process), each stopped 0.3 s after its limit, cannot fit in 5 s
+    // with the 0.3 s kept back for the last stop: the budget runs out among them whatever the machine's speed, and
+    // TestFinal never starts.
+    const options = fixtureOptions(FIXTURES.crashy, { tests: ['TestHang', 'TestFinal'], seed: SEED, runs: 4, budgetSec: 5, jobs: 1 });
     const result = await grade(options);
     const [hang, final] = result.labs[0].tests;
     expect(hang.runs[0].message).to.match(/^Real-time limit/);
