@@ -58,6 +58,17 @@ function referenceShard(key: string, n: number): number {
   return Number(BigInt(`0x${createHash('md5').update(key, 'utf8').digest('hex')}`) % BigInt(n));
 }
 
+/** Where `got` first differs from `want`, for a failure message: "byte 128 is 0xc2, expected 0x80 (got 384 bytes, 256 set)". */
+function bytesDiffer(want: Buffer, got: Buffer | null): string {
+  if (got === null) return 'got null (no value)';
+  const n = Math.min(want.length, got.length);
+  let i = 0;
+  while (i < n && want[i] === got[i]) i++;
+  const hex = (b: number) => `0x${b.toString(16).padStart(2, '0')}`;
+  const sizes = `got ${got.length} bytes, ${want.length} set`;
+  return i < n ? `byte ${i} is ${hex(got[i])}, expected ${hex(want[i])} (${sizes})` : `the first ${n} bytes agree, but ${sizes}`;
+}
+
 /** A position on the handout's ring: the first 32 bits of the MD5 of the text's UTF-8 bytes. */
 function ringPosition(text: string): number {
   return parseInt(createHash('md5').update(text, 'utf8').digest('hex').slice(0, 8), 16);
@@ -607,7 +618,7 @@ const realRedisClient = realTest('TestRealRedisClient', 'ioredis, a real Redis c
   const binary = Buffer.from(Array.from({ length: 256 }, (_, i) => i));
   await step('set of a Buffer with all 256 byte values', redis.set('bin', binary));
   const back = await step('getBuffer', redis.getBuffer('bin'));
-  check(back !== null && Buffer.compare(back, binary) === 0, `ioredis getBuffer('bin') did not return the 256 bytes that were set (got ${back?.length ?? 'null'} bytes): values must be binary-safe.`);
+  check(back !== null && Buffer.compare(back, binary) === 0, `ioredis getBuffer('bin') did not return the 256 bytes that were set: ${bytesDiffer(binary, back)}. Values must be binary-safe: keep them as Buffers from the socket to the reply (a string in between re-encodes every byte above 0x7F).`);
   const keys = (await step("keys('*')", redis.keys('*'))).sort();
   expectEq("keys('*')", keys, ['bin', 'greeting', 'hits', 'temp']);
   expectEq('dbsize()', await step('dbsize', redis.dbsize()), 4);
