@@ -51,19 +51,33 @@ export class KVTester {
     this.net.addServer(SERVER, new Server().addService(this.service, 'KVServer'));
   }
 
-  /** A new end connected to the server. */
-  private makeEnd(): ClientEnd {
+  /** A new end connected to the server, and how many calls the clerk has sent through it so far. */
+  private makeEnd(): { end: ClientEnd; sent: () => number } {
     const name = `clerk-${this.clerks++}`;
     const end = this.net.makeEnd(name);
     this.net.connect(name, SERVER);
     this.net.enable(name, true);
-    return end;
+    let sent = 0;
+    const counting = new Proxy(end, {
+      get(target, prop) {
+        const value = Reflect.get(target, prop, target) as unknown;
+        if (prop === 'call' && typeof value === 'function') {
+          return (...args: unknown[]) => {
+            sent++;
+            return (value as (...a: unknown[]) => unknown).apply(target, args);
+          };
+        }
+        return typeof value === 'function' ? (value as (...a: unknown[]) => unknown).bind(target) : value;
+      },
+    });
+    return { end: counting, sent: () => sent };
   }
 
   /** The student's clerk, with its operations recorded (client id = creation order). */
-  makeClerk(): KVClerk {
+  makeClerk(): RecordingClerk {
     const id = this.clerks;
-    return new RecordingClerk(new this.ctx.impl.Clerk(this.makeEnd()), id, this.history, this.ctx);
+    const { end, sent } = this.makeEnd();
+    return new RecordingClerk(new this.ctx.impl.Clerk(end), id, this.history, this.ctx, sent);
   }
 
   /**
@@ -91,7 +105,7 @@ export class KVTester {
 
   /** The student's clerk without recording (for workloads too large to check). */
   makeRawClerk(): KVClerk {
-    return new this.ctx.impl.Clerk(this.makeEnd());
+    return new this.ctx.impl.Clerk(this.makeEnd().end);
   }
 
   /** A Lock of the student's, on a recording clerk. */
@@ -202,12 +216,16 @@ export class ScriptedLink {
 }
 
 /** Wraps a clerk so that each operation is recorded with its call and return times. */
-class RecordingClerk implements KVClerk {
+export class RecordingClerk implements KVClerk {
+  /** How many RPCs the student's clerk sent for its last put (more than 1: it re-sent it); undefined if not counted. */
+  lastPutSends: number | undefined;
+
   constructor(
     private readonly inner: KVClerk,
     private readonly id: number,
     private readonly history: HistoryRecorder<VersionedInput, VersionedOutput>,
     private readonly ctx: TestContext<Lab2Impl>,
+    private readonly sent?: () => number,
   ) {}
 
   async get(key: string): Promise<GetResult> {
@@ -220,7 +238,9 @@ class RecordingClerk implements KVClerk {
 
   async put(key: string, value: string, version: Version): Promise<PutResult> {
     const op = this.history.begin(this.id, { op: 'put', key, value, version });
+    const before = this.sent?.();
     const err = await this.inner.put(key, value, version);
+    this.lastPutSends = before === undefined ? undefined : (this.sent?.() ?? before) - before;
     this.history.end(op, { err });
     this.ctx.countOps();
     return err;

@@ -10,7 +10,7 @@ import { LabSuite, NamedTest, TestContext, TestFailure, check } from '../../test
 import { sleep } from '../../tester/world';
 import type { DistributedLock, KVClerk } from '../rpc';
 import { withLock } from '../with-lock';
-import { KVTester, Lab2Impl, gate, show, within } from './harness';
+import { KVTester, Lab2Impl, RecordingClerk, gate, show, within } from './harness';
 
 type Ctx = TestContext<Lab2Impl>;
 
@@ -571,8 +571,11 @@ async function putInsideLock(ck: KVClerk, me: number, what: string, value: strin
       'Likely causes in lab2/lock.ts: acquire() treating an ErrMaybe from its taking put as success without reading the lock key; ' +
       'release() freeing a lock this object no longer holds; a holder id that is not unique.',
   );
+  const sends = ck instanceof RecordingClerk ? ck.lastPutSends : undefined;
+  const resent =
+    sends === undefined ? '' : sends > 1 ? ` The clerk sent this put ${sends} times (it re-sent it after a lost reply), so it cannot know the first did not succeed: that must be ErrMaybe.` : ' The clerk sent it once (no re-send).';
   throw new TestFailure(
-    `client ${me}: ${what} inside the lock returned ${got}; expected OK, or ErrMaybe if the clerk re-sent it. The witness key now reads ${show(now)}: no other holder wrote it. ` +
+    `client ${me}: ${what} inside the lock returned ${got}; expected OK, or ErrMaybe if the clerk re-sent it.${resent} The witness key now reads ${show(now)}: no other holder wrote it. ` +
       'Likely causes: the clerk returns ErrVersion (instead of ErrMaybe) for a put it re-sent after a lost reply (lab2/client.ts); ' +
       'the server refuses a put whose version matches the key\'s (lab2/server.ts); or another client held the lock for a moment and left the key as it found it (lab2/lock.ts).',
   );
