@@ -75,7 +75,7 @@ function parseArgs(argv: readonly string[], io: CliIO): { lab: string; options: 
     .argument('<lab>', 'a lab such as lab2, or "all" for every lab')
     .option('--solution', 'grade the reference solution instead of your code in <lab>/ (instructors; not in a student template)')
     .option('-t, --test <names...>', 'run only these tests (names as printed by the grader; several allowed)')
-    .option('-s, --seed <n>', 'use this seed for every selected test (replays a run exactly)')
+    .option('-s, --seed <n>', 'use this seed for every selected test (replays a simulated test exactly; real-time tests, all of lab 5 and lab 4\'s TestRealHttp*, only reuse it for their random data)')
     .addOption(new Option('-r, --runs <k>', 'run each test k times, each with a different seed').default('1'))
     .option('--json', 'print a machine-readable summary on stdout (everything else goes to stderr)')
     .addOption(new Option('--report <dir>', 'folder for the reports').default(DEFAULTS.reportDir))
