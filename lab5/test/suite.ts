@@ -1548,8 +1548,9 @@ async function slowFirstServer(res: Resources, holdMs: number): Promise<number> 
 }
 
 const lateReply = realTest('TestLateReply', "a request times out while others wait on the same connection: the late reply never reaches another caller", async (res, ctx) => {
-  // The server holds "slow" 550 ms; the client gives up on it after 400 ms, while two more requests wait behind it.
-  const port = await slowFirstServer(res, 550);
+  // The server holds "slow" 1.5 s; the client gives up on it after 400 ms, while two more requests wait behind it.
+  // The wide gap keeps the order of timeout and late reply the same on a machine whose event loop stalls a while.
+  const port = await slowFirstServer(res, 1500);
   const client = res.client(addresses([port]), { timeoutMs: 400, retries: 2, retryDelayMs: 50 });
   const settle = (p: Promise<string | null>): Promise<string> => p.then((v) => `returned ${JSON.stringify(v)}`, (e: Error) => `failed (${e.name}: ${e.message})`);
   const slow = settle(client.get('slow'));
@@ -1564,7 +1565,7 @@ const lateReply = realTest('TestLateReply', "a request times out while others wa
   for (const [key, got] of results) {
     check(
       got === `returned "v:${key}"`,
-      `get(${JSON.stringify(key)}) ${got}; expected "v:${key}" (the server answers GET k with "v:k"). The server held the reply to "slow" for 550 ms: ` +
+      `get(${JSON.stringify(key)}) ${got}; expected "v:${key}" (the server answers GET k with "v:k"). The server held the reply to "slow" for 1.5 s: ` +
         'the client timed it out at 400 ms while get("fast1") and get("fast2") waited behind it on the same connection, and retried. ' +
         'A timed-out request leaves its reply on the way: if the connection is kept, that late reply is taken as the answer to the next request in the queue. ' +
         'After a timeout destroy the connection (failing every request waiting on it, so that each is retried on a new one), as the README says.',
