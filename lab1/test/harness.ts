@@ -255,18 +255,8 @@ class RecordingClerk implements KVClerk {
   }
 }
 
-/** Resolves like `p`, or fails the test with `message()` when `p` takes longer than `ms` of virtual time. */
-export async function within<T>(p: Promise<T>, ms: number, message: () => string): Promise<T> {
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  const late = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new TestFailure(message())), ms);
-  });
-  try {
-    return await Promise.race([p, late]);
-  } finally {
-    clearTimeout(timer);
-  }
-}
+/** Resolves like `p`, or fails the test when `p` takes longer than `ms` of virtual time (the tester's, shared by the labs). */
+export { within } from '../../tester/suite';
 
 /** Shows a value in a message, shortened when long. */
 export function show(value: unknown): string {

@@ -253,18 +253,8 @@ export function show(value: unknown): string {
   return s.length > 60 ? `${s.slice(0, 57)}...` : s;
 }
 
-/** Resolves like `p`, or fails the test with `message()` when `p` takes longer than `ms` of virtual time. */
-export async function within<T>(p: Promise<T>, ms: number, message: () => string): Promise<T> {
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  const late = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new TestFailure(message())), ms);
-  });
-  try {
-    return await Promise.race([p, late]);
-  } finally {
-    clearTimeout(timer);
-  }
-}
+/** Resolves like `p`, or fails the test when `p` takes longer than `ms` of virtual time (the tester's, shared by the labs). */
+export { within } from '../../tester/suite';
 
 /** A promise the test settles by hand: `open()` lets whatever waits on `opened` go on. */
 export function gate(): { opened: Promise<void>; open: () => void } {

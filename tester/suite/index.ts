@@ -3,3 +3,4 @@ export * from './types';
 export { TestFailure, FailureAttachments, check } from './failure';
 export { runNamedTest, RunOptions, describeError } from './run';
 export { assertLinearizable } from './linearizable';
+export { within } from './within';
