@@ -34,6 +34,11 @@ export interface GradeOptions {
   strictManifest?: boolean;
   /** Echo everything the code under test prints, as it prints it (on stderr). */
   verbose?: boolean;
+  /**
+   * Run the tests in an unpredictable order (results are still listed and scored in the suite's order), so that
+   * code under test cannot tell a test by its position. Batch grading always does.
+   */
+  shuffle?: boolean;
   /** Test processes run side by side (default: the machine's cores, at most 4; real-time tests always run alone; 1 with --verbose). */
   jobs?: number;
   /** Heap limit of the sandboxed process that runs the tests, MB (default 1024). */

@@ -14,6 +14,7 @@ import type { CrashKind, LabSuite, TestOutcome } from '../tester/suite/types';
 import { World } from '../tester/world';
 import { useSpawner, type KitProcess } from '../tester/spawn';
 import { requireSuite } from './labs';
+import { hideHarness } from './hide-harness';
 import { lockDown } from './lockdown';
 import { CHANNEL_IN_FD, CHANNEL_OUT_FD, signVerdict, type FromWorker, type Job, type SandboxInit, type ToWorker, type WorldSnapshot } from './protocol';
 
@@ -218,6 +219,7 @@ export function start(): void {
     send({ type: 'boot-failed', message: `The test suite ${config.suitePath} could not be loaded:\n${describeError(err)}` });
     return;
   }
+  hideHarness(config.implDir);
   lockDown(config.implDir, suite, createHmac);
   let impl: unknown;
   try {

@@ -214,7 +214,7 @@ async function gradeOne(job: OneJob): Promise<GradebookRow> {
   // The batch's compile caches: only graders write them; each submission's sandbox reads only its own folder.
   const cacheDir = path.join(job.work, '.compile-cache');
   // One test process per submission: the batch already grades several submissions side by side (--jobs).
-  const args = ['--expose-gc', '-r', 'ts-node/register/transpile-only', 'grader/cli.ts', lab, '--json', '--strict-manifest', '--no-color', '--jobs', '1', '--report', reportDir, '--cache-dir', cacheDir];
+  const args = ['--expose-gc', '-r', 'ts-node/register/transpile-only', 'grader/cli.ts', lab, '--json', '--strict-manifest', '--no-color', '--jobs', '1', '--shuffle', '--report', reportDir, '--cache-dir', cacheDir];
   if (options.tests && options.tests.length > 0) args.push('--test', ...options.tests);
   if (options.seed !== undefined) args.push('--seed', String(options.seed));
   const limitMs = (options.timeoutSec ?? DEFAULT_TIMEOUT_SEC) * 1000;

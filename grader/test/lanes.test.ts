@@ -2,6 +2,7 @@
 import { expect } from 'chai';
 import { grade } from '..';
 import type { Job } from '../protocol';
+import { inRandomOrder } from '../order';
 import { ExclusiveGate } from '../supervisor';
 import { FIXTURES, fixtureOptions } from './helpers';
 
@@ -16,6 +17,25 @@ describe('grader: tests side by side', function () {
     expect(brief(side)).to.deep.equal(brief(one));
     const printed = three.out.text.split('\n').map((l) => /^(Test\w+) \./.exec(l)?.[1]).filter((n): n is string => n !== undefined);
     expect(printed).to.deep.equal(one.labs[0].tests.map((t) => t.name));
+  });
+
+  it('with --shuffle runs the tests in an unpredictable order, yet scores and prints them as in the suite’s order', async () => {
+    const one = await grade(fixtureOptions(FIXTURES.crashy, { seed: 5, jobs: 1 }));
+    const shuffled = fixtureOptions(FIXTURES.crashy, { seed: 5, jobs: 1, shuffle: true });
+    const side = await grade(shuffled);
+    const brief = (r: typeof one) => r.labs[0].tests.map((t) => [t.name, t.status, t.points]);
+    expect(brief(side)).to.deep.equal(brief(one));
+    const printed = shuffled.out.text.split('\n').map((l) => /^(Test\w+) \./.exec(l)?.[1]).filter((n): n is string => n !== undefined);
+    expect(printed).to.deep.equal(one.labs[0].tests.map((t) => t.name));
+  });
+
+  it('draws the shuffled order from the system’s randomness: a permutation, not the same one each time', () => {
+    const items = [0, 1, 2, 3, 4, 5, 6, 7];
+    expect(inRandomOrder(items, () => 0), 'Fisher–Yates with every draw 0 rotates by one').to.deep.equal([1, 2, 3, 4, 5, 6, 7, 0]);
+    const orders = Array.from({ length: 20 }, () => inRandomOrder(items));
+    for (const o of orders) expect([...o].sort()).to.deep.equal(items);
+    expect(new Set(orders.map((o) => o.join())).size, 'twenty draws are not all alike').to.be.above(1);
+    expect(items, 'the input is left as it was').to.deep.equal([0, 1, 2, 3, 4, 5, 6, 7]);
   });
 
   it('lets ordinary jobs share the machine, and runs an exclusive job alone without starving it', async () => {

@@ -8,8 +8,8 @@ import { FIXTURES, fixtureOptions, tempDir } from './helpers';
 
 const TEST_DIR = path.join(FIXTURES.hostile, 'lab9', 'test');
 const CACHE_FORGERY = path.join(__dirname, '..', '..', 'node_modules', '.cache', 'kvlabs-grader', 'forged.js');
-/** What the hostile code's honest answers earn: TestRejection, TestOutOfMemory, TestFlaky and TestFinal. */
-const HONEST_SCORE = 30;
+/** What the hostile code's honest answers earn: TestRejection, TestOutOfMemory and TestFlaky. */
+const HONEST_SCORE = 20;
 
 /** Files the attacks would leave behind if they worked. */
 function leftovers(): string[] {
@@ -52,7 +52,7 @@ describe('grader: red team (student code trying to forge its grade)', function (
 
   it('scores exactly what the honest answers earn', () => {
     expect(result.labs[0].score).to.equal(HONEST_SCORE);
-    for (const name of ['TestRejection', 'TestOutOfMemory', 'TestFlaky', 'TestFinal']) expect(test(name).status, name).to.equal('passed');
+    for (const name of ['TestRejection', 'TestOutOfMemory', 'TestFlaky']) expect(test(name).status, name).to.equal('passed');
   });
 
   it('refuses a verdict posted by student code, and says so', () => {
@@ -79,6 +79,16 @@ describe('grader: red team (student code trying to forge its grade)', function (
   it('does not let student code start processes or workers, so nothing outlives the test', () => {
     expect(test('TestTimerThrow').status).to.equal('failed');
     expect(leftovers()).to.deep.equal([]);
+  });
+
+  it('hides which test is running: code that answers right only when it sees the harness on its stack (by any route) fails', () => {
+    expect(test('TestFinal').status).to.equal('failed');
+    expect(test('TestFinal').message).to.contain('Get returned 21 instead of 20');
+  });
+
+  it('owes that to the sandbox: outside it, the same code does see the harness on its stack', () => {
+    const { kitFramesSeen } = require(path.join(FIXTURES.hostile, 'lab9', 'counter.ts')) as { kitFramesSeen: () => string[] };
+    expect(kitFramesSeen()).to.include(__filename);
   });
 
   it('writes the only Classroom result, the honest one', () => {

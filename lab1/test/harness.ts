@@ -80,16 +80,16 @@ export class Lab1Tester {
   private impl: Pick<Lab1Impl, 'KVServer' | 'Clerk'>;
 
   /**
-   * With `freshModules` (memory tests), servers and clerks come from a private copy of the student's modules,
-   * so that what those modules keep at their top level is measured with them (tester/fresh.ts). The copy is
-   * loaded here rather than passed in, so that no caller's frame keeps it alive.
+   * Servers and clerks come from a private copy of the student's modules, so that what those modules keep at
+   * their top level is measured with them in the memory tests (tester/fresh.ts). Every test loads one, not only
+   * the memory tests, so that code under test cannot recognise a memory test by its modules being loaded again.
+   * The copy is loaded here rather than passed in, so that no caller's frame keeps it alive.
    */
   constructor(
     private readonly ctx: TestContext<Lab1Impl>,
     options: ClusterOptions,
-    freshModules = false,
   ) {
-    this.impl = (freshModules && ctx.impl.fresh?.()) || ctx.impl;
+    this.impl = ctx.impl.fresh?.() ?? ctx.impl;
     this.config = { nshards: options.nshards, nreplicas: options.nreplicas };
     const n = options.nshards;
     this.net.setReliable(options.reliable);

@@ -283,7 +283,7 @@ function bigValue(ctx: Ctx, bytes: number): string {
 /** Runs `workload` on a fresh single-server cluster, then returns the bytes the cluster still retains. */
 async function retainedAfter(ctx: Ctx, reliable: boolean, withClerks: boolean, workload: (ts: Lab1Tester) => Promise<void>): Promise<number> {
   // Servers and clerks from a private copy of the student's modules, so that top-level state is counted too.
-  const ts = new Lab1Tester(ctx, { ...SINGLE, reliable }, true);
+  const ts = new Lab1Tester(ctx, { ...SINGLE, reliable });
   await workload(ts);
   const bytes = await ts.measureRetained(withClerks);
   ctx.log(`the ${withClerks ? 'cluster' : 'server'} retains ${(bytes / 1024).toFixed(0)} KiB`);

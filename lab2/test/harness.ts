@@ -30,14 +30,14 @@ export class KVTester {
   private service: KVService | undefined;
 
   /**
-   * With `freshModules` (memory tests), the server comes from a private copy of the student's server.ts, so that
-   * what the module keeps at its top level is measured with it (tester/fresh.ts). The copy is loaded here rather
-   * than passed in, so that no caller's frame keeps it alive.
+   * The server comes from a private copy of the student's server.ts, so that what the module keeps at its top
+   * level is measured with it in the memory test (tester/fresh.ts). Every test loads one, not only the memory
+   * test, so that code under test cannot recognise the memory test by its module being loaded again. The copy is
+   * loaded here rather than passed in, so that no caller's frame keeps it alive.
    */
   constructor(
     private readonly ctx: TestContext<Lab2Impl>,
     reliable: boolean,
-    freshModules = false,
   ) {
     this.net.setReliable(reliable);
     ctx.onStuck(() =>
@@ -46,7 +46,7 @@ export class KVTester {
         return `client ${op.clientId}: ${what} called at ${(op.call / 1000).toFixed(3)} s and not returned (for ${((performance.now() - op.call) / 1000).toFixed(3)} s)`;
       }),
     );
-    const ServerClass = (freshModules && ctx.impl.freshKVServer?.()) || ctx.impl.KVServer;
+    const ServerClass = ctx.impl.freshKVServer?.() ?? ctx.impl.KVServer;
     this.service = new ServerClass();
     this.net.addServer(SERVER, new Server().addService(this.service, 'KVServer'));
   }
