@@ -81,7 +81,7 @@ function parseArgs(argv: readonly string[], io: CliIO): { lab: string; options: 
     .addOption(new Option('--report <dir>', 'folder for the reports').default(DEFAULTS.reportDir))
     .option('--classroom', 'also write the GitHub Classroom result as `result=<base64>` to $GITHUB_OUTPUT')
     .option('--strict-manifest', 'refuse to grade when files protected by the template manifest changed (implied by --classroom and GITHUB_ACTIONS=true)')
-    .option('--shuffle', 'run the tests in an unpredictable order (the report keeps the suite\'s order), so code under test cannot tell a test by its position; batch grading always does')
+    .option('--shuffle [key]', 'run the tests in an order your code cannot predict (the report keeps the suite\'s order); with a secret key, the same order every time (batch grading passes one)')
     .option('--verbose', 'show what your code prints while the tests run (on stderr)')
     .option('--budget <sec>', 'real time for the whole run: tests that do not fit in it score 0, but the results are still written')
     .option('--cache-dir <dir>', 'where the compiled TypeScript is kept (default node_modules/.cache/kvlabs-grader; batch grading gives each submission its own)')
@@ -93,7 +93,7 @@ function parseArgs(argv: readonly string[], io: CliIO): { lab: string; options: 
     .exitOverride()
     .configureOutput({ writeOut: (s) => void io.stdout.write(s), writeErr: (s) => void io.stderr.write(s) });
   program.parse([...argv], { from: 'user' });
-  const o = program.opts<{ solution?: boolean; test?: string[]; seed?: string; runs: string; json?: boolean; report: string; classroom?: boolean; strictManifest?: boolean; verbose?: boolean; shuffle?: boolean; budget?: string; cacheDir?: string; maxMemory: string; color: boolean; jobs?: string }>();
+  const o = program.opts<{ solution?: boolean; test?: string[]; seed?: string; runs: string; json?: boolean; report: string; classroom?: boolean; strictManifest?: boolean; verbose?: boolean; shuffle?: boolean | string; budget?: string; cacheDir?: string; maxMemory: string; color: boolean; jobs?: string }>();
   const lab = program.args[0];
   const runs = wholeNumber(o.runs, '--runs', 1);
   const heapLimitMb = wholeNumber(o.maxMemory, '--max-memory', 16);

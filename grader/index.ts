@@ -13,7 +13,7 @@ import { writeGithubOutput, writeLabReports, writeStepSummary } from './reports'
 import { classroomMissing, classroomRefusal, encodeClassroom, runnerName } from './reports/classroom';
 import { DEFAULT_TIMEOUT_SEC, timeLimitMs } from './rubric';
 import { scoreTest, totals } from './scoring';
-import { inRandomOrder } from './order';
+import { inRandomOrder, keyedPick } from './order';
 import { planSeeds } from './seeds';
 import { DEFAULT_CACHE_ROOT } from './sandbox';
 import { runJobs } from './supervisor';
@@ -179,7 +179,8 @@ async function gradeLab(ctx: Context, lab: LoadedLab, tests: string[]): Promise<
     const result = scoreTest(name, test?.description ?? '', lab.rubric.tests[name]?.points ?? 0, runs);
     return test?.realTime ? { ...result, realTime: true } : result;
   };
-  await runJobs(options.shuffle ? inRandomOrder(jobs) : jobs, {
+  const order = options.shuffle === undefined || options.shuffle === false ? jobs : inRandomOrder(jobs, options.shuffle === true ? undefined : keyedPick(`${options.shuffle}\0${lab.lab}`));
+  await runJobs(order, {
     config: { suitePath: lab.suitePath, implDir: dir },
     heapLimitMb: options.heapLimitMb ?? DEFAULTS.heapLimitMb,
     permissions: options.permissions,

@@ -35,10 +35,11 @@ export interface GradeOptions {
   /** Echo everything the code under test prints, as it prints it (on stderr). */
   verbose?: boolean;
   /**
-   * Run the tests in an unpredictable order (results are still listed and scored in the suite's order), so that
-   * code under test cannot tell a test by its position. Batch grading always does.
+   * Run the tests in an order code under test cannot predict (results are still listed and scored in the suite's
+   * order), so that it cannot tell a test by its position: true draws a fresh order, a string is a secret key
+   * that fixes it (batch grading passes one per submission, so that a re-run repeats the order).
    */
-  shuffle?: boolean;
+  shuffle?: boolean | string;
   /** Test processes run side by side (default: the machine's cores, at most 4; real-time tests always run alone; 1 with --verbose). */
   jobs?: number;
   /** Heap limit of the sandboxed process that runs the tests, MB (default 1024). */

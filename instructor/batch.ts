@@ -7,6 +7,7 @@
  * `npm run grade`'s command line in its own process, several at a time, each with an overall time limit.
  */
 import { spawn } from 'node:child_process';
+import { createHmac, randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -40,6 +41,11 @@ export interface BatchOptions {
   readonly timeoutSec?: number;
   /** Keep each student's work folder (the overlaid copy that was graded). */
   readonly keepWork?: boolean;
+  /**
+   * Run each submission's tests in the suite's order (default: an order drawn from `<out>/order.key` and the
+   * student's folder name, which students cannot predict and a re-run into the same folder repeats).
+   */
+  readonly inOrder?: boolean;
   /** Progress lines (default: stderr). */
   readonly log?: TextSink;
 }
@@ -82,6 +88,7 @@ export async function gradeBatch(options: BatchOptions): Promise<BatchResult> {
   if (students.length === 0) throw new GraderUsageError(`--submissions ${submissions} has no subfolders (one per student).`);
   fs.mkdirSync(out, { recursive: true });
 
+  const orderKey = options.inOrder ? undefined : readOrCreateOrderKey(out);
   const template = await prepareTemplate(options, out);
   const lab = loadLab(template, options.lab);
   const manifest = readManifest(template);
@@ -103,7 +110,7 @@ export async function gradeBatch(options: BatchOptions): Promise<BatchResult> {
       const student = students[i];
       let row: GradebookRow;
       try {
-        row = await gradeOne({ options, student, subDir: path.join(submissions, student), template, templateFiles, implFiles: lab.suite.implFiles, manifestFiles: manifest, maxScore, reports, work });
+        row = await gradeOne({ options, student, orderKey, subDir: path.join(submissions, student), template, templateFiles, implFiles: lab.suite.implFiles, manifestFiles: manifest, maxScore, reports, work });
       } catch (err) {
         row = { student, status: 'error', score: 0, maxScore, tests: {}, tampered: [], notes: [`the batch grader failed on this submission: ${err instanceof Error ? err.message : String(err)}`], realMs: 0 };
       }
@@ -118,6 +125,20 @@ export async function gradeBatch(options: BatchOptions): Promise<BatchResult> {
   fs.writeFileSync(csv, gradebookCsv(rows, testNames));
   fs.writeFileSync(path.join(out, 'gradebook.json'), `${JSON.stringify({ lab: options.lab, tests: testNames, rows }, null, 2)}\n`);
   return { rows, testNames, csv, reports, template, realMs: Date.now() - started };
+}
+
+/** The batch's secret for test orders, kept in `<out>/order.key` (only the instructor reads it), made on the first run. */
+function readOrCreateOrderKey(out: string): string {
+  const file = path.join(out, 'order.key');
+  try {
+    const key = fs.readFileSync(file, 'utf8').trim();
+    if (/^[0-9a-f]{64}$/.test(key)) return key;
+  } catch {
+    // none yet
+  }
+  const key = randomBytes(32).toString('hex');
+  fs.writeFileSync(file, `${key}\n`, { mode: 0o600 });
+  return key;
 }
 
 /** The clean template to grade in: the one given (checked), or a fresh release of the lab. */
@@ -170,6 +191,8 @@ function walk(dir: string, prefix = ''): string[] {
 interface OneJob {
   readonly options: BatchOptions;
   readonly student: string;
+  /** The batch's secret for test orders (undefined: the suite's order). */
+  readonly orderKey: string | undefined;
   readonly subDir: string;
   readonly template: string;
   readonly templateFiles: readonly string[];
@@ -214,7 +237,9 @@ async function gradeOne(job: OneJob): Promise<GradebookRow> {
   // The batch's compile caches: only graders write them; each submission's sandbox reads only its own folder.
   const cacheDir = path.join(job.work, '.compile-cache');
   // One test process per submission: the batch already grades several submissions side by side (--jobs).
-  const args = ['--expose-gc', '-r', 'ts-node/register/transpile-only', 'grader/cli.ts', lab, '--json', '--strict-manifest', '--no-color', '--jobs', '1', '--shuffle', '--report', reportDir, '--cache-dir', cacheDir];
+  const args = ['--expose-gc', '-r', 'ts-node/register/transpile-only', 'grader/cli.ts', lab, '--json', '--strict-manifest', '--no-color', '--jobs', '1', '--report', reportDir, '--cache-dir', cacheDir];
+  // The tests run in an order the student's code cannot predict (it could otherwise count its way to a test).
+  if (job.orderKey) args.push('--shuffle', createHmac('sha256', job.orderKey).update(student).digest('hex'));
   if (options.tests && options.tests.length > 0) args.push('--test', ...options.tests);
   if (options.seed !== undefined) args.push('--seed', String(options.seed));
   const limitMs = (options.timeoutSec ?? DEFAULT_TIMEOUT_SEC) * 1000;
@@ -346,9 +371,10 @@ export async function main(argv: readonly string[]): Promise<number> {
     .option('-t, --test <names...>', 'only these tests (also comma-separated)')
     .option('-s, --seed <n>', 'one seed for every test of every student (a fair, repeatable batch)')
     .option('--timeout <sec>', 'real-time limit for one submission, seconds', String(DEFAULT_TIMEOUT_SEC))
-    .option('--keep-work', 'keep the overlaid copy of each submission under <out>/work/');
+    .option('--keep-work', 'keep the overlaid copy of each submission under <out>/work/')
+    .option('--in-order', "run each submission's tests in the suite's order (default: an order students cannot predict, drawn from <out>/order.key, the same on a re-run)");
   return runCommand(program, argv, async () => {
-    const o = program.opts<{ lab: string; submissions: string; jobs?: string; template?: string; out?: string; test?: string[]; seed?: string; timeout: string; keepWork?: boolean }>();
+    const o = program.opts<{ lab: string; submissions: string; jobs?: string; template?: string; out?: string; test?: string[]; seed?: string; timeout: string; keepWork?: boolean; inOrder?: boolean }>();
     const whole = (s: string, flag: string): number => {
       if (!/^\d+$/.test(s) || Number(s) < 1) throw new GraderUsageError(`${flag} needs a whole number of at least 1 (got "${s}").`);
       return Number(s);
@@ -363,6 +389,7 @@ export async function main(argv: readonly string[]): Promise<number> {
       seed: o.seed === undefined ? undefined : parseSeed(o.seed),
       timeoutSec: whole(o.timeout, '--timeout'),
       keepWork: o.keepWork,
+      inOrder: o.inOrder,
     });
     const graded = r.rows.filter((x) => x.status === 'graded').length;
     process.stdout.write(

@@ -1,4 +1,5 @@
 /** The batch gradebook: one row per student, one column per named test, as CSV. */
+import { stringify } from 'csv-stringify/sync';
 
 /** How grading one submission ended. */
 export type RowStatus = 'graded' | 'refused' | 'timeout' | 'error';
@@ -19,49 +20,17 @@ export interface GradebookRow {
   readonly realMs: number;
 }
 
-/** One CSV field, quoted when it must be (RFC 4180). */
-export function csvField(v: string | number): string {
-  const s = String(v);
-  return /[",\n\r]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
-}
-
-/** The gradebook CSV: student, score, max, one column per test, status, tampered, notes. */
+/** The gradebook CSV (RFC 4180): student, score, max, one column per test, status, tampered, notes. */
 export function gradebookCsv(rows: readonly GradebookRow[], testNames: readonly string[]): string {
   const header = ['student', 'score', 'max', ...testNames, 'status', 'tampered', 'notes'];
-  const lines = rows.map((r) =>
-    [r.student, r.score, r.maxScore, ...testNames.map((t) => (t in r.tests ? r.tests[t] : '')), r.status, r.tampered.join('; '), r.notes.join('; ')].map(csvField).join(','),
-  );
-  return `${[header.map(csvField).join(','), ...lines].join('\n')}\n`;
-}
-
-/** Parses CSV text (RFC 4180: quoted fields may hold commas, quotes and newlines) into rows of fields. */
-export function parseCsv(text: string): string[][] {
-  const rows: string[][] = [];
-  let row: string[] = [];
-  let field = '';
-  let quoted = false;
-  for (let i = 0; i < text.length; i++) {
-    const c = text[i];
-    if (quoted) {
-      if (c === '"' && text[i + 1] === '"') {
-        field += '"';
-        i++;
-      } else if (c === '"') quoted = false;
-      else field += c;
-    } else if (c === '"') quoted = true;
-    else if (c === ',') {
-      row.push(field);
-      field = '';
-    } else if (c === '\n') {
-      row.push(field);
-      rows.push(row);
-      row = [];
-      field = '';
-    } else if (c !== '\r') field += c;
-  }
-  if (field !== '' || row.length > 0) {
-    row.push(field);
-    rows.push(row);
-  }
-  return rows;
+  const records = rows.map((r) => [
+    r.student,
+    r.score,
+    r.maxScore,
+    ...testNames.map((t) => (t in r.tests ? r.tests[t] : '')),
+    r.status,
+    r.tampered.join('; '),
+    r.notes.join('; '),
+  ]);
+  return stringify([header, ...records]);
 }

@@ -34,8 +34,8 @@ export const GENERATED = ['package.json', 'package-lock.json', 'tsconfig.json', 
 /** npm scripts that are the instructors' (they run solutions, benches, or these tools). */
 const INSTRUCTOR_SCRIPTS = ['verify', 'bench', 'release', 'grade-batch', 'demo', 'coverage', 'mutation', 'test:node'];
 
-/** Packages only the instructors' scripts use (`npm run mutation`): a template neither lists nor installs them. */
-const INSTRUCTOR_DEPENDENCIES = ['@stryker-mutator/core', '@stryker-mutator/mocha-runner'];
+/** Packages only the instructors' scripts and the kit's tests use: a template neither lists nor installs them. */
+const INSTRUCTOR_DEPENDENCIES = ['@stryker-mutator/core', '@stryker-mutator/mocha-runner', 'yaml', 'csv-stringify', 'csv-parse'];
 
 /** The repository's tracked files that still exist in the working tree, relative with forward slashes. */
 export function trackedFiles(repo: string): string[] {

@@ -2,11 +2,12 @@
  * The template's GitHub Classroom workflow (`.github/workflows/classroom.yml`), in the shape Classroom itself
  * generates: job `run-autograding-tests`, one grader step per lab with an `id`, an upload of the reports, and
  * the classroom-resources reporter with one runner per test (each reading its own output of its lab's step). Built as a plain object and written as
- * YAML by a small writer; `parseYaml` reads that subset back (the tests run the steps from the file).
+ * YAML with the `yaml` package; the tests read it back and run the steps from the file.
  */
+import YAML from 'yaml';
 import { classroomMissing, encodeClassroom, runnerName } from '../grader/reports/classroom';
 
-/** A YAML value of the subset written here. */
+/** A YAML value of the kind a workflow holds: maps, lists and scalars. */
 export type YamlValue = string | number | boolean | YamlValue[] | { [key: string]: YamlValue };
 
 /** One workflow step. */
@@ -112,132 +113,15 @@ function dropUndefined(step: WorkflowStep): Record<string, YamlValue> {
   return Object.fromEntries(Object.entries(step).filter((e): e is [string, YamlValue] => e[1] !== undefined));
 }
 
-// ---- writing -------------------------------------------------------------------------------------------
-
-/** Words YAML 1.1 readers (GitHub's included) take for booleans or null; such strings are quoted. */
-const RESERVED = /^(?:y|Y|yes|Yes|YES|n|N|no|No|NO|true|True|TRUE|false|False|FALSE|on|On|ON|off|Off|OFF|null|Null|NULL|~)$/;
-
-function scalar(v: string | number | boolean): string {
-  if (typeof v !== 'string') return String(v);
-  const plain = /^[A-Za-z_./@][A-Za-z0-9_ ./@,-]*$/.test(v) && !v.endsWith(' ') && !RESERVED.test(v);
-  return plain ? v : JSON.stringify(v);
-}
-
-function key(k: string): string {
-  return scalar(k);
-}
-
-/** YAML text for a value built of maps, lists and scalars (block style, two-space indent). */
-export function toYaml(value: YamlValue): string {
-  return `${emit(value, 0).join('\n')}\n`;
-}
-
-function emit(value: YamlValue, indent: number): string[] {
-  const pad = ' '.repeat(indent);
-  if (Array.isArray(value)) {
-    return value.flatMap((item) => {
-      if (typeof item === 'object') {
-        const inner = emit(item, indent + 2);
-        return [`${pad}- ${inner[0].trimStart()}`, ...inner.slice(1)];
-      }
-      return [`${pad}- ${scalar(item)}`];
-    });
-  }
-  if (typeof value === 'object') {
-    return Object.entries(value).flatMap(([k, v]) => {
-      if (typeof v === 'object') {
-        const nested = Array.isArray(v) ? emit(v, indent) : emit(v, indent + 2);
-        return [`${pad}${key(k)}:`, ...nested];
-      }
-      return [`${pad}${key(k)}: ${scalar(v)}`];
-    });
-  }
-  return [`${pad}${scalar(value)}`];
-}
-
-// ---- reading -------------------------------------------------------------------------------------------
-
-interface Line {
-  readonly indent: number;
-  readonly text: string;
-  readonly no: number;
-}
-
 /**
- * Reads the YAML subset `toYaml` writes: block maps and lists, plain and double-quoted scalars, comments.
- * Numbers and true/false come back typed; anything outside the subset is an error naming the line.
+ * YAML text for the workflow. Written as YAML 1.1, the version GitHub's reader follows, so that strings such
+ * as "on", "yes" or "true" are quoted rather than read back as booleans.
  */
+export function toYaml(value: YamlValue): string {
+  return YAML.stringify(value, { version: '1.1', lineWidth: 0 });
+}
+
+/** Reads a workflow file back (as YAML 1.1, as GitHub does); a syntax error names its line. */
 export function parseYaml(text: string): YamlValue {
-  const lines: Line[] = text
-    .split('\n')
-    .map((raw, i) => ({ raw, no: i + 1 }))
-    .filter(({ raw }) => raw.trim() !== '' && !raw.trimStart().startsWith('#'))
-    .map(({ raw, no }) => ({ indent: raw.length - raw.trimStart().length, text: raw.trim(), no }));
-  let at = 0;
-
-  const fail = (line: Line | undefined, why: string): never => {
-    throw new Error(`YAML line ${line?.no ?? 'end'}: ${why}`);
-  };
-  const readScalar = (s: string, line: Line): YamlValue => {
-    if (s.startsWith('"')) {
-      try {
-        return JSON.parse(s) as string;
-      } catch {
-        return fail(line, `bad quoted string ${s}`);
-      }
-    }
-    if (s.startsWith("'")) {
-      if (!s.endsWith("'") || s.length < 2) fail(line, `bad quoted string ${s}`);
-      return s.slice(1, -1).replace(/''/g, "'");
-    }
-    if (s === 'true' || s === 'false') return s === 'true';
-    if (/^-?\d+(\.\d+)?$/.test(s)) return Number(s);
-    return s;
-  };
-  /** Splits "key: value" (key maybe quoted); value '' means a nested block follows. */
-  const splitKey = (s: string, line: Line): [string, string] => {
-    const m = /^("(?:[^"\\]|\\.)*"|'[^']*'|[^:'"]+?):(?:\s+(.*))?$/.exec(s);
-    if (!m) return fail(line, `expected "key: value", got ${s}`);
-    return [String(readScalar(m[1], line)), m[2] ?? ''];
-  };
-
-  const block = (indent: number): YamlValue => {
-    const first = lines[at];
-    if (!first || first.indent !== indent) return fail(first, `expected a block at indent ${indent}`);
-    return first.text.startsWith('- ') || first.text === '-' ? list(indent) : map(indent);
-  };
-  const map = (indent: number, firstInline?: string, line?: Line): Record<string, YamlValue> => {
-    const out: Record<string, YamlValue> = {};
-    const entry = (text: string, l: Line): void => {
-      const [k, v] = splitKey(text, l);
-      if (k in out) fail(l, `duplicate key ${k}`);
-      if (v !== '') out[k] = readScalar(v, l);
-      else {
-        const next = lines[at];
-        // A list may sit at the same indent as its key (GitHub's style) or deeper.
-        if (next && (next.indent > indent || (next.indent === indent && next.text.startsWith('- ')))) out[k] = block(next.indent);
-        else out[k] = '';
-      }
-    };
-    if (firstInline !== undefined && line) entry(firstInline, line);
-    while (at < lines.length && lines[at].indent === indent && !lines[at].text.startsWith('- ')) {
-      const l = lines[at++];
-      entry(l.text, l);
-    }
-    return out;
-  };
-  const list = (indent: number): YamlValue[] => {
-    const out: YamlValue[] = [];
-    while (at < lines.length && lines[at].indent === indent && lines[at].text.startsWith('- ')) {
-      const l = lines[at++];
-      const rest = l.text.slice(2).trim();
-      if (/^("(?:[^"\\]|\\.)*"|'[^']*'|[^:'"]+?):(\s|$)/.test(rest)) out.push(map(indent + 2, rest, l));
-      else out.push(readScalar(rest, l));
-    }
-    return out;
-  };
-
-  const value = block(0);
-  if (at < lines.length) fail(lines[at], 'unexpected indentation');
-  return value;
+  return YAML.parse(text, { version: '1.1', prettyErrors: true }) as YamlValue;
 }

@@ -2,7 +2,7 @@
 import { expect } from 'chai';
 import { grade } from '..';
 import type { Job } from '../protocol';
-import { inRandomOrder } from '../order';
+import { inRandomOrder, keyedPick } from '../order';
 import { ExclusiveGate } from '../supervisor';
 import { FIXTURES, fixtureOptions } from './helpers';
 
@@ -36,6 +36,19 @@ describe('grader: tests side by side', function () {
     for (const o of orders) expect([...o].sort()).to.deep.equal(items);
     expect(new Set(orders.map((o) => o.join())).size, 'twenty draws are not all alike').to.be.above(1);
     expect(items, 'the input is left as it was').to.deep.equal([0, 1, 2, 3, 4, 5, 6, 7]);
+  });
+
+  it('with a secret key (--shuffle KEY, as batch grading passes) draws the same order every time, a different one per key', () => {
+    const items = Array.from({ length: 30 }, (_, i) => i);
+    const a = inRandomOrder(items, keyedPick('key-a'));
+    expect(inRandomOrder(items, keyedPick('key-a'))).to.deep.equal(a);
+    expect([...a].sort((x, y) => x - y)).to.deep.equal(items);
+    expect(a).not.to.deep.equal(items);
+    expect(inRandomOrder(items, keyedPick('key-b'))).not.to.deep.equal(a);
+    const pick = keyedPick('k');
+    const counts = [0, 0, 0];
+    for (let i = 0; i < 3000; i++) counts[pick(3)]++;
+    for (const c of counts) expect(c, 'each of 0..2 about a third of the time').to.be.within(850, 1150);
   });
 
   it('lets ordinary jobs share the machine, and runs an exclusive job alone without starving it', async () => {

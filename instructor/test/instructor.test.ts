@@ -16,7 +16,8 @@ import type { TextSink } from '../../grader/types';
 import { mutants } from '../../solutions/lab2/mutants';
 import { gradeBatch, studentLabFiles } from '../batch';
 import { dirtyShippedFiles, parsePorcelain } from '../dirty';
-import { csvField, gradebookCsv, parseCsv } from '../gradebook';
+import { parse as parseCsv } from 'csv-parse/sync';
+import { gradebookCsv } from '../gradebook';
 import { distinctiveSolutionLines, scanTemplate } from '../leaks';
 import { studentReadme } from '../readme';
 import { KIT_ROOT, release, ReleaseResult } from '../release';
@@ -128,12 +129,13 @@ describe('instructor tools', function () {
         expect(body, name).not.to.match(/solutions|instructor\/|bench\/|scripts\/demo|lab[13-9]/);
       }
       expect(pkg.dependencies).to.deep.equal(kitPkg.dependencies);
-      const { '@stryker-mutator/core': stryker, '@stryker-mutator/mocha-runner': runner, ...shippedDev } = kitPkg.devDependencies;
-      expect([stryker, runner], 'the kit has StrykerJS').not.to.include(undefined);
-      expect(pkg.devDependencies, 'every package but the instructors’ StrykerJS').to.deep.equal(shippedDev);
+      const instructorOnly = ['@stryker-mutator/core', '@stryker-mutator/mocha-runner', 'yaml', 'csv-stringify', 'csv-parse'];
+      for (const name of instructorOnly) expect(kitPkg.devDependencies, 'the kit has it').to.have.property(name);
+      const shippedDev = Object.fromEntries(Object.entries(kitPkg.devDependencies).filter(([name]) => !instructorOnly.includes(name)));
+      expect(pkg.devDependencies, 'every package but the instructors’ (StrykerJS, YAML, CSV)').to.deep.equal(shippedDev);
       const lock = JSON.parse(fs.readFileSync(path.join(tpl, 'package-lock.json'), 'utf8')) as { packages: Record<string, { devDependencies?: object }> };
       expect(lock.packages[''].devDependencies, 'the lockfile agrees with package.json').to.deep.equal(shippedDev);
-      expect(Object.keys(lock.packages).filter((k) => k.includes('stryker'))).to.deep.equal([]);
+      expect(Object.keys(lock.packages).filter((k) => /stryker|node_modules\/(yaml|csv-stringify|csv-parse)$/.test(k))).to.deep.equal([]);
 
       const tsconfig = JSON.parse(fs.readFileSync(path.join(tpl, 'tsconfig.json'), 'utf8')) as { include: string[] };
       const tsTops = new Set(released.files.filter((f) => f.endsWith('.ts') && f.includes('/')).map((f) => f.split('/')[0]));
@@ -442,7 +444,8 @@ describe('instructor tools', function () {
       expect(studentLabFiles(path.join(cls, 'helper-file'), 'lab2', readManifest(tpl)!)).to.deep.equal(['lab2/README.md', 'lab2/client.ts', 'lab2/kv-store.ts', 'lab2/lock.ts', 'lab2/server.ts']);
       const out = path.join(work, 'batch');
       const tests = ['TestReliablePut', 'TestReliableBasic'];
-      const r = await gradeBatch({ lab: 'lab2', submissions: cls, out, template: tpl, jobs: 2, tests, seed: 1234, timeoutSec: 40, log: new Sink() });
+      // In the suite's order: the budget's cut below (the hang keeps the points earned before it) depends on it.
+      const r = await gradeBatch({ lab: 'lab2', submissions: cls, out, template: tpl, jobs: 2, tests, seed: 1234, timeoutSec: 40, inOrder: true, log: new Sink() });
       const row = (s: string) => r.rows.find((x) => x.student === s);
       const [P, B] = [RUBRIC.tests.TestReliablePut.points, RUBRIC.tests.TestReliableBasic.points];
       const brief = (s: string) => {
@@ -471,7 +474,7 @@ describe('instructor tools', function () {
       await new Promise((resolve) => setTimeout(resolve, 3500)); // a detached child would have rewritten the gradebook by now
       expect(fs.readFileSync(r.csv, 'utf8')).to.not.contain('forged');
 
-      const csv = parseCsv(fs.readFileSync(r.csv, 'utf8'));
+      const csv = parseCsv(fs.readFileSync(r.csv, 'utf8')) as string[][];
       expect(csv[0]).to.deep.equal(['student', 'score', 'max', 'TestReliablePut', 'TestReliableBasic', 'status', 'tampered', 'notes']);
       expect(csv.slice(1).map((c) => c.slice(0, 6))).to.deep.equal(r.rows.map((x) => [x.student, String(x.score), String(x.maxScore), String(x.tests.TestReliablePut ?? ''), String(x.tests.TestReliableBasic ?? ''), x.status]));
       for (const x of r.rows) {
@@ -479,6 +482,29 @@ describe('instructor tools', function () {
         if (x.status === 'graded') expect(fs.existsSync(path.join(r.reports, x.student, 'lab2', 'index.html')), x.student).to.equal(true);
       }
       expect(fs.existsSync(path.join(out, 'work')), 'work folders are cleaned up').to.equal(false);
+      expect(fs.existsSync(path.join(out, 'order.key')), 'in the suite’s order no key is made').to.equal(false);
+    });
+
+    it('by default runs each submission’s tests in an order drawn from a key it keeps in <out>/order.key, the same on a re-run', async function () {
+      this.timeout(240_000);
+      const mutant = mutants.find((m) => m.name === 'version-off-by-one');
+      if (!mutant) throw new Error('lab 2 has no version-off-by-one mutant any more; pick another that TestReliablePut catches');
+      const cls = path.join(work, 'class-shuffled');
+      buildLab2Class(tpl, cls, ['correct', 'mutant'], mutant);
+      const out = path.join(work, 'batch-shuffled');
+      const tests = ['TestReliablePut', 'TestReliableBasic', 'TestPutWrongVersionReliable'];
+      const once = async () => {
+        const r = await gradeBatch({ lab: 'lab2', submissions: cls, out, template: tpl, jobs: 2, tests, seed: 1234, log: new Sink() });
+        return r.rows.map((x) => [x.student, x.score, x.tests.TestReliablePut]);
+      };
+      const first = await once();
+      const key = fs.readFileSync(path.join(out, 'order.key'), 'utf8').trim();
+      expect(key).to.match(/^[0-9a-f]{64}$/);
+      expect(fs.statSync(path.join(out, 'order.key')).mode & 0o077, 'only its owner may read the key').to.equal(0);
+      const all = tests.reduce((a, t) => a + (RUBRIC.tests[t]?.points ?? 0), 0);
+      expect(first).to.deep.equal([['correct', all, RUBRIC.tests.TestReliablePut.points], ['mutant', RUBRIC.tests.TestReliableBasic.points, 0]], 'the mutant fails TestReliablePut and TestPutWrongVersionReliable');
+      expect(await once()).to.deep.equal(first);
+      expect(fs.readFileSync(path.join(out, 'order.key'), 'utf8').trim(), 'a re-run keeps the key').to.equal(key);
     });
   });
 
@@ -511,13 +537,13 @@ describe('instructor tools', function () {
       const text = toYaml(value);
       expect(text).to.contain('"on":').and.contain('- "yes"');
       expect(parseYaml(text)).to.deep.equal(value);
-      expect(() => parseYaml('a: 1\n   b: 2\n')).to.throw(/YAML line 2/);
+      expect(() => parseYaml('a:\n  b: 1\n c: 2\n')).to.throw(/line 3/);
     });
 
     it('CSV fields with commas, quotes and newlines survive a round trip', () => {
-      expect(csvField('a,b')).to.equal('"a,b"');
       const rows = [{ student: 'x,"y"', status: 'graded' as const, score: 1, maxScore: 2, tests: { T: 1 }, tampered: ['a (changed)', 'b (missing)'], notes: ['line1\nline2'], realMs: 0 }];
-      const parsed = parseCsv(gradebookCsv(rows, ['T', 'U']));
+      const parsed = parseCsv(gradebookCsv(rows, ['T', 'U'])) as string[][];
+      expect(gradebookCsv(rows, ['T', 'U'])).to.contain('"x,""y"""');
       expect(parsed).to.deep.equal([
         ['student', 'score', 'max', 'T', 'U', 'status', 'tampered', 'notes'],
         ['x,"y"', '1', '2', '1', '', 'graded', 'a (changed); b (missing)', 'line1\nline2'],
