@@ -1,7 +1,7 @@
 /**
  * Lab 4 figures: the real cluster (reference solution, 1 leader + 5 followers as processes on loopback, W=3,
- * the seed's 0.1-1 ms delay per message) under the seed's load, the same load against a do-nothing HTTP server
- * as the ceiling, and the simulated seed load's speed. A figure with a target says in its note whether it met
+ * the original's 0.1-1 ms delay per message) under the original's load, the same load against a do-nothing HTTP server
+ * as the ceiling, and the simulated load of the original's speed. A figure with a target says in its note whether it met
  * it; the bench only reports and never fails on a target.
  */
 import * as fs from 'node:fs';
@@ -16,7 +16,7 @@ import type { BenchFigure } from './figure';
 const WRITES = 10_000;
 const CONCURRENCY = 20;
 const KEYS = 100;
-/** The real cluster's targets (W=3 of 5, the seed's load). */
+/** The real cluster's targets (W=3 of 5, the original's load). */
 const TARGET_WRITES_PER_S = 2000;
 const TARGET_P95_MS = 15;
 
@@ -62,7 +62,7 @@ interface Measured extends LoadResult {
   cpuMsPerWrite: number;
 }
 
-/** Warms up (JIT, connections), then measures the seed's load against `url`, and the CPU spent on it. */
+/** Warms up (JIT, connections), then measures the original's load against `url`, and the CPU spent on it. */
 async function measure(url: string, pids: Array<number | undefined>): Promise<Measured> {
   await runLoad({ url, writes: 1000, concurrency: CONCURRENCY, keys: KEYS });
   const cpu = (): number => pids.reduce<number>((sum, pid) => sum + processCpuMs(pid), 0) + process.cpuUsage().user / 1000 + process.cpuUsage().system / 1000;
@@ -96,11 +96,11 @@ export async function benchLab4(): Promise<BenchFigure[]> {
       name: 'lab4: real cluster throughput (W=3 of 5)',
       value: Math.round(ours.throughput),
       unit: 'writes/s',
-      note: `${targetNote(ours.throughput, { atLeast: TARGET_WRITES_PER_S })}; ${load}; the seed reports ~250 (Flask in Docker); ${ours.failed} failed`,
+      note: `${targetNote(ours.throughput, { atLeast: TARGET_WRITES_PER_S })}; ${load}; the original reports ~250 (Flask in Docker); ${ours.failed} failed`,
     },
-    { name: 'lab4: real cluster mean latency', value: round2(ours.latency.mean), unit: 'ms', note: 'the seed reports ~80 ms' },
+    { name: 'lab4: real cluster mean latency', value: round2(ours.latency.mean), unit: 'ms', note: 'the original reports ~80 ms' },
     { name: 'lab4: real cluster median latency', value: round2(ours.latency.median), unit: 'ms' },
-    { name: 'lab4: real cluster p95 latency', value: round2(ours.latency.p95), unit: 'ms', note: `${targetNote(ours.latency.p95, { below: TARGET_P95_MS, unit: 'ms' })}; the seed reports ~120 ms` },
+    { name: 'lab4: real cluster p95 latency', value: round2(ours.latency.p95), unit: 'ms', note: `${targetNote(ours.latency.p95, { below: TARGET_P95_MS, unit: 'ms' })}; the original reports ~120 ms` },
     { name: 'lab4: real cluster p99 latency', value: round2(ours.latency.p99), unit: 'ms' },
     { name: 'lab4: do-nothing HTTP server (ceiling)', value: Math.round(ceiling.throughput), unit: 'writes/s', note: `same load and client; p95 ${ceiling.latency.p95.toFixed(2)} ms` },
     {
@@ -124,10 +124,10 @@ export async function benchLab4(): Promise<BenchFigure[]> {
   }
 
   const impl = suite.load(path.resolve(__dirname, '../solutions/lab4'));
-  const test = suite.tests.find((t) => t.name === 'TestSeedLoadUnreliable')!;
+  const test = suite.tests.find((t) => t.name === 'TestOriginalLoadUnreliable')!;
   const outcome = await runNamedTest(test, impl, 1);
   figures.push({
-    name: 'lab4: simulated seed load, unreliable net',
+    name: 'lab4: simulated load of the original, unreliable net',
     value: Math.round(outcome.realMs),
     unit: 'ms real',
     note: `${outcome.status}; 10,000 writes, ${(outcome.virtualMs / 1000).toFixed(1)} virtual s, ${outcome.rpcs.toLocaleString('en-US')} RPCs`,

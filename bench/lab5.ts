@@ -204,7 +204,7 @@ export async function benchLab5(): Promise<BenchFigure[]> {
           name: `lab5: ${op} throughput, ${CONNECTIONS} connections, ${depth === 1 ? 'not pipelined' : `pipelined x${depth}`}`,
           value: ours,
           unit: 'req/s',
-          note: `reference server, no persistence; ${mode}; best of ${REPEATS} runs of ${MEASURE_MS / 1000} s; the seed reports ~1,000 req/s per server${theirs ? `; redis-server ${theirs.toLocaleString('en-US')} req/s, ours/redis = ${(ours / theirs).toFixed(2)}` : '; redis-server not installed (apt-get install redis-server to compare)'}`,
+          note: `reference server, no persistence; ${mode}; best of ${REPEATS} runs of ${MEASURE_MS / 1000} s; the original reports ~1,000 req/s per server${theirs ? `; redis-server ${theirs.toLocaleString('en-US')} req/s, ours/redis = ${(ours / theirs).toFixed(2)}` : '; redis-server not installed (apt-get install redis-server to compare)'}`,
         });
         figures.push({ name: `lab5: ${op} throughput, ${depth === 1 ? 'not pipelined' : `pipelined x${depth}`}, AOF fsync everysec`, value: aof, unit: 'req/s', note: `reference server with a data folder; ${mode}` });
         if (theirs) figures.push({ name: `lab5: ${op} ours/redis, ${depth === 1 ? 'not pipelined' : `pipelined x${depth}`}`, value: Number((ours / theirs).toFixed(2)), unit: 'ratio', note: 'same load generator, same run; aim: at least 0.5' });

@@ -1,11 +1,11 @@
 /**
- * Lab 4 — the seed's artificial network delay. Given: the tests and the real cluster wrap each of the leader's
+ * Lab 4 — the original's artificial network delay. Given: the tests and the real cluster wrap each of the leader's
  * ends to its followers in a DelayedEnd, so every Replicate message waits a random 0.1–1 ms (the seed's
  * MIN_DELAY and MAX_DELAY) before it is sent. Your node code never sees it.
  */
 import type { RpcEnd } from '../labrpc';
 
-/** The seed's delay range per message, in ms. */
+/** The original's delay range per message, in ms. */
 export const SEED_DELAY_MS = { min: 0.1, max: 1 } as const;
 
 /** An RpcEnd that waits a random time in [minMs, maxMs] before each call. */

@@ -14,7 +14,7 @@ import { Cluster, ClusterOptions, DEFAULT_LINKS, Lab3Client, Lab3Impl, show } fr
 
 type Ctx = TestContext<Lab3Impl>;
 
-/** The seed's configurations shipped with the lab. */
+/** The original's configurations shipped with the lab. */
 const CONFIG_DIR = path.resolve(__dirname, '../configs');
 
 /** A cluster whose operations count towards the report's #Ops. */
@@ -315,7 +315,7 @@ const eventualTieBreak: NamedTest<Lab3Impl> = {
 
 const latencyOrder: NamedTest<Lab3Impl> = {
   name: 'TestLatencyOrder',
-  description: 'the seed\'s performance configs t1-1, t1-2, t1-3 (same requests): mean latency linearizable > sequential > eventual; eventual and sequential reads never wait for other servers',
+  description: 'the original\'s performance configs t1-1, t1-2, t1-3 (same requests): mean latency linearizable > sequential > eventual; eventual and sequential reads never wait for other servers',
   async run(ctx: Ctx) {
     const means: Partial<Record<ConsistencyLevel, number>> = {};
     for (const name of ['t1-1.json', 't1-2.json', 't1-3.json']) {
@@ -347,9 +347,9 @@ const latencyOrder: NamedTest<Lab3Impl> = {
   },
 };
 
-const seedConfigs: NamedTest<Lab3Impl> = {
-  name: 'TestSeedConfigs',
-  description: 'the seed\'s correctness configs t2 (linearizable), t3 (sequential) and t4 (eventual) pass their level\'s check',
+const originalConfigs: NamedTest<Lab3Impl> = {
+  name: 'TestOriginalConfigs',
+  description: 'the original\'s correctness configs t2 (linearizable), t3 (sequential) and t4 (eventual) pass their level\'s check',
   async run(ctx: Ctx) {
     for (const name of ['t2.json', 't3.json', 't4.json']) {
       const config = loadConfig(path.join(CONFIG_DIR, name));
@@ -628,7 +628,7 @@ export const suite: LabSuite<Lab3Impl> = {
     eventualConvergence,
     eventualTieBreak,
     latencyOrder,
-    seedConfigs,
+    originalConfigs,
     ownLatestWrite,
     eventualCausalWrite,
     eventualOverwriteSeen,

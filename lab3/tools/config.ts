@@ -1,5 +1,5 @@
 /**
- * The seed's cluster configuration format (a JSON file), read and checked. A malformed file is refused with a
+ * The original's cluster configuration format (a JSON file), read and checked. A malformed file is refused with a
  * ConfigError naming the file and the field:
  *
  *   { "num_servers": 3, "consistency_level": "sequential",
@@ -38,7 +38,7 @@ export class ConfigError extends Error {
   override name = 'ConfigError';
 }
 
-/** The names the seed's files use for each level (both spellings of the strongest are accepted). */
+/** The names the original's files use for each level (both spellings of the strongest are accepted). */
 const LEVEL_NAMES: Record<string, ConsistencyLevel> = {
   linearizable: 'linearizable',
   linearizability: 'linearizable',

@@ -1,7 +1,7 @@
 /**
  * `npm run lab3 -- CONFIG.json [--seed N] [--solution] [--html FILE] [--real]`
  *
- * Runs a cluster configuration in the seed's JSON format: starts the servers, runs every client's requests,
+ * Runs a cluster configuration in the original's JSON format: starts the servers, runs every client's requests,
  * prints each operation with its start and end times and result, the verdict for the consistency level, and
  * the mean latency. By default the cluster is simulated (virtual time, a seed replays the run exactly); with
  * `--real` each server is a separate OS process on the configuration's first port, talking HTTP.

@@ -53,7 +53,7 @@ export interface ScenarioDriver {
   endFor(script: ClientScript): RpcEnd;
   /** Reads a key at every server, in server order. */
   readEverywhere(key: string): Promise<string[]>;
-  /** The length of one `sleep` request (the seed: a random 0–1 s). */
+  /** The length of one `sleep` request (the original: a random 0–1 s). */
   sleepMs(): number;
   /** Waits (virtual time in the simulation, real time with processes). */
   wait(ms: number): Promise<void>;

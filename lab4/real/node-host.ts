@@ -1,8 +1,8 @@
 /**
- * Lab 4 — a node as a real HTTP server. Given: runs your KVNode unchanged, with the seed's API
+ * Lab 4 — a node as a real HTTP server. Given: runs your KVNode unchanged, with the original's API
  *   POST /set {key, value}   GET /get/<key>   GET /status   POST /replicate {entries, token}
  * plus POST /rpc/KVNode.<Method> (labrpc over HTTP), which the leader uses to reach its followers. Bad input
- * gets a 4xx with a JSON error and never reaches your code; the seed's delay is applied to each message the
+ * gets a 4xx with a JSON error and never reaches your code; the original's delay is applied to each message the
  * leader sends (DelayedEnd), over keep-alive HTTP connections (HttpEnd).
  */
 import type { AddressInfo } from 'node:net';
@@ -30,7 +30,7 @@ export interface RealNodeOptions {
   config: NodeConfig;
   /** Base URLs of the followers (leader only). */
   followers: string[];
-  /** The seed's per-message delay before the leader sends to a follower, ms. */
+  /** The original's per-message delay before the leader sends to a follower, ms. */
   minDelayMs: number;
   maxDelayMs: number;
   /** A call to a follower with no answer after this many ms counts as lost (default 1000). */
@@ -85,7 +85,7 @@ export class RealNode {
     return this.badRequests;
   }
 
-  /** The seed's REST API; returns false for paths it does not know (then /rpc/ or a 404 follows). */
+  /** The original's REST API; returns false for paths it does not know (then /rpc/ or a 404 follows). */
   private route(req: IncomingMessage, res: ServerResponse): boolean {
     const url = req.url ?? '/';
     const path = url.split('?')[0];

@@ -31,7 +31,7 @@ export interface ClusterOptions {
   followers: number;
   quorum: number;
   reliable: boolean;
-  /** Per-message delay on the leader's ends, ms (default: the seed's 0.1–1). */
+  /** Per-message delay on the leader's ends, ms (default: the original's 0.1–1). */
   delay?: { min: number; max: number };
   /** Per-follower delays (uneven links), overriding `delay` for the followers they name by index. */
   delays?: ReadonlyArray<{ min: number; max: number } | undefined>;
@@ -280,7 +280,7 @@ export class Lab4Tester {
   }
 
   /**
-   * The seed's consistency check, made strict: every replica (and the leader) holds exactly the state of the
+   * The original's consistency check, made strict: every replica (and the leader) holds exactly the state of the
    * leader's log replayed in order, and each acknowledged write is the entry its seq names.
    */
   async checkReplicasMatchLog(acks: readonly Ack[]): Promise<void> {

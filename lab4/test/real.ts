@@ -1,6 +1,6 @@
 /**
  * Lab 4's real-time named tests: the student's KVNode, unchanged, as real HTTP servers on loopback (in this
- * process, on free ports): the seed's load and consistency check, and a follower restarted empty that must
+ * process, on free ports): the original's load and consistency check, and a follower restarted empty that must
  * catch up on large values through HTTP's body limit.
  */
 import { randomBytes } from 'node:crypto';
@@ -27,7 +27,7 @@ async function startFollower(ctx: TestContext<Lab4Impl>, id: string, port = 0): 
   return f;
 }
 
-/** The leader over HTTP, with the seed's delay on its calls to the followers. */
+/** The leader over HTTP, with the original's delay on its calls to the followers. */
 async function startLeader(ctx: TestContext<Lab4Impl>, followers: readonly RealNode[], quorum: number, config: Partial<NodeConfig> = {}): Promise<RealNode> {
   const leader = new RealNode({
     KVNode: ctx.impl.KVNode,

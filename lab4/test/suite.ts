@@ -13,10 +13,10 @@ import { realHttpCatchUpTest, realHttpTest } from './real';
 
 type Ctx = TestContext<Lab4Impl>;
 
-/** The seed's load: 20 clients, 500 writes each, over 100 keys. */
-const SEED_CLIENTS = 20;
-const SEED_WRITES = 500;
-const SEED_KEYS = 100;
+/** The original's load: 20 clients, 500 writes each, over 100 keys. */
+const ORIGINAL_CLIENTS = 20;
+const ORIGINAL_WRITES = 500;
+const ORIGINAL_KEYS = 100;
 
 /** Fails unless a write was acknowledged. */
 function expectOk(reply: SetReply, what: string, why = 'every follower is reachable'): asserts reply is Extract<SetReply, { err: 'OK' }> {
@@ -297,11 +297,11 @@ const noQuorum: NamedTest<Lab4Impl> = {
 function seedLoad(name: string, reliable: boolean): NamedTest<Lab4Impl> {
   return {
     name,
-    description: `the seed's load (${SEED_CLIENTS} clients x ${SEED_WRITES} writes over ${SEED_KEYS} keys, W=3 of 5) on the ${reliable ? 'reliable' : 'unreliable'} network: every replica equals the leader's log in order`,
+    description: `the original's load (${ORIGINAL_CLIENTS} clients x ${ORIGINAL_WRITES} writes over ${ORIGINAL_KEYS} keys, W=3 of 5) on the ${reliable ? 'reliable' : 'unreliable'} network: every replica equals the leader's log in order`,
     virtualLimitMs: 600_000,
     async run(ctx: Ctx) {
       const ts = new Lab4Tester(ctx, { followers: 5, quorum: 3, reliable });
-      const acks = await writeLoad(ts, ctx, SEED_CLIENTS, SEED_WRITES, SEED_KEYS);
+      const acks = await writeLoad(ts, ctx, ORIGINAL_CLIENTS, ORIGINAL_WRITES, ORIGINAL_KEYS);
       const seqs = new Set(acks.map((a) => a.seq));
       check(seqs.size === acks.length, `${acks.length - seqs.size} acknowledged writes share a sequence number with another; every write needs its own.`);
       const mean = acks.reduce((s, a) => s + a.latencyMs, 0) / acks.length;
@@ -575,7 +575,7 @@ const oddKeys: NamedTest<Lab4Impl> = {
   },
 };
 
-/** TestUnevenLinks: follower 1's link is this slow (ms per message); the others have the seed's 0.1-1 ms. */
+/** TestUnevenLinks: follower 1's link is this slow (ms per message); the others have the original's 0.1-1 ms. */
 const SLOW_LINK = { min: 20, max: 30 };
 const UNEVEN_WRITES = 40;
 /** A write acknowledged by the fast followers takes a few virtual ms at most; the slow link alone takes 20. */
@@ -713,12 +713,12 @@ const LATENCY_WRITES = 100;
 
 const quorumLatency: NamedTest<Lab4Impl> = {
   name: 'TestQuorumLatency',
-  description: "mean write latency (virtual) does not decrease as W goes 1..5, with the seed's 0.1-1 ms per message",
+  description: "mean write latency (virtual) does not decrease as W goes 1..5, with the original's 0.1-1 ms per message",
   async run(ctx: Ctx) {
     const means: number[] = [];
     for (let quorum = 1; quorum <= 5; quorum++) {
       const ts = new Lab4Tester(ctx, { followers: 5, quorum, reliable: true });
-      const acks = await writeLoad(ts, ctx, LATENCY_CLIENTS, LATENCY_WRITES, SEED_KEYS);
+      const acks = await writeLoad(ts, ctx, LATENCY_CLIENTS, LATENCY_WRITES, ORIGINAL_KEYS);
       means.push(acks.reduce((s, a) => s + a.latencyMs, 0) / acks.length);
       ts.stop();
     }
@@ -757,8 +757,8 @@ export const suite: LabSuite<Lab4Impl> = {
     ackAfterQuorum,
     followerReads,
     noQuorum,
-    seedLoad('TestSeedLoadReliable', true),
-    seedLoad('TestSeedLoadUnreliable', false),
+    seedLoad('TestOriginalLoadReliable', true),
+    seedLoad('TestOriginalLoadUnreliable', false),
     catchUp,
     restartEmpty,
     noQuorumInFlight,

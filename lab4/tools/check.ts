@@ -1,6 +1,6 @@
 /**
  * npm run lab4:check -- [--url http://127.0.0.1:5000]
- * The seed's consistency check: asks the leader for its followers, waits for them to hold the whole log,
+ * The original's consistency check: asks the leader for its followers, waits for them to hold the whole log,
  * and compares every replica's data with the leader's. Exits 1 if any differ.
  */
 import { Command } from 'commander';

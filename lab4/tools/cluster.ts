@@ -2,7 +2,7 @@
  * npm run lab4:cluster -- --followers 5 --quorum 3
  * Starts the leader (port 5000) and followers (5001, 5002, ...) as separate processes on loopback, with a log
  * file per node, and stops them all on Ctrl-C. A follower that exits is reported and restarted empty on its port
- * (the others keep running); the cluster stops only when the leader exits. Settings as flags, or the seed's environment variables
+ * (the others keep running); the cluster stops only when the leader exits. Settings as flags, or the original's environment variables
  * (WRITE_QUORUM, FOLLOWERS, MIN_DELAY and MAX_DELAY in seconds, PORT for the leader), read by ./settings.ts.
  */
 import * as os from 'node:os';

@@ -1,5 +1,5 @@
 /**
- * Lab 4 tools' shared parts: starting a real cluster of node processes, the seed's load test over HTTP,
+ * Lab 4 tools' shared parts: starting a real cluster of node processes, the original's load test over HTTP,
  * latency statistics, and the cross-replica consistency check. Used by the npm scripts, the kit's
  * integration test and the bench.
  */
@@ -22,7 +22,7 @@ export interface ClusterSpec {
   quorum: number;
   /** Leader port; followers take the next ones. 0: every node picks a free port. */
   port: number;
-  /** The followers' own ports, in order (from the seed's FOLLOWERS URLs); overrides the ports after the leader's. */
+  /** The followers' own ports, in order (from the original's FOLLOWERS URLs); overrides the ports after the leader's. */
   followerPorts?: number[];
   host: string;
   minDelayMs: number;
@@ -71,7 +71,7 @@ export function startNode(
   const child = spawn(process.execPath, ['-r', 'ts-node/register/transpile-only', NODE_ENTRY, '--id', id, ...args], {
     cwd: REPO_ROOT,
     stdio: ['ignore', 'pipe', 'pipe'],
-    // Every setting goes as a flag: the seed's variables (meant for the tool) must not reach the nodes.
+    // Every setting goes as a flag: the original's variables (meant for the tool) must not reach the nodes.
     env: { ...withoutSeedEnv(process.env), TS_NODE_TRANSPILE_ONLY: 'true', ...(spec.token === undefined ? {} : { [TOKEN_ENV]: spec.token }) },
   });
   track.push(child);
@@ -232,7 +232,7 @@ export function latencyStats(samples: number[]): LatencyStats {
   };
 }
 
-/** The seed's load: how many writes, how many at a time, over how many keys. */
+/** The original's load: how many writes, how many at a time, over how many keys. */
 export interface LoadSpec {
   url: string;
   writes: number;
@@ -313,7 +313,7 @@ interface StatusBody {
 }
 
 /**
- * The seed's consistency check: waits (up to `settleMs`) for every follower to hold the leader's whole log,
+ * The original's consistency check: waits (up to `settleMs`) for every follower to hold the leader's whole log,
  * then compares every replica's data with the leader's, key by key.
  */
 export async function checkConsistency(leaderUrl: string, settleMs = 5000): Promise<ConsistencyReport> {
@@ -358,7 +358,7 @@ export async function checkConsistency(leaderUrl: string, settleMs = 5000): Prom
   }
 }
 
-/** Formats a LoadResult the way the seed's performance test prints it. */
+/** Formats a LoadResult the way the original's performance test prints it. */
 export function formatLoad(r: LoadResult): string[] {
   const ms = (x: number): string => `${x.toFixed(2)} ms`;
   return [

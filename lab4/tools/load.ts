@@ -1,6 +1,6 @@
 /**
  * npm run lab4:load -- [--url http://127.0.0.1:5000] [--writes 10000] [--concurrency 20] [--keys 100]
- * The seed's performance test against a running cluster: writes to the leader, then the latency figures and
+ * The original's performance test against a running cluster: writes to the leader, then the latency figures and
  * the consistency check.
  */
 import { Command } from 'commander';

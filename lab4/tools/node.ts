@@ -1,10 +1,10 @@
 /**
- * One lab 4 node as a process (the cluster tool starts these). Flags, or the seed's environment variables
+ * One lab 4 node as a process (the cluster tool starts these). Flags, or the original's environment variables
  * (read by ./settings.ts, like every lab 4 tool):
  *   --role leader|follower      NODE_TYPE
  *   --port 5000                 PORT
  *   --quorum 3                  WRITE_QUORUM
- *   --min-delay 0.1 (ms)        MIN_DELAY (seconds, as in the seed: 0.0001)
+ *   --min-delay 0.1 (ms)        MIN_DELAY (seconds, as in the original: 0.0001)
  *   --max-delay 1 (ms)          MAX_DELAY (seconds: 0.001)
  *   --followers URL,URL,...     FOLLOWERS
  * and LAB4_TOKEN, the secret the leader and its followers share (lab4:cluster makes one per cluster; a variable,

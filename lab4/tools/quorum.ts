@@ -1,6 +1,6 @@
 /**
  * npm run lab4:quorum -- [--writes 10000] [--warmup 1000] [--rounds 10] [--concurrency 20] [--out quorum_analysis.svg]
- * The seed's quorum analysis: a fresh cluster of 5 followers for each W = 1..5 (your lab4/server.ts, or with
+ * The original's quorum analysis: a fresh cluster of 5 followers for each W = 1..5 (your lab4/server.ts, or with
  * --solution the reference), all started first and warmed up, then measured in turns (W = 1..5, then 5..1,
  * ...) so a busy machine slows every W alike. Prints a latency table and draws latency against W to an SVG file.
  */

@@ -1,15 +1,15 @@
 /**
- * The seed's settings, read the same way by every lab 4 tool (a node, lab4:cluster, lab4:quorum): a flag wins,
- * then the seed's environment variable, then the default. A bad value is a SettingsError naming the flag or
+ * The original's settings, read the same way by every lab 4 tool (a node, lab4:cluster, lab4:quorum): a flag wins,
+ * then the original's environment variable, then the default. A bad value is a SettingsError naming the flag or
  * variable it came from.
  *
  *   flag              variable       unit of the variable
  *   --role            NODE_TYPE      leader | follower
  *   --port            PORT           the leader's port
  *   --quorum          WRITE_QUORUM   followers that must confirm a write
- *   --min-delay (ms)  MIN_DELAY      seconds, as in the seed (0.0001)
+ *   --min-delay (ms)  MIN_DELAY      seconds, as in the original (0.0001)
  *   --max-delay (ms)  MAX_DELAY      seconds (0.001)
- *   --followers       FOLLOWERS      the seed's comma-separated follower URLs; the cluster tools also take a count
+ *   --followers       FOLLOWERS      the original's comma-separated follower URLs; the cluster tools also take a count
  *   --write-timeout   (none)         ms
  */
 import { DEFAULT_CONFIG, type Role } from '../rpc';
@@ -34,7 +34,7 @@ export interface SettingFlags {
   writeTimeout?: string;
 }
 
-/** The seed's environment variables, by flag. */
+/** The original's environment variables, by flag. */
 export const SEED_ENV = {
   role: 'NODE_TYPE',
   port: 'PORT',
@@ -49,7 +49,7 @@ export const MAX_FOLLOWERS = 20;
 
 /** What the followers setting means to a tool. */
 export type FollowersUse =
-  /** a leader node: the seed's URL list (a follower node ignores the setting) */
+  /** a leader node: the original's URL list (a follower node ignores the setting) */
   | 'urls'
   /** lab4:cluster: a count (ports after the leader's) or a URL list on this machine (those ports) */
   | 'count or urls'
@@ -65,7 +65,7 @@ export interface Use {
   quorum: boolean;
   /** The address the cluster's nodes listen on (checks FOLLOWERS URLs of a cluster). Default 127.0.0.1. */
   host?: string;
-  /** Defaults that differ from the seed's (the cluster's 5 followers, lab4:quorum's free ports). */
+  /** Defaults that differ from the original's (the cluster's 5 followers, lab4:quorum's free ports). */
   defaults?: Partial<Pick<Settings, 'port' | 'followerCount'>>;
 }
 
@@ -111,7 +111,7 @@ export function wholeNumber(text: string, from: string, min: number, max = Numbe
   return n;
 }
 
-/** A delay in ms: the flag is in ms, the seed's variable in seconds. */
+/** A delay in ms: the flag is in ms, the original's variable in seconds. */
 function delayMs(raw: Raw): number {
   const n = raw.text === '' ? NaN : Number(raw.text);
   if (!(Number.isFinite(n) && n >= 0)) {
@@ -126,7 +126,7 @@ function asWritten(raw: Raw | undefined, ms: number, flag: string): string {
   return raw ? `${raw.from} (${raw.text} ${raw.fromEnv ? 's' : 'ms'})` : `${flag} (default ${ms} ms)`;
 }
 
-/** The seed's follower URLs: comma-separated http://host:port, no duplicates; trailing slashes dropped. */
+/** The original's follower URLs: comma-separated http://host:port, no duplicates; trailing slashes dropped. */
 export function parseFollowerUrls(text: string, from: string): string[] {
   const urls = text.split(',').map((s) => s.trim()).filter(Boolean);
   const out: string[] = [];
@@ -150,7 +150,7 @@ export function parseFollowerUrls(text: string, from: string): string[] {
 /** Host names that mean this machine. */
 const LOOPBACK = new Set(['127.0.0.1', 'localhost', '[::1]']);
 
-/** Reads the seed's settings for a tool; throws SettingsError for the first bad one. */
+/** Reads the original's settings for a tool; throws SettingsError for the first bad one. */
 export function resolveSettings(flags: SettingFlags, env: Env, use: Use): Settings {
   const port = pick(flags, env, 'port');
   const s: Settings = {
@@ -231,7 +231,7 @@ export function resolveRole(flags: SettingFlags, env: Env): Role {
   return r.text;
 }
 
-/** The environment without the seed's variables: what a tool gives the nodes it starts, which get flags instead. */
+/** The environment without the original's variables: what a tool gives the nodes it starts, which get flags instead. */
 export function withoutSeedEnv(env: Env): Record<string, string | undefined> {
   const out: Record<string, string | undefined> = { ...env };
   for (const name of Object.values(SEED_ENV)) delete out[name];

@@ -11,7 +11,7 @@ export const mutants: Mutant[] = [
   },
   {
     name: 'apply-before-replication',
-    description: "the leader applies a write to its data as soon as it arrives (the seed's design)",
+    description: "the leader applies a write to its data as soon as it arrives (the original's design)",
     file: 'server.ts',
     replace: [['    this.log.push(entry);\n', '    this.log.push(entry);\n    this.data.set(args.key, args.value);\n']],
     caughtBy: ['TestNoQuorumFails'],
@@ -45,7 +45,7 @@ export const mutants: Mutant[] = [
   },
   {
     name: 'follower-ignores-token',
-    description: "a follower applies any Replicate it receives, so any client that reaches it can write to its log and make it diverge for good (the seed's POST /replicate)",
+    description: "a follower applies any Replicate it receives, so any client that reaches it can write to its log and make it diverge for good (the original's POST /replicate)",
     file: 'server.ts',
     replace: [["    if (args.token !== this.config.token) return { err: 'ErrForbidden', lastSeq: this.applied };\n", '']],
     caughtBy: ['TestForgedReplicate'],
@@ -72,7 +72,7 @@ export const mutants: Mutant[] = [
       ['        // Lost, or the follower is unreachable: try again a little later, from the same place.\n', '        next += entries.length;\n'],
       ['      next = reply.lastSeq + 1;', '      next = Math.max(next, reply.lastSeq + 1);'],
     ],
-    caughtBy: ['TestFollowerCatchUp', 'TestSeedLoadUnreliable', 'TestNoQuorumFails'],
+    caughtBy: ['TestFollowerCatchUp', 'TestOriginalLoadUnreliable', 'TestNoQuorumFails'],
   },
   {
     name: 'no-write-timeout',
@@ -166,7 +166,7 @@ export const mutants: Mutant[] = [
   },
   {
     name: 'push-each-write',
-    description: "besides its loop, the leader pushes each new write to every follower at once in its own call (the seed's design), so calls to a follower overlap",
+    description: "besides its loop, the leader pushes each new write to every follower at once in its own call (the original's design), so calls to a follower overlap",
     file: 'server.ts',
     replace: [['    for (const f of this.followers) f.wake?.();\n    return new Promise', "    for (const f of this.followers) {\n      f.wake?.();\n      f.end.call(`${SERVICE}.Replicate`, { entries: [entry] }).catch(() => undefined);\n    }\n    return new Promise"]],
     caughtBy: ['TestLeaderAcceptsWrites', 'TestAckAfterQuorum'],

@@ -29,7 +29,7 @@ describeLabKit({
 describe('lab3 configurations and runner', function () {
   this.timeout(60_000);
 
-  it('reads the six seed configurations', () => {
+  it('reads the six configurations of the original', () => {
     const levels = ['t1-1', 't1-2', 't1-3', 't2', 't3', 't4'].map((n) => loadConfig(path.join(CONFIG_DIR, `${n}.json`)).level);
     expect(levels).to.deep.equal(['linearizable', 'sequential', 'eventual', 'linearizable', 'sequential', 'eventual']);
     const t1 = ['t1-1', 't1-2', 't1-3'].map((n) => JSON.stringify(loadConfig(path.join(CONFIG_DIR, `${n}.json`)).clients));

@@ -1,6 +1,6 @@
 /**
  * Integration: the real lab 4 cluster as separate processes on free ports (the reference solution), a reduced
- * version of the seed's load, the consistency check, bad input over HTTP, and replication forged by a client. Every process is stopped in
+ * version of the original's load, the consistency check, bad input over HTTP, and replication forged by a client. Every process is stopped in
  * `after`, even when a test fails.
  */
 import { expect } from 'chai';
@@ -42,7 +42,7 @@ describe('lab4 real cluster (processes on loopback)', function () {
     expect(report.consistent, report.lines.join('\n')).to.equal(true);
   });
 
-  it('serves the seed API: /set, /get/<key> on leader and followers, /status', async () => {
+  it("serves the original's API: /set, /get/<key> on leader and followers, /status", async () => {
     const { leader, followers } = cluster!;
     const set = await requestJson(agent, `${leader.url}/set`, 'POST', { key: 'dir/with slash', value: 'v1' });
     expect(set.status).to.equal(200);
@@ -133,7 +133,7 @@ describe('lab4 quorum plot', () => {
     for (const text of ['write quorum W', 'write latency (ms)', 'mean', 'median', 'p95', 'p99', 'test plot']) expect(svg).to.contain(text);
   });
 
-  it('computes percentiles as the seed does (nearest rank)', async () => {
+  it('computes percentiles as the original does (nearest rank)', async () => {
     const { latencyStats } = await import('../../tools/lib');
     const s = latencyStats(Array.from({ length: 100 }, (_, i) => i + 1));
     expect(s).to.include({ count: 100, median: 50, p95: 95, p99: 99, max: 100 });

@@ -14,5 +14,5 @@ describeLabKit({
   labDir: path.resolve(__dirname, '../..'),
   solutionDir: SOLUTION_DIR,
   mutants,
-  replayTest: 'TestSeedLoadUnreliable',
+  replayTest: 'TestOriginalLoadUnreliable',
 });

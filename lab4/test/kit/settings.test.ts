@@ -1,5 +1,5 @@
 /**
- * The lab 4 tools' settings: flags, the seed's environment variables (WRITE_QUORUM, FOLLOWERS, MIN_DELAY, ...)
+ * The lab 4 tools' settings: flags, the original's environment variables (WRITE_QUORUM, FOLLOWERS, MIN_DELAY, ...)
  * and defaults, read by one parser; bad values name their flag or variable; --solution without a solution.
  */
 import { expect } from 'chai';
@@ -25,14 +25,14 @@ function errorOf(flags: SettingFlags, env: Env, use: Use): string {
   expect.fail('expected a SettingsError');
 }
 
-describe('lab4 tools: settings from flags and the seed environment', () => {
-  it('uses the seed defaults: port 5000, W 3, 0.1-1 ms, 5 followers on the next ports (cluster)', () => {
+describe("lab4 tools: settings from flags and the original's environment", () => {
+  it("uses the original's defaults: port 5000, W 3, 0.1-1 ms, 5 followers on the next ports (cluster)", () => {
     const s = resolveSettings({}, {}, CLUSTER);
     expect(s).to.include({ port: 5000, quorum: 3, minDelayMs: 0.1, maxDelayMs: 1, writeTimeoutMs: 1000, followerCount: 5 });
     expect(s.followerPorts).to.deep.equal([5001, 5002, 5003, 5004, 5005]);
   });
 
-  it("reads the seed's variables, delays in seconds", () => {
+  it("reads the original's variables, delays in seconds", () => {
     const env = { PORT: '6000', WRITE_QUORUM: '2', MIN_DELAY: '0.0002', MAX_DELAY: '0.002', FOLLOWERS: 'http://127.0.0.1:6001,http://localhost:6002/' };
     const s = resolveSettings({}, env, CLUSTER);
     expect(s).to.include({ port: 6000, quorum: 2, minDelayMs: 0.2, maxDelayMs: 2, followerCount: 2 });
@@ -46,7 +46,7 @@ describe('lab4 tools: settings from flags and the seed environment', () => {
     expect(s.followerPorts).to.deep.equal([0, 0, 0, 0]);
   });
 
-  it("gives a leader node the seed's FOLLOWERS URLs, and refuses a count there", () => {
+  it("gives a leader node the original's FOLLOWERS URLs, and refuses a count there", () => {
     const s = resolveSettings({}, { FOLLOWERS: 'http://follower1:5000, http://follower2:5000', WRITE_QUORUM: '2' }, NODE);
     expect(s.followerUrls).to.deep.equal(['http://follower1:5000', 'http://follower2:5000']);
     expect(errorOf({}, { FOLLOWERS: '5' }, NODE)).to.match(/^FOLLOWERS must list the followers' URLs/).and.contain('lab4:cluster');
@@ -93,7 +93,7 @@ describe('lab4 tools: settings from flags and the seed environment', () => {
     expect(() => resolveRole({}, { NODE_TYPE: 'boss' })).to.throw(SettingsError, /^NODE_TYPE must be leader or follower; got "boss"/);
   });
 
-  it("keeps the seed's variables away from the nodes a tool starts (they get flags)", () => {
+  it("keeps the original's variables away from the nodes a tool starts (they get flags)", () => {
     const env = withoutSeedEnv({ FOLLOWERS: '5', WRITE_QUORUM: '3', NODE_TYPE: 'leader', PORT: '1', MIN_DELAY: '0', MAX_DELAY: '0', PATH: '/bin' });
     expect(env).to.deep.equal({ PATH: '/bin' });
   });
