@@ -32,10 +32,20 @@ const NEVER_SHIPPED: readonly RegExp[] = [
 export const GENERATED = ['package.json', 'package-lock.json', 'tsconfig.json', '.mocharc.json', '.gitignore', 'README.md'] as const;
 
 /** npm scripts that are the instructors' (they run solutions, benches, or these tools). */
-const INSTRUCTOR_SCRIPTS = ['verify', 'bench', 'release', 'grade-batch', 'demo', 'coverage', 'mutation', 'test:node'];
+const INSTRUCTOR_SCRIPTS = ['verify', 'bench', 'release', 'grade-batch', 'demo', 'coverage', 'mutation', 'test:node', 'lint', 'format', 'format:check'];
 
 /** Packages only the instructors' scripts and the kit's tests use: a template neither lists nor installs them. */
-const INSTRUCTOR_DEPENDENCIES = ['@stryker-mutator/core', '@stryker-mutator/mocha-runner', 'yaml', 'csv-stringify', 'csv-parse'];
+const INSTRUCTOR_DEPENDENCIES = [
+  '@stryker-mutator/core',
+  '@stryker-mutator/mocha-runner',
+  'yaml',
+  'csv-stringify',
+  'csv-parse',
+  'eslint',
+  '@eslint/js',
+  'typescript-eslint',
+  'prettier',
+];
 
 /** The repository's tracked files that still exist in the working tree, relative with forward slashes. */
 export function trackedFiles(repo: string): string[] {
@@ -90,6 +100,13 @@ export function studentPackageJson(kit: Record<string, unknown>, labs: readonly 
   for (const name of Object.keys(scripts)) {
     const lab = /^(lab\d+)(?::|$)/.exec(name)?.[1];
     if (INSTRUCTOR_SCRIPTS.includes(name) || (lab !== undefined && !labs.includes(lab))) delete scripts[name];
+  }
+  // A script that runs an instructors' one first (the kit's `test` lints and checks the format) runs without it.
+  for (const [name, body] of Object.entries(scripts)) {
+    scripts[name] = body
+      .split(' && ')
+      .filter((step) => !INSTRUCTOR_SCRIPTS.some((s) => step.trim() === `npm run ${s}`))
+      .join(' && ');
   }
   const devDependencies = Object.fromEntries(
     Object.entries((kit.devDependencies ?? {}) as Record<string, string>).filter(([name]) => !INSTRUCTOR_DEPENDENCIES.includes(name)),

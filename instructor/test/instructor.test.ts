@@ -124,18 +124,19 @@ describe('instructor tools', function () {
       const kitPkg = JSON.parse(fs.readFileSync(path.join(KIT_ROOT, 'package.json'), 'utf8')) as Record<string, Record<string, string>>;
       const pkg = JSON.parse(fs.readFileSync(path.join(tpl, 'package.json'), 'utf8')) as Record<string, Record<string, string>>;
       expect(Object.keys(pkg.scripts)).to.include.members(['grade', 'typecheck', 'test']);
+      expect(pkg.scripts.test, 'a student\'s npm test neither lints nor checks the format').to.equal('npm run typecheck && mocha');
       for (const s of ['verify', 'bench', 'release', 'grade-batch', 'demo']) expect(pkg.scripts, s).not.to.have.property(s);
       for (const [name, body] of Object.entries(pkg.scripts)) {
         expect(body, name).not.to.match(/solutions|instructor\/|bench\/|scripts\/demo|lab[13-9]/);
       }
       expect(pkg.dependencies).to.deep.equal(kitPkg.dependencies);
-      const instructorOnly = ['@stryker-mutator/core', '@stryker-mutator/mocha-runner', 'yaml', 'csv-stringify', 'csv-parse'];
+      const instructorOnly = ['@stryker-mutator/core', '@stryker-mutator/mocha-runner', 'yaml', 'csv-stringify', 'csv-parse', 'eslint', '@eslint/js', 'typescript-eslint', 'prettier'];
       for (const name of instructorOnly) expect(kitPkg.devDependencies, 'the kit has it').to.have.property(name);
       const shippedDev = Object.fromEntries(Object.entries(kitPkg.devDependencies).filter(([name]) => !instructorOnly.includes(name)));
-      expect(pkg.devDependencies, 'every package but the instructors’ (StrykerJS, YAML, CSV)').to.deep.equal(shippedDev);
+      expect(pkg.devDependencies, 'every package but the instructors’ (StrykerJS, YAML, CSV, ESLint, Prettier)').to.deep.equal(shippedDev);
       const lock = JSON.parse(fs.readFileSync(path.join(tpl, 'package-lock.json'), 'utf8')) as { packages: Record<string, { devDependencies?: object }> };
       expect(lock.packages[''].devDependencies, 'the lockfile agrees with package.json').to.deep.equal(shippedDev);
-      expect(Object.keys(lock.packages).filter((k) => /stryker|node_modules\/(yaml|csv-stringify|csv-parse)$/.test(k))).to.deep.equal([]);
+      expect(Object.keys(lock.packages).filter((k) => /stryker|node_modules\/(yaml|csv-stringify|csv-parse|eslint|prettier|typescript-eslint)$/.test(k))).to.deep.equal([]);
 
       const tsconfig = JSON.parse(fs.readFileSync(path.join(tpl, 'tsconfig.json'), 'utf8')) as { include: string[] };
       const tsTops = new Set(released.files.filter((f) => f.endsWith('.ts') && f.includes('/')).map((f) => f.split('/')[0]));
