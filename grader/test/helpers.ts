@@ -1,4 +1,5 @@
 /** Shared pieces of the grader's own tests: fixture roots, an output collector, a temp folder, an XML checker. */
+import { XMLParser, XMLValidator } from 'fast-xml-parser';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -65,79 +66,44 @@ export interface XmlElement {
   text: string;
 }
 
+/** One node of fast-xml-parser's ordered output: `{ tag: children, ':@': attributes }` or `{ '#text': text }`. */
+type OrderedNode = Record<string, unknown> & { ':@'?: Record<string, string>; '#text'?: string };
+
+const XML = new XMLParser({
+  preserveOrder: true,
+  ignoreAttributes: false,
+  attributeNamePrefix: '',
+  parseTagValue: false,
+  parseAttributeValue: false,
+  trimValues: false,
+  processEntities: true,
+  htmlEntities: true,
+});
+
 /**
- * Parses well-formed XML (no DTDs) into elements; throws on anything malformed: unbalanced or misnested tags,
- * bad attributes, unknown entities, text outside the root, control characters.
+ * Parses well-formed XML into elements (fast-xml-parser); throws on anything malformed, including the control
+ * characters XML 1.0 forbids (which a JUnit reader would choke on).
  */
 export function parseXml(xml: string): XmlElement {
-  let i = 0;
-  const fail = (why: string): never => {
-    throw new Error(`malformed XML at ${i}: ${why}: ${JSON.stringify(xml.slice(i, i + 40))}`);
-  };
-  const entity = (s: string): string =>
-    s.replace(/&(#x[0-9a-fA-F]+|#\d+|[a-z]+);|&/g, (m, e: string | undefined) => {
-      if (!e) return fail('bare &');
-      if (e.startsWith('#x')) return String.fromCodePoint(parseInt(e.slice(2), 16));
-      if (e.startsWith('#')) return String.fromCodePoint(parseInt(e.slice(1), 10));
-      const named: Record<string, string> = { amp: '&', lt: '<', gt: '>', quot: '"', apos: "'" };
-      return named[e] ?? fail(`unknown entity ${m}`);
-    });
-  if (/[\x00-\x08\x0B\x0C\x0E-\x1F]/.test(xml)) fail('control character');
-  const skip = (): void => {
-    for (;;) {
-      const ws = /^\s*/.exec(xml.slice(i));
-      i += ws ? ws[0].length : 0;
-      if (xml.startsWith('<?', i)) i = xml.indexOf('?>', i) + 2;
-      else if (xml.startsWith('<!--', i)) i = xml.indexOf('-->', i) + 3;
-      else return;
-    }
-  };
-  const element = (): XmlElement => {
-    const open = /^<([A-Za-z_][\w.-]*)/.exec(xml.slice(i)) ?? fail('expected a tag');
-    i += open[0].length;
-    const el: XmlElement = { name: open[1], attributes: {}, children: [], text: '' };
-    for (;;) {
-      const attr = /^\s+([A-Za-z_][\w.:-]*)="([^"<]*)"/.exec(xml.slice(i));
-      if (!attr) break;
-      if (attr[1] in el.attributes) fail(`duplicate attribute ${attr[1]}`);
-      el.attributes[attr[1]] = entity(attr[2]);
-      i += attr[0].length;
-    }
-    const ws = /^\s*/.exec(xml.slice(i));
-    i += ws ? ws[0].length : 0;
-    if (xml.startsWith('/>', i)) {
-      i += 2;
-      return el;
-    }
-    if (xml[i] !== '>') fail('expected > or />');
-    i++;
-    for (;;) {
-      if (xml.startsWith('</', i)) {
-        const close = /^<\/([A-Za-z_][\w.-]*)\s*>/.exec(xml.slice(i)) ?? fail('bad closing tag');
-        if (close[1] !== el.name) fail(`</${close[1]}> closes <${el.name}>`);
-        i += close[0].length;
-        return el;
-      }
-      if (xml.startsWith('<!--', i)) i = xml.indexOf('-->', i) + 3;
-      else if (xml.startsWith('<![CDATA[', i)) {
-        const end = xml.indexOf(']]>', i);
-        if (end < 0) fail('unclosed CDATA');
-        el.text += xml.slice(i + 9, end);
-        i = end + 3;
-      } else if (xml[i] === '<') el.children.push(element());
+  if (/[\x00-\x08\x0B\x0C\x0E-\x1F]/.test(xml)) throw new Error('malformed XML: a control character XML 1.0 does not allow');
+  const valid = XMLValidator.validate(xml);
+  if (valid !== true) throw new Error(`malformed XML at line ${valid.err.line}: ${valid.err.msg}`);
+  const build = (node: OrderedNode): XmlElement | undefined => {
+    const name = Object.keys(node).find((k) => k !== ':@' && k !== '#text');
+    if (name === undefined || name.startsWith('?')) return undefined;
+    const el: XmlElement = { name, attributes: { ...(node[':@'] ?? {}) }, children: [], text: '' };
+    for (const child of node[name] as OrderedNode[]) {
+      if (child['#text'] !== undefined) el.text += child['#text'];
       else {
-        const end = xml.indexOf('<', i);
-        if (end < 0) fail('unclosed element');
-        el.text += entity(xml.slice(i, end));
-        i = end;
+        const c = build(child);
+        if (c) el.children.push(c);
       }
     }
+    return el;
   };
-  skip();
-  const root = element();
-  skip();
-  if (i !== xml.length) fail('content after the root element');
-  return root;
+  const roots = (XML.parse(xml) as OrderedNode[]).map(build).filter((e): e is XmlElement => e !== undefined);
+  if (roots.length !== 1) throw new Error(`malformed XML: ${roots.length} root elements`);
+  return roots[0];
 }
 
 /** All descendants named `name`. */

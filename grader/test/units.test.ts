@@ -178,6 +178,11 @@ describe('grader: parts', () => {
       expect(realTime.split('\n').find((l) => l.startsWith('| TestGood'))?.split('|').slice(5, 9).map((c) => c.trim())).to.deep.equal(['—', '—', '5', '—']);
     });
 
+    it('checks XML strictly (the JUnit test below relies on it): misnesting, a bare &, control characters and a second root are refused', () => {
+      for (const bad of ['<a><b></a></b>', '<a>x & y</a>', '<a>\u0007</a>', '<a/><b/>']) expect(() => parseXml(bad), JSON.stringify(bad)).to.throw(/malformed XML/);
+      expect(parseXml('<a k="1 &amp; 2">t&#x41;<b/></a>')).to.deep.equal({ name: 'a', attributes: { k: '1 & 2' }, children: [{ name: 'b', attributes: {}, children: [], text: '' }], text: 'tA' });
+    });
+
     it('writes JUnit XML that parses even with control characters in messages', () => {
       const xml = parseXml(junitXml([awkwardLab()]));
       expect(findAll(xml, 'testcase')).to.have.length(3);
