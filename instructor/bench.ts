@@ -6,7 +6,7 @@ import type { BenchFigure } from '../bench/figure';
 import { mutants } from '../solutions/lab2/mutants';
 import { gradeBatch } from './batch';
 import { KIT_ROOT, release } from './release';
-import { buildLab2Class, Kind } from './test/class';
+import { buildLab2Class, Kind } from './class';
 
 /** Releases a lab 2 template, builds a class of `students` submissions, and grades it with `--jobs 2` (every test). */
 export async function benchInstructor(students = 6): Promise<BenchFigure[]> {

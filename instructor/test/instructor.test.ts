@@ -23,7 +23,7 @@ import { studentReadme } from '../readme';
 import { KIT_ROOT, release, ReleaseResult } from '../release';
 import { globToRegExp, isShipped, scrubComments } from '../template';
 import { classroomWorkflow, parseYaml, REPORTER, toYaml, WORKFLOW_NODE, WORKFLOW_PATH, YamlValue } from '../workflow';
-import { buildLab2Class, copyTemplate, putSolution } from './class';
+import { buildLab2Class, copyTemplate, putSolution } from '../class';
 
 const LAB2_FILES = ['server.ts', 'client.ts', 'lock.ts'];
 const RUBRIC = JSON.parse(fs.readFileSync(path.join(KIT_ROOT, 'lab2', 'test', 'rubric.json'), 'utf8')) as { tests: Record<string, { points: number }> };
