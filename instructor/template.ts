@@ -22,6 +22,7 @@ const NEVER_SHIPPED: readonly RegExp[] = [
   /^test\//, // the kit's repository-wide tests
   /^\.ci\//, // the kit's CI
   /^\.c8rc\.json$/, // coverage settings for the kit's own tests (`npm run coverage` does not ship)
+  /^(eslint\.config\.mjs|\.prettierrc\.json|\.prettierignore)$/, // the kit's lint and format rules (`npm run lint`, `format` do not ship)
   /(^|\/)reports\//, // grading output (grader/reports/ is source code and is kept below)
   /(^|\/)\.mutant-/, // materialised mutants
   /^\.github\//, // the kit's own workflows; the template gets its own
@@ -45,6 +46,7 @@ const INSTRUCTOR_DEPENDENCIES = [
   '@eslint/js',
   'typescript-eslint',
   'prettier',
+  'fast-xml-parser',
 ];
 
 /** The repository's tracked files that still exist in the working tree, relative with forward slashes. */

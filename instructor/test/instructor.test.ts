@@ -130,13 +130,13 @@ describe('instructor tools', function () {
         expect(body, name).not.to.match(/solutions|instructor\/|bench\/|scripts\/demo|lab[13-9]/);
       }
       expect(pkg.dependencies).to.deep.equal(kitPkg.dependencies);
-      const instructorOnly = ['@stryker-mutator/core', '@stryker-mutator/mocha-runner', 'yaml', 'csv-stringify', 'csv-parse', 'eslint', '@eslint/js', 'typescript-eslint', 'prettier'];
+      const instructorOnly = ['@stryker-mutator/core', '@stryker-mutator/mocha-runner', 'yaml', 'csv-stringify', 'csv-parse', 'eslint', '@eslint/js', 'typescript-eslint', 'prettier', 'fast-xml-parser'];
       for (const name of instructorOnly) expect(kitPkg.devDependencies, 'the kit has it').to.have.property(name);
       const shippedDev = Object.fromEntries(Object.entries(kitPkg.devDependencies).filter(([name]) => !instructorOnly.includes(name)));
-      expect(pkg.devDependencies, 'every package but the instructors’ (StrykerJS, YAML, CSV, ESLint, Prettier)').to.deep.equal(shippedDev);
+      expect(pkg.devDependencies, 'every package but the instructors’ (StrykerJS, YAML, CSV, ESLint, Prettier, the XML reader of the grader’s tests)').to.deep.equal(shippedDev);
       const lock = JSON.parse(fs.readFileSync(path.join(tpl, 'package-lock.json'), 'utf8')) as { packages: Record<string, { devDependencies?: object }> };
       expect(lock.packages[''].devDependencies, 'the lockfile agrees with package.json').to.deep.equal(shippedDev);
-      expect(Object.keys(lock.packages).filter((k) => /stryker|node_modules\/(yaml|csv-stringify|csv-parse|eslint|prettier|typescript-eslint)$/.test(k))).to.deep.equal([]);
+      expect(Object.keys(lock.packages).filter((k) => /stryker|node_modules\/(yaml|csv-stringify|csv-parse|eslint|prettier|typescript-eslint|fast-xml-parser)$/.test(k))).to.deep.equal([]);
 
       const tsconfig = JSON.parse(fs.readFileSync(path.join(tpl, 'tsconfig.json'), 'utf8')) as { include: string[] };
       const tsTops = new Set(released.files.filter((f) => f.endsWith('.ts') && f.includes('/')).map((f) => f.split('/')[0]));
