@@ -44,7 +44,7 @@ export const mutants: Mutant[] = [
     name: 'arity-unchecked',
     description: 'the number of arguments is not checked',
     file: 'server.ts',
-    replace: [['if (cmd.arity > 0 ? args.length !== cmd.arity : args.length < -cmd.arity) {', 'if (cmd.arity === 12345) {']],
+    replace: [['else if (cmd.arity > 0 ? args.length !== cmd.arity : args.length < -cmd.arity) refused', 'else if (cmd.arity === 12345) refused']],
     caughtBy: ['TestErrorReplies'],
   },
   {
@@ -205,7 +205,7 @@ export const mutants: Mutant[] = [
     name: 'expire-not-logged',
     description: 'EXPIRE changes the deadline in memory only: after a crash the key has no TTL',
     file: 'server.ts',
-    replace: [['    this.expires.set(key, Date.now() + ms);\n    this.persistence?.recordSet(key, this.values.get(key)!, this.expires.get(key));\n', '    this.expires.set(key, Date.now() + ms);\n']],
+    replace: [['    this.expires.set(key, at);\n    this.persistence?.recordSet(key, this.values.get(key)!, at);\n', '    this.expires.set(key, at);\n']],
     caughtBy: ['TestCrashExpiry'],
   },
   {
