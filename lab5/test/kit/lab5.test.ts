@@ -14,7 +14,7 @@ import { itChecksHandoutTable } from '../../../tester/kit';
 import { materialiseMutant, Mutant, removeMutant } from '../../../tester/mutants';
 import { runNamedTest } from '../../../tester/suite';
 import { mutants } from '../../../solutions/lab5/mutants';
-import { CORPUS_FILE } from '../redis-corpus';
+import { CORPUS_FILE, loadCorpus } from '../redis-corpus';
 import { suite } from '../suite';
 
 const SOLUTION_DIR = path.resolve(__dirname, '../../../solutions/lab5');
@@ -165,6 +165,13 @@ describe('lab5 recorded Redis replies', function () {
     }
     const redis = await startRedis(binary!);
     try {
+      // Another Redis release may answer differently on purpose: that is a new recording to review, not a stale one.
+      const release = (v: string): string => /v=(\d+\.\d+)/.exec(v)?.[1] ?? v;
+      const recorded = loadCorpus().redis;
+      if (release(redis.version) !== release(recorded)) {
+        console.log(`      skipped: the installed redis-server is ${redis.version}, the recording is of ${recorded}; re-record on purpose and review the differences`);
+        this.skip();
+      }
       const fresh = serialise(await record(redis.port, redis.version));
       const stale = fs.readFileSync(CORPUS_FILE, 'latin1') !== fresh;
       expect(stale, `the recording is stale (${redis.version}): run node -r ts-node/register/transpile-only instructor/redis-record.ts, and check the reference still passes TestRedisReplies`).to.equal(false);
