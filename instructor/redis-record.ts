@@ -139,7 +139,8 @@ function generated(seed: number, count: number): Array<{ name: string; steps: St
     return (rng.chance(0.3) ? '-' : '') + s;
   };
   const int = (): string => (rng.chance(0.7) ? rng.pick(ints) : randomInt());
-  const seconds = (): string => rng.pick(['1', '10', '100', '3600', '0', '-1', '-100', '01', '+5', '1.5', 'x', '999999999999999', '9223372036854775', '9223372036854776', '9223372036854775807', '-9223372036854775808', '2147483648']);
+  // At least 5 s: a key given 1 s could expire while a loaded machine runs its sequence.
+  const seconds = (): string => rng.pick(['5', '10', '100', '3600', '0', '-1', '-100', '01', '+5', '1.5', 'x', '999999999999999', '9223372036854775', '9223372036854776', '9223372036854775807', '-9223372036854775808', '2147483648']);
   const millis = (): string => rng.pick(['10000', '60000', '100000000', '0', '-1', '010000', 'x', '1000000000000000', '9223372036854775807', '-9223372036854775808', '9223372036854775000']);
   const bytes = (): string => {
     let s = '';
