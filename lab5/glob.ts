@@ -1,70 +1,117 @@
 /**
- * Glob patterns for KEYS — GIVEN, do not change.
- * `*` any run of characters, `?` one character, `[abc]` `[a-z]` `[^a]` a set, `\x` the character x itself.
+ * Glob patterns for KEYS and SCAN's MATCH — GIVEN, do not change. Matches exactly as Redis's `stringmatchlen` does,
+ * byte for byte (pattern and text are byte strings, one character per byte):
+ * `*` any run of bytes, `?` one byte, `[abc]` `[a-z]` `[^a]` a set, `\x` the byte x itself. The corner cases too:
+ * `[a` (no closing bracket) is the set {a}; `[]]` is an empty set and then `]`, so it matches nothing; in `[a-]` the
+ * `]` ends the range a..] (bytes ] to a) and the set runs to the end of the pattern; `[z-a]` is `[a-z]`;
+ * a range compares bytes as C's signed char (0x80-0xff sort below 0x00); a `\` at the end of a pattern is itself.
  */
 
-/** True when `text` matches the glob `pattern` (the whole text, case-sensitive, as Redis's KEYS). */
+/** Deepest nesting of `*` tried before giving up (no match): a pattern of thousands of stars cannot exhaust the stack. */
+const MAX_NESTING = 1000;
+
+/**
+ * True when `text` matches the glob `pattern` (the whole text, case-sensitive, as Redis's KEYS). The pattern `*` alone
+ * matches every key, the empty key too, as in KEYS and SCAN (Redis skips matching for it; its matcher proper, like
+ * this one for any other pattern, never matches the empty text: `**` does not match "").
+ */
 export function globMatch(pattern: string, text: string): boolean {
-  let p = 0;
-  let t = 0;
-  // Where to resume after the last `*`: the pattern just after it, and the text position it now covers.
-  let starP = -1;
-  let starT = 0;
-  while (t < text.length) {
-    if (p < pattern.length) {
-      const c = pattern[p];
-      if (c === '*') {
-        while (pattern[p] === '*') p++;
-        if (p === pattern.length) return true;
-        starP = p;
-        starT = t;
-        continue;
-      }
-      const step = matchOne(pattern, p, text[t]);
-      if (step > 0) {
-        p += step;
-        t++;
-        continue;
-      }
-    }
-    if (starP < 0) return false;
-    // Let the last `*` swallow one more character and try again from there.
-    p = starP;
-    t = ++starT;
-  }
-  while (pattern[p] === '*') p++;
-  return p === pattern.length;
+  if (pattern === '*') return true;
+  return match(pattern, 0, text, 0, { skipLonger: false }, 0);
 }
 
-/** If the pattern element at `p` matches `ch`, the element's length; else 0. */
-function matchOne(pattern: string, p: number, ch: string): number {
-  const c = pattern[p];
-  if (c === '?') return 1;
-  if (c === '\\' && p + 1 < pattern.length) return pattern[p + 1] === ch ? 2 : 0;
-  if (c === '[') {
-    let i = p + 1;
-    const negate = pattern[i] === '^';
-    if (negate) i++;
-    let hit = false;
-    let first = true;
-    while (i < pattern.length && (pattern[i] !== ']' || first)) {
-      first = false;
-      if (pattern[i] === '\\' && i + 1 < pattern.length) {
-        if (pattern[i + 1] === ch) hit = true;
-        i += 2;
-      } else if (pattern[i + 1] === '-' && i + 2 < pattern.length && pattern[i + 2] !== ']') {
-        let lo = pattern[i];
-        let hi = pattern[i + 2];
-        if (lo > hi) [lo, hi] = [hi, lo];
-        if (ch >= lo && ch <= hi) hit = true;
-        i += 3;
-      } else {
-        if (pattern[i] === ch) hit = true;
-        i++;
+/** The byte at `i`, or 0 past the end (Redis reads the terminating NUL there). */
+function at(s: string, i: number): number {
+  return i < s.length ? s.charCodeAt(i) : 0;
+}
+
+/** A byte as C's signed char, as Redis compares range ends. */
+function signed(b: number): number {
+  return b >= 128 ? b - 256 : b;
+}
+
+/**
+ * Matches pattern[p..] against text[t..]. `state.skipLonger` is set once the rest after some `*` matched nowhere:
+ * then no earlier `*` can help by swallowing more, and every caller stops (this keeps matching polynomial).
+ */
+function match(pattern: string, p: number, text: string, t: number, state: { skipLonger: boolean }, nesting: number): boolean {
+  if (nesting > MAX_NESTING) return false;
+  let pLen = pattern.length - p;
+  let tLen = text.length - t;
+  while (pLen > 0 && tLen > 0) {
+    const c = at(pattern, p);
+    if (c === 0x2a /* * */) {
+      while (pLen > 0 && at(pattern, p + 1) === 0x2a) {
+        p++;
+        pLen--;
       }
+      if (pLen === 1) return true;
+      while (tLen > 0) {
+        if (match(pattern, p + 1, text, t, state, nesting + 1)) return true;
+        if (state.skipLonger) return false;
+        t++;
+        tLen--;
+      }
+      state.skipLonger = true;
+      return false;
+    } else if (c === 0x3f /* ? */) {
+      t++;
+      tLen--;
+    } else if (c === 0x5b /* [ */) {
+      p++;
+      pLen--;
+      const not = at(pattern, p) === 0x5e; /* ^ */
+      if (not) {
+        p++;
+        pLen--;
+      }
+      const ch = at(text, t);
+      let hit = false;
+      for (;;) {
+        if (at(pattern, p) === 0x5c /* \ */ && pLen >= 2) {
+          p++;
+          pLen--;
+          if (at(pattern, p) === ch) hit = true;
+        } else if (at(pattern, p) === 0x5d /* ] */) {
+          break;
+        } else if (pLen === 0) {
+          p--; // no closing bracket: the set ends with the pattern
+          pLen++;
+          break;
+        } else if (pLen >= 3 && at(pattern, p + 1) === 0x2d /* - */) {
+          let lo = signed(at(pattern, p));
+          let hi = signed(at(pattern, p + 2));
+          if (lo > hi) [lo, hi] = [hi, lo];
+          p += 2;
+          pLen -= 2;
+          if (signed(ch) >= lo && signed(ch) <= hi) hit = true;
+        } else if (at(pattern, p) === ch) {
+          hit = true;
+        }
+        p++;
+        pLen--;
+      }
+      if (hit === not) return false;
+      t++;
+      tLen--;
+    } else {
+      if (c === 0x5c /* \ */ && pLen >= 2) {
+        p++;
+        pLen--;
+      }
+      if (at(pattern, p) !== at(text, t)) return false;
+      t++;
+      tLen--;
     }
-    if (i >= pattern.length) return pattern[p] === ch ? 1 : 0; // no closing ']': a literal '['
-    return hit !== negate ? i + 1 - p : 0;
+    p++;
+    pLen--;
+    if (tLen === 0) {
+      while (at(pattern, p) === 0x2a) {
+        p++;
+        pLen--;
+      }
+      break;
+    }
   }
-  return c === ch ? 1 : 0;
+  return pLen === 0 && tLen === 0;
 }

@@ -171,7 +171,12 @@ export class RequestParser {
     return undefined; // digits so far, CRLF not yet arrived (at most 20 bytes: no limit needed)
   }
 
-  /** An inline command: words separated by spaces, ended by LF (CRLF also fine). */
+  /**
+   * An inline command: a line ended by LF (CRLF also fine), split into words as Redis's `sdssplitargs` does:
+   * blanks separate words; "double quotes" allow spaces and the escapes \n \r \t \b \a \xHH \" \\;
+   * 'single quotes' allow spaces and \'. A closing quote must be followed by a blank or the end of the line,
+   * and an unclosed quote is a ProtocolError.
+   */
   private inline(): string[] | undefined {
     const end = this.buf.indexOf(LF, this.pos);
     if (end < 0) {
@@ -179,11 +184,74 @@ export class RequestParser {
       return undefined;
     }
     if (end - this.pos > this.limits.maxLineBytes) throw new ProtocolError('ERR Protocol error: too big inline request');
-    const text = this.buf.toString('latin1', this.pos, end);
+    const lineEnd = end > this.pos && this.buf[end - 1] === CR ? end - 1 : end;
+    const text = this.buf.toString('latin1', this.pos, lineEnd);
     this.pos = end + 1;
-    const words = text.split(/[ \t\r]+/).filter((w) => w.length > 0);
+    const words = splitArgs(text);
+    if (words === undefined) throw new ProtocolError('ERR Protocol error: unbalanced quotes in request');
     if (words.length > this.limits.maxArgs) throw new ProtocolError('ERR Protocol error: too many arguments in inline request');
     return words;
+  }
+}
+
+/** C's isspace. */
+function isSpace(c: string): boolean {
+  return c === ' ' || c === '\t' || c === '\n' || c === '\r' || c === '\v' || c === '\f';
+}
+
+/** Splits an inline line into words as Redis's sdssplitargs does (a NUL byte ends the line); undefined: unbalanced quotes. */
+function splitArgs(line: string): string[] | undefined {
+  const nul = line.indexOf('\0');
+  const s = nul < 0 ? line : line.slice(0, nul);
+  const ch = (i: number): string => (i < s.length ? s[i] : '');
+  const hex = (c: string): boolean => /^[0-9a-fA-F]$/.test(c);
+  const words: string[] = [];
+  let p = 0;
+  for (;;) {
+    while (p < s.length && isSpace(s[p])) p++;
+    if (p >= s.length) return words;
+    let word = '';
+    let quote: '"' | "'" | undefined;
+    for (let done = false; !done; ) {
+      const c = ch(p);
+      if (quote === '"') {
+        if (c === '\\' && ch(p + 1) === 'x' && hex(ch(p + 2)) && hex(ch(p + 3))) {
+          word += String.fromCharCode(parseInt(s.slice(p + 2, p + 4), 16));
+          p += 3;
+        } else if (c === '\\' && ch(p + 1) !== '') {
+          p++;
+          const e = ch(p);
+          word += e === 'n' ? '\n' : e === 'r' ? '\r' : e === 't' ? '\t' : e === 'b' ? '\b' : e === 'a' ? '\x07' : e;
+        } else if (c === '"') {
+          if (ch(p + 1) !== '' && !isSpace(ch(p + 1))) return undefined;
+          done = true;
+        } else if (c === '') {
+          return undefined;
+        } else {
+          word += c;
+        }
+      } else if (quote === "'") {
+        if (c === '\\' && ch(p + 1) === "'") {
+          p++;
+          word += "'";
+        } else if (c === "'") {
+          if (ch(p + 1) !== '' && !isSpace(ch(p + 1))) return undefined;
+          done = true;
+        } else if (c === '') {
+          return undefined;
+        } else {
+          word += c;
+        }
+      } else if (c === ' ' || c === '\n' || c === '\r' || c === '\t' || c === '') {
+        done = true;
+      } else if (c === '"' || c === "'") {
+        quote = c;
+      } else {
+        word += c;
+      }
+      if (c !== '') p++;
+    }
+    words.push(word);
   }
 }
 
@@ -193,13 +261,13 @@ export const reply = {
   simple(text: string): string {
     return `+${text}\r\n`;
   },
-  /** An error reply, e.g. `-ERR unknown command 'FOO'`. The first word is the error kind (ERR, WRONGTYPE, ...). */
+  /** An error reply, e.g. `-ERR unknown command 'FOO'`. The first word is the error kind (ERR, WRONGTYPE, ...). Each CR or LF becomes a space, as in Redis. */
   error(message: string): string {
-    return `-${message.replace(/[\r\n]+/g, ' ')}\r\n`;
+    return `-${message.replace(/[\r\n]/g, ' ')}\r\n`;
   },
-  /** An integer reply, e.g. `:1`. */
-  integer(n: number): string {
-    return `:${Math.trunc(n)}\r\n`;
+  /** An integer reply, e.g. `:1`; a bigint for values beyond 2^53 (Redis's integers are 64-bit). */
+  integer(n: number | bigint): string {
+    return `:${typeof n === 'bigint' ? n : Math.trunc(n)}\r\n`;
   },
   /** A bulk string (binary-safe; a byte string as the parser produces), or the nil reply for null. */
   bulk(value: string | null): string {

@@ -7,8 +7,12 @@
  *   - answers each command with a reply built by `reply.*`, in order, written with `socket.write(text, 'latin1')`;
  *   - on a ProtocolError, writes `reply.error(err.message)` and closes that connection (only that one);
  *   - handles the socket's 'error' event (a client that vanishes must not crash the server).
+ * Each command behaves exactly as in Redis 7.0 (README, the command table; TestRedisReplies compares your replies
+ * with recorded ones): integers through parseInt64 (lab5/int64.ts), globs through globMatch (lab5/glob.ts).
+ * A connection inside MULTI queues its commands until EXEC (README, "Transactions").
  * The store maps key -> value, with optional absolute expiry times; expired keys disappear when touched and
- * in a background sweep every `sweepIntervalMs`. INFO reports the statistics (README, "INFO").
+ * in a background sweep every `sweepIntervalMs`. SCAN's cursor must survive deletions (README, "SCAN").
+ * INFO reports the statistics (README, "INFO").
  * With a `dataDir`, changes go through persistence.ts.
  */
 import type { RunningServer, ServerOptions } from './types';

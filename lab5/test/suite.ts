@@ -15,6 +15,7 @@ import { collectGarbage } from '../../tester/memory';
 import { LabSuite, NamedTest, TestContext, TestFailure, check } from '../../tester/suite';
 import { Rng } from '../../tester/world/rng';
 import type { RunningServer, ServerAddress } from '../types';
+import { explainDifference, firstDifference, loadCorpus, runSequence } from './redis-corpus';
 import { describe, folderBytes, Lab5Impl, RawClient, Resources, same, show, sleep, SyncWatch, within, withResources } from './harness';
 
 type Ctx = TestContext<Lab5Impl>;
@@ -929,11 +930,14 @@ const crashRecovery = realTest('TestCrashRecovery', 'kill -9 with fsync always: 
   await batch(0, 300);
   await sleep(600); // at least one snapshot happens here
   await batch(300, 500);
+  // Pipelined, so that the writes since the last snapshot stay in the log only (the next snapshot is due within 400 ms).
+  for (let i = 0; i < 500; i += 10) c.send('DEL', `acked:${i}`);
+  for (let i = 0; i < 25; i++) c.send('INCR', 'n');
   for (let i = 0; i < 500; i += 10) {
-    await c.expect(['DEL', `acked:${i}`], 1);
+    check(same(await c.reply(`DEL acked:${i}`), 1), `DEL acked:${i} did not reply 1.`);
     want.delete(`acked:${i}`);
   }
-  for (let i = 0; i < 25; i++) await c.expect(['INCR', 'n'], i + 1);
+  for (let i = 0; i < 25; i++) check(same(await c.reply('INCR n'), i + 1), `INCR n did not reply ${i + 1}.`);
   want.set('n', '25');
   const tTtl = Date.now();
   await c.expect(['SET', 'ttl', 'v', 'EX', 100], 'OK');
@@ -1574,6 +1578,191 @@ const lateReply = realTest('TestLateReply', "a request times out while others wa
   ctx.countOps(6);
 });
 
+const integers = realTest('TestIntegers', "INCR, INCRBY, DECR, DECRBY in 64 bits: Redis's strict integers, values past 2^53, the overflow error", async (res, ctx) => {
+  const server = await res.server();
+  const c = await res.connect(server.port);
+  await c.expect(['INCRBY', 'fresh', 5], 5, 'INCRBY of a missing key starts from 0');
+  await c.expect(['DECR', 'down'], -1, 'DECR of a missing key starts from 0');
+  await c.expect(['DECRBY', 'down', 10], -11, 'DECRBY subtracts its argument (DECRBY down 10 after -1)');
+  await c.expect(['DECRBY', 'down', -20], 9, 'DECRBY of a negative number adds it');
+  await c.expect(['INCRBY', 'down', -9], 0, 'INCRBY of a negative number subtracts it');
+  // Integer replies past 2^53 reach this test as JavaScript numbers, rounded: the GETs that follow check the exact digits.
+  const wide = 'JavaScript numbers are exact only up to 2^53 (9007199254740992); Redis counts in 64 bits. Parse with the given parseInt64 (lab5/int64.ts) and add bigints';
+  await c.expect(['SET', 'big', '9007199254740992'], 'OK');
+  await c.expect(['INCR', 'big'], 9007199254740993, wide);
+  await c.expect(['GET', 'big'], '9007199254740993', wide);
+  await c.expect(['INCRBY', 'big', '9000000000000000000'], 9009007199254740993, wide);
+  await c.expect(['GET', 'big'], '9009007199254740993', wide);
+  await c.expect(['SET', 'max', '9223372036854775807'], 'OK');
+  await c.expectError(['INCR', 'max'], 'ERR increment or decrement would overflow', 'the sum does not fit in 64 bits: Redis refuses it with this error');
+  await c.expect(['GET', 'max'], '9223372036854775807', 'a refused INCR changes nothing');
+  await c.expect(['SET', 'min', '-9223372036854775807'], 'OK');
+  await c.expect(['DECR', 'min'], -9223372036854775808, wide);
+  await c.expect(['GET', 'min'], '-9223372036854775808', wide);
+  await c.expectError(['DECRBY', 'min', 1], 'ERR increment or decrement would overflow', 'below -2^63');
+  await c.expectError(['DECRBY', 'zero', '-9223372036854775808'], 'ERR decrement would overflow', "its negation, 2^63, is not a 64-bit integer: Redis says so before looking at the key");
+  for (const bad of ['01', '-0', '+1', ' 1', '1.0', '1e3', '', '9223372036854775808']) {
+    const why = `"${bad}" is not an integer for Redis: only the canonical decimal form of a 64-bit integer is (no leading zeros, "+", "-0", spaces, decimals or exponents). Number("${bad}") and parseInt accept it; parseInt64 does not`;
+    await c.expect(['SET', 'odd', bad], 'OK');
+    await c.expectError(['INCR', 'odd'], 'ERR value is not an integer or out of range', why);
+    await c.expectError(['INCRBY', 'counter', bad], 'ERR value is not an integer or out of range', why);
+    await c.expectError(['SET', 'timed', 'v', 'EX', bad], 'ERR value is not an integer or out of range', why);
+  }
+  await c.expect(['GET', 'odd'], '9223372036854775808', 'a refused INCR changes nothing');
+  await c.expect(['EXISTS', 'counter', 'timed'], 0, 'refused commands create nothing');
+  const t = Date.now();
+  await c.expect(['SET', 'kept', '1', 'EX', 100], 'OK');
+  await c.expect(['INCRBY', 'kept', 10], 11);
+  await c.expect(['DECRBY', 'kept', 2], 9);
+  await c.expect(['DECR', 'kept'], 8);
+  checkTtl(await c.call('TTL', 'kept'), 100, t, 'TTL kept after INCRBY, DECRBY and DECR (they keep the TTL, as INCR does)');
+  ctx.countOps(60);
+});
+
+const transactions = realTest('TestTransactions', 'MULTI, EXEC and DISCARD: commands are queued, then run together; a refused command aborts the transaction', async (res, ctx) => {
+  const server = await res.server();
+  const c = await res.connect(server.port);
+  const other = await res.connect(server.port);
+  await c.expect(['MULTI'], 'OK');
+  await c.expect(['SET', 'tx', '1'], 'QUEUED', 'inside MULTI a command is queued, not run');
+  await c.expect(['INCRBY', 'tx', 10], 'QUEUED');
+  await other.expect(['SET', 'bystander', 'b'], 'OK', 'MULTI on one connection does not put the others in a transaction: keep the queue per connection');
+  await other.expect(['GET', 'tx'], null, 'a queued SET must not run before EXEC (another client saw its value)');
+  await c.expect(['GET', 'tx'], 'QUEUED');
+  await c.expectError(['MULTI'], 'ERR MULTI calls can not be nested', 'MULTI inside MULTI');
+  await c.expect(['EXEC'], ['OK', 11, '11'], 'EXEC runs the queued commands in order and replies with the array of their replies');
+  await c.expect(['GET', 'tx'], '11', 'after EXEC the connection is out of the transaction');
+  await c.expectError(['EXEC'], 'ERR EXEC without MULTI', 'EXEC outside a transaction');
+  await c.expectError(['DISCARD'], 'ERR DISCARD without MULTI', 'DISCARD outside a transaction');
+  // A command that fails when it runs does not stop the others.
+  await c.expect(['SET', 'word', 'hello'], 'OK');
+  await c.expect(['MULTI'], 'OK');
+  await c.expect(['INCR', 'word'], 'QUEUED');
+  await c.expect(['SET', 'after', 'yes'], 'QUEUED');
+  await c.expect(['EXEC'], [new RespError('ERR value is not an integer or out of range'), 'OK'], 'an error when a queued command runs is its place in the array; the rest still run');
+  // A command refused while queuing (unknown, wrong arity) aborts the whole transaction: nothing queued runs.
+  for (const refused of [['NOSUCHCOMMAND', 'x'], ['GET']]) {
+    await c.expect(['MULTI'], 'OK');
+    await c.expect(['SET', 'aborted', 'written'], 'QUEUED');
+    await c.expectError(refused, 'ERR', 'a command refused at once');
+    await c.expectError(['EXEC'], 'EXECABORT Transaction discarded because of previous errors.', `${describe(refused)} was refused while queuing, so EXEC must abort the transaction (Redis replies EXECABORT) and run nothing`);
+    await c.expect(['EXISTS', 'aborted'], 0, `the SET queued before the refused ${describe(refused)} must not have run: an aborted transaction changes nothing`);
+  }
+  await c.expect(['MULTI'], 'OK');
+  await c.expect(['SET', 'discarded', 'x'], 'QUEUED');
+  await c.expect(['DISCARD'], 'OK');
+  await c.expect(['EXISTS', 'discarded'], 0, 'DISCARD drops the queued commands');
+  await c.expect(['PING'], 'PONG', 'after DISCARD the connection is out of the transaction');
+  // What ordinary clients do: ioredis's multi().exec().
+  // No ready check: ioredis would send INFO, which is part 2.
+  const redis = new Redis({ host: '127.0.0.1', port: server.port, lazyConnect: true, enableReadyCheck: false, retryStrategy: () => null, maxRetriesPerRequest: 0, connectTimeout: 3000 });
+  res.defer(() => redis.disconnect());
+  redis.on('error', () => undefined);
+  await within(5000, 'ioredis connecting', redis.connect());
+  const results = await within(3000, 'ioredis multi().set().incr().get().exec()', redis.multi().set('io', '41').incr('io').get('io').exec()).catch((e: Error) => e);
+  check(JSON.stringify(results) === JSON.stringify([[null, 'OK'], [null, 42], [null, '42']]), `ioredis multi().set('io', '41').incr('io').get('io').exec() gave ${results instanceof Error ? `the error "${results.message}"` : JSON.stringify(results)}; expected [[null,"OK"],[null,42],[null,"42"]].`);
+  ctx.countOps(40);
+});
+
+const scan = realTest('TestScan', 'SCAN walks every key with a cursor, COUNT at a time, while keys come and go; MATCH filters; expired keys are left out', async (res, ctx, rng) => {
+  const server = await res.server({ sweepIntervalMs: 60_000 });
+  const c = await res.connect(server.port, 'latin1');
+  // 300 keys that will be deleted during the walk, created first (so that deleting them shifts the positions of all the
+  // others in a Map's order), then 200 keys that exist throughout, then 20 that expire before the walk.
+  const doomed: string[] = [];
+  for (let i = 0; i < 300; i++) doomed.push(`d:${i}:${word(rng, 3)}`);
+  const stable = new Set<string>();
+  for (let i = 0; i < 200; i++) stable.add(`s:${i}:${word(rng, 4)}`);
+  for (const key of [...doomed, ...stable]) c.send('SET', key, 'v');
+  for (let i = 0; i < 500; i++) await c.reply('SET');
+  for (let i = 0; i < 20; i++) await c.expect(['SET', `gone:${i}`, 'v', 'PX', 100], 'OK');
+  await sleep(250);
+  // Walk COUNT 20 at a time; between calls, delete 30 of the doomed keys (those already returned first) and add 3 new ones.
+  const seen = new Set<string>();
+  let cursor = '0';
+  let calls = 0;
+  do {
+    const r = await c.call('SCAN', cursor, 'COUNT', 20);
+    check(Array.isArray(r) && r.length === 2 && typeof r[0] === 'string' && Array.isArray(r[1]), `SCAN ${cursor} COUNT 20 replied ${show(r)}; expected a two-element array: the next cursor (a bulk string) and an array of keys.`);
+    const [next, keys] = r as [string, string[]];
+    check(keys.length <= 20, `SCAN ${cursor} COUNT 20 returned ${keys.length} keys; at most COUNT keys per call, so that a large store is walked in small steps (the handout's SCAN).`);
+    check(/^\d+$/.test(next), `SCAN returned the cursor ${show(next)}; expected a non-negative integer.`);
+    for (const k of keys) {
+      check(!k.startsWith('gone:'), `SCAN returned ${show(k)}, whose TTL ran out 150 ms earlier: an expired key must never be visible, to SCAN neither.`);
+      seen.add(k);
+    }
+    calls++;
+    check(calls <= 200, 'SCAN did not return the cursor 0 after 200 calls of COUNT 20 over about 600 keys: the iteration never ends.');
+    doomed.sort((a, b) => Number(seen.has(b)) - Number(seen.has(a)));
+    const deleting = doomed.splice(0, 30);
+    for (const key of deleting) c.send('DEL', key);
+    for (let i = 0; i < 3; i++) c.send('SET', `new:${calls}:${i}`, 'v');
+    for (let i = 0; i < deleting.length + 3; i++) await c.reply('DEL and SET between SCAN calls');
+    cursor = next;
+  } while (cursor !== '0');
+  const missed = [...stable].filter((k) => !seen.has(k));
+  check(missed.length === 0, `SCAN, walked to cursor 0 while other keys were deleted and added, never returned ${missed.length} of the 200 keys that existed throughout, e.g. ${show(missed[0])}. A cursor must not depend on positions that a deletion shifts (such as an index in the Map's order): the handout's SCAN numbers each key when it is created.`);
+  check(calls >= 10, `SCAN walked over 200 keys COUNT 20 at a time in ${calls} calls; expected at least 10.`);
+  // MATCH and the argument errors.
+  const matched = new Set<string>();
+  cursor = '0';
+  do {
+    const [next, keys] = (await c.call('SCAN', cursor, 'MATCH', 's:1?:*', 'COUNT', 50)) as [string, string[]];
+    for (const k of keys) matched.add(k);
+    cursor = next;
+  } while (cursor !== '0');
+  const want = [...stable].filter((k) => /^s:1\d:/.test(k)).sort();
+  check(JSON.stringify([...matched].sort()) === JSON.stringify(want), `SCAN ... MATCH s:1?:* returned ${matched.size} keys; expected the ${want.length} keys s:10:… to s:19:… (MATCH filters with globMatch).`);
+  await c.expectError(['SCAN', 'abc'], 'ERR invalid cursor', 'a cursor that is not a number');
+  await c.expectError(['SCAN', 0, 'COUNT', 0], 'ERR syntax error', 'COUNT must be at least 1');
+  await c.expectError(['SCAN', 0, 'LIMIT', 5], 'ERR syntax error', 'an unknown option');
+  // What ordinary clients do: ioredis's scanStream walks to cursor 0.
+  const redis = new Redis({ host: '127.0.0.1', port: server.port, lazyConnect: true, retryStrategy: () => null, maxRetriesPerRequest: 0, connectTimeout: 3000 });
+  res.defer(() => redis.disconnect());
+  redis.on('error', () => undefined);
+  await within(5000, 'ioredis connecting', redis.connect());
+  const streamed = await within(
+    5000,
+    "ioredis scanStream({ match: 's:*', count: 25 })",
+    new Promise<string[]>((resolve, reject) => {
+      const out: string[] = [];
+      const stream = redis.scanStream({ match: 's:*', count: 25 });
+      stream.on('data', (keys: string[]) => out.push(...keys));
+      stream.on('end', () => resolve(out));
+      stream.on('error', reject);
+    }),
+  );
+  check(new Set(streamed).size === stable.size, `ioredis scanStream({ match: 's:*' }) found ${new Set(streamed).size} distinct keys; expected ${stable.size}.`);
+  ctx.countOps(calls + 40);
+});
+
+/** Likely causes of a difference from Redis, by the command that replied differently. */
+const REDIS_HINTS: Record<string, string> = {
+  set: "SET's options (the handout's table): NX, XX, GET, KEEPTTL, EX/PX/EXAT/PXAT; one kind of time may repeat (the last wins); a time is checked only after all options are read.",
+  incr: 'integers are parsed with parseInt64 and added as bigints; overflow is its own error.',
+  expire: "EXPIRE/PEXPIRE: options NX XX GT LT are read first, then the time, then the key; the limits that give \"invalid expire time in 'expire' command\".",
+  keys: 'KEYS uses the given globMatch; look at the key set and the pattern.',
+  scan: 'SCAN: the cursor is read as Redis does (the handout); options COUNT, MATCH, TYPE; errors.',
+  multi: 'MULTI/EXEC/DISCARD: which commands are queued, which are refused at once, and what EXEC replies then.',
+  unknown: "the unknown-command error: arguments quoted, each followed by a space, until the text reaches 128 characters.",
+};
+
+const redisReplies = realTest('TestRedisReplies', `the reply to every command of ${'2,000'}+ recorded sequences is byte for byte what redis-server 7.0 replied`, async (res, ctx) => {
+  const corpus = loadCorpus();
+  const server = await res.server({ sweepIntervalMs: 60_000 });
+  for (const seq of corpus.sequences) {
+    const run = await runSequence(server.port, seq.steps, seq.replies.length);
+    const at = firstDifference(seq, run);
+    ctx.countOps(seq.steps.length);
+    if (at === undefined) continue;
+    const step = seq.steps[at];
+    const name = Array.isArray(step) ? step[0].toLowerCase() : 'inline';
+    const family = ['incr', 'incrby', 'decr', 'decrby'].includes(name) ? 'incr' : name === 'pexpire' ? 'expire' : ['exec', 'discard'].includes(name) ? 'multi' : name;
+    const hint = REDIS_HINTS[family] ?? (typeof run.replies[at] === 'string' && run.replies[at].startsWith('-ERR unknown command') ? REDIS_HINTS.unknown : 'the handout\'s command table says what Redis does.');
+    throw new TestFailure(`${explainDifference(seq, run, at)}\nThe corpus (lab5/test/redis-replies.json, ${corpus.sequences.length} sequences) holds redis-server 7.0's replies; KEYS and SCAN are compared as sorted lists. Likely cause: ${hint}`);
+  }
+});
+
 /** Lab 5's suite: the grader loads it with the student's files or the solution's. */
 export const suite: LabSuite<Lab5Impl> = {
   lab: 'lab5',
@@ -1592,11 +1781,15 @@ export const suite: LabSuite<Lab5Impl> = {
     keysAndStats,
     strangeKeys,
     errorReplies,
+    integers,
+    transactions,
     malformedInput,
     slowReader,
     pipelining,
     concurrentClients,
     realRedisClient,
+    scan,
+    redisReplies,
     shardPlacement,
     hashRing,
     clientRetry,

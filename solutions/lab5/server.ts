@@ -9,6 +9,7 @@
  */
 import * as net from 'node:net';
 import { globMatch } from '../../lab5/glob';
+import { INT64_MAX, INT64_MIN, parseInt64 } from '../../lab5/int64';
 import { ProtocolError, RequestParser, reply } from '../../lab5/resp';
 import type { RunningServer, ServerOptions } from '../../lab5/types';
 import { Persistence, StoredEntry } from './persistence';
@@ -30,6 +31,10 @@ interface Connection {
   closing: boolean;
   /** Its unsent replies passed OUTPUT_PAUSE_BYTES: its socket is paused until they drain. */
   stalled: boolean;
+  /** After MULTI: the commands queued for EXEC; undefined outside a transaction. */
+  queue: string[][] | undefined;
+  /** A command was refused while queuing: EXEC must abort the transaction. */
+  dirty: boolean;
 }
 
 /** Unsent replies to one client, bytes, beyond which its commands wait until the socket drains (backpressure). */
@@ -37,12 +42,47 @@ const OUTPUT_PAUSE_BYTES = 1 << 20;
 /** Unsent replies to one client, bytes, beyond which it is disconnected (one reply that large: KEYS on a big store). */
 const OUTPUT_LIMIT_BYTES = 256 << 20;
 
-const MAX_EXPIRE_MS = 100 * 365 * 24 * 3600 * 1000;
+const notInteger = reply.error('ERR value is not an integer or out of range');
+const syntaxError = reply.error('ERR syntax error');
+
+/** The commands that run at once inside MULTI instead of being queued. */
+const TRANSACTION_CONTROL = new Set(['multi', 'exec', 'discard', 'quit']);
+
+/** SCAN's cursor as Redis reads it (C's strtoul: a sign is allowed, "-1" wraps to 2^64-1), or undefined if invalid. */
+function parseCursor(text: string): bigint | undefined {
+  if (text === '') return 0n;
+  if (!/^[+-]?[0-9]+$/.test(text)) return undefined;
+  const magnitude = BigInt(text.replace(/^[+-]/, ''));
+  if (magnitude >= 2n ** 64n) return undefined;
+  return text.startsWith('-') && magnitude > 0n ? 2n ** 64n - magnitude : magnitude;
+}
+
+/** Text as C's %s prints it: up to the first NUL byte. */
+function cString(text: string): string {
+  const nul = text.indexOf('\0');
+  return nul < 0 ? text : text.slice(0, nul);
+}
+
+/** Redis's reply to an unknown command: the name and the arguments, quoted, up to 128 characters in all. */
+function unknownCommand(args: readonly string[]): string {
+  let rest = '';
+  for (let i = 1; i < args.length && rest.length < 128; i++) rest += `'${cString(args[i]).slice(0, 128 - rest.length)}' `;
+  return reply.error(`ERR unknown command '${cString(args[0]).slice(0, 128)}', with args beginning with: ${rest}`);
+}
 
 class KVServer {
   private readonly values = new Map<string, string>();
   /** Absolute expiry time (ms) of keys that have one. */
   private readonly expires = new Map<string, number>();
+  /**
+   * SCAN's order: every key gets a number when it is created, and SCAN's cursor is the number to go on from. The keys
+   * are listed here in that order; a removed key stays listed until the list is compacted (`seqOf` tells which
+   * entries are current). Compacting keeps the numbers, so a cursor stays valid however the store changes.
+   */
+  private readonly seqOf = new Map<string, number>();
+  private orderKeys: string[] = [];
+  private orderSeqs: number[] = [];
+  private nextSeq = 1;
   private readonly calls = new Map<string, number>();
   private totalCommands = 0;
   private expiredKeys = 0;
@@ -78,7 +118,7 @@ class KVServer {
   }
 
   private accept(socket: net.Socket): void {
-    const conn: Connection = { socket, parser: new RequestParser(), closing: false, stalled: false };
+    const conn: Connection = { socket, parser: new RequestParser(), closing: false, stalled: false, queue: undefined, dirty: false };
     this.connections.add(conn);
     socket.setNoDelay(true);
     socket.on('data', (chunk) => {
@@ -137,16 +177,28 @@ class KVServer {
     if (!conn.stalled && !conn.closing) conn.socket.resume();
   }
 
+  /** Runs one command (or queues it, inside MULTI); returns its encoded reply. */
   private execute(args: string[], conn: Connection): string {
     const name = args[0].toLowerCase();
     const cmd = Object.prototype.hasOwnProperty.call(this.commands, name) ? this.commands[name] : undefined;
-    if (cmd === undefined) {
-      const rest = args.slice(1, 4).map((a) => `'${a.slice(0, 40)}'`).join(' ');
-      return reply.error(`ERR unknown command '${args[0].slice(0, 40)}', with args beginning with: ${rest}`);
+    let refused: string | undefined;
+    if (cmd === undefined) refused = unknownCommand(args);
+    else if (cmd.arity > 0 ? args.length !== cmd.arity : args.length < -cmd.arity) refused = reply.error(`ERR wrong number of arguments for '${name}' command`);
+    if (refused !== undefined) {
+      if (conn.queue !== undefined) conn.dirty = true; // EXEC will abort: a transaction runs whole or not at all
+      if (name !== 'exec') return refused;
+      conn.queue = undefined; // a refused EXEC ends the transaction, as Redis does, and says why
+      return reply.error(`EXECABORT Transaction discarded because of: ${refused.slice('-ERR '.length, -2)}`);
     }
-    if (cmd.arity > 0 ? args.length !== cmd.arity : args.length < -cmd.arity) {
-      return reply.error(`ERR wrong number of arguments for '${name}' command`);
+    if (conn.queue !== undefined && !TRANSACTION_CONTROL.has(name)) {
+      conn.queue.push(args);
+      return reply.simple('QUEUED');
     }
+    return this.run(name, cmd!, args, conn);
+  }
+
+  /** Runs a known command with the right number of arguments. */
+  private run(name: string, cmd: Command, args: string[], conn: Connection): string {
     this.totalCommands++;
     this.calls.set(name, (this.calls.get(name) ?? 0) + 1);
     return cmd.run(args.slice(1), conn);
@@ -166,10 +218,66 @@ class KVServer {
   private remove(key: string): void {
     this.values.delete(key);
     this.expires.delete(key);
+    this.seqOf.delete(key);
+  }
+
+  /** Every key, gone. */
+  private clear(): void {
+    this.values.clear();
+    this.expires.clear();
+    this.seqOf.clear();
+    this.orderKeys = [];
+    this.orderSeqs = [];
+  }
+
+  /** Lists a new key in SCAN's order, compacting the list when removed keys make up most of it. */
+  private listKey(key: string): void {
+    if (this.orderKeys.length > 64 && this.orderKeys.length > 2 * this.seqOf.size) {
+      const keys: string[] = [];
+      const seqs: number[] = [];
+      for (let i = 0; i < this.orderKeys.length; i++) {
+        if (this.seqOf.get(this.orderKeys[i]) !== this.orderSeqs[i]) continue;
+        keys.push(this.orderKeys[i]);
+        seqs.push(this.orderSeqs[i]);
+      }
+      this.orderKeys = keys;
+      this.orderSeqs = seqs;
+    }
+    const seq = this.nextSeq++;
+    this.seqOf.set(key, seq);
+    this.orderKeys.push(key);
+    this.orderSeqs.push(seq);
+  }
+
+  /**
+   * SCAN: from the first key numbered `cursor` or more, looks at `count` live keys and returns those that match,
+   * with the cursor to go on from, or 0 when no key is left. A key that exists for the whole iteration is returned.
+   */
+  private scan(cursor: bigint, count: number, pattern: string | undefined, onlyStrings: boolean): string {
+    let lo = 0;
+    let hi = this.orderSeqs.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      if (BigInt(this.orderSeqs[mid]) < cursor) lo = mid + 1;
+      else hi = mid;
+    }
+    const found: string[] = [];
+    let looked = 0;
+    let i = lo;
+    for (; i < this.orderKeys.length; i++) {
+      const key = this.orderKeys[i];
+      if (this.seqOf.get(key) !== this.orderSeqs[i] || this.lookup(key) === undefined) continue; // removed, or just expired
+      if (looked === count) break;
+      looked++;
+      if (onlyStrings && (pattern === undefined || globMatch(pattern, key))) found.push(key);
+    }
+    const next = i < this.orderKeys.length ? String(this.orderSeqs[i]) : '0';
+    return reply.array([reply.bulk(next), reply.bulkArray(found)]);
   }
 
   /** Stores a value; `expiresAt` undefined clears any expiry, 'keep' keeps it. */
   private store(key: string, value: string, expiresAt: number | undefined | 'keep'): void {
+    if (!this.values.has(key)) this.listKey(key);
     this.values.set(key, value);
     if (expiresAt === undefined) this.expires.delete(key);
     else if (expiresAt !== 'keep') this.expires.set(key, expiresAt);
@@ -186,6 +294,98 @@ class KVServer {
     }
   }
 
+  /** INCRBY's arithmetic, in 64 bits: the new value, or Redis's error when it is not an integer or would overflow. */
+  private incrBy(key: string, by: bigint): string {
+    const cur = parseInt64(this.lookup(key) ?? '0');
+    if (cur === undefined) return notInteger;
+    const next = cur + by;
+    if (next > INT64_MAX || next < INT64_MIN) return reply.error('ERR increment or decrement would overflow');
+    this.store(key, String(next), 'keep');
+    return reply.integer(next);
+  }
+
+  /**
+   * EXPIRE and PEXPIRE, as Redis 7.0 checks them: options first, then the time (an integer, within 64 bits once
+   * made absolute), then the key. `unit` is 1000 for seconds, 1 for ms.
+   */
+  private expireCommand(name: string, a: string[], unit: 1 | 1000): string {
+    let nx = false;
+    let xx = false;
+    let gt = false;
+    let lt = false;
+    for (const option of a.slice(2)) {
+      const o = option.toLowerCase();
+      if (o === 'nx') nx = true;
+      else if (o === 'xx') xx = true;
+      else if (o === 'gt') gt = true;
+      else if (o === 'lt') lt = true;
+      else return reply.error(`ERR Unsupported option ${cString(option)}`);
+    }
+    if (nx && (xx || gt || lt)) return reply.error('ERR NX and XX, GT or LT options at the same time are not compatible');
+    if (gt && lt) return reply.error('ERR GT and LT options at the same time are not compatible');
+    let when = parseInt64(a[1]);
+    if (when === undefined) return notInteger;
+    const invalid = reply.error(`ERR invalid expire time in '${name}' command`);
+    if (unit === 1000 && (when > INT64_MAX / 1000n || when < INT64_MIN / 1000n)) return invalid;
+    when *= BigInt(unit);
+    const now = Date.now();
+    if (when > INT64_MAX - BigInt(now)) return invalid;
+    const at = Number(when) + now;
+    const key = a[0];
+    if (this.lookup(key) === undefined) return reply.integer(0);
+    const current = this.expires.get(key);
+    if ((nx && current !== undefined) || (xx && current === undefined)) return reply.integer(0);
+    if ((gt && (current === undefined || at <= current)) || (lt && current !== undefined && at >= current)) return reply.integer(0);
+    if (at <= now) {
+      this.remove(key);
+      this.persistence?.recordDelete(key);
+      return reply.integer(1);
+    }
+    this.expires.set(key, at);
+    this.persistence?.recordSet(key, this.values.get(key)!, at);
+    return reply.integer(1);
+  }
+
+  /** SET key value [NX | XX] [GET] [EX s | PX ms | EXAT s | PXAT ms | KEEPTTL], parsed as Redis 7.0 does. */
+  private setCommand(a: string[]): string {
+    let nx = false;
+    let xx = false;
+    let get = false;
+    let keepTtl = false;
+    let unit: 'EX' | 'PX' | 'EXAT' | 'PXAT' | undefined;
+    let time = '';
+    for (let i = 2; i < a.length; i++) {
+      const opt = a[i].toUpperCase();
+      const hasNext = i + 1 < a.length;
+      // An option may repeat (the last time wins); options that contradict each other are a syntax error.
+      if (opt === 'NX' && !xx) nx = true;
+      else if (opt === 'XX' && !nx) xx = true;
+      else if (opt === 'GET') get = true;
+      else if (opt === 'KEEPTTL' && unit === undefined) keepTtl = true;
+      else if ((opt === 'EX' || opt === 'PX' || opt === 'EXAT' || opt === 'PXAT') && !keepTtl && (unit === undefined || unit === opt) && hasNext) {
+        unit = opt;
+        time = a[++i];
+      } else return syntaxError;
+    }
+    let expiresAt: number | undefined;
+    if (unit !== undefined) {
+      const n = parseInt64(time);
+      if (n === undefined) return notInteger;
+      const seconds = unit === 'EX' || unit === 'EXAT';
+      const invalid = reply.error("ERR invalid expire time in 'set' command");
+      if (n <= 0n || (seconds && n > INT64_MAX / 1000n)) return invalid;
+      let ms = seconds ? n * 1000n : n;
+      if (unit === 'EX' || unit === 'PX') ms += BigInt(Date.now());
+      if (ms > INT64_MAX) return invalid;
+      expiresAt = Number(ms);
+    }
+    const old = this.lookup(a[0]);
+    const found = old !== undefined;
+    if ((nx && found) || (xx && !found)) return get ? reply.bulk(old ?? null) : reply.nil;
+    this.store(a[0], a[1], expiresAt ?? (keepTtl ? 'keep' : undefined));
+    return get ? reply.bulk(old ?? null) : reply.ok;
+  }
+
   /** The store as it is now, unaffected by later commands (for a snapshot written over many event-loop turns). */
   private copy(): Iterable<StoredEntry> {
     const values = new Map(this.values); // copied now, not when first read: generators start lazily
@@ -193,19 +393,6 @@ class KVServer {
     return (function* () {
       for (const [key, value] of values) yield { key, value, expiresAt: expires.get(key) };
     })();
-  }
-
-  /** Sets an expiry `ms` from now on an existing key: 1, or 0 if there is no such key. */
-  private expire(key: string, ms: number): string {
-    if (this.lookup(key) === undefined) return reply.integer(0);
-    if (ms <= 0) {
-      this.remove(key);
-      this.persistence?.recordDelete(key);
-      return reply.integer(1);
-    }
-    this.expires.set(key, Date.now() + ms);
-    this.persistence?.recordSet(key, this.values.get(key)!, this.expires.get(key));
-    return reply.integer(1);
   }
 
   /** Remaining time to live in ms: -2 no key, -1 no expiry. */
@@ -239,33 +426,11 @@ class KVServer {
   }
 
   private table(): Record<string, Command> {
-    const int = (text: string): number | undefined => (/^-?\d{1,15}$/.test(text) ? Number(text) : undefined);
-    const notInt = reply.error('ERR value is not an integer or out of range');
     return {
       ping: { arity: -1, run: (a) => (a.length === 0 ? reply.simple('PONG') : a.length === 1 ? reply.bulk(a[0]) : reply.error("ERR wrong number of arguments for 'ping' command")) },
       echo: { arity: 2, run: (a) => reply.bulk(a[0]) },
       get: { arity: 2, run: (a) => reply.bulk(this.lookup(a[0]) ?? null) },
-      set: {
-        arity: -3,
-        run: (a) => {
-          let expiresAt: number | undefined;
-          for (let i = 2; i < a.length; i++) {
-            const opt = a[i].toUpperCase();
-            if ((opt === 'EX' || opt === 'PX') && i + 1 < a.length && expiresAt === undefined) {
-              const n = int(a[++i]);
-              if (n === undefined) return notInt;
-              const ms = opt === 'EX' ? n * 1000 : n;
-              if (ms <= 0 || ms > MAX_EXPIRE_MS) return reply.error("ERR invalid expire time in 'set' command");
-              expiresAt = Date.now() + ms;
-            } else {
-              return reply.error('ERR syntax error');
-            }
-          }
-          this.lookup(a[0]);
-          this.store(a[0], a[1], expiresAt);
-          return reply.ok;
-        },
-      },
+      set: { arity: -3, run: (a) => this.setCommand(a) },
       del: {
         arity: -2,
         run: (a) => {
@@ -280,18 +445,26 @@ class KVServer {
         },
       },
       exists: { arity: -2, run: (a) => reply.integer(a.filter((k) => this.lookup(k) !== undefined).length) },
-      incr: {
-        arity: 2,
+      incr: { arity: 2, run: (a) => this.incrBy(a[0], 1n) },
+      decr: { arity: 2, run: (a) => this.incrBy(a[0], -1n) },
+      incrby: {
+        arity: 3,
         run: (a) => {
-          const cur = this.lookup(a[0]) ?? '0';
-          const n = int(cur);
-          if (n === undefined || !Number.isSafeInteger(n + 1)) return notInt;
-          this.store(a[0], String(n + 1), 'keep');
-          return reply.integer(n + 1);
+          const by = parseInt64(a[1]);
+          return by === undefined ? notInteger : this.incrBy(a[0], by);
         },
       },
-      expire: { arity: 3, run: (a) => (int(a[1]) === undefined ? notInt : this.expire(a[0], Math.min(int(a[1])! * 1000, MAX_EXPIRE_MS))) },
-      pexpire: { arity: 3, run: (a) => (int(a[1]) === undefined ? notInt : this.expire(a[0], Math.min(int(a[1])!, MAX_EXPIRE_MS))) },
+      decrby: {
+        arity: 3,
+        run: (a) => {
+          const by = parseInt64(a[1]);
+          if (by === undefined) return notInteger;
+          if (by === INT64_MIN) return reply.error('ERR decrement would overflow'); // its negation is not an int64
+          return this.incrBy(a[0], -by);
+        },
+      },
+      expire: { arity: -3, run: (a) => this.expireCommand('expire', a, 1000) },
+      pexpire: { arity: -3, run: (a) => this.expireCommand('pexpire', a, 1) },
       ttl: {
         arity: 2,
         run: (a) => {
@@ -309,6 +482,33 @@ class KVServer {
           return reply.bulkArray(out);
         },
       },
+      scan: {
+        arity: -2,
+        run: (a) => {
+          const cursor = parseCursor(a[0]);
+          if (cursor === undefined) return reply.error('ERR invalid cursor');
+          let count = 10;
+          let pattern: string | undefined;
+          let onlyStrings = true;
+          for (let i = 1; i < a.length; i += 2) {
+            const opt = a[i].toLowerCase();
+            if (i + 1 >= a.length) return syntaxError;
+            if (opt === 'count') {
+              const n = parseInt64(a[i + 1]);
+              if (n === undefined) return notInteger;
+              if (n < 1n) return syntaxError;
+              count = n > 1_000_000_000n ? 1_000_000_000 : Number(n);
+            } else if (opt === 'match') {
+              pattern = a[i + 1] === '*' ? undefined : a[i + 1];
+            } else if (opt === 'type') {
+              onlyStrings = a[i + 1].toLowerCase() === 'string'; // every value here is a string
+            } else {
+              return syntaxError;
+            }
+          }
+          return this.scan(cursor, count, pattern, onlyStrings);
+        },
+      },
       dbsize: {
         arity: 1,
         run: () => {
@@ -318,10 +518,38 @@ class KVServer {
       },
       flushdb: {
         arity: -1,
-        run: () => {
-          this.values.clear();
-          this.expires.clear();
+        run: (a) => {
+          if (a.length > 1 || (a.length === 1 && !['sync', 'async'].includes(a[0].toLowerCase()))) return syntaxError;
+          this.clear();
           this.persistence?.recordFlush();
+          return reply.ok;
+        },
+      },
+      multi: {
+        arity: 1,
+        run: (_a, conn) => {
+          if (conn.queue !== undefined) return reply.error('ERR MULTI calls can not be nested');
+          conn.queue = [];
+          conn.dirty = false;
+          return reply.ok;
+        },
+      },
+      exec: {
+        arity: 1,
+        run: (_a, conn) => {
+          const queued = conn.queue;
+          if (queued === undefined) return reply.error('ERR EXEC without MULTI');
+          conn.queue = undefined;
+          if (conn.dirty) return reply.error('EXECABORT Transaction discarded because of previous errors.');
+          // Every queued command runs now, one after the other, with no other client's command in between.
+          return reply.array(queued.map((args) => this.run(args[0].toLowerCase(), this.commands[args[0].toLowerCase()], args, conn)));
+        },
+      },
+      discard: {
+        arity: 1,
+        run: (_a, conn) => {
+          if (conn.queue === undefined) return reply.error('ERR DISCARD without MULTI');
+          conn.queue = undefined;
           return reply.ok;
         },
       },
@@ -337,7 +565,14 @@ class KVServer {
         },
       },
       hello: { arity: -1, run: () => reply.error('NOPROTO this server speaks RESP2 only') },
-      select: { arity: 2, run: (a) => (a[0] === '0' ? reply.ok : reply.error('ERR DB index is out of range')) },
+      select: {
+        arity: 2,
+        run: (a) => {
+          const db = parseInt64(a[0]);
+          if (db === undefined || db > 2147483647n || db < -2147483648n) return notInteger;
+          return db === 0n ? reply.ok : reply.error('ERR DB index is out of range'); // one database, where Redis has 16
+        },
+      },
       quit: {
         arity: -1,
         run: (_a, conn) => {

@@ -5,13 +5,16 @@
  */
 import { expect } from 'chai';
 import * as fc from 'fast-check';
+import * as fs from 'node:fs';
 import * as path from 'node:path';
+import { record, redisServerPath, serialise, startRedis } from '../../../instructor/redis-record';
 import { globMatch } from '../../glob';
 import { encodeCommand, ProtocolError, ReplyParser, reply, RequestParser } from '../../resp';
 import { itChecksHandoutTable } from '../../../tester/kit';
 import { materialiseMutant, Mutant, removeMutant } from '../../../tester/mutants';
 import { runNamedTest } from '../../../tester/suite';
 import { mutants } from '../../../solutions/lab5/mutants';
+import { CORPUS_FILE, loadCorpus } from '../redis-corpus';
 import { suite } from '../suite';
 
 const SOLUTION_DIR = path.resolve(__dirname, '../../../solutions/lab5');
@@ -103,7 +106,9 @@ describe('lab5 given code', () => {
     const ch = fc.constantFrom('a', 'b', ':', '*', '?');
     fc.assert(
       fc.property(fc.array(ch, { maxLength: 8 }).map((a) => a.join('')), fc.array(fc.constantFrom('a', 'b', ':'), { maxLength: 10 }).map((a) => a.join('')), (pattern, text) => {
-        expect(globMatch(pattern, text), `${pattern} vs ${text}`).to.equal(toRegExp(pattern).test(text));
+        // Redis's matcher never matches the empty text, except with the empty pattern, and `*` (which KEYS does not match at all).
+        const want = text === '' ? pattern === '' || pattern === '*' : toRegExp(pattern).test(text);
+        expect(globMatch(pattern, text), `${pattern} vs ${text}`).to.equal(want);
       }),
       { numRuns: 2000 },
     );
@@ -111,6 +116,68 @@ describe('lab5 given code', () => {
     expect(globMatch('user:[^0-9]', 'user:7')).to.equal(false);
     expect(globMatch('a\\*b', 'a*b')).to.equal(true);
     expect(globMatch('a\\*b', 'axb')).to.equal(false);
+  });
+
+  it("globMatch's corner cases are Redis's stringmatchlen's (also checked against redis-server by TestRedisReplies)", () => {
+    const cases: Array<[string, string, boolean]> = [
+      ['[a', 'a', true], // no closing bracket: the set {a}
+      ['[a', '[a', false],
+      ['[]]', ']', false], // a ']' right after '[' closes the set, which is empty: nothing matches
+      ['[]a]', 'a]', false],
+      ['[a-]', '^', true], // the ']' ends a range a..] (which is ]..a), and the set is still open
+      ['[a-]', '-', false],
+      ['[-a]', '-', true],
+      ['[z-a]', 'm', true], // a reversed range
+      ['[\\]]', ']', true],
+      ['\\', '\\', true], // a backslash at the end is itself
+      ['[^]', 'x', true],
+      ['[', '[', false],
+      ['*', '', true],
+      ['**', '', false],
+      ['?', '', false],
+      ['', '', true],
+      ['[\u0000-\u00ff]', '\u0080', false], // bytes compare as C's signed char: 0x80..0xff sort below 0x00
+      ['[\u0080-a]', '\u00ff', true],
+    ];
+    for (const [pattern, text, want] of cases) expect(globMatch(pattern, text), `${JSON.stringify(pattern)} vs ${JSON.stringify(text)}`).to.equal(want);
+    expect(globMatch('*a'.repeat(5000) + 'b', 'a'.repeat(5000)), 'thousands of stars: no stack overflow, no match').to.equal(false);
+  });
+
+  it('RequestParser splits inline commands as Redis does: quotes, escapes, unbalanced quotes', () => {
+    expect(parseAll(Buffer.from('SET q "hello world"\r\nSET r \'it\\\'s\'\r\nSET h "\\x41\\n\\t\\\\"\r\nECHO ""\n', 'latin1'), []).commands).to.deep.equal([
+      ['SET', 'q', 'hello world'],
+      ['SET', 'r', "it's"],
+      ['SET', 'h', 'A\n\t\\'],
+      ['ECHO', ''],
+    ]);
+    expect(parseAll(Buffer.from('SET q "open\r\n'), []).error).to.equal('ERR Protocol error: unbalanced quotes in request');
+    expect(parseAll(Buffer.from('SET q "a"b\r\n'), []).error).to.equal('ERR Protocol error: unbalanced quotes in request');
+  });
+});
+
+describe('lab5 recorded Redis replies', function () {
+  this.timeout(120_000);
+  it('lab5/test/redis-replies.json is what redis-server replies today (re-recorded when redis-server is installed)', async function () {
+    const binary = redisServerPath();
+    if (binary === undefined) {
+      console.log('      skipped: redis-server is not installed (apt-get install -y redis-server), so the recording cannot be checked');
+      this.skip();
+    }
+    const redis = await startRedis(binary!);
+    try {
+      // Another Redis release may answer differently on purpose: that is a new recording to review, not a stale one.
+      const release = (v: string): string => /v=(\d+\.\d+)/.exec(v)?.[1] ?? v;
+      const recorded = loadCorpus().redis;
+      if (release(redis.version) !== release(recorded)) {
+        console.log(`      skipped: the installed redis-server is ${redis.version}, the recording is of ${recorded}; re-record on purpose and review the differences`);
+        this.skip();
+      }
+      const fresh = serialise(await record(redis.port, redis.version));
+      const stale = fs.readFileSync(CORPUS_FILE, 'latin1') !== fresh;
+      expect(stale, `the recording is stale (${redis.version}): run node -r ts-node/register/transpile-only instructor/redis-record.ts, and check the reference still passes TestRedisReplies`).to.equal(false);
+    } finally {
+      await redis.stop();
+    }
   });
 });
 
