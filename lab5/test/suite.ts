@@ -112,6 +112,15 @@ function addresses(ports: readonly number[]): ServerAddress[] {
 
 const setGetDel = realTest('TestSetGetDel', 'PING, SET, GET, DEL and EXISTS over TCP; values are binary-safe', async (res, ctx, rng) => {
   const server = await res.server();
+  check(server.host === '127.0.0.1', `startServer({ port: 0 }) resolved with host ${JSON.stringify(server.host)}; a server started without a host listens on 127.0.0.1 and says so (RunningServer.host).`);
+  // A port already in use: startServer rejects with the listen error (it does not crash the process or resolve).
+  let busy: unknown;
+  await within(5000, `startServer on port ${server.port}, already in use`, ctx.impl.startServer({ port: server.port }).then((s) => s.close(), (e: unknown) => void (busy = e)));
+  check(
+    busy instanceof Error && ((busy as NodeJS.ErrnoException).code === 'EADDRINUSE' || busy.message.includes('EADDRINUSE')),
+    `startServer({ port: ${server.port} }) on a port another server listens on ${busy === undefined ? 'resolved' : `rejected with ${String(busy)}`}; expected it to reject with the listen error (EADDRINUSE). ` +
+      "Listen for the server's 'error' event until it listens, and reject with that error: without a listener the error crashes the process.",
+  );
   const c = await res.connect(server.port);
   await c.expect(['PING'], 'PONG');
   await c.expect(['GET', 'nothing'], null, 'a missing key reads as nil');
@@ -165,8 +174,13 @@ const ttl = realTest('TestTTL', 'SET EX/PX, EXPIRE, PEXPIRE, TTL, PTTL; expired 
   await c.expect(['EXPIRE', 'gone', -5], 1, 'EXPIRE with a time in the past deletes the key and returns 1');
   await c.expect(['GET', 'gone'], null, 'EXPIRE with a negative time deleted the key');
   await c.expectError(['SET', 'x', 'v', 'EX', 'soon'], 'ERR', 'EX needs an integer');
+  await c.expectError(['SET', 'x', 'v', 'EX', '10s'], 'ERR value is not an integer', 'EX needs an integer: "10s" is not one (parseInt would read 10; check the whole word)');
   await c.expectError(['SET', 'x', 'v', 'EX', 0], 'ERR', 'an expire time must be positive');
   await c.expectError(['EXPIRE', 'long', 'later'], 'ERR', 'EXPIRE needs an integer');
+  await c.expectError(['PEXPIRE', 'long', 'later'], 'ERR', 'PEXPIRE needs an integer');
+  const tDecade = Date.now();
+  await c.expect(['SET', 'decade', 'v', 'EX', 315_360_000], 'OK', 'a time to live of ten years is allowed');
+  checkTtl(await c.call('TTL', 'decade'), 315_360_000, tDecade, 'TTL decade after SET decade v EX 315360000 (ten years)');
   await sleep(Math.max(0, t0 + 1000 - Date.now()));
   await c.expect(['GET', 'short'], null, 'SET ... PX 600 was 1 s ago: the key has expired');
   await c.expect(['PTTL', 'short2'], -2, 'PEXPIRE short2 600 was 1 s ago: the key has expired');
@@ -179,7 +193,16 @@ const ttl = realTest('TestTTL', 'SET EX/PX, EXPIRE, PEXPIRE, TTL, PTTL; expired 
   const keys = await c.call('KEYS', '*');
   check(Array.isArray(keys) && !keys.includes('short') && !keys.includes('short2'), `KEYS * replied ${show(keys)}; expired keys must not be listed.`);
   await c.expect(['GET', 'long'], 'v', 'a key with 100 s to live is still there');
-  ctx.countOps(30);
+  // Five keys expired and were removed on access (short, short2, gone-del, gone-expire, gone-incr); "gone", deleted by
+  // EXPIRE with a negative time, may count or not.
+  const info = await c.call('INFO');
+  const expired = typeof info === 'string' ? parseStats(info).expiredKeys : undefined;
+  check(
+    expired === 5 || expired === 6,
+    `INFO says expired_keys:${expired}; expected 5: short, short2, gone-del, gone-expire and gone-incr expired and were removed when a command touched them (no sweep ran). ` +
+      'expired_keys counts keys removed because they expired, on access as well as by the sweep: count in the lookup that drops an expired key, not only in the sweep.',
+  );
+  ctx.countOps(35);
 });
 
 /** Keys written by TestBackgroundExpiry and the size of each value. */
@@ -282,13 +305,24 @@ const keysAndStats = realTest('TestKeysAndStats', 'KEYS with glob patterns, DBSI
   check(viaClient.keys === 5 && viaClient.serverId === 7, `ShardedClient.stats(0) returned ${JSON.stringify(viaClient)}; expected serverId 7 and 5 keys.`);
   const userKeys = await within(5000, "ShardedClient.keys(0, 'user:*')", client.keys(0, 'user:*'));
   check(same([...userKeys].sort(), ['user:1', 'user:10', 'user:2']), `ShardedClient.keys(0, 'user:*') returned ${JSON.stringify(userKeys)}.`);
-  ctx.countOps(sent + 2);
+  const allKeys = await within(5000, 'ShardedClient.keys(0)', client.keys(0));
+  check(same([...allKeys].sort(), patterns[0][1]), `ShardedClient.keys(0) returned ${JSON.stringify(allKeys)}; without a pattern it lists every key ("*"): ${JSON.stringify(patterns[0][1])}.`);
+  // FLUSHDB (on a server without a data folder), then INFO has no Keyspace line.
+  await c.expect(['FLUSHDB'], 'OK', 'FLUSHDB on a server without persistence');
+  await c.expect(['DBSIZE'], 0, 'FLUSHDB removed every key');
+  const empty = await c.call('INFO');
+  check(typeof empty === 'string', `INFO after FLUSHDB replied ${show(empty)}; expected a bulk string.`);
+  const lines = empty.split('\r\n').filter((l) => l !== '');
+  check(!lines.some((l) => l.startsWith('db0:')), `INFO on an empty store has the line ${JSON.stringify(lines.find((l) => l.startsWith('db0:')))}; leave the db0 line out when there are no keys, as Redis does (see the README).`);
+  const odd = lines.find((l) => !l.startsWith('#') && !l.includes(':'));
+  check(odd === undefined, `INFO has the line ${JSON.stringify(odd)}: every line is a "# Section" header or a "field:value" line.`);
+  ctx.countOps(sent + 6);
 });
 
 const errorReplies = realTest('TestErrorReplies', 'Redis-style errors for unknown commands, wrong arity and bad arguments; the commands redis-cli sends on connect', async (res, ctx) => {
   const server = await res.server();
   const c = await res.connect(server.port);
-  await c.expectError(['FLY', 'me', 'to'], "ERR unknown command 'FLY'", 'Redis answers "ERR unknown command \'FLY\', with args beginning with: ..."');
+  await c.expectError(['FLY', 'me', 'to'], "ERR unknown command 'FLY', with args beginning with: 'me' 'to'", "Redis's wording, as in the README: the name, then the arguments after it, each in quotes, separated by spaces");
   // Names of members every JavaScript object has: a command table looked up as table[name] finds them. The server
   // runs in a child process here, so that one that crashes on them fails this test, not the tester.
   const proc = await res.serverProcess({});
@@ -303,9 +337,11 @@ const errorReplies = realTest('TestErrorReplies', 'Redis-style errors for unknow
     }
   }
   await p.expect(['PING'], 'PONG', 'the server keeps serving after unknown commands');
-  const arity: Array<Array<string | number>> = [['GET'], ['GET', 'a', 'b'], ['SET', 'a'], ['DEL'], ['EXPIRE', 'a'], ['TTL'], ['KEYS'], ['INCR', 'a', 'b'], ['DBSIZE', 'x']];
+  const arity: Array<Array<string | number>> = [['GET'], ['GET', 'a', 'b'], ['SET', 'a'], ['DEL'], ['EXPIRE', 'a'], ['TTL'], ['KEYS'], ['INCR', 'a', 'b'], ['DBSIZE', 'x'], ['PING', 'a', 'b']];
   for (const args of arity) await c.expectError(args, 'ERR wrong number of arguments', 'the command has the wrong number of arguments');
   await c.expectError(['SET', 'a', 'b', 'FOREVER'], 'ERR syntax error', 'unknown SET option');
+  await c.expectError(['SET', 'a', 'b', 'FOREVER', 10], 'ERR syntax error', 'an unknown SET option, even with a number after it: only EX and PX take one');
+  await c.expectError(['SET', 'a', 'b', 'EX', 10, 'PX', 100], 'ERR', 'EX and PX together: a key has one time to live');
   await c.expect(['SET', 'word', 'hello'], 'OK');
   await c.expectError(['INCR', 'word'], 'ERR value is not an integer', 'INCR of a value that is not an integer');
   await c.expect(['GET', 'word'], 'hello', 'a failed INCR changes nothing');
@@ -699,7 +735,26 @@ const shardPlacement = realTest('TestShardPlacement', "the seed's sharding: md5(
     const back = await client.get(key);
     check(back === value, `get(${JSON.stringify(key)}) through the client returned ${JSON.stringify(back)}; expected ${JSON.stringify(value)}. Send keys and values as UTF-8 (encodeCommand does) and read replies as UTF-8.`);
   }
-  ctx.countOps(3000 + 2 * keys.length + 5 * strange.length);
+  // The rest of the KVClient interface, on a key of each server: set with a TTL, ttl, expire, del.
+  for (let s = 0; s < 3; s++) {
+    const key = keys.find((k) => referenceShard(k, 3) === s)!;
+    const tSet = Date.now();
+    await client.set(key, 'short-lived', 100);
+    checkTtl(await raws[s].call('TTL', key), 100, tSet, `TTL ${key} on server ${s + 1} after set(${JSON.stringify(key)}, 'short-lived', 100) through the client (send SET key value EX 100)`);
+    checkTtl(await client.ttl(key), 100, tSet, `ttl(${JSON.stringify(key)}) through the client`);
+    const tExpire = Date.now();
+    const expired = await client.expire(key, 50);
+    check(expired === true, `expire(${JSON.stringify(key)}, 50) through the client returned ${JSON.stringify(expired)}; the key exists, so true (EXPIRE replied 1).`);
+    checkTtl(await client.ttl(key), 50, tExpire, `ttl(${JSON.stringify(key)}) through the client after expire(key, 50)`);
+    const first = await client.del(key);
+    const again = await client.del(key);
+    check(first === true && again === false, `del(${JSON.stringify(key)}) through the client returned ${first}, then ${again}; expected true (it existed), then false (DEL replied 0).`);
+    const gone = await client.expire(key, 50);
+    check(gone === false, `expire(${JSON.stringify(key)}, 50) on a deleted key returned ${JSON.stringify(gone)}; expected false (EXPIRE replied 0).`);
+    check((await client.ttl(key)) === -2, `ttl(${JSON.stringify(key)}) on a deleted key did not return -2.`);
+    check((await raws[s].call('GET', key)) === null, `GET ${key} on server ${s + 1} after del through the client did not reply nil.`);
+  }
+  ctx.countOps(3000 + 2 * keys.length + 5 * strange.length + 27);
 });
 
 const RING_KEYS = 10_000;
@@ -710,14 +765,18 @@ function checkRingPlacement(ring: { nodeFor(key: string): number }, nodes: reado
   const last = points[points.length - 1];
   const wrapping: string[] = [];
   for (let i = 0; wrapping.length < 5 && i < 200_000; i++) if (ringPosition(`wrap:${i}`) > last.at) wrapping.push(`wrap:${i}`);
-  for (const k of [...keys.slice(0, 2000), ...wrapping]) {
+  // A key whose position is exactly a point's (the point's own text): that point owns it ("at or after").
+  const onPoints = nodes.flatMap((n) => [0, 1, 2, 59, 159].map((i) => `server-${n}#${i}`));
+  for (const k of [...keys.slice(0, 2000), ...wrapping, ...onPoints]) {
     const want = referenceRingNode(points, k);
     const got = ring.nodeFor(k);
     if (got === want) continue;
     const pos = ringPosition(k);
     const where = pos > last.at
       ? `that is past the last point (${last.at}, node ${last.node}), so it wraps around to the first point (node ${points[0].node})`
-      : 'its owner is the node of the first point at or after it';
+      : points.some((p) => p.at === pos)
+        ? 'a point of the ring sits exactly there, and a key belongs to the first point AT or after its position (compare with <, not <=, in the binary search)'
+        : 'its owner is the node of the first point at or after it';
     throw new TestFailure(
       `A HashRing of nodes ${nodes.join(', ')} placed ${JSON.stringify(k)} on node ${got}; the ring of the handout places it on node ${want}. ` +
         `The key's position is ${pos} (the first 32 bits of its MD5); ${where}. ` +
@@ -758,6 +817,17 @@ const hashRing = realTest('TestHashRing', 'consistent hashing with virtual nodes
   ring.remove(4);
   for (const [i, k] of keys.entries()) {
     if (ring.nodeFor(k) !== before[i]) throw new TestFailure(`After adding and removing node 4, ${JSON.stringify(k)} is on node ${ring.nodeFor(k)}, not back on node ${before[i]}.`);
+  }
+  // Nodes 672 and 761 share a point (md5 of "server-672#96" and of "server-761#85" start alike): the lower id owns it,
+  // whatever order the nodes were given in.
+  for (const order of [[761, 672], [672, 761]]) {
+    const tied = new ctx.impl.HashRing(order);
+    const owner = tied.nodeFor('server-761#85');
+    check(
+      owner === 672,
+      `HashRing([${order.join(', ')}]).nodeFor("server-761#85") returned ${owner}; expected 672. That key sits exactly on a position where nodes 672 ("server-672#96") and 761 ("server-761#85") both have a point: ` +
+        'two nodes on the same point go in order of id, the lower first, so the key belongs to 672. Likely cause: the points are sorted by position only, so equal positions keep the order the nodes were added in; sort by position, then by node id.',
+    );
   }
   // The client with sharding: 'ring' stores each key where the ring says.
   const servers = await Promise.all([1, 2, 3].map((id) => res.server({ serverId: id })));
@@ -1520,7 +1590,7 @@ const snapshotServes = realTest('TestSnapshotServes', 'a snapshot of a 12 MB sto
  * A fake server for TestLateReply: answers GET k with "v:k" in request order, but holds the first GET of
  * "slow" for `holdMs` (as a busy server would), delaying every reply after it on that connection.
  */
-async function slowFirstServer(res: Resources, holdMs: number): Promise<number> {
+async function slowFirstServer(res: Resources, holdMs: number): Promise<{ port: number; sockets: ReadonlySet<net.Socket> }> {
   let slowSeen = false;
   const sockets = new Set<net.Socket>();
   const tcp = net.createServer((socket) => {
@@ -1544,14 +1614,14 @@ async function slowFirstServer(res: Resources, holdMs: number): Promise<number> 
     for (const s of sockets) s.destroy();
     await new Promise<void>((resolve) => tcp.close(() => resolve()));
   });
-  return (tcp.address() as net.AddressInfo).port;
+  return { port: (tcp.address() as net.AddressInfo).port, sockets };
 }
 
 const lateReply = realTest('TestLateReply', "a request times out while others wait on the same connection: the late reply never reaches another caller", async (res, ctx) => {
   // The server holds "slow" 1.5 s; the client gives up on it after 400 ms, while two more requests wait behind it.
   // The wide gap keeps the order of timeout and late reply the same on a machine whose event loop stalls a while.
-  const port = await slowFirstServer(res, 1500);
-  const client = res.client(addresses([port]), { timeoutMs: 400, retries: 2, retryDelayMs: 50 });
+  const fake = await slowFirstServer(res, 1500);
+  const client = res.client(addresses([fake.port]), { timeoutMs: 400, retries: 2, retryDelayMs: 50 });
   const settle = (p: Promise<string | null>): Promise<string> => p.then((v) => `returned ${JSON.stringify(v)}`, (e: Error) => `failed (${e.name}: ${e.message})`);
   const slow = settle(client.get('slow'));
   await sleep(250);
@@ -1571,7 +1641,32 @@ const lateReply = realTest('TestLateReply', "a request times out while others wa
         'After a timeout destroy the connection (failing every request waiting on it, so that each is retried on a new one), as the README says.',
     );
   }
-  ctx.countOps(6);
+  client.close();
+  check(
+    await waitFor(() => fake.sockets.size === 0, 2000),
+    `2 s after ShardedClient.close(), the server still had ${fake.sockets.size} open connection(s) from that client: close() must close every connection it keeps (socket.destroy() or end()).`,
+  );
+
+  // A get times out with no retry left, and its caller at once sends another get: the client destroyed the old
+  // connection and opens a new one. The old connection's 'close' event comes after that, and must not fail it.
+  const other = await slowFirstServer(res, 1500);
+  const once = res.client(addresses([other.port]), { timeoutMs: 300, retries: 0 });
+  const next = await within(
+    4000,
+    'a get sent as soon as the one before it timed out',
+    once.get('slow').then(
+      (v) => `(the slow get returned ${JSON.stringify(v)})`,
+      () => settle(once.get('next')),
+    ),
+  );
+  check(
+    next === 'returned "v:next"',
+    `get("next"), sent the moment get("slow") failed after its 300 ms timeout (retries 0), ${next}; expected "v:next". ` +
+      "The timeout destroyed the old connection and get(\"next\") went out on a new one; only then does the old socket's 'close' event arrive. " +
+      "Likely cause: the old socket's 'close' or 'error' handler fails whatever connection is current, and the requests waiting on it; " +
+      'check that the event comes from the socket in use (for example: if (this.socket !== socket) return) before failing anything.',
+  );
+  ctx.countOps(8);
 });
 
 /** Lab 5's suite: the grader loads it with the student's files or the solution's. */
