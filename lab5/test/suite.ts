@@ -1472,8 +1472,17 @@ const corruptLog = realTest('TestCorruptLog', 'a byte corrupted in the middle of
   const damages: Array<[string, Buffer]> = [
     [`its first byte ('*') replaced by '#' at byte ${middle}`, withByte(middle, 0x23)],
     [`the digit of its first length header changed at byte ${lengthAt}`, withByte(lengthAt, log[lengthAt] === 0x39 ? 0x31 : 0x39)],
-    // A careless edit: well-formed RESP, but not a record the log writes (SET takes 2 or 4 arguments).
-    ['replaced by "SET log:x" (a SET with 1 argument, as if its value had been deleted by hand)', Buffer.concat([log.subarray(0, middle), encodeCommand(['SET', 'log:x']), log.subarray(starts[index + 1])])],
+    // Careless edits: well-formed RESP, but not records the log writes (SET with 2 or 4 arguments, DEL with 1, FLUSHALL alone).
+    ...(
+      [
+        ['SET', 'log:x'],
+        ['DEL'],
+        ['FLUSHAL'],
+      ] as string[][]
+    ).map((words): [string, Buffer] => [
+      `replaced by hand with "${words.join(' ')}" (well-formed, but not a record with its arity)`,
+      Buffer.concat([log.subarray(0, middle), encodeCommand(words), log.subarray(starts[index + 1])]),
+    ]),
   ];
   for (const [what, damaged] of damages) {
     const dir = crashCopy(res, dataDir);
@@ -1583,48 +1592,55 @@ const snapshotServes = realTest('TestSnapshotServes', 'a snapshot of a 12 MB sto
   const renamesBefore = watch.renames;
   check(await waitFor(() => watch.renames > renamesBefore, 5000), `No snapshot of the 12 MB store was renamed into place within 5 s (snapshotIntervalMs 300).`);
   await c.expect(['SET', 'before-snapshot', 'v'], 'OK'); // in the log when the next snapshot starts, and in that snapshot
+  // Two snapshots in turn. At each one's first write another client sends PING and a SET: is the PING answered
+  // before that snapshot's last write? The SET is not in that snapshot, only in the log, which must keep it.
   const p = await res.connect(server.port);
-  let phase: 'armed' | 'pinged' | 'done' = 'armed';
-  let pongBeforeLastWrite = false;
-  watch.atSnapshotWrite = () => {
-    if (phase === 'armed') {
-      p.send('PING');
-      p.send('SET', 'during-snapshot', 'written while the snapshot was');
-      phase = 'pinged';
-    } else if (phase === 'pinged') pongBeforeLastWrite ||= p.buffered > 0;
-  };
-  watch.atRename = () => {
-    if (phase === 'pinged') phase = 'done';
-  };
-  check(await waitFor(() => phase === 'done', 5000), `No further snapshot of the 12 MB store was ${phase === 'armed' ? 'started' : 'renamed into place'} within 5 s (snapshotIntervalMs 300).`);
-  const pong = await p.reply('PING, sent as the snapshot began', 5000);
-  check(same(pong, 'PONG'), `PING, sent as a snapshot began, replied ${show(pong)}; expected PONG.`);
-  const during = await p.reply('SET during-snapshot, sent as the snapshot began', 5000);
-  check(same(during, 'OK'), `SET during-snapshot, sent as a snapshot began, replied ${show(during)}; expected OK.`);
-  // That snapshot is in place and the log cut: kill -9 now. The write made while the snapshot was written is not
-  // in it, only in the log; so is a write made after it.
-  await c.expect(['SET', 'after-snapshot', 'v'], 'OK');
+  const written: string[] = ['before-snapshot'];
+  for (const round of [1, 2]) {
+    let phase: 'armed' | 'pinged' | 'done' = 'armed';
+    let pongBeforeLastWrite = false;
+    watch.atSnapshotWrite = () => {
+      if (phase === 'armed') {
+        p.send('PING');
+        p.send('SET', `during-snapshot-${round}`, 'written while the snapshot was');
+        phase = 'pinged';
+      } else if (phase === 'pinged') pongBeforeLastWrite ||= p.buffered > 0;
+    };
+    watch.atRename = () => {
+      if (phase === 'pinged') phase = 'done';
+    };
+    check(await waitFor(() => phase === 'done', 5000), `No further snapshot of the 12 MB store was ${phase === 'armed' ? 'started' : 'renamed into place'} within 5 s (snapshotIntervalMs 300).`);
+    const pong = await p.reply('PING, sent as the snapshot began', 5000);
+    check(same(pong, 'PONG'), `PING, sent as a snapshot began, replied ${show(pong)}; expected PONG.`);
+    check(
+      pongBeforeLastWrite,
+      'A PING sent as the snapshot of a 12 MB store began to be written was answered only after its last piece was written: the snapshot blocked every client for its whole duration ' +
+        '(with Redis-sized stores, seconds). Take a copy of the store (a Map copy is quick: the strings are shared), then write the file in pieces with the event loop free between them ' +
+        "(await a FileHandle's write of each ~1 MB piece, or a write stream), so that commands keep being served; the log keeps the writes made meanwhile.",
+    );
+    const during = await p.reply(`SET during-snapshot-${round}, sent as the snapshot began`, 5000);
+    check(same(during, 'OK'), `SET during-snapshot-${round}, sent as a snapshot began, replied ${show(during)}; expected OK.`);
+    await c.expect(['SET', `after-snapshot-${round}`, 'v'], 'OK');
+    written.push(`during-snapshot-${round}`, `after-snapshot-${round}`);
+  }
+  watch.atSnapshotWrite = undefined;
+  watch.atRename = undefined;
+  // The second snapshot is in place and the log cut: kill -9 now.
   const dataDir = crashCopy(res, liveDir);
   const restarted = await res.server({ dataDir, fsync: 'everysec', snapshotIntervalMs: 60_000, sweepIntervalMs: 60_000 });
   const r = await res.connect(restarted.port);
-  for (const key of ['before-snapshot', 'during-snapshot', 'after-snapshot']) {
+  for (const key of written) {
     const got = await r.call('GET', key);
     check(
       typeof got === 'string',
-      `After a crash just after a snapshot, GET ${key} replied ${show(got)}: the acknowledged write made ${key.replace('-', ' the ')} was lost. ` +
+      `After a crash just after two snapshots, GET ${key} replied ${show(got)}: the acknowledged write made ${key.replace(/-snapshot(-\d)?$/, ' snapshot$1').replace('-', ' ')} was lost. ` +
         'A write that arrives while the snapshot is written is not in it (the snapshot is of a copy taken before); it is only in the log. ' +
         'When the snapshot is in place, do not empty the log: drop only the records the snapshot holds (those before the moment of the copy) and keep the rest, ' +
-        'written aside, fsynced and renamed over the log, and go on appending to the new log file.',
+        'written aside, fsynced and renamed over the log; go on appending to the new log file, and count its size afresh for the next snapshot.',
     );
   }
-  await r.expect(['DBSIZE'], SNAPSHOT_STORE_VALUES + 3, 'the large values and the writes made before, during and after the snapshot');
-  check(
-    pongBeforeLastWrite,
-    'A PING sent as the snapshot of a 12 MB store began to be written was answered only after its last piece was written: the snapshot blocked every client for its whole duration ' +
-      '(with Redis-sized stores, seconds). Take a copy of the store (a Map copy is quick: the strings are shared), then write the file in pieces with the event loop free between them ' +
-      "(await a FileHandle's write of each ~1 MB piece, or a write stream), so that commands keep being served; the log keeps the writes made meanwhile.",
-  );
-  ctx.countOps(SNAPSHOT_STORE_VALUES + 10);
+  await r.expect(['DBSIZE'], SNAPSHOT_STORE_VALUES + written.length, 'the large values and the writes made before, during and after the snapshots');
+  ctx.countOps(SNAPSHOT_STORE_VALUES + 16);
 });
 
 /**
