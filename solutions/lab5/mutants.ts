@@ -346,6 +346,13 @@ export const mutants: Mutant[] = [
     caughtBy: ['TestHashRing'],
   },
   {
+    name: 'ring-whole-digest',
+    description: "ring positions from the whole MD5 digest (parseInt of 32 hex digits) instead of its first 32 bits: only ties between points tell",
+    file: 'client.ts',
+    replace: [[".digest('hex').slice(0, 8), 16);", ".digest('hex'), 16);"]],
+    caughtBy: ['TestHashRing'],
+  },
+  {
     name: 'ring-search-past-point',
     description: "the ring's binary search skips a point at exactly the key's position: the key goes to the next point",
     file: 'client.ts',
