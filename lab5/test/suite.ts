@@ -113,6 +113,15 @@ function addresses(ports: readonly number[]): ServerAddress[] {
 
 const setGetDel = realTest('TestSetGetDel', 'PING, SET, GET, DEL and EXISTS over TCP; values are binary-safe', async (res, ctx, rng) => {
   const server = await res.server();
+  check(server.host === '127.0.0.1', `startServer({ port: 0 }) resolved with host ${JSON.stringify(server.host)}; a server started without a host listens on 127.0.0.1 and says so (RunningServer.host).`);
+  // A port already in use: startServer rejects with the listen error (it does not crash the process or resolve).
+  let busy: unknown;
+  await within(5000, `startServer on port ${server.port}, already in use`, ctx.impl.startServer({ port: server.port }).then((s) => s.close(), (e: unknown) => void (busy = e)));
+  check(
+    busy instanceof Error && ((busy as NodeJS.ErrnoException).code === 'EADDRINUSE' || busy.message.includes('EADDRINUSE')),
+    `startServer({ port: ${server.port} }) on a port another server listens on ${busy === undefined ? 'resolved' : `rejected with ${String(busy)}`}; expected it to reject with the listen error (EADDRINUSE). ` +
+      "Listen for the server's 'error' event until it listens, and reject with that error: without a listener the error crashes the process.",
+  );
   const c = await res.connect(server.port);
   await c.expect(['PING'], 'PONG');
   await c.expect(['GET', 'nothing'], null, 'a missing key reads as nil');
@@ -166,8 +175,13 @@ const ttl = realTest('TestTTL', 'SET EX/PX, EXPIRE, PEXPIRE, TTL, PTTL; expired 
   await c.expect(['EXPIRE', 'gone', -5], 1, 'EXPIRE with a time in the past deletes the key and returns 1');
   await c.expect(['GET', 'gone'], null, 'EXPIRE with a negative time deleted the key');
   await c.expectError(['SET', 'x', 'v', 'EX', 'soon'], 'ERR', 'EX needs an integer');
+  await c.expectError(['SET', 'x', 'v', 'EX', '10s'], 'ERR value is not an integer', 'EX needs an integer: "10s" is not one (parseInt would read 10; check the whole word)');
   await c.expectError(['SET', 'x', 'v', 'EX', 0], 'ERR', 'an expire time must be positive');
   await c.expectError(['EXPIRE', 'long', 'later'], 'ERR', 'EXPIRE needs an integer');
+  await c.expectError(['PEXPIRE', 'long', 'later'], 'ERR', 'PEXPIRE needs an integer');
+  const tDecade = Date.now();
+  await c.expect(['SET', 'decade', 'v', 'EX', 315_360_000], 'OK', 'a time to live of ten years is allowed');
+  checkTtl(await c.call('TTL', 'decade'), 315_360_000, tDecade, 'TTL decade after SET decade v EX 315360000 (ten years)');
   await sleep(Math.max(0, t0 + 1000 - Date.now()));
   await c.expect(['GET', 'short'], null, 'SET ... PX 600 was 1 s ago: the key has expired');
   await c.expect(['PTTL', 'short2'], -2, 'PEXPIRE short2 600 was 1 s ago: the key has expired');
@@ -180,7 +194,16 @@ const ttl = realTest('TestTTL', 'SET EX/PX, EXPIRE, PEXPIRE, TTL, PTTL; expired 
   const keys = await c.call('KEYS', '*');
   check(Array.isArray(keys) && !keys.includes('short') && !keys.includes('short2'), `KEYS * replied ${show(keys)}; expired keys must not be listed.`);
   await c.expect(['GET', 'long'], 'v', 'a key with 100 s to live is still there');
-  ctx.countOps(30);
+  // Five keys expired and were removed on access (short, short2, gone-del, gone-expire, gone-incr); "gone", deleted by
+  // EXPIRE with a negative time, may count or not.
+  const info = await c.call('INFO');
+  const expired = typeof info === 'string' ? parseStats(info).expiredKeys : undefined;
+  check(
+    expired === 5 || expired === 6,
+    `INFO says expired_keys:${expired}; expected 5: short, short2, gone-del, gone-expire and gone-incr expired and were removed when a command touched them (no sweep ran). ` +
+      'expired_keys counts keys removed because they expired, on access as well as by the sweep: count in the lookup that drops an expired key, not only in the sweep.',
+  );
+  ctx.countOps(35);
 });
 
 /** Keys written by TestBackgroundExpiry and the size of each value. */
@@ -283,13 +306,24 @@ const keysAndStats = realTest('TestKeysAndStats', 'KEYS with glob patterns, DBSI
   check(viaClient.keys === 5 && viaClient.serverId === 7, `ShardedClient.stats(0) returned ${JSON.stringify(viaClient)}; expected serverId 7 and 5 keys.`);
   const userKeys = await within(5000, "ShardedClient.keys(0, 'user:*')", client.keys(0, 'user:*'));
   check(same([...userKeys].sort(), ['user:1', 'user:10', 'user:2']), `ShardedClient.keys(0, 'user:*') returned ${JSON.stringify(userKeys)}.`);
-  ctx.countOps(sent + 2);
+  const allKeys = await within(5000, 'ShardedClient.keys(0)', client.keys(0));
+  check(same([...allKeys].sort(), patterns[0][1]), `ShardedClient.keys(0) returned ${JSON.stringify(allKeys)}; without a pattern it lists every key ("*"): ${JSON.stringify(patterns[0][1])}.`);
+  // FLUSHDB (on a server without a data folder), then INFO has no Keyspace line.
+  await c.expect(['FLUSHDB'], 'OK', 'FLUSHDB on a server without persistence');
+  await c.expect(['DBSIZE'], 0, 'FLUSHDB removed every key');
+  const empty = await c.call('INFO');
+  check(typeof empty === 'string', `INFO after FLUSHDB replied ${show(empty)}; expected a bulk string.`);
+  const lines = empty.split('\r\n').filter((l) => l !== '');
+  check(!lines.some((l) => l.startsWith('db0:')), `INFO on an empty store has the line ${JSON.stringify(lines.find((l) => l.startsWith('db0:')))}; leave the db0 line out when there are no keys, as Redis does (see the README).`);
+  const odd = lines.find((l) => !l.startsWith('#') && !l.includes(':'));
+  check(odd === undefined, `INFO has the line ${JSON.stringify(odd)}: every line is a "# Section" header or a "field:value" line.`);
+  ctx.countOps(sent + 6);
 });
 
 const errorReplies = realTest('TestErrorReplies', 'Redis-style errors for unknown commands, wrong arity and bad arguments; the commands redis-cli sends on connect', async (res, ctx) => {
   const server = await res.server();
   const c = await res.connect(server.port);
-  await c.expectError(['FLY', 'me', 'to'], "ERR unknown command 'FLY'", 'Redis answers "ERR unknown command \'FLY\', with args beginning with: ..."');
+  await c.expectError(['FLY', 'me', 'to'], "ERR unknown command 'FLY', with args beginning with: 'me' 'to'", "Redis's wording, as in the README: the name, then the arguments after it, each in quotes, separated by spaces");
   // Names of members every JavaScript object has: a command table looked up as table[name] finds them. The server
   // runs in a child process here, so that one that crashes on them fails this test, not the tester.
   const proc = await res.serverProcess({});
@@ -304,9 +338,11 @@ const errorReplies = realTest('TestErrorReplies', 'Redis-style errors for unknow
     }
   }
   await p.expect(['PING'], 'PONG', 'the server keeps serving after unknown commands');
-  const arity: Array<Array<string | number>> = [['GET'], ['GET', 'a', 'b'], ['SET', 'a'], ['DEL'], ['EXPIRE', 'a'], ['TTL'], ['KEYS'], ['INCR', 'a', 'b'], ['DBSIZE', 'x']];
+  const arity: Array<Array<string | number>> = [['GET'], ['GET', 'a', 'b'], ['SET', 'a'], ['DEL'], ['EXPIRE', 'a'], ['TTL'], ['KEYS'], ['INCR', 'a', 'b'], ['DBSIZE', 'x'], ['PING', 'a', 'b']];
   for (const args of arity) await c.expectError(args, 'ERR wrong number of arguments', 'the command has the wrong number of arguments');
   await c.expectError(['SET', 'a', 'b', 'FOREVER'], 'ERR syntax error', 'unknown SET option');
+  await c.expectError(['SET', 'a', 'b', 'FOREVER', 10], 'ERR syntax error', 'an unknown SET option, even with a number after it: only EX and PX take one');
+  await c.expectError(['SET', 'a', 'b', 'EX', 10, 'PX', 100], 'ERR', 'EX and PX together: a key has one time to live');
   await c.expect(['SET', 'word', 'hello'], 'OK');
   await c.expectError(['INCR', 'word'], 'ERR value is not an integer', 'INCR of a value that is not an integer');
   await c.expect(['GET', 'word'], 'hello', 'a failed INCR changes nothing');
@@ -700,7 +736,26 @@ const shardPlacement = realTest('TestShardPlacement', "the seed's sharding: md5(
     const back = await client.get(key);
     check(back === value, `get(${JSON.stringify(key)}) through the client returned ${JSON.stringify(back)}; expected ${JSON.stringify(value)}. Send keys and values as UTF-8 (encodeCommand does) and read replies as UTF-8.`);
   }
-  ctx.countOps(3000 + 2 * keys.length + 5 * strange.length);
+  // The rest of the KVClient interface, on a key of each server: set with a TTL, ttl, expire, del.
+  for (let s = 0; s < 3; s++) {
+    const key = keys.find((k) => referenceShard(k, 3) === s)!;
+    const tSet = Date.now();
+    await client.set(key, 'short-lived', 100);
+    checkTtl(await raws[s].call('TTL', key), 100, tSet, `TTL ${key} on server ${s + 1} after set(${JSON.stringify(key)}, 'short-lived', 100) through the client (send SET key value EX 100)`);
+    checkTtl(await client.ttl(key), 100, tSet, `ttl(${JSON.stringify(key)}) through the client`);
+    const tExpire = Date.now();
+    const expired = await client.expire(key, 50);
+    check(expired === true, `expire(${JSON.stringify(key)}, 50) through the client returned ${JSON.stringify(expired)}; the key exists, so true (EXPIRE replied 1).`);
+    checkTtl(await client.ttl(key), 50, tExpire, `ttl(${JSON.stringify(key)}) through the client after expire(key, 50)`);
+    const first = await client.del(key);
+    const again = await client.del(key);
+    check(first === true && again === false, `del(${JSON.stringify(key)}) through the client returned ${first}, then ${again}; expected true (it existed), then false (DEL replied 0).`);
+    const gone = await client.expire(key, 50);
+    check(gone === false, `expire(${JSON.stringify(key)}, 50) on a deleted key returned ${JSON.stringify(gone)}; expected false (EXPIRE replied 0).`);
+    check((await client.ttl(key)) === -2, `ttl(${JSON.stringify(key)}) on a deleted key did not return -2.`);
+    check((await raws[s].call('GET', key)) === null, `GET ${key} on server ${s + 1} after del through the client did not reply nil.`);
+  }
+  ctx.countOps(3000 + 2 * keys.length + 5 * strange.length + 27);
 });
 
 const RING_KEYS = 10_000;
@@ -711,14 +766,18 @@ function checkRingPlacement(ring: { nodeFor(key: string): number }, nodes: reado
   const last = points[points.length - 1];
   const wrapping: string[] = [];
   for (let i = 0; wrapping.length < 5 && i < 200_000; i++) if (ringPosition(`wrap:${i}`) > last.at) wrapping.push(`wrap:${i}`);
-  for (const k of [...keys.slice(0, 2000), ...wrapping]) {
+  // A key whose position is exactly a point's (the point's own text): that point owns it ("at or after").
+  const onPoints = nodes.flatMap((n) => [0, 1, 2, 59, 159].map((i) => `server-${n}#${i}`));
+  for (const k of [...keys.slice(0, 2000), ...wrapping, ...onPoints]) {
     const want = referenceRingNode(points, k);
     const got = ring.nodeFor(k);
     if (got === want) continue;
     const pos = ringPosition(k);
     const where = pos > last.at
       ? `that is past the last point (${last.at}, node ${last.node}), so it wraps around to the first point (node ${points[0].node})`
-      : 'its owner is the node of the first point at or after it';
+      : points.some((p) => p.at === pos)
+        ? 'a point of the ring sits exactly there, and a key belongs to the first point AT or after its position (compare with <, not <=, in the binary search)'
+        : 'its owner is the node of the first point at or after it';
     throw new TestFailure(
       `A HashRing of nodes ${nodes.join(', ')} placed ${JSON.stringify(k)} on node ${got}; the ring of the handout places it on node ${want}. ` +
         `The key's position is ${pos} (the first 32 bits of its MD5); ${where}. ` +
@@ -759,6 +818,17 @@ const hashRing = realTest('TestHashRing', 'consistent hashing with virtual nodes
   ring.remove(4);
   for (const [i, k] of keys.entries()) {
     if (ring.nodeFor(k) !== before[i]) throw new TestFailure(`After adding and removing node 4, ${JSON.stringify(k)} is on node ${ring.nodeFor(k)}, not back on node ${before[i]}.`);
+  }
+  // Nodes 672 and 761 share a point (md5 of "server-672#96" and of "server-761#85" start alike): the lower id owns it,
+  // whatever order the nodes were given in.
+  for (const order of [[761, 672], [672, 761]]) {
+    const tied = new ctx.impl.HashRing(order);
+    const owner = tied.nodeFor('server-761#85');
+    check(
+      owner === 672,
+      `HashRing([${order.join(', ')}]).nodeFor("server-761#85") returned ${owner}; expected 672. That key sits exactly on a position where nodes 672 ("server-672#96") and 761 ("server-761#85") both have a point: ` +
+        'two nodes on the same point go in order of id, the lower first, so the key belongs to 672. Likely cause: the points are sorted by position only, so equal positions keep the order the nodes were added in; sort by position, then by node id.',
+    );
   }
   // The client with sharding: 'ring' stores each key where the ring says.
   const servers = await Promise.all([1, 2, 3].map((id) => res.server({ serverId: id })));
@@ -907,6 +977,13 @@ const restartRecovery = realTest('TestRestartRecovery', 'close and restart on th
   checkTtl(await c.call('TTL', 'lasting'), 100, tLasting, 'TTL lasting after the restart (store absolute expiry times)');
   await c.expect(['DBSIZE'], want.size, 'exactly the keys alive before the restart');
   await c.expect(['TTL', 'p:2'], -1, 'a key without expiry still has none');
+  const info = await c.call('INFO');
+  const stats = typeof info === 'string' ? parseStats(info) : undefined;
+  check(
+    stats?.keys === want.size && stats.keysWithTtl === 1,
+    `After the restart INFO says db0:keys=${stats?.keys},expires=${stats?.keysWithTtl}; expected keys=${want.size},expires=1 (only "lasting" has a TTL). ` +
+      'Restore an expiry time only for keys that had one: a key loaded without a TTL must not count among the keys with one.',
+  );
   ctx.countOps(3300);
 });
 
@@ -1044,9 +1121,10 @@ const fsyncPolicy = realTest('TestFsyncPolicy', "fsync 'always' syncs before eve
   c.close();
   await server.close();
 
-  // 'everysec': writes keep coming for 1.5 s; about one fsync per second, and none of them waits more than about a second.
+  // 'everysec' (the default: no fsync option given): writes keep coming for 1.5 s; about one fsync per second, and
+  // none of them waits more than about a second.
   dataDir = res.tempDir();
-  server = await res.server({ dataDir, fsync: 'everysec', ...quiet });
+  server = await res.server({ dataDir, ...quiet });
   watch = await res.watchSyncs(dataDir, server.port);
   c = await res.connect(server.port);
   const t0 = Date.now();
@@ -1070,7 +1148,7 @@ const fsyncPolicy = realTest('TestFsyncPolicy', "fsync 'always' syncs before eve
   check(
     watch.syncsAfter(lastSent).length > 0,
     `With fsync 'everysec', ${sentWrites} writes were acknowledged in 1.5 s, and 2.5 s after the last of them arrived the log had still not been fsynced since. ` +
-      "'everysec' promises that every write reaches the disk within about a second, even when no more writes come: keep a timer (every 1000 ms) that fsyncs the log when something was written since the last fsync, and clear it in close().",
+      "'everysec' (the default, used here: the server was started without an fsync option) promises that every write reaches the disk within about a second, even when no more writes come: keep a timer (every 1000 ms) that fsyncs the log when something was written since the last fsync, and clear it in close().",
   );
   const allowed = Math.ceil(elapsed / 1000) + 1;
   check(
@@ -1224,6 +1302,9 @@ const crashStrangeData = realTest('TestCrashStrangeData', 'binary, non-ASCII and
   );
   r.close();
   await server.close(); // writes a snapshot and empties the log
+  const log = path.join(dataDir, 'appendonly.aof');
+  const left = fs.existsSync(log) ? fs.statSync(log).size : 0;
+  check(left === 0, `After close(), ${log} still holds ${left} bytes: close() writes a final snapshot, and once it is in place the log is emptied (see the README), so that the next start loads the snapshot.`);
   server = await res.server(opts);
   r = await res.connect(server.port, 'latin1');
   await expectStrangeData(
@@ -1240,6 +1321,8 @@ const crashExpiry = realTest('TestCrashExpiry', 'TTLs set by EXPIRE, kept by INC
   const liveDir = res.tempDir();
   const running = await res.server({ dataDir: liveDir, fsync: 'always', snapshotIntervalMs: 60_000, sweepIntervalMs: 60_000 });
   const c = await res.connect(running.port);
+  await c.expect(['SET', 'flushed', 'v', 'EX', 100], 'OK');
+  await c.expect(['FLUSHDB'], 'OK', 'FLUSHDB');
   await c.expect(['SET', 'expiring', 'v'], 'OK');
   await c.expect(['EXPIRE', 'expiring', 10], 1, 'EXPIRE on an existing key');
   const expiringDeadline = Date.now() + 10_000; // the server's deadline is no later than this
@@ -1278,6 +1361,7 @@ const crashExpiry = realTest('TestCrashExpiry', 'TTLs set by EXPIRE, kept by INC
     await r.expect(['TTL', 'cleared'], -1, `${phase}: a plain SET cleared the TTL of "cleared"; log the SET without PXAT so that replay clears it too`);
     await r.expect(['GET', 'killed'], null, `${phase}: EXPIRE killed 0 deleted the key; that deletion must be logged`);
     await r.expect(['GET', 'due'], null, `${phase}: "due" had 300 ms to live and expired while the server was down`);
+    await r.expect(['TTL', 'flushed'], -2, `${phase}: FLUSHDB removed "flushed" (and its TTL) before the crash; log it (FLUSHALL) so that replay removes it too`);
     await r.expect(['DBSIZE'], 4, `${phase}: expiring, counter, reborn and cleared are alive`);
     r.close();
     await server.close(); // the second round loads the snapshot this close writes
@@ -1381,19 +1465,34 @@ const corruptLog = realTest('TestCorruptLog', 'a byte corrupted in the middle of
   const log = fs.readFileSync(logFile);
   const starts = recordStarts(log);
   check(starts.length >= CORRUPT_LOG_KEYS, `${logFile} holds ${starts.length} complete records after ${CORRUPT_LOG_KEYS} acknowledged SETs and no snapshot; expected one per SET.`);
-  const middle = starts[Math.floor(starts.length / 2) + rng.int(20) - 10];
+  const index = Math.floor(starts.length / 2) + rng.int(20) - 10;
+  const middle = starts[index];
   const lengthAt = log.indexOf('$', middle) + 1;
-  const damages: Array<[string, number, number]> = [
-    ["its first byte ('*') replaced by '#'", middle, 0x23],
-    ['the digit of its first length header changed', lengthAt, log[lengthAt] === 0x39 ? 0x31 : 0x39],
-  ];
-  for (const [what, at, byte] of damages) {
-    const dir = crashCopy(res, dataDir);
-    const file = path.join(dir, 'appendonly.aof');
+  const withByte = (at: number, byte: number): Buffer => {
     const damaged = Buffer.from(log);
     damaged[at] = byte;
+    return damaged;
+  };
+  const damages: Array<[string, Buffer]> = [
+    [`its first byte ('*') replaced by '#' at byte ${middle}`, withByte(middle, 0x23)],
+    [`the digit of its first length header changed at byte ${lengthAt}`, withByte(lengthAt, log[lengthAt] === 0x39 ? 0x31 : 0x39)],
+    // Careless edits: well-formed RESP, but not records the log writes (SET with 2 or 4 arguments, DEL with 1, FLUSHALL alone).
+    ...(
+      [
+        ['SET', 'log:x'],
+        ['DEL'],
+        ['FLUSHAL'],
+      ] as string[][]
+    ).map((words): [string, Buffer] => [
+      `replaced by hand with "${words.join(' ')}" (well-formed, but not a record with its arity)`,
+      Buffer.concat([log.subarray(0, middle), encodeCommand(words), log.subarray(starts[index + 1])]),
+    ]),
+  ];
+  for (const [what, damaged] of damages) {
+    const dir = crashCopy(res, dataDir);
+    const file = path.join(dir, 'appendonly.aof');
     fs.writeFileSync(file, damaged);
-    const where = `the record at byte ${middle} of ${log.length} (about halfway through the log), ${what} at byte ${at}`;
+    const where = `the record at byte ${middle} of ${log.length} (about halfway through the log), ${what}`;
     let started: RunningServer | undefined;
     let refusal: Error | undefined;
     try {
@@ -1496,35 +1595,63 @@ const snapshotServes = realTest('TestSnapshotServes', 'a snapshot of a 12 MB sto
   // snapshot's first write another client sends PING: is it answered before that snapshot's last write?
   const renamesBefore = watch.renames;
   check(await waitFor(() => watch.renames > renamesBefore, 5000), `No snapshot of the 12 MB store was renamed into place within 5 s (snapshotIntervalMs 300).`);
+  await c.expect(['SET', 'before-snapshot', 'v'], 'OK'); // in the log when the next snapshot starts, and in that snapshot
+  // Two snapshots in turn. At each one's first write another client sends PING and a SET: is the PING answered
+  // before that snapshot's last write? The SET is not in that snapshot, only in the log, which must keep it.
   const p = await res.connect(server.port);
-  let phase: 'armed' | 'pinged' | 'done' = 'armed';
-  let pongBeforeLastWrite = false;
-  watch.atSnapshotWrite = () => {
-    if (phase === 'armed') {
-      p.send('PING');
-      phase = 'pinged';
-    } else if (phase === 'pinged') pongBeforeLastWrite ||= p.buffered > 0;
-  };
-  watch.atRename = () => {
-    if (phase === 'pinged') phase = 'done';
-  };
-  check(await waitFor(() => phase === 'done', 5000), `No further snapshot of the 12 MB store was ${phase === 'armed' ? 'started' : 'renamed into place'} within 5 s (snapshotIntervalMs 300).`);
-  const pong = await p.reply('PING, sent as the snapshot began', 5000);
-  check(same(pong, 'PONG'), `PING, sent as a snapshot began, replied ${show(pong)}; expected PONG.`);
-  check(
-    pongBeforeLastWrite,
-    'A PING sent as the snapshot of a 12 MB store began to be written was answered only after its last piece was written: the snapshot blocked every client for its whole duration ' +
-      '(with Redis-sized stores, seconds). Take a copy of the store (a Map copy is quick: the strings are shared), then write the file in pieces with the event loop free between them ' +
-      "(await a FileHandle's write of each ~1 MB piece, or a write stream), so that commands keep being served; the log keeps the writes made meanwhile.",
-  );
-  ctx.countOps(SNAPSHOT_STORE_VALUES + 3);
+  const written: string[] = ['before-snapshot'];
+  for (const round of [1, 2]) {
+    let phase: 'armed' | 'pinged' | 'done' = 'armed';
+    let pongBeforeLastWrite = false;
+    watch.atSnapshotWrite = () => {
+      if (phase === 'armed') {
+        p.send('PING');
+        p.send('SET', `during-snapshot-${round}`, 'written while the snapshot was');
+        phase = 'pinged';
+      } else if (phase === 'pinged') pongBeforeLastWrite ||= p.buffered > 0;
+    };
+    watch.atRename = () => {
+      if (phase === 'pinged') phase = 'done';
+    };
+    check(await waitFor(() => phase === 'done', 5000), `No further snapshot of the 12 MB store was ${phase === 'armed' ? 'started' : 'renamed into place'} within 5 s (snapshotIntervalMs 300).`);
+    const pong = await p.reply('PING, sent as the snapshot began', 5000);
+    check(same(pong, 'PONG'), `PING, sent as a snapshot began, replied ${show(pong)}; expected PONG.`);
+    check(
+      pongBeforeLastWrite,
+      'A PING sent as the snapshot of a 12 MB store began to be written was answered only after its last piece was written: the snapshot blocked every client for its whole duration ' +
+        '(with Redis-sized stores, seconds). Take a copy of the store (a Map copy is quick: the strings are shared), then write the file in pieces with the event loop free between them ' +
+        "(await a FileHandle's write of each ~1 MB piece, or a write stream), so that commands keep being served; the log keeps the writes made meanwhile.",
+    );
+    const during = await p.reply(`SET during-snapshot-${round}, sent as the snapshot began`, 5000);
+    check(same(during, 'OK'), `SET during-snapshot-${round}, sent as a snapshot began, replied ${show(during)}; expected OK.`);
+    await c.expect(['SET', `after-snapshot-${round}`, 'v'], 'OK');
+    written.push(`during-snapshot-${round}`, `after-snapshot-${round}`);
+  }
+  watch.atSnapshotWrite = undefined;
+  watch.atRename = undefined;
+  // The second snapshot is in place and the log cut: kill -9 now.
+  const dataDir = crashCopy(res, liveDir);
+  const restarted = await res.server({ dataDir, fsync: 'everysec', snapshotIntervalMs: 60_000, sweepIntervalMs: 60_000 });
+  const r = await res.connect(restarted.port);
+  for (const key of written) {
+    const got = await r.call('GET', key);
+    check(
+      typeof got === 'string',
+      `After a crash just after two snapshots, GET ${key} replied ${show(got)}: the acknowledged write made ${key.replace(/-snapshot(-\d)?$/, ' snapshot$1').replace('-', ' ')} was lost. ` +
+        'A write that arrives while the snapshot is written is not in it (the snapshot is of a copy taken before); it is only in the log. ' +
+        'When the snapshot is in place, do not empty the log: drop only the records the snapshot holds (those before the moment of the copy) and keep the rest, ' +
+        'written aside, fsynced and renamed over the log; go on appending to the new log file, and count its size afresh for the next snapshot.',
+    );
+  }
+  await r.expect(['DBSIZE'], SNAPSHOT_STORE_VALUES + written.length, 'the large values and the writes made before, during and after the snapshots');
+  ctx.countOps(SNAPSHOT_STORE_VALUES + 16);
 });
 
 /**
  * A fake server for TestLateReply: answers GET k with "v:k" in request order, but holds the first GET of
  * "slow" for `holdMs` (as a busy server would), delaying every reply after it on that connection.
  */
-async function slowFirstServer(res: Resources, holdMs: number): Promise<number> {
+async function slowFirstServer(res: Resources, holdMs: number): Promise<{ port: number; sockets: ReadonlySet<net.Socket> }> {
   let slowSeen = false;
   const sockets = new Set<net.Socket>();
   const tcp = net.createServer((socket) => {
@@ -1548,14 +1675,14 @@ async function slowFirstServer(res: Resources, holdMs: number): Promise<number> 
     for (const s of sockets) s.destroy();
     await new Promise<void>((resolve) => tcp.close(() => resolve()));
   });
-  return (tcp.address() as net.AddressInfo).port;
+  return { port: (tcp.address() as net.AddressInfo).port, sockets };
 }
 
 const lateReply = realTest('TestLateReply', "a request times out while others wait on the same connection: the late reply never reaches another caller", async (res, ctx) => {
   // The server holds "slow" 1.5 s; the client gives up on it after 400 ms, while two more requests wait behind it.
   // The wide gap keeps the order of timeout and late reply the same on a machine whose event loop stalls a while.
-  const port = await slowFirstServer(res, 1500);
-  const client = res.client(addresses([port]), { timeoutMs: 400, retries: 2, retryDelayMs: 50 });
+  const fake = await slowFirstServer(res, 1500);
+  const client = res.client(addresses([fake.port]), { timeoutMs: 400, retries: 2, retryDelayMs: 50 });
   const settle = (p: Promise<string | null>): Promise<string> => p.then((v) => `returned ${JSON.stringify(v)}`, (e: Error) => `failed (${e.name}: ${e.message})`);
   const slow = settle(client.get('slow'));
   await sleep(250);
@@ -1575,7 +1702,32 @@ const lateReply = realTest('TestLateReply', "a request times out while others wa
         'After a timeout destroy the connection (failing every request waiting on it, so that each is retried on a new one), as the README says.',
     );
   }
-  ctx.countOps(6);
+  client.close();
+  check(
+    await waitFor(() => fake.sockets.size === 0, 2000),
+    `2 s after ShardedClient.close(), the server still had ${fake.sockets.size} open connection(s) from that client: close() must close every connection it keeps (socket.destroy() or end()).`,
+  );
+
+  // A get times out with no retry left, and its caller at once sends another get: the client destroyed the old
+  // connection and opens a new one. The old connection's 'close' event comes after that, and must not fail it.
+  const other = await slowFirstServer(res, 1500);
+  const once = res.client(addresses([other.port]), { timeoutMs: 300, retries: 0 });
+  const next = await within(
+    4000,
+    'a get sent as soon as the one before it timed out',
+    once.get('slow').then(
+      (v) => `(the slow get returned ${JSON.stringify(v)})`,
+      () => settle(once.get('next')),
+    ),
+  );
+  check(
+    next === 'returned "v:next"',
+    `get("next"), sent the moment get("slow") failed after its 300 ms timeout (retries 0), ${next}; expected "v:next". ` +
+      "The timeout destroyed the old connection and get(\"next\") went out on a new one; only then does the old socket's 'close' event arrive. " +
+      "Likely cause: the old socket's 'close' or 'error' handler fails whatever connection is current, and the requests waiting on it; " +
+      'check that the event comes from the socket in use (for example: if (this.socket !== socket) return) before failing anything.',
+  );
+  ctx.countOps(8);
 });
 
 const integers = realTest('TestIntegers', "INCR, INCRBY, DECR, DECRBY in 64 bits: Redis's strict integers, values past 2^53, the overflow error", async (res, ctx) => {
