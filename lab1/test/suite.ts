@@ -6,7 +6,7 @@
 import * as path from 'node:path';
 import { runClients } from '../../tester/clients';
 import { requireFresh } from '../../tester/fresh';
-import { LabSuite, NamedTest, TestContext, TestFailure, check } from '../../tester/suite';
+import { LabSuite, NamedTest, TestContext, check } from '../../tester/suite';
 import { keyToShard, shardServers } from '../rpc';
 import type { ClusterConfig, KVClerk } from '../rpc';
 import { failoverTests } from './failover';

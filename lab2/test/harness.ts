@@ -5,7 +5,7 @@
 import { Network, Server, Service } from '../../labrpc';
 import { HistoryRecorder } from '../../tester/history';
 import { versionedModel, VersionedInput, VersionedOutput } from '../../tester/checker/models/versioned';
-import { TestContext, TestFailure, assertLinearizable } from '../../tester/suite';
+import { TestContext, assertLinearizable } from '../../tester/suite';
 import type { DistributedLock, GetArgs, GetReply, GetResult, KVClerk, KVService, PutArgs, PutReply, PutResult, Version } from '../rpc';
 import type { ClientEnd } from '../../labrpc';
 

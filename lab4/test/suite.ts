@@ -3,7 +3,6 @@
  * replays it exactly: npm run grade lab4 -- --test <Name> --seed <N>
  */
 import * as path from 'node:path';
-import { runClients } from '../../tester/clients';
 import { World } from '../../tester/world';
 import { LabSuite, NamedTest, TestContext, TestFailure, check } from '../../tester/suite';
 import type { RpcEnd } from '../../labrpc';

@@ -167,7 +167,7 @@ export function same(got: RespReply, want: RespReply): boolean {
 export function describe(args: ReadonlyArray<string | number | Buffer>): string {
   const words = args.map((a) => {
     const s = Buffer.isBuffer(a) ? `<${a.length} bytes>` : String(a);
-    return /^[\w:.*?\[\]^-]+$/.test(s) ? s : JSON.stringify(s.length > 60 ? `${s.slice(0, 60)}...` : s);
+    return /^[\w:.*?[\]^-]+$/.test(s) ? s : JSON.stringify(s.length > 60 ? `${s.slice(0, 60)}...` : s);
   });
   return words.join(' ');
 }

@@ -98,7 +98,7 @@ export function escapeBytes(s: string): string {
 /** A step as one would type it: `SET "a b" "\xff"`, or an inline line in quotes. */
 export function showStep(step: Step): string {
   if (!Array.isArray(step)) return `(inline) "${escapeBytes(step.inline)}"`;
-  return step.map((a) => (/^[\w:.*?\[\]^!-]+$/.test(a) ? a : `"${escapeBytes(a)}"`)).join(' ');
+  return step.map((a) => (/^[\w:.*?[\]^!-]+$/.test(a) ? a : `"${escapeBytes(a)}"`)).join(' ');
 }
 
 /** What a server did with one sequence: its raw replies, and how the reading ended. */

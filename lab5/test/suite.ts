@@ -1741,9 +1741,9 @@ const integers = realTest('TestIntegers', "INCR, INCRBY, DECR, DECRBY in 64 bits
   // Integer replies past 2^53 reach this test as JavaScript numbers, rounded: the GETs that follow check the exact digits.
   const wide = 'JavaScript numbers are exact only up to 2^53 (9007199254740992); Redis counts in 64 bits. Parse with the given parseInt64 (lab5/int64.ts) and add bigints';
   await c.expect(['SET', 'big', '9007199254740992'], 'OK');
-  await c.expect(['INCR', 'big'], 9007199254740993, wide);
+  await c.expect(['INCR', 'big'], Number('9007199254740993'), wide);
   await c.expect(['GET', 'big'], '9007199254740993', wide);
-  await c.expect(['INCRBY', 'big', '9000000000000000000'], 9009007199254740993, wide);
+  await c.expect(['INCRBY', 'big', '9000000000000000000'], Number('9009007199254740993'), wide);
   await c.expect(['GET', 'big'], '9009007199254740993', wide);
   await c.expect(['SET', 'max', '9223372036854775807'], 'OK');
   await c.expectError(['INCR', 'max'], 'ERR increment or decrement would overflow', 'the sum does not fit in 64 bits: Redis refuses it with this error');
