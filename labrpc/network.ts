@@ -3,7 +3,7 @@
  * one server and enabled or disabled. Calls travel through virtual time in the current World, may be delayed,
  * dropped or reordered, and cross the wire as deep copies.
  */
-import { World } from '../tester/world';
+import { TEST_LANE, World, recordedValue, type LossCause } from '../tester/world';
 import { encode } from './codec';
 import { RpcUsageError, TimeoutError } from './errors';
 import { Server } from './service';
@@ -104,6 +104,7 @@ export class Network {
   /** Registers a server under `name` (replacing any old one: the old one's pending replies are lost). */
   addServer(name: string, server: Server): void {
     const old = this.servers.get(name);
+    this.note(name, old ? 'restarted (a new server replaces the old one)' : 'started');
     this.servers.set(name, server);
     if (old && old !== server) this.failInFlight((c) => c.server === old);
   }
@@ -111,6 +112,7 @@ export class Network {
   /** Kills a server: it gets no more calls, and replies of calls it is still handling are never delivered. */
   deleteServer(name: string): void {
     const server = this.servers.get(name);
+    if (server) this.note(name, 'killed');
     this.servers.delete(name);
     if (server) this.failInFlight((c) => c.server === server);
   }
@@ -122,12 +124,15 @@ export class Network {
 
   /** Enables or disables an end; a disabled end's calls, including those in flight, fail. */
   enable(endName: string, on: boolean): void {
-    this.end(endName).enabled = on;
+    const end = this.end(endName);
+    if (end.enabled !== on) this.note(end.server ?? endName, `end ${endName} ${on ? 'enabled' : 'disabled'}`);
+    end.enabled = on;
     if (!on) this.failInFlight((c) => c.endName === endName);
   }
 
   /** Reliable (default) or unreliable: delays, request drops and reply drops. */
   setReliable(yes: boolean): void {
+    if (yes !== this.reliable) this.note(TEST_LANE, yes ? 'network reliable' : 'network unreliable (delays, lost requests and replies)');
     this.reliable = yes;
   }
 
@@ -147,6 +152,7 @@ export class Network {
 
   /** With long reordering, two thirds of replies are held back 200–2200 ms. */
   setLongReordering(yes: boolean): void {
+    if (yes !== this.longReordering) this.note(TEST_LANE, yes ? 'long reordering on' : 'long reordering off');
     this.longReordering = yes;
   }
 
@@ -169,6 +175,19 @@ export class Network {
   cleanup(): void {
     this.closed = true;
     this.failInFlight(() => true);
+  }
+
+  /** While recording: a change of the network, on `lane`. */
+  private note(lane: string, what: string): void {
+    this.world.recorder?.add({ k: 'net', t: this.world.now(), lane, what });
+  }
+
+  /** Why a message to or from `server` through `endName` cannot pass now. */
+  private lossCause(endName: string, server: Server | undefined): LossCause {
+    if (this.closed) return 'closed';
+    const end = this.ends.get(endName);
+    if (!end || !end.enabled) return 'disabled';
+    return server && end.server !== undefined && this.servers.get(end.server) === server ? 'unreliable' : 'killed';
   }
 
   private end(name: string): EndState {
@@ -220,21 +239,34 @@ export class Network {
     this.totalBytes += encoded.bytes;
     const world = this.world;
     const server = end.enabled ? this.servers.get(end.server) : undefined;
+    const rec = world.recorder;
+    const id = rec ? rec.id() : 0;
+    // The caller's lane, so that the reply and the timeout run on it (undefined when not recording).
+    const from = rec ? (rec.ownerOf(endName) ?? world.currentLane) : undefined;
+    rec?.add({ k: 'call', t: world.now(), id, from: from ?? TEST_LANE, end: endName, to: end.server, method, args: recordedValue(encoded.copy) });
     return new Promise((resolve, reject) => {
       const timeout = (fate: string): void => {
         world.trace(endName, method, fate);
+        rec?.add({ k: 'timeout', t: world.now(), id });
         reject(new TimeoutError(method, endName));
+      };
+      /** The message is lost now; the caller's timeout follows at once (`later` ms later for an unreachable server). */
+      const lose = (which: 'request' | 'reply', why: LossCause, fate: string, later?: number): void => {
+        rec?.add({ k: 'drop', t: world.now(), id, which, why });
+        if (later === undefined) timeout(fate);
+        else world.schedule(later, () => timeout(fate), from);
       };
       if (!server) {
         const max = this.longDelays ? FAULTS.longUnreachableMs : FAULTS.unreachableMs;
-        world.schedule(world.rng.float() * max, () => timeout('unreachable'));
+        lose('request', end.enabled ? 'killed' : 'disabled', 'unreachable', world.rng.float() * max);
         return;
       }
       const reliable = this.reliable;
       const requestDelay = reliable ? this.delay() : this.delay() + world.rng.float() * FAULTS.unreliableDelayMs;
       world.schedule(requestDelay, () => {
-        if (!reliable && world.rng.chance(this.requestDrop)) return timeout('drop-request');
-        if (this.closed || !this.isAlive(endName, server)) return timeout('dead-before');
+        if (!reliable && world.rng.chance(this.requestDrop)) return lose('request', 'unreliable', 'drop-request');
+        if (this.closed || !this.isAlive(endName, server)) return lose('request', this.lossCause(endName, server), 'dead-before');
+        rec?.add({ k: 'deliver', t: world.now(), id });
         let handler;
         try {
           handler = server.resolve(method);
@@ -250,7 +282,8 @@ export class Network {
           fail: () => {
             if (settled) return;
             settled = true;
-            world.schedule(0, () => timeout('killed'));
+            rec?.add({ k: 'drop', t: world.now(), id, which: 'reply', why: this.lossCause(endName, server) });
+            world.schedule(0, () => timeout('killed'), from);
           },
         };
         this.inFlight.add(flight);
@@ -258,7 +291,8 @@ export class Network {
           if (settled) return;
           settled = true;
           this.inFlight.delete(flight);
-          this.deliver(endName, method, server, reply, resolve, timeout);
+          rec?.add({ k: 'handled', t: world.now(), id, reply: recordedValue(reply) });
+          this.deliver(endName, method, server, reply, resolve, lose, from, id);
         };
         const onCrash = (err: unknown): void => {
           settled = true;
@@ -272,7 +306,7 @@ export class Network {
         } catch (err) {
           onCrash(err);
         }
-      });
+      }, end.server);
     });
   }
 
@@ -282,7 +316,9 @@ export class Network {
     server: Server,
     reply: unknown,
     resolve: (v: unknown) => void,
-    timeout: (fate: string) => void,
+    lose: (which: 'reply', why: LossCause, fate: string) => void,
+    from: string | undefined,
+    id: number,
   ): void {
     const world = this.world;
     let encoded;
@@ -292,18 +328,23 @@ export class Network {
       world.fail(err);
       return;
     }
-    if (this.closed || !this.isAlive(endName, server)) return timeout('dead-after');
-    if (!this.reliable && world.rng.chance(this.replyDrop)) return timeout('drop-reply');
+    if (this.closed || !this.isAlive(endName, server)) return lose('reply', this.lossCause(endName, server), 'dead-after');
+    if (!this.reliable && world.rng.chance(this.replyDrop)) return lose('reply', 'unreliable', 'drop-reply');
     let delay = this.delay();
     if (this.longReordering && world.rng.chance(FAULTS.reorderFraction)) {
       delay += 200 + world.rng.int(1 + world.rng.int(FAULTS.reorderExtraMs));
     }
-    world.schedule(delay, () => {
-      if (this.closed) return timeout('closed');
-      this.totalBytes += encoded.bytes;
-      world.trace(endName, method, 'ok');
-      resolve(encoded.copy);
-    });
+    world.schedule(
+      delay,
+      () => {
+        if (this.closed) return lose('reply', 'closed', 'closed');
+        this.totalBytes += encoded.bytes;
+        world.trace(endName, method, 'ok');
+        world.recorder?.add({ k: 'reply', t: world.now(), id });
+        resolve(encoded.copy);
+      },
+      from,
+    );
   }
 
   /** True while the end is enabled and still connected to this very server. */
