@@ -30,6 +30,8 @@ export interface Job {
   readonly seed: number;
   /** Real time allowed, ms (passed to the world's watchdog too). */
   readonly realLimitMs: number;
+  /** Replay with recording on: the outcome carries the run's trace (a failing simulated test's second run). */
+  readonly record?: boolean;
 }
 
 /** Grader → test process. */

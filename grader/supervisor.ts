@@ -52,6 +52,11 @@ export interface SupervisorOptions {
   readonly onStart?: (job: Job) => void;
   /** Called when a job has a result. */
   readonly onDone?: (job: Job, record: RunRecord) => void;
+  /**
+   * Whether a failed job is run once more with recording on, for its trace page (asked only when the test process
+   * is still alive: a crash that took the process down leaves no signed outcome to record).
+   */
+  readonly replayForTrace?: (job: Job, record: RunRecord) => boolean;
 }
 
 /** Below this much real time left in the budget, a test is not started at all. */
@@ -93,6 +98,16 @@ export async function runJobs(jobs: readonly Job[], options: SupervisorOptions):
   }
   return records.filter((r): r is RunRecord => r !== undefined);
 
+  /** A failed record with the trace of its replay (with recording on) when one is wanted and there is time; else the record. */
+  async function withTrace(worker: SuiteWorker, job: Job, record: RunRecord): Promise<RunRecord> {
+    if (record.status !== 'failed' || !worker.alive || !options.replayForTrace?.(job, record)) return record;
+    const time = left();
+    if (time < MIN_BUDGET_LEFT_MS + job.realLimitMs) return record;
+    const again = await worker.run({ ...job, record: true }, true);
+    // A replay is exact, so it fails again; a replay that passed has no failure to show.
+    return again.status === 'failed' && again.trace ? { ...record, trace: again.trace } : record;
+  }
+
   /** One lane: takes the next job in order until none is left, in a test process of its own (a new one after a crash). */
   async function runAll(): Promise<void> {
   while (next < jobs.length) {
@@ -129,7 +144,8 @@ export async function runJobs(jobs: readonly Job[], options: SupervisorOptions):
           const now = left(); // waiting at the gate may have used some of the budget
           const cut = now < job.realLimitMs;
           const record = await worker.run(cut ? { ...job, realLimitMs: Math.max(1, Math.floor(now)) } : job);
-          finish(job, cut && record.crash === 'timeout' ? { ...record, crash: 'budget', message: explainBudget(options.budget?.seconds ?? 0, true) } : record);
+          const traced = await withTrace(worker, job, record);
+          finish(job, cut && record.crash === 'timeout' ? { ...record, crash: 'budget', message: explainBudget(options.budget?.seconds ?? 0, true) } : traced);
         } finally {
           gate.leave(job);
         }
@@ -215,9 +231,11 @@ class SuiteWorker {
     const init: SandboxInit = { secret: this.key.toString('hex'), config: options.config };
     input.write(`${JSON.stringify(init)}\n`);
     let buffered = '';
+    let scanned = 0; // the start of `buffered` already searched for a line end (a trace's line can be megabytes long)
     (this.child.stdio[4] as Readable).on('data', (chunk: Buffer) => {
       buffered += chunk.toString('utf8');
-      for (let nl = buffered.indexOf('\n'); nl >= 0; nl = buffered.indexOf('\n')) {
+      for (let nl = buffered.indexOf('\n', scanned); nl >= 0; nl = buffered.indexOf('\n')) {
+        scanned = 0;
         const line = buffered.slice(0, nl);
         buffered = buffered.slice(nl + 1);
         let msg: FromWorker;
@@ -228,6 +246,7 @@ class SuiteWorker {
         }
         this.receive(msg);
       }
+      scanned = buffered.length;
     });
     this.child.on('exit', (code: number | null, signal: NodeJS.Signals | null) => {
       this.exited = true;
@@ -263,7 +282,7 @@ class SuiteWorker {
   }
 
   /** Runs one job and returns its record; on a crash the process is stopped (or already gone). */
-  async run(job: Job): Promise<RunRecord> {
+  async run(job: Job, quiet = false): Promise<RunRecord> {
     let output = this.pendingOutput;
     this.pendingOutput = '';
     const started = performance.now();
@@ -283,7 +302,7 @@ class SuiteWorker {
         const m = ev.msg;
         if (m.type === 'output') {
           output = keepTail(output + m.text);
-          this.options.echo?.write(m.text);
+          if (!quiet) this.options.echo?.write(m.text);
         } else if (m.type === 'crash') {
           await this.stop();
           return crashRecord(job, { crash: m.crash, message: explainCrash(m.crash, m.message) }, elapsed(), output, m.world);
@@ -478,6 +497,7 @@ function fromOutcome(o: TestOutcome, output: string): RunRecord {
     log: o.log,
     output,
     historyHtml: o.historyHtml,
+    trace: o.trace,
   };
 }
 

@@ -62,6 +62,11 @@ export interface GradeOptions {
   bootTimeoutMs?: number;
   /** Write report files (default true). */
   writeReports?: boolean;
+  /**
+   * Replay the first failing run of each simulated test with recording on and write its message-trace page
+   * (default true; needs `writeReports`).
+   */
+  traces?: boolean;
   /** Where human-readable output goes (default process.stdout; process.stderr with `json`). */
   out?: TextSink;
   /** Where progress goes (default process.stderr). */

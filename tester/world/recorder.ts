@@ -96,6 +96,16 @@ export class TraceRecorder {
   }
 }
 
+/** `trace` with its oldest events left out until it is at most `maxChars` characters as JSON. */
+export function boundTrace(trace: TraceData, maxChars: number): TraceData {
+  let t = trace;
+  while (t.events.length > 0 && JSON.stringify(t).length > maxChars) {
+    const drop = Math.ceil(t.events.length / 4);
+    t = { events: t.events.slice(drop), cut: t.cut + drop, limit: t.limit };
+  }
+  return t;
+}
+
 /** A value as recorded: itself when small, else the start of its JSON. */
 export function recordedValue(v: unknown): unknown {
   let json: string | undefined;
