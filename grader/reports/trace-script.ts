@@ -3,6 +3,7 @@
 export const TRACE_SCRIPT = String.raw`
 (function () {
   'use strict';
+  var started = performance.now();
   var data = JSON.parse(document.getElementById('trace-data').textContent);
   var ev = data.events;
   var LANE_H = 34, GUTTER = 130, AXIS = 24, LONG_MS = 1000;
@@ -78,7 +79,7 @@ export const TRACE_SCRIPT = String.raw`
   function W() { return canvas.width / devicePixelRatio - GUTTER; }
   function X(t) { return GUTTER + (t - v0) / (v1 - v0) * W(); }
   function T(x) { return v0 + (x - GUTTER) / W() * (v1 - v0); }
-  function fmt(t) { return t >= 1000 ? (t / 1000).toFixed(3) + ' s' : t.toFixed(3) + ' ms'; }
+  function fmt(t) { if (Math.abs(t) < 5e-4) t = 0; return t >= 1000 ? (t / 1000).toFixed(3) + ' s' : t.toFixed(3) + ' ms'; }
 
   function resize() {
     var w = canvas.parentNode.clientWidth, h = AXIS + lanes.length * LANE_H + 18;
@@ -86,8 +87,9 @@ export const TRACE_SCRIPT = String.raw`
     canvas.style.width = w + 'px'; canvas.style.height = h + 'px';
     draw();
   }
-  function seg(x1, y1, x2, y2, color, width) {
-    ctx.strokeStyle = color; ctx.lineWidth = width || 1; ctx.beginPath(); ctx.moveTo(x1, y1); ctx.lineTo(x2, y2); ctx.stroke();
+  function seg(x1, y1, x2, y2, color, width, dashed) {
+    ctx.strokeStyle = color; ctx.lineWidth = width || 1; ctx.setLineDash(dashed ? [4, 3] : []);
+    ctx.beginPath(); ctx.moveTo(x1, y1); ctx.lineTo(x2, y2); ctx.stroke();
   }
   function cross(x, y, color) { seg(x - 4, y - 4, x + 4, y + 4, color, 2); seg(x - 4, y + 4, x + 4, y - 4, color, 2); }
   function head(x1, y1, x2, y2, color) {
@@ -107,6 +109,9 @@ export const TRACE_SCRIPT = String.raw`
         var xs = X(m.th !== undefined ? m.th : m.td);
         out.push([xs, yt, Math.max(X(m.td), xs + 10), mid, '#cf222e', true]);
       } else if (m.th !== undefined && m.t2 !== undefined) out.push([X(m.th), yt, X(m.t2), yf, '#1a7f37', false]);
+      else if (m.th !== undefined && m.tout === undefined) out.push([X(m.th), yt, X(last), (yt + mid) / 2, '#9a6700', false, true]);
+    } else if (m.tout === undefined) {
+      out.push([X(m.t0), yf, Math.max(X(last), X(m.t0) + 10), mid, '#9a6700', false, true]);
     }
     return out;
   }
@@ -140,11 +145,10 @@ export const TRACE_SCRIPT = String.raw`
       var s = segments(m);
       s.forEach(function (g) {
         var color = m === selected ? '#bf8700' : g[4];
-        seg(g[0], g[1], g[2], g[3], color, m === selected ? 3 : 1);
+        seg(g[0], g[1], g[2], g[3], color, m === selected ? 3 : 1, g[6]);
         if (g[5]) cross(g[2], g[3], color); else if (Math.abs(g[2] - g[0]) + Math.abs(g[3] - g[1]) > 12) head(g[0], g[1], g[2], g[3], color);
       });
       if (m.tout !== undefined) { var xt = X(m.tout), yf = laneY[m.from]; seg(xt, yf - 6, xt, yf + 6, '#cf222e', 2); }
-      if (m.pending) { var xp = X(m.t0); ctx.fillStyle = '#9a6700'; ctx.fillText('…', xp + 2, laneY[m.from] - 8); }
       shown.push({ item: m, segs: s });
     });
     ops.forEach(function (o) {
@@ -198,7 +202,7 @@ export const TRACE_SCRIPT = String.raw`
   function describe(it) {
     if (!it) return '';
     if (it.method) {
-      var fate = it.drop ? 'the ' + it.drop + ' was LOST at ' + fmt(it.td) + ' (' + ({ unreliable: 'unreliable network', disabled: 'disabled end: a partition or a stopped node', killed: 'the server was killed or replaced', closed: 'network shut down' }[it.why] || it.why) + ')' : it.t2 !== undefined ? 'reply delivered at ' + fmt(it.t2) : 'no answer yet when the run ended';
+      var fate = it.drop ? 'the ' + it.drop + ' was LOST at ' + fmt(it.td) + ' (' + ({ unreliable: 'unreliable network', disabled: 'disabled end: a partition or a stopped node', killed: 'the server was killed or replaced', closed: 'network shut down' }[it.why] || it.why) + ')' : it.t2 !== undefined ? 'reply delivered at ' + fmt(it.t2) : it.t1 === undefined ? 'the request was still on its way when the run ended' : 'no reply yet when the run ended';
       return 'RPC #' + it.id + ' ' + it.method + '\n' + it.from + ' → ' + it.to + ' (end ' + it.end + ')\nsent at ' + fmt(it.t0) +
         (it.t1 !== undefined ? '\nreached the handler at ' + fmt(it.t1) : '') + (it.th !== undefined ? '\nhandler answered at ' + fmt(it.th) : '') +
         '\n' + fate + (it.tout !== undefined ? '\nthe caller got a TimeoutError at ' + fmt(it.tout) : '') +
@@ -245,8 +249,8 @@ export const TRACE_SCRIPT = String.raw`
     if (!fail) { v0 = 0; v1 = Math.max(1, last); draw(); return; }
     var before = msgs.filter(function (m) { return m.t0 <= fail.t; });
     var from = before.length > 40 ? before[before.length - 40].t0 : 0;
-    var span = Math.max(1, fail.t - from);
-    v0 = fail.t - span * 1.05; v1 = fail.t + span * 0.15;
+    var span = Math.max(0.5, fail.t - from);
+    v0 = Math.max(-span * 0.02, fail.t - span * 1.05); v1 = fail.t + span * 0.15;
     select(fail);
   }
   document.getElementById('zoom-in').onclick = function () { zoom(0.5); };
@@ -258,6 +262,7 @@ export const TRACE_SCRIPT = String.raw`
   document.getElementById('counts').textContent = msgs.length + ' RPCs, ' + ops.length + ' operations, ' + marks.filter(function (k) { return k.k === 'log'; }).length + ' printed lines, ' + lanes.length + ' lanes';
   resize();
   toFailure();
+  document.body.setAttribute('data-render-ms', String(Math.round(performance.now() - started)));
   canvas.scrollIntoView({ block: 'center' });
 })();
 `;
