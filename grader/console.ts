@@ -1,6 +1,7 @@
 /** What the grader prints while it runs: progress, one line per test, failure details and the score. */
 import pc from 'picocolors';
 import type { Colors } from '../tester/colors';
+import { describeMinimalFaults } from '../tester/suite/minimize';
 import { crashLabel, failureLabel } from './crash';
 import { firstLine, pts, REAL_TIME_NOTE, replayCommand, rerunCommand, secs, traceFileName } from './format';
 import { formatProblem, problemsHeadline, TypeProblem } from './typecheck';
@@ -112,6 +113,7 @@ export class ConsoleReporter {
     if (traced && reportDir !== undefined) {
       const page = `${reportDir}/${traceFileName(t.name, traced.seed)}`;
       this.line(`    trace${runs > 1 ? ` (seed=${traced.seed})` : ''}: ${c.cyan(page)}  ${c.dim('(every message, fault and print of the replay)')}`);
+      if (traced.minimal) this.block(describeMinimalFaults(traced.minimal, 3), 4);
     }
   }
 

@@ -22,6 +22,9 @@ import type { GradeOptions, GradeResult, LabResult, RunRecord, Target, TextSink 
 
 export type { GradeOptions, GradeResult, LabResult, TestResult, RunRecord, Target } from './types';
 
+/** Real time for minimizing one traced failure's faults, s (`--no-minimize` skips it). */
+const DEFAULT_MINIMIZE_SEC = 20;
+
 /** Defaults for the limits a caller may leave out. */
 export const DEFAULTS = {
   heapLimitMb: 1024,
@@ -203,6 +206,7 @@ async function gradeLab(ctx: Context, lab: LoadedLab, tests: string[]): Promise<
     jobs: options.verbose ? 1 : (options.jobs ?? defaultJobs()),
     exclusive: (job) => lab.suite.tests.find((t) => t.name === job.test)?.realTime === true,
     replayForTrace,
+    minimizeMs: (options.minimizeSec ?? DEFAULT_MINIMIZE_SEC) * 1000,
     onStart: (job) => {
       const done = records.get(job.test)?.length ?? 0;
       const total = perTest.get(job.test) ?? 1;

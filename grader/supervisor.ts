@@ -8,7 +8,9 @@ import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import type { Readable, Writable } from 'node:stream';
+import { failureSignature, minimizeFaults } from '../tester/suite/minimize';
 import type { CrashKind, TestOutcome } from '../tester/suite/types';
+import type { AppliedFault } from '../tester/world';
 import {
   explainBootCrash,
   explainBootTimeout,
@@ -57,6 +59,8 @@ export interface SupervisorOptions {
    * is still alive: a crash that took the process down leaves no signed outcome to record).
    */
   readonly replayForTrace?: (job: Job, record: RunRecord) => boolean;
+  /** Real time for minimizing a traced failure's faults, ms (0 or undefined: no minimization). */
+  readonly minimizeMs?: number;
 }
 
 /** Below this much real time left in the budget, a test is not started at all. */
@@ -103,9 +107,30 @@ export async function runJobs(jobs: readonly Job[], options: SupervisorOptions):
     if (record.status !== 'failed' || !worker.alive || !options.replayForTrace?.(job, record)) return record;
     const time = left();
     if (time < MIN_BUDGET_LEFT_MS + job.realLimitMs) return record;
-    const again = await worker.run({ ...job, record: true }, true);
+    const again = await worker.run({ ...job, record: true, faults: {} }, true);
     // A replay is exact, so it fails again; a replay that passed has no failure to show.
-    return again.status === 'failed' && again.trace ? { ...record, trace: again.trace } : record;
+    if (again.status !== 'failed' || !again.trace) return record;
+    const traced = { ...record, trace: again.trace };
+    const ms = options.minimizeMs ?? 0;
+    if (ms <= 0 || !again.faults || !worker.alive || left() < MIN_BUDGET_LEFT_MS + ms) return traced;
+    return { ...traced, minimal: await minimize(worker, job, again.faults, failureSignature(again), ms) };
+  }
+
+  /** Replays `job` with subsets of `faults` removed for at most `ms`, keeping the smallest set that fails the same way. */
+  function minimize(worker: SuiteWorker, job: Job, faults: readonly AppliedFault[], signature: string, ms: number) {
+    const deadline = performance.now() + ms;
+    return minimizeFaults(
+      faults,
+      async (allowed) => {
+        if (!worker.alive) return undefined;
+        const limit = Math.max(1, Math.min(job.realLimitMs, Math.floor(deadline - performance.now())));
+        const r = await worker.run({ ...job, realLimitMs: limit, faults: { allowed } }, true);
+        // A replay cut short by the limit (or one that took the process down) says nothing about the faults.
+        if (!worker.alive || r.crash === 'timeout') return undefined;
+        return r.status === 'failed' && failureSignature(r) === signature;
+      },
+      deadline,
+    );
   }
 
   /** One lane: takes the next job in order until none is left, in a test process of its own (a new one after a crash). */
@@ -498,6 +523,7 @@ function fromOutcome(o: TestOutcome, output: string): RunRecord {
     output,
     historyHtml: o.historyHtml,
     trace: o.trace,
+    faults: o.faults,
   };
 }
 

@@ -120,7 +120,7 @@ async function runJob(suite: LabSuite<unknown>, impl: unknown, job: Job, nonce: 
   if (!test) {
     outcome = { name: job.test, status: 'failed', seed: job.seed, realMs: 0, virtualMs: 0, rpcs: 0, ops: 0, traceHash: '', message: `The suite has no test named ${job.test}.`, crash: 'error', log: [] };
   } else {
-    outcome = await runNamedTest(test, impl, job.seed, { realLimitMs: job.realLimitMs, record: job.record === true });
+    outcome = await runNamedTest(test, impl, job.seed, { realLimitMs: job.realLimitMs, record: job.record === true, faults: job.faults });
     // The trace travels inside the signed outcome; its size is bounded so that one line of the channel stays manageable.
     if (outcome.trace) outcome = { ...outcome, trace: boundTrace(outcome.trace, TRACE_CHARS) };
   }

@@ -83,6 +83,8 @@ export class Network {
   private totalCount = 0;
   private totalBytes = 0;
   private closed = false;
+  /** Calls made through each end so far (counted only in a minimizing replay: they key its faults). */
+  private readonly callsPerEnd = new Map<string, number>();
 
   constructor(world: World = World.current()) {
     this.world = world;
@@ -241,6 +243,9 @@ export class Network {
     const server = end.enabled ? this.servers.get(end.server) : undefined;
     const rec = world.recorder;
     const id = rec ? rec.id() : 0;
+    /** Whether a fault that chance chose happens (always, except in a minimizing replay that removed it). */
+    const faults = world.faults;
+    const fault = faults ? this.faultDecider(endName, method, encoded.copy) : undefined;
     // The caller's lane, so that the reply and the timeout run on it (undefined when not recording).
     const from = rec ? (rec.ownerOf(endName) ?? world.currentLane) : undefined;
     rec?.add({ k: 'call', t: world.now(), id, from: from ?? TEST_LANE, end: endName, to: end.server, method, args: recordedValue(encoded.copy) });
@@ -264,7 +269,7 @@ export class Network {
       const reliable = this.reliable;
       const requestDelay = reliable ? this.delay() : this.delay() + world.rng.float() * FAULTS.unreliableDelayMs;
       world.schedule(requestDelay, () => {
-        if (!reliable && world.rng.chance(this.requestDrop)) return lose('request', 'unreliable', 'drop-request');
+        if (!reliable && world.rng.chance(this.requestDrop) && (!fault || fault('request', 'was lost'))) return lose('request', 'unreliable', 'drop-request');
         if (this.closed || !this.isAlive(endName, server)) return lose('request', this.lossCause(endName, server), 'dead-before');
         rec?.add({ k: 'deliver', t: world.now(), id });
         let handler;
@@ -292,7 +297,7 @@ export class Network {
           settled = true;
           this.inFlight.delete(flight);
           rec?.add({ k: 'handled', t: world.now(), id, reply: recordedValue(reply) });
-          this.deliver(endName, method, server, reply, resolve, lose, from, id);
+          this.deliver(endName, method, server, reply, resolve, lose, from, id, fault);
         };
         const onCrash = (err: unknown): void => {
           settled = true;
@@ -319,6 +324,7 @@ export class Network {
     lose: (which: 'reply', why: LossCause, fate: string) => void,
     from: string | undefined,
     id: number,
+    fault: FaultDecider | undefined,
   ): void {
     const world = this.world;
     let encoded;
@@ -329,10 +335,11 @@ export class Network {
       return;
     }
     if (this.closed || !this.isAlive(endName, server)) return lose('reply', this.lossCause(endName, server), 'dead-after');
-    if (!this.reliable && world.rng.chance(this.replyDrop)) return lose('reply', 'unreliable', 'drop-reply');
+    if (!this.reliable && world.rng.chance(this.replyDrop) && (!fault || fault('reply', 'was lost'))) return lose('reply', 'unreliable', 'drop-reply');
     let delay = this.delay();
     if (this.longReordering && world.rng.chance(FAULTS.reorderFraction)) {
-      delay += 200 + world.rng.int(1 + world.rng.int(FAULTS.reorderExtraMs));
+      const extra = 200 + world.rng.int(1 + world.rng.int(FAULTS.reorderExtraMs));
+      if (!fault || fault('reply', `was held back ${extra} ms`, 'hold')) delay += extra;
     }
     world.schedule(
       delay,
@@ -347,12 +354,30 @@ export class Network {
     );
   }
 
+  /** A minimizing replay's decider for the faults of one call: keyed by end, the call's number on it, and the message. */
+  private faultDecider(endName: string, method: string, args: unknown): FaultDecider {
+    const n = (this.callsPerEnd.get(endName) ?? 0) + 1;
+    this.callsPerEnd.set(endName, n);
+    const world = this.world;
+    const sent = world.now();
+    return (which, what, kind = 'drop') =>
+      world.faults?.decide(`${endName}#${n}:${which}:${kind}`, () => {
+        let shown = JSON.stringify(args) ?? '';
+        if (shown.length > 80) shown = `${shown.slice(0, 79)}…`;
+        const of = which === 'request' ? 'the request of' : 'the reply to';
+        return `${of} ${endName}'s ${method}(${shown}) sent at ${sent.toFixed(1)} ms ${what}`;
+      }) ?? true;
+  }
+
   /** True while the end is enabled and still connected to this very server. */
   private isAlive(endName: string, server: Server): boolean {
     const end = this.ends.get(endName);
     return !!end && end.enabled && end.server !== undefined && this.servers.get(end.server) === server;
   }
 }
+
+/** Whether the fault chance chose for a message of one call happens; `kind` tells a drop from a hold. */
+type FaultDecider = (which: 'request' | 'reply', what: string, kind?: 'drop' | 'hold') => boolean;
 
 function handlerCrash(method: string, err: unknown): Error {
   let detail = String(err);

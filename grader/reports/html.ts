@@ -1,6 +1,7 @@
 /** index.html: a self-contained page with the table of tests and each failure, linking failing histories. */
 import { crashLabel, failureLabel } from '../crash';
 import { firstLine, historyFileName, pts, REAL_TIME_NOTE, replayCommand, rerunCommand, secs, seedCell, traceFileName } from '../format';
+import { describeMinimalFaults } from '../../tester/suite/minimize';
 import { formatProblem, problemsHeadline } from '../typecheck';
 import type { LabResult, RunRecord, TestResult } from '../types';
 import { escapeHtml as h, plainText } from './text';
@@ -97,6 +98,7 @@ function runBlock(r: LabResult, t: TestResult, run: RunRecord, several: boolean)
   if (run.trace) {
     const file = traceFileName(t.name, run.seed);
     out.push(`<p><a href="${h(encodeURIComponent(file))}">Open the message trace of this run</a> (every message, lost message, operation and printed line of its exact replay, up to the failure).</p>`);
+    if (run.minimal) out.push(`<p>${h(describeMinimalFaults(run.minimal, 3))}</p>`);
   }
   if (run.historyHtml) {
     const file = historyFileName(t.name, run.seed);

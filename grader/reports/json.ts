@@ -57,6 +57,7 @@ function runDocument(r: LabResult, run: RunRecord, withDetails: boolean, realTim
     replay: failed ? (realTime ? rerunCommand(r.lab, run.name, r.target) : replayCommand(r.lab, run.name, run.seed, r.target)) : null,
     history: failed && run.historyHtml ? historyFileName(run.name, run.seed) : null,
     trace: failed && run.trace ? traceFileName(run.name, run.seed) : null,
+    minimalFaults: failed && run.minimal ? { total: run.minimal.total, kept: run.minimal.kept.map((f) => f.what), passesWithout: run.minimal.passesWithout, complete: run.minimal.complete } : null,
   };
   if (withDetails && failed) {
     doc.log = run.log;

@@ -1,4 +1,5 @@
 /** A failing run's message-trace page: self-contained HTML (inline style and script) drawing the replay's recording. */
+import { describeMinimalFaults } from '../../tester/suite/minimize';
 import type { TraceData, TraceEvent } from '../../tester/world';
 import { replayCommand } from '../format';
 import type { RunRecord, Target } from '../types';
@@ -15,6 +16,7 @@ code { background: #eff1f3; border-radius: 4px; padding: .1rem .3rem; }
 .bar { display: flex; flex-wrap: wrap; gap: .5rem 1rem; align-items: center; margin: .75rem 0; }
 .bar label { color: #59636e; }
 .note { color: #9a6700; }
+.minimal { border-left: 4px solid #9a6700; padding-left: .6rem; }
 #wrap { border: 1px solid #d1d9e0; border-radius: 6px; overflow-x: hidden; cursor: grab; }
 #details { min-height: 5rem; }
 #tip { position: absolute; display: none; background: #1f2328; color: #fff; padding: .3rem .5rem; border-radius: 4px; font-size: 12px; white-space: pre; pointer-events: none; max-width: 40rem; overflow: hidden; }
@@ -43,6 +45,7 @@ export function tracePage(p: TracePageInput): string {
   const history = p.historyFile
     ? `<p><a href="${h(encodeURIComponent(p.historyFile))}">Open the linearizability view of this run’s history</a> (which operation could not be placed, client by client).</p>\n`
     : '';
+  const minimal = run.minimal ? `<p class="minimal"><b>Smallest failing schedule.</b> ${h(describeMinimalFaults(run.minimal))} <span class="sub">(${run.minimal.replays} replays; faults are lost requests, lost replies and held-back replies)</span></p>\n` : '';
   const when = fail ? ` at virtual time ${(fail.t / 1000).toFixed(3)} s` : '';
   return `<!doctype html>
 <html lang="en">
@@ -57,7 +60,7 @@ export function tracePage(p: TracePageInput): string {
 <p class="sub">${h(p.description)} · seed ${run.seed} · replay: <code>${h(replayCommand(p.lab, run.name, run.seed, p.target))}</code></p>
 <p>The grader replayed this seed with recording on: the run below is exactly the failing run. It failed${h(when)}:</p>
 <pre class="failure">${h(plainText(run.message))}</pre>
-${history}${cut}<div class="bar">
+${minimal}${history}${cut}<div class="bar">
 <button id="to-failure">Go to the failure</button><button id="zoom-in">Zoom in</button><button id="zoom-out">Zoom out</button><button id="fit">Whole run</button>
 <label>Key <input id="f-key" size="10" placeholder="any"></label>
 <label>Client <select id="f-client"><option value="">any</option></select></label>

@@ -35,14 +35,25 @@ describe('grader: trace pages', function () {
     expect(html).to.contain('href="history-TestWrongAnswer-11.html"');
     const index = fs.readFileSync(path.join(dir, 'index.html'), 'utf8');
     expect(index).to.contain('href="trace-TestWrongAnswer-11.html"');
-    const json = JSON.parse(fs.readFileSync(path.join(dir, 'results.json'), 'utf8')) as { tests: Array<{ name: string; runs: Array<{ trace: string | null }> }> };
+    const json = JSON.parse(fs.readFileSync(path.join(dir, 'results.json'), 'utf8')) as { tests: Array<{ name: string; runs: Array<{ trace: string | null; minimalFaults: { total: number } | null }> }> };
     expect(json.tests.find((t) => t.name === 'TestWrongAnswer')?.runs[0].trace).to.equal('trace-TestWrongAnswer-11.html');
+    expect(json.tests.find((t) => t.name === 'TestWrongAnswer')?.runs[0].minimalFaults).to.deep.include({ total: 0 });
     expect(options.out.text).to.match(/replay: npm run grade lab9 -- --test TestWrongAnswer --seed 11\n\s+trace: \S+trace-TestWrongAnswer-11\.html/);
+    // The fixture's network is reliable: minimization has no fault to remove, and says what that means.
+    expect(options.out.text).to.contain('The network injected no faults in this run: it fails on a reliable network');
+    expect(html).to.contain('Smallest failing schedule.');
     // The passing test has no page, and the failing run's record is still the first run's (replays are not counted).
     expect(fs.existsSync(path.join(dir, 'trace-TestBasic-11.html')), 'no page for a passing test').to.equal(false);
     expect(json.tests.find((t) => t.name === 'TestBasic')?.runs[0].trace).to.equal(null);
     expect(wrong?.runs).to.have.length(1);
     expect(options.out.text).to.not.match(/trace: \S+TestBasic/);
+  });
+
+  it('does not minimize with minimizeSec 0 (--no-minimize)', async () => {
+    const options = fixtureOptions(FIXTURES.crashy, { tests: ['TestWrongAnswer'], seed: 11, minimizeSec: 0 });
+    await grade(options);
+    expect(options.out.text).to.contain('trace: ');
+    expect(options.out.text).to.not.contain('faults in this run');
   });
 
   it('writes no trace page when traces are switched off', async () => {

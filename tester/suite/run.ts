@@ -12,6 +12,8 @@ export interface RunOptions {
   realLimitMs?: number;
   /** Record the run (messages, faults, operations, printed lines, the failure) into the outcome's `trace`. Simulated tests only. */
   record?: boolean;
+  /** Note the network's faults into the outcome's `faults`, and allow only these keys when `allowed` is given (minimization). */
+  faults?: { readonly allowed?: readonly string[] };
 }
 
 /** Runs `test` against `impl` with `seed`. Never throws: every failure becomes a failed outcome. */
@@ -19,7 +21,7 @@ export async function runNamedTest<Impl>(test: NamedTest<Impl>, impl: Impl, seed
   const log: string[] = [];
   const stuck: Array<() => readonly string[]> = [];
   let ops = 0;
-  const world = test.realTime ? undefined : new World({ seed, virtualLimitMs: test.virtualLimitMs, realLimitMs: options.realLimitMs, record: options.record });
+  const world = test.realTime ? undefined : new World({ seed, virtualLimitMs: test.virtualLimitMs, realLimitMs: options.realLimitMs, record: options.record, faults: options.faults });
   const ctx: TestContext<Impl> = {
     impl,
     seed,
@@ -55,6 +57,7 @@ export async function runNamedTest<Impl>(test: NamedTest<Impl>, impl: Impl, seed
     traceHash: world ? world.traceHash() : '',
     log,
     ...(rec ? { trace: rec.data() } : {}),
+    ...(world?.faults ? { faults: world.faults.applied } : {}),
   };
   if (error === undefined) return { ...base, status: 'passed', message: '' };
   return {

@@ -14,6 +14,7 @@ import { DeadlockError, UncaughtError, VirtualTimeLimitError, WatchdogError } fr
 import { TraceHash } from './hash';
 import { EventQueue, TimerEvent } from './queue';
 import { Rng, assertValidSeed } from './rng';
+import { FaultControl } from './faults';
 import { TEST_LANE, TraceRecorder } from './recorder';
 
 /** How a world is set up. */
@@ -26,6 +27,8 @@ export interface WorldOptions {
   realLimitMs?: number;
   /** Record every message, fault, operation and printed line (a failing test's replay); off by default. */
   record?: boolean;
+  /** Note the network's faults, and allow only these (by key) when given: a minimizing replay. Off by default. */
+  faults?: { readonly allowed?: readonly string[] };
 }
 
 /** A handle returned by the world's timers; mirrors the parts of Node's Timeout that code uses. */
@@ -90,6 +93,8 @@ export class World {
   private finished = false;
   /** The recording, when recording is on (undefined otherwise, so the normal run pays one check per step). */
   readonly recorder: TraceRecorder | undefined;
+  /** The fault control of a minimizing replay (undefined otherwise). */
+  readonly faults: FaultControl | undefined;
   /** While recording: the lane (client or server) whose code runs now; timers inherit it from whoever set them. */
   private lane = TEST_LANE;
 
@@ -100,6 +105,7 @@ export class World {
     this.virtualLimitMs = options.virtualLimitMs ?? 120_000;
     this.realLimitMs = options.realLimitMs ?? 120_000;
     this.recorder = options.record ? new TraceRecorder() : undefined;
+    this.faults = options.faults ? new FaultControl(options.faults.allowed ? new Set(options.faults.allowed) : undefined) : undefined;
   }
 
   /** While recording: the lane whose code runs now (the test, a client, a server). */
