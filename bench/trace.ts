@@ -1,9 +1,11 @@
-/** Trace figures: what recording costs a normal run (off, against the code before the recorder) and a replay (on), and page size. */
+/** Trace figures: recording's cost off (against the code before the recorder) and on, page size, and minimization time on planted bugs. */
 import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { tracePage } from '../grader/reports/trace';
-import type { LabSuite } from '../tester/suite';
+import { materialiseMutant, removeMutant } from '../tester/mutants';
+import { failureSignature, minimizeFaults, type LabSuite, type RunOptions } from '../tester/suite';
+import { mutants } from '../solutions/lab2/mutants';
 import type { TestOutcome } from '../tester/suite/types';
 import { realNow } from '../tester/world';
 import type { BenchFigure } from './figure';
@@ -12,7 +14,7 @@ const ROOT = path.join(__dirname, '..');
 /** The folders the lab 2 suite runs from (copied from the commit before the recorder, for the baseline). */
 const BASELINE_PATHS = ['tester', 'labrpc', 'lab2', 'solutions/lab2'];
 
-type Run = (test: LabSuite<unknown>['tests'][number], impl: unknown, seed: number, options?: { record?: boolean }) => Promise<TestOutcome>;
+type Run = (test: LabSuite<unknown>['tests'][number], impl: unknown, seed: number, options?: RunOptions) => Promise<TestOutcome>;
 
 /** A copy of the lab 2 suite and solution: this tree's, or the baseline's in `dir`. */
 interface Copy {
@@ -56,6 +58,29 @@ async function suiteTime(c: Copy, record: boolean): Promise<{ ms: number; traces
     if (o.trace) traces.push(o);
   }
   return { ms: realNow() - start, traces };
+}
+
+/** Real ms to minimize the faults of lab 2 mutant `name` failing `testName` on `seed`, and what it found. */
+async function minimizeTime(c: Copy, name: string, testName: string, seed: number): Promise<BenchFigure> {
+  const mutant = mutants.find((m) => m.name === name);
+  const test = c.suite.tests.find((t) => t.name === testName);
+  if (!mutant || !test) throw new Error(`bench: no mutant ${name} or test ${testName}`);
+  const dir = materialiseMutant(path.join(ROOT, 'solutions/lab2'), mutant);
+  try {
+    const impl = c.suite.load(dir);
+    const first = await c.run(test, impl, seed, { faults: {} });
+    const target = failureSignature(first);
+    const start = realNow();
+    const m = await minimizeFaults(first.faults ?? [], async (allowed) => failureSignature(await c.run(test, impl, seed, { faults: { allowed } })) === target, realNow() + 20_000);
+    return {
+      name: `minimize: lab2 mutant ${name}, ${testName} seed ${seed}`,
+      value: Math.round(realNow() - start),
+      unit: 'real ms',
+      note: `${m.replays} replays; ${m.passesWithout ? `fails with ${m.kept.length} of ${m.total} faults` : 'fails with no fault'}${m.complete ? '' : ' (stopped at the 20 s limit)'}`,
+    };
+  } finally {
+    removeMutant(dir);
+  }
 }
 
 /** The median of `xs`. */
@@ -104,6 +129,8 @@ export async function benchTrace(rounds = 3): Promise<BenchFigure[]> {
     const events = sample.reduce((n, o) => n + (o.trace?.events.length ?? 0), 0);
     const bytes = sample.reduce((n, o) => n + (o.trace ? tracePage({ lab: 'lab2', target: 'solution', description: '', run: { ...o, output: '', trace: o.trace } }).length : 0), 0);
     figures.push({ name: 'trace page size per 1,000 events (lab2 suite)', value: Math.round(bytes / events), unit: 'KB', note: `${events.toLocaleString('en-US')} events over ${sample.length} pages; a page keeps at most 100,000 events` });
+    figures.push(await minimizeTime(current, 'no-retry', 'TestManyClientsUnreliable', 1));
+    figures.push(await minimizeTime(current, 'errmaybe-means-held', 'TestAcquireTimeoutUnreliable', 1));
     return figures;
   } finally {
     if (baseDir) fs.rmSync(baseDir, { recursive: true, force: true });
