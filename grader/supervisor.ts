@@ -63,6 +63,11 @@ export interface SupervisorOptions {
   readonly minimizeMs?: number;
 }
 
+/** A traced replay may take this many times the failed run's real time ... */
+const REPLAY_FACTOR = 4;
+/** ... and at least this many ms. */
+const REPLAY_MIN_MS = 5000;
+
 /** Below this much real time left in the budget, a test is not started at all. */
 const MIN_BUDGET_LEFT_MS = 1000;
 
@@ -104,15 +109,17 @@ export async function runJobs(jobs: readonly Job[], options: SupervisorOptions):
 
   /** A failed record with the trace of its replay (with recording on) when one is wanted and there is time; else the record. */
   async function withTrace(worker: SuiteWorker, job: Job, record: RunRecord): Promise<RunRecord> {
-    if (record.status !== 'failed' || !worker.alive || !options.replayForTrace?.(job, record)) return record;
-    const time = left();
-    if (time < MIN_BUDGET_LEFT_MS + job.realLimitMs) return record;
-    const again = await worker.run({ ...job, record: true, faults: {} }, true);
+    // A run stopped by a real-time limit would only hit it again: it is not replayed.
+    if (record.status !== 'failed' || record.crash === 'timeout' || record.crash === 'budget' || !worker.alive) return record;
+    // Recording slows a run down (npm run bench -- --only trace); the replay gets a few times the original's time.
+    const limit = Math.min(job.realLimitMs, Math.max(REPLAY_MIN_MS, REPLAY_FACTOR * record.realMs));
+    if (left() < MIN_BUDGET_LEFT_MS + limit || !options.replayForTrace?.(job, record)) return record;
+    const again = await worker.run({ ...job, realLimitMs: Math.ceil(limit), record: true, faults: {} }, true);
     // A replay is exact, so it fails again; a replay that passed has no failure to show.
     if (again.status !== 'failed' || !again.trace) return record;
     const traced = { ...record, trace: again.trace };
     const ms = options.minimizeMs ?? 0;
-    if (ms <= 0 || !again.faults || !worker.alive || left() < MIN_BUDGET_LEFT_MS + ms) return traced;
+    if (ms <= 0 || again.crash === 'timeout' || !again.faults || !worker.alive || left() < MIN_BUDGET_LEFT_MS + ms) return traced;
     return { ...traced, minimal: await minimize(worker, job, again.faults, failureSignature(again), ms) };
   }
 
