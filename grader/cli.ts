@@ -87,13 +87,14 @@ function parseArgs(argv: readonly string[], io: CliIO): { lab: string; options: 
     .option('--cache-dir <dir>', 'where the compiled TypeScript is kept (default node_modules/.cache/kvlabs-grader; batch grading gives each submission its own)')
     .addOption(new Option('--max-memory <mb>', 'memory limit for the tests, MB (per test process)').default(String(DEFAULTS.heapLimitMb)))
     .option('--jobs <n>', "test processes run side by side (default: the machine's cores, at most 4; real-time tests always run alone; 1 with --verbose)")
+    .option('--no-minimize', 'do not search for the smallest set of network faults with which a failing simulated test still fails (up to 20 s per failing test)')
     .option('--no-color', 'no colours (NO_COLOR=1 works too)')
     .addHelpText('after', EXAMPLES)
     .showHelpAfterError('(run `npm run grade -- --help` for the options and examples)')
     .exitOverride()
     .configureOutput({ writeOut: (s) => void io.stdout.write(s), writeErr: (s) => void io.stderr.write(s) });
   program.parse([...argv], { from: 'user' });
-  const o = program.opts<{ solution?: boolean; test?: string[]; seed?: string; runs: string; json?: boolean; report: string; classroom?: boolean; strictManifest?: boolean; verbose?: boolean; shuffle?: boolean | string; budget?: string; cacheDir?: string; maxMemory: string; color: boolean; jobs?: string }>();
+  const o = program.opts<{ solution?: boolean; test?: string[]; seed?: string; runs: string; json?: boolean; report: string; classroom?: boolean; strictManifest?: boolean; verbose?: boolean; shuffle?: boolean | string; budget?: string; cacheDir?: string; maxMemory: string; color: boolean; jobs?: string; minimize: boolean }>();
   const lab = program.args[0];
   const runs = wholeNumber(o.runs, '--runs', 1);
   const heapLimitMb = wholeNumber(o.maxMemory, '--max-memory', 16);
@@ -117,6 +118,7 @@ function parseArgs(argv: readonly string[], io: CliIO): { lab: string; options: 
       cacheRoot: o.cacheDir === undefined ? undefined : path.resolve(o.cacheDir),
       budgetSec: o.budget === undefined ? undefined : wholeNumber(o.budget, '--budget', 10),
       color: o.color === false ? false : undefined,
+      minimizeSec: o.minimize === false ? 0 : undefined,
       out: o.json ? io.stderr : io.stdout,
       err: io.stderr,
       env: io.env,

@@ -1,8 +1,9 @@
 /** What the grader prints while it runs: progress, one line per test, failure details and the score. */
 import pc from 'picocolors';
 import type { Colors } from '../tester/colors';
+import { describeMinimalFaults } from '../tester/suite/minimize';
 import { crashLabel, failureLabel } from './crash';
-import { firstLine, pts, REAL_TIME_NOTE, replayCommand, rerunCommand, secs } from './format';
+import { firstLine, pts, REAL_TIME_NOTE, replayCommand, rerunCommand, secs, traceFileName } from './format';
 import { formatProblem, problemsHeadline, TypeProblem } from './typecheck';
 import type { GradeResult, LabResult, Target, TestResult, TextSink } from './types';
 
@@ -70,8 +71,8 @@ export class ConsoleReporter {
     this.progressShown = true;
   }
 
-  /** One test's result line, and for a failure the reason, seeds and replay commands. */
-  testDone(t: TestResult, lab: string, target: Target, nameWidth: number): void {
+  /** One test's result line, and for a failure the reason, seeds, replay commands and trace pages (in `reportDir`). */
+  testDone(t: TestResult, lab: string, target: Target, nameWidth: number, reportDir?: string): void {
     const c = this.c;
     const dots = c.dim(` ${'.'.repeat(Math.max(2, nameWidth - t.name.length + 2))} `);
     const runs = t.runs.length;
@@ -101,12 +102,18 @@ export class ConsoleReporter {
     }
     if (runs === 1) {
       this.line(`    ${c.yellow(`seed=${t.seed}`)}  replay: ${c.cyan(replayCommand(lab, t.name, t.seed, target))}`);
-      return;
+    } else {
+      this.line(`    Failing seeds (${t.failingSeeds.length} of ${runs} runs):`);
+      for (const r of t.runs.filter((x) => x.status === 'failed')) {
+        const why = crashLabel(r.crash) || firstLine(r.message);
+        this.line(`      ${c.yellow(`seed=${r.seed}`)}  ${c.cyan(replayCommand(lab, t.name, r.seed, target))}  ${c.dim(truncate(why, 80))}`);
+      }
     }
-    this.line(`    Failing seeds (${t.failingSeeds.length} of ${runs} runs):`);
-    for (const r of t.runs.filter((x) => x.status === 'failed')) {
-      const why = crashLabel(r.crash) || firstLine(r.message);
-      this.line(`      ${c.yellow(`seed=${r.seed}`)}  ${c.cyan(replayCommand(lab, t.name, r.seed, target))}  ${c.dim(truncate(why, 80))}`);
+    const traced = t.runs.find((r) => r.status === 'failed' && r.trace);
+    if (traced && reportDir !== undefined) {
+      const page = `${reportDir}/${traceFileName(t.name, traced.seed)}`;
+      this.line(`    trace${runs > 1 ? ` (seed=${traced.seed})` : ''}: ${c.cyan(page)}  ${c.dim('(every message, fault and print of the replay)')}`);
+      if (traced.minimal) this.block(describeMinimalFaults(traced.minimal, 3), 4);
     }
   }
 

@@ -44,6 +44,11 @@ export function historyFileName(test: string, seed: number): string {
   return `history-${test.replace(/[^A-Za-z0-9_-]/g, '_')}-${seed}.html`;
 }
 
+/** The file name of a failing run's message-trace page. */
+export function traceFileName(test: string, seed: number): string {
+  return `trace-${test.replace(/[^A-Za-z0-9_-]/g, '_')}-${seed}.html`;
+}
+
 /** The first line of a message. */
 export function firstLine(message: string): string {
   const i = message.indexOf('\n');

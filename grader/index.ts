@@ -22,6 +22,9 @@ import type { GradeOptions, GradeResult, LabResult, RunRecord, Target, TextSink 
 
 export type { GradeOptions, GradeResult, LabResult, TestResult, RunRecord, Target } from './types';
 
+/** Real time for minimizing one traced failure's faults, s (`--no-minimize` skips it). */
+const DEFAULT_MINIMIZE_SEC = 20;
+
 /** Defaults for the limits a caller may leave out. */
 export const DEFAULTS = {
   heapLimitMb: 1024,
@@ -162,6 +165,16 @@ async function gradeLab(ctx: Context, lab: LoadedLab, tests: string[]): Promise<
     }
   });
   const perTest = new Map(tests.map((name, i) => [name, plan.seedsFor(i).length]));
+  const writeReports = options.writeReports ?? true;
+  const reportDir = path.resolve(options.reportDir ?? DEFAULTS.reportDir, lab.lab);
+  // The first failing run of each simulated test is replayed once with recording on, for its trace page.
+  const traced = new Set<string>();
+  const replayForTrace = (job: Job): boolean => {
+    if (!writeReports || options.traces === false || traced.has(job.test)) return false;
+    if (lab.suite.tests.find((t) => t.name === job.test)?.realTime) return false;
+    traced.add(job.test);
+    return true;
+  };
   const dir = implDir(lab, target);
   const nameWidth = Math.max(24, ...tests.map((t) => t.length));
   reporter.labStart({ lab: lab.lab, title: lab.suite.title, target, dir: displayPath(dir), tests: tests.length, runs, seed: plan.fixed, seedBase: plan.base }, nameWidth);
@@ -193,6 +206,8 @@ async function gradeLab(ctx: Context, lab: LoadedLab, tests: string[]): Promise<
     // --verbose interleaves the output of tests running side by side, so it runs them one at a time.
     jobs: options.verbose ? 1 : (options.jobs ?? defaultJobs()),
     exclusive: (job) => lab.suite.tests.find((t) => t.name === job.test)?.realTime === true,
+    replayForTrace,
+    minimizeMs: (options.minimizeSec ?? DEFAULT_MINIMIZE_SEC) * 1000,
     onStart: (job) => {
       const done = records.get(job.test)?.length ?? 0;
       const total = perTest.get(job.test) ?? 1;
@@ -205,7 +220,7 @@ async function gradeLab(ctx: Context, lab: LoadedLab, tests: string[]): Promise<
       list.push(record.status === 'passed' ? { ...record, log: [], output: '' } : record);
       // Tests finish out of order when they run side by side; they are shown in the suite's order.
       while (shown < tests.length && (records.get(tests[shown])?.length ?? 0) === perTest.get(tests[shown])) {
-        reporter.testDone(scored(tests[shown]), lab.lab, target, nameWidth);
+        reporter.testDone(scored(tests[shown]), lab.lab, target, nameWidth, writeReports ? displayPath(reportDir) : undefined);
         shown++;
       }
     },
@@ -226,8 +241,7 @@ async function gradeLab(ctx: Context, lab: LoadedLab, tests: string[]): Promise<
     tests: results,
     typeErrors,
   };
-  if (options.writeReports ?? true) {
-    const reportDir = path.resolve(options.reportDir ?? DEFAULTS.reportDir, lab.lab);
+  if (writeReports) {
     writeLabReports(reportDir, result);
     result = { ...result, reportDir: displayPath(reportDir) };
   }

@@ -30,6 +30,10 @@ export interface Job {
   readonly seed: number;
   /** Real time allowed, ms (passed to the world's watchdog too). */
   readonly realLimitMs: number;
+  /** Replay with recording on: the outcome carries the run's trace (a failing simulated test's second run). */
+  readonly record?: boolean;
+  /** Note the network's faults in the outcome, allowing only `allowed` (by key) when given: minimization's replays. */
+  readonly faults?: { readonly allowed?: readonly string[] };
 }
 
 /** Grader → test process. */

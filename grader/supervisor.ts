@@ -8,7 +8,9 @@ import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import type { Readable, Writable } from 'node:stream';
+import { failureSignature, minimizeFaults } from '../tester/suite/minimize';
 import type { CrashKind, TestOutcome } from '../tester/suite/types';
+import type { AppliedFault } from '../tester/world';
 import {
   explainBootCrash,
   explainBootTimeout,
@@ -52,7 +54,19 @@ export interface SupervisorOptions {
   readonly onStart?: (job: Job) => void;
   /** Called when a job has a result. */
   readonly onDone?: (job: Job, record: RunRecord) => void;
+  /**
+   * Whether a failed job is run once more with recording on, for its trace page (asked only when the test process
+   * is still alive: a crash that took the process down leaves no signed outcome to record).
+   */
+  readonly replayForTrace?: (job: Job, record: RunRecord) => boolean;
+  /** Real time for minimizing a traced failure's faults, ms (0 or undefined: no minimization). */
+  readonly minimizeMs?: number;
 }
+
+/** A traced replay may take this many times the failed run's real time ... */
+const REPLAY_FACTOR = 4;
+/** ... and at least this many ms. */
+const REPLAY_MIN_MS = 5000;
 
 /** Below this much real time left in the budget, a test is not started at all. */
 const MIN_BUDGET_LEFT_MS = 1000;
@@ -93,6 +107,39 @@ export async function runJobs(jobs: readonly Job[], options: SupervisorOptions):
   }
   return records.filter((r): r is RunRecord => r !== undefined);
 
+  /** A failed record with the trace of its replay (with recording on) when one is wanted and there is time; else the record. */
+  async function withTrace(worker: SuiteWorker, job: Job, record: RunRecord): Promise<RunRecord> {
+    // A run stopped by a real-time limit would only hit it again: it is not replayed.
+    if (record.status !== 'failed' || record.crash === 'timeout' || record.crash === 'budget' || !worker.alive) return record;
+    // Recording slows a run down (npm run bench -- --only trace); the replay gets a few times the original's time.
+    const limit = Math.min(job.realLimitMs, Math.max(REPLAY_MIN_MS, REPLAY_FACTOR * record.realMs));
+    if (left() < MIN_BUDGET_LEFT_MS + limit || !options.replayForTrace?.(job, record)) return record;
+    const again = await worker.run({ ...job, realLimitMs: Math.ceil(limit), record: true, faults: {} }, true);
+    // A replay is exact, so it fails again; a replay that passed has no failure to show.
+    if (again.status !== 'failed' || !again.trace) return record;
+    const traced = { ...record, trace: again.trace };
+    const ms = options.minimizeMs ?? 0;
+    if (ms <= 0 || again.crash === 'timeout' || !again.faults || !worker.alive || left() < MIN_BUDGET_LEFT_MS + ms) return traced;
+    return { ...traced, minimal: await minimize(worker, job, again.faults, failureSignature(again), ms) };
+  }
+
+  /** Replays `job` with subsets of `faults` removed for at most `ms`, keeping the smallest set that fails the same way. */
+  function minimize(worker: SuiteWorker, job: Job, faults: readonly AppliedFault[], signature: string, ms: number) {
+    const deadline = performance.now() + ms;
+    return minimizeFaults(
+      faults,
+      async (allowed) => {
+        if (!worker.alive) return undefined;
+        const limit = Math.max(1, Math.min(job.realLimitMs, Math.floor(deadline - performance.now())));
+        const r = await worker.run({ ...job, realLimitMs: limit, faults: { allowed } }, true);
+        // A replay cut short by the limit (or one that took the process down) says nothing about the faults.
+        if (!worker.alive || r.crash === 'timeout') return undefined;
+        return r.status === 'failed' && failureSignature(r) === signature;
+      },
+      deadline,
+    );
+  }
+
   /** One lane: takes the next job in order until none is left, in a test process of its own (a new one after a crash). */
   async function runAll(): Promise<void> {
   while (next < jobs.length) {
@@ -129,7 +176,8 @@ export async function runJobs(jobs: readonly Job[], options: SupervisorOptions):
           const now = left(); // waiting at the gate may have used some of the budget
           const cut = now < job.realLimitMs;
           const record = await worker.run(cut ? { ...job, realLimitMs: Math.max(1, Math.floor(now)) } : job);
-          finish(job, cut && record.crash === 'timeout' ? { ...record, crash: 'budget', message: explainBudget(options.budget?.seconds ?? 0, true) } : record);
+          const traced = await withTrace(worker, job, record);
+          finish(job, cut && record.crash === 'timeout' ? { ...record, crash: 'budget', message: explainBudget(options.budget?.seconds ?? 0, true) } : traced);
         } finally {
           gate.leave(job);
         }
@@ -215,9 +263,11 @@ class SuiteWorker {
     const init: SandboxInit = { secret: this.key.toString('hex'), config: options.config };
     input.write(`${JSON.stringify(init)}\n`);
     let buffered = '';
+    let scanned = 0; // the start of `buffered` already searched for a line end (a trace's line can be megabytes long)
     (this.child.stdio[4] as Readable).on('data', (chunk: Buffer) => {
       buffered += chunk.toString('utf8');
-      for (let nl = buffered.indexOf('\n'); nl >= 0; nl = buffered.indexOf('\n')) {
+      for (let nl = buffered.indexOf('\n', scanned); nl >= 0; nl = buffered.indexOf('\n')) {
+        scanned = 0;
         const line = buffered.slice(0, nl);
         buffered = buffered.slice(nl + 1);
         let msg: FromWorker;
@@ -228,6 +278,7 @@ class SuiteWorker {
         }
         this.receive(msg);
       }
+      scanned = buffered.length;
     });
     this.child.on('exit', (code: number | null, signal: NodeJS.Signals | null) => {
       this.exited = true;
@@ -263,7 +314,7 @@ class SuiteWorker {
   }
 
   /** Runs one job and returns its record; on a crash the process is stopped (or already gone). */
-  async run(job: Job): Promise<RunRecord> {
+  async run(job: Job, quiet = false): Promise<RunRecord> {
     let output = this.pendingOutput;
     this.pendingOutput = '';
     const started = performance.now();
@@ -283,7 +334,7 @@ class SuiteWorker {
         const m = ev.msg;
         if (m.type === 'output') {
           output = keepTail(output + m.text);
-          this.options.echo?.write(m.text);
+          if (!quiet) this.options.echo?.write(m.text);
         } else if (m.type === 'crash') {
           await this.stop();
           return crashRecord(job, { crash: m.crash, message: explainCrash(m.crash, m.message) }, elapsed(), output, m.world);
@@ -478,6 +529,8 @@ function fromOutcome(o: TestOutcome, output: string): RunRecord {
     log: o.log,
     output,
     historyHtml: o.historyHtml,
+    trace: o.trace,
+    faults: o.faults,
   };
 }
 

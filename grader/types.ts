@@ -1,4 +1,5 @@
 /** The grader's shared vocabulary: what to grade (options) and what came out (results). */
+import type { MinimalFaults } from '../tester/suite/minimize';
 import type { CrashKind, TestOutcome, TestStatus } from '../tester/suite/types';
 import type { TypeProblem } from './typecheck';
 
@@ -63,6 +64,16 @@ export interface GradeOptions {
   bootTimeoutMs?: number;
   /** Write report files (default true). */
   writeReports?: boolean;
+  /**
+   * Replay the first failing run of each simulated test with recording on and write its message-trace page
+   * (default true; needs `writeReports`).
+   */
+  traces?: boolean;
+  /**
+   * Real time for finding, by replays, the smallest set of the network's faults with which a traced failure still
+   * happens, s (default 20; 0 skips it: `--no-minimize`).
+   */
+  minimizeSec?: number;
   /** Where human-readable output goes (default process.stdout; process.stderr with `json`). */
   out?: TextSink;
   /** Where progress goes (default process.stderr). */
@@ -79,6 +90,8 @@ export interface RunRecord extends TestOutcome {
   readonly output: string;
   /** Set when the test never ran because the suite or the code under test could not be loaded. */
   readonly phase?: 'load';
+  /** For a traced failing run: the smallest set of faults found with which it still fails. */
+  readonly minimal?: MinimalFaults;
 }
 
 /** A named test's result over all its runs, scored by the rubric. */

@@ -11,7 +11,7 @@ import net from 'node:net';
 import { codeFrames } from '../labrpc/stack';
 import { describeError, runNamedTest } from '../tester/suite';
 import type { CrashKind, LabSuite, TestOutcome } from '../tester/suite/types';
-import { World } from '../tester/world';
+import { World, boundTrace } from '../tester/world';
 import { useSpawner, type KitProcess } from '../tester/spawn';
 import { requireSuite } from './labs';
 import { hideHarness } from './hide-harness';
@@ -20,6 +20,8 @@ import { CHANNEL_IN_FD, CHANNEL_OUT_FD, signVerdict, type FromWorker, type Job, 
 
 /** At most this much printed text per job is sent to the grader. */
 const OUTPUT_LIMIT = 1 << 20;
+/** At most this many characters of trace (as JSON) travel in one outcome. */
+const TRACE_CHARS = 16 << 20;
 
 // Captured before any student code runs: later replacements of these do not reach the harness.
 const writeSync = fs.writeSync;
@@ -118,7 +120,9 @@ async function runJob(suite: LabSuite<unknown>, impl: unknown, job: Job, nonce: 
   if (!test) {
     outcome = { name: job.test, status: 'failed', seed: job.seed, realMs: 0, virtualMs: 0, rpcs: 0, ops: 0, traceHash: '', message: `The suite has no test named ${job.test}.`, crash: 'error', log: [] };
   } else {
-    outcome = await runNamedTest(test, impl, job.seed, { realLimitMs: job.realLimitMs });
+    outcome = await runNamedTest(test, impl, job.seed, { realLimitMs: job.realLimitMs, record: job.record === true, faults: job.faults });
+    // The trace travels inside the signed outcome; its size is bounded so that one line of the channel stays manageable.
+    if (outcome.trace) outcome = { ...outcome, trace: boundTrace(outcome.trace, TRACE_CHARS) };
   }
   finished = outcome;
   await turn();

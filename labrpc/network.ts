@@ -3,7 +3,7 @@
  * one server and enabled or disabled. Calls travel through virtual time in the current World, may be delayed,
  * dropped or reordered, and cross the wire as deep copies.
  */
-import { World } from '../tester/world';
+import { TEST_LANE, World, recordedValue, type LossCause } from '../tester/world';
 import { encode } from './codec';
 import { RpcUsageError, TimeoutError } from './errors';
 import { Server } from './service';
@@ -83,6 +83,8 @@ export class Network {
   private totalCount = 0;
   private totalBytes = 0;
   private closed = false;
+  /** Calls made through each end so far (counted only in a minimizing replay: they key its faults). */
+  private readonly callsPerEnd = new Map<string, number>();
 
   constructor(world: World = World.current()) {
     this.world = world;
@@ -104,6 +106,7 @@ export class Network {
   /** Registers a server under `name` (replacing any old one: the old one's pending replies are lost). */
   addServer(name: string, server: Server): void {
     const old = this.servers.get(name);
+    this.note(name, old ? 'restarted (a new server replaces the old one)' : 'started');
     this.servers.set(name, server);
     if (old && old !== server) this.failInFlight((c) => c.server === old);
   }
@@ -111,6 +114,7 @@ export class Network {
   /** Kills a server: it gets no more calls, and replies of calls it is still handling are never delivered. */
   deleteServer(name: string): void {
     const server = this.servers.get(name);
+    if (server) this.note(name, 'killed');
     this.servers.delete(name);
     if (server) this.failInFlight((c) => c.server === server);
   }
@@ -122,12 +126,15 @@ export class Network {
 
   /** Enables or disables an end; a disabled end's calls, including those in flight, fail. */
   enable(endName: string, on: boolean): void {
-    this.end(endName).enabled = on;
+    const end = this.end(endName);
+    if (end.enabled !== on) this.note(end.server ?? endName, `end ${endName} ${on ? 'enabled' : 'disabled'}`);
+    end.enabled = on;
     if (!on) this.failInFlight((c) => c.endName === endName);
   }
 
   /** Reliable (default) or unreliable: delays, request drops and reply drops. */
   setReliable(yes: boolean): void {
+    if (yes !== this.reliable) this.note(TEST_LANE, yes ? 'network reliable' : 'network unreliable (delays, lost requests and replies)');
     this.reliable = yes;
   }
 
@@ -147,6 +154,7 @@ export class Network {
 
   /** With long reordering, two thirds of replies are held back 200–2200 ms. */
   setLongReordering(yes: boolean): void {
+    if (yes !== this.longReordering) this.note(TEST_LANE, yes ? 'long reordering on' : 'long reordering off');
     this.longReordering = yes;
   }
 
@@ -169,6 +177,19 @@ export class Network {
   cleanup(): void {
     this.closed = true;
     this.failInFlight(() => true);
+  }
+
+  /** While recording: a change of the network, on `lane`. */
+  private note(lane: string, what: string): void {
+    this.world.recorder?.add({ k: 'net', t: this.world.now(), lane, what });
+  }
+
+  /** Why a message to or from `server` through `endName` cannot pass now. */
+  private lossCause(endName: string, server: Server | undefined): LossCause {
+    if (this.closed) return 'closed';
+    const end = this.ends.get(endName);
+    if (!end || !end.enabled) return 'disabled';
+    return server && end.server !== undefined && this.servers.get(end.server) === server ? 'unreliable' : 'killed';
   }
 
   private end(name: string): EndState {
@@ -220,21 +241,37 @@ export class Network {
     this.totalBytes += encoded.bytes;
     const world = this.world;
     const server = end.enabled ? this.servers.get(end.server) : undefined;
+    const rec = world.recorder;
+    const id = rec ? rec.id() : 0;
+    /** Whether a fault that chance chose happens (always, except in a minimizing replay that removed it). */
+    const faults = world.faults;
+    const fault = faults ? this.faultDecider(endName, method, encoded.copy) : undefined;
+    // The caller's lane, so that the reply and the timeout run on it (undefined when not recording).
+    const from = rec ? (rec.ownerOf(endName) ?? world.currentLane) : undefined;
+    rec?.add({ k: 'call', t: world.now(), id, from: from ?? TEST_LANE, end: endName, to: end.server, method, args: recordedValue(encoded.copy) });
     return new Promise((resolve, reject) => {
       const timeout = (fate: string): void => {
         world.trace(endName, method, fate);
+        rec?.add({ k: 'timeout', t: world.now(), id });
         reject(new TimeoutError(method, endName));
+      };
+      /** The message is lost now; the caller's timeout follows at once (`later` ms later for an unreachable server). */
+      const lose = (which: 'request' | 'reply', why: LossCause, fate: string, later?: number): void => {
+        rec?.add({ k: 'drop', t: world.now(), id, which, why });
+        if (later === undefined) timeout(fate);
+        else world.schedule(later, () => timeout(fate), from);
       };
       if (!server) {
         const max = this.longDelays ? FAULTS.longUnreachableMs : FAULTS.unreachableMs;
-        world.schedule(world.rng.float() * max, () => timeout('unreachable'));
+        lose('request', end.enabled ? 'killed' : 'disabled', 'unreachable', world.rng.float() * max);
         return;
       }
       const reliable = this.reliable;
       const requestDelay = reliable ? this.delay() : this.delay() + world.rng.float() * FAULTS.unreliableDelayMs;
       world.schedule(requestDelay, () => {
-        if (!reliable && world.rng.chance(this.requestDrop)) return timeout('drop-request');
-        if (this.closed || !this.isAlive(endName, server)) return timeout('dead-before');
+        if (!reliable && world.rng.chance(this.requestDrop) && (!fault || fault('request', 'was lost'))) return lose('request', 'unreliable', 'drop-request');
+        if (this.closed || !this.isAlive(endName, server)) return lose('request', this.lossCause(endName, server), 'dead-before');
+        rec?.add({ k: 'deliver', t: world.now(), id });
         let handler;
         try {
           handler = server.resolve(method);
@@ -250,7 +287,8 @@ export class Network {
           fail: () => {
             if (settled) return;
             settled = true;
-            world.schedule(0, () => timeout('killed'));
+            rec?.add({ k: 'drop', t: world.now(), id, which: 'reply', why: this.lossCause(endName, server) });
+            world.schedule(0, () => timeout('killed'), from);
           },
         };
         this.inFlight.add(flight);
@@ -258,7 +296,8 @@ export class Network {
           if (settled) return;
           settled = true;
           this.inFlight.delete(flight);
-          this.deliver(endName, method, server, reply, resolve, timeout);
+          rec?.add({ k: 'handled', t: world.now(), id, reply: recordedValue(reply) });
+          this.deliver(endName, method, server, reply, resolve, lose, from, id, fault);
         };
         const onCrash = (err: unknown): void => {
           settled = true;
@@ -272,7 +311,7 @@ export class Network {
         } catch (err) {
           onCrash(err);
         }
-      });
+      }, end.server);
     });
   }
 
@@ -282,7 +321,10 @@ export class Network {
     server: Server,
     reply: unknown,
     resolve: (v: unknown) => void,
-    timeout: (fate: string) => void,
+    lose: (which: 'reply', why: LossCause, fate: string) => void,
+    from: string | undefined,
+    id: number,
+    fault: FaultDecider | undefined,
   ): void {
     const world = this.world;
     let encoded;
@@ -292,18 +334,39 @@ export class Network {
       world.fail(err);
       return;
     }
-    if (this.closed || !this.isAlive(endName, server)) return timeout('dead-after');
-    if (!this.reliable && world.rng.chance(this.replyDrop)) return timeout('drop-reply');
+    if (this.closed || !this.isAlive(endName, server)) return lose('reply', this.lossCause(endName, server), 'dead-after');
+    if (!this.reliable && world.rng.chance(this.replyDrop) && (!fault || fault('reply', 'was lost'))) return lose('reply', 'unreliable', 'drop-reply');
     let delay = this.delay();
     if (this.longReordering && world.rng.chance(FAULTS.reorderFraction)) {
-      delay += 200 + world.rng.int(1 + world.rng.int(FAULTS.reorderExtraMs));
+      const extra = 200 + world.rng.int(1 + world.rng.int(FAULTS.reorderExtraMs));
+      if (!fault || fault('reply', `was held back ${extra} ms`, 'hold')) delay += extra;
     }
-    world.schedule(delay, () => {
-      if (this.closed) return timeout('closed');
-      this.totalBytes += encoded.bytes;
-      world.trace(endName, method, 'ok');
-      resolve(encoded.copy);
-    });
+    world.schedule(
+      delay,
+      () => {
+        if (this.closed) return lose('reply', 'closed', 'closed');
+        this.totalBytes += encoded.bytes;
+        world.trace(endName, method, 'ok');
+        world.recorder?.add({ k: 'reply', t: world.now(), id });
+        resolve(encoded.copy);
+      },
+      from,
+    );
+  }
+
+  /** A minimizing replay's decider for the faults of one call: keyed by end, the call's number on it, and the message. */
+  private faultDecider(endName: string, method: string, args: unknown): FaultDecider {
+    const n = (this.callsPerEnd.get(endName) ?? 0) + 1;
+    this.callsPerEnd.set(endName, n);
+    const world = this.world;
+    const sent = world.now();
+    return (which, what, kind = 'drop') =>
+      world.faults?.decide(`${endName}#${n}:${which}:${kind}`, () => {
+        let shown = JSON.stringify(args) ?? '';
+        if (shown.length > 80) shown = `${shown.slice(0, 79)}…`;
+        const of = which === 'request' ? 'the request of' : 'the reply to';
+        return `${of} ${endName}'s ${method}(${shown}) sent at ${sent.toFixed(1)} ms ${what}`;
+      }) ?? true;
   }
 
   /** True while the end is enabled and still connected to this very server. */
@@ -312,6 +375,9 @@ export class Network {
     return !!end && end.enabled && end.server !== undefined && this.servers.get(end.server) === server;
   }
 }
+
+/** Whether the fault chance chose for a message of one call happens; `kind` tells a drop from a hold. */
+type FaultDecider = (which: 'request' | 'reply', what: string, kind?: 'drop' | 'hold') => boolean;
 
 function handlerCrash(method: string, err: unknown): Error {
   let detail = String(err);

@@ -1,6 +1,7 @@
 /** index.html: a self-contained page with the table of tests and each failure, linking failing histories. */
 import { crashLabel, failureLabel } from '../crash';
-import { firstLine, historyFileName, pts, REAL_TIME_NOTE, replayCommand, rerunCommand, secs, seedCell } from '../format';
+import { firstLine, historyFileName, pts, REAL_TIME_NOTE, replayCommand, rerunCommand, secs, seedCell, traceFileName } from '../format';
+import { describeMinimalFaults } from '../../tester/suite/minimize';
 import { formatProblem, problemsHeadline } from '../typecheck';
 import type { LabResult, RunRecord, TestResult } from '../types';
 import { escapeHtml as h, plainText } from './text';
@@ -94,6 +95,11 @@ function runBlock(r: LabResult, t: TestResult, run: RunRecord, several: boolean)
   if (several) out.push(`<h4>${which} — ${h(crashLabel(run.crash) || firstLine(plainText(run.message)))}</h4>`);
   out.push(`<pre>${h(plainText(run.message))}</pre>`);
   if (!t.realTime) out.push(`<p>seed=${run.seed} · replay: <code>${h(replayCommand(r.lab, t.name, run.seed, r.target))}</code></p>`);
+  if (run.trace) {
+    const file = traceFileName(t.name, run.seed);
+    out.push(`<p><a href="${h(encodeURIComponent(file))}">Open the message trace of this run</a> (every message, lost message, operation and printed line of its exact replay, up to the failure).</p>`);
+    if (run.minimal) out.push(`<p>${h(describeMinimalFaults(run.minimal, 3))}</p>`);
+  }
   if (run.historyHtml) {
     const file = historyFileName(t.name, run.seed);
     out.push(`<p><a href="${h(encodeURIComponent(file))}">Open the history of this run</a> (which operation could not be placed, client by client).</p>`);

@@ -1,13 +1,14 @@
-/** Writes a lab's report folder: results.json, junit.xml, summary.md, index.html, history pages, classroom payload. */
+/** Writes a lab's report folder: results.json, junit.xml, summary.md, index.html, history and trace pages, classroom payload. */
 import fs from 'node:fs';
 import path from 'node:path';
-import { historyFileName } from '../format';
+import { historyFileName, traceFileName } from '../format';
 import type { LabResult } from '../types';
 import { classroomOutputs, classroomResult, encodeClassroom } from './classroom';
 import { htmlReport } from './html';
 import { resultsDocument } from './json';
 import { junitXml } from './junit';
 import { markdownSummary } from './markdown';
+import { tracePage } from './trace';
 
 /** The files written for one lab. */
 export interface WrittenReports {
@@ -15,10 +16,10 @@ export interface WrittenReports {
   readonly files: readonly string[];
 }
 
-/** Writes every report of `r` into `dir` (created if needed; old history pages there are removed). */
+/** Writes every report of `r` into `dir` (created if needed; old history and trace pages there are removed). */
 export function writeLabReports(dir: string, r: LabResult): WrittenReports {
   fs.mkdirSync(dir, { recursive: true });
-  for (const f of fs.readdirSync(dir)) if (/^history-.*\.html$/.test(f)) fs.rmSync(path.join(dir, f), { force: true });
+  for (const f of fs.readdirSync(dir)) if (/^(history|trace)-.*\.html$/.test(f)) fs.rmSync(path.join(dir, f), { force: true });
   const files: string[] = [];
   const put = (name: string, text: string): void => {
     fs.writeFileSync(path.join(dir, name), text);
@@ -28,7 +29,12 @@ export function writeLabReports(dir: string, r: LabResult): WrittenReports {
   put('junit.xml', junitXml([r]));
   put('summary.md', markdownSummary(r));
   for (const t of r.tests) {
-    for (const run of t.runs) if (run.status === 'failed' && run.historyHtml) put(historyFileName(t.name, run.seed), run.historyHtml);
+    for (const run of t.runs) {
+      if (run.status !== 'failed') continue;
+      const historyFile = run.historyHtml ? historyFileName(t.name, run.seed) : undefined;
+      if (historyFile && run.historyHtml) put(historyFile, run.historyHtml);
+      if (run.trace) put(traceFileName(t.name, run.seed), tracePage({ lab: r.lab, target: r.target, description: t.description, run: { ...run, trace: run.trace }, historyFile }));
+    }
   }
   put('index.html', htmlReport(r));
   const payload = classroomResult([r]);

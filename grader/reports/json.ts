@@ -1,5 +1,5 @@
 /** results.json: the whole run, machine-readable. */
-import { againCommand, historyFileName, replayCommand, rerunCommand } from '../format';
+import { againCommand, historyFileName, replayCommand, rerunCommand, traceFileName } from '../format';
 import type { LabResult, RunRecord, TestResult } from '../types';
 
 /** The JSON document written to results.json (also the per-lab part of `--json`). */
@@ -56,6 +56,8 @@ function runDocument(r: LabResult, run: RunRecord, withDetails: boolean, realTim
     crash: run.crash ?? null,
     replay: failed ? (realTime ? rerunCommand(r.lab, run.name, r.target) : replayCommand(r.lab, run.name, run.seed, r.target)) : null,
     history: failed && run.historyHtml ? historyFileName(run.name, run.seed) : null,
+    trace: failed && run.trace ? traceFileName(run.name, run.seed) : null,
+    minimalFaults: failed && run.minimal ? { total: run.minimal.total, kept: run.minimal.kept.map((f) => f.what), passesWithout: run.minimal.passesWithout, complete: run.minimal.complete } : null,
   };
   if (withDetails && failed) {
     doc.log = run.log;

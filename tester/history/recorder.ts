@@ -5,6 +5,7 @@
  * recorded history uses virtual milliseconds inside a world and real ones outside.
  */
 import type { Operation } from '../checker/types';
+import { World, recordedValue } from '../world';
 
 /** A handle to an operation in progress, returned by `begin` and passed to `end`. */
 export interface OpHandle {
@@ -16,6 +17,8 @@ export interface OpHandle {
 interface Slot<I, O> {
   op: Operation<I, O>;
   done: boolean;
+  /** The operation's id in the world's trace, when recording. */
+  traceId?: number;
 }
 
 /** Collects a history: call `begin` when a client sends a request and `end` when it gets the reply. */
@@ -32,7 +35,17 @@ export class HistoryRecorder<I, O> {
   begin(clientId: number, input: I): OpHandle {
     const index = this.slots.length;
     const op: Operation<I, O> = { clientId, input, output: undefined, call: this.clock(), return: Infinity };
-    this.slots.push({ op, done: false });
+    const slot: Slot<I, O> = { op, done: false };
+    this.slots.push(slot);
+    const world = World.maybeCurrent();
+    const rec = world?.recorder;
+    if (world && rec) {
+      // The clerk's calls from here on (and the timers it sets) are this client's.
+      const lane = `client ${clientId}`;
+      world.enterLane(lane);
+      slot.traceId = rec.id();
+      rec.add({ k: 'op', t: op.call, id: slot.traceId, lane, input: recordedValue(input) });
+    }
     return { index };
   }
 
@@ -44,6 +57,7 @@ export class HistoryRecorder<I, O> {
     slot.done = true;
     slot.op.output = output;
     slot.op.return = Math.max(slot.op.call, this.clock());
+    if (slot.traceId !== undefined) World.maybeCurrent()?.recorder?.add({ k: 'ret', t: slot.op.return, id: slot.traceId, output: recordedValue(output) });
   }
 
   /** How many operations were begun (finished or not). */

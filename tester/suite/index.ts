@@ -4,3 +4,4 @@ export { TestFailure, FailureAttachments, check } from './failure';
 export { runNamedTest, RunOptions, describeError } from './run';
 export { assertLinearizable } from './linearizable';
 export { within } from './within';
+export { minimizeFaults, describeMinimalFaults, failureSignature, MinimalFaults, FailsWith } from './minimize';

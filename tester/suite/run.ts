@@ -3,12 +3,17 @@ import { TimeoutError } from '../../labrpc/errors';
 import { codeFrames } from '../../labrpc/stack';
 import { DeadlockError, UncaughtError, VirtualTimeLimitError, WatchdogError, World, realNow } from '../world';
 import { TestFailure } from './failure';
+import { recordPrinted } from './printed';
 import type { CrashKind, NamedTest, TestContext, TestOutcome } from './types';
 
 /** Options for one run. */
 export interface RunOptions {
   /** Real time allowed before the world's watchdog stops a spinning test, ms. */
   realLimitMs?: number;
+  /** Record the run (messages, faults, operations, printed lines, the failure) into the outcome's `trace`. Simulated tests only. */
+  record?: boolean;
+  /** Note the network's faults into the outcome's `faults`, and allow only these keys when `allowed` is given (minimization). */
+  faults?: { readonly allowed?: readonly string[] };
 }
 
 /** Runs `test` against `impl` with `seed`. Never throws: every failure becomes a failed outcome. */
@@ -16,7 +21,7 @@ export async function runNamedTest<Impl>(test: NamedTest<Impl>, impl: Impl, seed
   const log: string[] = [];
   const stuck: Array<() => readonly string[]> = [];
   let ops = 0;
-  const world = test.realTime ? undefined : new World({ seed, virtualLimitMs: test.virtualLimitMs, realLimitMs: options.realLimitMs });
+  const world = test.realTime ? undefined : new World({ seed, virtualLimitMs: test.virtualLimitMs, realLimitMs: options.realLimitMs, record: options.record, faults: options.faults });
   const ctx: TestContext<Impl> = {
     impl,
     seed,
@@ -30,12 +35,17 @@ export async function runNamedTest<Impl>(test: NamedTest<Impl>, impl: Impl, seed
   };
   const start = realNow();
   let error: unknown;
+  const stopPrinting = world ? recordPrinted(world) : () => undefined;
   try {
     if (world) await world.run(() => test.run(ctx));
     else await test.run(ctx);
   } catch (err) {
     error = err;
+  } finally {
+    stopPrinting();
   }
+  const rec = world?.recorder;
+  if (world && rec && error !== undefined) rec.add({ k: 'fail', t: world.now(), message: describeError(error) });
   const realMs = realNow() - start;
   const base = {
     name: test.name,
@@ -46,6 +56,8 @@ export async function runNamedTest<Impl>(test: NamedTest<Impl>, impl: Impl, seed
     ops,
     traceHash: world ? world.traceHash() : '',
     log,
+    ...(rec ? { trace: rec.data() } : {}),
+    ...(world?.faults ? { faults: world.faults.applied } : {}),
   };
   if (error === undefined) return { ...base, status: 'passed', message: '' };
   return {

@@ -2,7 +2,7 @@
  * The contract between a lab's named tests, the code that runs them, and the grader.
  * A lab exports one LabSuite; the grader picks the implementation (student or solution) and runs tests by name.
  */
-import type { World } from '../world';
+import type { AppliedFault, TraceData, World } from '../world';
 
 /** Everything a named test receives. */
 export interface TestContext<Impl> {
@@ -80,4 +80,8 @@ export interface TestOutcome {
   readonly log: readonly string[];
   /** A self-contained HTML page showing the history that broke, if the test produced one. */
   readonly historyHtml?: string;
+  /** What a run with recording on saw (a failing test's replay; see RunOptions.record). */
+  readonly trace?: TraceData;
+  /** The network's faults in a run with fault noting on (RunOptions.faults), in the order they happened. */
+  readonly faults?: readonly AppliedFault[];
 }

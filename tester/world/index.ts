@@ -3,3 +3,5 @@ export { World, WorldOptions, VirtualTimeout, sleep, realNow } from './world';
 export { Rng, assertValidSeed, freshSeed } from './rng';
 export { TraceHash } from './hash';
 export { VirtualTimeLimitError, DeadlockError, WatchdogError, UncaughtError } from './errors';
+export { FaultControl, AppliedFault } from './faults';
+export { TraceRecorder, TraceEvent, TraceData, LossCause, TRACE_EVENT_LIMIT, TEST_LANE, recordedValue, boundTrace } from './recorder';

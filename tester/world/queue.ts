@@ -8,6 +8,8 @@ export interface TimerEvent {
   fn: () => void;
   /** Set when cancelled; the queue skips cancelled events. */
   cancelled: boolean;
+  /** While recording: the lane (client or server) the callback works for. */
+  lane?: string;
 }
 
 /** A binary min-heap of timer events ordered by (time, seq). */

@@ -14,6 +14,8 @@ import { DeadlockError, UncaughtError, VirtualTimeLimitError, WatchdogError } fr
 import { TraceHash } from './hash';
 import { EventQueue, TimerEvent } from './queue';
 import { Rng, assertValidSeed } from './rng';
+import { FaultControl } from './faults';
+import { TEST_LANE, TraceRecorder } from './recorder';
 
 /** How a world is set up. */
 export interface WorldOptions {
@@ -23,6 +25,10 @@ export interface WorldOptions {
   virtualLimitMs?: number;
   /** Real time budget for one run, in ms: stops code that keeps yielding but never finishes. */
   realLimitMs?: number;
+  /** Record every message, fault, operation and printed line (a failing test's replay); off by default. */
+  record?: boolean;
+  /** Note the network's faults, and allow only these (by key) when given: a minimizing replay. Off by default. */
+  faults?: { readonly allowed?: readonly string[] };
 }
 
 /** A handle returned by the world's timers; mirrors the parts of Node's Timeout that code uses. */
@@ -85,6 +91,12 @@ export class World {
   private events = 0;
   private failure: { error: unknown } | undefined;
   private finished = false;
+  /** The recording, when recording is on (undefined otherwise, so the normal run pays one check per step). */
+  readonly recorder: TraceRecorder | undefined;
+  /** The fault control of a minimizing replay (undefined otherwise). */
+  readonly faults: FaultControl | undefined;
+  /** While recording: the lane (client or server) whose code runs now; timers inherit it from whoever set them. */
+  private lane = TEST_LANE;
 
   constructor(options: WorldOptions) {
     assertValidSeed(options.seed);
@@ -92,6 +104,18 @@ export class World {
     this.rng = new Rng(options.seed);
     this.virtualLimitMs = options.virtualLimitMs ?? 120_000;
     this.realLimitMs = options.realLimitMs ?? 120_000;
+    this.recorder = options.record ? new TraceRecorder() : undefined;
+    this.faults = options.faults ? new FaultControl(options.faults.allowed ? new Set(options.faults.allowed) : undefined) : undefined;
+  }
+
+  /** While recording: the lane whose code runs now (the test, a client, a server). */
+  get currentLane(): string {
+    return this.lane;
+  }
+
+  /** While recording: says that the code running from now on (and the timers it sets) works for `lane`. */
+  enterLane(lane: string): void {
+    if (this.recorder) this.lane = lane;
   }
 
   /** The world whose run is in progress; throws a helpful error when there is none. */
@@ -120,10 +144,14 @@ export class World {
     return this.events;
   }
 
-  /** Runs `fn` after `delayMs` of virtual time (fractions allowed, negative counts as 0). */
-  schedule(delayMs: number, fn: () => void): TimerEvent {
+  /**
+   * Runs `fn` after `delayMs` of virtual time (fractions allowed, negative counts as 0). While recording, `fn`
+   * runs on `lane` (default: the lane running now).
+   */
+  schedule(delayMs: number, fn: () => void, lane?: string): TimerEvent {
     const d = delayMs > 0 ? delayMs : 0;
     const ev: TimerEvent = { time: this.clock + d, seq: this.seq++, fn, cancelled: false };
+    if (this.recorder) ev.lane = lane ?? this.lane;
     this.queue.push(ev);
     return ev;
   }
@@ -216,6 +244,7 @@ export class World {
     if (ev.time > this.clock) this.clock = ev.time;
     this.hash.addNumber(Math.round(this.clock * 1000));
     this.events++;
+    if (ev.lane !== undefined) this.lane = ev.lane;
     try {
       ev.fn();
     } catch (error) {

@@ -1,0 +1,84 @@
+/** A failing run's message-trace page: self-contained HTML (inline style and script) drawing the replay's recording. */
+import { describeMinimalFaults } from '../../tester/suite/minimize';
+import type { TraceData, TraceEvent } from '../../tester/world';
+import { replayCommand } from '../format';
+import type { RunRecord, Target } from '../types';
+import { escapeHtml as h, plainText } from './text';
+import { TRACE_SCRIPT } from './trace-script';
+
+const STYLE = `
+body { font: 14px/1.4 system-ui, -apple-system, "Segoe UI", sans-serif; margin: 1.5rem; color: #1f2328; }
+h1 { font-size: 1.35rem; margin: 0 0 .25rem; }
+.sub { color: #59636e; margin: 0 0 .75rem; }
+pre { background: #f6f8fa; border: 1px solid #d1d9e0; border-radius: 6px; padding: .6rem; white-space: pre-wrap; margin: .5rem 0; }
+pre.failure { border-left: 4px solid #cf222e; max-height: 14rem; overflow: auto; }
+code { background: #eff1f3; border-radius: 4px; padding: .1rem .3rem; }
+.bar { display: flex; flex-wrap: wrap; gap: .5rem 1rem; align-items: center; margin: .75rem 0; }
+.bar label { color: #59636e; }
+.note { color: #9a6700; }
+.minimal { border-left: 4px solid #9a6700; padding-left: .6rem; }
+#wrap { border: 1px solid #d1d9e0; border-radius: 6px; overflow-x: hidden; cursor: grab; }
+#details { min-height: 5rem; }
+#tip { position: absolute; display: none; background: #1f2328; color: #fff; padding: .3rem .5rem; border-radius: 4px; font-size: 12px; white-space: pre; pointer-events: none; max-width: 40rem; overflow: hidden; }
+.legend span { margin-right: 1rem; }
+`;
+
+/** What the page shows besides the trace. */
+export interface TracePageInput {
+  readonly lab: string;
+  readonly target: Target;
+  readonly description: string;
+  readonly run: RunRecord & { readonly trace: TraceData };
+  /** The file name of the run's history page (linearizability view), when there is one. */
+  readonly historyFile?: string;
+}
+
+/** The page for one failing run. */
+export function tracePage(p: TracePageInput): string {
+  const { run } = p;
+  const trace = run.trace;
+  const fail = trace.events.find((e): e is Extract<TraceEvent, { k: 'fail' }> => e.k === 'fail');
+  const cut =
+    trace.cut > 0
+      ? `<p class="note">This run had ${(trace.cut + trace.events.length).toLocaleString('en-US')} events; a trace keeps the last ${trace.limit.toLocaleString('en-US')} (or fewer to stay small), so the first ${trace.cut.toLocaleString('en-US')} are not shown. The failure is at the end, so it is.</p>\n`
+      : '';
+  const history = p.historyFile
+    ? `<p><a href="${h(encodeURIComponent(p.historyFile))}">Open the linearizability view of this run’s history</a> (which operation could not be placed, client by client).</p>\n`
+    : '';
+  const minimal = run.minimal ? `<p class="minimal"><b>Smallest failing schedule.</b> ${h(describeMinimalFaults(run.minimal))} <span class="sub">(${run.minimal.replays} replays; faults are lost requests, lost replies and held-back replies)</span></p>\n` : '';
+  const when = fail ? ` at virtual time ${(fail.t / 1000).toFixed(3)} s` : '';
+  return `<!doctype html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>${h(`${run.name} seed ${run.seed} — trace`)}</title>
+<style>${STYLE}</style>
+</head>
+<body>
+<h1>${h(`${p.lab} · ${run.name}`)} — message trace</h1>
+<p class="sub">${h(p.description)} · seed ${run.seed} · replay: <code>${h(replayCommand(p.lab, run.name, run.seed, p.target))}</code></p>
+<p>The grader replayed this seed with recording on: the run below is exactly the failing run. It failed${h(when)}:</p>
+<pre class="failure">${h(plainText(run.message))}</pre>
+${minimal}${history}${cut}<div class="bar">
+<button id="to-failure">Go to the failure</button><button id="zoom-in">Zoom in</button><button id="zoom-out">Zoom out</button><button id="fit">Whole run</button>
+<label>Key <input id="f-key" size="10" placeholder="any"></label>
+<label>Client <select id="f-client"><option value="">any</option></select></label>
+<label>Server <select id="f-server"><option value="">any</option></select></label>
+<span id="counts"></span>
+</div>
+<p class="sub legend"><span style="color:#0969da">→ request</span><span style="color:#1a7f37">→ reply</span><span style="color:#cf222e">✕ lost message, | timeout at the caller</span><span style="color:#8250df">● printed line</span><span style="color:#9a6700">● network change (start, kill, end enabled/disabled)</span><span>▬ clerk operation</span> · Wheel: zoom · drag: move in time · click: details · <span id="view"></span></p>
+<div id="wrap"><canvas id="lanes"></canvas></div>
+<pre id="details"></pre>
+<div id="tip"></div>
+<script type="application/json" id="trace-data">${embedJson(trace)}</script>
+<script>${TRACE_SCRIPT}</script>
+</body>
+</html>
+`;
+}
+
+/** JSON that cannot end the script element it sits in. */
+function embedJson(value: unknown): string {
+  return JSON.stringify(value).replace(/</g, '\\u003c').replace(/\u2028/g, '\\u2028').replace(/\u2029/g, '\\u2029');
+}

@@ -1,0 +1,107 @@
+/** The smallest failing schedule: delta debugging over the faults the network injected in a failing run. */
+import { realNow, type AppliedFault } from '../world';
+
+/** What minimization found. */
+export interface MinimalFaults {
+  /** Faults the failing run had. */
+  readonly total: number;
+  /** A set of them with which the test still fails (empty: it fails with no fault at all). */
+  readonly kept: readonly AppliedFault[];
+  /** True when the test passes with every fault removed. */
+  readonly passesWithout: boolean;
+  /** False when the time ran out (or a replay could not tell) before no fault could be removed. */
+  readonly complete: boolean;
+  /** Replays run. */
+  readonly replays: number;
+}
+
+/**
+ * Whether the test fails when only the faults with these keys may happen; undefined when the replay could not
+ * tell (it crashed or ran out of time), which ends the search.
+ */
+export type FailsWith = (allowed: readonly string[]) => Promise<boolean | undefined>;
+
+/**
+ * Removes faults from `all` (those of a failing run) while the test still fails, until no single fault or chunk can
+ * be removed (Zeller's ddmin, keeping the first failing subset or complement found, so the result is deterministic),
+ * or until `deadline` (a realNow() instant).
+ */
+export async function minimizeFaults(all: readonly AppliedFault[], fails: FailsWith, deadline: number): Promise<MinimalFaults> {
+  let replays = 0;
+  const test = async (set: readonly AppliedFault[]): Promise<boolean | undefined> => {
+    if (realNow() > deadline) return undefined;
+    replays++;
+    return fails(set.map((f) => f.key));
+  };
+  const none = all.length === 0 ? true : await test([]);
+  if (none === undefined) return { total: all.length, kept: all, passesWithout: false, complete: false, replays };
+  if (none) return { total: all.length, kept: [], passesWithout: false, complete: true, replays };
+  let current = all;
+  let n = 2;
+  while (current.length >= 2) {
+    const chunks = split(current, n);
+    let next: readonly AppliedFault[] | undefined;
+    let nextN = n;
+    for (const chunk of chunks) {
+      const r = await test(chunk);
+      if (r === undefined) return { total: all.length, kept: current, passesWithout: true, complete: false, replays };
+      if (r) {
+        next = chunk;
+        nextN = 2;
+        break;
+      }
+    }
+    if (!next && n > 2) {
+      for (const chunk of chunks) {
+        const rest = current.filter((f) => !chunk.includes(f));
+        const r = await test(rest);
+        if (r === undefined) return { total: all.length, kept: current, passesWithout: true, complete: false, replays };
+        if (r) {
+          next = rest;
+          nextN = Math.max(n - 1, 2);
+          break;
+        }
+      }
+    }
+    if (next) {
+      current = next;
+      n = nextN;
+    } else if (n >= current.length) break;
+    else n = Math.min(current.length, 2 * n);
+  }
+  return { total: all.length, kept: current, passesWithout: true, complete: true, replays };
+}
+
+/**
+ * What makes two failures the same failure for minimization: the kind of failure and its first line with numbers
+ * and quoted text blurred (removing faults moves times and values, not what went wrong). A replay that fails
+ * some other way (say, a check that needs faults to happen) does not count as still failing.
+ */
+export function failureSignature(o: { readonly crash?: string; readonly message: string }): string {
+  const first = o.message.split('\n', 1)[0];
+  return `${o.crash ?? ''}|${first.replace(/"(?:[^"\\]|\\.)*"/g, '"…"').replace(/\d+(\.\d+)?/g, 'N')}`;
+}
+
+/** `xs` in `n` nearly equal consecutive chunks. */
+function split<T>(xs: readonly T[], n: number): T[][] {
+  const out: T[][] = [];
+  let start = 0;
+  for (let i = 0; i < n; i++) {
+    const end = start + Math.floor((xs.length - start) / (n - i));
+    out.push(xs.slice(start, end));
+    start = end;
+  }
+  return out.filter((c) => c.length > 0);
+}
+
+/** The sentence for students: which faults break the test (at most `listed` of them named), or that none are needed. */
+export function describeMinimalFaults(m: MinimalFaults, listed = Infinity): string {
+  if (m.total === 0) return 'The network injected no faults in this run: it fails on a reliable network (a concurrency or logic bug, not a fault-handling one).';
+  if (!m.passesWithout && m.complete) return `It fails with no faults at all (the run had ${m.total}): a concurrency bug, not a fault-handling one.`;
+  if (!m.complete && !m.passesWithout) return `The search for the smallest set of faults stopped before its first replay (time limit); the run had ${m.total} faults.`;
+  const named = m.kept.slice(0, listed).map((f) => f.what);
+  if (m.kept.length > named.length) named.push(`and ${m.kept.length - named.length} more (the trace page lists them)`);
+  const list = named.join('; ');
+  const head = `With no faults this test passes; it fails with just ${m.kept.length} of the ${m.total} faults: ${list}.`;
+  return m.complete ? head : `${head} (The search stopped at its time limit: removing more may still fail.)`;
+}
