@@ -71,7 +71,7 @@ export interface GradeOptions {
   traces?: boolean;
   /**
    * Real time for finding, by replays, the smallest set of the network's faults with which a traced failure still
-   * happens, s (default 20; 0 skips it: `--no-minimize`).
+   * happens, s (default 20, or 0 under a `budget`, whose time belongs to the tests; 0 skips it: `--no-minimize`).
    */
   minimizeSec?: number;
   /** Where human-readable output goes (default process.stdout; process.stderr with `json`). */
