@@ -9,7 +9,6 @@ import os from 'node:os';
 import path from 'node:path';
 import type { WorkerConfig } from './protocol';
 
-// eslint-disable-next-line @typescript-eslint/no-var-requires
 const tsHook = require('./ts-hook.js') as {
   DEFAULT_CACHE_DIR: string;
   prepareCache(files: readonly string[], cacheDir: string, sharedDir?: string, shareable?: (file: string) => boolean): number;

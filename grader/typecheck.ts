@@ -51,7 +51,6 @@ export function typeProblems(root: string, dir: string, cacheDir: string): TypeP
     .sort()
     .map((f) => path.join(dir, f));
   const configPath = path.join(root, 'tsconfig.json');
-  // eslint-disable-next-line @typescript-eslint/no-require-imports
   const hash = crypto.createHash('sha256').update((require('typescript/package.json') as { version: string }).version);
   for (const f of [configPath, ...files]) hash.update(f).update('\0').update(fs.existsSync(f) ? fs.readFileSync(f) : '').update('\0');
   const cached = path.join(cacheDir, 'typecheck', `${hash.digest('hex').slice(0, 32)}.json`);
@@ -68,7 +67,6 @@ export function typeProblems(root: string, dir: string, cacheDir: string): TypeP
 
 function check(root: string, configPath: string, files: string[]): TypeProblem[] {
   // Loaded only when a check is not cached: the compiler takes most of a second to load.
-  // eslint-disable-next-line @typescript-eslint/no-require-imports
   const ts = require('typescript') as typeof TS;
   const parsed = fs.existsSync(configPath)
     ? ts.getParsedCommandLineOfConfigFile(configPath, {}, { ...ts.sys, onUnRecoverableConfigFileDiagnostic: () => undefined })

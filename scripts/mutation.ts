@@ -63,7 +63,6 @@ function validate(lab: string, raw: { files?: string; seeds: string; test?: stri
   const concurrency = Number(raw.concurrency);
   if (!Number.isInteger(concurrency) || concurrency < 1) throw new UsageError(`--concurrency: "${raw.concurrency}" is not a whole number of processes (1 or more).`);
   if (raw.test) {
-    // eslint-disable-next-line @typescript-eslint/no-require-imports
     const { suite } = require(path.join(ROOT, lab, 'test', 'suite.ts')) as { suite: LabSuite<unknown> };
     const names = suite.tests.map((t) => t.name);
     const unknown = raw.test.filter((t) => !names.includes(t));

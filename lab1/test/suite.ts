@@ -422,7 +422,6 @@ export const suite: LabSuite<Lab1Impl> = {
   title: 'Lab 1: exactly-once key/value server, then static sharding with replication',
   implFiles: ['server.ts', 'client.ts'],
   load(dir: string): Lab1Impl {
-    /* eslint-disable @typescript-eslint/no-require-imports */
     const server = require(path.join(dir, 'server.ts')) as { KVServer: Lab1Impl['KVServer'] };
     const client = require(path.join(dir, 'client.ts')) as { Clerk: Lab1Impl['Clerk'] };
     const fresh = () =>

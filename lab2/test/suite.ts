@@ -623,7 +623,6 @@ export const suite: LabSuite<Lab2Impl> = {
   title: 'Lab 2: a versioned key/value server and a lock',
   implFiles: ['server.ts', 'client.ts', 'lock.ts'],
   load(dir: string): Lab2Impl {
-    /* eslint-disable @typescript-eslint/no-require-imports */
     const server = require(path.join(dir, 'server.ts')) as { KVServer: Lab2Impl['KVServer'] };
     const client = require(path.join(dir, 'client.ts')) as { Clerk: Lab2Impl['Clerk'] };
     const lock = require(path.join(dir, 'lock.ts')) as { Lock: Lab2Impl['Lock'] };

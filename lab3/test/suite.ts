@@ -613,7 +613,6 @@ export const suite: LabSuite<Lab3Impl> = {
   title: 'Lab 3: consistency models over totally ordered broadcast',
   implFiles: ['server.ts'],
   load(dir: string): Lab3Impl {
-    // eslint-disable-next-line @typescript-eslint/no-require-imports
     const server = require(path.join(dir, 'server.ts')) as { KVServer: Lab3Impl['KVServer'] };
     return { KVServer: server.KVServer };
   },

@@ -100,7 +100,6 @@ async function main(): Promise<void> {
     process.exit(2);
   }
   if (opts.real) {
-    // eslint-disable-next-line @typescript-eslint/no-require-imports
     const { runReal } = require('./real') as typeof import('./real');
     const res = await runReal(config, dir);
     printResult(res, `real processes on ports ${config.ports.map((p) => p[0]).join(', ')}`, opts.html);

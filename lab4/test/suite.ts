@@ -744,7 +744,6 @@ export const suite: LabSuite<Lab4Impl> = {
   title: 'Lab 4: single-leader replication with a write quorum',
   implFiles: ['server.ts'],
   load(dir: string): Lab4Impl {
-    /* eslint-disable @typescript-eslint/no-require-imports */
     const server = require(path.join(dir, 'server.ts')) as { KVNode: Lab4Impl['KVNode'] };
     return { KVNode: server.KVNode };
   },

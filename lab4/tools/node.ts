@@ -62,7 +62,6 @@ async function main(): Promise<void> {
   const token = process.env[TOKEN_ENV];
   if (!token) die(`${TOKEN_ENV} is not set: give the leader and its followers the same secret in it (npm run lab4:cluster makes one for you).`);
   const id = o.id ?? (role === 'leader' ? 'leader' : `follower-${port}`);
-  // eslint-disable-next-line @typescript-eslint/no-require-imports
   const { KVNode } = require(file) as { KVNode: NodeClass };
   const log = (line: string): void => console.log(`${new Date().toISOString()} ${line}`);
   const node = new RealNode({

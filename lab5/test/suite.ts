@@ -1921,7 +1921,6 @@ export const suite: LabSuite<Lab5Impl> = {
   title: 'Lab 5: a sharded mini-Redis over TCP',
   implFiles: ['server.ts', 'persistence.ts', 'client.ts'],
   load(dir: string): Lab5Impl {
-    /* eslint-disable @typescript-eslint/no-require-imports */
     const server = require(path.join(dir, 'server.ts')) as Pick<Lab5Impl, 'startServer'>;
     const client = require(path.join(dir, 'client.ts')) as Pick<Lab5Impl, 'ShardedClient' | 'md5Shard' | 'HashRing'>;
     return { dir, startServer: server.startServer, ShardedClient: client.ShardedClient, md5Shard: client.md5Shard, HashRing: client.HashRing };

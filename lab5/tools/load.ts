@@ -12,7 +12,6 @@ export interface ToolImpl {
 /** The server and client the tools run. */
 export function loadImpl(solution: boolean): ToolImpl {
   const dir = implFolder('lab5', solution);
-  /* eslint-disable @typescript-eslint/no-require-imports */
   const { startServer } = require(path.join(dir, 'server.ts')) as Pick<ToolImpl, 'startServer'>;
   const { ShardedClient } = require(path.join(dir, 'client.ts')) as Pick<ToolImpl, 'ShardedClient'>;
   return { startServer, ShardedClient };

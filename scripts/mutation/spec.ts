@@ -28,7 +28,6 @@ if (!lab) throw new Error(`${LAB_ENV} is not set: run this spec through \`npm ru
 const seeds = (process.env[SEEDS_ENV] ?? '1,2,3').split(',').map(Number);
 const only = process.env[TESTS_ENV] ? process.env[TESTS_ENV].split(',') : undefined;
 
-// eslint-disable-next-line @typescript-eslint/no-require-imports
 const { suite } = require(path.join(ROOT, lab, 'test', 'suite.ts')) as { suite: LabSuite<unknown> };
 
 /** The kit's choice (tester/kit.ts): one seed for memory and real-time tests, which are slow, several otherwise. */

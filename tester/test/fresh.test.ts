@@ -18,7 +18,6 @@ describe('requireFresh: a private copy of the student modules', () => {
 
   it('gives each copy its own top-level state, shared by the files loaded together, and leaves the cache as it was', () => {
     const file = path.join(dir, 'server.js');
-    // eslint-disable-next-line @typescript-eslint/no-require-imports
     const shared = require(file) as Api;
     const cachedBefore = Object.keys(require.cache).filter((k) => k.startsWith(dir)).sort();
     shared.put(1);
@@ -30,7 +29,6 @@ describe('requireFresh: a private copy of the student modules', () => {
     expect([shared.count(), a.count(), b.server.count()]).to.deep.equal([1, 2, 1]);
     expect(b.store.count(), 'files loaded in one call share one copy').to.equal(1);
     expect(Object.keys(require.cache).filter((k) => k.startsWith(dir)).sort(), 'the fresh copies are not cached').to.deep.equal(cachedBefore);
-    // eslint-disable-next-line @typescript-eslint/no-require-imports
     expect(require(file), 'the suite keeps its own copy').to.equal(shared);
   });
 });

@@ -261,13 +261,12 @@ export class World {
   /** Node-compatible setInterval on the virtual clock. */
   setInterval = <A extends unknown[]>(fn: (...args: A) => void, delay?: number, ...args: A): VirtualTimeout => {
     const period = nodeDelay(delay);
-    const handle = new VirtualTimeout(this.schedule(period, tick));
-    const world = this;
-    function tick(): void {
+    const tick = (): void => {
       // Re-arm first so clearInterval inside fn cancels the next tick.
-      (handle as { event: TimerEvent }).event = world.schedule(period, tick);
+      (handle as { event: TimerEvent }).event = this.schedule(period, tick);
       fn(...args);
-    }
+    };
+    const handle = new VirtualTimeout(this.schedule(period, tick));
     return handle;
   };
 
