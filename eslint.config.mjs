@@ -5,7 +5,16 @@ import tseslint from 'typescript-eslint';
 export default tseslint.config(
   {
     // Built output, reports, and the grader's fixtures (deliberately broken or hostile "student" code).
-    ignores: ['node_modules/**', 'reports/**', 'coverage/**', '.stryker-tmp/**', 'solutions/.mutant-*/**', 'grader/test/fixtures/**', '**/*.js', '**/*.mjs'],
+    ignores: [
+      'node_modules/**',
+      'reports/**',
+      'coverage/**',
+      '.stryker-tmp/**',
+      'solutions/.mutant-*/**',
+      'grader/test/fixtures/**',
+      '**/*.js',
+      '**/*.mjs',
+    ],
   },
   js.configs.recommended,
   ...tseslint.configs.recommended,
@@ -19,7 +28,10 @@ export default tseslint.config(
       '@typescript-eslint/no-empty-object-type': ['error', { allowObjectTypes: 'always' }],
       // A variable a closure reads before its one assignment (a shutdown handler set up before the cluster starts) stays `let`.
       'prefer-const': ['error', { ignoreReadBeforeAssign: true }],
-      '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_', caughtErrors: 'none' }],
+      '@typescript-eslint/no-unused-vars': [
+        'error',
+        { argsIgnorePattern: '^_', varsIgnorePattern: '^_', caughtErrors: 'none' },
+      ],
     },
   },
   {

@@ -42,9 +42,24 @@ export async function benchChecker(): Promise<BenchFigure[]> {
   const wrong = [...cold.mismatches, ...warm.mismatches];
   const verdicts = wrong.length === 0 ? 'all 108 verdicts match' : `WRONG VERDICTS: ${wrong.join('; ')}`;
   return [
-    { name: 'checker: porcupine data set, first pass', value: r1(cold.totalMs), unit: 'ms', note: `parse + check, 108 histories, ${verdicts}; CPU ${r1(cold.cpuMs)} ms; porcupine (Go) ≈ 700 ms` },
-    { name: 'checker: porcupine data set, warm', value: r1(warm.totalMs), unit: 'ms', note: `best of 3 passes after the first; CPU ${r1(warm.cpuMs)} ms` },
+    {
+      name: 'checker: porcupine data set, first pass',
+      value: r1(cold.totalMs),
+      unit: 'ms',
+      note: `parse + check, 108 histories, ${verdicts}; CPU ${r1(cold.cpuMs)} ms; porcupine (Go) ≈ 700 ms`,
+    },
+    {
+      name: 'checker: porcupine data set, warm',
+      value: r1(warm.totalMs),
+      unit: 'ms',
+      note: `best of 3 passes after the first; CPU ${r1(warm.cpuMs)} ms`,
+    },
     { name: 'checker: slowest history, warm', value: r1(warm.slowest.ms), unit: 'ms', note: warm.slowest.file },
-    { name: 'checker: kv c50-ok, warm', value: r1(warm.c50okMs), unit: 'ms', note: '50 clients, 1712 ops, 10 keys; porcupine (Go) ≈ 170 ms' },
+    {
+      name: 'checker: kv c50-ok, warm',
+      value: r1(warm.c50okMs),
+      unit: 'ms',
+      note: '50 clients, 1712 ops, 10 keys; porcupine (Go) ≈ 170 ms',
+    },
   ];
 }

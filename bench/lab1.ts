@@ -12,7 +12,11 @@ import { graderTimeFigure, suiteTimeFigure } from './suite-time';
 const impl = suite.load(path.resolve(__dirname, '../solutions/lab1'));
 
 /** Ops done by 5 clients in `virtualMs` of appends and gets on random keys, and the real ms it took. */
-async function clientOps(layout: ClusterConfig, reliable: boolean, virtualMs: number): Promise<{ ops: number; realMs: number }> {
+async function clientOps(
+  layout: ClusterConfig,
+  reliable: boolean,
+  virtualMs: number,
+): Promise<{ ops: number; realMs: number }> {
   const start = realNow();
   let ops = 0;
   await new World({ seed: 5, virtualLimitMs: Infinity }).run(async () => {
@@ -31,7 +35,10 @@ async function clientOps(layout: ClusterConfig, reliable: boolean, virtualMs: nu
       net.addServer(`s${me}`, new Server().addService(new impl.KVServer(config), 'KVServer'));
     }
     await runClients(5, virtualMs, async (c, done) => {
-      const ck = new impl.Clerk(Array.from({ length: n }, (_, j) => end(`c${c}-${j}`, j)), layout);
+      const ck = new impl.Clerk(
+        Array.from({ length: n }, (_, j) => end(`c${c}-${j}`, j)),
+        layout,
+      );
       for (let i = 0; !done(); i++) {
         const key = String(Math.floor(Math.random() * 10));
         if (i % 2 === 0) await ck.append(key, `x ${c} ${i} y`);

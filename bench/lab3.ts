@@ -13,7 +13,11 @@ const CONFIGS = path.resolve(__dirname, '../lab3/configs');
 const SEEDS = 20;
 
 /** What the original reported for each t1 configuration. */
-const ORIGINAL_CLAIMS: Record<string, string> = { 't1-1': 'about 4 s', 't1-2': 'about 0.05 s', 't1-3': 'about 0.002 s' };
+const ORIGINAL_CLAIMS: Record<string, string> = {
+  't1-1': 'about 4 s',
+  't1-2': 'about 0.05 s',
+  't1-3': 'about 0.002 s',
+};
 
 export async function benchLab3(): Promise<BenchFigure[]> {
   const figures: BenchFigure[] = [];
@@ -22,7 +26,10 @@ export async function benchLab3(): Promise<BenchFigure[]> {
     let sum = 0;
     for (let seed = 1; seed <= SEEDS; seed++) {
       const res = await simulate(impl, config, seed);
-      if (!res.verdict.ok) throw new Error(`bench: ${name} seed ${seed} failed its ${res.verdict.check} check on the solution: ${res.verdict.text}`);
+      if (!res.verdict.ok)
+        throw new Error(
+          `bench: ${name} seed ${seed} failed its ${res.verdict.check} check on the solution: ${res.verdict.text}`,
+        );
       sum += res.meanLatencyMs;
     }
     figures.push({

@@ -22,17 +22,22 @@ const TARGET_P95_MS = 15;
 
 /** A figure's target, written as the other sections write theirs, and whether `value` met it: "target < 15 ms: met". */
 export function targetNote(value: number, rule: ({ atLeast: number } | { below: number }) & { unit?: string }): string {
-  const [sign, limit, met] = 'atLeast' in rule ? ['≥', rule.atLeast, value >= rule.atLeast] : ['<', rule.below, value < rule.below];
+  const [sign, limit, met] =
+    'atLeast' in rule ? ['≥', rule.atLeast, value >= rule.atLeast] : ['<', rule.below, value < rule.below];
   return `target ${sign} ${limit.toLocaleString('en-US')}${rule.unit ? ` ${rule.unit}` : ''}: ${met ? 'met' : 'NOT MET'}`;
 }
 
 /** Starts the do-nothing server (lab4/tools/null-server.ts) and resolves to its URL and process. */
 async function startNullServer(): Promise<{ url: string; child: ChildProcess }> {
   const { spawn } = await import('node:child_process');
-  const child = spawn(process.execPath, ['-r', 'ts-node/register/transpile-only', path.resolve(__dirname, '../lab4/tools/null-server.ts'), '0'], {
-    cwd: path.resolve(__dirname, '..'),
-    stdio: ['ignore', 'pipe', 'inherit'],
-  });
+  const child = spawn(
+    process.execPath,
+    ['-r', 'ts-node/register/transpile-only', path.resolve(__dirname, '../lab4/tools/null-server.ts'), '0'],
+    {
+      cwd: path.resolve(__dirname, '..'),
+      stdio: ['ignore', 'pipe', 'inherit'],
+    },
+  );
   const url = await new Promise<string>((resolve, reject) => {
     let buf = '';
     child.stdout?.on('data', (c: Buffer) => {
@@ -65,7 +70,10 @@ interface Measured extends LoadResult {
 /** Warms up (JIT, connections), then measures the original's load against `url`, and the CPU spent on it. */
 async function measure(url: string, pids: Array<number | undefined>): Promise<Measured> {
   await runLoad({ url, writes: 1000, concurrency: CONCURRENCY, keys: KEYS });
-  const cpu = (): number => pids.reduce<number>((sum, pid) => sum + processCpuMs(pid), 0) + process.cpuUsage().user / 1000 + process.cpuUsage().system / 1000;
+  const cpu = (): number =>
+    pids.reduce<number>((sum, pid) => sum + processCpuMs(pid), 0) +
+    process.cpuUsage().user / 1000 +
+    process.cpuUsage().system / 1000;
   const before = cpu();
   const result = await runLoad({ url, writes: WRITES, concurrency: CONCURRENCY, keys: KEYS });
   return { ...result, cpuMsPerWrite: (cpu() - before) / Math.max(1, result.ok) };
@@ -76,10 +84,22 @@ export async function benchLab4(): Promise<BenchFigure[]> {
   // Every process here shares the machine's cores: a busy machine lowers both runs, so read the ratio too.
   const loadBefore = os.loadavg()[0];
 
-  const cluster = await startCluster({ followers: 5, quorum: 3, port: 0, host: '127.0.0.1', minDelayMs: 0.1, maxDelayMs: 1, writeTimeoutMs: 5000, implDir: 'solutions/lab4' });
+  const cluster = await startCluster({
+    followers: 5,
+    quorum: 3,
+    port: 0,
+    host: '127.0.0.1',
+    minDelayMs: 0.1,
+    maxDelayMs: 1,
+    writeTimeoutMs: 5000,
+    implDir: 'solutions/lab4',
+  });
   let ours: Measured;
   try {
-    ours = await measure(cluster.leader.url, [cluster.leader, ...cluster.followers].map((n) => n.child.pid));
+    ours = await measure(
+      cluster.leader.url,
+      [cluster.leader, ...cluster.followers].map((n) => n.child.pid),
+    );
   } finally {
     await cluster.stop();
   }
@@ -98,11 +118,26 @@ export async function benchLab4(): Promise<BenchFigure[]> {
       unit: 'writes/s',
       note: `${targetNote(ours.throughput, { atLeast: TARGET_WRITES_PER_S })}; ${load}; the original reports ~250 (Flask in Docker); ${ours.failed} failed`,
     },
-    { name: 'lab4: real cluster mean latency', value: round2(ours.latency.mean), unit: 'ms', note: 'the original reports ~80 ms' },
+    {
+      name: 'lab4: real cluster mean latency',
+      value: round2(ours.latency.mean),
+      unit: 'ms',
+      note: 'the original reports ~80 ms',
+    },
     { name: 'lab4: real cluster median latency', value: round2(ours.latency.median), unit: 'ms' },
-    { name: 'lab4: real cluster p95 latency', value: round2(ours.latency.p95), unit: 'ms', note: `${targetNote(ours.latency.p95, { below: TARGET_P95_MS, unit: 'ms' })}; the original reports ~120 ms` },
+    {
+      name: 'lab4: real cluster p95 latency',
+      value: round2(ours.latency.p95),
+      unit: 'ms',
+      note: `${targetNote(ours.latency.p95, { below: TARGET_P95_MS, unit: 'ms' })}; the original reports ~120 ms`,
+    },
     { name: 'lab4: real cluster p99 latency', value: round2(ours.latency.p99), unit: 'ms' },
-    { name: 'lab4: do-nothing HTTP server (ceiling)', value: Math.round(ceiling.throughput), unit: 'writes/s', note: `same load and client; p95 ${ceiling.latency.p95.toFixed(2)} ms` },
+    {
+      name: 'lab4: do-nothing HTTP server (ceiling)',
+      value: Math.round(ceiling.throughput),
+      unit: 'writes/s',
+      note: `same load and client; p95 ${ceiling.latency.p95.toFixed(2)} ms`,
+    },
     {
       name: 'lab4: cluster / ceiling',
       value: round2(ours.throughput / ceiling.throughput),
@@ -113,7 +148,12 @@ export async function benchLab4(): Promise<BenchFigure[]> {
   if (ours.cpuMsPerWrite > 0) {
     const cores = os.cpus().length;
     figures.push(
-      { name: 'lab4: CPU per write, cluster + client', value: round3(ours.cpuMsPerWrite), unit: 'ms', note: `all 6 node processes and the load generator; the ceiling's server + client: ${ceiling.cpuMsPerWrite.toFixed(3)} ms` },
+      {
+        name: 'lab4: CPU per write, cluster + client',
+        value: round3(ours.cpuMsPerWrite),
+        unit: 'ms',
+        note: `all 6 node processes and the load generator; the ceiling's server + client: ${ceiling.cpuMsPerWrite.toFixed(3)} ms`,
+      },
       {
         name: 'lab4: CPU-bound throughput on an idle machine',
         value: Math.round((cores * 1000) / ours.cpuMsPerWrite),

@@ -60,9 +60,19 @@ function stopper(child: ChildProcess): () => Promise<void> {
 /** The reference server in a child process (so that it has a core to itself, as Redis has). */
 async function startOurs(name: string, options: Record<string, unknown>): Promise<Target> {
   const script = path.resolve(__dirname, '../lab5/test/child-server.ts');
-  const child = spawn(process.execPath, ['-r', require.resolve('ts-node/register/transpile-only'), script, path.resolve(__dirname, '../solutions/lab5'), JSON.stringify({ port: 0, ...options })], {
-    stdio: ['pipe', 'pipe', 'pipe'],
-  });
+  const child = spawn(
+    process.execPath,
+    [
+      '-r',
+      require.resolve('ts-node/register/transpile-only'),
+      script,
+      path.resolve(__dirname, '../solutions/lab5'),
+      JSON.stringify({ port: 0, ...options }),
+    ],
+    {
+      stdio: ['pipe', 'pipe', 'pipe'],
+    },
+  );
   const port = Number(await waitFor(child, /LAB5-READY (\d+)/, 'the lab 5 server'));
   return { name, port, stop: stopper(child) };
 }
@@ -82,7 +92,11 @@ async function startRedis(): Promise<Target | undefined> {
   if (which.status !== 0 || which.stdout.trim() === '') return undefined;
   const port = await freePort();
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'kvlabs-bench-redis-'));
-  const child = spawn(which.stdout.trim(), ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', dir], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(
+    which.stdout.trim(),
+    ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', dir],
+    { stdio: ['ignore', 'pipe', 'pipe'] },
+  );
   await waitFor(child, /(Ready to accept connections)/, 'redis-server');
   const stop = stopper(child);
   return {
@@ -196,7 +210,8 @@ export async function benchLab5(): Promise<BenchFigure[]> {
     }
     for (const depth of [1, 16]) {
       for (const op of ['SET', 'GET'] as const) {
-        const mode = depth === 1 ? 'one request in flight per connection' : `pipelined, ${depth} in flight per connection`;
+        const mode =
+          depth === 1 ? 'one request in flight per connection' : `pipelined, ${depth} in flight per connection`;
         const ours = results.get(`ours/${op}/${depth}`)!;
         const aof = results.get(`ours+aof/${op}/${depth}`)!;
         const theirs = results.get(`redis/${op}/${depth}`);
@@ -206,8 +221,19 @@ export async function benchLab5(): Promise<BenchFigure[]> {
           unit: 'req/s',
           note: `reference server, no persistence; ${mode}; best of ${REPEATS} runs of ${MEASURE_MS / 1000} s; the original reports ~1,000 req/s per server${theirs ? `; redis-server ${theirs.toLocaleString('en-US')} req/s, ours/redis = ${(ours / theirs).toFixed(2)}` : '; redis-server not installed (apt-get install redis-server to compare)'}`,
         });
-        figures.push({ name: `lab5: ${op} throughput, ${depth === 1 ? 'not pipelined' : `pipelined x${depth}`}, AOF fsync everysec`, value: aof, unit: 'req/s', note: `reference server with a data folder; ${mode}` });
-        if (theirs) figures.push({ name: `lab5: ${op} ours/redis, ${depth === 1 ? 'not pipelined' : `pipelined x${depth}`}`, value: Number((ours / theirs).toFixed(2)), unit: 'ratio', note: 'same load generator, same run; aim: at least 0.5' });
+        figures.push({
+          name: `lab5: ${op} throughput, ${depth === 1 ? 'not pipelined' : `pipelined x${depth}`}, AOF fsync everysec`,
+          value: aof,
+          unit: 'req/s',
+          note: `reference server with a data folder; ${mode}`,
+        });
+        if (theirs)
+          figures.push({
+            name: `lab5: ${op} ours/redis, ${depth === 1 ? 'not pipelined' : `pipelined x${depth}`}`,
+            value: Number((ours / theirs).toFixed(2)),
+            unit: 'ratio',
+            note: 'same load generator, same run; aim: at least 0.5',
+          });
       }
     }
   } finally {

@@ -10,7 +10,11 @@ class Echo {
 }
 
 /** Runs `calls` RPCs split over `clients` concurrent ends; returns RPCs per real second and virtual s per real s. */
-async function throughput(reliable: boolean, clients: number, calls: number): Promise<{ rps: number; virtualPerReal: number }> {
+async function throughput(
+  reliable: boolean,
+  clients: number,
+  calls: number,
+): Promise<{ rps: number; virtualPerReal: number }> {
   const world = new World({ seed: 1, virtualLimitMs: Infinity });
   const start = realNow();
   await world.run(async () => {
@@ -22,7 +26,8 @@ async function throughput(reliable: boolean, clients: number, calls: number): Pr
         const end = net.makeEnd(`c${c}`);
         net.connect(`c${c}`, 's');
         net.enable(`c${c}`, true);
-        for (let i = 0; i < calls / clients; i++) await end.call('Echo.Echo', { n: i, s: 'payload' }).catch(() => undefined);
+        for (let i = 0; i < calls / clients; i++)
+          await end.call('Echo.Echo', { n: i, s: 'payload' }).catch(() => undefined);
       }),
     );
   });
@@ -65,10 +70,19 @@ export async function benchLabrpc(): Promise<BenchFigure[]> {
         unit: 'RPC/s',
         note: reliable && clients === 1 ? 'target ≥ 200,000; MIT Go labrpc ≈ 45,000' : undefined,
       });
-      figures.push({ name: `labrpc: virtual seconds per real second, ${label}`, value: +r.virtualPerReal.toFixed(1), unit: 'x' });
+      figures.push({
+        name: `labrpc: virtual seconds per real second, ${label}`,
+        value: +r.virtualPerReal.toFixed(1),
+        unit: 'x',
+      });
     }
   }
   const w = await oneVirtualSecond();
-  figures.push({ name: 'labrpc: 10 clients for 1 virtual second', value: Math.round(w.realMs), unit: 'real ms', note: `target < 1000 ms; ${w.rpcs} RPCs` });
+  figures.push({
+    name: 'labrpc: 10 clients for 1 virtual second',
+    value: Math.round(w.realMs),
+    unit: 'real ms',
+    note: `target < 1000 ms; ${w.rpcs} RPCs`,
+  });
   return figures;
 }

@@ -31,7 +31,9 @@ function machineNote(): { cores: number; load: number; note: string } {
 function table(figures: BenchFigure[]): string {
   const rows = figures.map((f) => [f.name, f.value.toLocaleString('en-US'), f.unit, f.note ?? '']);
   const widths = [0, 1, 2].map((i) => Math.max(...rows.map((r) => r[i].length)));
-  return rows.map((r) => `${r[0].padEnd(widths[0])}  ${r[1].padStart(widths[1])} ${r[2].padEnd(widths[2])}  ${r[3]}`.trimEnd()).join('\n');
+  return rows
+    .map((r) => `${r[0].padEnd(widths[0])}  ${r[1].padStart(widths[1])} ${r[2].padEnd(widths[2])}  ${r[3]}`.trimEnd())
+    .join('\n');
 }
 
 async function main(): Promise<void> {
@@ -56,7 +58,10 @@ async function main(): Promise<void> {
     result[section] = await SECTIONS[section]();
     if (!opts.json) console.log(`\n## ${section}\n${table(result[section])}`);
   }
-  if (opts.json) console.log(JSON.stringify({ node: process.version, date: new Date().toISOString(), machine, sections: result }, null, 2));
+  if (opts.json)
+    console.log(
+      JSON.stringify({ node: process.version, date: new Date().toISOString(), machine, sections: result }, null, 2),
+    );
 }
 
 void main();

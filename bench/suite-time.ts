@@ -9,7 +9,12 @@ import { realNow } from '../tester/world';
 import type { BenchFigure } from './figure';
 
 /** Runs every named test once with `seed` and reports the real time, noting the virtual time simulated. */
-export async function suiteTimeFigure<Impl>(suite: LabSuite<Impl>, impl: Impl, note = '', seed = 1): Promise<BenchFigure> {
+export async function suiteTimeFigure<Impl>(
+  suite: LabSuite<Impl>,
+  impl: Impl,
+  note = '',
+  seed = 1,
+): Promise<BenchFigure> {
   const start = realNow();
   let virtualMs = 0;
   for (const test of suite.tests) {
@@ -34,8 +39,18 @@ const quiet = { write: (): boolean => true, isTTY: false };
  */
 export async function graderTimeFigure(lab: string, seed = 1): Promise<BenchFigure> {
   const start = realNow();
-  const result = await grade({ lab, target: 'solution', seed, writeReports: false, color: false, out: quiet, err: quiet, env: {} });
-  if (!result.passed) throw new Error(`bench: the ${lab} solution did not pass through the grader (${result.score}/${result.maxScore}).`);
+  const result = await grade({
+    lab,
+    target: 'solution',
+    seed,
+    writeReports: false,
+    color: false,
+    out: quiet,
+    err: quiet,
+    env: {},
+  });
+  if (!result.passed)
+    throw new Error(`bench: the ${lab} solution did not pass through the grader (${result.score}/${result.maxScore}).`);
   return {
     name: `${lab}: whole suite through the grader (npm run grade ${lab} -- --solution)`,
     value: Math.round(realNow() - start),
@@ -52,8 +67,21 @@ export async function graderTimeFigure(lab: string, seed = 1): Promise<BenchFigu
 export async function sandboxCostFigure(lab: string, rounds = 3, seed = 1): Promise<BenchFigure> {
   const once = async (permissions: boolean): Promise<number> => {
     const start = realNow();
-    const result = await grade({ lab, target: 'solution', seed, permissions, writeReports: false, color: false, out: quiet, err: quiet, env: {} });
-    if (!result.passed) throw new Error(`bench: the ${lab} solution did not pass through the grader (${result.score}/${result.maxScore}).`);
+    const result = await grade({
+      lab,
+      target: 'solution',
+      seed,
+      permissions,
+      writeReports: false,
+      color: false,
+      out: quiet,
+      err: quiet,
+      env: {},
+    });
+    if (!result.passed)
+      throw new Error(
+        `bench: the ${lab} solution did not pass through the grader (${result.score}/${result.maxScore}).`,
+      );
     return realNow() - start;
   };
   const on: number[] = [];
@@ -82,14 +110,34 @@ export function graderStartFigure(rounds = 5): BenchFigure {
   const reportDir = fs.mkdtempSync(path.join(os.tmpdir(), 'kvlabs-bench-'));
   const once = (): number => {
     const start = realNow();
-    const r = spawnSync(process.execPath, ['--expose-gc', '-r', './grader/register.js', 'grader/cli.ts', 'lab2', '--solution', '--test', 'TestReliablePut', '--report', reportDir], { cwd: root, encoding: 'utf8', env: { ...process.env, NO_COLOR: '1' } });
+    const r = spawnSync(
+      process.execPath,
+      [
+        '--expose-gc',
+        '-r',
+        './grader/register.js',
+        'grader/cli.ts',
+        'lab2',
+        '--solution',
+        '--test',
+        'TestReliablePut',
+        '--report',
+        reportDir,
+      ],
+      { cwd: root, encoding: 'utf8', env: { ...process.env, NO_COLOR: '1' } },
+    );
     if (r.status !== 0) throw new Error(`bench: the one-test grade failed (exit ${r.status}): ${r.stderr}`);
     return realNow() - start;
   };
   try {
     once();
     const times = Array.from({ length: rounds }, once).sort((a, b) => a - b);
-    return { name: 'grader: one trivial test as its own process (npm run grade lab2 -- --test TestReliablePut)', value: Math.round(times[Math.floor(rounds / 2)]), unit: 'real ms', note: `median of ${rounds}, compile cache warm; the test itself takes a few ms` };
+    return {
+      name: 'grader: one trivial test as its own process (npm run grade lab2 -- --test TestReliablePut)',
+      value: Math.round(times[Math.floor(rounds / 2)]),
+      unit: 'real ms',
+      note: `median of ${rounds}, compile cache warm; the test itself takes a few ms`,
+    };
   } finally {
     fs.rmSync(reportDir, { recursive: true, force: true });
   }

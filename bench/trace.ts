@@ -14,7 +14,12 @@ const ROOT = path.join(__dirname, '..');
 /** The folders the lab 2 suite runs from (copied from the commit before the recorder, for the baseline). */
 const BASELINE_PATHS = ['tester', 'labrpc', 'lab2', 'solutions/lab2'];
 
-type Run = (test: LabSuite<unknown>['tests'][number], impl: unknown, seed: number, options?: RunOptions) => Promise<TestOutcome>;
+type Run = (
+  test: LabSuite<unknown>['tests'][number],
+  impl: unknown,
+  seed: number,
+  options?: RunOptions,
+) => Promise<TestOutcome>;
 
 /** A copy of the lab 2 suite and solution: this tree's, or the baseline's in `dir`. */
 interface Copy {
@@ -32,7 +37,13 @@ function load(dir: string): Copy {
 /** The commit just before the recorder was added (today's code path), or undefined outside a git checkout. */
 function baselineCommit(): string | undefined {
   try {
-    const added = execFileSync('git', ['log', '--diff-filter=A', '--format=%H', '--', 'tester/world/recorder.ts'], { cwd: ROOT, encoding: 'utf8' }).trim().split('\n').pop();
+    const added = execFileSync('git', ['log', '--diff-filter=A', '--format=%H', '--', 'tester/world/recorder.ts'], {
+      cwd: ROOT,
+      encoding: 'utf8',
+    })
+      .trim()
+      .split('\n')
+      .pop();
     return added ? `${added}^` : undefined;
   } catch {
     return undefined;
@@ -43,7 +54,10 @@ function baselineCommit(): string | undefined {
 function extractBaseline(commit: string): string {
   const dir = path.join(ROOT, 'bench', `.baseline-${process.pid}`);
   fs.mkdirSync(dir, { recursive: true });
-  const tar = execFileSync('git', ['archive', '--format=tar', commit, ...BASELINE_PATHS], { cwd: ROOT, maxBuffer: 1 << 28 });
+  const tar = execFileSync('git', ['archive', '--format=tar', commit, ...BASELINE_PATHS], {
+    cwd: ROOT,
+    maxBuffer: 1 << 28,
+  });
   execFileSync('tar', ['-x', '-C', dir], { input: tar });
   return dir;
 }
@@ -71,7 +85,11 @@ async function minimizeTime(c: Copy, name: string, testName: string, seed: numbe
     const first = await c.run(test, impl, seed, { faults: {} });
     const target = failureSignature(first);
     const start = realNow();
-    const m = await minimizeFaults(first.faults ?? [], async (allowed) => failureSignature(await c.run(test, impl, seed, { faults: { allowed } })) === target, realNow() + 20_000);
+    const m = await minimizeFaults(
+      first.faults ?? [],
+      async (allowed) => failureSignature(await c.run(test, impl, seed, { faults: { allowed } })) === target,
+      realNow() + 20_000,
+    );
     return {
       name: `minimize: lab2 mutant ${name}, ${testName} seed ${seed}`,
       value: Math.round(realNow() - start),
@@ -127,8 +145,21 @@ export async function benchTrace(rounds = 3): Promise<BenchFigure[]> {
       note: `${per(sums.on)} ms with every test recorded, ${per(sums.off)} ms without`,
     });
     const events = sample.reduce((n, o) => n + (o.trace?.events.length ?? 0), 0);
-    const bytes = sample.reduce((n, o) => n + (o.trace ? tracePage({ lab: 'lab2', target: 'solution', description: '', run: { ...o, output: '', trace: o.trace } }).length : 0), 0);
-    figures.push({ name: 'trace page size per 1,000 events (lab2 suite)', value: Math.round(bytes / events), unit: 'KB', note: `${events.toLocaleString('en-US')} events over ${sample.length} pages; a page keeps at most 100,000 events` });
+    const bytes = sample.reduce(
+      (n, o) =>
+        n +
+        (o.trace
+          ? tracePage({ lab: 'lab2', target: 'solution', description: '', run: { ...o, output: '', trace: o.trace } })
+              .length
+          : 0),
+      0,
+    );
+    figures.push({
+      name: 'trace page size per 1,000 events (lab2 suite)',
+      value: Math.round(bytes / events),
+      unit: 'KB',
+      note: `${events.toLocaleString('en-US')} events over ${sample.length} pages; a page keeps at most 100,000 events`,
+    });
     figures.push(await minimizeTime(current, 'no-retry', 'TestManyClientsUnreliable', 1));
     figures.push(await minimizeTime(current, 'errmaybe-means-held', 'TestAcquireTimeoutUnreliable', 1));
     return figures;

@@ -41,13 +41,17 @@ export interface CliIO {
 }
 
 /** Runs the grader for `argv` (the arguments after the script name) and resolves to the exit code. */
-export async function runCli(argv: readonly string[], io: CliIO = { stdout: process.stdout, stderr: process.stderr, env: process.env }): Promise<number> {
+export async function runCli(
+  argv: readonly string[],
+  io: CliIO = { stdout: process.stdout, stderr: process.stderr, env: process.env },
+): Promise<number> {
   let parsed: { lab: string; options: GradeOptions } | undefined;
   try {
     parsed = parseArgs(argv, io);
   } catch (err) {
     if (err instanceof CommanderError) {
-      if (err.code === 'commander.helpDisplayed' || err.code === 'commander.version' || err.code === 'commander.help') return 0;
+      if (err.code === 'commander.helpDisplayed' || err.code === 'commander.version' || err.code === 'commander.help')
+        return 0;
       return 2;
     }
     return reportError(err, io);
@@ -65,40 +69,97 @@ export async function runCli(argv: readonly string[], io: CliIO = { stdout: proc
 
 /** The --json document: totals and every lab's tests (without logs and printed output). */
 export function jsonSummary(r: GradeResult): object {
-  return { target: r.target, score: r.score, maxScore: r.maxScore, passed: r.passed, exitCode: r.exitCode, labs: r.labs.map((l) => ({ ...resultsDocument(l, false), reportDir: l.reportDir ?? null })) };
+  return {
+    target: r.target,
+    score: r.score,
+    maxScore: r.maxScore,
+    passed: r.passed,
+    exitCode: r.exitCode,
+    labs: r.labs.map((l) => ({ ...resultsDocument(l, false), reportDir: l.reportDir ?? null })),
+  };
 }
 
 function parseArgs(argv: readonly string[], io: CliIO): { lab: string; options: GradeOptions } {
   const program = new Command('npm run grade')
     .usage('<lab|all> [-- options]')
-    .description('Grades a lab: runs its named tests against your code (or the reference solution), scores them by the rubric, and writes reports.')
+    .description(
+      'Grades a lab: runs its named tests against your code (or the reference solution), scores them by the rubric, and writes reports.',
+    )
     .argument('<lab>', 'a lab such as lab2, or "all" for every lab')
-    .option('--solution', 'grade the reference solution instead of your code in <lab>/ (instructors; not in a student template)')
+    .option(
+      '--solution',
+      'grade the reference solution instead of your code in <lab>/ (instructors; not in a student template)',
+    )
     .option('-t, --test <names...>', 'run only these tests (names as printed by the grader; several allowed)')
-    .option('-s, --seed <n>', 'use this seed for every selected test (replays a simulated test exactly; real-time tests, all of lab 5 and lab 4\'s TestRealHttp*, only reuse it for their random data)')
+    .option(
+      '-s, --seed <n>',
+      "use this seed for every selected test (replays a simulated test exactly; real-time tests, all of lab 5 and lab 4's TestRealHttp*, only reuse it for their random data)",
+    )
     .addOption(new Option('-r, --runs <k>', 'run each test k times, each with a different seed').default('1'))
     .option('--json', 'print a machine-readable summary on stdout (everything else goes to stderr)')
     .addOption(new Option('--report <dir>', 'folder for the reports').default(DEFAULTS.reportDir))
     .option('--classroom', 'also write the GitHub Classroom result as `result=<base64>` to $GITHUB_OUTPUT')
-    .option('--strict-manifest', 'refuse to grade when files protected by the template manifest changed (implied by --classroom and GITHUB_ACTIONS=true)')
-    .option('--shuffle [key]', 'run the tests in an order your code cannot predict (the report keeps the suite\'s order); with a secret key, the same order every time (batch grading passes one)')
+    .option(
+      '--strict-manifest',
+      'refuse to grade when files protected by the template manifest changed (implied by --classroom and GITHUB_ACTIONS=true)',
+    )
+    .option(
+      '--shuffle [key]',
+      "run the tests in an order your code cannot predict (the report keeps the suite's order); with a secret key, the same order every time (batch grading passes one)",
+    )
     .option('--verbose', 'show what your code prints while the tests run (on stderr)')
-    .option('--budget <sec>', 'real time for the whole run: tests that do not fit in it score 0, but the results are still written')
-    .option('--cache-dir <dir>', 'where the compiled TypeScript is kept (default node_modules/.cache/kvlabs-grader; batch grading gives each submission its own)')
-    .addOption(new Option('--max-memory <mb>', 'memory limit for the tests, MB (per test process)').default(String(DEFAULTS.heapLimitMb)))
-    .option('--jobs <n>', "test processes run side by side (default: the machine's cores, at most 4; real-time tests always run alone; 1 with --verbose)")
-    .option('--no-minimize', 'do not search for the smallest set of network faults with which a failing simulated test still fails (up to 20 s per failing test)')
+    .option(
+      '--budget <sec>',
+      'real time for the whole run: tests that do not fit in it score 0, but the results are still written',
+    )
+    .option(
+      '--cache-dir <dir>',
+      'where the compiled TypeScript is kept (default node_modules/.cache/kvlabs-grader; batch grading gives each submission its own)',
+    )
+    .addOption(
+      new Option('--max-memory <mb>', 'memory limit for the tests, MB (per test process)').default(
+        String(DEFAULTS.heapLimitMb),
+      ),
+    )
+    .option(
+      '--jobs <n>',
+      "test processes run side by side (default: the machine's cores, at most 4; real-time tests always run alone; 1 with --verbose)",
+    )
+    .option(
+      '--no-minimize',
+      'do not search for the smallest set of network faults with which a failing simulated test still fails (up to 20 s per failing test)',
+    )
     .option('--no-color', 'no colours (NO_COLOR=1 works too)')
     .addHelpText('after', EXAMPLES)
     .showHelpAfterError('(run `npm run grade -- --help` for the options and examples)')
     .exitOverride()
     .configureOutput({ writeOut: (s) => void io.stdout.write(s), writeErr: (s) => void io.stderr.write(s) });
   program.parse([...argv], { from: 'user' });
-  const o = program.opts<{ solution?: boolean; test?: string[]; seed?: string; runs: string; json?: boolean; report: string; classroom?: boolean; strictManifest?: boolean; verbose?: boolean; shuffle?: boolean | string; budget?: string; cacheDir?: string; maxMemory: string; color: boolean; jobs?: string; minimize: boolean }>();
+  const o = program.opts<{
+    solution?: boolean;
+    test?: string[];
+    seed?: string;
+    runs: string;
+    json?: boolean;
+    report: string;
+    classroom?: boolean;
+    strictManifest?: boolean;
+    verbose?: boolean;
+    shuffle?: boolean | string;
+    budget?: string;
+    cacheDir?: string;
+    maxMemory: string;
+    color: boolean;
+    jobs?: string;
+    minimize: boolean;
+  }>();
   const lab = program.args[0];
   const runs = wholeNumber(o.runs, '--runs', 1);
   const heapLimitMb = wholeNumber(o.maxMemory, '--max-memory', 16);
-  const tests = o.test?.flatMap((t) => t.split(',')).map((t) => t.trim()).filter((t) => t.length > 0);
+  const tests = o.test
+    ?.flatMap((t) => t.split(','))
+    .map((t) => t.trim())
+    .filter((t) => t.length > 0);
   return {
     lab,
     options: {
@@ -129,7 +190,10 @@ function parseArgs(argv: readonly string[], io: CliIO): { lab: string; options: 
 /** `--report`'s folder, made (with its parents) and checked writable now, before any test runs. */
 function reportFolder(text: string): string {
   const dir = path.resolve(text);
-  const bad = (why: string) => new GraderUsageError(`--report ${text}: ${why}. Give a folder of your own for the reports (the default is "${DEFAULTS.reportDir}").`);
+  const bad = (why: string) =>
+    new GraderUsageError(
+      `--report ${text}: ${why}. Give a folder of your own for the reports (the default is "${DEFAULTS.reportDir}").`,
+    );
   if (/^\/(proc|sys|dev)(\/|$)/.test(dir)) throw bad('that is a system folder, not a place for files');
   if (fs.existsSync(dir) && !fs.statSync(dir).isDirectory()) throw bad('that is a file, not a folder');
   try {
@@ -142,7 +206,8 @@ function reportFolder(text: string): string {
 }
 
 function wholeNumber(text: string, flag: string, min: number): number {
-  if (!/^\d+$/.test(text.trim()) || Number(text) < min) throw new GraderUsageError(`${flag} needs a whole number of at least ${min} (got "${text}").`);
+  if (!/^\d+$/.test(text.trim()) || Number(text) < min)
+    throw new GraderUsageError(`${flag} needs a whole number of at least ${min} (got "${text}").`);
   return Number(text);
 }
 
@@ -151,7 +216,9 @@ function reportError(err: unknown, io: CliIO): number {
     io.stderr.write(`${colorsFor(io.stderr, io.env).red('Error:')} ${err.message}\n`);
     return err.exitCode;
   }
-  io.stderr.write(`The grader itself failed (this is a bug in the grader, not in your code):\n${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
+  io.stderr.write(
+    `The grader itself failed (this is a bug in the grader, not in your code):\n${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`,
+  );
   return 3;
 }
 

@@ -45,7 +45,8 @@ export class ConsoleReporter {
     const c = this.c;
     const whose = h.target === 'solution' ? `the reference solution in ${h.dir}/` : `your code in ${h.dir}/`;
     let seeds: string;
-    if (h.seedBase !== undefined) seeds = `${h.runs} runs per test, seeds derived from base ${h.seedBase} (repeat this set with --runs ${h.runs} --seed ${h.seedBase})`;
+    if (h.seedBase !== undefined)
+      seeds = `${h.runs} runs per test, seeds derived from base ${h.seedBase} (repeat this set with --runs ${h.runs} --seed ${h.seedBase})`;
     else if (h.seed !== undefined) seeds = `seed ${h.seed} for every test`;
     else seeds = 'a fresh seed per test';
     this.line(c.bold(`${h.lab}: ${h.title}`));
@@ -58,7 +59,11 @@ export class ConsoleReporter {
   typeProblems(list: readonly TypeProblem[]): void {
     const c = this.c;
     this.line(c.yellow(c.bold(problemsHeadline(list))));
-    this.line(c.yellow('The tests run anyway (as JavaScript), but a type error is often why a test below fails: fix these first.'));
+    this.line(
+      c.yellow(
+        'The tests run anyway (as JavaScript), but a type error is often why a test below fails: fix these first.',
+      ),
+    );
     for (const p of list) this.line(`  ${formatProblem(p)}`);
     this.line(c.dim(`(npm run typecheck lists every type error in the project.)`));
     this.line(c.dim('─'.repeat(this.ruleWidth)));
@@ -77,23 +82,40 @@ export class ConsoleReporter {
     const dots = c.dim(` ${'.'.repeat(Math.max(2, nameWidth - t.name.length + 2))} `);
     const runs = t.runs.length;
     const status = t.status === 'passed' ? c.green('passed') : c.red(c.bold('FAILED'));
-    const runInfo = runs > 1 ? (t.status === 'passed' ? `  ${runs}/${runs} runs` : `  ${t.failingSeeds.length}/${runs} runs failed`) : '';
-    const figures = t.realTime ? `${secs(t.realMs)}  #Ops ${t.ops}` : `${secs(t.realMs)} (virtual ${secs(t.virtualMs)})  #RPCs ${t.rpcs}  #Ops ${t.ops}`;
+    const runInfo =
+      runs > 1
+        ? t.status === 'passed'
+          ? `  ${runs}/${runs} runs`
+          : `  ${t.failingSeeds.length}/${runs} runs failed`
+        : '';
+    const figures = t.realTime
+      ? `${secs(t.realMs)}  #Ops ${t.ops}`
+      : `${secs(t.realMs)} (virtual ${secs(t.virtualMs)})  #RPCs ${t.rpcs}  #Ops ${t.ops}`;
     const points = `${pts(t.points)}/${pts(t.maxPoints)}`;
     const label = failureLabel(t.runs);
-    this.line(`${t.name}${dots}${status}${runInfo}  ${figures}  ${t.status === 'passed' ? points : c.red(points)}${label ? c.red(`  [${label}]`) : ''}`);
+    this.line(
+      `${t.name}${dots}${status}${runInfo}  ${figures}  ${t.status === 'passed' ? points : c.red(points)}${label ? c.red(`  [${label}]`) : ''}`,
+    );
     if (t.status === 'passed') return;
     const shown = t.runs.find((r) => r.status === 'failed') ?? t.runs[0];
     this.block(t.message, 4);
     if (shown.log.length > 0) {
-      this.line(c.dim(`    Test log${shown.log.length > LOG_LINES ? ` (last ${LOG_LINES} of ${shown.log.length} lines)` : ''}:`));
+      this.line(
+        c.dim(
+          `    Test log${shown.log.length > LOG_LINES ? ` (last ${LOG_LINES} of ${shown.log.length} lines)` : ''}:`,
+        ),
+      );
       this.block(shown.log.slice(-LOG_LINES).join('\n'), 6, true);
     }
     const printed = shown.output.replace(/\n$/, '');
     if (printed && this.echoed) this.line(c.dim('    (What your code printed is shown above, as it ran.)'));
     else if (printed) {
       const lines = printed.split('\n');
-      this.line(c.dim(`    Your code printed${lines.length > OUTPUT_LINES ? ` (last ${OUTPUT_LINES} of ${lines.length} lines)` : ''}:`));
+      this.line(
+        c.dim(
+          `    Your code printed${lines.length > OUTPUT_LINES ? ` (last ${OUTPUT_LINES} of ${lines.length} lines)` : ''}:`,
+        ),
+      );
       this.block(lines.slice(-OUTPUT_LINES).join('\n'), 6, true);
     }
     if (t.realTime) {
@@ -106,13 +128,17 @@ export class ConsoleReporter {
       this.line(`    Failing seeds (${t.failingSeeds.length} of ${runs} runs):`);
       for (const r of t.runs.filter((x) => x.status === 'failed')) {
         const why = crashLabel(r.crash) || firstLine(r.message);
-        this.line(`      ${c.yellow(`seed=${r.seed}`)}  ${c.cyan(replayCommand(lab, t.name, r.seed, target))}  ${c.dim(truncate(why, 80))}`);
+        this.line(
+          `      ${c.yellow(`seed=${r.seed}`)}  ${c.cyan(replayCommand(lab, t.name, r.seed, target))}  ${c.dim(truncate(why, 80))}`,
+        );
       }
     }
     const traced = t.runs.find((r) => r.status === 'failed' && r.trace);
     if (traced && reportDir !== undefined) {
       const page = `${reportDir}/${traceFileName(t.name, traced.seed)}`;
-      this.line(`    trace${runs > 1 ? ` (seed=${traced.seed})` : ''}: ${c.cyan(page)}  ${c.dim('(every message, fault and print of the replay)')}`);
+      this.line(
+        `    trace${runs > 1 ? ` (seed=${traced.seed})` : ''}: ${c.cyan(page)}  ${c.dim('(every message, fault and print of the replay)')}`,
+      );
       if (traced.minimal) this.block(describeMinimalFaults(traced.minimal, 3), 4);
     }
   }
@@ -123,10 +149,13 @@ export class ConsoleReporter {
     if (t.runs.length > 1) {
       this.line(`    Failing runs (${t.failingSeeds.length} of ${t.runs.length}):`);
       t.runs.forEach((r, i) => {
-        if (r.status === 'failed') this.line(`      run ${i + 1}  ${c.dim(truncate(crashLabel(r.crash) || firstLine(r.message), 80))}`);
+        if (r.status === 'failed')
+          this.line(`      run ${i + 1}  ${c.dim(truncate(crashLabel(r.crash) || firstLine(r.message), 80))}`);
       });
     }
-    this.line(`    rerun: ${c.cyan(rerunCommand(lab, t.name, target, t.runs.length))}  ${c.dim(`(${REAL_TIME_NOTE})`)}`);
+    this.line(
+      `    rerun: ${c.cyan(rerunCommand(lab, t.name, target, t.runs.length))}  ${c.dim(`(${REAL_TIME_NOTE})`)}`,
+    );
   }
 
   /** The lab's score line and where the reports are. */
@@ -136,7 +165,10 @@ export class ConsoleReporter {
     this.line(c.dim('─'.repeat(this.ruleWidth)));
     const failed = r.tests.filter((t) => t.status === 'failed').length;
     const colour = r.score === r.maxScore ? c.green : r.score === 0 ? c.red : c.yellow;
-    this.line(c.bold(colour(`Score: ${pts(r.score)}/${pts(r.maxScore)}`)) + (failed > 0 ? `   (${failed} of ${r.tests.length} tests failed)` : '   (every test passed)'));
+    this.line(
+      c.bold(colour(`Score: ${pts(r.score)}/${pts(r.maxScore)}`)) +
+        (failed > 0 ? `   (${failed} of ${r.tests.length} tests failed)` : '   (every test passed)'),
+    );
     if (r.reportDir) this.line(c.dim(`Reports: ${r.reportDir}/index.html (also results.json, junit.xml, summary.md)`));
   }
 
@@ -146,7 +178,8 @@ export class ConsoleReporter {
     this.line('');
     this.line(c.bold('All labs'));
     const w = Math.max(...g.labs.map((l) => l.lab.length));
-    for (const l of g.labs) this.line(`  ${l.lab.padEnd(w)}  ${pts(l.score)}/${pts(l.maxScore)}${l.passed ? '' : c.red('  (failures)')}`);
+    for (const l of g.labs)
+      this.line(`  ${l.lab.padEnd(w)}  ${pts(l.score)}/${pts(l.maxScore)}${l.passed ? '' : c.red('  (failures)')}`);
     const colour = g.score === g.maxScore ? c.green : c.yellow;
     this.line(c.bold(colour(`Total: ${pts(g.score)}/${pts(g.maxScore)}`)));
   }

@@ -2,7 +2,9 @@
 import type { CrashKind } from '../tester/suite/types';
 
 /** The label of a test's first failing run: like crashLabel, but says when the code could not even be loaded. */
-export function failureLabel(runs: ReadonlyArray<{ readonly status: string; readonly crash?: CrashKind; readonly phase?: 'load' }>): string {
+export function failureLabel(
+  runs: ReadonlyArray<{ readonly status: string; readonly crash?: CrashKind; readonly phase?: 'load' }>,
+): string {
   const failed = runs.find((r) => r.status === 'failed');
   if (!failed) return '';
   return failed.phase === 'load' ? 'could not load' : crashLabel(failed.crash);

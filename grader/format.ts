@@ -30,7 +30,11 @@ export function rerunCommand(lab: string, test: string, target: Target, runs = 1
 export const REAL_TIME_NOTE = 'real time: a rerun is not an exact replay';
 
 /** How to get a failed test again: its replay command, or for a real-time test its rerun command. */
-export function againCommand(lab: string, t: { name: string; seed: number; realTime?: boolean; runs: readonly unknown[] }, target: Target): string {
+export function againCommand(
+  lab: string,
+  t: { name: string; seed: number; realTime?: boolean; runs: readonly unknown[] },
+  target: Target,
+): string {
   return t.realTime ? rerunCommand(lab, t.name, target, t.runs.length) : replayCommand(lab, t.name, t.seed, target);
 }
 

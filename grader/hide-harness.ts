@@ -50,9 +50,14 @@ function mapped(site: CallSite, file: string): string {
   const column = site.getColumnNumber();
   if (line === null || column === null) return text;
   const entry = findSourceMap(file)?.findEntry(line - 1, column - 1) as
-    | { originalSource?: string; originalLine?: number; originalColumn?: number }
-    | undefined;
-  if (!entry || entry.originalSource === undefined || entry.originalLine === undefined || entry.originalColumn === undefined) return text;
+    { originalSource?: string; originalLine?: number; originalColumn?: number } | undefined;
+  if (
+    !entry ||
+    entry.originalSource === undefined ||
+    entry.originalLine === undefined ||
+    entry.originalColumn === undefined
+  )
+    return text;
   const source = entry.originalSource.startsWith('file:') ? fileURLToPath(entry.originalSource) : entry.originalSource;
   const generated = `${file}:${line}:${column}`;
   const at = text.lastIndexOf(generated);
@@ -64,7 +69,9 @@ function mapped(site: CallSite, file: string): string {
 const errorToString = Error.prototype.toString;
 
 /** Formats a stack trace as V8 does, without the kit's frames. */
-function hidingPrepareStackTrace(isStudentFile: (file: string) => boolean): (error: unknown, sites: CallSite[]) => string {
+function hidingPrepareStackTrace(
+  isStudentFile: (file: string) => boolean,
+): (error: unknown, sites: CallSite[]) => string {
   return (error, sites) => {
     let head: string;
     try {
@@ -90,7 +97,9 @@ function hidingPrepareStackTrace(isStudentFile: (file: string) => boolean): (err
 function refuse(target: object, key: string, reason: string): void {
   if (typeof (target as Record<string, unknown>)[key] !== 'function') return;
   const stand = function refused(): never {
-    throw new Error(`${reason} The grader's sandbox refuses it, so that the code under test cannot tell which test is running.`);
+    throw new Error(
+      `${reason} The grader's sandbox refuses it, so that the code under test cannot tell which test is running.`,
+    );
   };
   Object.defineProperty(target, key, { value: stand, writable: false, configurable: false, enumerable: true });
 }
@@ -116,7 +125,8 @@ export function hideHarness(implDir: string): void {
   if (typeof getCallSites === 'function') {
     const real = getCallSites.bind(util) as (...args: unknown[]) => UtilCallSite[];
     Object.defineProperty(util, 'getCallSites', {
-      value: (...args: unknown[]) => real(...args).filter((s) => !s.scriptName || isStudentFile(s.scriptName) || neutralFile(s.scriptName)),
+      value: (...args: unknown[]) =>
+        real(...args).filter((s) => !s.scriptName || isStudentFile(s.scriptName) || neutralFile(s.scriptName)),
       writable: false,
       configurable: false,
       enumerable: true,

@@ -64,7 +64,9 @@ export async function grade(options: GradeOptions): Promise<GradeResult> {
   const out = options.out ?? (options.json ? process.stderr : process.stdout);
   const err = options.err ?? process.stderr;
   // Before the labs load: a changed suite must be refused even when it no longer loads.
-  tamperCheck(root, options, env, err, () => selectAcross(resolveLabs(root, options.lab), options.tests, options.lab === 'all'));
+  tamperCheck(root, options, env, err, () =>
+    selectAcross(resolveLabs(root, options.lab), options.tests, options.lab === 'all'),
+  );
   const labs = resolveLabs(root, options.lab);
   const selections = selectAcross(labs, options.tests, options.lab === 'all');
   for (const [lab] of selections) implDir(lab, target); // every folder is complete before anything runs
@@ -80,12 +82,22 @@ export async function grade(options: GradeOptions): Promise<GradeResult> {
     results.push(await gradeLab(ctx, lab, tests));
   }
   const t = totals(results.flatMap((r) => r.tests));
-  const result: GradeResult = { target, labs: results, score: t.score, maxScore: t.maxScore, passed: t.passed, exitCode: t.passed ? 0 : 1 };
+  const result: GradeResult = {
+    target,
+    labs: results,
+    score: t.score,
+    maxScore: t.maxScore,
+    passed: t.passed,
+    exitCode: t.passed ? 0 : 1,
+  };
   if (options.lab === 'all') reporter.grandTotal(result);
   if (options.classroom) {
     if (env.GITHUB_STEP_SUMMARY) writeStepSummary(env.GITHUB_STEP_SUMMARY, results);
     if (env.GITHUB_OUTPUT) writeGithubOutput(env.GITHUB_OUTPUT, results);
-    else reporter.line('--classroom: GITHUB_OUTPUT is not set, so no step output was written (the payload is in each lab report folder, classroom.b64).');
+    else
+      reporter.line(
+        '--classroom: GITHUB_OUTPUT is not set, so no step output was written (the payload is in each lab report folder, classroom.b64).',
+      );
   }
   return result;
 }
@@ -117,19 +129,28 @@ function tamperCheck(
   if (options.classroom && env.GITHUB_OUTPUT) {
     let maxScore = 0;
     try {
-      maxScore = selections().reduce((sum, [lab, tests]) => sum + tests.reduce((a, t) => a + (lab.rubric.tests[t]?.points ?? 0), 0), 0);
+      maxScore = selections().reduce(
+        (sum, [lab, tests]) => sum + tests.reduce((a, t) => a + (lab.rubric.tests[t]?.points ?? 0), 0),
+        0,
+      );
     } catch {
       // The changed files no longer load; the payload still says why, out of 0.
     }
     const perTest: string[] = [];
     try {
       for (const [lab, tests] of selections()) {
-        for (const t of tests) perTest.push(`${runnerName(lab.lab, t)}=${encodeClassroom(classroomMissing(lab.lab, t, lab.rubric.tests[t]?.points ?? 0, refusal.message))}\n`);
+        for (const t of tests)
+          perTest.push(
+            `${runnerName(lab.lab, t)}=${encodeClassroom(classroomMissing(lab.lab, t, lab.rubric.tests[t]?.points ?? 0, refusal.message))}\n`,
+          );
       }
     } catch {
       // As above: the workflow's own fallback payloads then say the grader refused.
     }
-    fs.appendFileSync(env.GITHUB_OUTPUT, `result=${encodeClassroom(classroomRefusal(refusal.message, maxScore))}\n${perTest.join('')}`);
+    fs.appendFileSync(
+      env.GITHUB_OUTPUT,
+      `result=${encodeClassroom(classroomRefusal(refusal.message, maxScore))}\n${perTest.join('')}`,
+    );
   }
   throw refusal;
 }
@@ -138,19 +159,29 @@ function tamperCheck(
 function resolveLabs(root: string, lab: string): LoadedLab[] {
   if (lab !== 'all') return [loadLab(root, lab)];
   const all = listLabs(root);
-  if (all.length === 0) throw new GraderUsageError(`No lab has a test suite yet (looked for lab*/test/suite.ts under ${root}).`);
+  if (all.length === 0)
+    throw new GraderUsageError(`No lab has a test suite yet (looked for lab*/test/suite.ts under ${root}).`);
   return all.map((p) => loadLab(root, p.lab));
 }
 
 /** Which tests each lab runs; with `all`, a --test name must exist in some lab and labs without any are skipped. */
-function selectAcross(labs: LoadedLab[], wanted: readonly string[] | undefined, all: boolean): Array<[LoadedLab, string[]]> {
+function selectAcross(
+  labs: LoadedLab[],
+  wanted: readonly string[] | undefined,
+  all: boolean,
+): Array<[LoadedLab, string[]]> {
   if (!all || !wanted || wanted.length === 0) return labs.map((l) => [l, selectTests(l, wanted)]);
   const known = new Set(labs.flatMap((l) => l.suite.tests.map((t) => t.name)));
   const unknown = wanted.filter((n) => !known.has(n));
   if (unknown.length > 0) {
-    throw new GraderUsageError(`No lab has a test called ${listNames(unknown.map((n) => `"${n}"`))}. ` + `Tests by lab:\n${labs.map((l) => `  ${l.lab}: ${l.suite.tests.map((t) => t.name).join(', ')}`).join('\n')}`);
+    throw new GraderUsageError(
+      `No lab has a test called ${listNames(unknown.map((n) => `"${n}"`))}. ` +
+        `Tests by lab:\n${labs.map((l) => `  ${l.lab}: ${l.suite.tests.map((t) => t.name).join(', ')}`).join('\n')}`,
+    );
   }
-  return labs.map((l): [LoadedLab, string[]] => [l, l.suite.tests.map((t) => t.name).filter((n) => wanted.includes(n))]).filter(([, tests]) => tests.length > 0);
+  return labs
+    .map((l): [LoadedLab, string[]] => [l, l.suite.tests.map((t) => t.name).filter((n) => wanted.includes(n))])
+    .filter(([, tests]) => tests.length > 0);
 }
 
 /** Runs and scores one lab, printing as it goes, and writes its reports. */
@@ -161,7 +192,12 @@ async function gradeLab(ctx: Context, lab: LoadedLab, tests: string[]): Promise<
   const jobs: Job[] = [];
   tests.forEach((name, i) => {
     for (const seed of plan.seedsFor(i)) {
-      jobs.push({ index: jobs.length, test: name, seed, realLimitMs: timeLimitMs(lab.rubric, name, options.defaultTimeoutSec ?? DEFAULT_TIMEOUT_SEC) });
+      jobs.push({
+        index: jobs.length,
+        test: name,
+        seed,
+        realLimitMs: timeLimitMs(lab.rubric, name, options.defaultTimeoutSec ?? DEFAULT_TIMEOUT_SEC),
+      });
     }
   });
   const perTest = new Map(tests.map((name, i) => [name, plan.seedsFor(i).length]));
@@ -177,7 +213,19 @@ async function gradeLab(ctx: Context, lab: LoadedLab, tests: string[]): Promise<
   };
   const dir = implDir(lab, target);
   const nameWidth = Math.max(24, ...tests.map((t) => t.length));
-  reporter.labStart({ lab: lab.lab, title: lab.suite.title, target, dir: displayPath(dir), tests: tests.length, runs, seed: plan.fixed, seedBase: plan.base }, nameWidth);
+  reporter.labStart(
+    {
+      lab: lab.lab,
+      title: lab.suite.title,
+      target,
+      dir: displayPath(dir),
+      tests: tests.length,
+      runs,
+      seed: plan.fixed,
+      seedBase: plan.base,
+    },
+    nameWidth,
+  );
   // The tests run the code as JavaScript whatever its types; a type error is shown first, as the likely cause of what follows.
   const typeErrors = target === 'student' ? typeProblems(ctx.root, dir, options.cacheRoot ?? DEFAULT_CACHE_ROOT) : [];
   if (typeErrors.length > 0) reporter.typeProblems(typeErrors);
@@ -192,7 +240,10 @@ async function gradeLab(ctx: Context, lab: LoadedLab, tests: string[]): Promise<
     const result = scoreTest(name, test?.description ?? '', lab.rubric.tests[name]?.points ?? 0, runs);
     return test?.realTime ? { ...result, realTime: true } : result;
   };
-  const order = options.shuffle === undefined || options.shuffle === false ? jobs : inRandomOrder(jobs, options.shuffle === true ? undefined : keyedPick(`${options.shuffle}\0${lab.lab}`));
+  const order =
+    options.shuffle === undefined || options.shuffle === false
+      ? jobs
+      : inRandomOrder(jobs, options.shuffle === true ? undefined : keyedPick(`${options.shuffle}\0${lab.lab}`));
   await runJobs(order, {
     config: { suitePath: lab.suitePath, implDir: dir },
     heapLimitMb: options.heapLimitMb ?? DEFAULTS.heapLimitMb,
@@ -213,7 +264,12 @@ async function gradeLab(ctx: Context, lab: LoadedLab, tests: string[]): Promise<
     onStart: (job) => {
       const done = records.get(job.test)?.length ?? 0;
       const total = perTest.get(job.test) ?? 1;
-      reporter.progress(tests.indexOf(job.test) + 1, tests.length, job.test, total > 1 ? `run ${done + 1}/${total}, seed ${job.seed}` : '');
+      reporter.progress(
+        tests.indexOf(job.test) + 1,
+        tests.length,
+        job.test,
+        total > 1 ? `run ${done + 1}/${total}, seed ${job.seed}` : '',
+      );
     },
     onDone: (job, record) => {
       const list = records.get(job.test);
@@ -222,7 +278,13 @@ async function gradeLab(ctx: Context, lab: LoadedLab, tests: string[]): Promise<
       list.push(record.status === 'passed' ? { ...record, log: [], output: '' } : record);
       // Tests finish out of order when they run side by side; they are shown in the suite's order.
       while (shown < tests.length && (records.get(tests[shown])?.length ?? 0) === perTest.get(tests[shown])) {
-        reporter.testDone(scored(tests[shown]), lab.lab, target, nameWidth, writeReports ? displayPath(reportDir) : undefined);
+        reporter.testDone(
+          scored(tests[shown]),
+          lab.lab,
+          target,
+          nameWidth,
+          writeReports ? displayPath(reportDir) : undefined,
+        );
         shown++;
       }
     },

@@ -73,11 +73,20 @@ export function loadLab(root: string, lab: string): LoadedLab {
   }
   const suite = requireSuite(paths.suitePath);
   const rubric = loadRubric(paths.rubricPath);
-  if (suite.lab !== lab) throw new GraderUsageError(`The suite ${paths.suitePath} says it belongs to "${suite.lab}", but it sits in ${lab}/.`);
-  if (rubric.lab !== lab) throw new GraderUsageError(`The rubric ${paths.rubricPath} says it belongs to "${rubric.lab}", but it sits in ${lab}/.`);
+  if (suite.lab !== lab)
+    throw new GraderUsageError(
+      `The suite ${paths.suitePath} says it belongs to "${suite.lab}", but it sits in ${lab}/.`,
+    );
+  if (rubric.lab !== lab)
+    throw new GraderUsageError(
+      `The rubric ${paths.rubricPath} says it belongs to "${rubric.lab}", but it sits in ${lab}/.`,
+    );
   const names = suite.tests.map((t) => t.name);
   const dup = names.filter((n, i) => names.indexOf(n) !== i);
-  if (dup.length > 0) throw new GraderUsageError(`The suite ${paths.suitePath} has more than one test named ${listNames([...new Set(dup)])}.`);
+  if (dup.length > 0)
+    throw new GraderUsageError(
+      `The suite ${paths.suitePath} has more than one test named ${listNames([...new Set(dup)])}.`,
+    );
   checkRubricMatchesSuite(rubric, names, paths.rubricPath, paths.suitePath);
   return { ...paths, suite, rubric };
 }
@@ -86,8 +95,16 @@ export function loadLab(root: string, lab: string): LoadedLab {
 export function requireSuite(file: string): LabSuite<unknown> {
   const mod = require(file) as { suite?: Partial<LabSuite<unknown>> };
   const s = mod.suite;
-  if (!s || typeof s.lab !== 'string' || !Array.isArray(s.tests) || typeof s.load !== 'function' || !Array.isArray(s.implFiles)) {
-    throw new GraderUsageError(`${file} must export \`suite\`: a LabSuite with lab, title, implFiles, load(dir) and tests.`);
+  if (
+    !s ||
+    typeof s.lab !== 'string' ||
+    !Array.isArray(s.tests) ||
+    typeof s.load !== 'function' ||
+    !Array.isArray(s.implFiles)
+  ) {
+    throw new GraderUsageError(
+      `${file} must export \`suite\`: a LabSuite with lab, title, implFiles, load(dir) and tests.`,
+    );
   }
   return s as LabSuite<unknown>;
 }

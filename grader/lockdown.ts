@@ -25,17 +25,61 @@ function lockMethods(o: object): void {
 /** Makes one method of `o` read-only. */
 function lockOne(o: object, key: PropertyKey): void {
   const d = Object.getOwnPropertyDescriptor(o, key);
-  if (d?.configurable && 'value' in d) Object.defineProperty(o, key, { value: d.value, writable: false, configurable: false, enumerable: d.enumerable });
+  if (d?.configurable && 'value' in d)
+    Object.defineProperty(o, key, { value: d.value, writable: false, configurable: false, enumerable: d.enumerable });
 }
 
 /** The global names the world never replaces: their bindings become read-only. */
 const GLOBALS = [
-  'Object', 'Function', 'Array', 'String', 'Number', 'Boolean', 'Symbol', 'BigInt', 'Error', 'TypeError', 'RangeError',
-  'SyntaxError', 'ReferenceError', 'EvalError', 'URIError', 'AggregateError', 'Promise', 'Map', 'Set', 'WeakMap', 'WeakSet',
-  'WeakRef', 'RegExp', 'JSON', 'Reflect', 'Proxy', 'Math', 'ArrayBuffer', 'SharedArrayBuffer', 'DataView', 'Uint8Array',
-  'Int8Array', 'Uint16Array', 'Int16Array', 'Uint32Array', 'Int32Array', 'Float32Array', 'Float64Array', 'BigInt64Array',
-  'BigUint64Array', 'Uint8ClampedArray', 'Buffer', 'parseInt', 'parseFloat', 'isNaN', 'isFinite', 'encodeURIComponent',
-  'decodeURIComponent', 'globalThis',
+  'Object',
+  'Function',
+  'Array',
+  'String',
+  'Number',
+  'Boolean',
+  'Symbol',
+  'BigInt',
+  'Error',
+  'TypeError',
+  'RangeError',
+  'SyntaxError',
+  'ReferenceError',
+  'EvalError',
+  'URIError',
+  'AggregateError',
+  'Promise',
+  'Map',
+  'Set',
+  'WeakMap',
+  'WeakSet',
+  'WeakRef',
+  'RegExp',
+  'JSON',
+  'Reflect',
+  'Proxy',
+  'Math',
+  'ArrayBuffer',
+  'SharedArrayBuffer',
+  'DataView',
+  'Uint8Array',
+  'Int8Array',
+  'Uint16Array',
+  'Int16Array',
+  'Uint32Array',
+  'Int32Array',
+  'Float32Array',
+  'Float64Array',
+  'BigInt64Array',
+  'BigUint64Array',
+  'Uint8ClampedArray',
+  'Buffer',
+  'parseInt',
+  'parseFloat',
+  'isNaN',
+  'isFinite',
+  'encodeURIComponent',
+  'decodeURIComponent',
+  'globalThis',
 ] as const;
 
 /**
@@ -111,7 +155,8 @@ export function lockDown(implDir: string, suite: object, createHmac: typeof Crea
   const loader = Module as unknown as Obj & { prototype: object; _extensions: object };
   for (const key of ['_load', '_resolveFilename', '_findPath', 'wrap']) {
     const d = Object.getOwnPropertyDescriptor(loader, key);
-    if (d?.configurable && 'value' in d) Object.defineProperty(loader, key, { value: d.value, writable: false, configurable: false });
+    if (d?.configurable && 'value' in d)
+      Object.defineProperty(loader, key, { value: d.value, writable: false, configurable: false });
   }
   lockMethods(loader.prototype);
   Object.freeze(loader._extensions);
@@ -124,5 +169,6 @@ export function lockDown(implDir: string, suite: object, createHmac: typeof Crea
   lockIntrinsics();
   lockMethods(v8);
   const gc = Object.getOwnPropertyDescriptor(globalThis, 'gc');
-  if (gc?.configurable) Object.defineProperty(globalThis, 'gc', { value: gc.value, writable: false, configurable: false });
+  if (gc?.configurable)
+    Object.defineProperty(globalThis, 'gc', { value: gc.value, writable: false, configurable: false });
 }

@@ -44,10 +44,14 @@ export function readManifest(root: string): Manifest | undefined {
   try {
     parsed = JSON.parse(fs.readFileSync(file, 'utf8')) as Partial<Manifest>;
   } catch (err) {
-    throw new GraderUsageError(`${MANIFEST_PATH} is not valid JSON (${err instanceof Error ? err.message : String(err)}). Restore it from the template: git checkout -- ${MANIFEST_PATH}`);
+    throw new GraderUsageError(
+      `${MANIFEST_PATH} is not valid JSON (${err instanceof Error ? err.message : String(err)}). Restore it from the template: git checkout -- ${MANIFEST_PATH}`,
+    );
   }
   if (parsed.version !== 1 || typeof parsed.files !== 'object' || parsed.files === null) {
-    throw new GraderUsageError(`${MANIFEST_PATH} is not a manifest this grader understands. Restore it from the template: git checkout -- ${MANIFEST_PATH}`);
+    throw new GraderUsageError(
+      `${MANIFEST_PATH} is not a manifest this grader understands. Restore it from the template: git checkout -- ${MANIFEST_PATH}`,
+    );
   }
   return parsed as Manifest;
 }
@@ -113,7 +117,12 @@ function protectedStems(manifest: Manifest): Map<string, string> {
  * Why a file that is not in the manifest must not be there, or undefined when it may (a student's own file,
  * e.g. lab3/broadcast.ts). `rel` is relative with forward slashes.
  */
-export function addedFileProblem(rel: string, manifest: Manifest, folders = protectedFolders(manifest), stems = protectedStems(manifest)): string | undefined {
+export function addedFileProblem(
+  rel: string,
+  manifest: Manifest,
+  folders = protectedFolders(manifest),
+  stems = protectedStems(manifest),
+): string | undefined {
   if (Object.prototype.hasOwnProperty.call(manifest.files, rel)) return undefined;
   const stem = moduleStem(rel);
   const shadowed = stem === undefined ? undefined : stems.get(stem);
@@ -160,7 +169,8 @@ export function findAddedFiles(root: string, manifest: Manifest): TamperedFile[]
 }
 
 /** The tamper check's outcome for a tree: no manifest, clean, or the files that differ. */
-export type TamperCheck = { readonly manifest: false } | { readonly manifest: true; readonly tampered: readonly TamperedFile[] };
+export type TamperCheck =
+  { readonly manifest: false } | { readonly manifest: true; readonly tampered: readonly TamperedFile[] };
 
 /** Checks `root` against its manifest, if it has one: changed, missing and harmful added files. */
 export function checkTree(root: string): TamperCheck {
@@ -189,11 +199,19 @@ export class TamperError extends GraderUsageError {
     const changed = files.filter((f) => f.change !== 'added');
     const added = files.filter((f) => f.change === 'added');
     const parts: string[] = [];
-    if (changed.length > 0) parts.push(`These files must stay exactly as the template has them, and they differ: ${describeTampered(changed)}.`);
-    if (added.length > 0) parts.push(`These files were added where they would replace or join protected code: ${describeTampered(added)}.`);
+    if (changed.length > 0)
+      parts.push(
+        `These files must stay exactly as the template has them, and they differ: ${describeTampered(changed)}.`,
+      );
+    if (added.length > 0)
+      parts.push(`These files were added where they would replace or join protected code: ${describeTampered(added)}.`);
     parts.push(`${TAMPER_REFUSAL} (tests, tester, grader or given files) was changed.`);
-    if (changed.length > 0) parts.push('Restore changed or missing files with `git checkout <commit of the template> -- <file>` (or copy them from the template).');
-    if (added.length > 0) parts.push('Delete the added files; keep your own code in your lab folder, in files with names of their own.');
+    if (changed.length > 0)
+      parts.push(
+        'Restore changed or missing files with `git checkout <commit of the template> -- <file>` (or copy them from the template).',
+      );
+    if (added.length > 0)
+      parts.push('Delete the added files; keep your own code in your lab folder, in files with names of their own.');
     parts.push('Then push again.');
     super(parts.join(' '));
   }

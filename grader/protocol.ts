@@ -43,7 +43,12 @@ export type ToWorker =
   /** Output of a process the grader started for the test (base64). */
   | { readonly type: 'spawn-output'; readonly id: number; readonly stream: 'stdout' | 'stderr'; readonly data: string }
   /** That process ended. */
-  | { readonly type: 'spawn-exit'; readonly id: number; readonly code: number | null; readonly signal: NodeJS.Signals | null };
+  | {
+      readonly type: 'spawn-exit';
+      readonly id: number;
+      readonly code: number | null;
+      readonly signal: NodeJS.Signals | null;
+    };
 
 /** Counters of the simulated world at the moment something went wrong. */
 export interface WorldSnapshot {
@@ -65,9 +70,21 @@ export type FromWorker =
   /** Text the code under test printed. */
   | { readonly type: 'output'; readonly index: number; readonly text: string }
   /** process.exit was called (the process ends right after). */
-  | { readonly type: 'exit-called'; readonly index: number; readonly code: number; readonly where: string; readonly world?: WorldSnapshot }
+  | {
+      readonly type: 'exit-called';
+      readonly index: number;
+      readonly code: number;
+      readonly where: string;
+      readonly world?: WorldSnapshot;
+    }
   /** An uncaught exception or unhandled rejection: the job fails and the process is replaced. */
-  | { readonly type: 'crash'; readonly index: number; readonly crash: CrashKind; readonly message: string; readonly world?: WorldSnapshot }
+  | {
+      readonly type: 'crash';
+      readonly index: number;
+      readonly crash: CrashKind;
+      readonly message: string;
+      readonly world?: WorldSnapshot;
+    }
   /** A job finished (passed or failed): `body` is the TestOutcome as JSON, `mac` its signature. */
   | { readonly type: 'done'; readonly index: number; readonly body: string; readonly mac: string }
   /** Start a kit script for the running test (lab 5's server process); the grader checks the script. */

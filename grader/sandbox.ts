@@ -11,7 +11,12 @@ import type { WorkerConfig } from './protocol';
 
 const tsHook = require('./ts-hook.js') as {
   DEFAULT_CACHE_DIR: string;
-  prepareCache(files: readonly string[], cacheDir: string, sharedDir?: string, shareable?: (file: string) => boolean): number;
+  prepareCache(
+    files: readonly string[],
+    cacheDir: string,
+    sharedDir?: string,
+    shareable?: (file: string) => boolean,
+  ): number;
   tsFilesUnder(dir: string): string[];
 };
 
@@ -110,7 +115,9 @@ export function prepareSandbox(config: WorkerConfig, options: SandboxOptions): S
     .map((f) => path.join(__dirname, f));
   const closure = suiteClosure(config.suitePath);
   const kitDirs = [path.join(REPO, 'tester'), path.join(REPO, 'labrpc')];
-  const tsFiles = [...kitDirs, labDir, implDir].flatMap((d) => tsHook.tsFilesUnder(d)).filter((f) => f.startsWith(implDir + path.sep) || !inSolutions(f));
+  const tsFiles = [...kitDirs, labDir, implDir]
+    .flatMap((d) => tsHook.tsFilesUnder(d))
+    .filter((f) => f.startsWith(implDir + path.sep) || !inSolutions(f));
   // The kit's files compile once for every run and submission (kit/); the code under test only into its own folder.
   const shared = path.join(cacheRoot, 'kit');
   const files = [...new Set([...tsFiles, ...graderFiles.filter((f) => f.endsWith('.ts')), ...closure])];

@@ -2,7 +2,12 @@
 import type { RunRecord, TestResult } from './types';
 
 /** A named test's result: passed only if every run passed; full points then, none otherwise. */
-export function scoreTest(name: string, description: string, maxPoints: number, runs: readonly RunRecord[]): TestResult {
+export function scoreTest(
+  name: string,
+  description: string,
+  maxPoints: number,
+  runs: readonly RunRecord[],
+): TestResult {
   if (runs.length === 0) throw new Error(`scoreTest: no runs for ${name}`);
   const failing = runs.filter((r) => r.status === 'failed');
   const shown = failing[0] ?? runs[0];

@@ -14,7 +14,8 @@ export interface SeedPlan {
 
 /** Plans seeds: `seed` replays one seed; `runs` > 1 derives that many from `seed` (or a fresh base). */
 export function planSeeds(seed: number | undefined, runs: number): SeedPlan {
-  if (!Number.isSafeInteger(runs) || runs < 1) throw new GraderUsageError(`--runs must be a whole number of at least 1 (got ${runs}).`);
+  if (!Number.isSafeInteger(runs) || runs < 1)
+    throw new GraderUsageError(`--runs must be a whole number of at least 1 (got ${runs}).`);
   if (seed !== undefined) assertSeed(seed);
   if (runs === 1) {
     if (seed !== undefined) return { fixed: seed, seedsFor: () => [seed] };
@@ -46,7 +47,9 @@ export function deriveSeeds(base: number, count: number): number[] {
 export function parseSeed(text: string): number {
   const trimmed = text.trim();
   if (!/^\d+$/.test(trimmed)) {
-    throw new GraderUsageError(`Invalid seed "${text}": a seed is a whole number such as 12345 (copy it from a failing test's "seed=" line).`);
+    throw new GraderUsageError(
+      `Invalid seed "${text}": a seed is a whole number such as 12345 (copy it from a failing test's "seed=" line).`,
+    );
   }
   const n = Number(trimmed);
   assertSeed(n);

@@ -23,7 +23,15 @@ import {
   explainUncaught,
   explainUnexpectedEnd,
 } from './crash';
-import { signVerdict, type FromWorker, type Job, type SandboxInit, type ToWorker, type WorkerConfig, type WorldSnapshot } from './protocol';
+import {
+  signVerdict,
+  type FromWorker,
+  type Job,
+  type SandboxInit,
+  type ToWorker,
+  type WorkerConfig,
+  type WorldSnapshot,
+} from './protocol';
 import { prepareSandbox, type Sandbox } from './sandbox';
 import type { RunRecord, TextSink } from './types';
 
@@ -83,7 +91,8 @@ interface Ending {
   readonly message: string;
 }
 
-type Event = { readonly kind: 'message'; readonly msg: FromWorker } | { readonly kind: 'ended'; readonly ending: Ending };
+type Event =
+  { readonly kind: 'message'; readonly msg: FromWorker } | { readonly kind: 'ended'; readonly ending: Ending };
 
 /** Runs every job and returns one record per job, in order. Never throws for anything the tests do. */
 export async function runJobs(jobs: readonly Job[], options: SupervisorOptions): Promise<RunRecord[]> {
@@ -96,8 +105,19 @@ export async function runJobs(jobs: readonly Job[], options: SupervisorOptions):
   };
   /** Real time left in the budget for the next job (Infinity without a budget). */
   const left = (): number => (options.budget ? options.budget.deadline - Date.now() - options.killGraceMs : Infinity);
-  const notRun = (job: Job): RunRecord => crashRecord(job, { crash: 'budget', message: explainBudget(options.budget?.seconds ?? 0, false) }, 0, '', undefined);
-  const sandbox = prepareSandbox(options.config, { heapLimitMb: options.heapLimitMb, cacheRoot: options.cacheRoot, permissions: options.permissions });
+  const notRun = (job: Job): RunRecord =>
+    crashRecord(
+      job,
+      { crash: 'budget', message: explainBudget(options.budget?.seconds ?? 0, false) },
+      0,
+      '',
+      undefined,
+    );
+  const sandbox = prepareSandbox(options.config, {
+    heapLimitMb: options.heapLimitMb,
+    cacheRoot: options.cacheRoot,
+    permissions: options.permissions,
+  });
   const gate = new ExclusiveGate(options.exclusive ?? (() => false));
   try {
     const lanes = Math.max(1, Math.min(options.jobs ?? 1, jobs.length));
@@ -110,7 +130,8 @@ export async function runJobs(jobs: readonly Job[], options: SupervisorOptions):
   /** A failed record with the trace of its replay (with recording on) when one is wanted and there is time; else the record. */
   async function withTrace(worker: SuiteWorker, job: Job, record: RunRecord): Promise<RunRecord> {
     // A run stopped by a real-time limit would only hit it again: it is not replayed.
-    if (record.status !== 'failed' || record.crash === 'timeout' || record.crash === 'budget' || !worker.alive) return record;
+    if (record.status !== 'failed' || record.crash === 'timeout' || record.crash === 'budget' || !worker.alive)
+      return record;
     // Recording slows a run down (npm run bench -- --only trace); the replay gets a few times the original's time.
     const limit = Math.min(job.realLimitMs, Math.max(REPLAY_MIN_MS, REPLAY_FACTOR * record.realMs));
     if (left() < MIN_BUDGET_LEFT_MS + limit || !options.replayForTrace?.(job, record)) return record;
@@ -119,7 +140,8 @@ export async function runJobs(jobs: readonly Job[], options: SupervisorOptions):
     if (again.status !== 'failed' || !again.trace) return record;
     const traced = { ...record, trace: again.trace };
     const ms = options.minimizeMs ?? 0;
-    if (ms <= 0 || again.crash === 'timeout' || !again.faults || !worker.alive || left() < MIN_BUDGET_LEFT_MS + ms) return traced;
+    if (ms <= 0 || again.crash === 'timeout' || !again.faults || !worker.alive || left() < MIN_BUDGET_LEFT_MS + ms)
+      return traced;
     return { ...traced, minimal: await minimize(worker, job, again.faults, failureSignature(again), ms) };
   }
 
@@ -142,50 +164,55 @@ export async function runJobs(jobs: readonly Job[], options: SupervisorOptions):
 
   /** One lane: takes the next job in order until none is left, in a test process of its own (a new one after a crash). */
   async function runAll(): Promise<void> {
-  while (next < jobs.length) {
-    if (left() < MIN_BUDGET_LEFT_MS) {
-      // No time for even a worker's start: the remaining tests are not run.
-      const job = jobs[next++];
-      options.onStart?.(job);
-      finish(job, notRun(job));
-      continue;
-    }
-    if (bootFailure) {
-      const job = jobs[next++];
-      options.onStart?.(job);
-      finish(job, { ...crashRecord(job, bootFailure, 0, '', undefined), phase: 'load' });
-      continue;
-    }
-    const worker = new SuiteWorker(options, sandbox);
-    try {
-      const boot = await worker.boot();
-      if (boot) {
-        bootFailure = boot;
-        continue;
-      }
-      while (next < jobs.length && worker.alive) {
+    while (next < jobs.length) {
+      if (left() < MIN_BUDGET_LEFT_MS) {
+        // No time for even a worker's start: the remaining tests are not run.
         const job = jobs[next++];
         options.onStart?.(job);
-        const time = left();
-        if (time < MIN_BUDGET_LEFT_MS) {
-          finish(job, notRun(job));
+        finish(job, notRun(job));
+        continue;
+      }
+      if (bootFailure) {
+        const job = jobs[next++];
+        options.onStart?.(job);
+        finish(job, { ...crashRecord(job, bootFailure, 0, '', undefined), phase: 'load' });
+        continue;
+      }
+      const worker = new SuiteWorker(options, sandbox);
+      try {
+        const boot = await worker.boot();
+        if (boot) {
+          bootFailure = boot;
           continue;
         }
-        await gate.enter(job);
-        try {
-          const now = left(); // waiting at the gate may have used some of the budget
-          const cut = now < job.realLimitMs;
-          const record = await worker.run(cut ? { ...job, realLimitMs: Math.max(1, Math.floor(now)) } : job);
-          const traced = await withTrace(worker, job, record);
-          finish(job, cut && record.crash === 'timeout' ? { ...record, crash: 'budget', message: explainBudget(options.budget?.seconds ?? 0, true) } : traced);
-        } finally {
-          gate.leave(job);
+        while (next < jobs.length && worker.alive) {
+          const job = jobs[next++];
+          options.onStart?.(job);
+          const time = left();
+          if (time < MIN_BUDGET_LEFT_MS) {
+            finish(job, notRun(job));
+            continue;
+          }
+          await gate.enter(job);
+          try {
+            const now = left(); // waiting at the gate may have used some of the budget
+            const cut = now < job.realLimitMs;
+            const record = await worker.run(cut ? { ...job, realLimitMs: Math.max(1, Math.floor(now)) } : job);
+            const traced = await withTrace(worker, job, record);
+            finish(
+              job,
+              cut && record.crash === 'timeout'
+                ? { ...record, crash: 'budget', message: explainBudget(options.budget?.seconds ?? 0, true) }
+                : traced,
+            );
+          } finally {
+            gate.leave(job);
+          }
         }
+      } finally {
+        await worker.stop();
       }
-    } finally {
-      await worker.stop();
     }
-  }
   }
 }
 
@@ -328,16 +355,35 @@ class SuiteWorker {
         const elapsed = (): number => performance.now() - started;
         if (!ev) {
           await this.stop();
-          return crashRecord(job, { crash: 'timeout', message: explainTimeout(job.realLimitMs) }, elapsed(), output, undefined);
+          return crashRecord(
+            job,
+            { crash: 'timeout', message: explainTimeout(job.realLimitMs) },
+            elapsed(),
+            output,
+            undefined,
+          );
         }
-        if (ev.kind === 'ended') return crashRecord(job, ev.ending, elapsed(), output, ev.ending.crash === 'exit' ? this.exitCall?.world : undefined);
+        if (ev.kind === 'ended')
+          return crashRecord(
+            job,
+            ev.ending,
+            elapsed(),
+            output,
+            ev.ending.crash === 'exit' ? this.exitCall?.world : undefined,
+          );
         const m = ev.msg;
         if (m.type === 'output') {
           output = keepTail(output + m.text);
           if (!quiet) this.options.echo?.write(m.text);
         } else if (m.type === 'crash') {
           await this.stop();
-          return crashRecord(job, { crash: m.crash, message: explainCrash(m.crash, m.message) }, elapsed(), output, m.world);
+          return crashRecord(
+            job,
+            { crash: m.crash, message: explainCrash(m.crash, m.message) },
+            elapsed(),
+            output,
+            m.world,
+          );
         } else if (m.type === 'done' && m.index === job.index) {
           const outcome = this.verified(m.index, m.body, m.mac);
           if (outcome && outcome.name === job.test && outcome.seed === job.seed) return fromOutcome(outcome, output);
@@ -406,10 +452,14 @@ class SuiteWorker {
       tell({ type: 'spawn-exit', id, code: 126, signal: null });
       return;
     }
-    const child = spawn(process.execPath, [...this.sandbox.execArgv, '-r', PRELOAD_FILE, script as string, ...(args as string[])], {
-      stdio: ['pipe', 'pipe', 'pipe'],
-      env: this.sandbox.env,
-    });
+    const child = spawn(
+      process.execPath,
+      [...this.sandbox.execArgv, '-r', PRELOAD_FILE, script as string, ...(args as string[])],
+      {
+        stdio: ['pipe', 'pipe', 'pipe'],
+        env: this.sandbox.env,
+      },
+    );
     this.brokered.set(id, child);
     let sent = 0;
     const forward =
@@ -436,7 +486,8 @@ class SuiteWorker {
 
   /** Why the process ended on its own. */
   private ending(code: number | null, signal: NodeJS.Signals | null): Ending {
-    if (/heap out of memory|Reached heap limit/.test(this.stderrTail)) return { crash: 'out-of-memory', message: explainOutOfMemory(this.options.heapLimitMb) };
+    if (/heap out of memory|Reached heap limit/.test(this.stderrTail))
+      return { crash: 'out-of-memory', message: explainOutOfMemory(this.options.heapLimitMb) };
     if (this.exitCall) return { crash: 'exit', message: explainExit(this.exitCall.code, this.exitCall.where) };
     return { crash: 'exit', message: explainUnexpectedEnd(code ?? -1, signal) };
   }
@@ -451,10 +502,13 @@ class SuiteWorker {
     const ready = this.events.shift();
     if (ready) return Promise.resolve(ready);
     return new Promise((resolve) => {
-      const timer = setTimeout(() => {
-        this.wake = undefined;
-        resolve(undefined);
-      }, Math.max(0, timeoutMs));
+      const timer = setTimeout(
+        () => {
+          this.wake = undefined;
+          resolve(undefined);
+        },
+        Math.max(0, timeoutMs),
+      );
       this.wake = () => {
         clearTimeout(timer);
         this.wake = undefined;
@@ -495,7 +549,13 @@ function explainCrash(crash: CrashKind, detail: string): string {
 }
 
 /** A record for a job that the grader itself had to fail. */
-function crashRecord(job: Job, ending: Ending, realMs: number, output: string, world: WorldSnapshot | undefined): RunRecord {
+function crashRecord(
+  job: Job,
+  ending: Ending,
+  realMs: number,
+  output: string,
+  world: WorldSnapshot | undefined,
+): RunRecord {
   return {
     name: job.test,
     status: 'failed',

@@ -23,7 +23,12 @@ function cacheSalt() {
       return '';
     }
   };
-  return [HOOK_VERSION, process.version, read(path.join(repo, 'node_modules', 'typescript', 'package.json')), read(path.join(repo, 'tsconfig.json'))].join('\0');
+  return [
+    HOOK_VERSION,
+    process.version,
+    read(path.join(repo, 'node_modules', 'typescript', 'package.json')),
+    read(path.join(repo, 'tsconfig.json')),
+  ].join('\0');
 }
 
 let salt;
@@ -32,7 +37,14 @@ function cachedPath(cacheDir, filename, source) {
   if (salt === undefined) salt = cacheSalt();
   const rel = path.relative(repo, filename);
   const name = rel.startsWith('..') || path.isAbsolute(rel) ? filename : rel;
-  const key = crypto.createHash('sha1').update(salt).update('\0').update(name).update('\0').update(source).digest('hex');
+  const key = crypto
+    .createHash('sha1')
+    .update(salt)
+    .update('\0')
+    .update(name)
+    .update('\0')
+    .update(source)
+    .digest('hex');
   return path.join(cacheDir, `${key}.js`);
 }
 

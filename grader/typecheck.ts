@@ -18,12 +18,22 @@ export function typecheck(tsconfig: string): Promise<TypecheckResult> {
   const tsc = require.resolve('typescript/bin/tsc');
   const started = performance.now();
   return new Promise((resolve) => {
-    const child = spawn(process.execPath, [tsc, '--noEmit', '--pretty', 'false', '-p', tsconfig], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [tsc, '--noEmit', '--pretty', 'false', '-p', tsconfig], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     let output = '';
     child.stdout.on('data', (d: Buffer) => (output += d.toString()));
     child.stderr.on('data', (d: Buffer) => (output += d.toString()));
-    child.on('error', (err) => resolve({ ok: false, output: `Could not start the TypeScript compiler: ${err.message}`, realMs: performance.now() - started }));
-    child.on('close', (code) => resolve({ ok: code === 0, output: output.trim(), realMs: performance.now() - started }));
+    child.on('error', (err) =>
+      resolve({
+        ok: false,
+        output: `Could not start the TypeScript compiler: ${err.message}`,
+        realMs: performance.now() - started,
+      }),
+    );
+    child.on('close', (code) =>
+      resolve({ ok: code === 0, output: output.trim(), realMs: performance.now() - started }),
+    );
   });
 }
 
@@ -52,14 +62,22 @@ export function typeProblems(root: string, dir: string, cacheDir: string): TypeP
     .map((f) => path.join(dir, f));
   const configPath = path.join(root, 'tsconfig.json');
   const hash = crypto.createHash('sha256').update((require('typescript/package.json') as { version: string }).version);
-  for (const f of [configPath, ...files]) hash.update(f).update('\0').update(fs.existsSync(f) ? fs.readFileSync(f) : '').update('\0');
+  for (const f of [configPath, ...files])
+    hash
+      .update(f)
+      .update('\0')
+      .update(fs.existsSync(f) ? fs.readFileSync(f) : '')
+      .update('\0');
   const cached = path.join(cacheDir, 'typecheck', `${hash.digest('hex').slice(0, 32)}.json`);
   try {
     return JSON.parse(fs.readFileSync(cached, 'utf8')) as TypeProblem[];
   } catch {
     // Not checked yet: check now.
   }
-  const problems = [...files.flatMap((f) => encodingProblem(root, f)), ...check(root, configPath, files)].slice(0, MAX_PROBLEMS);
+  const problems = [...files.flatMap((f) => encodingProblem(root, f)), ...check(root, configPath, files)].slice(
+    0,
+    MAX_PROBLEMS,
+  );
   fs.mkdirSync(path.dirname(cached), { recursive: true });
   fs.writeFileSync(cached, JSON.stringify(problems));
   return problems;
@@ -69,7 +87,11 @@ function check(root: string, configPath: string, files: string[]): TypeProblem[]
   // Loaded only when a check is not cached: the compiler takes most of a second to load.
   const ts = require('typescript') as typeof TS;
   const parsed = fs.existsSync(configPath)
-    ? ts.getParsedCommandLineOfConfigFile(configPath, {}, { ...ts.sys, onUnRecoverableConfigFileDiagnostic: () => undefined })
+    ? ts.getParsedCommandLineOfConfigFile(
+        configPath,
+        {},
+        { ...ts.sys, onUnRecoverableConfigFileDiagnostic: () => undefined },
+      )
     : undefined;
   const program = ts.createProgram(files, { ...(parsed?.options ?? { strict: true }), noEmit: true });
   const graded = new Set(files.map((f) => path.resolve(f)));
@@ -97,13 +119,15 @@ function encodingProblem(root: string, file: string): TypeProblem[] {
     const offset = Buffer.byteLength(text.slice(0, i)); // everything before decoded exactly, so this is where the bytes are
     if (bytes[offset] === 0xef && bytes[offset + 1] === 0xbf && bytes[offset + 2] === 0xbd) continue; // a real U+FFFD
     const lines = text.slice(0, i).split('\n');
-    return [{
-      file: path.relative(root, file).split(path.sep).join('/'),
-      line: lines.length,
-      column: lines[lines.length - 1].length + 1,
-      code: 0,
-      message: `is not UTF-8 text (byte 0x${bytes[offset].toString(16).padStart(2, '0')} at offset ${offset}): it is read as UTF-8, so such bytes become "\uFFFD". Save the file as UTF-8 in your editor.`,
-    }];
+    return [
+      {
+        file: path.relative(root, file).split(path.sep).join('/'),
+        line: lines.length,
+        column: lines[lines.length - 1].length + 1,
+        code: 0,
+        message: `is not UTF-8 text (byte 0x${bytes[offset].toString(16).padStart(2, '0')} at offset ${offset}): it is read as UTF-8, so such bytes become "\uFFFD". Save the file as UTF-8 in your editor.`,
+      },
+    ];
   }
   return [];
 }
@@ -112,8 +136,10 @@ function encodingProblem(root: string, file: string): TypeProblem[] {
 export function problemsHeadline(list: readonly TypeProblem[]): string {
   const types = list.filter((p) => p.code !== 0).length;
   const encodings = list.length - types;
-  const typePart = types === 0 ? '' : `TypeScript finds ${types === 1 ? 'a type error' : `${types} type errors`} in your files`;
-  const encodingPart = encodings === 0 ? '' : `${encodings === 1 ? 'a file is' : `${encodings} files are`} not UTF-8 text`;
+  const typePart =
+    types === 0 ? '' : `TypeScript finds ${types === 1 ? 'a type error' : `${types} type errors`} in your files`;
+  const encodingPart =
+    encodings === 0 ? '' : `${encodings === 1 ? 'a file is' : `${encodings} files are`} not UTF-8 text`;
   const text = [typePart, encodingPart].filter((x) => x !== '').join(', and ');
   return `${text.charAt(0).toUpperCase()}${text.slice(1)}.`;
 }

@@ -68,7 +68,11 @@ export async function verify(options: VerifyOptions = {}): Promise<VerifyResult>
     const tsconfig = options.tsconfig ?? path.join(root, 'tsconfig.json');
     out.write(c.dim(`Type-checking the project once (tsc --noEmit -p ${tsconfig}) …\n`));
     tc = await typecheck(tsconfig);
-    out.write(tc.ok ? `${c.green('✔')} the project type-checks (${secs(tc.realMs)})\n` : `${c.red('✘')} the project does not type-check:\n${indent(tc.output, 4)}\n`);
+    out.write(
+      tc.ok
+        ? `${c.green('✔')} the project type-checks (${secs(tc.realMs)})\n`
+        : `${c.red('✘')} the project does not type-check:\n${indent(tc.output, 4)}\n`,
+    );
   }
 
   const rows: VerifyLab[] = [];
@@ -79,12 +83,19 @@ export async function verify(options: VerifyOptions = {}): Promise<VerifyResult>
   printTable(out, c, rows);
   const ok = (tc?.ok ?? true) && rows.every((r) => r.problems.length === 0);
   if (labs.length === 0) out.write(`No lab has a test suite yet (looked for lab*/test/suite.ts under ${root}).\n`);
-  out.write(ok ? c.green(c.bold('verify: everything is in order\n')) : c.red(c.bold('verify: problems found (see above)\n')));
+  out.write(
+    ok ? c.green(c.bold('verify: everything is in order\n')) : c.red(c.bold('verify: problems found (see above)\n')),
+  );
   return { ok, typecheck: tc, labs: rows };
 }
 
 /** Grades one lab twice (solution, skeleton) and lists what is wrong. */
-async function verifyLab(root: string, lab: string, options: VerifyOptions, env: Readonly<Record<string, string | undefined>>): Promise<VerifyLab> {
+async function verifyLab(
+  root: string,
+  lab: string,
+  options: VerifyOptions,
+  env: Readonly<Record<string, string | undefined>>,
+): Promise<VerifyLab> {
   const started = performance.now();
   const problems: string[] = [];
   const base = {
@@ -104,25 +115,39 @@ async function verifyLab(root: string, lab: string, options: VerifyOptions, env:
     try {
       return await run();
     } catch (err) {
-      const message = err instanceof GraderUsageError ? err.message : `the grader failed: ${err instanceof Error ? err.message : String(err)}`;
+      const message =
+        err instanceof GraderUsageError
+          ? err.message
+          : `the grader failed: ${err instanceof Error ? err.message : String(err)}`;
       failures.set(message, [...(failures.get(message) ?? []), what]);
       return undefined;
     }
   };
-  const solution = await attempt('solution', async () => (await grade({ ...base, target: 'solution', runs: options.runs, seed: options.seed })).labs[0]);
+  const solution = await attempt(
+    'solution',
+    async () => (await grade({ ...base, target: 'solution', runs: options.runs, seed: options.seed })).labs[0],
+  );
   if (solution) {
     for (const t of solution.tests.filter((x) => x.status === 'failed')) {
-      problems.push(`the reference solution fails ${t.name} (seed${t.failingSeeds.length > 1 ? 's' : ''} ${t.failingSeeds.join(', ')}): ${firstLine(t.message)}`);
+      problems.push(
+        `the reference solution fails ${t.name} (seed${t.failingSeeds.length > 1 ? 's' : ''} ${t.failingSeeds.join(', ')}): ${firstLine(t.message)}`,
+      );
     }
   }
-  const skeleton = await attempt('skeleton', async () => (await grade({ ...base, target: 'student', seed: options.seed })).labs[0]);
+  const skeleton = await attempt(
+    'skeleton',
+    async () => (await grade({ ...base, target: 'student', seed: options.seed })).labs[0],
+  );
   if (skeleton) {
     const passing = skeleton.tests.filter((t) => t.status === 'passed').map((t) => t.name);
     if (passing.length > 0) problems.push(`the untouched skeleton passes ${passing.join(', ')}; it should score 0`);
     const unloadable = skeleton.tests.find((t) => t.runs.some((r) => r.phase === 'load'));
     if (unloadable) problems.push(`the skeleton could not be loaded: ${firstLine(unloadable.message)}`);
     const slow = skeleton.tests.filter((t) => t.crash === 'timeout').map((t) => t.name);
-    if (slow.length > 0) problems.push(`on the skeleton, ${slow.join(', ')} ran into the real-time limit; a skeleton's tests should fail quickly`);
+    if (slow.length > 0)
+      problems.push(
+        `on the skeleton, ${slow.join(', ')} ran into the real-time limit; a skeleton's tests should fail quickly`,
+      );
   }
   for (const [message, whats] of failures) problems.unshift(`${whats.length > 1 ? 'the lab' : whats[0]}: ${message}`);
   return {
@@ -138,9 +163,19 @@ function printTable(out: TextSink, c: Colors, rows: readonly VerifyLab[]): void 
   if (rows.length === 0) return;
   const score = (s?: { score: number; maxScore: number }): string => (s ? `${pts(s.score)}/${pts(s.maxScore)}` : '—');
   const header = ['Lab', 'Solution', 'Skeleton', 'Time', 'Verdict'];
-  const body = rows.map((r) => [r.lab, score(r.solution), score(r.skeleton), secs(r.realMs), r.problems.length === 0 ? 'ok' : `${r.problems.length} problem${r.problems.length > 1 ? 's' : ''}`]);
+  const body = rows.map((r) => [
+    r.lab,
+    score(r.solution),
+    score(r.skeleton),
+    secs(r.realMs),
+    r.problems.length === 0 ? 'ok' : `${r.problems.length} problem${r.problems.length > 1 ? 's' : ''}`,
+  ]);
   const widths = header.map((h, i) => Math.max(h.length, ...body.map((b) => b[i].length)));
-  const fmt = (cells: string[]): string => cells.map((cell, i) => cell.padEnd(widths[i])).join('  ').trimEnd();
+  const fmt = (cells: string[]): string =>
+    cells
+      .map((cell, i) => cell.padEnd(widths[i]))
+      .join('  ')
+      .trimEnd();
   out.write(`\n${c.bold(fmt(header))}\n`);
   for (const [i, b] of body.entries()) {
     const line = fmt(b);
@@ -158,21 +193,37 @@ function indent(text: string, n: number): string {
 }
 
 /** The command line: `npm run verify [-- --lab lab2] [--runs K] [--seed N] [--no-typecheck]`. */
-export async function runVerifyCli(argv: readonly string[], out: TextSink = process.stdout, err: TextSink = process.stderr): Promise<number> {
+export async function runVerifyCli(
+  argv: readonly string[],
+  out: TextSink = process.stdout,
+  err: TextSink = process.stderr,
+): Promise<number> {
   const program = new Command('npm run verify')
-    .description('Checks the course kit: the project type-checks, every reference solution scores 100%, every untouched skeleton scores 0.')
+    .description(
+      'Checks the course kit: the project type-checks, every reference solution scores 100%, every untouched skeleton scores 0.',
+    )
     .option('-l, --lab <labs...>', 'only these labs')
     .addOption(new Option('-r, --runs <k>', 'runs per test for the solutions (more seeds)').default('1'))
     .option('-s, --seed <n>', 'seed (or base seed with --runs)')
     .option('--no-typecheck', 'skip the type check')
-    .addHelpText('after', '\nExamples:\n  npm run verify\n  npm run verify -- --lab lab2 --runs 10\n\nExit code 0 when everything is in order, 1 when a problem was found, 2 for a wrong command line.\n')
+    .addHelpText(
+      'after',
+      '\nExamples:\n  npm run verify\n  npm run verify -- --lab lab2 --runs 10\n\nExit code 0 when everything is in order, 1 when a problem was found, 2 for a wrong command line.\n',
+    )
     .exitOverride()
     .configureOutput({ writeOut: (s) => void out.write(s), writeErr: (s) => void err.write(s) });
   try {
     program.parse([...argv], { from: 'user' });
     const o = program.opts<{ lab?: string[]; runs: string; seed?: string; typecheck: boolean }>();
-    if (!/^\d+$/.test(o.runs) || Number(o.runs) < 1) throw new GraderUsageError(`--runs needs a whole number of at least 1 (got "${o.runs}").`);
-    const result = await verify({ labs: o.lab, runs: Number(o.runs), seed: o.seed === undefined ? undefined : parseSeed(o.seed), tsconfig: o.typecheck ? undefined : false, out });
+    if (!/^\d+$/.test(o.runs) || Number(o.runs) < 1)
+      throw new GraderUsageError(`--runs needs a whole number of at least 1 (got "${o.runs}").`);
+    const result = await verify({
+      labs: o.lab,
+      runs: Number(o.runs),
+      seed: o.seed === undefined ? undefined : parseSeed(o.seed),
+      tsconfig: o.typecheck ? undefined : false,
+      out,
+    });
     return result.ok ? 0 : 1;
   } catch (e) {
     if (e instanceof CommanderError) return e.code === 'commander.helpDisplayed' || e.code === 'commander.help' ? 0 : 2;

@@ -16,7 +16,16 @@ import { useSpawner, type KitProcess } from '../tester/spawn';
 import { requireSuite } from './labs';
 import { hideHarness } from './hide-harness';
 import { lockDown } from './lockdown';
-import { CHANNEL_IN_FD, CHANNEL_OUT_FD, signVerdict, type FromWorker, type Job, type SandboxInit, type ToWorker, type WorldSnapshot } from './protocol';
+import {
+  CHANNEL_IN_FD,
+  CHANNEL_OUT_FD,
+  signVerdict,
+  type FromWorker,
+  type Job,
+  type SandboxInit,
+  type ToWorker,
+  type WorldSnapshot,
+} from './protocol';
 
 /** At most this much printed text per job is sent to the grader. */
 const OUTPUT_LIMIT = 1 << 20;
@@ -58,10 +67,16 @@ function send(msg: FromWorker): void {
 /** Sends what the code under test prints to the grader instead of the terminal. */
 function captureOutput(stream: NodeJS.WriteStream): void {
   const write = (chunk: unknown, encoding?: unknown, callback?: unknown): boolean => {
-    const text = typeof chunk === 'string' ? chunk : Buffer.from(chunk as Uint8Array).toString(typeof encoding === 'string' ? (encoding as BufferEncoding) : 'utf8');
+    const text =
+      typeof chunk === 'string'
+        ? chunk
+        : Buffer.from(chunk as Uint8Array).toString(
+            typeof encoding === 'string' ? (encoding as BufferEncoding) : 'utf8',
+          );
     if (outputSent < OUTPUT_LIMIT) {
       const room = OUTPUT_LIMIT - outputSent;
-      const piece = text.length > room ? `${text.slice(0, room)}\n[... more output was cut off by the grader ...]\n` : text;
+      const piece =
+        text.length > room ? `${text.slice(0, room)}\n[... more output was cut off by the grader ...]\n` : text;
       outputSent += text.length;
       send({ type: 'output', index: current, text: piece });
     }
@@ -96,7 +111,9 @@ function reportCrashes(): void {
 function snapshot(): WorldSnapshot | undefined {
   const w = World.maybeCurrent();
   if (w) return { virtualMs: w.now(), rpcs: w.stats.rpcs, ops: w.stats.ops, traceHash: w.traceHash() };
-  return finished ? { virtualMs: finished.virtualMs, rpcs: finished.rpcs, ops: finished.ops, traceHash: finished.traceHash } : undefined;
+  return finished
+    ? { virtualMs: finished.virtualMs, rpcs: finished.rpcs, ops: finished.ops, traceHash: finished.traceHash }
+    : undefined;
 }
 
 /** The stack lines of a caller, without node internals and this file. */
@@ -118,9 +135,25 @@ async function runJob(suite: LabSuite<unknown>, impl: unknown, job: Job, nonce: 
   const test = suite.tests.find((t) => t.name === job.test);
   let outcome: TestOutcome;
   if (!test) {
-    outcome = { name: job.test, status: 'failed', seed: job.seed, realMs: 0, virtualMs: 0, rpcs: 0, ops: 0, traceHash: '', message: `The suite has no test named ${job.test}.`, crash: 'error', log: [] };
+    outcome = {
+      name: job.test,
+      status: 'failed',
+      seed: job.seed,
+      realMs: 0,
+      virtualMs: 0,
+      rpcs: 0,
+      ops: 0,
+      traceHash: '',
+      message: `The suite has no test named ${job.test}.`,
+      crash: 'error',
+      log: [],
+    };
   } else {
-    outcome = await runNamedTest(test, impl, job.seed, { realLimitMs: job.realLimitMs, record: job.record === true, faults: job.faults });
+    outcome = await runNamedTest(test, impl, job.seed, {
+      realLimitMs: job.realLimitMs,
+      record: job.record === true,
+      faults: job.faults,
+    });
     // The trace travels inside the signed outcome; its size is bounded so that one line of the channel stays manageable.
     if (outcome.trace) outcome = { ...outcome, trace: boundTrace(outcome.trace, TRACE_CHARS) };
   }
@@ -138,7 +171,11 @@ async function runJob(suite: LabSuite<unknown>, impl: unknown, job: Job, nonce: 
 class BrokeredProcess implements KitProcess {
   exitCode: number | null = null;
   signalCode: NodeJS.Signals | null = null;
-  private readonly listeners = { stdout: [] as Array<(d: Buffer) => void>, stderr: [] as Array<(d: Buffer) => void>, exit: [] as Array<(code: number | null, signal: NodeJS.Signals | null) => void> };
+  private readonly listeners = {
+    stdout: [] as Array<(d: Buffer) => void>,
+    stderr: [] as Array<(d: Buffer) => void>,
+    exit: [] as Array<(code: number | null, signal: NodeJS.Signals | null) => void>,
+  };
   readonly stdout = { on: (_: 'data', cb: (d: Buffer) => void): void => void this.listeners.stdout.push(cb) };
   readonly stderr = { on: (_: 'data', cb: (d: Buffer) => void): void => void this.listeners.stderr.push(cb) };
   constructor(readonly id: number) {}
@@ -220,7 +257,10 @@ export function start(): void {
   try {
     suite = requireSuite(config.suitePath);
   } catch (err) {
-    send({ type: 'boot-failed', message: `The test suite ${config.suitePath} could not be loaded:\n${describeError(err)}` });
+    send({
+      type: 'boot-failed',
+      message: `The test suite ${config.suitePath} could not be loaded:\n${describeError(err)}`,
+    });
     return;
   }
   hideHarness(config.implDir);
@@ -229,7 +269,10 @@ export function start(): void {
   try {
     impl = withMissingExportsExplained(suite.load(config.implDir), suite);
   } catch (err) {
-    send({ type: 'boot-failed', message: `Your code in ${config.implDir} could not be loaded, so no test could run:\n${describeError(err)}` });
+    send({
+      type: 'boot-failed',
+      message: `Your code in ${config.implDir} could not be loaded, so no test could run:\n${describeError(err)}`,
+    });
     return;
   }
   const serve = async (): Promise<void> => {
@@ -264,4 +307,3 @@ function withMissingExportsExplained(impl: unknown, suite: LabSuite<unknown>): u
   }
   return out;
 }
-

@@ -15,7 +15,16 @@ import { Command } from 'commander';
 import { runAsScript, runCommand } from './cli';
 import { GraderUsageError, listNames } from '../grader/errors';
 import { loadLab } from '../grader/labs';
-import { addedFileProblem, compareManifest, describeFile, findAddedFiles, Manifest, MANIFEST_PATH, readManifest, TAMPER_REFUSAL } from '../grader/manifest';
+import {
+  addedFileProblem,
+  compareManifest,
+  describeFile,
+  findAddedFiles,
+  Manifest,
+  MANIFEST_PATH,
+  readManifest,
+  TAMPER_REFUSAL,
+} from '../grader/manifest';
 import { parseSeed } from '../grader/seeds';
 import type { TextSink } from '../grader/types';
 import { GradebookRow, gradebookCsv, RowStatus } from './gradebook';
@@ -66,7 +75,15 @@ export interface BatchResult {
 interface GraderJson {
   readonly score: number;
   readonly maxScore: number;
-  readonly labs: ReadonlyArray<{ readonly tests: ReadonlyArray<{ name: string; points: number; status: string; crash: string | null; message: string }> }>;
+  readonly labs: ReadonlyArray<{
+    readonly tests: ReadonlyArray<{
+      name: string;
+      points: number;
+      status: string;
+      crash: string | null;
+      message: string;
+    }>;
+  }>;
 }
 
 const DEFAULT_TIMEOUT_SEC = 900;
@@ -79,22 +96,27 @@ export async function gradeBatch(options: BatchOptions): Promise<BatchResult> {
   const log = options.log ?? process.stderr;
   const out = path.resolve(options.out);
   const submissions = path.resolve(options.submissions);
-  if (!fs.statSync(submissions, { throwIfNoEntry: false })?.isDirectory()) throw new GraderUsageError(`--submissions ${submissions} is not a folder.`);
+  if (!fs.statSync(submissions, { throwIfNoEntry: false })?.isDirectory())
+    throw new GraderUsageError(`--submissions ${submissions} is not a folder.`);
   const students = fs
     .readdirSync(submissions, { withFileTypes: true })
     .filter((e) => e.isDirectory() && !e.name.startsWith('.'))
     .map((e) => e.name)
     .sort();
-  if (students.length === 0) throw new GraderUsageError(`--submissions ${submissions} has no subfolders (one per student).`);
+  if (students.length === 0)
+    throw new GraderUsageError(`--submissions ${submissions} has no subfolders (one per student).`);
   fs.mkdirSync(out, { recursive: true });
 
   const orderKey = options.inOrder ? undefined : readOrCreateOrderKey(out);
   const template = await prepareTemplate(options, out);
   const lab = loadLab(template, options.lab);
   const manifest = readManifest(template);
-  const testNames = lab.suite.tests.map((t) => t.name).filter((n) => !options.tests || options.tests.length === 0 || options.tests.includes(n));
+  const testNames = lab.suite.tests
+    .map((t) => t.name)
+    .filter((n) => !options.tests || options.tests.length === 0 || options.tests.includes(n));
   const unknownTests = (options.tests ?? []).filter((t) => !lab.suite.tests.some((x) => x.name === t));
-  if (unknownTests.length > 0) throw new GraderUsageError(`${options.lab} has no test called ${listNames(unknownTests)}.`);
+  if (unknownTests.length > 0)
+    throw new GraderUsageError(`${options.lab} has no test called ${listNames(unknownTests)}.`);
   const maxScore = testNames.reduce((a, t) => a + (lab.rubric.tests[t]?.points ?? 0), 0);
   const templateFiles = walk(template);
   const reports = path.join(out, 'reports');
@@ -110,12 +132,35 @@ export async function gradeBatch(options: BatchOptions): Promise<BatchResult> {
       const student = students[i];
       let row: GradebookRow;
       try {
-        row = await gradeOne({ options, student, orderKey, subDir: path.join(submissions, student), template, templateFiles, implFiles: lab.suite.implFiles, manifestFiles: manifest, maxScore, reports, work });
+        row = await gradeOne({
+          options,
+          student,
+          orderKey,
+          subDir: path.join(submissions, student),
+          template,
+          templateFiles,
+          implFiles: lab.suite.implFiles,
+          manifestFiles: manifest,
+          maxScore,
+          reports,
+          work,
+        });
       } catch (err) {
-        row = { student, status: 'error', score: 0, maxScore, tests: {}, tampered: [], notes: [`the batch grader failed on this submission: ${err instanceof Error ? err.message : String(err)}`], realMs: 0 };
+        row = {
+          student,
+          status: 'error',
+          score: 0,
+          maxScore,
+          tests: {},
+          tampered: [],
+          notes: [`the batch grader failed on this submission: ${err instanceof Error ? err.message : String(err)}`],
+          realMs: 0,
+        };
       }
       rows[i] = row;
-      log.write(`  ${student}: ${row.status === 'graded' ? `${row.score}/${row.maxScore}` : row.status}${row.tampered.length > 0 ? ' (tampered files)' : ''}  ${(row.realMs / 1000).toFixed(1)}s\n`);
+      log.write(
+        `  ${student}: ${row.status === 'graded' ? `${row.score}/${row.maxScore}` : row.status}${row.tampered.length > 0 ? ' (tampered files)' : ''}  ${(row.realMs / 1000).toFixed(1)}s\n`,
+      );
     }
   };
   await Promise.all(Array.from({ length: Math.min(jobs, students.length) }, worker));
@@ -123,7 +168,10 @@ export async function gradeBatch(options: BatchOptions): Promise<BatchResult> {
 
   const csv = path.join(out, 'gradebook.csv');
   fs.writeFileSync(csv, gradebookCsv(rows, testNames));
-  fs.writeFileSync(path.join(out, 'gradebook.json'), `${JSON.stringify({ lab: options.lab, tests: testNames, rows }, null, 2)}\n`);
+  fs.writeFileSync(
+    path.join(out, 'gradebook.json'),
+    `${JSON.stringify({ lab: options.lab, tests: testNames, rows }, null, 2)}\n`,
+  );
   return { rows, testNames, csv, reports, template, realMs: Date.now() - started };
 }
 
@@ -146,7 +194,10 @@ async function prepareTemplate(options: BatchOptions, out: string): Promise<stri
   let dir: string;
   if (options.template) {
     dir = path.resolve(options.template);
-    if (!fs.existsSync(path.join(dir, MANIFEST_PATH))) throw new GraderUsageError(`--template ${dir} is not a released template (no ${MANIFEST_PATH}). Write one with npm run release -- --out DIR.`);
+    if (!fs.existsSync(path.join(dir, MANIFEST_PATH)))
+      throw new GraderUsageError(
+        `--template ${dir} is not a released template (no ${MANIFEST_PATH}). Write one with npm run release -- --out DIR.`,
+      );
   } else {
     dir = path.join(out, '.template');
     try {
@@ -159,7 +210,8 @@ async function prepareTemplate(options: BatchOptions, out: string): Promise<stri
       );
     }
   }
-  if (!fs.existsSync(path.join(dir, 'node_modules'))) fs.symlinkSync(path.join(KIT_ROOT, 'node_modules'), path.join(dir, 'node_modules'), 'dir');
+  if (!fs.existsSync(path.join(dir, 'node_modules')))
+    fs.symlinkSync(path.join(KIT_ROOT, 'node_modules'), path.join(dir, 'node_modules'), 'dir');
   return dir;
 }
 
@@ -212,7 +264,8 @@ async function gradeOne(job: OneJob): Promise<GradebookRow> {
   const tampered: string[] = [];
   if (job.manifestFiles) {
     const fullRepo = fs.existsSync(path.join(subDir, 'package.json'));
-    for (const t of compareManifest(subDir, job.manifestFiles)) if (t.change === 'changed' || fullRepo) tampered.push(describeFile(t));
+    for (const t of compareManifest(subDir, job.manifestFiles))
+      if (t.change === 'changed' || fullRepo) tampered.push(describeFile(t));
     for (const t of findAddedFiles(subDir, job.manifestFiles)) tampered.push(describeFile(t));
     if (!fullRepo) notes.push('not a whole repository (no package.json); only its lab files were looked at');
   }
@@ -237,7 +290,22 @@ async function gradeOne(job: OneJob): Promise<GradebookRow> {
   // The batch's compile caches: only graders write them; each submission's sandbox reads only its own folder.
   const cacheDir = path.join(job.work, '.compile-cache');
   // One test process per submission: the batch already grades several submissions side by side (--jobs).
-  const args = ['--expose-gc', '-r', 'ts-node/register/transpile-only', 'grader/cli.ts', lab, '--json', '--strict-manifest', '--no-color', '--jobs', '1', '--report', reportDir, '--cache-dir', cacheDir];
+  const args = [
+    '--expose-gc',
+    '-r',
+    'ts-node/register/transpile-only',
+    'grader/cli.ts',
+    lab,
+    '--json',
+    '--strict-manifest',
+    '--no-color',
+    '--jobs',
+    '1',
+    '--report',
+    reportDir,
+    '--cache-dir',
+    cacheDir,
+  ];
   // The tests run in an order the student's code cannot predict (it could otherwise count its way to a test).
   if (job.orderKey) args.push('--shuffle', createHmac('sha256', job.orderKey).update(student).digest('hex'));
   if (options.tests && options.tests.length > 0) args.push('--test', ...options.tests);
@@ -247,25 +315,41 @@ async function gradeOne(job: OneJob): Promise<GradebookRow> {
   // the tests it passed instead of getting a bare "timeout" row.
   args.push('--budget', String(Math.max(10, Math.floor(limitMs / 1000) - BUDGET_RESERVE_SEC)));
   const run = await runChild(process.execPath, args, dir, limitMs);
-  fs.writeFileSync(path.join(reportDir, 'grader-output.txt'), `exit code: ${run.code ?? run.signal}\n\n--- stderr ---\n${run.stderr}\n--- stdout ---\n${run.stdout}`);
+  fs.writeFileSync(
+    path.join(reportDir, 'grader-output.txt'),
+    `exit code: ${run.code ?? run.signal}\n\n--- stderr ---\n${run.stderr}\n--- stdout ---\n${run.stdout}`,
+  );
   if (!options.keepWork) fs.rmSync(dir, { recursive: true, force: true });
 
   const base = { student, tampered, realMs: run.realMs, maxScore: job.maxScore };
   let row: GradebookRow;
   if (run.timedOut) {
-    row = { ...base, status: 'timeout', score: 0, tests: {}, notes: [...notes, `grading did not finish within ${limitMs / 1000}s and was stopped`] };
+    row = {
+      ...base,
+      status: 'timeout',
+      score: 0,
+      tests: {},
+      notes: [...notes, `grading did not finish within ${limitMs / 1000}s and was stopped`],
+    };
   } else if ((run.code === 0 || run.code === 1) && parseJson(run.stdout)) {
     const doc = parseJson(run.stdout) as GraderJson;
     const tests: Record<string, number> = {};
     for (const t of doc.labs[0]?.tests ?? []) {
       tests[t.name] = t.points;
-      if (t.status === 'failed' && t.crash && !['assertion', 'error'].includes(t.crash)) notes.push(`${t.name}: ${t.crash}`);
+      if (t.status === 'failed' && t.crash && !['assertion', 'error'].includes(t.crash))
+        notes.push(`${t.name}: ${t.crash}`);
     }
     const loadFailure = doc.labs[0]?.tests.find((t) => /could not be loaded/.test(t.message));
-    if (loadFailure) notes.push(`the code could not be loaded: ${loadFailure.message.split('\n').slice(1, 3).join(' ').slice(0, 300)}`);
+    if (loadFailure)
+      notes.push(
+        `the code could not be loaded: ${loadFailure.message.split('\n').slice(1, 3).join(' ').slice(0, 300)}`,
+      );
     row = { ...base, status: 'graded', score: doc.score, maxScore: doc.maxScore, tests, notes };
   } else {
-    const errorLine = run.stderr.split('\n').find((l) => l.startsWith('Error:')) ?? lastLine(run.stderr) ?? `exit code ${run.code ?? run.signal}`;
+    const errorLine =
+      run.stderr.split('\n').find((l) => l.startsWith('Error:')) ??
+      lastLine(run.stderr) ??
+      `exit code ${run.code ?? run.signal}`;
     const status: RowStatus = run.code === 2 && run.stderr.includes(TAMPER_REFUSAL) ? 'refused' : 'error';
     row = { ...base, status, score: 0, tests: {}, notes: [...notes, errorLine.slice(0, 300)] };
   }
@@ -285,7 +369,11 @@ export function studentLabFiles(subDir: string, lab: string, manifest: Manifest)
       const child = `${rel}/${e.name}`;
       if (e.isDirectory()) {
         if (e.name !== 'node_modules' && e.name !== '.git' && child !== `${lab}/test`) visit(child);
-      } else if (e.isFile() && !Object.prototype.hasOwnProperty.call(manifest.files, child) && addedFileProblem(child, manifest) === undefined) {
+      } else if (
+        e.isFile() &&
+        !Object.prototype.hasOwnProperty.call(manifest.files, child) &&
+        addedFileProblem(child, manifest) === undefined
+      ) {
         out.push(child);
       }
     }
@@ -362,7 +450,9 @@ function runChild(cmd: string, args: readonly string[], cwd: string, limitMs: nu
 /** Runs the command line and resolves to the exit code. */
 export async function main(argv: readonly string[]): Promise<number> {
   const program = new Command('npm run grade-batch --')
-    .description('Grades every student repository in a folder against a clean template; writes a gradebook CSV and per-student reports.')
+    .description(
+      'Grades every student repository in a folder against a clean template; writes a gradebook CSV and per-student reports.',
+    )
     .requiredOption('--lab <lab>', 'the lab to grade, e.g. lab2')
     .requiredOption('--submissions <dir>', 'folder with one subfolder per student (their repositories)')
     .option('--jobs <n>', 'submissions graded at once (default: number of cores)')
@@ -372,11 +462,26 @@ export async function main(argv: readonly string[]): Promise<number> {
     .option('-s, --seed <n>', 'one seed for every test of every student (a fair, repeatable batch)')
     .option('--timeout <sec>', 'real-time limit for one submission, seconds', String(DEFAULT_TIMEOUT_SEC))
     .option('--keep-work', 'keep the overlaid copy of each submission under <out>/work/')
-    .option('--in-order', "run each submission's tests in the suite's order (default: an order students cannot predict, drawn from <out>/order.key, the same on a re-run)");
+    .option(
+      '--in-order',
+      "run each submission's tests in the suite's order (default: an order students cannot predict, drawn from <out>/order.key, the same on a re-run)",
+    );
   return runCommand(program, argv, async () => {
-    const o = program.opts<{ lab: string; submissions: string; jobs?: string; template?: string; out?: string; test?: string[]; seed?: string; timeout: string; keepWork?: boolean; inOrder?: boolean }>();
+    const o = program.opts<{
+      lab: string;
+      submissions: string;
+      jobs?: string;
+      template?: string;
+      out?: string;
+      test?: string[];
+      seed?: string;
+      timeout: string;
+      keepWork?: boolean;
+      inOrder?: boolean;
+    }>();
     const whole = (s: string, flag: string): number => {
-      if (!/^\d+$/.test(s) || Number(s) < 1) throw new GraderUsageError(`${flag} needs a whole number of at least 1 (got "${s}").`);
+      if (!/^\d+$/.test(s) || Number(s) < 1)
+        throw new GraderUsageError(`${flag} needs a whole number of at least 1 (got "${s}").`);
       return Number(s);
     };
     const r = await gradeBatch({
@@ -385,7 +490,10 @@ export async function main(argv: readonly string[]): Promise<number> {
       out: o.out === undefined ? path.join(KIT_ROOT, 'reports', 'batch', o.lab) : userPath(o.out),
       jobs: o.jobs === undefined ? undefined : whole(o.jobs, '--jobs'),
       template: o.template === undefined ? undefined : userPath(o.template),
-      tests: o.test?.flatMap((t) => t.split(',')).map((t) => t.trim()).filter((t) => t.length > 0),
+      tests: o.test
+        ?.flatMap((t) => t.split(','))
+        .map((t) => t.trim())
+        .filter((t) => t.length > 0),
       seed: o.seed === undefined ? undefined : parseSeed(o.seed),
       timeoutSec: whole(o.timeout, '--timeout'),
       keepWork: o.keepWork,

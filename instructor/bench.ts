@@ -31,19 +31,36 @@ export async function benchInstructor(students = 6): Promise<BenchFigure[]> {
       fs.renameSync(path.join(tmp, kind), path.join(cls, `student${String(i + 1).padStart(2, '0')}-${kind}`));
     });
 
-    const r = await gradeBatch({ lab: 'lab2', submissions: cls, out: path.join(work, 'out'), template, jobs: 2, log: { write: () => true } });
+    const r = await gradeBatch({
+      lab: 'lab2',
+      submissions: cls,
+      out: path.join(work, 'out'),
+      template,
+      jobs: 2,
+      log: { write: () => true },
+    });
     const minutes = r.realMs / 60_000;
     const graded = r.rows.filter((x) => x.status === 'graded');
     const meanSec = graded.reduce((a, x) => a + x.realMs, 0) / Math.max(1, graded.length) / 1000;
     return [
-      { name: 'instructor: release a lab 2 student template', value: round(releaseMs / 1000), unit: 's', note: 'copy of the tracked files, leak scan, workflow and manifest' },
+      {
+        name: 'instructor: release a lab 2 student template',
+        value: round(releaseMs / 1000),
+        unit: 's',
+        note: 'copy of the tracked files, leak scan, workflow and manifest',
+      },
       {
         name: 'instructor: batch grading throughput, lab 2, --jobs 2',
         value: round(r.rows.length / minutes),
         unit: 'submissions/min',
         note: `${r.rows.length} submissions, every lab 2 test, ${os.cpus().length} cores, ${(r.realMs / 1000).toFixed(1)} s in all`,
       },
-      { name: 'instructor: real time to grade one lab 2 submission in a batch', value: round(meanSec), unit: 's', note: 'mean over graded submissions, two running at once' },
+      {
+        name: 'instructor: real time to grade one lab 2 submission in a batch',
+        value: round(meanSec),
+        unit: 's',
+        note: 'mean over graded submissions, two running at once',
+      },
     ];
   } finally {
     fs.rmSync(work, { recursive: true, force: true });

@@ -23,14 +23,24 @@ export function copyTemplate(template: string, dest: string): void {
 export function putSolution(repo: string, lab: string, files: readonly string[], mutant?: Mutant): void {
   const from = mutant ? materialiseMutant(solutionDir(lab), mutant) : solutionDir(lab);
   try {
-    for (const f of files) fs.writeFileSync(path.join(repo, lab, f), asStudentFile(fs.readFileSync(path.join(from, f), 'utf8'), lab));
+    for (const f of files)
+      fs.writeFileSync(path.join(repo, lab, f), asStudentFile(fs.readFileSync(path.join(from, f), 'utf8'), lab));
   } finally {
     if (mutant) removeMutant(from);
   }
 }
 
 /** What each fixture student did, and so what the gradebook must say. */
-export type Kind = 'correct' | 'mutant' | 'hanging' | 'syntax-error' | 'exits' | 'tampered-test' | 'missing-file' | 'helper-file' | 'hostile';
+export type Kind =
+  | 'correct'
+  | 'mutant'
+  | 'hanging'
+  | 'syntax-error'
+  | 'exits'
+  | 'tampered-test'
+  | 'missing-file'
+  | 'helper-file'
+  | 'hostile';
 
 /**
  * What the hostile student appends to the untouched skeleton's server.ts (worth 0): at load time it posts
@@ -71,7 +81,10 @@ export function buildLab2Class(template: string, dir: string, kinds: readonly Ki
     switch (kind) {
       case 'hanging':
         // The key/value part works, but acquiring a lock spins forever without yielding: only a time limit stops it.
-        append('lock.ts', '\nLock.prototype.acquire = function spin(): never {\n  for (;;) {\n    /* busy */\n  }\n};\n');
+        append(
+          'lock.ts',
+          '\nLock.prototype.acquire = function spin(): never {\n  for (;;) {\n    /* busy */\n  }\n};\n',
+        );
         break;
       case 'syntax-error':
         append('client.ts', '\nexport const broken = {{;\n');
@@ -87,7 +100,8 @@ export function buildLab2Class(template: string, dir: string, kinds: readonly Ki
         fs.appendFileSync(suite, '\n// the lock tests are optional, right?\n');
         const rubricFile = path.join(lab2, 'test', 'rubric.json');
         const rubric = JSON.parse(fs.readFileSync(rubricFile, 'utf8')) as { tests: Record<string, { points: number }> };
-        for (const [name, entry] of Object.entries(rubric.tests)) if (/Reliable(Basic|Nested)|Client/.test(name)) entry.points = 0;
+        for (const [name, entry] of Object.entries(rubric.tests))
+          if (/Reliable(Basic|Nested)|Client/.test(name)) entry.points = 0;
         fs.writeFileSync(rubricFile, JSON.stringify(rubric, null, 2));
         break;
       }

@@ -6,7 +6,11 @@ import { GraderUsageError } from '../grader/errors';
  * Parses `argv` with `program`, then runs `body`. Returns 0 for --help, 2 for bad arguments or a
  * GraderUsageError (printed as one line); other errors propagate.
  */
-export async function runCommand(program: Command, argv: readonly string[], body: () => Promise<number>): Promise<number> {
+export async function runCommand(
+  program: Command,
+  argv: readonly string[],
+  body: () => Promise<number>,
+): Promise<number> {
   try {
     program.exitOverride().parse([...argv], { from: 'user' });
   } catch (err) {

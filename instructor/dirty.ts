@@ -25,14 +25,16 @@ export function parsePorcelain(text: string): StatusEntry[] {
     if (f.length < 4) continue;
     const status = f.slice(0, 2);
     out.push({ status, path: f.slice(3) });
-    if ((status[0] === 'R' || status[0] === 'C') && i + 1 < fields.length && fields[i + 1].length > 0) out.push({ status, path: fields[++i] });
+    if ((status[0] === 'R' || status[0] === 'C') && i + 1 < fields.length && fields[i + 1].length > 0)
+      out.push({ status, path: fields[++i] });
   }
   return out;
 }
 
 /** Paths that would ship in a template of `labs` (or that the release reads) and are not as committed, sorted. */
 export function dirtyShippedFiles(repo: string, labs: readonly string[]): StatusEntry[] {
-  const git = (args: string[]): string => execFileSync('git', args, { cwd: repo, encoding: 'utf8', maxBuffer: 64 * 1024 * 1024 });
+  const git = (args: string[]): string =>
+    execFileSync('git', args, { cwd: repo, encoding: 'utf8', maxBuffer: 64 * 1024 * 1024 });
   // Porcelain paths are relative to the top of the git repository; the kit may be a folder inside a larger one.
   const prefix = git(['rev-parse', '--show-prefix']).trim();
   return parsePorcelain(git(['status', '--porcelain', '-z', '--untracked-files=all', '--', '.']))

@@ -27,28 +27,48 @@ function meaningfulLines(text: string): string[] {
 /** Lines of the solutions (solutions/ and its mutants) found in no other tracked file of `repo`. */
 export function distinctiveSolutionLines(repo: string): Map<string, string> {
   const files = trackedFiles(repo);
-  const isSolutionSide = (f: string) => f.startsWith('solutions/') || /^lab\d+\/test\/kit\//.test(f) || f.startsWith('bench/') || f.startsWith('instructor/');
+  const isSolutionSide = (f: string) =>
+    f.startsWith('solutions/') ||
+    /^lab\d+\/test\/kit\//.test(f) ||
+    f.startsWith('bench/') ||
+    f.startsWith('instructor/');
   const elsewhere = new Set<string>();
-  for (const f of files) if (!isSolutionSide(f)) for (const l of meaningfulLines(fs.readFileSync(path.join(repo, f), 'utf8'))) elsewhere.add(l);
+  for (const f of files)
+    if (!isSolutionSide(f))
+      for (const l of meaningfulLines(fs.readFileSync(path.join(repo, f), 'utf8'))) elsewhere.add(l);
   const out = new Map<string, string>();
   for (const f of files.filter((x) => x.startsWith('solutions/'))) {
-    for (const l of meaningfulLines(fs.readFileSync(path.join(repo, f), 'utf8'))) if (!elsewhere.has(l) && !out.has(l)) out.set(l, f);
+    for (const l of meaningfulLines(fs.readFileSync(path.join(repo, f), 'utf8')))
+      if (!elsewhere.has(l) && !out.has(l)) out.set(l, f);
   }
   return out;
 }
 
 /** Every finding in the template at `dir`, whose files are `files` (relative, forward slashes). */
-export function scanTemplate(dir: string, files: readonly string[], distinctive: ReadonlyMap<string, string>): Finding[] {
+export function scanTemplate(
+  dir: string,
+  files: readonly string[],
+  distinctive: ReadonlyMap<string, string>,
+): Finding[] {
   const out: Finding[] = [];
   for (const f of files) {
-    if (/(^|\/)solutions\//.test(f)) out.push({ file: f, line: 0, text: '', kind: 'leak', why: 'a file inside a solutions folder' });
+    if (/(^|\/)solutions\//.test(f))
+      out.push({ file: f, line: 0, text: '', kind: 'leak', why: 'a file inside a solutions folder' });
     const text = fs.readFileSync(path.join(dir, ...f.split('/')), 'utf8');
     text.split('\n').forEach((raw, i) => {
       const line = raw.trim();
       const from = distinctive.get(line);
       if (from) out.push({ file: f, line: i + 1, text: line, kind: 'leak', why: `a line of ${from}` });
-      else if (/(?:from\s+|require\(\s*|import\(\s*)['"][^'"]*solutions\//.test(line)) out.push({ file: f, line: i + 1, text: line, kind: 'leak', why: 'imports a reference solution' });
-      else if (line.includes('solutions/')) out.push({ file: f, line: i + 1, text: line, kind: 'mention', why: 'names the solutions folder (it does not exist in a template)' });
+      else if (/(?:from\s+|require\(\s*|import\(\s*)['"][^'"]*solutions\//.test(line))
+        out.push({ file: f, line: i + 1, text: line, kind: 'leak', why: 'imports a reference solution' });
+      else if (line.includes('solutions/'))
+        out.push({
+          file: f,
+          line: i + 1,
+          text: line,
+          kind: 'mention',
+          why: 'names the solutions folder (it does not exist in a template)',
+        });
     });
   }
   return out;

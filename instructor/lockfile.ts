@@ -35,7 +35,9 @@ function resolveIn(packages: Record<string, LockPackage>, from: string, name: st
  */
 export function pruneLockfile(lock: Lockfile, pkg: Record<string, unknown>): Lockfile {
   if (lock.lockfileVersion < 2 || typeof lock.packages !== 'object') {
-    throw new Error(`package-lock.json is lockfile version ${String(lock.lockfileVersion)}; run npm install with npm 7 or later to upgrade it.`);
+    throw new Error(
+      `package-lock.json is lockfile version ${String(lock.lockfileVersion)}; run npm install with npm 7 or later to upgrade it.`,
+    );
   }
   const root: LockPackage = { ...lock.packages[''] };
   for (const field of ['dependencies', 'devDependencies', 'optionalDependencies', 'peerDependencies'] as const) {
@@ -49,8 +51,12 @@ export function pruneLockfile(lock: Lockfile, pkg: Record<string, unknown>): Loc
   while (queue.length > 0) {
     const at = queue.shift() as string;
     const entry = packages[at];
-    const names = [entry.dependencies, entry.optionalDependencies, entry.peerDependencies, at === '' ? entry.devDependencies : undefined]
-      .flatMap((deps) => Object.keys(deps ?? {}));
+    const names = [
+      entry.dependencies,
+      entry.optionalDependencies,
+      entry.peerDependencies,
+      at === '' ? entry.devDependencies : undefined,
+    ].flatMap((deps) => Object.keys(deps ?? {}));
     for (const name of names) {
       const found = resolveIn(packages, at, name);
       if (found !== undefined && !reached.has(found)) {

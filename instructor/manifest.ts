@@ -16,7 +16,11 @@ export function isStudentEditable(rel: string, implFilesByLab: ReadonlyMap<strin
 }
 
 /** Builds the manifest of every protected file among `files` (relative to `dir`). */
-export function buildManifest(dir: string, files: readonly string[], implFilesByLab: ReadonlyMap<string, readonly string[]>): Manifest {
+export function buildManifest(
+  dir: string,
+  files: readonly string[],
+  implFilesByLab: ReadonlyMap<string, readonly string[]>,
+): Manifest {
   const protectedFiles = files.filter((f) => !isStudentEditable(f, implFilesByLab)).sort();
   return {
     version: 1,

@@ -33,21 +33,33 @@ export function realTimeSummary(labs: readonly ReadmeLab[]): string {
     labs.flatMap((l) => {
       const timing = labTiming(l);
       if (timing === 'simulated') return [];
-      return timing === 'real-time' ? [`every test of ${l.lab}`] : [`${l.lab}'s ${listNames(l.realTimeTests.map((t) => `\`${t}\``))}`];
+      return timing === 'real-time'
+        ? [`every test of ${l.lab}`]
+        : [`${l.lab}'s ${listNames(l.realTimeTests.map((t) => `\`${t}\``))}`];
     }),
   );
 }
 
 /** The student README for a template shipping `labs`. */
 export function studentReadme(labs: readonly ReadmeLab[], course = 'kvlabs'): string {
-  const fallback: ReadmeLab = { lab: 'lab2', title: '', implFiles: ['server.ts'], firstTest: 'TestName', realTimeTests: [], testCount: 1 };
+  const fallback: ReadmeLab = {
+    lab: 'lab2',
+    title: '',
+    implFiles: ['server.ts'],
+    firstTest: 'TestName',
+    realTimeTests: [],
+    testCount: 1,
+  };
   const first = labs[0] ?? fallback;
   const simulated = labs.filter((l) => labTiming(l) !== 'real-time');
   const anyRealTime = labs.some((l) => labTiming(l) !== 'simulated');
   // The lab the grading examples use: one whose tests replay from a seed, when the template has one.
   const ex = simulated[0] ?? first;
   const realTime = realTimeSummary(labs);
-  const rows = labs.map((l) => `| ${l.lab} | [${l.lab}/README.md](${l.lab}/README.md) | ${l.title} | ${l.implFiles.map((f) => `\`${l.lab}/${f}\``).join(', ')} |`);
+  const rows = labs.map(
+    (l) =>
+      `| ${l.lab} | [${l.lab}/README.md](${l.lab}/README.md) | ${l.title} | ${l.implFiles.map((f) => `\`${l.lab}/${f}\``).join(', ')} |`,
+  );
   return `# ${course} — distributed-systems labs
 
 ${intro(simulated.length > 0, anyRealTime, realTime)}
@@ -128,8 +140,13 @@ function gradingCommands(ex: ReadmeLab, replayable: boolean): string {
   const lines = [
     [`npm run grade ${ex.lab}`, 'every test of the lab, with your score'],
     [`npm run grade ${ex.lab} -- --test ${ex.firstTest}`, 'one test'],
-    ...(replayable ? [[`npm run grade ${ex.lab} -- --test ${ex.firstTest} --seed 12345`, 'replay one run exactly']] : []),
-    [`npm run grade ${ex.lab} -- --runs 20`, replayable ? 'each test with 20 different seeds' : 'each test 20 times (real-time tests must never be flaky)'],
+    ...(replayable
+      ? [[`npm run grade ${ex.lab} -- --test ${ex.firstTest} --seed 12345`, 'replay one run exactly']]
+      : []),
+    [
+      `npm run grade ${ex.lab} -- --runs 20`,
+      replayable ? 'each test with 20 different seeds' : 'each test 20 times (real-time tests must never be flaky)',
+    ],
     ['npm run grade -- --help', 'every option'],
   ];
   const width = Math.max(...lines.map(([cmd]) => cmd.length)) + 3;
@@ -161,7 +178,8 @@ function clockRule(anySimulated: boolean, anyRealTime: boolean, realTime: string
   if (!anyRealTime) {
     return '- Your code runs in the simulated world: use `setTimeout`, `Date.now`, `Math.random` as usual; they are\n  virtual and seeded while the tests run.';
   }
-  if (!anySimulated) return '- Your code runs on real sockets with the real clock: `setTimeout` and `Date.now` are Node\'s own.';
+  if (!anySimulated)
+    return "- Your code runs on real sockets with the real clock: `setTimeout` and `Date.now` are Node's own.";
   return (
     '- Use `setTimeout`, `Date.now`, `Math.random` as usual. In the simulated tests they are virtual and seeded; in\n' +
     `  the real-time ones (${realTime}) they are Node's own.`

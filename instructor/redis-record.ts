@@ -28,17 +28,82 @@ function handPicked(): Array<{ name: string; steps: Step[] }> {
   const cases: Array<{ name: string; steps: Step[] }> = [];
   const add = (name: string, ...steps: Step[]): void => void cases.push({ name, steps: [FLUSH, ...steps] });
   // Integers: Redis's string2ll accepts exactly the canonical decimal form of an int64.
-  for (const t of ['01', '-0', '+1', ' 1', '1 ', '1.0', '1e3', '0x10', '', '٣', '9223372036854775808', '-9223372036854775809', '99999999999999999999']) {
+  for (const t of [
+    '01',
+    '-0',
+    '+1',
+    ' 1',
+    '1 ',
+    '1.0',
+    '1e3',
+    '0x10',
+    '',
+    '٣',
+    '9223372036854775808',
+    '-9223372036854775809',
+    '99999999999999999999',
+  ]) {
     add(`integer "${t}" as EX`, ['SET', 'k', 'v', 'EX', u8(t)], ['GET', 'k'], ['TTL', 'k']);
     add(`integer "${t}" as a value`, ['SET', 'k', u8(t)], ['INCR', 'k'], ['GET', 'k']);
     add(`integer "${t}" as INCRBY's step`, ['INCRBY', 'k', u8(t)], ['EXISTS', 'k']);
   }
-  add('16+ digit values', ['SET', 'k', '9007199254740992'], ['INCR', 'k'], ['INCRBY', 'k', '9007199254740993'], ['GET', 'k'], ['SET', 'n', '-12345678901234567'], ['DECR', 'n'], ['DECRBY', 'n', '-1000000000000000000']);
-  add('int64 limits', ['SET', 'k', '9223372036854775806'], ['INCR', 'k'], ['INCR', 'k'], ['GET', 'k'], ['SET', 'n', '-9223372036854775807'], ['DECR', 'n'], ['DECR', 'n'], ['GET', 'n']);
-  add('overflow by INCRBY and DECRBY', ['SET', 'k', '10'], ['INCRBY', 'k', '9223372036854775807'], ['DECRBY', 'k', '-9223372036854775807'], ['DECRBY', 'k', '-9223372036854775808'], ['DECRBY', 'k', '9223372036854775807'], ['GET', 'k']);
-  add('DECRBY of the smallest int64', ['DECRBY', 'k', '-9223372036854775808'], ['DECRBY', 'z', '9223372036854775807'], ['GET', 'z']);
-  add('INCR of a value that is not an integer', ['SET', 'k', 'abc'], ['INCR', 'k'], ['DECR', 'k'], ['INCRBY', 'k', '1'], ['SET', 'b', u8('\u0000')], ['INCR', 'b']);
-  add('INCR keeps the TTL', ['SET', 'k', '1', 'EX', '100'], ['INCR', 'k'], ['TTL', 'k'], ['INCRBY', 'k', '5'], ['TTL', 'k'], ['DECR', 'k'], ['DECRBY', 'k', '2'], ['GET', 'k'], ['TTL', 'k']);
+  add(
+    '16+ digit values',
+    ['SET', 'k', '9007199254740992'],
+    ['INCR', 'k'],
+    ['INCRBY', 'k', '9007199254740993'],
+    ['GET', 'k'],
+    ['SET', 'n', '-12345678901234567'],
+    ['DECR', 'n'],
+    ['DECRBY', 'n', '-1000000000000000000'],
+  );
+  add(
+    'int64 limits',
+    ['SET', 'k', '9223372036854775806'],
+    ['INCR', 'k'],
+    ['INCR', 'k'],
+    ['GET', 'k'],
+    ['SET', 'n', '-9223372036854775807'],
+    ['DECR', 'n'],
+    ['DECR', 'n'],
+    ['GET', 'n'],
+  );
+  add(
+    'overflow by INCRBY and DECRBY',
+    ['SET', 'k', '10'],
+    ['INCRBY', 'k', '9223372036854775807'],
+    ['DECRBY', 'k', '-9223372036854775807'],
+    ['DECRBY', 'k', '-9223372036854775808'],
+    ['DECRBY', 'k', '9223372036854775807'],
+    ['GET', 'k'],
+  );
+  add(
+    'DECRBY of the smallest int64',
+    ['DECRBY', 'k', '-9223372036854775808'],
+    ['DECRBY', 'z', '9223372036854775807'],
+    ['GET', 'z'],
+  );
+  add(
+    'INCR of a value that is not an integer',
+    ['SET', 'k', 'abc'],
+    ['INCR', 'k'],
+    ['DECR', 'k'],
+    ['INCRBY', 'k', '1'],
+    ['SET', 'b', u8('\u0000')],
+    ['INCR', 'b'],
+  );
+  add(
+    'INCR keeps the TTL',
+    ['SET', 'k', '1', 'EX', '100'],
+    ['INCR', 'k'],
+    ['TTL', 'k'],
+    ['INCRBY', 'k', '5'],
+    ['TTL', 'k'],
+    ['DECR', 'k'],
+    ['DECRBY', 'k', '2'],
+    ['GET', 'k'],
+    ['TTL', 'k'],
+  );
   // Expire times: Redis's own limits and messages.
   for (const [cmd, t] of [
     ['EXPIRE', '9223372036854775807'],
@@ -75,41 +140,248 @@ function handPicked(): Array<{ name: string; steps: Step[] }> {
     add(`SET ${opt} ${t}`, ['SET', 'k', 'v', opt, t], ['EXISTS', 'k'], ['TTL', 'k']);
   }
   // An absolute time: far ahead, the key lives (its TTL depends on today's date, so it is not read); past, it is gone.
-  add('SET EXAT PXAT', ['SET', 'k', 'v', 'EXAT', '99999999999'], ['EXISTS', 'k'], ['SET', 'p', 'v', 'PXAT', '99999999999999'], ['EXISTS', 'p'], ['SET', 'o', 'v', 'PXAT', '1'], ['GET', 'o'], ['EXISTS', 'o']);
+  add(
+    'SET EXAT PXAT',
+    ['SET', 'k', 'v', 'EXAT', '99999999999'],
+    ['EXISTS', 'k'],
+    ['SET', 'p', 'v', 'PXAT', '99999999999999'],
+    ['EXISTS', 'p'],
+    ['SET', 'o', 'v', 'PXAT', '1'],
+    ['GET', 'o'],
+    ['EXISTS', 'o'],
+  );
   // Repeated and combined SET options: the last time wins; conflicting kinds are a syntax error.
   add('SET EX EX', ['SET', 'k', 'v', 'EX', '10', 'EX', '20'], ['TTL', 'k']);
   add('SET EX junk EX', ['SET', 'k', 'v', 'EX', 'abc', 'EX', '30'], ['TTL', 'k']);
   add('SET PX PX', ['SET', 'k', 'v', 'px', '10000', 'PX', '50000'], ['TTL', 'k']);
   add('SET EX PX', ['SET', 'k', 'v', 'EX', '10', 'PX', '20000'], ['EXISTS', 'k']);
-  add('SET NX XX', ['SET', 'k', 'v', 'NX', 'XX'], ['SET', 'k', 'v', 'XX', 'NX'], ['SET', 'k', 'v', 'NX', 'NX'], ['EXISTS', 'k']);
-  add('SET NX and XX', ['SET', 'k', 'a', 'XX'], ['SET', 'k', 'b', 'NX'], ['SET', 'k', 'c', 'NX'], ['SET', 'k', 'd', 'XX'], ['GET', 'k']);
-  add('SET GET', ['SET', 'k', 'a', 'GET'], ['SET', 'k', 'b', 'GET'], ['SET', 'k', 'c', 'NX', 'GET'], ['SET', 'm', 'c', 'XX', 'GET'], ['GET', 'k'], ['EXISTS', 'm']);
-  add('SET KEEPTTL', ['SET', 'k', 'a', 'EX', '100'], ['SET', 'k', 'b', 'KEEPTTL'], ['TTL', 'k'], ['SET', 'k', 'c', 'KEEPTTL', 'EX', '5'], ['SET', 'k', 'c', 'EX', '5', 'KEEPTTL'], ['SET', 'k', 'd'], ['TTL', 'k']);
-  add('SET with a missing time', ['SET', 'k', 'v', 'EX'], ['SET', 'k', 'v', 'PX'], ['SET', 'k', 'v', 'GET', 'EX'], ['EXISTS', 'k']);
-  add('SET with junk options', ['SET', 'k', 'v', 'FOREVER'], ['SET', 'k', 'v', 'EX', '10', 'junk'], ['SET', 'k', 'v', 'E'], ['SET', 'k', 'v', 'EXX', '1'], ['EXISTS', 'k']);
-  add('EXPIRE options', ['SET', 'k', 'v'], ['EXPIRE', 'k', '100', 'XX'], ['EXPIRE', 'k', '100', 'NX'], ['EXPIRE', 'k', '200', 'NX'], ['TTL', 'k'], ['EXPIRE', 'k', '50', 'GT'], ['EXPIRE', 'k', '300', 'gt'], ['TTL', 'k'], ['EXPIRE', 'k', '400', 'LT'], ['EXPIRE', 'k', '30', 'LT'], ['TTL', 'k']);
-  add('EXPIRE options without a TTL', ['SET', 'k', 'v'], ['EXPIRE', 'k', '100', 'GT'], ['TTL', 'k'], ['EXPIRE', 'k', '100', 'LT'], ['TTL', 'k'], ['PEXPIRE', 'k', '500000', 'XX'], ['TTL', 'k']);
-  add('EXPIRE bad options', ['SET', 'k', 'v'], ['EXPIRE', 'k', '10', 'NX', 'XX'], ['EXPIRE', 'k', '10', 'GT', 'LT'], ['EXPIRE', 'k', '10', 'nx', 'gt'], ['EXPIRE', 'k', '10', 'FOO'], ['EXPIRE', 'k', 'abc', 'FOO'], ['EXPIRE', 'k', 'abc', 'NX'], ['TTL', 'k']);
+  add(
+    'SET NX XX',
+    ['SET', 'k', 'v', 'NX', 'XX'],
+    ['SET', 'k', 'v', 'XX', 'NX'],
+    ['SET', 'k', 'v', 'NX', 'NX'],
+    ['EXISTS', 'k'],
+  );
+  add(
+    'SET NX and XX',
+    ['SET', 'k', 'a', 'XX'],
+    ['SET', 'k', 'b', 'NX'],
+    ['SET', 'k', 'c', 'NX'],
+    ['SET', 'k', 'd', 'XX'],
+    ['GET', 'k'],
+  );
+  add(
+    'SET GET',
+    ['SET', 'k', 'a', 'GET'],
+    ['SET', 'k', 'b', 'GET'],
+    ['SET', 'k', 'c', 'NX', 'GET'],
+    ['SET', 'm', 'c', 'XX', 'GET'],
+    ['GET', 'k'],
+    ['EXISTS', 'm'],
+  );
+  add(
+    'SET KEEPTTL',
+    ['SET', 'k', 'a', 'EX', '100'],
+    ['SET', 'k', 'b', 'KEEPTTL'],
+    ['TTL', 'k'],
+    ['SET', 'k', 'c', 'KEEPTTL', 'EX', '5'],
+    ['SET', 'k', 'c', 'EX', '5', 'KEEPTTL'],
+    ['SET', 'k', 'd'],
+    ['TTL', 'k'],
+  );
+  add(
+    'SET with a missing time',
+    ['SET', 'k', 'v', 'EX'],
+    ['SET', 'k', 'v', 'PX'],
+    ['SET', 'k', 'v', 'GET', 'EX'],
+    ['EXISTS', 'k'],
+  );
+  add(
+    'SET with junk options',
+    ['SET', 'k', 'v', 'FOREVER'],
+    ['SET', 'k', 'v', 'EX', '10', 'junk'],
+    ['SET', 'k', 'v', 'E'],
+    ['SET', 'k', 'v', 'EXX', '1'],
+    ['EXISTS', 'k'],
+  );
+  add(
+    'EXPIRE options',
+    ['SET', 'k', 'v'],
+    ['EXPIRE', 'k', '100', 'XX'],
+    ['EXPIRE', 'k', '100', 'NX'],
+    ['EXPIRE', 'k', '200', 'NX'],
+    ['TTL', 'k'],
+    ['EXPIRE', 'k', '50', 'GT'],
+    ['EXPIRE', 'k', '300', 'gt'],
+    ['TTL', 'k'],
+    ['EXPIRE', 'k', '400', 'LT'],
+    ['EXPIRE', 'k', '30', 'LT'],
+    ['TTL', 'k'],
+  );
+  add(
+    'EXPIRE options without a TTL',
+    ['SET', 'k', 'v'],
+    ['EXPIRE', 'k', '100', 'GT'],
+    ['TTL', 'k'],
+    ['EXPIRE', 'k', '100', 'LT'],
+    ['TTL', 'k'],
+    ['PEXPIRE', 'k', '500000', 'XX'],
+    ['TTL', 'k'],
+  );
+  add(
+    'EXPIRE bad options',
+    ['SET', 'k', 'v'],
+    ['EXPIRE', 'k', '10', 'NX', 'XX'],
+    ['EXPIRE', 'k', '10', 'GT', 'LT'],
+    ['EXPIRE', 'k', '10', 'nx', 'gt'],
+    ['EXPIRE', 'k', '10', 'FOO'],
+    ['EXPIRE', 'k', 'abc', 'FOO'],
+    ['EXPIRE', 'k', 'abc', 'NX'],
+    ['TTL', 'k'],
+  );
   add('PTTL without a TTL', ['PTTL', 'k'], ['SET', 'k', 'v'], ['PTTL', 'k'], ['TTL', 'k']);
   // KEYS: Redis's stringmatchlen.
   const names = ['a', 'b', '[', ']', '-', '^', '\\', 'ab', 'a]', '[a', 'a-', 'x*', 'a\\b', '!', 'B'];
-  const patterns = ['[a', '[]]', '[a-]', '[-a]', '[^]]', '[]a]', '[\\]]', '[\\', '\\', 'a\\', '[z-a]', '[a-\\]', '[!a]', '[^a]', '*[', '\\*', 'x\\*', '[[]', '[]', '[^]', '?', '??', '*]', 'a*b', '*\\\\*', '[a-b-c]', '[^a-b]*', '[A-a]'];
+  const patterns = [
+    '[a',
+    '[]]',
+    '[a-]',
+    '[-a]',
+    '[^]]',
+    '[]a]',
+    '[\\]]',
+    '[\\',
+    '\\',
+    'a\\',
+    '[z-a]',
+    '[a-\\]',
+    '[!a]',
+    '[^a]',
+    '*[',
+    '\\*',
+    'x\\*',
+    '[[]',
+    '[]',
+    '[^]',
+    '?',
+    '??',
+    '*]',
+    'a*b',
+    '*\\\\*',
+    '[a-b-c]',
+    '[^a-b]*',
+    '[A-a]',
+  ];
   for (const pattern of patterns) add(`KEYS ${pattern}`, ...names.map((n): Step => ['SET', n, '1']), ['KEYS', pattern]);
   // The unknown-command error text: up to 128 characters, each argument quoted and followed by a space.
-  add('unknown command', ['FLY', 'me', 'to', 'the', 'moon'], ['fly'], ['NOPE', 'x'.repeat(200)], ['NOPE', 'a'.repeat(60), 'b'.repeat(60), 'c'.repeat(60)], ['N'.repeat(200), 'x'], ['NOPE', 'two\r\nlines'], ['NOPE', u8('ключ'), '\u00ff']);
-  add('wrong arity', ['GET'], ['GET', 'a', 'b'], ['SET', 'a'], ['DEL'], ['EXPIRE', 'a'], ['TTL'], ['KEYS'], ['INCR', 'a', 'b'], ['DBSIZE', 'x'], ['ECHO'], ['INCRBY', 'a'], ['DECR'], ['SCAN'], ['MULTI', 'x'], ['EXEC', 'x'], ['EXISTS'], ['PTTL', 'a', 'b']);
-  add('FLUSHDB with arguments', ['SET', 'k', 'v'], ['FLUSHDB', 'junk'], ['DBSIZE'], ['FLUSHDB', 'ASYNC'], ['DBSIZE'], ['SET', 'k', 'v'], ['FLUSHDB', 'sync'], ['DBSIZE'], ['FLUSHDB', 'SYNC', 'ASYNC']);
+  add(
+    'unknown command',
+    ['FLY', 'me', 'to', 'the', 'moon'],
+    ['fly'],
+    ['NOPE', 'x'.repeat(200)],
+    ['NOPE', 'a'.repeat(60), 'b'.repeat(60), 'c'.repeat(60)],
+    ['N'.repeat(200), 'x'],
+    ['NOPE', 'two\r\nlines'],
+    ['NOPE', u8('ключ'), '\u00ff'],
+  );
+  add(
+    'wrong arity',
+    ['GET'],
+    ['GET', 'a', 'b'],
+    ['SET', 'a'],
+    ['DEL'],
+    ['EXPIRE', 'a'],
+    ['TTL'],
+    ['KEYS'],
+    ['INCR', 'a', 'b'],
+    ['DBSIZE', 'x'],
+    ['ECHO'],
+    ['INCRBY', 'a'],
+    ['DECR'],
+    ['SCAN'],
+    ['MULTI', 'x'],
+    ['EXEC', 'x'],
+    ['EXISTS'],
+    ['PTTL', 'a', 'b'],
+  );
+  add(
+    'FLUSHDB with arguments',
+    ['SET', 'k', 'v'],
+    ['FLUSHDB', 'junk'],
+    ['DBSIZE'],
+    ['FLUSHDB', 'ASYNC'],
+    ['DBSIZE'],
+    ['SET', 'k', 'v'],
+    ['FLUSHDB', 'sync'],
+    ['DBSIZE'],
+    ['FLUSHDB', 'SYNC', 'ASYNC'],
+  );
   // Inline commands, as typed at nc: quotes, escapes, empty lines.
-  add('inline', { inline: 'SET q "hello world"\r\n' }, { inline: 'GET q\r\n' }, { inline: "SET r 'single \\' quoted'\r\n" }, { inline: 'GET r\n' }, { inline: 'SET h "\\x41\\x00\\n\\t\\\\"\r\n' }, ['GET', 'h'], { inline: '   PING   \r\n' }, { inline: 'ECHO ""\r\n' }, { inline: 'EXISTS q r h\r\n' });
+  add(
+    'inline',
+    { inline: 'SET q "hello world"\r\n' },
+    { inline: 'GET q\r\n' },
+    { inline: "SET r 'single \\' quoted'\r\n" },
+    { inline: 'GET r\n' },
+    { inline: 'SET h "\\x41\\x00\\n\\t\\\\"\r\n' },
+    ['GET', 'h'],
+    { inline: '   PING   \r\n' },
+    { inline: 'ECHO ""\r\n' },
+    { inline: 'EXISTS q r h\r\n' },
+  );
   add('inline unbalanced quotes', { inline: 'SET q "open\r\n' });
   add('inline quote then text', { inline: 'SET q "a"b\r\n' });
   // SCAN on a small database, and its argument errors.
-  add('SCAN small', ['SET', 'a', '1'], ['SET', 'b', '2'], ['SET', 'ab', '3'], ['SCAN', '0'], ['SCAN', '0', 'MATCH', 'a*'], ['SCAN', '0', 'COUNT', '100'], ['SCAN', '0', 'match', '?', 'count', '5']);
-  add('SCAN errors', ['SCAN', 'abc'], ['SCAN', '-1x'], ['SCAN', '0', 'COUNT', '0'], ['SCAN', '0', 'COUNT', 'x'], ['SCAN', '0', 'MATCH'], ['SCAN', '0', 'FOO', 'bar'], ['SCAN', '0', 'COUNT', '-1'], ['SCAN', '18446744073709551616']);
-  add('SCAN empty', ['SCAN', '0'], ['SCAN', '5'], ['SCAN', '18446744073709551615'], ['SCAN', '-1'], ['SCAN', '+3'], ['SCAN', '']);
+  add(
+    'SCAN small',
+    ['SET', 'a', '1'],
+    ['SET', 'b', '2'],
+    ['SET', 'ab', '3'],
+    ['SCAN', '0'],
+    ['SCAN', '0', 'MATCH', 'a*'],
+    ['SCAN', '0', 'COUNT', '100'],
+    ['SCAN', '0', 'match', '?', 'count', '5'],
+  );
+  add(
+    'SCAN errors',
+    ['SCAN', 'abc'],
+    ['SCAN', '-1x'],
+    ['SCAN', '0', 'COUNT', '0'],
+    ['SCAN', '0', 'COUNT', 'x'],
+    ['SCAN', '0', 'MATCH'],
+    ['SCAN', '0', 'FOO', 'bar'],
+    ['SCAN', '0', 'COUNT', '-1'],
+    ['SCAN', '18446744073709551616'],
+  );
+  add(
+    'SCAN empty',
+    ['SCAN', '0'],
+    ['SCAN', '5'],
+    ['SCAN', '18446744073709551615'],
+    ['SCAN', '-1'],
+    ['SCAN', '+3'],
+    ['SCAN', ''],
+  );
   // Transactions.
-  add('MULTI EXEC', ['MULTI'], ['SET', 'k', '1'], ['INCR', 'k'], ['INCRBY', 'k', '10'], ['GET', 'k'], ['EXEC'], ['GET', 'k']);
-  add('MULTI with a run-time error', ['SET', 'w', 'word'], ['MULTI'], ['INCR', 'w'], ['SET', 'k', 'v'], ['EXEC'], ['GET', 'k']);
+  add(
+    'MULTI EXEC',
+    ['MULTI'],
+    ['SET', 'k', '1'],
+    ['INCR', 'k'],
+    ['INCRBY', 'k', '10'],
+    ['GET', 'k'],
+    ['EXEC'],
+    ['GET', 'k'],
+  );
+  add(
+    'MULTI with a run-time error',
+    ['SET', 'w', 'word'],
+    ['MULTI'],
+    ['INCR', 'w'],
+    ['SET', 'k', 'v'],
+    ['EXEC'],
+    ['GET', 'k'],
+  );
   add('MULTI refused command', ['MULTI'], ['SET', 'k', 'v'], ['NOPE'], ['GET', 'k'], ['EXEC'], ['EXISTS', 'k']);
   add('MULTI wrong arity', ['MULTI'], ['SET', 'k', 'v'], ['GET'], ['EXEC'], ['EXISTS', 'k'], ['EXEC']);
   add('MULTI nested', ['MULTI'], ['SET', 'k', 'v'], ['MULTI'], ['EXEC'], ['EXISTS', 'k']);
@@ -120,10 +392,43 @@ function handPicked(): Array<{ name: string; steps: Step[] }> {
   add('MULTI PING ECHO', ['MULTI'], ['PING'], ['ECHO', 'x'], ['DBSIZE'], ['EXEC']);
   // Binary and non-ASCII data.
   const all = Array.from({ length: 256 }, (_, i) => String.fromCharCode(i)).join('');
-  add('binary', ['SET', all, all], ['GET', all], ['EXISTS', all], ['KEYS', '*'], ['DEL', all], ['SET', u8('ключ'), u8('значение 🔑')], ['GET', u8('ключ')], ['KEYS', u8('к*')], ['KEYS', u8('?')], ['ECHO', '\u0000\r\n'], ['PING', '\u00ff']);
-  add('empty key and value', ['SET', '', ''], ['GET', ''], ['EXISTS', ''], ['KEYS', '*'], ['DBSIZE'], ['INCR', ''], ['DEL', '']);
+  add(
+    'binary',
+    ['SET', all, all],
+    ['GET', all],
+    ['EXISTS', all],
+    ['KEYS', '*'],
+    ['DEL', all],
+    ['SET', u8('ключ'), u8('значение 🔑')],
+    ['GET', u8('ключ')],
+    ['KEYS', u8('к*')],
+    ['KEYS', u8('?')],
+    ['ECHO', '\u0000\r\n'],
+    ['PING', '\u00ff'],
+  );
+  add(
+    'empty key and value',
+    ['SET', '', ''],
+    ['GET', ''],
+    ['EXISTS', ''],
+    ['KEYS', '*'],
+    ['DBSIZE'],
+    ['INCR', ''],
+    ['DEL', ''],
+  );
   add('DEL EXISTS repeats', ['SET', 'a', '1'], ['EXISTS', 'a', 'a', 'b'], ['DEL', 'a', 'a', 'b'], ['EXISTS', 'a']);
-  add('SELECT PING ECHO', ['SELECT', '0'], ['SELECT', 'x'], ['SELECT', '00'], ['SELECT', '-1'], ['SELECT', '16'], ['PING'], ['PING', 'hi'], ['PING', 'a', 'b'], ['ECHO', 'x']);
+  add(
+    'SELECT PING ECHO',
+    ['SELECT', '0'],
+    ['SELECT', 'x'],
+    ['SELECT', '00'],
+    ['SELECT', '-1'],
+    ['SELECT', '16'],
+    ['PING'],
+    ['PING', 'hi'],
+    ['PING', 'a', 'b'],
+    ['ECHO', 'x'],
+  );
   return cases;
 }
 
@@ -131,7 +436,31 @@ function handPicked(): Array<{ name: string; steps: Step[] }> {
 function generated(seed: number, count: number): Array<{ name: string; steps: Step[] }> {
   const rng = new Rng(seed);
   const keys = ['a', 'b', 'k', 'n', '__proto__', '\u00ff\u0000\r\n', u8('ключ'), ''];
-  const ints = ['0', '1', '-1', '7', '10', '-42', '007', '-0', '+1', ' 1', '1.0', '1e3', '', 'abc', '9223372036854775807', '-9223372036854775808', '9223372036854775806', '-9223372036854775807', '9223372036854775808', '9007199254740992', '9007199254740993', '12345678901234567', '99999999999999999999'];
+  const ints = [
+    '0',
+    '1',
+    '-1',
+    '7',
+    '10',
+    '-42',
+    '007',
+    '-0',
+    '+1',
+    ' 1',
+    '1.0',
+    '1e3',
+    '',
+    'abc',
+    '9223372036854775807',
+    '-9223372036854775808',
+    '9223372036854775806',
+    '-9223372036854775807',
+    '9223372036854775808',
+    '9007199254740992',
+    '9007199254740993',
+    '12345678901234567',
+    '99999999999999999999',
+  ];
   const randomInt = (): string => {
     const digits = rng.between(1, 19);
     let s = String(rng.between(1, 9));
@@ -140,8 +469,40 @@ function generated(seed: number, count: number): Array<{ name: string; steps: St
   };
   const int = (): string => (rng.chance(0.7) ? rng.pick(ints) : randomInt());
   // At least 5 s: a key given 1 s could expire while a loaded machine runs its sequence.
-  const seconds = (): string => rng.pick(['5', '10', '100', '3600', '0', '-1', '-100', '01', '+5', '1.5', 'x', '999999999999999', '9223372036854775', '9223372036854776', '9223372036854775807', '-9223372036854775808', '2147483648']);
-  const millis = (): string => rng.pick(['10000', '60000', '100000000', '0', '-1', '010000', 'x', '1000000000000000', '9223372036854775807', '-9223372036854775808', '9223372036854775000']);
+  const seconds = (): string =>
+    rng.pick([
+      '5',
+      '10',
+      '100',
+      '3600',
+      '0',
+      '-1',
+      '-100',
+      '01',
+      '+5',
+      '1.5',
+      'x',
+      '999999999999999',
+      '9223372036854775',
+      '9223372036854776',
+      '9223372036854775807',
+      '-9223372036854775808',
+      '2147483648',
+    ]);
+  const millis = (): string =>
+    rng.pick([
+      '10000',
+      '60000',
+      '100000000',
+      '0',
+      '-1',
+      '010000',
+      'x',
+      '1000000000000000',
+      '9223372036854775807',
+      '-9223372036854775808',
+      '9223372036854775000',
+    ]);
   const bytes = (): string => {
     let s = '';
     for (let i = rng.int(12); i > 0; i--) s += String.fromCharCode(rng.int(256));
@@ -151,7 +512,8 @@ function generated(seed: number, count: number): Array<{ name: string; steps: St
   const key = (): string => rng.pick(keys);
   const pattern = (): string => {
     let s = '';
-    for (let i = rng.int(6); i > 0; i--) s += rng.pick(['*', '?', '[', ']', '^', '-', '\\', 'a', 'b', 'k', 'n', '_', '\u00ff', '\u00d0']);
+    for (let i = rng.int(6); i > 0; i--)
+      s += rng.pick(['*', '?', '[', ']', '^', '-', '\\', 'a', 'b', 'k', 'n', '_', '\u00ff', '\u00d0']);
     return s;
   };
   const setOptions = (): string[] => {
@@ -162,7 +524,8 @@ function generated(seed: number, count: number): Array<{ name: string; steps: St
       else if (kind < 5) out.push(rng.pick(['PX', 'px']), millis());
       else if (kind === 5) out.push(rng.pick(['NX', 'XX', 'nx', 'xx']));
       else if (kind === 6) out.push(rng.pick(['GET', 'KEEPTTL', 'get', 'keepttl']));
-      else if (kind === 7) out.push(rng.pick(['EXAT', 'PXAT']), rng.pick(['0', '-1', 'x', '01'])); // valid ones make TTL depend on the date
+      else if (kind === 7)
+        out.push(rng.pick(['EXAT', 'PXAT']), rng.pick(['0', '-1', 'x', '01'])); // valid ones make TTL depend on the date
       else out.push(rng.pick(['FOREVER', 'E', 'EXX', 'PERSIST', '']));
     }
     return out;
@@ -187,7 +550,12 @@ function generated(seed: number, count: number): Array<{ name: string; steps: St
       case 9:
         return ['DECR', key()];
       case 10:
-        return ['EXPIRE', key(), seconds(), ...(rng.chance(0.3) ? [rng.pick(['NX', 'XX', 'GT', 'LT', 'nx', 'FOO'])] : [])];
+        return [
+          'EXPIRE',
+          key(),
+          seconds(),
+          ...(rng.chance(0.3) ? [rng.pick(['NX', 'XX', 'GT', 'LT', 'nx', 'FOO'])] : []),
+        ];
       case 11:
         return ['PEXPIRE', key(), millis(), ...(rng.chance(0.3) ? [rng.pick(['NX', 'XX', 'GT', 'LT'])] : [])];
       case 12:
@@ -198,7 +566,14 @@ function generated(seed: number, count: number): Array<{ name: string; steps: St
       case 15:
         return ['DBSIZE'];
       case 16:
-        return rng.chance(0.5) ? ['SCAN', '0'] : ['SCAN', '0', ...(rng.chance(0.5) ? ['MATCH', pattern()] : []), ...(rng.chance(0.5) ? ['COUNT', rng.pick(['10', '100', '0', 'x', '-1'])] : [])];
+        return rng.chance(0.5)
+          ? ['SCAN', '0']
+          : [
+              'SCAN',
+              '0',
+              ...(rng.chance(0.5) ? ['MATCH', pattern()] : []),
+              ...(rng.chance(0.5) ? ['COUNT', rng.pick(['10', '100', '0', 'x', '-1'])] : []),
+            ];
       case 17:
         return rng.chance(0.5) ? ['FLUSHDB'] : ['FLUSHDB', rng.pick(['junk', 'ASYNC', 'sync', ''])];
       case 18:
@@ -207,7 +582,10 @@ function generated(seed: number, count: number): Array<{ name: string; steps: St
         // Names Redis does not know either (for one it knows, Redis checks its arity first; lab5 only knows its own).
         return [rng.pick(['FLY', 'NOPE', 'fly', 'GETX', 'lpushx2']), ...Array.from({ length: rng.int(4) }, value)];
       case 20:
-        return [rng.pick(['GET', 'SET', 'INCR', 'TTL', 'DECRBY', 'EXPIRE', 'INCRBY']), ...Array.from({ length: rng.pick([0, 3]) }, key)];
+        return [
+          rng.pick(['GET', 'SET', 'INCR', 'TTL', 'DECRBY', 'EXPIRE', 'INCRBY']),
+          ...Array.from({ length: rng.pick([0, 3]) }, key),
+        ];
       case 21:
         return [rng.pick(['MULTI', 'EXEC', 'DISCARD'])];
       default:
@@ -244,10 +622,16 @@ async function freePort(): Promise<number> {
 }
 
 /** Starts a throwaway redis-server; resolves with its port, its version line and a stop function. */
-export async function startRedis(binary: string): Promise<{ port: number; version: string; stop: () => Promise<void> }> {
+export async function startRedis(
+  binary: string,
+): Promise<{ port: number; version: string; stop: () => Promise<void> }> {
   const port = await freePort();
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'kvlabs-redis-record-'));
-  const child = spawn(binary, ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', dir], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(
+    binary,
+    ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', dir],
+    { stdio: ['ignore', 'pipe', 'pipe'] },
+  );
   let out = '';
   await new Promise<void>((resolve, reject) => {
     const onData = (d: Buffer): void => {
@@ -257,7 +641,9 @@ export async function startRedis(binary: string): Promise<{ port: number; versio
     child.stdout.on('data', onData);
     child.once('exit', (code) => reject(new Error(`redis-server exited (code ${code}) before it was ready:\n${out}`)));
   });
-  const version = spawnSync(binary, ['--version'], { encoding: 'utf8' }).stdout.trim().replace(/ sha=.*$/, '');
+  const version = spawnSync(binary, ['--version'], { encoding: 'utf8' })
+    .stdout.trim()
+    .replace(/ sha=.*$/, '');
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
   return {
     port,
@@ -279,7 +665,11 @@ export async function record(port: number, version: string): Promise<Corpus> {
     // KEYS and SCAN come in hash-table order, which changes from run to run: kept sorted, as they are compared.
     sequences.push({ ...seq, replies: run.replies.map((r, i) => comparable(seq.steps[i], r)) });
   }
-  return { redis: version, generator: `instructor/redis-record.ts: hand-picked cases, then ${GENERATED} sequences from seed ${SEED}`, sequences };
+  return {
+    redis: version,
+    generator: `instructor/redis-record.ts: hand-picked cases, then ${GENERATED} sequences from seed ${SEED}`,
+    sequences,
+  };
 }
 
 /** The corpus as the data file holds it: one sequence per line, so that a diff shows which changed. */
@@ -287,7 +677,6 @@ export function serialise(corpus: Corpus): string {
   const head = JSON.stringify({ redis: corpus.redis, generator: corpus.generator });
   const text = `${head.slice(0, -1)},"sequences":[\n${corpus.sequences.map((s) => JSON.stringify(s)).join(',\n')}\n]}\n`;
   return text.replace(/[\u007f-\uffff]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`); // ASCII only: a text file for git
-
 }
 
 async function main(): Promise<void> {
@@ -298,7 +687,11 @@ async function main(): Promise<void> {
     const text = serialise(await record(redis.port, redis.version));
     if (process.argv.includes('--check')) {
       const same = fs.existsSync(CORPUS_FILE) && fs.readFileSync(CORPUS_FILE, 'latin1') === text;
-      console.log(same ? 'the recording is current' : `the recording is stale: run node -r ts-node/register/transpile-only instructor/redis-record.ts`);
+      console.log(
+        same
+          ? 'the recording is current'
+          : `the recording is stale: run node -r ts-node/register/transpile-only instructor/redis-record.ts`,
+      );
       process.exitCode = same ? 0 : 1;
     } else {
       fs.writeFileSync(CORPUS_FILE, text, 'latin1');

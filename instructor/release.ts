@@ -16,7 +16,14 @@ import { distinctiveSolutionLines, Finding, scanTemplate } from './leaks';
 import { Lockfile, pruneLockfile } from './lockfile';
 import { buildManifest, MANIFEST_PATH, writeManifest } from './manifest';
 import { studentReadme } from './readme';
-import { scrubComments, shippedFiles, STUDENT_GITIGNORE, studentMocharc, studentPackageJson, studentTsconfig } from './template';
+import {
+  scrubComments,
+  shippedFiles,
+  STUDENT_GITIGNORE,
+  studentMocharc,
+  studentPackageJson,
+  studentTsconfig,
+} from './template';
 import { classroomWorkflow, toYaml, WORKFLOW_PATH } from './workflow';
 
 /** The kit repository these tools belong to. */
@@ -62,8 +69,10 @@ export async function release(options: ReleaseOptions): Promise<ReleaseResult> {
   const available = listLabs(repo).map((p) => p.lab);
   const labs = options.labs && options.labs.length > 0 ? [...options.labs] : available;
   const unknown = labs.filter((l) => !available.includes(l));
-  if (unknown.length > 0) throw new GraderUsageError(`Unknown lab ${listNames(unknown)}. Labs with a test suite: ${listNames(available)}.`);
-  if (out === repo || repo.startsWith(`${out}${path.sep}`)) throw new GraderUsageError(`--out ${out} would overwrite the kit itself; choose a new folder.`);
+  if (unknown.length > 0)
+    throw new GraderUsageError(`Unknown lab ${listNames(unknown)}. Labs with a test suite: ${listNames(available)}.`);
+  if (out === repo || repo.startsWith(`${out}${path.sep}`))
+    throw new GraderUsageError(`--out ${out} would overwrite the kit itself; choose a new folder.`);
   const dirty = dirtyShippedFiles(repo, labs);
   if (dirty.length > 0 && options.allowDirty !== true) throw new DirtyTreeError(dirty);
   prepareOut(out, options.force === true);
@@ -81,7 +90,9 @@ export async function release(options: ReleaseOptions): Promise<ReleaseResult> {
 
   const generated = new Map<string, string>();
   const readJson = (name: string): Record<string, unknown> | undefined =>
-    fs.existsSync(path.join(repo, name)) ? (JSON.parse(fs.readFileSync(path.join(repo, name), 'utf8')) as Record<string, unknown>) : undefined;
+    fs.existsSync(path.join(repo, name))
+      ? (JSON.parse(fs.readFileSync(path.join(repo, name), 'utf8')) as Record<string, unknown>)
+      : undefined;
   const json = (v: unknown) => `${JSON.stringify(v, null, 2)}\n`;
   const pkg = readJson('package.json');
   if (pkg) {
@@ -108,7 +119,17 @@ export async function release(options: ReleaseOptions): Promise<ReleaseResult> {
       })),
     ),
   );
-  generated.set(WORKFLOW_PATH, toYaml(classroomWorkflow(loaded.map((l) => ({ lab: l.lab, tests: l.suite.tests.map((t) => ({ name: t.name, points: l.rubric.tests[t.name]?.points ?? 0 })) })))));
+  generated.set(
+    WORKFLOW_PATH,
+    toYaml(
+      classroomWorkflow(
+        loaded.map((l) => ({
+          lab: l.lab,
+          tests: l.suite.tests.map((t) => ({ name: t.name, points: l.rubric.tests[t.name]?.points ?? 0 })),
+        })),
+      ),
+    ),
+  );
   for (const [rel, text] of generated) {
     fs.mkdirSync(path.dirname(path.join(out, rel)), { recursive: true });
     fs.writeFileSync(path.join(out, rel), text);
@@ -119,7 +140,8 @@ export async function release(options: ReleaseOptions): Promise<ReleaseResult> {
   const leaks = findings.filter((f) => f.kind === 'leak');
   if (leaks.length > 0) {
     throw new GraderUsageError(
-      `The template in ${out} would reveal solutions; nothing should be published from it:\n` + leaks.map((f) => `  ${f.file}:${f.line}  ${f.why}: ${f.text}`).join('\n'),
+      `The template in ${out} would reveal solutions; nothing should be published from it:\n` +
+        leaks.map((f) => `  ${f.file}:${f.line}  ${f.why}: ${f.text}`).join('\n'),
     );
   }
   const implFilesByLab = new Map(loaded.map((l) => [l.lab, l.suite.implFiles]));
@@ -128,7 +150,14 @@ export async function release(options: ReleaseOptions): Promise<ReleaseResult> {
   const all = [...files, MANIFEST_PATH].sort();
   if (options.git) commitAll(out, labs);
   const uncommitted = dirty.map(describeEntry);
-  return { out, labs, files: all, protectedFiles: Object.keys(manifest.files), mentions: findings.filter((f) => f.kind === 'mention'), uncommitted };
+  return {
+    out,
+    labs,
+    files: all,
+    protectedFiles: Object.keys(manifest.files),
+    mentions: findings.filter((f) => f.kind === 'mention'),
+    uncommitted,
+  };
 }
 
 /** A path from the command line, relative to where the user ran `npm run` (npm itself runs in the package root). */
@@ -144,9 +173,14 @@ function prepareOut(out: string, force: boolean): void {
   }
   const entries = fs.readdirSync(out);
   if (entries.length === 0) return;
-  if (!force) throw new GraderUsageError(`${out} is not empty. Choose a new folder, or add --force to replace an earlier template there.`);
+  if (!force)
+    throw new GraderUsageError(
+      `${out} is not empty. Choose a new folder, or add --force to replace an earlier template there.`,
+    );
   if (!fs.existsSync(path.join(out, MANIFEST_PATH))) {
-    throw new GraderUsageError(`${out} is not empty and does not hold an earlier template (no ${MANIFEST_PATH}); --force only replaces templates. Choose a new folder.`);
+    throw new GraderUsageError(
+      `${out} is not empty and does not hold an earlier template (no ${MANIFEST_PATH}); --force only replaces templates. Choose a new folder.`,
+    );
   }
   for (const e of entries) if (e !== '.git') fs.rmSync(path.join(out, e), { recursive: true, force: true });
 }
@@ -156,35 +190,73 @@ function commitAll(out: string, labs: readonly string[]): void {
   const git = (...args: string[]) => execFileSync('git', args, { cwd: out, stdio: ['ignore', 'pipe', 'pipe'] });
   if (!fs.existsSync(path.join(out, '.git'))) git('init', '-q', '-b', 'main');
   git('add', '-A');
-  git('-c', 'user.name=kvlabs release', '-c', 'user.email=release@kvlabs.invalid', 'commit', '-q', '--allow-empty', '-m', `Student template: ${labs.join(', ')}`);
+  git(
+    '-c',
+    'user.name=kvlabs release',
+    '-c',
+    'user.email=release@kvlabs.invalid',
+    'commit',
+    '-q',
+    '--allow-empty',
+    '-m',
+    `Student template: ${labs.join(', ')}`,
+  );
 }
 
 /** Runs the command line and resolves to the exit code. */
 export async function main(argv: readonly string[]): Promise<number> {
   const program = new Command('npm run release --')
-    .description('Writes the student template repository (no solutions), with GitHub Classroom autograding and a tamper manifest.')
+    .description(
+      'Writes the student template repository (no solutions), with GitHub Classroom autograding and a tamper manifest.',
+    )
     .requiredOption('-o, --out <dir>', 'folder to write the template to (new or empty)')
     .option('-l, --labs <labs>', 'comma-separated labs to ship (default: every lab with a test suite)')
     .option('--force', 'replace an earlier template in --out')
     .option('--git', 'make --out a git repository with one commit, ready to push')
-    .option('--allow-dirty', 'release even when shipped files have uncommitted changes or are untracked (they ship as they are on disk)')
+    .option(
+      '--allow-dirty',
+      'release even when shipped files have uncommitted changes or are untracked (they ship as they are on disk)',
+    )
     .option('--repo <dir>', 'the kit repository to release from (default: the one these tools belong to)');
   return runCommand(program, argv, async () => {
-    const o = program.opts<{ out: string; labs?: string; force?: boolean; git?: boolean; allowDirty?: boolean; repo?: string }>();
-    const labs = o.labs?.split(',').map((s) => s.trim()).filter((s) => s.length > 0);
-    const r = await release({ out: userPath(o.out), labs, force: o.force, git: o.git, allowDirty: o.allowDirty, repo: o.repo === undefined ? undefined : userPath(o.repo) });
+    const o = program.opts<{
+      out: string;
+      labs?: string;
+      force?: boolean;
+      git?: boolean;
+      allowDirty?: boolean;
+      repo?: string;
+    }>();
+    const labs = o.labs
+      ?.split(',')
+      .map((s) => s.trim())
+      .filter((s) => s.length > 0);
+    const r = await release({
+      out: userPath(o.out),
+      labs,
+      force: o.force,
+      git: o.git,
+      allowDirty: o.allowDirty,
+      repo: o.repo === undefined ? undefined : userPath(o.repo),
+    });
     process.stdout.write(
       `Wrote the student template for ${listNames([...r.labs])} to ${r.out}\n` +
         `  ${r.files.length} files, ${r.protectedFiles.length} protected by ${MANIFEST_PATH}, Classroom workflow in ${WORKFLOW_PATH}\n`,
     );
     if (r.uncommitted.length > 0) {
-      process.stdout.write(`  Note (--allow-dirty): ${r.uncommitted.length} shipped file(s) are not committed and shipped as they are on disk: ${listNames(r.uncommitted)}\n`);
+      process.stdout.write(
+        `  Note (--allow-dirty): ${r.uncommitted.length} shipped file(s) are not committed and shipped as they are on disk: ${listNames(r.uncommitted)}\n`,
+      );
     }
     if (r.mentions.length > 0) {
-      process.stdout.write(`  Note: ${r.mentions.length} line(s) of shipped code name the solutions folder (their --solution options cannot work for students):\n`);
+      process.stdout.write(
+        `  Note: ${r.mentions.length} line(s) of shipped code name the solutions folder (their --solution options cannot work for students):\n`,
+      );
       for (const m of r.mentions) process.stdout.write(`    ${m.file}:${m.line}  ${m.text}\n`);
     }
-    process.stdout.write(`Next: check it (cd ${r.out} && npm ci && npm run grade ${r.labs[0]}), push it to a new GitHub repository, mark that a template, and create the Classroom assignment from it.\n`);
+    process.stdout.write(
+      `Next: check it (cd ${r.out} && npm ci && npm run grade ${r.labs[0]}), push it to a new GitHub repository, mark that a template, and create the Classroom assignment from it.\n`,
+    );
     return 0;
   });
 }

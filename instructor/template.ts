@@ -30,10 +30,29 @@ const NEVER_SHIPPED: readonly RegExp[] = [
 ];
 
 /** Files the release writes itself instead of copying. */
-export const GENERATED = ['package.json', 'package-lock.json', 'tsconfig.json', '.mocharc.json', '.gitignore', 'README.md'] as const;
+export const GENERATED = [
+  'package.json',
+  'package-lock.json',
+  'tsconfig.json',
+  '.mocharc.json',
+  '.gitignore',
+  'README.md',
+] as const;
 
 /** npm scripts that are the instructors' (they run solutions, benches, or these tools). */
-const INSTRUCTOR_SCRIPTS = ['verify', 'bench', 'release', 'grade-batch', 'demo', 'coverage', 'mutation', 'test:node', 'lint', 'format', 'format:check'];
+const INSTRUCTOR_SCRIPTS = [
+  'verify',
+  'bench',
+  'release',
+  'grade-batch',
+  'demo',
+  'coverage',
+  'mutation',
+  'test:node',
+  'lint',
+  'format',
+  'format:check',
+];
 
 /** Packages only the instructors' scripts and the kit's tests use: a template neither lists nor installs them. */
 const INSTRUCTOR_DEPENDENCIES = [
@@ -111,7 +130,9 @@ export function studentPackageJson(kit: Record<string, unknown>, labs: readonly 
       .join(' && ');
   }
   const devDependencies = Object.fromEntries(
-    Object.entries((kit.devDependencies ?? {}) as Record<string, string>).filter(([name]) => !INSTRUCTOR_DEPENDENCIES.includes(name)),
+    Object.entries((kit.devDependencies ?? {}) as Record<string, string>).filter(
+      ([name]) => !INSTRUCTOR_DEPENDENCIES.includes(name),
+    ),
   );
   return {
     ...kit,
@@ -153,4 +174,15 @@ export function globToRegExp(glob: string): RegExp {
 }
 
 /** The template's .gitignore. */
-export const STUDENT_GITIGNORE = ['node_modules/', 'reports/', 'coverage/', 'lab5-data/', '*.log', '.DS_Store', 'Thumbs.db', '*.swp', '*~', ''].join('\n');
+export const STUDENT_GITIGNORE = [
+  'node_modules/',
+  'reports/',
+  'coverage/',
+  'lab5-data/',
+  '*.log',
+  '.DS_Store',
+  'Thumbs.db',
+  '*.swp',
+  '*~',
+  '',
+].join('\n');

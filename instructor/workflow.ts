@@ -67,18 +67,20 @@ export function classroomWorkflow(labs: readonly ClassroomLab[], minutesPerLab =
   const runners = labs.flatMap((l) => l.tests.map((t) => ({ lab: l.lab, test: t.name, points: t.points })));
   const steps: WorkflowStep[] = [
     { name: 'Checkout code', uses: 'actions/checkout@v4' },
-    { name: `Set up Node.js ${WORKFLOW_NODE}`, uses: 'actions/setup-node@v4', with: { 'node-version': WORKFLOW_NODE, cache: 'npm' } },
+    {
+      name: `Set up Node.js ${WORKFLOW_NODE}`,
+      uses: 'actions/setup-node@v4',
+      with: { 'node-version': WORKFLOW_NODE, cache: 'npm' },
+    },
     { name: 'Install dependencies', run: 'npm ci' },
-    ...labs.map(
-      ({ lab }): WorkflowStep => ({
-        name: `Grade ${lab}`,
-        id: stepId(lab),
-        run: gradeCommand(lab, minutesPerLab),
-        // A failing test makes the grader exit 1; the reporter must still run and upload the partial score.
-        'continue-on-error': true,
-        'timeout-minutes': minutesPerLab,
-      }),
-    ),
+    ...labs.map(({ lab }): WorkflowStep => ({
+      name: `Grade ${lab}`,
+      id: stepId(lab),
+      run: gradeCommand(lab, minutesPerLab),
+      // A failing test makes the grader exit 1; the reporter must still run and upload the partial score.
+      'continue-on-error': true,
+      'timeout-minutes': minutesPerLab,
+    })),
     {
       // The HTML report, results.json and histories, for the student to download from the run's page.
       name: 'Upload the reports',
@@ -90,7 +92,12 @@ export function classroomWorkflow(labs: readonly ClassroomLab[], minutesPerLab =
       name: 'Autograding Reporter',
       uses: REPORTER,
       if: 'always()',
-      env: Object.fromEntries(runners.map((r) => [`${runnerName(r.lab, r.test).toUpperCase()}_RESULTS`, runnerInput(r.lab, r.test, r.points)])),
+      env: Object.fromEntries(
+        runners.map((r) => [
+          `${runnerName(r.lab, r.test).toUpperCase()}_RESULTS`,
+          runnerInput(r.lab, r.test, r.points),
+        ]),
+      ),
       with: { runners: runners.map((r) => runnerName(r.lab, r.test)).join(',') },
     },
   ];

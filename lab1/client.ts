@@ -30,12 +30,16 @@ export class Clerk implements KVClerk {
   /** Installs or replaces the key's value, exactly once. */
   async put(key: string, value: string): Promise<void> {
     // TODO: send KVServer.Put.
-    throw new Error(`TODO: Clerk.put is not implemented yet (key "${key}", ${value.length} characters); see lab1/README.md, part 1`);
+    throw new Error(
+      `TODO: Clerk.put is not implemented yet (key "${key}", ${value.length} characters); see lab1/README.md, part 1`,
+    );
   }
 
   /** Appends `arg` to the key's value, exactly once, and returns the value the key had before. */
   async append(key: string, arg: string): Promise<string> {
     // TODO: send KVServer.Append and return the old value.
-    throw new Error(`TODO: Clerk.append is not implemented yet (key "${key}", ${arg.length} characters); see lab1/README.md, part 1`);
+    throw new Error(
+      `TODO: Clerk.append is not implemented yet (key "${key}", ${arg.length} characters); see lab1/README.md, part 1`,
+    );
   }
 }

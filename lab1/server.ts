@@ -46,18 +46,24 @@ export class KVServer {
   /** Returns the key's value, or "" if the key does not exist. */
   Get(args: GetArgs): GetReply | Promise<GetReply> {
     // TODO: implement Get.
-    throw new Error(`TODO: KVServer.Get is not implemented yet (server ${this.config.me}, key "${args.key}"); see lab1/README.md, part 1`);
+    throw new Error(
+      `TODO: KVServer.Get is not implemented yet (server ${this.config.me}, key "${args.key}"); see lab1/README.md, part 1`,
+    );
   }
 
   /** Installs or replaces the key's value. */
   Put(args: PutAppendArgs): PutAppendReply | Promise<PutAppendReply> {
     // TODO: implement Put.
-    throw new Error(`TODO: KVServer.Put is not implemented yet (server ${this.config.me}, key "${args.key}"); see lab1/README.md, part 1`);
+    throw new Error(
+      `TODO: KVServer.Put is not implemented yet (server ${this.config.me}, key "${args.key}"); see lab1/README.md, part 1`,
+    );
   }
 
   /** Appends args.value to the key's value and replies with the value the key had before. */
   Append(args: PutAppendArgs): PutAppendReply | Promise<PutAppendReply> {
     // TODO: implement Append.
-    throw new Error(`TODO: KVServer.Append is not implemented yet (server ${this.config.me}, key "${args.key}"); see lab1/README.md, part 1`);
+    throw new Error(
+      `TODO: KVServer.Append is not implemented yet (server ${this.config.me}, key "${args.key}"); see lab1/README.md, part 1`,
+    );
   }
 }

@@ -24,6 +24,8 @@ export class Clerk implements KVClerk {
    */
   async put(key: string, value: string, version: Version): Promise<PutResult> {
     // TODO: send KVServer.Put, retrying after a TimeoutError; remember whether this is a re-send.
-    throw new Error(`TODO: Clerk.put is not implemented yet (key "${key}", version ${version}); see lab2/README.md, part 1`);
+    throw new Error(
+      `TODO: Clerk.put is not implemented yet (key "${key}", version ${version}); see lab2/README.md, part 1`,
+    );
   }
 }

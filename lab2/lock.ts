@@ -18,7 +18,9 @@ export class Lock implements DistributedLock {
   async acquire(timeoutMs = Infinity): Promise<boolean> {
     // TODO: implement acquire with conditional puts.
     void this.ck;
-    throw new Error(`TODO: Lock.acquire is not implemented yet (lock "${this.name}", timeout ${timeoutMs}); see lab2/README.md, part 3`);
+    throw new Error(
+      `TODO: Lock.acquire is not implemented yet (lock "${this.name}", timeout ${timeoutMs}); see lab2/README.md, part 3`,
+    );
   }
 
   /** Frees the lock so another client can take it. */

@@ -12,7 +12,9 @@ export class KVServer implements KVService {
   /** Returns the key's value and version, or ErrNoKey when the key does not exist. */
   Get(args: GetArgs): GetReply {
     // TODO: implement Get.
-    throw new Error(`TODO: KVServer.Get is not implemented yet (asked for key "${args.key}"); see lab2/README.md, part 1`);
+    throw new Error(
+      `TODO: KVServer.Get is not implemented yet (asked for key "${args.key}"); see lab2/README.md, part 1`,
+    );
   }
 
   /**
@@ -22,6 +24,8 @@ export class KVServer implements KVService {
    */
   Put(args: PutArgs): PutReply {
     // TODO: implement Put.
-    throw new Error(`TODO: KVServer.Put is not implemented yet (asked for key "${args.key}"); see lab2/README.md, part 1`);
+    throw new Error(
+      `TODO: KVServer.Put is not implemented yet (asked for key "${args.key}"); see lab2/README.md, part 1`,
+    );
   }
 }

@@ -7,7 +7,16 @@
  * See lab3/README.md: Lamport clocks, totally ordered broadcast, then the three levels.
  */
 import type { RpcEnd } from '../labrpc';
-import type { ConsistencyLevel, KVService, ReadArgs, ReadReply, ServerId, ServerOptions, WriteArgs, WriteReply } from './rpc';
+import type {
+  ConsistencyLevel,
+  KVService,
+  ReadArgs,
+  ReadReply,
+  ServerId,
+  ServerOptions,
+  WriteArgs,
+  WriteReply,
+} from './rpc';
 
 export class KVServer implements KVService {
   private readonly me: ServerId;
@@ -28,7 +37,9 @@ export class KVServer implements KVService {
    */
   async Read(args: ReadArgs): Promise<ReadReply> {
     // TODO: implement Read for each level.
-    throw new Error(`TODO: KVServer.Read is not implemented yet (server ${this.me}, level ${this.level}, key "${args.key}", ${this.peers.length} servers); see lab3/README.md`);
+    throw new Error(
+      `TODO: KVServer.Read is not implemented yet (server ${this.me}, level ${this.level}, key "${args.key}", ${this.peers.length} servers); see lab3/README.md`,
+    );
   }
 
   /**
@@ -37,7 +48,9 @@ export class KVServer implements KVService {
    */
   async Write(args: WriteArgs): Promise<WriteReply> {
     // TODO: implement Write for each level.
-    throw new Error(`TODO: KVServer.Write is not implemented yet (server ${this.me}, level ${this.level}, key "${args.key}"); see lab3/README.md`);
+    throw new Error(
+      `TODO: KVServer.Write is not implemented yet (server ${this.me}, level ${this.level}, key "${args.key}"); see lab3/README.md`,
+    );
   }
 
   // TODO: the RPC handler(s) other servers call, e.g. one that receives a broadcast message or an

@@ -19,7 +19,8 @@ export class DelayedEnd implements RpcEnd {
     /** Source of randomness (the simulated world seeds Math.random). */
     private readonly random: () => number = Math.random,
   ) {
-    if (!(minMs >= 0 && maxMs >= minMs)) throw new RangeError(`The delay range must satisfy 0 <= min <= max (got ${minMs}..${maxMs} ms).`);
+    if (!(minMs >= 0 && maxMs >= minMs))
+      throw new RangeError(`The delay range must satisfy 0 <= min <= max (got ${minMs}..${maxMs} ms).`);
   }
 
   async call<Reply = unknown>(method: string, args?: unknown): Promise<Reply> {

@@ -34,25 +34,33 @@ export class KVNode implements KVNodeService {
   /** Leader: append the write to the log and answer once `quorum` followers hold it. Follower: ErrNotLeader. */
   Set(args: SetArgs): SetReply | Promise<SetReply> {
     // TODO: implement Set (part 1 and part 2 of the handout).
-    throw new Error(`TODO: KVNode.Set is not implemented yet (${this.config.id} was asked to set "${args.key}"); see lab4/README.md, part 1`);
+    throw new Error(
+      `TODO: KVNode.Set is not implemented yet (${this.config.id} was asked to set "${args.key}"); see lab4/README.md, part 1`,
+    );
   }
 
   /** Any node: the value this node holds for the key, or ErrNoKey. */
   Get(args: GetArgs): GetReply | Promise<GetReply> {
     // TODO: implement Get.
-    throw new Error(`TODO: KVNode.Get is not implemented yet (${this.config.id} was asked for "${args.key}"); see lab4/README.md, part 1`);
+    throw new Error(
+      `TODO: KVNode.Get is not implemented yet (${this.config.id} was asked for "${args.key}"); see lab4/README.md, part 1`,
+    );
   }
 
   /** Any node: its role, last and committed sequence numbers, and data. */
   Status(args: StatusArgs): StatusReply | Promise<StatusReply> {
     // TODO: implement Status.
-    throw new Error(`TODO: KVNode.Status is not implemented yet (${this.config.id}, noData=${String(args.noData)}); see lab4/README.md, part 1`);
+    throw new Error(
+      `TODO: KVNode.Status is not implemented yet (${this.config.id}, noData=${String(args.noData)}); see lab4/README.md, part 1`,
+    );
   }
 
   /** Follower: apply the entries that come next in sequence order; ErrGap if they start too far ahead; ErrForbidden without our token. */
   Replicate(args: ReplicateArgs): ReplicateReply | Promise<ReplicateReply> {
     // TODO: implement Replicate (part 2).
-    throw new Error(`TODO: KVNode.Replicate is not implemented yet (${this.config.id} got ${args.entries.length} entries); see lab4/README.md, part 2`);
+    throw new Error(
+      `TODO: KVNode.Replicate is not implemented yet (${this.config.id} got ${args.entries.length} entries); see lab4/README.md, part 2`,
+    );
   }
 
   /** Stop background work (loops, timers); the real cluster and the tests call it when a node shuts down. */

@@ -13,7 +13,9 @@ import type { ClientOptions, ConsistentRing, KVClient, ServerAddress } from './t
 
 /** The seed's sharding: the key's MD5 digest (UTF-8 bytes), read as one 128-bit number, modulo `servers`. */
 export function md5Shard(key: string, servers: number): number {
-  throw new Error(`TODO: md5Shard is not implemented yet (key "${key}", ${servers} servers); see lab5/README.md, part 4`);
+  throw new Error(
+    `TODO: md5Shard is not implemented yet (key "${key}", ${servers} servers); see lab5/README.md, part 4`,
+  );
 }
 
 /** Consistent hashing: every node owns `vnodes` points on a ring; a key belongs to the next point clockwise. */

@@ -34,7 +34,14 @@ function signed(b: number): number {
  * Matches pattern[p..] against text[t..]. `state.skipLonger` is set once the rest after some `*` matched nowhere:
  * then no earlier `*` can help by swallowing more, and every caller stops (this keeps matching polynomial).
  */
-function match(pattern: string, p: number, text: string, t: number, state: { skipLonger: boolean }, nesting: number): boolean {
+function match(
+  pattern: string,
+  p: number,
+  text: string,
+  t: number,
+  state: { skipLonger: boolean },
+  nesting: number,
+): boolean {
   if (nesting > MAX_NESTING) return false;
   let pLen = pattern.length - p;
   let tLen = text.length - t;

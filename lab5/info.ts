@@ -36,7 +36,8 @@ export function parseStats(text: string): ServerStats {
   const fields = parseInfoFields(text);
   const int = (name: string): number => {
     const v = fields.get(name);
-    if (v === undefined || !/^-?\d+$/.test(v)) throw new Error(`INFO has no integer field "${name}" (got ${v === undefined ? 'nothing' : JSON.stringify(v)})`);
+    if (v === undefined || !/^-?\d+$/.test(v))
+      throw new Error(`INFO has no integer field "${name}" (got ${v === undefined ? 'nothing' : JSON.stringify(v)})`);
     return Number(v);
   };
   const commands: Record<string, number> = {};
@@ -56,5 +57,12 @@ export function parseStats(text: string): ServerStats {
     keys = Number(k[1]);
     keysWithTtl = Number(e[1]);
   }
-  return { serverId: int('server_id'), totalCommands: int('total_commands_processed'), commands, keys, keysWithTtl, expiredKeys: int('expired_keys') };
+  return {
+    serverId: int('server_id'),
+    totalCommands: int('total_commands_processed'),
+    commands,
+    keys,
+    keysWithTtl,
+    expiredKeys: int('expired_keys'),
+  };
 }

@@ -34,7 +34,9 @@ export class Persistence {
 
   /** Records a key's new value and expiry. */
   recordSet(key: string, value: string, expiresAt: number | undefined): void {
-    throw new Error(`TODO: Persistence.recordSet is not implemented yet (key "${key}", ${value.length} bytes, expiry ${expiresAt}); see lab5/README.md, part 3`);
+    throw new Error(
+      `TODO: Persistence.recordSet is not implemented yet (key "${key}", ${value.length} bytes, expiry ${expiresAt}); see lab5/README.md, part 3`,
+    );
   }
 
   /** Records that a key was deleted. */

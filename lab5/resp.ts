@@ -22,7 +22,12 @@ export interface RespLimits {
 }
 
 /** The default limits. */
-export const DEFAULT_LIMITS: RespLimits = { maxBulkBytes: 64 * 1024 * 1024, maxArgs: 1024 * 1024, maxLineBytes: 64 * 1024, maxCommandBytes: 256 * 1024 * 1024 };
+export const DEFAULT_LIMITS: RespLimits = {
+  maxBulkBytes: 64 * 1024 * 1024,
+  maxArgs: 1024 * 1024,
+  maxLineBytes: 64 * 1024,
+  maxCommandBytes: 256 * 1024 * 1024,
+};
 
 /** Input that is not RESP, or exceeds a limit. Reply `reply.error(err.message)` and close the connection. */
 export class ProtocolError extends Error {
@@ -117,13 +122,17 @@ export class RequestParser {
         if (this.bulkLen < 0) {
           if (this.available() === 0) return undefined;
           if (this.buf[this.pos] !== 0x24 /* '$' */) {
-            throw new ProtocolError(`ERR Protocol error: expected '$', got '${String.fromCharCode(this.buf[this.pos])}'`);
+            throw new ProtocolError(
+              `ERR Protocol error: expected '$', got '${String.fromCharCode(this.buf[this.pos])}'`,
+            );
           }
           const len = this.header('ERR Protocol error: invalid bulk length');
           if (len === undefined) return undefined;
-          if (len < 0 || len > this.limits.maxBulkBytes) throw new ProtocolError('ERR Protocol error: invalid bulk length');
+          if (len < 0 || len > this.limits.maxBulkBytes)
+            throw new ProtocolError('ERR Protocol error: invalid bulk length');
           this.commandBytes += len;
-          if (this.commandBytes > this.limits.maxCommandBytes) throw new ProtocolError(`ERR Protocol error: command larger than ${this.limits.maxCommandBytes} bytes`);
+          if (this.commandBytes > this.limits.maxCommandBytes)
+            throw new ProtocolError(`ERR Protocol error: command larger than ${this.limits.maxCommandBytes} bytes`);
           this.bulkLen = len;
         }
         if (this.available() < this.bulkLen + 2) {
@@ -131,7 +140,8 @@ export class RequestParser {
           return undefined;
         }
         const end = this.pos + this.bulkLen;
-        if (this.buf[end] !== CR || this.buf[end + 1] !== LF) throw new ProtocolError('ERR Protocol error: bulk string not followed by CRLF');
+        if (this.buf[end] !== CR || this.buf[end + 1] !== LF)
+          throw new ProtocolError('ERR Protocol error: bulk string not followed by CRLF');
         this.args.push(this.buf.toString('latin1', this.pos, end));
         this.pos = end + 2;
         this.bulkLen = -1;
@@ -180,16 +190,19 @@ export class RequestParser {
   private inline(): string[] | undefined {
     const end = this.buf.indexOf(LF, this.pos);
     if (end < 0) {
-      if (this.available() > this.limits.maxLineBytes) throw new ProtocolError('ERR Protocol error: too big inline request');
+      if (this.available() > this.limits.maxLineBytes)
+        throw new ProtocolError('ERR Protocol error: too big inline request');
       return undefined;
     }
-    if (end - this.pos > this.limits.maxLineBytes) throw new ProtocolError('ERR Protocol error: too big inline request');
+    if (end - this.pos > this.limits.maxLineBytes)
+      throw new ProtocolError('ERR Protocol error: too big inline request');
     const lineEnd = end > this.pos && this.buf[end - 1] === CR ? end - 1 : end;
     const text = this.buf.toString('latin1', this.pos, lineEnd);
     this.pos = end + 1;
     const words = splitArgs(text);
     if (words === undefined) throw new ProtocolError('ERR Protocol error: unbalanced quotes in request');
-    if (words.length > this.limits.maxArgs) throw new ProtocolError('ERR Protocol error: too many arguments in inline request');
+    if (words.length > this.limits.maxArgs)
+      throw new ProtocolError('ERR Protocol error: too many arguments in inline request');
     return words;
   }
 }
@@ -212,7 +225,7 @@ function splitArgs(line: string): string[] | undefined {
     if (p >= s.length) return words;
     let word = '';
     let quote: '"' | "'" | undefined;
-    for (let done = false; !done; ) {
+    for (let done = false; !done;) {
       const c = ch(p);
       if (quote === '"') {
         if (c === '\\' && ch(p + 1) === 'x' && hex(ch(p + 2)) && hex(ch(p + 3))) {
@@ -383,7 +396,9 @@ export class ReplyParser {
         return { v: items };
       }
       default:
-        throw new ReplyFormatError(`unexpected reply type byte 0x${(type ?? 0).toString(16)} (${JSON.stringify(line.slice(0, 40))})`);
+        throw new ReplyFormatError(
+          `unexpected reply type byte 0x${(type ?? 0).toString(16)} (${JSON.stringify(line.slice(0, 40))})`,
+        );
     }
   }
 }

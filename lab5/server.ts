@@ -21,5 +21,7 @@ import type { RunningServer, ServerOptions } from './types';
 export async function startServer(options: ServerOptions = {}): Promise<RunningServer> {
   // TODO: create a net.Server, accept connections, parse commands, run them, reply; start the timers;
   // load the data folder first when options.dataDir is set.
-  throw new Error(`TODO: startServer is not implemented yet (asked for port ${options.port ?? 0}); see lab5/README.md, part 1`);
+  throw new Error(
+    `TODO: startServer is not implemented yet (asked for port ${options.port ?? 0}); see lab5/README.md, part 1`,
+  );
 }

@@ -83,7 +83,9 @@ export class ServerUnavailableError extends Error {
     readonly attempts: number,
     readonly lastError: Error,
   ) {
-    super(`Server ${server.id} (${server.host}:${server.port}) unavailable after ${attempts - 1} retries: ${lastError.message}`);
+    super(
+      `Server ${server.id} (${server.host}:${server.port}) unavailable after ${attempts - 1} retries: ${lastError.message}`,
+    );
   }
 }
 

@@ -30,17 +30,31 @@ interface Parent {
 function pathOf(key: string | number, up: Parent | null): string {
   const parts: Array<string | number> = [key];
   for (let p = up; p; p = p.up) parts.push(p.key);
-  return parts.reverse().map((k, i) => (typeof k === 'number' ? `[${k}]` : i === 0 ? k : `.${k}`)).join('');
+  return parts
+    .reverse()
+    .map((k, i) => (typeof k === 'number' ? `[${k}]` : i === 0 ? k : `.${k}`))
+    .join('');
 }
 
 /** Deep-copies plain data, adding its JSON size to `size.bytes`; throws SerializationError on anything else. */
-function copyValue(v: unknown, key: string | number, what: string, size: { bytes: number }, up: Parent | null): unknown {
+function copyValue(
+  v: unknown,
+  key: string | number,
+  what: string,
+  size: { bytes: number },
+  up: Parent | null,
+): unknown {
   switch (typeof v) {
     case 'string':
       size.bytes += v.length + 2;
       return v;
     case 'number':
-      if (!Number.isFinite(v)) fail(pathOf(key, up), what, `${v} (NaN and Infinity do not survive serialization; send null or a sentinel number)`);
+      if (!Number.isFinite(v))
+        fail(
+          pathOf(key, up),
+          what,
+          `${v} (NaN and Infinity do not survive serialization; send null or a sentinel number)`,
+        );
       size.bytes += numberLength(v);
       return v;
     case 'boolean':
@@ -51,7 +65,11 @@ function copyValue(v: unknown, key: string | number, what: string, size: { bytes
     case 'bigint':
       return fail(pathOf(key, up), what, 'a BigInt (send it as a string or a number)');
     case 'function':
-      return fail(pathOf(key, up), what, 'a function (functions cannot be sent; send data and let the receiver act on it)');
+      return fail(
+        pathOf(key, up),
+        what,
+        'a function (functions cannot be sent; send data and let the receiver act on it)',
+      );
     case 'symbol':
       return fail(pathOf(key, up), what, 'a symbol');
   }
@@ -86,7 +104,8 @@ function copyValue(v: unknown, key: string | number, what: string, size: { bytes
     const item = copyValue((obj as Record<string, unknown>)[field], field, what, size, here);
     if (item === undefined) continue;
     // A plain assignment to "__proto__" would set the copy's prototype instead of a field: define it as data.
-    if (field === '__proto__') Object.defineProperty(out, field, { value: item, enumerable: true, writable: true, configurable: true });
+    if (field === '__proto__')
+      Object.defineProperty(out, field, { value: item, enumerable: true, writable: true, configurable: true });
     else out[field] = item;
     size.bytes += field.length + 3 + (fields++ > 0 ? 1 : 0);
   }
@@ -95,7 +114,24 @@ function copyValue(v: unknown, key: string | number, what: string, size: { bytes
 
 /** Length of a number written as JSON, without building the string for small integers. */
 function numberLength(n: number): number {
-  if (Number.isInteger(n) && n >= 0 && n < 1e9) return n < 10 ? 1 : n < 100 ? 2 : n < 1000 ? 3 : n < 1e4 ? 4 : n < 1e5 ? 5 : n < 1e6 ? 6 : n < 1e7 ? 7 : n < 1e8 ? 8 : 9;
+  if (Number.isInteger(n) && n >= 0 && n < 1e9)
+    return n < 10
+      ? 1
+      : n < 100
+        ? 2
+        : n < 1000
+          ? 3
+          : n < 1e4
+            ? 4
+            : n < 1e5
+              ? 5
+              : n < 1e6
+                ? 6
+                : n < 1e7
+                  ? 7
+                  : n < 1e8
+                    ? 8
+                    : 9;
   return String(n).length;
 }
 

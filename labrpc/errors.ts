@@ -3,8 +3,13 @@
 /** The message or its reply was lost (or the server is unreachable): the caller cannot know whether it ran. */
 export class TimeoutError extends Error {
   override name = 'TimeoutError';
-  constructor(readonly method: string, readonly endName: string) {
-    super(`RPC ${method} from end "${endName}" got no reply (the request or the reply was lost, or the server is down)`);
+  constructor(
+    readonly method: string,
+    readonly endName: string,
+  ) {
+    super(
+      `RPC ${method} from end "${endName}" got no reply (the request or the reply was lost, or the server is down)`,
+    );
   }
 }
 

@@ -92,7 +92,8 @@ export class Network {
 
   /** Creates a client end; it starts disabled and unconnected. */
   makeEnd(name: string): ClientEnd {
-    if (this.ends.has(name)) throw new RpcUsageError(`An end named "${name}" already exists; end names must be unique.`);
+    if (this.ends.has(name))
+      throw new RpcUsageError(`An end named "${name}" already exists; end names must be unique.`);
     this.ends.set(name, { enabled: false, server: undefined });
     return new ClientEnd(name, this);
   }
@@ -134,13 +135,17 @@ export class Network {
 
   /** Reliable (default) or unreliable: delays, request drops and reply drops. */
   setReliable(yes: boolean): void {
-    if (yes !== this.reliable) this.note(TEST_LANE, yes ? 'network reliable' : 'network unreliable (delays, lost requests and replies)');
+    if (yes !== this.reliable)
+      this.note(TEST_LANE, yes ? 'network reliable' : 'network unreliable (delays, lost requests and replies)');
     this.reliable = yes;
   }
 
   /** Sets the drop probabilities used while unreliable (MIT's default is 0.1 and 0.1). */
   setDropRates(request: number, reply: number): void {
-    for (const [label, p] of [['request', request], ['reply', reply]] as const) {
+    for (const [label, p] of [
+      ['request', request],
+      ['reply', reply],
+    ] as const) {
       if (!(p >= 0 && p <= 1)) throw new RangeError(`The ${label} drop rate must be between 0 and 1 (got ${p}).`);
     }
     this.requestDrop = request;
@@ -194,7 +199,8 @@ export class Network {
 
   private end(name: string): EndState {
     const e = this.ends.get(name);
-    if (!e) throw new RpcUsageError(`There is no end named "${name}"; create it with network.makeEnd("${name}") first.`);
+    if (!e)
+      throw new RpcUsageError(`There is no end named "${name}"; create it with network.makeEnd("${name}") first.`);
     return e;
   }
 
@@ -248,7 +254,16 @@ export class Network {
     const fault = faults ? this.faultDecider(endName, method, encoded.copy) : undefined;
     // The caller's lane, so that the reply and the timeout run on it (undefined when not recording).
     const from = rec ? (rec.ownerOf(endName) ?? world.currentLane) : undefined;
-    rec?.add({ k: 'call', t: world.now(), id, from: from ?? TEST_LANE, end: endName, to: end.server, method, args: recordedValue(encoded.copy) });
+    rec?.add({
+      k: 'call',
+      t: world.now(),
+      id,
+      from: from ?? TEST_LANE,
+      end: endName,
+      to: end.server,
+      method,
+      args: recordedValue(encoded.copy),
+    });
     return new Promise((resolve, reject) => {
       const timeout = (fate: string): void => {
         world.trace(endName, method, fate);
@@ -268,50 +283,56 @@ export class Network {
       }
       const reliable = this.reliable;
       const requestDelay = reliable ? this.delay() : this.delay() + world.rng.float() * FAULTS.unreliableDelayMs;
-      world.schedule(requestDelay, () => {
-        if (!reliable && world.rng.chance(this.requestDrop) && (!fault || fault('request', 'was lost'))) return lose('request', 'unreliable', 'drop-request');
-        if (this.closed || !this.isAlive(endName, server)) return lose('request', this.lossCause(endName, server), 'dead-before');
-        rec?.add({ k: 'deliver', t: world.now(), id });
-        let handler;
-        try {
-          handler = server.resolve(method);
-        } catch (err) {
-          world.fail(err);
-          return reject(err);
-        }
-        server.noteCall();
-        let settled = false;
-        const flight: InFlight = {
-          endName,
-          server,
-          fail: () => {
+      world.schedule(
+        requestDelay,
+        () => {
+          if (!reliable && world.rng.chance(this.requestDrop) && (!fault || fault('request', 'was lost')))
+            return lose('request', 'unreliable', 'drop-request');
+          if (this.closed || !this.isAlive(endName, server))
+            return lose('request', this.lossCause(endName, server), 'dead-before');
+          rec?.add({ k: 'deliver', t: world.now(), id });
+          let handler;
+          try {
+            handler = server.resolve(method);
+          } catch (err) {
+            world.fail(err);
+            return reject(err);
+          }
+          server.noteCall();
+          let settled = false;
+          const flight: InFlight = {
+            endName,
+            server,
+            fail: () => {
+              if (settled) return;
+              settled = true;
+              rec?.add({ k: 'drop', t: world.now(), id, which: 'reply', why: this.lossCause(endName, server) });
+              world.schedule(0, () => timeout('killed'), from);
+            },
+          };
+          this.inFlight.add(flight);
+          const onReply = (reply: unknown): void => {
             if (settled) return;
             settled = true;
-            rec?.add({ k: 'drop', t: world.now(), id, which: 'reply', why: this.lossCause(endName, server) });
-            world.schedule(0, () => timeout('killed'), from);
-          },
-        };
-        this.inFlight.add(flight);
-        const onReply = (reply: unknown): void => {
-          if (settled) return;
-          settled = true;
-          this.inFlight.delete(flight);
-          rec?.add({ k: 'handled', t: world.now(), id, reply: recordedValue(reply) });
-          this.deliver(endName, method, server, reply, resolve, lose, from, id, fault);
-        };
-        const onCrash = (err: unknown): void => {
-          settled = true;
-          this.inFlight.delete(flight);
-          world.fail(handlerCrash(method, err));
-        };
-        try {
-          const out = (handler as (a: unknown) => unknown)(encoded.copy);
-          if (out instanceof Promise) out.then(onReply, onCrash);
-          else onReply(out);
-        } catch (err) {
-          onCrash(err);
-        }
-      }, end.server);
+            this.inFlight.delete(flight);
+            rec?.add({ k: 'handled', t: world.now(), id, reply: recordedValue(reply) });
+            this.deliver(endName, method, server, reply, resolve, lose, from, id, fault);
+          };
+          const onCrash = (err: unknown): void => {
+            settled = true;
+            this.inFlight.delete(flight);
+            world.fail(handlerCrash(method, err));
+          };
+          try {
+            const out = (handler as (a: unknown) => unknown)(encoded.copy);
+            if (out instanceof Promise) out.then(onReply, onCrash);
+            else onReply(out);
+          } catch (err) {
+            onCrash(err);
+          }
+        },
+        end.server,
+      );
     });
   }
 
@@ -334,8 +355,10 @@ export class Network {
       world.fail(err);
       return;
     }
-    if (this.closed || !this.isAlive(endName, server)) return lose('reply', this.lossCause(endName, server), 'dead-after');
-    if (!this.reliable && world.rng.chance(this.replyDrop) && (!fault || fault('reply', 'was lost'))) return lose('reply', 'unreliable', 'drop-reply');
+    if (this.closed || !this.isAlive(endName, server))
+      return lose('reply', this.lossCause(endName, server), 'dead-after');
+    if (!this.reliable && world.rng.chance(this.replyDrop) && (!fault || fault('reply', 'was lost')))
+      return lose('reply', 'unreliable', 'drop-reply');
     let delay = this.delay();
     if (this.longReordering && world.rng.chance(FAULTS.reorderFraction)) {
       const extra = 200 + world.rng.int(1 + world.rng.int(FAULTS.reorderExtraMs));

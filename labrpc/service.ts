@@ -73,7 +73,10 @@ export class Server {
     }
     const handler = svc.handler(methodName);
     if (!handler) {
-      const known = svc.methods().map((m) => `"${svc.name}.${m}"`).join(', ');
+      const known = svc
+        .methods()
+        .map((m) => `"${svc.name}.${m}"`)
+        .join(', ');
       throw new RpcUsageError(`Unknown method "${serviceMethod}". Methods of ${svc.name}: ${known}.`);
     }
     return handler;

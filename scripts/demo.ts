@@ -16,7 +16,9 @@ const ROOT = path.resolve(__dirname, '..');
 /** Picks solutions/<lab> when present, else the student's <lab>/. */
 function implDir(lab: string): { dir: string; label: string } {
   const solution = path.join(ROOT, 'solutions', lab);
-  return fs.existsSync(solution) ? { dir: solution, label: `solutions/${lab}` } : { dir: path.join(ROOT, lab), label: `${lab}/ (your code)` };
+  return fs.existsSync(solution)
+    ? { dir: solution, label: `solutions/${lab}` }
+    : { dir: path.join(ROOT, lab), label: `${lab}/ (your code)` };
 }
 
 async function demoLab2(impl: Lab2Impl): Promise<void> {
@@ -49,7 +51,10 @@ async function demoLab2(impl: Lab2Impl): Promise<void> {
     const r = await ck.put('counter', String(i), version);
     counts[r] = (counts[r] ?? 0) + 1;
   }
-  console.log(at(), `20 puts: ${JSON.stringify(counts)} (ErrMaybe: a re-sent put met ErrVersion; it may have happened)`);
+  console.log(
+    at(),
+    `20 puts: ${JSON.stringify(counts)} (ErrMaybe: a re-sent put met ErrVersion; it may have happened)`,
+  );
   console.log(at(), `the key is now ${JSON.stringify(await ck.get('counter'))}`);
   net.setReliable(true);
 
@@ -70,7 +75,9 @@ async function demoLab2(impl: Lab2Impl): Promise<void> {
 async function main(): Promise<void> {
   const program = new Command()
     .name('npm run demo --')
-    .description('A short scripted walk through a lab\'s API in the simulated world (the reference solution when this checkout has one, else your files).')
+    .description(
+      "A short scripted walk through a lab's API in the simulated world (the reference solution when this checkout has one, else your files).",
+    )
     .argument('<lab>', 'the lab to demo (demos exist for: lab2)')
     .addHelpText('after', '\nExample:\n  npm run demo lab2')
     .showHelpAfterError()

@@ -43,37 +43,51 @@ interface MutationOptions {
 function mutableLabs(): string[] {
   return fs
     .readdirSync(ROOT)
-    .filter((n) => /^lab\d+$/.test(n) && fs.existsSync(path.join(ROOT, n, 'test', 'suite.ts')) && fs.existsSync(path.join(ROOT, 'solutions', n)))
+    .filter(
+      (n) =>
+        /^lab\d+$/.test(n) &&
+        fs.existsSync(path.join(ROOT, n, 'test', 'suite.ts')) &&
+        fs.existsSync(path.join(ROOT, 'solutions', n)),
+    )
     .sort((a, b) => Number(a.slice(3)) - Number(b.slice(3)));
 }
 
 /** Checks the command line against the repository; throws UsageError naming what is wrong. */
-function validate(lab: string, raw: { files?: string; seeds: string; test?: string[]; concurrency: string }): MutationOptions {
+function validate(
+  lab: string,
+  raw: { files?: string; seeds: string; test?: string[]; concurrency: string },
+): MutationOptions {
   const labs = mutableLabs();
   if (!labs.includes(lab)) {
-    throw new UsageError(`"${lab}" is not a lab with a test suite and a reference solution. Labs you can mutation-test: ${listNames(labs)}. Example: npm run mutation -- lab2`);
+    throw new UsageError(
+      `"${lab}" is not a lab with a test suite and a reference solution. Labs you can mutation-test: ${listNames(labs)}. Example: npm run mutation -- lab2`,
+    );
   }
   const solutionDir = path.join(ROOT, 'solutions', lab);
   const mutable = fs.readdirSync(solutionDir).filter((f) => f.endsWith('.ts') && !NOT_MUTATED.has(f));
   const files = raw.files?.split(',').map((f) => f.trim());
   for (const f of files ?? []) {
-    if (!mutable.includes(f)) throw new UsageError(`--files: "${f}" is not a solution file of ${lab}. Its files: ${listNames(mutable)}.`);
+    if (!mutable.includes(f))
+      throw new UsageError(`--files: "${f}" is not a solution file of ${lab}. Its files: ${listNames(mutable)}.`);
   }
-  if (!/^\d+(,\d+)*$/.test(raw.seeds)) throw new UsageError(`--seeds: "${raw.seeds}" is not a comma-separated list of whole numbers, e.g. 1,2,3.`);
+  if (!/^\d+(,\d+)*$/.test(raw.seeds))
+    throw new UsageError(`--seeds: "${raw.seeds}" is not a comma-separated list of whole numbers, e.g. 1,2,3.`);
   const concurrency = Number(raw.concurrency);
-  if (!Number.isInteger(concurrency) || concurrency < 1) throw new UsageError(`--concurrency: "${raw.concurrency}" is not a whole number of processes (1 or more).`);
+  if (!Number.isInteger(concurrency) || concurrency < 1)
+    throw new UsageError(`--concurrency: "${raw.concurrency}" is not a whole number of processes (1 or more).`);
   if (raw.test) {
     const { suite } = require(path.join(ROOT, lab, 'test', 'suite.ts')) as { suite: LabSuite<unknown> };
     const names = suite.tests.map((t) => t.name);
     const unknown = raw.test.filter((t) => !names.includes(t));
-    if (unknown.length > 0) throw new UsageError(`--test: ${lab} has no test named ${listNames(unknown)}. Its tests: ${listNames(names)}.`);
+    if (unknown.length > 0)
+      throw new UsageError(`--test: ${lab} has no test named ${listNames(unknown)}. Its tests: ${listNames(names)}.`);
   }
   return { lab, files, seeds: raw.seeds, tests: raw.test, concurrency };
 }
 
 function parseArgs(argv: readonly string[]): MutationOptions {
   const program = new Command('npm run mutation --')
-    .description('Mutation testing of a lab\'s reference solution against its named tests (StrykerJS).')
+    .description("Mutation testing of a lab's reference solution against its named tests (StrykerJS).")
     .argument('<lab>', 'the lab, e.g. lab2')
     .option('--files <list>', 'only these solution files, comma-separated (default: every file but mutants.ts)')
     .option('--seeds <list>', 'seeds of each simulated test, comma-separated', '1,2,3')
@@ -102,7 +116,12 @@ function main(): number {
   const out = path.join(ROOT, 'reports', 'mutation', lab);
   fs.rmSync(out, { recursive: true, force: true });
   fs.mkdirSync(out, { recursive: true });
-  const env: NodeJS.ProcessEnv = { ...process.env, [LAB_ENV]: lab, [SEEDS_ENV]: options.seeds, [CONCURRENCY_ENV]: String(options.concurrency) };
+  const env: NodeJS.ProcessEnv = {
+    ...process.env,
+    [LAB_ENV]: lab,
+    [SEEDS_ENV]: options.seeds,
+    [CONCURRENCY_ENV]: String(options.concurrency),
+  };
   if (options.files) env[FILES_ENV] = options.files.join(',');
   if (options.tests) env[TESTS_ENV] = options.tests.join(',');
   const started = Date.now();
@@ -110,7 +129,9 @@ function main(): number {
   const minutes = (Date.now() - started) / 60_000;
   const json = path.join(out, 'mutation.json');
   if (run.status !== 0 || !fs.existsSync(json)) {
-    process.stderr.write(`Error: Stryker stopped (exit ${run.status ?? run.signal}) without a report; its messages are above.\n`);
+    process.stderr.write(
+      `Error: Stryker stopped (exit ${run.status ?? run.signal}) without a report; its messages are above.\n`,
+    );
     return 1;
   }
   const how =
@@ -119,7 +140,9 @@ function main(): number {
     `seeds ${options.seeds} (memory and real-time tests: the first); ${options.concurrency} runner process(es). ` +
     'Full report: index.html beside this file.';
   const summary = writeSurvivors(lab, json, path.join(out, 'survivors.md'), how);
-  process.stdout.write(`\n${scoreLine(lab, summary)}\nTook ${minutes.toFixed(1)} min. Survivors: ${path.relative(process.cwd(), path.join(out, 'survivors.md'))}\n`);
+  process.stdout.write(
+    `\n${scoreLine(lab, summary)}\nTook ${minutes.toFixed(1)} min. Survivors: ${path.relative(process.cwd(), path.join(out, 'survivors.md'))}\n`,
+  );
   return 0;
 }
 

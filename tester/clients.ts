@@ -7,7 +7,11 @@ export type Done = () => boolean;
  * Starts `n` clients at once, each running `body(i, done)`; `done()` turns true after `durationMs` of
  * virtual time. Resolves to every client's result, in client order, once all of them have returned.
  */
-export async function runClients<R>(n: number, durationMs: number, body: (client: number, done: Done) => Promise<R>): Promise<R[]> {
+export async function runClients<R>(
+  n: number,
+  durationMs: number,
+  body: (client: number, done: Done) => Promise<R>,
+): Promise<R[]> {
   let over = false;
   const timer = setTimeout(() => (over = true), durationMs);
   try {

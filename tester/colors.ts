@@ -5,13 +5,19 @@ import pc from 'picocolors';
 export type Colors = ReturnType<typeof pc.createColors>;
 
 /** Whether to colour text written to `sink`: NO_COLOR turns colour off, FORCE_COLOR on, else only a terminal. */
-export function wantsColor(sink: { readonly isTTY?: boolean }, env: Readonly<Record<string, string | undefined>> = process.env): boolean {
+export function wantsColor(
+  sink: { readonly isTTY?: boolean },
+  env: Readonly<Record<string, string | undefined>> = process.env,
+): boolean {
   if (env.NO_COLOR !== undefined && env.NO_COLOR !== '') return false;
   if (env.FORCE_COLOR !== undefined && env.FORCE_COLOR !== '0') return true;
   return sink.isTTY === true;
 }
 
 /** Colours for text written to `sink` (standard output unless said), following `wantsColor`. */
-export function colorsFor(sink: { readonly isTTY?: boolean } = process.stdout, env: Readonly<Record<string, string | undefined>> = process.env): Colors {
+export function colorsFor(
+  sink: { readonly isTTY?: boolean } = process.stdout,
+  env: Readonly<Record<string, string | undefined>> = process.env,
+): Colors {
   return pc.createColors(wantsColor(sink, env));
 }

@@ -17,14 +17,22 @@ export function namedTestsTable(markdown: string): Map<string, HandoutRow> {
   const end = rest.findIndex((l) => l.startsWith('## '));
   const lines = (end < 0 ? rest : rest.slice(0, end)).filter((l) => l.trim().startsWith('|'));
   if (lines.length < 2) throw new Error('the handout\'s "## The named tests" section has no table');
-  const cells = (line: string) => line.trim().replace(/^\||\|$/g, '').split(/(?<!\\)\|/).map((c) => c.trim());
+  const cells = (line: string) =>
+    line
+      .trim()
+      .replace(/^\||\|$/g, '')
+      .split(/(?<!\\)\|/)
+      .map((c) => c.trim());
   const header = cells(lines[0]).map((h) => h.toLowerCase());
   const col = (name: string) => header.indexOf(name);
   const number = (row: string[], name: string) => (col(name) < 0 ? undefined : Number(row[col(name)]));
   const rows = new Map<string, HandoutRow>();
   for (const line of lines.slice(2)) {
     const row = cells(line);
-    for (const name of row[col('test')].split(',').map((n) => n.replace(/`/g, '').trim()).filter((n) => n !== '')) {
+    for (const name of row[col('test')]
+      .split(',')
+      .map((n) => n.replace(/`/g, '').trim())
+      .filter((n) => n !== '')) {
       rows.set(name, { part: number(row, 'part'), points: number(row, 'points') });
     }
   }

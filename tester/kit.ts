@@ -33,7 +33,8 @@ export interface LabKitOptions<Impl> {
 export function describeLabKit<Impl>(options: LabKitOptions<Impl>): void {
   const { suite, labDir, solutionDir, mutants, replayTest } = options;
   const seeds = options.seeds ?? [1, 2, 3];
-  const seedsFor = options.seedsFor ?? ((t: NamedTest<Impl>) => (t.realTime || t.name.startsWith('TestMem') ? [1] : seeds));
+  const seedsFor =
+    options.seedsFor ?? ((t: NamedTest<Impl>) => (t.realTime || t.name.startsWith('TestMem') ? [1] : seeds));
   const byName = (name: string): NamedTest<Impl> => {
     const test = suite.tests.find((t) => t.name === name);
     if (!test) throw new Error(`${suite.lab} has no named test ${name}`);
@@ -44,8 +45,10 @@ export function describeLabKit<Impl>(options: LabKitOptions<Impl>): void {
     this.timeout(180_000);
     const solution = suite.load(solutionDir);
 
-    it('the rubric names exactly the suite\'s tests and its points sum to 100', () => {
-      const rubric = JSON.parse(fs.readFileSync(path.join(labDir, 'test', 'rubric.json'), 'utf8')) as { tests: Record<string, { points: number }> };
+    it("the rubric names exactly the suite's tests and its points sum to 100", () => {
+      const rubric = JSON.parse(fs.readFileSync(path.join(labDir, 'test', 'rubric.json'), 'utf8')) as {
+        tests: Record<string, { points: number }>;
+      };
       expect(Object.keys(rubric.tests).sort()).to.deep.equal(suite.tests.map((t) => t.name).sort());
       expect(Object.values(rubric.tests).reduce((sum, t) => sum + t.points, 0)).to.equal(100);
     });
@@ -106,19 +109,28 @@ export function describeLabKit<Impl>(options: LabKitOptions<Impl>): void {
 
 /** The mocha check that the handout's table of named tests agrees with the rubric (each lab's kit calls it, through describeLabKit or directly). */
 export function itChecksHandoutTable<Impl>(suite: LabSuite<Impl>, labDir: string): void {
-  it('the handout\'s table of named tests lists each test once, with the part and points its rubric entry gives', () => {
-    const rubric = JSON.parse(fs.readFileSync(path.join(labDir, 'test', 'rubric.json'), 'utf8')) as { tests: Record<string, { part?: number; points: number }> };
+  it("the handout's table of named tests lists each test once, with the part and points its rubric entry gives", () => {
+    const rubric = JSON.parse(fs.readFileSync(path.join(labDir, 'test', 'rubric.json'), 'utf8')) as {
+      tests: Record<string, { part?: number; points: number }>;
+    };
     const table = namedTestsTable(fs.readFileSync(path.join(labDir, 'README.md'), 'utf8'));
     const problems: string[] = [];
     for (const t of suite.tests) {
       const row = table.get(t.name);
       const entry = rubric.tests[t.name];
       if (!row) problems.push(`${t.name} is not in the table`);
-      else if (entry?.part === undefined) problems.push(`${t.name} has no "part" in the rubric (the part after which a correct solution first passes it)`);
-      else if (row.part !== entry.part) problems.push(`${t.name}: part ${row.part ?? '(no column)'} in the table, ${entry.part} in the rubric`);
-      if (row?.points !== undefined && row.points !== entry?.points) problems.push(`${t.name}: ${row.points} points in the table, ${entry?.points} in the rubric`);
+      else if (entry?.part === undefined)
+        problems.push(
+          `${t.name} has no "part" in the rubric (the part after which a correct solution first passes it)`,
+        );
+      else if (row.part !== entry.part)
+        problems.push(`${t.name}: part ${row.part ?? '(no column)'} in the table, ${entry.part} in the rubric`);
+      if (row?.points !== undefined && row.points !== entry?.points)
+        problems.push(`${t.name}: ${row.points} points in the table, ${entry?.points} in the rubric`);
     }
-    for (const name of table.keys()) if (!suite.tests.some((t) => t.name === name)) problems.push(`the table lists ${name}, which the suite does not have`);
+    for (const name of table.keys())
+      if (!suite.tests.some((t) => t.name === name))
+        problems.push(`the table lists ${name}, which the suite does not have`);
     expect(problems, `${suite.lab}/README.md and ${suite.lab}/test/rubric.json disagree`).to.deep.equal([]);
   });
 }

@@ -26,14 +26,17 @@ export function materialiseMutant(solutionDir: string, mutant: Mutant): string {
   fs.rmSync(dir, { recursive: true, force: true });
   fs.mkdirSync(dir, { recursive: true });
   for (const entry of fs.readdirSync(solutionDir, { withFileTypes: true })) {
-    if (entry.isFile() && entry.name.endsWith('.ts')) fs.copyFileSync(path.join(solutionDir, entry.name), path.join(dir, entry.name));
+    if (entry.isFile() && entry.name.endsWith('.ts'))
+      fs.copyFileSync(path.join(solutionDir, entry.name), path.join(dir, entry.name));
   }
   const target = path.join(dir, mutant.file);
   let text = fs.readFileSync(target, 'utf8');
   for (const [from, to] of mutant.replace) {
     const count = text.split(from).length - 1;
     if (count !== 1) {
-      throw new Error(`Mutant "${mutant.name}": expected the text ${JSON.stringify(from)} exactly once in ${mutant.file}, found it ${count} times. Update the mutant to match the solution.`);
+      throw new Error(
+        `Mutant "${mutant.name}": expected the text ${JSON.stringify(from)} exactly once in ${mutant.file}, found it ${count} times. Update the mutant to match the solution.`,
+      );
     }
     text = text.replace(from, to);
   }

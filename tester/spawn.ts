@@ -23,7 +23,10 @@ const REPO_ROOT = path.join(__dirname, '..');
 
 /** Outside the grader: node with ts-node, in the repository, stdin a pipe (closing it tells the script to end). */
 const direct: KitSpawner = (script, args) =>
-  spawn(process.execPath, ['-r', require.resolve('ts-node/register/transpile-only'), script, ...args], { stdio: ['pipe', 'pipe', 'pipe'], cwd: REPO_ROOT });
+  spawn(process.execPath, ['-r', require.resolve('ts-node/register/transpile-only'), script, ...args], {
+    stdio: ['pipe', 'pipe', 'pipe'],
+    cwd: REPO_ROOT,
+  });
 
 let spawner: KitSpawner = direct;
 let replaced = false;

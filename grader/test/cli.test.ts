@@ -7,7 +7,10 @@ import { runCli } from '../cli';
 import { Collector, FIXTURES, tempDir } from './helpers';
 
 /** Runs the CLI in this process against a fixture root. */
-async function cli(args: string[], root: string = FIXTURES.crashy): Promise<{ code: number; stdout: string; stderr: string }> {
+async function cli(
+  args: string[],
+  root: string = FIXTURES.crashy,
+): Promise<{ code: number; stdout: string; stderr: string }> {
   const stdout = new Collector();
   const stderr = new Collector();
   const code = await runCli(args, { stdout, stderr, env: { KVLABS_LAB_ROOT: root } });
@@ -17,13 +20,21 @@ async function cli(args: string[], root: string = FIXTURES.crashy): Promise<{ co
 const REPO = path.join(__dirname, '..', '..');
 
 /** Runs `npm run grade`'s command line as a separate process (with the grade script's node flags unless told). */
-function grader(args: string[], env: Record<string, string>, nodeFlags = ['--expose-gc']): { status: number | null; stdout: string; stderr: string } {
-  const r = spawnSync(process.execPath, [...nodeFlags, '-r', 'ts-node/register/transpile-only', 'grader/cli.ts', ...args], {
-    cwd: REPO,
-    env: { ...process.env, KVLABS_LAB_ROOT: FIXTURES.crashy, NO_COLOR: '1', ...env },
-    encoding: 'utf8',
-    timeout: 60_000,
-  });
+function grader(
+  args: string[],
+  env: Record<string, string>,
+  nodeFlags = ['--expose-gc'],
+): { status: number | null; stdout: string; stderr: string } {
+  const r = spawnSync(
+    process.execPath,
+    [...nodeFlags, '-r', 'ts-node/register/transpile-only', 'grader/cli.ts', ...args],
+    {
+      cwd: REPO,
+      env: { ...process.env, KVLABS_LAB_ROOT: FIXTURES.crashy, NO_COLOR: '1', ...env },
+      encoding: 'utf8',
+      timeout: 60_000,
+    },
+  );
   return { status: r.status, stdout: r.stdout, stderr: r.stderr };
 }
 
@@ -33,7 +44,18 @@ describe('grader: command line', function () {
   it('explains itself with --help (options and examples), exit code 0', async () => {
     const r = await cli(['--help']);
     expect(r.code).to.equal(0);
-    for (const s of ['--solution', '--test', '--seed', '--runs', '--json', '--report', '--classroom', 'Examples:', 'npm run grade lab2 -- --test TestReliablePut --seed 12345', 'Exit codes']) {
+    for (const s of [
+      '--solution',
+      '--test',
+      '--seed',
+      '--runs',
+      '--json',
+      '--report',
+      '--classroom',
+      'Examples:',
+      'npm run grade lab2 -- --test TestReliablePut --seed 12345',
+      'Exit codes',
+    ]) {
       expect(r.stdout).to.contain(s);
     }
   });
@@ -74,7 +96,11 @@ describe('grader: command line', function () {
   it('rejects a --report that is a file or a system folder at once, naming it and what to give instead, exit code 2', async () => {
     const file = path.join(tempDir('report-file'), 'notes.txt');
     fs.writeFileSync(file, 'mine');
-    for (const [dir, why] of [[file, 'that is a file, not a folder'], ['/proc/self', 'a system folder'], ['/sys/x/../kernel', 'a system folder']]) {
+    for (const [dir, why] of [
+      [file, 'that is a file, not a folder'],
+      ['/proc/self', 'a system folder'],
+      ['/sys/x/../kernel', 'a system folder'],
+    ]) {
       const r = await cli(['lab9', '--report', dir]);
       expect(r.code, dir).to.equal(2);
       expect(r.stderr, dir).to.contain(`--report ${dir}: `).and.contain(why).and.contain('Give a folder of your own');
@@ -87,12 +113,18 @@ describe('grader: command line', function () {
     const r = await cli(['lab9', '--test', 'TestBasic', '--seed', '1', '--report', dir], FIXTURES.typeerror);
     expect(r.code, r.stderr).to.equal(0);
     const top = r.stdout.slice(0, r.stdout.indexOf('TestBasic'));
-    expect(top).to.contain('TypeScript finds a type error in your files').and.match(/lab9\/counter\.ts:6:11 TS2322 Type 'number' is not assignable to type 'string'/);
+    expect(top)
+      .to.contain('TypeScript finds a type error in your files')
+      .and.match(/lab9\/counter\.ts:6:11 TS2322 Type 'number' is not assignable to type 'string'/);
     expect(r.stdout).to.contain('Score: 10/10');
-    const doc = JSON.parse(fs.readFileSync(path.join(dir, 'lab9', 'results.json'), 'utf8')) as { typeErrors: Array<{ file: string; line: number; code: number }> };
+    const doc = JSON.parse(fs.readFileSync(path.join(dir, 'lab9', 'results.json'), 'utf8')) as {
+      typeErrors: Array<{ file: string; line: number; code: number }>;
+    };
     expect(doc.typeErrors.map((p) => [p.file, p.line, p.code])).to.deep.equal([['lab9/counter.ts', 6, 2322]]);
     expect(fs.readFileSync(path.join(dir, 'lab9', 'summary.md'), 'utf8')).to.contain('lab9/counter.ts:6:11 TS2322');
-    expect(fs.readFileSync(path.join(dir, 'lab9', 'index.html'), 'utf8')).to.contain('TypeScript finds a type error in your files.');
+    expect(fs.readFileSync(path.join(dir, 'lab9', 'index.html'), 'utf8')).to.contain(
+      'TypeScript finds a type error in your files.',
+    );
     const clean = await cli(['lab9', '--test', 'TestBasic', '--seed', '1', '--report', tempDir()], FIXTURES.clean);
     expect(clean.stdout, 'no type errors, no warning').not.to.contain('TypeScript finds');
   });
@@ -100,7 +132,9 @@ describe('grader: command line', function () {
   it('names the export it expected when the student’s file lacks it, failing only the tests that use it', async () => {
     const r = await cli(['lab9', '--test', 'TestBasic', '--seed', '1', '--report', tempDir()], FIXTURES.noexport);
     expect(r.code).to.equal(1);
-    expect(r.stdout).to.contain('Your code does not export "CounterServer", which this test uses (it is loaded from one of lab9/counter.ts)');
+    expect(r.stdout).to.contain(
+      'Your code does not export "CounterServer", which this test uses (it is loaded from one of lab9/counter.ts)',
+    );
     expect(r.stdout).not.to.contain('is not a constructor');
   });
 
@@ -123,7 +157,10 @@ describe('grader: command line', function () {
   it('grades every lab with "all" and prints a grand total', async () => {
     const r = await cli(['all', '--test', 'TestBasic', '--seed', '1', '--report', tempDir()]);
     expect(r.code, r.stderr).to.equal(0);
-    expect(r.stdout).to.contain('All labs').and.match(/lab9 +10\/10/).and.contain('Total: 10/10');
+    expect(r.stdout)
+      .to.contain('All labs')
+      .and.match(/lab9 +10\/10/)
+      .and.contain('Total: 10/10');
     const unknown = await cli(['all', '--test', 'TestNope']);
     expect(unknown.code).to.equal(2);
     expect(unknown.stderr).to.contain('No lab has a test called "TestNope"').and.contain('lab9: TestBasic');
@@ -133,7 +170,12 @@ describe('grader: command line', function () {
     const dir = tempDir();
     const r = grader(['lab9', '--test', 'TestBasic', 'TestWrongAnswer', '--seed', '3', '--json', '--report', dir], {});
     expect(r.status, r.stderr).to.equal(1);
-    const doc = JSON.parse(r.stdout) as { score: number; maxScore: number; passed: boolean; labs: Array<{ lab: string; tests: Array<{ name: string; status: string; seed: number }> }> };
+    const doc = JSON.parse(r.stdout) as {
+      score: number;
+      maxScore: number;
+      passed: boolean;
+      labs: Array<{ lab: string; tests: Array<{ name: string; status: string; seed: number }> }>;
+    };
     expect(doc.score).to.equal(10);
     expect(doc.maxScore).to.equal(20);
     expect(doc.passed).to.equal(false);
@@ -156,14 +198,26 @@ describe('grader: command line', function () {
     expect(lines[0]).to.equal('earlier=1');
     const m = /^result=([A-Za-z0-9+/=]+)$/.exec(lines[1]);
     expect(m, lines[1]).to.not.equal(null);
-    const payload = JSON.parse(Buffer.from((m as RegExpExecArray)[1], 'base64').toString('utf8')) as { status: string; max_score: number; tests: Array<{ score: number }> };
+    const payload = JSON.parse(Buffer.from((m as RegExpExecArray)[1], 'base64').toString('utf8')) as {
+      status: string;
+      max_score: number;
+      tests: Array<{ score: number }>;
+    };
     expect(payload.status).to.equal('pass');
     expect(payload.max_score).to.equal(10);
     expect(payload.tests.map((t) => t.score)).to.deep.equal([10]);
     const own = /^lab9TestBasic=([A-Za-z0-9+/=]+)$/.exec(lines[2]);
     expect(own, 'one output per test, for its own reporter runner').to.not.equal(null);
-    const single = JSON.parse(Buffer.from((own as RegExpExecArray)[1], 'base64').toString('utf8')) as { status: string; max_score: number; tests: Array<{ name: string; score: number }> };
-    expect([single.status, single.max_score, single.tests.map((t) => [t.name, t.score])]).to.deep.equal(['pass', 10, [['TestBasic', 10]]]);
+    const single = JSON.parse(Buffer.from((own as RegExpExecArray)[1], 'base64').toString('utf8')) as {
+      status: string;
+      max_score: number;
+      tests: Array<{ name: string; score: number }>;
+    };
+    expect([single.status, single.max_score, single.tests.map((t) => [t.name, t.score])]).to.deep.equal([
+      'pass',
+      10,
+      [['TestBasic', 10]],
+    ]);
     expect(lines).to.have.length(3);
   });
 });

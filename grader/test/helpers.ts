@@ -24,7 +24,17 @@ export const FIXTURES = {
 } as const;
 
 /** Every test of the fixture lab except TestFlaky (whose outcome depends on the seed). */
-export const STEADY_TESTS = ['TestBasic', 'TestWrongAnswer', 'TestHang', 'TestExit', 'TestTimerThrow', 'TestTickThrow', 'TestRejection', 'TestOutOfMemory', 'TestFinal'];
+export const STEADY_TESTS = [
+  'TestBasic',
+  'TestWrongAnswer',
+  'TestHang',
+  'TestExit',
+  'TestTimerThrow',
+  'TestTickThrow',
+  'TestRejection',
+  'TestOutOfMemory',
+  'TestFinal',
+];
 
 /** A text sink that keeps what is written. */
 export class Collector implements TextSink {
@@ -42,7 +52,10 @@ export function tempDir(prefix = 'kvlabs-grader-'): string {
 }
 
 /** Options for grading the fixture lab quietly and quickly (small heap, short grace), collecting output. */
-export function fixtureOptions(root: string, extra: Partial<GradeOptions> = {}): GradeOptions & { out: Collector; err: Collector } {
+export function fixtureOptions(
+  root: string,
+  extra: Partial<GradeOptions> = {},
+): GradeOptions & { out: Collector; err: Collector } {
   return {
     lab: 'lab9',
     root,
@@ -85,7 +98,8 @@ const XML = new XMLParser({
  * characters XML 1.0 forbids (which a JUnit reader would choke on).
  */
 export function parseXml(xml: string): XmlElement {
-  if (/[\x00-\x08\x0B\x0C\x0E-\x1F]/.test(xml)) throw new Error('malformed XML: a control character XML 1.0 does not allow');
+  if (/[\x00-\x08\x0B\x0C\x0E-\x1F]/.test(xml))
+    throw new Error('malformed XML: a control character XML 1.0 does not allow');
   const valid = XMLValidator.validate(xml);
   if (valid !== true) throw new Error(`malformed XML at line ${valid.err.line}: ${valid.err.msg}`);
   const build = (node: OrderedNode): XmlElement | undefined => {

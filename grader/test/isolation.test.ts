@@ -48,7 +48,9 @@ describe('grader: isolation of crashing student code', function () {
   it('stops a synchronous infinite loop at the real-time limit', () => {
     const t = test('TestHang');
     expect(t.crash).to.equal('timeout');
-    expect(t.message).to.match(/^Real-time limit/).and.contain('after 1 s');
+    expect(t.message)
+      .to.match(/^Real-time limit/)
+      .and.contain('after 1 s');
     expect(t.realMs).to.be.within(1000, 6000);
   });
 
@@ -62,25 +64,33 @@ describe('grader: isolation of crashing student code', function () {
   it('reports an exception thrown in a timer callback as uncaught', () => {
     const t = test('TestTimerThrow');
     expect(t.crash).to.equal('uncaught');
-    expect(t.message).to.match(/^Uncaught exception/).and.contain('boom from a timer callback');
+    expect(t.message)
+      .to.match(/^Uncaught exception/)
+      .and.contain('boom from a timer callback');
   });
 
   it('reports an exception thrown in process.nextTick as uncaught', () => {
     const t = test('TestTickThrow');
     expect(t.crash).to.equal('uncaught');
-    expect(t.message).to.match(/^Uncaught exception/).and.contain('boom from process.nextTick');
+    expect(t.message)
+      .to.match(/^Uncaught exception/)
+      .and.contain('boom from process.nextTick');
   });
 
   it('reports an unhandled promise rejection', () => {
     const t = test('TestRejection');
     expect(t.crash).to.equal('unhandled-rejection');
-    expect(t.message).to.match(/^Unhandled promise rejection/).and.contain('a promise nobody handles');
+    expect(t.message)
+      .to.match(/^Unhandled promise rejection/)
+      .and.contain('a promise nobody handles');
   });
 
   it('reports running out of memory, naming the limit', () => {
     const t = test('TestOutOfMemory');
     expect(t.crash).to.equal('out-of-memory');
-    expect(t.message).to.match(/^Out of memory/).and.contain('96 MB');
+    expect(t.message)
+      .to.match(/^Out of memory/)
+      .and.contain('96 MB');
   });
 
   it('scores by the rubric and exits non-zero', () => {
@@ -104,13 +114,32 @@ describe('grader: isolation of crashing student code', function () {
   });
 
   it('writes results.json with every test and its figures', () => {
-    const doc = JSON.parse(fs.readFileSync(path.join(reportDir, 'results.json'), 'utf8')) as { lab: string; target: string; score: number; tests: Array<Record<string, unknown>> };
+    const doc = JSON.parse(fs.readFileSync(path.join(reportDir, 'results.json'), 'utf8')) as {
+      lab: string;
+      target: string;
+      score: number;
+      tests: Array<Record<string, unknown>>;
+    };
     expect(doc.lab).to.equal('lab9');
     expect(doc.target).to.equal('student');
     expect(doc.score).to.equal(20);
     expect(doc.tests).to.have.length(STEADY_TESTS.length);
     const hang = doc.tests.find((t) => t.name === 'TestHang') ?? {};
-    for (const key of ['name', 'status', 'points', 'maxPoints', 'seed', 'realMs', 'virtualMs', 'rpcs', 'ops', 'traceHash', 'message', 'crash']) expect(hang).to.have.property(key);
+    for (const key of [
+      'name',
+      'status',
+      'points',
+      'maxPoints',
+      'seed',
+      'realMs',
+      'virtualMs',
+      'rpcs',
+      'ops',
+      'traceHash',
+      'message',
+      'crash',
+    ])
+      expect(hang).to.have.property(key);
     expect(hang.crash).to.equal('timeout');
     expect(hang.replay).to.equal(`npm run grade lab9 -- --test TestHang --seed ${SEED}`);
   });
@@ -128,7 +157,12 @@ describe('grader: isolation of crashing student code', function () {
 
   it('writes a classroom payload that decodes to the score', () => {
     const b64 = fs.readFileSync(path.join(reportDir, 'classroom.b64'), 'utf8').trim();
-    const payload = JSON.parse(Buffer.from(b64, 'base64').toString('utf8')) as { version: number; status: string; max_score: number; tests: Array<{ name: string; score: number; status: string }> };
+    const payload = JSON.parse(Buffer.from(b64, 'base64').toString('utf8')) as {
+      version: number;
+      status: string;
+      max_score: number;
+      tests: Array<{ name: string; score: number; status: string }>;
+    };
     expect(payload.version).to.equal(1);
     expect(payload.status).to.equal('fail');
     expect(payload.max_score).to.equal(60);
@@ -149,7 +183,11 @@ describe('grader: isolation of crashing student code', function () {
   });
 
   it('fails every test, saying why, when the student code cannot even be loaded', async () => {
-    const options = fixtureOptions(FIXTURES.unloadable, { tests: ['TestBasic', 'TestFinal'], seed: 1, writeReports: false });
+    const options = fixtureOptions(FIXTURES.unloadable, {
+      tests: ['TestBasic', 'TestFinal'],
+      seed: 1,
+      writeReports: false,
+    });
     const r = await grade(options);
     expect(r.labs[0].tests.map((t) => [t.name, t.status, t.runs[0].phase])).to.deep.equal([
       ['TestBasic', 'failed', 'load'],
@@ -163,7 +201,9 @@ describe('grader: isolation of crashing student code', function () {
     const options = fixtureOptions(FIXTURES.crashy, { target: 'solution', seed: SEED, writeReports: false });
     const r = await grade(options);
     expect(r.labs[0].tests).to.have.length(10);
-    expect(r.labs[0].tests.filter((t) => t.status !== 'passed').map((t) => `${t.name}: ${t.message}`)).to.deep.equal([]);
+    expect(r.labs[0].tests.filter((t) => t.status !== 'passed').map((t) => `${t.name}: ${t.message}`)).to.deep.equal(
+      [],
+    );
     expect(r.score).to.equal(70);
     expect(r.exitCode).to.equal(0);
     expect(options.out.text).to.contain('Grading the reference solution');
@@ -178,11 +218,20 @@ describe('grader: the whole run’s time budget (--budget)', function () {
     // Four 1 s hangs one after another (one test process), each stopped 0.3 s after its limit, cannot fit in 5 s
     // with the 0.3 s kept back for the last stop: the budget runs out among them whatever the machine's speed, and
     // TestFinal never starts.
-    const options = fixtureOptions(FIXTURES.crashy, { tests: ['TestHang', 'TestFinal'], seed: SEED, runs: 4, budgetSec: 5, jobs: 1 });
+    const options = fixtureOptions(FIXTURES.crashy, {
+      tests: ['TestHang', 'TestFinal'],
+      seed: SEED,
+      runs: 4,
+      budgetSec: 5,
+      jobs: 1,
+    });
     const result = await grade(options);
     const [hang, final] = result.labs[0].tests;
     expect(hang.runs[0].message).to.match(/^Real-time limit/);
-    for (const run of hang.runs.slice(1)) expect(run.message).to.match(/^(Real-time limit|Not run: the whole grading run may take 5 s of real time \(--budget\))/);
+    for (const run of hang.runs.slice(1))
+      expect(run.message).to.match(
+        /^(Real-time limit|Not run: the whole grading run may take 5 s of real time \(--budget\))/,
+      );
     expect(final.runs[0].crash).to.equal('budget');
     expect(final.runs[0].message).to.match(/^Not run: the whole grading run may take 5 s of real time \(--budget\)/);
     expect(final.points, 'a test that could not run within the budget scores nothing').to.equal(0);

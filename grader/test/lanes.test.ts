@@ -15,7 +15,10 @@ describe('grader: tests side by side', function () {
     const side = await grade(three);
     const brief = (r: typeof one) => r.labs[0].tests.map((t) => [t.name, t.status, t.points]);
     expect(brief(side)).to.deep.equal(brief(one));
-    const printed = three.out.text.split('\n').map((l) => /^(Test\w+) \./.exec(l)?.[1]).filter((n): n is string => n !== undefined);
+    const printed = three.out.text
+      .split('\n')
+      .map((l) => /^(Test\w+) \./.exec(l)?.[1])
+      .filter((n): n is string => n !== undefined);
     expect(printed).to.deep.equal(one.labs[0].tests.map((t) => t.name));
   });
 
@@ -25,13 +28,19 @@ describe('grader: tests side by side', function () {
     const side = await grade(shuffled);
     const brief = (r: typeof one) => r.labs[0].tests.map((t) => [t.name, t.status, t.points]);
     expect(brief(side)).to.deep.equal(brief(one));
-    const printed = shuffled.out.text.split('\n').map((l) => /^(Test\w+) \./.exec(l)?.[1]).filter((n): n is string => n !== undefined);
+    const printed = shuffled.out.text
+      .split('\n')
+      .map((l) => /^(Test\w+) \./.exec(l)?.[1])
+      .filter((n): n is string => n !== undefined);
     expect(printed).to.deep.equal(one.labs[0].tests.map((t) => t.name));
   });
 
   it('draws the shuffled order from the system’s randomness: a permutation, not the same one each time', () => {
     const items = [0, 1, 2, 3, 4, 5, 6, 7];
-    expect(inRandomOrder(items, () => 0), 'Fisher–Yates with every draw 0 rotates by one').to.deep.equal([1, 2, 3, 4, 5, 6, 7, 0]);
+    expect(
+      inRandomOrder(items, () => 0),
+      'Fisher–Yates with every draw 0 rotates by one',
+    ).to.deep.equal([1, 2, 3, 4, 5, 6, 7, 0]);
     const orders = Array.from({ length: 20 }, () => inRandomOrder(items));
     for (const o of orders) expect([...o].sort()).to.deep.equal(items);
     expect(new Set(orders.map((o) => o.join())).size, 'twenty draws are not all alike').to.be.above(1);
@@ -64,12 +73,26 @@ describe('grader: tests side by side', function () {
       log.push(`end ${j.index}`);
       gate.leave(j);
     };
-    await Promise.all([run(job(0)), run(job(1)), (async () => { await tick(); await run(job(2)); })(), (async () => { await tick(); await tick(); await run(job(3)); })()]);
+    await Promise.all([
+      run(job(0)),
+      run(job(1)),
+      (async () => {
+        await tick();
+        await run(job(2));
+      })(),
+      (async () => {
+        await tick();
+        await tick();
+        await run(job(3));
+      })(),
+    ]);
     expect(log.slice(0, 2), 'two ordinary jobs start together').to.deep.equal(['start 0', 'start 1']);
     const s2 = log.indexOf('start 2');
     expect(log.indexOf('end 0')).to.be.below(s2);
     expect(log.indexOf('end 1')).to.be.below(s2);
     expect(log[s2 + 1], 'nothing starts beside the exclusive job').to.equal('end 2');
-    expect(log.indexOf('start 3'), 'a job that came while the exclusive one waited goes after it').to.be.above(log.indexOf('end 2'));
+    expect(log.indexOf('start 3'), 'a job that came while the exclusive one waited goes after it').to.be.above(
+      log.indexOf('end 2'),
+    );
   });
 });

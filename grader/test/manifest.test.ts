@@ -2,12 +2,31 @@
 import { expect } from 'chai';
 import fs from 'node:fs';
 import path from 'node:path';
-import { addedFileProblem, checkTree, findAddedFiles, Manifest, MANIFEST_PATH, protectedFolders, sha256File, TamperError } from '../manifest';
+import {
+  addedFileProblem,
+  checkTree,
+  findAddedFiles,
+  Manifest,
+  MANIFEST_PATH,
+  protectedFolders,
+  sha256File,
+  TamperError,
+} from '../manifest';
 import { tempDir } from './helpers';
 
 /** The template's files; the ones after the first group are protected. */
 const STUDENT_FILES = ['lab3/server.ts', 'lab3/README.md', 'README.md', '.gitignore'];
-const PROTECTED_FILES = ['lab3/rpc.ts', 'lab3/test/suite.ts', 'lab3/test/rubric.json', 'lab5/glob.ts', 'tester/suite/index.ts', 'tester/suite/types.ts', 'labrpc/index.ts', 'grader/worker-boot.js', 'package.json'];
+const PROTECTED_FILES = [
+  'lab3/rpc.ts',
+  'lab3/test/suite.ts',
+  'lab3/test/rubric.json',
+  'lab5/glob.ts',
+  'tester/suite/index.ts',
+  'tester/suite/types.ts',
+  'labrpc/index.ts',
+  'grader/worker-boot.js',
+  'package.json',
+];
 
 /** Folders made by makeTemplate, removed after the tests. */
 const made: string[] = [];
@@ -20,7 +39,11 @@ function makeTemplate(): { root: string; manifest: Manifest } {
     fs.mkdirSync(path.dirname(path.join(root, rel)), { recursive: true });
     fs.writeFileSync(path.join(root, rel), `// ${rel}\n`);
   }
-  const manifest: Manifest = { version: 1, generatedBy: 'test', files: Object.fromEntries(PROTECTED_FILES.map((f) => [f, sha256File(path.join(root, f))])) };
+  const manifest: Manifest = {
+    version: 1,
+    generatedBy: 'test',
+    files: Object.fromEntries(PROTECTED_FILES.map((f) => [f, sha256File(path.join(root, f))])),
+  };
   fs.mkdirSync(path.join(root, '.kvlabs'));
   fs.writeFileSync(path.join(root, MANIFEST_PATH), JSON.stringify(manifest));
   return { root, manifest };
@@ -36,7 +59,13 @@ describe('grader: tamper check (manifest)', () => {
 
   it('protects the folders that hold protected files, not the root and not the lab folders', () => {
     const { manifest } = makeTemplate();
-    expect([...protectedFolders(manifest)].sort()).to.deep.equal(['grader', 'lab3/test', 'labrpc', 'tester', 'tester/suite']);
+    expect([...protectedFolders(manifest)].sort()).to.deep.equal([
+      'grader',
+      'lab3/test',
+      'labrpc',
+      'tester',
+      'tester/suite',
+    ]);
   });
 
   it('finds nothing in the untouched template, nor after a student adds their own files and grading output', () => {
@@ -50,7 +79,15 @@ describe('grader: tamper check (manifest)', () => {
     add(root, 'node_modules/chai/index.js');
     add(root, 'tester/NOTES.md', 'my notes');
     // What operating systems and editors leave behind, and data a student adds next to the given data.
-    for (const junk of ['lab3/test/.DS_Store', 'tester/.DS_Store', 'lab3/test/.suite.ts.swp', 'lab3/test/suite.ts~', 'tester/suite/Thumbs.db', 'lab3/test/my-config.json']) add(root, junk, 'x');
+    for (const junk of [
+      'lab3/test/.DS_Store',
+      'tester/.DS_Store',
+      'lab3/test/.suite.ts.swp',
+      'lab3/test/suite.ts~',
+      'tester/suite/Thumbs.db',
+      'lab3/test/my-config.json',
+    ])
+      add(root, junk, 'x');
     expect(checkTree(root)).to.deep.equal({ manifest: true, tampered: [] });
   });
 
@@ -92,7 +129,11 @@ describe('grader: tamper check (manifest)', () => {
     fs.rmSync(path.join(root, 'tester/suite/types.ts'));
     add(root, 'lab5/glob.js');
     const check = checkTree(root);
-    expect(check.manifest && check.tampered.map((f) => `${f.file} ${f.change}`)).to.deep.equal(['lab3/test/suite.ts changed', 'tester/suite/types.ts missing', 'lab5/glob.js added']);
+    expect(check.manifest && check.tampered.map((f) => `${f.file} ${f.change}`)).to.deep.equal([
+      'lab3/test/suite.ts changed',
+      'tester/suite/types.ts missing',
+      'lab5/glob.js added',
+    ]);
     const message = new TamperError(check.manifest ? check.tampered : []).message;
     expect(message)
       .to.contain('lab3/test/suite.ts (changed) and tester/suite/types.ts (missing)')

@@ -40,7 +40,9 @@ describe('grader: red team (student code trying to forge its grade)', function (
     const saved = process.env.GITHUB_OUTPUT;
     process.env.GITHUB_OUTPUT = githubOutput; // what a Classroom runner's grader process has
     try {
-      result = await grade(fixtureOptions(FIXTURES.hostile, { seed: 11, classroom: true, env: { GITHUB_OUTPUT: githubOutput } }));
+      result = await grade(
+        fixtureOptions(FIXTURES.hostile, { seed: 11, classroom: true, env: { GITHUB_OUTPUT: githubOutput } }),
+      );
     } finally {
       if (saved === undefined) delete process.env.GITHUB_OUTPUT;
       else process.env.GITHUB_OUTPUT = saved;
@@ -52,7 +54,8 @@ describe('grader: red team (student code trying to forge its grade)', function (
 
   it('scores exactly what the honest answers earn', () => {
     expect(result.labs[0].score).to.equal(HONEST_SCORE);
-    for (const name of ['TestRejection', 'TestOutOfMemory', 'TestFlaky']) expect(test(name).status, name).to.equal('passed');
+    for (const name of ['TestRejection', 'TestOutOfMemory', 'TestFlaky'])
+      expect(test(name).status, name).to.equal('passed');
   });
 
   it('refuses a verdict posted by student code, and says so', () => {
@@ -87,15 +90,22 @@ describe('grader: red team (student code trying to forge its grade)', function (
   });
 
   it('owes that to the sandbox: outside it, the same code does see the harness on its stack', () => {
-    const { kitFramesSeen } = require(path.join(FIXTURES.hostile, 'lab9', 'counter.ts')) as { kitFramesSeen: () => string[] };
+    const { kitFramesSeen } = require(path.join(FIXTURES.hostile, 'lab9', 'counter.ts')) as {
+      kitFramesSeen: () => string[];
+    };
     expect(kitFramesSeen()).to.include(__filename);
   });
 
   it('writes the only Classroom result, the honest one', () => {
     expect(test('TestTickThrow').status).to.equal('failed');
-    const lines = fs.readFileSync(githubOutput, 'utf8').split('\n').filter((l) => l.startsWith('result='));
+    const lines = fs
+      .readFileSync(githubOutput, 'utf8')
+      .split('\n')
+      .filter((l) => l.startsWith('result='));
     expect(lines).to.have.length(1);
-    const payload = JSON.parse(Buffer.from(lines[0].slice('result='.length), 'base64').toString('utf8')) as { tests: Array<{ score: number }> };
+    const payload = JSON.parse(Buffer.from(lines[0].slice('result='.length), 'base64').toString('utf8')) as {
+      tests: Array<{ score: number }>;
+    };
     expect(payload.tests.reduce((a, t) => a + t.score, 0)).to.equal(HONEST_SCORE);
   });
 

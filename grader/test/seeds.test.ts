@@ -7,7 +7,17 @@ import { FIXTURES, fixtureOptions } from './helpers';
 
 /** What must be identical between two runs with the same seed. */
 function fingerprint(r: RunRecord): object {
-  return { name: r.name, status: r.status, seed: r.seed, virtualMs: r.virtualMs, rpcs: r.rpcs, ops: r.ops, traceHash: r.traceHash, message: r.message, crash: r.crash };
+  return {
+    name: r.name,
+    status: r.status,
+    seed: r.seed,
+    virtualMs: r.virtualMs,
+    rpcs: r.rpcs,
+    ops: r.ops,
+    traceHash: r.traceHash,
+    message: r.message,
+    crash: r.crash,
+  };
 }
 
 describe('grader: seeds, replay and --runs', function () {
@@ -23,7 +33,9 @@ describe('grader: seeds, replay and --runs', function () {
     expect(once.labs[0].tests.every((t) => /^[0-9a-f]{16}$/.test(t.traceHash))).to.equal(true);
     expect(once.labs[0].tests.map((t) => t.seed)).to.deep.equal([7, 7, 7]);
     const other = await grade(fixtureOptions(FIXTURES.crashy, { tests: ['TestBasic'], seed: 8, writeReports: false }));
-    expect(other.labs[0].tests[0].traceHash, 'another seed makes another run').to.not.equal(once.labs[0].tests[0].traceHash);
+    expect(other.labs[0].tests[0].traceHash, 'another seed makes another run').to.not.equal(
+      once.labs[0].tests[0].traceHash,
+    );
   });
 
   it('gives each test its own fresh seed when none is given', async () => {
@@ -53,7 +65,12 @@ describe('grader: seeds, replay and --runs', function () {
     }
     expect(options.out.text).to.contain(`${flaky.failingSeeds.length}/6 runs failed`);
 
-    const replay = await grade(fixtureOptions(FIXTURES.crashy, { tests: ['TestFlaky'], seed: flaky.failingSeeds[0], writeReports: false }));
-    expect(fingerprint(replay.labs[0].tests[0].runs[0]), 'a failing seed from --runs replays the same failure').to.deep.equal(fingerprint(flaky.runs.find((x) => x.seed === flaky.failingSeeds[0]) as RunRecord));
+    const replay = await grade(
+      fixtureOptions(FIXTURES.crashy, { tests: ['TestFlaky'], seed: flaky.failingSeeds[0], writeReports: false }),
+    );
+    expect(
+      fingerprint(replay.labs[0].tests[0].runs[0]),
+      'a failing seed from --runs replays the same failure',
+    ).to.deep.equal(fingerprint(flaky.runs.find((x) => x.seed === flaky.failingSeeds[0]) as RunRecord));
   });
 });

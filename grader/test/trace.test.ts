@@ -31,14 +31,23 @@ describe('grader: trace pages', function () {
     expect(fail?.message).to.contain('Get returned 21 instead of 20');
     expect(fail?.t).to.equal(wrong?.virtualMs);
     expect(trace.events.filter((e) => e.k === 'call')).to.have.length(21);
-    expect(trace.events.find((e) => e.k === 'log')).to.deep.include({ lane: 'counter', text: 'Get(wrong): adding one for luck, 20 -> 21' });
+    expect(trace.events.find((e) => e.k === 'log')).to.deep.include({
+      lane: 'counter',
+      text: 'Get(wrong): adding one for luck, 20 -> 21',
+    });
     expect(html).to.contain('href="history-TestWrongAnswer-11.html"');
     const index = fs.readFileSync(path.join(dir, 'index.html'), 'utf8');
     expect(index).to.contain('href="trace-TestWrongAnswer-11.html"');
-    const json = JSON.parse(fs.readFileSync(path.join(dir, 'results.json'), 'utf8')) as { tests: Array<{ name: string; runs: Array<{ trace: string | null; minimalFaults: { total: number } | null }> }> };
-    expect(json.tests.find((t) => t.name === 'TestWrongAnswer')?.runs[0].trace).to.equal('trace-TestWrongAnswer-11.html');
+    const json = JSON.parse(fs.readFileSync(path.join(dir, 'results.json'), 'utf8')) as {
+      tests: Array<{ name: string; runs: Array<{ trace: string | null; minimalFaults: { total: number } | null }> }>;
+    };
+    expect(json.tests.find((t) => t.name === 'TestWrongAnswer')?.runs[0].trace).to.equal(
+      'trace-TestWrongAnswer-11.html',
+    );
     expect(json.tests.find((t) => t.name === 'TestWrongAnswer')?.runs[0].minimalFaults).to.deep.include({ total: 0 });
-    expect(options.out.text).to.match(/replay: npm run grade lab9 -- --test TestWrongAnswer --seed 11\n\s+trace: \S+trace-TestWrongAnswer-11\.html/);
+    expect(options.out.text).to.match(
+      /replay: npm run grade lab9 -- --test TestWrongAnswer --seed 11\n\s+trace: \S+trace-TestWrongAnswer-11\.html/,
+    );
     // The fixture's network is reliable: minimization has no fault to remove, and says what that means.
     expect(options.out.text).to.contain('The network injected no faults in this run: it fails on a reliable network');
     expect(html).to.contain('Smallest failing schedule.');
@@ -59,6 +68,8 @@ describe('grader: trace pages', function () {
   it('writes no trace page when traces are switched off', async () => {
     const options = fixtureOptions(FIXTURES.crashy, { tests: ['TestWrongAnswer'], seed: 11, traces: false });
     await grade(options);
-    expect(fs.readdirSync(path.join(options.reportDir as string, 'lab9')).filter((f) => f.startsWith('trace-'))).to.deep.equal([]);
+    expect(
+      fs.readdirSync(path.join(options.reportDir as string, 'lab9')).filter((f) => f.startsWith('trace-')),
+    ).to.deep.equal([]);
   });
 });

@@ -15,7 +15,20 @@ import type { LabResult, RunRecord } from '../types';
 import { Collector, findAll, parseXml } from './helpers';
 
 function run(name: string, seed: number, status: 'passed' | 'failed', extra: Partial<RunRecord> = {}): RunRecord {
-  return { name, status, seed, realMs: 100, virtualMs: 2000, rpcs: 10, ops: 5, traceHash: `hash${seed}`, message: status === 'failed' ? `it broke with ${seed}` : '', log: [], output: '', ...extra };
+  return {
+    name,
+    status,
+    seed,
+    realMs: 100,
+    virtualMs: 2000,
+    rpcs: 10,
+    ops: 5,
+    traceHash: `hash${seed}`,
+    message: status === 'failed' ? `it broke with ${seed}` : '',
+    log: [],
+    output: '',
+    ...extra,
+  };
 }
 
 /** A lab result with awkward text in it: markup, pipes, backticks, terminal colours and control characters. */
@@ -23,28 +36,65 @@ function awkwardLab(): LabResult {
   const evil = 'got <script>alert("x")</script> | `pipe` ``` fence\x1b[31m red\x1b[0m \x07bell & more';
   const tests = [
     scoreTest('TestGood', 'works', 10, [run('TestGood', 1, 'passed')]),
-    scoreTest('TestEvil', 'has <b>markup</b>', 5, [run('TestEvil', 1, 'failed', { message: evil, crash: 'assertion', output: 'printed \x1b[1mbold\x1b[0m\n', log: ['a <log> line'], historyHtml: '<html>h</html>' })]),
-    scoreTest('TestRuns', 'flaky', 5, [run('TestRuns', 1, 'passed'), run('TestRuns', 2, 'failed', { crash: 'timeout' }), run('TestRuns', 3, 'failed')]),
+    scoreTest('TestEvil', 'has <b>markup</b>', 5, [
+      run('TestEvil', 1, 'failed', {
+        message: evil,
+        crash: 'assertion',
+        output: 'printed \x1b[1mbold\x1b[0m\n',
+        log: ['a <log> line'],
+        historyHtml: '<html>h</html>',
+      }),
+    ]),
+    scoreTest('TestRuns', 'flaky', 5, [
+      run('TestRuns', 1, 'passed'),
+      run('TestRuns', 2, 'failed', { crash: 'timeout' }),
+      run('TestRuns', 3, 'failed'),
+    ]),
   ];
   const t = totals(tests);
-  return { lab: 'lab9', title: 'A <fixture> lab', target: 'student', score: t.score, maxScore: t.maxScore, passed: t.passed, runsPerTest: 3, seedBase: 1, tests, typeErrors: [{ file: 'lab9/server.ts', line: 3, column: 7, code: 2322, message: 'Type <string> is not assignable' }] };
+  return {
+    lab: 'lab9',
+    title: 'A <fixture> lab',
+    target: 'student',
+    score: t.score,
+    maxScore: t.maxScore,
+    passed: t.passed,
+    runsPerTest: 3,
+    seedBase: 1,
+    tests,
+    typeErrors: [
+      { file: 'lab9/server.ts', line: 3, column: 7, code: 2322, message: 'Type <string> is not assignable' },
+    ],
+  };
 }
 
 describe('grader: parts', () => {
   describe('rubric', () => {
     it('reads points and limits, and explains a malformed rubric', () => {
-      const r = parseRubric({ lab: 'lab9', defaultTimeoutSec: 30, tests: { A: { points: 10 }, B: { points: 5, timeoutSec: 2 } } }, 'r.json');
+      const r = parseRubric(
+        { lab: 'lab9', defaultTimeoutSec: 30, tests: { A: { points: 10 }, B: { points: 5, timeoutSec: 2 } } },
+        'r.json',
+      );
       expect(timeLimitMs(r, 'A')).to.equal(30_000);
       expect(timeLimitMs(r, 'B')).to.equal(2000);
       expect(timeLimitMs({ ...r, defaultTimeoutSec: undefined }, 'A', 120)).to.equal(120_000);
-      expect(() => parseRubric({ lab: 'lab9', tests: { A: { points: -1 } } }, 'r.json')).to.throw(GraderUsageError, /"A" no valid "points"/);
-      expect(() => parseRubric({ lab: 'lab9', tests: { A: { points: 1, timeoutSec: 0 } } }, 'r.json')).to.throw(GraderUsageError, /timeoutSec/);
+      expect(() => parseRubric({ lab: 'lab9', tests: { A: { points: -1 } } }, 'r.json')).to.throw(
+        GraderUsageError,
+        /"A" no valid "points"/,
+      );
+      expect(() => parseRubric({ lab: 'lab9', tests: { A: { points: 1, timeoutSec: 0 } } }, 'r.json')).to.throw(
+        GraderUsageError,
+        /timeoutSec/,
+      );
       expect(() => parseRubric([], 'r.json')).to.throw(GraderUsageError, /not a JSON object/);
     });
 
     it('insists that rubric and suite name the same tests', () => {
       const r = parseRubric({ lab: 'lab9', tests: { A: { points: 1 }, Ghost: { points: 1 } } }, 'r.json');
-      expect(() => checkRubricMatchesSuite(r, ['A', 'B'], 'r.json', 's.ts')).to.throw(GraderUsageError, /gives points to Ghost.*has B/);
+      expect(() => checkRubricMatchesSuite(r, ['A', 'B'], 'r.json', 's.ts')).to.throw(
+        GraderUsageError,
+        /gives points to Ghost.*has B/,
+      );
       expect(() => checkRubricMatchesSuite(r, ['A', 'Ghost'], 'r.json', 's.ts')).to.not.throw();
     });
   });
@@ -71,7 +121,8 @@ describe('grader: parts', () => {
 
     it('parses seeds and explains bad ones', () => {
       expect(parseSeed(' 42 ')).to.equal(42);
-      for (const bad of ['', '-1', '4.2', 'abc', '1e3', '9007199254740993']) expect(() => parseSeed(bad), bad).to.throw(GraderUsageError, /seed/);
+      for (const bad of ['', '-1', '4.2', 'abc', '1e3', '9007199254740993'])
+        expect(() => parseSeed(bad), bad).to.throw(GraderUsageError, /seed/);
     });
   });
 
@@ -96,7 +147,9 @@ describe('grader: parts', () => {
       expect(secs(1234)).to.equal('1.2s');
       expect(secs(125_000)).to.equal('125s');
       expect(replayCommand('lab2', 'TestX', 5, 'student')).to.equal('npm run grade lab2 -- --test TestX --seed 5');
-      expect(replayCommand('lab2', 'TestX', 5, 'solution')).to.equal('npm run grade lab2 -- --test TestX --seed 5 --solution');
+      expect(replayCommand('lab2', 'TestX', 5, 'solution')).to.equal(
+        'npm run grade lab2 -- --test TestX --seed 5 --solution',
+      );
     });
 
     it('colours only terminals, and never with NO_COLOR', () => {
@@ -125,7 +178,12 @@ describe('grader: parts', () => {
 
     it('gives a simulated test its virtual time, RPCs and the command that replays its seed exactly', () => {
       const out = new Collector();
-      new ConsoleReporter(out, undefined, false).testDone(scoreTest('TestSim', 'd', 4, [run('TestSim', 7, 'failed')]), 'lab9', 'student', 20);
+      new ConsoleReporter(out, undefined, false).testDone(
+        scoreTest('TestSim', 'd', 4, [run('TestSim', 7, 'failed')]),
+        'lab9',
+        'student',
+        20,
+      );
       expect(out.text).to.contain('0.1s (virtual 2.0s)  #RPCs 10  #Ops 5');
       expect(out.text).to.contain('seed=7  replay: npm run grade lab9 -- --test TestSim --seed 7');
     });
@@ -133,21 +191,46 @@ describe('grader: parts', () => {
     it('gives a real-time test neither virtual time nor RPCs, and a rerun that promises no exact replay', () => {
       const out = new Collector();
       const reporter = new ConsoleReporter(out, undefined, false);
-      reporter.testDone({ ...scoreTest('TestLive', 'd', 4, [run('TestLive', 1, 'passed', { virtualMs: 0, rpcs: 0 })]), realTime: true }, 'lab9', 'student', 20);
-      reporter.testDone({ ...scoreTest('TestReal', 'd', 4, [run('TestReal', 7, 'failed', { virtualMs: 0, rpcs: 0 })]), realTime: true }, 'lab9', 'student', 20);
+      reporter.testDone(
+        { ...scoreTest('TestLive', 'd', 4, [run('TestLive', 1, 'passed', { virtualMs: 0, rpcs: 0 })]), realTime: true },
+        'lab9',
+        'student',
+        20,
+      );
+      reporter.testDone(
+        { ...scoreTest('TestReal', 'd', 4, [run('TestReal', 7, 'failed', { virtualMs: 0, rpcs: 0 })]), realTime: true },
+        'lab9',
+        'student',
+        20,
+      );
       expect(out.text).to.match(/TestLive \.+ passed {2}0\.1s {2}#Ops 5 {2}4\/4/);
       expect(out.text).to.match(/TestReal \.+ FAILED {2}0\.1s {2}#Ops 5 {2}0\/4/);
-      expect(out.text).to.contain('    it broke with 7\n    rerun: npm run grade lab9 -- --test TestReal  (real time: a rerun is not an exact replay)\n');
+      expect(out.text).to.contain(
+        '    it broke with 7\n    rerun: npm run grade lab9 -- --test TestReal  (real time: a rerun is not an exact replay)\n',
+      );
       expect(out.text).to.not.match(/virtual|#RPCs|--seed|replay:/);
     });
 
     it('lists the failing runs of a real-time test run several times, and reruns it as often', () => {
       const out = new Collector();
-      const runs = [run('TestReal', 1, 'passed'), run('TestReal', 2, 'failed', { crash: 'timeout' }), run('TestReal', 3, 'failed')];
-      new ConsoleReporter(out, undefined, false).testDone({ ...scoreTest('TestReal', 'd', 4, runs), realTime: true }, 'lab9', 'solution', 20);
+      const runs = [
+        run('TestReal', 1, 'passed'),
+        run('TestReal', 2, 'failed', { crash: 'timeout' }),
+        run('TestReal', 3, 'failed'),
+      ];
+      new ConsoleReporter(out, undefined, false).testDone(
+        { ...scoreTest('TestReal', 'd', 4, runs), realTime: true },
+        'lab9',
+        'solution',
+        20,
+      );
       expect(out.text).to.contain('2/3 runs failed');
-      expect(out.text).to.contain('Failing runs (2 of 3):\n      run 2  real-time limit\n      run 3  it broke with 3\n');
-      expect(out.text).to.contain('rerun: npm run grade lab9 -- --test TestReal --runs 3 --solution  (real time: a rerun is not an exact replay)');
+      expect(out.text).to.contain(
+        'Failing runs (2 of 3):\n      run 2  real-time limit\n      run 3  it broke with 3\n',
+      );
+      expect(out.text).to.contain(
+        'rerun: npm run grade lab9 -- --test TestReal --runs 3 --solution  (real time: a rerun is not an exact replay)',
+      );
       expect(out.text).to.not.match(/seed=|--seed/);
     });
   });
@@ -172,15 +255,35 @@ describe('grader: parts', () => {
       expect(md).to.contain('````text');
       expect(md).to.contain('- seed=2: `npm run grade lab9 -- --test TestRuns --seed 2` — real-time limit');
       expect(md).to.not.contain('\x1b');
-      const seedOf = (name: string) => rows.find((r) => r.startsWith(`| ${name} `))?.split('|')[8].trim();
-      expect([seedOf('TestGood'), seedOf('TestRuns')], 'a single run shows its seed, several runs their failing seeds').to.deep.equal(['1', 'failed: 2, 3']);
+      const seedOf = (name: string) =>
+        rows
+          .find((r) => r.startsWith(`| ${name} `))
+          ?.split('|')[8]
+          .trim();
+      expect(
+        [seedOf('TestGood'), seedOf('TestRuns')],
+        'a single run shows its seed, several runs their failing seeds',
+      ).to.deep.equal(['1', 'failed: 2, 3']);
       const realTime = markdownSummary({ ...awkwardLab(), tests: [{ ...awkwardLab().tests[0], realTime: true }] });
-      expect(realTime.split('\n').find((l) => l.startsWith('| TestGood'))?.split('|').slice(5, 9).map((c) => c.trim())).to.deep.equal(['—', '—', '5', '—']);
+      expect(
+        realTime
+          .split('\n')
+          .find((l) => l.startsWith('| TestGood'))
+          ?.split('|')
+          .slice(5, 9)
+          .map((c) => c.trim()),
+      ).to.deep.equal(['—', '—', '5', '—']);
     });
 
     it('checks XML strictly (the JUnit test below relies on it): misnesting, a bare &, control characters and a second root are refused', () => {
-      for (const bad of ['<a><b></a></b>', '<a>x & y</a>', '<a>\u0007</a>', '<a/><b/>']) expect(() => parseXml(bad), JSON.stringify(bad)).to.throw(/malformed XML/);
-      expect(parseXml('<a k="1 &amp; 2">t&#x41;<b/></a>')).to.deep.equal({ name: 'a', attributes: { k: '1 & 2' }, children: [{ name: 'b', attributes: {}, children: [], text: '' }], text: 'tA' });
+      for (const bad of ['<a><b></a></b>', '<a>x & y</a>', '<a>\u0007</a>', '<a/><b/>'])
+        expect(() => parseXml(bad), JSON.stringify(bad)).to.throw(/malformed XML/);
+      expect(parseXml('<a k="1 &amp; 2">t&#x41;<b/></a>')).to.deep.equal({
+        name: 'a',
+        attributes: { k: '1 & 2' },
+        children: [{ name: 'b', attributes: {}, children: [], text: '' }],
+        text: 'tA',
+      });
     });
 
     it('writes JUnit XML that parses even with control characters in messages', () => {
@@ -189,13 +292,20 @@ describe('grader: parts', () => {
       const failures = findAll(xml, 'failure');
       expect(failures).to.have.length(2);
       expect(failures[0].attributes.message).to.contain('<script>').and.contain('red');
-      expect(failures[1].text, 'the body has the whole message and the failing seeds').to.contain('failing seeds (2 of 3 runs): 2, 3');
+      expect(failures[1].text, 'the body has the whole message and the failing seeds').to.contain(
+        'failing seeds (2 of 3 runs): 2, 3',
+      );
       expect(failures[0].text).to.contain('replay: npm run grade lab9 -- --test TestEvil --seed 1');
       const [suites] = findAll({ name: '', attributes: {}, children: [xml], text: '' }, 'testsuites');
       const suite = findAll(xml, 'testsuite')[0];
       const cases = findAll(xml, 'testcase');
-      for (const el of [suites, suite, ...cases]) expect(Number.isNaN(Number(el.attributes.time)), `${el.name} has a time in seconds`).to.equal(false);
-      expect(cases.map((c) => c.attributes.file)).to.deep.equal(['lab9/test/suite.ts', 'lab9/test/suite.ts', 'lab9/test/suite.ts']);
+      for (const el of [suites, suite, ...cases])
+        expect(Number.isNaN(Number(el.attributes.time)), `${el.name} has a time in seconds`).to.equal(false);
+      expect(cases.map((c) => c.attributes.file)).to.deep.equal([
+        'lab9/test/suite.ts',
+        'lab9/test/suite.ts',
+        'lab9/test/suite.ts',
+      ]);
     });
 
     it('builds the classroom payload: scores per test, base64 of JSON, lab-prefixed names for several labs', () => {

@@ -26,7 +26,9 @@ import { classroomWorkflow, parseYaml, REPORTER, toYaml, WORKFLOW_NODE, WORKFLOW
 import { buildLab2Class, copyTemplate, putSolution } from '../class';
 
 const LAB2_FILES = ['server.ts', 'client.ts', 'lock.ts'];
-const RUBRIC = JSON.parse(fs.readFileSync(path.join(KIT_ROOT, 'lab2', 'test', 'rubric.json'), 'utf8')) as { tests: Record<string, { points: number }> };
+const RUBRIC = JSON.parse(fs.readFileSync(path.join(KIT_ROOT, 'lab2', 'test', 'rubric.json'), 'utf8')) as {
+  tests: Record<string, { points: number }>;
+};
 
 /** Every file under `dir` (relative), leaving out node_modules and .git. */
 function filesUnder(dir: string, prefix = ''): string[] {
@@ -44,7 +46,13 @@ function localEnv(extra: Record<string, string> = {}): NodeJS.ProcessEnv {
   return env;
 }
 
-function run(cmd: string, args: string[], cwd: string, env: NodeJS.ProcessEnv = localEnv(), timeoutMs = 120_000): { status: number | null; stdout: string; stderr: string } {
+function run(
+  cmd: string,
+  args: string[],
+  cwd: string,
+  env: NodeJS.ProcessEnv = localEnv(),
+  timeoutMs = 120_000,
+): { status: number | null; stdout: string; stderr: string } {
   const r = spawnSync(cmd, args, { cwd, env, encoding: 'utf8', timeout: timeoutMs });
   return { status: r.status, stdout: r.stdout, stderr: r.stderr };
 }
@@ -52,12 +60,23 @@ function run(cmd: string, args: string[], cwd: string, env: NodeJS.ProcessEnv = 
 /** Gives a copy of the template the installed packages (of the released template if installed, else the kit's). */
 function linkModules(dir: string, template: string): void {
   const installed = path.join(template, 'node_modules');
-  fs.symlinkSync(fs.existsSync(installed) ? fs.realpathSync(installed) : path.join(KIT_ROOT, 'node_modules'), path.join(dir, 'node_modules'), 'dir');
+  fs.symlinkSync(
+    fs.existsSync(installed) ? fs.realpathSync(installed) : path.join(KIT_ROOT, 'node_modules'),
+    path.join(dir, 'node_modules'),
+    'dir',
+  );
 }
 
 /** The payload a `result=<base64>` line in a GITHUB_OUTPUT file carries. */
-function payloadIn(outputFile: string): { status: string; max_score: number; tests: Array<{ name: string; status: string; score: number; message: string | null }> } {
-  const line = fs.readFileSync(outputFile, 'utf8').split('\n').find((l) => l.startsWith('result='));
+function payloadIn(outputFile: string): {
+  status: string;
+  max_score: number;
+  tests: Array<{ name: string; status: string; score: number; message: string | null }>;
+} {
+  const line = fs
+    .readFileSync(outputFile, 'utf8')
+    .split('\n')
+    .find((l) => l.startsWith('result='));
   expect(line, `no result= line in ${outputFile}`).to.be.a('string');
   return JSON.parse(Buffer.from((line ?? '').slice('result='.length), 'base64').toString('utf8'));
 }
@@ -88,14 +107,29 @@ describe('instructor tools', function () {
       const files = filesUnder(tpl);
       expect(files).to.have.members([...released.files]);
       for (const f of files) {
-        expect(f, f).not.to.match(/(^|\/)solutions\/|\/test\/kit\/|^bench\/|^instructor\/|^scripts\/demo\.ts$|^grader\/test\/|\.mutant-/);
-        expect(fs.readFileSync(path.join(tpl, f), 'utf8'), `${f} names the solutions folder`).not.to.contain('solutions/');
+        expect(f, f).not.to.match(
+          /(^|\/)solutions\/|\/test\/kit\/|^bench\/|^instructor\/|^scripts\/demo\.ts$|^grader\/test\/|\.mutant-/,
+        );
+        expect(fs.readFileSync(path.join(tpl, f), 'utf8'), `${f} names the solutions folder`).not.to.contain(
+          'solutions/',
+        );
       }
       const distinctive = distinctiveSolutionLines(KIT_ROOT);
       expect(distinctive.size, 'the solutions have distinctive lines to look for').to.be.greaterThan(20);
-      const shippedLines = new Set(files.flatMap((f) => fs.readFileSync(path.join(tpl, f), 'utf8').split('\n').map((l) => l.trim())));
-      for (const [line, from] of distinctive) expect(shippedLines.has(line), `a line of ${from} ships: ${line}`).to.equal(false);
-      for (const f of LAB2_FILES) expect(fs.readFileSync(path.join(tpl, 'lab2', f), 'utf8'), `lab2/${f} is the skeleton`).to.equal(fs.readFileSync(path.join(KIT_ROOT, 'lab2', f), 'utf8'));
+      const shippedLines = new Set(
+        files.flatMap((f) =>
+          fs
+            .readFileSync(path.join(tpl, f), 'utf8')
+            .split('\n')
+            .map((l) => l.trim()),
+        ),
+      );
+      for (const [line, from] of distinctive)
+        expect(shippedLines.has(line), `a line of ${from} ships: ${line}`).to.equal(false);
+      for (const f of LAB2_FILES)
+        expect(fs.readFileSync(path.join(tpl, 'lab2', f), 'utf8'), `lab2/${f} is the skeleton`).to.equal(
+          fs.readFileSync(path.join(KIT_ROOT, 'lab2', f), 'utf8'),
+        );
     });
 
     it('the leak scan catches a planted solution line and an import of the solutions', () => {
@@ -121,55 +155,127 @@ describe('instructor tools', function () {
     });
 
     it('drops the instructors’ scripts; package.json, lockfile, tsconfig and mocha config fit what ships', () => {
-      const kitPkg = JSON.parse(fs.readFileSync(path.join(KIT_ROOT, 'package.json'), 'utf8')) as Record<string, Record<string, string>>;
-      const pkg = JSON.parse(fs.readFileSync(path.join(tpl, 'package.json'), 'utf8')) as Record<string, Record<string, string>>;
+      const kitPkg = JSON.parse(fs.readFileSync(path.join(KIT_ROOT, 'package.json'), 'utf8')) as Record<
+        string,
+        Record<string, string>
+      >;
+      const pkg = JSON.parse(fs.readFileSync(path.join(tpl, 'package.json'), 'utf8')) as Record<
+        string,
+        Record<string, string>
+      >;
       expect(Object.keys(pkg.scripts)).to.include.members(['grade', 'typecheck', 'test']);
-      expect(pkg.scripts.test, 'a student\'s npm test neither lints nor checks the format').to.equal('npm run typecheck && mocha');
-      for (const s of ['verify', 'bench', 'release', 'grade-batch', 'demo']) expect(pkg.scripts, s).not.to.have.property(s);
+      expect(pkg.scripts.test, "a student's npm test neither lints nor checks the format").to.equal(
+        'npm run typecheck && mocha',
+      );
+      for (const s of ['verify', 'bench', 'release', 'grade-batch', 'demo'])
+        expect(pkg.scripts, s).not.to.have.property(s);
       for (const [name, body] of Object.entries(pkg.scripts)) {
         expect(body, name).not.to.match(/solutions|instructor\/|bench\/|scripts\/demo|lab[13-9]/);
       }
       expect(pkg.dependencies).to.deep.equal(kitPkg.dependencies);
-      const instructorOnly = ['@stryker-mutator/core', '@stryker-mutator/mocha-runner', 'yaml', 'csv-stringify', 'csv-parse', 'eslint', '@eslint/js', 'typescript-eslint', 'prettier', 'fast-xml-parser'];
+      const instructorOnly = [
+        '@stryker-mutator/core',
+        '@stryker-mutator/mocha-runner',
+        'yaml',
+        'csv-stringify',
+        'csv-parse',
+        'eslint',
+        '@eslint/js',
+        'typescript-eslint',
+        'prettier',
+        'fast-xml-parser',
+      ];
       for (const name of instructorOnly) expect(kitPkg.devDependencies, 'the kit has it').to.have.property(name);
-      const shippedDev = Object.fromEntries(Object.entries(kitPkg.devDependencies).filter(([name]) => !instructorOnly.includes(name)));
-      expect(pkg.devDependencies, 'every package but the instructors’ (StrykerJS, YAML, CSV, ESLint, Prettier, the XML reader of the grader’s tests)').to.deep.equal(shippedDev);
-      const lock = JSON.parse(fs.readFileSync(path.join(tpl, 'package-lock.json'), 'utf8')) as { packages: Record<string, { devDependencies?: object }> };
+      const shippedDev = Object.fromEntries(
+        Object.entries(kitPkg.devDependencies).filter(([name]) => !instructorOnly.includes(name)),
+      );
+      expect(
+        pkg.devDependencies,
+        'every package but the instructors’ (StrykerJS, YAML, CSV, ESLint, Prettier, the XML reader of the grader’s tests)',
+      ).to.deep.equal(shippedDev);
+      const lock = JSON.parse(fs.readFileSync(path.join(tpl, 'package-lock.json'), 'utf8')) as {
+        packages: Record<string, { devDependencies?: object }>;
+      };
       expect(lock.packages[''].devDependencies, 'the lockfile agrees with package.json').to.deep.equal(shippedDev);
-      expect(Object.keys(lock.packages).filter((k) => /stryker|node_modules\/(yaml|csv-stringify|csv-parse|eslint|prettier|typescript-eslint|fast-xml-parser)$/.test(k))).to.deep.equal([]);
+      expect(
+        Object.keys(lock.packages).filter((k) =>
+          /stryker|node_modules\/(yaml|csv-stringify|csv-parse|eslint|prettier|typescript-eslint|fast-xml-parser)$/.test(
+            k,
+          ),
+        ),
+      ).to.deep.equal([]);
 
       const tsconfig = JSON.parse(fs.readFileSync(path.join(tpl, 'tsconfig.json'), 'utf8')) as { include: string[] };
-      const tsTops = new Set(released.files.filter((f) => f.endsWith('.ts') && f.includes('/')).map((f) => f.split('/')[0]));
+      const tsTops = new Set(
+        released.files.filter((f) => f.endsWith('.ts') && f.includes('/')).map((f) => f.split('/')[0]),
+      );
       expect([...tsconfig.include].sort()).to.deep.equal([...tsTops].sort());
       const mocharc = JSON.parse(fs.readFileSync(path.join(tpl, '.mocharc.json'), 'utf8')) as { spec: string[] };
       expect(mocharc.spec.length).to.be.greaterThan(0);
-      for (const glob of mocharc.spec) expect(released.files.some((f) => globToRegExp(glob).test(f)), glob).to.equal(true);
+      for (const glob of mocharc.spec)
+        expect(
+          released.files.some((f) => globToRegExp(glob).test(f)),
+          glob,
+        ).to.equal(true);
 
       const readme = fs.readFileSync(path.join(tpl, 'README.md'), 'utf8');
-      expect(readme).to.contain('npm run grade lab2').and.contain('--seed').and.contain('lab2/lock.ts').and.contain('.kvlabs/manifest.json');
+      expect(readme)
+        .to.contain('npm run grade lab2')
+        .and.contain('--seed')
+        .and.contain('lab2/lock.ts')
+        .and.contain('.kvlabs/manifest.json');
     });
 
     it('the README promises exact replay only for simulated tests: lab 2 explains seeds, lab 5 (real time) does not', async () => {
       const flat = (text: string) => text.replace(/\s+/g, ' ');
       const lab2 = flat(fs.readFileSync(path.join(tpl, 'README.md'), 'utf8'));
-      expect(lab2).to.contain('--seed 12345').and.contain('replay one run exactly').and.contain('can be replayed exactly').and.contain('the very same run again');
+      expect(lab2)
+        .to.contain('--seed 12345')
+        .and.contain('replay one run exactly')
+        .and.contain('can be replayed exactly')
+        .and.contain('the very same run again');
       expect(lab2).to.contain('virtual and seeded').and.not.contain('real time');
 
       const lab5 = await release({ out: path.join(work, 'lab5-only'), labs: ['lab5'], allowDirty: true });
       const readme = flat(fs.readFileSync(path.join(lab5.out, 'README.md'), 'utf8'));
-      expect(readme).to.contain('npm run grade lab5').and.contain('real sockets, in real time').and.contain('does not replay exactly');
-      for (const promise of ['--seed', 'replay one run exactly', 'can be replayed exactly', 'very same run', 'simulated', 'virtual and seeded']) {
+      expect(readme)
+        .to.contain('npm run grade lab5')
+        .and.contain('real sockets, in real time')
+        .and.contain('does not replay exactly');
+      for (const promise of [
+        '--seed',
+        'replay one run exactly',
+        'can be replayed exactly',
+        'very same run',
+        'simulated',
+        'virtual and seeded',
+      ]) {
         expect(readme, `the lab 5 README says "${promise}"`).not.to.contain(promise);
       }
 
-      const lab4 = flat(studentReadme([{ lab: 'lab4', title: 'Lab 4', implFiles: ['server.ts'], firstTest: 'TestLeaderAcceptsWrites', realTimeTests: ['TestRealHttp'], testCount: 11 }]));
-      expect(lab4).to.contain('--test TestLeaderAcceptsWrites --seed 12345').and.contain("lab4's `TestRealHttp`").and.contain('does not replay exactly');
+      const lab4 = flat(
+        studentReadme([
+          {
+            lab: 'lab4',
+            title: 'Lab 4',
+            implFiles: ['server.ts'],
+            firstTest: 'TestLeaderAcceptsWrites',
+            realTimeTests: ['TestRealHttp'],
+            testCount: 11,
+          },
+        ]),
+      );
+      expect(lab4)
+        .to.contain('--test TestLeaderAcceptsWrites --seed 12345')
+        .and.contain("lab4's `TestRealHttp`")
+        .and.contain('does not replay exactly');
     });
 
     it('refuses to release shipped files that are not committed (exit 2, the files named), unless --allow-dirty', function () {
       this.timeout(180_000);
       const clone = path.join(work, 'kit-clone');
-      const git = (...args: string[]) => run('git', ['-c', 'user.name=t', '-c', 'user.email=t@t.invalid', ...args], clone);
+      const git = (...args: string[]) =>
+        run('git', ['-c', 'user.name=t', '-c', 'user.email=t@t.invalid', ...args], clone);
       const cloned = run('git', ['clone', '-q', KIT_ROOT, clone], work);
       expect(cloned.status, cloned.stderr).to.equal(0);
       fs.symlinkSync(path.join(KIT_ROOT, 'node_modules'), path.join(clone, 'node_modules'), 'dir');
@@ -177,11 +283,32 @@ describe('instructor tools', function () {
       fs.writeFileSync(path.join(clone, 'lab2', 'helper.ts'), 'export const helper = 1;\n');
       fs.writeFileSync(path.join(clone, 'solutions', 'scratch.ts'), '// never ships, so it does not matter\n');
       const releaseCli = (out: string, ...extra: string[]) =>
-        run(process.execPath, ['-r', 'ts-node/register/transpile-only', 'instructor/release.ts', '--out', out, '--labs', 'lab2', '--repo', clone, ...extra], KIT_ROOT, localEnv(), 120_000);
+        run(
+          process.execPath,
+          [
+            '-r',
+            'ts-node/register/transpile-only',
+            'instructor/release.ts',
+            '--out',
+            out,
+            '--labs',
+            'lab2',
+            '--repo',
+            clone,
+            ...extra,
+          ],
+          KIT_ROOT,
+          localEnv(),
+          120_000,
+        );
 
       const refused = releaseCli(path.join(work, 'dirty-out'));
       expect(refused.status, refused.stdout + refused.stderr).to.equal(2);
-      expect(refused.stderr).to.contain('lab2/helper.ts (untracked)').and.contain('lab2/rpc.ts (modified)').and.contain('Commit').and.contain('--allow-dirty');
+      expect(refused.stderr)
+        .to.contain('lab2/helper.ts (untracked)')
+        .and.contain('lab2/rpc.ts (modified)')
+        .and.contain('Commit')
+        .and.contain('--allow-dirty');
       expect(refused.stderr).not.to.contain('scratch.ts');
       expect(fs.existsSync(path.join(work, 'dirty-out')), 'nothing written').to.equal(false);
 
@@ -207,12 +334,37 @@ describe('instructor tools', function () {
       const manifest = readManifest(tpl);
       expect(manifest).to.not.equal(undefined);
       const prot = Object.keys(manifest?.files ?? {});
-      for (const f of ['lab2/test/suite.ts', 'lab2/test/harness.ts', 'lab2/test/rubric.json', 'lab2/rpc.ts', 'lab2/with-lock.ts', 'tester/suite/types.ts', 'grader/cli.ts', 'grader/manifest.ts', 'labrpc/network.ts', 'package.json', 'package-lock.json', 'tsconfig.json', WORKFLOW_PATH]) {
+      for (const f of [
+        'lab2/test/suite.ts',
+        'lab2/test/harness.ts',
+        'lab2/test/rubric.json',
+        'lab2/rpc.ts',
+        'lab2/with-lock.ts',
+        'tester/suite/types.ts',
+        'grader/cli.ts',
+        'grader/manifest.ts',
+        'labrpc/network.ts',
+        'package.json',
+        'package-lock.json',
+        'tsconfig.json',
+        WORKFLOW_PATH,
+      ]) {
         expect(prot, f).to.include(f);
       }
-      for (const f of ['lab2/server.ts', 'lab2/client.ts', 'lab2/lock.ts', 'README.md', 'lab2/README.md', '.kvlabs/manifest.json']) expect(prot, f).not.to.include(f);
+      for (const f of [
+        'lab2/server.ts',
+        'lab2/client.ts',
+        'lab2/lock.ts',
+        'README.md',
+        'lab2/README.md',
+        '.kvlabs/manifest.json',
+      ])
+        expect(prot, f).not.to.include(f);
       expect(compareManifest(tpl, manifest!)).to.deep.equal([]);
-      expect(checkTree(KIT_ROOT)).to.deep.equal({ manifest: false }, 'the kit itself has no manifest, so nothing is checked there');
+      expect(checkTree(KIT_ROOT)).to.deep.equal(
+        { manifest: false },
+        'the kit itself has no manifest, so nothing is checked there',
+      );
     });
 
     it('after a real `npm ci` the template type-checks, `npm run grade lab2` scores 0, and --solution explains there are none', function () {
@@ -221,10 +373,18 @@ describe('instructor tools', function () {
       expect(ci.status, ci.stderr).to.equal(0);
       const tc = run('npm', ['run', 'typecheck'], tpl);
       expect(tc.status, tc.stdout + tc.stderr).to.equal(0);
-      const g = run('npm', ['run', '--silent', 'grade', 'lab2', '--', '--json', '--report', path.join(work, 'skeleton-reports')], tpl);
+      const g = run(
+        'npm',
+        ['run', '--silent', 'grade', 'lab2', '--', '--json', '--report', path.join(work, 'skeleton-reports')],
+        tpl,
+      );
       expect(g.status, g.stderr).to.equal(1);
       const doc = JSON.parse(g.stdout) as { score: number; maxScore: number; labs: Array<{ tests: unknown[] }> };
-      expect([doc.score, doc.maxScore, doc.labs[0].tests.length]).to.deep.equal([0, 100, Object.keys(RUBRIC.tests).length]);
+      expect([doc.score, doc.maxScore, doc.labs[0].tests.length]).to.deep.equal([
+        0,
+        100,
+        Object.keys(RUBRIC.tests).length,
+      ]);
       expect(g.stderr).not.to.contain('Warning:');
       const sol = run('npm', ['run', '--silent', 'grade', 'lab2', '--', '--solution'], tpl);
       expect(sol.status).to.equal(2);
@@ -233,9 +393,18 @@ describe('instructor tools', function () {
   });
 
   describe('GitHub Classroom workflow', () => {
-    const workflow = (): Record<string, YamlValue> => parseYaml(fs.readFileSync(path.join(tpl, WORKFLOW_PATH), 'utf8')) as Record<string, YamlValue>;
-    type Step = Record<string, YamlValue> & { name: string; id?: string; run?: string; uses?: string; env?: Record<string, string>; with?: Record<string, string> };
-    const stepsOf = (wf: Record<string, YamlValue>): Step[] => ((wf.jobs as Record<string, Record<string, YamlValue>>)['run-autograding-tests'].steps as Step[]) ?? [];
+    const workflow = (): Record<string, YamlValue> =>
+      parseYaml(fs.readFileSync(path.join(tpl, WORKFLOW_PATH), 'utf8')) as Record<string, YamlValue>;
+    type Step = Record<string, YamlValue> & {
+      name: string;
+      id?: string;
+      run?: string;
+      uses?: string;
+      env?: Record<string, string>;
+      with?: Record<string, string>;
+    };
+    const stepsOf = (wf: Record<string, YamlValue>): Step[] =>
+      ((wf.jobs as Record<string, Record<string, YamlValue>>)['run-autograding-tests'].steps as Step[]) ?? [];
 
     const lab2Tests = Object.entries(RUBRIC.tests).map(([name, e]) => ({ name, points: e.points }));
     const runnersOf = (tests: ReadonlyArray<{ name: string }>, lab = 'lab2') => tests.map((t) => `${lab}${t.name}`);
@@ -252,28 +421,61 @@ describe('instructor tools', function () {
       expect(Number(WORKFLOW_NODE), 'Node 20 reached its end of life in April 2026').to.be.at.least(24);
       expect(steps[2].run).to.equal('npm ci');
       const graders = steps.filter((s) => s.run?.includes('npm run grade'));
-      expect(graders.map((s) => [s.id, s.run])).to.deep.equal([['lab2', 'npm run grade lab2 -- --classroom --no-color --budget 810']]);
-      expect(810, 'the grader stops before the step is killed, so partial credit is reported').to.be.lessThan(Number(graders[0]['timeout-minutes']) * 60);
+      expect(graders.map((s) => [s.id, s.run])).to.deep.equal([
+        ['lab2', 'npm run grade lab2 -- --classroom --no-color --budget 810'],
+      ]);
+      expect(810, 'the grader stops before the step is killed, so partial credit is reported').to.be.lessThan(
+        Number(graders[0]['timeout-minutes']) * 60,
+      );
       const upload = steps[steps.length - 2];
-      expect([upload.uses, upload.if, upload.with?.path]).to.deep.equal(['actions/upload-artifact@v4', 'always()', 'reports/']);
+      expect([upload.uses, upload.if, upload.with?.path]).to.deep.equal([
+        'actions/upload-artifact@v4',
+        'always()',
+        'reports/',
+      ]);
       const reporter = steps[steps.length - 1];
       expect(reporter.uses).to.equal(REPORTER);
       expect(reporter.with).to.deep.equal({ runners: runnersOf(lab2Tests).join(',') });
-      for (const r of runnersOf(lab2Tests)) expect(r, 'the reporter takes letters and digits only').to.match(/^[a-zA-Z0-9]+$/);
-      expect(Object.keys(reporter.env ?? {})).to.deep.equal(runnersOf(lab2Tests).map((r) => `${r.toUpperCase()}_RESULTS`));
-      const all = classroomWorkflow([{ lab: 'lab1', tests: [{ name: 'TestA', points: 60 }, { name: 'TestB', points: 40 }] }, { lab: 'lab5', tests: [{ name: 'TestA', points: 100 }] }]);
+      for (const r of runnersOf(lab2Tests))
+        expect(r, 'the reporter takes letters and digits only').to.match(/^[a-zA-Z0-9]+$/);
+      expect(Object.keys(reporter.env ?? {})).to.deep.equal(
+        runnersOf(lab2Tests).map((r) => `${r.toUpperCase()}_RESULTS`),
+      );
+      const all = classroomWorkflow([
+        {
+          lab: 'lab1',
+          tests: [
+            { name: 'TestA', points: 60 },
+            { name: 'TestB', points: 40 },
+          ],
+        },
+        { lab: 'lab5', tests: [{ name: 'TestA', points: 100 }] },
+      ]);
       const last = stepsOf(all)[stepsOf(all).length - 1];
       expect(last.with).to.deep.equal({ runners: 'lab1TestA,lab1TestB,lab5TestA' });
-      expect(Object.keys(last.env ?? {})).to.deep.equal(['LAB1TESTA_RESULTS', 'LAB1TESTB_RESULTS', 'LAB5TESTA_RESULTS']);
+      expect(Object.keys(last.env ?? {})).to.deep.equal([
+        'LAB1TESTA_RESULTS',
+        'LAB1TESTB_RESULTS',
+        'LAB5TESTA_RESULTS',
+      ]);
     });
 
     /** What the reporter does with its runners' inputs (read from its source): it prints passed/total × max_score per runner and uploads Σ scores / Σ max_score. */
-    const reporterTotals = (payloads: Array<{ max_score: number; tests: Array<{ status: string; score: number }> }>) => ({
-      printed: payloads.reduce((a, p) => a + (p.tests.filter((t) => t.status === 'pass').length / p.tests.length) * p.max_score, 0),
+    const reporterTotals = (
+      payloads: Array<{ max_score: number; tests: Array<{ status: string; score: number }> }>,
+    ) => ({
+      printed: payloads.reduce(
+        (a, p) => a + (p.tests.filter((t) => t.status === 'pass').length / p.tests.length) * p.max_score,
+        0,
+      ),
       uploaded: payloads.reduce((a, p) => a + p.tests.reduce((b, t) => b + t.score, 0), 0),
       max: payloads.reduce((a, p) => a + p.max_score, 0),
     });
-    type Payload = { max_score: number; status: string; tests: Array<{ name: string; score: number; status: string; message: string | null }> };
+    type Payload = {
+      max_score: number;
+      status: string;
+      tests: Array<{ name: string; score: number; status: string; message: string | null }>;
+    };
     /** The reporter's inputs after GitHub evaluates `${{ steps.<id>.outputs.<key> || '<fallback>' }}` with these step outputs. */
     const reporterInputs = (env: Record<string, string>, outputs: Record<string, Record<string, string>>): Payload[] =>
       Object.values(env).map((expr) => {
@@ -288,7 +490,8 @@ describe('instructor tools', function () {
       copyTemplate(tpl, copy);
       linkModules(copy, tpl);
       const mutant = mutants.find((m) => m.name === 'version-off-by-one');
-      if (!mutant) throw new Error('lab 2 has no version-off-by-one mutant any more; pick another that fails some tests');
+      if (!mutant)
+        throw new Error('lab 2 has no version-off-by-one mutant any more; pick another that fails some tests');
       putSolution(copy, 'lab2', LAB2_FILES, mutant);
       const outputs: Record<string, Record<string, string>> = {};
       let reporterEnv: Record<string, string> | undefined;
@@ -300,17 +503,34 @@ describe('instructor tools', function () {
         if (step.run === 'npm ci') continue; // run for real above; here the installed packages are linked
         const outFile = path.join(work, `output-${step.id ?? 'step'}`);
         fs.writeFileSync(outFile, '');
-        const r = run('bash', ['-c', step.run], copy, localEnv({ GITHUB_OUTPUT: outFile, GITHUB_STEP_SUMMARY: summary, GITHUB_ACTIONS: 'true', CI: 'true' }), 170_000);
+        const r = run(
+          'bash',
+          ['-c', step.run],
+          copy,
+          localEnv({ GITHUB_OUTPUT: outFile, GITHUB_STEP_SUMMARY: summary, GITHUB_ACTIONS: 'true', CI: 'true' }),
+          170_000,
+        );
         expect(r.status, `${step.name}: ${r.stderr}`).to.be.oneOf([0, 1]);
-        if (step.id) outputs[step.id] = Object.fromEntries(fs.readFileSync(outFile, 'utf8').split('\n').filter((l) => l.includes('=')).map((l) => [l.slice(0, l.indexOf('=')), l.slice(l.indexOf('=') + 1)]));
+        if (step.id)
+          outputs[step.id] = Object.fromEntries(
+            fs
+              .readFileSync(outFile, 'utf8')
+              .split('\n')
+              .filter((l) => l.includes('='))
+              .map((l) => [l.slice(0, l.indexOf('=')), l.slice(l.indexOf('=') + 1)]),
+          );
       }
       const payloads = reporterInputs(reporterEnv ?? {}, outputs);
-      expect(payloads.map((p) => [p.tests[0].name, p.max_score])).to.deep.equal(lab2Tests.map((t) => [t.name, t.points]));
+      expect(payloads.map((p) => [p.tests[0].name, p.max_score])).to.deep.equal(
+        lab2Tests.map((t) => [t.name, t.points]),
+      );
       const failed = payloads.filter((p) => p.status === 'fail');
       expect(failed.length, 'the mutant fails some tests, not all').to.be.within(1, payloads.length - 1);
       const totals = reporterTotals(payloads);
       expect(totals.max).to.equal(100);
-      expect(totals.printed, 'the points in the student’s log are the points Classroom records').to.equal(totals.uploaded);
+      expect(totals.printed, 'the points in the student’s log are the points Classroom records').to.equal(
+        totals.uploaded,
+      );
       expect(totals.uploaded).to.be.within(1, 99);
       const text = fs.readFileSync(summary, 'utf8');
       expect(text).to.contain(`**Score: ${totals.uploaded}/100**`);
@@ -321,7 +541,10 @@ describe('instructor tools', function () {
       expect(text).to.contain('npm run grade lab2 -- --test');
 
       const nothing = reporterInputs(reporterEnv ?? {}, {});
-      expect(nothing.map((p) => [p.status, p.tests[0].score])).to.deep.equal(lab2Tests.map(() => ['error', 0]), 'npm ci failed: every runner still has a payload');
+      expect(nothing.map((p) => [p.status, p.tests[0].score])).to.deep.equal(
+        lab2Tests.map(() => ['error', 0]),
+        'npm ci failed: every runner still has a payload',
+      );
       expect(nothing[0].tests[0].message).to.contain('Grade lab2');
       expect(reporterTotals(nothing)).to.deep.equal({ printed: 0, uploaded: 0, max: 100 });
     });
@@ -345,11 +568,20 @@ describe('instructor tools', function () {
     it('in Classroom the grader refuses a changed test file: exit 2, the file named, a payload scoring 0 with the reason', async () => {
       const out = path.join(work, 'tamper-output');
       fs.writeFileSync(out, '');
-      const r = await cli(['lab2', '--classroom', '--test', 'TestReliablePut', '--report', path.join(work, 'tamper-reports')], { GITHUB_OUTPUT: out });
+      const r = await cli(
+        ['lab2', '--classroom', '--test', 'TestReliablePut', '--report', path.join(work, 'tamper-reports')],
+        { GITHUB_OUTPUT: out },
+      );
       expect(r.code).to.equal(2);
       expect(r.stderr).to.contain('lab2/test/suite.ts (changed)');
       const payload = payloadIn(out);
-      expect([payload.status, payload.max_score, payload.tests.length, payload.tests[0].score, payload.tests[0].status]).to.deep.equal(['fail', RUBRIC.tests.TestReliablePut.points, 1, 0, 'fail']);
+      expect([
+        payload.status,
+        payload.max_score,
+        payload.tests.length,
+        payload.tests[0].score,
+        payload.tests[0].status,
+      ]).to.deep.equal(['fail', RUBRIC.tests.TestReliablePut.points, 1, 0, 'fail']);
       expect(payload.tests[0].message).to.contain('lab2/test/suite.ts');
       const actions = await cli(['lab2', '--test', 'TestReliablePut'], { GITHUB_ACTIONS: 'true' });
       expect(actions.code, 'GITHUB_ACTIONS=true is strict too').to.equal(2);
@@ -364,7 +596,11 @@ describe('instructor tools', function () {
       const out = path.join(work, 'tamper-output-broken');
       fs.writeFileSync(out, '');
       const stderr = new Sink();
-      const code = await runCli(['lab2', '--classroom'], { stdout: new Sink(), stderr, env: { KVLABS_LAB_ROOT: broken, GITHUB_OUTPUT: out, NO_COLOR: '1' } });
+      const code = await runCli(['lab2', '--classroom'], {
+        stdout: new Sink(),
+        stderr,
+        env: { KVLABS_LAB_ROOT: broken, GITHUB_OUTPUT: out, NO_COLOR: '1' },
+      });
       expect(code).to.equal(2);
       expect(stderr.text).to.contain('lab2/test/suite.ts (changed)');
       expect(payloadIn(out).tests[0].score).to.equal(0);
@@ -380,7 +616,10 @@ describe('instructor tools', function () {
       fs.writeFileSync(path.join(added, 'labrpc', 'fast-path.ts'), 'export const fast = true;\n');
       const grade = async (env: Record<string, string>) => {
         const stderr = new Sink();
-        const code = await runCli(['lab2', '--test', 'TestReliablePut', '--report', path.join(work, 'tamper-reports')], { stdout: new Sink(), stderr, env: { KVLABS_LAB_ROOT: added, NO_COLOR: '1', ...env } });
+        const code = await runCli(
+          ['lab2', '--test', 'TestReliablePut', '--report', path.join(work, 'tamper-reports')],
+          { stdout: new Sink(), stderr, env: { KVLABS_LAB_ROOT: added, NO_COLOR: '1', ...env } },
+        );
         return { code, stderr: stderr.text };
       };
       const r = await grade({ GITHUB_ACTIONS: 'true' });
@@ -407,7 +646,11 @@ describe('instructor tools', function () {
         copyTemplate(tpl35, copy);
         fs.writeFileSync(path.join(copy, 'lab5', 'glob.js'), 'module.exports = { globMatch: () => true };\n');
         const stderr = new Sink();
-        const code = await runCli(['lab5'], { stdout: new Sink(), stderr, env: { KVLABS_LAB_ROOT: copy, GITHUB_ACTIONS: 'true', NO_COLOR: '1' } });
+        const code = await runCli(['lab5'], {
+          stdout: new Sink(),
+          stderr,
+          env: { KVLABS_LAB_ROOT: copy, GITHUB_ACTIONS: 'true', NO_COLOR: '1' },
+        });
         expect(code).to.equal(2);
         expect(stderr.text).to.contain('lab5/glob.js (added: would be loaded instead of lab5/glob.ts)');
       });
@@ -420,14 +663,21 @@ describe('instructor tools', function () {
         fs.appendFileSync(path.join(copy, 'lab3', 'server.ts'), "\nexport { broadcast } from './broadcast';\n");
         expect(checkTree(copy)).to.deep.equal({ manifest: true, tampered: [] });
         const stderr = new Sink();
-        const code = await runCli(['lab3', '--test', 'TestBasic', '--report', path.join(work, 'own-helper-reports')], { stdout: new Sink(), stderr, env: { KVLABS_LAB_ROOT: copy, GITHUB_ACTIONS: 'true', NO_COLOR: '1' } });
+        const code = await runCli(['lab3', '--test', 'TestBasic', '--report', path.join(work, 'own-helper-reports')], {
+          stdout: new Sink(),
+          stderr,
+          env: { KVLABS_LAB_ROOT: copy, GITHUB_ACTIONS: 'true', NO_COLOR: '1' },
+        });
         expect(code, 'graded (the skeleton fails its test), not refused').to.equal(1);
         expect(stderr.text).not.to.contain('added').and.not.to.contain('Warning');
       });
     });
 
     it('on a student’s machine it warns, names the file, and grades anyway', async () => {
-      const r = await cli(['lab2', '--test', 'TestReliablePut', '--json', '--report', path.join(work, 'tamper-reports')], {});
+      const r = await cli(
+        ['lab2', '--test', 'TestReliablePut', '--json', '--report', path.join(work, 'tamper-reports')],
+        {},
+      );
       expect(r.code).to.equal(1);
       expect(r.stderr).to.contain('Warning:').and.contain('lab2/test/suite.ts (changed)');
       expect((JSON.parse(r.stdout) as { maxScore: number }).maxScore).to.equal(RUBRIC.tests.TestReliablePut.points);
@@ -439,14 +689,47 @@ describe('instructor tools', function () {
       this.timeout(240_000);
       const cls = path.join(work, 'class');
       const mutant = mutants.find((m) => m.name === 'version-off-by-one');
-      if (!mutant) throw new Error('lab 2 has no version-off-by-one mutant any more; pick another that TestReliablePut catches');
-      buildLab2Class(tpl, cls, ['correct', 'mutant', 'hanging', 'syntax-error', 'exits', 'tampered-test', 'missing-file', 'helper-file', 'hostile'], mutant);
+      if (!mutant)
+        throw new Error('lab 2 has no version-off-by-one mutant any more; pick another that TestReliablePut catches');
+      buildLab2Class(
+        tpl,
+        cls,
+        [
+          'correct',
+          'mutant',
+          'hanging',
+          'syntax-error',
+          'exits',
+          'tampered-test',
+          'missing-file',
+          'helper-file',
+          'hostile',
+        ],
+        mutant,
+      );
       fs.writeFileSync(path.join(cls, 'helper-file', 'lab2', 'rpc.js'), "module.exports = require('./rpc.ts');\n");
-      expect(studentLabFiles(path.join(cls, 'helper-file'), 'lab2', readManifest(tpl)!)).to.deep.equal(['lab2/README.md', 'lab2/client.ts', 'lab2/kv-store.ts', 'lab2/lock.ts', 'lab2/server.ts']);
+      expect(studentLabFiles(path.join(cls, 'helper-file'), 'lab2', readManifest(tpl)!)).to.deep.equal([
+        'lab2/README.md',
+        'lab2/client.ts',
+        'lab2/kv-store.ts',
+        'lab2/lock.ts',
+        'lab2/server.ts',
+      ]);
       const out = path.join(work, 'batch');
       const tests = ['TestReliablePut', 'TestReliableBasic'];
       // In the suite's order: the budget's cut below (the hang keeps the points earned before it) depends on it.
-      const r = await gradeBatch({ lab: 'lab2', submissions: cls, out, template: tpl, jobs: 2, tests, seed: 1234, timeoutSec: 40, inOrder: true, log: new Sink() });
+      const r = await gradeBatch({
+        lab: 'lab2',
+        submissions: cls,
+        out,
+        template: tpl,
+        jobs: 2,
+        tests,
+        seed: 1234,
+        timeoutSec: 40,
+        inOrder: true,
+        log: new Sink(),
+      });
       const row = (s: string) => r.rows.find((x) => x.student === s);
       const [P, B] = [RUBRIC.tests.TestReliablePut.points, RUBRIC.tests.TestReliableBasic.points];
       const brief = (s: string) => {
@@ -457,30 +740,67 @@ describe('instructor tools', function () {
       expect(row('correct')?.notes).to.deep.equal([]);
       expect(row('correct')?.tampered).to.deep.equal([]);
       expect(brief('mutant')).to.deep.equal(['graded', B, P + B, 0, B]);
-      expect(brief('hanging')).to.deep.equal(['graded', P, P + B, P, 0], 'the grader’s --budget ends the hang in time to keep the points already earned');
+      expect(brief('hanging')).to.deep.equal(
+        ['graded', P, P + B, P, 0],
+        'the grader’s --budget ends the hang in time to keep the points already earned',
+      );
       expect(row('hanging')?.notes).to.deep.equal(['TestReliableBasic: budget']);
       expect(brief('syntax-error')).to.deep.equal(['graded', 0, P + B, 0, 0]);
       expect(row('syntax-error')?.notes.join(' ')).to.contain('could not be loaded').and.contain('client.ts');
-      expect(brief('tampered-test')).to.deep.equal(['graded', P, P + B, P, 0], 'graded with the original tests and rubric');
-      expect(row('tampered-test')?.tampered).to.deep.equal(['lab2/test/rubric.json (changed)', 'lab2/test/suite.ts (changed)']);
+      expect(brief('tampered-test')).to.deep.equal(
+        ['graded', P, P + B, P, 0],
+        'graded with the original tests and rubric',
+      );
+      expect(row('tampered-test')?.tampered).to.deep.equal([
+        'lab2/test/rubric.json (changed)',
+        'lab2/test/suite.ts (changed)',
+      ]);
       expect(brief('missing-file')).to.deep.equal(['graded', P, P + B, P, 0]);
       expect(row('missing-file')?.notes.join(' ')).to.contain('missing lab2/lock.ts');
-      expect(brief('helper-file')).to.deep.equal(['graded', P + B, P + B, P, B], 'the student’s own lab2/kv-store.ts is graded with their server.ts');
-      expect(row('helper-file')?.tampered).to.deep.equal(['lab2/rpc.js (added: would be loaded instead of lab2/rpc.ts)'], 'the shadowing file is reported, not graded');
+      expect(brief('helper-file')).to.deep.equal(
+        ['graded', P + B, P + B, P, B],
+        'the student’s own lab2/kv-store.ts is graded with their server.ts',
+      );
+      expect(row('helper-file')?.tampered).to.deep.equal(
+        ['lab2/rpc.js (added: would be loaded instead of lab2/rpc.ts)'],
+        'the shadowing file is reported, not graded',
+      );
       expect(brief('exits')).to.deep.equal(['graded', 0, P + B, 0, 0], 'process.exit(7) costs only its own tests');
       expect(row('exits')?.notes).to.deep.equal(['TestReliablePut: exit', 'TestReliableBasic: exit']);
-      expect(brief('hostile')).to.deep.equal(['graded', 0, P + B, 0, 0], 'forged verdicts, a fake JSON on stdout and a closed stdout change nothing');
+      expect(brief('hostile')).to.deep.equal(
+        ['graded', 0, P + B, 0, 0],
+        'forged verdicts, a fake JSON on stdout and a closed stdout change nothing',
+      );
       const cacheForgery = path.join(tpl, 'node_modules', '.cache', 'kvlabs-grader', 'forged-by-student.js');
       expect(fs.existsSync(cacheForgery), 'the compile cache is not writable to student code').to.equal(false);
       await new Promise((resolve) => setTimeout(resolve, 3500)); // a detached child would have rewritten the gradebook by now
       expect(fs.readFileSync(r.csv, 'utf8')).to.not.contain('forged');
 
       const csv = parseCsv(fs.readFileSync(r.csv, 'utf8')) as string[][];
-      expect(csv[0]).to.deep.equal(['student', 'score', 'max', 'TestReliablePut', 'TestReliableBasic', 'status', 'tampered', 'notes']);
-      expect(csv.slice(1).map((c) => c.slice(0, 6))).to.deep.equal(r.rows.map((x) => [x.student, String(x.score), String(x.maxScore), String(x.tests.TestReliablePut ?? ''), String(x.tests.TestReliableBasic ?? ''), x.status]));
+      expect(csv[0]).to.deep.equal([
+        'student',
+        'score',
+        'max',
+        'TestReliablePut',
+        'TestReliableBasic',
+        'status',
+        'tampered',
+        'notes',
+      ]);
+      expect(csv.slice(1).map((c) => c.slice(0, 6))).to.deep.equal(
+        r.rows.map((x) => [
+          x.student,
+          String(x.score),
+          String(x.maxScore),
+          String(x.tests.TestReliablePut ?? ''),
+          String(x.tests.TestReliableBasic ?? ''),
+          x.status,
+        ]),
+      );
       for (const x of r.rows) {
         expect(fs.existsSync(path.join(r.reports, x.student, 'grading.json')), x.student).to.equal(true);
-        if (x.status === 'graded') expect(fs.existsSync(path.join(r.reports, x.student, 'lab2', 'index.html')), x.student).to.equal(true);
+        if (x.status === 'graded')
+          expect(fs.existsSync(path.join(r.reports, x.student, 'lab2', 'index.html')), x.student).to.equal(true);
       }
       expect(fs.existsSync(path.join(out, 'work')), 'work folders are cleaned up').to.equal(false);
       expect(fs.existsSync(path.join(out, 'order.key')), 'in the suite’s order no key is made').to.equal(false);
@@ -489,13 +809,23 @@ describe('instructor tools', function () {
     it('by default runs each submission’s tests in an order drawn from a key it keeps in <out>/order.key, the same on a re-run', async function () {
       this.timeout(240_000);
       const mutant = mutants.find((m) => m.name === 'version-off-by-one');
-      if (!mutant) throw new Error('lab 2 has no version-off-by-one mutant any more; pick another that TestReliablePut catches');
+      if (!mutant)
+        throw new Error('lab 2 has no version-off-by-one mutant any more; pick another that TestReliablePut catches');
       const cls = path.join(work, 'class-shuffled');
       buildLab2Class(tpl, cls, ['correct', 'mutant'], mutant);
       const out = path.join(work, 'batch-shuffled');
       const tests = ['TestReliablePut', 'TestReliableBasic', 'TestPutWrongVersionReliable'];
       const once = async () => {
-        const r = await gradeBatch({ lab: 'lab2', submissions: cls, out, template: tpl, jobs: 2, tests, seed: 1234, log: new Sink() });
+        const r = await gradeBatch({
+          lab: 'lab2',
+          submissions: cls,
+          out,
+          template: tpl,
+          jobs: 2,
+          tests,
+          seed: 1234,
+          log: new Sink(),
+        });
         return r.rows.map((x) => [x.student, x.score, x.tests.TestReliablePut]);
       };
       const first = await once();
@@ -503,7 +833,13 @@ describe('instructor tools', function () {
       expect(key).to.match(/^[0-9a-f]{64}$/);
       expect(fs.statSync(path.join(out, 'order.key')).mode & 0o077, 'only its owner may read the key').to.equal(0);
       const all = tests.reduce((a, t) => a + (RUBRIC.tests[t]?.points ?? 0), 0);
-      expect(first).to.deep.equal([['correct', all, RUBRIC.tests.TestReliablePut.points], ['mutant', RUBRIC.tests.TestReliableBasic.points, 0]], 'the mutant fails TestReliablePut and TestPutWrongVersionReliable');
+      expect(first).to.deep.equal(
+        [
+          ['correct', all, RUBRIC.tests.TestReliablePut.points],
+          ['mutant', RUBRIC.tests.TestReliableBasic.points, 0],
+        ],
+        'the mutant fails TestReliablePut and TestPutWrongVersionReliable',
+      );
       expect(await once()).to.deep.equal(first);
       expect(fs.readFileSync(path.join(out, 'order.key'), 'utf8').trim(), 'a re-run keeps the key').to.equal(key);
     });
@@ -517,7 +853,10 @@ describe('instructor tools', function () {
         fs.mkdirSync(path.join(kit, 'lab2'), { recursive: true });
         fs.writeFileSync(path.join(kit, 'lab2', 'rpc.ts'), 'export {};\n');
         fs.writeFileSync(path.join(outer, 'notes.txt'), 'not the kit\n');
-        const git = (...args: string[]) => expect(run('git', ['-c', 'user.email=t@example.com', '-c', 'user.name=t', ...args], outer).status).to.equal(0);
+        const git = (...args: string[]) =>
+          expect(run('git', ['-c', 'user.email=t@example.com', '-c', 'user.name=t', ...args], outer).status).to.equal(
+            0,
+          );
         git('init', '-q');
         git('add', '-A');
         git('commit', '-qm', 'start');
@@ -534,7 +873,11 @@ describe('instructor tools', function () {
     });
 
     it('the YAML writer and reader agree, quoting what YAML would misread', () => {
-      const value: YamlValue = { on: ['push', 'yes'], 'a key': { n: 3, s: '3', b: true, t: 'true', expr: '${{ x }}', colon: 'a: b', empty: '', q: 'say "hi"' }, list: [{ x: 'y', z: ['1', 2] }, 'plain'] };
+      const value: YamlValue = {
+        on: ['push', 'yes'],
+        'a key': { n: 3, s: '3', b: true, t: 'true', expr: '${{ x }}', colon: 'a: b', empty: '', q: 'say "hi"' },
+        list: [{ x: 'y', z: ['1', 2] }, 'plain'],
+      };
       const text = toYaml(value);
       expect(text).to.contain('"on":').and.contain('- "yes"');
       expect(parseYaml(text)).to.deep.equal(value);
@@ -542,7 +885,18 @@ describe('instructor tools', function () {
     });
 
     it('CSV fields with commas, quotes and newlines survive a round trip', () => {
-      const rows = [{ student: 'x,"y"', status: 'graded' as const, score: 1, maxScore: 2, tests: { T: 1 }, tampered: ['a (changed)', 'b (missing)'], notes: ['line1\nline2'], realMs: 0 }];
+      const rows = [
+        {
+          student: 'x,"y"',
+          status: 'graded' as const,
+          score: 1,
+          maxScore: 2,
+          tests: { T: 1 },
+          tampered: ['a (changed)', 'b (missing)'],
+          notes: ['line1\nline2'],
+          realMs: 0,
+        },
+      ];
       const parsed = parseCsv(gradebookCsv(rows, ['T', 'U'])) as string[][];
       expect(gradebookCsv(rows, ['T', 'U'])).to.contain('"x,""y"""');
       expect(parsed).to.deep.equal([
@@ -554,12 +908,23 @@ describe('instructor tools', function () {
     it('what ships: kit tests, solutions, benches and other labs stay home; comments lose the solutions path', () => {
       expect(isShipped('lab2/test/suite.ts', ['lab2'])).to.equal(true);
       expect(isShipped('grader/reports/html.ts', ['lab2'])).to.equal(true);
-      for (const f of ['lab2/test/kit/lab2.test.ts', 'solutions/lab2/client.ts', 'bench/lab2.ts', 'lab3/server.ts', 'grader/test/cli.test.ts', 'grader/verify.ts', 'package.json', 'reports/lab2/index.html']) {
+      for (const f of [
+        'lab2/test/kit/lab2.test.ts',
+        'solutions/lab2/client.ts',
+        'bench/lab2.ts',
+        'lab3/server.ts',
+        'grader/test/cli.test.ts',
+        'grader/verify.ts',
+        'package.json',
+        'reports/lab2/index.html',
+      ]) {
         expect(isShipped(f, ['lab2']), f).to.equal(false);
       }
       expect(globToRegExp('lab*/test/kit/**/*.test.ts').test('lab2/test/kit/a/b.test.ts')).to.equal(true);
       expect(globToRegExp('tester/**/*.test.ts').test('tester/x.test.ts')).to.equal(true);
-      expect(scrubComments("/** loads lab2/ (or solutions/lab2/). */\nconst d = 'solutions/lab3';")).to.equal("/** loads lab2/ (or the reference solution). */\nconst d = 'solutions/lab3';");
+      expect(scrubComments("/** loads lab2/ (or solutions/lab2/). */\nconst d = 'solutions/lab3';")).to.equal(
+        "/** loads lab2/ (or the reference solution). */\nconst d = 'solutions/lab3';",
+      );
     });
   });
 });

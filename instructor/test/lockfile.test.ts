@@ -6,7 +6,8 @@ import { Lockfile, pruneLockfile } from '../lockfile';
 import { KIT_ROOT } from '../release';
 import { studentPackageJson } from '../template';
 
-const read = (name: string): Record<string, unknown> => JSON.parse(fs.readFileSync(path.join(KIT_ROOT, name), 'utf8')) as Record<string, unknown>;
+const read = (name: string): Record<string, unknown> =>
+  JSON.parse(fs.readFileSync(path.join(KIT_ROOT, name), 'utf8')) as Record<string, unknown>;
 
 describe('template lockfile', () => {
   it('drops the packages only the instructors use (StrykerJS and what only it needs), keeps every package the template reaches', () => {
@@ -17,7 +18,12 @@ describe('template lockfile', () => {
     const kept = Object.keys(lock.packages);
     expect(kept.filter((k) => k.includes('@stryker-mutator'))).to.deep.equal([]);
     expect(kept.length).to.be.below(Object.keys(kitLock.packages).length);
-    for (const name of [...Object.keys(pkg.dependencies as object), ...Object.keys(pkg.devDependencies as object), 'ts-node', 'chai']) {
+    for (const name of [
+      ...Object.keys(pkg.dependencies as object),
+      ...Object.keys(pkg.devDependencies as object),
+      'ts-node',
+      'chai',
+    ]) {
       expect(kept, `${name} is needed by the template`).to.include(`node_modules/${name}`);
     }
     expect(lock.packages[''].devDependencies).to.deep.equal(pkg.devDependencies);
@@ -40,8 +46,17 @@ describe('template lockfile', () => {
       },
     };
     const pruned = pruneLockfile(lock, { dependencies: { a: '1' } });
-    expect(Object.keys(pruned.packages).sort()).to.deep.equal(['', 'node_modules/a', 'node_modules/a/node_modules/b', 'node_modules/a/node_modules/f', 'node_modules/c', 'node_modules/d']);
+    expect(Object.keys(pruned.packages).sort()).to.deep.equal([
+      '',
+      'node_modules/a',
+      'node_modules/a/node_modules/b',
+      'node_modules/a/node_modules/f',
+      'node_modules/c',
+      'node_modules/d',
+    ]);
     expect(pruned.packages[''].devDependencies, 'the root lists what package.json lists').to.equal(undefined);
-    expect(() => pruneLockfile({ lockfileVersion: 1, packages: undefined as never }, {})).to.throw(/lockfile version 1.*npm 7/);
+    expect(() => pruneLockfile({ lockfileVersion: 1, packages: undefined as never }, {})).to.throw(
+      /lockfile version 1.*npm 7/,
+    );
   });
 });

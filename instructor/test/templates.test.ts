@@ -7,7 +7,10 @@ import path from 'node:path';
 import { KIT_ROOT, release } from '../release';
 
 /** The labs of the kit (every folder labN with a rubric). */
-const LABS = fs.readdirSync(KIT_ROOT).filter((d) => /^lab\d+$/.test(d) && fs.existsSync(path.join(KIT_ROOT, d, 'test', 'rubric.json'))).sort();
+const LABS = fs
+  .readdirSync(KIT_ROOT)
+  .filter((d) => /^lab\d+$/.test(d) && fs.existsSync(path.join(KIT_ROOT, d, 'test', 'rubric.json')))
+  .sort();
 
 /** A command as a student runs it: no CI variables, no colours. */
 function npm(args: string[], cwd: string): { status: number | null; out: string; stdout: string } {
@@ -35,8 +38,13 @@ describe('released student templates, one per lab', function () {
       fs.symlinkSync(path.join(KIT_ROOT, 'node_modules'), path.join(tpl, 'node_modules'), 'dir');
       const test = npm(['test'], tpl);
       expect(test.status, `npm test in the ${lab} template failed:\n${test.out.slice(-4000)}`).to.equal(0);
-      expect(test.out).to.match(/\d+ passing/).and.not.match(/\d+ failing|\d+ pending/);
-      const grade = npm(['run', '--silent', 'grade', lab, '--', '--json', '--report', path.join(work, `${lab}-reports`)], tpl);
+      expect(test.out)
+        .to.match(/\d+ passing/)
+        .and.not.match(/\d+ failing|\d+ pending/);
+      const grade = npm(
+        ['run', '--silent', 'grade', lab, '--', '--json', '--report', path.join(work, `${lab}-reports`)],
+        tpl,
+      );
       expect(grade.status, grade.out.slice(-4000)).to.equal(1);
       const doc = JSON.parse(grade.stdout) as { score: number; maxScore: number };
       expect([doc.score, doc.maxScore]).to.deep.equal([0, 100]);

@@ -26,7 +26,12 @@ function sleep(ms: number): Promise<void> {
 
 /** Reads KEY through a fresh clerk, failing the test with `what` if no answer comes. */
 function readBack(ts: Lab1Tester, what: string): Promise<string> {
-  return within(ts.makeClerk().get(KEY), SETTLE_MS, () => `get(${show(KEY)}) did not finish within ${SETTLE_MS / 1000} s ${what}, although one server of its shard is still running: does the last running copy serve the shard?`);
+  return within(
+    ts.makeClerk().get(KEY),
+    SETTLE_MS,
+    () =>
+      `get(${show(KEY)}) did not finish within ${SETTLE_MS / 1000} s ${what}, although one server of its shard is still running: does the last running copy serve the shard?`,
+  );
 }
 
 /**
@@ -53,27 +58,46 @@ const CAUSES_LOST =
 
 const stopMidReplicate: NamedTest<Lab1Impl> = {
   name: 'TestStopMidReplicate',
-  description: 'a primary stops after its first backup got an append and before the second did; the clerk re-sends; then the first backup stops: the last copy still has the append',
+  description:
+    'a primary stops after its first backup got an append and before the second did; the clerk re-sends; then the first backup stops: the last copy still has the append',
   async run(ctx: Ctx) {
     const ts = new Lab1Tester(ctx, ALL_THREE);
     const ck = ts.makeClerk();
     await ck.put(KEY, START);
     const marker = 'x 0 0 y';
     const forced = stopPrimaryMidWrite(ts, marker);
-    const old = await within(ck.append(KEY, marker), SETTLE_MS, () => `append(${show(KEY)}, ${show(marker)}) did not finish within ${SETTLE_MS / 1000} s after server 0 (the primary) stopped in the middle of it: does the clerk re-send to the shard's next server, and does that server take over?`);
+    const old = await within(
+      ck.append(KEY, marker),
+      SETTLE_MS,
+      () =>
+        `append(${show(KEY)}, ${show(marker)}) did not finish within ${SETTLE_MS / 1000} s after server 0 (the primary) stopped in the middle of it: does the clerk re-send to the shard's next server, and does that server take over?`,
+    );
     ts.onCall = undefined;
-    ctx.log(forced() ? 'server 0 stopped after server 1 received the append and before server 2 did' : 'the write never reached server 1 while server 0 ran; server 0 stopped afterwards');
-    check(old === START, () => `append(${show(KEY)}, ${show(marker)}) returned ${show(old)}; expected the value before it, ${show(START)}.`);
+    ctx.log(
+      forced()
+        ? 'server 0 stopped after server 1 received the append and before server 2 did'
+        : 'the write never reached server 1 while server 0 ran; server 0 stopped afterwards',
+    );
+    check(
+      old === START,
+      () =>
+        `append(${show(KEY)}, ${show(marker)}) returned ${show(old)}; expected the value before it, ${show(START)}.`,
+    );
     ts.stopServer(0);
     ts.stopServer(1);
     const v = await readBack(ts, 'with servers 0 and 1 stopped');
-    check(v === START + marker, () => `Server 0 (the primary) stopped after server 1 had the append and before server 2 did; the clerk's re-send was acknowledged; then server 1 stopped. get(${show(KEY)}) from server 2 returned ${show(v)}; expected ${show(START + marker)}: an acknowledged append was lost. ${CAUSES_LOST}`);
+    check(
+      v === START + marker,
+      () =>
+        `Server 0 (the primary) stopped after server 1 had the append and before server 2 did; the clerk's re-send was acknowledged; then server 1 stopped. get(${show(KEY)}) from server 2 returned ${show(v)}; expected ${show(START + marker)}: an acknowledged append was lost. ${CAUSES_LOST}`,
+    );
   },
 };
 
 const takeoverOrder: NamedTest<Lab1Impl> = {
   name: 'TestTakeoverOrder',
-  description: 'a primary stops mid-append; another client appends through the new primary, which stops before the first clerk\'s re-send reaches it; the re-send goes to the last copy: both appends there once, in the order their replies describe',
+  description:
+    "a primary stops mid-append; another client appends through the new primary, which stops before the first clerk's re-send reaches it; the re-send goes to the last copy: both appends there once, in the order their replies describe",
   async run(ctx: Ctx) {
     const ts = new Lab1Tester(ctx, ALL_THREE);
     const a = ts.makeRecordingClerk(0);
@@ -91,23 +115,45 @@ const takeoverOrder: NamedTest<Lab1Impl> = {
     };
     const aOld = a.append(KEY, m1);
     while (ts.isRunning(0)) await sleep(1);
-    const bOld = await within(b.append(KEY, m2), SETTLE_MS, () => `append(${show(KEY)}, ${show(m2)}) did not finish within ${SETTLE_MS / 1000} s after the primary stopped: does server 1 take over?`);
+    const bOld = await within(
+      b.append(KEY, m2),
+      SETTLE_MS,
+      () =>
+        `append(${show(KEY)}, ${show(m2)}) did not finish within ${SETTLE_MS / 1000} s after the primary stopped: does server 1 take over?`,
+    );
     ts.stopServer(1);
-    const aOldValue = await within(aOld, SETTLE_MS, () => `append(${show(KEY)}, ${show(m1)}) did not finish within ${SETTLE_MS / 1000} s after servers 0 and 1 stopped (server 2 still runs and must take over).`);
+    const aOldValue = await within(
+      aOld,
+      SETTLE_MS,
+      () =>
+        `append(${show(KEY)}, ${show(m1)}) did not finish within ${SETTLE_MS / 1000} s after servers 0 and 1 stopped (server 2 still runs and must take over).`,
+    );
     ts.onCall = undefined;
     const v = await readBack(ts, 'with servers 0 and 1 stopped');
     const story = `Server 0 stopped while replicating append(${show(KEY)}, ${show(m1)}) (server 1 had it, server 2 not); client B's append(${show(KEY)}, ${show(m2)}) then went through server 1 and returned ${show(bOld)}; server 1 stopped; client A's re-send, answered by server 2, returned ${show(aOldValue)}; get(${show(KEY)}) from server 2 returned ${show(v)}`;
-    for (const [m, old] of [[m1, aOldValue], [m2, bOld]] as const) {
-      check(v.startsWith(old + m), () => `${story}. The append of ${show(m)} returned ${show(old)}, so the value must start with ${show(old + m)}: the copies applied the shard's writes in different orders, or lost one. ${CAUSES_LOST}`);
+    for (const [m, old] of [
+      [m1, aOldValue],
+      [m2, bOld],
+    ] as const) {
+      check(
+        v.startsWith(old + m),
+        () =>
+          `${story}. The append of ${show(m)} returned ${show(old)}, so the value must start with ${show(old + m)}: the copies applied the shard's writes in different orders, or lost one. ${CAUSES_LOST}`,
+      );
     }
-    check(v.length === START.length + m1.length + m2.length, () => `${story}; expected both appends exactly once. If one is there twice: does the duplicate table travel with the data when a new primary brings the other copies up to date?`);
+    check(
+      v.length === START.length + m1.length + m2.length,
+      () =>
+        `${story}; expected both appends exactly once. If one is there twice: does the duplicate table travel with the data when a new primary brings the other copies up to date?`,
+    );
     ts.checkLinearizable();
   },
 };
 
 const readAtLaggingCopy: NamedTest<Lab1Impl> = {
   name: 'TestReadAtLaggingCopy',
-  description: 'while an append is on servers 0 and 1 but not yet on 2, one reader asks server 1 and then another asks server 2: the second must not miss what the first saw',
+  description:
+    'while an append is on servers 0 and 1 but not yet on 2, one reader asks server 1 and then another asks server 2: the second must not miss what the first saw',
   async run(ctx: Ctx) {
     const ts = new Lab1Tester(ctx, ALL_THREE);
     await ts.makeClerk().put(KEY, START);
@@ -120,16 +166,34 @@ const readAtLaggingCopy: NamedTest<Lab1Impl> = {
       if (server === 2) return sleep(1000); // server 2 gets the write one virtual second late
     };
     const writing = ts.makeClerk().append(KEY, marker);
-    await within(reached1, SETTLE_MS, () => `append(${show(KEY)}, ${show(marker)}) never reached server 1 within ${SETTLE_MS / 1000} s: does the primary send each write to every running copy of the shard?`);
+    await within(
+      reached1,
+      SETTLE_MS,
+      () =>
+        `append(${show(KEY)}, ${show(marker)}) never reached server 1 within ${SETTLE_MS / 1000} s: does the primary send each write to every running copy of the shard?`,
+    );
     // Clerks whose first try goes to server 1 (then 2), or to server 2 (then 1), before the primary.
-    const v1 = await within(ts.makeClerk(ts.config, [1, 0, 2]).get(KEY), SETTLE_MS, () => `a get(${show(KEY)}) sent first to server 1 did not finish within ${SETTLE_MS / 1000} s.`);
-    const v2 = await within(ts.makeClerk(ts.config, [2, 0, 1]).get(KEY), SETTLE_MS, () => `a get(${show(KEY)}) sent first to server 2 did not finish within ${SETTLE_MS / 1000} s.`);
+    const v1 = await within(
+      ts.makeClerk(ts.config, [1, 0, 2]).get(KEY),
+      SETTLE_MS,
+      () => `a get(${show(KEY)}) sent first to server 1 did not finish within ${SETTLE_MS / 1000} s.`,
+    );
+    const v2 = await within(
+      ts.makeClerk(ts.config, [2, 0, 1]).get(KEY),
+      SETTLE_MS,
+      () => `a get(${show(KEY)}) sent first to server 2 did not finish within ${SETTLE_MS / 1000} s.`,
+    );
     ctx.log(`reader 1 saw ${show(v1)}, reader 2 then saw ${show(v2)}`);
     check(
       !v1.includes(marker) || v2.includes(marker),
-      () => `While append(${show(KEY)}, ${show(marker)}) was on servers 0 and 1 but not yet on server 2, a get sent to server 1 returned ${show(v1)}, and a get started after it, sent to server 2, returned ${show(v2)}: the second read missed a write the first one saw (not linearizable). Likely cause: a server that is not the shard's primary answers gets from its own copy; pass them to the primary (or refuse them).`,
+      () =>
+        `While append(${show(KEY)}, ${show(marker)}) was on servers 0 and 1 but not yet on server 2, a get sent to server 1 returned ${show(v1)}, and a get started after it, sent to server 2, returned ${show(v2)}: the second read missed a write the first one saw (not linearizable). Likely cause: a server that is not the shard's primary answers gets from its own copy; pass them to the primary (or refuse them).`,
     );
-    await within(writing, SETTLE_MS, () => `append(${show(KEY)}, ${show(marker)}) did not finish within ${SETTLE_MS / 1000} s.`);
+    await within(
+      writing,
+      SETTLE_MS,
+      () => `append(${show(KEY)}, ${show(marker)}) did not finish within ${SETTLE_MS / 1000} s.`,
+    );
   },
 };
 
@@ -138,7 +202,8 @@ const HOLD_MS = 300;
 
 const replicaOrder: NamedTest<Lab1Impl> = {
   name: 'TestReplicaOrder',
-  description: 'two appends to one key, the second started once the first is on its way to server 1, whose copy of the first is delayed; the primary stops: server 1 agrees with the replies',
+  description:
+    'two appends to one key, the second started once the first is on its way to server 1, whose copy of the first is delayed; the primary stops: server 1 agrees with the replies',
   async run(ctx: Ctx) {
     const ts = new Lab1Tester(ctx, ALL_THREE);
     const a = ts.makeRecordingClerk(0);
@@ -160,15 +225,31 @@ const replicaOrder: NamedTest<Lab1Impl> = {
       }
     };
     const aOld = a.append(KEY, m1);
-    await within(firstReached1, SETTLE_MS, () => `append(${show(KEY)}, ${show(m1)}) never reached server 1 within ${SETTLE_MS / 1000} s: does the primary send each write to every running copy?`);
+    await within(
+      firstReached1,
+      SETTLE_MS,
+      () =>
+        `append(${show(KEY)}, ${show(m1)}) never reached server 1 within ${SETTLE_MS / 1000} s: does the primary send each write to every running copy?`,
+    );
     const bOld = b.append(KEY, m2);
-    const [oa, ob] = await within(Promise.all([aOld, bOld]), SETTLE_MS, () => `the two appends did not finish within ${SETTLE_MS / 1000} s.`);
+    const [oa, ob] = await within(
+      Promise.all([aOld, bOld]),
+      SETTLE_MS,
+      () => `the two appends did not finish within ${SETTLE_MS / 1000} s.`,
+    );
     ts.onCall = undefined;
     ts.stopServer(0);
     const v = await readBack(ts, 'with server 0 stopped');
     const story = `append(${show(KEY)}, ${show(m1)}) returned ${show(oa)} and append(${show(KEY)}, ${show(m2)}) returned ${show(ob)} (server 1 received the first one's copy late); server 0 then stopped, and get(${show(KEY)}) from server 1 returned ${show(v)}`;
-    for (const [m, old] of [[m1, oa], [m2, ob]] as const) {
-      check(v.startsWith(old + m), () => `${story}; the value must start with ${show(old + m)}. The backup applied the shard's writes in another order than the primary. Likely causes: the primary runs a shard's operations concurrently instead of one at a time, or does not wait for a write's copies before starting the next one.`);
+    for (const [m, old] of [
+      [m1, oa],
+      [m2, ob],
+    ] as const) {
+      check(
+        v.startsWith(old + m),
+        () =>
+          `${story}; the value must start with ${show(old + m)}. The backup applied the shard's writes in another order than the primary. Likely causes: the primary runs a shard's operations concurrently instead of one at a time, or does not wait for a write's copies before starting the next one.`,
+      );
     }
     ts.checkLinearizable();
   },
@@ -187,13 +268,22 @@ const replicateRetries: NamedTest<Lab1Impl> = {
     const marker = 'x 0 0 y';
     ts.setLink(0, 2, false);
     setTimeout(() => ts.setLink(0, 2, true), CUT_MS);
-    const old = await within(ck.append(KEY, marker), CUT_MS + SETTLE_MS, () => `append(${show(KEY)}, ${show(marker)}) did not finish within ${SETTLE_MS / 1000} s after the link from server 0 to server 2 came back: does the primary keep re-sending to a running backup until it answers?`);
+    const old = await within(
+      ck.append(KEY, marker),
+      CUT_MS + SETTLE_MS,
+      () =>
+        `append(${show(KEY)}, ${show(marker)}) did not finish within ${SETTLE_MS / 1000} s after the link from server 0 to server 2 came back: does the primary keep re-sending to a running backup until it answers?`,
+    );
     check(old === START, () => `append(${show(KEY)}, ${show(marker)}) returned ${show(old)}; expected ${show(START)}.`);
     // At once: an append that returned before server 2 acknowledged it is lost now.
     ts.stopServer(0);
     ts.stopServer(1);
     const v = await readBack(ts, 'with servers 0 and 1 stopped');
-    check(v === START + marker, () => `The link from server 0 (the primary) to server 2 lost every message for ${CUT_MS / 1000} s while append(${show(KEY)}, ${show(marker)}) ran; the append was acknowledged; then servers 0 and 1 stopped, and get(${show(KEY)}) from server 2 returned ${show(v)}; expected ${show(START + marker)}. Likely cause: the primary stops re-sending a write to a backup after some tries and replies anyway; a running backup must be re-sent to until it acknowledges.`);
+    check(
+      v === START + marker,
+      () =>
+        `The link from server 0 (the primary) to server 2 lost every message for ${CUT_MS / 1000} s while append(${show(KEY)}, ${show(marker)}) ran; the append was acknowledged; then servers 0 and 1 stopped, and get(${show(KEY)}) from server 2 returned ${show(v)}; expected ${show(START + marker)}. Likely cause: the primary stops re-sending a write to a backup after some tries and replies anyway; a running backup must be re-sent to until it acknowledges.`,
+    );
   },
 };
 
@@ -213,19 +303,31 @@ const ODD: readonly (readonly [string, string])[] = [
 
 const oddKeys: NamedTest<Lab1Impl> = {
   name: 'TestOddKeys',
-  description: 'keys like __proto__, constructor, "", non-ASCII and control characters, read before being written, appended, put, and read back after their primary stops',
+  description:
+    'keys like __proto__, constructor, "", non-ASCII and control characters, read before being written, appended, put, and read back after their primary stops',
   async run(ctx: Ctx) {
     const ts = new Lab1Tester(ctx, { nshards: 3, nreplicas: 2, reliable: false });
     const ck = ts.makeRecordingClerk(0);
     for (const [k] of ODD) {
       const v = await ck.get(k);
-      check(v === '', () => `get(${show(k)}) of a key nobody wrote returned ${show(v)}; expected "". Is the store a plain object, whose inherited properties (constructor, __proto__, ...) look like keys? Use a Map.`);
+      check(
+        v === '',
+        () =>
+          `get(${show(k)}) of a key nobody wrote returned ${show(v)}; expected "". Is the store a plain object, whose inherited properties (constructor, __proto__, ...) look like keys? Use a Map.`,
+      );
     }
     for (const [k, v] of ODD) {
       const old = await ck.append(k, v);
-      check(old === '', () => `The first append(${show(k)}, ${show(v)}) returned ${show(old)}; expected "" (the key was never written).`);
+      check(
+        old === '',
+        () =>
+          `The first append(${show(k)}, ${show(v)}) returned ${show(old)}; expected "" (the key was never written).`,
+      );
       const old2 = await ck.append(k, '+');
-      check(old2 === v, () => `append(${show(k)}, "+") returned ${show(old2)}; expected ${show(v)}, the value the first append left.`);
+      check(
+        old2 === v,
+        () => `append(${show(k)}, "+") returned ${show(old2)}; expected ${show(v)}, the value the first append left.`,
+      );
     }
     await ck.put('__proto__', 'replaced');
     const expected = new Map(ODD.map(([k, v]) => [k, `${v}+`]));
@@ -234,8 +336,16 @@ const oddKeys: NamedTest<Lab1Impl> = {
     ts.stopServer(0);
     const reader = ts.makeRecordingClerk(1);
     for (const [k, v] of expected) {
-      const got = await within(reader.get(k), SETTLE_MS, () => `get(${show(k)}) did not finish within ${SETTLE_MS / 1000} s after server 0 stopped.`);
-      check(got === v, () => `After server 0 stopped, get(${show(k)}) returned ${show(got)}; expected ${show(v)}. Keys and values are any strings: do they reach the backups unchanged, and is the store a Map (not a plain object)?`);
+      const got = await within(
+        reader.get(k),
+        SETTLE_MS,
+        () => `get(${show(k)}) did not finish within ${SETTLE_MS / 1000} s after server 0 stopped.`,
+      );
+      check(
+        got === v,
+        () =>
+          `After server 0 stopped, get(${show(k)}) returned ${show(got)}; expected ${show(v)}. Keys and values are any strings: do they reach the backups unchanged, and is the store a Map (not a plain object)?`,
+      );
     }
     ts.checkLinearizable();
   },
@@ -248,7 +358,8 @@ const MIXED_STOPS = [1, 2];
 
 const unreliableMixed: NamedTest<Lab1Impl> = {
   name: 'TestUnreliableMixed',
-  description: 'puts, appends and gets by 5 clients on 3 keys over the lossy network; neighbouring servers 1 then 2 stop in the middle of rounds: linearizable',
+  description:
+    'puts, appends and gets by 5 clients on 3 keys over the lossy network; neighbouring servers 1 then 2 stop in the middle of rounds: linearizable',
   async run(ctx: Ctx) {
     const ts = new Lab1Tester(ctx, { nshards: 5, nreplicas: 3, reliable: false });
     const rng = ctx.world!.rng;
@@ -269,11 +380,24 @@ const unreliableMixed: NamedTest<Lab1Impl> = {
           else await ck.get(key);
         }
       });
-      await within(work, MIXED_ROUND_MS + SETTLE_MS, () => `round ${round}: the clients' operations did not finish within ${SETTLE_MS / 1000} s after the round ended (stopped servers: ${MIXED_STOPS.slice(0, round + 1).join(', ')}; every shard still has a running copy, which must take over).`);
+      await within(
+        work,
+        MIXED_ROUND_MS + SETTLE_MS,
+        () =>
+          `round ${round}: the clients' operations did not finish within ${SETTLE_MS / 1000} s after the round ended (stopped servers: ${MIXED_STOPS.slice(0, round + 1).join(', ')}; every shard still has a running copy, which must take over).`,
+      );
     }
     ts.checkLinearizable();
   },
 };
 
 /** The failover tests, in the order the suite lists them. */
-export const failoverTests: NamedTest<Lab1Impl>[] = [stopMidReplicate, takeoverOrder, replicaOrder, readAtLaggingCopy, replicateRetries, oddKeys, unreliableMixed];
+export const failoverTests: NamedTest<Lab1Impl>[] = [
+  stopMidReplicate,
+  takeoverOrder,
+  replicaOrder,
+  readAtLaggingCopy,
+  replicateRetries,
+  oddKeys,
+  unreliableMixed,
+];

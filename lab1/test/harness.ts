@@ -139,8 +139,14 @@ export class Lab1Tester {
    * The student's clerk with ends to every server. `config` and `servers` override what the clerk is told
    * (TestRejection gives a clerk a wrong layout and an end to server 0 only).
    */
-  makeClerk(config: ClusterConfig = this.config, servers: readonly number[] = [...Array(this.nservers).keys()]): KVClerk {
-    const ck = new this.impl.Clerk(servers.map((s) => this.makeEnd(s)), config);
+  makeClerk(
+    config: ClusterConfig = this.config,
+    servers: readonly number[] = [...Array(this.nservers).keys()],
+  ): KVClerk {
+    const ck = new this.impl.Clerk(
+      servers.map((s) => this.makeEnd(s)),
+      config,
+    );
     this.clerks.push(ck);
     return ck;
   }
@@ -232,7 +238,8 @@ class RecordingClerk implements KVClerk {
   async get(key: string): Promise<string> {
     const op = this.history.begin(this.id, { op: 'get', key });
     const value = await this.inner.get(key);
-    if (typeof value !== 'string') throw new TestFailure(`get(${show(key)}) returned ${show(value)}; Clerk.get must return a string.`);
+    if (typeof value !== 'string')
+      throw new TestFailure(`get(${show(key)}) returned ${show(value)}; Clerk.get must return a string.`);
     this.history.end(op, value);
     this.ctx.countOps();
     return value;
@@ -248,7 +255,10 @@ class RecordingClerk implements KVClerk {
   async append(key: string, arg: string): Promise<string> {
     const op = this.history.begin(this.id, { op: 'append', key, value: arg });
     const old = await this.inner.append(key, arg);
-    if (typeof old !== 'string') throw new TestFailure(`append(${show(key)}, ...) returned ${show(old)}; Clerk.append must return the old value, a string.`);
+    if (typeof old !== 'string')
+      throw new TestFailure(
+        `append(${show(key)}, ...) returned ${show(old)}; Clerk.append must return the old value, a string.`,
+      );
     this.history.end(op, old);
     this.ctx.countOps();
     return old;

@@ -43,13 +43,29 @@ function checkAppends(cli: number, key: string, v: string, js: readonly number[]
   const count = new Map<number, number>();
   for (const j of seen) count.set(j, (count.get(j) ?? 0) + 1);
   const missing = js.find((j) => !count.has(j));
-  check(missing === undefined, () => `Key ${show(key)} is missing client ${cli}'s append ${show(element(cli, missing!))} (the append returned, so it must have happened${hint}). Value: ${show(v)}`);
+  check(
+    missing === undefined,
+    () =>
+      `Key ${show(key)} is missing client ${cli}'s append ${show(element(cli, missing!))} (the append returned, so it must have happened${hint}). Value: ${show(v)}`,
+  );
   const twice = js.find((j) => count.get(j)! > 1);
-  check(twice === undefined, () => `Key ${show(key)} holds client ${cli}'s append ${show(element(cli, twice!))} ${count.get(twice!)} times: a re-sent append was executed again. Value: ${show(v)}`);
+  check(
+    twice === undefined,
+    () =>
+      `Key ${show(key)} holds client ${cli}'s append ${show(element(cli, twice!))} ${count.get(twice!)} times: a re-sent append was executed again. Value: ${show(v)}`,
+  );
   const extra = seen.find((j) => !js.includes(j));
-  check(extra === undefined, () => `Key ${show(key)} holds ${show(element(cli, extra!))}, which client ${cli} never appended to this key. Value: ${show(v)}`);
+  check(
+    extra === undefined,
+    () =>
+      `Key ${show(key)} holds ${show(element(cli, extra!))}, which client ${cli} never appended to this key. Value: ${show(v)}`,
+  );
   const wrong = seen.findIndex((j, i) => j !== js[i]);
-  check(wrong < 0, () => `Key ${show(key)} holds client ${cli}'s appends out of order: ${show(element(cli, seen[wrong]))} where ${show(element(cli, js[wrong]))} was expected${hint ? ' (do the replicas apply a shard\'s operations in the order the primary did?)' : ''}. Value: ${show(v)}`);
+  check(
+    wrong < 0,
+    () =>
+      `Key ${show(key)} holds client ${cli}'s appends out of order: ${show(element(cli, seen[wrong]))} where ${show(element(cli, js[wrong]))} was expected${hint ? " (do the replicas apply a shard's operations in the order the primary did?)" : ''}. Value: ${show(v)}`,
+  );
 }
 
 /** 0, 1, ..., n-1. */
@@ -76,18 +92,35 @@ function genericTest(name: string, nclients: number, reliable: boolean): NamedTe
             if (rng(ctx).chance(0.5)) {
               const nv = element(cli, j);
               const old = await ck.append(key, nv);
-              check(old === last || !old.includes(nv), () => `round ${round}, client ${cli}: append(${show(key)}, ${show(nv)}) returned an old value that already contains ${show(nv)}: the append was executed twice. Returned: ${show(old)}`);
-              check(old === last, () => `round ${round}, client ${cli}: append(${show(key)}, ${show(nv)}) returned ${show(old)}; expected the value before the append, ${show(last)} (only this client writes this key).`);
+              check(
+                old === last || !old.includes(nv),
+                () =>
+                  `round ${round}, client ${cli}: append(${show(key)}, ${show(nv)}) returned an old value that already contains ${show(nv)}: the append was executed twice. Returned: ${show(old)}`,
+              );
+              check(
+                old === last,
+                () =>
+                  `round ${round}, client ${cli}: append(${show(key)}, ${show(nv)}) returned ${show(old)}; expected the value before the append, ${show(last)} (only this client writes this key).`,
+              );
               last += nv;
               j++;
             } else {
               const v = await ck.get(key);
-              check(v === last, () => `round ${round}, client ${cli}: get(${show(key)}) returned ${show(v)}; expected ${show(last)} (only this client writes this key).`);
+              check(
+                v === last,
+                () =>
+                  `round ${round}, client ${cli}: get(${show(key)}) returned ${show(v)}; expected ${show(last)} (only this client writes this key).`,
+              );
             }
           }
           return j;
         });
-        const counts = await within(work, ROUND_MS + SETTLE_MS, () => `round ${round}: the clients' operations did not finish within ${SETTLE_MS / 1000} s after the round ended. Does the clerk keep re-sending after a lost message?`);
+        const counts = await within(
+          work,
+          ROUND_MS + SETTLE_MS,
+          () =>
+            `round ${round}: the clients' operations did not finish within ${SETTLE_MS / 1000} s after the round ended. Does the clerk keep re-sending after a lost message?`,
+        );
         for (let cli = 0; cli < nclients; cli++) {
           const key = String(cli);
           checkAppends(cli, key, await checker.get(key), upTo(counts[cli]));
@@ -101,7 +134,8 @@ function genericTest(name: string, nclients: number, reliable: boolean): NamedTe
 
 const unreliableOneKey: NamedTest<Lab1Impl> = {
   name: 'TestUnreliableOneKey',
-  description: '5 clients each append 10 times to one key on the unreliable network: all 50 appends once, each client\'s in order',
+  description:
+    "5 clients each append 10 times to one key on the unreliable network: all 50 appends once, each client's in order",
   async run(ctx: Ctx) {
     const nclients = 5;
     const upto = 10;
@@ -113,13 +147,25 @@ const unreliableOneKey: NamedTest<Lab1Impl> = {
       for (let n = 0; n < upto; n++) {
         const nv = element(me, n);
         const old = await myck.append('k', nv);
-        check(!old.includes(nv), () => `client ${me}: append("k", ${show(nv)}) returned an old value that already contains ${show(nv)}: the append was executed twice. Returned: ${show(old)}`);
+        check(
+          !old.includes(nv),
+          () =>
+            `client ${me}: append("k", ${show(nv)}) returned an old value that already contains ${show(nv)}: the append was executed twice. Returned: ${show(old)}`,
+        );
       }
     });
-    await within(work, 30_000, () => `${nclients} clients could not finish ${upto} appends each within 30 s. Does the clerk keep re-sending after a lost message?`);
+    await within(
+      work,
+      30_000,
+      () =>
+        `${nclients} clients could not finish ${upto} appends each within 30 s. Does the clerk keep re-sending after a lost message?`,
+    );
     const v = await ck.get('k');
     for (let me = 0; me < nclients; me++) checkAppends(me, 'k', v, upTo(upto));
-    check(v.length === nclients * upto * element(0, 0).length, () => `Key "k" should hold exactly the ${nclients * upto} appends, but it is ${show(v)}.`);
+    check(
+      v.length === nclients * upto * element(0, 0).length,
+      () => `Key "k" should hold exactly the ${nclients * upto} appends, but it is ${show(v)}.`,
+    );
     ts.checkLinearizable();
   },
 };
@@ -131,7 +177,10 @@ async function putTenKeys(ctx: Ctx, ck: KVClerk): Promise<Map<string, string>> {
   for (const [k, v] of kv) await ck.put(k, v);
   for (const [k, v] of kv) {
     const got = await ck.get(k);
-    check(got === v, () => `get(${show(k)}) returned ${show(got)} right after put(${show(k)}, ${show(v)}) on a reliable network.`);
+    check(
+      got === v,
+      () => `get(${show(k)}) returned ${show(got)} right after put(${show(k)}, ${show(v)}) on a reliable network.`,
+    );
   }
   ctx.countOps(2 * kv.size);
   return kv;
@@ -142,7 +191,10 @@ async function putTenKeys(ctx: Ctx, ck: KVClerk): Promise<Map<string, string>> {
  * finish within 2 virtual seconds (the others keep trying in the background) and checks their values.
  */
 /** The keys of `reached` that are not in `expected`, and those of `expected` not in `reached`. */
-function keyDifference(reached: readonly string[], expected: readonly string[]): { extra: string[]; missing: string[] } {
+function keyDifference(
+  reached: readonly string[],
+  expected: readonly string[],
+): { extra: string[]; missing: string[] } {
   return { extra: reached.filter((k) => !expected.includes(k)), missing: expected.filter((k) => !reached.includes(k)) };
 }
 
@@ -154,7 +206,8 @@ async function countReachable(ctx: Ctx, kv: Map<string, string>, makeClerk: () =
     makeClerk()
       .get(k)
       .then(
-        (got) => (got === v ? reached.push(k) : wrong.push(`get(${show(k)}) returned ${show(got)}; expected ${show(v)}`)),
+        (got) =>
+          got === v ? reached.push(k) : wrong.push(`get(${show(k)}) returned ${show(got)}; expected ${show(v)}`),
         (error: unknown) => (crash ??= { error }),
       );
   }
@@ -167,7 +220,8 @@ async function countReachable(ctx: Ctx, kv: Map<string, string>, makeClerk: () =
 
 const staticShards: NamedTest<Lab1Impl> = {
   name: 'TestStaticShards',
-  description: '3 servers, 2 replicas per shard: with servers 1 and 2 stopped only the keys held by server 0 answer; after a restart all do',
+  description:
+    '3 servers, 2 replicas per shard: with servers 1 and 2 stopped only the keys held by server 0 answer; after a restart all do',
   async run(ctx: Ctx) {
     const ts = new Lab1Tester(ctx, { nshards: 3, nreplicas: 2, reliable: true });
     const ck = ts.makeClerk();
@@ -189,12 +243,21 @@ const staticShards: NamedTest<Lab1Impl> = {
     );
     ts.startServer(1);
     ts.startServer(2);
-    const all = Promise.all([...kv].map(async ([k, v]) => {
-      const got = await ck.get(k);
-      ctx.countOps();
-      check(got === v, () => `After restarting servers 1 and 2, get(${show(k)}) returned ${show(got)}; expected ${show(v)}.`);
-    }));
-    await within(all, SETTLE_MS, () => `After restarting servers 1 and 2, not every key could be read within ${SETTLE_MS / 1000} s.`);
+    const all = Promise.all(
+      [...kv].map(async ([k, v]) => {
+        const got = await ck.get(k);
+        ctx.countOps();
+        check(
+          got === v,
+          () => `After restarting servers 1 and 2, get(${show(k)}) returned ${show(got)}; expected ${show(v)}.`,
+        );
+      }),
+    );
+    await within(
+      all,
+      SETTLE_MS,
+      () => `After restarting servers 1 and 2, not every key could be read within ${SETTLE_MS / 1000} s.`,
+    );
   },
 };
 
@@ -223,7 +286,8 @@ const rejection: NamedTest<Lab1Impl> = {
 
 const unreliableShards: NamedTest<Lab1Impl> = {
   name: 'TestUnreliableShards',
-  description: '5 servers, 5 shards, 3 replicas, unreliable network, primaries stopped between rounds: appends once and in order, linearizable',
+  description:
+    '5 servers, 5 shards, 3 replicas, unreliable network, primaries stopped between rounds: appends once and in order, linearizable',
   async run(ctx: Ctx) {
     const nclients = 5;
     const nkeys = 5;
@@ -242,17 +306,34 @@ const unreliableShards: NamedTest<Lab1Impl> = {
             appended[cli].push(key);
             const nv = element(cli, j);
             const old = await ck.append(key, nv);
-            check(!old.includes(nv), () => `round ${round}, client ${cli}: append(${show(key)}, ${show(nv)}) returned an old value that already contains ${show(nv)}: the append was executed twice. Returned: ${show(old)}`);
+            check(
+              !old.includes(nv),
+              () =>
+                `round ${round}, client ${cli}: append(${show(key)}, ${show(nv)}) returned an old value that already contains ${show(nv)}: the append was executed twice. Returned: ${show(old)}`,
+            );
           } else {
             await ck.get(key);
           }
         }
       });
       const stopped = [...Array(ts.nservers).keys()].filter((s) => !ts.isRunning(s));
-      await within(work, ROUND_MS + SETTLE_MS, () => `round ${round}: the clients' operations did not finish within ${SETTLE_MS / 1000} s after the round ended` + (stopped.length > 0 ? ` (stopped servers: ${stopped.join(', ')}; every shard still has a running replica, which must take over)` : '') + '.');
+      await within(
+        work,
+        ROUND_MS + SETTLE_MS,
+        () =>
+          `round ${round}: the clients' operations did not finish within ${SETTLE_MS / 1000} s after the round ended` +
+          (stopped.length > 0
+            ? ` (stopped servers: ${stopped.join(', ')}; every shard still has a running replica, which must take over)`
+            : '') +
+          '.',
+      );
       for (let k = 0; k < nkeys; k++) {
         const key = String(k);
-        const v = await within(checker.get(key), SETTLE_MS, () => `round ${round}: get(${show(key)}) did not finish within ${SETTLE_MS / 1000} s.`);
+        const v = await within(
+          checker.get(key),
+          SETTLE_MS,
+          () => `round ${round}: get(${show(key)}) did not finish within ${SETTLE_MS / 1000} s.`,
+        );
         for (let cli = 0; cli < nclients; cli++) {
           const js = appended[cli].flatMap((k, j) => (k === key ? [j] : []));
           checkAppends(cli, key, v, js, '; was it lost when a replica took over?');
@@ -275,13 +356,20 @@ const BIG = 10 * MiB;
  * (a Buffer's large strings live outside the heap, and a repeated string is a rope that shares its pieces).
  */
 function bigValue(ctx: Ctx, bytes: number): string {
-  const s = rng(ctx).string(4096).repeat(bytes / 4096);
+  const s = rng(ctx)
+    .string(4096)
+    .repeat(bytes / 4096);
   s.indexOf('#'); // searching makes V8 copy the rope into one flat string
   return s;
 }
 
 /** Runs `workload` on a fresh single-server cluster, then returns the bytes the cluster still retains. */
-async function retainedAfter(ctx: Ctx, reliable: boolean, withClerks: boolean, workload: (ts: Lab1Tester) => Promise<void>): Promise<number> {
+async function retainedAfter(
+  ctx: Ctx,
+  reliable: boolean,
+  withClerks: boolean,
+  workload: (ts: Lab1Tester) => Promise<void>,
+): Promise<number> {
   // Servers and clerks from a private copy of the student's modules, so that top-level state is counted too.
   const ts = new Lab1Tester(ctx, { ...SINGLE, reliable });
   await workload(ts);
@@ -296,25 +384,33 @@ function mib(bytes: number): string {
 
 const memGet: NamedTest<Lab1Impl> = {
   name: 'TestMemGet',
-  description: 'two clients get a 10 MiB value, then it is overwritten: the server must not keep it (e.g. in a reply cache)',
+  description:
+    'two clients get a 10 MiB value, then it is overwritten: the server must not keep it (e.g. in a reply cache)',
   async run(ctx: Ctx) {
     const retained = await retainedAfter(ctx, false, true, async (ts) => {
       const ck0 = ts.makeClerk();
       const ck1 = ts.makeClerk();
       await ck0.put('k', bigValue(ctx, BIG));
-      for (const [name, ck] of [['ck0', ck0], ['ck1', ck1]] as const) {
+      for (const [name, ck] of [
+        ['ck0', ck0],
+        ['ck1', ck1],
+      ] as const) {
         const len = (await ck.get('k')).length;
         check(len === BIG, `${name}: get("k") returned a value of ${len} characters; expected the ${BIG} just put.`);
       }
       await ck0.put('k', '0');
     });
-    check(retained < BIG, `After the 10 MiB value was overwritten with "0", the cluster still retains ${mib(retained)} (less than ${mib(BIG)} allowed). Do not remember the replies of gets: a get can simply be executed again.`);
+    check(
+      retained < BIG,
+      `After the 10 MiB value was overwritten with "0", the cluster still retains ${mib(retained)} (less than ${mib(BIG)} allowed). Do not remember the replies of gets: a get can simply be executed again.`,
+    );
   },
 };
 
 const memPut: NamedTest<Lab1Impl> = {
   name: 'TestMemPut',
-  description: 'one client puts a 10 MiB value, another overwrites it: the server must not keep it (e.g. in remembered arguments)',
+  description:
+    'one client puts a 10 MiB value, another overwrites it: the server must not keep it (e.g. in remembered arguments)',
   async run(ctx: Ctx) {
     const retained = await retainedAfter(ctx, true, true, async (ts) => {
       const ck0 = ts.makeClerk();
@@ -322,13 +418,17 @@ const memPut: NamedTest<Lab1Impl> = {
       await ck0.put('k', bigValue(ctx, BIG));
       await ck1.put('k', '');
     });
-    check(retained < BIG, `After the 10 MiB value was overwritten with "", the cluster still retains ${mib(retained)} (less than ${mib(BIG)} allowed). Remember at most what a re-sent request needs as its reply — a put's reply carries no value — not the request's arguments.`);
+    check(
+      retained < BIG,
+      `After the 10 MiB value was overwritten with "", the cluster still retains ${mib(retained)} (less than ${mib(BIG)} allowed). Remember at most what a re-sent request needs as its reply — a put's reply carries no value — not the request's arguments.`,
+    );
   },
 };
 
 const memAppend: NamedTest<Lab1Impl> = {
   name: 'TestMemAppend',
-  description: 'two clients each append 10 MiB to one key, then the second overwrites it: the server must keep neither the appended values nor the old value',
+  description:
+    'two clients each append 10 MiB to one key, then the second overwrites it: the server must keep neither the appended values nor the old value',
   async run(ctx: Ctx) {
     // While the 20 MiB value lives, JavaScript shares its memory with the appended strings (a concatenation points
     // at its pieces), so kept arguments would cost nothing extra. Once the key is overwritten, what is still held
@@ -339,12 +439,21 @@ const memAppend: NamedTest<Lab1Impl> = {
       const old0 = await ck0.append('k', bigValue(ctx, BIG));
       check(old0 === '', `ck0: the first append to "k" returned ${show(old0)}; expected "" (the key did not exist).`);
       const old1 = await ck1.append('k', bigValue(ctx, BIG));
-      check(old1.length === BIG, `ck1: the second append returned an old value of ${old1.length} characters; expected ${BIG}.`);
+      check(
+        old1.length === BIG,
+        `ck1: the second append returned an old value of ${old1.length} characters; expected ${BIG}.`,
+      );
       const value = await ck0.get('k');
-      check(value.length === 2 * BIG, `get("k") after the two appends returned ${value.length} characters; expected ${2 * BIG}.`);
+      check(
+        value.length === 2 * BIG,
+        `get("k") after the two appends returned ${value.length} characters; expected ${2 * BIG}.`,
+      );
       await ck1.put('k', '0');
     });
-    check(retained < BIG, `After two 10 MiB appends and an overwrite of the key with "0" (by the second client), the cluster still retains ${mib(retained)} (less than ${mib(BIG)} allowed). Remember per client only its latest reply — not the values it appended — and forget that reply once the client sends its next request.`);
+    check(
+      retained < BIG,
+      `After two 10 MiB appends and an overwrite of the key with "0" (by the second client), the cluster still retains ${mib(retained)} (less than ${mib(BIG)} allowed). Remember per client only its latest reply — not the values it appended — and forget that reply once the client sends its next request.`,
+    );
   },
 };
 
@@ -371,7 +480,10 @@ const memPutManyClients: NamedTest<Lab1Impl> = {
     });
     const perClient = retained / MANY_CLIENTS;
     ctx.log(`${perClient.toFixed(1)} bytes per client`);
-    check(perClient <= PUT_BYTES_PER_CLIENT, `After ${MANY_CLIENTS} clients did one put each, the server retains ${perClient.toFixed(0)} bytes per client (at most ${PUT_BYTES_PER_CLIENT} allowed). Keep per client only what duplicate detection needs (its last request number and last reply), not its arguments or a history of requests.`);
+    check(
+      perClient <= PUT_BYTES_PER_CLIENT,
+      `After ${MANY_CLIENTS} clients did one put each, the server retains ${perClient.toFixed(0)} bytes per client (at most ${PUT_BYTES_PER_CLIENT} allowed). Keep per client only what duplicate detection needs (its last request number and last reply), not its arguments or a history of requests.`,
+    );
   },
 };
 
@@ -389,7 +501,10 @@ const memGetManyClients: NamedTest<Lab1Impl> = {
     });
     const perClient = retained / MANY_CLIENTS;
     ctx.log(`${perClient.toFixed(1)} bytes per client`);
-    check(perClient <= GET_BYTES_PER_CLIENT, `After ${MANY_CLIENTS} clients did one get each, the server retains ${perClient.toFixed(0)} bytes per client (at most ${GET_BYTES_PER_CLIENT} allowed). A get changes nothing, so a re-sent get can simply run again: the server needs no memory of the clients that only read.`);
+    check(
+      perClient <= GET_BYTES_PER_CLIENT,
+      `After ${MANY_CLIENTS} clients did one get each, the server retains ${perClient.toFixed(0)} bytes per client (at most ${GET_BYTES_PER_CLIENT} allowed). A get changes nothing, so a re-sent get can simply run again: the server needs no memory of the clients that only read.`,
+    );
   },
 };
 
@@ -407,12 +522,19 @@ const memManyAppends: NamedTest<Lab1Impl> = {
         const old = await ck.append('k', chunk);
         // A regular expression always makes V8 copy a rope into one flat string first (other string methods
         // may not, once optimised): so a server that keeps every old value it returned keeps every copy.
-        check(old.length === i * APPEND_BYTES && !/#/.test(old) && (i === 0 || old.endsWith(chunk)), () => `append number ${i + 1} returned an old value of ${old.length} characters; expected the ${i} earlier appends (${i * APPEND_BYTES} characters).`);
+        check(
+          old.length === i * APPEND_BYTES && !/#/.test(old) && (i === 0 || old.endsWith(chunk)),
+          () =>
+            `append number ${i + 1} returned an old value of ${old.length} characters; expected the ${i} earlier appends (${i * APPEND_BYTES} characters).`,
+        );
       }
       ctx.countOps(MANY_APPENDS);
     });
     const limit = 3 * APPEND_BYTES * MANY_APPENDS;
-    check(retained < limit, `After ${MANY_APPENDS} appends of ${APPEND_BYTES} bytes the cluster retains ${mib(retained)} (less than ${mib(limit)} allowed; the value itself is ${mib(APPEND_BYTES * MANY_APPENDS)}). Remember only each client's latest reply: once a client sends its next request, its previous reply can go.`);
+    check(
+      retained < limit,
+      `After ${MANY_APPENDS} appends of ${APPEND_BYTES} bytes the cluster retains ${mib(retained)} (less than ${mib(limit)} allowed; the value itself is ${mib(APPEND_BYTES * MANY_APPENDS)}). Remember only each client's latest reply: once a client sends its next request, its previous reply can go.`,
+    );
   },
 };
 

@@ -6,7 +6,18 @@ import { Network, Server, Service } from '../../labrpc';
 import { HistoryRecorder } from '../../tester/history';
 import { versionedModel, VersionedInput, VersionedOutput } from '../../tester/checker/models/versioned';
 import { TestContext, assertLinearizable } from '../../tester/suite';
-import type { DistributedLock, GetArgs, GetReply, GetResult, KVClerk, KVService, PutArgs, PutReply, PutResult, Version } from '../rpc';
+import type {
+  DistributedLock,
+  GetArgs,
+  GetReply,
+  GetResult,
+  KVClerk,
+  KVService,
+  PutArgs,
+  PutReply,
+  PutResult,
+  Version,
+} from '../rpc';
 import type { ClientEnd } from '../../labrpc';
 
 /** What the grader loads from lab2/ (or solutions/lab2/). */
@@ -42,7 +53,10 @@ export class KVTester {
     this.net.setReliable(reliable);
     ctx.onStuck(() =>
       this.history.inFlight().map((op) => {
-        const what = op.input.op === 'put' ? `put(${JSON.stringify(op.input.key)}, version ${op.input.version})` : `get(${JSON.stringify(op.input.key)})`;
+        const what =
+          op.input.op === 'put'
+            ? `put(${JSON.stringify(op.input.key)}, version ${op.input.version})`
+            : `get(${JSON.stringify(op.input.key)})`;
         return `client ${op.clientId}: ${what} called at ${(op.call / 1000).toFixed(3)} s and not returned (for ${((performance.now() - op.call) / 1000).toFixed(3)} s)`;
       }),
     );
@@ -96,7 +110,10 @@ export class KVTester {
       this.net.enable(name, false);
       this.net.enable(name, true);
     });
-    const handlers = { Get: (args: GetArgs) => link.handle('Get', args), Put: (args: PutArgs) => link.handle('Put', args) };
+    const handlers = {
+      Get: (args: GetArgs) => link.handle('Get', args),
+      Put: (args: PutArgs) => link.handle('Put', args),
+    };
     this.net.addServer(serverName, new Server().addService(new Service(handlers, 'KVServer')));
     this.net.connect(name, serverName);
     this.net.enable(name, true);
@@ -231,7 +248,10 @@ export class RecordingClerk implements KVClerk {
   async get(key: string): Promise<GetResult> {
     const op = this.history.begin(this.id, { op: 'get', key });
     const reply = await this.inner.get(key);
-    this.history.end(op, reply.err === 'OK' ? { err: 'OK', value: reply.value, version: reply.version } : { err: reply.err });
+    this.history.end(
+      op,
+      reply.err === 'OK' ? { err: 'OK', value: reply.value, version: reply.version } : { err: reply.err },
+    );
     this.ctx.countOps();
     return reply;
   }

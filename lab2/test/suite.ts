@@ -15,16 +15,33 @@ import { KVTester, Lab2Impl, RecordingClerk, gate, show, within } from './harnes
 type Ctx = TestContext<Lab2Impl>;
 
 /** Fails unless the put returned `want`, explaining the call. */
-async function expectPut(ck: KVClerk, key: string, value: string, version: number, want: string, why: string): Promise<void> {
+async function expectPut(
+  ck: KVClerk,
+  key: string,
+  value: string,
+  version: number,
+  want: string,
+  why: string,
+): Promise<void> {
   const got = await ck.put(key, value, version);
-  check(got === want, `put(${show(key)}, ${show(value)}, version ${version}) returned ${got}; expected ${want} because ${why}.`);
+  check(
+    got === want,
+    `put(${show(key)}, ${show(value)}, version ${version}) returned ${got}; expected ${want} because ${why}.`,
+  );
 }
 
 /** Fails unless get(key) returns exactly this value and version (or ErrNoKey when `want` is undefined). */
-async function expectGet(ck: KVClerk, key: string, want: { value: string; version: number } | undefined): Promise<void> {
+async function expectGet(
+  ck: KVClerk,
+  key: string,
+  want: { value: string; version: number } | undefined,
+): Promise<void> {
   const got = await ck.get(key);
   if (want === undefined) {
-    check(got.err === 'ErrNoKey', `get(${show(key)}) returned ${show(got)}; expected ErrNoKey because the key was never created.`);
+    check(
+      got.err === 'ErrNoKey',
+      `get(${show(key)}) returned ${show(got)}; expected ErrNoKey because the key was never created.`,
+    );
     return;
   }
   check(
@@ -52,20 +69,26 @@ const reliablePut: NamedTest<Lab2Impl> = {
 
 const putWrongVersion: NamedTest<Lab2Impl> = {
   name: 'TestPutWrongVersionReliable',
-  description: 'puts naming a version ahead of or behind the key\'s change nothing; a refused put never creates a key',
+  description: "puts naming a version ahead of or behind the key's change nothing; a refused put never creates a key",
   async run(ctx: Ctx) {
     const ts = new KVTester(ctx, true);
     const ck = ts.makeClerk();
     await expectGet(ck, 'k', undefined);
     await expectPut(ck, 'k', 'early', 3, 'ErrNoKey', 'the key does not exist and the version is not 0');
     const got = await ck.get('k');
-    check(got.err === 'ErrNoKey', `get("k") returned ${show(got)} after a put with version 3 on the missing key was refused; expected ErrNoKey: a refused put must not create the key (at any version).`);
+    check(
+      got.err === 'ErrNoKey',
+      `get("k") returned ${show(got)} after a put with version 3 on the missing key was refused; expected ErrNoKey: a refused put must not create the key (at any version).`,
+    );
     await expectPut(ck, 'k', 'a', 0, 'OK', 'version 0 creates a missing key');
     await expectPut(ck, 'k', 'b', 1, 'OK', 'the key is at version 1');
     const wrong: Array<[number, string]> = [
-      [3, 'one ahead of the key\'s version 2: only the exact version may write (a check like "version < current" lets it through)'],
-      [1000, 'far ahead of the key\'s version 2'],
-      [1, 'one behind the key\'s version 2'],
+      [
+        3,
+        'one ahead of the key\'s version 2: only the exact version may write (a check like "version < current" lets it through)',
+      ],
+      [1000, "far ahead of the key's version 2"],
+      [1, "one behind the key's version 2"],
       [0, 'the key exists (version 0 only creates a missing key)'],
     ];
     for (const [version, why] of wrong) {
@@ -83,7 +106,17 @@ const putWrongVersion: NamedTest<Lab2Impl> = {
 };
 
 /** Keys that name properties every plain JavaScript object already has, and other awkward strings. */
-const STRANGE_KEYS = ['__proto__', 'constructor', 'hasOwnProperty', 'toString', 'valueOf', '', 'k\u0000ey', 'ключ', '🔑 key:1/2'];
+const STRANGE_KEYS = [
+  '__proto__',
+  'constructor',
+  'hasOwnProperty',
+  'toString',
+  'valueOf',
+  '',
+  'k\u0000ey',
+  'ключ',
+  '🔑 key:1/2',
+];
 
 /** Values a store must keep byte for byte: empty, non-ASCII, every char code 0-255, and the ends of Unicode. */
 function strangeValues(): string[] {
@@ -107,21 +140,33 @@ const strangeKeys: NamedTest<Lab2Impl> = {
     }
     for (let round = 0; round < 2; round++) {
       for (const [i, key] of STRANGE_KEYS.entries()) {
-        await expectPut(ck, key, pick(i, round), round, 'OK', round === 0 ? `version 0 creates the missing key ${show(key)}` : `the key ${show(key)} is at version 1`);
+        await expectPut(
+          ck,
+          key,
+          pick(i, round),
+          round,
+          'OK',
+          round === 0 ? `version 0 creates the missing key ${show(key)}` : `the key ${show(key)} is at version 1`,
+        );
       }
       for (const [i, key] of STRANGE_KEYS.entries()) {
         const got = await ck.get(key);
         const want = pick(i, round);
         check(
           got.err === 'OK' && got.value === want && got.version === round + 1,
-          () => `get(${show(key)}) returned ${show(got)}; expected the value ${show(want)} (${want.length} chars) at version ${round + 1}. ` +
-            'Keys and values are arbitrary strings: an empty value is still a value (not a missing key), and nothing may be trimmed, re-encoded or looked up through an object\'s prototype.',
+          () =>
+            `get(${show(key)}) returned ${show(got)}; expected the value ${show(want)} (${want.length} chars) at version ${round + 1}. ` +
+            "Keys and values are arbitrary strings: an empty value is still a value (not a missing key), and nothing may be trimmed, re-encoded or looked up through an object's prototype.",
         );
       }
     }
     for (const key of ['value', 'version', 'prototype', 'length']) {
       const got = await ck.get(key);
-      check(got.err === 'ErrNoKey', () => `${missing(key)} (got ${show(got)}, after the keys ${STRANGE_KEYS.map((k) => show(k)).join(', ')} were written)`);
+      check(
+        got.err === 'ErrNoKey',
+        () =>
+          `${missing(key)} (got ${show(got)}, after the keys ${STRANGE_KEYS.map((k) => show(k)).join(', ')} were written)`,
+      );
     }
     ts.checkLinearizable();
   },
@@ -139,7 +184,10 @@ const putConcurrent: NamedTest<Lab2Impl> = {
         const cur = await clerks[c].get('k');
         const version = cur.err === 'OK' ? cur.version : 0;
         const err = await clerks[c].put('k', `${c}.${i}`, version);
-        check(err === 'OK' || err === 'ErrVersion' || err === 'ErrNoKey', `client ${c}: put on a reliable network returned ${err}; only OK, ErrVersion or ErrNoKey are possible without lost messages.`);
+        check(
+          err === 'OK' || err === 'ErrVersion' || err === 'ErrNoKey',
+          `client ${c}: put on a reliable network returned ${err}; only OK, ErrVersion or ErrNoKey are possible without lost messages.`,
+        );
         if (err === 'OK') ok++;
       }
       return ok;
@@ -147,7 +195,10 @@ const putConcurrent: NamedTest<Lab2Impl> = {
     const total = oks.reduce((a, b) => a + b, 0);
     const last = await clerks[0].get('k');
     check(total > 0, 'No put succeeded in one second: are puts with the current version accepted?');
-    check(last.err === 'OK' && last.version === total, `After ${total} successful puts the key should be at version ${total}, but get returned ${show(last)}.`);
+    check(
+      last.err === 'OK' && last.version === total,
+      `After ${total} successful puts the key should be at version ${total}, but get returned ${show(last)}.`,
+    );
     ctx.log(`${total} successful puts`);
     ts.checkLinearizable();
   },
@@ -187,7 +238,9 @@ const memPutManyClients: NamedTest<Lab2Impl> = {
     ts.removeServer();
     const withoutServer = liveHeapBytes();
     const perClient = (withServer - withoutServer) / MEM_CLIENTS;
-    ctx.log(`the server retains ${((withServer - withoutServer) / 1024).toFixed(0)} KiB: ${perClient.toFixed(1)} bytes per client`);
+    ctx.log(
+      `the server retains ${((withServer - withoutServer) / 1024).toFixed(0)} KiB: ${perClient.toFixed(1)} bytes per client`,
+    );
     check(
       perClient <= MEM_BYTES_PER_CLIENT,
       `Your server retains ${perClient.toFixed(0)} bytes per client after ${MEM_CLIENTS} clients did one put each ` +
@@ -199,7 +252,8 @@ const memPutManyClients: NamedTest<Lab2Impl> = {
 
 const unreliableNet: NamedTest<Lab2Impl> = {
   name: 'TestUnreliableNet',
-  description: '100 puts on the unreliable network: re-sent puts end in ErrVersion, ErrMaybe is reported, history linearizable',
+  description:
+    '100 puts on the unreliable network: re-sent puts end in ErrVersion, ErrMaybe is reported, history linearizable',
   async run(ctx: Ctx) {
     const ts = new KVTester(ctx, false);
     const ck = ts.makeClerk();
@@ -227,14 +281,18 @@ const unreliableNet: NamedTest<Lab2Impl> = {
           'the round must take effect exactly once, and no later put of the round may overwrite it.',
       );
     }
-    check(sawMaybe, 'Clerk.put never returned ErrMaybe in 100 puts on a network that loses replies: a re-sent put that gets ErrVersion must return ErrMaybe.');
+    check(
+      sawMaybe,
+      'Clerk.put never returned ErrMaybe in 100 puts on a network that loses replies: a re-sent put that gets ErrVersion must return ErrMaybe.',
+    );
     ts.checkLinearizable();
   },
 };
 
 const resentPutResults: NamedTest<Lab2Impl> = {
   name: 'TestResentPutResults',
-  description: 'chosen requests and replies lost: a re-sent put answers OK and ErrNoKey as they are, ErrVersion as ErrMaybe, and later puts start afresh',
+  description:
+    'chosen requests and replies lost: a re-sent put answers OK and ErrNoKey as they are, ErrVersion as ErrMaybe, and later puts start afresh',
   async run(ctx: Ctx) {
     const ts = new KVTester(ctx, true);
     const { ck: a, link } = ts.makeScriptedClerk();
@@ -266,23 +324,35 @@ const resentPutResults: NamedTest<Lab2Impl> = {
         'ErrNoKey is certain even for a re-sent put: had an earlier copy succeeded, the key would exist now.',
     );
     const none = await b.get('none');
-    check(none.err === 'ErrNoKey', `get("none") returned ${show(none)}; expected ErrNoKey: a put with version 5 must not create a missing key.`);
+    check(
+      none.err === 'ErrNoKey',
+      `get("none") returned ${show(none)}; expected ErrNoKey: a put with version 5 must not create a missing key.`,
+    );
 
     // 3. The first copy is lost, and meanwhile another client writes: the re-sent copy gets ErrVersion, yet the
     //    put never happened.
     const otherWrote = gate();
     link.next({ method: 'Put', key: 'k', lose: 'request', until: otherWrote.opened });
     const pending = a.put('k', 'a2', 1);
-    await expectPut(b, 'k', 'b2', 1, 'OK', 'the key is at version 1 and the other client\'s put has not reached the server');
+    await expectPut(
+      b,
+      'k',
+      'b2',
+      1,
+      'OK',
+      "the key is at version 1 and the other client's put has not reached the server",
+    );
     otherWrote.open();
     const racing = await pending;
     check(
       racing === 'ErrMaybe',
       `put("k", "a2", 1) returned ${racing}; expected ErrMaybe. Its first request was lost while another client moved the key to ` +
         'version 2, so the re-sent copy was answered ErrVersion: the clerk cannot tell who moved the version. ' +
-        (racing === 'OK' ? 'OK is wrong: the put did not happen (the value is the other client\'s).' : 'The handout asks for ErrMaybe whenever a re-sent put gets ErrVersion.'),
+        (racing === 'OK'
+          ? "OK is wrong: the put did not happen (the value is the other client's)."
+          : 'The handout asks for ErrMaybe whenever a re-sent put gets ErrVersion.'),
     );
-    await state({ value: 'b2', version: 2 }, 'a lost put raced with another client\'s');
+    await state({ value: 'b2', version: 2 }, "a lost put raced with another client's");
 
     // 4. The put happens and its reply is lost: the re-sent copy gets ErrVersion, and the put did happen.
     link.next({ method: 'Put', key: 'k', lose: 'reply' });
@@ -295,12 +365,26 @@ const resentPutResults: NamedTest<Lab2Impl> = {
     await state({ value: 'a3', version: 3 }, 'a put whose reply was lost');
 
     // 5. Nothing is lost any more: a stale put is answered ErrVersion on its first attempt, a definite answer.
-    await expectPut(a, 'k', 'stale', 2, 'ErrVersion', 'this put\'s first and only copy was refused (the key is at version 3). Whether earlier puts were re-sent does not matter: "re-sent" must be decided per put, not remembered in the clerk');
+    await expectPut(
+      a,
+      'k',
+      'stale',
+      2,
+      'ErrVersion',
+      'this put\'s first and only copy was refused (the key is at version 3). Whether earlier puts were re-sent does not matter: "re-sent" must be decided per put, not remembered in the clerk',
+    );
 
     // 6. A get whose reply was lost is re-sent; the put after it is a first attempt again.
     link.next({ method: 'Get', key: 'k', lose: 'reply' });
     await expectGet(a, 'k', { value: 'a3', version: 3 });
-    await expectPut(a, 'k', 'stale', 1, 'ErrVersion', 'the put was sent once and refused (the key is at version 3); the earlier re-sent get does not make this put uncertain');
+    await expectPut(
+      a,
+      'k',
+      'stale',
+      1,
+      'ErrVersion',
+      'the put was sent once and refused (the key is at version 3); the earlier re-sent get does not make this put uncertain',
+    );
     await state({ value: 'a3', version: 3 }, 'two refused puts');
     check(!link.pending, 'A scripted loss never met its call: the clerk sent fewer RPCs than expected.');
     ts.checkLinearizable();
@@ -309,7 +393,8 @@ const resentPutResults: NamedTest<Lab2Impl> = {
 
 const highDropRate: NamedTest<Lab2Impl> = {
   name: 'TestHighDropRate',
-  description: 'a network that loses 95% of calls (half the requests, nine in ten replies): the clerk still gets through',
+  description:
+    'a network that loses 95% of calls (half the requests, nine in ten replies): the clerk still gets through',
   async run(ctx: Ctx) {
     const ts = new KVTester(ctx, false);
     ts.net.setDropRates(0.5, 0.9);
@@ -317,9 +402,15 @@ const highDropRate: NamedTest<Lab2Impl> = {
     let version = 0;
     for (let round = 0; round < 5; round++) {
       const err = await ck.put('k', `v${round}`, version);
-      check(err === 'OK' || err === 'ErrMaybe', `round ${round}: put with the current version ${version} returned ${err}; expected OK or ErrMaybe.`);
+      check(
+        err === 'OK' || err === 'ErrMaybe',
+        `round ${round}: put with the current version ${version} returned ${err}; expected OK or ErrMaybe.`,
+      );
       const got = await ck.get('k');
-      check(got.err === 'OK' && got.version === version + 1 && got.value === `v${round}`, `round ${round}: get returned ${show(got)}; expected "v${round}" at version ${version + 1}.`);
+      check(
+        got.err === 'OK' && got.version === version + 1 && got.value === `v${round}`,
+        `round ${round}: get returned ${show(got)}; expected "v${round}" at version ${version + 1}.`,
+      );
       version++;
     }
     ts.checkLinearizable();
@@ -337,7 +428,8 @@ async function acquireAtOnce(lock: DistributedLock, after: string, hint: string)
 
 const reliableBasic: NamedTest<Lab2Impl> = {
   name: 'TestReliableBasic',
-  description: 'one lock: acquire, a second holder waits and times out, release hands it over, `await using` and withLock release',
+  description:
+    'one lock: acquire, a second holder waits and times out, release hands it over, `await using` and withLock release',
   async run(ctx: Ctx) {
     const ts = new KVTester(ctx, true);
     const a = ts.makeLock(ts.makeClerk(), 'l');
@@ -349,7 +441,11 @@ const reliableBasic: NamedTest<Lab2Impl> = {
       await using held = b;
       check(await held.acquire(1000), 'After release, another client could not acquire the lock within 1 s.');
     }
-    await acquireAtOnce(a, 'an `await using` block that held the lock ended', '[Symbol.asyncDispose] must release the lock, and finish releasing before it returns (await the release)');
+    await acquireAtOnce(
+      a,
+      'an `await using` block that held the lock ended',
+      '[Symbol.asyncDispose] must release the lock, and finish releasing before it returns (await the release)',
+    );
     await a.release();
     {
       // Ending a block without having acquired must not free a lock that another object holds.
@@ -357,7 +453,10 @@ const reliableBasic: NamedTest<Lab2Impl> = {
       check(await a.acquire(1000), 'The free lock could not be acquired.');
       void idle;
     }
-    check(!(await b.acquire(100)), 'An `await using` block that never acquired the lock released it from its holder when the block ended.');
+    check(
+      !(await b.acquire(100)),
+      'An `await using` block that never acquired the lock released it from its holder when the block ended.',
+    );
     await a.release();
     const result = await withLock(b, async () => 'worked', 1000);
     check(result === 'worked', `withLock returned ${show(result)}; expected what its work returned.`);
@@ -378,7 +477,10 @@ const reliableNested: NamedTest<Lab2Impl> = {
     const b1 = ts.makeLock(ck2, 'l1');
     const b2 = ts.makeLock(ck2, 'l2');
     check(await a1.acquire(1000), 'Could not acquire a free lock "l1".');
-    check(await a2.acquire(1000), 'Could not acquire a free lock "l2" while holding "l1" (locks with different names are independent).');
+    check(
+      await a2.acquire(1000),
+      'Could not acquire a free lock "l2" while holding "l1" (locks with different names are independent).',
+    );
     check(!(await b1.acquire(50)), 'Another client acquired "l1" while it was held.');
     check(!(await b2.acquire(50)), 'Another client acquired "l2" while it was held.');
     await a1.release();
@@ -393,13 +495,19 @@ const reliableNested: NamedTest<Lab2Impl> = {
 
 const releaseNotHeld: NamedTest<Lab2Impl> = {
   name: 'TestReleaseNotHeldReliable',
-  description: 'release() by a Lock object that does not hold the lock (never took it, or already gave it up) leaves its holder holding it',
+  description:
+    'release() by a Lock object that does not hold the lock (never took it, or already gave it up) leaves its holder holding it',
   async run(ctx: Ctx) {
     const ts = new KVTester(ctx, true);
     const [a, b, c] = [0, 1, 2].map(() => ts.makeLock(ts.makeClerk(), 'l'));
     const releaseQuietly = async (lock: DistributedLock, who: string) => {
       try {
-        await within(lock.release(), 1000, () => `${who}.release() of a lock it does not hold had not returned after 1 s; it may refuse (throw) but must not wait for ever.`);
+        await within(
+          lock.release(),
+          1000,
+          () =>
+            `${who}.release() of a lock it does not hold had not returned after 1 s; it may refuse (throw) but must not wait for ever.`,
+        );
       } catch (err) {
         if (err instanceof TestFailure) throw err;
         // Refusing (throwing) is a fine answer to a release of a lock one does not hold.
@@ -417,7 +525,7 @@ const releaseNotHeld: NamedTest<Lab2Impl> = {
     await releaseQuietly(a, 'A');
     check(
       !(await b.acquire(50)),
-      'Client A called release() a second time, after its lock had passed to client C, and that freed C\'s lock: client B then acquired it. ' +
+      "Client A called release() a second time, after its lock had passed to client C, and that freed C's lock: client B then acquired it. " +
         'A Lock object that released must forget it held the lock, and a release must check the key still holds its own id.',
     );
     await c.release();
@@ -427,7 +535,8 @@ const releaseNotHeld: NamedTest<Lab2Impl> = {
 
 const lockLostReply: NamedTest<Lab2Impl> = {
   name: 'TestLockLostReply',
-  description: 'the reply of the put that takes the lock is lost, then the reply of the put that frees it: the lock still works',
+  description:
+    'the reply of the put that takes the lock is lost, then the reply of the put that frees it: the lock still works',
   async run(ctx: Ctx) {
     const ts = new KVTester(ctx, true);
     const { ck, link } = ts.makeScriptedClerk();
@@ -440,24 +549,36 @@ const lockLostReply: NamedTest<Lab2Impl> = {
       'acquire(1000) of a free lock returned false; its put had reached the server and taken the lock, only the reply was lost ' +
         '(the clerk then said ErrMaybe). Now nobody can ever take the lock. After ErrMaybe, read the key: if it holds your own id, you hold the lock.',
     );
-    check(!(await b.acquire(50)), 'Another client acquired the lock while the first held it (its acquire had returned true after a lost reply).');
+    check(
+      !(await b.acquire(50)),
+      'Another client acquired the lock while the first held it (its acquire had returned true after a lost reply).',
+    );
     link.next({ method: 'Put', key: 'l', lose: 'reply' });
     await within(
       a.release(),
       1000,
-      () => 'release() did not return within 1 s after the reply of its put was lost. The put had freed the lock, so re-sending it with the ' +
+      () =>
+        'release() did not return within 1 s after the reply of its put was lost. The put had freed the lock, so re-sending it with the ' +
         'same version is refused for ever: after ErrMaybe, read the key again and stop once it no longer holds your id.',
     );
-    await acquireAtOnce(b, 'a release() whose put lost its reply returned', 'the put had freed the lock; release() must return only once the key no longer holds its id');
+    await acquireAtOnce(
+      b,
+      'a release() whose put lost its reply returned',
+      'the put had freed the lock; release() must return only once the key no longer holds its id',
+    );
     await b.release();
-    check(!link.pending, 'The lock sent fewer puts on "l" than expected: acquire and release should each write the key.');
+    check(
+      !link.pending,
+      'The lock sent fewer puts on "l" than expected: acquire and release should each write the key.',
+    );
     ts.checkLinearizable();
   },
 };
 
 const acquireTimeoutLostReply: NamedTest<Lab2Impl> = {
   name: 'TestAcquireTimeoutLostReply',
-  description: 'acquire(50) whose put takes the lock but whose reply is lost after the deadline: true, or false with the lock free',
+  description:
+    'acquire(50) whose put takes the lock but whose reply is lost after the deadline: true, or false with the lock free',
   async run(ctx: Ctx) {
     const ts = new KVTester(ctx, true);
     const { ck, link } = ts.makeScriptedClerk();
@@ -484,7 +605,8 @@ const acquireTimeoutLostReply: NamedTest<Lab2Impl> = {
 
 const acquireTimeoutUnreliable: NamedTest<Lab2Impl> = {
   name: 'TestAcquireTimeoutUnreliable',
-  description: '10 clients, each attempt a new Lock with a short timeout, for 2 virtual seconds on the lossy network; afterwards the lock is free',
+  description:
+    '10 clients, each attempt a new Lock with a short timeout, for 2 virtual seconds on the lossy network; afterwards the lock is free',
   async run(ctx: Ctx) {
     const ts = new KVTester(ctx, false);
     let inside: number | undefined;
@@ -500,7 +622,10 @@ const acquireTimeoutUnreliable: NamedTest<Lab2Impl> = {
           refused++;
           continue;
         }
-        check(inside === undefined, `client ${me}'s acquire returned true while client ${inside} held the lock (it had not called release()): two holders at once.`);
+        check(
+          inside === undefined,
+          `client ${me}'s acquire returned true while client ${inside} held the lock (it had not called release()): two holders at once.`,
+        );
         inside = me;
         taken++;
         await sleep(ctx.world!.rng.int(5));
@@ -525,7 +650,8 @@ const acquireTimeoutUnreliable: NamedTest<Lab2Impl> = {
 
 const lockLostRequest: NamedTest<Lab2Impl> = {
   name: 'TestLockLostRequest',
-  description: 'the put of one acquire is lost while another client takes the lock: the first gets ErrMaybe and must wait, not enter',
+  description:
+    'the put of one acquire is lost while another client takes the lock: the first gets ErrMaybe and must wait, not enter',
   async run(ctx: Ctx) {
     const ts = new KVTester(ctx, true);
     const { ck, link } = ts.makeScriptedClerk();
@@ -535,22 +661,33 @@ const lockLostRequest: NamedTest<Lab2Impl> = {
     let bHolds = false;
     const held = link.next({ method: 'Put', key: 'l', lose: 'request', until: bInside.opened });
     const aResult = a.acquire(1000).then((ok) => ({ ok, whileBHeld: bHolds }));
-    const first = await Promise.race([held.arrived.then(() => 'put' as const), aResult.then(() => 'returned' as const)]);
-    check(first === 'put', 'Client A\'s acquire(1000) of a free lock returned before any put of it reached the server: taking the lock must write the key.');
-    check(await b.acquire(1000), 'Client B could not acquire a free lock (client A\'s put had not reached the server).');
+    const first = await Promise.race([
+      held.arrived.then(() => 'put' as const),
+      aResult.then(() => 'returned' as const),
+    ]);
+    check(
+      first === 'put',
+      "Client A's acquire(1000) of a free lock returned before any put of it reached the server: taking the lock must write the key.",
+    );
+    check(await b.acquire(1000), "Client B could not acquire a free lock (client A's put had not reached the server).");
     bHolds = true;
     bInside.open();
     await sleep(100);
     bHolds = false;
     await b.release();
-    const r = await within(aResult, 2000, () => 'Client A\'s acquire(1000) had not returned 2 s after client B released the lock.');
+    const r = await within(
+      aResult,
+      2000,
+      () => "Client A's acquire(1000) had not returned 2 s after client B released the lock.",
+    );
     check(
       !r.whileBHeld,
-      () => `Client A's acquire returned ${r.ok} while client B held the lock: two holders at once. A's put was lost and B took the lock; ` +
-        'A\'s re-sent put was answered ErrVersion, so A\'s clerk said ErrMaybe. ErrMaybe does not mean the put happened: read the key and ' +
+      () =>
+        `Client A's acquire returned ${r.ok} while client B held the lock: two holders at once. A's put was lost and B took the lock; ` +
+        "A's re-sent put was answered ErrVersion, so A's clerk said ErrMaybe. ErrMaybe does not mean the put happened: read the key and " +
         'enter only if it holds your own id.',
     );
-    check(r.ok, 'Client A\'s acquire(1000) returned false although client B released the lock after 100 ms.');
+    check(r.ok, "Client A's acquire(1000) returned false although client B released the lock after 100 ms.");
     await a.release();
     ts.checkLinearizable();
   },
@@ -573,11 +710,15 @@ async function putInsideLock(ck: KVClerk, me: number, what: string, value: strin
   );
   const sends = ck instanceof RecordingClerk ? ck.lastPutSends : undefined;
   const resent =
-    sends === undefined ? '' : sends > 1 ? ` The clerk sent this put ${sends} times (it re-sent it after a lost reply), so it cannot know the first did not succeed: that must be ErrMaybe.` : ' The clerk sent it once (no re-send).';
+    sends === undefined
+      ? ''
+      : sends > 1
+        ? ` The clerk sent this put ${sends} times (it re-sent it after a lost reply), so it cannot know the first did not succeed: that must be ErrMaybe.`
+        : ' The clerk sent it once (no re-send).';
   throw new TestFailure(
     `client ${me}: ${what} inside the lock returned ${got}; expected OK, or ErrMaybe if the clerk re-sent it.${resent} The witness key now reads ${show(now)}: no other holder wrote it. ` +
       'Likely causes: the clerk returns ErrVersion (instead of ErrMaybe) for a put it re-sent after a lost reply (lab2/client.ts); ' +
-      'the server refuses a put whose version matches the key\'s (lab2/server.ts); or another client held the lock for a moment and left the key as it found it (lab2/lock.ts).',
+      "the server refuses a put whose version matches the key's (lab2/server.ts); or another client held the lock for a moment and left the key as it found it (lab2/lock.ts).",
   );
 }
 
@@ -596,14 +737,29 @@ function lockWorkload(name: string, clients: number, reliable: boolean): NamedTe
         let n = 0;
         while (!done()) {
           check(await lock.acquire(), `client ${me}: acquire() without a timeout returned false.`);
-          check(inside === undefined, `client ${me}'s acquire() returned true while client ${inside} held the lock (it had not called release()): two holders at once.`);
+          check(
+            inside === undefined,
+            `client ${me}'s acquire() returned true while client ${inside} held the lock (it had not called release()): two holders at once.`,
+          );
           inside = me;
           const witness = await ck.get('l0');
-          check(witness.err === 'OK', `client ${me}: get("l0") returned ${show(witness)}; expected the witness key to exist.`);
-          check(witness.value === '', `client ${me} acquired the lock while client ${witness.value} was still inside: two clients held the lock at once.`);
+          check(
+            witness.err === 'OK',
+            `client ${me}: get("l0") returned ${show(witness)}; expected the witness key to exist.`,
+          );
+          check(
+            witness.value === '',
+            `client ${me} acquired the lock while client ${witness.value} was still inside: two clients held the lock at once.`,
+          );
           await putInsideLock(ck, me, `put("l0", "${me}", version ${witness.version})`, String(me), witness.version);
           await new Promise((r) => setTimeout(r, 10));
-          await putInsideLock(ck, me, `clearing put("l0", "", version ${witness.version + 1})`, '', witness.version + 1);
+          await putInsideLock(
+            ck,
+            me,
+            `clearing put("l0", "", version ${witness.version + 1})`,
+            '',
+            witness.version + 1,
+          );
           inside = undefined;
           await lock.release();
           n++;
@@ -612,7 +768,10 @@ function lockWorkload(name: string, clients: number, reliable: boolean): NamedTe
       });
       const total = acquisitions.reduce((a, b) => a + b, 0);
       ctx.log(`acquisitions per client: ${acquisitions.join(' ')}`);
-      check(total >= clients, `Only ${total} acquisitions in 2 seconds by ${clients} client(s): the lock is not being handed over.`);
+      check(
+        total >= clients,
+        `Only ${total} acquisitions in 2 seconds by ${clients} client(s): the lock is not being handed over.`,
+      );
     },
   };
 }
@@ -626,7 +785,8 @@ export const suite: LabSuite<Lab2Impl> = {
     const server = require(path.join(dir, 'server.ts')) as { KVServer: Lab2Impl['KVServer'] };
     const client = require(path.join(dir, 'client.ts')) as { Clerk: Lab2Impl['Clerk'] };
     const lock = require(path.join(dir, 'lock.ts')) as { Lock: Lab2Impl['Lock'] };
-    const freshKVServer = () => requireFresh(dir, (req) => (req(path.join(dir, 'server.ts')) as { KVServer: Lab2Impl['KVServer'] }).KVServer);
+    const freshKVServer = () =>
+      requireFresh(dir, (req) => (req(path.join(dir, 'server.ts')) as { KVServer: Lab2Impl['KVServer'] }).KVServer);
     return { KVServer: server.KVServer, Clerk: client.Clerk, Lock: lock.Lock, freshKVServer };
   },
   tests: [

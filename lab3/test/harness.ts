@@ -69,7 +69,9 @@ export class Lab3Client {
     const op = this.history.begin(this.id, { op: 'get', key });
     const reply = await this.end.call<ReadReply>('KVServer.Read', { key });
     if (!reply || typeof reply.value !== 'string') {
-      throw new TestFailure(`KVServer.Read at server ${this.server} replied ${JSON.stringify(reply)}; expected { value: string } ("" for a key nobody wrote).`);
+      throw new TestFailure(
+        `KVServer.Read at server ${this.server} replied ${JSON.stringify(reply)}; expected { value: string } ("" for a key nobody wrote).`,
+      );
     }
     this.history.end(op, reply.value);
     this.onOp();
@@ -81,7 +83,9 @@ export class Lab3Client {
     const op = this.history.begin(this.id, { op: 'put', key, value });
     const reply = await this.end.call<WriteReply>('KVServer.Write', { key, value });
     if (!reply || reply.ok !== true) {
-      throw new TestFailure(`KVServer.Write at server ${this.server} replied ${JSON.stringify(reply)}; expected { ok: true }.`);
+      throw new TestFailure(
+        `KVServer.Write at server ${this.server} replied ${JSON.stringify(reply)}; expected { ok: true }.`,
+      );
     }
     this.history.end(op, '');
     this.onOp();
@@ -117,7 +121,12 @@ export class Cluster {
       for (let j = 0; j < this.n; j++) {
         const end = this.makeEnd(`s${i}>s${j}`, j);
         const link = (from: number, to: number) => (): number =>
-          from === to ? 0 : this.links.serverMs + world.rng.float() * this.links.serverJitterMs + (this.extra.get(`${from}>${to}`) ?? 0) + (this.nextExtra.get(`${from}>${to}`)?.shift() ?? 0);
+          from === to
+            ? 0
+            : this.links.serverMs +
+              world.rng.float() * this.links.serverJitterMs +
+              (this.extra.get(`${from}>${to}`) ?? 0) +
+              (this.nextExtra.get(`${from}>${to}`)?.shift() ?? 0);
         peers.push(new DelayedEnd(end, link(i, j), link(j, i)));
       }
       const server = new this.impl.KVServer({ me: i, peers, level: this.level });
@@ -154,7 +163,8 @@ export class Cluster {
 
   /** A new recorded client talking to `server` (client ids are 0, 1, … in creation order unless given). */
   client(server: number, id: number = this.clients): Lab3Client {
-    if (server < 0 || server >= this.n || !Number.isInteger(server)) throw new Error(`no server ${server} in a cluster of ${this.n}`);
+    if (server < 0 || server >= this.n || !Number.isInteger(server))
+      throw new Error(`no server ${server} in a cluster of ${this.n}`);
     this.clients = Math.max(this.clients, id + 1);
     return new Lab3Client(id, server, this.clientEnd(`c${id}>s${server}`, server), this.history, () => this.onOp());
   }
@@ -203,15 +213,26 @@ export class Cluster {
   check(mode: CheckMode, title?: string): { ok: boolean; verdict: string; explanation: string; html?: string } {
     const ops = this.operations();
     if (mode === 'linearizable' || ops.length <= SEQUENTIAL_WHOLE_LIMIT) {
-      const { result, explanation, html } = checkOrExplain(kvModel, ops, { mode, timeoutMs: CHECK_TIMEOUT_MS, html: true, title });
+      const { result, explanation, html } = checkOrExplain(kvModel, ops, {
+        mode,
+        timeoutMs: CHECK_TIMEOUT_MS,
+        html: true,
+        title,
+      });
       return { ok: result.verdict !== 'illegal', verdict: result.verdict, explanation, html };
     }
     const keys = [...new Set(ops.map((o) => o.input.key))].sort();
     const verdicts: string[] = [];
     for (const key of keys) {
       const mine = ops.filter((o) => o.input.key === key);
-      const { result, explanation, html } = checkOrExplain(ONE_KEY_MODEL, mine, { mode, timeoutMs: CHECK_TIMEOUT_MS / keys.length, html: true, title });
-      if (result.verdict === 'illegal') return { ok: false, verdict: 'illegal', explanation: `Key ${show(key)}: ${explanation}`, html };
+      const { result, explanation, html } = checkOrExplain(ONE_KEY_MODEL, mine, {
+        mode,
+        timeoutMs: CHECK_TIMEOUT_MS / keys.length,
+        html: true,
+        title,
+      });
+      if (result.verdict === 'illegal')
+        return { ok: false, verdict: 'illegal', explanation: `Key ${show(key)}: ${explanation}`, html };
       verdicts.push(result.verdict);
     }
     const verdict = verdicts.includes('unknown') ? 'unknown' : 'ok';
@@ -225,7 +246,9 @@ export class Cluster {
     log(`${mode} check: ${r.verdict} (${ops.length} operations)`);
     if (!r.ok) {
       const what = mode === 'linearizable' ? 'linearizable' : 'sequentially consistent';
-      throw new TestFailure(`${context}The history of the ${this.level} cluster is not ${what}.\n${r.explanation}`, { historyHtml: r.html });
+      throw new TestFailure(`${context}The history of the ${this.level} cluster is not ${what}.\n${r.explanation}`, {
+        historyHtml: r.html,
+      });
     }
   }
 }

@@ -56,19 +56,36 @@ const basic: NamedTest<Lab3Impl> = {
       check(missing === '', `${level}: reading key "x", which nobody wrote, returned ${show(missing)}; expected "".`);
       await a.write('x', 'hello');
       const mine = await a.read('x');
-      check(mine === 'hello', `${level}: client 0 wrote "hello" to "x" at server 0, then read ${show(mine)} there; a client must see its own write.`);
+      check(
+        mine === 'hello',
+        `${level}: client 0 wrote "hello" to "x" at server 0, then read ${show(mine)} there; a client must see its own write.`,
+      );
       await b.write('y', 'world');
       const theirs = await b.read('y');
-      check(theirs === 'world', `${level}: client 1 wrote "world" to "y" at server 1, then read ${show(theirs)} there.`);
+      check(
+        theirs === 'world',
+        `${level}: client 1 wrote "world" to "y" at server 1, then read ${show(theirs)} there.`,
+      );
       const agreed = await expectAgreement(c, ['x', 'y'], 'Every write must reach every server.');
-      check(agreed.get('x') === 'hello' && agreed.get('y') === 'world', `${level}: after settling, the servers hold x=${show(agreed.get('x'))}, y=${show(agreed.get('y'))}; expected "hello" and "world".`);
+      check(
+        agreed.get('x') === 'hello' && agreed.get('y') === 'world',
+        `${level}: after settling, the servers hold x=${show(agreed.get('x'))}, y=${show(agreed.get('y'))}; expected "hello" and "world".`,
+      );
       ctx.log(`${level}: ok`);
     }
   },
 };
 
 /** Random reads and writes by `clientsPerServer` clients per server on `keys` for `ms`; values are unique. */
-async function randomWorkload(ctx: Ctx, c: Cluster, clientsPerServer: number, ms: number, keys: string[], writeShare = 0.5, pauseMs = 20): Promise<string[]> {
+async function randomWorkload(
+  ctx: Ctx,
+  c: Cluster,
+  clientsPerServer: number,
+  ms: number,
+  keys: string[],
+  writeShare = 0.5,
+  pauseMs = 20,
+): Promise<string[]> {
   const clients: Lab3Client[] = [];
   for (let s = 0; s < c.n; s++) for (let k = 0; k < clientsPerServer; k++) clients.push(c.client(s));
   const rng = ctx.world!.rng;
@@ -97,7 +114,8 @@ const linearizableConcurrent: NamedTest<Lab3Impl> = {
 
 const sequentialConcurrent: NamedTest<Lab3Impl> = {
   name: 'TestSequentialConcurrent',
-  description: 'sequential level: 6 clients on 3 servers read and write 5 keys for 1 s; the history is sequentially consistent',
+  description:
+    'sequential level: 6 clients on 3 servers read and write 5 keys for 1 s; the history is sequentially consistent',
   async run(ctx: Ctx) {
     const c = cluster(ctx, { servers: 3, level: 'sequential' });
     const keys = await randomWorkload(ctx, c, 2, 1000, ['a', 'b', 'c', 'd', 'e']);
@@ -116,17 +134,21 @@ const reorderingLinks: NamedTest<Lab3Impl> = {
     const c = cluster(ctx, { servers: 3, level: 'sequential', links: { serverMs: 1, serverJitterMs: 40 } });
     const clients = Array.from({ length: 3 }, (_, i) => c.client(i));
     const rng = ctx.world!.rng;
-    const fifo = 'Messages between two servers can arrive in another order than they were sent: the broadcast needs FIFO links (number the messages per link and hold back early ones).';
+    const fifo =
+      'Messages between two servers can arrive in another order than they were sent: the broadcast needs FIFO links (number the messages per link and hold back early ones).';
     for (let round = 0; round < REORDER_ROUNDS; round++) {
       const key = `r${round}`;
       const first = rng.int(3);
       const second = (first + 1 + rng.int(2)) % 3;
-      await Promise.all([first, second].map((s) => sleep(rng.float() * 5).then(() => clients[s].write(key, `from ${s}`))));
+      await Promise.all(
+        [first, second].map((s) => sleep(rng.float() * 5).then(() => clients[s].write(key, `from ${s}`))),
+      );
       await sleep(100);
       const values = await c.readEverywhere(key);
       check(
         values.every((v) => v === values[0]),
-        () => `round ${round}: servers ${first} and ${second} wrote ${show(key)} at the same time; afterwards the servers hold ${values.map((v, i) => `server ${i}: ${show(v)}`).join(', ')}, so they delivered the two writes in different orders. ${fifo}`,
+        () =>
+          `round ${round}: servers ${first} and ${second} wrote ${show(key)} at the same time; afterwards the servers hold ${values.map((v, i) => `server ${i}: ${show(v)}`).join(', ')}, so they delivered the two writes in different orders. ${fifo}`,
       );
       await clients[round % 3].read(key);
     }
@@ -180,7 +202,10 @@ const sequentialTextbook: NamedTest<Lab3Impl> = {
           'Under sequential consistency everyone sees the writes in one order: every server must apply the writes in the same total order.',
       );
       const last = await expectAgreement(c, [key], 'Both writes must be applied everywhere, in the same order.');
-      for (const [r, o] of [[2, o1], [3, o2]] as const) {
+      for (const [r, o] of [
+        [2, o1],
+        [3, o2],
+      ] as const) {
         // A reader that saw both writes applied has seen its server's final state.
         check(
           o.length < 2 || o[1] === last.get(key),
@@ -199,7 +224,11 @@ const sequentialTextbook: NamedTest<Lab3Impl> = {
  * that everyone acknowledged a write long after servers 0 and 1 do. A client writes at server 0; when the
  * write has returned, another client reads at server 2.
  */
-async function staleReadScenario(ctx: Ctx, level: ConsistencyLevel, rounds: number): Promise<{ c: Cluster; stale: number }> {
+async function staleReadScenario(
+  ctx: Ctx,
+  level: ConsistencyLevel,
+  rounds: number,
+): Promise<{ c: Cluster; stale: number }> {
   const c = cluster(ctx, { servers: 3, level });
   c.slowLink(1, 2, 100);
   const writer = c.client(0);
@@ -210,8 +239,13 @@ async function staleReadScenario(ctx: Ctx, level: ConsistencyLevel, rounds: numb
     await writer.write(key, `v${round}`);
     await sleep(1); // the read starts strictly after the write returned
     const got = await reader.read(key);
-    ctx.log(`round ${round}: write ${key}=v${round} at server 0 returned at ${performance.now().toFixed(1)} ms; read at server 2 returned ${show(got)}`);
-    check(got === '' || got === `v${round}`, `round ${round}: the read of ${key} returned ${show(got)}, which nobody wrote there.`);
+    ctx.log(
+      `round ${round}: write ${key}=v${round} at server 0 returned at ${performance.now().toFixed(1)} ms; read at server 2 returned ${show(got)}`,
+    );
+    check(
+      got === '' || got === `v${round}`,
+      `round ${round}: the read of ${key} returned ${show(got)}, which nobody wrote there.`,
+    );
     if (got === '') stale++;
     if (level === 'linearizable') {
       check(
@@ -230,7 +264,8 @@ const STALE_ROUNDS = 5;
 
 const staleReadSequential: NamedTest<Lab3Impl> = {
   name: 'TestStaleReadSequential',
-  description: 'sequential level, a slow link: a read at a lagging server just after a write returned may be stale (reads are local); the history is still sequentially consistent',
+  description:
+    'sequential level, a slow link: a read at a lagging server just after a write returned may be stale (reads are local); the history is still sequentially consistent',
   async run(ctx: Ctx) {
     const { c, stale } = await staleReadScenario(ctx, 'sequential', STALE_ROUNDS);
     check(
@@ -241,7 +276,10 @@ const staleReadSequential: NamedTest<Lab3Impl> = {
     );
     c.expect('sequential', ctx.log);
     const lin = c.check('linearizable');
-    check(!lin.ok, 'The history with a stale read should not be linearizable, yet the checker accepted it (the test itself is wrong).');
+    check(
+      !lin.ok,
+      'The history with a stale read should not be linearizable, yet the checker accepted it (the test itself is wrong).',
+    );
     ctx.log(`${stale} of ${STALE_ROUNDS} reads were stale: sequentially consistent, not linearizable`);
   },
 };
@@ -257,7 +295,8 @@ const noStaleReadLinearizable: NamedTest<Lab3Impl> = {
 
 const eventualConvergence: NamedTest<Lab3Impl> = {
   name: 'TestEventualConvergence',
-  description: 'eventual level: 8 clients on 4 servers write and read 2 keys for 1 s; reads return only written values; afterwards every server holds the same value',
+  description:
+    'eventual level: 8 clients on 4 servers write and read 2 keys for 1 s; reads return only written values; afterwards every server holds the same value',
   async run(ctx: Ctx) {
     const c = cluster(ctx, { servers: 4, level: 'eventual' });
     const keys = ['a', 'b'];
@@ -273,17 +312,29 @@ const eventualConvergence: NamedTest<Lab3Impl> = {
           await clients[i].write(key, value);
         } else {
           const got = await clients[i].read(key);
-          check(got === '' || written.get(key)!.has(got), `client ${i} read ${show(got)} from key ${show(key)} at server ${i % 4}: nobody wrote that value there.`);
+          check(
+            got === '' || written.get(key)!.has(got),
+            `client ${i} read ${show(got)} from key ${show(key)} at server ${i % 4}: nobody wrote that value there.`,
+          );
         }
         await sleep(rng.float() * 10);
       }
     });
-    const agreed = await expectAgreement(c, keys, 'Eventual consistency: once writes stop, every server must converge to the same value (last writer wins).');
+    const agreed = await expectAgreement(
+      c,
+      keys,
+      'Eventual consistency: once writes stop, every server must converge to the same value (last writer wins).',
+    );
     for (const key of keys) {
       const v = agreed.get(key)!;
-      check(written.get(key)!.size === 0 || written.get(key)!.has(v), `All servers agree on ${show(v)} for key ${show(key)}, but nobody wrote that value.`);
+      check(
+        written.get(key)!.size === 0 || written.get(key)!.has(v),
+        `All servers agree on ${show(v)} for key ${show(key)}, but nobody wrote that value.`,
+      );
     }
-    ctx.log(`${c.operations().length} operations, mean latency ${c.meanLatency().toFixed(2)} ms; converged on ${keys.map((k) => `${k}=${show(agreed.get(k))}`).join(', ')}`);
+    ctx.log(
+      `${c.operations().length} operations, mean latency ${c.meanLatency().toFixed(2)} ms; converged on ${keys.map((k) => `${k}=${show(agreed.get(k))}`).join(', ')}`,
+    );
   },
 };
 
@@ -300,7 +351,11 @@ const eventualTieBreak: NamedTest<Lab3Impl> = {
       const values = round === 0 ? ['z', 'm', 'a'] : [0, 1, 2].map(() => rng.string(4));
       // Each server's first event is this write, so all three carry Lamport clock 1.
       await Promise.all(values.map((v, s) => c.client(s).write('x', v)));
-      const agreed = await expectAgreement(c, ['x'], 'Last-writer-wins must pick the same write on every server, whatever order the writes arrive in.');
+      const agreed = await expectAgreement(
+        c,
+        ['x'],
+        'Last-writer-wins must pick the same write on every server, whatever order the writes arrive in.',
+      );
       const want = values[2];
       check(
         agreed.get('x') === want,
@@ -315,7 +370,8 @@ const eventualTieBreak: NamedTest<Lab3Impl> = {
 
 const latencyOrder: NamedTest<Lab3Impl> = {
   name: 'TestLatencyOrder',
-  description: 'the original\'s performance configs t1-1, t1-2, t1-3 (same requests): mean latency linearizable > sequential > eventual; eventual and sequential reads never wait for other servers',
+  description:
+    "the original's performance configs t1-1, t1-2, t1-3 (same requests): mean latency linearizable > sequential > eventual; eventual and sequential reads never wait for other servers",
   async run(ctx: Ctx) {
     const means: Partial<Record<ConsistencyLevel, number>> = {};
     for (const name of ['t1-1.json', 't1-2.json', 't1-3.json']) {
@@ -323,7 +379,10 @@ const latencyOrder: NamedTest<Lab3Impl> = {
       const c = cluster(ctx, { servers: config.servers, level: config.level });
       const res = await runScenario(config, c.scenarioDriver(), SETTLE_MS);
       ctx.countOps(res.history.length);
-      if (!res.verdict.ok) throw new TestFailure(`${name} (${config.level}): ${res.verdict.check} failed.\n${res.verdict.text}`, { historyHtml: res.verdict.html });
+      if (!res.verdict.ok)
+        throw new TestFailure(`${name} (${config.level}): ${res.verdict.check} failed.\n${res.verdict.text}`, {
+          historyHtml: res.verdict.html,
+        });
       means[config.level] = res.meanLatencyMs;
       ctx.log(`${name} ${config.level}: mean latency ${res.meanLatencyMs.toFixed(2)} ms`);
       const bound = DEFAULT_LINKS.serverMs;
@@ -349,16 +408,22 @@ const latencyOrder: NamedTest<Lab3Impl> = {
 
 const originalConfigs: NamedTest<Lab3Impl> = {
   name: 'TestOriginalConfigs',
-  description: 'the original\'s correctness configs t2 (linearizable), t3 (sequential) and t4 (eventual) pass their level\'s check',
+  description:
+    "the original's correctness configs t2 (linearizable), t3 (sequential) and t4 (eventual) pass their level's check",
   async run(ctx: Ctx) {
     for (const name of ['t2.json', 't3.json', 't4.json']) {
       const config = loadConfig(path.join(CONFIG_DIR, name));
       const c = cluster(ctx, { servers: config.servers, level: config.level });
       const res = await runScenario(config, c.scenarioDriver(), SETTLE_MS);
       ctx.countOps(res.history.length);
-      ctx.log(`${name} ${config.level}: ${res.verdict.ok ? 'ok' : 'FAILED'}, mean latency ${res.meanLatencyMs.toFixed(2)} ms`);
+      ctx.log(
+        `${name} ${config.level}: ${res.verdict.ok ? 'ok' : 'FAILED'}, mean latency ${res.meanLatencyMs.toFixed(2)} ms`,
+      );
       if (!res.verdict.ok) {
-        throw new TestFailure(`${name} (${config.level}): ${res.verdict.check} failed.\n${res.verdict.text}\nReplay it: npm run lab3 -- lab3/configs/${name} --seed <seed>`, { historyHtml: res.verdict.html });
+        throw new TestFailure(
+          `${name} (${config.level}): ${res.verdict.check} failed.\n${res.verdict.text}\nReplay it: npm run lab3 -- lab3/configs/${name} --seed <seed>`,
+          { historyHtml: res.verdict.html },
+        );
       }
     }
   },
@@ -373,7 +438,8 @@ const DESCENDING_VALUES = ['zz 日本', 'y\u00e9', 'x \u{1F600}', 'w\n\u0000'];
 
 const ownLatestWrite: NamedTest<Lab3Impl> = {
   name: 'TestOwnLatestWrite',
-  description: 'every level: a client writes each of four keys (among them __proto__ and constructor) four times with non-ASCII values, each smaller than the last, reading back after each write: it always reads its latest write; all servers end with it',
+  description:
+    'every level: a client writes each of four keys (among them __proto__ and constructor) four times with non-ASCII values, each smaller than the last, reading back after each write: it always reads its latest write; all servers end with it',
   async run(ctx: Ctx) {
     for (const level of CONSISTENCY_LEVELS) {
       const c = cluster(ctx, { servers: 3, level });
@@ -397,7 +463,10 @@ const ownLatestWrite: NamedTest<Lab3Impl> = {
       const agreed = await expectAgreement(c, STRANGE_KEYS, 'Every write must reach every server.');
       const last = DESCENDING_VALUES[DESCENDING_VALUES.length - 1];
       for (const key of STRANGE_KEYS) {
-        check(agreed.get(key) === last, `${level}: after settling, every server holds ${show(key)}=${show(agreed.get(key))}; the last write (by the only writer of that key) was ${show(last)}.`);
+        check(
+          agreed.get(key) === last,
+          `${level}: after settling, every server holds ${show(key)}=${show(agreed.get(key))}; the last write (by the only writer of that key) was ${show(last)}.`,
+        );
       }
       ctx.log(`${level}: ok`);
     }
@@ -406,7 +475,8 @@ const ownLatestWrite: NamedTest<Lab3Impl> = {
 
 const eventualCausalWrite: NamedTest<Lab3Impl> = {
   name: 'TestEventualCausalWrite',
-  description: 'eventual level, a slow link from server 2 to server 1: server 0 hears of ten writes by server 2 and then writes x; a client at server 1 reads that x and overwrites it; the later write must win everywhere (Lamport clocks jump on receipt)',
+  description:
+    'eventual level, a slow link from server 2 to server 1: server 0 hears of ten writes by server 2 and then writes x; a client at server 1 reads that x and overwrites it; the later write must win everywhere (Lamport clocks jump on receipt)',
   async run(ctx: Ctx) {
     const c = cluster(ctx, { servers: 3, level: 'eventual', links: FIXED_LINKS });
     c.slowLink(2, 1, 300); // server 1 hears of server 2's writes long after everything else
@@ -418,7 +488,10 @@ const eventualCausalWrite: NamedTest<Lab3Impl> = {
     await a.write('x', 'old');
     await sleep(30); // server 1 has received server 0's write
     const seen = await b.read('x');
-    check(seen === 'old', `client 0 wrote x="old" at server 0; 30 ms later (a message takes 5 ms) client 1 read ${show(seen)} at server 1; expected "old".`);
+    check(
+      seen === 'old',
+      `client 0 wrote x="old" at server 0; 30 ms later (a message takes 5 ms) client 1 read ${show(seen)} at server 1; expected "old".`,
+    );
     await b.write('x', 'new');
     const mine = await b.read('x');
     const why =
@@ -429,7 +502,10 @@ const eventualCausalWrite: NamedTest<Lab3Impl> = {
       'clock, or a write is stamped with a clock that was not ticked.';
     check(mine === 'new', `client 1 read "old" at server 1, wrote x="new" there, and then read ${show(mine)}. ${why}`);
     const agreed = await expectAgreement(c, ['x'], why);
-    check(agreed.get('x') === 'new', `after settling, every server holds x=${show(agreed.get('x'))}; expected "new". ${why}`);
+    check(
+      agreed.get('x') === 'new',
+      `after settling, every server holds x=${show(agreed.get('x'))}; expected "new". ${why}`,
+    );
   },
 };
 
@@ -447,7 +523,10 @@ const eventualOverwriteSeen: NamedTest<Lab3Impl> = {
     await sleep(30); // every server has received server 2's writes (a message takes 5 ms)
     const idle = c.client(0);
     const seen = await idle.read('x');
-    check(seen === last, `client 2 wrote x=${show(last)} at server 2 (its ${BUSY_WRITES}th write); 30 ms later (a message takes 5 ms) a client at server 0 read ${show(seen)}; expected ${show(last)}.`);
+    check(
+      seen === last,
+      `client 2 wrote x=${show(last)} at server 2 (its ${BUSY_WRITES}th write); 30 ms later (a message takes 5 ms) a client at server 0 read ${show(seen)}; expected ${show(last)}.`,
+    );
     await idle.write('x', 'seen and replaced');
     const mine = await idle.read('x');
     const why =
@@ -456,9 +535,15 @@ const eventualOverwriteSeen: NamedTest<Lab3Impl> = {
       'the server id 0 loses ties). On receiving a write, clock = max(clock, received clock) + 1; before each write, clock + 1. Likely causes: ' +
       'the clock is not updated when a propagated write arrives (only when a client writes); the write is stamped before the clock is ticked ' +
       'past what was received; the received write is applied without its timestamp, so last-writer-wins compares against a stale one.';
-    check(mine === 'seen and replaced', `a client at server 0 read x=${show(last)}, wrote x="seen and replaced" there, and then read ${show(mine)}. ${why}`);
+    check(
+      mine === 'seen and replaced',
+      `a client at server 0 read x=${show(last)}, wrote x="seen and replaced" there, and then read ${show(mine)}. ${why}`,
+    );
     const agreed = await expectAgreement(c, ['x'], why);
-    check(agreed.get('x') === 'seen and replaced', `after settling, every server holds x=${show(agreed.get('x'))}; expected "seen and replaced". ${why}`);
+    check(
+      agreed.get('x') === 'seen and replaced',
+      `after settling, every server holds x=${show(agreed.get('x'))}; expected "seen and replaced". ${why}`,
+    );
   },
 };
 
@@ -483,7 +568,11 @@ const eventualLastWriterWins: NamedTest<Lab3Impl> = {
         await cl.write('x', values[busy]);
       })();
       await Promise.all([writeBusy, c.client(idle).write('x', values[idle])]);
-      const agreed = await expectAgreement(c, ['x'], 'Every server must apply last-writer-wins to the same writes, whatever order they arrive in.');
+      const agreed = await expectAgreement(
+        c,
+        ['x'],
+        'Every server must apply last-writer-wins to the same writes, whatever order they arrive in.',
+      );
       check(
         agreed.get('x') === values[busy],
         `round ${round}: server ${busy} wrote three other keys and then x=${show(values[busy])} (its 4th event: timestamp (4, ${busy})); ` +
@@ -499,7 +588,8 @@ const eventualLastWriterWins: NamedTest<Lab3Impl> = {
 
 const sequentialOwnWriteInOrder: NamedTest<Lab3Impl> = {
   name: 'TestSequentialOwnWriteInOrder',
-  description: 'sequential level, uneven links: server 1 writes x, then server 2 writes x before hearing of it; the total order puts server 1\'s write first, so a reader at server 2 must never see server 2\'s own write before server 1\'s',
+  description:
+    "sequential level, uneven links: server 1 writes x, then server 2 writes x before hearing of it; the total order puts server 1's write first, so a reader at server 2 must never see server 2's own write before server 1's",
   async run(ctx: Ctx) {
     const c = cluster(ctx, { servers: 3, level: 'sequential', links: FIXED_LINKS });
     c.slowLink(1, 2, 40); // server 2 hears of server 1's write 45 ms late
@@ -522,12 +612,14 @@ const sequentialOwnWriteInOrder: NamedTest<Lab3Impl> = {
     const order = orderSeen(seen);
     const agreed = await expectAgreement(c, ['x'], 'Both writes must be delivered everywhere, in the same order.');
     check(
-      agreed.get('x') === 'two' && order.join('\u0000') === ['one', 'two'].slice(2 - order.length).join('\u0000') && order.length > 0,
+      agreed.get('x') === 'two' &&
+        order.join('\u0000') === ['one', 'two'].slice(2 - order.length).join('\u0000') &&
+        order.length > 0,
       () =>
         `Server 1 wrote x="one" (timestamp (1, 1)) and 2 ms later server 2 wrote x="two" (timestamp (1, 2)), before it received "one" (its link ` +
         `from server 1 is 40 ms slow). The total order is "one" then "two", so every server must show "one" before "two". A client at server 2 ` +
         `reading every millisecond saw ${order.map(show).join(' then ') || 'nothing'}; the servers ended with ${show(agreed.get('x'))}. ` +
-        'Likely causes: the server applies its own client\'s write at once instead of when the broadcast delivers it; the hold-back queue is ' +
+        "Likely causes: the server applies its own client's write at once instead of when the broadcast delivers it; the hold-back queue is " +
         'not sorted by (clock, server id); a message is delivered before every server acknowledged it.',
     );
     c.expect('sequential', ctx.log);
@@ -535,11 +627,16 @@ const sequentialOwnWriteInOrder: NamedTest<Lab3Impl> = {
 };
 
 /** Who writes first in the total order, who writes second, and whose link from the first is slow, per round. */
-const OVERTAKE_ROUNDS: ReadonlyArray<readonly [number, number, number]> = [[1, 2, 0], [0, 2, 1], [0, 1, 2]];
+const OVERTAKE_ROUNDS: ReadonlyArray<readonly [number, number, number]> = [
+  [1, 2, 0],
+  [0, 2, 1],
+  [0, 1, 2],
+];
 
 const overtakenBroadcast: NamedTest<Lab3Impl> = {
   name: 'TestOvertakenBroadcast',
-  description: 'sequential level, one delayed message per fresh cluster: a broadcast is overtaken on its link by later messages from the same server (an acknowledgement of a write with a larger timestamp); every server must still deliver the two writes in timestamp order',
+  description:
+    'sequential level, one delayed message per fresh cluster: a broadcast is overtaken on its link by later messages from the same server (an acknowledgement of a write with a larger timestamp); every server must still deliver the two writes in timestamp order',
   async run(ctx: Ctx) {
     for (const [first, second, victim] of OVERTAKE_ROUNDS) {
       const c = cluster(ctx, { servers: 3, level: 'sequential', links: FIXED_LINKS });
@@ -574,7 +671,8 @@ const overtakenBroadcast: NamedTest<Lab3Impl> = {
       );
       check(
         order.length > 0 && order.join('\u0000') === ['one', 'two'].slice(2 - order.length).join('\u0000'),
-        () => `A client at server ${victim} reading x every millisecond saw ${order.map(show).join(' then ') || 'nothing'}; the total order is "one" then "two". ${fifo}`,
+        () =>
+          `A client at server ${victim} reading x every millisecond saw ${order.map(show).join(' then ') || 'nothing'}; the total order is "one" then "two". ${fifo}`,
       );
       c.expect('sequential', ctx.log);
     }
@@ -583,11 +681,16 @@ const overtakenBroadcast: NamedTest<Lab3Impl> = {
 };
 
 /** Writer and reader servers per round: the reader has the lower id, so a read not ordered after the write would come first. */
-const REMOTE_WRITE_ROUNDS: ReadonlyArray<readonly [number, number]> = [[2, 0], [1, 0], [2, 1]];
+const REMOTE_WRITE_ROUNDS: ReadonlyArray<readonly [number, number]> = [
+  [2, 0],
+  [1, 0],
+  [2, 1],
+];
 
 const linearizableReadAfterRemoteWrite: NamedTest<Lab3Impl> = {
   name: 'TestLinearizableReadAfterRemoteWrite',
-  description: 'linearizable level, fresh clusters with a slow link from the writer to the reader: a write at a higher-id server returns, then a read at a lower-id server must return it',
+  description:
+    'linearizable level, fresh clusters with a slow link from the writer to the reader: a write at a higher-id server returns, then a read at a lower-id server must return it',
   async run(ctx: Ctx) {
     for (const [w, r] of REMOTE_WRITE_ROUNDS) {
       const c = cluster(ctx, { servers: 3, level: 'linearizable', links: FIXED_LINKS });

@@ -61,7 +61,11 @@ export function parseConfig(text: string, file: string): Lab3Config {
   } catch (err) {
     return fail('(the whole file)', `is not valid JSON: ${(err as Error).message}`);
   }
-  if (!isObject(raw)) return fail('(the whole file)', 'must be a JSON object with num_servers, consistency_level, port_number and clients');
+  if (!isObject(raw))
+    return fail(
+      '(the whole file)',
+      'must be a JSON object with num_servers, consistency_level, port_number and clients',
+    );
 
   const count = raw.num_servers;
   if (typeof count !== 'number' || !Number.isInteger(count) || count < 1) {
@@ -72,22 +76,29 @@ export function parseConfig(text: string, file: string): Lab3Config {
   const levelName = raw.consistency_level;
   const level = typeof levelName === 'string' ? LEVEL_NAMES[levelName] : undefined;
   if (!level) {
-    fail('consistency_level', `must be "linearizable" (or "linearizability"), "sequential" or "eventual", got ${JSON.stringify(levelName)}`);
+    fail(
+      'consistency_level',
+      `must be "linearizable" (or "linearizability"), "sequential" or "eventual", got ${JSON.stringify(levelName)}`,
+    );
   }
 
   const portsRaw = raw.port_number;
-  if (!isObject(portsRaw)) return fail('port_number', 'must be an object mapping each server id ("0", "1", …) to a list of port numbers');
+  if (!isObject(portsRaw))
+    return fail('port_number', 'must be an object mapping each server id ("0", "1", …) to a list of port numbers');
   const ports: number[][] = [];
   for (let i = 0; i < servers; i++) {
     const list = portsRaw[String(i)];
-    if (!Array.isArray(list) || list.length === 0) fail(`port_number["${i}"]`, `must be a non-empty list of ports (server ${i} of ${servers} has none)`);
+    if (!Array.isArray(list) || list.length === 0)
+      fail(`port_number["${i}"]`, `must be a non-empty list of ports (server ${i} of ${servers} has none)`);
     (list as unknown[]).forEach((p, k) => {
-      if (typeof p !== 'number' || !Number.isInteger(p) || p < 1 || p > 65535) fail(`port_number["${i}"][${k}]`, `must be a port number 1–65535, got ${JSON.stringify(p)}`);
+      if (typeof p !== 'number' || !Number.isInteger(p) || p < 1 || p > 65535)
+        fail(`port_number["${i}"][${k}]`, `must be a port number 1–65535, got ${JSON.stringify(p)}`);
     });
     ports.push(list as number[]);
   }
   for (const key of Object.keys(portsRaw)) {
-    if (!/^\d+$/.test(key) || Number(key) >= servers) fail(`port_number["${key}"]`, `names no server: server ids are 0 … ${servers - 1}`);
+    if (!/^\d+$/.test(key) || Number(key) >= servers)
+      fail(`port_number["${key}"]`, `names no server: server ids are 0 … ${servers - 1}`);
   }
 
   if (!Array.isArray(raw.clients)) return fail('clients', 'must be a list of client objects');
@@ -96,7 +107,8 @@ export function parseConfig(text: string, file: string): Lab3Config {
     const at = `clients[${ci}]`;
     if (!isObject(c)) return fail(at, 'must be an object with client_number, server_number and requests');
     const client = c.client_number;
-    if (typeof client !== 'number' || !Number.isInteger(client) || client < 0) fail(`${at}.client_number`, `must be a whole number ≥ 0, got ${JSON.stringify(client)}`);
+    if (typeof client !== 'number' || !Number.isInteger(client) || client < 0)
+      fail(`${at}.client_number`, `must be a whole number ≥ 0, got ${JSON.stringify(client)}`);
     if (seen.has(client as number)) fail(`${at}.client_number`, `repeats client number ${client as number}`);
     seen.add(client as number);
     const server = c.server_number;
@@ -109,12 +121,15 @@ export function parseConfig(text: string, file: string): Lab3Config {
       if (!isObject(r)) return fail(rat, 'must be an object with a request_type');
       const type = r.request_type;
       if (type === 'sleep') return { type: 'sleep' };
-      if (type !== 'write' && type !== 'read') return fail(`${rat}.request_type`, `must be "write", "read" or "sleep", got ${JSON.stringify(type)}`);
+      if (type !== 'write' && type !== 'read')
+        return fail(`${rat}.request_type`, `must be "write", "read" or "sleep", got ${JSON.stringify(type)}`);
       const key = r.key;
-      if (typeof key !== 'string' && typeof key !== 'number') return fail(`${rat}.key`, `must be a string, got ${JSON.stringify(key)}`);
+      if (typeof key !== 'string' && typeof key !== 'number')
+        return fail(`${rat}.key`, `must be a string, got ${JSON.stringify(key)}`);
       if (type === 'read') return { type: 'read', key: String(key) };
       const value = r.value;
-      if (typeof value !== 'string' && typeof value !== 'number') return fail(`${rat}.value`, `must be a string or a number, got ${JSON.stringify(value)}`);
+      if (typeof value !== 'string' && typeof value !== 'number')
+        return fail(`${rat}.value`, `must be a string or a number, got ${JSON.stringify(value)}`);
       return { type: 'write', key: String(key), value: String(value) };
     });
     return { client: client as number, server: server as number, requests };

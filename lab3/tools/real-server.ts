@@ -19,7 +19,9 @@ async function main(): Promise<void> {
   const [file, idText, dir] = process.argv.slice(2);
   const config = loadConfig(file);
   const me = Number(idText);
-  const peers: RpcEnd[] = config.ports.map((p, j) => new HttpEnd(`http://127.0.0.1:${p[0]}`, { timeoutMs: PEER_TIMEOUT_MS, name: `server ${j}` }));
+  const peers: RpcEnd[] = config.ports.map(
+    (p, j) => new HttpEnd(`http://127.0.0.1:${p[0]}`, { timeoutMs: PEER_TIMEOUT_MS, name: `server ${j}` }),
+  );
   const impl = suite.load(dir);
   const server = new Server().addService(new impl.KVServer({ me, peers, level: config.level }), 'KVServer');
   const host = new RpcHttpHost(server);

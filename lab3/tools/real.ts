@@ -26,12 +26,20 @@ export async function runReal(config: Lab3Config, implDir: string): Promise<Scen
   const children: ChildProcess[] = [];
   const agent = keepAliveAgent();
   const endTo = (server: number): HttpEnd =>
-    new HttpEnd(`http://127.0.0.1:${config.ports[server][0]}`, { timeoutMs: CLIENT_TIMEOUT_MS, agent, name: `server ${server}` });
+    new HttpEnd(`http://127.0.0.1:${config.ports[server][0]}`, {
+      timeoutMs: CLIENT_TIMEOUT_MS,
+      agent,
+      name: `server ${server}`,
+    });
   try {
     for (let i = 0; i < config.servers; i++) {
-      const child = spawn(process.execPath, ['-r', 'ts-node/register/transpile-only', script, path.resolve(config.file), String(i), implDir], {
-        stdio: ['ignore', 'inherit', 'inherit'],
-      });
+      const child = spawn(
+        process.execPath,
+        ['-r', 'ts-node/register/transpile-only', script, path.resolve(config.file), String(i), implDir],
+        {
+          stdio: ['ignore', 'inherit', 'inherit'],
+        },
+      );
       children.push(child);
     }
     const deadline = Date.now() + STARTUP_MS;
@@ -42,8 +50,14 @@ export async function runReal(config: Lab3Config, implDir: string): Promise<Scen
           await probe.call<ReadReply>('KVServer.Read', { key: '' });
           break;
         } catch (err) {
-          if (children[i].exitCode !== null) throw new Error(`server ${i} exited (code ${children[i].exitCode}) before answering on port ${config.ports[i][0]}`);
-          if (Date.now() > deadline) throw new Error(`server ${i} did not answer on port ${config.ports[i][0]} within ${STARTUP_MS / 1000} s (${(err as Error).message})`);
+          if (children[i].exitCode !== null)
+            throw new Error(
+              `server ${i} exited (code ${children[i].exitCode}) before answering on port ${config.ports[i][0]}`,
+            );
+          if (Date.now() > deadline)
+            throw new Error(
+              `server ${i} did not answer on port ${config.ports[i][0]} within ${STARTUP_MS / 1000} s (${(err as Error).message})`,
+            );
           await pause(100);
         }
       }
@@ -51,7 +65,14 @@ export async function runReal(config: Lab3Config, implDir: string): Promise<Scen
     const t0 = performance.now();
     return await runScenario(config, {
       endFor: (s) => endTo(s.server),
-      readEverywhere: (key) => Promise.all(Array.from({ length: config.servers }, (_, i) => endTo(i).call<ReadReply>('KVServer.Read', { key }).then((r) => r.value))),
+      readEverywhere: (key) =>
+        Promise.all(
+          Array.from({ length: config.servers }, (_, i) =>
+            endTo(i)
+              .call<ReadReply>('KVServer.Read', { key })
+              .then((r) => r.value),
+          ),
+        ),
       sleepMs: () => Math.random() * 1000,
       wait: pause,
       now: () => performance.now() - t0,

@@ -19,7 +19,6 @@ import { implFolder, NoSolutionError } from '../../tester/solution';
 
 const pc = colorsFor();
 
-
 /** Seconds with three decimals. */
 function secs(ms: number): string {
   return `${(ms / 1000).toFixed(3)} s`;
@@ -41,7 +40,11 @@ function describe(r: OpRecord): string {
 /** Prints a finished run. */
 export function printResult(res: ScenarioResult, how: string, htmlPath?: string): void {
   const cfg = res.config;
-  console.log(pc.bold(`${path.basename(cfg.file)}: ${cfg.servers} server${cfg.servers > 1 ? 's' : ''}, ${cfg.level}, ${cfg.clients.length} client${cfg.clients.length > 1 ? 's' : ''} (${how})`));
+  console.log(
+    pc.bold(
+      `${path.basename(cfg.file)}: ${cfg.servers} server${cfg.servers > 1 ? 's' : ''}, ${cfg.level}, ${cfg.clients.length} client${cfg.clients.length > 1 ? 's' : ''} (${how})`,
+    ),
+  );
   cfg.clients.forEach((c, i) => {
     console.log(pc.cyan(`client ${c.client} → server ${c.server}`));
     for (const r of res.records[i]) console.log(describe(r));
@@ -49,7 +52,9 @@ export function printResult(res: ScenarioResult, how: string, htmlPath?: string)
   console.log('replicas after the last request and a quiet period:');
   for (const [key, values] of res.replicas) {
     const same = values.every((v) => v === values[0]);
-    console.log(`  ${key}: ${same ? `${JSON.stringify(values[0])} on every server` : values.map((v, i) => `server ${i} ${JSON.stringify(v)}`).join(', ')}`);
+    console.log(
+      `  ${key}: ${same ? `${JSON.stringify(values[0])} on every server` : values.map((v, i) => `server ${i} ${JSON.stringify(v)}`).join(', ')}`,
+    );
   }
   const mark = res.verdict.ok ? pc.green('passed') : pc.red('FAILED');
   console.log(`check (${res.verdict.check}): ${mark}`);
@@ -59,7 +64,9 @@ export function printResult(res: ScenarioResult, how: string, htmlPath?: string)
     console.log(`  history viewer written to ${htmlPath}`);
   }
   const n = res.history.length;
-  console.log(pc.bold(`mean latency: ${res.meanLatencyMs.toFixed(2)} ms over ${n} read/write operation${n === 1 ? '' : 's'}`));
+  console.log(
+    pc.bold(`mean latency: ${res.meanLatencyMs.toFixed(2)} ms over ${n} read/write operation${n === 1 ? '' : 's'}`),
+  );
 }
 
 /** Runs `config` on a simulated cluster with `seed`. */

@@ -65,7 +65,11 @@ export interface ScenarioDriver {
 export const QUIET_MS = 2000;
 
 /** Runs every client script of `config` at once through `driver`, then judges the result. */
-export async function runScenario(config: Lab3Config, driver: ScenarioDriver, quietMs = QUIET_MS): Promise<ScenarioResult> {
+export async function runScenario(
+  config: Lab3Config,
+  driver: ScenarioDriver,
+  quietMs = QUIET_MS,
+): Promise<ScenarioResult> {
   const history = new HistoryRecorder<KvInput, KvOutput>(() => driver.now());
   const records = await Promise.all(
     config.clients.map(async (script) => {
@@ -93,7 +97,9 @@ export async function runScenario(config: Lab3Config, driver: ScenarioDriver, qu
     }),
   );
   await driver.wait(quietMs);
-  const keys = [...new Set(config.clients.flatMap((c) => c.requests.flatMap((r) => (r.type === 'sleep' ? [] : [r.key]))))].sort();
+  const keys = [
+    ...new Set(config.clients.flatMap((c) => c.requests.flatMap((r) => (r.type === 'sleep' ? [] : [r.key])))),
+  ].sort();
   const replicas = new Map<string, string[]>();
   for (const key of keys) replicas.set(key, await driver.readEverywhere(key));
   const ops = history.operations();
@@ -103,18 +109,26 @@ export async function runScenario(config: Lab3Config, driver: ScenarioDriver, qu
 }
 
 /** Judges a finished run by the guarantee of `level`. */
-export function judge(level: ConsistencyLevel, ops: Operation<KvInput, KvOutput>[], replicas: Map<string, string[]>): Verdict {
+export function judge(
+  level: ConsistencyLevel,
+  ops: Operation<KvInput, KvOutput>[],
+  replicas: Map<string, string[]>,
+): Verdict {
   const lines: string[] = [];
   let ok = true;
   let html: string | undefined;
   if (level === 'eventual') {
     const written = new Map<string, Set<string>>();
-    for (const o of ops) if (o.input.op === 'put') (written.get(o.input.key) ?? written.set(o.input.key, new Set()).get(o.input.key)!).add(o.input.value);
+    for (const o of ops)
+      if (o.input.op === 'put')
+        (written.get(o.input.key) ?? written.set(o.input.key, new Set()).get(o.input.key)!).add(o.input.value);
     for (const o of ops) {
       if (o.input.op !== 'get' || o.output === undefined || o.output === '') continue;
       if (!written.get(o.input.key)?.has(o.output)) {
         ok = false;
-        lines.push(`client ${o.clientId} read ${JSON.stringify(o.output)} from key ${JSON.stringify(o.input.key)}, a value nobody wrote there.`);
+        lines.push(
+          `client ${o.clientId} read ${JSON.stringify(o.output)} from key ${JSON.stringify(o.input.key)}, a value nobody wrote there.`,
+        );
       }
     }
   } else {
@@ -125,17 +139,29 @@ export function judge(level: ConsistencyLevel, ops: Operation<KvInput, KvOutput>
       html = r.html;
       lines.push(r.explanation);
     } else {
-      lines.push(`the history is ${mode === 'linearizable' ? 'linearizable' : 'sequentially consistent'} (${r.result.verdict}, ${ops.length} operations).`);
+      lines.push(
+        `the history is ${mode === 'linearizable' ? 'linearizable' : 'sequentially consistent'} (${r.result.verdict}, ${ops.length} operations).`,
+      );
     }
   }
   for (const [key, values] of replicas) {
     const same = values.every((v) => v === values[0]);
     if (!same) {
       ok = false;
-      lines.push(`after the quiet period the servers disagree on key ${JSON.stringify(key)}: ${values.map((v, i) => `server ${i} ${JSON.stringify(v)}`).join(', ')}.`);
+      lines.push(
+        `after the quiet period the servers disagree on key ${JSON.stringify(key)}: ${values.map((v, i) => `server ${i} ${JSON.stringify(v)}`).join(', ')}.`,
+      );
     }
   }
-  if (ok && level === 'eventual') lines.push(`every read returned a value somebody wrote, and all ${[...replicas.values()][0]?.length ?? 0} servers converged on every key.`);
-  const check = level === 'linearizable' ? 'linearizability' : level === 'sequential' ? 'sequential consistency' : 'convergence (eventual consistency)';
+  if (ok && level === 'eventual')
+    lines.push(
+      `every read returned a value somebody wrote, and all ${[...replicas.values()][0]?.length ?? 0} servers converged on every key.`,
+    );
+  const check =
+    level === 'linearizable'
+      ? 'linearizability'
+      : level === 'sequential'
+        ? 'sequential consistency'
+        : 'convergence (eventual consistency)';
   return { check, ok, text: lines.join('\n'), html };
 }

@@ -110,7 +110,14 @@ export class RealNode {
           .then(async (body) => {
             const args = checkSetArgs(body);
             const reply = await this.node.Set(args);
-            if (reply.err === 'OK') sendJson(res, 200, { success: true, key: args.key, value: args.value, seq: reply.seq, replicas: reply.replicas });
+            if (reply.err === 'OK')
+              sendJson(res, 200, {
+                success: true,
+                key: args.key,
+                value: args.value,
+                seq: reply.seq,
+                replicas: reply.replicas,
+              });
             else if (reply.err === 'ErrNotLeader') fail(new HttpError(403, reply.message));
             else sendJson(res, 503, { success: false, error: reply.message, code: reply.err });
           })
@@ -163,8 +170,13 @@ export class RealNode {
         readJson(req)
           .then(async (body) => {
             const reply = await this.node.Replicate(checkReplicateArgs(body));
-            if (reply.err === 'ErrNotFollower') throw new HttpError(403, `${this.options.config.id} is the leader; only followers accept replication`);
-            if (reply.err === 'ErrForbidden') throw new HttpError(403, `${this.options.config.id} accepts replication only from its leader (the call did not carry the cluster's token)`);
+            if (reply.err === 'ErrNotFollower')
+              throw new HttpError(403, `${this.options.config.id} is the leader; only followers accept replication`);
+            if (reply.err === 'ErrForbidden')
+              throw new HttpError(
+                403,
+                `${this.options.config.id} accepts replication only from its leader (the call did not carry the cluster's token)`,
+              );
             sendJson(res, reply.err === 'OK' ? 200 : 409, { success: reply.err === 'OK', ...reply });
           })
           .catch(fail);
@@ -205,7 +217,8 @@ function checkKey(v: unknown, where: string): string {
   if (v === undefined) throw new HttpError(400, `missing field "key"${where}`);
   if (typeof v !== 'string') throw new HttpError(400, `field "key"${where} must be a string, got ${typeName(v)}`);
   if (v.length === 0) throw new HttpError(400, `field "key"${where} must not be empty`);
-  if (v.length > MAX_KEY_LENGTH) throw new HttpError(400, `field "key"${where} is longer than ${MAX_KEY_LENGTH} characters`);
+  if (v.length > MAX_KEY_LENGTH)
+    throw new HttpError(400, `field "key"${where} is longer than ${MAX_KEY_LENGTH} characters`);
   return v;
 }
 
@@ -217,13 +230,15 @@ function checkValue(v: unknown, where: string): string {
 
 /** Checks a /set body; throws HttpError 400 saying what is wrong. */
 export function checkSetArgs(body: unknown): SetArgs {
-  if (!isObject(body)) throw new HttpError(400, `the body must be a JSON object {"key": string, "value": string}, got ${typeName(body)}`);
+  if (!isObject(body))
+    throw new HttpError(400, `the body must be a JSON object {"key": string, "value": string}, got ${typeName(body)}`);
   return { key: checkKey(body.key, ''), value: checkValue(body.value, '') };
 }
 
 /** Checks Get arguments. */
 export function checkGetArgs(args: unknown): GetArgs {
-  if (!isObject(args)) throw new HttpError(400, `the arguments must be an object {"key": string}, got ${typeName(args)}`);
+  if (!isObject(args))
+    throw new HttpError(400, `the arguments must be an object {"key": string}, got ${typeName(args)}`);
   return { key: checkKey(args.key, '') };
 }
 
@@ -232,17 +247,29 @@ export function checkGetArgs(args: unknown): GetArgs {
  * reaches the node as "" (which it refuses: only its leader knows the token); a token that is not a string is a 400.
  */
 export function checkReplicateArgs(body: unknown): ReplicateArgs {
-  if (!isObject(body)) throw new HttpError(400, `the body must be a JSON object {"entries": [...], "token": string}, got ${typeName(body)}`);
-  if (body.token !== undefined && typeof body.token !== 'string') throw new HttpError(400, `field "token" must be a string, got ${typeName(body.token)}`);
-  if (!Array.isArray(body.entries)) throw new HttpError(400, `field "entries" must be an array, got ${typeName(body.entries)}`);
+  if (!isObject(body))
+    throw new HttpError(
+      400,
+      `the body must be a JSON object {"entries": [...], "token": string}, got ${typeName(body)}`,
+    );
+  if (body.token !== undefined && typeof body.token !== 'string')
+    throw new HttpError(400, `field "token" must be a string, got ${typeName(body.token)}`);
+  if (!Array.isArray(body.entries))
+    throw new HttpError(400, `field "entries" must be an array, got ${typeName(body.entries)}`);
   const entries: LogEntry[] = body.entries.map((e: unknown, i: number) => {
     const where = ` of entries[${i}]`;
-    if (!isObject(e)) throw new HttpError(400, `entries[${i}] must be an object {"seq", "key", "value"}, got ${typeName(e)}`);
-    if (typeof e.seq !== 'number' || !Number.isSafeInteger(e.seq) || e.seq < 1) throw new HttpError(400, `field "seq"${where} must be a whole number >= 1`);
+    if (!isObject(e))
+      throw new HttpError(400, `entries[${i}] must be an object {"seq", "key", "value"}, got ${typeName(e)}`);
+    if (typeof e.seq !== 'number' || !Number.isSafeInteger(e.seq) || e.seq < 1)
+      throw new HttpError(400, `field "seq"${where} must be a whole number >= 1`);
     return { seq: e.seq, key: checkKey(e.key, where), value: checkValue(e.value, where) };
   });
   for (let i = 1; i < entries.length; i++) {
-    if (entries[i].seq !== entries[i - 1].seq + 1) throw new HttpError(400, `entries must have consecutive seqs; entries[${i}] has #${entries[i].seq} after #${entries[i - 1].seq}`);
+    if (entries[i].seq !== entries[i - 1].seq + 1)
+      throw new HttpError(
+        400,
+        `entries must have consecutive seqs; entries[${i}] has #${entries[i].seq} after #${entries[i - 1].seq}`,
+      );
   }
   return { entries, token: body.token ?? '' };
 }

@@ -105,7 +105,19 @@ export class Lab4Tester {
       this.startFollower(i);
       const end = this.makeEnd(`leader->f${i}`, this.serverName(i));
       const d = options.delays?.[i] ?? delay;
-      leaderEnds.push(new RecordingEnd(new DelayedEnd(end, d.min, d.max, (ms) => world.sleep(ms), () => world.rng.float()), this, i + 1));
+      leaderEnds.push(
+        new RecordingEnd(
+          new DelayedEnd(
+            end,
+            d.min,
+            d.max,
+            (ms) => world.sleep(ms),
+            () => world.rng.float(),
+          ),
+          this,
+          i + 1,
+        ),
+      );
     }
     this.leader = new ctx.impl.KVNode({ ...base, id: 'leader', role: 'leader' }, leaderEnds);
     this.net.addServer(this.serverName('leader'), new Server().addService(new LeaderWatch(this.leader, this), SERVICE));
@@ -166,7 +178,10 @@ export class Lab4Tester {
   /** A client talking to the leader (`to` undefined) or to follower `to`. */
   clerk(to?: number): TestClerk {
     const n = this.ends++;
-    return new TestClerk(this.makeEnd(`client-${n}`, this.serverName(to ?? 'leader')), to === undefined ? 'the leader' : `follower ${to + 1}`);
+    return new TestClerk(
+      this.makeEnd(`client-${n}`, this.serverName(to ?? 'leader')),
+      to === undefined ? 'the leader' : `follower ${to + 1}`,
+    );
   }
 
   /** A raw end to follower `to` that is not the leader's: what any other client on the network could send. */
@@ -189,7 +204,9 @@ export class Lab4Tester {
     this.replicateCalls++;
     const entries = (args as Partial<ReplicateArgs> | undefined)?.entries;
     if (!Array.isArray(entries)) {
-      return this.fail(`The leader called ${SERVICE}.Replicate with ${show(args, 200)}; the arguments must be { entries: LogEntry[], token } (see lab4/rpc.ts).`);
+      return this.fail(
+        `The leader called ${SERVICE}.Replicate with ${show(args, 200)}; the arguments must be { entries: LogEntry[], token } (see lab4/rpc.ts).`,
+      );
     }
     const token = (args as Partial<ReplicateArgs>).token;
     if (token !== this.token) {
@@ -207,7 +224,9 @@ export class Lab4Tester {
     for (let i = 1; i < entries.length; i++) {
       const [a, b] = [entries[i - 1] as LogEntry, entries[i] as LogEntry];
       if (b.seq !== a.seq + 1) {
-        return this.fail(`The leader sent a Replicate call whose entries are not consecutive: #${b.seq} follows #${a.seq}. A batch is a run of the log with no gaps and no repeats, in seq order.`);
+        return this.fail(
+          `The leader sent a Replicate call whose entries are not consecutive: #${b.seq} follows #${a.seq}. A batch is a run of the log with no gaps and no repeats, in seq order.`,
+        );
       }
     }
     for (const e of entries as LogEntry[]) {
@@ -245,7 +264,9 @@ export class Lab4Tester {
     }
     const entry = this.sent.get(reply.seq);
     if (entry && (entry.key !== args.key || entry.value !== args.value)) {
-      return this.fail(`The leader acknowledged ${show(args.key)}=${show(args.value)} as write #${reply.seq}, but it sent #${reply.seq} to followers as ${show(entry.key)}=${show(entry.value)}.`);
+      return this.fail(
+        `The leader acknowledged ${show(args.key)}=${show(args.value)} as write #${reply.seq}, but it sent #${reply.seq} to followers as ${show(entry.key)}=${show(entry.value)}.`,
+      );
     }
   }
 
@@ -288,29 +309,39 @@ export class Lab4Tester {
     const expected = new Map<string, string>();
     for (let s = 1; s <= leader.lastSeq; s++) {
       const e = this.sent.get(s);
-      check(e !== undefined, `The leader's log ends at #${leader.lastSeq}, but it never sent entry #${s} to any follower.`);
+      check(
+        e !== undefined,
+        `The leader's log ends at #${leader.lastSeq}, but it never sent entry #${s} to any follower.`,
+      );
       expected.set(e.key, e.value);
     }
     for (const a of acks) {
       const e = this.sent.get(a.seq);
       check(
         e !== undefined && e.key === a.key && e.value === a.value,
-        () => `Client ${a.client}'s write ${show(a.key)}=${show(a.value)} was acknowledged as #${a.seq}, but entry #${a.seq} of the log is ${e ? `${show(e.key)}=${show(e.value)}` : 'missing'}.`,
+        () =>
+          `Client ${a.client}'s write ${show(a.key)}=${show(a.value)} was acknowledged as #${a.seq}, but entry #${a.seq} of the log is ${e ? `${show(e.key)}=${show(e.value)}` : 'missing'}.`,
       );
     }
     const compare = (who: string, st: StatusReply): void => {
       const diff = firstDifference(expected, st.data);
       check(
         diff === undefined,
-        () => `${who} differs from the leader's log replayed in order (#1..#${leader.lastSeq}): ${diff}. Replicas must apply exactly the leader's writes, in sequence order.`,
+        () =>
+          `${who} differs from the leader's log replayed in order (#1..#${leader.lastSeq}): ${diff}. Replicas must apply exactly the leader's writes, in sequence order.`,
       );
     };
     compare('The leader', leader);
     followers.forEach((st, i) => {
-      check(st.lastSeq === leader.lastSeq, `Follower ${i + 1} holds up to #${st.lastSeq} but the leader's log ends at #${leader.lastSeq}.`);
+      check(
+        st.lastSeq === leader.lastSeq,
+        `Follower ${i + 1} holds up to #${st.lastSeq} but the leader's log ends at #${leader.lastSeq}.`,
+      );
       compare(`Follower ${i + 1}`, st);
     });
-    this.ctx.log(`${followers.length + 1} replicas identical: ${expected.size} keys after ${leader.lastSeq} log entries`);
+    this.ctx.log(
+      `${followers.length + 1} replicas identical: ${expected.size} keys after ${leader.lastSeq} log entries`,
+    );
   }
 
   /** Stops every node's background work. */

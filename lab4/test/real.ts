@@ -22,13 +22,24 @@ const REAL_CONFIG = { ...DEFAULT_CONFIG, writeTimeoutMs: 10_000, token: randomBy
 
 /** A follower over HTTP on `port` (0: any free port), started empty. */
 async function startFollower(ctx: TestContext<Lab4Impl>, id: string, port = 0): Promise<RealNode> {
-  const f = new RealNode({ KVNode: ctx.impl.KVNode, config: { ...REAL_CONFIG, id, role: 'follower' }, followers: [], minDelayMs: 0, maxDelayMs: 0 });
+  const f = new RealNode({
+    KVNode: ctx.impl.KVNode,
+    config: { ...REAL_CONFIG, id, role: 'follower' },
+    followers: [],
+    minDelayMs: 0,
+    maxDelayMs: 0,
+  });
   await f.listen(port);
   return f;
 }
 
 /** The leader over HTTP, with the original's delay on its calls to the followers. */
-async function startLeader(ctx: TestContext<Lab4Impl>, followers: readonly RealNode[], quorum: number, config: Partial<NodeConfig> = {}): Promise<RealNode> {
+async function startLeader(
+  ctx: TestContext<Lab4Impl>,
+  followers: readonly RealNode[],
+  quorum: number,
+  config: Partial<NodeConfig> = {},
+): Promise<RealNode> {
   const leader = new RealNode({
     KVNode: ctx.impl.KVNode,
     config: { ...REAL_CONFIG, ...config, id: 'leader', role: 'leader', quorum },
@@ -51,12 +62,26 @@ export const realHttpTest: NamedTest<Lab4Impl> = {
       for (let i = 0; i < FOLLOWERS; i++) nodes.push(await startFollower(ctx, `follower-${i + 1}`));
       const leader = await startLeader(ctx, nodes, QUORUM);
       nodes.push(leader);
-      const load = await runLoad({ url: leader.url, writes: WRITES, concurrency: CONCURRENCY, keys: 50, maxFailures: 10, requestTimeoutMs: 15_000 });
+      const load = await runLoad({
+        url: leader.url,
+        writes: WRITES,
+        concurrency: CONCURRENCY,
+        keys: 50,
+        maxFailures: 10,
+        requestTimeoutMs: 15_000,
+      });
       ctx.countOps(load.ok + load.failed);
-      ctx.log(`${load.ok} writes in ${load.seconds.toFixed(2)} s (${load.throughput.toFixed(0)}/s), p95 ${load.latency.p95.toFixed(1)} ms`);
-      check(load.failed === 0, () => `${load.failed} of ${load.ok + load.failed} writes over HTTP failed (the test stops after 10); the first: ${load.errors[0]}`);
+      ctx.log(
+        `${load.ok} writes in ${load.seconds.toFixed(2)} s (${load.throughput.toFixed(0)}/s), p95 ${load.latency.p95.toFixed(1)} ms`,
+      );
+      check(
+        load.failed === 0,
+        () =>
+          `${load.failed} of ${load.ok + load.failed} writes over HTTP failed (the test stops after 10); the first: ${load.errors[0]}`,
+      );
       const report = await checkConsistency(leader.url, 5000);
-      if (!report.consistent) throw new TestFailure(`After ${WRITES} writes over real HTTP the replicas differ:\n${report.lines.join('\n')}`);
+      if (!report.consistent)
+        throw new TestFailure(`After ${WRITES} writes over real HTTP the replicas differ:\n${report.lines.join('\n')}`);
     } finally {
       await Promise.all(nodes.map((n) => n.close().catch(() => undefined)));
     }
@@ -78,7 +103,8 @@ async function setOver(agent: http.Agent, leaderUrl: string, key: string, value:
   const { status, body } = await requestJson(agent, `${leaderUrl}/set`, 'POST', { key, value }, 15_000);
   check(
     status === 200 && body.success === true,
-    () => `POST /set of ${JSON.stringify(key)} (${Buffer.byteLength(value)} bytes) answered HTTP ${status} ${JSON.stringify(body).slice(0, 200)}; expected 200 because ${why}.`,
+    () =>
+      `POST /set of ${JSON.stringify(key)} (${Buffer.byteLength(value)} bytes) answered HTTP ${status} ${JSON.stringify(body).slice(0, 200)}; expected 200 because ${why}.`,
   );
 }
 
@@ -95,7 +121,8 @@ export const realHttpCatchUpTest: NamedTest<Lab4Impl> = {
       nodes.push(await startFollower(ctx, 'follower-1'), await startFollower(ctx, 'follower-2'));
       const leader = await startLeader(ctx, nodes, 1);
       nodes.push(leader);
-      for (let i = 0; i < CATCHUP_SMALL; i++) await setOver(agent, leader.url, `small_${i}`, `v${i}`, 'both followers are up');
+      for (let i = 0; i < CATCHUP_SMALL; i++)
+        await setOver(agent, leader.url, `small_${i}`, `v${i}`, 'both followers are up');
       const port = Number(new URL(nodes[1].url).port);
       await nodes[1].close();
       const big = LARGE_UNIT.repeat(LARGE_REPEAT);
@@ -105,7 +132,11 @@ export const realHttpCatchUpTest: NamedTest<Lab4Impl> = {
           const i = next++;
           // Straight to the node: the test is about replication over HTTP, and 9 MB more of /set bodies only costs time.
           const reply = await leader.node.Set({ key: `big_${i % 60}`, value: `${i}:${big}` });
-          check(reply.err === 'OK', () => `The write of big_${i % 60} (about 40 kB) returned ${JSON.stringify(reply).slice(0, 300)}; expected OK because follower 1 is up and W=1.`);
+          check(
+            reply.err === 'OK',
+            () =>
+              `The write of big_${i % 60} (about 40 kB) returned ${JSON.stringify(reply).slice(0, 300)}; expected OK because follower 1 is up and W=1.`,
+          );
           ctx.countOps();
         }
       };
@@ -122,7 +153,9 @@ export const realHttpCatchUpTest: NamedTest<Lab4Impl> = {
             'believed the follower was, instead of from lastSeq + 1; or the leader stopped sending to a follower after calls to it failed.',
         );
       }
-      ctx.log(`follower 2 restarted empty and caught up ${CATCHUP_SMALL + CATCHUP_LARGE} entries in ${((performance.now() - t0) / 1000).toFixed(2)} s`);
+      ctx.log(
+        `follower 2 restarted empty and caught up ${CATCHUP_SMALL + CATCHUP_LARGE} entries in ${((performance.now() - t0) / 1000).toFixed(2)} s`,
+      );
     } finally {
       agent.destroy();
       await Promise.all(nodes.map((n) => n.close().catch(() => undefined)));

@@ -18,12 +18,23 @@ const ORIGINAL_WRITES = 500;
 const ORIGINAL_KEYS = 100;
 
 /** Fails unless a write was acknowledged. */
-function expectOk(reply: SetReply, what: string, why = 'every follower is reachable'): asserts reply is Extract<SetReply, { err: 'OK' }> {
+function expectOk(
+  reply: SetReply,
+  what: string,
+  why = 'every follower is reachable',
+): asserts reply is Extract<SetReply, { err: 'OK' }> {
   check(reply.err === 'OK', () => `${what} returned ${show(reply, 300)}; expected OK because ${why}.`);
 }
 
 /** Runs `clients` clients writing `writes` each over `keys` keys; returns every acknowledgement. */
-async function writeLoad(ts: Lab4Tester, ctx: Ctx, clients: number, writes: number, keys: number, why?: string): Promise<Ack[]> {
+async function writeLoad(
+  ts: Lab4Tester,
+  ctx: Ctx,
+  clients: number,
+  writes: number,
+  keys: number,
+  why?: string,
+): Promise<Ack[]> {
   const rng = World.current().rng;
   const clerks = Array.from({ length: clients }, () => ts.clerk());
   const perClient = await Promise.all(
@@ -66,22 +77,41 @@ const leaderAccepts: NamedTest<Lab4Impl> = {
     for (let i = 1; i <= 10; i++) {
       const reply = await ck.set(`k${i % 4}`, `v${i}`);
       expectOk(reply, `write ${i} to the leader`);
-      check(reply.seq === i, `The leader's write ${i} got sequence number ${reply.seq}; with one client writing, writes are numbered 1, 2, 3, ... in order.`);
-      check(reply.replicas >= 3 && reply.replicas <= 5, `Write ${i} was acknowledged with replicas=${reply.replicas}; it must count the followers that held it (3 to 5 here).`);
+      check(
+        reply.seq === i,
+        `The leader's write ${i} got sequence number ${reply.seq}; with one client writing, writes are numbered 1, 2, 3, ... in order.`,
+      );
+      check(
+        reply.replicas >= 3 && reply.replicas <= 5,
+        `Write ${i} was acknowledged with replicas=${reply.replicas}; it must count the followers that held it (3 to 5 here).`,
+      );
       const got = await ck.get(`k${i % 4}`);
-      check(got.err === 'OK' && got.value === `v${i}`, `After write ${i} was acknowledged, Get("k${i % 4}") on the leader returned ${show(got)}; expected "v${i}".`);
+      check(
+        got.err === 'OK' && got.value === `v${i}`,
+        `After write ${i} was acknowledged, Get("k${i % 4}") on the leader returned ${show(got)}; expected "v${i}".`,
+      );
       ctx.countOps(2);
     }
     const st = await ts.leader.Status({});
-    check(st.role === 'leader' && st.lastSeq === 10 && st.commitSeq === 10 && st.dataCount === 4, `After 10 acknowledged writes to 4 keys the leader's Status is ${show({ ...st, data: undefined })}; expected role leader, lastSeq 10, commitSeq 10, dataCount 4.`);
+    check(
+      st.role === 'leader' && st.lastSeq === 10 && st.commitSeq === 10 && st.dataCount === 4,
+      `After 10 acknowledged writes to 4 keys the leader's Status is ${show({ ...st, data: undefined })}; expected role leader, lastSeq 10, commitSeq 10, dataCount 4.`,
+    );
     ts.stop();
     // A quorum no set of followers can meet is a configuration bug: the leader must refuse it when built.
     const silent: RpcEnd = { call: () => new Promise<never>(() => undefined) };
-    for (const [quorum, followers] of [[0, 2], [3, 2], [1, 0]] as const) {
+    for (const [quorum, followers] of [
+      [0, 2],
+      [3, 2],
+      [1, 0],
+    ] as const) {
       let node: { _stop(): void } | undefined;
       let thrown: unknown;
       try {
-        node = new ctx.impl.KVNode({ ...DEFAULT_CONFIG, token: 'quorum-check', id: 'leader', role: 'leader', quorum }, Array.from({ length: followers }, () => silent));
+        node = new ctx.impl.KVNode(
+          { ...DEFAULT_CONFIG, token: 'quorum-check', id: 'leader', role: 'leader', quorum },
+          Array.from({ length: followers }, () => silent),
+        );
       } catch (err) {
         thrown = err;
       }
@@ -97,39 +127,65 @@ const leaderAccepts: NamedTest<Lab4Impl> = {
 
 const followerRefuses: NamedTest<Lab4Impl> = {
   name: 'TestFollowerRefusesWrites',
-  description: 'a write sent to a follower gets ErrNotLeader with a message and changes nothing; the leader refuses Replicate',
+  description:
+    'a write sent to a follower gets ErrNotLeader with a message and changes nothing; the leader refuses Replicate',
   async run(ctx: Ctx) {
     const ts = new Lab4Tester(ctx, { followers: 3, quorum: 2, reliable: true });
     for (let i = 0; i < 3; i++) {
       const reply = await ts.clerk(i).set('x', 'from-client');
       ctx.countOps();
-      check(reply.err === 'ErrNotLeader', `A write sent to follower ${i + 1} returned ${show(reply, 200)}; only the leader accepts writes, so a follower must answer ErrNotLeader.`);
-      check(typeof reply.message === 'string' && reply.message.length > 0, `Follower ${i + 1} refused a write without a message; say why, so the client knows to go to the leader.`);
+      check(
+        reply.err === 'ErrNotLeader',
+        `A write sent to follower ${i + 1} returned ${show(reply, 200)}; only the leader accepts writes, so a follower must answer ErrNotLeader.`,
+      );
+      check(
+        typeof reply.message === 'string' && reply.message.length > 0,
+        `Follower ${i + 1} refused a write without a message; say why, so the client knows to go to the leader.`,
+      );
       const got = await ts.clerk(i).get('x');
-      check(got.err === 'ErrNoKey', `Follower ${i + 1} refused the write of "x" but Get("x") there returns ${show(got)}; a refused write must change nothing.`);
+      check(
+        got.err === 'ErrNoKey',
+        `Follower ${i + 1} refused the write of "x" but Get("x") there returns ${show(got)}; a refused write must change nothing.`,
+      );
     }
     const st = await ts.leader.Status({ noData: true });
-    check(st.lastSeq === 0, `Writes refused by followers reached the leader's log (lastSeq ${st.lastSeq}); they must not.`);
+    check(
+      st.lastSeq === 0,
+      `Writes refused by followers reached the leader's log (lastSeq ${st.lastSeq}); they must not.`,
+    );
     const end = ts.net.makeEnd('intruder');
     ts.net.connect('intruder', ts.leaderServer);
     ts.net.enable('intruder', true);
-    const rep = await end.call<ReplicateReply>(`${SERVICE}.Replicate`, { entries: [{ seq: 1, key: 'x', value: 'forged' }], token: ts.token });
-    check(rep.err === 'ErrNotFollower', `The leader answered a Replicate call with ${show(rep)}; only followers take log entries, the leader must answer ErrNotFollower.`);
+    const rep = await end.call<ReplicateReply>(`${SERVICE}.Replicate`, {
+      entries: [{ seq: 1, key: 'x', value: 'forged' }],
+      token: ts.token,
+    });
+    check(
+      rep.err === 'ErrNotFollower',
+      `The leader answered a Replicate call with ${show(rep)}; only followers take log entries, the leader must answer ErrNotFollower.`,
+    );
     const after = await ts.leader.Get({ key: 'x' });
-    check(after.err === 'ErrNoKey', `A Replicate sent to the leader changed its data (Get("x") returns ${show(after)}).`);
+    check(
+      after.err === 'ErrNoKey',
+      `A Replicate sent to the leader changed its data (Get("x") returns ${show(after)}).`,
+    );
     ts.stop();
   },
 };
 
 const appliesInOrder: NamedTest<Lab4Impl> = {
   name: 'TestFollowerAppliesInOrder',
-  description: 'a follower applies entries in sequence order exactly once: duplicates are ignored, a gap is refused with ErrGap',
+  description:
+    'a follower applies entries in sequence order exactly once: duplicates are ignored, a gap is refused with ErrGap',
   async run(ctx: Ctx) {
     const ts = new Lab4Tester(ctx, { followers: 1, quorum: 1, reliable: true });
     ts.leader._stop(); // this test plays the leader itself
     const f = ts.followers[0];
     const send = async (entries: Array<[number, string, string]>, want: ReplicateReply, why: string): Promise<void> => {
-      const reply = await f.Replicate({ entries: entries.map(([seq, key, value]) => ({ seq, key, value })), token: ts.token });
+      const reply = await f.Replicate({
+        entries: entries.map(([seq, key, value]) => ({ seq, key, value })),
+        token: ts.token,
+      });
       ctx.countOps();
       check(
         reply.err === want.err && reply.lastSeq === want.lastSeq,
@@ -138,20 +194,44 @@ const appliesInOrder: NamedTest<Lab4Impl> = {
     };
     const expectValue = async (key: string, value: string, why: string): Promise<void> => {
       const got = await f.Get({ key });
-      check(got.err === 'OK' && got.value === value, `Get(${show(key)}) on the follower returned ${show(got)}; expected ${show(value)} because ${why}.`);
+      check(
+        got.err === 'OK' && got.value === value,
+        `Get(${show(key)}) on the follower returned ${show(got)}; expected ${show(value)} because ${why}.`,
+      );
     };
-    await send([[1, 'a', '1'], [2, 'a', '2']], { err: 'OK', lastSeq: 2 }, 'entries #1 and #2 come first');
+    await send(
+      [
+        [1, 'a', '1'],
+        [2, 'a', '2'],
+      ],
+      { err: 'OK', lastSeq: 2 },
+      'entries #1 and #2 come first',
+    );
     await expectValue('a', '2', '#2 wrote it after #1');
     await send([[4, 'b', '4']], { err: 'ErrGap', lastSeq: 2 }, '#3 is missing, so #4 cannot be applied yet');
     const gap = await f.Get({ key: 'b' });
-    check(gap.err === 'ErrNoKey', `After refusing #4 with a gap, the follower's Get("b") returns ${show(gap)}; an entry after a gap must not be applied.`);
+    check(
+      gap.err === 'ErrNoKey',
+      `After refusing #4 with a gap, the follower's Get("b") returns ${show(gap)}; an entry after a gap must not be applied.`,
+    );
     await send([[1, 'a', '1']], { err: 'OK', lastSeq: 2 }, 'a re-sent #1 is already held');
     await expectValue('a', '2', 'a duplicate of #1 arriving late must not be applied again (that would undo #2)');
-    await send([[2, 'a', '2'], [3, 'c', '3'], [4, 'b', '4']], { err: 'OK', lastSeq: 4 }, 'the batch overlaps what is held and continues it');
+    await send(
+      [
+        [2, 'a', '2'],
+        [3, 'c', '3'],
+        [4, 'b', '4'],
+      ],
+      { err: 'OK', lastSeq: 4 },
+      'the batch overlaps what is held and continues it',
+    );
     await expectValue('b', '4', '#4 is now applied');
     await send([], { err: 'OK', lastSeq: 4 }, 'an empty batch changes nothing');
     const st = await f.Status({});
-    check(st.role === 'follower' && st.lastSeq === 4 && st.dataCount === 3, `The follower's Status is ${show({ ...st, data: undefined })}; expected role follower, lastSeq 4, dataCount 3.`);
+    check(
+      st.role === 'follower' && st.lastSeq === 4 && st.dataCount === 3,
+      `The follower's Status is ${show({ ...st, data: undefined })}; expected role follower, lastSeq 4, dataCount 3.`,
+    );
     ts.stop();
   },
 };
@@ -186,7 +266,16 @@ const forgedReplicate: NamedTest<Lab4Impl> = {
       ['no token', { entries: [{ seq: next, key: 'g0', value: 'forged' }] }],
       ['an empty token', { entries: [{ seq: next, key: 'g1', value: 'forged' }], token: '' }],
       ["the leader's id as token", { entries: [{ seq: next, key: 'g2', value: 'forged' }], token: 'leader' }],
-      ['a wrong token', { entries: [{ seq: next, key: 'g3', value: 'forged' }, { seq: next + 1, key: 'extra', value: 'forged' }], token: `${ts.token}x` }],
+      [
+        'a wrong token',
+        {
+          entries: [
+            { seq: next, key: 'g3', value: 'forged' },
+            { seq: next + 1, key: 'extra', value: 'forged' },
+          ],
+          token: `${ts.token}x`,
+        },
+      ],
       ['a wrong token, rewriting from #1', { entries: [{ seq: 1, key: 'g4', value: 'forged' }], token: 'guess' }],
     ];
     for (const [what, args] of forgeries) {
@@ -216,7 +305,8 @@ const ackAfterQuorum: NamedTest<Lab4Impl> = {
     for (const quorum of [1, 3, 5]) {
       const ts = new Lab4Tester(ctx, { followers: 5, quorum, reliable: true });
       const acks = await writeLoad(ts, ctx, 5, 40, 10); // the tester checks each acknowledgement as it leaves the leader
-      for (const a of acks) check(a.seq >= 1, `An acknowledged write has sequence number ${a.seq}; numbers start at 1.`);
+      for (const a of acks)
+        check(a.seq >= 1, `An acknowledged write has sequence number ${a.seq}; numbers start at 1.`);
       ctx.log(`W=${quorum}: ${acks.length} writes acknowledged, each on >= ${quorum} followers`);
       ts.stop();
     }
@@ -261,7 +351,8 @@ const followerReads: NamedTest<Lab4Impl> = {
 
 const noQuorum: NamedTest<Lab4Impl> = {
   name: 'TestNoQuorumFails',
-  description: 'with fewer than W followers reachable a write fails with ErrNoQuorum in time and is not visible on the leader; writes work again after',
+  description:
+    'with fewer than W followers reachable a write fails with ErrNoQuorum in time and is not visible on the leader; writes work again after',
   async run(ctx: Ctx) {
     const ts = new Lab4Tester(ctx, { followers: 5, quorum: 3, reliable: true });
     const ck = ts.clerk();
@@ -278,11 +369,21 @@ const noQuorum: NamedTest<Lab4Impl> = {
       /(?<![#\d])2(?!\d)/.test(failed.message),
       `The failing write was refused with the message ${show(failed.message, 300)}; it must say how many followers confirmed the write (2: the two reachable ones).`,
     );
-    check(waited <= 1500, `The failing write took ${waited.toFixed(0)} ms to be refused; the node's writeTimeoutMs is 1000, so answer ErrNoQuorum when it runs out.`);
+    check(
+      waited <= 1500,
+      `The failing write took ${waited.toFixed(0)} ms to be refused; the node's writeTimeoutMs is 1000, so answer ErrNoQuorum when it runs out.`,
+    );
     const seen = await ck.get('a');
-    check(seen.err === 'OK' && seen.value === 'before', `After the write of "lost" failed, Get("a") on the leader returns ${show(seen)}; the leader must not apply a write before W followers hold it (expected "before").`);
+    check(
+      seen.err === 'OK' && seen.value === 'before',
+      `After the write of "lost" failed, Get("a") on the leader returns ${show(seen)}; the leader must not apply a write before W followers hold it (expected "before").`,
+    );
     ts.cut(2, false); // three followers reachable again: enough
-    expectOk(await within(3000, ck.set('b', 'after'), 'A write with 3 followers reachable'), 'a write after one follower came back', '3 of 5 followers are reachable and W=3');
+    expectOk(
+      await within(3000, ck.set('b', 'after'), 'A write with 3 followers reachable'),
+      'a write after one follower came back',
+      '3 of 5 followers are reachable and W=3',
+    );
     for (const i of [3, 4]) ts.cut(i, false);
     await ts.waitConverged(3000);
     await ts.checkReplicasMatchLog([]);
@@ -302,7 +403,10 @@ function seedLoad(name: string, reliable: boolean): NamedTest<Lab4Impl> {
       const ts = new Lab4Tester(ctx, { followers: 5, quorum: 3, reliable });
       const acks = await writeLoad(ts, ctx, ORIGINAL_CLIENTS, ORIGINAL_WRITES, ORIGINAL_KEYS);
       const seqs = new Set(acks.map((a) => a.seq));
-      check(seqs.size === acks.length, `${acks.length - seqs.size} acknowledged writes share a sequence number with another; every write needs its own.`);
+      check(
+        seqs.size === acks.length,
+        `${acks.length - seqs.size} acknowledged writes share a sequence number with another; every write needs its own.`,
+      );
       const mean = acks.reduce((s, a) => s + a.latencyMs, 0) / acks.length;
       ctx.log(`${acks.length} writes acknowledged, mean latency ${mean.toFixed(2)} virtual ms`);
       await ts.waitConverged(5000);
@@ -346,7 +450,12 @@ const restartEmpty: NamedTest<Lab4Impl> = {
     'then follower 2 does the same before follower 1 has caught up: each must be resent the log from #1, the commit point never goes back, ' +
     'and every replica ends equal to the leader',
   async run(ctx: Ctx) {
-    const ts = new Lab4Tester(ctx, { followers: 3, quorum: 2, reliable: true, config: { maxBatch: RESTART_MAX_BATCH } });
+    const ts = new Lab4Tester(ctx, {
+      followers: 3,
+      quorum: 2,
+      reliable: true,
+      config: { maxBatch: RESTART_MAX_BATCH },
+    });
     const ck = ts.clerk();
     const acks: Ack[] = [];
     for (let i = 0; i < RESTART_BEFORE; i++) {
@@ -435,7 +544,11 @@ const noQuorumInFlight: NamedTest<Lab4Impl> = {
       ...IN_FLIGHT.map(async (w) => {
         await world.sleep(w.at);
         const sent = performance.now();
-        const reply = await within(3 * timeoutMs, ts.clerk().set(w.key, `${w.key}-value`), `The write of ${w.key} (sent ${w.at} ms after the quorum was lost)`);
+        const reply = await within(
+          3 * timeoutMs,
+          ts.clerk().set(w.key, `${w.key}-value`),
+          `The write of ${w.key} (sent ${w.at} ms after the quorum was lost)`,
+        );
         ctx.countOps();
         return { ...w, reply, waited: performance.now() - sent };
       }),
@@ -454,7 +567,10 @@ const noQuorumInFlight: NamedTest<Lab4Impl> = {
         return undefined;
       })(),
     ]);
-    const timeline = results.filter((r) => r !== undefined).map((r) => `${r.key} sent at ${r.at} ms: ${r.reply.err} after ${r.waited.toFixed(1)} ms`).join('; ');
+    const timeline = results
+      .filter((r) => r !== undefined)
+      .map((r) => `${r.key} sent at ${r.at} ms: ${r.reply.err} after ${r.waited.toFixed(1)} ms`)
+      .join('; ');
     for (const r of results) {
       if (r === undefined) continue;
       if (!r.ok) {
@@ -483,7 +599,10 @@ const noQuorumInFlight: NamedTest<Lab4Impl> = {
       }
     }
     const seqs = results.flatMap((r) => (r !== undefined && r.reply.err === 'OK' ? [r.reply.seq] : []));
-    check(seqs.join() === '4,5', `The writes of c and d were acknowledged as #${seqs.join(' and #')}; expected #4 and #5 (base is #1, and the failed writes of a and b keep #2 and #3 in the log).`);
+    check(
+      seqs.join() === '4,5',
+      `The writes of c and d were acknowledged as #${seqs.join(' and #')}; expected #4 and #5 (base is #1, and the failed writes of a and b keep #2 and #3 in the log).`,
+    );
     // The failed writes stayed in the log; committing c (#4) committed them too, in order.
     for (const key of ['a', 'b']) {
       const got = await ts.leader.Get({ key });
@@ -525,7 +644,10 @@ const oddKeys: NamedTest<Lab4Impl> = {
     'stored, replicated and read back exactly on every node; never-written names read as ErrNoKey',
   async run(ctx: Ctx) {
     const ts = new Lab4Tester(ctx, { followers: 3, quorum: 2, reliable: true });
-    const nodes = (): Array<[string, Lab4Tester['leader']]> => [['the leader', ts.leader], ...ts.followers.map((f, i): [string, Lab4Tester['leader']] => [`follower ${i + 1}`, f])];
+    const nodes = (): Array<[string, Lab4Tester['leader']]> => [
+      ['the leader', ts.leader],
+      ...ts.followers.map((f, i): [string, Lab4Tester['leader']] => [`follower ${i + 1}`, f]),
+    ];
     const checkMissing = async (keys: readonly string[], when: string): Promise<void> => {
       for (const [who, node] of nodes()) {
         for (const key of keys) {
@@ -543,12 +665,18 @@ const oddKeys: NamedTest<Lab4Impl> = {
     const ck = ts.clerk();
     const want = new Map<string, string>();
     for (const [key, value] of ODD_WRITES) {
-      const why = value.length > 100_000 ? `every follower is reachable; this value is ${value.length} bytes, and a batch must carry at least one entry however large` : undefined;
+      const why =
+        value.length > 100_000
+          ? `every follower is reachable; this value is ${value.length} bytes, and a batch must carry at least one entry however large`
+          : undefined;
       expectOk(await ck.set(key, value), `the write of ${show(key)}=${show(value)}`, why);
       want.set(key, value);
       const got = await ck.get(key);
       ctx.countOps(2);
-      check(got.err === 'OK' && got.value === value, `After the write of ${show(key)}=${show(value)} was acknowledged, Get(${show(key)}) on the leader returns ${show(got)}; expected ${show(value)}.`);
+      check(
+        got.err === 'OK' && got.value === value,
+        `After the write of ${show(key)}=${show(value)} was acknowledged, Get(${show(key)}) on the leader returns ${show(got)}; expected ${show(value)}.`,
+      );
     }
     await ts.waitConverged(1000);
     for (const [who, node] of nodes()) {
@@ -564,7 +692,9 @@ const oddKeys: NamedTest<Lab4Impl> = {
       const st = await node.Status({});
       const keys = Object.keys(st.data);
       check(
-        st.dataCount === want.size && keys.length === want.size && [...want].every(([k, v]) => Object.hasOwn(st.data, k) && st.data[k] === v),
+        st.dataCount === want.size &&
+          keys.length === want.size &&
+          [...want].every(([k, v]) => Object.hasOwn(st.data, k) && st.data[k] === v),
         `Status on ${who} reports dataCount ${st.dataCount} and data with keys ${show(keys, 300)}; expected ${want.size} keys, exactly ${show([...want.keys()], 300)}, each with its last value.`,
       );
     }
@@ -699,8 +829,13 @@ const restartWhileIdle: NamedTest<Lab4Impl> = {
       await world.sleep(5);
     }
     const leader = await ts.leader.Status({ noData: true });
-    check(leader.lastSeq === IDLE_RESTART_WRITES, `The leader's log grew to #${leader.lastSeq} though no one wrote after #${IDLE_RESTART_WRITES}; a heartbeat must not add entries.`);
-    ctx.log(`follower 1 held all ${IDLE_RESTART_WRITES} entries ${(performance.now() - restartedAt).toFixed(1)} virtual ms after it restarted empty`);
+    check(
+      leader.lastSeq === IDLE_RESTART_WRITES,
+      `The leader's log grew to #${leader.lastSeq} though no one wrote after #${IDLE_RESTART_WRITES}; a heartbeat must not add entries.`,
+    );
+    ctx.log(
+      `follower 1 held all ${IDLE_RESTART_WRITES} entries ${(performance.now() - restartedAt).toFixed(1)} virtual ms after it restarted empty`,
+    );
     await ts.checkReplicasMatchLog(acks);
     ts.stop();
   },
@@ -712,7 +847,8 @@ const LATENCY_WRITES = 100;
 
 const quorumLatency: NamedTest<Lab4Impl> = {
   name: 'TestQuorumLatency',
-  description: "mean write latency (virtual) does not decrease as W goes 1..5, with the original's 0.1-1 ms per message",
+  description:
+    "mean write latency (virtual) does not decrease as W goes 1..5, with the original's 0.1-1 ms per message",
   async run(ctx: Ctx) {
     const means: number[] = [];
     for (let quorum = 1; quorum <= 5; quorum++) {

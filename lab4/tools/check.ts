@@ -24,6 +24,8 @@ async function main(): Promise<void> {
 }
 
 main().catch((err: unknown) => {
-  console.error(pc.red(`cannot check ${program.opts<{ url: string }>().url}: ${err instanceof Error ? err.message : String(err)}`));
+  console.error(
+    pc.red(`cannot check ${program.opts<{ url: string }>().url}: ${err instanceof Error ? err.message : String(err)}`),
+  );
   process.exit(1);
 });

@@ -23,15 +23,30 @@ const CRASH_LOOP_WINDOW_MS = 60_000;
 const program = new Command()
   .name('npm run lab4:cluster --')
   .description('Run a lab 4 cluster: one leader and N followers as HTTP servers on loopback.')
-  .option('--followers <n|urls>', 'how many followers (ports after the leader\'s), or their URLs on this machine (env FOLLOWERS; default 5)')
+  .option(
+    '--followers <n|urls>',
+    "how many followers (ports after the leader's), or their URLs on this machine (env FOLLOWERS; default 5)",
+  )
   .option('--quorum <w>', `write quorum W (env WRITE_QUORUM; default ${DEFAULT_CONFIG.quorum})`)
   .option('--port <n>', 'leader port; followers use the next ones, 0 for any free ports (env PORT; default 5000)')
   .option('--host <address>', 'address to listen on', '127.0.0.1')
-  .option('--min-delay <ms>', 'minimum delay before each replication message, ms (env MIN_DELAY in seconds; default 0.1 ms)')
-  .option('--max-delay <ms>', 'maximum delay before each replication message, ms (env MAX_DELAY in seconds; default 1 ms)')
-  .option('--write-timeout <ms>', `a write not on W followers after this long fails with 503 (default ${DEFAULT_CONFIG.writeTimeoutMs})`)
+  .option(
+    '--min-delay <ms>',
+    'minimum delay before each replication message, ms (env MIN_DELAY in seconds; default 0.1 ms)',
+  )
+  .option(
+    '--max-delay <ms>',
+    'maximum delay before each replication message, ms (env MAX_DELAY in seconds; default 1 ms)',
+  )
+  .option(
+    '--write-timeout <ms>',
+    `a write not on W followers after this long fails with 503 (default ${DEFAULT_CONFIG.writeTimeoutMs})`,
+  )
   .option('--log-dir <dir>', 'folder for one log file per node', path.join(os.tmpdir(), 'kvlabs-lab4-logs'))
-  .option('--solution', 'run the reference solution instead of lab4/server.ts (course kit only; the student template has none)')
+  .option(
+    '--solution',
+    'run the reference solution instead of lab4/server.ts (course kit only; the student template has none)',
+  )
   .option('--quiet', 'do not echo node logs to the console')
   .parse();
 
@@ -69,7 +84,9 @@ async function main(): Promise<void> {
   };
   process.on('SIGINT', () => void stop('Ctrl-C'));
   process.on('SIGTERM', () => void stop('SIGTERM'));
-  console.log(`starting ${followers} followers and a leader (quorum ${quorum}, delay ${s.minDelayMs}-${s.maxDelayMs} ms, implementation ${implDir}) ...`);
+  console.log(
+    `starting ${followers} followers and a leader (quorum ${quorum}, delay ${s.minDelayMs}-${s.maxDelayMs} ms, implementation ${implDir}) ...`,
+  );
   cluster = await startCluster({
     followers,
     quorum,
@@ -87,7 +104,10 @@ async function main(): Promise<void> {
   running.leader.child.on('exit', (code, signal) => {
     // On Ctrl-C the terminal signals the nodes too; give our own SIGINT handler the first word.
     setTimeout(() => {
-      if (!stopping) void stop(`the leader exited (code ${code}, signal ${signal}); nothing works without it (see ${running.leader.logFile ?? 'its output'})`);
+      if (!stopping)
+        void stop(
+          `the leader exited (code ${code}, signal ${signal}); nothing works without it (see ${running.leader.logFile ?? 'its output'})`,
+        );
     }, 100);
   });
   const recentExits = new Map<string, number[]>();
@@ -100,24 +120,43 @@ async function main(): Promise<void> {
         recentExits.set(f.id, exits);
         const log = f.logFile ? ` (its log: ${f.logFile})` : '';
         if (exits.length > MAX_RESTARTS_IN_WINDOW) {
-          console.log(pc.red(`${f.id} exited again (code ${code}, signal ${signal}) and is not restarted: it crashed ${exits.length} times in ${CRASH_LOOP_WINDOW_MS / 1000} s${log}. The others keep running.`));
+          console.log(
+            pc.red(
+              `${f.id} exited again (code ${code}, signal ${signal}) and is not restarted: it crashed ${exits.length} times in ${CRASH_LOOP_WINDOW_MS / 1000} s${log}. The others keep running.`,
+            ),
+          );
           return;
         }
-        console.log(pc.yellow(`${f.id} exited (code ${code}, signal ${signal})${log}; the leader and the other followers keep running. Restarting it empty on ${f.url}, as a crashed follower would come back ...`));
+        console.log(
+          pc.yellow(
+            `${f.id} exited (code ${code}, signal ${signal})${log}; the leader and the other followers keep running. Restarting it empty on ${f.url}, as a crashed follower would come back ...`,
+          ),
+        );
         running.restartFollower(f).then(
           (again) => {
             console.log(pc.green(`${again.id} is back on ${again.url} (empty: the leader must send it the log)`));
             watchFollower(again);
           },
-          (err: unknown) => console.log(pc.red(`${f.id} could not be restarted: ${err instanceof Error ? err.message : String(err)}. The others keep running.`)),
+          (err: unknown) =>
+            console.log(
+              pc.red(
+                `${f.id} could not be restarted: ${err instanceof Error ? err.message : String(err)}. The others keep running.`,
+              ),
+            ),
         );
       }, 100);
     });
   };
   running.followers.forEach(watchFollower);
-  console.log(pc.green(`\ncluster ready: leader ${cluster.leader.url}, followers ${cluster.followers.map((f) => f.url).join(' ')}`));
+  console.log(
+    pc.green(
+      `\ncluster ready: leader ${cluster.leader.url}, followers ${cluster.followers.map((f) => f.url).join(' ')}`,
+    ),
+  );
   console.log(`logs: ${logDir}/<node>.log`);
-  console.log(`try: curl -X POST ${cluster.leader.url}/set -H 'content-type: application/json' -d '{"key":"k","value":"v"}'`);
+  console.log(
+    `try: curl -X POST ${cluster.leader.url}/set -H 'content-type: application/json' -d '{"key":"k","value":"v"}'`,
+  );
   console.log(`     npm run lab4:load    npm run lab4:check    (Ctrl-C to stop)`);
 }
 

@@ -25,5 +25,7 @@ export function implDirFor(solution: boolean, root = REPO_ROOT): string {
 export function serverFile(dir: string, root = REPO_ROOT): string {
   const file = path.join(path.resolve(root, dir), 'server.ts');
   if (fs.existsSync(file)) return file;
-  throw new SettingsError(`There is no ${path.relative(root, file) || file}: the node's code must be in server.ts in that folder.`);
+  throw new SettingsError(
+    `There is no ${path.relative(root, file) || file}: the node's code must be in server.ts in that folder.`,
+  );
 }

@@ -72,7 +72,11 @@ export function startNode(
     cwd: REPO_ROOT,
     stdio: ['ignore', 'pipe', 'pipe'],
     // Every setting goes as a flag: the original's variables (meant for the tool) must not reach the nodes.
-    env: { ...withoutSeedEnv(process.env), TS_NODE_TRANSPILE_ONLY: 'true', ...(spec.token === undefined ? {} : { [TOKEN_ENV]: spec.token }) },
+    env: {
+      ...withoutSeedEnv(process.env),
+      TS_NODE_TRANSPILE_ONLY: 'true',
+      ...(spec.token === undefined ? {} : { [TOKEN_ENV]: spec.token }),
+    },
   });
   track.push(child);
   let logStream: fs.WriteStream | undefined;
@@ -115,7 +119,11 @@ export function startNode(
       logStream?.end();
       if (!ready) {
         clearTimeout(timer);
-        reject(new Error(`${id} exited before it was ready (code ${code}, signal ${signal})${logFile ? `; see ${logFile}` : ''}`));
+        reject(
+          new Error(
+            `${id} exited before it was ready (code ${code}, signal ${signal})${logFile ? `; see ${logFile}` : ''}`,
+          ),
+        );
       }
     });
   });
@@ -146,19 +154,37 @@ export async function startCluster(clusterSpec: ClusterSpec): Promise<Cluster> {
   try {
     const followers = await Promise.all(
       Array.from({ length: spec.followers }, (_, i) =>
-        startNode(`follower-${i + 1}`, ['--role', 'follower', '--port', String(spec.followerPorts?.[i] ?? (spec.port === 0 ? 0 : spec.port + i + 1)), ...common], spec, children),
+        startNode(
+          `follower-${i + 1}`,
+          [
+            '--role',
+            'follower',
+            '--port',
+            String(spec.followerPorts?.[i] ?? (spec.port === 0 ? 0 : spec.port + i + 1)),
+            ...common,
+          ],
+          spec,
+          children,
+        ),
       ),
     );
     const leader = await startNode(
       'leader',
       [
-        '--role', 'leader',
-        '--port', String(spec.port),
-        '--quorum', String(spec.quorum),
-        '--min-delay', String(spec.minDelayMs),
-        '--max-delay', String(spec.maxDelayMs),
-        '--write-timeout', String(spec.writeTimeoutMs),
-        '--followers', followers.map((f) => f.url).join(','),
+        '--role',
+        'leader',
+        '--port',
+        String(spec.port),
+        '--quorum',
+        String(spec.quorum),
+        '--min-delay',
+        String(spec.minDelayMs),
+        '--max-delay',
+        String(spec.maxDelayMs),
+        '--write-timeout',
+        String(spec.writeTimeoutMs),
+        '--followers',
+        followers.map((f) => f.url).join(','),
         ...common,
       ],
       spec,
@@ -180,12 +206,25 @@ export async function startCluster(clusterSpec: ClusterSpec): Promise<Cluster> {
 }
 
 /** A keep-alive JSON request; resolves to the status and parsed body. */
-export function requestJson(agent: http.Agent, url: string, method: 'GET' | 'POST', body?: unknown, timeoutMs = 10_000): Promise<{ status: number; body: Record<string, unknown> }> {
+export function requestJson(
+  agent: http.Agent,
+  url: string,
+  method: 'GET' | 'POST',
+  body?: unknown,
+  timeoutMs = 10_000,
+): Promise<{ status: number; body: Record<string, unknown> }> {
   const u = new URL(url);
   const text = body === undefined ? '' : typeof body === 'string' ? body : JSON.stringify(body);
   return new Promise((resolve, reject) => {
     const req = http.request(
-      { host: u.hostname, port: u.port, path: u.pathname + u.search, method, agent, headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(text) } },
+      {
+        host: u.hostname,
+        port: u.port,
+        path: u.pathname + u.search,
+        method,
+        agent,
+        headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(text) },
+      },
       (res) => {
         const chunks: Buffer[] = [];
         res.on('data', (c: Buffer) => chunks.push(c));
@@ -261,7 +300,8 @@ export interface LoadResult {
 
 /** Sends `writes` POST /set requests, `concurrency` at a time, to random keys among `keys`. */
 export async function runLoad(spec: LoadSpec): Promise<LoadResult> {
-  const agent = spec.agent ?? new http.Agent({ keepAlive: true, maxSockets: spec.concurrency, maxFreeSockets: spec.concurrency });
+  const agent =
+    spec.agent ?? new http.Agent({ keepAlive: true, maxSockets: spec.concurrency, maxFreeSockets: spec.concurrency });
   const latencies: number[] = [];
   const errors: string[] = [];
   let failed = 0;
@@ -293,7 +333,15 @@ export async function runLoad(spec: LoadSpec): Promise<LoadResult> {
     if (!spec.agent) agent.destroy();
   }
   const seconds = (performance.now() - start) / 1000;
-  return { ok: latencies.length, failed, errors, seconds, throughput: latencies.length / seconds, latency: latencyStats(latencies), latencies };
+  return {
+    ok: latencies.length,
+    failed,
+    errors,
+    seconds,
+    throughput: latencies.length / seconds,
+    latency: latencyStats(latencies),
+    latencies,
+  };
 }
 
 /** What the consistency check found. */
@@ -326,12 +374,15 @@ export async function checkConsistency(leaderUrl: string, settleMs = 5000): Prom
       return r.body as StatusBody;
     };
     let leader = await get(leaderUrl, '?nodata');
-    if (leader.node_type !== 'leader') return { consistent: false, lines: [`${leaderUrl} is not a leader (node_type ${leader.node_type})`] };
+    if (leader.node_type !== 'leader')
+      return { consistent: false, lines: [`${leaderUrl} is not a leader (node_type ${leader.node_type})`] };
     const followers = leader.followers ?? [];
     const deadline = performance.now() + settleMs;
     for (;;) {
       leader = await get(leaderUrl, '?nodata');
-      const behind = (await Promise.all(followers.map((f) => get(f, '?nodata')))).filter((s) => s.last_seq !== leader.last_seq);
+      const behind = (await Promise.all(followers.map((f) => get(f, '?nodata')))).filter(
+        (s) => s.last_seq !== leader.last_seq,
+      );
       if ((behind.length === 0 && leader.commit_seq === leader.last_seq) || performance.now() > deadline) break;
       await new Promise((r) => setTimeout(r, 50));
     }
@@ -344,14 +395,21 @@ export async function checkConsistency(leaderUrl: string, settleMs = 5000): Prom
       const st = await get(f);
       const data = st.data ?? {};
       const diffs: string[] = [];
-      for (const [k, v] of Object.entries(want)) if (data[k] !== v) diffs.push(`${k}: leader ${JSON.stringify(v)}, follower ${JSON.stringify(data[k] ?? null)}`);
+      for (const [k, v] of Object.entries(want))
+        if (data[k] !== v) diffs.push(`${k}: leader ${JSON.stringify(v)}, follower ${JSON.stringify(data[k] ?? null)}`);
       for (const k of Object.keys(data)) if (!(k in want)) diffs.push(`${k}: only on the follower`);
       const same = diffs.length === 0 && st.last_seq === full.last_seq;
       consistent &&= same;
-      lines.push(`${same ? 'same    ' : 'DIFFERS '} ${f} (${st.id}): ${st.data_count} keys, log #${st.last_seq}${diffs.length ? `, ${diffs.length} keys differ` : ''}`);
+      lines.push(
+        `${same ? 'same    ' : 'DIFFERS '} ${f} (${st.id}): ${st.data_count} keys, log #${st.last_seq}${diffs.length ? `, ${diffs.length} keys differ` : ''}`,
+      );
       for (const d of diffs.slice(0, 5)) lines.push(`    ${d}`);
     }
-    lines.push(consistent ? `CONSISTENT: all ${followers.length + 1} replicas hold the same data` : 'INCONSISTENT: replicas differ');
+    lines.push(
+      consistent
+        ? `CONSISTENT: all ${followers.length + 1} replicas hold the same data`
+        : 'INCONSISTENT: replicas differ',
+    );
     return { consistent, lines };
   } finally {
     agent.destroy();

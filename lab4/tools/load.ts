@@ -22,7 +22,9 @@ const program = new Command()
 async function main(): Promise<void> {
   const o = program.opts<{ url: string; writes: string; concurrency: string; keys: string; check: boolean }>();
   const spec = { url: o.url, writes: Number(o.writes), concurrency: Number(o.concurrency), keys: Number(o.keys) };
-  for (const [k, v] of Object.entries(spec)) if (k !== 'url' && !(Number.isInteger(v) && (v as number) >= 1)) throw new Error(`--${k} must be a whole number >= 1`);
+  for (const [k, v] of Object.entries(spec))
+    if (k !== 'url' && !(Number.isInteger(v) && (v as number) >= 1))
+      throw new Error(`--${k} must be a whole number >= 1`);
   console.log(`${spec.writes} writes to ${spec.url}, ${spec.concurrency} at a time, over ${spec.keys} keys ...`);
   const result = await runLoad(spec);
   console.log(formatLoad(result).join('\n'));

@@ -27,9 +27,18 @@ const program = new Command()
   .option('--host <address>', 'address to listen on', '127.0.0.1')
   .option('--port <n>', 'port, 0 for any free port (env PORT; default 5000)')
   .option('--quorum <w>', `write quorum W, leader only (env WRITE_QUORUM; default ${DEFAULT_CONFIG.quorum})`)
-  .option('--min-delay <ms>', 'minimum delay before each replication message, ms (env MIN_DELAY in seconds; default 0.1 ms)')
-  .option('--max-delay <ms>', 'maximum delay before each replication message, ms (env MAX_DELAY in seconds; default 1 ms)')
-  .option('--write-timeout <ms>', `a write not on W followers after this long fails (default ${DEFAULT_CONFIG.writeTimeoutMs})`)
+  .option(
+    '--min-delay <ms>',
+    'minimum delay before each replication message, ms (env MIN_DELAY in seconds; default 0.1 ms)',
+  )
+  .option(
+    '--max-delay <ms>',
+    'maximum delay before each replication message, ms (env MAX_DELAY in seconds; default 1 ms)',
+  )
+  .option(
+    '--write-timeout <ms>',
+    `a write not on W followers after this long fails (default ${DEFAULT_CONFIG.writeTimeoutMs})`,
+  )
   .option('--followers <urls>', 'comma-separated follower base URLs, leader only (env FOLLOWERS)')
   .option('--impl <dir>', 'folder with server.ts (lab4, or the reference solution in the course kit)', 'lab4')
   .parse();
@@ -52,7 +61,10 @@ async function main(): Promise<void> {
   let file: string;
   try {
     role = resolveRole(o, process.env);
-    settings = resolveSettings(o, process.env, { followers: role === 'leader' ? 'urls' : 'none', quorum: role === 'leader' });
+    settings = resolveSettings(o, process.env, {
+      followers: role === 'leader' ? 'urls' : 'none',
+      quorum: role === 'leader',
+    });
     file = serverFile(o.impl);
   } catch (err) {
     if (err instanceof SettingsError) die(err.message);
@@ -60,7 +72,10 @@ async function main(): Promise<void> {
   }
   const { port, quorum, followerUrls: followers, minDelayMs, maxDelayMs, writeTimeoutMs } = settings;
   const token = process.env[TOKEN_ENV];
-  if (!token) die(`${TOKEN_ENV} is not set: give the leader and its followers the same secret in it (npm run lab4:cluster makes one for you).`);
+  if (!token)
+    die(
+      `${TOKEN_ENV} is not set: give the leader and its followers the same secret in it (npm run lab4:cluster makes one for you).`,
+    );
   const id = o.id ?? (role === 'leader' ? 'leader' : `follower-${port}`);
   const { KVNode } = require(file) as { KVNode: NodeClass };
   const log = (line: string): void => console.log(`${new Date().toISOString()} ${line}`);
@@ -73,8 +88,12 @@ async function main(): Promise<void> {
     log,
   });
   const addr = await node.listen(port, o.host);
-  log(`${id}: ${role} on ${node.url} (implementation ${path.relative(REPO_ROOT, path.dirname(file)) || '.'})` +
-    (role === 'leader' ? `, quorum ${quorum} of ${followers.length} followers, delay ${minDelayMs}-${maxDelayMs} ms` : ''));
+  log(
+    `${id}: ${role} on ${node.url} (implementation ${path.relative(REPO_ROOT, path.dirname(file)) || '.'})` +
+      (role === 'leader'
+        ? `, quorum ${quorum} of ${followers.length} followers, delay ${minDelayMs}-${maxDelayMs} ms`
+        : ''),
+  );
   console.log(`READY http://${addr.address}:${addr.port}`);
 
   // A line every 5 s while the node's state changes: enough to follow a load run without a line per request.
@@ -105,7 +124,9 @@ async function main(): Promise<void> {
   };
   // A bug in one request's handling is logged; the node keeps serving the others.
   process.on('uncaughtException', (err) => log(`uncaught exception: ${err.stack ?? err.message}`));
-  process.on('unhandledRejection', (err) => log(`unhandled rejection: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`));
+  process.on('unhandledRejection', (err) =>
+    log(`unhandled rejection: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`),
+  );
   process.on('SIGINT', () => shutdown('SIGINT'));
   process.on('SIGTERM', () => shutdown('SIGTERM'));
 }

@@ -27,7 +27,12 @@ export async function quorumPlotSvg(points: QuorumPoint[], title: string): Promi
     data: { values: rows },
     mark: { type: 'line', point: true },
     encoding: {
-      x: { field: 'W', type: 'ordinal', title: 'write quorum W (followers that must confirm)', axis: { labelAngle: 0 } },
+      x: {
+        field: 'W',
+        type: 'ordinal',
+        title: 'write quorum W (followers that must confirm)',
+        axis: { labelAngle: 0 },
+      },
       y: { field: 'ms', type: 'quantitative', title: 'write latency (ms)' },
       color: { field: 'statistic', type: 'nominal', sort: ['mean', 'median', 'p95', 'p99'], title: null },
     },

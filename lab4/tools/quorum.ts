@@ -32,7 +32,10 @@ const program = new Command()
   .option('--min-delay <ms>', 'minimum delay per replication message, ms (env MIN_DELAY in seconds; default 0.1 ms)')
   .option('--max-delay <ms>', 'maximum delay per replication message, ms (env MAX_DELAY in seconds; default 1 ms)')
   .option('--port <n>', 'first port; each cluster takes the next N+1 (env PORT; default 0: free ports)')
-  .option('--solution', 'run the reference solution instead of your lab4/server.ts (course kit only; the student template has none)')
+  .option(
+    '--solution',
+    'run the reference solution instead of your lab4/server.ts (course kit only; the student template has none)',
+  )
   .option('--out <file>', 'where to write the plot', 'quorum_analysis.svg')
   .parse();
 
@@ -104,12 +107,22 @@ async function main(): Promise<void> {
         writeTimeoutMs: 5000,
         implDir,
       });
-      const run: Run = { quorum, cluster, agent: new http.Agent({ keepAlive: true, maxSockets: concurrency, maxFreeSockets: concurrency }), latencies: [], turnMeans: [], seconds: 0, failed: 0, errors: [] };
+      const run: Run = {
+        quorum,
+        cluster,
+        agent: new http.Agent({ keepAlive: true, maxSockets: concurrency, maxFreeSockets: concurrency }),
+        latencies: [],
+        turnMeans: [],
+        seconds: 0,
+        failed: 0,
+        errors: [],
+      };
       runs.push(run);
       if (warmup > 0) {
         process.stdout.write(`warm-up, ${warmup} writes (not measured) ... `);
         const w = await runLoad({ url: cluster.leader.url, writes: warmup, concurrency, keys, agent: run.agent });
-        if (w.ok === 0) throw new Error(`W=${quorum}: no warm-up write succeeded (${w.errors.join('; ')}); is lab4/server.ts done?`);
+        if (w.ok === 0)
+          throw new Error(`W=${quorum}: no warm-up write succeeded (${w.errors.join('; ')}); is lab4/server.ts done?`);
       }
       console.log('ready');
     }
@@ -118,13 +131,21 @@ async function main(): Promise<void> {
       process.stdout.write(`round ${r + 1}/${rounds}, ${turns[r]} writes per W: `);
       for (const quorum of roundOrder(quorums, r)) {
         const run = runs[quorum - 1];
-        const res = await runLoad({ url: run.cluster.leader.url, writes: turns[r], concurrency, keys, agent: run.agent });
+        const res = await runLoad({
+          url: run.cluster.leader.url,
+          writes: turns[r],
+          concurrency,
+          keys,
+          agent: run.agent,
+        });
         run.latencies.push(...res.latencies);
         if (res.ok > 0) run.turnMeans.push(res.latency.mean);
         run.seconds += res.seconds;
         run.failed += res.failed;
         for (const e of res.errors) if (run.errors.length < 3) run.errors.push(e);
-        process.stdout.write(`W=${quorum} ${res.latency.mean.toFixed(2)} ms${res.failed ? pc.red(` (${res.failed} failed)`) : ''}  `);
+        process.stdout.write(
+          `W=${quorum} ${res.latency.mean.toFixed(2)} ms${res.failed ? pc.red(` (${res.failed} failed)`) : ''}  `,
+        );
       }
       process.stdout.write('\n');
     }
@@ -133,9 +154,14 @@ async function main(): Promise<void> {
     await Promise.all(runs.map((run) => run.cluster.stop()));
   }
 
-  const points: QuorumPoint[] = runs.map((run) => ({ quorum: run.quorum, throughput: run.latencies.length / run.seconds, latency: latencyStats(run.latencies) }));
+  const points: QuorumPoint[] = runs.map((run) => ({
+    quorum: run.quorum,
+    throughput: run.latencies.length / run.seconds,
+    latency: latencyStats(run.latencies),
+  }));
   const head = ['W', 'writes/s', 'mean ms', 'p50 ms', 'p95 ms', 'p99 ms', 'failed', 'turn means ms'];
-  const spread = (run: Run): string => (run.turnMeans.length ? `${Math.min(...run.turnMeans).toFixed(1)}-${Math.max(...run.turnMeans).toFixed(1)}` : '-');
+  const spread = (run: Run): string =>
+    run.turnMeans.length ? `${Math.min(...run.turnMeans).toFixed(1)}-${Math.max(...run.turnMeans).toFixed(1)}` : '-';
   const rows = points.map((p, i) => [
     String(p.quorum),
     p.throughput.toFixed(0),
@@ -147,16 +173,21 @@ async function main(): Promise<void> {
     spread(runs[i]),
   ]);
   const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
-  console.log(`\n${writes.toLocaleString('en-US')} measured writes per W (after ${warmup} warm-up writes), ${concurrency} at a time, in ${rounds} round(s)`);
+  console.log(
+    `\n${writes.toLocaleString('en-US')} measured writes per W (after ${warmup} warm-up writes), ${concurrency} at a time, in ${rounds} round(s)`,
+  );
   console.log([head, ...rows].map((r) => r.map((c, i) => c.padStart(widths[i])).join('  ')).join('\n'));
-  for (const run of runs) if (run.errors.length) console.log(pc.red(`W=${run.quorum} failures: ${run.errors.join('; ')}`));
+  for (const run of runs)
+    if (run.errors.length) console.log(pc.red(`W=${run.quorum} failures: ${run.errors.join('; ')}`));
   const falls = points.slice(1).filter((p, i) => p.latency.mean < points[i].latency.mean);
   if (falls.length > 0) {
-    console.log(pc.yellow(
-      `\nThe mean fell as W grew (at W=${falls.map((p) => p.quorum).join(', ')}). Waiting for more followers can only add time, so this is ` +
-        'noise: other programs on this machine, or the differences between W being small next to the time a write queues ' +
-        '(compare them with the spread of the turn means). Run again with more --rounds or --writes, or on a quieter machine.',
-    ));
+    console.log(
+      pc.yellow(
+        `\nThe mean fell as W grew (at W=${falls.map((p) => p.quorum).join(', ')}). Waiting for more followers can only add time, so this is ` +
+          'noise: other programs on this machine, or the differences between W being small next to the time a write queues ' +
+          '(compare them with the spread of the turn means). Run again with more --rounds or --writes, or on a quieter machine.',
+      ),
+    );
   }
   const title = `Write latency vs quorum (${followers} followers, ${writes} writes per W after ${warmup} warm-up, ${concurrency} concurrent)`;
   const svg = await quorumPlotSvg(points, title);

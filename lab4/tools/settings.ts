@@ -94,7 +94,8 @@ interface Raw {
 /** The flag if given, else the variable if set and not blank. */
 function pick(flags: SettingFlags, env: Env, key: keyof SettingFlags): Raw | undefined {
   const flag = flags[key];
-  if (flag !== undefined) return { text: flag.trim(), from: `--${key.replace(/[A-Z]/g, (c) => '-' + c.toLowerCase())}`, fromEnv: false };
+  if (flag !== undefined)
+    return { text: flag.trim(), from: `--${key.replace(/[A-Z]/g, (c) => '-' + c.toLowerCase())}`, fromEnv: false };
   const name = (SEED_ENV as Record<string, string | undefined>)[key];
   const value = name === undefined ? undefined : env[name];
   if (name === undefined || value === undefined || value.trim() === '') return undefined;
@@ -102,7 +103,13 @@ function pick(flags: SettingFlags, env: Env, key: keyof SettingFlags): Raw | und
 }
 
 /** A whole number in [min, max]; the error names `from`. */
-export function wholeNumber(text: string, from: string, min: number, max = Number.MAX_SAFE_INTEGER, what = 'a whole number'): number {
+export function wholeNumber(
+  text: string,
+  from: string,
+  min: number,
+  max = Number.MAX_SAFE_INTEGER,
+  what = 'a whole number',
+): number {
   const n = /^[+]?\d+$/.test(text.trim()) ? Number(text) : NaN;
   if (!(Number.isSafeInteger(n) && n >= min && n <= max)) {
     const range = max === Number.MAX_SAFE_INTEGER ? `${min} or more` : `from ${min} to ${max}`;
@@ -128,7 +135,10 @@ function asWritten(raw: Raw | undefined, ms: number, flag: string): string {
 
 /** The original's follower URLs: comma-separated http://host:port, no duplicates; trailing slashes dropped. */
 export function parseFollowerUrls(text: string, from: string): string[] {
-  const urls = text.split(',').map((s) => s.trim()).filter(Boolean);
+  const urls = text
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean);
   const out: string[] = [];
   for (const s of urls) {
     let u: URL | undefined;
@@ -137,8 +147,17 @@ export function parseFollowerUrls(text: string, from: string): string[] {
     } catch {
       u = undefined;
     }
-    if (!u || u.protocol !== 'http:' || u.hostname === '' || (u.pathname !== '/' && u.pathname !== '') || u.search || u.hash) {
-      throw new SettingsError(`${from} must list follower URLs such as http://127.0.0.1:5001,http://127.0.0.1:5002; "${s}" is not one.`);
+    if (
+      !u ||
+      u.protocol !== 'http:' ||
+      u.hostname === '' ||
+      (u.pathname !== '/' && u.pathname !== '') ||
+      u.search ||
+      u.hash
+    ) {
+      throw new SettingsError(
+        `${from} must list follower URLs such as http://127.0.0.1:5001,http://127.0.0.1:5002; "${s}" is not one.`,
+      );
     }
     const url = `http://${u.host}`;
     if (out.includes(url)) throw new SettingsError(`${from} lists ${url} twice; each follower is a different node.`);
@@ -164,39 +183,52 @@ export function resolveSettings(flags: SettingFlags, env: Env, use: Use): Settin
     followerPorts: [],
   };
   const quorum = use.quorum ? pick(flags, env, 'quorum') : undefined;
-  if (quorum) s.quorum = wholeNumber(quorum.text, quorum.from, 1, Number.MAX_SAFE_INTEGER, 'a whole number of followers');
+  if (quorum)
+    s.quorum = wholeNumber(quorum.text, quorum.from, 1, Number.MAX_SAFE_INTEGER, 'a whole number of followers');
   const min = pick(flags, env, 'minDelay');
   const max = pick(flags, env, 'maxDelay');
   if (min) s.minDelayMs = delayMs(min);
   if (max) s.maxDelayMs = delayMs(max);
   if (s.minDelayMs > s.maxDelayMs) {
-    throw new SettingsError(`The minimum delay ${asWritten(min, s.minDelayMs, '--min-delay')} is more than the maximum ${asWritten(max, s.maxDelayMs, '--max-delay')}.`);
+    throw new SettingsError(
+      `The minimum delay ${asWritten(min, s.minDelayMs, '--min-delay')} is more than the maximum ${asWritten(max, s.maxDelayMs, '--max-delay')}.`,
+    );
   }
   const timeout = pick(flags, env, 'writeTimeout');
-  if (timeout) s.writeTimeoutMs = wholeNumber(timeout.text, timeout.from, 1, Number.MAX_SAFE_INTEGER, 'a number of milliseconds');
+  if (timeout)
+    s.writeTimeoutMs = wholeNumber(timeout.text, timeout.from, 1, Number.MAX_SAFE_INTEGER, 'a number of milliseconds');
 
   if (use.followers === 'none') return s;
   const f = pick(flags, env, 'followers');
   const followersFrom = f?.from ?? '--followers';
   if (f && /^\d+$/.test(f.text)) {
     if (use.followers === 'urls') {
-      throw new SettingsError(`${f.from} must list the followers' URLs (such as http://127.0.0.1:5001,http://127.0.0.1:5002); a count such as ${f.text} only works with npm run lab4:cluster.`);
+      throw new SettingsError(
+        `${f.from} must list the followers' URLs (such as http://127.0.0.1:5001,http://127.0.0.1:5002); a count such as ${f.text} only works with npm run lab4:cluster.`,
+      );
     }
     s.followerCount = wholeNumber(f.text, f.from, 1, MAX_FOLLOWERS, 'a number of followers');
   } else if (f) {
-    if (use.followers === 'count') throw new SettingsError(`${f.from} must be a number of followers here (this tool picks its own ports); got "${f.text}".`);
+    if (use.followers === 'count')
+      throw new SettingsError(
+        `${f.from} must be a number of followers here (this tool picks its own ports); got "${f.text}".`,
+      );
     s.followerUrls = parseFollowerUrls(f.text, f.from);
     s.followerCount = s.followerUrls.length;
   } else {
     s.followerCount = use.followers === 'urls' ? 0 : (use.defaults?.followerCount ?? 5);
   }
   if (use.followers === 'urls' && s.followerCount === 0) {
-    throw new SettingsError('A leader needs its followers: give their URLs with --followers or FOLLOWERS (such as http://127.0.0.1:5001,http://127.0.0.1:5002).');
+    throw new SettingsError(
+      'A leader needs its followers: give their URLs with --followers or FOLLOWERS (such as http://127.0.0.1:5001,http://127.0.0.1:5002).',
+    );
   }
   if (use.quorum && s.quorum > s.followerCount) {
     const q = quorum ? `${quorum.from} ${quorum.text}` : `The default quorum ${s.quorum}`;
     const fix = quorum ? quorum.from : '--quorum or WRITE_QUORUM';
-    throw new SettingsError(`${q} is more than the ${s.followerCount} follower(s) given with ${followersFrom}: set ${fix} to ${s.followerCount} or less.`);
+    throw new SettingsError(
+      `${q} is more than the ${s.followerCount} follower(s) given with ${followersFrom}: set ${fix} to ${s.followerCount} or less.`,
+    );
   }
   if (use.followers === 'urls') return s;
 
@@ -206,19 +238,32 @@ export function resolveSettings(flags: SettingFlags, env: Env, use: Use): Settin
     s.followerPorts = s.followerUrls.map((url) => {
       const u = new URL(url);
       if (!LOOPBACK.has(u.hostname) && u.hostname !== host) {
-        throw new SettingsError(`${followersFrom} lists ${url}, but this tool runs every node on this machine (${host}); use URLs such as http://127.0.0.1:5001, or a count such as ${followersFrom === 'FOLLOWERS' ? 'FOLLOWERS=5' : '--followers 5'}.`);
+        throw new SettingsError(
+          `${followersFrom} lists ${url}, but this tool runs every node on this machine (${host}); use URLs such as http://127.0.0.1:5001, or a count such as ${followersFrom === 'FOLLOWERS' ? 'FOLLOWERS=5' : '--followers 5'}.`,
+        );
       }
-      if (u.port === '') throw new SettingsError(`${followersFrom} lists ${url} without a port; write it as ${url}:5001 (or another port).`);
+      if (u.port === '')
+        throw new SettingsError(
+          `${followersFrom} lists ${url} without a port; write it as ${url}:5001 (or another port).`,
+        );
       return Number(u.port);
     });
     const twice = s.followerPorts.find((p, i) => s.followerPorts.indexOf(p) !== i);
-    if (twice !== undefined) throw new SettingsError(`${followersFrom} gives port ${twice} to two followers; each needs its own port on this machine.`);
+    if (twice !== undefined)
+      throw new SettingsError(
+        `${followersFrom} gives port ${twice} to two followers; each needs its own port on this machine.`,
+      );
     if (s.port !== 0 && s.followerPorts.includes(s.port)) {
-      throw new SettingsError(`${followersFrom} uses port ${s.port}, which is the leader's (${port?.from ?? 'the default leader port'}); give the followers other ports.`);
+      throw new SettingsError(
+        `${followersFrom} uses port ${s.port}, which is the leader's (${port?.from ?? 'the default leader port'}); give the followers other ports.`,
+      );
     }
   } else {
     s.followerPorts = Array.from({ length: s.followerCount }, (_, i) => (s.port === 0 ? 0 : s.port + i + 1));
-    if (s.port + s.followerCount > 65535) throw new SettingsError(`${port?.from ?? '--port'} ${s.port} leaves no room for ${s.followerCount} follower ports after it (the highest port is 65535).`);
+    if (s.port + s.followerCount > 65535)
+      throw new SettingsError(
+        `${port?.from ?? '--port'} ${s.port} leaves no room for ${s.followerCount} follower ports after it (the highest port is 65535).`,
+      );
   }
   return s;
 }
@@ -227,7 +272,8 @@ export function resolveSettings(flags: SettingFlags, env: Env, use: Use): Settin
 export function resolveRole(flags: SettingFlags, env: Env): Role {
   const r = pick(flags, env, 'role');
   if (!r) return 'leader';
-  if (r.text !== 'leader' && r.text !== 'follower') throw new SettingsError(`${r.from} must be leader or follower; got "${r.text}".`);
+  if (r.text !== 'leader' && r.text !== 'follower')
+    throw new SettingsError(`${r.from} must be leader or follower; got "${r.text}".`);
   return r.text;
 }
 

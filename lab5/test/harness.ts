@@ -10,7 +10,15 @@ import * as path from 'node:path';
 import sinon from 'sinon';
 import { encodeCommand, ReplyParser, RespError, RespReply } from '../resp';
 import { check, TestFailure } from '../../tester/suite';
-import type { ClientOptions, ConsistentRing, KVClient, RunningServer, ServerAddress, ServerOptions, StartServer } from '../types';
+import type {
+  ClientOptions,
+  ConsistentRing,
+  KVClient,
+  RunningServer,
+  ServerAddress,
+  ServerOptions,
+  StartServer,
+} from '../types';
 
 /** What the grader loads from lab5/ (or solutions/lab5/). */
 export interface Lab5Impl {
@@ -146,7 +154,10 @@ export class RawClient {
   /** Sends a command and fails unless the reply is an error starting with `prefix`. */
   async expectError(args: Array<string | number>, prefix: string, why: string): Promise<RespError> {
     const got = await this.call(...args);
-    check(got instanceof RespError && got.message.startsWith(prefix), `${describe(args)} replied ${show(got)}; expected an error reply starting with "${prefix}" (${why}).`);
+    check(
+      got instanceof RespError && got.message.startsWith(prefix),
+      `${describe(args)} replied ${show(got)}; expected an error reply starting with "${prefix}" (${why}).`,
+    );
     return got as RespError;
   }
 
@@ -159,7 +170,8 @@ export class RawClient {
 /** Replies equal? An expected RespError matches any error whose message starts with its message. */
 export function same(got: RespReply, want: RespReply): boolean {
   if (want instanceof RespError) return got instanceof RespError && got.message.startsWith(want.message);
-  if (Array.isArray(want)) return Array.isArray(got) && got.length === want.length && want.every((w, i) => same(got[i], w));
+  if (Array.isArray(want))
+    return Array.isArray(got) && got.length === want.length && want.every((w, i) => same(got[i], w));
   return got === want;
 }
 
@@ -212,8 +224,15 @@ export class Resources {
 
   /** Starts the student's server in this process; it is closed at the end unless already closed. */
   async server(options: ServerOptions = {}): Promise<RunningServer> {
-    const s = await within(5000, `startServer(${JSON.stringify(options)})`, this.impl.startServer({ port: 0, ...options }));
-    check(typeof s?.port === 'number' && s.port > 0, `startServer resolved to ${JSON.stringify(s)}; expected an object with the listening port.`);
+    const s = await within(
+      5000,
+      `startServer(${JSON.stringify(options)})`,
+      this.impl.startServer({ port: 0, ...options }),
+    );
+    check(
+      typeof s?.port === 'number' && s.port > 0,
+      `startServer resolved to ${JSON.stringify(s)}; expected an object with the listening port.`,
+    );
     let closed = false;
     const close = s.close.bind(s);
     const wrapped: RunningServer = {
@@ -238,7 +257,9 @@ export class Resources {
       `connecting to port ${port}`,
       new Promise<void>((resolve, reject) => {
         socket.once('connect', () => resolve());
-        socket.once('error', (err) => reject(new TestFailure(`Could not connect to the server on port ${port}: ${err.message}.`)));
+        socket.once('error', (err) =>
+          reject(new TestFailure(`Could not connect to the server on port ${port}: ${err.message}.`)),
+        );
       }),
     );
     return new RawClient(socket, encoding);
@@ -310,7 +331,9 @@ export class Resources {
 }
 
 /** Something the sync spies saw: a finished fsync/fdatasync (of the file with `file` identity), or a socket write. */
-type Seen = { readonly kind: 'sync'; readonly file: string | undefined } | { readonly kind: 'write'; readonly socket: net.Socket };
+type Seen =
+  | { readonly kind: 'sync'; readonly file: string | undefined }
+  | { readonly kind: 'write'; readonly socket: net.Socket };
 
 /** The process-wide spies, shared by every SyncWatch (tests may run side by side), and the events' order. */
 const spies = { box: undefined as sinon.SinonSandbox | undefined, watches: new Set<SyncWatch>(), seq: 0 };
@@ -510,7 +533,12 @@ export class CrashCopies {
     const proto = Object.getPrototypeOf(handle) as fs.promises.FileHandle;
     await handle.close();
     type Fn = (...args: unknown[]) => unknown;
-    const wrap = <T extends object>(owner: T, name: string, before: (self: unknown, args: unknown[]) => Error | void, after?: (args: unknown[]) => void): void => {
+    const wrap = <T extends object>(
+      owner: T,
+      name: string,
+      before: (self: unknown, args: unknown[]) => Error | void,
+      after?: (args: unknown[]) => void,
+    ): void => {
       const original = (owner as Record<string, Fn>)[name];
       if (typeof original !== 'function') return;
       const promises = owner === (fs.promises as object) || owner === (proto as object);
@@ -528,15 +556,22 @@ export class CrashCopies {
         return result;
       });
     };
-    const byFd = (_self: unknown, args: unknown[]): Error | void => this.onWrite(typeof args[0] === 'number' ? this.nameOfFd(args[0]) : undefined, false);
+    const byFd = (_self: unknown, args: unknown[]): Error | void =>
+      this.onWrite(typeof args[0] === 'number' ? this.nameOfFd(args[0]) : undefined, false);
     const byPathOrFd = (_self: unknown, args: unknown[]): Error | void => {
       const [target, , options] = args;
       const flag = typeof options === 'object' && options !== null ? (options as { flag?: string }).flag : undefined;
       if (typeof target === 'number') return this.onWrite(this.nameOfFd(target), false);
-      if (typeof target === 'string' || target instanceof URL) return this.onWrite(this.nameOfPath(String(target instanceof URL ? target.pathname : target)), !flag || flag.startsWith('w'));
-      if (target && typeof (target as { fd?: unknown }).fd === 'number') return this.onWrite(this.nameOfFd((target as { fd: number }).fd), false);
+      if (typeof target === 'string' || target instanceof URL)
+        return this.onWrite(
+          this.nameOfPath(String(target instanceof URL ? target.pathname : target)),
+          !flag || flag.startsWith('w'),
+        );
+      if (target && typeof (target as { fd?: unknown }).fd === 'number')
+        return this.onWrite(this.nameOfFd((target as { fd: number }).fd), false);
     };
-    const byHandle = (self: unknown): Error | void => this.onWrite(this.nameOfFd((self as fs.promises.FileHandle).fd), false);
+    const byHandle = (self: unknown): Error | void =>
+      this.onWrite(this.nameOfFd((self as fs.promises.FileHandle).fd), false);
     wrap(fs, 'writeSync', byFd);
     wrap(fs, 'write', byFd);
     wrap(fs, 'writevSync', byFd);
@@ -549,7 +584,7 @@ export class CrashCopies {
     const renamed = (args: unknown[]): void => this.onRename(this.nameOfPath(String(args[1])));
     const renameCallback = (_self: unknown, args: unknown[]): void => {
       const cb = args[2];
-      if (typeof cb === 'function') args[2] = (err: unknown) => ((err ? undefined : renamed(args)), (cb as Fn)(err));
+      if (typeof cb === 'function') args[2] = (err: unknown) => (err ? undefined : renamed(args), (cb as Fn)(err));
     };
     wrap(fs, 'renameSync', () => undefined, renamed);
     wrap(fs, 'rename', renameCallback);
@@ -590,7 +625,11 @@ export class CrashCopies {
     this.atSnapshotWrite?.();
     if (this.diskFull) {
       this.refusedWrites++;
-      return Object.assign(new Error(`ENOSPC: no space left on device, write (${name})`), { code: 'ENOSPC', errno: -28, syscall: 'write' });
+      return Object.assign(new Error(`ENOSPC: no space left on device, write (${name})`), {
+        code: 'ENOSPC',
+        errno: -28,
+        syscall: 'write',
+      });
     }
     this.snapshotWrites++;
     if (!this.armed || this.beforeWrite !== undefined) return;

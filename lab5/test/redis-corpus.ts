@@ -36,7 +36,9 @@ export function loadCorpus(file = CORPUS_FILE): Corpus {
 
 /** The bytes a step sends. */
 export function stepBytes(step: Step): Buffer {
-  return Array.isArray(step) ? encodeCommand(step.map((a) => Buffer.from(a, 'latin1'))) : Buffer.from(step.inline, 'latin1');
+  return Array.isArray(step)
+    ? encodeCommand(step.map((a) => Buffer.from(a, 'latin1')))
+    : Buffer.from(step.inline, 'latin1');
 }
 
 /** Where the RESP reply starting at `pos` ends (just past it), or undefined if it has not all arrived. */
@@ -76,7 +78,8 @@ export function comparable(step: Step, raw: string): string {
   const r = p.next();
   const sorted = (items: RespReply[]): string[] => items.map(String).sort();
   if (name === 'keys' && Array.isArray(r)) return reply.bulkArray(sorted(r));
-  if (name === 'scan' && Array.isArray(r) && r.length === 2 && Array.isArray(r[1])) return reply.array([reply.bulk(String(r[0])), reply.bulkArray(sorted(r[1]))]);
+  if (name === 'scan' && Array.isArray(r) && r.length === 2 && Array.isArray(r[1]))
+    return reply.array([reply.bulk(String(r[0])), reply.bulkArray(sorted(r[1]))]);
   return raw;
 }
 
@@ -109,7 +112,12 @@ export interface SequenceRun {
 }
 
 /** Sends a sequence's steps at once on a new connection to `port` and reads `expected` replies (raw bytes). */
-export function runSequence(port: number, steps: readonly Step[], expected: number, timeoutMs = 3000): Promise<SequenceRun> {
+export function runSequence(
+  port: number,
+  steps: readonly Step[],
+  expected: number,
+  timeoutMs = 3000,
+): Promise<SequenceRun> {
   return new Promise((resolve) => {
     const socket = net.connect({ port, host: '127.0.0.1' });
     socket.setNoDelay(true);
@@ -143,7 +151,11 @@ export function runSequence(port: number, steps: readonly Step[], expected: numb
 /** The first step of a run whose reply differs from the recording, or undefined if they all agree. */
 export function firstDifference(seq: RecordedSequence, run: SequenceRun): number | undefined {
   for (let i = 0; i < seq.replies.length; i++) {
-    if (i >= run.replies.length || comparable(seq.steps[i], run.replies[i]) !== comparable(seq.steps[i], seq.replies[i])) return i;
+    if (
+      i >= run.replies.length ||
+      comparable(seq.steps[i], run.replies[i]) !== comparable(seq.steps[i], seq.replies[i])
+    )
+      return i;
   }
   return undefined;
 }
@@ -155,7 +167,14 @@ export function explainDifference(seq: RecordedSequence, run: SequenceRun, at: n
     lines.push(`  ${i === at ? '>>' : '  '} ${showStep(seq.steps[i])}`);
     if (i < at) lines.push(`        -> "${escapeBytes(seq.replies[i])}"`);
   }
-  const theirs = at < run.replies.length ? `"${escapeBytes(run.replies[at])}"` : run.end === 'closed' ? '(the connection was closed)' : run.end === 'timeout' ? '(no reply within the time allowed)' : '(could not connect)';
+  const theirs =
+    at < run.replies.length
+      ? `"${escapeBytes(run.replies[at])}"`
+      : run.end === 'closed'
+        ? '(the connection was closed)'
+        : run.end === 'timeout'
+          ? '(no reply within the time allowed)'
+          : '(could not connect)';
   lines.push(`  redis-server 7.0 replied: "${escapeBytes(seq.replies[at])}"`);
   lines.push(`  your server replied:      ${theirs}`);
   return lines.join('\n');

@@ -36,7 +36,10 @@ function fail(server: ServerAddress | undefined, err: unknown): void {
   const e = err as Error & { name?: string; server?: ServerAddress; attempts?: number };
   const where = e.server ?? server;
   console.log(`${pc.red('✗ ERROR')}${where ? ` (Server ${where.id})` : ''}`);
-  if (e.name === 'ServerUnavailableError' && where) console.log(`  Server ${where.id} unavailable after ${(e.attempts ?? 1) - 1} retries (${where.host}:${where.port} — is it running?)`);
+  if (e.name === 'ServerUnavailableError' && where)
+    console.log(
+      `  Server ${where.id} unavailable after ${(e.attempts ?? 1) - 1} retries (${where.host}:${where.port} — is it running?)`,
+    );
   else console.log(`  ${e.message}`);
 }
 
@@ -46,14 +49,18 @@ function ttlText(ttl: number): string {
 
 function statsLines(s: ServerStats): string[] {
   const lines = [`Total Requests: ${s.totalCommands}`];
-  for (const name of ['get', 'set', 'del', 'expire', 'ttl', 'keys', 'info']) lines.push(`${name.toUpperCase()}: ${s.commands[name] ?? 0}`);
+  for (const name of ['get', 'set', 'del', 'expire', 'ttl', 'keys', 'info'])
+    lines.push(`${name.toUpperCase()}: ${s.commands[name] ?? 0}`);
   lines.push(`Total Keys: ${s.keys}`, `Keys with TTL: ${s.keysWithTtl}`, `Expired Keys: ${s.expiredKeys}`);
   return lines;
 }
 
 /** Runs one line typed at the prompt; resolves false on exit. */
 async function execute(client: KVClient, sharding: string, line: string): Promise<boolean> {
-  const words = line.trim().split(/\s+/).filter((w) => w.length > 0);
+  const words = line
+    .trim()
+    .split(/\s+/)
+    .filter((w) => w.length > 0);
   if (words.length === 0) return true;
   const [cmd, ...args] = words;
   const usage = (text: string): boolean => {
@@ -102,7 +109,8 @@ async function execute(client: KVClient, sharding: string, line: string): Promis
       }
       case 'expire': {
         if (args.length !== 2 || !/^-?\d+$/.test(args[1])) return usage('expire <key> <seconds>');
-        if (await client.expire(key, Number(args[1]))) ok(server!, ['Expiration set successfully', `TTL: ${args[1]} seconds`]);
+        if (await client.expire(key, Number(args[1])))
+          ok(server!, ['Expiration set successfully', `TTL: ${args[1]} seconds`]);
         else console.log(`${pc.yellow('✗ NOT FOUND')} (Server ${server!.id})\n  Key "${key}" does not exist`);
         return true;
       }
@@ -137,7 +145,9 @@ async function execute(client: KVClient, sharding: string, line: string): Promis
         console.log(`${rule}\nSERVER CONFIGURATION\n${rule}`);
         for (const s of client.servers) console.log(`Server ${s.id}: ${s.host}:${s.port}`);
         console.log(`Total Servers: ${client.servers.length}`);
-        console.log(`Sharding: ${sharding === 'ring' ? 'consistent hashing ring (virtual nodes)' : 'MD5 hash modulo server count'}`);
+        console.log(
+          `Sharding: ${sharding === 'ring' ? 'consistent hashing ring (virtual nodes)' : 'MD5 hash modulo server count'}`,
+        );
         console.log(`Retry Policy: 3 retries with 0.5s delay\n${rule}`);
         return true;
       }
@@ -173,14 +183,20 @@ async function main(): Promise<void> {
   const sharding = opts.ring ? 'ring' : 'modulo';
   const client = new impl.ShardedClient(servers, {
     sharding,
-    onRetry: (n) => console.log(pc.yellow(`[RETRY] Server ${n.server.id} failed, retrying... (${n.attempt}/${n.retries})`)),
+    onRetry: (n) =>
+      console.log(pc.yellow(`[RETRY] Server ${n.server.id} failed, retrying... (${n.attempt}/${n.retries})`)),
   });
   const rule = '='.repeat(70);
   console.log(`${rule}\n${' '.repeat(14)}DISTRIBUTED KEY-VALUE STORE CLIENT\n${rule}`);
   console.log(`Servers: ${servers.length} nodes (${servers.map((s) => s.port).join(', ')})`);
   console.log(`Sharding: ${sharding === 'ring' ? 'consistent hashing ring' : 'MD5 hash modulo'}`);
   console.log(`Fault Tolerance: 3 retries\n${rule}\nType help for the commands.\n`);
-  const rl = readline.createInterface({ input: process.stdin, output: process.stdout, prompt: 'kv> ', terminal: process.stdin.isTTY === true });
+  const rl = readline.createInterface({
+    input: process.stdin,
+    output: process.stdout,
+    prompt: 'kv> ',
+    terminal: process.stdin.isTTY === true,
+  });
   rl.prompt();
   // Lines are run one at a time, in order, even when pasted or piped in faster than they complete.
   let queue = Promise.resolve(true);

@@ -39,7 +39,8 @@ async function main(): Promise<void> {
     .option('--solution', 'run the reference solution instead of lab5/')
     .parse()
     .opts<Options>();
-  if (!['always', 'everysec', 'no'].includes(opts.fsync)) throw new Error(`--fsync must be always, everysec or no (got "${opts.fsync}")`);
+  if (!['always', 'everysec', 'no'].includes(opts.fsync))
+    throw new Error(`--fsync must be always, everysec or no (got "${opts.fsync}")`);
   const impl = loadImpl(opts.solution === true);
   const ports = parsePorts(opts.ports);
   const running: RunningServer[] = [];
@@ -48,12 +49,22 @@ async function main(): Promise<void> {
     if (opts.only !== undefined && Number(opts.only) !== id) continue;
     const dataDir = opts.memory ? undefined : path.resolve(opts.data, `server-${id}`);
     try {
-      const s = await impl.startServer({ port, host: opts.host, serverId: id, dataDir, fsync: opts.fsync as FsyncPolicy, snapshotIntervalMs: Number(opts.snapshotMs) });
+      const s = await impl.startServer({
+        port,
+        host: opts.host,
+        serverId: id,
+        dataDir,
+        fsync: opts.fsync as FsyncPolicy,
+        snapshotIntervalMs: Number(opts.snapshotMs),
+      });
       running.push(s);
-      console.log(`${pc.green('✓')} Server ${id} listening on ${opts.host}:${s.port}${dataDir ? `  data: ${dataDir} (fsync ${opts.fsync})` : '  (no persistence)'}`);
+      console.log(
+        `${pc.green('✓')} Server ${id} listening on ${opts.host}:${s.port}${dataDir ? `  data: ${dataDir} (fsync ${opts.fsync})` : '  (no persistence)'}`,
+      );
     } catch (err) {
       const e = err as NodeJS.ErrnoException;
-      const hint = e.code === 'EADDRINUSE' ? ` — port ${port} is taken: is a cluster already running? (lsof -i :${port})` : '';
+      const hint =
+        e.code === 'EADDRINUSE' ? ` — port ${port} is taken: is a cluster already running? (lsof -i :${port})` : '';
       console.error(`${pc.red('✗')} Server ${id} did not start: ${e.message}${hint}`);
     }
   }

@@ -21,7 +21,8 @@ export function loadImpl(solution: boolean): ToolImpl {
 export function parsePorts(text: string): number[] {
   const ports = text.split(',').map((p) => Number(p.trim()));
   for (const p of ports) {
-    if (!Number.isInteger(p) || p < 0 || p > 65535) throw new Error(`"${text}" is not a list of ports such as 7001,7002,7003`);
+    if (!Number.isInteger(p) || p < 0 || p > 65535)
+      throw new Error(`"${text}" is not a list of ports such as 7001,7002,7003`);
   }
   return ports;
 }

@@ -59,7 +59,9 @@ export class HttpEnd implements RpcEnd {
     try {
       body = args === undefined ? '' : JSON.stringify(args);
     } catch (err) {
-      return Promise.reject(new RpcUsageError(`The arguments of ${method} cannot be sent as JSON: ${(err as Error).message}`));
+      return Promise.reject(
+        new RpcUsageError(`The arguments of ${method} cannot be sent as JSON: ${(err as Error).message}`),
+      );
     }
     return new Promise<Reply>((resolve, reject) => {
       let settled = false;

@@ -32,7 +32,12 @@ export interface RpcHttpOptions {
  * Handles one request if its path starts with /rpc/ (returns true), by calling the named handler of `server`
  * with the parsed body; returns false for any other path.
  */
-export function handleRpc(server: Server, req: http.IncomingMessage, res: http.ServerResponse, maxBodyBytes = DEFAULT_MAX_BODY_BYTES): boolean {
+export function handleRpc(
+  server: Server,
+  req: http.IncomingMessage,
+  res: http.ServerResponse,
+  maxBodyBytes = DEFAULT_MAX_BODY_BYTES,
+): boolean {
   const url = req.url ?? '/';
   if (!url.startsWith(RPC_PREFIX)) return false;
   let method: string;
@@ -45,7 +50,10 @@ export function handleRpc(server: Server, req: http.IncomingMessage, res: http.S
   }
   if (req.method !== 'POST') {
     req.resume();
-    sendJson(res, 405, { success: false, error: `RPC calls are POST ${RPC_PREFIX}<Service.Method>; got ${req.method}` });
+    sendJson(res, 405, {
+      success: false,
+      error: `RPC calls are POST ${RPC_PREFIX}<Service.Method>; got ${req.method}`,
+    });
     return true;
   }
   let handler: (args: unknown) => unknown;
@@ -83,7 +91,10 @@ export class RpcHttpHost {
         if (this.options.routes?.(req, res)) return;
         if (handleRpc(this.server, req, res, this.options.maxBodyBytes)) return;
         req.resume();
-        sendJson(res, 404, { success: false, error: `no route for ${req.method} ${req.url}; RPCs are POST ${RPC_PREFIX}<Service.Method>` });
+        sendJson(res, 404, {
+          success: false,
+          error: `no route for ${req.method} ${req.url}; RPCs are POST ${RPC_PREFIX}<Service.Method>`,
+        });
       } catch (err) {
         sendError(res, err);
       }

@@ -60,7 +60,10 @@ export async function readJson(req: IncomingMessage, maxBytes?: number): Promise
 /** Sends `body` as JSON with `status`. After a 413 the connection is closed (the rest of the body is not read). */
 export function sendJson(res: ServerResponse, status: number, body: unknown): void {
   const text = JSON.stringify(body === undefined ? null : body);
-  const headers: Record<string, string | number> = { 'content-type': 'application/json', 'content-length': Buffer.byteLength(text) };
+  const headers: Record<string, string | number> = {
+    'content-type': 'application/json',
+    'content-length': Buffer.byteLength(text),
+  };
   if (status === 413) headers.connection = 'close';
   res.writeHead(status, headers);
   res.end(text);

@@ -87,14 +87,32 @@ describe('labrpc', () => {
   });
 
   it('carries every JSON type and drops undefined fields (types)', async () => {
-    const value = { s: 'x', n: -1.5, b: false, z: null, list: [1, 'two', [3], { four: 4 }], nested: { a: { b: {} } }, u: undefined };
+    const value = {
+      s: 'x',
+      n: -1.5,
+      b: false,
+      z: null,
+      list: [1, 'two', [3], { four: 4 }],
+      nested: { a: { b: {} } },
+      u: undefined,
+    };
     const reply = await withNet(1, (net) => connectedEnd(net, 'e').call('Junk.Echo', value));
-    expect(reply).to.deep.equal({ s: 'x', n: -1.5, b: false, z: null, list: [1, 'two', [3], { four: 4 }], nested: { a: { b: {} } } });
+    expect(reply).to.deep.equal({
+      s: 'x',
+      n: -1.5,
+      b: false,
+      z: null,
+      list: [1, 'two', [3], { four: 4 }],
+      nested: { a: { b: {} } },
+    });
   });
 
   it('carries fields named like Object.prototype members (__proto__, constructor) as plain data', async () => {
     const value = JSON.parse('{"__proto__": "p", "constructor": {"__proto__": [1]}, "hasOwnProperty": 2}') as object;
-    const reply = (await withNet(1, (net) => connectedEnd(net, 'e').call('Junk.Echo', value))) as Record<string, unknown>;
+    const reply = (await withNet(1, (net) => connectedEnd(net, 'e').call('Junk.Echo', value))) as Record<
+      string,
+      unknown
+    >;
     expect(Object.keys(reply)).to.deep.equal(['__proto__', 'constructor', 'hasOwnProperty']);
     expect(Object.getOwnPropertyDescriptor(reply, '__proto__')?.value).to.equal('p');
     expect(Object.getPrototypeOf(reply)).to.equal(Object.prototype);
@@ -122,7 +140,9 @@ describe('labrpc', () => {
       const end = connectedEnd(net, 'e');
       for (let i = 0; i < 100; i++) await end.call('Junk.Echo', i);
     });
-    expect(world.now()).to.be.greaterThan(100 * 0.1).and.lessThan(100 * 0.4);
+    expect(world.now())
+      .to.be.greaterThan(100 * 0.1)
+      .and.lessThan(100 * 0.4);
   });
 
   for (const [label, value, field, hint] of [
@@ -135,7 +155,10 @@ describe('labrpc', () => {
     it(`refuses ${label} and names the field`, async () => {
       const err = await rejection(withNet(1, (net) => connectedEnd(net, 'e').call('Junk.Echo', value)));
       expect(err).to.be.instanceOf(SerializationError);
-      expect((err as Error).message).to.contain(field).and.contain(hint).and.contain('Junk.Echo');
+      expect((err as Error).message)
+        .to.contain(field)
+        .and.contain(hint)
+        .and.contain('Junk.Echo');
     });
   }
 
@@ -143,7 +166,9 @@ describe('labrpc', () => {
     const a: Record<string, unknown> = {};
     a.self = a;
     const err = await rejection(withNet(1, (net) => connectedEnd(net, 'e').call('Junk.Echo', a)));
-    expect((err as Error).message).to.contain('value.self').and.contain('cycle');
+    expect((err as Error).message)
+      .to.contain('value.self')
+      .and.contain('cycle');
   });
 
   it('refuses a reply that cannot be serialized', async () => {
@@ -160,7 +185,10 @@ describe('labrpc', () => {
       }),
     );
     expect(err).to.be.instanceOf(SerializationError);
-    expect((err as Error).message).to.contain('reply of Bad.Get').and.contain('value.when').and.contain('Date');
+    expect((err as Error).message)
+      .to.contain('reply of Bad.Get')
+      .and.contain('value.when')
+      .and.contain('Date');
   });
 
   it('explains an unknown service or method, listing the valid names', async () => {
@@ -168,19 +196,25 @@ describe('labrpc', () => {
     expect(err1).to.be.instanceOf(RpcUsageError);
     expect((err1 as Error).message).to.contain('"Junk"');
     const err2 = await rejection(withNet(1, (net) => connectedEnd(net, 'e').call('Junk.Ech', 1)));
-    expect((err2 as Error).message).to.contain('"Junk.Echo"').and.contain('"Junk.Keep"');
+    expect((err2 as Error).message)
+      .to.contain('"Junk.Echo"')
+      .and.contain('"Junk.Keep"');
   });
 
   it('explains a call on an end that was never connected', async () => {
     const err = await rejection(withNet(1, (net) => net.makeEnd('lonely').call('Junk.Echo', 1)));
     expect(err).to.be.instanceOf(RpcUsageError);
-    expect((err as Error).message).to.contain('never connected').and.contain('network.connect("lonely"');
+    expect((err as Error).message)
+      .to.contain('never connected')
+      .and.contain('network.connect("lonely"');
   });
 
   it('fails the run when a handler throws, naming the method', async () => {
     const err = await rejection(withNet(1, (net) => connectedEnd(net, 'e').call('Junk.Crash')));
-    expect((err as Error).message).to.contain('Junk.Crash').and.contain('boom in handler');
-    expect((err as Error).message, 'the network\'s own frames are left out').to.not.contain('network.ts');
+    expect((err as Error).message)
+      .to.contain('Junk.Crash')
+      .and.contain('boom in handler');
+    expect((err as Error).message, "the network's own frames are left out").to.not.contain('network.ts');
   });
 
   it('times out on a disabled end and works once enabled (disconnect)', async () => {
@@ -218,14 +252,18 @@ describe('labrpc', () => {
       const big = 'x'.repeat(5000);
       for (let i = 0; i < 10; i++) await end.call('Junk.Echo', big);
       const bytes = net.getTotalBytes();
-      expect(bytes).to.be.at.least(2 * 10 * 5000).and.at.most(2 * 10 * 5100);
+      expect(bytes)
+        .to.be.at.least(2 * 10 * 5000)
+        .and.at.most(2 * 10 * 5100);
     });
   });
 
   it('serves many concurrent ends', async () => {
     await withNet(1, async (net) => {
       const ends = Array.from({ length: 100 }, (_, i) => connectedEnd(net, `e${i}`));
-      const replies = await Promise.all(ends.flatMap((end, i) => Array.from({ length: 10 }, (_, j) => end.call('Junk.Echo', i * 10 + j))));
+      const replies = await Promise.all(
+        ends.flatMap((end, i) => Array.from({ length: 10 }, (_, j) => end.call('Junk.Echo', i * 10 + j))),
+      );
       expect(replies).to.deep.equal(Array.from({ length: 1000 }, (_, k) => k));
       expect(net.getCount('s')).to.equal(1000);
     });
@@ -257,13 +295,17 @@ describe('labrpc', () => {
       net.setDropRates(0.95, 0);
       const end = connectedEnd(net, 'e');
       let ok = 0;
-      for (let i = 0; i < 1000; i++) ok += await end.call('Junk.Echo', i).then(() => 1, () => 0);
+      for (let i = 0; i < 1000; i++)
+        ok += await end.call('Junk.Echo', i).then(
+          () => 1,
+          () => 0,
+        );
       expect(ok).to.be.within(25, 80);
       expect(() => net.setDropRates(1.5, 0)).to.throw(RangeError, /between 0 and 1/);
     });
   });
 
-  it('fails a killed server\'s pending call promptly and never delivers its reply', async () => {
+  it("fails a killed server's pending call promptly and never delivers its reply", async () => {
     await withNet(1, async (net) => {
       const end = connectedEnd(net, 'e');
       const replied = sinon.spy();
@@ -286,7 +328,12 @@ describe('labrpc', () => {
     await withNet(1, async (net) => {
       const end = connectedEnd(net, 'e');
       // Ten calls stuck in a handler that never returns, still pending when the end is re-enabled.
-      const outcomes = Array.from({ length: 10 }, () => end.call('Junk.Hang').then(() => 'replied', (err: unknown) => err));
+      const outcomes = Array.from({ length: 10 }, () =>
+        end.call('Junk.Hang').then(
+          () => 'replied',
+          (err: unknown) => err,
+        ),
+      );
       await sleep(50);
       net.enable('e', false);
       net.enable('e', true);
@@ -315,7 +362,9 @@ describe('labrpc', () => {
       }),
     );
     expect(err).to.be.instanceOf(RpcUsageError);
-    expect((err as Error).message).to.contain('"e" was deleted').and.contain('make a new end');
+    expect((err as Error).message)
+      .to.contain('"e" was deleted')
+      .and.contain('make a new end');
   });
 
   it('on cleanup fails every call in flight, on the wire either way or in a handler, and refuses new calls', async () => {
@@ -326,7 +375,12 @@ describe('labrpc', () => {
           const end = connectedEnd(net, 'e');
           net.setLongReordering(true);
           const stuck = end.call('Junk.Hang');
-          const echoes = Array.from({ length: 10 }, (_, i) => end.call('Junk.Echo', i).then(() => 'ok', (e: unknown) => e));
+          const echoes = Array.from({ length: 10 }, (_, i) =>
+            end.call('Junk.Echo', i).then(
+              () => 'ok',
+              (e: unknown) => e,
+            ),
+          );
           await sleep(1);
           expect(echo.callCount, 'every handler ran; long reordering holds most replies on the wire').to.equal(10);
           const requestOnTheWire = end.call('Junk.Echo', 'late');
@@ -396,7 +450,11 @@ describe('labrpc', () => {
           Array.from({ length: 5 }, async (_, c) => {
             const end = connectedEnd(net, `c${c}`);
             let log = '';
-            for (let i = 0; i < 20; i++) log += await end.call('Junk.Echo', i).then(() => 'o', () => 'x');
+            for (let i = 0; i < 20; i++)
+              log += await end.call('Junk.Echo', i).then(
+                () => 'o',
+                () => 'x',
+              );
             return log;
           }),
         );

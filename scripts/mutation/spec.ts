@@ -62,7 +62,9 @@ describe(`${lab}: the named tests against solutions/${lab}`, function () {
       ns.mutantCoverage ??= { static: {}, perTest: {} };
       const mine = (ns.mutantCoverage.perTest[ns.currentTestId] ??= {});
       for (const file of fs.readdirSync(childCoverage).filter((f) => f.endsWith('.json'))) {
-        const child = JSON.parse(fs.readFileSync(path.join(childCoverage, file), 'utf8')) as NonNullable<StrykerNamespace['mutantCoverage']>;
+        const child = JSON.parse(fs.readFileSync(path.join(childCoverage, file), 'utf8')) as NonNullable<
+          StrykerNamespace['mutantCoverage']
+        >;
         for (const hits of [child.static, ...Object.values(child.perTest)]) {
           for (const [id, n] of Object.entries(hits)) mine[id] = (mine[id] ?? 0) + n;
         }

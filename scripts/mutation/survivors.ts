@@ -53,7 +53,11 @@ function originalText(source: string, m: ReportMutant, max = 80): string {
   const text =
     start.line === end.line
       ? lines[start.line - 1].slice(start.column - 1, end.column - 1)
-      : [lines[start.line - 1].slice(start.column - 1), ...lines.slice(start.line, end.line - 1), lines[end.line - 1].slice(0, end.column - 1)].join('\n');
+      : [
+          lines[start.line - 1].slice(start.column - 1),
+          ...lines.slice(start.line, end.line - 1),
+          lines[end.line - 1].slice(0, end.column - 1),
+        ].join('\n');
   return shorten(text, max);
 }
 
@@ -65,8 +69,17 @@ function shorten(text: string, max: number): string {
 /** Counts and survivors of a report. */
 export function summarise(report: MutationReport): { summary: MutationSummary; survivors: Survivor[] } {
   const testNames = new Map<string, string>();
-  for (const tf of Object.values(report.testFiles ?? {})) for (const t of tf.tests) testNames.set(t.id, t.name.split(' ').pop() ?? t.name);
-  const summary: MutationSummary = { total: 0, killed: 0, timedOut: 0, survived: 0, noCoverage: 0, invalid: 0, score: 0 };
+  for (const tf of Object.values(report.testFiles ?? {}))
+    for (const t of tf.tests) testNames.set(t.id, t.name.split(' ').pop() ?? t.name);
+  const summary: MutationSummary = {
+    total: 0,
+    killed: 0,
+    timedOut: 0,
+    survived: 0,
+    noCoverage: 0,
+    invalid: 0,
+    score: 0,
+  };
   const survivors: Survivor[] = [];
   for (const [file, { source, mutants }] of Object.entries(report.files)) {
     for (const m of mutants) {
@@ -108,9 +121,15 @@ export function scoreLine(lab: string, s: MutationSummary): string {
 const cell = (text: string): string => '`' + text.replace(/`/g, "'").replace(/\|/g, '\\|') + '`';
 
 /** survivors.md: the score, how it was run, and a table of the undetected mutants. */
-export function survivorsMarkdown(lab: string, summary: MutationSummary, survivors: readonly Survivor[], how: string): string {
+export function survivorsMarkdown(
+  lab: string,
+  summary: MutationSummary,
+  survivors: readonly Survivor[],
+  how: string,
+): string {
   const rows = survivors.map(
-    (s) => `| ${s.file.replace(/^solutions\/[^/]+\//, '')}:${s.line} | ${s.mutator} | ${cell(s.original)} | ${cell(s.replacement)} | ` +
+    (s) =>
+      `| ${s.file.replace(/^solutions\/[^/]+\//, '')}:${s.line} | ${s.mutator} | ${cell(s.original)} | ${cell(s.replacement)} | ` +
       `${s.status === 'NoCoverage' ? 'none (never reached)' : s.reachedBy.join(', ')} |`,
   );
   return [

@@ -41,7 +41,11 @@ export class Clerk implements KVClerk {
   }
 
   /** Sends the same request around the shard's servers until one answers OK; returns the answer's value. */
-  private async send<R extends { err: string; value?: string }>(method: string, key: string, args: object): Promise<string> {
+  private async send<R extends { err: string; value?: string }>(
+    method: string,
+    key: string,
+    args: object,
+  ): Promise<string> {
     const replicas = shardServers(keyToShard(key, this.config.nshards), this.config);
     let backoff = FIRST_BACKOFF_MS;
     for (let attempt = 0; ; attempt++) {

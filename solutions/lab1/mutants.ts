@@ -11,21 +11,33 @@ export const mutants: Mutant[] = [
   },
   {
     name: 'duplicate-state-never-freed',
-    description: 'the server keeps the reply of every write it ever executed, not just each client\'s latest',
+    description: "the server keeps the reply of every write it ever executed, not just each client's latest",
     file: 'server.ts',
     replace: [
-      ['  private readonly lastWrite = new Map<number, LastWrite>();', '  private readonly lastWrite = new Map<number, LastWrite>();\n  private readonly everyReply: string[] = [];'],
-      ['    this.lastWrite.set(w.clientId, { seq: w.seq, reply });', '    this.lastWrite.set(w.clientId, { seq: w.seq, reply });\n    this.everyReply.push(reply);'],
+      [
+        '  private readonly lastWrite = new Map<number, LastWrite>();',
+        '  private readonly lastWrite = new Map<number, LastWrite>();\n  private readonly everyReply: string[] = [];',
+      ],
+      [
+        '    this.lastWrite.set(w.clientId, { seq: w.seq, reply });',
+        '    this.lastWrite.set(w.clientId, { seq: w.seq, reply });\n    this.everyReply.push(reply);',
+      ],
     ],
     caughtBy: ['TestMemManyAppends', 'TestMemAppend'],
   },
   {
     name: 'module-level-reply-log',
-    description: 'the server keeps every write\'s reply in an array declared at the top of server.ts, outside any class',
+    description: "the server keeps every write's reply in an array declared at the top of server.ts, outside any class",
     file: 'server.ts',
     replace: [
-      ["/** One shard's copy on this server", "const EVERY_REPLY: string[] = [];\n\n/** One shard's copy on this server"],
-      ['    this.lastWrite.set(w.clientId, { seq: w.seq, reply });', '    this.lastWrite.set(w.clientId, { seq: w.seq, reply });\n    EVERY_REPLY.push(reply);'],
+      [
+        "/** One shard's copy on this server",
+        "const EVERY_REPLY: string[] = [];\n\n/** One shard's copy on this server",
+      ],
+      [
+        '    this.lastWrite.set(w.clientId, { seq: w.seq, reply });',
+        '    this.lastWrite.set(w.clientId, { seq: w.seq, reply });\n    EVERY_REPLY.push(reply);',
+      ],
     ],
     caughtBy: ['TestMemManyAppends'],
   },
@@ -34,18 +46,27 @@ export const mutants: Mutant[] = [
     description: 'the server logs the arguments of every get in an array declared at the top of server.ts',
     file: 'server.ts',
     replace: [
-      ["/** The RPC handlers.", "const GET_LOG: GetArgs[] = [];\n\n/** The RPC handlers."],
-      ['  Get(args: GetArgs): Promise<GetReply> {', '  Get(args: GetArgs): Promise<GetReply> {\n    GET_LOG.push(args);'],
+      ['/** The RPC handlers.', 'const GET_LOG: GetArgs[] = [];\n\n/** The RPC handlers.'],
+      [
+        '  Get(args: GetArgs): Promise<GetReply> {',
+        '  Get(args: GetArgs): Promise<GetReply> {\n    GET_LOG.push(args);',
+      ],
     ],
     caughtBy: ['TestMemGetManyClients'],
   },
   {
     name: 'remembers-appended-values',
-    description: 'the server keeps the value of each client\'s last append',
+    description: "the server keeps the value of each client's last append",
     file: 'server.ts',
     replace: [
-      ['  private readonly lastWrite = new Map<number, LastWrite>();', '  private readonly lastWrite = new Map<number, LastWrite>();\n  private readonly lastAppended = new Map<number, string>();'],
-      ['    this.lastWrite.set(w.clientId, { seq: w.seq, reply });', "    this.lastWrite.set(w.clientId, { seq: w.seq, reply });\n    if (w.op === 'Append') this.lastAppended.set(w.clientId, w.value);"],
+      [
+        '  private readonly lastWrite = new Map<number, LastWrite>();',
+        '  private readonly lastWrite = new Map<number, LastWrite>();\n  private readonly lastAppended = new Map<number, string>();',
+      ],
+      [
+        '    this.lastWrite.set(w.clientId, { seq: w.seq, reply });',
+        "    this.lastWrite.set(w.clientId, { seq: w.seq, reply });\n    if (w.op === 'Append') this.lastAppended.set(w.clientId, w.value);",
+      ],
     ],
     caughtBy: ['TestMemAppend'],
   },
@@ -54,8 +75,14 @@ export const mutants: Mutant[] = [
     description: 'the server keeps every reply it gave to a get',
     file: 'server.ts',
     replace: [
-      ['  private readonly store: ShardStore;', '  private readonly store: ShardStore;\n  private readonly getReplies: GetReply[] = [];'],
-      ["(shard) => ({ err: 'OK', value: shard.read(args.key) })", "(shard) => {\n      const reply: GetReply = { err: 'OK', value: shard.read(args.key) };\n      this.getReplies.push(reply);\n      return reply;\n    }"],
+      [
+        '  private readonly store: ShardStore;',
+        '  private readonly store: ShardStore;\n  private readonly getReplies: GetReply[] = [];',
+      ],
+      [
+        "(shard) => ({ err: 'OK', value: shard.read(args.key) })",
+        "(shard) => {\n      const reply: GetReply = { err: 'OK', value: shard.read(args.key) };\n      this.getReplies.push(reply);\n      return reply;\n    }",
+      ],
     ],
     caughtBy: ['TestMemGet'],
   },
@@ -64,18 +91,30 @@ export const mutants: Mutant[] = [
     description: 'the server keeps the arguments of every get it serves',
     file: 'server.ts',
     replace: [
-      ['  private readonly store: ShardStore;', '  private readonly store: ShardStore;\n  private readonly getLog: GetArgs[] = [];'],
-      ['  Get(args: GetArgs): Promise<GetReply> {', '  Get(args: GetArgs): Promise<GetReply> {\n    this.getLog.push(args);'],
+      [
+        '  private readonly store: ShardStore;',
+        '  private readonly store: ShardStore;\n  private readonly getLog: GetArgs[] = [];',
+      ],
+      [
+        '  Get(args: GetArgs): Promise<GetReply> {',
+        '  Get(args: GetArgs): Promise<GetReply> {\n    this.getLog.push(args);',
+      ],
     ],
     caughtBy: ['TestMemGetManyClients'],
   },
   {
     name: 'remembers-arguments',
-    description: 'the server keeps each client\'s last write arguments next to its reply',
+    description: "the server keeps each client's last write arguments next to its reply",
     file: 'server.ts',
     replace: [
-      ['  private readonly lastWrite = new Map<number, LastWrite>();', '  private readonly lastWrite = new Map<number, LastWrite>();\n  private readonly lastArgs = new Map<number, ReplicateArgs>();'],
-      ['    this.lastWrite.set(w.clientId, { seq: w.seq, reply });', '    this.lastWrite.set(w.clientId, { seq: w.seq, reply });\n    this.lastArgs.set(w.clientId, w);'],
+      [
+        '  private readonly lastWrite = new Map<number, LastWrite>();',
+        '  private readonly lastWrite = new Map<number, LastWrite>();\n  private readonly lastArgs = new Map<number, ReplicateArgs>();',
+      ],
+      [
+        '    this.lastWrite.set(w.clientId, { seq: w.seq, reply });',
+        '    this.lastWrite.set(w.clientId, { seq: w.seq, reply });\n    this.lastArgs.set(w.clientId, w);',
+      ],
     ],
     caughtBy: ['TestMemPut', 'TestMemPutManyClients'],
   },
@@ -95,9 +134,12 @@ export const mutants: Mutant[] = [
   },
   {
     name: 'replicas-out-of-order',
-    description: 'the primary runs a shard\'s operations concurrently, so backups may apply them in another order',
+    description: "the primary runs a shard's operations concurrently, so backups may apply them in another order",
     file: 'server.ts',
-    replace: [['return shard.serialize(async () => {', 'return (async () => {'], ['      return op(shard, id);\n    });', '      return op(shard, id);\n    })();']],
+    replace: [
+      ['return shard.serialize(async () => {', 'return (async () => {'],
+      ['      return op(shard, id);\n    });', '      return op(shard, id);\n    })();'],
+    ],
     caughtBy: ['TestReplicaOrder', 'TestUnreliableShards'],
   },
   {
@@ -109,19 +151,27 @@ export const mutants: Mutant[] = [
   },
   {
     name: 'no-takeover-sync',
-    description: 'a new primary serves at once, without first bringing the other running copies up to date (the reference bug of issue 13)',
+    description:
+      'a new primary serves at once, without first bringing the other running copies up to date (the reference bug of issue 13)',
     file: 'server.ts',
     replace: [['      await this.syncBackups(shard, id);\n', '']],
     caughtBy: ['TestStopMidReplicate', 'TestTakeoverOrder'],
   },
   {
     name: 'resend-pushes-only-itself',
-    description: 'instead of syncing on takeover, a primary answering a re-send of a client\'s latest write pushes just that write to the backups again (the partial fix of commit 2b3127c)',
+    description:
+      "instead of syncing on takeover, a primary answering a re-send of a client's latest write pushes just that write to the backups again (the partial fix of commit 2b3127c)",
     file: 'server.ts',
     replace: [
       ['      await this.syncBackups(shard, id);\n', ''],
-      ['    if (dup !== undefined) return { err: \'OK\', value: dup };\n    const reply = shard.apply(w);', '    if (dup !== undefined && !shard.isLatest(w)) return { err: \'OK\', value: dup };\n    const reply = dup ?? shard.apply(w);'],
-      ['  /** This copy as plain data, for Install. */', '  isLatest(w: PutAppendArgs): boolean {\n    return this.lastWrite.get(w.clientId)?.seq === w.seq;\n  }\n\n  /** This copy as plain data, for Install. */'],
+      [
+        "    if (dup !== undefined) return { err: 'OK', value: dup };\n    const reply = shard.apply(w);",
+        "    if (dup !== undefined && !shard.isLatest(w)) return { err: 'OK', value: dup };\n    const reply = dup ?? shard.apply(w);",
+      ],
+      [
+        '  /** This copy as plain data, for Install. */',
+        '  isLatest(w: PutAppendArgs): boolean {\n    return this.lastWrite.get(w.clientId)?.seq === w.seq;\n  }\n\n  /** This copy as plain data, for Install. */',
+      ],
     ],
     caughtBy: ['TestTakeoverOrder'],
   },
@@ -129,49 +179,75 @@ export const mutants: Mutant[] = [
     name: 'get-from-backup',
     description: 'any server that holds a shard answers gets from its own copy instead of passing them to the primary',
     file: 'server.ts',
-    replace: [[
-      "return this.store.serve('KVServer.Get', args.key, args, (shard) => ({ err: 'OK', value: shard.read(args.key) }));",
-      "const id = keyToShard(args.key, this.store.config.nshards);\n    if (!shardServers(id, this.store.config).includes(this.store.config.me)) return Promise.resolve({ err: 'ErrWrongShard' });\n    return Promise.resolve({ err: 'OK', value: this.store.shard(id).read(args.key) });",
-    ]],
+    replace: [
+      [
+        "return this.store.serve('KVServer.Get', args.key, args, (shard) => ({ err: 'OK', value: shard.read(args.key) }));",
+        "const id = keyToShard(args.key, this.store.config.nshards);\n    if (!shardServers(id, this.store.config).includes(this.store.config.me)) return Promise.resolve({ err: 'ErrWrongShard' });\n    return Promise.resolve({ err: 'OK', value: this.store.shard(id).read(args.key) });",
+      ],
+    ],
     caughtBy: ['TestReadAtLaggingCopy'],
   },
   {
     name: 'replicate-gives-up',
     description: 'the primary re-sends to a backup at most three times, then replies to the clerk anyway',
     file: 'server.ts',
-    replace: [[
-      'while (this.config.isRunning(backup) && this.config.isRunning(this.config.me)) {',
-      'for (let tries = 0; tries < 3 && this.config.isRunning(backup) && this.config.isRunning(this.config.me); tries++) {',
-    ]],
+    replace: [
+      [
+        'while (this.config.isRunning(backup) && this.config.isRunning(this.config.me)) {',
+        'for (let tries = 0; tries < 3 && this.config.isRunning(backup) && this.config.isRunning(this.config.me); tries++) {',
+      ],
+    ],
     caughtBy: ['TestReplicateRetries'],
   },
   {
     name: 'fire-and-forget-replication',
     description: 'the primary replies as soon as it has applied a write, sending it to the backups in the background',
     file: 'server.ts',
-    replace: [["await Promise.all(backups.map((b) => this.sendToBackup(b, 'KVServer.Replicate', w)));", "void Promise.all(backups.map((b) => this.sendToBackup(b, 'KVServer.Replicate', w)));"]],
+    replace: [
+      [
+        "await Promise.all(backups.map((b) => this.sendToBackup(b, 'KVServer.Replicate', w)));",
+        "void Promise.all(backups.map((b) => this.sendToBackup(b, 'KVServer.Replicate', w)));",
+      ],
+    ],
     caughtBy: ['TestReplicateRetries'],
   },
   {
     name: 'backup-no-dedup',
-    description: 'a backup applies each Replicate to its data only, without the exactly-once table, so a new primary re-executes a re-sent append',
+    description:
+      'a backup applies each Replicate to its data only, without the exactly-once table, so a new primary re-executes a re-sent append',
     file: 'server.ts',
     replace: [
-      ['this.store.shard(keyToShard(args.key, this.store.config.nshards)).apply(args);', 'this.store.shard(keyToShard(args.key, this.store.config.nshards)).applyData(args);'],
-      ['  /** Runs `fn` once every operation queued', '  applyData(w: ReplicateArgs): void {\n    const old = this.read(w.key);\n    this.data.set(w.key, w.op === \'Append\' ? old + w.value : w.value);\n  }\n\n  /** Runs `fn` once every operation queued'],
+      [
+        'this.store.shard(keyToShard(args.key, this.store.config.nshards)).apply(args);',
+        'this.store.shard(keyToShard(args.key, this.store.config.nshards)).applyData(args);',
+      ],
+      [
+        '  /** Runs `fn` once every operation queued',
+        "  applyData(w: ReplicateArgs): void {\n    const old = this.read(w.key);\n    this.data.set(w.key, w.op === 'Append' ? old + w.value : w.value);\n  }\n\n  /** Runs `fn` once every operation queued",
+      ],
     ],
     caughtBy: ['TestStopMidReplicate'],
   },
   {
     name: 'store-as-object',
-    description: 'the server keeps the data in a plain object, whose inherited properties (constructor, __proto__) look like keys',
+    description:
+      'the server keeps the data in a plain object, whose inherited properties (constructor, __proto__) look like keys',
     file: 'server.ts',
     replace: [
-      ['  private readonly data = new Map<string, string>();', '  private readonly data = new Map<string, string>();\n  private readonly obj: Record<string, string> = {};'],
+      [
+        '  private readonly data = new Map<string, string>();',
+        '  private readonly data = new Map<string, string>();\n  private readonly obj: Record<string, string> = {};',
+      ],
       ["    return this.data.get(key) ?? '';", "    return this.obj[key] ?? '';"],
-      ["    this.data.set(w.key, w.op === 'Append' ? old + w.value : w.value);", "    this.obj[w.key] = w.op === 'Append' ? old + w.value : w.value;"],
+      [
+        "    this.data.set(w.key, w.op === 'Append' ? old + w.value : w.value);",
+        "    this.obj[w.key] = w.op === 'Append' ? old + w.value : w.value;",
+      ],
       ['      data: [...this.data],', '      data: Object.entries(this.obj),'],
-      ['    for (const [key, value] of s.data) this.data.set(key, value);', '    for (const [key, value] of s.data) this.obj[key] = value;'],
+      [
+        '    for (const [key, value] of s.data) this.data.set(key, value);',
+        '    for (const [key, value] of s.data) this.obj[key] = value;',
+      ],
     ],
     caughtBy: ['TestOddKeys'],
   },
@@ -186,31 +262,47 @@ export const mutants: Mutant[] = [
     name: 'retry-new-seq',
     description: 'the clerk gives every re-send of a write a fresh number, so the server cannot recognise it as a copy',
     file: 'client.ts',
-    replace: [[
-      'const reply = await this.servers[replicas[attempt % replicas.length]].call<R>(method, args);',
-      "const sent = 'seq' in args ? { ...args, seq: ++this.seq } : args;\n        const reply = await this.servers[replicas[attempt % replicas.length]].call<R>(method, sent);",
-    ]],
+    replace: [
+      [
+        'const reply = await this.servers[replicas[attempt % replicas.length]].call<R>(method, args);',
+        "const sent = 'seq' in args ? { ...args, seq: ++this.seq } : args;\n        const reply = await this.servers[replicas[attempt % replicas.length]].call<R>(method, sent);",
+      ],
+    ],
     caughtBy: ['TestUnreliableOneKey', 'TestUnreliable'],
   },
   {
     name: 'errretry-as-ok',
     description: 'the clerk treats only ErrWrongShard as a refusal, so an ErrRetry reply counts as success',
     file: 'client.ts',
-    replace: [["if (reply.err === 'OK') return reply.value ?? '';", "if (reply.err !== 'ErrWrongShard') return reply.value ?? '';"]],
+    replace: [
+      [
+        "if (reply.err === 'OK') return reply.value ?? '';",
+        "if (reply.err !== 'ErrWrongShard') return reply.value ?? '';",
+      ],
+    ],
     caughtBy: ['TestUnreliableShards', 'TestUnreliableMixed'],
   },
   {
     name: 'install-without-table',
-    description: 'a new primary brings the other copies\' data up to date but not the exactly-once table, so the next primary re-executes a re-sent append',
+    description:
+      "a new primary brings the other copies' data up to date but not the exactly-once table, so the next primary re-executes a re-sent append",
     file: 'server.ts',
-    replace: [['      lastWrites: [...this.lastWrite].map(([client, last]) => [client, last.seq, last.reply]),', '      lastWrites: [],']],
+    replace: [
+      [
+        '      lastWrites: [...this.lastWrite].map(([client, last]) => [client, last.seq, last.reply]),',
+        '      lastWrites: [],',
+      ],
+    ],
     caughtBy: ['TestTakeoverOrder'],
   },
   {
     name: 'clientid-date-now',
-    description: 'the clerk takes Date.now() as its id, so clerks made in the same millisecond share one and their writes pass for re-sends of each other',
+    description:
+      'the clerk takes Date.now() as its id, so clerks made in the same millisecond share one and their writes pass for re-sends of each other',
     file: 'client.ts',
-    replace: [['private readonly clientId = Math.floor(Math.random() * 2 ** 52);', 'private readonly clientId = Date.now();']],
+    replace: [
+      ['private readonly clientId = Math.floor(Math.random() * 2 ** 52);', 'private readonly clientId = Date.now();'],
+    ],
     caughtBy: ['TestUnreliableMixed', 'TestConcurrent'],
   },
 ];

@@ -88,12 +88,16 @@ export class KVServer {
 
   /** Replaces a key's value, exactly once. */
   Put(args: PutAppendArgs): Promise<PutAppendReply> {
-    return this.store.serve('KVServer.Put', args.key, args, (shard, id) => this.store.write(shard, id, { ...args, op: 'Put' }));
+    return this.store.serve('KVServer.Put', args.key, args, (shard, id) =>
+      this.store.write(shard, id, { ...args, op: 'Put' }),
+    );
   }
 
   /** Appends to a key's value and returns the old value, exactly once. */
   Append(args: PutAppendArgs): Promise<PutAppendReply> {
-    return this.store.serve('KVServer.Append', args.key, args, (shard, id) => this.store.write(shard, id, { ...args, op: 'Append' }));
+    return this.store.serve('KVServer.Append', args.key, args, (shard, id) =>
+      this.store.write(shard, id, { ...args, op: 'Append' }),
+    );
   }
 
   /** A backup's side of replication: apply what the primary applied (re-sends are recognised and skipped). */
@@ -193,7 +197,12 @@ class ShardStore {
    * Routes a client request: refuse it if this server does not hold the key's shard, forward it if another
    * server is the shard's primary, else run `op` in the shard's queue.
    */
-  async serve<R extends { err: string }>(method: string, key: string, args: object, op: (shard: Shard, id: number) => R | Promise<R>): Promise<R | Refusal> {
+  async serve<R extends { err: string }>(
+    method: string,
+    key: string,
+    args: object,
+    op: (shard: Shard, id: number) => R | Promise<R>,
+  ): Promise<R | Refusal> {
     const id = keyToShard(key, this.config.nshards);
     const servers = shardServers(id, this.config);
     if (!servers.includes(this.config.me)) return { err: 'ErrWrongShard' };
@@ -217,7 +226,9 @@ class ShardStore {
     const key = running.join(',');
     if (shard.syncedWith === key) return;
     const snapshot = shard.snapshot(id);
-    await Promise.all(running.filter((s) => s !== this.config.me).map((b) => this.sendToBackup(b, 'KVServer.Install', snapshot)));
+    await Promise.all(
+      running.filter((s) => s !== this.config.me).map((b) => this.sendToBackup(b, 'KVServer.Install', snapshot)),
+    );
     shard.syncedWith = key;
   }
 
@@ -234,7 +245,11 @@ class ShardStore {
   }
 
   /** Sends a call to one backup until it acknowledges, or until it (or this server) is stopped. */
-  private async sendToBackup(backup: number, method: 'KVServer.Replicate' | 'KVServer.Install', args: ReplicateArgs | InstallArgs): Promise<void> {
+  private async sendToBackup(
+    backup: number,
+    method: 'KVServer.Replicate' | 'KVServer.Install',
+    args: ReplicateArgs | InstallArgs,
+  ): Promise<void> {
     let backoff = FIRST_BACKOFF_MS;
     while (this.config.isRunning(backup) && this.config.isRunning(this.config.me)) {
       try {

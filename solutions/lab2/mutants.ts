@@ -20,14 +20,24 @@ export const mutants: Mutant[] = [
     name: 'version-off-by-one',
     description: 'a new key is created at version 0 instead of 1',
     file: 'server.ts',
-    replace: [['this.data.set(args.key, { value: args.value, version: 1 });', 'this.data.set(args.key, { value: args.value, version: 0 });']],
+    replace: [
+      [
+        'this.data.set(args.key, { value: args.value, version: 1 });',
+        'this.data.set(args.key, { value: args.value, version: 0 });',
+      ],
+    ],
     caughtBy: ['TestReliablePut'],
   },
   {
     name: 'version-check-off-by-one',
-    description: 'the server also accepts a put made one version behind the key\'s',
+    description: "the server also accepts a put made one version behind the key's",
     file: 'server.ts',
-    replace: [['if (entry.version !== args.version) return', 'if (entry.version !== args.version && entry.version !== args.version + 1) return']],
+    replace: [
+      [
+        'if (entry.version !== args.version) return',
+        'if (entry.version !== args.version && entry.version !== args.version + 1) return',
+      ],
+    ],
     caughtBy: ['TestReliablePut', 'TestPutConcurrentReliable'],
   },
   {
@@ -39,9 +49,15 @@ export const mutants: Mutant[] = [
   },
   {
     name: 'lock-ignores-versions',
-    description: 'the lock writes its id with whatever version it guesses, without checking it saw the key free at that version',
+    description:
+      'the lock writes its id with whatever version it guesses, without checking it saw the key free at that version',
     file: 'lock.ts',
-    replace: [["const result = await this.ck.put(this.name, this.id, version);", "const again = await this.ck.get(this.name);\n        const result = await this.ck.put(this.name, this.id, again.err === 'OK' ? again.version : 0);"]],
+    replace: [
+      [
+        'const result = await this.ck.put(this.name, this.id, version);',
+        "const again = await this.ck.get(this.name);\n        const result = await this.ck.put(this.name, this.id, again.err === 'OK' ? again.version : 0);",
+      ],
+    ],
     caughtBy: ['TestManyClientsReliable', 'TestManyClientsUnreliable'],
   },
   {
@@ -56,28 +72,49 @@ export const mutants: Mutant[] = [
     description: 'the server remembers a reply per request, as a duplicate-detection table would',
     file: 'server.ts',
     replace: [
-      ['  private readonly data = new Map<string, Entry>();', '  private readonly data = new Map<string, Entry>();\n  private readonly seen = new Map<string, PutReply>();'],
-      ["      this.data.set(args.key, { value: args.value, version: 1 });\n      return { err: 'OK' };", "      this.data.set(args.key, { value: args.value, version: 1 });\n      this.seen.set(`${args.key}/${args.version}/${args.value.slice(0, 8)}`, { err: 'OK' });\n      return { err: 'OK' };"],
-      ["    entry.version += 1;\n    return { err: 'OK' };", "    entry.version += 1;\n    this.seen.set(`${args.key}/${args.version}/${args.value.slice(0, 8)}`, { err: 'OK' });\n    return { err: 'OK' };"],
+      [
+        '  private readonly data = new Map<string, Entry>();',
+        '  private readonly data = new Map<string, Entry>();\n  private readonly seen = new Map<string, PutReply>();',
+      ],
+      [
+        "      this.data.set(args.key, { value: args.value, version: 1 });\n      return { err: 'OK' };",
+        "      this.data.set(args.key, { value: args.value, version: 1 });\n      this.seen.set(`${args.key}/${args.version}/${args.value.slice(0, 8)}`, { err: 'OK' });\n      return { err: 'OK' };",
+      ],
+      [
+        "    entry.version += 1;\n    return { err: 'OK' };",
+        "    entry.version += 1;\n    this.seen.set(`${args.key}/${args.version}/${args.value.slice(0, 8)}`, { err: 'OK' });\n    return { err: 'OK' };",
+      ],
     ],
     caughtBy: ['TestMemPutManyClientsReliable'],
   },
   {
     name: 'module-level-cache',
-    description: 'the server remembers a reply per request in a table declared at the top of server.ts, outside the class',
+    description:
+      'the server remembers a reply per request in a table declared at the top of server.ts, outside the class',
     file: 'server.ts',
     replace: [
-      ["      this.data.set(args.key, { value: args.value, version: 1 });\n      return { err: 'OK' };", "      this.data.set(args.key, { value: args.value, version: 1 });\n      SEEN.set(`${args.key}/${args.version}/${args.value.slice(0, 8)}`, { err: 'OK' });\n      return { err: 'OK' };"],
-      ["    entry.version += 1;\n    return { err: 'OK' };", "    entry.version += 1;\n    SEEN.set(`${args.key}/${args.version}/${args.value.slice(0, 8)}`, { err: 'OK' });\n    return { err: 'OK' };"],
+      [
+        "      this.data.set(args.key, { value: args.value, version: 1 });\n      return { err: 'OK' };",
+        "      this.data.set(args.key, { value: args.value, version: 1 });\n      SEEN.set(`${args.key}/${args.version}/${args.value.slice(0, 8)}`, { err: 'OK' });\n      return { err: 'OK' };",
+      ],
+      [
+        "    entry.version += 1;\n    return { err: 'OK' };",
+        "    entry.version += 1;\n    SEEN.set(`${args.key}/${args.version}/${args.value.slice(0, 8)}`, { err: 'OK' });\n    return { err: 'OK' };",
+      ],
       ['export class KVServer', 'const SEEN = new Map<string, PutReply>();\n\nexport class KVServer'],
     ],
     caughtBy: ['TestMemPutManyClientsReliable'],
   },
   {
     name: 'accepts-version-ahead',
-    description: 'the server refuses only versions behind the key\'s, so a put naming a version ahead of it is applied',
+    description: "the server refuses only versions behind the key's, so a put naming a version ahead of it is applied",
     file: 'server.ts',
-    replace: [["if (entry.version !== args.version) return { err: 'ErrVersion' };", "if (args.version < entry.version) return { err: 'ErrVersion' };"]],
+    replace: [
+      [
+        "if (entry.version !== args.version) return { err: 'ErrVersion' };",
+        "if (args.version < entry.version) return { err: 'ErrVersion' };",
+      ],
+    ],
     caughtBy: ['TestPutWrongVersionReliable'],
   },
   {
@@ -89,13 +126,26 @@ export const mutants: Mutant[] = [
   },
   {
     name: 'object-store',
-    description: 'the server keeps its keys in a plain object, where "constructor" and "__proto__" already mean something',
+    description:
+      'the server keeps its keys in a plain object, where "constructor" and "__proto__" already mean something',
     file: 'server.ts',
     replace: [
-      ['private readonly data = new Map<string, Entry>();', 'private readonly data: Record<string, Entry | undefined> = {};'],
-      ['Get(args: GetArgs): GetReply {\n    const entry = this.data.get(args.key);', 'Get(args: GetArgs): GetReply {\n    const entry = this.data[args.key];'],
-      ['Put(args: PutArgs): PutReply {\n    const entry = this.data.get(args.key);', 'Put(args: PutArgs): PutReply {\n    const entry = this.data[args.key];'],
-      ['this.data.set(args.key, { value: args.value, version: 1 });', 'this.data[args.key] = { value: args.value, version: 1 };'],
+      [
+        'private readonly data = new Map<string, Entry>();',
+        'private readonly data: Record<string, Entry | undefined> = {};',
+      ],
+      [
+        'Get(args: GetArgs): GetReply {\n    const entry = this.data.get(args.key);',
+        'Get(args: GetArgs): GetReply {\n    const entry = this.data[args.key];',
+      ],
+      [
+        'Put(args: PutArgs): PutReply {\n    const entry = this.data.get(args.key);',
+        'Put(args: PutArgs): PutReply {\n    const entry = this.data[args.key];',
+      ],
+      [
+        'this.data.set(args.key, { value: args.value, version: 1 });',
+        'this.data[args.key] = { value: args.value, version: 1 };',
+      ],
     ],
     caughtBy: ['TestStrangeKeysReliable'],
   },
@@ -110,81 +160,129 @@ export const mutants: Mutant[] = [
     name: 'resent-ok-is-maybe',
     description: 'every re-sent put returns ErrMaybe, even one whose re-sent copy was answered OK',
     file: 'client.ts',
-    replace: [["if (reply.err === 'ErrVersion' && attempts > 1) return 'ErrMaybe';", "if (attempts > 1) return 'ErrMaybe';"]],
+    replace: [
+      ["if (reply.err === 'ErrVersion' && attempts > 1) return 'ErrMaybe';", "if (attempts > 1) return 'ErrMaybe';"],
+    ],
     caughtBy: ['TestResentPutResults'],
   },
   {
     name: 'resent-nokey-is-maybe',
     description: 'a re-sent put answered ErrNoKey returns ErrMaybe, though ErrNoKey is certain',
     file: 'client.ts',
-    replace: [["if (reply.err === 'ErrVersion' && attempts > 1) return 'ErrMaybe';", "if (reply.err !== 'OK' && attempts > 1) return 'ErrMaybe';"]],
+    replace: [
+      [
+        "if (reply.err === 'ErrVersion' && attempts > 1) return 'ErrMaybe';",
+        "if (reply.err !== 'OK' && attempts > 1) return 'ErrMaybe';",
+      ],
+    ],
     caughtBy: ['TestResentPutResults'],
   },
   {
     name: 'resent-errversion-is-ok',
     description: 'a re-sent put answered ErrVersion returns OK, assuming its own first copy moved the version',
     file: 'client.ts',
-    replace: [["if (reply.err === 'ErrVersion' && attempts > 1) return 'ErrMaybe';", "if (reply.err === 'ErrVersion' && attempts > 1) return 'OK';"]],
+    replace: [
+      [
+        "if (reply.err === 'ErrVersion' && attempts > 1) return 'ErrMaybe';",
+        "if (reply.err === 'ErrVersion' && attempts > 1) return 'OK';",
+      ],
+    ],
     caughtBy: ['TestResentPutResults'],
   },
   {
     name: 'sticky-resent',
-    description: 'the clerk remembers "I re-sent" in a field that is never reset, so after one re-send every ErrVersion becomes ErrMaybe',
+    description:
+      'the clerk remembers "I re-sent" in a field that is never reset, so after one re-send every ErrVersion becomes ErrMaybe',
     file: 'client.ts',
     replace: [
-      ['  constructor(private readonly server: ClientEnd) {}', '  private resent = false;\n\n  constructor(private readonly server: ClientEnd) {}'],
-      ["if (reply.err === 'ErrVersion' && attempts > 1) return 'ErrMaybe';", "if (attempts > 1) this.resent = true;\n    if (reply.err === 'ErrVersion' && this.resent) return 'ErrMaybe';"],
+      [
+        '  constructor(private readonly server: ClientEnd) {}',
+        '  private resent = false;\n\n  constructor(private readonly server: ClientEnd) {}',
+      ],
+      [
+        "if (reply.err === 'ErrVersion' && attempts > 1) return 'ErrMaybe';",
+        "if (attempts > 1) this.resent = true;\n    if (reply.err === 'ErrVersion' && this.resent) return 'ErrMaybe';",
+      ],
     ],
     caughtBy: ['TestResentPutResults'],
   },
   {
     name: 'forgets-own-id',
-    description: 'acquire never checks whether the key already holds its own id, so a put that succeeded behind an ErrMaybe is never noticed',
+    description:
+      'acquire never checks whether the key already holds its own id, so a put that succeeded behind an ErrMaybe is never noticed',
     file: 'lock.ts',
-    replace: [["      if (current.err === 'OK' && current.value === this.id) {\n        this.held = true; // an earlier put of ours answered ErrMaybe but did happen\n        return true;\n      }\n", '']],
+    replace: [
+      [
+        "      if (current.err === 'OK' && current.value === this.id) {\n        this.held = true; // an earlier put of ours answered ErrMaybe but did happen\n        return true;\n      }\n",
+        '',
+      ],
+    ],
     caughtBy: ['TestLockLostReply', 'TestAcquireTimeoutLostReply', 'TestAcquireTimeoutUnreliable'],
   },
   {
     name: 'deadline-before-look',
-    description: 'acquire checks its deadline before looking at the key, so after a late ErrMaybe it returns false while holding the lock',
+    description:
+      'acquire checks its deadline before looking at the key, so after a late ErrMaybe it returns false while holding the lock',
     file: 'lock.ts',
-    replace: [["    for (;;) {\n      const current = await this.ck.get(this.name);\n      if (current.err === 'OK' && current.value === this.id) {", "    for (;;) {\n      if (Date.now() >= deadline) return false;\n      const current = await this.ck.get(this.name);\n      if (current.err === 'OK' && current.value === this.id) {"]],
+    replace: [
+      [
+        "    for (;;) {\n      const current = await this.ck.get(this.name);\n      if (current.err === 'OK' && current.value === this.id) {",
+        "    for (;;) {\n      if (Date.now() >= deadline) return false;\n      const current = await this.ck.get(this.name);\n      if (current.err === 'OK' && current.value === this.id) {",
+      ],
+    ],
     caughtBy: ['TestAcquireTimeoutLostReply', 'TestAcquireTimeoutUnreliable'],
   },
   {
     name: 'errmaybe-means-held',
     description: 'acquire takes ErrMaybe as success, though another client may have won the lock',
     file: 'lock.ts',
-    replace: [["if (result === 'ErrMaybe') continue; // look again before deciding", "if (result === 'ErrMaybe') {\n          this.held = true; // probably ours\n          return true;\n        }"]],
+    replace: [
+      [
+        "if (result === 'ErrMaybe') continue; // look again before deciding",
+        "if (result === 'ErrMaybe') {\n          this.held = true; // probably ours\n          return true;\n        }",
+      ],
+    ],
     caughtBy: ['TestLockLostRequest'],
   },
   {
     name: 'release-any-holder',
-    description: 'release frees the key whoever holds it, even when this Lock object never acquired it or already released',
+    description:
+      'release frees the key whoever holds it, even when this Lock object never acquired it or already released',
     file: 'lock.ts',
     replace: [
       ['    if (!this.held) throw new Error(`Lock "${this.name}" released without being held`);\n', ''],
-      ["if (current.err !== 'OK' || current.value !== this.id) break;", "if (current.err !== 'OK' || current.value === '') break;"],
+      [
+        "if (current.err !== 'OK' || current.value !== this.id) break;",
+        "if (current.err !== 'OK' || current.value === '') break;",
+      ],
     ],
     caughtBy: ['TestReleaseNotHeldReliable'],
   },
   {
     name: 'release-stale-version',
-    description: 'release reads the key once and re-sends its put with that version until OK, which never comes once a lost reply hid its success',
+    description:
+      'release reads the key once and re-sends its put with that version until OK, which never comes once a lost reply hid its success',
     file: 'lock.ts',
-    replace: [["    for (;;) {\n      const current = await this.ck.get(this.name);\n      if (current.err !== 'OK' || current.value !== this.id) break;", "    const current = await this.ck.get(this.name);\n    for (;;) {\n      if (current.err !== 'OK' || current.value !== this.id) break;"]],
+    replace: [
+      [
+        "    for (;;) {\n      const current = await this.ck.get(this.name);\n      if (current.err !== 'OK' || current.value !== this.id) break;",
+        "    const current = await this.ck.get(this.name);\n    for (;;) {\n      if (current.err !== 'OK' || current.value !== this.id) break;",
+      ],
+    ],
     caughtBy: ['TestLockLostReply'],
   },
   {
     name: 'dispose-not-awaited',
-    description: 'leaving an `await using` block starts the release without waiting for it, so the lock is still held just after the block',
+    description:
+      'leaving an `await using` block starts the release without waiting for it, so the lock is still held just after the block',
     file: 'lock.ts',
     replace: [['    if (this.held) await this.release();', '    if (this.held) void this.release();']],
     caughtBy: ['TestReliableBasic'],
   },
   {
     name: 'shared-lock-id',
-    description: 'every Lock object uses one id drawn when the module loads, so any two of them believe they hold each other\'s lock',
+    description:
+      "every Lock object uses one id drawn when the module loads, so any two of them believe they hold each other's lock",
     file: 'lock.ts',
     replace: [
       ['  private readonly id = Math.random().toString(36).slice(2, 12);', '  private readonly id = LOCK_ID;'],
@@ -194,9 +292,14 @@ export const mutants: Mutant[] = [
   },
   {
     name: 'time-based-lock-id',
-    description: 'a Lock\'s id is the creation time, which Lock objects made at the same moment share',
+    description: "a Lock's id is the creation time, which Lock objects made at the same moment share",
     file: 'lock.ts',
-    replace: [['  private readonly id = Math.random().toString(36).slice(2, 12);', '  private readonly id = String(Date.now());']],
+    replace: [
+      [
+        '  private readonly id = Math.random().toString(36).slice(2, 12);',
+        '  private readonly id = String(Date.now());',
+      ],
+    ],
     caughtBy: ['TestReliableBasic', 'TestManyClientsReliable'],
   },
 ];

@@ -14,7 +14,12 @@ export const mutants: Mutant[] = [
     description: 'the broadcast delivers the head of the queue once any one server acknowledged it, not every server',
     file: 'server.ts',
     replace: [['if (acked < this.peers.length) break;', 'if (acked < 1) break;']],
-    caughtBy: ['TestSequentialTextbook', 'TestSequentialConcurrent', 'TestLinearizableConcurrent', 'TestReorderingLinks'],
+    caughtBy: [
+      'TestSequentialTextbook',
+      'TestSequentialConcurrent',
+      'TestLinearizableConcurrent',
+      'TestReorderingLinks',
+    ],
   },
   {
     name: 'tie-break-ignores-server',
@@ -27,7 +32,12 @@ export const mutants: Mutant[] = [
     name: 'no-fifo',
     description: 'messages from a peer are handled in arrival order, although the links may reorder them',
     file: 'server.ts',
-    replace: [['if (env.seq < this.nextRecvSeq[from] || this.early[from].has(env.seq)) return {}; // a duplicate from a re-send', 'this.receive(from, env.body);\n    return {};']],
+    replace: [
+      [
+        'if (env.seq < this.nextRecvSeq[from] || this.early[from].has(env.seq)) return {}; // a duplicate from a re-send',
+        'this.receive(from, env.body);\n    return {};',
+      ],
+    ],
     caughtBy: ['TestOvertakenBroadcast', 'TestReorderingLinks'],
   },
   {
@@ -46,115 +56,167 @@ export const mutants: Mutant[] = [
   },
   {
     name: 'eventual-write-not-ticked',
-    description: 'eventual mode stamps a client write with the current clock without ticking it first, so two writes by one server tie and the value decides',
+    description:
+      'eventual mode stamps a client write with the current clock without ticking it first, so two writes by one server tie and the value decides',
     file: 'server.ts',
-    replace: [['const ts = { clock: ++this.clock, server: this.me };\n      this.applyIfNewer(', 'const ts = { clock: this.clock, server: this.me };\n      this.applyIfNewer(']],
+    replace: [
+      [
+        'const ts = { clock: ++this.clock, server: this.me };\n      this.applyIfNewer(',
+        'const ts = { clock: this.clock, server: this.me };\n      this.applyIfNewer(',
+      ],
+    ],
     caughtBy: ['TestOwnLatestWrite'],
   },
   {
     name: 'eventual-clock-ignores-receipt',
-    description: 'a propagated write only ticks the receiver\'s clock (clock + 1) instead of jumping past the sender\'s (max(clock, received) + 1)',
+    description:
+      "a propagated write only ticks the receiver's clock (clock + 1) instead of jumping past the sender's (max(clock, received) + 1)",
     file: 'server.ts',
-    replace: [['this.clock = Math.max(this.clock, body.ts.clock) + 1;\n        this.applyIfNewer(', 'this.clock = this.clock + 1;\n        this.applyIfNewer(']],
+    replace: [
+      [
+        'this.clock = Math.max(this.clock, body.ts.clock) + 1;\n        this.applyIfNewer(',
+        'this.clock = this.clock + 1;\n        this.applyIfNewer(',
+      ],
+    ],
     caughtBy: ['TestEventualCausalWrite'],
   },
   {
     name: 'eventual-receipt-keeps-clock',
-    description: 'a propagated write is applied without moving the receiver\'s clock, so a server that has only received writes stamps its next write with clock 1',
+    description:
+      "a propagated write is applied without moving the receiver's clock, so a server that has only received writes stamps its next write with clock 1",
     file: 'server.ts',
-    replace: [['      case \'update\':\n        this.clock = Math.max(this.clock, body.ts.clock) + 1;\n', '      case \'update\':\n']],
+    replace: [
+      [
+        "      case 'update':\n        this.clock = Math.max(this.clock, body.ts.clock) + 1;\n",
+        "      case 'update':\n",
+      ],
+    ],
     caughtBy: ['TestEventualOverwriteSeen'],
   },
   {
     name: 'eventual-last-arrival-wins',
     description: 'eventual mode keeps whichever write arrived last instead of the one with the largest timestamp',
     file: 'server.ts',
-    replace: [['if (!cur || newer(entry, cur)) this.store.set(key, entry);', 'void cur;\n    this.store.set(key, entry);']],
+    replace: [
+      ['if (!cur || newer(entry, cur)) this.store.set(key, entry);', 'void cur;\n    this.store.set(key, entry);'],
+    ],
     caughtBy: ['TestEventualLastWriterWins'],
   },
   {
     name: 'eventual-server-id-first',
     description: 'last-writer-wins compares the server id before the Lamport clock',
     file: 'server.ts',
-    replace: [[
-      '  if (a.ts.clock !== b.ts.clock) return a.ts.clock > b.ts.clock;\n  if (a.ts.server !== b.ts.server) return a.ts.server > b.ts.server;\n',
-      '  if (a.ts.server !== b.ts.server) return a.ts.server > b.ts.server;\n  if (a.ts.clock !== b.ts.clock) return a.ts.clock > b.ts.clock;\n',
-    ]],
+    replace: [
+      [
+        '  if (a.ts.clock !== b.ts.clock) return a.ts.clock > b.ts.clock;\n  if (a.ts.server !== b.ts.server) return a.ts.server > b.ts.server;\n',
+        '  if (a.ts.server !== b.ts.server) return a.ts.server > b.ts.server;\n  if (a.ts.clock !== b.ts.clock) return a.ts.clock > b.ts.clock;\n',
+      ],
+    ],
     caughtBy: ['TestEventualLastWriterWins'],
   },
   {
     name: 'sequential-apply-before-order',
-    description: 'a server applies its own client\'s write to its copy at once, before the broadcast delivers it in its turn',
+    description:
+      "a server applies its own client's write to its copy at once, before the broadcast delivers it in its turn",
     file: 'server.ts',
-    replace: [[
-      "    await this.broadcast({ kind: 'write', key: args.key, value: args.value });",
-      "    this.store.set(args.key, { value: args.value, ts: { clock: this.clock + 1, server: this.me } });\n    await this.broadcast({ kind: 'write', key: args.key, value: args.value });",
-    ]],
+    replace: [
+      [
+        "    await this.broadcast({ kind: 'write', key: args.key, value: args.value });",
+        "    this.store.set(args.key, { value: args.value, ts: { clock: this.clock + 1, server: this.me } });\n    await this.broadcast({ kind: 'write', key: args.key, value: args.value });",
+      ],
+    ],
     caughtBy: ['TestSequentialOwnWriteInOrder'],
   },
   {
     name: 'write-answered-when-sent',
     description: 'a write is answered as soon as it is broadcast, before this server delivered (applied) it',
     file: 'server.ts',
-    replace: [["    await this.broadcast({ kind: 'write', key: args.key, value: args.value });", "    void this.broadcast({ kind: 'write', key: args.key, value: args.value });"]],
+    replace: [
+      [
+        "    await this.broadcast({ kind: 'write', key: args.key, value: args.value });",
+        "    void this.broadcast({ kind: 'write', key: args.key, value: args.value });",
+      ],
+    ],
     caughtBy: ['TestOwnLatestWrite', 'TestBasic'],
   },
   {
     name: 'queue-in-arrival-order',
     description: 'the hold-back queue keeps broadcasts in arrival order instead of sorting them by (clock, server id)',
     file: 'server.ts',
-    replace: [['this.queue.splice(at < 0 ? this.queue.length : at, 0, { ts: body.ts, op: body.op });', 'void at;\n        this.queue.push({ ts: body.ts, op: body.op });']],
+    replace: [
+      [
+        'this.queue.splice(at < 0 ? this.queue.length : at, 0, { ts: body.ts, op: body.op });',
+        'void at;\n        this.queue.push({ ts: body.ts, op: body.op });',
+      ],
+    ],
     caughtBy: ['TestSequentialOwnWriteInOrder'],
   },
   {
     name: 'queue-ties-by-arrival',
-    description: 'the hold-back queue sorts by Lamport clock only, so broadcasts with equal clocks stay in arrival order',
+    description:
+      'the hold-back queue sorts by Lamport clock only, so broadcasts with equal clocks stay in arrival order',
     file: 'server.ts',
     replace: [['return a.clock - b.clock || a.server - b.server;', 'return a.clock - b.clock;']],
     caughtBy: ['TestSequentialOwnWriteInOrder'],
   },
   {
     name: 'deliver-one-ack-short',
-    description: 'the head of the queue is delivered once all servers but one acknowledged it (the server forgets to count its own ack, or someone else\'s)',
+    description:
+      "the head of the queue is delivered once all servers but one acknowledged it (the server forgets to count its own ack, or someone else's)",
     file: 'server.ts',
     replace: [['if (acked < this.peers.length) break;', 'if (acked < this.peers.length - 1) break;']],
     caughtBy: ['TestSequentialOwnWriteInOrder'],
   },
   {
     name: 'linearizable-read-value-at-start',
-    description: 'a linearizable read goes through the broadcast but answers with the value it found when the read arrived, not the value when it is delivered',
+    description:
+      'a linearizable read goes through the broadcast but answers with the value it found when the read arrived, not the value when it is delivered',
     file: 'server.ts',
-    replace: [[
-      "    const value = await this.broadcast({ kind: 'read', key: args.key });\n    return { value };",
-      "    const before = this.store.get(args.key)?.value ?? '';\n    await this.broadcast({ kind: 'read', key: args.key });\n    return { value: before };",
-    ]],
+    replace: [
+      [
+        "    const value = await this.broadcast({ kind: 'read', key: args.key });\n    return { value };",
+        "    const before = this.store.get(args.key)?.value ?? '';\n    await this.broadcast({ kind: 'read', key: args.key });\n    return { value: before };",
+      ],
+    ],
     caughtBy: ['TestNoStaleReadLinearizable'],
   },
   {
     name: 'early-ack-dropped',
-    description: 'an acknowledgement that arrives before the message it acknowledges is dropped instead of kept by timestamp',
+    description:
+      'an acknowledgement that arrives before the message it acknowledges is dropped instead of kept by timestamp',
     file: 'server.ts',
-    replace: [["        const key = tsKey(body.of);\n", "        const key = tsKey(body.of);\n        if (!this.queue.some((q) => tsKey(q.ts) === key)) break;\n"]],
+    replace: [
+      [
+        '        const key = tsKey(body.of);\n',
+        '        const key = tsKey(body.of);\n        if (!this.queue.some((q) => tsKey(q.ts) === key)) break;\n',
+      ],
+    ],
     caughtBy: ['TestOvertakenBroadcast'],
   },
   {
     name: 'linearizable-write-answered-when-sent',
-    description: 'linearizable mode answers a write as soon as it is broadcast (reads still go through the total order)',
+    description:
+      'linearizable mode answers a write as soon as it is broadcast (reads still go through the total order)',
     file: 'server.ts',
-    replace: [[
-      "    await this.broadcast({ kind: 'write', key: args.key, value: args.value });",
-      "    if (this.level === 'linearizable') void this.broadcast({ kind: 'write', key: args.key, value: args.value });\n    else await this.broadcast({ kind: 'write', key: args.key, value: args.value });",
-    ]],
+    replace: [
+      [
+        "    await this.broadcast({ kind: 'write', key: args.key, value: args.value });",
+        "    if (this.level === 'linearizable') void this.broadcast({ kind: 'write', key: args.key, value: args.value });\n    else await this.broadcast({ kind: 'write', key: args.key, value: args.value });",
+      ],
+    ],
     caughtBy: ['TestLinearizableReadAfterRemoteWrite', 'TestLinearizableConcurrent'],
   },
   {
     name: 'linearizable-read-at-receipt',
-    description: 'a linearizable read is answered when its broadcast comes back to its own server, before the total order delivers it',
+    description:
+      'a linearizable read is answered when its broadcast comes back to its own server, before the total order delivers it',
     file: 'server.ts',
-    replace: [[
-      "        const clock = ++this.clock;\n",
-      "        const clock = ++this.clock;\n        const mine = from === this.me && body.op.kind === 'read' ? this.waiting.get(tsKey(body.ts)) : undefined;\n        if (mine && body.op.kind === 'read') {\n          this.waiting.delete(tsKey(body.ts));\n          mine(this.store.get(body.op.key)?.value ?? '');\n        }\n",
-    ]],
+    replace: [
+      [
+        '        const clock = ++this.clock;\n',
+        "        const clock = ++this.clock;\n        const mine = from === this.me && body.op.kind === 'read' ? this.waiting.get(tsKey(body.ts)) : undefined;\n        if (mine && body.op.kind === 'read') {\n          this.waiting.delete(tsKey(body.ts));\n          mine(this.store.get(body.op.key)?.value ?? '');\n        }\n",
+      ],
+    ],
     caughtBy: ['TestLinearizableReadAfterRemoteWrite', 'TestNoStaleReadLinearizable'],
   },
 ];

@@ -18,7 +18,17 @@
  *      the write with the largest (clock, server, value), so all copies end up equal.
  */
 import type { RpcEnd } from '../../labrpc';
-import type { ConsistencyLevel, KVService, ReadArgs, ReadReply, ServerId, ServerOptions, Timestamp, WriteArgs, WriteReply } from '../../lab3/rpc';
+import type {
+  ConsistencyLevel,
+  KVService,
+  ReadArgs,
+  ReadReply,
+  ServerId,
+  ServerOptions,
+  Timestamp,
+  WriteArgs,
+  WriteReply,
+} from '../../lab3/rpc';
 
 /** An operation ordered by the broadcast. */
 type Op = { kind: 'read'; key: string } | { kind: 'write'; key: string; value: string };
@@ -122,7 +132,11 @@ export class KVServer implements KVService {
     const from = env.from;
     if (env.seq < this.nextRecvSeq[from] || this.early[from].has(env.seq)) return {}; // a duplicate from a re-send
     this.early[from].set(env.seq, env.body);
-    for (let body = this.early[from].get(this.nextRecvSeq[from]); body !== undefined; body = this.early[from].get(this.nextRecvSeq[from])) {
+    for (
+      let body = this.early[from].get(this.nextRecvSeq[from]);
+      body !== undefined;
+      body = this.early[from].get(this.nextRecvSeq[from])
+    ) {
       this.early[from].delete(this.nextRecvSeq[from]);
       this.nextRecvSeq[from]++;
       this.receive(from, body);

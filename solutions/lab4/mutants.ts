@@ -6,7 +6,12 @@ export const mutants: Mutant[] = [
     name: 'ack-early',
     description: 'the leader acknowledges a write when W-1 followers hold it',
     file: 'server.ts',
-    replace: [['const quorumSeq = matches[this.config.quorum - 1];', 'const quorumSeq = matches[this.config.quorum - 2] ?? matches[0];']],
+    replace: [
+      [
+        'const quorumSeq = matches[this.config.quorum - 1];',
+        'const quorumSeq = matches[this.config.quorum - 2] ?? matches[0];',
+      ],
+    ],
     caughtBy: ['TestAckAfterQuorum'],
   },
   {
@@ -20,7 +25,12 @@ export const mutants: Mutant[] = [
     name: 'follower-accepts-writes',
     description: 'a follower takes writes instead of refusing them',
     file: 'server.ts',
-    replace: [["if (this.config.role !== 'leader') {\n      return { err: 'ErrNotLeader'", "if (this.config.role === 'nobody' as string) {\n      return { err: 'ErrNotLeader'"]],
+    replace: [
+      [
+        "if (this.config.role !== 'leader') {\n      return {\n        err: 'ErrNotLeader'",
+        "if (this.config.role === ('nobody' as string)) {\n      return {\n        err: 'ErrNotLeader'",
+      ],
+    ],
     caughtBy: ['TestFollowerRefusesWrites'],
   },
   {
@@ -40,28 +50,43 @@ export const mutants: Mutant[] = [
     name: 'no-gap-check',
     description: 'a follower answers OK to entries that start after a gap',
     file: 'server.ts',
-    replace: [["if (entries.length > 0 && entries[0].seq > this.applied + 1) return { err: 'ErrGap', lastSeq: this.applied };", '']],
+    replace: [
+      [
+        "if (entries.length > 0 && entries[0].seq > this.applied + 1) return { err: 'ErrGap', lastSeq: this.applied };",
+        '',
+      ],
+    ],
     caughtBy: ['TestFollowerAppliesInOrder'],
   },
   {
     name: 'follower-ignores-token',
-    description: "a follower applies any Replicate it receives, so any client that reaches it can write to its log and make it diverge for good (the original's POST /replicate)",
+    description:
+      "a follower applies any Replicate it receives, so any client that reaches it can write to its log and make it diverge for good (the original's POST /replicate)",
     file: 'server.ts',
-    replace: [["    if (args.token !== this.config.token) return { err: 'ErrForbidden', lastSeq: this.applied };\n", '']],
+    replace: [
+      ["    if (args.token !== this.config.token) return { err: 'ErrForbidden', lastSeq: this.applied };\n", ''],
+    ],
     caughtBy: ['TestForgedReplicate'],
   },
   {
     name: 'token-only-when-given',
     description: 'a follower checks the token only when the call carries one, so a call without a token is applied',
     file: 'server.ts',
-    replace: [['if (args.token !== this.config.token) return', 'if (args.token && args.token !== this.config.token) return']],
+    replace: [
+      ['if (args.token !== this.config.token) return', 'if (args.token && args.token !== this.config.token) return'],
+    ],
     caughtBy: ['TestForgedReplicate'],
   },
   {
     name: 'replicate-to-quorum-only',
     description: 'the leader sends the log only to the first W followers',
     file: 'server.ts',
-    replace: [['for (const f of this.followers) void this.replicateTo(f);', 'for (const f of this.followers.slice(0, config.quorum)) void this.replicateTo(f);']],
+    replace: [
+      [
+        'for (const f of this.followers) void this.replicateTo(f);',
+        'for (const f of this.followers.slice(0, config.quorum)) void this.replicateTo(f);',
+      ],
+    ],
     caughtBy: ['TestFollowerReadsEventually', 'TestFollowerCatchUp'],
   },
   {
@@ -69,7 +94,10 @@ export const mutants: Mutant[] = [
     description: 'a batch that got no answer is never sent again, so a follower that missed it stays behind',
     file: 'server.ts',
     replace: [
-      ['        // Lost, or the follower is unreachable: try again a little later, from the same place.\n', '        next += entries.length;\n'],
+      [
+        '        // Lost, or the follower is unreachable: try again a little later, from the same place.\n',
+        '        next += entries.length;\n',
+      ],
       ['      next = reply.lastSeq + 1;', '      next = Math.max(next, reply.lastSeq + 1);'],
     ],
     caughtBy: ['TestFollowerCatchUp', 'TestOriginalLoadUnreliable', 'TestNoQuorumFails'],
@@ -85,40 +113,61 @@ export const mutants: Mutant[] = [
     name: 'wait-for-all',
     description: 'the leader waits for every follower, whatever W is',
     file: 'server.ts',
-    replace: [['const quorumSeq = matches[this.config.quorum - 1];', 'const quorumSeq = matches[this.followers.length - 1];']],
+    replace: [
+      ['const quorumSeq = matches[this.config.quorum - 1];', 'const quorumSeq = matches[this.followers.length - 1];'],
+    ],
     caughtBy: ['TestQuorumLatency', 'TestNoQuorumFails'],
   },
   {
     name: 'no-max-batch',
     description: 'the leader sends a follower every entry it lacks in one call, ignoring maxBatch and the byte bound',
     file: 'server.ts',
-    replace: [['const entries = nextBatch(this.log, next, this.config.maxBatch, MAX_BATCH_BYTES);', 'const entries = this.log.slice(next - 1);']],
+    replace: [
+      [
+        'const entries = nextBatch(this.log, next, this.config.maxBatch, MAX_BATCH_BYTES);',
+        'const entries = this.log.slice(next - 1);',
+      ],
+    ],
     caughtBy: ['TestFollowerCatchUp', 'TestRealHttpCatchUp'],
   },
   {
     name: 'batch-by-entries-only',
-    description: 'a batch is bounded by maxBatch entries but not by bytes, so a catch-up call with large values exceeds the HTTP body limit',
+    description:
+      'a batch is bounded by maxBatch entries but not by bytes, so a catch-up call with large values exceeds the HTTP body limit',
     file: 'server.ts',
-    replace: [['const entries = nextBatch(this.log, next, this.config.maxBatch, MAX_BATCH_BYTES);', 'const entries = nextBatch(this.log, next, this.config.maxBatch, Infinity);']],
+    replace: [
+      [
+        'const entries = nextBatch(this.log, next, this.config.maxBatch, MAX_BATCH_BYTES);',
+        'const entries = nextBatch(this.log, next, this.config.maxBatch, Infinity);',
+      ],
+    ],
     caughtBy: ['TestRealHttpCatchUp'],
   },
   {
     name: 'gap-resends-same-batch',
-    description: 'on ErrGap the leader keeps its place and resends the same batch, so a follower restarted empty never catches up',
+    description:
+      'on ErrGap the leader keeps its place and resends the same batch, so a follower restarted empty never catches up',
     file: 'server.ts',
     replace: [['      next = reply.lastSeq + 1;', "      if (reply.err === 'OK') next = reply.lastSeq + 1;"]],
     caughtBy: ['TestFollowerRestartEmpty'],
   },
   {
     name: 'match-only-grows',
-    description: "the leader keeps the highest seq a follower ever reported and sends from there, ignoring ErrGap's lower lastSeq",
+    description:
+      "the leader keeps the highest seq a follower ever reported and sends from there, ignoring ErrGap's lower lastSeq",
     file: 'server.ts',
-    replace: [['      f.match = reply.lastSeq;\n      next = reply.lastSeq + 1;', '      f.match = Math.max(f.match, reply.lastSeq);\n      next = f.match + 1;']],
+    replace: [
+      [
+        '      f.match = reply.lastSeq;\n      next = reply.lastSeq + 1;',
+        '      f.match = Math.max(f.match, reply.lastSeq);\n      next = f.match + 1;',
+      ],
+    ],
     caughtBy: ['TestFollowerRestartEmpty', 'TestRestartWhileIdle'],
   },
   {
     name: 'timeout-fails-all',
-    description: 'when one write times out the leader fails every write still waiting, though their own deadlines have not passed',
+    description:
+      'when one write times out the leader fails every write still waiting, though their own deadlines have not passed',
     file: 'server.ts',
     replace: [
       [
@@ -133,20 +182,35 @@ export const mutants: Mutant[] = [
     name: 'timeout-removes-entry',
     description: 'a write that times out is taken out of the log, so the entries after it shift to other seqs',
     file: 'server.ts',
-    replace: [['          waiter.done = true;\n', '          waiter.done = true;\n          this.log.splice(entry.seq - 1, 1);\n']],
+    replace: [
+      [
+        '          waiter.done = true;\n',
+        '          waiter.done = true;\n          this.log.splice(entry.seq - 1, 1);\n',
+      ],
+    ],
     caughtBy: ['TestNoQuorumInFlight'],
   },
   {
     name: 'data-as-plain-object',
-    description: "the node keeps its data in a plain object, so names inherited from Object.prototype ('constructor', '__proto__') misbehave",
+    description:
+      "the node keeps its data in a plain object, so names inherited from Object.prototype ('constructor', '__proto__') misbehave",
     file: 'server.ts',
     replace: [
       ['private readonly data = new Map<string, string>();', 'private readonly data: Record<string, string> = {};'],
-      ['const value = this.data.get(args.key);', 'const value = args.key in this.data ? String(this.data[args.key]) : undefined;'],
+      [
+        'const value = this.data.get(args.key);',
+        'const value = args.key in this.data ? String(this.data[args.key]) : undefined;',
+      ],
       ['dataCount: this.data.size,', 'dataCount: Object.keys(this.data).length,'],
       ['data: args.noData ? {} : Object.fromEntries(this.data),', 'data: args.noData ? {} : { ...this.data },'],
-      ['      this.data.set(e.key, e.value);\n      this.applied = e.seq;', '      this.data[e.key] = e.value;\n      this.applied = e.seq;'],
-      ['const e = this.log[s - 1];\n      this.data.set(e.key, e.value);', 'const e = this.log[s - 1];\n      this.data[e.key] = e.value;'],
+      [
+        '      this.data.set(e.key, e.value);\n      this.applied = e.seq;',
+        '      this.data[e.key] = e.value;\n      this.applied = e.seq;',
+      ],
+      [
+        'const e = this.log[s - 1];\n      this.data.set(e.key, e.value);',
+        'const e = this.log[s - 1];\n      this.data[e.key] = e.value;',
+      ],
     ],
     caughtBy: ['TestOddKeysAndValues'],
   },
@@ -154,61 +218,89 @@ export const mutants: Mutant[] = [
     name: 'empty-value-missing',
     description: 'Get treats an empty value as a missing key',
     file: 'server.ts',
-    replace: [["return value === undefined ? { err: 'ErrNoKey' } : { err: 'OK', value };", "return !value ? { err: 'ErrNoKey' } : { err: 'OK', value };"]],
+    replace: [
+      [
+        "return value === undefined ? { err: 'ErrNoKey' } : { err: 'OK', value };",
+        "return !value ? { err: 'ErrNoKey' } : { err: 'OK', value };",
+      ],
+    ],
     caughtBy: ['TestOddKeysAndValues'],
   },
   {
     name: 'quorum-of-first-w',
     description: 'the leader commits when the first W followers (by index) hold a write, not any W',
     file: 'server.ts',
-    replace: [['const matches = this.followers.map((f) => f.match).sort((a, b) => b - a);', 'const matches = this.followers.slice(0, this.config.quorum).map((f) => f.match).sort((a, b) => b - a);']],
+    replace: [
+      [
+        'const matches = this.followers.map((f) => f.match).sort((a, b) => b - a);',
+        'const matches = this.followers.slice(0, this.config.quorum).map((f) => f.match).sort((a, b) => b - a);',
+      ],
+    ],
     caughtBy: ['TestUnevenLinks'],
   },
   {
     name: 'push-each-write',
-    description: "besides its loop, the leader pushes each new write to every follower at once in its own call (the original's design), so calls to a follower overlap",
+    description:
+      "besides its loop, the leader pushes each new write to every follower at once in its own call (the original's design), so calls to a follower overlap",
     file: 'server.ts',
-    replace: [['    for (const f of this.followers) f.wake?.();\n    return new Promise', "    for (const f of this.followers) {\n      f.wake?.();\n      f.end.call(`${SERVICE}.Replicate`, { entries: [entry] }).catch(() => undefined);\n    }\n    return new Promise"]],
+    replace: [
+      [
+        '    for (const f of this.followers) f.wake?.();\n    return new Promise',
+        '    for (const f of this.followers) {\n      f.wake?.();\n      f.end.call(`${SERVICE}.Replicate`, { entries: [entry] }).catch(() => undefined);\n    }\n    return new Promise',
+      ],
+    ],
     caughtBy: ['TestLeaderAcceptsWrites', 'TestAckAfterQuorum'],
   },
   {
     name: 'replicas-counts-all',
     description: 'the acknowledgement reports every follower in replicas, not the ones known to hold the write',
     file: 'server.ts',
-    replace: [['const replicas = this.followers.filter((f) => f.match >= w.seq).length;', 'const replicas = this.followers.length;']],
+    replace: [
+      [
+        'const replicas = this.followers.filter((f) => f.match >= w.seq).length;',
+        'const replicas = this.followers.length;',
+      ],
+    ],
     caughtBy: ['TestAckAfterQuorum'],
   },
   {
     name: 'no-quorum-message-without-count',
     description: 'ErrNoQuorum says the write failed but not how many followers confirmed it',
     file: 'server.ts',
-    replace: [['reached ${holders} of the ${this.config.quorum} followers it needs', 'did not reach the followers it needs']],
+    replace: [
+      ['reached ${holders} of the ${this.config.quorum} followers it needs', 'did not reach the followers it needs'],
+    ],
     caughtBy: ['TestNoQuorumInFlight'],
   },
   {
     name: 'never-waits-when-idle',
-    description: 'with nothing to send, a follower loop sends an empty batch again at once instead of waiting for the next write',
+    description:
+      'with nothing to send, a follower loop sends an empty batch again at once instead of waiting for the next write',
     file: 'server.ts',
-    replace: [['if (next > this.log.length && !heartbeat) {', 'if (next > this.log.length && this.stopped && !heartbeat) {']],
+    replace: [
+      ['if (next > this.log.length && !heartbeat) {', 'if (next > this.log.length && this.stopped && !heartbeat) {'],
+    ],
     caughtBy: ['TestIdleAndStop'],
   },
   {
     name: 'no-heartbeat',
-    description: 'an idle follower loop waits only for the next write, so a follower that restarts empty on an idle cluster stays empty until someone writes',
+    description:
+      'an idle follower loop waits only for the next write, so a follower that restarts empty on an idle cluster stays empty until someone writes',
     file: 'server.ts',
     replace: [['heartbeat = !(await this.idle(f));', 'await this.idle(f);']],
     caughtBy: ['TestRestartWhileIdle'],
   },
   {
     name: 'stop-ignored',
-    description: "_stop() clears the write timers but does not end the follower loops, which keep retrying",
+    description: '_stop() clears the write timers but does not end the follower loops, which keep retrying',
     file: 'server.ts',
     replace: [['    this.stopped = true;\n', '']],
     caughtBy: ['TestIdleAndStop'],
   },
   {
     name: 'big-entry-stalls',
-    description: 'the byte bound applies to the first entry too, so an entry larger than the bound is never sent and its follower stalls',
+    description:
+      'the byte bound applies to the first entry too, so an entry larger than the bound is never sent and its follower stalls',
     file: 'server.ts',
     replace: [['if (batch.length > 0 && bytes + size > maxBytes) break;', 'if (bytes + size > maxBytes) break;']],
     caughtBy: ['TestOddKeysAndValues'],
@@ -217,12 +309,18 @@ export const mutants: Mutant[] = [
     name: 'no-quorum-check',
     description: 'the leader accepts a quorum of 0 or more than its followers',
     file: 'server.ts',
-    replace: [["if (config.role === 'leader' && !(config.quorum >= 1 && config.quorum <= followers.length)) {", 'if (config.quorum < 0) {']],
+    replace: [
+      [
+        "if (config.role === 'leader' && !(config.quorum >= 1 && config.quorum <= followers.length)) {",
+        'if (config.quorum < 0) {',
+      ],
+    ],
     caughtBy: ['TestLeaderAcceptsWrites'],
   },
   {
     name: 'commit-goes-back',
-    description: 'the leader sets its commit point to the W-th highest follower seq even when that is lower, so restarted followers make it apply old entries again',
+    description:
+      'the leader sets its commit point to the W-th highest follower seq even when that is lower, so restarted followers make it apply old entries again',
     file: 'server.ts',
     replace: [['    if (quorumSeq <= this.commitSeq) return;\n', '']],
     caughtBy: ['TestFollowerRestartEmpty'],
@@ -231,7 +329,12 @@ export const mutants: Mutant[] = [
     name: 'no-quorum-miscount',
     description: 'the ErrNoQuorum message counts the followers beyond the write, not those holding it',
     file: 'server.ts',
-    replace: [['const holders = this.followers.filter((f) => f.match >= entry.seq).length;', 'const holders = this.followers.filter((f) => f.match > entry.seq).length;']],
+    replace: [
+      [
+        'const holders = this.followers.filter((f) => f.match >= entry.seq).length;',
+        'const holders = this.followers.filter((f) => f.match > entry.seq).length;',
+      ],
+    ],
     caughtBy: ['TestNoQuorumFails'],
   },
 ];

@@ -92,7 +92,9 @@ export class KVNode implements KVNodeService {
     followers: RpcEnd[],
   ) {
     if (config.role === 'leader' && !(config.quorum >= 1 && config.quorum <= followers.length)) {
-      throw new RangeError(`${config.id}: the write quorum must be between 1 and the number of followers (${followers.length}); got ${config.quorum}.`);
+      throw new RangeError(
+        `${config.id}: the write quorum must be between 1 and the number of followers (${followers.length}); got ${config.quorum}.`,
+      );
     }
     this.followers = config.role === 'leader' ? followers.map((end) => ({ end, match: 0, wake: undefined })) : [];
     for (const f of this.followers) void this.replicateTo(f);
@@ -100,7 +102,10 @@ export class KVNode implements KVNodeService {
 
   Set(args: SetArgs): Promise<SetReply> | SetReply {
     if (this.config.role !== 'leader') {
-      return { err: 'ErrNotLeader', message: `${this.config.id} is a follower and does not accept writes; send writes to the leader.` };
+      return {
+        err: 'ErrNotLeader',
+        message: `${this.config.id} is a follower and does not accept writes; send writes to the leader.`,
+      };
     }
     const entry: LogEntry = { seq: this.log.length + 1, key: args.key, value: args.value };
     this.log.push(entry);

@@ -8,7 +8,14 @@ import { createHash } from 'node:crypto';
 import * as net from 'node:net';
 import { parseStats, ServerStats } from '../../lab5/info';
 import { encodeCommand, ReplyParser, RespError, RespReply } from '../../lab5/resp';
-import { ClientOptions, ConsistentRing, KVClient, ServerAddress, ServerReplyError, ServerUnavailableError } from '../../lab5/types';
+import {
+  ClientOptions,
+  ConsistentRing,
+  KVClient,
+  ServerAddress,
+  ServerReplyError,
+  ServerUnavailableError,
+} from '../../lab5/types';
 
 /** The seed's sharding: the key's MD5 digest, read as a 128-bit number, modulo the number of servers. */
 export function md5Shard(key: string, servers: number): number {
@@ -171,7 +178,8 @@ export class ShardedClient implements KVClient {
   /** Sends a command to server `index`, retrying on connection failures; error replies throw ServerReplyError. */
   async command(index: number, args: ReadonlyArray<string | number>): Promise<RespReply> {
     const server = this.servers[index];
-    if (server === undefined) throw new RangeError(`there is no server number ${index} (there are ${this.servers.length})`);
+    if (server === undefined)
+      throw new RangeError(`there is no server number ${index} (there are ${this.servers.length})`);
     for (let attempt = 0; ; attempt++) {
       let reply: RespReply;
       try {

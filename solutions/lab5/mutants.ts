@@ -27,16 +27,22 @@ export const mutants: Mutant[] = [
     name: 'one-command-per-chunk',
     description: 'only the first command of each chunk of input is run; the rest are dropped',
     file: 'server.ts',
-    replace: [['      out += this.execute(args, conn);\n      if (conn.closing) break;', '      out += this.execute(args, conn);\n      break;']],
+    replace: [
+      [
+        '      out += this.execute(args, conn);\n      if (conn.closing) break;',
+        '      out += this.execute(args, conn);\n      break;',
+      ],
+    ],
     caughtBy: ['TestPipelining', 'TestRealRedisClient'],
   },
   {
     name: 'shared-parser',
-    description: 'one RequestParser shared by every connection: a half-sent command corrupts the commands of other clients',
+    description:
+      'one RequestParser shared by every connection: a half-sent command corrupts the commands of other clients',
     file: 'server.ts',
     replace: [
       ['class KVServer {', 'const sharedParser = new RequestParser();\nclass KVServer {'],
-      ['parser: new RequestParser(), closing: false', 'parser: sharedParser, closing: false'],
+      ['parser: new RequestParser(),\n      closing: false', 'parser: sharedParser,\n      closing: false'],
     ],
     caughtBy: ['TestMalformedInput', 'TestConcurrentClients'],
   },
@@ -44,7 +50,12 @@ export const mutants: Mutant[] = [
     name: 'arity-unchecked',
     description: 'the number of arguments is not checked',
     file: 'server.ts',
-    replace: [['else if (cmd.arity > 0 ? args.length !== cmd.arity : args.length < -cmd.arity) refused', 'else if (cmd.arity === 12345) refused']],
+    replace: [
+      [
+        'else if (cmd.arity > 0 ? args.length !== cmd.arity : args.length < -cmd.arity)\n      refused',
+        'else if (cmd.arity === 12345)\n      refused',
+      ],
+    ],
     caughtBy: ['TestErrorReplies'],
   },
   {
@@ -114,7 +125,12 @@ export const mutants: Mutant[] = [
     name: 'fsync-after-reply',
     description: "fsync 'always' syncs the log only after the replies are written to the socket",
     file: 'server.ts',
-    replace: [["    this.persistence?.flush();\n    if (out.length > 0) conn.socket.write(out, 'latin1');\n", "    if (out.length > 0) conn.socket.write(out, 'latin1');\n    this.persistence?.flush();\n"]],
+    replace: [
+      [
+        "    this.persistence?.flush();\n    if (out.length > 0) conn.socket.write(out, 'latin1');\n",
+        "    if (out.length > 0) conn.socket.write(out, 'latin1');\n    this.persistence?.flush();\n",
+      ],
+    ],
     caughtBy: ['TestFsyncPolicy'],
   },
   {
@@ -135,7 +151,12 @@ export const mutants: Mutant[] = [
     name: 'everysec-never-syncs',
     description: "fsync 'everysec' has no timer: the log is synced only by snapshots and close()",
     file: 'persistence.ts',
-    replace: [['this.syncTimer = setInterval(() => this.sync(), 1000);', 'this.syncTimer = setInterval(() => undefined, 1000);']],
+    replace: [
+      [
+        'this.syncTimer = setInterval(() => this.sync(), 1000);',
+        'this.syncTimer = setInterval(() => undefined, 1000);',
+      ],
+    ],
     caughtBy: ['TestFsyncPolicy'],
   },
   {
@@ -154,16 +175,27 @@ export const mutants: Mutant[] = [
   },
   {
     name: 'ring-no-wrap',
-    description: "a key past the ring's last point goes to the last point's node instead of wrapping around to the first",
+    description:
+      "a key past the ring's last point goes to the last point's node instead of wrapping around to the first",
     file: 'client.ts',
-    replace: [['return this.points[lo === this.points.length ? 0 : lo].node;', 'return this.points[Math.min(lo, this.points.length - 1)].node;']],
+    replace: [
+      [
+        'return this.points[lo === this.points.length ? 0 : lo].node;',
+        'return this.points[Math.min(lo, this.points.length - 1)].node;',
+      ],
+    ],
     caughtBy: ['TestHashRing'],
   },
   {
     name: 'ring-is-modulo',
     description: 'the "ring" picks a point by hash modulo the number of points, so adding a node reshuffles keys',
     file: 'client.ts',
-    replace: [['    const at = ringPoint(key);\n', '    const at = ringPoint(key);\n    if (at >= 0) return this.points[at % this.points.length].node;\n']],
+    replace: [
+      [
+        '    const at = ringPoint(key);\n',
+        '    const at = ringPoint(key);\n    if (at >= 0) return this.points[at % this.points.length].node;\n',
+      ],
+    ],
     caughtBy: ['TestHashRing'],
   },
   {
@@ -196,23 +228,39 @@ export const mutants: Mutant[] = [
   },
   {
     name: 'object-store-lookup',
-    description: 'values are read from a plain object, so "constructor" or "toString" find Object.prototype\'s functions',
+    description:
+      'values are read from a plain object, so "constructor" or "toString" find Object.prototype\'s functions',
     file: 'server.ts',
-    replace: [['    return this.values.get(key);\n  }', '    return (Object.fromEntries(this.values) as Record<string, string>)[key];\n  }']],
+    replace: [
+      [
+        '    return this.values.get(key);\n  }',
+        '    return (Object.fromEntries(this.values) as Record<string, string>)[key];\n  }',
+      ],
+    ],
     caughtBy: ['TestStrangeKeys'],
   },
   {
     name: 'expire-not-logged',
     description: 'EXPIRE changes the deadline in memory only: after a crash the key has no TTL',
     file: 'server.ts',
-    replace: [['    this.expires.set(key, at);\n    this.persistence?.recordSet(key, this.values.get(key)!, at);\n', '    this.expires.set(key, at);\n']],
+    replace: [
+      [
+        '    this.expires.set(key, at);\n    this.persistence?.recordSet(key, this.values.get(key)!, at);\n',
+        '    this.expires.set(key, at);\n',
+      ],
+    ],
     caughtBy: ['TestCrashExpiry'],
   },
   {
     name: 'incr-log-drops-ttl',
     description: "INCR logs the new value without the key's TTL, so after a crash the key lives for ever",
     file: 'server.ts',
-    replace: [['this.persistence?.recordSet(key, value, this.expires.get(key));', "this.persistence?.recordSet(key, value, expiresAt === 'keep' ? undefined : expiresAt);"]],
+    replace: [
+      [
+        'this.persistence?.recordSet(key, value, this.expires.get(key));',
+        "this.persistence?.recordSet(key, value, expiresAt === 'keep' ? undefined : expiresAt);",
+      ],
+    ],
     caughtBy: ['TestCrashExpiry'],
   },
   {
@@ -221,7 +269,10 @@ export const mutants: Mutant[] = [
     file: 'persistence.ts',
     replace: [
       ["'PXAT', String(e.expiresAt)]", "'PXAT', String(e.expiresAt - Date.now())]"],
-      ['expiresAt: at === undefined ? undefined : Number(at)', 'expiresAt: at === undefined ? undefined : Date.now() + Number(at)'],
+      [
+        'expiresAt: at === undefined ? undefined : Number(at)',
+        'expiresAt: at === undefined ? undefined : Date.now() + Number(at)',
+      ],
     ],
     caughtBy: ['TestCrashExpiry'],
   },
@@ -229,7 +280,12 @@ export const mutants: Mutant[] = [
     name: 'expire-delete-not-logged',
     description: 'EXPIRE with a time <= 0 deletes the key in memory only: it comes back after a crash',
     file: 'server.ts',
-    replace: [['      this.remove(key);\n      this.persistence?.recordDelete(key);\n      return reply.integer(1);', '      this.remove(key);\n      return reply.integer(1);']],
+    replace: [
+      [
+        '      this.remove(key);\n      this.persistence?.recordDelete(key);\n      return reply.integer(1);',
+        '      this.remove(key);\n      return reply.integer(1);',
+      ],
+    ],
     caughtBy: ['TestCrashExpiry'],
   },
   {
@@ -240,7 +296,7 @@ export const mutants: Mutant[] = [
       ['const state = new Map<string, StoredEntry>();', 'const state = {} as Record<string, StoredEntry>;'],
       ['const held = state.size;', 'const held = Object.keys(state).length;'],
       ['} else this.apply(state, cmd);', '} else this.applyToObject(state, cmd);'],
-      ["(cmd) => this.apply(state, cmd));", "(cmd) => this.applyToObject(state, cmd));"],
+      ['(cmd) => this.apply(state, cmd));', '(cmd) => this.applyToObject(state, cmd));'],
       ['return [...state.values()].filter(', 'return Object.values(state).filter('],
       [
         '  private apply(state: Map<string, StoredEntry>, cmd: string[]): void {',
@@ -251,16 +307,23 @@ export const mutants: Mutant[] = [
   },
   {
     name: 'aof-utf8-records',
-    description: 'log records are encoded from strings, which encodeCommand sends as UTF-8: every non-ASCII byte is doubled after a crash',
+    description:
+      'log records are encoded from strings, which encodeCommand sends as UTF-8: every non-ASCII byte is doubled after a crash',
     file: 'persistence.ts',
     replace: [["return encodeCommand(words.map((w) => Buffer.from(w, 'latin1')));", 'return encodeCommand(words);']],
     caughtBy: ['TestCrashStrangeData'],
   },
   {
     name: 'snapshot-utf8',
-    description: 'the snapshot is written as UTF-8 but read as latin1: non-ASCII bytes come back mangled after a restart',
+    description:
+      'the snapshot is written as UTF-8 but read as latin1: non-ASCII bytes come back mangled after a restart',
     file: 'persistence.ts',
-    replace: [['const r = setRecord(e);', "const r = setRecord({ ...e, key: Buffer.from(e.key, 'utf8').toString('latin1'), value: Buffer.from(e.value, 'utf8').toString('latin1') });"]],
+    replace: [
+      [
+        'const r = setRecord(e);',
+        "const r = setRecord({ ...e, key: Buffer.from(e.key, 'utf8').toString('latin1'), value: Buffer.from(e.value, 'utf8').toString('latin1') });",
+      ],
+    ],
     caughtBy: ['TestCrashStrangeData'],
   },
   {
@@ -272,46 +335,77 @@ export const mutants: Mutant[] = [
   },
   {
     name: 'log-emptied-before-snapshot',
-    description: 'the log is emptied before the new snapshot is in place: a crash in between loses every write since the last snapshot',
+    description:
+      'the log is emptied before the new snapshot is in place: a crash in between loses every write since the last snapshot',
     file: 'persistence.ts',
     replace: [
-      ['    this.flush();\n    const done', '    this.flush();\n    fs.ftruncateSync(this.fd, 0);\n    this.logBytes = 0;\n    const done'],
+      [
+        '    this.flush();\n    const done',
+        '    this.flush();\n    fs.ftruncateSync(this.fd, 0);\n    this.logBytes = 0;\n    const done',
+      ],
     ],
     caughtBy: ['TestSnapshotCrash'],
   },
   {
     name: 'timeout-keeps-connection',
-    description: 'a timeout fails the oldest waiting request but keeps the connection, so the late reply answers the next request',
+    description:
+      'a timeout fails the oldest waiting request but keeps the connection, so the late reply answers the next request',
     file: 'client.ts',
-    replace: [['this.fail(socket, new Error(`no reply within ${timeoutMs} ms`));', 'this.queue.shift()?.reject(new Error(`no reply within ${timeoutMs} ms`));']],
+    replace: [
+      [
+        'this.fail(socket, new Error(`no reply within ${timeoutMs} ms`));',
+        'this.queue.shift()?.reject(new Error(`no reply within ${timeoutMs} ms`));',
+      ],
+    ],
     caughtBy: ['TestLateReply'],
   },
   {
     name: 'commands-plain-lookup',
-    description: "the command table is looked up as table[name], so 'constructor' and '__proto__' find Object.prototype's members instead of 'unknown command'",
+    description:
+      "the command table is looked up as table[name], so 'constructor' and '__proto__' find Object.prototype's members instead of 'unknown command'",
     file: 'server.ts',
-    replace: [['const cmd = Object.prototype.hasOwnProperty.call(this.commands, name) ? this.commands[name] : undefined;', 'const cmd: Command | undefined = this.commands[name];']],
+    replace: [
+      [
+        'const cmd = Object.prototype.hasOwnProperty.call(this.commands, name) ? this.commands[name] : undefined;',
+        'const cmd: Command | undefined = this.commands[name];',
+      ],
+    ],
     caughtBy: ['TestErrorReplies'],
   },
   {
     name: 'del-counts-unswept',
-    description: 'DEL checks that the key is in the table instead of looking it up: an expired key not yet swept is counted as deleted',
+    description:
+      'DEL checks that the key is in the table instead of looking it up: an expired key not yet swept is counted as deleted',
     file: 'server.ts',
-    replace: [['            if (this.lookup(key) === undefined) continue;', '            if (!this.values.has(key)) continue;']],
+    replace: [
+      ['            if (this.lookup(key) === undefined) continue;', '            if (!this.values.has(key)) continue;'],
+    ],
     caughtBy: ['TestTTL'],
   },
   {
     name: 'md5-latin1-key',
-    description: "md5Shard hashes the key's characters as latin1 instead of its UTF-8 bytes: non-ASCII keys land on another server than the seed's",
+    description:
+      "md5Shard hashes the key's characters as latin1 instead of its UTF-8 bytes: non-ASCII keys land on another server than the seed's",
     file: 'client.ts',
-    replace: [["const digest = createHash('md5').update(key, 'utf8').digest('hex');", "const digest = createHash('md5').update(key, 'latin1').digest('hex');"]],
+    replace: [
+      [
+        "const digest = createHash('md5').update(key, 'utf8').digest('hex');",
+        "const digest = createHash('md5').update(key, 'latin1').digest('hex');",
+      ],
+    ],
     caughtBy: ['TestShardPlacement'],
   },
   {
     name: 'corrupt-log-taken-for-torn',
-    description: 'a record the parser refuses in the middle of the log is treated as a torn last record: the log is cut there, losing every write after it',
+    description:
+      'a record the parser refuses in the middle of the log is treated as a torn last record: the log is cut there, losing every write after it',
     file: 'persistence.ts',
-    replace: [['      if (!(err instanceof ProtocolError)) throw err;\n      problem =', '      if (!(err instanceof ProtocolError)) throw err;\n      return good;\n      problem =']],
+    replace: [
+      [
+        '      if (!(err instanceof ProtocolError)) throw err;\n      problem =',
+        '      if (!(err instanceof ProtocolError)) throw err;\n      return good;\n      problem =',
+      ],
+    ],
     caughtBy: ['TestCorruptLog'],
   },
   {
@@ -326,16 +420,25 @@ export const mutants: Mutant[] = [
     description: 'the snapshot pieces are written with writeSync: no client is served until the whole store is written',
     file: 'persistence.ts',
     replace: [
-      ['await file.write(Buffer.concat(chunk)); // the event loop serves clients while this is written', 'fs.writeSync(file.fd, Buffer.concat(chunk));'],
-      ['      await file.write(Buffer.concat(chunk));\n      await file.sync();', '      fs.writeSync(file.fd, Buffer.concat(chunk));\n      await file.sync();'],
+      [
+        'await file.write(Buffer.concat(chunk)); // the event loop serves clients while this is written',
+        'fs.writeSync(file.fd, Buffer.concat(chunk));',
+      ],
+      [
+        '      await file.write(Buffer.concat(chunk));\n      await file.sync();',
+        '      fs.writeSync(file.fd, Buffer.concat(chunk));\n      await file.sync();',
+      ],
     ],
     caughtBy: ['TestSnapshotServes'],
   },
   {
     name: 'no-backpressure',
-    description: "a client's commands run however many of its replies are still unsent: one that never reads fills the server's memory",
+    description:
+      "a client's commands run however many of its replies are still unsent: one that never reads fills the server's memory",
     file: 'server.ts',
-    replace: [['      if (out.length + conn.socket.writableLength >= OUTPUT_PAUSE_BYTES) {', '      if (out.length < 0) {']],
+    replace: [
+      ['      if (out.length + conn.socket.writableLength >= OUTPUT_PAUSE_BYTES) {', '      if (out.length < 0) {'],
+    ],
     caughtBy: ['TestSlowReader'],
   },
   {
@@ -354,30 +457,46 @@ export const mutants: Mutant[] = [
   },
   {
     name: 'lenient-integers',
-    description: 'a stored value is read as an integer the way Number() does: "01", "+1" and " 1" are accepted, as Redis does not',
+    description:
+      'a stored value is read as an integer the way Number() does: "01", "+1" and " 1" are accepted, as Redis does not',
     file: 'server.ts',
-    replace: [["    const cur = parseInt64(this.lookup(key) ?? '0');", "    const text = (this.lookup(key) ?? '0').trim();\n    const cur = /^[+-]?\\d+$/.test(text) ? BigInt(text) : undefined;"]],
+    replace: [
+      [
+        "    const cur = parseInt64(this.lookup(key) ?? '0');",
+        "    const text = (this.lookup(key) ?? '0').trim();\n    const cur = /^[+-]?\\d+$/.test(text) ? BigInt(text) : undefined;",
+      ],
+    ],
     caughtBy: ['TestIntegers', 'TestRedisReplies'],
   },
   {
     name: 'no-overflow-check',
-    description: 'INCR past 2^63-1 stores a value Redis cannot hold instead of refusing with "increment or decrement would overflow"',
+    description:
+      'INCR past 2^63-1 stores a value Redis cannot hold instead of refusing with "increment or decrement would overflow"',
     file: 'server.ts',
-    replace: [["    if (next > INT64_MAX || next < INT64_MIN) return reply.error('ERR increment or decrement would overflow');\n", '']],
+    replace: [
+      [
+        "    if (next > INT64_MAX || next < INT64_MIN) return reply.error('ERR increment or decrement would overflow');\n",
+        '',
+      ],
+    ],
     caughtBy: ['TestIntegers', 'TestRedisReplies'],
   },
   {
     name: 'multi-runs-at-once',
-    description: 'inside MULTI each command runs at once (and replies QUEUED): other clients see it before EXEC, and EXEC has nothing to run',
+    description:
+      'inside MULTI each command runs at once (and replies QUEUED): other clients see it before EXEC, and EXEC has nothing to run',
     file: 'server.ts',
     replace: [['      conn.queue.push(args);\n', '      this.run(name, cmd!, args, conn);\n']],
     caughtBy: ['TestTransactions', 'TestRedisReplies'],
   },
   {
     name: 'refused-command-not-aborting',
-    description: 'a command refused while queuing does not abort the transaction: EXEC runs the rest (the bug redis-py users met)',
+    description:
+      'a command refused while queuing does not abort the transaction: EXEC runs the rest (the bug redis-py users met)',
     file: 'server.ts',
-    replace: [['      if (conn.queue !== undefined) conn.dirty = true; // EXEC will abort', '      // EXEC will abort']],
+    replace: [
+      ['      if (conn.queue !== undefined) conn.dirty = true; // EXEC will abort', '      // EXEC will abort'],
+    ],
     caughtBy: ['TestTransactions', 'TestRedisReplies'],
   },
   {
@@ -389,11 +508,15 @@ export const mutants: Mutant[] = [
   },
   {
     name: 'scan-cursor-is-position',
-    description: "SCAN's cursor is a position in the list of keys: compacting the list after deletions shifts the keys, and the walk skips some",
+    description:
+      "SCAN's cursor is a position in the list of keys: compacting the list after deletions shifts the keys, and the walk skips some",
     file: 'server.ts',
     replace: [
       ['    let i = lo;\n', '    let i = Math.min(Number(cursor), this.orderKeys.length);\n'],
-      ["    const next = i < this.orderKeys.length ? String(this.orderSeqs[i]) : '0';", "    const next = i < this.orderKeys.length ? String(i) : '0';"],
+      [
+        "    const next = i < this.orderKeys.length ? String(this.orderSeqs[i]) : '0';",
+        "    const next = i < this.orderKeys.length ? String(i) : '0';",
+      ],
     ],
     caughtBy: ['TestScan'],
   },
@@ -408,40 +531,61 @@ export const mutants: Mutant[] = [
     name: 'set-first-time-wins',
     description: 'a repeated SET option (EX 10 EX 20) is refused as a syntax error, where Redis takes the last',
     file: 'server.ts',
-    replace: [['&& !keepTtl && (unit === undefined || unit === opt) && hasNext', '&& !keepTtl && unit === undefined && hasNext']],
+    replace: [
+      [
+        '        !keepTtl &&\n        (unit === undefined || unit === opt) &&\n        hasNext',
+        '        !keepTtl &&\n        unit === undefined &&\n        hasNext',
+      ],
+    ],
     caughtBy: ['TestRedisReplies'],
   },
   {
     name: 'flushdb-ignores-arguments',
     description: 'FLUSHDB junk empties the database, where Redis refuses it with a syntax error',
     file: 'server.ts',
-    replace: [["          if (a.length > 1 || (a.length === 1 && !['sync', 'async'].includes(a[0].toLowerCase()))) return syntaxError;\n", '']],
+    replace: [
+      [
+        "          if (a.length > 1 || (a.length === 1 && !['sync', 'async'].includes(a[0].toLowerCase()))) return syntaxError;\n",
+        '',
+      ],
+    ],
     caughtBy: ['TestRedisReplies'],
   },
   {
     name: 'unknown-command-short',
-    description: 'the unknown-command error quotes only the first three arguments, 40 characters each, with no space after the last',
+    description:
+      'the unknown-command error quotes only the first three arguments, 40 characters each, with no space after the last',
     file: 'server.ts',
-    replace: [["  for (let i = 1; i < args.length && rest.length < 128; i++) rest += `'${cString(args[i]).slice(0, 128 - rest.length)}' `;", "  rest = args.slice(1, 4).map((a) => `'${a.slice(0, 40)}'`).join(' ');"]],
+    replace: [
+      [
+        "  for (let i = 1; i < args.length && rest.length < 128; i++)\n    rest += `'${cString(args[i]).slice(0, 128 - rest.length)}' `;",
+        "  rest = args.slice(1, 4).map((a) => `'${a.slice(0, 40)}'`).join(' ');",
+      ],
+    ],
     caughtBy: ['TestRedisReplies'],
   },
   {
     name: 'expire-no-limits',
-    description: "EXPIRE accepts any integer: a time that overflows 64 bits once made absolute is taken instead of refused with \"invalid expire time in 'expire' command\"",
+    description:
+      'EXPIRE accepts any integer: a time that overflows 64 bits once made absolute is taken instead of refused with "invalid expire time in \'expire\' command"',
     file: 'server.ts',
     replace: [['    if (when > INT64_MAX - BigInt(now)) return invalid;\n', '']],
     caughtBy: ['TestRedisReplies'],
   },
   {
     name: 'ring-ties-by-insertion',
-    description: 'ring points sorted by position only: two nodes on the same point keep the order they were added in, not the lower id first',
+    description:
+      'ring points sorted by position only: two nodes on the same point keep the order they were added in, not the lower id first',
     file: 'client.ts',
-    replace: [['this.points.sort((a, b) => a.at - b.at || a.node - b.node);', 'this.points.sort((a, b) => a.at - b.at);']],
+    replace: [
+      ['this.points.sort((a, b) => a.at - b.at || a.node - b.node);', 'this.points.sort((a, b) => a.at - b.at);'],
+    ],
     caughtBy: ['TestHashRing'],
   },
   {
     name: 'ring-whole-digest',
-    description: "ring positions from the whole MD5 digest (parseInt of 32 hex digits) instead of its first 32 bits: only ties between points tell",
+    description:
+      'ring positions from the whole MD5 digest (parseInt of 32 hex digits) instead of its first 32 bits: only ties between points tell',
     file: 'client.ts',
     replace: [[".digest('hex').slice(0, 8), 16);", ".digest('hex'), 16);"]],
     caughtBy: ['TestHashRing'],
@@ -455,9 +599,12 @@ export const mutants: Mutant[] = [
   },
   {
     name: 'stale-close-fails-new-connection',
-    description: "a destroyed socket's late 'close' event fails the connection that replaced it, and the requests waiting there",
+    description:
+      "a destroyed socket's late 'close' event fails the connection that replaced it, and the requests waiting there",
     file: 'client.ts',
-    replace: [['    if (this.socket !== socket) return;\n    this.socket = undefined;', '    this.socket = undefined;']],
+    replace: [
+      ['    if (this.socket !== socket) return;\n    this.socket = undefined;', '    this.socket = undefined;'],
+    ],
     caughtBy: ['TestLateReply'],
   },
   {
@@ -469,14 +616,15 @@ export const mutants: Mutant[] = [
   },
   {
     name: 'client-set-drops-ttl',
-    description: "ShardedClient.set ignores ttlSeconds: the key is stored without a time to live",
+    description: 'ShardedClient.set ignores ttlSeconds: the key is stored without a time to live',
     file: 'client.ts',
     replace: [["ttlSeconds === undefined ? ['SET', key, value] :", "true ? ['SET', key, value] :"]],
     caughtBy: ['TestShardPlacement'],
   },
   {
     name: 'snapshot-empties-log',
-    description: 'once a snapshot is in place the whole log is emptied, with the writes that arrived while it was written',
+    description:
+      'once a snapshot is in place the whole log is emptied, with the writes that arrived while it was written',
     file: 'persistence.ts',
     replace: [['    if (upTo >= this.logBytes) {', '    if (upTo >= 0) {']],
     caughtBy: ['TestSnapshotServes'],
@@ -490,35 +638,57 @@ export const mutants: Mutant[] = [
   },
   {
     name: 'log-arity-unchecked',
-    description: 'a SET record in the log is applied whatever its number of arguments: a hand-damaged record loads silently',
+    description:
+      'a SET record in the log is applied whatever its number of arguments: a hand-damaged record loads silently',
     file: 'persistence.ts',
-    replace: [["name === 'SET' ? cmd.length === 3 || (cmd.length === 5 && cmd[3] === 'PXAT' && /^\\d{1,15}$/.test(cmd[4])) :", "name === 'SET' ? true :"]],
+    replace: [
+      [
+        "      ? cmd.length === 3 || (cmd.length === 5 && cmd[3] === 'PXAT' && /^\\d{1,15}$/.test(cmd[4]))\n      : name === 'DEL'",
+        "      ? true\n      : name === 'DEL'",
+      ],
+    ],
     caughtBy: ['TestCorruptLog'],
   },
   {
     name: 'close-skips-final-snapshot',
-    description: "close() does not write the final snapshot: the log is left as it is",
+    description: 'close() does not write the final snapshot: the log is left as it is',
     file: 'server.ts',
-    replace: [['      await this.persistence.whenIdle();\n      await this.persistence.snapshot(this.copy());\n', '      await this.persistence.whenIdle();\n']],
+    replace: [
+      [
+        '      await this.persistence.whenIdle();\n      await this.persistence.snapshot(this.copy());\n',
+        '      await this.persistence.whenIdle();\n',
+      ],
+    ],
     caughtBy: ['TestCrashStrangeData'],
   },
   {
     name: 'expired-on-access-not-counted',
-    description: 'expired_keys counts only the keys the sweep removes, not those removed when a command finds them expired',
+    description:
+      'expired_keys counts only the keys the sweep removes, not those removed when a command finds them expired',
     file: 'server.ts',
-    replace: [['      this.remove(key);\n      this.expiredKeys++;\n      return undefined;', '      this.remove(key);\n      return undefined;']],
+    replace: [
+      [
+        '      this.remove(key);\n      this.expiredKeys++;\n      return undefined;',
+        '      this.remove(key);\n      return undefined;',
+      ],
+    ],
     caughtBy: ['TestTTL'],
   },
   {
     name: 'int-parses-prefix',
     description: 'SET\'s expire time read with parseInt: "10s" is taken as 10 instead of an error',
     file: 'server.ts',
-    replace: [['      const n = parseInt64(time);', '      const n = Number.isNaN(parseInt(time, 10)) ? undefined : BigInt(parseInt(time, 10));']],
+    replace: [
+      [
+        '      const n = parseInt64(time);',
+        '      const n = Number.isNaN(parseInt(time, 10)) ? undefined : BigInt(parseInt(time, 10));',
+      ],
+    ],
     caughtBy: ['TestTTL'],
   },
   {
     name: 'unknown-command-short-error',
-    description: "the unknown-command error leaves out Redis's \"with args beginning with: ...\"",
+    description: 'the unknown-command error leaves out Redis\'s "with args beginning with: ..."',
     file: 'server.ts',
     replace: [["', with args beginning with: ${rest}`", "'`"]],
     caughtBy: ['TestErrorReplies'],
@@ -527,7 +697,12 @@ export const mutants: Mutant[] = [
     name: 'set-ex-and-px',
     description: 'SET accepts both EX and PX (the last one wins) instead of a syntax error',
     file: 'server.ts',
-    replace: [['&& !keepTtl && (unit === undefined || unit === opt) && hasNext', '&& !keepTtl && hasNext']],
+    replace: [
+      [
+        '        !keepTtl &&\n        (unit === undefined || unit === opt) &&\n        hasNext',
+        '        !keepTtl &&\n        hasNext',
+      ],
+    ],
     caughtBy: ['TestErrorReplies'],
   },
   {

@@ -40,7 +40,9 @@ function record(words: string[]): Buffer {
 }
 
 function setRecord(e: StoredEntry): Buffer {
-  return record(e.expiresAt === undefined ? ['SET', e.key, e.value] : ['SET', e.key, e.value, 'PXAT', String(e.expiresAt)]);
+  return record(
+    e.expiresAt === undefined ? ['SET', e.key, e.value] : ['SET', e.key, e.value, 'PXAT', String(e.expiresAt)],
+  );
 }
 
 /** Why `cmd` is not a record this module writes, or undefined if it is one. */
@@ -48,10 +50,13 @@ function invalidRecord(cmd: string[], allowed: readonly string[]): string | unde
   const [name] = cmd;
   if (!allowed.includes(name)) return `unknown record ${JSON.stringify(name.slice(0, 20))}`;
   const ok =
-    name === 'SET' ? cmd.length === 3 || (cmd.length === 5 && cmd[3] === 'PXAT' && /^\d{1,15}$/.test(cmd[4])) :
-    name === 'DEL' ? cmd.length === 2 :
-    name === 'END' ? cmd.length === 2 && /^\d{1,15}$/.test(cmd[1]) :
-    cmd.length === 1;
+    name === 'SET'
+      ? cmd.length === 3 || (cmd.length === 5 && cmd[3] === 'PXAT' && /^\d{1,15}$/.test(cmd[4]))
+      : name === 'DEL'
+        ? cmd.length === 2
+        : name === 'END'
+          ? cmd.length === 2 && /^\d{1,15}$/.test(cmd[1])
+          : cmd.length === 1;
   return ok ? undefined : `a ${name} record with ${cmd.length - 1} arguments`;
 }
 
@@ -135,22 +140,33 @@ export class Persistence {
       const data = fs.readFileSync(snapFile);
       let ended = false;
       const end = readRecords(snapFile, data, ['SET', 'END'], (cmd) => {
-        if (ended) throw new CorruptFileError(`${snapFile} has records after its END record: it is damaged; the server did not start.`);
+        if (ended)
+          throw new CorruptFileError(
+            `${snapFile} has records after its END record: it is damaged; the server did not start.`,
+          );
         if (cmd[0] === 'END') {
           ended = true;
           const held = state.size;
-          if (Number(cmd[1]) !== held) throw new CorruptFileError(`${snapFile} ends with END ${cmd[1]} but holds ${held} keys: it is damaged; the server did not start.`);
+          if (Number(cmd[1]) !== held)
+            throw new CorruptFileError(
+              `${snapFile} ends with END ${cmd[1]} but holds ${held} keys: it is damaged; the server did not start.`,
+            );
         } else this.apply(state, cmd);
       });
       // Snapshots are renamed into place whole, so a missing END is damage, not a crash.
-      if (!ended || end < data.length) throw new CorruptFileError(`${snapFile} is incomplete (no END record after byte ${end} of ${data.length}): it is damaged; the server did not start.`);
+      if (!ended || end < data.length)
+        throw new CorruptFileError(
+          `${snapFile} is incomplete (no END record after byte ${end} of ${data.length}): it is damaged; the server did not start.`,
+        );
     }
     const logFile = path.join(this.dir, LOG);
     const log = fs.readFileSync(logFile);
     const good = readRecords(logFile, log, ['SET', 'DEL', 'FLUSHALL'], (cmd) => this.apply(state, cmd));
     if (good < log.length) {
       // Only an incomplete last record gets here: a write torn by a crash, never acknowledged. Cut it off, so new records follow good ones.
-      console.warn(`${logFile}: the last record (bytes ${good} to ${log.length}) is incomplete, a write torn by a crash; cut off.`);
+      console.warn(
+        `${logFile}: the last record (bytes ${good} to ${log.length}) is incomplete, a write torn by a crash; cut off.`,
+      );
       fs.ftruncateSync(this.fd, good);
       fs.fsyncSync(this.fd);
     }
@@ -206,7 +222,11 @@ export class Persistence {
     if (this.writing) return this.writing;
     this.flush();
     const done = this.writeSnapshot(entries, this.logBytes)
-      .catch((err: unknown) => console.error(`${path.join(this.dir, SNAPSHOT)}: snapshot failed (${(err as Error).message}); the log is kept whole, the next snapshot will try again.`))
+      .catch((err: unknown) =>
+        console.error(
+          `${path.join(this.dir, SNAPSHOT)}: snapshot failed (${(err as Error).message}); the log is kept whole, the next snapshot will try again.`,
+        ),
+      )
       .finally(() => (this.writing = undefined));
     this.writing = done;
     return done;

@@ -66,7 +66,8 @@ function cString(text: string): string {
 /** Redis's reply to an unknown command: the name and the arguments, quoted, up to 128 characters in all. */
 function unknownCommand(args: readonly string[]): string {
   let rest = '';
-  for (let i = 1; i < args.length && rest.length < 128; i++) rest += `'${cString(args[i]).slice(0, 128 - rest.length)}' `;
+  for (let i = 1; i < args.length && rest.length < 128; i++)
+    rest += `'${cString(args[i]).slice(0, 128 - rest.length)}' `;
   return reply.error(`ERR unknown command '${cString(args[0]).slice(0, 128)}', with args beginning with: ${rest}`);
 }
 
@@ -118,7 +119,14 @@ class KVServer {
   }
 
   private accept(socket: net.Socket): void {
-    const conn: Connection = { socket, parser: new RequestParser(), closing: false, stalled: false, queue: undefined, dirty: false };
+    const conn: Connection = {
+      socket,
+      parser: new RequestParser(),
+      closing: false,
+      stalled: false,
+      queue: undefined,
+      dirty: false,
+    };
     this.connections.add(conn);
     socket.setNoDelay(true);
     socket.on('data', (chunk) => {
@@ -158,7 +166,9 @@ class KVServer {
     this.persistence?.flush();
     if (out.length > 0) conn.socket.write(out, 'latin1');
     if (conn.socket.writableLength > OUTPUT_LIMIT_BYTES) {
-      console.warn(`closing a client whose unsent replies reached ${conn.socket.writableLength} bytes (limit ${OUTPUT_LIMIT_BYTES})`);
+      console.warn(
+        `closing a client whose unsent replies reached ${conn.socket.writableLength} bytes (limit ${OUTPUT_LIMIT_BYTES})`,
+      );
       conn.socket.destroy();
     } else if (fatal || conn.closing) {
       conn.closing = true;
@@ -183,7 +193,8 @@ class KVServer {
     const cmd = Object.prototype.hasOwnProperty.call(this.commands, name) ? this.commands[name] : undefined;
     let refused: string | undefined;
     if (cmd === undefined) refused = unknownCommand(args);
-    else if (cmd.arity > 0 ? args.length !== cmd.arity : args.length < -cmd.arity) refused = reply.error(`ERR wrong number of arguments for '${name}' command`);
+    else if (cmd.arity > 0 ? args.length !== cmd.arity : args.length < -cmd.arity)
+      refused = reply.error(`ERR wrong number of arguments for '${name}' command`);
     if (refused !== undefined) {
       if (conn.queue !== undefined) conn.dirty = true; // EXEC will abort: a transaction runs whole or not at all
       if (name !== 'exec') return refused;
@@ -321,7 +332,8 @@ class KVServer {
       else if (o === 'lt') lt = true;
       else return reply.error(`ERR Unsupported option ${cString(option)}`);
     }
-    if (nx && (xx || gt || lt)) return reply.error('ERR NX and XX, GT or LT options at the same time are not compatible');
+    if (nx && (xx || gt || lt))
+      return reply.error('ERR NX and XX, GT or LT options at the same time are not compatible');
     if (gt && lt) return reply.error('ERR GT and LT options at the same time are not compatible');
     let when = parseInt64(a[1]);
     if (when === undefined) return notInteger;
@@ -335,7 +347,8 @@ class KVServer {
     if (this.lookup(key) === undefined) return reply.integer(0);
     const current = this.expires.get(key);
     if ((nx && current !== undefined) || (xx && current === undefined)) return reply.integer(0);
-    if ((gt && (current === undefined || at <= current)) || (lt && current !== undefined && at >= current)) return reply.integer(0);
+    if ((gt && (current === undefined || at <= current)) || (lt && current !== undefined && at >= current))
+      return reply.integer(0);
     if (at <= now) {
       this.remove(key);
       this.persistence?.recordDelete(key);
@@ -362,7 +375,12 @@ class KVServer {
       else if (opt === 'XX' && !nx) xx = true;
       else if (opt === 'GET') get = true;
       else if (opt === 'KEEPTTL' && unit === undefined) keepTtl = true;
-      else if ((opt === 'EX' || opt === 'PX' || opt === 'EXAT' || opt === 'PXAT') && !keepTtl && (unit === undefined || unit === opt) && hasNext) {
+      else if (
+        (opt === 'EX' || opt === 'PX' || opt === 'EXAT' || opt === 'PXAT') &&
+        !keepTtl &&
+        (unit === undefined || unit === opt) &&
+        hasNext
+      ) {
         unit = opt;
         time = a[++i];
       } else return syntaxError;
@@ -427,7 +445,15 @@ class KVServer {
 
   private table(): Record<string, Command> {
     return {
-      ping: { arity: -1, run: (a) => (a.length === 0 ? reply.simple('PONG') : a.length === 1 ? reply.bulk(a[0]) : reply.error("ERR wrong number of arguments for 'ping' command")) },
+      ping: {
+        arity: -1,
+        run: (a) =>
+          a.length === 0
+            ? reply.simple('PONG')
+            : a.length === 1
+              ? reply.bulk(a[0])
+              : reply.error("ERR wrong number of arguments for 'ping' command"),
+      },
       echo: { arity: 2, run: (a) => reply.bulk(a[0]) },
       get: { arity: 2, run: (a) => reply.bulk(this.lookup(a[0]) ?? null) },
       set: { arity: -3, run: (a) => this.setCommand(a) },
@@ -542,7 +568,9 @@ class KVServer {
           conn.queue = undefined;
           if (conn.dirty) return reply.error('EXECABORT Transaction discarded because of previous errors.');
           // Every queued command runs now, one after the other, with no other client's command in between.
-          return reply.array(queued.map((args) => this.run(args[0].toLowerCase(), this.commands[args[0].toLowerCase()], args, conn)));
+          return reply.array(
+            queued.map((args) => this.run(args[0].toLowerCase(), this.commands[args[0].toLowerCase()], args, conn)),
+          );
         },
       },
       discard: {

@@ -56,8 +56,14 @@ export function main(argv: string[]): number {
     .name('npm run lincheck --')
     .description('Check histories for linearizability (or sequential consistency) with the kvlabs checker.')
     .argument('<files...>', 'history files: kv ({:process ...} lines) or etcd (Jepsen log lines)')
-    .addOption(new Option('--model <model>', 'history format and model (default: detected per file)').choices(['kv', 'etcd']))
-    .option('--timeout <ms>', 'time budget per file in milliseconds; beyond it the verdict is "unknown"', String(DEFAULT_TIMEOUT_MS))
+    .addOption(
+      new Option('--model <model>', 'history format and model (default: detected per file)').choices(['kv', 'etcd']),
+    )
+    .option(
+      '--timeout <ms>',
+      'time budget per file in milliseconds; beyond it the verdict is "unknown"',
+      String(DEFAULT_TIMEOUT_MS),
+    )
     .option('--html <dir>', 'write a history viewer page into DIR for each illegal (or unknown) file')
     .option('--html-all', 'with --html: write a page for every file, passing ones too')
     .option('--sequential', 'check sequential consistency (per-client order only) instead of linearizability')
@@ -78,7 +84,9 @@ export function main(argv: string[]): number {
   }
   const timeoutMs = Number(opts.timeout);
   if (!/^\d+$/.test(opts.timeout) || timeoutMs <= 0) {
-    process.stderr.write(`lincheck: error: --timeout expects a positive whole number of milliseconds, got ${JSON.stringify(opts.timeout)}\n`);
+    process.stderr.write(
+      `lincheck: error: --timeout expects a positive whole number of milliseconds, got ${JSON.stringify(opts.timeout)}\n`,
+    );
     return 2;
   }
   if (opts.htmlAll && !opts.html) {

@@ -54,17 +54,24 @@ function explainPartition<S extends {} | null, I, O>(
       ? `keeps each client's own order`
       : 'gives every operation one moment between its call and its return';
   if (part.verdict === 'illegal') {
-    lines.push(`Not ${what}${where}: no order of these ${part.ops.length} operations ${rule} and matches the ${model.name} model.`);
+    lines.push(
+      `Not ${what}${where}: no order of these ${part.ops.length} operations ${rule} and matches the ${model.name} model.`,
+    );
   } else {
-    lines.push(`Undecided${where}: the checker ran out of time after placing ${part.linearization.length} of ${part.ops.length} operations.`);
+    lines.push(
+      `Undecided${where}: the checker ran out of time after placing ${part.linearization.length} of ${part.ops.length} operations.`,
+    );
   }
   const replay = replayOrder(model, history, part.linearization, result.mode);
-  const describe = (i: number): string => `client ${history[i].clientId}: ${model.describeOperation(history[i].input, history[i].output)}`;
+  const describe = (i: number): string =>
+    `client ${history[i].clientId}: ${model.describeOperation(history[i].input, history[i].output)}`;
   const n = part.linearization.length;
   if (n === 0) {
     lines.push(`Not even the first operation can be placed; the initial state is ${replay.initial}.`);
   } else {
-    lines.push(`The longest legal order found places ${n} operation${n === 1 ? '' : 's'}${n > steps ? `; the last ${steps}` : ''}:`);
+    lines.push(
+      `The longest legal order found places ${n} operation${n === 1 ? '' : 's'}${n > steps ? `; the last ${steps}` : ''}:`,
+    );
     for (let k = Math.max(0, n - steps); k < n; k++) {
       lines.push(`  ${String(k + 1).padStart(4)}. ${describe(part.linearization[k])}   ⇒ state ${replay.after[k]}`);
     }
@@ -74,7 +81,9 @@ function explainPartition<S extends {} | null, I, O>(
     const which = part.unplaced.length === 1 ? 'this operation could not' : 'none of these operations could';
     lines.push(`Then ${which} be placed next, in state ${state}:`);
     for (const i of part.unplaced) {
-      lines.push(`    ✗  ${describe(i)}   (called ${at(history[i].call, unit)}, returned ${at(history[i].return, unit)})`);
+      lines.push(
+        `    ✗  ${describe(i)}   (called ${at(history[i].call, unit)}, returned ${at(history[i].return, unit)})`,
+      );
     }
   }
   return lines;
@@ -101,8 +110,13 @@ export function explainResult<S extends {} | null, I, O>(
   }
   const illegal = result.partitions.filter((p) => p.verdict === 'illegal');
   const lines = explainPartition(model, history, illegal[0], result, unit, steps);
-  if (illegal.length > 1) lines.push(`${illegal.length - 1} other key${illegal.length > 2 ? 's' : ''} also fail${illegal.length > 2 ? '' : 's'}.`);
-  lines.push('Look for the step where the reply stops matching what the model says: that is usually where the bug shows.');
+  if (illegal.length > 1)
+    lines.push(
+      `${illegal.length - 1} other key${illegal.length > 2 ? 's' : ''} also fail${illegal.length > 2 ? '' : 's'}.`,
+    );
+  lines.push(
+    'Look for the step where the reply stops matching what the model says: that is usually where the bug shows.',
+  );
   return lines.join('\n');
 }
 
@@ -116,7 +130,12 @@ export function checkOrExplain<S extends {} | null, I, O>(
   const explanation = explainResult(model, history, result, options);
   const out: Explained = { result, explanation };
   if (result.verdict !== 'ok' || options.htmlWhenOk) {
-    const viewer: ViewerOptions = { title: options.title, subtitle: options.subtitle, explanation, timeUnit: options.timeUnit };
+    const viewer: ViewerOptions = {
+      title: options.title,
+      subtitle: options.subtitle,
+      explanation,
+      timeUnit: options.timeUnit,
+    };
     if (options.html) out.html = renderHistoryHtml(model, history, result, viewer);
     if (options.htmlPath) out.htmlPath = writeHistoryHtml(options.htmlPath, model, history, result, viewer);
   }

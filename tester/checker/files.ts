@@ -12,14 +12,23 @@ import { writeHistoryHtml, ViewerOptions } from './viewer/html';
 /** A parsed file with the model that fits its format. */
 export type LoadedHistory =
   | { file: string; format: 'kv'; model: Model<KvState, KvInput, KvOutput>; ops: Operation<KvInput, KvOutput>[] }
-  | { file: string; format: 'etcd'; model: Model<RegisterState, RegisterInput, RegisterOutput>; ops: Operation<RegisterInput, RegisterOutput>[] };
+  | {
+      file: string;
+      format: 'etcd';
+      model: Model<RegisterState, RegisterInput, RegisterOutput>;
+      ops: Operation<RegisterInput, RegisterOutput>[];
+    };
 
 /** Parses text in `format` (detected from the first line when omitted); `file` names it in errors. */
 export function parseHistory(text: string, file: string, format?: HistoryFormat): LoadedHistory {
   const detected = detectFormat(text);
   const fmt = format ?? detected;
   if (fmt === undefined) {
-    throw new ParseError(file, 1, 'expected a kv history ({:process ...} lines) or an etcd Jepsen log (INFO jepsen.util ... lines); pass --model to choose');
+    throw new ParseError(
+      file,
+      1,
+      'expected a kv history ({:process ...} lines) or an etcd Jepsen log (INFO jepsen.util ... lines); pass --model to choose',
+    );
   }
   if (fmt === 'kv') return { file, format: 'kv', model: kvModelIgnoringAppendOutput, ops: parseKvHistory(text, file) };
   return { file, format: 'etcd', model: registerModel, ops: parseEtcdHistory(text, file) };
@@ -36,12 +45,23 @@ export function checkLoaded(h: LoadedHistory, options: CheckOptions = {}): Check
 }
 
 /** Writes the viewer page for a loaded history and its result; returns the path. */
-export function writeLoadedHtml(file: string, h: LoadedHistory, result: CheckResult, options: ViewerOptions = {}): string {
+export function writeLoadedHtml(
+  file: string,
+  h: LoadedHistory,
+  result: CheckResult,
+  options: ViewerOptions = {},
+): string {
   const opts: ViewerOptions = { timeUnit: 'line', title: path.basename(h.file), ...options };
   if (h.format === 'kv') {
-    return writeHistoryHtml(file, h.model, h.ops, result, { explanation: explainResult(h.model, h.ops, result, { timeUnit: 'line' }), ...opts });
+    return writeHistoryHtml(file, h.model, h.ops, result, {
+      explanation: explainResult(h.model, h.ops, result, { timeUnit: 'line' }),
+      ...opts,
+    });
   }
-  return writeHistoryHtml(file, h.model, h.ops, result, { explanation: explainResult(h.model, h.ops, result, { timeUnit: 'line' }), ...opts });
+  return writeHistoryHtml(file, h.model, h.ops, result, {
+    explanation: explainResult(h.model, h.ops, result, { timeUnit: 'line' }),
+    ...opts,
+  });
 }
 
 /** One history of the porcupine data set with its expected verdict. */
@@ -60,12 +80,20 @@ export function porcupineDataset(dir: string = PORCUPINE_DIR): DatasetEntry[] {
     .readdirSync(path.join(dir, 'kv'))
     .filter((f) => f.endsWith('.txt'))
     .sort()
-    .map((f): DatasetEntry => ({ file: path.join(dir, 'kv', f), format: 'kv', expected: f.includes('-bad') ? 'illegal' : 'ok' }));
+    .map((f): DatasetEntry => ({
+      file: path.join(dir, 'kv', f),
+      format: 'kv',
+      expected: f.includes('-bad') ? 'illegal' : 'ok',
+    }));
   const verdicts = fs.readFileSync(path.join(dir, 'etcd', 'VERDICTS.txt'), 'utf8');
   const etcd = verdicts
     .split('\n')
     .map((l) => l.trim().split(/\s+/))
     .filter((w) => w.length === 2)
-    .map(([f, v]): DatasetEntry => ({ file: path.join(dir, 'etcd', f), format: 'etcd', expected: v === 'linearizable' ? 'ok' : 'illegal' }));
+    .map(([f, v]): DatasetEntry => ({
+      file: path.join(dir, 'etcd', f),
+      format: 'etcd',
+      expected: v === 'linearizable' ? 'ok' : 'illegal',
+    }));
   return [...kv, ...etcd];
 }

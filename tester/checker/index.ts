@@ -1,6 +1,13 @@
 /** The consistency checkers: public API. */
 export * from './types';
-export { check, checkLinearizable, checkSequential, validateHistory, HistoryError, DEFAULT_TIMEOUT_MS } from './linearizability';
+export {
+  check,
+  checkLinearizable,
+  checkSequential,
+  validateHistory,
+  HistoryError,
+  DEFAULT_TIMEOUT_MS,
+} from './linearizability';
 export { checkOrExplain, explainResult, ExplainOptions, Explained } from './explain';
 export { keyedProduct, KeyedState } from './product';
 export { replayOrder, Replay } from './replay';

@@ -19,7 +19,8 @@ export class HistoryError extends Error {
 export function validateHistory<I, O>(history: readonly Operation<I, O>[]): void {
   history.forEach((op, i) => {
     const where = `operation #${i} (client ${op.clientId})`;
-    if (!Number.isFinite(op.call)) throw new HistoryError(`${where}: call time must be a finite number, got ${op.call}`);
+    if (!Number.isFinite(op.call))
+      throw new HistoryError(`${where}: call time must be a finite number, got ${op.call}`);
     if (Number.isNaN(op.return)) throw new HistoryError(`${where}: return time is NaN`);
     if (op.return < op.call) {
       throw new HistoryError(`${where}: returns at ${op.return}, before its call at ${op.call}`);
@@ -42,7 +43,16 @@ function partitionOps<S extends {} | null, I, O>(
   model: Model<S, I, O>,
   history: readonly Operation<I, O>[],
 ): Array<{ key: string | null; ids: number[] }> {
-  if (!model.partitionKey) return [{ key: null, ids: byCall(history, history.map((_, i) => i)) }];
+  if (!model.partitionKey)
+    return [
+      {
+        key: null,
+        ids: byCall(
+          history,
+          history.map((_, i) => i),
+        ),
+      },
+    ];
   const groups = new Map<string, number[]>();
   history.forEach((op, i) => {
     const k = model.partitionKey!(op.input);
@@ -50,7 +60,9 @@ function partitionOps<S extends {} | null, I, O>(
     if (list) list.push(i);
     else groups.set(k, [i]);
   });
-  return [...groups.keys()].sort(compareKeys).map((key) => ({ key, ids: byCall(history, groups.get(key) as number[]) }));
+  return [...groups.keys()]
+    .sort(compareKeys)
+    .map((key) => ({ key, ids: byCall(history, groups.get(key) as number[]) }));
 }
 
 /** Lane of each operation for sequential consistency: one lane per client. */
@@ -83,7 +95,7 @@ function runTurns<S extends {} | null, I, O>(
   const slice = searches.map(() => FIRST_SLICE);
   let why: 'timeout' | 'stopped' | undefined;
   while (active.length > 0 && why === undefined) {
-    for (let k = 0; k < active.length; ) {
+    for (let k = 0; k < active.length;) {
       const i = active[k];
       const s = searches[i];
       const before = realNowMs();
@@ -110,7 +122,12 @@ function runTurns<S extends {} | null, I, O>(
 }
 
 /** A partition's result from its search outcome (`ids` maps the search's local ids to the history's). */
-function toPartition(key: string | null, ids: number[], outcome: SearchOutcome, unfinished?: 'timeout' | 'stopped'): PartitionResult {
+function toPartition(
+  key: string | null,
+  ids: number[],
+  outcome: SearchOutcome,
+  unfinished?: 'timeout' | 'stopped',
+): PartitionResult {
   const part: PartitionResult = {
     key,
     verdict: outcome.verdict,
@@ -130,7 +147,9 @@ function checkGroups<S extends {} | null, I, O>(
   deadline: number,
   all: boolean,
 ): PartitionResult[] {
-  const searches = groups.map((g) => new Search({ model, ops: g.ids.map((i) => history[i]), lane: null, laneCount: 1 }));
+  const searches = groups.map(
+    (g) => new Search({ model, ops: g.ids.map((i) => history[i]), lane: null, laneCount: 1 }),
+  );
   const outcomes = runTurns(searches, deadline, all);
   return groups.map((g, i) => toPartition(g.key, g.ids, outcomes[i].outcome, outcomes[i].unfinished));
 }
@@ -166,7 +185,7 @@ export function mergeOrders<I, O>(history: readonly Operation<I, O>[], orders: n
   const weight = (k: number): number => need.get(orders[k][heads[k]]) as number;
   const push = (k: number): void => {
     heap.push(k);
-    for (let i = heap.length - 1; i > 0; ) {
+    for (let i = heap.length - 1; i > 0;) {
       const up = (i - 1) >> 1;
       if (weight(heap[up]) <= weight(heap[i])) break;
       [heap[up], heap[i]] = [heap[i], heap[up]];
@@ -178,7 +197,7 @@ export function mergeOrders<I, O>(history: readonly Operation<I, O>[], orders: n
     const last = heap.pop() as number;
     if (heap.length > 0) {
       heap[0] = last;
-      for (let i = 0; ; ) {
+      for (let i = 0; ;) {
         const l = 2 * i + 1;
         const r = l + 1;
         let m = i;
@@ -228,13 +247,21 @@ function checkSequentialWhole<S extends {} | null, I, O>(
   start: number,
   deadline: number,
 ): PartitionResult {
-  const ids = byCall(history, history.map((_, i) => i));
+  const ids = byCall(
+    history,
+    history.map((_, i) => i),
+  );
   const quick = checkGroups(model, history, partitionOps(model, history), start + (deadline - start) / 4, false);
   if (quick.every((p) => p.verdict === 'ok')) {
-    const order = mergeOrders(history, quick.map((p) => p.linearization));
+    const order = mergeOrders(
+      history,
+      quick.map((p) => p.linearization),
+    );
     if (order) return { key: null, verdict: 'ok', ops: ids, linearization: order, unplaced: [] };
   }
-  return model.partitionKey ? searchSequential(keyedProduct(model), history, ids, deadline) : searchSequential(model, history, ids, deadline);
+  return model.partitionKey
+    ? searchSequential(keyedProduct(model), history, ids, deadline)
+    : searchSequential(model, history, ids, deadline);
 }
 
 /** Combines partition verdicts: any illegal wins, then any unknown. */

@@ -14,7 +14,8 @@ export interface KeyedState<S> {
 
 /** The whole-key-space model built from a per-key model. */
 export function keyedProduct<S extends {} | null, I, O>(inner: Model<S, I, O>): Model<KeyedState<S>, I, O> {
-  if (!inner.partitionKey) throw new Error(`model "${inner.name}" has no partitionKey, so it already describes the whole state`);
+  if (!inner.partitionKey)
+    throw new Error(`model "${inner.name}" has no partitionKey, so it already describes the whole state`);
   const innerEqual = inner.equal ? (a: S, b: S): boolean => inner.equal!(a, b) : (a: S, b: S): boolean => a === b;
   const part = (key: string, s: S): number => combineHash(hashString(key), inner.hash(s));
   return {

@@ -9,7 +9,11 @@ export interface Replay {
 }
 
 /** Steps `model` through `order` (indices into `history`), describing each state. */
-function walk<S extends {} | null, I, O>(model: Model<S, I, O>, history: readonly Operation<I, O>[], order: number[]): Replay {
+function walk<S extends {} | null, I, O>(
+  model: Model<S, I, O>,
+  history: readonly Operation<I, O>[],
+  order: number[],
+): Replay {
   let state = model.init();
   const initial = model.describeState(state);
   const after: string[] = [];

@@ -169,7 +169,12 @@ export class Search<S extends {} | null, I, O> {
   stop(): SearchOutcome {
     if (!this.outcome) {
       this.noteDeadEnd();
-      this.outcome = { verdict: 'unknown', order: this.bestOrder(), unplaced: this.bestUnplaced, explored: this.cache.size };
+      this.outcome = {
+        verdict: 'unknown',
+        order: this.bestOrder(),
+        unplaced: this.bestUnplaced,
+        explored: this.cache.size,
+      };
     }
     return this.outcome;
   }
@@ -242,7 +247,22 @@ export class Search<S extends {} | null, I, O> {
   /** Searches for at most `budget` steps; returns true once the outcome is known. */
   run(budget: number): boolean {
     if (this.outcome) return true;
-    const { model, n, next, prev, inputs, outputs, pending, readOnly, required, equal, single, lane, laneLeft, blockedMark } = this;
+    const {
+      model,
+      n,
+      next,
+      prev,
+      inputs,
+      outputs,
+      pending,
+      readOnly,
+      required,
+      equal,
+      single,
+      lane,
+      laneLeft,
+      blockedMark,
+    } = this;
     const { bits, zobrist, cache, stackEntry, stackState, stackLow, stackMax, stackForced } = this;
     const head = 2 * n;
     let { bitsHash, depth, placedRequired, state, entry: e, low, max, activeLanes, blocked, fresh, dead } = this;
@@ -351,7 +371,12 @@ export class Search<S extends {} | null, I, O> {
         this.noteDeadEnd();
       }
       if (depth === 0) {
-        this.outcome = { verdict: 'illegal', order: this.bestOrder(), unplaced: this.bestUnplaced, explored: cache.size };
+        this.outcome = {
+          verdict: 'illegal',
+          order: this.bestOrder(),
+          unplaced: this.bestUnplaced,
+          explored: cache.size,
+        };
         done = true;
         break;
       }

@@ -53,11 +53,18 @@ export class HistoryRecorder<I, O> {
   end(handle: OpHandle, output: O): void {
     const slot = this.slots[handle.index];
     if (!slot) throw new Error(`HistoryRecorder.end: no operation #${handle.index} was begun here`);
-    if (slot.done) throw new Error(`HistoryRecorder.end: operation #${handle.index} (client ${slot.op.clientId}) already ended`);
+    if (slot.done)
+      throw new Error(`HistoryRecorder.end: operation #${handle.index} (client ${slot.op.clientId}) already ended`);
     slot.done = true;
     slot.op.output = output;
     slot.op.return = Math.max(slot.op.call, this.clock());
-    if (slot.traceId !== undefined) World.maybeCurrent()?.recorder?.add({ k: 'ret', t: slot.op.return, id: slot.traceId, output: recordedValue(output) });
+    if (slot.traceId !== undefined)
+      World.maybeCurrent()?.recorder?.add({
+        k: 'ret',
+        t: slot.op.return,
+        id: slot.traceId,
+        output: recordedValue(output),
+      });
   }
 
   /** How many operations were begun (finished or not). */
@@ -72,7 +79,9 @@ export class HistoryRecorder<I, O> {
 
   /** The operations that have not ended, oldest first: who called, with what, and when. */
   inFlight(): Array<{ clientId: number; input: I; call: number }> {
-    return this.slots.filter((s) => !s.done).map((s) => ({ clientId: s.op.clientId, input: s.op.input, call: s.op.call }));
+    return this.slots
+      .filter((s) => !s.done)
+      .map((s) => ({ clientId: s.op.clientId, input: s.op.input, call: s.op.call }));
   }
 
   /** A snapshot of the history; operations that have not ended are pending (return = Infinity). */

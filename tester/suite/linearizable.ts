@@ -7,7 +7,11 @@ import type { TestContext } from './types';
 const CHECK_TIMEOUT_MS = 10_000;
 
 /** Fails the test if `ops` is not linearizable under `model`. */
-export function assertLinearizable<S extends {} | null, I, O>(ctx: TestContext<unknown>, model: Model<S, I, O>, ops: readonly Operation<I, O>[]): void {
+export function assertLinearizable<S extends {} | null, I, O>(
+  ctx: TestContext<unknown>,
+  model: Model<S, I, O>,
+  ops: readonly Operation<I, O>[],
+): void {
   const { result, explanation, html } = checkOrExplain(model, ops, { timeoutMs: CHECK_TIMEOUT_MS, html: true });
   // No timings here: a log line is part of the outcome, which a replay must reproduce exactly.
   ctx.log(`linearizability: ${result.verdict} (${ops.length} operations)`);

@@ -26,7 +26,11 @@ export type FailsWith = (allowed: readonly string[]) => Promise<boolean | undefi
  * be removed (Zeller's ddmin, keeping the first failing subset or complement found, so the result is deterministic),
  * or until `deadline` (a realNow() instant).
  */
-export async function minimizeFaults(all: readonly AppliedFault[], fails: FailsWith, deadline: number): Promise<MinimalFaults> {
+export async function minimizeFaults(
+  all: readonly AppliedFault[],
+  fails: FailsWith,
+  deadline: number,
+): Promise<MinimalFaults> {
   let replays = 0;
   const test = async (set: readonly AppliedFault[]): Promise<boolean | undefined> => {
     if (realNow() > deadline) return undefined;
@@ -96,9 +100,12 @@ function split<T>(xs: readonly T[], n: number): T[][] {
 
 /** The sentence for students: which faults break the test (at most `listed` of them named), or that none are needed. */
 export function describeMinimalFaults(m: MinimalFaults, listed = Infinity): string {
-  if (m.total === 0) return 'The network injected no faults in this run: it fails on a reliable network (a concurrency or logic bug, not a fault-handling one).';
-  if (!m.passesWithout && m.complete) return `It fails with no faults at all (the run had ${m.total}): a concurrency bug, not a fault-handling one.`;
-  if (!m.complete && !m.passesWithout) return `The search for the smallest set of faults stopped before its first replay (time limit); the run had ${m.total} faults.`;
+  if (m.total === 0)
+    return 'The network injected no faults in this run: it fails on a reliable network (a concurrency or logic bug, not a fault-handling one).';
+  if (!m.passesWithout && m.complete)
+    return `It fails with no faults at all (the run had ${m.total}): a concurrency bug, not a fault-handling one.`;
+  if (!m.complete && !m.passesWithout)
+    return `The search for the smallest set of faults stopped before its first replay (time limit); the run had ${m.total} faults.`;
   const named = m.kept.slice(0, listed).map((f) => f.what);
   if (m.kept.length > named.length) named.push(`and ${m.kept.length - named.length} more (the trace page lists them)`);
   const list = named.join('; ');

@@ -12,7 +12,12 @@ export function recordPrinted(world: World): () => void {
   streams.forEach((stream, i) => {
     const write = saved[i];
     stream.write = function (this: NodeJS.WriteStream, chunk: unknown, ...rest: unknown[]): boolean {
-      const text = typeof chunk === 'string' ? chunk : chunk instanceof Uint8Array ? Buffer.from(chunk).toString('utf8') : String(chunk);
+      const text =
+        typeof chunk === 'string'
+          ? chunk
+          : chunk instanceof Uint8Array
+            ? Buffer.from(chunk).toString('utf8')
+            : String(chunk);
       rec.print(world.now(), world.currentLane, text);
       return (write as (...a: unknown[]) => boolean).call(this, chunk, ...rest);
     } as Write;

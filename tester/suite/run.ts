@@ -17,11 +17,24 @@ export interface RunOptions {
 }
 
 /** Runs `test` against `impl` with `seed`. Never throws: every failure becomes a failed outcome. */
-export async function runNamedTest<Impl>(test: NamedTest<Impl>, impl: Impl, seed: number, options: RunOptions = {}): Promise<TestOutcome> {
+export async function runNamedTest<Impl>(
+  test: NamedTest<Impl>,
+  impl: Impl,
+  seed: number,
+  options: RunOptions = {},
+): Promise<TestOutcome> {
   const log: string[] = [];
   const stuck: Array<() => readonly string[]> = [];
   let ops = 0;
-  const world = test.realTime ? undefined : new World({ seed, virtualLimitMs: test.virtualLimitMs, realLimitMs: options.realLimitMs, record: options.record, faults: options.faults });
+  const world = test.realTime
+    ? undefined
+    : new World({
+        seed,
+        virtualLimitMs: test.virtualLimitMs,
+        realLimitMs: options.realLimitMs,
+        record: options.record,
+        faults: options.faults,
+      });
   const ctx: TestContext<Impl> = {
     impl,
     seed,
@@ -71,7 +84,8 @@ export async function runNamedTest<Impl>(test: NamedTest<Impl>, impl: Impl, seed
 
 /** For a run stopped on a time limit or a deadlock: what the test said was still in progress. */
 function inProgress(err: unknown, stuck: ReadonlyArray<() => readonly string[]>): string {
-  if (!(err instanceof VirtualTimeLimitError || err instanceof DeadlockError || err instanceof WatchdogError)) return '';
+  if (!(err instanceof VirtualTimeLimitError || err instanceof DeadlockError || err instanceof WatchdogError))
+    return '';
   const lines = stuck.flatMap((describe) => {
     try {
       return describe();
@@ -79,7 +93,9 @@ function inProgress(err: unknown, stuck: ReadonlyArray<() => readonly string[]>)
       return [];
     }
   });
-  return lines.length === 0 ? '' : `\nStill in progress when the run stopped:\n${lines.map((l) => `  ${l}`).join('\n')}`;
+  return lines.length === 0
+    ? ''
+    : `\nStill in progress when the run stopped:\n${lines.map((l) => `  ${l}`).join('\n')}`;
 }
 
 function crashKind(err: unknown): CrashKind {
@@ -93,7 +109,12 @@ function crashKind(err: unknown): CrashKind {
 
 /** A failure message: the verdict for test failures, the error and its stack (trimmed) for crashes. */
 export function describeError(err: unknown): string {
-  if (err instanceof TestFailure || err instanceof VirtualTimeLimitError || err instanceof DeadlockError || err instanceof WatchdogError) {
+  if (
+    err instanceof TestFailure ||
+    err instanceof VirtualTimeLimitError ||
+    err instanceof DeadlockError ||
+    err instanceof WatchdogError
+  ) {
     return err.message;
   }
   if (err instanceof UncaughtError) {

@@ -55,7 +55,17 @@ export type TestStatus = 'passed' | 'failed';
  * Why a failed test failed, when the cause was the process rather than an assertion. `budget`: the grader's
  * --budget for the whole run was used up before the test could start or finish.
  */
-export type CrashKind = 'assertion' | 'error' | 'timeout' | 'exit' | 'uncaught' | 'unhandled-rejection' | 'out-of-memory' | 'virtual-time-limit' | 'deadlock' | 'budget';
+export type CrashKind =
+  | 'assertion'
+  | 'error'
+  | 'timeout'
+  | 'exit'
+  | 'uncaught'
+  | 'unhandled-rejection'
+  | 'out-of-memory'
+  | 'virtual-time-limit'
+  | 'deadlock'
+  | 'budget';
 
 /** The result of running one named test once. */
 export interface TestOutcome {

@@ -19,13 +19,17 @@ describe('fault minimization', () => {
     const again: string[] = [];
     await minimizeFaults(faults, async (a) => (again.push(a.join('')), a.includes('c') && a.includes('g')), Infinity);
     expect(again).to.deep.equal(calls, 'the same replays in the same order');
-    expect(describeMinimalFaults(m)).to.equal('With no faults this test passes; it fails with just 2 of the 10 faults: fault c; fault g.');
+    expect(describeMinimalFaults(m)).to.equal(
+      'With no faults this test passes; it fails with just 2 of the 10 faults: fault c; fault g.',
+    );
   });
 
   it('says a failure with no fault at all is a concurrency bug, and stops at its deadline', async () => {
     const always = await minimizeFaults(faults, async () => true, Infinity);
     expect(always.kept).to.deep.equal([]);
-    expect(describeMinimalFaults(always)).to.match(/^It fails with no faults at all \(the run had 10\): a concurrency bug/);
+    expect(describeMinimalFaults(always)).to.match(
+      /^It fails with no faults at all \(the run had 10\): a concurrency bug/,
+    );
     const late = await minimizeFaults(faults, async () => false, -1);
     expect(late).to.include({ complete: false, replays: 0 });
   });

@@ -20,9 +20,21 @@ describe('runNamedTest', () => {
     };
     const outcome = await runNamedTest(stuckTest, undefined, 1);
     expect(outcome.crash).to.equal('virtual-time-limit');
-    expect(outcome.message).to.contain('Still in progress when the run stopped:\n  client 2: acquire("l") since 500 ms');
+    expect(outcome.message).to.contain(
+      'Still in progress when the run stopped:\n  client 2: acquire("l") since 500 ms',
+    );
     expect(outcome.message).not.to.contain('done early');
-    const failing: NamedTest<undefined> = { ...stuckTest, name: 'TestFails', run: async (ctx) => { ctx.onStuck(() => ['x']); throw new Error('plain failure'); } };
-    expect((await runNamedTest(failing, undefined, 1)).message, 'only time limits and deadlocks list it').not.to.contain('Still in progress');
+    const failing: NamedTest<undefined> = {
+      ...stuckTest,
+      name: 'TestFails',
+      run: async (ctx) => {
+        ctx.onStuck(() => ['x']);
+        throw new Error('plain failure');
+      },
+    };
+    expect(
+      (await runNamedTest(failing, undefined, 1)).message,
+      'only time limits and deadlocks list it',
+    ).not.to.contain('Still in progress');
   });
 });

@@ -38,6 +38,8 @@ export class WatchdogError extends Error {
 export class UncaughtError extends Error {
   override name = 'UncaughtError';
   constructor(readonly error: unknown) {
-    super(`An exception escaped a timer callback (in a real program this would crash the process): ${error instanceof Error ? error.message : String(error)}`);
+    super(
+      `An exception escaped a timer callback (in a real program this would crash the process): ${error instanceof Error ? error.message : String(error)}`,
+    );
   }
 }

@@ -4,4 +4,13 @@ export { Rng, assertValidSeed, freshSeed } from './rng';
 export { TraceHash } from './hash';
 export { VirtualTimeLimitError, DeadlockError, WatchdogError, UncaughtError } from './errors';
 export { FaultControl, AppliedFault } from './faults';
-export { TraceRecorder, TraceEvent, TraceData, LossCause, TRACE_EVENT_LIMIT, TEST_LANE, recordedValue, boundTrace } from './recorder';
+export {
+  TraceRecorder,
+  TraceEvent,
+  TraceData,
+  LossCause,
+  TRACE_EVENT_LIMIT,
+  TEST_LANE,
+  recordedValue,
+  boundTrace,
+} from './recorder';

@@ -6,7 +6,16 @@ export type LossCause = 'unreliable' | 'disabled' | 'killed' | 'closed';
 /** One recorded fact. `t` is virtual time in ms; `id` ties the events of one RPC (or of one clerk operation) together. */
 export type TraceEvent =
   /** An RPC was sent from lane `from` through end `end` to server `to`. */
-  | { readonly k: 'call'; readonly t: number; readonly id: number; readonly from: string; readonly end: string; readonly to: string; readonly method: string; readonly args: unknown }
+  | {
+      readonly k: 'call';
+      readonly t: number;
+      readonly id: number;
+      readonly from: string;
+      readonly end: string;
+      readonly to: string;
+      readonly method: string;
+      readonly args: unknown;
+    }
   /** The request reached the server's handler. */
   | { readonly k: 'deliver'; readonly t: number; readonly id: number }
   /** The handler answered (the reply is now on its way, or lost: a `drop` follows). */
@@ -14,7 +23,13 @@ export type TraceEvent =
   /** The reply reached the caller. */
   | { readonly k: 'reply'; readonly t: number; readonly id: number }
   /** The request or the reply was lost, and why. */
-  | { readonly k: 'drop'; readonly t: number; readonly id: number; readonly which: 'request' | 'reply'; readonly why: LossCause }
+  | {
+      readonly k: 'drop';
+      readonly t: number;
+      readonly id: number;
+      readonly which: 'request' | 'reply';
+      readonly why: LossCause;
+    }
   /** The caller's call failed with a TimeoutError. */
   | { readonly k: 'timeout'; readonly t: number; readonly id: number }
   /** The network changed: a server started or was killed, an end was enabled or disabled, reliability changed. */
@@ -85,7 +100,8 @@ export class TraceRecorder {
   /** Records printed text, one event per non-empty line. */
   print(t: number, lane: string, text: string): void {
     for (const line of text.split('\n')) {
-      if (line.trim() !== '') this.add({ k: 'log', t, lane, text: line.length > LINE_CHARS ? `${line.slice(0, LINE_CHARS)}…` : line });
+      if (line.trim() !== '')
+        this.add({ k: 'log', t, lane, text: line.length > LINE_CHARS ? `${line.slice(0, LINE_CHARS)}…` : line });
     }
   }
 
@@ -115,5 +131,7 @@ export function recordedValue(v: unknown): unknown {
     return String(v);
   }
   if (json === undefined) return null;
-  return json.length <= VALUE_CHARS ? (JSON.parse(json) as unknown) : `${json.slice(0, VALUE_CHARS)}… (${json.length} characters)`;
+  return json.length <= VALUE_CHARS
+    ? (JSON.parse(json) as unknown)
+    : `${json.slice(0, VALUE_CHARS)}… (${json.length} characters)`;
 }

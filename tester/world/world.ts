@@ -105,7 +105,9 @@ export class World {
     this.virtualLimitMs = options.virtualLimitMs ?? 120_000;
     this.realLimitMs = options.realLimitMs ?? 120_000;
     this.recorder = options.record ? new TraceRecorder() : undefined;
-    this.faults = options.faults ? new FaultControl(options.faults.allowed ? new Set(options.faults.allowed) : undefined) : undefined;
+    this.faults = options.faults
+      ? new FaultControl(options.faults.allowed ? new Set(options.faults.allowed) : undefined)
+      : undefined;
   }
 
   /** While recording: the lane whose code runs now (the test, a client, a server). */
@@ -324,11 +326,15 @@ function install(world: World): void {
     patch(globalThis, k, v);
     patch(timersModule, k, v);
   }
-  patch(timersPromises, 'setTimeout', <T>(ms?: number, value?: T) =>
-    new Promise<T | undefined>((resolve) => world.setTimeout(() => resolve(value), ms)),
+  patch(
+    timersPromises,
+    'setTimeout',
+    <T>(ms?: number, value?: T) => new Promise<T | undefined>((resolve) => world.setTimeout(() => resolve(value), ms)),
   );
-  patch(timersPromises, 'setImmediate', <T>(value?: T) =>
-    new Promise<T | undefined>((resolve) => world.setImmediate(() => resolve(value))),
+  patch(
+    timersPromises,
+    'setImmediate',
+    <T>(value?: T) => new Promise<T | undefined>((resolve) => world.setImmediate(() => resolve(value))),
   );
   patch(globalThis, 'Date', VirtualDate);
   patch(performance, 'now', () => world.now());
@@ -368,10 +374,16 @@ function seededCrypto(world: World) {
   const later = (fn: () => void): void => void world.setImmediate(fn);
   return {
     getRandomValues<T extends ArrayBufferView | null>(array: T): T {
-      if (!ArrayBuffer.isView(array) || array instanceof Float32Array || array instanceof Float64Array || array instanceof DataView) {
+      if (
+        !ArrayBuffer.isView(array) ||
+        array instanceof Float32Array ||
+        array instanceof Float64Array ||
+        array instanceof DataView
+      ) {
         throw new TypeError('crypto.getRandomValues needs an integer typed array (Uint8Array, Int32Array, ...).');
       }
-      if (array.byteLength > 65536) throw new RangeError(`crypto.getRandomValues fills at most 65536 bytes at a time (got ${array.byteLength}).`);
+      if (array.byteLength > 65536)
+        throw new RangeError(`crypto.getRandomValues fills at most 65536 bytes at a time (got ${array.byteLength}).`);
       fill(array);
       return array;
     },
@@ -384,13 +396,17 @@ function seededCrypto(world: World) {
     },
     randomFillSync<T extends ArrayBufferView | ArrayBuffer>(buffer: T, offset = 0, size?: number): T {
       // As Node's: offset and size count elements of a typed array (bytes of anything else).
-      const view: ArrayBufferView = buffer instanceof ArrayBuffer ? new Uint8Array(buffer) : (buffer as ArrayBufferView);
+      const view: ArrayBufferView =
+        buffer instanceof ArrayBuffer ? new Uint8Array(buffer) : (buffer as ArrayBufferView);
       const unit = 'BYTES_PER_ELEMENT' in view ? (view as Uint8Array).BYTES_PER_ELEMENT : 1;
       fill(view, offset * unit, (size ?? view.byteLength / unit - offset) * unit);
       return buffer;
     },
     randomInt(...args: unknown[]): number | undefined {
-      const callback = typeof args[args.length - 1] === 'function' ? (args.pop() as (err: Error | null, n: number) => void) : undefined;
+      const callback =
+        typeof args[args.length - 1] === 'function'
+          ? (args.pop() as (err: Error | null, n: number) => void)
+          : undefined;
       const [min, max] = args.length >= 2 ? [Number(args[0]), Number(args[1])] : [0, Number(args[0])];
       if (!Number.isSafeInteger(min) || !Number.isSafeInteger(max) || max <= min) {
         throw new RangeError(`crypto.randomInt needs safe integers with min < max (got min ${min}, max ${max}).`);

@@ -20,7 +20,11 @@ async function minimalFor(name: string, testName: string, seed: number) {
     const first = await runNamedTest(test, impl, seed, { faults: {} });
     expect(first.status, first.message).to.equal('failed');
     const target = failureSignature(first);
-    return await minimizeFaults(first.faults ?? [], async (allowed) => failureSignature(await runNamedTest(test, impl, seed, { faults: { allowed } })) === target, Infinity);
+    return await minimizeFaults(
+      first.faults ?? [],
+      async (allowed) => failureSignature(await runNamedTest(test, impl, seed, { faults: { allowed } })) === target,
+      Infinity,
+    );
   } finally {
     removeMutant(dir);
   }
@@ -34,7 +38,9 @@ describe('lab2: smallest failing schedules of planted bugs', function () {
       const m = await minimalFor('no-retry', 'TestManyClientsUnreliable', seed);
       expect(m.passesWithout, `seed ${seed}`).to.equal(true);
       expect(m.kept, `seed ${seed}`).to.have.length(1);
-      expect(m.kept[0].what).to.match(/^the (request of|reply to) clerk-\d+'s KVServer\.(Get|Put)\(.*\) sent at [\d.]+ ms was lost$/);
+      expect(m.kept[0].what).to.match(
+        /^the (request of|reply to) clerk-\d+'s KVServer\.(Get|Put)\(.*\) sent at [\d.]+ ms was lost$/,
+      );
     }
   });
 

@@ -30,25 +30,60 @@ describe('lab3 configurations and runner', function () {
   this.timeout(60_000);
 
   it('reads the six configurations of the original', () => {
-    const levels = ['t1-1', 't1-2', 't1-3', 't2', 't3', 't4'].map((n) => loadConfig(path.join(CONFIG_DIR, `${n}.json`)).level);
+    const levels = ['t1-1', 't1-2', 't1-3', 't2', 't3', 't4'].map(
+      (n) => loadConfig(path.join(CONFIG_DIR, `${n}.json`)).level,
+    );
     expect(levels).to.deep.equal(['linearizable', 'sequential', 'eventual', 'linearizable', 'sequential', 'eventual']);
-    const t1 = ['t1-1', 't1-2', 't1-3'].map((n) => JSON.stringify(loadConfig(path.join(CONFIG_DIR, `${n}.json`)).clients));
+    const t1 = ['t1-1', 't1-2', 't1-3'].map((n) =>
+      JSON.stringify(loadConfig(path.join(CONFIG_DIR, `${n}.json`)).clients),
+    );
     expect(t1[1]).to.equal(t1[0]);
     expect(t1[2]).to.equal(t1[0]);
   });
 
-  const good = { num_servers: 2, consistency_level: 'sequential', port_number: { '0': [3000], '1': [3010] }, clients: [{ client_number: 0, server_number: 1, requests: [{ request_type: 'write', key: 'a', value: 1 }, { request_type: 'sleep' }, { request_type: 'read', key: 'a' }] }] };
+  const good = {
+    num_servers: 2,
+    consistency_level: 'sequential',
+    port_number: { '0': [3000], '1': [3010] },
+    clients: [
+      {
+        client_number: 0,
+        server_number: 1,
+        requests: [
+          { request_type: 'write', key: 'a', value: 1 },
+          { request_type: 'sleep' },
+          { request_type: 'read', key: 'a' },
+        ],
+      },
+    ],
+  };
   const bad: Array<[string, (c: Record<string, unknown>) => void, RegExp]> = [
     ['num_servers', (c) => (c.num_servers = 0), /num_servers/],
     ['consistency_level', (c) => (c.consistency_level = 'strong'), /consistency_level.*"strong"/],
     ['a missing port', (c) => (c.port_number = { '0': [3000] }), /port_number\["1"\]/],
-    ['server_number', (c) => ((c.clients as Array<Record<string, unknown>>)[0].server_number = 2), /clients\[0\]\.server_number/],
-    ['request_type', (c) => ((c.clients as Array<{ requests: Array<Record<string, unknown>> }>)[0].requests[1].request_type = 'nap'), /clients\[0\]\.requests\[1\]\.request_type.*"nap"/],
-    ['a write without value', (c) => delete (c.clients as Array<{ requests: Array<Record<string, unknown>> }>)[0].requests[0].value, /clients\[0\]\.requests\[0\]\.value/],
+    [
+      'server_number',
+      (c) => ((c.clients as Array<Record<string, unknown>>)[0].server_number = 2),
+      /clients\[0\]\.server_number/,
+    ],
+    [
+      'request_type',
+      (c) => ((c.clients as Array<{ requests: Array<Record<string, unknown>> }>)[0].requests[1].request_type = 'nap'),
+      /clients\[0\]\.requests\[1\]\.request_type.*"nap"/,
+    ],
+    [
+      'a write without value',
+      (c) => delete (c.clients as Array<{ requests: Array<Record<string, unknown>> }>)[0].requests[0].value,
+      /clients\[0\]\.requests\[0\]\.value/,
+    ],
   ];
   it('accepts a well-formed configuration (numbers become strings)', () => {
     const cfg = parseConfig(JSON.stringify(good), 'good.json');
-    expect(cfg.clients[0].requests).to.deep.equal([{ type: 'write', key: 'a', value: '1' }, { type: 'sleep' }, { type: 'read', key: 'a' }]);
+    expect(cfg.clients[0].requests).to.deep.equal([
+      { type: 'write', key: 'a', value: '1' },
+      { type: 'sleep' },
+      { type: 'read', key: 'a' },
+    ]);
   });
   for (const [what, spoil, message] of bad) {
     it(`refuses a configuration with a bad ${what}, naming the file and the field`, () => {
@@ -61,7 +96,9 @@ describe('lab3 configurations and runner', function () {
         error = err;
       }
       expect(error).to.be.instanceOf(ConfigError);
-      expect((error as Error).message).to.match(/^spoilt\.json: /).and.to.match(message);
+      expect((error as Error).message)
+        .to.match(/^spoilt\.json: /)
+        .and.to.match(message);
     });
   }
   it('refuses a file that is not JSON', () => {
@@ -80,7 +117,9 @@ describe('lab3 configurations and runner', function () {
 
   it('--real: runs t1-1 as separate server processes over HTTP and passes the linearizability check', async function () {
     this.timeout(120_000);
-    const config = JSON.parse(fs.readFileSync(path.join(CONFIG_DIR, 't1-1.json'), 'utf8')) as { port_number: Record<string, number[]> };
+    const config = JSON.parse(fs.readFileSync(path.join(CONFIG_DIR, 't1-1.json'), 'utf8')) as {
+      port_number: Record<string, number[]>;
+    };
     for (const id of Object.keys(config.port_number)) config.port_number[id] = [await freePort()];
     const file = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'lab3-real-')), 't1-1.json');
     fs.writeFileSync(file, JSON.stringify(config));

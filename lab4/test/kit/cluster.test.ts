@@ -31,7 +31,8 @@ describe('lab4 real cluster (processes on loopback)', function () {
     cluster = undefined;
     if (c) {
       await c.stop();
-      for (const n of [c.leader, ...c.followers]) expect(n.child.exitCode !== null || n.child.signalCode !== null, `${n.id} still running`).to.equal(true);
+      for (const n of [c.leader, ...c.followers])
+        expect(n.child.exitCode !== null || n.child.signalCode !== null, `${n.id} still running`).to.equal(true);
     }
   });
 
@@ -48,11 +49,14 @@ describe('lab4 real cluster (processes on loopback)', function () {
     expect(set.status).to.equal(200);
     expect(set.body).to.include({ success: true, key: 'dir/with slash', value: 'v1' });
     expect(set.body.replicas).to.be.at.least(2);
-    expect((await requestJson(agent, `${leader.url}/get/${encodeURIComponent('dir/with slash')}`, 'GET')).body).to.include({ success: true, value: 'v1' });
+    expect(
+      (await requestJson(agent, `${leader.url}/get/${encodeURIComponent('dir/with slash')}`, 'GET')).body,
+    ).to.include({ success: true, value: 'v1' });
     expect((await requestJson(agent, `${leader.url}/get/dir/with%20slash`, 'GET')).body).to.include({ value: 'v1' });
     expect((await requestJson(agent, `${leader.url}/get/never-written`, 'GET')).status).to.equal(404);
     await checkConsistency(leader.url);
-    for (const f of followers) expect((await requestJson(agent, `${f.url}/get/dir%2Fwith%20slash`, 'GET')).body).to.include({ value: 'v1' });
+    for (const f of followers)
+      expect((await requestJson(agent, `${f.url}/get/dir%2Fwith%20slash`, 'GET')).body).to.include({ value: 'v1' });
     const st = await requestJson(agent, `${leader.url}/status`, 'GET');
     expect(st.body).to.include({ node_type: 'leader' });
     expect(st.body.followers).to.deep.equal(followers.map((f) => f.url));
@@ -94,17 +98,25 @@ describe('lab4 real cluster (processes on loopback)', function () {
     const before = (await requestJson(agent, `${target.url}/status`, 'GET')).body;
     const next = (before.last_seq as number) + 1;
     const forged = [{ seq: next, key: 'after', value: 'forged' }];
-    for (const [what, body] of [['no token', { entries: forged }], ['a guessed token', { entries: forged, token: 'guess' }]] as const) {
+    for (const [what, body] of [
+      ['no token', { entries: forged }],
+      ['a guessed token', { entries: forged, token: 'guess' }],
+    ] as const) {
       const r = await requestJson(agent, `${target.url}/replicate`, 'POST', body);
       expect(r.status, what).to.equal(403);
       expect(r.body.error, what).to.match(/only from its leader/);
     }
-    const rpc = await requestJson(agent, `${target.url}/rpc/KVNode.Replicate`, 'POST', { entries: forged, token: 'guess' });
+    const rpc = await requestJson(agent, `${target.url}/rpc/KVNode.Replicate`, 'POST', {
+      entries: forged,
+      token: 'guess',
+    });
     expect(JSON.stringify(rpc.body), 'the RPC route').to.contain('ErrForbidden');
     const after = (await requestJson(agent, `${target.url}/status`, 'GET')).body;
     expect(after.last_seq).to.equal(before.last_seq);
     expect(after.data).to.deep.equal(before.data);
-    expect((await requestJson(agent, `${leader.url}/set`, 'POST', { key: 'after', value: 'from the leader' })).status).to.equal(200);
+    expect(
+      (await requestJson(agent, `${leader.url}/set`, 'POST', { key: 'after', value: 'from the leader' })).status,
+    ).to.equal(200);
     const report = await checkConsistency(leader.url);
     expect(report.consistent, report.lines.join('\n')).to.equal(true);
   });
@@ -127,10 +139,15 @@ describe('lab4 quorum plot', () => {
   it('draws latency against W as an SVG with both axes and the four statistics', async () => {
     const { quorumPlotSvg } = await import('../../tools/plot');
     const { latencyStats } = await import('../../tools/lib');
-    const points = [1, 2, 3].map((quorum) => ({ quorum, throughput: 1000, latency: latencyStats([quorum, quorum + 1, quorum + 2, 10 * quorum]) }));
+    const points = [1, 2, 3].map((quorum) => ({
+      quorum,
+      throughput: 1000,
+      latency: latencyStats([quorum, quorum + 1, quorum + 2, 10 * quorum]),
+    }));
     const svg = await quorumPlotSvg(points, 'test plot');
     expect(svg.startsWith('<svg')).to.equal(true);
-    for (const text of ['write quorum W', 'write latency (ms)', 'mean', 'median', 'p95', 'p99', 'test plot']) expect(svg).to.contain(text);
+    for (const text of ['write quorum W', 'write latency (ms)', 'mean', 'median', 'p95', 'p99', 'test plot'])
+      expect(svg).to.contain(text);
   });
 
   it('computes percentiles as the original does (nearest rank)', async () => {

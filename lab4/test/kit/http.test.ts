@@ -30,14 +30,28 @@ class Echo {
 }
 
 /** A raw request, to send what HttpEnd never would. */
-function raw(url: string, method: string, path: string, body: string, headers: Record<string, string> = {}): Promise<{ status: number; json: { error?: string } }> {
+function raw(
+  url: string,
+  method: string,
+  path: string,
+  body: string,
+  headers: Record<string, string> = {},
+): Promise<{ status: number; json: { error?: string } }> {
   const u = new URL(url);
   return new Promise((resolve, reject) => {
-    const req = http.request({ host: u.hostname, port: u.port, method, path, headers: { 'content-type': 'application/json', ...headers } }, (res) => {
-      const chunks: Buffer[] = [];
-      res.on('data', (c: Buffer) => chunks.push(c));
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, json: JSON.parse(Buffer.concat(chunks).toString('utf8')) as { error?: string } }));
-    });
+    const req = http.request(
+      { host: u.hostname, port: u.port, method, path, headers: { 'content-type': 'application/json', ...headers } },
+      (res) => {
+        const chunks: Buffer[] = [];
+        res.on('data', (c: Buffer) => chunks.push(c));
+        res.on('end', () =>
+          resolve({
+            status: res.statusCode ?? 0,
+            json: JSON.parse(Buffer.concat(chunks).toString('utf8')) as { error?: string },
+          }),
+        );
+      },
+    );
     req.on('error', reject);
     req.end(body);
   });
@@ -85,7 +99,9 @@ describe('labrpc/http', function () {
 
   it('handles many concurrent calls', async () => {
     const e = end();
-    const replies = await Promise.all(Array.from({ length: 200 }, (_, i) => e.call<{ text: string }>('Echo.Echo', { text: String(i) })));
+    const replies = await Promise.all(
+      Array.from({ length: 200 }, (_, i) => e.call<{ text: string }>('Echo.Echo', { text: String(i) })),
+    );
     expect(replies.map((r) => r.text)).to.deep.equal(Array.from({ length: 200 }, (_, i) => String(i)));
   });
 
@@ -96,29 +112,50 @@ describe('labrpc/http', function () {
     await new Promise<void>((r) => dead.close(() => r()));
     const e = new HttpEnd(`http://127.0.0.1:${port}`);
     ends.push(e);
-    const err = await e.call('Echo.Echo', { text: 'x' }).then(() => undefined, (x: unknown) => x);
+    const err = await e.call('Echo.Echo', { text: 'x' }).then(
+      () => undefined,
+      (x: unknown) => x,
+    );
     expect(err).to.be.instanceOf(TimeoutError);
   });
 
   it('rejects with TimeoutError when the reply is late', async () => {
     const e = end({ timeoutMs: 50 });
-    const err = await e.call('Echo.Slow', { ms: 500 }).then(() => undefined, (x: unknown) => x);
+    const err = await e.call('Echo.Slow', { ms: 500 }).then(
+      () => undefined,
+      (x: unknown) => x,
+    );
     expect(err).to.be.instanceOf(TimeoutError);
     expect(await e.call('Echo.Slow', { ms: 1 })).to.equal('done'); // the end still works afterwards
   });
 
   it('rejects with RpcUsageError naming the methods for an unknown method', async () => {
-    const err = await end().call('Echo.Nope', {}).then(() => undefined, (x: unknown) => x);
+    const err = await end()
+      .call('Echo.Nope', {})
+      .then(
+        () => undefined,
+        (x: unknown) => x,
+      );
     expect(err).to.be.instanceOf(RpcUsageError);
     expect((err as Error).message).to.match(/Echo\.Echo/);
   });
 
   it('rejects with RemoteError 500 when a handler crashes, and a handler HttpError keeps its status', async () => {
-    const crash = await end().call('Echo.Crash', {}).then(() => undefined, (x: unknown) => x);
+    const crash = await end()
+      .call('Echo.Crash', {})
+      .then(
+        () => undefined,
+        (x: unknown) => x,
+      );
     expect(crash).to.be.instanceOf(RemoteError);
     expect((crash as RemoteError).status).to.equal(500);
     expect((crash as Error).message).to.match(/boom/);
-    const refused = await end().call('Echo.Refuse', {}).then(() => undefined, (x: unknown) => x);
+    const refused = await end()
+      .call('Echo.Refuse', {})
+      .then(
+        () => undefined,
+        (x: unknown) => x,
+      );
     expect((refused as RemoteError).status).to.equal(422);
   });
 
@@ -127,7 +164,10 @@ describe('labrpc/http', function () {
     expect((await raw(host.url, 'GET', '/rpc/Echo.Echo', '')).status).to.equal(405);
     expect((await raw(host.url, 'POST', '/elsewhere', '{}')).status).to.equal(404);
     const badPath = await raw(host.url, 'POST', '/rpc/Echo.%E0%A4%A', '{}');
-    expect([badPath.status, badPath.json.error]).to.deep.equal([400, 'the method name in the path is not valid percent-encoding: /rpc/Echo.%E0%A4%A']);
+    expect([badPath.status, badPath.json.error]).to.deep.equal([
+      400,
+      'the method name in the path is not valid percent-encoding: /rpc/Echo.%E0%A4%A',
+    ]);
     const big = await raw(host.url, 'POST', '/rpc/Echo.Echo', JSON.stringify({ text: 'x'.repeat(5000) }));
     expect(big.status).to.equal(413);
     expect(big.json.error).to.match(/limit/);
@@ -140,16 +180,28 @@ describe('labrpc/http', function () {
     try {
       const started = Date.now();
       const outcome = await new Promise<string>((resolve) => {
-        const req = http.request({ host: '127.0.0.1', port: at.port, method: 'POST', path: '/rpc/Echo.Echo', headers: { 'content-length': '100000' } }, (res) => {
-          res.resume();
-          res.on('end', () => resolve(`status ${res.statusCode}`));
-        });
+        const req = http.request(
+          {
+            host: '127.0.0.1',
+            port: at.port,
+            method: 'POST',
+            path: '/rpc/Echo.Echo',
+            headers: { 'content-length': '100000' },
+          },
+          (res) => {
+            res.resume();
+            res.on('end', () => resolve(`status ${res.statusCode}`));
+          },
+        );
         req.on('error', () => resolve('closed'));
         req.write('{"text": "'); // and never the rest
       });
       expect(outcome).to.be.oneOf(['status 408', 'closed']);
-      expect(Date.now() - started, 'cut off near the limit, not after Node\'s 5-minute default').to.be.below(5_000);
-      expect(await new HttpEnd(slow.url, { timeoutMs: 2000 }).call('Echo.Echo', { text: 'next' })).to.deep.equal({ text: 'next', n: 1 });
+      expect(Date.now() - started, "cut off near the limit, not after Node's 5-minute default").to.be.below(5_000);
+      expect(await new HttpEnd(slow.url, { timeoutMs: 2000 }).call('Echo.Echo', { text: 'next' })).to.deep.equal({
+        text: 'next',
+        n: 1,
+      });
     } finally {
       await slow.close();
     }
@@ -158,7 +210,12 @@ describe('labrpc/http', function () {
   it('refuses arguments that are not JSON', async () => {
     const cyclic: Record<string, unknown> = {};
     cyclic.self = cyclic;
-    const err = await end().call('Echo.Echo', cyclic).then(() => undefined, (x: unknown) => x);
+    const err = await end()
+      .call('Echo.Echo', cyclic)
+      .then(
+        () => undefined,
+        (x: unknown) => x,
+      );
     expect(err).to.be.instanceOf(RpcUsageError);
   });
 });

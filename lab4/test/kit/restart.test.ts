@@ -14,7 +14,16 @@ describe('lab4 real cluster: a follower restarted empty', function () {
   });
 
   it('restartFollower starts a killed follower again on the same address, and with W = every follower the next write fills it in', async () => {
-    cluster = await startCluster({ followers: 2, quorum: 2, port: 0, host: '127.0.0.1', minDelayMs: 0.1, maxDelayMs: 1, writeTimeoutMs: 2000, implDir: 'solutions/lab4' });
+    cluster = await startCluster({
+      followers: 2,
+      quorum: 2,
+      port: 0,
+      host: '127.0.0.1',
+      minDelayMs: 0.1,
+      maxDelayMs: 1,
+      writeTimeoutMs: 2000,
+      implDir: 'solutions/lab4',
+    });
     const { leader } = cluster;
     expect((await requestJson(agent, `${leader.url}/set`, 'POST', { key: 'before', value: 'b' })).status).to.equal(200);
     const old = cluster.followers[0];
@@ -28,13 +37,16 @@ describe('lab4 real cluster: a follower restarted empty', function () {
     expect(cluster.followers[0]).to.equal(back);
     expect(back.child.pid).not.to.equal(old.child.pid);
     expect((await requestJson(agent, `${leader.url}/set`, 'POST', { key: 'after', value: 'a' })).status).to.equal(200);
-    for (const [key, value] of [['before', 'b'], ['after', 'a']]) {
+    for (const [key, value] of [
+      ['before', 'b'],
+      ['after', 'a'],
+    ]) {
       const got = await requestJson(agent, `${back.url}/get/${key}`, 'GET');
       expect(got.body, `the restarted follower has "${key}"`).to.include({ success: true, value });
     }
   });
 
-  it('a follower restarted on an idle cluster is sent the whole log by the leader\'s heartbeat, with no new write', async () => {
+  it("a follower restarted on an idle cluster is sent the whole log by the leader's heartbeat, with no new write", async () => {
     const running = cluster;
     if (!running) throw new Error('the cluster was not started (the test before this one failed)');
     const { leader } = running;
@@ -52,6 +64,8 @@ describe('lab4 real cluster: a follower restarted empty', function () {
       if ((held as { last_seq?: number }).last_seq === want) break;
       await new Promise((resolve) => setTimeout(resolve, 20));
     }
-    expect(held, "the restarted follower holds the leader's whole log within 5 s though no one wrote").to.include({ last_seq: want });
+    expect(held, "the restarted follower holds the leader's whole log within 5 s though no one wrote").to.include({
+      last_seq: want,
+    });
   });
 });

@@ -43,13 +43,17 @@ describe('lab5 given code', () => {
   it('RequestParser: any split of a stream of commands gives the same commands', () => {
     const arg = fc.string({ unit: 'binary', maxLength: 40 });
     fc.assert(
-      fc.property(fc.array(fc.array(arg, { minLength: 1, maxLength: 5 }), { minLength: 1, maxLength: 8 }), fc.array(fc.nat(), { maxLength: 10 }), (cmds, cuts) => {
-        const data = Buffer.concat(cmds.map((c) => encodeCommand(c)));
-        const got = parseAll(data, cuts);
-        const want = cmds.map((c) => c.map((a) => Buffer.from(a, 'utf8').toString('latin1')));
-        expect(got.error).to.equal(undefined);
-        expect(got.commands).to.deep.equal(want);
-      }),
+      fc.property(
+        fc.array(fc.array(arg, { minLength: 1, maxLength: 5 }), { minLength: 1, maxLength: 8 }),
+        fc.array(fc.nat(), { maxLength: 10 }),
+        (cmds, cuts) => {
+          const data = Buffer.concat(cmds.map((c) => encodeCommand(c)));
+          const got = parseAll(data, cuts);
+          const want = cmds.map((c) => c.map((a) => Buffer.from(a, 'utf8').toString('latin1')));
+          expect(got.error).to.equal(undefined);
+          expect(got.commands).to.deep.equal(want);
+        },
+      ),
       { numRuns: 120 },
     );
   });
@@ -77,18 +81,38 @@ describe('lab5 given code', () => {
   });
 
   it('RequestParser: refuses oversized declarations at once', () => {
-    const bads = ['*1\r\n$99999999999\r\n', '*99999999999999\r\n', '*1234567890123456789\r\n', '*1\r\n$-3\r\n', '*x\r\n', '*-\r\n', '*1\rX\n', '*1\r\n:1\r\n', 'a'.repeat(5000)];
+    const bads = [
+      '*1\r\n$99999999999\r\n',
+      '*99999999999999\r\n',
+      '*1234567890123456789\r\n',
+      '*1\r\n$-3\r\n',
+      '*x\r\n',
+      '*-\r\n',
+      '*1\rX\n',
+      '*1\r\n:1\r\n',
+      'a'.repeat(5000),
+    ];
     for (const bad of bads) {
       expect(parseAll(Buffer.from(bad), []).error, JSON.stringify(bad.slice(0, 30))).to.match(/Protocol error/);
     }
-    expect(parseAll(Buffer.from('PING\r\nECHO  hi  there\n\r\n'), []).commands).to.deep.equal([['PING'], ['ECHO', 'hi', 'there']]);
+    expect(parseAll(Buffer.from('PING\r\nECHO  hi  there\n\r\n'), []).commands).to.deep.equal([
+      ['PING'],
+      ['ECHO', 'hi', 'there'],
+    ]);
     // An incomplete header waits for the rest instead of failing.
     expect(parseAll(Buffer.from('*2\r\n$3\r\nGET\r\n$1'), [])).to.deep.equal({ commands: [] });
     expect(parseAll(Buffer.from('*0\r\n*-1\r\n*1\r\n$4\r\nPING\r\n'), [])).to.deep.equal({ commands: [['PING']] });
   });
 
   it('ReplyParser reads what the reply encoders write, in any split', () => {
-    const wire = reply.ok + reply.error('ERR x') + reply.integer(-5) + reply.bulk('a\r\nb') + reply.nil + reply.bulkArray(['x', '']) + reply.array([reply.integer(1), reply.bulk(null)]);
+    const wire =
+      reply.ok +
+      reply.error('ERR x') +
+      reply.integer(-5) +
+      reply.bulk('a\r\nb') +
+      reply.nil +
+      reply.bulkArray(['x', '']) +
+      reply.array([reply.integer(1), reply.bulk(null)]);
     const data = Buffer.from(wire, 'latin1');
     for (let cut = 0; cut <= data.length; cut++) {
       const p = new ReplyParser();
@@ -97,19 +121,31 @@ describe('lab5 given code', () => {
         p.push(piece);
         for (let r = p.next(); r !== undefined; r = p.next()) out.push(r);
       }
-      expect(JSON.stringify(out)).to.equal(JSON.stringify(['OK', { message: 'ERR x' }, -5, 'a\r\nb', null, ['x', ''], [1, null]]));
+      expect(JSON.stringify(out)).to.equal(
+        JSON.stringify(['OK', { message: 'ERR x' }, -5, 'a\r\nb', null, ['x', ''], [1, null]]),
+      );
     }
   });
 
   it('globMatch agrees with a regular expression on random patterns', () => {
-    const toRegExp = (g: string): RegExp => new RegExp(`^${g.replace(/[.+^${}()|\\]/g, '\\$&').replace(/\*/g, '[^]*').replace(/\?/g, '[^]')}$`);
+    const toRegExp = (g: string): RegExp =>
+      new RegExp(
+        `^${g
+          .replace(/[.+^${}()|\\]/g, '\\$&')
+          .replace(/\*/g, '[^]*')
+          .replace(/\?/g, '[^]')}$`,
+      );
     const ch = fc.constantFrom('a', 'b', ':', '*', '?');
     fc.assert(
-      fc.property(fc.array(ch, { maxLength: 8 }).map((a) => a.join('')), fc.array(fc.constantFrom('a', 'b', ':'), { maxLength: 10 }).map((a) => a.join('')), (pattern, text) => {
-        // Redis's matcher never matches the empty text, except with the empty pattern, and `*` (which KEYS does not match at all).
-        const want = text === '' ? pattern === '' || pattern === '*' : toRegExp(pattern).test(text);
-        expect(globMatch(pattern, text), `${pattern} vs ${text}`).to.equal(want);
-      }),
+      fc.property(
+        fc.array(ch, { maxLength: 8 }).map((a) => a.join('')),
+        fc.array(fc.constantFrom('a', 'b', ':'), { maxLength: 10 }).map((a) => a.join('')),
+        (pattern, text) => {
+          // Redis's matcher never matches the empty text, except with the empty pattern, and `*` (which KEYS does not match at all).
+          const want = text === '' ? pattern === '' || pattern === '*' : toRegExp(pattern).test(text);
+          expect(globMatch(pattern, text), `${pattern} vs ${text}`).to.equal(want);
+        },
+      ),
       { numRuns: 2000 },
     );
     expect(globMatch('user:[0-9]', 'user:7')).to.equal(true);
@@ -139,19 +175,32 @@ describe('lab5 given code', () => {
       ['[\u0000-\u00ff]', '\u0080', false], // bytes compare as C's signed char: 0x80..0xff sort below 0x00
       ['[\u0080-a]', '\u00ff', true],
     ];
-    for (const [pattern, text, want] of cases) expect(globMatch(pattern, text), `${JSON.stringify(pattern)} vs ${JSON.stringify(text)}`).to.equal(want);
-    expect(globMatch('*a'.repeat(5000) + 'b', 'a'.repeat(5000)), 'thousands of stars: no stack overflow, no match').to.equal(false);
+    for (const [pattern, text, want] of cases)
+      expect(globMatch(pattern, text), `${JSON.stringify(pattern)} vs ${JSON.stringify(text)}`).to.equal(want);
+    expect(
+      globMatch('*a'.repeat(5000) + 'b', 'a'.repeat(5000)),
+      'thousands of stars: no stack overflow, no match',
+    ).to.equal(false);
   });
 
   it('RequestParser splits inline commands as Redis does: quotes, escapes, unbalanced quotes', () => {
-    expect(parseAll(Buffer.from('SET q "hello world"\r\nSET r \'it\\\'s\'\r\nSET h "\\x41\\n\\t\\\\"\r\nECHO ""\n', 'latin1'), []).commands).to.deep.equal([
+    expect(
+      parseAll(
+        Buffer.from('SET q "hello world"\r\nSET r \'it\\\'s\'\r\nSET h "\\x41\\n\\t\\\\"\r\nECHO ""\n', 'latin1'),
+        [],
+      ).commands,
+    ).to.deep.equal([
       ['SET', 'q', 'hello world'],
       ['SET', 'r', "it's"],
       ['SET', 'h', 'A\n\t\\'],
       ['ECHO', ''],
     ]);
-    expect(parseAll(Buffer.from('SET q "open\r\n'), []).error).to.equal('ERR Protocol error: unbalanced quotes in request');
-    expect(parseAll(Buffer.from('SET q "a"b\r\n'), []).error).to.equal('ERR Protocol error: unbalanced quotes in request');
+    expect(parseAll(Buffer.from('SET q "open\r\n'), []).error).to.equal(
+      'ERR Protocol error: unbalanced quotes in request',
+    );
+    expect(parseAll(Buffer.from('SET q "a"b\r\n'), []).error).to.equal(
+      'ERR Protocol error: unbalanced quotes in request',
+    );
   });
 });
 
@@ -160,7 +209,9 @@ describe('lab5 recorded Redis replies', function () {
   it('lab5/test/redis-replies.json is what redis-server replies today (re-recorded when redis-server is installed)', async function () {
     const binary = redisServerPath();
     if (binary === undefined) {
-      console.log('      skipped: redis-server is not installed (apt-get install -y redis-server), so the recording cannot be checked');
+      console.log(
+        '      skipped: redis-server is not installed (apt-get install -y redis-server), so the recording cannot be checked',
+      );
       this.skip();
     }
     const redis = await startRedis(binary!);
@@ -169,12 +220,17 @@ describe('lab5 recorded Redis replies', function () {
       const release = (v: string): string => /v=(\d+\.\d+)/.exec(v)?.[1] ?? v;
       const recorded = loadCorpus().redis;
       if (release(redis.version) !== release(recorded)) {
-        console.log(`      skipped: the installed redis-server is ${redis.version}, the recording is of ${recorded}; re-record on purpose and review the differences`);
+        console.log(
+          `      skipped: the installed redis-server is ${redis.version}, the recording is of ${recorded}; re-record on purpose and review the differences`,
+        );
         this.skip();
       }
       const fresh = serialise(await record(redis.port, redis.version));
       const stale = fs.readFileSync(CORPUS_FILE, 'latin1') !== fresh;
-      expect(stale, `the recording is stale (${redis.version}): run node -r ts-node/register/transpile-only instructor/redis-record.ts, and check the reference still passes TestRedisReplies`).to.equal(false);
+      expect(
+        stale,
+        `the recording is stale (${redis.version}): run node -r ts-node/register/transpile-only instructor/redis-record.ts, and check the reference still passes TestRedisReplies`,
+      ).to.equal(false);
     } finally {
       await redis.stop();
     }

@@ -8,7 +8,11 @@ import { startServer } from '../../../solutions/lab5/server';
 const ROOT = path.resolve(__dirname, '../../..');
 
 function run(tool: string, args: string[]): ChildProcess {
-  return spawn(process.execPath, ['-r', require.resolve('ts-node/register/transpile-only'), path.join(ROOT, 'lab5/tools', tool), ...args], { cwd: ROOT, stdio: ['pipe', 'pipe', 'pipe'] });
+  return spawn(
+    process.execPath,
+    ['-r', require.resolve('ts-node/register/transpile-only'), path.join(ROOT, 'lab5/tools', tool), ...args],
+    { cwd: ROOT, stdio: ['pipe', 'pipe', 'pipe'] },
+  );
 }
 
 function collect(child: ChildProcess): { text: () => string; exited: Promise<number | null> } {
@@ -16,7 +20,10 @@ function collect(child: ChildProcess): { text: () => string; exited: Promise<num
   child.stdout?.on('data', (d: Buffer) => (out += d.toString()));
   child.stderr?.on('data', (d: Buffer) => (out += d.toString()));
   // Colours are on wherever FORCE_COLOR is set (tester/colors.ts), so compare the text without them.
-  return { text: () => stripVTControlCharacters(out), exited: new Promise((resolve) => child.once('exit', (code) => resolve(code))) };
+  return {
+    text: () => stripVTControlCharacters(out),
+    exited: new Promise((resolve) => child.once('exit', (code) => resolve(code))),
+  };
 }
 
 describe('lab5 tools', function () {
@@ -50,7 +57,23 @@ describe('lab5 tools', function () {
         if (md5Shard(`k${i}`, 4) === 3 && !onDown) onDown = `k${i}`;
         if (md5Shard(`k${i}`, 4) === 0 && !onOne) onOne = `k${i}`;
       }
-      cli.stdin?.end([`set ${onOne} hello world`, `get ${onOne}`, `expire ${onOne} 300`, `ttl ${onOne}`, 'keys 1', 'stats 1', 'servers', `get ${onDown}`, `del ${onOne}`, `get ${onOne}`, 'help', 'exit', ''].join('\n'));
+      cli.stdin?.end(
+        [
+          `set ${onOne} hello world`,
+          `get ${onOne}`,
+          `expire ${onOne} 300`,
+          `ttl ${onOne}`,
+          'keys 1',
+          'stats 1',
+          'servers',
+          `get ${onDown}`,
+          `del ${onOne}`,
+          `get ${onOne}`,
+          'help',
+          'exit',
+          '',
+        ].join('\n'),
+      );
       const code = await cliOut.exited;
       const text = cliOut.text();
       expect(code, text).to.equal(0);

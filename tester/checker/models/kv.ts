@@ -12,9 +12,7 @@ import type { Model } from '../types';
 
 /** One kv request. */
 export type KvInput =
-  | { op: 'get'; key: string }
-  | { op: 'put'; key: string; value: string }
-  | { op: 'append'; key: string; value: string };
+  { op: 'get'; key: string } | { op: 'put'; key: string; value: string } | { op: 'append'; key: string; value: string };
 
 /** The reply: the value for get, the old value for append (lab1), anything for put (ignored). */
 export type KvOutput = string;
@@ -75,4 +73,7 @@ function makeKvModel(name: string, appendReturnsOld: boolean): Model<KvState, Kv
 export const kvModel: Model<KvState, KvInput, KvOutput> = makeKvModel('kv', true);
 
 /** The kv model for the porcupine data set: append's output is ignored. */
-export const kvModelIgnoringAppendOutput: Model<KvState, KvInput, KvOutput> = makeKvModel('kv (append output ignored)', false);
+export const kvModelIgnoringAppendOutput: Model<KvState, KvInput, KvOutput> = makeKvModel(
+  'kv (append output ignored)',
+  false,
+);

@@ -10,9 +10,7 @@ export type RegisterValue = number | string;
 
 /** One register request. */
 export type RegisterInput =
-  | { op: 'read' }
-  | { op: 'write'; value: RegisterValue }
-  | { op: 'cas'; from: RegisterValue; to: RegisterValue };
+  { op: 'read' } | { op: 'write'; value: RegisterValue } | { op: 'cas'; from: RegisterValue; to: RegisterValue };
 
 /** The reply: read sets `value` (null = never written), cas sets `ok`, write sets nothing. */
 export interface RegisterOutput {

@@ -67,7 +67,8 @@ export const versionedModel: Model<VersionedState, VersionedInput, VersionedOutp
   describeOperation(input, output) {
     let out = '?';
     if (output !== undefined) {
-      out = output.err === 'OK' && input.op === 'get' ? `(${quote(output.value ?? '')}, v${output.version})` : output.err;
+      out =
+        output.err === 'OK' && input.op === 'get' ? `(${quote(output.value ?? '')}, v${output.version})` : output.err;
     }
     return input.op === 'get'
       ? `get(${quote(input.key)}) → ${out}`

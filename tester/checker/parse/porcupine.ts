@@ -60,20 +60,36 @@ function pairEvents<I, O>(file: string, events: Event<I, O>[]): Operation<I, O>[
     const cur = open.get(ev.process);
     if (ev.type === 'invoke') {
       if (cur) {
-        throw new ParseError(file, ev.line, `process ${ev.process} starts a new operation, but its :${cur.f} from line ${cur.line} has not returned yet`);
+        throw new ParseError(
+          file,
+          ev.line,
+          `process ${ev.process} starts a new operation, but its :${cur.f} from line ${cur.line} has not returned yet`,
+        );
       }
       open.set(ev.process, { index: built.length, line: ev.line, f: ev.f, args: ev.args, input: ev.input as I });
       built.push({ clientId: ev.process, input: ev.input as I, output: undefined, call: ev.line, return: Infinity });
       continue;
     }
     if (!cur) {
-      throw new ParseError(file, ev.line, `process ${ev.process} returns (:${ev.type} :${ev.f}) without an operation in progress (a return without a call, or a second return)`);
+      throw new ParseError(
+        file,
+        ev.line,
+        `process ${ev.process} returns (:${ev.type} :${ev.f}) without an operation in progress (a return without a call, or a second return)`,
+      );
     }
     if (cur.f !== ev.f) {
-      throw new ParseError(file, ev.line, `process ${ev.process} returns :${ev.f}, but its operation in progress (line ${cur.line}) is :${cur.f}`);
+      throw new ParseError(
+        file,
+        ev.line,
+        `process ${ev.process} returns :${ev.f}, but its operation in progress (line ${cur.line}) is :${cur.f}`,
+      );
     }
     if (cur.args !== undefined && ev.args !== undefined && cur.args !== ev.args) {
-      throw new ParseError(file, ev.line, `process ${ev.process} returns :${ev.f} ${ev.args}, but it was called (line ${cur.line}) with ${cur.args}`);
+      throw new ParseError(
+        file,
+        ev.line,
+        `process ${ev.process} returns :${ev.f} ${ev.args}, but it was called (line ${cur.line}) with ${cur.args}`,
+      );
     }
     open.delete(ev.process);
     if (ev.type === 'info') continue; // outcome unknown: stays pending forever
@@ -104,12 +120,22 @@ export function parseKvHistory(text: string, file = '<kv history>'): Operation<K
     if (line.trim() === '') return;
     const m = KV_LINE.exec(line);
     if (!m) {
-      throw new ParseError(file, i + 1, `expected a kv event like {:process 3, :type :invoke, :f :get, :key "4", :value nil}, got ${JSON.stringify(line.slice(0, 80))}`);
+      throw new ParseError(
+        file,
+        i + 1,
+        `expected a kv event like {:process 3, :type :invoke, :f :get, :key "4", :value nil}, got ${JSON.stringify(line.slice(0, 80))}`,
+      );
     }
     const [, proc, type, f, keyBody, valueRaw, valueBody] = m;
     const key = unescapeEdn(keyBody);
     const value = valueRaw === 'nil' ? null : unescapeEdn(valueBody);
-    const ev: Event<KvInput, KvOutput> = { line: i + 1, process: Number(proc), type: type as Event<KvInput, KvOutput>['type'], f, args: `key ${JSON.stringify(key)}` };
+    const ev: Event<KvInput, KvOutput> = {
+      line: i + 1,
+      process: Number(proc),
+      type: type as Event<KvInput, KvOutput>['type'],
+      f,
+      args: `key ${JSON.stringify(key)}`,
+    };
     if (type === 'invoke') {
       if (f === 'get') ev.input = { op: 'get', key };
       else if (value === null) throw new ParseError(file, i + 1, `expected a string :value for :${f}, got nil`);
@@ -148,15 +174,25 @@ export function parseEtcdHistory(text: string, file = '<etcd history>'): Operati
     const n = i + 1;
     const m = ETCD_LINE.exec(line);
     if (!m) {
-      throw new ParseError(file, n, `expected a Jepsen event like "INFO  jepsen.util - 3<TAB>:invoke<TAB>:read<TAB>nil", got ${JSON.stringify(line.slice(0, 80))}`);
+      throw new ParseError(
+        file,
+        n,
+        `expected a Jepsen event like "INFO  jepsen.util - 3<TAB>:invoke<TAB>:read<TAB>nil", got ${JSON.stringify(line.slice(0, 80))}`,
+      );
     }
     const [, proc, type, f, arg] = m;
-    const ev: Event<RegisterInput, RegisterOutput> = { line: n, process: Number(proc), type: type as Event<RegisterInput, RegisterOutput>['type'], f };
+    const ev: Event<RegisterInput, RegisterOutput> = {
+      line: n,
+      process: Number(proc),
+      type: type as Event<RegisterInput, RegisterOutput>['type'],
+      f,
+    };
     if (type === 'info') {
       // Outcome unknown; the argument (usually :timed-out) carries no information.
     } else if (f === 'read') {
       if (type === 'invoke') {
-        if (arg !== 'nil') throw new ParseError(file, n, `expected nil as the argument of :invoke :read, got ${JSON.stringify(arg)}`);
+        if (arg !== 'nil')
+          throw new ParseError(file, n, `expected nil as the argument of :invoke :read, got ${JSON.stringify(arg)}`);
         ev.input = { op: 'read' };
       } else if (type === 'ok') {
         ev.output = { value: arg === 'nil' ? null : int(file, n, arg, 'the value read or nil') };

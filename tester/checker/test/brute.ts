@@ -14,7 +14,12 @@ function precedes<I, O>(a: Operation<I, O>, b: Operation<I, O>, mode: CheckMode)
 }
 
 /** True when some legal order exists. */
-export function bruteForce<S, I, O>(ops: readonly Operation<I, O>[], init: S, step: RefStep<S, I, O>, mode: CheckMode): boolean {
+export function bruteForce<S, I, O>(
+  ops: readonly Operation<I, O>[],
+  init: S,
+  step: RefStep<S, I, O>,
+  mode: CheckMode,
+): boolean {
   const pending = ops.map((o, i) => (o.return === Infinity ? i : -1)).filter((i) => i >= 0);
   for (let mask = 0; mask < 1 << pending.length; mask++) {
     const chosen = ops.map((o, i) => o.return !== Infinity || (mask & (1 << pending.indexOf(i))) !== 0);

@@ -49,7 +49,9 @@ describe('linearizability checker', () => {
 
   it('checks lab1 append semantics: append returns the old value', () => {
     expect(check(kvModel, [append(0, 'k', 'a', '', 0, 1), append(0, 'k', 'b', 'a', 2, 3)]).verdict).to.equal('ok');
-    expect(check(kvModel, [append(0, 'k', 'a', '', 0, 1), append(0, 'k', 'b', 'ab', 2, 3)]).verdict).to.equal('illegal');
+    expect(check(kvModel, [append(0, 'k', 'a', '', 0, 1), append(0, 'k', 'b', 'ab', 2, 3)]).verdict).to.equal(
+      'illegal',
+    );
   });
 
   describe('pending operations (return = Infinity)', () => {
@@ -127,7 +129,10 @@ describe('linearizability checker', () => {
     });
 
     it('a model without partitionKey is checked as one whole history', () => {
-      const h: Operation<RegisterInput, RegisterOutput>[] = [op(0, { op: 'write', value: 3 }, {}, 0, 1), op(1, { op: 'read' }, { value: 3 }, 2, 3)];
+      const h: Operation<RegisterInput, RegisterOutput>[] = [
+        op(0, { op: 'write', value: 3 }, {}, 0, 1),
+        op(1, { op: 'read' }, { value: 3 }, 2, 3),
+      ];
       const r = check(registerModel, h);
       expect(r.partitions).to.have.length(1);
       expect(r.partitions[0].key).to.equal(null);
@@ -197,7 +202,13 @@ describe('linearizability checker', () => {
         get(1, 'a', '', 4, 5),
       ];
       expect(checkSequential(kvModel, h).verdict).to.equal('illegal');
-      const perKey = ['a', 'b'].map((k) => checkSequential(kvModel, h.filter((o) => o.input.key === k)).verdict);
+      const perKey = ['a', 'b'].map(
+        (k) =>
+          checkSequential(
+            kvModel,
+            h.filter((o) => o.input.key === k),
+          ).verdict,
+      );
       expect(perKey).to.deep.equal(['ok', 'ok']);
     });
   });
@@ -210,7 +221,10 @@ describe('linearizability checker', () => {
         get(0, 'b', '1', 2, 3), // 2: after op 0 in real time, after op 1 in b's order
         get(2, 'a', '1', 6, 7), // 3: after everything else in real time
       ];
-      const order = mergeOrders(h, [[0, 3], [1, 2]]) as number[];
+      const order = mergeOrders(h, [
+        [0, 3],
+        [1, 2],
+      ]) as number[];
       expect(order).to.have.length(4);
       const pos = (i: number): number => order.indexOf(i);
       expect(pos(0)).to.be.lessThan(pos(3));
@@ -225,7 +239,12 @@ describe('linearizability checker', () => {
     });
 
     it('sequential mode answers a linearizable history with one order of all keys', () => {
-      const h: KvOp[] = [put(0, 'a', 'x', 0, 1), put(1, 'b', 'y', 0, 1), get(0, 'b', 'y', 2, 3), get(1, 'a', 'x', 2, 3)];
+      const h: KvOp[] = [
+        put(0, 'a', 'x', 0, 1),
+        put(1, 'b', 'y', 0, 1),
+        get(0, 'b', 'y', 2, 3),
+        get(1, 'a', 'x', 2, 3),
+      ];
       const r = checkSequential(kvModel, h);
       expect(r.verdict).to.equal('ok');
       expect(r.partitions).to.have.length(1);
@@ -239,7 +258,12 @@ describe('linearizability checker', () => {
       const r = check(versionedModel, h, { timeoutMs: 60_000 });
       expect(r.verdict).to.equal('ok');
       // Speed itself is measured by `npm run bench -- --only checker`; here, the work done: a few configurations per operation.
-      const s = new Search({ model: versionedModel, ops: h.slice().sort((a, b) => a.call - b.call), lane: null, laneCount: 1 });
+      const s = new Search({
+        model: versionedModel,
+        ops: h.slice().sort((a, b) => a.call - b.call),
+        lane: null,
+        laneCount: 1,
+      });
       while (!s.run(100_000));
       expect(s.outcome?.verdict).to.equal('ok');
       expect(s.outcome?.explored).to.be.lessThan(2 * h.length);
@@ -247,14 +271,22 @@ describe('linearizability checker', () => {
 
     it('finds a stale read at the very end of a long history instead of running out of time', () => {
       const h = versionedLoad(10, 6000, 7);
-      const last = h.map((o, i) => [o, i] as const).filter(([o]) => o.input.op === 'get').pop()!;
+      const last = h
+        .map((o, i) => [o, i] as const)
+        .filter(([o]) => o.input.op === 'get')
+        .pop()!;
       last[0].output = { err: 'OK', value: 'stale', version: 1 };
       const r = check(versionedModel, h, { timeoutMs: 60_000 });
       expect(r.verdict).to.equal('illegal');
       expect(r.unplaced).to.deep.equal([last[1]]);
       // Reads and failed puts are placed without branching, and a dead end below one fails its parent at
       // once: about one configuration per operation is explored.
-      const s = new Search({ model: versionedModel, ops: h.slice().sort((a, b) => a.call - b.call), lane: null, laneCount: 1 });
+      const s = new Search({
+        model: versionedModel,
+        ops: h.slice().sort((a, b) => a.call - b.call),
+        lane: null,
+        laneCount: 1,
+      });
       while (!s.run(100_000));
       expect(s.outcome?.verdict).to.equal('illegal');
       expect(s.outcome?.explored).to.be.lessThan(2 * h.length);
@@ -263,7 +295,10 @@ describe('linearizability checker', () => {
 
   describe('malformed histories', () => {
     it('rejects a return before the call', () => {
-      expect(() => check(kvModel, [get(0, 'a', '', 5, 4)])).to.throw(HistoryError, /operation #0 \(client 0\): returns at 4, before its call at 5/);
+      expect(() => check(kvModel, [get(0, 'a', '', 5, 4)])).to.throw(
+        HistoryError,
+        /operation #0 \(client 0\): returns at 4, before its call at 5/,
+      );
     });
 
     it('rejects non-finite call times and NaN returns', () => {

@@ -50,9 +50,14 @@ function lincheckHere(args: string[]): Run {
 /** A kv history whose check cannot finish: 14 overlapping appends, then a get nobody can explain. */
 function hardKvHistory(): string {
   const lines: string[] = [];
-  for (let p = 0; p < 14; p++) lines.push(`{:process ${p}, :type :invoke, :f :append, :key "k", :value "${String.fromCharCode(97 + p)}"}`);
-  for (let p = 0; p < 14; p++) lines.push(`{:process ${p}, :type :ok, :f :append, :key "k", :value "${String.fromCharCode(97 + p)}"}`);
-  lines.push('{:process 99, :type :invoke, :f :get, :key "k", :value nil}', '{:process 99, :type :ok, :f :get, :key "k", :value "impossible"}');
+  for (let p = 0; p < 14; p++)
+    lines.push(`{:process ${p}, :type :invoke, :f :append, :key "k", :value "${String.fromCharCode(97 + p)}"}`);
+  for (let p = 0; p < 14; p++)
+    lines.push(`{:process ${p}, :type :ok, :f :append, :key "k", :value "${String.fromCharCode(97 + p)}"}`);
+  lines.push(
+    '{:process 99, :type :invoke, :f :get, :key "k", :value nil}',
+    '{:process 99, :type :ok, :f :get, :key "k", :value "impossible"}',
+  );
   return lines.join('\n') + '\n';
 }
 
@@ -75,7 +80,10 @@ describe('lincheck CLI', function () {
 
   before(async () => {
     fs.writeFileSync(hard, hardKvHistory());
-    fs.writeFileSync(broken, 'INFO  jepsen.util - 0\t:invoke\t:read\tnil\nINFO  jepsen.util - 0\t:ok\t:read\tnil\nINFO  jepsen.util - 0\t:ok\t:read\tnil\n');
+    fs.writeFileSync(
+      broken,
+      'INFO  jepsen.util - 0\t:invoke\t:read\tnil\nINFO  jepsen.util - 0\t:ok\t:read\tnil\nINFO  jepsen.util - 0\t:ok\t:read\tnil\n',
+    );
     // Two real child processes (exit codes and streams as a shell sees them); the rest run in-process.
     [mixed, malformed] = await Promise.all([
       lincheck(['--timeout', '300', '--html', htmlDir, ok, bad, etcdBad, hard]),
@@ -117,7 +125,9 @@ describe('lincheck CLI', function () {
     expect(malformed.stdout).to.match(/c01-ok\.txt ok \d+ms/);
     const err = malformed.stderr.trim().split('\n');
     expect(err).to.have.length(1);
-    expect(err[0]).to.equal(`lincheck: error: ${broken}:3: process 0 returns (:ok :read) without an operation in progress (a return without a call, or a second return)`);
+    expect(err[0]).to.equal(
+      `lincheck: error: ${broken}:3: process 0 returns (:ok :read) without an operation in progress (a return without a call, or a second return)`,
+    );
     expect(malformed.stderr).to.not.match(/\n\s+at /);
   });
 

@@ -4,22 +4,47 @@ import type { VersionedInput, VersionedOutput } from '../models/versioned';
 import type { Operation } from '../types';
 
 /** An operation from its parts; `ret` Infinity = pending. */
-export function op<I, O>(clientId: number, input: I, output: O | undefined, call: number, ret: number): Operation<I, O> {
+export function op<I, O>(
+  clientId: number,
+  input: I,
+  output: O | undefined,
+  call: number,
+  ret: number,
+): Operation<I, O> {
   return { clientId, input, output, call, return: ret };
 }
 
 /** kv get. */
-export function get(client: number, key: string, value: string | undefined, call: number, ret: number): Operation<KvInput, KvOutput> {
+export function get(
+  client: number,
+  key: string,
+  value: string | undefined,
+  call: number,
+  ret: number,
+): Operation<KvInput, KvOutput> {
   return op(client, { op: 'get', key }, value, call, ret);
 }
 
 /** kv put (its output is ignored). */
-export function put(client: number, key: string, value: string, call: number, ret: number): Operation<KvInput, KvOutput> {
+export function put(
+  client: number,
+  key: string,
+  value: string,
+  call: number,
+  ret: number,
+): Operation<KvInput, KvOutput> {
   return op(client, { op: 'put', key, value }, '', call, ret);
 }
 
 /** kv append returning `old`. */
-export function append(client: number, key: string, value: string, old: string | undefined, call: number, ret: number): Operation<KvInput, KvOutput> {
+export function append(
+  client: number,
+  key: string,
+  value: string,
+  old: string | undefined,
+  call: number,
+  ret: number,
+): Operation<KvInput, KvOutput> {
   return op(client, { op: 'append', key, value }, old, call, ret);
 }
 
@@ -29,7 +54,10 @@ export function append(client: number, key: string, value: string, old: string |
  */
 export function hardHistory(key: string, n = 14, base = 0): Operation<KvInput, KvOutput>[] {
   const ops: Operation<KvInput, KvOutput>[] = [];
-  for (let i = 0; i < n; i++) ops.push(op<KvInput, KvOutput>(i, { op: 'append', key, value: String.fromCharCode(97 + i) }, undefined, base, base + 10));
+  for (let i = 0; i < n; i++)
+    ops.push(
+      op<KvInput, KvOutput>(i, { op: 'append', key, value: String.fromCharCode(97 + i) }, undefined, base, base + 10),
+    );
   ops.push(get(n, key, 'impossible', base + 20, base + 21));
   return ops;
 }
@@ -66,7 +94,15 @@ export function versionedLoad(clients: number, ops: number, seed = 1): Operation
         value = mine;
         version++;
       }
-      out.push(op<VersionedInput, VersionedOutput>(me.c, { op: 'put', key: 'k', value: mine, version: me.seen }, { err }, me.call, ret));
+      out.push(
+        op<VersionedInput, VersionedOutput>(
+          me.c,
+          { op: 'put', key: 'k', value: mine, version: me.seen },
+          { err },
+          me.call,
+          ret,
+        ),
+      );
     }
     me.get = !me.get;
     me.call = ret;

@@ -36,22 +36,52 @@ describe('models', () => {
     });
 
     it('put replaces, append concatenates and returns the old value', () => {
-      const s = run(kvModel, [[p('k', 'ab'), ''], [a('k', 'c'), 'ab'], [a('k', 'd'), 'abc'], [g('k'), 'abcd']]) as KvState;
+      const s = run(kvModel, [
+        [p('k', 'ab'), ''],
+        [a('k', 'c'), 'ab'],
+        [a('k', 'd'), 'abc'],
+        [g('k'), 'abcd'],
+      ]) as KvState;
       expect(s.value).to.equal('abcd');
-      expect(run(kvModel, [[p('k', 'ab'), ''], [a('k', 'c'), 'abc']])).to.equal(undefined);
-      expect(run(kvModel, [[p('k', 'ab'), ''], [a('k', 'c'), undefined], [g('k'), 'abc']])).to.not.equal(undefined);
+      expect(
+        run(kvModel, [
+          [p('k', 'ab'), ''],
+          [a('k', 'c'), 'abc'],
+        ]),
+      ).to.equal(undefined);
+      expect(
+        run(kvModel, [
+          [p('k', 'ab'), ''],
+          [a('k', 'c'), undefined],
+          [g('k'), 'abc'],
+        ]),
+      ).to.not.equal(undefined);
     });
 
     it('a get whose result is unknown is legal in any state', () => {
-      expect(run(kvModel, [[p('k', 'x'), ''], [g('k'), undefined], [g('k'), 'x']])).to.not.equal(undefined);
+      expect(
+        run(kvModel, [
+          [p('k', 'x'), ''],
+          [g('k'), undefined],
+          [g('k'), 'x'],
+        ]),
+      ).to.not.equal(undefined);
     });
 
     it('put output is ignored', () => {
-      expect(run(kvModel, [[p('k', 'x'), 'whatever'], [g('k'), 'x']])).to.not.equal(undefined);
+      expect(
+        run(kvModel, [
+          [p('k', 'x'), 'whatever'],
+          [g('k'), 'x'],
+        ]),
+      ).to.not.equal(undefined);
     });
 
     it('keeps the state hash equal to a fresh hash of the same value, however it was built', () => {
-      const viaAppends = run(kvModel, [[a('k', 'ab'), ''], [a('k', 'c'), 'ab']]) as KvState;
+      const viaAppends = run(kvModel, [
+        [a('k', 'ab'), ''],
+        [a('k', 'c'), 'ab'],
+      ]) as KvState;
       const viaPut = run(kvModel, [[p('k', 'abc'), '']]) as KvState;
       sameHash(kvModel, viaAppends, viaPut);
       expect(kvModel.equal!(viaPut, run(kvModel, [[p('k', 'abd'), '']]) as KvState)).to.equal(false);
@@ -89,7 +119,12 @@ describe('models', () => {
     it('a missing key: get is ErrNoKey, put at version 0 creates it at version 1, put at version > 0 is ErrNoKey', () => {
       expect(run(versionedModel, [[get, { err: 'ErrNoKey' }]])).to.not.equal(undefined);
       expect(run(versionedModel, [[get, { err: 'OK', value: '', version: 0 }]])).to.equal(undefined);
-      expect(run(versionedModel, [[put('a', 3), { err: 'ErrNoKey' }], [get, { err: 'ErrNoKey' }]])).to.not.equal(undefined);
+      expect(
+        run(versionedModel, [
+          [put('a', 3), { err: 'ErrNoKey' }],
+          [get, { err: 'ErrNoKey' }],
+        ]),
+      ).to.not.equal(undefined);
       expect(run(versionedModel, [[put('a', 3), { err: 'OK' }]])).to.equal(undefined);
       expect(run(versionedModel, [[put('a', 3), { err: 'ErrVersion' }]])).to.equal(undefined);
       const s = run(versionedModel, [[put('a', 0), { err: 'OK' }]]) as VersionedState;
@@ -99,8 +134,16 @@ describe('models', () => {
 
     it('an existing key: matching version installs and bumps, mismatch is ErrVersion', () => {
       const base: Step[] = [[put('a', 0), { err: 'OK' }]];
-      expect(run(versionedModel, [...base, [put('b', 1), { err: 'OK' }], [get, { err: 'OK', value: 'b', version: 2 }]])).to.not.equal(undefined);
-      expect(run(versionedModel, [...base, [put('b', 2), { err: 'ErrVersion' }], [get, { err: 'OK', value: 'a', version: 1 }]])).to.not.equal(undefined);
+      expect(
+        run(versionedModel, [...base, [put('b', 1), { err: 'OK' }], [get, { err: 'OK', value: 'b', version: 2 }]]),
+      ).to.not.equal(undefined);
+      expect(
+        run(versionedModel, [
+          ...base,
+          [put('b', 2), { err: 'ErrVersion' }],
+          [get, { err: 'OK', value: 'a', version: 1 }],
+        ]),
+      ).to.not.equal(undefined);
       expect(run(versionedModel, [...base, [put('b', 0), { err: 'ErrVersion' }]])).to.not.equal(undefined);
       expect(run(versionedModel, [...base, [put('b', 2), { err: 'OK' }]])).to.equal(undefined);
       expect(run(versionedModel, [...base, [put('b', 2), { err: 'ErrNoKey' }]])).to.equal(undefined);
@@ -112,9 +155,17 @@ describe('models', () => {
     it('ErrMaybe is legal whether the versions match (the put happens) or not (nothing happens)', () => {
       const s1 = run(versionedModel, [[put('a', 0), { err: 'ErrMaybe' }]]) as VersionedState;
       expect([s1.value, s1.version]).to.deep.equal(['a', 1]);
-      const s2 = run(versionedModel, [[put('a', 0), { err: 'OK' }], [put('b', 5), { err: 'ErrMaybe' }]]) as VersionedState;
+      const s2 = run(versionedModel, [
+        [put('a', 0), { err: 'OK' }],
+        [put('b', 5), { err: 'ErrMaybe' }],
+      ]) as VersionedState;
       expect([s2.value, s2.version]).to.deep.equal(['a', 1]);
-      expect(run(versionedModel, [[put('a', 4), { err: 'ErrMaybe' }], [get, { err: 'ErrNoKey' }]])).to.not.equal(undefined);
+      expect(
+        run(versionedModel, [
+          [put('a', 4), { err: 'ErrMaybe' }],
+          [get, { err: 'ErrNoKey' }],
+        ]),
+      ).to.not.equal(undefined);
       expect(run(versionedModel, [[get, { err: 'ErrMaybe' }]])).to.equal(undefined);
     });
 
@@ -125,14 +176,21 @@ describe('models', () => {
 
     it('hashes consistently and describes states', () => {
       const a = run(versionedModel, [[put('x', 0), { err: 'OK' }]]) as VersionedState;
-      const b = run(versionedModel, [[put('y', 0), { err: 'OK' }], [put('x', 1), { err: 'OK' }]]) as VersionedState;
+      const b = run(versionedModel, [
+        [put('y', 0), { err: 'OK' }],
+        [put('x', 1), { err: 'OK' }],
+      ]) as VersionedState;
       expect(versionedModel.equal!(a, b)).to.equal(false);
       const c = run(versionedModel, [[put('x', 0), { err: 'ErrMaybe' }]]) as VersionedState;
       sameHash(versionedModel, a, c);
       expect(versionedModel.describeState(versionedModel.init())).to.equal('missing');
       expect(versionedModel.describeState(a)).to.equal('("x", v1)');
-      expect(versionedModel.describeOperation(get, { err: 'OK', value: 'x', version: 1 })).to.equal('get("k") → ("x", v1)');
-      expect(versionedModel.describeOperation(put('x', 1), { err: 'ErrVersion' })).to.equal('put("k", "x", v1) → ErrVersion');
+      expect(versionedModel.describeOperation(get, { err: 'OK', value: 'x', version: 1 })).to.equal(
+        'get("k") → ("x", v1)',
+      );
+      expect(versionedModel.describeOperation(put('x', 1), { err: 'ErrVersion' })).to.equal(
+        'put("k", "x", v1) → ErrVersion',
+      );
     });
   });
 
@@ -145,8 +203,18 @@ describe('models', () => {
     it('reads nil before any write, then the last value', () => {
       expect(run(registerModel, [[read, { value: null }]])).to.equal(null);
       expect(run(registerModel, [[read, { value: 0 }]])).to.equal(undefined);
-      expect(run(registerModel, [[write(3), {}], [read, { value: 3 }]])).to.equal(3);
-      expect(run(registerModel, [[write(3), {}], [read, { value: null }]])).to.equal(undefined);
+      expect(
+        run(registerModel, [
+          [write(3), {}],
+          [read, { value: 3 }],
+        ]),
+      ).to.equal(3);
+      expect(
+        run(registerModel, [
+          [write(3), {}],
+          [read, { value: null }],
+        ]),
+      ).to.equal(undefined);
     });
 
     it('cas succeeds exactly when the value matches', () => {
@@ -159,9 +227,24 @@ describe('models', () => {
     });
 
     it('unknown results: a read constrains nothing, a cas applies when it matches', () => {
-      expect(run(registerModel, [[write(1), {}], [read, undefined]])).to.equal(1);
-      expect(run(registerModel, [[write(1), {}], [cas(1, 5), undefined]])).to.equal(5);
-      expect(run(registerModel, [[write(1), {}], [cas(2, 5), undefined]])).to.equal(1);
+      expect(
+        run(registerModel, [
+          [write(1), {}],
+          [read, undefined],
+        ]),
+      ).to.equal(1);
+      expect(
+        run(registerModel, [
+          [write(1), {}],
+          [cas(1, 5), undefined],
+        ]),
+      ).to.equal(5);
+      expect(
+        run(registerModel, [
+          [write(1), {}],
+          [cas(2, 5), undefined],
+        ]),
+      ).to.equal(1);
     });
 
     it('hashes and describes', () => {
@@ -188,16 +271,26 @@ describe('models', () => {
       ]);
       expect(s1).to.not.equal(undefined);
       sameHash(whole, s1!, s2!);
-      expect(run(whole, [[{ op: 'put', key: 'a', value: 'x' }, ''], [{ op: 'get', key: 'b' }, 'x']])).to.equal(undefined);
+      expect(
+        run(whole, [
+          [{ op: 'put', key: 'a', value: 'x' }, ''],
+          [{ op: 'get', key: 'b' }, 'x'],
+        ]),
+      ).to.equal(undefined);
       expect(whole.describeState(s1!)).to.equal('{ "a": "x", "b": "y" }');
     });
 
     it('refuses a model that has no keys', () => {
-      expect(() => keyedProduct(registerModel as Model<RegisterState, RegisterInput, RegisterOutput>)).to.throw(/no partitionKey/);
+      expect(() => keyedProduct(registerModel as Model<RegisterState, RegisterInput, RegisterOutput>)).to.throw(
+        /no partitionKey/,
+      );
     });
   });
 });
 
 // Type-level check that the exported models have the documented shapes.
-const _models: [Model<KvState, KvInput, KvOutput>, Model<VersionedState, VersionedInput, VersionedOutput>] = [kvModel, versionedModel];
+const _models: [Model<KvState, KvInput, KvOutput>, Model<VersionedState, VersionedInput, VersionedOutput>] = [
+  kvModel,
+  versionedModel,
+];
 void _models;

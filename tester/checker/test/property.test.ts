@@ -48,7 +48,12 @@ function rawOps<I>(input: fc.Arbitrary<I>): fc.Arbitrary<RawOp<I>[]> {
  * Builds a history: runs the operations one at a time in the order of their points through `apply` (which
  * returns the new state and the true output), then replaces some outputs with `wrong[mutate]`.
  */
-function simulate<S, I, O>(raw: RawOp<I>[], init: S, apply: (s: S, i: I) => [S, O], wrong: (i: I) => O[]): Operation<I, O>[] {
+function simulate<S, I, O>(
+  raw: RawOp<I>[],
+  init: S,
+  apply: (s: S, i: I) => [S, O],
+  wrong: (i: I) => O[],
+): Operation<I, O>[] {
   const when = raw.map((r) => (r.wild ? r.point * 20 : r.call + r.point * (r.pending ? 8 : r.dur)));
   const order = raw.map((_, i) => i).sort((a, b) => when[a] - when[b] || a - b);
   const outputs: Array<O | undefined> = raw.map(() => undefined);
@@ -70,11 +75,19 @@ function simulate<S, I, O>(raw: RawOp<I>[], init: S, apply: (s: S, i: I) => [S, 
  * Checks a result's orders: precedence kept among the placed operations and every reply legal where placed;
  * for `complete` (an ok result) also every completed operation present.
  */
-function assertWitness<S, I, O>(ops: Operation<I, O>[], result: CheckResult, mode: CheckMode, init: S, step: RefStep<S, I, O>, complete: boolean): void {
+function assertWitness<S, I, O>(
+  ops: Operation<I, O>[],
+  result: CheckResult,
+  mode: CheckMode,
+  init: S,
+  step: RefStep<S, I, O>,
+  complete: boolean,
+): void {
   for (const part of result.partitions) {
     const pos = new Map(part.linearization.map((op, k) => [op, k]));
     if (complete) {
-      for (const i of part.ops) if (ops[i].return !== Infinity) expect(pos.has(i), `completed op ${i} missing from the order`).to.equal(true);
+      for (const i of part.ops)
+        if (ops[i].return !== Infinity) expect(pos.has(i), `completed op ${i} missing from the order`).to.equal(true);
     }
     for (const [a, ka] of pos) {
       for (const [b, kb] of pos) {
@@ -115,7 +128,8 @@ function agreement<S, I, O, MS extends {} | null>(
           seen[expected]++;
           expect(result.verdict, JSON.stringify(ops)).to.equal(expected);
           assertWitness(ops, result, mode, init(), refStep, expected === 'ok');
-          if (expected === 'illegal') expect(result.unplaced.length, 'an illegal result names an operation').to.be.greaterThan(0);
+          if (expected === 'illegal')
+            expect(result.unplaced.length, 'an illegal result names an operation').to.be.greaterThan(0);
         }),
         { numRuns: RUNS, seed: SEED + name.length + mode.length },
       );
@@ -143,7 +157,11 @@ describe('checker vs brute force (fast-check)', () => {
     kvModel,
     fc.oneof(
       fc.record({ op: fc.constant('get' as const), key: fc.constantFrom('a', 'b') }),
-      fc.record({ op: fc.constantFrom('put' as const, 'append' as const), key: fc.constantFrom('a', 'b'), value: fc.constantFrom('x', 'y') }),
+      fc.record({
+        op: fc.constantFrom('put' as const, 'append' as const),
+        key: fc.constantFrom('a', 'b'),
+        value: fc.constantFrom('x', 'y'),
+      }),
     ),
     (): KvRef => ({}),
     kvApply,
@@ -168,11 +186,20 @@ describe('checker vs brute force (fast-check)', () => {
     fc.oneof(
       fc.constant({ op: 'read' as const }),
       fc.record({ op: fc.constant('write' as const), value: fc.integer({ min: 0, max: 2 }) }),
-      fc.record({ op: fc.constant('cas' as const), from: fc.integer({ min: 0, max: 2 }), to: fc.integer({ min: 0, max: 2 }) }),
+      fc.record({
+        op: fc.constant('cas' as const),
+        from: fc.integer({ min: 0, max: 2 }),
+        to: fc.integer({ min: 0, max: 2 }),
+      }),
     ),
     (): RegRef => null,
     regApply,
-    (i) => (i.op === 'read' ? [{ value: null }, { value: 0 }, { value: 1 }, { value: 2 }] : i.op === 'cas' ? [{ ok: true }, { ok: false }] : []),
+    (i) =>
+      i.op === 'read'
+        ? [{ value: null }, { value: 0 }, { value: 1 }, { value: 2 }]
+        : i.op === 'cas'
+          ? [{ ok: true }, { ok: false }]
+          : [],
     regRef,
   );
 
@@ -196,14 +223,24 @@ describe('checker vs brute force (fast-check)', () => {
     versionedModel,
     fc.oneof(
       fc.record({ op: fc.constant('get' as const), key: fc.constantFrom('a', 'b') }),
-      fc.record({ op: fc.constant('put' as const), key: fc.constantFrom('a', 'b'), value: fc.constantFrom('x', 'y'), version: fc.integer({ min: 0, max: 2 }) }),
+      fc.record({
+        op: fc.constant('put' as const),
+        key: fc.constantFrom('a', 'b'),
+        value: fc.constantFrom('x', 'y'),
+        version: fc.integer({ min: 0, max: 2 }),
+      }),
     ),
     (): VerRef => ({}),
     verApply,
     (i): VersionedOutput[] =>
       i.op === 'put'
         ? [{ err: 'OK' }, { err: 'ErrVersion' }, { err: 'ErrNoKey' }, { err: 'ErrMaybe' }]
-        : [{ err: 'ErrNoKey' }, { err: 'OK', value: 'x', version: 1 }, { err: 'OK', value: 'y', version: 1 }, { err: 'OK', value: 'x', version: 2 }],
+        : [
+            { err: 'ErrNoKey' },
+            { err: 'OK', value: 'x', version: 1 },
+            { err: 'OK', value: 'y', version: 1 },
+            { err: 'OK', value: 'x', version: 2 },
+          ],
     verRef,
   );
 });

@@ -61,7 +61,10 @@ describe('HTML history viewer', () => {
   });
 
   it('escapes every piece of text from the history', () => {
-    const nasty: KvOp[] = [put(0, '<k>', '</div><script>alert("x")</script>', 0, 1), get(1, '<k>', "' onmouseover='bad", 2, 3)];
+    const nasty: KvOp[] = [
+      put(0, '<k>', '</div><script>alert("x")</script>', 0, 1),
+      get(1, '<k>', "' onmouseover='bad", 2, 3),
+    ];
     const result = check(kvModel, nasty);
     const html = renderHistoryHtml(kvModel, nasty, result, { title: '<b>t</b>', explanation: 'a < b & c' });
     expect(html).to.not.include('<script>alert');

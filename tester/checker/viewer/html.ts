@@ -117,10 +117,19 @@ function renderTimeline<S extends {} | null, I, O>(
       const pending = op.return === Infinity;
       const text = model.describeOperation(op.input, op.output);
       const n = position.get(i);
-      const badge = r === 'unplaced' ? '<span class="badge bad">✗</span>' : n !== undefined ? `<span class="badge">${n}</span>` : '';
+      const badge =
+        r === 'unplaced'
+          ? '<span class="badge bad">✗</span>'
+          : n !== undefined
+            ? `<span class="badge">${n}</span>`
+            : '';
       const tip =
         `client ${op.clientId}: ${text}\ncalled ${fmtTime(op.call, unit)}, returned ${fmtTime(op.return, unit)}` +
-        (r === 'unplaced' ? '\nCOULD NOT BE PLACED next in any legal order' : n !== undefined ? `\nstep ${n} of the legal order` : '\nnot reached by the longest legal order');
+        (r === 'unplaced'
+          ? '\nCOULD NOT BE PLACED next in any legal order'
+          : n !== undefined
+            ? `\nstep ${n} of the legal order`
+            : '\nnot reached by the longest legal order');
       bars.push(
         `<div class="op ${r}${pending ? ' pending' : ''}" data-op="${i}" style="left:${left}px;top:${row * ROW + 3}px;width:${width}px" title="${escapeHtml(tip)}">${badge}<span class="txt">${escapeHtml(text)}</span></div>`,
       );
@@ -148,13 +157,17 @@ function renderSteps<S extends {} | null, I, O>(
     const op = history[i];
     return `<tr class="${cls}" data-op="${i}"><td>${n}</td><td>client ${op.clientId}</td><td><code>${escapeHtml(model.describeOperation(op.input, op.output))}</code></td><td>${escapeHtml(fmtTime(op.call, unit))}</td><td>${escapeHtml(fmtTime(op.return, unit))}</td><td><code>${escapeHtml(state)}</code></td></tr>`;
   };
-  const rows = [`<tr class="init"><td>0</td><td colspan="4">initial state</td><td><code>${escapeHtml(replay.initial)}</code></td></tr>`];
+  const rows = [
+    `<tr class="init"><td>0</td><td colspan="4">initial state</td><td><code>${escapeHtml(replay.initial)}</code></td></tr>`,
+  ];
   const first = Math.max(0, part.linearization.length - maxRows);
   if (first > 0) rows.push(`<tr class="init"><td>⋯</td><td colspan="5">${first} earlier steps not shown</td></tr>`);
-  for (let k = first; k < part.linearization.length; k++) rows.push(row('placed', String(k + 1), part.linearization[k], replay.after[k]));
+  for (let k = first; k < part.linearization.length; k++)
+    rows.push(row('placed', String(k + 1), part.linearization[k], replay.after[k]));
   const stateAtEnd = replay.after.length > 0 ? replay.after[replay.after.length - 1] : replay.initial;
   for (const i of part.unplaced) rows.push(row('unplaced', '✗', i, `cannot follow ${stateAtEnd}`));
-  const head = '<tr><th>#</th><th>client</th><th>operation</th><th>called</th><th>returned</th><th>state after</th></tr>';
+  const head =
+    '<tr><th>#</th><th>client</th><th>operation</th><th>called</th><th>returned</th><th>state after</th></tr>';
   const caption =
     part.verdict === 'ok'
       ? 'A legal order of all operations (each one takes effect at a single moment inside its bar):'
@@ -165,11 +178,18 @@ function renderSteps<S extends {} | null, I, O>(
 }
 
 /** A sentence that tells a student what the partition's picture means. */
-function partitionSummary<S extends {} | null, I, O>(model: Model<S, I, O>, history: readonly Operation<I, O>[], part: PartitionResult): string {
+function partitionSummary<S extends {} | null, I, O>(
+  model: Model<S, I, O>,
+  history: readonly Operation<I, O>[],
+  part: PartitionResult,
+): string {
   const n = part.ops.length;
   if (part.verdict === 'ok') return `All ${n} operations fit in one legal order.`;
-  if (part.unfinished === 'stopped') return `Not checked to the end: another key was already found not to be consistent.`;
-  const culprits = part.unplaced.map((i) => `client ${history[i].clientId}'s ${model.describeOperation(history[i].input, history[i].output)}`);
+  if (part.unfinished === 'stopped')
+    return `Not checked to the end: another key was already found not to be consistent.`;
+  const culprits = part.unplaced.map(
+    (i) => `client ${history[i].clientId}'s ${model.describeOperation(history[i].input, history[i].output)}`,
+  );
   const lead =
     part.verdict === 'illegal'
       ? `No legal order exists. The best the checker found places ${part.linearization.length} of ${n} operations (numbered bars); after them`
@@ -202,7 +222,14 @@ export function renderHistoryHtml<S extends {} | null, I, O>(
       shown.length < part.ops.length
         ? `<p class="note">Showing ${shown.length} of ${part.ops.length} operations: those around the point where the checker got stuck.</p>`
         : '';
-    const status = part.unfinished === 'stopped' ? 'not finished' : part.verdict === 'illegal' ? 'not consistent' : part.verdict === 'unknown' ? 'undecided (time budget)' : 'ok';
+    const status =
+      part.unfinished === 'stopped'
+        ? 'not finished'
+        : part.verdict === 'illegal'
+          ? 'not consistent'
+          : part.verdict === 'unknown'
+            ? 'undecided (time budget)'
+            : 'ok';
     const body =
       part.unfinished === 'stopped'
         ? ''

@@ -61,11 +61,23 @@ describe('trace recorder', () => {
     expect(out.status).to.equal('failed');
     const events = out.trace?.events ?? [];
     const kinds = new Set(events.map((e) => e.k));
-    expect([...kinds].sort()).to.deep.equal(['call', 'deliver', 'drop', 'fail', 'handled', 'log', 'net', 'op', 'ret', 'reply', 'timeout'].sort());
-    const drops = events.filter((e): e is Extract<TraceEvent, { k: 'drop' }> => e.k === 'drop').map((e) => `${e.which}:${e.why}`);
+    expect([...kinds].sort()).to.deep.equal(
+      ['call', 'deliver', 'drop', 'fail', 'handled', 'log', 'net', 'op', 'ret', 'reply', 'timeout'].sort(),
+    );
+    const drops = events
+      .filter((e): e is Extract<TraceEvent, { k: 'drop' }> => e.k === 'drop')
+      .map((e) => `${e.which}:${e.why}`);
     expect(drops).to.deep.equal(['request:unreliable', 'reply:unreliable', 'request:disabled', 'reply:killed']);
-    const nets = events.filter((e): e is Extract<TraceEvent, { k: 'net' }> => e.k === 'net').map((e) => `${e.lane}: ${e.what}`);
-    expect(nets).to.include.members(['srv: started', 'srv: end e0 disabled', 'srv: end e0 enabled', 'srv: killed', 'test: network unreliable (delays, lost requests and replies)']);
+    const nets = events
+      .filter((e): e is Extract<TraceEvent, { k: 'net' }> => e.k === 'net')
+      .map((e) => `${e.lane}: ${e.what}`);
+    expect(nets).to.include.members([
+      'srv: started',
+      'srv: end e0 disabled',
+      'srv: end e0 enabled',
+      'srv: killed',
+      'test: network unreliable (delays, lost requests and replies)',
+    ]);
     expect(nets.filter((n) => n === 'srv: started')).to.have.length(2);
     const log = events.find((e): e is Extract<TraceEvent, { k: 'log' }> => e.k === 'log');
     expect(log).to.include({ lane: 'srv', text: 'server saw a' });

@@ -49,7 +49,12 @@ describe('simulated world', () => {
 
   it('makes Math.random and crypto.randomUUID follow the seed', async () => {
     const draw = (seed: number) =>
-      new World({ seed }).run(async () => [Math.random(), Math.random(), crypto.randomUUID(), new Date().toISOString()]);
+      new World({ seed }).run(async () => [
+        Math.random(),
+        Math.random(),
+        crypto.randomUUID(),
+        new Date().toISOString(),
+      ]);
     const a = await draw(5);
     expect(await draw(5)).to.deep.equal(a);
     expect(await draw(6)).to.not.deep.equal(a);
@@ -107,7 +112,9 @@ describe('simulated world', () => {
       .catch((e: Error) => e);
     expect(err).to.be.instanceOf(UncaughtError);
     expect((err as UncaughtError).error).to.be.instanceOf(Error);
-    expect((err as Error).message).to.contain('thrown in a timer').and.contain('timer callback');
+    expect((err as Error).message)
+      .to.contain('thrown in a timer')
+      .and.contain('timer callback');
   });
 
   it('lets a failure reported from inside the world end the run', async () => {
@@ -155,7 +162,10 @@ describe('simulated world', () => {
     await new World({ seed: 1 }).run(async () => {
       const net = new Network();
       // Only the network holds the service (8 MB of numbers on the heap).
-      net.addServer('s', new Server().addService({ heavy: new Array<number>(1_000_000).fill(7), Echo: (x: unknown) => x }, 'Junk'));
+      net.addServer(
+        's',
+        new Server().addService({ heavy: new Array<number>(1_000_000).fill(7), Echo: (x: unknown) => x }, 'Junk'),
+      );
       const end = net.makeEnd('e');
       net.connect('e', 's');
       net.enable('e', true);
@@ -168,7 +178,7 @@ describe('simulated world', () => {
     });
   });
 
-  it('seeds crypto\'s random functions and runs process.hrtime on the virtual clock, and restores them after', async () => {
+  it("seeds crypto's random functions and runs process.hrtime on the virtual clock, and restores them after", async () => {
     const draw = (seed: number) =>
       new World({ seed }).run(async () => {
         const crypto = await import('node:crypto');
@@ -178,12 +188,17 @@ describe('simulated world', () => {
         const filled = crypto.randomFillSync(Buffer.alloc(6), 2, 3).toString('hex');
         const words = Array.from(crypto.randomFillSync(new Uint32Array(4), 1, 2));
         const ints = [crypto.randomInt(10), crypto.randomInt(5, 9)];
-        const later = await new Promise<string>((resolve) => crypto.randomBytes(4, (err, buf) => resolve(buf.toString('hex'))));
+        const later = await new Promise<string>((resolve) =>
+          crypto.randomBytes(4, (err, buf) => resolve(buf.toString('hex'))),
+        );
         const t0 = process.hrtime.bigint();
         const start = process.hrtime();
         await sleep(1500);
         const elapsed = process.hrtime(start);
-        return { values: [Array.from(web), Array.from(node), bytes, filled, ints, later, words], hr: [Number(process.hrtime.bigint() - t0), elapsed] };
+        return {
+          values: [Array.from(web), Array.from(node), bytes, filled, ints, later, words],
+          hr: [Number(process.hrtime.bigint() - t0), elapsed],
+        };
       });
     const a = await draw(5);
     expect(await draw(5), 'the same seed gives the same values').to.deep.equal(a);
@@ -205,7 +220,8 @@ describe('simulated world', () => {
     // Refuse the world's replacement of process.hrtime (one of the last patches), as a locked property would.
     // (Replaced by hand: sinon itself defines properties while it records a call.)
     Object.defineProperty = ((target: object, key: PropertyKey, desc: PropertyDescriptor) => {
-      if (target === process && key === 'hrtime' && desc.value !== original.hrtime) throw new TypeError('Cannot redefine property: hrtime');
+      if (target === process && key === 'hrtime' && desc.value !== original.hrtime)
+        throw new TypeError('Cannot redefine property: hrtime');
       return defineProperty(target, key, desc);
     }) as typeof Object.defineProperty;
     let failure: unknown;
