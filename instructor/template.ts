@@ -55,7 +55,7 @@ const INSTRUCTOR_SCRIPTS = [
 ];
 
 /** Packages only the instructors' scripts and the kit's tests use: a template neither lists nor installs them. */
-const INSTRUCTOR_DEPENDENCIES = [
+export const INSTRUCTOR_DEPENDENCIES = [
   '@stryker-mutator/core',
   '@stryker-mutator/mocha-runner',
   'yaml',
