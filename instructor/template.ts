@@ -66,6 +66,8 @@ export const INSTRUCTOR_DEPENDENCIES = [
   'typescript-eslint',
   'prettier',
   'fast-xml-parser',
+  'puppeteer-core',
+  'redis',
 ];
 
 /** The repository's tracked files that still exist in the working tree, relative with forward slashes. */
