@@ -11,7 +11,7 @@ export default tseslint.config(
       'coverage/**',
       '.stryker-tmp/**',
       'solutions/.mutant-*/**',
-      'grader/test/fixtures/**',
+      'instructor/test/grader/fixtures/**',
       '**/*.js',
       '**/*.mjs',
     ],

@@ -2,7 +2,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { Command, CommanderError, Option } from 'commander';
-import { colorsFor } from '../tester/colors';
+import { colorsFor } from '../suite/colors';
 import { GraderUsageError } from './errors';
 import { DEFAULTS, grade } from './index';
 import { resultsDocument } from './reports/json';

@@ -1,7 +1,7 @@
 /** What the grader prints while it runs: progress, one line per test, failure details and the score. */
 import pc from 'picocolors';
-import type { Colors } from '../tester/colors';
-import { describeMinimalFaults } from '../tester/suite/minimize';
+import type { Colors } from '../suite/colors';
+import { describeMinimalFaults } from '../suite/minimize';
 import { crashLabel, failureLabel } from './crash';
 import { firstLine, pts, REAL_TIME_NOTE, replayCommand, rerunCommand, secs, traceFileName } from './format';
 import { formatProblem, problemsHeadline, TypeProblem } from './typecheck';

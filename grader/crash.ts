@@ -1,5 +1,5 @@
 /** Words for failures: a short label per kind of failure and the explanations the grader itself writes. */
-import type { CrashKind } from '../tester/suite/types';
+import type { CrashKind } from '../suite/types';
 
 /** The label of a test's first failing run: like crashLabel, but says when the code could not even be loaded. */
 export function failureLabel(

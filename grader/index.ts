@@ -2,7 +2,7 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { wantsColor } from '../tester/colors';
+import { wantsColor } from '../suite/colors';
 import { ConsoleReporter } from './console';
 import { GraderUsageError, listNames } from './errors';
 import { displayPath } from './format';

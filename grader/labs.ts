@@ -1,7 +1,7 @@
 /** Finds the labs, loads a lab's suite and rubric, and checks that they fit together. */
 import fs from 'node:fs';
 import path from 'node:path';
-import type { LabSuite } from '../tester/suite/types';
+import type { LabSuite } from '../suite/types';
 import { GraderUsageError, listNames } from './errors';
 import { checkRubricMatchesSuite, loadRubric, Rubric } from './rubric';
 import type { Target } from './types';

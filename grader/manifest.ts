@@ -1,8 +1,8 @@
 /**
  * The tamper check. A student template (written by `npm run release`) carries `.kvlabs/manifest.json`: the
- * sha256 of every file students must not change (tests, tester, grader, labrpc, given types, rubrics,
+ * sha256 of every file students must not change (tests, the framework's folders, given types, rubrics,
  * package.json, lockfile). The grader compares the tree against it, and also looks for added files that would
- * replace protected code: anything new inside a protected folder (tester/, labN/test/, ...) and a module
+ * replace protected code: anything new inside a protected folder (suite/, labN/test/, ...) and a module
  * that Node would load instead of a protected one (lab5/glob.js next to lab5/glob.ts). The kit repository
  * has no manifest, so nothing is checked there.
  */
@@ -78,7 +78,7 @@ const UNCHECKED_TOP = ['node_modules', 'reports', '.git'];
 
 /**
  * The protected folders of a manifest: every folder holding a protected file, except the root and the lab
- * folders themselves (labN/), where students keep their own files. So tester/, grader/, labrpc/, labN/test/,
+ * folders themselves (labN/), where students keep their own files. So suite/, grader/, labrpc/, labN/test/,
  * labN/tools/ and the like; everything below one of them is protected too.
  */
 export function protectedFolders(manifest: Manifest): Set<string> {
@@ -159,7 +159,7 @@ export function findAddedFiles(root: string, manifest: Manifest): TamperedFile[]
         visit(rel);
         continue;
       }
-      // Files, symbolic links (never followed: a link named tester/x.js is as bad as the file) and nested node_modules.
+      // Files, symbolic links (never followed: a link named suite/x.js is as bad as the file) and nested node_modules.
       const why = addedFileProblem(rel, manifest, folders, stems);
       if (why !== undefined) out.push({ file: rel, change: 'added', why });
     }
@@ -184,7 +184,7 @@ export function describeFile(f: TamperedFile): string {
   return `${f.file} (${f.change}${f.why ? `: ${f.why}` : ''})`;
 }
 
-/** "lab2/test/suite.ts (changed) and tester/index.ts (missing)". */
+/** "lab2/test/suite.ts (changed) and suite/index.ts (missing)". */
 export function describeTampered(files: readonly TamperedFile[]): string {
   return listNames(files.map(describeFile));
 }
@@ -205,7 +205,7 @@ export class TamperError extends GraderUsageError {
       );
     if (added.length > 0)
       parts.push(`These files were added where they would replace or join protected code: ${describeTampered(added)}.`);
-    parts.push(`${TAMPER_REFUSAL} (tests, tester, grader or given files) was changed.`);
+    parts.push(`${TAMPER_REFUSAL} (tests, the framework's folders or given files) was changed.`);
     if (changed.length > 0)
       parts.push(
         'Restore changed or missing files with `git checkout <commit of the template> -- <file>` (or copy them from the template).',

@@ -1,6 +1,6 @@
 /** Messages between the grader and its sandboxed test process, and how a verdict is signed. */
 import type { createHmac as CreateHmac } from 'node:crypto';
-import type { CrashKind } from '../tester/suite/types';
+import type { CrashKind } from '../suite/types';
 
 /** The test process reads the grader's messages on this descriptor (the first line: SandboxInit). */
 export const CHANNEL_IN_FD = 3;

@@ -3,6 +3,7 @@
  * lab and the code under test, never solutions/ or reports; write only a scratch folder of this run; no
  * processes, workers or addons), its environment, and the compile cache the trusted side prepares first.
  */
+import { FRAMEWORK_FOLDERS } from './layout';
 import crypto from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
@@ -114,7 +115,7 @@ export function prepareSandbox(config: WorkerConfig, options: SandboxOptions): S
     .filter((f) => /\.(ts|js)$/.test(f))
     .map((f) => path.join(__dirname, f));
   const closure = suiteClosure(config.suitePath);
-  const kitDirs = [path.join(REPO, 'tester'), path.join(REPO, 'labrpc')];
+  const kitDirs = FRAMEWORK_FOLDERS.filter((d) => d !== 'grader').map((d) => path.join(REPO, d));
   const tsFiles = [...kitDirs, labDir, implDir]
     .flatMap((d) => tsHook.tsFilesUnder(d))
     .filter((f) => f.startsWith(implDir + path.sep) || !inSolutions(f));

@@ -1,5 +1,5 @@
 /** Which seed each run uses: fresh ones, one replayed seed, or K seeds derived from a printed base. */
-import { Rng, assertValidSeed, freshSeed } from '../tester/world/rng';
+import { Rng, assertValidSeed, freshSeed } from '../world/rng';
 import { GraderUsageError } from './errors';
 
 /** The seeds of a lab's runs. */

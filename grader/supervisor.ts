@@ -8,9 +8,9 @@ import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import type { Readable, Writable } from 'node:stream';
-import { failureSignature, minimizeFaults } from '../tester/suite/minimize';
-import type { CrashKind, TestOutcome } from '../tester/suite/types';
-import type { AppliedFault } from '../tester/world';
+import { failureSignature, minimizeFaults } from '../suite/minimize';
+import type { CrashKind, TestOutcome } from '../suite/types';
+import type { AppliedFault } from '../world';
 import {
   explainBootCrash,
   explainBootTimeout,

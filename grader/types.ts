@@ -1,6 +1,6 @@
 /** The grader's shared vocabulary: what to grade (options) and what came out (results). */
-import type { MinimalFaults } from '../tester/suite/minimize';
-import type { CrashKind, TestOutcome, TestStatus } from '../tester/suite/types';
+import type { MinimalFaults } from '../suite/minimize';
+import type { CrashKind, TestOutcome, TestStatus } from '../suite/types';
 import type { TypeProblem } from './typecheck';
 
 /** Whose code is graded: the student's files in labN/ or the reference solution (kit repository only). */

@@ -1,7 +1,7 @@
 /** Builds a fixture class of lab 2 submissions (whole student repositories) for the batch grader's tests and bench. */
 import fs from 'node:fs';
 import path from 'node:path';
-import { materialiseMutant, Mutant, removeMutant } from '../tester/mutants';
+import { materialiseMutant, Mutant, removeMutant } from '../solutions/mutants';
 import { KIT_ROOT } from './release';
 
 /** The reference solution's folder for a lab. */

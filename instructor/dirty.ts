@@ -5,7 +5,7 @@
  */
 import { execFileSync } from 'node:child_process';
 import { GraderUsageError, listNames } from '../grader/errors';
-import { isShipped } from './template';
+import { isShipped, shippedFolders } from './template';
 
 /** Kit files the release reads to write its own version (package.json, tsconfig.json, .mocharc.json). */
 const GENERATED_FROM = ['package.json', 'package-lock.json', 'tsconfig.json', '.mocharc.json'];
@@ -37,9 +37,10 @@ export function dirtyShippedFiles(repo: string, labs: readonly string[]): Status
     execFileSync('git', args, { cwd: repo, encoding: 'utf8', maxBuffer: 64 * 1024 * 1024 });
   // Porcelain paths are relative to the top of the git repository; the kit may be a folder inside a larger one.
   const prefix = git(['rev-parse', '--show-prefix']).trim();
+  const folders = shippedFolders(repo, labs);
   return parsePorcelain(git(['status', '--porcelain', '-z', '--untracked-files=all', '--', '.']))
     .map((e) => ({ ...e, path: e.path.startsWith(prefix) ? e.path.slice(prefix.length) : e.path }))
-    .filter((e) => isShipped(e.path, labs) || GENERATED_FROM.includes(e.path))
+    .filter((e) => isShipped(e.path, labs, folders) || GENERATED_FROM.includes(e.path))
     .sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
 }
 

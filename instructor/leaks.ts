@@ -27,11 +27,8 @@ function meaningfulLines(text: string): string[] {
 /** Lines of the solutions (solutions/ and its mutants) found in no other tracked file of `repo`. */
 export function distinctiveSolutionLines(repo: string): Map<string, string> {
   const files = trackedFiles(repo);
-  const isSolutionSide = (f: string) =>
-    f.startsWith('solutions/') ||
-    /^lab\d+\/test\/kit\//.test(f) ||
-    f.startsWith('bench/') ||
-    f.startsWith('instructor/');
+  // The instructors' side of the layout: the solutions with their kit tests, and the instructors' tools.
+  const isSolutionSide = (f: string) => f.startsWith('solutions/') || f.startsWith('instructor/');
   const elsewhere = new Set<string>();
   for (const f of files)
     if (!isSolutionSide(f))

@@ -90,7 +90,7 @@ ${failureAdvice(ex, simulated.length > 0, anyRealTime, realTime)}
 
 The grader runs your code as JavaScript, but first type-checks your lab's files and lists any type error above
 the tests (and in the reports): a type error is often why a test fails. \`npm run typecheck\` type-checks the
-whole project, \`npm test\` type-checks and runs the tests of the network and tester libraries.
+whole project; \`npm test\` does the same (the kit's own tests stay with the course staff).
 
 ## Autograding
 

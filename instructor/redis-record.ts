@@ -10,7 +10,7 @@ import * as fs from 'node:fs';
 import * as net from 'node:net';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { Rng } from '../tester/world/rng';
+import { Rng } from '../world/rng';
 import { comparable, Corpus, CORPUS_FILE, RecordedSequence, runSequence, Step } from '../lab5/test/redis-corpus';
 
 /** The generator's seed and size: change either and the recording must be made again. */

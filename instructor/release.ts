@@ -94,17 +94,20 @@ export async function release(options: ReleaseOptions): Promise<ReleaseResult> {
       ? (JSON.parse(fs.readFileSync(path.join(repo, name), 'utf8')) as Record<string, unknown>)
       : undefined;
   const json = (v: unknown) => `${JSON.stringify(v, null, 2)}\n`;
+  // The framework's and the labs' own tests stay with the instructors: a template's `npm test` type-checks.
+  const mocharc = readJson('.mocharc.json');
+  const studentMocha = mocharc ? studentMocharc(mocharc, copied) : undefined;
+  const shipsTests = ((studentMocha?.spec ?? []) as string[]).length > 0;
+  if (studentMocha && shipsTests) generated.set('.mocharc.json', json(studentMocha));
   const pkg = readJson('package.json');
   if (pkg) {
-    const studentPkg = studentPackageJson(pkg, labs);
+    const studentPkg = studentPackageJson(pkg, labs, shipsTests);
     generated.set('package.json', json(studentPkg));
     const lock = readJson('package-lock.json');
     if (lock) generated.set('package-lock.json', json(pruneLockfile(lock as unknown as Lockfile, studentPkg)));
   }
   const tsconfig = readJson('tsconfig.json');
   if (tsconfig) generated.set('tsconfig.json', json(studentTsconfig(tsconfig, copied)));
-  const mocharc = readJson('.mocharc.json');
-  if (mocharc) generated.set('.mocharc.json', json(studentMocharc(mocharc, copied)));
   generated.set('.gitignore', STUDENT_GITIGNORE);
   generated.set(
     'README.md',

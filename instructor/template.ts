@@ -1,32 +1,22 @@
 /**
- * What a student template holds: the repository's tracked files minus everything that is the instructors'
- * (solutions, the kit's own tests, benches, these tools), plus the files the release writes for students
- * (package.json, tsconfig.json, .mocharc.json, .gitignore, README.md).
+ * What a student template holds: its labs' folders and the framework folders they use, copied whole (what is
+ * the instructors' lives in solutions/ and instructor/, which never ship), plus the files the release writes
+ * for students (package.json, tsconfig.json, .gitignore, README.md).
  */
 import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
+import { FRAMEWORK_FOLDERS } from '../grader/layout';
+import { importClosure } from './imports';
 
-/** Paths (relative, forward slashes) that never ship, whatever the labs. */
+/**
+ * Generated output and installed packages: never shipped, wherever they lie. (What the instructors alone use
+ * never ships because of where it lives, solutions/ and instructor/, not because of a list.)
+ */
 const NEVER_SHIPPED: readonly RegExp[] = [
-  /^solutions\//, // reference solutions and mutants
-  /^lab\d+\/test\/kit\//, // the kit's own tests of each lab (they import the solutions)
-  /^bench\//, // performance figures (they run the solutions)
-  /^instructor\//, // these tools
-  /^scripts\/demo\.ts$/, // prefers the reference solution when it exists
-  /^scripts\/mutation(\.ts$|\/)/, // `npm run mutation` mutates the reference solutions
-  /^scripts\/test-node\.sh$/, // `npm run test:node`: the kit's tests under other Node.js versions
-  /^grader\/test\//, // the grader's own tests (their fixtures include solutions)
-  /^grader\/verify\.ts$/, // `npm run verify` grades the solutions
-  /^grader\/README\.md$/, // the grader's design notes for the kit's maintainers
-  /^test\//, // the kit's repository-wide tests
-  /^\.ci\//, // the kit's CI
-  /^\.c8rc\.json$/, // coverage settings for the kit's own tests (`npm run coverage` does not ship)
-  /^(eslint\.config\.mjs|\.prettierrc\.json|\.prettierignore)$/, // the kit's lint and format rules (`npm run lint`, `format` do not ship)
   /(^|\/)reports\//, // grading output (grader/reports/ is source code and is kept below)
   /(^|\/)\.mutant-/, // materialised mutants
-  /^\.github\//, // the kit's own workflows; the template gets its own
-  /^node_modules(\/|$)/, // installed packages (a symbolic link to them is not matched by .gitignore's node_modules/)
+  /(^|\/)node_modules(\/|$)/, // installed packages (a symbolic link to them is not matched by .gitignore's node_modules/)
 ];
 
 /** Files the release writes itself instead of copying. */
@@ -85,18 +75,42 @@ export function labOf(rel: string): string | undefined {
   return /^(lab\d+)\//.exec(rel)?.[1];
 }
 
-/** Whether a tracked file is copied into a template shipping `labs`. */
-export function isShipped(rel: string, labs: readonly string[]): boolean {
+/**
+ * The framework folders a template for `labs` carries: each folder (relative, not counting its sub-folders)
+ * that holds a file the labs' code or the grader reaches by importing. lab 2 uses no HTTP, so a lab 2 template
+ * has no labrpc/http/.
+ */
+export function shippedFolders(repo: string, labs: readonly string[]): Set<string> {
+  const entries = trackedFiles(repo)
+    .filter((f) => /\.(ts|js)$/.test(f))
+    .filter((f) => f.startsWith('grader/') || labs.includes(labOf(f) ?? ''))
+    .map((f) => path.join(repo, f));
+  const folders = new Set<string>();
+  for (const file of importClosure(entries)) {
+    const rel = path.relative(repo, file).split(path.sep).join('/');
+    if ((FRAMEWORK_FOLDERS as readonly string[]).includes(rel.split('/')[0])) folders.add(path.posix.dirname(rel));
+  }
+  return folders;
+}
+
+/**
+ * Whether a file (relative, forward slashes) ships in a template of `labs`: the labs' folders and grader/ whole,
+ * the other framework folders the labs use (`folders`, from shippedFolders) whole; nothing else.
+ */
+export function isShipped(rel: string, labs: readonly string[], folders: ReadonlySet<string>): boolean {
   if ((GENERATED as readonly string[]).includes(rel)) return false;
   if (rel.startsWith('grader/reports/')) return true;
   if (NEVER_SHIPPED.some((re) => re.test(rel))) return false;
   const lab = labOf(rel);
-  return lab === undefined || labs.includes(lab);
+  if (lab !== undefined) return labs.includes(lab);
+  if (rel.startsWith('grader/')) return true;
+  return folders.has(path.posix.dirname(rel));
 }
 
 /** The files copied from the repository into the template, in order. */
 export function shippedFiles(repo: string, labs: readonly string[]): string[] {
-  return trackedFiles(repo).filter((f) => isShipped(f, labs));
+  const folders = shippedFolders(repo, labs);
+  return trackedFiles(repo).filter((f) => isShipped(f, labs, folders));
 }
 
 /** Mentions of the solutions folder in a comment, rewritten in shipped copies (they would point nowhere). */
@@ -117,8 +131,15 @@ export function scrubComments(text: string): string {
     .join('\n');
 }
 
-/** The template's package.json: the kit's, without the instructors' scripts and packages and the scripts of labs not shipped. */
-export function studentPackageJson(kit: Record<string, unknown>, labs: readonly string[]): Record<string, unknown> {
+/**
+ * The template's package.json: the kit's, without the instructors' scripts and packages and the scripts of labs
+ * not shipped; without `mocha` in its scripts when no test file ships (`shipsTests` false).
+ */
+export function studentPackageJson(
+  kit: Record<string, unknown>,
+  labs: readonly string[],
+  shipsTests = true,
+): Record<string, unknown> {
   const scripts = { ...((kit.scripts ?? {}) as Record<string, string>) };
   for (const name of Object.keys(scripts)) {
     const lab = /^(lab\d+)(?::|$)/.exec(name)?.[1];
@@ -129,6 +150,7 @@ export function studentPackageJson(kit: Record<string, unknown>, labs: readonly 
     scripts[name] = body
       .split(' && ')
       .filter((step) => !INSTRUCTOR_SCRIPTS.some((s) => step.trim() === `npm run ${s}`))
+      .filter((step) => shipsTests || step.trim() !== 'mocha')
       .join(' && ');
   }
   const devDependencies = Object.fromEntries(

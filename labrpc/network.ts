@@ -3,7 +3,7 @@
  * one server and enabled or disabled. Calls travel through virtual time in the current World, may be delayed,
  * dropped or reordered, and cross the wire as deep copies.
  */
-import { TEST_LANE, World, recordedValue, type LossCause } from '../tester/world';
+import { TEST_LANE, World, recordedValue, type LossCause } from '../world';
 import { encode } from './codec';
 import { RpcUsageError, TimeoutError } from './errors';
 import { Server } from './service';

@@ -2,8 +2,8 @@
 
 /** Frames from node itself, installed packages, or with no file at all ("at Function.from (<anonymous>)"). */
 const NOT_CODE = /node:internal|node_modules|\(<anonymous>\)$|^at <anonymous>$/;
-/** Frames in the kit's own folders (the network, the tester, the grader, a lab's tests)... */
-const KIT = /[/\\](labrpc|tester|grader|test)[/\\]/;
+/** Frames in the kit's own folders (the framework's, grader/layout.ts's FRAMEWORK_FOLDERS, and a lab's tests)... */
+const KIT = /[/\\](labrpc|world|checker|suite|grader|test)[/\\]/;
 /** ...except the grader's fixture labs, which stand for student code in the kit's own tests. */
 const FIXTURE = /[/\\]fixtures[/\\]/;
 

@@ -1,7 +1,7 @@
 /** index.html: a self-contained page with the table of tests and each failure, linking failing histories. */
 import { crashLabel, failureLabel } from '../crash';
 import { firstLine, historyFileName, pts, REAL_TIME_NOTE, replayCommand, rerunCommand, secs, seedCell, traceFileName } from '../format';
-import { describeMinimalFaults } from '../../tester/suite/minimize';
+import { describeMinimalFaults } from '../../suite/minimize';
 import { formatProblem, problemsHeadline } from '../typecheck';
 import type { LabResult, RunRecord, TestResult } from '../types';
 import { escapeHtml as h, plainText } from './text';

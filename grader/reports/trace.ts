@@ -1,6 +1,6 @@
 /** A failing run's message-trace page: self-contained HTML (inline style and script) drawing the replay's recording. */
-import { describeMinimalFaults } from '../../tester/suite/minimize';
-import type { TraceData, TraceEvent } from '../../tester/world';
+import { describeMinimalFaults } from '../../suite/minimize';
+import type { TraceData, TraceEvent } from '../../world';
 import { replayCommand } from '../format';
 import type { RunRecord, Target } from '../types';
 import { escapeHtml as h, plainText } from './text';

@@ -21,7 +21,14 @@ import { gradebookCsv } from '../gradebook';
 import { distinctiveSolutionLines, scanTemplate } from '../leaks';
 import { studentReadme } from '../readme';
 import { KIT_ROOT, release, ReleaseResult } from '../release';
-import { globToRegExp, INSTRUCTOR_DEPENDENCIES, isShipped, scrubComments } from '../template';
+import {
+  globToRegExp,
+  INSTRUCTOR_DEPENDENCIES,
+  isShipped,
+  scrubComments,
+  shippedFiles,
+  shippedFolders,
+} from '../template';
 import { classroomWorkflow, parseYaml, REPORTER, toYaml, WORKFLOW_NODE, WORKFLOW_PATH, YamlValue } from '../workflow';
 import { buildLab2Class, copyTemplate, putSolution } from '../class';
 
@@ -154,7 +161,7 @@ describe('instructor tools', function () {
       for (const m of all.mentions) expect(m.file, `${m.file}:${m.line} ${m.text}`).to.match(/^lab\d+\/tools\//);
     });
 
-    it('drops the instructors’ scripts; package.json, lockfile, tsconfig and mocha config fit what ships', () => {
+    it('drops the instructors’ scripts; package.json, lockfile and tsconfig fit what ships, and no kit test ships', () => {
       const kitPkg = JSON.parse(fs.readFileSync(path.join(KIT_ROOT, 'package.json'), 'utf8')) as Record<
         string,
         Record<string, string>
@@ -164,8 +171,8 @@ describe('instructor tools', function () {
         Record<string, string>
       >;
       expect(Object.keys(pkg.scripts)).to.include.members(['grade', 'typecheck', 'test']);
-      expect(pkg.scripts.test, "a student's npm test neither lints nor checks the format").to.equal(
-        'npm run typecheck && mocha',
+      expect(pkg.scripts.test, "a student's npm test type-checks: no lint, no format check, no kit tests").to.equal(
+        'npm run typecheck',
       );
       for (const s of ['verify', 'bench', 'release', 'grade-batch', 'demo'])
         expect(pkg.scripts, s).not.to.have.property(s);
@@ -188,7 +195,7 @@ describe('instructor tools', function () {
       expect(lock.packages[''].devDependencies, 'the lockfile agrees with package.json').to.deep.equal(shippedDev);
       expect(
         Object.keys(lock.packages).filter((k) =>
-          /stryker|node_modules\/(yaml|csv-stringify|csv-parse|eslint|prettier|typescript-eslint|fast-xml-parser)$/.test(
+          /stryker|node_modules\/(yaml|csv-stringify|csv-parse|eslint|prettier|typescript-eslint|fast-xml-parser|puppeteer-core|redis)$/.test(
             k,
           ),
         ),
@@ -199,13 +206,8 @@ describe('instructor tools', function () {
         released.files.filter((f) => f.endsWith('.ts') && f.includes('/')).map((f) => f.split('/')[0]),
       );
       expect([...tsconfig.include].sort()).to.deep.equal([...tsTops].sort());
-      const mocharc = JSON.parse(fs.readFileSync(path.join(tpl, '.mocharc.json'), 'utf8')) as { spec: string[] };
-      expect(mocharc.spec.length).to.be.greaterThan(0);
-      for (const glob of mocharc.spec)
-        expect(
-          released.files.some((f) => globToRegExp(glob).test(f)),
-          glob,
-        ).to.equal(true);
+      expect(released.files.filter((f) => f.endsWith('.test.ts'))).to.deep.equal([]);
+      expect(fs.existsSync(path.join(tpl, '.mocharc.json'))).to.equal(false);
 
       const readme = fs.readFileSync(path.join(tpl, 'README.md'), 'utf8');
       expect(readme)
@@ -319,7 +321,7 @@ describe('instructor tools', function () {
       ]);
     });
 
-    it('protects tests, tester, grader, labrpc, given files, rubric, package files and the workflow — not the student’s files', () => {
+    it('protects tests, the framework, given files, rubric, package files and the workflow — not the student’s files', () => {
       const manifest = readManifest(tpl);
       expect(manifest).to.not.equal(undefined);
       const prot = Object.keys(manifest?.files ?? {});
@@ -329,7 +331,9 @@ describe('instructor tools', function () {
         'lab2/test/rubric.json',
         'lab2/rpc.ts',
         'lab2/with-lock.ts',
-        'tester/suite/types.ts',
+        'suite/types.ts',
+        'world/world.ts',
+        'checker/index.ts',
         'grader/cli.ts',
         'grader/manifest.ts',
         'labrpc/network.ts',
@@ -601,7 +605,7 @@ describe('instructor tools', function () {
       linkModules(added, tpl);
       // Each still loads the original, so only the check can tell.
       fs.writeFileSync(path.join(added, 'lab2', 'rpc.js'), "module.exports = require('./rpc.ts');\n");
-      fs.writeFileSync(path.join(added, 'tester', 'suite', 'index.js'), "module.exports = require('./index.ts');\n");
+      fs.writeFileSync(path.join(added, 'suite', 'index.js'), "module.exports = require('./index.ts');\n");
       fs.writeFileSync(path.join(added, 'labrpc', 'fast-path.ts'), 'export const fast = true;\n');
       const grade = async (env: Record<string, string>) => {
         const stderr = new Sink();
@@ -615,7 +619,7 @@ describe('instructor tools', function () {
       expect(r.code).to.equal(2);
       expect(r.stderr)
         .to.contain('lab2/rpc.js (added: would be loaded instead of lab2/rpc.ts)')
-        .and.contain('tester/suite/index.js (added: would be loaded instead of tester/suite/index.ts)')
+        .and.contain('suite/index.js (added: would be loaded instead of suite/index.ts)')
         .and.contain('labrpc/fast-path.ts (added: new file in the protected folder labrpc/)')
         .and.contain('Delete the added files');
       const local = await grade({});
@@ -894,23 +898,33 @@ describe('instructor tools', function () {
       ]);
     });
 
-    it('what ships: kit tests, solutions, benches and other labs stay home; comments lose the solutions path', () => {
-      expect(isShipped('lab2/test/suite.ts', ['lab2'])).to.equal(true);
-      expect(isShipped('grader/reports/html.ts', ['lab2'])).to.equal(true);
+    it('what ships: a lab and the framework folders it uses, whole; solutions, instructor tools and other labs stay home', () => {
+      const lab2 = shippedFiles(KIT_ROOT, ['lab2']);
+      const lab4 = shippedFiles(KIT_ROOT, ['lab4']);
       for (const f of [
-        'lab2/test/kit/lab2.test.ts',
-        'solutions/lab2/client.ts',
-        'bench/lab2.ts',
-        'lab3/server.ts',
-        'grader/test/cli.test.ts',
-        'grader/verify.ts',
-        'package.json',
-        'reports/lab2/index.html',
-      ]) {
-        expect(isShipped(f, ['lab2']), f).to.equal(false);
-      }
+        'lab2/test/suite.ts',
+        'lab2/client.ts',
+        'grader/reports/html.ts',
+        'grader/cli.ts',
+        'labrpc/index.ts',
+      ])
+        expect(lab2, f).to.include(f);
+      expect(lab2.filter((f) => f.startsWith('world/')).length).to.be.greaterThan(0);
+      expect(lab2.filter((f) => f.startsWith('checker/')).length).to.be.greaterThan(0);
+      for (const f of lab2)
+        expect(f, 'a lab 2 template carries only lab 2 and the framework').to.match(
+          /^(lab2|labrpc|world|checker|suite|grader)\//,
+        );
+      // lab 2 uses no HTTP; lab 4's TestRealHttp does.
+      expect(lab2.some((f) => f.startsWith('labrpc/http/'))).to.equal(false);
+      expect(lab4).to.include('labrpc/http/host.ts');
+      for (const f of ['solutions/lab2/client.ts', 'instructor/bench/lab2.ts', 'lab3/server.ts', 'package.json'])
+        expect(lab2, f).to.not.include(f);
+      const folders = shippedFolders(KIT_ROOT, ['lab2']);
+      expect(isShipped('reports/lab2/index.html', ['lab2'], folders)).to.equal(false);
+      expect(isShipped('lab2/reports/index.html', ['lab2'], folders)).to.equal(false);
       expect(globToRegExp('lab*/test/kit/**/*.test.ts').test('lab2/test/kit/a/b.test.ts')).to.equal(true);
-      expect(globToRegExp('tester/**/*.test.ts').test('tester/x.test.ts')).to.equal(true);
+      expect(globToRegExp('suite/**/*.test.ts').test('suite/x.test.ts')).to.equal(true);
       expect(scrubComments("/** loads lab2/ (or solutions/lab2/). */\nconst d = 'solutions/lab3';")).to.equal(
         "/** loads lab2/ (or the reference solution). */\nconst d = 'solutions/lab3';",
       );

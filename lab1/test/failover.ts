@@ -1,6 +1,6 @@
 /** Lab 1's failover tests: servers stopped in the middle of a write, at moments forced through the harness's call hook. */
-import { runClients } from '../../tester/clients';
-import { NamedTest, TestContext, check } from '../../tester/suite';
+import { runClients } from '../../suite/clients';
+import { NamedTest, TestContext, check } from '../../suite';
 import type { KVClerk } from '../rpc';
 import { Lab1Impl, Lab1Tester, forever, show, within } from './harness';
 

@@ -5,18 +5,18 @@
  */
 import { Network, Server, Service } from '../../labrpc';
 import type { ClientEnd, RpcEnd } from '../../labrpc';
-import { HistoryRecorder } from '../../tester/history';
-import { kvModel } from '../../tester/checker';
-import type { KvInput, KvOutput } from '../../tester/checker';
-import { liveHeapBytes } from '../../tester/memory';
-import { TestContext, TestFailure, assertLinearizable } from '../../tester/suite';
+import { HistoryRecorder } from '../../checker/history';
+import { kvModel } from '../../checker';
+import type { KvInput, KvOutput } from '../../checker';
+import { liveHeapBytes } from '../../suite/memory';
+import { TestContext, TestFailure, assertLinearizable } from '../../suite';
 import type { ClusterConfig, KVClerk, ServerConfig } from '../rpc';
 
 /** What the grader loads from lab1/ (or solutions/lab1/). */
 export interface Lab1Impl {
   KVServer: new (config: ServerConfig) => object;
   Clerk: new (servers: readonly RpcEnd[], config: ClusterConfig) => KVClerk;
-  /** The same classes from a private copy of the student's modules (memory tests: see tester/fresh.ts). */
+  /** The same classes from a private copy of the student's modules (memory tests: see suite/fresh.ts). */
   fresh?: () => Pick<Lab1Impl, 'KVServer' | 'Clerk'>;
 }
 
@@ -81,7 +81,7 @@ export class Lab1Tester {
 
   /**
    * Servers and clerks come from a private copy of the student's modules, so that what those modules keep at
-   * their top level is measured with them in the memory tests (tester/fresh.ts). Every test loads one, not only
+   * their top level is measured with them in the memory tests (suite/fresh.ts). Every test loads one, not only
    * the memory tests, so that code under test cannot recognise a memory test by its modules being loaded again.
    * The copy is loaded here rather than passed in, so that no caller's frame keeps it alive.
    */
@@ -266,7 +266,7 @@ class RecordingClerk implements KVClerk {
 }
 
 /** Resolves like `p`, or fails the test when `p` takes longer than `ms` of virtual time (the tester's, shared by the labs). */
-export { within } from '../../tester/suite';
+export { within } from '../../suite';
 
 /** Shows a value in a message, shortened when long. */
 export function show(value: unknown): string {

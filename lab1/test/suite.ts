@@ -3,10 +3,9 @@
  * rubric entry (rubric.json) and runs in its own simulated world, so a seed replays it exactly:
  * npm run grade lab1 -- --test <Name> --seed <N>
  */
-import * as path from 'node:path';
-import { runClients } from '../../tester/clients';
-import { requireFresh } from '../../tester/fresh';
-import { LabSuite, NamedTest, TestContext, check } from '../../tester/suite';
+import { IMPL_FILES, load } from '../load';
+import { runClients } from '../../suite/clients';
+import { LabSuite, NamedTest, TestContext, check } from '../../suite';
 import { keyToShard, shardServers } from '../rpc';
 import type { ClusterConfig, KVClerk } from '../rpc';
 import { failoverTests } from './failover';
@@ -542,17 +541,8 @@ const memManyAppends: NamedTest<Lab1Impl> = {
 export const suite: LabSuite<Lab1Impl> = {
   lab: 'lab1',
   title: 'Lab 1: exactly-once key/value server, then static sharding with replication',
-  implFiles: ['server.ts', 'client.ts'],
-  load(dir: string): Lab1Impl {
-    const server = require(path.join(dir, 'server.ts')) as { KVServer: Lab1Impl['KVServer'] };
-    const client = require(path.join(dir, 'client.ts')) as { Clerk: Lab1Impl['Clerk'] };
-    const fresh = () =>
-      requireFresh(dir, (req) => ({
-        KVServer: (req(path.join(dir, 'server.ts')) as { KVServer: Lab1Impl['KVServer'] }).KVServer,
-        Clerk: (req(path.join(dir, 'client.ts')) as { Clerk: Lab1Impl['Clerk'] }).Clerk,
-      }));
-    return { KVServer: server.KVServer, Clerk: client.Clerk, fresh };
-  },
+  implFiles: IMPL_FILES,
+  load,
   tests: [
     genericTest('TestBasic', 1, true),
     genericTest('TestConcurrent', 5, true),

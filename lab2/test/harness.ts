@@ -3,9 +3,9 @@
  * linearizability checker, turns a bad history into a failure with a viewer page, and loses chosen messages.
  */
 import { Network, Server, Service } from '../../labrpc';
-import { HistoryRecorder } from '../../tester/history';
-import { versionedModel, VersionedInput, VersionedOutput } from '../../tester/checker/models/versioned';
-import { TestContext, assertLinearizable } from '../../tester/suite';
+import { HistoryRecorder } from '../../checker/history';
+import { versionedModel, VersionedInput, VersionedOutput } from '../../checker/models/versioned';
+import { TestContext, assertLinearizable } from '../../suite';
 import type {
   DistributedLock,
   GetArgs,
@@ -25,7 +25,7 @@ export interface Lab2Impl {
   KVServer: new () => KVService;
   Clerk: new (end: ClientEnd) => KVClerk;
   Lock: new (ck: KVClerk, name: string) => DistributedLock;
-  /** The KVServer class of a private copy of the student's modules (memory tests: see tester/fresh.ts). */
+  /** The KVServer class of a private copy of the student's modules (memory tests: see suite/fresh.ts). */
   freshKVServer?: () => new () => KVService;
 }
 
@@ -42,7 +42,7 @@ export class KVTester {
 
   /**
    * The server comes from a private copy of the student's server.ts, so that what the module keeps at its top
-   * level is measured with it in the memory test (tester/fresh.ts). Every test loads one, not only the memory
+   * level is measured with it in the memory test (suite/fresh.ts). Every test loads one, not only the memory
    * test, so that code under test cannot recognise the memory test by its module being loaded again. The copy is
    * loaded here rather than passed in, so that no caller's frame keeps it alive.
    */
@@ -274,7 +274,7 @@ export function show(value: unknown): string {
 }
 
 /** Resolves like `p`, or fails the test when `p` takes longer than `ms` of virtual time (the tester's, shared by the labs). */
-export { within } from '../../tester/suite';
+export { within } from '../../suite';
 
 /** A promise the test settles by hand: `open()` lets whatever waits on `opened` go on. */
 export function gate(): { opened: Promise<void>; open: () => void } {

@@ -2,12 +2,11 @@
  * Lab 2's named tests. Each is a rubric entry (rubric.json) and runs in its own simulated world, so a seed
  * replays it exactly: npm run grade lab2 -- --test <Name> --seed <N>
  */
-import * as path from 'node:path';
-import { runClients } from '../../tester/clients';
-import { requireFresh } from '../../tester/fresh';
-import { liveHeapBytes } from '../../tester/memory';
-import { LabSuite, NamedTest, TestContext, TestFailure, check } from '../../tester/suite';
-import { sleep } from '../../tester/world';
+import { IMPL_FILES, load } from '../load';
+import { runClients } from '../../suite/clients';
+import { liveHeapBytes } from '../../suite/memory';
+import { LabSuite, NamedTest, TestContext, TestFailure, check } from '../../suite';
+import { sleep } from '../../world';
 import type { DistributedLock, KVClerk } from '../rpc';
 import { withLock } from '../with-lock';
 import { KVTester, Lab2Impl, RecordingClerk, gate, show, within } from './harness';
@@ -780,15 +779,8 @@ function lockWorkload(name: string, clients: number, reliable: boolean): NamedTe
 export const suite: LabSuite<Lab2Impl> = {
   lab: 'lab2',
   title: 'Lab 2: a versioned key/value server and a lock',
-  implFiles: ['server.ts', 'client.ts', 'lock.ts'],
-  load(dir: string): Lab2Impl {
-    const server = require(path.join(dir, 'server.ts')) as { KVServer: Lab2Impl['KVServer'] };
-    const client = require(path.join(dir, 'client.ts')) as { Clerk: Lab2Impl['Clerk'] };
-    const lock = require(path.join(dir, 'lock.ts')) as { Lock: Lab2Impl['Lock'] };
-    const freshKVServer = () =>
-      requireFresh(dir, (req) => (req(path.join(dir, 'server.ts')) as { KVServer: Lab2Impl['KVServer'] }).KVServer);
-    return { KVServer: server.KVServer, Clerk: client.Clerk, Lock: lock.Lock, freshKVServer };
-  },
+  implFiles: IMPL_FILES,
+  load,
   tests: [
     reliablePut,
     putWrongVersion,

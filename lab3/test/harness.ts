@@ -5,11 +5,11 @@
  */
 import { Network, Server } from '../../labrpc';
 import type { ClientEnd, RpcEnd } from '../../labrpc';
-import { HistoryRecorder } from '../../tester/history';
-import { checkOrExplain, kvModel } from '../../tester/checker';
-import type { CheckMode, KvInput, KvOutput, KvState, Model, Operation } from '../../tester/checker';
-import { TestFailure } from '../../tester/suite';
-import { World, sleep } from '../../tester/world';
+import { HistoryRecorder } from '../../checker/history';
+import { checkOrExplain, kvModel } from '../../checker';
+import type { CheckMode, KvInput, KvOutput, KvState, Model, Operation } from '../../checker';
+import { TestFailure } from '../../suite';
+import { World, sleep } from '../../world';
 import type { ScenarioDriver } from '../tools/scenario';
 import type { ConsistencyLevel, KVService, ReadReply, ServerOptions, WriteReply } from '../rpc';
 

@@ -2,10 +2,11 @@
  * Lab 3's named tests. Each is a rubric entry (rubric.json) and runs in its own simulated world, so a seed
  * replays it exactly: npm run grade lab3 -- --test <Name> --seed <N>
  */
+import { IMPL_FILES, load } from '../load';
 import * as path from 'node:path';
-import { runClients } from '../../tester/clients';
-import { LabSuite, NamedTest, TestContext, TestFailure, check } from '../../tester/suite';
-import { sleep } from '../../tester/world';
+import { runClients } from '../../suite/clients';
+import { LabSuite, NamedTest, TestContext, TestFailure, check } from '../../suite';
+import { sleep } from '../../world';
 import type { ConsistencyLevel } from '../rpc';
 import { CONSISTENCY_LEVELS } from '../rpc';
 import { loadConfig } from '../tools/config';
@@ -714,11 +715,8 @@ const linearizableReadAfterRemoteWrite: NamedTest<Lab3Impl> = {
 export const suite: LabSuite<Lab3Impl> = {
   lab: 'lab3',
   title: 'Lab 3: consistency models over totally ordered broadcast',
-  implFiles: ['server.ts'],
-  load(dir: string): Lab3Impl {
-    const server = require(path.join(dir, 'server.ts')) as { KVServer: Lab3Impl['KVServer'] };
-    return { KVServer: server.KVServer };
-  },
+  implFiles: IMPL_FILES,
+  load,
   tests: [
     basic,
     linearizableConcurrent,

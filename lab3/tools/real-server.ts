@@ -9,7 +9,7 @@
 import { Server } from '../../labrpc';
 import type { RpcEnd } from '../../labrpc';
 import { HttpEnd, RpcHttpHost } from '../../labrpc/http';
-import { suite } from '../test/suite';
+import { load } from '../load';
 import { loadConfig } from './config';
 
 /** How long a server waits for a peer's reply before re-sending, ms (peers may still be starting). */
@@ -22,7 +22,7 @@ async function main(): Promise<void> {
   const peers: RpcEnd[] = config.ports.map(
     (p, j) => new HttpEnd(`http://127.0.0.1:${p[0]}`, { timeoutMs: PEER_TIMEOUT_MS, name: `server ${j}` }),
   );
-  const impl = suite.load(dir);
+  const impl = load(dir);
   const server = new Server().addService(new impl.KVServer({ me, peers, level: config.level }), 'KVServer');
   const host = new RpcHttpHost(server);
   const address = await host.listen(config.ports[me][0]);

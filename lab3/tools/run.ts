@@ -9,13 +9,13 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { Command } from 'commander';
-import { World, freshSeed } from '../../tester/world';
+import { World, freshSeed } from '../../world';
 import { Cluster, Lab3Impl } from '../test/harness';
-import { suite } from '../test/suite';
+import { load } from '../load';
 import { ConfigError, Lab3Config, loadConfig } from './config';
 import { OpRecord, ScenarioResult, runScenario } from './scenario';
-import { colorsFor } from '../../tester/colors';
-import { implFolder, NoSolutionError } from '../../tester/solution';
+import { colorsFor } from '../../suite/colors';
+import { implFolder, NoSolutionError } from '../../suite/solution';
 
 const pc = colorsFor();
 
@@ -113,7 +113,7 @@ async function main(): Promise<void> {
     process.exit(res.verdict.ok ? 0 : 1);
   }
   const seed = opts.seed === undefined ? freshSeed() : Number(opts.seed);
-  const impl = suite.load(dir);
+  const impl = load(dir);
   let res: ScenarioResult;
   try {
     res = await simulate(impl, config, seed);

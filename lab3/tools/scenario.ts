@@ -4,9 +4,9 @@
  * it only needs an end per client and a way to read every replica.
  */
 import type { RpcEnd } from '../../labrpc';
-import { HistoryRecorder } from '../../tester/history';
-import { checkOrExplain, kvModel } from '../../tester/checker';
-import type { KvInput, KvOutput, Operation } from '../../tester/checker';
+import { HistoryRecorder } from '../../checker/history';
+import { checkOrExplain, kvModel } from '../../checker';
+import type { KvInput, KvOutput, Operation } from '../../checker';
 import type { ConsistencyLevel, ReadReply } from '../rpc';
 import type { ClientScript, Lab3Config } from './config';
 

@@ -4,8 +4,8 @@
  * replicas agree with the leader's order.
  */
 import { Network, RpcEnd, Server, TimeoutError } from '../../labrpc';
-import { World } from '../../tester/world';
-import { TestContext, TestFailure, check } from '../../tester/suite';
+import { World } from '../../world';
+import { TestContext, TestFailure, check } from '../../suite';
 import { DelayedEnd, SEED_DELAY_MS } from '../delayed-end';
 import {
   DEFAULT_CONFIG,

@@ -7,7 +7,7 @@ import { randomBytes } from 'node:crypto';
 import * as http from 'node:http';
 import { DEFAULT_CONFIG, type NodeConfig } from '../rpc';
 import { RealNode } from '../real/node-host';
-import { TestContext, TestFailure, check, type NamedTest } from '../../tester/suite';
+import { TestContext, TestFailure, check, type NamedTest } from '../../suite';
 import { checkConsistency, requestJson, runLoad } from '../tools/lib';
 import type { Lab4Impl } from './harness';
 

@@ -2,9 +2,9 @@
  * Lab 4's named tests. Each is a rubric entry (rubric.json) and runs in its own simulated world, so a seed
  * replays it exactly: npm run grade lab4 -- --test <Name> --seed <N>
  */
-import * as path from 'node:path';
-import { World } from '../../tester/world';
-import { LabSuite, NamedTest, TestContext, TestFailure, check } from '../../tester/suite';
+import { IMPL_FILES, load } from '../load';
+import { World } from '../../world';
+import { LabSuite, NamedTest, TestContext, TestFailure, check } from '../../suite';
 import type { RpcEnd } from '../../labrpc';
 import { DEFAULT_CONFIG, SERVICE, type ReplicateReply, type SetReply } from '../rpc';
 import { Ack, Lab4Impl, Lab4Tester, show } from './harness';
@@ -878,11 +878,8 @@ const quorumLatency: NamedTest<Lab4Impl> = {
 export const suite: LabSuite<Lab4Impl> = {
   lab: 'lab4',
   title: 'Lab 4: single-leader replication with a write quorum',
-  implFiles: ['server.ts'],
-  load(dir: string): Lab4Impl {
-    const server = require(path.join(dir, 'server.ts')) as { KVNode: Lab4Impl['KVNode'] };
-    return { KVNode: server.KVNode };
-  },
+  implFiles: IMPL_FILES,
+  load,
   tests: [
     leaderAccepts,
     followerRefuses,

@@ -12,7 +12,7 @@ import { DEFAULT_CONFIG } from '../rpc';
 import { implDirFor } from './impl';
 import { Cluster, NodeProcess, startCluster } from './lib';
 import { SettingsError, resolveSettings, type SettingFlags, type Settings } from './settings';
-import { colorsFor } from '../../tester/colors';
+import { colorsFor } from '../../suite/colors';
 
 const pc = colorsFor();
 

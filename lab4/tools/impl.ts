@@ -1,11 +1,11 @@
 /** Which KVNode the lab 4 tools run: yours in lab4/, or with --solution the reference (in the course kit only). */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { implFolder, NoSolutionError } from '../../tester/solution';
+import { implFolder, NoSolutionError } from '../../suite/solution';
 import { REPO_ROOT } from './lib';
 import { SettingsError } from './settings';
 
-/** What --solution says where there is no reference solution (the kit's one wording, from tester/solution). */
+/** What --solution says where there is no reference solution (the kit's one wording, from suite/solution). */
 export const NO_SOLUTION = new NoSolutionError('lab4').message;
 
 /** The folder (relative to the repository) of the KVNode to run; a SettingsError when it has no server.ts. */

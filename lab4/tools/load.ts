@@ -5,7 +5,7 @@
  */
 import { Command } from 'commander';
 import { checkConsistency, formatLoad, runLoad } from './lib';
-import { colorsFor } from '../../tester/colors';
+import { colorsFor } from '../../suite/colors';
 
 const pc = colorsFor();
 

@@ -12,7 +12,7 @@ import { implDirFor } from './impl';
 import { Cluster, latencyStats, runLoad, startCluster } from './lib';
 import { QuorumPoint, quorumPlotSvg } from './plot';
 import { SettingsError, resolveSettings, wholeNumber, type SettingFlags, type Settings } from './settings';
-import { colorsFor } from '../../tester/colors';
+import { colorsFor } from '../../suite/colors';
 
 const pc = colorsFor();
 

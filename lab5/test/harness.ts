@@ -2,14 +2,14 @@
  * Lab 5's tester: starts servers (in this process or as child processes), talks to them over raw sockets,
  * and cleans every server, socket, process and folder up at the end of a test, whether it passed or not.
  */
-import { spawnKitScript, type KitProcess } from '../../tester/spawn';
+import { spawnKitScript, type KitProcess } from '../../suite/spawn';
 import fs from 'node:fs'; // the module itself, not a namespace copy: the sync spies replace its functions
 import * as net from 'node:net';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import sinon from 'sinon';
 import { encodeCommand, ReplyParser, RespError, RespReply } from '../resp';
-import { check, TestFailure } from '../../tester/suite';
+import { check, TestFailure } from '../../suite';
 import type {
   ClientOptions,
   ConsistentRing,

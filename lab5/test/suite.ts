@@ -4,6 +4,7 @@
  *   npm run grade lab5 -- --test <Name>
  * The seed only picks the keys, values and garbage bytes.
  */
+import { IMPL_FILES, load } from '../load';
 import { createHash } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as net from 'node:net';
@@ -11,9 +12,9 @@ import * as path from 'node:path';
 import Redis from 'ioredis';
 import { parseStats } from '../info';
 import { encodeCommand, reply, RequestParser, RespError, RespReply } from '../resp';
-import { collectGarbage } from '../../tester/memory';
-import { LabSuite, NamedTest, TestContext, TestFailure, check } from '../../tester/suite';
-import { Rng } from '../../tester/world/rng';
+import { collectGarbage } from '../../suite/memory';
+import { LabSuite, NamedTest, TestContext, TestFailure, check } from '../../suite';
+import { Rng } from '../../world/rng';
 import type { RunningServer, ServerAddress } from '../types';
 import { explainDifference, firstDifference, loadCorpus, runSequence } from './redis-corpus';
 import {
@@ -2621,18 +2622,8 @@ const redisReplies = realTest(
 export const suite: LabSuite<Lab5Impl> = {
   lab: 'lab5',
   title: 'Lab 5: a sharded mini-Redis over TCP',
-  implFiles: ['server.ts', 'persistence.ts', 'client.ts'],
-  load(dir: string): Lab5Impl {
-    const server = require(path.join(dir, 'server.ts')) as Pick<Lab5Impl, 'startServer'>;
-    const client = require(path.join(dir, 'client.ts')) as Pick<Lab5Impl, 'ShardedClient' | 'md5Shard' | 'HashRing'>;
-    return {
-      dir,
-      startServer: server.startServer,
-      ShardedClient: client.ShardedClient,
-      md5Shard: client.md5Shard,
-      HashRing: client.HashRing,
-    };
-  },
+  implFiles: IMPL_FILES,
+  load,
   tests: [
     setGetDel,
     ttl,

@@ -8,8 +8,8 @@ import * as readline from 'node:readline';
 import type { ServerStats } from '../info';
 import type { KVClient, ServerAddress } from '../types';
 import { loadImpl, parsePorts } from './load';
-import { colorsFor } from '../../tester/colors';
-import { NoSolutionError } from '../../tester/solution';
+import { colorsFor } from '../../suite/colors';
+import { NoSolutionError } from '../../suite/solution';
 
 const pc = colorsFor();
 

@@ -9,8 +9,8 @@ import { Command } from 'commander';
 import * as path from 'node:path';
 import type { FsyncPolicy, RunningServer } from '../types';
 import { loadImpl, parsePorts } from './load';
-import { colorsFor } from '../../tester/colors';
-import { NoSolutionError } from '../../tester/solution';
+import { colorsFor } from '../../suite/colors';
+import { NoSolutionError } from '../../suite/solution';
 
 const pc = colorsFor();
 

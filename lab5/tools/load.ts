@@ -1,6 +1,6 @@
 /** Loads the student's files (lab5/) or, with --solution, the reference solution's — for the lab 5 tools. */
 import * as path from 'node:path';
-import { implFolder } from '../../tester/solution';
+import { implFolder } from '../../suite/solution';
 import type { ClientOptions, KVClient, ServerAddress, StartServer } from '../types';
 
 /** What the tools use. */

@@ -1,5 +1,5 @@
 /** Deliberately broken versions of the lab 1 solution; the kit's tests check that each one fails a named test. */
-import type { Mutant } from '../../tester/mutants';
+import type { Mutant } from '../mutants';
 
 export const mutants: Mutant[] = [
   {

@@ -1,0 +1,3 @@
+/** History recording for the checkers. */
+export { HistoryRecorder, OpHandle } from './recorder';
+export type { Operation } from '../types';

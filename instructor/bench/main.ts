@@ -1,0 +1,67 @@
+/**
+ * `npm run bench`: the kit's performance figures. Prints a table, or one JSON object with --json.
+ * `npm run bench -- --only labrpc,checker` runs some sections only.
+ */
+import { Command } from 'commander';
+import * as os from 'node:os';
+import type { BenchFigure } from './figure';
+
+/** The sections, in the order they run; each loads its module only when selected. */
+const SECTIONS: Record<string, () => Promise<BenchFigure[]>> = {
+  labrpc: async () => (await import('./labrpc')).benchLabrpc(),
+  checker: async () => (await import('./checker')).benchChecker(),
+  lab1: async () => (await import('./lab1')).benchLab1(),
+  lab2: async () => (await import('./lab2')).benchLab2(),
+  lab3: async () => (await import('./lab3')).benchLab3(),
+  lab4: async () => (await import('./lab4')).benchLab4(),
+  lab5: async () => (await import('./lab5')).benchLab5(),
+  trace: async () => (await import('./trace')).benchTrace(),
+  instructor: async () => (await import('./instructor')).benchInstructor(),
+};
+
+/** The machine's load when the bench starts: figures from a busy shared machine can be several times lower. */
+function machineNote(): { cores: number; load: number; note: string } {
+  const cores = os.cpus().length;
+  const load = os.loadavg()[0];
+  const busy = load > cores * 0.75;
+  const note = `load average ${load.toFixed(1)} on ${cores} core${cores === 1 ? '' : 's'}${busy ? ': the machine is busy, so these figures may be well below what it can do; compare ratios measured in one run' : ''}`;
+  return { cores, load, note };
+}
+
+function table(figures: BenchFigure[]): string {
+  const rows = figures.map((f) => [f.name, f.value.toLocaleString('en-US'), f.unit, f.note ?? '']);
+  const widths = [0, 1, 2].map((i) => Math.max(...rows.map((r) => r[i].length)));
+  return rows
+    .map((r) => `${r[0].padEnd(widths[0])}  ${r[1].padStart(widths[1])} ${r[2].padEnd(widths[2])}  ${r[3]}`.trimEnd())
+    .join('\n');
+}
+
+async function main(): Promise<void> {
+  const program = new Command()
+    .name('npm run bench --')
+    .description('Measure the kit: simulated RPC throughput, checker speed, lab suites.')
+    .option('--json', 'print one JSON object instead of a table')
+    .option('--only <sections>', `comma-separated sections to run (${Object.keys(SECTIONS).join(', ')})`)
+    .parse();
+  const opts = program.opts<{ json?: boolean; only?: string }>();
+  const chosen = opts.only ? opts.only.split(',').map((s) => s.trim()) : Object.keys(SECTIONS);
+  const unknown = chosen.filter((s) => !(s in SECTIONS));
+  if (unknown.length > 0) {
+    console.error(`Unknown bench section(s): ${unknown.join(', ')}. Choose from: ${Object.keys(SECTIONS).join(', ')}.`);
+    process.exit(2);
+  }
+  const machine = machineNote();
+  if (!opts.json) console.log(`Node ${process.version}; ${machine.note}.`);
+  const result: Record<string, BenchFigure[]> = {};
+  for (const section of chosen) {
+    if (!opts.json) process.stderr.write(`running ${section} ...\n`);
+    result[section] = await SECTIONS[section]();
+    if (!opts.json) console.log(`\n## ${section}\n${table(result[section])}`);
+  }
+  if (opts.json)
+    console.log(
+      JSON.stringify({ node: process.version, date: new Date().toISOString(), machine, sections: result }, null, 2),
+    );
+}
+
+void main();

@@ -1,0 +1,126 @@
+/** Shared pieces of the grader's own tests: fixture roots, an output collector, a temp folder, an XML checker. */
+import { XMLParser, XMLValidator } from 'fast-xml-parser';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import type { GradeOptions, TextSink } from '../../../grader/types';
+
+/** Fixture roots (each holds lab9/ and solutions/lab9/). */
+export const FIXTURES = {
+  /** Student code that misbehaves differently in each test; a correct solution. */
+  crashy: path.join(__dirname, 'fixtures', 'crashy'),
+  /** An untouched skeleton (everything throws "TODO"); a correct solution. */
+  clean: path.join(__dirname, 'fixtures', 'clean'),
+  /** Student code that tries to forge its grade in every way the red-team tests know (honest score 30/70). */
+  hostile: path.join(__dirname, 'fixtures', 'hostile'),
+  /** A correct counter with a type error (kept out of the kit's own type check). */
+  typeerror: path.join(__dirname, 'fixtures', 'typeerror'),
+  /** Student code that renamed the class the suite loads. */
+  noexport: path.join(__dirname, 'fixtures', 'noexport'),
+  /** Student code that throws while it is being loaded. */
+  unloadable: path.join(__dirname, 'fixtures', 'unloadable'),
+  /** A rubric that names a test the suite lacks and misses one it has. */
+  badrubric: path.join(__dirname, 'fixtures', 'badrubric'),
+} as const;
+
+/** Every test of the fixture lab except TestFlaky (whose outcome depends on the seed). */
+export const STEADY_TESTS = [
+  'TestBasic',
+  'TestWrongAnswer',
+  'TestHang',
+  'TestExit',
+  'TestTimerThrow',
+  'TestTickThrow',
+  'TestRejection',
+  'TestOutOfMemory',
+  'TestFinal',
+];
+
+/** A text sink that keeps what is written. */
+export class Collector implements TextSink {
+  text = '';
+  constructor(readonly isTTY = false) {}
+  write(s: string): boolean {
+    this.text += s;
+    return true;
+  }
+}
+
+/** A fresh temporary folder. */
+export function tempDir(prefix = 'kvlabs-grader-'): string {
+  return fs.mkdtempSync(path.join(os.tmpdir(), prefix));
+}
+
+/** Options for grading the fixture lab quietly and quickly (small heap, short grace), collecting output. */
+export function fixtureOptions(
+  root: string,
+  extra: Partial<GradeOptions> = {},
+): GradeOptions & { out: Collector; err: Collector } {
+  return {
+    lab: 'lab9',
+    root,
+    reportDir: tempDir(),
+    heapLimitMb: 96,
+    killGraceMs: 300,
+    bootTimeoutMs: 30_000,
+    color: false,
+    env: {},
+    ...extra,
+    out: new Collector(),
+    err: new Collector(),
+  };
+}
+
+/** A parsed XML element (enough for JUnit files). */
+export interface XmlElement {
+  name: string;
+  attributes: Record<string, string>;
+  children: XmlElement[];
+  text: string;
+}
+
+/** One node of fast-xml-parser's ordered output: `{ tag: children, ':@': attributes }` or `{ '#text': text }`. */
+type OrderedNode = Record<string, unknown> & { ':@'?: Record<string, string>; '#text'?: string };
+
+const XML = new XMLParser({
+  preserveOrder: true,
+  ignoreAttributes: false,
+  attributeNamePrefix: '',
+  parseTagValue: false,
+  parseAttributeValue: false,
+  trimValues: false,
+  processEntities: true,
+  htmlEntities: true,
+});
+
+/**
+ * Parses well-formed XML into elements (fast-xml-parser); throws on anything malformed, including the control
+ * characters XML 1.0 forbids (which a JUnit reader would choke on).
+ */
+export function parseXml(xml: string): XmlElement {
+  if (/[\x00-\x08\x0B\x0C\x0E-\x1F]/.test(xml))
+    throw new Error('malformed XML: a control character XML 1.0 does not allow');
+  const valid = XMLValidator.validate(xml);
+  if (valid !== true) throw new Error(`malformed XML at line ${valid.err.line}: ${valid.err.msg}`);
+  const build = (node: OrderedNode): XmlElement | undefined => {
+    const name = Object.keys(node).find((k) => k !== ':@' && k !== '#text');
+    if (name === undefined || name.startsWith('?')) return undefined;
+    const el: XmlElement = { name, attributes: { ...(node[':@'] ?? {}) }, children: [], text: '' };
+    for (const child of node[name] as OrderedNode[]) {
+      if (child['#text'] !== undefined) el.text += child['#text'];
+      else {
+        const c = build(child);
+        if (c) el.children.push(c);
+      }
+    }
+    return el;
+  };
+  const roots = (XML.parse(xml) as OrderedNode[]).map(build).filter((e): e is XmlElement => e !== undefined);
+  if (roots.length !== 1) throw new Error(`malformed XML: ${roots.length} root elements`);
+  return roots[0];
+}
+
+/** All descendants named `name`. */
+export function findAll(el: XmlElement, name: string): XmlElement[] {
+  return el.children.flatMap((c) => [...(c.name === name ? [c] : []), ...findAll(c, name)]);
+}

@@ -1,0 +1,75 @@
+/** Trace pages: a failing simulated test is replayed with recording on and gets a self-contained page; a passing one gets none. */
+import { expect } from 'chai';
+import fs from 'node:fs';
+import path from 'node:path';
+import type { TraceData, TraceEvent } from '../../../world';
+import { grade } from '../../../grader';
+import { FIXTURES, fixtureOptions } from './helpers';
+
+/** The recording embedded in a trace page. */
+function embedded(html: string): TraceData {
+  const m = /<script type="application\/json" id="trace-data">([\s\S]*?)<\/script>/.exec(html);
+  expect(m, 'the page embeds its trace').to.not.equal(null);
+  return JSON.parse((m as RegExpExecArray)[1]) as TraceData;
+}
+
+describe('grader: trace pages', function () {
+  this.timeout(120_000);
+
+  it('writes a self-contained trace page for a failing test, with the failing moment and the code’s printed line on the server’s lane, linked from index.html and the console', async () => {
+    const options = fixtureOptions(FIXTURES.crashy, { tests: ['TestBasic', 'TestWrongAnswer'], seed: 11, jobs: 1 });
+    const result = await grade(options);
+    const dir = path.join(options.reportDir as string, 'lab9');
+    const wrong = result.labs[0].tests.find((t) => t.name === 'TestWrongAnswer');
+    const page = path.join(dir, 'trace-TestWrongAnswer-11.html');
+    expect(fs.existsSync(page), 'trace page written').to.equal(true);
+    const html = fs.readFileSync(page, 'utf8');
+    // Self-contained: no script or style comes from anywhere else.
+    expect(html).to.not.match(/<script[^>]+src=|<link[^>]+href=|@import|https?:\/\//i);
+    const trace = embedded(html);
+    const fail = trace.events.find((e): e is Extract<TraceEvent, { k: 'fail' }> => e.k === 'fail');
+    expect(fail?.message).to.contain('Get returned 21 instead of 20');
+    expect(fail?.t).to.equal(wrong?.virtualMs);
+    expect(trace.events.filter((e) => e.k === 'call')).to.have.length(21);
+    expect(trace.events.find((e) => e.k === 'log')).to.deep.include({
+      lane: 'counter',
+      text: 'Get(wrong): adding one for luck, 20 -> 21',
+    });
+    expect(html).to.contain('href="history-TestWrongAnswer-11.html"');
+    const index = fs.readFileSync(path.join(dir, 'index.html'), 'utf8');
+    expect(index).to.contain('href="trace-TestWrongAnswer-11.html"');
+    const json = JSON.parse(fs.readFileSync(path.join(dir, 'results.json'), 'utf8')) as {
+      tests: Array<{ name: string; runs: Array<{ trace: string | null; minimalFaults: { total: number } | null }> }>;
+    };
+    expect(json.tests.find((t) => t.name === 'TestWrongAnswer')?.runs[0].trace).to.equal(
+      'trace-TestWrongAnswer-11.html',
+    );
+    expect(json.tests.find((t) => t.name === 'TestWrongAnswer')?.runs[0].minimalFaults).to.deep.include({ total: 0 });
+    expect(options.out.text).to.match(
+      /replay: npm run grade lab9 -- --test TestWrongAnswer --seed 11\n\s+trace: \S+trace-TestWrongAnswer-11\.html/,
+    );
+    // The fixture's network is reliable: minimization has no fault to remove, and says what that means.
+    expect(options.out.text).to.contain('The network injected no faults in this run: it fails on a reliable network');
+    expect(html).to.contain('Smallest failing schedule.');
+    // The passing test has no page, and the failing run's record is still the first run's (replays are not counted).
+    expect(fs.existsSync(path.join(dir, 'trace-TestBasic-11.html')), 'no page for a passing test').to.equal(false);
+    expect(json.tests.find((t) => t.name === 'TestBasic')?.runs[0].trace).to.equal(null);
+    expect(wrong?.runs).to.have.length(1);
+    expect(options.out.text).to.not.match(/trace: \S+TestBasic/);
+  });
+
+  it('does not minimize with minimizeSec 0 (--no-minimize)', async () => {
+    const options = fixtureOptions(FIXTURES.crashy, { tests: ['TestWrongAnswer'], seed: 11, minimizeSec: 0 });
+    await grade(options);
+    expect(options.out.text).to.contain('trace: ');
+    expect(options.out.text).to.not.contain('faults in this run');
+  });
+
+  it('writes no trace page when traces are switched off', async () => {
+    const options = fixtureOptions(FIXTURES.crashy, { tests: ['TestWrongAnswer'], seed: 11, traces: false });
+    await grade(options);
+    expect(
+      fs.readdirSync(path.join(options.reportDir as string, 'lab9')).filter((f) => f.startsWith('trace-')),
+    ).to.deep.equal([]);
+  });
+});

@@ -1,0 +1,43 @@
+/** The checks of the graded files before the tests: TypeScript's type errors and files that are not UTF-8. */
+import { expect } from 'chai';
+import fs from 'node:fs';
+import path from 'node:path';
+import { formatProblem, problemsHeadline, typeProblems } from '../../../grader/typecheck';
+import { tempDir } from './helpers';
+
+describe('grader: checks of the graded files', function () {
+  this.timeout(60_000);
+
+  it('finds the first byte of a file that is not UTF-8 (line, column, offset), and nothing in valid multibyte text', () => {
+    const root = tempDir('kvlabs-types-');
+    fs.writeFileSync(
+      path.join(root, 'tsconfig.json'),
+      JSON.stringify({ compilerOptions: { strict: true, types: [] } }),
+    );
+    const lab = path.join(root, 'lab9');
+    fs.mkdirSync(lab);
+    fs.writeFileSync(path.join(lab, 'good.ts'), "export const s = 'café ☕ 𝄞 \uFFFD';\n");
+    fs.writeFileSync(
+      path.join(lab, 'latin1.ts'),
+      Buffer.concat([
+        Buffer.from("export const a = 'é';\nexport const b = 'caf"),
+        Buffer.from([0xe9]),
+        Buffer.from("';\n"),
+      ]),
+    );
+    const cache = tempDir('kvlabs-types-cache-');
+    const found = typeProblems(root, lab, cache);
+    expect(found.map(formatProblem)).to.deep.equal([
+      'lab9/latin1.ts:2:22 is not UTF-8 text (byte 0xe9 at offset 44): it is read as UTF-8, so such bytes become "\uFFFD". Save the file as UTF-8 in your editor.',
+    ]);
+    expect(problemsHeadline(found)).to.equal('A file is not UTF-8 text.');
+    fs.rmSync(path.join(lab, 'latin1.ts'));
+    fs.appendFileSync(path.join(lab, 'good.ts'), 'export const n: number = s;\n');
+    const typed = typeProblems(root, lab, cache);
+    expect(typed.map((p) => [p.file, p.line, p.code])).to.deep.equal([['lab9/good.ts', 2, 2322]]);
+    expect(problemsHeadline([...found, ...typed, ...typed])).to.equal(
+      'TypeScript finds 2 type errors in your files, and a file is not UTF-8 text.',
+    );
+    expect(fs.readdirSync(path.join(cache, 'typecheck')), 'each content checked once, then cached').to.have.length(2);
+  });
+});

@@ -1,0 +1,328 @@
+/** The grader's small parts: rubric, seeds, scoring, formatting and the report writers, without running tests. */
+import { expect } from 'chai';
+import { wantsColor } from '../../../suite/colors';
+import { ConsoleReporter } from '../../../grader/console';
+import { GraderUsageError } from '../../../grader/errors';
+import { replayCommand, secs } from '../../../grader/format';
+import { classroomResult, encodeClassroom } from '../../../grader/reports/classroom';
+import { htmlReport } from '../../../grader/reports/html';
+import { junitXml } from '../../../grader/reports/junit';
+import { markdownSummary } from '../../../grader/reports/markdown';
+import { checkRubricMatchesSuite, parseRubric, timeLimitMs } from '../../../grader/rubric';
+import { scoreTest, totals } from '../../../grader/scoring';
+import { deriveSeeds, parseSeed, planSeeds } from '../../../grader/seeds';
+import type { LabResult, RunRecord } from '../../../grader/types';
+import { Collector, findAll, parseXml } from './helpers';
+
+function run(name: string, seed: number, status: 'passed' | 'failed', extra: Partial<RunRecord> = {}): RunRecord {
+  return {
+    name,
+    status,
+    seed,
+    realMs: 100,
+    virtualMs: 2000,
+    rpcs: 10,
+    ops: 5,
+    traceHash: `hash${seed}`,
+    message: status === 'failed' ? `it broke with ${seed}` : '',
+    log: [],
+    output: '',
+    ...extra,
+  };
+}
+
+/** A lab result with awkward text in it: markup, pipes, backticks, terminal colours and control characters. */
+function awkwardLab(): LabResult {
+  const evil = 'got <script>alert("x")</script> | `pipe` ``` fence\x1b[31m red\x1b[0m \x07bell & more';
+  const tests = [
+    scoreTest('TestGood', 'works', 10, [run('TestGood', 1, 'passed')]),
+    scoreTest('TestEvil', 'has <b>markup</b>', 5, [
+      run('TestEvil', 1, 'failed', {
+        message: evil,
+        crash: 'assertion',
+        output: 'printed \x1b[1mbold\x1b[0m\n',
+        log: ['a <log> line'],
+        historyHtml: '<html>h</html>',
+      }),
+    ]),
+    scoreTest('TestRuns', 'flaky', 5, [
+      run('TestRuns', 1, 'passed'),
+      run('TestRuns', 2, 'failed', { crash: 'timeout' }),
+      run('TestRuns', 3, 'failed'),
+    ]),
+  ];
+  const t = totals(tests);
+  return {
+    lab: 'lab9',
+    title: 'A <fixture> lab',
+    target: 'student',
+    score: t.score,
+    maxScore: t.maxScore,
+    passed: t.passed,
+    runsPerTest: 3,
+    seedBase: 1,
+    tests,
+    typeErrors: [
+      { file: 'lab9/server.ts', line: 3, column: 7, code: 2322, message: 'Type <string> is not assignable' },
+    ],
+  };
+}
+
+describe('grader: parts', () => {
+  describe('rubric', () => {
+    it('reads points and limits, and explains a malformed rubric', () => {
+      const r = parseRubric(
+        { lab: 'lab9', defaultTimeoutSec: 30, tests: { A: { points: 10 }, B: { points: 5, timeoutSec: 2 } } },
+        'r.json',
+      );
+      expect(timeLimitMs(r, 'A')).to.equal(30_000);
+      expect(timeLimitMs(r, 'B')).to.equal(2000);
+      expect(timeLimitMs({ ...r, defaultTimeoutSec: undefined }, 'A', 120)).to.equal(120_000);
+      expect(() => parseRubric({ lab: 'lab9', tests: { A: { points: -1 } } }, 'r.json')).to.throw(
+        GraderUsageError,
+        /"A" no valid "points"/,
+      );
+      expect(() => parseRubric({ lab: 'lab9', tests: { A: { points: 1, timeoutSec: 0 } } }, 'r.json')).to.throw(
+        GraderUsageError,
+        /timeoutSec/,
+      );
+      expect(() => parseRubric([], 'r.json')).to.throw(GraderUsageError, /not a JSON object/);
+    });
+
+    it('insists that rubric and suite name the same tests', () => {
+      const r = parseRubric({ lab: 'lab9', tests: { A: { points: 1 }, Ghost: { points: 1 } } }, 'r.json');
+      expect(() => checkRubricMatchesSuite(r, ['A', 'B'], 'r.json', 's.ts')).to.throw(
+        GraderUsageError,
+        /gives points to Ghost.*has B/,
+      );
+      expect(() => checkRubricMatchesSuite(r, ['A', 'Ghost'], 'r.json', 's.ts')).to.not.throw();
+    });
+  });
+
+  describe('seeds', () => {
+    it('derives distinct seeds deterministically, the base first', () => {
+      const a = deriveSeeds(123, 20);
+      expect(a).to.deep.equal(deriveSeeds(123, 20));
+      expect(a[0]).to.equal(123);
+      expect(new Set(a).size).to.equal(20);
+      expect(deriveSeeds(124, 5)).to.not.deep.equal(a.slice(0, 5));
+    });
+
+    it('plans one fixed seed, fresh seeds, or derived seeds', () => {
+      expect(planSeeds(5, 1).seedsFor(3)).to.deep.equal([5]);
+      const fresh = planSeeds(undefined, 1);
+      expect(fresh.seedsFor(0)).to.deep.equal(fresh.seedsFor(0));
+      expect(fresh.base).to.equal(undefined);
+      const many = planSeeds(undefined, 4);
+      expect(many.base).to.be.a('number');
+      expect(many.seedsFor(0)).to.deep.equal(deriveSeeds(many.base as number, 4));
+      expect(() => planSeeds(undefined, 0)).to.throw(GraderUsageError);
+    });
+
+    it('parses seeds and explains bad ones', () => {
+      expect(parseSeed(' 42 ')).to.equal(42);
+      for (const bad of ['', '-1', '4.2', 'abc', '1e3', '9007199254740993'])
+        expect(() => parseSeed(bad), bad).to.throw(GraderUsageError, /seed/);
+    });
+  });
+
+  describe('scoring', () => {
+    it('awards points only when every run passes, and sums the figures', () => {
+      const t = scoreTest('T', 'd', 7, [run('T', 1, 'passed'), run('T', 2, 'failed'), run('T', 3, 'failed')]);
+      expect(t.status).to.equal('failed');
+      expect(t.points).to.equal(0);
+      expect(t.seed).to.equal(2);
+      expect(t.failingSeeds).to.deep.equal([2, 3]);
+      expect(t.message).to.equal('it broke with 2');
+      expect(t.rpcs).to.equal(30);
+      const ok = scoreTest('T', 'd', 7, [run('T', 1, 'passed')]);
+      expect(ok.points).to.equal(7);
+      expect(totals([t, ok])).to.deep.equal({ score: 7, maxScore: 14, passed: false });
+    });
+  });
+
+  describe('formatting and console', () => {
+    it('formats durations and replay commands', () => {
+      expect(secs(7.4)).to.equal('7ms');
+      expect(secs(1234)).to.equal('1.2s');
+      expect(secs(125_000)).to.equal('125s');
+      expect(replayCommand('lab2', 'TestX', 5, 'student')).to.equal('npm run grade lab2 -- --test TestX --seed 5');
+      expect(replayCommand('lab2', 'TestX', 5, 'solution')).to.equal(
+        'npm run grade lab2 -- --test TestX --seed 5 --solution',
+      );
+    });
+
+    it('colours only terminals, and never with NO_COLOR', () => {
+      expect(wantsColor(new Collector(true), {})).to.equal(true);
+      expect(wantsColor(new Collector(false), {})).to.equal(false);
+      expect(wantsColor(new Collector(true), { NO_COLOR: '1' })).to.equal(false);
+      expect(wantsColor(new Collector(false), { FORCE_COLOR: '1' })).to.equal(true);
+    });
+
+    it('shows progress on a terminal and clears it before result lines', () => {
+      const out = new Collector(true);
+      const c = new ConsoleReporter(out, out, false);
+      c.progress(3, 10, 'TestX');
+      expect(out.text).to.contain('[3/10] TestX …');
+      c.testDone(scoreTest('TestX', 'd', 1, [run('TestX', 1, 'passed')]), 'lab9', 'student', 20);
+      expect(out.text).to.match(/\r\x1b\[KTestX \.+ passed/);
+    });
+
+    it('lists every failing seed of a test run several times', () => {
+      const out = new Collector();
+      new ConsoleReporter(out, undefined, false).testDone(awkwardLab().tests[2], 'lab9', 'solution', 20);
+      expect(out.text).to.contain('2/3 runs failed');
+      expect(out.text).to.contain('seed=2  npm run grade lab9 -- --test TestRuns --seed 2 --solution  real-time limit');
+      expect(out.text).to.contain('seed=3  npm run grade lab9 -- --test TestRuns --seed 3 --solution  it broke with 3');
+    });
+
+    it('gives a simulated test its virtual time, RPCs and the command that replays its seed exactly', () => {
+      const out = new Collector();
+      new ConsoleReporter(out, undefined, false).testDone(
+        scoreTest('TestSim', 'd', 4, [run('TestSim', 7, 'failed')]),
+        'lab9',
+        'student',
+        20,
+      );
+      expect(out.text).to.contain('0.1s (virtual 2.0s)  #RPCs 10  #Ops 5');
+      expect(out.text).to.contain('seed=7  replay: npm run grade lab9 -- --test TestSim --seed 7');
+    });
+
+    it('gives a real-time test neither virtual time nor RPCs, and a rerun that promises no exact replay', () => {
+      const out = new Collector();
+      const reporter = new ConsoleReporter(out, undefined, false);
+      reporter.testDone(
+        { ...scoreTest('TestLive', 'd', 4, [run('TestLive', 1, 'passed', { virtualMs: 0, rpcs: 0 })]), realTime: true },
+        'lab9',
+        'student',
+        20,
+      );
+      reporter.testDone(
+        { ...scoreTest('TestReal', 'd', 4, [run('TestReal', 7, 'failed', { virtualMs: 0, rpcs: 0 })]), realTime: true },
+        'lab9',
+        'student',
+        20,
+      );
+      expect(out.text).to.match(/TestLive \.+ passed {2}0\.1s {2}#Ops 5 {2}4\/4/);
+      expect(out.text).to.match(/TestReal \.+ FAILED {2}0\.1s {2}#Ops 5 {2}0\/4/);
+      expect(out.text).to.contain(
+        '    it broke with 7\n    rerun: npm run grade lab9 -- --test TestReal  (real time: a rerun is not an exact replay)\n',
+      );
+      expect(out.text).to.not.match(/virtual|#RPCs|--seed|replay:/);
+    });
+
+    it('lists the failing runs of a real-time test run several times, and reruns it as often', () => {
+      const out = new Collector();
+      const runs = [
+        run('TestReal', 1, 'passed'),
+        run('TestReal', 2, 'failed', { crash: 'timeout' }),
+        run('TestReal', 3, 'failed'),
+      ];
+      new ConsoleReporter(out, undefined, false).testDone(
+        { ...scoreTest('TestReal', 'd', 4, runs), realTime: true },
+        'lab9',
+        'solution',
+        20,
+      );
+      expect(out.text).to.contain('2/3 runs failed');
+      expect(out.text).to.contain(
+        'Failing runs (2 of 3):\n      run 2  real-time limit\n      run 3  it broke with 3\n',
+      );
+      expect(out.text).to.contain(
+        'rerun: npm run grade lab9 -- --test TestReal --runs 3 --solution  (real time: a rerun is not an exact replay)',
+      );
+      expect(out.text).to.not.match(/seed=|--seed/);
+    });
+  });
+
+  describe('reports', () => {
+    it('escapes every text in the HTML report and links each failing history', () => {
+      const html = htmlReport(awkwardLab());
+      expect(html).to.not.contain('<script>');
+      expect(html).to.contain('&lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt;');
+      expect(html).to.contain('A &lt;fixture&gt; lab');
+      expect(html).to.contain('a &lt;log&gt; line');
+      expect(html).to.contain('href="history-TestEvil-1.html"');
+      expect(html).to.not.contain('\x1b');
+      expect(html).to.contain('seed=2').and.contain('seed=3');
+    });
+
+    it('keeps Markdown tables intact and fences that cannot be closed early', () => {
+      const md = markdownSummary(awkwardLab());
+      const rows = md.split('\n').filter((l) => l.startsWith('|'));
+      expect(rows).to.have.length(2 + 3);
+      for (const row of rows) expect(row.replace(/\\\|/g, '').split('|'), row).to.have.length(10);
+      expect(md).to.contain('````text');
+      expect(md).to.contain('- seed=2: `npm run grade lab9 -- --test TestRuns --seed 2` — real-time limit');
+      expect(md).to.not.contain('\x1b');
+      const seedOf = (name: string) =>
+        rows
+          .find((r) => r.startsWith(`| ${name} `))
+          ?.split('|')[8]
+          .trim();
+      expect(
+        [seedOf('TestGood'), seedOf('TestRuns')],
+        'a single run shows its seed, several runs their failing seeds',
+      ).to.deep.equal(['1', 'failed: 2, 3']);
+      const realTime = markdownSummary({ ...awkwardLab(), tests: [{ ...awkwardLab().tests[0], realTime: true }] });
+      expect(
+        realTime
+          .split('\n')
+          .find((l) => l.startsWith('| TestGood'))
+          ?.split('|')
+          .slice(5, 9)
+          .map((c) => c.trim()),
+      ).to.deep.equal(['—', '—', '5', '—']);
+    });
+
+    it('checks XML strictly (the JUnit test below relies on it): misnesting, a bare &, control characters and a second root are refused', () => {
+      for (const bad of ['<a><b></a></b>', '<a>x & y</a>', '<a>\u0007</a>', '<a/><b/>'])
+        expect(() => parseXml(bad), JSON.stringify(bad)).to.throw(/malformed XML/);
+      expect(parseXml('<a k="1 &amp; 2">t&#x41;<b/></a>')).to.deep.equal({
+        name: 'a',
+        attributes: { k: '1 & 2' },
+        children: [{ name: 'b', attributes: {}, children: [], text: '' }],
+        text: 'tA',
+      });
+    });
+
+    it('writes JUnit XML that parses even with control characters in messages', () => {
+      const xml = parseXml(junitXml([awkwardLab()]));
+      expect(findAll(xml, 'testcase')).to.have.length(3);
+      const failures = findAll(xml, 'failure');
+      expect(failures).to.have.length(2);
+      expect(failures[0].attributes.message).to.contain('<script>').and.contain('red');
+      expect(failures[1].text, 'the body has the whole message and the failing seeds').to.contain(
+        'failing seeds (2 of 3 runs): 2, 3',
+      );
+      expect(failures[0].text).to.contain('replay: npm run grade lab9 -- --test TestEvil --seed 1');
+      const [suites] = findAll({ name: '', attributes: {}, children: [xml], text: '' }, 'testsuites');
+      const suite = findAll(xml, 'testsuite')[0];
+      const cases = findAll(xml, 'testcase');
+      for (const el of [suites, suite, ...cases])
+        expect(Number.isNaN(Number(el.attributes.time)), `${el.name} has a time in seconds`).to.equal(false);
+      expect(cases.map((c) => c.attributes.file)).to.deep.equal([
+        'lab9/test/suite.ts',
+        'lab9/test/suite.ts',
+        'lab9/test/suite.ts',
+      ]);
+    });
+
+    it('builds the classroom payload: scores per test, base64 of JSON, lab-prefixed names for several labs', () => {
+      const lab = awkwardLab();
+      const one = classroomResult([lab]);
+      expect(one).to.include({ version: 1, status: 'fail', max_score: 20 });
+      expect(one.tests.map((t) => [t.name, t.status, t.score])).to.deep.equal([
+        ['TestGood', 'pass', 10],
+        ['TestEvil', 'fail', 0],
+        ['TestRuns', 'fail', 0],
+      ]);
+      expect(one.tests[1].test_code).to.equal('npm run grade lab9 -- --test TestEvil --seed 1');
+      expect(one.tests[1].message).to.not.contain('\x1b');
+      expect(JSON.parse(Buffer.from(encodeClassroom(one), 'base64').toString('utf8'))).to.deep.equal(one);
+      const two = classroomResult([lab, { ...lab, lab: 'lab8' }]);
+      expect(two.max_score).to.equal(40);
+      expect(two.tests.map((t) => t.name)).to.include('lab8/TestGood');
+    });
+  });
+});

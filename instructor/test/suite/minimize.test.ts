@@ -1,0 +1,42 @@
+/** Fault minimization: ddmin finds the faults a failure needs, deterministically, and says so for students. */
+import { expect } from 'chai';
+import { describeMinimalFaults, failureSignature, minimizeFaults } from '../../../suite/minimize';
+import type { AppliedFault } from '../../../world';
+
+const faults: AppliedFault[] = 'abcdefghij'.split('').map((k) => ({ key: k, what: `fault ${k}` }));
+
+describe('fault minimization', () => {
+  it('keeps exactly the faults a failure needs, however many there were', async () => {
+    const calls: string[] = [];
+    const needs = async (allowed: readonly string[]): Promise<boolean> => {
+      calls.push(allowed.join(''));
+      return allowed.includes('c') && allowed.includes('g');
+    };
+    const m = await minimizeFaults(faults, needs, Infinity);
+    expect(m.kept.map((f) => f.key)).to.deep.equal(['c', 'g']);
+    expect(m).to.include({ total: 10, passesWithout: true, complete: true });
+    expect(calls[0]).to.equal('', 'first asks whether it fails with no fault at all');
+    const again: string[] = [];
+    await minimizeFaults(faults, async (a) => (again.push(a.join('')), a.includes('c') && a.includes('g')), Infinity);
+    expect(again).to.deep.equal(calls, 'the same replays in the same order');
+    expect(describeMinimalFaults(m)).to.equal(
+      'With no faults this test passes; it fails with just 2 of the 10 faults: fault c; fault g.',
+    );
+  });
+
+  it('says a failure with no fault at all is a concurrency bug, and stops at its deadline', async () => {
+    const always = await minimizeFaults(faults, async () => true, Infinity);
+    expect(always.kept).to.deep.equal([]);
+    expect(describeMinimalFaults(always)).to.match(
+      /^It fails with no faults at all \(the run had 10\): a concurrency bug/,
+    );
+    const late = await minimizeFaults(faults, async () => false, -1);
+    expect(late).to.include({ complete: false, replays: 0 });
+  });
+
+  it('treats failures as the same when only numbers and quoted values differ', () => {
+    const a = failureSignature({ crash: 'assertion', message: 'round 3: get("k") returned "7" at 12.5 ms\nmore' });
+    expect(failureSignature({ crash: 'assertion', message: 'round 9: get("x") returned "1" at 3 ms' })).to.equal(a);
+    expect(failureSignature({ crash: 'assertion', message: 'Clerk.put never returned ErrMaybe' })).to.not.equal(a);
+  });
+});

@@ -1,0 +1,40 @@
+/** runNamedTest: what a run stopped on its virtual time limit says about the work still in progress. */
+import { expect } from 'chai';
+import { HistoryRecorder } from '../../../checker/history';
+import { runNamedTest, type NamedTest } from '../../../suite';
+
+describe('runNamedTest', () => {
+  it('on the virtual time limit, lists what the test said was still in progress, with how long each has waited', async () => {
+    const stuckTest: NamedTest<undefined> = {
+      name: 'TestStuck',
+      description: 'a client waits for ever',
+      virtualLimitMs: 2000,
+      async run(ctx) {
+        const history = new HistoryRecorder<string, string>();
+        ctx.onStuck(() => history.inFlight().map((op) => `client ${op.clientId}: ${op.input} since ${op.call} ms`));
+        await new Promise((r) => setTimeout(r, 500));
+        history.end(history.begin(1, 'done early'), 'ok');
+        history.begin(2, 'acquire("l")');
+        await new Promise(() => setInterval(() => undefined, 100)); // never returns
+      },
+    };
+    const outcome = await runNamedTest(stuckTest, undefined, 1);
+    expect(outcome.crash).to.equal('virtual-time-limit');
+    expect(outcome.message).to.contain(
+      'Still in progress when the run stopped:\n  client 2: acquire("l") since 500 ms',
+    );
+    expect(outcome.message).not.to.contain('done early');
+    const failing: NamedTest<undefined> = {
+      ...stuckTest,
+      name: 'TestFails',
+      run: async (ctx) => {
+        ctx.onStuck(() => ['x']);
+        throw new Error('plain failure');
+      },
+    };
+    expect(
+      (await runNamedTest(failing, undefined, 1)).message,
+      'only time limits and deadlocks list it',
+    ).not.to.contain('Still in progress');
+  });
+});

@@ -1,0 +1,136 @@
+/**
+ * The kit's standard checks of one lab, as mocha tests: the rubric matches the suite, the reference solution
+ * passes every named test, the untouched skeleton fails every one with a TODO message, a seed replays a run
+ * exactly, and every mutant of the solution is caught by one of the tests it names.
+ * Each lab's `test/kit/labN.test.ts` calls `describeLabKit` and adds what is particular to the lab.
+ */
+import { expect } from 'chai';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { namedTestsTable } from '../suite/handout';
+import { Mutant, materialiseMutant, removeMutant } from './mutants';
+import { LabSuite, NamedTest, runNamedTest } from '../suite';
+
+/** What the standard checks need to know about a lab. */
+export interface LabKitOptions<Impl> {
+  /** The lab's suite. */
+  suite: LabSuite<Impl>;
+  /** The lab folder (skeleton files and test/rubric.json). */
+  labDir: string;
+  /** The reference solution's folder. */
+  solutionDir: string;
+  /** The solution's mutants. */
+  mutants: readonly Mutant[];
+  /** A simulated test whose replay is checked (same seed, same outcome; another seed, another trace). */
+  replayTest: string;
+  /** Seeds for the solution and the mutants (default 1, 2, 3). */
+  seeds?: readonly number[];
+  /** Seeds for one test; by default one seed for memory tests and real-time tests, which are slow. */
+  seedsFor?: (test: NamedTest<Impl>) => readonly number[];
+}
+
+/** Defines the standard mocha checks of a lab. */
+export function describeLabKit<Impl>(options: LabKitOptions<Impl>): void {
+  const { suite, labDir, solutionDir, mutants, replayTest } = options;
+  const seeds = options.seeds ?? [1, 2, 3];
+  const seedsFor =
+    options.seedsFor ?? ((t: NamedTest<Impl>) => (t.realTime || t.name.startsWith('TestMem') ? [1] : seeds));
+  const byName = (name: string): NamedTest<Impl> => {
+    const test = suite.tests.find((t) => t.name === name);
+    if (!test) throw new Error(`${suite.lab} has no named test ${name}`);
+    return test;
+  };
+
+  describe(`${suite.lab} suite (standard checks)`, function () {
+    this.timeout(180_000);
+    const solution = suite.load(solutionDir);
+
+    it("the rubric names exactly the suite's tests and its points sum to 100", () => {
+      const rubric = JSON.parse(fs.readFileSync(path.join(labDir, 'test', 'rubric.json'), 'utf8')) as {
+        tests: Record<string, { points: number }>;
+      };
+      expect(Object.keys(rubric.tests).sort()).to.deep.equal(suite.tests.map((t) => t.name).sort());
+      expect(Object.values(rubric.tests).reduce((sum, t) => sum + t.points, 0)).to.equal(100);
+    });
+
+    itChecksHandoutTable(suite, labDir);
+
+    for (const test of suite.tests) {
+      const testSeeds = seedsFor(test);
+      it(`solution passes ${test.name} (seeds ${testSeeds.join(', ')})`, async () => {
+        for (const seed of testSeeds) {
+          const outcome = await runNamedTest(test, solution, seed);
+          expect(outcome.status, `${test.name} seed=${seed}: ${outcome.message}`).to.equal('passed');
+        }
+      });
+    }
+
+    it('skeleton fails every test with a message pointing at the handout', async () => {
+      const skeleton = suite.load(labDir);
+      for (const test of suite.tests) {
+        const outcome = await runNamedTest(test, skeleton, 1);
+        expect(outcome.status, test.name).to.equal('failed');
+        expect(outcome.message, test.name).to.match(/TODO|not implemented/);
+      }
+    });
+
+    it(`replays a run exactly from its seed (${replayTest}: same trace hash and counts)`, async () => {
+      const test = byName(replayTest);
+      const a = await runNamedTest(test, solution, 77);
+      const b = await runNamedTest(test, solution, 77);
+      const c = await runNamedTest(test, solution, 78);
+      expect({ ...b, realMs: 0 }).to.deep.equal({ ...a, realMs: 0 });
+      expect(c.traceHash).to.not.equal(a.traceHash);
+    });
+
+    for (const mutant of mutants) {
+      it(`catches the mutant "${mutant.name}" (${mutant.description})`, async () => {
+        const dir = materialiseMutant(solutionDir, mutant);
+        try {
+          const impl = suite.load(dir);
+          let caught = '';
+          for (const name of mutant.caughtBy) {
+            const test = byName(name);
+            for (const seed of seedsFor(test)) {
+              const outcome = await runNamedTest(test, impl, seed);
+              if (outcome.status === 'failed') caught = `${name} seed=${seed}`;
+              if (caught) break;
+            }
+            if (caught) break;
+          }
+          expect(caught, `no test among ${mutant.caughtBy.join(', ')} caught it`).to.not.equal('');
+        } finally {
+          removeMutant(dir);
+        }
+      });
+    }
+  });
+}
+
+/** The mocha check that the handout's table of named tests agrees with the rubric (each lab's kit calls it, through describeLabKit or directly). */
+export function itChecksHandoutTable<Impl>(suite: LabSuite<Impl>, labDir: string): void {
+  it("the handout's table of named tests lists each test once, with the part and points its rubric entry gives", () => {
+    const rubric = JSON.parse(fs.readFileSync(path.join(labDir, 'test', 'rubric.json'), 'utf8')) as {
+      tests: Record<string, { part?: number; points: number }>;
+    };
+    const table = namedTestsTable(fs.readFileSync(path.join(labDir, 'README.md'), 'utf8'));
+    const problems: string[] = [];
+    for (const t of suite.tests) {
+      const row = table.get(t.name);
+      const entry = rubric.tests[t.name];
+      if (!row) problems.push(`${t.name} is not in the table`);
+      else if (entry?.part === undefined)
+        problems.push(
+          `${t.name} has no "part" in the rubric (the part after which a correct solution first passes it)`,
+        );
+      else if (row.part !== entry.part)
+        problems.push(`${t.name}: part ${row.part ?? '(no column)'} in the table, ${entry.part} in the rubric`);
+      if (row?.points !== undefined && row.points !== entry?.points)
+        problems.push(`${t.name}: ${row.points} points in the table, ${entry?.points} in the rubric`);
+    }
+    for (const name of table.keys())
+      if (!suite.tests.some((t) => t.name === name))
+        problems.push(`the table lists ${name}, which the suite does not have`);
+    expect(problems, `${suite.lab}/README.md and ${suite.lab}/test/rubric.json disagree`).to.deep.equal([]);
+  });
+}

@@ -1,0 +1,52 @@
+/** Lab 2's planted bugs through fault minimization: a clerk that never re-sends fails with one lost message. */
+import { expect } from 'chai';
+import * as path from 'node:path';
+import { materialiseMutant, removeMutant } from '../../mutants';
+import { failureSignature, minimizeFaults, runNamedTest } from '../../../suite';
+import { mutants } from '../mutants';
+import { suite } from '../../../lab2/test/suite';
+
+const SOLUTION = path.resolve(__dirname, '..');
+
+/** Minimizes the faults of `test` with mutant `name` on `seed` (which must fail). */
+async function minimalFor(name: string, testName: string, seed: number) {
+  const mutant = mutants.find((m) => m.name === name);
+  if (!mutant) throw new Error(`no mutant ${name}`);
+  const dir = materialiseMutant(SOLUTION, mutant);
+  try {
+    const impl = suite.load(dir);
+    const test = suite.tests.find((t) => t.name === testName);
+    if (!test) throw new Error(`no test ${testName}`);
+    const first = await runNamedTest(test, impl, seed, { faults: {} });
+    expect(first.status, first.message).to.equal('failed');
+    const target = failureSignature(first);
+    return await minimizeFaults(
+      first.faults ?? [],
+      async (allowed) => failureSignature(await runNamedTest(test, impl, seed, { faults: { allowed } })) === target,
+      Infinity,
+    );
+  } finally {
+    removeMutant(dir);
+  }
+}
+
+describe('lab2: smallest failing schedules of planted bugs', function () {
+  this.timeout(120_000);
+
+  it('a clerk that never re-sends fails with just one lost message, and passes with none', async () => {
+    for (const seed of [1, 2, 3]) {
+      const m = await minimalFor('no-retry', 'TestManyClientsUnreliable', seed);
+      expect(m.passesWithout, `seed ${seed}`).to.equal(true);
+      expect(m.kept, `seed ${seed}`).to.have.length(1);
+      expect(m.kept[0].what).to.match(
+        /^the (request of|reply to) clerk-\d+'s KVServer\.(Get|Put)\(.*\) sent at [\d.]+ ms was lost$/,
+      );
+    }
+  });
+
+  it('finds the same set on every run (minimization is deterministic)', async () => {
+    const a = await minimalFor('no-retry', 'TestManyClientsUnreliable', 2);
+    const b = await minimalFor('no-retry', 'TestManyClientsUnreliable', 2);
+    expect(b).to.deep.equal(a);
+  });
+});

@@ -1,0 +1,133 @@
+/** Runs one named test once, in a fresh simulated world (or in real time), and describes how it ended. */
+import { TimeoutError } from '../labrpc/errors';
+import { codeFrames } from '../labrpc/stack';
+import { DeadlockError, UncaughtError, VirtualTimeLimitError, WatchdogError, World, realNow } from '../world';
+import { TestFailure } from './failure';
+import { recordPrinted } from './printed';
+import type { CrashKind, NamedTest, TestContext, TestOutcome } from './types';
+
+/** Options for one run. */
+export interface RunOptions {
+  /** Real time allowed before the world's watchdog stops a spinning test, ms. */
+  realLimitMs?: number;
+  /** Record the run (messages, faults, operations, printed lines, the failure) into the outcome's `trace`. Simulated tests only. */
+  record?: boolean;
+  /** Note the network's faults into the outcome's `faults`, and allow only these keys when `allowed` is given (minimization). */
+  faults?: { readonly allowed?: readonly string[] };
+}
+
+/** Runs `test` against `impl` with `seed`. Never throws: every failure becomes a failed outcome. */
+export async function runNamedTest<Impl>(
+  test: NamedTest<Impl>,
+  impl: Impl,
+  seed: number,
+  options: RunOptions = {},
+): Promise<TestOutcome> {
+  const log: string[] = [];
+  const stuck: Array<() => readonly string[]> = [];
+  let ops = 0;
+  const world = test.realTime
+    ? undefined
+    : new World({
+        seed,
+        virtualLimitMs: test.virtualLimitMs,
+        realLimitMs: options.realLimitMs,
+        record: options.record,
+        faults: options.faults,
+      });
+  const ctx: TestContext<Impl> = {
+    impl,
+    seed,
+    world,
+    log: (m) => void log.push(m),
+    countOps: (n = 1) => {
+      ops += n;
+      if (world) world.stats.ops += n;
+    },
+    onStuck: (describe) => void stuck.push(describe),
+  };
+  const start = realNow();
+  let error: unknown;
+  const stopPrinting = world ? recordPrinted(world) : () => undefined;
+  try {
+    if (world) await world.run(() => test.run(ctx));
+    else await test.run(ctx);
+  } catch (err) {
+    error = err;
+  } finally {
+    stopPrinting();
+  }
+  const rec = world?.recorder;
+  if (world && rec && error !== undefined) rec.add({ k: 'fail', t: world.now(), message: describeError(error) });
+  const realMs = realNow() - start;
+  const base = {
+    name: test.name,
+    seed,
+    realMs,
+    virtualMs: world ? world.now() : 0,
+    rpcs: world ? world.stats.rpcs : 0,
+    ops,
+    traceHash: world ? world.traceHash() : '',
+    log,
+    ...(rec ? { trace: rec.data() } : {}),
+    ...(world?.faults ? { faults: world.faults.applied } : {}),
+  };
+  if (error === undefined) return { ...base, status: 'passed', message: '' };
+  return {
+    ...base,
+    status: 'failed',
+    message: describeError(error) + inProgress(error, stuck),
+    crash: crashKind(error),
+    historyHtml: error instanceof TestFailure ? error.attachments.historyHtml : undefined,
+  };
+}
+
+/** For a run stopped on a time limit or a deadlock: what the test said was still in progress. */
+function inProgress(err: unknown, stuck: ReadonlyArray<() => readonly string[]>): string {
+  if (!(err instanceof VirtualTimeLimitError || err instanceof DeadlockError || err instanceof WatchdogError))
+    return '';
+  const lines = stuck.flatMap((describe) => {
+    try {
+      return describe();
+    } catch {
+      return [];
+    }
+  });
+  return lines.length === 0
+    ? ''
+    : `\nStill in progress when the run stopped:\n${lines.map((l) => `  ${l}`).join('\n')}`;
+}
+
+function crashKind(err: unknown): CrashKind {
+  if (err instanceof TestFailure) return 'assertion';
+  if (err instanceof VirtualTimeLimitError) return 'virtual-time-limit';
+  if (err instanceof DeadlockError) return 'deadlock';
+  if (err instanceof WatchdogError) return 'timeout';
+  if (err instanceof UncaughtError) return 'uncaught';
+  return 'error';
+}
+
+/** A failure message: the verdict for test failures, the error and its stack (trimmed) for crashes. */
+export function describeError(err: unknown): string {
+  if (
+    err instanceof TestFailure ||
+    err instanceof VirtualTimeLimitError ||
+    err instanceof DeadlockError ||
+    err instanceof WatchdogError
+  ) {
+    return err.message;
+  }
+  if (err instanceof UncaughtError) {
+    return `An exception escaped a timer callback (in a real program it would crash the process).\n${describeError(err.error)}`;
+  }
+  if (err instanceof TimeoutError) {
+    return `A TimeoutError reached the test: ${err.message}. A lost message must be handled by your code (usually: wait a little and send the RPC again).`;
+  }
+  if (err instanceof Error) {
+    const stack = codeFrames(err.stack)
+      .map((f) => `    ${f}`)
+      .join('\n');
+    return `${err.name}: ${err.message}${stack ? '\n' + stack : ''}`;
+  }
+  return `non-Error value thrown: ${String(err)}`;
+}
