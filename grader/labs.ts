@@ -1,6 +1,7 @@
 /** Finds the labs, loads a lab's suite and rubric, and checks that they fit together. */
 import fs from 'node:fs';
 import path from 'node:path';
+import { implFolder, NoSolutionError } from '../suite/solution';
 import type { LabSuite } from '../suite/types';
 import { GraderUsageError, listNames } from './errors';
 import { checkRubricMatchesSuite, loadRubric, Rubric } from './rubric';
@@ -12,8 +13,6 @@ export interface LabPaths {
   readonly lab: string;
   /** The student's folder, labN/. */
   readonly studentDir: string;
-  /** The reference solution's folder (solutions, then labN; absent in a student template). */
-  readonly solutionDir: string;
   /** labN/test/suite.ts */
   readonly suitePath: string;
   /** labN/test/rubric.json */
@@ -37,7 +36,6 @@ export function labPaths(root: string, lab: string): LabPaths {
   return {
     lab,
     studentDir,
-    solutionDir: path.join(root, 'solutions', lab),
     suitePath: path.join(studentDir, 'test', 'suite.ts'),
     rubricPath: path.join(studentDir, 'test', 'rubric.json'),
   };
@@ -111,12 +109,13 @@ export function requireSuite(file: string): LabSuite<unknown> {
 
 /** The folder graded for `target`, after checking it holds every implementation file. */
 export function implDir(lab: LoadedLab, target: Target): string {
-  const dir = target === 'solution' ? lab.solutionDir : lab.studentDir;
-  if (target === 'solution' && !fs.existsSync(path.dirname(lab.solutionDir))) {
-    throw new GraderUsageError(
-      `--solution grades the reference solutions, and there are no solutions in a student template (this copy has none, on purpose). ` +
-        `Grade your own code instead: npm run grade ${lab.lab}`,
-    );
+  let dir: string;
+  try {
+    dir = implFolder(lab.lab, target === 'solution', path.dirname(lab.studentDir));
+  } catch (err) {
+    if (err instanceof NoSolutionError)
+      throw new GraderUsageError(`${err.message} Grade your own code with: npm run grade ${lab.lab}`);
+    throw err;
   }
   const missing = lab.suite.implFiles.filter((f) => !fs.existsSync(path.join(dir, f)));
   if (missing.length > 0) {

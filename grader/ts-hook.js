@@ -112,6 +112,11 @@ function tsFilesUnder(dir) {
   return out;
 }
 
+/** Module code that throws the compiler's SyntaxError (file, line and column in its message) when loaded. */
+function throwing(message) {
+  return `const e = new SyntaxError(${JSON.stringify(message)}); e.stack = e.name + ': ' + e.message; throw e;\n`;
+}
+
 /** Writes `code` to `file` atomically. */
 function writeAtomically(file, code) {
   fs.mkdirSync(path.dirname(file), { recursive: true });
@@ -121,8 +126,9 @@ function writeAtomically(file, code) {
 }
 
 /**
- * Trusted side: makes sure the cache in `cacheDir` holds each of `files` (absolute .ts paths; files that do
- * not compile are left out: loading them reports the error). Files for which `shareable(file)` is true (the
+ * Trusted side: makes sure the cache in `cacheDir` holds each of `files` (absolute .ts paths; a file that does
+ * not compile is cached as code that throws its SyntaxError, so that the sandbox never needs the compiler: it
+ * may not be able to read the typescript package behind a batch's linked node_modules). Files for which `shareable(file)` is true (the
  * kit's, never the code under test) are also kept in, and taken from, `sharedDir`, so that a batch does not
  * compile the kit once per submission. Returns how many files were compiled.
  */
@@ -145,7 +151,9 @@ function prepareCache(files, cacheDir, sharedDir, shareable) {
     let code;
     try {
       code = transpile(source, file);
-    } catch {
+    } catch (err) {
+      if (!(err instanceof SyntaxError)) continue;
+      writeAtomically(cached, throwing(err.message));
       continue;
     }
     writeAtomically(cached, code);

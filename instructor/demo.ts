@@ -2,7 +2,6 @@
  * `npm run demo <lab>`: a short scripted walk through a lab's API in the simulated world, printing what
  * happens. Uses the reference solution when the checkout has one, otherwise your own files.
  */
-import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { Command } from 'commander';
 import { Network, Server } from '../labrpc';
@@ -10,15 +9,18 @@ import { World } from '../world';
 import type { Lab2Impl } from '../lab2/test/harness';
 import { load as loadLab2 } from '../lab2/load';
 import { withLock } from '../lab2/with-lock';
+import { implFolder, NoSolutionError } from '../suite/solution';
 
 const ROOT = path.resolve(__dirname, '..');
 
-/** Picks solutions/<lab> when present, else the student's <lab>/. */
+/** Picks solutions/<lab> when present, else the student's <lab>/ (the kit's one rule, suite/solution.ts). */
 function implDir(lab: string): { dir: string; label: string } {
-  const solution = path.join(ROOT, 'solutions', lab);
-  return fs.existsSync(solution)
-    ? { dir: solution, label: `solutions/${lab}` }
-    : { dir: path.join(ROOT, lab), label: `${lab}/ (your code)` };
+  try {
+    return { dir: implFolder(lab, true, ROOT), label: `solutions/${lab}` };
+  } catch (err) {
+    if (!(err instanceof NoSolutionError)) throw err;
+    return { dir: implFolder(lab, false, ROOT), label: `${lab}/ (your code)` };
+  }
 }
 
 async function demoLab2(impl: Lab2Impl): Promise<void> {

@@ -113,11 +113,11 @@ describe('grader: tamper check (manifest)', () => {
     fs.symlinkSync(path.join(root, 'lab3', 'server.ts'), path.join(root, 'checker', 'linked.ts'));
     expect(findAddedFiles(root, manifest).map((f) => `${f.file}: ${f.why}`)).to.deep.equal([
       '.npmrc: npm would read it when it runs the grader',
+      'checker/linked.ts: new file in the protected folder checker/',
+      'checker/models/index.js: would be loaded instead of checker/models/index.ts',
       'grader/extra/plugin.ts: new file in the protected folder grader/',
       'lab3/node_modules: packages here would be loaded instead of the locked ones in the top-level node_modules',
       'lab3/test/harness.js: new file in the protected folder lab3/test/',
-      'checker/linked.ts: new file in the protected folder checker/',
-      'checker/models/index.js: would be loaded instead of checker/models/index.ts',
     ]);
     expect(addedFileProblem('lab3/broadcast.ts', manifest)).to.equal(undefined);
     expect(addedFileProblem('lab3/rpc.ts', manifest), 'a protected file itself is not "added"').to.equal(undefined);
@@ -130,13 +130,13 @@ describe('grader: tamper check (manifest)', () => {
     add(root, 'lab5/glob.js');
     const check = checkTree(root);
     expect(check.manifest && check.tampered.map((f) => `${f.file} ${f.change}`)).to.deep.equal([
-      'lab3/test/suite.ts changed',
       'checker/models/kv.ts missing',
+      'lab3/test/suite.ts changed',
       'lab5/glob.js added',
     ]);
     const message = new TamperError(check.manifest ? check.tampered : []).message;
     expect(message)
-      .to.contain('lab3/test/suite.ts (changed) and checker/models/kv.ts (missing)')
+      .to.contain('checker/models/kv.ts (missing) and lab3/test/suite.ts (changed)')
       .and.contain('lab5/glob.js (added: would be loaded instead of lab5/glob.ts)')
       .and.contain('git checkout')
       .and.contain('Delete the added files');
