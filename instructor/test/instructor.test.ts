@@ -739,7 +739,9 @@ describe('instructor tools', function () {
       );
       expect(row('hanging')?.notes).to.deep.equal(['TestReliableBasic: budget']);
       expect(brief('syntax-error')).to.deep.equal(['graded', 0, P + B, 0, 0]);
-      expect(row('syntax-error')?.notes.join(' '), JSON.stringify(row('syntax-error'))).to.contain('could not be loaded').and.contain('client.ts');
+      expect(row('syntax-error')?.notes.join(' '), JSON.stringify(row('syntax-error')))
+        .to.contain('could not be loaded')
+        .and.contain('client.ts');
       expect(brief('tampered-test')).to.deep.equal(
         ['graded', P, P + B, P, 0],
         'graded with the original tests and rubric',
