@@ -1,10 +1,10 @@
-/** Finds the labs, loads a lab's suite and rubric, and checks that they fit together. */
+/** Finds the labs, loads a lab's suite and reads its rubric (each test's scoring) off it. */
 import fs from 'node:fs';
 import path from 'node:path';
 import { implFolder, NoSolutionError } from '../suite/solution';
 import type { LabSuite } from '../suite/types';
 import { GraderUsageError, listNames } from './errors';
-import { checkRubricMatchesSuite, loadRubric, Rubric } from './rubric';
+import { Rubric, rubricOf } from './rubric';
 import type { Target } from './types';
 
 /** Where one lab's pieces live. */
@@ -15,8 +15,6 @@ export interface LabPaths {
   readonly studentDir: string;
   /** labN/test/suite.ts */
   readonly suitePath: string;
-  /** labN/test/rubric.json */
-  readonly rubricPath: string;
 }
 
 /** A lab ready to grade. */
@@ -37,7 +35,6 @@ export function labPaths(root: string, lab: string): LabPaths {
     lab,
     studentDir,
     suitePath: path.join(studentDir, 'test', 'suite.ts'),
-    rubricPath: path.join(studentDir, 'test', 'rubric.json'),
   };
 }
 
@@ -70,23 +67,11 @@ export function loadLab(root: string, lab: string): LoadedLab {
     );
   }
   const suite = requireSuite(paths.suitePath);
-  const rubric = loadRubric(paths.rubricPath);
   if (suite.lab !== lab)
     throw new GraderUsageError(
       `The suite ${paths.suitePath} says it belongs to "${suite.lab}", but it sits in ${lab}/.`,
     );
-  if (rubric.lab !== lab)
-    throw new GraderUsageError(
-      `The rubric ${paths.rubricPath} says it belongs to "${rubric.lab}", but it sits in ${lab}/.`,
-    );
-  const names = suite.tests.map((t) => t.name);
-  const dup = names.filter((n, i) => names.indexOf(n) !== i);
-  if (dup.length > 0)
-    throw new GraderUsageError(
-      `The suite ${paths.suitePath} has more than one test named ${listNames([...new Set(dup)])}.`,
-    );
-  checkRubricMatchesSuite(rubric, names, paths.rubricPath, paths.suitePath);
-  return { ...paths, suite, rubric };
+  return { ...paths, suite, rubric: rubricOf(suite, paths.suitePath) };
 }
 
 /** Loads `export const suite` from a suite file and checks its shape. */

@@ -93,16 +93,12 @@ export function buildLab2Class(template: string, dir: string, kinds: readonly Ki
         append('lock.ts', '\nprocess.exit(7);\n');
         break;
       case 'tampered-test': {
-        // No lock written, and the tests "fixed" to match: a comment in the suite, and the rubric giving the lock
-        // tests no points. The batch grades with the template's originals, so neither edit changes the score.
+        // No lock written, and the tests "fixed" to match: the suite giving the lock tests (part 3) no points. The
+        // batch grades with the template's originals, so the edit does not change the score.
         fs.writeFileSync(path.join(lab2, 'lock.ts'), fs.readFileSync(path.join(template, 'lab2', 'lock.ts')));
         const suite = path.join(lab2, 'test', 'suite.ts');
-        fs.appendFileSync(suite, '\n// the lock tests are optional, right?\n');
-        const rubricFile = path.join(lab2, 'test', 'rubric.json');
-        const rubric = JSON.parse(fs.readFileSync(rubricFile, 'utf8')) as { tests: Record<string, { points: number }> };
-        for (const [name, entry] of Object.entries(rubric.tests))
-          if (/Reliable(Basic|Nested)|Client/.test(name)) entry.points = 0;
-        fs.writeFileSync(rubricFile, JSON.stringify(rubric, null, 2));
+        const text = fs.readFileSync(suite, 'utf8');
+        fs.writeFileSync(suite, text.replace(/points: \d+, part: 3/g, 'points: 0, part: 3'));
         break;
       }
       case 'missing-file':

@@ -105,7 +105,7 @@ limit (\`--budget\`): a test that hangs costs its own points, not the others'.
 ## Rules
 
 - Change only the files you write (table above); you may add files of your own to your lab folder (say
-  \`${first.lab}/helpers.ts\`) and import them. Everything else — tests, rubrics, the tester, the grader,
+  \`${first.lab}/helpers.ts\`) and import them. Everything else — tests and their points, the framework, the grader,
   \`labrpc/\`, the given types, \`package.json\` and \`package-lock.json\` — must stay as it is, and nothing may be
   added to those folders: the template records their checksums in \`.kvlabs/manifest.json\`. Locally the grader
   warns when one differs; the autograder and the course staff refuse to score a changed tree.

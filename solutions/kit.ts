@@ -4,6 +4,7 @@
  * exactly, and every mutant of the solution is caught by one of the tests it names.
  * Each lab's `test/kit/labN.test.ts` calls `describeLabKit` and adds what is particular to the lab.
  */
+import { rubricOf } from '../grader/rubric';
 import { expect } from 'chai';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
@@ -15,7 +16,7 @@ import { LabSuite, NamedTest, runNamedTest } from '../suite';
 export interface LabKitOptions<Impl> {
   /** The lab's suite. */
   suite: LabSuite<Impl>;
-  /** The lab folder (skeleton files and test/rubric.json). */
+  /** The lab folder (skeleton files, handout and test/suite.ts). */
   labDir: string;
   /** The reference solution's folder. */
   solutionDir: string;
@@ -45,12 +46,10 @@ export function describeLabKit<Impl>(options: LabKitOptions<Impl>): void {
     this.timeout(180_000);
     const solution = suite.load(solutionDir);
 
-    it("the rubric names exactly the suite's tests and its points sum to 100", () => {
-      const rubric = JSON.parse(fs.readFileSync(path.join(labDir, 'test', 'rubric.json'), 'utf8')) as {
-        tests: Record<string, { points: number }>;
-      };
-      expect(Object.keys(rubric.tests).sort()).to.deep.equal(suite.tests.map((t) => t.name).sort());
-      expect(Object.values(rubric.tests).reduce((sum, t) => sum + t.points, 0)).to.equal(100);
+    it("the suite's tests have distinct names and valid scorings, and their points sum to 100", () => {
+      const rubric = rubricOf(suite as LabSuite<unknown>, `${suite.lab}/test/suite.ts`);
+      expect(Object.keys(rubric.tests)).to.have.length(suite.tests.length);
+      expect(suite.tests.reduce((sum, t) => sum + t.points, 0)).to.equal(100);
     });
 
     itChecksHandoutTable(suite, labDir);
@@ -107,30 +106,22 @@ export function describeLabKit<Impl>(options: LabKitOptions<Impl>): void {
   });
 }
 
-/** The mocha check that the handout's table of named tests agrees with the rubric (each lab's kit calls it, through describeLabKit or directly). */
+/** The mocha check that the handout's table of named tests agrees with the suite's scorings (each lab's kit calls it, through describeLabKit or directly). */
 export function itChecksHandoutTable<Impl>(suite: LabSuite<Impl>, labDir: string): void {
-  it("the handout's table of named tests lists each test once, with the part and points its rubric entry gives", () => {
-    const rubric = JSON.parse(fs.readFileSync(path.join(labDir, 'test', 'rubric.json'), 'utf8')) as {
-      tests: Record<string, { part?: number; points: number }>;
-    };
+  it("the handout's table of named tests lists each test once, with the part and points the suite gives it", () => {
     const table = namedTestsTable(fs.readFileSync(path.join(labDir, 'README.md'), 'utf8'));
     const problems: string[] = [];
     for (const t of suite.tests) {
       const row = table.get(t.name);
-      const entry = rubric.tests[t.name];
       if (!row) problems.push(`${t.name} is not in the table`);
-      else if (entry?.part === undefined)
-        problems.push(
-          `${t.name} has no "part" in the rubric (the part after which a correct solution first passes it)`,
-        );
-      else if (row.part !== entry.part)
-        problems.push(`${t.name}: part ${row.part ?? '(no column)'} in the table, ${entry.part} in the rubric`);
-      if (row?.points !== undefined && row.points !== entry?.points)
-        problems.push(`${t.name}: ${row.points} points in the table, ${entry?.points} in the rubric`);
+      else if (row.part !== t.part)
+        problems.push(`${t.name}: part ${row.part ?? '(no column)'} in the table, ${t.part} in the suite`);
+      if (row?.points !== undefined && row.points !== t.points)
+        problems.push(`${t.name}: ${row.points} points in the table, ${t.points} in the suite`);
     }
     for (const name of table.keys())
       if (!suite.tests.some((t) => t.name === name))
         problems.push(`the table lists ${name}, which the suite does not have`);
-    expect(problems, `${suite.lab}/README.md and ${suite.lab}/test/rubric.json disagree`).to.deep.equal([]);
+    expect(problems, `${suite.lab}/README.md and ${suite.lab}/test/suite.ts disagree`).to.deep.equal([]);
   });
 }

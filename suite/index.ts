@@ -1,5 +1,6 @@
 /** What lab test files and the grader share. */
 export * from './types';
+export { scored } from './scored';
 export { TestFailure, FailureAttachments, check } from './failure';
 export { runNamedTest, RunOptions, describeError } from './run';
 export { assertLinearizable } from './linearizable';

@@ -4,7 +4,7 @@ import { codeFrames } from '../labrpc/stack';
 import { DeadlockError, UncaughtError, VirtualTimeLimitError, WatchdogError, World, realNow } from '../world';
 import { TestFailure } from './failure';
 import { recordPrinted } from './printed';
-import type { CrashKind, NamedTest, TestContext, TestOutcome } from './types';
+import type { CrashKind, TestContext, TestDefinition, TestOutcome } from './types';
 
 /** Options for one run. */
 export interface RunOptions {
@@ -18,7 +18,7 @@ export interface RunOptions {
 
 /** Runs `test` against `impl` with `seed`. Never throws: every failure becomes a failed outcome. */
 export async function runNamedTest<Impl>(
-  test: NamedTest<Impl>,
+  test: TestDefinition<Impl>,
   impl: Impl,
   seed: number,
   options: RunOptions = {},

@@ -20,8 +20,8 @@ export interface TestContext<Impl> {
   onStuck(describe: () => readonly string[]): void;
 }
 
-/** One named test: a rubric entry. */
-export interface NamedTest<Impl> {
+/** A named test as written: what it checks and how (`scored` adds what it is worth). */
+export interface TestDefinition<Impl> {
   /** The name students see and select with --test, e.g. "TestReliablePut". */
   readonly name: string;
   /** One line saying what it checks. */
@@ -34,6 +34,19 @@ export interface NamedTest<Impl> {
   readonly realTime?: boolean;
 }
 
+/** What a named test is worth and when a student meets it: its rubric entry, kept beside the test. */
+export interface Scoring {
+  /** Points awarded when the test passes. */
+  readonly points: number;
+  /** The handout's part after which a correct solution first passes the test (1-based); the kit checks the handout lists it there. */
+  readonly part: number;
+  /** Real time allowed for one run, seconds (default: the suite's defaultTimeoutSec, else the grader's 120). */
+  readonly timeoutSec?: number;
+}
+
+/** One named test of a suite: its definition and its scoring. */
+export type NamedTest<Impl> = TestDefinition<Impl> & Scoring;
+
 /** A lab's whole test suite. */
 export interface LabSuite<Impl> {
   /** The lab's folder name, e.g. "lab2". */
@@ -44,8 +57,10 @@ export interface LabSuite<Impl> {
   readonly implFiles: readonly string[];
   /** Loads the implementation from a folder holding `implFiles` (labN/ or solutions/labN/). */
   load(dir: string): Impl;
-  /** The named tests, in the order they run. */
+  /** The named tests with their points, in the order they run; their points add up to the lab's total. */
   readonly tests: ReadonlyArray<NamedTest<Impl>>;
+  /** Real time allowed per test when its scoring gives none, seconds (default: the grader's 120). */
+  readonly defaultTimeoutSec?: number;
 }
 
 /** How one test run ended. */

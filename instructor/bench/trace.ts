@@ -30,17 +30,23 @@ interface Copy {
 
 function load(dir: string): Copy {
   const { suite } = require(path.join(dir, 'lab2/test/suite')) as { suite: LabSuite<unknown> };
-  const { runNamedTest } = require(path.join(dir, 'suite/suite')) as { runNamedTest: Run };
+  // The baseline predates the layout by audience: its suite contract lived in tester/suite/.
+  const contract = fs.existsSync(path.join(dir, 'suite', 'run.ts')) ? 'suite' : 'tester/suite';
+  const { runNamedTest } = require(path.join(dir, contract)) as { runNamedTest: Run };
   return { suite, impl: suite.load(path.join(dir, 'solutions/lab2')), run: runNamedTest };
 }
 
 /** The commit just before the recorder was added (today's code path), or undefined outside a git checkout. */
 function baselineCommit(): string | undefined {
   try {
-    const added = execFileSync('git', ['log', '--diff-filter=A', '--format=%H', '--', 'world/recorder.ts'], {
-      cwd: ROOT,
-      encoding: 'utf8',
-    })
+    const added = execFileSync(
+      'git',
+      ['log', '--follow', '--diff-filter=A', '--format=%H', '--', 'world/recorder.ts'],
+      {
+        cwd: ROOT,
+        encoding: 'utf8',
+      },
+    )
       .trim()
       .split('\n')
       .pop();

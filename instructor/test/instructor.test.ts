@@ -5,6 +5,9 @@
  * in Classroom, and batch grading scores a fixture class (correct, partly correct, hanging, crashing, exiting,
  * tampered, incomplete, split into helper files) row by row.
  */
+import { rubricOf } from '../../grader/rubric';
+import type { LabSuite } from '../../suite';
+import { suite as lab2Suite } from '../../lab2/test/suite';
 import { expect } from 'chai';
 import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
@@ -33,9 +36,8 @@ import { classroomWorkflow, parseYaml, REPORTER, toYaml, WORKFLOW_NODE, WORKFLOW
 import { buildLab2Class, copyTemplate, putSolution } from '../class';
 
 const LAB2_FILES = ['server.ts', 'client.ts', 'lock.ts'];
-const RUBRIC = JSON.parse(fs.readFileSync(path.join(KIT_ROOT, 'lab2', 'test', 'rubric.json'), 'utf8')) as {
-  tests: Record<string, { points: number }>;
-};
+/** Lab 2's rubric, as the grader reads it off the suite. */
+const RUBRIC = rubricOf(lab2Suite as LabSuite<unknown>, 'lab2/test/suite.ts');
 
 /** Every file under `dir` (relative), leaving out node_modules and .git. */
 function filesUnder(dir: string, prefix = ''): string[] {
@@ -321,14 +323,13 @@ describe('instructor tools', function () {
       ]);
     });
 
-    it('protects tests, the framework, given files, rubric, package files and the workflow — not the student’s files', () => {
+    it('protects tests, the framework, given files, package files and the workflow — not the student’s files', () => {
       const manifest = readManifest(tpl);
       expect(manifest).to.not.equal(undefined);
       const prot = Object.keys(manifest?.files ?? {});
       for (const f of [
         'lab2/test/suite.ts',
         'lab2/test/harness.ts',
-        'lab2/test/rubric.json',
         'lab2/rpc.ts',
         'lab2/with-lock.ts',
         'suite/types.ts',
@@ -744,12 +745,9 @@ describe('instructor tools', function () {
         .and.contain('client.ts');
       expect(brief('tampered-test')).to.deep.equal(
         ['graded', P, P + B, P, 0],
-        'graded with the original tests and rubric',
+        'graded with the original tests and their points',
       );
-      expect(row('tampered-test')?.tampered).to.deep.equal([
-        'lab2/test/rubric.json (changed)',
-        'lab2/test/suite.ts (changed)',
-      ]);
+      expect(row('tampered-test')?.tampered).to.deep.equal(['lab2/test/suite.ts (changed)']);
       expect(brief('missing-file')).to.deep.equal(['graded', P, P + B, P, 0]);
       expect(row('missing-file')?.notes.join(' ')).to.contain('missing lab2/lock.ts');
       expect(brief('helper-file')).to.deep.equal(

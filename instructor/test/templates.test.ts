@@ -6,10 +6,10 @@ import os from 'node:os';
 import path from 'node:path';
 import { KIT_ROOT, release } from '../release';
 
-/** The labs of the kit (every folder labN with a rubric). */
+/** The labs of the kit (every folder labN with a test suite). */
 const LABS = fs
   .readdirSync(KIT_ROOT)
-  .filter((d) => /^lab\d+$/.test(d) && fs.existsSync(path.join(KIT_ROOT, d, 'test', 'rubric.json')))
+  .filter((d) => /^lab\d+$/.test(d) && fs.existsSync(path.join(KIT_ROOT, d, 'test', 'suite.ts')))
   .sort();
 
 /** A command as a student runs it: no CI variables, no colours. */

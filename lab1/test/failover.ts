@@ -1,6 +1,6 @@
 /** Lab 1's failover tests: servers stopped in the middle of a write, at moments forced through the harness's call hook. */
 import { runClients } from '../../suite/clients';
-import { NamedTest, TestContext, check } from '../../suite';
+import { TestDefinition, TestContext, check } from '../../suite';
 import type { KVClerk } from '../rpc';
 import { Lab1Impl, Lab1Tester, forever, show, within } from './harness';
 
@@ -56,7 +56,7 @@ const CAUSES_LOST =
   'Likely causes: a server that answers a re-sent write from its duplicate table without making sure every running copy has the write; ' +
   'a new primary that does not first bring the other running copies up to date; a primary that replies before every running copy acknowledged the write.';
 
-const stopMidReplicate: NamedTest<Lab1Impl> = {
+export const stopMidReplicate: TestDefinition<Lab1Impl> = {
   name: 'TestStopMidReplicate',
   description:
     'a primary stops after its first backup got an append and before the second did; the clerk re-sends; then the first backup stops: the last copy still has the append',
@@ -94,7 +94,7 @@ const stopMidReplicate: NamedTest<Lab1Impl> = {
   },
 };
 
-const takeoverOrder: NamedTest<Lab1Impl> = {
+export const takeoverOrder: TestDefinition<Lab1Impl> = {
   name: 'TestTakeoverOrder',
   description:
     "a primary stops mid-append; another client appends through the new primary, which stops before the first clerk's re-send reaches it; the re-send goes to the last copy: both appends there once, in the order their replies describe",
@@ -150,7 +150,7 @@ const takeoverOrder: NamedTest<Lab1Impl> = {
   },
 };
 
-const readAtLaggingCopy: NamedTest<Lab1Impl> = {
+export const readAtLaggingCopy: TestDefinition<Lab1Impl> = {
   name: 'TestReadAtLaggingCopy',
   description:
     'while an append is on servers 0 and 1 but not yet on 2, one reader asks server 1 and then another asks server 2: the second must not miss what the first saw',
@@ -200,7 +200,7 @@ const readAtLaggingCopy: NamedTest<Lab1Impl> = {
 /** How long TestReplicaOrder holds the first write's copy at server 1, waiting for the second's (virtual ms). */
 const HOLD_MS = 300;
 
-const replicaOrder: NamedTest<Lab1Impl> = {
+export const replicaOrder: TestDefinition<Lab1Impl> = {
   name: 'TestReplicaOrder',
   description:
     'two appends to one key, the second started once the first is on its way to server 1, whose copy of the first is delayed; the primary stops: server 1 agrees with the replies',
@@ -258,7 +258,7 @@ const replicaOrder: NamedTest<Lab1Impl> = {
 /** How long TestReplicateRetries cuts the primary's link to a backup (virtual ms). */
 const CUT_MS = 5000;
 
-const replicateRetries: NamedTest<Lab1Impl> = {
+export const replicateRetries: TestDefinition<Lab1Impl> = {
   name: 'TestReplicateRetries',
   description: `the primary's link to one backup loses every message for ${CUT_MS / 1000} s during an append; the moment the append returns, the other two servers stop: the backup has it`,
   async run(ctx: Ctx) {
@@ -301,7 +301,7 @@ const ODD: readonly (readonly [string, string])[] = [
   ['', 'the empty key'],
 ];
 
-const oddKeys: NamedTest<Lab1Impl> = {
+export const oddKeys: TestDefinition<Lab1Impl> = {
   name: 'TestOddKeys',
   description:
     'keys like __proto__, constructor, "", non-ASCII and control characters, read before being written, appended, put, and read back after their primary stops',
@@ -356,7 +356,7 @@ const MIXED_ROUNDS = 3;
 const MIXED_ROUND_MS = 1000;
 const MIXED_STOPS = [1, 2];
 
-const unreliableMixed: NamedTest<Lab1Impl> = {
+export const unreliableMixed: TestDefinition<Lab1Impl> = {
   name: 'TestUnreliableMixed',
   description:
     'puts, appends and gets by 5 clients on 3 keys over the lossy network; neighbouring servers 1 then 2 stop in the middle of rounds: linearizable',
@@ -390,14 +390,3 @@ const unreliableMixed: NamedTest<Lab1Impl> = {
     ts.checkLinearizable();
   },
 };
-
-/** The failover tests, in the order the suite lists them. */
-export const failoverTests: NamedTest<Lab1Impl>[] = [
-  stopMidReplicate,
-  takeoverOrder,
-  replicaOrder,
-  readAtLaggingCopy,
-  replicateRetries,
-  oddKeys,
-  unreliableMixed,
-];

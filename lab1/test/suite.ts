@@ -1,14 +1,22 @@
 /**
- * Lab 1's named tests (MIT 6.5840's 2024 key/value lab, with the static sharding of our Python port). Each is a
- * rubric entry (rubric.json) and runs in its own simulated world, so a seed replays it exactly:
+ * Lab 1's named tests (MIT 6.5840's 2024 key/value lab, with the static sharding of our Python port). Each carries
+ * its points (the suite's list, at the end) and runs in its own simulated world, so a seed replays it exactly:
  * npm run grade lab1 -- --test <Name> --seed <N>
  */
 import { IMPL_FILES, load } from '../load';
 import { runClients } from '../../suite/clients';
-import { LabSuite, NamedTest, TestContext, check } from '../../suite';
+import { LabSuite, scored, TestDefinition, TestContext, check } from '../../suite';
 import { keyToShard, shardServers } from '../rpc';
 import type { ClusterConfig, KVClerk } from '../rpc';
-import { failoverTests } from './failover';
+import {
+  oddKeys,
+  readAtLaggingCopy,
+  replicaOrder,
+  replicateRetries,
+  stopMidReplicate,
+  takeoverOrder,
+  unreliableMixed,
+} from './failover';
 import { Lab1Impl, Lab1Tester, show, within } from './harness';
 
 type Ctx = TestContext<Lab1Impl>;
@@ -73,7 +81,7 @@ function upTo(n: number): number[] {
 }
 
 /** MIT's generic test: clients append to and read their own key for 3 rounds of 1 s; nothing lost, nothing doubled. */
-function genericTest(name: string, nclients: number, reliable: boolean): NamedTest<Lab1Impl> {
+function genericTest(name: string, nclients: number, reliable: boolean): TestDefinition<Lab1Impl> {
   return {
     name,
     description: `${nclients} client${nclients > 1 ? 's' : ''}, ${reliable ? 'reliable' : 'unreliable'} network: ${ROUNDS} rounds of ${ROUND_MS / 1000} s of appends and gets on one server; every append once, in order; linearizable`,
@@ -131,7 +139,7 @@ function genericTest(name: string, nclients: number, reliable: boolean): NamedTe
   };
 }
 
-const unreliableOneKey: NamedTest<Lab1Impl> = {
+const unreliableOneKey: TestDefinition<Lab1Impl> = {
   name: 'TestUnreliableOneKey',
   description:
     "5 clients each append 10 times to one key on the unreliable network: all 50 appends once, each client's in order",
@@ -217,7 +225,7 @@ async function countReachable(ctx: Ctx, kv: Map<string, string>, makeClerk: () =
   return reached.sort();
 }
 
-const staticShards: NamedTest<Lab1Impl> = {
+const staticShards: TestDefinition<Lab1Impl> = {
   name: 'TestStaticShards',
   description:
     '3 servers, 2 replicas per shard: with servers 1 and 2 stopped only the keys held by server 0 answer; after a restart all do',
@@ -260,7 +268,7 @@ const staticShards: NamedTest<Lab1Impl> = {
   },
 };
 
-const rejection: NamedTest<Lab1Impl> = {
+const rejection: TestDefinition<Lab1Impl> = {
   name: 'TestRejection',
   description: 'a clerk told that server 0 holds every key: server 0 must refuse the keys of shards it does not hold',
   async run(ctx: Ctx) {
@@ -283,7 +291,7 @@ const rejection: NamedTest<Lab1Impl> = {
   },
 };
 
-const unreliableShards: NamedTest<Lab1Impl> = {
+const unreliableShards: TestDefinition<Lab1Impl> = {
   name: 'TestUnreliableShards',
   description:
     '5 servers, 5 shards, 3 replicas, unreliable network, primaries stopped between rounds: appends once and in order, linearizable',
@@ -381,7 +389,7 @@ function mib(bytes: number): string {
   return `${(bytes / MiB).toFixed(1)} MiB`;
 }
 
-const memGet: NamedTest<Lab1Impl> = {
+const memGet: TestDefinition<Lab1Impl> = {
   name: 'TestMemGet',
   description:
     'two clients get a 10 MiB value, then it is overwritten: the server must not keep it (e.g. in a reply cache)',
@@ -406,7 +414,7 @@ const memGet: NamedTest<Lab1Impl> = {
   },
 };
 
-const memPut: NamedTest<Lab1Impl> = {
+const memPut: TestDefinition<Lab1Impl> = {
   name: 'TestMemPut',
   description:
     'one client puts a 10 MiB value, another overwrites it: the server must not keep it (e.g. in remembered arguments)',
@@ -424,7 +432,7 @@ const memPut: NamedTest<Lab1Impl> = {
   },
 };
 
-const memAppend: NamedTest<Lab1Impl> = {
+const memAppend: TestDefinition<Lab1Impl> = {
   name: 'TestMemAppend',
   description:
     'two clients each append 10 MiB to one key, then the second overwrites it: the server must keep neither the appended values nor the old value',
@@ -469,7 +477,7 @@ function kiloValue(n: number): string {
   return b.toString('latin1');
 }
 
-const memPutManyClients: NamedTest<Lab1Impl> = {
+const memPutManyClients: TestDefinition<Lab1Impl> = {
   name: 'TestMemPutManyClients',
   description: `${MANY_CLIENTS.toLocaleString('en-US')} clients each put a 1000-byte value: at most ${PUT_BYTES_PER_CLIENT} bytes of server state per client`,
   async run(ctx: Ctx) {
@@ -486,7 +494,7 @@ const memPutManyClients: NamedTest<Lab1Impl> = {
   },
 };
 
-const memGetManyClients: NamedTest<Lab1Impl> = {
+const memGetManyClients: TestDefinition<Lab1Impl> = {
   name: 'TestMemGetManyClients',
   description: `${MANY_CLIENTS.toLocaleString('en-US')} clients each do one get: no per-client server state (at most ${GET_BYTES_PER_CLIENT} bytes per client)`,
   async run(ctx: Ctx) {
@@ -510,7 +518,7 @@ const memGetManyClients: NamedTest<Lab1Impl> = {
 const MANY_APPENDS = 1000;
 const APPEND_BYTES = 1000;
 
-const memManyAppends: NamedTest<Lab1Impl> = {
+const memManyAppends: TestDefinition<Lab1Impl> = {
   name: 'TestMemManyAppends',
   description: `one client appends ${APPEND_BYTES} bytes ${MANY_APPENDS} times: the server keeps the value, not every old value it returned`,
   async run(ctx: Ctx) {
@@ -544,19 +552,25 @@ export const suite: LabSuite<Lab1Impl> = {
   implFiles: IMPL_FILES,
   load,
   tests: [
-    genericTest('TestBasic', 1, true),
-    genericTest('TestConcurrent', 5, true),
-    genericTest('TestUnreliable', 5, false),
-    unreliableOneKey,
-    staticShards,
-    rejection,
-    unreliableShards,
-    ...failoverTests,
-    memGet,
-    memPut,
-    memAppend,
-    memPutManyClients,
-    memGetManyClients,
-    memManyAppends,
+    scored(genericTest('TestBasic', 1, true), { points: 7, part: 1 }),
+    scored(genericTest('TestConcurrent', 5, true), { points: 7, part: 1 }),
+    scored(genericTest('TestUnreliable', 5, false), { points: 8, part: 2 }),
+    scored(unreliableOneKey, { points: 8, part: 2 }),
+    scored(staticShards, { points: 6, part: 3 }),
+    scored(rejection, { points: 3, part: 3 }),
+    scored(unreliableShards, { points: 9, part: 3 }),
+    scored(stopMidReplicate, { points: 6, part: 3 }),
+    scored(takeoverOrder, { points: 5, part: 3 }),
+    scored(replicaOrder, { points: 4, part: 3 }),
+    scored(readAtLaggingCopy, { points: 5, part: 3 }),
+    scored(replicateRetries, { points: 5, part: 3 }),
+    scored(oddKeys, { points: 4, part: 3 }),
+    scored(unreliableMixed, { points: 5, part: 3 }),
+    scored(memGet, { points: 3, part: 2 }),
+    scored(memPut, { points: 3, part: 2 }),
+    scored(memAppend, { points: 3, part: 2 }),
+    scored(memPutManyClients, { points: 3, part: 2, timeoutSec: 180 }),
+    scored(memGetManyClients, { points: 3, part: 2, timeoutSec: 180 }),
+    scored(memManyAppends, { points: 3, part: 2 }),
   ],
 };

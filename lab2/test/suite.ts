@@ -1,11 +1,11 @@
 /**
- * Lab 2's named tests. Each is a rubric entry (rubric.json) and runs in its own simulated world, so a seed
+ * Lab 2's named tests. Each carries its points (the suite's list, at the end) and runs in its own simulated world, so a seed
  * replays it exactly: npm run grade lab2 -- --test <Name> --seed <N>
  */
 import { IMPL_FILES, load } from '../load';
 import { runClients } from '../../suite/clients';
 import { liveHeapBytes } from '../../suite/memory';
-import { LabSuite, NamedTest, TestContext, TestFailure, check } from '../../suite';
+import { LabSuite, scored, TestDefinition, TestContext, TestFailure, check } from '../../suite';
 import { sleep } from '../../world';
 import type { DistributedLock, KVClerk } from '../rpc';
 import { withLock } from '../with-lock';
@@ -49,7 +49,7 @@ async function expectGet(
   );
 }
 
-const reliablePut: NamedTest<Lab2Impl> = {
+const reliablePut: TestDefinition<Lab2Impl> = {
   name: 'TestReliablePut',
   description: 'put and get with versions on a reliable network, including ErrVersion and ErrNoKey',
   async run(ctx: Ctx) {
@@ -66,7 +66,7 @@ const reliablePut: NamedTest<Lab2Impl> = {
   },
 };
 
-const putWrongVersion: NamedTest<Lab2Impl> = {
+const putWrongVersion: TestDefinition<Lab2Impl> = {
   name: 'TestPutWrongVersionReliable',
   description: "puts naming a version ahead of or behind the key's change nothing; a refused put never creates a key",
   async run(ctx: Ctx) {
@@ -123,7 +123,7 @@ function strangeValues(): string[] {
   return ['', 'héllo wörld ✓ 日本語 🎉', binary, '\uffff\u{10ffff}\u0000', 'x'.repeat(20_000) + 'é'];
 }
 
-const strangeKeys: NamedTest<Lab2Impl> = {
+const strangeKeys: TestDefinition<Lab2Impl> = {
   name: 'TestStrangeKeysReliable',
   description: 'keys like __proto__ and constructor, empty, binary-like and non-ASCII keys and values are kept exactly',
   async run(ctx: Ctx) {
@@ -171,7 +171,7 @@ const strangeKeys: NamedTest<Lab2Impl> = {
   },
 };
 
-const putConcurrent: NamedTest<Lab2Impl> = {
+const putConcurrent: TestDefinition<Lab2Impl> = {
   name: 'TestPutConcurrentReliable',
   description: '10 clients put to one key for 1 virtual second; the final version counts the successful puts',
   async run(ctx: Ctx) {
@@ -213,7 +213,7 @@ const MEM_VALUE_BYTES = 1000;
  */
 const MEM_BYTES_PER_CLIENT = 10;
 
-const memPutManyClients: NamedTest<Lab2Impl> = {
+const memPutManyClients: TestDefinition<Lab2Impl> = {
   name: 'TestMemPutManyClientsReliable',
   description: `${MEM_CLIENTS} clients each put a ${MEM_VALUE_BYTES}-byte value: the server keeps no per-client state`,
   async run(ctx: Ctx) {
@@ -249,7 +249,7 @@ const memPutManyClients: NamedTest<Lab2Impl> = {
   },
 };
 
-const unreliableNet: NamedTest<Lab2Impl> = {
+const unreliableNet: TestDefinition<Lab2Impl> = {
   name: 'TestUnreliableNet',
   description:
     '100 puts on the unreliable network: re-sent puts end in ErrVersion, ErrMaybe is reported, history linearizable',
@@ -288,7 +288,7 @@ const unreliableNet: NamedTest<Lab2Impl> = {
   },
 };
 
-const resentPutResults: NamedTest<Lab2Impl> = {
+const resentPutResults: TestDefinition<Lab2Impl> = {
   name: 'TestResentPutResults',
   description:
     'chosen requests and replies lost: a re-sent put answers OK and ErrNoKey as they are, ErrVersion as ErrMaybe, and later puts start afresh',
@@ -390,7 +390,7 @@ const resentPutResults: NamedTest<Lab2Impl> = {
   },
 };
 
-const highDropRate: NamedTest<Lab2Impl> = {
+const highDropRate: TestDefinition<Lab2Impl> = {
   name: 'TestHighDropRate',
   description:
     'a network that loses 95% of calls (half the requests, nine in ten replies): the clerk still gets through',
@@ -425,7 +425,7 @@ async function acquireAtOnce(lock: DistributedLock, after: string, hint: string)
   check(await within(lock.acquire(1000), AT_ONCE_MS, () => why), `${why} (acquire returned false)`);
 }
 
-const reliableBasic: NamedTest<Lab2Impl> = {
+const reliableBasic: TestDefinition<Lab2Impl> = {
   name: 'TestReliableBasic',
   description:
     'one lock: acquire, a second holder waits and times out, release hands it over, `await using` and withLock release',
@@ -464,7 +464,7 @@ const reliableBasic: NamedTest<Lab2Impl> = {
   },
 };
 
-const reliableNested: NamedTest<Lab2Impl> = {
+const reliableNested: TestDefinition<Lab2Impl> = {
   name: 'TestReliableNested',
   description: 'two locks held together by one client; another client gets each only after its release',
   async run(ctx: Ctx) {
@@ -492,7 +492,7 @@ const reliableNested: NamedTest<Lab2Impl> = {
   },
 };
 
-const releaseNotHeld: NamedTest<Lab2Impl> = {
+const releaseNotHeld: TestDefinition<Lab2Impl> = {
   name: 'TestReleaseNotHeldReliable',
   description:
     'release() by a Lock object that does not hold the lock (never took it, or already gave it up) leaves its holder holding it',
@@ -532,7 +532,7 @@ const releaseNotHeld: NamedTest<Lab2Impl> = {
   },
 };
 
-const lockLostReply: NamedTest<Lab2Impl> = {
+const lockLostReply: TestDefinition<Lab2Impl> = {
   name: 'TestLockLostReply',
   description:
     'the reply of the put that takes the lock is lost, then the reply of the put that frees it: the lock still works',
@@ -574,7 +574,7 @@ const lockLostReply: NamedTest<Lab2Impl> = {
   },
 };
 
-const acquireTimeoutLostReply: NamedTest<Lab2Impl> = {
+const acquireTimeoutLostReply: TestDefinition<Lab2Impl> = {
   name: 'TestAcquireTimeoutLostReply',
   description:
     'acquire(50) whose put takes the lock but whose reply is lost after the deadline: true, or false with the lock free',
@@ -602,7 +602,7 @@ const acquireTimeoutLostReply: NamedTest<Lab2Impl> = {
   },
 };
 
-const acquireTimeoutUnreliable: NamedTest<Lab2Impl> = {
+const acquireTimeoutUnreliable: TestDefinition<Lab2Impl> = {
   name: 'TestAcquireTimeoutUnreliable',
   description:
     '10 clients, each attempt a new Lock with a short timeout, for 2 virtual seconds on the lossy network; afterwards the lock is free',
@@ -647,7 +647,7 @@ const acquireTimeoutUnreliable: NamedTest<Lab2Impl> = {
   },
 };
 
-const lockLostRequest: NamedTest<Lab2Impl> = {
+const lockLostRequest: TestDefinition<Lab2Impl> = {
   name: 'TestLockLostRequest',
   description:
     'the put of one acquire is lost while another client takes the lock: the first gets ErrMaybe and must wait, not enter',
@@ -722,7 +722,7 @@ async function putInsideLock(ck: KVClerk, me: number, what: string, value: strin
 }
 
 /** MIT's lock workload: each client repeatedly acquires, checks a witness key is empty, writes it, waits, clears it. */
-function lockWorkload(name: string, clients: number, reliable: boolean): NamedTest<Lab2Impl> {
+function lockWorkload(name: string, clients: number, reliable: boolean): TestDefinition<Lab2Impl> {
   return {
     name,
     description: `${clients} client${clients > 1 ? 's take' : ' takes'} turns with one lock for 2 virtual seconds on the ${reliable ? 'reliable' : 'unreliable'} network; nobody ever sees another inside`,
@@ -782,24 +782,24 @@ export const suite: LabSuite<Lab2Impl> = {
   implFiles: IMPL_FILES,
   load,
   tests: [
-    reliablePut,
-    putWrongVersion,
-    strangeKeys,
-    putConcurrent,
-    memPutManyClients,
-    unreliableNet,
-    resentPutResults,
-    highDropRate,
-    reliableBasic,
-    reliableNested,
-    releaseNotHeld,
-    lockWorkload('TestOneClientReliable', 1, true),
-    lockWorkload('TestManyClientsReliable', 10, true),
-    lockWorkload('TestOneClientUnreliable', 1, false),
-    lockWorkload('TestManyClientsUnreliable', 10, false),
-    lockLostReply,
-    lockLostRequest,
-    acquireTimeoutLostReply,
-    acquireTimeoutUnreliable,
+    scored(reliablePut, { points: 6, part: 1 }),
+    scored(putWrongVersion, { points: 5, part: 1 }),
+    scored(strangeKeys, { points: 5, part: 1 }),
+    scored(putConcurrent, { points: 6, part: 1 }),
+    scored(memPutManyClients, { points: 7, part: 1, timeoutSec: 180 }),
+    scored(unreliableNet, { points: 6, part: 2 }),
+    scored(resentPutResults, { points: 7, part: 2 }),
+    scored(highDropRate, { points: 4, part: 2 }),
+    scored(reliableBasic, { points: 6, part: 3 }),
+    scored(reliableNested, { points: 5, part: 3 }),
+    scored(releaseNotHeld, { points: 5, part: 3 }),
+    scored(lockWorkload('TestOneClientReliable', 1, true), { points: 3, part: 3 }),
+    scored(lockWorkload('TestManyClientsReliable', 10, true), { points: 5, part: 3 }),
+    scored(lockWorkload('TestOneClientUnreliable', 1, false), { points: 5, part: 3 }),
+    scored(lockWorkload('TestManyClientsUnreliable', 10, false), { points: 5, part: 3 }),
+    scored(lockLostReply, { points: 6, part: 3 }),
+    scored(lockLostRequest, { points: 5, part: 3 }),
+    scored(acquireTimeoutLostReply, { points: 5, part: 3 }),
+    scored(acquireTimeoutUnreliable, { points: 4, part: 3 }),
   ],
 };

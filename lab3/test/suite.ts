@@ -1,11 +1,11 @@
 /**
- * Lab 3's named tests. Each is a rubric entry (rubric.json) and runs in its own simulated world, so a seed
+ * Lab 3's named tests. Each carries its points (the suite's list, at the end) and runs in its own simulated world, so a seed
  * replays it exactly: npm run grade lab3 -- --test <Name> --seed <N>
  */
 import { IMPL_FILES, load } from '../load';
 import * as path from 'node:path';
 import { runClients } from '../../suite/clients';
-import { LabSuite, NamedTest, TestContext, TestFailure, check } from '../../suite';
+import { LabSuite, scored, TestDefinition, TestContext, TestFailure, check } from '../../suite';
 import { sleep } from '../../world';
 import type { ConsistencyLevel } from '../rpc';
 import { CONSISTENCY_LEVELS } from '../rpc';
@@ -45,7 +45,7 @@ async function expectAgreement(c: Cluster, keys: readonly string[], why: string)
   return agreed;
 }
 
-const basic: NamedTest<Lab3Impl> = {
+const basic: TestDefinition<Lab3Impl> = {
   name: 'TestBasic',
   description: 'every level: a key nobody wrote reads "", a client reads its own write, all servers end with it',
   async run(ctx: Ctx) {
@@ -101,7 +101,7 @@ async function randomWorkload(
   return keys;
 }
 
-const linearizableConcurrent: NamedTest<Lab3Impl> = {
+const linearizableConcurrent: TestDefinition<Lab3Impl> = {
   name: 'TestLinearizableConcurrent',
   description: 'linearizable level: 6 clients on 3 servers read and write 3 keys for 2 s; the history is linearizable',
   async run(ctx: Ctx) {
@@ -113,7 +113,7 @@ const linearizableConcurrent: NamedTest<Lab3Impl> = {
   },
 };
 
-const sequentialConcurrent: NamedTest<Lab3Impl> = {
+const sequentialConcurrent: TestDefinition<Lab3Impl> = {
   name: 'TestSequentialConcurrent',
   description:
     'sequential level: 6 clients on 3 servers read and write 5 keys for 1 s; the history is sequentially consistent',
@@ -128,7 +128,7 @@ const sequentialConcurrent: NamedTest<Lab3Impl> = {
 
 const REORDER_ROUNDS = 40;
 
-const reorderingLinks: NamedTest<Lab3Impl> = {
+const reorderingLinks: TestDefinition<Lab3Impl> = {
   name: 'TestReorderingLinks',
   description: `sequential level on links whose delays vary from 1 to 41 ms, so messages to a peer often overtake each other: ${REORDER_ROUNDS} rounds of two concurrent writes to one key; every server ends with the same value and the history is sequentially consistent`,
   async run(ctx: Ctx) {
@@ -166,7 +166,7 @@ function orderSeen(reads: string[]): string[] {
 
 const TEXTBOOK_ROUNDS = 15;
 
-const sequentialTextbook: NamedTest<Lab3Impl> = {
+const sequentialTextbook: TestDefinition<Lab3Impl> = {
   name: 'TestSequentialTextbook',
   description: `van Steen & Tanenbaum's example, ${TEXTBOOK_ROUNDS} rounds: two clients write a at once, two others read it repeatedly; both readers see the writes in the same order`,
   async run(ctx: Ctx) {
@@ -263,7 +263,7 @@ async function staleReadScenario(
 
 const STALE_ROUNDS = 5;
 
-const staleReadSequential: NamedTest<Lab3Impl> = {
+const staleReadSequential: TestDefinition<Lab3Impl> = {
   name: 'TestStaleReadSequential',
   description:
     'sequential level, a slow link: a read at a lagging server just after a write returned may be stale (reads are local); the history is still sequentially consistent',
@@ -285,7 +285,7 @@ const staleReadSequential: NamedTest<Lab3Impl> = {
   },
 };
 
-const noStaleReadLinearizable: NamedTest<Lab3Impl> = {
+const noStaleReadLinearizable: TestDefinition<Lab3Impl> = {
   name: 'TestNoStaleReadLinearizable',
   description: 'linearizable level, the same slow link: a read that starts after a write returned always sees it',
   async run(ctx: Ctx) {
@@ -294,7 +294,7 @@ const noStaleReadLinearizable: NamedTest<Lab3Impl> = {
   },
 };
 
-const eventualConvergence: NamedTest<Lab3Impl> = {
+const eventualConvergence: TestDefinition<Lab3Impl> = {
   name: 'TestEventualConvergence',
   description:
     'eventual level: 8 clients on 4 servers write and read 2 keys for 1 s; reads return only written values; afterwards every server holds the same value',
@@ -341,7 +341,7 @@ const eventualConvergence: NamedTest<Lab3Impl> = {
 
 const TIE_ROUNDS = 8;
 
-const eventualTieBreak: NamedTest<Lab3Impl> = {
+const eventualTieBreak: TestDefinition<Lab3Impl> = {
   name: 'TestEventualTieBreak',
   description: `eventual level, ${TIE_ROUNDS} fresh clusters: three writes with equal Lamport timestamps at three servers; every server keeps the write of the highest server id`,
   async run(ctx: Ctx) {
@@ -369,7 +369,7 @@ const eventualTieBreak: NamedTest<Lab3Impl> = {
   },
 };
 
-const latencyOrder: NamedTest<Lab3Impl> = {
+const latencyOrder: TestDefinition<Lab3Impl> = {
   name: 'TestLatencyOrder',
   description:
     "the original's performance configs t1-1, t1-2, t1-3 (same requests): mean latency linearizable > sequential > eventual; eventual and sequential reads never wait for other servers",
@@ -407,7 +407,7 @@ const latencyOrder: NamedTest<Lab3Impl> = {
   },
 };
 
-const originalConfigs: NamedTest<Lab3Impl> = {
+const originalConfigs: TestDefinition<Lab3Impl> = {
   name: 'TestOriginalConfigs',
   description:
     "the original's correctness configs t2 (linearizable), t3 (sequential) and t4 (eventual) pass their level's check",
@@ -437,7 +437,7 @@ const FIXED_LINKS = { serverMs: 5, serverJitterMs: 0 };
 const STRANGE_KEYS = ['x', '__proto__', 'constructor', 'hasOwnProperty'];
 const DESCENDING_VALUES = ['zz 日本', 'y\u00e9', 'x \u{1F600}', 'w\n\u0000'];
 
-const ownLatestWrite: NamedTest<Lab3Impl> = {
+const ownLatestWrite: TestDefinition<Lab3Impl> = {
   name: 'TestOwnLatestWrite',
   description:
     'every level: a client writes each of four keys (among them __proto__ and constructor) four times with non-ASCII values, each smaller than the last, reading back after each write: it always reads its latest write; all servers end with it',
@@ -474,7 +474,7 @@ const ownLatestWrite: NamedTest<Lab3Impl> = {
   },
 };
 
-const eventualCausalWrite: NamedTest<Lab3Impl> = {
+const eventualCausalWrite: TestDefinition<Lab3Impl> = {
   name: 'TestEventualCausalWrite',
   description:
     'eventual level, a slow link from server 2 to server 1: server 0 hears of ten writes by server 2 and then writes x; a client at server 1 reads that x and overwrites it; the later write must win everywhere (Lamport clocks jump on receipt)',
@@ -513,7 +513,7 @@ const eventualCausalWrite: NamedTest<Lab3Impl> = {
 /** How many times the busy server writes x before the idle one overwrites it. */
 const BUSY_WRITES = 4;
 
-const eventualOverwriteSeen: NamedTest<Lab3Impl> = {
+const eventualOverwriteSeen: TestDefinition<Lab3Impl> = {
   name: 'TestEventualOverwriteSeen',
   description: `eventual level: server 2 writes x ${BUSY_WRITES} times; a client at server 0, which has written nothing, reads the last of them and overwrites it; it reads its own write back and every server ends with it (a received write's clock is carried into the next write)`,
   async run(ctx: Ctx) {
@@ -550,7 +550,7 @@ const eventualOverwriteSeen: NamedTest<Lab3Impl> = {
 
 const LWW_ROUNDS = 4;
 
-const eventualLastWriterWins: NamedTest<Lab3Impl> = {
+const eventualLastWriterWins: TestDefinition<Lab3Impl> = {
   name: 'TestEventualLastWriterWins',
   description: `eventual level, ${LWW_ROUNDS} fresh clusters with uneven links: two servers write x at once with known Lamport clocks, each write reaching one server last; every server keeps the write with the larger (clock, server id), whatever order it arrived in`,
   async run(ctx: Ctx) {
@@ -587,7 +587,7 @@ const eventualLastWriterWins: NamedTest<Lab3Impl> = {
   },
 };
 
-const sequentialOwnWriteInOrder: NamedTest<Lab3Impl> = {
+const sequentialOwnWriteInOrder: TestDefinition<Lab3Impl> = {
   name: 'TestSequentialOwnWriteInOrder',
   description:
     "sequential level, uneven links: server 1 writes x, then server 2 writes x before hearing of it; the total order puts server 1's write first, so a reader at server 2 must never see server 2's own write before server 1's",
@@ -634,7 +634,7 @@ const OVERTAKE_ROUNDS: ReadonlyArray<readonly [number, number, number]> = [
   [0, 1, 2],
 ];
 
-const overtakenBroadcast: NamedTest<Lab3Impl> = {
+const overtakenBroadcast: TestDefinition<Lab3Impl> = {
   name: 'TestOvertakenBroadcast',
   description:
     'sequential level, one delayed message per fresh cluster: a broadcast is overtaken on its link by later messages from the same server (an acknowledgement of a write with a larger timestamp); every server must still deliver the two writes in timestamp order',
@@ -688,7 +688,7 @@ const REMOTE_WRITE_ROUNDS: ReadonlyArray<readonly [number, number]> = [
   [2, 1],
 ];
 
-const linearizableReadAfterRemoteWrite: NamedTest<Lab3Impl> = {
+const linearizableReadAfterRemoteWrite: TestDefinition<Lab3Impl> = {
   name: 'TestLinearizableReadAfterRemoteWrite',
   description:
     'linearizable level, fresh clusters with a slow link from the writer to the reader: a write at a higher-id server returns, then a read at a lower-id server must return it',
@@ -718,23 +718,23 @@ export const suite: LabSuite<Lab3Impl> = {
   implFiles: IMPL_FILES,
   load,
   tests: [
-    basic,
-    linearizableConcurrent,
-    sequentialConcurrent,
-    reorderingLinks,
-    sequentialTextbook,
-    staleReadSequential,
-    noStaleReadLinearizable,
-    eventualConvergence,
-    eventualTieBreak,
-    latencyOrder,
-    originalConfigs,
-    ownLatestWrite,
-    eventualCausalWrite,
-    eventualOverwriteSeen,
-    eventualLastWriterWins,
-    sequentialOwnWriteInOrder,
-    overtakenBroadcast,
-    linearizableReadAfterRemoteWrite,
+    scored(basic, { points: 6, part: 3 }),
+    scored(linearizableConcurrent, { points: 6, part: 3 }),
+    scored(sequentialConcurrent, { points: 6, part: 3 }),
+    scored(reorderingLinks, { points: 7, part: 3 }),
+    scored(sequentialTextbook, { points: 6, part: 3 }),
+    scored(staleReadSequential, { points: 6, part: 3 }),
+    scored(noStaleReadLinearizable, { points: 6, part: 3 }),
+    scored(eventualConvergence, { points: 6, part: 3 }),
+    scored(eventualTieBreak, { points: 6, part: 3 }),
+    scored(latencyOrder, { points: 4, part: 4 }),
+    scored(originalConfigs, { points: 4, part: 3 }),
+    scored(ownLatestWrite, { points: 5, part: 3 }),
+    scored(eventualCausalWrite, { points: 6, part: 3 }),
+    scored(eventualOverwriteSeen, { points: 4, part: 3 }),
+    scored(eventualLastWriterWins, { points: 5, part: 3 }),
+    scored(sequentialOwnWriteInOrder, { points: 6, part: 3 }),
+    scored(overtakenBroadcast, { points: 6, part: 3 }),
+    scored(linearizableReadAfterRemoteWrite, { points: 5, part: 3 }),
   ],
 };

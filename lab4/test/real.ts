@@ -7,7 +7,7 @@ import { randomBytes } from 'node:crypto';
 import * as http from 'node:http';
 import { DEFAULT_CONFIG, type NodeConfig } from '../rpc';
 import { RealNode } from '../real/node-host';
-import { TestContext, TestFailure, check, type NamedTest } from '../../suite';
+import { TestContext, TestFailure, check, type TestDefinition } from '../../suite';
 import { checkConsistency, requestJson, runLoad } from '../tools/lib';
 import type { Lab4Impl } from './harness';
 
@@ -52,7 +52,7 @@ async function startLeader(
   return leader;
 }
 
-export const realHttpTest: NamedTest<Lab4Impl> = {
+export const realHttpTest: TestDefinition<Lab4Impl> = {
   name: 'TestRealHttp',
   description: `your node over real HTTP: 1 leader + ${FOLLOWERS} followers (W=${QUORUM}) on loopback, ${WRITES} writes, then every replica equals the leader`,
   realTime: true,
@@ -108,7 +108,7 @@ async function setOver(agent: http.Agent, leaderUrl: string, key: string, value:
   );
 }
 
-export const realHttpCatchUpTest: NamedTest<Lab4Impl> = {
+export const realHttpCatchUpTest: TestDefinition<Lab4Impl> = {
   name: 'TestRealHttpCatchUp',
   description:
     `over real HTTP, follower 2 of 2 (W=1) stops, ${CATCHUP_LARGE} writes of ~40 kB (over HTTP's 8 MiB body limit together) are made, ` +

@@ -1,10 +1,10 @@
 /**
- * Lab 4's named tests. Each is a rubric entry (rubric.json) and runs in its own simulated world, so a seed
+ * Lab 4's named tests. Each carries its points (the suite's list, at the end) and runs in its own simulated world, so a seed
  * replays it exactly: npm run grade lab4 -- --test <Name> --seed <N>
  */
 import { IMPL_FILES, load } from '../load';
 import { World } from '../../world';
-import { LabSuite, NamedTest, TestContext, TestFailure, check } from '../../suite';
+import { LabSuite, scored, TestDefinition, TestContext, TestFailure, check } from '../../suite';
 import type { RpcEnd } from '../../labrpc';
 import { DEFAULT_CONFIG, SERVICE, type ReplicateReply, type SetReply } from '../rpc';
 import { Ack, Lab4Impl, Lab4Tester, show } from './harness';
@@ -68,7 +68,7 @@ async function within<T>(ms: number, p: Promise<T>, what: string): Promise<T> {
   }
 }
 
-const leaderAccepts: NamedTest<Lab4Impl> = {
+const leaderAccepts: TestDefinition<Lab4Impl> = {
   name: 'TestLeaderAcceptsWrites',
   description: 'the leader numbers writes 1, 2, 3, ..., acknowledges them and serves them; W=3 of 5 followers',
   async run(ctx: Ctx) {
@@ -125,7 +125,7 @@ const leaderAccepts: NamedTest<Lab4Impl> = {
   },
 };
 
-const followerRefuses: NamedTest<Lab4Impl> = {
+const followerRefuses: TestDefinition<Lab4Impl> = {
   name: 'TestFollowerRefusesWrites',
   description:
     'a write sent to a follower gets ErrNotLeader with a message and changes nothing; the leader refuses Replicate',
@@ -173,7 +173,7 @@ const followerRefuses: NamedTest<Lab4Impl> = {
   },
 };
 
-const appliesInOrder: NamedTest<Lab4Impl> = {
+const appliesInOrder: TestDefinition<Lab4Impl> = {
   name: 'TestFollowerAppliesInOrder',
   description:
     'a follower applies entries in sequence order exactly once: duplicates are ignored, a gap is refused with ErrGap',
@@ -239,7 +239,7 @@ const appliesInOrder: NamedTest<Lab4Impl> = {
 /** TestForgedReplicate: writes before and after the forgeries (the leader's own calls must still be accepted). */
 const FORGED_WRITES = 10;
 
-const forgedReplicate: NamedTest<Lab4Impl> = {
+const forgedReplicate: TestDefinition<Lab4Impl> = {
   name: 'TestForgedReplicate',
   description:
     'W=2 of 3: Replicate calls from a client that is not the leader (no token, an empty one, a wrong one) are refused with ErrForbidden ' +
@@ -298,7 +298,7 @@ const forgedReplicate: NamedTest<Lab4Impl> = {
   },
 };
 
-const ackAfterQuorum: NamedTest<Lab4Impl> = {
+const ackAfterQuorum: TestDefinition<Lab4Impl> = {
   name: 'TestAckAfterQuorum',
   description: 'W = 1, 3 and 5 of 5 followers: at every acknowledgement, at least W followers hold the write',
   async run(ctx: Ctx) {
@@ -313,7 +313,7 @@ const ackAfterQuorum: NamedTest<Lab4Impl> = {
   },
 };
 
-const followerReads: NamedTest<Lab4Impl> = {
+const followerReads: TestDefinition<Lab4Impl> = {
   name: 'TestFollowerReadsEventually',
   description: 'W=1 of 5: reads from every follower see every acknowledged write within 1 virtual second',
   async run(ctx: Ctx) {
@@ -349,7 +349,7 @@ const followerReads: NamedTest<Lab4Impl> = {
   },
 };
 
-const noQuorum: NamedTest<Lab4Impl> = {
+const noQuorum: TestDefinition<Lab4Impl> = {
   name: 'TestNoQuorumFails',
   description:
     'with fewer than W followers reachable a write fails with ErrNoQuorum in time and is not visible on the leader; writes work again after',
@@ -394,7 +394,7 @@ const noQuorum: NamedTest<Lab4Impl> = {
   },
 };
 
-function seedLoad(name: string, reliable: boolean): NamedTest<Lab4Impl> {
+function seedLoad(name: string, reliable: boolean): TestDefinition<Lab4Impl> {
   return {
     name,
     description: `the original's load (${ORIGINAL_CLIENTS} clients x ${ORIGINAL_WRITES} writes over ${ORIGINAL_KEYS} keys, W=3 of 5) on the ${reliable ? 'reliable' : 'unreliable'} network: every replica equals the leader's log in order`,
@@ -416,7 +416,7 @@ function seedLoad(name: string, reliable: boolean): NamedTest<Lab4Impl> {
   };
 }
 
-const catchUp: NamedTest<Lab4Impl> = {
+const catchUp: TestDefinition<Lab4Impl> = {
   name: 'TestFollowerCatchUp',
   description: 'two followers cut off during 1,000 writes catch up (more than one batch) once they return',
   async run(ctx: Ctx) {
@@ -443,7 +443,7 @@ const RESTART_MAX_BATCH = 8;
 const RESTART_CLIENTS = 3;
 const RESTART_WRITES = 10;
 
-const restartEmpty: NamedTest<Lab4Impl> = {
+const restartEmpty: TestDefinition<Lab4Impl> = {
   name: 'TestFollowerRestartEmpty',
   description:
     `W=2 of 3, maxBatch ${RESTART_MAX_BATCH}: follower 1 restarts empty on the same address just after applying a batch (its reply is lost), ` +
@@ -528,7 +528,7 @@ const IN_FLIGHT = [
 /** When follower 3 comes back (the quorum returns), ms after it was lost: after b's deadline, well before c's. */
 const IN_FLIGHT_HEAL_AT = 1400;
 
-const noQuorumInFlight: NamedTest<Lab4Impl> = {
+const noQuorumInFlight: TestDefinition<Lab4Impl> = {
   name: 'TestNoQuorumInFlight',
   description:
     'W=3 of 5 with 3 followers cut off: writes sent 0, 300, 700 and 1,000 ms later each time out on their own schedule; ' +
@@ -637,7 +637,7 @@ const ODD_WRITES: ReadonlyArray<readonly [string, string]> = [
 /** Names that are never written and must read as missing everywhere. */
 const NEVER_WRITTEN = ['isPrototypeOf', 'propertyIsEnumerable', '__defineGetter__', 'toLocaleString'];
 
-const oddKeys: NamedTest<Lab4Impl> = {
+const oddKeys: TestDefinition<Lab4Impl> = {
   name: 'TestOddKeysAndValues',
   description:
     'keys such as __proto__, constructor and hasOwnProperty, non-ASCII and control characters, empty keys and values: ' +
@@ -710,7 +710,7 @@ const UNEVEN_WRITES = 40;
 /** A write acknowledged by the fast followers takes a few virtual ms at most; the slow link alone takes 20. */
 const UNEVEN_MAX_LATENCY_MS = 10;
 
-const unevenLinks: NamedTest<Lab4Impl> = {
+const unevenLinks: TestDefinition<Lab4Impl> = {
   name: 'TestUnevenLinks',
   description:
     `W=2 of 4, follower 1 behind a slow link (${SLOW_LINK.min}-${SLOW_LINK.max} ms a message): each write is acknowledged as soon as any 2 followers ` +
@@ -746,7 +746,7 @@ const unevenLinks: NamedTest<Lab4Impl> = {
 const IDLE_MS = 200;
 const IDLE_MAX_CALLS_PER_FOLLOWER = 20;
 
-const idleAndStop: NamedTest<Lab4Impl> = {
+const idleAndStop: TestDefinition<Lab4Impl> = {
   name: 'TestIdleAndStop',
   description:
     `W=2 of 3: with nothing to send the leader stays (nearly) quiet for ${IDLE_MS} ms; after _stop() it sends nothing more, ` +
@@ -791,7 +791,7 @@ const idleAndStop: NamedTest<Lab4Impl> = {
 const IDLE_RESTART_WRITES = 30;
 const IDLE_RESTART_LIMIT_MS = 4 * DEFAULT_CONFIG.heartbeatMs;
 
-const restartWhileIdle: NamedTest<Lab4Impl> = {
+const restartWhileIdle: TestDefinition<Lab4Impl> = {
   name: 'TestRestartWhileIdle',
   description:
     `W=2 of 3: after ${IDLE_RESTART_WRITES} writes the cluster goes idle, follower 1 restarts empty, and no one writes again: ` +
@@ -845,7 +845,7 @@ const restartWhileIdle: NamedTest<Lab4Impl> = {
 const LATENCY_CLIENTS = 20;
 const LATENCY_WRITES = 100;
 
-const quorumLatency: NamedTest<Lab4Impl> = {
+const quorumLatency: TestDefinition<Lab4Impl> = {
   name: 'TestQuorumLatency',
   description:
     "mean write latency (virtual) does not decrease as W goes 1..5, with the original's 0.1-1 ms per message",
@@ -881,24 +881,24 @@ export const suite: LabSuite<Lab4Impl> = {
   implFiles: IMPL_FILES,
   load,
   tests: [
-    leaderAccepts,
-    followerRefuses,
-    appliesInOrder,
-    forgedReplicate,
-    ackAfterQuorum,
-    followerReads,
-    noQuorum,
-    seedLoad('TestOriginalLoadReliable', true),
-    seedLoad('TestOriginalLoadUnreliable', false),
-    catchUp,
-    restartEmpty,
-    noQuorumInFlight,
-    oddKeys,
-    unevenLinks,
-    idleAndStop,
-    restartWhileIdle,
-    quorumLatency,
-    realHttpTest,
-    realHttpCatchUpTest,
+    scored(leaderAccepts, { points: 4, part: 2 }),
+    scored(followerRefuses, { points: 4, part: 1 }),
+    scored(appliesInOrder, { points: 6, part: 2 }),
+    scored(forgedReplicate, { points: 5, part: 2 }),
+    scored(ackAfterQuorum, { points: 8, part: 2 }),
+    scored(followerReads, { points: 5, part: 2 }),
+    scored(noQuorum, { points: 8, part: 2 }),
+    scored(seedLoad('TestOriginalLoadReliable', true), { points: 4, part: 2 }),
+    scored(seedLoad('TestOriginalLoadUnreliable', false), { points: 7, part: 2 }),
+    scored(catchUp, { points: 6, part: 2 }),
+    scored(restartEmpty, { points: 7, part: 2 }),
+    scored(noQuorumInFlight, { points: 7, part: 2 }),
+    scored(oddKeys, { points: 4, part: 2 }),
+    scored(unevenLinks, { points: 5, part: 2 }),
+    scored(idleAndStop, { points: 4, part: 2 }),
+    scored(restartWhileIdle, { points: 4, part: 2 }),
+    scored(quorumLatency, { points: 3, part: 2 }),
+    scored(realHttpTest, { points: 4, part: 2, timeoutSec: 60 }),
+    scored(realHttpCatchUpTest, { points: 5, part: 2, timeoutSec: 60 }),
   ],
 };

@@ -13,7 +13,7 @@ import Redis from 'ioredis';
 import { parseStats } from '../info';
 import { encodeCommand, reply, RequestParser, RespError, RespReply } from '../resp';
 import { collectGarbage } from '../../suite/memory';
-import { LabSuite, NamedTest, TestContext, TestFailure, check } from '../../suite';
+import { LabSuite, scored, TestDefinition, TestContext, TestFailure, check } from '../../suite';
 import { Rng } from '../../world/rng';
 import type { RunningServer, ServerAddress } from '../types';
 import { explainDifference, firstDifference, loadCorpus, runSequence } from './redis-corpus';
@@ -32,7 +32,7 @@ import {
 } from './harness';
 
 type Ctx = TestContext<Lab5Impl>;
-type Lab5Test = NamedTest<Lab5Impl>;
+type Lab5Test = TestDefinition<Lab5Impl>;
 
 /** A real-time test: runs `body` with Resources that are always cleaned up. */
 function realTest(
@@ -2624,34 +2624,35 @@ export const suite: LabSuite<Lab5Impl> = {
   title: 'Lab 5: a sharded mini-Redis over TCP',
   implFiles: IMPL_FILES,
   load,
+  defaultTimeoutSec: 60,
   tests: [
-    setGetDel,
-    ttl,
-    backgroundExpiry,
-    keysAndStats,
-    strangeKeys,
-    errorReplies,
-    integers,
-    transactions,
-    malformedInput,
-    slowReader,
-    pipelining,
-    concurrentClients,
-    realRedisClient,
-    scan,
-    redisReplies,
-    shardPlacement,
-    hashRing,
-    clientRetry,
-    lateReply,
-    restartRecovery,
-    crashRecovery,
-    crashStrangeData,
-    crashExpiry,
-    snapshotCrash,
-    corruptLog,
-    snapshotDiskFull,
-    snapshotServes,
-    fsyncPolicy,
+    scored(setGetDel, { points: 4, part: 1 }),
+    scored(ttl, { points: 4, part: 2 }),
+    scored(backgroundExpiry, { points: 4, part: 2 }),
+    scored(keysAndStats, { points: 3, part: 4 }),
+    scored(strangeKeys, { points: 4, part: 2 }),
+    scored(errorReplies, { points: 3, part: 1 }),
+    scored(integers, { points: 3, part: 1 }),
+    scored(transactions, { points: 4, part: 1 }),
+    scored(malformedInput, { points: 4, part: 1 }),
+    scored(slowReader, { points: 3, part: 1 }),
+    scored(pipelining, { points: 3, part: 1 }),
+    scored(concurrentClients, { points: 4, part: 4 }),
+    scored(realRedisClient, { points: 4, part: 2 }),
+    scored(scan, { points: 3, part: 2 }),
+    scored(redisReplies, { points: 5, part: 2 }),
+    scored(shardPlacement, { points: 3, part: 4 }),
+    scored(hashRing, { points: 4, part: 4 }),
+    scored(clientRetry, { points: 4, part: 4 }),
+    scored(lateReply, { points: 3, part: 4 }),
+    scored(restartRecovery, { points: 4, part: 3 }),
+    scored(crashRecovery, { points: 4, part: 3 }),
+    scored(crashStrangeData, { points: 3, part: 3 }),
+    scored(crashExpiry, { points: 4, part: 3 }),
+    scored(snapshotCrash, { points: 4, part: 3 }),
+    scored(corruptLog, { points: 3, part: 3 }),
+    scored(snapshotDiskFull, { points: 3, part: 3 }),
+    scored(snapshotServes, { points: 3, part: 3 }),
+    scored(fsyncPolicy, { points: 3, part: 3 }),
   ],
 };

@@ -19,7 +19,7 @@ export const FIXTURES = {
   noexport: path.join(__dirname, 'fixtures', 'noexport'),
   /** Student code that throws while it is being loaded. */
   unloadable: path.join(__dirname, 'fixtures', 'unloadable'),
-  /** A rubric that names a test the suite lacks and misses one it has. */
+  /** A suite whose scoring is wrong: two tests share a name, one is worth negative points. */
   badrubric: path.join(__dirname, 'fixtures', 'badrubric'),
 } as const;
 

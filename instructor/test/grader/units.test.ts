@@ -8,7 +8,8 @@ import { classroomResult, encodeClassroom } from '../../../grader/reports/classr
 import { htmlReport } from '../../../grader/reports/html';
 import { junitXml } from '../../../grader/reports/junit';
 import { markdownSummary } from '../../../grader/reports/markdown';
-import { checkRubricMatchesSuite, parseRubric, timeLimitMs } from '../../../grader/rubric';
+import { rubricOf, timeLimitMs } from '../../../grader/rubric';
+import type { LabSuite } from '../../../suite';
 import { scoreTest, totals } from '../../../grader/scoring';
 import { deriveSeeds, parseSeed, planSeeds } from '../../../grader/seeds';
 import type { LabResult, RunRecord } from '../../../grader/types';
@@ -70,32 +71,50 @@ function awkwardLab(): LabResult {
 
 describe('grader: parts', () => {
   describe('rubric', () => {
-    it('reads points and limits, and explains a malformed rubric', () => {
-      const r = parseRubric(
-        { lab: 'lab9', defaultTimeoutSec: 30, tests: { A: { points: 10 }, B: { points: 5, timeoutSec: 2 } } },
-        'r.json',
+    /** A one-test-per-name suite with the given scorings. */
+    const suiteOf = (tests: Array<Record<string, unknown>>, defaultTimeoutSec?: number): LabSuite<unknown> =>
+      ({
+        lab: 'lab9',
+        title: 't',
+        implFiles: [],
+        load: () => undefined,
+        defaultTimeoutSec,
+        tests: tests.map((t) => ({ description: '', run: async () => undefined, ...t })),
+      }) as unknown as LabSuite<unknown>;
+
+    it('reads points, parts and limits off the suite, and explains a wrong scoring naming the file and the test', () => {
+      const r = rubricOf(
+        suiteOf(
+          [
+            { name: 'A', points: 10, part: 1 },
+            { name: 'B', points: 5, part: 2, timeoutSec: 2 },
+          ],
+          30,
+        ),
+        's.ts',
       );
+      expect(r.tests).to.deep.equal({
+        A: { points: 10, part: 1, timeoutSec: undefined },
+        B: { points: 5, part: 2, timeoutSec: 2 },
+      });
       expect(timeLimitMs(r, 'A')).to.equal(30_000);
       expect(timeLimitMs(r, 'B')).to.equal(2000);
       expect(timeLimitMs({ ...r, defaultTimeoutSec: undefined }, 'A', 120)).to.equal(120_000);
-      expect(() => parseRubric({ lab: 'lab9', tests: { A: { points: -1 } } }, 'r.json')).to.throw(
-        GraderUsageError,
-        /"A" no valid "points"/,
+      const wrong = (tests: Array<Record<string, unknown>>, re: RegExp) =>
+        expect(() => rubricOf(suiteOf(tests), 's.ts')).to.throw(GraderUsageError, re);
+      wrong([{ name: 'A', points: -1, part: 1 }], /s\.ts gives test "A" no valid points/);
+      wrong([{ name: 'A', part: 1 }], /"A" no valid points/);
+      wrong([{ name: 'A', points: 1 }], /"A" no valid part/);
+      wrong([{ name: 'A', points: 1, part: 1.5 }], /"A" no valid part/);
+      wrong([{ name: 'A', points: 1, part: 1, timeoutSec: 0 }], /"A" a timeoutSec/);
+      wrong(
+        [
+          { name: 'A', points: 1, part: 1 },
+          { name: 'A', points: 1, part: 1 },
+        ],
+        /more than one test named A/,
       );
-      expect(() => parseRubric({ lab: 'lab9', tests: { A: { points: 1, timeoutSec: 0 } } }, 'r.json')).to.throw(
-        GraderUsageError,
-        /timeoutSec/,
-      );
-      expect(() => parseRubric([], 'r.json')).to.throw(GraderUsageError, /not a JSON object/);
-    });
-
-    it('insists that rubric and suite name the same tests', () => {
-      const r = parseRubric({ lab: 'lab9', tests: { A: { points: 1 }, Ghost: { points: 1 } } }, 'r.json');
-      expect(() => checkRubricMatchesSuite(r, ['A', 'B'], 'r.json', 's.ts')).to.throw(
-        GraderUsageError,
-        /gives points to Ghost.*has B/,
-      );
-      expect(() => checkRubricMatchesSuite(r, ['A', 'Ghost'], 'r.json', 's.ts')).to.not.throw();
+      expect(() => rubricOf(suiteOf([], -1), 's.ts')).to.throw(GraderUsageError, /defaultTimeoutSec/);
     });
   });
 

@@ -1,11 +1,11 @@
 /** runNamedTest: what a run stopped on its virtual time limit says about the work still in progress. */
 import { expect } from 'chai';
 import { HistoryRecorder } from '../../../checker/history';
-import { runNamedTest, type NamedTest } from '../../../suite';
+import { runNamedTest, type TestDefinition } from '../../../suite';
 
 describe('runNamedTest', () => {
   it('on the virtual time limit, lists what the test said was still in progress, with how long each has waited', async () => {
-    const stuckTest: NamedTest<undefined> = {
+    const stuckTest: TestDefinition<undefined> = {
       name: 'TestStuck',
       description: 'a client waits for ever',
       virtualLimitMs: 2000,
@@ -24,7 +24,7 @@ describe('runNamedTest', () => {
       'Still in progress when the run stopped:\n  client 2: acquire("l") since 500 ms',
     );
     expect(outcome.message).not.to.contain('done early');
-    const failing: NamedTest<undefined> = {
+    const failing: TestDefinition<undefined> = {
       ...stuckTest,
       name: 'TestFails',
       run: async (ctx) => {

@@ -3,11 +3,11 @@ import { expect } from 'chai';
 import { Network, Server, Service, TimeoutError } from '../../../labrpc';
 import { HistoryRecorder } from '../../../checker/history';
 import { runNamedTest, TestFailure } from '../../../suite';
-import type { NamedTest } from '../../../suite';
+import type { TestDefinition } from '../../../suite';
 import { sleep, type TraceEvent } from '../../../world';
 
 /** A run that makes every kind of event happen once, then fails. */
-const scenario: NamedTest<null> = {
+const scenario: TestDefinition<null> = {
   name: 'TestEverything',
   description: 'every kind of trace event',
   async run() {
