@@ -1,6 +1,6 @@
 /**
  * Lab 4 — the original's artificial network delay. Given: the tests and the real cluster wrap each of the leader's
- * ends to its followers in a DelayedEnd, so every Replicate message waits a random 0.1–1 ms (the seed's
+ * ends to its followers in a DelayedEnd, so every Replicate message waits a random 0.1–1 ms (the original's
  * MIN_DELAY and MAX_DELAY) before it is sent. Your node code never sees it.
  */
 import type { RpcEnd } from '../labrpc';

@@ -1,7 +1,7 @@
 /**
  * Lab 5 — the sharding client. YOU WRITE THIS FILE. See lab5/README.md, part 4.
  *
- * md5Shard is the seed's placement; HashRing is consistent hashing with virtual nodes; ShardedClient sends
+ * md5Shard is the original's placement; HashRing is consistent hashing with virtual nodes; ShardedClient sends
  * each key's commands to its server over a persistent connection (encodeCommand / ReplyParser from
  * lab5/resp.ts), retries `retries` times `retryDelayMs` apart when a server cannot be reached or does not
  * answer within `timeoutMs`, and then throws ServerUnavailableError. An error reply is an answer: throw
@@ -11,7 +11,7 @@ import type { ServerStats } from './info';
 import type { RespReply } from './resp';
 import type { ClientOptions, ConsistentRing, KVClient, ServerAddress } from './types';
 
-/** The seed's sharding: the key's MD5 digest (UTF-8 bytes), read as one 128-bit number, modulo `servers`. */
+/** The original's sharding: the key's MD5 digest (UTF-8 bytes), read as one 128-bit number, modulo `servers`. */
 export function md5Shard(key: string, servers: number): number {
   throw new Error(
     `TODO: md5Shard is not implemented yet (key "${key}", ${servers} servers); see lab5/README.md, part 4`,

@@ -42,7 +42,7 @@ export type StartServer = (options?: ServerOptions) => Promise<RunningServer>;
 
 /** One server of the cluster, as the client knows it. */
 export interface ServerAddress {
-  /** 1, 2, 3, ... (the seed's server_id). */
+  /** 1, 2, 3, ... (the original's server_id). */
   readonly id: number;
   readonly host: string;
   readonly port: number;

@@ -1,5 +1,5 @@
 /**
- * Lab 4's tester: a leader and N followers of the student's KVNode on a simulated network, the seed's
+ * Lab 4's tester: a leader and N followers of the student's KVNode on a simulated network, the original's
  * per-message delay on the leader's ends, a record of every log entry the leader sends, and checks that
  * replicas agree with the leader's order.
  */

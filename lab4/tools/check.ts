@@ -3,7 +3,7 @@
  * The original's consistency check: asks the leader for its followers, waits for them to hold the whole log,
  * and compares every replica's data with the leader's. Exits 1 if any differ.
  */
-import { Command } from 'commander';
+import { Command, Option } from 'commander';
 import { checkConsistency } from './lib';
 import { colorsFor } from '../../suite/colors';
 
@@ -12,7 +12,7 @@ const pc = colorsFor();
 const program = new Command()
   .name('npm run lab4:check --')
   .description('Compare every replica of a running lab 4 cluster with the leader.')
-  .option('--url <url>', 'the leader', process.env.LEADER_URL ?? 'http://127.0.0.1:5000')
+  .addOption(new Option('--url <url>', 'the leader').env('LEADER_URL').default('http://127.0.0.1:5000'))
   .option('--settle <ms>', 'how long to wait for followers to catch up', '5000')
   .parse();
 

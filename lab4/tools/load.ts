@@ -3,7 +3,7 @@
  * The original's performance test against a running cluster: writes to the leader, then the latency figures and
  * the consistency check.
  */
-import { Command } from 'commander';
+import { Command, Option } from 'commander';
 import { checkConsistency, formatLoad, runLoad } from './lib';
 import { colorsFor } from '../../suite/colors';
 
@@ -12,7 +12,7 @@ const pc = colorsFor();
 const program = new Command()
   .name('npm run lab4:load --')
   .description('Load-test a running lab 4 cluster (start one with npm run lab4:cluster).')
-  .option('--url <url>', 'the leader', process.env.LEADER_URL ?? 'http://127.0.0.1:5000')
+  .addOption(new Option('--url <url>', 'the leader').env('LEADER_URL').default('http://127.0.0.1:5000'))
   .option('--writes <n>', 'total writes', '10000')
   .option('--concurrency <n>', 'writes in flight at once', '20')
   .option('--keys <n>', 'distinct keys', '100')

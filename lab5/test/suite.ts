@@ -76,7 +76,7 @@ const STRANGE_KEYS: readonly string[] = [
   '*',
 ];
 
-/** The seed's placement, computed here independently: MD5 as a 128-bit number, modulo n. */
+/** The original's placement, computed here independently: MD5 as a 128-bit number, modulo n. */
 function referenceShard(key: string, n: number): number {
   return Number(BigInt(`0x${createHash('md5').update(key, 'utf8').digest('hex')}`) % BigInt(n));
 }
@@ -919,7 +919,7 @@ const realRedisClient = realTest(
 
 const shardPlacement = realTest(
   'TestShardPlacement',
-  "the seed's sharding: md5(key) mod 3 picks the server; keys spread over all three",
+  "the original's sharding: md5(key) mod 3 picks the server; keys spread over all three",
   async (res, ctx, rng) => {
     for (let i = 0; i < 1000; i++) {
       const key = `${word(rng, rng.between(1, 12))}:${i}`;
@@ -988,7 +988,7 @@ const shardPlacement = realTest(
         const want = referenceShard(key, n);
         check(
           got === want,
-          `md5Shard(${JSON.stringify(key)}, ${n}) returned ${got}; expected ${want}: hash the key's UTF-8 bytes (update(key, 'utf8')), as the seed's key.encode() does.`,
+          `md5Shard(${JSON.stringify(key)}, ${n}) returned ${got}; expected ${want}: hash the key's UTF-8 bytes (update(key, 'utf8')), as the original's key.encode() does.`,
         );
       }
     }

@@ -1,5 +1,5 @@
 /**
- * `npm run lab5:cli`: the seed's interactive client, on your ShardedClient (lab5/client.ts).
+ * `npm run lab5:cli`: the original's interactive client, on your ShardedClient (lab5/client.ts).
  *   npm run lab5:cli -- --ports 7001,7002,7003 --ring --solution
  * At the `kv>` prompt: set, get, del, expire, ttl, keys [server], stats [server], servers, help, exit.
  */

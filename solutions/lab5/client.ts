@@ -17,7 +17,7 @@ import {
   ServerUnavailableError,
 } from '../../lab5/types';
 
-/** The seed's sharding: the key's MD5 digest, read as a 128-bit number, modulo the number of servers. */
+/** The original's sharding: the key's MD5 digest, read as a 128-bit number, modulo the number of servers. */
 export function md5Shard(key: string, servers: number): number {
   const digest = createHash('md5').update(key, 'utf8').digest('hex');
   return Number(BigInt(`0x${digest}`) % BigInt(servers));

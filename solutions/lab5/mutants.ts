@@ -385,7 +385,7 @@ export const mutants: Mutant[] = [
   {
     name: 'md5-latin1-key',
     description:
-      "md5Shard hashes the key's characters as latin1 instead of its UTF-8 bytes: non-ASCII keys land on another server than the seed's",
+      "md5Shard hashes the key's characters as latin1 instead of its UTF-8 bytes: non-ASCII keys land on another server than the original's",
     file: 'client.ts',
     replace: [
       [

@@ -1,7 +1,7 @@
 /**
  * The kit's own checks of lab 3: the reference solution passes every named test, the untouched skeleton
  * fails every one without crashing, runs replay exactly, every mutant is caught by a named test, and the
- * seed's configuration format is read (and refused when malformed) as the handout says.
+ * original's configuration format is read (and refused when malformed) as the handout says.
  */
 import { expect } from 'chai';
 import * as fs from 'node:fs';
