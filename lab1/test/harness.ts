@@ -5,7 +5,7 @@
  */
 import { Network, Server, Service } from '../../labrpc';
 import type { ClientEnd, RpcEnd } from '../../labrpc';
-import { HistoryRecorder } from '../../checker/history';
+import { HistoryRecorder } from '../../suite/history';
 import { kvModel } from '../../checker';
 import type { KvInput, KvOutput } from '../../checker';
 import { liveHeapBytes } from '../../suite/memory';

@@ -3,7 +3,7 @@
  * linearizability checker, turns a bad history into a failure with a viewer page, and loses chosen messages.
  */
 import { Network, Server, Service } from '../../labrpc';
-import { HistoryRecorder } from '../../checker/history';
+import { HistoryRecorder } from '../../suite/history';
 import { versionedModel, VersionedInput, VersionedOutput } from '../../checker/models/versioned';
 import { TestContext, assertLinearizable } from '../../suite';
 import type {

@@ -5,7 +5,7 @@
  */
 import { Network, Server } from '../../labrpc';
 import type { ClientEnd, RpcEnd } from '../../labrpc';
-import { HistoryRecorder } from '../../checker/history';
+import { HistoryRecorder } from '../../suite/history';
 import { checkOrExplain, kvModel } from '../../checker';
 import type { CheckMode, KvInput, KvOutput, KvState, Model, Operation } from '../../checker';
 import { TestFailure } from '../../suite';

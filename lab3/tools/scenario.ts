@@ -4,7 +4,7 @@
  * it only needs an end per client and a way to read every replica.
  */
 import type { RpcEnd } from '../../labrpc';
-import { HistoryRecorder } from '../../checker/history';
+import { HistoryRecorder } from '../../suite/history';
 import { checkOrExplain, kvModel } from '../../checker';
 import type { KvInput, KvOutput, Operation } from '../../checker';
 import type { ConsistencyLevel, ReadReply } from '../rpc';

@@ -3,7 +3,7 @@ import { expect } from 'chai';
 import { checkLinearizable } from '../../../checker';
 import { kvModel, KvInput, KvOutput } from '../../../checker/models/kv';
 import { sleep, World } from '../../../world';
-import { HistoryRecorder } from '../../../checker/history';
+import { HistoryRecorder } from '../../../suite/history';
 
 describe('HistoryRecorder', () => {
   it('records call and return times from a given clock, and unfinished operations as pending', () => {

@@ -1,6 +1,6 @@
 /** runNamedTest: what a run stopped on its virtual time limit says about the work still in progress. */
 import { expect } from 'chai';
-import { HistoryRecorder } from '../../../checker/history';
+import { HistoryRecorder } from '../../../suite/history';
 import { runNamedTest, type TestDefinition } from '../../../suite';
 
 describe('runNamedTest', () => {

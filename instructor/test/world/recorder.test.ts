@@ -1,7 +1,7 @@
 /** The trace recorder: every kind of event is recorded, and a replay's trace is the same on every run. */
 import { expect } from 'chai';
 import { Network, Server, Service, TimeoutError } from '../../../labrpc';
-import { HistoryRecorder } from '../../../checker/history';
+import { HistoryRecorder } from '../../../suite/history';
 import { runNamedTest, TestFailure } from '../../../suite';
 import type { TestDefinition } from '../../../suite';
 import { sleep, type TraceEvent } from '../../../world';

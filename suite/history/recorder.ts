@@ -4,7 +4,7 @@
  * Times come from `performance.now()`, which the simulated world replaces with its virtual clock, so a
  * recorded history uses virtual milliseconds inside a world and real ones outside.
  */
-import type { Operation } from '../types';
+import type { Operation } from '../../checker/types';
 import { World, recordedValue } from '../../world';
 
 /** A handle to an operation in progress, returned by `begin` and passed to `end`. */
