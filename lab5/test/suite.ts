@@ -2379,6 +2379,51 @@ const integers = realTest(
   },
 );
 
+/** The handout's limits on what one MULTI may queue: commands, and bytes of their words (the names included). */
+const MULTI_MAX_COMMANDS = 100_000;
+const MULTI_MAX_BYTES = 128 << 20;
+const QUEUE_LIMIT_CAUSES = `MULTI queues at most ${MULTI_MAX_COMMANDS} commands and ${MULTI_MAX_BYTES} bytes of words (see "Transactions" in the handout): count both as you queue, refuse the command that would pass either limit with an error, and mark the transaction so that EXEC aborts`;
+
+/** The queue is bounded: the command past either limit is refused, EXEC aborts, and nothing queued runs. */
+async function checkQueueLimits(c: RawClient): Promise<void> {
+  await c.expect(['MULTI'], 'OK');
+  await c.expect(['SET', 'bounded', 'ran'], 'QUEUED');
+  c.sendRaw('PING\r\n'.repeat(MULTI_MAX_COMMANDS)); // inline PINGs: the last one is command 100,001
+  for (let i = 2; i <= MULTI_MAX_COMMANDS + 1; i++) {
+    const got = await c.reply(`queued PING number ${i}`, 10_000);
+    const refused = got instanceof RespError && got.message.startsWith('ERR');
+    if (i <= MULTI_MAX_COMMANDS)
+      check(
+        got === 'QUEUED',
+        `Queued command number ${i} (a PING) replied ${show(got)}; expected QUEUED. ${QUEUE_LIMIT_CAUSES}.`,
+      );
+    else
+      check(
+        refused,
+        `Queued command number ${i} (a PING) replied ${show(got)}; expected an error reply: ${QUEUE_LIMIT_CAUSES}.`,
+      );
+  }
+  await c.expectError(['EXEC'], 'EXECABORT', `a command was refused for the queue's size. ${QUEUE_LIMIT_CAUSES}`);
+  await c.expect(['EXISTS', 'bounded'], 0, 'the transaction was aborted: its SET must not have run');
+  const value = Buffer.alloc(48 << 20, 'v'); // three of these are 144 MiB of words
+  await c.expect(['MULTI'], 'OK');
+  for (const key of ['big1', 'big2', 'big3']) {
+    c.sendRaw(encodeCommand(['SET', key, value]));
+    const got = await c.reply(`SET ${key} <48 MiB> inside MULTI`, 20_000);
+    const want = key === 'big3' ? 'an error reply' : 'QUEUED';
+    const ok = key === 'big3' ? got instanceof RespError && got.message.startsWith('ERR') : got === 'QUEUED';
+    check(
+      ok,
+      `Inside MULTI, SET ${key} with a 48 MiB value replied ${show(got)}; expected ${want}. ${QUEUE_LIMIT_CAUSES}.`,
+    );
+  }
+  await c.expectError(['EXEC'], 'EXECABORT', `a command was refused for the queue's size. ${QUEUE_LIMIT_CAUSES}`);
+  await c.expect(['EXISTS', 'big1', 'big2', 'big3'], 0, 'the transaction was aborted: none of its SETs may have run');
+  await c.expect(['MULTI'], 'OK', 'a new transaction starts with an empty queue');
+  await c.expect(['SET', 'small', 'ok'], 'QUEUED', 'the sizes count again from zero in a new transaction');
+  await c.expect(['EXEC'], ['OK']);
+}
+
 const transactions = realTest(
   'TestTransactions',
   'MULTI, EXEC and DISCARD: commands are queued, then run together; a refused command aborts the transaction',
@@ -2436,6 +2481,7 @@ const transactions = realTest(
     await c.expect(['DISCARD'], 'OK');
     await c.expect(['EXISTS', 'discarded'], 0, 'DISCARD drops the queued commands');
     await c.expect(['PING'], 'PONG', 'after DISCARD the connection is out of the transaction');
+    await checkQueueLimits(c);
     // What ordinary clients do: ioredis's multi().exec().
     // No ready check: ioredis would send INFO, which is part 2.
     const redis = new Redis({

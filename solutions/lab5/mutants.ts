@@ -486,8 +486,27 @@ export const mutants: Mutant[] = [
     description:
       'inside MULTI each command runs at once (and replies QUEUED): other clients see it before EXEC, and EXEC has nothing to run',
     file: 'server.ts',
-    replace: [['      conn.queue.push(args);\n', '      this.run(name, cmd!, args, conn);\n']],
+    replace: [
+      [
+        '    queue.push(args);\n',
+        '    this.run(args[0].toLowerCase(), this.commands[args[0].toLowerCase()], args, conn);\n',
+      ],
+    ],
     caughtBy: ['TestTransactions', 'TestRedisReplies'],
+  },
+  {
+    name: 'multi-queue-unbounded-count',
+    description: 'MULTI queues any number of commands: a client can grow the server without bound, 200 bytes at a time',
+    file: 'server.ts',
+    replace: [['if (queue.length >= MULTI_MAX_COMMANDS || ', 'if (']],
+    caughtBy: ['TestTransactions'],
+  },
+  {
+    name: 'multi-queue-unbounded-bytes',
+    description: "MULTI queues commands of any total size: a few large SETs grow the server's memory without bound",
+    file: 'server.ts',
+    replace: [[' || conn.queuedBytes + bytes > MULTI_MAX_BYTES) {', ') {']],
+    caughtBy: ['TestTransactions'],
   },
   {
     name: 'refused-command-not-aborting',
