@@ -592,10 +592,11 @@ class KVServer {
           if (queued === undefined) return reply.error('ERR EXEC without MULTI');
           conn.queue = undefined;
           if (conn.dirty) return reply.error('EXECABORT Transaction discarded because of previous errors.');
-          // Every queued command runs now, one after the other, with no other client's command in between.
-          return reply.array(
-            queued.map((args) => this.run(args[0].toLowerCase(), this.commands[args[0].toLowerCase()], args, conn)),
-          );
+          // Every queued command runs now, one after the other, with no other client's command in between; their
+          // changes reach the log as one unit.
+          const runAll = (): string[] =>
+            queued.map((args) => this.run(args[0].toLowerCase(), this.commands[args[0].toLowerCase()], args, conn));
+          return reply.array(this.persistence ? this.persistence.atomically(runAll) : runAll());
         },
       },
       discard: {
