@@ -84,8 +84,8 @@ describe('lab5 with ordinary clients (reference solution)', function () {
   });
 
   /*
-   * redis-py 4.x and 5.x cannot be installed here (no PyPI), so this test writes the bytes they send. The shapes
-   * (facts about those releases, from their documentation and from watching them on the wire):
+   * redis-py 4.x and 5.x cannot be installed here (no PyPI), so this test writes the bytes they send. The shapes are
+   * facts about how those releases behave on the wire (none of their code is reproduced here):
    * - every command is an array of bulk strings, with the name as the caller wrote it in upper case;
    * - `pipeline()` is transactional by default: `execute()` packs MULTI, the queued commands and EXEC and sends
    *   them in one write, then reads +OK, one +QUEUED (or an error) per command, then EXEC's array;
