@@ -6,7 +6,9 @@
  * (use `encodeCommand` to write them and a `RequestParser` to read them back); a torn last record (a crash in
  * the middle of a write) is ignored and cut off when loading, but a record damaged anywhere else makes loading
  * throw (naming the file and the byte) and leaves the file alone; with fsync 'always' a change is on disk before
- * the client hears OK; a snapshot replaces the log, so the folder stays about as big as the data.
+ * the client hears OK; a snapshot replaces the log, so the folder stays about as big as the data; the changes of
+ * one EXEC reach the log as one unit (between MULTI and EXEC records), and a log that ends inside a transaction
+ * is cut back to where that transaction starts.
  */
 import type { FsyncPolicy } from './types';
 
@@ -47,6 +49,12 @@ export class Persistence {
   /** Records that every key was deleted. */
   recordFlush(): void {
     throw new Error('TODO: Persistence.recordFlush is not implemented yet; see lab5/README.md, part 3');
+  }
+
+  /** Runs `changes` (one EXEC's commands); the records they add reach the log as one unit (see the README, part 3). */
+  atomically<T>(changes: () => T): T {
+    void changes;
+    throw new Error('TODO: Persistence.atomically is not implemented yet; see lab5/README.md, part 3');
   }
 
   /** Writes pending records to the log (and fsyncs with policy 'always'). Call before sending replies. */

@@ -2,7 +2,7 @@
  * The kit's standard checks of one lab, as mocha tests: the rubric matches the suite, the reference solution
  * passes every named test, the untouched skeleton fails every one with a TODO message, a seed replays a run
  * exactly, and every mutant of the solution is caught by one of the tests it names.
- * Each lab's `test/kit/labN.test.ts` calls `describeLabKit` and adds what is particular to the lab.
+ * Each lab's `solutions/labN/test/labN.test.ts` calls `describeLabKit` and adds what is particular to the lab.
  */
 import { rubricOf } from '../grader/rubric';
 import { expect } from 'chai';
@@ -46,12 +46,7 @@ export function describeLabKit<Impl>(options: LabKitOptions<Impl>): void {
     this.timeout(180_000);
     const solution = suite.load(solutionDir);
 
-    it("the suite's tests have distinct names and valid scorings, and their points sum to 100", () => {
-      const rubric = rubricOf(suite as LabSuite<unknown>, `${suite.lab}/test/suite.ts`);
-      expect(Object.keys(rubric.tests)).to.have.length(suite.tests.length);
-      expect(suite.tests.reduce((sum, t) => sum + t.points, 0)).to.equal(100);
-    });
-
+    itChecksScoring(suite);
     itChecksHandoutTable(suite, labDir);
 
     for (const test of suite.tests) {
@@ -103,6 +98,15 @@ export function describeLabKit<Impl>(options: LabKitOptions<Impl>): void {
         }
       });
     }
+  });
+}
+
+/** The mocha check that a suite's tests have distinct names and valid scorings whose points add up to 100. */
+export function itChecksScoring<Impl>(suite: LabSuite<Impl>): void {
+  it("the suite's tests have distinct names and valid scorings, and their points sum to 100", () => {
+    const rubric = rubricOf(suite as LabSuite<unknown>, `${suite.lab}/test/suite.ts`);
+    expect(Object.keys(rubric.tests)).to.have.length(suite.tests.length);
+    expect(suite.tests.reduce((sum, t) => sum + t.points, 0)).to.equal(100);
   });
 }
 

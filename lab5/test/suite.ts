@@ -1862,6 +1862,118 @@ const crashExpiry = realTest(
   },
 );
 
+const TRANSACTION_LOG_CAUSES =
+  "EXEC's changes must reach the log as one unit, as in Redis's AOF: write them between a MULTI record and an EXEC record, " +
+  'and when loading, apply a transaction only once its EXEC record is read. A crash can cut the log at any byte, even inside one write, ' +
+  'so a log that ends inside a transaction (no EXEC record yet) is a torn write: ignore that transaction whole and cut the log back to where its MULTI record starts. ' +
+  'See "A transaction reaches the log whole" in part 3 of the README';
+
+/** TestCrashTransaction's keys: before the transaction, and after it. */
+const TX_BEFORE: ReadonlyArray<[string, string | null]> = [
+  ['tx:a', 'old'],
+  ['tx:n', '5'],
+  ['tx:gone', 'here'],
+  ['tx:new', null],
+  ['tx:base', 'kept'],
+];
+const TX_AFTER: ReadonlyArray<[string, string | null]> = [
+  ['tx:a', 'new'],
+  ['tx:n', '6'],
+  ['tx:gone', null],
+  ['tx:new', '\u00ff\u0000bytes\r\n'],
+  ['tx:base', 'kept'],
+];
+
+const crashTransaction = realTest(
+  'TestCrashTransaction',
+  "a crash while EXEC's changes are being logged: after a restart, the transaction is there whole or not at all, wherever the log was cut",
+  async (res, ctx) => {
+    const opts = { fsync: 'always' as const, snapshotIntervalMs: 60_000, sweepIntervalMs: 60_000 };
+    const liveDir = res.tempDir();
+    const running = await res.server({ dataDir: liveDir, ...opts });
+    const c = await res.connect(running.port, 'latin1');
+    for (const [key, value] of TX_BEFORE) if (value !== null) await c.expect(['SET', key, value], 'OK');
+    const logFile = path.join(liveDir, 'appendonly.aof');
+    const logSize = (): number => (fs.existsSync(logFile) ? fs.statSync(logFile).size : 0);
+    const from = logSize(); // fsync 'always': every acknowledged change is in the log
+    await c.expect(['MULTI'], 'OK');
+    const queued: Array<Array<string | number>> = [
+      ['SET', 'tx:a', 'new'],
+      ['INCR', 'tx:n'],
+      ['DEL', 'tx:gone'],
+      ['SET', 'tx:new', TX_AFTER[3][1]!],
+      ['EXPIRE', 'tx:a', 1000],
+    ];
+    for (const args of queued) await expectBytes(c, args, 'QUEUED', 'inside MULTI');
+    await c.expect(['EXEC'], ['OK', 6, 1, 'OK', 1], 'EXEC runs the five queued commands');
+    const log = fs.readFileSync(logFile);
+    const to = log.length;
+    check(
+      to > from,
+      `EXEC of 5 changes was acknowledged with fsync 'always', but ${logFile} did not grow (${from} bytes before, ${to} after): log EXEC's changes like any others, before replying.`,
+    );
+    // Every place the crash could cut what EXEC appended: each record's start, a few bytes into it, and the end.
+    const cuts = new Set<number>([from, to]);
+    for (const at of recordStarts(log)) if (at > from && at < to) for (const d of [0, 1, 5]) cuts.add(at + d);
+    const state = async (port: number): Promise<string[]> => {
+      const r = await res.connect(port, 'latin1');
+      const got: string[] = [];
+      for (const [key] of TX_BEFORE) got.push(showBytes(await callBytes(r, 'GET', key)));
+      r.close();
+      return got;
+    };
+    const before = TX_BEFORE.map(([, v]) => showBytes(v));
+    const after = TX_AFTER.map(([, v]) => showBytes(v));
+    const describeState = (got: string[]): string =>
+      TX_BEFORE.map(
+        ([key], i) =>
+          `${key} = ${got[i]} (${got[i] === before[i] ? 'before' : got[i] === after[i] ? 'after' : 'neither'})`,
+      ).join(', ');
+    let restarts = 0;
+    for (const cut of [...cuts].sort((a, b) => a - b)) {
+      const dir = crashCopy(res, liveDir);
+      fs.truncateSync(path.join(dir, 'appendonly.aof'), cut);
+      const where = `a crash that cut the log at byte ${cut} (the transaction's records are bytes ${from} to ${to})`;
+      let server: RunningServer;
+      try {
+        server = await res.server({ dataDir: dir, ...opts });
+      } catch (err) {
+        if (err instanceof TestFailure) throw err;
+        throw new TestFailure(
+          `After ${where}, startServer rejected: ${String(err)}. A log that ends inside a transaction is what a crash leaves, not damage: ${TRANSACTION_LOG_CAUSES}.`,
+        );
+      }
+      restarts++;
+      const got = await state(server.port);
+      const whole = cut === to ? after : cut === from ? before : undefined;
+      check(
+        whole === undefined ? same(got, before) || same(got, after) : same(got, whole),
+        `After ${where}, the restarted server holds ${describeState(got)}; expected ${whole === after ? 'every change of the acknowledged transaction' : whole === before ? 'the state before the transaction' : 'all of the transaction or none of it'}. ${TRANSACTION_LOG_CAUSES}.`,
+      );
+      if (cut > from && cut < to) {
+        // The cut-off part must be gone from the file too: a write after the restart, then another crash.
+        const r = await res.connect(server.port);
+        await r.expect(['SET', 'tx:later', 'v'], 'OK');
+        r.close();
+        const again = crashCopy(res, dir);
+        await server.close();
+        const third = await res.server({ dataDir: again, ...opts });
+        restarts++;
+        const r3 = await res.connect(third.port);
+        await r3.expect(
+          ['GET', 'tx:later'],
+          'v',
+          `After ${where}, a restart, a SET acknowledged with fsync 'always', and a second crash, the SET was lost: the records of a transaction without EXEC must be cut off the log when loading, or what follows them is taken as part of that transaction. ${TRANSACTION_LOG_CAUSES}`,
+        );
+        r3.close();
+        await third.close();
+      } else await server.close();
+    }
+    ctx.log(`${cuts.size} cuts, ${restarts} restarts`);
+    ctx.countOps(TX_BEFORE.length + queued.length + 2 + restarts * (TX_BEFORE.length + 2));
+  },
+);
+
 /** Keys in TestSnapshotCrash's store before its first snapshot. */
 const SNAPSHOT_KEYS = 2000;
 
@@ -2380,6 +2492,51 @@ const integers = realTest(
   },
 );
 
+/** The handout's limits on what one MULTI may queue: commands, and bytes of their words (the names included). */
+const MULTI_MAX_COMMANDS = 100_000;
+const MULTI_MAX_BYTES = 128 << 20;
+const QUEUE_LIMIT_CAUSES = `MULTI queues at most ${MULTI_MAX_COMMANDS} commands and ${MULTI_MAX_BYTES} bytes of words (see "Transactions" in the handout): count both as you queue, refuse the command that would pass either limit with an error, and mark the transaction so that EXEC aborts`;
+
+/** The queue is bounded: the command past either limit is refused, EXEC aborts, and nothing queued runs. */
+async function checkQueueLimits(c: RawClient): Promise<void> {
+  await c.expect(['MULTI'], 'OK');
+  await c.expect(['SET', 'bounded', 'ran'], 'QUEUED');
+  c.sendRaw('PING\r\n'.repeat(MULTI_MAX_COMMANDS)); // inline PINGs: the last one is command 100,001
+  for (let i = 2; i <= MULTI_MAX_COMMANDS + 1; i++) {
+    const got = await c.reply(`queued PING number ${i}`, 10_000);
+    const refused = got instanceof RespError && got.message.startsWith('ERR');
+    if (i <= MULTI_MAX_COMMANDS)
+      check(
+        got === 'QUEUED',
+        `Queued command number ${i} (a PING) replied ${show(got)}; expected QUEUED. ${QUEUE_LIMIT_CAUSES}.`,
+      );
+    else
+      check(
+        refused,
+        `Queued command number ${i} (a PING) replied ${show(got)}; expected an error reply: ${QUEUE_LIMIT_CAUSES}.`,
+      );
+  }
+  await c.expectError(['EXEC'], 'EXECABORT', `a command was refused for the queue's size. ${QUEUE_LIMIT_CAUSES}`);
+  await c.expect(['EXISTS', 'bounded'], 0, 'the transaction was aborted: its SET must not have run');
+  const value = Buffer.alloc(48 << 20, 'v'); // three of these are 144 MiB of words
+  await c.expect(['MULTI'], 'OK');
+  for (const key of ['big1', 'big2', 'big3']) {
+    c.sendRaw(encodeCommand(['SET', key, value]));
+    const got = await c.reply(`SET ${key} <48 MiB> inside MULTI`, 20_000);
+    const want = key === 'big3' ? 'an error reply' : 'QUEUED';
+    const ok = key === 'big3' ? got instanceof RespError && got.message.startsWith('ERR') : got === 'QUEUED';
+    check(
+      ok,
+      `Inside MULTI, SET ${key} with a 48 MiB value replied ${show(got)}; expected ${want}. ${QUEUE_LIMIT_CAUSES}.`,
+    );
+  }
+  await c.expectError(['EXEC'], 'EXECABORT', `a command was refused for the queue's size. ${QUEUE_LIMIT_CAUSES}`);
+  await c.expect(['EXISTS', 'big1', 'big2', 'big3'], 0, 'the transaction was aborted: none of its SETs may have run');
+  await c.expect(['MULTI'], 'OK', 'a new transaction starts with an empty queue');
+  await c.expect(['SET', 'small', 'ok'], 'QUEUED', 'the sizes count again from zero in a new transaction');
+  await c.expect(['EXEC'], ['OK']);
+}
+
 const transactions = realTest(
   'TestTransactions',
   'MULTI, EXEC and DISCARD: commands are queued, then run together; a refused command aborts the transaction',
@@ -2437,6 +2594,7 @@ const transactions = realTest(
     await c.expect(['DISCARD'], 'OK');
     await c.expect(['EXISTS', 'discarded'], 0, 'DISCARD drops the queued commands');
     await c.expect(['PING'], 'PONG', 'after DISCARD the connection is out of the transaction');
+    await checkQueueLimits(c);
     // What ordinary clients do: ioredis's multi().exec().
     // No ready check: ioredis would send INFO, which is part 2.
     const redis = new Redis({
@@ -2646,10 +2804,11 @@ export const suite: LabSuite<Lab5Impl> = {
     scored(clientRetry, { points: 4, part: 4 }),
     scored(lateReply, { points: 3, part: 4 }),
     scored(restartRecovery, { points: 4, part: 3 }),
-    scored(crashRecovery, { points: 4, part: 3 }),
+    scored(crashRecovery, { points: 3, part: 3 }),
     scored(crashStrangeData, { points: 3, part: 3 }),
-    scored(crashExpiry, { points: 4, part: 3 }),
-    scored(snapshotCrash, { points: 4, part: 3 }),
+    scored(crashExpiry, { points: 3, part: 3 }),
+    scored(crashTransaction, { points: 3, part: 3 }),
+    scored(snapshotCrash, { points: 3, part: 3 }),
     scored(corruptLog, { points: 3, part: 3 }),
     scored(snapshotDiskFull, { points: 3, part: 3 }),
     scored(snapshotServes, { points: 3, part: 3 }),

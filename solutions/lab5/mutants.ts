@@ -97,7 +97,12 @@ export const mutants: Mutant[] = [
     name: 'torn-tail-kept',
     description: 'a torn last record is skipped when loading but left in the log, so later records are unreadable',
     file: 'persistence.ts',
-    replace: [['      fs.ftruncateSync(this.fd, good);\n      fs.fsyncSync(this.fd);\n', '']],
+    replace: [
+      [
+        '      fs.ftruncateSync(this.fd, good); // so that new records follow good ones\n      fs.fsyncSync(this.fd);\n',
+        '',
+      ],
+    ],
     caughtBy: ['TestCrashRecovery'],
   },
   {
@@ -296,7 +301,11 @@ export const mutants: Mutant[] = [
       ['const state = new Map<string, StoredEntry>();', 'const state = {} as Record<string, StoredEntry>;'],
       ['const held = state.size;', 'const held = Object.keys(state).length;'],
       ['} else this.apply(state, cmd);', '} else this.applyToObject(state, cmd);'],
-      ['(cmd) => this.apply(state, cmd));', '(cmd) => this.applyToObject(state, cmd));'],
+      [
+        'for (const r of transaction.records) this.apply(state, r);',
+        'for (const r of transaction.records) this.applyToObject(state, r);',
+      ],
+      ['      else this.apply(state, cmd);\n', '      else this.applyToObject(state, cmd);\n'],
       ['return [...state.values()].filter(', 'return Object.values(state).filter('],
       [
         '  private apply(state: Map<string, StoredEntry>, cmd: string[]): void {',
@@ -412,7 +421,12 @@ export const mutants: Mutant[] = [
     name: 'unknown-records-skipped',
     description: 'log records that are not SET, DEL or FLUSHALL are skipped: a damaged record goes unnoticed',
     file: 'persistence.ts',
-    replace: [['if (cmd !== undefined) problem = invalidRecord(cmd, allowed);', 'void invalidRecord;']],
+    replace: [
+      [
+        'if (cmd !== undefined) problem = invalidRecord(cmd, allowed) ?? apply(cmd, good) ?? undefined;',
+        'if (cmd !== undefined) problem = apply(cmd, good) ?? undefined;',
+      ],
+    ],
     caughtBy: ['TestCorruptLog'],
   },
   {
@@ -486,8 +500,61 @@ export const mutants: Mutant[] = [
     description:
       'inside MULTI each command runs at once (and replies QUEUED): other clients see it before EXEC, and EXEC has nothing to run',
     file: 'server.ts',
-    replace: [['      conn.queue.push(args);\n', '      this.run(name, cmd!, args, conn);\n']],
+    replace: [
+      [
+        '    queue.push(args);\n',
+        '    this.run(args[0].toLowerCase(), this.commands[args[0].toLowerCase()], args, conn);\n',
+      ],
+    ],
     caughtBy: ['TestTransactions', 'TestRedisReplies'],
+  },
+  {
+    name: 'multi-queue-unbounded-count',
+    description: 'MULTI queues any number of commands: a client can grow the server without bound, 200 bytes at a time',
+    file: 'server.ts',
+    replace: [['if (queue.length >= MULTI_MAX_COMMANDS || ', 'if (']],
+    caughtBy: ['TestTransactions'],
+  },
+  {
+    name: 'multi-queue-unbounded-bytes',
+    description: "MULTI queues commands of any total size: a few large SETs grow the server's memory without bound",
+    file: 'server.ts',
+    replace: [[' || conn.queuedBytes + bytes > MULTI_MAX_BYTES) {', ') {']],
+    caughtBy: ['TestTransactions'],
+  },
+  {
+    name: 'exec-logged-piecemeal',
+    description:
+      "EXEC's changes are logged as separate records, not between MULTI and EXEC: a crash in the middle of writing them leaves half a transaction",
+    file: 'server.ts',
+    replace: [
+      [
+        'return reply.array(this.persistence ? this.persistence.atomically(runAll) : runAll());',
+        'return reply.array(runAll());',
+      ],
+    ],
+    caughtBy: ['TestCrashTransaction'],
+  },
+  {
+    name: 'log-replays-unfinished-transaction',
+    description:
+      'loading the log applies the records of a transaction whose EXEC record never came (a crash cut it short)',
+    file: 'persistence.ts',
+    replace: [
+      [
+        '} else if (transaction !== undefined) transaction.records.push(cmd);',
+        '} else if (transaction !== undefined) this.apply(state, cmd);',
+      ],
+    ],
+    caughtBy: ['TestCrashTransaction'],
+  },
+  {
+    name: 'log-keeps-unfinished-transaction',
+    description:
+      'loading the log ignores a transaction without EXEC but leaves it in the file: the records appended after it are taken as part of it at the next start',
+    file: 'persistence.ts',
+    replace: [['      good = transaction.at;\n', '']],
+    caughtBy: ['TestCrashTransaction'],
   },
   {
     name: 'refused-command-not-aborting',

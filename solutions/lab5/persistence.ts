@@ -3,7 +3,8 @@
  *
  * Files in the data folder, both made of RESP commands (`encodeCommand`), read back with a RequestParser:
  *   snapshot.resp   the whole store at one moment: SET key value [PXAT ms] per key, then END <count>
- *   appendonly.aof  every change since that snapshot: SET key value [PXAT ms], DEL key, FLUSHALL
+ *   appendonly.aof  every change since that snapshot: SET key value [PXAT ms], DEL key, FLUSHALL; the changes of
+ *                   one EXEC between MULTI and EXEC records, so that they are replayed all or not at all
  * Every record states a key's new state in absolute terms, so replaying a record twice changes nothing:
  * a crash between writing a snapshot and cutting the log is harmless.
  *
@@ -61,11 +62,17 @@ function invalidRecord(cmd: string[], allowed: readonly string[]): string | unde
 }
 
 /**
- * Reads the records of `file` in order. A record that is not RESP or not one this module writes throws a
- * CorruptFileError naming the byte; an incomplete last record (a write torn by a crash) is left out.
- * Returns the offset just after the last complete record.
+ * Reads the records of `file` in order, giving each with the byte where it starts. A record that is not RESP, not
+ * one this module writes, or that `apply` says is out of place (its reason) throws a CorruptFileError naming the
+ * byte; an incomplete last record (a write torn by a crash) is left out. Returns the offset just after the last
+ * complete record.
  */
-function readRecords(file: string, data: Buffer, allowed: readonly string[], apply: (cmd: string[]) => void): number {
+function readRecords(
+  file: string,
+  data: Buffer,
+  allowed: readonly string[],
+  apply: (cmd: string[], at: number) => string | void,
+): number {
   const parser = new RequestParser();
   parser.push(data);
   let good = 0;
@@ -75,7 +82,7 @@ function readRecords(file: string, data: Buffer, allowed: readonly string[], app
     let problem: string | undefined;
     try {
       cmd = parser.next();
-      if (cmd !== undefined) problem = invalidRecord(cmd, allowed);
+      if (cmd !== undefined) problem = invalidRecord(cmd, allowed) ?? apply(cmd, good) ?? undefined;
     } catch (err) {
       if (!(err instanceof ProtocolError)) throw err;
       problem = err.message.replace(/^ERR Protocol error: /, '');
@@ -88,7 +95,6 @@ function readRecords(file: string, data: Buffer, allowed: readonly string[], app
       );
     }
     if (cmd === undefined) return good;
-    apply(cmd);
     count++;
     good = data.length - parser.bufferedBytes;
   }
@@ -161,13 +167,32 @@ export class Persistence {
     }
     const logFile = path.join(this.dir, LOG);
     const log = fs.readFileSync(logFile);
-    const good = readRecords(logFile, log, ['SET', 'DEL', 'FLUSHALL'], (cmd) => this.apply(state, cmd));
-    if (good < log.length) {
-      // Only an incomplete last record gets here: a write torn by a crash, never acknowledged. Cut it off, so new records follow good ones.
+    // A transaction's records wait for its EXEC record: a crash can leave only part of them.
+    let transaction: { at: number; records: string[][] } | undefined;
+    let good = readRecords(logFile, log, ['SET', 'DEL', 'FLUSHALL', 'MULTI', 'EXEC'], (cmd, at) => {
+      if (cmd[0] === 'MULTI') {
+        if (transaction !== undefined) return 'a MULTI record inside a transaction';
+        transaction = { at, records: [] };
+      } else if (cmd[0] === 'EXEC') {
+        if (transaction === undefined) return 'an EXEC record without MULTI';
+        for (const r of transaction.records) this.apply(state, r);
+        transaction = undefined;
+      } else if (transaction !== undefined) transaction.records.push(cmd);
+      else this.apply(state, cmd);
+    });
+    if (transaction !== undefined) {
+      console.warn(
+        `${logFile}: the transaction from byte ${transaction.at} has no EXEC record (a crash cut it short), so none of it was acknowledged; cut off.`,
+      );
+      good = transaction.at;
+    } else if (good < log.length) {
+      // Only an incomplete last record gets here: a write torn by a crash, never acknowledged.
       console.warn(
         `${logFile}: the last record (bytes ${good} to ${log.length}) is incomplete, a write torn by a crash; cut off.`,
       );
-      fs.ftruncateSync(this.fd, good);
+    }
+    if (good < log.length) {
+      fs.ftruncateSync(this.fd, good); // so that new records follow good ones
       fs.fsyncSync(this.fd);
     }
     this.logBytes = good;
@@ -194,6 +219,21 @@ export class Persistence {
   /** Records that every key was deleted. */
   recordFlush(): void {
     this.pending.push(record(['FLUSHALL']));
+  }
+
+  /**
+   * Runs `changes` (one EXEC's commands), whose records reach the log as one unit: between MULTI and EXEC records
+   * when there are two or more, so that a crash in the middle of writing them leaves a transaction that the next
+   * start drops whole, never half of one.
+   */
+  atomically<T>(changes: () => T): T {
+    const from = this.pending.length;
+    const result = changes();
+    if (this.pending.length - from > 1) {
+      this.pending.splice(from, 0, record(['MULTI']));
+      this.pending.push(record(['EXEC']));
+    }
+    return result;
   }
 
   /** Writes pending records to the log; with fsync 'always', also forces them to disk. Call before replying. */

@@ -33,6 +33,8 @@ interface Connection {
   stalled: boolean;
   /** After MULTI: the commands queued for EXEC; undefined outside a transaction. */
   queue: string[][] | undefined;
+  /** The bytes of the queued commands' words. */
+  queuedBytes: number;
   /** A command was refused while queuing: EXEC must abort the transaction. */
   dirty: boolean;
 }
@@ -41,6 +43,13 @@ interface Connection {
 const OUTPUT_PAUSE_BYTES = 1 << 20;
 /** Unsent replies to one client, bytes, beyond which it is disconnected (one reply that large: KEYS on a big store). */
 const OUTPUT_LIMIT_BYTES = 256 << 20;
+
+/**
+ * What one transaction may queue (Redis sets no limit). A queued command costs about 200 bytes of memory beyond its
+ * words, so 100,000 of them are about 20 MB; 128 MiB of words holds any command the parser accepts (64 MiB per word).
+ */
+const MULTI_MAX_COMMANDS = 100_000;
+const MULTI_MAX_BYTES = 128 << 20;
 
 const notInteger = reply.error('ERR value is not an integer or out of range');
 const syntaxError = reply.error('ERR syntax error');
@@ -125,6 +134,7 @@ class KVServer {
       closing: false,
       stalled: false,
       queue: undefined,
+      queuedBytes: 0,
       dirty: false,
     };
     this.connections.add(conn);
@@ -201,11 +211,25 @@ class KVServer {
       conn.queue = undefined; // a refused EXEC ends the transaction, as Redis does, and says why
       return reply.error(`EXECABORT Transaction discarded because of: ${refused.slice('-ERR '.length, -2)}`);
     }
-    if (conn.queue !== undefined && !TRANSACTION_CONTROL.has(name)) {
-      conn.queue.push(args);
-      return reply.simple('QUEUED');
-    }
+    if (conn.queue !== undefined && !TRANSACTION_CONTROL.has(name)) return this.enqueue(args, conn.queue, conn);
     return this.run(name, cmd!, args, conn);
+  }
+
+  /**
+   * Queues a command for EXEC (`queue` is the connection's). One that would take the queue past its limits is refused, which aborts the
+   * transaction like any command refused while queuing: a client cannot grow the server's memory without bound.
+   */
+  private enqueue(args: string[], queue: string[][], conn: Connection): string {
+    const bytes = args.reduce((n, word) => n + word.length, 0);
+    if (queue.length >= MULTI_MAX_COMMANDS || conn.queuedBytes + bytes > MULTI_MAX_BYTES) {
+      conn.dirty = true;
+      return reply.error(
+        `ERR transaction too large: MULTI queues at most ${MULTI_MAX_COMMANDS} commands and ${MULTI_MAX_BYTES} bytes; EXEC will abort it. Send large batches without MULTI or in several transactions`,
+      );
+    }
+    queue.push(args);
+    conn.queuedBytes += bytes;
+    return reply.simple('QUEUED');
   }
 
   /** Runs a known command with the right number of arguments. */
@@ -556,6 +580,7 @@ class KVServer {
         run: (_a, conn) => {
           if (conn.queue !== undefined) return reply.error('ERR MULTI calls can not be nested');
           conn.queue = [];
+          conn.queuedBytes = 0;
           conn.dirty = false;
           return reply.ok;
         },
@@ -567,10 +592,11 @@ class KVServer {
           if (queued === undefined) return reply.error('ERR EXEC without MULTI');
           conn.queue = undefined;
           if (conn.dirty) return reply.error('EXECABORT Transaction discarded because of previous errors.');
-          // Every queued command runs now, one after the other, with no other client's command in between.
-          return reply.array(
-            queued.map((args) => this.run(args[0].toLowerCase(), this.commands[args[0].toLowerCase()], args, conn)),
-          );
+          // Every queued command runs now, one after the other, with no other client's command in between; their
+          // changes reach the log as one unit.
+          const runAll = (): string[] =>
+            queued.map((args) => this.run(args[0].toLowerCase(), this.commands[args[0].toLowerCase()], args, conn));
+          return reply.array(this.persistence ? this.persistence.atomically(runAll) : runAll());
         },
       },
       discard: {

@@ -10,7 +10,7 @@ import * as path from 'node:path';
 import { record, redisServerPath, serialise, startRedis } from '../../../instructor/redis-record';
 import { globMatch } from '../../../lab5/glob';
 import { encodeCommand, ProtocolError, ReplyParser, reply, RequestParser } from '../../../lab5/resp';
-import { itChecksHandoutTable } from '../../kit';
+import { itChecksHandoutTable, itChecksScoring } from '../../kit';
 import { materialiseMutant, Mutant, removeMutant } from '../../mutants';
 import { runNamedTest } from '../../../suite';
 import { mutants } from '../mutants';
@@ -239,6 +239,7 @@ describe('lab5 recorded Redis replies', function () {
 
 describe('lab5 suite', function () {
   this.timeout(120_000);
+  itChecksScoring(suite);
   itChecksHandoutTable(suite, path.join(__dirname, '..', '..', '..', 'lab5'));
   const solution = suite.load(SOLUTION_DIR);
 
