@@ -259,9 +259,20 @@ export const TRACE_SCRIPT = String.raw`
   document.getElementById('to-failure').onclick = toFailure;
   [fKey, fClient, fServer].forEach(function (el) { el.addEventListener('input', draw); el.addEventListener('change', draw); });
   window.addEventListener('resize', resize);
-  document.getElementById('counts').textContent = msgs.length + ' RPCs, ' + ops.length + ' operations, ' + marks.filter(function (k) { return k.k === 'log'; }).length + ' printed lines, ' + lanes.length + ' lanes';
+  document.getElementById('counts').textContent = msgs.length + ' RPCs, ' + ops.length + ' operations, ' + plural(marks.filter(function (k) { return k.k === 'log'; }).length, 'printed line') + ', ' + lanes.length + ' lanes';
+  function plural(n, what) { return n + ' ' + what + (n === 1 ? '' : 's'); }
   resize();
   toFailure();
+  // For tools and the kit's browser test: where an RPC's first drawn segment is (viewport coordinates), to click it.
+  window.kvlabsTrace = {
+    rpcPoint: function (id) {
+      var s = shown.filter(function (x) { return x.item === byId[id] && x.segs && x.segs.length; })[0];
+      if (!s) return null;
+      var g = s.segs[0], r = canvas.getBoundingClientRect();
+      return { x: r.left + (g[0] + g[2]) / 2, y: r.top + (g[1] + g[3]) / 2 };
+    },
+    show: function (t0, t1) { v0 = t0; v1 = t1; draw(); }
+  };
   document.body.setAttribute('data-render-ms', String(Math.round(performance.now() - started)));
   canvas.scrollIntoView({ block: 'center' });
 })();

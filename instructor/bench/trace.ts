@@ -1,6 +1,7 @@
-/** Trace figures: recording's cost off (against the code before the recorder) and on, page size, and minimization time on planted bugs. */
+/** Trace figures: recording's cost off (against the code before the recorder) and on, page size, minimization time on planted bugs, and a 100,000-event page's render time. */
 import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { tracePage } from '../../grader/reports/trace';
 import { materialiseMutant, removeMutant } from '../../solutions/mutants';
@@ -8,6 +9,7 @@ import { failureSignature, minimizeFaults, type LabSuite, type RunOptions } from
 import { mutants } from '../../solutions/lab2/mutants';
 import type { TestOutcome } from '../../suite/types';
 import { realNow } from '../../world';
+import { launchChromium, syntheticTrace } from '../browser';
 import type { BenchFigure } from './figure';
 
 const ROOT = path.join(__dirname, '..', '..');
@@ -107,6 +109,57 @@ async function minimizeTime(c: Copy, name: string, testName: string, seed: numbe
   }
 }
 
+/** How long headless Chromium takes to draw a 100,000-event trace page (the page's own measure, median of 3). */
+export async function renderTime(): Promise<BenchFigure> {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'kvlabs-render-'));
+  const browser = await launchChromium(path.join(dir, 'profile'));
+  try {
+    const trace = syntheticTrace(25_000);
+    const file = path.join(dir, 'big.html');
+    fs.writeFileSync(
+      file,
+      tracePage({
+        lab: 'lab2',
+        target: 'solution',
+        description: '',
+        run: {
+          name: 'TestBig',
+          seed: 1,
+          status: 'failed',
+          realMs: 0,
+          virtualMs: 0,
+          rpcs: 0,
+          ops: 0,
+          traceHash: '',
+          log: [],
+          message: '',
+          output: '',
+          trace,
+        },
+      }),
+    );
+    const ms: number[] = [];
+    for (let i = 0; i < 3; i++) {
+      const page = await browser.newPage();
+      await page.setViewport({ width: 1200, height: 800 });
+      await page.goto(`file://${file}`);
+      await page.waitForSelector('body[data-render-ms]', { timeout: 60_000 });
+      ms.push(Number(await page.$eval('body', (b) => b.getAttribute('data-render-ms'))));
+      await page.close();
+    }
+    const value = median(ms);
+    return {
+      name: 'trace page: 100,000 events drawn in headless Chromium',
+      value,
+      unit: 'ms',
+      note: `${value < 2000 ? 'meets' : 'MISSES'} the target of < 2,000 ms (parse, index and first draw; ${(fs.statSync(file).size / 1e6).toFixed(1)} MB page)`,
+    };
+  } finally {
+    await browser.close();
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+}
+
 /** The median of `xs`. */
 function median(xs: readonly number[]): number {
   return [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
@@ -168,6 +221,7 @@ export async function benchTrace(rounds = 3): Promise<BenchFigure[]> {
     });
     figures.push(await minimizeTime(current, 'no-retry', 'TestManyClientsUnreliable', 1));
     figures.push(await minimizeTime(current, 'errmaybe-means-held', 'TestAcquireTimeoutUnreliable', 1));
+    figures.push(await renderTime());
     return figures;
   } finally {
     if (baseDir) fs.rmSync(baseDir, { recursive: true, force: true });
