@@ -9,7 +9,7 @@ import crypto from 'node:crypto';
 import fs from 'node:fs';
 import net from 'node:net';
 import { codeFrames } from '../labrpc/stack';
-import { describeError, runNamedTest } from '../suite';
+import { describeError, liveOpCount, runNamedTest } from '../suite';
 import type { CrashKind, LabSuite, TestOutcome } from '../suite/types';
 import { World, boundTrace } from '../world';
 import { useSpawner, type KitProcess } from '../suite/spawn';
@@ -110,7 +110,9 @@ function reportCrashes(): void {
 /** The counters of the running world, or of the test that just ended. */
 function snapshot(): WorldSnapshot | undefined {
   const w = World.maybeCurrent();
-  if (w) return { virtualMs: w.now(), rpcs: w.stats.rpcs, ops: w.stats.ops, traceHash: w.traceHash() };
+  if (w) return { virtualMs: w.now(), rpcs: w.stats.rpcs, ops: liveOpCount(), traceHash: w.traceHash() };
+  // A real-time test has no world: its operations are still counted.
+  if (current >= 0 && !finished) return { virtualMs: 0, rpcs: 0, ops: liveOpCount(), traceHash: '' };
   return finished
     ? { virtualMs: finished.virtualMs, rpcs: finished.rpcs, ops: finished.ops, traceHash: finished.traceHash }
     : undefined;

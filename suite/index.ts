@@ -2,7 +2,8 @@
 export * from './types';
 export { scored } from './scored';
 export { TestFailure, FailureAttachments, check } from './failure';
-export { runNamedTest, RunOptions, describeError } from './run';
+export { runNamedTest, RunOptions, describeError, liveOpCount } from './run';
+export { Transcript, bounded } from './transcript';
 export { assertLinearizable } from './linearizable';
 export { within } from './within';
 export { minimizeFaults, describeMinimalFaults, failureSignature, MinimalFaults, FailsWith } from './minimize';

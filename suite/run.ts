@@ -4,6 +4,7 @@ import { codeFrames } from '../labrpc/stack';
 import { DeadlockError, UncaughtError, VirtualTimeLimitError, WatchdogError, World, realNow } from '../world';
 import { TestFailure } from './failure';
 import { recordPrinted } from './printed';
+import { Transcript } from './transcript';
 import type { CrashKind, TestContext, TestDefinition, TestOutcome } from './types';
 
 /** Options for one run. */
@@ -16,6 +17,14 @@ export interface RunOptions {
   faults?: { readonly allowed?: readonly string[] };
 }
 
+/** The running test's operation count (one counter; a closure, not an object, so the sandbox's freeze leaves it writable). */
+let liveOps = 0;
+
+/** The running (or last) test's operations so far: the grader reads it when a test process dies mid-run. */
+export function liveOpCount(): number {
+  return liveOps;
+}
+
 /** Runs `test` against `impl` with `seed`. Never throws: every failure becomes a failed outcome. */
 export async function runNamedTest<Impl>(
   test: TestDefinition<Impl>,
@@ -25,7 +34,8 @@ export async function runNamedTest<Impl>(
 ): Promise<TestOutcome> {
   const log: string[] = [];
   const stuck: Array<() => readonly string[]> = [];
-  let ops = 0;
+  liveOps = 0;
+  const transcript = test.realTime ? new Transcript() : undefined;
   const world = test.realTime
     ? undefined
     : new World({
@@ -41,9 +51,9 @@ export async function runNamedTest<Impl>(
     world,
     log: (m) => void log.push(m),
     countOps: (n = 1) => {
-      ops += n;
-      if (world) world.stats.ops += n;
+      liveOps += n;
     },
+    transcript,
     onStuck: (describe) => void stuck.push(describe),
   };
   const start = realNow();
@@ -66,10 +76,11 @@ export async function runNamedTest<Impl>(
     realMs,
     virtualMs: world ? world.now() : 0,
     rpcs: world ? world.stats.rpcs : 0,
-    ops,
+    ops: liveOps,
     traceHash: world ? world.traceHash() : '',
     log,
     ...(rec ? { trace: rec.data() } : {}),
+    ...(transcript && error !== undefined ? { trace: transcript.data(describeError(error)) } : {}),
     ...(world?.faults ? { faults: world.faults.applied } : {}),
   };
   if (error === undefined) return { ...base, status: 'passed', message: '' };

@@ -3,6 +3,7 @@
  * A lab exports one LabSuite; the grader picks the implementation (student or solution) and runs tests by name.
  */
 import type { AppliedFault, TraceData, World } from '../world';
+import type { Transcript } from './transcript';
 
 /** Everything a named test receives. */
 export interface TestContext<Impl> {
@@ -16,6 +17,8 @@ export interface TestContext<Impl> {
   log(message: string): void;
   /** Counts client operations, for the report's #Ops column. */
   countOps(n?: number): void;
+  /** Real-time tests only: where the harness's clients record each command and its reply (the failing run's trace page). */
+  readonly transcript: Transcript | undefined;
   /** Registers what to say about the work still in progress (one line each) if the run stops on a time limit or a deadlock. */
   onStuck(describe: () => readonly string[]): void;
 }

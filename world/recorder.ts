@@ -51,6 +51,8 @@ export interface TraceData {
   readonly cut: number;
   /** The most events a recording keeps. */
   readonly limit: number;
+  /** 'real' for a real-time test's transcript (ms since the test began, as its clients saw them); virtual time otherwise. */
+  readonly clock?: 'virtual' | 'real';
 }
 
 /** At most this many events are kept (the latest: the failure is at the end). */
@@ -117,7 +119,7 @@ export function boundTrace(trace: TraceData, maxChars: number): TraceData {
   let t = trace;
   while (t.events.length > 0 && JSON.stringify(t).length > maxChars) {
     const drop = Math.ceil(t.events.length / 4);
-    t = { events: t.events.slice(drop), cut: t.cut + drop, limit: t.limit };
+    t = { ...t, events: t.events.slice(drop), cut: t.cut + drop };
   }
   return t;
 }

@@ -83,7 +83,7 @@ export class World {
   /** Real time limit for a run, in ms. */
   readonly realLimitMs: number;
   /** Counters shown in test reports: RPCs sent through labrpc and client operations recorded by tests. */
-  readonly stats = { rpcs: 0, ops: 0 };
+  readonly stats = { rpcs: 0 };
   private readonly queue = new EventQueue();
   private readonly hash = new TraceHash();
   private clock = 0;

@@ -203,6 +203,9 @@ export const TRACE_SCRIPT = String.raw`
     if (!it) return '';
     if (it.method) {
       var fate = it.drop ? 'the ' + it.drop + ' was LOST at ' + fmt(it.td) + ' (' + ({ unreliable: 'unreliable network', disabled: 'disabled end: a partition or a stopped node', killed: 'the server was killed or replaced', closed: 'network shut down' }[it.why] || it.why) + ')' : it.t2 !== undefined ? 'reply delivered at ' + fmt(it.t2) : it.t1 === undefined ? 'the request was still on its way when the run ended' : 'no reply yet when the run ended';
+      if (data.clock === 'real')
+        return it.method + ' on ' + it.from + ' → ' + it.to + '\nsent at ' + fmt(it.t0) + (it.t2 !== undefined ? ', reply received at ' + fmt(it.t2) : ', no reply when the test failed') +
+          '\n\narguments: ' + JSON.stringify(it.args, null, 2) + (it.th !== undefined ? '\n\nreply: ' + JSON.stringify(it.reply, null, 2) : '');
       return 'RPC #' + it.id + ' ' + it.method + '\n' + it.from + ' → ' + it.to + ' (end ' + it.end + ')\nsent at ' + fmt(it.t0) +
         (it.t1 !== undefined ? '\nreached the handler at ' + fmt(it.t1) : '') + (it.th !== undefined ? '\nhandler answered at ' + fmt(it.th) : '') +
         '\n' + fate + (it.tout !== undefined ? '\nthe caller got a TimeoutError at ' + fmt(it.tout) : '') +

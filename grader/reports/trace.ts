@@ -1,7 +1,7 @@
 /** A failing run's message-trace page: self-contained HTML (inline style and script) drawing the replay's recording. */
 import { describeMinimalFaults } from '../../suite/minimize';
 import type { TraceData, TraceEvent } from '../../world';
-import { replayCommand } from '../format';
+import { replayCommand, rerunCommand } from '../format';
 import type { RunRecord, Target } from '../types';
 import { escapeHtml as h, plainText } from './text';
 import { TRACE_SCRIPT } from './trace-script';
@@ -46,7 +46,11 @@ export function tracePage(p: TracePageInput): string {
     ? `<p><a href="${h(encodeURIComponent(p.historyFile))}">Open the linearizability view of this run’s history</a> (which operation could not be placed, client by client).</p>\n`
     : '';
   const minimal = run.minimal ? `<p class="minimal"><b>Smallest failing schedule.</b> ${h(describeMinimalFaults(run.minimal))} <span class="sub">(${run.minimal.replays} replays; faults are lost requests, lost replies and held-back replies)</span></p>\n` : '';
-  const when = fail ? ` at virtual time ${(fail.t / 1000).toFixed(3)} s` : '';
+  const real = trace.clock === 'real';
+  const when = fail ? ` at ${real ? 'real' : 'virtual'} time ${(fail.t / 1000).toFixed(3)} s` : '';
+  const intro = real
+    ? `This is the failing run’s transcript: every command the test’s clients sent and the reply each got, on one lane per connection, in real time since the test began (a real-time test is not replayed, and the server’s side is not seen). It failed${h(when)}:`
+    : `The grader replayed this seed with recording on: the run below is exactly the failing run. It failed${h(when)}:`;
   return `<!doctype html>
 <html lang="en">
 <head>
@@ -57,8 +61,8 @@ export function tracePage(p: TracePageInput): string {
 </head>
 <body>
 <h1>${h(`${p.lab} · ${run.name}`)} — message trace</h1>
-<p class="sub">${h(p.description)} · seed ${run.seed} · replay: <code>${h(replayCommand(p.lab, run.name, run.seed, p.target))}</code></p>
-<p>The grader replayed this seed with recording on: the run below is exactly the failing run. It failed${h(when)}:</p>
+<p class="sub">${h(p.description)} · ${real ? 'rerun' : `seed ${run.seed} · replay`}: <code>${h(real ? rerunCommand(p.lab, run.name, p.target) : replayCommand(p.lab, run.name, run.seed, p.target))}</code></p>
+<p>${intro}</p>
 <pre class="failure">${h(plainText(run.message))}</pre>
 ${minimal}${history}${cut}<div class="bar">
 <button id="to-failure">Go to the failure</button><button id="zoom-in">Zoom in</button><button id="zoom-out">Zoom out</button><button id="fit">Whole run</button>

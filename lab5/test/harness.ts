@@ -9,7 +9,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import sinon from 'sinon';
 import { encodeCommand, ReplyParser, RespError, RespReply } from '../resp';
-import { check, TestFailure } from '../../suite';
+import { bounded, check, TestFailure, type Transcript } from '../../suite';
 import type {
   ClientOptions,
   ConsistentRing,
@@ -58,9 +58,22 @@ export async function within<T>(ms: number, what: string, p: Promise<T>): Promis
   }
 }
 
+/** What a test's clients report as they talk: operations for the #Ops column, and the failing run's transcript. */
+export interface Observer {
+  /** Counts one operation (a reply received, a client call settled). */
+  countOps(n?: number): void;
+  /** The real-time transcript, when the run keeps one. */
+  readonly transcript: Transcript | undefined;
+}
+
+/** An observer that notes nothing (a client made outside a test). */
+const UNOBSERVED: Observer = { countOps: () => undefined, transcript: undefined };
+
 /** A plain RESP connection, as a test's own client: sends commands, reads replies, sees the connection close. */
 export class RawClient {
   private readonly parser: ReplyParser;
+  /** Transcript ids of the commands sent and not yet answered, oldest first (RESP answers in order). */
+  private readonly pending: number[] = [];
   private readonly replies: RespReply[] = [];
   private waiter: (() => void) | undefined;
   /** True once the server closed the connection (or it broke). */
@@ -68,10 +81,16 @@ export class RawClient {
   /** Resolves when the connection closes. */
   readonly whenClosed: Promise<void>;
 
-  /** `encoding` decodes bulk replies: 'utf8' for text, 'latin1' for byte strings (one character per byte). */
+  /**
+   * `encoding` decodes bulk replies: 'utf8' for text, 'latin1' for byte strings (one character per byte). The
+   * observer counts each reply and keeps the transcript on the lane `lane` (the connection) towards `server`.
+   */
   constructor(
     readonly socket: net.Socket,
     encoding: BufferEncoding = 'utf8',
+    private readonly observer: Observer = UNOBSERVED,
+    private readonly lane = 'connection',
+    private readonly server = 'server',
   ) {
     this.parser = new ReplyParser(encoding);
     socket.setNoDelay(true);
@@ -79,8 +98,9 @@ export class RawClient {
     socket.on('data', (chunk) => {
       this.parser.push(chunk);
       try {
-        for (let r = this.parser.next(); r !== undefined; r = this.parser.next()) this.replies.push(r);
+        for (let r = this.parser.next(); r !== undefined; r = this.parser.next()) this.received(r);
       } catch {
+        observer.transcript?.note(lane, 'the server sent bytes that are not RESP: the connection is treated as broken');
         socket.destroy(); // not RESP: treat it as a broken connection
       }
       this.wake();
@@ -88,8 +108,19 @@ export class RawClient {
     socket.on('error', () => undefined);
     socket.on('close', () => {
       this.closed = true;
+      observer.transcript?.note(lane, 'connection closed');
       this.wake();
     });
+  }
+
+  /** One reply arrived: counted, matched with its command in the transcript, kept for the test. */
+  private received(r: RespReply): void {
+    this.observer.countOps();
+    const t = this.observer.transcript;
+    const id = this.pending.shift();
+    if (t && id !== undefined) t.replied(id, r instanceof RespError ? { error: r.message } : r);
+    else t?.note(this.lane, `reply: ${show(bounded(r) as RespReply)}`);
+    this.replies.push(r);
   }
 
   private wake(): void {
@@ -105,12 +136,23 @@ export class RawClient {
 
   /** Sends bytes as they are. */
   sendRaw(data: Buffer | string): void {
-    if (!this.socket.destroyed) this.socket.write(typeof data === 'string' ? Buffer.from(data, 'latin1') : data);
+    const bytes = typeof data === 'string' ? Buffer.from(data, 'latin1') : data;
+    this.observer.transcript?.note(
+      this.lane,
+      `sent ${bytes.length} bytes as they are: ${JSON.stringify(bytes.subarray(0, 80).toString('latin1'))}`,
+    );
+    this.write(bytes);
   }
 
   /** Sends one command without waiting. */
   send(...args: Array<string | number | Buffer>): void {
-    this.sendRaw(encodeCommand(args));
+    const t = this.observer.transcript;
+    if (t) this.pending.push(t.command(this.lane, this.server, String(args[0]).toUpperCase(), args.slice(1)));
+    this.write(encodeCommand(args));
+  }
+
+  private write(bytes: Buffer): void {
+    if (!this.socket.destroyed) this.socket.write(bytes);
   }
 
   /** The next reply; fails the test if none comes within `ms` or the connection closes first. */
@@ -195,8 +237,14 @@ export interface ServerProcess {
 /** Everything one test started, so that it can all be stopped at the end. */
 export class Resources {
   private readonly cleanups: Array<() => Promise<void> | void> = [];
+  private connections = 0;
+  private clients = 0;
 
-  constructor(private readonly impl: Lab5Impl) {}
+  /** `observer`: the test's context, which counts operations and keeps the transcript. */
+  constructor(
+    private readonly impl: Lab5Impl,
+    private readonly observer: Observer = UNOBSERVED,
+  ) {}
 
   /** Runs `fn` at cleanup (last registered runs first). */
   defer(fn: () => Promise<void> | void): void {
@@ -262,14 +310,14 @@ export class Resources {
         );
       }),
     );
-    return new RawClient(socket, encoding);
+    return new RawClient(socket, encoding, this.observer, `connection ${++this.connections}`, `server :${port}`);
   }
 
-  /** The student's client on these servers, closed at the end. */
+  /** The student's client on these servers, closed at the end; each call is counted and transcribed. */
   client(servers: readonly ServerAddress[], options?: ClientOptions): KVClient {
     const c = new this.impl.ShardedClient(servers, options);
     this.defer(() => c.close());
-    return c;
+    return observed(c, this.observer, `ShardedClient ${++this.clients}`, servers.map((s) => `:${s.port}`).join(' '));
   }
 
   /** Watches syncs of the files in `dir` and writes by the server on `serverPort`, until the test ends. */
@@ -471,8 +519,44 @@ function isLogFile(name: string): boolean {
 }
 
 /** Runs `body` with fresh Resources and always cleans up. */
-export async function withResources(impl: Lab5Impl, body: (res: Resources) => Promise<void>): Promise<void> {
-  const res = new Resources(impl);
+/** `client` with each method call counted when it settles and transcribed on `lane` (towards `servers`). */
+function observed(client: KVClient, observer: Observer, lane: string, servers: string): KVClient {
+  return new Proxy(client, {
+    get(target, prop, receiver) {
+      const value = Reflect.get(target, prop, receiver) as unknown;
+      if (typeof value !== 'function' || prop === 'close' || typeof prop === 'symbol') return value;
+      return (...args: unknown[]) => {
+        const t = observer.transcript;
+        const id = t?.command(lane, servers, prop, args);
+        const settled = (outcome: unknown) => {
+          observer.countOps();
+          if (t && id !== undefined) t.replied(id, outcome);
+        };
+        const result = (value as (...a: unknown[]) => unknown).apply(target, args);
+        if (result instanceof Promise)
+          return result.then(
+            (v: unknown) => {
+              settled(v);
+              return v;
+            },
+            (e: unknown) => {
+              settled({ error: e instanceof Error ? e.message : String(e) });
+              throw e;
+            },
+          );
+        settled(result);
+        return result;
+      };
+    },
+  });
+}
+
+export async function withResources(
+  impl: Lab5Impl,
+  body: (res: Resources) => Promise<void>,
+  observer: Observer = UNOBSERVED,
+): Promise<void> {
+  const res = new Resources(impl, observer);
   try {
     await body(res);
   } finally {

@@ -12,6 +12,7 @@ import { globMatch } from '../../../lab5/glob';
 import { encodeCommand, ProtocolError, ReplyParser, reply, RequestParser } from '../../../lab5/resp';
 import { itChecksHandoutTable, itChecksScoring } from '../../kit';
 import { materialiseMutant, Mutant, removeMutant } from '../../mutants';
+import { tracePage } from '../../../grader/reports/trace';
 import { runNamedTest } from '../../../suite';
 import { mutants } from '../mutants';
 import { CORPUS_FILE, loadCorpus } from '../../../lab5/test/redis-corpus';
@@ -256,6 +257,41 @@ describe('lab5 suite', function () {
       const outcome = await runNamedTest(test, skeleton, 1);
       expect(outcome.status, test.name).to.equal('failed');
       expect(outcome.message, test.name).to.match(/TODO/);
+    }
+  });
+
+  it('a failing real-time test counts its operations and carries the transcript its page draws', async () => {
+    const mutant = mutants.find((m) => m.name === 'utf8-replies') as Mutant;
+    const dir = materialiseMutant(SOLUTION_DIR, mutant);
+    try {
+      const test = suite.tests.find((t) => t.name === 'TestSetGetDel')!;
+      const outcome = await runNamedTest(test, suite.load(dir), 1);
+      expect(outcome.status).to.equal('failed');
+      expect(
+        outcome.ops,
+        'each reply the test got is one operation (before, a failed real-time test said 0)',
+      ).to.be.greaterThan(3);
+      const trace = outcome.trace!;
+      expect(trace.clock).to.equal('real');
+      const calls = trace.events.filter((e) => e.k === 'call');
+      expect(calls.length).to.be.at.least(outcome.ops - 1);
+      expect(calls[0]).to.deep.include({ from: 'connection 1' });
+      expect((calls[0] as { to: string }).to).to.match(/^server :\d+$/);
+      expect(calls.map((c) => (c as { method: string }).method)).to.include('SET');
+      expect(trace.events.filter((e) => e.k === 'reply').length).to.equal(outcome.ops);
+      expect(trace.events[trace.events.length - 1]).to.deep.include({ k: 'fail' });
+      const page = tracePage({
+        lab: 'lab5',
+        target: 'solution',
+        description: test.description,
+        run: { ...outcome, output: '', trace },
+      });
+      expect(page)
+        .to.contain('the failing run’s transcript')
+        .and.contain('--test TestSetGetDel')
+        .and.not.contain('--seed');
+    } finally {
+      removeMutant(dir);
     }
   });
 
