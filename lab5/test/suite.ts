@@ -1170,10 +1170,29 @@ const hashRing = realTest(
   },
 );
 
-const clientRetry = realTest(
-  'TestClientRetry',
-  'a stopped server: 3 retries 0.5 s apart, then a clear error; the key works again once the server is back',
-  async (res, ctx, rng) => {
+/** Three servers and the student's client on them, with a key on server 2 (`onTwo`) and one on server 1 (`onOne`). */
+async function threeServers(res: Resources, rng: Rng) {
+  const servers = await Promise.all([1, 2, 3].map((id) => res.server({ serverId: id })));
+  const addrs = addresses(servers.map((s) => s.port));
+  const notices: string[] = [];
+  const client = res.client(addrs, { onRetry: (n) => notices.push(`${n.server.id}:${n.attempt}/${n.retries}`) });
+  const keyOn = (s: number): string => {
+    for (;;) {
+      const k = `key:${word(rng, 8)}`;
+      if (referenceShard(k, 3) === s) return k;
+    }
+  };
+  const onTwo = keyOn(1);
+  const onOne = keyOn(0);
+  await client.set(onTwo, 'before');
+  await client.set(onOne, 'fine');
+  return { servers, addrs, client, notices, onTwo, onOne };
+}
+
+const clientTimeout = realTest(
+  'TestClientTimeout',
+  'a server that accepts but never answers: each attempt ends after timeoutMs, then a ServerUnavailableError',
+  async (res) => {
     // A server that accepts connections but never answers: each attempt times out.
     const mute = net.createServer((s) => s.on('error', () => undefined));
     const mutedSockets: net.Socket[] = [];
@@ -1205,22 +1224,14 @@ const clientRetry = realTest(
       (timeoutErr as Error | undefined)?.name === 'ServerUnavailableError' && waited >= 600 && waited < 2500,
       `On a server that never replies, with timeoutMs 300 and 1 retry, get ended after ${waited} ms with ${(timeoutErr as Error | undefined)?.name ?? 'success'}; expected ServerUnavailableError after about 650 ms (two 300 ms attempts).`,
     );
+  },
+);
 
-    // Three servers; server 2 stops.
-    const servers = await Promise.all([1, 2, 3].map((id) => res.server({ serverId: id })));
-    const addrs = addresses(servers.map((s) => s.port));
-    const notices: string[] = [];
-    const client = res.client(addrs, { onRetry: (n) => notices.push(`${n.server.id}:${n.attempt}/${n.retries}`) });
-    const keyOn = (s: number): string => {
-      for (;;) {
-        const k = `key:${word(rng, 8)}`;
-        if (referenceShard(k, 3) === s) return k;
-      }
-    };
-    const onTwo = keyOn(1);
-    const onOne = keyOn(0);
-    await client.set(onTwo, 'before');
-    await client.set(onOne, 'fine');
+const clientRetry = realTest(
+  'TestClientRetry',
+  'a stopped server: 3 retries 0.5 s apart (onRetry told each time), then a ServerUnavailableError; the other shards keep working',
+  async (res, _ctx, rng) => {
+    const { servers, client, notices, onTwo, onOne } = await threeServers(res, rng);
     await servers[1].close();
     const t0 = Date.now();
     const outcome = await within(
@@ -1260,9 +1271,15 @@ const clientRetry = realTest(
       other === 'fine' && notices.length === 0,
       `A key on server 1 answered ${JSON.stringify(other)} after ${notices.length} retries while server 2 was down; the other shards must keep working, without retries.`,
     );
+  },
+);
 
-    // The server comes back during the retries: the operation succeeds.
-    notices.length = 0;
+const clientRetryRecovers = realTest(
+  'TestClientRetryRecovers',
+  'a server that comes back during the retries: the operation succeeds',
+  async (res, _ctx, rng) => {
+    const { servers, addrs, client, notices, onTwo } = await threeServers(res, rng);
+    await servers[1].close();
     const t2 = Date.now();
     const pending = client.set(onTwo, 'after');
     await sleep(700);
@@ -1288,9 +1305,14 @@ const clientRetry = realTest(
       (await client.get(onTwo)) === 'after',
       `get(${JSON.stringify(onTwo)}) after the restart did not return "after".`,
     );
+  },
+);
 
-    // An error reply is an answer, not a failure: no retry.
-    notices.length = 0;
+const clientErrorReply = realTest(
+  'TestClientErrorReply',
+  'an error reply is an answer: a ServerReplyError at once, with no retry',
+  async (res, _ctx, rng) => {
+    const { client, notices, onTwo } = await threeServers(res, rng);
     await client.set(onTwo, 'not a number');
     let replyErr: unknown;
     await client.incr(onTwo).catch((e: unknown) => void (replyErr = e));
@@ -2773,7 +2795,10 @@ export const suite: LabSuite<Lab5Impl> = {
     scored(redisReplies, { points: 5, part: 2 }),
     scored(shardPlacement, { points: 3, part: 4 }),
     scored(hashRing, { points: 4, part: 4 }),
-    scored(clientRetry, { points: 4, part: 4 }),
+    scored(clientTimeout, { points: 1, part: 4 }),
+    scored(clientRetry, { points: 1, part: 4 }),
+    scored(clientRetryRecovers, { points: 1, part: 4 }),
+    scored(clientErrorReply, { points: 1, part: 4 }),
     scored(lateReply, { points: 3, part: 4 }),
     scored(restartRecovery, { points: 4, part: 3 }),
     scored(crashRecovery, { points: 3, part: 3 }),

@@ -218,11 +218,23 @@ export const mutants: Mutant[] = [
     caughtBy: ['TestClientRetry'],
   },
   {
+    name: 'error-reply-retried',
+    description: 'an error reply counts as a failed attempt: it is retried, and ends as ServerUnavailableError',
+    file: 'client.ts',
+    replace: [
+      [
+        '        reply = await this.connections[index].send(args, this.timeoutMs);\n',
+        '        reply = await this.connections[index].send(args, this.timeoutMs);\n        if (reply instanceof RespError) throw new Error(reply.message);\n',
+      ],
+    ],
+    caughtBy: ['TestClientErrorReply'],
+  },
+  {
     name: 'no-request-timeout',
     description: 'the client waits for ever on a server that accepts but never answers',
     file: 'client.ts',
     replace: [['      }, timeoutMs);', '      }, timeoutMs * 1000);']],
-    caughtBy: ['TestClientRetry'],
+    caughtBy: ['TestClientTimeout'],
   },
   {
     name: 'replies-lifo',
