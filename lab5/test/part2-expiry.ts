@@ -1,0 +1,478 @@
+/** Part 2's named tests (expiry, statistics, real clients, SCAN, Redis's exact replies) */
+import Redis from 'ioredis';
+import { parseStats } from '../info';
+import { collectGarbage } from '../../suite/memory';
+import { TestFailure, check } from '../../suite';
+import { explainDifference, firstDifference, loadCorpus, runSequence } from './redis-corpus';
+import { same, show, sleep, within } from './harness';
+import {
+  realTest,
+  word,
+  STRANGE_KEYS,
+  checkTtl,
+  asBytes,
+  randomBytes,
+  callBytes,
+  showBytes,
+  expectBytes,
+} from './common';
+
+/** Where `got` first differs from `want`, for a failure message: "byte 128 is 0xc2, expected 0x80 (got 384 bytes, 256 set)". */
+function bytesDiffer(want: Buffer, got: Buffer | null): string {
+  if (got === null) return 'got null (no value)';
+  const n = Math.min(want.length, got.length);
+  let i = 0;
+  while (i < n && want[i] === got[i]) i++;
+  const hex = (b: number) => `0x${b.toString(16).padStart(2, '0')}`;
+  const sizes = `got ${got.length} bytes, ${want.length} set`;
+  return i < n
+    ? `byte ${i} is ${hex(got[i])}, expected ${hex(want[i])} (${sizes})`
+    : `the first ${n} bytes agree, but ${sizes}`;
+}
+
+export const ttl = realTest(
+  'TestTTL',
+  'SET EX/PX, EXPIRE, PEXPIRE, TTL, PTTL; expired keys vanish on access',
+  async (res) => {
+    const server = await res.server({ sweepIntervalMs: 60_000 }); // no sweep during the test: expiry on access only
+    const c = await res.connect(server.port);
+    // Keys that have expired, but that no sweep has removed yet, by the time the other commands touch them.
+    for (const key of ['gone-del', 'gone-expire']) await c.expect(['SET', key, 'v', 'PX', 600], 'OK');
+    await c.expect(['SET', 'gone-incr', '41', 'PX', 600], 'OK');
+    const t0 = Date.now();
+    await c.expect(['SET', 'short', 'v', 'PX', 600], 'OK');
+    const tLong = Date.now();
+    await c.expect(['SET', 'long', 'v', 'EX', 100], 'OK');
+    await c.expect(['SET', 'plain', 'v'], 'OK');
+    await c.expect(['SET', 'short2', 'v'], 'OK');
+    await c.expect(['PEXPIRE', 'short2', 600], 1, 'PEXPIRE on an existing key');
+    const early = await c.call('GET', 'short');
+    if (Date.now() - t0 < 450)
+      check(
+        early === 'v',
+        `GET short right after SET short v PX 600 replied ${show(early)}; the key should live 600 ms.`,
+      );
+    checkTtl(await c.call('PTTL', 'long'), 100, tLong, 'PTTL long (milliseconds left)', 1);
+    checkTtl(await c.call('TTL', 'long'), 100, tLong, 'TTL long');
+    await c.expect(['TTL', 'plain'], -1, 'TTL of a key without expiry is -1');
+    await c.expect(['TTL', 'missing'], -2, 'TTL of a missing key is -2');
+    await c.expect(['PTTL', 'missing'], -2, 'PTTL of a missing key is -2');
+    const tPlain = Date.now();
+    await c.expect(['EXPIRE', 'plain', 50], 1, 'EXPIRE on an existing key returns 1');
+    checkTtl(await c.call('TTL', 'plain'), 50, tPlain, 'TTL plain after EXPIRE plain 50');
+    await c.expect(['EXPIRE', 'missing', 50], 0, 'EXPIRE on a missing key returns 0');
+    await c.expect(['SET', 'plain', 'again'], 'OK');
+    await c.expect(['TTL', 'plain'], -1, 'a plain SET removes the old time to live, as in Redis');
+    await c.expect(['SET', 'gone', 'v'], 'OK');
+    await c.expect(['EXPIRE', 'gone', -5], 1, 'EXPIRE with a time in the past deletes the key and returns 1');
+    await c.expect(['GET', 'gone'], null, 'EXPIRE with a negative time deleted the key');
+    await c.expectError(['SET', 'x', 'v', 'EX', 'soon'], 'ERR', 'EX needs an integer');
+    await c.expectError(
+      ['SET', 'x', 'v', 'EX', '10s'],
+      'ERR value is not an integer',
+      'EX needs an integer: "10s" is not one (parseInt would read 10; check the whole word)',
+    );
+    await c.expectError(['SET', 'x', 'v', 'EX', 0], 'ERR', 'an expire time must be positive');
+    await c.expectError(['EXPIRE', 'long', 'later'], 'ERR', 'EXPIRE needs an integer');
+    await c.expectError(['PEXPIRE', 'long', 'later'], 'ERR', 'PEXPIRE needs an integer');
+    const tDecade = Date.now();
+    await c.expect(['SET', 'decade', 'v', 'EX', 315_360_000], 'OK', 'a time to live of ten years is allowed');
+    checkTtl(
+      await c.call('TTL', 'decade'),
+      315_360_000,
+      tDecade,
+      'TTL decade after SET decade v EX 315360000 (ten years)',
+    );
+    await sleep(Math.max(0, t0 + 1000 - Date.now()));
+    await c.expect(['GET', 'short'], null, 'SET ... PX 600 was 1 s ago: the key has expired');
+    await c.expect(['PTTL', 'short2'], -2, 'PEXPIRE short2 600 was 1 s ago: the key has expired');
+    await c.expect(['EXISTS', 'short', 'short2', 'long'], 1, 'only "long" is still alive');
+    await c.expect(
+      ['DEL', 'gone-del'],
+      0,
+      'DEL counts only keys it deleted: "gone-del" was set with PX 600 over 1 s ago and has expired; no sweep has run (sweepIntervalMs is 60 s), so it is still in the server table. An expired key must be gone for every command. Likely cause: the command checks that the key is in the table (values.has(key)) instead of reading it through the lookup that drops expired keys.',
+    );
+    await c.expect(
+      ['EXPIRE', 'gone-expire', 100],
+      0,
+      'EXPIRE of a missing key is 0: "gone-expire" was set with PX 600 over 1 s ago and has expired; no sweep has run (sweepIntervalMs is 60 s), so it is still in the server table. An expired key must be gone for every command. Likely cause: the command checks that the key is in the table (values.has(key)) instead of reading it through the lookup that drops expired keys.',
+    );
+    await c.expect(['GET', 'gone-expire'], null, 'EXPIRE must not bring an expired key back');
+    await c.expect(
+      ['INCR', 'gone-incr'],
+      1,
+      'INCR of a missing key starts from 0: "gone-incr" (value 41) was set with PX 600 over 1 s ago and has expired; no sweep has run (sweepIntervalMs is 60 s), so it is still in the server table. An expired key must be gone for every command. Likely cause: the command checks that the key is in the table (values.has(key)) instead of reading it through the lookup that drops expired keys.',
+    );
+    await c.expect(
+      ['TTL', 'gone-incr'],
+      -1,
+      "INCR of an expired key makes a new key, without the old key's time to live",
+    );
+    const keys = await c.call('KEYS', '*');
+    check(
+      Array.isArray(keys) && !keys.includes('short') && !keys.includes('short2'),
+      `KEYS * replied ${show(keys)}; expired keys must not be listed.`,
+    );
+    await c.expect(['GET', 'long'], 'v', 'a key with 100 s to live is still there');
+    // Five keys expired and were removed on access (short, short2, gone-del, gone-expire, gone-incr); "gone", deleted by
+    // EXPIRE with a negative time, may count or not.
+    const info = await c.call('INFO');
+    const expired = typeof info === 'string' ? parseStats(info).expiredKeys : undefined;
+    check(
+      expired === 5 || expired === 6,
+      `INFO says expired_keys:${expired}; expected 5: short, short2, gone-del, gone-expire and gone-incr expired and were removed when a command touched them (no sweep ran). ` +
+        'expired_keys counts keys removed because they expired, on access as well as by the sweep: count in the lookup that drops an expired key, not only in the sweep.',
+    );
+  },
+);
+
+/** Keys written by TestBackgroundExpiry and the size of each value. */
+const SWEEP_KEYS = 200;
+
+const SWEEP_VALUE_BYTES = 100_000;
+
+/**
+ * Live memory after full collections: the JavaScript heap plus memory outside it (Buffers), so that values
+ * kept as strings or as Buffers both count. One settled reading is enough: the signal here is 20 MB.
+ */
+function heapAfterGc(): number {
+  collectGarbage();
+  const m = process.memoryUsage();
+  return m.heapUsed + m.external;
+}
+
+export const backgroundExpiry = realTest(
+  'TestBackgroundExpiry',
+  `${SWEEP_KEYS} keys of ${SWEEP_VALUE_BYTES / 1000} kB expire unread: the background sweep frees them and counts them in INFO`,
+  async (res, ctx, rng) => {
+    const server = await res.server({ sweepIntervalMs: 100 });
+    const c = await res.connect(server.port);
+    await c.expect(['SET', 'keeper', 'v'], 'OK');
+    const before = heapAfterGc();
+    const big = word(rng, SWEEP_VALUE_BYTES);
+    for (let i = 0; i < SWEEP_KEYS; i++) c.send('SET', `tmp:${i}`, big, 'PX', 150);
+    for (let i = 0; i < SWEEP_KEYS; i++)
+      check(same(await c.reply(`SET tmp:${i} <100 kB> PX 150`), 'OK'), `SET tmp:${i} ... PX 150 did not reply OK.`);
+    await sleep(800);
+    // Nothing has read the keys: only a background sweep can have removed them.
+    const after = heapAfterGc();
+    const kept = (after - before) / 1e6;
+    ctx.log(
+      `heap grew by ${kept.toFixed(1)} MB after the keys expired (${((SWEEP_KEYS * SWEEP_VALUE_BYTES) / 1e6).toFixed(0)} MB were written)`,
+    );
+    check(
+      kept < 6,
+      `${SWEEP_KEYS} keys of ${SWEEP_VALUE_BYTES} bytes expired 650 ms ago (PX 150), nobody read them, and the server still holds ` +
+        `${kept.toFixed(1)} MB more than before: expired keys must be removed by a background sweep every sweepIntervalMs (100 ms here), not only when read.`,
+    );
+    const info = await c.call('INFO');
+    check(typeof info === 'string', `INFO replied ${show(info)}; expected a bulk string.`);
+    const stats = parseStats(info);
+    check(
+      stats.expiredKeys === SWEEP_KEYS,
+      `INFO says expired_keys:${stats.expiredKeys}; expected ${SWEEP_KEYS} (every key removed because it expired counts once).`,
+    );
+    await c.expect(['DBSIZE'], 1, 'only "keeper" is left');
+  },
+);
+
+export const realRedisClient = realTest(
+  'TestRealRedisClient',
+  'ioredis, a real Redis client from npm, connects and does ordinary work',
+  async (res, ctx) => {
+    const server = await res.server();
+    const redis = new Redis({
+      host: '127.0.0.1',
+      port: server.port,
+      lazyConnect: true,
+      retryStrategy: () => null,
+      maxRetriesPerRequest: 0,
+      connectTimeout: 3000,
+    });
+    res.defer(() => redis.disconnect());
+    const errors: string[] = [];
+    redis.on('error', (e: Error) => errors.push(e.message));
+    try {
+      await within(5000, 'ioredis connecting (it sends HELLO, CLIENT SETINFO and INFO first)', redis.connect());
+    } catch (e) {
+      throw new TestFailure(
+        `ioredis could not connect: ${(e as Error).message}${errors.length ? ` (errors: ${errors.join('; ')})` : ''}. It sends HELLO 3 (reply with an error), CLIENT SETINFO (reply OK) and INFO.`,
+      );
+    }
+    // ioredis talks on its own socket: each call is counted and transcribed here.
+    const step = async <T>(what: string, p: Promise<T>): Promise<T> => {
+      const id = ctx.transcript?.command('ioredis', `server :${server.port}`, what, []);
+      try {
+        const got = await within(3000, `ioredis ${what}`, p);
+        ctx.countOps();
+        if (id !== undefined) ctx.transcript?.replied(id, got);
+        return got;
+      } catch (e) {
+        if (id !== undefined) ctx.transcript?.replied(id, { error: (e as Error).message });
+        if (e instanceof TestFailure) throw e;
+        throw new TestFailure(`ioredis ${what} failed: ${(e as Error).message}`);
+      }
+    };
+    const expectEq = <T>(what: string, got: T, want: T): void =>
+      check(
+        JSON.stringify(got) === JSON.stringify(want),
+        `ioredis ${what} returned ${JSON.stringify(got)}; expected ${JSON.stringify(want)}.`,
+      );
+    expectEq('ping()', await step('ping()', redis.ping()), 'PONG');
+    expectEq("set('greeting', 'hello')", await step('set', redis.set('greeting', 'hello')), 'OK');
+    expectEq("get('greeting')", await step('get', redis.get('greeting')), 'hello');
+    const tTemp = Date.now();
+    expectEq("set('temp', 'x', 'EX', 100)", await step('set EX', redis.set('temp', 'x', 'EX', 100)), 'OK');
+    checkTtl(await step('ttl', redis.ttl('temp')), 100, tTemp, "ioredis ttl('temp')");
+    expectEq("expire('greeting', 60)", await step('expire', redis.expire('greeting', 60)), 1);
+    expectEq("incr('hits')", await step('incr', redis.incr('hits')), 1);
+    expectEq("exists('greeting', 'nope')", await step('exists', redis.exists('greeting', 'nope')), 1);
+    const binary = Buffer.from(Array.from({ length: 256 }, (_, i) => i));
+    await step('set of a Buffer with all 256 byte values', redis.set('bin', binary));
+    const back = await step('getBuffer', redis.getBuffer('bin'));
+    check(
+      back !== null && Buffer.compare(back, binary) === 0,
+      `ioredis getBuffer('bin') did not return the 256 bytes that were set: ${bytesDiffer(binary, back)}. Values must be binary-safe: keep them as Buffers from the socket to the reply (a string in between re-encodes every byte above 0x7F).`,
+    );
+    const keys = (await step("keys('*')", redis.keys('*'))).sort();
+    expectEq("keys('*')", keys, ['bin', 'greeting', 'hits', 'temp']);
+    expectEq('dbsize()', await step('dbsize', redis.dbsize()), 4);
+    const pipe = redis.pipeline();
+    for (let i = 0; i < 100; i++) pipe.set(`pipe:${i}`, String(i));
+    for (let i = 0; i < 100; i++) pipe.get(`pipe:${i}`);
+    const results = (await step('pipeline of 200 commands', pipe.exec())) ?? [];
+    check(results.length === 200, `ioredis pipeline returned ${results.length} results for 200 commands.`);
+    for (let i = 0; i < 100; i++) {
+      const [e, v] = results[100 + i];
+      check(
+        e === null && v === String(i),
+        `ioredis pipeline: GET pipe:${i} returned ${e ? e.message : JSON.stringify(v)}; expected "${i}".`,
+      );
+    }
+    expectEq("del('greeting', 'temp', 'nope')", await step('del', redis.del('greeting', 'temp', 'nope')), 2);
+    let unknown: Error | undefined;
+    await step(
+      "call('NOSUCHCOMMAND')",
+      redis.call('NOSUCHCOMMAND').catch((e: Error) => void (unknown = e)),
+    );
+    check(
+      unknown !== undefined && /unknown command/i.test(unknown.message),
+      `ioredis call('NOSUCHCOMMAND') ${unknown ? `failed with "${unknown.message}"` : 'succeeded'}; expected an "ERR unknown command" error.`,
+    );
+    const info = await step('info()', redis.info());
+    check(/total_commands_processed:\d+/.test(info), 'ioredis info() returned no total_commands_processed field.');
+    expectEq('quit()', await step('quit', redis.quit()), 'OK');
+  },
+);
+
+/** The likely causes of a strange key going wrong, for failure messages. */
+const STRANGE_CAUSES =
+  'Likely causes: the store is a plain object ({}) rather than a Map, so "__proto__" cannot be stored and "constructor" or "toString" ' +
+  'are found on Object.prototype; a check with `key in store`; or keys and values handled as UTF-8 text instead of byte strings.';
+
+export const strangeKeys = realTest(
+  'TestStrangeKeys',
+  'keys such as __proto__ and constructor, empty, non-ASCII and binary keys and values, through every command',
+  async (res, ctx, rng) => {
+    const server = await res.server({ sweepIntervalMs: 60_000 });
+    const c = await res.connect(server.port, 'latin1');
+    const keys = STRANGE_KEYS.map(asBytes);
+    // Before anything is stored, none of these keys exists.
+    for (const k of keys) {
+      const got = await callBytes(c, 'GET', k);
+      check(
+        got === null,
+        `GET ${showBytes(k)} on an empty server replied ${showBytes(got)}; expected nil. ${STRANGE_CAUSES}`,
+      );
+    }
+    await expectBytes(c, ['EXISTS', ...keys], 0, `none of the ${keys.length} keys was set. ${STRANGE_CAUSES}`);
+    await expectBytes(c, ['TTL', 'constructor'], -2, `"constructor" was never set. ${STRANGE_CAUSES}`);
+    await expectBytes(c, ['DEL', 'toString', 'hasOwnProperty'], 0, `neither key was set. ${STRANGE_CAUSES}`);
+    await expectBytes(c, ['DBSIZE'], 0, 'nothing was set');
+    await expectBytes(
+      c,
+      ['INCR', 'valueOf'],
+      1,
+      `a missing key counts as 0, even one named like an Object method. ${STRANGE_CAUSES}`,
+    );
+    await expectBytes(c, ['DEL', 'valueOf'], 1, 'valueOf was just created by INCR');
+    // Every key gets a value made of random bytes.
+    const want = new Map<string, string>();
+    for (const k of keys) {
+      const v = randomBytes(rng, rng.between(0, 40));
+      await expectBytes(c, ['SET', k, v], 'OK', 'SET of a byte string');
+      want.set(k, v);
+    }
+    for (const [k, v] of want) {
+      const got = await callBytes(c, 'GET', k);
+      check(
+        got === v,
+        `GET ${showBytes(k)} replied ${showBytes(got)}; expected the ${v.length} bytes stored, ${showBytes(v)}. ${STRANGE_CAUSES}`,
+      );
+    }
+    await expectBytes(c, ['EXISTS', ...keys], keys.length, `all ${keys.length} keys were set. ${STRANGE_CAUSES}`);
+    await expectBytes(c, ['DBSIZE'], keys.length, `all ${keys.length} keys were set. ${STRANGE_CAUSES}`);
+    const listed = await callBytes(c, 'KEYS', '*');
+    check(
+      Array.isArray(listed) && listed.length === keys.length && keys.every((k) => listed.includes(k)),
+      `KEYS * replied ${Array.isArray(listed) ? `${listed.length} keys: ${listed.map(showBytes).join(', ')}` : showBytes(listed)}; expected exactly the ${keys.length} keys set: ${keys.map(showBytes).join(', ')}. ${STRANGE_CAUSES}`,
+    );
+    await expectBytes(c, ['KEYS', '__*'], ['__proto__'], 'only "__proto__" starts with two underscores');
+    const tProto = Date.now();
+    await expectBytes(c, ['EXPIRE', '__proto__', 100], 1, '"__proto__" exists');
+    checkTtl(await callBytes(c, 'TTL', '__proto__'), 100, tProto, 'TTL __proto__ after EXPIRE __proto__ 100');
+    await expectBytes(c, ['SET', 'constructor', '41'], 'OK', 'SET');
+    await expectBytes(c, ['INCR', 'constructor'], 42, 'INCR of a key named "constructor"');
+    await expectBytes(c, ['DEL', 'toString', asBytes('键🔑')], 2, 'both keys exist');
+    await expectBytes(c, ['GET', 'toString'], null, `"toString" was deleted. ${STRANGE_CAUSES}`);
+    await expectBytes(c, ['EXISTS', 'toString', asBytes('键🔑')], 0, `both keys were deleted. ${STRANGE_CAUSES}`);
+    await expectBytes(c, ['DBSIZE'], keys.length - 2, `${keys.length} keys were set and 2 deleted. ${STRANGE_CAUSES}`);
+  },
+);
+
+export const scan = realTest(
+  'TestScan',
+  'SCAN walks every key with a cursor, COUNT at a time, while keys come and go; MATCH filters; expired keys are left out',
+  async (res, ctx, rng) => {
+    const server = await res.server({ sweepIntervalMs: 60_000 });
+    const c = await res.connect(server.port, 'latin1');
+    // 300 keys that will be deleted during the walk, created first (so that deleting them shifts the positions of all the
+    // others in a Map's order), then 200 keys that exist throughout, then 20 that expire before the walk.
+    const doomed: string[] = [];
+    for (let i = 0; i < 300; i++) doomed.push(`d:${i}:${word(rng, 3)}`);
+    const stable = new Set<string>();
+    for (let i = 0; i < 200; i++) stable.add(`s:${i}:${word(rng, 4)}`);
+    for (const key of [...doomed, ...stable]) c.send('SET', key, 'v');
+    for (let i = 0; i < 500; i++) await c.reply('SET');
+    for (let i = 0; i < 20; i++) await c.expect(['SET', `gone:${i}`, 'v', 'PX', 100], 'OK');
+    await sleep(250);
+    // Walk COUNT 20 at a time; between calls, delete 30 of the doomed keys (those already returned first) and add 3 new ones.
+    const seen = new Set<string>();
+    let cursor = '0';
+    let calls = 0;
+    do {
+      const r = await c.call('SCAN', cursor, 'COUNT', 20);
+      check(
+        Array.isArray(r) && r.length === 2 && typeof r[0] === 'string' && Array.isArray(r[1]),
+        `SCAN ${cursor} COUNT 20 replied ${show(r)}; expected a two-element array: the next cursor (a bulk string) and an array of keys.`,
+      );
+      const [next, keys] = r as [string, string[]];
+      check(
+        keys.length <= 20,
+        `SCAN ${cursor} COUNT 20 returned ${keys.length} keys; at most COUNT keys per call, so that a large store is walked in small steps (the handout's SCAN).`,
+      );
+      check(/^\d+$/.test(next), `SCAN returned the cursor ${show(next)}; expected a non-negative integer.`);
+      for (const k of keys) {
+        check(
+          !k.startsWith('gone:'),
+          `SCAN returned ${show(k)}, whose TTL ran out 150 ms earlier: an expired key must never be visible, to SCAN neither.`,
+        );
+        seen.add(k);
+      }
+      calls++;
+      check(
+        calls <= 200,
+        'SCAN did not return the cursor 0 after 200 calls of COUNT 20 over about 600 keys: the iteration never ends.',
+      );
+      doomed.sort((a, b) => Number(seen.has(b)) - Number(seen.has(a)));
+      const deleting = doomed.splice(0, 30);
+      for (const key of deleting) c.send('DEL', key);
+      for (let i = 0; i < 3; i++) c.send('SET', `new:${calls}:${i}`, 'v');
+      for (let i = 0; i < deleting.length + 3; i++) await c.reply('DEL and SET between SCAN calls');
+      cursor = next;
+    } while (cursor !== '0');
+    const missed = [...stable].filter((k) => !seen.has(k));
+    check(
+      missed.length === 0,
+      `SCAN, walked to cursor 0 while other keys were deleted and added, never returned ${missed.length} of the 200 keys that existed throughout, e.g. ${show(missed[0])}. A cursor must not depend on positions that a deletion shifts (such as an index in the Map's order): the handout's SCAN numbers each key when it is created.`,
+    );
+    check(calls >= 10, `SCAN walked over 200 keys COUNT 20 at a time in ${calls} calls; expected at least 10.`);
+    // MATCH and the argument errors.
+    const matched = new Set<string>();
+    cursor = '0';
+    do {
+      const [next, keys] = (await c.call('SCAN', cursor, 'MATCH', 's:1?:*', 'COUNT', 50)) as [string, string[]];
+      for (const k of keys) matched.add(k);
+      cursor = next;
+    } while (cursor !== '0');
+    const want = [...stable].filter((k) => /^s:1\d:/.test(k)).sort();
+    check(
+      JSON.stringify([...matched].sort()) === JSON.stringify(want),
+      `SCAN ... MATCH s:1?:* returned ${matched.size} keys; expected the ${want.length} keys s:10:… to s:19:… (MATCH filters with globMatch).`,
+    );
+    await c.expectError(['SCAN', 'abc'], 'ERR invalid cursor', 'a cursor that is not a number');
+    await c.expectError(['SCAN', 0, 'COUNT', 0], 'ERR syntax error', 'COUNT must be at least 1');
+    await c.expectError(['SCAN', 0, 'LIMIT', 5], 'ERR syntax error', 'an unknown option');
+    // What ordinary clients do: ioredis's scanStream walks to cursor 0.
+    const redis = new Redis({
+      host: '127.0.0.1',
+      port: server.port,
+      lazyConnect: true,
+      retryStrategy: () => null,
+      maxRetriesPerRequest: 0,
+      connectTimeout: 3000,
+    });
+    res.defer(() => redis.disconnect());
+    redis.on('error', () => undefined);
+    await within(5000, 'ioredis connecting', redis.connect());
+    const streamed = await within(
+      5000,
+      "ioredis scanStream({ match: 's:*', count: 25 })",
+      new Promise<string[]>((resolve, reject) => {
+        const out: string[] = [];
+        const stream = redis.scanStream({ match: 's:*', count: 25 });
+        stream.on('data', (keys: string[]) => out.push(...keys));
+        stream.on('end', () => resolve(out));
+        stream.on('error', reject);
+      }),
+    );
+    check(
+      new Set(streamed).size === stable.size,
+      `ioredis scanStream({ match: 's:*' }) found ${new Set(streamed).size} distinct keys; expected ${stable.size}.`,
+    );
+  },
+);
+
+/** Likely causes of a difference from Redis, by the command that replied differently. */
+const REDIS_HINTS: Record<string, string> = {
+  set: "SET's options (the handout's table): NX, XX, GET, KEEPTTL, EX/PX/EXAT/PXAT; one kind of time may repeat (the last wins); a time is checked only after all options are read.",
+  incr: 'integers are parsed with parseInt64 and added as bigints; overflow is its own error.',
+  expire:
+    'EXPIRE/PEXPIRE: options NX XX GT LT are read first, then the time, then the key; the limits that give "invalid expire time in \'expire\' command".',
+  keys: 'KEYS uses the given globMatch; look at the key set and the pattern.',
+  scan: 'SCAN: the cursor is read as Redis does (the handout); options COUNT, MATCH, TYPE; errors.',
+  multi: 'MULTI/EXEC/DISCARD: which commands are queued, which are refused at once, and what EXEC replies then.',
+  unknown:
+    'the unknown-command error: arguments quoted, each followed by a space, until the text reaches 128 characters.',
+};
+
+export const redisReplies = realTest(
+  'TestRedisReplies',
+  `the reply to every command of ${'2,000'}+ recorded sequences is byte for byte what redis-server 7.0 replied`,
+  async (res) => {
+    const corpus = loadCorpus();
+    const server = await res.server({ sweepIntervalMs: 60_000 });
+    for (const seq of corpus.sequences) {
+      const run = await runSequence(server.port, seq.steps, seq.replies.length);
+      const at = firstDifference(seq, run);
+      if (at === undefined) continue;
+      const step = seq.steps[at];
+      const name = Array.isArray(step) ? step[0].toLowerCase() : 'inline';
+      const family = ['incr', 'incrby', 'decr', 'decrby'].includes(name)
+        ? 'incr'
+        : name === 'pexpire'
+          ? 'expire'
+          : ['exec', 'discard'].includes(name)
+            ? 'multi'
+            : name;
+      const hint =
+        REDIS_HINTS[family] ??
+        (typeof run.replies[at] === 'string' && run.replies[at].startsWith('-ERR unknown command')
+          ? REDIS_HINTS.unknown
+          : "the handout's command table says what Redis does.");
+      throw new TestFailure(
+        `${explainDifference(seq, run, at)}\nThe corpus (lab5/test/redis-replies.json, ${corpus.sequences.length} sequences) holds redis-server 7.0's replies; KEYS and SCAN are compared as sorted lists. Likely cause: ${hint}`,
+      );
+    }
+  },
+);

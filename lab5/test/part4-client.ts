@@ -1,0 +1,727 @@
+/** Part 4's named tests (the sharded client: placement, the ring, retries) */
+import { createHash } from 'node:crypto';
+import * as net from 'node:net';
+import { parseStats } from '../info';
+import { reply, RequestParser, RespReply } from '../resp';
+import { TestFailure, check } from '../../suite';
+import { Rng } from '../../world/rng';
+import type { ServerAddress } from '../types';
+import { Resources, same, show, sleep, within } from './harness';
+import { realTest, word, STRANGE_KEYS, checkTtl, waitFor } from './common';
+
+/** The original's placement, computed here independently: MD5 as a 128-bit number, modulo n. */
+function referenceShard(key: string, n: number): number {
+  return Number(BigInt(`0x${createHash('md5').update(key, 'utf8').digest('hex')}`) % BigInt(n));
+}
+
+/** A position on the handout's ring: the first 32 bits of the MD5 of the text's UTF-8 bytes. */
+function ringPosition(text: string): number {
+  return parseInt(createHash('md5').update(text, 'utf8').digest('hex').slice(0, 8), 16);
+}
+
+/** The handout's ring for `nodes`: their `vnodes` points each, sorted by position (ties: the lower node first). */
+function referenceRing(nodes: readonly number[], vnodes = 160): Array<{ at: number; node: number }> {
+  const points = nodes.flatMap((node) =>
+    Array.from({ length: vnodes }, (_, i) => ({ at: ringPosition(`server-${node}#${i}`), node })),
+  );
+  return points.sort((a, b) => a.at - b.at || a.node - b.node);
+}
+
+/** The node of the first point at or after the key's position, wrapping past the last point to the first. */
+function referenceRingNode(points: ReadonlyArray<{ at: number; node: number }>, key: string): number {
+  const at = ringPosition(key);
+  return (points.find((p) => p.at >= at) ?? points[0]).node;
+}
+
+/** Rethrows an error that is not one the test expects (e.g. a TODO from the skeleton), so its message shows. */
+function expectedError(error: unknown, names: readonly string[]): Error | undefined {
+  if (error === undefined) return undefined;
+  if (error instanceof Error && names.includes(error.name)) return error;
+  throw error;
+}
+
+/** Addresses of running servers, ids 1..n. */
+function addresses(ports: readonly number[]): ServerAddress[] {
+  return ports.map((port, i) => ({ id: i + 1, host: '127.0.0.1', port }));
+}
+
+export const keysAndStats = realTest(
+  'TestKeysAndStats',
+  'KEYS with glob patterns, DBSIZE, INFO statistics (requests per command, keys, keys with TTL)',
+  async (res, ctx) => {
+    const server = await res.server({ serverId: 7 });
+    const c = await res.connect(server.port);
+    let sent = 0;
+    const run = async (args: Array<string | number>, want: RespReply, why = ''): Promise<void> => {
+      sent++;
+      await c.expect(args, want, why);
+    };
+    for (const k of ['user:1', 'user:2', 'user:10', 'config']) await run(['SET', k, 'v'], 'OK');
+    await run(['SET', 'session:a', 'v', 'EX', 600], 'OK');
+    await run(['SET', 'session:b', 'v', 'PX', 600_000], 'OK');
+    await run(['GET', 'user:1'], 'v');
+    await run(['GET', 'user:1'], 'v');
+    await run(['GET', 'nope'], null);
+    await run(['DEL', 'config'], 1);
+    await run(['EXPIRE', 'user:2', 100], 1);
+    const patterns: Array<[string, string[]]> = [
+      ['*', ['session:a', 'session:b', 'user:1', 'user:10', 'user:2']],
+      ['user:*', ['user:1', 'user:10', 'user:2']],
+      ['user:?', ['user:1', 'user:2']],
+      ['user:1*', ['user:1', 'user:10']],
+      ['session:[ab]', ['session:a', 'session:b']],
+      ['session:[^a]', ['session:b']],
+      ['*:1?', ['user:10']],
+      ['nomatch*', []],
+    ];
+    for (const [pattern, want] of patterns) {
+      sent++;
+      const got = await c.call('KEYS', pattern);
+      const sorted = Array.isArray(got) ? [...got].map(String).sort() : got;
+      check(same(sorted, want), `KEYS ${pattern} replied ${show(got)}; expected (in any order) ${show(want)}.`);
+    }
+    await run(['DBSIZE'], 5, 'five keys are alive');
+    sent++;
+    const info = await c.call('INFO');
+    check(typeof info === 'string', `INFO replied ${show(info)}; expected a bulk string of "field:value" lines.`);
+    let stats;
+    try {
+      stats = parseStats(info);
+    } catch (e) {
+      throw new TestFailure(
+        `INFO reply could not be read: ${(e as Error).message}. See the README's INFO section for the fields.\nINFO was:\n${info.slice(0, 1500)}`,
+      );
+    }
+    ctx.log(`INFO: ${JSON.stringify(stats)}`);
+    check(stats.serverId === 7, `INFO says server_id:${stats.serverId}; the server was started with serverId 7.`);
+    const want: Record<string, number> = {
+      set: 6,
+      get: 3,
+      del: 1,
+      expire: 1,
+      keys: patterns.length,
+      dbsize: 1,
+      info: 1,
+    };
+    for (const [name, n] of Object.entries(want)) {
+      check(
+        stats.commands[name] === n,
+        `INFO says cmdstat_${name}:calls=${stats.commands[name] ?? '(missing)'}; this connection sent ${n} ${name.toUpperCase()} command(s).`,
+      );
+    }
+    check(
+      stats.totalCommands === sent,
+      `INFO says total_commands_processed:${stats.totalCommands}; ${sent} commands were sent, the INFO itself included.`,
+    );
+    check(
+      stats.keys === 5 && stats.keysWithTtl === 3,
+      `INFO says db0:keys=${stats.keys},expires=${stats.keysWithTtl}; expected keys=5,expires=3 (session:a, session:b and user:2 have a TTL).`,
+    );
+    // The same numbers through the student's client.
+    const client = res.client([{ id: 7, host: '127.0.0.1', port: server.port }]);
+    const viaClient = await within(5000, 'ShardedClient.stats(0)', client.stats(0));
+    check(
+      viaClient.keys === 5 && viaClient.serverId === 7,
+      `ShardedClient.stats(0) returned ${JSON.stringify(viaClient)}; expected serverId 7 and 5 keys.`,
+    );
+    const userKeys = await within(5000, "ShardedClient.keys(0, 'user:*')", client.keys(0, 'user:*'));
+    check(
+      same([...userKeys].sort(), ['user:1', 'user:10', 'user:2']),
+      `ShardedClient.keys(0, 'user:*') returned ${JSON.stringify(userKeys)}.`,
+    );
+    const allKeys = await within(5000, 'ShardedClient.keys(0)', client.keys(0));
+    check(
+      same([...allKeys].sort(), patterns[0][1]),
+      `ShardedClient.keys(0) returned ${JSON.stringify(allKeys)}; without a pattern it lists every key ("*"): ${JSON.stringify(patterns[0][1])}.`,
+    );
+    // FLUSHDB (on a server without a data folder), then INFO has no Keyspace line.
+    await c.expect(['FLUSHDB'], 'OK', 'FLUSHDB on a server without persistence');
+    await c.expect(['DBSIZE'], 0, 'FLUSHDB removed every key');
+    const empty = await c.call('INFO');
+    check(typeof empty === 'string', `INFO after FLUSHDB replied ${show(empty)}; expected a bulk string.`);
+    const lines = empty.split('\r\n').filter((l) => l !== '');
+    check(
+      !lines.some((l) => l.startsWith('db0:')),
+      `INFO on an empty store has the line ${JSON.stringify(lines.find((l) => l.startsWith('db0:')))}; leave the db0 line out when there are no keys, as Redis does (see the README).`,
+    );
+    const odd = lines.find((l) => !l.startsWith('#') && !l.includes(':'));
+    check(
+      odd === undefined,
+      `INFO has the line ${JSON.stringify(odd)}: every line is a "# Section" header or a "field:value" line.`,
+    );
+  },
+);
+
+const CONCURRENT_CLIENTS = 50;
+
+const INCRS_PER_CLIENT = 50;
+
+export const concurrentClients = realTest(
+  'TestConcurrentClients',
+  `${CONCURRENT_CLIENTS} connections at once: no lost INCR, every client reads its own writes; one ShardedClient shared by ${CONCURRENT_CLIENTS} callers`,
+  async (res, ctx, rng) => {
+    const server = await res.server();
+    const clients = await Promise.all(Array.from({ length: CONCURRENT_CLIENTS }, () => res.connect(server.port)));
+    await Promise.all(
+      clients.map(async (c, n) => {
+        for (let i = 0; i < INCRS_PER_CLIENT; i++) {
+          const v = await c.call('INCR', 'counter');
+          check(typeof v === 'number', `client ${n}: INCR counter replied ${show(v)}; expected an integer.`);
+          await c.expect(['SET', `c${n}:${i}`, `${n}/${i}`], 'OK');
+          await c.expect(['GET', `c${n}:${i}`], `${n}/${i}`, `client ${n} reads back what it just wrote`);
+        }
+      }),
+    );
+    const total = CONCURRENT_CLIENTS * INCRS_PER_CLIENT;
+    await clients[0].expect(
+      ['GET', 'counter'],
+      String(total),
+      `${CONCURRENT_CLIENTS} clients each sent ${INCRS_PER_CLIENT} INCR: no increment may be lost`,
+    );
+    await clients[0].expect(['DBSIZE'], total + 1, 'every client key plus the counter');
+
+    // Many callers share one client object: replies must go back to the caller that asked.
+    const servers = await Promise.all([1, 2, 3].map((id) => res.server({ serverId: id })));
+    const client = res.client(addresses(servers.map((s) => s.port)));
+    const prefix = word(rng, 6);
+    await within(
+      20_000,
+      `${CONCURRENT_CLIENTS} concurrent callers on one ShardedClient`,
+      Promise.all(
+        Array.from({ length: CONCURRENT_CLIENTS }, async (_, n) => {
+          for (let i = 0; i < 20; i++) {
+            const key = `${prefix}:${n}:${i}`;
+            await client.set(key, `value of ${key}`);
+            const got = await client.get(key);
+            check(
+              got === `value of ${key}`,
+              `ShardedClient.get(${JSON.stringify(key)}) returned ${JSON.stringify(got)} while ${CONCURRENT_CLIENTS} callers shared the client; expected ${JSON.stringify(`value of ${key}`)}. Are replies matched to the right requests?`,
+            );
+            await client.incr(`${prefix}:ctr:${i % 5}`);
+          }
+        }),
+      ),
+    );
+    for (let j = 0; j < 5; j++) {
+      const v = await client.get(`${prefix}:ctr:${j}`);
+      check(
+        v === String(CONCURRENT_CLIENTS * 4),
+        `counter ${prefix}:ctr:${j} is ${JSON.stringify(v)} after ${CONCURRENT_CLIENTS * 4} INCRs through the client.`,
+      );
+    }
+  },
+);
+
+export const shardPlacement = realTest(
+  'TestShardPlacement',
+  "the original's sharding: md5(key) mod 3 picks the server; keys spread over all three",
+  async (res, ctx, rng) => {
+    for (let i = 0; i < 1000; i++) {
+      const key = `${word(rng, rng.between(1, 12))}:${i}`;
+      for (const n of [3, 4, 5]) {
+        const got = ctx.impl.md5Shard(key, n);
+        const want = referenceShard(key, n);
+        check(
+          got === want,
+          `md5Shard(${JSON.stringify(key)}, ${n}) returned ${got}; expected ${want}: read the whole 128-bit MD5 digest as one number and take it modulo ${n}.`,
+        );
+      }
+    }
+    const servers = await Promise.all([1, 2, 3].map((id) => res.server({ serverId: id })));
+    const addrs = addresses(servers.map((s) => s.port));
+    const client = res.client(addrs);
+    const keys = Array.from({ length: 300 }, (_, i) => `user:${word(rng, 5)}:${i}`);
+    for (const key of keys) {
+      const want = referenceShard(key, 3);
+      check(
+        client.serverFor(key).id === addrs[want].id,
+        `serverFor(${JSON.stringify(key)}) is server ${client.serverFor(key).id}; md5 mod 3 says server ${addrs[want].id}.`,
+      );
+    }
+    await within(
+      10_000,
+      'setting 300 keys through ShardedClient',
+      Promise.all(keys.map((k) => client.set(k, `v-${k}`))),
+    );
+    const counts: number[] = [];
+    for (let s = 0; s < 3; s++) {
+      const raw = await res.connect(addrs[s].port);
+      const held = await raw.call('KEYS', '*');
+      check(Array.isArray(held), `KEYS * on server ${s + 1} replied ${show(held)}.`);
+      for (const k of held as string[]) {
+        const want = referenceShard(k, 3);
+        check(
+          want === s,
+          `Key ${JSON.stringify(k)} is stored on server ${s + 1}, but md5 mod 3 places it on server ${want + 1}.`,
+        );
+      }
+      counts.push(held.length);
+    }
+    ctx.log(`keys per server: ${counts.join(', ')}`);
+    check(
+      counts.reduce((a, b) => a + b, 0) === keys.length,
+      `The servers hold ${counts.join(' + ')} keys; ${keys.length} were set.`,
+    );
+    for (const [s, n] of counts.entries())
+      check(n >= 60 && n <= 140, `Server ${s + 1} holds ${n} of 300 keys; about 100 each expected from md5 mod 3.`);
+    for (const key of keys) {
+      const v = await client.get(key);
+      check(v === `v-${key}`, `get(${JSON.stringify(key)}) through the client returned ${JSON.stringify(v)}.`);
+    }
+    for (let s = 0; s < 3; s++) {
+      const st = await client.stats(s);
+      check(
+        st.keys === counts[s] && st.serverId === s + 1,
+        `stats(${s}) says server ${st.serverId} with ${st.keys} keys; KEYS * found ${counts[s]} on server ${s + 1}.`,
+      );
+    }
+    // Non-ASCII keys: the seed hashes the key's UTF-8 bytes, and the values travel as UTF-8.
+    const strange = [...STRANGE_KEYS, 'café', 'naïve:ü', '東京:1', 'emoji:😀'];
+    for (const key of strange) {
+      for (const n of [3, 4, 5]) {
+        const got = ctx.impl.md5Shard(key, n);
+        const want = referenceShard(key, n);
+        check(
+          got === want,
+          `md5Shard(${JSON.stringify(key)}, ${n}) returned ${got}; expected ${want}: hash the key's UTF-8 bytes (update(key, 'utf8')), as the original's key.encode() does.`,
+        );
+      }
+    }
+    const raws = await Promise.all(addrs.map((a) => res.connect(a.port)));
+    for (const key of strange) {
+      const value = `значение ✓ ${key}`;
+      await client.set(key, value);
+      const held = await raws[referenceShard(key, 3)].call('GET', key);
+      check(
+        held === value,
+        `After set(${JSON.stringify(key)}, ${JSON.stringify(value)}) through the client, GET on server ${referenceShard(key, 3) + 1} (md5 mod 3) replied ${show(held)}; expected the value, as UTF-8.`,
+      );
+      const back = await client.get(key);
+      check(
+        back === value,
+        `get(${JSON.stringify(key)}) through the client returned ${JSON.stringify(back)}; expected ${JSON.stringify(value)}. Send keys and values as UTF-8 (encodeCommand does) and read replies as UTF-8.`,
+      );
+    }
+    // The rest of the KVClient interface, on a key of each server: set with a TTL, ttl, expire, del.
+    for (let s = 0; s < 3; s++) {
+      const key = keys.find((k) => referenceShard(k, 3) === s)!;
+      const tSet = Date.now();
+      await client.set(key, 'short-lived', 100);
+      checkTtl(
+        await raws[s].call('TTL', key),
+        100,
+        tSet,
+        `TTL ${key} on server ${s + 1} after set(${JSON.stringify(key)}, 'short-lived', 100) through the client (send SET key value EX 100)`,
+      );
+      checkTtl(await client.ttl(key), 100, tSet, `ttl(${JSON.stringify(key)}) through the client`);
+      const tExpire = Date.now();
+      const expired = await client.expire(key, 50);
+      check(
+        expired === true,
+        `expire(${JSON.stringify(key)}, 50) through the client returned ${JSON.stringify(expired)}; the key exists, so true (EXPIRE replied 1).`,
+      );
+      checkTtl(
+        await client.ttl(key),
+        50,
+        tExpire,
+        `ttl(${JSON.stringify(key)}) through the client after expire(key, 50)`,
+      );
+      const first = await client.del(key);
+      const again = await client.del(key);
+      check(
+        first === true && again === false,
+        `del(${JSON.stringify(key)}) through the client returned ${first}, then ${again}; expected true (it existed), then false (DEL replied 0).`,
+      );
+      const gone = await client.expire(key, 50);
+      check(
+        gone === false,
+        `expire(${JSON.stringify(key)}, 50) on a deleted key returned ${JSON.stringify(gone)}; expected false (EXPIRE replied 0).`,
+      );
+      check((await client.ttl(key)) === -2, `ttl(${JSON.stringify(key)}) on a deleted key did not return -2.`);
+      check(
+        (await raws[s].call('GET', key)) === null,
+        `GET ${key} on server ${s + 1} after del through the client did not reply nil.`,
+      );
+    }
+  },
+);
+
+const RING_KEYS = 10_000;
+
+/** Fails unless `ring` (holding `nodes`) places each of `keys`, and keys past its last point, exactly as the handout's ring does. */
+function checkRingPlacement(
+  ring: { nodeFor(key: string): number },
+  nodes: readonly number[],
+  keys: readonly string[],
+): void {
+  const points = referenceRing(nodes);
+  const last = points[points.length - 1];
+  const wrapping: string[] = [];
+  for (let i = 0; wrapping.length < 5 && i < 200_000; i++)
+    if (ringPosition(`wrap:${i}`) > last.at) wrapping.push(`wrap:${i}`);
+  // A key whose position is exactly a point's (the point's own text): that point owns it ("at or after").
+  const onPoints = nodes.flatMap((n) => [0, 1, 2, 59, 159].map((i) => `server-${n}#${i}`));
+  for (const k of [...keys.slice(0, 2000), ...wrapping, ...onPoints]) {
+    const want = referenceRingNode(points, k);
+    const got = ring.nodeFor(k);
+    if (got === want) continue;
+    const pos = ringPosition(k);
+    const where =
+      pos > last.at
+        ? `that is past the last point (${last.at}, node ${last.node}), so it wraps around to the first point (node ${points[0].node})`
+        : points.some((p) => p.at === pos)
+          ? 'a point of the ring sits exactly there, and a key belongs to the first point AT or after its position (compare with <, not <=, in the binary search)'
+          : 'its owner is the node of the first point at or after it';
+    throw new TestFailure(
+      `A HashRing of nodes ${nodes.join(', ')} placed ${JSON.stringify(k)} on node ${got}; the ring of the handout places it on node ${want}. ` +
+        `The key's position is ${pos} (the first 32 bits of its MD5); ${where}. ` +
+        "Likely causes: points not made from md5('server-<id>#<i>') for i = 0..vnodes-1; a key's position not the first 32 bits of its own MD5; " +
+        'a search that does not wrap around past the last point; ties between equal points not going to the lower node id.',
+    );
+  }
+}
+
+export const hashRing = realTest(
+  'TestHashRing',
+  'consistent hashing with virtual nodes: even spread, and a 4th server takes about a quarter of the keys from the others',
+  async (res, ctx, rng) => {
+    const keys = Array.from({ length: RING_KEYS }, (_, i) => `${word(rng, 6)}:${i}`);
+    const ring = new ctx.impl.HashRing([1, 2, 3]);
+    const twin = new ctx.impl.HashRing([1, 2, 3]);
+    const before = keys.map((k) => ring.nodeFor(k));
+    for (const [i, k] of keys.entries()) {
+      check(
+        [1, 2, 3].includes(before[i]),
+        `HashRing([1, 2, 3]).nodeFor(${JSON.stringify(k)}) returned ${before[i]}; expected one of the nodes 1, 2, 3.`,
+      );
+      if (i < 1000)
+        check(
+          twin.nodeFor(k) === before[i],
+          `Two HashRing([1, 2, 3]) disagree on ${JSON.stringify(k)} (${before[i]} vs ${twin.nodeFor(k)}): placement must depend only on the nodes and the key.`,
+        );
+    }
+    checkRingPlacement(ring, [1, 2, 3], keys);
+    const share = (node: number, of: number[]): number => of.filter((n) => n === node).length / of.length;
+    for (const n of [1, 2, 3]) {
+      const s = share(n, before);
+      check(
+        s >= 0.22 && s <= 0.45,
+        `Node ${n} owns ${(100 * s).toFixed(1)}% of ${RING_KEYS} keys on a ring of 3 nodes; expected about 33% (22–45%). Use enough virtual nodes per server (100 or more).`,
+      );
+    }
+    ring.add(4);
+    checkRingPlacement(ring, [1, 2, 3, 4], keys); // this ring's last point is node 4's and its first node 1's: a missing wrap shows
+    const after = keys.map((k) => ring.nodeFor(k));
+    let moved = 0;
+    for (const [i, k] of keys.entries()) {
+      if (after[i] === before[i]) continue;
+      moved++;
+      check(
+        after[i] === 4,
+        `Adding node 4 moved ${JSON.stringify(k)} from node ${before[i]} to node ${after[i]}: with consistent hashing, keys only move to the new node.`,
+      );
+    }
+    const movedShare = moved / RING_KEYS;
+    const moduloMoved = keys.filter((k) => referenceShard(k, 3) !== referenceShard(k, 4)).length / RING_KEYS;
+    ctx.log(
+      `adding a 4th node moved ${(100 * movedShare).toFixed(1)}% of the keys on the ring, ${(100 * moduloMoved).toFixed(1)}% with md5 mod n`,
+    );
+    check(
+      movedShare >= 0.15 && movedShare <= 0.35,
+      `Adding a 4th node moved ${(100 * movedShare).toFixed(1)}% of the keys; expected about 25% (15–35%), against ${(100 * moduloMoved).toFixed(0)}% with md5 mod n.`,
+    );
+    ring.remove(4);
+    for (const [i, k] of keys.entries()) {
+      if (ring.nodeFor(k) !== before[i])
+        throw new TestFailure(
+          `After adding and removing node 4, ${JSON.stringify(k)} is on node ${ring.nodeFor(k)}, not back on node ${before[i]}.`,
+        );
+    }
+    // Nodes 672 and 761 share a point (md5 of "server-672#96" and of "server-761#85" start alike): the lower id owns it,
+    // whatever order the nodes were given in.
+    for (const order of [
+      [761, 672],
+      [672, 761],
+    ]) {
+      const tied = new ctx.impl.HashRing(order);
+      const owner = tied.nodeFor('server-761#85');
+      check(
+        owner === 672,
+        `HashRing([${order.join(', ')}]).nodeFor("server-761#85") returned ${owner}; expected 672. That key sits exactly on a position where nodes 672 ("server-672#96") and 761 ("server-761#85") both have a point: ` +
+          'two nodes on the same point go in order of id, the lower first, so the key belongs to 672. Likely cause: the points are sorted by position only, so equal positions keep the order the nodes were added in; sort by position, then by node id.',
+      );
+    }
+    // The client with sharding: 'ring' stores each key where the ring says.
+    const servers = await Promise.all([1, 2, 3].map((id) => res.server({ serverId: id })));
+    const addrs = addresses(servers.map((s) => s.port));
+    const client = res.client(addrs, { sharding: 'ring' });
+    const sample = keys.slice(0, 200);
+    await within(
+      10_000,
+      "setting 200 keys through ShardedClient with sharding: 'ring'",
+      Promise.all(sample.map((k) => client.set(k, 'x'))),
+    );
+    for (let s = 0; s < 3; s++) {
+      const raw = await res.connect(addrs[s].port);
+      const held = (await raw.call('KEYS', '*')) as string[];
+      for (const k of held)
+        check(
+          twin.nodeFor(k) === s + 1,
+          `With sharding 'ring', key ${JSON.stringify(k)} went to server ${s + 1}; the ring places it on node ${twin.nodeFor(k)}.`,
+        );
+    }
+  },
+);
+
+/** Three servers and the student's client on them, with a key on server 2 (`onTwo`) and one on server 1 (`onOne`). */
+async function threeServers(res: Resources, rng: Rng) {
+  const servers = await Promise.all([1, 2, 3].map((id) => res.server({ serverId: id })));
+  const addrs = addresses(servers.map((s) => s.port));
+  const notices: string[] = [];
+  const client = res.client(addrs, { onRetry: (n) => notices.push(`${n.server.id}:${n.attempt}/${n.retries}`) });
+  const keyOn = (s: number): string => {
+    for (;;) {
+      const k = `key:${word(rng, 8)}`;
+      if (referenceShard(k, 3) === s) return k;
+    }
+  };
+  const onTwo = keyOn(1);
+  const onOne = keyOn(0);
+  await client.set(onTwo, 'before');
+  await client.set(onOne, 'fine');
+  return { servers, addrs, client, notices, onTwo, onOne };
+}
+
+export const clientTimeout = realTest(
+  'TestClientTimeout',
+  'a server that accepts but never answers: each attempt ends after timeoutMs, then a ServerUnavailableError',
+  async (res) => {
+    // A server that accepts connections but never answers: each attempt times out.
+    const mute = net.createServer((s) => s.on('error', () => undefined));
+    const mutedSockets: net.Socket[] = [];
+    mute.on('connection', (s) => mutedSockets.push(s));
+    await new Promise<void>((r) => mute.listen(0, '127.0.0.1', () => r()));
+    res.defer(
+      () =>
+        new Promise<void>((resolve) => {
+          for (const s of mutedSockets) s.destroy();
+          mute.close(() => resolve());
+        }),
+    );
+    const mutePort = (mute.address() as net.AddressInfo).port;
+    const slowClient = res.client([{ id: 9, host: '127.0.0.1', port: mutePort }], {
+      timeoutMs: 300,
+      retries: 1,
+      retryDelayMs: 50,
+    });
+    const t4 = Date.now();
+    let timeoutErr: unknown;
+    await within(
+      2500,
+      'get on a server that never replies (timeoutMs 300, retries 1)',
+      slowClient.get('x').catch((e: unknown) => void (timeoutErr = e)),
+    );
+    const waited = Date.now() - t4;
+    expectedError(timeoutErr, ['ServerUnavailableError']);
+    check(
+      (timeoutErr as Error | undefined)?.name === 'ServerUnavailableError' && waited >= 600 && waited < 2500,
+      `On a server that never replies, with timeoutMs 300 and 1 retry, get ended after ${waited} ms with ${(timeoutErr as Error | undefined)?.name ?? 'success'}; expected ServerUnavailableError after about 650 ms (two 300 ms attempts).`,
+    );
+  },
+);
+
+export const clientRetry = realTest(
+  'TestClientRetry',
+  'a stopped server: 3 retries 0.5 s apart (onRetry told each time), then a ServerUnavailableError; the other shards keep working',
+  async (res, _ctx, rng) => {
+    const { servers, client, notices, onTwo, onOne } = await threeServers(res, rng);
+    await servers[1].close();
+    const t0 = Date.now();
+    const outcome = await within(
+      8000,
+      `get(${JSON.stringify(onTwo)}) with its server stopped`,
+      client.get(onTwo).then(
+        (value) => ({ value }),
+        (error: unknown) => ({ error }),
+      ),
+    );
+    if ('value' in outcome)
+      throw new TestFailure(
+        `get(${JSON.stringify(onTwo)}) returned ${JSON.stringify(outcome.value)} although its server is stopped.`,
+      );
+    const failure = expectedError(outcome.error, ['ServerUnavailableError']);
+    const elapsed = Date.now() - t0;
+    const f = failure as { name?: string; attempts?: number; server?: { id?: number }; message?: string };
+    check(
+      f?.name === 'ServerUnavailableError',
+      `With server 2 stopped, get failed with ${f?.name ?? typeof failure}: ${f?.message}; expected a ServerUnavailableError (from lab5/types.ts).`,
+    );
+    check(
+      f.attempts === 4 && f.server?.id === 2,
+      `The ServerUnavailableError says attempts=${f.attempts}, server ${f.server?.id}; expected 4 attempts (1 + 3 retries) on server 2.`,
+    );
+    check(
+      elapsed >= 1400 && elapsed < 5000,
+      `The client gave up after ${elapsed} ms; 3 retries 500 ms apart take about 1500 ms.`,
+    );
+    check(
+      same(notices, ['2:1/3', '2:2/3', '2:3/3']),
+      `onRetry was called with ${JSON.stringify(notices)} (server:attempt/retries); expected ["2:1/3","2:2/3","2:3/3"].`,
+    );
+    notices.length = 0;
+    const other = await client.get(onOne);
+    check(
+      other === 'fine' && notices.length === 0,
+      `A key on server 1 answered ${JSON.stringify(other)} after ${notices.length} retries while server 2 was down; the other shards must keep working, without retries.`,
+    );
+  },
+);
+
+export const clientRetryRecovers = realTest(
+  'TestClientRetryRecovers',
+  'a server that comes back during the retries: the operation succeeds',
+  async (res, _ctx, rng) => {
+    const { servers, addrs, client, notices, onTwo } = await threeServers(res, rng);
+    await servers[1].close();
+    const t2 = Date.now();
+    const pending = client.set(onTwo, 'after');
+    await sleep(700);
+    servers[1] = await res.server({ serverId: 2, port: addrs[1].port });
+    const restarted = await within(
+      4000,
+      `set(${JSON.stringify(onTwo)}) while server 2 restarts`,
+      pending.then(
+        () => undefined,
+        (e: Error) => e,
+      ),
+    );
+    check(
+      restarted === undefined,
+      () =>
+        `set(${JSON.stringify(onTwo)}) failed (${restarted?.message}) although server 2 came back 700 ms into the retries.`,
+    );
+    check(
+      notices.length >= 1 && Date.now() - t2 < 4000,
+      `set succeeded after ${Date.now() - t2} ms with ${notices.length} retries; expected 1 or 2 retries within about 1.5 s.`,
+    );
+    check(
+      (await client.get(onTwo)) === 'after',
+      `get(${JSON.stringify(onTwo)}) after the restart did not return "after".`,
+    );
+  },
+);
+
+export const clientErrorReply = realTest(
+  'TestClientErrorReply',
+  'an error reply is an answer: a ServerReplyError at once, with no retry',
+  async (res, _ctx, rng) => {
+    const { client, notices, onTwo } = await threeServers(res, rng);
+    await client.set(onTwo, 'not a number');
+    let replyErr: unknown;
+    await client.incr(onTwo).catch((e: unknown) => void (replyErr = e));
+    expectedError(replyErr, ['ServerReplyError']);
+    check(
+      (replyErr as Error | undefined)?.name === 'ServerReplyError' && notices.length === 0,
+      `incr of a non-integer should fail at once with a ServerReplyError and no retry; got ${(replyErr as Error | undefined)?.name ?? 'success'} with ${notices.length} retries.`,
+    );
+  },
+);
+
+/**
+ * A fake server for TestLateReply: answers GET k with "v:k" in request order, but holds the first GET of
+ * "slow" for `holdMs` (as a busy server would), delaying every reply after it on that connection.
+ */
+async function slowFirstServer(
+  res: Resources,
+  holdMs: number,
+): Promise<{ port: number; sockets: ReadonlySet<net.Socket> }> {
+  let slowSeen = false;
+  const sockets = new Set<net.Socket>();
+  const tcp = net.createServer((socket) => {
+    sockets.add(socket);
+    socket.on('close', () => sockets.delete(socket));
+    socket.on('error', () => undefined);
+    const parser = new RequestParser();
+    let ready = Promise.resolve();
+    socket.on('data', (chunk) => {
+      parser.push(chunk);
+      for (let args = parser.next(); args !== undefined; args = parser.next()) {
+        const key = args[1] ?? '';
+        const hold = key === 'slow' && !slowSeen ? holdMs : 0;
+        if (key === 'slow') slowSeen = true;
+        ready = ready
+          .then(() => (hold > 0 ? sleep(hold) : undefined))
+          .then(() => void (socket.destroyed || socket.write(reply.bulk(`v:${key}`), 'latin1')));
+      }
+    });
+  });
+  await new Promise<void>((resolve) => tcp.listen(0, '127.0.0.1', () => resolve()));
+  res.defer(async () => {
+    for (const s of sockets) s.destroy();
+    await new Promise<void>((resolve) => tcp.close(() => resolve()));
+  });
+  return { port: (tcp.address() as net.AddressInfo).port, sockets };
+}
+
+export const lateReply = realTest(
+  'TestLateReply',
+  'a request times out while others wait on the same connection: the late reply never reaches another caller',
+  async (res) => {
+    // The server holds "slow" 1.5 s; the client gives up on it after 400 ms, while two more requests wait behind it.
+    // The wide gap keeps the order of timeout and late reply the same on a machine whose event loop stalls a while.
+    const fake = await slowFirstServer(res, 1500);
+    const client = res.client(addresses([fake.port]), { timeoutMs: 400, retries: 2, retryDelayMs: 50 });
+    const settle = (p: Promise<string | null>): Promise<string> =>
+      p.then(
+        (v) => `returned ${JSON.stringify(v)}`,
+        (e: Error) => `failed (${e.name}: ${e.message})`,
+      );
+    const slow = settle(client.get('slow'));
+    await sleep(250);
+    const fast = [settle(client.get('fast1')), settle(client.get('fast2'))];
+    const [gotSlow, gotFast1, gotFast2] = await within(
+      5000,
+      'three gets on one connection',
+      Promise.all([slow, ...fast]),
+    );
+    const results: Array<[string, string]> = [
+      ['slow', gotSlow],
+      ['fast1', gotFast1],
+      ['fast2', gotFast2],
+    ];
+    for (const [key, got] of results) {
+      check(
+        got === `returned "v:${key}"`,
+        `get(${JSON.stringify(key)}) ${got}; expected "v:${key}" (the server answers GET k with "v:k"). The server held the reply to "slow" for 1.5 s: ` +
+          'the client timed it out at 400 ms while get("fast1") and get("fast2") waited behind it on the same connection, and retried. ' +
+          'A timed-out request leaves its reply on the way: if the connection is kept, that late reply is taken as the answer to the next request in the queue. ' +
+          'After a timeout destroy the connection (failing every request waiting on it, so that each is retried on a new one), as the README says.',
+      );
+    }
+    client.close();
+    check(
+      await waitFor(() => fake.sockets.size === 0, 2000),
+      `2 s after ShardedClient.close(), the server still had ${fake.sockets.size} open connection(s) from that client: close() must close every connection it keeps (socket.destroy() or end()).`,
+    );
+
+    // A get times out with no retry left, and its caller at once sends another get: the client destroyed the old
+    // connection and opens a new one. The old connection's 'close' event comes after that, and must not fail it.
+    const other = await slowFirstServer(res, 1500);
+    const once = res.client(addresses([other.port]), { timeoutMs: 300, retries: 0 });
+    const next = await within(
+      4000,
+      'a get sent as soon as the one before it timed out',
+      once.get('slow').then(
+        (v) => `(the slow get returned ${JSON.stringify(v)})`,
+        () => settle(once.get('next')),
+      ),
+    );
+    check(
+      next === 'returned "v:next"',
+      `get("next"), sent the moment get("slow") failed after its 300 ms timeout (retries 0), ${next}; expected "v:next". ` +
+        "The timeout destroyed the old connection and get(\"next\") went out on a new one; only then does the old socket's 'close' event arrive. " +
+        "Likely cause: the old socket's 'close' or 'error' handler fails whatever connection is current, and the requests waiting on it; " +
+        'check that the event comes from the socket in use (for example: if (this.socket !== socket) return) before failing anything.',
+    );
+  },
+);
