@@ -34,6 +34,7 @@ const INSTRUCTOR_SCRIPTS = [
   'verify',
   'bench',
   'release',
+  'handouts',
   'grade-batch',
   'demo',
   'coverage',
