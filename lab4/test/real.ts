@@ -69,8 +69,15 @@ export const realHttpTest: TestDefinition<Lab4Impl> = {
         keys: 50,
         maxFailures: 10,
         requestTimeoutMs: 15_000,
+        // Each write is counted as it ends, and kept in the transcript a failing run's trace page draws.
+        observe: (writer, write) => {
+          const id = ctx.transcript?.command(`load writer ${writer + 1}`, 'leader', 'POST /set', write);
+          return (outcome) => {
+            ctx.countOps();
+            if (id !== undefined) ctx.transcript?.replied(id, outcome);
+          };
+        },
       });
-      ctx.countOps(load.ok + load.failed);
       ctx.log(
         `${load.ok} writes in ${load.seconds.toFixed(2)} s (${load.throughput.toFixed(0)}/s), p95 ${load.latency.p95.toFixed(1)} ms`,
       );

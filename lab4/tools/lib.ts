@@ -283,6 +283,8 @@ export interface LoadSpec {
   requestTimeoutMs?: number;
   /** Keep-alive connections to reuse (and leave open) across runs; default: fresh ones, closed at the end. */
   agent?: http.Agent;
+  /** Told of each write as it is sent (by which of the concurrent writers); the function it returns, of how it ended. */
+  observe?: (writer: number, write: { key: string; value: string }) => (outcome: unknown) => void;
 }
 
 /** What a load run measured. */
@@ -314,14 +316,17 @@ export async function runLoad(spec: LoadSpec): Promise<LoadResult> {
       const key = `key_${Math.floor(Math.random() * spec.keys)}`;
       const value = `value_${w}_${i}_${Math.random().toString(36).slice(2, 10)}`;
       const t0 = performance.now();
+      const ended = spec.observe?.(w, { key, value });
       try {
         const { status, body } = await requestJson(agent, url, 'POST', { key, value }, spec.requestTimeoutMs);
+        ended?.({ status, body });
         if (status === 200 && body.success === true) latencies.push(performance.now() - t0);
         else {
           failed++;
           if (errors.length < 5) errors.push(`HTTP ${status}: ${String(body.error ?? JSON.stringify(body))}`);
         }
       } catch (err) {
+        ended?.({ error: (err as Error).message });
         failed++;
         if (errors.length < 5) errors.push((err as Error).message);
       }
