@@ -7,11 +7,18 @@
  */
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { Command } from 'commander';
+import { Command, Option } from 'commander';
 import { DEFAULT_CONFIG } from '../rpc';
 import { implDirFor } from './impl';
 import { Cluster, NodeProcess, startCluster } from './lib';
-import { SettingsError, resolveSettings, type SettingFlags, type Settings } from './settings';
+import {
+  SettingsError,
+  resolveSettings,
+  type SettingFlags,
+  type Settings,
+  sourcesOf,
+  withOriginalEnv,
+} from './settings';
 import { colorsFor } from '../../suite/colors';
 
 const pc = colorsFor();
@@ -23,24 +30,44 @@ const CRASH_LOOP_WINDOW_MS = 60_000;
 const program = new Command()
   .name('npm run lab4:cluster --')
   .description('Run a lab 4 cluster: one leader and N followers as HTTP servers on loopback.')
-  .option(
-    '--followers <n|urls>',
-    "how many followers (ports after the leader's), or their URLs on this machine (env FOLLOWERS; default 5)",
+  .addOption(
+    withOriginalEnv(
+      new Option(
+        '--followers <n|urls>',
+        "how many followers (ports after the leader's), or their URLs on this machine (default 5)",
+      ),
+    ),
   )
-  .option('--quorum <w>', `write quorum W (env WRITE_QUORUM; default ${DEFAULT_CONFIG.quorum})`)
-  .option('--port <n>', 'leader port; followers use the next ones, 0 for any free ports (env PORT; default 5000)')
+  .addOption(withOriginalEnv(new Option('--quorum <w>', `write quorum W (default ${DEFAULT_CONFIG.quorum})`)))
+  .addOption(
+    withOriginalEnv(
+      new Option('--port <n>', 'leader port; followers use the next ones, 0 for any free ports (default 5000)'),
+    ),
+  )
   .option('--host <address>', 'address to listen on', '127.0.0.1')
-  .option(
-    '--min-delay <ms>',
-    'minimum delay before each replication message, ms (env MIN_DELAY in seconds; default 0.1 ms)',
+  .addOption(
+    withOriginalEnv(
+      new Option(
+        '--min-delay <ms>',
+        'minimum delay before each replication message, ms (MIN_DELAY is in seconds; default 0.1 ms)',
+      ),
+    ),
   )
-  .option(
-    '--max-delay <ms>',
-    'maximum delay before each replication message, ms (env MAX_DELAY in seconds; default 1 ms)',
+  .addOption(
+    withOriginalEnv(
+      new Option(
+        '--max-delay <ms>',
+        'maximum delay before each replication message, ms (MAX_DELAY is in seconds; default 1 ms)',
+      ),
+    ),
   )
-  .option(
-    '--write-timeout <ms>',
-    `a write not on W followers after this long fails with 503 (default ${DEFAULT_CONFIG.writeTimeoutMs})`,
+  .addOption(
+    withOriginalEnv(
+      new Option(
+        '--write-timeout <ms>',
+        `a write not on W followers after this long fails with 503 (default ${DEFAULT_CONFIG.writeTimeoutMs})`,
+      ),
+    ),
   )
   .option('--log-dir <dir>', 'folder for one log file per node', path.join(os.tmpdir(), 'kvlabs-lab4-logs'))
   .option(
@@ -62,7 +89,7 @@ async function main(): Promise<void> {
   let s: Settings;
   let implDir: string;
   try {
-    s = resolveSettings(o, process.env, { followers: 'count or urls', quorum: true, host: o.host });
+    s = resolveSettings(o, sourcesOf(program), { followers: 'count or urls', quorum: true, host: o.host });
     implDir = implDirFor(o.solution === true);
   } catch (err) {
     if (!(err instanceof SettingsError)) throw err;

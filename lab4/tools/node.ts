@@ -12,34 +12,48 @@
  * Prints "READY <url>" once it listens; exits cleanly on SIGINT/SIGTERM.
  */
 import * as path from 'node:path';
-import { Command } from 'commander';
+import { Command, Option } from 'commander';
 import { DEFAULT_CONFIG } from '../rpc';
 import { NodeClass, RealNode } from '../real/node-host';
 import { serverFile } from './impl';
 import { REPO_ROOT, TOKEN_ENV } from './lib';
-import { SettingsError, resolveRole, resolveSettings, type SettingFlags } from './settings';
+import { SettingsError, resolveRole, resolveSettings, type SettingFlags, sourcesOf, withOriginalEnv } from './settings';
 
 const program = new Command()
   .name('lab4 node')
   .description('Run one node of the lab 4 cluster (leader or follower) as an HTTP server.')
   .option('--id <name>', 'name for logs', undefined)
-  .option('--role <role>', 'leader or follower (env NODE_TYPE; default leader)')
+  .addOption(withOriginalEnv(new Option('--role <role>', 'leader or follower (default leader)')))
   .option('--host <address>', 'address to listen on', '127.0.0.1')
-  .option('--port <n>', 'port, 0 for any free port (env PORT; default 5000)')
-  .option('--quorum <w>', `write quorum W, leader only (env WRITE_QUORUM; default ${DEFAULT_CONFIG.quorum})`)
-  .option(
-    '--min-delay <ms>',
-    'minimum delay before each replication message, ms (env MIN_DELAY in seconds; default 0.1 ms)',
+  .addOption(withOriginalEnv(new Option('--port <n>', 'port, 0 for any free port (default 5000)')))
+  .addOption(
+    withOriginalEnv(new Option('--quorum <w>', `write quorum W, leader only (default ${DEFAULT_CONFIG.quorum})`)),
   )
-  .option(
-    '--max-delay <ms>',
-    'maximum delay before each replication message, ms (env MAX_DELAY in seconds; default 1 ms)',
+  .addOption(
+    withOriginalEnv(
+      new Option(
+        '--min-delay <ms>',
+        'minimum delay before each replication message, ms (MIN_DELAY is in seconds; default 0.1 ms)',
+      ),
+    ),
   )
-  .option(
-    '--write-timeout <ms>',
-    `a write not on W followers after this long fails (default ${DEFAULT_CONFIG.writeTimeoutMs})`,
+  .addOption(
+    withOriginalEnv(
+      new Option(
+        '--max-delay <ms>',
+        'maximum delay before each replication message, ms (MAX_DELAY is in seconds; default 1 ms)',
+      ),
+    ),
   )
-  .option('--followers <urls>', 'comma-separated follower base URLs, leader only (env FOLLOWERS)')
+  .addOption(
+    withOriginalEnv(
+      new Option(
+        '--write-timeout <ms>',
+        `a write not on W followers after this long fails (default ${DEFAULT_CONFIG.writeTimeoutMs})`,
+      ),
+    ),
+  )
+  .addOption(withOriginalEnv(new Option('--followers <urls>', 'comma-separated follower base URLs, leader only')))
   .option('--impl <dir>', 'folder with server.ts (lab4, or the reference solution in the course kit)', 'lab4')
   .parse();
 
@@ -60,8 +74,8 @@ async function main(): Promise<void> {
   let settings: ReturnType<typeof resolveSettings>;
   let file: string;
   try {
-    role = resolveRole(o, process.env);
-    settings = resolveSettings(o, process.env, {
+    role = resolveRole(o, sourcesOf(program));
+    settings = resolveSettings(o, sourcesOf(program), {
       followers: role === 'leader' ? 'urls' : 'none',
       quorum: role === 'leader',
     });

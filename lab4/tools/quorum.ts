@@ -7,11 +7,19 @@
 import * as fs from 'node:fs';
 import * as http from 'node:http';
 import * as path from 'node:path';
-import { Command } from 'commander';
+import { Command, Option } from 'commander';
 import { implDirFor } from './impl';
 import { Cluster, latencyStats, runLoad, startCluster } from './lib';
 import { QuorumPoint, quorumPlotSvg } from './plot';
-import { SettingsError, resolveSettings, wholeNumber, type SettingFlags, type Settings } from './settings';
+import {
+  SettingsError,
+  resolveSettings,
+  wholeNumber,
+  type SettingFlags,
+  type Settings,
+  sourcesOf,
+  withOriginalEnv,
+} from './settings';
 import { colorsFor } from '../../suite/colors';
 
 const pc = colorsFor();
@@ -23,15 +31,31 @@ const program = new Command()
       'then each W gets its writes in turns (rounds), so a busy machine slows every W alike. ' +
       'With the defaults (10,000 writes per W, as the seed) it takes one to two minutes on a 2-core machine.',
   )
-  .option('--followers <n>', 'followers per cluster (env FOLLOWERS; default 5)')
+  .addOption(withOriginalEnv(new Option('--followers <n>', 'followers per cluster (default 5)')))
   .option('--writes <n>', 'measured writes per W', '10000')
   .option('--warmup <n>', 'unmeasured writes per W before measuring (default: 10% of --writes, at least 200)')
   .option('--rounds <n>', 'turns each W gets; its writes are split among them', '10')
   .option('--concurrency <n>', 'writes in flight at once', '20')
   .option('--keys <n>', 'distinct keys', '100')
-  .option('--min-delay <ms>', 'minimum delay per replication message, ms (env MIN_DELAY in seconds; default 0.1 ms)')
-  .option('--max-delay <ms>', 'maximum delay per replication message, ms (env MAX_DELAY in seconds; default 1 ms)')
-  .option('--port <n>', 'first port; each cluster takes the next N+1 (env PORT; default 0: free ports)')
+  .addOption(
+    withOriginalEnv(
+      new Option(
+        '--min-delay <ms>',
+        'minimum delay per replication message, ms (MIN_DELAY is in seconds; default 0.1 ms)',
+      ),
+    ),
+  )
+  .addOption(
+    withOriginalEnv(
+      new Option(
+        '--max-delay <ms>',
+        'maximum delay per replication message, ms (MAX_DELAY is in seconds; default 1 ms)',
+      ),
+    ),
+  )
+  .addOption(
+    withOriginalEnv(new Option('--port <n>', 'first port; each cluster takes the next N+1 (default 0: free ports)')),
+  )
   .option(
     '--solution',
     'run the reference solution instead of your lab4/server.ts (course kit only; the student template has none)',
@@ -78,7 +102,7 @@ async function main(): Promise<void> {
   let implDir: string;
   let writes: number, warmup: number, rounds: number, concurrency: number, keys: number;
   try {
-    s = resolveSettings(o, process.env, { followers: 'count', quorum: false, defaults: { port: 0 } });
+    s = resolveSettings(o, sourcesOf(program), { followers: 'count', quorum: false, defaults: { port: 0 } });
     writes = wholeNumber(o.writes, '--writes', 1);
     warmup = o.warmup === undefined ? Math.max(200, Math.round(writes / 10)) : wholeNumber(o.warmup, '--warmup', 0);
     rounds = wholeNumber(o.rounds, '--rounds', 1, writes);

@@ -1,7 +1,9 @@
 /**
  * The original's settings, read the same way by every lab 4 tool (a node, lab4:cluster, lab4:quorum): a flag wins,
- * then the original's environment variable, then the default. A bad value is a SettingsError naming the flag or
- * variable it came from.
+ * then the original's environment variable, then the default. Commander does the picking (each option's
+ * Option.env(), added by withOriginalEnv); this module reads the value by where it came from (the variables'
+ * delays are in seconds, the flags' in ms; a blank variable counts as unset) and checks it. A bad value is a
+ * SettingsError naming the flag or variable it came from.
  *
  *   flag              variable       unit of the variable
  *   --role            NODE_TYPE      leader | follower
@@ -12,6 +14,7 @@
  *   --followers       FOLLOWERS      the original's comma-separated follower URLs; the cluster tools also take a count
  *   --write-timeout   (none)         ms
  */
+import { Option, type Command } from 'commander';
 import { DEFAULT_CONFIG, type Role } from '../rpc';
 import { SEED_DELAY_MS } from '../delayed-end';
 
@@ -83,6 +86,29 @@ export interface Settings {
   followerPorts: number[];
 }
 
+/** Where commander took each setting from: 'cli' (the flag), 'env' (the original's variable), or nowhere. */
+export type Sources = Readonly<Partial<Record<keyof SettingFlags, string | undefined>>>;
+
+/** `option` reading the original's environment variable for its setting too (commander's Option.env), where there is one. */
+export function withOriginalEnv(option: Option): Option {
+  const name = (SEED_ENV as Record<string, string | undefined>)[option.attributeName()];
+  return name === undefined ? option : option.env(name);
+}
+
+/** Where `cmd` (after parsing) took each setting from. */
+export function sourcesOf(cmd: Command): Sources {
+  const keys: Array<keyof SettingFlags> = [
+    'role',
+    'port',
+    'quorum',
+    'minDelay',
+    'maxDelay',
+    'followers',
+    'writeTimeout',
+  ];
+  return Object.fromEntries(keys.map((k) => [k, cmd.getOptionValueSource(k)]));
+}
+
 /** One setting's text and where it came from ("--quorum" or "WRITE_QUORUM"), or undefined if unset. */
 interface Raw {
   text: string;
@@ -91,15 +117,14 @@ interface Raw {
   fromEnv: boolean;
 }
 
-/** The flag if given, else the variable if set and not blank. */
-function pick(flags: SettingFlags, env: Env, key: keyof SettingFlags): Raw | undefined {
-  const flag = flags[key];
-  if (flag !== undefined)
-    return { text: flag.trim(), from: `--${key.replace(/[A-Z]/g, (c) => '-' + c.toLowerCase())}`, fromEnv: false };
+/** The value commander picked for `key` (the flag, else the variable), with its source; a blank variable is unset. */
+function pick(flags: SettingFlags, sources: Sources, key: keyof SettingFlags): Raw | undefined {
+  const text = flags[key];
+  if (text === undefined) return undefined;
   const name = (SEED_ENV as Record<string, string | undefined>)[key];
-  const value = name === undefined ? undefined : env[name];
-  if (name === undefined || value === undefined || value.trim() === '') return undefined;
-  return { text: value.trim(), from: name, fromEnv: true };
+  if (sources[key] === 'env' && name !== undefined)
+    return text.trim() === '' ? undefined : { text: text.trim(), from: name, fromEnv: true };
+  return { text: text.trim(), from: `--${key.replace(/[A-Z]/g, (c) => '-' + c.toLowerCase())}`, fromEnv: false };
 }
 
 /** A whole number in [min, max]; the error names `from`. */
@@ -170,8 +195,8 @@ export function parseFollowerUrls(text: string, from: string): string[] {
 const LOOPBACK = new Set(['127.0.0.1', 'localhost', '[::1]']);
 
 /** Reads the original's settings for a tool; throws SettingsError for the first bad one. */
-export function resolveSettings(flags: SettingFlags, env: Env, use: Use): Settings {
-  const port = pick(flags, env, 'port');
+export function resolveSettings(flags: SettingFlags, sources: Sources, use: Use): Settings {
+  const port = pick(flags, sources, 'port');
   const s: Settings = {
     port: port ? wholeNumber(port.text, port.from, 0, 65535, 'a port number') : (use.defaults?.port ?? 5000),
     quorum: DEFAULT_CONFIG.quorum,
@@ -182,11 +207,11 @@ export function resolveSettings(flags: SettingFlags, env: Env, use: Use): Settin
     followerUrls: [],
     followerPorts: [],
   };
-  const quorum = use.quorum ? pick(flags, env, 'quorum') : undefined;
+  const quorum = use.quorum ? pick(flags, sources, 'quorum') : undefined;
   if (quorum)
     s.quorum = wholeNumber(quorum.text, quorum.from, 1, Number.MAX_SAFE_INTEGER, 'a whole number of followers');
-  const min = pick(flags, env, 'minDelay');
-  const max = pick(flags, env, 'maxDelay');
+  const min = pick(flags, sources, 'minDelay');
+  const max = pick(flags, sources, 'maxDelay');
   if (min) s.minDelayMs = delayMs(min);
   if (max) s.maxDelayMs = delayMs(max);
   if (s.minDelayMs > s.maxDelayMs) {
@@ -194,12 +219,12 @@ export function resolveSettings(flags: SettingFlags, env: Env, use: Use): Settin
       `The minimum delay ${asWritten(min, s.minDelayMs, '--min-delay')} is more than the maximum ${asWritten(max, s.maxDelayMs, '--max-delay')}.`,
     );
   }
-  const timeout = pick(flags, env, 'writeTimeout');
+  const timeout = pick(flags, sources, 'writeTimeout');
   if (timeout)
     s.writeTimeoutMs = wholeNumber(timeout.text, timeout.from, 1, Number.MAX_SAFE_INTEGER, 'a number of milliseconds');
 
   if (use.followers === 'none') return s;
-  const f = pick(flags, env, 'followers');
+  const f = pick(flags, sources, 'followers');
   const followersFrom = f?.from ?? '--followers';
   if (f && /^\d+$/.test(f.text)) {
     if (use.followers === 'urls') {
@@ -269,8 +294,8 @@ export function resolveSettings(flags: SettingFlags, env: Env, use: Use): Settin
 }
 
 /** A node's role, from --role or NODE_TYPE (default leader). */
-export function resolveRole(flags: SettingFlags, env: Env): Role {
-  const r = pick(flags, env, 'role');
+export function resolveRole(flags: SettingFlags, sources: Sources): Role {
+  const r = pick(flags, sources, 'role');
   if (!r) return 'leader';
   if (r.text !== 'leader' && r.text !== 'follower')
     throw new SettingsError(`${r.from} must be leader or follower; got "${r.text}".`);

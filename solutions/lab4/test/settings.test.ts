@@ -8,15 +8,63 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { NO_SOLUTION, implDirFor } from '../../../lab4/tools/impl';
+import { Command, Option } from 'commander';
 import {
+  SEED_ENV,
   SettingsError,
-  resolveRole,
-  resolveSettings,
+  resolveRole as roleFrom,
+  resolveSettings as settingsFrom,
+  sourcesOf,
+  withOriginalEnv,
   withoutSeedEnv,
   type Env,
   type SettingFlags,
+  type Sources,
   type Use,
 } from '../../../lab4/tools/settings';
+
+/** Each setting's flag. */
+const FLAG_OF: Record<keyof SettingFlags, string> = {
+  role: '--role',
+  port: '--port',
+  quorum: '--quorum',
+  minDelay: '--min-delay',
+  maxDelay: '--max-delay',
+  followers: '--followers',
+  writeTimeout: '--write-timeout',
+};
+
+/** `flags` and `env` as a tool's commander reads them (each option with the original's variable: Option.env). */
+function parsed(flags: SettingFlags, env: Env): [SettingFlags, Sources] {
+  const cmd = new Command().exitOverride();
+  for (const flag of Object.values(FLAG_OF)) cmd.addOption(withOriginalEnv(new Option(`${flag} <value>`)));
+  const args = Object.entries(flags).flatMap(([k, v]) => [FLAG_OF[k as keyof SettingFlags], v as string]);
+  const names = Object.values(SEED_ENV);
+  const saved = names.map((n) => [n, process.env[n]] as const);
+  for (const n of names) {
+    if (env[n] === undefined) delete process.env[n];
+    else process.env[n] = env[n];
+  }
+  try {
+    cmd.parse(args, { from: 'user' });
+  } finally {
+    for (const [n, v] of saved) {
+      if (v === undefined) delete process.env[n];
+      else process.env[n] = v;
+    }
+  }
+  return [cmd.opts<SettingFlags>(), sourcesOf(cmd)];
+}
+
+/** The tools' settings from these flags and variables, read through commander as the tools read them. */
+function resolveSettings(flags: SettingFlags, env: Env, use: Use) {
+  return settingsFrom(...parsed(flags, env), use);
+}
+
+/** The node's role from these flags and variables, read through commander. */
+function resolveRole(flags: SettingFlags, env: Env) {
+  return roleFrom(...parsed(flags, env));
+}
 
 const NODE: Use = { followers: 'urls', quorum: true };
 const CLUSTER: Use = { followers: 'count or urls', quorum: true };
