@@ -7,12 +7,25 @@ const KIT = /[/\\](labrpc|world|checker|suite|grader|test)[/\\]/;
 /** ...except the grader's fixture labs, which stand for student code in the kit's own tests. */
 const FIXTURE = /[/\\]fixtures[/\\]/;
 
+/** Whether a trimmed "at ..." line is a frame of the code under test. */
+function isCodeFrame(line: string): boolean {
+  return line.startsWith('at ') && !NOT_CODE.test(line) && (!KIT.test(line) || FIXTURE.test(line));
+}
+
 /** The first `max` frames of `stack` (the "at ..." lines after the message) that belong to the code under test, trimmed. */
 export function codeFrames(stack: string | undefined, max = 5): string[] {
   return (stack ?? '')
     .split('\n')
     .slice(1)
     .map((l) => l.trim())
-    .filter((l) => l.startsWith('at ') && !NOT_CODE.test(l) && (!KIT.test(l) || FIXTURE.test(l)))
+    .filter(isCodeFrame)
     .slice(0, max);
+}
+
+/** A whole error output (messages and frames, e.g. a child process's stderr) with only the code under test's frames kept. */
+export function trimStack(text: string): string {
+  return text
+    .split('\n')
+    .filter((l) => !l.trim().startsWith('at ') || isCodeFrame(l.trim()))
+    .join('\n');
 }

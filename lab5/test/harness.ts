@@ -2,6 +2,7 @@
  * Lab 5's tester: starts servers (in this process or as child processes), talks to them over raw sockets,
  * and cleans every server, socket, process and folder up at the end of a test, whether it passed or not.
  */
+import { trimStack } from '../../labrpc/stack';
 import { spawnKitScript, type KitProcess } from '../../suite/spawn';
 import fs from 'node:fs'; // the module itself, not a namespace copy: the sync spies replace its functions
 import * as net from 'node:net';
@@ -358,11 +359,7 @@ export class Resources {
           if (m) resolve(Number(m[1]));
         });
         child.once('exit', (code) => {
-          const text = (err || out)
-            .split('\n')
-            .filter((l) => !/node_modules|node:internal|child-server\.ts/.test(l))
-            .join('\n')
-            .trim();
+          const text = trimStack(err || out).trim();
           reject(new TestFailure(`The server process exited (code ${code}) before listening:\n${text.slice(-2000)}`));
         });
       }),

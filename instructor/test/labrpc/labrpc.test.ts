@@ -4,7 +4,7 @@ import sinon from 'sinon';
 import { Network, RpcUsageError, SerializationError, Server, TimeoutError } from '../../../labrpc';
 import { World, sleep } from '../../../world';
 import { FRAMEWORK_FOLDERS } from '../../../grader/layout';
-import { codeFrames } from '../../../labrpc/stack';
+import { codeFrames, trimStack } from '../../../labrpc/stack';
 
 /** A service with a few handlers used throughout. */
 class Junk {
@@ -78,6 +78,24 @@ describe('labrpc/stack: the frames shown to a student', () => {
     ]);
     expect(codeFrames(stack, 1)).to.have.length(1);
     expect(codeFrames(undefined)).to.deep.equal([]);
+  });
+
+  it('trims a whole error output (a child process’s stderr) the same way, keeping its message lines', () => {
+    const stderr = [
+      'Error: listen EADDRINUSE: address already in use :::7001',
+      '    at Server.setupListenHandle (node:net:1817:16)',
+      '    at startServer (/home/s/kit/lab5/server.ts:40:10)',
+      '    at main (/home/s/kit/lab5/test/child-server.ts:12:3)',
+      '    at Module._compile (/home/s/kit/node_modules/ts-node/dist/index.js:1:1)',
+      'Node.js v20.20.2',
+    ].join('\n');
+    expect(trimStack(stderr)).to.equal(
+      [
+        'Error: listen EADDRINUSE: address already in use :::7001',
+        '    at startServer (/home/s/kit/lab5/server.ts:40:10)',
+        'Node.js v20.20.2',
+      ].join('\n'),
+    );
   });
 
   it('drops a frame in every framework folder the layout names', () => {
