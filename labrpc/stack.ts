@@ -1,7 +1,7 @@
 /** Which frames of an error's stack are worth showing a student: their code's, not node's, the packages' or the kit's. */
 
 /** Frames from node itself, installed packages, or with no file at all ("at Function.from (<anonymous>)"). */
-const NOT_CODE = /node:internal|node_modules|\(<anonymous>\)$|^at <anonymous>$/;
+const NOT_CODE = /\(node:|^at node:|node_modules|\(<anonymous>\)$|^at <anonymous>$/;
 /** Frames in the kit's own folders (the framework's, grader/layout.ts's FRAMEWORK_FOLDERS, and a lab's tests)... */
 const KIT = /[/\\](labrpc|world|checker|suite|grader|test)[/\\]/;
 /** ...except the grader's fixture labs, which stand for student code in the kit's own tests. */
