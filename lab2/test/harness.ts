@@ -4,6 +4,7 @@
  */
 import { Network, Server, Service } from '../../labrpc';
 import { HistoryRecorder } from '../../suite/history';
+import { World } from '../../world';
 import { versionedModel, VersionedInput, VersionedOutput } from '../../checker/models/versioned';
 import { TestContext, assertLinearizable } from '../../suite';
 import type {
@@ -61,7 +62,8 @@ export class KVTester {
       }),
     );
     const ServerClass = ctx.impl.freshKVServer?.() ?? ctx.impl.KVServer;
-    this.service = new ServerClass();
+    // Built on its own lane: the timers its constructor starts (and what they print) are the server's.
+    this.service = World.current().inLane(SERVER, () => new ServerClass());
     this.net.addServer(SERVER, new Server().addService(this.service, 'KVServer'));
   }
 
