@@ -156,7 +156,7 @@ export async function runJobs(jobs: readonly Job[], options: SupervisorOptions):
         const r = await worker.run({ ...job, realLimitMs: limit, faults: { allowed } }, true);
         // A replay cut short by the limit (or one that took the process down) says nothing about the faults.
         if (!worker.alive || r.crash === 'timeout') return undefined;
-        return r.status === 'failed' && failureSignature(r) === signature;
+        return r.status === 'failed' && failureSignature(r) === signature ? (r.faults ?? true) : false;
       },
       deadline,
     );

@@ -3,7 +3,7 @@
  * one server and enabled or disabled. Calls travel through virtual time in the current World, may be delayed,
  * dropped or reordered, and cross the wire as deep copies.
  */
-import { TEST_LANE, World, recordedValue, type LossCause } from '../world';
+import { TEST_LANE, World, keyedRng, recordedValue, type LossCause, type Rng } from '../world';
 import { encode } from './codec';
 import { RpcUsageError, TimeoutError } from './errors';
 import { Server } from './service';
@@ -83,7 +83,7 @@ export class Network {
   private totalCount = 0;
   private totalBytes = 0;
   private closed = false;
-  /** Calls made through each end so far (counted only in a minimizing replay: they key its faults). */
+  /** Calls made through each end so far: a call's number on its end keys its random draws and its faults. */
   private readonly callsPerEnd = new Map<string, number>();
 
   constructor(world: World = World.current()) {
@@ -213,8 +213,8 @@ export class Network {
     }
   }
 
-  private delay(): number {
-    return FAULTS.baseDelayMs + this.world.rng.float() * FAULTS.jitterMs;
+  private delay(rng: Rng): number {
+    return FAULTS.baseDelayMs + rng.float() * FAULTS.jitterMs;
   }
 
   /** Stops the run with a usage error (so a retry loop cannot spin on it) and returns the rejected promise. */
@@ -249,9 +249,13 @@ export class Network {
     const server = end.enabled ? this.servers.get(end.server) : undefined;
     const rec = world.recorder;
     const id = rec ? rec.id() : 0;
+    const n = (this.callsPerEnd.get(endName) ?? 0) + 1;
+    this.callsPerEnd.set(endName, n);
+    // The call's own random draws (delays, drops, holds), fixed by the seed and the call's key alone: when a
+    // minimizing replay removes one fault, every other message keeps its fate and its timing.
+    const rng = keyedRng(world.seed, `${endName}#${n}`);
     /** Whether a fault that chance chose happens (always, except in a minimizing replay that removed it). */
-    const faults = world.faults;
-    const fault = faults ? this.faultDecider(endName, method, encoded.copy) : undefined;
+    const fault = world.faults ? this.faultDecider(endName, n, method, encoded.copy) : undefined;
     // The caller's lane, so that the reply and the timeout run on it (undefined when not recording).
     const from = rec ? (rec.ownerOf(endName) ?? world.currentLane) : undefined;
     rec?.add({
@@ -278,15 +282,15 @@ export class Network {
       };
       if (!server) {
         const max = this.longDelays ? FAULTS.longUnreachableMs : FAULTS.unreachableMs;
-        lose('request', end.enabled ? 'killed' : 'disabled', 'unreachable', world.rng.float() * max);
+        lose('request', end.enabled ? 'killed' : 'disabled', 'unreachable', rng.float() * max);
         return;
       }
       const reliable = this.reliable;
-      const requestDelay = reliable ? this.delay() : this.delay() + world.rng.float() * FAULTS.unreliableDelayMs;
+      const requestDelay = reliable ? this.delay(rng) : this.delay(rng) + rng.float() * FAULTS.unreliableDelayMs;
       world.schedule(
         requestDelay,
         () => {
-          if (!reliable && world.rng.chance(this.requestDrop) && (!fault || fault('request', 'was lost')))
+          if (!reliable && rng.chance(this.requestDrop) && (!fault || fault('request', 'was lost')))
             return lose('request', 'unreliable', 'drop-request');
           if (this.closed || !this.isAlive(endName, server))
             return lose('request', this.lossCause(endName, server), 'dead-before');
@@ -316,7 +320,7 @@ export class Network {
             settled = true;
             this.inFlight.delete(flight);
             rec?.add({ k: 'handled', t: world.now(), id, reply: recordedValue(reply) });
-            this.deliver(endName, method, server, reply, resolve, lose, from, id, fault);
+            this.deliver(endName, method, server, reply, resolve, lose, from, id, rng, fault);
           };
           const onCrash = (err: unknown): void => {
             settled = true;
@@ -345,6 +349,7 @@ export class Network {
     lose: (which: 'reply', why: LossCause, fate: string) => void,
     from: string | undefined,
     id: number,
+    rng: Rng,
     fault: FaultDecider | undefined,
   ): void {
     const world = this.world;
@@ -357,11 +362,11 @@ export class Network {
     }
     if (this.closed || !this.isAlive(endName, server))
       return lose('reply', this.lossCause(endName, server), 'dead-after');
-    if (!this.reliable && world.rng.chance(this.replyDrop) && (!fault || fault('reply', 'was lost')))
+    if (!this.reliable && rng.chance(this.replyDrop) && (!fault || fault('reply', 'was lost')))
       return lose('reply', 'unreliable', 'drop-reply');
-    let delay = this.delay();
-    if (this.longReordering && world.rng.chance(FAULTS.reorderFraction)) {
-      const extra = 200 + world.rng.int(1 + world.rng.int(FAULTS.reorderExtraMs));
+    let delay = this.delay(rng);
+    if (this.longReordering && rng.chance(FAULTS.reorderFraction)) {
+      const extra = 200 + rng.int(1 + rng.int(FAULTS.reorderExtraMs));
       if (!fault || fault('reply', `was held back ${extra} ms`, 'hold')) delay += extra;
     }
     world.schedule(
@@ -378,9 +383,7 @@ export class Network {
   }
 
   /** A minimizing replay's decider for the faults of one call: keyed by end, the call's number on it, and the message. */
-  private faultDecider(endName: string, method: string, args: unknown): FaultDecider {
-    const n = (this.callsPerEnd.get(endName) ?? 0) + 1;
-    this.callsPerEnd.set(endName, n);
+  private faultDecider(endName: string, n: number, method: string, args: unknown): FaultDecider {
     const world = this.world;
     const sent = world.now();
     return (which, what, kind = 'drop') =>

@@ -17,9 +17,11 @@ export interface MinimalFaults {
 
 /**
  * Whether the test fails when only the faults with these keys may happen; undefined when the replay could not
- * tell (it crashed or ran out of time), which ends the search.
+ * tell (it crashed or ran out of time), which ends the search. A replay that failed may instead give the faults
+ * that happened in it: the faults kept are then described as they happened in the last failing replay (a key
+ * names the same call, but its arguments and time can differ from the first run's once other faults are gone).
  */
-export type FailsWith = (allowed: readonly string[]) => Promise<boolean | undefined>;
+export type FailsWith = (allowed: readonly string[]) => Promise<boolean | readonly AppliedFault[] | undefined>;
 
 /**
  * Removes faults from `all` (those of a failing run) while the test still fails, until no single fault or chunk can
@@ -32,11 +34,18 @@ export async function minimizeFaults(
   deadline: number,
 ): Promise<MinimalFaults> {
   let replays = 0;
+  /** The faults that happened in the last failing replay, by key. */
+  let seen = new Map<string, AppliedFault>();
   const test = async (set: readonly AppliedFault[]): Promise<boolean | undefined> => {
     if (realNow() > deadline) return undefined;
     replays++;
-    return fails(set.map((f) => f.key));
+    const r = await fails(set.map((f) => f.key));
+    if (typeof r !== 'object') return r;
+    seen = new Map(r.map((f) => [f.key, f]));
+    return true;
   };
+  /** `set` (the last that failed) as its faults happened in that replay. */
+  const asSeen = (set: readonly AppliedFault[]): readonly AppliedFault[] => set.map((f) => seen.get(f.key) ?? f);
   const none = all.length === 0 ? true : await test([]);
   if (none === undefined) return { total: all.length, kept: all, passesWithout: false, complete: false, replays };
   if (none) return { total: all.length, kept: [], passesWithout: false, complete: true, replays };
@@ -48,7 +57,8 @@ export async function minimizeFaults(
     let nextN = n;
     for (const chunk of chunks) {
       const r = await test(chunk);
-      if (r === undefined) return { total: all.length, kept: current, passesWithout: true, complete: false, replays };
+      if (r === undefined)
+        return { total: all.length, kept: asSeen(current), passesWithout: true, complete: false, replays };
       if (r) {
         next = chunk;
         nextN = 2;
@@ -59,7 +69,8 @@ export async function minimizeFaults(
       for (const chunk of chunks) {
         const rest = current.filter((f) => !chunk.includes(f));
         const r = await test(rest);
-        if (r === undefined) return { total: all.length, kept: current, passesWithout: true, complete: false, replays };
+        if (r === undefined)
+          return { total: all.length, kept: asSeen(current), passesWithout: true, complete: false, replays };
         if (r) {
           next = rest;
           nextN = Math.max(n - 1, 2);
@@ -73,7 +84,7 @@ export async function minimizeFaults(
     } else if (n >= current.length) break;
     else n = Math.min(current.length, 2 * n);
   }
-  return { total: all.length, kept: current, passesWithout: true, complete: true, replays };
+  return { total: all.length, kept: asSeen(current), passesWithout: true, complete: true, replays };
 }
 
 /**

@@ -88,6 +88,17 @@ export class Rng {
   }
 }
 
+/**
+ * A generator of its own for one thing in a run (say, one message), fixed by the run's seed and the thing's `key`
+ * alone: its numbers do not depend on how many numbers anything else drew before it.
+ */
+export function keyedRng(seed: number, key: string): Rng {
+  // FNV-1a over the key, started from both halves of the seed.
+  let h = (0x811c9dc5 ^ (seed >>> 0) ^ Math.imul(Math.floor(seed / 2 ** 32), 0x9e3779b1)) >>> 0;
+  for (let i = 0; i < key.length; i++) h = Math.imul(h ^ key.charCodeAt(i), 0x01000193);
+  return new Rng(h >>> 0);
+}
+
 /** A new seed from real entropy, used when the user does not choose one. */
 export function freshSeed(): number {
   return Math.floor(Number(process.hrtime.bigint() % 1000000007n) + Math.floor(Math.random() * 1e6)) % 1e9;

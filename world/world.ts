@@ -120,6 +120,21 @@ export class World {
     if (this.recorder) this.lane = lane;
   }
 
+  /**
+   * While recording: runs `fn` (say, a server's constructor) as code of `lane`, so that the timers it sets and the
+   * lines it prints are that lane's, then goes back to the lane that ran before. Returns what `fn` returns.
+   */
+  inLane<T>(lane: string, fn: () => T): T {
+    if (!this.recorder) return fn();
+    const before = this.lane;
+    this.lane = lane;
+    try {
+      return fn();
+    } finally {
+      this.lane = before;
+    }
+  }
+
   /** The world whose run is in progress; throws a helpful error when there is none. */
   static current(): World {
     if (!active) {

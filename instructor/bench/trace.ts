@@ -95,7 +95,10 @@ async function minimizeTime(c: Copy, name: string, testName: string, seed: numbe
     const start = realNow();
     const m = await minimizeFaults(
       first.faults ?? [],
-      async (allowed) => failureSignature(await c.run(test, impl, seed, { faults: { allowed } })) === target,
+      async (allowed) => {
+        const r = await c.run(test, impl, seed, { faults: { allowed } });
+        return failureSignature(r) === target && (r.faults ?? true);
+      },
       realNow() + 20_000,
     );
     return {

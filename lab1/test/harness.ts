@@ -6,6 +6,7 @@
 import { Network, Server, Service } from '../../labrpc';
 import type { ClientEnd, RpcEnd } from '../../labrpc';
 import { HistoryRecorder } from '../../suite/history';
+import { World } from '../../world';
 import { kvModel } from '../../checker';
 import type { KvInput, KvOutput } from '../../checker';
 import { liveHeapBytes } from '../../suite/memory';
@@ -100,7 +101,8 @@ export class Lab1Tester {
       const peers = Array.from({ length: n }, (_, j) => this.makeEnd(j, me));
       const running = this.running;
       const config: ServerConfig = { ...this.config, me, peers, isRunning: (s: number) => running[s] === true };
-      const server = new this.impl.KVServer(config);
+      // Built on its own lane: the timers its constructor starts (and what they print) are the server's.
+      const server = World.current().inLane(serverName(me), () => new this.impl.KVServer(config));
       this.servers.push(server);
       this.net.addServer(serverName(me), new Server().addService(this.watched(me, new Service(server, 'KVServer'))));
     }

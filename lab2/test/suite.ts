@@ -6,7 +6,7 @@ import { IMPL_FILES, load } from '../load';
 import { runClients } from '../../suite/clients';
 import { liveHeapBytes } from '../../suite/memory';
 import { LabSuite, scored, TestDefinition, TestContext, TestFailure, check } from '../../suite';
-import { sleep } from '../../world';
+import { keyedRng, sleep } from '../../world';
 import type { DistributedLock, KVClerk } from '../rpc';
 import { withLock } from '../with-lock';
 import { KVTester, Lab2Impl, RecordingClerk, gate, show, within } from './harness';
@@ -611,13 +611,15 @@ const acquireTimeoutUnreliable: TestDefinition<Lab2Impl> = {
     let inside: number | undefined;
     const outcomes = await runClients(10, 2000, async (me, done) => {
       const ck = ts.makeClerk();
+      // Each client's timeouts and holding times are its own draws, so one client's timing does not shift another's.
+      const rng = keyedRng(ctx.world!.seed, `client ${me}`);
       let taken = 0;
       let refused = 0;
       while (!done()) {
         // A new Lock object for every attempt, released by `await using` if it says it holds the lock: a Lock
         // that returned false while its put had taken the lock is never asked again, so the lock stays taken.
         await using lock = ts.makeLock(ck, 'l');
-        if (!(await lock.acquire(ctx.world!.rng.int(30)))) {
+        if (!(await lock.acquire(rng.int(30)))) {
           refused++;
           continue;
         }
@@ -627,7 +629,7 @@ const acquireTimeoutUnreliable: TestDefinition<Lab2Impl> = {
         );
         inside = me;
         taken++;
-        await sleep(ctx.world!.rng.int(5));
+        await sleep(rng.int(5));
         inside = undefined;
         await lock.release();
       }

@@ -129,7 +129,8 @@ export class Cluster {
               (this.nextExtra.get(`${from}>${to}`)?.shift() ?? 0);
         peers.push(new DelayedEnd(end, link(i, j), link(j, i)));
       }
-      const server = new this.impl.KVServer({ me: i, peers, level: this.level });
+      // Built on its own lane: the timers its constructor starts (and their RPCs and printed lines) are the server's.
+      const server = world.inLane(`server${i}`, () => new this.impl.KVServer({ me: i, peers, level: this.level }));
       this.net.addServer(`server${i}`, new Server().addService(server, 'KVServer'));
     }
   }

@@ -119,13 +119,20 @@ export class Lab4Tester {
         ),
       );
     }
-    this.leader = new ctx.impl.KVNode({ ...base, id: 'leader', role: 'leader' }, leaderEnds);
+    // Each node is built on its own lane: the timers its constructor starts (and their RPCs and lines) are the node's.
+    this.leader = world.inLane(
+      this.serverName('leader'),
+      () => new ctx.impl.KVNode({ ...base, id: 'leader', role: 'leader' }, leaderEnds),
+    );
     this.net.addServer(this.serverName('leader'), new Server().addService(new LeaderWatch(this.leader, this), SERVICE));
   }
 
   /** Starts follower i with empty state on its server name (replacing a running one, whose pending replies are lost). */
   private startFollower(i: number): void {
-    const node = new this.ctx.impl.KVNode({ ...this.base, id: `follower-${i + 1}`, role: 'follower' }, []);
+    const node = World.current().inLane(
+      this.serverName(i),
+      () => new this.ctx.impl.KVNode({ ...this.base, id: `follower-${i + 1}`, role: 'follower' }, []),
+    );
     this.followers[i] = node;
     this.net.addServer(this.serverName(i), new Server().addService(new FollowerWatch(node, this, i), SERVICE));
   }

@@ -1,4 +1,4 @@
-/** Lab 2's planted bugs through fault minimization: a clerk that never re-sends fails with one lost message. */
+/** Fault minimization of lab 2's planted bugs: a no-retry clerk and an ErrMaybe lock need one lost message. */
 import { expect } from 'chai';
 import * as path from 'node:path';
 import { materialiseMutant, removeMutant } from '../../mutants';
@@ -22,7 +22,10 @@ async function minimalFor(name: string, testName: string, seed: number) {
     const target = failureSignature(first);
     return await minimizeFaults(
       first.faults ?? [],
-      async (allowed) => failureSignature(await runNamedTest(test, impl, seed, { faults: { allowed } })) === target,
+      async (allowed) => {
+        const r = await runNamedTest(test, impl, seed, { faults: { allowed } });
+        return failureSignature(r) === target && (r.faults ?? true);
+      },
       Infinity,
     );
   } finally {
@@ -40,6 +43,22 @@ describe('lab2: smallest failing schedules of planted bugs', function () {
       expect(m.kept, `seed ${seed}`).to.have.length(1);
       expect(m.kept[0].what).to.match(
         /^the (request of|reply to) clerk-\d+'s KVServer\.(Get|Put)\(.*\) sent at [\d.]+ ms was lost$/,
+      );
+    }
+  });
+
+  it('a lock that takes ErrMaybe for success fails with just one lost reply, to a Put, and passes with none', async () => {
+    // Each message's delays and drops are its own draws: removing one fault moves no other message, so the search
+    // can narrow the run down to the one put whose lost reply made acquire trust ErrMaybe.
+    for (const seed of [1, 8, 9]) {
+      const m = await minimalFor('errmaybe-means-held', 'TestAcquireTimeoutUnreliable', seed);
+      expect(m.passesWithout, `seed ${seed}`).to.equal(true);
+      expect(
+        m.kept.map((f) => f.what),
+        `seed ${seed}`,
+      ).to.have.length(1);
+      expect(m.kept[0].what, `seed ${seed}`).to.match(
+        /^the reply to clerk-\d+'s KVServer\.Put\(\{"key":"l",.*\) sent at [\d.]+ ms was lost$/,
       );
     }
   });
