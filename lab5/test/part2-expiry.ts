@@ -449,11 +449,14 @@ const REDIS_HINTS: Record<string, string> = {
 export const redisReplies = realTest(
   'TestRedisReplies',
   `the reply to every command of ${'2,000'}+ recorded sequences is byte for byte what redis-server 7.0 replied`,
-  async (res) => {
+  async (res, ctx) => {
     const corpus = loadCorpus();
     const server = await res.server({ sweepIntervalMs: 60_000 });
-    for (const seq of corpus.sequences) {
+    for (const [n, seq] of corpus.sequences.entries()) {
       const run = await runSequence(server.port, seq.steps, seq.replies.length);
+      // The corpus runner has its own socket: its replies are counted here, and each sequence noted on its lane.
+      ctx.countOps(run.replies.length);
+      ctx.transcript?.note('corpus', `sequence ${n + 1}: ${seq.steps.length} commands, ${run.replies.length} replies`);
       const at = firstDifference(seq, run);
       if (at === undefined) continue;
       const step = seq.steps[at];
