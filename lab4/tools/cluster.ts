@@ -13,6 +13,7 @@ import { implDirFor } from './impl';
 import { Cluster, NodeProcess, startCluster } from './lib';
 import {
   SettingsError,
+  delayOptions,
   resolveSettings,
   type SettingFlags,
   type Settings,
@@ -26,6 +27,8 @@ const pc = colorsFor();
 /** A follower that exits is restarted, unless it exited more than MAX_RESTARTS_IN_WINDOW times in the window (a crash loop). */
 const MAX_RESTARTS_IN_WINDOW = 3;
 const CRASH_LOOP_WINDOW_MS = 60_000;
+
+const [minDelayOption, maxDelayOption] = delayOptions();
 
 const program = new Command()
   .name('npm run lab4:cluster --')
@@ -45,22 +48,8 @@ const program = new Command()
     ),
   )
   .option('--host <address>', 'address to listen on', '127.0.0.1')
-  .addOption(
-    withOriginalEnv(
-      new Option(
-        '--min-delay <ms>',
-        'minimum delay before each replication message, ms (MIN_DELAY is in seconds; default 0.1 ms)',
-      ),
-    ),
-  )
-  .addOption(
-    withOriginalEnv(
-      new Option(
-        '--max-delay <ms>',
-        'maximum delay before each replication message, ms (MAX_DELAY is in seconds; default 1 ms)',
-      ),
-    ),
-  )
+  .addOption(minDelayOption)
+  .addOption(maxDelayOption)
   .addOption(
     withOriginalEnv(
       new Option(

@@ -17,7 +17,17 @@ import { DEFAULT_CONFIG } from '../rpc';
 import { NodeClass, RealNode } from '../real/node-host';
 import { serverFile } from './impl';
 import { REPO_ROOT, TOKEN_ENV } from './lib';
-import { SettingsError, resolveRole, resolveSettings, type SettingFlags, sourcesOf, withOriginalEnv } from './settings';
+import {
+  SettingsError,
+  resolveRole,
+  resolveSettings,
+  type SettingFlags,
+  delayOptions,
+  sourcesOf,
+  withOriginalEnv,
+} from './settings';
+
+const [minDelayOption, maxDelayOption] = delayOptions();
 
 const program = new Command()
   .name('lab4 node')
@@ -29,22 +39,8 @@ const program = new Command()
   .addOption(
     withOriginalEnv(new Option('--quorum <w>', `write quorum W, leader only (default ${DEFAULT_CONFIG.quorum})`)),
   )
-  .addOption(
-    withOriginalEnv(
-      new Option(
-        '--min-delay <ms>',
-        'minimum delay before each replication message, ms (MIN_DELAY is in seconds; default 0.1 ms)',
-      ),
-    ),
-  )
-  .addOption(
-    withOriginalEnv(
-      new Option(
-        '--max-delay <ms>',
-        'maximum delay before each replication message, ms (MAX_DELAY is in seconds; default 1 ms)',
-      ),
-    ),
-  )
+  .addOption(minDelayOption)
+  .addOption(maxDelayOption)
   .addOption(
     withOriginalEnv(
       new Option(

@@ -13,6 +13,7 @@ import { Cluster, latencyStats, runLoad, startCluster } from './lib';
 import { QuorumPoint, quorumPlotSvg } from './plot';
 import {
   SettingsError,
+  delayOptions,
   resolveSettings,
   wholeNumber,
   type SettingFlags,
@@ -23,6 +24,8 @@ import {
 import { colorsFor } from '../../suite/colors';
 
 const pc = colorsFor();
+
+const [minDelayOption, maxDelayOption] = delayOptions();
 
 const program = new Command()
   .name('npm run lab4:quorum --')
@@ -37,22 +40,8 @@ const program = new Command()
   .option('--rounds <n>', 'turns each W gets; its writes are split among them', '10')
   .option('--concurrency <n>', 'writes in flight at once', '20')
   .option('--keys <n>', 'distinct keys', '100')
-  .addOption(
-    withOriginalEnv(
-      new Option(
-        '--min-delay <ms>',
-        'minimum delay per replication message, ms (MIN_DELAY is in seconds; default 0.1 ms)',
-      ),
-    ),
-  )
-  .addOption(
-    withOriginalEnv(
-      new Option(
-        '--max-delay <ms>',
-        'maximum delay per replication message, ms (MAX_DELAY is in seconds; default 1 ms)',
-      ),
-    ),
-  )
+  .addOption(minDelayOption)
+  .addOption(maxDelayOption)
   .addOption(
     withOriginalEnv(new Option('--port <n>', 'first port; each cluster takes the next N+1 (default 0: free ports)')),
   )

@@ -86,6 +86,24 @@ export interface Settings {
   followerPorts: number[];
 }
 
+/** The replication delay options every tool takes (each reads the original's variable, which is in seconds). */
+export function delayOptions(): [Option, Option] {
+  return [
+    withOriginalEnv(
+      new Option(
+        '--min-delay <ms>',
+        'minimum delay before each replication message, ms (MIN_DELAY is in seconds; default 0.1 ms)',
+      ),
+    ),
+    withOriginalEnv(
+      new Option(
+        '--max-delay <ms>',
+        'maximum delay before each replication message, ms (MAX_DELAY is in seconds; default 1 ms)',
+      ),
+    ),
+  ];
+}
+
 /** Where commander took each setting from: 'cli' (the flag), 'env' (the original's variable), or nowhere. */
 export type Sources = Readonly<Partial<Record<keyof SettingFlags, string | undefined>>>;
 
