@@ -226,8 +226,16 @@ const memPutManyClients: TestDefinition<Lab2Impl> = {
       const r = await ck.get('missing');
       check(r.err === 'ErrNoKey', `get of a missing key returned ${show(r)}; expected ErrNoKey.`);
     }
+    // Each put sends a value of its own (a server that kept them all would keep 1000 bytes per client), made by
+    // writing the client's number over the start of one random value: 100,000 values of 1000 random characters
+    // each would take seconds to draw.
+    const value = Buffer.from(ctx.world!.rng.string(MEM_VALUE_BYTES), 'latin1');
+    const valueFor = (i: number): string => {
+      value.write(`${i}:`, 0, 'latin1');
+      return value.toString('latin1');
+    };
     for (let i = 0; i < MEM_CLIENTS; i++) {
-      const err = await clerks[i].put('k', ctx.world!.rng.string(MEM_VALUE_BYTES), i);
+      const err = await clerks[i].put('k', valueFor(i), i);
       check(err === 'OK', `client ${i}: put("k", ..., version ${i}) returned ${err}; expected OK.`);
     }
     ctx.countOps(2 * MEM_CLIENTS);
