@@ -1,4 +1,5 @@
 /** What lab 5's named tests share: the real-time test maker, reference placement, checks and strange data. */
+import Redis, { type RedisOptions } from 'ioredis';
 import { RespReply } from '../resp';
 import { TestDefinition, TestContext, check } from '../../suite';
 import { Rng } from '../../world/rng';
@@ -20,6 +21,30 @@ export function realTest(
     realTime: true,
     run: (ctx) => withResources(ctx.impl, (res) => body(res, ctx, new Rng(ctx.seed)), ctx),
   };
+}
+
+/**
+ * An ioredis client of the server at `port` that reports the first failure instead of reconnecting or retrying,
+ * is disconnected when the test ends, and passes each connection error to `onError`. It connects on `connect()`.
+ */
+export function ioredisClient(
+  res: Resources,
+  port: number,
+  options: RedisOptions = {},
+  onError: (e: Error) => void = () => undefined,
+): Redis {
+  const redis = new Redis({
+    host: '127.0.0.1',
+    port,
+    lazyConnect: true,
+    retryStrategy: () => null,
+    maxRetriesPerRequest: 0,
+    connectTimeout: 3000,
+    ...options,
+  });
+  res.defer(() => redis.disconnect());
+  redis.on('error', onError);
+  return redis;
 }
 
 /** A random printable key or value of `n` characters. */

@@ -1,9 +1,8 @@
 /** Part 1's named tests (the server: commands, errors, protocol, pipelining) */
-import Redis from 'ioredis';
 import { encodeCommand, RespError } from '../resp';
 import { TestFailure, check } from '../../suite';
 import { describe, RawClient, same, show, sleep, within } from './harness';
-import { realTest, word, checkTtl } from './common';
+import { ioredisClient, realTest, word, checkTtl } from './common';
 
 export const setGetDel = realTest(
   'TestSetGetDel',
@@ -545,17 +544,7 @@ export const transactions = realTest(
     await checkQueueLimits(c);
     // What ordinary clients do: ioredis's multi().exec().
     // No ready check: ioredis would send INFO, which is part 2.
-    const redis = new Redis({
-      host: '127.0.0.1',
-      port: server.port,
-      lazyConnect: true,
-      enableReadyCheck: false,
-      retryStrategy: () => null,
-      maxRetriesPerRequest: 0,
-      connectTimeout: 3000,
-    });
-    res.defer(() => redis.disconnect());
-    redis.on('error', () => undefined);
+    const redis = ioredisClient(res, server.port, { enableReadyCheck: false });
     await within(5000, 'ioredis connecting', redis.connect());
     const results = await within(
       3000,

@@ -1,5 +1,4 @@
 /** Part 2's named tests (expiry, statistics, real clients, SCAN, Redis's exact replies) */
-import Redis from 'ioredis';
 import { parseStats } from '../info';
 import { collectGarbage } from '../../suite/memory';
 import { TestFailure, check } from '../../suite';
@@ -15,6 +14,7 @@ import {
   callBytes,
   showBytes,
   expectBytes,
+  ioredisClient,
 } from './common';
 
 /** Where `got` first differs from `want`, for a failure message: "byte 128 is 0xc2, expected 0x80 (got 384 bytes, 256 set)". */
@@ -181,17 +181,8 @@ export const realRedisClient = realTest(
   'ioredis, a real Redis client from npm, connects and does ordinary work',
   async (res, ctx) => {
     const server = await res.server();
-    const redis = new Redis({
-      host: '127.0.0.1',
-      port: server.port,
-      lazyConnect: true,
-      retryStrategy: () => null,
-      maxRetriesPerRequest: 0,
-      connectTimeout: 3000,
-    });
-    res.defer(() => redis.disconnect());
     const errors: string[] = [];
-    redis.on('error', (e: Error) => errors.push(e.message));
+    const redis = ioredisClient(res, server.port, {}, (e) => errors.push(e.message));
     try {
       await within(5000, 'ioredis connecting (it sends HELLO, CLIENT SETINFO and INFO first)', redis.connect());
     } catch (e) {
@@ -404,16 +395,7 @@ export const scan = realTest(
     await c.expectError(['SCAN', 0, 'COUNT', 0], 'ERR syntax error', 'COUNT must be at least 1');
     await c.expectError(['SCAN', 0, 'LIMIT', 5], 'ERR syntax error', 'an unknown option');
     // What ordinary clients do: ioredis's scanStream walks to cursor 0.
-    const redis = new Redis({
-      host: '127.0.0.1',
-      port: server.port,
-      lazyConnect: true,
-      retryStrategy: () => null,
-      maxRetriesPerRequest: 0,
-      connectTimeout: 3000,
-    });
-    res.defer(() => redis.disconnect());
-    redis.on('error', () => undefined);
+    const redis = ioredisClient(res, server.port);
     await within(5000, 'ioredis connecting', redis.connect());
     const streamed = await within(
       5000,
