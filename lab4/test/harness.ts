@@ -75,6 +75,15 @@ export class Lab4Tester {
    * of a restart from the next answer, so a write it acknowledged counting such a follower is not its fault.
    */
   private readonly lostAt: number[];
+  /** Per follower: the incarnation (its restart count) that handled the leader's call now in flight. */
+  private readonly handledBy: number[];
+  /**
+   * Per follower: the leader has had an answer (OK or ErrGap, with its lastSeq) from the incarnation started by the
+   * last restart, so it knows what the follower lost: from then on, what an earlier incarnation held no longer counts.
+   */
+  private readonly heardSinceRestart: boolean[];
+  /** Per follower: cut the leader's link the moment an answer of a restarted incarnation reaches the leader. */
+  private readonly cutOnAnswer: boolean[];
   /** Per follower: runs after it handled a Replicate call; returning true restarts it before the reply leaves. */
   private readonly traps: Array<((args: ReplicateArgs, reply: ReplicateReply) => boolean) | undefined> = [];
   private readonly base: Omit<NodeConfig, 'id' | 'role'>;
@@ -98,6 +107,9 @@ export class Lab4Tester {
     this.restarts = new Array<number>(options.followers).fill(0);
     this.answered = new Array<number>(options.followers).fill(0);
     this.lostAt = new Array<number>(options.followers).fill(0);
+    this.handledBy = new Array<number>(options.followers).fill(0);
+    this.heardSinceRestart = new Array<boolean>(options.followers).fill(false);
+    this.cutOnAnswer = new Array<boolean>(options.followers).fill(false);
     const world = World.current();
     const delay = options.delay ?? SEED_DELAY_MS;
     const leaderEnds: RpcEnd[] = [];
@@ -143,7 +155,29 @@ export class Lab4Tester {
     this.restarts[i]++;
     this.lostAt[i] = Math.max(this.lostAt[i], this.answered[i]);
     this.answered[i] = 0;
+    this.heardSinceRestart[i] = false;
     this.startFollower(i);
+  }
+
+  /** Cuts the leader's link to follower i as soon as the leader has an answer from it after its next restart. */
+  cutWhenRestartAnswered(i: number): void {
+    this.cutOnAnswer[i] = true;
+  }
+
+  /** Whether the leader has had an answer from follower i since it last restarted. */
+  restartAnswered(i: number): boolean {
+    return this.heardSinceRestart[i];
+  }
+
+  /** Called by RecordingEnd when an answer of follower i (0-based) to the leader's Replicate reaches the leader. */
+  noteAnswer(i: number, reply: unknown): void {
+    const err = (reply as Partial<ReplicateReply> | undefined)?.err;
+    if (this.restarts[i] === 0 || this.handledBy[i] !== this.restarts[i] || (err !== 'OK' && err !== 'ErrGap')) return;
+    this.heardSinceRestart[i] = true;
+    if (this.cutOnAnswer[i]) {
+      this.cutOnAnswer[i] = false;
+      this.cut(i, true);
+    }
   }
 
   /**
@@ -157,6 +191,7 @@ export class Lab4Tester {
 
   /** Called by FollowerWatch after follower i handled a Replicate; restarts it if its trap says so. */
   afterReplicate(i: number, args: ReplicateArgs, reply: ReplicateReply): void {
+    if (args.token === this.token) this.handledBy[i] = this.restarts[i];
     if (reply.err === 'OK' || reply.err === 'ErrGap') this.answered[i] = reply.lastSeq;
     const trap = this.traps[i];
     if (trap && trap(args, reply)) {
@@ -252,15 +287,25 @@ export class Lab4Tester {
   async checkAck(args: SetArgs, reply: SetReply): Promise<void> {
     if (reply.err !== 'OK') return;
     const holders: string[] = [];
+    const forgotten: number[] = [];
     for (let i = 0; i < this.followers.length; i++) {
       const st = await this.followers[i].Status({ noData: true });
       if (st.lastSeq >= reply.seq) holders.push(`follower ${i + 1}`);
-      else if (this.lostAt[i] >= reply.seq) holders.push(`follower ${i + 1} (before it restarted empty)`);
+      else if (this.lostAt[i] >= reply.seq) {
+        if (this.heardSinceRestart[i]) forgotten.push(i + 1);
+        else holders.push(`follower ${i + 1} (before it restarted empty)`);
+      }
     }
     if (holders.length < this.quorum) {
+      const lost = forgotten.map(
+        (f) =>
+          ` Follower ${f} held #${reply.seq} before it restarted empty, and the leader had since had its answer with a lower lastSeq: ` +
+          'an OK or ErrGap whose lastSeq is below what you believed means the follower lost those entries, so lower what you ' +
+          'record for it (do not keep the highest seq it ever confirmed) before counting it towards a quorum again.',
+      );
       return this.fail(
         `The leader acknowledged write #${reply.seq} (${show(args.key)}=${show(args.value)}) when only ${holders.length} follower(s) held it ` +
-          `(${holders.join(', ') || 'none'}); with quorum ${this.quorum} it must wait until ${this.quorum} followers have applied it.`,
+          `(${holders.join(', ') || 'none'}); with quorum ${this.quorum} it must wait until ${this.quorum} followers have applied it.${lost.join('')}`,
       );
     }
     if (!(Number.isInteger(reply.replicas) && reply.replicas >= this.quorum && reply.replicas <= holders.length)) {
@@ -380,7 +425,9 @@ class RecordingEnd implements RpcEnd {
     }
     this.inFlight++;
     try {
-      return await this.inner.call<Reply>(method, args);
+      const reply = await this.inner.call<Reply>(method, args);
+      this.tester.noteAnswer(this.follower - 1, reply);
+      return reply;
     } finally {
       this.inFlight--;
     }

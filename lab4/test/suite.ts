@@ -518,6 +518,71 @@ const restartEmpty: TestDefinition<Lab4Impl> = {
   },
 };
 
+/**
+ * One round of TestRestartForgetsLost: follower 1 confirms write x while the other two are cut off, restarts empty,
+ * and its first answer (to a heartbeat, or ErrGap to a new write y) tells the leader it lost x; then only follower 2
+ * gets x, which must not be enough for W=2 until follower 1 has it again.
+ */
+async function forgetsLostRound(ctx: Ctx, via: 'heartbeat' | 'ErrGap'): Promise<void> {
+  const ts = new Lab4Tester(ctx, { followers: 3, quorum: 2, reliable: true });
+  const world = World.current();
+  const ck = ts.clerk();
+  expectOk(await ck.set('base', '0'), `${via} round: the first write`);
+  ctx.countOps();
+  await ts.waitConverged(1000);
+  ts.cut(1, true);
+  ts.cut(2, true);
+  const x = ck.set('x', 'held-by-follower-1-only');
+  await world.sleep(20);
+  const held = await ts.followers[0].Status({ noData: true });
+  check(
+    held.lastSeq === 2,
+    `${via} round: 20 ms after write x (#2) was sent, follower 1 reports lastSeq ${held.lastSeq}; expected 2 (its link is up, the others are cut off).`,
+  );
+  ts.cutWhenRestartAnswered(0);
+  ts.restartFollower(0);
+  const y = via === 'ErrGap' ? ts.clerk().set('y', 'sent-after-the-restart') : undefined;
+  const since = performance.now();
+  while (!ts.restartAnswered(0) && performance.now() - since < 4 * DEFAULT_CONFIG.heartbeatMs) await world.sleep(1);
+  check(
+    ts.restartAnswered(0),
+    `${via} round: follower 1 restarted empty and, ${4 * DEFAULT_CONFIG.heartbeatMs} ms later, the leader had not had an answer from it ` +
+      `(${via === 'ErrGap' ? 'a new write must be sent to it at once' : `an idle follower gets a heartbeat every ${DEFAULT_CONFIG.heartbeatMs} ms`}).`,
+  );
+  // The leader now knows follower 1 holds nothing; the tester cut it off at that answer. Follower 2 comes back and
+  // gets x: one holder. x must wait (its writeTimeoutMs has not run out) until follower 1 is back and catches up.
+  ts.cut(1, false);
+  await world.sleep(300);
+  ts.cut(0, false);
+  for (const [name, write] of [
+    ['x', x],
+    ['y', y],
+  ] as const) {
+    if (!write) continue;
+    expectOk(
+      await within(2 * DEFAULT_CONFIG.writeTimeoutMs, write, `${via} round: write ${name}`),
+      `${via} round: write ${name}`,
+      'follower 1 came back and caught up before its writeTimeoutMs ran out',
+    );
+    ctx.countOps();
+  }
+  ts.cut(2, false);
+  await ts.waitConverged(1000);
+  await ts.checkReplicasMatchLog([]);
+  ts.stop();
+}
+
+const restartForgetsLost: TestDefinition<Lab4Impl> = {
+  name: 'TestRestartForgetsLost',
+  description:
+    'W=2 of 3: follower 1 confirms a write the others lack, restarts empty and says so (to a heartbeat, then in another round with ' +
+    'ErrGap); the write must wait until two followers really hold it, so the leader must lower what it records for a follower',
+  async run(ctx: Ctx) {
+    await forgetsLostRound(ctx, 'heartbeat');
+    await forgetsLostRound(ctx, 'ErrGap');
+  },
+};
+
 /** When each write of TestNoQuorumInFlight is sent, ms after the quorum is lost, and whether it must succeed. */
 const IN_FLIGHT = [
   { key: 'a', at: 0, ok: false },
@@ -887,11 +952,12 @@ export const suite: LabSuite<Lab4Impl> = {
     scored(forgedReplicate, { points: 5, part: 2 }),
     scored(ackAfterQuorum, { points: 8, part: 2 }),
     scored(followerReads, { points: 5, part: 2 }),
-    scored(noQuorum, { points: 8, part: 2 }),
+    scored(noQuorum, { points: 6, part: 2 }),
     scored(seedLoad('TestOriginalLoadReliable', true), { points: 4, part: 2 }),
     scored(seedLoad('TestOriginalLoadUnreliable', false), { points: 7, part: 2 }),
     scored(catchUp, { points: 6, part: 2 }),
-    scored(restartEmpty, { points: 7, part: 2 }),
+    scored(restartEmpty, { points: 5, part: 2 }),
+    scored(restartForgetsLost, { points: 4, part: 2 }),
     scored(noQuorumInFlight, { points: 7, part: 2 }),
     scored(oddKeys, { points: 4, part: 2 }),
     scored(unevenLinks, { points: 5, part: 2 }),

@@ -302,4 +302,68 @@ export const mutants: Mutant[] = [
     ],
     caughtBy: ['TestReliableBasic', 'TestManyClientsReliable'],
   },
+  {
+    name: 'resent-flag-outlives-put',
+    description:
+      'the clerk keeps "re-sent" in a field that only an ErrMaybe clears, so a put after a re-sent put answered OK turns its own ErrVersion into ErrMaybe',
+    file: 'client.ts',
+    replace: [
+      [
+        "    if (reply.err === 'ErrVersion' && attempts > 1) return 'ErrMaybe';",
+        "    if (attempts > 1) this.resent = true;\n    if (reply.err === 'ErrVersion' && this.resent) {\n      this.resent = false;\n      return 'ErrMaybe';\n    }",
+      ],
+      [
+        '  constructor(private readonly server: ClientEnd) {}',
+        '  private resent = false;\n  constructor(private readonly server: ClientEnd) {}',
+      ],
+    ],
+    caughtBy: ['TestResentPutResults'],
+  },
+  {
+    name: 'put-gives-up',
+    description:
+      'the clerk gives up a put after 40 lost copies and answers ErrMaybe, as if the put might have happened',
+    file: 'client.ts',
+    replace: [
+      [
+        '      } catch (err) {\n        if (!(err instanceof TimeoutError)) throw err;\n      }',
+        "      } catch (err) {\n        if (!(err instanceof TimeoutError)) throw err;\n        if (attempts >= 40 && method === 'KVServer.Put') return { reply: { err: 'ErrMaybe' } as R, attempts };\n      }",
+      ],
+    ],
+    caughtBy: ['TestResentPutResults'],
+  },
+  {
+    name: 'lock-id-per-clerk',
+    description:
+      'Lock objects on the same clerk share one id, so a second Lock on that clerk believes it holds the lock the first took',
+    file: 'lock.ts',
+    replace: [
+      [
+        '  private readonly id = Math.random().toString(36).slice(2, 12);',
+        '  private static readonly ids = new WeakMap<KVClerk, string>();\n  private get id(): string {\n    let id = Lock.ids.get(this.ck);\n    if (id === undefined) Lock.ids.set(this.ck, (id = Math.random().toString(36).slice(2, 12)));\n    return id;\n  }',
+      ],
+    ],
+    caughtBy: ['TestLocksShareClerkReliable'],
+  },
+  {
+    name: 'acquire-default-timeout',
+    description: 'acquire() without a timeout gives up after 5 virtual seconds',
+    file: 'lock.ts',
+    replace: [
+      [
+        '  async acquire(timeoutMs = Infinity): Promise<boolean> {',
+        '  async acquire(timeoutMs = 5000): Promise<boolean> {',
+      ],
+    ],
+    caughtBy: ['TestLocksShareClerkReliable'],
+  },
+  {
+    name: 'acquire-zero-waits',
+    description: 'acquire(0) is read as "no timeout" (timeoutMs || Infinity), so it waits for ever on a held lock',
+    file: 'lock.ts',
+    replace: [
+      ['    const deadline = Date.now() + timeoutMs;', '    const deadline = Date.now() + (timeoutMs || Infinity);'],
+    ],
+    caughtBy: ['TestLocksShareClerkReliable'],
+  },
 ];

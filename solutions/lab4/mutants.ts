@@ -165,6 +165,22 @@ export const mutants: Mutant[] = [
     caughtBy: ['TestFollowerRestartEmpty', 'TestRestartWhileIdle'],
   },
   {
+    name: 'match-kept-on-lower-answer',
+    description:
+      'the leader resends from the lastSeq a follower reports but never lowers what it records that follower holds, so a follower restarted empty still counts for a quorum',
+    file: 'server.ts',
+    replace: [['      f.match = reply.lastSeq;\n', '      f.match = Math.max(f.match, reply.lastSeq);\n']],
+    caughtBy: ['TestRestartForgetsLost'],
+  },
+  {
+    name: 'errgap-keeps-match',
+    description:
+      "the leader records a follower's lastSeq only from OK answers, so an ErrGap that reports a restart changes nothing it counts",
+    file: 'server.ts',
+    replace: [['      f.match = reply.lastSeq;\n', "      if (reply.err === 'OK') f.match = reply.lastSeq;\n"]],
+    caughtBy: ['TestRestartForgetsLost'],
+  },
+  {
     name: 'timeout-fails-all',
     description:
       'when one write times out the leader fails every write still waiting, though their own deadlines have not passed',
