@@ -3,6 +3,7 @@
  * (linearizability and sequential consistency) on top of the core search.
  */
 import { realNowMs } from './clock';
+import { orderTouching } from './touching';
 import { keyedProduct } from './product';
 import { Search, SearchOutcome } from './search';
 import type { CheckOptions, CheckResult, Model, Operation, PartitionResult, Verdict } from './types';
@@ -282,13 +283,14 @@ export function check<S extends {} | null, I, O>(
 ): CheckResult {
   validateHistory(history);
   const start = realNowMs();
+  const timed = orderTouching(history);
   const mode = options.mode ?? 'linearizable';
   const deadline = start + (options.timeoutMs ?? DEFAULT_TIMEOUT_MS);
   const all = options.allPartitions ?? false;
   const partitions =
     mode === 'linearizable'
-      ? checkGroups(model, history, partitionOps(model, history), deadline, all)
-      : [checkSequentialWhole(model, history, start, deadline)];
+      ? checkGroups(model, timed, partitionOps(model, timed), deadline, all)
+      : [checkSequentialWhole(model, timed, start, deadline)];
   const verdict = overall(partitions);
   const unplaced = partitions.filter((p) => p.verdict === 'illegal').flatMap((p) => p.unplaced);
   return { verdict, mode, partitions, unplaced, elapsedMs: realNowMs() - start };

@@ -122,7 +122,7 @@ export class Cluster {
         const end = this.makeEnd(`s${i}>s${j}`, j);
         const link = (from: number, to: number) => (): number =>
           from === to
-            ? 0
+            ? (this.nextExtra.get(`${from}>${to}`)?.shift() ?? 0) // a server's link to itself: instant, unless a test delays a message
             : this.links.serverMs +
               world.rng.float() * this.links.serverJitterMs +
               (this.extra.get(`${from}>${to}`) ?? 0) +

@@ -548,6 +548,34 @@ const eventualOverwriteSeen: TestDefinition<Lab3Impl> = {
   },
 };
 
+const eventualBlindOverwrite: TestDefinition<Lab3Impl> = {
+  name: 'TestEventualBlindOverwrite',
+  description: `eventual level: server 2 writes x ${BUSY_WRITES} times; a client at server 0, which has written and read nothing, then overwrites x without reading it; it reads its own write back and every server ends with it (the clock jumps when a write is received, not when it is read)`,
+  async run(ctx: Ctx) {
+    const c = cluster(ctx, { servers: 3, level: 'eventual', links: FIXED_LINKS });
+    const busy = c.client(2);
+    for (let i = 1; i <= BUSY_WRITES; i++) await busy.write('x', `busy ${i}`);
+    await sleep(30); // every server has received server 2's writes (a message takes 5 ms)
+    const blind = c.client(0);
+    await blind.write('x', 'written blind');
+    const mine = await blind.read('x');
+    const why =
+      `Server 0 had received x="busy ${BUSY_WRITES}" (Lamport clock ${BUSY_WRITES}, from server 2) before its client wrote, so that write is ` +
+      'causally later and must carry a larger clock, although no one at server 0 read x first. On receiving a write, clock = max(clock, ' +
+      'received clock) + 1, at once; before each write, clock + 1. Likely causes: the clock catches up only when a read returns a received ' +
+      "entry (or only when the server's own client writes), not when the write arrives; the received write is stored without its timestamp.";
+    check(
+      mine === 'written blind',
+      `a client at server 0 wrote x="written blind" 30 ms after server 2's ${BUSY_WRITES} writes had arrived, then read ${show(mine)}. ${why}`,
+    );
+    const agreed = await expectAgreement(c, ['x'], why);
+    check(
+      agreed.get('x') === 'written blind',
+      `after settling, every server holds x=${show(agreed.get('x'))}; expected "written blind". ${why}`,
+    );
+  },
+};
+
 const LWW_ROUNDS = 4;
 
 const eventualLastWriterWins: TestDefinition<Lab3Impl> = {
@@ -632,12 +660,13 @@ const OVERTAKE_ROUNDS: ReadonlyArray<readonly [number, number, number]> = [
   [1, 2, 0],
   [0, 2, 1],
   [0, 1, 2],
+  [0, 2, 0], // server 0's broadcast to itself is overtaken by its acknowledgement of "two": peers[me] is a link like the others
 ];
 
 const overtakenBroadcast: TestDefinition<Lab3Impl> = {
   name: 'TestOvertakenBroadcast',
   description:
-    'sequential level, one delayed message per fresh cluster: a broadcast is overtaken on its link by later messages from the same server (an acknowledgement of a write with a larger timestamp); every server must still deliver the two writes in timestamp order',
+    "sequential level, one delayed message per fresh cluster: a broadcast is overtaken on its link by later messages from the same server (an acknowledgement of a write with a larger timestamp), once on a server's link to itself; every server must still deliver the two writes in timestamp order",
   async run(ctx: Ctx) {
     for (const [first, second, victim] of OVERTAKE_ROUNDS) {
       const c = cluster(ctx, { servers: 3, level: 'sequential', links: FIXED_LINKS });
@@ -667,7 +696,7 @@ const overtakenBroadcast: TestDefinition<Lab3Impl> = {
         values.every((v) => v === 'two'),
         () =>
           `Server ${first} wrote x="one" (timestamp (1, ${first})) and 1 ms later server ${second} wrote x="two" (timestamp (1, ${second})); ` +
-          `the broadcast of "one" to server ${victim} took 55 ms while everything else took 5 ms. The total order is "one" then "two", so every ` +
+          `the broadcast of "one" to server ${victim}${first === victim ? ' (itself)' : ''} took ${first === victim ? 50 : 55} ms while every other message between servers took 5 ms (0 to itself). The total order is "one" then "two", so every ` +
           `server must end with "two"; 120 ms later ${values.map((v, i) => `server ${i} has ${show(v)}`).join(', ')}. ${fifo}`,
       );
       check(
@@ -678,6 +707,64 @@ const overtakenBroadcast: TestDefinition<Lab3Impl> = {
       c.expect('sequential', ctx.log);
     }
     ctx.log(`${OVERTAKE_ROUNDS.length} rounds: every server delivered in timestamp order`);
+  },
+};
+
+const sequentialWritesOrdered: TestDefinition<Lab3Impl> = {
+  name: 'TestSequentialWritesOrdered',
+  description:
+    "sequential level: a client at server 0 writes x and a client at server 1 writes y at the same moment, then each reads the other's key: " +
+    'the two writes are in one order, so at least one of them must see the other (both reading "" is not sequentially consistent)',
+  async run(ctx: Ctx) {
+    const c = cluster(ctx, { servers: 3, level: 'sequential', links: FIXED_LINKS });
+    const a = c.client(0);
+    const b = c.client(1);
+    const [aSaw, bSaw] = await Promise.all([
+      a.write('x', 'x1').then(() => a.read('y')),
+      b.write('y', 'y1').then(() => b.read('x')),
+    ]);
+    ctx.log(`after writing, the client at server 0 read y=${show(aSaw)}, the one at server 1 read x=${show(bSaw)}`);
+    c.expect(
+      'sequential',
+      ctx.log,
+      `The client at server 0 wrote x and then read y=${show(aSaw)}; at the same moment the client at server 1 wrote y and then read ` +
+        `x=${show(bSaw)}. Likely causes: a sequential write answers its client before the broadcast delivers it at that server (applied ` +
+        "at once, as at the eventual level, or answered when it is sent), so neither write is ordered before the other one's read. ",
+    );
+  },
+};
+
+const sequentialReadsDelivered: TestDefinition<Lab3Impl> = {
+  name: 'TestSequentialReadsDelivered',
+  description:
+    'sequential level, a slow link from server 2 to server 0: server 1 writes y, then server 0 writes x (a larger timestamp); a second client at ' +
+    'server 0 reads x and y while neither write is delivered there, and the writer at server 1 reads x: the history must be sequentially consistent ' +
+    '(a read shows only delivered writes, never one still waiting in the queue)',
+  async run(ctx: Ctx) {
+    const c = cluster(ctx, { servers: 3, level: 'sequential', links: FIXED_LINKS });
+    c.slowLink(2, 0, 40); // server 2's acknowledgements reach server 0 45 ms late, so both writes wait there
+    const b = c.client(1);
+    const a = c.client(0);
+    const reader = c.client(0);
+    const wroteY = b.write('y', 'y1');
+    await sleep(6); // server 0 has received the broadcast of y (5 ms): x's timestamp will be larger than y's
+    const wroteX = a.write('x', 'x1');
+    await sleep(1);
+    const seen = [await reader.read('x'), await reader.read('y')];
+    await wroteY; // delivered at server 1 (about 10 ms): y is first in the total order, x cannot be delivered before ~16 ms there
+    const bSaw = await b.read('x');
+    await wroteX;
+    ctx.log(
+      `the reader at server 0 saw x=${show(seen[0])}, y=${show(seen[1])}; the writer of y then read x=${show(bSaw)} at server 1`,
+    );
+    c.expect(
+      'sequential',
+      ctx.log,
+      `A client at server 0 read x=${show(seen[0])} and then y=${show(seen[1])} while the write of x (after y in the total order) was still ` +
+        `waiting at server 0; the client that wrote y at server 1 then read x=${show(bSaw)}. Likely causes: a read at the sequential level ` +
+        "looks at writes still waiting in the queue (its own server's included) instead of only at the store, which changes only when the " +
+        'broadcast delivers a write; or a sequential write is applied at once at its own server (as at the eventual level) instead of when it is delivered. ',
+    );
   },
 };
 
@@ -718,23 +805,26 @@ export const suite: LabSuite<Lab3Impl> = {
   implFiles: IMPL_FILES,
   load,
   tests: [
-    scored(basic, { points: 6, part: 3 }),
-    scored(linearizableConcurrent, { points: 6, part: 3 }),
-    scored(sequentialConcurrent, { points: 6, part: 3 }),
-    scored(reorderingLinks, { points: 7, part: 3 }),
-    scored(sequentialTextbook, { points: 6, part: 3 }),
-    scored(staleReadSequential, { points: 6, part: 3 }),
+    scored(basic, { points: 5, part: 3 }),
+    scored(linearizableConcurrent, { points: 5, part: 3 }),
+    scored(sequentialConcurrent, { points: 5, part: 3 }),
+    scored(reorderingLinks, { points: 6, part: 3 }),
+    scored(sequentialTextbook, { points: 5, part: 3 }),
+    scored(staleReadSequential, { points: 5, part: 3 }),
     scored(noStaleReadLinearizable, { points: 6, part: 3 }),
-    scored(eventualConvergence, { points: 6, part: 3 }),
+    scored(eventualConvergence, { points: 5, part: 3 }),
     scored(eventualTieBreak, { points: 6, part: 3 }),
     scored(latencyOrder, { points: 4, part: 4 }),
-    scored(originalConfigs, { points: 4, part: 3 }),
+    scored(originalConfigs, { points: 3, part: 3 }),
     scored(ownLatestWrite, { points: 5, part: 3 }),
     scored(eventualCausalWrite, { points: 6, part: 3 }),
-    scored(eventualOverwriteSeen, { points: 4, part: 3 }),
+    scored(eventualOverwriteSeen, { points: 3, part: 3 }),
+    scored(eventualBlindOverwrite, { points: 3, part: 3 }),
     scored(eventualLastWriterWins, { points: 5, part: 3 }),
-    scored(sequentialOwnWriteInOrder, { points: 6, part: 3 }),
+    scored(sequentialOwnWriteInOrder, { points: 5, part: 3 }),
     scored(overtakenBroadcast, { points: 6, part: 3 }),
+    scored(sequentialReadsDelivered, { points: 4, part: 3 }),
+    scored(sequentialWritesOrdered, { points: 3, part: 3 }),
     scored(linearizableReadAfterRemoteWrite, { points: 5, part: 3 }),
   ],
 };

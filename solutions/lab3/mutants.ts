@@ -219,4 +219,53 @@ export const mutants: Mutant[] = [
     ],
     caughtBy: ['TestLinearizableReadAfterRemoteWrite', 'TestNoStaleReadLinearizable'],
   },
+  {
+    name: 'sequential-read-sees-queued-own-write',
+    description:
+      "a sequential read returns its own server's newest write to the key while that write still waits in the queue, undelivered",
+    file: 'server.ts',
+    replace: [
+      [
+        "    if (local) return { value: this.store.get(args.key)?.value ?? '' };",
+        "    if (local && this.level === 'sequential') {\n      for (let i = this.queue.length - 1; i >= 0; i--) {\n        const q = this.queue[i];\n        if (q.ts.server === this.me && q.op.kind === 'write' && q.op.key === args.key) return { value: q.op.value };\n      }\n    }\n    if (local) return { value: this.store.get(args.key)?.value ?? '' };",
+      ],
+    ],
+    caughtBy: ['TestSequentialReadsDelivered'],
+  },
+  {
+    name: 'sequential-writes-eventual-style',
+    description: 'sequential writes are applied at once and propagated afterwards, as at the eventual level',
+    file: 'server.ts',
+    replace: [["    if (this.level === 'eventual') {", "    if (this.level !== 'linearizable') {"]],
+    caughtBy: ['TestSequentialWritesOrdered'],
+  },
+  {
+    name: 'eventual-clock-catches-up-on-read',
+    description:
+      'at the eventual level the clock jumps past a received write only when a read returns it, not when it arrives',
+    file: 'server.ts',
+    replace: [
+      [
+        "      case 'update':\n        this.clock = Math.max(this.clock, body.ts.clock) + 1;\n",
+        "      case 'update':\n",
+      ],
+      [
+        "    if (local) return { value: this.store.get(args.key)?.value ?? '' };",
+        "    if (local) {\n      const e = this.store.get(args.key);\n      if (e && this.level === 'eventual') this.clock = Math.max(this.clock, e.ts.clock);\n      return { value: e?.value ?? '' };\n    }",
+      ],
+    ],
+    caughtBy: ['TestEventualBlindOverwrite'],
+  },
+  {
+    name: 'self-link-not-fifo',
+    description: 'a server handles its own messages as they arrive, without the FIFO numbering the other links get',
+    file: 'server.ts',
+    replace: [
+      [
+        '    const from = env.from;\n',
+        '    const from = env.from;\n    if (from === this.me) {\n      this.receive(from, env.body);\n      return {};\n    }\n',
+      ],
+    ],
+    caughtBy: ['TestOvertakenBroadcast'],
+  },
 ];

@@ -47,6 +47,18 @@ describe('linearizability checker', () => {
     expect(check(kvModel, [get(0, 'a', 'x', 1, 5), put(1, 'a', 'x', 5.001, 6)]).verdict).to.equal('illegal');
   });
 
+  it("keeps one client's operations in order when the next is called at the very time the previous returned", () => {
+    // A simulated clock does not move between a client's return and its next call: its own write comes first.
+    expect(check(kvModel, [put(0, 'a', 'x', 0, 5), get(0, 'a', '', 5, 6)]).verdict).to.equal('illegal');
+    expect(check(kvModel, [put(0, 'a', 'x', 0, 5), get(0, 'a', 'x', 5, 6)]).verdict).to.equal('ok');
+    // Operations that take no time, one after another at one instant, also keep their order.
+    expect(check(kvModel, [put(0, 'a', 'x', 5, 5), put(0, 'a', 'y', 5, 5), get(0, 'a', 'x', 5, 5)]).verdict).to.equal(
+      'illegal',
+    );
+    // Another client's operation that merely touches stays concurrent.
+    expect(check(kvModel, [put(0, 'a', 'x', 0, 5), get(1, 'a', '', 5, 6)]).verdict).to.equal('ok');
+  });
+
   it('checks lab1 append semantics: append returns the old value', () => {
     expect(check(kvModel, [append(0, 'k', 'a', '', 0, 1), append(0, 'k', 'b', 'a', 2, 3)]).verdict).to.equal('ok');
     expect(check(kvModel, [append(0, 'k', 'a', '', 0, 1), append(0, 'k', 'b', 'ab', 2, 3)]).verdict).to.equal(
@@ -172,6 +184,18 @@ describe('linearizability checker', () => {
   });
 
   describe('sequential consistency mode', () => {
+    it("keeps each client's order at ties: a cross-key cycle whose calls touch the previous returns is illegal", () => {
+      // Client 2 reads x (new) then y (old); client 1 writes y then reads x (old): no order explains all of them.
+      const h: KvOp[] = [
+        put(1, 'y', 'y1', 0, 10),
+        put(0, 'x', 'x1', 6, 50),
+        get(2, 'x', 'x1', 7, 8),
+        get(2, 'y', '', 8, 9),
+        get(1, 'x', '', 10, 11),
+      ];
+      expect(checkSequential(kvModel, h).verdict).to.equal('illegal');
+    });
+
     // Client 1 reads a stale value after client 0's write finished: not linearizable, but sequentially
     // consistent (client 1's read can be ordered before the write).
     const stale: KvOp[] = [put(0, 'a', 'x', 0, 1), get(1, 'a', '', 2, 3)];
