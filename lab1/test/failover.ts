@@ -35,16 +35,17 @@ function readBack(ts: Lab1Tester, what: string): Promise<string> {
 }
 
 /**
- * Makes the old primary (server 0) stop at the worst moment of a write that carries `marker`: server 1 has
- * received it, server 2 never does (its copy is held until server 0 is cut off). Returns a function telling
- * whether the moment was reached (a design that never sends the write to server 1 is stopped afterwards).
+ * Makes the old primary (server 0) stop at the worst moment of a write that carries `marker`: backup `reaches`
+ * (server 1 unless said) has received it, the other backup never does (its copy is held until server 0 is cut
+ * off). Returns a function telling whether the moment was reached (a design that never sends the write to that
+ * backup is stopped afterwards).
  */
-function stopPrimaryMidWrite(ts: Lab1Tester, marker: string): () => boolean {
+function stopPrimaryMidWrite(ts: Lab1Tester, marker: string, reaches: 1 | 2 = 1): () => boolean {
   let forced = false;
   ts.onCall = (server, _method, args) => {
     if (!ts.isRunning(0) || !mentions(args, marker)) return;
-    if (server === 2) return forever();
-    if (server === 1) {
+    if (server === 3 - reaches) return forever();
+    if (server === reaches) {
       forced = true;
       setTimeout(() => ts.stopServer(0), 0);
     }
@@ -90,6 +91,118 @@ export const stopMidReplicate: TestDefinition<Lab1Impl> = {
       v === START + marker,
       () =>
         `Server 0 (the primary) stopped after server 1 had the append and before server 2 did; the clerk's re-send was acknowledged; then server 1 stopped. get(${show(KEY)}) from server 2 returned ${show(v)}; expected ${show(START + marker)}: an acknowledged append was lost. ${CAUSES_LOST}`,
+    );
+  },
+};
+
+export const retakeover: TestDefinition<Lab1Impl> = {
+  name: 'TestRetakeover',
+  description:
+    'server 1 leads the shard while server 0 is stopped; server 0 restarts, leads again and stops in the middle of an append (server 1 has it, server 2 not); the re-send makes server 1 lead a second time; then server 1 stops: the last copy still has the append',
+  async run(ctx: Ctx) {
+    const ts = new Lab1Tester(ctx, ALL_THREE);
+    const ck = ts.makeClerk();
+    await ck.put(KEY, START);
+    ts.stopServer(0);
+    const first = await readBack(ts, 'with server 0 stopped');
+    check(
+      first === START,
+      () => `get(${show(KEY)}) with server 0 stopped returned ${show(first)}; expected ${show(START)}.`,
+    );
+    ts.startServer(0); // it missed no writes: only a get ran while it was stopped
+    const marker = 'x 0 0 y';
+    stopPrimaryMidWrite(ts, marker);
+    const old = await within(
+      ck.append(KEY, marker),
+      SETTLE_MS,
+      () =>
+        `append(${show(KEY)}, ${show(marker)}) did not finish within ${SETTLE_MS / 1000} s after server 0 stopped in the middle of it: does server 1 take over a second time?`,
+    );
+    ts.onCall = undefined;
+    check(
+      old === START,
+      () =>
+        `append(${show(KEY)}, ${show(marker)}) returned ${show(old)}; expected the value before it, ${show(START)}.`,
+    );
+    ts.stopServer(1);
+    const v = await readBack(ts, 'with servers 0 and 1 stopped');
+    check(
+      v === START + marker,
+      () =>
+        `Server 1 led the shard once while server 0 was stopped; server 0 came back, led again and stopped after server 1 had append(${show(KEY)}, ${show(marker)}) and before server 2 did; ` +
+        `the clerk's re-send, acknowledged through server 1, found the running servers as they were when server 1 last brought the others up to date; then server 1 stopped. ` +
+        `get(${show(KEY)}) from server 2 returned ${show(v)}; expected ${show(START + marker)}: an acknowledged append was lost. A server that takes over must bring the ` +
+        'running copies up to date every time it takes over, not only the first time or whenever the set of running servers looks new: another primary may have led (and ' +
+        `written) in between. ${CAUSES_LOST}`,
+    );
+  },
+};
+
+export const takeoverReplacesCopy: TestDefinition<Lab1Impl> = {
+  name: 'TestTakeoverReplacesCopy',
+  description:
+    "a new clerk's first append creates a key; the primary stops after server 2 got it and before server 1 did; server 1 takes over and the re-send goes through it; then server 1 stops: server 2 holds the append exactly once",
+  async run(ctx: Ctx) {
+    const ts = new Lab1Tester(ctx, ALL_THREE);
+    const ck = ts.makeClerk();
+    const marker = 'x 0 0 y';
+    stopPrimaryMidWrite(ts, marker, 2);
+    const old = await within(
+      ck.append(KEY, marker),
+      SETTLE_MS,
+      () =>
+        `append(${show(KEY)}, ${show(marker)}) did not finish within ${SETTLE_MS / 1000} s after server 0 (the primary) stopped in the middle of it: does the clerk re-send to the shard's next server, and does that server take over?`,
+    );
+    ts.onCall = undefined;
+    check(
+      old === '',
+      () => `append(${show(KEY)}, ${show(marker)}) to a missing key returned ${show(old)}; expected "".`,
+    );
+    ts.stopServer(1);
+    const v = await readBack(ts, 'with servers 0 and 1 stopped');
+    check(
+      v === marker,
+      () =>
+        `Server 0 (the primary) stopped after server 2 had the first append of a new clerk, creating ${show(KEY)}, and before server 1 did; server 1 took over and acknowledged ` +
+        `the clerk's re-send; then server 1 stopped. get(${show(KEY)}) from server 2 returned ${show(v)}; expected ${show(marker)}, the append exactly once. ` +
+        "Likely causes: a takeover that merges the new primary's copy into a backup's instead of replacing it (keys only the backup had stay, so the append is applied " +
+        "twice), or that replaces the data but keeps the backup's own duplicate table (the backup then skips the re-sent append as already applied, though its data no " +
+        'longer has it). An Install replaces both, data and duplicate table.',
+    );
+  },
+};
+
+export const getAfterTakeover: TestDefinition<Lab1Impl> = {
+  name: 'TestGetAfterTakeover',
+  description:
+    "the primary stops mid-append (server 1 has it, server 2 not) and the clerk's re-send is held back; a reader gets through server 1, then server 1 stops and a second reader gets through server 2: it must see what the first saw",
+  async run(ctx: Ctx) {
+    const ts = new Lab1Tester(ctx, ALL_THREE);
+    await ts.makeClerk().put(KEY, START);
+    const marker = 'x 0 0 y';
+    stopPrimaryMidWrite(ts, marker);
+    const forcing = ts.onCall!;
+    ts.onCall = (server, method, args) => {
+      if (ts.isRunning(0)) return forcing(server, method, args);
+      if (method === 'Append' && mentions(args, marker)) return forever(); // the clerk's re-send never arrives
+    };
+    void ts.makeClerk().append(KEY, marker); // never finishes: only gets reach the new primary
+    while (ts.isRunning(0)) await sleep(1);
+    const v1 = await within(
+      ts.makeClerk(ts.config, [1, 0, 2]).get(KEY),
+      SETTLE_MS,
+      () =>
+        `a get(${show(KEY)}) with server 0 stopped did not finish within ${SETTLE_MS / 1000} s: does server 1 take over?`,
+    );
+    ts.stopServer(1);
+    const v2 = await readBack(ts, 'with servers 0 and 1 stopped');
+    ctx.log(`reader 1 saw ${show(v1)} through server 1, reader 2 then saw ${show(v2)} through server 2`);
+    check(
+      !v1.includes(marker) || v2.includes(marker),
+      () =>
+        `Server 0 (the primary) stopped after server 1 had append(${show(KEY)}, ${show(marker)}) and before server 2 did, and the clerk's re-send never arrived. ` +
+        `A get through server 1, the new primary, returned ${show(v1)}; server 1 stopped; a get started after it, through server 2, returned ${show(v2)}: it missed ` +
+        'what the first saw (not linearizable). A new primary must bring the running copies up to date before it serves anything, gets included, not only before its first write.',
     );
   },
 };
@@ -153,49 +266,69 @@ export const takeoverOrder: TestDefinition<Lab1Impl> = {
 export const readAtLaggingCopy: TestDefinition<Lab1Impl> = {
   name: 'TestReadAtLaggingCopy',
   description:
-    'while an append is on servers 0 and 1 but not yet on 2, one reader asks server 1 and then another asks server 2: the second must not miss what the first saw',
+    'while an append is on servers 0 and 1 but not yet on 2, one reader asks server 1 and then another asks server 2: the second must not miss what the first saw; ' +
+    "then again with the backups' links to the primary cut (the clerks can still reach it)",
   async run(ctx: Ctx) {
-    const ts = new Lab1Tester(ctx, ALL_THREE);
-    await ts.makeClerk().put(KEY, START);
-    const marker = 'x 0 0 y';
-    let atServer1!: () => void;
-    const reached1 = new Promise<void>((resolve) => (atServer1 = resolve));
-    ts.onCall = (server, _method, args) => {
-      if (!mentions(args, marker)) return;
-      if (server === 1) atServer1();
-      if (server === 2) return sleep(1000); // server 2 gets the write one virtual second late
-    };
-    const writing = ts.makeClerk().append(KEY, marker);
-    await within(
-      reached1,
-      SETTLE_MS,
-      () =>
-        `append(${show(KEY)}, ${show(marker)}) never reached server 1 within ${SETTLE_MS / 1000} s: does the primary send each write to every running copy of the shard?`,
-    );
-    // Clerks whose first try goes to server 1 (then 2), or to server 2 (then 1), before the primary.
-    const v1 = await within(
-      ts.makeClerk(ts.config, [1, 0, 2]).get(KEY),
-      SETTLE_MS,
-      () => `a get(${show(KEY)}) sent first to server 1 did not finish within ${SETTLE_MS / 1000} s.`,
-    );
-    const v2 = await within(
-      ts.makeClerk(ts.config, [2, 0, 1]).get(KEY),
-      SETTLE_MS,
-      () => `a get(${show(KEY)}) sent first to server 2 did not finish within ${SETTLE_MS / 1000} s.`,
-    );
-    ctx.log(`reader 1 saw ${show(v1)}, reader 2 then saw ${show(v2)}`);
-    check(
-      !v1.includes(marker) || v2.includes(marker),
-      () =>
-        `While append(${show(KEY)}, ${show(marker)}) was on servers 0 and 1 but not yet on server 2, a get sent to server 1 returned ${show(v1)}, and a get started after it, sent to server 2, returned ${show(v2)}: the second read missed a write the first one saw (not linearizable). Likely cause: a server that is not the shard's primary answers gets from its own copy; pass them to the primary (or refuse them).`,
-    );
-    await within(
-      writing,
-      SETTLE_MS,
-      () => `append(${show(KEY)}, ${show(marker)}) did not finish within ${SETTLE_MS / 1000} s.`,
-    );
+    await laggingCopyRound(ctx, false);
+    await laggingCopyRound(ctx, true);
   },
 };
+
+/** One round of TestReadAtLaggingCopy; with `cutForwards`, servers 1 and 2 cannot reach server 0 while the readers read. */
+async function laggingCopyRound(ctx: Ctx, cutForwards: boolean): Promise<void> {
+  const ts = new Lab1Tester(ctx, ALL_THREE);
+  await ts.makeClerk().put(KEY, START);
+  const marker = 'x 0 0 y';
+  let atServer1!: () => void;
+  const reached1 = new Promise<void>((resolve) => (atServer1 = resolve));
+  ts.onCall = (server, _method, args) => {
+    if (!mentions(args, marker)) return;
+    if (server === 1) atServer1();
+    if (server === 2) return sleep(1000); // server 2 gets the write one virtual second late
+  };
+  const writing = ts.makeClerk().append(KEY, marker);
+  await within(
+    reached1,
+    SETTLE_MS,
+    () =>
+      `append(${show(KEY)}, ${show(marker)}) never reached server 1 within ${SETTLE_MS / 1000} s: does the primary send each write to every running copy of the shard?`,
+  );
+  if (cutForwards) {
+    ts.setLink(1, 0, false);
+    ts.setLink(2, 0, false);
+  }
+  // Clerks whose first try goes to server 1 (then 2), or to server 2 (then 1), before the primary.
+  const v1 = await within(
+    ts.makeClerk(ts.config, [1, 0, 2]).get(KEY),
+    SETTLE_MS,
+    () => `a get(${show(KEY)}) sent first to server 1 did not finish within ${SETTLE_MS / 1000} s.`,
+  );
+  const v2 = await within(
+    ts.makeClerk(ts.config, [2, 0, 1]).get(KEY),
+    SETTLE_MS,
+    () => `a get(${show(KEY)}) sent first to server 2 did not finish within ${SETTLE_MS / 1000} s.`,
+  );
+  ctx.log(`reader 1 saw ${show(v1)}, reader 2 then saw ${show(v2)}`);
+  check(
+    !v1.includes(marker) || v2.includes(marker),
+    () =>
+      `While append(${show(KEY)}, ${show(marker)}) was on servers 0 and 1 but not yet on server 2${cutForwards ? ', and servers 1 and 2 could not reach server 0 (the clerks could)' : ''}, ` +
+      `a get sent to server 1 returned ${show(v1)}, and a get started after it, sent to server 2, returned ${show(v2)}: the second read missed a write the first one saw (not linearizable). ` +
+      "Likely cause: a server that is not the shard's primary answers gets from its own copy" +
+      (cutForwards
+        ? ' when it cannot reach the primary; refuse them then (ErrRetry: the clerk tries another server).'
+        : '; pass them to the primary (or refuse them).'),
+  );
+  if (cutForwards) {
+    ts.setLink(1, 0, true);
+    ts.setLink(2, 0, true);
+  }
+  await within(
+    writing,
+    SETTLE_MS,
+    () => `append(${show(KEY)}, ${show(marker)}) did not finish within ${SETTLE_MS / 1000} s.`,
+  );
+}
 
 /** How long TestReplicaOrder holds the first write's copy at server 1, waiting for the second's (virtual ms). */
 const HOLD_MS = 300;

@@ -305,4 +305,74 @@ export const mutants: Mutant[] = [
     ],
     caughtBy: ['TestUnreliableMixed', 'TestConcurrent'],
   },
+  {
+    name: 'sync-once-per-running-set',
+    description:
+      'a copy that led the shard before skips the takeover sync when the running servers look as they did then, though another primary led in between (the reference solution had this bug)',
+    file: 'server.ts',
+    replace: [
+      [
+        "    shard.syncedWith = ''; // another server leads the shard now: if this one leads again, it must sync first\n",
+        '',
+      ],
+      [
+        "    this.syncedWith = ''; // another server leads the shard now: if this one leads again, it must sync first\n",
+        '',
+      ],
+    ],
+    caughtBy: ['TestRetakeover'],
+  },
+  {
+    name: 'install-keeps-table',
+    description:
+      "a backup's Install replaces its data but keeps its own duplicate table, so it skips a re-send it no longer holds",
+    file: 'server.ts',
+    replace: [
+      [
+        '    this.lastWrite.clear();\n    for (const [client, seq, reply] of s.lastWrites)',
+        '    for (const [client, seq, reply] of s.lastWrites)',
+      ],
+    ],
+    caughtBy: ['TestTakeoverReplacesCopy'],
+  },
+  {
+    name: 'install-merges-data',
+    description: "a backup's Install merges the new primary's data into its own, so keys only the backup had stay",
+    file: 'server.ts',
+    replace: [
+      ['    this.data.clear();\n    for (const [key, value] of s.data)', '    for (const [key, value] of s.data)'],
+    ],
+    caughtBy: ['TestTakeoverReplacesCopy'],
+  },
+  {
+    name: 'get-skips-sync',
+    description: 'a new primary brings the other copies up to date before writes only, not before gets',
+    file: 'server.ts',
+    replace: [
+      [
+        '      await this.syncBackups(shard, id);\n',
+        "      if (method !== 'KVServer.Get') await this.syncBackups(shard, id);\n",
+      ],
+    ],
+    caughtBy: ['TestGetAfterTakeover'],
+  },
+  {
+    name: 'backup-reads-when-primary-unreachable',
+    description: 'a backup that cannot reach the primary answers a get from its own copy',
+    file: 'server.ts',
+    replace: [
+      [
+        '    if (primary !== this.config.me) return this.forward<R>(primary, method, args);',
+        "    if (primary !== this.config.me) {\n      const r = await this.forward<R>(primary, method, args);\n      if (r.err === 'ErrRetry' && method === 'KVServer.Get') return op(this.shard(id), id);\n      return r;\n    }",
+      ],
+    ],
+    caughtBy: ['TestReadAtLaggingCopy'],
+  },
+  {
+    name: 'small-client-id',
+    description: 'clerk ids are drawn from a million values, so thousands of clerks share some',
+    file: 'client.ts',
+    replace: [['Math.floor(Math.random() * 2 ** 52)', 'Math.floor(Math.random() * 1_000_000)']],
+    caughtBy: ['TestMemPutManyClients'],
+  },
 ];

@@ -102,7 +102,9 @@ export class KVServer {
 
   /** A backup's side of replication: apply what the primary applied (re-sends are recognised and skipped). */
   Replicate(args: ReplicateArgs): ReplicateReply {
-    this.store.shard(keyToShard(args.key, this.store.config.nshards)).apply(args);
+    const shard = this.store.shard(keyToShard(args.key, this.store.config.nshards));
+    shard.syncedWith = ''; // another server leads the shard now: if this one leads again, it must sync first
+    shard.apply(args);
     return { err: 'OK' };
   }
 
@@ -124,7 +126,10 @@ class Shard {
   private readonly data = new Map<string, string>();
   private readonly lastWrite = new Map<number, LastWrite>();
   private tail: Promise<unknown> = Promise.resolve();
-  /** As primary: the running servers of the shard when this copy was last sent to them all ("" = never). */
+  /**
+   * As primary: the running servers of the shard when this copy was last sent to them all ("" = never, or
+   * another server has led the shard since: its writes or its copy reached this one).
+   */
   syncedWith = '';
 
   /** The key's value, "" when missing. */
@@ -151,6 +156,7 @@ class Shard {
 
   /** Replaces this copy by a primary's snapshot (writes only this copy had were never acknowledged). */
   install(s: InstallArgs): void {
+    this.syncedWith = ''; // another server leads the shard now: if this one leads again, it must sync first
     this.data.clear();
     for (const [key, value] of s.data) this.data.set(key, value);
     this.lastWrite.clear();
