@@ -242,7 +242,7 @@ const FORGED_WRITES = 10;
 const forgedReplicate: TestDefinition<Lab4Impl> = {
   name: 'TestForgedReplicate',
   description:
-    'W=2 of 3: Replicate calls from a client that is not the leader (no token, an empty one, a wrong one) are refused with ErrForbidden ' +
+    'W=2 of 3: Replicate calls from a client that is not the leader (no token, an empty one, a wrong one; entries next, from #1 or beyond a gap) are refused with ErrForbidden ' +
     "and change nothing on the follower; the leader's own calls still are accepted, and every replica ends equal to the leader",
   async run(ctx: Ctx) {
     const ts = new Lab4Tester(ctx, { followers: 3, quorum: 2, reliable: true });
@@ -277,6 +277,8 @@ const forgedReplicate: TestDefinition<Lab4Impl> = {
         },
       ],
       ['a wrong token, rewriting from #1', { entries: [{ seq: 1, key: 'g4', value: 'forged' }], token: 'guess' }],
+      // A gap is no reason to answer anything but ErrForbidden: the token is checked first, whatever the entries.
+      ['a wrong token, beyond a gap', { entries: [{ seq: next + 5, key: 'g5', value: 'forged' }], token: 'guess' }],
     ];
     for (const [what, args] of forgeries) {
       const reply = await intruder.call<ReplicateReply>(`${SERVICE}.Replicate`, args);
@@ -352,14 +354,24 @@ const followerReads: TestDefinition<Lab4Impl> = {
 const noQuorum: TestDefinition<Lab4Impl> = {
   name: 'TestNoQuorumFails',
   description:
-    'with fewer than W followers reachable a write fails with ErrNoQuorum in time and is not visible on the leader; writes work again after',
+    "with fewer than W followers reachable a write fails with ErrNoQuorum in time and is not visible on the leader (the leader's Status meanwhile " +
+    'tells lastSeq from commitSeq); writes work again after',
   async run(ctx: Ctx) {
     const ts = new Lab4Tester(ctx, { followers: 5, quorum: 3, reliable: true });
     const ck = ts.clerk();
     expectOk(await ck.set('a', 'before'), 'the first write');
     for (const i of [2, 3, 4]) ts.cut(i, true);
     const t0 = performance.now();
-    const failed = await within(3000, ck.set('a', 'lost'), 'A write with only 2 of 3 needed followers reachable');
+    const pending = within(3000, ck.set('a', 'lost'), 'A write with only 2 of 3 needed followers reachable');
+    // While the write waits for its quorum, the leader's Status tells the log's end and the commit point apart.
+    await World.current().sleep(100);
+    const mid = await ts.leader.Status({ noData: true });
+    check(
+      mid.lastSeq === 2 && mid.commitSeq === 1 && mid.dataCount === 1 && Object.keys(mid.data).length === 0,
+      `While write #2 waited for its quorum (#1 committed), the leader's Status({ noData: true }) was ${show(mid, 300)}; expected lastSeq 2 (the end ` +
+        'of its log), commitSeq 1 (the highest seq on W followers), dataCount 1 (only "a" is applied) and data {} (noData asks for no data).',
+    );
+    const failed = await pending;
     const waited = performance.now() - t0;
     check(
       failed.err === 'ErrNoQuorum' && typeof failed.message === 'string' && failed.message.length > 0,
@@ -807,14 +819,23 @@ const unevenLinks: TestDefinition<Lab4Impl> = {
   },
 };
 
-/** TestIdleAndStop: how long the cluster idles, and the most Replicate calls a follower may get meanwhile (one per 10 ms). */
-const IDLE_MS = 200;
-const IDLE_MAX_CALLS_PER_FOLLOWER = 20;
+/**
+ * TestIdleAndStop: how long the cluster idles, and the fewest and most Replicate calls a follower may get meanwhile
+ * (heartbeats at most 100 ms and at least 25 ms apart; heartbeatMs is 50).
+ */
+const IDLE_MS = 600;
+const IDLE_MIN_CALLS_PER_FOLLOWER = IDLE_MS / 100;
+const IDLE_MAX_CALLS_PER_FOLLOWER = IDLE_MS / 25;
+/** TestIdleAndStop: writes sent one at a time into an idle cluster, their spacing, and how soon each must be acknowledged (ms). */
+const WAKE_WRITES = 10;
+const WAKE_SPACING_MS = 30;
+const WAKE_LIMIT_MS = 10;
 
 const idleAndStop: TestDefinition<Lab4Impl> = {
   name: 'TestIdleAndStop',
   description:
-    `W=2 of 3: with nothing to send the leader stays (nearly) quiet for ${IDLE_MS} ms; after _stop() it sends nothing more, ` +
+    `W=2 of 3: with nothing to send for ${IDLE_MS} ms the leader sends each follower only heartbeats (one per 25 to 100 ms); ` +
+    `writes sent ${WAKE_SPACING_MS} ms apart into the idle cluster are each acknowledged within ${WAKE_LIMIT_MS} ms; after _stop() it sends nothing more, ` +
     'even to a follower it was still retrying',
   async run(ctx: Ctx) {
     const ts = new Lab4Tester(ctx, { followers: 3, quorum: 2, reliable: true });
@@ -832,7 +853,32 @@ const idleAndStop: TestDefinition<Lab4Impl> = {
       idleCalls <= 3 * IDLE_MAX_CALLS_PER_FOLLOWER,
       `Every follower held the whole log, yet the leader sent ${idleCalls} Replicate calls in the next ${IDLE_MS} virtual ms (at most ` +
         `${3 * IDLE_MAX_CALLS_PER_FOLLOWER} expected for 3 followers). With nothing to send, a follower's loop should wait for the next write ` +
-        '(a promise that Set resolves), not send again at once or poll with a short timer.',
+        `(a promise that Set resolves) or for heartbeatMs (${DEFAULT_CONFIG.heartbeatMs} ms), not send again at once or poll with a shorter timer ` +
+        '(such as retryMs).',
+    );
+    check(
+      idleCalls >= 3 * IDLE_MIN_CALLS_PER_FOLLOWER,
+      `The cluster was idle for ${IDLE_MS} virtual ms and the leader sent only ${idleCalls} Replicate calls to its 3 followers (at least ` +
+        `${3 * IDLE_MIN_CALLS_PER_FOLLOWER} expected: an empty Replicate to each follower whose loop had nothing to send for heartbeatMs, ` +
+        `${DEFAULT_CONFIG.heartbeatMs} ms). Likely causes: no heartbeat; a heartbeat timer longer than config.heartbeatMs; one heartbeat per idle period.`,
+    );
+    // Writes arrive one at a time while every loop waits for its heartbeat timer: each must go out at once.
+    const slow: string[] = [];
+    for (let i = 0; i < WAKE_WRITES; i++) {
+      await world.sleep(WAKE_SPACING_MS);
+      const sent = performance.now();
+      expectOk(await ck.set('wake', `w${i}`), `write ${i} into the idle cluster`);
+      const took = performance.now() - sent;
+      if (took > WAKE_LIMIT_MS) slow.push(`write ${i}: ${took.toFixed(1)} ms`);
+      ctx.countOps();
+    }
+    check(
+      slow.length === 0,
+      () =>
+        `Writes sent ${WAKE_SPACING_MS} virtual ms apart into an idle cluster (links take about 1 ms) were acknowledged late (limit ${WAKE_LIMIT_MS} ms): ` +
+        `${slow.join(', ')}. A write that arrives while a follower's loop waits for its heartbeat timer must wake the loop at once. Likely causes: ` +
+        "the wake-up is lost (an old heartbeat timer, not cleared when a write woke the loop, later clears the next period's wake-up); the loop " +
+        'only looks for new entries when its timer fires; the write waits for the next heartbeat.',
     );
     // Follower 3 becomes unreachable and misses a write, so the leader keeps retrying it until stopped.
     ts.cut(2, true);
@@ -854,7 +900,7 @@ const idleAndStop: TestDefinition<Lab4Impl> = {
 
 /** TestRestartWhileIdle: writes made before the cluster goes idle, and how soon the restarted follower must hold them all. */
 const IDLE_RESTART_WRITES = 30;
-const IDLE_RESTART_LIMIT_MS = 4 * DEFAULT_CONFIG.heartbeatMs;
+const IDLE_RESTART_LIMIT_MS = 2 * DEFAULT_CONFIG.heartbeatMs;
 
 const restartWhileIdle: TestDefinition<Lab4Impl> = {
   name: 'TestRestartWhileIdle',

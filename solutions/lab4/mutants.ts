@@ -353,4 +353,72 @@ export const mutants: Mutant[] = [
     ],
     caughtBy: ['TestNoQuorumFails'],
   },
+  {
+    name: 'heartbeat-timer-not-cleared',
+    description:
+      "a write that wakes an idle loop leaves the heartbeat timer running, and when it fires it clears the next idle period's wake-up",
+    file: 'server.ts',
+    replace: [
+      [
+        '        f.wake = undefined;\n        clearTimeout(timer);\n        resolve(true);',
+        '        f.wake = undefined;\n        resolve(true);',
+      ],
+    ],
+    caughtBy: ['TestIdleAndStop'],
+  },
+  {
+    name: 'heartbeat-every-retry',
+    description: 'an idle follower gets a heartbeat every retryMs (10 ms) instead of every heartbeatMs',
+    file: 'server.ts',
+    replace: [['      }, this.config.heartbeatMs);', '      }, this.config.retryMs);']],
+    caughtBy: ['TestIdleAndStop'],
+  },
+  {
+    name: 'heartbeat-too-slow',
+    description: 'an idle follower gets a heartbeat only every 3 x heartbeatMs',
+    file: 'server.ts',
+    replace: [['      }, this.config.heartbeatMs);', '      }, 3 * this.config.heartbeatMs);']],
+    caughtBy: ['TestIdleAndStop'],
+  },
+  {
+    name: 'status-commit-is-log-end',
+    description: "the leader's Status reports the end of its log as commitSeq, uncommitted writes included",
+    file: 'server.ts',
+    replace: [
+      [
+        '      commitSeq: leader ? this.commitSeq : this.applied,',
+        '      commitSeq: leader ? this.log.length : this.applied,',
+      ],
+    ],
+    caughtBy: ['TestNoQuorumFails'],
+  },
+  {
+    name: 'status-ignores-nodata',
+    description: 'Status returns the data even when asked for noData',
+    file: 'server.ts',
+    replace: [
+      ['      data: args.noData ? {} : Object.fromEntries(this.data),', '      data: Object.fromEntries(this.data),'],
+    ],
+    caughtBy: ['TestNoQuorumFails'],
+  },
+  {
+    name: 'gap-checked-before-token',
+    description: 'a follower answers ErrGap to a forged Replicate beyond its next seq before it checks the token',
+    file: 'server.ts',
+    replace: [
+      [
+        "    if (args.token !== this.config.token) return { err: 'ErrForbidden', lastSeq: this.applied };\n    const entries = args.entries;\n    if (entries.length > 0 && entries[0].seq > this.applied + 1) return { err: 'ErrGap', lastSeq: this.applied };",
+        "    const entries = args.entries;\n    if (entries.length > 0 && entries[0].seq > this.applied + 1) return { err: 'ErrGap', lastSeq: this.applied };\n    if (args.token !== this.config.token) return { err: 'ErrForbidden', lastSeq: this.applied };",
+      ],
+    ],
+    caughtBy: ['TestForgedReplicate'],
+  },
+  {
+    name: 'batch-bound-raw-7mib',
+    description:
+      "a batch is bounded at 7 MiB of raw key and value bytes, which JSON's escapes make larger than the 8 MiB HTTP body limit",
+    file: 'server.ts',
+    replace: [['const MAX_BATCH_BYTES = 1024 * 1024;', 'const MAX_BATCH_BYTES = 7 * 1024 * 1024;']],
+    caughtBy: ['TestRealHttpCatchUp'],
+  },
 ];
