@@ -217,10 +217,7 @@ export const mutants: Mutant[] = [
       'a backup applies each Replicate to its data only, without the exactly-once table, so a new primary re-executes a re-sent append',
     file: 'server.ts',
     replace: [
-      [
-        'this.store.shard(keyToShard(args.key, this.store.config.nshards)).apply(args);',
-        'this.store.shard(keyToShard(args.key, this.store.config.nshards)).applyData(args);',
-      ],
+      ['    shard.apply(args);\n', '    shard.applyData(args);\n'],
       [
         '  /** Runs `fn` once every operation queued',
         "  applyData(w: ReplicateArgs): void {\n    const old = this.read(w.key);\n    this.data.set(w.key, w.op === 'Append' ? old + w.value : w.value);\n  }\n\n  /** Runs `fn` once every operation queued",
