@@ -18,9 +18,9 @@ export interface ServerOptions {
   dataDir?: string;
   /** fsync policy of the append-only log (default 'everysec'). */
   fsync?: FsyncPolicy;
-  /** How often a snapshot is written and the log compacted, ms (default 10,000, as in the seed). */
+  /** How often a snapshot is written and the log compacted, ms (default 10,000, as in the original). */
   snapshotIntervalMs?: number;
-  /** How often the background sweep removes expired keys, ms (default 5,000, as in the seed). */
+  /** How often the background sweep removes expired keys, ms (default 5,000, as in the original). */
   sweepIntervalMs?: number;
 }
 
@@ -63,7 +63,7 @@ export interface RetryNotice {
 
 /** ShardedClient's options. */
 export interface ClientOptions {
-  /** 'modulo' (the seed: md5(key) mod n, the default) or 'ring' (consistent hashing with virtual nodes). */
+  /** 'modulo' (the original's: md5(key) mod n, the default) or 'ring' (consistent hashing with virtual nodes). */
   sharding?: Sharding;
   /** Retries after a failed attempt (default 3: four attempts in all). */
   retries?: number;

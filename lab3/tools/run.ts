@@ -80,7 +80,7 @@ export async function simulate(impl: Lab3Impl, config: Lab3Config, seed: number)
 async function main(): Promise<void> {
   const program = new Command()
     .name('npm run lab3 --')
-    .argument('<config>', 'a cluster configuration in the seed format, e.g. lab3/configs/t2.json')
+    .argument('<config>', "a cluster configuration in the original's format, e.g. lab3/configs/t2.json")
     .option('--seed <n>', 'seed of the simulated run (the same seed replays it exactly)')
     .option('--solution', 'run the reference solution (solutions/lab3) instead of lab3/server.ts')
     .option('--html <file>', 'write the history viewer here when the check fails')

@@ -32,7 +32,7 @@ const program = new Command()
   .description(
     'Measure write latency for W = 1..N on real clusters and plot it. Every cluster is started and warmed up first; ' +
       'then each W gets its writes in turns (rounds), so a busy machine slows every W alike. ' +
-      'With the defaults (10,000 writes per W, as the seed) it takes one to two minutes on a 2-core machine.',
+      'With the defaults (10,000 writes per W, as the original) it takes one to two minutes on a 2-core machine.',
   )
   .addOption(withOriginalEnv(new Option('--followers <n>', 'followers per cluster (default 5)')))
   .option('--writes <n>', 'measured writes per W', '10000')

@@ -158,7 +158,8 @@ const INCRS_PER_CLIENT = 50;
 
 export const concurrentClients = realTest(
   'TestConcurrentClients',
-  `${CONCURRENT_CLIENTS} connections at once: no lost INCR, every client reads its own writes; one ShardedClient shared by ${CONCURRENT_CLIENTS} callers`,
+  `${CONCURRENT_CLIENTS} connections at once: no lost INCR, every client reads its own writes; one ShardedClient shared by ${CONCURRENT_CLIENTS} callers; ` +
+    'answered requests never time out later',
   async (res, ctx, rng) => {
     const server = await res.server();
     const clients = await Promise.all(Array.from({ length: CONCURRENT_CLIENTS }, () => res.connect(server.port)));
@@ -209,8 +210,31 @@ export const concurrentClients = realTest(
         `counter ${prefix}:ctr:${j} is ${JSON.stringify(v)} after ${CONCURRENT_CLIENTS * 4} INCRs through the client.`,
       );
     }
+    // Answered requests leave no timer behind: INCRs for several timeouts' worth of time on healthy servers, never retried.
+    const retries: string[] = [];
+    const steady = res.client(addresses(servers.map((s) => s.port)), {
+      timeoutMs: STEADY_TIMEOUT_MS,
+      onRetry: (n) => retries.push(n.error.message),
+    });
+    let sent = 0;
+    const until = Date.now() + 3 * STEADY_TIMEOUT_MS;
+    while (Date.now() < until) {
+      await steady.incr(`${prefix}:steady`);
+      sent++;
+    }
+    const counted = await steady.get(`${prefix}:steady`);
+    check(
+      retries.length === 0 && counted === String(sent),
+      `A ShardedClient with timeoutMs ${STEADY_TIMEOUT_MS} sent ${sent} INCRs one after another to healthy servers for ${3 * STEADY_TIMEOUT_MS} ms: ` +
+        `it retried ${retries.length} of them (${show(retries.slice(0, 3))}) and the counter is ${show(counted)}. Every request was answered at ` +
+        "once, so none may time out. Likely cause: a request's timer is not cleared when its reply arrives, and fires timeoutMs later, failing " +
+        'the connection and the requests then in flight (which are retried and counted twice).',
+    );
   },
 );
+
+/** TestConcurrentClients: the timeout of the client whose answered requests must never time out (ms). */
+const STEADY_TIMEOUT_MS = 500;
 
 export const shardPlacement = realTest(
   'TestShardPlacement',
@@ -275,7 +299,7 @@ export const shardPlacement = realTest(
         `stats(${s}) says server ${st.serverId} with ${st.keys} keys; KEYS * found ${counts[s]} on server ${s + 1}.`,
       );
     }
-    // Non-ASCII keys: the seed hashes the key's UTF-8 bytes, and the values travel as UTF-8.
+    // Non-ASCII keys: the original hashes the key's UTF-8 bytes, and the values travel as UTF-8.
     const strange = [...STRANGE_KEYS, 'café', 'naïve:ü', '東京:1', 'emoji:😀'];
     for (const key of strange) {
       for (const n of [3, 4, 5]) {
@@ -451,23 +475,30 @@ export const hashRing = realTest(
           'two nodes on the same point go in order of id, the lower first, so the key belongs to 672. Likely cause: the points are sorted by position only, so equal positions keep the order the nodes were added in; sort by position, then by node id.',
       );
     }
-    // The client with sharding: 'ring' stores each key where the ring says.
-    const servers = await Promise.all([1, 2, 3].map((id) => res.server({ serverId: id })));
-    const addrs = addresses(servers.map((s) => s.port));
+    // The client with sharding: 'ring' stores each key where the ring says, whatever the servers' ids are.
+    const ringIds = [5, 6, 7];
+    const placed = new ctx.impl.HashRing(ringIds);
+    const servers = await Promise.all(ringIds.map((id) => res.server({ serverId: id })));
+    const addrs = servers.map((s, i) => ({ id: ringIds[i], host: '127.0.0.1', port: s.port }));
     const client = res.client(addrs, { sharding: 'ring' });
     const sample = keys.slice(0, 200);
     await within(
       10_000,
-      "setting 200 keys through ShardedClient with sharding: 'ring'",
-      Promise.all(sample.map((k) => client.set(k, 'x'))),
+      "setting 200 keys through ShardedClient with sharding: 'ring' (servers with ids 5, 6 and 7)",
+      Promise.all(sample.map((k) => client.set(k, 'x'))).catch((err: Error) => {
+        throw new TestFailure(
+          `ShardedClient with sharding: 'ring' over servers whose ids are 5, 6 and 7 failed: ${err.message}. The ring gives a key to a node id; ` +
+            'find the server with that id (ServerAddress.id), do not take the id for a position in the list.',
+        );
+      }),
     );
     for (let s = 0; s < 3; s++) {
       const raw = await res.connect(addrs[s].port);
       const held = (await raw.call('KEYS', '*')) as string[];
       for (const k of held)
         check(
-          twin.nodeFor(k) === s + 1,
-          `With sharding 'ring', key ${JSON.stringify(k)} went to server ${s + 1}; the ring places it on node ${twin.nodeFor(k)}.`,
+          placed.nodeFor(k) === ringIds[s],
+          `With sharding 'ring' over servers with ids 5, 6 and 7, key ${JSON.stringify(k)} went to the server with id ${ringIds[s]}; the ring places it on node ${placed.nodeFor(k)}.`,
         );
     }
   },

@@ -1,5 +1,5 @@
 /**
- * `npm run lab5:cluster`: starts the three servers of the seed (ports 7001-7003, ids 1-3) in this process.
+ * `npm run lab5:cluster`: starts the three servers of the original (ports 7001-7003, ids 1-3) in this process.
  *   npm run lab5:cluster -- --ports 7001,7002,7003 --data ./lab5-data --fsync always
  *   npm run lab5:cluster -- --only 2        just server 2 (run the others in other terminals, stop it with Ctrl+C)
  *   npm run lab5:cluster -- --solution      the reference solution instead of your lab5/ files

@@ -1,7 +1,7 @@
 /**
  * Lab 5 — the sharding client. Reference solution.
  *
- * One persistent connection per server, used for many requests (the seed opened a socket per request).
+ * One persistent connection per server, used for many requests (the original opened a socket per request).
  * Requests on a connection are answered in order, so replies are matched to requests by a FIFO queue.
  */
 import { createHash } from 'node:crypto';

@@ -798,4 +798,66 @@ export const mutants: Mutant[] = [
     replace: [['...(this.values.size > 0 ? [', '...(this.values.size >= 0 ? [']],
     caughtBy: ['TestKeysAndStats'],
   },
+  {
+    name: 'loaded-keys-not-in-scan',
+    description:
+      "keys loaded from the data folder get no place in SCAN's order, so SCAN never returns them after a restart (the reference solution had this bug)",
+    file: 'server.ts',
+    replace: [["        this.listKey(e.key); // in SCAN's order, as a key stored by SET is\n", '']],
+    caughtBy: ['TestRestartRecovery'],
+  },
+  {
+    name: 'info-shows-expired',
+    description: 'INFO counts keys whose time ran out but that no command or sweep has removed yet',
+    file: 'server.ts',
+    replace: [['  private info(): string {\n    this.sweep();\n', '  private info(): string {\n']],
+    caughtBy: ['TestTTL'],
+  },
+  {
+    name: 'keys-shows-expired',
+    description: 'KEYS lists keys whose time ran out but that no command or sweep has removed yet',
+    file: 'server.ts',
+    replace: [
+      ['          this.sweep();\n          const out: string[] = [];\n', '          const out: string[] = [];\n'],
+    ],
+    caughtBy: ['TestTTL'],
+  },
+  {
+    name: 'set-past-deadline-not-logged',
+    description:
+      'SET with EXAT/PXAT in the past removes the key without logging anything, so a crash brings the old value back',
+    file: 'server.ts',
+    replace: [
+      [
+        "    this.store(a[0], a[1], expiresAt ?? (keepTtl ? 'keep' : undefined));",
+        "    if (expiresAt !== undefined && expiresAt <= Date.now()) this.remove(a[0]);\n    else this.store(a[0], a[1], expiresAt ?? (keepTtl ? 'keep' : undefined));",
+      ],
+    ],
+    caughtBy: ['TestCrashExpiry'],
+  },
+  {
+    name: 'ring-id-as-position',
+    description: "the client takes the ring's node id for a position in its server list (ids 1..n), so other ids fail",
+    file: 'client.ts',
+    replace: [
+      [
+        '      const id = this.ring.nodeFor(key);\n      return this.servers.findIndex((s) => s.id === id);',
+        '      return this.ring.nodeFor(key) - 1;',
+      ],
+    ],
+    caughtBy: ['TestHashRing'],
+  },
+  {
+    name: 'answered-timer-kept',
+    description:
+      "an answered request's timer is not cleared: it fires timeoutMs later and fails the connection and the requests in flight",
+    file: 'client.ts',
+    replace: [
+      [
+        '        resolve: (r) => {\n          clearTimeout(timer);\n          resolve(r);',
+        '        resolve: (r) => {\n          resolve(r);',
+      ],
+    ],
+    caughtBy: ['TestConcurrentClients'],
+  },
 ];

@@ -116,6 +116,7 @@ class KVServer {
       }
       this.persistence = persistence;
       for (const e of loaded) {
+        this.listKey(e.key); // in SCAN's order, as a key stored by SET is
         this.values.set(e.key, e.value);
         if (e.expiresAt !== undefined) this.expires.set(e.key, e.expiresAt);
       }
