@@ -53,6 +53,16 @@ function stopPrimaryMidWrite(ts: Lab1Tester, marker: string, reaches: 1 | 2 = 1)
   return () => forced;
 }
 
+/** The clerk's append of `marker` to KEY while the primary stops in the middle of it; `question` is the failure's hint. */
+function appendAcrossStop(ck: KVClerk, marker: string, question: string): Promise<string> {
+  return within(
+    ck.append(KEY, marker),
+    SETTLE_MS,
+    () =>
+      `append(${show(KEY)}, ${show(marker)}) did not finish within ${SETTLE_MS / 1000} s after server 0 (the primary) stopped in the middle of it: ${question}`,
+  );
+}
+
 const CAUSES_LOST =
   'Likely causes: a server that answers a re-sent write from its duplicate table without making sure every running copy has the write; ' +
   'a new primary that does not first bring the other running copies up to date; a primary that replies before every running copy acknowledged the write.';
@@ -67,11 +77,10 @@ export const stopMidReplicate: TestDefinition<Lab1Impl> = {
     await ck.put(KEY, START);
     const marker = 'x 0 0 y';
     const forced = stopPrimaryMidWrite(ts, marker);
-    const old = await within(
-      ck.append(KEY, marker),
-      SETTLE_MS,
-      () =>
-        `append(${show(KEY)}, ${show(marker)}) did not finish within ${SETTLE_MS / 1000} s after server 0 (the primary) stopped in the middle of it: does the clerk re-send to the shard's next server, and does that server take over?`,
+    const old = await appendAcrossStop(
+      ck,
+      marker,
+      "does the clerk re-send to the shard's next server, and does that server take over?",
     );
     ts.onCall = undefined;
     ctx.log(
@@ -112,12 +121,7 @@ export const retakeover: TestDefinition<Lab1Impl> = {
     ts.startServer(0); // it missed no writes: only a get ran while it was stopped
     const marker = 'x 0 0 y';
     stopPrimaryMidWrite(ts, marker);
-    const old = await within(
-      ck.append(KEY, marker),
-      SETTLE_MS,
-      () =>
-        `append(${show(KEY)}, ${show(marker)}) did not finish within ${SETTLE_MS / 1000} s after server 0 stopped in the middle of it: does server 1 take over a second time?`,
-    );
+    const old = await appendAcrossStop(ck, marker, 'does server 1 take over a second time?');
     ts.onCall = undefined;
     check(
       old === START,
@@ -147,11 +151,10 @@ export const takeoverReplacesCopy: TestDefinition<Lab1Impl> = {
     const ck = ts.makeClerk();
     const marker = 'x 0 0 y';
     stopPrimaryMidWrite(ts, marker, 2);
-    const old = await within(
-      ck.append(KEY, marker),
-      SETTLE_MS,
-      () =>
-        `append(${show(KEY)}, ${show(marker)}) did not finish within ${SETTLE_MS / 1000} s after server 0 (the primary) stopped in the middle of it: does the clerk re-send to the shard's next server, and does that server take over?`,
+    const old = await appendAcrossStop(
+      ck,
+      marker,
+      "does the clerk re-send to the shard's next server, and does that server take over?",
     );
     ts.onCall = undefined;
     check(
