@@ -15,7 +15,8 @@ const LABS = fs
 /** A command as a student runs it: no CI variables, no colours. */
 function npm(args: string[], cwd: string): { status: number | null; out: string; stdout: string } {
   const env: NodeJS.ProcessEnv = { ...process.env, NO_COLOR: '1' };
-  for (const k of ['GITHUB_ACTIONS', 'GITHUB_OUTPUT', 'KVLABS_LAB_ROOT', 'CI']) delete env[k];
+  // npm_config_loglevel: an outer `npm run -s` would silence the script lines these tests read.
+  for (const k of ['GITHUB_ACTIONS', 'GITHUB_OUTPUT', 'KVLABS_LAB_ROOT', 'CI', 'npm_config_loglevel']) delete env[k];
   const r = spawnSync('npm', args, { cwd, env, encoding: 'utf8', timeout: 240_000 });
   return { status: r.status, out: `${r.stdout}\n${r.stderr}`, stdout: r.stdout };
 }
