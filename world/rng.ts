@@ -49,9 +49,14 @@ export class Rng {
     return t >>> 0;
   }
 
-  /** A float in [0, 1), like Math.random. */
+  /**
+   * A float in [0, 1) with 53 random bits, like Math.random: every double of the form k / 2^53 is equally likely,
+   * so ids drawn as `Math.floor(Math.random() * 2 ** 52)` do not collide any sooner than they would outside the world.
+   */
   float(): number {
-    return this.nextUint32() / 4294967296;
+    const high = this.nextUint32() >>> 5; // 27 bits
+    const low = this.nextUint32() >>> 6; // 26 bits
+    return (high * 67108864 + low) / 9007199254740992;
   }
 
   /** An integer in [0, n). */
