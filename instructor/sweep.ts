@@ -1,0 +1,170 @@
+/**
+ * `npm run sweep`: runs the reference solutions on many seeds of every test and lists each failing seed, the proof
+ * that a correct solution never loses a point. Results accumulate in reports/sweep/sweep.json, one entry per test.
+ */
+import { Command, InvalidArgumentError } from 'commander';
+import { spawn, type ChildProcess } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { grade } from '../grader';
+import { listLabs, loadLab } from '../grader/labs';
+
+/** What the sweep knows of one test after its runs. */
+export interface SweepEntry {
+  readonly lab: string;
+  readonly test: string;
+  readonly realTime: boolean;
+  /** Runs made (each on its own seed, derived from `seedBase`). */
+  readonly runs: number;
+  readonly seedBase: number;
+  /** Seeds that failed the reference: each one a bug of the kit. */
+  readonly failingSeeds: readonly number[];
+  /** The first failure's message, when there was one. */
+  readonly message: string;
+  /** Real seconds the runs took in all. */
+  readonly seconds: number;
+  /** Busy loops running beside the runs (real-time tests are swept under load). */
+  readonly busyLoops: number;
+  /** When the runs ended (ISO 8601). */
+  readonly date: string;
+}
+
+/** The file the sweep keeps its entries in. */
+export const SWEEP_FILE = path.resolve(__dirname, '../reports/sweep/sweep.json');
+
+/** Every entry recorded so far, by "lab/test". */
+export function readSweep(file = SWEEP_FILE): Record<string, SweepEntry> {
+  if (!fs.existsSync(file)) return {};
+  return JSON.parse(fs.readFileSync(file, 'utf8')) as Record<string, SweepEntry>;
+}
+
+function writeSweep(entries: Record<string, SweepEntry>, file = SWEEP_FILE): void {
+  fs.mkdirSync(path.dirname(file), { recursive: true });
+  fs.writeFileSync(file, `${JSON.stringify(entries, null, 1)}\n`);
+}
+
+/** Starts `n` processes that spin a core each, as a loaded grading machine would; returns a function that stops them. */
+function busyLoops(n: number): () => void {
+  const children: ChildProcess[] = [];
+  for (let i = 0; i < n; i++)
+    children.push(spawn(process.execPath, ['-e', 'for (;;) {}'], { stdio: 'ignore', detached: false }));
+  return () => children.forEach((c) => c.kill('SIGKILL'));
+}
+
+function positive(value: string): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 1) throw new InvalidArgumentError('expected a whole number of at least 1.');
+  return n;
+}
+
+async function main(): Promise<void> {
+  const program = new Command()
+    .name('npm run sweep --')
+    .description(
+      'Run the reference solutions on many seeds of every test; each failing seed is a bug of the kit (a test that fails correct code).',
+    )
+    .argument('[labs...]', 'labs to sweep (default: every lab with a suite)')
+    .option('--seeds <n>', 'seeds per simulated test', positive, 1000)
+    .option('--real-runs <n>', 'runs per real-time test, each under --busy busy loops', positive, 50)
+    .option('--busy <n>', 'busy loops beside the real-time runs', (v) => Number(v), 2)
+    .option('--test <names...>', 'only these tests')
+    .option('--max-run-sec <s>', 'skip simulated tests whose one run took longer than this in a previous sweep', Number)
+    .option('--jobs <n>', 'test processes side by side', positive, Math.min(2, os.cpus().length))
+    .option(
+      '--fresh',
+      'forget earlier entries of the tests swept now (default: an entry is kept when it has as many runs)',
+    )
+    .addHelpText(
+      'after',
+      '\nExamples:\n  npm run sweep -- lab2 --seeds 1000\n  npm run sweep -- lab5 --real-runs 50 --busy 2\n' +
+        '  npm run sweep -- lab1 --test TestMemPutManyClients --seeds 1000\n' +
+        `Entries accumulate in ${path.relative(process.cwd(), SWEEP_FILE)}; a failing seed replays with ` +
+        '`npm run grade <lab> -- --solution --test <Test> --seed <seed>`.',
+    )
+    .parse();
+  const opts = program.opts<{
+    seeds: number;
+    realRuns: number;
+    busy: number;
+    test?: string[];
+    maxRunSec?: number;
+    jobs: number;
+    fresh?: boolean;
+  }>();
+  const root = path.resolve(__dirname, '..');
+  const known = listLabs(root).map((l) => l.lab);
+  const unknown = program.args.filter((l) => !known.includes(l));
+  if (unknown.length > 0) {
+    console.error(`No lab named ${unknown.join(', ')}. Labs with a suite: ${known.join(', ')}.`);
+    process.exit(2);
+  }
+  const labs = known.filter((l) => program.args.length === 0 || program.args.includes(l)).map((l) => loadLab(root, l));
+  const entries = readSweep();
+  let failures = 0;
+  for (const lab of labs) {
+    for (const test of lab.suite.tests) {
+      if (opts.test && !opts.test.includes(test.name)) continue;
+      const key = `${lab.lab}/${test.name}`;
+      const realTime = test.realTime === true;
+      const runs = realTime ? opts.realRuns : opts.seeds;
+      const before = entries[key];
+      if (!opts.fresh && before && before.runs >= runs) {
+        failures += before.failingSeeds.length;
+        continue;
+      }
+      if (!realTime && opts.maxRunSec !== undefined && before && before.seconds / before.runs > opts.maxRunSec) {
+        console.log(`${key}: skipped (${(before.seconds / before.runs).toFixed(2)} s a run)`);
+        continue;
+      }
+      const stopBusy = realTime && opts.busy > 0 ? busyLoops(opts.busy) : () => undefined;
+      const started = Date.now();
+      let result;
+      try {
+        result = await grade({
+          lab: lab.lab,
+          target: 'solution',
+          tests: [test.name],
+          runs,
+          jobs: realTime ? 1 : opts.jobs,
+          writeReports: false,
+          traces: false,
+          minimizeSec: 0,
+          out: { write: () => true },
+          err: { write: () => true },
+        });
+      } finally {
+        stopBusy();
+      }
+      const t = result.labs[0].tests[0];
+      const entry: SweepEntry = {
+        lab: lab.lab,
+        test: test.name,
+        realTime,
+        runs,
+        seedBase: result.labs[0].seedBase ?? 0,
+        failingSeeds: t.failingSeeds,
+        message: t.message.split('\n').slice(0, 6).join('\n'),
+        seconds: (Date.now() - started) / 1000,
+        busyLoops: realTime ? opts.busy : 0,
+        date: new Date().toISOString(),
+      };
+      entries[key] = entry;
+      writeSweep(entries);
+      failures += entry.failingSeeds.length;
+      const shown = entry.failingSeeds.slice(0, 5).join(', ');
+      console.log(
+        `${key}: ${runs - entry.failingSeeds.length}/${runs} passed in ${entry.seconds.toFixed(0)} s` +
+          (entry.failingSeeds.length > 0
+            ? `; FAILED on seeds ${shown}${entry.failingSeeds.length > 5 ? ', ...' : ''}\n  ${entry.message.split('\n')[0]}`
+            : ''),
+      );
+    }
+  }
+  console.log(
+    failures === 0 ? 'No reference run failed.' : `${failures} reference run(s) failed: each is a bug of the kit.`,
+  );
+  process.exitCode = failures === 0 ? 0 : 1;
+}
+
+if (require.main === module) void main();
