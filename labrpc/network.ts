@@ -31,6 +31,24 @@ export const FAULTS = {
   jitterMs: 0.1,
 } as const;
 
+/** One message the network is about to schedule, as a delivery schedule sees it. */
+export interface MessageInfo {
+  /** The caller's end. */
+  readonly end: string;
+  /** The server the end is connected to. */
+  readonly server: string;
+  /** "Service.Method". */
+  readonly method: string;
+  /** The request (to the server) or the reply (back to the end). */
+  readonly which: 'request' | 'reply';
+}
+
+/** An exploration strategy: extra delays that steer which message arrives first (see suite/nemesis/pct.ts). */
+export interface DeliverySchedule {
+  /** Extra ms before this message is delivered (0 for none); asked once per message, in the order they are sent. */
+  extraDelayMs(message: MessageInfo): number;
+}
+
 interface EndState {
   enabled: boolean;
   server: string | undefined;
@@ -85,6 +103,8 @@ export class Network {
   private closed = false;
   /** Calls made through each end so far: a call's number on its end keys its random draws and its faults. */
   private readonly callsPerEnd = new Map<string, number>();
+  /** The exploration strategy steering delivery order, if any. */
+  private schedule: DeliverySchedule | undefined;
 
   constructor(world: World = World.current()) {
     this.world = world;
@@ -161,6 +181,17 @@ export class Network {
   setLongReordering(yes: boolean): void {
     if (yes !== this.longReordering) this.note(TEST_LANE, yes ? 'long reordering on' : 'long reordering off');
     this.longReordering = yes;
+  }
+
+  /** Lets `schedule` add a delay to every message from now on (undefined: none), to explore delivery orders. */
+  setSchedule(schedule: DeliverySchedule | undefined): void {
+    if (schedule !== this.schedule) this.note(TEST_LANE, schedule ? 'delivery schedule on' : 'delivery schedule off');
+    this.schedule = schedule;
+  }
+
+  /** The schedule's extra delay for one message (0 without a schedule). */
+  private extraDelay(end: string, server: string, method: string, which: 'request' | 'reply'): number {
+    return this.schedule ? Math.max(0, this.schedule.extraDelayMs({ end, server, method, which })) : 0;
   }
 
   /** How many calls reached the named server's handlers. */
@@ -246,7 +277,8 @@ export class Network {
     this.world.stats.rpcs++;
     this.totalBytes += encoded.bytes;
     const world = this.world;
-    const server = end.enabled ? this.servers.get(end.server) : undefined;
+    const serverName: string = end.server;
+    const server = end.enabled ? this.servers.get(serverName) : undefined;
     const rec = world.recorder;
     const id = rec ? rec.id() : 0;
     const n = (this.callsPerEnd.get(endName) ?? 0) + 1;
@@ -286,7 +318,9 @@ export class Network {
         return;
       }
       const reliable = this.reliable;
-      const requestDelay = reliable ? this.delay(rng) : this.delay(rng) + rng.float() * FAULTS.unreliableDelayMs;
+      const requestDelay =
+        (reliable ? this.delay(rng) : this.delay(rng) + rng.float() * FAULTS.unreliableDelayMs) +
+        this.extraDelay(endName, serverName, method, 'request');
       world.schedule(
         requestDelay,
         () => {
@@ -320,7 +354,8 @@ export class Network {
             settled = true;
             this.inFlight.delete(flight);
             rec?.add({ k: 'handled', t: world.now(), id, reply: recordedValue(reply) });
-            this.deliver(endName, method, server, reply, resolve, lose, from, id, rng, fault);
+            const extra = this.extraDelay(endName, serverName, method, 'reply');
+            this.deliver(endName, method, server, reply, resolve, lose, from, id, rng, fault, extra);
           };
           const onCrash = (err: unknown): void => {
             settled = true;
@@ -351,6 +386,7 @@ export class Network {
     id: number,
     rng: Rng,
     fault: FaultDecider | undefined,
+    extraMs: number,
   ): void {
     const world = this.world;
     let encoded;
@@ -364,7 +400,7 @@ export class Network {
       return lose('reply', this.lossCause(endName, server), 'dead-after');
     if (!this.reliable && rng.chance(this.replyDrop) && (!fault || fault('reply', 'was lost')))
       return lose('reply', 'unreliable', 'drop-reply');
-    let delay = this.delay(rng);
+    let delay = this.delay(rng) + extraMs;
     if (this.longReordering && rng.chance(FAULTS.reorderFraction)) {
       const extra = 200 + rng.int(1 + rng.int(FAULTS.reorderExtraMs));
       if (!fault || fault('reply', `was held back ${extra} ms`, 'hold')) delay += extra;

@@ -35,6 +35,11 @@ export interface TestDefinition<Impl> {
   readonly virtualLimitMs?: number;
   /** True for tests on real processes and sockets: no simulated world, real time. */
   readonly realTime?: boolean;
+  /**
+   * True for a generic attacker: random workloads under random fault schedules, judged only by what the lab
+   * promises (`npm run attack` measures these alone against the lab's mutants).
+   */
+  readonly generic?: boolean;
 }
 
 /** What a named test is worth and when a student meets it: its rubric entry, kept beside the test. */
