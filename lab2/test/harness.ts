@@ -38,6 +38,8 @@ export class KVTester {
   readonly net = new Network();
   readonly history = new HistoryRecorder<VersionedInput, VersionedOutput>();
   private clerks = 0;
+  /** Every Put RPC the clerks sent and the answers that reached them (for judging each put's result). */
+  readonly puts = new PutLog();
   /** The student's server, also reached directly by the scripted links; dropped by removeServer. */
   private service: KVService | undefined;
 
@@ -75,13 +77,16 @@ export class KVTester {
     this.net.connect(name, SERVER);
     this.net.enable(name, true);
     let sent = 0;
+    const puts = this.puts;
     const counting = new Proxy(end, {
       get(target, prop) {
         const value = Reflect.get(target, prop, target) as unknown;
         if (prop === 'call' && typeof value === 'function') {
           return (...args: unknown[]) => {
             sent++;
-            return (value as (...a: unknown[]) => unknown).apply(target, args);
+            const result = (value as (...a: unknown[]) => unknown).apply(target, args);
+            if (puts.on && args[0] === 'KVServer.Put') puts.sent(name, args[1] as PutArgs, result as Promise<PutReply>);
+            return result;
           };
         }
         return typeof value === 'function' ? (value as (...a: unknown[]) => unknown).bind(target) : value;
@@ -142,6 +147,41 @@ export class KVTester {
   /** Fails the test if the recorded history is not linearizable (a timeout in the checker passes, as in MIT's tester). */
   checkLinearizable(): void {
     assertLinearizable(this.ctx, versionedModel, this.history.operations());
+  }
+}
+
+/** What became of the Put RPCs a clerk sent with the same arguments: how many were sent, and the answers received. */
+export interface PutAttempts {
+  sent: number;
+  /** The answers that reached the clerk, in the order they arrived. */
+  answers: PutReply['err'][];
+}
+
+/** The Put RPCs of recorded clerks, by end and arguments: what a clerk's put result can be judged against. */
+export class PutLog {
+  private readonly byCall = new Map<string, PutAttempts>();
+  /** Off by default: tests with a hundred thousand puts keep no log. */
+  on = false;
+
+  /** @internal notes one Put RPC and, when it comes, its answer. */
+  sent(end: string, args: PutArgs, reply: Promise<PutReply>): void {
+    const k = PutLog.key(end, args);
+    const attempts = this.byCall.get(k) ?? { sent: 0, answers: [] };
+    attempts.sent++;
+    this.byCall.set(k, attempts);
+    reply.then(
+      (r) => void attempts.answers.push(r.err),
+      () => undefined,
+    );
+  }
+
+  /** The RPCs clerk `client` sent for a put with these arguments (the end of a clerk made by `makeClerk` is clerk-<client>). */
+  of(client: number, args: PutArgs): PutAttempts {
+    return this.byCall.get(PutLog.key(`clerk-${client}`, args)) ?? { sent: 0, answers: [] };
+  }
+
+  private static key(end: string, args: PutArgs): string {
+    return JSON.stringify([end, args.key, args.version, args.value]);
   }
 }
 
@@ -242,7 +282,8 @@ export class RecordingClerk implements KVClerk {
 
   constructor(
     private readonly inner: KVClerk,
-    private readonly id: number,
+    /** The clerk's number: its end is clerk-<id>, and its operations are client <id> in the history. */
+    readonly id: number,
     private readonly history: HistoryRecorder<VersionedInput, VersionedOutput>,
     private readonly ctx: TestContext<Lab2Impl>,
     private readonly sent?: () => number,

@@ -10,6 +10,7 @@ import { keyedRng, sleep } from '../../world';
 import type { DistributedLock, KVClerk } from '../rpc';
 import { withLock } from '../with-lock';
 import { KVTester, Lab2Impl, RecordingClerk, gate, show, within } from './harness';
+import { nemesisKV, nemesisLock } from './nemesis';
 
 type Ctx = TestContext<Lab2Impl>;
 
@@ -885,25 +886,27 @@ export const suite: LabSuite<Lab2Impl> = {
   implFiles: IMPL_FILES,
   load,
   tests: [
-    scored(reliablePut, { points: 6, part: 1 }),
-    scored(putWrongVersion, { points: 5, part: 1 }),
+    scored(reliablePut, { points: 5, part: 1 }),
+    scored(putWrongVersion, { points: 4, part: 1 }),
     scored(strangeKeys, { points: 5, part: 1 }),
-    scored(putConcurrent, { points: 6, part: 1 }),
-    scored(memPutManyClients, { points: 7, part: 1, timeoutSec: 180 }),
-    scored(unreliableNet, { points: 6, part: 2 }),
-    scored(resentPutResults, { points: 7, part: 2 }),
+    scored(putConcurrent, { points: 5, part: 1 }),
+    scored(memPutManyClients, { points: 6, part: 1, timeoutSec: 180 }),
+    scored(unreliableNet, { points: 5, part: 2 }),
+    scored(resentPutResults, { points: 6, part: 2 }),
     scored(highDropRate, { points: 4, part: 2 }),
-    scored(reliableBasic, { points: 5, part: 3 }),
+    scored(nemesisKV, { points: 6, part: 2 }),
+    scored(reliableBasic, { points: 4, part: 3 }),
     scored(reliableNested, { points: 4, part: 3 }),
     scored(releaseNotHeld, { points: 4, part: 3 }),
     scored(locksShareClerk, { points: 3, part: 3 }),
     scored(lockWorkload('TestOneClientReliable', 1, true), { points: 3, part: 3 }),
-    scored(lockWorkload('TestManyClientsReliable', 10, true), { points: 5, part: 3 }),
-    scored(lockWorkload('TestOneClientUnreliable', 1, false), { points: 5, part: 3 }),
-    scored(lockWorkload('TestManyClientsUnreliable', 10, false), { points: 5, part: 3 }),
-    scored(lockLostReply, { points: 6, part: 3 }),
-    scored(lockLostRequest, { points: 5, part: 3 }),
+    scored(lockWorkload('TestManyClientsReliable', 10, true), { points: 4, part: 3 }),
+    scored(lockWorkload('TestOneClientUnreliable', 1, false), { points: 4, part: 3 }),
+    scored(lockWorkload('TestManyClientsUnreliable', 10, false), { points: 4, part: 3 }),
+    scored(lockLostReply, { points: 5, part: 3 }),
+    scored(lockLostRequest, { points: 4, part: 3 }),
     scored(acquireTimeoutLostReply, { points: 5, part: 3 }),
     scored(acquireTimeoutUnreliable, { points: 4, part: 3 }),
+    scored(nemesisLock, { points: 6, part: 3 }),
   ],
 };
