@@ -13,6 +13,11 @@ export interface PctOptions {
   readonly messages: number;
   /** Extra delay that separates the highest and the lowest initial priority, ms. */
   readonly spanMs: number;
+  /**
+   * The channel (counted in the order channels first speak, from 0) that starts below every other; undefined: none
+   * chosen. Rounds that step it through 0, 1, 2, ... make each of the first channels the slowest once, in turn.
+   */
+  readonly slowest?: number;
 }
 
 /**
@@ -40,7 +45,7 @@ export class PctSchedule implements DeliverySchedule {
     const channel = `${message.which === 'request' ? '>' : '<'}${message.end}`;
     let p = this.priority.get(channel);
     if (p === undefined) {
-      p = this.rng.float();
+      p = this.priority.size === this.options.slowest ? -0.5 : this.rng.float();
       this.priority.set(channel, p);
     }
     for (const at of this.changeAt) {
@@ -55,6 +60,7 @@ export class PctSchedule implements DeliverySchedule {
 
   /** The change points, for the test's log (replays show the same). */
   describe(): string {
-    return `PCT depth ${this.options.depth}, span ${this.options.spanMs} ms, change points at messages ${this.changeAt.join(', ') || 'none'}`;
+    const slowest = this.options.slowest === undefined ? '' : `, channel ${this.options.slowest} slowest`;
+    return `PCT depth ${this.options.depth}, span ${this.options.spanMs} ms${slowest}, change points at messages ${this.changeAt.join(', ') || 'none'}`;
   }
 }

@@ -15,13 +15,13 @@ export interface NetworkPlan {
   readonly replyDrop: number;
   /** Two thirds of replies held back 200-2200 ms. */
   readonly longReordering: boolean;
-  /** The delivery schedule's PCT depth and span (undefined: none). */
-  readonly pct: { readonly depth: number; readonly spanMs: number } | undefined;
+  /** The delivery schedule's PCT depth, span and first slowest channel (undefined: no schedule). */
+  readonly pct: { readonly depth: number; readonly spanMs: number; readonly slowest?: number } | undefined;
 }
 
 /**
  * The plans one graded run explores, in order: round `i` of `rounds`. The first rounds cover each kind of fault
- * on its own (so every graded run meets each), the rest mix them at random.
+ * on its own (so every graded run meets each), the rest mix them at random, each with the next channel slowest.
  */
 export function drawPlan(rng: Rng, round: number): NetworkPlan {
   const none: NetworkPlan = { reliable: true, requestDrop: 0, replyDrop: 0, longReordering: false, pct: undefined };
@@ -40,7 +40,10 @@ export function drawPlan(rng: Rng, round: number): NetworkPlan {
         requestDrop: rng.pick([0, 0.1, 0.3, 0.5]),
         replyDrop: rng.pick([0, 0.1, 0.3, 0.5]),
         longReordering: rng.chance(0.3),
-        pct: rng.chance(0.7) ? { depth: 1 + rng.int(4), spanMs: rng.pick([1, 5, 20, 50]) } : undefined,
+        // From round 4 on, the (round - 4)th channel to speak starts slowest: over the rounds, each in turn.
+        pct: rng.chance(0.7)
+          ? { depth: 1 + rng.int(4), spanMs: rng.pick([1, 5, 20, 50]), slowest: round - 4 }
+          : undefined,
       };
   }
 }
