@@ -27,7 +27,7 @@ export interface Manifest {
 export interface TamperedFile {
   readonly file: string;
   readonly change: 'changed' | 'missing' | 'added';
-  /** For an added file, why it matters, e.g. "would be loaded instead of lab5/glob.ts". */
+  /** Why it matters: for an added file, e.g. "would be loaded instead of lab5/glob.ts"; for a changed one that is no plain file, what it is. */
   readonly why?: string;
 }
 
@@ -56,13 +56,47 @@ export function readManifest(root: string): Manifest | undefined {
   return parsed as Manifest;
 }
 
-/** The protected files under `root` whose contents differ from `manifest` (or that are gone), sorted. */
+/** A protected file larger than this is not read: it is reported as changed (no released file comes near it). */
+export const MAX_PROTECTED_BYTES = 16 * 1024 * 1024;
+
+/**
+ * What `rel` is under `root`, looking at every step of the path without following links: a regular file (with its
+ * size), nothing, or something else, said in words (a symbolic link, a FIFO, a device, a socket, a folder). Only a
+ * regular file is ever read: a FIFO or a link to /dev/stdin would block a read, a link to /dev/zero never end one.
+ */
+export function plainEntry(
+  root: string,
+  rel: string,
+): { kind: 'file'; size: number } | { kind: 'missing' } | { kind: 'other'; what: string } {
+  const parts = rel.split('/');
+  let at = root;
+  for (let i = 0; i < parts.length; i++) {
+    at = path.join(at, parts[i]);
+    const st = fs.lstatSync(at, { throwIfNoEntry: false });
+    if (!st) return { kind: 'missing' };
+    const last = i === parts.length - 1;
+    if (st.isSymbolicLink())
+      return { kind: 'other', what: `${last ? '' : `${parts.slice(0, i + 1).join('/')} is `}a symbolic link` };
+    if (last) {
+      if (st.isFile()) return { kind: 'file', size: st.size };
+      const what = st.isFIFO() ? 'a FIFO' : st.isSocket() ? 'a socket' : st.isDirectory() ? 'a folder' : 'a device';
+      return { kind: 'other', what };
+    }
+    if (!st.isDirectory()) return { kind: 'missing' };
+  }
+  return { kind: 'missing' };
+}
+
+/** The protected files under `root` whose contents differ from `manifest` (or that are gone, or are no plain file), sorted. */
 export function compareManifest(root: string, manifest: Manifest): TamperedFile[] {
   const out: TamperedFile[] = [];
   for (const rel of Object.keys(manifest.files).sort()) {
-    const file = path.join(root, ...rel.split('/'));
-    if (!fs.existsSync(file)) out.push({ file: rel, change: 'missing' });
-    else if (sha256File(file) !== manifest.files[rel]) out.push({ file: rel, change: 'changed' });
+    const entry = plainEntry(root, rel);
+    if (entry.kind === 'missing') out.push({ file: rel, change: 'missing' });
+    else if (entry.kind === 'other') out.push({ file: rel, change: 'changed', why: `${entry.what}, not a file` });
+    else if (entry.size > MAX_PROTECTED_BYTES) out.push({ file: rel, change: 'changed', why: `${entry.size} bytes` });
+    else if (sha256File(path.join(root, ...rel.split('/'))) !== manifest.files[rel])
+      out.push({ file: rel, change: 'changed' });
   }
   return out;
 }

@@ -18,6 +18,7 @@ import { loadLab } from '../grader/labs';
 import {
   addedFileProblem,
   compareManifest,
+  plainEntry,
   describeFile,
   findAddedFiles,
   Manifest,
@@ -277,7 +278,9 @@ async function gradeOne(job: OneJob): Promise<GradebookRow> {
     fs.copyFileSync(path.join(job.template, rel), path.join(dir, rel));
   }
   linkModules(fs.realpathSync(path.join(job.template, 'node_modules')), path.join(dir, 'node_modules'));
-  const own = studentLabFiles(subDir, lab, job.manifestFiles ?? { version: 1, generatedBy: '', files: {} });
+  const intake = labIntake(subDir, lab, job.manifestFiles ?? { version: 1, generatedBy: '', files: {} });
+  const own = intake.files;
+  notes.push(...intake.refused);
   for (const rel of own) {
     fs.mkdirSync(path.dirname(path.join(dir, rel)), { recursive: true });
     fs.copyFileSync(path.join(subDir, rel), path.join(dir, rel));
@@ -357,29 +360,59 @@ async function gradeOne(job: OneJob): Promise<GradebookRow> {
   return row;
 }
 
+/** A student's lab file larger than this is refused (no lab file of a solution comes near it). */
+export const MAX_STUDENT_FILE_BYTES = 1024 * 1024;
+
+/** The files a submission's lab folder contributes, and what was refused (one note each). */
+export interface LabIntake {
+  /** Relative to the submission, forward slashes, sorted. */
+  readonly files: string[];
+  /** "lab2/ is a symbolic link: refused, the template's files were graded" and the like. */
+  readonly refused: string[];
+}
+
 /**
  * The student's own files of `lab` in a submission (relative to it, forward slashes): every regular file of
  * the lab folder and its subfolders except test/, node_modules, .git, the given (protected) files and files
  * the tamper check refuses. So the lab's files and the student's helpers (lab3/broadcast.ts), nothing else.
+ * Nothing is followed or read here: a lab folder or an entry that is a symbolic link, FIFO, socket or device,
+ * and a file over MAX_STUDENT_FILE_BYTES, is refused with a note (a link could bring in a classmate's files,
+ * a FIFO or a device would block or flood the batch).
  */
-export function studentLabFiles(subDir: string, lab: string, manifest: Manifest): string[] {
-  const out: string[] = [];
+export function labIntake(subDir: string, lab: string, manifest: Manifest): LabIntake {
+  const files: string[] = [];
+  const refused: string[] = [];
   const visit = (rel: string): void => {
     for (const e of fs.readdirSync(path.join(subDir, ...rel.split('/')), { withFileTypes: true })) {
       const child = `${rel}/${e.name}`;
       if (e.isDirectory()) {
         if (e.name !== 'node_modules' && e.name !== '.git' && child !== `${lab}/test`) visit(child);
-      } else if (
-        e.isFile() &&
-        !Object.prototype.hasOwnProperty.call(manifest.files, child) &&
-        addedFileProblem(child, manifest) === undefined
-      ) {
-        out.push(child);
+        continue;
       }
+      if (
+        Object.prototype.hasOwnProperty.call(manifest.files, child) ||
+        addedFileProblem(child, manifest) !== undefined
+      )
+        continue;
+      const entry = plainEntry(subDir, child);
+      if (entry.kind === 'other') refused.push(`${child} is ${entry.what}, not a file: refused`);
+      else if (entry.kind === 'file' && entry.size > MAX_STUDENT_FILE_BYTES)
+        refused.push(`${child} has ${entry.size} bytes (at most ${MAX_STUDENT_FILE_BYTES}): refused`);
+      else if (entry.kind === 'file') files.push(child);
     }
   };
-  if (fs.statSync(path.join(subDir, lab), { throwIfNoEntry: false })?.isDirectory()) visit(lab);
-  return out.sort();
+  const top = plainEntry(subDir, lab);
+  if (top.kind === 'other' && top.what === 'a folder') visit(lab);
+  else if (top.kind !== 'missing')
+    refused.push(
+      `${lab}/ is ${top.kind === 'other' ? top.what : 'a file'}, not a folder: refused, nothing in it was graded`,
+    );
+  return { files: files.sort(), refused };
+}
+
+/** The student's own files of `lab` (see labIntake), without the notes. */
+export function studentLabFiles(subDir: string, lab: string, manifest: Manifest): string[] {
+  return labIntake(subDir, lab, manifest).files;
 }
 
 /** A folder name for a student that cannot escape the reports folder. */

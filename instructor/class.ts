@@ -1,4 +1,5 @@
 /** Builds a fixture class of lab 2 submissions (whole student repositories) for the batch grader's tests and bench. */
+import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { materialiseMutant, Mutant, removeMutant } from '../solutions/mutants';
@@ -40,7 +41,11 @@ export type Kind =
   | 'tampered-test'
   | 'missing-file'
   | 'helper-file'
-  | 'hostile';
+  | 'hostile'
+  | 'symlinked-lab'
+  | 'fifo-protected'
+  | 'stdin-link'
+  | 'zero-link';
 
 /**
  * What the hostile student appends to the untouched skeleton's server.ts (worth 0): at load time it posts
@@ -108,6 +113,25 @@ export function buildLab2Class(template: string, dir: string, kinds: readonly Ki
         // The skeleton (honestly worth 0), plus every forgery the batch must refuse.
         for (const f of files) fs.copyFileSync(path.join(template, 'lab2', f), path.join(lab2, f));
         append('server.ts', HOSTILE_CODE);
+        break;
+      case 'symlinked-lab':
+        // A lab folder that is a link to a classmate's (the one graded as 'correct' beside it): worth nothing.
+        fs.rmSync(lab2, { recursive: true });
+        fs.symlinkSync(path.join('..', 'correct', 'lab2'), lab2, 'dir');
+        break;
+      case 'fifo-protected':
+        // A correct lab whose given types are a FIFO: a read of it would wait for ever.
+        fs.rmSync(path.join(lab2, 'rpc.ts'));
+        execFileSync('mkfifo', [path.join(lab2, 'rpc.ts')]);
+        break;
+      case 'stdin-link':
+        fs.rmSync(path.join(lab2, 'test', 'suite.ts'));
+        fs.symlinkSync('/dev/stdin', path.join(lab2, 'test', 'suite.ts'));
+        break;
+      case 'zero-link':
+        // A read of /dev/zero never ends: it would fill the batch's memory.
+        fs.rmSync(path.join(repo, 'suite', 'index.ts'));
+        fs.symlinkSync('/dev/zero', path.join(repo, 'suite', 'index.ts'));
         break;
       case 'helper-file':
         // A correct server split in two: the work is in a helper file of the student's own, server.ts re-exports it.

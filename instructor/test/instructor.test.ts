@@ -17,7 +17,7 @@ import { runCli } from '../../grader/cli';
 import { checkTree, compareManifest, readManifest } from '../../grader/manifest';
 import type { TextSink } from '../../grader/types';
 import { mutants } from '../../solutions/lab2/mutants';
-import { gradeBatch, studentLabFiles } from '../batch';
+import { gradeBatch, labIntake, studentLabFiles } from '../batch';
 import { dirtyShippedFiles, parsePorcelain } from '../dirty';
 import { parse as parseCsv } from 'csv-parse/sync';
 import { gradebookCsv } from '../gradebook';
@@ -797,6 +797,55 @@ describe('instructor tools', function () {
       }
       expect(fs.existsSync(path.join(out, 'work')), 'work folders are cleaned up').to.equal(false);
       expect(fs.existsSync(path.join(out, 'order.key')), 'in the suite’s order no key is made').to.equal(false);
+    });
+
+    it('trusts no file of a submission: a symlinked lab folder, a FIFO and links to /dev/stdin and /dev/zero are refused with notes, and every honest submission is graded', async function () {
+      this.timeout(180_000);
+      const cls = path.join(work, 'class-links');
+      const mutant = mutants[0];
+      buildLab2Class(tpl, cls, ['correct', 'symlinked-lab', 'fifo-protected', 'stdin-link', 'zero-link'], mutant);
+      const manifest = readManifest(tpl)!;
+      expect(labIntake(path.join(cls, 'symlinked-lab'), 'lab2', manifest)).to.deep.equal({
+        files: [],
+        refused: ['lab2/ is a symbolic link, not a folder: refused, nothing in it was graded'],
+      });
+      const started = Date.now();
+      const r = await gradeBatch({
+        lab: 'lab2',
+        submissions: cls,
+        out: path.join(work, 'batch-links'),
+        template: tpl,
+        jobs: 2,
+        tests: ['TestReliablePut'],
+        seed: 1234,
+        timeoutSec: 55,
+        inOrder: true,
+        log: new Sink(),
+      });
+      expect(Date.now() - started, 'no submission stalls the class').to.be.below(150_000);
+      const P = RUBRIC.tests.TestReliablePut.points;
+      const row = (s: string) => r.rows.find((x) => x.student === s);
+      const brief = (s: string) => [row(s)?.status, row(s)?.score, row(s)?.tampered, row(s)?.notes];
+      expect(brief('correct')).to.deep.equal(['graded', P, [], []]);
+      expect(brief('symlinked-lab').slice(0, 2)).to.deep.equal(['graded', 0]);
+      expect(row('symlinked-lab')?.notes).to.deep.equal([
+        'lab2/ is a symbolic link, not a folder: refused, nothing in it was graded',
+        'missing lab2/server.ts, lab2/client.ts and lab2/lock.ts (the skeleton was graded in its place)',
+      ]);
+      expect(row('symlinked-lab')?.tampered).to.include('lab2/rpc.ts (changed: lab2 is a symbolic link, not a file)');
+      expect(brief('fifo-protected')).to.deep.equal(['graded', P, ['lab2/rpc.ts (changed: a FIFO, not a file)'], []]);
+      expect(brief('stdin-link')).to.deep.equal([
+        'graded',
+        P,
+        ['lab2/test/suite.ts (changed: a symbolic link, not a file)'],
+        [],
+      ]);
+      expect(brief('zero-link')).to.deep.equal([
+        'graded',
+        P,
+        ['suite/index.ts (changed: a symbolic link, not a file)'],
+        [],
+      ]);
     });
 
     it('by default runs each submission’s tests in an order drawn from a key it keeps in <out>/order.key, the same on a re-run', async function () {
