@@ -17,6 +17,7 @@ const SECTIONS: Record<string, () => Promise<BenchFigure[]>> = {
   lab5: async () => (await import('./lab5')).benchLab5(),
   trace: async () => (await import('./trace')).benchTrace(),
   instructor: async () => (await import('./instructor')).benchInstructor(),
+  sweep: async () => (await import('./sweep')).benchSweep(),
 };
 
 /** The machine's load when the bench starts: figures from a busy shared machine can be several times lower. */
