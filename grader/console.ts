@@ -1,6 +1,8 @@
 /** What the grader prints while it runs: progress, one line per test, failure details and the score. */
 import pc from 'picocolors';
 import type { Colors } from '../suite/colors';
+import path from 'node:path';
+import { isTodo } from '../suite/failure';
 import { describeMinimalFaults } from '../suite/minimize';
 import { crashLabel, failureLabel } from './crash';
 import { firstLine, pts, REAL_TIME_NOTE, replayCommand, rerunCommand, secs, traceFileName } from './format';
@@ -98,6 +100,11 @@ export class ConsoleReporter {
     );
     if (t.status === 'passed') return;
     const shown = t.runs.find((r) => r.status === 'failed') ?? t.runs[0];
+    if (t.runs.every((r) => r.status === 'passed' || isTodo(r.message))) {
+      // Code not written yet: one line says what to write next (no seed, trace or diagnosis: nothing ran).
+      this.line(`    ${todoLine(shown.message)}`);
+      return;
+    }
     this.block(t.message, 4);
     if (shown.log.length > 0) {
       this.line(
@@ -204,4 +211,12 @@ export class ConsoleReporter {
 
 function truncate(s: string, n: number): string {
   return s.length <= n ? s : `${s.slice(0, n - 1)}…`;
+}
+
+/** A TODO failure in one line: the message without its error name, and where it was thrown ("lab2/client.ts:27"). */
+function todoLine(message: string): string {
+  const [first, ...rest] = message.split('\n');
+  const frame = rest.map((l) => /\(?([^()\s]+\.ts):(\d+):\d+\)?$/.exec(l.trim())).find((m) => m !== null);
+  const where = frame ? ` (${path.relative(process.cwd(), frame[1])}:${frame[2]})` : '';
+  return `${first.replace(/^\s*[A-Za-z]*Error: /, '')}${where}`;
 }

@@ -1,13 +1,20 @@
 /** Words for failures: a short label per kind of failure and the explanations the grader itself writes. */
+import { isTodo } from '../suite/failure';
 import type { CrashKind } from '../suite/types';
 
 /** The label of a test's first failing run: like crashLabel, but says when the code could not even be loaded. */
 export function failureLabel(
-  runs: ReadonlyArray<{ readonly status: string; readonly crash?: CrashKind; readonly phase?: 'load' }>,
+  runs: ReadonlyArray<{
+    readonly status: string;
+    readonly crash?: CrashKind;
+    readonly phase?: 'load';
+    readonly message: string;
+  }>,
 ): string {
   const failed = runs.find((r) => r.status === 'failed');
   if (!failed) return '';
-  return failed.phase === 'load' ? 'could not load' : crashLabel(failed.crash);
+  if (failed.phase === 'load') return 'could not load';
+  return isTodo(failed.message) ? 'TODO' : crashLabel(failed.crash);
 }
 
 /** A short label for the console and the reports ("" for an ordinary failed check). */

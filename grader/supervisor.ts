@@ -8,7 +8,8 @@ import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import type { Readable, Writable } from 'node:stream';
-import { failureSignature, minimizeFaults } from '../suite/minimize';
+import { isTodo } from '../suite/failure';
+import { failureSignature, minimizeFaults, scriptedFaults } from '../suite/minimize';
 import type { CrashKind, TestOutcome } from '../suite/types';
 import type { AppliedFault } from '../world';
 import {
@@ -132,6 +133,8 @@ export async function runJobs(jobs: readonly Job[], options: SupervisorOptions):
     // A run stopped by a real-time limit would only hit it again: it is not replayed.
     if (record.status !== 'failed' || record.crash === 'timeout' || record.crash === 'budget' || !worker.alive)
       return record;
+    // Code not written yet needs no trace: its one line says what to write.
+    if (isTodo(record.message)) return record;
     // Recording slows a run down (npm run bench -- --only trace); the replay gets a few times the original's time.
     const limit = Math.min(job.realLimitMs, Math.max(REPLAY_MIN_MS, REPLAY_FACTOR * record.realMs));
     if (left() < MIN_BUDGET_LEFT_MS + limit || !options.replayForTrace?.(job, record)) return record;
@@ -140,9 +143,13 @@ export async function runJobs(jobs: readonly Job[], options: SupervisorOptions):
     if (again.status !== 'failed' || !again.trace) return record;
     const traced = { ...record, trace: again.trace };
     const ms = options.minimizeMs ?? 0;
+    // An exception thrown by the code under test is its own diagnosis (a TimeoutError that reached the test says
+    // so itself): which faults led there is beside the point, and "no faults" under it would mislead.
+    if (again.crash === 'error') return traced;
     if (ms <= 0 || again.crash === 'timeout' || !again.faults || !worker.alive || left() < MIN_BUDGET_LEFT_MS + ms)
       return traced;
-    return { ...traced, minimal: await minimize(worker, job, again.faults, failureSignature(again), ms) };
+    const minimal = await minimize(worker, job, again.faults, failureSignature(again), ms);
+    return { ...traced, minimal: { ...minimal, scripted: scriptedFaults(again.trace) } };
   }
 
   /** Replays `job` with subsets of `faults` removed for at most `ms`, keeping the smallest set that fails the same way. */

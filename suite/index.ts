@@ -1,9 +1,17 @@
 /** What lab test files and the grader share. */
 export * from './types';
 export { scored } from './scored';
-export { TestFailure, FailureAttachments, check } from './failure';
+export { TestFailure, FailureAttachments, check, isTodo } from './failure';
 export { runNamedTest, RunOptions, describeError, liveOpCount } from './run';
 export { Transcript, bounded } from './transcript';
 export { assertLinearizable } from './linearizable';
 export { within } from './within';
-export { minimizeFaults, describeMinimalFaults, failureSignature, MinimalFaults, FailsWith } from './minimize';
+export {
+  minimizeFaults,
+  describeMinimalFaults,
+  failureSignature,
+  scriptedFaults,
+  MinimalFaults,
+  FailsWith,
+  ScriptedFaults,
+} from './minimize';

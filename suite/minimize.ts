@@ -1,5 +1,5 @@
 /** The smallest failing schedule: delta debugging over the faults the network injected in a failing run. */
-import { realNow, type AppliedFault } from '../world';
+import { realNow, type AppliedFault, type TraceData } from '../world';
 
 /** What minimization found. */
 export interface MinimalFaults {
@@ -13,6 +13,44 @@ export interface MinimalFaults {
   readonly complete: boolean;
   /** Replays run. */
   readonly replays: number;
+  /** The faults the test itself caused in the failing run (minimization never removes these). */
+  readonly scripted?: ScriptedFaults;
+}
+
+/** Faults a test makes on purpose: messages it loses (disabled ends, cut links), servers it stops and restarts. */
+export interface ScriptedFaults {
+  /** Requests and replies lost because the test disabled an end or stopped the server. */
+  readonly lost: number;
+  readonly stopped: number;
+  readonly restarted: number;
+}
+
+/** Counts the faults a test scripted, from a recorded run (the network's chance faults are `why: 'unreliable'`). */
+export function scriptedFaults(trace: TraceData): ScriptedFaults {
+  let lost = 0;
+  let stopped = 0;
+  let restarted = 0;
+  for (const e of trace.events) {
+    if (e.k === 'drop' && (e.why === 'disabled' || e.why === 'killed')) lost++;
+    else if (e.k === 'net' && e.what === 'killed') stopped++;
+    else if (e.k === 'net' && e.what.startsWith('restarted')) restarted++;
+  }
+  return { lost, stopped, restarted };
+}
+
+/** "lost 3 messages and stopped 1 server", or '' when the test scripted no fault. */
+function describeScripted(f: ScriptedFaults | undefined): string {
+  if (!f) return '';
+  const parts = [
+    f.lost > 0 ? `lost ${f.lost} message${f.lost === 1 ? '' : 's'}` : '',
+    f.stopped > 0 ? `stopped ${f.stopped} server${f.stopped === 1 ? '' : 's'}` : '',
+    f.restarted > 0 ? `restarted ${f.restarted} server${f.restarted === 1 ? '' : 's'}` : '',
+  ].filter(Boolean);
+  return parts.length === 0
+    ? ''
+    : parts.length === 1
+      ? parts[0]
+      : `${parts.slice(0, -1).join(', ')} and ${parts.at(-1)}`;
 }
 
 /**
@@ -111,8 +149,13 @@ function split<T>(xs: readonly T[], n: number): T[][] {
 
 /** The sentence for students: which faults break the test (at most `listed` of them named), or that none are needed. */
 export function describeMinimalFaults(m: MinimalFaults, listed = Infinity): string {
+  const scripted = describeScripted(m.scripted);
+  const own = `the test's own faults remain: it ${scripted} (the trace page marks each), so look at what your code does when a message is lost or a server stops`;
+  if (m.total === 0 && scripted) return `The network's chance faults played no part (there were none), but ${own}.`;
   if (m.total === 0)
-    return 'The network injected no faults in this run: it fails on a reliable network (a concurrency or logic bug, not a fault-handling one).';
+    return 'No message was lost and no server stopped in this run: it fails on a reliable network (a concurrency or logic bug, not a fault-handling one).';
+  if (!m.passesWithout && m.complete && scripted)
+    return `It fails without any of the network's ${m.total} chance faults; ${own}.`;
   if (!m.passesWithout && m.complete)
     return `It fails with no faults at all (the run had ${m.total}): a concurrency bug, not a fault-handling one.`;
   if (!m.complete && !m.passesWithout)

@@ -49,7 +49,9 @@ describe('grader: trace pages', function () {
       /replay: npm run grade lab9 -- --test TestWrongAnswer --seed 11\n\s+trace: \S+trace-TestWrongAnswer-11\.html/,
     );
     // The fixture's network is reliable: minimization has no fault to remove, and says what that means.
-    expect(options.out.text).to.contain('The network injected no faults in this run: it fails on a reliable network');
+    expect(options.out.text).to.contain(
+      'No message was lost and no server stopped in this run: it fails on a reliable network',
+    );
     expect(html).to.contain('Smallest failing schedule.');
     // The passing test has no page, and the failing run's record is still the first run's (replays are not counted).
     expect(fs.existsSync(path.join(dir, 'trace-TestBasic-11.html')), 'no page for a passing test').to.equal(false);
@@ -62,7 +64,20 @@ describe('grader: trace pages', function () {
     const options = fixtureOptions(FIXTURES.crashy, { tests: ['TestWrongAnswer'], seed: 11, minimizeSec: 0 });
     await grade(options);
     expect(options.out.text).to.contain('trace: ');
-    expect(options.out.text).to.not.contain('faults in this run');
+    expect(options.out.text).to.not.contain('in this run: it fails');
+  });
+
+  it('says in one line what a TODO failure needs, with no seed, trace or fault diagnosis', async () => {
+    const options = fixtureOptions(FIXTURES.crashy, { tests: ['TestWrongAnswer'], seed: 11 });
+    const out = { text: '', write: (t: string) => ((out.text += t), true) };
+    // The untouched lab 2 skeleton in the kit: every clerk call throws its TODO.
+    await grade({ ...options, lab: 'lab2', root: undefined, tests: ['TestReliablePut'], out });
+    const lines = out.text.split('\n').filter((l) => l.startsWith('    '));
+    expect(out.text).to.match(/TestReliablePut \.+ FAILED .*\[TODO\]/);
+    expect(lines).to.deep.equal([
+      '    TODO: Clerk.put is not implemented yet (key "k", version 0); see lab2/README.md, part 1 (lab2/client.ts:27)',
+    ]);
+    expect(out.text).to.not.match(/trace:|seed=|faults|reliable network/);
   });
 
   it('writes no trace page when traces are switched off', async () => {

@@ -1,6 +1,7 @@
 /** Fault minimization: ddmin finds the faults a failure needs, deterministically, and says so for students. */
 import { expect } from 'chai';
-import { describeMinimalFaults, failureSignature, minimizeFaults } from '../../../suite/minimize';
+import { describeMinimalFaults, failureSignature, minimizeFaults, scriptedFaults } from '../../../suite/minimize';
+import type { TraceEvent } from '../../../world';
 import type { AppliedFault } from '../../../world';
 
 const faults: AppliedFault[] = 'abcdefghij'.split('').map((k) => ({ key: k, what: `fault ${k}` }));
@@ -42,6 +43,33 @@ describe('fault minimization', () => {
     );
     const late = await minimizeFaults(faults, async () => false, -1);
     expect(late).to.include({ complete: false, replays: 0 });
+  });
+
+  it('counts the faults a test scripts (lost messages, stopped and restarted servers) and never calls their failure a reliable-network bug', async () => {
+    const events: TraceEvent[] = [
+      { k: 'drop', t: 1, id: 1, which: 'reply', why: 'disabled' },
+      { k: 'drop', t: 2, id: 2, which: 'request', why: 'killed' },
+      { k: 'drop', t: 3, id: 3, which: 'request', why: 'unreliable' },
+      { k: 'net', t: 4, lane: 's1', what: 'killed' },
+      { k: 'net', t: 5, lane: 's1', what: 'restarted (a new server replaces the old one)' },
+      { k: 'net', t: 6, lane: 's2', what: 'started' },
+    ];
+    const scripted = scriptedFaults({ events, cut: 0, limit: 100 });
+    expect(scripted).to.deep.equal({ lost: 2, stopped: 1, restarted: 1 });
+    // A scripted loss alone (lab 2's TestLockLostReply): no chance faults, the test's own loss remains.
+    const none = await minimizeFaults([], async () => true, Infinity);
+    const lostOnly = describeMinimalFaults({ ...none, scripted: { lost: 1, stopped: 0, restarted: 0 } });
+    expect(lostOnly).to.equal(
+      "The network's chance faults played no part (there were none), but the test's own faults remain: it lost 1 message (the trace page marks each), so look at what your code does when a message is lost or a server stops.",
+    );
+    // A stopped server under chance faults that do not matter (lab 1's TestOddKeys).
+    const always = await minimizeFaults(faults, async () => true, Infinity);
+    expect(describeMinimalFaults({ ...always, scripted: { lost: 4, stopped: 1, restarted: 0 } })).to.equal(
+      "It fails without any of the network's 10 chance faults; the test's own faults remain: it lost 4 messages and stopped 1 server (the trace page marks each), so look at what your code does when a message is lost or a server stops.",
+    );
+    expect(describeMinimalFaults({ ...none, scripted: { lost: 0, stopped: 0, restarted: 0 } })).to.match(
+      /^No message was lost and no server stopped in this run: it fails on a reliable network/,
+    );
   });
 
   it('treats failures as the same when only numbers and quoted values differ', () => {

@@ -47,10 +47,11 @@ describe('lab2: smallest failing schedules of planted bugs', function () {
     }
   });
 
-  it('a lock that takes ErrMaybe for success fails with just one lost reply, to a Put, and passes with none', async () => {
+  it('a lock that takes ErrMaybe for success fails with just one lost message of a Put, and passes with none', async () => {
     // Each message's delays and drops are its own draws: removing one fault moves no other message, so the search
-    // can narrow the run down to the one put whose lost reply made acquire trust ErrMaybe.
-    for (const seed of [1, 8, 9]) {
+    // can narrow the run down to the one put whose lost message (a reply: the put happened; a request: it did not,
+    // and the re-sent copy met a version another client had moved) made acquire trust ErrMaybe.
+    for (const seed of [7, 9, 13]) {
       const m = await minimalFor('errmaybe-means-held', 'TestAcquireTimeoutUnreliable', seed);
       expect(m.passesWithout, `seed ${seed}`).to.equal(true);
       expect(
@@ -58,7 +59,7 @@ describe('lab2: smallest failing schedules of planted bugs', function () {
         `seed ${seed}`,
       ).to.have.length(1);
       expect(m.kept[0].what, `seed ${seed}`).to.match(
-        /^the reply to clerk-\d+'s KVServer\.Put\(\{"key":"l",.*\) sent at [\d.]+ ms was lost$/,
+        /^the (reply to|request of) clerk-\d+'s KVServer\.Put\(\{"key":"l",.*\) sent at [\d.]+ ms was lost$/,
       );
     }
   });
