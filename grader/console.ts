@@ -26,11 +26,20 @@ export interface LabHeader {
   readonly seedBase?: number;
 }
 
+/** When results go to a log rather than a terminal, a line at least this often (ms) says what is still running. */
+export const HEARTBEAT_MS = 10_000;
+
 /** Prints to `out` (results) and `progress` (a terminal, or nothing). */
 export class ConsoleReporter {
   private readonly c: Colors;
   private progressShown = false;
   private ruleWidth = 60;
+  /** Tests with a run in progress, and when their latest run began (performance.now()). */
+  private readonly running = new Map<string, number>();
+  private reported = 0;
+  private total = 0;
+  private lastLineAt = performance.now();
+  private heartbeat: ReturnType<typeof setInterval> | undefined;
 
   constructor(
     private readonly out: TextSink,
@@ -55,6 +64,24 @@ export class ConsoleReporter {
     this.line(c.dim(`Grading ${whose} · ${h.tests} test${h.tests === 1 ? '' : 's'} · ${seeds}`));
     this.ruleWidth = Math.min(100, nameWidth + 60);
     this.line(c.dim('─'.repeat(this.ruleWidth)));
+    this.total = h.tests;
+    this.reported = 0;
+    // A log (CI, a pipe) has no progress line: results come in the suite's order, so a slow test would leave it silent.
+    if (!this.out.isTTY && this.heartbeat === undefined)
+      this.heartbeat = setInterval(() => this.beat(), HEARTBEAT_MS / 2).unref();
+  }
+
+  /** In a log: a line naming the tests still running when nothing was printed for HEARTBEAT_MS. */
+  private beat(): void {
+    const now = performance.now();
+    if (now - this.lastLineAt < HEARTBEAT_MS || this.running.size === 0) return;
+    const list = [...this.running].map(([test, since]) => `${test} (${Math.round((now - since) / 1000)} s)`);
+    this.line(this.c.dim(`    … still running ${list.join(', ')}; ${this.reported} of ${this.total} tests reported`));
+  }
+
+  /** A run of `test` ended (its result is printed later, in the suite's order). */
+  runEnded(test: string): void {
+    this.running.delete(test);
   }
 
   /** The type errors in the graded files, before any test: the tests run anyway, as JavaScript. */
@@ -73,6 +100,7 @@ export class ConsoleReporter {
 
   /** Shows `[i/n] TestX …` on the progress terminal. */
   progress(done: number, total: number, test: string, detail = ''): void {
+    this.running.set(test, performance.now());
     if (!this.progressSink) return;
     this.progressSink.write(`\r\x1b[K${this.c.dim(`[${done}/${total}] ${test}${detail ? ` (${detail})` : ''} …`)}`);
     this.progressShown = true;
@@ -81,6 +109,7 @@ export class ConsoleReporter {
   /** One test's result line, and for a failure the reason, seeds, replay commands and trace pages (in `reportDir`). */
   testDone(t: TestResult, lab: string, target: Target, nameWidth: number, reportDir?: string): void {
     const c = this.c;
+    this.reported++;
     const dots = c.dim(` ${'.'.repeat(Math.max(2, nameWidth - t.name.length + 2))} `);
     const runs = t.runs.length;
     const status = t.status === 'passed' ? c.green('passed') : c.red(c.bold('FAILED'));
@@ -168,6 +197,9 @@ export class ConsoleReporter {
   /** The lab's score line and where the reports are. */
   labEnd(r: LabResult): void {
     const c = this.c;
+    clearInterval(this.heartbeat);
+    this.heartbeat = undefined;
+    this.running.clear();
     this.clearProgress();
     this.line(c.dim('─'.repeat(this.ruleWidth)));
     const failed = r.tests.filter((t) => t.status === 'failed').length;
@@ -200,6 +232,7 @@ export class ConsoleReporter {
   /** A line of results (clears the progress line first, when both go to the same terminal). */
   line(text: string): void {
     this.clearProgress();
+    this.lastLineAt = performance.now();
     this.out.write(`${text}\n`);
   }
 

@@ -272,6 +272,7 @@ async function gradeLab(ctx: Context, lab: LoadedLab, tests: string[]): Promise<
       );
     },
     onDone: (job, record) => {
+      reporter.runEnded(job.test);
       const list = records.get(job.test);
       if (!list) return;
       // A passing run's log and printed output are shown nowhere; do not keep them (there may be many runs).

@@ -127,6 +127,7 @@ export async function gradeBatch(options: BatchOptions): Promise<BatchResult> {
 
   const rows = new Array<GradebookRow>(students.length);
   let next = 0;
+  let done = 0;
   const worker = async (): Promise<void> => {
     while (next < students.length) {
       const i = next++;
@@ -159,8 +160,9 @@ export async function gradeBatch(options: BatchOptions): Promise<BatchResult> {
         };
       }
       rows[i] = row;
+      done++;
       log.write(
-        `  ${student}: ${row.status === 'graded' ? `${row.score}/${row.maxScore}` : row.status}${row.tampered.length > 0 ? ' (tampered files)' : ''}  ${(row.realMs / 1000).toFixed(1)}s\n`,
+        `  [${done}/${students.length}] ${student}: ${row.status === 'graded' ? `${row.score}/${row.maxScore}` : row.status}${row.tampered.length > 0 ? ' (tampered files)' : ''}  ${(row.realMs / 1000).toFixed(1)}s${timeLeft(Date.now() - started, done, students.length)}\n`,
       );
     }
   };
@@ -413,6 +415,13 @@ export function labIntake(subDir: string, lab: string, manifest: Manifest): LabI
 /** The student's own files of `lab` (see labIntake), without the notes. */
 export function studentLabFiles(subDir: string, lab: string, manifest: Manifest): string[] {
   return labIntake(subDir, lab, manifest).files;
+}
+
+/** "  (about 4 min left)": the time the remaining submissions should take at the pace so far ('' when none remain). */
+export function timeLeft(elapsedMs: number, done: number, total: number): string {
+  if (done >= total || done === 0) return '';
+  const s = Math.round(((elapsedMs / done) * (total - done)) / 1000);
+  return `  (about ${s < 90 ? `${s} s` : `${Math.round(s / 60)} min`} left)`;
 }
 
 /** A folder name for a student that cannot escape the reports folder. */

@@ -17,7 +17,7 @@ import { runCli } from '../../grader/cli';
 import { checkTree, compareManifest, readManifest } from '../../grader/manifest';
 import type { TextSink } from '../../grader/types';
 import { mutants } from '../../solutions/lab2/mutants';
-import { gradeBatch, labIntake, studentLabFiles } from '../batch';
+import { gradeBatch, labIntake, studentLabFiles, timeLeft } from '../batch';
 import { dirtyShippedFiles, parsePorcelain } from '../dirty';
 import { parse as parseCsv } from 'csv-parse/sync';
 import { gradebookCsv } from '../gradebook';
@@ -924,6 +924,12 @@ describe('instructor tools', function () {
       expect(text).to.contain('"on":').and.contain('- "yes"');
       expect(parseYaml(text)).to.deep.equal(value);
       expect(() => parseYaml('a:\n  b: 1\n c: 2\n')).to.throw(/line 3/);
+    });
+
+    it('the batch log estimates the time left from the pace so far', () => {
+      expect(timeLeft(30_000, 3, 10)).to.equal('  (about 70 s left)');
+      expect(timeLeft(600_000, 10, 40)).to.equal('  (about 30 min left)');
+      expect(timeLeft(5_000, 4, 4)).to.equal('');
     });
 
     it('CSV fields with commas, quotes and newlines survive a round trip', () => {

@@ -1,7 +1,8 @@
 /** The grader's small parts: rubric, seeds, scoring, formatting and the report writers, without running tests. */
 import { expect } from 'chai';
 import { wantsColor } from '../../../suite/colors';
-import { ConsoleReporter } from '../../../grader/console';
+import { ConsoleReporter, HEARTBEAT_MS } from '../../../grader/console';
+import sinon from 'sinon';
 import { GraderUsageError } from '../../../grader/errors';
 import { replayCommand, secs } from '../../../grader/format';
 import { classroomResult, encodeClassroom } from '../../../grader/reports/classroom';
@@ -185,6 +186,32 @@ describe('grader: parts', () => {
       expect(out.text).to.contain('[3/10] TestX …');
       c.testDone(scoreTest('TestX', 'd', 1, [run('TestX', 1, 'passed')]), 'lab9', 'student', 20);
       expect(out.text).to.match(/\r\x1b\[KTestX \.+ passed/);
+    });
+
+    it('in a log, says every 10 s which tests are still running, and stops at the end of the lab', () => {
+      const clock = sinon.useFakeTimers({ toFake: ['setInterval', 'clearInterval', 'performance'] });
+      try {
+        const out = new Collector(false);
+        const c = new ConsoleReporter(out, undefined, false);
+        c.labStart({ lab: 'lab9', title: 'T', target: 'student', dir: 'lab9', tests: 3, runs: 1 }, 20);
+        c.progress(1, 3, 'TestFast');
+        c.progress(2, 3, 'TestSlow');
+        c.runEnded('TestFast');
+        c.testDone(scoreTest('TestFast', 'd', 1, [run('TestFast', 1, 'passed')]), 'lab9', 'student', 20);
+        const before = out.text;
+        clock.tick(HEARTBEAT_MS - 1000);
+        expect(out.text, 'nothing while a line was printed less than 10 s ago').to.equal(before);
+        clock.tick(1000);
+        expect(out.text.slice(before.length)).to.equal('    … still running TestSlow (10 s); 1 of 3 tests reported\n');
+        clock.tick(HEARTBEAT_MS);
+        expect(out.text).to.contain('still running TestSlow (20 s)');
+        c.labEnd({ ...awkwardLab(), tests: [] });
+        const atEnd = out.text;
+        clock.tick(5 * HEARTBEAT_MS);
+        expect(out.text, 'silent once the lab ended').to.equal(atEnd);
+      } finally {
+        clock.restore();
+      }
     });
 
     it('lists every failing seed of a test run several times', () => {
