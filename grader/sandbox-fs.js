@@ -1,9 +1,9 @@
 'use strict';
 /**
- * Inside the grader's sandbox, node's permission model refuses fs.fsync and fs.fdatasync outright (node 20).
- * They are replaced, before any lab or student code loads, by calls that check the descriptor (EBADF as
- * before) and succeed without reaching the disk: a test's kill -9 keeps what the page cache holds, so crash
- * tests grade the same, and the harness's sync spies still see each call. (FileHandle.sync is allowed.)
+ * Inside the grader's sandbox, node's permission model refuses fs.fsync and fs.fdatasync outright (node 20), and
+ * from node 26 on FileHandle's sync and datasync as well. They are replaced, before any lab or student code loads,
+ * by calls that check the descriptor (EBADF as before) and succeed without reaching the disk: a test's kill -9 keeps
+ * what the page cache holds, so crash tests grade the same, and the harness's sync spies still see each call.
  */
 const fs = require('node:fs');
 
@@ -16,6 +16,24 @@ function allowSyncs() {
     fs[name] = checked;
     fs[`${name}Sync`] = checkedSync;
   }
+  // FileHandle is not exported: its prototype is patched the first time fs.promises.open hands one out.
+  const open = fs.promises.open;
+  let patched = false;
+  fs.promises.open = async function openWithSync(...args) {
+    const handle = await open.apply(this, args);
+    if (!patched) {
+      patched = true;
+      const proto = Object.getPrototypeOf(handle);
+      for (const name of ['sync', 'datasync']) {
+        const checked = async function () {
+          await this.stat(); // rejects with EBADF once the handle is closed, as the real call would
+        };
+        Object.defineProperty(checked, 'name', { value: name });
+        proto[name] = checked;
+      }
+    }
+    return handle;
+  };
 }
 
 module.exports = { allowSyncs };
