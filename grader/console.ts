@@ -34,8 +34,8 @@ export class ConsoleReporter {
   private readonly c: Colors;
   private progressShown = false;
   private ruleWidth = 60;
-  /** Tests with a run in progress, and when their latest run began (performance.now()). */
-  private readonly running = new Map<string, number>();
+  /** Tests not yet reported: when their first run began (performance.now()) and how many runs are in progress. */
+  private readonly running = new Map<string, { since: number; active: number }>();
   private reported = 0;
   private total = 0;
   private lastLineAt = performance.now();
@@ -74,14 +74,16 @@ export class ConsoleReporter {
   /** In a log: a line naming the tests still running when nothing was printed for HEARTBEAT_MS. */
   private beat(): void {
     const now = performance.now();
-    if (now - this.lastLineAt < HEARTBEAT_MS || this.running.size === 0) return;
-    const list = [...this.running].map(([test, since]) => `${test} (${Math.round((now - since) / 1000)} s)`);
+    const active = [...this.running].filter(([, r]) => r.active > 0);
+    if (now - this.lastLineAt < HEARTBEAT_MS || active.length === 0) return;
+    const list = active.map(([test, r]) => `${test} (${Math.round((now - r.since) / 1000)} s)`);
     this.line(this.c.dim(`    … still running ${list.join(', ')}; ${this.reported} of ${this.total} tests reported`));
   }
 
   /** A run of `test` ended (its result is printed later, in the suite's order). */
   runEnded(test: string): void {
-    this.running.delete(test);
+    const r = this.running.get(test);
+    if (r) r.active--;
   }
 
   /** The type errors in the graded files, before any test: the tests run anyway, as JavaScript. */
@@ -100,7 +102,9 @@ export class ConsoleReporter {
 
   /** Shows `[i/n] TestX …` on the progress terminal. */
   progress(done: number, total: number, test: string, detail = ''): void {
-    this.running.set(test, performance.now());
+    const r = this.running.get(test) ?? { since: performance.now(), active: 0 };
+    r.active++;
+    this.running.set(test, r);
     if (!this.progressSink) return;
     this.progressSink.write(`\r\x1b[K${this.c.dim(`[${done}/${total}] ${test}${detail ? ` (${detail})` : ''} …`)}`);
     this.progressShown = true;
@@ -110,6 +114,7 @@ export class ConsoleReporter {
   testDone(t: TestResult, lab: string, target: Target, nameWidth: number, reportDir?: string): void {
     const c = this.c;
     this.reported++;
+    this.running.delete(t.name);
     const dots = c.dim(` ${'.'.repeat(Math.max(2, nameWidth - t.name.length + 2))} `);
     const runs = t.runs.length;
     const status = t.status === 'passed' ? c.green('passed') : c.red(c.bold('FAILED'));

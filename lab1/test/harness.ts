@@ -153,9 +153,9 @@ export class Lab1Tester {
     return ck;
   }
 
-  /** A clerk whose operations are recorded in the history under `clientId`. */
-  makeRecordingClerk(clientId: number): KVClerk {
-    return new RecordingClerk(this.makeClerk(), clientId, this.history, this.ctx);
+  /** A clerk whose operations are recorded in the history under `clientId` (`servers` as for makeClerk). */
+  makeRecordingClerk(clientId: number, servers?: readonly number[]): KVClerk {
+    return new RecordingClerk(this.makeClerk(this.config, servers), clientId, this.history, this.ctx);
   }
 
   /**

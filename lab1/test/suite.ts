@@ -21,6 +21,7 @@ import {
   unreliableMixed,
 } from './failover';
 import { Lab1Impl, Lab1Tester, show, within } from './harness';
+import { nemesisKV, nemesisShards } from './nemesis';
 
 type Ctx = TestContext<Lab1Impl>;
 
@@ -567,28 +568,30 @@ export const suite: LabSuite<Lab1Impl> = {
   implFiles: IMPL_FILES,
   load,
   tests: [
-    scored(genericTest('TestBasic', 1, true), { points: 6, part: 1 }),
-    scored(genericTest('TestConcurrent', 5, true), { points: 6, part: 1 }),
-    scored(genericTest('TestUnreliable', 5, false), { points: 7, part: 2 }),
-    scored(unreliableOneKey, { points: 7, part: 2 }),
-    scored(staticShards, { points: 5, part: 3 }),
+    scored(genericTest('TestBasic', 1, true), { points: 5, part: 1 }),
+    scored(genericTest('TestConcurrent', 5, true), { points: 5, part: 1 }),
+    scored(genericTest('TestUnreliable', 5, false), { points: 6, part: 2 }),
+    scored(unreliableOneKey, { points: 6, part: 2 }),
+    scored(staticShards, { points: 4, part: 3 }),
     scored(rejection, { points: 3, part: 3 }),
-    scored(unreliableShards, { points: 8, part: 3 }),
-    scored(stopMidReplicate, { points: 5, part: 3 }),
+    scored(unreliableShards, { points: 7, part: 3 }),
+    scored(stopMidReplicate, { points: 4, part: 3 }),
     scored(retakeover, { points: 3, part: 3 }),
     scored(getAfterTakeover, { points: 3, part: 3 }),
     scored(takeoverReplacesCopy, { points: 3, part: 3 }),
-    scored(takeoverOrder, { points: 4, part: 3 }),
-    scored(replicaOrder, { points: 4, part: 3 }),
-    scored(readAtLaggingCopy, { points: 5, part: 3 }),
+    scored(takeoverOrder, { points: 3, part: 3 }),
+    scored(replicaOrder, { points: 3, part: 3 }),
+    scored(readAtLaggingCopy, { points: 4, part: 3 }),
     scored(replicateRetries, { points: 4, part: 3 }),
-    scored(oddKeys, { points: 4, part: 3 }),
-    scored(unreliableMixed, { points: 5, part: 3 }),
+    scored(oddKeys, { points: 3, part: 3 }),
+    scored(unreliableMixed, { points: 4, part: 3 }),
+    scored(nemesisShards, { points: 7, part: 3 }),
     scored(memGet, { points: 3, part: 2 }),
     scored(memPut, { points: 3, part: 2 }),
     scored(memAppend, { points: 3, part: 2 }),
     scored(memPutManyClients, { points: 3, part: 2, timeoutSec: 180 }),
     scored(memGetManyClients, { points: 3, part: 2, timeoutSec: 180 }),
     scored(memManyAppends, { points: 3, part: 2 }),
+    scored(nemesisKV, { points: 5, part: 2 }),
   ],
 };

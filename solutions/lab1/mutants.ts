@@ -122,7 +122,12 @@ export const mutants: Mutant[] = [
     name: 'no-replica-failover',
     description: 'a shard is always led by its first server, even while that server is stopped',
     file: 'server.ts',
-    replace: [['const primary = servers.find((s) => this.config.isRunning(s));', 'const primary = servers[0];']],
+    replace: [
+      [
+        'return shardServers(id, this.config).find((s) => this.config.isRunning(s));',
+        'return shardServers(id, this.config)[0];',
+      ],
+    ],
     caughtBy: ['TestStaticShards', 'TestUnreliableShards'],
   },
   {
@@ -137,7 +142,7 @@ export const mutants: Mutant[] = [
     description: "the primary runs a shard's operations concurrently, so backups may apply them in another order",
     file: 'server.ts',
     replace: [
-      ['return shard.serialize(async () => {', 'return (async () => {'],
+      ['return shard.serialize(async (): Promise<R | Refusal> => {', 'return (async (): Promise<R | Refusal> => {'],
       ['      return op(shard, id);\n    });', '      return op(shard, id);\n    })();'],
     ],
     caughtBy: ['TestReplicaOrder', 'TestUnreliableShards'],
@@ -154,7 +159,7 @@ export const mutants: Mutant[] = [
     description:
       'a new primary serves at once, without first bringing the other running copies up to date (the reference bug of issue 13)',
     file: 'server.ts',
-    replace: [['      await this.syncBackups(shard, id);\n', '']],
+    replace: [["      if (!(await this.syncBackups(shard, id))) return { err: 'ErrRetry' };\n", '']],
     caughtBy: ['TestStopMidReplicate', 'TestTakeoverOrder'],
   },
   {
@@ -163,7 +168,7 @@ export const mutants: Mutant[] = [
       "instead of syncing on takeover, a primary answering a re-send of a client's latest write pushes just that write to the backups again (the partial fix of commit 2b3127c)",
     file: 'server.ts',
     replace: [
-      ['      await this.syncBackups(shard, id);\n', ''],
+      ["      if (!(await this.syncBackups(shard, id))) return { err: 'ErrRetry' };\n", ''],
       [
         "    if (dup !== undefined) return { err: 'OK', value: dup };\n    const reply = shard.apply(w);",
         "    if (dup !== undefined && !shard.isLatest(w)) return { err: 'OK', value: dup };\n    const reply = dup ?? shard.apply(w);",
@@ -193,8 +198,8 @@ export const mutants: Mutant[] = [
     file: 'server.ts',
     replace: [
       [
-        'while (this.config.isRunning(backup) && this.config.isRunning(this.config.me)) {',
-        'for (let tries = 0; tries < 3 && this.config.isRunning(backup) && this.config.isRunning(this.config.me); tries++) {',
+        '    for (;;) {\n      if (this.primaryOf(id) !== this.config.me)',
+        "    for (let tries = 0; ; tries++) {\n      if (tries === 3) return 'sent';\n      if (this.primaryOf(id) !== this.config.me)",
       ],
     ],
     caughtBy: ['TestReplicateRetries'],
@@ -205,8 +210,8 @@ export const mutants: Mutant[] = [
     file: 'server.ts',
     replace: [
       [
-        "await Promise.all(backups.map((b) => this.sendToBackup(b, 'KVServer.Replicate', w)));",
-        "void Promise.all(backups.map((b) => this.sendToBackup(b, 'KVServer.Replicate', w)));",
+        "const sent = await Promise.all(backups.map((b) => this.sendToBackup(id, b, 'KVServer.Replicate', w)));",
+        "const sent: string[] = [];\n    void Promise.all(backups.map((b) => this.sendToBackup(id, b, 'KVServer.Replicate', w)));",
       ],
     ],
     caughtBy: ['TestReplicateRetries'],
@@ -347,8 +352,8 @@ export const mutants: Mutant[] = [
     file: 'server.ts',
     replace: [
       [
-        '      await this.syncBackups(shard, id);\n',
-        "      if (method !== 'KVServer.Get') await this.syncBackups(shard, id);\n",
+        "      if (!(await this.syncBackups(shard, id))) return { err: 'ErrRetry' };\n",
+        "      if (method !== 'KVServer.Get' && !(await this.syncBackups(shard, id))) return { err: 'ErrRetry' };\n",
       ],
     ],
     caughtBy: ['TestGetAfterTakeover'],

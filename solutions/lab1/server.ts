@@ -212,14 +212,23 @@ class ShardStore {
     const id = keyToShard(key, this.config.nshards);
     const servers = shardServers(id, this.config);
     if (!servers.includes(this.config.me)) return { err: 'ErrWrongShard' };
-    const primary = servers.find((s) => this.config.isRunning(s));
+    const primary = this.primaryOf(id);
     if (primary === undefined) return { err: 'ErrRetry' };
     if (primary !== this.config.me) return this.forward<R>(primary, method, args);
     const shard = this.shard(id);
-    return shard.serialize(async () => {
-      await this.syncBackups(shard, id);
+    return shard.serialize(async (): Promise<R | Refusal> => {
+      // While the request waited in the queue, a copy listed before this one may have come back and taken the
+      // shard over: its copy now decides, and this one must not run the request or push its copy to anyone.
+      const now = this.primaryOf(id);
+      if (now !== this.config.me) return now === undefined ? { err: 'ErrRetry' } : this.forward<R>(now, method, args);
+      if (!(await this.syncBackups(shard, id))) return { err: 'ErrRetry' };
       return op(shard, id);
     });
+  }
+
+  /** The shard's primary: the first of its servers that is running (undefined when none is). */
+  private primaryOf(id: number): number | undefined {
+    return shardServers(id, this.config).find((s) => this.config.isRunning(s));
   }
 
   /**
@@ -227,40 +236,52 @@ class ShardStore {
    * sent to (this server just took over, or a copy stopped or came back), sends the whole copy to every running
    * backup before anything else runs, so that all running copies agree.
    */
-  private async syncBackups(shard: Shard, id: number): Promise<void> {
+  private async syncBackups(shard: Shard, id: number): Promise<boolean> {
     const running = shardServers(id, this.config).filter((s) => this.config.isRunning(s));
     const key = running.join(',');
-    if (shard.syncedWith === key) return;
+    if (shard.syncedWith === key) return true;
     const snapshot = shard.snapshot(id);
-    await Promise.all(
-      running.filter((s) => s !== this.config.me).map((b) => this.sendToBackup(b, 'KVServer.Install', snapshot)),
+    const sent = await Promise.all(
+      running.filter((s) => s !== this.config.me).map((b) => this.sendToBackup(id, b, 'KVServer.Install', snapshot)),
     );
+    if (sent.includes('no longer primary')) return false;
     shard.syncedWith = key;
+    return true;
   }
 
   /** The primary's side of a write: apply it, then make sure every running backup has it before replying. */
-  async write(shard: Shard, id: number, w: ReplicateArgs): Promise<PutAppendReply> {
+  async write(shard: Shard, id: number, w: ReplicateArgs): Promise<PutAppendReply | Refusal> {
     // A re-send is answered from the table: every running copy already has the write (the backups were
     // brought up to date when this server took over, and before that the old primary waited for them).
     const dup = shard.duplicateReply(w);
     if (dup !== undefined) return { err: 'OK', value: dup };
     const reply = shard.apply(w);
     const backups = shardServers(id, this.config).filter((s) => s !== this.config.me);
-    await Promise.all(backups.map((b) => this.sendToBackup(b, 'KVServer.Replicate', w)));
+    const sent = await Promise.all(backups.map((b) => this.sendToBackup(id, b, 'KVServer.Replicate', w)));
+    // Another copy took the shard over before every backup had the write: not acknowledged here. The clerk's
+    // re-send reaches the new primary, whose copy decides whether it happened.
+    if (sent.includes('no longer primary')) return { err: 'ErrRetry' };
     return { err: 'OK', value: reply };
   }
 
-  /** Sends a call to one backup until it acknowledges, or until it (or this server) is stopped. */
+  /**
+   * Sends a call to one backup of shard `id` until it acknowledges, or until the backup stops ('backup stopped':
+   * it gets the whole copy when it comes back), or until this server no longer leads the shard (a stopped server
+   * leads nothing; a copy before it in the list came back): its copy must then reach no one.
+   */
   private async sendToBackup(
+    id: number,
     backup: number,
     method: 'KVServer.Replicate' | 'KVServer.Install',
     args: ReplicateArgs | InstallArgs,
-  ): Promise<void> {
+  ): Promise<'sent' | 'backup stopped' | 'no longer primary'> {
     let backoff = FIRST_BACKOFF_MS;
-    while (this.config.isRunning(backup) && this.config.isRunning(this.config.me)) {
+    for (;;) {
+      if (this.primaryOf(id) !== this.config.me) return 'no longer primary';
+      if (!this.config.isRunning(backup)) return 'backup stopped';
       try {
         await this.config.peers[backup].call<ReplicateReply>(method, args);
-        return;
+        return 'sent';
       } catch (err) {
         if (!(err instanceof TimeoutError)) throw err;
       }

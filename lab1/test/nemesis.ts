@@ -1,0 +1,764 @@
+/** Lab 1's generic attackers (TestNemesisKV, TestNemesisShards): random workloads under random faults, judged only by the handout's promises. */
+import type { DeliverySchedule, MessageInfo } from '../../labrpc';
+import { TestDefinition, TestContext, TestFailure, check } from '../../suite';
+import { runClients } from '../../suite/clients';
+import { PctSchedule } from '../../suite/nemesis/pct';
+import { applyPlan, drawPlan, healNetwork } from '../../suite/nemesis/plan';
+import type { NetworkPlan } from '../../suite/nemesis/plan';
+import { EDGE_KEYS, edgeValue } from '../../suite/nemesis/values';
+import type { Operation } from '../../checker';
+import type { KvInput, KvOutput } from '../../checker';
+import { keyedRng } from '../../world';
+import type { Rng } from '../../world';
+import { keyToShard, shardServers } from '../rpc';
+import type { ClusterConfig, KVClerk } from '../rpc';
+import { Lab1Impl, Lab1Tester, show, within } from './harness';
+
+type Ctx = TestContext<Lab1Impl>;
+type Op = Operation<KvInput, KvOutput>;
+
+/** Virtual time the clients run with faults on, and the time everything gets to finish once they heal (ms). */
+const FAULT_MS = 1000;
+const SETTLE_MS = 10_000;
+/** About how many messages a round's fault phase sends (where PCT change points and stop points are drawn). */
+const ROUND_MESSAGES = 1500;
+/** Think time between one client's operations: up to this many virtual ms. */
+const THINK_MS = 8;
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// Values: every append carries a token found nowhere else, so a value shows which appends it holds, and how often.
+
+/** The token of client `cli`'s `n`-th append, e.g. "{a3.12}". */
+function appendToken(cli: number, n: number): string {
+  return `{a${cli}.${n}}`;
+}
+
+/** What client `cli` appends as its `n`-th append: its token, sometimes followed by an awkward tail. */
+function appendArg(rng: Rng, cli: number, n: number): string {
+  return appendToken(cli, n) + (rng.chance(0.3) ? edgeValue(rng, n, { hugeBytes: 4096 }) : '');
+}
+
+/** What client `cli` puts as its `n`-th put: "" sometimes, else a marker and an awkward tail. */
+function putValue(rng: Rng, cli: number, n: number): string {
+  return rng.chance(0.15) ? '' : `{p${cli}.${n}}` + (rng.chance(0.3) ? edgeValue(rng, n, { hugeBytes: 4096 }) : '');
+}
+
+/** The append tokens in a value, with how many times each occurs. */
+function tokenCounts(value: string): Map<string, number> {
+  const counts = new Map<string, number>();
+  for (const m of value.matchAll(/\{a\d+\.\d+\}/g)) counts.set(m[0], (counts.get(m[0]) ?? 0) + 1);
+  return counts;
+}
+
+/** The token an append operation carries. */
+function tokenOf(op: Op): string {
+  return op.input.op === 'append' ? (/^\{a\d+\.\d+\}/.exec(op.input.value)?.[0] ?? '') : '';
+}
+
+/** An operation as a student reads it: "client 3: append("7", "{a3.4}") → "..." (at 120.5 ms, returned at 131.0 ms)". */
+function describeOp(op: Op): string {
+  const i = op.input;
+  const call = i.op === 'get' ? `get(${show(i.key)})` : `${i.op}(${show(i.key)}, ${show(i.value)})`;
+  const out = i.op === 'put' ? '' : ` → ${show(op.output)}`;
+  const ret = op.return === Infinity ? 'never returned' : `returned at ${op.return.toFixed(1)} ms`;
+  return `client ${op.clientId}: ${call}${out} (called at ${op.call.toFixed(1)} ms, ${ret})`;
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// The round's story: what the nemesis did, for the log and for every failure message.
+
+/** The nemesis's actions in one round, told in order. */
+class Story {
+  private readonly events: string[] = [];
+
+  constructor(
+    private readonly ctx: Ctx,
+    readonly round: number,
+  ) {}
+
+  /** Notes an action (with the virtual time) in the log and the story. */
+  tell(what: string): void {
+    const line = `${performance.now().toFixed(1)} ms: ${what}`;
+    this.events.push(line);
+    this.ctx.log(`round ${this.round}: ${line}`);
+  }
+
+  /** "Round 3 (what happened: ...)". */
+  toString(): string {
+    return `Round ${this.round} (what the nemesis did: ${this.events.join('; ')})`;
+  }
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// Checks of a round's history: duplicated appends, lost acknowledged appends, then linearizability.
+
+const CAUSES_DUPLICATE =
+  'Likely causes: the server does not recognise a re-sent write (the clerk must keep the same id and number for every copy of a request, ' +
+  'and the server must answer a copy with the reply the first one got); two clerks share an id (draw it from a range of about 2^52); ' +
+  'the duplicate table does not travel with the data to the backups, or is not installed when a new primary brings the copies up to date.';
+
+const CAUSES_LOST =
+  'Likely causes: a primary that replies before every running copy has the write (or stops re-sending to a backup that does not answer); ' +
+  'a new primary that serves before bringing the other running copies up to date (every time it takes over, gets included); ' +
+  'a re-send answered from the duplicate table although not every running copy has the write; a clerk that takes an error reply (a refusal) for success; ' +
+  "an Install that merges into the backup's copy instead of replacing its data and duplicate table.";
+
+/** Fails if any value a client saw holds an append twice, or an append's old value already holds that append. */
+function checkNoDuplicates(ops: readonly Op[], story: Story): void {
+  for (const op of ops) {
+    if (op.output === undefined || op.input.op === 'put') continue;
+    const own = tokenOf(op);
+    check(
+      own === '' || !op.output.includes(own),
+      () =>
+        `${story}: ${describeOp(op)} returned an old value that already holds its own token ${show(own)}: the append was executed twice (a re-send of it ran again). ${CAUSES_DUPLICATE}`,
+    );
+    for (const [token, n] of tokenCounts(op.output)) {
+      check(
+        n === 1,
+        () =>
+          `${story}: ${describeOp(op)} saw the append ${show(token)} ${n} times; every append must take effect exactly once. ${CAUSES_DUPLICATE}`,
+      );
+    }
+  }
+}
+
+/**
+ * Fails if a value read after an acknowledged append misses it although no put on that key can have come between
+ * (a put overlapping or following the append in real time may have replaced it; none did here).
+ */
+function checkNoLostAppends(ops: readonly Op[], story: Story): void {
+  const byKey = new Map<string, Op[]>();
+  for (const op of ops) byKey.set(op.input.key, [...(byKey.get(op.input.key) ?? []), op]);
+  for (const keyOps of byKey.values()) {
+    const puts = keyOps.filter((op) => op.input.op === 'put');
+    const reads = keyOps.filter((op) => op.input.op !== 'put' && op.output !== undefined);
+    for (const a of keyOps) {
+      if (a.input.op !== 'append' || a.return === Infinity) continue;
+      const token = tokenOf(a);
+      for (const r of reads) {
+        if (r.call <= a.return || r.output!.includes(token)) continue;
+        if (puts.some((p) => p.return > a.call && p.call < r.return)) continue;
+        throw new TestFailure(
+          `${story}: ${describeOp(a)} was acknowledged, but a later operation, ${describeOp(r)}, does not hold it, and no put on that key ran in between: an acknowledged append was lost. ${CAUSES_LOST}`,
+        );
+      }
+    }
+  }
+}
+
+/** All the checks of one round's history, in the order that gives the most specific message first. */
+function checkRound(ts: Lab1Tester, story: Story): void {
+  const ops = ts.history.operations();
+  checkNoDuplicates(ops, story);
+  checkNoLostAppends(ops, story);
+  try {
+    ts.checkLinearizable();
+  } catch (err) {
+    if (!(err instanceof TestFailure)) throw err;
+    throw new TestFailure(
+      `${story}: ${err.message}\nLikely causes: a read answered by a copy that is not up to date (a backup answering from its own copy, or a new primary that did not sync first); ` +
+        "copies that apply a shard's writes in different orders (the primary must run a shard's operations one at a time); a lost or doubled write (see above).",
+      err.attachments,
+    );
+  }
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// The workload: clients doing random gets, appends and puts on many keys, one call at a time per clerk.
+
+/** What the round's clients share: the keys, whether writes are paused, and the writes in flight. */
+interface Workload {
+  readonly keys: readonly string[];
+  /** While true, clients only read (a restart is allowed only for a server that missed no writes). */
+  readOnly: boolean;
+  /** While true, clients start no operation at all (a restart waits until none is in flight). */
+  paused: boolean;
+  /** Operations in flight. */
+  busy: number;
+  /** The writes started and not yet returned (their key and client), by a number of the write. */
+  readonly writing: Map<number, { key: string; cli: number; token: string }>;
+  /** Called when a write starts, with its key. */
+  onWrite: (key: string) => void;
+  /** Writes started so far. */
+  writes: number;
+  /** The share of operations that are puts (a put hides a lost or doubled append: rounds vary it). */
+  readonly puts: number;
+}
+
+function newWorkload(keys: readonly string[], puts = 0.1): Workload {
+  return {
+    keys,
+    readOnly: false,
+    paused: false,
+    busy: 0,
+    writing: new Map(),
+    onWrite: () => undefined,
+    writes: 0,
+    puts,
+  };
+}
+
+/** One client's loop: random operations with think time until `done()`; returns the number of operations. */
+async function runClient(rng: Rng, ck: KVClerk, cli: number, w: Workload, done: () => boolean): Promise<number> {
+  let appends = 0;
+  let puts = 0;
+  let ops = 0;
+  while (!done()) {
+    if (w.paused) {
+      await sleep(1);
+      continue;
+    }
+    w.busy++;
+    const key = rng.pick(w.keys);
+    const r = rng.float();
+    if (w.readOnly || r < 0.4) {
+      await ck.get(key);
+    } else {
+      const id = w.writes++;
+      const isPut = r >= 1 - w.puts;
+      const value = isPut ? putValue(rng, cli, puts++) : appendArg(rng, cli, appends++);
+      w.writing.set(id, { key, cli, token: /^\{[ap]\d+\.\d+\}/.exec(value)?.[0] ?? '' });
+      w.onWrite(key);
+      try {
+        if (isPut) await ck.put(key, value);
+        else await ck.append(key, value);
+      } finally {
+        w.writing.delete(id);
+      }
+    }
+    w.busy--;
+    ops++;
+    await sleep(rng.float() * THINK_MS);
+  }
+  return ops;
+}
+
+/** Keys for a round: numeric ones around 9/10 and 99/100 (spread over the shards), and a few edge keys. */
+function roundKeys(rng: Rng, nshards: number, edges: number): string[] {
+  const keys = new Set<string>();
+  for (let s = 0; s < nshards; s++) keys.add(String(s + nshards * rng.int(4)));
+  for (const k of ['9', '10', '99', '100']) if (rng.chance(0.5)) keys.add(k);
+  while (keys.size < nshards + 2 + edges) keys.add(rng.pick(EDGE_KEYS));
+  return [...keys];
+}
+
+/** Waits for the clients, failing with the round's story and the operations still pending when they do not finish. */
+async function settle<T>(ts: Lab1Tester, work: Promise<T>, story: Story, what: string): Promise<T> {
+  return within(work, FAULT_MS + SETTLE_MS, () => {
+    const pending = ts.history
+      .inFlight()
+      .slice(0, 5)
+      .map((p) => `client ${p.clientId}: ${p.input.op}(${show(p.input.key)}) called at ${p.call.toFixed(1)} ms`);
+    return (
+      `${story}: ${what} did not finish within ${SETTLE_MS / 1000} s after the faults healed (${pending.join('; ') || 'no operation pending'}). ` +
+      'Every shard still had a running server, the network was reliable again: the service must make progress. Likely causes: a clerk that stops ' +
+      "re-sending, or does not move on to the shard's next server; a server that waits forever for a stopped server (ask config.isRunning); " +
+      'a shard that is never led by its first running server once the servers before it stop.'
+    );
+  });
+}
+
+/** Puts the round's network faults on: the plan without its PCT schedule, which `scheduleOf` builds (to wrap it). */
+function applyNetworkFaults(
+  ts: Lab1Tester,
+  plan: NetworkPlan,
+  rng: Rng,
+): { line: string; pct: PctSchedule | undefined } {
+  const line = applyPlan(ts.net, { ...plan, pct: undefined }, rng, ROUND_MESSAGES);
+  const pct = plan.pct ? new PctSchedule(rng, { ...plan.pct, messages: ROUND_MESSAGES }) : undefined;
+  ts.net.setSchedule(pct);
+  return { line: pct ? `${line}, ${pct.describe()}` : line, pct };
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// TestNemesisKV: one server (parts 1 and 2).
+
+/** Network plans of TestNemesisKV (drawPlan's four kinds, then a mix, whose round ends with the memory phase). */
+const KV_PLANS = 5;
+const KV_CLIENTS = 5;
+/** Clerks made one after another, each doing a single append, in TestNemesisKV's churn phase. */
+const CHURN_CLERKS = 2400;
+const CHURN_KEYS = 40;
+/** Size of the big values of the memory phase, and what a correct server may keep beyond the replies it owes. */
+const BIG_BYTES = 1536 * 1024;
+const MEMORY_SLACK = 1024 * 1024;
+
+/** One round of TestNemesisKV: a fresh server, random operations under the round's network faults, then the checks. */
+async function kvRound(ctx: Ctx, round: number, planIndex: number): Promise<void> {
+  const rng = keyedRng(ctx.seed, `lab1-nemesis-kv-${round}`);
+  const ts = new Lab1Tester(ctx, { nshards: 1, nreplicas: 1, reliable: true });
+  const story = new Story(ctx, round);
+  const plan = drawPlan(rng, planIndex);
+  story.tell(`network: ${applyNetworkFaults(ts, plan, rng).line}`);
+  const w = newWorkload(roundKeys(rng, 1, 4));
+  story.tell(`${KV_CLIENTS} clients on keys ${w.keys.map((k) => show(k)).join(' ')}`);
+  const clerks = Array.from({ length: KV_CLIENTS }, (_, cli) => ts.makeRecordingClerk(cli));
+  const work = runClients(KV_CLIENTS, FAULT_MS, (cli, done) =>
+    runClient(keyedRng(ctx.seed, `lab1-nemesis-kv-${round}-${cli}`), clerks[cli], cli, w, done),
+  );
+  setTimeout(() => {
+    healNetwork(ts.net);
+    story.tell('faults healed');
+  }, FAULT_MS);
+  const counts = await settle(ts, work, story, "the clients' operations");
+  story.tell(`operations per client: ${counts.join(' ')}`);
+  await readEveryKey(ts, w.keys, [ts.makeRecordingClerk(KV_CLIENTS)], story);
+  if (planIndex === KV_PLANS - 1) await memoryPhase(ts, rng, w.keys, story);
+  else checkRound(ts, story);
+}
+
+/** Reads every key through each reader (fresh clerks: one per server to ask first), failing if one never answers. */
+async function readEveryKey(ts: Lab1Tester, keys: readonly string[], readers: KVClerk[], story: Story): Promise<void> {
+  for (const reader of readers)
+    await settle(ts, Promise.all(keys.map((k) => reader.get(k))), story, 'fresh reads of every key');
+}
+
+/**
+ * Many clerks, made at nearly the same moments, each doing one append: no two may take each other's write for a
+ * re-send (promise 5), so every append is there exactly once.
+ */
+async function churnRound(ctx: Ctx, round: number): Promise<void> {
+  const rng = keyedRng(ctx.seed, `lab1-nemesis-churn-${round}`);
+  const ts = new Lab1Tester(ctx, { nshards: 1, nreplicas: 1, reliable: true });
+  const story = new Story(ctx, round);
+  const keys = Array.from({ length: CHURN_KEYS }, (_, i) => String(i));
+  const tasks = 8;
+  story.tell(`${CHURN_CLERKS} clerks made by ${tasks} tasks at once, one append each, on ${CHURN_KEYS} keys`);
+  const work = runClients(tasks, 0, async (task) => {
+    for (let i = task; i < CHURN_CLERKS; i += tasks) {
+      const ck = ts.makeRecordingClerk(100 + i);
+      await ck.append(rng.pick(keys), appendToken(100 + i, 0));
+    }
+  });
+  await settle(ts, work, story, 'the churn');
+  await readEveryKey(ts, keys, [ts.makeRecordingClerk(KV_CLIENTS)], story);
+  checkRound(ts, story);
+}
+
+/**
+ * After the round's workload: three new clerks each append two big values to a key (so that an old value holds the
+ * first), read it, and put another big value there; then a recorded clerk overwrites every key with "". Every clerk's
+ * latest write is then a put (whose reply carries no value) and every key is empty: a correct server keeps next to
+ * nothing beyond the replies it still owes (promises 16-18), while one that keeps old replies, write arguments,
+ * appended values or get replies keeps megabytes. The big values are not recorded (the test keeps no reference to
+ * them, so that what the server keeps is what dropping it frees); their clerks check the lengths they get back.
+ */
+async function memoryPhase(ts: Lab1Tester, rng: Rng, keys: readonly string[], story: Story): Promise<void> {
+  const mine = keys.slice(0, 3);
+  story.tell(`memory phase: 3 new clerks each append, read and put ${BIG_BYTES / 1024} KiB values (not recorded)`);
+  const work = runClients(mine.length, 0, async (cli) => {
+    const ck = ts.makeClerk();
+    const key = mine[cli];
+    const before = (await ck.append(key, bigValue(rng, BIG_BYTES))).length;
+    const old = (await ck.append(key, bigValue(rng, BIG_BYTES))).length;
+    const got = (await ck.get(key)).length;
+    await ck.put(key, bigValue(rng, BIG_BYTES));
+    const want = before + BIG_BYTES;
+    check(
+      old === want && got === want + BIG_BYTES,
+      () =>
+        `${story}: after append(${show(key)}, <${BIG_BYTES} characters>) on a value of ${before} characters, a second such append returned an old value of ${old} characters ` +
+        `and a get then returned ${got}; expected ${want} and ${want + BIG_BYTES} (only this clerk wrote this key then).`,
+    );
+  });
+  await settle(ts, work, story, 'the memory phase');
+  const cleaner = ts.makeRecordingClerk(300);
+  for (const k of keys) await cleaner.put(k, '');
+  await readEveryKey(ts, keys, [cleaner], story);
+  checkRound(ts, story);
+  const owed = repliesOwed(ts.history.operations());
+  const retained = await ts.measureRetained(false);
+  story.tell(
+    `the server retains ${(retained / 1024).toFixed(0)} KiB (it owes ${(owed / 1024).toFixed(0)} KiB of replies)`,
+  );
+  const limit = owed + MEMORY_SLACK;
+  check(
+    retained < limit,
+    () =>
+      `${story}: every key was overwritten with "" and every clerk's latest write was a put, yet the server still keeps ${(retained / 1024 / 1024).toFixed(1)} MiB ` +
+      `(at most ${(limit / 1024 / 1024).toFixed(1)} MiB allowed: the latest reply of each clerk, ${(owed / 1024).toFixed(0)} KiB, plus 1 MiB). ` +
+      "Likely causes: the duplicate table keeps every reply instead of only each clerk's latest; it keeps the arguments of writes (or the appended values); " +
+      "a put's remembered reply holds the old value (a put's reply carries none); gets or their replies are remembered (a get can simply run again); " +
+      'such a log kept at the top of server.ts counts too.',
+  );
+}
+
+/** Bytes of the replies a correct server may still owe: each clerk's latest write's reply (UTF-16, 2 bytes a character). */
+function repliesOwed(ops: readonly Op[]): number {
+  const latest = new Map<number, Op>();
+  for (const op of ops) if (op.input.op !== 'get') latest.set(op.clientId, op);
+  let bytes = 0;
+  for (const op of latest.values()) if (op.input.op === 'append') bytes += 2 * (op.output?.length ?? 0);
+  return bytes;
+}
+
+/** A fresh flat string of about `bytes` characters (repeated pieces of a random string). */
+function bigValue(rng: Rng, bytes: number): string {
+  const s = rng.string(4096).repeat(Math.ceil(bytes / 4096));
+  s.indexOf('#'); // makes V8 flatten the rope into one string
+  return s;
+}
+
+export const nemesisKV: TestDefinition<Lab1Impl> = {
+  name: 'TestNemesisKV',
+  description:
+    'one server, 5 clients on edge keys and values under random network faults (PCT orders, drops, held replies), 2400 short-lived clerks, then big values overwritten: no append lost or doubled, linearizable, progress after healing, little memory kept',
+  generic: true,
+  async run(ctx: Ctx) {
+    // Rounds 0-3 meet each kind of network fault; the churn round comes between; the last ends with the memory phase.
+    for (let plan = 0; plan < KV_PLANS; plan++) {
+      if (plan === 2) await churnRound(ctx, 2);
+      await kvRound(ctx, plan < 2 ? plan : plan + 1, plan);
+    }
+  },
+};
+
+// ---------------------------------------------------------------------------------------------------------------
+// TestNemesisShards: shards, replicas and stops (part 3).
+
+/** Stops and restarts within the handout's model: every shard keeps a running server; only servers that missed no write restart. */
+class Stopper {
+  /** Stopped servers that missed (or may have missed) a write of one of their shards: they never restart. */
+  private readonly dirty = new Set<number>();
+
+  constructor(
+    private readonly ts: Lab1Tester,
+    private readonly w: Workload,
+    private readonly story: Story,
+  ) {
+    w.onWrite = (key) => {
+      for (const s of this.holders(key)) if (!ts.isRunning(s)) this.dirty.add(s);
+    };
+  }
+
+  private get config(): ClusterConfig {
+    return this.ts.config;
+  }
+
+  /** The servers of a key's shard. */
+  holders(key: string): number[] {
+    return shardServers(keyToShard(key, this.config.nshards), this.config);
+  }
+
+  /** The shards server `s` holds. */
+  shardsOf(s: number): number[] {
+    return [...Array(this.config.nshards).keys()].filter((sh) => shardServers(sh, this.config).includes(s));
+  }
+
+  /** Whether stopping `s` leaves every shard with a running server. */
+  canStop(s: number): boolean {
+    if (!this.ts.isRunning(s)) return false;
+    return this.shardsOf(s).every((sh) => shardServers(sh, this.config).some((o) => o !== s && this.ts.isRunning(o)));
+  }
+
+  /** Stops `s` (the caller checked canStop), saying why. */
+  stop(s: number, why: string): void {
+    this.story.tell(`stopped server ${s} ${why}`);
+    for (const { key } of this.w.writing.values()) if (this.holders(key).includes(s)) this.dirty.add(s);
+    this.ts.stopServer(s);
+  }
+
+  /** Whether `s` is stopped and missed no write, so that it may restart. */
+  canRestart(s: number): boolean {
+    return !this.ts.isRunning(s) && !this.dirty.has(s);
+  }
+
+  restart(s: number, why: string): void {
+    this.story.tell(`restarted server ${s} ${why}`);
+    this.ts.startServer(s);
+  }
+
+  /** The first running server of some shard (a primary under the usual design), or any server that may stop. */
+  pickVictim(rng: Rng): number | undefined {
+    const may = [...Array(this.config.nshards).keys()].filter((s) => this.canStop(s));
+    return may.length === 0 ? undefined : rng.pick(may);
+  }
+}
+
+/** When a stop fires: at the first message a server sends to a clerk (or to another server) from a moment on. */
+interface StopPoint {
+  /** The moment (virtual ms). */
+  readonly at: number;
+  /**
+   * reply-lost: the server stops as it replies to a clerk, and the reply is lost; reply-sent: just after the reply
+   * went out; peer: as the server's message to another server is handled there (its other messages may not be).
+   */
+  readonly kind: 'reply-lost' | 'reply-sent' | 'peer';
+  /** Only these servers may be the victim (a follow-up stop aims at the copies of the shards the last victim held). */
+  readonly among?: readonly number[];
+}
+
+/** The method's own name ("Replicate" for "KVServer.Replicate"). */
+function bare(method: string): string {
+  return method.slice(method.lastIndexOf('.') + 1);
+}
+
+/**
+ * The round's stops at the worst moments the network lets the tester see, seen through the delivery schedule (and
+ * PCT's delays, if the round has them): as a server replies to a clerk, or as another server handles a message it
+ * sent. After a stop, the clerks whose writes were in flight may be slow to re-send (their requests are held back a
+ * while), and a follow-up stop may hit another copy of the same shards, so that a takeover meets a second one.
+ */
+class StopTrigger implements DeliverySchedule {
+  private readonly pending: StopPoint[];
+  /** Clerk ends whose requests are held back, and until when (virtual ms). */
+  private readonly held = new Map<string, number>();
+  /** A server-to-server message whose handling stops its sender. */
+  private armed: { from: number; to: number; method: string; point: StopPoint } | undefined;
+
+  constructor(
+    private readonly ts: Lab1Tester,
+    private readonly inner: DeliverySchedule | undefined,
+    points: StopPoint[],
+    private readonly stopper: Stopper,
+    private readonly w: Workload,
+    private readonly rng: Rng,
+    private readonly story: Story,
+  ) {
+    this.pending = [...points];
+    ts.onCall = (server, method, args) => {
+      const a = this.armed;
+      if (!a || server !== a.to || bare(method) !== a.method) return;
+      this.armed = undefined;
+      // Only a message that carries a write in flight (its value's token is in it) makes the moment worth it.
+      const text = JSON.stringify(args) ?? '';
+      const cut = [...this.w.writing.values()].filter((x) => x.token !== '' && text.includes(x.token));
+      if (cut.length === 0) return void this.pending.push(a.point);
+      this.stop(
+        a.from,
+        `as server ${a.to} began handling its ${a.method} of ${show(cut[0].token)} (its other messages may not have arrived)`,
+        cut.map((x) => x.cli),
+      );
+    };
+  }
+
+  /** Adds a stop point. */
+  plan(point: StopPoint): void {
+    this.pending.push(point);
+  }
+
+  extraDelayMs(m: MessageInfo): number {
+    const now = performance.now();
+    let extra = this.inner?.extraDelayMs(m) ?? 0;
+    const until = this.held.get(m.end);
+    if (m.which === 'request' && until !== undefined && until > now) extra += until - now;
+    const toClerk = m.which === 'reply' && m.end.startsWith('clerk-end-');
+    const peer = m.which === 'request' && /^peer-\d+-\d+$/.test(m.end);
+    if (!toClerk && !peer) return extra;
+    const sender = toClerk ? Number(m.server.replace('server-', '')) : Number(m.end.split('-')[1]);
+    // A reply to a clerk counts only when that clerk has a write in flight (it is, most likely, the write's reply).
+    const writer = toClerk ? this.writerOf(m.end) : undefined;
+    if (toClerk && writer === undefined) return extra;
+    const i = this.pending.findIndex(
+      (p) => p.at <= now && (p.kind === 'peer') === peer && (p.among?.includes(sender) ?? true),
+    );
+    if (i < 0 || !this.stopper.canStop(sender) || this.armed) return extra;
+    const [point] = this.pending.splice(i, 1);
+    const clients = writer === undefined ? [] : [writer];
+    if (point.kind === 'reply-lost')
+      this.stop(sender, `as it replied to ${m.end}'s ${m.method} (the reply is lost)`, clients);
+    else if (point.kind === 'reply-sent')
+      void Promise.resolve().then(() => this.stop(sender, `right after it replied to ${m.end}'s ${m.method}`, clients));
+    else this.armed = { from: sender, to: Number(m.server.replace('server-', '')), method: bare(m.method), point };
+    return extra;
+  }
+
+  /** The workload client that owns a clerk end, if it has a write in flight. */
+  private writerOf(end: string): number | undefined {
+    // The workload's clerks were made first, one end per server each: client c owns clerk-end-(c*n) to -(c*n+n-1).
+    const cli = Math.floor(Number(end.replace('clerk-end-', '')) / this.ts.nservers);
+    return [...this.w.writing.values()].some((x) => x.cli === cli) ? cli : undefined;
+  }
+
+  /**
+   * Stops `victim` if it still may; then maybe holds back the requests of `clients` (whose write the stop cut: their
+   * re-sends come late), and plans a follow-up stop.
+   */
+  private stop(victim: number, why: string, clients: readonly number[]): void {
+    if (!this.stopper.canStop(victim)) return;
+    this.stopper.stop(victim, why);
+    const now = performance.now();
+    if (clients.length > 0 && this.rng.chance(0.7)) {
+      const ms = 100 + this.rng.float() * 700;
+      for (const c of clients)
+        for (let j = 0; j < this.ts.nservers; j++) this.held.set(`clerk-end-${c * this.ts.nservers + j}`, now + ms);
+      this.story.tell(
+        `the requests of client ${clients.join(', ')} (its write was in flight) are held back ${ms.toFixed(0)} ms`,
+      );
+    }
+    if (this.rng.chance(0.6)) {
+      const copies = [...new Set(this.stopper.shardsOf(victim).flatMap((sh) => shardServers(sh, this.ts.config)))];
+      this.pending.push({
+        at: now + 5 + this.rng.float() * 300,
+        kind: this.rng.pick(['reply-lost', 'reply-sent', 'peer'] as const),
+        among: copies.filter((s) => s !== victim),
+      });
+    }
+  }
+}
+
+/** The layouts TestNemesisShards explores, by round (later rounds pick among them). */
+const LAYOUTS: readonly ClusterConfig[] = [
+  { nshards: 3, nreplicas: 3 },
+  { nshards: 5, nreplicas: 3 },
+  { nshards: 3, nreplicas: 3 },
+  { nshards: 4, nreplicas: 2 },
+  { nshards: 3, nreplicas: 3 },
+  { nshards: 3, nreplicas: 3 },
+  { nshards: 5, nreplicas: 3 },
+  { nshards: 3, nreplicas: 3 },
+];
+const SHARD_ROUNDS = 8;
+const SHARD_CLIENTS = 6;
+/** TestNemesisShards' fault phase (virtual ms): longer than TestNemesisKV's, as stopped servers slow the clients. */
+const SHARD_FAULT_MS = 2000;
+
+/** A random order of 0..n-1. */
+function shuffled(rng: Rng, n: number): number[] {
+  const a = [...Array(n).keys()];
+  for (let i = n - 1; i > 0; i--) {
+    const j = rng.int(i + 1);
+    [a[i], a[j]] = [a[j], a[i]];
+  }
+  return a;
+}
+
+/**
+ * A recording clerk; when every server holds every shard, its ends are in a random order, so that it asks a random
+ * server first (reads and writes through every server, backups included).
+ */
+function workloadClerk(ts: Lab1Tester, rng: Rng, cli: number, order?: number[]): KVClerk {
+  const all = ts.config.nreplicas === ts.config.nshards;
+  return ts.makeRecordingClerk(cli, all ? (order ?? shuffled(rng, ts.nservers)) : undefined);
+}
+
+/** The read-only interlude: writes pause, a server stops, clients read, it restarts (it missed no write). */
+async function interlude(rng: Rng, w: Workload, stopper: Stopper, trigger: StopTrigger, at: number): Promise<void> {
+  await sleep(at);
+  w.readOnly = true;
+  for (let t = 0; w.writing.size > 0 && t < 3000; t++) await sleep(1);
+  const victim = w.writing.size === 0 ? stopper.pickVictim(rng) : undefined;
+  if (victim !== undefined) {
+    stopper.stop(victim, 'while the clients only read (no write in flight)');
+    await sleep(20 + rng.float() * 200);
+    // The restart waits for the reads in flight too (the handout promises nothing for a restart in the middle of one).
+    w.paused = true;
+    for (let t = 0; w.busy > 0 && t < 3000; t++) await sleep(1);
+    w.paused = false;
+    if (w.busy === 0 && stopper.canRestart(victim)) {
+      stopper.restart(victim, 'after the reads (it missed no write), with no operation in flight');
+      // It may lead again now: stop it once more in the middle of a write, soon.
+      trigger.plan({ at: performance.now() + rng.float() * 300, kind: 'peer', among: [victim] });
+    }
+  }
+  w.readOnly = false;
+}
+
+/**
+ * Cuts the links from the other servers to one server (and some of its links to them) for a while, all of them
+ * running: the servers cannot reach it, the clerks still can.
+ */
+async function cutLinks(ts: Lab1Tester, rng: Rng, story: Story): Promise<void> {
+  await sleep(rng.float() * SHARD_FAULT_MS * 0.7);
+  const target = rng.int(ts.nservers);
+  const ms = 100 + rng.float() * 600;
+  const links: [number, number][] = [];
+  for (let s = 0; s < ts.nservers; s++) {
+    if (s === target) continue;
+    links.push([s, target]);
+    if (rng.chance(0.5)) links.push([target, s]);
+  }
+  story.tell(`cut the links ${links.map(([a, b]) => `${a}->${b}`).join(' ')} for ${ms.toFixed(0)} ms`);
+  for (const [a, b] of links) ts.setLink(a, b, false);
+  await sleep(ms);
+  for (const [a, b] of links) if (ts.isRunning(a) && ts.isRunning(b)) ts.setLink(a, b, true);
+}
+
+/** One round of TestNemesisShards. */
+async function shardRound(ctx: Ctx, round: number): Promise<void> {
+  const rng = keyedRng(ctx.seed, `lab1-nemesis-shards-${round}`);
+  const layout = round < LAYOUTS.length ? LAYOUTS[round] : rng.pick(LAYOUTS);
+  const ts = new Lab1Tester(ctx, { ...layout, reliable: true });
+  const story = new Story(ctx, round);
+  const plan = drawPlan(rng, round);
+  const { line, pct } = applyNetworkFaults(ts, plan, rng);
+  story.tell(`${layout.nshards} servers, ${layout.nreplicas} copies of each shard; network: ${line}`);
+  const w = newWorkload(roundKeys(rng, layout.nshards, 2), rng.pick([0, 0.03, 0.1]));
+  story.tell(`${SHARD_CLIENTS} clients on keys ${w.keys.map((k) => show(k)).join(' ')}`);
+  const stopper = new Stopper(ts, w, story);
+  const start = performance.now();
+  const points: StopPoint[] = Array.from({ length: 1 + rng.int(layout.nreplicas) }, () => ({
+    at: start + rng.float() * SHARD_FAULT_MS * 0.8,
+    kind: rng.pick(['reply-lost', 'reply-sent', 'peer'] as const),
+  }));
+  const trigger = new StopTrigger(ts, pct, points, stopper, w, rng, story);
+  ts.net.setSchedule(trigger);
+  const nemesis: Promise<void>[] = [];
+  if (rng.chance(0.7)) nemesis.push(interlude(rng, w, stopper, trigger, rng.float() * SHARD_FAULT_MS * 0.5));
+  if (rng.chance(0.4)) nemesis.push(cutLinks(ts, rng, story));
+  const clerks = Array.from({ length: SHARD_CLIENTS }, (_, cli) => workloadClerk(ts, rng, cli));
+  const work = runClients(SHARD_CLIENTS, SHARD_FAULT_MS, (cli, done) =>
+    runClient(keyedRng(ctx.seed, `lab1-nemesis-shards-${round}-${cli}`), clerks[cli], cli, w, done),
+  );
+  await sleep(SHARD_FAULT_MS);
+  await Promise.all(nemesis);
+  healNetwork(ts.net);
+  ts.onCall = undefined;
+  story.tell('faults healed (stopped servers stay stopped)');
+  const counts = await settle(ts, work, story, "the clients' operations");
+  story.tell(`operations per client: ${counts.join(' ')}`);
+  // Fresh reads through every server first (when every server holds every shard), then with one copy left per shard.
+  const firsts = layout.nreplicas === layout.nshards ? [...Array(ts.nservers).keys()] : [0];
+  const readers = firsts.map((s, i) =>
+    workloadClerk(
+      ts,
+      rng,
+      SHARD_CLIENTS + i,
+      [...Array(ts.nservers).keys()].map((j) => (s + j) % ts.nservers),
+    ),
+  );
+  await readEveryKey(ts, w.keys, readers, story);
+  for (const s of shuffled(rng, ts.nservers))
+    if (stopper.canStop(s)) stopper.stop(s, 'to leave one copy of each shard');
+  await readEveryKey(ts, w.keys, [ts.makeRecordingClerk(SHARD_CLIENTS + ts.nservers)], story);
+  checkRound(ts, story);
+  if (layout.nreplicas < layout.nshards) await refusalProbe(ts, rng, story);
+}
+
+/**
+ * A clerk told that one server holds every key asks it for a key of a shard it does not hold: the server must refuse
+ * (promise 8), so the get must not finish.
+ */
+async function refusalProbe(ts: Lab1Tester, rng: Rng, story: Story): Promise<void> {
+  const running = [...Array(ts.nservers).keys()].filter((i) => ts.isRunning(i));
+  const s = rng.pick(running);
+  const shard = [...Array(ts.config.nshards).keys()].find((sh) => !shardServers(sh, ts.config).includes(s))!;
+  const key = String(shard + ts.config.nshards * rng.int(3));
+  story.tell(`a clerk told that server ${s} holds every shard asks it for key ${show(key)} (shard ${shard})`);
+  let answered: string | undefined;
+  ts.makeClerk({ nshards: 1, nreplicas: 1 }, [s])
+    .get(key)
+    .then((v) => (answered = v));
+  await sleep(500);
+  check(
+    answered === undefined,
+    () =>
+      `${story}: server ${s}, which does not hold shard ${shard}, answered get(${show(key)}) with ${show(answered)}. A server must refuse a key of a shard it ` +
+      'does not hold (an error of your choosing, so that a clerk with a wrong layout keeps trying elsewhere), neither serving it nor passing it on.',
+  );
+}
+
+export const nemesisShards: TestDefinition<Lab1Impl> = {
+  name: 'TestNemesisShards',
+  description:
+    '3-5 servers, 2-3 copies per shard, 6 clients on random keys through every server, random network faults and servers stopped at the worst moments (as they reply, as they copy a write), read-only restarts; one copy left at the end: no append lost or doubled, linearizable, progress',
+  generic: true,
+  async run(ctx: Ctx) {
+    for (let round = 0; round < SHARD_ROUNDS; round++) await shardRound(ctx, round);
+  },
+};
