@@ -56,6 +56,13 @@ export interface BatchOptions {
    * student's folder name, which students cannot predict and a re-run into the same folder repeats).
    */
   readonly inOrder?: boolean;
+  /**
+   * Grade only shard `index` of `count` (1-based): the students whose place in the sorted list is index - 1 modulo
+   * count, so that `count` machines share a class and `mergeGradebooks` puts their gradebooks back together.
+   */
+  readonly shard?: { readonly index: number; readonly count: number };
+  /** The class's secret for test orders (shards must share one; default: `<out>/order.key`, made on the first run). */
+  readonly orderKey?: string;
   /** Progress lines (default: stderr). */
   readonly log?: TextSink;
 }
@@ -99,16 +106,23 @@ export async function gradeBatch(options: BatchOptions): Promise<BatchResult> {
   const submissions = path.resolve(options.submissions);
   if (!fs.statSync(submissions, { throwIfNoEntry: false })?.isDirectory())
     throw new GraderUsageError(`--submissions ${submissions} is not a folder.`);
-  const students = fs
+  const everyone = fs
     .readdirSync(submissions, { withFileTypes: true })
     .filter((e) => e.isDirectory() && !e.name.startsWith('.'))
     .map((e) => e.name)
     .sort();
-  if (students.length === 0)
+  if (everyone.length === 0)
     throw new GraderUsageError(`--submissions ${submissions} has no subfolders (one per student).`);
+  const shard = options.shard;
+  if (shard && !options.inOrder && options.orderKey === undefined)
+    throw new GraderUsageError(
+      "A shard needs the class's order key, the same for every shard: pass --order-key-file with a file holding 64 hex " +
+        "digits (make one with `openssl rand -hex 32`; keep it secret), or grade in the suite's order with --in-order.",
+    );
+  const students = shard ? everyone.filter((_, i) => i % shard.count === shard.index - 1) : everyone;
   fs.mkdirSync(out, { recursive: true });
 
-  const orderKey = options.inOrder ? undefined : readOrCreateOrderKey(out);
+  const orderKey = options.inOrder ? undefined : (options.orderKey ?? readOrCreateOrderKey(out));
   const template = await prepareTemplate(options, out);
   const lab = loadLab(template, options.lab);
   const manifest = readManifest(template);
@@ -171,11 +185,59 @@ export async function gradeBatch(options: BatchOptions): Promise<BatchResult> {
 
   const csv = path.join(out, 'gradebook.csv');
   fs.writeFileSync(csv, gradebookCsv(rows, testNames));
-  fs.writeFileSync(
-    path.join(out, 'gradebook.json'),
-    `${JSON.stringify({ lab: options.lab, tests: testNames, rows }, null, 2)}\n`,
-  );
+  const book: GradebookFile = { lab: options.lab, tests: testNames, rows, ...(shard ? { shard } : {}) };
+  fs.writeFileSync(path.join(out, 'gradebook.json'), `${JSON.stringify(book, null, 2)}\n`);
   return { rows, testNames, csv, reports, template, realMs: Date.now() - started };
+}
+
+/** gradebook.json: the lab, the tests graded, a row per student, and the shard it holds (none: the whole class). */
+export interface GradebookFile {
+  readonly lab: string;
+  readonly tests: readonly string[];
+  readonly rows: readonly GradebookRow[];
+  readonly shard?: { readonly index: number; readonly count: number };
+}
+
+/**
+ * Puts the gradebooks of a class's shards (`grade-batch --shard k/N`, each in its own folder) back together in
+ * `out`: the rows in the order one machine would have written them, the reports of every student, and a CSV.
+ * Refuses shards of different labs or tests, a missing or repeated shard, and a student in two shards.
+ */
+export function mergeGradebooks(dirs: readonly string[], out: string): GradebookFile {
+  const books = dirs.map((d) => {
+    const file = path.join(d, 'gradebook.json');
+    if (!fs.existsSync(file)) throw new GraderUsageError(`${d} has no gradebook.json: is it the --out of a shard?`);
+    return JSON.parse(fs.readFileSync(file, 'utf8')) as GradebookFile;
+  });
+  const [first] = books;
+  if (!first) throw new GraderUsageError('grade-batch merge needs the --out folder of every shard.');
+  for (const [i, b] of books.entries()) {
+    if (b.lab !== first.lab || JSON.stringify(b.tests) !== JSON.stringify(first.tests))
+      throw new GraderUsageError(
+        `${dirs[i]} graded ${b.lab} (${b.tests.join(', ')}), not ${first.lab} (${first.tests.join(', ')}).`,
+      );
+  }
+  const count = first.shard?.count ?? 1;
+  const indexes = books.map((b) => b.shard?.index ?? 1).sort((a, b) => a - b);
+  const expected = Array.from({ length: count }, (_, i) => i + 1);
+  if (books.some((b) => (b.shard?.count ?? 1) !== count) || JSON.stringify(indexes) !== JSON.stringify(expected))
+    throw new GraderUsageError(
+      `The folders hold shards ${indexes.join(', ')} of ${count}: merge needs each of 1..${count} exactly once.`,
+    );
+  const rows = books
+    .flatMap((b) => b.rows)
+    .sort((a, b) => (a.student < b.student ? -1 : a.student > b.student ? 1 : 0));
+  const twice = rows.filter((r, i) => i > 0 && rows[i - 1].student === r.student).map((r) => r.student);
+  if (twice.length > 0) throw new GraderUsageError(`${listNames(twice)} appear in two shards.`);
+  fs.mkdirSync(path.join(out, 'reports'), { recursive: true });
+  for (const d of dirs) {
+    const reports = path.join(d, 'reports');
+    if (fs.existsSync(reports)) fs.cpSync(reports, path.join(out, 'reports'), { recursive: true });
+  }
+  const merged: GradebookFile = { lab: first.lab, tests: first.tests, rows };
+  fs.writeFileSync(path.join(out, 'gradebook.csv'), gradebookCsv(rows, first.tests));
+  fs.writeFileSync(path.join(out, 'gradebook.json'), `${JSON.stringify(merged, null, 2)}\n`);
+  return merged;
 }
 
 /** The batch's secret for test orders, kept in `<out>/order.key` (only the instructor reads it), made on the first run. */
@@ -489,8 +551,44 @@ function runChild(cmd: string, args: readonly string[], cwd: string, limitMs: nu
   });
 }
 
+/** `grade-batch merge --out DIR SHARD...`: one gradebook from the shards' folders. */
+async function mergeMain(argv: readonly string[]): Promise<number> {
+  const program = new Command('npm run grade-batch -- merge')
+    .description("Puts the gradebooks of a class's shards (grade-batch --shard k/N) back together.")
+    .argument('<shards...>', 'the --out folder of every shard')
+    .requiredOption('--out <dir>', 'where the merged gradebook and reports go');
+  return runCommand(program, argv, async () => {
+    const merged = mergeGradebooks(program.args.map(userPath), userPath(program.opts<{ out: string }>().out));
+    process.stdout.write(
+      `Merged ${merged.rows.length} submission(s) of ${merged.lab} from ${program.args.length} shard(s).\n`,
+    );
+    return 0;
+  });
+}
+
+/** `--shard 2/3` as { index: 2, count: 3 }. */
+function parseShard(s: string): { index: number; count: number } {
+  const m = /^(\d+)\/(\d+)$/.exec(s);
+  const index = Number(m?.[1]);
+  const count = Number(m?.[2]);
+  if (!m || count < 1 || index < 1 || index > count)
+    throw new GraderUsageError(`--shard needs k/N with 1 <= k <= N, such as 2/3 (got "${s}").`);
+  return { index, count };
+}
+
+/** The order key in `file`: 64 hex digits. */
+function readOrderKeyFile(file: string): string {
+  const key = fs.readFileSync(file, 'utf8').trim();
+  if (!/^[0-9a-f]{64}$/.test(key))
+    throw new GraderUsageError(
+      `--order-key-file ${file} must hold 64 hex digits (make one with \`openssl rand -hex 32\`).`,
+    );
+  return key;
+}
+
 /** Runs the command line and resolves to the exit code. */
 export async function main(argv: readonly string[]): Promise<number> {
+  if (argv[0] === 'merge') return mergeMain(argv.slice(1));
   const program = new Command('npm run grade-batch --')
     .description(
       'Grades every student repository in a folder against a clean template; writes a gradebook CSV and per-student reports.',
@@ -504,6 +602,11 @@ export async function main(argv: readonly string[]): Promise<number> {
     .option('-s, --seed <n>', 'one seed for every test of every student (a fair, repeatable batch)')
     .option('--timeout <sec>', 'real-time limit for one submission, seconds', String(DEFAULT_TIMEOUT_SEC))
     .option('--keep-work', 'keep the overlaid copy of each submission under <out>/work/')
+    .option(
+      '--shard <k/N>',
+      'grade only shard k of N (one machine of a job array); put them together with `grade-batch merge`',
+    )
+    .option('--order-key-file <file>', "the class's secret for test orders (64 hex digits), the same for every shard")
     .option(
       '--in-order',
       "run each submission's tests in the suite's order (default: an order students cannot predict, drawn from <out>/order.key, the same on a re-run)",
@@ -520,6 +623,8 @@ export async function main(argv: readonly string[]): Promise<number> {
       timeout: string;
       keepWork?: boolean;
       inOrder?: boolean;
+      shard?: string;
+      orderKeyFile?: string;
     }>();
     const whole = (s: string, flag: string): number => {
       if (!/^\d+$/.test(s) || Number(s) < 1)
@@ -540,6 +645,8 @@ export async function main(argv: readonly string[]): Promise<number> {
       timeoutSec: whole(o.timeout, '--timeout'),
       keepWork: o.keepWork,
       inOrder: o.inOrder,
+      shard: o.shard === undefined ? undefined : parseShard(o.shard),
+      orderKey: o.orderKeyFile === undefined ? undefined : readOrderKeyFile(userPath(o.orderKeyFile)),
     });
     const graded = r.rows.filter((x) => x.status === 'graded').length;
     process.stdout.write(

@@ -17,7 +17,8 @@ import { runCli } from '../../grader/cli';
 import { checkTree, compareManifest, readManifest } from '../../grader/manifest';
 import type { TextSink } from '../../grader/types';
 import { mutants } from '../../solutions/lab2/mutants';
-import { gradeBatch, labIntake, studentLabFiles, timeLeft } from '../batch';
+import { gradeBatch, labIntake, mergeGradebooks, studentLabFiles, timeLeft } from '../batch';
+import type { GradebookRow } from '../gradebook';
 import { dirtyShippedFiles, parsePorcelain } from '../dirty';
 import { parse as parseCsv } from 'csv-parse/sync';
 import { gradebookCsv } from '../gradebook';
@@ -797,6 +798,41 @@ describe('instructor tools', function () {
       }
       expect(fs.existsSync(path.join(out, 'work')), 'work folders are cleaned up').to.equal(false);
       expect(fs.existsSync(path.join(out, 'order.key')), 'in the suite’s order no key is made').to.equal(false);
+    });
+
+    it('grades a class in three shards whose merged gradebook equals the one-machine gradebook', async function () {
+      this.timeout(240_000);
+      const cls = path.join(work, 'class-shards');
+      const mutant = mutants.find((m) => m.name === 'version-off-by-one')!;
+      buildLab2Class(tpl, cls, ['correct', 'mutant', 'missing-file', 'syntax-error'], mutant);
+      const orderKey = 'ab'.repeat(32);
+      const common = {
+        lab: 'lab2',
+        submissions: cls,
+        template: tpl,
+        jobs: 2,
+        tests: ['TestReliablePut', 'TestReliableBasic'],
+        seed: 99,
+        timeoutSec: 55,
+        orderKey,
+        log: new Sink(),
+      };
+      const whole = await gradeBatch({ ...common, out: path.join(work, 'shards-whole') });
+      const dirs = [1, 2, 3].map((k) => path.join(work, `shards-${k}`));
+      for (const [i, out] of dirs.entries()) await gradeBatch({ ...common, out, shard: { index: i + 1, count: 3 } });
+      expect(() => mergeGradebooks(dirs.slice(0, 2), path.join(work, 'shards-bad'))).to.throw(/shards 1, 2 of 3/);
+      const merged = mergeGradebooks(dirs, path.join(work, 'shards-merged'));
+      const noTime = (rows: readonly GradebookRow[]) => rows.map((r) => ({ ...r, realMs: 0 }));
+      expect(noTime(merged.rows)).to.deep.equal(noTime(whole.rows));
+      expect(merged.rows.map((r) => r.student)).to.deep.equal(['correct', 'missing-file', 'mutant', 'syntax-error']);
+      expect(fs.readFileSync(path.join(work, 'shards-merged', 'gradebook.csv'), 'utf8')).to.equal(
+        fs.readFileSync(whole.csv, 'utf8'),
+      );
+      for (const r of merged.rows)
+        expect(
+          fs.existsSync(path.join(work, 'shards-merged', 'reports', r.student, 'grading.json')),
+          r.student,
+        ).to.equal(true);
     });
 
     it('trusts no file of a submission: a symlinked lab folder, a FIFO and links to /dev/stdin and /dev/zero are refused with notes, and every honest submission is graded', async function () {
