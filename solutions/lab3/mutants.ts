@@ -268,4 +268,30 @@ export const mutants: Mutant[] = [
     ],
     caughtBy: ['TestOvertakenBroadcast'],
   },
+  {
+    name: 'queue-sorted-as-strings',
+    description:
+      'the hold-back queue is sorted by the string "clock.server", so clock 10 sorts before clock 9 (and 100 before 99)',
+    file: 'server.ts',
+    replace: [
+      [
+        'const at = this.queue.findIndex((q) => compareTs(body.ts, q.ts) < 0);',
+        'const at = this.queue.findIndex((q) => tsKey(body.ts) < tsKey(q.ts));',
+      ],
+    ],
+    caughtBy: ['TestNemesisSequential', 'TestNemesisLinearizable'],
+  },
+  {
+    name: 'eventual-lww-as-strings',
+    description:
+      'last-writer-wins compares the timestamps as strings "clock.server", so a write with clock 10 loses to one with clock 9',
+    file: 'server.ts',
+    replace: [
+      [
+        '  if (a.ts.clock !== b.ts.clock) return a.ts.clock > b.ts.clock;\n  if (a.ts.server !== b.ts.server) return a.ts.server > b.ts.server;\n',
+        '  if (tsKey(a.ts) !== tsKey(b.ts)) return tsKey(a.ts) > tsKey(b.ts);\n',
+      ],
+    ],
+    caughtBy: ['TestNemesisEventual'],
+  },
 ];

@@ -1,0 +1,762 @@
+// Lab 3's generic attackers: seeded delay faults (the network never loses), random workloads, the handout's promises as checks.
+/**
+ * One test per consistency level. Each runs several rounds on a fresh cluster: an opening in which every server
+ * writes one key as its very first event (equal Lamport clocks), then a FAULT phase (a PCT delivery schedule, links
+ * that reorder, slow links, a temporary partition made of long delays, single overtaken messages) during which
+ * clients at every server read and write three hot edge keys from the cluster's first millisecond, so that writes
+ * of one key are in flight whenever the Lamport clocks cross 9 -> 10, 99 -> 100 and 999 -> 1000, watchers read
+ * those keys everywhere, and small multi-key litmus episodes run on fresh keys. Then the faults HEAL: every
+ * operation must return, local operations must be answered at once, a write issued once everything settled must
+ * win everywhere, and all servers must agree. The CHECKS use only the public API and what the handout promises:
+ * the linearizability or sequential-consistency checker, convergence, reads of written values only, and (eventual)
+ * last-writer-wins under Lamport clocks as seen from outside.
+ */
+import { checkOrExplain, kvModel } from '../../checker';
+import type { KvInput, KvOutput, Operation } from '../../checker';
+import { check, TestFailure } from '../../suite';
+import type { TestContext, TestDefinition } from '../../suite';
+import { PctSchedule } from '../../suite/nemesis/pct';
+import { drawPlan } from '../../suite/nemesis/plan';
+import { edgeKeys, edgeValue } from '../../suite/nemesis/values';
+import { keyedRng, sleep } from '../../world';
+import type { Rng } from '../../world';
+import type { ConsistencyLevel } from '../rpc';
+import { Cluster, DEFAULT_LINKS, show } from './harness';
+import type { Lab3Client, Lab3Impl, LinkOptions } from './harness';
+
+type Ctx = TestContext<Lab3Impl>;
+type Op = Operation<KvInput, KvOutput>;
+
+/** Rounds per graded run: rounds 0-3 each meet one kind of fault, the later ones mix them. */
+const ROUNDS = 5;
+/** Length of the fault phase, virtual ms. */
+const FAULT_MS = 400;
+/** Once the faults heal, every operation in flight must return within this many virtual ms. */
+const PROGRESS_MS = 3000;
+/** A quiet period long enough for every message in flight to arrive (the handout's convergence wait). */
+const SETTLE_MS = 1000;
+/** A local answer (sequential reads, eventual reads and writes) takes less than one server-to-server message. */
+const LOCAL_MS = DEFAULT_LINKS.serverMs;
+/** The key every server writes as its first event. */
+const OPENING_KEY = 'opening';
+/** Small multi-key episodes per round (checked as a whole for sequential consistency). */
+const EPISODES = 16;
+
+/** A server -> server link slowed by `ms` more per message. */
+interface SlowLink {
+  readonly from: number;
+  readonly to: number;
+  readonly ms: number;
+}
+
+/** One message on a link held back by `ms`, `atMs` into the fault phase, so that later ones overtake it. */
+interface Overtake extends SlowLink {
+  readonly atMs: number;
+}
+
+/** A temporary partition: messages across the cut take `ms` longer while it lasts (they are delayed, never lost). */
+interface Cut {
+  readonly side: readonly number[];
+  readonly ms: number;
+  readonly atMs: number;
+  readonly forMs: number;
+}
+
+/** One round's faults. All of them are delays: the lab's network never loses a message. */
+interface RoundPlan {
+  readonly round: number;
+  readonly servers: number;
+  readonly links: LinkOptions;
+  readonly pct: { readonly depth: number; readonly spanMs: number } | undefined;
+  readonly slow: readonly SlowLink[];
+  readonly cut: Cut | undefined;
+  readonly overtakes: readonly Overtake[];
+  /** A server whose clients work several times faster than the others (uneven Lamport clocks). */
+  readonly busy: number | undefined;
+  /** The first message one server sends on one link (its opening broadcast), held back so that later ones overtake it. */
+  readonly openingHold: SlowLink | undefined;
+  /** The chance that a write holds back the next message its server sends on one link. */
+  readonly holdChance: number;
+}
+
+/** Links that reorder messages to one peer often (as in TestReorderingLinks). */
+const WIDE_LINKS: LinkOptions = { clientMs: DEFAULT_LINKS.clientMs, serverMs: 1, serverJitterMs: 40 };
+
+/**
+ * Round `round`'s faults. The shared plan's kinds are mapped onto the lab's network, which delays but never
+ * loses: round 0 a PCT schedule, round 1 reordering links, round 2 slow links and a PCT schedule, round 3 a
+ * temporary partition and overtaken messages; later rounds mix them.
+ */
+function drawRoundPlan(rng: Rng, round: number): RoundPlan {
+  const base = drawPlan(rng, round);
+  const servers = round < 4 ? 3 : rng.pick([2, 3, 3, 4, 5]);
+  const mixed = round >= 4;
+  const wide = round === 1 || (mixed && !base.reliable);
+  const slow = round === 2 || (mixed && (base.longReordering || rng.chance(0.4)));
+  const cut = round === 3 || (mixed && base.requestDrop >= 0.3);
+  const overtake = round >= 2;
+  const busy = round === 0 && rng.chance(0.5) ? undefined : rng.int(servers);
+  return {
+    round,
+    servers,
+    links: wide ? WIDE_LINKS : DEFAULT_LINKS,
+    pct: round === 0 || round === 2 || mixed ? base.pct : undefined,
+    slow: slow ? drawSlowLinks(rng, servers, busy) : [],
+    cut: cut ? drawCut(rng, servers) : undefined,
+    overtakes: overtake ? drawOvertakes(rng, servers) : [],
+    busy,
+    openingHold: round === 0 ? undefined : drawOpeningHold(rng, servers, round % 2 === 1),
+    holdChance: round === 2 || round === 3 || (mixed && rng.chance(0.6)) ? 0.3 : 0,
+  };
+}
+
+/** A few slow links; the first one leaves the busy server, so that its peers learn its writes at different times. */
+function drawSlowLinks(rng: Rng, servers: number, busy: number | undefined): SlowLink[] {
+  const out: SlowLink[] = [];
+  for (let k = 1 + rng.int(servers); k > 0; k--) {
+    const from = out.length === 0 && busy !== undefined ? busy : rng.int(servers);
+    const to = (from + 1 + rng.int(servers - 1)) % servers;
+    out.push({ from, to, ms: rng.pick([20, 40, 100, 200]) });
+  }
+  return out;
+}
+
+function drawCut(rng: Rng, servers: number): Cut {
+  const side = Array.from({ length: servers }, (_, s) => s).filter(() => rng.chance(0.5));
+  if (side.length === 0 || side.length === servers) side.splice(0, side.length, rng.int(servers));
+  return { side, ms: rng.pick([100, 200, 300]), atMs: rng.int(FAULT_MS / 2), forMs: 50 + rng.int(200) };
+}
+
+/** A server below the highest id (so some opening write sorts after its own) and one of its links (to itself or not). */
+function drawOpeningHold(rng: Rng, servers: number, toItself: boolean): SlowLink {
+  const from = rng.int(servers - 1);
+  const to = toItself ? from : (from + 1 + rng.int(servers - 1)) % servers;
+  return { from, to, ms: rng.pick([40, 60, 80]) };
+}
+
+function drawOvertakes(rng: Rng, servers: number): Overtake[] {
+  return Array.from({ length: 3 + rng.int(6) }, () => {
+    const from = rng.int(servers);
+    const to = rng.chance(0.3) ? from : rng.int(servers); // a server's link to itself too
+    return { from, to, ms: rng.pick([10, 30, 60]), atMs: rng.int(FAULT_MS) };
+  });
+}
+
+/** The plan in one line, for the test's log and for failure messages. */
+function describePlan(plan: RoundPlan): string {
+  const parts = [`${plan.servers} servers`];
+  parts.push(
+    plan.links === WIDE_LINKS ? 'links of 1-41 ms (messages to a peer overtake each other)' : 'links of 5-15 ms',
+  );
+  if (plan.pct) parts.push(`PCT schedule (depth ${plan.pct.depth}, span ${plan.pct.spanMs} ms)`);
+  if (plan.slow.length > 0)
+    parts.push(`slow links ${plan.slow.map((l) => `${l.from}->${l.to} +${l.ms} ms`).join(', ')}`);
+  if (plan.cut)
+    parts.push(
+      `servers {${plan.cut.side.join(',')}} cut off from the others (messages +${plan.cut.ms} ms) from ${plan.cut.atMs} ms for ${plan.cut.forMs} ms`,
+    );
+  if (plan.openingHold)
+    parts.push(
+      `the first message on ${plan.openingHold.from}->${plan.openingHold.to} held back ${plan.openingHold.ms} ms`,
+    );
+  if (plan.overtakes.length > 0)
+    parts.push(
+      `single messages held back on ${plan.overtakes.map((o) => `${o.from}->${o.to} (+${o.ms} ms at ${o.atMs} ms)`).join(', ')}`,
+    );
+  if (plan.holdChance > 0)
+    parts.push(`${plan.holdChance * 100}% of writes hold back the next message their server sends on one link`);
+  if (plan.busy !== undefined) parts.push(`server ${plan.busy}'s clients work fastest`);
+  return parts.join('; ');
+}
+
+/** Plays the plan's timed faults during the fault phase (the slow links and the schedule are already on). */
+async function playFaults(c: Cluster, plan: RoundPlan): Promise<void> {
+  const events: Array<{ at: number; run: () => void }> = plan.overtakes.map((o) => ({
+    at: o.atMs,
+    run: () => c.delayNext(o.from, o.to, o.ms),
+  }));
+  const cut = plan.cut;
+  if (cut) {
+    const across = crossLinks(plan.servers, cut.side);
+    events.push({ at: cut.atMs, run: () => across.forEach(([a, b]) => c.slowLink(a, b, slowOf(plan, a, b) + cut.ms)) });
+    events.push({
+      at: cut.atMs + cut.forMs,
+      run: () => across.forEach(([a, b]) => c.slowLink(a, b, slowOf(plan, a, b))),
+    });
+  }
+  events.sort((a, b) => a.at - b.at);
+  let now = 0;
+  for (const e of events) {
+    await sleep(e.at - now);
+    now = e.at;
+    e.run();
+  }
+}
+
+/** Every directed server pair with one end in `side` and the other outside it. */
+function crossLinks(servers: number, side: readonly number[]): Array<[number, number]> {
+  const out: Array<[number, number]> = [];
+  for (let a = 0; a < servers; a++)
+    for (let b = 0; b < servers; b++) if (side.includes(a) !== side.includes(b)) out.push([a, b]);
+  return out;
+}
+
+function slowOf(plan: RoundPlan, from: number, to: number): number {
+  return plan.slow.find((l) => l.from === from && l.to === to)?.ms ?? 0;
+}
+
+/** Takes every fault off: links at their plain delays, no schedule (messages already delayed still arrive late). */
+function heal(c: Cluster, plan: RoundPlan): void {
+  for (let a = 0; a < plan.servers; a++) for (let b = 0; b < plan.servers; b++) c.slowLink(a, b, 0);
+  c.net.setSchedule(undefined);
+}
+
+/** What a round's workload did, for the checks. */
+class Workload {
+  /** Which server each client id talks to. */
+  readonly serverOf = new Map<number, number>();
+  /** The keys whose final values are compared across servers. */
+  readonly shared = new Set<string>();
+  /** The keys of each episode. */
+  readonly episodes: string[][] = [];
+  private n = 0;
+  private stop = false;
+
+  constructor(
+    readonly c: Cluster,
+    readonly rng: Rng,
+    readonly plan: RoundPlan,
+    readonly level: ConsistencyLevel,
+  ) {}
+
+  client(server: number): Lab3Client {
+    const cl = this.c.client(server);
+    this.serverOf.set(cl.id, server);
+    return cl;
+  }
+
+  /** A value no one wrote before (edge shapes: numeric-looking, non-ASCII, a NUL, long...). */
+  value(): string {
+    return edgeValue(this.rng, ++this.n, { hugeBytes: 1024 });
+  }
+
+  get over(): boolean {
+    return this.stop;
+  }
+
+  end(): void {
+    this.stop = true;
+  }
+
+  /**
+   * With the plan's probability, holds back the next message server `s` sends on one of its links (its link to
+   * itself half of the time) once this client's request is on its way: usually the one the request makes it send.
+   */
+  maybeHoldNext(s: number): void {
+    if (!this.rng.chance(this.plan.holdChance)) return;
+    const to = this.rng.chance(0.5) ? s : this.rng.int(this.plan.servers);
+    const ms = this.rng.pick([40, 60, 80]);
+    // Just before the request reaches the server (the client link's delay plus the network's least), so that the
+    // next message on the link is most likely the one the request makes the server send.
+    void sleep(this.c.links.clientMs + 0.05).then(() => this.c.delayNext(s, to, ms));
+  }
+
+  /** Client pause between operations: short on the busy server, and at the eventual level (answers are local). */
+  pause(server: number): number {
+    const base = this.level === 'eventual' ? 6 : 12;
+    return this.rng.float() * (server === this.plan.busy ? base / 4 : base);
+  }
+}
+
+/**
+ * Watchers: one client per server reads the hot keys in turn every few milliseconds, all through the fault phase,
+ * so that a server that applies two writes of a key in another order than its peers shows it.
+ */
+async function watchers(w: Workload, keys: readonly string[]): Promise<void> {
+  await Promise.all(
+    Array.from({ length: w.plan.servers }, async (_, s) => {
+      const cl = w.client(s);
+      for (let i = 0; !w.over; i++) {
+        await cl.read(keys[i % keys.length]);
+        await sleep(2 + w.rng.float() * 3);
+      }
+    }),
+  );
+}
+
+/**
+ * Random reads, writes, read-write-read and write-read by three clients per server on the round's three hot keys
+ * (edge keys), from the cluster's first millisecond to the end of the fault phase: whenever the Lamport clocks
+ * cross 9 -> 10, 99 -> 100 or 999 -> 1000 (timestamps of one and two digits, two and three, ... ordered against
+ * each other), however the implementation ticks, writes of these keys from every server are in flight, and a
+ * write held up at one server meets later writes of the same key there.
+ */
+async function mixed(w: Workload, keys: readonly string[]): Promise<void> {
+  keys.forEach((k) => w.shared.add(k));
+  const tasks: Array<Promise<void>> = [];
+  for (let s = 0; s < w.plan.servers; s++) {
+    for (let k = 0; k < 3; k++) {
+      const cl = w.client(s);
+      tasks.push(
+        (async () => {
+          while (!w.over) {
+            const key = w.rng.pick(keys);
+            const dice = w.rng.float();
+            const write = async (): Promise<void> => {
+              w.maybeHoldNext(s);
+              await cl.write(key, w.value());
+            };
+            if (dice < 0.3) await write();
+            else if (dice < 0.6) await cl.read(key);
+            else if (dice < 0.85) {
+              await cl.read(key);
+              await write();
+              await cl.read(key);
+            } else {
+              await write();
+              await cl.read(key);
+            }
+            await sleep(w.pause(s));
+          }
+        })(),
+      );
+    }
+  }
+  await Promise.all(tasks);
+}
+
+/** One client of a litmus shape: its server (a or b), when it starts (ms after the episode, a range), its program. */
+interface LitmusClient {
+  readonly at: 'a' | 'b';
+  readonly startMs: readonly [number, number];
+  /** Reads and writes of the episode's keys: "w0 r1" writes key 0, then reads key 1. */
+  readonly program: string;
+}
+
+/**
+ * Classic litmus shapes (store buffering, message passing, independent reads of independent writes, and a write
+ * read at its own server while an earlier one is still on its way); each episode picks one, or a random program.
+ */
+const LITMUS: ReadonlyArray<readonly LitmusClient[]> = [
+  [
+    { at: 'a', startMs: [0, 3], program: 'w0 r1' },
+    { at: 'b', startMs: [0, 3], program: 'w1 r0' },
+  ],
+  [
+    { at: 'a', startMs: [0, 3], program: 'w0 w1' },
+    { at: 'b', startMs: [0, 40], program: 'r1 r0' },
+  ],
+  [
+    { at: 'a', startMs: [0, 5], program: 'w0' },
+    { at: 'b', startMs: [0, 5], program: 'w1' },
+    { at: 'a', startMs: [5, 20], program: 'r0 r1' },
+    { at: 'b', startMs: [5, 20], program: 'r1 r0' },
+  ],
+  [
+    { at: 'a', startMs: [0, 0], program: 'w0 r1' },
+    { at: 'b', startMs: [5, 16], program: 'w1' },
+    { at: 'b', startMs: [17, 19], program: 'r1 r0' },
+  ],
+];
+
+/** A random program for each of 2-4 clients over `keys` keys. */
+function randomLitmus(rng: Rng, keys: number): LitmusClient[] {
+  return Array.from({ length: 2 + rng.int(3) }, () => ({
+    at: rng.chance(0.5) ? 'a' : 'b',
+    startMs: [0, 20],
+    program: Array.from({ length: 2 + rng.int(3) }, () => `${rng.chance(0.4) ? 'w' : 'r'}${rng.int(keys)}`).join(' '),
+  }));
+}
+
+/**
+ * Small multi-key episodes on fresh keys: litmus shapes played by clients on two servers a and b, at random
+ * times during the fault phase. Keys of one episode are used by nothing else, so its operations alone must be
+ * sequentially consistent.
+ */
+async function episodes(w: Workload): Promise<void> {
+  const tasks: Array<Promise<void>> = [];
+  for (let e = 0; e < EPISODES; e++) {
+    const shape = w.rng.chance(0.7) ? w.rng.pick(LITMUS) : randomLitmus(w.rng, 3);
+    const a = w.rng.int(w.plan.servers);
+    const b = w.plan.servers === 1 ? a : (a + 1 + w.rng.int(w.plan.servers - 1)) % w.plan.servers;
+    const keys = [0, 1, 2].map((i) => `e${e}.${i}`);
+    w.episodes.push(keys);
+    const startMs = w.rng.float() * (FAULT_MS - 60);
+    for (const client of shape) {
+      const cl = w.client(client.at === 'a' ? a : b);
+      const delay = startMs + client.startMs[0] + w.rng.float() * (client.startMs[1] - client.startMs[0]);
+      tasks.push(
+        (async () => {
+          await sleep(delay);
+          for (const op of client.program.split(' ')) {
+            const key = keys[Number(op.slice(1))];
+            if (op[0] === 'w') await cl.write(key, w.value());
+            else await cl.read(key);
+          }
+        })(),
+      );
+    }
+  }
+  await Promise.all(tasks);
+}
+
+/** Fails with the operations still in flight unless `work` finishes within PROGRESS_MS of the heal. */
+async function expectProgress(c: Cluster, work: Promise<unknown>, context: string): Promise<void> {
+  let finished = false;
+  await Promise.race([work.then(() => (finished = true)), sleep(PROGRESS_MS)]);
+  if (finished) return;
+  const stuck = c.history.inFlight();
+  const list = stuck
+    .slice(0, 5)
+    .map(
+      (o) =>
+        `client ${o.clientId} ${o.input.op === 'put' ? `Write(${show(o.input.key)}, ${show(o.input.value)})` : `Read(${show(o.input.key)})`} sent at ${o.call.toFixed(1)} ms`,
+    )
+    .join('; ');
+  throw new TestFailure(
+    `${context}: ${PROGRESS_MS} ms after the faults healed (every message is delivered; links back to 5-15 ms), ${stuck.length} ` +
+      `operation${stuck.length === 1 ? ' is' : 's are'} still waiting: ${list}. Every operation must finish once messages flow. Likely ` +
+      'causes: a message or an acknowledgement that arrived out of order (before the message it acknowledges, or overtaken on its link, ' +
+      "the link to itself included) was dropped instead of kept; the queue's head waits for an acknowledgement that was counted under " +
+      'another key; the answer to the client is keyed by something that changed between the broadcast and its delivery.',
+  );
+}
+
+/** Sequential reads and eventual reads and writes are answered from the local copy: checked on a quiet cluster. */
+async function expectLocalAnswers(w: Workload, context: string): Promise<void> {
+  if (w.level === 'linearizable') return;
+  for (let s = 0; s < w.plan.servers; s++) {
+    const cl = w.client(s);
+    const ops: Array<[string, () => Promise<unknown>]> = [['a read', () => cl.read(OPENING_KEY)]];
+    if (w.level === 'eventual') ops.unshift(['a write', () => cl.write(`local${s}`, w.value())]);
+    for (const [what, run] of ops) {
+      const t = performance.now();
+      await run();
+      const took = performance.now() - t;
+      check(
+        took < LOCAL_MS,
+        `${context}: on a quiet cluster, ${what} at server ${s} took ${took.toFixed(2)} ms, at least one message between servers ` +
+          `(${LOCAL_MS} ms). At the ${w.level} level ${w.level === 'eventual' ? 'reads and writes are' : 'reads are'} answered from the ` +
+          'local copy at once. Likely causes: the operation goes through the broadcast (or waits for another server) although its level does not need it.',
+      );
+    }
+  }
+}
+
+/** Reads every key at every server with fresh recorded clients (in parallel across servers). */
+async function readAll(w: Workload, keys: readonly string[]): Promise<Map<string, string[]>> {
+  const out = new Map<string, string[]>(keys.map((k) => [k, new Array<string>(w.plan.servers).fill('')]));
+  await Promise.all(
+    Array.from({ length: w.plan.servers }, async (_, s) => {
+      const cl = w.client(s);
+      for (const key of keys) out.get(key)![s] = await cl.read(key);
+    }),
+  );
+  return out;
+}
+
+/** One round on a fresh cluster; throws a TestFailure that names the round and its faults. */
+async function runRound(ctx: Ctx, level: ConsistencyLevel, round: number): Promise<void> {
+  const rng = keyedRng(ctx.seed, `lab3 nemesis ${level} ${round}`);
+  const plan = drawRoundPlan(rng, round);
+  const context = `${level} round ${round} (${describePlan(plan)})`;
+  ctx.log(`round ${round}: ${describePlan(plan)}`);
+  const c = new Cluster(ctx.impl, { servers: plan.servers, level, links: plan.links });
+  c.onOp = () => ctx.countOps();
+  const w = new Workload(c, rng, plan, level);
+
+  // The opening: every server's first event is a write of the same key, so all carry Lamport clock 1.
+  if (plan.openingHold) c.delayNext(plan.openingHold.from, plan.openingHold.to, plan.openingHold.ms);
+  const openingValues = Array.from({ length: plan.servers }, (_, s) => `${String.fromCharCode(0x7a - s)} opening`);
+  const opening = Promise.all(openingValues.map((v, s) => w.client(s).write(OPENING_KEY, v)));
+  await sleep(LOCAL_MS / 5); // every opening write reached its server; none has reached another
+
+  // The fault phase.
+  for (const l of plan.slow) c.slowLink(l.from, l.to, l.ms);
+  if (plan.pct) c.net.setSchedule(new PctSchedule(rng, { ...plan.pct, messages: 2000 }));
+  const timer = sleep(FAULT_MS).then(() => w.end());
+  const hot = edgeKeys(rng, 3);
+  const work = Promise.all([opening, mixed(w, hot), watchers(w, hot), episodes(w), playFaults(c, plan), timer]);
+  await Promise.race([work, timer]);
+  heal(c, plan);
+  await expectProgress(c, work, context);
+
+  // Quiet: local answers, then a write issued after everything settled, which must win everywhere.
+  await sleep(SETTLE_MS);
+  const quietAt = performance.now();
+  await expectLocalAnswers(w, context);
+  const shared = [...w.shared];
+  const overwritten = new Map<string, string>();
+  for (const key of shared.filter(() => rng.chance(0.3)).slice(0, 6)) overwritten.set(key, w.value());
+  await Promise.all([...overwritten].map(([key, value]) => w.client(rng.int(plan.servers)).write(key, value)));
+  await sleep(SETTLE_MS);
+  const finals = await readAll(w, [OPENING_KEY, ...shared]);
+
+  const ops = c.operations();
+  if (level === 'linearizable') expectHistory(c, 'linearizable', ops, context);
+  if (level === 'sequential') {
+    expectHistory(c, 'sequential', ops, context);
+    expectEpisodes(w, ops, context);
+  }
+  expectConvergence(w, finals, context);
+  expectOpening(finals.get(OPENING_KEY)![0], openingValues, context);
+  for (const [key, value] of overwritten) {
+    const got = finals.get(key)![0];
+    check(
+      got === value,
+      () =>
+        `${context}: once every server had been quiet for ${SETTLE_MS} ms, a client wrote ${show(key)}=${show(value)}; ` +
+        `${SETTLE_MS} ms later every server holds ${show(got)}. A write issued after a server has received every earlier write ` +
+        'carries a larger Lamport timestamp than all of them, so it must come last everywhere. Likely causes: the clock does not ' +
+        'jump past received timestamps (clock = max(clock, received) + 1); timestamps compared as strings ("10.1" < "9.2") or ' +
+        'server id before clock; the last write to arrive wins instead of the largest timestamp.',
+    );
+  }
+  if (level === 'eventual') expectEventual(w, ops, finals, quietAt, context);
+  ctx.log(`round ${round}: ${ops.length} operations on ${shared.length + 1} shared keys and ${EPISODES} episodes: ok`);
+}
+
+/** Fails unless the round's history satisfies `mode` (sequential: key by key when long). */
+function expectHistory(c: Cluster, mode: 'linearizable' | 'sequential', ops: readonly Op[], context: string): void {
+  const r = c.check(mode, `lab3 ${c.level} nemesis`);
+  if (r.ok) return;
+  throw new TestFailure(
+    `${context}: the history of ${ops.length} operations is not ${mode === 'linearizable' ? 'linearizable' : 'sequentially consistent'}.\n` +
+      `${r.explanation}\nLikely causes: the hold-back queue is not ordered by (clock, server id) compared as numbers (as strings, ` +
+      'clock 10 sorts before 9); a message is delivered before every server (itself included) acknowledged it; links are not made FIFO ' +
+      "(a server's link to itself included); " +
+      (mode === 'linearizable'
+        ? 'a read or write is answered before this server delivered it, or a read returns the value from before its turn.'
+        : "a server applies its own client's write before the broadcast delivers it, or a read shows a write still waiting in the queue."),
+    { historyHtml: r.html },
+  );
+}
+
+/** Each episode's operations alone (its keys are its own) must be sequentially consistent. */
+function expectEpisodes(w: Workload, ops: readonly Op[], context: string): void {
+  for (const [e, keys] of w.episodes.entries()) {
+    const mine = ops.filter((o) => keys.includes(o.input.key));
+    const { result, explanation, html } = checkOrExplain(kvModel, mine, {
+      mode: 'sequential',
+      timeoutMs: 2000,
+      html: true,
+      title: `lab3 sequential nemesis, episode ${e}`,
+    });
+    if (result.verdict !== 'illegal') continue;
+    throw new TestFailure(
+      `${context}: episode ${e} (clients at ${[...new Set(mine.map((o) => `server ${w.serverOf.get(o.clientId)}`))].join(', ')} on keys ` +
+        `${keys.map(show).join(', ')}, used by nothing else) is not sequentially consistent: no single order of its writes explains ` +
+        `what every client read.\n${explanation}\nLikely causes: a sequential write answered before the broadcast delivered it at its ` +
+        'own server (applied at once, as at the eventual level); a read that shows a write still waiting in the queue; servers ' +
+        'delivering the writes in different orders.',
+      { historyHtml: html },
+    );
+  }
+}
+
+/** Every server must end with the same value for each key, and only with a value somebody wrote. */
+function expectConvergence(w: Workload, finals: Map<string, string[]>, context: string): void {
+  const written = writtenValues(w.c.operations());
+  for (const [key, values] of finals) {
+    check(
+      values.every((v) => v === values[0]),
+      () =>
+        `${context}: after the faults healed and ${2 * SETTLE_MS} ms of quiet, the servers disagree on ${show(key)}: ` +
+        `${values.map((v, s) => `server ${s} has ${show(v)}`).join(', ')}. ${w.level === 'eventual' ? 'Every server must apply last-writer-wins by (clock, server id, value) to the same writes, whatever order they arrive in.' : 'Every server must deliver the writes in one total order.'} ` +
+        'Likely causes: timestamps compared as strings (clock 10 before 9) or clock before server id mixed up; the last write to ' +
+        'arrive wins; links not made FIFO, or a message delivered before every server acknowledged it.',
+    );
+    check(
+      values[0] === '' || (written.get(key)?.has(values[0]) ?? false),
+      () => `${context}: every server holds ${show(key)}=${show(values[0])}, but nobody wrote that value to that key.`,
+    );
+  }
+}
+
+/** The opening's writes all carry clock 1, so the total order (and last-writer-wins) puts the highest server id last. */
+function expectOpening(got: string, values: readonly string[], context: string): void {
+  const want = values[values.length - 1];
+  check(
+    got === want,
+    () =>
+      `${context}: at the start every server wrote ${show(OPENING_KEY)} as its very first event (${values.map((v, s) => `server ${s}: ${show(v)}`).join(', ')}), ` +
+      `so the writes carry equal Lamport clocks and the server id decides: the highest id comes last. Every server ended with ${show(got)}; ` +
+      `expected ${show(want)}. Likely causes: equal clocks broken by arrival order or by the value instead of the server id; ` +
+      'the clock not ticked before the first message.',
+  );
+}
+
+/** Key -> the values written to it. */
+function writtenValues(ops: readonly Op[]): Map<string, Set<string>> {
+  const out = new Map<string, Set<string>>();
+  for (const o of ops) {
+    if (o.input.op !== 'put') continue;
+    const set = out.get(o.input.key) ?? new Set<string>();
+    set.add(o.input.value);
+    out.set(o.input.key, set);
+  }
+  return out;
+}
+
+/**
+ * A set of writes, as seen from outside: every write at server s2 that returned by `upTo[s2]`, and those in `extra`.
+ */
+interface WriteSet {
+  upTo: number[];
+  extra: Set<number>;
+}
+
+function emptyWriteSet(n: number): WriteSet {
+  return { upTo: new Array<number>(n).fill(-Infinity), extra: new Set() };
+}
+
+function copyWriteSet(k: WriteSet): WriteSet {
+  return { upTo: [...k.upTo], extra: new Set(k.extra) };
+}
+
+/** Adds `more` and the write `also` to `into`. */
+function addWrites(into: WriteSet, more: WriteSet, also: number): void {
+  more.upTo.forEach((t, j) => (into.upTo[j] = Math.max(into.upTo[j], t)));
+  more.extra.forEach((x) => into.extra.add(x));
+  into.extra.add(also);
+}
+
+/**
+ * The eventual level's promises, seen from outside. For each server two sets of writes are followed in time:
+ * `below`, the writes whose timestamps its Lamport clock is known to have passed (its own writes once they
+ * returned, every write it was seen to hold, and whatever those writes' servers had passed when they issued them),
+ * and `held`, the writes it is known to have received (its own, those a read there returned, and after a quiet
+ * period all of them). A write issued at s carries a timestamp above everything in `below` of s at that moment:
+ * it supersedes those. Under last-writer-wins a read at s never returns a write superseded by one s holds (nor ""
+ * once s holds a write of the key), the final value is superseded by no write, and reads return written values.
+ */
+function expectEventual(
+  w: Workload,
+  ops: readonly Op[],
+  finals: Map<string, string[]>,
+  quietAt: number,
+  context: string,
+): void {
+  const n = w.plan.servers;
+  const server = (o: Op): number => w.serverOf.get(o.clientId)!;
+  const byValue = new Map<string, number>();
+  const writesOf = new Map<string, number[]>();
+  ops.forEach((o, i) => {
+    if (o.input.op !== 'put') return;
+    byValue.set(`${o.input.key}\u0000${o.input.value}`, i);
+    writesOf.set(o.input.key, [...(writesOf.get(o.input.key) ?? []), i]);
+  });
+  const writeOf = (o: Op): number | undefined =>
+    o.output === undefined || o.output === '' ? undefined : byValue.get(`${o.input.key}\u0000${o.output}`);
+  const below = Array.from({ length: n }, () => emptyWriteSet(n));
+  const held = Array.from({ length: n }, () => emptyWriteSet(n));
+  const before = new Map<number, WriteSet>(); // write -> the writes its timestamp is above
+  const inUpTo = (k: WriteSet, i: number): boolean => ops[i].return <= k.upTo[server(ops[i])];
+  const inSet = (k: WriteSet, i: number): boolean => inUpTo(k, i) || k.extra.has(i);
+  const supersedes = (z: number, y: number): boolean => y !== z && inSet(before.get(z)!, y);
+  const describe = (i: number): string =>
+    `${show(ops[i].input.key)}=${show(ops[i].input.op === 'put' ? ops[i].input.value : '')} (written at server ${server(ops[i])}, ${ops[i].call.toFixed(1)}-${ops[i].return.toFixed(1)} ms)`;
+  const written = writtenValues(ops);
+
+  // Calls and returns in time order; at equal times a return comes first (a request sent then arrives later).
+  const events: Array<{ t: number; returned: boolean; i: number }> = [];
+  ops.forEach((o, i) => {
+    events.push({ t: o.call, returned: false, i });
+    if (o.return !== Infinity) events.push({ t: o.return, returned: true, i });
+  });
+  events.push({ t: quietAt, returned: true, i: -1 });
+  events.sort((x, y) => x.t - y.t || Number(y.returned) - Number(x.returned));
+  for (const ev of events) {
+    if (ev.i < 0) {
+      // After a quiet period every server has received every write that returned before it began.
+      for (const k of [...below, ...held]) k.upTo.forEach((t, j) => (k.upTo[j] = Math.max(t, quietAt - SETTLE_MS)));
+      continue;
+    }
+    const o = ops[ev.i];
+    const s = server(o);
+    if (!ev.returned && o.input.op === 'put') before.set(ev.i, copyWriteSet(below[s]));
+    if (!ev.returned && o.input.op === 'get') expectReadNotSuperseded(ev.i);
+    if (!ev.returned) continue;
+    const y = o.input.op === 'put' ? ev.i : writeOf(o);
+    if (o.input.op === 'get')
+      check(
+        o.output === '' || (written.get(o.input.key)?.has(o.output!) ?? false),
+        () =>
+          `${context}: a read of ${show(o.input.key)} at server ${s} returned ${show(o.output)}, which nobody wrote to that key.`,
+      );
+    if (y === undefined) continue;
+    if (o.input.op === 'put') {
+      // Every write of s that returned by now is applied there, and s's clock has passed it.
+      below[s].upTo[s] = Math.max(below[s].upTo[s], o.return);
+      held[s].upTo[s] = Math.max(held[s].upTo[s], o.return);
+    } else {
+      // s holds y, so its clock has passed y and everything y's timestamp is above.
+      addWrites(below[s], before.get(y)!, y);
+      held[s].extra.add(y);
+    }
+    below[s].extra.forEach((x) => inUpTo(below[s], x) && below[s].extra.delete(x));
+  }
+
+  function expectReadNotSuperseded(r: number): void {
+    const o = ops[r];
+    const s = server(o);
+    const y = writeOf(o);
+    for (const z of writesOf.get(o.input.key) ?? []) {
+      if (!inSet(held[s], z)) continue;
+      check(
+        y !== undefined,
+        () =>
+          `${context}: a read of ${show(o.input.key)} at server ${s} (sent at ${o.call.toFixed(1)} ms) returned "", but server ${s} ` +
+          `already held the write ${describe(z)}. A stored key never goes back to "". Likely causes: the store is a plain object ` +
+          '(keys such as "__proto__" or "constructor" are not ordinary keys); a write is answered before it is applied.',
+      );
+      check(
+        !supersedes(z, y!),
+        () =>
+          `${context}: a read of ${show(o.input.key)} at server ${s} (sent at ${o.call.toFixed(1)} ms) returned the write ${describe(y!)}, ` +
+          `but server ${s} already held ${describe(z)}, which was issued after its server had seen the first one (or a later ` +
+          'write of the same server), so it carries a larger Lamport timestamp and must win under last-writer-wins. Likely causes: ' +
+          'the clock is not ticked before each write (two writes of one server tie and the value decides); the clock does not jump ' +
+          'on receipt (max(clock, received) + 1), or only when a value is read; timestamps compared as strings (clock 10 before 9) ' +
+          'or the server id before the clock.',
+      );
+    }
+  }
+
+  for (const [key, values] of finals) {
+    const y = byValue.get(`${key}\u0000${values[0]}`);
+    for (const z of writesOf.get(key) ?? []) {
+      if (ops[z].return === Infinity) continue;
+      check(
+        y !== undefined && !supersedes(z, y),
+        () =>
+          `${context}: every server ended with ${show(key)}=${show(values[0])}${y === undefined ? '' : `, the write ${describe(y)}`}, ` +
+          (y === undefined
+            ? `although the write ${describe(z)} returned. `
+            : `but the write ${describe(z)} was issued after its server had seen that one, so it carries a larger Lamport timestamp and must win. `) +
+          'Likely causes: the clock is not ticked before each write; the clock does not jump past received timestamps; timestamps ' +
+          'compared as strings (clock 10 before 9) or the server id before the clock; the last write to arrive wins.',
+      );
+    }
+  }
+}
+
+/** The generic attacker for one consistency level. */
+export function nemesisTest(level: ConsistencyLevel, name: string): TestDefinition<Lab3Impl> {
+  return {
+    name,
+    description:
+      `${level} level, ${ROUNDS} fresh clusters under seeded delay faults (a PCT schedule, reordering or slow links, a temporary ` +
+      'partition, overtaken messages): reads and writes of hot edge keys from every server while the Lamport clocks cross 9->10, ' +
+      '99->100 and 999->1000, small multi-key litmus episodes; after the faults heal every operation returns and all servers agree; ' +
+      (level === 'linearizable'
+        ? 'the history is linearizable'
+        : level === 'sequential'
+          ? 'the history is sequentially consistent and reads are local'
+          : 'reads return only written values, last-writer-wins holds as seen from outside, operations are local'),
+    generic: true,
+    async run(ctx: Ctx) {
+      for (let round = 0; round < ROUNDS; round++) await runRound(ctx, level, round);
+    },
+  };
+}
