@@ -2,7 +2,8 @@
  * `npm run attack -- labN`: how general a lab's generic attackers are. Runs only the tests marked `generic` against
  * every mutant in solutions/labN/mutants.ts (none of which they were written for) and counts the mutants caught.
  */
-import { Command, InvalidArgumentError } from 'commander';
+import { Command, InvalidArgumentError, Option } from 'commander';
+import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { loadLab, listLabs } from '../grader/labs';
@@ -59,6 +60,33 @@ function seedList(value: string): number[] {
   return seeds;
 }
 
+/** Runs one mutant in a child process of its own, so that a mutant that crashes its process costs only its own row. */
+function attackInChild(lab: string, mutant: Mutant, seeds: readonly number[]): AttackRow {
+  const r = spawnSync(
+    process.execPath,
+    [
+      '--expose-gc',
+      '-r',
+      'ts-node/register/transpile-only',
+      __filename,
+      lab,
+      '--seeds',
+      seeds.join(','),
+      '--one',
+      mutant.name,
+    ],
+    { cwd: path.resolve(__dirname, '..'), encoding: 'utf8', maxBuffer: 64 * 1024 * 1024 },
+  );
+  const line = r.stdout.trim().split('\n').pop() ?? '';
+  try {
+    return JSON.parse(line) as AttackRow;
+  } catch {
+    // As in the grader: a test whose process dies has failed.
+    const why = r.signal ?? `exit code ${r.status}`;
+    return { mutant: mutant.name, description: mutant.description, caughtBy: `its process died (${why})` };
+  }
+}
+
 async function main(): Promise<void> {
   const root = path.resolve(__dirname, '..');
   const program = new Command()
@@ -72,9 +100,14 @@ async function main(): Promise<void> {
     )
     .option('--seeds <list>', 'seeds for each attacker, comma-separated (a graded run uses one)', seedList, [1])
     .option('--mutant <names...>', 'only these mutants')
+    .option(
+      '--per-seed',
+      'run every seed against every mutant and say how many mutants one graded run on each seed catches',
+    )
+    .addOption(new Option('--one <name>', 'run one mutant here and print its row as JSON').hideHelp())
     .parse();
   const lab = program.args[0];
-  const opts = program.opts<{ seeds: number[]; mutant?: string[] }>();
+  const opts = program.opts<{ seeds: number[]; mutant?: string[]; one?: string; perSeed?: boolean }>();
   if (!listLabs(root).some((l) => l.lab === lab)) {
     console.error(
       `No lab named ${lab}. Labs with a suite: ${listLabs(root)
@@ -90,15 +123,43 @@ async function main(): Promise<void> {
     process.exit(2);
   }
   const { mutants } = (await import(path.join(root, 'solutions', lab, 'mutants'))) as { mutants: Mutant[] };
+  if (opts.one !== undefined) {
+    const [row] = await attackMutants(
+      lab,
+      tests,
+      mutants.filter((m) => m.name === opts.one),
+      opts.seeds,
+    );
+    process.stdout.write(`\n${JSON.stringify(row)}\n`);
+    process.exit(0);
+  }
   const chosen = mutants.filter((m) => !opts.mutant || opts.mutant.includes(m.name));
   console.log(
     `${lab}: ${tests.map((t) => t.name).join(', ')} against ${chosen.length} mutants, seeds ${opts.seeds.join(', ')}`,
   );
-  const rows = await attackMutants(lab, tests, chosen, opts.seeds, (r) =>
-    console.log(`${r.caughtBy ? 'caught ' : 'MISSED '} ${r.mutant.padEnd(32)} ${r.caughtBy ?? r.description}`),
-  );
+  const rows: AttackRow[] = [];
+  /** With --per-seed: for each seed, the mutants one graded run on it catches. */
+  const perSeed = new Map<number, number>(opts.seeds.map((seed) => [seed, 0]));
+  for (const mutant of chosen) {
+    if (opts.perSeed) {
+      const each = opts.seeds.map((seed) => attackInChild(lab, mutant, [seed]));
+      each.forEach((r, i) => r.caughtBy && perSeed.set(opts.seeds[i], (perSeed.get(opts.seeds[i]) ?? 0) + 1));
+      const hits = each.filter((r) => r.caughtBy).length;
+      const r = { ...each[0], caughtBy: each.find((x) => x.caughtBy)?.caughtBy };
+      rows.push(r);
+      console.log(`${hits > 0 ? 'caught ' : 'MISSED '} ${r.mutant.padEnd(32)} on ${hits}/${each.length} seeds`);
+      continue;
+    }
+    const r = attackInChild(lab, mutant, opts.seeds);
+    rows.push(r);
+    console.log(`${r.caughtBy ? 'caught ' : 'MISSED '} ${r.mutant.padEnd(32)} ${r.caughtBy ?? r.description}`);
+  }
   const caught = rows.filter((r) => r.caughtBy).length;
   console.log(`${caught}/${rows.length} mutants caught (${((100 * caught) / Math.max(1, rows.length)).toFixed(0)}%)`);
+  if (opts.perSeed)
+    console.log(
+      `one graded run catches: ${[...perSeed].map(([seed, n]) => `seed ${seed} ${n}/${rows.length}`).join(', ')}`,
+    );
   const out = path.join(root, 'reports', 'attack', `${lab}.json`);
   fs.mkdirSync(path.dirname(out), { recursive: true });
   fs.writeFileSync(out, `${JSON.stringify({ lab, seeds: opts.seeds, caught, total: rows.length, rows }, null, 1)}\n`);
