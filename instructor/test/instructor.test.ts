@@ -25,6 +25,7 @@ import { gradebookCsv } from '../gradebook';
 import { distinctiveSolutionLines, scanTemplate } from '../leaks';
 import { studentReadme } from '../readme';
 import { KIT_ROOT, release, ReleaseResult } from '../release';
+import YAML from 'yaml';
 import {
   globToRegExp,
   INSTRUCTOR_DEPENDENCIES,
@@ -833,6 +834,26 @@ describe('instructor tools', function () {
           fs.existsSync(path.join(work, 'shards-merged', 'reports', r.student, 'grading.json')),
           r.student,
         ).to.equal(true);
+    });
+
+    it('the class-grading workflow grades 20 shards with one order key and merges them, every shard named in the merge', () => {
+      const wf = YAML.parse(
+        fs.readFileSync(path.join(KIT_ROOT, 'instructor', 'workflows', 'grade-class.yml'), 'utf8'),
+      ) as {
+        jobs: Record<
+          string,
+          { needs?: string; strategy?: { matrix: { shard: number[] } }; steps: Array<{ run?: string }> }
+        >;
+      };
+      const shards = wf.jobs.grade.strategy?.matrix.shard ?? [];
+      const grading = wf.jobs.grade.steps.map((st) => st.run ?? '').join('\n');
+      expect(grading).to.contain(`--shard "\${{ matrix.shard }}/${shards.length}"`);
+      expect(grading).to.contain('--order-key-file');
+      expect(shards).to.deep.equal(Array.from({ length: shards.length }, (_, i) => i + 1));
+      expect(wf.jobs.merge.needs).to.equal('grade');
+      expect(wf.jobs.merge.steps.map((st) => st.run ?? '').join('\n')).to.contain(
+        'grade-batch -- merge --out gradebook shard-*',
+      );
     });
 
     it('trusts no file of a submission: a symlinked lab folder, a FIFO and links to /dev/stdin and /dev/zero are refused with notes, and every honest submission is graded', async function () {
