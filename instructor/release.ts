@@ -24,7 +24,7 @@ import {
   studentPackageJson,
   studentTsconfig,
 } from './template';
-import { classroomWorkflow, toYaml, WORKFLOW_PATH } from './workflow';
+import { classroomWorkflow, DEPENDABOT_CONFIG, DEPENDABOT_PATH, toYaml, WORKFLOW_PATH } from './workflow';
 
 /** The kit repository these tools belong to. */
 export const KIT_ROOT = path.resolve(__dirname, '..');
@@ -133,6 +133,7 @@ export async function release(options: ReleaseOptions): Promise<ReleaseResult> {
       ),
     ),
   );
+  generated.set(DEPENDABOT_PATH, toYaml(DEPENDABOT_CONFIG));
   for (const [rel, text] of generated) {
     fs.mkdirSync(path.dirname(path.join(out, rel)), { recursive: true });
     fs.writeFileSync(path.join(out, rel), text);

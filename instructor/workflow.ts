@@ -24,8 +24,31 @@ export interface WorkflowStep {
 /** Where the workflow sits in the template. */
 export const WORKFLOW_PATH = '.github/workflows/classroom.yml';
 
+/**
+ * The actions the workflows use, each pinned by the commit of a release (a tag can be moved, a commit cannot), with
+ * the release it is: written beside the pin as a comment, and read by Dependabot (the template's dependabot.yml)
+ * when it proposes a newer release. All run on Node 24 but the reporter, whose only release (v1) runs on Node 20.
+ */
+export const ACTIONS = {
+  checkout: { uses: 'actions/checkout@3d3c42e5aac5ba805825da76410c181273ba90b1', release: 'v7.0.1' },
+  setupNode: { uses: 'actions/setup-node@820762786026740c76f36085b0efc47a31fe5020', release: 'v7.0.0' },
+  uploadArtifact: { uses: 'actions/upload-artifact@bbbca2ddaa5d8feaa63e36b76fdaad77386f024f', release: 'v7.0.0' },
+  downloadArtifact: { uses: 'actions/download-artifact@3e5f45b2cfb9172054b4087a40e8e0b5a5461e7c', release: 'v8.0.1' },
+  reporter: {
+    uses: 'classroom-resources/autograding-grading-reporter@d13b5912daf5042ac1b71bc38bdb4a6bcd61d8ca',
+    release: 'v1',
+  },
+} as const;
+
 /** The reporter action GitHub Classroom reads partial credit from. */
-export const REPORTER = 'classroom-resources/autograding-grading-reporter@v1';
+export const REPORTER = ACTIONS.reporter.uses;
+
+/** The template's Dependabot configuration: a weekly look for newer releases of the workflow's actions. */
+export const DEPENDABOT_PATH = '.github/dependabot.yml';
+export const DEPENDABOT_CONFIG = {
+  version: 2,
+  updates: [{ 'package-ecosystem': 'github-actions', directory: '/', schedule: { interval: 'weekly' } }],
+};
 
 /** The step id of a lab's grader step. */
 export function stepId(lab: string): string {
@@ -66,10 +89,10 @@ function runnerInput(lab: string, test: string, points: number): string {
 export function classroomWorkflow(labs: readonly ClassroomLab[], minutesPerLab = 15): Record<string, YamlValue> {
   const runners = labs.flatMap((l) => l.tests.map((t) => ({ lab: l.lab, test: t.name, points: t.points })));
   const steps: WorkflowStep[] = [
-    { name: 'Checkout code', uses: 'actions/checkout@v4' },
+    { name: 'Checkout code', uses: ACTIONS.checkout.uses },
     {
       name: `Set up Node.js ${WORKFLOW_NODE}`,
-      uses: 'actions/setup-node@v4',
+      uses: ACTIONS.setupNode.uses,
       with: { 'node-version': WORKFLOW_NODE, cache: 'npm' },
     },
     { name: 'Install dependencies', run: 'npm ci' },
@@ -84,7 +107,7 @@ export function classroomWorkflow(labs: readonly ClassroomLab[], minutesPerLab =
     {
       // The HTML report, results.json and histories, for the student to download from the run's page.
       name: 'Upload the reports',
-      uses: 'actions/upload-artifact@v4',
+      uses: ACTIONS.uploadArtifact.uses,
       if: 'always()',
       with: { name: 'grading-reports', path: `${REPORTS_DIR}/`, 'if-no-files-found': 'ignore' },
     },
@@ -125,7 +148,12 @@ function dropUndefined(step: WorkflowStep): Record<string, YamlValue> {
  * as "on", "yes" or "true" are quoted rather than read back as booleans.
  */
 export function toYaml(value: YamlValue): string {
-  return YAML.stringify(value, { version: '1.1', lineWidth: 0 });
+  const text = YAML.stringify(value, { version: '1.1', lineWidth: 0 });
+  // Each pinned action gets its release beside it, as Dependabot and people read it: "uses: owner/repo@sha # v7.0.1".
+  return text.replace(/^(\s*-? ?uses: )(\S+)$/gm, (line, head: string, uses: string) => {
+    const pin = Object.values(ACTIONS).find((a) => a.uses === uses);
+    return pin ? `${head}${uses} # ${pin.release}` : line;
+  });
 }
 
 /** Reads a workflow file back (as YAML 1.1, as GitHub does); a syntax error names its line. */

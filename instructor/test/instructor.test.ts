@@ -34,7 +34,17 @@ import {
   shippedFiles,
   shippedFolders,
 } from '../template';
-import { classroomWorkflow, parseYaml, REPORTER, toYaml, WORKFLOW_NODE, WORKFLOW_PATH, YamlValue } from '../workflow';
+import {
+  ACTIONS,
+  classroomWorkflow,
+  DEPENDABOT_PATH,
+  parseYaml,
+  REPORTER,
+  toYaml,
+  WORKFLOW_NODE,
+  WORKFLOW_PATH,
+  YamlValue,
+} from '../workflow';
 import { buildLab2Class, copyTemplate, putSolution } from '../class';
 
 const LAB2_FILES = ['server.ts', 'client.ts', 'lock.ts'];
@@ -405,6 +415,19 @@ describe('instructor tools', function () {
     const lab2Tests = Object.entries(RUBRIC.tests).map(([name, e]) => ({ name, points: e.points }));
     const runnersOf = (tests: ReadonlyArray<{ name: string }>, lab = 'lab2') => tests.map((t) => `${lab}${t.name}`);
 
+    it('pins every action by the commit of a release, names the release beside it, and ships a Dependabot configuration for them', () => {
+      const text = fs.readFileSync(path.join(tpl, WORKFLOW_PATH), 'utf8');
+      const uses = [...text.matchAll(/uses: (\S+)(.*)$/gm)];
+      expect(uses.length).to.be.at.least(4);
+      for (const [, action, comment] of uses) {
+        expect(action, 'pinned by a full commit').to.match(/@[0-9a-f]{40}$/);
+        expect(comment).to.match(/^ # v\d+(\.\d+\.\d+)?$/);
+      }
+      expect(parseYaml(fs.readFileSync(path.join(tpl, DEPENDABOT_PATH), 'utf8'))).to.deep.include({ version: 2 });
+      // The grading steps never run on Node 20 but for the reporter, which has no newer release.
+      for (const a of Object.values(ACTIONS)) if (a !== ACTIONS.reporter) expect(a.release).to.not.equal('v4');
+    });
+
     it('has Classroom’s shape: the job, permissions, checkout, the current Node LTS, npm ci, one grader step per lab, the reports uploaded, the reporter with one runner per test', () => {
       const wf = workflow();
       expect(wf).to.deep.equal(classroomWorkflow([{ lab: 'lab2', tests: lab2Tests }]));
@@ -425,7 +448,7 @@ describe('instructor tools', function () {
       );
       const upload = steps[steps.length - 2];
       expect([upload.uses, upload.if, upload.with?.path]).to.deep.equal([
-        'actions/upload-artifact@v4',
+        ACTIONS.uploadArtifact.uses,
         'always()',
         'reports/',
       ]);
