@@ -15,6 +15,8 @@ type Ctx = TestContext<Lab2Impl>;
 
 /** Rounds per graded run: rounds 0-3 each meet one kind of fault (see drawPlan), the rest mix them. */
 const ROUNDS = 6;
+/** Keys a plain JavaScript object already has: a store kept in one answers them wrongly. */
+const OBJECT_KEYS = ['__proto__', 'constructor', 'toString', 'hasOwnProperty'];
 /** The storm round's fault phase: long enough for a put to lose dozens of copies in a row. */
 const STORM_MS = 8000;
 /** Clients of the memory round, and the server memory each may cost (a correct server keeps none). */
@@ -126,7 +128,8 @@ export const nemesisKV: TestDefinition<Lab2Impl> = {
       const rng = keyedRng(ctx.seed, `nemesis-kv#${round}`);
       const ts = new KVTester(ctx, true);
       const plan = roundPlan(rng, round);
-      const keys = edgeKeys(rng, 1 + rng.int(4));
+      // Every round has a key a plain object already holds (steered, not left to chance), and some others.
+      const keys = [...new Set([OBJECT_KEYS[round % OBJECT_KEYS.length], ...edgeKeys(rng, 1 + rng.int(3))])];
       const clerks = Array.from({ length: 1 + rng.int(4) }, () => ts.makeClerk());
       const tasks = clerks.flatMap((ck) => Array.from({ length: 1 + rng.int(3) }, () => ck));
       ctx.log(
