@@ -1,0 +1,1850 @@
+// Lab 5's generic attackers: random RESP workloads judged by a model of Redis, crash copies at every disk write, and a client facing misbehaving servers.
+import { createHash } from 'node:crypto';
+import fs from 'node:fs'; // the module itself: the disk nemesis replaces its functions, as the harness's spies do
+import * as net from 'node:net';
+import * as path from 'node:path';
+import { globMatch } from '../glob';
+import { INT64_MAX, INT64_MIN, parseInt64 } from '../int64';
+import { parseStats, type ServerStats } from '../info';
+import { RequestParser, RespError, RespReply } from '../resp';
+import { check, TestFailure } from '../../suite';
+import { EDGE_KEYS, edgeValue } from '../../suite/nemesis/values';
+import { keyedRng, Rng } from '../../world/rng';
+import type { FsyncPolicy } from '../types';
+import { asBytes, Ctx, randomBytes, realTest, showBytes, STRANGE_KEYS } from './common';
+import { describe, RawClient, Resources, sleep, within } from './harness';
+
+// ---------------------------------------------------------------------------------------------------------------
+// The model: Redis 7.0's semantics for the commands the workload sends, as the handout states them.
+
+/** A key's value and, if it has a TTL, the window its absolute deadline lies in (ms since the epoch). */
+export interface Entry {
+  readonly value: string;
+  readonly dlo?: number;
+  readonly dhi?: number;
+}
+
+/** One worker's keys. */
+export type State = Map<string, Entry>;
+
+/** When the server ran a command: after `s` (just before it was sent) and before `r` (its reply was read). */
+export interface Window {
+  readonly s: number;
+  readonly r: number;
+}
+
+/** An expected reply: exact, or an integer in a range (a TTL read in real time). */
+export type Expect = RespReply | { readonly lo: number; readonly hi: number } | Expect[];
+
+/** Does `got` match `want`? An expected error matches any error starting with its text. */
+export function matches(got: RespReply, want: Expect): boolean {
+  if (want instanceof RespError) return got instanceof RespError && got.message.startsWith(want.message);
+  if (Array.isArray(want))
+    return Array.isArray(got) && got.length === want.length && want.every((w, i) => matches(got[i], w));
+  if (want !== null && typeof want === 'object') return typeof got === 'number' && got >= want.lo && got <= want.hi;
+  return got === want;
+}
+
+/** An expected reply, printed for a message. */
+export function showExpect(want: Expect): string {
+  if (want instanceof RespError) return `(error) ${want.message}...`;
+  if (Array.isArray(want)) return `[${want.map(showExpect).join(', ')}]`;
+  if (want !== null && typeof want === 'object') return `(integer) between ${want.lo} and ${want.hi}`;
+  if (typeof want === 'number') return `(integer) ${want}`;
+  return want === null ? '(nil)' : showBytes(want);
+}
+
+/** The choices a command's outcome depends on (a key that may or may not have expired yet), replayed per path. */
+class Choices {
+  private i = 0;
+  readonly taken: boolean[] = [];
+  constructor(private readonly path: readonly boolean[]) {}
+  /** `certain` if known, else the path's next choice (false past its end). */
+  pick(certain: boolean | undefined): boolean {
+    if (certain !== undefined) return certain;
+    const c = this.i < this.path.length ? this.path[this.i] : false;
+    this.i++;
+    this.taken.push(c);
+    return c;
+  }
+}
+
+/** Every outcome of `run` over the choices it asks for (at most `limit`), each with the state it leaves. */
+export function outcomes<T>(
+  state: State,
+  run: (s: State, c: Choices) => T,
+  limit = 64,
+): Array<{ out: T; state: State }> {
+  const found: Array<{ out: T; state: State }> = [];
+  const todo: boolean[][] = [[]];
+  while (todo.length > 0 && found.length < limit) {
+    const p = todo.pop()!;
+    const copy = new Map(state);
+    const c = new Choices(p);
+    found.push({ out: run(copy, c), state: copy });
+    for (let j = p.length; j < c.taken.length; j++) todo.push([...c.taken.slice(0, j), true]);
+  }
+  return found;
+}
+
+const INT_ERROR = new RespError('ERR value is not an integer or out of range');
+const SYNTAX_ERROR = new RespError('ERR syntax error');
+
+/** Is the entry alive at the time `w` of a command (undefined: it cannot be told yet)? */
+function aliveAt(e: Entry, w: Window): boolean | undefined {
+  if (e.dlo === undefined || e.dhi === undefined) return true;
+  if (e.dhi <= w.s) return false;
+  if (e.dlo > w.r) return true;
+  return undefined;
+}
+
+/** The key's entry as the command at `w` sees it (an expired key is removed). */
+function lookup(st: State, key: string, w: Window, c: Choices): Entry | undefined {
+  const e = st.get(key);
+  if (e === undefined) return undefined;
+  if (c.pick(aliveAt(e, w))) return e;
+  st.delete(key);
+  return undefined;
+}
+
+/** Is deadline window a before (or at) deadline window b? */
+function notAfter(a: { lo: number; hi: number }, b: { lo: number; hi: number }, c: Choices): boolean {
+  return c.pick(a.hi <= b.lo ? true : a.lo > b.hi ? false : undefined);
+}
+
+function setCommand(st: State, a: string[], w: Window, c: Choices): Expect {
+  const [key, value] = a;
+  let nx = false;
+  let xx = false;
+  let get = false;
+  let keep = false;
+  let unit: string | undefined;
+  let time = '';
+  for (let i = 2; i < a.length; i++) {
+    const o = a[i].toUpperCase();
+    if (o === 'NX' && !xx) nx = true;
+    else if (o === 'XX' && !nx) xx = true;
+    else if (o === 'GET') get = true;
+    else if (o === 'KEEPTTL' && unit === undefined) keep = true;
+    else if (
+      ['EX', 'PX', 'EXAT', 'PXAT'].includes(o) &&
+      !keep &&
+      (unit === undefined || unit === o) &&
+      i + 1 < a.length
+    ) {
+      unit = o;
+      time = a[++i];
+    } else return SYNTAX_ERROR;
+  }
+  let dl: { lo: number; hi: number } | undefined;
+  if (unit !== undefined) {
+    const n = parseInt64(time);
+    if (n === undefined) return INT_ERROR;
+    if (n <= 0n) return new RespError("ERR invalid expire time in 'set' command");
+    const ms = Number(n) * (unit === 'EX' || unit === 'EXAT' ? 1000 : 1);
+    dl = unit === 'EX' || unit === 'PX' ? { lo: w.s + ms, hi: w.r + ms } : { lo: ms, hi: ms };
+  }
+  const old = lookup(st, key, w, c);
+  const oldValue = old === undefined ? null : old.value;
+  if ((nx && old !== undefined) || (xx && old === undefined)) return get ? oldValue : null;
+  if (dl === undefined && keep && old?.dlo !== undefined) dl = { lo: old.dlo, hi: old.dhi! };
+  st.set(key, dl === undefined ? { value } : { value, dlo: dl.lo, dhi: dl.hi });
+  return get ? oldValue : 'OK';
+}
+
+function incrBy(st: State, key: string, by: bigint, w: Window, c: Choices): Expect {
+  const e = lookup(st, key, w, c);
+  const cur = parseInt64(e?.value ?? '0');
+  if (cur === undefined) return INT_ERROR;
+  const next = cur + by;
+  if (next > INT64_MAX || next < INT64_MIN) return new RespError('ERR increment or decrement would overflow');
+  st.set(key, { ...e, value: String(next) });
+  return Number(next);
+}
+
+function expireCommand(st: State, a: string[], unit: number, w: Window, c: Choices): Expect {
+  const name = unit === 1000 ? 'expire' : 'pexpire';
+  const opts = new Set<string>();
+  for (const o of a.slice(2)) {
+    const u = o.toUpperCase();
+    if (!['NX', 'XX', 'GT', 'LT'].includes(u)) return new RespError(`ERR Unsupported option ${o}`);
+    opts.add(u);
+  }
+  if (opts.has('NX') && (opts.has('XX') || opts.has('GT') || opts.has('LT')))
+    return new RespError('ERR NX and XX, GT or LT options at the same time are not compatible');
+  if (opts.has('GT') && opts.has('LT'))
+    return new RespError('ERR GT and LT options at the same time are not compatible');
+  const n = parseInt64(a[1]);
+  if (n === undefined) return INT_ERROR;
+  void name;
+  const ms = Number(n) * unit;
+  const e = lookup(st, a[0], w, c);
+  if (e === undefined) return 0;
+  const at = { lo: w.s + ms, hi: w.r + ms };
+  const cur = e.dlo === undefined ? undefined : { lo: e.dlo, hi: e.dhi! };
+  if (opts.has('NX') && cur !== undefined) return 0;
+  if (opts.has('XX') && cur === undefined) return 0;
+  if (opts.has('GT') && (cur === undefined || notAfter(at, cur, c))) return 0;
+  if (opts.has('LT') && cur !== undefined && notAfter(cur, at, c)) return 0;
+  if (ms <= 0) st.delete(a[0]);
+  else st.set(a[0], { value: e.value, dlo: at.lo, dhi: at.hi });
+  return 1;
+}
+
+function ttlCommand(st: State, key: string, unit: number, w: Window, c: Choices): Expect {
+  const e = lookup(st, key, w, c);
+  if (e === undefined) return -2;
+  if (e.dlo === undefined) return -1;
+  const lo = Math.max(0, e.dlo - w.r);
+  const hi = Math.max(0, e.dhi! - w.s);
+  return unit === 1 ? { lo, hi } : { lo: Math.floor(lo / 1000), hi: Math.ceil(hi / 1000) };
+}
+
+/** Runs one command on the model (its name in any case) and returns Redis's reply. */
+export function applyCommand(st: State, args: string[], w: Window, c: Choices): Expect {
+  const name = args[0].toUpperCase();
+  const a = args.slice(1);
+  switch (name) {
+    case 'PING':
+      return a.length === 0 ? 'PONG' : a[0];
+    case 'ECHO':
+      return a[0];
+    case 'GET':
+      return lookup(st, a[0], w, c)?.value ?? null;
+    case 'SET':
+      return setCommand(st, a, w, c);
+    case 'DEL': {
+      let n = 0;
+      for (const k of new Set(a))
+        if (lookup(st, k, w, c) !== undefined) {
+          st.delete(k);
+          n++;
+        }
+      return n;
+    }
+    case 'EXISTS':
+      return a.filter((k) => lookup(st, k, w, c) !== undefined).length;
+    case 'INCR':
+      return incrBy(st, a[0], 1n, w, c);
+    case 'DECR':
+      return incrBy(st, a[0], -1n, w, c);
+    case 'INCRBY':
+    case 'DECRBY': {
+      const by = parseInt64(a[1]);
+      if (by === undefined) return INT_ERROR;
+      if (name === 'DECRBY' && by === INT64_MIN) return new RespError('ERR decrement would overflow');
+      return incrBy(st, a[0], name === 'DECRBY' ? -by : by, w, c);
+    }
+    case 'EXPIRE':
+      return expireCommand(st, a, 1000, w, c);
+    case 'PEXPIRE':
+      return expireCommand(st, a, 1, w, c);
+    case 'TTL':
+      return ttlCommand(st, a[0], 1000, w, c);
+    case 'PTTL':
+      return ttlCommand(st, a[0], 1, w, c);
+    default:
+      throw new Error(`the model has no command ${name}`);
+  }
+}
+
+/** Arity as Redis checks it (n: exactly; -n: at least), for the commands the workload sends. */
+const ARITY: Record<string, number> = {
+  PING: -1,
+  ECHO: 2,
+  GET: 2,
+  SET: -3,
+  DEL: -2,
+  EXISTS: -2,
+  INCR: 2,
+  DECR: 2,
+  INCRBY: 3,
+  DECRBY: 3,
+  EXPIRE: -3,
+  PEXPIRE: -3,
+  TTL: 2,
+  PTTL: 2,
+};
+
+/** The error a command gets before it runs (unknown, wrong arity), or undefined. */
+export function refusal(args: string[]): RespError | undefined {
+  const name = args[0].toUpperCase();
+  const arity = Object.prototype.hasOwnProperty.call(ARITY, name) ? ARITY[name] : undefined;
+  if (arity === undefined) return new RespError(`ERR unknown command '`);
+  if (arity > 0 ? args.length !== arity : args.length < -arity)
+    return new RespError(`ERR wrong number of arguments for '${name.toLowerCase()}' command`);
+  return undefined;
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// The workload: keys and values at the edges, commands with boundary numbers, pipelines and transactions.
+
+/** Integer-looking values: digit-count boundaries, 2^53, the int64 limits, and texts Redis refuses as integers. */
+const NUMBERS = [
+  '9',
+  '99',
+  '-10',
+  '0',
+  '9007199254740991',
+  '9007199254740993',
+  '9223372036854775806',
+  '-9223372036854775807',
+  '01',
+  ' 1',
+  '1.0',
+  '+1',
+  '-0',
+  '1e3',
+];
+
+/** The keys a worker owns: ordinary ones, binary ones, and its share of the edge keys (byte strings). */
+export function workerKeys(rng: Rng, id: number, workers: number): string[] {
+  const keys: string[] = [];
+  for (let i = 0; i < 14; i++) keys.push(`w${id}:${i}`);
+  keys.push(`w${id}:\u00ff\u0000\r\n${rng.int(100)}`, `w${id}:` + randomBytes(rng, 6), `w${id}:${'k'.repeat(300)}`);
+  const edges = [...new Set([...EDGE_KEYS, ...STRANGE_KEYS])].map(asBytes);
+  edges.forEach((k, i) => {
+    if (i % workers === id) keys.push(k);
+  });
+  return [...new Set(keys)];
+}
+
+/** A value: edge shapes (numeric-looking, huge, NUL, non-ASCII), raw bytes, or a boundary number. */
+function value(rng: Rng, n: number): string {
+  const r = rng.int(10);
+  if (r < 3) return rng.pick(NUMBERS);
+  if (r === 3) return randomBytes(rng, rng.between(0, 40));
+  if (r === 4 && rng.chance(0.3)) return `${n}`.padEnd(rng.between(100_000, 400_000), 'x');
+  return asBytes(edgeValue(rng, n, { hugeBytes: 2000 }));
+}
+
+/** A TTL suffix for SET: none, long, short (expires during the run), absolute in the past or far future. */
+function setTtl(rng: Rng): string[] {
+  switch (rng.int(9)) {
+    case 0:
+      return ['EX', String(rng.between(1, 50) * 1000)];
+    case 1:
+      return ['PX', String(rng.between(20, 250))];
+    case 2:
+      return ['PXAT', String(Date.now() - rng.between(1, 100_000))];
+    case 3:
+      return ['EXAT', String(Math.floor(Date.now() / 1000) + rng.between(1, 50) * 1000)];
+    case 4:
+      return ['KEEPTTL'];
+    case 5:
+      return ['EX', String(rng.between(1, 9) * 1000), 'EX', String(rng.between(10, 20) * 1000)]; // the last one wins
+    default:
+      return [];
+  }
+}
+
+/** One random command on the worker's keys (sometimes malformed, as the handout defines the error). */
+export function randomCommand(rng: Rng, keys: readonly string[], n: number): string[] {
+  const key = (): string => (rng.chance(0.5) ? keys[rng.int(Math.min(6, keys.length))] : rng.pick(keys));
+  const r = rng.int(100);
+  if (r < 22)
+    return [
+      'SET',
+      key(),
+      value(rng, n),
+      ...(rng.chance(0.2) ? [rng.pick(['NX', 'XX'])] : []),
+      ...(rng.chance(0.15) ? ['GET'] : []),
+      ...setTtl(rng),
+    ];
+  if (r < 40) return ['GET', key()];
+  if (r < 47) return ['DEL', ...Array.from({ length: rng.between(1, 3) }, key)];
+  if (r < 51) return ['EXISTS', ...Array.from({ length: rng.between(1, 3) }, key)];
+  if (r < 60) return [rng.pick(['INCR', 'DECR']), key()];
+  if (r < 65)
+    return [
+      rng.pick(['INCRBY', 'DECRBY']),
+      key(),
+      rng.pick(['1', '-1', '10', '9007199254740992', '9223372036854775807', '-9223372036854775808', '1x']),
+    ];
+  if (r < 72) {
+    const opt = rng.chance(0.4) ? [rng.pick(['NX', 'XX', 'GT', 'LT'])] : [];
+    if (rng.chance(0.5))
+      return ['EXPIRE', key(), rng.pick(['0', '-5', String(rng.between(1, 50) * 1000), '10s']), ...opt];
+    return [
+      'PEXPIRE',
+      key(),
+      rng.pick(['0', String(rng.between(20, 250)), String(rng.between(1, 50) * 1_000_000)]),
+      ...opt,
+    ];
+  }
+  if (r < 82) return [rng.pick(['TTL', 'PTTL']), key()];
+  if (r < 85) return ['ECHO', value(rng, n)];
+  if (r < 87) return ['PING'];
+  if (r < 89) return [rng.pick(['GET', 'SET', 'INCR', 'TTL'])]; // wrong arity
+  if (r < 90) return [rng.pick(['constructor', '__proto__', 'NOSUCHCMD', 'hasOwnProperty']), key()];
+  if (r < 93) return ['SET', key(), value(rng, n), rng.pick(['EX', 'PX']), rng.pick(['10s', 'abc', '0', '-1'])];
+  if (r < 95) return ['SET', key(), 'v', 'EX', '100', 'PX', '100000'];
+  const k = key(); // deleted and created again in one breath
+  return rng.chance(0.5) ? ['DEL', k] : ['SET', k, value(rng, n), 'PX', '60000000'];
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// A worker: one client's connection, its keys, its history (for the crash checks).
+
+/** How far a worker had got when the disk was copied: replies received (acknowledged), commands sent. */
+export interface Mark {
+  readonly acked: number;
+  readonly sent: number;
+}
+
+/** A state's fingerprint, to merge equal possible states (long values by their length and ends). */
+function fingerprint(st: State): string {
+  const parts: string[] = [];
+  for (const [k, e] of st) {
+    const v = e.value.length > 200 ? `${e.value.length}:${e.value.slice(0, 60)}:${e.value.slice(-60)}` : e.value;
+    parts.push(JSON.stringify([k, v, e.dlo, e.dhi]));
+  }
+  return parts.sort().join();
+}
+
+/** At most this many possible states are kept per worker (outcomes that replies cannot tell apart). */
+const MAX_STATES = 32;
+
+/**
+ * The states possible after a command, given the states possible before: every outcome of `run` (on every
+ * state) whose reply matches `got`. Empty: no outcome matches, the reply is wrong. Also returns the first outcome.
+ */
+function step<T>(
+  states: readonly State[],
+  run: (s: State, c: Choices) => T,
+  fits: (out: T) => boolean,
+): { next: State[]; first: T; all: T[] } {
+  const next: State[] = [];
+  const seen = new Set<string>();
+  const all: T[] = [];
+  for (const st of states)
+    for (const o of outcomes(st, run)) {
+      all.push(o.out);
+      if (!fits(o.out) || next.length >= MAX_STATES) continue;
+      const f = fingerprint(o.state);
+      if (seen.has(f)) continue;
+      seen.add(f);
+      next.push(o.state);
+    }
+  return { next, first: all[0], all };
+}
+
+/** One item of a pipeline: a command with what checks its reply. */
+interface Sent {
+  readonly args: string[];
+  readonly what: string;
+  /** Checks the reply (throws), updating the worker's possible states. */
+  readonly judge: (got: RespReply, w: Window) => void;
+  /**
+   * The keys of a DEL of two or more keys sent outside a transaction. The handout's log holds one key per DEL
+   * record and wraps only an EXEC's records (promise 23a), so a crash that cuts the log inside this command's
+   * records may leave any of its keys deleted and the others not.
+   */
+  readonly splits?: readonly string[];
+}
+
+export class Worker {
+  /** The states the worker's keys may be in now (several when replies cannot tell outcomes apart). */
+  states: State[] = [new Map()];
+  /** The possible states after each number of commands (history[0]: before the first). */
+  readonly history: State[][] = [[new Map()]];
+  /** Command number (1-based, as in `history`) -> the keys of a plain multi-key DEL, which a crash may leave half done. */
+  readonly splits = new Map<number, readonly string[]>();
+  /** Replies taken from connections before the current one. */
+  private taken = 0;
+  sent = 0;
+  conn: RawClient | undefined;
+  ops = 0;
+  /** Keys written by an unacknowledged command that a broken connection left unanswered: unknown state. */
+  constructor(
+    readonly id: number,
+    readonly keys: readonly string[],
+    readonly res: Resources,
+    private readonly where: () => string,
+  ) {}
+
+  /** Replies received so far (the disk copy's lower bound) and commands sent (its upper bound). */
+  mark(): Mark {
+    return { acked: this.taken + (this.conn?.buffered ?? 0), sent: this.sent };
+  }
+
+  /** Connects, and sends what clients send on connect (HELLO is refused: RESP2 only). */
+  async connect(port: number): Promise<void> {
+    this.conn = await this.res.connect(port, 'latin1');
+    const hello: Array<[string[], Expect]> = [
+      [['HELLO', '3'], new RespError('')],
+      [['CLIENT', 'SETNAME', `worker-${this.id}`], 'OK'],
+      [['SELECT', '0'], 'OK'],
+      [['PING'], 'PONG'],
+    ];
+    await this.pipeline(
+      hello.map(([args, want]) => ({
+        args,
+        what: args[0],
+        judge: (got) => this.expectExact(args, got, want, 'on connecting (what clients send first) '),
+      })),
+    );
+  }
+
+  /** Sends `items` in one pipeline and judges the replies in order. */
+  private async pipeline(items: Sent[]): Promise<void> {
+    const conn = this.conn!;
+    const s = Date.now();
+    for (const it of items) {
+      conn.send(...it.args.map((x) => Buffer.from(x, 'latin1')));
+      this.sent++;
+      if (it.splits) this.splits.set(this.sent, it.splits);
+    }
+    for (const it of items) {
+      const got = await conn.reply(`${it.what} (worker ${this.id}, ${this.where()})`, 10_000);
+      this.taken++;
+      this.ops++;
+      it.judge(got, { s, r: Date.now() });
+      this.history.push(this.states);
+    }
+  }
+
+  /** A judge for a command on the model: any outcome whose reply matches is adopted. */
+  private modelled(args: string[], ctxText: string): Sent['judge'] {
+    return (got, w) => {
+      const refused = refusal(args);
+      if (refused) {
+        if (!matches(got, refused)) this.fail(args, got, refused, ctxText, causesFor(''));
+        return;
+      }
+      const r = step(
+        this.states,
+        (st, c) => applyCommand(st, args, w, c),
+        (out) => matches(got, out),
+      );
+      if (r.next.length === 0)
+        this.fail(args, got, r.first, ctxText, causesFor(args[0]), r.all.length > 1 ? r.all : undefined);
+      this.states = r.next;
+    };
+  }
+
+  private fail(args: string[], got: RespReply, want: Expect, ctxText: string, causes: string, alts?: Expect[]): never {
+    const expected = alts ? alts.map(showExpect).join(' or ') : showExpect(want);
+    throw new TestFailure(
+      `${this.where()}, worker ${this.id}: ${showCommand(args)} ${ctxText}replied ${showBytes(got)}; expected ${expected}` +
+        `${alts ? ' (the key may or may not have expired by then)' : ''}. ${describeKeys(this.states[0], [args])} ${causes}`,
+    );
+  }
+
+  /** A batch of plain commands, pipelined. */
+  async batch(rng: Rng, n: number): Promise<void> {
+    const items: Sent[] = [];
+    for (let i = 0; i < n; i++) {
+      const args = randomCommand(rng, this.keys, this.ops + i);
+      const keys = args[0] === 'DEL' ? [...new Set(args.slice(1))] : [];
+      items.push({
+        args,
+        what: describe(args.slice(0, 2)),
+        judge: this.modelled(args, `in a pipeline of ${n} `),
+        splits: keys.length > 1 ? keys : undefined,
+      });
+    }
+    await this.pipeline(items);
+  }
+
+  /**
+   * Transactions, pipelined one after the other: MULTI, queued commands, then EXEC (or DISCARD, or a refused command
+   * that makes EXEC abort). The queued commands run together at EXEC, as one unit.
+   */
+  async transactions(rng: Rng, count: number, size: number): Promise<void> {
+    const items: Sent[] = [];
+    for (let t = 0; t < count; t++) {
+      const queued: string[][] = [];
+      const len = rng.between(1, size);
+      const end = rng.int(10);
+      const txt = `(transaction ${t + 1} of ${count} on one connection, ${len} commands) `;
+      items.push({
+        args: ['MULTI'],
+        what: 'MULTI',
+        judge: (got) => (this.expectExact(['MULTI'], got, 'OK', txt), new Map()),
+      });
+      let aborted = false;
+      for (let i = 0; i < len; i++) {
+        let args = randomCommand(rng, this.keys, this.ops + i);
+        if (refusal(args) && end !== 0) args = ['GET', this.keys[0]];
+        if (refusal(args)) aborted = true;
+        queued.push(args);
+        const want = refusal(args) ?? 'QUEUED';
+        items.push({
+          args,
+          what: describe(args.slice(0, 2)),
+          judge: (got) => (this.expectExact(args, got, want, `inside MULTI ${txt}`), new Map()),
+        });
+      }
+      if (end === 1) {
+        items.push({
+          args: ['DISCARD'],
+          what: 'DISCARD',
+          judge: (got) => (this.expectExact(['DISCARD'], got, 'OK', txt), new Map()),
+        });
+        continue;
+      }
+      const abort = aborted;
+      items.push({
+        args: ['EXEC'],
+        what: 'EXEC',
+        judge: (got, w) => {
+          if (abort) {
+            this.expectExact(['EXEC'], got, new RespError('EXECABORT'), txt + '(a queued command was refused) ');
+            return new Map();
+          }
+          const before = this.states[0];
+          const fail = (detail: string, upTo: number, causes: string): never => {
+            const list = queued.slice(0, upTo).map(showCommand).join('; ');
+            throw new TestFailure(
+              `${this.where()}, worker ${this.id}: EXEC ${txt}replied ${Array.isArray(got) ? `an array of ${got.length}` : showBytes(got)}; expected an array of ${queued.length} replies.${detail} ` +
+                'EXEC runs the queued commands one after the other, with no other command in between, and replies with the array of their replies; ' +
+                `nothing queued may run before EXEC. The transaction's commands${upTo < queued.length ? ' up to that one' : ''}: ${list}. ${describeKeys(before, queued.slice(0, upTo))} ` +
+                causes,
+            );
+          };
+          if (!Array.isArray(got) || got.length !== queued.length)
+            fail('', Math.min(queued.length, 20), causesFor('EXEC'));
+          const replies = got as RespReply[];
+          let states = this.states;
+          queued.forEach((args, i) => {
+            const r = step(
+              states,
+              (st, c) => applyCommand(st, args, w, c),
+              (out) => matches(replies[i], out),
+            );
+            if (r.next.length === 0)
+              fail(
+                ` Its element ${i + 1}, for ${showCommand(args)}, was ${showBytes(replies[i])} where ${r.all.map(showExpect).join(' or ')} was expected.`,
+                i + 1,
+                causesFor(args[0]),
+              );
+            states = r.next;
+          });
+          this.states = states;
+        },
+      });
+    }
+    await this.pipeline(items);
+  }
+
+  /** MULTI, a few commands, then QUIT: +OK and a closed connection, and nothing queued ran. Reconnects. */
+  async quitInMulti(rng: Rng, port: number): Promise<void> {
+    const args = ['SET', this.keys[rng.int(3)], 'quit-queued'];
+    await this.pipeline([
+      { args: ['MULTI'], what: 'MULTI', judge: (got) => (this.expectExact(['MULTI'], got, 'OK', ''), new Map()) },
+      {
+        args,
+        what: 'SET (queued)',
+        judge: (got) => (this.expectExact(args, got, 'QUEUED', 'inside MULTI '), new Map()),
+      },
+      {
+        args: ['QUIT'],
+        what: 'QUIT',
+        judge: (got) => (this.expectExact(['QUIT'], got, 'OK', 'inside MULTI '), new Map()),
+      },
+    ]);
+    const closed = await this.conn!.replyOrClose(5000);
+    check(
+      closed === 'closed',
+      `${this.where()}, worker ${this.id}: after QUIT (sent inside MULTI) the server ${closed === 'timeout' ? 'kept the connection open for 5 s' : 'sent another reply'}; QUIT replies +OK and closes the connection.`,
+    );
+    this.conn = undefined;
+    await this.connect(port);
+  }
+
+  private expectExact(args: string[], got: RespReply, want: Expect, ctxText: string): void {
+    if (!matches(got, want)) this.fail(args, got, want, ctxText, causesFor(args[0]));
+  }
+}
+
+/** A command for a message: its words as byte strings, long ones cut. */
+function showCommand(args: readonly string[]): string {
+  return args.map((a, i) => (i === 0 ? a : showBytes(a.length > 40 ? `${a.slice(0, 40)}...` : a))).join(' ');
+}
+
+/** What the model held for the keys of `commands` before them, for a message. */
+function describeKeys(st: State, commands: readonly string[][]): string {
+  const now = Date.now();
+  const keys = [
+    ...new Set(
+      commands
+        .filter(
+          (c) =>
+            c.length > 1 &&
+            ARITY[c[0].toUpperCase()] !== undefined &&
+            c[0].toUpperCase() !== 'ECHO' &&
+            c[0].toUpperCase() !== 'PING',
+        )
+        .map((c) => c[1]),
+    ),
+  ];
+  const text = keys.slice(0, 4).map((k) => {
+    const e = st.get(k);
+    if (e === undefined) return `${showBytes(k)} did not exist`;
+    const v = showBytes(e.value.length > 40 ? `${e.value.slice(0, 40)}...` : e.value);
+    return e.dlo === undefined
+      ? `${showBytes(k)} held ${v} with no TTL`
+      : `${showBytes(k)} held ${v} with its deadline ${e.dlo - now}..${e.dhi! - now} ms from now`;
+  });
+  return text.length ? `Before, ${text.join('; ')}.` : '';
+}
+
+/** Likely causes of a wrong reply to a command, for failure messages. */
+function causesFor(name: string): string {
+  const n = name.toUpperCase();
+  const common =
+    'Other likely causes: replies sent out of order or dropped in a pipeline (run every complete command of a chunk, in order), ' +
+    'a parser shared between connections, values handled as UTF-8 instead of byte strings, or a store in a plain object (keys like __proto__).';
+  const byName: Record<string, string> = {
+    SET: "Check SET's options (NX, XX, GET, KEEPTTL, a repeated time takes the last; two kinds of time are a syntax error) and that a plain SET clears the TTL.",
+    GET: 'An expired key must never be visible, even before the sweep removed it; a deleted key is nil.',
+    DEL: 'DEL counts keys that existed and were removed; an expired key does not count.',
+    EXISTS: 'EXISTS counts a key named twice twice; expired keys do not exist.',
+    INCR: 'INCR family: 64-bit arithmetic (bigints), only canonical integers, the overflow error changes nothing, the TTL is kept, an expired key counts as 0.',
+    DECR: 'INCR family: 64-bit arithmetic (bigints), only canonical integers, the overflow error changes nothing, the TTL is kept.',
+    INCRBY:
+      'INCR family: 64-bit arithmetic (bigints), only canonical integers, the overflow error changes nothing, the TTL is kept.',
+    DECRBY: 'DECRBY subtracts; 64-bit arithmetic (bigints); the overflow error changes nothing.',
+    EXPIRE:
+      'EXPIRE: options NX/XX/GT/LT (no TTL counts as infinite), a time <= 0 deletes the key and replies 1, a missing key replies 0.',
+    PEXPIRE: 'PEXPIRE: options NX/XX/GT/LT (no TTL counts as infinite), a time <= 0 deletes the key and replies 1.',
+    TTL: 'TTL: -2 no key, -1 no TTL, else the seconds left of an absolute deadline (SET EX, EXPIRE; KEEPTTL and INCR keep it).',
+    PTTL: 'PTTL: -2 no key, -1 no TTL, else the ms left of an absolute deadline (SET PX, PEXPIRE; KEEPTTL and INCR keep it).',
+  };
+  return `${byName[n] ?? 'Unknown commands and wrong numbers of arguments are refused with an error and change nothing.'} ${common}`;
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// The disk nemesis: copies of the data folder at random write points of the persistence path (what kill -9 leaves).
+
+/**
+ * The durability probe of an fsync 'always' round: one connection sets probe:<n> to "p<n>", one at a time. The keys
+ * from `base` (the last FLUSHDB) up to `acked` were acknowledged and must survive any crash, a power cut included.
+ */
+export interface Probe {
+  conn: RawClient | undefined;
+  n: number;
+  base: number;
+  paused: boolean;
+}
+
+/** The probe keys a crash must keep: from `base` up to (not including) `acked`. */
+export interface ProbeMark {
+  readonly base: number;
+  readonly acked: number;
+}
+
+/** One copy of the data folder: where it was taken, and how far each worker had got. */
+export interface CrashPoint {
+  readonly dir: string;
+  readonly what: string;
+  readonly marks: readonly Mark[];
+  readonly probe: ProbeMark;
+}
+
+type Fn = (...args: unknown[]) => unknown;
+
+/**
+ * Copies the files of a folder as they are now. An asynchronous call of the server's (a rename, a removal) may run
+ * on libuv's threads meanwhile, so a file can vanish between the listing and its copy: it is then left out, as a
+ * crash at that instant could leave it.
+ */
+function copyFolder(from: string, to: string): void {
+  for (const name of fs.readdirSync(from)) {
+    try {
+      if (fs.statSync(path.join(from, name)).isFile()) fs.copyFileSync(path.join(from, name), path.join(to, name));
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw e;
+    }
+  }
+}
+
+/** The bytes a write call writes, and where (undefined: the end of the file). */
+interface WriteCall {
+  readonly file: string;
+  readonly data: Buffer | undefined;
+  readonly position: number | undefined;
+  /** Opened by path with truncation (writeFile): the file is empty before the data. */
+  readonly truncates: boolean;
+}
+
+function asBuffer(data: unknown, encoding: unknown): Buffer | undefined {
+  if (typeof data === 'string')
+    return Buffer.from(data, typeof encoding === 'string' ? (encoding as BufferEncoding) : 'utf8');
+  if (Buffer.isBuffer(data)) return data;
+  if (ArrayBuffer.isView(data)) return Buffer.from(data.buffer, data.byteOffset, data.byteLength);
+  return undefined;
+}
+
+/** Reads a (fd, buffer|string, ...) write call's bytes and position, in the shapes fs.write(Sync) takes. */
+function fdWrite(args: unknown[], from: number): Pick<WriteCall, 'data' | 'position'> {
+  const [data, a, b, c] = args.slice(from);
+  if (typeof data === 'string') return { data: asBuffer(data, b), position: typeof a === 'number' ? a : undefined };
+  const buf = asBuffer(data, undefined);
+  if (!buf) return { data: undefined, position: undefined };
+  if (a !== null && typeof a === 'object') {
+    const o = a as { offset?: number; length?: number; position?: number };
+    const off = o.offset ?? 0;
+    return { data: buf.subarray(off, off + (o.length ?? buf.length - off)), position: o.position ?? undefined };
+  }
+  const off = typeof a === 'number' ? a : 0;
+  const len = typeof b === 'number' ? b : buf.length - off;
+  return { data: buf.subarray(off, off + len), position: typeof c === 'number' ? c : undefined };
+}
+
+/** Where each RESP command in `data` starts (a '*' at the start or after CR LF, followed by a digit). */
+function recordStarts(data: Buffer): number[] {
+  const starts: number[] = [];
+  for (let i = 0; i < data.length - 1; i++)
+    if (
+      data[i] === 0x2a &&
+      (i === 0 || (data[i - 1] === 0x0a && data[i - 2] === 0x0d)) &&
+      data[i + 1] >= 0x30 &&
+      data[i + 1] <= 0x39
+    )
+      starts.push(i);
+  return starts;
+}
+
+/**
+ * Replaces fs's write, append, rename and truncate calls with versions that note each one on the data folder and,
+ * at the targets drawn from the seed, copy the folder first (for a write, sometimes with part of its bytes written:
+ * a torn write), or after a rename. The copies are what kill -9 leaves at that instant.
+ */
+export class DiskNemesis {
+  readonly points: CrashPoint[] = [];
+  private readonly counts = new Map<string, number>();
+  private readonly targets = new Map<string, Set<number>>();
+  private copying = false;
+  private readonly restore: Array<() => void> = [];
+
+  constructor(
+    readonly dir: string,
+    private readonly rng: Rng,
+    private readonly marks: () => Mark[],
+    private readonly newDir: () => string,
+    private readonly maxCopies: number,
+    private readonly probeMark: () => ProbeMark,
+  ) {
+    const draw = (kind: string, n: number, upTo: number) => {
+      const s = new Set<number>();
+      for (let i = 0; i < n; i++) s.add(rng.between(1, upTo));
+      this.targets.set(kind, s);
+    };
+    draw('log write', 3, 30);
+    draw('write to another file', 2, 6);
+    draw('rename', rng.chance(0.7) ? 1 : 0, 3);
+    draw('truncate', rng.chance(0.5) ? 1 : 0, 3);
+    draw('probe reply', 2, 15);
+  }
+
+  /** The name of the folder's file open as `fd`, or undefined. */
+  private nameOfFd(fd: unknown): string | undefined {
+    if (typeof fd !== 'number' || this.copying) return undefined;
+    try {
+      const st = fs.fstatSync(fd, { bigint: true });
+      for (const name of fs.readdirSync(this.dir)) {
+        const o = fs.statSync(path.join(this.dir, name), { bigint: true });
+        if (o.dev === st.dev && o.ino === st.ino) return name;
+      }
+    } catch {
+      // not a file of the folder
+    }
+    return undefined;
+  }
+
+  private nameOfPath(p: unknown): string | undefined {
+    if (this.copying || (typeof p !== 'string' && !(p instanceof URL))) return undefined;
+    const full = path.resolve(p instanceof URL ? p.pathname : p);
+    return path.dirname(full) === path.resolve(this.dir) ? path.basename(full) : undefined;
+  }
+
+  private nameOf(target: unknown): string | undefined {
+    if (typeof target === 'number') return this.nameOfFd(target);
+    if (target !== null && typeof target === 'object' && typeof (target as { fd?: unknown }).fd === 'number')
+      return this.nameOfFd((target as { fd: number }).fd);
+    return this.nameOfPath(target);
+  }
+
+  /** Counts an event of `kind`; true when it is a target (and copies remain). */
+  private due(kind: string): boolean {
+    const n = (this.counts.get(kind) ?? 0) + 1;
+    this.counts.set(kind, n);
+    return this.points.length < this.maxCopies && (this.targets.get(kind)?.has(n) ?? false);
+  }
+
+  private copy(what: string): string {
+    this.copying = true;
+    try {
+      const to = this.newDir();
+      copyFolder(this.dir, to);
+      this.points.push({ dir: to, what, marks: this.marks(), probe: this.probeMark() });
+      return to;
+    } finally {
+      this.copying = false;
+    }
+  }
+
+  private beforeWrite(call: WriteCall | undefined, how: string): void {
+    if (call === undefined) return;
+    const kind = call.file === 'appendonly.aof' ? 'log write' : 'write to another file';
+    // A write of several records (an EXEC's, a pipeline's) is torn more often, sometimes right after one of them.
+    const starts = call.data ? recordStarts(call.data) : [];
+    const several =
+      kind === 'log write' && starts.length >= 3 && this.rng.chance(0.25) && this.points.length < this.maxCopies;
+    if (!this.due(kind) && !several) return;
+    const torn = call.data !== undefined && call.data.length > 1 && (several || this.rng.chance(0.5));
+    const cut = !torn
+      ? 0
+      : several && this.rng.chance(0.5)
+        ? this.rng.pick(starts.slice(1))
+        : this.rng.between(1, call.data!.length - 1);
+    const to = this.copy(
+      `${torn ? `a torn ${how} (${cut} of its ${call.data!.length} bytes written)` : `just before a ${how}`} to ${call.file}`,
+    );
+    const file = path.join(to, call.file);
+    if (call.truncates) fs.writeFileSync(file, '');
+    if (!torn) return;
+    const fd = fs.openSync(file, fs.existsSync(file) ? 'r+' : 'w+');
+    try {
+      fs.writeSync(fd, call.data!, 0, cut, call.position ?? fs.fstatSync(fd).size);
+    } finally {
+      fs.closeSync(fd);
+    }
+  }
+
+  private wrap(
+    owner: object,
+    name: string,
+    before: (self: unknown, args: unknown[]) => void,
+    after?: () => void,
+  ): void {
+    const o = owner as Record<string, Fn>;
+    const original = o[name];
+    if (typeof original !== 'function') return;
+    o[name] = function (this: unknown, ...args: unknown[]) {
+      before(this, args);
+      const result = original.apply(this, args);
+      if (after) {
+        if (result instanceof Promise) return result.then((v) => (after(), v));
+        const cb = args[args.length - 1];
+        if (typeof cb !== 'function') after();
+      }
+      return result;
+    };
+    this.restore.push(() => (o[name] = original));
+  }
+
+  /** Installs the replacements (remove them with `uninstall`). */
+  async install(): Promise<void> {
+    const handle = await fs.promises.open(__filename, 'r');
+    const proto = Object.getPrototypeOf(handle) as object;
+    await handle.close();
+    this.watchSyncs(proto);
+    const call = (
+      target: unknown,
+      data: Pick<WriteCall, 'data' | 'position'>,
+      truncates = false,
+    ): WriteCall | undefined => {
+      const file = this.nameOf(target);
+      return file === undefined ? undefined : { file, ...data, truncates };
+    };
+    const byFd = (_: unknown, a: unknown[]) => this.beforeWrite(call(a[0], fdWrite(a, 1)), 'write');
+    const byHandle = (self: unknown, a: unknown[]) => this.beforeWrite(call(self, fdWrite(a, 0)), 'write');
+    const whole = (flagDefault: string) => (_: unknown, a: unknown[]) => {
+      const [target, data, options] = a;
+      const enc = typeof options === 'string' ? options : (options as { encoding?: string } | undefined)?.encoding;
+      const flag =
+        (options !== null && typeof options === 'object' ? (options as { flag?: string }).flag : undefined) ??
+        flagDefault;
+      const byPath = typeof target === 'string' || target instanceof URL;
+      this.beforeWrite(
+        call(target, { data: asBuffer(data, enc), position: undefined }, byPath && flag.startsWith('w')),
+        flagDefault === 'a' ? 'append' : 'write',
+      );
+    };
+    const wholeHandle = (flagDefault: string) => (self: unknown, a: unknown[]) =>
+      whole(flagDefault)(self, [self, ...a]);
+    this.wrap(fs, 'writeSync', byFd);
+    this.wrap(fs, 'write', byFd);
+    this.wrap(fs, 'writevSync', (_, a) =>
+      this.beforeWrite(call(a[0], { data: undefined, position: undefined }), 'write'),
+    );
+    this.wrap(fs, 'writev', (_, a) => this.beforeWrite(call(a[0], { data: undefined, position: undefined }), 'write'));
+    this.wrap(fs, 'writeFileSync', whole('w'));
+    this.wrap(fs, 'writeFile', whole('w'));
+    this.wrap(fs, 'appendFileSync', whole('a'));
+    this.wrap(fs, 'appendFile', whole('a'));
+    this.wrap(fs.promises, 'writeFile', whole('w'));
+    this.wrap(fs.promises, 'appendFile', whole('a'));
+    this.wrap(proto, 'write', byHandle);
+    this.wrap(proto, 'writeFile', wholeHandle('w'));
+    this.wrap(proto, 'appendFile', wholeHandle('a'));
+    const truncate = (_: unknown, a: unknown[]) => {
+      const file = this.nameOf(a[0]);
+      if (file !== undefined && this.due('truncate')) this.copy(`just before ${file} was truncated`);
+    };
+    this.wrap(fs, 'ftruncateSync', truncate);
+    this.wrap(fs, 'ftruncate', truncate);
+    this.wrap(fs, 'truncateSync', truncate);
+    this.wrap(fs, 'truncate', truncate);
+    this.wrap(proto, 'truncate', (self) => truncate(undefined, [self]));
+    let renamed: string | undefined;
+    const noteRename = (_: unknown, a: unknown[]) => {
+      renamed = this.nameOfPath(a[1]);
+      const cb = a[2];
+      if (typeof cb === 'function')
+        a[2] = (err: unknown) => {
+          if (!err) afterRename();
+          (cb as Fn)(err);
+        };
+    };
+    const afterRename = () => {
+      const file = renamed;
+      renamed = undefined;
+      if (file !== undefined && this.due('rename')) this.copy(`just after a rename to ${file}`);
+    };
+    this.wrap(fs, 'renameSync', noteRename, afterRename);
+    this.wrap(fs, 'rename', noteRename);
+    this.wrap(fs.promises, 'rename', noteRename, afterRename);
+  }
+
+  /** Bytes of each file (by identity) known to be on disk: its size when it was last fsynced. */
+  private readonly synced = new Map<string, number>();
+
+  private identity(fd: unknown): { id: string; size: number } | undefined {
+    if (typeof fd !== 'number') return undefined;
+    try {
+      const st = fs.fstatSync(fd);
+      return { id: `${st.dev}:${st.ino}`, size: st.size };
+    } catch {
+      return undefined;
+    }
+  }
+
+  /** Watches every way Node forces a file to disk (as TestFsyncPolicy does), noting what each one made durable. */
+  private watchSyncs(proto: object): void {
+    const note = (f: { id: string; size: number } | undefined) => void (f && this.synced.set(f.id, f.size));
+    for (const name of ['fsyncSync', 'fdatasyncSync']) {
+      const o = fs as unknown as Record<string, Fn>;
+      const original = o[name];
+      o[name] = (fd: unknown) => {
+        const f = this.identity(fd);
+        const r = original(fd);
+        note(f);
+        return r;
+      };
+      this.restore.push(() => (o[name] = original));
+    }
+    for (const name of ['fsync', 'fdatasync']) {
+      const o = fs as unknown as Record<string, Fn>;
+      const original = o[name];
+      o[name] = (fd: unknown, cb: unknown) => {
+        const f = this.identity(fd);
+        if (typeof cb !== 'function') return original(fd, cb);
+        return original(fd, (err: unknown) => {
+          if (!err) note(f);
+          (cb as Fn)(err);
+        });
+      };
+      this.restore.push(() => (o[name] = original));
+    }
+    for (const name of ['sync', 'datasync']) {
+      const o = proto as Record<string, Fn>;
+      const original = o[name];
+      const identity = (fd: number) => this.identity(fd);
+      o[name] = async function (this: { fd: number }) {
+        const f = identity(this.fd);
+        await original.call(this);
+        note(f);
+      };
+      this.restore.push(() => (o[name] = original));
+    }
+  }
+
+  /** The server wrote the reply to the probe's SET: sometimes a power cut now (the log keeps what was fsynced). */
+  atProbeReply(n: number): void {
+    if (!this.due('probe reply')) return;
+    const to = this.copy(
+      `a power cut just as the server wrote its reply to SET probe:${n} (the log keeps only what was fsynced)`,
+    );
+    const from = path.join(this.dir, 'appendonly.aof');
+    const log = path.join(to, 'appendonly.aof');
+    const points = this.points;
+    points[points.length - 1] = {
+      ...points[points.length - 1],
+      probe: { ...points[points.length - 1].probe, acked: n + 1 },
+    };
+    try {
+      const st = fs.statSync(from);
+      const keep = this.synced.get(`${st.dev}:${st.ino}`) ?? 0;
+      if (fs.statSync(log).size > keep) {
+        this.copying = true;
+        fs.truncateSync(log, keep);
+      }
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw e;
+    } finally {
+      this.copying = false;
+    }
+  }
+
+  uninstall(): void {
+    while (this.restore.length > 0) this.restore.pop()!();
+  }
+
+  /** What happened on the disk, for the log. */
+  summary(): string {
+    return [...this.counts].map(([k, n]) => `${n} ${k}(s)`).join(', ') || 'no writes';
+  }
+
+  /** A copy taken now (the crash after the last acknowledgement). */
+  copyNow(what: string): void {
+    this.copy(what);
+  }
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// The server attacker.
+
+/** The entry's state as read at `w`: 'alive', 'gone', or 'either' (its deadline falls inside the window). */
+function readable(e: Entry | undefined, w: Window): 'alive' | 'gone' | 'either' {
+  if (e === undefined) return 'gone';
+  const a = aliveAt(e, w);
+  return a === undefined ? 'either' : a ? 'alive' : 'gone';
+}
+
+/** Why a key read after a restart does not fit `e` (read at `w`), or undefined if it fits. */
+function misfit(e: Entry | undefined, got: RespReply, pttl: RespReply, w: Window): string | undefined {
+  const r = readable(e, w);
+  if (got === null) return r === 'alive' ? `is missing (expected ${showBytes(e!.value)})` : undefined;
+  if (r === 'gone')
+    return e === undefined
+      ? `is ${showBytes(got)}, expected no such key`
+      : `is ${showBytes(got)}, expected gone (its deadline passed)`;
+  if (got !== e!.value) return `is ${showBytes(got)}, expected ${showBytes(e!.value)}`;
+  if (e!.dlo === undefined) return pttl === -1 ? undefined : `has PTTL ${showBytes(pttl)}, expected -1 (no TTL)`;
+  const lo = e!.dlo - w.r;
+  const hi = e!.dhi! - w.s;
+  if (typeof pttl === 'number' && pttl >= lo - 1 && pttl <= hi + 1) return undefined;
+  if (pttl === -2 && r === 'either') return undefined;
+  return `has PTTL ${showBytes(pttl)}, expected ${Math.max(0, lo)}..${Math.max(0, hi)} ms (its absolute deadline)`;
+}
+
+/** A worker's key at `w`: 'alive' or 'gone' in every possible state, else 'either'. */
+function status(wk: Worker, key: string, w: Window): 'alive' | 'gone' | 'either' {
+  const seen = new Set(wk.states.map((st) => readable(st.get(key), w)));
+  return seen.size === 1 ? [...seen][0] : 'either';
+}
+
+/** Reads every key of every worker (GET and PTTL, pipelined) and the whole key list from a server. */
+async function readAll(
+  c: RawClient,
+  workers: readonly Worker[],
+): Promise<{ w: Window; got: Map<string, [RespReply, RespReply]>; keys: string[] }> {
+  const s = Date.now();
+  const all = workers.flatMap((wk) => wk.keys);
+  for (const k of all) {
+    c.send('GET', Buffer.from(k, 'latin1'));
+    c.send('PTTL', Buffer.from(k, 'latin1'));
+  }
+  c.send('KEYS', '*');
+  const got = new Map<string, [RespReply, RespReply]>();
+  for (const k of all)
+    got.set(k, [await c.reply(`GET after the restart`, 10_000), await c.reply('PTTL after the restart', 10_000)]);
+  const keys = await c.reply('KEYS * after the restart', 10_000);
+  return { w: { s, r: Date.now() }, got, keys: Array.isArray(keys) ? (keys as string[]) : [] };
+}
+
+/** `states` with some, not all, of `keys` deleted: what a crash inside one multi-key DEL's log records can leave. */
+function partlyDeleted(states: readonly State[], keys: readonly string[]): State[] {
+  const out: State[] = [];
+  for (let mask = 1; mask < (1 << keys.length) - 1; mask++)
+    for (const st of states) {
+      const copy = new Map(st);
+      keys.forEach((k, i) => (mask & (1 << i)) !== 0 && copy.delete(k));
+      out.push(copy);
+    }
+  return out;
+}
+
+/**
+ * Fails unless each worker's keys, read after a restart, are its state after some cut between `lo` and `hi`, or
+ * after such a cut with the next (unacknowledged) command, a multi-key DEL, cut inside its log records.
+ */
+function checkRestored(
+  workers: readonly Worker[],
+  bounds: ReadonlyArray<{ lo: number; hi: number }>,
+  read: Awaited<ReturnType<typeof readAll>>,
+  what: string,
+  causes: string,
+): void {
+  const known = new Set(workers.flatMap((wk) => wk.keys));
+  const foreign = read.keys.filter((k) => !known.has(k) && !k.startsWith('churn:') && !k.startsWith('probe:'));
+  check(
+    foreign.length === 0,
+    `${what}: KEYS * lists ${foreign.length} key(s) no client ever wrote, e.g. ${foreign.slice(0, 3).map(showBytes).join(', ')}. ${causes}`,
+  );
+  workers.forEach((wk, i) => {
+    const { lo, hi } = bounds[i];
+    let first = '';
+    const fits = (st: State) =>
+      wk.keys
+        .map((k) => [k, misfit(st.get(k), read.got.get(k)![0], read.got.get(k)![1], read.w)] as const)
+        .filter(([, m]) => m !== undefined);
+    for (let cut = hi; cut >= lo; cut--) {
+      const before = wk.history[Math.min(cut, wk.history.length - 1)];
+      const bads = before.map(fits);
+      if (bads.some((b) => b.length === 0)) return;
+      // The next command, unacknowledged if it is a multi-key DEL, may have been cut inside its records.
+      const split = cut < hi ? wk.splits.get(cut + 1) : undefined;
+      if (split !== undefined && partlyDeleted(before, split).some((st) => fits(st).length === 0)) return;
+      const bad = bads[0];
+      if (cut === lo || first === '')
+        first = `${first ? `${first}; ` : ''}after its first ${cut} commands: ${bad
+          .slice(0, 3)
+          .map(([k, m]) => `${showBytes(k)} ${m}`)
+          .join(', ')}`;
+    }
+    throw new TestFailure(
+      `${what}: worker ${wk.id}'s keys match no moment of its history between its last acknowledged command (${lo}) and its last command sent (${hi}). ` +
+        `Compared with the state ${first}. ${causes}`,
+    );
+  });
+}
+
+const CRASH_CAUSES =
+  'What kill -9 leaves must load: the snapshot (written aside, fsynced, renamed over the old one) and the log replayed after it, ' +
+  'a torn last record cut off, a transaction without its EXEC record dropped whole. Every acknowledged write must be in the log before the reply ' +
+  "is written (with fsync 'always'); records state results in absolute terms (SET key value PXAT <deadline>, DEL, FLUSHALL), never EXPIRE or INCR; " +
+  'an EXEC writes its records between MULTI and EXEC records; the log is emptied only once the snapshot that holds its records is in place; ' +
+  'keys and values are written as bytes (Buffers), never as UTF-8 text.';
+
+interface RoundPlan {
+  readonly fsync: FsyncPolicy;
+  readonly snapshotIntervalMs: number;
+  readonly sweepIntervalMs: number;
+  readonly workers: number;
+  readonly phases: number;
+}
+
+function drawRound(rng: Rng, round: number): RoundPlan {
+  return {
+    fsync: round === 0 || rng.chance(0.6) ? 'always' : rng.pick(['everysec', 'no'] as const),
+    snapshotIntervalMs: rng.between(15, 120),
+    sweepIntervalMs: rng.chance(0.5) ? 60_000 : rng.between(20, 200),
+    workers: rng.between(3, 4),
+    phases: rng.between(2, 3),
+  };
+}
+
+/** The checks between phases, on a connection of its own: DBSIZE, KEYS, a SCAN walk while other keys churn, FLUSHDB. */
+async function barrier(
+  res: Resources,
+  port: number,
+  workers: readonly Worker[],
+  rng: Rng,
+  where: string,
+  probe: Probe,
+): Promise<void> {
+  const extra = Array.from({ length: probe.n - probe.base }, (_, i) => `probe:${probe.base + i}`);
+  const admin = await res.connect(port, 'latin1');
+  const churn = await res.connect(port, 'latin1');
+  const union = (w: Window): { sure: Set<string>; maybe: Set<string> } => {
+    const sure = new Set<string>(extra);
+    const maybe = new Set<string>();
+    for (const wk of workers)
+      for (const k of wk.keys) {
+        const r = status(wk, k, w);
+        if (r === 'alive') sure.add(k);
+        else if (r === 'either') maybe.add(k);
+      }
+    return { sure, maybe };
+  };
+  // SCAN while another connection creates and deletes keys: every key present for the whole walk is returned.
+  const count = rng.between(1, 15);
+  const s0 = Date.now();
+  const churning = (async () => {
+    for (let i = 0; i < 6; i++) {
+      for (let j = 0; j < 5; j++) churn.send('SET', `churn:${i}:${j}`, 'x');
+      for (let j = 0; j < 5; j++) churn.send('DEL', `churn:${i}:${j - 2}`);
+      for (let j = 0; j < 10; j++) await churn.reply('a churn command', 10_000);
+    }
+  })();
+  const seen = new Set<string>();
+  let cursor = '0';
+  for (let calls = 0; ; calls++) {
+    check(
+      calls < 2000,
+      `${where}: a SCAN walk (COUNT ${count}) did not end after 2000 calls: it must come back to cursor 0.`,
+    );
+    const got = await admin.call('SCAN', cursor, 'COUNT', count);
+    check(
+      Array.isArray(got) && got.length === 2 && Array.isArray(got[1]),
+      `${where}: SCAN ${cursor} COUNT ${count} replied ${showBytes(got as RespReply)}; expected [cursor, [keys]].`,
+    );
+    const [next, keys] = got as [string, string[]];
+    check(
+      keys.length <= count,
+      `${where}: SCAN ${cursor} COUNT ${count} returned ${keys.length} keys: each call looks at up to COUNT keys.`,
+    );
+    for (const k of keys) seen.add(k);
+    cursor = next;
+    if (cursor === '0') break;
+  }
+  const walk = { s: s0, r: Date.now() };
+  await churning;
+  for (const wk of workers)
+    for (const k of wk.keys) {
+      if (status(wk, k, { s: walk.r, r: walk.r }) === 'alive' && status(wk, k, walk) === 'alive')
+        check(
+          seen.has(k),
+          `${where}: a SCAN walk (COUNT ${count}, while another connection created and deleted keys) never returned ${showBytes(k)}, which existed for the whole walk. A cursor must survive deletions: number the keys as they are created and let the cursor be the number to go on from.`,
+        );
+      if (status(wk, k, walk) === 'gone')
+        check(
+          !seen.has(k),
+          `${where}: a SCAN walk returned ${showBytes(k)}, which was deleted or had expired before the walk began.`,
+        );
+    }
+  for (let j = -2; j < 5; j++) churn.send('DEL', `churn:5:${j}`);
+  for (let i = 0; i < 6; i++) for (let j = 0; j < 5; j++) churn.send('DEL', `churn:${i}:${j}`);
+  for (let i = 0; i < 37; i++) await churn.reply('DEL churn', 10_000);
+  // DBSIZE and KEYS agree with the model (keys whose deadline falls inside the window may be either way).
+  const s1 = Date.now();
+  const size = await admin.call('DBSIZE');
+  const keys = await admin.call('KEYS', '*');
+  const w = { s: s1, r: Date.now() };
+  const { sure, maybe } = union(w);
+  check(
+    typeof size === 'number' && size >= sure.size && size <= sure.size + maybe.size,
+    `${where}: DBSIZE replied ${showBytes(size)}; the clients' writes leave ${sure.size} live keys${maybe.size ? ` (and ${maybe.size} expiring just now)` : ''}. ` +
+      'Expired keys must not be counted, deleted keys must be gone, and every SET, DEL, EXPIRE <= 0 and FLUSHDB counted exactly once.',
+  );
+  const listed = new Set(Array.isArray(keys) ? (keys as string[]) : []);
+  const missing = [...sure].filter((k) => !listed.has(k));
+  const unwanted = [...listed].filter((k) => !sure.has(k) && !maybe.has(k));
+  check(
+    missing.length === 0 && unwanted.length === 0,
+    `${where}: KEYS * ${missing.length ? `left out ${missing.length} live key(s), e.g. ${missing.slice(0, 3).map(showBytes).join(', ')}` : ''}${missing.length && unwanted.length ? ' and ' : ''}${unwanted.length ? `listed ${unwanted.length} key(s) that are deleted or expired, e.g. ${unwanted.slice(0, 3).map(showBytes).join(', ')}` : ''}.`,
+  );
+  const wk = rng.pick(workers);
+  const pattern = `w${wk.id}:*`;
+  const some = await admin.call('KEYS', pattern);
+  const w2 = { s: Date.now(), r: Date.now() };
+  const want = [...union(w2).sure].filter((k) => globMatch(pattern, k));
+  const got = new Set(Array.isArray(some) ? (some as string[]) : []);
+  check(
+    want.every((k) => got.has(k)) && [...got].every((k) => globMatch(pattern, k)),
+    `${where}: KEYS ${pattern} replied ${got.size} keys; expected the ${want.length} live keys that match the pattern (globMatch), and no others.`,
+  );
+  // FLUSHDB now and then (and a malformed one, which changes nothing).
+  if (rng.chance(0.3)) {
+    const bad = await admin.call('FLUSHDB', 'junk');
+    check(
+      bad instanceof RespError && bad.message.startsWith('ERR syntax error'),
+      `${where}: FLUSHDB junk replied ${showBytes(bad)}; expected ERR syntax error (and nothing flushed).`,
+    );
+  }
+  if (rng.chance(0.35)) {
+    for (const k of workers) k.sent++;
+    probe.base = probe.n;
+    const ok = await admin.call('FLUSHDB');
+    check(ok === 'OK', `${where}: FLUSHDB replied ${showBytes(ok)}; expected OK.`);
+    for (const k of workers) {
+      k.states = [new Map()];
+      k.history.push(k.states);
+      k.ops++;
+    }
+  }
+  await infoCheck(admin, workers, where, probe.n - probe.base);
+  admin.close();
+  churn.close();
+}
+
+/** INFO, twice in a row on an idle server: it counts itself, and its keyspace line agrees with the model. */
+async function infoCheck(admin: RawClient, workers: readonly Worker[], where: string, extra: number): Promise<void> {
+  const s = Date.now();
+  const a = await admin.call('INFO');
+  const b = await admin.call('INFO');
+  const w = { s, r: Date.now() };
+  let first: ServerStats;
+  let second: ServerStats;
+  try {
+    first = parseStats(String(a));
+    second = parseStats(String(b));
+  } catch (e) {
+    throw new TestFailure(
+      `${where}: INFO replied ${showBytes(a)}, which parseStats cannot read: ${(e as Error).message}.`,
+    );
+  }
+  check(
+    second.totalCommands === first.totalCommands + 1,
+    `${where}: two INFOs in a row, with nothing else running, said total_commands_processed ${first.totalCommands} then ${second.totalCommands}; ` +
+      'the second must be one more (every executed command counts, INFO included).',
+  );
+  let sure = extra;
+  let maybe = 0;
+  let sureTtl = 0;
+  let maybeTtl = 0;
+  for (const wk of workers)
+    for (const k of wk.keys) {
+      const seen = wk.states.map((st) => {
+        const e = st.get(k);
+        return { r: readable(e, w), ttl: e?.dlo !== undefined };
+      });
+      if (seen.every((x) => x.r === 'alive')) sure++;
+      else if (seen.some((x) => x.r !== 'gone')) maybe++;
+      if (seen.every((x) => x.r === 'alive' && x.ttl)) sureTtl++;
+      else if (seen.some((x) => x.r !== 'gone' && x.ttl)) maybeTtl++;
+    }
+  check(
+    second.keys >= sure &&
+      second.keys <= sure + maybe &&
+      second.keysWithTtl >= sureTtl &&
+      second.keysWithTtl <= sureTtl + maybeTtl,
+    `${where}: INFO said db0:keys=${second.keys},expires=${second.keysWithTtl}; the clients' writes leave ${sure} live keys, ${sureTtl} of them with a TTL` +
+      `${maybe + maybeTtl > 0 ? ` (and ${maybe} whose deadline is just now)` : ''}. Expired keys must not be counted, even before the sweep removed them.`,
+  );
+  if (sure + maybe === 0)
+    check(
+      !/^db0:/m.test(String(b)),
+      `${where}: the store is empty, but INFO has a db0 line; leave it out when there are no keys, as Redis does.`,
+    );
+}
+
+/** One round: a fresh server on a fresh folder, phases of concurrent workloads with checks between, then the crash checks. */
+async function serverRound(res: Resources, ctx: Ctx, round: number): Promise<void> {
+  const rng = keyedRng(ctx.seed, `lab5-nemesis-round-${round}`);
+  const plan = drawRound(rng, round);
+  const dataDir = res.tempDir();
+  const where = `round ${round + 1} (fsync '${plan.fsync}', a snapshot every ${plan.snapshotIntervalMs} ms, sweep every ${plan.sweepIntervalMs} ms, ${plan.workers} connections)`;
+  let phase = 0;
+  const here = () => `${where}, phase ${phase + 1}`;
+  const workers = Array.from(
+    { length: plan.workers },
+    (_, i) => new Worker(i, workerKeys(rng, i, plan.workers), res, here),
+  );
+  const probe: Probe = { conn: undefined, n: 0, base: 0, paused: true };
+  const always = plan.fsync === 'always';
+  const probeMark = (): ProbeMark =>
+    always ? { base: probe.base, acked: probe.n + ((probe.conn?.buffered ?? 0) > 0 ? 1 : 0) } : { base: 0, acked: 0 };
+  const disk = new DiskNemesis(
+    dataDir,
+    rng,
+    () => workers.map((w) => w.mark()),
+    () => res.tempDir(),
+    6,
+    probeMark,
+  );
+  await disk.install();
+  res.defer(() => disk.uninstall());
+  const options = {
+    dataDir,
+    fsync: plan.fsync,
+    snapshotIntervalMs: plan.snapshotIntervalMs,
+    sweepIntervalMs: plan.sweepIntervalMs,
+  };
+  const server = await res.server(options);
+  const t0 = Date.now();
+  for (const w of workers) await w.connect(server.port);
+  if (always) {
+    probe.conn = await res.connect(server.port, 'latin1');
+    const probePort = probe.conn.socket.localPort;
+    res.defer(watchReplies(server.port, probePort, () => disk.atProbeReply(probe.n)));
+  }
+  /** SET probe:<n> one at a time until the workers are done. */
+  const probing = async (done: () => boolean): Promise<void> => {
+    while (always && !done()) {
+      const got = await probe.conn!.call('SET', `probe:${probe.n}`, `p${probe.n}`);
+      check(got === 'OK', `${here()}: SET probe:${probe.n} p${probe.n} replied ${showBytes(got)}; expected OK.`);
+      probe.n++;
+      await sleep(2);
+    }
+  };
+  for (; phase < plan.phases; phase++) {
+    let working = workers.length;
+    await Promise.all([
+      probing(() => working === 0),
+      ...workers.map(async (w) => {
+        const wr = keyedRng(ctx.seed, `lab5-nemesis-${round}-${phase}-${w.id}`);
+        for (let b = 0; b < 4; b++) {
+          const r = wr.int(10);
+          if (r < 5) await w.batch(wr, wr.between(1, 25));
+          else if (r < 8) await w.transactions(wr, wr.between(1, 3), wr.chance(0.3) ? 150 : 12);
+          else if (r === 8 && wr.chance(0.5)) await w.quitInMulti(wr, server.port);
+          else await sleep(wr.between(5, 60)); // let short TTLs run out and a snapshot start
+        }
+        working--;
+      }),
+    ]);
+    await barrier(res, server.port, workers, rng, here(), probe);
+  }
+  const t1 = Date.now();
+  disk.copyNow('after the last acknowledged reply');
+  disk.uninstall();
+  ctx.log(
+    `${where}: ${workers.reduce((n, w) => n + w.sent, 0)} commands; disk: ${disk.summary()}; ${disk.points.length} crash copies`,
+  );
+  for (const w of workers) w.conn?.close();
+  probe.conn?.close();
+  // Each copy is what kill -9 would have left: restart on it, compare, write once more, restart again.
+  for (const p of disk.points) {
+    const bounds = p.marks.map((m) => ({ lo: plan.fsync === 'always' ? m.acked : 0, hi: m.sent }));
+    const what = `${where}: after a crash ${p.what}`;
+    await restartAndCheck(res, p.dir, plan, workers, bounds, what, p.probe);
+  }
+  // A clean close and restart keep everything.
+  await server.close();
+  const all = workers.map((w) => ({ lo: w.history.length, hi: w.history.length }));
+  await restartAndCheck(res, dataDir, plan, workers, all, `${where}: after close() and a restart`, probeMark());
+  ctx.log(`${where}: workload ${t1 - t0} ms, crash checks ${Date.now() - t1} ms`);
+}
+
+/**
+ * Calls `atReply` just after each write by the server (on `serverPort`) to the connection from `clientPort`: the
+ * moment its reply leaves. Returns the function that stops watching.
+ */
+function watchReplies(serverPort: number, clientPort: number | undefined, atReply: () => void): () => void {
+  const proto = net.Socket.prototype as unknown as Record<string, Fn>;
+  const original = proto.write;
+  proto.write = function (this: net.Socket, ...args: unknown[]) {
+    const r = original.apply(this, args);
+    if (this.localPort === serverPort && this.remotePort === clientPort) atReply();
+    return r;
+  };
+  return () => void (proto.write = original);
+}
+
+/** Starts a server on `dir`, checks the restored keys, then writes a marker, restarts again and checks it stayed. */
+async function restartAndCheck(
+  res: Resources,
+  dir: string,
+  plan: RoundPlan,
+  workers: readonly Worker[],
+  bounds: ReadonlyArray<{ lo: number; hi: number }>,
+  what: string,
+  probe: ProbeMark | undefined,
+): Promise<void> {
+  const opts = { dataDir: dir, fsync: plan.fsync, snapshotIntervalMs: 60_000, sweepIntervalMs: 60_000 };
+  let s;
+  try {
+    s = await res.server(opts);
+  } catch (e) {
+    throw new TestFailure(
+      `${what}, the server did not start: ${e instanceof Error ? e.message : String(e)}. ${CRASH_CAUSES}`,
+    );
+  }
+  let c = await res.connect(s.port, 'latin1');
+  const read = await readAll(c, workers);
+  checkRestored(workers, bounds, read, what, CRASH_CAUSES);
+  if (probe !== undefined && probe.acked > probe.base) {
+    for (let i = probe.base; i < probe.acked; i++) c.send('GET', `probe:${i}`);
+    const lost: number[] = [];
+    for (let i = probe.base; i < probe.acked; i++)
+      if ((await c.reply(`GET probe:${i}`, 10_000)) !== `p${i}`) lost.push(i);
+    check(
+      lost.length === 0,
+      `${what}: ${lost.length} acknowledged SET probe:<n> p<n> (sent one at a time on their own connection) were lost, e.g. probe:${lost[0]}. ` +
+        "With fsync 'always' a write must be in the log and fsynced (fs.fsyncSync or a FileHandle's sync(), through the fs module) before its reply is written to the socket: a power cut keeps only what was fsynced. " +
+        CRASH_CAUSES,
+    );
+  }
+  const marker = await c.call('SET', 'after-restart', 'kept');
+  check(marker === 'OK', `${what}: SET after-restart kept replied ${showBytes(marker)}; expected OK.`);
+  // kill -9 now (a copy of the folder), or a clean close.
+  const killed = plan.fsync === 'always' && probe !== undefined;
+  let from = dir;
+  if (killed) {
+    from = res.tempDir();
+    copyFolder(dir, from);
+  }
+  c.close();
+  await s.close();
+  const again2 = `${what}, then SET after-restart kept and ${killed ? 'kill -9' : 'close()'}`;
+  try {
+    s = await res.server({ ...opts, dataDir: from });
+  } catch (e) {
+    throw new TestFailure(
+      `${again2}: the server did not start again: ${e instanceof Error ? e.message : String(e)}. ${CRASH_CAUSES}`,
+    );
+  }
+  c = await res.connect(s.port, 'latin1');
+  const again = await c.call('GET', 'after-restart');
+  check(
+    again === 'kept',
+    `${again2}, and another restart: GET after-restart replied ${showBytes(again)}; expected "kept". ` +
+      'When loading, cut a torn last record (or an unfinished transaction) off the log, or records appended after it cannot be read at the next start.',
+  );
+  c.close();
+  await s.close();
+}
+
+export const nemesisRedis = realTest(
+  'TestNemesisRedis',
+  'random pipelines and transactions on several connections, judged by a model of Redis; the data folder copied at random disk writes (kill -9) must restart to an acknowledged state',
+  async (res, ctx) => {
+    for (let round = 0; round < 3; round++) await serverRound(res, ctx, round);
+  },
+);
+
+// ---------------------------------------------------------------------------------------------------------------
+// The client attacker: a fake server that sends half a reply and stalls or closes, servers that restart.
+
+/**
+ * A fake Redis for the client: GET, SET and DEL on its own map, answered in order. While `faulty`, some replies are
+ * broken: part of the reply, then the connection closes, or the rest comes late (after the client's timeout), with the
+ * replies after it queued behind.
+ */
+class FlakyServer {
+  readonly values = new Map<string, string>();
+  readonly sockets = new Set<net.Socket>();
+  faulty = false;
+  faults = 0;
+  port = 0;
+  private tcp: net.Server | undefined;
+
+  constructor(
+    private readonly rng: Rng,
+    private readonly lateMs: number,
+  ) {}
+
+  private answer(args: string[]): string {
+    const [name, key, val] = args;
+    const bulk = (v: string | undefined) => (v === undefined ? '$-1\r\n' : `$${v.length}\r\n${v}\r\n`);
+    switch (name.toUpperCase()) {
+      case 'GET':
+        return bulk(this.values.get(key));
+      case 'SET':
+        this.values.set(key, val);
+        return '+OK\r\n';
+      case 'DEL':
+        return `:${this.values.delete(key) ? 1 : 0}\r\n`;
+      default:
+        return `-ERR unknown command '${name}'\r\n`;
+    }
+  }
+
+  private serve(socket: net.Socket): void {
+    this.sockets.add(socket);
+    socket.on('close', () => this.sockets.delete(socket));
+    socket.on('error', () => undefined);
+    const parser = new RequestParser();
+    let ready = Promise.resolve();
+    let closing = false; // after half a reply and a close, nothing more is sent
+    const write = (text: string) => void (socket.destroyed || closing || socket.write(text, 'latin1'));
+    socket.on('data', (chunk) => {
+      parser.push(chunk);
+      for (let args = parser.next(); args !== undefined; args = parser.next()) {
+        const a = this.answer(args);
+        if (!this.faulty || !this.rng.chance(0.15)) {
+          ready = ready.then(() => write(a));
+          continue;
+        }
+        this.faults++;
+        const cut = this.rng.between(1, a.length - 1);
+        const close = this.rng.chance(0.5);
+        const pause = this.lateMs + this.rng.between(50, 250);
+        ready = ready.then(async () => {
+          write(a.slice(0, cut));
+          if (!close) {
+            await sleep(pause);
+            return write(a.slice(cut));
+          }
+          closing = true;
+          setTimeout(() => socket.destroy(), this.rng.int(30));
+        });
+      }
+    });
+  }
+
+  async start(res: Resources): Promise<void> {
+    const tcp = net.createServer((socket) => this.serve(socket));
+    this.tcp = tcp;
+    await new Promise<void>((resolve) => tcp.listen(0, '127.0.0.1', () => resolve()));
+    this.port = (tcp.address() as net.AddressInfo).port;
+    res.defer(async () => {
+      for (const s of this.sockets) s.destroy();
+      await new Promise<void>((resolve) => tcp.close(() => resolve()));
+    });
+  }
+}
+
+/** What a caller may see for a key: the values it may hold (several after a write whose outcome is unknown). */
+type Possible = Set<string | null>;
+
+/** Possible values, for a message. */
+function showPossible(p: Possible): string {
+  return [...p].map((x) => JSON.stringify(x)).join(' or ');
+}
+
+/** How the client test's calls may end in a phase: `faults`: ServerUnavailableError allowed; `exact`: DEL's result checked. */
+interface ClientPhase {
+  readonly name: string;
+  readonly faults: boolean;
+  readonly exact: boolean;
+  readonly ops: number;
+}
+
+const MIXUP =
+  'A reply went to the wrong caller. After a timeout or a broken connection, destroy that connection (failing the requests waiting on it, ' +
+  'so that each is retried on a new one) and give the new connection a fresh reply parser: never keep the bytes of a half-received reply. ' +
+  'Match replies to requests in order (FIFO).';
+
+export const nemesisClient = realTest(
+  'TestNemesisClient',
+  'callers share one ShardedClient over real servers, one restarting, and a fake that sends half a reply then closes or finishes late: each caller gets its own answer or ServerUnavailableError, keys on their servers',
+  async (res, ctx) => {
+    const rng = keyedRng(ctx.seed, 'lab5-nemesis-client');
+    const options = { timeoutMs: 400, retries: 3, retryDelayMs: 100 };
+    const fake = new FlakyServer(keyedRng(ctx.seed, 'lab5-nemesis-client-faults'), options.timeoutMs);
+    await fake.start(res);
+    const dirs = [res.tempDir(), res.tempDir()];
+    const real = [
+      await res.server({ dataDir: dirs[0], fsync: 'always' }),
+      await res.server({ dataDir: dirs[1], fsync: 'always' }),
+    ];
+    const base = rng.between(1, 50);
+    const ids = [base, base + rng.between(1, 9), base + 10 + rng.between(1, 9)];
+    const servers = [real[0].port, fake.port, real[1].port].map((port, i) => ({ id: ids[i], host: '127.0.0.1', port }));
+    const sharding = rng.chance(0.5) ? ('ring' as const) : ('modulo' as const);
+    const retries: number[] = [];
+    const client = res.client(servers, { ...options, sharding, onRetry: () => void retries.push(Date.now()) });
+    const where =
+      `(sharding '${sharding}', server ids ${ids.join(', ')}; timeoutMs ${options.timeoutMs}, 3 retries ${options.retryDelayMs} ms apart; ` +
+      `the server with id ${ids[1]} is a fake that, in the fault phase, sends part of a reply and then closes the connection or sends the rest after the timeout)`;
+    const expected = expectedPlacement(ids, sharding);
+    const callerKeys = Array.from({ length: 24 }, (_, c) =>
+      Array.from({ length: 4 }, (_, j) =>
+        j === 3 ? `c${c}:ключ:${rng.int(1000)}` : `c${c}:${j}:${rng.int(1_000_000)}`,
+      ),
+    );
+    const model = new Map<string, Possible>(callerKeys.flat().map((k) => [k, new Set([null])]));
+    for (const k of callerKeys.flat()) {
+      const want = expected(k);
+      const got = client.indexFor(k);
+      check(
+        got === want,
+        `indexFor(${JSON.stringify(k)}) is ${got}; the handout's ${sharding === 'ring' ? 'ring (points at md5("server-<id>#<i>"), the first point at or after the key, wrapping around)' : 'md5(key) mod n'} puts it on server index ${want} ${where}.`,
+      );
+    }
+    let failures = 0;
+    const call = async (phase: ClientPhase, c: number, i: number, r: Rng): Promise<void> => {
+      const k = r.pick(callerKeys[c]);
+      const poss = model.get(k)!;
+      const v = `${phase.name}:${c}:${i}:${r.chance(0.3) ? 'é\u0000' : ''}${r.int(1e6)}`;
+      const op = r.int(3);
+      const t0 = Date.now();
+      try {
+        if (op === 0) {
+          await client.set(k, v);
+          model.set(k, new Set([v]));
+        } else if (op === 1) {
+          const got = await client.get(k);
+          check(
+            poss.has(got),
+            `get(${JSON.stringify(k)}) returned ${JSON.stringify(got)} in the ${phase.name} phase; only this caller writes that key, so it holds ${showPossible(poss)} ${where}. ${MIXUP}`,
+          );
+          model.set(k, new Set([got]));
+        } else {
+          const had = await client.del(k);
+          const fits = had ? [...poss].some((x) => x !== null) : poss.has(null);
+          check(
+            !phase.exact || fits,
+            `del(${JSON.stringify(k)}) returned ${had} in the ${phase.name} phase, but the key held ${showPossible(poss)} ${where}. ${MIXUP}`,
+          );
+          model.set(k, new Set([null]));
+        }
+      } catch (e) {
+        if (!(e instanceof Error) || e.name !== 'ServerUnavailableError' || !phase.faults) throw e;
+        failures++;
+        const elapsed = Date.now() - t0;
+        const bound = 4 * (options.timeoutMs + options.retryDelayMs);
+        check(
+          elapsed < bound + 3000,
+          `A call failed after ${elapsed} ms; with timeoutMs ${options.timeoutMs} and 3 retries ${options.retryDelayMs} ms apart it should give up after about ${bound} ms at most ${where}.`,
+        );
+        if (op === 0) poss.add(v);
+        if (op === 2) poss.add(null);
+      }
+    };
+    const run = (phase: ClientPhase): Promise<unknown> =>
+      within(
+        30_000,
+        `the ${phase.name} phase`,
+        Promise.all(
+          callerKeys.map(async (_, c) => {
+            const r = keyedRng(ctx.seed, `lab5-nemesis-client-${phase.name}-${c}`);
+            for (let i = 0; i < phase.ops; i++) await call(phase, c, i, r);
+          }),
+        ),
+      );
+    await run({ name: 'steady', faults: false, exact: true, ops: 8 });
+    fake.faulty = true;
+    await run({ name: 'fault', faults: true, exact: false, ops: 6 });
+    fake.faulty = false;
+    ctx.log(
+      `fault phase: the fake broke ${fake.faults} replies; ${failures} calls ended in ServerUnavailableError; ${retries.length} retries`,
+    );
+    // A real server restarts on its port while the calls go on: they succeed, retried.
+    retries.length = 0;
+    const restart = async (): Promise<void> => {
+      await sleep(rng.between(5, 40));
+      await real[0].close();
+      await sleep(rng.between(30, 80));
+      real[0] = await res.server({ port: servers[0].port, dataDir: dirs[0], fsync: 'always' });
+    };
+    await Promise.all([run({ name: 'restart', faults: false, exact: false, ops: 8 }), restart()]);
+    const gaps = retries.slice(1).map((t, i) => t - retries[i]);
+    void gaps;
+    await run({ name: 'heal', faults: false, exact: true, ops: 6 });
+    // Every key is on the server its placement names, and holds what the model allows.
+    const direct = [await res.connect(servers[0].port), undefined, await res.connect(servers[2].port)];
+    for (const [k, poss] of model) {
+      const idx = expected(k);
+      const raw = idx === 1 ? fake.values.get(asBytes(k)) : await direct[idx]!.call('GET', k);
+      const value =
+        idx === 1 ? (raw === undefined ? null : Buffer.from(raw as string, 'latin1').toString('utf8')) : raw;
+      check(
+        poss.has(value as string | null),
+        `After all calls, ${JSON.stringify(k)} on the server with id ${ids[idx]} (where the placement puts it) is ${JSON.stringify(value)}; expected ${showPossible(poss)} ${where}.`,
+      );
+    }
+    // An error reply is an answer: at once, with no retry.
+    retries.length = 0;
+    const k = callerKeys.flat().find((x) => expected(x) !== 1)!;
+    await client.set(k, 'not a number');
+    const t0 = Date.now();
+    const err = await client.incr(k).then(
+      () => undefined,
+      (e: unknown) => e,
+    );
+    check(
+      err instanceof Error && err.name === 'ServerReplyError' && retries.length === 0,
+      `incr of a key holding "not a number" ${err instanceof Error ? `threw ${err.name} after ${Date.now() - t0} ms and ${retries.length} retries` : 'did not throw'}; an error reply is an answer: throw ServerReplyError at once, with no retry ${where}.`,
+    );
+    client.close();
+    const t1 = Date.now();
+    while (fake.sockets.size > 0 && Date.now() - t1 < 2000) await sleep(20);
+    check(
+      fake.sockets.size === 0,
+      `2 s after ShardedClient.close(), the fake server still had ${fake.sockets.size} open connection(s): close() must close every connection.`,
+    );
+  },
+);
+
+/** The handout's placement of a key, as a server index: md5 mod n, or the ring over the ids. */
+function expectedPlacement(ids: readonly number[], sharding: 'ring' | 'modulo'): (key: string) => number {
+  const md5 = (text: string): string => createHash('md5').update(text, 'utf8').digest('hex');
+  if (sharding === 'modulo') return (key) => Number(BigInt(`0x${md5(key)}`) % BigInt(ids.length));
+  const points = ids
+    .flatMap((node) =>
+      Array.from({ length: 160 }, (_, i) => ({ at: parseInt(md5(`server-${node}#${i}`).slice(0, 8), 16), node })),
+    )
+    .sort((a, b) => a.at - b.at || a.node - b.node);
+  return (key) => {
+    const at = parseInt(md5(key).slice(0, 8), 16);
+    return ids.indexOf((points.find((p) => p.at >= at) ?? points[0]).node);
+  };
+}
