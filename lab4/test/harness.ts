@@ -37,6 +37,22 @@ export interface ClusterOptions {
   delays?: ReadonlyArray<{ min: number; max: number } | undefined>;
   /** Overrides of the node config (writeTimeoutMs, ...). */
   config?: Partial<NodeConfig>;
+  /** Nodes that are not of this cluster put among the leader's followers (a misconfigured cluster): see Outsider. */
+  outsiders?: readonly Outsider[];
+}
+
+/**
+ * A node the leader is given as one of its followers that is not one of this cluster's: configured with another
+ * cluster's token, or as a leader. It answers the leader's calls (ErrForbidden, ErrNotFollower) but never holds
+ * this cluster's writes, so it must never count towards a quorum; the tester never counts it as a holder.
+ */
+export interface Outsider {
+  /** Its place among the leader's ends (0: first); the cluster's own followers keep their order around it. */
+  readonly at: number;
+  /** Builds the node (it runs on its own lane, as a server of the network). */
+  readonly make: () => KVNodeService;
+  /** What it is, for messages ("a follower of another cluster"). */
+  readonly what: string;
 }
 
 /** An acknowledged write as the client saw it. */
@@ -68,6 +84,10 @@ export class Lab4Tester {
   readonly token: string;
   /** How many times each follower was restarted with empty state. */
   readonly restarts: number[];
+  /** The outsiders (ClusterOptions.outsiders) as built, in the order given. */
+  readonly outsiders: KVNodeService[] = [];
+  /** Replicate calls the leader has sent to each follower (outsiders not included). */
+  readonly replicateCallsTo: number[];
   /** Per follower: the lastSeq its current incarnation last answered a Replicate with. */
   private readonly answered: number[];
   /**
@@ -110,6 +130,7 @@ export class Lab4Tester {
     this.handledBy = new Array<number>(options.followers).fill(0);
     this.heardSinceRestart = new Array<boolean>(options.followers).fill(false);
     this.cutOnAnswer = new Array<boolean>(options.followers).fill(false);
+    this.replicateCallsTo = new Array<number>(options.followers).fill(0);
     const world = World.current();
     const delay = options.delay ?? SEED_DELAY_MS;
     const leaderEnds: RpcEnd[] = [];
@@ -128,8 +149,31 @@ export class Lab4Tester {
           ),
           this,
           i + 1,
+          `follower ${i + 1}`,
         ),
       );
+    }
+    // Outsiders go in at their places, each behind its own end with the original's delay, recorded like the others.
+    const outsiders = (options.outsiders ?? []).map((o, j) => ({ o, j })).sort((a, b) => a.o.at - b.o.at);
+    for (const { o, j } of outsiders) {
+      const server = `${this.prefix}-x${j}`;
+      const node = world.inLane(server, () => o.make());
+      this.outsiders[j] = node;
+      this.net.addServer(server, new Server().addService(node, SERVICE));
+      const end = this.makeEnd(`leader->x${j}`, server);
+      const recorded = new RecordingEnd(
+        new DelayedEnd(
+          end,
+          delay.min,
+          delay.max,
+          (ms) => world.sleep(ms),
+          () => world.rng.float(),
+        ),
+        this,
+        options.followers + j + 1,
+        `${o.what} (the leader's end ${Math.min(o.at, leaderEnds.length)})`,
+      );
+      leaderEnds.splice(Math.min(o.at, leaderEnds.length), 0, recorded);
     }
     // Each node is built on its own lane: the timers its constructor starts (and their RPCs and lines) are the node's.
     this.leader = world.inLane(
@@ -160,8 +204,8 @@ export class Lab4Tester {
   }
 
   /** Cuts the leader's link to follower i as soon as the leader has an answer from it after its next restart. */
-  cutWhenRestartAnswered(i: number): void {
-    this.cutOnAnswer[i] = true;
+  cutWhenRestartAnswered(i: number, on = true): void {
+    this.cutOnAnswer[i] = on;
   }
 
   /** Whether the leader has had an answer from follower i since it last restarted. */
@@ -171,6 +215,7 @@ export class Lab4Tester {
 
   /** Called by RecordingEnd when an answer of follower i (0-based) to the leader's Replicate reaches the leader. */
   noteAnswer(i: number, reply: unknown): void {
+    if (i >= this.followers.length) return; // an outsider
     const err = (reply as Partial<ReplicateReply> | undefined)?.err;
     if (this.restarts[i] === 0 || this.handledBy[i] !== this.restarts[i] || (err !== 'OK' && err !== 'ErrGap')) return;
     this.heardSinceRestart[i] = true;
@@ -226,6 +271,11 @@ export class Lab4Tester {
     );
   }
 
+  /** A raw end to the leader (`to` undefined) or to follower `to`, with no retries: one call is one attempt. */
+  rawClient(to?: number): RpcEnd {
+    return this.makeEnd(`raw-${this.ends++}`, this.serverName(to ?? 'leader'));
+  }
+
   /** A raw end to follower `to` that is not the leader's: what any other client on the network could send. */
   stranger(to: number): RpcEnd {
     return this.makeEnd(`stranger-${this.ends++}`, this.serverName(to));
@@ -236,14 +286,18 @@ export class Lab4Tester {
     this.net.enable(`${this.prefix}-leader->f${i}`, !off);
   }
 
+  /** Says what the test is doing to the cluster: put before the failures the tester raises from handlers. */
+  context: (() => string) | undefined;
+
   /** Fails the run from inside a handler (the test sees the failure when its current step ends). */
   fail(message: string): void {
-    World.current().fail(new TestFailure(message));
+    World.current().fail(new TestFailure(this.context ? `${this.context()}: ${message}` : message));
   }
 
-  /** Called by RecordingEnd for every Replicate the leader sends. */
-  noteSent(args: unknown): void {
+  /** Called by RecordingEnd for every Replicate the leader sends (`to`: the follower's index, or beyond them an outsider's). */
+  noteSent(args: unknown, to = -1): void {
     this.replicateCalls++;
+    if (to >= 0 && to < this.replicateCallsTo.length) this.replicateCallsTo[to]++;
     const entries = (args as Partial<ReplicateArgs> | undefined)?.entries;
     if (!Array.isArray(entries)) {
       return this.fail(
@@ -286,16 +340,7 @@ export class Lab4Tester {
   /** Checks at the moment the leader acknowledges a write that W followers hold it. */
   async checkAck(args: SetArgs, reply: SetReply): Promise<void> {
     if (reply.err !== 'OK') return;
-    const holders: string[] = [];
-    const forgotten: number[] = [];
-    for (let i = 0; i < this.followers.length; i++) {
-      const st = await this.followers[i].Status({ noData: true });
-      if (st.lastSeq >= reply.seq) holders.push(`follower ${i + 1}`);
-      else if (this.lostAt[i] >= reply.seq) {
-        if (this.heardSinceRestart[i]) forgotten.push(i + 1);
-        else holders.push(`follower ${i + 1} (before it restarted empty)`);
-      }
-    }
+    const { holders, forgotten } = await this.holdersOf(reply.seq);
     if (holders.length < this.quorum) {
       const lost = forgotten.map(
         (f) =>
@@ -303,9 +348,14 @@ export class Lab4Tester {
           'an OK or ErrGap whose lastSeq is below what you believed means the follower lost those entries, so lower what you ' +
           'record for it (do not keep the highest seq it ever confirmed) before counting it towards a quorum again.',
       );
+      const outsiders =
+        this.outsiders.length === 0
+          ? ''
+          : ` Among the leader's followers are also ${this.outsiders.length} node(s) of another configuration (${(this.options.outsiders ?? []).map((o) => o.what).join('; ')}): ` +
+            'they answer ErrForbidden or ErrNotFollower, which never means they hold an entry, so they must never count towards a quorum.';
       return this.fail(
         `The leader acknowledged write #${reply.seq} (${show(args.key)}=${show(args.value)}) when only ${holders.length} follower(s) held it ` +
-          `(${holders.join(', ') || 'none'}); with quorum ${this.quorum} it must wait until ${this.quorum} followers have applied it.${lost.join('')}`,
+          `(${holders.join(', ') || 'none'}); with quorum ${this.quorum} it must wait until ${this.quorum} followers have applied it.${lost.join('')}${outsiders}`,
       );
     }
     if (!(Number.isInteger(reply.replicas) && reply.replicas >= this.quorum && reply.replicas <= holders.length)) {
@@ -320,6 +370,25 @@ export class Lab4Tester {
         `The leader acknowledged ${show(args.key)}=${show(args.value)} as write #${reply.seq}, but it sent #${reply.seq} to followers as ${show(entry.key)}=${show(entry.value)}.`,
       );
     }
+  }
+
+  /**
+   * Which followers hold entry `seq` now, by name; a follower that held it before it restarted empty counts too
+   * (marked so) until the leader has had an answer from it since, or always with `ever`. `forgotten`: the
+   * followers (1-based) that held it before a restart the leader has since heard of.
+   */
+  async holdersOf(seq: number, ever = false): Promise<{ holders: string[]; forgotten: number[] }> {
+    const holders: string[] = [];
+    const forgotten: number[] = [];
+    for (let i = 0; i < this.followers.length; i++) {
+      const st = await this.followers[i].Status({ noData: true });
+      if (st.lastSeq >= seq) holders.push(`follower ${i + 1}`);
+      else if (this.lostAt[i] >= seq) {
+        if (this.heardSinceRestart[i] && !ever) forgotten.push(i + 1);
+        else holders.push(`follower ${i + 1} (before it restarted empty)`);
+      }
+    }
+    return { holders, forgotten };
   }
 
   /** Status of every node, leader first. */
@@ -400,6 +469,7 @@ export class Lab4Tester {
   stop(): void {
     this.leader._stop();
     for (const f of this.followers) f._stop();
+    for (const o of this.outsiders) o._stop();
   }
 }
 
@@ -410,16 +480,18 @@ class RecordingEnd implements RpcEnd {
   constructor(
     private readonly inner: RpcEnd,
     private readonly tester: Lab4Tester,
-    /** The follower this end reaches, for messages (1-based). */
+    /** The follower this end reaches (1-based; beyond the followers, an outsider). */
     private readonly follower: number,
+    /** Who it reaches, for messages ("follower 2"). */
+    private readonly label = `follower ${follower}`,
   ) {}
 
   async call<Reply = unknown>(method: string, args?: unknown): Promise<Reply> {
     if (method !== `${SERVICE}.Replicate`) return this.inner.call<Reply>(method, args);
-    this.tester.noteSent(args);
+    this.tester.noteSent(args, this.follower - 1);
     if (this.inFlight > 0) {
       this.tester.fail(
-        `The leader sent follower ${this.follower} a Replicate call while another call to it had no answer yet. Keep one call in flight per ` +
+        `The leader sent ${this.label} a Replicate call while another call to it had no answer yet. Keep one call in flight per ` +
           'follower: send, wait for the answer (or the TimeoutError), then send what is new since. Calls racing each other reach the follower in any order.',
       );
     }

@@ -8,6 +8,7 @@ import { LabSuite, scored, TestDefinition, TestContext, TestFailure, check } fro
 import type { RpcEnd } from '../../labrpc';
 import { DEFAULT_CONFIG, SERVICE, type ReplicateReply, type SetReply } from '../rpc';
 import { Ack, Lab4Impl, Lab4Tester, show } from './harness';
+import { nemesisQuorum, nemesisReplication } from './nemesis';
 import { realHttpCatchUpTest, realHttpTest } from './real';
 
 type Ctx = TestContext<Lab4Impl>;
@@ -994,22 +995,24 @@ export const suite: LabSuite<Lab4Impl> = {
   tests: [
     scored(leaderAccepts, { points: 4, part: 2 }),
     scored(followerRefuses, { points: 4, part: 1 }),
-    scored(appliesInOrder, { points: 6, part: 2 }),
-    scored(forgedReplicate, { points: 5, part: 2 }),
-    scored(ackAfterQuorum, { points: 8, part: 2 }),
-    scored(followerReads, { points: 5, part: 2 }),
-    scored(noQuorum, { points: 6, part: 2 }),
-    scored(seedLoad('TestOriginalLoadReliable', true), { points: 4, part: 2 }),
-    scored(seedLoad('TestOriginalLoadUnreliable', false), { points: 7, part: 2 }),
-    scored(catchUp, { points: 6, part: 2 }),
-    scored(restartEmpty, { points: 5, part: 2 }),
+    scored(appliesInOrder, { points: 5, part: 2 }),
+    scored(forgedReplicate, { points: 4, part: 2 }),
+    scored(ackAfterQuorum, { points: 7, part: 2 }),
+    scored(followerReads, { points: 4, part: 2 }),
+    scored(noQuorum, { points: 5, part: 2 }),
+    scored(seedLoad('TestOriginalLoadReliable', true), { points: 3, part: 2 }),
+    scored(seedLoad('TestOriginalLoadUnreliable', false), { points: 6, part: 2 }),
+    scored(catchUp, { points: 5, part: 2 }),
+    scored(restartEmpty, { points: 4, part: 2 }),
     scored(restartForgetsLost, { points: 4, part: 2 }),
-    scored(noQuorumInFlight, { points: 7, part: 2 }),
-    scored(oddKeys, { points: 4, part: 2 }),
-    scored(unevenLinks, { points: 5, part: 2 }),
+    scored(noQuorumInFlight, { points: 6, part: 2 }),
+    scored(oddKeys, { points: 3, part: 2 }),
+    scored(unevenLinks, { points: 4, part: 2 }),
     scored(idleAndStop, { points: 4, part: 2 }),
     scored(restartWhileIdle, { points: 4, part: 2 }),
     scored(quorumLatency, { points: 3, part: 2 }),
+    scored(nemesisReplication, { points: 7, part: 2 }),
+    scored(nemesisQuorum, { points: 5, part: 2 }),
     scored(realHttpTest, { points: 4, part: 2, timeoutSec: 60 }),
     scored(realHttpCatchUpTest, { points: 5, part: 2, timeoutSec: 60 }),
   ],

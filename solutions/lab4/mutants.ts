@@ -421,4 +421,63 @@ export const mutants: Mutant[] = [
     replace: [['const MAX_BATCH_BYTES = 1024 * 1024;', 'const MAX_BATCH_BYTES = 7 * 1024 * 1024;']],
     caughtBy: ['TestRealHttpCatchUp'],
   },
+  {
+    name: 'misconfigured-counts',
+    description:
+      "the leader records the lastSeq of an ErrForbidden or ErrNotFollower answer (up to its log's end) as what that node holds, so a node of another cluster among its followers counts towards the quorum",
+    file: 'server.ts',
+    replace: [
+      [
+        '        // A misconfigured cluster (a leader among the followers, or a different token): keep trying, slowly.\n',
+        '        f.match = Math.min(reply.lastSeq, this.log.length);\n',
+      ],
+    ],
+    caughtBy: ['TestNemesisQuorum'],
+  },
+  {
+    name: 'match-set-on-send',
+    description:
+      'the leader records a batch as held by its follower when it sends it, before the answer, so a lost batch still counts towards the quorum',
+    file: 'server.ts',
+    replace: [
+      [
+        '      let reply: ReplicateReply;\n      try {',
+        '      if (entries.length > 0) f.match = Math.max(f.match, entries[entries.length - 1].seq);\n      let reply: ReplicateReply;\n      try {',
+      ],
+    ],
+    caughtBy: ['TestNemesisReplication'],
+  },
+  {
+    name: 'heartbeat-answer-ignored',
+    description:
+      'the leader sends heartbeats but ignores their answers, so a follower that restarted empty on an idle cluster is not resent the log until someone writes',
+    file: 'server.ts',
+    replace: [
+      [
+        '      f.match = reply.lastSeq;\n',
+        "      if (entries.length === 0 && reply.err === 'OK') continue;\n      f.match = reply.lastSeq;\n",
+      ],
+    ],
+    caughtBy: ['TestNemesisReplication'],
+  },
+  {
+    name: 'follower-reports-batch-end',
+    description:
+      'a follower answers OK with the last seq of the batch it was sent rather than the last one it holds, so an old batch delivered again makes it report less than it holds',
+    file: 'server.ts',
+    replace: [
+      [
+        "    return { err: 'OK', lastSeq: this.applied };\n  }\n\n  _stop",
+        "    return { err: 'OK', lastSeq: entries.length > 0 ? entries[entries.length - 1].seq : this.applied };\n  }\n\n  _stop",
+      ],
+    ],
+    caughtBy: ['TestNemesisReplication'],
+  },
+  {
+    name: 'nodata-zero-count',
+    description: 'Status({ noData: true }) reports dataCount 0 along with the empty data',
+    file: 'server.ts',
+    replace: [['      dataCount: this.data.size,', '      dataCount: args.noData ? 0 : this.data.size,']],
+    caughtBy: ['TestNemesisReplication'],
+  },
 ];
