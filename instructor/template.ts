@@ -33,6 +33,8 @@ export const GENERATED = [
 const INSTRUCTOR_SCRIPTS = [
   'verify',
   'bench',
+  'sweep',
+  'attack',
   'release',
   'handouts',
   'grade-batch',
