@@ -287,6 +287,8 @@ const CHURN_KEYS = 40;
 /** Size of the big values of the memory phase, and what a correct server may keep beyond the replies it owes. */
 const BIG_BYTES = 1536 * 1024;
 const MEMORY_SLACK = 1024 * 1024;
+/** Gets of unwritten 1 KiB keys in the memory phase: 5 MiB of names for a server that remembers its gets. */
+const GET_SWEEP = 5000;
 
 /** One round of TestNemesisKV: a fresh server, random operations under the round's network faults, then the checks. */
 async function kvRound(ctx: Ctx, round: number, planIndex: number): Promise<void> {
@@ -350,7 +352,9 @@ async function churnRound(ctx: Ctx, round: number): Promise<void> {
  */
 async function memoryPhase(ts: Lab1Tester, rng: Rng, keys: readonly string[], story: Story): Promise<void> {
   const mine = keys.slice(0, 3);
-  story.tell(`memory phase: 3 new clerks each append, read and put ${BIG_BYTES / 1024} KiB values (not recorded)`);
+  story.tell(
+    `memory phase: 3 new clerks each append, read and put ${BIG_BYTES / 1024} KiB values (not recorded); ${GET_SWEEP} gets of unwritten 1 KiB keys`,
+  );
   const work = runClients(mine.length, 0, async (cli) => {
     const ck = ts.makeClerk();
     const key = mine[cli];
@@ -367,6 +371,14 @@ async function memoryPhase(ts: Lab1Tester, rng: Rng, keys: readonly string[], st
     );
   });
   await settle(ts, work, story, 'the memory phase');
+  // Gets change nothing, so a server keeps nothing of them: a clerk reads keys nobody wrote, each name 1 KiB and
+  // made afresh (the test keeps none of them), and a server that logs its gets keeps megabytes of names.
+  const reader = ts.makeClerk();
+  const base = rng.string(1024);
+  for (let i = 0; i < GET_SWEEP; i++) {
+    const got = await reader.get(`${i}:${base}`.slice(0, 1024));
+    check(got === '', () => `${story}: get of a key nobody wrote returned ${show(got)}; expected "".`);
+  }
   const cleaner = ts.makeRecordingClerk(300);
   for (const k of keys) await cleaner.put(k, '');
   await readEveryKey(ts, keys, [cleaner], story);
