@@ -26,7 +26,7 @@ export interface LabKitOptions<Impl> {
   replayTest: string;
   /** Seeds for the solution and the mutants (default 1, 2, 3). */
   seeds?: readonly number[];
-  /** Seeds for one test; by default one seed for memory tests and real-time tests, which are slow. */
+  /** Seeds for one test; by default one seed for memory, real-time and generic tests, which are slow. */
   seedsFor?: (test: NamedTest<Impl>) => readonly number[];
 }
 
@@ -35,7 +35,10 @@ export function describeLabKit<Impl>(options: LabKitOptions<Impl>): void {
   const { suite, labDir, solutionDir, mutants, replayTest } = options;
   const seeds = options.seeds ?? [1, 2, 3];
   const seedsFor =
-    options.seedsFor ?? ((t: NamedTest<Impl>) => (t.realTime || t.name.startsWith('TestMem') ? [1] : seeds));
+    options.seedsFor ??
+    // Memory, real-time and generic tests run one seed here: they are slow, and a generic test already plays
+    // several rounds per run (npm run sweep proves them on many seeds).
+    ((t: NamedTest<Impl>) => (t.realTime || t.generic || t.name.startsWith('TestMem') ? [1] : seeds));
   const byName = (name: string): NamedTest<Impl> => {
     const test = suite.tests.find((t) => t.name === name);
     if (!test) throw new Error(`${suite.lab} has no named test ${name}`);
