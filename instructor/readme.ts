@@ -1,7 +1,7 @@
 /**
  * The README.md of a student template: getting started, grading, replaying a failure, and the rules. What it
  * says about seeds and replay follows the labs shipped: simulated tests replay exactly from their seed,
- * real-time tests (`realTime: true`, all of lab 5, lab 4's TestRealHttp and TestRealHttpCatchUp) do not.
+ * real-time tests (`realTime: true`, all of lab 5, lab 4's TestRealHttp tests) do not.
  */
 import { listNames } from '../grader/errors';
 

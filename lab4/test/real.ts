@@ -5,6 +5,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import * as http from 'node:http';
+import * as net from 'node:net';
 import { DEFAULT_CONFIG, type NodeConfig } from '../rpc';
 import { RealNode } from '../real/node-host';
 import { TestContext, TestFailure, check, type TestDefinition } from '../../suite';
@@ -167,6 +168,72 @@ export const realHttpCatchUpTest: TestDefinition<Lab4Impl> = {
       ctx.log(
         `follower 2 restarted empty and caught up ${CATCHUP_SMALL + CATCHUP_LARGE} entries in ${((performance.now() - t0) / 1000).toFixed(2)} s`,
       );
+    } finally {
+      agent.destroy();
+      await Promise.all(nodes.map((n) => n.close().catch(() => undefined)));
+    }
+  },
+};
+
+/** A loopback port nothing listens on yet (taken from the system, then given back). */
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const probe = net.createServer();
+    probe.once('error', reject);
+    probe.listen(0, '127.0.0.1', () => {
+      const { port } = probe.address() as net.AddressInfo;
+      probe.close(() => resolve(port));
+    });
+  });
+}
+
+/** Writes sent while no follower listens yet, and how long the followers stay away. */
+const LATE_WRITES = 40;
+const LATE_START_MS = 600;
+
+export const realHttpLateStartTest: TestDefinition<Lab4Impl> = {
+  name: 'TestRealHttpLateStart',
+  description: `over real HTTP, the leader starts first and takes ${LATE_WRITES} writes (W=${QUORUM}) while its ${FOLLOWERS} followers are not yet listening (every call refused); they start ${LATE_START_MS} ms later: every write is acknowledged and every replica equals the leader`,
+  realTime: true,
+  async run(ctx: TestContext<Lab4Impl>) {
+    const nodes: RealNode[] = [];
+    const agent = new http.Agent({ keepAlive: true, maxSockets: 8 });
+    try {
+      const ports = await Promise.all(Array.from({ length: FOLLOWERS }, () => freePort()));
+      const leader = new RealNode({
+        KVNode: ctx.impl.KVNode,
+        config: { ...REAL_CONFIG, id: 'leader', role: 'leader', quorum: QUORUM },
+        followers: ports.map((port) => `http://127.0.0.1:${port}`),
+        minDelayMs: 0.1,
+        maxDelayMs: 1,
+        rpcTimeoutMs: 5000,
+      });
+      await leader.listen(0);
+      nodes.push(leader);
+      // The writes start at once: their first Replicate calls find nothing listening and are refused.
+      const writes = Array.from({ length: LATE_WRITES }, (_, i) =>
+        setOver(
+          agent,
+          leader.url,
+          `late_${i % 10}`,
+          `v${i}`,
+          `the followers started ${LATE_START_MS} ms after the write was sent, well within writeTimeoutMs (${REAL_CONFIG.writeTimeoutMs} ms). Likely causes: a Replicate call refused because its follower was not listening yet is not sent again, or the leader stops calling a follower after a failed call`,
+        ).then(() => ctx.countOps()),
+      );
+      await new Promise((resolve) => setTimeout(resolve, LATE_START_MS));
+      for (let i = 0; i < FOLLOWERS; i++) nodes.push(await startFollower(ctx, `follower-${i + 1}`, ports[i]));
+      const t0 = performance.now();
+      await Promise.all(writes);
+      ctx.log(
+        `all ${LATE_WRITES} writes acknowledged ${((performance.now() - t0) / 1000).toFixed(2)} s after the followers started`,
+      );
+      const report = await checkConsistency(leader.url, 5000);
+      if (!report.consistent)
+        throw new TestFailure(
+          `The followers started ${LATE_START_MS} ms after the leader, which had taken ${LATE_WRITES} writes meanwhile; 5 s later the replicas still differ:\n${report.lines.join('\n')}\n` +
+            'Expected every follower to hold the whole log. Likely causes: a Replicate or heartbeat call that failed (connection refused) is not sent again; ' +
+            'the leader stops calling a follower after its first failures; a follower that starts empty is not caught up from its lastSeq.',
+        );
     } finally {
       agent.destroy();
       await Promise.all(nodes.map((n) => n.close().catch(() => undefined)));

@@ -9,7 +9,7 @@ import type { RpcEnd } from '../../labrpc';
 import { DEFAULT_CONFIG, SERVICE, type ReplicateReply, type SetReply } from '../rpc';
 import { Ack, Lab4Impl, Lab4Tester, show } from './harness';
 import { nemesisQuorum, nemesisReplication } from './nemesis';
-import { realHttpCatchUpTest, realHttpTest } from './real';
+import { realHttpCatchUpTest, realHttpLateStartTest, realHttpTest } from './real';
 
 type Ctx = TestContext<Lab4Impl>;
 
@@ -1013,7 +1013,8 @@ export const suite: LabSuite<Lab4Impl> = {
     scored(quorumLatency, { points: 3, part: 2 }),
     scored(nemesisReplication, { points: 7, part: 2 }),
     scored(nemesisQuorum, { points: 5, part: 2 }),
-    scored(realHttpTest, { points: 4, part: 2, timeoutSec: 60 }),
-    scored(realHttpCatchUpTest, { points: 5, part: 2, timeoutSec: 60 }),
+    scored(realHttpTest, { points: 3, part: 2, timeoutSec: 60 }),
+    scored(realHttpCatchUpTest, { points: 4, part: 2, timeoutSec: 60 }),
+    scored(realHttpLateStartTest, { points: 2, part: 2, timeoutSec: 60 }),
   ],
 };

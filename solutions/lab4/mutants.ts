@@ -480,4 +480,17 @@ export const mutants: Mutant[] = [
     replace: [['      dataCount: this.data.size,', '      dataCount: args.noData ? 0 : this.data.size,']],
     caughtBy: ['TestNemesisReplication'],
   },
+  {
+    name: 'gives-up-after-refusal',
+    description:
+      'the leader stops calling a follower after one failed call (a follower not listening yet is never caught up)',
+    file: 'server.ts',
+    replace: [
+      [
+        '        // Lost, or the follower is unreachable: try again a little later, from the same place.\n        await sleep(this.config.retryMs);\n        continue;',
+        '        return;',
+      ],
+    ],
+    caughtBy: ['TestRealHttpLateStart'],
+  },
 ];
