@@ -1,6 +1,7 @@
 /** Checking plus a short explanation a student can act on, and optionally the HTML viewer page. */
 import { DEFAULT_TIMEOUT_MS, check } from './linearizability';
 import { replayOrder } from './replay';
+import { findShapes } from './shapes';
 import type { CheckOptions, CheckResult, Model, Operation, PartitionResult } from './types';
 import { renderHistoryHtml, writeHistoryHtml, ViewerOptions } from './viewer/html';
 
@@ -85,6 +86,13 @@ function explainPartition<S extends {} | null, I, O>(
         `    ✗  ${describe(i)}   (called ${at(history[i].call, unit)}, returned ${at(history[i].return, unit)})`,
       );
     }
+  }
+  if (part.verdict === 'illegal' && model.shapes) {
+    const shapes = findShapes(model.shapes, history, part.ops, part.unplaced, result.mode, {
+      describe: (op) => `client ${op.clientId}: ${model.describeOperation(op.input, op.output)}`,
+      at: (t) => at(t, unit),
+    });
+    for (const s of shapes) lines.push(`This looks like ${s.title}:`, ...s.lines);
   }
   return lines;
 }

@@ -3,6 +3,7 @@
  *
  * A history is an array of `Operation`s. Operation ids everywhere in results are indices into that array.
  */
+import type { ShapeView } from './shapes';
 
 /** One client operation as observed from outside: what was asked, what came back, and when. */
 export interface Operation<I, O> {
@@ -58,6 +59,11 @@ export interface Model<S extends {} | null, I, O> {
   describeOperation(input: I, output: O | undefined): string;
   /** Human-readable text for a state, e.g. `"xy"`. */
   describeState(state: S): string;
+  /**
+   * Optional: how operations read and write string values, so that a failure's explanation can name its shape
+   * (a write applied twice, a value no write produced, a stale read, a lost acknowledged write).
+   */
+  shapes?: ShapeView<I, O>;
 }
 
 /** The answer of a check. `unknown` means the time budget ran out before an answer was found. */

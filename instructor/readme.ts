@@ -109,7 +109,8 @@ limit (\`--budget\`): a test that hangs costs its own points, not the others'.
   \`labrpc/\`, the given types, \`package.json\` and \`package-lock.json\` — must stay as it is, and nothing may be
   added to those folders: the template records their checksums in \`.kvlabs/manifest.json\`. Locally the grader
   warns when one differs; the autograder and the course staff refuse to score a changed tree.
-  \`git checkout <file>\` restores one.
+  To restore one, copy it from the template again (in your own git repository, as GitHub Classroom makes,
+  \`git checkout <first commit> -- <file>\` does it: \`git log --reverse\` lists the first commit first).
 - Do not add dependencies (\`npm install <package>\` changes the lockfile).
 ${clockRule(simulated.length > 0, anyRealTime, realTime)}
 `;

@@ -28,14 +28,15 @@ export class KVNode implements KVNodeService {
     private readonly config: NodeConfig,
     private readonly followers: RpcEnd[],
   ) {
-    // TODO: on the leader, check the quorum and start sending the log to every follower.
+    // TODO (part 2): on the leader, check the quorum (a RangeError unless 1 <= quorum <= followers) and start sending
+    // the log to every follower.
   }
 
   /** Leader: append the write to the log and answer once `quorum` followers hold it. Follower: ErrNotLeader. */
   Set(args: SetArgs): SetReply | Promise<SetReply> {
-    // TODO: implement Set (part 1 and part 2 of the handout).
+    // TODO: implement Set: a follower's refusal is part 1 of the handout, the leader's write part 2.
     throw new Error(
-      `TODO: KVNode.Set is not implemented yet (${this.config.id} was asked to set "${args.key}"); see lab4/README.md, part 1`,
+      `TODO: KVNode.Set is not implemented yet (${this.config.id} was asked to set "${args.key}"); see lab4/README.md, part 1 (a follower refuses) and part 2 (the leader writes)`,
     );
   }
 

@@ -66,6 +66,21 @@ function makeKvModel(name: string, appendReturnsOld: boolean): Model<KvState, Kv
       }
     },
     describeState: (s) => quote(s.value),
+    shapes: {
+      write: (input, output) =>
+        input.op === 'get'
+          ? undefined
+          : {
+              key: input.key,
+              kind: input.op === 'put' ? 'set' : 'append',
+              piece: input.value,
+              acknowledged: output !== undefined,
+            },
+      seen: (input, output) =>
+        output === undefined || input.op === 'put' || (input.op === 'append' && !appendReturnsOld)
+          ? undefined
+          : { key: input.key, value: output },
+    },
   };
 }
 

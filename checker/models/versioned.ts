@@ -75,4 +75,22 @@ export const versionedModel: Model<VersionedState, VersionedInput, VersionedOutp
       : `put(${quote(input.key)}, ${quote(input.value)}, v${input.version}) → ${out}`;
   },
   describeState: (s) => (s.version === 0 ? 'missing' : `(${quote(s.value)}, v${s.version})`),
+  shapes: {
+    // A put refused (ErrNoKey, ErrVersion) writes nothing; ErrMaybe may have written, so it is not acknowledged.
+    write: (input, output) =>
+      input.op === 'get' || output?.err === 'ErrNoKey' || output?.err === 'ErrVersion'
+        ? undefined
+        : {
+            key: input.key,
+            kind: 'set',
+            piece: input.value,
+            version: input.version + 1,
+            acknowledged: output?.err === 'OK',
+          },
+    seen: (input, output) => {
+      if (input.op === 'put' || output === undefined) return undefined;
+      if (output.err === 'ErrNoKey') return { key: input.key, value: '', version: 0 };
+      return output.err === 'OK' ? { key: input.key, value: output.value ?? '', version: output.version } : undefined;
+    },
+  },
 };

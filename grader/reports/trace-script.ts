@@ -10,29 +10,39 @@ export const TRACE_SCRIPT = String.raw`
   var msgs = [], byId = {}, ops = [], opById = {}, marks = [], fail = null, last = 0;
   var laneSet = {}, callers = {}, servers = {};
   function lane(n) { if (!(n in laneSet)) laneSet[n] = true; return n; }
+  // Happened-before (Lamport) over the recorded events: each event is a node on its lane, in the lane's order; a
+  // receive (a request reaching its handler, a reply reaching its caller) also follows its send.
+  var laneNodes = {};
+  function node(n, src) {
+    var list = laneNodes[n] || (laneNodes[n] = []);
+    var x = { lane: n, pos: list.length, src: src || null };
+    list.push(x); return x;
+  }
   for (var i = 0; i < ev.length; i++) {
     var e = ev[i];
     if (e.t > last) last = e.t;
     if (e.k === 'call') {
       var m = { id: e.id, from: lane(e.from), to: lane(e.to), end: e.end, method: e.method, args: e.args, t0: e.t };
+      m.nSend = node(e.from);
       callers[e.from] = true; servers[e.to] = true;
       m.key = keyOf(e.args); msgs.push(m); byId[e.id] = m;
     } else if (e.k === 'op') {
       var o = { id: e.id, lane: lane(e.lane), input: e.input, t0: e.t, key: keyOf(e.input) };
+      o.nStart = node(e.lane);
       callers[e.lane] = true; ops.push(o); opById[e.id] = o;
     } else if (e.k === 'ret') {
-      if (opById[e.id]) { opById[e.id].t1 = e.t; opById[e.id].output = e.output; }
+      if (opById[e.id]) { var oe = opById[e.id]; oe.t1 = e.t; oe.output = e.output; oe.nRet = node(oe.lane); }
     } else if (e.k === 'net' || e.k === 'log') {
-      lane(e.lane); marks.push(e);
+      lane(e.lane); marks.push({ k: e.k, t: e.t, lane: e.lane, text: e.text, what: e.what, n: node(e.lane) });
     } else if (e.k === 'fail') {
-      fail = e; lane('test'); marks.push({ k: 'fail', t: e.t, lane: 'test', text: e.message });
+      fail = e; lane('test'); fail.n = node('test'); marks.push({ k: 'fail', t: e.t, lane: 'test', text: e.message });
     } else if (byId[e.id]) {
       var s = byId[e.id];
-      if (e.k === 'deliver') s.t1 = e.t;
-      else if (e.k === 'handled') { s.th = e.t; s.reply = e.reply; }
-      else if (e.k === 'reply') s.t2 = e.t;
+      if (e.k === 'deliver') { s.t1 = e.t; s.nDeliver = node(s.to, s.nSend); }
+      else if (e.k === 'handled') { s.th = e.t; s.reply = e.reply; s.nHandled = node(s.to); }
+      else if (e.k === 'reply') { s.t2 = e.t; node(s.from, s.nHandled); }
+      else if (e.k === 'timeout') { s.tout = e.t; node(s.from); }
       else if (e.k === 'drop') { s.drop = e.which; s.why = e.why; s.td = e.t; }
-      else if (e.k === 'timeout') s.tout = e.t;
     }
   }
   for (i = 0; i < msgs.length; i++) {
@@ -40,12 +50,52 @@ export const TRACE_SCRIPT = String.raw`
     x.tEnd = Math.max(x.t0, x.t1 || 0, x.th || 0, x.t2 || 0, x.td || 0, x.tout || 0);
     if (x.t2 === undefined && x.tout === undefined && x.td === undefined) x.pending = true;
   }
-  function keyOf(v) {
+  function keyOf(v, deep) {
     if (v && typeof v === 'object') {
       for (var k in v) if (/^key$/i.test(k) && (typeof v[k] === 'string' || typeof v[k] === 'number')) return String(v[k]);
+      // A message that carries one operation (a forwarded or broadcast write) has its key one level down.
+      if (!deep) for (var j in v) { var inner = keyOf(v[j], true); if (inner !== undefined) return inner; }
     }
     return undefined;
   }
+  // The failing key: the first key of the trace that the failure message quotes (a checker's "(key "k")" first).
+  var keys = {};
+  msgs.forEach(function (m) { if (m.key !== undefined) keys[m.key] = true; });
+  ops.forEach(function (o) { if (o.key !== undefined) keys[o.key] = true; });
+  function failingKey(text) {
+    var named = /\(key ("(?:[^"\\]|\\.)*")\)/.exec(text), quoted = /"(?:[^"\\]|\\.)*"/g, q;
+    var found = [];
+    if (named) found.push(named[1]);
+    while ((q = quoted.exec(text))) found.push(q[0]);
+    for (var i = 0; i < found.length; i++) {
+      try { var k = JSON.parse(found[i]); if (typeof k === 'string' && keys[k]) return k; } catch (err) { /* not JSON */ }
+    }
+    return undefined;
+  }
+  // The failure's causal past: per lane, the last position that happened before the failure. The test noticed the
+  // failure after the operations that returned before it (on the failing key, when there is one).
+  var causal = { key: fail ? failingKey(fail.message || '') : undefined, upTo: {}, on: false, t0: Infinity, items: 0 };
+  function inPast(n) { return !!n && causal.upTo[n.lane] !== undefined && n.pos <= causal.upTo[n.lane]; }
+  if (fail) {
+    var work = [];
+    var raise = function (n) {
+      var had = causal.upTo[n.lane] === undefined ? -1 : causal.upTo[n.lane];
+      if (n.pos > had) { causal.upTo[n.lane] = n.pos; work.push([n.lane, had + 1, n.pos]); }
+    };
+    raise(fail.n);
+    ops.forEach(function (o) { if (o.nRet && o.t1 <= fail.t && (causal.key === undefined || o.key === causal.key)) raise(o.nRet); });
+    while (work.length) {
+      var w = work.pop(), list = laneNodes[w[0]];
+      for (var p = w[1]; p <= w[2]; p++) if (list[p].src) raise(list[p].src);
+    }
+    var onKey = function (it) { return causal.key === undefined || it.key === causal.key; };
+    msgs.forEach(function (m) { m.past = inPast(m.nSend) && onKey(m); });
+    ops.forEach(function (o) { o.past = inPast(o.nStart) && onKey(o); });
+    marks.forEach(function (k) { k.past = k.k === 'fail' || inPast(k.n); });
+    msgs.concat(ops).forEach(function (it) { if (it.past) { causal.items++; if (it.t0 < causal.t0) causal.t0 = it.t0; } });
+    causal.on = causal.key !== undefined && causal.items > 0;
+  }
+  function dim(it) { return causal.on && document.getElementById('f-causal').checked && !it.past; }
   function natural(a, b) { return a.localeCompare(b, undefined, { numeric: true }); }
   var lanes = Object.keys(laneSet).sort(function (a, b) {
     function rank(n) { return n === 'test' ? 0 : callers[n] && !servers[n] ? 1 : servers[n] ? 3 : 2; }
@@ -143,6 +193,7 @@ export const TRACE_SCRIPT = String.raw`
     cand.forEach(function (m) {
       if (m.tEnd < v0 || m.t0 > v1 || !passes(m)) return;
       var s = segments(m);
+      ctx.globalAlpha = dim(m) ? 0.15 : 1;
       s.forEach(function (g) {
         var color = m === selected ? '#bf8700' : g[4];
         seg(g[0], g[1], g[2], g[3], color, m === selected ? 3 : 1, g[6]);
@@ -151,26 +202,31 @@ export const TRACE_SCRIPT = String.raw`
       if (m.tout !== undefined) { var xt = X(m.tout), yf = laneY[m.from]; seg(xt, yf - 6, xt, yf + 6, '#cf222e', 2); }
       shown.push({ item: m, segs: s });
     });
+    ctx.globalAlpha = 1;
     ops.forEach(function (o) {
       var end = o.t1 === undefined ? last : o.t1;
       if (end < v0 || o.t0 > v1 || !passes(o)) return;
       var y = laneY[o.lane] - 11, x1 = X(o.t0), x2 = Math.max(X(end), x1 + 3);
+      ctx.globalAlpha = dim(o) ? 0.2 : 1;
       ctx.fillStyle = o === selected ? 'rgba(191,135,0,.45)' : o.t1 === undefined ? 'rgba(207,34,46,.25)' : 'rgba(130,80,223,.25)';
       ctx.fillRect(x1, y, x2 - x1, 7);
       if (x2 - x1 > 60) { ctx.fillStyle = '#3b2a6b'; ctx.fillText(opLabel(o).slice(0, Math.floor((x2 - x1) / 6)), x1 + 2, y - 5); }
       shown.push({ item: o, box: [x1, y, x2, y + 7] });
     });
+    ctx.globalAlpha = 1;
     var lastLabel = {};
     var mi = firstAtOrAfter(marks, v0, 't');
     for (; mi < marks.length && marks[mi].t <= v1; mi++) {
       var k = marks[mi], x = X(k.t), y = laneY[k.lane];
       if (k.k === 'fail') continue;
+      ctx.globalAlpha = dim(k) ? 0.2 : 1;
       ctx.fillStyle = k.k === 'log' ? '#8250df' : '#9a6700';
       ctx.beginPath(); ctx.arc(x, y + 9, k === selected ? 5 : 3, 0, 7); ctx.fill();
       var text = k.k === 'log' ? k.text : k.what;
       if (!(k.lane in lastLabel) || x - lastLabel[k.lane] > 160) { ctx.fillText(text.slice(0, 26), x + 5, y + 10); lastLabel[k.lane] = x; }
       shown.push({ item: k, box: [x - 4, y + 5, x + 4, y + 13] });
     }
+    ctx.globalAlpha = 1;
     if (fail) {
       var xf = X(fail.t);
       seg(xf, 0, xf, h, '#cf222e', 2);
@@ -182,7 +238,16 @@ export const TRACE_SCRIPT = String.raw`
   }
   function opLabel(o) {
     var i = o.input || {}, s = i.op ? i.op + '(' + JSON.stringify(o.key !== undefined ? o.key : '') + (i.value !== undefined ? ', ' + JSON.stringify(i.value) : '') + (i.version !== undefined ? ', v' + i.version : '') + ')' : JSON.stringify(o.input);
-    return s + (o.t1 === undefined ? ' (never returned)' : ' → ' + JSON.stringify(o.output));
+    return s + (o.t1 === undefined ? ' (never returned)' : ' → ' + got(i, o.output));
+  }
+  // What the caller got: a put returns nothing (the history stores "" for it); a lab 2 reply is its error, or the
+  // value and version of a get.
+  function got(input, out) {
+    if (input.op === 'put' && out === '') return 'returned';
+    if (out && typeof out === 'object' && typeof out.err === 'string') {
+      return out.err === 'OK' && out.value !== undefined ? '(' + JSON.stringify(out.value) + ', v' + out.version + ')' : out.err;
+    }
+    return JSON.stringify(out);
   }
   function dist(px, py, g) {
     var dx = g[2] - g[0], dy = g[3] - g[1], l = dx * dx + dy * dy, u = l ? ((px - g[0]) * dx + (py - g[1]) * dy) / l : 0;
@@ -217,6 +282,13 @@ export const TRACE_SCRIPT = String.raw`
     return 'The test failed at ' + fmt(it.t) + ':\n' + (it.message || it.text);
   }
   function select(it) { selected = it; details.textContent = describe(it) || 'Click an arrow, an operation bar, a dot or the red line for details.'; draw(); }
+  function causalText() {
+    if (!fail) return '';
+    if (!causal.on) return 'The failure message names no key of this trace, so the whole run is shown alike.';
+    var n = msgs.filter(function (m) { return m.past; }).length, o = ops.filter(function (x) { return x.past; }).length;
+    return 'Causal past of the failure on key ' + JSON.stringify(causal.key) + ': ' + plural(o, 'operation') + ' and ' + plural(n, 'message') +
+      ' on that key happened before it (same lane earlier, or a message sent before it arrived), from ' + fmt(causal.t0) + ' on. The rest is dimmed.';
+  }
   function zoom(f, at) {
     var c = at === undefined ? (v0 + v1) / 2 : at, span = Math.max(1e-4, (v1 - v0) * f);
     var r = (c - v0) / (v1 - v0);
@@ -250,6 +322,13 @@ export const TRACE_SCRIPT = String.raw`
   });
   function toFailure() {
     if (!fail) { v0 = 0; v1 = Math.max(1, last); draw(); return; }
+    if (causal.on) {
+      // The failure's causal past on its key, from its first operation or message to the failure.
+      var width = Math.max(0.5, fail.t - causal.t0);
+      v0 = causal.t0 - width * 0.03; v1 = fail.t + width * 0.05;
+      select(fail);
+      return;
+    }
     var before = msgs.filter(function (m) { return m.t0 <= fail.t; });
     var from = before.length > 40 ? before[before.length - 40].t0 : 0;
     var span = Math.max(0.5, fail.t - from);
@@ -260,7 +339,9 @@ export const TRACE_SCRIPT = String.raw`
   document.getElementById('zoom-out').onclick = function () { zoom(2); };
   document.getElementById('fit').onclick = function () { v0 = 0; v1 = Math.max(1, last); draw(); };
   document.getElementById('to-failure').onclick = toFailure;
-  [fKey, fClient, fServer].forEach(function (el) { el.addEventListener('input', draw); el.addEventListener('change', draw); });
+  [fKey, fClient, fServer, document.getElementById('f-causal')].forEach(function (el) { el.addEventListener('input', draw); el.addEventListener('change', draw); });
+  document.getElementById('causal').textContent = causalText();
+  if (!causal.on) document.getElementById('f-causal-label').style.display = 'none';
   window.addEventListener('resize', resize);
   document.getElementById('counts').textContent = msgs.length + ' RPCs, ' + ops.length + ' operations, ' + plural(marks.filter(function (k) { return k.k === 'log'; }).length, 'printed line') + ', ' + lanes.length + ' lanes';
   function plural(n, what) { return n + ' ' + what + (n === 1 ? '' : 's'); }
@@ -274,7 +355,10 @@ export const TRACE_SCRIPT = String.raw`
       var g = s.segs[0], r = canvas.getBoundingClientRect();
       return { x: r.left + (g[0] + g[2]) / 2, y: r.top + (g[1] + g[3]) / 2 };
     },
-    show: function (t0, t1) { v0 = t0; v1 = t1; draw(); }
+    show: function (t0, t1) { v0 = t0; v1 = t1; draw(); },
+    // The view's span, the failing key, and whether an RPC is drawn dimmed (outside the failure's causal past).
+    view: function () { return { from: v0, to: v1, key: causal.key === undefined ? null : causal.key }; },
+    dimmed: function (id) { return byId[id] ? dim(byId[id]) : null; }
   };
   document.body.setAttribute('data-render-ms', String(Math.round(performance.now() - started)));
   canvas.scrollIntoView({ block: 'center' });

@@ -47,6 +47,10 @@ export function tracePage(p: TracePageInput): string {
     : '';
   const minimal = run.minimal ? `<p class="minimal"><b>Smallest failing schedule.</b> ${h(describeMinimalFaults(run.minimal))} <span class="sub">(${run.minimal.replays} replays; faults are lost requests, lost replies and held-back replies)</span></p>\n` : '';
   const real = trace.clock === 'real';
+  const silent =
+    real && !trace.events.some((e) => e.k === 'call')
+      ? `<p class="note">This test sent nothing over the connections its transcript records, so the page has no messages to draw, only the moment it failed: its failure message above says what it saw.</p>\n`
+      : '';
   const when = fail ? ` at ${real ? 'real' : 'virtual'} time ${(fail.t / 1000).toFixed(3)} s` : '';
   const intro = real
     ? `This is the failing run’s transcript: every command the test’s clients sent and the reply each got, on one lane per connection, in real time since the test began (a real-time test is not replayed, and the server’s side is not seen). It failed${h(when)}:`
@@ -64,14 +68,16 @@ export function tracePage(p: TracePageInput): string {
 <p class="sub">${h(p.description)} · ${real ? 'rerun' : `seed ${run.seed} · replay`}: <code>${h(real ? rerunCommand(p.lab, run.name, p.target) : replayCommand(p.lab, run.name, run.seed, p.target))}</code></p>
 <p>${intro}</p>
 <pre class="failure">${h(plainText(run.message))}</pre>
-${minimal}${history}${cut}<div class="bar">
+${minimal}${history}${cut}${silent}<div class="bar">
 <button id="to-failure">Go to the failure</button><button id="zoom-in">Zoom in</button><button id="zoom-out">Zoom out</button><button id="fit">Whole run</button>
 <label>Key <input id="f-key" size="10" placeholder="any"></label>
 <label>Client <select id="f-client"><option value="">any</option></select></label>
 <label>Server <select id="f-server"><option value="">any</option></select></label>
+<label id="f-causal-label"><input type="checkbox" id="f-causal" checked> Dim what did not lead to the failure</label>
 <span id="counts"></span>
 </div>
-<p class="sub legend"><span style="color:#0969da">→ request</span><span style="color:#1a7f37">→ reply</span><span style="color:#cf222e">✕ lost message, | timeout at the caller</span><span style="color:#8250df">● printed line</span><span style="color:#9a6700">● network change (start, kill, end enabled/disabled)</span><span>▬ clerk operation</span> · Wheel: zoom · drag: move in time · click: details · <span id="view"></span></p>
+<p class="sub" id="causal"></p>
+<p class="sub legend">${legend(trace)} · Wheel: zoom · drag: move in time · click: details · <span id="view"></span></p>
 <div id="wrap"><canvas id="lanes"></canvas></div>
 <pre id="details"></pre>
 <div id="tip"></div>
@@ -80,6 +86,22 @@ ${minimal}${history}${cut}<div class="bar">
 </body>
 </html>
 `;
+}
+
+/** The legend: only the kinds of mark this trace has (a lab without clerk operations shows no clerk-operation bar). */
+export function legend(trace: TraceData): string {
+  const has = (k: TraceEvent['k']): boolean => trace.events.some((e) => e.k === k);
+  const parts: string[] = [];
+  if (has('call')) parts.push('<span style="color:#0969da">→ request</span>');
+  if (has('reply')) parts.push('<span style="color:#1a7f37">→ reply</span>');
+  const lost = has('drop') ? '✕ lost message' : '';
+  const timeout = has('timeout') ? '| timeout at the caller' : '';
+  if (lost || timeout) parts.push(`<span style="color:#cf222e">${[lost, timeout].filter(Boolean).join(', ')}</span>`);
+  if (has('log')) parts.push('<span style="color:#8250df">● printed line</span>');
+  if (has('net')) parts.push('<span style="color:#9a6700">● network change (start, kill, end enabled/disabled)</span>');
+  if (has('op')) parts.push('<span>▬ clerk operation (what the caller got)</span>');
+  if (has('fail')) parts.push('<span style="color:#cf222e">| the moment the test failed</span>');
+  return parts.join('');
 }
 
 /** JSON that cannot end the script element it sits in. */

@@ -6,7 +6,7 @@
 import { Network, Server, Service } from '../../labrpc';
 import type { ClientEnd, RpcEnd } from '../../labrpc';
 import { HistoryRecorder } from '../../suite/history';
-import { World } from '../../world';
+import { World, recordedValue } from '../../world';
 import { kvModel } from '../../checker';
 import type { KvInput, KvOutput } from '../../checker';
 import { liveHeapBytes } from '../../suite/memory';
@@ -74,6 +74,8 @@ export class Lab1Tester {
   /** Every clerk made here (dropped by removeCluster). */
   private clerks: KVClerk[] = [];
   private ends = 0;
+  /** Clerks made by makeClerk (not recording ones), numbered for their trace lanes. */
+  private plainClerks = 0;
   /** The forced-interleaving hook (see CallWatcher); undefined lets every call through untouched. */
   onCall: CallWatcher | undefined;
 
@@ -145,6 +147,11 @@ export class Lab1Tester {
     config: ClusterConfig = this.config,
     servers: readonly number[] = [...Array(this.nservers).keys()],
   ): KVClerk {
+    return new TracedClerk(this.studentClerk(config, servers), `clerk ${this.plainClerks++}`);
+  }
+
+  /** The student's clerk itself, with ends to `servers`. */
+  private studentClerk(config: ClusterConfig, servers: readonly number[]): KVClerk {
     const ck = new this.impl.Clerk(
       servers.map((s) => this.makeEnd(s)),
       config,
@@ -155,7 +162,12 @@ export class Lab1Tester {
 
   /** A clerk whose operations are recorded in the history under `clientId` (`servers` as for makeClerk). */
   makeRecordingClerk(clientId: number, servers?: readonly number[]): KVClerk {
-    return new RecordingClerk(this.makeClerk(this.config, servers), clientId, this.history, this.ctx);
+    return new RecordingClerk(
+      this.studentClerk(this.config, servers ?? [...Array(this.nservers).keys()]),
+      clientId,
+      this.history,
+      this.ctx,
+    );
   }
 
   /**
@@ -225,6 +237,60 @@ export class Lab1Tester {
   /** Fails the test if the recorded history is not linearizable (a checker timeout passes, as in MIT's tester). */
   checkLinearizable(): void {
     assertLinearizable(this.ctx, kvModel, this.history.operations());
+  }
+}
+
+/**
+ * Wraps a clerk whose operations are not checked, so that on a trace page its calls still sit on a clerk lane of
+ * their own, as operations (the test's count includes them), rather than on the test's lane.
+ */
+class TracedClerk implements KVClerk {
+  constructor(
+    private readonly inner: KVClerk,
+    private readonly lane: string,
+  ) {}
+
+  /**
+   * Runs one operation on this clerk's lane, recorded in the trace when recording. It returns the student's own
+   * promise, and notes the return on a side branch, so that the run's schedule is the same recorded or not.
+   */
+  private traced<T>(input: KvInput, run: () => Promise<T>, output: (v: T) => unknown): Promise<T> {
+    const world = World.maybeCurrent();
+    const rec = world?.recorder;
+    if (!world || !rec) return run();
+    world.enterLane(this.lane);
+    const id = rec.id();
+    rec.add({ k: 'op', t: world.now(), id, lane: this.lane, input });
+    const p = run();
+    p.then(
+      (v) => rec.add({ k: 'ret', t: world.now(), id, output: recordedValue(output(v)) }),
+      () => undefined,
+    );
+    return p;
+  }
+
+  get(key: string): Promise<string> {
+    return this.traced(
+      { op: 'get', key },
+      () => this.inner.get(key),
+      (v) => v,
+    );
+  }
+
+  put(key: string, value: string): Promise<void> {
+    return this.traced(
+      { op: 'put', key, value },
+      () => this.inner.put(key, value),
+      () => '',
+    );
+  }
+
+  append(key: string, arg: string): Promise<string> {
+    return this.traced(
+      { op: 'append', key, value: arg },
+      () => this.inner.append(key, arg),
+      (v) => v,
+    );
   }
 }
 

@@ -274,7 +274,8 @@ const staticShards: TestDefinition<Lab1Impl> = {
 
 const rejection: TestDefinition<Lab1Impl> = {
   name: 'TestRejection',
-  description: 'a clerk told that server 0 holds every key: server 0 must refuse the keys of shards it does not hold',
+  description:
+    'a clerk told that server 0 holds every key: server 0 answers exactly the keys of the shards it holds (the one it leads and the one it copies) and refuses the rest',
   async run(ctx: Ctx) {
     const ts = new Lab1Tester(ctx, { nshards: 3, nreplicas: 2, reliable: true });
     const kv = await putTenKeys(ctx, ts.makeClerk());
@@ -290,7 +291,10 @@ const rejection: TestDefinition<Lab1Impl> = {
         `${onServer0.length} keys of the shards server 0 holds (keys ${onServer0.join(' ')}). ` +
         (extra.length > 0
           ? `Keys ${extra.join(' ')} were answered: a server must refuse a key whose shard it does not hold (reply with an error, so that a clerk with an out-of-date layout keeps trying) instead of serving or forwarding it.`
-          : `Keys ${missing.join(' ')} were not answered: server 0 must answer for its own shard and for the shards it replicates.`),
+          : `Keys ${missing.join(' ')} were not answered: server 0 must answer for its own shard and for the shards it copies. ` +
+            'Likely causes: a backup that refuses a request instead of passing it to the shard’s primary and relaying the answer; ' +
+            'a server that works out which shards it holds from the wrong layout (use its own ServerConfig, not the clerk’s); ' +
+            'or a forward sent to a server that is not the shard’s primary.'),
     );
   },
 };

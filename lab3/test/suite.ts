@@ -478,7 +478,7 @@ const ownLatestWrite: TestDefinition<Lab3Impl> = {
 const eventualCausalWrite: TestDefinition<Lab3Impl> = {
   name: 'TestEventualCausalWrite',
   description:
-    'eventual level, a slow link from server 2 to server 1: server 0 hears of ten writes by server 2 and then writes x; a client at server 1 reads that x and overwrites it; the later write must win everywhere (Lamport clocks jump on receipt)',
+    'eventual level, a slow link from server 2 to server 1: server 0 hears of ten writes by server 2 and then writes x; a client at server 1 reads that x and overwrites it; the later write must win everywhere (its timestamp must be the larger one)',
   async run(ctx: Ctx) {
     const c = cluster(ctx, { servers: 3, level: 'eventual', links: FIXED_LINKS });
     c.slowLink(2, 1, 300); // server 1 hears of server 2's writes long after everything else

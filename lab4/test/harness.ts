@@ -344,9 +344,11 @@ export class Lab4Tester {
     if (holders.length < this.quorum) {
       const lost = forgotten.map(
         (f) =>
-          ` Follower ${f} held #${reply.seq} before it restarted empty, and the leader had since had its answer with a lower lastSeq: ` +
-          'an OK or ErrGap whose lastSeq is below what you believed means the follower lost those entries, so lower what you ' +
-          'record for it (do not keep the highest seq it ever confirmed) before counting it towards a quorum again.',
+          ` Follower ${f} held #${reply.seq} before it restarted empty, and has not held it since. Likely causes: the leader kept ` +
+          `the highest seq follower ${f} ever confirmed, although an answer since (an OK or ErrGap, to a heartbeat or to a write) ` +
+          'gave a lower lastSeq: record the lastSeq of every answer, lower or not, since a lower one means the follower lost ' +
+          'those entries; or the leader counted a call that rejected (TimeoutError) as if the follower had confirmed it: a ' +
+          'rejected call tells nothing, so keep the record as it was and send again.',
       );
       const outsiders =
         this.outsiders.length === 0

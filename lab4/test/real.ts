@@ -162,7 +162,9 @@ export const realHttpCatchUpTest: TestDefinition<Lab4Impl> = {
             `and follower 2 restarted with empty state on the same address. ${(CATCHUP_SETTLE_MS / 1000).toFixed(0)} s later the replicas still differ:\n${report.lines.join('\n')}\n` +
             'Expected follower 2 to hold the whole log. Likely causes: a catch-up call carries more than the HTTP body limit (8 MiB) allows, so every try is refused ' +
             "with 413 and retried unchanged (bound a batch by bytes too, not only by maxBatch entries, and leave room for JSON's escapes); the leader ignores ErrGap's lastSeq and resends from where it " +
-            'believed the follower was, instead of from lastSeq + 1; or the leader stopped sending to a follower after calls to it failed.',
+            'believed the follower was, instead of from lastSeq + 1; the leader ignores a lower lastSeq in an answer (to a heartbeat or a write): it keeps ' +
+            'the highest seq it had recorded for follower 2, so it believes the restarted follower already holds everything and sends it nothing; ' +
+            'or the leader stopped sending to a follower after calls to it failed.',
         );
       }
       ctx.log(

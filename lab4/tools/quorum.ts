@@ -1,5 +1,5 @@
 /**
- * npm run lab4:quorum -- [--writes 10000] [--warmup 1000] [--rounds 10] [--concurrency 20] [--out quorum_analysis.svg]
+ * npm run lab4:quorum -- [--writes 10000] [--warmup 1000] [--rounds 10] [--concurrency 20] [--out reports/lab4/quorum_analysis.svg]
  * The original's quorum analysis: a fresh cluster of 5 followers for each W = 1..5 (your lab4/server.ts, or with
  * --solution the reference), all started first and warmed up, then measured in turns (W = 1..5, then 5..1,
  * ...) so a busy machine slows every W alike. Prints a latency table and draws latency against W to an SVG file.
@@ -49,7 +49,7 @@ const program = new Command()
     '--solution',
     'run the reference solution instead of your lab4/server.ts (course kit only; the student template has none)',
   )
-  .option('--out <file>', 'where to write the plot', 'quorum_analysis.svg')
+  .option('--out <file>', 'where to write the plot (reports/ is not committed)', 'reports/lab4/quorum_analysis.svg')
   .parse();
 
 interface Opts extends SettingFlags {
@@ -205,6 +205,7 @@ async function main(): Promise<void> {
   const title = `Write latency vs quorum (${followers} followers, ${writes} writes per W after ${warmup} warm-up, ${concurrency} concurrent)`;
   const svg = await quorumPlotSvg(points, title);
   const out = path.resolve(o.out);
+  fs.mkdirSync(path.dirname(out), { recursive: true });
   fs.writeFileSync(out, svg);
   console.log(`\nplot written to ${out}`);
 }
