@@ -113,6 +113,15 @@ export function explainForgedVerdict(): string {
   );
 }
 
+/** A result message for a test other than the running one: the harness sends exactly one per test. */
+export function explainStrayVerdict(index: number): string {
+  return (
+    `Refused: while this test ran, the grader received a second result for test #${index + 1}, which had already ` +
+    'reported. The harness sends one result per test, so something in the test process (code under test) wrote ' +
+    'one itself. The test fails and its process was stopped. Results come only from the grader.'
+  );
+}
+
 /** Loading the code under test took too long. */
 export function explainBootTimeout(limitMs: number): string {
   return (

@@ -245,7 +245,7 @@ async function gradeLab(ctx: Context, lab: LoadedLab, tests: string[]): Promise<
       ? jobs
       : inRandomOrder(jobs, options.shuffle === true ? undefined : keyedPick(`${options.shuffle}\0${lab.lab}`));
   await runJobs(order, {
-    config: { suitePath: lab.suitePath, implDir: dir },
+    config: { suitePath: lab.suitePath, implDir: dir, compartment: options.compartment },
     heapLimitMb: options.heapLimitMb ?? DEFAULTS.heapLimitMb,
     permissions: options.permissions,
     cacheRoot: options.cacheRoot,

@@ -1,5 +1,4 @@
 /** Messages between the grader and its sandboxed test process, and how a verdict is signed. */
-import type { createHmac as CreateHmac } from 'node:crypto';
 import type { CrashKind } from '../suite/types';
 
 /** The test process reads the grader's messages on this descriptor (the first line: SandboxInit). */
@@ -13,6 +12,8 @@ export interface WorkerConfig {
   readonly suitePath: string;
   /** Folder holding the implementation files to grade. */
   readonly implDir: string;
+  /** False only to measure what the compartment costs (`npm run bench`): the code under test loads with node's loader, unlocked. */
+  readonly compartment?: boolean;
 }
 
 /** The first line the grader sends: read before any student code loads, never in the environment or argv. */
@@ -93,6 +94,15 @@ export type FromWorker =
   | { readonly type: 'spawn-kill'; readonly id: number; readonly signal: NodeJS.Signals };
 
 /** The MAC of a verdict: job index, the grader's nonce for that job, and the outcome's exact JSON. */
-export function signVerdict(hmac: typeof CreateHmac, key: Buffer, index: number, nonce: string, body: string): string {
-  return hmac('sha256', key).update(`${index}\n${nonce}\n${body}`).digest('hex');
+export function signVerdict(
+  hmacSha256: HmacSha256,
+  key: Uint8Array,
+  index: number,
+  nonce: string,
+  body: string,
+): string {
+  return hmacSha256(key, `${index}\n${nonce}\n${body}`);
 }
+
+/** HMAC-SHA256 of `data` (as UTF-8) under `key`, in hex: node's crypto in the grader, a pure-JavaScript one in the sandbox. */
+export type HmacSha256 = (key: Uint8Array, data: string) => string;

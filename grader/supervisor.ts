@@ -18,6 +18,7 @@ import {
   explainBudget,
   explainExit,
   explainForgedVerdict,
+  explainStrayVerdict,
   explainOutOfMemory,
   explainRejection,
   explainTimeout,
@@ -35,6 +36,10 @@ import {
 } from './protocol';
 import { prepareSandbox, type Sandbox } from './sandbox';
 import type { RunRecord, TextSink } from './types';
+
+/** HMAC-SHA256 with node's crypto (the grader's side never loads student code). */
+const nodeHmacSha256 = (key: Uint8Array, data: string): string =>
+  crypto.createHmac('sha256', key).update(data).digest('hex');
 
 /** How the supervisor runs jobs. */
 export interface SupervisorOptions {
@@ -391,7 +396,16 @@ class SuiteWorker {
             output,
             m.world,
           );
-        } else if (m.type === 'done' && m.index === job.index) {
+        } else if (m.type === 'done' && m.index !== job.index) {
+          await this.stop();
+          return crashRecord(
+            job,
+            { crash: 'error', message: explainStrayVerdict(m.index) },
+            elapsed(),
+            output,
+            undefined,
+          );
+        } else if (m.type === 'done') {
           const outcome = this.verified(m.index, m.body, m.mac);
           if (outcome && outcome.name === job.test && outcome.seed === job.seed) return fromOutcome(outcome, output);
           await this.stop();
@@ -418,7 +432,7 @@ class SuiteWorker {
   /** The outcome in a `done` message when its MAC is the one this run's key gives, else undefined. */
   private verified(index: number, body: unknown, mac: unknown): TestOutcome | undefined {
     if (typeof body !== 'string' || typeof mac !== 'string' || !this.nonce) return undefined;
-    const expected = Buffer.from(signVerdict(crypto.createHmac, this.key, index, this.nonce, body), 'hex');
+    const expected = Buffer.from(signVerdict(nodeHmacSha256, this.key, index, this.nonce, body), 'hex');
     const got = Buffer.from(mac, 'hex');
     if (got.length !== expected.length || !crypto.timingSafeEqual(got, expected)) return undefined;
     try {

@@ -163,17 +163,20 @@ function prepareCache(files, cacheDir, sharedDir, shareable) {
   return compiled;
 }
 
+/** Untrusted side: the JavaScript of the .ts file `filename`, from the cache in `cacheDir` or compiled in memory (never written). */
+function compiledCode(cacheDir, filename) {
+  const source = fs.readFileSync(filename, 'utf8');
+  try {
+    return fs.readFileSync(cachedPath(cacheDir, filename, source), 'utf8');
+  } catch {
+    return transpile(source, filename);
+  }
+}
+
 /** Untrusted side: loads .ts files from the cache in `cacheDir`, compiling in memory what it lacks (never writing). */
 function install(cacheDir) {
   require.extensions['.ts'] = function loadTypeScript(module, filename) {
-    const source = fs.readFileSync(filename, 'utf8');
-    let code;
-    try {
-      code = fs.readFileSync(cachedPath(cacheDir, filename, source), 'utf8');
-    } catch {
-      code = transpile(source, filename);
-    }
-    module._compile(code, filename);
+    module._compile(compiledCode(cacheDir, filename), filename);
   };
   // Stack traces point at the .ts lines students wrote (the output carries inline source maps).
   if (typeof process.setSourceMapsEnabled === 'function') process.setSourceMapsEnabled(true);
@@ -203,4 +206,4 @@ function installCaching(cacheDir) {
   if (typeof process.setSourceMapsEnabled === 'function') process.setSourceMapsEnabled(true);
 }
 
-module.exports = { DEFAULT_CACHE_DIR, prepareCache, install, installCaching, tsFilesUnder };
+module.exports = { DEFAULT_CACHE_DIR, prepareCache, compiledCode, install, installCaching, tsFilesUnder };

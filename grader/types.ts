@@ -47,6 +47,8 @@ export interface GradeOptions {
   heapLimitMb?: number;
   /** False only to measure what node's permission model costs (`npm run bench`); no command-line flag sets it. */
   permissions?: boolean;
+  /** False only to measure what the compartment costs (`npm run bench`); no command-line flag sets it. */
+  compartment?: boolean;
   /** Where the compile caches go (default node_modules/.cache/kvlabs-grader; batch grading gives each submission its own). */
   cacheRoot?: string;
   /** Folder holding labN/ and the reference solutions (default: the repository, or $KVLABS_LAB_ROOT). */

@@ -1,11 +1,15 @@
 /**
- * The inside of the grader's sandboxed test process: loads the suite, locks the harness down, loads the code
- * under test once, then runs the jobs the grader sends, one at a time. Each outcome is signed with the run's
- * secret (read before any student code loaded, kept only in this closure); the grader believes nothing else.
+ * The inside of the grader's sandboxed test process: loads the suite, freezes the realm's intrinsics (SES
+ * lockdown), loads the code under test once into a compartment of its own, then runs the jobs the grader sends,
+ * one at a time. Each outcome is signed with the run's secret (read before any student code loaded, kept only in
+ * this closure, and used only by a pure-JavaScript HMAC captured before student code loads, whose module graph is
+ * then frozen: no native object the code under test could reach takes part); the grader believes nothing else.
  * Crashes that escape a test (uncaught exceptions, unhandled rejections, process.exit) are reported as such;
  * the grader then replaces the process.
  */
-import crypto from 'node:crypto';
+import { hmac } from '@noble/hashes/hmac';
+import { sha256 } from '@noble/hashes/sha2';
+import path from 'node:path';
 import fs from 'node:fs';
 import net from 'node:net';
 import { codeFrames } from '../labrpc/stack';
@@ -15,7 +19,8 @@ import { World, boundTrace } from '../world';
 import { useSpawner, type KitProcess } from '../suite/spawn';
 import { requireSuite } from './labs';
 import { hideHarness } from './hide-harness';
-import { lockDown } from './lockdown';
+import { compartmentLoader, lockDownRealm } from './compartment';
+import { useLoader } from '../suite/loader';
 import {
   CHANNEL_IN_FD,
   CHANNEL_OUT_FD,
@@ -34,8 +39,11 @@ const TRACE_CHARS = 16 << 20;
 
 // Captured before any student code runs: later replacements of these do not reach the harness.
 const writeSync = fs.writeSync;
-const createHmac = crypto.createHmac;
 const stringify = JSON.stringify;
+const encodeUtf8 = TextEncoder.prototype.encode.bind(new TextEncoder());
+const toHex = (bytes: Uint8Array): string => Buffer.from(bytes).toString('hex');
+/** The sandbox's HMAC-SHA256: pure JavaScript (frozen with the realm), never a native handle. */
+const hmacSha256 = (key: Uint8Array, data: string): string => toHex(hmac(sha256, key, encodeUtf8(data)));
 const realSetImmediate = setImmediate;
 const realNextTick = process.nextTick.bind(process);
 const realExit = process.exit.bind(process);
@@ -129,7 +137,13 @@ function turn(): Promise<void> {
 }
 
 /** Runs one job and reports its outcome, signed. */
-async function runJob(suite: LabSuite<unknown>, impl: unknown, job: Job, nonce: string, key: Buffer): Promise<void> {
+async function runJob(
+  suite: LabSuite<unknown>,
+  impl: unknown,
+  job: Job,
+  nonce: string,
+  key: Uint8Array,
+): Promise<void> {
   current = job.index;
   currentNonce = nonce;
   outputSent = 0;
@@ -164,7 +178,7 @@ async function runJob(suite: LabSuite<unknown>, impl: unknown, job: Job, nonce: 
   await turn();
   if (crashed) return;
   const body = stringify(outcome);
-  send({ type: 'done', index: job.index, body, mac: signVerdict(createHmac, key, job.index, currentNonce, body) });
+  send({ type: 'done', index: job.index, body, mac: signVerdict(hmacSha256, key, job.index, currentNonce, body) });
   current = -1;
   finished = undefined;
 }
@@ -221,7 +235,11 @@ function readInit(): SandboxInit {
 /** Loads the suite, locks the harness down, loads the implementation, then serves jobs. */
 export function start(): void {
   const init = readInit();
-  const key = Buffer.from(init.secret, 'hex');
+  const isolated = init.config.compartment !== false;
+  // Before the suite loads, so that the kit's classes (its errors, say) extend the realm's tamed intrinsics.
+  if (isolated) lockDownRealm();
+  // The key's own memory (not the shared pool small Buffers come from).
+  const key = new Uint8Array(Buffer.from(init.secret, 'hex'));
   const config = init.config;
   captureOutput(process.stdout);
   captureOutput(process.stderr);
@@ -266,7 +284,18 @@ export function start(): void {
     return;
   }
   hideHarness(config.implDir);
-  lockDown(config.implDir, suite, createHmac);
+  if (isolated) {
+    hardenSigning();
+    useLoader(
+      compartmentLoader({
+        implDir: config.implDir,
+        labDir: path.dirname(path.dirname(path.resolve(config.suitePath))),
+        kitDirs: [path.join(__dirname, '..', 'labrpc')],
+        cacheDir: process.env.KVLABS_TS_CACHE ?? '',
+        nodeModules: suite.nodeModules,
+      }),
+    );
+  }
   let impl: unknown;
   try {
     impl = withMissingExportsExplained(suite.load(config.implDir), suite);
@@ -286,6 +315,18 @@ export function start(): void {
   };
   void serve();
   send({ type: 'ready' });
+}
+
+/**
+ * Freezes the modules the signing runs through (the pure-JavaScript HMAC's), so nothing can replace a part of it;
+ * not its `crypto.js` / `cryptoNode.js`, whose export is the realm's Web Crypto object (the world makes its random functions seeded).
+ */
+function hardenSigning(): void {
+  for (const [file, mod] of Object.entries(require.cache)) {
+    const posix = file.split(path.sep).join('/');
+    if (mod && posix.includes('/node_modules/@noble/hashes/') && !/\/crypto(Node)?\.js$/.test(posix))
+      harden(mod.exports as object);
+  }
 }
 
 /**

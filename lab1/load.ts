@@ -1,6 +1,6 @@
 /** How the tests, the tools and the demo load lab 1's code from a folder: yours (lab1/) or the reference solution. */
 import * as path from 'node:path';
-import { requireFresh } from '../suite/fresh';
+import { codeLoader } from '../suite/loader';
 import type { Lab1Impl } from './test/harness';
 
 /** The files of the folder that hold the code under test (what the grader type-checks and batch grading takes from a submission). */
@@ -8,10 +8,11 @@ export const IMPL_FILES = ['server.ts', 'client.ts'] as const;
 
 /** Lab 1's code from `dir` (absolute), ready for a test or a tool. */
 export function load(dir: string): Lab1Impl {
-  const server = require(path.join(dir, 'server.ts')) as { KVServer: Lab1Impl['KVServer'] };
-  const client = require(path.join(dir, 'client.ts')) as { Clerk: Lab1Impl['Clerk'] };
+  const loader = codeLoader();
+  const server = loader.require(path.join(dir, 'server.ts')) as { KVServer: Lab1Impl['KVServer'] };
+  const client = loader.require(path.join(dir, 'client.ts')) as { Clerk: Lab1Impl['Clerk'] };
   const fresh = () =>
-    requireFresh(dir, (req) => ({
+    loader.fresh(dir, (req) => ({
       KVServer: (req(path.join(dir, 'server.ts')) as { KVServer: Lab1Impl['KVServer'] }).KVServer,
       Clerk: (req(path.join(dir, 'client.ts')) as { Clerk: Lab1Impl['Clerk'] }).Clerk,
     }));

@@ -1,6 +1,6 @@
 /** How the tests, the tools and the demo load lab 2's code from a folder: yours (lab2/) or the reference solution. */
 import * as path from 'node:path';
-import { requireFresh } from '../suite/fresh';
+import { codeLoader } from '../suite/loader';
 import type { Lab2Impl } from './test/harness';
 
 /** The files of the folder that hold the code under test (what the grader type-checks and batch grading takes from a submission). */
@@ -8,10 +8,11 @@ export const IMPL_FILES = ['server.ts', 'client.ts', 'lock.ts'] as const;
 
 /** Lab 2's code from `dir` (absolute), ready for a test or a tool. */
 export function load(dir: string): Lab2Impl {
-  const server = require(path.join(dir, 'server.ts')) as { KVServer: Lab2Impl['KVServer'] };
-  const client = require(path.join(dir, 'client.ts')) as { Clerk: Lab2Impl['Clerk'] };
-  const lock = require(path.join(dir, 'lock.ts')) as { Lock: Lab2Impl['Lock'] };
+  const loader = codeLoader();
+  const server = loader.require(path.join(dir, 'server.ts')) as { KVServer: Lab2Impl['KVServer'] };
+  const client = loader.require(path.join(dir, 'client.ts')) as { Clerk: Lab2Impl['Clerk'] };
+  const lock = loader.require(path.join(dir, 'lock.ts')) as { Lock: Lab2Impl['Lock'] };
   const freshKVServer = () =>
-    requireFresh(dir, (req) => (req(path.join(dir, 'server.ts')) as { KVServer: Lab2Impl['KVServer'] }).KVServer);
+    loader.fresh(dir, (req) => (req(path.join(dir, 'server.ts')) as { KVServer: Lab2Impl['KVServer'] }).KVServer);
   return { KVServer: server.KVServer, Clerk: client.Clerk, Lock: lock.Lock, freshKVServer };
 }

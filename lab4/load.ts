@@ -1,5 +1,6 @@
 /** How the tests, the tools and the demo load lab 4's code from a folder: yours (lab4/) or the reference solution. */
 import * as path from 'node:path';
+import { codeLoader } from '../suite/loader';
 import type { Lab4Impl } from './test/harness';
 
 /** The files of the folder that hold the code under test (what the grader type-checks and batch grading takes from a submission). */
@@ -7,6 +8,6 @@ export const IMPL_FILES = ['server.ts'] as const;
 
 /** Lab 4's code from `dir` (absolute), ready for a test or a tool. */
 export function load(dir: string): Lab4Impl {
-  const server = require(path.join(dir, 'server.ts')) as { KVNode: Lab4Impl['KVNode'] };
+  const server = codeLoader().require(path.join(dir, 'server.ts')) as { KVNode: Lab4Impl['KVNode'] };
   return { KVNode: server.KVNode };
 }

@@ -55,6 +55,9 @@ export interface Scoring {
 /** One named test of a suite: its definition and its scoring. */
 export type NamedTest<Impl> = TestDefinition<Impl> & Scoring;
 
+/** A node module a lab's code may import when the grader runs it (`crypto` gives only `createHash`). */
+export type NodeModuleName = 'net' | 'fs' | 'path' | 'crypto';
+
 /** A lab's whole test suite. */
 export interface LabSuite<Impl> {
   /** The lab's folder name, e.g. "lab2". */
@@ -65,6 +68,8 @@ export interface LabSuite<Impl> {
   readonly implFiles: readonly string[];
   /** Loads the implementation from a folder holding `implFiles` (labN/ or solutions/labN/). */
   load(dir: string): Impl;
+  /** Node modules the code under test may import in the grader's sandbox (lab 5: net, fs, path, crypto); none by default. */
+  readonly nodeModules?: readonly NodeModuleName[];
   /** The named tests with their points, in the order they run; their points add up to the lab's total. */
   readonly tests: ReadonlyArray<NamedTest<Impl>>;
   /** Real time allowed per test when its scoring gives none, seconds (default: the grader's 120). */

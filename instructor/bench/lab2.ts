@@ -78,6 +78,7 @@ export async function benchLab2(): Promise<BenchFigure[]> {
   figures.push(await suiteTimeFigure(suite, impl, "MIT's Go suite takes about 37 s"));
   figures.push(await graderTimeFigure('lab2'));
   figures.push(await sandboxCostFigure('lab2'));
+  figures.push(await sandboxCostFigure('lab2', 3, 1, 'compartment'));
   figures.push(graderStartFigure());
   return figures;
 }

@@ -48,6 +48,7 @@ export const suite: LabSuite<Lab5Impl> = {
   lab: 'lab5',
   title: 'Lab 5: a sharded mini-Redis over TCP',
   implFiles: IMPL_FILES,
+  nodeModules: ['net', 'fs', 'path', 'crypto'],
   load,
   defaultTimeoutSec: 60,
   tests: [

@@ -58,13 +58,13 @@ describe('grader: red team (student code trying to forge its grade)', function (
       expect(test(name).status, name).to.equal('passed');
   });
 
-  it('refuses a verdict posted by student code, and says so', () => {
+  it('refuses a result written by student code that may use fs (as lab 5’s may): a second result is tampering, and says so', () => {
     const t = test('TestBasic');
     expect(t.status).to.equal('failed');
-    expect(t.message).to.match(/^Refused: the grader received a test result that its own harness did not sign/);
+    expect(t.message).to.match(/^Refused: while this test ran, the grader received a second result for test #1000/);
   });
 
-  it('keeps the harness as the kit wrote it: replacing the RPC client’s method does not change a reply', () => {
+  it('keeps the harness as the kit wrote it: neither replacing the RPC client’s method (through the module cache, the kit module, Promise.prototype.then or an iterator’s next) nor reaching into an object the harness handed over changes the verdict', () => {
     expect(test('TestWrongAnswer').status).to.equal('failed');
     expect(test('TestWrongAnswer').message).to.contain('Get returned 21 instead of 20');
   });
@@ -109,13 +109,13 @@ describe('grader: red team (student code trying to forge its grade)', function (
     expect(payload.tests.reduce((a, t) => a + t.score, 0)).to.equal(HONEST_SCORE);
   });
 
-  it('owes file and process safety to node’s permission model: without it (the bench’s comparison only) the same code writes outside its scratch folder and reads the solution', async () => {
+  it('owes file safety to node’s permission model where the code may use fs: without it (the bench’s comparison only) the attacks write outside the scratch folder, while the compartment still refuses every forged result', async () => {
     cleanUp();
     try {
       const open = await grade(fixtureOptions(FIXTURES.hostile, { seed: 11, permissions: false }));
       await new Promise((resolve) => setTimeout(resolve, 2500));
       expect(leftovers(), 'without the permission flags the attacks leave files behind').not.to.deep.equal([]);
-      expect(open.labs[0].score, 'without it, reading the reference solution earns points').to.be.above(HONEST_SCORE);
+      expect(open.labs[0].score).to.equal(HONEST_SCORE);
     } finally {
       cleanUp();
     }

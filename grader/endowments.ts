@@ -1,0 +1,109 @@
+/**
+ * The globals the code under test sees in its compartment, beyond the frozen JavaScript intrinsics: the world's
+ * timers, clock and random numbers (read from the running world at each call, so a seed replays exactly), a
+ * console that prints through the grader, and a few pure helpers. Each is a hardened stand-in: nothing here hands
+ * out a host object the harness also uses.
+ */
+
+/** The trusted realm's global object (where the world installs its timers, Date and Math during a test). */
+const host = globalThis as unknown as Record<string, unknown>;
+
+/** Reads the trusted realm's current value of a global function and calls it. */
+function delegate(name: string): (...args: unknown[]) => unknown {
+  const fn = (...args: unknown[]): unknown => (host[name] as (...a: unknown[]) => unknown)(...args);
+  Object.defineProperty(fn, 'name', { value: name });
+  return fn;
+}
+
+/** A Date whose clock is the running world's (virtual time), and otherwise behaves as Date does. */
+function delegatingDate(): DateConstructor {
+  const RealDate = Date;
+  const current = (): DateConstructor => host.Date as DateConstructor;
+  const SandboxDate = function Date(this: unknown, ...args: unknown[]): unknown {
+    if (new.target === undefined) return current()();
+    return Reflect.construct(current(), args, new.target === SandboxDate ? current() : new.target);
+  } as unknown as DateConstructor;
+  Object.defineProperties(SandboxDate, {
+    prototype: { value: RealDate.prototype, writable: false },
+    now: { value: () => current().now(), writable: false },
+    parse: { value: RealDate.parse, writable: false },
+    UTC: { value: RealDate.UTC, writable: false },
+  });
+  return SandboxDate;
+}
+
+/** Math with the running world's random numbers. */
+function delegatingMath(): Math {
+  return Object.create(Object.getPrototypeOf(Math) as object, {
+    ...Object.getOwnPropertyDescriptors(Math),
+    random: { value: () => (host.Math as Math).random() },
+  }) as Math;
+}
+
+/** console's printing methods, through the grader's captured output. */
+function sandboxConsole(): Console {
+  const names = [
+    'log',
+    'info',
+    'warn',
+    'error',
+    'debug',
+    'trace',
+    'dir',
+    'table',
+    'assert',
+    'count',
+    'time',
+    'timeEnd',
+  ];
+  const out: Record<string, unknown> = {};
+  for (const name of names) {
+    const fn = (...args: unknown[]): void =>
+      void (console as unknown as Record<string, (...a: unknown[]) => void>)[name](...args);
+    Object.defineProperty(fn, 'name', { value: name });
+    out[name] = fn;
+  }
+  return out as unknown as Console;
+}
+
+/** The Web Crypto functions the world makes deterministic. */
+interface WebCrypto {
+  randomUUID(): string;
+  getRandomValues<T extends ArrayBufferView>(array: T): T;
+}
+
+/** Every global of the compartment besides the intrinsics, not yet hardened. */
+export function sandboxGlobals(): Record<string, unknown> {
+  const timers = ['setTimeout', 'clearTimeout', 'setInterval', 'clearInterval', 'setImmediate', 'clearImmediate'];
+  const out: Record<string, unknown> = {};
+  for (const name of timers) out[name] = delegate(name);
+  out.queueMicrotask = delegate('queueMicrotask');
+  out.Date = delegatingDate();
+  out.Math = delegatingMath();
+  out.console = sandboxConsole();
+  const webCrypto = (): WebCrypto => host.crypto as WebCrypto;
+  out.performance = { now: (): number => (host.performance as { now(): number }).now() };
+  out.crypto = {
+    randomUUID: (): string => webCrypto().randomUUID(),
+    getRandomValues: <T extends ArrayBufferView>(array: T): T => webCrypto().getRandomValues(array),
+  };
+  out.Buffer = Buffer;
+  out.structuredClone = delegate('structuredClone');
+  out.TextEncoder = TextEncoder;
+  out.TextDecoder = TextDecoder;
+  out.URL = URL;
+  out.URLSearchParams = URLSearchParams;
+  return out;
+}
+
+/** Node globals the compartment does not have: reading one throws an error that says so (rather than giving undefined). */
+export const ABSENT_GLOBALS = ['process', 'global', 'fetch', 'WebSocket', 'Worker', 'SharedArrayBuffer'] as const;
+
+/** The error reading an absent global throws. */
+export function absentGlobal(name: string): Error {
+  return new ReferenceError(
+    `${name} is not available to your code when the grader runs it: lab code runs in a sandbox whose only globals ` +
+      "are JavaScript's own and console, the timers, Date, Math, performance.now, crypto's random functions, Buffer, " +
+      'TextEncoder/TextDecoder, URL and structuredClone. Use what the handout names instead.',
+  );
+}

@@ -1,0 +1,29 @@
+/** How a lab's `load(dir)` reads the code under test: node's own loader (tests, tools) or the grader's compartment. */
+import * as path from 'node:path';
+import { requireFresh } from './fresh';
+
+/** Loads the code under test's modules by absolute path. */
+export interface CodeLoader {
+  /** The exports of `file` (an absolute .ts path of the code under test), loaded once and shared. */
+  require(file: string): unknown;
+  /** Runs `load` with a `require` that gives every module under `folder` a copy of its own (memory tests). */
+  fresh<T>(folder: string, load: (freshRequire: (file: string) => unknown) => T): T;
+}
+
+/** node's loader: modules share the kit's realm (the kit's own tests, the tools, the demo). */
+const nodeLoader: CodeLoader = {
+  require: (file) => require(path.resolve(file)) as unknown,
+  fresh: (folder, load) => requireFresh(folder, (req) => load((file) => req(file) as unknown)),
+};
+
+let current: CodeLoader = nodeLoader;
+
+/** The loader labs use now. */
+export function codeLoader(): CodeLoader {
+  return current;
+}
+
+/** Makes every later `load(dir)` use `loader` (the grader's sandbox, once, before the code under test loads). */
+export function useLoader(loader: CodeLoader): void {
+  current = loader;
+}
