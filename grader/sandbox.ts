@@ -3,6 +3,7 @@
  * lab and the code under test, never solutions/ or reports; write only a scratch folder of this run; no
  * processes, workers or addons), its environment, and the compile cache the trusted side prepares first.
  */
+import { GraderUsageError } from './errors';
 import { FRAMEWORK_FOLDERS } from './layout';
 import crypto from 'node:crypto';
 import fs from 'node:fs';
@@ -126,6 +127,12 @@ export function prepareSandbox(config: WorkerConfig, options: SandboxOptions): S
   fs.mkdirSync(cacheDir, { recursive: true });
 
   const modules = path.join(REPO, 'node_modules');
+  if (fs.lstatSync(modules, { throwIfNoEntry: false })?.isSymbolicLink())
+    throw new GraderUsageError(
+      `${modules} is a symbolic link. The grader's sandbox may read the installed packages but cannot follow a ` +
+        'node_modules folder that is itself a link (node’s permission model refuses it), so no test could run. ' +
+        'Run `npm ci` here to install a node_modules folder of its own (links to single packages inside it are fine).',
+    );
   const moduleGrants = fs
     .readdirSync(modules)
     .filter((n) => n !== '.cache')

@@ -81,11 +81,13 @@ function run(
 /** Gives a copy of the template the installed packages (of the released template if installed, else the kit's). */
 function linkModules(dir: string, template: string): void {
   const installed = path.join(template, 'node_modules');
-  fs.symlinkSync(
-    fs.existsSync(installed) ? fs.realpathSync(installed) : path.join(KIT_ROOT, 'node_modules'),
-    path.join(dir, 'node_modules'),
-    'dir',
-  );
+  const from = fs.existsSync(installed) ? fs.realpathSync(installed) : path.join(KIT_ROOT, 'node_modules');
+  // A folder of its own whose packages are links (as the batch makes them): node's permission model lets the
+  // sandbox resolve a link it may read, not a node_modules folder that is itself a link.
+  const to = path.join(dir, 'node_modules');
+  fs.mkdirSync(to, { recursive: true });
+  for (const name of fs.readdirSync(from))
+    if (!name.startsWith('.')) fs.symlinkSync(path.join(from, name), path.join(to, name), 'dir');
 }
 
 /** The payload a `result=<base64>` line in a GITHUB_OUTPUT file carries. */
@@ -813,7 +815,9 @@ describe('instructor tools', function () {
         expect(row(kind)?.tampered, kind).to.deep.equal([`${file} (changed: ${what}, not a file)`]);
       }
       expect(brief('exits')).to.deep.equal(['graded', 0, P + B, 0, 0], 'process.exit(7) costs only its own tests');
-      expect(row('exits')?.notes).to.deep.equal(['TestReliablePut: exit', 'TestReliableBasic: exit']);
+      // process.exit at the top of lock.ts: the sandbox has no process, so the code does not load (and says why).
+      expect(row('exits')?.notes).to.have.length(1);
+      expect(row('exits')?.notes?.[0]).to.match(/could not be loaded: ReferenceError: process is not available/);
       expect(brief('hostile')).to.deep.equal(
         ['graded', 0, P + B, 0, 0],
         'forged verdicts, a fake JSON on stdout and a closed stdout change nothing',
