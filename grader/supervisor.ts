@@ -1,7 +1,7 @@
 /**
- * Runs a suite's jobs in one worker thread, one after another, with a real-time limit per job. When a job
- * hangs, exits, crashes or runs out of memory, that job fails with the cause, the worker is replaced and the
- * run resumes at the next job.
+ * Runs a suite's jobs in sandboxed child processes (`jobs` lanes side by side, each process running its jobs one
+ * after another), with a real-time limit per job. When a job hangs, exits, crashes or runs out of memory, that
+ * job fails with the cause, its process is replaced and the lane resumes at its next job.
  */
 import { ChildProcess, spawn } from 'node:child_process';
 import crypto from 'node:crypto';
@@ -34,12 +34,16 @@ import {
   type WorkerConfig,
   type WorldSnapshot,
 } from './protocol';
+import { Mailbox, readChannel } from './channel';
 import { prepareSandbox, type Sandbox } from './sandbox';
 import type { RunRecord, TextSink } from './types';
 
 /** HMAC-SHA256 with node's crypto (the grader's side never loads student code). */
 const nodeHmacSha256 = (key: Uint8Array, data: string): string =>
   crypto.createHmac('sha256', key).update(data).digest('hex');
+
+/** What a test's output says in place of lines an earlier test printed after it ended. */
+const STRAY_OUTPUT_NOTE = '[grader: lines printed by an earlier test after it ended are left out]';
 
 /** How the supervisor runs jobs. */
 export interface SupervisorOptions {
@@ -268,10 +272,9 @@ const BROKERED_MAX = 16;
 /** One sandboxed test process and the events it produces. */
 class SuiteWorker {
   private readonly child: ChildProcess;
-  private readonly events: Event[] = [];
+  private readonly events = new Mailbox<Event>({ setTimeout, clearTimeout });
   private readonly key = crypto.randomBytes(32);
   private readonly brokered = new Map<number, ChildProcess>();
-  private wake: (() => void) | undefined;
   private stopping = false;
   private exited = false;
   private readonly exitedPromise: Promise<void>;
@@ -301,28 +304,11 @@ class SuiteWorker {
     input.on('error', () => undefined);
     const init: SandboxInit = { secret: this.key.toString('hex'), config: options.config };
     input.write(`${JSON.stringify(init)}\n`);
-    let buffered = '';
-    let scanned = 0; // the start of `buffered` already searched for a line end (a trace's line can be megabytes long)
-    (this.child.stdio[4] as Readable).on('data', (chunk: Buffer) => {
-      buffered += chunk.toString('utf8');
-      for (let nl = buffered.indexOf('\n', scanned); nl >= 0; nl = buffered.indexOf('\n')) {
-        scanned = 0;
-        const line = buffered.slice(0, nl);
-        buffered = buffered.slice(nl + 1);
-        let msg: FromWorker;
-        try {
-          msg = JSON.parse(line) as FromWorker;
-        } catch {
-          continue; // not the harness's: dropped
-        }
-        this.receive(msg);
-      }
-      scanned = buffered.length;
-    });
+    readChannel(this.child.stdio[4] as Readable, (msg) => this.receive(msg as FromWorker));
     this.child.on('exit', (code: number | null, signal: NodeJS.Signals | null) => {
       this.exited = true;
       this.killBrokered();
-      if (!this.stopping) this.push({ kind: 'ended', ending: this.ending(code, signal) });
+      if (!this.stopping) this.events.put({ kind: 'ended', ending: this.ending(code, signal) });
     });
   }
 
@@ -335,7 +321,7 @@ class SuiteWorker {
   async boot(): Promise<Ending | undefined> {
     const deadline = performance.now() + this.options.bootTimeoutMs;
     for (;;) {
-      const ev = await this.next(deadline - performance.now());
+      const ev = await this.events.next(deadline - performance.now());
       if (!ev) {
         await this.stop();
         return { crash: 'timeout', message: explainBootTimeout(this.options.bootTimeoutMs) };
@@ -361,9 +347,10 @@ class SuiteWorker {
     this.nonce = crypto.randomBytes(16).toString('hex');
     const msg: ToWorker = { type: 'run', job, nonce: this.nonce };
     (this.child.stdio[3] as Writable).write(`${JSON.stringify(msg)}\n`);
+    let strayNoted = false;
     try {
       for (;;) {
-        const ev = await this.next(deadline - performance.now());
+        const ev = await this.events.next(deadline - performance.now());
         const elapsed = (): number => performance.now() - started;
         if (!ev) {
           await this.stop();
@@ -384,7 +371,11 @@ class SuiteWorker {
             ev.ending.crash === 'exit' ? this.exitCall?.world : undefined,
           );
         const m = ev.msg;
-        if (m.type === 'output') {
+        if (m.type === 'output' && m.index !== job.index) {
+          // Printed by an earlier test's leftover timers after that test ended: not this test's output.
+          if (!strayNoted) output = keepTail(`${output}${STRAY_OUTPUT_NOTE}\n`);
+          strayNoted = true;
+        } else if (m.type === 'output') {
           output = keepTail(output + m.text);
           if (!quiet) this.options.echo?.write(m.text);
         } else if (m.type === 'crash') {
@@ -451,7 +442,7 @@ class SuiteWorker {
       return;
     }
     if (msg.type === 'exit-called') this.exitCall = { code: msg.code, where: msg.where, world: msg.world };
-    this.push({ kind: 'message', msg });
+    this.events.put({ kind: 'message', msg });
   }
 
   /**
@@ -511,31 +502,6 @@ class SuiteWorker {
       return { crash: 'out-of-memory', message: explainOutOfMemory(this.options.heapLimitMb) };
     if (this.exitCall) return { crash: 'exit', message: explainExit(this.exitCall.code, this.exitCall.where) };
     return { crash: 'exit', message: explainUnexpectedEnd(code ?? -1, signal) };
-  }
-
-  private push(ev: Event): void {
-    this.events.push(ev);
-    this.wake?.();
-  }
-
-  /** The next event, or undefined when `timeoutMs` passes first. */
-  private next(timeoutMs: number): Promise<Event | undefined> {
-    const ready = this.events.shift();
-    if (ready) return Promise.resolve(ready);
-    return new Promise((resolve) => {
-      const timer = setTimeout(
-        () => {
-          this.wake = undefined;
-          resolve(undefined);
-        },
-        Math.max(0, timeoutMs),
-      );
-      this.wake = () => {
-        clearTimeout(timer);
-        this.wake = undefined;
-        resolve(this.events.shift());
-      };
-    });
   }
 }
 

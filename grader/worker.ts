@@ -19,6 +19,8 @@ import { World, boundTrace } from '../world';
 import { useSpawner, type KitProcess } from '../suite/spawn';
 import { requireSuite } from './labs';
 import { hideHarness } from './hide-harness';
+import { writtenText } from '../suite/printed';
+import { Mailbox, readChannel } from './channel';
 import { compartmentLoader, lockDownRealm } from './compartment';
 import { useLoader } from '../suite/loader';
 import {
@@ -48,16 +50,23 @@ const realSetImmediate = setImmediate;
 const realNextTick = process.nextTick.bind(process);
 const realExit = process.exit.bind(process);
 
-/** The job running now, or -1. */
-let current = -1;
-/** The grader's nonce for the current job (a verdict must carry it). */
-let currentNonce = '';
-/** Set once a crash was reported: the process is about to be replaced and reports nothing more. */
-let crashed = false;
-/** Characters of output sent for the current job. */
-let outputSent = 0;
-/** The current job's outcome once its test body has ended (it is reported after a short wait). */
-let finished: TestOutcome | undefined;
+/** The job running now: what its messages carry, how much it printed, and its outcome once its body ended. */
+interface JobState {
+  /** The job's index (-1 between jobs). */
+  readonly index: number;
+  /** The grader's nonce for the job (its verdict must carry it). */
+  readonly nonce: string;
+  /** Characters of output sent for the job. */
+  outputSent: number;
+  /** The job's outcome once its test body has ended (it is reported after a short wait). */
+  finished: TestOutcome | undefined;
+}
+
+/** Between jobs. */
+const IDLE: JobState = { index: -1, nonce: '', outputSent: 0, finished: undefined };
+
+/** The process's state: the running job, and whether a crash was reported (the process is then replaced). */
+const state = { job: { ...IDLE } as JobState, crashed: false };
 
 /** Writes one message line to the grader (blocking, so that it is out before an exit). */
 function send(msg: FromWorker): void {
@@ -75,18 +84,14 @@ function send(msg: FromWorker): void {
 /** Sends what the code under test prints to the grader instead of the terminal. */
 function captureOutput(stream: NodeJS.WriteStream): void {
   const write = (chunk: unknown, encoding?: unknown, callback?: unknown): boolean => {
-    const text =
-      typeof chunk === 'string'
-        ? chunk
-        : Buffer.from(chunk as Uint8Array).toString(
-            typeof encoding === 'string' ? (encoding as BufferEncoding) : 'utf8',
-          );
-    if (outputSent < OUTPUT_LIMIT) {
-      const room = OUTPUT_LIMIT - outputSent;
+    const text = writtenText(chunk, encoding);
+    const job = state.job;
+    if (job.outputSent < OUTPUT_LIMIT) {
+      const room = OUTPUT_LIMIT - job.outputSent;
       const piece =
         text.length > room ? `${text.slice(0, room)}\n[... more output was cut off by the grader ...]\n` : text;
-      outputSent += text.length;
-      send({ type: 'output', index: current, text: piece });
+      job.outputSent += text.length;
+      send({ type: 'output', index: job.index, text: piece });
     }
     const done = typeof encoding === 'function' ? encoding : callback;
     if (typeof done === 'function') realNextTick(done as () => void);
@@ -99,7 +104,13 @@ function captureOutput(stream: NodeJS.WriteStream): void {
 function reportExits(): void {
   process.exit = ((code?: number | string | null): never => {
     const n = code === undefined || code === null ? Number(process.exitCode ?? 0) : Number(code);
-    send({ type: 'exit-called', index: current, code: n, where: callerLines(new Error().stack), world: snapshot() });
+    send({
+      type: 'exit-called',
+      index: state.job.index,
+      code: n,
+      where: callerLines(new Error().stack),
+      world: snapshot(),
+    });
     return realExit(n);
   }) as typeof process.exit;
 }
@@ -107,9 +118,9 @@ function reportExits(): void {
 /** Reports exceptions and rejections that nothing caught. */
 function reportCrashes(): void {
   const crash = (kind: CrashKind, err: unknown): void => {
-    if (crashed) return;
-    crashed = true;
-    send({ type: 'crash', index: current, crash: kind, message: describeError(err), world: snapshot() });
+    if (state.crashed) return;
+    state.crashed = true;
+    send({ type: 'crash', index: state.job.index, crash: kind, message: describeError(err), world: snapshot() });
   };
   process.on('uncaughtException', (err) => crash('uncaught', err));
   process.on('unhandledRejection', (reason) => crash('unhandled-rejection', reason));
@@ -120,7 +131,8 @@ function snapshot(): WorldSnapshot | undefined {
   const w = World.maybeCurrent();
   if (w) return { virtualMs: w.now(), rpcs: w.stats.rpcs, ops: liveOpCount(), traceHash: w.traceHash() };
   // A real-time test has no world: its operations are still counted.
-  if (current >= 0 && !finished) return { virtualMs: 0, rpcs: 0, ops: liveOpCount(), traceHash: '' };
+  const finished = state.job.finished;
+  if (state.job.index >= 0 && !finished) return { virtualMs: 0, rpcs: 0, ops: liveOpCount(), traceHash: '' };
   return finished
     ? { virtualMs: finished.virtualMs, rpcs: finished.rpcs, ops: finished.ops, traceHash: finished.traceHash }
     : undefined;
@@ -144,10 +156,7 @@ async function runJob(
   nonce: string,
   key: Uint8Array,
 ): Promise<void> {
-  current = job.index;
-  currentNonce = nonce;
-  outputSent = 0;
-  finished = undefined;
+  state.job = { index: job.index, nonce, outputSent: 0, finished: undefined };
   const test = suite.tests.find((t) => t.name === job.test);
   let outcome: TestOutcome;
   if (!test) {
@@ -173,14 +182,13 @@ async function runJob(
     // The trace travels inside the signed outcome; its size is bounded so that one line of the channel stays manageable.
     if (outcome.trace) outcome = { ...outcome, trace: boundTrace(outcome.trace, TRACE_CHARS) };
   }
-  finished = outcome;
+  state.job.finished = outcome;
   await turn();
   await turn();
-  if (crashed) return;
+  if (state.crashed) return;
   const body = stringify(outcome);
-  send({ type: 'done', index: job.index, body, mac: signVerdict(hmacSha256, key, job.index, currentNonce, body) });
-  current = -1;
-  finished = undefined;
+  send({ type: 'done', index: job.index, body, mac: signVerdict(hmacSha256, key, job.index, nonce, body) });
+  state.job = { ...IDLE };
 }
 
 /** Processes started for a test through the grader (lab 5's server process): their stand-ins here. */
@@ -247,23 +255,15 @@ export function start(): void {
   reportCrashes();
   const brokered = new Map<number, BrokeredProcess>();
   let nextSpawn = 1;
-  const jobs: Array<{ job: Job; nonce: string }> = [];
-  const wanted: { resolve?: () => void } = {};
+  const jobs = new Mailbox<{ job: Job; nonce: string }>();
   const channel = new net.Socket({ fd: CHANNEL_IN_FD, readable: true, writable: false });
-  let buffered = '';
-  channel.on('data', (chunk: Buffer) => {
-    buffered += chunk.toString('utf8');
-    for (let nl = buffered.indexOf('\n'); nl >= 0; nl = buffered.indexOf('\n')) {
-      const msg = JSON.parse(buffered.slice(0, nl)) as ToWorker;
-      buffered = buffered.slice(nl + 1);
-      if (msg.type === 'run') {
-        jobs.push({ job: msg.job, nonce: msg.nonce });
-        wanted.resolve?.();
-      } else if (msg.type === 'spawn-output') brokered.get(msg.id)?.data(msg.stream, Buffer.from(msg.data, 'base64'));
-      else if (msg.type === 'spawn-exit') {
-        brokered.get(msg.id)?.exited(msg.code, msg.signal);
-        brokered.delete(msg.id);
-      }
+  readChannel(channel, (received) => {
+    const msg = received as ToWorker;
+    if (msg.type === 'run') jobs.put({ job: msg.job, nonce: msg.nonce });
+    else if (msg.type === 'spawn-output') brokered.get(msg.id)?.data(msg.stream, Buffer.from(msg.data, 'base64'));
+    else if (msg.type === 'spawn-exit') {
+      brokered.get(msg.id)?.exited(msg.code, msg.signal);
+      brokered.delete(msg.id);
     }
   });
   channel.on('end', () => realExit(0));
@@ -308,9 +308,8 @@ export function start(): void {
   }
   const serve = async (): Promise<void> => {
     for (;;) {
-      const next = jobs.shift();
+      const next = await jobs.next();
       if (next) await runJob(suite, impl, next.job, next.nonce, key);
-      else await new Promise<void>((resolve) => (wanted.resolve = resolve));
     }
   };
   void serve();

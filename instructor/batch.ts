@@ -27,6 +27,7 @@ import {
   TAMPER_REFUSAL,
 } from '../grader/manifest';
 import { parseSeed } from '../grader/seeds';
+import type { GradeJson } from '../grader/reports/json';
 import type { TextSink } from '../grader/types';
 import { GradebookRow, gradebookCsv, RowStatus } from './gradebook';
 import { DirtyTreeError } from './dirty';
@@ -77,21 +78,6 @@ export interface BatchResult {
   readonly reports: string;
   readonly template: string;
   readonly realMs: number;
-}
-
-/** The --json summary of one lab, as far as the batch reads it. */
-interface GraderJson {
-  readonly score: number;
-  readonly maxScore: number;
-  readonly labs: ReadonlyArray<{
-    readonly tests: ReadonlyArray<{
-      name: string;
-      points: number;
-      status: string;
-      crash: string | null;
-      message: string;
-    }>;
-  }>;
 }
 
 const DEFAULT_TIMEOUT_SEC = 900;
@@ -399,14 +385,14 @@ async function gradeOne(job: OneJob): Promise<GradebookRow> {
       notes: [...notes, `grading did not finish within ${limitMs / 1000}s and was stopped`],
     };
   } else if ((run.code === 0 || run.code === 1) && parseJson(run.stdout)) {
-    const doc = parseJson(run.stdout) as GraderJson;
+    const doc = parseJson(run.stdout) as GradeJson;
     const tests: Record<string, number> = {};
     for (const t of doc.labs[0]?.tests ?? []) {
       tests[t.name] = t.points;
       if (t.status === 'failed' && t.crash && !['assertion', 'error'].includes(t.crash))
         notes.push(`${t.name}: ${t.crash}`);
     }
-    const loadFailure = doc.labs[0]?.tests.find((t) => /could not be loaded/.test(t.message));
+    const loadFailure = doc.labs[0]?.tests.find((t) => t.phase === 'load');
     if (loadFailure)
       notes.push(
         `the code could not be loaded: ${loadFailure.message.split('\n').slice(1, 3).join(' ').slice(0, 300)}`,
@@ -493,7 +479,7 @@ function safeName(student: string): string {
 
 function parseJson(text: string): unknown {
   try {
-    const v = JSON.parse(text) as Partial<GraderJson>;
+    const v = JSON.parse(text) as Partial<GradeJson>;
     return typeof v.score === 'number' && Array.isArray(v.labs) ? v : undefined;
   } catch {
     return undefined;

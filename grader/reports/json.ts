@@ -2,8 +2,83 @@
 import { againCommand, historyFileName, replayCommand, rerunCommand, traceFileName } from '../format';
 import type { LabResult, RunRecord, TestResult } from '../types';
 
+/** One run of a test in results.json. */
+export interface RunDocument {
+  readonly seed: number;
+  readonly status: RunRecord['status'];
+  readonly realMs: number;
+  readonly virtualMs: number;
+  readonly rpcs: number;
+  readonly ops: number;
+  readonly traceHash: string;
+  readonly message: string;
+  readonly crash: string | null;
+  /** Set when the test never ran because the suite or the code under test could not be loaded. */
+  readonly phase: 'load' | null;
+  readonly replay: string | null;
+  readonly history: string | null;
+  readonly trace: string | null;
+  readonly minimalFaults: {
+    readonly total: number;
+    readonly kept: readonly string[];
+    readonly passesWithout: boolean;
+    readonly complete: boolean;
+  } | null;
+  /** A failing run's test log and printed output (results.json only, not `--json`). */
+  readonly log?: readonly string[];
+  readonly output?: string;
+}
+
+/** One named test in results.json. */
+export interface TestDocument {
+  readonly name: string;
+  readonly description: string;
+  readonly status: TestResult['status'];
+  readonly points: number;
+  readonly maxPoints: number;
+  readonly seed: number;
+  readonly realTime: boolean;
+  readonly realMs: number;
+  readonly virtualMs: number;
+  readonly rpcs: number;
+  readonly ops: number;
+  readonly traceHash: string;
+  readonly message: string;
+  readonly crash: string | null;
+  /** 'load' when no run of it could start: the suite or the code under test did not load. */
+  readonly phase: 'load' | null;
+  readonly failingSeeds: readonly number[];
+  readonly replay: string | null;
+  readonly runs: readonly RunDocument[];
+}
+
+/** The JSON document written to results.json (also the per-lab part of `--json`, whose readers use this type). */
+export interface ResultsDocument {
+  readonly lab: string;
+  readonly title: string;
+  readonly target: LabResult['target'];
+  readonly score: number;
+  readonly maxScore: number;
+  readonly passed: boolean;
+  readonly runsPerTest: number;
+  readonly seed: number | null;
+  readonly seedBase: number | null;
+  readonly typeErrors: LabResult['typeErrors'];
+  readonly tests: readonly TestDocument[];
+}
+
+/** `npm run grade -- --json`: totals and every lab's document (without logs and printed output). */
+export interface GradeJson {
+  readonly target: string;
+  readonly score: number;
+  readonly maxScore: number;
+  readonly passed: boolean;
+  readonly exitCode: number;
+  readonly labs: ReadonlyArray<ResultsDocument & { readonly reportDir: string | null }>;
+}
+
 /** The JSON document written to results.json (also the per-lab part of `--json`). */
-export function resultsDocument(r: LabResult, withDetails = true): object {
+export function resultsDocument(r: LabResult, withDetails = true): ResultsDocument {
   return {
     lab: r.lab,
     title: r.title,
@@ -19,7 +94,7 @@ export function resultsDocument(r: LabResult, withDetails = true): object {
   };
 }
 
-function testDocument(r: LabResult, t: TestResult, withDetails: boolean): object {
+function testDocument(r: LabResult, t: TestResult, withDetails: boolean): TestDocument {
   const failed = t.status === 'failed';
   return {
     name: t.name,
@@ -36,15 +111,16 @@ function testDocument(r: LabResult, t: TestResult, withDetails: boolean): object
     traceHash: t.traceHash,
     message: t.message,
     crash: t.crash ?? null,
+    phase: t.runs.some((run) => run.phase === 'load') ? 'load' : null,
     failingSeeds: t.failingSeeds,
     replay: failed ? againCommand(r.lab, t, r.target) : null,
     runs: t.runs.map((run) => runDocument(r, run, withDetails, t.realTime === true)),
   };
 }
 
-function runDocument(r: LabResult, run: RunRecord, withDetails: boolean, realTime: boolean): object {
+function runDocument(r: LabResult, run: RunRecord, withDetails: boolean, realTime: boolean): RunDocument {
   const failed = run.status === 'failed';
-  const doc: Record<string, unknown> = {
+  const doc: RunDocument = {
     seed: run.seed,
     status: run.status,
     realMs: round(run.realMs),
@@ -54,16 +130,13 @@ function runDocument(r: LabResult, run: RunRecord, withDetails: boolean, realTim
     traceHash: run.traceHash,
     message: run.message,
     crash: run.crash ?? null,
+    phase: run.phase ?? null,
     replay: failed ? (realTime ? rerunCommand(r.lab, run.name, r.target) : replayCommand(r.lab, run.name, run.seed, r.target)) : null,
     history: failed && run.historyHtml ? historyFileName(run.name, run.seed) : null,
     trace: failed && run.trace ? traceFileName(run.name, run.seed) : null,
     minimalFaults: failed && run.minimal ? { total: run.minimal.total, kept: run.minimal.kept.map((f) => f.what), passesWithout: run.minimal.passesWithout, complete: run.minimal.complete } : null,
   };
-  if (withDetails && failed) {
-    doc.log = run.log;
-    doc.output = run.output;
-  }
-  return doc;
+  return withDetails && failed ? { ...doc, log: run.log, output: run.output } : doc;
 }
 
 function round(n: number): number {
