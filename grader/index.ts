@@ -92,7 +92,7 @@ export async function grade(options: GradeOptions): Promise<GradeResult> {
   };
   if (options.lab === 'all') reporter.grandTotal(result);
   if (options.classroom) {
-    if (env.GITHUB_STEP_SUMMARY) writeStepSummary(env.GITHUB_STEP_SUMMARY, results);
+    if (env.GITHUB_STEP_SUMMARY) writeStepSummary(env.GITHUB_STEP_SUMMARY, results, env);
     if (env.GITHUB_OUTPUT) writeGithubOutput(env.GITHUB_OUTPUT, results);
     else
       reporter.line(
@@ -305,6 +305,7 @@ async function gradeLab(ctx: Context, lab: LoadedLab, tests: string[]): Promise<
     runsPerTest: runs,
     tests: results,
     typeErrors,
+    implFiles: lab.suite.implFiles,
   };
   if (writeReports) {
     writeLabReports(reportDir, result);

@@ -141,6 +141,8 @@ export interface LabResult {
   readonly tests: readonly TestResult[];
   /** Type errors TypeScript finds in the graded files (the tests ran anyway); empty for the reference solution. */
   readonly typeErrors: readonly TypeProblem[];
+  /** The files a student fills in, relative to the lab's folder (the suite's implFiles): where reports point a failure with no frame of the student's. */
+  readonly implFiles?: readonly string[];
   /** Folder the reports were written to, if any. */
   readonly reportDir?: string;
 }

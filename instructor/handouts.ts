@@ -3,10 +3,12 @@
  * tests") from the lab's suite — name, handout part, points, and the description the grader's reports show — so a
  * test is described in one place. `--check` writes nothing and exits 1 naming the handouts that are stale.
  */
+import { Command } from 'commander';
 import fs from 'node:fs';
 import path from 'node:path';
 import { listLabs, requireSuite } from '../grader/labs';
 import type { LabSuite } from '../suite/types';
+import { runAsScript, runCommand } from './cli';
 import { KIT_ROOT } from './release';
 
 /** The heading the table sits under. */
@@ -53,16 +55,25 @@ export function updateHandouts(root = KIT_ROOT, check = false): string[] {
   return stale;
 }
 
-if (require.main === module) {
-  const check = process.argv.includes('--check');
-  const stale = updateHandouts(KIT_ROOT, check);
-  if (check && stale.length > 0) {
-    process.stderr.write(`Stale tables of named tests in ${stale.join(', ')}: run npm run handouts.\n`);
-    process.exit(1);
-  }
-  process.stdout.write(
-    stale.length > 0
-      ? `Rewrote the table of named tests in ${stale.join(', ')}.\n`
-      : 'Every handout table is up to date.\n',
-  );
+/** `npm run handouts [-- --check]`: 0 when done (or up to date), 1 when --check finds a stale table, 2 for bad arguments. */
+export async function runHandoutsCli(argv: readonly string[]): Promise<number> {
+  const program = new Command('npm run handouts')
+    .description("Writes each lab handout's table of named tests from its suite.")
+    .option('--check', 'write nothing; exit 1 naming the handouts whose table is stale');
+  return runCommand(program, argv, async () => {
+    const check = program.opts<{ check?: boolean }>().check === true;
+    const stale = updateHandouts(KIT_ROOT, check);
+    if (check && stale.length > 0) {
+      process.stderr.write(`Stale tables of named tests in ${stale.join(', ')}: run npm run handouts.\n`);
+      return 1;
+    }
+    process.stdout.write(
+      stale.length > 0
+        ? `Rewrote the table of named tests in ${stale.join(', ')}.\n`
+        : 'Every handout table is up to date.\n',
+    );
+    return 0;
+  });
 }
+
+runAsScript(module, runHandoutsCli);

@@ -5,12 +5,15 @@
  *   node -r ts-node/register/transpile-only instructor/redis-record.ts [--check]
  * With --check it records into memory and exits 1 if the file differs (stale).
  */
+import { Command } from 'commander';
 import { spawn, spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as net from 'node:net';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { Rng } from '../world/rng';
+import { GraderUsageError } from '../grader/errors';
+import { runAsScript, runCommand } from './cli';
 import { comparable, Corpus, CORPUS_FILE, RecordedSequence, runSequence, Step } from '../lab5/test/redis-corpus';
 
 /** The generator's seed and size: change either and the recording must be made again. */
@@ -679,32 +682,39 @@ export function serialise(corpus: Corpus): string {
   return text.replace(/[\u007f-\uffff]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`); // ASCII only: a text file for git
 }
 
-async function main(): Promise<void> {
+/** Records the corpus, or with `check` compares it with the file: the exit code (1 when stale). */
+async function recordOrCheck(check: boolean): Promise<number> {
   const binary = redisServerPath();
-  if (binary === undefined) throw new Error('redis-server is not installed (apt-get install -y redis-server)');
+  if (binary === undefined)
+    throw new GraderUsageError('redis-server is not installed (apt-get install -y redis-server)');
   const redis = await startRedis(binary);
   try {
     const text = serialise(await record(redis.port, redis.version));
-    if (process.argv.includes('--check')) {
+    if (check) {
       const same = fs.existsSync(CORPUS_FILE) && fs.readFileSync(CORPUS_FILE, 'latin1') === text;
       console.log(
         same
           ? 'the recording is current'
           : `the recording is stale: run node -r ts-node/register/transpile-only instructor/redis-record.ts`,
       );
-      process.exitCode = same ? 0 : 1;
-    } else {
-      fs.writeFileSync(CORPUS_FILE, text, 'latin1');
-      console.log(`recorded ${text.length} bytes into ${path.relative(process.cwd(), CORPUS_FILE)} (${redis.version})`);
+      return same ? 0 : 1;
     }
+    fs.writeFileSync(CORPUS_FILE, text, 'latin1');
+    console.log(`recorded ${text.length} bytes into ${path.relative(process.cwd(), CORPUS_FILE)} (${redis.version})`);
+    return 0;
   } finally {
     await redis.stop();
   }
 }
 
-if (require.main === module) {
-  main().catch((err: unknown) => {
-    console.error(err);
-    process.exitCode = 1;
+/** `node -r ts-node/register/transpile-only instructor/redis-record.ts [--check]`. */
+async function main(argv: readonly string[]): Promise<number> {
+  const program = new Command('redis-record')
+    .description("Records a real redis-server's replies to the corpus into lab5/test/redis-replies.json.")
+    .option('--check', 'write nothing; exit 1 when the recording is stale');
+  return runCommand(program, argv, async () => {
+    return recordOrCheck(program.opts<{ check?: boolean }>().check === true);
   });
 }
+
+runAsScript(module, main);

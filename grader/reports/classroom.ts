@@ -3,9 +3,16 @@
  * classroom-resources/autograding-grading-reporter: a JSON object, base64-encoded, which the reporter reads
  * from `<RUNNER>_RESULTS` (the grader step's `result` output). The reporter sums `tests[].score` against
  * `max_score` for the points it uploads.
+ *
+ * What the reporter prints of each test (src/console-results.js, v1): for status `pass` and `fail` only the name
+ * (and " - line N" when `line_no` is not 0); for status `error`, "Error: " and the `message`; then, for every
+ * status, "Test code:" and `test_code`. So a failed test is given status `error` here, with a message that names
+ * it: that is the only way its message reaches the student's log. The runner's own status stays `fail` (the
+ * reporter then ends with "Some tests failed."), and the points are the same either way: it counts only `pass`.
  */
-import { againCommand, REAL_TIME_NOTE } from '../format';
+import { againCommand, pts, REAL_TIME_NOTE, traceFileName } from '../format';
 import type { LabResult, TestResult } from '../types';
+import { failureLocation, locationText } from './location';
 import { plainText } from './text';
 
 /** One test of the payload. */
@@ -46,18 +53,41 @@ export function classroomResult(labs: readonly LabResult[]): ClassroomResult {
 }
 
 /**
- * The reporter's runner for one test: `lab2TestReliablePut`. One runner per test makes the points the reporter
- * prints agree with the points it uploads (it prints passed/total × max_score per runner, and uploads the sum of
- * the tests' scores). Runner names are letters and digits only (the reporter refuses others).
+ * Widest runner name the reporter's table shows whole: its first column is 20 wide (src/aggregate-results.js,
+ * `colWidths: [20, 13, 13]`) with one space of padding each side, and cli-table3 cuts a longer name to 17
+ * characters and "…".
+ */
+export const RUNNER_WIDTH = 18;
+
+/**
+ * The reporter's runner for one test: the lab, then the test's name without "Test", its words shortened from the
+ * longest down (to no fewer than 3 letters) until the whole fits in RUNNER_WIDTH: `lab2ReliablePut`,
+ * `lab2PutWronVersRel` for TestPutWrongVersionReliable. One runner per test makes the points the reporter prints
+ * agree with the points it uploads (it prints passed/total × max_score per runner, and uploads the sum of the
+ * tests' scores). Runner names are letters and digits only (the reporter refuses others); the kit's tests check
+ * that every lab's names are distinct, also in capitals (the reporter reads `<NAME>_RESULTS`).
  */
 export function runnerName(lab: string, test: string): string {
-  return `${lab}${test}`.replace(/[^A-Za-z0-9]/g, '');
+  const prefix = lab.replace(/[^A-Za-z0-9]/g, '');
+  const body = test.replace(/[^A-Za-z0-9]/g, '').replace(/^Test(?=[A-Z0-9])/, '');
+  const words = body.match(/[A-Z]+(?![a-z])|[A-Z]?[a-z]+|[0-9]+/g) ?? [];
+  const budget = RUNNER_WIDTH - prefix.length;
+  let length = words.reduce((a, w) => a + w.length, 0);
+  while (length > budget) {
+    let longest = -1;
+    for (let i = 0; i < words.length; i++)
+      if (words[i].length > 3 && (longest < 0 || words[i].length >= words[longest].length)) longest = i;
+    if (longest < 0) break;
+    words[longest] = words[longest].slice(0, -1);
+    length--;
+  }
+  return `${prefix}${words.join('')}`.slice(0, RUNNER_WIDTH);
 }
 
 /** One runner's payload: a single test, out of its own points. */
 function testPayload(lab: LabResult, t: TestResult): ClassroomResult {
   const test = classroomTest(lab, t, false);
-  return { version: 1, status: test.status, max_score: t.maxPoints, tests: [test] };
+  return { version: 1, status: test.status === 'pass' ? 'pass' : 'fail', max_score: t.maxPoints, tests: [test] };
 }
 
 /**
@@ -91,27 +121,47 @@ export function classroomRefusal(reason: string, maxScore: number): ClassroomRes
     version: 1,
     status: 'fail',
     max_score: maxScore,
-    tests: [{ name: 'Protected files unchanged', status: 'fail', score: 0, message: reason, test_code: 'npm run grade', filename: '.kvlabs/manifest.json', line_no: 0, duration: 0, execution_time: 0 }],
+    tests: [{ name: 'Protected files unchanged', status: 'error', score: 0, message: reason, test_code: 'npm run grade', filename: '.kvlabs/manifest.json', line_no: 0, duration: 0, execution_time: 0 }],
   };
 }
 
 function classroomTest(lab: LabResult, t: TestResult, prefix: boolean): ClassroomTest {
   const failed = t.status === 'failed';
-  let message: string | null = null;
-  if (failed) {
-    const text = plainText(t.message);
-    message = text.length > MESSAGE_LIMIT ? `${text.slice(0, MESSAGE_LIMIT)}…` : text;
-    message += t.realTime ? `\n(${REAL_TIME_NOTE})` : `\nseed=${t.seed}`;
-  }
+  const at = failed ? failureLocation(lab, t) : undefined;
   return {
     name: prefix ? `${lab.lab}/${t.name}` : t.name,
-    status: failed ? 'fail' : 'pass',
+    // `error`, not `fail`: the reporter prints the message of an `error` only (see the top of this file).
+    status: failed ? 'error' : 'pass',
     score: t.points,
-    message,
+    message: failed ? failureMessage(lab, t, prefix) : null,
     test_code: failed ? againCommand(lab.lab, t, lab.target) : `npm run grade ${lab.lab} -- --test ${t.name}`,
-    filename: `${lab.lab}/test/suite.ts`,
-    line_no: 0,
+    filename: at?.file ?? `${lab.lab}/test/suite.ts`,
+    line_no: at?.line ?? 0,
     duration: Math.round(t.realMs),
     execution_time: Math.round(t.realMs) / 1000,
   };
+}
+
+/**
+ * A failed test's message as the reporter prints it, after "Error: ": which test and its points, what happened,
+ * where to look in the student's code, and where the whole report is (the replay command follows as "Test code").
+ */
+function failureMessage(lab: LabResult, t: TestResult, prefix: boolean): string {
+  // The reporter prints "Error: " before it; an Error's own "Error: " would say it twice.
+  const text = plainText(t.message).replace(/^Error: /, '');
+  const what = text.length > MESSAGE_LIMIT ? `${text.slice(0, MESSAGE_LIMIT)}…` : text;
+  const at = failureLocation(lab, t);
+  return [
+    `❌ ${prefix ? `${lab.lab}/` : ''}${t.name} failed (${pts(t.points)}/${pts(t.maxPoints)} points): ${what}`,
+    ...(at ? [`Where to look: ${locationText(at)}`] : []),
+    t.realTime ? `(${REAL_TIME_NOTE})` : `seed=${t.seed}`,
+    `The whole report: the grading-reports artifact on this run’s Summary page (${reportFiles(lab, t).join(', ')}).`,
+    '',
+  ].join('\n');
+}
+
+/** The report files of a failed test inside the grading-reports artifact: the lab's page, and its trace page if one was written. */
+export function reportFiles(lab: LabResult, t: TestResult): string[] {
+  const run = t.runs.find((r) => r.status === 'failed' && r.trace !== undefined);
+  return [`${lab.lab}/index.html`, ...(run ? [`${lab.lab}/${traceFileName(t.name, run.seed)}`] : [])];
 }

@@ -7,7 +7,7 @@ import { classroomOutputs, classroomResult, encodeClassroom } from './classroom'
 import { htmlReport } from './html';
 import { resultsDocument } from './json';
 import { junitXml } from './junit';
-import { markdownSummary } from './markdown';
+import { actionsRunUrl, markdownSummary } from './markdown';
 import { tracePage } from './trace';
 
 /** The files written for one lab. */
@@ -48,7 +48,15 @@ export function writeGithubOutput(file: string, labs: readonly LabResult[]): voi
   fs.appendFileSync(file, classroomOutputs(labs));
 }
 
-/** Appends each lab's summary (score table, failures with their replay commands) to the job summary GitHub shows on the run's page. */
-export function writeStepSummary(file: string, labs: readonly LabResult[]): void {
-  fs.appendFileSync(file, labs.map((l) => markdownSummary(l)).join('\n'));
+/**
+ * Appends each lab's summary (score table, failures with their replay commands) to the job summary GitHub shows on
+ * the run's page, linking that page for the `grading-reports` artifact (`env` holds the run's GITHUB_* variables).
+ */
+export function writeStepSummary(
+  file: string,
+  labs: readonly LabResult[],
+  env: Readonly<Record<string, string | undefined>> = process.env,
+): void {
+  const runUrl = actionsRunUrl(env);
+  fs.appendFileSync(file, labs.map((l) => markdownSummary(l, { runUrl })).join('\n'));
 }

@@ -1,8 +1,12 @@
-/** junit.xml: one testsuite per lab, one testcase per named test, a failure element per failed test. */
+/**
+ * junit.xml: one testsuite per lab, one testcase per named test, a failure element per failed test that points at the
+ * student's own file and line, as the common CI annotators read it (see `whereLines`).
+ */
 import builder from 'junit-report-builder';
 import { failureLabel } from '../crash';
 import { firstLine, REAL_TIME_NOTE, replayCommand, rerunCommand } from '../format';
 import type { LabResult, TestResult } from '../types';
+import { failureLocation, type SourceLocation } from './location';
 import { plainText } from './text';
 
 /** The JUnit XML text for one or more labs. */
@@ -10,6 +14,8 @@ export function junitXml(labs: readonly LabResult[]): string {
   const b = builder.newBuilder();
   const seconds = (ms: number) => Math.round(ms) / 1000;
   let totalMs = 0;
+  /** The line attribute of each testcase, in the order written (the builder has no setter for it). */
+  const lines: Array<number | undefined> = [];
   for (const lab of labs) {
     const labMs = lab.tests.reduce((a, t) => a + t.realMs, 0);
     totalMs += labMs;
@@ -17,31 +23,77 @@ export function junitXml(labs: readonly LabResult[]): string {
     suite.property('target', lab.target);
     suite.property('score', `${lab.score}/${lab.maxScore}`);
     for (const t of lab.tests) {
+      const at = t.status === 'failed' ? failureLocation(lab, t) : undefined;
       const tc = suite
         .testCase()
         .className(lab.lab)
         .name(t.name)
-        .file(`${lab.lab}/test/suite.ts`)
+        .file(at?.file ?? `${lab.lab}/test/suite.ts`)
         .time(seconds(t.realMs));
+      lines.push(at?.line);
       if (t.status === 'failed') {
         // The attribute holds the first line (what a test reporter lists); the body the whole message and replay command.
         tc.failure(plainText(firstLine(t.message)), failureLabel(t.runs) || 'failure');
-        tc.stacktrace(plainText(failureText(lab, t)));
+        tc.stacktrace(plainText(failureText(lab, t, at)));
         const out = t.runs.find((r) => r.status === 'failed')?.output ?? '';
         if (out) tc.standardOutput(plainText(out));
       }
     }
   }
-  // The builder has no setter for the root's time; test reporters read it there too.
-  return b.build().replace('<testsuites ', `<testsuites time="${seconds(totalMs)}" `);
+  let i = 0;
+  return (
+    b
+      .build()
+      // The builder has no setter for the root's time; test reporters read it there too.
+      .replace('<testsuites ', `<testsuites time="${seconds(totalMs)}" `)
+      // Nor for a testcase's line, which action-junit-report reads beside its file.
+      .replace(/<testcase\b[^>]*?\bfile="[^"]*"/g, (tag) => {
+        const line = lines[i++];
+        return line === undefined ? tag : `${tag} line="${line}"`;
+      })
+  );
 }
 
-function failureText(lab: LabResult, t: TestResult): string {
+/**
+ * The failure body's lines that point at the student's code, one for people and one for each annotator's rule:
+ * - dorny/test-reporter, `java-junit`: a Java frame "at <package>.<Class>(<file name>:<line>)" whose package is the
+ *   file's folder (src/parsers/java-junit/java-stack-trace-element-parser.ts and java-junit-parser.ts, getFilePath);
+ * - dorny/test-reporter, `jest-junit`: a frame ending "(<path>:<line>:<column>)", the path a tracked file
+ *   (src/utils/node-utils.ts, getExceptionSource);
+ * - mikepenz/action-junit-report reads the testcase's `file` and `line` attributes (src/testParser.ts,
+ *   resolveFileAndLine), which `junitXml` sets.
+ */
+export function whereLines(test: string, at: SourceLocation): string[] {
+  const slash = at.file.lastIndexOf('/');
+  const folder = at.file.slice(0, slash).split('/').join('.');
+  const name = at.file.slice(slash + 1);
+  const why =
+    at.source === 'stack'
+      ? `${at.function ? `in ${at.function}, ` : ''}the first line of your code in the failure's stack`
+      : at.source === 'likely-causes'
+        ? 'the file the likely causes above name'
+        : "the lab's first file to fill in; the failure's stack has no line of your code";
+  return [
+    `Where to look: ${at.file} line ${at.line} (${why}).`,
+    `    at ${folder}.${test}(${name}:${at.line})`,
+    `    at ${at.function ?? test} (${at.file}:${at.line}:${at.column})`,
+  ];
+}
+
+function failureText(lab: LabResult, t: TestResult, at: SourceLocation | undefined): string {
+  const where = at ? ['', ...whereLines(t.name, at)] : [];
   if (t.realTime) {
     const runs = t.runs.length > 1 ? [`${t.failingSeeds.length} of ${t.runs.length} runs failed`] : [];
-    return [t.message, '', ...runs, `rerun: ${rerunCommand(lab.lab, t.name, lab.target, t.runs.length)}  (${REAL_TIME_NOTE})`].join('\n');
+    return [
+      t.message,
+      ...where,
+      '',
+      ...runs,
+      `rerun: ${rerunCommand(lab.lab, t.name, lab.target, t.runs.length)}  (${REAL_TIME_NOTE})`,
+    ].join('\n');
   }
-  const lines = [t.message, '', `seed=${t.seed}  replay: ${replayCommand(lab.lab, t.name, t.seed, lab.target)}`];
-  if (t.runs.length > 1) lines.push(`failing seeds (${t.failingSeeds.length} of ${t.runs.length} runs): ${t.failingSeeds.join(', ')}`);
+  const lines = [t.message, ...where, '', `seed=${t.seed}  replay: ${replayCommand(lab.lab, t.name, t.seed, lab.target)}`];
+  if (t.runs.length > 1)
+    lines.push(`failing seeds (${t.failingSeeds.length} of ${t.runs.length} runs): ${t.failingSeeds.join(', ')}`);
   return lines.join('\n');
 }

@@ -46,6 +46,8 @@ import {
   YamlValue,
 } from '../workflow';
 import { buildLab2Class, copyTemplate, putSolution } from '../class';
+import { runnerName } from '../../grader/reports/classroom';
+import { reporterLines, reporterVerdict } from './grader/reporter';
 
 const LAB2_FILES = ['server.ts', 'client.ts', 'lock.ts'];
 /** Lab 2's rubric, as the grader reads it off the suite. */
@@ -415,7 +417,8 @@ describe('instructor tools', function () {
       ((wf.jobs as Record<string, Record<string, YamlValue>>)['run-autograding-tests'].steps as Step[]) ?? [];
 
     const lab2Tests = Object.entries(RUBRIC.tests).map(([name, e]) => ({ name, points: e.points }));
-    const runnersOf = (tests: ReadonlyArray<{ name: string }>, lab = 'lab2') => tests.map((t) => `${lab}${t.name}`);
+    const runnersOf = (tests: ReadonlyArray<{ name: string }>, lab = 'lab2') =>
+      tests.map((t) => runnerName(lab, t.name));
 
     it('pins every action by the commit of a release, names the release beside it, and ships a Dependabot configuration for them', () => {
       const text = fs.readFileSync(path.join(tpl, WORKFLOW_PATH), 'utf8');
@@ -473,12 +476,8 @@ describe('instructor tools', function () {
         { lab: 'lab5', tests: [{ name: 'TestA', points: 100 }] },
       ]);
       const last = stepsOf(all)[stepsOf(all).length - 1];
-      expect(last.with).to.deep.equal({ runners: 'lab1TestA,lab1TestB,lab5TestA' });
-      expect(Object.keys(last.env ?? {})).to.deep.equal([
-        'LAB1TESTA_RESULTS',
-        'LAB1TESTB_RESULTS',
-        'LAB5TESTA_RESULTS',
-      ]);
+      expect(last.with).to.deep.equal({ runners: 'lab1A,lab1B,lab5A' });
+      expect(Object.keys(last.env ?? {})).to.deep.equal(['LAB1A_RESULTS', 'LAB1B_RESULTS', 'LAB5A_RESULTS']);
     });
 
     /** What the reporter does with its runners' inputs (read from its source): it prints passed/total × max_score per runner and uploads Σ scores / Σ max_score. */
@@ -495,7 +494,14 @@ describe('instructor tools', function () {
     type Payload = {
       max_score: number;
       status: string;
-      tests: Array<{ name: string; score: number; status: string; message: string | null }>;
+      tests: Array<{
+        name: string;
+        score: number;
+        status: string;
+        message: string | null;
+        test_code: string;
+        line_no: number;
+      }>;
     };
     /** The reporter's inputs after GitHub evaluates `${{ steps.<id>.outputs.<key> || '<fallback>' }}` with these step outputs. */
     const reporterInputs = (env: Record<string, string>, outputs: Record<string, Record<string, string>>): Payload[] =>
@@ -558,7 +564,12 @@ describe('instructor tools', function () {
       for (const p of failed) {
         expect(text, p.tests[0].name).to.contain(`### ${p.tests[0].name}`);
         expect(p.tests[0].message, 'the failure says what happened').to.be.a('string').and.not.equal('');
+        expect(
+          reporterLines(runnerName('lab2', p.tests[0].name), p).join('\n'),
+          'the reporter prints the failure’s message in the student’s log',
+        ).to.contain(`Error: ❌ ${p.tests[0].name} failed`);
       }
+      expect(reporterVerdict(payloads)).to.equal('Some tests failed.');
       expect(text).to.contain('npm run grade lab2 -- --test');
 
       const nothing = reporterInputs(reporterEnv ?? {}, {});
@@ -602,7 +613,7 @@ describe('instructor tools', function () {
         payload.tests.length,
         payload.tests[0].score,
         payload.tests[0].status,
-      ]).to.deep.equal(['fail', RUBRIC.tests.TestReliablePut.points, 1, 0, 'fail']);
+      ]).to.deep.equal(['fail', RUBRIC.tests.TestReliablePut.points, 1, 0, 'error']);
       expect(payload.tests[0].message).to.contain('lab2/test/suite.ts');
       const actions = await cli(['lab2', '--test', 'TestReliablePut'], { GITHUB_ACTIONS: 'true' });
       expect(actions.code, 'GITHUB_ACTIONS=true is strict too').to.equal(2);

@@ -5,16 +5,25 @@ import { ConsoleReporter, HEARTBEAT_MS } from '../../../grader/console';
 import sinon from 'sinon';
 import { GraderUsageError } from '../../../grader/errors';
 import { replayCommand, secs } from '../../../grader/format';
-import { classroomResult, encodeClassroom } from '../../../grader/reports/classroom';
+import {
+  classroomOutputs,
+  classroomResult,
+  encodeClassroom,
+  RUNNER_WIDTH,
+  runnerName,
+} from '../../../grader/reports/classroom';
+import { listLabs, requireSuite } from '../../../grader/labs';
 import { htmlReport } from '../../../grader/reports/html';
 import { junitXml } from '../../../grader/reports/junit';
-import { markdownSummary } from '../../../grader/reports/markdown';
+import { markdownSummary, WRAP_WIDTH } from '../../../grader/reports/markdown';
 import { rubricOf, timeLimitMs } from '../../../grader/rubric';
 import type { LabSuite } from '../../../suite';
 import { scoreTest, totals } from '../../../grader/scoring';
 import { deriveSeeds, parseSeed, planSeeds } from '../../../grader/seeds';
 import type { LabResult, RunRecord } from '../../../grader/types';
 import { Collector, findAll, parseXml } from './helpers';
+import { reporterLines, reporterVerdict, tableCell, type ReporterPayload } from './reporter';
+import path from 'node:path';
 
 function run(name: string, seed: number, status: 'passed' | 'failed', extra: Partial<RunRecord> = {}): RunRecord {
   return {
@@ -360,8 +369,8 @@ describe('grader: parts', () => {
       expect(one).to.include({ version: 1, status: 'fail', max_score: 20 });
       expect(one.tests.map((t) => [t.name, t.status, t.score])).to.deep.equal([
         ['TestGood', 'pass', 10],
-        ['TestEvil', 'fail', 0],
-        ['TestRuns', 'fail', 0],
+        ['TestEvil', 'error', 0],
+        ['TestRuns', 'error', 0],
       ]);
       expect(one.tests[1].test_code).to.equal('npm run grade lab9 -- --test TestEvil --seed 1');
       expect(one.tests[1].message).to.not.contain('\x1b');
@@ -369,6 +378,92 @@ describe('grader: parts', () => {
       const two = classroomResult([lab, { ...lab, lab: 'lab8' }]);
       expect(two.max_score).to.equal(40);
       expect(two.tests.map((t) => t.name)).to.include('lab8/TestGood');
+    });
+
+    it('names each test’s Classroom runner so that the reporter’s 20-column table shows it whole, distinct in every lab and across labs', () => {
+      const kit = path.join(__dirname, '..', '..', '..');
+      const seen = new Map<string, string>();
+      for (const { lab, suitePath } of listLabs(kit)) {
+        for (const t of requireSuite(suitePath).tests) {
+          const runner = runnerName(lab, t.name);
+          expect(runner, `${lab} ${t.name}`).to.match(/^[A-Za-z0-9]+$/);
+          expect(tableCell(runner), `${lab} ${t.name}: the table shows the whole name`).to.equal(runner);
+          expect(runner.startsWith(lab), 'it starts with its lab').to.equal(true);
+          // The reporter reads <NAME>_RESULTS: names equal in capitals would share one input.
+          const key = runner.toUpperCase();
+          expect(seen.get(key), `${lab} ${t.name} and ${seen.get(key)} share the runner ${runner}`).to.equal(undefined);
+          seen.set(key, `${lab} ${t.name}`);
+        }
+      }
+      expect(seen.size).to.be.above(100);
+      expect(RUNNER_WIDTH).to.equal(18);
+      expect(runnerName('lab2', 'TestReliablePut')).to.equal('lab2ReliablePut');
+      expect(runnerName('lab2', 'TestPutWrongVersionReliable')).to.equal('lab2PutWronVersRel');
+    });
+
+    it('puts a failed test’s message where the reporter prints it, with where to look and the replay command, and keeps its points and verdict', () => {
+      const frame =
+        'Error: TODO: Clerk.put is not implemented yet\n    at Clerk.put (/home/runner/work/a/a/lab9/client.ts:27:11)';
+      const lab: LabResult = {
+        ...awkwardLab(),
+        implFiles: ['server.ts', 'client.ts'],
+        tests: [
+          awkwardLab().tests[0],
+          scoreTest('TestTodo', 'x', 5, [run('TestTodo', 4, 'failed', { message: frame })]),
+        ],
+      };
+      const payloads = classroomOutputs([lab])
+        .trim()
+        .split('\n')
+        .filter((l) => !l.startsWith('result='))
+        .map((l) => {
+          const [runner, b64] = l.split('=', 2);
+          return { runner, payload: JSON.parse(Buffer.from(b64, 'base64').toString('utf8')) as ReporterPayload };
+        });
+      expect(payloads.map((p) => [p.runner, p.payload.status])).to.deep.equal([
+        ['lab9Good', 'pass'],
+        ['lab9Todo', 'fail'],
+      ]);
+      const log = payloads.flatMap((p) => reporterLines(p.runner, p.payload)).join('\n');
+      expect(log).to.contain('✅ TestGood');
+      expect(log)
+        .to.contain('Error: ❌ TestTodo failed (0/5 points): TODO: Clerk.put is not implemented yet')
+        .and.contain('Where to look: lab9/client.ts:27')
+        .and.contain('grading-reports artifact')
+        .and.contain('Test code:\nnpm run grade lab9 -- --test TestTodo --seed 4');
+      expect(reporterVerdict(payloads.map((p) => p.payload)), 'the step still says tests failed').to.equal(
+        'Some tests failed.',
+      );
+      expect(payloads.map((p) => p.payload.tests[0].score)).to.deep.equal([10, 0]);
+    });
+
+    it('wraps the job summary’s failure messages, and links the grading-reports artifact and each failure’s trace page', () => {
+      const long = `Expected ${'a very long explanation, '.repeat(12)}end.\n${'x'.repeat(300)}`;
+      const traced = {
+        ...run('TestLong', 5, 'failed', { message: long }),
+        trace: { events: [] },
+      } as unknown as RunRecord;
+      const lab: LabResult = {
+        ...awkwardLab(),
+        implFiles: ['server.ts'],
+        tests: [scoreTest('TestLong', 'x', 5, [traced])],
+      };
+      const runUrl = 'https://github.com/org/lab9-alice/actions/runs/42';
+      for (const md of [markdownSummary(lab, { runUrl }), markdownSummary(lab)]) {
+        let fenced = false;
+        for (const line of md.split('\n')) {
+          if (line.startsWith('```')) fenced = !fenced;
+          else if (fenced) expect(line.length, line).to.be.at.most(WRAP_WIDTH);
+        }
+        expect(md.replace(/\s+/g, ' ')).to.contain(`Expected ${'a very long explanation, '.repeat(12).trim()} end.`);
+        expect(md).to.contain('- where to look: `lab9/server.ts:1`');
+      }
+      const job = markdownSummary(lab, { runUrl });
+      expect(job).to.contain('**grading-reports**').and.contain(`](${runUrl})`);
+      expect(job).to.contain('- trace of seed 5: `lab9/trace-TestLong-5.html` in the artifact');
+      expect(markdownSummary(lab), 'summary.md links the files beside it').to.contain(
+        '- trace of seed 5: [trace-TestLong-5.html](trace-TestLong-5.html)',
+      );
     });
   });
 });
