@@ -14,17 +14,25 @@ function isPlain(v: object): boolean {
   return Array.isArray(v) || proto === Object.prototype || proto === null;
 }
 
-/** Every method and accessor an object answers to, from its own properties and its class chain (not Object's). */
-function interfaceOf(target: object): Map<PropertyKey, PropertyDescriptor> {
-  const found = new Map<PropertyKey, PropertyDescriptor>();
-  for (let o: object | null = target; o && o !== Object.prototype; o = Object.getPrototypeOf(o) as object | null)
-    for (const key of Reflect.ownKeys(o)) {
-      if (key === 'constructor' || found.has(key)) continue;
-      const d = Object.getOwnPropertyDescriptor(o, key);
-      if (d) found.set(key, d);
-    }
+/** The methods and accessors of one class chain (not Object's), found once per prototype. */
+const chains = new WeakMap<object, ReadonlyMap<PropertyKey, PropertyDescriptor>>();
+
+/** Every method and accessor `o`'s class chain gives it (own properties of the chain's prototypes). */
+function chainOf(proto: object | null): ReadonlyMap<PropertyKey, PropertyDescriptor> {
+  if (!proto || proto === Object.prototype) return new Map();
+  const known = chains.get(proto);
+  if (known) return known;
+  const found = new Map(chainOf(Object.getPrototypeOf(proto) as object | null));
+  for (const key of Reflect.ownKeys(proto)) {
+    const d = Object.getOwnPropertyDescriptor(proto, key);
+    if (key !== 'constructor' && d) found.set(key, d);
+  }
+  chains.set(proto, found);
   return found;
 }
+
+/** The key for objects without a prototype in per-prototype caches. */
+const NO_PROTOTYPE = Object.freeze(Object.create(null) as object);
 
 /** Attenuates values for one crossing direction; facades and stand-ins are reused, so identity holds. */
 export class Crossing {
@@ -38,7 +46,9 @@ export class Crossing {
     if (known !== undefined) return known;
     if (typeof value === 'function') return this.remember(value, this.standIn(value as AnyFunction));
     if (isPlain(value)) return this.copy(value);
-    return this.remember(value, this.facade(value));
+    // Not remembered: a WeakMap entry per facade (100,000 clerks' ends in lab 2's memory test) costs more than the
+    // identity is worth; handing the same object over twice gives two facades of it.
+    return this.facade(value);
   }
 
   private remember<T>(original: object, made: T): T {
@@ -67,25 +77,46 @@ export class Crossing {
     return out;
   }
 
-  /** A frozen object with `target`'s methods and accessors (bound to it) and its primitive fields. */
-  private facade(target: object): object {
-    const out: Record<PropertyKey, unknown> = Object.create(null) as Record<PropertyKey, unknown>;
-    const handOver = (v: unknown): unknown => this.handOver(v);
-    for (const [key, d] of interfaceOf(target)) {
-      if ('value' in d && typeof d.value === 'function') {
-        // Looked up at each call, through `target` (a Proxy the harness made, say, sees the call).
-        const bound = (...args: unknown[]): unknown =>
-          handOver(Reflect.apply(Reflect.get(target, key) as AnyFunction, target, args));
-        Object.defineProperty(bound, 'name', { value: String((d.value as AnyFunction).name) });
-        out[key] = bound;
-      } else if ('value' in d) {
-        if (d.value === null || (typeof d.value !== 'object' && typeof d.value !== 'function')) out[key] = d.value;
-      } else if (d.get) {
-        const get = d.get;
-        Object.defineProperty(out, key, { get: () => handOver(Reflect.apply(get, target, [])), enumerable: true });
-      }
+  /** Per class chain: its method names and its accessors' names. */
+  private readonly shapes = new WeakMap<object, { methods: PropertyKey[]; getters: PropertyKey[] }>();
+
+  private shapeOf(proto: object | null): { methods: PropertyKey[]; getters: PropertyKey[] } {
+    const known = this.shapes.get(proto ?? NO_PROTOTYPE);
+    if (known) return known;
+    const shape = { methods: [] as PropertyKey[], getters: [] as PropertyKey[] };
+    for (const [key, d] of chainOf(proto)) {
+      if ('value' in d && typeof d.value === 'function') shape.methods.push(key);
+      else if (d.get) shape.getters.push(key);
     }
-    return harden(out);
+    this.shapes.set(proto ?? NO_PROTOTYPE, shape);
+    return shape;
+  }
+
+  /**
+   * A frozen object with `target`'s methods and accessors (calling through to it, the method looked up at each
+   * call, so a Proxy the harness made sees the call) and its primitive fields; never its object-valued fields.
+   */
+  private facade(target: object): object {
+    const out = Object.create(null) as Record<PropertyKey, unknown>;
+    const handOver = (v: unknown): unknown => this.handOver(v);
+    // The closures are the facade's own (nothing shared with the harness), so they need no freezing.
+    const method =
+      (key: PropertyKey) =>
+      (...args: unknown[]): unknown =>
+        handOver(Reflect.apply(Reflect.get(target, key) as AnyFunction, target, args));
+    const getter = (key: PropertyKey) => (): unknown => handOver(Reflect.get(target, key));
+    const shape = this.shapeOf(Object.getPrototypeOf(target) as object | null);
+    for (const key of shape.methods) out[key] = method(key);
+    for (const key of shape.getters) Object.defineProperty(out, key, { get: getter(key), enumerable: true });
+    for (const key of Reflect.ownKeys(target)) {
+      const d = Object.getOwnPropertyDescriptor(target, key);
+      if (!d) continue;
+      if ('value' in d && typeof d.value === 'function') out[key] = method(key);
+      else if ('value' in d) {
+        if (d.value === null || (typeof d.value !== 'object' && typeof d.value !== 'function')) out[key] = d.value;
+      } else if (d.get) Object.defineProperty(out, key, { get: getter(key), enumerable: true });
+    }
+    return Object.freeze(out);
   }
 }
 

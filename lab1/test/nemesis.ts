@@ -173,7 +173,16 @@ function checkRound(ts: Lab1Tester, story: Story): void {
 
 /** What the round's clients share: the keys, whether writes are paused, and the writes in flight. */
 interface Workload {
-  readonly keys: readonly string[];
+  /** The round's keys; writes sometimes add a fresh one (a key created in the middle of the faults). */
+  readonly keys: string[];
+  /** The first keys, most clients' favourites: writes and reads on one key through several servers at once. */
+  readonly hot: number;
+  /** Shards in the round (fresh keys are spread over them). */
+  readonly nshards: number;
+  /** Fresh keys made so far. */
+  fresh: number;
+  /** The share of writes that go to a fresh key. */
+  readonly freshShare: number;
   /** While true, clients only read (a restart is allowed only for a server that missed no writes). */
   readOnly: boolean;
   /** While true, clients start no operation at all (a restart waits until none is in flight). */
@@ -182,6 +191,8 @@ interface Workload {
   busy: number;
   /** The writes started and not yet returned (their key and client), by a number of the write. */
   readonly writing: Map<number, { key: string; cli: number; token: string }>;
+  /** The key of each client's operation in flight (gets included), by client. */
+  readonly current: Map<number, string>;
   /** Called when a write starts, with its key. */
   onWrite: (key: string) => void;
   /** Writes started so far. */
@@ -190,21 +201,52 @@ interface Workload {
   readonly puts: number;
 }
 
-function newWorkload(keys: readonly string[], puts = 0.1): Workload {
+function newWorkload(
+  keys: readonly string[],
+  puts = 0.1,
+  opts: { nshards?: number; freshShare?: number } = {},
+): Workload {
   return {
-    keys,
+    keys: [...keys],
+    hot: 1,
+    nshards: opts.nshards ?? 1,
+    fresh: 0,
+    freshShare: opts.freshShare ?? 0,
     readOnly: false,
     paused: false,
     busy: 0,
     writing: new Map(),
+    current: new Map(),
     onWrite: () => undefined,
     writes: 0,
     puts,
   };
 }
 
-/** One client's loop: random operations with think time until `done()`; returns the number of operations. */
-async function runClient(rng: Rng, ck: KVClerk, cli: number, w: Workload, done: () => boolean): Promise<number> {
+/** A key for a client's next operation: one of the hot keys half the time, else any key of the round. */
+function pickKey(rng: Rng, w: Workload): string {
+  return rng.chance(0.5) ? w.keys[rng.int(Math.min(w.hot, w.keys.length))] : rng.pick(w.keys);
+}
+
+/** A key nobody has written yet, on a random shard (numeric, so that keyToShard spreads it). */
+function freshKey(rng: Rng, w: Workload): string {
+  const key = String(rng.int(w.nshards) + w.nshards * (1000 + w.fresh++));
+  w.keys.push(key);
+  return key;
+}
+
+/**
+ * One client's loop: random operations with think time until `done()`; returns the number of operations. A reader
+ * only reads, mostly the hot keys, with little think time: reads through several servers while writes are copied.
+ */
+async function runClient(
+  rng: Rng,
+  ck: KVClerk,
+  cli: number,
+  w: Workload,
+  done: () => boolean,
+  reader = false,
+): Promise<number> {
   let appends = 0;
   let puts = 0;
   let ops = 0;
@@ -214,11 +256,14 @@ async function runClient(rng: Rng, ck: KVClerk, cli: number, w: Workload, done: 
       continue;
     }
     w.busy++;
-    const key = rng.pick(w.keys);
     const r = rng.float();
-    if (w.readOnly || r < 0.4) {
+    if (w.readOnly || reader || r < 0.4) {
+      const key = reader && rng.chance(0.7) ? w.keys[rng.int(Math.min(w.hot, w.keys.length))] : pickKey(rng, w);
+      w.current.set(cli, key);
       await ck.get(key);
     } else {
+      const key = w.freshShare > 0 && rng.chance(w.freshShare) ? freshKey(rng, w) : pickKey(rng, w);
+      w.current.set(cli, key);
       const id = w.writes++;
       const isPut = r >= 1 - w.puts;
       const value = isPut ? putValue(rng, cli, puts++) : appendArg(rng, cli, appends++);
@@ -231,9 +276,10 @@ async function runClient(rng: Rng, ck: KVClerk, cli: number, w: Workload, done: 
         w.writing.delete(id);
       }
     }
+    w.current.delete(cli);
     w.busy--;
     ops++;
-    await sleep(rng.float() * THINK_MS);
+    await sleep(rng.float() * (reader ? THINK_MS / 2 : THINK_MS));
   }
   return ops;
 }
@@ -503,6 +549,25 @@ interface StopPoint {
   readonly kind: 'reply-lost' | 'reply-sent' | 'peer';
   /** Only these servers may be the victim (a follow-up stop aims at the copies of the shards the last victim held). */
   readonly among?: readonly number[];
+  /**
+   * A follow-up's shards: a reply to any clerk whose operation in flight (a get too) is on one of them counts, so
+   * that the server now serving the shard (whichever that is) stops as it answers.
+   */
+  readonly shards?: readonly number[];
+  /**
+   * peer only: the message must be of the servers' own protocol (a method no clerk calls: copying a write, bringing
+   * a copy up to date), not a clerk's request passed on; its sender is then serving the shard, whatever the design.
+   */
+  readonly own?: boolean;
+  /** peer only: the message must go to this server (so that either copy of a shard may be the one that got it). */
+  readonly toward?: number;
+  /**
+   * peer only: the message must go to the server this many places after its sender (mod the number of servers); the
+   * sender's messages to the other servers are held back a little meanwhile, so that only that one copy gets it.
+   */
+  readonly relTo?: number;
+  /** Whether the re-send of the write this stop cuts comes before the follow-up stop (undefined: drawn). */
+  readonly early?: boolean;
 }
 
 /** The method's own name ("Replicate" for "KVServer.Replicate"). */
@@ -520,8 +585,10 @@ class StopTrigger implements DeliverySchedule {
   private readonly pending: StopPoint[];
   /** Clerk ends whose requests are held back, and until when (virtual ms). */
   private readonly held = new Map<string, number>();
+  /** The methods clerks call (the rest are the servers' own protocol). */
+  private readonly clerkMethods = new Set<string>();
   /** A server-to-server message whose handling stops its sender. */
-  private armed: { from: number; to: number; method: string; point: StopPoint } | undefined;
+  private armed: { from: number; to: number; method: string; point: StopPoint; since: number } | undefined;
 
   constructor(
     private readonly ts: Lab1Tester,
@@ -539,12 +606,20 @@ class StopTrigger implements DeliverySchedule {
       this.armed = undefined;
       // Only a message that carries a write in flight (its value's token is in it) makes the moment worth it.
       const text = JSON.stringify(args) ?? '';
-      const cut = [...this.w.writing.values()].filter((x) => x.token !== '' && text.includes(x.token));
+      const focus = a.point.shards;
+      const cut = [...this.w.writing.values()].filter(
+        (x) =>
+          x.token !== '' &&
+          text.includes(x.token) &&
+          (focus?.includes(keyToShard(x.key, this.ts.config.nshards)) ?? true),
+      );
       if (cut.length === 0) return void this.pending.push(a.point);
       this.stop(
         a.from,
         `as server ${a.to} began handling its ${a.method} of ${show(cut[0].token)} (its other messages may not have arrived)`,
         cut.map((x) => x.cli),
+        a.point,
+        [...new Set(cut.map((x) => keyToShard(x.key, this.ts.config.nshards)))],
       );
     };
   }
@@ -559,56 +634,111 @@ class StopTrigger implements DeliverySchedule {
     let extra = this.inner?.extraDelayMs(m) ?? 0;
     const until = this.held.get(m.end);
     if (m.which === 'request' && until !== undefined && until > now) extra += until - now;
+    if (m.which === 'request' && m.end.startsWith('clerk-end-')) this.clerkMethods.add(bare(m.method));
+    const own = !this.clerkMethods.has(bare(m.method));
     const toClerk = m.which === 'reply' && m.end.startsWith('clerk-end-');
     const peer = m.which === 'request' && /^peer-\d+-\d+$/.test(m.end);
     if (!toClerk && !peer) return extra;
     const sender = toClerk ? Number(m.server.replace('server-', '')) : Number(m.end.split('-')[1]);
-    // A reply to a clerk counts only when that clerk has a write in flight (it is, most likely, the write's reply).
-    const writer = toClerk ? this.writerOf(m.end) : undefined;
-    if (toClerk && writer === undefined) return extra;
+    const n = this.ts.nservers;
+    const target = (p: StopPoint) => (p.relTo === undefined ? p.toward : (sender + p.relTo) % n);
+    // While a stop aimed at one copy waits, the sender's own messages to the other copies come a little later.
+    if (
+      peer &&
+      own &&
+      this.pending.some((p) => p.relTo !== undefined && p.at <= now && `server-${target(p)}` !== m.server)
+    )
+      extra += 4;
+    // A reply to a clerk counts when that clerk has a write in flight (it is, most likely, the write's reply), or,
+    // for a follow-up, when the clerk's operation in flight (a get too) is on one of the shards the last stop cut.
+    const cli = toClerk ? this.clientOf(m.end) : undefined;
+    const writer = cli !== undefined && [...this.w.writing.values()].some((x) => x.cli === cli) ? cli : undefined;
+    const key = cli === undefined ? undefined : this.w.current.get(cli);
+    const shard = key === undefined ? undefined : keyToShard(key, this.ts.config.nshards);
     const i = this.pending.findIndex(
-      (p) => p.at <= now && (p.kind === 'peer') === peer && (p.among?.includes(sender) ?? true),
+      (p) =>
+        p.at <= now &&
+        (p.kind === 'peer') === peer &&
+        (p.among?.includes(sender) ?? true) &&
+        (!peer || !p.own || own) &&
+        (!peer || target(p) === undefined || `server-${target(p)}` === m.server) &&
+        (peer || (p.shards ? shard !== undefined && p.shards.includes(shard) : writer !== undefined)),
     );
+    // A message armed but never handled (lost, or its receiver stopped) gives its point back after a while.
+    if (this.armed && now - this.armed.since > 50) {
+      this.pending.push(this.armed.point);
+      this.armed = undefined;
+    }
     if (i < 0 || !this.stopper.canStop(sender) || this.armed) return extra;
     const [point] = this.pending.splice(i, 1);
     const clients = writer === undefined ? [] : [writer];
+    const cutShards = shard === undefined ? [] : [shard];
     if (point.kind === 'reply-lost')
-      this.stop(sender, `as it replied to ${m.end}'s ${m.method} (the reply is lost)`, clients);
+      this.stop(sender, `as it replied to ${m.end}'s ${m.method} (the reply is lost)`, clients, point, cutShards);
     else if (point.kind === 'reply-sent')
-      void Promise.resolve().then(() => this.stop(sender, `right after it replied to ${m.end}'s ${m.method}`, clients));
-    else this.armed = { from: sender, to: Number(m.server.replace('server-', '')), method: bare(m.method), point };
+      void Promise.resolve().then(() =>
+        this.stop(sender, `right after it replied to ${m.end}'s ${m.method}`, clients, point, cutShards),
+      );
+    else
+      this.armed = {
+        from: sender,
+        to: Number(m.server.replace('server-', '')),
+        method: bare(m.method),
+        point,
+        since: now,
+      };
     return extra;
   }
 
-  /** The workload client that owns a clerk end, if it has a write in flight. */
-  private writerOf(end: string): number | undefined {
+  /** The workload client that owns a clerk end. */
+  private clientOf(end: string): number {
     // The workload's clerks were made first, one end per server each: client c owns clerk-end-(c*n) to -(c*n+n-1).
-    const cli = Math.floor(Number(end.replace('clerk-end-', '')) / this.ts.nservers);
-    return [...this.w.writing.values()].some((x) => x.cli === cli) ? cli : undefined;
+    return Math.floor(Number(end.replace('clerk-end-', '')) / this.ts.nservers);
+  }
+
+  /** A follow-up stop happened: the held re-sends go out soon (to whoever serves the shard now). */
+  private release(): void {
+    const now = performance.now();
+    for (const [end, until] of this.held) if (until > now) this.held.set(end, now + 30 + this.rng.float() * 250);
   }
 
   /**
    * Stops `victim` if it still may; then maybe holds back the requests of `clients` (whose write the stop cut: their
    * re-sends come late), and plans a follow-up stop.
    */
-  private stop(victim: number, why: string, clients: readonly number[]): void {
+  private stop(
+    victim: number,
+    why: string,
+    clients: readonly number[],
+    point: StopPoint,
+    cutShards: readonly number[],
+  ): void {
     if (!this.stopper.canStop(victim)) return;
     this.stopper.stop(victim, why);
+    if (point.shards !== undefined) this.release();
     const now = performance.now();
-    if (clients.length > 0 && this.rng.chance(0.7)) {
-      const ms = 100 + this.rng.float() * 700;
+    // The cut write's re-send comes either soon (before the next stop: the new server answers it) or only once the
+    // next stop has happened (a third copy answers it).
+    const early = point.early ?? this.rng.chance(0.5);
+    if (clients.length > 0 && this.rng.chance(0.85)) {
+      const ms = early ? 20 + this.rng.float() * 130 : 300 + this.rng.float() * 1000;
       for (const c of clients)
         for (let j = 0; j < this.ts.nservers; j++) this.held.set(`clerk-end-${c * this.ts.nservers + j}`, now + ms);
       this.story.tell(
-        `the requests of client ${clients.join(', ')} (its write was in flight) are held back ${ms.toFixed(0)} ms`,
+        `the requests of client ${clients.join(', ')} (its write was in flight) are held back ${ms.toFixed(0)} ms${early ? '' : ', or until the next stop'}`,
       );
     }
-    if (this.rng.chance(0.6)) {
-      const copies = [...new Set(this.stopper.shardsOf(victim).flatMap((sh) => shardServers(sh, this.ts.config)))];
+    if (this.rng.chance(0.9)) {
+      // The next stop hits another copy of the shards this one held, as it serves them (replies to a clerk, a get
+      // included, or copies a write): a takeover that meets a second one before the cut write's re-send arrives.
+      const shards = cutShards.length > 0 ? cutShards : this.stopper.shardsOf(victim);
+      const copies = [...new Set(shards.flatMap((sh) => shardServers(sh, this.ts.config)))];
       this.pending.push({
-        at: now + 5 + this.rng.float() * 300,
-        kind: this.rng.pick(['reply-lost', 'reply-sent', 'peer'] as const),
+        at: now + (early ? 150 + this.rng.float() * 350 : this.rng.float() * 150),
+        kind: this.rng.pick(['reply-lost', 'reply-sent', 'peer', 'peer'] as const),
         among: copies.filter((s) => s !== victim),
+        shards,
+        own: true,
       });
     }
   }
@@ -624,9 +754,13 @@ const LAYOUTS: readonly ClusterConfig[] = [
   { nshards: 3, nreplicas: 3 },
   { nshards: 5, nreplicas: 3 },
   { nshards: 3, nreplicas: 3 },
+  { nshards: 3, nreplicas: 3 },
+  { nshards: 3, nreplicas: 3 },
 ];
-const SHARD_ROUNDS = 8;
+const SHARD_ROUNDS = 10;
 const SHARD_CLIENTS = 6;
+/** Clients of TestNemesisShards that only read (mostly the hot key), each asking a different server first. */
+const SHARD_READERS = 3;
 /** TestNemesisShards' fault phase (virtual ms): longer than TestNemesisKV's, as stopped servers slow the clients. */
 const SHARD_FAULT_MS = 2000;
 
@@ -665,7 +799,7 @@ async function interlude(rng: Rng, w: Workload, stopper: Stopper, trigger: StopT
     if (w.busy === 0 && stopper.canRestart(victim)) {
       stopper.restart(victim, 'after the reads (it missed no write), with no operation in flight');
       // It may lead again now: stop it once more in the middle of a write, soon.
-      trigger.plan({ at: performance.now() + rng.float() * 300, kind: 'peer', among: [victim] });
+      trigger.plan({ at: performance.now() + rng.float() * 300, kind: 'peer', among: [victim], own: true });
     }
   }
   w.readOnly = false;
@@ -700,22 +834,51 @@ async function shardRound(ctx: Ctx, round: number): Promise<void> {
   const plan = drawPlan(rng, round);
   const { line, pct } = applyNetworkFaults(ts, plan, rng);
   story.tell(`${layout.nshards} servers, ${layout.nreplicas} copies of each shard; network: ${line}`);
-  const w = newWorkload(roundKeys(rng, layout.nshards, 2), rng.pick([0, 0.03, 0.1]));
-  story.tell(`${SHARD_CLIENTS} clients on keys ${w.keys.map((k) => show(k)).join(' ')}`);
+  const w = newWorkload(roundKeys(rng, layout.nshards, 2), rng.pick([0, 0.03, 0.1]), {
+    nshards: layout.nshards,
+    freshShare: 0.1,
+  });
+  story.tell(
+    `${SHARD_CLIENTS} clients on keys ${w.keys.map((k) => show(k)).join(' ')} (and fresh keys), ${SHARD_READERS} more that only read, mostly ${show(w.keys[0])}`,
+  );
   const stopper = new Stopper(ts, w, story);
   const start = performance.now();
   const points: StopPoint[] = Array.from({ length: 1 + rng.int(layout.nreplicas) }, () => ({
     at: start + rng.float() * SHARD_FAULT_MS * 0.8,
-    kind: rng.pick(['reply-lost', 'reply-sent', 'peer'] as const),
+    kind: rng.pick(['reply-lost', 'reply-sent', 'peer', 'peer'] as const),
+    own: rng.chance(0.8),
+    toward: rng.chance(0.5) ? rng.int(layout.nshards) : undefined,
   }));
+  // Where every server holds every shard, the round's first stop is a takeover chain, its variant stepped by round
+  // (as PCT steps its slowest channel): a server stops as one copy (the next server, or the one after) handles its
+  // copy of a write and the other has not, and the cut write's re-send comes before or after the follow-up stop.
+  const full = LAYOUTS.slice(0, round).filter((l) => l.nreplicas === l.nshards).length;
+  if (layout.nreplicas === layout.nshards)
+    points.unshift({
+      at: start + rng.float() * SHARD_FAULT_MS * 0.3,
+      kind: 'peer',
+      own: true,
+      relTo: 1 + (full % 2),
+      early: Math.floor(full / 2) % 2 === 0,
+    });
   const trigger = new StopTrigger(ts, pct, points, stopper, w, rng, story);
   ts.net.setSchedule(trigger);
   const nemesis: Promise<void>[] = [];
   if (rng.chance(0.7)) nemesis.push(interlude(rng, w, stopper, trigger, rng.float() * SHARD_FAULT_MS * 0.5));
-  if (rng.chance(0.4)) nemesis.push(cutLinks(ts, rng, story));
+  if (rng.chance(0.6)) nemesis.push(cutLinks(ts, rng, story));
   const clerks = Array.from({ length: SHARD_CLIENTS }, (_, cli) => workloadClerk(ts, rng, cli));
-  const work = runClients(SHARD_CLIENTS, SHARD_FAULT_MS, (cli, done) =>
-    runClient(keyedRng(ctx.seed, `lab1-nemesis-shards-${round}-${cli}`), clerks[cli], cli, w, done),
+  // The readers ask a different server first each (where every server holds every shard): through every copy.
+  const rotated = (first: number) => [...Array(ts.nservers).keys()].map((j) => (first + j) % ts.nservers);
+  for (let r = 0; r < SHARD_READERS; r++) clerks.push(workloadClerk(ts, rng, SHARD_CLIENTS + r, rotated(r)));
+  const work = runClients(SHARD_CLIENTS + SHARD_READERS, SHARD_FAULT_MS, (cli, done) =>
+    runClient(
+      keyedRng(ctx.seed, `lab1-nemesis-shards-${round}-${cli}`),
+      clerks[cli],
+      cli,
+      w,
+      done,
+      cli >= SHARD_CLIENTS,
+    ),
   );
   await sleep(SHARD_FAULT_MS);
   await Promise.all(nemesis);
@@ -730,14 +893,14 @@ async function shardRound(ctx: Ctx, round: number): Promise<void> {
     workloadClerk(
       ts,
       rng,
-      SHARD_CLIENTS + i,
+      SHARD_CLIENTS + SHARD_READERS + i,
       [...Array(ts.nservers).keys()].map((j) => (s + j) % ts.nservers),
     ),
   );
   await readEveryKey(ts, w.keys, readers, story);
   for (const s of shuffled(rng, ts.nservers))
     if (stopper.canStop(s)) stopper.stop(s, 'to leave one copy of each shard');
-  await readEveryKey(ts, w.keys, [ts.makeRecordingClerk(SHARD_CLIENTS + ts.nservers)], story);
+  await readEveryKey(ts, w.keys, [ts.makeRecordingClerk(SHARD_CLIENTS + SHARD_READERS + ts.nservers)], story);
   checkRound(ts, story);
   if (layout.nreplicas < layout.nshards) await refusalProbe(ts, rng, story);
 }

@@ -494,10 +494,10 @@ async function runRound(ctx: Ctx, level: ConsistencyLevel, round: number): Promi
 
   const ops = c.operations();
   if (level === 'linearizable') expectHistory(c, 'linearizable', ops, context);
-  if (level === 'sequential') {
-    expectHistory(c, 'sequential', ops, context);
-    expectEpisodes(w, ops, context);
-  }
+  // Sequential consistency is judged per episode (keys nobody else uses, so each check is exact for its part of
+  // the history); the whole history's check cost 0.6 s a run (80% of the test) and caught no mutant the episodes
+  // miss. Orders across episodes are the scripted tests' (TestSequential*).
+  if (level === 'sequential') expectEpisodes(w, ops, context);
   expectConvergence(w, finals, context);
   expectOpening(finals.get(OPENING_KEY)![0], openingValues, context);
   for (const [key, value] of overwritten) {

@@ -176,7 +176,10 @@ function expireCommand(st: State, a: string[], unit: number, w: Window, c: Choic
     return new RespError('ERR GT and LT options at the same time are not compatible');
   const n = parseInt64(a[1]);
   if (n === undefined) return INT_ERROR;
-  void name;
+  // The time's limits come before the key: seconds beyond INT64_MAX / 1000, or an absolute time past INT64_MAX ms.
+  const invalid = new RespError(`ERR invalid expire time in '${name}' command`);
+  if (unit === 1000 && (n > INT64_MAX / 1000n || n < INT64_MIN / 1000n)) return invalid;
+  if (n * BigInt(unit) > INT64_MAX - BigInt(w.s)) return invalid;
   const ms = Number(n) * unit;
   const e = lookup(st, a[0], w, c);
   if (e === undefined) return 0;
@@ -266,11 +269,25 @@ const ARITY: Record<string, number> = {
   PTTL: 2,
 };
 
+/** A word as C's `%s` prints it (it stops at a NUL), with CR and LF turned into spaces as error replies do. */
+function cWord(text: string): string {
+  const nul = text.indexOf('\u0000');
+  return nul < 0 ? text : text.slice(0, nul);
+}
+
+/** Redis's unknown-command error, word for word: the name, then each argument quoted, up to 128 characters. */
+function unknownCommand(args: readonly string[]): RespError {
+  let rest = '';
+  for (let i = 1; i < args.length && rest.length < 128; i++) rest += `'${cWord(args[i]).slice(0, 128 - rest.length)}' `;
+  const text = `ERR unknown command '${cWord(args[0]).slice(0, 128)}', with args beginning with: ${rest}`;
+  return new RespError(text.replace(/[\r\n]/g, ' '));
+}
+
 /** The error a command gets before it runs (unknown, wrong arity), or undefined. */
 export function refusal(args: string[]): RespError | undefined {
   const name = args[0].toUpperCase();
   const arity = Object.prototype.hasOwnProperty.call(ARITY, name) ? ARITY[name] : undefined;
-  if (arity === undefined) return new RespError(`ERR unknown command '`);
+  if (arity === undefined) return unknownCommand(args);
   if (arity > 0 ? args.length !== arity : args.length < -arity)
     return new RespError(`ERR wrong number of arguments for '${name.toLowerCase()}' command`);
   return undefined;
@@ -296,6 +313,14 @@ const NUMBERS = [
   '-0',
   '1e3',
 ];
+
+/**
+ * Expire times at the 64-bit limits, each refused or deleting: seconds just past INT64_MAX / 1000 (either sign),
+ * seconds that overflow once made absolute, and the int64 limits themselves. (No valid time past 2^53 ms: a deadline
+ * that large is not promised to survive a restart.)
+ */
+const EXPIRE_EDGES = ['9223372036854776', '9223372036854775', '9223372036854775807', '-9223372036854775808'];
+const PEXPIRE_EDGES = ['9223372036854775807', '-9223372036854775808'];
 
 /** The keys a worker owns: ordinary ones, binary ones, and its share of the edge keys (byte strings). */
 export function workerKeys(rng: Rng, id: number, workers: number): string[] {
@@ -364,11 +389,16 @@ export function randomCommand(rng: Rng, keys: readonly string[], n: number): str
   if (r < 72) {
     const opt = rng.chance(0.4) ? [rng.pick(['NX', 'XX', 'GT', 'LT'])] : [];
     if (rng.chance(0.5))
-      return ['EXPIRE', key(), rng.pick(['0', '-5', String(rng.between(1, 50) * 1000), '10s']), ...opt];
+      return [
+        'EXPIRE',
+        key(),
+        rng.pick(['0', '-5', String(rng.between(1, 50) * 1000), '10s', rng.pick(EXPIRE_EDGES)]),
+        ...opt,
+      ];
     return [
       'PEXPIRE',
       key(),
-      rng.pick(['0', String(rng.between(20, 250)), String(rng.between(1, 50) * 1_000_000)]),
+      rng.pick(['0', String(rng.between(20, 250)), String(rng.between(1, 50) * 1_000_000), rng.pick(PEXPIRE_EDGES)]),
       ...opt,
     ];
   }
@@ -1517,6 +1547,28 @@ function watchReplies(serverPort: number, clientPort: number | undefined, atRepl
   return () => void (proto.write = original);
 }
 
+/** A SCAN walk on an idle server returns every key KEYS * lists before and after it (keys loaded at a restart included). */
+async function scanMatchesKeys(c: RawClient, keys: readonly string[], what: string): Promise<void> {
+  const seen = new Set<string>();
+  let cursor = '0';
+  for (let calls = 0; calls < 5000; calls++) {
+    const got = await c.call('SCAN', cursor, 'COUNT', 7);
+    if (!Array.isArray(got) || got.length !== 2 || !Array.isArray(got[1])) break;
+    for (const k of got[1] as string[]) seen.add(k);
+    cursor = String(got[0]);
+    if (cursor === '0') break;
+  }
+  // Only keys present for the whole walk count: one whose TTL ran out during it may be left out.
+  const after = await c.call('KEYS', '*');
+  const stayed = new Set(Array.isArray(after) ? (after as string[]) : keys);
+  const missing = keys.filter((k) => !seen.has(k) && stayed.has(k) && !k.startsWith('churn:'));
+  check(
+    cursor === '0' && missing.length === 0,
+    `${what}: a SCAN walk (COUNT 7, nothing else running) ${cursor !== '0' ? 'did not come back to cursor 0' : `never returned ${missing.length} of the ${keys.length} keys KEYS * lists, e.g. ${missing.slice(0, 3).map(showBytes).join(', ')}`}. ` +
+      'Every key present for the whole walk is returned, keys loaded from the data folder at a start included: give them their place in the scan order as they load.',
+  );
+}
+
 /** Starts a server on `dir`, checks the restored keys, then writes a marker, restarts again and checks it stayed. */
 async function restartAndCheck(
   res: Resources,
@@ -1539,6 +1591,7 @@ async function restartAndCheck(
   let c = await res.connect(s.port, 'latin1');
   const read = await readAll(c, workers);
   checkRestored(workers, bounds, read, what, CRASH_CAUSES);
+  await scanMatchesKeys(c, read.keys, what);
   if (probe !== undefined && probe.acked > probe.base) {
     for (let i = probe.base; i < probe.acked; i++) c.send('GET', `probe:${i}`);
     const lost: number[] = [];
@@ -1594,8 +1647,8 @@ export const nemesisRedis = realTest(
 
 /**
  * A fake Redis for the client: GET, SET and DEL on its own map, answered in order. While `faulty`, some replies are
- * broken: part of the reply, then the connection closes, or the rest comes late (after the client's timeout), with the
- * replies after it queued behind.
+ * broken: part of the reply, then the connection closes, or the rest comes late (after the client's timeout), or never
+ * (the connection stalls), with the replies after it queued behind.
  */
 class FlakyServer {
   readonly values = new Map<string, string>();
@@ -1644,10 +1697,13 @@ class FlakyServer {
         }
         this.faults++;
         const cut = this.rng.between(1, a.length - 1);
-        const close = this.rng.chance(0.5);
+        const how = this.rng.pick(['close', 'close', 'late', 'late', 'stall'] as const);
+        const close = how === 'close';
         const pause = this.lateMs + this.rng.between(50, 250);
         ready = ready.then(async () => {
           write(a.slice(0, cut));
+          // A stall: the rest never comes, nor any later reply on this connection (only a timeout gets out).
+          if (how === 'stall') return new Promise<void>(() => undefined);
           if (!close) {
             await sleep(pause);
             return write(a.slice(cut));
@@ -1729,6 +1785,28 @@ export const nemesisClient = realTest(
         `indexFor(${JSON.stringify(k)}) is ${got}; the handout's ${sharding === 'ring' ? 'ring (points at md5("server-<id>#<i>"), the first point at or after the key, wrapping around)' : 'md5(key) mod n'} puts it on server index ${want} ${where}.`,
       );
     }
+    // Placement under both rules (whichever this run's client uses), on many keys: keys past the ring's last point,
+    // keys at the very positions of ring points (their names are the points' texts), edge keys.
+    const manyKeys = [
+      ...EDGE_KEYS,
+      ...STRANGE_KEYS,
+      ...ids.flatMap((id) => [0, 1, 79, 158, 159].map((i) => `server-${id}#${i}`)),
+      ...Array.from({ length: 3000 }, (_, i) => `k${i}:${rng.int(1e9)}`),
+    ];
+    for (const rule of ['ring', 'modulo'] as const) {
+      const probe = rule === sharding ? client : res.client(servers, { ...options, sharding: rule });
+      const place = expectedPlacement(ids, rule);
+      const wrong = manyKeys.filter((k) => probe.indexFor(k) !== place(k));
+      check(
+        wrong.length === 0,
+        `With sharding '${rule}' and server ids ${ids.join(', ')}, indexFor puts ${wrong.length} of ${manyKeys.length} keys on another server than the handout's rule, ` +
+          `e.g. indexFor(${JSON.stringify(wrong[0])}) is ${wrong.length ? probe.indexFor(wrong[0]) : ''}, expected ${wrong.length ? place(wrong[0]) : ''}. ` +
+          (rule === 'ring'
+            ? 'The ring: 160 points per node at the first 32 bits of md5("server-<id>#<i>"); a key goes to the first point at or after its own position (a point exactly there counts), wrapping around past the last point; ids are ids, not positions in the list.'
+            : 'md5 mod n: the whole 128-bit digest of the UTF-8 bytes, as a BigInt, modulo the number of servers.'),
+      );
+      if (probe !== client) probe.close();
+    }
     let failures = 0;
     const call = async (phase: ClientPhase, c: number, i: number, r: Rng): Promise<void> => {
       const k = r.pick(callerKeys[c]);
@@ -1799,6 +1877,21 @@ export const nemesisClient = realTest(
     const gaps = retries.slice(1).map((t, i) => t - retries[i]);
     void gaps;
     await run({ name: 'heal', faults: false, exact: true, ops: 6 });
+    // set with a time to live: the key's server holds it with that TTL.
+    const direct0 = [await res.connect(servers[0].port), undefined, await res.connect(servers[2].port)];
+    for (const k of callerKeys
+      .flat()
+      .filter((x) => expected(x) !== 1)
+      .slice(0, 6)) {
+      const ttl = rng.between(100, 5000);
+      await client.set(k, 'with-ttl', ttl);
+      model.set(k, new Set(['with-ttl']));
+      const pttl = await direct0[expected(k)]!.call('PTTL', k);
+      check(
+        typeof pttl === 'number' && pttl > (ttl - 60) * 1000 && pttl <= ttl * 1000,
+        `After set(${JSON.stringify(k)}, "with-ttl", ${ttl}), PTTL on its server replied ${showBytes(pttl as RespReply)}; expected about ${ttl * 1000} ms: ttlSeconds sets the key's time to live (SET key value EX ttlSeconds) ${where}.`,
+      );
+    }
     // Every key is on the server its placement names, and holds what the model allows.
     const direct = [await res.connect(servers[0].port), undefined, await res.connect(servers[2].port)];
     for (const [k, poss] of model) {
