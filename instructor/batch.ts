@@ -262,7 +262,7 @@ async function prepareTemplate(options: BatchOptions, out: string): Promise<stri
     }
   }
   if (!fs.existsSync(path.join(dir, 'node_modules')))
-    fs.symlinkSync(path.join(KIT_ROOT, 'node_modules'), path.join(dir, 'node_modules'), 'dir');
+    linkModules(path.join(KIT_ROOT, 'node_modules'), path.join(dir, 'node_modules'));
   return dir;
 }
 
@@ -271,7 +271,7 @@ async function prepareTemplate(options: BatchOptions, out: string): Promise<stri
  * compile cache, the grader's own) stays the submission's, and the grader's sandbox, which may read the
  * packages but not the kit's cache, resolves each link it is allowed to read.
  */
-function linkModules(from: string, to: string): void {
+export function linkModules(from: string, to: string): void {
   fs.mkdirSync(to, { recursive: true });
   for (const name of fs.readdirSync(from)) {
     if (name.startsWith('.')) continue;

@@ -16,9 +16,14 @@ export class NoSolutionError extends Error {
   }
 }
 
+/** The folder of `lab`'s code relative to the root, with forward slashes: `<lab>`, or the reference's with `solution`. */
+export function labCodeFolder(lab: string, solution: boolean): string {
+  return solution ? path.posix.join('solutions', lab) : lab;
+}
+
 /** The absolute folder of `lab`'s code to run: `solutions/<lab>` with `solution`, else `<lab>`; NoSolutionError when absent. */
 export function implFolder(lab: string, solution: boolean, root = REPO_ROOT): string {
-  const dir = path.join(root, solution ? path.join('solutions', lab) : lab);
+  const dir = path.join(root, labCodeFolder(lab, solution));
   if (solution && !fs.existsSync(dir)) throw new NoSolutionError(lab);
   return dir;
 }

@@ -1,4 +1,5 @@
 /** Where a failure points in the student's code: a file of theirs and a line, for CI annotators and the Classroom log. */
+import { labCodeFolder } from '../../suite/solution';
 import type { LabResult, TestResult } from '../types';
 
 /** A place in the graded code, relative to the repository's root ("lab2/client.ts", line 27). */
@@ -15,9 +16,9 @@ export interface SourceLocation {
   readonly function?: string;
 }
 
-/** The folder holding the graded code, relative to the repository's root: "lab2", or "solutions/lab2". */
+/** The folder holding the graded code, relative to the repository's root: "lab2", or the reference's. */
 export function codeFolder(lab: LabResult): string {
-  return lab.target === 'solution' ? `solutions/${lab.lab}` : lab.lab;
+  return labCodeFolder(lab.lab, lab.target === 'solution');
 }
 
 /** A V8 stack frame line: "at fn (path:line:col)" or "at path:line:col". */

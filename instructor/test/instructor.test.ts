@@ -17,7 +17,7 @@ import { runCli } from '../../grader/cli';
 import { checkTree, compareManifest, readManifest } from '../../grader/manifest';
 import type { TextSink } from '../../grader/types';
 import { mutants } from '../../solutions/lab2/mutants';
-import { gradeBatch, labIntake, mergeGradebooks, studentLabFiles, timeLeft } from '../batch';
+import { gradeBatch, labIntake, linkModules, mergeGradebooks, studentLabFiles, timeLeft } from '../batch';
 import type { GradebookRow } from '../gradebook';
 import { dirtyShippedFiles, parsePorcelain } from '../dirty';
 import { parse as parseCsv } from 'csv-parse/sync';
@@ -80,16 +80,11 @@ function run(
   return { status: r.status, stdout: r.stdout, stderr: r.stderr };
 }
 
-/** Gives a copy of the template the installed packages (of the released template if installed, else the kit's). */
-function linkModules(dir: string, template: string): void {
+/** Gives a copy of the template the installed packages (of the released template if installed, else the kit's), linked one by one as the batch links them. */
+function linkTemplateModules(dir: string, template: string): void {
   const installed = path.join(template, 'node_modules');
   const from = fs.existsSync(installed) ? fs.realpathSync(installed) : path.join(KIT_ROOT, 'node_modules');
-  // A folder of its own whose packages are links (as the batch makes them): node's permission model lets the
-  // sandbox resolve a link it may read, not a node_modules folder that is itself a link.
-  const to = path.join(dir, 'node_modules');
-  fs.mkdirSync(to, { recursive: true });
-  for (const name of fs.readdirSync(from))
-    if (!name.startsWith('.')) fs.symlinkSync(path.join(from, name), path.join(to, name), 'dir');
+  linkModules(from, path.join(dir, 'node_modules'));
 }
 
 /** The payload a `result=<base64>` line in a GITHUB_OUTPUT file carries. */
@@ -515,7 +510,7 @@ describe('instructor tools', function () {
       this.timeout(180_000);
       const copy = path.join(work, 'classroom');
       copyTemplate(tpl, copy);
-      linkModules(copy, tpl);
+      linkTemplateModules(copy, tpl);
       const mutant = mutants.find((m) => m.name === 'version-off-by-one');
       if (!mutant)
         throw new Error('lab 2 has no version-off-by-one mutant any more; pick another that fails some tests');
@@ -587,7 +582,7 @@ describe('instructor tools', function () {
     before(() => {
       copy = path.join(work, 'tampered');
       copyTemplate(tpl, copy);
-      linkModules(copy, tpl);
+      linkTemplateModules(copy, tpl);
       fs.appendFileSync(path.join(copy, 'lab2', 'test', 'suite.ts'), '\n// made easier\n');
     });
     const cli = async (args: string[], env: Record<string, string>) => {
@@ -641,7 +636,7 @@ describe('instructor tools', function () {
     it('in Classroom it refuses added files that replace protected code: a shadowing .js, a file in a protected folder', async () => {
       const added = path.join(work, 'tampered-added');
       copyTemplate(tpl, added);
-      linkModules(added, tpl);
+      linkTemplateModules(added, tpl);
       // Each still loads the original, so only the check can tell.
       fs.writeFileSync(path.join(added, 'lab2', 'rpc.js'), "module.exports = require('./rpc.ts');\n");
       fs.writeFileSync(path.join(added, 'suite', 'index.js'), "module.exports = require('./index.ts');\n");
@@ -690,7 +685,7 @@ describe('instructor tools', function () {
       it('grades a student’s own helper, lab3/broadcast.ts imported by their server.ts, with no complaint', async () => {
         const copy = path.join(work, 'own-helper');
         copyTemplate(tpl35, copy);
-        linkModules(copy, tpl35);
+        linkTemplateModules(copy, tpl35);
         fs.writeFileSync(path.join(copy, 'lab3', 'broadcast.ts'), 'export function broadcast(): void {}\n');
         fs.appendFileSync(path.join(copy, 'lab3', 'server.ts'), "\nexport { broadcast } from './broadcast';\n");
         expect(checkTree(copy)).to.deep.equal({ manifest: true, tampered: [] });

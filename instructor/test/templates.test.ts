@@ -4,6 +4,7 @@ import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { linkModules } from '../batch';
 import { KIT_ROOT, release } from '../release';
 
 /** The labs of the kit (every folder labN with a test suite). */
@@ -36,7 +37,7 @@ describe('released student templates, one per lab', function () {
       // allowDirty: the test checks the working tree as it is (the clean-tree check has its own test).
       await release({ out: tpl, labs: [lab], allowDirty: true });
       // The real `npm ci` of a template is tested once in instructor.test.ts; here the kit's packages are linked.
-      fs.symlinkSync(path.join(KIT_ROOT, 'node_modules'), path.join(tpl, 'node_modules'), 'dir');
+      linkModules(path.join(KIT_ROOT, 'node_modules'), path.join(tpl, 'node_modules'));
       const test = npm(['test'], tpl);
       expect(test.status, `npm test in the ${lab} template failed:\n${test.out.slice(-4000)}`).to.equal(0);
       // The kit's own tests stay with the instructors: a template's npm test type-checks the whole project.

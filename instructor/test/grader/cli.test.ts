@@ -4,6 +4,7 @@ import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { runCli } from '../../../grader/cli';
+import { runnerName } from '../../../grader/reports/classroom';
 import { Collector, FIXTURES, tempDir } from './helpers';
 
 /** Runs the CLI in this process against a fixture root. */
@@ -206,7 +207,7 @@ describe('grader: command line', function () {
     expect(payload.status).to.equal('pass');
     expect(payload.max_score).to.equal(10);
     expect(payload.tests.map((t) => t.score)).to.deep.equal([10]);
-    const own = /^lab9TestBasic=([A-Za-z0-9+/=]+)$/.exec(lines[2]);
+    const own = new RegExp(`^${runnerName('lab9', 'TestBasic')}=([A-Za-z0-9+/=]+)$`).exec(lines[2]);
     expect(own, 'one output per test, for its own reporter runner').to.not.equal(null);
     const single = JSON.parse(Buffer.from((own as RegExpExecArray)[1], 'base64').toString('utf8')) as {
       status: string;
