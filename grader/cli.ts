@@ -3,25 +3,54 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { Command, CommanderError, Option } from 'commander';
 import { colorsFor } from '../suite/colors';
+import { labCodeFolder } from '../suite/solution';
 import { GraderUsageError } from './errors';
 import { DEFAULTS, grade } from './index';
+import { labRoot, listLabs, loadLab } from './labs';
 import { resultsDocument } from './reports/json';
 import { parseSeed } from './seeds';
 import type { GradeOptions, GradeResult, TextSink } from './types';
 
-const EXAMPLES = `
-Examples:
-  npm run grade lab2                                     grade your code for lab 2 (every test)
-  npm run grade lab2 -- --test TestReliablePut           run one test
-  npm run grade lab2 -- --test TestReliablePut TestUnreliableNet
-  npm run grade lab2 -- --test TestReliablePut --seed 12345
-                                                         replay a failure exactly (copy the command the
-                                                         grader printed under the failing test)
-  npm run grade lab2 -- --runs 20                        run each test with 20 different seeds
-  npm run grade all                                      every lab, with a grand total
-  npm run grade lab2 -- --solution                       grade the reference solution (instructors)
-  npm run grade lab2 -- --json > result.json             machine-readable summary on stdout
+/** A line of the examples: the command, then what it does in a column of its own. */
+function example(command: string, what = ''): string {
+  return what ? `  ${command.padEnd(55)}${what}` : `  ${command}`;
+}
 
+/**
+ * The help's examples, for the labs that are here: the first lab and two of its tests, `all` only when there are
+ * several labs, `--solution` only where the reference solutions are (never in a student template).
+ */
+function examples(root: string): string {
+  const labs = listLabs(root).map((l) => l.lab);
+  const lab = labs[0] ?? 'lab2';
+  let tests = ['TestA', 'TestB'];
+  try {
+    tests = loadLab(root, lab).suite.tests.map((t) => t.name);
+  } catch {
+    // a lab that does not load: its real error comes when it is graded
+  }
+  const [a, b = a] = tests;
+  const lines = [
+    '',
+    'Examples:',
+    example(`npm run grade ${lab}`, `grade your code for ${lab} (every test)`),
+    example(`npm run grade ${lab} -- --test ${a}`, 'run one test'),
+    example(`npm run grade ${lab} -- --test ${a} ${b}`),
+    example(`npm run grade ${lab} -- --test ${a} --seed 12345`),
+    example('', 'replay a failure exactly (copy the command the'),
+    example('', 'grader printed under the failing test)'),
+    example(`npm run grade ${lab} -- --runs 20`, 'run each test with 20 different seeds'),
+    ...(labs.length > 1 ? [example('npm run grade all', 'every lab, with a grand total')] : []),
+    ...(fs.existsSync(path.join(root, labCodeFolder(lab, true)))
+      ? [example(`npm run grade ${lab} -- --solution`, 'grade the reference solution (instructors)')]
+      : []),
+    example(`npm run grade ${lab} -- --json > result.json`, 'machine-readable summary on stdout'),
+    '',
+  ];
+  return `${lines.join('\n')}\n`;
+}
+
+const HELP_TAIL = `
 Seeds: every run of a test is decided by its seed (network faults, timing, Math.random). Without --seed
 each test gets a fresh seed; the seed of a failure is printed with the command that replays it.
 With --runs K the seeds are derived from one base seed, printed at the top (add --seed BASE to repeat the set).
@@ -130,7 +159,7 @@ function parseArgs(argv: readonly string[], io: CliIO): { lab: string; options: 
       'do not search for the smallest set of network faults with which a failing simulated test still fails (up to 20 s per failing test)',
     )
     .option('--no-color', 'no colours (NO_COLOR=1 works too)')
-    .addHelpText('after', EXAMPLES)
+    .addHelpText('after', () => examples(labRoot(undefined, io.env)) + HELP_TAIL)
     .showHelpAfterError('(run `npm run grade -- --help` for the options and examples)')
     .exitOverride()
     .configureOutput({ writeOut: (s) => void io.stdout.write(s), writeErr: (s) => void io.stderr.write(s) });

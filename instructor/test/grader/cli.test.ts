@@ -54,11 +54,22 @@ describe('grader: command line', function () {
       '--report',
       '--classroom',
       'Examples:',
-      'npm run grade lab2 -- --test TestReliablePut --seed 12345',
+      'npm run grade lab9 -- --test TestBasic --seed 12345',
       'Exit codes',
     ]) {
       expect(r.stdout).to.contain(s);
     }
+  });
+
+  it('shows examples for the labs that are here: their tests, and --solution only beside a reference solution', async () => {
+    const kit = await cli(['--help'], FIXTURES.crashy);
+    expect(kit.stdout).to.contain('npm run grade lab9 -- --solution');
+    const template = await cli(['--help'], FIXTURES.typeerror); // lab9 and no solutions folder, as in a template
+    const shown = template.stdout.slice(template.stdout.indexOf('Examples:'), template.stdout.indexOf('Seeds:'));
+    expect(shown).to.contain('npm run grade lab9 -- --test TestBasic');
+    expect(shown).not.to.contain('--solution');
+    expect(shown).not.to.contain('lab2');
+    expect(shown, 'one lab: no "all"').not.to.contain('npm run grade all');
   });
 
   it('rejects an unknown lab, listing the valid ones, exit code 2', async () => {
