@@ -2,10 +2,9 @@
 import { againCommand, historyFileName, replayCommand, rerunCommand, traceFileName } from '../format';
 import type { LabResult, RunRecord, TestResult } from '../types';
 
-/** One run of a test in results.json. */
-export interface RunDocument {
+/** What a test and each of its runs report alike. */
+interface RunFigures {
   readonly seed: number;
-  readonly status: RunRecord['status'];
   readonly realMs: number;
   readonly virtualMs: number;
   readonly rpcs: number;
@@ -13,9 +12,15 @@ export interface RunDocument {
   readonly traceHash: string;
   readonly message: string;
   readonly crash: string | null;
-  /** Set when the test never ran because the suite or the code under test could not be loaded. */
+  /** 'load' when it never ran: the suite or the code under test could not be loaded. */
   readonly phase: 'load' | null;
+  /** The command that runs it again, when it failed. */
   readonly replay: string | null;
+}
+
+/** One run of a test in results.json. */
+export interface RunDocument extends RunFigures {
+  readonly status: RunRecord['status'];
   readonly history: string | null;
   readonly trace: string | null;
   readonly minimalFaults: {
@@ -30,25 +35,14 @@ export interface RunDocument {
 }
 
 /** One named test in results.json. */
-export interface TestDocument {
+export interface TestDocument extends RunFigures {
   readonly name: string;
   readonly description: string;
   readonly status: TestResult['status'];
   readonly points: number;
   readonly maxPoints: number;
-  readonly seed: number;
   readonly realTime: boolean;
-  readonly realMs: number;
-  readonly virtualMs: number;
-  readonly rpcs: number;
-  readonly ops: number;
-  readonly traceHash: string;
-  readonly message: string;
-  readonly crash: string | null;
-  /** 'load' when no run of it could start: the suite or the code under test did not load. */
-  readonly phase: 'load' | null;
   readonly failingSeeds: readonly number[];
-  readonly replay: string | null;
   readonly runs: readonly RunDocument[];
 }
 
