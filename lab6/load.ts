@@ -1,0 +1,13 @@
+/** How the tests and the tools load lab 6's code from a folder: yours (lab6/) or the reference solution. */
+import * as path from 'node:path';
+import { codeLoader } from '../suite/loader';
+import type { Lab6Impl } from './test/harness';
+
+/** The files of the folder that hold the code under test (what the grader type-checks and batch grading takes from a submission). */
+export const IMPL_FILES = ['raft.ts'] as const;
+
+/** Lab 6's code from `dir` (absolute), ready for a test or a tool. */
+export function load(dir: string): Lab6Impl {
+  const raft = codeLoader().require(path.join(dir, 'raft.ts')) as { Raft: Lab6Impl['Raft'] };
+  return { Raft: raft.Raft };
+}

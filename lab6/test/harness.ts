@@ -1,0 +1,479 @@
+/**
+ * Lab 6's tester: a cluster of the student's Raft peers on the simulated network, with MIT's checks (one leader,
+ * agreement on terms, how many peers committed an index) and a watch on every apply: in order, once, and the same
+ * command at an index on every peer (state machine safety).
+ */
+import { Network, Server } from '../../labrpc';
+import type { ClientEnd } from '../../labrpc';
+import { TestFailure } from '../../suite';
+import type { TestContext } from '../../suite';
+import { World, sleep } from '../../world';
+import { Persister } from '../persister';
+import type { ApplyMsg, Command, RaftConstructor, RaftPeer } from '../raftapi';
+
+/** What the grader loads from lab6/ (or solutions/lab6/). */
+export interface Lab6Impl {
+  Raft: RaftConstructor;
+}
+
+/** MIT's RaftElectionTimeout: a new leader must be chosen well within this after the old one is lost (ms). */
+export const ELECTION_TIMEOUT_MS = 1000;
+/** In the snapshot tests the tester asks each peer to snapshot once every this many applied commands. */
+export const SNAPSHOT_INTERVAL = 10;
+/** With snapshots, a peer's saved Raft state must stay below this many characters (the log must be trimmed). */
+export const MAX_LOG_SIZE = 4000;
+
+/** How to build a cluster. */
+export interface ClusterOptions {
+  /** Number of peers. */
+  servers: number;
+  /** Drop and delay messages (MIT's unreliable network). */
+  unreliable?: boolean;
+  /** Ask peers for snapshots every SNAPSHOT_INTERVAL applied commands (part 4). */
+  snapshots?: boolean;
+}
+
+/** The tester's own snapshot: every command up to `index`, so a peer restarted from it knows what it applied. */
+interface TesterSnapshot {
+  index: number;
+  commands: Command[];
+}
+
+/** Commands compare by their JSON text (the network copies them, so identity means nothing). */
+function same(a: Command, b: Command): boolean {
+  return JSON.stringify(a) === JSON.stringify(b);
+}
+
+/** A command as a message shows it: short. */
+export function showCommand(c: Command): string {
+  const s = JSON.stringify(c) ?? String(c);
+  return s.length > 40 ? `${s.slice(0, 37)}...` : s;
+}
+
+/** One test's cluster of Raft peers. */
+export class RaftTester {
+  readonly net = new Network();
+  readonly n: number;
+  private readonly rafts: Array<RaftPeer | undefined>;
+  private readonly persisters: Persister[];
+  private readonly connected: boolean[];
+  /** ends[i][j]: the name of the end peer i uses to reach peer j (renamed at each restart of i). */
+  private readonly ends: string[][];
+  /** What each peer applied: index → command (kept across a crash: a restarted peer applies the same again). */
+  private readonly logs: Array<Map<number, Command>>;
+  private readonly lastApplied: number[];
+  private readonly snapshots: boolean;
+  private generation = 0;
+  /** The highest index any peer applied. */
+  maxIndex = 0;
+
+  constructor(
+    private readonly ctx: TestContext<Lab6Impl>,
+    options: ClusterOptions,
+  ) {
+    this.n = options.servers;
+    this.snapshots = options.snapshots ?? false;
+    this.rafts = new Array<RaftPeer | undefined>(this.n).fill(undefined);
+    this.persisters = Array.from({ length: this.n }, () => new Persister());
+    this.connected = new Array<boolean>(this.n).fill(false);
+    this.ends = Array.from({ length: this.n }, () => new Array<string>(this.n).fill(''));
+    this.logs = Array.from({ length: this.n }, () => new Map<number, Command>());
+    this.lastApplied = new Array<number>(this.n).fill(0);
+    this.net.setReliable(!options.unreliable);
+    ctx.onStuck(() => [
+      `peers connected: ${
+        this.connected
+          .map((c, i) => (c ? i : undefined))
+          .filter((i) => i !== undefined)
+          .join(', ') || 'none'
+      }`,
+      `highest index applied: ${this.maxIndex} (per peer: ${this.lastApplied.join(', ')})`,
+    ]);
+    for (let i = 0; i < this.n; i++) this.start1(i);
+    for (let i = 0; i < this.n; i++) this.connect(i);
+    this.watchRoles();
+  }
+
+  /** The lane and server name of peer i. */
+  static serverName(i: number): string {
+    return `server-${i}`;
+  }
+
+  /** Starts (or restarts) peer i with a copy of what it saved; a running instance is crashed first. */
+  start1(i: number): void {
+    this.crash1(i);
+    const world = World.current();
+    this.generation++;
+    const peers: ClientEnd[] = [];
+    for (let j = 0; j < this.n; j++) {
+      const name = `end-${i}-${j}-${this.generation}`;
+      this.ends[i][j] = name;
+      peers.push(this.net.makeEnd(name));
+      this.net.connect(name, RaftTester.serverName(j));
+      world.recorder?.own(name, RaftTester.serverName(i));
+    }
+    const persister = this.persisters[i];
+    this.lastApplied[i] = 0;
+    const saved = persister.readSnapshot();
+    if (saved !== '') {
+      const problem = this.ingestSnapshot(i, saved, undefined);
+      if (problem) this.fail(`peer ${i} restarted from its saved snapshot, but ${problem}`);
+    }
+    let self: RaftPeer | undefined;
+    const apply = (msg: ApplyMsg): void => {
+      // A crashed instance's late applies are not the peer's any more.
+      if (self !== undefined && this.rafts[i] === self) this.applied(i, self, msg);
+    };
+    self = world.inLane(RaftTester.serverName(i), () => new this.ctx.impl.Raft(peers, i, persister, apply));
+    this.rafts[i] = self;
+    this.net.addServer(RaftTester.serverName(i), new Server().addService(self, 'Raft'));
+  }
+
+  /** Crashes peer i: cut off, killed, and its persister copied, so that nothing it does from now on is kept. */
+  crash1(i: number): void {
+    const raft = this.rafts[i];
+    if (raft === undefined) return;
+    this.disconnect(i);
+    this.net.deleteServer(RaftTester.serverName(i));
+    for (let j = 0; j < this.n; j++) {
+      if (this.ends[i][j] !== '') this.net.deleteEnd(this.ends[i][j]);
+      this.ends[i][j] = '';
+    }
+    this.persisters[i] = this.persisters[i].copy();
+    this.rafts[i] = undefined;
+    World.current().inLane(RaftTester.serverName(i), () => raft.kill());
+  }
+
+  /** Attaches peer i to the network: its ends to connected peers, and theirs to it. */
+  connect(i: number): void {
+    this.connected[i] = true;
+    for (let j = 0; j < this.n; j++) {
+      if (!this.connected[j]) continue;
+      if (this.ends[i][j] !== '') this.net.enable(this.ends[i][j], true);
+      if (this.ends[j][i] !== '') this.net.enable(this.ends[j][i], true);
+    }
+  }
+
+  /** Detaches peer i: nothing it sends arrives, nothing sent to it arrives. */
+  disconnect(i: number): void {
+    this.connected[i] = false;
+    for (let j = 0; j < this.n; j++) {
+      if (this.ends[i][j] !== '') this.net.enable(this.ends[i][j], false);
+      if (this.ends[j][i] !== '') this.net.enable(this.ends[j][i], false);
+    }
+  }
+
+  /** True while peer i is attached to the network. */
+  isConnected(i: number): boolean {
+    return this.connected[i];
+  }
+
+  /** True while peer i runs (it has not crashed, or was restarted). */
+  isRunning(i: number): boolean {
+    return this.rafts[i] !== undefined;
+  }
+
+  /** The running instance of peer i (undefined while crashed). */
+  peer(i: number): RaftPeer | undefined {
+    return this.rafts[i];
+  }
+
+  /** MIT's unreliable network: lost requests and replies, delays. */
+  setUnreliable(yes: boolean): void {
+    this.net.setReliable(!yes);
+  }
+
+  /** Two thirds of replies held back 200-2200 ms. */
+  setLongReordering(yes: boolean): void {
+    this.net.setLongReordering(yes);
+  }
+
+  /** RPCs sent on the network so far. */
+  rpcTotal(): number {
+    return this.net.getTotalCount();
+  }
+
+  /** Bytes of requests and replies carried so far. */
+  bytesTotal(): number {
+    return this.net.getTotalBytes();
+  }
+
+  /** The largest saved Raft state among the peers, in characters. */
+  logSize(): number {
+    return Math.max(...this.persisters.map((p) => p.raftStateSize()));
+  }
+
+  /** Peer i's state, its errors turned into clear failures. */
+  state(i: number): { term: number; isLeader: boolean } {
+    const raft = this.rafts[i];
+    if (raft === undefined) throw new Error(`the tester asked crashed peer ${i} for its state`);
+    const s = raft.getState();
+    if (typeof s !== 'object' || s === null || !Number.isInteger(s.term) || s.term < 0)
+      this.fail(`peer ${i}'s getState() returned ${showCommand(s)}; expected { term, role } with a whole term >= 0.`);
+    if (s.role !== 'leader' && s.role !== 'follower' && s.role !== 'candidate')
+      this.fail(
+        `peer ${i}'s getState() returned role ${showCommand(s.role)}; expected "follower", "candidate" or "leader".`,
+      );
+    return { term: s.term, isLeader: s.role === 'leader' };
+  }
+
+  /**
+   * Waits for the connected peers to agree on one leader (MIT's checkOneLeader): up to ten looks about half a
+   * second apart; two leaders in one term fail at once.
+   */
+  async checkOneLeader(): Promise<number> {
+    for (let iter = 0; iter < 10; iter++) {
+      await sleep(450 + Math.floor(Math.random() * 100));
+      const leaders = new Map<number, number[]>();
+      for (let i = 0; i < this.n; i++) {
+        if (!this.connected[i] || !this.isRunning(i)) continue;
+        const { term, isLeader } = this.state(i);
+        if (isLeader) leaders.set(term, [...(leaders.get(term) ?? []), i]);
+      }
+      let lastTerm = -1;
+      for (const [term, ids] of leaders) {
+        if (ids.length > 1)
+          this.fail(
+            `term ${term} has ${ids.length} leaders (peers ${ids.join(' and ')}); Raft allows at most one per term. ` +
+              'Likely causes: a peer that votes twice in one term (votedFor not checked, or not reset only on a new ' +
+              'term), a candidate that counts replies from an older election, or a vote granted without the log check.',
+          );
+        if (term > lastTerm) lastTerm = term;
+      }
+      if (lastTerm !== -1) return (leaders.get(lastTerm) as number[])[0];
+    }
+    this.fail(
+      'expected one leader among the connected peers, got none after 10 looks about half a second apart. Likely ' +
+        'causes: no election timer (or one that never fires again), votes refused for an up-to-date log, split ' +
+        'votes forever (election timeouts not random), or a leader that never sends heartbeats so others keep ' +
+        'starting elections.',
+    );
+  }
+
+  /** All connected peers report the same term (MIT's checkTerms); returns it. */
+  checkTerms(): number {
+    let term = -1;
+    for (let i = 0; i < this.n; i++) {
+      if (!this.connected[i] || !this.isRunning(i)) continue;
+      const t = this.state(i).term;
+      if (term === -1) term = t;
+      else if (t !== term)
+        this.fail(
+          `the connected peers disagree on the term (${term} and ${t}, peer ${i}) with a leader in place: a peer that ` +
+            "hears of a higher term must adopt it, and heartbeats carry the leader's term to everyone.",
+        );
+    }
+    return term;
+  }
+
+  /** No connected peer believes it leads (MIT's checkNoLeader). */
+  checkNoLeader(): void {
+    for (let i = 0; i < this.n; i++) {
+      if (this.connected[i] && this.isRunning(i) && this.state(i).isLeader)
+        this.fail(
+          `peer ${i} claims to be leader, but only a minority of peers is connected: no leader can win an election ` +
+            'without votes from a majority of all peers (not of those it can reach).',
+        );
+    }
+  }
+
+  /** How many peers applied a command at `index`, and which command (they must agree). */
+  nCommitted(index: number): { count: number; command: Command | undefined } {
+    let count = 0;
+    let command: Command | undefined;
+    for (let i = 0; i < this.n; i++) {
+      const log = this.logs[i];
+      if (!log.has(index)) continue;
+      const c = log.get(index);
+      if (count > 0 && !same(c, command))
+        this.fail(
+          `peers applied different commands at index ${index}: ${showCommand(command)} and ${showCommand(c)} (peer ${i}).`,
+        );
+      count++;
+      command = c;
+    }
+    return { count, command };
+  }
+
+  /**
+   * Agrees on `command` (MIT's one): offers it to each connected peer in turn until a leader takes it, then waits
+   * up to 2 s for `expected` peers to apply it; with `retry`, tries again on another leader; gives up after 10 s.
+   */
+  async one(command: Command, expected: number, retry: boolean): Promise<number> {
+    const t0 = World.current().now();
+    let starti = 0;
+    while (World.current().now() - t0 < 10_000) {
+      let index = -1;
+      for (let k = 0; k < this.n; k++) {
+        starti = (starti + 1) % this.n;
+        const raft = this.rafts[starti];
+        if (!this.connected[starti] || raft === undefined) continue;
+        const r = raft.start(command);
+        if (r.isLeader) {
+          index = r.index;
+          break;
+        }
+      }
+      if (index !== -1) {
+        const t1 = World.current().now();
+        while (World.current().now() - t1 < 2000) {
+          const { count, command: got } = this.nCommitted(index);
+          if (count > 0 && count >= expected && same(got, command)) {
+            this.ctx.countOps();
+            return index;
+          }
+          await sleep(20);
+        }
+        if (!retry)
+          this.fail(
+            `one(${showCommand(command)}) failed to reach agreement: a leader took it at index ${index}, but ${expected} ` +
+              `peers had not applied it 2 s later (${this.nCommitted(index).count} had). Likely causes: entries not sent ` +
+              'to followers, a follower that refuses a matching log, commitIndex not advanced, or committed entries not applied.',
+          );
+      } else {
+        await sleep(50);
+      }
+    }
+    this.fail(
+      `one(${showCommand(command)}) failed to reach agreement within 10 s: ${this.nCommitted(this.maxIndex + 1).count} ` +
+        'peers applied the next index. Likely causes: no leader is elected, the leader does not replicate, or it never commits.',
+    );
+  }
+
+  /**
+   * Waits for at least `n` peers to apply `index` (MIT's wait), giving up early (-1) once some peer has moved past
+   * `startTerm` (a new leader may have replaced the entry).
+   */
+  async wait(index: number, n: number, startTerm: number): Promise<Command | -1> {
+    let to = 10;
+    for (let iters = 0; iters < 30; iters++) {
+      if (this.nCommitted(index).count >= n) break;
+      await sleep(to);
+      if (to < 1000) to *= 2;
+      if (startTerm > -1) {
+        for (let i = 0; i < this.n; i++) {
+          if (this.isRunning(i) && this.state(i).term > startTerm) return -1;
+        }
+      }
+    }
+    const { count, command } = this.nCommitted(index);
+    if (count < n)
+      this.fail(
+        `only ${count} peers applied index ${index}; expected ${n}. Likely causes: a follower that does not catch up ` +
+          'after rejoining (nextIndex never backs off), or commitIndex not passed on to followers.',
+      );
+    return command;
+  }
+
+  /**
+   * Runs `task` beside the test body: its failure stops the run at once (not only when the body awaits it), and
+   * is never an unhandled rejection.
+   */
+  background<T>(task: Promise<T>): Promise<T> {
+    const world = World.current();
+    task.catch((error: unknown) => world.fail(error));
+    return task;
+  }
+
+  /** Fails the test now, with `message`. */
+  fail(message: string): never {
+    const error = new TestFailure(message);
+    World.current().fail(error);
+    throw error;
+  }
+
+  /** Checks one apply of a running peer: in order, agreeing with the others; snapshots every interval when on. */
+  private applied(i: number, raft: RaftPeer, msg: ApplyMsg): void {
+    if (msg.kind === 'snapshot') {
+      const problem = this.ingestSnapshot(i, msg.snapshot, msg.snapshotIndex);
+      if (problem) this.fail(`peer ${i} applied a snapshot, but ${problem}`);
+      return;
+    }
+    const index = msg.commandIndex;
+    if (msg.kind !== 'command' || !Number.isInteger(index))
+      this.fail(
+        `peer ${i} applied ${showCommand(msg)}: expected { kind: "command", command, commandIndex } or a snapshot.`,
+      );
+    if (index !== this.lastApplied[i] + 1)
+      this.fail(
+        `peer ${i} applied index ${index} out of order: it had applied up to ${this.lastApplied[i]}, so the next must ` +
+          `be ${this.lastApplied[i] + 1}. Likely causes: lastApplied not advanced by one at a time, entries applied again ` +
+          'after a snapshot or a restart, or commitIndex moved backwards.',
+      );
+    for (let j = 0; j < this.n; j++) {
+      const theirs = this.logs[j].get(index);
+      if (this.logs[j].has(index) && !same(theirs, msg.command))
+        this.fail(
+          `peer ${i} applied ${showCommand(msg.command)} at index ${index}, but peer ${j} applied ` +
+            `${showCommand(theirs)} there (state machine safety). Likely causes: committing an entry of an earlier term ` +
+            'by counting replicas (Figure 8), a follower that keeps conflicting entries, a vote granted to a candidate ' +
+            'whose log is behind, or commitIndex advanced past what the leader sent.',
+        );
+    }
+    this.logs[i].set(index, msg.command);
+    this.lastApplied[i] = index;
+    if (index > this.maxIndex) this.maxIndex = index;
+    if (this.snapshots && (index + 1) % SNAPSHOT_INTERVAL === 0) {
+      const snap: TesterSnapshot = { index, commands: [] };
+      for (let k = 0; k <= index; k++) snap.commands.push(this.logs[i].get(k) ?? null);
+      const data = JSON.stringify(snap);
+      const world = World.current();
+      queueMicrotask(() => {
+        if (this.rafts[i] !== raft) return;
+        try {
+          world.inLane(RaftTester.serverName(i), () => raft.snapshot(index, data));
+        } catch (error) {
+          world.fail(error);
+        }
+      });
+    }
+  }
+
+  /** Takes in one of the tester's snapshots for peer i; returns what was wrong with it, if anything. */
+  private ingestSnapshot(i: number, data: string, index: number | undefined): string | undefined {
+    let snap: TesterSnapshot;
+    try {
+      snap = JSON.parse(data) as TesterSnapshot;
+    } catch {
+      return `it is not a snapshot the tester made (it does not parse: ${showCommand(data)}). Pass on the tester's snapshot unchanged.`;
+    }
+    if (!Number.isInteger(snap.index) || !Array.isArray(snap.commands))
+      return `it is not a snapshot the tester made (${showCommand(data)}).`;
+    if (index !== undefined && index !== snap.index)
+      return `its snapshotIndex is ${index} while the snapshot holds the commands up to ${snap.index}.`;
+    if (index !== undefined && snap.index < this.lastApplied[i])
+      return `it ends at index ${snap.index} while the peer had already applied up to ${this.lastApplied[i]}: a peer must never hand its service an older state.`;
+    for (let k = 1; k <= snap.index; k++) this.logs[i].set(k, snap.commands[k]);
+    this.lastApplied[i] = snap.index;
+    if (snap.index > this.maxIndex) this.maxIndex = snap.index;
+    return undefined;
+  }
+
+  /** While recording (a failing run's replay), draws each peer's term and role changes on its lane. */
+  private watchRoles(): void {
+    const world = World.current();
+    const recorder = world.recorder;
+    if (recorder === undefined) return;
+    const seen: string[] = new Array<string>(this.n).fill('');
+    const look = (): void => {
+      for (let i = 0; i < this.n; i++) {
+        const raft = this.rafts[i];
+        let now = 'crashed';
+        if (raft !== undefined) {
+          try {
+            const s = raft.getState();
+            now = `${s.role} in term ${s.term}`;
+          } catch {
+            now = 'getState() threw';
+          }
+        }
+        if (now !== seen[i]) {
+          seen[i] = now;
+          recorder.add({ k: 'net', t: world.now(), lane: RaftTester.serverName(i), what: now });
+        }
+      }
+    };
+    look();
+    setInterval(look, 10);
+  }
+}

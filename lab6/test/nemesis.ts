@@ -1,0 +1,203 @@
+/**
+ * Lab 6's generic attackers: clients starting commands on whoever claims to lead, under the nemesis's network
+ * faults plus partitions, crashes and restarts at random moments (some right after a peer applied a command);
+ * judged only by Raft's promises: one leader per term, terms that never go back, the same command at an index on
+ * every peer, nothing committed lost, every peer caught up and a command committed once the faults heal, and (with
+ * snapshots) a bounded saved state.
+ */
+import { keyedRng, sleep, World, type Rng } from '../../world';
+import type { TestContext, TestDefinition } from '../../suite';
+import { applyPlan, drawPlan, healNetwork } from '../../suite/nemesis/plan';
+import { ELECTION_TIMEOUT_MS, MAX_LOG_SIZE, RaftTester, type Lab6Impl } from './harness';
+
+type Ctx = TestContext<Lab6Impl>;
+
+/** Rounds per graded run: rounds 0-3 each meet one kind of network fault (see drawPlan), the rest mix them. */
+const ROUNDS = 5;
+/** How often the watch looks at every peer's term and role (virtual ms). */
+const WATCH_MS = 5;
+
+/** The watch on what Raft promises at every moment: one leader per term, and no running peer's term going back. */
+class PromiseWatch {
+  /** term → the peer seen leading it. */
+  private readonly leaders = new Map<number, number>();
+  /** The last term seen per running instance of each peer. */
+  private readonly terms: Array<{ raft: unknown; term: number }>;
+  private timer: ReturnType<typeof setInterval> | undefined;
+
+  constructor(
+    private readonly ts: RaftTester,
+    private readonly round: number,
+  ) {
+    this.terms = Array.from({ length: ts.n }, () => ({ raft: undefined, term: -1 }));
+  }
+
+  start(): void {
+    this.timer = setInterval(() => {
+      try {
+        this.look();
+      } catch {
+        // The tester's fail has already stopped the run with the verdict.
+      }
+    }, WATCH_MS);
+  }
+
+  stop(): void {
+    clearInterval(this.timer);
+  }
+
+  /** One look at every running peer. */
+  look(): void {
+    for (let i = 0; i < this.ts.n; i++) {
+      const raft = this.ts.peer(i);
+      if (raft === undefined) continue;
+      const { term, isLeader } = this.ts.state(i);
+      const last = this.terms[i];
+      if (last.raft === raft && term < last.term)
+        this.ts.fail(
+          `Round ${this.round}: peer ${i}'s term went back from ${last.term} to ${term} while it ran. Expected a term ` +
+            'never to decrease. Likely causes: currentTerm set from a message without comparing (an old reply or ' +
+            'request carrying a lower term), or a term read back from the persister after start-up.',
+        );
+      this.terms[i] = { raft, term };
+      if (!isLeader) continue;
+      const other = this.leaders.get(term);
+      if (other !== undefined && other !== i)
+        this.ts.fail(
+          `Round ${this.round}: peers ${other} and ${i} both led term ${term} (election safety: at most one leader per ` +
+            'term). Likely causes: votedFor not saved before a vote is answered (a restarted peer votes again), a vote ' +
+            'granted twice in one term, votes counted from replies of an older election, or a candidate that becomes ' +
+            'leader without a majority of all peers.',
+        );
+      this.leaders.set(term, i);
+    }
+  }
+}
+
+/** One client: starts random commands on every peer that claims to lead; returns the commands a peer applied. */
+async function client(ts: RaftTester, rng: Rng, stop: { over: boolean }, me: number): Promise<number[]> {
+  const committed: number[] = [];
+  while (!stop.over) {
+    const x = 1 + rng.int(2 ** 30);
+    let index = -1;
+    for (let i = 0; i < ts.n; i++) {
+      const r = ts.peer(i)?.start(x);
+      if (r?.isLeader) index = r.index;
+    }
+    if (index === -1) {
+      await sleep(37 + me * 13);
+      continue;
+    }
+    for (const to of [10, 20, 50, 100, 200, 400]) {
+      const { count, command } = ts.nCommitted(index);
+      if (count > 0) {
+        if (command === x) committed.push(x);
+        break;
+      }
+      await sleep(to);
+    }
+  }
+  return committed;
+}
+
+/** The fault schedule's actions besides the network: partitions, crashes, restarts, reconnects. */
+function disturb(ts: RaftTester, rng: Rng, log: string[]): void {
+  const n = ts.n;
+  const what = rng.int(100);
+  const i = rng.int(n);
+  if (what < 25) {
+    // A partition: a random minority alone, the rest together.
+    const minority = new Set<number>();
+    const size = 1 + rng.int(Math.floor((n - 1) / 2));
+    while (minority.size < size) minority.add(rng.int(n));
+    for (let k = 0; k < n; k++) if (minority.has(k)) ts.disconnect(k);
+    for (let k = 0; k < n; k++) if (!minority.has(k) && ts.isRunning(k)) ts.connect(k);
+    log.push(`cut off ${[...minority].join(',')}`);
+  } else if (what < 50) {
+    if (ts.isRunning(i)) {
+      ts.crash1(i);
+      log.push(`crash ${i}`);
+    }
+  } else if (what < 80) {
+    if (!ts.isRunning(i)) ts.start1(i);
+    ts.connect(i);
+    log.push(`restart/reconnect ${i}`);
+  } else {
+    ts.disconnect(i);
+    log.push(`disconnect ${i}`);
+  }
+}
+
+/** One round: a fresh cluster, clients and faults for a while, then the faults heal and the promises are judged. */
+async function round(ctx: Ctx, r: number, snapshots: boolean, name: string): Promise<void> {
+  const rng = keyedRng(ctx.seed, `${name}#${r}`);
+  const n = r % 2 === 0 ? 5 : 3;
+  const ts = new RaftTester(ctx, { servers: n, snapshots });
+  const watch = new PromiseWatch(ts, r);
+  watch.start();
+  const network = applyPlan(ts.net, drawPlan(rng, r), rng, 800);
+  const actions: string[] = [];
+  const stop = { over: false };
+  const clients = [0, 1, 2].map((me) => ts.background(client(ts, keyedRng(ctx.seed, `${name}#${r}/${me}`), stop, me)));
+  // The fault phase: a disturbance every so often, some closer together than an election timeout.
+  const faultMs = 6000 + rng.int(6000);
+  const t0 = World.current().now();
+  while (World.current().now() - t0 < faultMs) {
+    await sleep(rng.chance(0.5) ? rng.int(ELECTION_TIMEOUT_MS / 2) : 200 + rng.int(ELECTION_TIMEOUT_MS * 2));
+    disturb(ts, rng, actions);
+  }
+  ctx.log(`round ${r}: ${n} peers, ${network}; ${actions.length} disturbances: ${actions.join('; ')}`);
+  // Heal: a reliable network, every peer running and connected.
+  healNetwork(ts.net);
+  for (let i = 0; i < n; i++) {
+    if (!ts.isRunning(i)) ts.start1(i);
+    ts.connect(i);
+  }
+  stop.over = true;
+  const acknowledged = (await Promise.all(clients)).flat();
+  // Progress: a command commits on every peer soon after healing.
+  const last = await ts.one(1 + rng.int(2 ** 30), n, true);
+  // Every peer catches up on the whole log; nothing a peer applied is missing from it.
+  const final = new Set<unknown>();
+  for (let index = 1; index <= last; index++) final.add(await ts.wait(index, n, -1));
+  for (const x of acknowledged)
+    if (!final.has(x))
+      ts.fail(
+        `Round ${r}: command ${x} was applied by a peer (so it was committed) but is missing from the final log of ` +
+          `${last} entries: a committed entry was lost. Likely causes: the log, currentTerm or votedFor not saved ` +
+          'before a peer answers; a leader elected without the committed entries (the up-to-date check of ' +
+          'RequestVote); or a follower that truncates its log on an AppendEntries whose entries it already has.',
+      );
+  if (snapshots) {
+    const size = ts.logSize();
+    if (size >= MAX_LOG_SIZE)
+      ts.fail(
+        `Round ${r}: after ${last} commands with a snapshot every 10, a peer's saved Raft state is ${size} characters ` +
+          `(at most ${MAX_LOG_SIZE}). Likely causes: the log not trimmed by snapshot() or by InstallSnapshot, or the trimmed log not saved.`,
+      );
+  }
+  watch.look();
+  watch.stop();
+  for (let i = 0; i < n; i++) ts.crash1(i);
+  ts.net.cleanup();
+}
+
+/** TestNemesisRaft: Raft under random partitions, crashes, restarts and network faults, judged by its promises. */
+export const nemesisRaft: TestDefinition<Lab6Impl> = {
+  name: 'TestNemesisRaft',
+  description: `${ROUNDS} rounds of clients starting commands while peers are cut off, crashed and restarted at random under random lost, delayed and reordered messages: one leader per term, terms never go back, the same command at an index everywhere, nothing committed lost, all caught up once the faults heal`,
+  generic: true,
+  async run(ctx: Ctx) {
+    for (let r = 0; r < ROUNDS; r++) await round(ctx, r, false, 'nemesis-raft');
+  },
+};
+
+/** TestNemesisSnapshots: the same attack with snapshots every 10 commands and restarts from them. */
+export const nemesisSnapshots: TestDefinition<Lab6Impl> = {
+  name: 'TestNemesisSnapshots',
+  description: `the same ${ROUNDS} rounds with a snapshot every 10 applied commands and restarts from the snapshots: the promises above, and a saved state under ${MAX_LOG_SIZE} characters`,
+  generic: true,
+  async run(ctx: Ctx) {
+    for (let r = 0; r < ROUNDS; r++) await round(ctx, r, true, 'nemesis-snapshots');
+  },
+};

@@ -1,0 +1,841 @@
+/**
+ * Lab 6's named tests: MIT 6.5840's Raft tests (3A-3D) with their names and parameters, each in its own
+ * simulated world, so a seed replays it exactly: npm run grade lab6 -- --test <Name> --seed <N>
+ */
+import { IMPL_FILES, load } from '../load';
+import { LabSuite, scored, TestContext, TestDefinition } from '../../suite';
+import { sleep } from '../../world';
+import type { Command } from '../raftapi';
+import { ELECTION_TIMEOUT_MS, Lab6Impl, MAX_LOG_SIZE, RaftTester, SNAPSHOT_INTERVAL, showCommand } from './harness';
+import { nemesisRaft, nemesisSnapshots } from './nemesis';
+
+type Ctx = TestContext<Lab6Impl>;
+
+/** A random command, as MIT's tests use (a whole number). */
+function randomCommand(): number {
+  return Math.floor(Math.random() * 2 ** 31);
+}
+
+/** A random integer in [0, n). */
+function below(n: number): number {
+  return Math.floor(Math.random() * n);
+}
+
+/** Fails the test with `message` unless `ok`. */
+function expect(ts: RaftTester, ok: boolean, message: string): void {
+  if (!ok) ts.fail(message);
+}
+
+// ---- Part 1 (MIT 3A): leader election ----
+
+const initialElection: TestDefinition<Lab6Impl> = {
+  name: 'TestInitialElection',
+  description: 'three peers elect one leader, agree on its term, and keep it while nothing fails',
+  async run(ctx: Ctx) {
+    const ts = new RaftTester(ctx, { servers: 3 });
+    await ts.checkOneLeader();
+    // Let followers hear the leader's term.
+    await sleep(50);
+    const term1 = ts.checkTerms();
+    expect(ts, term1 >= 1, `the term is ${term1} with a leader elected; an election must move the term to at least 1.`);
+    // With no failures, the leader and term stay.
+    await sleep(2 * ELECTION_TIMEOUT_MS);
+    const term2 = ts.checkTerms();
+    if (term1 !== term2)
+      ctx.log(`warning: the term changed from ${term1} to ${term2} with no failures (heartbeats too rare?)`);
+    await ts.checkOneLeader();
+  },
+};
+
+const reElection: TestDefinition<Lab6Impl> = {
+  name: 'TestReElection',
+  description: 'a new leader after the old one is cut off; no leader without a majority; the old leader rejoins',
+  async run(ctx: Ctx) {
+    const n = 3;
+    const ts = new RaftTester(ctx, { servers: n });
+    const leader1 = await ts.checkOneLeader();
+    ts.disconnect(leader1);
+    await ts.checkOneLeader();
+    // The old leader rejoins: it must not disturb the new one.
+    ts.connect(leader1);
+    const leader2 = await ts.checkOneLeader();
+    // No quorum: no leader may be elected.
+    ts.disconnect(leader2);
+    ts.disconnect((leader2 + 1) % n);
+    await sleep(2 * ELECTION_TIMEOUT_MS);
+    ts.checkNoLeader();
+    // A quorum again: a leader.
+    ts.connect((leader2 + 1) % n);
+    await ts.checkOneLeader();
+    ts.connect(leader2);
+    await ts.checkOneLeader();
+  },
+};
+
+const manyElections: TestDefinition<Lab6Impl> = {
+  name: 'TestManyElections',
+  description: 'seven peers, ten rounds of cutting off three at random: a leader every time',
+  async run(ctx: Ctx) {
+    const n = 7;
+    const ts = new RaftTester(ctx, { servers: n });
+    await ts.checkOneLeader();
+    for (let iter = 0; iter < 10; iter++) {
+      const cut = [below(n), below(n), below(n)];
+      for (const i of cut) ts.disconnect(i);
+      // Either the current leader is still alive, or the remaining four elect one.
+      await ts.checkOneLeader();
+      for (const i of cut) ts.connect(i);
+    }
+    await ts.checkOneLeader();
+  },
+};
+
+// ---- Part 2 (MIT 3B): log agreement ----
+
+const basicAgree: TestDefinition<Lab6Impl> = {
+  name: 'TestBasicAgree',
+  description: 'three commands, each committed by every peer at indexes 1, 2, 3',
+  async run(ctx: Ctx) {
+    const ts = new RaftTester(ctx, { servers: 3 });
+    for (let index = 1; index <= 3; index++) {
+      const { count } = ts.nCommitted(index);
+      expect(ts, count === 0, `index ${index} was applied by ${count} peers before start() was called for it.`);
+      const got = await ts.one(index * 100, 3, false);
+      expect(
+        ts,
+        got === index,
+        `one(${index * 100}) was committed at index ${got}; expected ${index} (the log starts at 1).`,
+      );
+    }
+  },
+};
+
+const rpcBytes: TestDefinition<Lab6Impl> = {
+  name: 'TestRPCBytes',
+  description: 'each command of 5,000 characters is sent to each peer about once, not many times over',
+  async run(ctx: Ctx) {
+    const n = 3;
+    const ts = new RaftTester(ctx, { servers: n });
+    await ts.one(99, n, false);
+    const bytes0 = ts.bytesTotal();
+    let sent = 0;
+    for (let index = 2; index < 10; index++) {
+      let cmd = '';
+      for (let k = 0; k < 5000; k++) cmd += String.fromCharCode(97 + below(26));
+      const got = await ts.one(cmd, n, false);
+      expect(ts, got === index, `the command was committed at index ${got}; expected ${index}.`);
+      sent += cmd.length;
+    }
+    const got = ts.bytesTotal() - bytes0;
+    const expected = n * sent;
+    expect(
+      ts,
+      got <= expected + 50_000,
+      `the peers sent ${got} bytes for ${sent} bytes of commands; expected at most ${expected + 50_000} (each command ` +
+        'once to each peer, plus 50,000 for everything else). Likely causes: sending the whole log in every ' +
+        'AppendEntries instead of the entries from nextIndex on, or nextIndex not advanced after a success.',
+    );
+  },
+};
+
+const followerFailure: TestDefinition<Lab6Impl> = {
+  name: 'TestFollowerFailure',
+  description: 'agreement goes on without one follower; with no follower left nothing commits',
+  async run(ctx: Ctx) {
+    const n = 3;
+    const ts = new RaftTester(ctx, { servers: n });
+    await ts.one(101, n, false);
+    const leader1 = await ts.checkOneLeader();
+    ts.disconnect((leader1 + 1) % n);
+    // The leader and the remaining follower agree.
+    await ts.one(102, n - 1, false);
+    await sleep(ELECTION_TIMEOUT_MS);
+    await ts.one(103, n - 1, false);
+    // Cut off the remaining followers.
+    const leader2 = await ts.checkOneLeader();
+    ts.disconnect((leader2 + 1) % n);
+    ts.disconnect((leader2 + 2) % n);
+    const r = ts.peer(leader2)?.start(104);
+    expect(ts, r?.isLeader === true, `peer ${leader2} was the leader but start(104) says it is not.`);
+    expect(ts, r?.index === 4, `start(104) returned index ${r?.index}; expected 4 (three commands were committed).`);
+    await sleep(2 * ELECTION_TIMEOUT_MS);
+    const { count } = ts.nCommitted(4);
+    expect(
+      ts,
+      count === 0,
+      `${count} peers applied index 4, which only a leader without followers holds: an entry commits only once a majority stores it.`,
+    );
+  },
+};
+
+const leaderFailure: TestDefinition<Lab6Impl> = {
+  name: 'TestLeaderFailure',
+  description: 'agreement goes on after the leader is cut off; with no majority nothing commits',
+  async run(ctx: Ctx) {
+    const n = 3;
+    const ts = new RaftTester(ctx, { servers: n });
+    await ts.one(101, n, false);
+    const leader1 = await ts.checkOneLeader();
+    ts.disconnect(leader1);
+    // The remaining two elect a new leader.
+    await ts.one(102, n - 1, false);
+    await sleep(ELECTION_TIMEOUT_MS);
+    await ts.one(103, n - 1, false);
+    const leader2 = await ts.checkOneLeader();
+    ts.disconnect(leader2);
+    // Offer a command to every peer: none may commit it.
+    for (let i = 0; i < n; i++) ts.peer(i)?.start(104);
+    await sleep(2 * ELECTION_TIMEOUT_MS);
+    const { count } = ts.nCommitted(4);
+    expect(ts, count === 0, `${count} peers applied index 4 though no majority was connected.`);
+  },
+};
+
+const failAgree: TestDefinition<Lab6Impl> = {
+  name: 'TestFailAgree',
+  description: 'a follower cut off while commands commit catches up when it rejoins',
+  async run(ctx: Ctx) {
+    const n = 3;
+    const ts = new RaftTester(ctx, { servers: n });
+    await ts.one(101, n, false);
+    const leader = await ts.checkOneLeader();
+    ts.disconnect((leader + 1) % n);
+    await ts.one(102, n - 1, false);
+    await ts.one(103, n - 1, false);
+    await sleep(ELECTION_TIMEOUT_MS);
+    await ts.one(104, n - 1, false);
+    await ts.one(105, n - 1, false);
+    ts.connect((leader + 1) % n);
+    // The rejoined follower takes the new commands and catches up.
+    await ts.one(106, n, true);
+    await sleep(ELECTION_TIMEOUT_MS);
+    await ts.one(107, n, true);
+  },
+};
+
+const failNoAgree: TestDefinition<Lab6Impl> = {
+  name: 'TestFailNoAgree',
+  description: 'three of five followers cut off: nothing commits; once they return, agreement resumes',
+  async run(ctx: Ctx) {
+    const n = 5;
+    const ts = new RaftTester(ctx, { servers: n });
+    await ts.one(10, n, false);
+    const leader = await ts.checkOneLeader();
+    for (const k of [1, 2, 3]) ts.disconnect((leader + k) % n);
+    const r = ts.peer(leader)?.start(20);
+    expect(ts, r?.isLeader === true, `peer ${leader} was the leader but start(20) says it is not.`);
+    expect(ts, r?.index === 2, `start(20) returned index ${r?.index}; expected 2.`);
+    await sleep(2 * ELECTION_TIMEOUT_MS);
+    const { count } = ts.nCommitted(2);
+    expect(ts, count === 0, `${count} peers applied index 2 while only two of five were connected.`);
+    for (const k of [1, 2, 3]) ts.connect((leader + k) % n);
+    // The disconnected majority may have elected a leader of its own and forgotten index 2.
+    const leader2 = await ts.checkOneLeader();
+    const r2 = ts.peer(leader2)?.start(30);
+    expect(ts, r2?.isLeader === true, `peer ${leader2} was the leader but start(30) says it is not.`);
+    expect(
+      ts,
+      r2?.index === 2 || r2?.index === 3,
+      `start(30) returned index ${r2?.index}; expected 2 or 3 (one command committed, one perhaps kept).`,
+    );
+    await ts.one(1000, n, true);
+  },
+};
+
+const concurrentStarts: TestDefinition<Lab6Impl> = {
+  name: 'TestConcurrentStarts',
+  description: 'five commands started at once in one term all commit, each at its own index',
+  async run(ctx: Ctx) {
+    const n = 3;
+    const ts = new RaftTester(ctx, { servers: n });
+    for (let attempt = 0; attempt < 5; attempt++) {
+      if (attempt > 0) await sleep(3000); // give the cluster a chance to settle
+      const leader = await ts.checkOneLeader();
+      const first = ts.peer(leader)?.start(1);
+      if (!first?.isLeader) continue; // leader moved on quickly
+      const term = first.term;
+      const started = await Promise.all(
+        [0, 1, 2, 3, 4].map(async (k) => {
+          await Promise.resolve();
+          const r = ts.peer(leader)?.start(100 + k);
+          return r?.isLeader && r.term === term ? r.index : -1;
+        }),
+      );
+      if (started.includes(-1)) continue;
+      let moved = false;
+      for (let j = 0; j < n; j++) if (ts.isRunning(j) && ts.state(j).term !== term) moved = true;
+      if (moved) continue; // a term moved on: cannot expect the commands to commit
+      const got: Command[] = [];
+      for (const index of started) {
+        const c = await ts.wait(index, n, term);
+        if (c === -1) {
+          moved = true;
+          break;
+        }
+        got.push(c);
+      }
+      if (moved) continue;
+      for (let k = 0; k < 5; k++)
+        expect(
+          ts,
+          got.some((c) => c === 100 + k),
+          `command ${100 + k} was started in term ${term} and never committed (the peers committed ${got.map(showCommand).join(', ')}).`,
+        );
+      return;
+    }
+    ts.fail(
+      'the term changed too often to test concurrent starts (five attempts): elections should be rare while nothing fails.',
+    );
+  },
+};
+
+const rejoin: TestDefinition<Lab6Impl> = {
+  name: 'TestRejoin',
+  description: "a cut-off leader with uncommitted entries rejoins: its entries are replaced by the new leader's",
+  async run(ctx: Ctx) {
+    const n = 3;
+    const ts = new RaftTester(ctx, { servers: n });
+    await ts.one(101, n, true);
+    const leader1 = await ts.checkOneLeader();
+    ts.disconnect(leader1);
+    // The old leader takes commands it can never commit.
+    for (const c of [102, 103, 104]) ts.peer(leader1)?.start(c);
+    // The new leader commits index 2.
+    await ts.one(103, 2, true);
+    const leader2 = await ts.checkOneLeader();
+    ts.disconnect(leader2);
+    ts.connect(leader1);
+    await ts.one(104, 2, true);
+    ts.connect(leader2);
+    await ts.one(105, n, true);
+  },
+};
+
+const backup: TestDefinition<Lab6Impl> = {
+  name: 'TestBackup',
+  description: 'a leader brings followers back over 50 diverging entries quickly (nextIndex backs off fast)',
+  async run(ctx: Ctx) {
+    const n = 5;
+    const ts = new RaftTester(ctx, { servers: n });
+    await ts.one(randomCommand(), n, true);
+    // Put the leader and one follower in a partition.
+    const leader1 = await ts.checkOneLeader();
+    for (const k of [2, 3, 4]) ts.disconnect((leader1 + k) % n);
+    // Commands that will not commit.
+    for (let k = 0; k < 50; k++) ts.peer(leader1)?.start(randomCommand());
+    await sleep(ELECTION_TIMEOUT_MS / 2);
+    ts.disconnect(leader1 % n);
+    ts.disconnect((leader1 + 1) % n);
+    // The other partition: lots of commands that commit.
+    for (const k of [2, 3, 4]) ts.connect((leader1 + k) % n);
+    for (let k = 0; k < 50; k++) await ts.one(randomCommand(), 3, true);
+    // Now another partitioned leader and one follower.
+    const leader2 = await ts.checkOneLeader();
+    let other = (leader1 + 2) % n;
+    if (leader2 === other) other = (leader2 + 1) % n;
+    ts.disconnect(other);
+    // Lots more commands that will not commit.
+    for (let k = 0; k < 50; k++) ts.peer(leader2)?.start(randomCommand());
+    await sleep(ELECTION_TIMEOUT_MS / 2);
+    // Bring the original leader back to life.
+    for (let i = 0; i < n; i++) ts.disconnect(i);
+    ts.connect(leader1 % n);
+    ts.connect((leader1 + 1) % n);
+    ts.connect(other);
+    for (let k = 0; k < 50; k++) await ts.one(randomCommand(), 3, true);
+    // Everyone.
+    for (let i = 0; i < n; i++) ts.connect(i);
+    await ts.one(randomCommand(), n, true);
+  },
+};
+
+const count: TestDefinition<Lab6Impl> = {
+  name: 'TestCount',
+  description: 'RPC counts: at most 30 to elect, about three per peer per command, few while idle',
+  async run(ctx: Ctx) {
+    const n = 3;
+    const ts = new RaftTester(ctx, { servers: n });
+    await ts.checkOneLeader();
+    let total1 = ts.rpcTotal();
+    expect(
+      ts,
+      total1 <= 30 && total1 >= 1,
+      `electing the first leader took ${total1} RPCs; expected between 1 and 30. Likely causes: elections started ` +
+        'again and again (election timeouts too short or not random), or heartbeats far more often than 10 a second.',
+    );
+    let total2 = 0;
+    let success = false;
+    for (let attempt = 0; attempt < 5 && !success; attempt++) {
+      if (attempt > 0) await sleep(3000); // give the cluster a chance to settle
+      const leader = await ts.checkOneLeader();
+      total1 = ts.rpcTotal();
+      const iters = 10;
+      const first = ts.peer(leader)?.start(1);
+      if (!first?.isLeader) continue;
+      const term = first.term;
+      const cmds: number[] = [];
+      let ok = true;
+      for (let k = 1; k < iters + 2; k++) {
+        const x = randomCommand();
+        cmds.push(x);
+        const r = ts.peer(leader)?.start(x);
+        if (!r || r.term !== term || !r.isLeader) {
+          ok = false;
+          break;
+        }
+        expect(ts, r.index === first.index + k, `start() returned index ${r.index}; expected ${first.index + k}.`);
+      }
+      if (!ok) continue;
+      for (let k = 1; k < iters + 1; k++) {
+        const c = await ts.wait(first.index + k, n, term);
+        if (c === -1) {
+          ok = false;
+          break;
+        }
+        expect(
+          ts,
+          c === cmds[k - 1],
+          `wrong value ${showCommand(c)} committed for index ${first.index + k}; expected ${cmds[k - 1]}.`,
+        );
+      }
+      if (!ok) continue;
+      for (let j = 0; j < n; j++) if (ts.state(j).term !== term) ok = false;
+      if (!ok) continue;
+      total2 = ts.rpcTotal();
+      expect(
+        ts,
+        total2 - total1 <= (iters + 1 + 3) * 3,
+        `committing ${iters} commands took ${total2 - total1} RPCs; expected at most ${(iters + 1 + 3) * 3}. Likely ` +
+          'causes: an AppendEntries per command per follower and more, retries while replies are on their way, or ' +
+          'heartbeats far more often than 10 a second.',
+      );
+      success = true;
+    }
+    if (!success) ts.fail('the term changed too often to count RPCs (five attempts).');
+    await sleep(ELECTION_TIMEOUT_MS);
+    const total3 = ts.rpcTotal();
+    expect(
+      ts,
+      total3 - total2 <= 3 * 20,
+      `one second of idleness took ${total3 - total2} RPCs; expected at most 60 (heartbeats no more than about 10 a ` +
+        'second per follower).',
+    );
+  },
+};
+
+// ---- Part 3 (MIT 3C): persistence ----
+
+const persist1: TestDefinition<Lab6Impl> = {
+  name: 'TestPersist1',
+  description: 'crash and restart every peer, then the leader, then a follower: the log survives each',
+  async run(ctx: Ctx) {
+    const n = 3;
+    const ts = new RaftTester(ctx, { servers: n });
+    await ts.one(11, n, true);
+    // Crash and restart all.
+    for (let i = 0; i < n; i++) ts.start1(i);
+    for (let i = 0; i < n; i++) {
+      ts.disconnect(i);
+      ts.connect(i);
+    }
+    await ts.one(12, n, true);
+    const leader1 = await ts.checkOneLeader();
+    ts.disconnect(leader1);
+    ts.start1(leader1);
+    ts.connect(leader1);
+    await ts.one(13, n, true);
+    const leader2 = await ts.checkOneLeader();
+    ts.disconnect(leader2);
+    await ts.one(14, n - 1, true);
+    ts.start1(leader2);
+    ts.connect(leader2);
+    await ts.wait(4, n, -1); // leader2 must catch up before the next peer goes
+    const i3 = ((await ts.checkOneLeader()) + 1) % n;
+    ts.disconnect(i3);
+    await ts.one(15, n - 1, true);
+    ts.start1(i3);
+    ts.connect(i3);
+    await ts.one(16, n, true);
+  },
+};
+
+const persist2: TestDefinition<Lab6Impl> = {
+  name: 'TestPersist2',
+  description: 'five peers, five rounds of partitions and restarts of different majorities',
+  async run(ctx: Ctx) {
+    const n = 5;
+    const ts = new RaftTester(ctx, { servers: n });
+    let index = 1;
+    for (let iter = 0; iter < 5; iter++) {
+      await ts.one(10 + index++, n, true);
+      const leader1 = await ts.checkOneLeader();
+      ts.disconnect((leader1 + 1) % n);
+      ts.disconnect((leader1 + 2) % n);
+      await ts.one(10 + index++, n - 2, true);
+      for (const k of [0, 3, 4]) ts.disconnect((leader1 + k) % n);
+      ts.start1((leader1 + 1) % n);
+      ts.start1((leader1 + 2) % n);
+      ts.connect((leader1 + 1) % n);
+      ts.connect((leader1 + 2) % n);
+      await sleep(ELECTION_TIMEOUT_MS);
+      ts.start1((leader1 + 3) % n);
+      ts.connect((leader1 + 3) % n);
+      await ts.one(10 + index++, n - 2, true);
+      ts.connect((leader1 + 4) % n);
+      ts.connect((leader1 + 0) % n);
+    }
+    await ts.one(1000, n, true);
+  },
+};
+
+const persist3: TestDefinition<Lab6Impl> = {
+  name: 'TestPersist3',
+  description: 'a partitioned leader and a follower crash; the restarted majority must still commit',
+  async run(ctx: Ctx) {
+    const n = 3;
+    const ts = new RaftTester(ctx, { servers: n });
+    await ts.one(101, 3, true);
+    const leader = await ts.checkOneLeader();
+    ts.disconnect((leader + 2) % n);
+    await ts.one(102, 2, true);
+    ts.crash1((leader + 0) % n);
+    ts.crash1((leader + 1) % n);
+    ts.connect((leader + 2) % n);
+    ts.start1((leader + 0) % n);
+    ts.connect((leader + 0) % n);
+    await ts.one(103, 2, true);
+    ts.start1((leader + 1) % n);
+    ts.connect((leader + 1) % n);
+    await ts.one(104, n, true);
+  },
+};
+
+const figure8: TestDefinition<Lab6Impl> = {
+  name: 'TestFigure8',
+  description: "Figure 8's trap: leaders crash at random for 1,000 rounds; no entry of an old term committed by count",
+  async run(ctx: Ctx) {
+    const n = 5;
+    const ts = new RaftTester(ctx, { servers: n });
+    await ts.one(randomCommand(), 1, true);
+    let nup = n;
+    for (let iter = 0; iter < 1000; iter++) {
+      let leader = -1;
+      for (let i = 0; i < n; i++) if (ts.peer(i)?.start(randomCommand()).isLeader) leader = i;
+      await sleep(below(1000) < 100 ? below(ELECTION_TIMEOUT_MS / 2) : below(13));
+      if (leader !== -1) {
+        ts.crash1(leader);
+        nup--;
+      }
+      if (nup < 3) {
+        const s = below(n);
+        if (!ts.isRunning(s)) {
+          ts.start1(s);
+          ts.connect(s);
+          nup++;
+        }
+      }
+    }
+    for (let i = 0; i < n; i++) {
+      if (!ts.isRunning(i)) {
+        ts.start1(i);
+        ts.connect(i);
+      }
+    }
+    await ts.one(randomCommand(), n, true);
+  },
+};
+
+const unreliableAgree: TestDefinition<Lab6Impl> = {
+  name: 'TestUnreliableAgree',
+  description: 'five peers commit 250 commands, four at a time, over a network that loses and delays messages',
+  async run(ctx: Ctx) {
+    const n = 5;
+    const ts = new RaftTester(ctx, { servers: n, unreliable: true });
+    const pending: Array<Promise<number>> = [];
+    for (let iter = 1; iter < 50; iter++) {
+      for (let j = 0; j < 4; j++) pending.push(ts.background(ts.one(100 * iter + j, 1, true)));
+      await ts.one(iter, 1, true);
+    }
+    ts.setUnreliable(false);
+    await Promise.all(pending);
+    await ts.one(100, n, true);
+  },
+};
+
+const figure8Unreliable: TestDefinition<Lab6Impl> = {
+  name: 'TestFigure8Unreliable',
+  description: "Figure 8's trap on an unreliable network with long reordering: leaders cut off at random",
+  async run(ctx: Ctx) {
+    const n = 5;
+    const ts = new RaftTester(ctx, { servers: n, unreliable: true });
+    await ts.one(below(10_000), 1, true);
+    let nup = n;
+    for (let iter = 0; iter < 1000; iter++) {
+      if (iter === 200) ts.setLongReordering(true);
+      let leader = -1;
+      for (let i = 0; i < n; i++) {
+        if (ts.peer(i)?.start(below(10_000)).isLeader && ts.isConnected(i)) leader = i;
+      }
+      await sleep(below(1000) < 100 ? below(ELECTION_TIMEOUT_MS / 2) : below(13));
+      if (leader !== -1 && below(1000) < ELECTION_TIMEOUT_MS / 2) {
+        ts.disconnect(leader);
+        nup--;
+      }
+      if (nup < 3) {
+        const s = below(n);
+        if (!ts.isConnected(s)) {
+          ts.connect(s);
+          nup++;
+        }
+      }
+    }
+    for (let i = 0; i < n; i++) if (!ts.isConnected(i)) ts.connect(i);
+    await ts.one(below(10_000), n, true);
+  },
+};
+
+/** MIT's churn: three clients start commands while peers are cut off, crash and restart; every committed command survives. */
+async function churn(ctx: Ctx, unreliable: boolean): Promise<void> {
+  const n = 5;
+  const ts = new RaftTester(ctx, { servers: n, unreliable });
+  let stop = false;
+  const client = async (me: number): Promise<number[]> => {
+    const committed: number[] = [];
+    while (!stop) {
+      const x = randomCommand();
+      let index = -1;
+      for (let i = 0; i < n; i++) {
+        const r = ts.peer(i)?.start(x);
+        if (r?.isLeader) index = r.index;
+      }
+      if (index === -1) {
+        await sleep(79 + me * 17);
+        continue;
+      }
+      for (const to of [10, 20, 50, 100, 200]) {
+        const { count: applied, command } = ts.nCommitted(index);
+        if (applied > 0) {
+          if (command === x) committed.push(x);
+          break;
+        }
+        await sleep(to);
+      }
+    }
+    return committed;
+  };
+  const clients = [0, 1, 2].map((me) => ts.background(client(me)));
+  for (let iter = 0; iter < 20; iter++) {
+    if (below(1000) < 200) ts.disconnect(below(n));
+    if (below(1000) < 500) {
+      const i = below(n);
+      if (!ts.isRunning(i)) ts.start1(i);
+      ts.connect(i);
+    }
+    if (below(1000) < 200) {
+      const i = below(n);
+      if (ts.isRunning(i)) ts.crash1(i);
+    }
+    // Shorter than an election timeout, so that sometimes no leader is elected in between.
+    await sleep((ELECTION_TIMEOUT_MS * 7) / 10);
+  }
+  await sleep(ELECTION_TIMEOUT_MS);
+  ts.setUnreliable(false);
+  for (let i = 0; i < n; i++) {
+    if (!ts.isRunning(i)) ts.start1(i);
+    ts.connect(i);
+  }
+  stop = true;
+  const values = (await Promise.all(clients)).flat();
+  await sleep(ELECTION_TIMEOUT_MS);
+  const lastIndex = await ts.one(randomCommand(), n, true);
+  const really = new Set<Command>();
+  for (let index = 1; index <= lastIndex; index++) really.add(await ts.wait(index, n, -1));
+  for (const v of values)
+    expect(
+      ts,
+      really.has(v),
+      `command ${v} was committed (a peer applied it) but is missing from the final log of ${lastIndex} entries: a ` +
+        'committed entry was lost. Likely causes: the log or currentTerm/votedFor not saved before answering, or a ' +
+        'leader elected without the committed entries (the up-to-date check of RequestVote).',
+    );
+}
+
+const reliableChurn: TestDefinition<Lab6Impl> = {
+  name: 'TestReliableChurn',
+  description:
+    'peers cut off, crashed and restarted at random while three clients start commands; nothing committed is lost',
+  run: (ctx: Ctx) => churn(ctx, false),
+};
+
+const unreliableChurn: TestDefinition<Lab6Impl> = {
+  name: 'TestUnreliableChurn',
+  description: 'the same churn on a network that loses and delays messages',
+  run: (ctx: Ctx) => churn(ctx, true),
+};
+
+// ---- Part 4 (MIT 3D): snapshots ----
+
+/** MIT's snapshot tests: 30 rounds in which a victim is cut off and/or crashed while the others snapshot. */
+async function snapshotCommon(ctx: Ctx, disconnect: boolean, reliable: boolean, crash: boolean): Promise<void> {
+  const n = 3;
+  const ts = new RaftTester(ctx, { servers: n, unreliable: !reliable, snapshots: true });
+  await ts.one(randomCommand(), n, true);
+  let leader1 = await ts.checkOneLeader();
+  for (let i = 0; i < 30; i++) {
+    let victim = (leader1 + 1) % n;
+    let sender = leader1;
+    if (i % 3 === 1) {
+      sender = (leader1 + 1) % n;
+      victim = leader1;
+    }
+    if (disconnect) {
+      ts.disconnect(victim);
+      await ts.one(randomCommand(), n - 1, true);
+    }
+    if (crash) {
+      ts.crash1(victim);
+      await ts.one(randomCommand(), n - 1, true);
+    }
+    // Perhaps enough to make a snapshot.
+    const nn = SNAPSHOT_INTERVAL / 2 + below(SNAPSHOT_INTERVAL);
+    for (let k = 0; k < nn; k++) ts.peer(sender)?.start(randomCommand());
+    // Let the appliers catch up with those starts.
+    await ts.one(randomCommand(), disconnect || crash ? n - 1 : n, true);
+    const size = ts.logSize();
+    expect(
+      ts,
+      size < MAX_LOG_SIZE,
+      `a peer's saved Raft state is ${size} characters; expected under ${MAX_LOG_SIZE} when the service snapshots ` +
+        'every 10 commands. Likely causes: snapshot() does not drop the log entries it covers, or the trimmed log is not saved.',
+    );
+    if (disconnect) {
+      // Reconnect a follower, who may be behind and need a snapshot.
+      ts.connect(victim);
+      await ts.one(randomCommand(), n, true);
+      leader1 = await ts.checkOneLeader();
+    }
+    if (crash) {
+      ts.start1(victim);
+      ts.connect(victim);
+      await ts.one(randomCommand(), n, true);
+      leader1 = await ts.checkOneLeader();
+    }
+  }
+}
+
+const snapshotBasic: TestDefinition<Lab6Impl> = {
+  name: 'TestSnapshotBasic',
+  description: 'peers snapshot every 10 commands and trim their logs; the saved state stays small',
+  run: (ctx: Ctx) => snapshotCommon(ctx, false, true, false),
+};
+
+const snapshotInstall: TestDefinition<Lab6Impl> = {
+  name: 'TestSnapshotInstall',
+  description: 'a follower cut off while the others snapshot catches up through InstallSnapshot',
+  run: (ctx: Ctx) => snapshotCommon(ctx, true, true, false),
+};
+
+const snapshotInstallUnreliable: TestDefinition<Lab6Impl> = {
+  name: 'TestSnapshotInstallUnreliable',
+  description: 'InstallSnapshot to a cut-off follower on a network that loses and delays messages',
+  run: (ctx: Ctx) => snapshotCommon(ctx, true, false, false),
+};
+
+const snapshotInstallCrash: TestDefinition<Lab6Impl> = {
+  name: 'TestSnapshotInstallCrash',
+  description: 'a crashed follower restarts from its snapshot and catches up',
+  run: (ctx: Ctx) => snapshotCommon(ctx, false, true, true),
+};
+
+const snapshotInstallUnCrash: TestDefinition<Lab6Impl> = {
+  name: 'TestSnapshotInstallUnCrash',
+  description: 'crashes and restarts from snapshots on a network that loses and delays messages',
+  run: (ctx: Ctx) => snapshotCommon(ctx, false, false, true),
+};
+
+const snapshotAllCrash: TestDefinition<Lab6Impl> = {
+  name: 'TestSnapshotAllCrash',
+  description: 'every peer crashes after snapshots; after the restart the log goes on from where it was',
+  async run(ctx: Ctx) {
+    const n = 3;
+    const ts = new RaftTester(ctx, { servers: n, snapshots: true });
+    await ts.one(randomCommand(), n, true);
+    for (let iter = 0; iter < 5; iter++) {
+      const nn = SNAPSHOT_INTERVAL / 2 + below(SNAPSHOT_INTERVAL);
+      for (let k = 0; k < nn; k++) await ts.one(randomCommand(), n, true);
+      const index1 = await ts.one(randomCommand(), n, true);
+      for (let i = 0; i < n; i++) ts.crash1(i);
+      for (let i = 0; i < n; i++) {
+        ts.start1(i);
+        ts.connect(i);
+      }
+      const index2 = await ts.one(randomCommand(), n, true);
+      expect(
+        ts,
+        index2 >= index1 + 1,
+        `after every peer restarted, a new command went to index ${index2}, though index ${index1} was committed ` +
+          'before the crash: the restarted peers lost their snapshot or log (read both back in the constructor).',
+      );
+    }
+  },
+};
+
+const snapshotInit: TestDefinition<Lab6Impl> = {
+  name: 'TestSnapshotInit',
+  description: 'restarting twice from snapshots: a restarted peer keeps its snapshot when it saves again',
+  async run(ctx: Ctx) {
+    const n = 3;
+    const ts = new RaftTester(ctx, { servers: n, snapshots: true });
+    await ts.one(randomCommand(), n, true);
+    for (let k = 0; k < SNAPSHOT_INTERVAL + 1; k++) await ts.one(randomCommand(), n, true);
+    for (let round = 0; round < 2; round++) {
+      for (let i = 0; i < n; i++) ts.crash1(i);
+      for (let i = 0; i < n; i++) {
+        ts.start1(i);
+        ts.connect(i);
+      }
+      // One command, so that something is saved again after the restart.
+      await ts.one(randomCommand(), n, true);
+    }
+  },
+};
+
+/** Lab 6's named tests with their points (they add up to 100) and the handout's part after which each first passes. */
+export const suite: LabSuite<Lab6Impl> = {
+  lab: 'lab6',
+  title: 'Lab 6: Raft',
+  implFiles: IMPL_FILES,
+  load,
+  tests: [
+    scored(initialElection, { points: 4, part: 1 }),
+    scored(reElection, { points: 5, part: 1 }),
+    scored(manyElections, { points: 5, part: 1 }),
+    scored(basicAgree, { points: 3, part: 2 }),
+    scored(rpcBytes, { points: 3, part: 2 }),
+    scored(followerFailure, { points: 3, part: 2 }),
+    scored(leaderFailure, { points: 3, part: 2 }),
+    scored(failAgree, { points: 3, part: 2 }),
+    scored(failNoAgree, { points: 3, part: 2 }),
+    scored(concurrentStarts, { points: 3, part: 2 }),
+    scored(rejoin, { points: 3, part: 2 }),
+    scored(backup, { points: 4, part: 2 }),
+    scored(count, { points: 3, part: 2 }),
+    scored(persist1, { points: 3, part: 3 }),
+    scored(persist2, { points: 3, part: 3 }),
+    scored(persist3, { points: 3, part: 3 }),
+    scored(figure8, { points: 4, part: 3 }),
+    scored(unreliableAgree, { points: 3, part: 3 }),
+    scored(figure8Unreliable, { points: 4, part: 3 }),
+    scored(reliableChurn, { points: 3, part: 3 }),
+    scored(unreliableChurn, { points: 3, part: 3 }),
+    scored(nemesisRaft, { points: 5, part: 3 }),
+    scored(snapshotBasic, { points: 3, part: 4 }),
+    scored(snapshotInstall, { points: 3, part: 4 }),
+    scored(snapshotInstallUnreliable, { points: 3, part: 4 }),
+    scored(snapshotInstallCrash, { points: 3, part: 4 }),
+    scored(snapshotInstallUnCrash, { points: 3, part: 4 }),
+    scored(snapshotAllCrash, { points: 3, part: 4 }),
+    scored(snapshotInit, { points: 3, part: 4 }),
+    scored(nemesisSnapshots, { points: 3, part: 4 }),
+  ],
+};

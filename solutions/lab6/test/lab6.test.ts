@@ -1,0 +1,13 @@
+/** The kit's own checks of lab 6 (the standard ones: solution, skeleton, replay, mutants). */
+import * as path from 'node:path';
+import { describeLabKit } from '../../kit';
+import { mutants } from '../mutants';
+import { suite } from '../../../lab6/test/suite';
+
+describeLabKit({
+  suite,
+  labDir: path.resolve(__dirname, '../../../lab6'),
+  solutionDir: path.resolve(__dirname, '..'),
+  mutants,
+  replayTest: 'TestFigure8Unreliable',
+});
