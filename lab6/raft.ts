@@ -4,7 +4,8 @@
  * Each peer runs this class. The peers elect a leader (part 1), agree on a log of commands (part 2), keep what
  * they promised across crashes (part 3) and trim their logs with snapshots (part 4). The tester calls the
  * methods of RaftPeer; the peers call each other's RPC handlers over the simulated network as "Raft.<Method>"
- * (every method of this class whose name does not start with "_" can be called that way). See lab6/README.md.
+ * (every method of this class, and every field holding a function, whose name does not start with "_" can be
+ * called that way: start helpers' names with "_"). See lab6/README.md.
  */
 import type { RpcEnd } from '../labrpc';
 import type { Persister } from './persister';
@@ -21,7 +22,8 @@ export class Raft implements RaftPeer {
     private readonly peers: readonly RpcEnd[],
     private readonly me: number,
     private readonly persister: Persister,
-    private readonly apply: (msg: ApplyMsg) => void,
+    // The "_" keeps it off the RPC list: a field holding a function is a handler too, like a method.
+    private readonly _apply: (msg: ApplyMsg) => void,
   ) {
     // TODO: initialise the state, read what was persisted, and start the timers.
   }

@@ -3,8 +3,9 @@
  * agreement on terms, how many peers committed an index) and a watch on every apply: in order, once, and the same
  * command at an index on every peer (state machine safety).
  */
-import { Network, Server } from '../../labrpc';
-import type { ClientEnd } from '../../labrpc';
+import { Network, Server, Service } from '../../labrpc';
+import type { Handler } from '../../labrpc';
+import type { RpcEnd } from '../../labrpc';
 import { TestFailure } from '../../suite';
 import type { TestContext } from '../../suite';
 import { World, sleep } from '../../world';
@@ -62,10 +63,16 @@ export class RaftTester {
   /** What each peer applied: index → command (kept across a crash: a restarted peer applies the same again). */
   private readonly logs: Array<Map<number, Command>>;
   private readonly lastApplied: number[];
+  /** The highest term in which any instance of each peer sent or answered an RPC: what it must have saved. */
+  private readonly termUsed: number[];
   private readonly snapshots: boolean;
   private generation = 0;
   /** The highest index any peer applied. */
   maxIndex = 0;
+  /** Called (in a microtask) after peer i's handler produced a reply, whatever the RPC: the attackers crash here. */
+  onReplied: ((i: number, method: string) => void) | undefined;
+  /** Called (in a microtask) after peer i applied a command: the attackers crash here too. */
+  onApplied: ((i: number, index: number) => void) | undefined;
 
   constructor(
     private readonly ctx: TestContext<Lab6Impl>,
@@ -79,6 +86,7 @@ export class RaftTester {
     this.ends = Array.from({ length: this.n }, () => new Array<string>(this.n).fill(''));
     this.logs = Array.from({ length: this.n }, () => new Map<number, Command>());
     this.lastApplied = new Array<number>(this.n).fill(0);
+    this.termUsed = new Array<number>(this.n).fill(0);
     this.net.setReliable(!options.unreliable);
     ctx.onStuck(() => [
       `peers connected: ${
@@ -104,11 +112,18 @@ export class RaftTester {
     this.crash1(i);
     const world = World.current();
     this.generation++;
-    const peers: ClientEnd[] = [];
+    let self: RaftPeer | undefined;
+    const peers: RpcEnd[] = [];
     for (let j = 0; j < this.n; j++) {
       const name = `end-${i}-${j}-${this.generation}`;
       this.ends[i][j] = name;
-      peers.push(this.net.makeEnd(name));
+      const end = this.net.makeEnd(name);
+      peers.push({
+        call: <Reply>(method: string, args?: unknown): Promise<Reply> => {
+          if (self !== undefined && this.rafts[i] === self) this.noteTermUsed(i, self);
+          return end.call<Reply>(method, args);
+        },
+      });
       this.net.connect(name, RaftTester.serverName(j));
       world.recorder?.own(name, RaftTester.serverName(i));
     }
@@ -119,14 +134,64 @@ export class RaftTester {
       const problem = this.ingestSnapshot(i, saved, undefined);
       if (problem) this.fail(`peer ${i} restarted from its saved snapshot, but ${problem}`);
     }
-    let self: RaftPeer | undefined;
     const apply = (msg: ApplyMsg): void => {
       // A crashed instance's late applies are not the peer's any more.
       if (self !== undefined && this.rafts[i] === self) this.applied(i, self, msg);
     };
-    self = world.inLane(RaftTester.serverName(i), () => new this.ctx.impl.Raft(peers, i, persister, apply));
-    this.rafts[i] = self;
-    this.net.addServer(RaftTester.serverName(i), new Server().addService(self, 'Raft'));
+    const raft = world.inLane(RaftTester.serverName(i), () => new this.ctx.impl.Raft(peers, i, persister, apply));
+    self = raft;
+    this.rafts[i] = raft;
+    const restored = this.readState(raft);
+    if (restored !== undefined && restored.term < this.termUsed[i])
+      world.fail(
+        new TestFailure(
+          `peer ${i} restarted in term ${restored.term}, but before its crash it sent or answered RPCs in term ` +
+            `${this.termUsed[i]}. Expected currentTerm to be saved before a peer sends or answers anything in a new ` +
+            'term (Figure 2: persistent state is updated on stable storage before responding to RPCs). Likely causes: ' +
+            'persister.save not called when the term changes (on starting an election, or on hearing a higher term), ' +
+            'the term saved later (in a timer), or the term not read back in the constructor.',
+        ),
+      );
+    this.net.addServer(RaftTester.serverName(i), new Server().addService(this.watchedService(i, raft)));
+  }
+
+  /**
+   * Peer i's handlers as the network calls them, each followed by `onReplied` once its reply is on its way: a
+   * point where a crash finds out whether the peer saved what its reply promised. It knows no handler by name.
+   */
+  private watchedService(i: number, raft: RaftPeer): Service {
+    const own = new Service(raft, 'Raft');
+    const handlers: Record<string, Handler> = {};
+    for (const method of own.methods()) {
+      const handler = own.handler(method) as (args: unknown) => unknown;
+      handlers[method] = (args: never): unknown => {
+        const reply = handler(args);
+        const after = (): void => {
+          if (this.rafts[i] === raft) this.noteTermUsed(i, raft);
+          if (this.onReplied !== undefined && this.rafts[i] === raft) queueMicrotask(() => this.onReplied?.(i, method));
+        };
+        if (reply instanceof Promise) void reply.then(after, () => undefined);
+        else after();
+        return reply;
+      };
+    }
+    return new Service(handlers, 'Raft');
+  }
+
+  /** Peer i's state as it reports it, or undefined when getState throws (the test's own calls report that). */
+  private readState(raft: RaftPeer): { term: number } | undefined {
+    try {
+      const s = raft.getState();
+      return Number.isInteger(s.term) ? s : undefined;
+    } catch {
+      return undefined;
+    }
+  }
+
+  /** Notes that peer i sends or answers an RPC in its current term. */
+  private noteTermUsed(i: number, raft: RaftPeer): void {
+    const s = this.readState(raft);
+    if (s !== undefined && s.term > this.termUsed[i]) this.termUsed[i] = s.term;
   }
 
   /** Crashes peer i: cut off, killed, and its persister copied, so that nothing it does from now on is kept. */
@@ -135,10 +200,8 @@ export class RaftTester {
     if (raft === undefined) return;
     this.disconnect(i);
     this.net.deleteServer(RaftTester.serverName(i));
-    for (let j = 0; j < this.n; j++) {
-      if (this.ends[i][j] !== '') this.net.deleteEnd(this.ends[i][j]);
-      this.ends[i][j] = '';
-    }
+    // Its old ends stay disabled (as in MIT's tester): a killed instance that still sends sees its calls fail.
+    for (let j = 0; j < this.n; j++) this.ends[i][j] = '';
     this.persisters[i] = this.persisters[i].copy();
     this.rafts[i] = undefined;
     World.current().inLane(RaftTester.serverName(i), () => raft.kill());
@@ -384,35 +447,49 @@ export class RaftTester {
 
   /** Checks one apply of a running peer: in order, agreeing with the others; snapshots every interval when on. */
   private applied(i: number, raft: RaftPeer, msg: ApplyMsg): void {
+    const problem = this.judgeApply(i, msg);
+    // The verdict stops the run once this step ends; it is not thrown into the peer's own code.
+    if (problem !== undefined) World.current().fail(new TestFailure(problem));
+    else if (msg.kind === 'command') {
+      this.snapshotSoon(i, raft, msg.commandIndex);
+      const index = msg.commandIndex;
+      if (this.onApplied !== undefined) queueMicrotask(() => this.rafts[i] === raft && this.onApplied?.(i, index));
+    }
+  }
+
+  /** What is wrong with peer i applying `msg` (undefined: nothing, and the apply is recorded). */
+  private judgeApply(i: number, msg: ApplyMsg): string | undefined {
     if (msg.kind === 'snapshot') {
       const problem = this.ingestSnapshot(i, msg.snapshot, msg.snapshotIndex);
-      if (problem) this.fail(`peer ${i} applied a snapshot, but ${problem}`);
-      return;
+      return problem ? `peer ${i} applied a snapshot, but ${problem}` : undefined;
     }
     const index = msg.commandIndex;
     if (msg.kind !== 'command' || !Number.isInteger(index))
-      this.fail(
-        `peer ${i} applied ${showCommand(msg)}: expected { kind: "command", command, commandIndex } or a snapshot.`,
-      );
+      return `peer ${i} applied ${showCommand(msg)}: expected { kind: "command", command, commandIndex } or a snapshot.`;
     if (index !== this.lastApplied[i] + 1)
-      this.fail(
+      return (
         `peer ${i} applied index ${index} out of order: it had applied up to ${this.lastApplied[i]}, so the next must ` +
-          `be ${this.lastApplied[i] + 1}. Likely causes: lastApplied not advanced by one at a time, entries applied again ` +
-          'after a snapshot or a restart, or commitIndex moved backwards.',
+        `be ${this.lastApplied[i] + 1}. Likely causes: lastApplied not advanced by one at a time, entries applied again ` +
+        'after a snapshot or a restart, or commitIndex moved backwards.'
       );
     for (let j = 0; j < this.n; j++) {
       const theirs = this.logs[j].get(index);
       if (this.logs[j].has(index) && !same(theirs, msg.command))
-        this.fail(
+        return (
           `peer ${i} applied ${showCommand(msg.command)} at index ${index}, but peer ${j} applied ` +
-            `${showCommand(theirs)} there (state machine safety). Likely causes: committing an entry of an earlier term ` +
-            'by counting replicas (Figure 8), a follower that keeps conflicting entries, a vote granted to a candidate ' +
-            'whose log is behind, or commitIndex advanced past what the leader sent.',
+          `${showCommand(theirs)} there (state machine safety). Likely causes: committing an entry of an earlier term ` +
+          'by counting replicas (Figure 8), a follower that keeps conflicting entries, a vote granted to a candidate ' +
+          'whose log is behind, or commitIndex advanced past what the leader sent.'
         );
     }
     this.logs[i].set(index, msg.command);
     this.lastApplied[i] = index;
     if (index > this.maxIndex) this.maxIndex = index;
+    return undefined;
+  }
+
+  /** In the snapshot tests, asks peer i for a snapshot once it applied each SNAPSHOT_INTERVAL-th command. */
+  private snapshotSoon(i: number, raft: RaftPeer, index: number): void {
     if (this.snapshots && (index + 1) % SNAPSHOT_INTERVAL === 0) {
       const snap: TesterSnapshot = { index, commands: [] };
       for (let k = 0; k <= index; k++) snap.commands.push(this.logs[i].get(k) ?? null);
@@ -449,7 +526,7 @@ export class RaftTester {
     return undefined;
   }
 
-  /** While recording (a failing run's replay), draws each peer's term and role changes on its lane. */
+  /** While recording (a failing run's replay), draws each peer's role and term on its lane as they change. */
   private watchRoles(): void {
     const world = World.current();
     const recorder = world.recorder;
@@ -458,18 +535,21 @@ export class RaftTester {
     const look = (): void => {
       for (let i = 0; i < this.n; i++) {
         const raft = this.rafts[i];
-        let now = 'crashed';
+        let role: 'follower' | 'candidate' | 'leader' | 'crashed' | 'unknown' = 'crashed';
+        let term: number | undefined;
         if (raft !== undefined) {
           try {
             const s = raft.getState();
-            now = `${s.role} in term ${s.term}`;
+            role = s.role === 'follower' || s.role === 'candidate' || s.role === 'leader' ? s.role : 'unknown';
+            term = Number.isInteger(s.term) ? s.term : undefined;
           } catch {
-            now = 'getState() threw';
+            role = 'unknown';
           }
         }
+        const now = `${role}/${term}`;
         if (now !== seen[i]) {
           seen[i] = now;
-          recorder.add({ k: 'net', t: world.now(), lane: RaftTester.serverName(i), what: now });
+          recorder.add({ k: 'role', t: world.now(), lane: RaftTester.serverName(i), role, term });
         }
       }
     };

@@ -128,6 +128,42 @@ function disturb(ts: RaftTester, rng: Rng, log: string[]): void {
   }
 }
 
+/** Crashes a round may make at the tester's watch points (besides the schedule's). */
+const POINT_CRASHES = 4;
+
+/**
+ * Crashes at the moments a promise must already be saved, which random times rarely hit: right after a peer's
+ * handler answered (it restarts at once from what it saved, while its reply is still on the way), and right after a
+ * leader applied a command (before its followers may have heard it is committed; it restarts a little later). A
+ * reply is picked with a chance that falls with how many replies of its RPC came before, so the rare RPCs (votes,
+ * say, among thousands of heartbeats) are picked as often as the common ones, whatever the protocol calls them.
+ */
+function crashAtWritePoints(ts: RaftTester, rng: Rng, log: string[]): void {
+  let left = POINT_CRASHES;
+  const seen = new Map<string, number>();
+  ts.onReplied = (i, method) => {
+    const count = (seen.get(method) ?? 0) + 1;
+    seen.set(method, count);
+    if (left === 0 || !rng.chance(Math.min(0.25, 2 / count))) return;
+    left--;
+    const connected = ts.isConnected(i);
+    ts.start1(i);
+    if (connected) ts.connect(i);
+    log.push(`crash ${i} after it answered ${method}, restart at once`);
+  };
+  ts.onApplied = (i, index) => {
+    if (left === 0 || !ts.state(i).isLeader || !rng.chance(0.05)) return;
+    left--;
+    ts.crash1(i);
+    log.push(`crash leader ${i} after it applied ${index}`);
+    setTimeout(() => {
+      if (ts.isRunning(i)) return;
+      ts.start1(i);
+      ts.connect(i);
+    }, rng.int(ELECTION_TIMEOUT_MS));
+  };
+}
+
 /** One round: a fresh cluster, clients and faults for a while, then the faults heal and the promises are judged. */
 async function round(ctx: Ctx, r: number, snapshots: boolean, name: string): Promise<void> {
   const rng = keyedRng(ctx.seed, `${name}#${r}`);
@@ -138,6 +174,7 @@ async function round(ctx: Ctx, r: number, snapshots: boolean, name: string): Pro
   const network = applyPlan(ts.net, drawPlan(rng, r), rng, 800);
   const actions: string[] = [];
   const stop = { over: false };
+  crashAtWritePoints(ts, rng, actions);
   const clients = [0, 1, 2].map((me) => ts.background(client(ts, keyedRng(ctx.seed, `${name}#${r}/${me}`), stop, me)));
   // The fault phase: a disturbance every so often, some closer together than an election timeout.
   const faultMs = 6000 + rng.int(6000);
@@ -148,6 +185,8 @@ async function round(ctx: Ctx, r: number, snapshots: boolean, name: string): Pro
   }
   ctx.log(`round ${r}: ${n} peers, ${network}; ${actions.length} disturbances: ${actions.join('; ')}`);
   // Heal: a reliable network, every peer running and connected.
+  ts.onReplied = undefined;
+  ts.onApplied = undefined;
   healNetwork(ts.net);
   for (let i = 0; i < n; i++) {
     if (!ts.isRunning(i)) ts.start1(i);

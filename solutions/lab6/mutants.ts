@@ -1,4 +1,134 @@
-/** Deliberately broken versions of the lab 6 reference Raft; the kit's tests check that each one fails a named test. */
+/** Deliberately broken versions of the lab 6 reference Raft (the classic Raft mistakes); each must fail a named test. */
 import type { Mutant } from '../mutants';
 
-export const mutants: Mutant[] = [];
+export const mutants: Mutant[] = [
+  {
+    name: 'commit-old-term-by-count',
+    description: "the leader commits an entry of an earlier term once a majority holds it (Figure 8's trap)",
+    file: 'raft.ts',
+    replace: [
+      [
+        '      if (this._termAt(index) !== this.currentTerm) return; // older terms commit only with a current-term entry\n',
+        '',
+      ],
+    ],
+    caughtBy: ['TestFigure8Paper', 'TestFigure8', 'TestFigure8Unreliable', 'TestNemesisRaft'],
+  },
+  {
+    name: 'log-not-persisted-on-start',
+    description: "start() appends to the log without saving it: a leader's restart forgets entries it may have sent",
+    file: 'raft.ts',
+    replace: [
+      [
+        '    this.log.push({ term: this.currentTerm, command });\n    this._persist();',
+        '    this.log.push({ term: this.currentTerm, command });',
+      ],
+    ],
+    caughtBy: ['TestFigure8', 'TestNemesisRaft', 'TestReliableChurn', 'TestUnreliableChurn'],
+  },
+  {
+    name: 'election-not-persisted',
+    description:
+      'a candidate asks for votes before saving its new term and its vote for itself: after a restart it can vote again in that term',
+    file: 'raft.ts',
+    replace: [['    this.votedFor = this.me;\n    this._persist();\n', '    this.votedFor = this.me;\n']],
+    caughtBy: ['TestNemesisRaft', 'TestFigure8', 'TestReliableChurn', 'TestUnreliableChurn'],
+  },
+  {
+    name: 'no-up-to-date-check',
+    description:
+      'a peer votes for any candidate of its term, whatever its log (no election restriction, section 5.4.1)',
+    file: 'raft.ts',
+    replace: [
+      [
+        '    const grant = args.term === this.currentTerm && free && upToDate;',
+        '    const grant = args.term === this.currentTerm && free && (upToDate || !upToDate);',
+      ],
+    ],
+    caughtBy: ['TestFigure8', 'TestRejoin', 'TestBackup', 'TestNemesisRaft', 'TestFailAgree'],
+  },
+  {
+    name: 'backs-off-by-one-per-heartbeat',
+    description:
+      'after a mismatch the leader moves nextIndex back by one entry and tries again only at the next heartbeat',
+    file: 'raft.ts',
+    replace: [
+      [
+        '    const next = Math.max(this._nextIndexAfterConflict(reply), this.matchIndex[peer] + 1, 1);',
+        '    const next = Math.max(this.nextIndex[peer] - 1, 1);',
+      ],
+      ['    void this._replicateTo(peer); // try again at once: each try moves back past at least one term\n', ''],
+    ],
+    caughtBy: ['TestBackup', 'TestNemesisRaft', 'TestNemesisSnapshots'],
+  },
+  {
+    name: 'truncate-on-every-append',
+    description:
+      'a follower cuts its log after prevLogIndex on every AppendEntries, so a late, shorter one removes entries it acknowledged',
+    file: 'raft.ts',
+    replace: [['      if (index <= this._lastLogIndex() && this._termAt(index) === entries[i].term) continue;\n', '']],
+    caughtBy: ['TestFigure8Unreliable', 'TestNemesisRaft', 'TestUnreliableAgree', 'TestUnreliableChurn'],
+  },
+  {
+    name: 'heartbeats-every-10ms',
+    description: 'heartbeats go out every 10 ms, ten times the tester allows',
+    file: 'raft.ts',
+    replace: [['const HEARTBEAT_MS = 100;', 'const HEARTBEAT_MS = 10;']],
+    caughtBy: ['TestCount'],
+  },
+  {
+    name: 'fixed-election-timeout',
+    description: 'every peer waits the same election timeout: elections split again and again',
+    file: 'raft.ts',
+    replace: [['const ELECTION_TIMEOUT_SPREAD_MS = 300;', 'const ELECTION_TIMEOUT_SPREAD_MS = 0;']],
+    caughtBy: ['TestInitialElection', 'TestReElection', 'TestManyElections'],
+  },
+  {
+    name: 'snapshot-keeps-log',
+    description: 'snapshot() records the snapshot but never drops the log entries it covers',
+    file: 'raft.ts',
+    replace: [
+      [
+        '    this.log = this.log.slice(index - this.lastIncludedIndex);\n    this.lastIncludedIndex = index;\n    this._persist(snapshot);',
+        '    this._persist(snapshot);',
+      ],
+    ],
+    caughtBy: ['TestSnapshotBasic', 'TestNemesisSnapshots'],
+  },
+  {
+    name: 'snapshot-trims-one-too-many',
+    description: 'snapshot(index) also drops the entry after index (an off-by-one in the slice)',
+    file: 'raft.ts',
+    replace: [
+      [
+        '    this.log = this.log.slice(index - this.lastIncludedIndex);\n    this.lastIncludedIndex = index;',
+        '    this.log = this.log.slice(index - this.lastIncludedIndex + 1);\n    this.lastIncludedIndex = index;',
+      ],
+    ],
+    caughtBy: ['TestSnapshotBasic', 'TestSnapshotInstall', 'TestNemesisSnapshots', 'TestSnapshotAllCrash'],
+  },
+  {
+    name: 'install-snapshot-not-saved',
+    description: "a follower installs the leader's snapshot but saves the old one: after a restart it has neither",
+    file: 'raft.ts',
+    replace: [
+      [
+        '    this._persist(args.data);\n    this._applyCommitted();',
+        '    this._persist();\n    this._applyCommitted();',
+      ],
+    ],
+    caughtBy: ['TestSnapshotInstallCrash', 'TestSnapshotInstallUnCrash', 'TestNemesisSnapshots', 'TestSnapshotInstall'],
+  },
+  {
+    name: 'stale-leader-keeps-leading',
+    description: 'a leader that hears a higher term in an AppendEntries reply adopts it but keeps acting as leader',
+    file: 'raft.ts',
+    replace: [
+      [
+        "    if (reply.term > this.currentTerm) return this._becomeFollower(reply.term);\n    if (this.role !== 'leader' || this.currentTerm !== args.term) return; // a reply from an older term",
+        "    if (reply.term > this.currentTerm) {\n      this.currentTerm = reply.term;\n      this.votedFor = null;\n      this._persist();\n      return;\n    }\n    if (this.role !== 'leader' || this.currentTerm !== args.term) return; // a reply from an older term",
+      ],
+    ],
+    caughtBy: ['TestReElection', 'TestNemesisRaft', 'TestFigure8Unreliable', 'TestRejoin'],
+  },
+];

@@ -242,7 +242,7 @@ export class Raft implements RaftPeer {
     }
     if (prevLogIndex > this._lastLogIndex()) return refuse();
     const term = this._termAt(prevLogIndex);
-    if (term !== prevLogTerm) return refuse(term, this._firstIndexOfTermBefore(prevLogIndex));
+    if (term !== prevLogTerm) return refuse(term, this._firstIndexOfTermAt(prevLogIndex));
 
     this._mergeEntries(prevLogIndex, entries);
     const lastNewIndex = args.prevLogIndex + args.entries.length;
@@ -285,8 +285,8 @@ export class Raft implements RaftPeer {
     }
   }
 
-  /** The first index of the run of entries, ending at `index`, that have the same term (not below the snapshot). */
-  private _firstIndexOfTermBefore(index: number): number {
+  /** The first index holding the term of the entry at `index` (not below the snapshot): MIT's XIndex. */
+  private _firstIndexOfTermAt(index: number): number {
     const term = this._termAt(index);
     let first = index;
     while (first - 1 > this.lastIncludedIndex && this._termAt(first - 1) === term) first--;
