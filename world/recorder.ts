@@ -38,6 +38,15 @@ export type TraceEvent =
   | { readonly k: 'op'; readonly t: number; readonly id: number; readonly lane: string; readonly input: unknown }
   /** That operation returned. */
   | { readonly k: 'ret'; readonly t: number; readonly id: number; readonly output: unknown }
+  /** A consensus peer's role changed (lab 6): drawn as a band on its lane from now until its next change. */
+  | {
+      readonly k: 'role';
+      readonly t: number;
+      readonly lane: string;
+      readonly role: 'follower' | 'candidate' | 'leader' | 'crashed' | 'unknown';
+      /** Its term (absent while crashed or when its state could not be read). */
+      readonly term?: number;
+    }
   /** A line the code under test printed, on the lane of whoever was running. */
   | { readonly k: 'log'; readonly t: number; readonly lane: string; readonly text: string }
   /** The test failed here. */

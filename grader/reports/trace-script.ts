@@ -7,7 +7,7 @@ export const TRACE_SCRIPT = String.raw`
   var data = JSON.parse(document.getElementById('trace-data').textContent);
   var ev = data.events;
   var LANE_H = 34, GUTTER = 130, AXIS = 24, LONG_MS = 1000;
-  var msgs = [], byId = {}, ops = [], opById = {}, marks = [], fail = null, last = 0;
+  var msgs = [], byId = {}, ops = [], opById = {}, marks = [], roles = [], openRole = {}, fail = null, last = 0;
   var laneSet = {}, callers = {}, servers = {};
   function lane(n) { if (!(n in laneSet)) laneSet[n] = true; return n; }
   // Happened-before (Lamport) over the recorded events: each event is a node on its lane, in the lane's order; a
@@ -32,6 +32,12 @@ export const TRACE_SCRIPT = String.raw`
       callers[e.lane] = true; ops.push(o); opById[e.id] = o;
     } else if (e.k === 'ret') {
       if (opById[e.id]) { var oe = opById[e.id]; oe.t1 = e.t; oe.output = e.output; oe.nRet = node(oe.lane); }
+    } else if (e.k === 'role') {
+      // A band from this change to the lane's next one (or the end of the run).
+      lane(e.lane); servers[e.lane] = true;
+      if (openRole[e.lane]) openRole[e.lane].t1 = e.t;
+      var band = { lane: e.lane, t0: e.t, t1: undefined, role: e.role, term: e.term };
+      roles.push(band); openRole[e.lane] = band;
     } else if (e.k === 'net' || e.k === 'log') {
       lane(e.lane); marks.push({ k: e.k, t: e.t, lane: e.lane, text: e.text, what: e.what, n: node(e.lane) });
     } else if (e.k === 'fail') {
@@ -45,6 +51,7 @@ export const TRACE_SCRIPT = String.raw`
       else if (e.k === 'drop') { s.drop = e.which; s.why = e.why; s.td = e.t; }
     }
   }
+  roles.forEach(function (b) { if (b.t1 === undefined) b.t1 = last; });
   for (i = 0; i < msgs.length; i++) {
     var x = msgs[i];
     x.tEnd = Math.max(x.t0, x.t1 || 0, x.th || 0, x.t2 || 0, x.td || 0, x.tout || 0);
@@ -165,6 +172,20 @@ export const TRACE_SCRIPT = String.raw`
     }
     return out;
   }
+  // A peer's role as a band along its lane: gold while it leads, orange while a candidate, grey while crashed.
+  var ROLE_COLOR = { leader: '#d4a72c', candidate: '#fb8f44', crashed: '#8c959f', unknown: '#cf222e' };
+  function drawRoles() {
+    roles.forEach(function (b) {
+      if (b.t1 < v0 || b.t0 > v1) return;
+      var x0 = Math.max(GUTTER, X(b.t0)), x1 = Math.min(X(b.t1), canvas.width / devicePixelRatio), y = laneY[b.lane];
+      var color = ROLE_COLOR[b.role];
+      if (color) { ctx.globalAlpha = 0.3; ctx.fillStyle = color; ctx.fillRect(x0, y - 9, Math.max(1, x1 - x0), 18); ctx.globalAlpha = 1; }
+      if (x1 - x0 > 70) {
+        ctx.fillStyle = '#59636e';
+        ctx.fillText(b.role + (b.term !== undefined ? ' · term ' + b.term : ''), x0 + 3, y - 12);
+      }
+    });
+  }
   function visible(arr, lo, hi) {
     var out = [], i = firstAtOrAfter(arr, lo, 't0');
     for (; i < arr.length && arr[i].t0 <= hi; i++) out.push(arr[i]);
@@ -186,6 +207,7 @@ export const TRACE_SCRIPT = String.raw`
     ctx.fillStyle = '#59636e';
     for (var t = Math.ceil(v0 / step) * step; t <= v1; t += step) { var xx = X(t); seg(xx, AXIS - 6, xx, AXIS, '#59636e'); ctx.fillText(fmt(t), xx + 2, 8); }
     ctx.save(); ctx.beginPath(); ctx.rect(GUTTER, 0, w - GUTTER, h); ctx.clip();
+    drawRoles();
     shown = [];
     var margin = LONG_MS;
     var cand = visible(shortMsgs, v0 - margin, v1).concat(longMsgs);

@@ -100,6 +100,10 @@ export function legend(trace: TraceData): string {
   if (has('log')) parts.push('<span style="color:#8250df">● printed line</span>');
   if (has('net')) parts.push('<span style="color:#9a6700">● network change (start, kill, end enabled/disabled)</span>');
   if (has('op')) parts.push('<span>▬ clerk operation (what the caller got)</span>');
+  if (has('role'))
+    parts.push(
+      '<span><span style="color:#d4a72c">▬ leader</span>, <span style="color:#fb8f44">▬ candidate</span>, <span style="color:#8c959f">▬ crashed</span> (a peer\'s role and term; none: follower)</span>',
+    );
   if (has('fail')) parts.push('<span style="color:#cf222e">| the moment the test failed</span>');
   return parts.join('');
 }

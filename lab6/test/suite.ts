@@ -887,7 +887,7 @@ export const suite: LabSuite<Lab6Impl> = {
     scored(figure8, { points: 3, part: 3 }),
     scored(figure8Paper, { points: 3, part: 3 }),
     scored(unreliableAgree, { points: 3, part: 3 }),
-    scored(figure8Unreliable, { points: 4, part: 3 }),
+    scored(figure8Unreliable, { points: 3, part: 3 }),
     scored(reliableChurn, { points: 3, part: 3 }),
     scored(unreliableChurn, { points: 3, part: 3 }),
     scored(nemesisRaft, { points: 4, part: 3 }),
