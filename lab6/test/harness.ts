@@ -67,6 +67,8 @@ export class RaftTester {
   private readonly termUsed: number[];
   private readonly snapshots: boolean;
   private generation = 0;
+  /** Links cut between two peers that are otherwise connected ("i-j" with i < j). */
+  private readonly cuts = new Set<string>();
   /** The highest index any peer applied. */
   maxIndex = 0;
   /** Called (in a microtask) after peer i's handler produced a reply, whatever the RPC: the attackers crash here. */
@@ -207,14 +209,35 @@ export class RaftTester {
     World.current().inLane(RaftTester.serverName(i), () => raft.kill());
   }
 
-  /** Attaches peer i to the network: its ends to connected peers, and theirs to it. */
+  /** Attaches peer i to the network: its ends to connected peers, and theirs to it (except links cut by cutLink). */
   connect(i: number): void {
     this.connected[i] = true;
     for (let j = 0; j < this.n; j++) {
-      if (!this.connected[j]) continue;
+      if (!this.connected[j] || this.cuts.has(RaftTester.link(i, j))) continue;
       if (this.ends[i][j] !== '') this.net.enable(this.ends[i][j], true);
       if (this.ends[j][i] !== '') this.net.enable(this.ends[j][i], true);
     }
+  }
+
+  /** Cuts the link between peers i and j both ways, while both stay connected to the others (until healLinks). */
+  cutLink(i: number, j: number): void {
+    this.cuts.add(RaftTester.link(i, j));
+    for (const [a, b] of [
+      [i, j],
+      [j, i],
+    ])
+      if (this.ends[a][b] !== '') this.net.enable(this.ends[a][b], false);
+  }
+
+  /** Restores every link cutLink cut, between connected peers. */
+  healLinks(): void {
+    this.cuts.clear();
+    for (let i = 0; i < this.n; i++) if (this.connected[i]) this.connect(i);
+  }
+
+  /** The name of the link between two peers, either way round. */
+  private static link(i: number, j: number): string {
+    return i < j ? `${i}-${j}` : `${j}-${i}`;
   }
 
   /** Detaches peer i: nothing it sends arrives, nothing sent to it arrives. */

@@ -105,11 +105,23 @@ function disturb(ts: RaftTester, rng: Rng, log: string[]): void {
   const n = ts.n;
   const what = rng.int(100);
   const i = rng.int(n);
-  if (what < 25) {
+  if (what < 12) {
+    // A bridge: two halves that reach each other only through one peer, which hears both sides' elections.
+    const bridge = rng.int(n);
+    const others = Array.from({ length: n }, (_, k) => k).filter((k) => k !== bridge);
+    const left = new Set(others.filter(() => rng.chance(0.5)));
+    ts.healLinks();
+    for (const a of others) for (const b of others) if (a < b && left.has(a) !== left.has(b)) ts.cutLink(a, b);
+    for (let k = 0; k < n; k++) if (ts.isRunning(k)) ts.connect(k);
+    log.push(
+      `bridge ${bridge} between ${[...left].join(',') || '-'} and ${others.filter((k) => !left.has(k)).join(',')}`,
+    );
+  } else if (what < 25) {
     // A partition: a random minority alone, the rest together.
     const minority = new Set<number>();
     const size = 1 + rng.int(Math.floor((n - 1) / 2));
     while (minority.size < size) minority.add(rng.int(n));
+    ts.healLinks();
     for (let k = 0; k < n; k++) if (minority.has(k)) ts.disconnect(k);
     for (let k = 0; k < n; k++) if (!minority.has(k) && ts.isRunning(k)) ts.connect(k);
     log.push(`cut off ${[...minority].join(',')}`);
@@ -188,6 +200,7 @@ async function round(ctx: Ctx, r: number, snapshots: boolean, name: string): Pro
   ts.onReplied = undefined;
   ts.onApplied = undefined;
   healNetwork(ts.net);
+  ts.healLinks();
   for (let i = 0; i < n; i++) {
     if (!ts.isRunning(i)) ts.start1(i);
     ts.connect(i);

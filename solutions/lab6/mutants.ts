@@ -131,4 +131,43 @@ export const mutants: Mutant[] = [
     ],
     caughtBy: ['TestReElection', 'TestNemesisRaft', 'TestFigure8Unreliable', 'TestRejoin'],
   },
+  {
+    name: 'vote-not-persisted',
+    description: 'votedFor is not saved before the vote is answered: a restarted peer can vote twice in one term',
+    file: 'raft.ts',
+    replace: [
+      ['      this.votedFor = args.candidateId;\n      this._persist();', '      this.votedFor = args.candidateId;'],
+    ],
+    caughtBy: ['TestNemesisRaft', 'TestNemesisSnapshots', 'TestFigure8', 'TestReliableChurn', 'TestUnreliableChurn'],
+  },
+  {
+    name: 'stale-vote-replies-counted',
+    description: 'a candidate counts granted votes from replies to an earlier election of its own',
+    file: 'raft.ts',
+    replace: [
+      [
+        "    if (this.role === 'candidate' && this.currentTerm === args.term && reply.voteGranted) onGranted();",
+        "    if (this.role === 'candidate' && reply.voteGranted) onGranted();",
+      ],
+    ],
+    caughtBy: [
+      'TestNemesisRaft',
+      'TestNemesisSnapshots',
+      'TestFigure8Unreliable',
+      'TestManyElections',
+      'TestUnreliableChurn',
+    ],
+  },
+  {
+    name: 'applies-uncommitted',
+    description: "a follower applies every entry the leader sent, not only up to the leader's commitIndex",
+    file: 'raft.ts',
+    replace: [
+      [
+        '    if (args.leaderCommit > this.commitIndex) {\n      this.commitIndex = Math.max(this.commitIndex, Math.min(args.leaderCommit, lastNewIndex));',
+        '    if (lastNewIndex > this.commitIndex) {\n      this.commitIndex = Math.max(this.commitIndex, lastNewIndex);',
+      ],
+    ],
+    caughtBy: ['TestFailNoAgree', 'TestFollowerFailure', 'TestLeaderFailure', 'TestFigure8', 'TestNemesisRaft'],
+  },
 ];
