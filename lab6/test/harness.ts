@@ -122,7 +122,8 @@ export class RaftTester {
       const end = this.net.makeEnd(name);
       peers.push({
         call: <Reply>(method: string, args?: unknown): Promise<Reply> => {
-          if (self !== undefined && this.rafts[i] === self) this.noteTermUsed(i, self);
+          if (self !== undefined && this.rafts[i] !== self) return this.sentAfterKill(i, method);
+          if (self !== undefined) this.noteTermUsed(i, self);
           return end.call<Reply>(method, args);
         },
       });
@@ -178,6 +179,17 @@ export class RaftTester {
       };
     }
     return new Service(handlers, 'Raft');
+  }
+
+  /** A killed instance of peer i sent an RPC: that fails the test (kill() promises silence) and the call. */
+  private sentAfterKill<Reply>(i: number, method: string): Promise<Reply> {
+    const error = new TestFailure(
+      `a killed instance of peer ${i} called ${method} after kill() (the tester crashed it, then restarted it or left ` +
+        'it down). Expected a killed peer to send nothing more. Likely causes: kill() does not clear every timer (the ' +
+        'heartbeat or the election timer), or code that resumes after an await does not check that the peer was killed.',
+    );
+    World.current().fail(error);
+    return Promise.reject(error);
   }
 
   /** Peer i's state as it reports it, or undefined when getState throws (the test's own calls report that). */

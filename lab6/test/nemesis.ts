@@ -13,7 +13,9 @@ import { ELECTION_TIMEOUT_MS, MAX_LOG_SIZE, RaftTester, type Lab6Impl } from './
 type Ctx = TestContext<Lab6Impl>;
 
 /** Rounds per graded run: rounds 0-3 each meet one kind of network fault (see drawPlan), the rest mix them. */
-const ROUNDS = 5;
+const ROUNDS = 7;
+/** From this round on, every message is slowed by a random delay (rounds before it keep drawPlan's schedules). */
+const SLOW_FROM_ROUND = 5;
 /** How often the watch looks at every peer's term and role (virtual ms). */
 const WATCH_MS = 5;
 
@@ -130,10 +132,19 @@ function disturb(ts: RaftTester, rng: Rng, log: string[]): void {
       ts.crash1(i);
       log.push(`crash ${i}`);
     }
-  } else if (what < 80) {
+  } else if (what < 75) {
     if (!ts.isRunning(i)) ts.start1(i);
     ts.connect(i);
     log.push(`restart/reconnect ${i}`);
+  } else if (what < 80) {
+    // An election storm: every peer restarts at the same moment, so their election timers start together.
+    for (let k = 0; k < n; k++) {
+      if (!ts.isRunning(k)) continue;
+      const connected = ts.isConnected(k);
+      ts.start1(k);
+      if (connected) ts.connect(k);
+    }
+    log.push('restart every running peer at once');
   } else {
     ts.disconnect(i);
     log.push(`disconnect ${i}`);
@@ -183,7 +194,14 @@ async function round(ctx: Ctx, r: number, snapshots: boolean, name: string): Pro
   const ts = new RaftTester(ctx, { servers: n, snapshots });
   const watch = new PromiseWatch(ts, r);
   watch.start();
-  const network = applyPlan(ts.net, drawPlan(rng, r), rng, 800);
+  let network = applyPlan(ts.net, drawPlan(rng, r), rng, 800);
+  if (r >= SLOW_FROM_ROUND) {
+    // Slow links: every message takes up to `slowMs` more, so elections overlap (two candidates of one term).
+    const slowMs = rng.pick([50, 150, 300, 800]);
+    const delays = keyedRng(ctx.seed, `${name}#${r}/slow`);
+    ts.net.setSchedule({ extraDelayMs: () => delays.int(slowMs) });
+    network += `, every message up to ${slowMs} ms slower`;
+  }
   const actions: string[] = [];
   const stop = { over: false };
   crashAtWritePoints(ts, rng, actions);

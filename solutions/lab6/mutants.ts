@@ -138,25 +138,7 @@ export const mutants: Mutant[] = [
     replace: [
       ['      this.votedFor = args.candidateId;\n      this._persist();', '      this.votedFor = args.candidateId;'],
     ],
-    caughtBy: ['TestNemesisRaft', 'TestNemesisSnapshots', 'TestFigure8', 'TestReliableChurn', 'TestUnreliableChurn'],
-  },
-  {
-    name: 'stale-vote-replies-counted',
-    description: 'a candidate counts granted votes from replies to an earlier election of its own',
-    file: 'raft.ts',
-    replace: [
-      [
-        "    if (this.role === 'candidate' && this.currentTerm === args.term && reply.voteGranted) onGranted();",
-        "    if (this.role === 'candidate' && reply.voteGranted) onGranted();",
-      ],
-    ],
-    caughtBy: [
-      'TestNemesisRaft',
-      'TestNemesisSnapshots',
-      'TestFigure8Unreliable',
-      'TestManyElections',
-      'TestUnreliableChurn',
-    ],
+    caughtBy: ['TestVoteSurvivesCrash', 'TestNemesisRaft'],
   },
   {
     name: 'applies-uncommitted',
