@@ -13,9 +13,9 @@ import { ELECTION_TIMEOUT_MS, MAX_LOG_SIZE, RaftTester, type Lab6Impl } from './
 type Ctx = TestContext<Lab6Impl>;
 
 /** Rounds per graded run: rounds 0-3 each meet one kind of network fault (see drawPlan), the rest mix them. */
-const ROUNDS = 7;
+const ROUNDS = 8;
 /** From this round on, every message is slowed by a random delay (rounds before it keep drawPlan's schedules). */
-const SLOW_FROM_ROUND = 5;
+const SLOW_FROM_ROUND = 4;
 /** How often the watch looks at every peer's term and role (virtual ms). */
 const WATCH_MS = 5;
 
