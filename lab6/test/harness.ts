@@ -208,6 +208,26 @@ export class RaftTester {
     if (s !== undefined && s.term > this.termUsed[i]) this.termUsed[i] = s.term;
   }
 
+  /** Restarts peer i from what it saved and attaches it to the network. */
+  restart(i: number): void {
+    this.start1(i);
+    this.connect(i);
+  }
+
+  /** Every peer running (the crashed ones restarted) and attached: how the tests end their faults. */
+  reviveAll(): void {
+    for (let i = 0; i < this.n; i++) {
+      if (!this.isRunning(i)) this.start1(i);
+      this.connect(i);
+    }
+  }
+
+  /** Crashes every peer, then restarts them all from what they saved. */
+  crashAndRestartAll(): void {
+    for (let i = 0; i < this.n; i++) this.crash1(i);
+    for (let i = 0; i < this.n; i++) this.restart(i);
+  }
+
   /** Crashes peer i: cut off, killed, and its persister copied, so that nothing it does from now on is kept. */
   crash1(i: number): void {
     const raft = this.rafts[i];

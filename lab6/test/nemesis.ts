@@ -133,8 +133,7 @@ function disturb(ts: RaftTester, rng: Rng, log: string[]): void {
       log.push(`crash ${i}`);
     }
   } else if (what < 75) {
-    if (!ts.isRunning(i)) ts.start1(i);
-    ts.connect(i);
+    if (!ts.isRunning(i)) ts.restart(i);
     log.push(`restart/reconnect ${i}`);
   } else if (what < 80) {
     // An election storm: every peer restarts at the same moment, so their election timers start together.
@@ -181,8 +180,7 @@ function crashAtWritePoints(ts: RaftTester, rng: Rng, log: string[]): void {
     log.push(`crash leader ${i} after it applied ${index}`);
     setTimeout(() => {
       if (ts.isRunning(i)) return;
-      ts.start1(i);
-      ts.connect(i);
+      ts.restart(i);
     }, rng.int(ELECTION_TIMEOUT_MS));
   };
 }
@@ -219,10 +217,7 @@ async function round(ctx: Ctx, r: number, snapshots: boolean, name: string): Pro
   ts.onApplied = undefined;
   healNetwork(ts.net);
   ts.healLinks();
-  for (let i = 0; i < n; i++) {
-    if (!ts.isRunning(i)) ts.start1(i);
-    ts.connect(i);
-  }
+  ts.reviveAll();
   stop.over = true;
   const acknowledged = (await Promise.all(clients)).flat();
   // Progress: a command commits on every peer soon after healing.

@@ -441,20 +441,17 @@ const persist1: TestDefinition<Lab6Impl> = {
     await ts.one(12, n, true);
     const leader1 = await ts.checkOneLeader();
     ts.disconnect(leader1);
-    ts.start1(leader1);
-    ts.connect(leader1);
+    ts.restart(leader1);
     await ts.one(13, n, true);
     const leader2 = await ts.checkOneLeader();
     ts.disconnect(leader2);
     await ts.one(14, n - 1, true);
-    ts.start1(leader2);
-    ts.connect(leader2);
+    ts.restart(leader2);
     await ts.wait(4, n, -1); // leader2 must catch up before the next peer goes
     const i3 = ((await ts.checkOneLeader()) + 1) % n;
     ts.disconnect(i3);
     await ts.one(15, n - 1, true);
-    ts.start1(i3);
-    ts.connect(i3);
+    ts.restart(i3);
     await ts.one(16, n, true);
   },
 };
@@ -478,8 +475,7 @@ const persist2: TestDefinition<Lab6Impl> = {
       ts.connect((leader1 + 1) % n);
       ts.connect((leader1 + 2) % n);
       await sleep(ELECTION_TIMEOUT_MS);
-      ts.start1((leader1 + 3) % n);
-      ts.connect((leader1 + 3) % n);
+      ts.restart((leader1 + 3) % n);
       await ts.one(10 + index++, n - 2, true);
       ts.connect((leader1 + 4) % n);
       ts.connect((leader1 + 0) % n);
@@ -501,11 +497,9 @@ const persist3: TestDefinition<Lab6Impl> = {
     ts.crash1((leader + 0) % n);
     ts.crash1((leader + 1) % n);
     ts.connect((leader + 2) % n);
-    ts.start1((leader + 0) % n);
-    ts.connect((leader + 0) % n);
+    ts.restart((leader + 0) % n);
     await ts.one(103, 2, true);
-    ts.start1((leader + 1) % n);
-    ts.connect((leader + 1) % n);
+    ts.restart((leader + 1) % n);
     await ts.one(104, n, true);
   },
 };
@@ -529,18 +523,12 @@ const figure8: TestDefinition<Lab6Impl> = {
       if (nup < 3) {
         const s = below(n);
         if (!ts.isRunning(s)) {
-          ts.start1(s);
-          ts.connect(s);
+          ts.restart(s);
           nup++;
         }
       }
     }
-    for (let i = 0; i < n; i++) {
-      if (!ts.isRunning(i)) {
-        ts.start1(i);
-        ts.connect(i);
-      }
-    }
+    ts.reviveAll();
     await ts.one(randomCommand(), n, true);
   },
 };
@@ -588,8 +576,7 @@ const figure8Paper: TestDefinition<Lab6Impl> = {
     // (d) A and B crash; L restarts with P and Q. L's last term is the newest, so it wins and overwrites x with y.
     ts.crash1(a);
     ts.crash1(b);
-    ts.start1(l);
-    ts.connect(l);
+    ts.restart(l);
     await ts.one(4, 3, true);
     const { command } = ts.nCommitted(2);
     expect(
@@ -599,8 +586,7 @@ const figure8Paper: TestDefinition<Lab6Impl> = {
     );
     // Everyone back: A and B give up x for y.
     for (const i of [a, b]) {
-      ts.start1(i);
-      ts.connect(i);
+      ts.restart(i);
     }
     await ts.one(5, n, true);
   },
@@ -618,8 +604,7 @@ const voteSurvivesCrash: TestDefinition<Lab6Impl> = {
     for (let round = 0; round < 3; round++) {
       // No leader any more: the leader restarts as a follower, and every peer waits out its election timer.
       const leader = await ts.checkOneLeader();
-      ts.start1(leader);
-      ts.connect(leader);
+      ts.restart(leader);
       // A bridge: two halves that reach each other only through peer v, which hears both halves' candidates.
       const v = (leader + 1 + below(n - 1)) % n;
       const others = [0, 1, 2, 3, 4].filter((k) => k !== v);
@@ -630,8 +615,7 @@ const voteSurvivesCrash: TestDefinition<Lab6Impl> = {
       ts.onReplied = (i) => {
         if (i !== v || restarts === 0) return;
         restarts--;
-        ts.start1(v);
-        ts.connect(v);
+        ts.restart(v);
       };
       // Each half elects a leader with v's vote; two in one term means v voted twice.
       await sleep(3 * ELECTION_TIMEOUT_MS);
@@ -726,8 +710,7 @@ async function churn(ctx: Ctx, unreliable: boolean): Promise<void> {
     if (below(1000) < 200) ts.disconnect(below(n));
     if (below(1000) < 500) {
       const i = below(n);
-      if (!ts.isRunning(i)) ts.start1(i);
-      ts.connect(i);
+      if (!ts.isRunning(i)) ts.restart(i);
     }
     if (below(1000) < 200) {
       const i = below(n);
@@ -738,10 +721,7 @@ async function churn(ctx: Ctx, unreliable: boolean): Promise<void> {
   }
   await sleep(ELECTION_TIMEOUT_MS);
   ts.setUnreliable(false);
-  for (let i = 0; i < n; i++) {
-    if (!ts.isRunning(i)) ts.start1(i);
-    ts.connect(i);
-  }
+  ts.reviveAll();
   stop = true;
   const values = (await Promise.all(clients)).flat();
   await sleep(ELECTION_TIMEOUT_MS);
@@ -813,8 +793,7 @@ async function snapshotCommon(ctx: Ctx, disconnect: boolean, reliable: boolean, 
       leader1 = await ts.checkOneLeader();
     }
     if (crash) {
-      ts.start1(victim);
-      ts.connect(victim);
+      ts.restart(victim);
       await ts.one(randomCommand(), n, true);
       leader1 = await ts.checkOneLeader();
     }
@@ -862,11 +841,7 @@ const snapshotAllCrash: TestDefinition<Lab6Impl> = {
       const nn = SNAPSHOT_INTERVAL / 2 + below(SNAPSHOT_INTERVAL);
       for (let k = 0; k < nn; k++) await ts.one(randomCommand(), n, true);
       const index1 = await ts.one(randomCommand(), n, true);
-      for (let i = 0; i < n; i++) ts.crash1(i);
-      for (let i = 0; i < n; i++) {
-        ts.start1(i);
-        ts.connect(i);
-      }
+      ts.crashAndRestartAll();
       const index2 = await ts.one(randomCommand(), n, true);
       expect(
         ts,
@@ -887,11 +862,7 @@ const snapshotInit: TestDefinition<Lab6Impl> = {
     await ts.one(randomCommand(), n, true);
     for (let k = 0; k < SNAPSHOT_INTERVAL + 1; k++) await ts.one(randomCommand(), n, true);
     for (let round = 0; round < 2; round++) {
-      for (let i = 0; i < n; i++) ts.crash1(i);
-      for (let i = 0; i < n; i++) {
-        ts.start1(i);
-        ts.connect(i);
-      }
+      ts.crashAndRestartAll();
       // One command, so that something is saved again after the restart.
       await ts.one(randomCommand(), n, true);
     }
