@@ -15,6 +15,7 @@ const SECTIONS: Record<string, () => Promise<BenchFigure[]>> = {
   lab3: async () => (await import('./lab3')).benchLab3(),
   lab4: async () => (await import('./lab4')).benchLab4(),
   lab5: async () => (await import('./lab5')).benchLab5(),
+  lab6: async () => (await import('./lab6')).benchLab6(),
   trace: async () => (await import('./trace')).benchTrace(),
   instructor: async () => (await import('./instructor')).benchInstructor(),
   sweep: async () => (await import('./sweep')).benchSweep(),
