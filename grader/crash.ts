@@ -104,6 +104,19 @@ export function explainUnexpectedEnd(code: number, signal: string | null = null)
   return `The test's process ended unexpectedly (${how}) without calling process.exit or throwing. The test cannot be scored.`;
 }
 
+/** How explainPackageDenied's message begins (it is no crash of the code under test, so no boot-crash prefix). */
+const PACKAGE_DENIED = "The grader's sandbox could not read";
+
+/** The sandbox refused to read an installed package: how the packages were installed, not the code under test. */
+export function explainPackageDenied(resource: string): string {
+  return (
+    `${PACKAGE_DENIED} ${resource}, an installed package, so the test process stopped before ` +
+    'your code ran: this is about how the packages were installed, not about your code. The sandbox follows no ' +
+    'link to a folder outside node_modules (a linked @scope folder, say). Run `npm ci` in this repository to ' +
+    'install the packages as folders of their own, and grade again.'
+  );
+}
+
 /** A test result arrived that the grader's harness did not sign: code under test tried to report one itself. */
 export function explainForgedVerdict(): string {
   return (
@@ -132,6 +145,7 @@ export function explainBootTimeout(limitMs: number): string {
 
 /** Prefixes a message for failures that happened while the code under test was loading. */
 export function explainBootCrash(detail: string): string {
+  if (detail.startsWith(PACKAGE_DENIED)) return detail;
   return `Your code crashed while it was being loaded, so no test could run.\n${detail}`;
 }
 

@@ -24,6 +24,7 @@ import {
   explainTimeout,
   explainUncaught,
   explainUnexpectedEnd,
+  explainPackageDenied,
 } from './crash';
 import {
   signVerdict,
@@ -501,6 +502,8 @@ class SuiteWorker {
     if (/heap out of memory|Reached heap limit/.test(this.stderrTail))
       return { crash: 'out-of-memory', message: explainOutOfMemory(this.options.heapLimitMb) };
     if (this.exitCall) return { crash: 'exit', message: explainExit(this.exitCall.code, this.exitCall.where) };
+    const denied = /ERR_ACCESS_DENIED[\s\S]*?resource: '([^']*node_modules[^']*)'/.exec(this.stderrTail);
+    if (denied) return { crash: 'exit', message: explainPackageDenied(denied[1]) };
     return { crash: 'exit', message: explainUnexpectedEnd(code ?? -1, signal) };
   }
 }
