@@ -275,7 +275,9 @@ export function linkModules(from: string, to: string): void {
   fs.mkdirSync(to, { recursive: true });
   for (const name of fs.readdirSync(from)) {
     if (name.startsWith('.')) continue;
-    fs.symlinkSync(path.join(from, name), path.join(to, name), 'dir');
+    // To where the package really is: a link to a link (a template whose packages are themselves links) would
+    // make node open the middle link, which the sandbox does not let it read.
+    fs.symlinkSync(fs.realpathSync(path.join(from, name)), path.join(to, name), 'dir');
   }
 }
 
