@@ -4,10 +4,14 @@ import { codeLoader } from '../suite/loader';
 import type { Lab6Impl } from './test/harness';
 
 /** The files of the folder that hold the code under test (what the grader type-checks and batch grading takes from a submission). */
-export const IMPL_FILES = ['raft.ts'] as const;
+export const IMPL_FILES = ['raft.ts', 'rsm.ts', 'server.ts', 'client.ts'] as const;
 
 /** Lab 6's code from `dir` (absolute), ready for a test or a tool. */
 export function load(dir: string): Lab6Impl {
-  const raft = codeLoader().require(path.join(dir, 'raft.ts')) as { Raft: Lab6Impl['Raft'] };
-  return { Raft: raft.Raft };
+  const loader = codeLoader();
+  const raft = loader.require(path.join(dir, 'raft.ts')) as Pick<Lab6Impl, 'Raft'>;
+  const rsm = loader.require(path.join(dir, 'rsm.ts')) as Pick<Lab6Impl, 'RSM'>;
+  const server = loader.require(path.join(dir, 'server.ts')) as Pick<Lab6Impl, 'KVServer'>;
+  const client = loader.require(path.join(dir, 'client.ts')) as Pick<Lab6Impl, 'Clerk'>;
+  return { Raft: raft.Raft, RSM: rsm.RSM, KVServer: server.KVServer, Clerk: client.Clerk };
 }

@@ -96,6 +96,8 @@ export class Network {
   private reliable = true;
   private longDelays = false;
   private longReordering = false;
+  /** Extra time every message takes (ms): 0 is one machine; a few ms is a LAN (setLatency). */
+  private latencyMs = 0;
   private requestDrop: number = FAULTS.requestDrop;
   private replyDrop: number = FAULTS.replyDrop;
   private totalCount = 0;
@@ -172,6 +174,16 @@ export class Network {
     this.replyDrop = reply;
   }
 
+  /**
+   * Every message takes `ms` more, on either network: a LAN rather than one machine. Lab 6's key/value tests use
+   * it so that a client's operations take the few milliseconds they take between machines, not a fraction of one.
+   */
+  setLatency(ms: number): void {
+    if (!(ms >= 0 && Number.isFinite(ms))) throw new RangeError(`The latency must be a number of ms >= 0 (got ${ms}).`);
+    if (ms !== this.latencyMs) this.note(TEST_LANE, `latency ${ms} ms per message`);
+    this.latencyMs = ms;
+  }
+
   /** With long delays, calls to unreachable servers take up to 7 s to fail instead of 100 ms. */
   setLongDelays(yes: boolean): void {
     this.longDelays = yes;
@@ -245,7 +257,7 @@ export class Network {
   }
 
   private delay(rng: Rng): number {
-    return FAULTS.baseDelayMs + rng.float() * FAULTS.jitterMs;
+    return FAULTS.baseDelayMs + this.latencyMs + rng.float() * FAULTS.jitterMs;
   }
 
   /** Stops the run with a usage error (so a retry loop cannot spin on it) and returns the rejected promise. */

@@ -39,6 +39,11 @@ export interface VersionedState {
 /** A missing key. */
 const MISSING: VersionedState = { value: '', version: 0, hash: 0 };
 
+/** The state of a key that holds `value` at `version` (0: missing): where a check of a later stretch of history starts. */
+export function versionedState(value: string, version: number): VersionedState {
+  return version === 0 ? MISSING : { value, version, hash: combineHash(hashString(value), version) };
+}
+
 /** The lab2 model. */
 export const versionedModel: Model<VersionedState, VersionedInput, VersionedOutput> = {
   name: 'versioned kv',
@@ -53,8 +58,7 @@ export const versionedModel: Model<VersionedState, VersionedInput, VersionedOutp
     const err = output?.err;
     if (input.version === state.version) {
       if (err !== undefined && err !== 'OK' && err !== 'ErrMaybe') return undefined;
-      const version = state.version + 1;
-      return { value: input.value, version, hash: combineHash(hashString(input.value), version) };
+      return versionedState(input.value, state.version + 1);
     }
     const expected: VersionedErr = state.version === 0 ? 'ErrNoKey' : 'ErrVersion';
     return err === undefined || err === expected || err === 'ErrMaybe' ? state : undefined;

@@ -11,11 +11,29 @@ import type { TestContext } from '../../suite';
 import { World, sleep } from '../../world';
 import { Persister } from '../persister';
 import type { ApplyMsg, Command, RaftConstructor, RaftPeer } from '../raftapi';
+import type { RsmConstructor } from '../rsmapi';
+import type { ClerkConstructor, KVServerConstructor } from '../kvapi';
 
 /** What the grader loads from lab6/ (or solutions/lab6/). */
 export interface Lab6Impl {
   Raft: RaftConstructor;
+  RSM: RsmConstructor;
+  KVServer: KVServerConstructor;
+  Clerk: ClerkConstructor;
 }
+
+/** What runs on one server in parts 5-7, where the tester builds a service rather than a bare Raft peer. */
+export interface BuiltServer {
+  /** The server's Raft peer: its handlers are registered as "Raft.<Method>" and the tester watches its state. */
+  raft: RaftPeer;
+  /** Further RPC services on the same server (the key/value service's "KVServer"). */
+  services: Service[];
+  /** Stops the whole server (service, RSM and Raft peer): the tester's crash. */
+  kill(): void;
+}
+
+/** Builds server `me` on its ends to the peers and its persister (parts 5-7). */
+export type ServerBuilder = (peers: readonly RpcEnd[], me: number, persister: Persister) => BuiltServer;
 
 /** MIT's RaftElectionTimeout: a new leader must be chosen well within this after the old one is lost (ms). */
 export const ELECTION_TIMEOUT_MS = 1000;
@@ -32,6 +50,8 @@ export interface ClusterOptions {
   unreliable?: boolean;
   /** Ask peers for snapshots every SNAPSHOT_INTERVAL applied commands (part 4). */
   snapshots?: boolean;
+  /** Parts 5-7: what each server runs (a service built on a Raft peer it makes itself); the tester sees no applies. */
+  build?: ServerBuilder;
 }
 
 /** The tester's own snapshot: every command up to `index`, so a peer restarted from it knows what it applied. */
@@ -56,6 +76,9 @@ export class RaftTester {
   readonly net = new Network();
   readonly n: number;
   private readonly rafts: Array<RaftPeer | undefined>;
+  /** How to stop each running server (its Raft peer's kill, or the service's in parts 5-7). */
+  private readonly killers: Array<() => void>;
+  private readonly build: ServerBuilder | undefined;
   private readonly persisters: Persister[];
   private readonly connected: boolean[];
   /** ends[i][j]: the name of the end peer i uses to reach peer j (renamed at each restart of i). */
@@ -82,7 +105,9 @@ export class RaftTester {
   ) {
     this.n = options.servers;
     this.snapshots = options.snapshots ?? false;
+    this.build = options.build;
     this.rafts = new Array<RaftPeer | undefined>(this.n).fill(undefined);
+    this.killers = new Array<() => void>(this.n).fill(() => undefined);
     this.persisters = Array.from({ length: this.n }, () => new Persister());
     this.connected = new Array<boolean>(this.n).fill(false);
     this.ends = Array.from({ length: this.n }, () => new Array<string>(this.n).fill(''));
@@ -132,7 +157,8 @@ export class RaftTester {
     }
     const persister = this.persisters[i];
     this.lastApplied[i] = 0;
-    const saved = persister.readSnapshot();
+    // In parts 5-7 the snapshot is the service's, which restores it itself.
+    const saved = this.build === undefined ? persister.readSnapshot() : '';
     if (saved !== '') {
       const problem = this.ingestSnapshot(i, saved, undefined);
       if (problem) this.fail(`peer ${i} restarted from its saved snapshot, but ${problem}`);
@@ -141,9 +167,15 @@ export class RaftTester {
       // A crashed instance's late applies are not the peer's any more.
       if (self !== undefined && this.rafts[i] === self) this.applied(i, self, msg);
     };
-    const raft = world.inLane(RaftTester.serverName(i), () => new this.ctx.impl.Raft(peers, i, persister, apply));
+    const built = world.inLane(RaftTester.serverName(i), () =>
+      this.build !== undefined
+        ? this.build(peers, i, persister)
+        : RaftTester.bare(new this.ctx.impl.Raft(peers, i, persister, apply)),
+    );
+    const raft = built.raft;
     self = raft;
     this.rafts[i] = raft;
+    this.killers[i] = built.kill;
     const restored = this.readState(raft);
     if (restored !== undefined && restored.term < this.termUsed[i])
       world.fail(
@@ -155,7 +187,14 @@ export class RaftTester {
             'the term saved later (in a timer), or the term not read back in the constructor.',
         ),
       );
-    this.net.addServer(RaftTester.serverName(i), new Server().addService(this.watchedService(i, raft)));
+    const server = new Server().addService(this.watchedService(i, raft));
+    for (const service of built.services) server.addService(service);
+    this.net.addServer(RaftTester.serverName(i), server);
+  }
+
+  /** A bare Raft peer as a server (parts 1-4). */
+  private static bare(raft: RaftPeer): BuiltServer {
+    return { raft, services: [], kill: () => raft.kill() };
   }
 
   /**
@@ -186,7 +225,10 @@ export class RaftTester {
     const error = new TestFailure(
       `a killed instance of peer ${i} called ${method} after kill() (the tester crashed it, then restarted it or left ` +
         'it down). Expected a killed peer to send nothing more. Likely causes: kill() does not clear every timer (the ' +
-        'heartbeat or the election timer), or code that resumes after an await does not check that the peer was killed.',
+        'heartbeat or the election timer), code that resumes after an await does not check that the peer was killed' +
+        (this.build !== undefined
+          ? ", or (parts 5-7) a kill() that does not reach the Raft peer: the server's kill() must kill its RSM, and the RSM's its Raft peer."
+          : '.'),
     );
     World.current().fail(error);
     return Promise.reject(error);
@@ -238,7 +280,7 @@ export class RaftTester {
     for (let j = 0; j < this.n; j++) this.ends[i][j] = '';
     this.persisters[i] = this.persisters[i].copy();
     this.rafts[i] = undefined;
-    World.current().inLane(RaftTester.serverName(i), () => raft.kill());
+    World.current().inLane(RaftTester.serverName(i), this.killers[i]);
   }
 
   /** Attaches peer i to the network: its ends to connected peers, and theirs to it (except links cut by cutLink). */
@@ -319,6 +361,11 @@ export class RaftTester {
   /** The largest saved Raft state among the peers, in characters. */
   logSize(): number {
     return Math.max(...this.persisters.map((p) => p.raftStateSize()));
+  }
+
+  /** The largest saved snapshot among the peers, in characters. */
+  snapshotSize(): number {
+    return Math.max(...this.persisters.map((p) => p.snapshotSize()));
   }
 
   /** Peer i's state, its errors turned into clear failures. */

@@ -1,12 +1,14 @@
 /**
- * Lab 6's named tests: MIT 6.5840's Raft tests (3A-3D) with their names and parameters, each in its own
- * simulated world, so a seed replays it exactly: npm run grade lab6 -- --test <Name> --seed <N>
+ * Lab 6's named tests: MIT 6.5840's Raft tests (3A-3D) and, from kvsuite.ts, its key/value tests (4A-4C), by
+ * their names, each in its own simulated world, so a seed replays it exactly:
+ * npm run grade lab6 -- --test <Name> --seed <N>
  */
 import { IMPL_FILES, load } from '../load';
 import { LabSuite, scored, TestContext, TestDefinition } from '../../suite';
 import { sleep } from '../../world';
 import type { Command } from '../raftapi';
 import { ELECTION_TIMEOUT_MS, Lab6Impl, MAX_LOG_SIZE, RaftTester, SNAPSHOT_INTERVAL, showCommand } from './harness';
+import { kvTests } from './kvsuite';
 import { nemesisRaft, nemesisSnapshots } from './nemesis';
 
 type Ctx = TestContext<Lab6Impl>;
@@ -872,41 +874,42 @@ const snapshotInit: TestDefinition<Lab6Impl> = {
 /** Lab 6's named tests with their points (they add up to 100) and the handout's part after which each first passes. */
 export const suite: LabSuite<Lab6Impl> = {
   lab: 'lab6',
-  title: 'Lab 6: Raft',
+  title: 'Lab 6: Raft, and a key/value service on it',
   implFiles: IMPL_FILES,
   load,
   tests: [
-    scored(initialElection, { points: 4, part: 1 }),
-    scored(reElection, { points: 5, part: 1 }),
-    scored(manyElections, { points: 5, part: 1 }),
-    scored(basicAgree, { points: 3, part: 2 }),
-    scored(rpcBytes, { points: 3, part: 2 }),
-    scored(followerFailure, { points: 3, part: 2 }),
-    scored(leaderFailure, { points: 3, part: 2 }),
-    scored(failAgree, { points: 3, part: 2 }),
-    scored(failNoAgree, { points: 3, part: 2 }),
-    scored(concurrentStarts, { points: 3, part: 2 }),
-    scored(rejoin, { points: 3, part: 2 }),
-    scored(backup, { points: 4, part: 2 }),
-    scored(count, { points: 3, part: 2 }),
-    scored(persist1, { points: 3, part: 3 }),
-    scored(persist2, { points: 3, part: 3 }),
-    scored(persist3, { points: 3, part: 3 }),
+    scored(initialElection, { points: 2, part: 1 }),
+    scored(reElection, { points: 2, part: 1 }),
+    scored(manyElections, { points: 2, part: 1 }),
+    scored(basicAgree, { points: 2, part: 2 }),
+    scored(rpcBytes, { points: 2, part: 2 }),
+    scored(followerFailure, { points: 2, part: 2 }),
+    scored(leaderFailure, { points: 2, part: 2 }),
+    scored(failAgree, { points: 2, part: 2 }),
+    scored(failNoAgree, { points: 2, part: 2 }),
+    scored(concurrentStarts, { points: 2, part: 2 }),
+    scored(rejoin, { points: 2, part: 2 }),
+    scored(backup, { points: 2, part: 2 }),
+    scored(count, { points: 2, part: 2 }),
+    scored(persist1, { points: 2, part: 3 }),
+    scored(persist2, { points: 2, part: 3 }),
+    scored(persist3, { points: 2, part: 3 }),
     scored(figure8, { points: 2, part: 3 }),
-    scored(figure8Paper, { points: 3, part: 3 }),
-    scored(voteSurvivesCrash, { points: 3, part: 3 }),
-    scored(unreliableAgree, { points: 2, part: 3 }),
-    scored(figure8Unreliable, { points: 3, part: 3 }),
-    scored(reliableChurn, { points: 2, part: 3 }),
-    scored(unreliableChurn, { points: 3, part: 3 }),
-    scored(nemesisRaft, { points: 4, part: 3 }),
-    scored(snapshotBasic, { points: 3, part: 4 }),
-    scored(snapshotInstall, { points: 3, part: 4 }),
-    scored(snapshotInstallUnreliable, { points: 3, part: 4 }),
-    scored(snapshotInstallCrash, { points: 3, part: 4 }),
-    scored(snapshotInstallUnCrash, { points: 3, part: 4 }),
-    scored(snapshotAllCrash, { points: 3, part: 4 }),
-    scored(snapshotInit, { points: 3, part: 4 }),
-    scored(nemesisSnapshots, { points: 3, part: 4 }),
+    scored(figure8Paper, { points: 2, part: 3 }),
+    scored(voteSurvivesCrash, { points: 2, part: 3 }),
+    scored(unreliableAgree, { points: 1, part: 3 }),
+    scored(figure8Unreliable, { points: 2, part: 3 }),
+    scored(reliableChurn, { points: 1, part: 3 }),
+    scored(unreliableChurn, { points: 2, part: 3 }),
+    scored(nemesisRaft, { points: 2, part: 3 }),
+    scored(snapshotBasic, { points: 2, part: 4 }),
+    scored(snapshotInstall, { points: 2, part: 4 }),
+    scored(snapshotInstallUnreliable, { points: 2, part: 4 }),
+    scored(snapshotInstallCrash, { points: 2, part: 4 }),
+    scored(snapshotInstallUnCrash, { points: 2, part: 4 }),
+    scored(snapshotAllCrash, { points: 1, part: 4 }),
+    scored(snapshotInit, { points: 1, part: 4 }),
+    scored(nemesisSnapshots, { points: 2, part: 4 }),
+    ...kvTests,
   ],
 };

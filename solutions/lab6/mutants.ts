@@ -1,4 +1,7 @@
-/** Deliberately broken versions of the lab 6 reference Raft (the classic Raft mistakes); each must fail a named test. */
+/**
+ * Deliberately broken versions of the lab 6 reference: the classic Raft mistakes, then the RSM's, the key/value
+ * service's and the clerk's (parts 5-7); each must fail a named test.
+ */
 import type { Mutant } from '../mutants';
 
 export const mutants: Mutant[] = [
@@ -151,5 +154,85 @@ export const mutants: Mutant[] = [
       ],
     ],
     caughtBy: ['TestFailNoAgree', 'TestFollowerFailure', 'TestLeaderFailure', 'TestFigure8', 'TestNemesisRaft'],
+  },
+  {
+    name: 'get-from-local-state',
+    description:
+      'a server that believes it leads answers Get from its own map, without the log: a deposed leader reads stale data',
+    file: 'server.ts',
+    replace: [
+      [
+        "    const op: KvOp = { kind: 'get', key: args.key };\n    const r = await this.rsm.submit(op);\n    return r.err === 'OK' ? (r.result as GetReply) : r;",
+        "    if (this.rsm.raft.getState().role !== 'leader') return { err: 'ErrWrongLeader' };\n    return this.doOp({ kind: 'get', key: args.key });",
+      ],
+    ],
+    caughtBy: ['TestOnePartition4B', 'TestManyPartitionsManyClients4B', 'TestPersistPartition4B'],
+  },
+  {
+    name: 'doop-gets-the-wrapper',
+    description:
+      'the RSM hands the state machine its own wrapper (id and operation) instead of the submitted operation',
+    file: 'rsm.ts',
+    replace: [['    const result = this.sm.doOp(entry.op);', '    const result = this.sm.doOp(entry);']],
+    caughtBy: ['TestBasic4A', 'TestConcurrent4A'],
+  },
+  {
+    name: 'submit-waits-forever',
+    description:
+      'a waiting submit never checks whether its peer still leads: a cut-off leader keeps its submitters waiting',
+    file: 'rsm.ts',
+    replace: [['const LEADERSHIP_CHECK_MS = 20;', 'const LEADERSHIP_CHECK_MS = 1e9;']],
+    caughtBy: ['TestLeaderPartition4A'],
+  },
+  {
+    name: 'kill-leaves-submits-waiting',
+    description: 'kill() stops Raft but does not answer the submits still waiting',
+    file: 'rsm.ts',
+    replace: [['    for (const waiter of [...this.waiting.values()]) waiter.settle(WRONG_LEADER);\n', '']],
+    caughtBy: ['TestShutdown4A', 'TestRestartSubmit4A'],
+  },
+  {
+    name: 'never-snapshots',
+    description: 'the RSM never asks Raft for a snapshot, whatever maxRaftState says',
+    file: 'rsm.ts',
+    replace: [['      this.raft.snapshot(index, this.sm.snapshot());', '      void this.sm;']],
+    caughtBy: ['TestSnapshot4C', 'TestSnapshotSize4C', 'TestSnapshotCatchUp4C'],
+  },
+  {
+    name: 'snapshots-when-disabled',
+    description: 'the RSM snapshots even when maxRaftState is -1',
+    file: 'rsm.ts',
+    replace: [
+      [
+        '    if (this.maxRaftState !== NO_SNAPSHOTS && this.persister.raftStateSize() > this.maxRaftState)',
+        '    if (this.persister.raftStateSize() > Math.max(this.maxRaftState, MIN_SNAPSHOT_STATE))',
+      ],
+      ['const NO_SNAPSHOTS = -1;', 'const MIN_SNAPSHOT_STATE = 1000;'],
+    ],
+    caughtBy: ['TestBasic4B', 'TestConcurrent4B', 'TestPersistOneClient4B'],
+  },
+  {
+    name: 'snapshot-not-restored-on-restart',
+    description: "a restarted RSM ignores the persister's snapshot: the state machine starts empty after a crash",
+    file: 'rsm.ts',
+    replace: [
+      ['      sm.restore(snapshot);\n      this.lastApplied = undefined;', '      this.lastApplied = undefined;'],
+    ],
+    caughtBy: ['TestSnapshot4C', 'TestSnapshotRecover4C', 'TestSnapshotRecoverManyClients4C'],
+  },
+  {
+    name: 'installed-snapshot-ignored',
+    description:
+      "the RSM drops a snapshot Raft hands it from the leader: a lagging server's state machine misses what it covers",
+    file: 'rsm.ts',
+    replace: [['      this.sm.restore(msg.snapshot);\n', '']],
+    caughtBy: ['TestSnapshotCatchUp4C', 'TestSnapshotUnreliableRecoverConcurrentPartition4C'],
+  },
+  {
+    name: 'clerk-never-maybe',
+    description: 'the clerk returns ErrVersion for a re-sent put, though an earlier copy may have taken effect',
+    file: 'client.ts',
+    replace: [["    if (reply.err === 'ErrVersion' && attempts > 1) return 'ErrMaybe';\n", '']],
+    caughtBy: ['TestUnreliable4B', 'TestPersistConcurrentUnreliable4B', 'TestPersistPartitionUnreliable4B'],
   },
 ];

@@ -10,4 +10,7 @@ describeLabKit({
   solutionDir: path.resolve(__dirname, '..'),
   mutants,
   replayTest: 'TestFigure8Unreliable',
+  // The key/value tests (parts 5-7) run whole client workloads: one seed each here (npm run sweep proves them on
+  // many), like the generic attackers.
+  seedsFor: (t) => (t.generic || t.part >= 5 ? [1] : [1, 2, 3]),
 });
