@@ -187,8 +187,8 @@ export class RaftTester {
             'the term saved later (in a timer), or the term not read back in the constructor.',
         ),
       );
-    const server = new Server().addService(this.watchedService(i, raft));
-    for (const service of built.services) server.addService(service);
+    const server = new Server().addService(this.watchedService(i, raft, new Service(raft, 'Raft')));
+    for (const service of built.services) server.addService(this.watchedService(i, raft, service));
     this.net.addServer(RaftTester.serverName(i), server);
   }
 
@@ -198,11 +198,11 @@ export class RaftTester {
   }
 
   /**
-   * Peer i's handlers as the network calls them, each followed by `onReplied` once its reply is on its way: a
-   * point where a crash finds out whether the peer saved what its reply promised. It knows no handler by name.
+   * Server i's handlers of `own` as the network calls them (Raft's, and in parts 5-7 the service's), each followed
+   * by `onReplied` once its reply is on its way: a point where a crash finds out whether the server saved what its
+   * reply promised. It knows no handler by name.
    */
-  private watchedService(i: number, raft: RaftPeer): Service {
-    const own = new Service(raft, 'Raft');
+  private watchedService(i: number, raft: RaftPeer, own: Service): Service {
     const handlers: Record<string, Handler> = {};
     for (const method of own.methods()) {
       const handler = own.handler(method) as (args: unknown) => unknown;
@@ -217,7 +217,7 @@ export class RaftTester {
         return reply;
       };
     }
-    return new Service(handlers, 'Raft');
+    return new Service(handlers, own.name);
   }
 
   /** A killed instance of peer i sent an RPC: that fails the test (kill() promises silence) and the call. */

@@ -241,6 +241,8 @@ export class KvTester {
   readonly history = new HistoryRecorder<VersionedInput, VersionedOutput>();
   readonly maxRaftState: number;
   private readonly clerks: ClerkLinks[] = [];
+  /** Users of shared clerks so far. */
+  private shared = 0;
 
   constructor(
     private readonly ctx: Ctx,
@@ -287,6 +289,11 @@ export class KvTester {
     }
     this.clerks.push({ ends: names });
     return new RecordingClerk(new this.ctx.impl.Clerk(ends), id, this.history, this.ctx);
+  }
+
+  /** Another recorded user of `ck`'s clerk (a task sharing it): a client of its own in the history. */
+  shareClerk(ck: RecordingClerk): RecordingClerk {
+    return ck.sharedAs(SHARED_CLIENT_IDS + this.shared++);
   }
 
   /** Lets clerk `ck` reach every server again. */
@@ -383,6 +390,9 @@ export class KvTester {
   }
 }
 
+/** Client ids of the tasks that share a clerk with another (their own lanes in the history and the trace). */
+const SHARED_CLIENT_IDS = 1000;
+
 /** Wraps a student's clerk so that each operation is recorded with its call and return times. */
 export class RecordingClerk implements KVClerk {
   constructor(
@@ -392,6 +402,11 @@ export class RecordingClerk implements KVClerk {
     private readonly history: HistoryRecorder<VersionedInput, VersionedOutput>,
     private readonly ctx: Ctx,
   ) {}
+
+  /** The same clerk, recorded as client `id` (another task using it). */
+  sharedAs(id: number): RecordingClerk {
+    return new RecordingClerk(this.inner, id, this.history, this.ctx);
+  }
 
   async get(key: string): Promise<GetResult> {
     const op = this.history.begin(this.id, { op: 'get', key });

@@ -6,6 +6,7 @@ import { scored, within } from '../../suite';
 import type { NamedTest, TestContext, TestDefinition } from '../../suite';
 import { sleep } from '../../world';
 import { ELECTION_TIMEOUT_MS, Lab6Impl } from './harness';
+import { nemesisKV, nemesisKVSnapshots } from './kvnemesis';
 import {
   CounterOp,
   genericTest,
@@ -514,7 +515,7 @@ export const kvTests: ReadonlyArray<NamedTest<Lab6Impl>> = [
   scored(speed4B, { points: 1, part: 6 }),
   scored(concurrent4B, { points: 1, part: 6 }),
   scored(unreliable4B, { points: 1, part: 6 }),
-  scored(onePartition4B, { points: 2, part: 6 }),
+  scored(onePartition4B, { points: 1, part: 6 }),
   scored(manyPartitionsOneClient4B, { points: 1, part: 6 }),
   scored(manyPartitionsManyClients4B, { points: 1, part: 6 }),
   scored(persistOneClient4B, { points: 1, part: 6 }),
@@ -522,7 +523,8 @@ export const kvTests: ReadonlyArray<NamedTest<Lab6Impl>> = [
   scored(persistConcurrentUnreliable4B, { points: 1, part: 6 }),
   scored(persistPartition4B, { points: 1, part: 6 }),
   scored(persistPartitionUnreliable4B, { points: 1, part: 6 }),
-  scored(persistPartitionUnreliableLinearizable4B, { points: 3, part: 6 }),
+  scored(persistPartitionUnreliableLinearizable4B, { points: 2, part: 6 }),
+  scored(nemesisKV, { points: 2, part: 6 }),
   scored(snapshot4C, { points: 2, part: 7 }),
   scored(snapshotCatchUp4C, { points: 1, part: 7 }),
   scored(snapshotRPC4C, { points: 2, part: 7 }),
@@ -533,5 +535,6 @@ export const kvTests: ReadonlyArray<NamedTest<Lab6Impl>> = [
   scored(snapshotUnreliable4C, { points: 1, part: 7 }),
   scored(snapshotUnreliableRecover4C, { points: 1, part: 7 }),
   scored(snapshotUnreliableRecoverConcurrentPartition4C, { points: 1, part: 7 }),
-  scored(snapshotUnreliableRecoverConcurrentPartitionLinearizable4C, { points: 3, part: 7 }),
+  scored(snapshotUnreliableRecoverConcurrentPartitionLinearizable4C, { points: 2, part: 7 }),
+  scored(nemesisKVSnapshots, { points: 1, part: 7 }),
 ];

@@ -20,7 +20,7 @@ const SLOW_FROM_ROUND = 4;
 const WATCH_MS = 5;
 
 /** The watch on what Raft promises at every moment: one leader per term, and no running peer's term going back. */
-class PromiseWatch {
+export class PromiseWatch {
   /** term → the peer seen leading it. */
   private readonly leaders = new Map<number, number>();
   /** The last term seen per running instance of each peer. */
@@ -103,7 +103,7 @@ async function client(ts: RaftTester, rng: Rng, stop: { over: boolean }, me: num
 }
 
 /** The fault schedule's actions besides the network: partitions, crashes, restarts, reconnects. */
-function disturb(ts: RaftTester, rng: Rng, log: string[]): void {
+export function disturb(ts: RaftTester, rng: Rng, log: string[]): void {
   const n = ts.n;
   const what = rng.int(100);
   const i = rng.int(n);
@@ -160,7 +160,7 @@ const POINT_CRASHES = 4;
  * reply is picked with a chance that falls with how many replies of its RPC came before, so the rare RPCs (votes,
  * say, among thousands of heartbeats) are picked as often as the common ones, whatever the protocol calls them.
  */
-function crashAtWritePoints(ts: RaftTester, rng: Rng, log: string[]): void {
+export function crashAtWritePoints(ts: RaftTester, rng: Rng, log: string[]): void {
   let left = POINT_CRASHES;
   const seen = new Map<string, number>();
   ts.onReplied = (i, method) => {
