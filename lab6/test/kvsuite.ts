@@ -376,6 +376,8 @@ const snapshotCatchUp4C: TestDefinition<Lab6Impl> = {
     ts.group.connect(behind);
     // The rejoining server's higher term may depose the leader: an increment can then be applied and retried.
     const r = await ts.one(INC);
+    // A new leader commits the increment only with an entry of its own term (Figure 8): one more no-op.
+    await ts.one(NULL);
     await ts.checkCounter(r.n, RSM_SERVERS);
     if (ts.group.snapshotSize() === 0)
       ts.group.fail(

@@ -26,16 +26,12 @@ function grader(
   env: Record<string, string>,
   nodeFlags = ['--expose-gc'],
 ): { status: number | null; stdout: string; stderr: string } {
-  const r = spawnSync(
-    process.execPath,
-    [...nodeFlags, '-r', 'ts-node/register/transpile-only', 'grader/cli.ts', ...args],
-    {
-      cwd: REPO,
-      env: { ...process.env, KVLABS_LAB_ROOT: FIXTURES.crashy, NO_COLOR: '1', ...env },
-      encoding: 'utf8',
-      timeout: 60_000,
-    },
-  );
+  const r = spawnSync(process.execPath, [...nodeFlags, '-r', './grader/register.js', 'grader/cli.ts', ...args], {
+    cwd: REPO,
+    env: { ...process.env, KVLABS_LAB_ROOT: FIXTURES.crashy, NO_COLOR: '1', ...env },
+    encoding: 'utf8',
+    timeout: 60_000,
+  });
   return { status: r.status, stdout: r.stdout, stderr: r.stderr };
 }
 
