@@ -61,7 +61,7 @@ export const RUNNER_WIDTH = 18;
 
 /**
  * The reporter's runner for one test: the lab, then the test's name without "Test", its words shortened from the
- * longest down (to no fewer than 3 letters) until the whole fits in RUNNER_WIDTH: `lab2ReliablePut`,
+ * longest down (to no fewer than 3 letters, then, for the longest names, fewer) until the whole fits in RUNNER_WIDTH: `lab2ReliablePut`,
  * `lab2PutWronVersRel` for TestPutWrongVersionReliable. One runner per test makes the points the reporter prints
  * agree with the points it uploads (it prints passed/total × max_score per runner, and uploads the sum of the
  * tests' scores). Runner names are letters and digits only (the reporter refuses others); the kit's tests check
@@ -73,13 +73,16 @@ export function runnerName(lab: string, test: string): string {
   const words = body.match(/[A-Z]+(?![a-z])|[A-Z]?[a-z]+|[0-9]+/g) ?? [];
   const budget = RUNNER_WIDTH - prefix.length;
   let length = words.reduce((a, w) => a + w.length, 0);
-  while (length > budget) {
-    let longest = -1;
-    for (let i = 0; i < words.length; i++)
-      if (words[i].length > 3 && (longest < 0 || words[i].length >= words[longest].length)) longest = i;
-    if (longest < 0) break;
-    words[longest] = words[longest].slice(0, -1);
-    length--;
+  // Words keep 3 letters while that is enough, then (names of six words and more) fewer, down to their initials.
+  for (const floor of [3, 1]) {
+    while (length > budget) {
+      let longest = -1;
+      for (let i = 0; i < words.length; i++)
+        if (words[i].length > floor && (longest < 0 || words[i].length >= words[longest].length)) longest = i;
+      if (longest < 0) break;
+      words[longest] = words[longest].slice(0, -1);
+      length--;
+    }
   }
   return `${prefix}${words.join('')}`.slice(0, RUNNER_WIDTH);
 }
