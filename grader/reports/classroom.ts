@@ -1,14 +1,9 @@
 /**
- * The GitHub Classroom result, in the format the classroom-resources grader actions hand to
- * classroom-resources/autograding-grading-reporter: a JSON object, base64-encoded, which the reporter reads
- * from `<RUNNER>_RESULTS` (the grader step's `result` output). The reporter sums `tests[].score` against
- * `max_score` for the points it uploads.
- *
- * What the reporter prints of each test (src/console-results.js, v1): for status `pass` and `fail` only the name
- * (and " - line N" when `line_no` is not 0); for status `error`, "Error: " and the `message`; then, for every
- * status, "Test code:" and `test_code`. So a failed test is given status `error` here, with a message that names
- * it: that is the only way its message reaches the student's log. The runner's own status stays `fail` (the
- * reporter then ends with "Some tests failed."), and the points are the same either way: it counts only `pass`.
+ * The GitHub Classroom result: per test, a JSON object, base64-encoded (the format of the payloads that the
+ * classroom-resources grader actions write), which the workflow's points step (grader/reports/classroom-step.js)
+ * reads from `<RUNNER>_RESULTS` (the grader step's output for that runner). The step sums `tests[].score` against
+ * `max_score` for the points it reports to Classroom, and prints each failed test's `message` and `test_code`.
+ * A test the grader could not run at all (no result, a refusal) has status `error`; one that ran and failed, `fail`.
  */
 import { againCommand, pts, REAL_TIME_NOTE, traceFileName } from '../format';
 import type { LabResult, TestResult } from '../types';
@@ -53,19 +48,17 @@ export function classroomResult(labs: readonly LabResult[]): ClassroomResult {
 }
 
 /**
- * Widest runner name the reporter's table shows whole: its first column is 20 wide (src/aggregate-results.js,
- * `colWidths: [20, 13, 13]`) with one space of padding each side, and cli-table3 cuts a longer name to 17
- * characters and "…".
+ * Widest runner name: short enough to read as one word in the points step's table and in the workflow file (the
+ * width of the first column of Classroom's own reporter table, which courses know).
  */
 export const RUNNER_WIDTH = 18;
 
 /**
- * The reporter's runner for one test: the lab, then the test's name without "Test", its words shortened from the
+ * The Classroom runner for one test: the lab, then the test's name without "Test", its words shortened from the
  * longest down (to no fewer than 3 letters, then, for the longest names, fewer) until the whole fits in RUNNER_WIDTH: `lab2ReliablePut`,
- * `lab2PutWronVersRel` for TestPutWrongVersionReliable. One runner per test makes the points the reporter prints
- * agree with the points it uploads (it prints passed/total × max_score per runner, and uploads the sum of the
- * tests' scores). Runner names are letters and digits only (the reporter refuses others); the kit's tests check
- * that every lab's names are distinct, also in capitals (the reporter reads `<NAME>_RESULTS`).
+ * `lab2PutWronVersRel` for TestPutWrongVersionReliable. One runner per test shows partial credit test by test.
+ * Runner names are letters and digits only (they name step outputs and environment variables); the kit's tests
+ * check that every lab's names are distinct, also in capitals (the points step reads `<NAME>_RESULTS`).
  */
 export function runnerName(lab: string, test: string): string {
   const prefix = lab.replace(/[^A-Za-z0-9]/g, '');
@@ -95,7 +88,7 @@ function testPayload(lab: LabResult, t: TestResult): ClassroomResult {
 
 /**
  * The step-output lines for `labs`: `result=<payload of everything>` and, per test, `<runner>=<its payload>`
- * (the template's workflow hands each runner's output to the reporter).
+ * (the template's workflow hands each runner's output to the points step).
  */
 export function classroomOutputs(labs: readonly LabResult[]): string {
   const lines = [`result=${encodeClassroom(classroomResult(labs))}`];
@@ -113,7 +106,7 @@ export function classroomMissing(lab: string, test: string, points: number, reas
   };
 }
 
-/** The payload as the reporter expects it: base64 of its JSON. */
+/** The payload as the points step reads it: base64 of its JSON. */
 export function encodeClassroom(result: ClassroomResult): string {
   return Buffer.from(JSON.stringify(result), 'utf8').toString('base64');
 }
@@ -133,8 +126,7 @@ function classroomTest(lab: LabResult, t: TestResult, prefix: boolean): Classroo
   const at = failed ? failureLocation(lab, t) : undefined;
   return {
     name: prefix ? `${lab.lab}/${t.name}` : t.name,
-    // `error`, not `fail`: the reporter prints the message of an `error` only (see the top of this file).
-    status: failed ? 'error' : 'pass',
+    status: failed ? 'fail' : 'pass',
     score: t.points,
     message: failed ? failureMessage(lab, t, prefix) : null,
     test_code: failed ? againCommand(lab.lab, t, lab.target) : `npm run grade ${lab.lab} -- --test ${t.name}`,
@@ -146,11 +138,11 @@ function classroomTest(lab: LabResult, t: TestResult, prefix: boolean): Classroo
 }
 
 /**
- * A failed test's message as the reporter prints it, after "Error: ": which test and its points, what happened,
- * where to look in the student's code, and where the whole report is (the replay command follows as "Test code").
+ * A failed test's message as the points step prints it: which test and its points, what happened, where to look
+ * in the student's code, and where the whole report is (the replay command follows it).
  */
 function failureMessage(lab: LabResult, t: TestResult, prefix: boolean): string {
-  // The reporter prints "Error: " before it; an Error's own "Error: " would say it twice.
+  // The message starts with the test's name; an Error's own "Error: " adds nothing.
   const text = plainText(t.message).replace(/^Error: /, '');
   const what = text.length > MESSAGE_LIMIT ? `${text.slice(0, MESSAGE_LIMIT)}…` : text;
   const at = failureLocation(lab, t);

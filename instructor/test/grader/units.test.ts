@@ -22,7 +22,7 @@ import { scoreTest, totals } from '../../../grader/scoring';
 import { deriveSeeds, parseSeed, planSeeds } from '../../../grader/seeds';
 import type { LabResult, RunRecord } from '../../../grader/types';
 import { Collector, findAll, parseXml } from './helpers';
-import { reporterLines, reporterVerdict, tableCell, type ReporterPayload } from './reporter';
+import { runPointsStep } from './points-step';
 import path from 'node:path';
 
 function run(name: string, seed: number, status: 'passed' | 'failed', extra: Partial<RunRecord> = {}): RunRecord {
@@ -369,8 +369,8 @@ describe('grader: parts', () => {
       expect(one).to.include({ version: 1, status: 'fail', max_score: 20 });
       expect(one.tests.map((t) => [t.name, t.status, t.score])).to.deep.equal([
         ['TestGood', 'pass', 10],
-        ['TestEvil', 'error', 0],
-        ['TestRuns', 'error', 0],
+        ['TestEvil', 'fail', 0],
+        ['TestRuns', 'fail', 0],
       ]);
       expect(one.tests[1].test_code).to.equal('npm run grade lab9 -- --test TestEvil --seed 1');
       expect(one.tests[1].message).to.not.contain('\x1b');
@@ -380,16 +380,16 @@ describe('grader: parts', () => {
       expect(two.tests.map((t) => t.name)).to.include('lab8/TestGood');
     });
 
-    it('names each test’s Classroom runner so that the reporter’s 20-column table shows it whole, distinct in every lab and across labs', () => {
+    it('names each test’s Classroom runner in at most 18 letters and digits, distinct in every lab and across labs', () => {
       const kit = path.join(__dirname, '..', '..', '..');
       const seen = new Map<string, string>();
       for (const { lab, suitePath } of listLabs(kit)) {
         for (const t of requireSuite(suitePath).tests) {
           const runner = runnerName(lab, t.name);
           expect(runner, `${lab} ${t.name}`).to.match(/^[A-Za-z0-9]+$/);
-          expect(tableCell(runner), `${lab} ${t.name}: the table shows the whole name`).to.equal(runner);
+          expect(runner.length, `${lab} ${t.name}: ${runner} is too long`).to.be.at.most(RUNNER_WIDTH);
           expect(runner.startsWith(lab), 'it starts with its lab').to.equal(true);
-          // The reporter reads <NAME>_RESULTS: names equal in capitals would share one input.
+          // The points step reads <NAME>_RESULTS: names equal in capitals would share one input.
           const key = runner.toUpperCase();
           expect(seen.get(key), `${lab} ${t.name} and ${seen.get(key)} share the runner ${runner}`).to.equal(undefined);
           seen.set(key, `${lab} ${t.name}`);
@@ -401,7 +401,7 @@ describe('grader: parts', () => {
       expect(runnerName('lab2', 'TestPutWrongVersionReliable')).to.equal('lab2PutWronVersRel');
     });
 
-    it('puts a failed test’s message where the reporter prints it, with where to look and the replay command, and keeps its points and verdict', () => {
+    it('the points step prints a failed test’s message, where to look and the replay command, reports the points as Classroom reads them, and fails the step', () => {
       const frame =
         'Error: TODO: Clerk.put is not implemented yet\n    at Clerk.put (/home/runner/work/a/a/lab9/client.ts:27:11)';
       const lab: LabResult = {
@@ -412,29 +412,37 @@ describe('grader: parts', () => {
           scoreTest('TestTodo', 'x', 5, [run('TestTodo', 4, 'failed', { message: frame })]),
         ],
       };
-      const payloads = classroomOutputs([lab])
+      const outputs = classroomOutputs([lab])
         .trim()
         .split('\n')
         .filter((l) => !l.startsWith('result='))
-        .map((l) => {
-          const [runner, b64] = l.split('=', 2);
-          return { runner, payload: JSON.parse(Buffer.from(b64, 'base64').toString('utf8')) as ReporterPayload };
-        });
-      expect(payloads.map((p) => [p.runner, p.payload.status])).to.deep.equal([
-        ['lab9Good', 'pass'],
-        ['lab9Todo', 'fail'],
-      ]);
-      const log = payloads.flatMap((p) => reporterLines(p.runner, p.payload)).join('\n');
-      expect(log).to.contain('✅ TestGood');
-      expect(log)
-        .to.contain('Error: ❌ TestTodo failed (0/5 points): TODO: Clerk.put is not implemented yet')
+        .map((l) => l.split('=', 2));
+      expect(outputs.map(([runner]) => runner)).to.deep.equal(['lab9Good', 'lab9Todo']);
+      const step = runPointsStep({
+        RUNNERS: outputs.map(([runner]) => runner).join(','),
+        ...Object.fromEntries(outputs.map(([runner, b64]) => [`${runner.toUpperCase()}_RESULTS`, b64])),
+      });
+      expect(step.log)
+        .to.contain('❌ TestTodo failed (0/5 points): TODO: Clerk.put is not implemented yet')
         .and.contain('Where to look: lab9/client.ts:27')
         .and.contain('grading-reports artifact')
-        .and.contain('Test code:\nnpm run grade lab9 -- --test TestTodo --seed 4');
-      expect(reporterVerdict(payloads.map((p) => p.payload)), 'the step still says tests failed').to.equal(
-        'Some tests failed.',
-      );
-      expect(payloads.map((p) => p.payload.tests[0].score)).to.deep.equal([10, 0]);
+        .and.contain('Replay it: npm run grade lab9 -- --test TestTodo --seed 4')
+        .and.match(/^lab9Good\s+10\s+10 {2}✅$/m)
+        .and.match(/^lab9Todo\s+0\s+5 {2}❌$/m)
+        .and.match(/^total\s+10\s+15$/m);
+      expect(step.log, 'a passed test has no message').to.not.contain('TestGood failed');
+      expect(step.commands).to.deep.equal([
+        '::notice title=Autograding complete::Points 10/15',
+        '::notice title=Autograding report::{"totalPoints":10,"maxPoints":15}',
+      ]);
+      expect(step.code, 'the step fails when a test failed, so the run shows red').to.equal(1);
+      const passed = runPointsStep({ RUNNERS: 'lab9Good', LAB9GOOD_RESULTS: outputs[0][1] });
+      expect([passed.code, passed.commands[0]]).to.deep.equal([0, '::notice title=Autograding complete::Points 10/10']);
+      const broken = runPointsStep({ RUNNERS: 'lab9Good,lab9Todo', LAB9GOOD_RESULTS: outputs[0][1] });
+      expect(broken.code).to.equal(2);
+      expect(broken.commands).to.deep.equal([
+        '::error title=Autograding::The points could not be totalled: LAB9TODO_RESULTS is not set: the workflow lists lab9Todo but gives it no input.',
+      ]);
     });
 
     it('wraps the job summary’s failure messages, and links the grading-reports artifact and each failure’s trace page', () => {

