@@ -93,6 +93,8 @@ export class Network {
   private readonly ends = new Map<string, EndState>();
   private readonly servers = new Map<string, Server>();
   private readonly inFlight = new Set<InFlight>();
+  /** Calls sent and not yet answered or failed, by caller's end. */
+  private readonly unsettled = new Map<string, number>();
   private reliable = true;
   private longDelays = false;
   private longReordering = false;
@@ -222,6 +224,13 @@ export class Network {
   }
 
   /** Shuts the network down: calls in flight fail and new calls are refused. */
+  /** Calls sent on the ends `which` accepts that have not yet been answered or failed (in transit, handled, or replying). */
+  pendingCalls(which: (endName: string) => boolean): number {
+    let n = 0;
+    for (const [end, count] of this.unsettled) if (which(end)) n += count;
+    return n;
+  }
+
   cleanup(): void {
     this.closed = true;
     this.failInFlight(() => true);
@@ -312,7 +321,24 @@ export class Network {
       method,
       args: recordedValue(encoded.copy),
     });
-    return new Promise((resolve, reject) => {
+    this.unsettled.set(endName, (this.unsettled.get(endName) ?? 0) + 1);
+    let open = true;
+    const settle = (): void => {
+      if (!open) return;
+      open = false;
+      const left = (this.unsettled.get(endName) ?? 1) - 1;
+      if (left === 0) this.unsettled.delete(endName);
+      else this.unsettled.set(endName, left);
+    };
+    return new Promise((resolveCall, rejectCall) => {
+      const resolve = (value: unknown): void => {
+        settle();
+        resolveCall(value);
+      };
+      const reject = (err: unknown): void => {
+        settle();
+        rejectCall(err);
+      };
       const timeout = (fate: string): void => {
         world.trace(endName, method, fate);
         rec?.add({ k: 'timeout', t: world.now(), id });

@@ -216,55 +216,96 @@ export const takeoverOrder: TestDefinition<Lab1Impl> = {
     "a primary stops mid-append; another client appends through the new primary, which stops before the first clerk's re-send reaches it; the re-send goes to the last copy: both appends there once, in the order their replies describe",
   async run(ctx: Ctx) {
     const ts = new Lab1Tester(ctx, ALL_THREE);
-    const a = ts.makeRecordingClerk(0);
-    const b = ts.makeRecordingClerk(1);
+    const [a, b] = [ts.makeRecordingClerk(0), ts.makeRecordingClerk(1)];
     await a.put(KEY, START);
-    const m1 = 'x 0 0 y';
-    const m2 = 'x 1 0 y';
-    stopPrimaryMidWrite(ts, m1);
-    // Once server 0 is stopped, client A's re-send never gets through to server 1: it is held there until server
-    // 1 stops (after client B's append), and then goes to server 2.
-    const forcing = ts.onCall!;
-    ts.onCall = (server, method, args) => {
-      if (ts.isRunning(0)) return forcing(server, method, args);
-      if (server === 1 && mentions(args, m1) && !mentions(args, m2)) return forever();
-    };
-    const aOld = a.append(KEY, m1);
-    while (ts.isRunning(0)) await sleep(1);
-    const bOld = await within(
-      b.append(KEY, m2),
-      SETTLE_MS,
-      () =>
-        `append(${show(KEY)}, ${show(m2)}) did not finish within ${SETTLE_MS / 1000} s after the primary stopped: does server 1 take over?`,
-    );
-    ts.stopServer(1);
-    const aOldValue = await within(
-      aOld,
-      SETTLE_MS,
-      () =>
-        `append(${show(KEY)}, ${show(m1)}) did not finish within ${SETTLE_MS / 1000} s after servers 0 and 1 stopped (server 2 still runs and must take over).`,
-    );
-    ts.onCall = undefined;
-    const v = await readBack(ts, 'with servers 0 and 1 stopped');
-    const story = `Server 0 stopped while replicating append(${show(KEY)}, ${show(m1)}) (server 1 had it, server 2 not); client B's append(${show(KEY)}, ${show(m2)}) then went through server 1 and returned ${show(bOld)}; server 1 stopped; client A's re-send, answered by server 2, returned ${show(aOldValue)}; get(${show(KEY)}) from server 2 returned ${show(v)}`;
-    for (const [m, old] of [
-      [m1, aOldValue],
-      [m2, bOld],
-    ] as const) {
-      check(
-        v.startsWith(old + m),
-        () =>
-          `${story}. The append of ${show(m)} returned ${show(old)}, so the value must start with ${show(old + m)}: the copies applied the shard's writes in different orders, or lost one. ${CAUSES_LOST}`,
-      );
-    }
-    check(
-      v.length === START.length + m1.length + m2.length,
-      () =>
-        `${story}; expected both appends exactly once. If one is there twice: does the duplicate table travel with the data when a new primary brings the other copies up to date?`,
-    );
-    ts.checkLinearizable();
+    await appendsAcrossTakeover(ts, a, b, 1, 'Server 0 stopped');
   },
 };
+
+export const unseenLead: TestDefinition<Lab1Impl> = {
+  name: 'TestUnseenLead',
+  description:
+    "server 1 leads while server 0 is stopped; server 0 restarts, leads again and stops mid-append with only server 2 reached; server 1 leads again, never having seen server 0's lead, and another client appends through it; then it stops: the last copy holds both appends once, in the order their replies describe",
+  async run(ctx: Ctx) {
+    const ts = new Lab1Tester(ctx, ALL_THREE);
+    const [a, b] = [ts.makeRecordingClerk(0), ts.makeRecordingClerk(1)];
+    await a.put(KEY, START);
+    ts.stopServer(0);
+    const first = await readBack(ts, 'with server 0 stopped');
+    check(
+      first === START,
+      () => `get(${show(KEY)}) with server 0 stopped returned ${show(first)}; expected ${show(START)}.`,
+    );
+    ts.startServer(0); // it missed no writes: only a get ran while it was stopped
+    await appendsAcrossTakeover(
+      ts,
+      a,
+      b,
+      2,
+      'Server 1 led the shard once while server 0 was stopped (a get); server 0 came back, led again, and stopped',
+      "Server 1 never heard of server 0's second lead (server 0's messages to it never arrived), and the running servers looked as they did when it last led: a server that leads again must still bring the other copies up to date (or learn from them that another primary wrote to them since), since it cannot tell whether another led in between.",
+    );
+  },
+};
+
+/**
+ * Client A's append of one marker across the primary's stop (server `reaches` got it, the other backup not);
+ * client B's append through server 1, the new primary, before A's re-send reaches it; server 1 stops; A's re-send
+ * goes to server 2. Both appends must be there once, in the order their replies describe, and linearizable.
+ */
+async function appendsAcrossTakeover(
+  ts: Lab1Tester,
+  a: KVClerk,
+  b: KVClerk,
+  reaches: 1 | 2,
+  before: string,
+  hint = '',
+): Promise<void> {
+  const m1 = 'x 0 0 y';
+  const m2 = 'x 1 0 y';
+  stopPrimaryMidWrite(ts, m1, reaches);
+  // Once server 0 is stopped, client A's re-send never gets through to server 1: it is held there until server
+  // 1 stops (after client B's append), and then goes to server 2.
+  const forcing = ts.onCall!;
+  ts.onCall = (server, method, args) => {
+    if (ts.isRunning(0)) return forcing(server, method, args);
+    if (server === 1 && mentions(args, m1) && !mentions(args, m2)) return forever();
+  };
+  const aOld = a.append(KEY, m1);
+  while (ts.isRunning(0)) await sleep(1);
+  const bOld = await within(
+    b.append(KEY, m2),
+    SETTLE_MS,
+    () =>
+      `append(${show(KEY)}, ${show(m2)}) did not finish within ${SETTLE_MS / 1000} s after the primary stopped: does server 1 take over?`,
+  );
+  ts.stopServer(1);
+  const aOldValue = await within(
+    aOld,
+    SETTLE_MS,
+    () =>
+      `append(${show(KEY)}, ${show(m1)}) did not finish within ${SETTLE_MS / 1000} s after servers 0 and 1 stopped (server 2 still runs and must take over).`,
+  );
+  ts.onCall = undefined;
+  const v = await readBack(ts, 'with servers 0 and 1 stopped');
+  const story = `${before} while replicating append(${show(KEY)}, ${show(m1)}) (server ${reaches} had it, server ${3 - reaches} not); client B's append(${show(KEY)}, ${show(m2)}) then went through server 1 and returned ${show(bOld)}; server 1 stopped; client A's re-send, answered by server 2, returned ${show(aOldValue)}; get(${show(KEY)}) from server 2 returned ${show(v)}`;
+  for (const [m, old] of [
+    [m1, aOldValue],
+    [m2, bOld],
+  ] as const) {
+    check(
+      v.startsWith(old + m),
+      () =>
+        `${story}. The append of ${show(m)} returned ${show(old)}, so the value must start with ${show(old + m)}: the copies applied the shard's writes in different orders, or lost one. ${hint ? `${hint} ` : ''}${CAUSES_LOST}`,
+    );
+  }
+  check(
+    v.length === START.length + m1.length + m2.length,
+    () =>
+      `${story}; expected both appends exactly once. If one is there twice: does the duplicate table travel with the data when a new primary brings the other copies up to date?`,
+  );
+  ts.checkLinearizable();
+}
 
 export const readAtLaggingCopy: TestDefinition<Lab1Impl> = {
   name: 'TestReadAtLaggingCopy',

@@ -186,6 +186,15 @@ export class Lab1Tester {
   }
 
   /**
+   * Calls between two running servers not yet answered or failed: a copy of a shard sent before a stop or a
+   * restart may still be on its way, and would then land on a copy made after it.
+   */
+  peerCallsPending(): number {
+    const between = new Set(this.endsFrom.flatMap((ends, from) => (this.running[from] ? ends : [])));
+    return this.net.pendingCalls((end) => between.has(end) && this.running[Number(end.split('-')[2])]);
+  }
+
+  /**
    * Stops server i: every end to or from it is disabled (calls in flight fail), and servers asking
    * `isRunning(i)` hear false. The server object and its state stay as they are.
    */

@@ -21,6 +21,12 @@
  * write the old primary had not acknowledged is either kept (the new primary had it) or dropped everywhere
  * (it did not); either way the clerk's re-send then finds exactly one copy of it. The tester restarts only
  * servers that missed no writes, so a restarted server never leads with an out-of-date copy.
+ *
+ * A server cannot always see that another led in the meantime: a copy that led, handed over, and leads again
+ * with the same servers running may have missed a whole interim lead (a restarted server led for a moment and
+ * stopped again before its writes reached this copy). So every copy remembers whose copy it follows (the primary
+ * whose Install it took last), and a backup refuses a write from a primary it does not follow (ErrSync): the
+ * primary then sends it its whole copy, which already holds the write.
  */
 import { TimeoutError } from '../../labrpc';
 import { keyToShard, shardServers } from '../../lab1/rpc';
@@ -53,16 +59,20 @@ export type PutAppendReply = { err: 'OK'; value: string } | Refusal;
 /** Arguments of KVServer.Replicate: a write the primary has applied, for a backup to apply too. */
 export interface ReplicateArgs extends PutAppendArgs {
   op: 'Put' | 'Append';
+  /** The primary that sends it. */
+  from: number;
 }
 
-/** Reply of KVServer.Replicate and KVServer.Install. */
+/** Reply of KVServer.Replicate and KVServer.Install: ErrSync when the backup follows another primary's copy. */
 export interface ReplicateReply {
-  err: 'OK';
+  err: 'OK' | 'ErrSync';
 }
 
 /** Arguments of KVServer.Install: a new primary's whole copy of one shard, for a backup to adopt. */
 export interface InstallArgs {
   shard: number;
+  /** The primary that sends it. */
+  from: number;
   /** The shard's keys and values. */
   data: [string, string][];
   /** The exactly-once table: client id, number of its last write, the reply that write got. */
@@ -89,14 +99,14 @@ export class KVServer {
   /** Replaces a key's value, exactly once. */
   Put(args: PutAppendArgs): Promise<PutAppendReply> {
     return this.store.serve('KVServer.Put', args.key, args, (shard, id) =>
-      this.store.write(shard, id, { ...args, op: 'Put' }),
+      this.store.write(shard, id, { ...args, op: 'Put', from: this.store.config.me }),
     );
   }
 
   /** Appends to a key's value and returns the old value, exactly once. */
   Append(args: PutAppendArgs): Promise<PutAppendReply> {
     return this.store.serve('KVServer.Append', args.key, args, (shard, id) =>
-      this.store.write(shard, id, { ...args, op: 'Append' }),
+      this.store.write(shard, id, { ...args, op: 'Append', from: this.store.config.me }),
     );
   }
 
@@ -104,6 +114,9 @@ export class KVServer {
   Replicate(args: ReplicateArgs): ReplicateReply {
     const shard = this.store.shard(keyToShard(args.key, this.store.config.nshards));
     shard.syncedWith = ''; // another server leads the shard now: if this one leads again, it must sync first
+    // A primary whose copy this one does not follow may lack writes this copy took from another: it must send
+    // its whole copy first.
+    if (shard.follows !== args.from) return { err: 'ErrSync' };
     shard.apply(args);
     return { err: 'OK' };
   }
@@ -131,6 +144,8 @@ class Shard {
    * another server has led the shard since: its writes or its copy reached this one).
    */
   syncedWith = '';
+  /** As backup: the primary whose copy this one took last (by Install), undefined before any. */
+  follows: number | undefined;
 
   /** The key's value, "" when missing. */
   read(key: string): string {
@@ -146,9 +161,10 @@ class Shard {
   }
 
   /** This copy as plain data, for Install. */
-  snapshot(shard: number): InstallArgs {
+  snapshot(shard: number, from: number): InstallArgs {
     return {
       shard,
+      from,
       data: [...this.data],
       lastWrites: [...this.lastWrite].map(([client, last]) => [client, last.seq, last.reply]),
     };
@@ -157,6 +173,7 @@ class Shard {
   /** Replaces this copy by a primary's snapshot (writes only this copy had were never acknowledged). */
   install(s: InstallArgs): void {
     this.syncedWith = ''; // another server leads the shard now: if this one leads again, it must sync first
+    this.follows = s.from;
     this.data.clear();
     for (const [key, value] of s.data) this.data.set(key, value);
     this.lastWrite.clear();
@@ -240,9 +257,11 @@ class ShardStore {
     const running = shardServers(id, this.config).filter((s) => this.config.isRunning(s));
     const key = running.join(',');
     if (shard.syncedWith === key) return true;
-    const snapshot = shard.snapshot(id);
+    const snapshot = shard.snapshot(id, this.config.me);
     const sent = await Promise.all(
-      running.filter((s) => s !== this.config.me).map((b) => this.sendToBackup(id, b, 'KVServer.Install', snapshot)),
+      running
+        .filter((s) => s !== this.config.me)
+        .map((b) => this.sendToBackup(shard, id, b, 'KVServer.Install', snapshot)),
     );
     if (sent.includes('no longer primary')) return false;
     shard.syncedWith = key;
@@ -257,7 +276,7 @@ class ShardStore {
     if (dup !== undefined) return { err: 'OK', value: dup };
     const reply = shard.apply(w);
     const backups = shardServers(id, this.config).filter((s) => s !== this.config.me);
-    const sent = await Promise.all(backups.map((b) => this.sendToBackup(id, b, 'KVServer.Replicate', w)));
+    const sent = await Promise.all(backups.map((b) => this.sendToBackup(shard, id, b, 'KVServer.Replicate', w)));
     // Another copy took the shard over before every backup had the write: not acknowledged here. The clerk's
     // re-send reaches the new primary, whose copy decides whether it happened.
     if (sent.includes('no longer primary')) return { err: 'ErrRetry' };
@@ -267,9 +286,11 @@ class ShardStore {
   /**
    * Sends a call to one backup of shard `id` until it acknowledges, or until the backup stops ('backup stopped':
    * it gets the whole copy when it comes back), or until this server no longer leads the shard (a stopped server
-   * leads nothing; a copy before it in the list came back): its copy must then reach no one.
+   * leads nothing; a copy before it in the list came back): its copy must then reach no one. A backup that
+   * follows another primary's copy (ErrSync) gets this server's whole copy instead, which holds the write.
    */
   private async sendToBackup(
+    shard: Shard,
     id: number,
     backup: number,
     method: 'KVServer.Replicate' | 'KVServer.Install',
@@ -280,8 +301,10 @@ class ShardStore {
       if (this.primaryOf(id) !== this.config.me) return 'no longer primary';
       if (!this.config.isRunning(backup)) return 'backup stopped';
       try {
-        await this.config.peers[backup].call<ReplicateReply>(method, args);
-        return 'sent';
+        const reply = await this.config.peers[backup].call<ReplicateReply>(method, args);
+        if (reply.err === 'OK') return 'sent';
+        [method, args] = ['KVServer.Install', shard.snapshot(id, this.config.me)];
+        continue;
       } catch (err) {
         if (!(err instanceof TimeoutError)) throw err;
       }
