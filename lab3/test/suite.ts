@@ -13,6 +13,7 @@ import { loadConfig } from '../tools/config';
 import { runScenario } from '../tools/scenario';
 import { Cluster, ClusterOptions, DEFAULT_LINKS, Lab3Client, Lab3Impl, show } from './harness';
 import { nemesisTest } from './nemesis';
+import { realLateStart } from './real';
 
 type Ctx = TestContext<Lab3Impl>;
 
@@ -809,12 +810,12 @@ export const suite: LabSuite<Lab3Impl> = {
     scored(basic, { points: 4, part: 3 }),
     scored(linearizableConcurrent, { points: 4, part: 3 }),
     scored(sequentialConcurrent, { points: 4, part: 3 }),
-    scored(reorderingLinks, { points: 5, part: 3 }),
+    scored(reorderingLinks, { points: 4, part: 3 }),
     scored(sequentialTextbook, { points: 4, part: 3 }),
     scored(staleReadSequential, { points: 4, part: 3 }),
-    scored(noStaleReadLinearizable, { points: 5, part: 3 }),
+    scored(noStaleReadLinearizable, { points: 4, part: 3 }),
     scored(eventualConvergence, { points: 4, part: 3 }),
-    scored(eventualTieBreak, { points: 5, part: 3 }),
+    scored(eventualTieBreak, { points: 4, part: 3 }),
     scored(latencyOrder, { points: 4, part: 4 }),
     scored(originalConfigs, { points: 3, part: 3 }),
     scored(ownLatestWrite, { points: 4, part: 3 }),
@@ -823,12 +824,13 @@ export const suite: LabSuite<Lab3Impl> = {
     scored(eventualBlindOverwrite, { points: 3, part: 3 }),
     scored(eventualLastWriterWins, { points: 5, part: 3 }),
     scored(sequentialOwnWriteInOrder, { points: 5, part: 3 }),
-    scored(overtakenBroadcast, { points: 5, part: 3 }),
+    scored(overtakenBroadcast, { points: 4, part: 3 }),
     scored(sequentialReadsDelivered, { points: 4, part: 3 }),
     scored(sequentialWritesOrdered, { points: 3, part: 3 }),
     scored(linearizableReadAfterRemoteWrite, { points: 5, part: 3 }),
     scored(nemesisTest('linearizable', 'TestNemesisLinearizable'), { points: 4, part: 3 }),
     scored(nemesisTest('sequential', 'TestNemesisSequential'), { points: 4, part: 3 }),
     scored(nemesisTest('eventual', 'TestNemesisEventual'), { points: 4, part: 3 }),
+    scored(realLateStart, { points: 4, part: 3 }),
   ],
 };

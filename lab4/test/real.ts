@@ -5,11 +5,11 @@
  */
 import { randomBytes } from 'node:crypto';
 import * as http from 'node:http';
-import * as net from 'node:net';
 import { DEFAULT_CONFIG, type NodeConfig } from '../rpc';
 import { RealNode } from '../real/node-host';
 import { TestContext, TestFailure, check, type TestDefinition } from '../../suite';
 import { checkConsistency, requestJson, runLoad } from '../tools/lib';
+import { freePort } from '../../suite/ports';
 import type { Lab4Impl } from './harness';
 
 /** The real cluster's size and load: small enough to take about a second. */
@@ -176,18 +176,6 @@ export const realHttpCatchUpTest: TestDefinition<Lab4Impl> = {
     }
   },
 };
-
-/** A loopback port nothing listens on yet (taken from the system, then given back). */
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const probe = net.createServer();
-    probe.once('error', reject);
-    probe.listen(0, '127.0.0.1', () => {
-      const { port } = probe.address() as net.AddressInfo;
-      probe.close(() => resolve(port));
-    });
-  });
-}
 
 /** Writes sent while no follower listens yet, and how long the followers stay away. */
 const LATE_WRITES = 40;

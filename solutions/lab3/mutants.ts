@@ -294,4 +294,17 @@ export const mutants: Mutant[] = [
     ],
     caughtBy: ['TestNemesisEventual'],
   },
+  {
+    name: 'peer-call-sent-once',
+    description:
+      'a server sends each message to a peer once and ignores a failed call: in the simulation nothing is lost, but over real HTTP the first calls to a server that is not listening yet are refused and every server then waits for good',
+    file: 'server.ts',
+    replace: [
+      [
+        "this.peers[to].call('KVServer.Peer', env).catch(() => setTimeout(attempt, RESEND_MS));",
+        "this.peers[to].call('KVServer.Peer', env).catch(() => undefined);",
+      ],
+    ],
+    caughtBy: ['TestRealLateStart'],
+  },
 ];
