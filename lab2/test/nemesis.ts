@@ -158,8 +158,28 @@ export const nemesisKV: TestDefinition<Lab2Impl> = {
   },
 };
 
-/** The promise that a server keeps nothing per client: many fresh clerks each put once, and the server is weighed. */
+/**
+ * The promise that a server keeps nothing per client: many fresh clerks each put once, and the server is weighed.
+ * A heap reading can catch the engine dropping its own caches between the two weighings (the sweep saw a correct
+ * server weigh 391 bytes a client once in 1,000 runs), so a server over the bound is weighed once more on a fresh
+ * cluster, and the lighter figure counts: a server that keeps something per client is over it both times.
+ */
 async function memoryRound(ctx: Ctx): Promise<void> {
+  let perClient = Infinity;
+  for (let attempt = 1; attempt <= 2 && perClient > MEM_BYTES_PER_CLIENT; attempt++) {
+    perClient = Math.min(perClient, await weighServer(ctx));
+    ctx.log(`memory round, weighing ${attempt}: the server retains ${perClient.toFixed(1)} bytes per client`);
+  }
+  check(
+    perClient <= MEM_BYTES_PER_CLIENT,
+    `Memory round: after ${MEM_CLIENTS} clients did one put each, the server retains ${perClient.toFixed(0)} bytes per client ` +
+      `(at most ${MEM_BYTES_PER_CLIENT}; the lighter of two weighings on fresh servers). Expected no memory of clients or requests: the version check already makes a re-sent put ` +
+      'harmless. Likely causes: a table of replies or request ids (in the server or at the top of server.ts), or old values kept.',
+  );
+}
+
+/** One weighing: a fresh server, MEM_CLIENTS clerks that put once each, and the bytes per client its removal frees. */
+async function weighServer(ctx: Ctx): Promise<number> {
   const ts = new KVTester(ctx, true);
   const clerks = Array.from({ length: MEM_CLIENTS }, () => ts.makeRawClerk());
   for (const ck of clerks) await ck.get('m'); // anything allocated lazily per connection is counted out
@@ -169,14 +189,7 @@ async function memoryRound(ctx: Ctx): Promise<void> {
   }
   const withServer = liveHeapBytes();
   ts.removeServer();
-  const perClient = (withServer - liveHeapBytes()) / MEM_CLIENTS;
-  ctx.log(`memory round: the server retains ${perClient.toFixed(1)} bytes per client`);
-  check(
-    perClient <= MEM_BYTES_PER_CLIENT,
-    `Memory round: after ${MEM_CLIENTS} clients did one put each, the server retains ${perClient.toFixed(0)} bytes per client ` +
-      `(at most ${MEM_BYTES_PER_CLIENT}). Expected no memory of clients or requests: the version check already makes a re-sent put ` +
-      'harmless. Likely causes: a table of replies or request ids (in the server or at the top of server.ts), or old values kept.',
-  );
+  return (withServer - liveHeapBytes()) / MEM_CLIENTS;
 }
 
 /** The lock's own record: who the test saw acquire and not yet release, and how many times anyone incremented. */
