@@ -63,6 +63,17 @@ function appendAcrossStop(ck: KVClerk, marker: string, question: string): Promis
   );
 }
 
+/** Server 1 leads the shard for a get while server 0 is stopped; then server 0 restarts (it missed no writes). */
+async function leadWhileStopped(ts: Lab1Tester): Promise<void> {
+  ts.stopServer(0);
+  const first = await readBack(ts, 'with server 0 stopped');
+  check(
+    first === START,
+    () => `get(${show(KEY)}) with server 0 stopped returned ${show(first)}; expected ${show(START)}.`,
+  );
+  ts.startServer(0); // it missed no writes: only a get ran while it was stopped
+}
+
 const CAUSES_LOST =
   'Likely causes: a server that answers a re-sent write from its duplicate table without making sure every running copy has the write; ' +
   'a new primary that does not first bring the other running copies up to date; a primary that replies before every running copy acknowledged the write.';
@@ -112,13 +123,7 @@ export const retakeover: TestDefinition<Lab1Impl> = {
     const ts = new Lab1Tester(ctx, ALL_THREE);
     const ck = ts.makeClerk();
     await ck.put(KEY, START);
-    ts.stopServer(0);
-    const first = await readBack(ts, 'with server 0 stopped');
-    check(
-      first === START,
-      () => `get(${show(KEY)}) with server 0 stopped returned ${show(first)}; expected ${show(START)}.`,
-    );
-    ts.startServer(0); // it missed no writes: only a get ran while it was stopped
+    await leadWhileStopped(ts);
     const marker = 'x 0 0 y';
     stopPrimaryMidWrite(ts, marker);
     const old = await appendAcrossStop(ck, marker, 'does server 1 take over a second time?');
@@ -230,13 +235,7 @@ export const unseenLead: TestDefinition<Lab1Impl> = {
     const ts = new Lab1Tester(ctx, ALL_THREE);
     const [a, b] = [ts.makeRecordingClerk(0), ts.makeRecordingClerk(1)];
     await a.put(KEY, START);
-    ts.stopServer(0);
-    const first = await readBack(ts, 'with server 0 stopped');
-    check(
-      first === START,
-      () => `get(${show(KEY)}) with server 0 stopped returned ${show(first)}; expected ${show(START)}.`,
-    );
-    ts.startServer(0); // it missed no writes: only a get ran while it was stopped
+    await leadWhileStopped(ts);
     await appendsAcrossTakeover(
       ts,
       a,
