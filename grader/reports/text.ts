@@ -1,9 +1,7 @@
 /** Text hygiene for report files: escaping for HTML and Markdown, and characters XML cannot carry. */
 
-/** Escapes text for HTML element content and attribute values. */
-export function escapeHtml(s: string): string {
-  return s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;').replace(/'/g, '&#39;');
-}
+/** Escapes text for HTML element content and attribute values: the checker's, which its history pages use. */
+export { escapeHtml } from '../../checker/viewer/html';
 
 /** Removes terminal colour codes and the control characters XML 1.0 forbids. */
 export function plainText(s: string): string {

@@ -294,9 +294,9 @@ describe('grader: parts', () => {
     it('escapes every text in the HTML report and links each failing history', () => {
       const html = htmlReport(awkwardLab());
       expect(html).to.not.contain('<script>');
-      expect(html).to.contain('&lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt;');
-      expect(html).to.contain('A &lt;fixture&gt; lab');
-      expect(html).to.contain('a &lt;log&gt; line');
+      expect(html).to.contain('&#60;script&#62;alert(&#34;x&#34;)&#60;/script&#62;');
+      expect(html).to.contain('A &#60;fixture&#62; lab');
+      expect(html).to.contain('a &#60;log&#62; line');
       expect(html).to.contain('href="history-TestEvil-1.html"');
       expect(html).to.not.contain('\x1b');
       expect(html).to.contain('seed=2').and.contain('seed=3');
