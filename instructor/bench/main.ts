@@ -18,6 +18,7 @@ const SECTIONS: Record<string, () => Promise<BenchFigure[]>> = {
   lab6: async () => (await import('./lab6')).benchLab6(),
   trace: async () => (await import('./trace')).benchTrace(),
   instructor: async () => (await import('./instructor')).benchInstructor(),
+  deadline: async () => (await import('./deadline')).benchDeadline(),
   sweep: async () => (await import('./sweep')).benchSweep(),
 };
 
