@@ -353,16 +353,12 @@ class SuiteWorker {
       for (;;) {
         const ev = await this.events.next(deadline - performance.now());
         const elapsed = (): number => performance.now() - started;
-        if (!ev) {
+        /** Stops the test process and records the run as ended by `ending`. */
+        const stopWith = async (ending: Ending, world?: WorldSnapshot): Promise<RunRecord> => {
           await this.stop();
-          return crashRecord(
-            job,
-            { crash: 'timeout', message: explainTimeout(job.realLimitMs) },
-            elapsed(),
-            output,
-            undefined,
-          );
-        }
+          return crashRecord(job, ending, elapsed(), output, world);
+        };
+        if (!ev) return stopWith({ crash: 'timeout', message: explainTimeout(job.realLimitMs) });
         if (ev.kind === 'ended')
           return crashRecord(
             job,
@@ -380,23 +376,9 @@ class SuiteWorker {
           output = keepTail(output + m.text);
           if (!quiet) this.options.echo?.write(m.text);
         } else if (m.type === 'crash') {
-          await this.stop();
-          return crashRecord(
-            job,
-            { crash: m.crash, message: explainCrash(m.crash, m.message) },
-            elapsed(),
-            output,
-            m.world,
-          );
+          return stopWith({ crash: m.crash, message: explainCrash(m.crash, m.message) }, m.world);
         } else if (m.type === 'done' && m.index !== job.index) {
-          await this.stop();
-          return crashRecord(
-            job,
-            { crash: 'error', message: explainStrayVerdict(m.index) },
-            elapsed(),
-            output,
-            undefined,
-          );
+          return stopWith({ crash: 'error', message: explainStrayVerdict(m.index) });
         } else if (m.type === 'done') {
           const outcome = this.verified(m.index, m.body, m.mac);
           if (outcome && outcome.name === job.test && outcome.seed === job.seed) return fromOutcome(outcome, output);

@@ -2,21 +2,14 @@
 import { againCommand, historyFileName, replayCommand, rerunCommand, traceFileName } from '../format';
 import type { LabResult, RunRecord, TestResult } from '../types';
 
-/** What a test and each of its runs report alike. */
-interface RunFigures {
-  readonly seed: number;
-  readonly realMs: number;
-  readonly virtualMs: number;
-  readonly rpcs: number;
-  readonly ops: number;
-  readonly traceHash: string;
-  readonly message: string;
+/** What a test and each of its runs report alike: the test's sums or the run's own figures (see TestResult). */
+type RunFigures = Pick<TestResult, 'seed' | 'realMs' | 'virtualMs' | 'rpcs' | 'ops' | 'traceHash' | 'message'> & {
   readonly crash: string | null;
   /** 'load' when it never ran: the suite or the code under test could not be loaded. */
   readonly phase: 'load' | null;
   /** The command that runs it again, when it failed. */
   readonly replay: string | null;
-}
+};
 
 /** One run of a test in results.json. */
 export interface RunDocument extends RunFigures {
@@ -88,6 +81,20 @@ export function resultsDocument(r: LabResult, withDetails = true): ResultsDocume
   };
 }
 
+/** The figures a test and each of its runs report alike, from the test's sums or the run's own. */
+function measured(x: TestResult | RunRecord): Omit<RunFigures, 'phase' | 'replay'> {
+  return {
+    seed: x.seed,
+    realMs: round(x.realMs),
+    virtualMs: round(x.virtualMs),
+    rpcs: x.rpcs,
+    ops: x.ops,
+    traceHash: x.traceHash,
+    message: x.message,
+    crash: x.crash ?? null,
+  };
+}
+
 function testDocument(r: LabResult, t: TestResult, withDetails: boolean): TestDocument {
   const failed = t.status === 'failed';
   return {
@@ -96,15 +103,8 @@ function testDocument(r: LabResult, t: TestResult, withDetails: boolean): TestDo
     status: t.status,
     points: t.points,
     maxPoints: t.maxPoints,
-    seed: t.seed,
+    ...measured(t),
     realTime: t.realTime === true,
-    realMs: round(t.realMs),
-    virtualMs: round(t.virtualMs),
-    rpcs: t.rpcs,
-    ops: t.ops,
-    traceHash: t.traceHash,
-    message: t.message,
-    crash: t.crash ?? null,
     phase: t.runs.some((run) => run.phase === 'load') ? 'load' : null,
     failingSeeds: t.failingSeeds,
     replay: failed ? againCommand(r.lab, t, r.target) : null,
@@ -115,15 +115,8 @@ function testDocument(r: LabResult, t: TestResult, withDetails: boolean): TestDo
 function runDocument(r: LabResult, run: RunRecord, withDetails: boolean, realTime: boolean): RunDocument {
   const failed = run.status === 'failed';
   const doc: RunDocument = {
-    seed: run.seed,
     status: run.status,
-    realMs: round(run.realMs),
-    virtualMs: round(run.virtualMs),
-    rpcs: run.rpcs,
-    ops: run.ops,
-    traceHash: run.traceHash,
-    message: run.message,
-    crash: run.crash ?? null,
+    ...measured(run),
     phase: run.phase ?? null,
     replay: failed ? (realTime ? rerunCommand(r.lab, run.name, r.target) : replayCommand(r.lab, run.name, run.seed, r.target)) : null,
     history: failed && run.historyHtml ? historyFileName(run.name, run.seed) : null,
