@@ -90,7 +90,7 @@ ${minimal}${history}${cut}${silent}<div class="bar">
 <span id="counts"></span>
 </div>
 <p class="sub" id="causal"></p>
-<p class="sub legend">${legend(trace)} · Wheel: zoom · drag: move in time · click: details · <span id="view"></span></p>
+${names(trace)}<p class="sub legend">${legend(trace)} · Wheel: zoom · drag: move in time · click: details · <span id="view"></span></p>
 <div id="wrap"><canvas id="lanes"></canvas></div>
 <pre id="details"></pre>
 <div id="tip"></div>
@@ -119,6 +119,28 @@ export function legend(trace: TraceData): string {
     );
   if (has('fail')) parts.push('<span style="color:#cf222e">| the moment the test failed</span>');
   return parts.join('');
+}
+
+/**
+ * Every lane of the page with the ends it sent through, as text the browser's search finds: a console message
+ * names a client or server as its lane does ("client 4"), and an end ("clerk-end-5") leads to its lane here.
+ */
+export function names(trace: TraceData): string {
+  const ends = new Map<string, Set<string>>();
+  const lane = (n: string): Set<string> => ends.get(n) ?? ends.set(n, new Set()).get(n)!;
+  for (const e of trace.events) {
+    if (e.k === 'call') {
+      lane(e.from).add(e.end);
+      lane(e.to);
+    } else if (e.k === 'op' || e.k === 'net' || e.k === 'log' || e.k === 'role') lane(e.lane);
+  }
+  if (ends.size === 0) return '';
+  const natural = (a: string, b: string): number => a.localeCompare(b, undefined, { numeric: true });
+  const rows = [...ends.keys()].sort(natural).map((n) => {
+    const through = [...(ends.get(n) ?? [])].sort(natural);
+    return `<li>${h(n)}${through.length > 0 ? `: sends through ${h(through.join(', '))}` : ''}</li>`;
+  });
+  return `<details class="sub" id="names"><summary>Lanes, and the ends each sends through (search here for a name the console printed)</summary><ul>${rows.join('')}</ul></details>\n`;
 }
 
 /** JSON that cannot end the script element it sits in. */

@@ -144,7 +144,7 @@ export class RaftTester {
     for (let j = 0; j < this.n; j++) {
       const name = `end-${i}-${j}-${this.generation}`;
       this.ends[i][j] = name;
-      const end = this.net.makeEnd(name);
+      const end = this.net.makeEnd(name, RaftTester.serverName(i));
       peers.push({
         call: <Reply>(method: string, args?: unknown): Promise<Reply> => {
           if (self !== undefined && this.rafts[i] !== self) return this.sentAfterKill(i, method);
@@ -153,7 +153,6 @@ export class RaftTester {
         },
       });
       this.net.connect(name, RaftTester.serverName(j));
-      world.recorder?.own(name, RaftTester.serverName(i));
     }
     const persister = this.persisters[i];
     this.lastApplied[i] = 0;

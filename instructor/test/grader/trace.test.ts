@@ -96,6 +96,17 @@ describe('grader: trace pages', function () {
     expect(options.out.text.replace(/\s+/g, ' ')).to.match(
       new RegExp(`fails with just 1 of the \\d+ faults: .* Trace of this smallest failing schedule: \\S+${small}`),
     );
+    // The console names the lost message's sender as the page names its lane, and the page lists the end under it.
+    const named =
+      /the (?:reply to|request of) (client \d+)'s KVServer\.Put\(.*\) sent at [\d.]+ ms \(end (clerk-\d+)\)/.exec(
+        options.out.text,
+      );
+    expect(named, options.out.text).to.not.equal(null);
+    const [, client, end] = named as RegExpExecArray;
+    const calls = embedded(page).events.filter((e) => e.k === 'call' && e.end === end);
+    expect(calls.length).to.be.greaterThan(0);
+    expect(calls.every((e) => e.k === 'call' && e.from === client)).to.equal(true);
+    expect(page).to.contain(`<li>${client}: sends through ${end}</li>`);
   });
 
   it('does not minimize with minimizeSec 0 (--no-minimize)', async () => {
