@@ -54,9 +54,14 @@ export function forever(): Promise<void> {
   return new Promise(() => undefined);
 }
 
-/** The network name of server `i`. */
-function serverName(i: number): string {
-  return `server-${i}`;
+/** Server `i` on the network, which is its lane on the trace page, named as the tests' messages name it: "server 2". */
+export function serverName(i: number): string {
+  return `server ${i}`;
+}
+
+/** The index of the server named `name` by serverName. */
+export function serverIndex(name: string): number {
+  return Number(name.slice('server '.length));
 }
 
 /** One test's cluster: a network, the servers, the clerks, and the history of recorded operations. */
