@@ -16,6 +16,9 @@ function embedded(html: string): TraceData {
 
 describe('grader: trace pages', function () {
   this.timeout(120_000);
+  /** Folders a test made for a mutant's grade, removed when the tests are done. */
+  const made: string[] = [];
+  after(() => made.forEach((d) => fs.rmSync(d, { recursive: true, force: true })));
 
   it('writes a self-contained trace page for a failing test, with the failing moment and the code’s printed line on the server’s lane, linked from index.html and the console', async () => {
     const options = fixtureOptions(FIXTURES.crashy, { tests: ['TestBasic', 'TestWrongAnswer'], seed: 11, jobs: 1 });
@@ -67,6 +70,7 @@ describe('grader: trace pages', function () {
       'lab2',
       lab2Mutants.find((m) => m.name === 'errmaybe-means-held')!,
     );
+    made.push(root);
     const test = 'TestAcquireTimeoutUnreliable';
     const options = fixtureOptions(root, {
       lab: 'lab2',
@@ -76,6 +80,7 @@ describe('grader: trace pages', function () {
       minimizeSec: 20,
       compartment: false,
       permissions: false,
+      reportDir: path.join(root, 'reports'),
     });
     await grade(options);
     const dir = path.join(options.reportDir as string, 'lab2');
