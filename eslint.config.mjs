@@ -11,6 +11,7 @@ export default tseslint.config(
       'coverage/**',
       '.stryker-tmp/**',
       'solutions/.mutant-*/**',
+      'solutions/.parts-*/**',
       'instructor/test/grader/fixtures/**',
       '**/*.js',
       '**/*.mjs',

@@ -5,7 +5,16 @@ import path from 'node:path';
 import { isTodo } from '../suite/failure';
 import { describeMinimalFaults } from '../suite/minimize';
 import { crashLabel, failureLabel } from './crash';
-import { firstLine, pts, REAL_TIME_NOTE, replayCommand, rerunCommand, secs, traceFileName } from './format';
+import {
+  firstLine,
+  minimalTraceFileName,
+  pts,
+  REAL_TIME_NOTE,
+  replayCommand,
+  rerunCommand,
+  secs,
+  traceFileName,
+} from './format';
 import { formatProblem, problemsHeadline, TypeProblem } from './typecheck';
 import type { GradeResult, LabResult, Target, TestResult, TextSink } from './types';
 
@@ -180,7 +189,10 @@ export class ConsoleReporter {
       this.line(
         `    trace${runs > 1 ? ` (seed=${traced.seed})` : ''}: ${c.cyan(page)}  ${c.dim('(every message, fault and print of the replay)')}`,
       );
-      if (traced.minimal) this.block(describeMinimalFaults(traced.minimal, 3), 4);
+      const small = traced.minimalReplay
+        ? ` Trace of this smallest failing schedule: ${reportDir}/${minimalTraceFileName(t.name, traced.seed)}`
+        : '';
+      if (traced.minimal) this.block(`${describeMinimalFaults(traced.minimal, 3)}${small}`, 4);
     }
   }
 

@@ -53,6 +53,11 @@ export function traceFileName(test: string, seed: number): string {
   return `trace-${test.replace(/[^A-Za-z0-9_-]/g, '_')}-${seed}.html`;
 }
 
+/** The file name of the trace page of a failing run's smallest failing schedule (its minimised replay). */
+export function minimalTraceFileName(test: string, seed: number): string {
+  return traceFileName(test, seed).replace(/\.html$/, '-minimal.html');
+}
+
 /** The first line of a message. */
 export function firstLine(message: string): string {
   const i = message.indexOf('\n');

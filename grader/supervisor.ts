@@ -158,8 +158,15 @@ export async function runJobs(jobs: readonly Job[], options: SupervisorOptions):
     if (again.crash === 'error') return traced;
     if (ms <= 0 || again.crash === 'timeout' || !again.faults || !worker.alive || left() < MIN_BUDGET_LEFT_MS + ms)
       return traced;
-    const minimal = await minimize(worker, job, again.faults, failureSignature(again), ms);
-    return { ...traced, minimal: { ...minimal, scripted: scriptedFaults(again.trace) } };
+    const signature = failureSignature(again);
+    const minimal = await minimize(worker, job, again.faults, signature, ms);
+    const found = { ...traced, minimal: { ...minimal, scripted: scriptedFaults(again.trace) } };
+    // The smallest failing schedule gets a trace of its own when it differs from the run's (some fault was removed).
+    if (minimal.kept.length >= minimal.total || !worker.alive || left() < MIN_BUDGET_LEFT_MS + limit) return found;
+    const allowed = minimal.kept.map((f) => f.key);
+    const small = await worker.run({ ...job, realLimitMs: Math.ceil(limit), record: true, faults: { allowed } }, true);
+    if (small.status !== 'failed' || !small.trace || failureSignature(small) !== signature) return found;
+    return { ...found, minimalReplay: { trace: small.trace, message: small.message } };
   }
 
   /** Replays `job` with subsets of `faults` removed for at most `ms`, keeping the smallest set that fails the same way. */

@@ -1,6 +1,7 @@
 /** The grader's shared vocabulary: what to grade (options) and what came out (results). */
 import type { MinimalFaults } from '../suite/minimize';
 import type { CrashKind, TestOutcome, TestStatus } from '../suite/types';
+import type { TraceData } from '../world';
 import type { TypeProblem } from './typecheck';
 
 /** Whose code is graded: the student's files in labN/ or the reference solution (kit repository only). */
@@ -94,6 +95,11 @@ export interface RunRecord extends TestOutcome {
   readonly phase?: 'load';
   /** For a traced failing run: the smallest set of faults found with which it still fails. */
   readonly minimal?: MinimalFaults;
+  /**
+   * The recorded replay of that smallest failing schedule (only the faults kept, and the test's own), when it has
+   * fewer faults than the run: its trace page is written beside the run's.
+   */
+  readonly minimalReplay?: { readonly trace: TraceData; readonly message: string };
 }
 
 /** A named test's result over all its runs, scored by the rubric. */

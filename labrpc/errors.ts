@@ -6,9 +6,11 @@ export class TimeoutError extends Error {
   constructor(
     readonly method: string,
     readonly endName: string,
+    /** Who sent through the end, as the trace page names that lane (when the test named it). */
+    owner?: string,
   ) {
     super(
-      `RPC ${method} from end "${endName}" got no reply (the request or the reply was lost, or the server is down)`,
+      `RPC ${method} from ${owner === undefined ? '' : `${owner}, `}end "${endName}" got no reply (the request or the reply was lost, or the server is down)`,
     );
   }
 }

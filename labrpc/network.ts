@@ -52,6 +52,8 @@ export interface DeliverySchedule {
 interface EndState {
   enabled: boolean;
   server: string | undefined;
+  /** Who sends through the end (see makeEnd). */
+  readonly owner?: string;
 }
 
 /** A call waiting for its handler, so that killing the server can fail it at once. */
@@ -114,11 +116,15 @@ export class Network {
     this.world = world;
   }
 
-  /** Creates a client end; it starts disabled and unconnected. */
-  makeEnd(name: string): ClientEnd {
+  /**
+   * Creates a client end; it starts disabled and unconnected. `owner` names who sends through it, as the trace
+   * page names that lane ("client 4", "server-2"): its calls are drawn on that lane, and a lost message or a
+   * TimeoutError of the end names the owner first, then the end, so the console and the page use the same name.
+   */
+  makeEnd(name: string, owner?: string): ClientEnd {
     if (this.ends.has(name))
       throw new RpcUsageError(`An end named "${name}" already exists; end names must be unique.`);
-    this.ends.set(name, { enabled: false, server: undefined });
+    this.ends.set(name, { enabled: false, server: undefined, owner });
     return new ClientEnd(name, this);
   }
 
@@ -308,9 +314,9 @@ export class Network {
     // minimizing replay removes one fault, every other message keeps its fate and its timing.
     const rng = keyedRng(world.seed, `${endName}#${n}`);
     /** Whether a fault that chance chose happens (always, except in a minimizing replay that removed it). */
-    const fault = world.faults ? this.faultDecider(endName, n, method, encoded.copy) : undefined;
+    const fault = world.faults ? this.faultDecider(endName, end.owner, n, method, encoded.copy) : undefined;
     // The caller's lane, so that the reply and the timeout run on it (undefined when not recording).
-    const from = rec ? (rec.ownerOf(endName) ?? world.currentLane) : undefined;
+    const from = rec ? (end.owner ?? world.currentLane) : undefined;
     rec?.add({
       k: 'call',
       t: world.now(),
@@ -342,7 +348,7 @@ export class Network {
       const timeout = (fate: string): void => {
         world.trace(endName, method, fate);
         rec?.add({ k: 'timeout', t: world.now(), id });
-        reject(new TimeoutError(method, endName));
+        reject(new TimeoutError(method, endName, end.owner));
       };
       /** The message is lost now; the caller's timeout follows at once (`later` ms later for an unreachable server). */
       const lose = (which: 'request' | 'reply', why: LossCause, fate: string, later?: number): void => {
@@ -457,7 +463,13 @@ export class Network {
   }
 
   /** A minimizing replay's decider for the faults of one call: keyed by end, the call's number on it, and the message. */
-  private faultDecider(endName: string, n: number, method: string, args: unknown): FaultDecider {
+  private faultDecider(
+    endName: string,
+    owner: string | undefined,
+    n: number,
+    method: string,
+    args: unknown,
+  ): FaultDecider {
     const world = this.world;
     const sent = world.now();
     return (which, what, kind = 'drop') =>
@@ -465,7 +477,8 @@ export class Network {
         let shown = JSON.stringify(args) ?? '';
         if (shown.length > 80) shown = `${shown.slice(0, 79)}…`;
         const of = which === 'request' ? 'the request of' : 'the reply to';
-        return `${of} ${endName}'s ${method}(${shown}) sent at ${sent.toFixed(1)} ms ${what}`;
+        const through = owner === undefined ? '' : ` (end ${endName})`;
+        return `${of} ${owner ?? endName}'s ${method}(${shown}) sent at ${sent.toFixed(1)} ms${through} ${what}`;
       }) ?? true;
   }
 

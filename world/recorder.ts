@@ -79,7 +79,6 @@ export class TraceRecorder {
   private events: TraceEvent[] = [];
   private cut = 0;
   private nextId = 1;
-  private readonly owners = new Map<string, string>();
 
   constructor(private readonly limit = TRACE_EVENT_LIMIT) {}
 
@@ -96,16 +95,6 @@ export class TraceRecorder {
       this.events = this.events.slice(drop);
       this.cut += drop;
     }
-  }
-
-  /** Says which lane (client or server) sends through `end`, when the harness knows. */
-  own(end: string, lane: string): void {
-    this.owners.set(end, lane);
-  }
-
-  /** The lane that owns `end`, if one was named. */
-  ownerOf(end: string): string | undefined {
-    return this.owners.get(end);
   }
 
   /** Records printed text, one event per non-empty line. */

@@ -1,6 +1,6 @@
 /** index.html: a self-contained page with the table of tests and each failure, linking failing histories. */
 import { crashLabel, failureLabel } from '../crash';
-import { firstLine, historyFileName, pts, REAL_TIME_NOTE, replayCommand, rerunCommand, secs, seedCell, traceFileName } from '../format';
+import { firstLine, historyFileName, minimalTraceFileName, pts, REAL_TIME_NOTE, replayCommand, rerunCommand, secs, seedCell, traceFileName } from '../format';
 import { describeMinimalFaults } from '../../suite/minimize';
 import { formatProblem, problemsHeadline } from '../typecheck';
 import type { LabResult, RunRecord, TestResult } from '../types';
@@ -98,7 +98,8 @@ function runBlock(r: LabResult, t: TestResult, run: RunRecord, several: boolean)
   if (run.trace) {
     const file = traceFileName(t.name, run.seed);
     out.push(`<p><a href="${h(encodeURIComponent(file))}">Open the message trace of this run</a> (every message, lost message, operation and printed line of its exact replay, up to the failure).</p>`);
-    if (run.minimal) out.push(`<p>${h(describeMinimalFaults(run.minimal, 3))}</p>`);
+    const small = run.minimalReplay ? ` <a href="${h(encodeURIComponent(minimalTraceFileName(t.name, run.seed)))}">Open the trace of this smallest failing schedule</a>.` : '';
+    if (run.minimal) out.push(`<p>${h(describeMinimalFaults(run.minimal, 3))}${small}</p>`);
   }
   if (run.historyHtml) {
     const file = historyFileName(t.name, run.seed);

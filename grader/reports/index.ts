@@ -1,7 +1,7 @@
 /** Writes a lab's report folder: results.json, junit.xml, summary.md, index.html, history and trace pages, classroom payload. */
 import fs from 'node:fs';
 import path from 'node:path';
-import { historyFileName, traceFileName } from '../format';
+import { historyFileName, minimalTraceFileName, traceFileName } from '../format';
 import type { LabResult } from '../types';
 import { classroomOutputs, classroomResult, encodeClassroom } from './classroom';
 import { htmlReport } from './html';
@@ -33,7 +33,10 @@ export function writeLabReports(dir: string, r: LabResult): WrittenReports {
       if (run.status !== 'failed') continue;
       const historyFile = run.historyHtml ? historyFileName(t.name, run.seed) : undefined;
       if (historyFile && run.historyHtml) put(historyFile, run.historyHtml);
-      if (run.trace) put(traceFileName(t.name, run.seed), tracePage({ lab: r.lab, target: r.target, description: t.description, run: { ...run, trace: run.trace }, historyFile }));
+      const page = { lab: r.lab, target: r.target, description: t.description, historyFile };
+      if (run.trace) put(traceFileName(t.name, run.seed), tracePage({ ...page, run: { ...run, trace: run.trace } }));
+      const small = run.minimalReplay;
+      if (run.trace && small) put(minimalTraceFileName(t.name, run.seed), tracePage({ ...page, historyFile: undefined, run: { ...run, ...small }, minimalOf: traceFileName(t.name, run.seed) }));
     }
   }
   put('index.html', htmlReport(r));

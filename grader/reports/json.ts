@@ -1,5 +1,5 @@
 /** results.json: the whole run, machine-readable. */
-import { againCommand, historyFileName, replayCommand, rerunCommand, traceFileName } from '../format';
+import { againCommand, historyFileName, minimalTraceFileName, replayCommand, rerunCommand, traceFileName } from '../format';
 import type { LabResult, RunRecord, TestResult } from '../types';
 
 /** What a test and each of its runs report alike: the test's sums or the run's own figures (see TestResult). */
@@ -21,6 +21,8 @@ export interface RunDocument extends RunFigures {
     readonly kept: readonly string[];
     readonly passesWithout: boolean;
     readonly complete: boolean;
+    /** The trace page of that smallest failing schedule, when it has fewer faults than the run. */
+    readonly trace: string | null;
   } | null;
   /** A failing run's test log and printed output (results.json only, not `--json`). */
   readonly log?: readonly string[];
@@ -121,7 +123,7 @@ function runDocument(r: LabResult, run: RunRecord, withDetails: boolean, realTim
     replay: failed ? (realTime ? rerunCommand(r.lab, run.name, r.target) : replayCommand(r.lab, run.name, run.seed, r.target)) : null,
     history: failed && run.historyHtml ? historyFileName(run.name, run.seed) : null,
     trace: failed && run.trace ? traceFileName(run.name, run.seed) : null,
-    minimalFaults: failed && run.minimal ? { total: run.minimal.total, kept: run.minimal.kept.map((f) => f.what), passesWithout: run.minimal.passesWithout, complete: run.minimal.complete } : null,
+    minimalFaults: failed && run.minimal ? { total: run.minimal.total, kept: run.minimal.kept.map((f) => f.what), passesWithout: run.minimal.passesWithout, complete: run.minimal.complete, trace: run.trace && run.minimalReplay ? minimalTraceFileName(run.name, run.seed) : null } : null,
   };
   return withDetails && failed ? { ...doc, log: run.log, output: run.output } : doc;
 }

@@ -1,7 +1,7 @@
 /** A failing run's message-trace page: self-contained HTML (inline style and script) drawing the replay's recording. */
 import { describeMinimalFaults } from '../../suite/minimize';
 import type { TraceData, TraceEvent } from '../../world';
-import { replayCommand, rerunCommand } from '../format';
+import { minimalTraceFileName, replayCommand, rerunCommand } from '../format';
 import type { RunRecord, Target } from '../types';
 import { escapeHtml as h, plainText } from './text';
 import { TRACE_SCRIPT } from './trace-script';
@@ -31,6 +31,11 @@ export interface TracePageInput {
   readonly run: RunRecord & { readonly trace: TraceData };
   /** The file name of the run's history page (linearizability view), when there is one. */
   readonly historyFile?: string;
+  /**
+   * Set on the page of a run's smallest failing schedule (its minimised replay, whose trace `run` then holds):
+   * the file name of the whole run's trace page, which it links back to.
+   */
+  readonly minimalOf?: string;
 }
 
 /** The page for one failing run. */
@@ -45,7 +50,13 @@ export function tracePage(p: TracePageInput): string {
   const history = p.historyFile
     ? `<p><a href="${h(encodeURIComponent(p.historyFile))}">Open the linearizability view of this run’s history</a> (which operation could not be placed, client by client).</p>\n`
     : '';
-  const minimal = run.minimal ? `<p class="minimal"><b>Smallest failing schedule.</b> ${h(describeMinimalFaults(run.minimal))} <span class="sub">(${run.minimal.replays} replays; faults are lost requests, lost replies and held-back replies)</span></p>\n` : '';
+  const link = (file: string, text: string): string => `<a href="${h(encodeURIComponent(file))}">${text}</a>`;
+  const other = p.minimalOf
+    ? ` ${link(p.minimalOf, 'Open the trace of the whole failing run')}.`
+    : run.minimalReplay
+      ? ` ${link(minimalTraceFileName(run.name, run.seed), 'Open the trace of this smallest failing schedule')} (the same seed replayed with only these faults).`
+      : '';
+  const minimal = run.minimal ? `<p class="minimal"><b>Smallest failing schedule.</b> ${h(describeMinimalFaults(run.minimal))}${other} <span class="sub">(${run.minimal.replays} replays; faults are lost requests, lost replies and held-back replies)</span></p>\n` : '';
   const real = trace.clock === 'real';
   const silent =
     real && !trace.events.some((e) => e.k === 'call')
@@ -54,17 +65,19 @@ export function tracePage(p: TracePageInput): string {
   const when = fail ? ` at ${real ? 'real' : 'virtual'} time ${(fail.t / 1000).toFixed(3)} s` : '';
   const intro = real
     ? `This is the failing run’s transcript: every command the test’s clients sent and the reply each got, on one lane per connection, in real time since the test began (a real-time test is not replayed, and the server’s side is not seen). It failed${h(when)}:`
-    : `The grader replayed this seed with recording on: the run below is exactly the failing run. It failed${h(when)}:`;
+    : p.minimalOf
+      ? `This is the smallest failing schedule the grader found: the same seed replayed with only the network's faults named below (and the test's own), recorded. With fewer messages lost or held, what breaks is easier to see. It failed${h(when)}:`
+      : `The grader replayed this seed with recording on: the run below is exactly the failing run. It failed${h(when)}:`;
   return `<!doctype html>
 <html lang="en">
 <head>
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
-<title>${h(`${run.name} seed ${run.seed} — trace`)}</title>
+<title>${h(`${run.name} seed ${run.seed} — ${p.minimalOf ? 'smallest failing schedule' : 'trace'}`)}</title>
 <style>${STYLE}</style>
 </head>
 <body>
-<h1>${h(`${p.lab} · ${run.name}`)} — message trace</h1>
+<h1>${h(`${p.lab} · ${run.name}`)} — ${p.minimalOf ? 'smallest failing schedule' : 'message trace'}</h1>
 <p class="sub">${h(p.description)} · ${real ? 'rerun' : `seed ${run.seed} · replay`}: <code>${h(real ? rerunCommand(p.lab, run.name, p.target) : replayCommand(p.lab, run.name, run.seed, p.target))}</code></p>
 <p>${intro}</p>
 <pre class="failure">${h(plainText(run.message))}</pre>
@@ -77,7 +90,7 @@ ${minimal}${history}${cut}${silent}<div class="bar">
 <span id="counts"></span>
 </div>
 <p class="sub" id="causal"></p>
-<p class="sub legend">${legend(trace)} · Wheel: zoom · drag: move in time · click: details · <span id="view"></span></p>
+${names(trace)}<p class="sub legend">${legend(trace)} · Wheel: zoom · drag: move in time · click: details · <span id="view"></span></p>
 <div id="wrap"><canvas id="lanes"></canvas></div>
 <pre id="details"></pre>
 <div id="tip"></div>
@@ -106,6 +119,28 @@ export function legend(trace: TraceData): string {
     );
   if (has('fail')) parts.push('<span style="color:#cf222e">| the moment the test failed</span>');
   return parts.join('');
+}
+
+/**
+ * Every lane of the page with the ends it sent through, as text the browser's search finds: a console message
+ * names a client or server as its lane does ("client 4"), and an end ("clerk-end-5") leads to its lane here.
+ */
+export function names(trace: TraceData): string {
+  const ends = new Map<string, Set<string>>();
+  const lane = (n: string): Set<string> => ends.get(n) ?? ends.set(n, new Set()).get(n)!;
+  for (const e of trace.events) {
+    if (e.k === 'call') {
+      lane(e.from).add(e.end);
+      lane(e.to);
+    } else if (e.k === 'op' || e.k === 'net' || e.k === 'log' || e.k === 'role') lane(e.lane);
+  }
+  if (ends.size === 0) return '';
+  const natural = (a: string, b: string): number => a.localeCompare(b, undefined, { numeric: true });
+  const rows = [...ends.keys()].sort(natural).map((n) => {
+    const through = [...(ends.get(n) ?? [])].sort(natural);
+    return `<li>${h(n)}${through.length > 0 ? `: sends through ${h(through.join(', '))}` : ''}</li>`;
+  });
+  return `<details class="sub" id="names"><summary>Lanes, and the ends each sends through (search here for a name the console printed)</summary><ul>${rows.join('')}</ul></details>\n`;
 }
 
 /** JSON that cannot end the script element it sits in. */

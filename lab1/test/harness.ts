@@ -5,7 +5,7 @@
  */
 import { Network, Server, Service } from '../../labrpc';
 import type { ClientEnd, RpcEnd } from '../../labrpc';
-import { HistoryRecorder } from '../../suite/history';
+import { HistoryRecorder, clientLane } from '../../suite/history';
 import { World, recordedValue } from '../../world';
 import { kvModel } from '../../checker';
 import type { KvInput, KvOutput } from '../../checker';
@@ -54,9 +54,14 @@ export function forever(): Promise<void> {
   return new Promise(() => undefined);
 }
 
-/** The network name of server `i`. */
-function serverName(i: number): string {
-  return `server-${i}`;
+/** Server `i` on the network, which is its lane on the trace page, named as the tests' messages name it: "server 2". */
+export function serverName(i: number): string {
+  return `server ${i}`;
+}
+
+/** The index of the server named `name` by serverName. */
+export function serverIndex(name: string): number {
+  return Number(name.slice('server '.length));
 }
 
 /** One test's cluster: a network, the servers, the clerks, and the history of recorded operations. */
@@ -128,10 +133,13 @@ export class Lab1Tester {
     return this.config.nshards;
   }
 
-  /** A new end to server `to`, enabled when both ends are running (`from` is a server, or undefined for a clerk). */
-  private makeEnd(to: number, from?: number): ClientEnd {
+  /**
+   * A new end to server `to`, enabled when both ends are running (`from` is a server, or undefined for a clerk,
+   * whose lane `clerk` names: the name its lost messages and timeouts are reported under).
+   */
+  private makeEnd(to: number, from?: number, clerk?: string): ClientEnd {
     const name = from === undefined ? `clerk-end-${this.ends++}` : `peer-${from}-${to}`;
-    const end = this.net.makeEnd(name);
+    const end = this.net.makeEnd(name, from === undefined ? clerk : serverName(from));
     this.net.connect(name, serverName(to));
     this.net.enable(name, this.running[to] && (from === undefined || this.running[from]));
     this.endsTo[to].push(name);
@@ -147,13 +155,14 @@ export class Lab1Tester {
     config: ClusterConfig = this.config,
     servers: readonly number[] = [...Array(this.nservers).keys()],
   ): KVClerk {
-    return new TracedClerk(this.studentClerk(config, servers), `clerk ${this.plainClerks++}`);
+    const lane = `clerk ${this.plainClerks++}`;
+    return new TracedClerk(this.studentClerk(config, servers, lane), lane);
   }
 
-  /** The student's clerk itself, with ends to `servers`. */
-  private studentClerk(config: ClusterConfig, servers: readonly number[]): KVClerk {
+  /** The student's clerk itself, with ends to `servers`, on the trace lane `lane`. */
+  private studentClerk(config: ClusterConfig, servers: readonly number[], lane: string): KVClerk {
     const ck = new this.impl.Clerk(
-      servers.map((s) => this.makeEnd(s)),
+      servers.map((s) => this.makeEnd(s, undefined, lane)),
       config,
     );
     this.clerks.push(ck);
@@ -163,7 +172,7 @@ export class Lab1Tester {
   /** A clerk whose operations are recorded in the history under `clientId` (`servers` as for makeClerk). */
   makeRecordingClerk(clientId: number, servers?: readonly number[]): KVClerk {
     return new RecordingClerk(
-      this.studentClerk(this.config, servers ?? [...Array(this.nservers).keys()]),
+      this.studentClerk(this.config, servers ?? [...Array(this.nservers).keys()], clientLane(clientId)),
       clientId,
       this.history,
       this.ctx,

@@ -12,7 +12,7 @@ import { keyedRng } from '../../world';
 import type { Rng } from '../../world';
 import { keyToShard, shardServers } from '../rpc';
 import type { ClusterConfig, KVClerk } from '../rpc';
-import { Lab1Impl, Lab1Tester, show, within } from './harness';
+import { Lab1Impl, Lab1Tester, serverIndex, serverName, show, within } from './harness';
 
 type Ctx = TestContext<Lab1Impl>;
 type Op = Operation<KvInput, KvOutput>;
@@ -639,14 +639,14 @@ class StopTrigger implements DeliverySchedule {
     const toClerk = m.which === 'reply' && m.end.startsWith('clerk-end-');
     const peer = m.which === 'request' && /^peer-\d+-\d+$/.test(m.end);
     if (!toClerk && !peer) return extra;
-    const sender = toClerk ? Number(m.server.replace('server-', '')) : Number(m.end.split('-')[1]);
+    const sender = toClerk ? serverIndex(m.server) : Number(m.end.split('-')[1]);
     const n = this.ts.nservers;
     const target = (p: StopPoint) => (p.relTo === undefined ? p.toward : (sender + p.relTo) % n);
     // While a stop aimed at one copy waits, the sender's own messages to the other copies come a little later.
     if (
       peer &&
       own &&
-      this.pending.some((p) => p.relTo !== undefined && p.at <= now && `server-${target(p)}` !== m.server)
+      this.pending.some((p) => p.relTo !== undefined && p.at <= now && serverName(target(p) ?? -1) !== m.server)
     )
       extra += 4;
     // A reply to a clerk counts when that clerk has a write in flight (it is, most likely, the write's reply), or,
@@ -661,7 +661,7 @@ class StopTrigger implements DeliverySchedule {
         (p.kind === 'peer') === peer &&
         (p.among?.includes(sender) ?? true) &&
         (!peer || !p.own || own) &&
-        (!peer || target(p) === undefined || `server-${target(p)}` === m.server) &&
+        (!peer || target(p) === undefined || serverName(target(p) ?? -1) === m.server) &&
         (peer || (p.shards ? shard !== undefined && p.shards.includes(shard) : writer !== undefined)),
     );
     // A message armed but never handled (lost, or its receiver stopped) gives its point back after a while.
@@ -682,7 +682,7 @@ class StopTrigger implements DeliverySchedule {
     else
       this.armed = {
         from: sender,
-        to: Number(m.server.replace('server-', '')),
+        to: serverIndex(m.server),
         method: bare(m.method),
         point,
         since: now,

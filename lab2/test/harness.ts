@@ -3,7 +3,7 @@
  * linearizability checker, turns a bad history into a failure with a viewer page, and loses chosen messages.
  */
 import { Network, Server, Service } from '../../labrpc';
-import { HistoryRecorder } from '../../suite/history';
+import { HistoryRecorder, clientLane } from '../../suite/history';
 import { World } from '../../world';
 import { versionedModel, VersionedInput, VersionedOutput } from '../../checker/models/versioned';
 import { TestContext, assertLinearizable } from '../../suite';
@@ -70,10 +70,13 @@ export class KVTester {
     this.net.addServer(SERVER, new Server().addService(this.service, 'KVServer'));
   }
 
-  /** A new end connected to the server, and how many calls the clerk has sent through it so far. */
-  private makeEnd(): { end: ClientEnd; sent: () => number } {
+  /**
+   * A new end connected to the server, and how many calls the clerk has sent through it so far; a recorded
+   * clerk's end is owned by its client (`owner`), the name its lost messages are reported under.
+   */
+  private makeEnd(owner?: string): { end: ClientEnd; sent: () => number } {
     const name = `clerk-${this.clerks++}`;
-    const end = this.net.makeEnd(name);
+    const end = this.net.makeEnd(name, owner);
     this.net.connect(name, SERVER);
     this.net.enable(name, true);
     let sent = 0;
@@ -98,7 +101,7 @@ export class KVTester {
   /** The student's clerk, with its operations recorded (client id = creation order). */
   makeClerk(): RecordingClerk {
     const id = this.clerks;
-    const { end, sent } = this.makeEnd();
+    const { end, sent } = this.makeEnd(clientLane(id));
     return new RecordingClerk(new this.ctx.impl.Clerk(end), id, this.history, this.ctx, sent);
   }
 
@@ -111,7 +114,7 @@ export class KVTester {
     const name = `clerk-${this.clerks++}`;
     const serverName = `${SERVER}-via-${name}`;
     if (!this.service) throw new Error('makeScriptedClerk after removeServer: there is no server to reach.');
-    const end = this.net.makeEnd(name);
+    const end = this.net.makeEnd(name, clientLane(id));
     const link = new ScriptedLink(this.service, () => {
       // Disabling the end fails its calls in flight (the sender sees a TimeoutError); the server's answer to
       // them is then never delivered. Enabling it again at once leaves later calls untouched.

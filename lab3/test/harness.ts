@@ -5,7 +5,7 @@
  */
 import { Network, Server } from '../../labrpc';
 import type { ClientEnd, RpcEnd } from '../../labrpc';
-import { HistoryRecorder } from '../../suite/history';
+import { HistoryRecorder, clientLane } from '../../suite/history';
 import { checkOrExplain, kvModel } from '../../checker';
 import type { CheckMode, KvInput, KvOutput, KvState, Model, Operation } from '../../checker';
 import { TestFailure } from '../../suite';
@@ -52,6 +52,11 @@ class DelayedEnd implements RpcEnd {
     await sleep(this.back());
     return reply;
   }
+}
+
+/** Server i on the network and as the tests' messages and the trace page name it: "server 0". */
+export function serverName(i: number): string {
+  return `server ${i}`;
 }
 
 /** A client bound to one server: reads and writes are recorded for the checkers. */
@@ -119,7 +124,7 @@ export class Cluster {
     for (let i = 0; i < this.n; i++) {
       const peers: RpcEnd[] = [];
       for (let j = 0; j < this.n; j++) {
-        const end = this.makeEnd(`s${i}>s${j}`, j);
+        const end = this.makeEnd(`s${i}>s${j}`, j, serverName(i));
         const link = (from: number, to: number) => (): number =>
           from === to
             ? (this.nextExtra.get(`${from}>${to}`)?.shift() ?? 0) // a server's link to itself: instant, unless a test delays a message
@@ -130,8 +135,8 @@ export class Cluster {
         peers.push(new DelayedEnd(end, link(i, j), link(j, i)));
       }
       // Built on its own lane: the timers its constructor starts (and their RPCs and printed lines) are the server's.
-      const server = world.inLane(`server${i}`, () => new this.impl.KVServer({ me: i, peers, level: this.level }));
-      this.net.addServer(`server${i}`, new Server().addService(server, 'KVServer'));
+      const server = world.inLane(serverName(i), () => new this.impl.KVServer({ me: i, peers, level: this.level }));
+      this.net.addServer(serverName(i), new Server().addService(server, 'KVServer'));
     }
   }
 
@@ -149,17 +154,18 @@ export class Cluster {
     this.nextExtra.set(key, [...(this.nextExtra.get(key) ?? []), ms]);
   }
 
-  private makeEnd(name: string, server: number): ClientEnd {
-    const end = this.net.makeEnd(name);
-    this.net.connect(name, `server${server}`);
+  /** An end to `server`, sent through by `owner` (a server's or a client's lane) when one is named. */
+  private makeEnd(name: string, server: number, owner?: string): ClientEnd {
+    const end = this.net.makeEnd(name, owner);
+    this.net.connect(name, serverName(server));
     this.net.enable(name, true);
     return end;
   }
 
-  /** An end from a client named `name` to `server`, over a client link (not recorded). */
-  clientEnd(name: string, server: number): RpcEnd {
+  /** An end from a client named `name` to `server`, over a client link (not recorded); `owner` as for makeEnd. */
+  clientEnd(name: string, server: number, owner?: string): RpcEnd {
     const d = (): number => this.links.clientMs;
-    return new DelayedEnd(this.makeEnd(name, server), d, d);
+    return new DelayedEnd(this.makeEnd(name, server, owner), d, d);
   }
 
   /** A new recorded client talking to `server` (client ids are 0, 1, … in creation order unless given). */
@@ -167,7 +173,8 @@ export class Cluster {
     if (server < 0 || server >= this.n || !Number.isInteger(server))
       throw new Error(`no server ${server} in a cluster of ${this.n}`);
     this.clients = Math.max(this.clients, id + 1);
-    return new Lab3Client(id, server, this.clientEnd(`c${id}>s${server}`, server), this.history, () => this.onOp());
+    const end = this.clientEnd(`c${id}>s${server}`, server, clientLane(id));
+    return new Lab3Client(id, server, end, this.history, () => this.onOp());
   }
 
   /** Reads `key` at every server without recording it (at the linearizable level this goes through the broadcast). */

@@ -479,31 +479,37 @@ const ownLatestWrite: TestDefinition<Lab3Impl> = {
 const eventualCausalWrite: TestDefinition<Lab3Impl> = {
   name: 'TestEventualCausalWrite',
   description:
-    'eventual level, a slow link from server 2 to server 1: server 0 hears of ten writes by server 2 and then writes x; a client at server 1 reads that x and overwrites it; the later write must win everywhere (its timestamp must be the larger one)',
+    "eventual level, a slow link from server 2 to server 0: server 1 hears of ten writes by server 2 and then writes x; a client at server 0 reads that x and overwrites it; the later write must win everywhere, although its server has the lower id (its Lamport clock must have jumped past x's on receipt)",
   async run(ctx: Ctx) {
     const c = cluster(ctx, { servers: 3, level: 'eventual', links: FIXED_LINKS });
-    c.slowLink(2, 1, 300); // server 1 hears of server 2's writes long after everything else
+    // Server 0 hears of server 2's writes long after everything else. The overwrite comes from server 0, the lowest
+    // id, so equal clocks would decide for the older write: only a clock that jumped on receipt gives it the win.
+    c.slowLink(2, 0, 300);
     const far = c.client(2);
-    const a = c.client(0);
-    const b = c.client(1);
+    const first = c.client(1);
+    const second = c.client(0);
     for (let i = 0; i < 10; i++) await far.write(`warm${i}`, `${i}`);
-    await sleep(30); // server 0 has received server 2's ten writes (clocks 1 to 10); server 1 has not
-    await a.write('x', 'old');
-    await sleep(30); // server 1 has received server 0's write
-    const seen = await b.read('x');
+    await sleep(30); // server 1 has received server 2's ten writes (clocks 1 to 10); server 0 has not
+    await first.write('x', 'old');
+    await sleep(30); // server 0 has received server 1's write
+    const seen = await second.read('x');
     check(
       seen === 'old',
-      `client 0 wrote x="old" at server 0; 30 ms later (a message takes 5 ms) client 1 read ${show(seen)} at server 1; expected "old".`,
+      `a client at server 1 wrote x="old"; 30 ms later (a message takes 5 ms) a client at server 0 read ${show(seen)} there; expected "old".`,
     );
-    await b.write('x', 'new');
-    const mine = await b.read('x');
+    await second.write('x', 'new');
+    const mine = await second.read('x');
     const why =
-      'Client 1 wrote "new" after reading "old", so its write happened after server 0\'s and must carry a larger Lamport clock. ' +
-      'Server 0 wrote "old" after receiving ten writes from server 2 (clocks 1 to 10), so "old" carries a clock above 10; server 1 has not ' +
-      'heard from server 2 yet, and only the clock carried by "old" can push it past that. On receipt, clock = max(clock, received) + 1; ' +
-      'before a write, clock + 1. Likely causes: the clock is only incremented on receipt (clock + 1) instead of jumping past the received ' +
-      'clock, or a write is stamped with a clock that was not ticked.';
-    check(mine === 'new', `client 1 read "old" at server 1, wrote x="new" there, and then read ${show(mine)}. ${why}`);
+      'The client at server 0 wrote "new" after reading "old", so its write happened after server 1\'s and must carry a larger Lamport clock. ' +
+      'Server 1 wrote "old" after receiving ten writes from server 2 (clocks 1 to 10), so "old" carries a clock above 10; server 0 has not ' +
+      'heard from server 2 yet, and only the clock carried by "old" can push it past that. Server 0 has the lower id, so a tie goes to "old". ' +
+      'On receipt, clock = max(clock, received) + 1; before a write, clock + 1. Likely causes: the clock does not move when a propagated ' +
+      'write arrives (server 0 then stamps "new" with clock 1, and the server id cannot save it); the clock is only incremented on receipt ' +
+      '(clock + 1) instead of jumping past the received clock; a write is stamped with a clock that was not ticked.';
+    check(
+      mine === 'new',
+      `the client at server 0 read "old", wrote x="new" there, and then read ${show(mine)}. ${why}`,
+    );
     const agreed = await expectAgreement(c, ['x'], why);
     check(
       agreed.get('x') === 'new',

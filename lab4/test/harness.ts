@@ -68,6 +68,11 @@ export interface Ack {
 /** Clusters made so far in each world (names must be unique per network, and equal across replays). */
 const clusterCount = new WeakMap<World, number>();
 
+/** Follower i (0-based) as the tests' messages and the trace page name it: "follower 1". */
+export function followerName(i: number): string {
+  return `follower ${i + 1}`;
+}
+
 /** One test's cluster. */
 export class Lab4Tester {
   readonly net = new Network();
@@ -136,7 +141,7 @@ export class Lab4Tester {
     const leaderEnds: RpcEnd[] = [];
     for (let i = 0; i < options.followers; i++) {
       this.startFollower(i);
-      const end = this.makeEnd(`leader->f${i}`, this.serverName(i));
+      const end = this.makeEnd(`leader->f${i}`, this.serverName(i), this.serverName('leader'));
       const d = options.delays?.[i] ?? delay;
       leaderEnds.push(
         new RecordingEnd(
@@ -149,7 +154,7 @@ export class Lab4Tester {
           ),
           this,
           i + 1,
-          `follower ${i + 1}`,
+          followerName(i),
         ),
       );
     }
@@ -160,7 +165,7 @@ export class Lab4Tester {
       const node = world.inLane(server, () => o.make());
       this.outsiders[j] = node;
       this.net.addServer(server, new Server().addService(node, SERVICE));
-      const end = this.makeEnd(`leader->x${j}`, server);
+      const end = this.makeEnd(`leader->x${j}`, server, this.serverName('leader'));
       const recorded = new RecordingEnd(
         new DelayedEnd(
           end,
@@ -250,13 +255,18 @@ export class Lab4Tester {
     return this.serverName('leader');
   }
 
+  /**
+   * A node's name on the network, which is its lane on the trace page: "follower 1 (c0)", "leader (c0)" (c0: the
+   * test's first cluster), so that the page shows the name the test's messages use.
+   */
   private serverName(i: number | 'leader'): string {
-    return `${this.prefix}-${i === 'leader' ? 'leader' : `f${i}`}`;
+    return `${i === 'leader' ? 'leader' : followerName(i)} (${this.prefix})`;
   }
 
-  private makeEnd(name: string, server: string): RpcEnd {
+  /** An end `name` (unique in the cluster) to `server`, sent through by `owner` (a node's server name) when one is named. */
+  private makeEnd(name: string, server: string, owner?: string): RpcEnd {
     const full = `${this.prefix}-${name}`;
-    const end = this.net.makeEnd(full);
+    const end = this.net.makeEnd(full, owner);
     this.net.connect(full, server);
     this.net.enable(full, true);
     return end;
@@ -267,7 +277,7 @@ export class Lab4Tester {
     const n = this.ends++;
     return new TestClerk(
       this.makeEnd(`client-${n}`, this.serverName(to ?? 'leader')),
-      to === undefined ? 'the leader' : `follower ${to + 1}`,
+      to === undefined ? 'the leader' : followerName(to),
     );
   }
 
@@ -384,10 +394,10 @@ export class Lab4Tester {
     const forgotten: number[] = [];
     for (let i = 0; i < this.followers.length; i++) {
       const st = await this.followers[i].Status({ noData: true });
-      if (st.lastSeq >= seq) holders.push(`follower ${i + 1}`);
+      if (st.lastSeq >= seq) holders.push(`${followerName(i)}`);
       else if (this.lostAt[i] >= seq) {
         if (this.heardSinceRestart[i] && !ever) forgotten.push(i + 1);
-        else holders.push(`follower ${i + 1} (before it restarted empty)`);
+        else holders.push(`${followerName(i)} (before it restarted empty)`);
       }
     }
     return { holders, forgotten };
@@ -409,7 +419,7 @@ export class Lab4Tester {
       for (let i = 0; i < this.followers.length; i++) {
         if (skip.has(i)) continue;
         const st = await this.followers[i].Status({ noData: true });
-        if (st.lastSeq !== leader.lastSeq) behind.push(`follower ${i + 1} at #${st.lastSeq}`);
+        if (st.lastSeq !== leader.lastSeq) behind.push(`${followerName(i)} at #${st.lastSeq}`);
       }
       if (leader.commitSeq !== leader.lastSeq) behind = [`the leader committed only #${leader.commitSeq}`, ...behind];
       if (behind.length === 0) return;
@@ -485,7 +495,7 @@ class RecordingEnd implements RpcEnd {
     /** The follower this end reaches (1-based; beyond the followers, an outsider). */
     private readonly follower: number,
     /** Who it reaches, for messages ("follower 2"). */
-    private readonly label = `follower ${follower}`,
+    private readonly label = followerName(follower - 1),
   ) {}
 
   async call<Reply = unknown>(method: string, args?: unknown): Promise<Reply> {

@@ -27,7 +27,7 @@ import {
   type ReplicateReply,
   type SetReply,
 } from '../rpc';
-import { Lab4Tester, show, type Ack, type Lab4Impl, type Outsider } from './harness';
+import { Lab4Tester, followerName, show, type Ack, type Lab4Impl, type Outsider } from './harness';
 
 type Ctx = TestContext<Lab4Impl>;
 
@@ -180,8 +180,8 @@ function describeSpec(spec: RoundSpec, network: string): string {
     `network: ${network}`,
     `lab faults: ${[...spec.faults].join(', ')}`,
   ];
-  if (spec.dead.length > 0) parts.push(`down for good: ${spec.dead.map((i) => `follower ${i + 1}`).join(', ')}`);
-  if (spec.late.length > 0) parts.push(`starting late: ${spec.late.map((i) => `follower ${i + 1}`).join(', ')}`);
+  if (spec.dead.length > 0) parts.push(`down for good: ${spec.dead.map((i) => `${followerName(i)}`).join(', ')}`);
+  if (spec.late.length > 0) parts.push(`starting late: ${spec.late.map((i) => `${followerName(i)}`).join(', ')}`);
   if (spec.outsiders.length > 0) parts.push(`among the leader's followers also: ${spec.outsiders.join(', ')}`);
   return parts.join('; ');
 }
@@ -482,7 +482,7 @@ class Round {
     if (st.role !== 'follower')
       this.fail(`Follower ${i + 1}'s Status reports role ${show(st.role)}; expected "follower".`);
     if (!(Number.isInteger(st.lastSeq) && st.lastSeq >= 0))
-      this.fail(`At ${at} follower ${i + 1}'s Status reports lastSeq ${show(st.lastSeq)}; expected a whole number.`);
+      this.fail(`At ${at} ${followerName(i)}'s Status reports lastSeq ${show(st.lastSeq)}; expected a whole number.`);
     const causes =
       "A follower passes through exactly the leader's states: it applies only the calls that carry its token, only entries whose seq is lastSeq + 1, " +
       'each once. Likely causes: it applied a Replicate from a client that is not its leader (an intruder\'s values start with "forged-by-intruder"), ' +
@@ -490,16 +490,16 @@ class Round {
     const want = this.index.stateAt(st.lastSeq);
     if (!(want instanceof Map))
       this.fail(
-        `At ${at} follower ${i + 1} reports lastSeq #${st.lastSeq}, but the leader never sent entry #${want.missing}: the follower holds entries that did not come from its leader. ${causes}`,
+        `At ${at} ${followerName(i)} reports lastSeq #${st.lastSeq}, but the leader never sent entry #${want.missing}: the follower holds entries that did not come from its leader. ${causes}`,
       );
     const diff = difference(want, st.data);
     if (diff)
       this.fail(
-        `At ${at} follower ${i + 1}'s data is not the leader's log replayed from #1 to its lastSeq #${st.lastSeq}: ${diff}. ${causes}`,
+        `At ${at} ${followerName(i)}'s data is not the leader's log replayed from #1 to its lastSeq #${st.lastSeq}: ${diff}. ${causes}`,
       );
     if (st.dataCount !== want.size)
       this.fail(
-        `At ${at} follower ${i + 1}'s Status reports dataCount ${st.dataCount} with ${want.size} keys in its data.`,
+        `At ${at} ${followerName(i)}'s Status reports dataCount ${st.dataCount} with ${want.size} keys in its data.`,
       );
   }
 
@@ -556,7 +556,7 @@ class Round {
     const value = `sent-to-follower-${++this.writeCount}`;
     let reply: SetReply;
     try {
-      reply = await this.track(`a write of ${show(key)} to follower ${i + 1}`, () =>
+      reply = await this.track(`a write of ${show(key)} to ${followerName(i)}`, () =>
         end.call<SetReply>(`${SERVICE}.Set`, { key, value }),
       );
     } catch (err) {
@@ -566,7 +566,7 @@ class Round {
     this.ctx.countOps();
     if (!(reply.err === 'ErrNotLeader' && typeof reply.message === 'string' && reply.message.length > 0))
       this.fail(
-        `A write of ${show(key)}=${show(value)} sent to follower ${i + 1} returned ${show(reply, 200)}; only the leader takes writes: a follower answers ErrNotLeader with a message and changes nothing.`,
+        `A write of ${show(key)}=${show(value)} sent to ${followerName(i)} returned ${show(reply, 200)}; only the leader takes writes: a follower answers ErrNotLeader with a message and changes nothing.`,
       );
   }
 
@@ -608,7 +608,7 @@ async function workload(
     const r = rng.float();
     const f = rng.int(rd.spec.followers);
     if (r < 0.62) await rd.writeToLeader(leaderEnd, rng, client);
-    else if (r < 0.8) await rd.read(followerEnds[f], `follower ${f + 1}`, rng);
+    else if (r < 0.8) await rd.read(followerEnds[f], `${followerName(f)}`, rng);
     else if (r < 0.88) await rd.read(leaderEnd, 'the leader', rng);
     else if (r < 0.92) await rd.writeToFollower(followerEnds[f], f, rng);
     else await rd.probeFollower(f);
@@ -645,7 +645,7 @@ async function intrude(rd: Round, end: RpcEnd, i: number, otherToken: string): P
   ];
   const [what, token] = rd.rng.pick(tokens);
   const args = { entries, ...token };
-  rd.note(`an intruder sends follower ${i + 1} a Replicate with ${what}, entries #${start}..#${start + n - 1}`);
+  rd.note(`an intruder sends ${followerName(i)} a Replicate with ${what}, entries #${start}..#${start + n - 1}`);
   let reply: ReplicateReply;
   try {
     reply = await end.call<ReplicateReply>(`${SERVICE}.Replicate`, args);
@@ -656,7 +656,7 @@ async function intrude(rd: Round, end: RpcEnd, i: number, otherToken: string): P
   rd.ctx.countOps();
   if (reply.err !== 'ErrForbidden')
     rd.fail(
-      `A client that is not the leader sent follower ${i + 1} a Replicate with ${what} (${show(args, 200)}); the follower answered ${show(reply)}. ` +
+      `A client that is not the leader sent ${followerName(i)} a Replicate with ${what} (${show(args, 200)}); the follower answered ${show(reply)}. ` +
         "Expected ErrForbidden, whatever the entries (next, from #1, or beyond a gap): check the token first, and apply nothing from a call without the cluster's token.",
     );
   await rd.probeFollower(i);
@@ -684,7 +684,7 @@ async function duplicate(rd: Round, i: number): Promise<void> {
     const e = rd.ts.sent.get(s) as LogEntry;
     entries.push({ seq: e.seq, key: e.key, value: e.value });
   }
-  rd.note(`entries #${from}..#${to} reach follower ${i + 1} again (it holds up to #${before.lastSeq})`);
+  rd.note(`entries #${from}..#${to} reach ${followerName(i)} again (it holds up to #${before.lastSeq})`);
   const args: ReplicateArgs = { entries, token: rd.ts.token };
   const out = node.Replicate(args);
   const reply = await out;
@@ -732,7 +732,7 @@ async function outage(rd: Round): Promise<void> {
     // A write right away makes the leader's next call to it carry entries (answered ErrGap), not a heartbeat.
     const write = rng.chance(0.6);
     rd.note(
-      `follower ${r + 1}, which holds writes no quorum has, restarts empty and is cut off once the leader has its answer` +
+      `${followerName(r)}, which holds writes no quorum has, restarts empty and is cut off once the leader has its answer` +
         (write ? ' (a write follows at once)' : ''),
     );
     if (write) rd.extraWrites.push(rd.guard(rd.writeToLeader(end, rng, -1)));
@@ -746,13 +746,13 @@ async function outage(rd: Round): Promise<void> {
   await sleep(Math.max(0, lasts - (now() - started)));
   for (const i of out) {
     rd.release(i);
-    rd.note(`follower ${i + 1} reachable again`);
+    rd.note(`${followerName(i)} reachable again`);
     await sleep(rng.between(0, 60));
   }
   if (forgetter !== undefined) {
     await sleep(rng.between(20, 200));
     rd.release(forgetter);
-    rd.note(`follower ${forgetter + 1} reachable again`);
+    rd.note(`${followerName(forgetter)} reachable again`);
   }
 }
 
@@ -773,7 +773,7 @@ async function nemesis(rd: Round, otherToken: string): Promise<void> {
         await sleep(rng.int(spec.faultMs));
         ts.restartFollower(i);
         rd.release(i);
-        rd.note(`follower ${i + 1} starts (late, empty)`);
+        rd.note(`${followerName(i)} starts (late, empty)`);
       })(),
     );
   }
@@ -783,7 +783,7 @@ async function nemesis(rd: Round, otherToken: string): Promise<void> {
         await sleep(rng.int(Math.floor(spec.faultMs * 0.7)));
         rd.hold(i);
         ts.restartFollower(i);
-        rd.note(`follower ${i + 1} crashes and stays down`);
+        rd.note(`${followerName(i)} crashes and stays down`);
       })(),
     );
   }
@@ -795,16 +795,18 @@ async function nemesis(rd: Round, otherToken: string): Promise<void> {
     switch (kind) {
       case 'restart':
         ts.restartFollower(i);
-        rd.note(`follower ${i + 1} restarts empty`);
+        rd.note(`${followerName(i)} restarts empty`);
         break;
       case 'crash-after-apply':
         ts.restartWhen(i, (args) => args.token === ts.token && args.entries.length > 0);
-        rd.note(`follower ${i + 1} will crash right after applying its next batch (its reply lost), and restart empty`);
+        rd.note(
+          `${followerName(i)} will crash right after applying its next batch (its reply lost), and restart empty`,
+        );
         break;
       case 'cut': {
         const ms = rng.between(30, 400);
         rd.hold(i);
-        rd.note(`follower ${i + 1} cut off from the leader for ${ms} ms`);
+        rd.note(`${followerName(i)} cut off from the leader for ${ms} ms`);
         side.push(sleep(ms).then(() => rd.release(i)));
         break;
       }
@@ -831,7 +833,7 @@ async function converge(rd: Round, limitMs: number, when: string): Promise<void>
     for (let i = 0; i < rd.spec.followers; i++) {
       if (!rd.isLive(i)) continue;
       const st = await rd.ts.followers[i].Status({ noData: true });
-      if (st.lastSeq !== leader.lastSeq) behind.push(`follower ${i + 1} at #${st.lastSeq}`);
+      if (st.lastSeq !== leader.lastSeq) behind.push(`${followerName(i)} at #${st.lastSeq}`);
     }
     if (behind.length === 0) return;
     if (now() - start > limitMs)
@@ -864,7 +866,7 @@ async function checkFinal(rd: Round): Promise<void> {
   }
   const nodes: Array<[string, KVNodeService, number | undefined]> = [['the leader', rd.ts.leader, undefined]];
   rd.ts.followers.forEach((f, i) => {
-    if (rd.isLive(i)) nodes.push([`follower ${i + 1}`, f, i]);
+    if (rd.isLive(i)) nodes.push([`${followerName(i)}`, f, i]);
   });
   for (const [who, node, i] of nodes) {
     const st = await node.Status({});
@@ -909,7 +911,7 @@ async function checkIdle(rd: Round, leaderEnd: RpcEnd): Promise<void> {
   const j = rng.pick(live);
   const leader = await ts.leader.Status({ noData: true });
   ts.restartFollower(j);
-  rd.note(`the cluster is idle; follower ${j + 1} restarts empty and no one writes`);
+  rd.note(`the cluster is idle; ${followerName(j)} restarts empty and no one writes`);
   const limit = 2 * DEFAULT_CONFIG.heartbeatMs + 20 + 4 * Math.ceil(leader.lastSeq / spec.maxBatch);
   const start = now();
   for (;;) {
@@ -935,7 +937,7 @@ async function checkIdle(rd: Round, leaderEnd: RpcEnd): Promise<void> {
     );
     rd.ctx.countOps();
     const took = now() - sent;
-    const up = live.map((i) => `follower ${i + 1}`).join(', ');
+    const up = live.map((i) => `${followerName(i)}`).join(', ');
     if (reply.err !== 'OK')
       rd.fail(
         `After the faults healed, the write of ${show(key)}=${show(value)} returned ${show(reply, 300)}; expected OK: ${up} are up and reachable, and W=${spec.quorum}. ` +

@@ -7,7 +7,7 @@ import { World } from '../../world';
 import { LabSuite, scored, TestDefinition, TestContext, TestFailure, check } from '../../suite';
 import type { RpcEnd } from '../../labrpc';
 import { DEFAULT_CONFIG, SERVICE, type ReplicateReply, type SetReply } from '../rpc';
-import { Ack, Lab4Impl, Lab4Tester, show } from './harness';
+import { Ack, Lab4Impl, Lab4Tester, followerName, show } from './harness';
 import { nemesisQuorum, nemesisReplication } from './nemesis';
 import { realHttpCatchUpTest, realHttpLateStartTest, realHttpTest } from './real';
 
@@ -137,7 +137,7 @@ const followerRefuses: TestDefinition<Lab4Impl> = {
       ctx.countOps();
       check(
         reply.err === 'ErrNotLeader',
-        `A write sent to follower ${i + 1} returned ${show(reply, 200)}; only the leader accepts writes, so a follower must answer ErrNotLeader.`,
+        `A write sent to ${followerName(i)} returned ${show(reply, 200)}; only the leader accepts writes, so a follower must answer ErrNotLeader.`,
       );
       check(
         typeof reply.message === 'string' && reply.message.length > 0,
@@ -724,7 +724,7 @@ const oddKeys: TestDefinition<Lab4Impl> = {
     const ts = new Lab4Tester(ctx, { followers: 3, quorum: 2, reliable: true });
     const nodes = (): Array<[string, Lab4Tester['leader']]> => [
       ['the leader', ts.leader],
-      ...ts.followers.map((f, i): [string, Lab4Tester['leader']] => [`follower ${i + 1}`, f]),
+      ...ts.followers.map((f, i): [string, Lab4Tester['leader']] => [`${followerName(i)}`, f]),
     ];
     const checkMissing = async (keys: readonly string[], when: string): Promise<void> => {
       for (const [who, node] of nodes()) {

@@ -71,6 +71,11 @@ export function showCommand(c: Command): string {
   return s.length > 40 ? `${s.slice(0, 37)}...` : s;
 }
 
+/** Peer i as the tests' messages and the trace page (its lane, its server on the network) name it: "peer 2". */
+export function peerName(i: number): string {
+  return `peer ${i}`;
+}
+
 /** One test's cluster of Raft peers. */
 export class RaftTester {
   readonly net = new Network();
@@ -129,9 +134,9 @@ export class RaftTester {
     this.watchRoles();
   }
 
-  /** The lane and server name of peer i. */
+  /** The lane and server name of peer i: peerName(i). */
   static serverName(i: number): string {
-    return `server-${i}`;
+    return peerName(i);
   }
 
   /** Starts (or restarts) peer i with a copy of what it saved; a running instance is crashed first. */
@@ -144,7 +149,7 @@ export class RaftTester {
     for (let j = 0; j < this.n; j++) {
       const name = `end-${i}-${j}-${this.generation}`;
       this.ends[i][j] = name;
-      const end = this.net.makeEnd(name);
+      const end = this.net.makeEnd(name, RaftTester.serverName(i));
       peers.push({
         call: <Reply>(method: string, args?: unknown): Promise<Reply> => {
           if (self !== undefined && this.rafts[i] !== self) return this.sentAfterKill(i, method);
@@ -153,7 +158,6 @@ export class RaftTester {
         },
       });
       this.net.connect(name, RaftTester.serverName(j));
-      world.recorder?.own(name, RaftTester.serverName(i));
     }
     const persister = this.persisters[i];
     this.lastApplied[i] = 0;
@@ -161,7 +165,7 @@ export class RaftTester {
     const saved = this.build === undefined ? persister.readSnapshot() : '';
     if (saved !== '') {
       const problem = this.ingestSnapshot(i, saved, undefined);
-      if (problem) this.fail(`peer ${i} restarted from its saved snapshot, but ${problem}`);
+      if (problem) this.fail(`${peerName(i)} restarted from its saved snapshot, but ${problem}`);
     }
     const apply = (msg: ApplyMsg): void => {
       // A crashed instance's late applies are not the peer's any more.
@@ -180,7 +184,7 @@ export class RaftTester {
     if (restored !== undefined && restored.term < this.termUsed[i])
       world.fail(
         new TestFailure(
-          `peer ${i} restarted in term ${restored.term}, but before its crash it sent or answered RPCs in term ` +
+          `${peerName(i)} restarted in term ${restored.term}, but before its crash it sent or answered RPCs in term ` +
             `${this.termUsed[i]}. Expected currentTerm to be saved before a peer sends or answers anything in a new ` +
             'term (Figure 2: persistent state is updated on stable storage before responding to RPCs). Likely causes: ' +
             'persister.save not called when the term changes (on starting an election, or on hearing a higher term), ' +
@@ -223,7 +227,7 @@ export class RaftTester {
   /** A killed instance of peer i sent an RPC: that fails the test (kill() promises silence) and the call. */
   private sentAfterKill<Reply>(i: number, method: string): Promise<Reply> {
     const error = new TestFailure(
-      `a killed instance of peer ${i} called ${method} after kill() (the tester crashed it, then restarted it or left ` +
+      `a killed instance of ${peerName(i)} called ${method} after kill() (the tester crashed it, then restarted it or left ` +
         'it down). Expected a killed peer to send nothing more. Likely causes: kill() does not clear every timer (the ' +
         'heartbeat or the election timer), code that resumes after an await does not check that the peer was killed' +
         (this.build !== undefined
@@ -371,13 +375,15 @@ export class RaftTester {
   /** Peer i's state, its errors turned into clear failures. */
   state(i: number): { term: number; isLeader: boolean } {
     const raft = this.rafts[i];
-    if (raft === undefined) throw new Error(`the tester asked crashed peer ${i} for its state`);
+    if (raft === undefined) throw new Error(`the tester asked crashed ${peerName(i)} for its state`);
     const s = raft.getState();
     if (typeof s !== 'object' || s === null || !Number.isInteger(s.term) || s.term < 0)
-      this.fail(`peer ${i}'s getState() returned ${showCommand(s)}; expected { term, role } with a whole term >= 0.`);
+      this.fail(
+        `${peerName(i)}'s getState() returned ${showCommand(s)}; expected { term, role } with a whole term >= 0.`,
+      );
     if (s.role !== 'leader' && s.role !== 'follower' && s.role !== 'candidate')
       this.fail(
-        `peer ${i}'s getState() returned role ${showCommand(s.role)}; expected "follower", "candidate" or "leader".`,
+        `${peerName(i)}'s getState() returned role ${showCommand(s.role)}; expected "follower", "candidate" or "leader".`,
       );
     return { term: s.term, isLeader: s.role === 'leader' };
   }
@@ -424,7 +430,7 @@ export class RaftTester {
       if (term === -1) term = t;
       else if (t !== term)
         this.fail(
-          `the connected peers disagree on the term (${term} and ${t}, peer ${i}) with a leader in place: a peer that ` +
+          `the connected peers disagree on the term (${term} and ${t}, ${peerName(i)}) with a leader in place: a peer that ` +
             "hears of a higher term must adopt it, and heartbeats carry the leader's term to everyone.",
         );
     }
@@ -436,7 +442,7 @@ export class RaftTester {
     for (let i = 0; i < this.n; i++) {
       if (this.connected[i] && this.isRunning(i) && this.state(i).isLeader)
         this.fail(
-          `peer ${i} claims to be leader, but only a minority of peers is connected: no leader can win an election ` +
+          `${peerName(i)} claims to be leader, but only a minority of peers is connected: no leader can win an election ` +
             'without votes from a majority of all peers (not of those it can reach).',
         );
     }
@@ -452,7 +458,7 @@ export class RaftTester {
       const c = log.get(index);
       if (count > 0 && !same(c, command))
         this.fail(
-          `peers applied different commands at index ${index}: ${showCommand(command)} and ${showCommand(c)} (peer ${i}).`,
+          `peers applied different commands at index ${index}: ${showCommand(command)} and ${showCommand(c)} (${peerName(i)}).`,
         );
       count++;
       command = c;
@@ -563,14 +569,14 @@ export class RaftTester {
   private judgeApply(i: number, msg: ApplyMsg): string | undefined {
     if (msg.kind === 'snapshot') {
       const problem = this.ingestSnapshot(i, msg.snapshot, msg.snapshotIndex);
-      return problem ? `peer ${i} applied a snapshot, but ${problem}` : undefined;
+      return problem ? `${peerName(i)} applied a snapshot, but ${problem}` : undefined;
     }
     const index = msg.commandIndex;
     if (msg.kind !== 'command' || !Number.isInteger(index))
-      return `peer ${i} applied ${showCommand(msg)}: expected { kind: "command", command, commandIndex } or a snapshot.`;
+      return `${peerName(i)} applied ${showCommand(msg)}: expected { kind: "command", command, commandIndex } or a snapshot.`;
     if (index !== this.lastApplied[i] + 1)
       return (
-        `peer ${i} applied index ${index} out of order: it had applied up to ${this.lastApplied[i]}, so the next must ` +
+        `${peerName(i)} applied index ${index} out of order: it had applied up to ${this.lastApplied[i]}, so the next must ` +
         `be ${this.lastApplied[i] + 1}. Likely causes: lastApplied not advanced by one at a time, entries applied again ` +
         'after a snapshot or a restart, or commitIndex moved backwards.'
       );
@@ -578,7 +584,7 @@ export class RaftTester {
       const theirs = this.logs[j].get(index);
       if (this.logs[j].has(index) && !same(theirs, msg.command))
         return (
-          `peer ${i} applied ${showCommand(msg.command)} at index ${index}, but peer ${j} applied ` +
+          `${peerName(i)} applied ${showCommand(msg.command)} at index ${index}, but ${peerName(j)} applied ` +
           `${showCommand(theirs)} there (state machine safety). Likely causes: committing an entry of an earlier term ` +
           'by counting replicas (Figure 8), a follower that keeps conflicting entries, a vote granted to a candidate ' +
           'whose log is behind, or commitIndex advanced past what the leader sent.'

@@ -13,7 +13,7 @@ import { World, sleep } from '../../world';
 import type { GetResult, KVClerk, KVService, PutResult, Version } from '../kvapi';
 import type { Persister } from '../persister';
 import type { Op, RsmPeer, StateMachine, SubmitResult } from '../rsmapi';
-import { ELECTION_TIMEOUT_MS, Lab6Impl, RaftTester, showCommand } from './harness';
+import { ELECTION_TIMEOUT_MS, Lab6Impl, RaftTester, peerName, showCommand } from './harness';
 
 /** maxRaftState when the service must not snapshot. */
 export const NO_SNAPSHOTS = -1;
@@ -54,7 +54,7 @@ export class Counter implements StateMachine {
     else if (kind === 'dec') this.n--;
     else if (kind !== 'null')
       this.fail(
-        `server ${this.me}'s RSM called doOp(${showCommand(op)}), but the tester only submits { op: "inc" | "dec" | ` +
+        `${peerName(this.me)}'s RSM called doOp(${showCommand(op)}), but the tester only submits { op: "inc" | "dec" | ` +
           '"null" }. Expected doOp to receive exactly what was submitted. Likely causes: the wrapper the RSM puts ' +
           'around an operation (with its id) passed to doOp instead of the operation inside it.',
       );
@@ -74,7 +74,7 @@ export class Counter implements StateMachine {
     }
     if (!Number.isInteger(n))
       return this.fail(
-        `server ${this.me}'s RSM called restore(${showCommand(snapshot)}), which is not a snapshot this state ` +
+        `${peerName(this.me)}'s RSM called restore(${showCommand(snapshot)}), which is not a snapshot this state ` +
           "machine made. Expected restore to get exactly what snapshot() returned (Raft's snapshot, or the persister's).",
       );
     this.n = n as number;
@@ -101,7 +101,7 @@ function checkSubmitResult(group: RaftTester, i: number, r: unknown): SubmitResu
   const err = (r as { err?: unknown } | null)?.err;
   if (err === 'OK' || err === 'ErrWrongLeader') return r as SubmitResult;
   return group.fail(
-    `server ${i}'s submit resolved to ${showCommand(r)}; expected { err: "OK", result } or { err: "ErrWrongLeader" }.`,
+    `${peerName(i)}'s submit resolved to ${showCommand(r)}; expected { err: "OK", result } or { err: "ErrWrongLeader" }.`,
   );
 }
 
@@ -127,7 +127,7 @@ export class RsmTester {
     const sm = new Counter(me, reportFailure);
     const rsm = new this.ctx.impl.RSM(peers, me, persister, maxRaftState, sm);
     if (typeof rsm.raft?.getState !== 'function')
-      failTest(`server ${me}'s RSM has no raft field holding its Raft peer (see lab6/rsmapi.ts).`);
+      failTest(`${peerName(me)}'s RSM has no raft field holding its Raft peer (see lab6/rsmapi.ts).`);
     this.machines[me] = sm;
     this.rsms[me] = rsm;
     return { raft: rsm.raft, services: [], kill: () => rsm.kill() };
@@ -141,7 +141,7 @@ export class RsmTester {
   /** Submits `op` to server i's RSM and checks the shape of what comes back. */
   async submit(i: number, op: CounterOp): Promise<SubmitResult> {
     const rsm = this.rsms[i];
-    if (rsm === undefined) throw new Error(`the tester submitted to server ${i}, which has no RSM`);
+    if (rsm === undefined) throw new Error(`the tester submitted to ${peerName(i)}, which has no RSM`);
     return checkSubmitResult(this.group, i, await rsm.submit(op));
   }
 
@@ -178,7 +178,7 @@ export class RsmTester {
     const n = (result as { n?: unknown } | null)?.n;
     if (!Number.isInteger(n))
       this.group.fail(
-        `server ${i}'s submit(${showCommand(op)}) resolved OK with result ${showCommand(result)}; expected what ` +
+        `${peerName(i)}'s submit(${showCommand(op)}) resolved OK with result ${showCommand(result)}; expected what ` +
           "the state machine's doOp returned for it ({ n }).",
       );
     return result as CounterResult;
@@ -270,7 +270,7 @@ export class KvTester {
   private build(peers: readonly RpcEnd[], me: number, persister: Persister) {
     const kv: KVService = new this.ctx.impl.KVServer(peers, me, persister, this.maxRaftState);
     if (typeof kv.rsm?.raft?.getState !== 'function')
-      failTest(`server ${me}'s KVServer has no rsm field whose raft is its Raft peer (see lab6/kvapi.ts).`);
+      failTest(`${peerName(me)}'s KVServer has no rsm field whose raft is its Raft peer (see lab6/kvapi.ts).`);
     const handlers = { Get: (args: never) => kv.Get(args), Put: (args: never) => kv.Put(args) };
     return { raft: kv.rsm.raft, services: [new Service(handlers, 'KVServer')], kill: () => kv.kill() };
   }

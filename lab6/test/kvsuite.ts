@@ -5,7 +5,7 @@
 import { scored, within } from '../../suite';
 import type { NamedTest, TestContext, TestDefinition } from '../../suite';
 import { sleep } from '../../world';
-import { ELECTION_TIMEOUT_MS, Lab6Impl } from './harness';
+import { ELECTION_TIMEOUT_MS, Lab6Impl, peerName } from './harness';
 import { nemesisKV, nemesisKVSnapshots } from './kvnemesis';
 import {
   CounterOp,
@@ -121,7 +121,7 @@ const leaderPartition4A: TestDefinition<Lab6Impl> = {
       ts.submit(l, DEC).then((r) => {
         if (r.err === 'OK')
           ts.group.fail(
-            `submit number ${k + 1} of a decrement to server ${l}, cut off from the others, returned OK; a server ` +
+            `submit number ${k + 1} of a decrement to ${peerName(l)}, cut off from the others, returned OK; a server ` +
               'without a majority cannot commit anything. Likely causes: the RSM applies an operation when start() ' +
               'accepts it rather than when Raft commits and applies it, or Raft commits without a majority.',
           );
@@ -136,7 +136,7 @@ const leaderPartition4A: TestDefinition<Lab6Impl> = {
       Promise.all(decs),
       1000,
       () =>
-        `the old leader (server ${l}) was reconnected, but some of its submits had not returned 1 s later. Expected a ` +
+        `the old leader (${peerName(l)}) was reconnected, but some of its submits had not returned 1 s later. Expected a ` +
         'submit to return ErrWrongLeader once its peer loses the lead or its term moves on. Likely causes: the RSM ' +
         'waits only for the entry at its index (check raft.getState() while waiting), or Raft does not step down ' +
         'when it hears the new leader.',

@@ -8,7 +8,7 @@
 import { keyedRng, sleep, World, type Rng } from '../../world';
 import type { TestContext, TestDefinition } from '../../suite';
 import { applyPlan, drawPlan, healNetwork } from '../../suite/nemesis/plan';
-import { ELECTION_TIMEOUT_MS, MAX_LOG_SIZE, RaftTester, type Lab6Impl } from './harness';
+import { ELECTION_TIMEOUT_MS, MAX_LOG_SIZE, RaftTester, peerName, type Lab6Impl } from './harness';
 
 type Ctx = TestContext<Lab6Impl>;
 
@@ -57,7 +57,7 @@ export class PromiseWatch {
       const last = this.terms[i];
       if (last.raft === raft && term < last.term)
         this.ts.fail(
-          `Round ${this.round}: peer ${i}'s term went back from ${last.term} to ${term} while it ran. Expected a term ` +
+          `Round ${this.round}: ${peerName(i)}'s term went back from ${last.term} to ${term} while it ran. Expected a term ` +
             'never to decrease. Likely causes: currentTerm set from a message without comparing (an old reply or ' +
             'request carrying a lower term), or a term read back from the persister after start-up.',
         );

@@ -7,7 +7,15 @@ import { IMPL_FILES, load } from '../load';
 import { LabSuite, scored, TestContext, TestDefinition } from '../../suite';
 import { sleep } from '../../world';
 import type { Command } from '../raftapi';
-import { ELECTION_TIMEOUT_MS, Lab6Impl, MAX_LOG_SIZE, RaftTester, SNAPSHOT_INTERVAL, showCommand } from './harness';
+import {
+  ELECTION_TIMEOUT_MS,
+  Lab6Impl,
+  MAX_LOG_SIZE,
+  RaftTester,
+  SNAPSHOT_INTERVAL,
+  peerName,
+  showCommand,
+} from './harness';
 import { kvTests } from './kvsuite';
 import { nemesisRaft, nemesisSnapshots } from './nemesis';
 
@@ -158,7 +166,7 @@ const followerFailure: TestDefinition<Lab6Impl> = {
     ts.disconnect((leader2 + 1) % n);
     ts.disconnect((leader2 + 2) % n);
     const r = ts.peer(leader2)?.start(104);
-    expect(ts, r?.isLeader === true, `peer ${leader2} was the leader but start(104) says it is not.`);
+    expect(ts, r?.isLeader === true, `${peerName(leader2)} was the leader but start(104) says it is not.`);
     expect(ts, r?.index === 4, `start(104) returned index ${r?.index}; expected 4 (three commands were committed).`);
     await sleep(2 * ELECTION_TIMEOUT_MS);
     const { count } = ts.nCommitted(4);
@@ -225,7 +233,7 @@ const failNoAgree: TestDefinition<Lab6Impl> = {
     const leader = await ts.checkOneLeader();
     for (const k of [1, 2, 3]) ts.disconnect((leader + k) % n);
     const r = ts.peer(leader)?.start(20);
-    expect(ts, r?.isLeader === true, `peer ${leader} was the leader but start(20) says it is not.`);
+    expect(ts, r?.isLeader === true, `${peerName(leader)} was the leader but start(20) says it is not.`);
     expect(ts, r?.index === 2, `start(20) returned index ${r?.index}; expected 2.`);
     await sleep(2 * ELECTION_TIMEOUT_MS);
     const { count } = ts.nCommitted(2);
@@ -234,7 +242,7 @@ const failNoAgree: TestDefinition<Lab6Impl> = {
     // The disconnected majority may have elected a leader of its own and forgotten index 2.
     const leader2 = await ts.checkOneLeader();
     const r2 = ts.peer(leader2)?.start(30);
-    expect(ts, r2?.isLeader === true, `peer ${leader2} was the leader but start(30) says it is not.`);
+    expect(ts, r2?.isLeader === true, `${peerName(leader2)} was the leader but start(30) says it is not.`);
     expect(
       ts,
       r2?.index === 2 || r2?.index === 3,

@@ -7,6 +7,14 @@
 import type { Operation } from '../../checker/types';
 import { World, recordedValue } from '../../world';
 
+/**
+ * The name of client `clientId` on a trace page (its lane) and in messages: "client 4". Harnesses give it as the
+ * owner of the client's ends (Network.makeEnd), so that a lost message names the client as the page does.
+ */
+export function clientLane(clientId: number): string {
+  return `client ${clientId}`;
+}
+
 /** A handle to an operation in progress, returned by `begin` and passed to `end`. */
 export interface OpHandle {
   /** The operation's index in the history. */
@@ -41,7 +49,7 @@ export class HistoryRecorder<I, O> {
     const rec = world?.recorder;
     if (world && rec) {
       // The clerk's calls from here on (and the timers it sets) are this client's.
-      const lane = `client ${clientId}`;
+      const lane = clientLane(clientId);
       world.enterLane(lane);
       slot.traceId = rec.id();
       rec.add({ k: 'op', t: op.call, id: slot.traceId, lane, input: recordedValue(input) });

@@ -4,6 +4,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import type { GradeOptions, TextSink } from '../../../grader/types';
+import { materialiseMutant, removeMutant, type Mutant } from '../../../solutions/mutants';
 
 /** Fixture roots (each holds lab9/ and solutions/lab9/). */
 export const FIXTURES = {
@@ -44,6 +45,24 @@ export class Collector implements TextSink {
     this.text += s;
     return true;
   }
+}
+
+/**
+ * A kit root whose reference solution of `lab` is one of its mutants (graded with `target: 'solution'`): the lab's
+ * folder and labrpc/ are links to the kit's; grade it with `compartment: false, permissions: false`, since the
+ * sandbox's loader and grants go by the paths it is given, not the ones the links lead to.
+ */
+export function mutantRoot(lab: string, mutant: Mutant): string {
+  const kit = path.resolve(__dirname, '../../..');
+  const root = tempDir('kvlabs-mutant-');
+  for (const d of [lab, 'labrpc']) fs.symlinkSync(path.join(kit, d), path.join(root, d), 'dir');
+  const dir = materialiseMutant(path.join(kit, 'solutions', lab), mutant);
+  try {
+    fs.cpSync(dir, path.join(root, 'solutions', lab), { recursive: true });
+  } finally {
+    removeMutant(dir);
+  }
+  return root;
 }
 
 /** A fresh temporary folder. */

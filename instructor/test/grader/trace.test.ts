@@ -4,7 +4,8 @@ import fs from 'node:fs';
 import path from 'node:path';
 import type { TraceData, TraceEvent } from '../../../world';
 import { grade } from '../../../grader';
-import { FIXTURES, fixtureOptions } from './helpers';
+import { mutants as lab2Mutants } from '../../../solutions/lab2/mutants';
+import { FIXTURES, fixtureOptions, mutantRoot } from './helpers';
 
 /** The recording embedded in a trace page. */
 function embedded(html: string): TraceData {
@@ -15,6 +16,9 @@ function embedded(html: string): TraceData {
 
 describe('grader: trace pages', function () {
   this.timeout(120_000);
+  /** Folders a test made for a mutant's grade, removed when the tests are done. */
+  const made: string[] = [];
+  after(() => made.forEach((d) => fs.rmSync(d, { recursive: true, force: true })));
 
   it('writes a self-contained trace page for a failing test, with the failing moment and the code’s printed line on the server’s lane, linked from index.html and the console', async () => {
     const options = fixtureOptions(FIXTURES.crashy, { tests: ['TestBasic', 'TestWrongAnswer'], seed: 11, jobs: 1 });
@@ -58,6 +62,56 @@ describe('grader: trace pages', function () {
     expect(json.tests.find((t) => t.name === 'TestBasic')?.runs[0].trace).to.equal(null);
     expect(wrong?.runs).to.have.length(1);
     expect(options.out.text).to.not.match(/trace: \S+TestBasic/);
+  });
+
+  it('gives the smallest failing schedule a trace page of its own, linked from the run’s page, index.html, results.json and the console', async () => {
+    // A lock that takes ErrMaybe for success: on seed 7 it fails with just one of the run's lost messages.
+    const root = mutantRoot(
+      'lab2',
+      lab2Mutants.find((m) => m.name === 'errmaybe-means-held')!,
+    );
+    made.push(root);
+    const test = 'TestAcquireTimeoutUnreliable';
+    const options = fixtureOptions(root, {
+      lab: 'lab2',
+      target: 'solution',
+      tests: [test],
+      seed: 7,
+      minimizeSec: 20,
+      compartment: false,
+      permissions: false,
+      reportDir: path.join(root, 'reports'),
+    });
+    await grade(options);
+    const dir = path.join(options.reportDir as string, 'lab2');
+    const small = `trace-${test}-7-minimal.html`;
+    expect(fs.existsSync(path.join(dir, small)), 'the smallest schedule’s page is written').to.equal(true);
+    const chance = (t: TraceData): number => t.events.filter((e) => e.k === 'drop' && e.why === 'unreliable').length;
+    const page = fs.readFileSync(path.join(dir, small), 'utf8');
+    const whole = fs.readFileSync(path.join(dir, `trace-${test}-7.html`), 'utf8');
+    expect(chance(embedded(page)), 'the smallest schedule loses one message by chance').to.equal(1);
+    expect(chance(embedded(whole)), 'the whole run loses many').to.be.greaterThan(10);
+    expect(page).to.contain('smallest failing schedule').and.contain(`href="trace-${test}-7.html"`);
+    expect(whole).to.contain(`href="${small}"`);
+    expect(fs.readFileSync(path.join(dir, 'index.html'), 'utf8')).to.contain(`href="${small}"`);
+    const json = JSON.parse(fs.readFileSync(path.join(dir, 'results.json'), 'utf8')) as {
+      tests: Array<{ runs: Array<{ minimalFaults: { trace: string | null } | null }> }>;
+    };
+    expect(json.tests[0].runs[0].minimalFaults?.trace).to.equal(small);
+    expect(options.out.text.replace(/\s+/g, ' ')).to.match(
+      new RegExp(`fails with just 1 of the \\d+ faults: .* Trace of this smallest failing schedule: \\S+${small}`),
+    );
+    // The console names the lost message's sender as the page names its lane, and the page lists the end under it.
+    const named =
+      /the (?:reply to|request of) (client \d+)'s KVServer\.Put\(.*\) sent at [\d.]+ ms \(end (clerk-\d+)\)/.exec(
+        options.out.text,
+      );
+    expect(named, options.out.text).to.not.equal(null);
+    const [, client, end] = named as RegExpExecArray;
+    const calls = embedded(page).events.filter((e) => e.k === 'call' && e.end === end);
+    expect(calls.length).to.be.greaterThan(0);
+    expect(calls.every((e) => e.k === 'call' && e.from === client)).to.equal(true);
+    expect(page).to.contain(`<li>${client}: sends through ${end}</li>`);
   });
 
   it('does not minimize with minimizeSec 0 (--no-minimize)', async () => {

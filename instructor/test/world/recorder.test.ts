@@ -5,6 +5,7 @@ import { HistoryRecorder } from '../../../suite/history';
 import { runNamedTest, TestFailure } from '../../../suite';
 import type { TestDefinition } from '../../../suite';
 import { sleep, type TraceEvent } from '../../../world';
+import { names } from '../../../grader/reports/trace';
 
 /** A run that makes every kind of event happen once, then fails. */
 const scenario: TestDefinition<null> = {
@@ -55,7 +56,36 @@ const scenario: TestDefinition<null> = {
   },
 };
 
+/** A client's end named for its lane ("client 4"): its one call is lost, and the test fails with the TimeoutError. */
+const owned: TestDefinition<null> = {
+  name: 'TestOwnedEnd',
+  description: 'an end whose owner is named',
+  async run() {
+    const net = new Network();
+    net.addServer('server-1', new Server().addService(new Service({ Echo: () => ({}) }, 'S')));
+    const end = net.makeEnd('clerk-end-5', 'client 4');
+    net.connect('clerk-end-5', 'server-1');
+    net.enable('clerk-end-5', true);
+    net.setReliable(false);
+    net.setDropRates(1, 0);
+    await end.call('S.Echo', { key: 'k' }); // from the test's own code: the owner still names the lane
+  },
+};
+
 describe('trace recorder', () => {
+  it('names an end by its owner in the console as on the page: the lane, the lost message, the TimeoutError, the list of lanes', async () => {
+    const out = await runNamedTest(owned, null, 3, { record: true, faults: {} });
+    expect(out.message).to.contain('RPC S.Echo from client 4, end "clerk-end-5" got no reply');
+    expect(out.faults?.map((f) => f.what)).to.deep.equal([
+      'the request of client 4\'s S.Echo({"key":"k"}) sent at 0.0 ms (end clerk-end-5) was lost',
+    ]);
+    const call = out.trace?.events.find((e): e is Extract<TraceEvent, { k: 'call' }> => e.k === 'call');
+    expect(call).to.deep.include({ from: 'client 4', end: 'clerk-end-5', to: 'server-1' });
+    expect(names(out.trace!))
+      .to.contain('<li>client 4: sends through clerk-end-5</li>')
+      .and.contain('<li>server-1</li>');
+  });
+
   it('records every kind of event: calls, deliveries, replies, drops with their causes, timeouts, network changes, operations, printed lines, the failure', async () => {
     const out = await runNamedTest(scenario, null, 42, { record: true });
     expect(out.status).to.equal('failed');

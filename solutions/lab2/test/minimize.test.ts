@@ -42,7 +42,7 @@ describe('lab2: smallest failing schedules of planted bugs', function () {
       expect(m.passesWithout, `seed ${seed}`).to.equal(true);
       expect(m.kept, `seed ${seed}`).to.have.length(1);
       expect(m.kept[0].what).to.match(
-        /^the (request of|reply to) clerk-\d+'s KVServer\.(Get|Put)\(.*\) sent at [\d.]+ ms was lost$/,
+        /^the (request of|reply to) client (\d+)'s KVServer\.(Get|Put)\(.*\) sent at [\d.]+ ms \(end clerk-\2\) was lost$/,
       );
     }
   });
@@ -59,7 +59,7 @@ describe('lab2: smallest failing schedules of planted bugs', function () {
         `seed ${seed}`,
       ).to.have.length(1);
       expect(m.kept[0].what, `seed ${seed}`).to.match(
-        /^the (reply to|request of) clerk-\d+'s KVServer\.Put\(\{"key":"l",.*\) sent at [\d.]+ ms was lost$/,
+        /^the (reply to|request of) client (\d+)'s KVServer\.Put\(\{"key":"l",.*\) sent at [\d.]+ ms \(end clerk-\2\) was lost$/,
       );
     }
   });

@@ -10,6 +10,8 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { describeLabKit } from '../../kit';
 import { mutants } from '../mutants';
+import { materialiseMutant, removeMutant } from '../../mutants';
+import { runNamedTest } from '../../../suite';
 import { ConfigError, loadConfig, parseConfig } from '../../../lab3/tools/config';
 import { simulate } from '../../../lab3/tools/run';
 import { runReal } from '../../../lab3/tools/real';
@@ -24,6 +26,29 @@ describeLabKit({
   solutionDir: SOLUTION_DIR,
   mutants,
   replayTest: 'TestLinearizableConcurrent',
+});
+
+describe('lab3: TestEventualCausalWrite and the receive rule', function () {
+  this.timeout(60_000);
+  // Issue 26: the test once passed a server that never moved its clock on receipt, because the later write came
+  // from the higher server id and won the tie. Its overwrite now comes from the lower id.
+  it('fails a server that never advances its Lamport clock on receipt, on every one of seeds 1-3', async () => {
+    const test = suite.tests.find((t) => t.name === 'TestEventualCausalWrite')!;
+    const dir = materialiseMutant(
+      SOLUTION_DIR,
+      mutants.find((m) => m.name === 'eventual-receipt-keeps-clock')!,
+    );
+    try {
+      const impl = suite.load(dir);
+      for (const seed of [1, 2, 3]) {
+        const outcome = await runNamedTest(test, impl, seed);
+        expect(outcome.status, `seed ${seed}`).to.equal('failed');
+        expect(outcome.message, `seed ${seed}`).to.include('the clock does not move when a propagated write arrives');
+      }
+    } finally {
+      removeMutant(dir);
+    }
+  });
 });
 
 describe('lab3 configurations and runner', function () {

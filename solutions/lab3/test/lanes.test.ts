@@ -39,11 +39,11 @@ describe('lab3: trace lanes', () => {
     const events: readonly TraceEvent[] = out.trace?.events ?? [];
     const logs = events.flatMap((e) => (e.k === 'log' ? [[e.lane, e.text]] : []));
     expect(logs).to.have.deep.members([
-      ['server0', 'server 0 ticks'],
-      ['server1', 'server 1 ticks'],
+      ['server 0', 'server 0 ticks'],
+      ['server 1', 'server 1 ticks'],
     ]);
     const calls = events.flatMap((e) => (e.k === 'call' ? [[e.from, e.to]] : []));
     expect(calls).to.have.length.above(0);
-    for (const [from, to] of calls) expect(to).to.equal(from === 'server0' ? 'server1' : 'server0');
+    for (const [from, to] of calls) expect(to).to.equal(from === 'server 0' ? 'server 1' : 'server 0');
   });
 });

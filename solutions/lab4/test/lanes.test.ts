@@ -1,6 +1,9 @@
-/** Lab 4's trace lanes: what a node's constructor timers print and send is drawn on that node's lane. */
+/**
+ * Lab 4's trace lanes: what a node's constructor timers print and send is drawn on that node's lane, named as the
+ * tests' messages name the node ("follower 1").
+ */
 import { expect } from 'chai';
-import { Lab4Tester, type Lab4Impl } from '../../../lab4/test/harness';
+import { Lab4Tester, followerName, type Lab4Impl } from '../../../lab4/test/harness';
 import type { KVNodeService, NodeConfig } from '../../../lab4/rpc';
 import type { RpcEnd } from '../../../labrpc';
 import { runNamedTest, type TestDefinition } from '../../../suite';
@@ -46,10 +49,10 @@ describe('lab4: trace lanes', () => {
     const events: readonly TraceEvent[] = out.trace?.events ?? [];
     const logs = events.flatMap((e) => (e.k === 'log' ? [[e.lane, e.text]] : []));
     expect(logs).to.have.deep.members([
-      ['c0-f0', 'follower-1 ticks'],
-      ['c0-leader', 'leader ticks'],
+      [`${followerName(0)} (c0)`, 'follower-1 ticks'],
+      ['leader (c0)', 'leader ticks'],
     ]);
     const calls = events.flatMap((e) => (e.k === 'call' ? [[e.from, e.to, e.method]] : []));
-    expect(calls).to.deep.equal([['c0-leader', 'c0-f0', 'KVNode.Status']]);
+    expect(calls).to.deep.equal([['leader (c0)', 'follower 1 (c0)', 'KVNode.Status']]);
   });
 });

@@ -6,6 +6,7 @@ import { runNamedTest } from '../../../suite';
 import type { TraceEvent } from '../../../world';
 import { mutants } from '../mutants';
 import { suite } from '../../../lab6/test/suite';
+import { peerName } from '../../../lab6/test/harness';
 
 const SOLUTION = path.resolve(__dirname, '..');
 
@@ -23,7 +24,7 @@ describe('lab6: a failing replay', function () {
       expect(out.message).to.match(/applied 3 at index 2, but peer \d applied 2 there \(state machine safety\)/);
       const roles = (out.trace?.events ?? []).filter((e): e is Extract<TraceEvent, { k: 'role' }> => e.k === 'role');
       // Every peer's lane, the leaders of at least three terms (the dance of Figure 8), and the crashes.
-      expect(new Set(roles.map((e) => e.lane))).to.deep.equal(new Set([0, 1, 2, 3, 4].map((i) => `server-${i}`)));
+      expect(new Set(roles.map((e) => e.lane))).to.deep.equal(new Set([0, 1, 2, 3, 4].map((i) => peerName(i))));
       const leaderTerms = new Set(roles.filter((e) => e.role === 'leader').map((e) => e.term));
       expect(leaderTerms.size).to.be.at.least(3);
       expect(roles.some((e) => e.role === 'crashed')).to.equal(true);
