@@ -2,14 +2,15 @@
 
 /** The message or its reply was lost (or the server is unreachable): the caller cannot know whether it ran. */
 export class TimeoutError extends Error {
+  readonly method: string;
+  readonly endName: string;
   override name = 'TimeoutError';
-  constructor(
-    readonly method: string,
-    readonly endName: string,
-  ) {
+  constructor(method: string, endName: string) {
     super(
       `RPC ${method} from end "${endName}" got no reply (the request or the reply was lost, or the server is down)`,
     );
+    this.method = method;
+    this.endName = endName;
   }
 }
 

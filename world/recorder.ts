@@ -76,12 +76,15 @@ export const TEST_LANE = 'test';
 
 /** Collects a run's events; a world has one only when recording is on. */
 export class TraceRecorder {
+  private readonly limit: number;
   private events: TraceEvent[] = [];
   private cut = 0;
   private nextId = 1;
   private readonly owners = new Map<string, string>();
 
-  constructor(private readonly limit = TRACE_EVENT_LIMIT) {}
+  constructor(limit = TRACE_EVENT_LIMIT) {
+    this.limit = limit;
+  }
 
   /** A fresh id for an RPC or an operation. */
   id(): number {
