@@ -108,12 +108,12 @@ function times(n: number, what: string): string {
  * With `limit`, each piece may be used at most as many times as it was written.
  */
 class Splitter {
+  private readonly sets: readonly string[];
+  private budget: { left: number };
   private readonly byLength = new Map<number, Map<string, number>>();
-  constructor(
-    appends: readonly string[],
-    private readonly sets: readonly string[],
-    private budget: { left: number },
-  ) {
+  constructor(appends: readonly string[], sets: readonly string[], budget: { left: number }) {
+    this.sets = sets;
+    this.budget = budget;
     for (const p of appends) {
       if (p === '') continue;
       const m = this.byLength.get(p.length) ?? new Map<string, number>();

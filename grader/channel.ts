@@ -40,10 +40,13 @@ export interface MailboxTimers {
 
 /** A queue one reader waits on: `put` from anywhere, `next` in turn. */
 export class Mailbox<T> {
+  private readonly timers?: MailboxTimers;
   private readonly items: T[] = [];
   private wake: (() => void) | undefined;
 
-  constructor(private readonly timers?: MailboxTimers) {}
+  constructor(timers?: MailboxTimers) {
+    this.timers = timers;
+  }
 
   /** Adds an item, waking the reader if it waits. */
   put(item: T): void {

@@ -40,6 +40,10 @@ export const HEARTBEAT_MS = 10_000;
 
 /** Prints to `out` (results) and `progress` (a terminal, or nothing). */
 export class ConsoleReporter {
+  private readonly out: TextSink;
+  private readonly progressSink: TextSink | undefined;
+  /** --verbose: the code's output was already shown as it ran, so a failure does not print it again. */
+  private readonly echoed: boolean;
   private readonly c: Colors;
   private progressShown = false;
   private ruleWidth = 60;
@@ -50,13 +54,10 @@ export class ConsoleReporter {
   private lastLineAt = performance.now();
   private heartbeat: ReturnType<typeof setInterval> | undefined;
 
-  constructor(
-    private readonly out: TextSink,
-    private readonly progressSink: TextSink | undefined,
-    color: boolean,
-    /** --verbose: the code's output was already shown as it ran, so a failure does not print it again. */
-    private readonly echoed = false,
-  ) {
+  constructor(out: TextSink, progressSink: TextSink | undefined, color: boolean, echoed = false) {
+    this.out = out;
+    this.progressSink = progressSink;
+    this.echoed = echoed;
     this.c = pc.createColors(color);
   }
 

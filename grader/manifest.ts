@@ -228,8 +228,9 @@ export const TAMPER_REFUSAL = 'The grader will not score a tree whose protected 
 
 /** Refusal to score a tree whose protected files changed or were joined by harmful ones (exit code 2, like every setup problem). */
 export class TamperError extends GraderUsageError {
+  readonly files: readonly TamperedFile[];
   override name = 'TamperError';
-  constructor(readonly files: readonly TamperedFile[]) {
+  constructor(files: readonly TamperedFile[]) {
     const changed = files.filter((f) => f.change !== 'added');
     const added = files.filter((f) => f.change === 'added');
     const parts: string[] = [];
@@ -248,5 +249,6 @@ export class TamperError extends GraderUsageError {
       parts.push('Delete the added files; keep your own code in your lab folder, in files with names of their own.');
     parts.push('Then push again.');
     super(parts.join(' '));
+    this.files = files;
   }
 }

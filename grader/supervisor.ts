@@ -245,12 +245,15 @@ export async function runJobs(jobs: readonly Job[], options: SupervisorOptions):
  * one runs or waits, no other job starts (so it is neither starved nor disturbed).
  */
 export class ExclusiveGate {
+  private readonly isExclusive: (job: Job) => boolean;
   private running = 0;
   private exclusiveWaiting = 0;
   private exclusiveRunning = false;
   private waiters: Array<() => void> = [];
 
-  constructor(private readonly isExclusive: (job: Job) => boolean) {}
+  constructor(isExclusive: (job: Job) => boolean) {
+    this.isExclusive = isExclusive;
+  }
 
   async enter(job: Job): Promise<void> {
     const exclusive = this.isExclusive(job);
@@ -279,6 +282,8 @@ const BROKERED_MAX = 16;
 
 /** One sandboxed test process and the events it produces. */
 class SuiteWorker {
+  private readonly options: SupervisorOptions;
+  private readonly sandbox: Sandbox;
   private readonly child: ChildProcess;
   private readonly events = new Mailbox<Event>({ setTimeout, clearTimeout });
   private readonly key = crypto.randomBytes(32);
@@ -291,10 +296,9 @@ class SuiteWorker {
   private exitCall: { code: number; where: string; world?: WorldSnapshot } | undefined;
   private pendingOutput = '';
 
-  constructor(
-    private readonly options: SupervisorOptions,
-    private readonly sandbox: Sandbox,
-  ) {
+  constructor(options: SupervisorOptions, sandbox: Sandbox) {
+    this.options = options;
+    this.sandbox = sandbox;
     this.child = spawn(process.execPath, [...sandbox.execArgv, BOOT_FILE], {
       stdio: ['ignore', 'pipe', 'pipe', 'pipe', 'pipe'],
       env: sandbox.env,

@@ -58,6 +58,8 @@ function loadCompiler() {
   const converted = ts.convertCompilerOptionsFromJson((parsed.config && parsed.config.compilerOptions) || {}, repo);
   const options = {
     ...converted.options,
+    // CommonJS, whatever tsconfig's module (node20 there: CommonJS too, but with import() left to Node's ESM loader):
+    // the grader's own require, and the compartment's, load every module.
     module: ts.ModuleKind.CommonJS,
     noEmit: false,
     declaration: false,
@@ -65,6 +67,8 @@ function loadCompiler() {
     inlineSourceMap: true,
     inlineSources: false,
   };
+  // A transpile resolves nothing, and tsconfig's moduleResolution (node16) is an error beside module CommonJS.
+  delete options.moduleResolution;
   compiler = { ts, options };
   return compiler;
 }

@@ -193,6 +193,7 @@ async function runJob(
 
 /** Processes started for a test through the grader (lab 5's server process): their stand-ins here. */
 class BrokeredProcess implements KitProcess {
+  readonly id: number;
   exitCode: number | null = null;
   signalCode: NodeJS.Signals | null = null;
   private readonly listeners = {
@@ -202,7 +203,9 @@ class BrokeredProcess implements KitProcess {
   };
   readonly stdout = { on: (_: 'data', cb: (d: Buffer) => void): void => void this.listeners.stdout.push(cb) };
   readonly stderr = { on: (_: 'data', cb: (d: Buffer) => void): void => void this.listeners.stderr.push(cb) };
-  constructor(readonly id: number) {}
+  constructor(id: number) {
+    this.id = id;
+  }
   once(_: 'exit', cb: (code: number | null, signal: NodeJS.Signals | null) => void): void {
     if (this.exitCode !== null || this.signalCode !== null) realNextTick(() => cb(this.exitCode, this.signalCode));
     else this.listeners.exit.push(cb);

@@ -122,7 +122,7 @@ async function main(): Promise<void> {
     console.error(`${lab} has no generic attacker yet (a test with generic: true in ${lab}/test/suite.ts).`);
     process.exit(2);
   }
-  const { mutants } = (await import(path.join(root, 'solutions', lab, 'mutants'))) as { mutants: Mutant[] };
+  const { mutants } = require(path.join(root, 'solutions', lab, 'mutants')) as { mutants: Mutant[] };
   if (opts.one !== undefined) {
     const [row] = await attackMutants(
       lab,

@@ -55,13 +55,15 @@ export function describeEntry(e: StatusEntry): string {
 
 /** Refusal to release from a working tree whose shipped files are not committed (exit code 2). */
 export class DirtyTreeError extends GraderUsageError {
+  readonly entries: readonly StatusEntry[];
   override name = 'DirtyTreeError';
-  constructor(readonly entries: readonly StatusEntry[]) {
+  constructor(entries: readonly StatusEntry[]) {
     super(
       `The template would not match the last commit: ${entries.length} file(s) it ships or reads are not committed: ` +
         `${listNames(entries.map(describeEntry))}. The release copies the working tree, so these would ship as they ` +
         'are on disk (or be left out while a shipped file imports them). Commit them (or stash them, or add scratch ' +
         'files to .gitignore) and release again; to release the working tree as it is anyway, pass --allow-dirty.',
     );
+    this.entries = entries;
   }
 }

@@ -10,13 +10,16 @@ import type { ClusterConfig, KVClerk } from './rpc';
 import type { GetArgs, GetReply, PutAppendArgs, PutAppendReply } from './server';
 
 export class Clerk implements KVClerk {
+  private readonly servers: readonly RpcEnd[];
+  private readonly config: ClusterConfig;
+
   // TODO: add the clerk's state (part 2: an id and a request counter).
 
   /** `servers` has one end per server; `config` says how many shards and replicas there are. */
-  constructor(
-    private readonly servers: readonly RpcEnd[],
-    private readonly config: ClusterConfig,
-  ) {}
+  constructor(servers: readonly RpcEnd[], config: ClusterConfig) {
+    this.servers = servers;
+    this.config = config;
+  }
 
   /** Fetches the key's current value ("" if it does not exist). Keeps trying until it gets an answer. */
   async get(key: string): Promise<string> {

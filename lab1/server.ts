@@ -38,10 +38,14 @@ export interface PutAppendReply {
 }
 
 export class KVServer {
+  private readonly config: ServerConfig;
+
   // TODO: declare the server's state (the key/value map; later what duplicate detection needs).
 
   /** `config` says how many shards and replicas there are, which server this is, and has ends to its peers. */
-  constructor(private readonly config: ServerConfig) {}
+  constructor(config: ServerConfig) {
+    this.config = config;
+  }
 
   /** Returns the key's value, or "" if the key does not exist. */
   Get(args: GetArgs): GetReply | Promise<GetReply> {

@@ -8,7 +8,11 @@ import { ClientEnd, TimeoutError } from '../labrpc';
 import type { GetResult, KVClerk, PutResult, Version } from './rpc';
 
 export class Clerk implements KVClerk {
-  constructor(private readonly server: ClientEnd) {}
+  private readonly server: ClientEnd;
+
+  constructor(server: ClientEnd) {
+    this.server = server;
+  }
 
   /** Reads `key`: its value and version, or ErrNoKey. Keeps trying until the server answers. */
   async get(key: string): Promise<GetResult> {

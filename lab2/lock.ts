@@ -7,12 +7,15 @@
 import type { DistributedLock, KVClerk } from './rpc';
 
 export class Lock implements DistributedLock {
+  private readonly ck: KVClerk;
+  private readonly name: string;
+
   // TODO: what does each Lock object need to know to recognise its own ownership?
 
-  constructor(
-    private readonly ck: KVClerk,
-    private readonly name: string,
-  ) {}
+  constructor(ck: KVClerk, name: string) {
+    this.ck = ck;
+    this.name = name;
+  }
 
   /** Takes the lock, waiting while another client holds it; gives up (false) after `timeoutMs` virtual ms. */
   async acquire(timeoutMs = Infinity): Promise<boolean> {

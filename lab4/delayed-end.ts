@@ -10,15 +10,26 @@ export const SEED_DELAY_MS = { min: 0.1, max: 1 } as const;
 
 /** An RpcEnd that waits a random time in [minMs, maxMs] before each call. */
 export class DelayedEnd implements RpcEnd {
+  private readonly inner: RpcEnd;
+  private readonly minMs: number;
+  private readonly maxMs: number;
+  /** Waits that many ms (the simulated world's sleep takes fractions; a real timer rounds up to 1 ms). */
+  private readonly sleep: (ms: number) => Promise<void>;
+  /** Source of randomness (the simulated world seeds Math.random). */
+  private readonly random: () => number;
+
   constructor(
-    private readonly inner: RpcEnd,
-    private readonly minMs: number,
-    private readonly maxMs: number,
-    /** Waits that many ms (the simulated world's sleep takes fractions; a real timer rounds up to 1 ms). */
-    private readonly sleep: (ms: number) => Promise<void>,
-    /** Source of randomness (the simulated world seeds Math.random). */
-    private readonly random: () => number = Math.random,
+    inner: RpcEnd,
+    minMs: number,
+    maxMs: number,
+    sleep: (ms: number) => Promise<void>,
+    random: () => number = Math.random,
   ) {
+    this.inner = inner;
+    this.minMs = minMs;
+    this.maxMs = maxMs;
+    this.sleep = sleep;
+    this.random = random;
     if (!(minMs >= 0 && maxMs >= minMs))
       throw new RangeError(`The delay range must satisfy 0 <= min <= max (got ${minMs}..${maxMs} ms).`);
   }

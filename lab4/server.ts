@@ -21,13 +21,16 @@ import type {
 } from './rpc';
 
 export class KVNode implements KVNodeService {
+  private readonly config: NodeConfig;
+  private readonly followers: RpcEnd[];
+
   // TODO: the node's state: its data, the leader's log, what each follower holds, writes waiting for a quorum.
 
   /** `followers` are ends to the followers (the leader's only; a follower gets an empty list). */
-  constructor(
-    private readonly config: NodeConfig,
-    private readonly followers: RpcEnd[],
-  ) {
+  constructor(config: NodeConfig, followers: RpcEnd[]) {
+    this.config = config;
+    this.followers = followers;
+
     // TODO (part 2): on the leader, check the quorum (a RangeError unless 1 <= quorum <= followers) and start sending
     // the log to every follower.
   }

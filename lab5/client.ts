@@ -20,10 +20,11 @@ export function md5Shard(key: string, servers: number): number {
 
 /** Consistent hashing: every node owns `vnodes` points on a ring; a key belongs to the next point clockwise. */
 export class HashRing implements ConsistentRing {
-  constructor(
-    nodes: readonly number[] = [],
-    readonly vnodes = 160,
-  ) {
+  readonly vnodes: number;
+
+  constructor(nodes: readonly number[] = [], vnodes = 160) {
+    this.vnodes = vnodes;
+
     // TODO: add each node.
     void nodes;
   }

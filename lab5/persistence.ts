@@ -22,10 +22,13 @@ export interface StoredEntry {
 
 /** The data folder of one server. */
 export class Persistence {
-  constructor(
-    readonly dir: string,
-    readonly fsync: FsyncPolicy,
-  ) {
+  readonly dir: string;
+  readonly fsync: FsyncPolicy;
+
+  constructor(dir: string, fsync: FsyncPolicy) {
+    this.dir = dir;
+    this.fsync = fsync;
+
     // TODO: create the folder if needed and open the log for appending.
   }
 

@@ -314,7 +314,11 @@ export function encodeCommand(args: ReadonlyArray<string | number | Buffer>): Bu
 
 /** An error reply received by a client. */
 export class RespError {
-  constructor(readonly message: string) {}
+  readonly message: string;
+
+  constructor(message: string) {
+    this.message = message;
+  }
   /** The error kind: the first word, e.g. "ERR". */
   get kind(): string {
     return this.message.split(' ', 1)[0];
@@ -337,10 +341,13 @@ export class ReplyFormatError extends Error {
  * Bulk strings are decoded with `encoding` (UTF-8 by default).
  */
 export class ReplyParser {
+  private readonly encoding: BufferEncoding;
   private buf: Buffer = Buffer.alloc(0);
   private pos = 0;
 
-  constructor(private readonly encoding: BufferEncoding = 'utf8') {}
+  constructor(encoding: BufferEncoding = 'utf8') {
+    this.encoding = encoding;
+  }
 
   /** Adds bytes read from the connection. */
   push(chunk: Buffer): void {

@@ -77,26 +77,27 @@ export interface ClientOptions {
 
 /** Thrown by the client when a server could not be reached after all retries. */
 export class ServerUnavailableError extends Error {
+  readonly server: ServerAddress;
+  readonly attempts: number;
+  readonly lastError: Error;
   override name = 'ServerUnavailableError';
-  constructor(
-    readonly server: ServerAddress,
-    readonly attempts: number,
-    readonly lastError: Error,
-  ) {
+  constructor(server: ServerAddress, attempts: number, lastError: Error) {
     super(
       `Server ${server.id} (${server.host}:${server.port}) unavailable after ${attempts - 1} retries: ${lastError.message}`,
     );
+    this.server = server;
+    this.attempts = attempts;
+    this.lastError = lastError;
   }
 }
 
 /** Thrown by the client when the server answered with an error reply (e.g. "ERR value is not an integer"). */
 export class ServerReplyError extends Error {
+  readonly server: ServerAddress;
   override name = 'ServerReplyError';
-  constructor(
-    readonly server: ServerAddress,
-    message: string,
-  ) {
+  constructor(server: ServerAddress, message: string) {
     super(message);
+    this.server = server;
   }
 }
 

@@ -9,10 +9,14 @@ import { ClientEnd, TimeoutError } from '../labrpc';
 import type { GetResult, KVClerk, PutResult, Version } from './kvapi';
 
 export class Clerk implements KVClerk {
+  private readonly servers: readonly ClientEnd[];
+
   // TODO: remember which server led last time.
 
   /** `servers[i]` reaches server i of the group. */
-  constructor(private readonly servers: readonly ClientEnd[]) {}
+  constructor(servers: readonly ClientEnd[]) {
+    this.servers = servers;
+  }
 
   /** Reads `key`: its value and version, or ErrNoKey. Keeps trying servers until a leader answers. */
   async get(key: string): Promise<GetResult> {

@@ -12,19 +12,24 @@ import type { Persister } from './persister';
 import type { ApplyMsg, Command, RaftPeer, RaftState, StartResult } from './raftapi';
 
 export class Raft implements RaftPeer {
+  private readonly peers: readonly RpcEnd[];
+  private readonly me: number;
+  private readonly persister: Persister;
+  // The "_" keeps it off the RPC list: a field holding a function is a handler too, like a method.
+  private readonly _apply: (msg: ApplyMsg) => void;
+
   // TODO: declare the peer's state: Figure 2 of the Raft paper lists what every server keeps.
 
   /**
    * Builds peer `me` of `peers.length`. `persister` holds what this peer saved before a crash (empty the first
    * time); `apply` takes each committed command, in log order. Start the election timer here; return at once.
    */
-  constructor(
-    private readonly peers: readonly RpcEnd[],
-    private readonly me: number,
-    private readonly persister: Persister,
-    // The "_" keeps it off the RPC list: a field holding a function is a handler too, like a method.
-    private readonly _apply: (msg: ApplyMsg) => void,
-  ) {
+  constructor(peers: readonly RpcEnd[], me: number, persister: Persister, _apply: (msg: ApplyMsg) => void) {
+    this.peers = peers;
+    this.me = me;
+    this.persister = persister;
+    this._apply = _apply;
+
     // TODO: initialise the state, read what was persisted, and start the timers.
   }
 

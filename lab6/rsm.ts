@@ -13,6 +13,9 @@ import type { Op, RsmPeer, StateMachine, SubmitResult } from './rsmapi';
 import { Raft } from './raft';
 
 export class RSM implements RsmPeer {
+  private readonly persister: Persister;
+  private readonly maxRaftState: number;
+  private readonly sm: StateMachine;
   readonly raft: RaftPeer;
   // TODO: what the RSM keeps: the submits still waiting (by log index), the last index applied, ...
 
@@ -20,13 +23,10 @@ export class RSM implements RsmPeer {
    * Builds the RSM of server `me` and its Raft peer. `maxRaftState` is -1 (no snapshots) or the size in characters
    * past which Raft's saved state should be trimmed with a snapshot (part 7).
    */
-  constructor(
-    peers: readonly RpcEnd[],
-    me: number,
-    private readonly persister: Persister,
-    private readonly maxRaftState: number,
-    private readonly sm: StateMachine,
-  ) {
+  constructor(peers: readonly RpcEnd[], me: number, persister: Persister, maxRaftState: number, sm: StateMachine) {
+    this.persister = persister;
+    this.maxRaftState = maxRaftState;
+    this.sm = sm;
     this.raft = new Raft(peers, me, persister, (msg) => this.applied(msg));
     // TODO (part 7): restore the state machine from the persister's snapshot, if it has one.
   }

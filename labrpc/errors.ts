@@ -2,16 +2,20 @@
 
 /** The message or its reply was lost (or the server is unreachable): the caller cannot know whether it ran. */
 export class TimeoutError extends Error {
+  readonly method: string;
+  readonly endName: string;
   override name = 'TimeoutError';
   constructor(
-    readonly method: string,
-    readonly endName: string,
+    method: string,
+    endName: string,
     /** Who sent through the end, as the trace page names that lane (when the test named it). */
     owner?: string,
   ) {
     super(
       `RPC ${method} from ${owner === undefined ? '' : `${owner}, `}end "${endName}" got no reply (the request or the reply was lost, or the server is down)`,
     );
+    this.method = method;
+    this.endName = endName;
   }
 }
 

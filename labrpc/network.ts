@@ -73,11 +73,14 @@ export interface RpcEnd {
 
 /** The client side of a connection: make calls with `call`. */
 export class ClientEnd implements RpcEnd {
+  readonly name: string;
+  private readonly net: Network;
+
   /** @internal use Network.makeEnd */
-  constructor(
-    readonly name: string,
-    private readonly net: Network,
-  ) {}
+  constructor(name: string, net: Network) {
+    this.name = name;
+    this.net = net;
+  }
 
   /**
    * Calls "Service.Method" on the connected server with a deep copy of `args`.

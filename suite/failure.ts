@@ -8,12 +8,11 @@ export interface FailureAttachments {
 
 /** A test's own verdict: something the student's code did wrong, stated for the student. */
 export class TestFailure extends Error {
+  readonly attachments: FailureAttachments;
   override name = 'TestFailure';
-  constructor(
-    message: string,
-    readonly attachments: FailureAttachments = {},
-  ) {
+  constructor(message: string, attachments: FailureAttachments = {}) {
     super(message);
+    this.attachments = attachments;
   }
 }
 

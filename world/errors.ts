@@ -36,10 +36,12 @@ export class WatchdogError extends Error {
 
 /** An exception escaped a timer callback: in a real Node program it would crash the process. */
 export class UncaughtError extends Error {
+  readonly error: unknown;
   override name = 'UncaughtError';
-  constructor(readonly error: unknown) {
+  constructor(error: unknown) {
     super(
       `An exception escaped a timer callback (in a real program this would crash the process): ${error instanceof Error ? error.message : String(error)}`,
     );
+    this.error = error;
   }
 }

@@ -11,10 +11,13 @@ export interface AppliedFault {
  * the run stays the same); a fault whose key is not `allowed` simply does not happen.
  */
 export class FaultControl {
+  private readonly allowed?: ReadonlySet<string>;
   readonly applied: AppliedFault[] = [];
 
   /** `allowed` undefined: every fault happens (and is noted). */
-  constructor(private readonly allowed?: ReadonlySet<string>) {}
+  constructor(allowed?: ReadonlySet<string>) {
+    this.allowed = allowed;
+  }
 
   /** Whether the fault `key` that chance chose happens; notes the ones that do. */
   decide(key: string, what: () => string): boolean {

@@ -76,11 +76,14 @@ export const TEST_LANE = 'test';
 
 /** Collects a run's events; a world has one only when recording is on. */
 export class TraceRecorder {
+  private readonly limit: number;
   private events: TraceEvent[] = [];
   private cut = 0;
   private nextId = 1;
 
-  constructor(private readonly limit = TRACE_EVENT_LIMIT) {}
+  constructor(limit = TRACE_EVENT_LIMIT) {
+    this.limit = limit;
+  }
 
   /** A fresh id for an RPC or an operation. */
   id(): number {

@@ -6,16 +6,17 @@
  * `randomFillSync`, `randomInt`) are the world's own, so student code and kit code see the same deterministic
  * clock and random numbers. Virtual time only moves when every piece of code is waiting.
  */
-// `import x = require()` binds the real module objects (not read-only namespace copies), so they can be patched.
-import nodeCrypto = require('node:crypto');
-import timersModule = require('node:timers');
-import timersPromises = require('node:timers/promises');
 import { DeadlockError, UncaughtError, VirtualTimeLimitError, WatchdogError } from './errors';
 import { TraceHash } from './hash';
 import { EventQueue, TimerEvent } from './queue';
 import { Rng, assertValidSeed } from './rng';
 import { FaultControl } from './faults';
 import { TEST_LANE, TraceRecorder } from './recorder';
+
+// The real module objects (not read-only namespace copies), so they can be patched.
+const nodeCrypto = process.getBuiltinModule('node:crypto');
+const timersModule = process.getBuiltinModule('node:timers');
+const timersPromises = process.getBuiltinModule('node:timers/promises');
 
 /** How a world is set up. */
 export interface WorldOptions {
@@ -33,7 +34,11 @@ export interface WorldOptions {
 
 /** A handle returned by the world's timers; mirrors the parts of Node's Timeout that code uses. */
 export class VirtualTimeout {
-  constructor(readonly event: TimerEvent) {}
+  readonly event: TimerEvent;
+
+  constructor(event: TimerEvent) {
+    this.event = event;
+  }
   ref(): this {
     return this;
   }

@@ -14,14 +14,16 @@ import type { Operation } from '../types';
 
 /** A malformed history file; the message names the file and line. */
 export class ParseError extends Error {
+  readonly file: string;
+  readonly line: number;
+  readonly problem: string;
   override readonly name = 'ParseError';
   /** Which file and (1-based) line, and what was wrong there. */
-  constructor(
-    readonly file: string,
-    readonly line: number,
-    readonly problem: string,
-  ) {
+  constructor(file: string, line: number, problem: string) {
     super(`${file}:${line}: ${problem}`);
+    this.file = file;
+    this.line = line;
+    this.problem = problem;
   }
 }
 

@@ -6,20 +6,20 @@ import { Command } from 'commander';
 import * as os from 'node:os';
 import type { BenchFigure } from './figure';
 
-/** The sections, in the order they run; each loads its module only when selected. */
+/** The sections, in the order they run; each loads its module (with require: this file is CommonJS) only when selected. */
 const SECTIONS: Record<string, () => Promise<BenchFigure[]>> = {
-  labrpc: async () => (await import('./labrpc')).benchLabrpc(),
-  checker: async () => (await import('./checker')).benchChecker(),
-  lab1: async () => (await import('./lab1')).benchLab1(),
-  lab2: async () => (await import('./lab2')).benchLab2(),
-  lab3: async () => (await import('./lab3')).benchLab3(),
-  lab4: async () => (await import('./lab4')).benchLab4(),
-  lab5: async () => (await import('./lab5')).benchLab5(),
-  lab6: async () => (await import('./lab6')).benchLab6(),
-  trace: async () => (await import('./trace')).benchTrace(),
-  instructor: async () => (await import('./instructor')).benchInstructor(),
-  deadline: async () => (await import('./deadline')).benchDeadline(),
-  sweep: async () => (await import('./sweep')).benchSweep(),
+  labrpc: async () => (require('./labrpc') as typeof import('./labrpc')).benchLabrpc(),
+  checker: async () => (require('./checker') as typeof import('./checker')).benchChecker(),
+  lab1: async () => (require('./lab1') as typeof import('./lab1')).benchLab1(),
+  lab2: async () => (require('./lab2') as typeof import('./lab2')).benchLab2(),
+  lab3: async () => (require('./lab3') as typeof import('./lab3')).benchLab3(),
+  lab4: async () => (require('./lab4') as typeof import('./lab4')).benchLab4(),
+  lab5: async () => (require('./lab5') as typeof import('./lab5')).benchLab5(),
+  lab6: async () => (require('./lab6') as typeof import('./lab6')).benchLab6(),
+  trace: async () => (require('./trace') as typeof import('./trace')).benchTrace(),
+  instructor: async () => (require('./instructor') as typeof import('./instructor')).benchInstructor(),
+  deadline: async () => (require('./deadline') as typeof import('./deadline')).benchDeadline(),
+  sweep: async () => (require('./sweep') as typeof import('./sweep')).benchSweep(),
 };
 
 /** The machine's load when the bench starts: figures from a busy shared machine can be several times lower. */

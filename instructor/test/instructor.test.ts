@@ -215,7 +215,13 @@ describe('instructor tools', function () {
         ),
       ).to.deep.equal([]);
 
-      const tsconfig = JSON.parse(fs.readFileSync(path.join(tpl, 'tsconfig.json'), 'utf8')) as { include: string[] };
+      const tsconfig = JSON.parse(fs.readFileSync(path.join(tpl, 'tsconfig.json'), 'utf8')) as {
+        include: string[];
+        compilerOptions: Record<string, unknown>;
+      };
+      expect(tsconfig.compilerOptions.erasableSyntaxOnly, "the template's code stays erasable, as the kit's").to.equal(
+        true,
+      );
       const tsTops = new Set(
         released.files.filter((f) => f.endsWith('.ts') && f.includes('/')).map((f) => f.split('/')[0]),
       );

@@ -66,6 +66,7 @@ export function serverIndex(name: string): number {
 
 /** One test's cluster: a network, the servers, the clerks, and the history of recorded operations. */
 export class Lab1Tester {
+  private readonly ctx: TestContext<Lab1Impl>;
   readonly net = new Network();
   readonly history = new HistoryRecorder<KvInput, KvOutput>();
   readonly config: ClusterConfig;
@@ -93,10 +94,8 @@ export class Lab1Tester {
    * the memory tests, so that code under test cannot recognise a memory test by its modules being loaded again.
    * The copy is loaded here rather than passed in, so that no caller's frame keeps it alive.
    */
-  constructor(
-    private readonly ctx: TestContext<Lab1Impl>,
-    options: ClusterOptions,
-  ) {
+  constructor(ctx: TestContext<Lab1Impl>, options: ClusterOptions) {
+    this.ctx = ctx;
     this.impl = ctx.impl.fresh?.() ?? ctx.impl;
     this.config = { nshards: options.nshards, nreplicas: options.nreplicas };
     const n = options.nshards;
@@ -263,10 +262,13 @@ export class Lab1Tester {
  * their own, as operations (the test's count includes them), rather than on the test's lane.
  */
 class TracedClerk implements KVClerk {
-  constructor(
-    private readonly inner: KVClerk,
-    private readonly lane: string,
-  ) {}
+  private readonly inner: KVClerk;
+  private readonly lane: string;
+
+  constructor(inner: KVClerk, lane: string) {
+    this.inner = inner;
+    this.lane = lane;
+  }
 
   /**
    * Runs one operation on this clerk's lane, recorded in the trace when recording. It returns the student's own
@@ -314,12 +316,17 @@ class TracedClerk implements KVClerk {
 
 /** Wraps a clerk so that each operation is recorded with its call and return times. */
 class RecordingClerk implements KVClerk {
-  constructor(
-    private readonly inner: KVClerk,
-    private readonly id: number,
-    private readonly history: HistoryRecorder<KvInput, KvOutput>,
-    private readonly ctx: TestContext<Lab1Impl>,
-  ) {}
+  private readonly inner: KVClerk;
+  private readonly id: number;
+  private readonly history: HistoryRecorder<KvInput, KvOutput>;
+  private readonly ctx: TestContext<Lab1Impl>;
+
+  constructor(inner: KVClerk, id: number, history: HistoryRecorder<KvInput, KvOutput>, ctx: TestContext<Lab1Impl>) {
+    this.inner = inner;
+    this.id = id;
+    this.history = history;
+    this.ctx = ctx;
+  }
 
   async get(key: string): Promise<string> {
     const op = this.history.begin(this.id, { op: 'get', key });

@@ -73,12 +73,14 @@ function describeOp(op: Op): string {
 
 /** The nemesis's actions in one round, told in order. */
 class Story {
+  private readonly ctx: Ctx;
+  readonly round: number;
   private readonly events: string[] = [];
 
-  constructor(
-    private readonly ctx: Ctx,
-    readonly round: number,
-  ) {}
+  constructor(ctx: Ctx, round: number) {
+    this.ctx = ctx;
+    this.round = round;
+  }
 
   /** Notes an action (with the virtual time) in the log and the story. */
   tell(what: string): void {
@@ -481,14 +483,17 @@ export const nemesisKV: TestDefinition<Lab1Impl> = {
 
 /** Stops and restarts within the handout's model: every shard keeps a running server; only servers that missed no write restart. */
 class Stopper {
+  private readonly ts: Lab1Tester;
+  private readonly w: Workload;
+  private readonly story: Story;
+
   /** Stopped servers that missed (or may have missed) a write of one of their shards: they never restart. */
   private readonly dirty = new Set<number>();
 
-  constructor(
-    private readonly ts: Lab1Tester,
-    private readonly w: Workload,
-    private readonly story: Story,
-  ) {
+  constructor(ts: Lab1Tester, w: Workload, story: Story) {
+    this.ts = ts;
+    this.w = w;
+    this.story = story;
     w.onWrite = (key) => {
       for (const s of this.holders(key)) if (!ts.isRunning(s)) this.dirty.add(s);
     };
@@ -582,6 +587,12 @@ function bare(method: string): string {
  * while), and a follow-up stop may hit another copy of the same shards, so that a takeover meets a second one.
  */
 class StopTrigger implements DeliverySchedule {
+  private readonly ts: Lab1Tester;
+  private readonly inner: DeliverySchedule | undefined;
+  private readonly stopper: Stopper;
+  private readonly w: Workload;
+  private readonly rng: Rng;
+  private readonly story: Story;
   private readonly pending: StopPoint[];
   /** Clerk ends whose requests are held back, and until when (virtual ms). */
   private readonly held = new Map<string, number>();
@@ -591,14 +602,20 @@ class StopTrigger implements DeliverySchedule {
   private armed: { from: number; to: number; method: string; point: StopPoint; since: number } | undefined;
 
   constructor(
-    private readonly ts: Lab1Tester,
-    private readonly inner: DeliverySchedule | undefined,
+    ts: Lab1Tester,
+    inner: DeliverySchedule | undefined,
     points: StopPoint[],
-    private readonly stopper: Stopper,
-    private readonly w: Workload,
-    private readonly rng: Rng,
-    private readonly story: Story,
+    stopper: Stopper,
+    w: Workload,
+    rng: Rng,
+    story: Story,
   ) {
+    this.ts = ts;
+    this.inner = inner;
+    this.stopper = stopper;
+    this.w = w;
+    this.rng = rng;
+    this.story = story;
     this.pending = [...points];
     ts.onCall = (server, method, args) => {
       const a = this.armed;

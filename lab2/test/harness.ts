@@ -35,6 +35,7 @@ const SERVER = 'kvserver';
 
 /** One test's cluster: a network, a server, clerks, and the history of their operations. */
 export class KVTester {
+  private readonly ctx: TestContext<Lab2Impl>;
   readonly net = new Network();
   readonly history = new HistoryRecorder<VersionedInput, VersionedOutput>();
   private clerks = 0;
@@ -49,10 +50,8 @@ export class KVTester {
    * test, so that code under test cannot recognise the memory test by its module being loaded again. The copy is
    * loaded here rather than passed in, so that no caller's frame keeps it alive.
    */
-  constructor(
-    private readonly ctx: TestContext<Lab2Impl>,
-    reliable: boolean,
-  ) {
+  constructor(ctx: TestContext<Lab2Impl>, reliable: boolean) {
+    this.ctx = ctx;
     this.net.setReliable(reliable);
     ctx.onStuck(() =>
       this.history.inFlight().map((op) => {
@@ -223,13 +222,15 @@ export interface ScriptedCall {
 
 /** One clerk's private path to the server: matched calls are held and lose a message, the rest pass. */
 export class ScriptedLink {
+  private readonly server: KVService;
+  /** Fails this clerk's calls in flight (each sees a TimeoutError). */
+  private readonly cut: () => void;
   private readonly rules: PendingRule[] = [];
 
-  constructor(
-    private readonly server: KVService,
-    /** Fails this clerk's calls in flight (each sees a TimeoutError). */
-    private readonly cut: () => void,
-  ) {}
+  constructor(server: KVService, cut: () => void) {
+    this.server = server;
+    this.cut = cut;
+  }
 
   /** Scripts the fate of the next call matching `rule` (rules apply in the order they were given). */
   next(rule: LinkRule): ScriptedCall {
@@ -280,17 +281,29 @@ export class ScriptedLink {
 
 /** Wraps a clerk so that each operation is recorded with its call and return times. */
 export class RecordingClerk implements KVClerk {
+  private readonly inner: KVClerk;
+  /** The clerk's number: its end is clerk-<id>, and its operations are client <id> in the history. */
+  readonly id: number;
+  private readonly history: HistoryRecorder<VersionedInput, VersionedOutput>;
+  private readonly ctx: TestContext<Lab2Impl>;
+  private readonly sent?: () => number;
+
   /** How many RPCs the student's clerk sent for its last put (more than 1: it re-sent it); undefined if not counted. */
   lastPutSends: number | undefined;
 
   constructor(
-    private readonly inner: KVClerk,
-    /** The clerk's number: its end is clerk-<id>, and its operations are client <id> in the history. */
-    readonly id: number,
-    private readonly history: HistoryRecorder<VersionedInput, VersionedOutput>,
-    private readonly ctx: TestContext<Lab2Impl>,
-    private readonly sent?: () => number,
-  ) {}
+    inner: KVClerk,
+    id: number,
+    history: HistoryRecorder<VersionedInput, VersionedOutput>,
+    ctx: TestContext<Lab2Impl>,
+    sent?: () => number,
+  ) {
+    this.inner = inner;
+    this.id = id;
+    this.history = history;
+    this.ctx = ctx;
+    this.sent = sent;
+  }
 
   async get(key: string): Promise<GetResult> {
     const op = this.history.begin(this.id, { op: 'get', key });

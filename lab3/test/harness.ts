@@ -40,11 +40,15 @@ export interface ClusterOptions {
 
 /** An end that spends the link's delay on the way out and on the way back. */
 class DelayedEnd implements RpcEnd {
-  constructor(
-    private readonly inner: ClientEnd,
-    private readonly out: () => number,
-    private readonly back: () => number,
-  ) {}
+  private readonly inner: ClientEnd;
+  private readonly out: () => number;
+  private readonly back: () => number;
+
+  constructor(inner: ClientEnd, out: () => number, back: () => number) {
+    this.inner = inner;
+    this.out = out;
+    this.back = back;
+  }
 
   async call<Reply = unknown>(method: string, args?: unknown): Promise<Reply> {
     await sleep(this.out());
@@ -61,13 +65,19 @@ export function serverName(i: number): string {
 
 /** A client bound to one server: reads and writes are recorded for the checkers. */
 export class Lab3Client {
-  constructor(
-    readonly id: number,
-    readonly server: number,
-    private readonly end: RpcEnd,
-    private readonly history: HistoryRecorder<KvInput, KvOutput>,
-    private readonly onOp: () => void,
-  ) {}
+  readonly id: number;
+  readonly server: number;
+  private readonly end: RpcEnd;
+  private readonly history: HistoryRecorder<KvInput, KvOutput>;
+  private readonly onOp: () => void;
+
+  constructor(id: number, server: number, end: RpcEnd, history: HistoryRecorder<KvInput, KvOutput>, onOp: () => void) {
+    this.id = id;
+    this.server = server;
+    this.end = end;
+    this.history = history;
+    this.onOp = onOp;
+  }
 
   /** Reads `key` at this client's server. */
   async read(key: string): Promise<string> {
@@ -99,6 +109,7 @@ export class Lab3Client {
 
 /** A cluster of lab 3 servers on a simulated network. Build it inside a running World. */
 export class Cluster {
+  private readonly impl: Lab3Impl;
   readonly net = new Network();
   readonly history = new HistoryRecorder<KvInput, KvOutput>();
   readonly n: number;
@@ -113,10 +124,8 @@ export class Cluster {
   /** Counts every recorded operation (tests hook this to ctx.countOps). */
   onOp: () => void = () => {};
 
-  constructor(
-    private readonly impl: Lab3Impl,
-    options: ClusterOptions,
-  ) {
+  constructor(impl: Lab3Impl, options: ClusterOptions) {
+    this.impl = impl;
     this.n = options.servers;
     this.level = options.level;
     this.links = { ...DEFAULT_LINKS, ...options.links };

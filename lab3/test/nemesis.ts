@@ -213,6 +213,11 @@ function heal(c: Cluster, plan: RoundPlan): void {
 
 /** What a round's workload did, for the checks. */
 class Workload {
+  readonly c: Cluster;
+  readonly rng: Rng;
+  readonly plan: RoundPlan;
+  readonly level: ConsistencyLevel;
+
   /** Which server each client id talks to. */
   readonly serverOf = new Map<number, number>();
   /** The keys whose final values are compared across servers. */
@@ -222,12 +227,12 @@ class Workload {
   private n = 0;
   private stop = false;
 
-  constructor(
-    readonly c: Cluster,
-    readonly rng: Rng,
-    readonly plan: RoundPlan,
-    readonly level: ConsistencyLevel,
-  ) {}
+  constructor(c: Cluster, rng: Rng, plan: RoundPlan, level: ConsistencyLevel) {
+    this.c = c;
+    this.rng = rng;
+    this.plan = plan;
+    this.level = level;
+  }
 
   client(server: number): Lab3Client {
     const cl = this.c.client(server);

@@ -35,8 +35,12 @@ interface RealCluster {
  * re-send loop stops there instead of running on (a lab 3 server has no way to be stopped) into the next test.
  */
 class ClosableEnd implements RpcEnd {
+  private readonly inner: HttpEnd;
   private closed = false;
-  constructor(private readonly inner: HttpEnd) {}
+
+  constructor(inner: HttpEnd) {
+    this.inner = inner;
+  }
 
   call<Reply = unknown>(method: string, args?: unknown): Promise<Reply> {
     if (this.closed) return new Promise<Reply>(() => undefined);

@@ -46,13 +46,15 @@ export const MAX_KEY_LENGTH = 1024;
 
 /** A KVNode served over HTTP. */
 export class RealNode {
+  private readonly options: RealNodeOptions;
   readonly node: KVNodeService;
   readonly host: RpcHttpHost;
   private readonly ends: HttpEnd[];
   private readonly log: (line: string) => void;
   private badRequests = 0;
 
-  constructor(private readonly options: RealNodeOptions) {
+  constructor(options: RealNodeOptions) {
+    this.options = options;
     this.log = options.log ?? (() => undefined);
     const agent = keepAliveAgent(8);
     this.ends = options.followers.map((url) => new HttpEnd(url, { agent, timeoutMs: options.rpcTimeoutMs ?? 1000 }));
@@ -189,7 +191,11 @@ export class RealNode {
 
 /** The node as served on /rpc/: arguments are checked first, so bad input is a 400 and never reaches the node. */
 class CheckedNode {
-  constructor(private readonly node: KVNodeService) {}
+  private readonly node: KVNodeService;
+
+  constructor(node: KVNodeService) {
+    this.node = node;
+  }
   Set(args: unknown): ReturnType<KVNodeService['Set']> {
     return this.node.Set(checkSetArgs(args));
   }

@@ -75,6 +75,8 @@ export function followerName(i: number): string {
 
 /** One test's cluster. */
 export class Lab4Tester {
+  private readonly ctx: TestContext<Lab4Impl>;
+  readonly options: ClusterOptions;
   readonly net = new Network();
   readonly leader: KVNodeService;
   readonly followers: KVNodeService[] = [];
@@ -115,10 +117,9 @@ export class Lab4Tester {
   private readonly prefix: string;
   private ends = 0;
 
-  constructor(
-    private readonly ctx: TestContext<Lab4Impl>,
-    readonly options: ClusterOptions,
-  ) {
+  constructor(ctx: TestContext<Lab4Impl>, options: ClusterOptions) {
+    this.ctx = ctx;
+    this.options = options;
     const n = clusterCount.get(World.current()) ?? 0;
     clusterCount.set(World.current(), n + 1);
     this.prefix = `c${n}`;
@@ -487,16 +488,20 @@ export class Lab4Tester {
 
 /** Records every Replicate the leader sends before passing it on, and fails a second one sent while one is in flight. */
 class RecordingEnd implements RpcEnd {
+  private readonly inner: RpcEnd;
+  private readonly tester: Lab4Tester;
+  /** The follower this end reaches (1-based; beyond the followers, an outsider). */
+  private readonly follower: number;
+  /** Who it reaches, for messages ("follower 2"). */
+  private readonly label: string;
   private inFlight = 0;
 
-  constructor(
-    private readonly inner: RpcEnd,
-    private readonly tester: Lab4Tester,
-    /** The follower this end reaches (1-based; beyond the followers, an outsider). */
-    private readonly follower: number,
-    /** Who it reaches, for messages ("follower 2"). */
-    private readonly label = followerName(follower - 1),
-  ) {}
+  constructor(inner: RpcEnd, tester: Lab4Tester, follower: number, label = followerName(follower - 1)) {
+    this.inner = inner;
+    this.tester = tester;
+    this.follower = follower;
+    this.label = label;
+  }
 
   async call<Reply = unknown>(method: string, args?: unknown): Promise<Reply> {
     if (method !== `${SERVICE}.Replicate`) return this.inner.call<Reply>(method, args);
@@ -520,11 +525,15 @@ class RecordingEnd implements RpcEnd {
 
 /** A follower as the network sees it: the student's node, with a hook after each Replicate (see restartWhen). */
 class FollowerWatch {
-  constructor(
-    private readonly node: KVNodeService,
-    private readonly tester: Lab4Tester,
-    private readonly index: number,
-  ) {}
+  private readonly node: KVNodeService;
+  private readonly tester: Lab4Tester;
+  private readonly index: number;
+
+  constructor(node: KVNodeService, tester: Lab4Tester, index: number) {
+    this.node = node;
+    this.tester = tester;
+    this.index = index;
+  }
   async Replicate(args: ReplicateArgs): Promise<ReplicateReply> {
     const reply = await this.node.Replicate(args);
     this.tester.afterReplicate(this.index, args, reply);
@@ -543,10 +552,13 @@ class FollowerWatch {
 
 /** The leader as the network sees it: the student's node, with each acknowledgement checked as it is given. */
 class LeaderWatch {
-  constructor(
-    private readonly node: KVNodeService,
-    private readonly tester: Lab4Tester,
-  ) {}
+  private readonly node: KVNodeService;
+  private readonly tester: Lab4Tester;
+
+  constructor(node: KVNodeService, tester: Lab4Tester) {
+    this.node = node;
+    this.tester = tester;
+  }
   async Set(args: SetArgs): Promise<SetReply> {
     const reply = await this.node.Set(args);
     await this.tester.checkAck(args, reply);
@@ -565,11 +577,14 @@ class LeaderWatch {
 
 /** The tests' client: re-sends a call until it gets an answer. */
 export class TestClerk {
-  constructor(
-    private readonly end: RpcEnd,
-    /** Who it talks to, for messages. */
-    readonly target: string,
-  ) {}
+  private readonly end: RpcEnd;
+  /** Who it talks to, for messages. */
+  readonly target: string;
+
+  constructor(end: RpcEnd, target: string) {
+    this.end = end;
+    this.target = target;
+  }
 
   private async call<R>(method: string, args: unknown): Promise<R> {
     for (;;) {

@@ -188,10 +188,13 @@ function describeSpec(spec: RoundSpec, network: string): string {
 
 /** The leader's log as the harness saw it sent, indexed by key, to replay any prefix of it. */
 class LogIndex {
+  private readonly sent: ReadonlyMap<number, LogEntry>;
   private readonly byKey = new Map<string, { seqs: number[]; values: string[] }>();
   private upTo = 0;
 
-  constructor(private readonly sent: ReadonlyMap<number, LogEntry>) {}
+  constructor(sent: ReadonlyMap<number, LogEntry>) {
+    this.sent = sent;
+  }
 
   /** Indexes the log up to `seq`; returns the first seq the leader never sent, or undefined. */
   private extend(seq: number): number | undefined {
@@ -266,6 +269,9 @@ function valueFor(rng: Rng, n: number): string {
 
 /** One round: its cluster, its workload's record, and the checks it makes as it goes. */
 class Round {
+  readonly ctx: Ctx;
+  readonly profile: NemesisProfile;
+  readonly spec: RoundSpec;
   readonly ts: Lab4Tester;
   readonly index: LogIndex;
   readonly rng: Rng;
@@ -289,12 +295,10 @@ class Round {
   /** Extra ms any message of the fault phase may take beyond its normal delay (unreliable delays, PCT, held replies). */
   readonly slackMs: number;
 
-  constructor(
-    readonly ctx: Ctx,
-    readonly profile: NemesisProfile,
-    readonly spec: RoundSpec,
-    otherToken: string,
-  ) {
+  constructor(ctx: Ctx, profile: NemesisProfile, spec: RoundSpec, otherToken: string) {
+    this.ctx = ctx;
+    this.profile = profile;
+    this.spec = spec;
     this.rng = keyedRng(ctx.seed, `lab4-nemesis/${profile.test}/round-${spec.round}/nemesis`);
     const pctMs = spec.plan.pct ? 2 * (spec.plan.pct.depth + 1) * spec.plan.pct.spanMs : 0;
     this.slackMs = 2 * (FAULTS.unreliableDelayMs + 1) + pctMs + (spec.plan.longReordering ? 2300 : 0) + 10;

@@ -72,6 +72,10 @@ const UNOBSERVED: Observer = { countOps: () => undefined, transcript: undefined 
 
 /** A plain RESP connection, as a test's own client: sends commands, reads replies, sees the connection close. */
 export class RawClient {
+  readonly socket: net.Socket;
+  private readonly observer: Observer;
+  private readonly lane: string;
+  private readonly server: string;
   private readonly parser: ReplyParser;
   /** Transcript ids of the commands sent and not yet answered, oldest first (RESP answers in order). */
   private readonly pending: number[] = [];
@@ -87,12 +91,16 @@ export class RawClient {
    * observer counts each reply and keeps the transcript on the lane `lane` (the connection) towards `server`.
    */
   constructor(
-    readonly socket: net.Socket,
+    socket: net.Socket,
     encoding: BufferEncoding = 'utf8',
-    private readonly observer: Observer = UNOBSERVED,
-    private readonly lane = 'connection',
-    private readonly server = 'server',
+    observer: Observer = UNOBSERVED,
+    lane = 'connection',
+    server = 'server',
   ) {
+    this.socket = socket;
+    this.observer = observer;
+    this.lane = lane;
+    this.server = server;
     this.parser = new ReplyParser(encoding);
     socket.setNoDelay(true);
     this.whenClosed = new Promise((resolve) => socket.once('close', () => resolve()));
@@ -237,15 +245,17 @@ export interface ServerProcess {
 
 /** Everything one test started, so that it can all be stopped at the end. */
 export class Resources {
+  private readonly impl: Lab5Impl;
+  private readonly observer: Observer;
   private readonly cleanups: Array<() => Promise<void> | void> = [];
   private connections = 0;
   private clients = 0;
 
   /** `observer`: the test's context, which counts operations and keeps the transcript. */
-  constructor(
-    private readonly impl: Lab5Impl,
-    private readonly observer: Observer = UNOBSERVED,
-  ) {}
+  constructor(impl: Lab5Impl, observer: Observer = UNOBSERVED) {
+    this.impl = impl;
+    this.observer = observer;
+  }
 
   /** Runs `fn` at cleanup (last registered runs first). */
   defer(fn: () => Promise<void> | void): void {
@@ -446,15 +456,18 @@ function installSpies(handleProto: Pick<fs.promises.FileHandle, 'sync' | 'datasy
  * by a server's side of its connections (its replies). Compare sequence numbers with `now()`.
  */
 export class SyncWatch {
+  readonly dir: string;
+  readonly serverPort: number;
+
   /** Sequence numbers of finished syncs of the folder's files. */
   readonly syncs: number[] = [];
   /** Sequence numbers of writes by the server's sockets. */
   readonly replies: number[] = [];
 
-  constructor(
-    readonly dir: string,
-    readonly serverPort: number,
-  ) {}
+  constructor(dir: string, serverPort: number) {
+    this.dir = dir;
+    this.serverPort = serverPort;
+  }
 
   /** The sequence number of the latest event: "now", for before and after. */
   now(): number {
@@ -583,6 +596,8 @@ export function folderBytes(dir: string): number {
  * rejected promise, as the call reports errors); `atSnapshotWrite` and `atRename` are called at each one.
  */
 export class CrashCopies {
+  readonly dir: string;
+  private readonly newDir: () => string;
   beforeWrite: string | undefined;
   afterRename: string | undefined;
   /** Writes to files other than the log, and renames into the folder, seen so far. */
@@ -598,10 +613,10 @@ export class CrashCopies {
   private copying = false;
   private readonly box = sinon.createSandbox();
 
-  constructor(
-    readonly dir: string,
-    private readonly newDir: () => string,
-  ) {}
+  constructor(dir: string, newDir: () => string) {
+    this.dir = dir;
+    this.newDir = newDir;
+  }
 
   /** From now on, take the copies. */
   arm(): void {

@@ -56,9 +56,12 @@ export function showExpect(want: Expect): string {
 
 /** The choices a command's outcome depends on (a key that may or may not have expired yet), replayed per path. */
 class Choices {
+  private readonly path: readonly boolean[];
   private i = 0;
   readonly taken: boolean[] = [];
-  constructor(private readonly path: readonly boolean[]) {}
+  constructor(path: readonly boolean[]) {
+    this.path = path;
+  }
   /** `certain` if known, else the path's next choice (false past its end). */
   pick(certain: boolean | undefined): boolean {
     if (certain !== undefined) return certain;
@@ -474,6 +477,11 @@ interface Sent {
 }
 
 export class Worker {
+  readonly id: number;
+  readonly keys: readonly string[];
+  readonly res: Resources;
+  private readonly where: () => string;
+
   /** The states the worker's keys may be in now (several when replies cannot tell outcomes apart). */
   states: State[] = [new Map()];
   /** The possible states after each number of commands (history[0]: before the first). */
@@ -486,12 +494,12 @@ export class Worker {
   conn: RawClient | undefined;
   ops = 0;
   /** Keys written by an unacknowledged command that a broken connection left unanswered: unknown state. */
-  constructor(
-    readonly id: number,
-    readonly keys: readonly string[],
-    readonly res: Resources,
-    private readonly where: () => string,
-  ) {}
+  constructor(id: number, keys: readonly string[], res: Resources, where: () => string) {
+    this.id = id;
+    this.keys = keys;
+    this.res = res;
+    this.where = where;
+  }
 
   /** Replies received so far (the disk copy's lower bound) and commands sent (its upper bound). */
   mark(): Mark {
@@ -843,6 +851,12 @@ function recordStarts(data: Buffer): number[] {
  * a torn write), or after a rename. The copies are what kill -9 leaves at that instant.
  */
 export class DiskNemesis {
+  readonly dir: string;
+  private readonly rng: Rng;
+  private readonly marks: () => Mark[];
+  private readonly newDir: () => string;
+  private readonly maxCopies: number;
+  private readonly probeMark: () => ProbeMark;
   readonly points: CrashPoint[] = [];
   private readonly counts = new Map<string, number>();
   private readonly targets = new Map<string, Set<number>>();
@@ -850,13 +864,19 @@ export class DiskNemesis {
   private readonly restore: Array<() => void> = [];
 
   constructor(
-    readonly dir: string,
-    private readonly rng: Rng,
-    private readonly marks: () => Mark[],
-    private readonly newDir: () => string,
-    private readonly maxCopies: number,
-    private readonly probeMark: () => ProbeMark,
+    dir: string,
+    rng: Rng,
+    marks: () => Mark[],
+    newDir: () => string,
+    maxCopies: number,
+    probeMark: () => ProbeMark,
   ) {
+    this.dir = dir;
+    this.rng = rng;
+    this.marks = marks;
+    this.newDir = newDir;
+    this.maxCopies = maxCopies;
+    this.probeMark = probeMark;
     const draw = (kind: string, n: number, upTo: number) => {
       const s = new Set<number>();
       for (let i = 0; i < n; i++) s.add(rng.between(1, upTo));
@@ -1651,6 +1671,8 @@ export const nemesisRedis = realTest(
  * (the connection stalls), with the replies after it queued behind.
  */
 class FlakyServer {
+  private readonly rng: Rng;
+  private readonly lateMs: number;
   readonly values = new Map<string, string>();
   readonly sockets = new Set<net.Socket>();
   faulty = false;
@@ -1658,10 +1680,10 @@ class FlakyServer {
   port = 0;
   private tcp: net.Server | undefined;
 
-  constructor(
-    private readonly rng: Rng,
-    private readonly lateMs: number,
-  ) {}
+  constructor(rng: Rng, lateMs: number) {
+    this.rng = rng;
+    this.lateMs = lateMs;
+  }
 
   private answer(args: string[]): string {
     const [name, key, val] = args;

@@ -139,12 +139,14 @@ export const errorReplies = realTest(
 
 /** A client that writes and reads its own keys in a loop, to show that other clients are unaffected. */
 class Witness {
+  private readonly c: RawClient;
   private stopped = false;
   private failure: string | undefined;
   private done: Promise<void>;
   ops = 0;
 
-  constructor(private readonly c: RawClient) {
+  constructor(c: RawClient) {
+    this.c = c;
     this.done = this.loop();
   }
 

@@ -78,6 +78,7 @@ export function peerName(i: number): string {
 
 /** One test's cluster of Raft peers. */
 export class RaftTester {
+  private readonly ctx: TestContext<Lab6Impl>;
   readonly net = new Network();
   readonly n: number;
   private readonly rafts: Array<RaftPeer | undefined>;
@@ -104,10 +105,8 @@ export class RaftTester {
   /** Called (in a microtask) after peer i applied a command: the attackers crash here too. */
   onApplied: ((i: number, index: number) => void) | undefined;
 
-  constructor(
-    private readonly ctx: TestContext<Lab6Impl>,
-    options: ClusterOptions,
-  ) {
+  constructor(ctx: TestContext<Lab6Impl>, options: ClusterOptions) {
+    this.ctx = ctx;
     this.n = options.servers;
     this.snapshots = options.snapshots ?? false;
     this.build = options.build;

@@ -40,13 +40,15 @@ export interface CounterResult {
 
 /** The tester's state machine in part 5: a counter, which checks that what the RSM hands it was submitted. */
 export class Counter implements StateMachine {
+  private readonly me: number;
+  /** Reports a wrong call as the test's failure (without throwing into the RSM). */
+  private readonly fail: (message: string) => void;
   n = 0;
 
-  constructor(
-    private readonly me: number,
-    /** Reports a wrong call as the test's failure (without throwing into the RSM). */
-    private readonly fail: (message: string) => void,
-  ) {}
+  constructor(me: number, fail: (message: string) => void) {
+    this.me = me;
+    this.fail = fail;
+  }
 
   doOp(op: Op): CounterResult {
     const kind = (op as { op?: unknown } | null)?.op;
@@ -107,15 +109,14 @@ function checkSubmitResult(group: RaftTester, i: number, r: unknown): SubmitResu
 
 /** Part 5's group: the student's RSM on every server, each over a Counter. */
 export class RsmTester {
+  private readonly ctx: Ctx;
   readonly group: RaftTester;
   private readonly machines: Array<Counter | undefined> = [];
   private readonly rsms: Array<RsmPeer | undefined> = [];
   private leader = 0;
 
-  constructor(
-    private readonly ctx: Ctx,
-    options: { servers: number; maxRaftState?: number },
-  ) {
+  constructor(ctx: Ctx, options: { servers: number; maxRaftState?: number }) {
+    this.ctx = ctx;
     this.group = new RaftTester(ctx, {
       servers: options.servers,
       build: (peers, me, persister) => this.build(peers, me, persister, options.maxRaftState ?? NO_SNAPSHOTS),
@@ -237,6 +238,7 @@ export interface KvOptions {
 
 /** Parts 6-7's group: the student's KVServer on every server, clerks, and the history of their operations. */
 export class KvTester {
+  private readonly ctx: Ctx;
   readonly group: RaftTester;
   readonly history = new HistoryRecorder<VersionedInput, VersionedOutput>();
   readonly maxRaftState: number;
@@ -244,10 +246,8 @@ export class KvTester {
   /** Users of shared clerks so far. */
   private shared = 0;
 
-  constructor(
-    private readonly ctx: Ctx,
-    options: KvOptions,
-  ) {
+  constructor(ctx: Ctx, options: KvOptions) {
+    this.ctx = ctx;
     this.maxRaftState = options.maxRaftState;
     this.group = new RaftTester(ctx, {
       servers: options.servers,
@@ -395,13 +395,18 @@ const SHARED_CLIENT_IDS = 1000;
 
 /** Wraps a student's clerk so that each operation is recorded with its call and return times. */
 export class RecordingClerk implements KVClerk {
-  constructor(
-    private readonly inner: KVClerk,
-    /** The clerk's number: its ends are clerk-<id>-<server>, and its operations are client <id> in the history. */
-    readonly id: number,
-    private readonly history: HistoryRecorder<VersionedInput, VersionedOutput>,
-    private readonly ctx: Ctx,
-  ) {}
+  private readonly inner: KVClerk;
+  /** The clerk's number: its ends are clerk-<id>-<server>, and its operations are client <id> in the history. */
+  readonly id: number;
+  private readonly history: HistoryRecorder<VersionedInput, VersionedOutput>;
+  private readonly ctx: Ctx;
+
+  constructor(inner: KVClerk, id: number, history: HistoryRecorder<VersionedInput, VersionedOutput>, ctx: Ctx) {
+    this.inner = inner;
+    this.id = id;
+    this.history = history;
+    this.ctx = ctx;
+  }
 
   /** The same clerk, recorded as client `id` (another task using it). */
   sharedAs(id: number): RecordingClerk {

@@ -21,16 +21,18 @@ const WATCH_MS = 5;
 
 /** The watch on what Raft promises at every moment: one leader per term, and no running peer's term going back. */
 export class PromiseWatch {
+  private readonly ts: RaftTester;
+  private readonly round: number;
+
   /** term → the peer seen leading it. */
   private readonly leaders = new Map<number, number>();
   /** The last term seen per running instance of each peer. */
   private readonly terms: Array<{ raft: unknown; term: number }>;
   private timer: ReturnType<typeof setInterval> | undefined;
 
-  constructor(
-    private readonly ts: RaftTester,
-    private readonly round: number,
-  ) {
+  constructor(ts: RaftTester, round: number) {
+    this.ts = ts;
+    this.round = round;
     this.terms = Array.from({ length: ts.n }, () => ({ raft: undefined, term: -1 }));
   }
 

@@ -21,13 +21,13 @@ export interface HttpEndOptions {
 
 /** The host answered, but with an error (a handler crashed, or refused the arguments). */
 export class RemoteError extends Error {
+  readonly status: number;
+  readonly method: string;
   override name = 'RemoteError';
-  constructor(
-    readonly status: number,
-    readonly method: string,
-    message: string,
-  ) {
+  constructor(status: number, method: string, message: string) {
     super(`${method} failed on the remote host (HTTP ${status}): ${message}`);
+    this.status = status;
+    this.method = method;
   }
 }
 

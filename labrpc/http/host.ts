@@ -76,13 +76,14 @@ export function handleRpc(
 
 /** An HTTP server for one labrpc Server (and optional routes of your own). */
 export class RpcHttpHost {
+  readonly server: Server;
+  private readonly options: RpcHttpOptions;
   readonly http: http.Server;
   private address: AddressInfo | undefined;
 
-  constructor(
-    readonly server: Server,
-    private readonly options: RpcHttpOptions = {},
-  ) {
+  constructor(server: Server, options: RpcHttpOptions = {}) {
+    this.server = server;
+    this.options = options;
     const requestTimeout = this.options.requestTimeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS;
     // Node checks request deadlines every connectionsCheckingInterval ms (default 30 s): check often enough to honour short ones.
     const connectionsCheckingInterval = Math.max(50, Math.min(1000, Math.floor(requestTimeout / 4)));

@@ -3,12 +3,11 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 
 /** A failure with an HTTP status; a handler or route may throw it to answer 4xx/5xx with `{ "error": message }`. */
 export class HttpError extends Error {
+  readonly status: number;
   override name = 'HttpError';
-  constructor(
-    readonly status: number,
-    message: string,
-  ) {
+  constructor(status: number, message: string) {
     super(message);
+    this.status = status;
   }
 }
 

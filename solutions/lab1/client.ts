@@ -15,15 +15,18 @@ const FIRST_BACKOFF_MS = 5;
 const MAX_BACKOFF_MS = 100;
 
 export class Clerk implements KVClerk {
+  private readonly servers: readonly RpcEnd[];
+  private readonly config: ClusterConfig;
+
   /** A random id (Math.random is seeded in the simulation); 52 bits make a clash between clerks negligible. */
   private readonly clientId = Math.floor(Math.random() * 2 ** 52);
   /** How many writes this clerk has started. */
   private seq = 0;
 
-  constructor(
-    private readonly servers: readonly RpcEnd[],
-    private readonly config: ClusterConfig,
-  ) {}
+  constructor(servers: readonly RpcEnd[], config: ClusterConfig) {
+    this.servers = servers;
+    this.config = config;
+  }
 
   async get(key: string): Promise<string> {
     const args: GetArgs = { key };

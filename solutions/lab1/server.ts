@@ -202,9 +202,12 @@ class Shard {
 
 /** The shards this server holds, and the rules for who executes what. */
 class ShardStore {
+  readonly config: ServerConfig;
   private readonly shards = new Map<number, Shard>();
 
-  constructor(readonly config: ServerConfig) {}
+  constructor(config: ServerConfig) {
+    this.config = config;
+  }
 
   /** This server's copy of a shard (created empty on first use). */
   shard(id: number): Shard {

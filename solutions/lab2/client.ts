@@ -13,7 +13,11 @@ const FIRST_BACKOFF_MS = 5;
 const MAX_BACKOFF_MS = 100;
 
 export class Clerk implements KVClerk {
-  constructor(private readonly server: ClientEnd) {}
+  private readonly server: ClientEnd;
+
+  constructor(server: ClientEnd) {
+    this.server = server;
+  }
 
   async get(key: string): Promise<GetResult> {
     const args: GetArgs = { key };

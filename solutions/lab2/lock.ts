@@ -11,14 +11,17 @@ import type { DistributedLock, KVClerk } from '../../lab2/rpc';
 const RETRY_MS = 5;
 
 export class Lock implements DistributedLock {
+  private readonly ck: KVClerk;
+  private readonly name: string;
+
   /** A random id, different for every Lock object (Math.random is seeded in the simulation). */
   private readonly id = Math.random().toString(36).slice(2, 12);
   private held = false;
 
-  constructor(
-    private readonly ck: KVClerk,
-    private readonly name: string,
-  ) {}
+  constructor(ck: KVClerk, name: string) {
+    this.ck = ck;
+    this.name = name;
+  }
 
   async acquire(timeoutMs = Infinity): Promise<boolean> {
     const deadline = Date.now() + timeoutMs;

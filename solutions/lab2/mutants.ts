@@ -195,10 +195,7 @@ export const mutants: Mutant[] = [
       'the clerk remembers "I re-sent" in a field that is never reset, so after one re-send every ErrVersion becomes ErrMaybe',
     file: 'client.ts',
     replace: [
-      [
-        '  constructor(private readonly server: ClientEnd) {}',
-        '  private resent = false;\n\n  constructor(private readonly server: ClientEnd) {}',
-      ],
+      ['  private readonly server: ClientEnd;\n', '  private readonly server: ClientEnd;\n  private resent = false;\n'],
       [
         "if (reply.err === 'ErrVersion' && attempts > 1) return 'ErrMaybe';",
         "if (attempts > 1) this.resent = true;\n    if (reply.err === 'ErrVersion' && this.resent) return 'ErrMaybe';",
@@ -312,10 +309,7 @@ export const mutants: Mutant[] = [
         "    if (reply.err === 'ErrVersion' && attempts > 1) return 'ErrMaybe';",
         "    if (attempts > 1) this.resent = true;\n    if (reply.err === 'ErrVersion' && this.resent) {\n      this.resent = false;\n      return 'ErrMaybe';\n    }",
       ],
-      [
-        '  constructor(private readonly server: ClientEnd) {}',
-        '  private resent = false;\n  constructor(private readonly server: ClientEnd) {}',
-      ],
+      ['  private readonly server: ClientEnd;\n', '  private readonly server: ClientEnd;\n  private resent = false;\n'],
     ],
     caughtBy: ['TestResentPutResults'],
   },

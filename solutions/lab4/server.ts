@@ -75,6 +75,7 @@ interface Waiter {
 }
 
 export class KVNode implements KVNodeService {
+  private readonly config: NodeConfig;
   private readonly data = new Map<string, string>();
   /** The leader's log: log[i] has seq i + 1. Followers keep no log, only what they applied. */
   private readonly log: LogEntry[] = [];
@@ -87,10 +88,8 @@ export class KVNode implements KVNodeService {
   private readonly waiting: Waiter[] = [];
   private stopped = false;
 
-  constructor(
-    private readonly config: NodeConfig,
-    followers: RpcEnd[],
-  ) {
+  constructor(config: NodeConfig, followers: RpcEnd[]) {
+    this.config = config;
     if (config.role === 'leader' && !(config.quorum >= 1 && config.quorum <= followers.length)) {
       throw new RangeError(
         `${config.id}: the write quorum must be between 1 and the number of followers (${followers.length}); got ${config.quorum}.`,

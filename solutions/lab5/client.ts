@@ -34,13 +34,13 @@ function ringPoint(text: string): number {
  * arcs just before its points — about 1/(n+1) of the keys — and moves nothing between the old nodes.
  */
 export class HashRing implements ConsistentRing {
+  readonly vnodes: number;
+
   /** Points sorted by position, with their owner. */
   private points: Array<{ at: number; node: number }> = [];
 
-  constructor(
-    nodes: readonly number[] = [],
-    readonly vnodes = 160,
-  ) {
+  constructor(nodes: readonly number[] = [], vnodes = 160) {
+    this.vnodes = vnodes;
     for (const n of nodes) this.add(n);
   }
 
@@ -77,11 +77,14 @@ interface Pending {
 
 /** A persistent connection to one server, opened on first use and again after it breaks. */
 class Connection {
+  private readonly address: ServerAddress;
   private socket: net.Socket | undefined;
   private parser = new ReplyParser();
   private queue: Pending[] = [];
 
-  constructor(private readonly address: ServerAddress) {}
+  constructor(address: ServerAddress) {
+    this.address = address;
+  }
 
   /** Sends one command; rejects on a broken connection or after `timeoutMs` without a reply. */
   send(args: ReadonlyArray<string | number>, timeoutMs: number): Promise<RespReply> {
@@ -141,6 +144,7 @@ class Connection {
 
 /** The client of the sharded store: routes each key to its server, retries when a server does not answer. */
 export class ShardedClient implements KVClient {
+  private readonly options: ClientOptions;
   readonly servers: readonly ServerAddress[];
   private readonly connections: Connection[];
   private readonly ring: HashRing | undefined;
@@ -148,10 +152,8 @@ export class ShardedClient implements KVClient {
   private readonly retryDelayMs: number;
   private readonly timeoutMs: number;
 
-  constructor(
-    servers: readonly ServerAddress[],
-    private readonly options: ClientOptions = {},
-  ) {
+  constructor(servers: readonly ServerAddress[], options: ClientOptions = {}) {
+    this.options = options;
     if (servers.length === 0) throw new Error('ShardedClient needs at least one server');
     this.servers = [...servers];
     this.connections = servers.map((s) => new Connection(s));

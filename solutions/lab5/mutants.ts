@@ -175,7 +175,7 @@ export const mutants: Mutant[] = [
     name: 'ring-without-vnodes',
     description: 'each server is a single point on the ring',
     file: 'client.ts',
-    replace: [['    readonly vnodes = 160,', '    readonly vnodes = 1,']],
+    replace: [['vnodes = 160) {', 'vnodes = 1) {']],
     caughtBy: ['TestHashRing'],
   },
   {

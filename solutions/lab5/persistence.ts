@@ -112,6 +112,8 @@ function syncFolder(dir: string): void {
 
 /** The data folder of one server. */
 export class Persistence {
+  readonly dir: string;
+  readonly fsync: FsyncPolicy;
   private fd: number;
   /** Size of the log file, bytes (all that flush wrote). */
   private logBytes = 0;
@@ -123,10 +125,9 @@ export class Persistence {
   /** The snapshot being written, if any. */
   private writing: Promise<void> | undefined;
 
-  constructor(
-    readonly dir: string,
-    readonly fsync: FsyncPolicy,
-  ) {
+  constructor(dir: string, fsync: FsyncPolicy) {
+    this.dir = dir;
+    this.fsync = fsync;
     fs.mkdirSync(dir, { recursive: true });
     this.fd = fs.openSync(path.join(dir, LOG), 'a+');
     if (fsync === 'everysec') {

@@ -81,6 +81,7 @@ function unknownCommand(args: readonly string[]): string {
 }
 
 class KVServer {
+  private readonly options: Required<Omit<ServerOptions, 'dataDir'>> & { dataDir?: string };
   private readonly values = new Map<string, string>();
   /** Absolute expiry time (ms) of keys that have one. */
   private readonly expires = new Map<string, number>();
@@ -103,7 +104,8 @@ class KVServer {
   readonly tcp: net.Server;
   private readonly persistence: Persistence | undefined;
 
-  constructor(private readonly options: Required<Omit<ServerOptions, 'dataDir'>> & { dataDir?: string }) {
+  constructor(options: Required<Omit<ServerOptions, 'dataDir'>> & { dataDir?: string }) {
+    this.options = options;
     this.commands = this.table();
     if (options.dataDir !== undefined) {
       const persistence = new Persistence(options.dataDir, options.fsync);

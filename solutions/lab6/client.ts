@@ -20,11 +20,15 @@ type WrongLeader = { err: 'ErrWrongLeader' };
 type PutAnswer = { err: Exclude<PutResult, 'ErrMaybe'> };
 
 export class Clerk implements KVClerk {
+  private readonly servers: readonly ClientEnd[];
+
   /** The server that answered last: the likely leader. */
   private leader = 0;
 
   /** `servers[i]` reaches server i of the group. */
-  constructor(private readonly servers: readonly ClientEnd[]) {}
+  constructor(servers: readonly ClientEnd[]) {
+    this.servers = servers;
+  }
 
   /** Reads `key`: its value and version, or ErrNoKey. */
   async get(key: string): Promise<GetResult> {

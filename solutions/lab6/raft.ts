@@ -110,6 +110,10 @@ interface PersistentState {
 }
 
 export class Raft implements RaftPeer {
+  private readonly peers: readonly RpcEnd[];
+  private readonly me: number;
+  private readonly persister: Persister;
+
   // Persistent state (saved before answering or sending any RPC that depends on it).
   /** The latest term this peer has seen. */
   private currentTerm = 0;
@@ -155,12 +159,10 @@ export class Raft implements RaftPeer {
    * Builds peer `me` of `peers.length`. `persister` holds what this peer saved before a crash (empty the first
    * time); `apply` takes each committed command, in log order.
    */
-  constructor(
-    private readonly peers: readonly RpcEnd[],
-    private readonly me: number,
-    private readonly persister: Persister,
-    apply: (msg: ApplyMsg) => void,
-  ) {
+  constructor(peers: readonly RpcEnd[], me: number, persister: Persister, apply: (msg: ApplyMsg) => void) {
+    this.peers = peers;
+    this.me = me;
+    this.persister = persister;
     this._apply = apply;
     this._readPersist();
     // The service restores its own snapshot when it restarts: start applying after it.

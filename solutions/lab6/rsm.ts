@@ -37,6 +37,9 @@ interface Waiter {
 }
 
 export class RSM implements RsmPeer {
+  private readonly persister: Persister;
+  private readonly maxRaftState: number;
+  private readonly sm: StateMachine;
   readonly raft: RaftPeer;
   /** Tells this run of the server from the others: a restarted server numbers its submits from 1 again. */
   private readonly tag: string;
@@ -53,13 +56,10 @@ export class RSM implements RsmPeer {
   private killed = false;
 
   /** Builds the RSM of server `me` and its Raft peer; restores the state machine from the saved snapshot, if any. */
-  constructor(
-    peers: readonly RpcEnd[],
-    me: number,
-    private readonly persister: Persister,
-    private readonly maxRaftState: number,
-    private readonly sm: StateMachine,
-  ) {
+  constructor(peers: readonly RpcEnd[], me: number, persister: Persister, maxRaftState: number, sm: StateMachine) {
+    this.persister = persister;
+    this.maxRaftState = maxRaftState;
+    this.sm = sm;
     this.tag = `${me}-${Math.random().toString(36).slice(2, 10)}`;
     const snapshot = persister.readSnapshot();
     if (snapshot !== '') {

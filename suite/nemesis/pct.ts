@@ -27,15 +27,16 @@ export interface PctOptions {
  * every other, so its later messages arrive after everyone else's (Burckhardt et al.'s PCT, on a timed network).
  */
 export class PctSchedule implements DeliverySchedule {
+  private readonly rng: Rng;
+  readonly options: PctOptions;
   private readonly priority = new Map<string, number>();
   private readonly changeAt: number[];
   private sent = 0;
   private lowered = 0;
 
-  constructor(
-    private readonly rng: Rng,
-    readonly options: PctOptions,
-  ) {
+  constructor(rng: Rng, options: PctOptions) {
+    this.rng = rng;
+    this.options = options;
     if (!(options.depth >= 1)) throw new RangeError(`PCT depth must be at least 1 (got ${options.depth}).`);
     this.changeAt = Array.from({ length: options.depth - 1 }, () => 1 + rng.int(Math.max(1, options.messages)));
   }

@@ -39,8 +39,11 @@ export const STEADY_TESTS = [
 
 /** A text sink that keeps what is written. */
 export class Collector implements TextSink {
+  readonly isTTY: boolean;
   text = '';
-  constructor(readonly isTTY = false) {}
+  constructor(isTTY = false) {
+    this.isTTY = isTTY;
+  }
   write(s: string): boolean {
     this.text += s;
     return true;

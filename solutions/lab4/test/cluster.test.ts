@@ -137,8 +137,8 @@ describe('lab4 real cluster (processes on loopback)', function () {
 
 describe('lab4 quorum plot', () => {
   it('draws latency against W as an SVG with both axes and the four statistics', async () => {
-    const { quorumPlotSvg } = await import('../../../lab4/tools/plot');
-    const { latencyStats } = await import('../../../lab4/tools/lib');
+    const { quorumPlotSvg } = require('../../../lab4/tools/plot') as typeof import('../../../lab4/tools/plot');
+    const { latencyStats } = require('../../../lab4/tools/lib') as typeof import('../../../lab4/tools/lib');
     const points = [1, 2, 3].map((quorum) => ({
       quorum,
       throughput: 1000,
@@ -151,7 +151,7 @@ describe('lab4 quorum plot', () => {
   });
 
   it('computes percentiles as the original does (nearest rank)', async () => {
-    const { latencyStats } = await import('../../../lab4/tools/lib');
+    const { latencyStats } = require('../../../lab4/tools/lib') as typeof import('../../../lab4/tools/lib');
     const s = latencyStats(Array.from({ length: 100 }, (_, i) => i + 1));
     expect(s).to.include({ count: 100, median: 50, p95: 95, p99: 99, max: 100 });
     expect(s.mean).to.equal(50.5);

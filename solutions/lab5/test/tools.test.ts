@@ -50,7 +50,7 @@ describe('lab5 tools', function () {
       const cli = run('cli.ts', ['--solution', '--ports', [...ports, downPort].join(',')]);
       const cliOut = collect(cli);
       // A key that md5 mod 4 puts on the stopped server 4, and one on server 1 (found with the same rule).
-      const { md5Shard } = await import('../client');
+      const { md5Shard } = require('../client') as typeof import('../client');
       let onDown = '';
       let onOne = '';
       for (let i = 0; !onDown || !onOne; i++) {
