@@ -1,7 +1,10 @@
-/** A deadline on one step of a simulated test: the step's promise, or a failure with the test's own words. */
+/** A deadline on one step of a test: the step's promise, or a failure with the test's own words. */
 import { TestFailure } from './failure';
 
-/** Resolves like `p`, or fails the test with `message()` when `p` takes longer than `ms` of virtual time. */
+/**
+ * Resolves like `p`, or fails the test with `message()` when `p` takes longer than `ms` of the test's clock: virtual
+ * time in a simulated test (the world's timers), real time in a real-time one.
+ */
 export async function within<T>(p: Promise<T>, ms: number, message: () => string): Promise<T> {
   let timer: ReturnType<typeof setTimeout> | undefined;
   const late = new Promise<never>((_, reject) => {

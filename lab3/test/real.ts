@@ -8,6 +8,7 @@ import type { RpcEnd } from '../../labrpc';
 import { HttpEnd, RpcHttpHost } from '../../labrpc/http';
 import { TestFailure, type TestContext, type TestDefinition } from '../../suite';
 import { freePort } from '../../suite/ports';
+import { within } from '../../suite/within';
 import { CONSISTENCY_LEVELS, type ConsistencyLevel, type ReadReply } from '../rpc';
 import type { Lab3Impl } from './harness';
 import { show } from './harness';
@@ -86,15 +87,6 @@ function end(cluster: RealCluster, url: string, name: string, timeoutMs: number)
 async function stopCluster(cluster: RealCluster): Promise<void> {
   for (const e of cluster.ends) e.close();
   await Promise.all(cluster.hosts.map((h) => h.close().catch(() => undefined)));
-}
-
-/** Rejects with `message` when `p` has not settled within `ms`. */
-function within<T>(p: Promise<T>, ms: number, message: () => string): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const limit = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new TestFailure(message())), ms);
-  });
-  return Promise.race([p, limit]).finally(() => clearTimeout(timer));
 }
 
 const CAUSES =

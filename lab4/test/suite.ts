@@ -5,6 +5,7 @@
 import { IMPL_FILES, load } from '../load';
 import { World } from '../../world';
 import { LabSuite, scored, TestDefinition, TestContext, TestFailure, check } from '../../suite';
+import { within } from '../../suite/within';
 import type { RpcEnd } from '../../labrpc';
 import { DEFAULT_CONFIG, SERVICE, type ReplicateReply, type SetReply } from '../rpc';
 import { Ack, Lab4Impl, Lab4Tester, followerName, show } from './harness';
@@ -54,19 +55,6 @@ async function writeLoad(
     }),
   );
   return perClient.flat();
-}
-
-/** Resolves to the promise's value, or fails the test if it takes longer than `ms` of virtual time. */
-async function within<T>(ms: number, p: Promise<T>, what: string): Promise<T> {
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  const late = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new TestFailure(`${what} had no answer after ${ms / 1000} s.`)), ms);
-  });
-  try {
-    return await Promise.race([p, late]);
-  } finally {
-    clearTimeout(timer);
-  }
 }
 
 const leaderAccepts: TestDefinition<Lab4Impl> = {
@@ -363,7 +351,11 @@ const noQuorum: TestDefinition<Lab4Impl> = {
     expectOk(await ck.set('a', 'before'), 'the first write');
     for (const i of [2, 3, 4]) ts.cut(i, true);
     const t0 = performance.now();
-    const pending = within(3000, ck.set('a', 'lost'), 'A write with only 2 of 3 needed followers reachable');
+    const pending = within(
+      ck.set('a', 'lost'),
+      3000,
+      () => 'A write with only 2 of 3 needed followers reachable had no answer after 3 s.',
+    );
     // While the write waits for its quorum, the leader's Status tells the log's end and the commit point apart.
     await World.current().sleep(100);
     const mid = await ts.leader.Status({ noData: true });
@@ -393,7 +385,7 @@ const noQuorum: TestDefinition<Lab4Impl> = {
     );
     ts.cut(2, false); // three followers reachable again: enough
     expectOk(
-      await within(3000, ck.set('b', 'after'), 'A write with 3 followers reachable'),
+      await within(ck.set('b', 'after'), 3000, () => 'A write with 3 followers reachable had no answer after 3 s.'),
       'a write after one follower came back',
       '3 of 5 followers are reachable and W=3',
     );
@@ -573,7 +565,11 @@ async function forgetsLostRound(ctx: Ctx, via: 'heartbeat' | 'ErrGap'): Promise<
   ] as const) {
     if (!write) continue;
     expectOk(
-      await within(2 * DEFAULT_CONFIG.writeTimeoutMs, write, `${via} round: write ${name}`),
+      await within(
+        write,
+        2 * DEFAULT_CONFIG.writeTimeoutMs,
+        () => `${via} round: write ${name} had no answer after ${(2 * DEFAULT_CONFIG.writeTimeoutMs) / 1000} s.`,
+      ),
       `${via} round: write ${name}`,
       'follower 1 came back and caught up before its writeTimeoutMs ran out',
     );
@@ -623,9 +619,10 @@ const noQuorumInFlight: TestDefinition<Lab4Impl> = {
         await world.sleep(w.at);
         const sent = performance.now();
         const reply = await within(
-          3 * timeoutMs,
           ts.clerk().set(w.key, `${w.key}-value`),
-          `The write of ${w.key} (sent ${w.at} ms after the quorum was lost)`,
+          3 * timeoutMs,
+          () =>
+            `The write of ${w.key} (sent ${w.at} ms after the quorum was lost) had no answer after ${(3 * timeoutMs) / 1000} s.`,
         );
         ctx.countOps();
         return { ...w, reply, waited: performance.now() - sent };
