@@ -256,7 +256,10 @@ async function gradeLab(ctx: Context, lab: LoadedLab, tests: string[]): Promise<
     stray: ctx.err,
     // --verbose interleaves the output of tests running side by side, so it runs them one at a time.
     jobs: options.verbose ? 1 : (options.jobs ?? defaultJobs()),
-    exclusive: (job) => lab.suite.tests.find((t) => t.name === job.test)?.realTime === true,
+    exclusive: (job) => {
+      const test = lab.suite.tests.find((t) => t.name === job.test);
+      return test?.alone ?? test?.realTime === true;
+    },
     replayForTrace,
     // Under a time budget (Classroom, batch grading) the search would spend time the remaining tests may need:
     // a grade never pays for a diagnosis, so it runs only when asked for explicitly there.

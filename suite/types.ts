@@ -36,6 +36,11 @@ export interface TestDefinition<Impl> {
   /** True for tests on real processes and sockets: no simulated world, real time. */
   readonly realTime?: boolean;
   /**
+   * Whether the grader runs it with no other test beside it. Default: real-time tests do (another test's CPU would
+   * change their timing); one whose limits are seconds above what it needs can say false and share the cores.
+   */
+  readonly alone?: boolean;
+  /**
    * True for a generic attacker: random workloads under random fault schedules, judged only by what the lab
    * promises (`npm run attack` measures these alone against the lab's mutants).
    */
