@@ -1359,6 +1359,7 @@ async function barrier(
   where: string,
   probe: Probe,
   flushed: () => void,
+  bounded: boolean,
 ): Promise<void> {
   const extra = Array.from({ length: probe.n - probe.base }, (_, i) => `probe:${probe.base + i}`);
   const admin = await res.connect(port, 'latin1');
@@ -1463,6 +1464,7 @@ async function barrier(
     keysAndSize,
     () => infoCheck(admin, workers, where, probe.n - probe.base),
     () => expiryCheck(admin, rng, where),
+    ...(bounded ? [() => queueBound(res, port, where)] : []),
   ];
   for (let i = checks.length - 1; i > 0; i--) {
     const j = rng.int(i + 1);
@@ -1491,8 +1493,10 @@ async function barrier(
 }
 
 /**
- * Keys of its own that expire unread on the idle server: KEYS must not list them, nor EXISTS find them, whichever comes
- * first, and expired_keys grows by at least their number (each removed once, on access or by a sweep).
+ * Keys of its own that expire on the idle server, in two groups. The first expires, is looked for with EXISTS (not
+ * found) and then INFO's expired_keys must have grown by its number (each removed once, on access or by a sweep),
+ * while db0:keys counts the second, not yet due. Then the second expires unread, and KEYS must not list it nor INFO
+ * count it (whichever looks first), EXISTS must not find it, and expired_keys grows by its number too.
  */
 async function expiryCheck(admin: RawClient, rng: Rng, where: string): Promise<void> {
   const stats = async (): Promise<ServerStats> => {
@@ -1505,37 +1509,95 @@ async function expiryCheck(admin: RawClient, rng: Rng, where: string): Promise<v
       );
     }
   };
+  const group = (tag: string) =>
+    Array.from({ length: rng.between(2, 4) }, (_, i) => `expiry:${tag}:${rng.int(1e6)}:${i}`);
+  const first = group('a');
+  const second = group('b');
   const before = await stats();
-  const n = rng.between(3, 6);
-  const keys = Array.from({ length: n }, (_, i) => `expiry:${rng.int(1e6)}:${i}`);
-  for (const k of keys) admin.send('SET', k, 'soon gone', 'PX', rng.between(5, 25));
-  for (const k of keys) {
+  const sent = Date.now();
+  for (const k of first) admin.send('SET', k, 'soon gone', 'PX', rng.between(5, 25));
+  for (const k of second) admin.send('SET', k, 'gone a little later', 'PX', rng.between(150, 200));
+  for (const k of [...first, ...second]) {
     const ok = await admin.reply(`SET ${k} PX`, 10_000);
-    check(ok === 'OK', `${where}: SET ${k} soon gone PX ... replied ${showBytes(ok)}; expected OK.`);
+    check(ok === 'OK', `${where}: SET ${k} ... PX replied ${showBytes(ok)}; expected OK.`);
   }
   await sleep(60);
-  const listFirst = rng.chance(0.5);
+  const counted = (group: string[], from: ServerStats, to: ServerStats, how: string): void =>
+    check(
+      to.expiredKeys >= from.expiredKeys + group.length,
+      `${where}: INFO said expired_keys:${from.expiredKeys}, then ${group.length} keys of the test's own expired and were looked for (${how}); INFO then said expired_keys:${to.expiredKeys}, expected at least ${from.expiredKeys + group.length}. ` +
+        'expired_keys counts every key removed because it expired, whether a command found it expired (on access) or the sweep removed it.',
+    );
+  const gone = async (group: string[], what: string): Promise<void> => {
+    const found = await admin.call('EXISTS', ...group);
+    check(
+      found === 0,
+      `${where}: EXISTS of ${group.length} keys set with ${what} replied ${showBytes(found)}; expected 0 (they had expired).`,
+    );
+  };
+  await gone(first, 'PX 5-25, 60 ms earlier');
+  const middle = await stats();
+  counted(first, before, middle, 'EXISTS');
+  // Nothing else runs: the keys can only have grown by the second group (and shrunk by keys expiring meanwhile).
+  check(
+    middle.keys <= before.keys + second.length,
+    `${where}: INFO said db0:keys=${before.keys}; then ${first.length} keys were set with PX 5-25 and ${second.length} with PX 150-200, and the first ${first.length} expired (EXISTS did not find them). ` +
+      `INFO now says db0:keys=${middle.keys}, more than ${before.keys + second.length}: expired keys must never be counted, even before the sweep removed them.`,
+  );
+  await sleep(Math.max(0, sent + 260 - Date.now()));
   const listed = async (): Promise<void> => {
     const got = await admin.call('KEYS', 'expiry:*');
     check(
       Array.isArray(got) && got.length === 0,
-      `${where}: ${n} keys were set with PX 5-25 and not touched; 60 ms later KEYS expiry:* listed ${showBytes(got)}. ` +
+      `${where}: keys of the test's own were set with PX 150-200 and not touched; 260 ms later KEYS expiry:* listed ${showBytes(got)}. ` +
         'An expired key must never be visible, even before the sweep removed it: KEYS must leave out (or first remove) keys whose deadline has passed.',
     );
   };
-  if (listFirst) await listed();
-  const found = await admin.call('EXISTS', ...keys);
+  const infoFirst = rng.chance(0.5);
+  if (!infoFirst) await listed();
+  const late = await stats();
   check(
-    found === 0,
-    `${where}: ${n} keys were set with PX 5-25 and not touched; 60 ms later EXISTS of them replied ${showBytes(found)}; expected 0 (they expired).`,
+    late.keys <= before.keys,
+    `${where}: INFO said db0:keys=${before.keys}; then keys of the test's own were set with PX 5-200 and all of them expired (260 ms ago at most), nothing else running. ` +
+      `INFO now says db0:keys=${late.keys}, more than ${before.keys}: expired keys must never be counted, even before the sweep removed them.`,
   );
-  if (!listFirst) await listed();
-  const after = await stats();
+  if (infoFirst) await listed();
+  await gone(second, 'PX 150-200, 260 ms earlier');
+  counted(second, middle, await stats(), infoFirst ? 'INFO, KEYS, EXISTS' : 'KEYS, INFO, EXISTS');
+}
+
+/** The handout's bound on one transaction's queue (commands); the command past it is refused and EXEC aborts. */
+const MULTI_MAX_COMMANDS = 100_000;
+
+/**
+ * A client that queues more commands in one transaction than the handout allows (memory bounded per client): each of
+ * the first 100,000 is QUEUED, the next is refused with an error, EXEC aborts, and the connection still serves.
+ */
+async function queueBound(res: Resources, port: number, where: string): Promise<void> {
+  const c = await res.connect(port, 'latin1');
+  c.send('MULTI');
+  for (let i = 0; i <= MULTI_MAX_COMMANDS; i++) c.send('PING');
+  c.send('EXEC');
+  c.send('PING');
+  const ok = await c.reply('MULTI', 10_000);
+  check(ok === 'OK', `${where}: MULTI replied ${showBytes(ok)}; expected OK.`);
+  for (let i = 1; i <= MULTI_MAX_COMMANDS + 1; i++) {
+    const got = await c.reply(`PING number ${i} inside MULTI`, 20_000);
+    const past = i > MULTI_MAX_COMMANDS;
+    if (past ? !(got instanceof RespError) : got !== 'QUEUED')
+      throw new TestFailure(
+        `${where}: a client sent MULTI, then ${MULTI_MAX_COMMANDS + 1} PINGs, then EXEC; PING number ${i} was answered ${showBytes(got)}, expected ${past ? 'an error (the queue is full: the handout bounds a transaction to 100,000 commands and 128 MiB of words)' : 'QUEUED'}. ` +
+          'Without the bound one client grows the server without limit; the command that would pass it is refused, which makes EXEC abort, and the connection stays open.',
+      );
+  }
+  const exec = await c.reply('EXEC', 20_000);
   check(
-    after.expiredKeys >= before.expiredKeys + n,
-    `${where}: INFO said expired_keys:${before.expiredKeys}, then ${n} keys were set with PX 5-25, expired, and were looked for (${listFirst ? 'KEYS, then EXISTS' : 'EXISTS, then KEYS'}); INFO then said expired_keys:${after.expiredKeys}, expected at least ${before.expiredKeys + n}. ` +
-      'expired_keys counts every key removed because it expired, whether a command found it expired (on access) or the sweep removed it.',
+    exec instanceof RespError && exec.message.startsWith('EXECABORT'),
+    `${where}: EXEC of a transaction whose ${MULTI_MAX_COMMANDS + 1}th command was refused (the queue was full) replied ${showBytes(exec)}; expected EXECABORT: a refused command makes the whole transaction abort.`,
   );
+  const pong = await c.reply('PING after EXEC', 10_000);
+  check(pong === 'PONG', `${where}: PING after the aborted transaction replied ${showBytes(pong)}; expected PONG.`);
+  c.close();
 }
 
 /** INFO, twice in a row on an idle server: it counts itself, and its keyspace line agrees with the model. */
@@ -1660,9 +1722,18 @@ async function serverRound(res: Resources, ctx: Ctx, round: number): Promise<voi
         working--;
       }),
     ]);
-    await barrier(res, server.port, workers, rng, here(), probe, () => {
-      if (always) disk.copyNow('just after FLUSHDB was acknowledged');
-    });
+    await barrier(
+      res,
+      server.port,
+      workers,
+      rng,
+      here(),
+      probe,
+      () => {
+        if (always) disk.copyNow('just after FLUSHDB was acknowledged');
+      },
+      round === 0 && phase === 0,
+    );
   }
   // One last write, then at once the copy (kill -9 now) and a clean close: what close() writes must hold it.
   const last = workers[rng.int(workers.length)];
