@@ -6,7 +6,7 @@ import * as path from 'node:path';
 import { globMatch } from '../glob';
 import { INT64_MAX, INT64_MIN, parseInt64 } from '../int64';
 import { parseStats, type ServerStats } from '../info';
-import { RequestParser, RespError, RespReply } from '../resp';
+import { encodeCommand, RequestParser, RespError, RespReply } from '../resp';
 import { check, TestFailure } from '../../suite';
 import { EDGE_KEYS, edgeValue } from '../../suite/nemesis/values';
 import { keyedRng, Rng } from '../../world/rng';
@@ -1464,7 +1464,7 @@ async function barrier(
     keysAndSize,
     () => infoCheck(admin, workers, where, probe.n - probe.base),
     () => expiryCheck(admin, rng, where),
-    ...(bounded ? [() => queueBound(res, port, where)] : []),
+    ...(bounded ? [() => queueBound(res, port, where), () => slowReader(res, port, rng, where)] : []),
   ];
   for (let i = checks.length - 1; i > 0; i--) {
     const j = rng.int(i + 1);
@@ -1564,6 +1564,58 @@ async function expiryCheck(admin: RawClient, rng: Rng, where: string): Promise<v
   if (infoFirst) await listed();
   await gone(second, 'PX 150-200, 260 ms earlier');
   counted(second, middle, await stats(), infoFirst ? 'INFO, KEYS, EXISTS' : 'KEYS, INFO, EXISTS');
+}
+
+/** The slow reader's load: ECHOs of 64 kB, pipelined, 32 MB of replies in all (as TestSlowReader). */
+const SLOW_ECHOS = 512;
+const SLOW_ECHO_BYTES = 65_536;
+
+/**
+ * A client that pipelines 32 MB of ECHOs and reads none of the replies (memory bounded per client): the server must
+ * stop reading from it, so that part of what it sent stays unsent, while another connection is served; once it reads,
+ * every reply comes in order, or the connection is closed (an output limit, as Redis has).
+ */
+async function slowReader(res: Resources, port: number, rng: Rng, where: string): Promise<void> {
+  const other = await res.connect(port, 'latin1');
+  const greedy = await res.connect(port, 'latin1');
+  greedy.socket.pause(); // reads nothing: the replies pile up on the server's side
+  const payload = randomBytes(rng, 64).repeat(SLOW_ECHO_BYTES / 64);
+  const echo = encodeCommand(['ECHO', Buffer.from(payload, 'latin1')]);
+  for (let i = 0; i < SLOW_ECHOS; i++) greedy.sendRaw(echo);
+  // Until the server stops taking its commands (what is unsent stays put for half a second) or has taken them all.
+  let unsent = greedy.socket.writableLength;
+  let stillFor = 0;
+  for (let waited = 0; waited < 15_000 && unsent > 0 && stillFor < 500; waited += 100) {
+    await sleep(100);
+    stillFor = greedy.socket.writableLength === unsent ? stillFor + 100 : 0;
+    unsent = greedy.socket.writableLength;
+  }
+  const pong = await other.call('PING');
+  check(
+    pong === 'PONG',
+    `${where}: while a client did not read its replies, another connection's PING got ${showBytes(pong)}; expected PONG.`,
+  );
+  check(
+    greedy.closed || unsent > 0,
+    `${where}: a client pipelined ${SLOW_ECHOS} ECHOs of 64 kB (${((SLOW_ECHOS * echo.length) / 1e6).toFixed(0)} MB) and read none of the replies, yet the server read every one of those commands: ` +
+      'their replies had to be kept in its memory, and a client that never reads can take the whole process. Backpressure: before running each command, look at the replies not yet sent ' +
+      "(those being collected plus socket.writableLength); past about 1 MB stop, socket.pause(), and on 'drain' run the commands waiting in the parser, then socket.resume().",
+  );
+  greedy.socket.resume();
+  for (let i = 0; i < SLOW_ECHOS; i++) {
+    const r = await greedy.replyOrClose(10_000);
+    if (r === 'closed') break; // an output limit closed it: allowed, as in Redis
+    if (r === 'timeout')
+      throw new TestFailure(
+        `${where}: the client that had not read its replies started reading: after ${i} of ${SLOW_ECHOS} replies, nothing came for 10 s. After a pause for backpressure, resume at 'drain' and run the commands still waiting in the parser.`,
+      );
+    if (r.reply !== payload)
+      throw new TestFailure(
+        `${where}: reply ${i + 1} of ${SLOW_ECHOS} to a slow reader's ECHO <64 kB> was ${showBytes(r.reply).slice(0, 60)}; expected the 64 kB it sent, replies in request order.`,
+      );
+  }
+  greedy.close();
+  other.close();
 }
 
 /** The handout's bound on one transaction's queue (commands); the command past it is refused and EXEC aborts. */
