@@ -6,13 +6,15 @@ import * as path from 'node:path';
 import { globMatch } from '../glob';
 import { INT64_MAX, INT64_MIN, parseInt64 } from '../int64';
 import { parseStats, type ServerStats } from '../info';
-import { RequestParser, RespError, RespReply } from '../resp';
+import { encodeCommand, RequestParser, RespError, RespReply } from '../resp';
 import { check, TestFailure } from '../../suite';
 import { EDGE_KEYS, edgeValue } from '../../suite/nemesis/values';
 import { keyedRng, Rng } from '../../world/rng';
 import type { FsyncPolicy } from '../types';
 import { asBytes, Ctx, randomBytes, realTest, showBytes, STRANGE_KEYS } from './common';
 import { describe, RawClient, Resources, sleep, within } from './harness';
+import { checkDamagedLogs, logRecords } from './nemesis-damage';
+import { checkPolicyRound, policyOfRound } from './nemesis-policy';
 
 // ---------------------------------------------------------------------------------------------------------------
 // The model: Redis 7.0's semantics for the commands the workload sends, as the handout states them.
@@ -197,12 +199,21 @@ function expireCommand(st: State, a: string[], unit: number, w: Window, c: Choic
   return 1;
 }
 
+/**
+ * How far a TTL read may stray from a deadline window by rounding alone: past 2^53 ms a deadline held as a double (by
+ * the model, and perhaps by the server) is a multiple of 2, 4, ... 2048 ms.
+ */
+export function roundingSlack(deadline: number): number {
+  return deadline > 2 ** 53 ? 2 * 2 ** Math.ceil(Math.log2(deadline / 2 ** 53)) : 0;
+}
+
 function ttlCommand(st: State, key: string, unit: number, w: Window, c: Choices): Expect {
   const e = lookup(st, key, w, c);
   if (e === undefined) return -2;
   if (e.dlo === undefined) return -1;
-  const lo = Math.max(0, e.dlo - w.r);
-  const hi = Math.max(0, e.dhi! - w.s);
+  const slack = roundingSlack(e.dhi!);
+  const lo = Math.max(0, e.dlo - w.r - slack);
+  const hi = Math.max(0, e.dhi! - w.s + slack);
   return unit === 1 ? { lo, hi } : { lo: Math.floor(lo / 1000), hi: Math.ceil(hi / 1000) };
 }
 
@@ -318,12 +329,40 @@ const NUMBERS = [
 ];
 
 /**
- * Expire times at the 64-bit limits, each refused or deleting: seconds just past INT64_MAX / 1000 (either sign),
- * seconds that overflow once made absolute, and the int64 limits themselves. (No valid time past 2^53 ms: a deadline
- * that large is not promised to survive a restart.)
+ * Expire times at the 64-bit limits: refused or deleting (seconds just past INT64_MAX / 1000, either sign; seconds that
+ * overflow once made absolute; the int64 limits themselves), and valid ones whose deadline lies past 2^53 ms, up to
+ * just under INT64_MAX ms (it must survive a restart like any other).
  */
-const EXPIRE_EDGES = ['9223372036854776', '9223372036854775', '9223372036854775807', '-9223372036854775808'];
-const PEXPIRE_EDGES = ['9223372036854775807', '-9223372036854775808'];
+const EXPIRE_EDGES = [
+  '9223372036854776',
+  '9223372036854775',
+  '9223372036854775807',
+  '-9223372036854775808',
+  '9200000000000',
+];
+const PEXPIRE_EDGES = ['9223372036854775807', '-9223372036854775808', '9200000000000000', 'near-limit'];
+
+/** A PEXPIRE time from PEXPIRE_EDGES; 'near-limit': 1000 s short of the latest deadline Redis accepts (INT64_MAX ms). */
+function pexpireEdge(rng: Rng): string {
+  const t = rng.pick(PEXPIRE_EDGES);
+  return t === 'near-limit' ? String(INT64_MAX - BigInt(Date.now()) - 1_000_000n) : t;
+}
+
+/** Values next to the integer limits, and what to add to each so that the result lands on or past the limit. */
+const STEERED: ReadonlyArray<readonly [string, string[]]> = [
+  ['9223372036854775806', ['INCR', 'INCRBY 1', 'INCRBY 2', 'DECRBY -2']],
+  ['9223372036854775807', ['INCR', 'DECR', 'INCRBY 9223372036854775807']],
+  ['-9223372036854775807', ['DECR', 'DECRBY 1', 'DECRBY 2', 'INCRBY -2']],
+  ['-9223372036854775808', ['DECR', 'INCR', 'DECRBY -9223372036854775808']],
+  ['9007199254740991', ['INCR', 'INCRBY 2', 'DECR']],
+];
+
+/** A value next to an integer limit, then arithmetic that crosses it (or lands on it): [SET, INCR-like]. */
+function steeredPair(rng: Rng, key: string): string[][] {
+  const [start, ops] = rng.pick(STEERED);
+  const [name, by] = rng.pick(ops).split(' ');
+  return [['SET', key, start], by === undefined ? [name, key] : [name, key, by]];
+}
 
 /** The keys a worker owns: ordinary ones, binary ones, and its share of the edge keys (byte strings). */
 export function workerKeys(rng: Rng, id: number, workers: number): string[] {
@@ -361,6 +400,8 @@ function setTtl(rng: Rng): string[] {
       return ['KEEPTTL'];
     case 5:
       return ['EX', String(rng.between(1, 9) * 1000), 'EX', String(rng.between(10, 20) * 1000)]; // the last one wins
+    case 6:
+      return rng.chance(0.3) ? ['PXAT', '9200000000000000'] : []; // a deadline past 2^53 ms
     default:
       return [];
   }
@@ -401,7 +442,7 @@ export function randomCommand(rng: Rng, keys: readonly string[], n: number): str
     return [
       'PEXPIRE',
       key(),
-      rng.pick(['0', String(rng.between(20, 250)), String(rng.between(1, 50) * 1_000_000), rng.pick(PEXPIRE_EDGES)]),
+      rng.pick(['0', String(rng.between(20, 250)), String(rng.between(1, 50) * 1_000_000), pexpireEdge(rng)]),
       ...opt,
     ];
   }
@@ -488,8 +529,13 @@ export class Worker {
   readonly history: State[][] = [[new Map()]];
   /** Command number (1-based, as in `history`) -> the keys of a plain multi-key DEL, which a crash may leave half done. */
   readonly splits = new Map<number, readonly string[]>();
-  /** Replies taken from connections before the current one. */
+  /** Replies taken from connections before the current one (and acknowledged FLUSHDBs of the checks between phases). */
   private taken = 0;
+  /**
+   * Entries that a GET, TTL, PTTL or EXISTS found past their deadline (certainly: it had passed before the command was
+   * sent): each was removed because it expired, on that access or by a sweep before it, so expired_keys counts it.
+   */
+  readonly expiredSeen = new Set<Entry>();
   sent = 0;
   conn: RawClient | undefined;
   ops = 0;
@@ -499,6 +545,19 @@ export class Worker {
     this.keys = keys;
     this.res = res;
     this.where = where;
+  }
+
+  /** One command on its own, judged by the model. */
+  async write(args: string[]): Promise<void> {
+    await this.pipeline([{ args, what: describe(args.slice(0, 2)), judge: this.modelled(args, '') }]);
+  }
+
+  /** A FLUSHDB sent by the checks between phases (counted in `sent` when sent) was acknowledged: every key is gone. */
+  flushed(): void {
+    this.taken++;
+    this.ops++;
+    this.states = [new Map()];
+    this.history.push(this.states);
   }
 
   /** Replies received so far (the disk copy's lower bound) and commands sent (its upper bound). */
@@ -550,6 +609,12 @@ export class Worker {
         if (!matches(got, refused)) this.fail(args, got, refused, ctxText, causesFor(''));
         return;
       }
+      const name = args[0].toUpperCase();
+      if (this.states.length === 1 && ['GET', 'TTL', 'PTTL', 'EXISTS'].includes(name))
+        for (const k of args.slice(1)) {
+          const e = this.states[0].get(k);
+          if (e !== undefined && aliveAt(e, w) === false) this.expiredSeen.add(e);
+        }
       const r = step(
         this.states,
         (st, c) => applyCommand(st, args, w, c),
@@ -572,7 +637,11 @@ export class Worker {
   /** A batch of plain commands, pipelined. */
   async batch(rng: Rng, n: number): Promise<void> {
     const items: Sent[] = [];
+    const steered = rng.chance(0.3) ? steeredPair(rng, this.keys[rng.int(Math.min(6, this.keys.length))]) : [];
+    const at = rng.int(n);
     for (let i = 0; i < n; i++) {
+      for (const args of i === at ? steered : [])
+        items.push({ args, what: describe(args.slice(0, 2)), judge: this.modelled(args, `in a pipeline of ${n} `) });
       const args = randomCommand(rng, this.keys, this.ops + i);
       const keys = args[0] === 'DEL' ? [...new Set(args.slice(1))] : [];
       items.push({
@@ -861,6 +930,8 @@ export class DiskNemesis {
   private readonly counts = new Map<string, number>();
   private readonly targets = new Map<string, Set<number>>();
   private copying = false;
+  /** Copies taken at a probe's reply: they have a budget of their own, so that crash copies never crowd them out. */
+  private probeCopies = 0;
   private readonly restore: Array<() => void> = [];
 
   constructor(
@@ -921,7 +992,12 @@ export class DiskNemesis {
   private due(kind: string): boolean {
     const n = (this.counts.get(kind) ?? 0) + 1;
     this.counts.set(kind, n);
-    return this.points.length < this.maxCopies && (this.targets.get(kind)?.has(n) ?? false);
+    return this.room(kind) && (this.targets.get(kind)?.has(n) ?? false);
+  }
+
+  /** Can a copy of `kind` still be taken? Power cuts at a probe's reply have two copies of their own. */
+  private room(kind: string): boolean {
+    return kind === 'probe reply' ? this.probeCopies < 2 : this.points.length - this.probeCopies < this.maxCopies;
   }
 
   private copy(what: string): string {
@@ -941,8 +1017,7 @@ export class DiskNemesis {
     const kind = call.file === 'appendonly.aof' ? 'log write' : 'write to another file';
     // A write of several records (an EXEC's, a pipeline's) is torn more often, sometimes right after one of them.
     const starts = call.data ? recordStarts(call.data) : [];
-    const several =
-      kind === 'log write' && starts.length >= 3 && this.rng.chance(0.25) && this.points.length < this.maxCopies;
+    const several = kind === 'log write' && starts.length >= 3 && this.rng.chance(0.25) && this.room(kind);
     if (!this.due(kind) && !several) return;
     const torn = call.data !== undefined && call.data.length > 1 && (several || this.rng.chance(0.5));
     const cut = !torn
@@ -1116,6 +1191,7 @@ export class DiskNemesis {
   /** The server wrote the reply to the probe's SET: sometimes a power cut now (the log keeps what was fsynced). */
   atProbeReply(n: number): void {
     if (!this.due('probe reply')) return;
+    this.probeCopies++;
     const to = this.copy(
       `a power cut just as the server wrote its reply to SET probe:${n} (the log keeps only what was fsynced)`,
     );
@@ -1175,9 +1251,10 @@ function misfit(e: Entry | undefined, got: RespReply, pttl: RespReply, w: Window
       : `is ${showBytes(got)}, expected gone (its deadline passed)`;
   if (got !== e!.value) return `is ${showBytes(got)}, expected ${showBytes(e!.value)}`;
   if (e!.dlo === undefined) return pttl === -1 ? undefined : `has PTTL ${showBytes(pttl)}, expected -1 (no TTL)`;
+  const slack = 1 + roundingSlack(e!.dhi!);
   const lo = e!.dlo - w.r;
   const hi = e!.dhi! - w.s;
-  if (typeof pttl === 'number' && pttl >= lo - 1 && pttl <= hi + 1) return undefined;
+  if (typeof pttl === 'number' && pttl >= lo - slack && pttl <= hi + slack) return undefined;
   if (pttl === -2 && r === 'either') return undefined;
   return `has PTTL ${showBytes(pttl)}, expected ${Math.max(0, lo)}..${Math.max(0, hi)} ms (its absolute deadline)`;
 }
@@ -1231,7 +1308,7 @@ function checkRestored(
   causes: string,
 ): void {
   const known = new Set(workers.flatMap((wk) => wk.keys));
-  const foreign = read.keys.filter((k) => !known.has(k) && !k.startsWith('churn:') && !k.startsWith('probe:'));
+  const foreign = read.keys.filter((k) => !known.has(k) && !/^(churn|probe|expiry):/.test(k));
   check(
     foreign.length === 0,
     `${what}: KEYS * lists ${foreign.length} key(s) no client ever wrote, e.g. ${foreign.slice(0, 3).map(showBytes).join(', ')}. ${causes}`,
@@ -1289,7 +1366,11 @@ function drawRound(rng: Rng, round: number): RoundPlan {
   };
 }
 
-/** The checks between phases, on a connection of its own: DBSIZE, KEYS, a SCAN walk while other keys churn, FLUSHDB. */
+/**
+ * The checks between phases, on a connection of its own, in an order drawn from the seed (each of them may find
+ * expired keys the others would have removed first): a SCAN walk while other keys churn; DBSIZE and KEYS; INFO. Then
+ * now and then FLUSHDB, after which `flushed` is called (the crash copy of an acknowledged FLUSHDB).
+ */
 async function barrier(
   res: Resources,
   port: number,
@@ -1297,6 +1378,8 @@ async function barrier(
   rng: Rng,
   where: string,
   probe: Probe,
+  flushed: () => void,
+  bounded: boolean,
 ): Promise<void> {
   const extra = Array.from({ length: probe.n - probe.base }, (_, i) => `probe:${probe.base + i}`);
   const admin = await res.connect(port, 'latin1');
@@ -1312,83 +1395,102 @@ async function barrier(
       }
     return { sure, maybe };
   };
-  // SCAN while another connection creates and deletes keys: every key present for the whole walk is returned.
-  const count = rng.between(1, 15);
-  const s0 = Date.now();
-  const churning = (async () => {
-    for (let i = 0; i < 6; i++) {
-      for (let j = 0; j < 5; j++) churn.send('SET', `churn:${i}:${j}`, 'x');
-      for (let j = 0; j < 5; j++) churn.send('DEL', `churn:${i}:${j - 2}`);
-      for (let j = 0; j < 10; j++) await churn.reply('a churn command', 10_000);
+  // SCAN while another connection creates and deletes keys: every key present for the whole walk is returned. The
+  // churn is sometimes heavy (hundreds of keys created and deleted), so that a store that tidies up its deleted keys
+  // does so during the walk.
+  const scanWalk = async (): Promise<void> => {
+    const count = rng.between(1, 15);
+    const rounds = rng.chance(0.5) ? 6 : rng.between(10, 40);
+    const width = rng.between(5, 25);
+    const s0 = Date.now();
+    const churning = (async () => {
+      for (let i = 0; i < rounds; i++) {
+        for (let j = 0; j < width; j++) churn.send('SET', `churn:${i}:${j}`, 'x');
+        for (let j = 0; j < width; j++) churn.send('DEL', `churn:${i}:${j - 2}`);
+        for (let j = 0; j < 2 * width; j++) await churn.reply('a churn command', 10_000);
+      }
+    })();
+    const seen = new Set<string>();
+    let cursor = '0';
+    for (let calls = 0; ; calls++) {
+      check(
+        calls < 2000,
+        `${where}: a SCAN walk (COUNT ${count}) did not end after 2000 calls: it must come back to cursor 0.`,
+      );
+      const got = await admin.call('SCAN', cursor, 'COUNT', count);
+      check(
+        Array.isArray(got) && got.length === 2 && Array.isArray(got[1]),
+        `${where}: SCAN ${cursor} COUNT ${count} replied ${showBytes(got as RespReply)}; expected [cursor, [keys]].`,
+      );
+      const [next, keys] = got as [string, string[]];
+      check(
+        keys.length <= count,
+        `${where}: SCAN ${cursor} COUNT ${count} returned ${keys.length} keys: each call looks at up to COUNT keys.`,
+      );
+      for (const k of keys) seen.add(k);
+      cursor = next;
+      if (cursor === '0') break;
     }
-  })();
-  const seen = new Set<string>();
-  let cursor = '0';
-  for (let calls = 0; ; calls++) {
-    check(
-      calls < 2000,
-      `${where}: a SCAN walk (COUNT ${count}) did not end after 2000 calls: it must come back to cursor 0.`,
-    );
-    const got = await admin.call('SCAN', cursor, 'COUNT', count);
-    check(
-      Array.isArray(got) && got.length === 2 && Array.isArray(got[1]),
-      `${where}: SCAN ${cursor} COUNT ${count} replied ${showBytes(got as RespReply)}; expected [cursor, [keys]].`,
-    );
-    const [next, keys] = got as [string, string[]];
-    check(
-      keys.length <= count,
-      `${where}: SCAN ${cursor} COUNT ${count} returned ${keys.length} keys: each call looks at up to COUNT keys.`,
-    );
-    for (const k of keys) seen.add(k);
-    cursor = next;
-    if (cursor === '0') break;
-  }
-  const walk = { s: s0, r: Date.now() };
-  await churning;
-  for (const wk of workers)
-    for (const k of wk.keys) {
-      if (status(wk, k, { s: walk.r, r: walk.r }) === 'alive' && status(wk, k, walk) === 'alive')
-        check(
-          seen.has(k),
-          `${where}: a SCAN walk (COUNT ${count}, while another connection created and deleted keys) never returned ${showBytes(k)}, which existed for the whole walk. A cursor must survive deletions: number the keys as they are created and let the cursor be the number to go on from.`,
-        );
-      if (status(wk, k, walk) === 'gone')
-        check(
-          !seen.has(k),
-          `${where}: a SCAN walk returned ${showBytes(k)}, which was deleted or had expired before the walk began.`,
-        );
-    }
-  for (let j = -2; j < 5; j++) churn.send('DEL', `churn:5:${j}`);
-  for (let i = 0; i < 6; i++) for (let j = 0; j < 5; j++) churn.send('DEL', `churn:${i}:${j}`);
-  for (let i = 0; i < 37; i++) await churn.reply('DEL churn', 10_000);
+    const walk = { s: s0, r: Date.now() };
+    await churning;
+    for (const wk of workers)
+      for (const k of wk.keys) {
+        if (status(wk, k, { s: walk.r, r: walk.r }) === 'alive' && status(wk, k, walk) === 'alive')
+          check(
+            seen.has(k),
+            `${where}: a SCAN walk (COUNT ${count}, while another connection created and deleted keys) never returned ${showBytes(k)}, which existed for the whole walk. A cursor must survive deletions: number the keys as they are created and let the cursor be the number to go on from.`,
+          );
+        if (status(wk, k, walk) === 'gone')
+          check(
+            !seen.has(k),
+            `${where}: a SCAN walk returned ${showBytes(k)}, which was deleted or had expired before the walk began.`,
+          );
+      }
+    for (let i = 0; i < rounds; i++) churn.send('DEL', ...Array.from({ length: width }, (_, j) => `churn:${i}:${j}`));
+    for (let i = 0; i < rounds; i++) await churn.reply('DEL churn', 10_000);
+  };
   // DBSIZE and KEYS agree with the model (keys whose deadline falls inside the window may be either way).
-  const s1 = Date.now();
-  const size = await admin.call('DBSIZE');
-  const keys = await admin.call('KEYS', '*');
-  const w = { s: s1, r: Date.now() };
-  const { sure, maybe } = union(w);
-  check(
-    typeof size === 'number' && size >= sure.size && size <= sure.size + maybe.size,
-    `${where}: DBSIZE replied ${showBytes(size)}; the clients' writes leave ${sure.size} live keys${maybe.size ? ` (and ${maybe.size} expiring just now)` : ''}. ` +
-      'Expired keys must not be counted, deleted keys must be gone, and every SET, DEL, EXPIRE <= 0 and FLUSHDB counted exactly once.',
-  );
-  const listed = new Set(Array.isArray(keys) ? (keys as string[]) : []);
-  const missing = [...sure].filter((k) => !listed.has(k));
-  const unwanted = [...listed].filter((k) => !sure.has(k) && !maybe.has(k));
-  check(
-    missing.length === 0 && unwanted.length === 0,
-    `${where}: KEYS * ${missing.length ? `left out ${missing.length} live key(s), e.g. ${missing.slice(0, 3).map(showBytes).join(', ')}` : ''}${missing.length && unwanted.length ? ' and ' : ''}${unwanted.length ? `listed ${unwanted.length} key(s) that are deleted or expired, e.g. ${unwanted.slice(0, 3).map(showBytes).join(', ')}` : ''}.`,
-  );
-  const wk = rng.pick(workers);
-  const pattern = `w${wk.id}:*`;
-  const some = await admin.call('KEYS', pattern);
-  const w2 = { s: Date.now(), r: Date.now() };
-  const want = [...union(w2).sure].filter((k) => globMatch(pattern, k));
-  const got = new Set(Array.isArray(some) ? (some as string[]) : []);
-  check(
-    want.every((k) => got.has(k)) && [...got].every((k) => globMatch(pattern, k)),
-    `${where}: KEYS ${pattern} replied ${got.size} keys; expected the ${want.length} live keys that match the pattern (globMatch), and no others.`,
-  );
+  const keysAndSize = async (): Promise<void> => {
+    const s1 = Date.now();
+    const size = await admin.call('DBSIZE');
+    const keys = await admin.call('KEYS', '*');
+    const w = { s: s1, r: Date.now() };
+    const { sure, maybe } = union(w);
+    check(
+      typeof size === 'number' && size >= sure.size && size <= sure.size + maybe.size,
+      `${where}: DBSIZE replied ${showBytes(size)}; the clients' writes leave ${sure.size} live keys${maybe.size ? ` (and ${maybe.size} expiring just now)` : ''}. ` +
+        'Expired keys must not be counted, deleted keys must be gone, and every SET, DEL, EXPIRE <= 0 and FLUSHDB counted exactly once.',
+    );
+    const listed = new Set(Array.isArray(keys) ? (keys as string[]) : []);
+    const missing = [...sure].filter((k) => !listed.has(k));
+    const unwanted = [...listed].filter((k) => !sure.has(k) && !maybe.has(k));
+    check(
+      missing.length === 0 && unwanted.length === 0,
+      `${where}: KEYS * ${missing.length ? `left out ${missing.length} live key(s), e.g. ${missing.slice(0, 3).map(showBytes).join(', ')}` : ''}${missing.length && unwanted.length ? ' and ' : ''}${unwanted.length ? `listed ${unwanted.length} key(s) that are deleted or expired, e.g. ${unwanted.slice(0, 3).map(showBytes).join(', ')}` : ''}.`,
+    );
+    const wk = rng.pick(workers);
+    const pattern = `w${wk.id}:*`;
+    const some = await admin.call('KEYS', pattern);
+    const w2 = { s: Date.now(), r: Date.now() };
+    const want = [...union(w2).sure].filter((k) => globMatch(pattern, k));
+    const got = new Set(Array.isArray(some) ? (some as string[]) : []);
+    check(
+      want.every((k) => got.has(k)) && [...got].every((k) => globMatch(pattern, k)),
+      `${where}: KEYS ${pattern} replied ${got.size} keys; expected the ${want.length} live keys that match the pattern (globMatch), and no others.`,
+    );
+  };
+  const checks = [
+    scanWalk,
+    keysAndSize,
+    () => infoCheck(admin, workers, where, probe.n - probe.base),
+    () => expiryCheck(admin, rng, where),
+    ...(bounded ? [() => queueBound(res, port, where), () => slowReader(res, port, rng, where)] : []),
+  ];
+  for (let i = checks.length - 1; i > 0; i--) {
+    const j = rng.int(i + 1);
+    [checks[i], checks[j]] = [checks[j], checks[i]];
+  }
+  for (const run of checks) await run();
   // FLUSHDB now and then (and a malformed one, which changes nothing).
   if (rng.chance(0.3)) {
     const bad = await admin.call('FLUSHDB', 'junk');
@@ -1397,20 +1499,178 @@ async function barrier(
       `${where}: FLUSHDB junk replied ${showBytes(bad)}; expected ERR syntax error (and nothing flushed).`,
     );
   }
-  if (rng.chance(0.35)) {
+  if (rng.chance(0.5)) {
     for (const k of workers) k.sent++;
     probe.base = probe.n;
     const ok = await admin.call('FLUSHDB');
     check(ok === 'OK', `${where}: FLUSHDB replied ${showBytes(ok)}; expected OK.`);
-    for (const k of workers) {
-      k.states = [new Map()];
-      k.history.push(k.states);
-      k.ops++;
-    }
+    for (const k of workers) k.flushed();
+    flushed();
+    await infoCheck(admin, workers, where, probe.n - probe.base);
   }
-  await infoCheck(admin, workers, where, probe.n - probe.base);
   admin.close();
   churn.close();
+}
+
+/**
+ * Keys of its own that expire on the idle server, in two groups. The first expires, is looked for with EXISTS (not
+ * found) and then INFO's expired_keys must have grown by its number (each removed once, on access or by a sweep),
+ * while db0:keys counts the second, not yet due. Then the second expires unread, and KEYS must not list it nor INFO
+ * count it (whichever looks first), EXISTS must not find it, and expired_keys grows by its number too.
+ */
+async function expiryCheck(admin: RawClient, rng: Rng, where: string): Promise<void> {
+  const stats = async (): Promise<ServerStats> => {
+    const info = await admin.call('INFO');
+    try {
+      return parseStats(String(info));
+    } catch (e) {
+      throw new TestFailure(
+        `${where}: INFO replied ${showBytes(info)}, which parseStats cannot read: ${(e as Error).message}.`,
+      );
+    }
+  };
+  const group = (tag: string) =>
+    Array.from({ length: rng.between(2, 4) }, (_, i) => `expiry:${tag}:${rng.int(1e6)}:${i}`);
+  const first = group('a');
+  const second = group('b');
+  const before = await stats();
+  for (const k of first) admin.send('SET', k, 'soon gone', 'PX', rng.between(5, 25));
+  for (const k of second) admin.send('SET', k, 'gone a little later', 'PX', rng.between(150, 200));
+  for (const k of [...first, ...second]) {
+    const ok = await admin.reply(`SET ${k} PX`, 10_000);
+    check(ok === 'OK', `${where}: SET ${k} ... PX replied ${showBytes(ok)}; expected OK.`);
+  }
+  // Every deadline is at most PX after the last reply arrived (the server set it before answering), whatever the load.
+  const acked = Date.now();
+  await sleep(60);
+  const counted = (group: string[], from: ServerStats, to: ServerStats, how: string): void =>
+    check(
+      to.expiredKeys >= from.expiredKeys + group.length,
+      `${where}: INFO said expired_keys:${from.expiredKeys}, then ${group.length} keys of the test's own expired and were looked for (${how}); INFO then said expired_keys:${to.expiredKeys}, expected at least ${from.expiredKeys + group.length}. ` +
+        'expired_keys counts every key removed because it expired, whether a command found it expired (on access) or the sweep removed it.',
+    );
+  const gone = async (group: string[], what: string): Promise<void> => {
+    const found = await admin.call('EXISTS', ...group);
+    check(
+      found === 0,
+      `${where}: EXISTS of ${group.length} keys set with ${what} replied ${showBytes(found)}; expected 0 (they had expired).`,
+    );
+  };
+  await gone(first, 'PX 5-25, 60 ms earlier');
+  const middle = await stats();
+  counted(first, before, middle, 'EXISTS');
+  // Nothing else runs: the keys can only have grown by the second group (and shrunk by keys expiring meanwhile).
+  check(
+    middle.keys <= before.keys + second.length,
+    `${where}: INFO said db0:keys=${before.keys}; then ${first.length} keys were set with PX 5-25 and ${second.length} with PX 150-200, and the first ${first.length} expired (EXISTS did not find them). ` +
+      `INFO now says db0:keys=${middle.keys}, more than ${before.keys + second.length}: expired keys must never be counted, even before the sweep removed them.`,
+  );
+  await sleep(Math.max(0, acked + 260 - Date.now()));
+  const listed = async (): Promise<void> => {
+    const got = await admin.call('KEYS', 'expiry:*');
+    check(
+      Array.isArray(got) && got.length === 0,
+      `${where}: keys of the test's own were set with PX 150-200 and not touched; 260 ms later KEYS expiry:* listed ${showBytes(got)}. ` +
+        'An expired key must never be visible, even before the sweep removed it: KEYS must leave out (or first remove) keys whose deadline has passed.',
+    );
+  };
+  const infoFirst = rng.chance(0.5);
+  if (!infoFirst) await listed();
+  const late = await stats();
+  check(
+    late.keys <= before.keys,
+    `${where}: INFO said db0:keys=${before.keys}; then keys of the test's own were set with PX 5-200 and all of them expired (260 ms ago at most), nothing else running. ` +
+      `INFO now says db0:keys=${late.keys}, more than ${before.keys}: expired keys must never be counted, even before the sweep removed them.`,
+  );
+  if (infoFirst) await listed();
+  await gone(second, 'PX 150-200, 260 ms earlier');
+  counted(second, middle, await stats(), infoFirst ? 'INFO, KEYS, EXISTS' : 'KEYS, INFO, EXISTS');
+}
+
+/** The slow reader's load: ECHOs of 64 kB, pipelined, 32 MB of replies in all (as TestSlowReader). */
+const SLOW_ECHOS = 512;
+const SLOW_ECHO_BYTES = 65_536;
+
+/**
+ * A client that pipelines 32 MB of ECHOs and reads none of the replies (memory bounded per client): the server must
+ * stop reading from it, so that part of what it sent stays unsent, while another connection is served; once it reads,
+ * every reply comes in order, or the connection is closed (an output limit, as Redis has).
+ */
+async function slowReader(res: Resources, port: number, rng: Rng, where: string): Promise<void> {
+  const other = await res.connect(port, 'latin1');
+  const greedy = await res.connect(port, 'latin1');
+  greedy.socket.pause(); // reads nothing: the replies pile up on the server's side
+  const payload = randomBytes(rng, 64).repeat(SLOW_ECHO_BYTES / 64);
+  const echo = encodeCommand(['ECHO', Buffer.from(payload, 'latin1')]);
+  for (let i = 0; i < SLOW_ECHOS; i++) greedy.sendRaw(echo);
+  // Until the server stops taking its commands (what is unsent stays put for half a second) or has taken them all.
+  let unsent = greedy.socket.writableLength;
+  let stillFor = 0;
+  for (let waited = 0; waited < 15_000 && unsent > 0 && stillFor < 500; waited += 100) {
+    await sleep(100);
+    stillFor = greedy.socket.writableLength === unsent ? stillFor + 100 : 0;
+    unsent = greedy.socket.writableLength;
+  }
+  const pong = await other.call('PING');
+  check(
+    pong === 'PONG',
+    `${where}: while a client did not read its replies, another connection's PING got ${showBytes(pong)}; expected PONG.`,
+  );
+  check(
+    greedy.closed || unsent > 0,
+    `${where}: a client pipelined ${SLOW_ECHOS} ECHOs of 64 kB (${((SLOW_ECHOS * echo.length) / 1e6).toFixed(0)} MB) and read none of the replies, yet the server read every one of those commands: ` +
+      'their replies had to be kept in its memory, and a client that never reads can take the whole process. Backpressure: before running each command, look at the replies not yet sent ' +
+      "(those being collected plus socket.writableLength); past about 1 MB stop, socket.pause(), and on 'drain' run the commands waiting in the parser, then socket.resume().",
+  );
+  greedy.socket.resume();
+  for (let i = 0; i < SLOW_ECHOS; i++) {
+    const r = await greedy.replyOrClose(10_000);
+    if (r === 'closed') break; // an output limit closed it: allowed, as in Redis
+    if (r === 'timeout')
+      throw new TestFailure(
+        `${where}: the client that had not read its replies started reading: after ${i} of ${SLOW_ECHOS} replies, nothing came for 10 s. After a pause for backpressure, resume at 'drain' and run the commands still waiting in the parser.`,
+      );
+    if (r.reply !== payload)
+      throw new TestFailure(
+        `${where}: reply ${i + 1} of ${SLOW_ECHOS} to a slow reader's ECHO <64 kB> was ${showBytes(r.reply).slice(0, 60)}; expected the 64 kB it sent, replies in request order.`,
+      );
+  }
+  greedy.close();
+  other.close();
+}
+
+/** The handout's bound on one transaction's queue (commands); the command past it is refused and EXEC aborts. */
+const MULTI_MAX_COMMANDS = 100_000;
+
+/**
+ * A client that queues more commands in one transaction than the handout allows (memory bounded per client): each of
+ * the first 100,000 is QUEUED, the next is refused with an error, EXEC aborts, and the connection still serves.
+ */
+async function queueBound(res: Resources, port: number, where: string): Promise<void> {
+  const c = await res.connect(port, 'latin1');
+  c.send('MULTI');
+  for (let i = 0; i <= MULTI_MAX_COMMANDS; i++) c.send('PING');
+  c.send('EXEC');
+  c.send('PING');
+  const ok = await c.reply('MULTI', 10_000);
+  check(ok === 'OK', `${where}: MULTI replied ${showBytes(ok)}; expected OK.`);
+  for (let i = 1; i <= MULTI_MAX_COMMANDS + 1; i++) {
+    const got = await c.reply(`PING number ${i} inside MULTI`, 20_000);
+    const past = i > MULTI_MAX_COMMANDS;
+    if (past ? !(got instanceof RespError) : got !== 'QUEUED')
+      throw new TestFailure(
+        `${where}: a client sent MULTI, then ${MULTI_MAX_COMMANDS + 1} PINGs, then EXEC; PING number ${i} was answered ${showBytes(got)}, expected ${past ? 'an error (the queue is full: the handout bounds a transaction to 100,000 commands and 128 MiB of words)' : 'QUEUED'}. ` +
+          'Without the bound one client grows the server without limit; the command that would pass it is refused, which makes EXEC abort, and the connection stays open.',
+      );
+  }
+  const exec = await c.reply('EXEC', 20_000);
+  check(
+    exec instanceof RespError && exec.message.startsWith('EXECABORT'),
+    `${where}: EXEC of a transaction whose ${MULTI_MAX_COMMANDS + 1}th command was refused (the queue was full) replied ${showBytes(exec)}; expected EXECABORT: a refused command makes the whole transaction abort.`,
+  );
+  const pong = await c.reply('PING after EXEC', 10_000);
+  check(pong === 'PONG', `${where}: PING after the aborted transaction replied ${showBytes(pong)}; expected PONG.`);
+  c.close();
 }
 
 /** INFO, twice in a row on an idle server: it counts itself, and its keyspace line agrees with the model. */
@@ -1429,6 +1689,12 @@ async function infoCheck(admin: RawClient, workers: readonly Worker[], where: st
       `${where}: INFO replied ${showBytes(a)}, which parseStats cannot read: ${(e as Error).message}.`,
     );
   }
+  const expired = workers.reduce((n, wk) => n + wk.expiredSeen.size, 0);
+  check(
+    second.expiredKeys >= expired,
+    `${where}: INFO said expired_keys:${second.expiredKeys}, but GET, TTL, PTTL or EXISTS found at least ${expired} keys after their deadline had passed. ` +
+      'Each of them was removed because it expired, on that access or by the sweep before it, and expired_keys counts every such removal, on access as well as by the sweep, since the server started.',
+  );
   check(
     second.totalCommands === first.totalCommands + 1,
     `${where}: two INFOs in a row, with nothing else running, said total_commands_processed ${first.totalCommands} then ${second.totalCommands}; ` +
@@ -1529,8 +1795,22 @@ async function serverRound(res: Resources, ctx: Ctx, round: number): Promise<voi
         working--;
       }),
     ]);
-    await barrier(res, server.port, workers, rng, here(), probe);
+    await barrier(
+      res,
+      server.port,
+      workers,
+      rng,
+      here(),
+      probe,
+      () => {
+        if (always) disk.copyNow('just after FLUSHDB was acknowledged');
+      },
+      round === 0 && phase === 0,
+    );
   }
+  // One last write, then at once the copy (kill -9 now) and a clean close: what close() writes must hold it.
+  const last = workers[rng.int(workers.length)];
+  await last.write(['SET', last.keys[rng.int(last.keys.length)], `last:${rng.int(1e6)}`]);
   const t1 = Date.now();
   disk.copyNow('after the last acknowledged reply');
   disk.uninstall();
@@ -1539,17 +1819,63 @@ async function serverRound(res: Resources, ctx: Ctx, round: number): Promise<voi
   );
   for (const w of workers) w.conn?.close();
   probe.conn?.close();
+  await server.close();
+  // A record in the middle of the longest log among the copies, damaged: corruption, which must stop the start.
+  const damaged = longestLog(disk.points.map((p) => p.dir));
+  if (damaged !== undefined) {
+    const tried = await checkDamagedLogs(
+      res,
+      damaged,
+      { fsync: plan.fsync, snapshotIntervalMs: 60_000, sweepIntervalMs: 60_000 },
+      keyedRng(ctx.seed, `lab5-nemesis-damage-${round}`),
+      `${where}: a crash copy`,
+    );
+    ctx.log(`${where}: ${tried} damaged copies of a crash copy's log, each refused`);
+  }
   // Each copy is what kill -9 would have left: restart on it, compare, write once more, restart again.
   for (const p of disk.points) {
     const bounds = p.marks.map((m) => ({ lo: plan.fsync === 'always' ? m.acked : 0, hi: m.sent }));
     const what = `${where}: after a crash ${p.what}`;
     await restartAndCheck(res, p.dir, plan, workers, bounds, what, p.probe);
   }
-  // A clean close and restart keep everything.
-  await server.close();
+  // The clean close (above) kept everything. close() writes a final snapshot, and a snapshot in place empties the
+  // log: the snapshot alone (the log removed) holds everything.
+  const log = path.join(dataDir, 'appendonly.aof');
+  const left = fs.existsSync(log) ? fs.statSync(log).size : 0;
+  check(
+    left === 0,
+    `${where}: after close(), appendonly.aof still holds ${left} bytes. close() flushes the log and writes a final snapshot, and once a snapshot is in place the log is emptied ` +
+      '(only records appended while it was written are kept, and none can arrive after close()). Likely causes: close() that writes no final snapshot, a snapshot that never cuts the log, or a log cut to the size it had when the snapshot began though nothing came since.',
+  );
   const all = workers.map((w) => ({ lo: w.history.length, hi: w.history.length }));
+  const snapshotOnly = res.tempDir();
+  copyFolder(dataDir, snapshotOnly);
+  fs.rmSync(path.join(snapshotOnly, 'appendonly.aof'), { force: true });
+  await restartAndCheck(
+    res,
+    snapshotOnly,
+    plan,
+    workers,
+    all,
+    `${where}: after close() and a restart from the snapshot alone (appendonly.aof removed)`,
+    probeMark(),
+  );
   await restartAndCheck(res, dataDir, plan, workers, all, `${where}: after close() and a restart`, probeMark());
-  ctx.log(`${where}: workload ${t1 - t0} ms, crash checks ${Date.now() - t1} ms`);
+  const policy = policyOfRound(ctx.seed, round);
+  const fsyncs = await checkPolicyRound(res, policy, keyedRng(ctx.seed, `lab5-nemesis-policy-${round}`), where);
+  ctx.log(`${where}: workload ${t1 - t0} ms, crash checks ${Date.now() - t1} ms; its fsync check: ${fsyncs}`);
+}
+
+/** Of the data folders `dirs`, the one whose appendonly.aof holds the most complete records (undefined: none has any). */
+function longestLog(dirs: readonly string[]): string | undefined {
+  let best: { dir: string; n: number } | undefined;
+  for (const dir of dirs) {
+    const file = path.join(dir, 'appendonly.aof');
+    if (!fs.existsSync(file)) continue;
+    const n = logRecords(fs.readFileSync(file)).length;
+    if (best === undefined || n > best.n) best = { dir, n };
+  }
+  return best?.dir;
 }
 
 /**
@@ -1581,7 +1907,7 @@ async function scanMatchesKeys(c: RawClient, keys: readonly string[], what: stri
   // Only keys present for the whole walk count: one whose TTL ran out during it may be left out.
   const after = await c.call('KEYS', '*');
   const stayed = new Set(Array.isArray(after) ? (after as string[]) : keys);
-  const missing = keys.filter((k) => !seen.has(k) && stayed.has(k) && !k.startsWith('churn:'));
+  const missing = keys.filter((k) => !seen.has(k) && stayed.has(k) && !/^(churn|expiry):/.test(k));
   check(
     cursor === '0' && missing.length === 0,
     `${what}: a SCAN walk (COUNT 7, nothing else running) ${cursor !== '0' ? 'did not come back to cursor 0' : `never returned ${missing.length} of the ${keys.length} keys KEYS * lists, e.g. ${missing.slice(0, 3).map(showBytes).join(', ')}`}. ` +
@@ -1656,7 +1982,7 @@ async function restartAndCheck(
 
 export const nemesisRedis = realTest(
   'TestNemesisRedis',
-  'random pipelines and transactions on several connections, judged by a model of Redis; the data folder copied at random disk writes (kill -9) must restart to an acknowledged state',
+  'random pipelines and transactions on several connections, judged by a model of Redis; the data folder copied at random disk writes (kill -9) must restart to an acknowledged state, a damaged log must stop the start; each round also checks one fsync policy',
   async (res, ctx) => {
     for (let round = 0; round < 3; round++) await serverRound(res, ctx, round);
   },
@@ -1763,6 +2089,8 @@ interface ClientPhase {
   readonly faults: boolean;
   readonly exact: boolean;
   readonly ops: number;
+  /** Each caller waits this long (ms, a range) between its calls, so that the phase outlasts the client's timeout. */
+  readonly pauseMs?: readonly [number, number];
 }
 
 const MIXUP =
@@ -1772,7 +2100,7 @@ const MIXUP =
 
 export const nemesisClient = realTest(
   'TestNemesisClient',
-  'callers share one ShardedClient over real servers, one restarting, and a fake that sends half a reply then closes or finishes late: each caller gets its own answer or ServerUnavailableError, keys on their servers',
+  'callers share one ShardedClient over real servers, one restarting, and a fake that sends half a reply then closes or finishes late: each caller gets its own answer or ServerUnavailableError, keys on their servers (ring ties included), no retry while the servers are healthy',
   async (res, ctx) => {
     const rng = keyedRng(ctx.seed, 'lab5-nemesis-client');
     const options = { timeoutMs: 400, retries: 3, retryDelayMs: 100 };
@@ -1815,21 +2143,40 @@ export const nemesisClient = realTest(
       ...ids.flatMap((id) => [0, 1, 79, 158, 159].map((i) => `server-${id}#${i}`)),
       ...Array.from({ length: 3000 }, (_, i) => `k${i}:${rng.int(1e9)}`),
     ];
-    for (const rule of ['ring', 'modulo'] as const) {
-      const probe = rule === sharding ? client : res.client(servers, { ...options, sharding: rule });
-      const place = expectedPlacement(ids, rule);
-      const wrong = manyKeys.filter((k) => probe.indexFor(k) !== place(k));
+    // Then the ring over ids two of which have a point at the same position (a tie: the lower id owns it), given in
+    // an order drawn from the seed and in the reverse order, with keys named exactly like the tied points.
+    const [a, ia, b, ib] = rng.pick(TIED_POINTS);
+    const tiedIds = [a, b, rng.between(1, 3000)].filter((x, i, all) => all.indexOf(x) === i);
+    for (let i = tiedIds.length - 1; i > 0; i--) {
+      const j = rng.int(i + 1);
+      [tiedIds[i], tiedIds[j]] = [tiedIds[j], tiedIds[i]];
+    }
+    const tiedServers = tiedIds.map((id) => ({ id, host: '127.0.0.1', port: servers[0].port }));
+    const tiedKeys = [`server-${a}#${ia}`, `server-${b}#${ib}`, ...manyKeys.slice(0, 500)];
+    for (const [rule, list, keys] of [
+      ['ring', servers, manyKeys],
+      ['modulo', servers, manyKeys],
+      ['ring', tiedServers, tiedKeys],
+      ['ring', [...tiedServers].reverse(), tiedKeys],
+    ] as const) {
+      const idList = list.map((s) => s.id);
+      const probe = rule === sharding && list === servers ? client : res.client(list, { ...options, sharding: rule });
+      const place = expectedPlacement(idList, rule);
+      const wrong = keys.filter((k) => probe.indexFor(k) !== place(k));
       check(
         wrong.length === 0,
-        `With sharding '${rule}' and server ids ${ids.join(', ')}, indexFor puts ${wrong.length} of ${manyKeys.length} keys on another server than the handout's rule, ` +
+        `With sharding '${rule}' and server ids ${idList.join(', ')}${list !== servers ? ` (nodes ${a} and ${b} each have a point at the same position: "server-${a}#${ia}" and "server-${b}#${ib}" start alike; the lower id owns it)` : ''}, indexFor puts ${wrong.length} of ${keys.length} keys on another server than the handout's rule, ` +
           `e.g. indexFor(${JSON.stringify(wrong[0])}) is ${wrong.length ? probe.indexFor(wrong[0]) : ''}, expected ${wrong.length ? place(wrong[0]) : ''}. ` +
           (rule === 'ring'
-            ? 'The ring: 160 points per node at the first 32 bits of md5("server-<id>#<i>"); a key goes to the first point at or after its own position (a point exactly there counts), wrapping around past the last point; ids are ids, not positions in the list.'
+            ? 'The ring: 160 points per node at the first 32 bits of md5("server-<id>#<i>") (not the whole digest); a key goes to the first point at or after its own position (a point exactly there counts), wrapping around past the last point; ' +
+              'two nodes on the same point: the lower id first, whatever order the nodes were given in (sort by position, then id); ids are ids, not positions in the list.'
             : 'md5 mod n: the whole 128-bit digest of the UTF-8 bytes, as a BigInt, modulo the number of servers.'),
       );
       if (probe !== client) probe.close();
     }
     let failures = 0;
+    /** The longest call of the current phase, ms. */
+    let slowest = 0;
     const call = async (phase: ClientPhase, c: number, i: number, r: Rng): Promise<void> => {
       const k = r.pick(callerKeys[c]);
       const poss = model.get(k)!;
@@ -1867,6 +2214,8 @@ export const nemesisClient = realTest(
         );
         if (op === 0) poss.add(v);
         if (op === 2) poss.add(null);
+      } finally {
+        slowest = Math.max(slowest, Date.now() - t0);
       }
     };
     const run = (phase: ClientPhase): Promise<unknown> =>
@@ -1876,11 +2225,22 @@ export const nemesisClient = realTest(
         Promise.all(
           callerKeys.map(async (_, c) => {
             const r = keyedRng(ctx.seed, `lab5-nemesis-client-${phase.name}-${c}`);
-            for (let i = 0; i < phase.ops; i++) await call(phase, c, i, r);
+            for (let i = 0; i < phase.ops; i++) {
+              await call(phase, c, i, r);
+              if (phase.pauseMs) await sleep(r.between(...phase.pauseMs));
+            }
           }),
         ),
       );
-    await run({ name: 'steady', faults: false, exact: true, ops: 8 });
+    // Healthy servers for longer than the timeout: every call is answered at once, so none may be retried, unless
+    // the machine stalled one past the timeout (then a call took that long).
+    slowest = 0;
+    await run({ name: 'steady', faults: false, exact: true, ops: 8, pauseMs: [30, 110] });
+    check(
+      retries.length === 0 || slowest >= options.timeoutMs,
+      `In the steady phase (healthy servers, every reply at once, for more than timeoutMs ${options.timeoutMs}), the client retried ${retries.length} time(s), though no call took ${options.timeoutMs} ms (the slowest took ${slowest} ms) ${where}. ` +
+        'A request answered must leave nothing behind: clear its timer when its reply arrives (a timer that fires timeoutMs later fails the connection and the requests then in flight), and keep the connection open between requests.',
+    );
     fake.faulty = true;
     await run({ name: 'fault', faults: true, exact: false, ops: 6 });
     fake.faulty = false;
@@ -1948,6 +2308,33 @@ export const nemesisClient = realTest(
     );
   },
 );
+
+/**
+ * Pairs of ring points at the same position (the first 32 bits of their md5 are equal), as [id, i, id, i]: node ids up
+ * to 3000 whose texts "server-<id>#<i>" tie, found once with md5 (expectedPlacement places keys by the handout's rule either way).
+ */
+const TIED_POINTS: ReadonlyArray<readonly [number, number, number, number]> = [
+  [672, 96, 761, 85],
+  [510, 59, 832, 34],
+  [656, 35, 1195, 101],
+  [46, 131, 1287, 158],
+  [1408, 22, 1619, 46],
+  [1078, 133, 1898, 51],
+  [258, 95, 1908, 46],
+  [1869, 75, 1931, 112],
+  [1021, 159, 2150, 42],
+  [1849, 22, 2237, 102],
+  [1541, 68, 2250, 44],
+  [1907, 147, 2361, 89],
+  [1783, 40, 2373, 152],
+  [1270, 105, 2552, 137],
+  [2066, 151, 2636, 49],
+  [1847, 66, 2671, 46],
+  [1517, 74, 2759, 70],
+  [1534, 61, 2766, 49],
+  [2724, 12, 2793, 29],
+  [54, 54, 2900, 95],
+];
 
 /** The handout's placement of a key, as a server index: md5 mod n, or the ring over the ids. */
 function expectedPlacement(ids: readonly number[], sharding: 'ring' | 'modulo'): (key: string) => number {

@@ -2,11 +2,12 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { parseStats } from '../info';
-import { encodeCommand, RequestParser, RespReply } from '../resp';
+import { encodeCommand, RequestParser } from '../resp';
 import { TestFailure, check } from '../../suite';
 import { Rng } from '../../world/rng';
 import type { RunningServer } from '../types';
-import { describe, folderBytes, RawClient, Resources, same, show, sleep, SyncWatch } from './harness';
+import { folderBytes, RawClient, Resources, same, show, sleep } from './harness';
+import { checkAlways, checkEverysec, checkNo, type Write } from './fsync-checks';
 import {
   realTest,
   word,
@@ -181,35 +182,6 @@ export const crashRecovery = realTest(
   },
 );
 
-/** How the test finds a sync: the calls it watches, for the failure messages. */
-const SYNC_CALLS = "fs.fsyncSync, fs.fsync, fs.fdatasyncSync, fs.fdatasync, or a FileHandle's sync() or datasync()";
-
-/**
- * Sends one write and waits for its reply; with fsync 'always', fails unless a sync of a file in the data folder
- * finished after the command was sent and before the server wrote the reply.
- */
-async function expectSyncedAck(
-  c: RawClient,
-  watch: SyncWatch,
-  args: Array<string | number>,
-  want: RespReply,
-): Promise<void> {
-  const sent = watch.now();
-  await c.expect(args, want);
-  const replied = watch.replies.find((s) => s > sent) ?? watch.now();
-  const synced = watch.syncsAfter(sent);
-  check(
-    synced.length > 0,
-    `With fsync 'always', ${describe(args)} was acknowledged (${show(want)}) but nothing in the data folder was fsynced between the command and its reply. ` +
-      `'always' promises that a write a client saw acknowledged is on disk: append the chunk's changes to appendonly.aof, force them to disk with ${SYNC_CALLS}, and only then write the replies.`,
-  );
-  check(
-    synced[0] < replied,
-    `With fsync 'always', the server wrote the reply to ${describe(args)} before it fsynced the log. A crash between the two loses a write the client already saw acknowledged: ` +
-      'finish the fsync first, then write the replies to the socket.',
-  );
-}
-
 export const fsyncPolicy = realTest(
   'TestFsyncPolicy',
   "fsync 'always' syncs before every acknowledgement; 'everysec' about once a second; 'no' leaves it to the OS",
@@ -220,7 +192,7 @@ export const fsyncPolicy = realTest(
     let server = await res.server({ dataDir, fsync: 'always', ...quiet });
     let watch = await res.watchSyncs(dataDir, server.port);
     let c = await res.connect(server.port);
-    const writes: Array<[Array<string | number>, RespReply]> = [
+    const writes: Write[] = [
       [['SET', 'a', word(rng, 10)], 'OK'],
       [['SET', 'b', word(rng, 10), 'PX', 60_000], 'OK'],
       [['INCR', 'n'], 1],
@@ -231,20 +203,9 @@ export const fsyncPolicy = realTest(
       [['FLUSHDB'], 'OK'],
     ];
     for (let i = 0; i < 12; i++) writes.push([['SET', `k:${i}`, word(rng, rng.between(1, 30))], 'OK']);
-    for (const [args, want] of writes) await expectSyncedAck(c, watch, args, want);
     // A pipelined batch may share one fsync (group commit), but it comes before the first reply.
-    const sent = watch.now();
-    for (let i = 0; i < 20; i++) c.send('SET', `batch:${i}`, word(rng, 10));
-    for (let i = 0; i < 20; i++)
-      check(
-        same(await c.reply(`SET batch:${i} (pipelined)`), 'OK'),
-        `SET batch:${i} (one of 20 pipelined) was not acknowledged with OK.`,
-      );
-    const firstReply = watch.replies.find((s) => s > sent) ?? watch.now();
-    check(
-      watch.syncsAfter(sent).some((s) => s < firstReply),
-      `With fsync 'always', 20 pipelined SETs were acknowledged without an fsync of the log before the first reply was written. One fsync per chunk of input is enough (group commit), but it must come before the chunk's replies.`,
-    );
+    const batch = Array.from({ length: 20 }, (_, i) => ['SET', `batch:${i}`, word(rng, 10)]);
+    await checkAlways(c, watch, writes, batch);
     ctx.log(`'always': ${watch.syncs.length} fsync(s) for ${writes.length + 20} acknowledged writes`);
     c.close();
     await server.close();
@@ -254,16 +215,8 @@ export const fsyncPolicy = realTest(
     server = await res.server({ dataDir, fsync: 'no', ...quiet });
     watch = await res.watchSyncs(dataDir, server.port);
     c = await res.connect(server.port);
-    const before = watch.now();
-    for (const [args, want] of writes) await c.expect(args, want);
-    await sleep(200); // an fsync started by the last write has finished by now
-    const noSyncs = watch.syncsAfter(before).length;
+    const noSyncs = await checkNo(c, watch, writes);
     ctx.log(`'no': ${noSyncs} fsync(s) for ${writes.length} writes`);
-    check(
-      noSyncs <= 1,
-      `With fsync 'no', the server fsynced its data folder ${noSyncs} times during ${writes.length} writes (one at a time, no snapshot due). ` +
-        "'no' leaves it to the operating system when the log reaches the disk, which is why it is the fastest: write each record to the log, but do not fsync it (a snapshot and close() may still fsync).",
-    );
     c.close();
     await server.close();
 
@@ -273,39 +226,8 @@ export const fsyncPolicy = realTest(
     server = await res.server({ dataDir, ...quiet });
     watch = await res.watchSyncs(dataDir, server.port);
     c = await res.connect(server.port);
-    const t0 = Date.now();
-    const from = watch.now();
-    let sentWrites = 0;
-    let lastSent = from;
-    while (Date.now() - t0 < 1500) {
-      for (let i = 0; i < 20; i++) c.send('SET', `burst:${sentWrites + i}`, word(rng, 20));
-      for (let i = 0; i < 20; i++)
-        check(
-          same(await c.reply(`SET burst:${sentWrites + i}`), 'OK'),
-          `SET burst:${sentWrites + i} was not acknowledged with OK.`,
-        );
-      // Once the burst is acknowledged it is in the log: a sync must come after this moment (one during the burst
-      // may have missed its end).
-      lastSent = watch.now();
-      sentWrites += 20;
-      await sleep(20);
-    }
-    const deadline = Date.now() + 2500;
-    while (watch.syncsAfter(lastSent).length === 0 && Date.now() < deadline) await sleep(25);
-    const elapsed = Date.now() - t0;
-    const everysec = watch.syncsAfter(from).length;
-    ctx.log(`'everysec': ${everysec} fsync(s) for ${sentWrites} writes in ${(elapsed / 1000).toFixed(1)} s`);
-    check(
-      watch.syncsAfter(lastSent).length > 0,
-      `With fsync 'everysec', ${sentWrites} writes were acknowledged in 1.5 s, and 2.5 s after the last of them arrived the log had still not been fsynced since. ` +
-        "'everysec' (the default, used here: the server was started without an fsync option) promises that every write reaches the disk within about a second, even when no more writes come: keep a timer (every 1000 ms) that fsyncs the log when something was written since the last fsync, and clear it in close().",
-    );
-    const allowed = Math.ceil(elapsed / 1000) + 1;
-    check(
-      everysec <= allowed,
-      `With fsync 'everysec', the server fsynced its data folder ${everysec} times while ${sentWrites} writes arrived over ${(elapsed / 1000).toFixed(1)} s; expected about one fsync per second (at most ${allowed}). ` +
-        "'everysec' accepts losing up to a second of writes in exchange for speed: do not fsync per write or per chunk, only from the once-a-second timer ('always' is the policy that fsyncs before every reply).",
-    );
+    const summary = await checkEverysec(c, watch, (i) => ['SET', `burst:${i}`, word(rng, 20)], true);
+    ctx.log(`'everysec': ${summary}`);
   },
 );
 

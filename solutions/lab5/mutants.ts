@@ -722,7 +722,7 @@ export const mutants: Mutant[] = [
     file: 'persistence.ts',
     replace: [
       [
-        "      ? cmd.length === 3 || (cmd.length === 5 && cmd[3] === 'PXAT' && /^\\d{1,15}$/.test(cmd[4]))\n      : name === 'DEL'",
+        "      ? cmd.length === 3 || (cmd.length === 5 && cmd[3] === 'PXAT' && isDeadline(cmd[4]))\n      : name === 'DEL'",
         "      ? true\n      : name === 'DEL'",
       ],
     ],

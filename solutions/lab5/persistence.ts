@@ -14,6 +14,7 @@
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import { INT64_MAX } from '../../lab5/int64';
 import { ProtocolError, RequestParser, encodeCommand } from '../../lab5/resp';
 import type { FsyncPolicy } from '../../lab5/types';
 
@@ -40,9 +41,23 @@ function record(words: string[]): Buffer {
   return encodeCommand(words.map((w) => Buffer.from(w, 'latin1')));
 }
 
+/**
+ * A deadline as a record states it: whole ms within 64 bits. Deadlines are held as doubles, so one near Redis's
+ * limit (PEXPIRE of 9.2e18 ms) can round up past 2^63 - 1; it is written as 2^63 - 1, the latest one Redis accepts.
+ */
+function deadlineText(expiresAt: number): string {
+  const ms = BigInt(Math.trunc(expiresAt));
+  return String(ms > INT64_MAX ? INT64_MAX : ms);
+}
+
+/** Is `text` a deadline a record may state: digits of a non-negative 64-bit integer (past 2^53 included)? */
+function isDeadline(text: string): boolean {
+  return /^\d{1,19}$/.test(text) && BigInt(text) <= INT64_MAX;
+}
+
 function setRecord(e: StoredEntry): Buffer {
   return record(
-    e.expiresAt === undefined ? ['SET', e.key, e.value] : ['SET', e.key, e.value, 'PXAT', String(e.expiresAt)],
+    e.expiresAt === undefined ? ['SET', e.key, e.value] : ['SET', e.key, e.value, 'PXAT', deadlineText(e.expiresAt)],
   );
 }
 
@@ -52,7 +67,7 @@ function invalidRecord(cmd: string[], allowed: readonly string[]): string | unde
   if (!allowed.includes(name)) return `unknown record ${JSON.stringify(name.slice(0, 20))}`;
   const ok =
     name === 'SET'
-      ? cmd.length === 3 || (cmd.length === 5 && cmd[3] === 'PXAT' && /^\d{1,15}$/.test(cmd[4]))
+      ? cmd.length === 3 || (cmd.length === 5 && cmd[3] === 'PXAT' && isDeadline(cmd[4]))
       : name === 'DEL'
         ? cmd.length === 2
         : name === 'END'

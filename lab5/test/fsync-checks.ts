@@ -1,0 +1,121 @@
+// What each fsync policy promises, as the handout fixes it, checked through the fs spies: shared by TestFsyncPolicy and TestNemesisRedis.
+import { RespReply } from '../resp';
+import { check } from '../../suite';
+import { describe, RawClient, same, show, sleep, SyncWatch } from './harness';
+
+/** How the tests find a sync: the calls they watch, for the failure messages. */
+export const SYNC_CALLS =
+  "fs.fsyncSync, fs.fsync, fs.fdatasyncSync, fs.fdatasync, or a FileHandle's sync() or datasync()";
+
+/** A write sent on its own and the reply it must get. */
+export type Write = readonly [Array<string | number>, RespReply];
+
+/**
+ * Sends one write and waits for its reply; with fsync 'always', fails unless a sync of a file in the data folder
+ * finished after the command was sent and before the server wrote the reply.
+ */
+export async function expectSyncedAck(
+  c: RawClient,
+  watch: SyncWatch,
+  args: Array<string | number>,
+  want: RespReply,
+  where = '',
+): Promise<void> {
+  const sent = watch.now();
+  await c.expect(args, want);
+  const replied = watch.replies.find((s) => s > sent) ?? watch.now();
+  const synced = watch.syncsAfter(sent);
+  check(
+    synced.length > 0,
+    `${where}With fsync 'always', ${describe(args)} was acknowledged (${show(want)}) but nothing in the data folder was fsynced between the command and its reply. ` +
+      `'always' promises that a write a client saw acknowledged is on disk: append the chunk's changes to appendonly.aof, force them to disk with ${SYNC_CALLS}, and only then write the replies.`,
+  );
+  check(
+    synced[0] < replied,
+    `${where}With fsync 'always', the server wrote the reply to ${describe(args)} before it fsynced the log. A crash between the two loses a write the client already saw acknowledged: ` +
+      'finish the fsync first, then write the replies to the socket.',
+  );
+}
+
+/** 'always': each write, one at a time, is fsynced before its reply; a pipelined batch shares an fsync before its first reply. */
+export async function checkAlways(
+  c: RawClient,
+  watch: SyncWatch,
+  writes: readonly Write[],
+  batch: readonly string[][],
+  where = '',
+): Promise<void> {
+  for (const [args, want] of writes) await expectSyncedAck(c, watch, args, want, where);
+  const sent = watch.now();
+  for (const args of batch) c.send(...args);
+  for (const args of batch)
+    check(
+      same(await c.reply(`${describe(args)} (pipelined)`), 'OK'),
+      `${where}${describe(args)} (one of ${batch.length} pipelined) was not acknowledged with OK.`,
+    );
+  const firstReply = watch.replies.find((s) => s > sent) ?? watch.now();
+  check(
+    watch.syncsAfter(sent).some((s) => s < firstReply),
+    `${where}With fsync 'always', ${batch.length} pipelined SETs were acknowledged without an fsync of the log before the first reply was written. One fsync per chunk of input is enough (group commit), but it must come before the chunk's replies.`,
+  );
+}
+
+/** 'no': writes one at a time lead to no fsync (at most one); returns how many there were. */
+export async function checkNo(c: RawClient, watch: SyncWatch, writes: readonly Write[], where = ''): Promise<number> {
+  const before = watch.now();
+  for (const [args, want] of writes) await c.expect(args, want);
+  await sleep(200); // an fsync started by the last write has finished by now
+  const noSyncs = watch.syncsAfter(before).length;
+  check(
+    noSyncs <= 1,
+    `${where}With fsync 'no', the server fsynced its data folder ${noSyncs} times during ${writes.length} writes (one at a time, no snapshot due). ` +
+      "'no' leaves it to the operating system when the log reaches the disk, which is why it is the fastest: write each record to the log, but do not fsync it (a snapshot and close() may still fsync).",
+  );
+  return noSyncs;
+}
+
+/**
+ * 'everysec': writes from `next` keep coming for 1.5 s, in bursts of 20; about one fsync per second, and one after the
+ * last burst within about a second. `byDefault`: the server was started without an fsync option. Returns a summary.
+ */
+export async function checkEverysec(
+  c: RawClient,
+  watch: SyncWatch,
+  next: (i: number) => string[],
+  byDefault: boolean,
+  where = '',
+): Promise<string> {
+  const t0 = Date.now();
+  const from = watch.now();
+  let sentWrites = 0;
+  let lastSent = from;
+  while (Date.now() - t0 < 1500) {
+    const burst = Array.from({ length: 20 }, (_, i) => next(sentWrites + i));
+    for (const args of burst) c.send(...args);
+    for (const args of burst)
+      check(same(await c.reply(describe(args)), 'OK'), `${where}${describe(args)} was not acknowledged with OK.`);
+    // Once the burst is acknowledged it is in the log: a sync must come after this moment (one during the burst
+    // may have missed its end).
+    lastSent = watch.now();
+    sentWrites += 20;
+    await sleep(20);
+  }
+  const deadline = Date.now() + 2500;
+  while (watch.syncsAfter(lastSent).length === 0 && Date.now() < deadline) await sleep(25);
+  const elapsed = Date.now() - t0;
+  const everysec = watch.syncsAfter(from).length;
+  const how = byDefault ? 'the default, used here: the server was started without an fsync option' : 'used here';
+  // The count first: a server that fsyncs per write has none left to do after the last one.
+  const allowed = Math.ceil(elapsed / 1000) + 1;
+  check(
+    everysec <= allowed,
+    `${where}With fsync 'everysec', the server fsynced its data folder ${everysec} times while ${sentWrites} writes arrived over ${(elapsed / 1000).toFixed(1)} s; expected about one fsync per second (at most ${allowed}). ` +
+      "'everysec' accepts losing up to a second of writes in exchange for speed: do not fsync per write or per chunk, only from the once-a-second timer ('always' is the policy that fsyncs before every reply).",
+  );
+  check(
+    watch.syncsAfter(lastSent).length > 0,
+    `${where}With fsync 'everysec', ${sentWrites} writes were acknowledged in 1.5 s, and 2.5 s after the last of them arrived the log had still not been fsynced since. ` +
+      `'everysec' (${how}) promises that every write reaches the disk within about a second, even when no more writes come: keep a timer (every 1000 ms) that fsyncs the log when something was written since the last fsync, and clear it in close().`,
+  );
+  return `${everysec} fsync(s) for ${sentWrites} writes in ${(elapsed / 1000).toFixed(1)} s`;
+}
