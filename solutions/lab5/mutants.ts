@@ -285,7 +285,7 @@ export const mutants: Mutant[] = [
     description: 'the log records the time left (PX) instead of the deadline, so a restart gives every key a fresh TTL',
     file: 'persistence.ts',
     replace: [
-      ["'PXAT', String(e.expiresAt)]", "'PXAT', String(e.expiresAt - Date.now())]"],
+      ["'PXAT', deadlineText(e.expiresAt)]", "'PXAT', deadlineText(e.expiresAt - Date.now())]"],
       [
         'expiresAt: at === undefined ? undefined : Number(at)',
         'expiresAt: at === undefined ? undefined : Date.now() + Number(at)',
