@@ -4,6 +4,7 @@
  */
 import { trimStack } from '../../labrpc/stack';
 import { spawnKitScript, type KitProcess } from '../../suite/spawn';
+import { within } from '../../suite/within';
 import fs from 'node:fs'; // the module itself, not a namespace copy: the sync spies replace its functions
 import * as net from 'node:net';
 import * as os from 'node:os';
@@ -44,19 +45,6 @@ export function show(r: RespReply | undefined): string {
 /** Real-time sleep. */
 export function sleep(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));
-}
-
-/** Rejects with a TestFailure saying `what` if `p` takes longer than `ms`. */
-export async function within<T>(ms: number, what: string, p: Promise<T>): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new TestFailure(`${what} took more than ${ms} ms.`)), ms);
-  });
-  try {
-    return await Promise.race([p, timeout]);
-  } finally {
-    clearTimeout(timer);
-  }
 }
 
 /** What a test's clients report as they talk: operations for the #Ops column, and the failing run's transcript. */
@@ -267,7 +255,7 @@ export class Resources {
     while (this.cleanups.length > 0) {
       const fn = this.cleanups.pop()!;
       try {
-        await within(5000, 'cleanup', Promise.resolve().then(fn));
+        await within(Promise.resolve().then(fn), 5000, () => `cleanup took more than 5000 ms.`);
       } catch {
         // keep cleaning
       }
@@ -284,9 +272,9 @@ export class Resources {
   /** Starts the student's server in this process; it is closed at the end unless already closed. */
   async server(options: ServerOptions = {}): Promise<RunningServer> {
     const s = await within(
-      5000,
-      `startServer(${JSON.stringify(options)})`,
       this.impl.startServer({ port: 0, ...options }),
+      5000,
+      () => `startServer(${JSON.stringify(options)}) took more than 5000 ms.`,
     );
     check(
       typeof s?.port === 'number' && s.port > 0,
@@ -300,7 +288,7 @@ export class Resources {
       close: async () => {
         if (closed) return;
         closed = true;
-        await within(5000, `close() of the server on port ${s.port}`, close());
+        await within(close(), 5000, () => `close() of the server on port ${s.port} took more than 5000 ms.`);
       },
     };
     this.defer(() => wrapped.close());
@@ -312,14 +300,14 @@ export class Resources {
     const socket = net.connect({ port, host: '127.0.0.1' });
     this.defer(() => void socket.destroy());
     await within(
-      3000,
-      `connecting to port ${port}`,
       new Promise<void>((resolve, reject) => {
         socket.once('connect', () => resolve());
         socket.once('error', (err) =>
           reject(new TestFailure(`Could not connect to the server on port ${port}: ${err.message}.`)),
         );
       }),
+      3000,
+      () => `connecting to port ${port} took more than 3000 ms.`,
     );
     return new RawClient(socket, encoding, this.observer, `connection ${++this.connections}`, `server :${port}`);
   }
@@ -360,8 +348,6 @@ export class Resources {
     let err = '';
     child.stderr?.on('data', (d: Buffer) => (err += d.toString()));
     const port = await within(
-      20_000,
-      'starting the server in a child process',
       new Promise<number>((resolve, reject) => {
         child.stdout?.on('data', (d: Buffer) => {
           out += d.toString();
@@ -373,6 +359,8 @@ export class Resources {
           reject(new TestFailure(`The server process exited (code ${code}) before listening:\n${text.slice(-2000)}`));
         });
       }),
+      20_000,
+      () => `starting the server in a child process took more than 20000 ms.`,
     );
     return {
       port,

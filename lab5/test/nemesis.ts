@@ -12,7 +12,8 @@ import { EDGE_KEYS, edgeValue } from '../../suite/nemesis/values';
 import { keyedRng, Rng } from '../../world/rng';
 import type { FsyncPolicy } from '../types';
 import { asBytes, Ctx, randomBytes, realTest, showBytes, STRANGE_KEYS } from './common';
-import { describe, RawClient, Resources, sleep, within } from './harness';
+import { describe, RawClient, Resources, sleep } from './harness';
+import { within } from '../../suite/within';
 import { checkDamagedLogs, logRecords } from './nemesis-damage';
 import { checkPolicyRound, policyOfRound } from './nemesis-policy';
 
@@ -2220,8 +2221,6 @@ export const nemesisClient = realTest(
     };
     const run = (phase: ClientPhase): Promise<unknown> =>
       within(
-        30_000,
-        `the ${phase.name} phase`,
         Promise.all(
           callerKeys.map(async (_, c) => {
             const r = keyedRng(ctx.seed, `lab5-nemesis-client-${phase.name}-${c}`);
@@ -2231,6 +2230,8 @@ export const nemesisClient = realTest(
             }
           }),
         ),
+        30_000,
+        () => `the ${phase.name} phase took more than 30000 ms.`,
       );
     // Healthy servers for longer than the timeout: every call is answered at once, so none may be retried, unless
     // the machine stalled one past the timeout (then a call took that long).

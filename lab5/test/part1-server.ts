@@ -1,7 +1,8 @@
 /** Part 1's named tests (the server: commands, errors, protocol, pipelining) */
 import { encodeCommand, RespError } from '../resp';
 import { TestFailure, check } from '../../suite';
-import { describe, RawClient, same, show, sleep, within } from './harness';
+import { describe, RawClient, same, show, sleep } from './harness';
+import { within } from '../../suite/within';
 import { ioredisClient, realTest, word, checkTtl } from './common';
 
 export const setGetDel = realTest(
@@ -16,12 +17,12 @@ export const setGetDel = realTest(
     // A port already in use: startServer rejects with the listen error (it does not crash the process or resolve).
     let busy: unknown;
     await within(
-      5000,
-      `startServer on port ${server.port}, already in use`,
       ctx.impl.startServer({ port: server.port }).then(
         (s) => s.close(),
         (e: unknown) => void (busy = e),
       ),
+      5000,
+      () => `startServer on port ${server.port}, already in use took more than 5000 ms.`,
     );
     check(
       busy instanceof Error &&
@@ -548,11 +549,11 @@ export const transactions = realTest(
     // What ordinary clients do: ioredis's multi().exec().
     // No ready check: ioredis would send INFO, which is part 2.
     const redis = ioredisClient(res, server.port, { enableReadyCheck: false });
-    await within(5000, 'ioredis connecting', redis.connect());
+    await within(redis.connect(), 5000, () => `ioredis connecting took more than 5000 ms.`);
     const results = await within(
-      3000,
-      'ioredis multi().set().incr().get().exec()',
       redis.multi().set('io', '41').incr('io').get('io').exec(),
+      3000,
+      () => `ioredis multi().set().incr().get().exec() took more than 3000 ms.`,
     ).catch((e: Error) => e);
     check(
       JSON.stringify(results) ===

@@ -3,7 +3,8 @@ import { parseStats } from '../info';
 import { collectGarbage } from '../../suite/memory';
 import { TestFailure, check } from '../../suite';
 import { explainDifference, firstDifference, loadCorpus, runSequence } from './redis-corpus';
-import { same, show, sleep, within } from './harness';
+import { same, show, sleep } from './harness';
+import { within } from '../../suite/within';
 import {
   realTest,
   word,
@@ -197,7 +198,11 @@ export const realRedisClient = realTest(
     const errors: string[] = [];
     const redis = ioredisClient(res, server.port, {}, (e) => errors.push(e.message));
     try {
-      await within(5000, 'ioredis connecting (it sends HELLO, CLIENT SETINFO and INFO first)', redis.connect());
+      await within(
+        redis.connect(),
+        5000,
+        () => `ioredis connecting (it sends HELLO, CLIENT SETINFO and INFO first) took more than 5000 ms.`,
+      );
     } catch (e) {
       throw new TestFailure(
         `ioredis could not connect: ${(e as Error).message}${errors.length ? ` (errors: ${errors.join('; ')})` : ''}. It sends HELLO 3 (reply with an error), CLIENT SETINFO (reply OK) and INFO.`,
@@ -207,7 +212,7 @@ export const realRedisClient = realTest(
     const step = async <T>(what: string, p: Promise<T>): Promise<T> => {
       const id = ctx.transcript?.command('ioredis', `server :${server.port}`, what, []);
       try {
-        const got = await within(3000, `ioredis ${what}`, p);
+        const got = await within(p, 3000, () => `ioredis ${what} took more than 3000 ms.`);
         ctx.countOps();
         if (id !== undefined) ctx.transcript?.replied(id, got);
         return got;
@@ -409,10 +414,8 @@ export const scan = realTest(
     await c.expectError(['SCAN', 0, 'LIMIT', 5], 'ERR syntax error', 'an unknown option');
     // What ordinary clients do: ioredis's scanStream walks to cursor 0.
     const redis = ioredisClient(res, server.port);
-    await within(5000, 'ioredis connecting', redis.connect());
+    await within(redis.connect(), 5000, () => `ioredis connecting took more than 5000 ms.`);
     const streamed = await within(
-      5000,
-      "ioredis scanStream({ match: 's:*', count: 25 })",
       new Promise<string[]>((resolve, reject) => {
         const out: string[] = [];
         const stream = redis.scanStream({ match: 's:*', count: 25 });
@@ -420,6 +423,8 @@ export const scan = realTest(
         stream.on('end', () => resolve(out));
         stream.on('error', reject);
       }),
+      5000,
+      () => `ioredis scanStream({ match: 's:*', count: 25 }) took more than 5000 ms.`,
     );
     check(
       new Set(streamed).size === stable.size,

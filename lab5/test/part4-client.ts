@@ -6,7 +6,8 @@ import { reply, RequestParser, RespReply } from '../resp';
 import { TestFailure, check } from '../../suite';
 import { Rng } from '../../world/rng';
 import type { ServerAddress } from '../types';
-import { Resources, same, show, sleep, within } from './harness';
+import { Resources, same, show, sleep } from './harness';
+import { within } from '../../suite/within';
 import { realTest, word, STRANGE_KEYS, checkTtl, waitFor } from './common';
 
 /** The original's placement, computed here independently: MD5 as a 128-bit number, modulo n. */
@@ -119,17 +120,21 @@ export const keysAndStats = realTest(
     );
     // The same numbers through the student's client.
     const client = res.client([{ id: 7, host: '127.0.0.1', port: server.port }]);
-    const viaClient = await within(5000, 'ShardedClient.stats(0)', client.stats(0));
+    const viaClient = await within(client.stats(0), 5000, () => `ShardedClient.stats(0) took more than 5000 ms.`);
     check(
       viaClient.keys === 5 && viaClient.serverId === 7,
       `ShardedClient.stats(0) returned ${JSON.stringify(viaClient)}; expected serverId 7 and 5 keys.`,
     );
-    const userKeys = await within(5000, "ShardedClient.keys(0, 'user:*')", client.keys(0, 'user:*'));
+    const userKeys = await within(
+      client.keys(0, 'user:*'),
+      5000,
+      () => `ShardedClient.keys(0, 'user:*') took more than 5000 ms.`,
+    );
     check(
       same([...userKeys].sort(), ['user:1', 'user:10', 'user:2']),
       `ShardedClient.keys(0, 'user:*') returned ${JSON.stringify(userKeys)}.`,
     );
-    const allKeys = await within(5000, 'ShardedClient.keys(0)', client.keys(0));
+    const allKeys = await within(client.keys(0), 5000, () => `ShardedClient.keys(0) took more than 5000 ms.`);
     check(
       same([...allKeys].sort(), patterns[0][1]),
       `ShardedClient.keys(0) returned ${JSON.stringify(allKeys)}; without a pattern it lists every key ("*"): ${JSON.stringify(patterns[0][1])}.`,
@@ -186,8 +191,6 @@ export const concurrentClients = realTest(
     const client = res.client(addresses(servers.map((s) => s.port)));
     const prefix = word(rng, 6);
     await within(
-      20_000,
-      `${CONCURRENT_CLIENTS} concurrent callers on one ShardedClient`,
       Promise.all(
         Array.from({ length: CONCURRENT_CLIENTS }, async (_, n) => {
           for (let i = 0; i < 20; i++) {
@@ -202,6 +205,8 @@ export const concurrentClients = realTest(
           }
         }),
       ),
+      20_000,
+      () => `${CONCURRENT_CLIENTS} concurrent callers on one ShardedClient took more than 20000 ms.`,
     );
     for (let j = 0; j < 5; j++) {
       const v = await client.get(`${prefix}:ctr:${j}`);
@@ -263,9 +268,9 @@ export const shardPlacement = realTest(
       );
     }
     await within(
-      10_000,
-      'setting 300 keys through ShardedClient',
       Promise.all(keys.map((k) => client.set(k, `v-${k}`))),
+      10_000,
+      () => `setting 300 keys through ShardedClient took more than 10000 ms.`,
     );
     const counts: number[] = [];
     for (let s = 0; s < 3; s++) {
@@ -483,14 +488,15 @@ export const hashRing = realTest(
     const client = res.client(addrs, { sharding: 'ring' });
     const sample = keys.slice(0, 200);
     await within(
-      10_000,
-      "setting 200 keys through ShardedClient with sharding: 'ring' (servers with ids 5, 6 and 7)",
       Promise.all(sample.map((k) => client.set(k, 'x'))).catch((err: Error) => {
         throw new TestFailure(
           `ShardedClient with sharding: 'ring' over servers whose ids are 5, 6 and 7 failed: ${err.message}. The ring gives a key to a node id; ` +
             'find the server with that id (ServerAddress.id), do not take the id for a position in the list.',
         );
       }),
+      10_000,
+      () =>
+        `setting 200 keys through ShardedClient with sharding: 'ring' (servers with ids 5, 6 and 7) took more than 10000 ms.`,
     );
     for (let s = 0; s < 3; s++) {
       const raw = await res.connect(addrs[s].port);
@@ -548,9 +554,9 @@ export const clientTimeout = realTest(
     const t4 = Date.now();
     let timeoutErr: unknown;
     await within(
-      2500,
-      'get on a server that never replies (timeoutMs 300, retries 1)',
       slowClient.get('x').catch((e: unknown) => void (timeoutErr = e)),
+      2500,
+      () => `get on a server that never replies (timeoutMs 300, retries 1) took more than 2500 ms.`,
     );
     const waited = Date.now() - t4;
     expectedError(timeoutErr, ['ServerUnavailableError']);
@@ -569,12 +575,12 @@ export const clientRetry = realTest(
     await servers[1].close();
     const t0 = Date.now();
     const outcome = await within(
-      8000,
-      `get(${JSON.stringify(onTwo)}) with its server stopped`,
       client.get(onTwo).then(
         (value) => ({ value }),
         (error: unknown) => ({ error }),
       ),
+      8000,
+      () => `get(${JSON.stringify(onTwo)}) with its server stopped took more than 8000 ms.`,
     );
     if ('value' in outcome)
       throw new TestFailure(
@@ -619,12 +625,12 @@ export const clientRetryRecovers = realTest(
     await sleep(700);
     servers[1] = await res.server({ serverId: 2, port: addrs[1].port });
     const restarted = await within(
-      4000,
-      `set(${JSON.stringify(onTwo)}) while server 2 restarts`,
       pending.then(
         () => undefined,
         (e: Error) => e,
       ),
+      4000,
+      () => `set(${JSON.stringify(onTwo)}) while server 2 restarts took more than 4000 ms.`,
     );
     check(
       restarted === undefined,
@@ -711,9 +717,9 @@ export const lateReply = realTest(
     await sleep(250);
     const fast = [settle(client.get('fast1')), settle(client.get('fast2'))];
     const [gotSlow, gotFast1, gotFast2] = await within(
-      5000,
-      'three gets on one connection',
       Promise.all([slow, ...fast]),
+      5000,
+      () => `three gets on one connection took more than 5000 ms.`,
     );
     const results: Array<[string, string]> = [
       ['slow', gotSlow],
@@ -740,12 +746,12 @@ export const lateReply = realTest(
     const other = await slowFirstServer(res, 1500);
     const once = res.client(addresses([other.port]), { timeoutMs: 300, retries: 0 });
     const next = await within(
-      4000,
-      'a get sent as soon as the one before it timed out',
       once.get('slow').then(
         (v) => `(the slow get returned ${JSON.stringify(v)})`,
         () => settle(once.get('next')),
       ),
+      4000,
+      () => `a get sent as soon as the one before it timed out took more than 4000 ms.`,
     );
     check(
       next === 'returned "v:next"',
