@@ -53,6 +53,21 @@ function stopPrimaryMidWrite(ts: Lab1Tester, marker: string, reaches: 1 | 2 = 1)
   return () => forced;
 }
 
+/** Stops the primary in the middle of a write of `marker` (as stopPrimaryMidWrite), then holds for good every call `held` picks. */
+function stopMidWriteThenHold(
+  ts: Lab1Tester,
+  marker: string,
+  reaches: 1 | 2,
+  held: (server: number, method: string, args: unknown) => boolean,
+): void {
+  stopPrimaryMidWrite(ts, marker, reaches);
+  const forcing = ts.onCall!;
+  ts.onCall = (server, method, args) => {
+    if (ts.isRunning(0)) return forcing(server, method, args);
+    if (held(server, method, args)) return forever();
+  };
+}
+
 /** The clerk's append of `marker` to KEY while the primary stops in the middle of it; `question` is the failure's hint. */
 function appendAcrossStop(ck: KVClerk, marker: string, question: string): Promise<string> {
   return within(
@@ -188,13 +203,9 @@ export const getAfterTakeover: TestDefinition<Lab1Impl> = {
     const ts = new Lab1Tester(ctx, ALL_THREE);
     await ts.makeClerk().put(KEY, START);
     const marker = 'x 0 0 y';
-    stopPrimaryMidWrite(ts, marker);
-    const forcing = ts.onCall!;
-    ts.onCall = (server, method, args) => {
-      if (ts.isRunning(0)) return forcing(server, method, args);
-      if (method === 'Append' && mentions(args, marker)) return forever(); // the clerk's re-send never arrives
-    };
-    void ts.makeClerk().append(KEY, marker); // never finishes: only gets reach the new primary
+    // The clerk's re-send never arrives: the append never finishes, and only gets reach the new primary.
+    stopMidWriteThenHold(ts, marker, 1, (_server, method, args) => method === 'Append' && mentions(args, marker));
+    void ts.makeClerk().append(KEY, marker);
     while (ts.isRunning(0)) await sleep(1);
     const v1 = await within(
       ts.makeClerk(ts.config, [1, 0, 2]).get(KEY),
@@ -262,14 +273,14 @@ async function appendsAcrossTakeover(
 ): Promise<void> {
   const m1 = 'x 0 0 y';
   const m2 = 'x 1 0 y';
-  stopPrimaryMidWrite(ts, m1, reaches);
   // Once server 0 is stopped, client A's re-send never gets through to server 1: it is held there until server
   // 1 stops (after client B's append), and then goes to server 2.
-  const forcing = ts.onCall!;
-  ts.onCall = (server, method, args) => {
-    if (ts.isRunning(0)) return forcing(server, method, args);
-    if (server === 1 && mentions(args, m1) && !mentions(args, m2)) return forever();
-  };
+  stopMidWriteThenHold(
+    ts,
+    m1,
+    reaches,
+    (server, _method, args) => server === 1 && mentions(args, m1) && !mentions(args, m2),
+  );
   const aOld = a.append(KEY, m1);
   while (ts.isRunning(0)) await sleep(1);
   const bOld = await within(
