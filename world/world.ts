@@ -102,6 +102,8 @@ export class World {
   readonly faults: FaultControl | undefined;
   /** While recording: the lane (client or server) whose code runs now; timers inherit it from whoever set them. */
   private lane = TEST_LANE;
+  /** While recording: what runs after every step (see watchSteps). */
+  private readonly stepWatchers: Array<() => void> = [];
 
   constructor(options: WorldOptions) {
     assertValidSeed(options.seed);
@@ -138,6 +140,16 @@ export class World {
     } finally {
       this.lane = before;
     }
+  }
+
+  /**
+   * While recording (a no-op otherwise): runs `watch` after every step of the run (a fired event and the promise
+   * callbacks it set off), so a test can draw state as it changes without adding events of its own: a recorded
+   * replay then has the same events, trace hash and ending (a deadlock stays a deadlock) as the run it replays.
+   * What `watch` throws is ignored.
+   */
+  watchSteps(watch: () => void): void {
+    if (this.recorder) this.stepWatchers.push(watch);
   }
 
   /** The world whose run is in progress; throws a helpful error when there is none. */
@@ -231,6 +243,7 @@ export class World {
       for (;;) {
         await drainMicrotasks();
         this.throwIfFailed();
+        this.afterStep();
         if (outcome) break;
         if (!this.fireNext()) {
           // Let real I/O and stray real callbacks run before declaring that nothing can happen.
@@ -253,6 +266,17 @@ export class World {
     const result = outcome as { ok: true; value: T } | { ok: false; error: unknown };
     if (!result.ok) throw result.error;
     return result.value;
+  }
+
+  /** Runs the step watchers (recording only). */
+  private afterStep(): void {
+    for (const watch of this.stepWatchers) {
+      try {
+        watch();
+      } catch {
+        // a watcher only draws; it never changes the run
+      }
+    }
   }
 
   /**
