@@ -13,6 +13,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { Command } from 'commander';
 import { runAsScript, runCommand } from './cli';
+import { inLanes } from '../grader/lanes';
 import { GraderUsageError, listNames } from '../grader/errors';
 import { loadLab } from '../grader/labs';
 import {
@@ -126,47 +127,24 @@ export async function gradeBatch(options: BatchOptions): Promise<BatchResult> {
   log.write(`Grading ${students.length} submission(s) of ${options.lab}, ${jobs} at a time (template ${template})\n`);
 
   const rows = new Array<GradebookRow>(students.length);
-  let next = 0;
   let done = 0;
-  const worker = async (): Promise<void> => {
-    while (next < students.length) {
-      const i = next++;
-      const student = students[i];
-      let row: GradebookRow;
-      try {
-        row = await gradeOne({
-          options,
-          student,
-          orderKey,
-          subDir: path.join(submissions, student),
-          template,
-          templateFiles,
-          implFiles: lab.suite.implFiles,
-          manifestFiles: manifest,
-          maxScore,
-          reports,
-          work,
-        });
-      } catch (err) {
-        row = {
-          student,
-          status: 'error',
-          score: 0,
-          maxScore,
-          tests: {},
-          tampered: [],
-          notes: [`the batch grader failed on this submission: ${err instanceof Error ? err.message : String(err)}`],
-          realMs: 0,
-        };
-      }
-      rows[i] = row;
+  const common = { options, orderKey, template, templateFiles, manifestFiles: manifest, maxScore, reports, work };
+  await inLanes(students, jobs, async (queue) => {
+    for (let t = queue.take(); t; t = queue.take()) {
+      const student = t.item;
+      const row = await gradeOneSafely({
+        ...common,
+        student,
+        subDir: path.join(submissions, student),
+        implFiles: lab.suite.implFiles,
+      });
+      rows[t.index] = row;
       done++;
       log.write(
         `  [${done}/${students.length}] ${student}: ${row.status === 'graded' ? `${row.score}/${row.maxScore}` : row.status}${row.tampered.length > 0 ? ' (tampered files)' : ''}  ${(row.realMs / 1000).toFixed(1)}s${timeLeft(Date.now() - started, done, students.length)}\n`,
       );
     }
-  };
-  await Promise.all(Array.from({ length: Math.min(jobs, students.length) }, worker));
+  });
   if (!options.keepWork) fs.rmSync(work, { recursive: true, force: true });
 
   const csv = path.join(out, 'gradebook.csv');
@@ -307,6 +285,24 @@ interface OneJob {
   readonly maxScore: number;
   readonly reports: string;
   readonly work: string;
+}
+
+/** gradeOne, with a failure of the batch itself on this submission as the row's note (the class goes on). */
+async function gradeOneSafely(job: OneJob): Promise<GradebookRow> {
+  try {
+    return await gradeOne(job);
+  } catch (err) {
+    return {
+      student: job.student,
+      status: 'error',
+      score: 0,
+      maxScore: job.maxScore,
+      tests: {},
+      tampered: [],
+      notes: [`the batch grader failed on this submission: ${err instanceof Error ? err.message : String(err)}`],
+      realMs: 0,
+    };
+  }
 }
 
 /** Grades one student: overlay, run the grader in a child process under a time limit, read its JSON. */

@@ -3,7 +3,7 @@ import { expect } from 'chai';
 import { grade } from '../../../grader';
 import type { Job } from '../../../grader/protocol';
 import { inRandomOrder, keyedPick } from '../../../grader/order';
-import { ExclusiveGate } from '../../../grader/supervisor';
+import { ExclusiveGate } from '../../../grader/lanes';
 import { FIXTURES, fixtureOptions } from './helpers';
 
 describe('grader: tests side by side', function () {
