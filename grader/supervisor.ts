@@ -66,6 +66,8 @@ export interface SupervisorOptions {
   readonly stray?: TextSink;
   /** Test processes run side by side (default 1); each job still runs alone in its process. */
   readonly jobs?: number;
+  /** Jobs that run in a test process started for them and ended after them (no other job shares it). */
+  readonly ownProcess?: (job: Job) => boolean;
   /** Jobs that must run with no other job beside them (real-time tests, which other load would make flaky). */
   readonly exclusive?: (job: Job) => boolean;
   /** Called when a job starts. */
@@ -159,11 +161,29 @@ class JobRun {
           this.bootFailure = boot;
           continue;
         }
-        for (let t = queue.take(); t; t = worker.alive ? queue.take() : undefined)
-          await this.runOne(worker, t.item, t.index);
+        for (let t = queue.take(); t; t = worker.alive ? queue.take() : undefined) {
+          if (this.options.ownProcess?.(t.item)) await this.runInOwnProcess(t.item, t.index);
+          else await this.runOne(worker, t.item, t.index);
+        }
       } finally {
         await worker.stop();
       }
+    }
+  }
+
+  /** Runs one job in a test process of its own, ended after it (the lane's own process waits meanwhile). */
+  private async runInOwnProcess(job: Job, index: number): Promise<void> {
+    const worker = new SuiteWorker(this.options, this.sandbox);
+    try {
+      const boot = await worker.boot();
+      if (boot) {
+        this.options.onStart?.(job);
+        this.finish(job, index, { ...crashRecord(job, boot, 0, '', undefined), phase: 'load' });
+        return;
+      }
+      await this.runOne(worker, job, index);
+    } finally {
+      await worker.stop();
     }
   }
 

@@ -60,6 +60,15 @@ describe('grader: tests side by side', function () {
     for (const c of counts) expect(c, 'each of 0..2 about a third of the time').to.be.within(850, 1150);
   });
 
+  it('runs a test marked ownProcess in a test process started for it and ended after it, even on one lane', async () => {
+    const result = await grade(fixtureOptions(FIXTURES.ownprocess, { seed: 1, jobs: 1 }));
+    const brief = result.labs[0].tests.map((t) => [t.name, t.status, t.message.split('\n')[0]]);
+    expect(brief).to.deep.equal([
+      ['TestMarksItsProcess', 'passed', ''],
+      ['TestFindsNoMark', 'passed', ''],
+    ]);
+  });
+
   it('lets ordinary jobs share the machine, and runs an exclusive job alone without starving it', async () => {
     const job = (index: number): Job => ({ index, test: `T${index}`, seed: 1, realLimitMs: 1000 });
     const gate = new ExclusiveGate((j) => j.index === 2);
