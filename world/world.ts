@@ -73,6 +73,11 @@ export function realNow(): number {
   return real.performanceNow();
 }
 
+/** Waits `ms` of real time, whether or not a world is running (a real-time test's clock; `sleep` is the world's). */
+export function realSleep(ms: number): Promise<void> {
+  return new Promise((resolve) => real.setTimeout(resolve, ms));
+}
+
 /** Virtual wall-clock epoch: Date.now() at virtual time 0. */
 const EPOCH_MS = Date.UTC(2026, 0, 1);
 
@@ -498,7 +503,7 @@ function makeVirtualDate(world: World): DateConstructor {
   return VirtualDate as DateConstructor;
 }
 
-/** Waits `ms` of virtual time in the running world. */
+/** Waits `ms` of virtual time in the running world (throws without one; `realSleep` waits on the machine's clock). */
 export function sleep(ms: number): Promise<void> {
   return World.current().sleep(ms);
 }
