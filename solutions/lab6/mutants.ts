@@ -135,6 +135,19 @@ export const mutants: Mutant[] = [
     caughtBy: ['TestReElection', 'TestNemesisRaft', 'TestFigure8Unreliable', 'TestRejoin'],
   },
   {
+    name: 'counts-stale-vote-replies',
+    description:
+      'a candidate counts a vote granted in its earlier election toward the current one (the reply handler checks the role, not the term it asked in)',
+    file: 'raft.ts',
+    replace: [
+      [
+        "    if (this.role === 'candidate' && this.currentTerm === args.term && reply.voteGranted) onGranted();",
+        "    if (this.role === 'candidate' && reply.voteGranted) onGranted();",
+      ],
+    ],
+    caughtBy: ['TestStaleVoteReply'],
+  },
+  {
     name: 'vote-not-persisted',
     description: 'votedFor is not saved before the vote is answered: a restarted peer can vote twice in one term',
     file: 'raft.ts',
