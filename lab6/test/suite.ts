@@ -51,8 +51,15 @@ const initialElection: TestDefinition<Lab6Impl> = {
     // With no failures, the leader and term stay.
     await sleep(2 * ELECTION_TIMEOUT_MS);
     const term2 = ts.checkTerms();
-    if (term1 !== term2)
-      ctx.log(`warning: the term changed from ${term1} to ${term2} with no failures (heartbeats too rare?)`);
+    expect(
+      ts,
+      term1 === term2,
+      `the term moved from ${term1} to ${term2} in ${(2 * ELECTION_TIMEOUT_MS) / 1000} s with every peer running and ` +
+        'connected and no message lost: a peer started an election while a leader was in place. Expected the leader to ' +
+        'keep its followers from timing out. Likely causes: heartbeats less frequent than the shortest election ' +
+        'timeout, an election timeout drawn below the heartbeat interval, a follower that does not reset its timer on ' +
+        "the leader's AppendEntries, or a leader whose own election timer still starts elections.",
+    );
     await ts.checkOneLeader();
   },
 };
@@ -212,7 +219,8 @@ const staleVoteReply: TestDefinition<Lab6Impl> = {
 
 const basicAgree: TestDefinition<Lab6Impl> = {
   name: 'TestBasicAgree',
-  description: 'three commands, each committed by every peer at indexes 1, 2, 3',
+  description:
+    'three commands, each committed by every peer at indexes 1, 2, 3; start() on a follower says it is not the leader',
   async run(ctx: Ctx) {
     const ts = new RaftTester(ctx, { servers: 3 });
     for (let index = 1; index <= 3; index++) {
@@ -223,6 +231,19 @@ const basicAgree: TestDefinition<Lab6Impl> = {
         ts,
         got === index,
         `one(${index * 100}) was committed at index ${got}; expected ${index} (the log starts at 1).`,
+      );
+    }
+    // Only the leader takes commands: a follower's start() returns isLeader false (a service tries another peer).
+    const leader = await ts.checkOneLeader();
+    for (let i = 0; i < ts.n; i++) {
+      if (i === leader) continue;
+      const r = ts.peer(i)?.start(400);
+      expect(
+        ts,
+        r?.isLeader === false,
+        `start(400) on ${peerName(i)}, a follower of leader ${peerName(leader)}, returned ${showCommand(r)}; expected ` +
+          '{ isLeader: false } (only the leader appends commands, and the service asks another peer). Likely causes: ' +
+          "start() not checking the peer's role, or a result without isLeader.",
       );
     }
   },
@@ -566,7 +587,10 @@ const persist1: TestDefinition<Lab6Impl> = {
     await ts.one(14, n - 1, true);
     ts.restart(leader2);
     await ts.wait(4, n, -1); // leader2 must catch up before the next peer goes
-    const i3 = ((await ts.checkOneLeader()) + 1) % n;
+    const leader3 = await ts.checkOneLeader();
+    // leader2 restarted in its old term and took the new leader's entries: it took on the leader's term with them.
+    ts.checkTerms();
+    const i3 = (leader3 + 1) % n;
     ts.disconnect(i3);
     await ts.one(15, n - 1, true);
     ts.restart(i3);

@@ -148,6 +148,43 @@ export const mutants: Mutant[] = [
     caughtBy: ['TestStaleVoteReply'],
   },
   {
+    name: 'follower-start-says-leader',
+    description: 'start() on a peer that does not lead answers isLeader true (it appends nothing)',
+    file: 'raft.ts',
+    replace: [
+      [
+        "    if (this.killed || this.role !== 'leader') return { index: -1, term: this.currentTerm, isLeader: false };",
+        "    if (this.killed || this.role !== 'leader') return { index: -1, term: this.currentTerm, isLeader: true };",
+      ],
+    ],
+    caughtBy: ['TestBasicAgree'],
+  },
+  {
+    name: 'append-keeps-old-term',
+    description:
+      "a follower takes a newer leader's entries without taking on its term (AppendEntries never moves the term)",
+    file: 'raft.ts',
+    replace: [
+      [
+        "    if (args.term > this.currentTerm || this.role !== 'follower') this._becomeFollower(args.term);\n    this._resetElectionTimer();\n\n",
+        "    if (args.term === this.currentTerm && this.role !== 'follower') this._becomeFollower(args.term);\n    this._resetElectionTimer();\n\n",
+      ],
+    ],
+    caughtBy: ['TestPersist1'],
+  },
+  {
+    name: 'leader-runs-elections',
+    description: "a leader's own election timer still fires: every few hundred ms it starts an election against itself",
+    file: 'raft.ts',
+    replace: [
+      [
+        "    if (this.role === 'leader') this._resetElectionTimer();\n    else this._startElection();",
+        '    this._startElection();',
+      ],
+    ],
+    caughtBy: ['TestInitialElection'],
+  },
+  {
     name: 'vote-not-persisted',
     description: 'votedFor is not saved before the vote is answered: a restarted peer can vote twice in one term',
     file: 'raft.ts',
