@@ -89,21 +89,41 @@ const reElection: TestDefinition<Lab6Impl> = {
   },
 };
 
+/**
+ * Fails if a connected peer is still a candidate in the term of `leader`, which has led long enough for its
+ * heartbeats to reach every connected peer (Figure 2: a candidate that hears from the leader of its term follows it).
+ */
+function checkNoCandidateOfLeadersTerm(ts: RaftTester, leader: number): void {
+  const term = ts.state(leader).term;
+  for (let i = 0; i < ts.n; i++) {
+    if (i === leader || !ts.isConnected(i) || !ts.isRunning(i)) continue;
+    const s = ts.peer(i)?.getState();
+    if (s?.role === 'candidate' && s.term === term)
+      ts.fail(
+        `${peerName(i)} is still a candidate in term ${term}, while ${peerName(leader)} leads that term and reaches it. ` +
+          'Expected a candidate that hears an AppendEntries from the leader of its own term to become its follower ' +
+          '(Figure 2: "If AppendEntries RPC received from new leader: convert to follower"). Likely causes: AppendEntries ' +
+          'turns a peer into a follower only when the term is higher.',
+      );
+  }
+}
+
 const manyElections: TestDefinition<Lab6Impl> = {
   name: 'TestManyElections',
-  description: 'seven peers, ten rounds of cutting off three at random: a leader every time',
+  description:
+    'seven peers, ten rounds of cutting off three at random: a leader every time, and a candidate of its term follows it',
   async run(ctx: Ctx) {
     const n = 7;
     const ts = new RaftTester(ctx, { servers: n });
-    await ts.checkOneLeader();
+    checkNoCandidateOfLeadersTerm(ts, await ts.checkOneLeader());
     for (let iter = 0; iter < 10; iter++) {
       const cut = [below(n), below(n), below(n)];
       for (const i of cut) ts.disconnect(i);
       // Either the current leader is still alive, or the remaining four elect one.
-      await ts.checkOneLeader();
+      checkNoCandidateOfLeadersTerm(ts, await ts.checkOneLeader());
       for (const i of cut) ts.connect(i);
     }
-    await ts.checkOneLeader();
+    checkNoCandidateOfLeadersTerm(ts, await ts.checkOneLeader());
   },
 };
 

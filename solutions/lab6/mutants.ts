@@ -185,6 +185,19 @@ export const mutants: Mutant[] = [
     caughtBy: ['TestInitialElection'],
   },
   {
+    name: 'candidate-ignores-leader-of-its-term',
+    description:
+      'a candidate that hears an AppendEntries from the leader of its own term takes the entries but stays a candidate',
+    file: 'raft.ts',
+    replace: [
+      [
+        "    if (args.term > this.currentTerm || this.role !== 'follower') this._becomeFollower(args.term);\n    this._resetElectionTimer();\n\n",
+        '    if (args.term > this.currentTerm) this._becomeFollower(args.term);\n    this._resetElectionTimer();\n\n',
+      ],
+    ],
+    caughtBy: ['TestManyElections'],
+  },
+  {
     name: 'vote-not-persisted',
     description: 'votedFor is not saved before the vote is answered: a restarted peer can vote twice in one term',
     file: 'raft.ts',
