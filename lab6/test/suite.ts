@@ -932,6 +932,8 @@ async function snapshotCommon(ctx: Ctx, disconnect: boolean, reliable: boolean, 
       ts.disconnect(victim);
       await ts.one(randomCommand(), n - 1, true);
     }
+    // The leader's term before a follower crashes: on a reliable network nothing else may move it.
+    const termBefore = crash && reliable && victim !== leader1 ? ts.state(leader1).term : undefined;
     if (crash) {
       ts.crash1(victim);
       await ts.one(randomCommand(), n - 1, true);
@@ -957,7 +959,20 @@ async function snapshotCommon(ctx: Ctx, disconnect: boolean, reliable: boolean, 
     if (crash) {
       ts.restart(victim);
       await ts.one(randomCommand(), n, true);
-      leader1 = await ts.checkOneLeader();
+      const leader2 = await ts.checkOneLeader();
+      if (termBefore !== undefined) {
+        const term = ts.state(leader2).term;
+        expect(
+          ts,
+          leader2 === leader1 && term === termBefore,
+          `${peerName(leader1)} led term ${termBefore} while follower ${peerName(victim)} crashed, restarted and caught up ` +
+            `(by InstallSnapshot if it was far behind), on a reliable network; then ${peerName(leader2)} led term ${term}. ` +
+            'Expected the leader to keep leading: a leader steps down only when it hears of a higher term, and a restarted ' +
+            "follower's term is not higher. Likely causes: a leader that steps down on an InstallSnapshot (or AppendEntries) " +
+            'reply of its own term, or heartbeats that stop after a snapshot is sent.',
+        );
+      }
+      leader1 = leader2;
     }
   }
 }
@@ -982,7 +997,8 @@ const snapshotInstallUnreliable: TestDefinition<Lab6Impl> = {
 
 const snapshotInstallCrash: TestDefinition<Lab6Impl> = {
   name: 'TestSnapshotInstallCrash',
-  description: 'a crashed follower restarts from its snapshot and catches up',
+  description:
+    'a crashed follower restarts from its snapshot and catches up; meanwhile the leader keeps leading its term',
   run: (ctx: Ctx) => snapshotCommon(ctx, false, true, true),
 };
 

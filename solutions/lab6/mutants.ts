@@ -198,6 +198,19 @@ export const mutants: Mutant[] = [
     caughtBy: ['TestManyElections'],
   },
   {
+    name: 'leader-steps-down-after-snapshot',
+    description:
+      'a leader steps down on an InstallSnapshot reply of its own term (>= where > belongs): an election follows',
+    file: 'raft.ts',
+    replace: [
+      [
+        "    if (reply.term > this.currentTerm) return this._becomeFollower(reply.term);\n    if (this.role !== 'leader' || this.currentTerm !== args.term) return;\n    this.matchIndex[peer] = Math.max(this.matchIndex[peer], args.lastIncludedIndex);",
+        "    if (reply.term >= this.currentTerm) return this._becomeFollower(reply.term);\n    if (this.role !== 'leader' || this.currentTerm !== args.term) return;\n    this.matchIndex[peer] = Math.max(this.matchIndex[peer], args.lastIncludedIndex);",
+      ],
+    ],
+    caughtBy: ['TestSnapshotInstallCrash'],
+  },
+  {
     name: 'vote-not-persisted',
     description: 'votedFor is not saved before the vote is answered: a restarted peer can vote twice in one term',
     file: 'raft.ts',
