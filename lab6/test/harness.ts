@@ -71,6 +71,16 @@ export function showCommand(c: Command): string {
   return s.length > 40 ? `${s.slice(0, 37)}...` : s;
 }
 
+/**
+ * A scripted test's grip on one call's reply (see RaftTester.onCall): `arrived` runs when the network delivers the
+ * reply to the caller's end, and the caller's promise resolves only once `release` does, as if the reply had been
+ * slow on the wire. A call that fails (lost, unreachable) fails at once, held or not.
+ */
+export interface ReplyHold {
+  arrived?: () => void;
+  release: Promise<void>;
+}
+
 /** Peer i as the tests' messages and the trace page (its lane, its server on the network) name it: "peer 2". */
 export function peerName(i: number): string {
   return `peer ${i}`;
@@ -104,6 +114,11 @@ export class RaftTester {
   onReplied: ((i: number, method: string) => void) | undefined;
   /** Called (in a microtask) after peer i applied a command: the attackers crash here too. */
   onApplied: ((i: number, index: number) => void) | undefined;
+  /**
+   * Called as peer `from` calls `method` on peer `to`, before the request goes out (forced-interleaving tests):
+   * return a ReplyHold to hold the reply back from the caller; undefined lets the call through untouched.
+   */
+  onCall: ((from: number, to: number, method: string) => ReplyHold | undefined) | undefined;
 
   constructor(ctx: TestContext<Lab6Impl>, options: ClusterOptions) {
     this.ctx = ctx;
@@ -153,7 +168,13 @@ export class RaftTester {
         call: <Reply>(method: string, args?: unknown): Promise<Reply> => {
           if (self !== undefined && this.rafts[i] !== self) return this.sentAfterKill(i, method);
           if (self !== undefined) this.noteTermUsed(i, self);
-          return end.call<Reply>(method, args);
+          const hold = this.onCall?.(i, j, method);
+          const reply = end.call<Reply>(method, args);
+          if (hold === undefined) return reply;
+          return reply.then((r) => {
+            hold.arrived?.();
+            return hold.release.then(() => r);
+          });
         },
       });
       this.net.connect(name, RaftTester.serverName(j));

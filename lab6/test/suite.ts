@@ -51,8 +51,15 @@ const initialElection: TestDefinition<Lab6Impl> = {
     // With no failures, the leader and term stay.
     await sleep(2 * ELECTION_TIMEOUT_MS);
     const term2 = ts.checkTerms();
-    if (term1 !== term2)
-      ctx.log(`warning: the term changed from ${term1} to ${term2} with no failures (heartbeats too rare?)`);
+    expect(
+      ts,
+      term1 === term2,
+      `the term moved from ${term1} to ${term2} in ${(2 * ELECTION_TIMEOUT_MS) / 1000} s with every peer running and ` +
+        'connected and no message lost: a peer started an election while a leader was in place. Expected the leader to ' +
+        'keep its followers from timing out. Likely causes: heartbeats less frequent than the shortest election ' +
+        'timeout, an election timeout drawn below the heartbeat interval, a follower that does not reset its timer on ' +
+        "the leader's AppendEntries, or a leader whose own election timer still starts elections.",
+    );
     await ts.checkOneLeader();
   },
 };
@@ -82,19 +89,147 @@ const reElection: TestDefinition<Lab6Impl> = {
   },
 };
 
+/**
+ * Fails if a connected peer is still a candidate in the term of `leader`, which has led long enough for its
+ * heartbeats to reach every connected peer (Figure 2: a candidate that hears from the leader of its term follows it).
+ */
+function checkNoCandidateOfLeadersTerm(ts: RaftTester, leader: number): void {
+  const term = ts.state(leader).term;
+  for (let i = 0; i < ts.n; i++) {
+    if (i === leader || !ts.isConnected(i) || !ts.isRunning(i)) continue;
+    const s = ts.peer(i)?.getState();
+    if (s?.role === 'candidate' && s.term === term)
+      ts.fail(
+        `${peerName(i)} is still a candidate in term ${term}, while ${peerName(leader)} leads that term and reaches it. ` +
+          'Expected a candidate that hears an AppendEntries from the leader of its own term to become its follower ' +
+          '(Figure 2: "If AppendEntries RPC received from new leader: convert to follower"). Likely causes: AppendEntries ' +
+          'turns a peer into a follower only when the term is higher.',
+      );
+  }
+}
+
 const manyElections: TestDefinition<Lab6Impl> = {
   name: 'TestManyElections',
-  description: 'seven peers, ten rounds of cutting off three at random: a leader every time',
+  description:
+    'seven peers, ten rounds of cutting off three at random: a leader every time, and a candidate of its term follows it',
   async run(ctx: Ctx) {
     const n = 7;
     const ts = new RaftTester(ctx, { servers: n });
-    await ts.checkOneLeader();
+    checkNoCandidateOfLeadersTerm(ts, await ts.checkOneLeader());
     for (let iter = 0; iter < 10; iter++) {
       const cut = [below(n), below(n), below(n)];
       for (const i of cut) ts.disconnect(i);
       // Either the current leader is still alive, or the remaining four elect one.
-      await ts.checkOneLeader();
+      checkNoCandidateOfLeadersTerm(ts, await ts.checkOneLeader());
       for (const i of cut) ts.connect(i);
+    }
+    checkNoCandidateOfLeadersTerm(ts, await ts.checkOneLeader());
+  },
+};
+
+/** What TestStaleVoteReply saw of one election it held the replies of. */
+interface HeldElection {
+  /** The candidate, and the term of the election whose replies are held. */
+  candidate: number;
+  term: number;
+  /** The other connected peer, which answered in that term. */
+  voter: number;
+  /** Undefined until the voter's answer reached the candidate; then whether the voter had voted for it. */
+  granted: boolean | undefined;
+  /** Resolves to let the held replies reach the candidate. */
+  release: () => void;
+  released: Promise<void>;
+}
+
+const staleVoteReply: TestDefinition<Lab6Impl> = {
+  name: 'TestStaleVoteReply',
+  description:
+    'a vote granted in one election reaches its candidate only after it was cut off and started the next: it must not count it there (a leader with no vote of its term)',
+  async run(ctx: Ctx) {
+    const n = 3;
+    const ts = new RaftTester(ctx, { servers: n });
+    let held = 0;
+    for (let attempt = 0; attempt < 6 && held < 2; attempt++) {
+      const leader = await ts.checkOneLeader();
+      // The leader is cut off: the other two elect one of them. The first to ask for a vote is the candidate; the
+      // voter's answer, a vote for it in any Raft (the voter is a follower of a lower term, and the logs are equal:
+      // both empty), is held back on its way.
+      let election: HeldElection | undefined;
+      ts.onCall = (from, to, method) => {
+        if (method !== 'Raft.RequestVote' || from === leader || !ts.isConnected(from)) return undefined;
+        const term = ts.state(from).term;
+        if (election === undefined) {
+          let release = (): void => undefined;
+          const released = new Promise<void>((resolve) => (release = resolve));
+          election = { candidate: from, term, voter: 3 - leader - from, granted: undefined, release, released };
+        }
+        const e = election;
+        if (from !== e.candidate || term !== e.term || to !== e.voter) return undefined;
+        return {
+          arrived: () => {
+            if (e.granted !== undefined) return;
+            // A follower of the candidate's term, once it answered, voted for it (no one else asked it in that term).
+            const v = ts.peer(e.voter)?.getState();
+            e.granted = v?.role === 'follower' && v.term === e.term;
+            // The vote is on its way; the candidate is cut off before it arrives. Two votes of three would win.
+            if (e.granted) ts.disconnect(e.candidate);
+            else e.release();
+          },
+          release: e.released,
+        };
+      };
+      ts.disconnect(leader);
+      for (let waited = 0; election?.granted === undefined; waited += 5) {
+        if (waited > 5 * ELECTION_TIMEOUT_MS)
+          ts.fail(
+            `${peerName(leader)}, the leader, was cut off, and for 5 s neither other peer asked the other for its vote ` +
+              '(no Raft.RequestVote call). Expected a follower that hears no leader for an election timeout to start an ' +
+              'election. Likely causes: no election timer, or one that is never started again after a heartbeat.',
+          );
+        await sleep(5);
+      }
+      ts.onCall = undefined;
+      const e = election;
+      if (e.granted) {
+        held++;
+        const c = e.candidate;
+        ctx.log(
+          `attempt ${attempt + 1}: ${peerName(c)} asked for votes in term ${e.term}; ${peerName(e.voter)} voted for it, ` +
+            `and ${peerName(c)} was cut off before the vote arrived`,
+        );
+        // The candidate, alone, must give up on that election when its timer fires and start another.
+        for (let waited = 0; ts.state(c).term <= e.term; waited += 5) {
+          if (waited > 5 * ELECTION_TIMEOUT_MS)
+            ts.fail(
+              `${peerName(c)} started an election in term ${e.term}, was cut off before any vote arrived, and was still ` +
+                `in term ${ts.state(c).term} 5 s later. Expected a candidate whose election does not complete to start a ` +
+                'new one (a new term) when its election timeout elapses (Figure 2). Likely causes: the election timer ' +
+                'not started again when an election begins, or only on a reply.',
+            );
+          await sleep(5);
+        }
+        const newTerm = ts.state(c).term;
+        // Now the old vote arrives. No peer heard anything from the candidate in its new term.
+        e.release();
+        for (let k = 0; k < 100; k++) {
+          await sleep(1);
+          const s = ts.state(c);
+          if (s.isLeader)
+            ts.fail(
+              `${peerName(c)} became leader in term ${s.term} while cut off from every other peer since before that term ` +
+                `began: no peer can have voted for it in term ${s.term}. It had asked for votes in term ${e.term}; ` +
+                `${peerName(e.voter)}'s vote of term ${e.term} reached it only once it was a candidate of term ${newTerm}. ` +
+                'Expected a candidate to count only the votes of its current election (Raft allows at most one leader ' +
+                'per term, elected by a majority in that term). Likely causes: a RequestVote reply counted without checking ' +
+                'that the candidate is still in the term it asked in (checking the role alone is not enough), or a vote ' +
+                'counter shared by successive elections.',
+            );
+        }
+      } else {
+        ctx.log(`attempt ${attempt + 1}: ${peerName(e.candidate)}'s election of term ${e.term} was split; again`);
+      }
+      ts.connect(e.candidate);
+      ts.connect(leader);
     }
     await ts.checkOneLeader();
   },
@@ -104,7 +239,8 @@ const manyElections: TestDefinition<Lab6Impl> = {
 
 const basicAgree: TestDefinition<Lab6Impl> = {
   name: 'TestBasicAgree',
-  description: 'three commands, each committed by every peer at indexes 1, 2, 3',
+  description:
+    'three commands, each committed by every peer at indexes 1, 2, 3; start() on a follower says it is not the leader',
   async run(ctx: Ctx) {
     const ts = new RaftTester(ctx, { servers: 3 });
     for (let index = 1; index <= 3; index++) {
@@ -115,6 +251,19 @@ const basicAgree: TestDefinition<Lab6Impl> = {
         ts,
         got === index,
         `one(${index * 100}) was committed at index ${got}; expected ${index} (the log starts at 1).`,
+      );
+    }
+    // Only the leader takes commands: a follower's start() returns isLeader false (a service tries another peer).
+    const leader = await ts.checkOneLeader();
+    for (let i = 0; i < ts.n; i++) {
+      if (i === leader) continue;
+      const r = ts.peer(i)?.start(400);
+      expect(
+        ts,
+        r?.isLeader === false,
+        `start(400) on ${peerName(i)}, a follower of leader ${peerName(leader)}, returned ${showCommand(r)}; expected ` +
+          '{ isLeader: false } (only the leader appends commands, and the service asks another peer). Likely causes: ' +
+          "start() not checking the peer's role, or a result without isLeader.",
       );
     }
   },
@@ -458,7 +607,10 @@ const persist1: TestDefinition<Lab6Impl> = {
     await ts.one(14, n - 1, true);
     ts.restart(leader2);
     await ts.wait(4, n, -1); // leader2 must catch up before the next peer goes
-    const i3 = ((await ts.checkOneLeader()) + 1) % n;
+    const leader3 = await ts.checkOneLeader();
+    // leader2 restarted in its old term and took the new leader's entries: it took on the leader's term with them.
+    ts.checkTerms();
+    const i3 = (leader3 + 1) % n;
     ts.disconnect(i3);
     await ts.one(15, n - 1, true);
     ts.restart(i3);
@@ -780,6 +932,8 @@ async function snapshotCommon(ctx: Ctx, disconnect: boolean, reliable: boolean, 
       ts.disconnect(victim);
       await ts.one(randomCommand(), n - 1, true);
     }
+    // The leader's term before a follower crashes: on a reliable network nothing else may move it.
+    const termBefore = crash && reliable && victim !== leader1 ? ts.state(leader1).term : undefined;
     if (crash) {
       ts.crash1(victim);
       await ts.one(randomCommand(), n - 1, true);
@@ -805,7 +959,20 @@ async function snapshotCommon(ctx: Ctx, disconnect: boolean, reliable: boolean, 
     if (crash) {
       ts.restart(victim);
       await ts.one(randomCommand(), n, true);
-      leader1 = await ts.checkOneLeader();
+      const leader2 = await ts.checkOneLeader();
+      if (termBefore !== undefined) {
+        const term = ts.state(leader2).term;
+        expect(
+          ts,
+          leader2 === leader1 && term === termBefore,
+          `${peerName(leader1)} led term ${termBefore} while follower ${peerName(victim)} crashed, restarted and caught up ` +
+            `(by InstallSnapshot if it was far behind), on a reliable network; then ${peerName(leader2)} led term ${term}. ` +
+            'Expected the leader to keep leading: a leader steps down only when it hears of a higher term, and a restarted ' +
+            "follower's term is not higher. Likely causes: a leader that steps down on an InstallSnapshot (or AppendEntries) " +
+            'reply of its own term, or heartbeats that stop after a snapshot is sent.',
+        );
+      }
+      leader1 = leader2;
     }
   }
 }
@@ -830,7 +997,8 @@ const snapshotInstallUnreliable: TestDefinition<Lab6Impl> = {
 
 const snapshotInstallCrash: TestDefinition<Lab6Impl> = {
   name: 'TestSnapshotInstallCrash',
-  description: 'a crashed follower restarts from its snapshot and catches up',
+  description:
+    'a crashed follower restarts from its snapshot and catches up; meanwhile the leader keeps leading its term',
   run: (ctx: Ctx) => snapshotCommon(ctx, false, true, true),
 };
 
@@ -888,7 +1056,8 @@ export const suite: LabSuite<Lab6Impl> = {
   tests: [
     scored(initialElection, { points: 2, part: 1 }),
     scored(reElection, { points: 2, part: 1 }),
-    scored(manyElections, { points: 2, part: 1 }),
+    scored(manyElections, { points: 1, part: 1 }),
+    scored(staleVoteReply, { points: 1, part: 1 }),
     scored(basicAgree, { points: 2, part: 2 }),
     scored(rpcBytes, { points: 2, part: 2 }),
     scored(followerFailure, { points: 2, part: 2 }),

@@ -135,6 +135,82 @@ export const mutants: Mutant[] = [
     caughtBy: ['TestReElection', 'TestNemesisRaft', 'TestFigure8Unreliable', 'TestRejoin'],
   },
   {
+    name: 'counts-stale-vote-replies',
+    description:
+      'a candidate counts a vote granted in its earlier election toward the current one (the reply handler checks the role, not the term it asked in)',
+    file: 'raft.ts',
+    replace: [
+      [
+        "    if (this.role === 'candidate' && this.currentTerm === args.term && reply.voteGranted) onGranted();",
+        "    if (this.role === 'candidate' && reply.voteGranted) onGranted();",
+      ],
+    ],
+    caughtBy: ['TestStaleVoteReply'],
+  },
+  {
+    name: 'follower-start-says-leader',
+    description: 'start() on a peer that does not lead answers isLeader true (it appends nothing)',
+    file: 'raft.ts',
+    replace: [
+      [
+        "    if (this.killed || this.role !== 'leader') return { index: -1, term: this.currentTerm, isLeader: false };",
+        "    if (this.killed || this.role !== 'leader') return { index: -1, term: this.currentTerm, isLeader: true };",
+      ],
+    ],
+    caughtBy: ['TestBasicAgree'],
+  },
+  {
+    name: 'append-keeps-old-term',
+    description:
+      "a follower takes a newer leader's entries without taking on its term (AppendEntries never moves the term)",
+    file: 'raft.ts',
+    replace: [
+      [
+        "    if (args.term > this.currentTerm || this.role !== 'follower') this._becomeFollower(args.term);\n    this._resetElectionTimer();\n\n",
+        "    if (args.term === this.currentTerm && this.role !== 'follower') this._becomeFollower(args.term);\n    this._resetElectionTimer();\n\n",
+      ],
+    ],
+    caughtBy: ['TestPersist1'],
+  },
+  {
+    name: 'leader-runs-elections',
+    description: "a leader's own election timer still fires: every few hundred ms it starts an election against itself",
+    file: 'raft.ts',
+    replace: [
+      [
+        "    if (this.role === 'leader') this._resetElectionTimer();\n    else this._startElection();",
+        '    this._startElection();',
+      ],
+    ],
+    caughtBy: ['TestInitialElection'],
+  },
+  {
+    name: 'candidate-ignores-leader-of-its-term',
+    description:
+      'a candidate that hears an AppendEntries from the leader of its own term takes the entries but stays a candidate',
+    file: 'raft.ts',
+    replace: [
+      [
+        "    if (args.term > this.currentTerm || this.role !== 'follower') this._becomeFollower(args.term);\n    this._resetElectionTimer();\n\n",
+        '    if (args.term > this.currentTerm) this._becomeFollower(args.term);\n    this._resetElectionTimer();\n\n',
+      ],
+    ],
+    caughtBy: ['TestManyElections'],
+  },
+  {
+    name: 'leader-steps-down-after-snapshot',
+    description:
+      'a leader steps down on an InstallSnapshot reply of its own term (>= where > belongs): an election follows',
+    file: 'raft.ts',
+    replace: [
+      [
+        "    if (reply.term > this.currentTerm) return this._becomeFollower(reply.term);\n    if (this.role !== 'leader' || this.currentTerm !== args.term) return;\n    this.matchIndex[peer] = Math.max(this.matchIndex[peer], args.lastIncludedIndex);",
+        "    if (reply.term >= this.currentTerm) return this._becomeFollower(reply.term);\n    if (this.role !== 'leader' || this.currentTerm !== args.term) return;\n    this.matchIndex[peer] = Math.max(this.matchIndex[peer], args.lastIncludedIndex);",
+      ],
+    ],
+    caughtBy: ['TestSnapshotInstallCrash'],
+  },
+  {
     name: 'vote-not-persisted',
     description: 'votedFor is not saved before the vote is answered: a restarted peer can vote twice in one term',
     file: 'raft.ts',
