@@ -141,90 +141,116 @@ interface HeldElection {
   released: Promise<void>;
 }
 
+/**
+ * With `leader` about to be cut off: holds back the first vote of the election that follows (the first peer to ask
+ * is the candidate; the voter's answer, a vote for it in any Raft as the voter is a follower of a lower term with an
+ * equally empty log, is held on its way), and cuts the candidate off once the voter granted it. Returns the
+ * election, once it began.
+ */
+function holdFirstVote(ts: RaftTester, leader: number): () => HeldElection | undefined {
+  let election: HeldElection | undefined;
+  ts.onCall = (from, to, method) => {
+    if (method !== 'Raft.RequestVote' || from === leader || !ts.isConnected(from)) return undefined;
+    const term = ts.state(from).term;
+    if (election === undefined) {
+      let release = (): void => undefined;
+      const released = new Promise<void>((resolve) => (release = resolve));
+      election = { candidate: from, term, voter: 3 - leader - from, granted: undefined, release, released };
+    }
+    const e = election;
+    if (from !== e.candidate || term !== e.term || to !== e.voter) return undefined;
+    return {
+      arrived: () => {
+        if (e.granted !== undefined) return;
+        // A follower of the candidate's term, once it answered, voted for it (no one else asked it in that term).
+        const v = ts.peer(e.voter)?.getState();
+        e.granted = v?.role === 'follower' && v.term === e.term;
+        // The vote is on its way; the candidate is cut off before it arrives. Two votes of three would win.
+        if (e.granted) ts.disconnect(e.candidate);
+        else e.release();
+      },
+      release: e.released,
+    };
+  };
+  return () => election;
+}
+
+/** Waits until the held election's voter has answered (granted or not), failing when no election starts in 5 s. */
+async function awaitVote(
+  ts: RaftTester,
+  leader: number,
+  election: () => HeldElection | undefined,
+): Promise<HeldElection> {
+  for (let waited = 0; ; waited += 5) {
+    const e = election();
+    if (e?.granted !== undefined) return e;
+    if (waited > 5 * ELECTION_TIMEOUT_MS)
+      ts.fail(
+        `${peerName(leader)}, the leader, was cut off, and for 5 s neither other peer asked the other for its vote ` +
+          '(no Raft.RequestVote call). Expected a follower that hears no leader for an election timeout to start an ' +
+          'election. Likely causes: no election timer, or one that is never started again after a heartbeat.',
+      );
+    await sleep(5);
+  }
+}
+
+/** The cut-off candidate, alone, must give up on its election when its timer fires and start another: its new term. */
+async function awaitNextTerm(ts: RaftTester, e: HeldElection): Promise<number> {
+  const c = e.candidate;
+  for (let waited = 0; ts.state(c).term <= e.term; waited += 5) {
+    if (waited > 5 * ELECTION_TIMEOUT_MS)
+      ts.fail(
+        `${peerName(c)} started an election in term ${e.term}, was cut off before any vote arrived, and was still ` +
+          `in term ${ts.state(c).term} 5 s later. Expected a candidate whose election does not complete to start a ` +
+          'new one (a new term) when its election timeout elapses (Figure 2). Likely causes: the election timer ' +
+          'not started again when an election begins, or only on a reply.',
+      );
+    await sleep(5);
+  }
+  return ts.state(c).term;
+}
+
+/** Lets the old vote arrive (no peer heard from the candidate in its new term): the candidate must not lead. */
+async function releaseStaleVote(ts: RaftTester, e: HeldElection, newTerm: number): Promise<void> {
+  const c = e.candidate;
+  e.release();
+  for (let k = 0; k < 100; k++) {
+    await sleep(1);
+    const s = ts.state(c);
+    if (s.isLeader)
+      ts.fail(
+        `${peerName(c)} became leader in term ${s.term} while cut off from every other peer since before that term ` +
+          `began: no peer can have voted for it in term ${s.term}. It had asked for votes in term ${e.term}; ` +
+          `${peerName(e.voter)}'s vote of term ${e.term} reached it only once it was a candidate of term ${newTerm}. ` +
+          'Expected a candidate to count only the votes of its current election (Raft allows at most one leader ' +
+          'per term, elected by a majority in that term). Likely causes: a RequestVote reply counted without checking ' +
+          'that the candidate is still in the term it asked in (checking the role alone is not enough), or a vote ' +
+          'counter shared by successive elections.',
+      );
+  }
+}
+
 const staleVoteReply: TestDefinition<Lab6Impl> = {
   name: 'TestStaleVoteReply',
   description:
     'a vote granted in one election reaches its candidate only after it was cut off and started the next: it must not count it there (a leader with no vote of its term)',
   async run(ctx: Ctx) {
-    const n = 3;
-    const ts = new RaftTester(ctx, { servers: n });
+    const ts = new RaftTester(ctx, { servers: 3 });
     let held = 0;
     for (let attempt = 0; attempt < 6 && held < 2; attempt++) {
       const leader = await ts.checkOneLeader();
-      // The leader is cut off: the other two elect one of them. The first to ask for a vote is the candidate; the
-      // voter's answer, a vote for it in any Raft (the voter is a follower of a lower term, and the logs are equal:
-      // both empty), is held back on its way.
-      let election: HeldElection | undefined;
-      ts.onCall = (from, to, method) => {
-        if (method !== 'Raft.RequestVote' || from === leader || !ts.isConnected(from)) return undefined;
-        const term = ts.state(from).term;
-        if (election === undefined) {
-          let release = (): void => undefined;
-          const released = new Promise<void>((resolve) => (release = resolve));
-          election = { candidate: from, term, voter: 3 - leader - from, granted: undefined, release, released };
-        }
-        const e = election;
-        if (from !== e.candidate || term !== e.term || to !== e.voter) return undefined;
-        return {
-          arrived: () => {
-            if (e.granted !== undefined) return;
-            // A follower of the candidate's term, once it answered, voted for it (no one else asked it in that term).
-            const v = ts.peer(e.voter)?.getState();
-            e.granted = v?.role === 'follower' && v.term === e.term;
-            // The vote is on its way; the candidate is cut off before it arrives. Two votes of three would win.
-            if (e.granted) ts.disconnect(e.candidate);
-            else e.release();
-          },
-          release: e.released,
-        };
-      };
+      // The leader is cut off: the other two elect one of them, and the voter's answer is held back.
+      const election = holdFirstVote(ts, leader);
       ts.disconnect(leader);
-      for (let waited = 0; election?.granted === undefined; waited += 5) {
-        if (waited > 5 * ELECTION_TIMEOUT_MS)
-          ts.fail(
-            `${peerName(leader)}, the leader, was cut off, and for 5 s neither other peer asked the other for its vote ` +
-              '(no Raft.RequestVote call). Expected a follower that hears no leader for an election timeout to start an ' +
-              'election. Likely causes: no election timer, or one that is never started again after a heartbeat.',
-          );
-        await sleep(5);
-      }
+      const e = await awaitVote(ts, leader, election);
       ts.onCall = undefined;
-      const e = election;
       if (e.granted) {
         held++;
-        const c = e.candidate;
         ctx.log(
-          `attempt ${attempt + 1}: ${peerName(c)} asked for votes in term ${e.term}; ${peerName(e.voter)} voted for it, ` +
-            `and ${peerName(c)} was cut off before the vote arrived`,
+          `attempt ${attempt + 1}: ${peerName(e.candidate)} asked for votes in term ${e.term}; ${peerName(e.voter)} ` +
+            `voted for it, and ${peerName(e.candidate)} was cut off before the vote arrived`,
         );
-        // The candidate, alone, must give up on that election when its timer fires and start another.
-        for (let waited = 0; ts.state(c).term <= e.term; waited += 5) {
-          if (waited > 5 * ELECTION_TIMEOUT_MS)
-            ts.fail(
-              `${peerName(c)} started an election in term ${e.term}, was cut off before any vote arrived, and was still ` +
-                `in term ${ts.state(c).term} 5 s later. Expected a candidate whose election does not complete to start a ` +
-                'new one (a new term) when its election timeout elapses (Figure 2). Likely causes: the election timer ' +
-                'not started again when an election begins, or only on a reply.',
-            );
-          await sleep(5);
-        }
-        const newTerm = ts.state(c).term;
-        // Now the old vote arrives. No peer heard anything from the candidate in its new term.
-        e.release();
-        for (let k = 0; k < 100; k++) {
-          await sleep(1);
-          const s = ts.state(c);
-          if (s.isLeader)
-            ts.fail(
-              `${peerName(c)} became leader in term ${s.term} while cut off from every other peer since before that term ` +
-                `began: no peer can have voted for it in term ${s.term}. It had asked for votes in term ${e.term}; ` +
-                `${peerName(e.voter)}'s vote of term ${e.term} reached it only once it was a candidate of term ${newTerm}. ` +
-                'Expected a candidate to count only the votes of its current election (Raft allows at most one leader ' +
-                'per term, elected by a majority in that term). Likely causes: a RequestVote reply counted without checking ' +
-                'that the candidate is still in the term it asked in (checking the role alone is not enough), or a vote ' +
-                'counter shared by successive elections.',
-            );
-        }
+        await releaseStaleVote(ts, e, await awaitNextTerm(ts, e));
       } else {
         ctx.log(`attempt ${attempt + 1}: ${peerName(e.candidate)}'s election of term ${e.term} was split; again`);
       }
