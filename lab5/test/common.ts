@@ -3,11 +3,11 @@ import Redis, { type RedisOptions } from 'ioredis';
 import { RespReply } from '../resp';
 import { TestDefinition, TestContext, check } from '../../suite';
 import { Rng } from '../../world/rng';
-import { Lab5Impl, RawClient, Resources, same, show, sleep, withResources } from './harness';
+import { Lab5Code, RawClient, Resources, same, show, sleep, withResources } from './harness';
 
-export type Ctx = TestContext<Lab5Impl>;
+export type Ctx = TestContext<Lab5Code>;
 
-export type Lab5Test = TestDefinition<Lab5Impl>;
+export type Lab5Test = TestDefinition<Lab5Code>;
 
 /** A real-time test: runs `body` with Resources that are always cleaned up. */
 export function realTest(

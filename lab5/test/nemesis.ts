@@ -2117,7 +2117,7 @@ export const nemesisClient = realTest(
     const servers = [real[0].port, fake.port, real[1].port].map((port, i) => ({ id: ids[i], host: '127.0.0.1', port }));
     const sharding = rng.chance(0.5) ? ('ring' as const) : ('modulo' as const);
     const retries: number[] = [];
-    const client = res.client(servers, { ...options, sharding, onRetry: () => void retries.push(Date.now()) });
+    const client = await res.client(servers, { ...options, sharding, onRetry: () => void retries.push(Date.now()) });
     const where =
       `(sharding '${sharding}', server ids ${ids.join(', ')}; timeoutMs ${options.timeoutMs}, 3 retries ${options.retryDelayMs} ms apart; ` +
       `the server with id ${ids[1]} is a fake that, in the fault phase, sends part of a reply and then closes the connection or sends the rest after the timeout)`;
@@ -2130,7 +2130,7 @@ export const nemesisClient = realTest(
     const model = new Map<string, Possible>(callerKeys.flat().map((k) => [k, new Set([null])]));
     for (const k of callerKeys.flat()) {
       const want = expected(k);
-      const got = client.indexFor(k);
+      const got = await client.indexFor(k);
       check(
         got === want,
         `indexFor(${JSON.stringify(k)}) is ${got}; the handout's ${sharding === 'ring' ? 'ring (points at md5("server-<id>#<i>"), the first point at or after the key, wrapping around)' : 'md5(key) mod n'} puts it on server index ${want} ${where}.`,
@@ -2161,19 +2161,21 @@ export const nemesisClient = realTest(
       ['ring', [...tiedServers].reverse(), tiedKeys],
     ] as const) {
       const idList = list.map((s) => s.id);
-      const probe = rule === sharding && list === servers ? client : res.client(list, { ...options, sharding: rule });
+      const probe =
+        rule === sharding && list === servers ? client : await res.client(list, { ...options, sharding: rule });
       const place = expectedPlacement(idList, rule);
-      const wrong = keys.filter((k) => probe.indexFor(k) !== place(k));
+      const indexes = await Promise.all(keys.map((k) => probe.indexFor(k)));
+      const wrong = keys.filter((k, i) => indexes[i] !== place(k));
       check(
         wrong.length === 0,
         `With sharding '${rule}' and server ids ${idList.join(', ')}${list !== servers ? ` (nodes ${a} and ${b} each have a point at the same position: "server-${a}#${ia}" and "server-${b}#${ib}" start alike; the lower id owns it)` : ''}, indexFor puts ${wrong.length} of ${keys.length} keys on another server than the handout's rule, ` +
-          `e.g. indexFor(${JSON.stringify(wrong[0])}) is ${wrong.length ? probe.indexFor(wrong[0]) : ''}, expected ${wrong.length ? place(wrong[0]) : ''}. ` +
+          `e.g. indexFor(${JSON.stringify(wrong[0])}) is ${wrong.length ? indexes[keys.indexOf(wrong[0])] : ''}, expected ${wrong.length ? place(wrong[0]) : ''}. ` +
           (rule === 'ring'
             ? 'The ring: 160 points per node at the first 32 bits of md5("server-<id>#<i>") (not the whole digest); a key goes to the first point at or after its own position (a point exactly there counts), wrapping around past the last point; ' +
               'two nodes on the same point: the lower id first, whatever order the nodes were given in (sort by position, then id); ids are ids, not positions in the list.'
             : 'md5 mod n: the whole 128-bit digest of the UTF-8 bytes, as a BigInt, modulo the number of servers.'),
       );
-      if (probe !== client) probe.close();
+      if (probe !== client) await probe.close();
     }
     let failures = 0;
     /** The longest call of the current phase, ms. */
