@@ -24,7 +24,8 @@ import type {
   StartServer,
 } from '../types';
 import { HostLink } from './host-link';
-import { StudentCode, type RemoteClient } from './remote';
+import { localCode } from './local-code';
+import { HostedCode, type RemoteClient, type StudentCode } from './remote';
 
 /** What the tests get for the code under test: only its folder; each test's Resources start a host that loads it. */
 export interface Lab5Code {
@@ -242,8 +243,12 @@ export interface ServerProcess {
 }
 
 /** Everything one test started, so that it can all be stopped at the end. */
+/** Where a test runs the code under test: a student host (every test but a few), or this process (see common.ts). */
+export type CodePlace = 'host' | 'harness';
+
 export class Resources {
   private readonly impl: Lab5Code;
+  private readonly place: CodePlace;
   private readonly observer: Observer;
   private readonly cleanups: Array<() => Promise<void> | void> = [];
   private connections = 0;
@@ -254,19 +259,21 @@ export class Resources {
   readonly broken: Promise<never>;
 
   /** `observer`: the test's context, which counts operations and keeps the transcript. */
-  constructor(impl: Lab5Code, observer: Observer = UNOBSERVED) {
+  constructor(impl: Lab5Code, observer: Observer = UNOBSERVED, place: CodePlace = 'host') {
     this.impl = impl;
     this.observer = observer;
+    this.place = place;
     this.broken = new Promise<never>((_, reject) => (this.breakWith = reject));
     this.broken.catch(() => undefined);
   }
 
   /** The code under test, in this test's student host (started at the first call, ended at cleanup). */
   student(): Promise<StudentCode> {
+    if (this.place === 'harness') return (this.host ??= Promise.resolve().then(() => localCode(this.impl.dir)));
     this.host ??= HostLink.start(this.impl.dir, isolatedLoader()).then((link) => {
       this.defer(() => link.close());
       link.broken.catch((e: unknown) => this.breakWith?.(e));
-      return new StudentCode(link);
+      return new HostedCode(link);
     });
     return this.host;
   }
@@ -580,8 +587,9 @@ export async function withResources(
   impl: Lab5Code,
   body: (res: Resources) => Promise<void>,
   observer: Observer = UNOBSERVED,
+  place: CodePlace = 'host',
 ): Promise<void> {
-  const res = new Resources(impl, observer);
+  const res = new Resources(impl, observer, place);
   try {
     await Promise.race([body(res), res.broken]);
   } finally {

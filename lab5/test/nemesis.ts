@@ -1987,6 +1987,7 @@ export const nemesisRedis = realTest(
   async (res, ctx) => {
     for (let round = 0; round < 3; round++) await serverRound(res, ctx, round);
   },
+  'harness', // its spies must share a process with the server: not yet in a student host
 );
 
 // ---------------------------------------------------------------------------------------------------------------

@@ -59,8 +59,16 @@ function caller(link: HostLink, ref: number, label: string) {
     link.request({ op: 'call', ref, method, args: plainArgs(args) }, `${label}.${method}()`);
 }
 
-/** The code under test behind `link`. */
-export class StudentCode {
+/** The code under test as a test uses it, wherever it runs. */
+export interface StudentCode {
+  startServer(options: ServerOptions): Promise<RunningServer>;
+  shardedClient(servers: readonly ServerAddress[], options?: ClientOptions): Promise<RemoteClient>;
+  hashRing(nodes?: readonly number[], vnodes?: number): Promise<RemoteRing>;
+  md5Shard(key: string, servers: number): Promise<number>;
+}
+
+/** The code under test behind `link`, in its student host. */
+export class HostedCode implements StudentCode {
   private readonly link: HostLink;
 
   constructor(link: HostLink) {
