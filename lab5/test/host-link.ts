@@ -102,7 +102,10 @@ export class HostLink {
         const at = buffered.indexOf(READY_PREFIX);
         const nl = at === -1 ? -1 : buffered.indexOf('\n', at);
         if (nl === -1) {
-          if (at === -1 && buffered.length > 4096) (process.stdout.write(buffered), (buffered = ''));
+          if (at === -1 && buffered.length > 4096) {
+            process.stdout.write(buffered);
+            buffered = '';
+          }
           return;
         }
         ready = true;
