@@ -80,6 +80,30 @@ describe('lab5 student host: red team', function () {
     }
   });
 
+  it('an exception that escapes the code under test fails the test with its message, its frames and the likely causes', async () => {
+    const dir = materialiseMutant(SOLUTION_DIR, {
+      ...honest,
+      name: 'redteam-crash',
+      replace: [
+        [
+          'export async function startServer(options: ServerOptions = {}): Promise<RunningServer> {',
+          "export async function startServer(options: ServerOptions = {}): Promise<RunningServer> {\n  setTimeout(() => {\n    throw new Error('boom in a timer');\n  }, 100);",
+        ],
+      ],
+    });
+    try {
+      const test = suite.tests.find((t) => t.name === 'TestSlowReader')!;
+      const outcome = await runNamedTest(test, suite.load(dir), 1);
+      expect(outcome.status).to.equal('failed');
+      expect(outcome.message)
+        .to.contain('Uncaught exception in your lab 5 code')
+        .and.contain('boom in a timer')
+        .and.match(/server\.ts:\d+/);
+    } finally {
+      removeMutant(dir);
+    }
+  });
+
   it('the harness’s process loads no file of the code under test', async () => {
     const dir = materialiseMutant(SOLUTION_DIR, { ...honest, name: 'redteam-isolation', replace: [] });
     try {
