@@ -50,6 +50,11 @@ export interface SearchOutcome {
   explored: number;
 }
 
+/** What Search.scanStep returns when it moved past the current entry (the step is used up). */
+const SKIPPED = -1;
+/** What Search.scanStep returns when the scan has no entry left to try: the configuration fails. */
+const DEAD_END = -2;
+
 /** Deterministic pseudo-random 32-bit values, one per operation, to hash sets of operations by XOR. */
 function zobristTable(n: number): Int32Array {
   const t = new Int32Array(n);
@@ -116,7 +121,7 @@ export class Search<S extends {} | null, I, O> {
   private blocked = 0; // lanes blocked in the current scan
   private fresh = true; // the current configuration was just entered (look for a safe no-op first)
   private dead = false; // the current configuration is known to fail
-  private noOpState: S | undefined; // the state after the no-op findNoOp found
+  private candidateState: S | undefined; // the state after the candidate findNoOp or scanStep found
   private bitsHash = 0;
   private depth = 0;
   private placedRequired = 0;
@@ -217,7 +222,7 @@ export class Search<S extends {} | null, I, O> {
    * legal in `state`. Placing it first is always safe: in any legal continuation it can be moved to the
    * front, since it changes no state and no unplaced operation of its lane returned before its call. So the
    * search places it without trying alternatives, which removes most branching in read-heavy histories.
-   * Returns its call entry (the state after it in `noOpState`), or -1.
+   * Returns its call entry (the state after it in `candidateState`), or -1.
    */
   private findNoOp(state: S): number {
     const { next, lane, blockedMark, single, readOnly, model, inputs, outputs } = this;
@@ -237,7 +242,7 @@ export class Search<S extends {} | null, I, O> {
       if (readOnly[op] === 0 || (!single && blockedMark[l] === mark)) continue;
       const after = model.step(state, inputs[op], outputs[op]);
       if (after !== undefined) {
-        this.noOpState = after;
+        this.candidateState = after;
         return x;
       }
     }
@@ -247,183 +252,202 @@ export class Search<S extends {} | null, I, O> {
   /** Searches for at most `budget` steps; returns true once the outcome is known. */
   run(budget: number): boolean {
     if (this.outcome) return true;
-    const {
-      model,
-      n,
-      next,
-      prev,
-      inputs,
-      outputs,
-      pending,
-      readOnly,
-      required,
-      equal,
-      single,
-      lane,
-      laneLeft,
-      blockedMark,
-    } = this;
-    const { bits, zobrist, cache, stackEntry, stackState, stackLow, stackMax, stackForced } = this;
-    const head = 2 * n;
-    let { bitsHash, depth, placedRequired, state, entry: e, low, max, activeLanes, blocked, fresh, dead } = this;
-    let done = false;
-    for (let ticks = 0; ticks < budget; ticks++) {
-      let cand = -1; // the call entry to place now, if any
-      let candState = state;
-      let forced = 0; // 1 when cand is a safe no-op placed without alternatives
-      if (!dead && fresh) {
-        fresh = false;
-        this.activeLanes = activeLanes;
-        cand = this.findNoOp(state);
-        if (cand !== -1) {
-          candState = this.noOpState as S;
-          forced = 1;
-        }
-        this.scan++;
-        blocked = 0;
-        e = next[head];
-      }
-      if (!dead && cand === -1) {
-        if (e === -1 || blocked >= activeLanes) {
-          dead = true;
-        } else {
-          const op = e >>> 1;
-          const l = lane[op];
-          if ((e & 1) === 1) {
-            // A return entry: nothing later in its lane may be placed before this operation.
-            if (single) {
-              dead = true;
-              continue;
-            }
-            if (blockedMark[l] !== this.scan) {
-              blockedMark[l] = this.scan;
-              blocked++;
-            }
-            e = next[e];
-            continue;
-          }
-          // Skip blocked lanes, and read-only operations: findNoOp already found none of them legal here.
-          if ((!single && blockedMark[l] === this.scan) || readOnly[op] === 1) {
-            e = next[e];
-            continue;
-          }
-          // A call entry with no return of its lane before it: try placing its operation next.
-          const after = model.step(state, inputs[op], outputs[op]);
-          if (after === undefined || (pending[op] === 1 && (after === state || equal(after, state)))) {
-            e = next[e];
-            continue;
-          }
-          cand = e;
-          candState = after;
-        }
-      }
-      if (cand !== -1) {
-        const op = cand >>> 1;
-        const w = op >>> 5;
-        const m = 1 << (op & 31);
-        bits[w] |= m;
-        const nextHash = bitsHash ^ zobrist[op];
-        let nextLow = low;
-        if (op === low) while (nextLow < n && (bits[nextLow >>> 5] & (1 << (nextLow & 31))) !== 0) nextLow++;
-        const nextMax = op > max ? op : max;
-        if (cache.addIfNew(bits, nextLow >>> 5, nextMax >>> 5, nextHash, model.hash(candState), candState)) {
-          stackEntry[depth] = cand;
-          stackState[depth] = state;
-          stackLow[depth] = low;
-          stackMax[depth] = max;
-          stackForced[depth] = forced;
-          low = nextLow;
-          max = nextMax;
-          depth++;
-          placedRequired += 1 - pending[op];
-          if (--laneLeft[lane[op]] === 0) activeLanes--;
-          state = candState;
-          bitsHash = nextHash;
-          // Unlink the call entry and then its return entry.
-          const r = cand + 1;
-          next[prev[cand]] = next[cand];
-          if (next[cand] !== -1) prev[next[cand]] = prev[cand];
-          next[prev[r]] = next[r];
-          if (next[r] !== -1) prev[next[r]] = prev[r];
-          if (placedRequired === required) {
-            const order = Array.from(stackEntry.subarray(0, depth), (x) => x >>> 1);
-            this.outcome = { verdict: 'ok', order, unplaced: [], explored: cache.size };
-            done = true;
-            break;
-          }
-          fresh = true;
-          continue;
-        }
-        bits[w] &= ~m;
-        // Seen before, so it failed before. For a forced no-op that means this whole configuration fails.
-        if (forced === 1) dead = true;
-        else {
-          e = next[e];
-          continue;
-        }
-      }
-      // No candidate left here: backtrack.
-      dead = false;
-      if (this.score(depth, placedRequired) > this.bestScore) {
-        this.depth = depth;
-        this.placedRequired = placedRequired;
-        this.activeLanes = activeLanes;
-        this.noteDeadEnd();
-      }
-      if (depth === 0) {
-        this.outcome = {
-          verdict: 'illegal',
-          order: this.bestOrder(),
-          unplaced: this.bestUnplaced,
-          explored: cache.size,
-        };
-        done = true;
-        break;
-      }
-      depth--;
-      if (depth < this.lowWater) this.lowWater = depth;
-      e = stackEntry[depth];
-      state = stackState[depth];
-      low = stackLow[depth];
-      max = stackMax[depth];
-      const op = e >>> 1;
-      placedRequired -= 1 - pending[op];
-      if (laneLeft[lane[op]]++ === 0) activeLanes++;
-      bits[op >>> 5] &= ~(1 << (op & 31));
-      bitsHash ^= zobrist[op];
-      // Relink the return entry and then the call entry (the reverse of unlinking).
-      const r = e + 1;
-      if (next[r] !== -1) prev[next[r]] = r;
-      next[prev[r]] = r;
-      if (next[e] !== -1) prev[next[e]] = e;
-      next[prev[e]] = e;
-      if (stackForced[depth] === 1) {
-        // The safe no-op led nowhere, so nothing else from this configuration can succeed either.
-        dead = true;
-        continue;
-      }
-      // Resume the scan after `e`: the lanes blocked so far are those with a return entry before it.
-      const scan = ++this.scan;
-      blocked = 0;
-      for (let x = single ? e : next[head]; x !== e; x = next[x]) {
-        if ((x & 1) === 1 && blockedMark[lane[x >>> 1]] !== scan) {
-          blockedMark[lane[x >>> 1]] = scan;
-          blocked++;
-        }
-      }
-      e = next[e];
+    for (let ticks = 0; ticks < budget; ticks++) if (this.tick()) return true;
+    return false;
+  }
+
+  /**
+   * One step of the search: find the next candidate (a safe no-op on entering a configuration, else the next
+   * entry of the scan), place it, or backtrack when none is left. Returns true once the outcome is known.
+   */
+  private tick(): boolean {
+    let cand = -1; // the call entry to place now, if any (the state after it in `candidateState`)
+    let forced = false; // cand is a safe no-op placed without alternatives
+    if (!this.dead && this.fresh) {
+      cand = this.enterConfiguration();
+      forced = cand !== -1;
     }
-    this.bitsHash = bitsHash;
-    this.depth = depth;
-    this.placedRequired = placedRequired;
-    this.state = state;
-    this.low = low;
-    this.max = max;
+    if (!this.dead && cand === -1) {
+      cand = this.scanStep();
+      if (cand === SKIPPED) return false;
+    }
+    if (cand >= 0) {
+      if (this.place(cand, this.candidateState as S, forced)) {
+        if (this.placedRequired < this.required) return false;
+        const order = Array.from(this.stackEntry.subarray(0, this.depth), (x) => x >>> 1);
+        this.outcome = { verdict: 'ok', order, unplaced: [], explored: this.cache.size };
+        return true;
+      }
+      // Seen before, so it failed before. For a forced no-op that means this whole configuration fails.
+      if (!forced) {
+        this.entry = this.next[this.entry];
+        return false;
+      }
+    }
+    return this.backtrack();
+  }
+
+  /** Starts on a configuration just entered: returns a safe no-op to place (see findNoOp), or -1 and a new scan. */
+  private enterConfiguration(): number {
+    this.fresh = false;
+    const noOp = this.findNoOp(this.state);
+    this.scan++;
+    this.blocked = 0;
+    this.entry = this.next[2 * this.n];
+    return noOp;
+  }
+
+  /**
+   * Looks at the scan's current entry: returns it if it is a call entry whose operation can be placed next
+   * (the state after it in `candidateState`), SKIPPED after moving past it, or DEAD_END when no entry is left.
+   */
+  private scanStep(): number {
+    const { next, lane, blockedMark, single } = this;
+    const e = this.entry;
+    if (e === -1 || this.blocked >= this.activeLanes) return DEAD_END;
+    const op = e >>> 1;
+    const l = lane[op];
+    if ((e & 1) === 1) {
+      // A return entry: nothing later in its lane may be placed before this operation.
+      if (single) {
+        this.dead = true;
+        return SKIPPED;
+      }
+      if (blockedMark[l] !== this.scan) {
+        blockedMark[l] = this.scan;
+        this.blocked++;
+      }
+      this.entry = next[e];
+      return SKIPPED;
+    }
+    // Skip blocked lanes, and read-only operations: findNoOp already found none of them legal here.
+    if ((!single && blockedMark[l] === this.scan) || this.readOnly[op] === 1) {
+      this.entry = next[e];
+      return SKIPPED;
+    }
+    // A call entry with no return of its lane before it: try placing its operation next.
+    const state = this.state;
+    const after = this.model.step(state, this.inputs[op], this.outputs[op]);
+    if (after === undefined || (this.pending[op] === 1 && (after === state || this.equal(after, state)))) {
+      this.entry = next[e];
+      return SKIPPED;
+    }
+    this.candidateState = after;
+    return e;
+  }
+
+  /**
+   * Places the operation of call entry `cand` (leading to `candState`) on the stack, unless the configuration
+   * it leads to was explored before: returns false then, with nothing changed.
+   */
+  private place(cand: number, candState: S, forced: boolean): boolean {
+    const { bits, n } = this;
+    const op = cand >>> 1;
+    const w = op >>> 5;
+    const m = 1 << (op & 31);
+    bits[w] |= m;
+    const nextHash = this.bitsHash ^ this.zobrist[op];
+    let nextLow = this.low;
+    if (op === nextLow) while (nextLow < n && (bits[nextLow >>> 5] & (1 << (nextLow & 31))) !== 0) nextLow++;
+    const nextMax = op > this.max ? op : this.max;
+    if (!this.cache.addIfNew(bits, nextLow >>> 5, nextMax >>> 5, nextHash, this.model.hash(candState), candState)) {
+      bits[w] &= ~m;
+      return false;
+    }
+    const depth = this.depth;
+    this.stackEntry[depth] = cand;
+    this.stackState[depth] = this.state;
+    this.stackLow[depth] = this.low;
+    this.stackMax[depth] = this.max;
+    this.stackForced[depth] = forced ? 1 : 0;
+    this.low = nextLow;
+    this.max = nextMax;
+    this.depth = depth + 1;
+    this.placedRequired += 1 - this.pending[op];
+    if (--this.laneLeft[this.lane[op]] === 0) this.activeLanes--;
+    this.state = candState;
+    this.bitsHash = nextHash;
+    this.unlink(cand);
+    this.fresh = true;
+    return true;
+  }
+
+  /**
+   * No candidate is left in this configuration: notes the dead end, takes the last placement back and resumes
+   * the scan after it. Returns true when there is nothing to take back (the history is illegal).
+   */
+  private backtrack(): boolean {
+    this.dead = false;
+    this.noteDeadEnd();
+    if (this.depth === 0) {
+      this.outcome = {
+        verdict: 'illegal',
+        order: this.bestOrder(),
+        unplaced: this.bestUnplaced,
+        explored: this.cache.size,
+      };
+      return true;
+    }
+    const e = this.pop();
     this.entry = e;
-    this.activeLanes = activeLanes;
+    if (this.stackForced[this.depth] === 1) {
+      // The safe no-op led nowhere, so nothing else from this configuration can succeed either.
+      this.dead = true;
+      return false;
+    }
+    this.resumeScanAfter(e);
+    return false;
+  }
+
+  /** Takes the last placed operation off the stack, restoring the state before it; returns its call entry. */
+  private pop(): number {
+    const depth = --this.depth;
+    if (depth < this.lowWater) this.lowWater = depth;
+    const e = this.stackEntry[depth];
+    this.state = this.stackState[depth];
+    this.low = this.stackLow[depth];
+    this.max = this.stackMax[depth];
+    const op = e >>> 1;
+    this.placedRequired -= 1 - this.pending[op];
+    if (this.laneLeft[this.lane[op]]++ === 0) this.activeLanes++;
+    this.bits[op >>> 5] &= ~(1 << (op & 31));
+    this.bitsHash ^= this.zobrist[op];
+    this.relink(e);
+    return e;
+  }
+
+  /** Unlinks the call entry `e` and then its return entry from the list. */
+  private unlink(e: number): void {
+    const { next, prev } = this;
+    const r = e + 1;
+    next[prev[e]] = next[e];
+    if (next[e] !== -1) prev[next[e]] = prev[e];
+    next[prev[r]] = next[r];
+    if (next[r] !== -1) prev[next[r]] = prev[r];
+  }
+
+  /** Relinks the return entry of call entry `e` and then `e` itself (the reverse of unlink). */
+  private relink(e: number): void {
+    const { next, prev } = this;
+    const r = e + 1;
+    if (next[r] !== -1) prev[next[r]] = r;
+    next[prev[r]] = r;
+    if (next[e] !== -1) prev[next[e]] = e;
+    next[prev[e]] = e;
+  }
+
+  /** Resumes the scan after call entry `e`: the lanes blocked so far are those with a return entry before it. */
+  private resumeScanAfter(e: number): void {
+    const { next, lane, blockedMark } = this;
+    const scan = ++this.scan;
+    let blocked = 0;
+    for (let x = this.single ? e : next[2 * this.n]; x !== e; x = next[x]) {
+      if ((x & 1) === 1 && blockedMark[lane[x >>> 1]] !== scan) {
+        blockedMark[lane[x >>> 1]] = scan;
+        blocked++;
+      }
+    }
     this.blocked = blocked;
-    this.fresh = fresh;
-    this.dead = dead;
-    return done;
+    this.entry = next[e];
   }
 }

@@ -108,8 +108,29 @@ export function jsonSummary(r: GradeResult): object {
   };
 }
 
-function parseArgs(argv: readonly string[], io: CliIO): { lab: string; options: GradeOptions } {
-  const program = new Command('npm run grade')
+/** The flags of `npm run grade`, as commander parses them. */
+interface GradeFlags {
+  solution?: boolean;
+  test?: string[];
+  seed?: string;
+  runs: string;
+  json?: boolean;
+  report: string;
+  classroom?: boolean;
+  strictManifest?: boolean;
+  verbose?: boolean;
+  shuffle?: boolean | string;
+  budget?: string;
+  cacheDir?: string;
+  maxMemory: string;
+  color: boolean;
+  jobs?: string;
+  minimize: boolean;
+}
+
+/** `npm run grade`'s command line: its argument, its options with their help, and its examples. */
+function gradeCommand(io: CliIO): Command {
+  return new Command('npm run grade')
     .usage('<lab|all> [-- options]')
     .description(
       'Grades a lab: runs its named tests against your code (or the reference solution), scores them by the rubric, and writes reports.',
@@ -163,25 +184,12 @@ function parseArgs(argv: readonly string[], io: CliIO): { lab: string; options: 
     .showHelpAfterError('(run `npm run grade -- --help` for the options and examples)')
     .exitOverride()
     .configureOutput({ writeOut: (s) => void io.stdout.write(s), writeErr: (s) => void io.stderr.write(s) });
+}
+
+function parseArgs(argv: readonly string[], io: CliIO): { lab: string; options: GradeOptions } {
+  const program = gradeCommand(io);
   program.parse([...argv], { from: 'user' });
-  const o = program.opts<{
-    solution?: boolean;
-    test?: string[];
-    seed?: string;
-    runs: string;
-    json?: boolean;
-    report: string;
-    classroom?: boolean;
-    strictManifest?: boolean;
-    verbose?: boolean;
-    shuffle?: boolean | string;
-    budget?: string;
-    cacheDir?: string;
-    maxMemory: string;
-    color: boolean;
-    jobs?: string;
-    minimize: boolean;
-  }>();
+  const o = program.opts<GradeFlags>();
   const lab = program.args[0];
   const runs = wholeNumber(o.runs, '--runs', 1);
   const heapLimitMb = wholeNumber(o.maxMemory, '--max-memory', 16);

@@ -102,12 +102,8 @@ function hardenedExports(exports: unknown): unknown {
   return harden(copy);
 }
 
-/** A loader whose modules run in a new compartment of this (locked-down) realm. */
-export function compartmentLoader(options: CompartmentOptions): CodeLoader {
-  if (typeof harden !== 'function') throw new Error('compartmentLoader needs lockDownRealm() to have run first.');
-  const implDir = path.resolve(options.implDir);
-  const labDir = path.resolve(options.labDir);
-  const kitDirs = options.kitDirs.map((d) => path.resolve(d));
+/** A new compartment whose globals are only the endowments (read-only) and the absent ones' explaining getters. */
+function endowedCompartment(): Compartment {
   const compartment = new Compartment({ __options__: true });
   // Defined read-only, the endowments are constants to SES's evaluator (writable globals cost a proxy trap per lookup).
   for (const [name, value] of Object.entries(sandboxGlobals()))
@@ -125,6 +121,38 @@ export function compartmentLoader(options: CompartmentOptions): CodeLoader {
       enumerable: false,
       configurable: false,
     });
+  return compartment;
+}
+
+/** The absolute .ts file a relative `spec` names from `from`, or undefined. */
+function resolveTs(spec: string, from: string): string | undefined {
+  if (!spec.startsWith('./') && !spec.startsWith('../')) return undefined;
+  const base = path.resolve(path.dirname(from), spec);
+  return [base, `${base}.ts`, path.join(base, 'index.ts')].find((f) => f.endsWith('.ts') && isFile(f));
+}
+
+/** Views of module exports for the harness: each function hands its arguments over (crossing.ts); one view per module. */
+function harnessViews(): (exports: unknown) => unknown {
+  const crossing = new Crossing();
+  const views = new WeakMap<object, unknown>();
+  return (exports) => {
+    if (exports === null || typeof exports !== 'object') return guarded(exports, crossing);
+    if (!views.has(exports)) {
+      const out: Record<string, unknown> = {};
+      for (const key of Object.keys(exports)) out[key] = guarded((exports as Record<string, unknown>)[key], crossing);
+      views.set(exports, out);
+    }
+    return views.get(exports);
+  };
+}
+
+/** A loader whose modules run in a new compartment of this (locked-down) realm. */
+export function compartmentLoader(options: CompartmentOptions): CodeLoader {
+  if (typeof harden !== 'function') throw new Error('compartmentLoader needs lockDownRealm() to have run first.');
+  const implDir = path.resolve(options.implDir);
+  const labDir = path.resolve(options.labDir);
+  const kitDirs = options.kitDirs.map((d) => path.resolve(d));
+  const compartment = endowedCompartment();
   const hostRequire = createRequire(path.join(labDir, 'load.ts'));
   const kitExports = new Map<string, unknown>();
   const nodeNames = (options.nodeModules ?? []).map((n) => `node:${n}`).join(', ');
@@ -139,13 +167,6 @@ export function compartmentLoader(options: CompartmentOptions): CodeLoader {
     if (!kit || path.basename(file) === 'load.ts') return undefined;
     if (!kitExports.has(file)) kitExports.set(file, hardenedExports(hostRequire(file)));
     return { exports: kitExports.get(file) };
-  };
-
-  /** The absolute .ts file `spec` names from `from`, or undefined. */
-  const resolve = (spec: string, from: string): string | undefined => {
-    if (!spec.startsWith('./') && !spec.startsWith('../')) return undefined;
-    const base = path.resolve(path.dirname(from), spec);
-    return [base, `${base}.ts`, path.join(base, 'index.ts')].find((f) => f.endsWith('.ts') && isFile(f));
   };
 
   /** Loads `file` of the code under test into `cache` (one cache per copy of the student's modules). */
@@ -166,7 +187,7 @@ export function compartmentLoader(options: CompartmentOptions): CodeLoader {
     const req = (spec: string): unknown => {
       const bare = String(spec).replace(/^node:/, '') as NodeModuleName;
       if (options.nodeModules?.includes(bare)) return nodeModule(bare);
-      const target = resolve(String(spec), file);
+      const target = resolveTs(String(spec), file);
       const kit = target ? kitModule(target) : undefined;
       if (kit) return kit.exports;
       if (target && inside(target, implDir) && !inside(target, path.join(implDir, 'test'))) return load(target, cache);
@@ -181,18 +202,7 @@ export function compartmentLoader(options: CompartmentOptions): CodeLoader {
     return record.exports;
   };
 
-  // The harness sees each module through a view whose functions hand their arguments over (crossing.ts).
-  const crossing = new Crossing();
-  const views = new WeakMap<object, unknown>();
-  const view = (exports: unknown): unknown => {
-    if (exports === null || typeof exports !== 'object') return guarded(exports, crossing);
-    if (!views.has(exports)) {
-      const out: Record<string, unknown> = {};
-      for (const key of Object.keys(exports)) out[key] = guarded((exports as Record<string, unknown>)[key], crossing);
-      views.set(exports, out);
-    }
-    return views.get(exports);
-  };
+  const view = harnessViews();
   const shared = new Map<string, ModuleRecord>();
   return {
     require: (file) => view(load(path.resolve(file), shared)),

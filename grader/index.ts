@@ -14,11 +14,12 @@ import { classroomMissing, classroomRefusal, encodeClassroom, runnerName } from 
 import { DEFAULT_TIMEOUT_SEC, timeLimitMs } from './rubric';
 import { scoreTest, totals } from './scoring';
 import { inRandomOrder, keyedPick } from './order';
-import { planSeeds } from './seeds';
+import { planSeeds, type SeedPlan } from './seeds';
 import { DEFAULT_CACHE_ROOT } from './sandbox';
-import { runJobs } from './supervisor';
+import { runJobs, type SupervisorOptions } from './supervisor';
 import { typeProblems } from './typecheck';
-import type { GradeOptions, GradeResult, LabResult, RunRecord, Target, TextSink } from './types';
+import type { GradeOptions, GradeResult, LabResult, RunRecord, Target, TestResult, TextSink } from './types';
+import type { TestDefinition } from '../suite/types';
 
 export type { GradeOptions, GradeResult, LabResult, TestResult, RunRecord, Target } from './types';
 
@@ -189,30 +190,11 @@ async function gradeLab(ctx: Context, lab: LoadedLab, tests: string[]): Promise<
   const { options, target, reporter } = ctx;
   const runs = options.runs ?? 1;
   const plan = planSeeds(options.seed, runs);
-  const jobs: Job[] = [];
-  tests.forEach((name, i) => {
-    for (const seed of plan.seedsFor(i)) {
-      jobs.push({
-        index: jobs.length,
-        test: name,
-        seed,
-        realLimitMs: timeLimitMs(lab.rubric, name, options.defaultTimeoutSec ?? DEFAULT_TIMEOUT_SEC),
-      });
-    }
-  });
-  const perTest = new Map(tests.map((name, i) => [name, plan.seedsFor(i).length]));
+  const jobs = planJobs(lab, tests, plan, options);
   const writeReports = options.writeReports ?? true;
   const reportDir = path.resolve(options.reportDir ?? DEFAULTS.reportDir, lab.lab);
-  // The first failing run of each simulated test is replayed once with recording on, for its trace page.
-  const traced = new Set<string>();
-  const replayForTrace = (job: Job): boolean => {
-    if (!writeReports || options.traces === false || traced.has(job.test)) return false;
-    if (lab.suite.tests.find((t) => t.name === job.test)?.realTime) return false;
-    traced.add(job.test);
-    return true;
-  };
   const dir = implDir(lab, target);
-  const nameWidth = Math.max(24, ...tests.map((t) => t.length));
+  const progress = new LabProgress(ctx, lab, tests, plan, writeReports ? displayPath(reportDir) : undefined);
   reporter.labStart(
     {
       lab: lab.lab,
@@ -224,77 +206,18 @@ async function gradeLab(ctx: Context, lab: LoadedLab, tests: string[]): Promise<
       seed: plan.fixed,
       seedBase: plan.base,
     },
-    nameWidth,
+    progress.nameWidth,
   );
   // The tests run the code as JavaScript whatever its types; a type error is shown first, as the likely cause of what follows.
   const typeErrors = target === 'student' ? typeProblems(ctx.root, dir, options.cacheRoot ?? DEFAULT_CACHE_ROOT) : [];
   if (typeErrors.length > 0) reporter.typeProblems(typeErrors);
-
-  const records = new Map<string, RunRecord[]>(tests.map((n) => [n, []]));
-  let shown = 0; // tests[0..shown) have been printed
-  const scored = (name: string) => {
-    const test = lab.suite.tests.find((t) => t.name === name);
-    // Runs side by side finish out of order: score them in the order of their seeds, as one process would.
-    const seeds = plan.seedsFor(tests.indexOf(name));
-    const runs = [...(records.get(name) ?? [])].sort((a, b) => seeds.indexOf(a.seed) - seeds.indexOf(b.seed));
-    const result = scoreTest(name, test?.description ?? '', lab.rubric.tests[name]?.points ?? 0, runs);
-    return test?.realTime ? { ...result, realTime: true } : result;
-  };
   const order =
     options.shuffle === undefined || options.shuffle === false
       ? jobs
       : inRandomOrder(jobs, options.shuffle === true ? undefined : keyedPick(`${options.shuffle}\0${lab.lab}`));
-  await runJobs(order, {
-    config: { suitePath: lab.suitePath, implDir: dir, compartment: options.compartment },
-    heapLimitMb: options.heapLimitMb ?? DEFAULTS.heapLimitMb,
-    permissions: options.permissions,
-    cacheRoot: options.cacheRoot,
-    killGraceMs: options.killGraceMs ?? DEFAULTS.killGraceMs,
-    bootTimeoutMs: options.bootTimeoutMs ?? DEFAULTS.bootTimeoutMs,
-    budget: ctx.deadline === undefined ? undefined : { deadline: ctx.deadline, seconds: options.budgetSec ?? 0 },
-    echo: options.verbose ? ctx.err : undefined,
-    stray: ctx.err,
-    // --verbose interleaves the output of tests running side by side, so it runs them one at a time.
-    jobs: options.verbose ? 1 : (options.jobs ?? defaultJobs()),
-    exclusive: (job) => {
-      const test = lab.suite.tests.find((t) => t.name === job.test);
-      return test?.alone ?? test?.realTime === true;
-    },
-    replayForTrace,
-    // Under a time budget (Classroom, batch grading) the search would spend time the remaining tests may need:
-    // a grade never pays for a diagnosis, so it runs only when asked for explicitly there.
-    minimizeMs: (options.minimizeSec ?? (ctx.deadline === undefined ? DEFAULT_MINIMIZE_SEC : 0)) * 1000,
-    onStart: (job) => {
-      const done = records.get(job.test)?.length ?? 0;
-      const total = perTest.get(job.test) ?? 1;
-      reporter.progress(
-        tests.indexOf(job.test) + 1,
-        tests.length,
-        job.test,
-        total > 1 ? `run ${done + 1}/${total}, seed ${job.seed}` : '',
-      );
-    },
-    onDone: (job, record) => {
-      reporter.runEnded(job.test);
-      const list = records.get(job.test);
-      if (!list) return;
-      // A passing run's log and printed output are shown nowhere; do not keep them (there may be many runs).
-      list.push(record.status === 'passed' ? { ...record, log: [], output: '' } : record);
-      // Tests finish out of order when they run side by side; they are shown in the suite's order.
-      while (shown < tests.length && (records.get(tests[shown])?.length ?? 0) === perTest.get(tests[shown])) {
-        reporter.testDone(
-          scored(tests[shown]),
-          lab.lab,
-          target,
-          nameWidth,
-          writeReports ? displayPath(reportDir) : undefined,
-        );
-        shown++;
-      }
-    },
-  });
+  await runJobs(order, supervisorOptions(ctx, lab, dir, progress, writeReports));
 
-  const results = tests.map(scored);
+  const results = tests.map((name) => progress.scored(name));
   const t = totals(results);
   let result: LabResult = {
     lab: lab.lab,
@@ -316,4 +239,131 @@ async function gradeLab(ctx: Context, lab: LoadedLab, tests: string[]): Promise<
   }
   reporter.labEnd(result);
   return result;
+}
+
+/** One job per run of each test: its seeds from the plan, its time limit from the rubric. */
+function planJobs(lab: LoadedLab, tests: readonly string[], plan: SeedPlan, options: GradeOptions): Job[] {
+  const jobs: Job[] = [];
+  tests.forEach((name, i) => {
+    for (const seed of plan.seedsFor(i)) {
+      jobs.push({
+        index: jobs.length,
+        test: name,
+        seed,
+        realLimitMs: timeLimitMs(lab.rubric, name, options.defaultTimeoutSec ?? DEFAULT_TIMEOUT_SEC),
+      });
+    }
+  });
+  return jobs;
+}
+
+/** How the supervisor runs this lab's jobs: limits, lanes, which jobs run alone, and what a failure gets. */
+function supervisorOptions(
+  ctx: Context,
+  lab: LoadedLab,
+  dir: string,
+  progress: LabProgress,
+  writeReports: boolean,
+): SupervisorOptions {
+  const { options } = ctx;
+  const testOf = (job: Job): TestDefinition<unknown> | undefined => lab.suite.tests.find((t) => t.name === job.test);
+  // The first failing run of each simulated test is replayed once with recording on, for its trace page.
+  const traced = new Set<string>();
+  return {
+    config: { suitePath: lab.suitePath, implDir: dir, compartment: options.compartment },
+    heapLimitMb: options.heapLimitMb ?? DEFAULTS.heapLimitMb,
+    permissions: options.permissions,
+    cacheRoot: options.cacheRoot,
+    killGraceMs: options.killGraceMs ?? DEFAULTS.killGraceMs,
+    bootTimeoutMs: options.bootTimeoutMs ?? DEFAULTS.bootTimeoutMs,
+    budget: ctx.deadline === undefined ? undefined : { deadline: ctx.deadline, seconds: options.budgetSec ?? 0 },
+    echo: options.verbose ? ctx.err : undefined,
+    stray: ctx.err,
+    // --verbose interleaves the output of tests running side by side, so it runs them one at a time.
+    jobs: options.verbose ? 1 : (options.jobs ?? defaultJobs()),
+    ownProcess: (job) => testOf(job)?.ownProcess === true,
+    exclusive: (job) => {
+      const test = testOf(job);
+      return test?.alone ?? test?.realTime === true;
+    },
+    replayForTrace: (job) => {
+      if (!writeReports || options.traces === false || traced.has(job.test) || testOf(job)?.realTime) return false;
+      traced.add(job.test);
+      return true;
+    },
+    // Under a time budget (Classroom, batch grading) the search would spend time the remaining tests may need:
+    // a grade never pays for a diagnosis, so it runs only when asked for explicitly there.
+    minimizeMs: (options.minimizeSec ?? (ctx.deadline === undefined ? DEFAULT_MINIMIZE_SEC : 0)) * 1000,
+    onStart: (job) => progress.started(job),
+    onDone: (job, record) => progress.done(job, record),
+  };
+}
+
+/** A lab's runs as they finish (out of order, side by side), scored and printed in the suite's order. */
+class LabProgress {
+  /** Width of the test-name column. */
+  readonly nameWidth: number;
+  private readonly ctx: Context;
+  private readonly lab: LoadedLab;
+  private readonly tests: readonly string[];
+  private readonly plan: SeedPlan;
+  private readonly reportDir: string | undefined;
+  private readonly records: Map<string, RunRecord[]>;
+  /** tests[0..shown) have been printed. */
+  private shown = 0;
+
+  constructor(ctx: Context, lab: LoadedLab, tests: readonly string[], plan: SeedPlan, reportDir: string | undefined) {
+    this.ctx = ctx;
+    this.lab = lab;
+    this.tests = tests;
+    this.plan = plan;
+    this.reportDir = reportDir;
+    this.records = new Map(tests.map((n) => [n, []]));
+    this.nameWidth = Math.max(24, ...tests.map((t) => t.length));
+  }
+
+  /** Runs of `name` planned. */
+  private planned(name: string): number {
+    return this.plan.seedsFor(this.tests.indexOf(name)).length;
+  }
+
+  /** A test's result from its runs so far. */
+  scored(name: string): TestResult {
+    const test = this.lab.suite.tests.find((t) => t.name === name);
+    // Runs side by side finish out of order: score them in the order of their seeds, as one process would.
+    const seeds = this.plan.seedsFor(this.tests.indexOf(name));
+    const runs = [...(this.records.get(name) ?? [])].sort((a, b) => seeds.indexOf(a.seed) - seeds.indexOf(b.seed));
+    const result = scoreTest(name, test?.description ?? '', this.lab.rubric.tests[name]?.points ?? 0, runs);
+    return test?.realTime ? { ...result, realTime: true } : result;
+  }
+
+  started(job: Job): void {
+    const done = this.records.get(job.test)?.length ?? 0;
+    const total = this.planned(job.test);
+    const i = this.tests.indexOf(job.test);
+    this.ctx.reporter.progress(
+      i + 1,
+      this.tests.length,
+      job.test,
+      total > 1 ? `run ${done + 1}/${total}, seed ${job.seed}` : '',
+    );
+  }
+
+  done(job: Job, record: RunRecord): void {
+    const { reporter, target } = this.ctx;
+    reporter.runEnded(job.test);
+    const list = this.records.get(job.test);
+    if (!list) return;
+    // A passing run's log and printed output are shown nowhere; do not keep them (there may be many runs).
+    list.push(record.status === 'passed' ? { ...record, log: [], output: '' } : record);
+    // Tests finish out of order when they run side by side; they are shown in the suite's order.
+    const tests = this.tests;
+    while (
+      this.shown < tests.length &&
+      (this.records.get(tests[this.shown])?.length ?? 0) === this.planned(tests[this.shown])
+    ) {
+      reporter.testDone(this.scored(tests[this.shown]), this.lab.lab, target, this.nameWidth, this.reportDir);
+      this.shown++;
+    }
+  }
 }

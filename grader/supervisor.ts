@@ -8,10 +8,7 @@ import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import type { Readable, Writable } from 'node:stream';
-import { isTodo } from '../suite/failure';
-import { failureSignature, minimizeFaults, scriptedFaults } from '../suite/minimize';
 import type { CrashKind, TestOutcome } from '../suite/types';
-import type { AppliedFault } from '../world';
 import {
   explainBootCrash,
   explainBootTimeout,
@@ -36,6 +33,8 @@ import {
   type WorldSnapshot,
 } from './protocol';
 import { Mailbox, readChannel } from './channel';
+import { withTrace, type DiagnosisOptions } from './diagnose';
+import { ExclusiveGate, inLanes, type WorkQueue } from './lanes';
 import { prepareSandbox, type Sandbox } from './sandbox';
 import type { RunRecord, TextSink } from './types';
 
@@ -67,6 +66,8 @@ export interface SupervisorOptions {
   readonly stray?: TextSink;
   /** Test processes run side by side (default 1); each job still runs alone in its process. */
   readonly jobs?: number;
+  /** Jobs that run in a test process started for them and ended after them (no other job shares it). */
+  readonly ownProcess?: (job: Job) => boolean;
   /** Jobs that must run with no other job beside them (real-time tests, which other load would make flaky). */
   readonly exclusive?: (job: Job) => boolean;
   /** Called when a job starts. */
@@ -81,11 +82,6 @@ export interface SupervisorOptions {
   /** Real time for minimizing a traced failure's faults, ms (0 or undefined: no minimization). */
   readonly minimizeMs?: number;
 }
-
-/** A traced replay may take this many times the failed run's real time ... */
-const REPLAY_FACTOR = 4;
-/** ... and at least this many ms. */
-const REPLAY_MIN_MS = 5000;
 
 /** Below this much real time left in the budget, a test is not started at all. */
 const MIN_BUDGET_LEFT_MS = 1000;
@@ -107,171 +103,137 @@ type Event =
 
 /** Runs every job and returns one record per job, in order. Never throws for anything the tests do. */
 export async function runJobs(jobs: readonly Job[], options: SupervisorOptions): Promise<RunRecord[]> {
-  const records: Array<RunRecord | undefined> = jobs.map(() => undefined); // by job position: lanes finish out of order
-  let next = 0;
-  let bootFailure: Ending | undefined;
-  const finish = (job: Job, record: RunRecord): void => {
-    records[jobs.indexOf(job)] = record;
-    options.onDone?.(job, record);
-  };
-  /** Real time left in the budget for the next job (Infinity without a budget). */
-  const left = (): number => (options.budget ? options.budget.deadline - Date.now() - options.killGraceMs : Infinity);
-  const notRun = (job: Job): RunRecord =>
-    crashRecord(
-      job,
-      { crash: 'budget', message: explainBudget(options.budget?.seconds ?? 0, false) },
-      0,
-      '',
-      undefined,
-    );
   const sandbox = prepareSandbox(options.config, {
     heapLimitMb: options.heapLimitMb,
     cacheRoot: options.cacheRoot,
     permissions: options.permissions,
   });
-  const gate = new ExclusiveGate(options.exclusive ?? (() => false));
+  const run = new JobRun(jobs, options, sandbox);
   try {
-    const lanes = Math.max(1, Math.min(options.jobs ?? 1, jobs.length));
-    await Promise.all(Array.from({ length: lanes }, () => runAll()));
+    await inLanes(jobs, options.jobs ?? 1, (queue) => run.lane(queue));
   } finally {
     sandbox.dispose();
   }
-  return records.filter((r): r is RunRecord => r !== undefined);
+  return run.records();
+}
 
-  /** A failed record with the trace of its replay (with recording on) when one is wanted and there is time; else the record. */
-  async function withTrace(worker: SuiteWorker, job: Job, record: RunRecord): Promise<RunRecord> {
-    // A run stopped by a real-time limit would only hit it again: it is not replayed.
-    if (record.status !== 'failed' || record.crash === 'timeout' || record.crash === 'budget' || !worker.alive)
-      return record;
-    // Code not written yet needs no trace: its one line says what to write.
-    if (isTodo(record.message)) return record;
-    // Recording slows a run down (npm run bench -- --only trace); the replay gets a few times the original's time.
-    const limit = Math.min(job.realLimitMs, Math.max(REPLAY_MIN_MS, REPLAY_FACTOR * record.realMs));
-    if (left() < MIN_BUDGET_LEFT_MS + limit || !options.replayForTrace?.(job, record)) return record;
-    const again = await worker.run({ ...job, realLimitMs: Math.ceil(limit), record: true, faults: {} }, true);
-    // A replay is exact, so it fails again; a replay that passed has no failure to show.
-    if (again.status !== 'failed' || !again.trace) return record;
-    const traced = { ...record, trace: again.trace };
-    const ms = options.minimizeMs ?? 0;
-    // An exception thrown by the code under test is its own diagnosis (a TimeoutError that reached the test says
-    // so itself): which faults led there is beside the point, and "no faults" under it would mislead.
-    if (again.crash === 'error') return traced;
-    if (ms <= 0 || again.crash === 'timeout' || !again.faults || !worker.alive || left() < MIN_BUDGET_LEFT_MS + ms)
-      return traced;
-    const signature = failureSignature(again);
-    const minimal = await minimize(worker, job, again.faults, signature, ms);
-    const found = { ...traced, minimal: { ...minimal, scripted: scriptedFaults(again.trace) } };
-    // The smallest failing schedule gets a trace of its own when it differs from the run's (some fault was removed).
-    if (minimal.kept.length >= minimal.total || !worker.alive || left() < MIN_BUDGET_LEFT_MS + limit) return found;
-    const allowed = minimal.kept.map((f) => f.key);
-    const small = await worker.run({ ...job, realLimitMs: Math.ceil(limit), record: true, faults: { allowed } }, true);
-    if (small.status !== 'failed' || !small.trace || failureSignature(small) !== signature) return found;
-    return { ...found, minimalReplay: { trace: small.trace, message: small.message } };
+/** What the lanes of one runJobs call share: the results by job position, the budget, the gate, a failed boot. */
+class JobRun {
+  private readonly options: SupervisorOptions;
+  private readonly sandbox: Sandbox;
+  /** By job position: lanes finish out of order. */
+  private readonly results: Array<RunRecord | undefined>;
+  private readonly gate: ExclusiveGate;
+  private readonly diagnosis: DiagnosisOptions;
+  /** Set when a test process could not load the suite: every job left fails with it, none starts a process. */
+  private bootFailure: Ending | undefined;
+
+  constructor(jobs: readonly Job[], options: SupervisorOptions, sandbox: Sandbox) {
+    this.options = options;
+    this.sandbox = sandbox;
+    this.results = jobs.map(() => undefined);
+    this.gate = new ExclusiveGate(options.exclusive ?? (() => false));
+    this.diagnosis = {
+      replayForTrace: options.replayForTrace,
+      minimizeMs: options.minimizeMs,
+      hasTime: (ms) => this.left() >= MIN_BUDGET_LEFT_MS + ms,
+    };
   }
 
-  /** Replays `job` with subsets of `faults` removed for at most `ms`, keeping the smallest set that fails the same way. */
-  function minimize(worker: SuiteWorker, job: Job, faults: readonly AppliedFault[], signature: string, ms: number) {
-    const deadline = performance.now() + ms;
-    return minimizeFaults(
-      faults,
-      async (allowed) => {
-        if (!worker.alive) return undefined;
-        const limit = Math.max(1, Math.min(job.realLimitMs, Math.floor(deadline - performance.now())));
-        const r = await worker.run({ ...job, realLimitMs: limit, faults: { allowed } }, true);
-        // A replay cut short by the limit (or one that took the process down) says nothing about the faults.
-        if (!worker.alive || r.crash === 'timeout') return undefined;
-        return r.status === 'failed' && failureSignature(r) === signature ? (r.faults ?? true) : false;
-      },
-      deadline,
-    );
+  /** The records of the jobs that ran, in the jobs' order. */
+  records(): RunRecord[] {
+    return this.results.filter((r): r is RunRecord => r !== undefined);
   }
 
   /** One lane: takes the next job in order until none is left, in a test process of its own (a new one after a crash). */
-  async function runAll(): Promise<void> {
-    while (next < jobs.length) {
-      if (left() < MIN_BUDGET_LEFT_MS) {
-        // No time for even a worker's start: the remaining tests are not run.
-        const job = jobs[next++];
-        options.onStart?.(job);
-        finish(job, notRun(job));
+  async lane(queue: WorkQueue<Job>): Promise<void> {
+    while (!queue.empty) {
+      if (this.left() < MIN_BUDGET_LEFT_MS || this.bootFailure) {
+        // No time for even a worker's start (the remaining tests are not run), or no worker can load the suite.
+        const taken = queue.take();
+        if (taken) this.skip(taken.item, taken.index);
         continue;
       }
-      if (bootFailure) {
-        const job = jobs[next++];
-        options.onStart?.(job);
-        finish(job, { ...crashRecord(job, bootFailure, 0, '', undefined), phase: 'load' });
-        continue;
-      }
-      const worker = new SuiteWorker(options, sandbox);
+      const worker = new SuiteWorker(this.options, this.sandbox);
       try {
         const boot = await worker.boot();
         if (boot) {
-          bootFailure = boot;
+          this.bootFailure = boot;
           continue;
         }
-        while (next < jobs.length && worker.alive) {
-          const job = jobs[next++];
-          options.onStart?.(job);
-          const time = left();
-          if (time < MIN_BUDGET_LEFT_MS) {
-            finish(job, notRun(job));
-            continue;
-          }
-          await gate.enter(job);
-          try {
-            const now = left(); // waiting at the gate may have used some of the budget
-            const cut = now < job.realLimitMs;
-            const record = await worker.run(cut ? { ...job, realLimitMs: Math.max(1, Math.floor(now)) } : job);
-            const traced = await withTrace(worker, job, record);
-            finish(
-              job,
-              cut && record.crash === 'timeout'
-                ? { ...record, crash: 'budget', message: explainBudget(options.budget?.seconds ?? 0, true) }
-                : traced,
-            );
-          } finally {
-            gate.leave(job);
-          }
+        for (let t = queue.take(); t; t = worker.alive ? queue.take() : undefined) {
+          if (this.options.ownProcess?.(t.item)) await this.runInOwnProcess(t.item, t.index);
+          else await this.runOne(worker, t.item, t.index);
         }
       } finally {
         await worker.stop();
       }
     }
   }
-}
 
-/**
- * Lets jobs run side by side, except exclusive ones: an exclusive job waits until nothing else runs, and while
- * one runs or waits, no other job starts (so it is neither starved nor disturbed).
- */
-export class ExclusiveGate {
-  private readonly isExclusive: (job: Job) => boolean;
-  private running = 0;
-  private exclusiveWaiting = 0;
-  private exclusiveRunning = false;
-  private waiters: Array<() => void> = [];
-
-  constructor(isExclusive: (job: Job) => boolean) {
-    this.isExclusive = isExclusive;
+  /** Runs one job in a test process of its own, ended after it (the lane's own process waits meanwhile). */
+  private async runInOwnProcess(job: Job, index: number): Promise<void> {
+    const worker = new SuiteWorker(this.options, this.sandbox);
+    try {
+      const boot = await worker.boot();
+      if (boot) {
+        this.options.onStart?.(job);
+        this.finish(job, index, { ...crashRecord(job, boot, 0, '', undefined), phase: 'load' });
+        return;
+      }
+      await this.runOne(worker, job, index);
+    } finally {
+      await worker.stop();
+    }
   }
 
-  async enter(job: Job): Promise<void> {
-    const exclusive = this.isExclusive(job);
-    if (exclusive) this.exclusiveWaiting++;
-    while (exclusive ? this.running > 0 : this.exclusiveRunning || this.exclusiveWaiting > 0) {
-      await new Promise<void>((resolve) => this.waiters.push(resolve));
-    }
-    if (exclusive) {
-      this.exclusiveWaiting--;
-      this.exclusiveRunning = true;
-    }
-    this.running++;
+  /** Real time left in the budget for the next job (Infinity without a budget). */
+  private left(): number {
+    const { budget, killGraceMs } = this.options;
+    return budget ? budget.deadline - Date.now() - killGraceMs : Infinity;
   }
 
-  leave(job: Job): void {
-    this.running--;
-    if (this.isExclusive(job)) this.exclusiveRunning = false;
-    for (const wake of this.waiters.splice(0)) wake();
+  private finish(job: Job, index: number, record: RunRecord): void {
+    this.results[index] = record;
+    this.options.onDone?.(job, record);
+  }
+
+  /** A job that is not run: out of budget, or the suite could not be loaded. */
+  private skip(job: Job, index: number): void {
+    this.options.onStart?.(job);
+    const ending = this.left() < MIN_BUDGET_LEFT_MS ? undefined : this.bootFailure;
+    this.finish(
+      job,
+      index,
+      ending ? { ...crashRecord(job, ending, 0, '', undefined), phase: 'load' } : this.notRun(job),
+    );
+  }
+
+  private notRun(job: Job): RunRecord {
+    const message = explainBudget(this.options.budget?.seconds ?? 0, false);
+    return crashRecord(job, { crash: 'budget', message }, 0, '', undefined);
+  }
+
+  /** Runs one job in `worker` (alone when it is exclusive), within the budget, and diagnoses a failure. */
+  private async runOne(worker: SuiteWorker, job: Job, index: number): Promise<void> {
+    this.options.onStart?.(job);
+    if (this.left() < MIN_BUDGET_LEFT_MS) return this.finish(job, index, this.notRun(job));
+    await this.gate.enter(job);
+    try {
+      const now = this.left(); // waiting at the gate may have used some of the budget
+      const cut = now < job.realLimitMs;
+      const record = await worker.run(cut ? { ...job, realLimitMs: Math.max(1, Math.floor(now)) } : job);
+      const traced = await withTrace(worker, job, record, this.diagnosis);
+      this.finish(
+        job,
+        index,
+        cut && record.crash === 'timeout'
+          ? { ...record, crash: 'budget', message: explainBudget(this.options.budget?.seconds ?? 0, true) }
+          : traced,
+      );
+    } finally {
+      this.gate.leave(job);
+    }
   }
 }
 

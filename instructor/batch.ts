@@ -13,6 +13,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { Command } from 'commander';
 import { runAsScript, runCommand } from './cli';
+import { inLanes } from '../grader/lanes';
 import { GraderUsageError, listNames } from '../grader/errors';
 import { loadLab } from '../grader/labs';
 import {
@@ -126,47 +127,24 @@ export async function gradeBatch(options: BatchOptions): Promise<BatchResult> {
   log.write(`Grading ${students.length} submission(s) of ${options.lab}, ${jobs} at a time (template ${template})\n`);
 
   const rows = new Array<GradebookRow>(students.length);
-  let next = 0;
   let done = 0;
-  const worker = async (): Promise<void> => {
-    while (next < students.length) {
-      const i = next++;
-      const student = students[i];
-      let row: GradebookRow;
-      try {
-        row = await gradeOne({
-          options,
-          student,
-          orderKey,
-          subDir: path.join(submissions, student),
-          template,
-          templateFiles,
-          implFiles: lab.suite.implFiles,
-          manifestFiles: manifest,
-          maxScore,
-          reports,
-          work,
-        });
-      } catch (err) {
-        row = {
-          student,
-          status: 'error',
-          score: 0,
-          maxScore,
-          tests: {},
-          tampered: [],
-          notes: [`the batch grader failed on this submission: ${err instanceof Error ? err.message : String(err)}`],
-          realMs: 0,
-        };
-      }
-      rows[i] = row;
+  const common = { options, orderKey, template, templateFiles, manifestFiles: manifest, maxScore, reports, work };
+  await inLanes(students, jobs, async (queue) => {
+    for (let t = queue.take(); t; t = queue.take()) {
+      const student = t.item;
+      const row = await gradeOneSafely({
+        ...common,
+        student,
+        subDir: path.join(submissions, student),
+        implFiles: lab.suite.implFiles,
+      });
+      rows[t.index] = row;
       done++;
       log.write(
         `  [${done}/${students.length}] ${student}: ${row.status === 'graded' ? `${row.score}/${row.maxScore}` : row.status}${row.tampered.length > 0 ? ' (tampered files)' : ''}  ${(row.realMs / 1000).toFixed(1)}s${timeLeft(Date.now() - started, done, students.length)}\n`,
       );
     }
-  };
-  await Promise.all(Array.from({ length: Math.min(jobs, students.length) }, worker));
+  });
   if (!options.keepWork) fs.rmSync(work, { recursive: true, force: true });
 
   const csv = path.join(out, 'gradebook.csv');
@@ -309,39 +287,83 @@ interface OneJob {
   readonly work: string;
 }
 
+/** gradeOne, with a failure of the batch itself on this submission as the row's note (the class goes on). */
+async function gradeOneSafely(job: OneJob): Promise<GradebookRow> {
+  try {
+    return await gradeOne(job);
+  } catch (err) {
+    return {
+      student: job.student,
+      status: 'error',
+      score: 0,
+      maxScore: job.maxScore,
+      tests: {},
+      tampered: [],
+      notes: [`the batch grader failed on this submission: ${err instanceof Error ? err.message : String(err)}`],
+      realMs: 0,
+    };
+  }
+}
+
 /** Grades one student: overlay, run the grader in a child process under a time limit, read its JSON. */
 async function gradeOne(job: OneJob): Promise<GradebookRow> {
-  const { options, student, subDir } = job;
-  const lab = options.lab;
-  const notes: string[] = [];
+  const { options, student } = job;
+  const { tampered, notes } = protectedFileChanges(job);
+  const dir = path.join(job.work, safeName(student));
+  notes.push(...overlay(job, dir));
+  const reportDir = path.join(job.reports, safeName(student));
+  fs.mkdirSync(reportDir, { recursive: true });
+  const limitMs = (options.timeoutSec ?? DEFAULT_TIMEOUT_SEC) * 1000;
+  const run = await runChild(process.execPath, graderArgs(job, reportDir, limitMs), dir, limitMs);
+  fs.writeFileSync(
+    path.join(reportDir, 'grader-output.txt'),
+    `exit code: ${run.code ?? run.signal}\n\n--- stderr ---\n${run.stderr}\n--- stdout ---\n${run.stdout}`,
+  );
+  if (!options.keepWork) fs.rmSync(dir, { recursive: true, force: true });
+  const row = rowOf(job, run, { student, tampered, realMs: run.realMs, maxScore: job.maxScore }, notes, limitMs);
+  fs.writeFileSync(path.join(reportDir, 'grading.json'), `${JSON.stringify(row, null, 2)}\n`);
+  return row;
+}
+
+/** The protected files a submission changed or added (a whole repository's every difference counts), and notes. */
+function protectedFileChanges(job: OneJob): { tampered: string[]; notes: string[] } {
   const tampered: string[] = [];
+  const notes: string[] = [];
   if (job.manifestFiles) {
-    const fullRepo = fs.existsSync(path.join(subDir, 'package.json'));
-    for (const t of compareManifest(subDir, job.manifestFiles))
+    const fullRepo = fs.existsSync(path.join(job.subDir, 'package.json'));
+    for (const t of compareManifest(job.subDir, job.manifestFiles))
       if (t.change === 'changed' || fullRepo) tampered.push(describeFile(t));
-    for (const t of findAddedFiles(subDir, job.manifestFiles)) tampered.push(describeFile(t));
+    for (const t of findAddedFiles(job.subDir, job.manifestFiles)) tampered.push(describeFile(t));
     if (!fullRepo) notes.push('not a whole repository (no package.json); only its lab files were looked at');
   }
+  return { tampered, notes };
+}
 
-  const dir = path.join(job.work, safeName(student));
+/** Builds the work tree `dir`: the clean template with the submission's own lab files laid over it; returns notes. */
+function overlay(job: OneJob, dir: string): string[] {
+  const lab = job.options.lab;
+  const notes: string[] = [];
   fs.rmSync(dir, { recursive: true, force: true });
   for (const rel of job.templateFiles) {
     fs.mkdirSync(path.dirname(path.join(dir, rel)), { recursive: true });
     fs.copyFileSync(path.join(job.template, rel), path.join(dir, rel));
   }
   linkModules(fs.realpathSync(path.join(job.template, 'node_modules')), path.join(dir, 'node_modules'));
-  const intake = labIntake(subDir, lab, job.manifestFiles ?? { version: 1, generatedBy: '', files: {} });
+  const intake = labIntake(job.subDir, lab, job.manifestFiles ?? { version: 1, generatedBy: '', files: {} });
   const own = intake.files;
   notes.push(...intake.refused);
   for (const rel of own) {
     fs.mkdirSync(path.dirname(path.join(dir, rel)), { recursive: true });
-    fs.copyFileSync(path.join(subDir, rel), path.join(dir, rel));
+    fs.copyFileSync(path.join(job.subDir, rel), path.join(dir, rel));
   }
   const missing = job.implFiles.map((f) => `${lab}/${f}`).filter((rel) => !own.includes(rel));
   if (missing.length > 0) notes.push(`missing ${listNames(missing)} (the skeleton was graded in its place)`);
+  return notes;
+}
 
-  const reportDir = path.join(job.reports, safeName(student));
-  fs.mkdirSync(reportDir, { recursive: true });
+/** The grader's command line for one submission. */
+function graderArgs(job: OneJob, reportDir: string, limitMs: number): string[] {
+  const { options } = job;
   // The batch's compile caches: only graders write them; each submission's sandbox reads only its own folder.
   const cacheDir = path.join(job.work, '.compile-cache');
   // One test process per submission: the batch already grades several submissions side by side (--jobs).
@@ -352,7 +374,7 @@ async function gradeOne(job: OneJob): Promise<GradebookRow> {
     '-r',
     './grader/register.js',
     'grader/cli.ts',
-    lab,
+    options.lab,
     '--json',
     '--strict-manifest',
     '--no-color',
@@ -364,32 +386,33 @@ async function gradeOne(job: OneJob): Promise<GradebookRow> {
     cacheDir,
   ];
   // The tests run in an order the student's code cannot predict (it could otherwise count its way to a test).
-  if (job.orderKey) args.push('--shuffle', createHmac('sha256', job.orderKey).update(student).digest('hex'));
+  if (job.orderKey) args.push('--shuffle', createHmac('sha256', job.orderKey).update(job.student).digest('hex'));
   if (options.tests && options.tests.length > 0) args.push('--test', ...options.tests);
   if (options.seed !== undefined) args.push('--seed', String(options.seed));
-  const limitMs = (options.timeoutSec ?? DEFAULT_TIMEOUT_SEC) * 1000;
   // The grader stops on its own a little before the hard limit, so a submission that hangs keeps the points of
   // the tests it passed instead of getting a bare "timeout" row.
   args.push('--budget', String(Math.max(10, Math.floor(limitMs / 1000) - BUDGET_RESERVE_SEC)));
-  const run = await runChild(process.execPath, args, dir, limitMs);
-  fs.writeFileSync(
-    path.join(reportDir, 'grader-output.txt'),
-    `exit code: ${run.code ?? run.signal}\n\n--- stderr ---\n${run.stderr}\n--- stdout ---\n${run.stdout}`,
-  );
-  if (!options.keepWork) fs.rmSync(dir, { recursive: true, force: true });
+  return args;
+}
 
-  const base = { student, tampered, realMs: run.realMs, maxScore: job.maxScore };
-  let row: GradebookRow;
-  if (run.timedOut) {
-    row = {
+/** The gradebook row of a finished (or stopped) grader run. */
+function rowOf(
+  job: OneJob,
+  run: Awaited<ReturnType<typeof runChild>>,
+  base: Pick<GradebookRow, 'student' | 'tampered' | 'realMs' | 'maxScore'>,
+  notes: string[],
+  limitMs: number,
+): GradebookRow {
+  if (run.timedOut)
+    return {
       ...base,
       status: 'timeout',
       score: 0,
       tests: {},
       notes: [...notes, `grading did not finish within ${limitMs / 1000}s and was stopped`],
     };
-  } else if ((run.code === 0 || run.code === 1) && parseJson(run.stdout)) {
-    const doc = parseJson(run.stdout) as GradeJson;
+  const doc = run.code === 0 || run.code === 1 ? (parseJson(run.stdout) as GradeJson | undefined) : undefined;
+  if (doc) {
     const tests: Record<string, number> = {};
     for (const t of doc.labs[0]?.tests ?? []) {
       tests[t.name] = t.points;
@@ -401,17 +424,14 @@ async function gradeOne(job: OneJob): Promise<GradebookRow> {
       notes.push(
         `the code could not be loaded: ${loadFailure.message.split('\n').slice(1, 3).join(' ').slice(0, 300)}`,
       );
-    row = { ...base, status: 'graded', score: doc.score, maxScore: doc.maxScore, tests, notes };
-  } else {
-    const errorLine =
-      run.stderr.split('\n').find((l) => l.startsWith('Error:')) ??
-      lastLine(run.stderr) ??
-      `exit code ${run.code ?? run.signal}`;
-    const status: RowStatus = run.code === 2 && run.stderr.includes(TAMPER_REFUSAL) ? 'refused' : 'error';
-    row = { ...base, status, score: 0, tests: {}, notes: [...notes, errorLine.slice(0, 300)] };
+    return { ...base, status: 'graded', score: doc.score, maxScore: doc.maxScore, tests, notes };
   }
-  fs.writeFileSync(path.join(reportDir, 'grading.json'), `${JSON.stringify(row, null, 2)}\n`);
-  return row;
+  const errorLine =
+    run.stderr.split('\n').find((l) => l.startsWith('Error:')) ??
+    lastLine(run.stderr) ??
+    `exit code ${run.code ?? run.signal}`;
+  const status: RowStatus = run.code === 2 && run.stderr.includes(TAMPER_REFUSAL) ? 'refused' : 'error';
+  return { ...base, status, score: 0, tests: {}, notes: [...notes, errorLine.slice(0, 300)] };
 }
 
 /** A student's lab file larger than this is refused (no lab file of a solution comes near it). */

@@ -10,7 +10,7 @@ import path from 'node:path';
 import { Command } from 'commander';
 import { runAsScript, runCommand } from './cli';
 import { GraderUsageError, listNames } from '../grader/errors';
-import { listLabs, loadLab } from '../grader/labs';
+import { listLabs, loadLab, type LoadedLab } from '../grader/labs';
 import { describeEntry, DirtyTreeError, dirtyShippedFiles } from './dirty';
 import { distinctiveSolutionLines, Finding, scanTemplate } from './leaks';
 import { Lockfile, pruneLockfile } from './lockfile';
@@ -67,18 +67,51 @@ export interface ReleaseResult {
 export async function release(options: ReleaseOptions): Promise<ReleaseResult> {
   const repo = path.resolve(options.repo ?? KIT_ROOT);
   const out = path.resolve(options.out);
-  const available = listLabs(repo).map((p) => p.lab);
-  const labs = options.labs && options.labs.length > 0 ? [...options.labs] : available;
-  const unknown = labs.filter((l) => !available.includes(l));
-  if (unknown.length > 0)
-    throw new GraderUsageError(`Unknown lab ${listNames(unknown)}. Labs with a test suite: ${listNames(available)}.`);
-  if (out === repo || repo.startsWith(`${out}${path.sep}`))
-    throw new GraderUsageError(`--out ${out} would overwrite the kit itself; choose a new folder.`);
+  const labs = labsToShip(repo, out, options.labs);
   const dirty = dirtyShippedFiles(repo, labs);
   if (dirty.length > 0 && options.allowDirty !== true) throw new DirtyTreeError(dirty);
   prepareOut(out, options.force === true);
 
   const loaded = labs.map((l) => loadLab(repo, l));
+  const copied = copyShippedFiles(repo, out, labs);
+  const generated = await generatedFiles(repo, labs, loaded, copied);
+  for (const [rel, text] of generated) {
+    fs.mkdirSync(path.dirname(path.join(out, rel)), { recursive: true });
+    fs.writeFileSync(path.join(out, rel), text);
+  }
+
+  const files = [...copied, ...generated.keys()].sort();
+  const findings = expectNoLeaks(repo, out, files);
+  const implFilesByLab = new Map(loaded.map((l) => [l.lab, l.suite.implFiles]));
+  const manifest = buildManifest(out, files, implFilesByLab);
+  writeManifest(out, manifest);
+  const all = [...files, MANIFEST_PATH].sort();
+  if (options.git) commitAll(out, labs);
+  const uncommitted = dirty.map(describeEntry);
+  return {
+    out,
+    labs,
+    files: all,
+    protectedFiles: Object.keys(manifest.files),
+    mentions: findings.filter((f) => f.kind === 'mention'),
+    uncommitted,
+  };
+}
+
+/** The labs to ship (default every lab with a test suite); refuses unknown labs and an `out` that holds the kit. */
+function labsToShip(repo: string, out: string, asked: readonly string[] | undefined): string[] {
+  const available = listLabs(repo).map((p) => p.lab);
+  const labs = asked && asked.length > 0 ? [...asked] : available;
+  const unknown = labs.filter((l) => !available.includes(l));
+  if (unknown.length > 0)
+    throw new GraderUsageError(`Unknown lab ${listNames(unknown)}. Labs with a test suite: ${listNames(available)}.`);
+  if (out === repo || repo.startsWith(`${out}${path.sep}`))
+    throw new GraderUsageError(`--out ${out} would overwrite the kit itself; choose a new folder.`);
+  return labs;
+}
+
+/** Copies the labs' shipped files into `out` (TypeScript with its comments scrubbed), keeping their modes; returns them. */
+function copyShippedFiles(repo: string, out: string, labs: readonly string[]): string[] {
   const copied = shippedFiles(repo, labs);
   for (const rel of copied) {
     const from = path.join(repo, rel);
@@ -88,28 +121,32 @@ export async function release(options: ReleaseOptions): Promise<ReleaseResult> {
     else fs.copyFileSync(from, to);
     fs.chmodSync(to, fs.statSync(from).mode & 0o777);
   }
+  return copied;
+}
 
-  const generated = new Map<string, string>();
-  const readJson = (name: string): Record<string, unknown> | undefined =>
-    fs.existsSync(path.join(repo, name))
-      ? (JSON.parse(fs.readFileSync(path.join(repo, name), 'utf8')) as Record<string, unknown>)
-      : undefined;
-  const json = (v: unknown) => `${JSON.stringify(v, null, 2)}\n`;
-  // The framework's and the labs' own tests stay with the instructors: a template's `npm test` type-checks.
-  const mocharc = readJson('.mocharc.json');
-  const studentMocha = mocharc ? studentMocharc(mocharc, copied) : undefined;
-  const shipsTests = ((studentMocha?.spec ?? []) as string[]).length > 0;
-  if (studentMocha && shipsTests) generated.set('.mocharc.json', json(studentMocha));
-  const pkg = readJson('package.json');
-  if (pkg) {
-    const studentPkg = studentPackageJson(pkg, labs, shipsTests);
-    generated.set('package.json', json(studentPkg));
-    const lock = readJson('package-lock.json');
-    if (lock) generated.set('package-lock.json', json(pruneLockfile(lock as unknown as Lockfile, studentPkg)));
-  }
-  const tsconfig = readJson('tsconfig.json');
-  if (tsconfig) generated.set('tsconfig.json', json(studentTsconfig(tsconfig, copied)));
-  generated.set('.gitignore', STUDENT_GITIGNORE);
+/** A JSON file of the kit, or undefined when it has none. */
+function readKitJson(repo: string, name: string): Record<string, unknown> | undefined {
+  return fs.existsSync(path.join(repo, name))
+    ? (JSON.parse(fs.readFileSync(path.join(repo, name), 'utf8')) as Record<string, unknown>)
+    : undefined;
+}
+
+/** JSON as the template's files are written: two-space indents and a final newline. */
+function jsonText(v: unknown): string {
+  return `${JSON.stringify(v, null, 2)}\n`;
+}
+
+/**
+ * The template's files made rather than copied, by path: configuration, README, the Classroom workflow (checked
+ * with actionlint) and Dependabot's settings.
+ */
+async function generatedFiles(
+  repo: string,
+  labs: readonly string[],
+  loaded: readonly LoadedLab[],
+  copied: readonly string[],
+): Promise<Map<string, string>> {
+  const generated = studentConfigFiles(repo, labs, copied);
   generated.set(
     'README.md',
     studentReadme(
@@ -140,12 +177,32 @@ export async function release(options: ReleaseOptions): Promise<ReleaseResult> {
     throw new GraderUsageError(
       `actionlint finds the generated ${WORKFLOW_PATH} unsound; GitHub would refuse or misread it (a bug of the kit's instructor/workflow.ts):\n${describeFindings(workflowFindings)}`,
     );
-  for (const [rel, text] of generated) {
-    fs.mkdirSync(path.dirname(path.join(out, rel)), { recursive: true });
-    fs.writeFileSync(path.join(out, rel), text);
-  }
+  return generated;
+}
 
-  const files = [...copied, ...generated.keys()].sort();
+/** The student's .mocharc.json (when tests ship), package.json and its lockfile, tsconfig.json and .gitignore. */
+function studentConfigFiles(repo: string, labs: readonly string[], copied: readonly string[]): Map<string, string> {
+  const generated = new Map<string, string>();
+  // The framework's and the labs' own tests stay with the instructors: a template's `npm test` type-checks.
+  const mocharc = readKitJson(repo, '.mocharc.json');
+  const studentMocha = mocharc ? studentMocharc(mocharc, copied) : undefined;
+  const shipsTests = ((studentMocha?.spec ?? []) as string[]).length > 0;
+  if (studentMocha && shipsTests) generated.set('.mocharc.json', jsonText(studentMocha));
+  const pkg = readKitJson(repo, 'package.json');
+  if (pkg) {
+    const studentPkg = studentPackageJson(pkg, labs, shipsTests);
+    generated.set('package.json', jsonText(studentPkg));
+    const lock = readKitJson(repo, 'package-lock.json');
+    if (lock) generated.set('package-lock.json', jsonText(pruneLockfile(lock as unknown as Lockfile, studentPkg)));
+  }
+  const tsconfig = readKitJson(repo, 'tsconfig.json');
+  if (tsconfig) generated.set('tsconfig.json', jsonText(studentTsconfig(tsconfig, copied)));
+  generated.set('.gitignore', STUDENT_GITIGNORE);
+  return generated;
+}
+
+/** Scans the written template: throws when it would reveal a solution; returns every finding (leaks are none). */
+function expectNoLeaks(repo: string, out: string, files: readonly string[]): Finding[] {
   const findings = scanTemplate(out, files, distinctiveSolutionLines(repo));
   const leaks = findings.filter((f) => f.kind === 'leak');
   if (leaks.length > 0) {
@@ -154,20 +211,7 @@ export async function release(options: ReleaseOptions): Promise<ReleaseResult> {
         leaks.map((f) => `  ${f.file}:${f.line}  ${f.why}: ${f.text}`).join('\n'),
     );
   }
-  const implFilesByLab = new Map(loaded.map((l) => [l.lab, l.suite.implFiles]));
-  const manifest = buildManifest(out, files, implFilesByLab);
-  writeManifest(out, manifest);
-  const all = [...files, MANIFEST_PATH].sort();
-  if (options.git) commitAll(out, labs);
-  const uncommitted = dirty.map(describeEntry);
-  return {
-    out,
-    labs,
-    files: all,
-    protectedFiles: Object.keys(manifest.files),
-    mentions: findings.filter((f) => f.kind === 'mention'),
-    uncommitted,
-  };
+  return findings;
 }
 
 /** A path from the command line, relative to where the user ran `npm run` (npm itself runs in the package root). */

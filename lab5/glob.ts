@@ -48,57 +48,15 @@ function match(
   while (pLen > 0 && tLen > 0) {
     const c = at(pattern, p);
     if (c === 0x2a /* * */) {
-      while (pLen > 0 && at(pattern, p + 1) === 0x2a) {
-        p++;
-        pLen--;
-      }
-      if (pLen === 1) return true;
-      while (tLen > 0) {
-        if (match(pattern, p + 1, text, t, state, nesting + 1)) return true;
-        if (state.skipLonger) return false;
-        t++;
-        tLen--;
-      }
-      state.skipLonger = true;
-      return false;
+      return matchStar(pattern, p, text, t, state, nesting);
     } else if (c === 0x3f /* ? */) {
       t++;
       tLen--;
     } else if (c === 0x5b /* [ */) {
-      p++;
-      pLen--;
-      const not = at(pattern, p) === 0x5e; /* ^ */
-      if (not) {
-        p++;
-        pLen--;
-      }
-      const ch = at(text, t);
-      let hit = false;
-      for (;;) {
-        if (at(pattern, p) === 0x5c /* \ */ && pLen >= 2) {
-          p++;
-          pLen--;
-          if (at(pattern, p) === ch) hit = true;
-        } else if (at(pattern, p) === 0x5d /* ] */) {
-          break;
-        } else if (pLen === 0) {
-          p--; // no closing bracket: the set ends with the pattern
-          pLen++;
-          break;
-        } else if (pLen >= 3 && at(pattern, p + 1) === 0x2d /* - */) {
-          let lo = signed(at(pattern, p));
-          let hi = signed(at(pattern, p + 2));
-          if (lo > hi) [lo, hi] = [hi, lo];
-          p += 2;
-          pLen -= 2;
-          if (signed(ch) >= lo && signed(ch) <= hi) hit = true;
-        } else if (at(pattern, p) === ch) {
-          hit = true;
-        }
-        p++;
-        pLen--;
-      }
-      if (hit === not) return false;
+      const set = matchSet(pattern, p + 1, at(text, t));
+      if (!set.matched) return false;
+      p = set.end;
+      pLen = pattern.length - p;
       t++;
       tLen--;
     } else {
@@ -121,4 +79,72 @@ function match(
     }
   }
   return pLen === 0 && tLen === 0;
+}
+
+/**
+ * Matches pattern[p..], which starts with `*`, against the text[t..] that is left (not empty): the star swallows
+ * none of it, then one byte more at a time, until the rest of the pattern matches.
+ */
+function matchStar(
+  pattern: string,
+  p: number,
+  text: string,
+  t: number,
+  state: { skipLonger: boolean },
+  nesting: number,
+): boolean {
+  let pLen = pattern.length - p;
+  let tLen = text.length - t;
+  while (pLen > 0 && at(pattern, p + 1) === 0x2a) {
+    p++;
+    pLen--;
+  }
+  if (pLen === 1) return true;
+  while (tLen > 0) {
+    if (match(pattern, p + 1, text, t, state, nesting + 1)) return true;
+    if (state.skipLonger) return false;
+    t++;
+    tLen--;
+  }
+  state.skipLonger = true;
+  return false;
+}
+
+/**
+ * Matches the byte `ch` against the set whose body starts at pattern[p], just after its `[`. Returns whether `ch`
+ * matched (a `^` set inverted) and where the set ends: at its `]`, or at the pattern's last byte when it has none.
+ */
+function matchSet(pattern: string, p: number, ch: number): { matched: boolean; end: number } {
+  let pLen = pattern.length - p;
+  const not = at(pattern, p) === 0x5e; /* ^ */
+  if (not) {
+    p++;
+    pLen--;
+  }
+  let hit = false;
+  for (;;) {
+    if (at(pattern, p) === 0x5c /* \ */ && pLen >= 2) {
+      p++;
+      pLen--;
+      if (at(pattern, p) === ch) hit = true;
+    } else if (at(pattern, p) === 0x5d /* ] */) {
+      break;
+    } else if (pLen === 0) {
+      p--; // no closing bracket: the set ends with the pattern
+      pLen++;
+      break;
+    } else if (pLen >= 3 && at(pattern, p + 1) === 0x2d /* - */) {
+      let lo = signed(at(pattern, p));
+      let hi = signed(at(pattern, p + 2));
+      if (lo > hi) [lo, hi] = [hi, lo];
+      p += 2;
+      pLen -= 2;
+      if (signed(ch) >= lo && signed(ch) <= hi) hit = true;
+    } else if (at(pattern, p) === ch) {
+      hit = true;
+    }
+    p++;
+    pLen--;
+  }
+  return { matched: hit !== not, end: p };
 }

@@ -3,8 +3,10 @@
  * one server and enabled or disabled. Calls travel through virtual time in the current World, may be delayed,
  * dropped or reordered, and cross the wire as deep copies.
  */
-import { TEST_LANE, World, keyedRng, recordedValue, type LossCause, type Rng } from '../world';
+import { TEST_LANE, World, keyedRng, type LossCause, type Rng } from '../world';
+import { Call, type CallInit, type FaultDecider } from './call';
 import { encode } from './codec';
+import { worldObserver, type CallObserver } from './observer';
 import { RpcUsageError, TimeoutError } from './errors';
 import { Server } from './service';
 import { codeFrames } from './stack';
@@ -115,8 +117,12 @@ export class Network {
   /** The exploration strategy steering delivery order, if any. */
   private schedule: DeliverySchedule | undefined;
 
+  /** Hears every step of every call: the trace hash and the recording. */
+  private readonly observer: CallObserver;
+
   constructor(world: World = World.current()) {
     this.world = world;
+    this.observer = worldObserver(world);
   }
 
   /**
@@ -306,163 +312,154 @@ export class Network {
     this.totalCount++;
     this.world.stats.rpcs++;
     this.totalBytes += encoded.bytes;
-    const world = this.world;
-    const serverName: string = end.server;
-    const server = end.enabled ? this.servers.get(serverName) : undefined;
-    const rec = world.recorder;
-    const id = rec ? rec.id() : 0;
-    const n = (this.callsPerEnd.get(endName) ?? 0) + 1;
-    this.callsPerEnd.set(endName, n);
-    // The call's own random draws (delays, drops, holds), fixed by the seed and the call's key alone: when a
-    // minimizing replay removes one fault, every other message keeps its fate and its timing.
-    const rng = keyedRng(world.seed, `${endName}#${n}`);
-    /** Whether a fault that chance chose happens (always, except in a minimizing replay that removed it). */
-    const fault = world.faults ? this.faultDecider(endName, end.owner, n, method, encoded.copy) : undefined;
-    // The caller's lane, so that the reply and the timeout run on it (undefined when not recording).
-    const from = rec ? (end.owner ?? world.currentLane) : undefined;
-    rec?.add({
-      k: 'call',
-      t: world.now(),
-      id,
-      from: from ?? TEST_LANE,
-      end: endName,
-      to: end.server,
-      method,
-      args: recordedValue(encoded.copy),
-    });
+    const server = end.enabled ? this.servers.get(end.server) : undefined;
+    const init = this.describeCall(endName, end, end.server, method, encoded.copy);
+    this.observer.sent(init, init.args);
     this.unsettled.set(endName, (this.unsettled.get(endName) ?? 0) + 1);
-    let open = true;
-    const settle = (): void => {
-      if (!open) return;
-      open = false;
-      const left = (this.unsettled.get(endName) ?? 1) - 1;
-      if (left === 0) this.unsettled.delete(endName);
-      else this.unsettled.set(endName, left);
-    };
-    return new Promise((resolveCall, rejectCall) => {
-      const resolve = (value: unknown): void => {
-        settle();
-        resolveCall(value);
-      };
-      const reject = (err: unknown): void => {
-        settle();
-        rejectCall(err);
-      };
-      const timeout = (fate: string): void => {
-        world.trace(endName, method, fate);
-        rec?.add({ k: 'timeout', t: world.now(), id });
-        reject(new TimeoutError(method, endName, end.owner));
-      };
-      /** The message is lost now; the caller's timeout follows at once (`later` ms later for an unreachable server). */
-      const lose = (which: 'request' | 'reply', why: LossCause, fate: string, later?: number): void => {
-        rec?.add({ k: 'drop', t: world.now(), id, which, why });
-        if (later === undefined) timeout(fate);
-        else world.schedule(later, () => timeout(fate), from);
-      };
-      if (!server) {
+    return new Promise((resolve, reject) => {
+      const call = new Call(init, resolve, reject, () => this.settled(endName));
+      if (server) this.sendRequest(call, server);
+      else {
         const max = this.longDelays ? FAULTS.longUnreachableMs : FAULTS.unreachableMs;
-        lose('request', end.enabled ? 'killed' : 'disabled', 'unreachable', rng.float() * max);
-        return;
+        this.lose(call, 'request', end.enabled ? 'killed' : 'disabled', 'unreachable', call.rng.float() * max);
       }
-      const reliable = this.reliable;
-      const requestDelay =
-        (reliable ? this.delay(rng) : this.delay(rng) + rng.float() * FAULTS.unreliableDelayMs) +
-        this.extraDelay(endName, serverName, method, 'request');
-      world.schedule(
-        requestDelay,
-        () => {
-          if (!reliable && rng.chance(this.requestDrop) && (!fault || fault('request', 'was lost')))
-            return lose('request', 'unreliable', 'drop-request');
-          if (this.closed || !this.isAlive(endName, server))
-            return lose('request', this.lossCause(endName, server), 'dead-before');
-          rec?.add({ k: 'deliver', t: world.now(), id });
-          let handler;
-          try {
-            handler = server.resolve(method);
-          } catch (err) {
-            world.fail(err);
-            return reject(err);
-          }
-          server.noteCall();
-          let settled = false;
-          const flight: InFlight = {
-            endName,
-            server,
-            fail: () => {
-              if (settled) return;
-              settled = true;
-              rec?.add({ k: 'drop', t: world.now(), id, which: 'reply', why: this.lossCause(endName, server) });
-              world.schedule(0, () => timeout('killed'), from);
-            },
-          };
-          this.inFlight.add(flight);
-          const onReply = (reply: unknown): void => {
-            if (settled) return;
-            settled = true;
-            this.inFlight.delete(flight);
-            rec?.add({ k: 'handled', t: world.now(), id, reply: recordedValue(reply) });
-            const extra = this.extraDelay(endName, serverName, method, 'reply');
-            this.deliver(endName, method, server, reply, resolve, lose, from, id, rng, fault, extra);
-          };
-          const onCrash = (err: unknown): void => {
-            settled = true;
-            this.inFlight.delete(flight);
-            world.fail(handlerCrash(method, err));
-          };
-          try {
-            const out = (handler as (a: unknown) => unknown)(encoded.copy);
-            if (out instanceof Promise) out.then(onReply, onCrash);
-            else onReply(out);
-          } catch (err) {
-            onCrash(err);
-          }
-        },
-        end.server,
-      );
     });
   }
 
-  private deliver(
-    endName: string,
-    method: string,
-    server: Server,
-    reply: unknown,
-    resolve: (v: unknown) => void,
-    lose: (which: 'reply', why: LossCause, fate: string) => void,
-    from: string | undefined,
-    id: number,
-    rng: Rng,
-    fault: FaultDecider | undefined,
-    extraMs: number,
-  ): void {
+  /** What a call about to be sent is: its id, its lane, its number on its end and the random draws that number keys. */
+  private describeCall(endName: string, end: EndState, serverName: string, method: string, args: unknown): CallInit {
+    const world = this.world;
+    const id = this.observer.newId();
+    const n = (this.callsPerEnd.get(endName) ?? 0) + 1;
+    this.callsPerEnd.set(endName, n);
+    return {
+      id,
+      endName,
+      owner: end.owner,
+      serverName,
+      method,
+      // The caller's lane, so that the reply and the timeout run on it (undefined when not recording).
+      from: world.recorder ? (end.owner ?? world.currentLane) : undefined,
+      args,
+      // The call's own random draws (delays, drops, holds), fixed by the seed and the call's key alone: when a
+      // minimizing replay removes one fault, every other message keeps its fate and its timing.
+      rng: keyedRng(world.seed, `${endName}#${n}`),
+      fault: world.faults ? this.faultDecider(endName, end.owner, n, method, args) : undefined,
+    };
+  }
+
+  /** One fewer unsettled call on `endName`. */
+  private settled(endName: string): void {
+    const left = (this.unsettled.get(endName) ?? 1) - 1;
+    if (left === 0) this.unsettled.delete(endName);
+    else this.unsettled.set(endName, left);
+  }
+
+  /** Puts the request on the wire to `server`: it arrives after the network's delay (the reliability of now). */
+  private sendRequest(call: Call, server: Server): void {
+    const reliable = this.reliable;
+    const requestDelay =
+      (reliable ? this.delay(call.rng) : this.delay(call.rng) + call.rng.float() * FAULTS.unreliableDelayMs) +
+      this.extraDelay(call.endName, call.serverName, call.method, 'request');
+    this.world.schedule(requestDelay, () => this.arrive(call, server, reliable), call.serverName);
+  }
+
+  /** The request reaches the server, unless it is lost on the way or the server is gone. */
+  private arrive(call: Call, server: Server, reliable: boolean): void {
+    if (!reliable && call.rng.chance(this.requestDrop) && call.allows('request', 'was lost'))
+      return this.lose(call, 'request', 'unreliable', 'drop-request');
+    if (this.closed || !this.isAlive(call.endName, server))
+      return this.lose(call, 'request', this.lossCause(call.endName, server), 'dead-before');
+    this.observer.delivered(call);
+    let handler;
+    try {
+      handler = server.resolve(call.method);
+    } catch (err) {
+      this.world.fail(err);
+      return call.reject(err);
+    }
+    server.noteCall();
+    this.handle(call, server, handler as (a: unknown) => unknown);
+  }
+
+  /** Runs the handler; its reply goes back unless the server is killed (or its end cut) while it runs. */
+  private handle(call: Call, server: Server, handler: (a: unknown) => unknown): void {
+    let settled = false;
+    const flight: InFlight = {
+      endName: call.endName,
+      server,
+      fail: () => {
+        if (settled) return;
+        settled = true;
+        this.lose(call, 'reply', this.lossCause(call.endName, server), 'killed', 0);
+      },
+    };
+    this.inFlight.add(flight);
+    const onReply = (reply: unknown): void => {
+      if (settled) return;
+      settled = true;
+      this.inFlight.delete(flight);
+      this.observer.handled(call, reply);
+      const extra = this.extraDelay(call.endName, call.serverName, call.method, 'reply');
+      this.deliver(call, server, reply, extra);
+    };
+    const onCrash = (err: unknown): void => {
+      settled = true;
+      this.inFlight.delete(flight);
+      this.world.fail(handlerCrash(call.method, err));
+    };
+    try {
+      const out = handler(call.args);
+      if (out instanceof Promise) out.then(onReply, onCrash);
+      else onReply(out);
+    } catch (err) {
+      onCrash(err);
+    }
+  }
+
+  /** Sends the handler's reply back: it may be lost, held back, or find its caller's end cut. */
+  private deliver(call: Call, server: Server, reply: unknown, extraMs: number): void {
     const world = this.world;
     let encoded;
     try {
-      encoded = encode(reply, `the reply of ${method}`);
+      encoded = encode(reply, `the reply of ${call.method}`);
     } catch (err) {
       world.fail(err);
       return;
     }
-    if (this.closed || !this.isAlive(endName, server))
-      return lose('reply', this.lossCause(endName, server), 'dead-after');
-    if (!this.reliable && rng.chance(this.replyDrop) && (!fault || fault('reply', 'was lost')))
-      return lose('reply', 'unreliable', 'drop-reply');
+    if (this.closed || !this.isAlive(call.endName, server))
+      return this.lose(call, 'reply', this.lossCause(call.endName, server), 'dead-after');
+    const rng = call.rng;
+    if (!this.reliable && rng.chance(this.replyDrop) && call.allows('reply', 'was lost'))
+      return this.lose(call, 'reply', 'unreliable', 'drop-reply');
     let delay = this.delay(rng) + extraMs;
     if (this.longReordering && rng.chance(FAULTS.reorderFraction)) {
       const extra = 200 + rng.int(1 + rng.int(FAULTS.reorderExtraMs));
-      if (!fault || fault('reply', `was held back ${extra} ms`, 'hold')) delay += extra;
+      if (call.allows('reply', `was held back ${extra} ms`, 'hold')) delay += extra;
     }
     world.schedule(
       delay,
       () => {
-        if (this.closed) return lose('reply', 'closed', 'closed');
+        if (this.closed) return this.lose(call, 'reply', 'closed', 'closed');
         this.totalBytes += encoded.bytes;
-        world.trace(endName, method, 'ok');
-        world.recorder?.add({ k: 'reply', t: world.now(), id });
-        resolve(encoded.copy);
+        this.observer.replied(call);
+        call.resolve(encoded.copy);
       },
-      from,
+      call.from,
     );
+  }
+
+  /** The message is lost now; the caller's timeout follows at once, or `later` ms later (on the caller's lane). */
+  private lose(call: Call, which: 'request' | 'reply', why: LossCause, fate: string, later?: number): void {
+    this.observer.lost(call, which, why);
+    if (later === undefined) this.timeout(call, fate);
+    else this.world.schedule(later, () => this.timeout(call, fate), call.from);
+  }
+
+  /** The caller's call fails with a TimeoutError. */
+  private timeout(call: Call, fate: string): void {
+    this.observer.timedOut(call, fate);
+    call.reject(new TimeoutError(call.method, call.endName, call.owner));
   }
 
   /** A minimizing replay's decider for the faults of one call: keyed by end, the call's number on it, and the message. */
@@ -491,9 +488,6 @@ export class Network {
     return !!end && end.enabled && end.server !== undefined && this.servers.get(end.server) === server;
   }
 }
-
-/** Whether the fault chance chose for a message of one call happens; `kind` tells a drop from a hold. */
-type FaultDecider = (which: 'request' | 'reply', what: string, kind?: 'drop' | 'hold') => boolean;
 
 function handlerCrash(method: string, err: unknown): Error {
   let detail = String(err);

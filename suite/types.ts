@@ -41,6 +41,12 @@ export interface TestDefinition<Impl> {
    */
   readonly alone?: boolean;
   /**
+   * True for a test that must load the code under test in the process that judges it (lab 5's tests whose spies
+   * watch the server's own files, sockets or heap): the grader runs it in a test process started for it and ended
+   * after it, so no other test shares a process with what that code may have changed.
+   */
+  readonly ownProcess?: boolean;
+  /**
    * True for a generic attacker: random workloads under random fault schedules, judged only by what the lab
    * promises (`npm run attack` measures these alone against the lab's mutants).
    */

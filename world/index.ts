@@ -1,5 +1,5 @@
 /** The simulated world: virtual clock, seeded randomness, run loop. */
-export { World, WorldOptions, VirtualTimeout, sleep, realNow } from './world';
+export { World, WorldOptions, VirtualTimeout, sleep, realNow, realSleep } from './world';
 export { Rng, assertValidSeed, freshSeed, keyedRng } from './rng';
 export { TraceHash } from './hash';
 export { VirtualTimeLimitError, DeadlockError, WatchdogError, UncaughtError } from './errors';

@@ -73,6 +73,11 @@ export function realNow(): number {
   return real.performanceNow();
 }
 
+/** Waits `ms` of real time, whether or not a world is running (a real-time test's clock; `sleep` is the world's). */
+export function realSleep(ms: number): Promise<void> {
+  return new Promise((resolve) => real.setTimeout(resolve, ms));
+}
+
 /** Virtual wall-clock epoch: Date.now() at virtual time 0. */
 const EPOCH_MS = Date.UTC(2026, 0, 1);
 
@@ -102,6 +107,8 @@ export class World {
   readonly faults: FaultControl | undefined;
   /** While recording: the lane (client or server) whose code runs now; timers inherit it from whoever set them. */
   private lane = TEST_LANE;
+  /** While recording: what runs after every step (see watchSteps). */
+  private readonly stepWatchers: Array<() => void> = [];
 
   constructor(options: WorldOptions) {
     assertValidSeed(options.seed);
@@ -138,6 +145,16 @@ export class World {
     } finally {
       this.lane = before;
     }
+  }
+
+  /**
+   * While recording (a no-op otherwise): runs `watch` after every step of the run (a fired event and the promise
+   * callbacks it set off), so a test can draw state as it changes without adding events of its own: a recorded
+   * replay then has the same events, trace hash and ending (a deadlock stays a deadlock) as the run it replays.
+   * What `watch` throws is ignored.
+   */
+  watchSteps(watch: () => void): void {
+    if (this.recorder) this.stepWatchers.push(watch);
   }
 
   /** The world whose run is in progress; throws a helpful error when there is none. */
@@ -231,6 +248,7 @@ export class World {
       for (;;) {
         await drainMicrotasks();
         this.throwIfFailed();
+        this.afterStep();
         if (outcome) break;
         if (!this.fireNext()) {
           // Let real I/O and stray real callbacks run before declaring that nothing can happen.
@@ -253,6 +271,17 @@ export class World {
     const result = outcome as { ok: true; value: T } | { ok: false; error: unknown };
     if (!result.ok) throw result.error;
     return result.value;
+  }
+
+  /** Runs the step watchers (recording only). */
+  private afterStep(): void {
+    for (const watch of this.stepWatchers) {
+      try {
+        watch();
+      } catch {
+        // a watcher only draws; it never changes the run
+      }
+    }
   }
 
   /**
@@ -474,7 +503,7 @@ function makeVirtualDate(world: World): DateConstructor {
   return VirtualDate as DateConstructor;
 }
 
-/** Waits `ms` of virtual time in the running world. */
+/** Waits `ms` of virtual time in the running world (throws without one; `realSleep` waits on the machine's clock). */
 export function sleep(ms: number): Promise<void> {
   return World.current().sleep(ms);
 }

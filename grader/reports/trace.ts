@@ -1,10 +1,28 @@
 /** A failing run's message-trace page: self-contained HTML (inline style and script) drawing the replay's recording. */
+import * as os from 'node:os';
+import * as path from 'node:path';
 import { describeMinimalFaults } from '../../suite/minimize';
 import type { TraceData, TraceEvent } from '../../world';
 import { minimalTraceFileName, replayCommand, rerunCommand } from '../format';
 import type { RunRecord, Target } from '../types';
 import { escapeHtml as h, plainText } from './text';
-import { TRACE_SCRIPT } from './trace-script';
+
+const tsHook = require('../ts-hook.js') as { compiledCode(cacheDir: string, filename: string): string };
+
+let viewer: string | undefined;
+
+/**
+ * The page's script: trace-viewer.ts compiled (once per process) and wrapped so that its CommonJS preamble finds an
+ * `exports` of its own. It is compiled from its source rather than loaded, because it runs in the browser only.
+ */
+function viewerScript(): string {
+  if (viewer === undefined) {
+    const code = tsHook.compiledCode(path.join(os.tmpdir(), 'kvlabs-no-cache'), path.join(__dirname, 'trace-viewer.ts'));
+    const body = code.replace(/\n\/\/# sourceMappingURL=.*$/s, '\n');
+    viewer = `(function (exports) {\n${body}})({});`;
+  }
+  return viewer;
+}
 
 const STYLE = `
 body { font: 14px/1.4 system-ui, -apple-system, "Segoe UI", sans-serif; margin: 1.5rem; color: #1f2328; }
@@ -95,7 +113,7 @@ ${names(trace)}<p class="sub legend">${legend(trace)} · Wheel: zoom · drag: mo
 <pre id="details"></pre>
 <div id="tip"></div>
 <script type="application/json" id="trace-data">${embedJson(trace)}</script>
-<script>${TRACE_SCRIPT}</script>
+<script>${viewerScript()}</script>
 </body>
 </html>
 `;

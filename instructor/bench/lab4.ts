@@ -80,11 +80,20 @@ async function measure(url: string, pids: Array<number | undefined>): Promise<Me
   return { ...result, cpuMsPerWrite: (cpu() - before) / Math.max(1, result.ok) };
 }
 
+/** The lab 4 bench: the real cluster, the do-nothing ceiling, the CPU they cost, and the simulated load. */
 export async function benchLab4(): Promise<BenchFigure[]> {
-  const figures: BenchFigure[] = [];
   // Every process here shares the machine's cores: a busy machine lowers both runs, so read the ratio too.
   const loadBefore = os.loadavg()[0];
+  const ours = await measureCluster();
+  const ceiling = await measureCeiling();
+  const figures = clusterFigures(ours, ceiling, loadBefore);
+  if (ours.cpuMsPerWrite > 0) figures.push(...cpuFigures(ours, ceiling));
+  figures.push(await simulatedLoadFigure());
+  return figures;
+}
 
+/** The original's load against the reference solution's real cluster (W=3 of 5, the original's delays). */
+async function measureCluster(): Promise<Measured> {
   const cluster = await startCluster({
     followers: 5,
     quorum: 3,
@@ -95,24 +104,30 @@ export async function benchLab4(): Promise<BenchFigure[]> {
     writeTimeoutMs: 5000,
     implDir: 'solutions/lab4',
   });
-  let ours: Measured;
   try {
-    ours = await measure(
+    return await measure(
       cluster.leader.url,
       [cluster.leader, ...cluster.followers].map((n) => n.child.pid),
     );
   } finally {
     await cluster.stop();
   }
+}
+
+/** The same load against the do-nothing HTTP server: the ceiling. */
+async function measureCeiling(): Promise<Measured> {
   const nul = await startNullServer();
-  let ceiling: Measured;
   try {
-    ceiling = await measure(nul.url, [nul.child.pid]);
+    return await measure(nul.url, [nul.child.pid]);
   } finally {
     await stopProcess(nul.child);
   }
+}
+
+/** The cluster's throughput and latencies, the ceiling's, and their ratio (with the machine's load around them). */
+function clusterFigures(ours: Measured, ceiling: Measured, loadBefore: number): BenchFigure[] {
   const load = `${WRITES.toLocaleString('en-US')} writes, ${CONCURRENCY} concurrent, ${KEYS} keys`;
-  figures.push(
+  return [
     {
       name: 'lab4: real cluster throughput (W=3 of 5)',
       value: Math.round(ours.throughput),
@@ -145,35 +160,39 @@ export async function benchLab4(): Promise<BenchFigure[]> {
       unit: 'ratio',
       note: `share of the bare HTTP request rate the replicated store keeps; machine load average ${loadBefore.toFixed(1)} before, ${os.loadavg()[0].toFixed(1)} after (${os.cpus().length} cores)`,
     },
-  );
-  if (ours.cpuMsPerWrite > 0) {
-    const cores = os.cpus().length;
-    figures.push(
-      {
-        name: 'lab4: CPU per write, cluster + client',
-        value: round3(ours.cpuMsPerWrite),
-        unit: 'ms',
-        note: `all 6 node processes and the load generator; the ceiling's server + client: ${ceiling.cpuMsPerWrite.toFixed(3)} ms`,
-      },
-      {
-        name: 'lab4: CPU-bound throughput on an idle machine',
-        value: Math.round((cores * 1000) / ours.cpuMsPerWrite),
-        unit: 'writes/s',
-        note: `${cores} cores / CPU per write: the rate this machine could sustain without other load (ceiling: ${Math.round((cores * 1000) / ceiling.cpuMsPerWrite)})`,
-      },
-    );
-  }
+  ];
+}
 
+/** CPU per write, and the throughput this machine's cores could sustain at that cost. */
+function cpuFigures(ours: Measured, ceiling: Measured): BenchFigure[] {
+  const cores = os.cpus().length;
+  return [
+    {
+      name: 'lab4: CPU per write, cluster + client',
+      value: round3(ours.cpuMsPerWrite),
+      unit: 'ms',
+      note: `all 6 node processes and the load generator; the ceiling's server + client: ${ceiling.cpuMsPerWrite.toFixed(3)} ms`,
+    },
+    {
+      name: 'lab4: CPU-bound throughput on an idle machine',
+      value: Math.round((cores * 1000) / ours.cpuMsPerWrite),
+      unit: 'writes/s',
+      note: `${cores} cores / CPU per write: the rate this machine could sustain without other load (ceiling: ${Math.round((cores * 1000) / ceiling.cpuMsPerWrite)})`,
+    },
+  ];
+}
+
+/** TestOriginalLoadUnreliable on the reference solution (seed 1): real time of the original's load, simulated. */
+async function simulatedLoadFigure(): Promise<BenchFigure> {
   const impl = loadLab4(path.resolve(__dirname, '../../solutions/lab4'));
   const test = suite.tests.find((t) => t.name === 'TestOriginalLoadUnreliable')!;
   const outcome = await runNamedTest(test, impl, 1);
-  figures.push({
+  return {
     name: 'lab4: simulated load of the original, unreliable net',
     value: Math.round(outcome.realMs),
     unit: 'ms real',
     note: `${outcome.status}; 10,000 writes, ${(outcome.virtualMs / 1000).toFixed(1)} virtual s, ${outcome.rpcs.toLocaleString('en-US')} RPCs`,
-  });
-  return figures;
+  };
 }
 
 function round3(x: number): number {

@@ -9,7 +9,7 @@ import { LabSuite, scored, TestDefinition, TestContext, TestFailure, check } fro
 import { keyedRng, sleep } from '../../world';
 import type { DistributedLock, KVClerk } from '../rpc';
 import { withLock } from '../with-lock';
-import { KVTester, Lab2Impl, RecordingClerk, gate, show, within } from './harness';
+import { KVTester, Lab2Impl, RecordingClerk, ScriptedLink, gate, show, within } from './harness';
 import { nemesisKV, nemesisLock } from './nemesis';
 
 type Ctx = TestContext<Lab2Impl>;
@@ -300,6 +300,161 @@ const unreliableNet: TestDefinition<Lab2Impl> = {
 /** How many copies of one put TestResentPutResults loses in a row (about 10 virtual seconds of re-sending). */
 const LONG_OUTAGE_SENDS = 100;
 
+/** TestResentPutResults's clerks: `a` talks through a link that loses chosen messages, `b` through a plain one. */
+interface ResentPutClerks {
+  a: KVClerk;
+  link: ScriptedLink;
+  b: KVClerk;
+}
+
+/** Fails unless clerk b reads "k" at exactly `want`, after what `after` describes. */
+async function expectKAt(
+  { b }: ResentPutClerks,
+  want: { value: string; version: number },
+  after: string,
+): Promise<void> {
+  const got = await b.get('k');
+  check(
+    got.err === 'OK' && got.value === want.value && got.version === want.version,
+    `After ${after}, get("k") returned ${show(got)}; expected ${show(want.value)} at version ${want.version}.`,
+  );
+}
+
+/** Step 1: the first copy of a put is lost on its way: only the re-sent copy reaches the server, and succeeds. */
+async function resentPutSucceeds(c: ResentPutClerks): Promise<void> {
+  const { a, link } = c;
+  link.next({ method: 'Put', lose: 'request' });
+  const first = await a.put('k', 'a1', 0);
+  check(
+    first === 'OK',
+    `put("k", "a1", 0) returned ${first} although its first request was lost and the re-sent one was answered OK; expected OK. ` +
+      'Only a re-sent put answered ErrVersion is uncertain: OK means the put happened, whichever copy it was.',
+  );
+  await expectKAt(c, { value: 'a1', version: 1 }, 'the put whose first request was lost');
+  // The next put is refused on its first and only copy: a definite ErrVersion, however the last put went.
+  await expectPut(
+    a,
+    'k',
+    'stale',
+    0,
+    'ErrVersion',
+    "this put's first and only copy was refused (the key is at version 1); the put before it was re-sent and answered OK, " +
+      'and "re-sent" belongs to that put alone: decide it per call of put, not in a field of the clerk that outlives the call',
+  );
+}
+
+/** Step 2: a put to a missing key with version 5 loses its reply: the re-sent copy is answered ErrNoKey. */
+async function resentPutToMissingKey({ a, link, b }: ResentPutClerks): Promise<void> {
+  link.next({ method: 'Put', key: 'none', lose: 'reply' });
+  const noKey = await a.put('none', 'x', 5);
+  check(
+    noKey === 'ErrNoKey',
+    `put("none", "x", 5) on a missing key returned ${noKey} after its first reply was lost; expected ErrNoKey. ` +
+      'ErrNoKey is certain even for a re-sent put: had an earlier copy succeeded, the key would exist now.',
+  );
+  const none = await b.get('none');
+  check(
+    none.err === 'ErrNoKey',
+    `get("none") returned ${show(none)}; expected ErrNoKey: a put with version 5 must not create a missing key.`,
+  );
+  await expectPut(
+    a,
+    'k',
+    'stale',
+    0,
+    'ErrVersion',
+    "this put's first and only copy was refused (the key is at version 1); the put before it was re-sent and answered ErrNoKey, " +
+      'which does not make this one uncertain',
+  );
+}
+
+/**
+ * Step 3: the first copy is lost, and meanwhile another client writes: the re-sent copy gets ErrVersion, yet the
+ * put never happened.
+ */
+async function resentPutRacesAnotherClient(c: ResentPutClerks): Promise<void> {
+  const { a, link, b } = c;
+  const otherWrote = gate();
+  link.next({ method: 'Put', key: 'k', lose: 'request', until: otherWrote.opened });
+  const pending = a.put('k', 'a2', 1);
+  await expectPut(
+    b,
+    'k',
+    'b2',
+    1,
+    'OK',
+    "the key is at version 1 and the other client's put has not reached the server",
+  );
+  otherWrote.open();
+  const racing = await pending;
+  check(
+    racing === 'ErrMaybe',
+    `put("k", "a2", 1) returned ${racing}; expected ErrMaybe. Its first request was lost while another client moved the key to ` +
+      'version 2, so the re-sent copy was answered ErrVersion: the clerk cannot tell who moved the version. ' +
+      (racing === 'OK'
+        ? "OK is wrong: the put did not happen (the value is the other client's)."
+        : 'The handout asks for ErrMaybe whenever a re-sent put gets ErrVersion.'),
+  );
+  await expectKAt(c, { value: 'b2', version: 2 }, "a lost put raced with another client's");
+}
+
+/** Step 4: the put happens and its reply is lost: the re-sent copy gets ErrVersion, and the put did happen. */
+async function resentPutWhoseReplyWasLost(c: ResentPutClerks): Promise<void> {
+  const { a, link } = c;
+  link.next({ method: 'Put', key: 'k', lose: 'reply' });
+  const done = await a.put('k', 'a3', 2);
+  check(
+    done === 'ErrMaybe',
+    `put("k", "a3", 2) returned ${done}; expected ErrMaybe. The server did the put and its reply was lost, so the re-sent copy was ` +
+      'answered ErrVersion; ErrVersion would tell the caller the put did not happen, which is false.',
+  );
+  await expectKAt(c, { value: 'a3', version: 3 }, 'a put whose reply was lost');
+}
+
+/**
+ * Steps 5 and 6: with nothing lost, a stale put is answered ErrVersion on its first attempt, a definite answer;
+ * after a get whose reply was lost is re-sent, the next put is a first attempt again.
+ */
+async function firstAttemptsAfterResends(c: ResentPutClerks): Promise<void> {
+  const { a, link } = c;
+  await expectPut(
+    a,
+    'k',
+    'stale',
+    2,
+    'ErrVersion',
+    'this put\'s first and only copy was refused (the key is at version 3). Whether earlier puts were re-sent does not matter: "re-sent" must be decided per put, not remembered in the clerk',
+  );
+  link.next({ method: 'Get', key: 'k', lose: 'reply' });
+  await expectGet(a, 'k', { value: 'a3', version: 3 });
+  await expectPut(
+    a,
+    'k',
+    'stale',
+    1,
+    'ErrVersion',
+    'the put was sent once and refused (the key is at version 3); the earlier re-sent get does not make this put uncertain',
+  );
+  await expectKAt(c, { value: 'a3', version: 3 }, 'two refused puts');
+}
+
+/**
+ * Step 7: a long outage: the put's first LONG_OUTAGE_SENDS copies are all lost, then one gets through. Nothing
+ * reached the server before it, so the put is certain: OK, never ErrMaybe from a clerk that gave up.
+ */
+async function putThroughLongOutage(c: ResentPutClerks): Promise<void> {
+  const { a, link } = c;
+  for (let i = 0; i < LONG_OUTAGE_SENDS; i++) link.next({ method: 'Put', key: 'k', lose: 'request' });
+  const outage = await a.put('k', 'a4', 3);
+  check(
+    outage === 'OK',
+    `put("k", "a4", 3) returned ${outage} after its first ${LONG_OUTAGE_SENDS} requests were lost and the next one was answered OK; expected OK. ` +
+      'A clerk keeps re-sending until an answer arrives, however long that takes (no limit on attempts or time), and an OK ' +
+      'is certain. ErrMaybe is only for a re-sent put answered ErrVersion.',
+  );
+  await expectKAt(c, { value: 'a4', version: 4 }, `a put whose first ${LONG_OUTAGE_SENDS} requests were lost`);
+}
+
 const resentPutResults: TestDefinition<Lab2Impl> = {
   name: 'TestResentPutResults',
   description:
@@ -308,127 +463,13 @@ const resentPutResults: TestDefinition<Lab2Impl> = {
   async run(ctx: Ctx) {
     const ts = new KVTester(ctx, true);
     const { ck: a, link } = ts.makeScriptedClerk();
-    const b = ts.makeClerk();
-    const state = async (want: { value: string; version: number }, after: string) => {
-      const got = await b.get('k');
-      check(
-        got.err === 'OK' && got.value === want.value && got.version === want.version,
-        `After ${after}, get("k") returned ${show(got)}; expected ${show(want.value)} at version ${want.version}.`,
-      );
-    };
-
-    // 1. The first copy of a put is lost on its way: only the re-sent copy reaches the server, and succeeds.
-    link.next({ method: 'Put', lose: 'request' });
-    const first = await a.put('k', 'a1', 0);
-    check(
-      first === 'OK',
-      `put("k", "a1", 0) returned ${first} although its first request was lost and the re-sent one was answered OK; expected OK. ` +
-        'Only a re-sent put answered ErrVersion is uncertain: OK means the put happened, whichever copy it was.',
-    );
-    await state({ value: 'a1', version: 1 }, 'the put whose first request was lost');
-    // The next put is refused on its first and only copy: a definite ErrVersion, however the last put went.
-    await expectPut(
-      a,
-      'k',
-      'stale',
-      0,
-      'ErrVersion',
-      "this put's first and only copy was refused (the key is at version 1); the put before it was re-sent and answered OK, " +
-        'and "re-sent" belongs to that put alone: decide it per call of put, not in a field of the clerk that outlives the call',
-    );
-
-    // 2. A put to a missing key with version 5 loses its reply: the re-sent copy is answered ErrNoKey.
-    link.next({ method: 'Put', key: 'none', lose: 'reply' });
-    const noKey = await a.put('none', 'x', 5);
-    check(
-      noKey === 'ErrNoKey',
-      `put("none", "x", 5) on a missing key returned ${noKey} after its first reply was lost; expected ErrNoKey. ` +
-        'ErrNoKey is certain even for a re-sent put: had an earlier copy succeeded, the key would exist now.',
-    );
-    const none = await b.get('none');
-    check(
-      none.err === 'ErrNoKey',
-      `get("none") returned ${show(none)}; expected ErrNoKey: a put with version 5 must not create a missing key.`,
-    );
-    await expectPut(
-      a,
-      'k',
-      'stale',
-      0,
-      'ErrVersion',
-      "this put's first and only copy was refused (the key is at version 1); the put before it was re-sent and answered ErrNoKey, " +
-        'which does not make this one uncertain',
-    );
-
-    // 3. The first copy is lost, and meanwhile another client writes: the re-sent copy gets ErrVersion, yet the
-    //    put never happened.
-    const otherWrote = gate();
-    link.next({ method: 'Put', key: 'k', lose: 'request', until: otherWrote.opened });
-    const pending = a.put('k', 'a2', 1);
-    await expectPut(
-      b,
-      'k',
-      'b2',
-      1,
-      'OK',
-      "the key is at version 1 and the other client's put has not reached the server",
-    );
-    otherWrote.open();
-    const racing = await pending;
-    check(
-      racing === 'ErrMaybe',
-      `put("k", "a2", 1) returned ${racing}; expected ErrMaybe. Its first request was lost while another client moved the key to ` +
-        'version 2, so the re-sent copy was answered ErrVersion: the clerk cannot tell who moved the version. ' +
-        (racing === 'OK'
-          ? "OK is wrong: the put did not happen (the value is the other client's)."
-          : 'The handout asks for ErrMaybe whenever a re-sent put gets ErrVersion.'),
-    );
-    await state({ value: 'b2', version: 2 }, "a lost put raced with another client's");
-
-    // 4. The put happens and its reply is lost: the re-sent copy gets ErrVersion, and the put did happen.
-    link.next({ method: 'Put', key: 'k', lose: 'reply' });
-    const done = await a.put('k', 'a3', 2);
-    check(
-      done === 'ErrMaybe',
-      `put("k", "a3", 2) returned ${done}; expected ErrMaybe. The server did the put and its reply was lost, so the re-sent copy was ` +
-        'answered ErrVersion; ErrVersion would tell the caller the put did not happen, which is false.',
-    );
-    await state({ value: 'a3', version: 3 }, 'a put whose reply was lost');
-
-    // 5. Nothing is lost any more: a stale put is answered ErrVersion on its first attempt, a definite answer.
-    await expectPut(
-      a,
-      'k',
-      'stale',
-      2,
-      'ErrVersion',
-      'this put\'s first and only copy was refused (the key is at version 3). Whether earlier puts were re-sent does not matter: "re-sent" must be decided per put, not remembered in the clerk',
-    );
-
-    // 6. A get whose reply was lost is re-sent; the put after it is a first attempt again.
-    link.next({ method: 'Get', key: 'k', lose: 'reply' });
-    await expectGet(a, 'k', { value: 'a3', version: 3 });
-    await expectPut(
-      a,
-      'k',
-      'stale',
-      1,
-      'ErrVersion',
-      'the put was sent once and refused (the key is at version 3); the earlier re-sent get does not make this put uncertain',
-    );
-    await state({ value: 'a3', version: 3 }, 'two refused puts');
-
-    // 7. A long outage: the put's first LONG_OUTAGE_SENDS copies are all lost, then one gets through. Nothing
-    //    reached the server before it, so the put is certain: OK, never ErrMaybe from a clerk that gave up.
-    for (let i = 0; i < LONG_OUTAGE_SENDS; i++) link.next({ method: 'Put', key: 'k', lose: 'request' });
-    const outage = await a.put('k', 'a4', 3);
-    check(
-      outage === 'OK',
-      `put("k", "a4", 3) returned ${outage} after its first ${LONG_OUTAGE_SENDS} requests were lost and the next one was answered OK; expected OK. ` +
-        'A clerk keeps re-sending until an answer arrives, however long that takes (no limit on attempts or time), and an OK ' +
-        'is certain. ErrMaybe is only for a re-sent put answered ErrVersion.',
-    );
-    await state({ value: 'a4', version: 4 }, `a put whose first ${LONG_OUTAGE_SENDS} requests were lost`);
+    const clerks: ResentPutClerks = { a, link, b: ts.makeClerk() };
+    await resentPutSucceeds(clerks);
+    await resentPutToMissingKey(clerks);
+    await resentPutRacesAnotherClient(clerks);
+    await resentPutWhoseReplyWasLost(clerks);
+    await firstAttemptsAfterResends(clerks);
+    await putThroughLongOutage(clerks);
     check(!link.pending, 'A scripted loss never met its call: the clerk sent fewer RPCs than expected.');
     ts.checkLinearizable();
   },

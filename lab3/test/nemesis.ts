@@ -642,84 +642,157 @@ function expectEventual(
   quietAt: number,
   context: string,
 ): void {
-  const n = w.plan.servers;
-  const server = (o: Op): number => w.serverOf.get(o.clientId)!;
-  const byValue = new Map<string, number>();
-  const writesOf = new Map<string, number[]>();
-  ops.forEach((o, i) => {
-    if (o.input.op !== 'put') return;
-    byValue.set(`${o.input.key}\u0000${o.input.value}`, i);
-    writesOf.set(o.input.key, [...(writesOf.get(o.input.key) ?? []), i]);
-  });
-  const writeOf = (o: Op): number | undefined =>
-    o.output === undefined || o.output === '' ? undefined : byValue.get(`${o.input.key}\u0000${o.output}`);
-  const below = Array.from({ length: n }, () => emptyWriteSet(n));
-  const held = Array.from({ length: n }, () => emptyWriteSet(n));
-  const before = new Map<number, WriteSet>(); // write -> the writes its timestamp is above
-  const inUpTo = (k: WriteSet, i: number): boolean => ops[i].return <= k.upTo[server(ops[i])];
-  const inSet = (k: WriteSet, i: number): boolean => inUpTo(k, i) || k.extra.has(i);
-  const supersedes = (z: number, y: number): boolean => y !== z && inSet(before.get(z)!, y);
-  const describe = (i: number): string =>
-    `${show(ops[i].input.key)}=${show(ops[i].input.op === 'put' ? ops[i].input.value : '')} (written at server ${server(ops[i])}, ${ops[i].call.toFixed(1)}-${ops[i].return.toFixed(1)} ms)`;
-  const written = writtenValues(ops);
+  const witness = new EventualWitness(w, ops, context);
+  for (const ev of callsAndReturns(ops, quietAt)) {
+    if (ev.i < 0) witness.quiet(quietAt);
+    else if (ev.returned) witness.returned(ev.i);
+    else witness.called(ev.i);
+  }
+  witness.expectFinals(finals);
+}
 
-  // Calls and returns in time order; at equal times a return comes first (a request sent then arrives later).
-  const events: Array<{ t: number; returned: boolean; i: number }> = [];
+/** One call or return of operation `i` at time `t`; `i` is -1 for the start of the quiet period. */
+interface TimedEvent {
+  t: number;
+  returned: boolean;
+  i: number;
+}
+
+/**
+ * The history's calls and returns in time order, and the quiet period's start as a return; at equal times a
+ * return comes first (a request sent then arrives later).
+ */
+function callsAndReturns(ops: readonly Op[], quietAt: number): TimedEvent[] {
+  const events: TimedEvent[] = [];
   ops.forEach((o, i) => {
     events.push({ t: o.call, returned: false, i });
     if (o.return !== Infinity) events.push({ t: o.return, returned: true, i });
   });
   events.push({ t: quietAt, returned: true, i: -1 });
   events.sort((x, y) => x.t - y.t || Number(y.returned) - Number(x.returned));
-  for (const ev of events) {
-    if (ev.i < 0) {
-      // After a quiet period every server has received every write that returned before it began.
-      for (const k of [...below, ...held]) k.upTo.forEach((t, j) => (k.upTo[j] = Math.max(t, quietAt - SETTLE_MS)));
-      continue;
-    }
-    const o = ops[ev.i];
-    const s = server(o);
-    if (!ev.returned && o.input.op === 'put') before.set(ev.i, copyWriteSet(below[s]));
-    if (!ev.returned && o.input.op === 'get') expectReadNotSuperseded(ev.i);
-    if (!ev.returned) continue;
-    const y = o.input.op === 'put' ? ev.i : writeOf(o);
-    if (o.input.op === 'get')
-      check(
-        o.output === '' || (written.get(o.input.key)?.has(o.output!) ?? false),
-        () =>
-          `${context}: a read of ${show(o.input.key)} at server ${s} returned ${show(o.output)}, which nobody wrote to that key.`,
-      );
-    if (y === undefined) continue;
-    if (o.input.op === 'put') {
-      // Every write of s that returned by now is applied there, and s's clock has passed it.
-      below[s].upTo[s] = Math.max(below[s].upTo[s], o.return);
-      held[s].upTo[s] = Math.max(held[s].upTo[s], o.return);
-    } else {
-      // s holds y, so its clock has passed y and everything y's timestamp is above.
-      addWrites(below[s], before.get(y)!, y);
-      held[s].extra.add(y);
-    }
-    below[s].extra.forEach((x) => inUpTo(below[s], x) && below[s].extra.delete(x));
+  return events;
+}
+
+/** What expectEventual knows of each server's writes as it follows a round's history in time (see there). */
+class EventualWitness {
+  /** Key and value -> the write of that value to that key. */
+  private readonly byValue = new Map<string, number>();
+  /** Key -> its writes. */
+  private readonly writesOf = new Map<string, number[]>();
+  private readonly written: Map<string, Set<string>>;
+  private readonly below: WriteSet[];
+  private readonly held: WriteSet[];
+  /** Write -> the writes its timestamp is above. */
+  private readonly before = new Map<number, WriteSet>();
+  private readonly w: Workload;
+  private readonly ops: readonly Op[];
+  private readonly context: string;
+
+  constructor(w: Workload, ops: readonly Op[], context: string) {
+    this.w = w;
+    this.ops = ops;
+    this.context = context;
+    const n = w.plan.servers;
+    ops.forEach((o, i) => {
+      if (o.input.op !== 'put') return;
+      this.byValue.set(`${o.input.key}\u0000${o.input.value}`, i);
+      this.writesOf.set(o.input.key, [...(this.writesOf.get(o.input.key) ?? []), i]);
+    });
+    this.written = writtenValues(ops);
+    this.below = Array.from({ length: n }, () => emptyWriteSet(n));
+    this.held = Array.from({ length: n }, () => emptyWriteSet(n));
   }
 
-  function expectReadNotSuperseded(r: number): void {
+  /** The server an operation's client talks to. */
+  private server(o: Op): number {
+    return this.w.serverOf.get(o.clientId)!;
+  }
+
+  /** The write whose value a read returned (undefined for "" or no answer). */
+  private writeOf(o: Op): number | undefined {
+    return o.output === undefined || o.output === '' ? undefined : this.byValue.get(`${o.input.key}\u0000${o.output}`);
+  }
+
+  /** Whether write `i` is in the set by its return time. */
+  private inUpTo(k: WriteSet, i: number): boolean {
+    return this.ops[i].return <= k.upTo[this.server(this.ops[i])];
+  }
+
+  /** Whether write `i` is in the set. */
+  private inSet(k: WriteSet, i: number): boolean {
+    return this.inUpTo(k, i) || k.extra.has(i);
+  }
+
+  /** Whether write z carries a larger timestamp than write y (z was issued after its server passed y). */
+  private supersedes(z: number, y: number): boolean {
+    return y !== z && this.inSet(this.before.get(z)!, y);
+  }
+
+  /** A write as a failure message shows it. */
+  private describe(i: number): string {
+    const o = this.ops[i];
+    return `${show(o.input.key)}=${show(o.input.op === 'put' ? o.input.value : '')} (written at server ${this.server(o)}, ${o.call.toFixed(1)}-${o.return.toFixed(1)} ms)`;
+  }
+
+  /** After a quiet period every server has received every write that returned before it began. */
+  quiet(quietAt: number): void {
+    for (const k of [...this.below, ...this.held])
+      k.upTo.forEach((t, j) => (k.upTo[j] = Math.max(t, quietAt - SETTLE_MS)));
+  }
+
+  /** Operation `i` is called: a write notes what its timestamp is above; a read is checked against what its server holds. */
+  called(i: number): void {
+    const o = this.ops[i];
+    if (o.input.op === 'put') this.before.set(i, copyWriteSet(this.below[this.server(o)]));
+    if (o.input.op === 'get') this.expectReadNotSuperseded(i);
+  }
+
+  /** Operation `i` returns: a read must show a written value; what its server holds and has passed grows. */
+  returned(i: number): void {
+    const o = this.ops[i];
+    const s = this.server(o);
+    const y = o.input.op === 'put' ? i : this.writeOf(o);
+    if (o.input.op === 'get')
+      check(
+        o.output === '' || (this.written.get(o.input.key)?.has(o.output!) ?? false),
+        () =>
+          `${this.context}: a read of ${show(o.input.key)} at server ${s} returned ${show(o.output)}, which nobody wrote to that key.`,
+      );
+    if (y === undefined) return;
+    const below = this.below[s];
+    const held = this.held[s];
+    if (o.input.op === 'put') {
+      // Every write of s that returned by now is applied there, and s's clock has passed it.
+      below.upTo[s] = Math.max(below.upTo[s], o.return);
+      held.upTo[s] = Math.max(held.upTo[s], o.return);
+    } else {
+      // s holds y, so its clock has passed y and everything y's timestamp is above.
+      addWrites(below, this.before.get(y)!, y);
+      held.extra.add(y);
+    }
+    below.extra.forEach((x) => this.inUpTo(below, x) && below.extra.delete(x));
+  }
+
+  /** A read at s never returns "" once s holds a write of its key, nor a write superseded by one s holds. */
+  private expectReadNotSuperseded(r: number): void {
+    const { ops, context } = this;
     const o = ops[r];
-    const s = server(o);
-    const y = writeOf(o);
-    for (const z of writesOf.get(o.input.key) ?? []) {
-      if (!inSet(held[s], z)) continue;
+    const s = this.server(o);
+    const y = this.writeOf(o);
+    for (const z of this.writesOf.get(o.input.key) ?? []) {
+      if (!this.inSet(this.held[s], z)) continue;
       check(
         y !== undefined,
         () =>
           `${context}: a read of ${show(o.input.key)} at server ${s} (sent at ${o.call.toFixed(1)} ms) returned "", but server ${s} ` +
-          `already held the write ${describe(z)}. A stored key never goes back to "". Likely causes: the store is a plain object ` +
+          `already held the write ${this.describe(z)}. A stored key never goes back to "". Likely causes: the store is a plain object ` +
           '(keys such as "__proto__" or "constructor" are not ordinary keys); a write is answered before it is applied.',
       );
       check(
-        !supersedes(z, y!),
+        !this.supersedes(z, y!),
         () =>
-          `${context}: a read of ${show(o.input.key)} at server ${s} (sent at ${o.call.toFixed(1)} ms) returned the write ${describe(y!)}, ` +
-          `but server ${s} already held ${describe(z)}, which was issued after its server had seen the first one (or a later ` +
+          `${context}: a read of ${show(o.input.key)} at server ${s} (sent at ${o.call.toFixed(1)} ms) returned the write ${this.describe(y!)}, ` +
+          `but server ${s} already held ${this.describe(z)}, which was issued after its server had seen the first one (or a later ` +
           'write of the same server), so it carries a larger Lamport timestamp and must win under last-writer-wins. Likely causes: ' +
           'the clock is not ticked before each write (two writes of one server tie and the value decides); the clock does not jump ' +
           'on receipt (max(clock, received) + 1), or only when a value is read; timestamps compared as strings (clock 10 before 9) ' +
@@ -728,20 +801,23 @@ function expectEventual(
     }
   }
 
-  for (const [key, values] of finals) {
-    const y = byValue.get(`${key}\u0000${values[0]}`);
-    for (const z of writesOf.get(key) ?? []) {
-      if (ops[z].return === Infinity) continue;
-      check(
-        y !== undefined && !supersedes(z, y),
-        () =>
-          `${context}: every server ended with ${show(key)}=${show(values[0])}${y === undefined ? '' : `, the write ${describe(y)}`}, ` +
-          (y === undefined
-            ? `although the write ${describe(z)} returned. `
-            : `but the write ${describe(z)} was issued after its server had seen that one, so it carries a larger Lamport timestamp and must win. `) +
-          'Likely causes: the clock is not ticked before each write; the clock does not jump past received timestamps; timestamps ' +
-          'compared as strings (clock 10 before 9) or the server id before the clock; the last write to arrive wins.',
-      );
+  /** Each key's final value must be a write that no returned write of the key supersedes. */
+  expectFinals(finals: Map<string, string[]>): void {
+    for (const [key, values] of finals) {
+      const y = this.byValue.get(`${key}\u0000${values[0]}`);
+      for (const z of this.writesOf.get(key) ?? []) {
+        if (this.ops[z].return === Infinity) continue;
+        check(
+          y !== undefined && !this.supersedes(z, y),
+          () =>
+            `${this.context}: every server ended with ${show(key)}=${show(values[0])}${y === undefined ? '' : `, the write ${this.describe(y)}`}, ` +
+            (y === undefined
+              ? `although the write ${this.describe(z)} returned. `
+              : `but the write ${this.describe(z)} was issued after its server had seen that one, so it carries a larger Lamport timestamp and must win. `) +
+            'Likely causes: the clock is not ticked before each write; the clock does not jump past received timestamps; timestamps ' +
+            'compared as strings (clock 10 before 9) or the server id before the clock; the last write to arrive wins.',
+        );
+      }
     }
   }
 }

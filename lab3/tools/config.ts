@@ -50,11 +50,26 @@ function isObject(v: unknown): v is Record<string, unknown> {
   return typeof v === 'object' && v !== null && !Array.isArray(v);
 }
 
+/** Throws the ConfigError for a field of the file being read. */
+type Fail = (field: string, problem: string) => never;
+
 /** Parses and checks the text of a configuration file. */
 export function parseConfig(text: string, file: string): Lab3Config {
-  const fail = (field: string, problem: string): never => {
+  const fail: Fail = (field, problem) => {
     throw new ConfigError(`${file}: ${field} ${problem}`);
   };
+  const raw = parseObject(text, fail);
+  const servers = readServerCount(raw.num_servers, fail);
+  const level = readLevel(raw.consistency_level, fail);
+  const ports = readPorts(raw.port_number, servers, fail);
+  if (!Array.isArray(raw.clients)) return fail('clients', 'must be a list of client objects');
+  const seen = new Set<number>();
+  const clients = raw.clients.map((c: unknown, ci: number) => readClient(c, `clients[${ci}]`, servers, seen, fail));
+  return { file, servers, level, ports, clients };
+}
+
+/** The file's JSON, which must be an object. */
+function parseObject(text: string, fail: Fail): Record<string, unknown> {
   let raw: unknown;
   try {
     raw = JSON.parse(text);
@@ -66,14 +81,19 @@ export function parseConfig(text: string, file: string): Lab3Config {
       '(the whole file)',
       'must be a JSON object with num_servers, consistency_level, port_number and clients',
     );
+  return raw;
+}
 
-  const count = raw.num_servers;
+/** num_servers: a whole number of at least 1. */
+function readServerCount(count: unknown, fail: Fail): number {
   if (typeof count !== 'number' || !Number.isInteger(count) || count < 1) {
     fail('num_servers', `must be a whole number of at least 1, got ${JSON.stringify(count)}`);
   }
-  const servers = count as number;
+  return count as number;
+}
 
-  const levelName = raw.consistency_level;
+/** consistency_level: one of the level names (LEVEL_NAMES). */
+function readLevel(levelName: unknown, fail: Fail): ConsistencyLevel {
   const level = typeof levelName === 'string' ? LEVEL_NAMES[levelName] : undefined;
   if (!level) {
     fail(
@@ -81,8 +101,11 @@ export function parseConfig(text: string, file: string): Lab3Config {
       `must be "linearizable" (or "linearizability"), "sequential" or "eventual", got ${JSON.stringify(levelName)}`,
     );
   }
+  return level as ConsistencyLevel;
+}
 
-  const portsRaw = raw.port_number;
+/** port_number: a non-empty list of ports for each server id 0 … servers-1, and no other key. */
+function readPorts(portsRaw: unknown, servers: number, fail: Fail): number[][] {
   if (!isObject(portsRaw))
     return fail('port_number', 'must be an object mapping each server id ("0", "1", …) to a list of port numbers');
   const ports: number[][] = [];
@@ -100,41 +123,41 @@ export function parseConfig(text: string, file: string): Lab3Config {
     if (!/^\d+$/.test(key) || Number(key) >= servers)
       fail(`port_number["${key}"]`, `names no server: server ids are 0 … ${servers - 1}`);
   }
+  return ports;
+}
 
-  if (!Array.isArray(raw.clients)) return fail('clients', 'must be a list of client objects');
-  const seen = new Set<number>();
-  const clients = raw.clients.map((c: unknown, ci: number): ClientScript => {
-    const at = `clients[${ci}]`;
-    if (!isObject(c)) return fail(at, 'must be an object with client_number, server_number and requests');
-    const client = c.client_number;
-    if (typeof client !== 'number' || !Number.isInteger(client) || client < 0)
-      fail(`${at}.client_number`, `must be a whole number ≥ 0, got ${JSON.stringify(client)}`);
-    if (seen.has(client as number)) fail(`${at}.client_number`, `repeats client number ${client as number}`);
-    seen.add(client as number);
-    const server = c.server_number;
-    if (typeof server !== 'number' || !Number.isInteger(server) || server < 0 || server >= servers) {
-      fail(`${at}.server_number`, `must be a server id 0 … ${servers - 1}, got ${JSON.stringify(server)}`);
-    }
-    if (!Array.isArray(c.requests)) return fail(`${at}.requests`, 'must be a list of requests');
-    const requests = c.requests.map((r: unknown, ri: number): Request => {
-      const rat = `${at}.requests[${ri}]`;
-      if (!isObject(r)) return fail(rat, 'must be an object with a request_type');
-      const type = r.request_type;
-      if (type === 'sleep') return { type: 'sleep' };
-      if (type !== 'write' && type !== 'read')
-        return fail(`${rat}.request_type`, `must be "write", "read" or "sleep", got ${JSON.stringify(type)}`);
-      const key = r.key;
-      if (typeof key !== 'string' && typeof key !== 'number')
-        return fail(`${rat}.key`, `must be a string, got ${JSON.stringify(key)}`);
-      if (type === 'read') return { type: 'read', key: String(key) };
-      const value = r.value;
-      if (typeof value !== 'string' && typeof value !== 'number')
-        return fail(`${rat}.value`, `must be a string or a number, got ${JSON.stringify(value)}`);
-      return { type: 'write', key: String(key), value: String(value) };
-    });
-    return { client: client as number, server: server as number, requests };
-  });
-  return { file, servers, level: level as ConsistencyLevel, ports, clients };
+/** One client (`at` names it, e.g. clients[2]): a number not `seen` before, its server's id, and its requests. */
+function readClient(c: unknown, at: string, servers: number, seen: Set<number>, fail: Fail): ClientScript {
+  if (!isObject(c)) return fail(at, 'must be an object with client_number, server_number and requests');
+  const client = c.client_number;
+  if (typeof client !== 'number' || !Number.isInteger(client) || client < 0)
+    fail(`${at}.client_number`, `must be a whole number ≥ 0, got ${JSON.stringify(client)}`);
+  if (seen.has(client as number)) fail(`${at}.client_number`, `repeats client number ${client as number}`);
+  seen.add(client as number);
+  const server = c.server_number;
+  if (typeof server !== 'number' || !Number.isInteger(server) || server < 0 || server >= servers) {
+    fail(`${at}.server_number`, `must be a server id 0 … ${servers - 1}, got ${JSON.stringify(server)}`);
+  }
+  if (!Array.isArray(c.requests)) return fail(`${at}.requests`, 'must be a list of requests');
+  const requests = c.requests.map((r: unknown, ri: number) => readRequest(r, `${at}.requests[${ri}]`, fail));
+  return { client: client as number, server: server as number, requests };
+}
+
+/** One request (`at` names it): a sleep, a read of a key, or a write of a value to a key (numbers become text). */
+function readRequest(r: unknown, at: string, fail: Fail): Request {
+  if (!isObject(r)) return fail(at, 'must be an object with a request_type');
+  const type = r.request_type;
+  if (type === 'sleep') return { type: 'sleep' };
+  if (type !== 'write' && type !== 'read')
+    return fail(`${at}.request_type`, `must be "write", "read" or "sleep", got ${JSON.stringify(type)}`);
+  const key = r.key;
+  if (typeof key !== 'string' && typeof key !== 'number')
+    return fail(`${at}.key`, `must be a string, got ${JSON.stringify(key)}`);
+  if (type === 'read') return { type: 'read', key: String(key) };
+  const value = r.value;
+  if (typeof value !== 'string' && typeof value !== 'number')
+    return fail(`${at}.value`, `must be a string or a number, got ${JSON.stringify(value)}`);
+  return { type: 'write', key: String(key), value: String(value) };
 }
 
 /** Reads and checks a configuration file. */

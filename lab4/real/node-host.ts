@@ -91,101 +91,107 @@ export class RealNode {
   private route(req: IncomingMessage, res: ServerResponse): boolean {
     const url = req.url ?? '/';
     const path = url.split('?')[0];
-    const fail = (err: unknown): void => {
-      if (err instanceof HttpError && err.status < 500) {
-        this.badRequests++;
-        this.log(`refused ${req.method} ${path}: ${err.status} ${err.message}`);
-      } else {
-        this.log(`error on ${req.method} ${path}: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`);
-      }
-      sendError(res, err);
-    };
-    const want = (method: string): boolean => {
-      if (req.method === method) return true;
+    const endpoint = this.endpoint(req, res, path, url);
+    if (!endpoint) return false;
+    if (req.method !== endpoint.method) {
       req.resume();
-      fail(new HttpError(405, `${path} takes ${method}, not ${req.method}`));
-      return false;
-    };
-    if (path === '/set') {
-      if (want('POST')) {
-        readJson(req, MAX_SET_BODY_BYTES)
-          .then(async (body) => {
-            const args = checkSetArgs(body);
-            const reply = await this.node.Set(args);
-            if (reply.err === 'OK')
-              sendJson(res, 200, {
-                success: true,
-                key: args.key,
-                value: args.value,
-                seq: reply.seq,
-                replicas: reply.replicas,
-              });
-            else if (reply.err === 'ErrNotLeader') fail(new HttpError(403, reply.message));
-            else sendJson(res, 503, { success: false, error: reply.message, code: reply.err });
-          })
-          .catch(fail);
-      }
+      this.fail(req, res, path, new HttpError(405, `${path} takes ${endpoint.method}, not ${req.method}`));
       return true;
     }
-    if (path.startsWith('/get/')) {
-      if (want('GET')) {
-        Promise.resolve()
-          .then(async () => {
-            let key: string;
-            try {
-              key = decodeURIComponent(path.slice('/get/'.length));
-            } catch {
-              throw new HttpError(400, 'the key in the path is not valid percent-encoding');
-            }
-            const reply = await this.node.Get(checkGetArgs({ key }));
-            if (reply.err === 'OK') sendJson(res, 200, { success: true, key, value: reply.value });
-            else sendJson(res, 404, { success: false, key, error: 'Key not found' });
-          })
-          .catch(fail);
-      }
-      return true;
+    endpoint.answer().catch((err: unknown) => this.fail(req, res, path, err));
+    return true;
+  }
+
+  /** The endpoint of the original's API at `path`: the method it takes and what answers it; undefined if none. */
+  private endpoint(
+    req: IncomingMessage,
+    res: ServerResponse,
+    path: string,
+    url: string,
+  ): { method: 'GET' | 'POST'; answer: () => Promise<void> } | undefined {
+    if (path === '/set') return { method: 'POST', answer: () => this.answerSet(req, res) };
+    if (path.startsWith('/get/')) return { method: 'GET', answer: () => this.answerGet(path, res) };
+    if (path === '/status') return { method: 'GET', answer: () => this.answerStatus(url, res) };
+    if (path === '/replicate') return { method: 'POST', answer: () => this.answerReplicate(req, res) };
+    return undefined;
+  }
+
+  /** Answers a request that failed: a 4xx (bad input, counted) or 5xx, logged either way. */
+  private fail(req: IncomingMessage, res: ServerResponse, path: string, err: unknown): void {
+    if (err instanceof HttpError && err.status < 500) {
+      this.badRequests++;
+      this.log(`refused ${req.method} ${path}: ${err.status} ${err.message}`);
+    } else {
+      this.log(`error on ${req.method} ${path}: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`);
     }
-    if (path === '/status') {
-      if (want('GET')) {
-        Promise.resolve()
-          .then(async () => {
-            const st = await this.node.Status({ noData: /[?&]nodata\b/.test(url) });
-            sendJson(res, 200, {
-              node_type: st.role,
-              id: st.id,
-              data_count: st.dataCount,
-              last_seq: st.lastSeq,
-              commit_seq: st.commitSeq,
-              followers: this.options.followers,
-              quorum: this.options.config.role === 'leader' ? this.options.config.quorum : undefined,
-              refused_requests: this.badRequests,
-              rpc_calls: this.host.server.count,
-              data: st.data,
-            });
-          })
-          .catch(fail);
+    sendError(res, err);
+  }
+
+  /** POST /set {key, value}: 200 once the write is acknowledged, 403 on a follower, 503 when it failed. */
+  private answerSet(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    return readJson(req, MAX_SET_BODY_BYTES).then(async (body) => {
+      const args = checkSetArgs(body);
+      const reply = await this.node.Set(args);
+      if (reply.err === 'OK')
+        sendJson(res, 200, {
+          success: true,
+          key: args.key,
+          value: args.value,
+          seq: reply.seq,
+          replicas: reply.replicas,
+        });
+      else if (reply.err === 'ErrNotLeader') throw new HttpError(403, reply.message);
+      else sendJson(res, 503, { success: false, error: reply.message, code: reply.err });
+    });
+  }
+
+  /** GET /get/<key>: the value, or 404 when the key is missing. */
+  private answerGet(path: string, res: ServerResponse): Promise<void> {
+    return Promise.resolve().then(async () => {
+      let key: string;
+      try {
+        key = decodeURIComponent(path.slice('/get/'.length));
+      } catch {
+        throw new HttpError(400, 'the key in the path is not valid percent-encoding');
       }
-      return true;
-    }
-    if (path === '/replicate') {
-      if (want('POST')) {
-        readJson(req)
-          .then(async (body) => {
-            const reply = await this.node.Replicate(checkReplicateArgs(body));
-            if (reply.err === 'ErrNotFollower')
-              throw new HttpError(403, `${this.options.config.id} is the leader; only followers accept replication`);
-            if (reply.err === 'ErrForbidden')
-              throw new HttpError(
-                403,
-                `${this.options.config.id} accepts replication only from its leader (the call did not carry the cluster's token)`,
-              );
-            sendJson(res, reply.err === 'OK' ? 200 : 409, { success: reply.err === 'OK', ...reply });
-          })
-          .catch(fail);
-      }
-      return true;
-    }
-    return false;
+      const reply = await this.node.Get(checkGetArgs({ key }));
+      if (reply.err === 'OK') sendJson(res, 200, { success: true, key, value: reply.value });
+      else sendJson(res, 404, { success: false, key, error: 'Key not found' });
+    });
+  }
+
+  /** GET /status[?nodata]: the node's role, log positions and counters (and its data unless nodata). */
+  private answerStatus(url: string, res: ServerResponse): Promise<void> {
+    return Promise.resolve().then(async () => {
+      const st = await this.node.Status({ noData: /[?&]nodata\b/.test(url) });
+      sendJson(res, 200, {
+        node_type: st.role,
+        id: st.id,
+        data_count: st.dataCount,
+        last_seq: st.lastSeq,
+        commit_seq: st.commitSeq,
+        followers: this.options.followers,
+        quorum: this.options.config.role === 'leader' ? this.options.config.quorum : undefined,
+        refused_requests: this.badRequests,
+        rpc_calls: this.host.server.count,
+        data: st.data,
+      });
+    });
+  }
+
+  /** POST /replicate {entries, token}: 200 when applied, 409 when refused, 403 on the leader or without the token. */
+  private answerReplicate(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    return readJson(req).then(async (body) => {
+      const reply = await this.node.Replicate(checkReplicateArgs(body));
+      if (reply.err === 'ErrNotFollower')
+        throw new HttpError(403, `${this.options.config.id} is the leader; only followers accept replication`);
+      if (reply.err === 'ErrForbidden')
+        throw new HttpError(
+          403,
+          `${this.options.config.id} accepts replication only from its leader (the call did not carry the cluster's token)`,
+        );
+      sendJson(res, reply.err === 'OK' ? 200 : 409, { success: reply.err === 'OK', ...reply });
+    });
   }
 }
 

@@ -10,6 +10,7 @@ import { RealNode } from '../real/node-host';
 import { TestContext, TestFailure, check, type TestDefinition } from '../../suite';
 import { checkConsistency, requestJson, runLoad } from '../tools/lib';
 import { freePort } from '../../suite/ports';
+import { realSleep } from '../../world';
 import type { Lab4Impl } from './harness';
 
 /** The real cluster's size and load: small enough to take about a second. */
@@ -210,7 +211,7 @@ export const realHttpLateStartTest: TestDefinition<Lab4Impl> = {
           `the followers started ${LATE_START_MS} ms after the write was sent, well within writeTimeoutMs (${REAL_CONFIG.writeTimeoutMs} ms). Likely causes: a Replicate call refused because its follower was not listening yet is not sent again, or the leader stops calling a follower after a failed call`,
         ).then(() => ctx.countOps()),
       );
-      await new Promise((resolve) => setTimeout(resolve, LATE_START_MS));
+      await realSleep(LATE_START_MS);
       for (let i = 0; i < FOLLOWERS; i++) nodes.push(await startFollower(ctx, `follower-${i + 1}`, ports[i]));
       const t0 = performance.now();
       await Promise.all(writes);

@@ -602,91 +602,120 @@ const IN_FLIGHT = [
 /** When follower 3 comes back (the quorum returns), ms after it was lost: after b's deadline, well before c's. */
 const IN_FLIGHT_HEAL_AT = 1400;
 
+/** One write of TestNoQuorumInFlight as it ended: its reply, and how long it waited for it (ms). */
+type InFlightWrite = (typeof IN_FLIGHT)[number] & { reply: SetReply; waited: number };
+
+/**
+ * TestNoQuorumInFlight's writes, each sent on its schedule after the quorum was lost, while the quorum comes back
+ * at IN_FLIGHT_HEAL_AT; resolves to every write as it ended.
+ */
+async function writesWhileQuorumReturns(ctx: Ctx, ts: Lab4Tester): Promise<InFlightWrite[]> {
+  const world = World.current();
+  const results = await Promise.all([
+    ...IN_FLIGHT.map((w) => sendInFlight(ctx, ts, world, w)),
+    healInFlightQuorum(ts, world),
+  ]);
+  return results.filter((r) => r !== undefined);
+}
+
+/** Sends one write of TestNoQuorumInFlight `w.at` ms after the quorum was lost and waits for its answer. */
+async function sendInFlight(
+  ctx: Ctx,
+  ts: Lab4Tester,
+  world: World,
+  w: (typeof IN_FLIGHT)[number],
+): Promise<InFlightWrite> {
+  const timeoutMs = DEFAULT_CONFIG.writeTimeoutMs;
+  await world.sleep(w.at);
+  const sent = performance.now();
+  const reply = await within(
+    ts.clerk().set(w.key, `${w.key}-value`),
+    3 * timeoutMs,
+    () =>
+      `The write of ${w.key} (sent ${w.at} ms after the quorum was lost) had no answer after ${(3 * timeoutMs) / 1000} s.`,
+  );
+  ctx.countOps();
+  return { ...w, reply, waited: performance.now() - sent };
+}
+
+/** Checks, 200 ms before the quorum returns, that the leader applied neither write of a or b; then brings follower 3 back. */
+async function healInFlightQuorum(ts: Lab4Tester, world: World): Promise<undefined> {
+  await world.sleep(IN_FLIGHT_HEAL_AT - 200);
+  for (const key of ['a', 'b']) {
+    const got = await ts.leader.Get({ key });
+    check(
+      got.err === 'ErrNoKey',
+      `${IN_FLIGHT_HEAL_AT - 200} ms after the quorum was lost, Get(${show(key)}) on the leader returns ${show(got)}; expected ErrNoKey: ` +
+        `the write of ${key} never reached 3 followers, so the leader must not have applied it.`,
+    );
+  }
+  await world.sleep(200);
+  ts.cut(2, false);
+  return undefined;
+}
+
+/** Fails unless a write of TestNoQuorumInFlight ended as its schedule says (`timeline` shows them all). */
+function expectInFlightReply(r: InFlightWrite, timeline: string): void {
+  const timeoutMs = DEFAULT_CONFIG.writeTimeoutMs;
+  if (!r.ok) {
+    check(
+      r.reply.err === 'ErrNoQuorum' && r.reply.message.length > 0,
+      `The write of ${r.key}, sent ${r.at} ms after 3 of 5 followers were cut off (W=3), returned ${show(r.reply, 300)}; expected ErrNoQuorum with a message, ` +
+        `because only 2 followers could hold it until ${IN_FLIGHT_HEAL_AT} ms, after its ${timeoutMs} ms ran out. (${timeline})`,
+    );
+    check(
+      /(?<![#\d])2(?!\d)/.test(r.reply.message),
+      `The write of ${r.key} was refused with the message ${show(r.reply.message, 300)}; the message must say how many followers confirmed the write ` +
+        `(2: followers 1 and 2 held it, the other 3 were cut off). (${timeline})`,
+    );
+    check(
+      r.waited >= timeoutMs && r.waited <= timeoutMs + 50,
+      `The write of ${r.key} was refused ${r.waited.toFixed(1)} ms after it was sent; expected after its own writeTimeoutMs (${timeoutMs} ms), counted from ` +
+        `when it arrived. Likely causes: one timer for all waiting writes, a deadline counted from another write, or a timer that is re-armed by each new write. (${timeline})`,
+    );
+  } else {
+    expectOk(
+      r.reply,
+      `The write of ${r.key}, sent ${r.at} ms after the quorum was lost,`,
+      `a third follower came back at ${IN_FLIGHT_HEAL_AT} ms, before its ${timeoutMs} ms ran out; an earlier write timing out must not fail the writes still ` +
+        `waiting (each has its own deadline) nor stop the leader from committing later entries (${timeline})`,
+    );
+  }
+}
+
+/** The failed writes stayed in the log; committing c (#4) committed them too, in order. */
+async function expectFailedWritesApplied(ts: Lab4Tester): Promise<void> {
+  for (const key of ['a', 'b']) {
+    const got = await ts.leader.Get({ key });
+    check(
+      got.err === 'OK' && got.value === `${key}-value`,
+      `After the quorum returned and #4 committed, Get(${show(key)}) on the leader returns ${show(got)}; expected ${show(`${key}-value`)}: a write answered ErrNoQuorum ` +
+        'stays in the log, and once a later entry commits, every entry before it is committed and applied too.',
+    );
+  }
+}
+
 const noQuorumInFlight: TestDefinition<Lab4Impl> = {
   name: 'TestNoQuorumInFlight',
   description:
     'W=3 of 5 with 3 followers cut off: writes sent 0, 300, 700 and 1,000 ms later each time out on their own schedule; ' +
     'the quorum returns at 1,400 ms, so the first two fail and the last two succeed; the failed ones are applied once committed',
   async run(ctx: Ctx) {
-    const timeoutMs = DEFAULT_CONFIG.writeTimeoutMs;
     const ts = new Lab4Tester(ctx, { followers: 5, quorum: 3, reliable: true });
     expectOk(await ts.clerk().set('base', '0'), 'the first write');
     for (const i of [2, 3, 4]) ts.cut(i, true);
     const t0 = performance.now();
-    const world = World.current();
-    const results = await Promise.all([
-      ...IN_FLIGHT.map(async (w) => {
-        await world.sleep(w.at);
-        const sent = performance.now();
-        const reply = await within(
-          ts.clerk().set(w.key, `${w.key}-value`),
-          3 * timeoutMs,
-          () =>
-            `The write of ${w.key} (sent ${w.at} ms after the quorum was lost) had no answer after ${(3 * timeoutMs) / 1000} s.`,
-        );
-        ctx.countOps();
-        return { ...w, reply, waited: performance.now() - sent };
-      }),
-      (async () => {
-        await world.sleep(IN_FLIGHT_HEAL_AT - 200);
-        for (const key of ['a', 'b']) {
-          const got = await ts.leader.Get({ key });
-          check(
-            got.err === 'ErrNoKey',
-            `${IN_FLIGHT_HEAL_AT - 200} ms after the quorum was lost, Get(${show(key)}) on the leader returns ${show(got)}; expected ErrNoKey: ` +
-              `the write of ${key} never reached 3 followers, so the leader must not have applied it.`,
-          );
-        }
-        await world.sleep(200);
-        ts.cut(2, false);
-        return undefined;
-      })(),
-    ]);
+    const results = await writesWhileQuorumReturns(ctx, ts);
     const timeline = results
-      .filter((r) => r !== undefined)
       .map((r) => `${r.key} sent at ${r.at} ms: ${r.reply.err} after ${r.waited.toFixed(1)} ms`)
       .join('; ');
-    for (const r of results) {
-      if (r === undefined) continue;
-      if (!r.ok) {
-        check(
-          r.reply.err === 'ErrNoQuorum' && r.reply.message.length > 0,
-          `The write of ${r.key}, sent ${r.at} ms after 3 of 5 followers were cut off (W=3), returned ${show(r.reply, 300)}; expected ErrNoQuorum with a message, ` +
-            `because only 2 followers could hold it until ${IN_FLIGHT_HEAL_AT} ms, after its ${timeoutMs} ms ran out. (${timeline})`,
-        );
-        check(
-          /(?<![#\d])2(?!\d)/.test(r.reply.message),
-          `The write of ${r.key} was refused with the message ${show(r.reply.message, 300)}; the message must say how many followers confirmed the write ` +
-            `(2: followers 1 and 2 held it, the other 3 were cut off). (${timeline})`,
-        );
-        check(
-          r.waited >= timeoutMs && r.waited <= timeoutMs + 50,
-          `The write of ${r.key} was refused ${r.waited.toFixed(1)} ms after it was sent; expected after its own writeTimeoutMs (${timeoutMs} ms), counted from ` +
-            `when it arrived. Likely causes: one timer for all waiting writes, a deadline counted from another write, or a timer that is re-armed by each new write. (${timeline})`,
-        );
-      } else {
-        expectOk(
-          r.reply,
-          `The write of ${r.key}, sent ${r.at} ms after the quorum was lost,`,
-          `a third follower came back at ${IN_FLIGHT_HEAL_AT} ms, before its ${timeoutMs} ms ran out; an earlier write timing out must not fail the writes still ` +
-            `waiting (each has its own deadline) nor stop the leader from committing later entries (${timeline})`,
-        );
-      }
-    }
-    const seqs = results.flatMap((r) => (r !== undefined && r.reply.err === 'OK' ? [r.reply.seq] : []));
+    for (const r of results) expectInFlightReply(r, timeline);
+    const seqs = results.flatMap((r) => (r.reply.err === 'OK' ? [r.reply.seq] : []));
     check(
       seqs.join() === '4,5',
       `The writes of c and d were acknowledged as #${seqs.join(' and #')}; expected #4 and #5 (base is #1, and the failed writes of a and b keep #2 and #3 in the log).`,
     );
-    // The failed writes stayed in the log; committing c (#4) committed them too, in order.
-    for (const key of ['a', 'b']) {
-      const got = await ts.leader.Get({ key });
-      check(
-        got.err === 'OK' && got.value === `${key}-value`,
-        `After the quorum returned and #4 committed, Get(${show(key)}) on the leader returns ${show(got)}; expected ${show(`${key}-value`)}: a write answered ErrNoQuorum ` +
-          'stays in the log, and once a later entry commits, every entry before it is committed and applied too.',
-      );
-    }
+    await expectFailedWritesApplied(ts);
     for (const i of [3, 4]) ts.cut(i, false);
     await ts.waitConverged(3000);
     await ts.checkReplicasMatchLog([]);

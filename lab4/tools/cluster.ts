@@ -73,64 +73,62 @@ interface Opts extends SettingFlags {
   quiet?: boolean;
 }
 
-async function main(): Promise<void> {
-  const o = program.opts<Opts>();
-  let s: Settings;
-  let implDir: string;
+/** Reads and checks the command line; on a bad setting prints it and exits with 2. */
+function readSettings(o: Opts): { s: Settings; implDir: string } {
   try {
-    s = resolveSettings(o, sourcesOf(program), { followers: 'count or urls', quorum: true, host: o.host });
-    implDir = implDirFor(o.solution === true);
+    const s = resolveSettings(o, sourcesOf(program), { followers: 'count or urls', quorum: true, host: o.host });
+    return { s, implDir: implDirFor(o.solution === true) };
   } catch (err) {
     if (!(err instanceof SettingsError)) throw err;
     console.error(pc.red(err.message));
     process.exit(2);
   }
-  const followers = s.followerCount;
-  const quorum = s.quorum;
-  const logDir = path.resolve(o.logDir);
-  let cluster: Cluster | undefined;
+}
+
+/** Stops the cluster once, whoever asks first (Ctrl-C, SIGTERM, the leader's exit), and exits. */
+interface Stopper {
+  /** Whether the cluster is being stopped. */
+  stopping(): boolean;
+  stop(why: string): Promise<void>;
+}
+
+/** A Stopper for the cluster `current` returns (undefined while it is starting). */
+function makeStopper(current: () => Cluster | undefined, logDir: string): Stopper {
   let stopping = false;
-  const stop = async (why: string): Promise<void> => {
-    if (stopping) return;
-    stopping = true;
-    console.log(pc.yellow(`\n${why}: stopping the cluster ...`));
-    if (cluster) await cluster.stop();
-    console.log(`stopped; logs are in ${logDir}`);
-    process.exit(0);
+  return {
+    stopping: () => stopping,
+    async stop(why: string): Promise<void> {
+      if (stopping) return;
+      stopping = true;
+      console.log(pc.yellow(`\n${why}: stopping the cluster ...`));
+      const cluster = current();
+      if (cluster) await cluster.stop();
+      console.log(`stopped; logs are in ${logDir}`);
+      process.exit(0);
+    },
   };
-  process.on('SIGINT', () => void stop('Ctrl-C'));
-  process.on('SIGTERM', () => void stop('SIGTERM'));
-  console.log(
-    `starting ${followers} followers and a leader (quorum ${quorum}, delay ${s.minDelayMs}-${s.maxDelayMs} ms, implementation ${implDir}) ...`,
-  );
-  cluster = await startCluster({
-    followers,
-    quorum,
-    port: s.port,
-    followerPorts: s.followerPorts,
-    host: o.host,
-    minDelayMs: s.minDelayMs,
-    maxDelayMs: s.maxDelayMs,
-    writeTimeoutMs: s.writeTimeoutMs,
-    implDir,
-    logDir,
-    echo: o.quiet ? undefined : (line) => console.log(pc.dim(line)),
-  });
-  const running = cluster;
+}
+
+/** Stops the whole cluster when its leader exits: nothing works without it. */
+function stopWhenLeaderExits(running: Cluster, stopper: Stopper): void {
   running.leader.child.on('exit', (code, signal) => {
     // On Ctrl-C the terminal signals the nodes too; give our own SIGINT handler the first word.
     setTimeout(() => {
-      if (!stopping)
-        void stop(
+      if (!stopper.stopping())
+        void stopper.stop(
           `the leader exited (code ${code}, signal ${signal}); nothing works without it (see ${running.leader.logFile ?? 'its output'})`,
         );
     }, 100);
   });
+}
+
+/** Restarts each follower that exits, empty on its port, unless it crashed more than MAX_RESTARTS_IN_WINDOW times in the window. */
+function restartFollowersThatExit(running: Cluster, stopper: Stopper): void {
   const recentExits = new Map<string, number[]>();
   const watchFollower = (f: NodeProcess): void => {
     f.child.once('exit', (code, signal) => {
       setTimeout(() => {
-        if (stopping) return;
+        if (stopper.stopping()) return;
         const now = Date.now();
         const exits = [...(recentExits.get(f.id) ?? []).filter((t) => now - t < CRASH_LOOP_WINDOW_MS), now];
         recentExits.set(f.id, exits);
@@ -164,6 +162,10 @@ async function main(): Promise<void> {
     });
   };
   running.followers.forEach(watchFollower);
+}
+
+/** Prints where the cluster is and what to try with it. */
+function printReady(cluster: Cluster, logDir: string): void {
   console.log(
     pc.green(
       `\ncluster ready: leader ${cluster.leader.url}, followers ${cluster.followers.map((f) => f.url).join(' ')}`,
@@ -174,6 +176,38 @@ async function main(): Promise<void> {
     `try: curl -X POST ${cluster.leader.url}/set -H 'content-type: application/json' -d '{"key":"k","value":"v"}'`,
   );
   console.log(`     npm run lab4:load    npm run lab4:check    (Ctrl-C to stop)`);
+}
+
+/** Starts the cluster, keeps its followers running, and stops it on Ctrl-C, SIGTERM or the leader's exit. */
+async function main(): Promise<void> {
+  const o = program.opts<Opts>();
+  const { s, implDir } = readSettings(o);
+  const followers = s.followerCount;
+  const quorum = s.quorum;
+  const logDir = path.resolve(o.logDir);
+  let cluster: Cluster | undefined;
+  const stopper = makeStopper(() => cluster, logDir);
+  process.on('SIGINT', () => void stopper.stop('Ctrl-C'));
+  process.on('SIGTERM', () => void stopper.stop('SIGTERM'));
+  console.log(
+    `starting ${followers} followers and a leader (quorum ${quorum}, delay ${s.minDelayMs}-${s.maxDelayMs} ms, implementation ${implDir}) ...`,
+  );
+  cluster = await startCluster({
+    followers,
+    quorum,
+    port: s.port,
+    followerPorts: s.followerPorts,
+    host: o.host,
+    minDelayMs: s.minDelayMs,
+    maxDelayMs: s.maxDelayMs,
+    writeTimeoutMs: s.writeTimeoutMs,
+    implDir,
+    logDir,
+    echo: o.quiet ? undefined : (line) => console.log(pc.dim(line)),
+  });
+  stopWhenLeaderExits(cluster, stopper);
+  restartFollowersThatExit(cluster, stopper);
+  printReady(cluster, logDir);
 }
 
 main().catch((err: unknown) => {

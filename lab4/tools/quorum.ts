@@ -85,93 +85,107 @@ function roundOrder(quorums: number[], r: number): number[] {
   return r % 2 === 0 ? [...quorums] : [...quorums].reverse();
 }
 
-async function main(): Promise<void> {
-  const o = program.opts<Opts>();
-  let s: Settings;
-  let implDir: string;
-  let writes: number, warmup: number, rounds: number, concurrency: number, keys: number;
+/** The command line's settings, checked. */
+interface QuorumSettings {
+  s: Settings;
+  implDir: string;
+  writes: number;
+  warmup: number;
+  rounds: number;
+  concurrency: number;
+  keys: number;
+}
+
+/** Reads and checks the command line; on a bad setting prints it and exits with 2. */
+function readSettings(o: Opts): QuorumSettings {
   try {
-    s = resolveSettings(o, sourcesOf(program), { followers: 'count', quorum: false, defaults: { port: 0 } });
-    writes = wholeNumber(o.writes, '--writes', 1);
-    warmup = o.warmup === undefined ? Math.max(200, Math.round(writes / 10)) : wholeNumber(o.warmup, '--warmup', 0);
-    rounds = wholeNumber(o.rounds, '--rounds', 1, writes);
-    concurrency = wholeNumber(o.concurrency, '--concurrency', 1);
-    keys = wholeNumber(o.keys, '--keys', 1);
-    implDir = implDirFor(o.solution === true);
+    const s = resolveSettings(o, sourcesOf(program), { followers: 'count', quorum: false, defaults: { port: 0 } });
+    const writes = wholeNumber(o.writes, '--writes', 1);
+    const warmup =
+      o.warmup === undefined ? Math.max(200, Math.round(writes / 10)) : wholeNumber(o.warmup, '--warmup', 0);
+    const rounds = wholeNumber(o.rounds, '--rounds', 1, writes);
+    const concurrency = wholeNumber(o.concurrency, '--concurrency', 1);
+    const keys = wholeNumber(o.keys, '--keys', 1);
+    const implDir = implDirFor(o.solution === true);
+    return { s, implDir, writes, warmup, rounds, concurrency, keys };
   } catch (err) {
     if (!(err instanceof SettingsError)) throw err;
     console.error(pc.red(err.message));
     process.exit(2);
   }
-  const followers = s.followerCount;
-  const quorums = Array.from({ length: followers }, (_, i) => i + 1);
-  const runs: Run[] = [];
-  try {
-    for (const quorum of quorums) {
-      process.stdout.write(`W=${quorum}: starting ${followers} followers and a leader ... `);
-      const port = s.port === 0 ? 0 : s.port + (quorum - 1) * (followers + 1);
-      const cluster = await startCluster({
-        followers,
-        quorum,
-        port,
-        host: '127.0.0.1',
-        minDelayMs: s.minDelayMs,
-        maxDelayMs: s.maxDelayMs,
-        writeTimeoutMs: 5000,
-        implDir,
-      });
-      const run: Run = {
-        quorum,
-        cluster,
-        agent: new http.Agent({ keepAlive: true, maxSockets: concurrency, maxFreeSockets: concurrency }),
-        latencies: [],
-        turnMeans: [],
-        seconds: 0,
-        failed: 0,
-        errors: [],
-      };
-      runs.push(run);
-      if (warmup > 0) {
-        process.stdout.write(`warm-up, ${warmup} writes (not measured) ... `);
-        const w = await runLoad({ url: cluster.leader.url, writes: warmup, concurrency, keys, agent: run.agent });
-        if (w.ok === 0)
-          throw new Error(`W=${quorum}: no warm-up write succeeded (${w.errors.join('; ')}); is lab4/server.ts done?`);
-      }
-      console.log('ready');
-    }
-    const turns = splitWrites(writes, rounds);
-    for (let r = 0; r < rounds; r++) {
-      process.stdout.write(`round ${r + 1}/${rounds}, ${turns[r]} writes per W: `);
-      for (const quorum of roundOrder(quorums, r)) {
-        const run = runs[quorum - 1];
-        const res = await runLoad({
-          url: run.cluster.leader.url,
-          writes: turns[r],
-          concurrency,
-          keys,
-          agent: run.agent,
-        });
-        run.latencies.push(...res.latencies);
-        if (res.ok > 0) run.turnMeans.push(res.latency.mean);
-        run.seconds += res.seconds;
-        run.failed += res.failed;
-        for (const e of res.errors) if (run.errors.length < 3) run.errors.push(e);
-        process.stdout.write(
-          `W=${quorum} ${res.latency.mean.toFixed(2)} ms${res.failed ? pc.red(` (${res.failed} failed)`) : ''}  `,
-        );
-      }
-      process.stdout.write('\n');
-    }
-  } finally {
-    for (const run of runs) run.agent.destroy();
-    await Promise.all(runs.map((run) => run.cluster.stop()));
-  }
+}
 
-  const points: QuorumPoint[] = runs.map((run) => ({
-    quorum: run.quorum,
-    throughput: run.latencies.length / run.seconds,
-    latency: latencyStats(run.latencies),
-  }));
+/** Starts the cluster for write quorum `quorum` (its ports follow those of the W's before it). */
+async function startRun(quorum: number, q: QuorumSettings): Promise<Run> {
+  const followers = q.s.followerCount;
+  process.stdout.write(`W=${quorum}: starting ${followers} followers and a leader ... `);
+  const port = q.s.port === 0 ? 0 : q.s.port + (quorum - 1) * (followers + 1);
+  const cluster = await startCluster({
+    followers,
+    quorum,
+    port,
+    host: '127.0.0.1',
+    minDelayMs: q.s.minDelayMs,
+    maxDelayMs: q.s.maxDelayMs,
+    writeTimeoutMs: 5000,
+    implDir: q.implDir,
+  });
+  return {
+    quorum,
+    cluster,
+    agent: new http.Agent({ keepAlive: true, maxSockets: q.concurrency, maxFreeSockets: q.concurrency }),
+    latencies: [],
+    turnMeans: [],
+    seconds: 0,
+    failed: 0,
+    errors: [],
+  };
+}
+
+/** Sends a run's unmeasured warm-up writes; fails if none of them succeeded. */
+async function warmUp(run: Run, q: QuorumSettings): Promise<void> {
+  if (q.warmup <= 0) return;
+  process.stdout.write(`warm-up, ${q.warmup} writes (not measured) ... `);
+  const w = await runLoad({
+    url: run.cluster.leader.url,
+    writes: q.warmup,
+    concurrency: q.concurrency,
+    keys: q.keys,
+    agent: run.agent,
+  });
+  if (w.ok === 0)
+    throw new Error(`W=${run.quorum}: no warm-up write succeeded (${w.errors.join('; ')}); is lab4/server.ts done?`);
+}
+
+/** Gives each run its turns of measured writes, round after round, adding what was measured to the run. */
+async function measureInTurns(runs: Run[], quorums: number[], q: QuorumSettings): Promise<void> {
+  const turns = splitWrites(q.writes, q.rounds);
+  for (let r = 0; r < q.rounds; r++) {
+    process.stdout.write(`round ${r + 1}/${q.rounds}, ${turns[r]} writes per W: `);
+    for (const quorum of roundOrder(quorums, r)) {
+      const run = runs[quorum - 1];
+      const res = await runLoad({
+        url: run.cluster.leader.url,
+        writes: turns[r],
+        concurrency: q.concurrency,
+        keys: q.keys,
+        agent: run.agent,
+      });
+      run.latencies.push(...res.latencies);
+      if (res.ok > 0) run.turnMeans.push(res.latency.mean);
+      run.seconds += res.seconds;
+      run.failed += res.failed;
+      for (const e of res.errors) if (run.errors.length < 3) run.errors.push(e);
+      process.stdout.write(
+        `W=${quorum} ${res.latency.mean.toFixed(2)} ms${res.failed ? pc.red(` (${res.failed} failed)`) : ''}  `,
+      );
+    }
+    process.stdout.write('\n');
+  }
+}
+
+/** Prints the latency table of every W, each W's failures, and a warning when the mean fell as W grew. */
+function printTable(runs: Run[], points: QuorumPoint[], q: QuorumSettings): void {
   const head = ['W', 'writes/s', 'mean ms', 'p50 ms', 'p95 ms', 'p99 ms', 'failed', 'turn means ms'];
   const spread = (run: Run): string =>
     run.turnMeans.length ? `${Math.min(...run.turnMeans).toFixed(1)}-${Math.max(...run.turnMeans).toFixed(1)}` : '-';
@@ -187,7 +201,7 @@ async function main(): Promise<void> {
   ]);
   const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
   console.log(
-    `\n${writes.toLocaleString('en-US')} measured writes per W (after ${warmup} warm-up writes), ${concurrency} at a time, in ${rounds} round(s)`,
+    `\n${q.writes.toLocaleString('en-US')} measured writes per W (after ${q.warmup} warm-up writes), ${q.concurrency} at a time, in ${q.rounds} round(s)`,
   );
   console.log([head, ...rows].map((r) => r.map((c, i) => c.padStart(widths[i])).join('  ')).join('\n'));
   for (const run of runs)
@@ -202,12 +216,43 @@ async function main(): Promise<void> {
       ),
     );
   }
-  const title = `Write latency vs quorum (${followers} followers, ${writes} writes per W after ${warmup} warm-up, ${concurrency} concurrent)`;
+}
+
+/** Draws latency against W to the --out file. */
+async function writePlot(points: QuorumPoint[], q: QuorumSettings, outFile: string): Promise<void> {
+  const title = `Write latency vs quorum (${q.s.followerCount} followers, ${q.writes} writes per W after ${q.warmup} warm-up, ${q.concurrency} concurrent)`;
   const svg = await quorumPlotSvg(points, title);
-  const out = path.resolve(o.out);
+  const out = path.resolve(outFile);
   fs.mkdirSync(path.dirname(out), { recursive: true });
   fs.writeFileSync(out, svg);
   console.log(`\nplot written to ${out}`);
+}
+
+/** Starts and warms up a cluster per W, measures them in turns, then prints the table and draws the plot. */
+async function main(): Promise<void> {
+  const o = program.opts<Opts>();
+  const q = readSettings(o);
+  const quorums = Array.from({ length: q.s.followerCount }, (_, i) => i + 1);
+  const runs: Run[] = [];
+  try {
+    for (const quorum of quorums) {
+      const run = await startRun(quorum, q);
+      runs.push(run);
+      await warmUp(run, q);
+      console.log('ready');
+    }
+    await measureInTurns(runs, quorums, q);
+  } finally {
+    for (const run of runs) run.agent.destroy();
+    await Promise.all(runs.map((run) => run.cluster.stop()));
+  }
+  const points: QuorumPoint[] = runs.map((run) => ({
+    quorum: run.quorum,
+    throughput: run.latencies.length / run.seconds,
+    latency: latencyStats(run.latencies),
+  }));
+  printTable(runs, points, q);
+  await writePlot(points, q, o.out);
 }
 
 main().catch((err: unknown) => {

@@ -215,6 +215,36 @@ const LOOPBACK = new Set(['127.0.0.1', 'localhost', '[::1]']);
 /** Reads the original's settings for a tool; throws SettingsError for the first bad one. */
 export function resolveSettings(flags: SettingFlags, sources: Sources, use: Use): Settings {
   const port = pick(flags, sources, 'port');
+  const quorum = use.quorum ? pick(flags, sources, 'quorum') : undefined;
+  const s = nodeSettings(flags, sources, use, port, quorum);
+  if (use.followers === 'none') return s;
+  const f = pick(flags, sources, 'followers');
+  const followersFrom = f?.from ?? '--followers';
+  readFollowers(s, f, use);
+  if (use.quorum && s.quorum > s.followerCount) {
+    const q = quorum ? `${quorum.from} ${quorum.text}` : `The default quorum ${s.quorum}`;
+    const fix = quorum ? quorum.from : '--quorum or WRITE_QUORUM';
+    throw new SettingsError(
+      `${q} is more than the ${s.followerCount} follower(s) given with ${followersFrom}: set ${fix} to ${s.followerCount} or less.`,
+    );
+  }
+  if (use.followers === 'urls') return s;
+  // A cluster tool starts the followers itself, on this machine.
+  s.followerPorts =
+    s.followerUrls.length > 0
+      ? portsOfLocalUrls(s, use.host ?? '127.0.0.1', followersFrom, port)
+      : portsAfterLeader(s, port);
+  return s;
+}
+
+/** Every setting but the followers: the port, quorum, delays and write timeout (no followers yet). */
+function nodeSettings(
+  flags: SettingFlags,
+  sources: Sources,
+  use: Use,
+  port: Raw | undefined,
+  quorum: Raw | undefined,
+): Settings {
   const s: Settings = {
     port: port ? wholeNumber(port.text, port.from, 0, 65535, 'a port number') : (use.defaults?.port ?? 5000),
     quorum: DEFAULT_CONFIG.quorum,
@@ -225,7 +255,6 @@ export function resolveSettings(flags: SettingFlags, sources: Sources, use: Use)
     followerUrls: [],
     followerPorts: [],
   };
-  const quorum = use.quorum ? pick(flags, sources, 'quorum') : undefined;
   if (quorum)
     s.quorum = wholeNumber(quorum.text, quorum.from, 1, Number.MAX_SAFE_INTEGER, 'a whole number of followers');
   const min = pick(flags, sources, 'minDelay');
@@ -240,10 +269,11 @@ export function resolveSettings(flags: SettingFlags, sources: Sources, use: Use)
   const timeout = pick(flags, sources, 'writeTimeout');
   if (timeout)
     s.writeTimeoutMs = wholeNumber(timeout.text, timeout.from, 1, Number.MAX_SAFE_INTEGER, 'a number of milliseconds');
+  return s;
+}
 
-  if (use.followers === 'none') return s;
-  const f = pick(flags, sources, 'followers');
-  const followersFrom = f?.from ?? '--followers';
+/** Sets the follower count (and URLs, when the setting lists them) as `use` allows; a leader needs at least one. */
+function readFollowers(s: Settings, f: Raw | undefined, use: Use): void {
   if (f && /^\d+$/.test(f.text)) {
     if (use.followers === 'urls') {
       throw new SettingsError(
@@ -266,49 +296,44 @@ export function resolveSettings(flags: SettingFlags, sources: Sources, use: Use)
       'A leader needs its followers: give their URLs with --followers or FOLLOWERS (such as http://127.0.0.1:5001,http://127.0.0.1:5002).',
     );
   }
-  if (use.quorum && s.quorum > s.followerCount) {
-    const q = quorum ? `${quorum.from} ${quorum.text}` : `The default quorum ${s.quorum}`;
-    const fix = quorum ? quorum.from : '--quorum or WRITE_QUORUM';
-    throw new SettingsError(
-      `${q} is more than the ${s.followerCount} follower(s) given with ${followersFrom}: set ${fix} to ${s.followerCount} or less.`,
-    );
-  }
-  if (use.followers === 'urls') return s;
+}
 
-  // A cluster tool starts the followers itself, on this machine.
-  if (s.followerUrls.length > 0) {
-    const host = use.host ?? '127.0.0.1';
-    s.followerPorts = s.followerUrls.map((url) => {
-      const u = new URL(url);
-      if (!LOOPBACK.has(u.hostname) && u.hostname !== host) {
-        throw new SettingsError(
-          `${followersFrom} lists ${url}, but this tool runs every node on this machine (${host}); use URLs such as http://127.0.0.1:5001, or a count such as ${followersFrom === 'FOLLOWERS' ? 'FOLLOWERS=5' : '--followers 5'}.`,
-        );
-      }
-      if (u.port === '')
-        throw new SettingsError(
-          `${followersFrom} lists ${url} without a port; write it as ${url}:5001 (or another port).`,
-        );
-      return Number(u.port);
-    });
-    const twice = s.followerPorts.find((p, i) => s.followerPorts.indexOf(p) !== i);
-    if (twice !== undefined)
+/** A cluster's follower ports from the URLs it was given: on this machine (`host`), each its own, none the leader's. */
+function portsOfLocalUrls(s: Settings, host: string, followersFrom: string, port: Raw | undefined): number[] {
+  const ports = s.followerUrls.map((url) => {
+    const u = new URL(url);
+    if (!LOOPBACK.has(u.hostname) && u.hostname !== host) {
       throw new SettingsError(
-        `${followersFrom} gives port ${twice} to two followers; each needs its own port on this machine.`,
-      );
-    if (s.port !== 0 && s.followerPorts.includes(s.port)) {
-      throw new SettingsError(
-        `${followersFrom} uses port ${s.port}, which is the leader's (${port?.from ?? 'the default leader port'}); give the followers other ports.`,
+        `${followersFrom} lists ${url}, but this tool runs every node on this machine (${host}); use URLs such as http://127.0.0.1:5001, or a count such as ${followersFrom === 'FOLLOWERS' ? 'FOLLOWERS=5' : '--followers 5'}.`,
       );
     }
-  } else {
-    s.followerPorts = Array.from({ length: s.followerCount }, (_, i) => (s.port === 0 ? 0 : s.port + i + 1));
-    if (s.port + s.followerCount > 65535)
+    if (u.port === '')
       throw new SettingsError(
-        `${port?.from ?? '--port'} ${s.port} leaves no room for ${s.followerCount} follower ports after it (the highest port is 65535).`,
+        `${followersFrom} lists ${url} without a port; write it as ${url}:5001 (or another port).`,
       );
+    return Number(u.port);
+  });
+  const twice = ports.find((p, i) => ports.indexOf(p) !== i);
+  if (twice !== undefined)
+    throw new SettingsError(
+      `${followersFrom} gives port ${twice} to two followers; each needs its own port on this machine.`,
+    );
+  if (s.port !== 0 && ports.includes(s.port)) {
+    throw new SettingsError(
+      `${followersFrom} uses port ${s.port}, which is the leader's (${port?.from ?? 'the default leader port'}); give the followers other ports.`,
+    );
   }
-  return s;
+  return ports;
+}
+
+/** A cluster's follower ports when only their count is given: the ones after the leader's (all 0 for free ports). */
+function portsAfterLeader(s: Settings, port: Raw | undefined): number[] {
+  const ports = Array.from({ length: s.followerCount }, (_, i) => (s.port === 0 ? 0 : s.port + i + 1));
+  if (s.port + s.followerCount > 65535)
+    throw new SettingsError(
+      `${port?.from ?? '--port'} ${s.port} leaves no room for ${s.followerCount} follower ports after it (the highest port is 65535).`,
+    );
+  return ports;
 }
 
 /** A node's role, from --role or NODE_TYPE (default leader). */

@@ -55,6 +55,16 @@ function statsLines(s: ServerStats): string[] {
   return lines;
 }
 
+/** One command typed at the prompt: its name (lower case), its arguments, and the server of its key (the first argument). */
+interface Call {
+  client: KVClient;
+  sharding: string;
+  name: string;
+  args: string[];
+  key: string;
+  server: ServerAddress | undefined;
+}
+
 /** Runs one line typed at the prompt; resolves false on exit. */
 async function execute(client: KVClient, sharding: string, line: string): Promise<boolean> {
   const words = line
@@ -63,110 +73,152 @@ async function execute(client: KVClient, sharding: string, line: string): Promis
     .filter((w) => w.length > 0);
   if (words.length === 0) return true;
   const [cmd, ...args] = words;
-  const usage = (text: string): boolean => {
-    console.log(`${pc.yellow('usage:')} ${text}`);
-    return true;
-  };
-  /** The server index named by an argument ("2" -> the server with id 2), or all of them. */
-  const pickServers = (arg: string | undefined): number[] | undefined => {
-    if (arg === undefined) return client.servers.map((_, i) => i);
-    const i = client.servers.findIndex((s) => String(s.id) === arg);
-    if (i < 0) {
-      console.log(`${pc.red('✗')} no server ${arg}; servers are ${client.servers.map((s) => s.id).join(', ')}`);
-      return undefined;
-    }
-    return [i];
-  };
   const key = args[0];
   const server = key !== undefined ? client.serverFor(key) : undefined;
+  const command = COMMANDS.get(cmd.toLowerCase());
+  if (command === undefined) {
+    console.log(`${pc.red('✗')} unknown command "${cmd}" — type help`);
+    return true;
+  }
   try {
-    switch (cmd.toLowerCase()) {
-      case 'set': {
-        if (args.length < 2) return usage('set <key> <value> [ttl-seconds]');
-        const last = args[args.length - 1];
-        const ttl = args.length >= 3 && /^\d+$/.test(last) ? Number(last) : undefined;
-        const value = (ttl === undefined ? args.slice(1) : args.slice(1, -1)).join(' ');
-        await client.set(key, value, ttl);
-        ok(server!, ['Key set successfully', ...(ttl !== undefined ? [`TTL: ${ttl} seconds`] : [])]);
-        return true;
-      }
-      case 'get': {
-        if (args.length !== 1) return usage('get <key>');
-        const value = await client.get(key);
-        if (value === null) {
-          console.log(`${pc.yellow('✗ NOT FOUND')} (Server ${server!.id})\n  Key "${key}" does not exist`);
-          return true;
-        }
-        ok(server!, [`Key: ${key}`, `Value: ${value}`, `TTL: ${ttlText(await client.ttl(key))}`]);
-        return true;
-      }
-      case 'del':
-      case 'delete': {
-        if (args.length !== 1) return usage('del <key>');
-        if (await client.del(key)) ok(server!, ['Key deleted successfully']);
-        else console.log(`${pc.yellow('✗ NOT FOUND')} (Server ${server!.id})\n  Key "${key}" does not exist`);
-        return true;
-      }
-      case 'expire': {
-        if (args.length !== 2 || !/^-?\d+$/.test(args[1])) return usage('expire <key> <seconds>');
-        if (await client.expire(key, Number(args[1])))
-          ok(server!, ['Expiration set successfully', `TTL: ${args[1]} seconds`]);
-        else console.log(`${pc.yellow('✗ NOT FOUND')} (Server ${server!.id})\n  Key "${key}" does not exist`);
-        return true;
-      }
-      case 'ttl': {
-        if (args.length !== 1) return usage('ttl <key>');
-        ok(server!, [`Key: ${key}`, `TTL: ${ttlText(await client.ttl(key))}`]);
-        return true;
-      }
-      case 'keys':
-      case 'stats': {
-        const targets = pickServers(args[0] === '*' ? undefined : args[0]);
-        if (!targets) return true;
-        for (const i of targets) {
-          const s = client.servers[i];
-          if (targets.length > 1) console.log(`${RULE}\nServer ${s.id} (Port ${s.port})\n${RULE}`);
-          try {
-            if (cmd.toLowerCase() === 'keys') {
-              const keys = await client.keys(i, args[1] ?? '*');
-              ok(s, [`Keys (${keys.length}): ${keys.sort().join(', ')}`]);
-            } else {
-              ok(s, statsLines(await client.stats(i)));
-            }
-          } catch (err) {
-            fail(s, err);
-          }
-          if (targets.length > 1) console.log('');
-        }
-        return true;
-      }
-      case 'servers': {
-        const rule = '='.repeat(70);
-        console.log(`${rule}\nSERVER CONFIGURATION\n${rule}`);
-        for (const s of client.servers) console.log(`Server ${s.id}: ${s.host}:${s.port}`);
-        console.log(`Total Servers: ${client.servers.length}`);
-        console.log(
-          `Sharding: ${sharding === 'ring' ? 'consistent hashing ring (virtual nodes)' : 'MD5 hash modulo server count'}`,
-        );
-        console.log(`Retry Policy: 3 retries with 0.5s delay\n${rule}`);
-        return true;
-      }
-      case 'help':
-        console.log(HELP);
-        return true;
-      case 'exit':
-      case 'quit':
-        console.log('Goodbye!');
-        return false;
-      default:
-        console.log(`${pc.red('✗')} unknown command "${cmd}" — type help`);
-        return true;
-    }
+    return await command({ client, sharding, name: cmd.toLowerCase(), args, key, server });
   } catch (err) {
     fail(server, err);
     return true;
   }
 }
+
+/** Prints how a command is used; the prompt goes on. */
+function usage(text: string): boolean {
+  console.log(`${pc.yellow('usage:')} ${text}`);
+  return true;
+}
+
+/** Prints that the key does not exist (on its server). */
+function notFound(server: ServerAddress, key: string): void {
+  console.log(`${pc.yellow('✗ NOT FOUND')} (Server ${server.id})\n  Key "${key}" does not exist`);
+}
+
+/** The server index named by an argument ("2" -> the server with id 2), or all of them. */
+function pickServers(client: KVClient, arg: string | undefined): number[] | undefined {
+  if (arg === undefined) return client.servers.map((_, i) => i);
+  const i = client.servers.findIndex((s) => String(s.id) === arg);
+  if (i < 0) {
+    console.log(`${pc.red('✗')} no server ${arg}; servers are ${client.servers.map((s) => s.id).join(', ')}`);
+    return undefined;
+  }
+  return [i];
+}
+
+/** set <key> <value> [ttl-seconds]: the value may hold spaces when no ttl is given. */
+async function setCommand({ client, args, key, server }: Call): Promise<boolean> {
+  if (args.length < 2) return usage('set <key> <value> [ttl-seconds]');
+  const last = args[args.length - 1];
+  const ttl = args.length >= 3 && /^\d+$/.test(last) ? Number(last) : undefined;
+  const value = (ttl === undefined ? args.slice(1) : args.slice(1, -1)).join(' ');
+  await client.set(key, value, ttl);
+  ok(server!, ['Key set successfully', ...(ttl !== undefined ? [`TTL: ${ttl} seconds`] : [])]);
+  return true;
+}
+
+/** get <key>: the value and its time to live. */
+async function getCommand({ client, args, key, server }: Call): Promise<boolean> {
+  if (args.length !== 1) return usage('get <key>');
+  const value = await client.get(key);
+  if (value === null) {
+    notFound(server!, key);
+    return true;
+  }
+  ok(server!, [`Key: ${key}`, `Value: ${value}`, `TTL: ${ttlText(await client.ttl(key))}`]);
+  return true;
+}
+
+/** del <key> (or delete). */
+async function delCommand({ client, args, key, server }: Call): Promise<boolean> {
+  if (args.length !== 1) return usage('del <key>');
+  if (await client.del(key)) ok(server!, ['Key deleted successfully']);
+  else notFound(server!, key);
+  return true;
+}
+
+/** expire <key> <seconds>. */
+async function expireCommand({ client, args, key, server }: Call): Promise<boolean> {
+  if (args.length !== 2 || !/^-?\d+$/.test(args[1])) return usage('expire <key> <seconds>');
+  if (await client.expire(key, Number(args[1])))
+    ok(server!, ['Expiration set successfully', `TTL: ${args[1]} seconds`]);
+  else notFound(server!, key);
+  return true;
+}
+
+/** ttl <key>. */
+async function ttlCommand({ client, args, key, server }: Call): Promise<boolean> {
+  if (args.length !== 1) return usage('ttl <key>');
+  ok(server!, [`Key: ${key}`, `TTL: ${ttlText(await client.ttl(key))}`]);
+  return true;
+}
+
+/** keys [server] [pattern] and stats [server]: on one server, or on each under a heading; a failing server is reported and skipped. */
+async function keysOrStatsCommand({ client, name, args }: Call): Promise<boolean> {
+  const targets = pickServers(client, args[0] === '*' ? undefined : args[0]);
+  if (!targets) return true;
+  for (const i of targets) {
+    const s = client.servers[i];
+    if (targets.length > 1) console.log(`${RULE}\nServer ${s.id} (Port ${s.port})\n${RULE}`);
+    try {
+      if (name === 'keys') {
+        const keys = await client.keys(i, args[1] ?? '*');
+        ok(s, [`Keys (${keys.length}): ${keys.sort().join(', ')}`]);
+      } else {
+        ok(s, statsLines(await client.stats(i)));
+      }
+    } catch (err) {
+      fail(s, err);
+    }
+    if (targets.length > 1) console.log('');
+  }
+  return true;
+}
+
+/** servers: the cluster's configuration. */
+function serversCommand({ client, sharding }: Call): Promise<boolean> {
+  const rule = '='.repeat(70);
+  console.log(`${rule}\nSERVER CONFIGURATION\n${rule}`);
+  for (const s of client.servers) console.log(`Server ${s.id}: ${s.host}:${s.port}`);
+  console.log(`Total Servers: ${client.servers.length}`);
+  console.log(
+    `Sharding: ${sharding === 'ring' ? 'consistent hashing ring (virtual nodes)' : 'MD5 hash modulo server count'}`,
+  );
+  console.log(`Retry Policy: 3 retries with 0.5s delay\n${rule}`);
+  return Promise.resolve(true);
+}
+
+/** help: the commands. */
+function helpCommand(): Promise<boolean> {
+  console.log(HELP);
+  return Promise.resolve(true);
+}
+
+/** exit (or quit): leaves the prompt. */
+function leave(): Promise<boolean> {
+  console.log('Goodbye!');
+  return Promise.resolve(false);
+}
+
+/** The prompt's commands by name; each resolves false to leave. */
+const COMMANDS = new Map<string, (call: Call) => Promise<boolean>>([
+  ['set', setCommand],
+  ['get', getCommand],
+  ['del', delCommand],
+  ['delete', delCommand],
+  ['expire', expireCommand],
+  ['ttl', ttlCommand],
+  ['keys', keysOrStatsCommand],
+  ['stats', keysOrStatsCommand],
+  ['servers', serversCommand],
+  ['help', helpCommand],
+  ['exit', leave],
+  ['quit', leave],
+]);
 
 async function main(): Promise<void> {
   const opts = new Command()

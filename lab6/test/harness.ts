@@ -633,7 +633,10 @@ export class RaftTester {
     return undefined;
   }
 
-  /** While recording (a failing run's replay), draws each peer's role and term on its lane as they change. */
+  /**
+   * While recording (a failing run's replay), draws each peer's role and term on its lane as they change: looked at
+   * after every step of the world, which adds no event, so the replay is the graded run, trace hash and all.
+   */
   private watchRoles(): void {
     const world = World.current();
     const recorder = world.recorder;
@@ -661,6 +664,6 @@ export class RaftTester {
       }
     };
     look();
-    setInterval(look, 10);
+    world.watchSteps(look);
   }
 }

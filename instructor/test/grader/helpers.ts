@@ -20,6 +20,8 @@ export const FIXTURES = {
   noexport: path.join(__dirname, 'fixtures', 'noexport'),
   /** Student code that throws while it is being loaded. */
   unloadable: path.join(__dirname, 'fixtures', 'unloadable'),
+  /** A two-test lab whose first test must run in a test process of its own (TestDefinition.ownProcess). */
+  ownprocess: path.join(__dirname, 'fixtures', 'ownprocess'),
   /** A suite whose scoring is wrong: two tests share a name, one is worth negative points. */
   badrubric: path.join(__dirname, 'fixtures', 'badrubric'),
 } as const;

@@ -3,7 +3,7 @@ import { expect } from 'chai';
 import { grade } from '../../../grader';
 import type { Job } from '../../../grader/protocol';
 import { inRandomOrder, keyedPick } from '../../../grader/order';
-import { ExclusiveGate } from '../../../grader/supervisor';
+import { ExclusiveGate } from '../../../grader/lanes';
 import { FIXTURES, fixtureOptions } from './helpers';
 
 describe('grader: tests side by side', function () {
@@ -58,6 +58,15 @@ describe('grader: tests side by side', function () {
     const counts = [0, 0, 0];
     for (let i = 0; i < 3000; i++) counts[pick(3)]++;
     for (const c of counts) expect(c, 'each of 0..2 about a third of the time').to.be.within(850, 1150);
+  });
+
+  it('runs a test marked ownProcess in a test process started for it and ended after it, even on one lane', async () => {
+    const result = await grade(fixtureOptions(FIXTURES.ownprocess, { seed: 1, jobs: 1 }));
+    const brief = result.labs[0].tests.map((t) => [t.name, t.status, t.message.split('\n')[0]]);
+    expect(brief).to.deep.equal([
+      ['TestMarksItsProcess', 'passed', ''],
+      ['TestFindsNoMark', 'passed', ''],
+    ]);
   });
 
   it('lets ordinary jobs share the machine, and runs an exclusive job alone without starving it', async () => {

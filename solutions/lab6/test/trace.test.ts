@@ -33,7 +33,7 @@ describe('lab6: a failing replay', function () {
     }
   });
 
-  it('the recorded replay fails as the graded run did: drawing the roles does not change the run', async () => {
+  it('the recorded replay fails as the graded run did: drawing the roles does not change the run (same trace hash)', async () => {
     const mutant = mutants.find((m) => m.name === 'truncate-on-every-append');
     const test = suite.tests.find((t) => t.name === 'TestFigure8Unreliable');
     if (!mutant || !test) throw new Error('lab 6 lost its truncate-on-every-append mutant or TestFigure8Unreliable');
@@ -43,11 +43,12 @@ describe('lab6: a failing replay', function () {
       const graded = await runNamedTest(test, impl, 3);
       const replay = await runNamedTest(test, impl, 3, { record: true });
       expect(graded.status).to.equal('failed');
-      expect([replay.status, replay.message, replay.virtualMs, replay.rpcs]).to.deep.equal([
+      expect([replay.status, replay.message, replay.virtualMs, replay.rpcs, replay.traceHash]).to.deep.equal([
         graded.status,
         graded.message,
         graded.virtualMs,
         graded.rpcs,
+        graded.traceHash,
       ]);
     } finally {
       removeMutant(dir);
