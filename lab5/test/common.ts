@@ -12,7 +12,9 @@ export type Lab5Test = TestDefinition<Lab5Code>;
 /**
  * A real-time test: runs `body` with Resources that are always cleaned up. The code under test runs in a student
  * host; `place` 'harness' loads it in the test's own process instead, for the tests whose spies on fs and on
- * sockets (SyncWatch, CrashCopies, DiskNemesis) must share a process with the student's server (not yet moved).
+ * sockets (SyncWatch, CrashCopies, DiskNemesis) or on its heap must share a process with the student's server
+ * (not yet moved). Such a test is `ownProcess`: the grader starts a test process for it and ends it after it, so
+ * no other test shares a process with what the student's code may have changed there.
  */
 export function realTest(
   name: string,
@@ -24,6 +26,7 @@ export function realTest(
     name,
     description,
     realTime: true,
+    ...(place === 'harness' ? { ownProcess: true } : {}),
     run: (ctx) => withResources(ctx.impl, (res) => body(res, ctx, new Rng(ctx.seed)), ctx, place),
   };
 }

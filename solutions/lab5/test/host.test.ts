@@ -1,13 +1,15 @@
 /**
  * Red team for lab 5's student host: code that rewrites what every socket of its process receives, and prints a
  * forged verdict, scores what its honest answers earn, because the harness's sockets are in another process; and
- * the harness's process never loads a file of the code under test.
+ * the harness's process never loads a file of the code under test, except in the tests that run in a process of
+ * their own.
  */
 import { expect } from 'chai';
 import * as path from 'node:path';
 import { materialiseMutant, removeMutant, type Mutant } from '../../mutants';
 import { runNamedTest } from '../../../suite';
 import { suite } from '../../../lab5/test/suite';
+import { realTest } from '../../../lab5/test/common';
 
 const SOLUTION_DIR = path.resolve(__dirname, '..');
 
@@ -115,5 +117,23 @@ describe('lab5 student host: red team', function () {
     } finally {
       removeMutant(dir);
     }
+  });
+
+  it('the tests that load the code in the harness’s process each run in a test process of their own', () => {
+    const body = (): Promise<void> => Promise.resolve();
+    expect(
+      realTest('TestHere', 'loads the code here', body, 'harness').ownProcess,
+      "realTest(..., 'harness')",
+    ).to.equal(true);
+    expect(realTest('TestThere', 'in a host', body).ownProcess, 'realTest(...) in a host').to.equal(undefined);
+    const own = suite.tests.filter((t) => t.ownProcess === true).map((t) => t.name);
+    expect(own.sort(), 'lab 5 tests with ownProcess (README: six tests load the code in the harness)').to.deep.equal([
+      'TestBackgroundExpiry',
+      'TestFsyncPolicy',
+      'TestNemesisRedis',
+      'TestSnapshotCrash',
+      'TestSnapshotDiskFull',
+      'TestSnapshotServes',
+    ]);
   });
 });
