@@ -1,7 +1,16 @@
 /** In the host: answers the harness's requests (host-protocol.ts) by calling the code under test, keeping the objects it made. */
 import type { ClientOptions, ServerOptions } from '../types';
 import type { Lab5Impl } from './harness';
-import { METHODS, isRecord, type HostMessage, type ObjectKind, type Plain } from './host-protocol';
+import {
+  MAX_CALLS_IN_TURN,
+  MAX_IN_TURN_MS,
+  METHODS,
+  isRecord,
+  type HostMessage,
+  type InTurnOutcome,
+  type ObjectKind,
+  type Plain,
+} from './host-protocol';
 import { toPlain, toWireError } from './host-values';
 
 /** The code under test as loaded, or why it could not be. */
@@ -14,6 +23,48 @@ function missingExport(name: string): Error {
       `Keep the export your skeleton declares, spelled exactly so (for example \`export class ${name}\`); ` +
       'an emptied file or a renamed or unexported class or function causes this.',
   );
+}
+
+/**
+ * Makes `calls` one after another, each as soon as the one before it settled (no timer, no I/O in between), again
+ * and again until `forMs` has passed (0: once), at most MAX_CALLS_IN_TURN calls; one outcome per call made.
+ */
+export async function callsInTurn<A, E>(
+  calls: ReadonlyArray<{ readonly method: string; readonly args: readonly A[] }>,
+  forMs: number,
+  call: (method: string, args: readonly A[]) => Promise<unknown>,
+  asError: (e: unknown) => E,
+): Promise<Array<InTurnOutcome<E>>> {
+  const outcomes: Array<InTurnOutcome<E>> = [];
+  const until = Date.now() + Math.min(Math.max(forMs, 0), MAX_IN_TURN_MS);
+  do {
+    for (const c of calls) {
+      try {
+        outcomes.push({ value: toPlain(await call(c.method, c.args)) ?? null });
+      } catch (e) {
+        outcomes.push({ error: asError(e) });
+      }
+    }
+  } while (calls.length > 0 && Date.now() < until && outcomes.length < MAX_CALLS_IN_TURN);
+  return outcomes;
+}
+
+/** The calls of a 'calls-in-turn' request, checked: each a method name and its arguments. */
+function inTurnCalls(v: unknown): Array<{ method: string; args: Plain[] }> {
+  if (!Array.isArray(v)) throw new Error('The harness sent calls-in-turn without a list of calls.');
+  return v.map((c: unknown) => {
+    if (!isRecord(c) || typeof c.method !== 'string' || !Array.isArray(c.args))
+      throw new Error('The harness sent a malformed call in calls-in-turn.');
+    return { method: c.method, args: c.args as Plain[] };
+  });
+}
+
+/** A reply's value the host built itself as wire data (toPlain would cut an error's stack and fields). */
+class AlreadyPlain {
+  readonly plain: Plain;
+  constructor(plain: Plain) {
+    this.plain = plain;
+  }
 }
 
 /** Serves requests against `loaded`, sending replies and events with `send`. */
@@ -36,7 +87,7 @@ export class Dispatcher {
       .then(() => this.run(req))
       .then(
         (value) => {
-          const plain = toPlain(value);
+          const plain = value instanceof AlreadyPlain ? value.plain : toPlain(value);
           this.send(plain === undefined ? { id } : { id, value: plain });
         },
         (e: unknown) => this.send({ id, error: toWireError(e) }),
@@ -89,6 +140,15 @@ export class Dispatcher {
         return this.exported('md5Shard')(...(args as [string, number]));
       case 'call':
         return this.call(req.ref, req.method, args);
+      case 'calls-in-turn':
+        return new AlreadyPlain(
+          (await callsInTurn(
+            inTurnCalls(req.calls),
+            typeof req.forMs === 'number' ? req.forMs : 0,
+            (method, a) => this.call(req.ref, method, [...a]),
+            toWireError,
+          )) as unknown as Plain,
+        );
       default:
         throw new Error(`The harness sent an unknown request ${JSON.stringify(req.op)}.`);
     }

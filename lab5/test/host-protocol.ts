@@ -35,7 +35,29 @@ export type Request =
   /** md5Shard(key, servers). */
   | { readonly id: number; readonly op: 'md5-shard'; readonly args: Plain[] }
   /** A method of an object the host keeps. */
-  | { readonly id: number; readonly op: 'call'; readonly ref: number; readonly method: string; readonly args: Plain[] };
+  | { readonly id: number; readonly op: 'call'; readonly ref: number; readonly method: string; readonly args: Plain[] }
+  /**
+   * Methods of one object the host keeps, called one after another in the host, each as soon as the one before it
+   * settled (returned or threw), in the same tick: "at once" as the code's own process sees it, not a round trip
+   * later. The calls are made again and again until `forMs` has passed (0: once). The reply's value is one
+   * InTurnOutcome per call made.
+   */
+  | {
+      readonly id: number;
+      readonly op: 'calls-in-turn';
+      readonly ref: number;
+      readonly calls: Array<{ readonly method: string; readonly args: Plain[] }>;
+      readonly forMs: number;
+    };
+
+/** What one call of a 'calls-in-turn' request did: its value (null for undefined), or the error it threw. */
+export type InTurnOutcome<E = WireError> = { readonly value: Plain } | { readonly error: E };
+
+/** A 'calls-in-turn' request stops after this many calls (a loop whose calls fail at once would never yield). */
+export const MAX_CALLS_IN_TURN = 200_000;
+
+/** A 'calls-in-turn' request may last at most this long (ms): the link gives up on a reply after 60 s. */
+export const MAX_IN_TURN_MS = 30_000;
 
 /** A request before the link numbers it. */
 export type RequestBody = Request extends infer R ? (R extends { readonly id: number } ? Omit<R, 'id'> : never) : never;

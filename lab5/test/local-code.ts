@@ -5,6 +5,7 @@
 import { load } from '../load';
 import type { ClientOptions, RunningServer, ServerAddress, ServerOptions } from '../types';
 import type { RemoteClient, RemoteRing, StudentCode } from './remote';
+import { callsInTurn } from './host-dispatch';
 
 /** Lab5Impl from `dir`, loaded here (through the grader's compartment when grading), with StudentCode's shape. */
 export function localCode(dir: string): StudentCode {
@@ -27,6 +28,13 @@ export function localCode(dir: string): StudentCode {
         keys: (index, pattern) => c.keys(index, pattern),
         stats: (index) => c.stats(index),
         close: async () => c.close(),
+        inTurn: (calls, forMs = 0) =>
+          callsInTurn(
+            calls,
+            forMs,
+            async (method, args) => (c as unknown as Record<string, (...a: unknown[]) => unknown>)[method](...args),
+            (e) => (e instanceof Error ? e : new Error(`non-Error value thrown: ${String(e)}`)),
+          ),
       };
     },
     hashRing: async (nodes?: readonly number[], vnodes?: number): Promise<RemoteRing> => {

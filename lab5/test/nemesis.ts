@@ -2100,6 +2100,16 @@ const MIXUP =
   'so that each is retried on a new one) and give the new connection a fresh reply parser: never keep the bytes of a half-received reply. ' +
   'Match replies to requests in order (FIFO).';
 
+/** `items` in an order drawn from `rng` (Fisher-Yates, from the last place down). */
+function shuffled<T>(rng: Rng, items: readonly T[]): T[] {
+  const out = [...items];
+  for (let i = out.length - 1; i > 0; i--) {
+    const j = rng.int(i + 1);
+    [out[i], out[j]] = [out[j], out[i]];
+  }
+  return out;
+}
+
 export const nemesisClient = realTest(
   'TestNemesisClient',
   'callers share one ShardedClient over real servers, one restarting, and a fake that sends half a reply then closes or finishes late: each caller gets its own answer or ServerUnavailableError, keys on their servers (ring ties included), no retry while the servers are healthy',
@@ -2148,11 +2158,7 @@ export const nemesisClient = realTest(
     // Then the ring over ids two of which have a point at the same position (a tie: the lower id owns it), given in
     // an order drawn from the seed and in the reverse order, with keys named exactly like the tied points.
     const [a, ia, b, ib] = rng.pick(TIED_POINTS);
-    const tiedIds = [a, b, rng.between(1, 3000)].filter((x, i, all) => all.indexOf(x) === i);
-    for (let i = tiedIds.length - 1; i > 0; i--) {
-      const j = rng.int(i + 1);
-      [tiedIds[i], tiedIds[j]] = [tiedIds[j], tiedIds[i]];
-    }
+    const tiedIds = shuffled(rng, [...new Set([a, b, rng.between(1, 3000)])]);
     const tiedServers = tiedIds.map((id) => ({ id, host: '127.0.0.1', port: servers[0].port }));
     const tiedKeys = [`server-${a}#${ia}`, `server-${b}#${ib}`, ...manyKeys.slice(0, 500)];
     for (const [rule, list, keys] of [

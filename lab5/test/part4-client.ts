@@ -222,12 +222,11 @@ export const concurrentClients = realTest(
       timeoutMs: STEADY_TIMEOUT_MS,
       onRetry: (n) => retries.push(n.error.message),
     });
-    let sent = 0;
-    const until = Date.now() + 3 * STEADY_TIMEOUT_MS;
-    while (Date.now() < until) {
-      await steady.incr(`${prefix}:steady`);
-      sent++;
-    }
+    // Each INCR is sent where the client runs as soon as the one before it is answered (no round trip between), so
+    // a timer left behind finds requests in flight whenever it fires.
+    const outcomes = await steady.inTurn([{ method: 'incr', args: [`${prefix}:steady`] }], 3 * STEADY_TIMEOUT_MS);
+    const sent = outcomes.length;
+    for (const o of outcomes) if ('error' in o) throw o.error;
     const counted = await steady.get(`${prefix}:steady`);
     check(
       retries.length === 0 && counted === String(sent),
@@ -262,11 +261,10 @@ export const shardPlacement = realTest(
     const client = await res.client(addrs);
     const keys = Array.from({ length: 300 }, (_, i) => `user:${word(rng, 5)}:${i}`);
     for (const key of keys) {
-      const want = referenceShard(key, 3);
-      const at = await client.serverFor(key);
+      const at = (await client.serverFor(key))?.id;
       check(
-        at?.id === addrs[want].id,
-        `serverFor(${JSON.stringify(key)}) is server ${at?.id}; md5 mod 3 says server ${addrs[want].id}.`,
+        at === addrs[referenceShard(key, 3)].id,
+        `serverFor(${JSON.stringify(key)}) is server ${at}; md5 mod 3 says server ${addrs[referenceShard(key, 3)].id}.`,
       );
     }
     await within(
@@ -749,14 +747,21 @@ export const lateReply = realTest(
     // connection and opens a new one. The old connection's 'close' event comes after that, and must not fail it.
     const other = await slowFirstServer(res, 1500);
     const once = await res.client(addresses([other.port]), { timeoutMs: 300, retries: 0 });
-    const next = await within(
-      once.get('slow').then(
-        (v) => `(the slow get returned ${JSON.stringify(v)})`,
-        () => settle(once.get('next')),
-      ),
+    // Both gets are made where the client runs, the second as soon as the first settles (no round trip between).
+    const [slowOutcome, nextOutcome] = await within(
+      once.inTurn([
+        { method: 'get', args: ['slow'] },
+        { method: 'get', args: ['next'] },
+      ]),
       4000,
       () => `a get sent as soon as the one before it timed out took more than 4000 ms.`,
     );
+    const next =
+      'value' in slowOutcome
+        ? `(the slow get returned ${JSON.stringify(slowOutcome.value)})`
+        : 'value' in nextOutcome
+          ? `returned ${JSON.stringify(nextOutcome.value)}`
+          : `failed (${nextOutcome.error.name}: ${nextOutcome.error.message})`;
     check(
       next === 'returned "v:next"',
       `get("next"), sent the moment get("slow") failed after its 300 ms timeout (retries 0), ${next}; expected "v:next". ` +

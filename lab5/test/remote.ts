@@ -5,7 +5,14 @@
 import { RespError, type RespReply } from '../resp';
 import type { ServerStats } from '../info';
 import type { ClientOptions, RetryNotice, RunningServer, ServerAddress, ServerOptions } from '../types';
-import { isRecord, type Plain } from './host-protocol';
+import {
+  MAX_CALLS_IN_TURN,
+  isRecord,
+  readWireError,
+  type InTurnOutcome,
+  type METHODS,
+  type Plain,
+} from './host-protocol';
 import { rebuiltError, type HostLink } from './host-link';
 
 /** ShardedClient as the harness uses it: KVClient's methods, every one asynchronous. */
@@ -23,6 +30,18 @@ export interface RemoteClient {
   keys(index: number, pattern?: string): Promise<string[]>;
   stats(index: number): Promise<ServerStats>;
   close(): Promise<void>;
+  /**
+   * `calls` made one after another where the client runs, each as soon as the one before it settled (in the same
+   * tick there: no round trip to the harness in between), repeated until `forMs` has passed (0: once); one outcome
+   * per call made. For tests whose point is what the client does "at once" after a reply or a failure.
+   */
+  inTurn(calls: readonly ClientCall[], forMs?: number): Promise<Array<InTurnOutcome<Error>>>;
+}
+
+/** A method of ShardedClient and its arguments, for RemoteClient.inTurn. */
+export interface ClientCall {
+  readonly method: (typeof METHODS.client)[number];
+  readonly args: readonly unknown[];
 }
 
 /** HashRing as the harness uses it. */
@@ -51,6 +70,20 @@ function refOf(v: Plain | undefined, what: string): number {
   if (typeof ref !== 'number' || !Number.isInteger(ref) || ref <= 0)
     throw new Error(`${what}: the process running your code answered ${JSON.stringify(v)?.slice(0, 200)}.`);
   return ref;
+}
+
+/** The outcomes of a 'calls-in-turn' request, checked: a list of at most MAX_CALLS_IN_TURN values or errors. */
+function inTurnOutcomes(v: Plain | undefined): Array<InTurnOutcome<Error>> {
+  const bad = (): Error =>
+    new Error(
+      `ShardedClient calls in turn: the process running your code answered ${JSON.stringify(v)?.slice(0, 200)}.`,
+    );
+  if (!Array.isArray(v) || v.length > MAX_CALLS_IN_TURN) throw bad();
+  return v.map((o) => {
+    if (isRecord(o) && 'error' in o) return { error: rebuiltError(readWireError(o.error)) };
+    if (isRecord(o) && 'value' in o) return { value: o.value };
+    throw bad();
+  });
 }
 
 /** Calls of one object the host keeps. */
@@ -112,6 +145,18 @@ export class HostedCode implements StudentCode {
       keys: async (index, pattern) => (await call('keys', index, pattern)) as string[],
       stats: async (index) => (await call('stats', index)) as unknown as ServerStats,
       close: async () => void (await call('close')),
+      inTurn: async (calls, forMs = 0) =>
+        inTurnOutcomes(
+          await this.link.request(
+            {
+              op: 'calls-in-turn',
+              ref,
+              calls: calls.map((c) => ({ method: c.method, args: plainArgs(c.args) })),
+              forMs,
+            },
+            'ShardedClient calls in turn',
+          ),
+        ),
     };
   }
 
