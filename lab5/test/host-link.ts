@@ -187,9 +187,22 @@ export class HostLink {
   request(req: RequestBody, what: string): Promise<Plain | undefined> {
     if (this.failure) return Promise.reject(this.failure);
     const id = this.nextId++;
-    const reply = new Promise<Plain | undefined>((resolve, reject) => this.pending.set(id, { resolve, reject, what }));
+    const reply = new Promise<Plain | undefined>((resolve, reject) => {
+      // Unreferenced: a request left unanswered when its test ended must not keep the test process alive 60 s.
+      const timer = setTimeout(() => {
+        this.pending.delete(id);
+        reject(new TestFailure(`${what} took more than ${REQUEST_MS} ms in the process running your code.`));
+      }, REQUEST_MS).unref();
+      const settled =
+        <T>(fn: (v: T) => void) =>
+        (v: T) => {
+          clearTimeout(timer);
+          fn(v);
+        };
+      this.pending.set(id, { resolve: settled(resolve), reject: settled(reject), what });
+    });
     this.socket?.write(frame({ ...req, id } as Request));
-    return within(reply, REQUEST_MS, () => `${what} took more than ${REQUEST_MS} ms in the process running your code.`);
+    return reply;
   }
 
   /** Calls `cb` with each retry notice of the client `ref`. */
