@@ -27,3 +27,8 @@ export function codeLoader(): CodeLoader {
 export function useLoader(loader: CodeLoader): void {
   current = loader;
 }
+
+/** True once the grader's compartment loader is in use (a lab that loads code elsewhere asks for the same isolation there). */
+export function isolatedLoader(): boolean {
+  return current !== nodeLoader;
+}

@@ -21,9 +21,13 @@ export type KitSpawner = (script: string, args: readonly string[]) => KitProcess
 
 const REPO_ROOT = path.join(__dirname, '..');
 
-/** Outside the grader: node with ts-node, in the repository, stdin a pipe (closing it tells the script to end). */
+/**
+ * Outside the grader: node in the repository, stdin a pipe (closing it tells the script to end), loading
+ * TypeScript through the grader's own compile cache (grader/register.js) rather than ts-node: a warm start takes
+ * about 0.25 s instead of about 2 s, and lab 5's kit test starts a script for nearly every test it runs.
+ */
 const direct: KitSpawner = (script, args) =>
-  spawn(process.execPath, ['-r', require.resolve('ts-node/register/transpile-only'), script, ...args], {
+  spawn(process.execPath, ['-r', path.join(REPO_ROOT, 'grader', 'register.js'), script, ...args], {
     stdio: ['pipe', 'pipe', 'pipe'],
     cwd: REPO_ROOT,
   });

@@ -1,6 +1,7 @@
 /**
- * Lab 5's tester: starts servers (in this process or as child processes), talks to them over raw sockets,
- * and cleans every server, socket, process and folder up at the end of a test, whether it passed or not.
+ * Lab 5's tester: starts the student's servers and clients in a process of their own (the student host, or a
+ * child process per server for kill -9), talks to them over raw sockets, and cleans every server, socket, process
+ * and folder up at the end of a test, whether it passed or not. This process never loads the code under test.
  */
 import { trimStack } from '../../labrpc/stack';
 import { spawnKitScript, type KitProcess } from '../../suite/spawn';
@@ -12,6 +13,7 @@ import * as path from 'node:path';
 import sinon from 'sinon';
 import { encodeCommand, ReplyParser, RespError, RespReply } from '../resp';
 import { bounded, check, TestFailure, type Transcript } from '../../suite';
+import { isolatedLoader } from '../../suite/loader';
 import type {
   ClientOptions,
   ConsistentRing,
@@ -21,8 +23,17 @@ import type {
   ServerOptions,
   StartServer,
 } from '../types';
+import { HostLink } from './host-link';
+import { localCode } from './local-code';
+import { HostedCode, type RemoteClient, type StudentCode } from './remote';
 
-/** What the grader loads from lab5/ (or solutions/lab5/). */
+/** What the tests get for the code under test: only its folder; each test's Resources start a host that loads it. */
+export interface Lab5Code {
+  /** The folder the files came from (the student host and the child processes load the code from it). */
+  readonly dir: string;
+}
+
+/** Lab 5's code loaded in a process (the student host's, the tools'). */
 export interface Lab5Impl {
   /** The folder the files came from (child processes load the server from it). */
   dir: string;
@@ -232,17 +243,39 @@ export interface ServerProcess {
 }
 
 /** Everything one test started, so that it can all be stopped at the end. */
+/** Where a test runs the code under test: a student host (every test but a few), or this process (see common.ts). */
+export type CodePlace = 'host' | 'harness';
+
 export class Resources {
-  private readonly impl: Lab5Impl;
+  private readonly impl: Lab5Code;
+  private readonly place: CodePlace;
   private readonly observer: Observer;
   private readonly cleanups: Array<() => Promise<void> | void> = [];
   private connections = 0;
   private clients = 0;
+  private host: Promise<StudentCode> | undefined;
+  private breakWith: ((e: unknown) => void) | undefined;
+  /** Rejects when the student host dies or misbehaves (never resolves): the test fails with why. */
+  readonly broken: Promise<never>;
 
   /** `observer`: the test's context, which counts operations and keeps the transcript. */
-  constructor(impl: Lab5Impl, observer: Observer = UNOBSERVED) {
+  constructor(impl: Lab5Code, observer: Observer = UNOBSERVED, place: CodePlace = 'host') {
     this.impl = impl;
     this.observer = observer;
+    this.place = place;
+    this.broken = new Promise<never>((_, reject) => (this.breakWith = reject));
+    this.broken.catch(() => undefined);
+  }
+
+  /** The code under test, in this test's student host (started at the first call, ended at cleanup). */
+  student(): Promise<StudentCode> {
+    if (this.place === 'harness') return (this.host ??= Promise.resolve().then(() => localCode(this.impl.dir)));
+    this.host ??= HostLink.start(this.impl.dir, isolatedLoader()).then((link) => {
+      this.defer(() => link.close());
+      link.broken.catch((e: unknown) => this.breakWith?.(e));
+      return new HostedCode(link);
+    });
+    return this.host;
   }
 
   /** Runs `fn` at cleanup (last registered runs first). */
@@ -269,10 +302,11 @@ export class Resources {
     return dir;
   }
 
-  /** Starts the student's server in this process; it is closed at the end unless already closed. */
+  /** Starts the student's server in the student host; it is closed at the end unless already closed. */
   async server(options: ServerOptions = {}): Promise<RunningServer> {
+    const code = await this.student();
     const s = await within(
-      this.impl.startServer({ port: 0, ...options }),
+      code.startServer({ port: 0, ...options }),
       5000,
       () => `startServer(${JSON.stringify(options)}) took more than 5000 ms.`,
     );
@@ -312,9 +346,9 @@ export class Resources {
     return new RawClient(socket, encoding, this.observer, `connection ${++this.connections}`, `server :${port}`);
   }
 
-  /** The student's client on these servers, closed at the end; each call is counted and transcribed. */
-  client(servers: readonly ServerAddress[], options?: ClientOptions): KVClient {
-    const c = new this.impl.ShardedClient(servers, options);
+  /** The student's client on these servers (in the student host), closed at the end; each call is counted and transcribed. */
+  async client(servers: readonly ServerAddress[], options?: ClientOptions): Promise<RemoteClient> {
+    const c = await (await this.student()).shardedClient(servers, options);
     this.defer(() => c.close());
     return observed(c, this.observer, `ShardedClient ${++this.clients}`, servers.map((s) => `:${s.port}`).join(' '));
   }
@@ -516,9 +550,8 @@ function isLogFile(name: string): boolean {
   return name === 'appendonly.aof' || name.startsWith('appendonly.aof.');
 }
 
-/** Runs `body` with fresh Resources and always cleans up. */
 /** `client` with each method call counted when it settles and transcribed on `lane` (towards `servers`). */
-function observed(client: KVClient, observer: Observer, lane: string, servers: string): KVClient {
+function observed(client: RemoteClient, observer: Observer, lane: string, servers: string): RemoteClient {
   return new Proxy(client, {
     get(target, prop, receiver) {
       const value = Reflect.get(target, prop, receiver) as unknown;
@@ -549,14 +582,16 @@ function observed(client: KVClient, observer: Observer, lane: string, servers: s
   });
 }
 
+/** Runs `body` with fresh Resources and always cleans up; a student host that breaks fails it at once. */
 export async function withResources(
-  impl: Lab5Impl,
+  impl: Lab5Code,
   body: (res: Resources) => Promise<void>,
   observer: Observer = UNOBSERVED,
+  place: CodePlace = 'host',
 ): Promise<void> {
-  const res = new Resources(impl, observer);
+  const res = new Resources(impl, observer, place);
   try {
-    await body(res);
+    await Promise.race([body(res), res.broken]);
   } finally {
     await res.cleanup();
   }

@@ -1987,6 +1987,7 @@ export const nemesisRedis = realTest(
   async (res, ctx) => {
     for (let round = 0; round < 3; round++) await serverRound(res, ctx, round);
   },
+  'harness', // its spies must share a process with the server: not yet in a student host
 );
 
 // ---------------------------------------------------------------------------------------------------------------
@@ -2099,6 +2100,16 @@ const MIXUP =
   'so that each is retried on a new one) and give the new connection a fresh reply parser: never keep the bytes of a half-received reply. ' +
   'Match replies to requests in order (FIFO).';
 
+/** `items` in an order drawn from `rng` (Fisher-Yates, from the last place down). */
+function shuffled<T>(rng: Rng, items: readonly T[]): T[] {
+  const out = [...items];
+  for (let i = out.length - 1; i > 0; i--) {
+    const j = rng.int(i + 1);
+    [out[i], out[j]] = [out[j], out[i]];
+  }
+  return out;
+}
+
 export const nemesisClient = realTest(
   'TestNemesisClient',
   'callers share one ShardedClient over real servers, one restarting, and a fake that sends half a reply then closes or finishes late: each caller gets its own answer or ServerUnavailableError, keys on their servers (ring ties included), no retry while the servers are healthy',
@@ -2117,7 +2128,7 @@ export const nemesisClient = realTest(
     const servers = [real[0].port, fake.port, real[1].port].map((port, i) => ({ id: ids[i], host: '127.0.0.1', port }));
     const sharding = rng.chance(0.5) ? ('ring' as const) : ('modulo' as const);
     const retries: number[] = [];
-    const client = res.client(servers, { ...options, sharding, onRetry: () => void retries.push(Date.now()) });
+    const client = await res.client(servers, { ...options, sharding, onRetry: () => void retries.push(Date.now()) });
     const where =
       `(sharding '${sharding}', server ids ${ids.join(', ')}; timeoutMs ${options.timeoutMs}, 3 retries ${options.retryDelayMs} ms apart; ` +
       `the server with id ${ids[1]} is a fake that, in the fault phase, sends part of a reply and then closes the connection or sends the rest after the timeout)`;
@@ -2130,7 +2141,7 @@ export const nemesisClient = realTest(
     const model = new Map<string, Possible>(callerKeys.flat().map((k) => [k, new Set([null])]));
     for (const k of callerKeys.flat()) {
       const want = expected(k);
-      const got = client.indexFor(k);
+      const got = await client.indexFor(k);
       check(
         got === want,
         `indexFor(${JSON.stringify(k)}) is ${got}; the handout's ${sharding === 'ring' ? 'ring (points at md5("server-<id>#<i>"), the first point at or after the key, wrapping around)' : 'md5(key) mod n'} puts it on server index ${want} ${where}.`,
@@ -2147,11 +2158,7 @@ export const nemesisClient = realTest(
     // Then the ring over ids two of which have a point at the same position (a tie: the lower id owns it), given in
     // an order drawn from the seed and in the reverse order, with keys named exactly like the tied points.
     const [a, ia, b, ib] = rng.pick(TIED_POINTS);
-    const tiedIds = [a, b, rng.between(1, 3000)].filter((x, i, all) => all.indexOf(x) === i);
-    for (let i = tiedIds.length - 1; i > 0; i--) {
-      const j = rng.int(i + 1);
-      [tiedIds[i], tiedIds[j]] = [tiedIds[j], tiedIds[i]];
-    }
+    const tiedIds = shuffled(rng, [...new Set([a, b, rng.between(1, 3000)])]);
     const tiedServers = tiedIds.map((id) => ({ id, host: '127.0.0.1', port: servers[0].port }));
     const tiedKeys = [`server-${a}#${ia}`, `server-${b}#${ib}`, ...manyKeys.slice(0, 500)];
     for (const [rule, list, keys] of [
@@ -2161,19 +2168,21 @@ export const nemesisClient = realTest(
       ['ring', [...tiedServers].reverse(), tiedKeys],
     ] as const) {
       const idList = list.map((s) => s.id);
-      const probe = rule === sharding && list === servers ? client : res.client(list, { ...options, sharding: rule });
+      const probe =
+        rule === sharding && list === servers ? client : await res.client(list, { ...options, sharding: rule });
       const place = expectedPlacement(idList, rule);
-      const wrong = keys.filter((k) => probe.indexFor(k) !== place(k));
+      const indexes = await Promise.all(keys.map((k) => probe.indexFor(k)));
+      const wrong = keys.filter((k, i) => indexes[i] !== place(k));
       check(
         wrong.length === 0,
         `With sharding '${rule}' and server ids ${idList.join(', ')}${list !== servers ? ` (nodes ${a} and ${b} each have a point at the same position: "server-${a}#${ia}" and "server-${b}#${ib}" start alike; the lower id owns it)` : ''}, indexFor puts ${wrong.length} of ${keys.length} keys on another server than the handout's rule, ` +
-          `e.g. indexFor(${JSON.stringify(wrong[0])}) is ${wrong.length ? probe.indexFor(wrong[0]) : ''}, expected ${wrong.length ? place(wrong[0]) : ''}. ` +
+          `e.g. indexFor(${JSON.stringify(wrong[0])}) is ${wrong.length ? indexes[keys.indexOf(wrong[0])] : ''}, expected ${wrong.length ? place(wrong[0]) : ''}. ` +
           (rule === 'ring'
             ? 'The ring: 160 points per node at the first 32 bits of md5("server-<id>#<i>") (not the whole digest); a key goes to the first point at or after its own position (a point exactly there counts), wrapping around past the last point; ' +
               'two nodes on the same point: the lower id first, whatever order the nodes were given in (sort by position, then id); ids are ids, not positions in the list.'
             : 'md5 mod n: the whole 128-bit digest of the UTF-8 bytes, as a BigInt, modulo the number of servers.'),
       );
-      if (probe !== client) probe.close();
+      if (probe !== client) await probe.close();
     }
     let failures = 0;
     /** The longest call of the current phase, ms. */

@@ -17,7 +17,7 @@ export const setGetDel = realTest(
     // A port already in use: startServer rejects with the listen error (it does not crash the process or resolve).
     let busy: unknown;
     await within(
-      ctx.impl.startServer({ port: server.port }).then(
+      (await res.student()).startServer({ port: server.port }).then(
         (s) => s.close(),
         (e: unknown) => void (busy = e),
       ),

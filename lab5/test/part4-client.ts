@@ -7,6 +7,7 @@ import { TestFailure, check } from '../../suite';
 import { Rng } from '../../world/rng';
 import type { ServerAddress } from '../types';
 import { Resources, same, show, sleep } from './harness';
+import { nodesFor, type RemoteRing } from './remote';
 import { within } from '../../suite/within';
 import { realTest, word, STRANGE_KEYS, checkTtl, waitFor } from './common';
 
@@ -119,7 +120,7 @@ export const keysAndStats = realTest(
       `INFO says db0:keys=${stats.keys},expires=${stats.keysWithTtl}; expected keys=5,expires=3 (session:a, session:b and user:2 have a TTL).`,
     );
     // The same numbers through the student's client.
-    const client = res.client([{ id: 7, host: '127.0.0.1', port: server.port }]);
+    const client = await res.client([{ id: 7, host: '127.0.0.1', port: server.port }]);
     const viaClient = await within(client.stats(0), 5000, () => `ShardedClient.stats(0) took more than 5000 ms.`);
     check(
       viaClient.keys === 5 && viaClient.serverId === 7,
@@ -188,7 +189,7 @@ export const concurrentClients = realTest(
 
     // Many callers share one client object: replies must go back to the caller that asked.
     const servers = await Promise.all([1, 2, 3].map((id) => res.server({ serverId: id })));
-    const client = res.client(addresses(servers.map((s) => s.port)));
+    const client = await res.client(addresses(servers.map((s) => s.port)));
     const prefix = word(rng, 6);
     await within(
       Promise.all(
@@ -217,16 +218,15 @@ export const concurrentClients = realTest(
     }
     // Answered requests leave no timer behind: INCRs for several timeouts' worth of time on healthy servers, never retried.
     const retries: string[] = [];
-    const steady = res.client(addresses(servers.map((s) => s.port)), {
+    const steady = await res.client(addresses(servers.map((s) => s.port)), {
       timeoutMs: STEADY_TIMEOUT_MS,
       onRetry: (n) => retries.push(n.error.message),
     });
-    let sent = 0;
-    const until = Date.now() + 3 * STEADY_TIMEOUT_MS;
-    while (Date.now() < until) {
-      await steady.incr(`${prefix}:steady`);
-      sent++;
-    }
+    // Each INCR is sent where the client runs as soon as the one before it is answered (no round trip between), so
+    // a timer left behind finds requests in flight whenever it fires.
+    const outcomes = await steady.inTurn([{ method: 'incr', args: [`${prefix}:steady`] }], 3 * STEADY_TIMEOUT_MS);
+    const sent = outcomes.length;
+    for (const o of outcomes) if ('error' in o) throw o.error;
     const counted = await steady.get(`${prefix}:steady`);
     check(
       retries.length === 0 && counted === String(sent),
@@ -248,7 +248,7 @@ export const shardPlacement = realTest(
     for (let i = 0; i < 1000; i++) {
       const key = `${word(rng, rng.between(1, 12))}:${i}`;
       for (const n of [3, 4, 5]) {
-        const got = ctx.impl.md5Shard(key, n);
+        const got = await (await res.student()).md5Shard(key, n);
         const want = referenceShard(key, n);
         check(
           got === want,
@@ -258,13 +258,13 @@ export const shardPlacement = realTest(
     }
     const servers = await Promise.all([1, 2, 3].map((id) => res.server({ serverId: id })));
     const addrs = addresses(servers.map((s) => s.port));
-    const client = res.client(addrs);
+    const client = await res.client(addrs);
     const keys = Array.from({ length: 300 }, (_, i) => `user:${word(rng, 5)}:${i}`);
     for (const key of keys) {
-      const want = referenceShard(key, 3);
+      const at = (await client.serverFor(key))?.id;
       check(
-        client.serverFor(key).id === addrs[want].id,
-        `serverFor(${JSON.stringify(key)}) is server ${client.serverFor(key).id}; md5 mod 3 says server ${addrs[want].id}.`,
+        at === addrs[referenceShard(key, 3)].id,
+        `serverFor(${JSON.stringify(key)}) is server ${at}; md5 mod 3 says server ${addrs[referenceShard(key, 3)].id}.`,
       );
     }
     await within(
@@ -308,7 +308,7 @@ export const shardPlacement = realTest(
     const strange = [...STRANGE_KEYS, 'café', 'naïve:ü', '東京:1', 'emoji:😀'];
     for (const key of strange) {
       for (const n of [3, 4, 5]) {
-        const got = ctx.impl.md5Shard(key, n);
+        const got = await (await res.student()).md5Shard(key, n);
         const want = referenceShard(key, n);
         check(
           got === want,
@@ -378,11 +378,7 @@ export const shardPlacement = realTest(
 const RING_KEYS = 10_000;
 
 /** Fails unless `ring` (holding `nodes`) places each of `keys`, and keys past its last point, exactly as the handout's ring does. */
-function checkRingPlacement(
-  ring: { nodeFor(key: string): number },
-  nodes: readonly number[],
-  keys: readonly string[],
-): void {
+async function checkRingPlacement(ring: RemoteRing, nodes: readonly number[], keys: readonly string[]): Promise<void> {
   const points = referenceRing(nodes);
   const last = points[points.length - 1];
   const wrapping: string[] = [];
@@ -390,9 +386,11 @@ function checkRingPlacement(
     if (ringPosition(`wrap:${i}`) > last.at) wrapping.push(`wrap:${i}`);
   // A key whose position is exactly a point's (the point's own text): that point owns it ("at or after").
   const onPoints = nodes.flatMap((n) => [0, 1, 2, 59, 159].map((i) => `server-${n}#${i}`));
-  for (const k of [...keys.slice(0, 2000), ...wrapping, ...onPoints]) {
+  const tried = [...keys.slice(0, 2000), ...wrapping, ...onPoints];
+  const placed = await nodesFor(ring, tried);
+  for (const [i, k] of tried.entries()) {
     const want = referenceRingNode(points, k);
-    const got = ring.nodeFor(k);
+    const got = placed[i];
     if (got === want) continue;
     const pos = ringPosition(k);
     const where =
@@ -415,9 +413,11 @@ export const hashRing = realTest(
   'consistent hashing with virtual nodes: even spread, and a 4th server takes about a quarter of the keys from the others',
   async (res, ctx, rng) => {
     const keys = Array.from({ length: RING_KEYS }, (_, i) => `${word(rng, 6)}:${i}`);
-    const ring = new ctx.impl.HashRing([1, 2, 3]);
-    const twin = new ctx.impl.HashRing([1, 2, 3]);
-    const before = keys.map((k) => ring.nodeFor(k));
+    const code = await res.student();
+    const ring = await code.hashRing([1, 2, 3]);
+    const twin = await code.hashRing([1, 2, 3]);
+    const before = await nodesFor(ring, keys);
+    const twinSays = await nodesFor(twin, keys.slice(0, 1000));
     for (const [i, k] of keys.entries()) {
       check(
         [1, 2, 3].includes(before[i]),
@@ -425,11 +425,11 @@ export const hashRing = realTest(
       );
       if (i < 1000)
         check(
-          twin.nodeFor(k) === before[i],
-          `Two HashRing([1, 2, 3]) disagree on ${JSON.stringify(k)} (${before[i]} vs ${twin.nodeFor(k)}): placement must depend only on the nodes and the key.`,
+          twinSays[i] === before[i],
+          `Two HashRing([1, 2, 3]) disagree on ${JSON.stringify(k)} (${before[i]} vs ${twinSays[i]}): placement must depend only on the nodes and the key.`,
         );
     }
-    checkRingPlacement(ring, [1, 2, 3], keys);
+    await checkRingPlacement(ring, [1, 2, 3], keys);
     const share = (node: number, of: number[]): number => of.filter((n) => n === node).length / of.length;
     for (const n of [1, 2, 3]) {
       const s = share(n, before);
@@ -438,9 +438,9 @@ export const hashRing = realTest(
         `Node ${n} owns ${(100 * s).toFixed(1)}% of ${RING_KEYS} keys on a ring of 3 nodes; expected about 33% (22–45%). Use enough virtual nodes per server (100 or more).`,
       );
     }
-    ring.add(4);
-    checkRingPlacement(ring, [1, 2, 3, 4], keys); // this ring's last point is node 4's and its first node 1's: a missing wrap shows
-    const after = keys.map((k) => ring.nodeFor(k));
+    await ring.add(4);
+    await checkRingPlacement(ring, [1, 2, 3, 4], keys); // this ring's last point is node 4's and its first node 1's: a missing wrap shows
+    const after = await nodesFor(ring, keys);
     let moved = 0;
     for (const [i, k] of keys.entries()) {
       if (after[i] === before[i]) continue;
@@ -459,11 +459,12 @@ export const hashRing = realTest(
       movedShare >= 0.15 && movedShare <= 0.35,
       `Adding a 4th node moved ${(100 * movedShare).toFixed(1)}% of the keys; expected about 25% (15–35%), against ${(100 * moduloMoved).toFixed(0)}% with md5 mod n.`,
     );
-    ring.remove(4);
+    await ring.remove(4);
+    const back = await nodesFor(ring, keys);
     for (const [i, k] of keys.entries()) {
-      if (ring.nodeFor(k) !== before[i])
+      if (back[i] !== before[i])
         throw new TestFailure(
-          `After adding and removing node 4, ${JSON.stringify(k)} is on node ${ring.nodeFor(k)}, not back on node ${before[i]}.`,
+          `After adding and removing node 4, ${JSON.stringify(k)} is on node ${back[i]}, not back on node ${before[i]}.`,
         );
     }
     // Nodes 672 and 761 share a point (md5 of "server-672#96" and of "server-761#85" start alike): the lower id owns it,
@@ -472,8 +473,8 @@ export const hashRing = realTest(
       [761, 672],
       [672, 761],
     ]) {
-      const tied = new ctx.impl.HashRing(order);
-      const owner = tied.nodeFor('server-761#85');
+      const tied = await code.hashRing(order);
+      const owner = await tied.nodeFor('server-761#85');
       check(
         owner === 672,
         `HashRing([${order.join(', ')}]).nodeFor("server-761#85") returned ${owner}; expected 672. That key sits exactly on a position where nodes 672 ("server-672#96") and 761 ("server-761#85") both have a point: ` +
@@ -482,10 +483,10 @@ export const hashRing = realTest(
     }
     // The client with sharding: 'ring' stores each key where the ring says, whatever the servers' ids are.
     const ringIds = [5, 6, 7];
-    const placed = new ctx.impl.HashRing(ringIds);
+    const placed = await code.hashRing(ringIds);
     const servers = await Promise.all(ringIds.map((id) => res.server({ serverId: id })));
     const addrs = servers.map((s, i) => ({ id: ringIds[i], host: '127.0.0.1', port: s.port }));
-    const client = res.client(addrs, { sharding: 'ring' });
+    const client = await res.client(addrs, { sharding: 'ring' });
     const sample = keys.slice(0, 200);
     await within(
       Promise.all(sample.map((k) => client.set(k, 'x'))).catch((err: Error) => {
@@ -501,10 +502,11 @@ export const hashRing = realTest(
     for (let s = 0; s < 3; s++) {
       const raw = await res.connect(addrs[s].port);
       const held = (await raw.call('KEYS', '*')) as string[];
-      for (const k of held)
+      const owners = await nodesFor(placed, held);
+      for (const [i, k] of held.entries())
         check(
-          placed.nodeFor(k) === ringIds[s],
-          `With sharding 'ring' over servers with ids 5, 6 and 7, key ${JSON.stringify(k)} went to the server with id ${ringIds[s]}; the ring places it on node ${placed.nodeFor(k)}.`,
+          owners[i] === ringIds[s],
+          `With sharding 'ring' over servers with ids 5, 6 and 7, key ${JSON.stringify(k)} went to the server with id ${ringIds[s]}; the ring places it on node ${owners[i]}.`,
         );
     }
   },
@@ -515,7 +517,7 @@ async function threeServers(res: Resources, rng: Rng) {
   const servers = await Promise.all([1, 2, 3].map((id) => res.server({ serverId: id })));
   const addrs = addresses(servers.map((s) => s.port));
   const notices: string[] = [];
-  const client = res.client(addrs, { onRetry: (n) => notices.push(`${n.server.id}:${n.attempt}/${n.retries}`) });
+  const client = await res.client(addrs, { onRetry: (n) => notices.push(`${n.server.id}:${n.attempt}/${n.retries}`) });
   const keyOn = (s: number): string => {
     for (;;) {
       const k = `key:${word(rng, 8)}`;
@@ -546,7 +548,7 @@ export const clientTimeout = realTest(
         }),
     );
     const mutePort = (mute.address() as net.AddressInfo).port;
-    const slowClient = res.client([{ id: 9, host: '127.0.0.1', port: mutePort }], {
+    const slowClient = await res.client([{ id: 9, host: '127.0.0.1', port: mutePort }], {
       timeoutMs: 300,
       retries: 1,
       retryDelayMs: 50,
@@ -707,7 +709,7 @@ export const lateReply = realTest(
     // The server holds "slow" 1.5 s; the client gives up on it after 400 ms, while two more requests wait behind it.
     // The wide gap keeps the order of timeout and late reply the same on a machine whose event loop stalls a while.
     const fake = await slowFirstServer(res, 1500);
-    const client = res.client(addresses([fake.port]), { timeoutMs: 400, retries: 2, retryDelayMs: 50 });
+    const client = await res.client(addresses([fake.port]), { timeoutMs: 400, retries: 2, retryDelayMs: 50 });
     const settle = (p: Promise<string | null>): Promise<string> =>
       p.then(
         (v) => `returned ${JSON.stringify(v)}`,
@@ -744,15 +746,22 @@ export const lateReply = realTest(
     // A get times out with no retry left, and its caller at once sends another get: the client destroyed the old
     // connection and opens a new one. The old connection's 'close' event comes after that, and must not fail it.
     const other = await slowFirstServer(res, 1500);
-    const once = res.client(addresses([other.port]), { timeoutMs: 300, retries: 0 });
-    const next = await within(
-      once.get('slow').then(
-        (v) => `(the slow get returned ${JSON.stringify(v)})`,
-        () => settle(once.get('next')),
-      ),
+    const once = await res.client(addresses([other.port]), { timeoutMs: 300, retries: 0 });
+    // Both gets are made where the client runs, the second as soon as the first settles (no round trip between).
+    const [slowOutcome, nextOutcome] = await within(
+      once.inTurn([
+        { method: 'get', args: ['slow'] },
+        { method: 'get', args: ['next'] },
+      ]),
       4000,
       () => `a get sent as soon as the one before it timed out took more than 4000 ms.`,
     );
+    const next =
+      'value' in slowOutcome
+        ? `(the slow get returned ${JSON.stringify(slowOutcome.value)})`
+        : 'value' in nextOutcome
+          ? `returned ${JSON.stringify(nextOutcome.value)}`
+          : `failed (${nextOutcome.error.name}: ${nextOutcome.error.message})`;
     check(
       next === 'returned "v:next"',
       `get("next"), sent the moment get("slow") failed after its 300 ms timeout (retries 0), ${next}; expected "v:next". ` +

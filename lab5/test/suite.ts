@@ -5,9 +5,9 @@
  *   npm run grade lab5 -- --test <Name>
  * The seed only picks the keys, values and garbage bytes.
  */
-import { IMPL_FILES, load } from '../load';
+import { IMPL_FILES } from '../load';
 import { LabSuite, scored } from '../../suite';
-import type { Lab5Impl } from './harness';
+import type { Lab5Code } from './harness';
 import {
   errorReplies,
   integers,
@@ -44,12 +44,13 @@ import {
 import { nemesisClient, nemesisRedis } from './nemesis';
 
 /** Lab 5's suite: the grader loads it with the student's files or the solution's. */
-export const suite: LabSuite<Lab5Impl> = {
+export const suite: LabSuite<Lab5Code> = {
   lab: 'lab5',
   title: 'Lab 5: a sharded mini-Redis over TCP',
   implFiles: IMPL_FILES,
   nodeModules: ['net', 'fs', 'path', 'crypto'],
-  load,
+  // The harness keeps only the folder: each test's student host loads the code (harness.ts, student-host.ts).
+  load: (dir) => ({ dir }),
   defaultTimeoutSec: 60,
   tests: [
     scored(setGetDel, { points: 3, part: 1 }),

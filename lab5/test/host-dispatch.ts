@@ -1,0 +1,167 @@
+/** In the host: answers the harness's requests (host-protocol.ts) by calling the code under test, keeping the objects it made. */
+import type { ClientOptions, ServerOptions } from '../types';
+import type { Lab5Impl } from './harness';
+import {
+  MAX_CALLS_IN_TURN,
+  MAX_IN_TURN_MS,
+  METHODS,
+  isRecord,
+  type HostMessage,
+  type InTurnOutcome,
+  type ObjectKind,
+  type Plain,
+} from './host-protocol';
+import { toPlain, toWireError } from './host-values';
+
+/** The code under test as loaded, or why it could not be. */
+export type Loaded = { readonly impl: Lab5Impl } | { readonly error: unknown };
+
+/** The message a test gets for an export the code under test does not have. */
+function missingExport(name: string): Error {
+  return new Error(
+    `Your code does not export "${name}", which this test uses (it is loaded from one of lab5/server.ts, lab5/persistence.ts, lab5/client.ts). ` +
+      `Keep the export your skeleton declares, spelled exactly so (for example \`export class ${name}\`); ` +
+      'an emptied file or a renamed or unexported class or function causes this.',
+  );
+}
+
+/**
+ * Makes `calls` one after another, each as soon as the one before it settled (no timer, no I/O in between), again
+ * and again until `forMs` has passed (0: once), at most MAX_CALLS_IN_TURN calls; one outcome per call made.
+ */
+export async function callsInTurn<A, E>(
+  calls: ReadonlyArray<{ readonly method: string; readonly args: readonly A[] }>,
+  forMs: number,
+  call: (method: string, args: readonly A[]) => Promise<unknown>,
+  asError: (e: unknown) => E,
+): Promise<Array<InTurnOutcome<E>>> {
+  const outcomes: Array<InTurnOutcome<E>> = [];
+  const until = Date.now() + Math.min(Math.max(forMs, 0), MAX_IN_TURN_MS);
+  do {
+    for (const c of calls) {
+      try {
+        outcomes.push({ value: toPlain(await call(c.method, c.args)) ?? null });
+      } catch (e) {
+        outcomes.push({ error: asError(e) });
+      }
+    }
+  } while (calls.length > 0 && Date.now() < until && outcomes.length < MAX_CALLS_IN_TURN);
+  return outcomes;
+}
+
+/** The calls of a 'calls-in-turn' request, checked: each a method name and its arguments. */
+function inTurnCalls(v: unknown): Array<{ method: string; args: Plain[] }> {
+  if (!Array.isArray(v)) throw new Error('The harness sent calls-in-turn without a list of calls.');
+  return v.map((c: unknown) => {
+    if (!isRecord(c) || typeof c.method !== 'string' || !Array.isArray(c.args))
+      throw new Error('The harness sent a malformed call in calls-in-turn.');
+    return { method: c.method, args: c.args as Plain[] };
+  });
+}
+
+/** A reply's value the host built itself as wire data (toPlain would cut an error's stack and fields). */
+class AlreadyPlain {
+  readonly plain: Plain;
+  constructor(plain: Plain) {
+    this.plain = plain;
+  }
+}
+
+/** Serves requests against `loaded`, sending replies and events with `send`. */
+export class Dispatcher {
+  private readonly loaded: Loaded;
+  private readonly send: (msg: HostMessage) => void;
+  private readonly objects = new Map<number, { kind: ObjectKind; target: Record<string, unknown> }>();
+  private nextRef = 1;
+
+  constructor(loaded: Loaded, send: (msg: HostMessage) => void) {
+    this.loaded = loaded;
+    this.send = send;
+  }
+
+  /** Answers one request (anything malformed gets an error reply when it has an id, and is ignored otherwise). */
+  handle(req: unknown): void {
+    if (!isRecord(req) || typeof req.id !== 'number') return;
+    const id = req.id;
+    Promise.resolve()
+      .then(() => this.run(req))
+      .then(
+        (value) => {
+          const plain = value instanceof AlreadyPlain ? value.plain : toPlain(value);
+          this.send(plain === undefined ? { id } : { id, value: plain });
+        },
+        (e: unknown) => this.send({ id, error: toWireError(e) }),
+      );
+  }
+
+  /** The code under test, or the error that loading it threw. */
+  private impl(): Lab5Impl {
+    if ('error' in this.loaded) throw this.loaded.error;
+    return this.loaded.impl;
+  }
+
+  /** One export of the code under test, or the error that names it missing. */
+  private exported<K extends keyof Lab5Impl>(name: K): Lab5Impl[K] {
+    const value = this.impl()[name];
+    if (value === undefined) throw missingExport(name);
+    return value;
+  }
+
+  private keep(kind: ObjectKind, target: object): number {
+    const ref = this.nextRef++;
+    this.objects.set(ref, { kind, target: target as Record<string, unknown> });
+    return ref;
+  }
+
+  private async run(req: { [key: string]: unknown }): Promise<unknown> {
+    const args = Array.isArray(req.args) ? (req.args as Plain[]) : [];
+    switch (req.op) {
+      case 'start-server': {
+        const start = this.exported('startServer');
+        const server = await start((isRecord(req.options) ? req.options : {}) as ServerOptions);
+        const port = (server as { port?: unknown } | undefined)?.port;
+        const host = (server as { host?: unknown } | undefined)?.host;
+        return { ref: this.keep('server', server), port: toPlain(port) ?? null, host: toPlain(host) ?? null };
+      }
+      case 'new-client': {
+        const ShardedClient = this.exported('ShardedClient');
+        const options = (isRecord(req.options) ? { ...req.options } : {}) as ClientOptions;
+        let ref = 0;
+        if (req.onRetry === true)
+          options.onRetry = (notice) => this.send({ event: 'retry', ref, notice: toPlain(notice) ?? null });
+        ref = this.keep('client', new ShardedClient(req.servers as never, options));
+        return { ref };
+      }
+      case 'new-ring': {
+        const HashRing = this.exported('HashRing');
+        return { ref: this.keep('ring', new HashRing(...(args as [never, never]))) };
+      }
+      case 'md5-shard':
+        return this.exported('md5Shard')(...(args as [string, number]));
+      case 'call':
+        return this.call(req.ref, req.method, args);
+      case 'calls-in-turn':
+        return new AlreadyPlain(
+          (await callsInTurn(
+            inTurnCalls(req.calls),
+            typeof req.forMs === 'number' ? req.forMs : 0,
+            (method, a) => this.call(req.ref, method, [...a]),
+            toWireError,
+          )) as unknown as Plain,
+        );
+      default:
+        throw new Error(`The harness sent an unknown request ${JSON.stringify(req.op)}.`);
+    }
+  }
+
+  private async call(ref: unknown, method: unknown, args: Plain[]): Promise<unknown> {
+    const entry = typeof ref === 'number' ? this.objects.get(ref) : undefined;
+    if (!entry || typeof method !== 'string' || !(METHODS[entry.kind] as readonly string[]).includes(method))
+      throw new Error(`The harness asked for ${String(method)} on an unknown object ${String(ref)}.`);
+    const fn = entry.target[method];
+    if (typeof fn !== 'function') throw new TypeError(`${method} is not a function (it is ${typeof fn}).`);
+    const result = (await (fn as (...a: unknown[]) => unknown).apply(entry.target, args)) as unknown;
+    if (method === 'close') this.objects.delete(ref as number);
+    return result;
+  }
+}
