@@ -5,6 +5,7 @@
  */
 import { IMPL_FILES, load } from '../load';
 import { runClients } from '../../suite/clients';
+import { lighterWeighing } from '../../suite/memory';
 import { LabSuite, scored, TestDefinition, TestContext, check } from '../../suite';
 import { keyToShard, shardServers } from '../rpc';
 import type { ClusterConfig, KVClerk } from '../rpc';
@@ -496,23 +497,27 @@ const memPutManyClients: TestDefinition<Lab1Impl> = {
   name: 'TestMemPutManyClients',
   description: `${MANY_CLIENTS.toLocaleString('en-US')} clients each put a 1000-byte value and read it back: at most ${PUT_BYTES_PER_CLIENT} bytes of server state per client`,
   async run(ctx: Ctx) {
-    const retained = await retainedAfter(ctx, true, false, async (ts) => {
-      for (let i = 0; i < MANY_CLIENTS; i++) {
-        const ck = ts.makeClerk();
-        await ck.put('k', kiloValue(i));
-        // Every clerk reads its put back: with this many clerks, ids drawn from a small range collide, and a new
-        // clerk's first put then looks like an old clerk's re-send.
-        const got = await ck.get('k');
-        check(
-          got === kiloValue(i),
-          `Clerk ${i} of ${MANY_CLIENTS} put a value into "k" and read back ${got === '' ? '""' : `the value of clerk ${Number.parseInt(got, 10)}`}: ` +
-            'its put was taken for a re-send of an earlier write. Likely cause: two clerks drew the same id (an id from a small range, ' +
-            'such as Math.random() * 1e6, or from the clock, repeats among thousands of clerks); draw ids from a range of about 2^52 or more.',
-        );
-      }
-      ctx.countOps(2 * MANY_CLIENTS);
+    // Weighed once more on a fresh cluster when over the bound (suite/memory.ts lighterWeighing): a heap reading can
+    // catch the engine dropping its own caches; a server that keeps memory per client is over the bound both times.
+    const perClient = await lighterWeighing(PUT_BYTES_PER_CLIENT, async (attempt) => {
+      const retained = await retainedAfter(ctx, true, false, async (ts) => {
+        for (let i = 0; i < MANY_CLIENTS; i++) {
+          const ck = ts.makeClerk();
+          await ck.put('k', kiloValue(i));
+          // Every clerk reads its put back: with this many clerks, ids drawn from a small range collide, and a new
+          // clerk's first put then looks like an old clerk's re-send.
+          const got = await ck.get('k');
+          check(
+            got === kiloValue(i),
+            `Clerk ${i} of ${MANY_CLIENTS} put a value into "k" and read back ${got === '' ? '""' : `the value of clerk ${Number.parseInt(got, 10)}`}: ` +
+              'its put was taken for a re-send of an earlier write. Likely cause: two clerks drew the same id (an id from a small range, ' +
+              'such as Math.random() * 1e6, or from the clock, repeats among thousands of clerks); draw ids from a range of about 2^52 or more.',
+          );
+        }
+        if (attempt === 1) ctx.countOps(2 * MANY_CLIENTS);
+      });
+      return retained / MANY_CLIENTS;
     });
-    const perClient = retained / MANY_CLIENTS;
     ctx.log(`${perClient.toFixed(1)} bytes per client`);
     check(
       perClient <= PUT_BYTES_PER_CLIENT,
@@ -525,15 +530,18 @@ const memGetManyClients: TestDefinition<Lab1Impl> = {
   name: 'TestMemGetManyClients',
   description: `${MANY_CLIENTS.toLocaleString('en-US')} clients each do one get: no per-client server state (at most ${GET_BYTES_PER_CLIENT} bytes per client)`,
   async run(ctx: Ctx) {
-    const retained = await retainedAfter(ctx, true, false, async (ts) => {
-      await ts.makeClerk().put('0', '');
-      for (let i = 0; i < MANY_CLIENTS; i++) {
-        const v = await ts.makeClerk().get('0');
-        if (v !== '') check(false, `get("0") returned ${show(v)}; expected "" (the value put).`);
-      }
-      ctx.countOps(MANY_CLIENTS + 1);
+    // Weighed once more on a fresh cluster when over the bound, as TestMemPutManyClients is.
+    const perClient = await lighterWeighing(GET_BYTES_PER_CLIENT, async (attempt) => {
+      const retained = await retainedAfter(ctx, true, false, async (ts) => {
+        await ts.makeClerk().put('0', '');
+        for (let i = 0; i < MANY_CLIENTS; i++) {
+          const v = await ts.makeClerk().get('0');
+          if (v !== '') check(false, `get("0") returned ${show(v)}; expected "" (the value put).`);
+        }
+        if (attempt === 1) ctx.countOps(MANY_CLIENTS + 1);
+      });
+      return retained / MANY_CLIENTS;
     });
-    const perClient = retained / MANY_CLIENTS;
     ctx.log(`${perClient.toFixed(1)} bytes per client`);
     check(
       perClient <= GET_BYTES_PER_CLIENT,
