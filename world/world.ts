@@ -53,18 +53,12 @@ export class VirtualTimeout {
   }
 }
 
-/** The real timers, captured before any world replaces them. */
+/** What the world itself needs of the real clock and event loop, captured before any world replaces them. */
 const real = {
   setTimeout: globalThis.setTimeout,
-  clearTimeout: globalThis.clearTimeout,
-  setInterval: globalThis.setInterval,
-  clearInterval: globalThis.clearInterval,
   setImmediate: globalThis.setImmediate,
-  clearImmediate: globalThis.clearImmediate,
   Date: globalThis.Date,
-  random: Math.random,
   performanceNow: performance.now.bind(performance),
-  randomUUID: nodeCrypto.randomUUID,
   nextTick: process.nextTick,
 };
 
@@ -92,7 +86,7 @@ export class World {
   readonly virtualLimitMs: number;
   /** Real time limit for a run, in ms. */
   readonly realLimitMs: number;
-  /** Counters shown in test reports: RPCs sent through labrpc and client operations recorded by tests. */
+  /** Counters shown in test reports: the RPCs sent through labrpc (operations are counted by the tests: suite/run.ts). */
   readonly stats = { rpcs: 0 };
   private readonly queue = new EventQueue();
   private readonly hash = new TraceHash();
