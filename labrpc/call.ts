@@ -5,8 +5,14 @@ import type { ObservedCall } from './observer';
 /** Whether the fault chance chose for a message of one call happens; `kind` tells a drop from a hold. */
 export type FaultDecider = (which: 'request' | 'reply', what: string, kind?: 'drop' | 'hold') => boolean;
 
-/** What a call is, fixed when it is sent. */
-export interface CallInit {
+/** What a call is, fixed when it is sent: its fields below, and the fault decider of a minimizing replay. */
+export type CallInit = Pick<Call, 'id' | 'endName' | 'owner' | 'serverName' | 'method' | 'from' | 'args' | 'rng'> & {
+  /** In a minimizing replay, decides whether each fault chance chose for this call happens. */
+  readonly fault: FaultDecider | undefined;
+};
+
+/** A call in flight. It settles once: with a reply, or with an error (a TimeoutError or a usage error). */
+export class Call implements ObservedCall {
   readonly id: number;
   readonly endName: string;
   /** Who sends through the end (its lane's name), if the end was given one. */
@@ -17,20 +23,6 @@ export interface CallInit {
   /** The arguments as the handler receives them (a deep copy of the caller's). */
   readonly args: unknown;
   /** The call's own random draws (delays, drops, holds), keyed by its end and its number on that end. */
-  readonly rng: Rng;
-  /** In a minimizing replay, decides whether each fault chance chose for this call happens. */
-  readonly fault: FaultDecider | undefined;
-}
-
-/** A call in flight. It settles once: with a reply, or with an error (a TimeoutError or a usage error). */
-export class Call implements ObservedCall {
-  readonly id: number;
-  readonly endName: string;
-  readonly owner: string | undefined;
-  readonly serverName: string;
-  readonly method: string;
-  readonly from: string | undefined;
-  readonly args: unknown;
   readonly rng: Rng;
   private readonly fault: FaultDecider | undefined;
   private readonly onResolve: (value: unknown) => void;

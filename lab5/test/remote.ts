@@ -4,7 +4,15 @@
  */
 import { RespError, type RespReply } from '../resp';
 import type { ServerStats } from '../info';
-import type { ClientOptions, RetryNotice, RunningServer, ServerAddress, ServerOptions } from '../types';
+import type {
+  ClientOptions,
+  ConsistentRing,
+  KVClient,
+  RetryNotice,
+  RunningServer,
+  ServerAddress,
+  ServerOptions,
+} from '../types';
 import {
   MAX_CALLS_IN_TURN,
   isRecord,
@@ -15,21 +23,13 @@ import {
 } from './host-protocol';
 import { rebuiltError, type HostLink } from './host-link';
 
-/** ShardedClient as the harness uses it: KVClient's methods, every one asynchronous. */
-export interface RemoteClient {
-  readonly servers: readonly ServerAddress[];
-  indexFor(key: string): Promise<number>;
-  serverFor(key: string): Promise<ServerAddress>;
-  command(index: number, args: ReadonlyArray<string | number>): Promise<RespReply>;
-  set(key: string, value: string, ttlSeconds?: number): Promise<void>;
-  get(key: string): Promise<string | null>;
-  del(key: string): Promise<boolean>;
-  expire(key: string, seconds: number): Promise<boolean>;
-  ttl(key: string): Promise<number>;
-  incr(key: string): Promise<number>;
-  keys(index: number, pattern?: string): Promise<string[]>;
-  stats(index: number): Promise<ServerStats>;
-  close(): Promise<void>;
+/** An interface with every method asynchronous: what a call to the student host returns (its fields stay as they are). */
+type Remote<T> = {
+  [K in keyof T]: T[K] extends (...args: infer A) => infer R ? (...args: A) => Promise<Awaited<R>> : T[K];
+};
+
+/** ShardedClient as the harness uses it: KVClient's methods, every one asynchronous, and calls made in turn there. */
+export interface RemoteClient extends Remote<KVClient> {
   /**
    * `calls` made one after another where the client runs, each as soon as the one before it settled (in the same
    * tick there: no round trip to the harness in between), repeated until `forMs` has passed (0: once); one outcome
@@ -44,12 +44,8 @@ export interface ClientCall {
   readonly args: readonly unknown[];
 }
 
-/** HashRing as the harness uses it. */
-export interface RemoteRing {
-  add(node: number): Promise<void>;
-  remove(node: number): Promise<void>;
-  nodeFor(key: string): Promise<number>;
-}
+/** HashRing as the harness uses it: ConsistentRing's methods, every one asynchronous. */
+export type RemoteRing = Remote<ConsistentRing>;
 
 /** The reply `v` as RespReply (RespError replies come marked). */
 export function toReply(v: Plain | undefined): RespReply {
