@@ -63,7 +63,8 @@ export async function runNamedTest<Impl>(
     if (world) await world.run(() => test.run(ctx));
     else await test.run(ctx);
   } catch (err) {
-    error = err;
+    // Whatever was thrown fails the test, `undefined` and `null` too (code under test can reject with anything).
+    error = err ?? new Error(`The test stopped with ${String(err)} thrown or rejected instead of an error.`);
   } finally {
     stopPrinting();
   }

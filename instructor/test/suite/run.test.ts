@@ -1,4 +1,4 @@
-/** runNamedTest: what a run stopped on its virtual time limit says about the work still in progress. */
+/** runNamedTest: what a run stopped on its virtual time limit says about the work still in progress, and that anything thrown fails. */
 import { expect } from 'chai';
 import { HistoryRecorder } from '../../../suite/history';
 import { runNamedTest, type TestDefinition } from '../../../suite';
@@ -36,5 +36,23 @@ describe('runNamedTest', () => {
       (await runNamedTest(failing, undefined, 1)).message,
       'only time limits and deadlocks list it',
     ).not.to.contain('Still in progress');
+  });
+
+  it('fails a test that throws or rejects with undefined or null (code under test can reject with anything)', async () => {
+    for (const thrown of [undefined, null]) {
+      for (const realTime of [false, true]) {
+        const test: TestDefinition<undefined> = {
+          name: 'TestRejectsOddly',
+          description: 'rejects with a value that is not an error',
+          realTime,
+          run: () => Promise.reject(thrown),
+        };
+        const outcome = await runNamedTest(test, undefined, 1);
+        expect([outcome.status, outcome.message], `${String(thrown)}, realTime ${realTime}`).to.deep.equal([
+          'failed',
+          `Error: The test stopped with ${String(thrown)} thrown or rejected instead of an error.`,
+        ]);
+      }
+    }
   });
 });
