@@ -15,6 +15,7 @@ import type { CodeLoader } from '../suite/loader';
 import type { NodeModuleName } from '../suite/types';
 import { Crossing, guarded } from './crossing';
 import { ABSENT_GLOBALS, absentGlobal, sandboxGlobals } from './endowments';
+import { lockNodePrototypes } from './node-prototypes';
 
 const tsHook = require('./ts-hook.js') as { compiledCode(cacheDir: string, filename: string): string };
 
@@ -54,8 +55,10 @@ function nodeModule(name: NodeModuleName): unknown {
     case 'crypto':
       return harden({ createHash: crypto.createHash });
     case 'net':
+      lockNodePrototypes('emitters');
       return net;
     case 'fs':
+      lockNodePrototypes('emitters');
       return fs;
     case 'path':
       return harden({ ...path });

@@ -1,4 +1,5 @@
 'use strict';
-/** `node -r grader/ts-preload.js`: the sandbox's fs shims and read-only TypeScript loader, for processes the grader starts for a test (cache: $KVLABS_TS_CACHE). */
+/** `node -r grader/ts-preload.js`: the sandbox's fs shims, its signal lock and read-only TypeScript loader, for processes the grader starts for a test (cache: $KVLABS_TS_CACHE). */
 require('./sandbox-fs.js').allowSyncs();
+require('./sandbox-process.js').lockSignals();
 require('./ts-hook.js').install(process.env.KVLABS_TS_CACHE || require('./ts-hook.js').DEFAULT_CACHE_DIR);

@@ -7,8 +7,10 @@
  */
 const path = require('node:path');
 const { allowSyncs } = require('./sandbox-fs.js');
+const { lockSignals } = require('./sandbox-process.js');
 const { install } = require('./ts-hook.js');
 
 allowSyncs();
+lockSignals();
 install(process.env.KVLABS_TS_CACHE || path.join(__dirname, '..', 'node_modules', '.cache', 'kvlabs-grader'));
 require('./worker.ts').start();

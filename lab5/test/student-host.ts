@@ -23,7 +23,10 @@ function loadCode(dir: string, isolated: boolean): Loaded {
         require('../../grader/compartment') as typeof import('../../grader/compartment');
       const { hideHarness } = require('../../grader/hide-harness') as typeof import('../../grader/hide-harness');
       const { useLoader } = require('../../suite/loader') as typeof import('../../suite/loader');
+      const { lockNodePrototypes } =
+        require('../../grader/node-prototypes') as typeof import('../../grader/node-prototypes');
       lockDownRealm();
+      lockNodePrototypes('all');
       hideHarness(dir);
       useLoader(
         compartmentLoader({

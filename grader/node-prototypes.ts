@@ -1,0 +1,78 @@
+/** Locks the prototypes that lab 5's node modules hand out (emitters, streams, sockets, servers), so code under test cannot patch a method node's own code calls on `process` and its other internals. */
+import { EventEmitter } from 'node:events';
+import fs from 'node:fs';
+import net from 'node:net';
+import stream from 'node:stream';
+
+/** What has been locked in this process. */
+const locked = new Set<'emitters' | 'all'>();
+
+/** EventEmitter's prototype: node calls its `emit` with `this === process` (when it warns, for one). */
+function emitterPrototypes(): object[] {
+  return [EventEmitter.prototype];
+}
+
+/** The stream, socket and server prototypes reachable from `net` and `fs` objects, below EventEmitter's. */
+function streamPrototypes(): object[] {
+  return [
+    stream.Stream.prototype,
+    stream.Readable.prototype,
+    stream.Writable.prototype,
+    stream.Duplex.prototype,
+    stream.Transform.prototype,
+    net.Socket.prototype,
+    net.Server.prototype,
+    fs.ReadStream.prototype,
+    fs.WriteStream.prototype,
+  ];
+}
+
+/**
+ * Makes `proto`'s methods unchangeable while its instances may still set their own properties of the same names
+ * (node's own objects do: `this._events = ...`, `stdout.write = ...`): each configurable data property becomes a
+ * getter of its value and a setter that defines the property on the instance, as SES does for JavaScript's
+ * intrinsics ("override taming"), and no property can be added. The few that node made non-configurable but
+ * writable (EventEmitter's capture-rejections flag) stay writable: freezing them would break every new emitter.
+ */
+function lockAllowingOverrides(proto: object): void {
+  for (const key of Reflect.ownKeys(proto)) {
+    const d = Object.getOwnPropertyDescriptor(proto, key);
+    if (!d || !('value' in d) || !d.configurable) continue;
+    const value: unknown = d.value;
+    const get = function (): unknown {
+      return value;
+    };
+    const set = function (this: object, v: unknown): void {
+      if (this === proto) throw new TypeError(`${String(key)} of a frozen node prototype cannot be replaced.`);
+      Object.defineProperty(this, key, { value: v, writable: true, enumerable: true, configurable: true });
+    };
+    Object.defineProperty(proto, key, {
+      get: Object.freeze(get),
+      set: Object.freeze(set),
+      enumerable: d.enumerable,
+      configurable: false,
+    });
+  }
+  Object.preventExtensions(proto);
+}
+
+/**
+ * Once per process, before code under test first gets `net` or `fs`. 'emitters' locks EventEmitter's prototype (and
+ * its `init`), the way to `process`; the test process stops there, as the harness's spies in the six lab 5 tests
+ * that share it must still stub socket methods. 'all' also locks every stream, socket and server prototype, for the
+ * student host, where no spy runs and the harness's own sockets are not in reach.
+ */
+export function lockNodePrototypes(scope: 'emitters' | 'all'): void {
+  if (!locked.has('emitters')) {
+    locked.add('emitters');
+    for (const proto of emitterPrototypes()) lockAllowingOverrides(proto);
+    // EventEmitter.init runs for every new emitter.
+    const init = Object.getOwnPropertyDescriptor(EventEmitter, 'init');
+    if (init?.configurable)
+      Object.defineProperty(EventEmitter, 'init', { ...init, writable: false, configurable: false });
+  }
+  if (scope === 'all' && !locked.has('all')) {
+    locked.add('all');
+    for (const proto of streamPrototypes()) lockAllowingOverrides(proto);
+  }
+}

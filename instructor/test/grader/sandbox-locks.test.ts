@@ -1,0 +1,73 @@
+/** The sandbox's locks on node itself: a test's process may signal only itself, and code that gets lab 5's net or fs cannot patch node's emitter and stream prototypes (each checked in a child process, as the lock is for good). */
+import { expect } from 'chai';
+import { spawnSync } from 'node:child_process';
+import path from 'node:path';
+
+const GRADER = path.join(__dirname, '..', '..', '..', 'grader');
+
+/** Runs `code` in a fresh node (with ts-node, for the kit's TypeScript) and returns what it printed. */
+function inChild(code: string): string {
+  const r = spawnSync(process.execPath, ['-r', 'ts-node/register/transpile-only', '-e', code], {
+    cwd: path.join(GRADER, '..'),
+    encoding: 'utf8',
+    timeout: 20_000, // a patched emit can leave the child waiting for an event that never comes
+  });
+  if (r.status !== 0) throw new Error(`the child failed (${r.status}): ${r.stderr}`);
+  return r.stdout.trim();
+}
+
+describe('grader: the sandbox’s locks on node', function () {
+  this.timeout(60_000);
+
+  it('lets a test’s process signal only itself, for good (red team: SIGSTOP to the grader hung it)', () => {
+    const out = inChild(`
+      require('./grader/sandbox-process.js').lockSignals();
+      const tried = [];
+      for (const name of ['kill', '_kill']) {
+        try { process[name](process.ppid, 0); tried.push(name + ' allowed'); } catch (e) { tried.push(name + ' refused'); }
+      }
+      try { process.kill = () => true; } catch {}
+      try { Object.defineProperty(process, 'kill', { value: () => true }); tried.push('redefined'); } catch { tried.push('kept'); }
+      tried.push(String(process.kill(process.pid, 0)));
+      console.log(tried.join(', '));
+    `);
+    expect(out).to.equal('kill refused, _kill refused, kept, true');
+  });
+
+  it('keeps EventEmitter’s emit out of reach once lab 5 code gets net, while emitters still set their own properties (red team: a patched emit caught process)', () => {
+    const out = inChild(`
+      const { lockNodePrototypes } = require('./grader/node-prototypes.ts');
+      const { EventEmitter } = require('node:events');
+      const emit = EventEmitter.prototype.emit;
+      lockNodePrototypes('emitters');
+      const seen = [];
+      try { EventEmitter.prototype.emit = function () { seen.push(this); }; } catch {}
+      try { Object.defineProperty(EventEmitter.prototype, 'emit', { value: () => 0 }); } catch {}
+      try { EventEmitter.init = () => 0; } catch {}
+      const e = new EventEmitter();
+      e.on('x', () => seen.push('handled'));
+      e.emit('x');
+      e.emit = () => 'own';
+      console.log([EventEmitter.prototype.emit === emit, seen.join('+'), e.emit(), process.stdout.write !== undefined].join(' '));
+    `);
+    expect(out).to.equal('true handled own true');
+  });
+
+  it("in the student host also locks node's stream, socket and server prototypes, and sockets still work", () => {
+    const out = inChild(`
+      const { lockNodePrototypes } = require('./grader/node-prototypes.ts');
+      const net = require('node:net');
+      const write = net.Socket.prototype.write;
+      lockNodePrototypes('all');
+      try { net.Socket.prototype.write = () => true; } catch {}
+      const server = net.createServer((s) => s.on('data', (d) => { s.write('echo:' + d); s.end(); }));
+      server.listen(0, '127.0.0.1', () => {
+        const c = net.connect(server.address().port, '127.0.0.1', () => c.write('hi'));
+        let got = '';
+        c.on('data', (d) => (got += d));
+        c.on('end', () => { console.log([net.Socket.prototype.write === write, got].join(' ')); server.close(); });
+      });
+    `);
+    expect(out).to.equal('true echo:hi');
+  });
+});
