@@ -10,8 +10,9 @@ import { encodeCommand, RequestParser, RespError, RespReply } from '../resp';
 import { check, TestFailure } from '../../suite';
 import { EDGE_KEYS, edgeValue } from '../../suite/nemesis/values';
 import { keyedRng, Rng } from '../../world/rng';
-import type { FsyncPolicy } from '../types';
-import { asBytes, Ctx, randomBytes, realTest, showBytes, STRANGE_KEYS } from './common';
+import type { FsyncPolicy, RunningServer, ServerAddress } from '../types';
+import type { RemoteClient } from './remote';
+import { asBytes, Ctx, randomBytes, realTest, showBytes, STRANGE_KEYS, waitFor } from './common';
 import { describe, RawClient, Resources, sleep } from './harness';
 import { within } from '../../suite/within';
 import { checkDamagedLogs, logRecords } from './nemesis-damage';
@@ -1367,6 +1368,175 @@ function drawRound(rng: Rng, round: number): RoundPlan {
   };
 }
 
+/** The keys live at `w` for sure (the probe's `extra` keys among them), and those that may be (expiring just then). */
+function liveKeys(
+  workers: readonly Worker[],
+  extra: readonly string[],
+  w: Window,
+): { sure: Set<string>; maybe: Set<string> } {
+  const sure = new Set<string>(extra);
+  const maybe = new Set<string>();
+  for (const wk of workers)
+    for (const k of wk.keys) {
+      const r = status(wk, k, w);
+      if (r === 'alive') sure.add(k);
+      else if (r === 'either') maybe.add(k);
+    }
+  return { sure, maybe };
+}
+
+/** Creates and deletes `width` keys `rounds` times on `churn`, pipelined a round at a time. */
+async function churnKeys(churn: RawClient, rounds: number, width: number): Promise<void> {
+  for (let i = 0; i < rounds; i++) {
+    for (let j = 0; j < width; j++) churn.send('SET', `churn:${i}:${j}`, 'x');
+    for (let j = 0; j < width; j++) churn.send('DEL', `churn:${i}:${j - 2}`);
+    for (let j = 0; j < 2 * width; j++) await churn.reply('a churn command', 10_000);
+  }
+}
+
+/** A whole SCAN walk with COUNT `count`, checking each reply's shape; returns the keys it saw. */
+async function walkScan(admin: RawClient, count: number, where: string): Promise<Set<string>> {
+  const seen = new Set<string>();
+  let cursor = '0';
+  for (let calls = 0; ; calls++) {
+    check(
+      calls < 2000,
+      `${where}: a SCAN walk (COUNT ${count}) did not end after 2000 calls: it must come back to cursor 0.`,
+    );
+    const got = await admin.call('SCAN', cursor, 'COUNT', count);
+    check(
+      Array.isArray(got) && got.length === 2 && Array.isArray(got[1]),
+      `${where}: SCAN ${cursor} COUNT ${count} replied ${showBytes(got as RespReply)}; expected [cursor, [keys]].`,
+    );
+    const [next, keys] = got as [string, string[]];
+    check(
+      keys.length <= count,
+      `${where}: SCAN ${cursor} COUNT ${count} returned ${keys.length} keys: each call looks at up to COUNT keys.`,
+    );
+    for (const k of keys) seen.add(k);
+    cursor = next;
+    if (cursor === '0') break;
+  }
+  return seen;
+}
+
+/** The walk saw every key alive for its whole window, and none gone before it began. */
+function checkWalkSaw(workers: readonly Worker[], seen: Set<string>, walk: Window, count: number, where: string): void {
+  for (const wk of workers)
+    for (const k of wk.keys) {
+      if (status(wk, k, { s: walk.r, r: walk.r }) === 'alive' && status(wk, k, walk) === 'alive')
+        check(
+          seen.has(k),
+          `${where}: a SCAN walk (COUNT ${count}, while another connection created and deleted keys) never returned ${showBytes(k)}, which existed for the whole walk. A cursor must survive deletions: number the keys as they are created and let the cursor be the number to go on from.`,
+        );
+      if (status(wk, k, walk) === 'gone')
+        check(
+          !seen.has(k),
+          `${where}: a SCAN walk returned ${showBytes(k)}, which was deleted or had expired before the walk began.`,
+        );
+    }
+}
+
+/**
+ * SCAN while another connection creates and deletes keys: every key present for the whole walk is returned. The
+ * churn is sometimes heavy (hundreds of keys created and deleted), so that a store that tidies up its deleted keys
+ * does so during the walk.
+ */
+async function scanWalk(
+  admin: RawClient,
+  churn: RawClient,
+  workers: readonly Worker[],
+  rng: Rng,
+  where: string,
+): Promise<void> {
+  const count = rng.between(1, 15);
+  const rounds = rng.chance(0.5) ? 6 : rng.between(10, 40);
+  const width = rng.between(5, 25);
+  const s0 = Date.now();
+  const churning = churnKeys(churn, rounds, width);
+  const seen = await walkScan(admin, count, where);
+  const walk = { s: s0, r: Date.now() };
+  await churning;
+  checkWalkSaw(workers, seen, walk, count, where);
+  for (let i = 0; i < rounds; i++) churn.send('DEL', ...Array.from({ length: width }, (_, j) => `churn:${i}:${j}`));
+  for (let i = 0; i < rounds; i++) await churn.reply('DEL churn', 10_000);
+}
+
+/** DBSIZE and KEYS agree with the model (keys whose deadline falls inside the window may be either way). */
+async function keysAndSize(
+  admin: RawClient,
+  workers: readonly Worker[],
+  extra: readonly string[],
+  rng: Rng,
+  where: string,
+): Promise<void> {
+  const s1 = Date.now();
+  const size = await admin.call('DBSIZE');
+  const keys = await admin.call('KEYS', '*');
+  const w = { s: s1, r: Date.now() };
+  const { sure, maybe } = liveKeys(workers, extra, w);
+  check(
+    typeof size === 'number' && size >= sure.size && size <= sure.size + maybe.size,
+    `${where}: DBSIZE replied ${showBytes(size)}; the clients' writes leave ${sure.size} live keys${maybe.size ? ` (and ${maybe.size} expiring just now)` : ''}. ` +
+      'Expired keys must not be counted, deleted keys must be gone, and every SET, DEL, EXPIRE <= 0 and FLUSHDB counted exactly once.',
+  );
+  const listed = new Set(Array.isArray(keys) ? (keys as string[]) : []);
+  const missing = [...sure].filter((k) => !listed.has(k));
+  const unwanted = [...listed].filter((k) => !sure.has(k) && !maybe.has(k));
+  check(
+    missing.length === 0 && unwanted.length === 0,
+    `${where}: KEYS * ${missing.length ? `left out ${missing.length} live key(s), e.g. ${missing.slice(0, 3).map(showBytes).join(', ')}` : ''}${missing.length && unwanted.length ? ' and ' : ''}${unwanted.length ? `listed ${unwanted.length} key(s) that are deleted or expired, e.g. ${unwanted.slice(0, 3).map(showBytes).join(', ')}` : ''}.`,
+  );
+  await keysPatternCheck(admin, workers, extra, rng, where);
+}
+
+/** KEYS w<id>:* for a worker drawn from `rng` lists its live keys that match, and no others. */
+async function keysPatternCheck(
+  admin: RawClient,
+  workers: readonly Worker[],
+  extra: readonly string[],
+  rng: Rng,
+  where: string,
+): Promise<void> {
+  const wk = rng.pick(workers);
+  const pattern = `w${wk.id}:*`;
+  const some = await admin.call('KEYS', pattern);
+  const w2 = { s: Date.now(), r: Date.now() };
+  const want = [...liveKeys(workers, extra, w2).sure].filter((k) => globMatch(pattern, k));
+  const got = new Set(Array.isArray(some) ? (some as string[]) : []);
+  check(
+    want.every((k) => got.has(k)) && [...got].every((k) => globMatch(pattern, k)),
+    `${where}: KEYS ${pattern} replied ${got.size} keys; expected the ${want.length} live keys that match the pattern (globMatch), and no others.`,
+  );
+}
+
+/** FLUSHDB now and then (and a malformed one, which changes nothing); `flushed` is called after an acknowledged one. */
+async function flushNowAndThen(
+  admin: RawClient,
+  workers: readonly Worker[],
+  rng: Rng,
+  where: string,
+  probe: Probe,
+  flushed: () => void,
+): Promise<void> {
+  if (rng.chance(0.3)) {
+    const bad = await admin.call('FLUSHDB', 'junk');
+    check(
+      bad instanceof RespError && bad.message.startsWith('ERR syntax error'),
+      `${where}: FLUSHDB junk replied ${showBytes(bad)}; expected ERR syntax error (and nothing flushed).`,
+    );
+  }
+  if (rng.chance(0.5)) {
+    for (const k of workers) k.sent++;
+    probe.base = probe.n;
+    const ok = await admin.call('FLUSHDB');
+    check(ok === 'OK', `${where}: FLUSHDB replied ${showBytes(ok)}; expected OK.`);
+    for (const k of workers) k.flushed();
+    flushed();
+    await infoCheck(admin, workers, where, probe.n - probe.base);
+  }
+}
+
 /**
  * The checks between phases, on a connection of its own, in an order drawn from the seed (each of them may find
  * expired keys the others would have removed first): a SCAN walk while other keys churn; DBSIZE and KEYS; INFO. Then
@@ -1385,130 +1555,15 @@ async function barrier(
   const extra = Array.from({ length: probe.n - probe.base }, (_, i) => `probe:${probe.base + i}`);
   const admin = await res.connect(port, 'latin1');
   const churn = await res.connect(port, 'latin1');
-  const union = (w: Window): { sure: Set<string>; maybe: Set<string> } => {
-    const sure = new Set<string>(extra);
-    const maybe = new Set<string>();
-    for (const wk of workers)
-      for (const k of wk.keys) {
-        const r = status(wk, k, w);
-        if (r === 'alive') sure.add(k);
-        else if (r === 'either') maybe.add(k);
-      }
-    return { sure, maybe };
-  };
-  // SCAN while another connection creates and deletes keys: every key present for the whole walk is returned. The
-  // churn is sometimes heavy (hundreds of keys created and deleted), so that a store that tidies up its deleted keys
-  // does so during the walk.
-  const scanWalk = async (): Promise<void> => {
-    const count = rng.between(1, 15);
-    const rounds = rng.chance(0.5) ? 6 : rng.between(10, 40);
-    const width = rng.between(5, 25);
-    const s0 = Date.now();
-    const churning = (async () => {
-      for (let i = 0; i < rounds; i++) {
-        for (let j = 0; j < width; j++) churn.send('SET', `churn:${i}:${j}`, 'x');
-        for (let j = 0; j < width; j++) churn.send('DEL', `churn:${i}:${j - 2}`);
-        for (let j = 0; j < 2 * width; j++) await churn.reply('a churn command', 10_000);
-      }
-    })();
-    const seen = new Set<string>();
-    let cursor = '0';
-    for (let calls = 0; ; calls++) {
-      check(
-        calls < 2000,
-        `${where}: a SCAN walk (COUNT ${count}) did not end after 2000 calls: it must come back to cursor 0.`,
-      );
-      const got = await admin.call('SCAN', cursor, 'COUNT', count);
-      check(
-        Array.isArray(got) && got.length === 2 && Array.isArray(got[1]),
-        `${where}: SCAN ${cursor} COUNT ${count} replied ${showBytes(got as RespReply)}; expected [cursor, [keys]].`,
-      );
-      const [next, keys] = got as [string, string[]];
-      check(
-        keys.length <= count,
-        `${where}: SCAN ${cursor} COUNT ${count} returned ${keys.length} keys: each call looks at up to COUNT keys.`,
-      );
-      for (const k of keys) seen.add(k);
-      cursor = next;
-      if (cursor === '0') break;
-    }
-    const walk = { s: s0, r: Date.now() };
-    await churning;
-    for (const wk of workers)
-      for (const k of wk.keys) {
-        if (status(wk, k, { s: walk.r, r: walk.r }) === 'alive' && status(wk, k, walk) === 'alive')
-          check(
-            seen.has(k),
-            `${where}: a SCAN walk (COUNT ${count}, while another connection created and deleted keys) never returned ${showBytes(k)}, which existed for the whole walk. A cursor must survive deletions: number the keys as they are created and let the cursor be the number to go on from.`,
-          );
-        if (status(wk, k, walk) === 'gone')
-          check(
-            !seen.has(k),
-            `${where}: a SCAN walk returned ${showBytes(k)}, which was deleted or had expired before the walk began.`,
-          );
-      }
-    for (let i = 0; i < rounds; i++) churn.send('DEL', ...Array.from({ length: width }, (_, j) => `churn:${i}:${j}`));
-    for (let i = 0; i < rounds; i++) await churn.reply('DEL churn', 10_000);
-  };
-  // DBSIZE and KEYS agree with the model (keys whose deadline falls inside the window may be either way).
-  const keysAndSize = async (): Promise<void> => {
-    const s1 = Date.now();
-    const size = await admin.call('DBSIZE');
-    const keys = await admin.call('KEYS', '*');
-    const w = { s: s1, r: Date.now() };
-    const { sure, maybe } = union(w);
-    check(
-      typeof size === 'number' && size >= sure.size && size <= sure.size + maybe.size,
-      `${where}: DBSIZE replied ${showBytes(size)}; the clients' writes leave ${sure.size} live keys${maybe.size ? ` (and ${maybe.size} expiring just now)` : ''}. ` +
-        'Expired keys must not be counted, deleted keys must be gone, and every SET, DEL, EXPIRE <= 0 and FLUSHDB counted exactly once.',
-    );
-    const listed = new Set(Array.isArray(keys) ? (keys as string[]) : []);
-    const missing = [...sure].filter((k) => !listed.has(k));
-    const unwanted = [...listed].filter((k) => !sure.has(k) && !maybe.has(k));
-    check(
-      missing.length === 0 && unwanted.length === 0,
-      `${where}: KEYS * ${missing.length ? `left out ${missing.length} live key(s), e.g. ${missing.slice(0, 3).map(showBytes).join(', ')}` : ''}${missing.length && unwanted.length ? ' and ' : ''}${unwanted.length ? `listed ${unwanted.length} key(s) that are deleted or expired, e.g. ${unwanted.slice(0, 3).map(showBytes).join(', ')}` : ''}.`,
-    );
-    const wk = rng.pick(workers);
-    const pattern = `w${wk.id}:*`;
-    const some = await admin.call('KEYS', pattern);
-    const w2 = { s: Date.now(), r: Date.now() };
-    const want = [...union(w2).sure].filter((k) => globMatch(pattern, k));
-    const got = new Set(Array.isArray(some) ? (some as string[]) : []);
-    check(
-      want.every((k) => got.has(k)) && [...got].every((k) => globMatch(pattern, k)),
-      `${where}: KEYS ${pattern} replied ${got.size} keys; expected the ${want.length} live keys that match the pattern (globMatch), and no others.`,
-    );
-  };
-  const checks = [
-    scanWalk,
-    keysAndSize,
+  const checks = shuffled(rng, [
+    () => scanWalk(admin, churn, workers, rng, where),
+    () => keysAndSize(admin, workers, extra, rng, where),
     () => infoCheck(admin, workers, where, probe.n - probe.base),
     () => expiryCheck(admin, rng, where),
     ...(bounded ? [() => queueBound(res, port, where), () => slowReader(res, port, rng, where)] : []),
-  ];
-  for (let i = checks.length - 1; i > 0; i--) {
-    const j = rng.int(i + 1);
-    [checks[i], checks[j]] = [checks[j], checks[i]];
-  }
+  ]);
   for (const run of checks) await run();
-  // FLUSHDB now and then (and a malformed one, which changes nothing).
-  if (rng.chance(0.3)) {
-    const bad = await admin.call('FLUSHDB', 'junk');
-    check(
-      bad instanceof RespError && bad.message.startsWith('ERR syntax error'),
-      `${where}: FLUSHDB junk replied ${showBytes(bad)}; expected ERR syntax error (and nothing flushed).`,
-    );
-  }
-  if (rng.chance(0.5)) {
-    for (const k of workers) k.sent++;
-    probe.base = probe.n;
-    const ok = await admin.call('FLUSHDB');
-    check(ok === 'OK', `${where}: FLUSHDB replied ${showBytes(ok)}; expected OK.`);
-    for (const k of workers) k.flushed();
-    flushed();
-    await infoCheck(admin, workers, where, probe.n - probe.base);
-  }
+  await flushNowAndThen(admin, workers, rng, where, probe, flushed);
   admin.close();
   churn.close();
 }
@@ -1731,14 +1786,35 @@ async function infoCheck(admin: RawClient, workers: readonly Worker[], where: st
     );
 }
 
-/** One round: a fresh server on a fresh folder, phases of concurrent workloads with checks between, then the crash checks. */
-async function serverRound(res: Resources, ctx: Ctx, round: number): Promise<void> {
+/** A round under way: its plan, its server and workers, the probe's writes and the disk nemesis copying the folder. */
+interface RoundWorld {
+  readonly rng: Rng;
+  readonly plan: RoundPlan;
+  readonly dataDir: string;
+  readonly where: string;
+  /** The phase under way (0, 1, ...). */
+  readonly at: { phase: number };
+  /** Where the round is, for a message. */
+  readonly here: () => string;
+  readonly workers: readonly Worker[];
+  readonly probe: Probe;
+  /** fsync 'always': the probe writes, and acknowledged writes must survive a crash. */
+  readonly always: boolean;
+  readonly probeMark: () => ProbeMark;
+  readonly disk: DiskNemesis;
+  readonly server: RunningServer;
+  /** When the workers began to connect (ms since the epoch). */
+  readonly t0: number;
+}
+
+/** Draws the round's plan and workers, installs the disk nemesis on a fresh folder, starts the server and connects. */
+async function startRound(res: Resources, ctx: Ctx, round: number): Promise<RoundWorld> {
   const rng = keyedRng(ctx.seed, `lab5-nemesis-round-${round}`);
   const plan = drawRound(rng, round);
   const dataDir = res.tempDir();
   const where = `round ${round + 1} (fsync '${plan.fsync}', a snapshot every ${plan.snapshotIntervalMs} ms, sweep every ${plan.sweepIntervalMs} ms, ${plan.workers} connections)`;
-  let phase = 0;
-  const here = () => `${where}, phase ${phase + 1}`;
+  const at = { phase: 0 };
+  const here = (): string => `${where}, phase ${at.phase + 1}`;
   const workers = Array.from(
     { length: plan.workers },
     (_, i) => new Worker(i, workerKeys(rng, i, plan.workers), res, here),
@@ -1771,28 +1847,41 @@ async function serverRound(res: Resources, ctx: Ctx, round: number): Promise<voi
     const probePort = probe.conn.socket.localPort;
     res.defer(watchReplies(server.port, probePort, () => disk.atProbeReply(probe.n)));
   }
-  /** SET probe:<n> one at a time until the workers are done. */
-  const probing = async (done: () => boolean): Promise<void> => {
-    while (always && !done()) {
-      const got = await probe.conn!.call('SET', `probe:${probe.n}`, `p${probe.n}`);
-      check(got === 'OK', `${here()}: SET probe:${probe.n} p${probe.n} replied ${showBytes(got)}; expected OK.`);
-      probe.n++;
-      await sleep(2);
-    }
-  };
-  for (; phase < plan.phases; phase++) {
+  return { rng, plan, dataDir, where, at, here, workers, probe, always, probeMark, disk, server, t0 };
+}
+
+/** SET probe:<n> one at a time until the workers are done. */
+async function probing(rw: RoundWorld, done: () => boolean): Promise<void> {
+  const { probe } = rw;
+  while (rw.always && !done()) {
+    const got = await probe.conn!.call('SET', `probe:${probe.n}`, `p${probe.n}`);
+    check(got === 'OK', `${rw.here()}: SET probe:${probe.n} p${probe.n} replied ${showBytes(got)}; expected OK.`);
+    probe.n++;
+    await sleep(2);
+  }
+}
+
+/** One worker's part of a phase: four steps drawn from `wr`, each a batch, transactions, a QUIT inside MULTI or a pause. */
+async function workerSteps(w: Worker, wr: Rng, port: number): Promise<void> {
+  for (let b = 0; b < 4; b++) {
+    const r = wr.int(10);
+    if (r < 5) await w.batch(wr, wr.between(1, 25));
+    else if (r < 8) await w.transactions(wr, wr.between(1, 3), wr.chance(0.3) ? 150 : 12);
+    else if (r === 8 && wr.chance(0.5)) await w.quitInMulti(wr, port);
+    else await sleep(wr.between(5, 60)); // let short TTLs run out and a snapshot start
+  }
+}
+
+/** The round's phases: the workers at once (and the probe until they are done), then the checks between phases. */
+async function runPhases(res: Resources, ctx: Ctx, round: number, rw: RoundWorld): Promise<void> {
+  const { at, workers, server, disk } = rw;
+  for (; at.phase < rw.plan.phases; at.phase++) {
+    const phase = at.phase;
     let working = workers.length;
     await Promise.all([
-      probing(() => working === 0),
+      probing(rw, () => working === 0),
       ...workers.map(async (w) => {
-        const wr = keyedRng(ctx.seed, `lab5-nemesis-${round}-${phase}-${w.id}`);
-        for (let b = 0; b < 4; b++) {
-          const r = wr.int(10);
-          if (r < 5) await w.batch(wr, wr.between(1, 25));
-          else if (r < 8) await w.transactions(wr, wr.between(1, 3), wr.chance(0.3) ? 150 : 12);
-          else if (r === 8 && wr.chance(0.5)) await w.quitInMulti(wr, server.port);
-          else await sleep(wr.between(5, 60)); // let short TTLs run out and a snapshot start
-        }
+        await workerSteps(w, keyedRng(ctx.seed, `lab5-nemesis-${round}-${phase}-${w.id}`), server.port);
         working--;
       }),
     ]);
@@ -1800,47 +1889,64 @@ async function serverRound(res: Resources, ctx: Ctx, round: number): Promise<voi
       res,
       server.port,
       workers,
-      rng,
-      here(),
-      probe,
+      rw.rng,
+      rw.here(),
+      rw.probe,
       () => {
-        if (always) disk.copyNow('just after FLUSHDB was acknowledged');
+        if (rw.always) disk.copyNow('just after FLUSHDB was acknowledged');
       },
       round === 0 && phase === 0,
     );
   }
-  // One last write, then at once the copy (kill -9 now) and a clean close: what close() writes must hold it.
+}
+
+/** One last write, then at once the copy (kill -9 now) and a clean close: what close() writes must hold it. Returns when. */
+async function lastWriteThenClose(ctx: Ctx, rw: RoundWorld): Promise<number> {
+  const { rng, workers, disk } = rw;
   const last = workers[rng.int(workers.length)];
   await last.write(['SET', last.keys[rng.int(last.keys.length)], `last:${rng.int(1e6)}`]);
   const t1 = Date.now();
   disk.copyNow('after the last acknowledged reply');
   disk.uninstall();
   ctx.log(
-    `${where}: ${workers.reduce((n, w) => n + w.sent, 0)} commands; disk: ${disk.summary()}; ${disk.points.length} crash copies`,
+    `${rw.where}: ${workers.reduce((n, w) => n + w.sent, 0)} commands; disk: ${disk.summary()}; ${disk.points.length} crash copies`,
   );
   for (const w of workers) w.conn?.close();
-  probe.conn?.close();
-  await server.close();
-  // A record in the middle of the longest log among the copies, damaged: corruption, which must stop the start.
-  const damaged = longestLog(disk.points.map((p) => p.dir));
-  if (damaged !== undefined) {
-    const tried = await checkDamagedLogs(
-      res,
-      damaged,
-      { fsync: plan.fsync, snapshotIntervalMs: 60_000, sweepIntervalMs: 60_000 },
-      keyedRng(ctx.seed, `lab5-nemesis-damage-${round}`),
-      `${where}: a crash copy`,
-    );
-    ctx.log(`${where}: ${tried} damaged copies of a crash copy's log, each refused`);
-  }
-  // Each copy is what kill -9 would have left: restart on it, compare, write once more, restart again.
-  for (const p of disk.points) {
+  rw.probe.conn?.close();
+  await rw.server.close();
+  return t1;
+}
+
+/** A record in the middle of the longest log among the copies, damaged: corruption, which must stop the start. */
+async function checkDamagedCopy(res: Resources, ctx: Ctx, round: number, rw: RoundWorld): Promise<void> {
+  const damaged = longestLog(rw.disk.points.map((p) => p.dir));
+  if (damaged === undefined) return;
+  const tried = await checkDamagedLogs(
+    res,
+    damaged,
+    { fsync: rw.plan.fsync, snapshotIntervalMs: 60_000, sweepIntervalMs: 60_000 },
+    keyedRng(ctx.seed, `lab5-nemesis-damage-${round}`),
+    `${rw.where}: a crash copy`,
+  );
+  ctx.log(`${rw.where}: ${tried} damaged copies of a crash copy's log, each refused`);
+}
+
+/** Each copy is what kill -9 would have left: restart on it, compare, write once more, restart again. */
+async function checkCrashCopies(res: Resources, rw: RoundWorld): Promise<void> {
+  const { plan } = rw;
+  for (const p of rw.disk.points) {
     const bounds = p.marks.map((m) => ({ lo: plan.fsync === 'always' ? m.acked : 0, hi: m.sent }));
-    const what = `${where}: after a crash ${p.what}`;
-    await restartAndCheck(res, p.dir, plan, workers, bounds, what, p.probe);
+    const what = `${rw.where}: after a crash ${p.what}`;
+    await restartAndCheck(res, p.dir, plan, rw.workers, bounds, what, p.probe);
   }
-  // The clean close (above) kept everything. close() writes a final snapshot, and a snapshot in place empties the
-  // log: the snapshot alone (the log removed) holds everything.
+}
+
+/**
+ * The clean close kept everything. close() writes a final snapshot, and a snapshot in place empties the log: the
+ * snapshot alone (the log removed) holds everything, and so does the folder as close() left it.
+ */
+async function checkCleanClose(res: Resources, rw: RoundWorld): Promise<void> {
+  const { dataDir, where, plan, workers } = rw;
   const log = path.join(dataDir, 'appendonly.aof');
   const left = fs.existsSync(log) ? fs.statSync(log).size : 0;
   check(
@@ -1859,12 +1965,22 @@ async function serverRound(res: Resources, ctx: Ctx, round: number): Promise<voi
     workers,
     all,
     `${where}: after close() and a restart from the snapshot alone (appendonly.aof removed)`,
-    probeMark(),
+    rw.probeMark(),
   );
-  await restartAndCheck(res, dataDir, plan, workers, all, `${where}: after close() and a restart`, probeMark());
+  await restartAndCheck(res, dataDir, plan, workers, all, `${where}: after close() and a restart`, rw.probeMark());
+}
+
+/** One round: a fresh server on a fresh folder, phases of concurrent workloads with checks between, then the crash checks. */
+async function serverRound(res: Resources, ctx: Ctx, round: number): Promise<void> {
+  const rw = await startRound(res, ctx, round);
+  await runPhases(res, ctx, round, rw);
+  const t1 = await lastWriteThenClose(ctx, rw);
+  await checkDamagedCopy(res, ctx, round, rw);
+  await checkCrashCopies(res, rw);
+  await checkCleanClose(res, rw);
   const policy = policyOfRound(ctx.seed, round);
-  const fsyncs = await checkPolicyRound(res, policy, keyedRng(ctx.seed, `lab5-nemesis-policy-${round}`), where);
-  ctx.log(`${where}: workload ${t1 - t0} ms, crash checks ${Date.now() - t1} ms; its fsync check: ${fsyncs}`);
+  const fsyncs = await checkPolicyRound(res, policy, keyedRng(ctx.seed, `lab5-nemesis-policy-${round}`), rw.where);
+  ctx.log(`${rw.where}: workload ${t1 - rw.t0} ms, crash checks ${Date.now() - t1} ms; its fsync check: ${fsyncs}`);
 }
 
 /** Of the data folders `dirs`, the one whose appendonly.aof holds the most complete records (undefined: none has any). */
@@ -2110,212 +2226,287 @@ function shuffled<T>(rng: Rng, items: readonly T[]): T[] {
   return out;
 }
 
+/** The client test's options: a short timeout, so that the phases outlast it. */
+const CLIENT_OPTIONS = { timeoutMs: 400, retries: 3, retryDelayMs: 100 };
+
+/** The client test's world: its servers (one a fake), the client under test, and each caller's keys with the values they may hold. */
+interface ClientWorld {
+  readonly rng: Rng;
+  readonly fake: FlakyServer;
+  readonly dirs: readonly string[];
+  readonly real: RunningServer[];
+  readonly ids: readonly number[];
+  readonly servers: readonly ServerAddress[];
+  readonly sharding: 'ring' | 'modulo';
+  /** When the client retried (ms since the epoch). */
+  readonly retries: number[];
+  readonly client: RemoteClient;
+  readonly where: string;
+  readonly expected: (key: string) => number;
+  readonly callerKeys: readonly string[][];
+  readonly model: Map<string, Possible>;
+  /** Calls that ended in ServerUnavailableError. */
+  failures: number;
+  /** The longest call of the current phase, ms. */
+  slowest: number;
+}
+
+/** Starts the fake and two real servers, draws their ids, the sharding and each caller's keys, and opens the client. */
+async function startClientWorld(res: Resources, ctx: Ctx): Promise<ClientWorld> {
+  const rng = keyedRng(ctx.seed, 'lab5-nemesis-client');
+  const options = CLIENT_OPTIONS;
+  const fake = new FlakyServer(keyedRng(ctx.seed, 'lab5-nemesis-client-faults'), options.timeoutMs);
+  await fake.start(res);
+  const dirs = [res.tempDir(), res.tempDir()];
+  const real = [
+    await res.server({ dataDir: dirs[0], fsync: 'always' }),
+    await res.server({ dataDir: dirs[1], fsync: 'always' }),
+  ];
+  const base = rng.between(1, 50);
+  const ids = [base, base + rng.between(1, 9), base + 10 + rng.between(1, 9)];
+  const servers = [real[0].port, fake.port, real[1].port].map((port, i) => ({ id: ids[i], host: '127.0.0.1', port }));
+  const sharding = rng.chance(0.5) ? ('ring' as const) : ('modulo' as const);
+  const retries: number[] = [];
+  const client = await res.client(servers, { ...options, sharding, onRetry: () => void retries.push(Date.now()) });
+  const where =
+    `(sharding '${sharding}', server ids ${ids.join(', ')}; timeoutMs ${options.timeoutMs}, 3 retries ${options.retryDelayMs} ms apart; ` +
+    `the server with id ${ids[1]} is a fake that, in the fault phase, sends part of a reply and then closes the connection or sends the rest after the timeout)`;
+  const expected = expectedPlacement(ids, sharding);
+  const callerKeys = Array.from({ length: 24 }, (_, c) =>
+    Array.from({ length: 4 }, (_, j) => (j === 3 ? `c${c}:ключ:${rng.int(1000)}` : `c${c}:${j}:${rng.int(1_000_000)}`)),
+  );
+  const model = new Map<string, Possible>(callerKeys.flat().map((k) => [k, new Set([null])]));
+  const world = { rng, fake, dirs, real, ids, servers, sharding, retries, client, where, expected, callerKeys, model };
+  return { ...world, failures: 0, slowest: 0 };
+}
+
+/** Each caller's keys are on the server the handout's placement names (indexFor). */
+async function checkCallerPlacement(w: ClientWorld): Promise<void> {
+  for (const k of w.callerKeys.flat()) {
+    const want = w.expected(k);
+    const got = await w.client.indexFor(k);
+    check(
+      got === want,
+      `indexFor(${JSON.stringify(k)}) is ${got}; the handout's ${w.sharding === 'ring' ? 'ring (points at md5("server-<id>#<i>"), the first point at or after the key, wrapping around)' : 'md5(key) mod n'} puts it on server index ${want} ${w.where}.`,
+    );
+  }
+}
+
+/** Placement under both rules on many keys, and the ring over ids two of which tie on a point, given in either order. */
+async function checkPlacementRules(res: Resources, w: ClientWorld): Promise<void> {
+  const { rng, servers, client } = w;
+  // Placement under both rules (whichever this run's client uses), on many keys: keys past the ring's last point,
+  // keys at the very positions of ring points (their names are the points' texts), edge keys.
+  const manyKeys = [
+    ...EDGE_KEYS,
+    ...STRANGE_KEYS,
+    ...w.ids.flatMap((id) => [0, 1, 79, 158, 159].map((i) => `server-${id}#${i}`)),
+    ...Array.from({ length: 3000 }, (_, i) => `k${i}:${rng.int(1e9)}`),
+  ];
+  // Then the ring over ids two of which have a point at the same position (a tie: the lower id owns it), given in
+  // an order drawn from the seed and in the reverse order, with keys named exactly like the tied points.
+  const [a, ia, b, ib] = rng.pick(TIED_POINTS);
+  const tiedIds = shuffled(rng, [...new Set([a, b, rng.between(1, 3000)])]);
+  const tiedServers = tiedIds.map((id) => ({ id, host: '127.0.0.1', port: servers[0].port }));
+  const tiedKeys = [`server-${a}#${ia}`, `server-${b}#${ib}`, ...manyKeys.slice(0, 500)];
+  for (const [rule, list, keys] of [
+    ['ring', servers, manyKeys],
+    ['modulo', servers, manyKeys],
+    ['ring', tiedServers, tiedKeys],
+    ['ring', [...tiedServers].reverse(), tiedKeys],
+  ] as const) {
+    const idList = list.map((s) => s.id);
+    const probe =
+      rule === w.sharding && list === servers ? client : await res.client(list, { ...CLIENT_OPTIONS, sharding: rule });
+    const place = expectedPlacement(idList, rule);
+    const indexes = await Promise.all(keys.map((k) => probe.indexFor(k)));
+    const wrong = keys.filter((k, i) => indexes[i] !== place(k));
+    check(
+      wrong.length === 0,
+      `With sharding '${rule}' and server ids ${idList.join(', ')}${list !== servers ? ` (nodes ${a} and ${b} each have a point at the same position: "server-${a}#${ia}" and "server-${b}#${ib}" start alike; the lower id owns it)` : ''}, indexFor puts ${wrong.length} of ${keys.length} keys on another server than the handout's rule, ` +
+        `e.g. indexFor(${JSON.stringify(wrong[0])}) is ${wrong.length ? indexes[keys.indexOf(wrong[0])] : ''}, expected ${wrong.length ? place(wrong[0]) : ''}. ` +
+        (rule === 'ring'
+          ? 'The ring: 160 points per node at the first 32 bits of md5("server-<id>#<i>") (not the whole digest); a key goes to the first point at or after its own position (a point exactly there counts), wrapping around past the last point; ' +
+            'two nodes on the same point: the lower id first, whatever order the nodes were given in (sort by position, then id); ids are ids, not positions in the list.'
+          : 'md5 mod n: the whole 128-bit digest of the UTF-8 bytes, as a BigInt, modulo the number of servers.'),
+    );
+    if (probe !== client) await probe.close();
+  }
+}
+
+/** Caller `c`'s call `i` in `phase`: a set, get or del of one of its keys, checked against what the key may hold. */
+async function clientCall(w: ClientWorld, phase: ClientPhase, c: number, i: number, r: Rng): Promise<void> {
+  const { client, model, where } = w;
+  const k = r.pick(w.callerKeys[c]);
+  const poss = model.get(k)!;
+  const v = `${phase.name}:${c}:${i}:${r.chance(0.3) ? 'é\u0000' : ''}${r.int(1e6)}`;
+  const op = r.int(3);
+  const t0 = Date.now();
+  try {
+    if (op === 0) {
+      await client.set(k, v);
+      model.set(k, new Set([v]));
+    } else if (op === 1) {
+      const got = await client.get(k);
+      check(
+        poss.has(got),
+        `get(${JSON.stringify(k)}) returned ${JSON.stringify(got)} in the ${phase.name} phase; only this caller writes that key, so it holds ${showPossible(poss)} ${where}. ${MIXUP}`,
+      );
+      model.set(k, new Set([got]));
+    } else {
+      const had = await client.del(k);
+      const fits = had ? [...poss].some((x) => x !== null) : poss.has(null);
+      check(
+        !phase.exact || fits,
+        `del(${JSON.stringify(k)}) returned ${had} in the ${phase.name} phase, but the key held ${showPossible(poss)} ${where}. ${MIXUP}`,
+      );
+      model.set(k, new Set([null]));
+    }
+  } catch (e) {
+    if (!(e instanceof Error) || e.name !== 'ServerUnavailableError' || !phase.faults) throw e;
+    w.failures++;
+    const elapsed = Date.now() - t0;
+    const bound = 4 * (CLIENT_OPTIONS.timeoutMs + CLIENT_OPTIONS.retryDelayMs);
+    check(
+      elapsed < bound + 3000,
+      `A call failed after ${elapsed} ms; with timeoutMs ${CLIENT_OPTIONS.timeoutMs} and 3 retries ${CLIENT_OPTIONS.retryDelayMs} ms apart it should give up after about ${bound} ms at most ${where}.`,
+    );
+    if (op === 0) poss.add(v);
+    if (op === 2) poss.add(null);
+  } finally {
+    w.slowest = Math.max(w.slowest, Date.now() - t0);
+  }
+}
+
+/** Runs a phase: all callers at once, each making its calls one after another, the whole within 30 s. */
+function runClientPhase(w: ClientWorld, ctx: Ctx, phase: ClientPhase): Promise<unknown> {
+  return within(
+    Promise.all(
+      w.callerKeys.map(async (_, c) => {
+        const r = keyedRng(ctx.seed, `lab5-nemesis-client-${phase.name}-${c}`);
+        for (let i = 0; i < phase.ops; i++) {
+          await clientCall(w, phase, c, i, r);
+          if (phase.pauseMs) await sleep(r.between(...phase.pauseMs));
+        }
+      }),
+    ),
+    30_000,
+    () => `the ${phase.name} phase took more than 30000 ms.`,
+  );
+}
+
+/** Healthy servers for longer than the timeout: no call may be retried, unless the machine stalled one past it. */
+async function steadyPhase(w: ClientWorld, ctx: Ctx): Promise<void> {
+  const { timeoutMs } = CLIENT_OPTIONS;
+  // Healthy servers for longer than the timeout: every call is answered at once, so none may be retried, unless
+  // the machine stalled one past the timeout (then a call took that long).
+  w.slowest = 0;
+  await runClientPhase(w, ctx, { name: 'steady', faults: false, exact: true, ops: 8, pauseMs: [30, 110] });
+  check(
+    w.retries.length === 0 || w.slowest >= timeoutMs,
+    `In the steady phase (healthy servers, every reply at once, for more than timeoutMs ${timeoutMs}), the client retried ${w.retries.length} time(s), though no call took ${timeoutMs} ms (the slowest took ${w.slowest} ms) ${w.where}. ` +
+      'A request answered must leave nothing behind: clear its timer when its reply arrives (a timer that fires timeoutMs later fails the connection and the requests then in flight), and keep the connection open between requests.',
+  );
+}
+
+/** The fake breaks replies: each call gets its own answer or ServerUnavailableError. */
+async function faultPhase(w: ClientWorld, ctx: Ctx): Promise<void> {
+  w.fake.faulty = true;
+  await runClientPhase(w, ctx, { name: 'fault', faults: true, exact: false, ops: 6 });
+  w.fake.faulty = false;
+  ctx.log(
+    `fault phase: the fake broke ${w.fake.faults} replies; ${w.failures} calls ended in ServerUnavailableError; ${w.retries.length} retries`,
+  );
+}
+
+/** A real server restarts on its port while the calls go on: they succeed, retried. */
+async function restartPhase(res: Resources, w: ClientWorld, ctx: Ctx): Promise<void> {
+  const { rng, real, servers, dirs } = w;
+  w.retries.length = 0;
+  const restart = async (): Promise<void> => {
+    await sleep(rng.between(5, 40));
+    await real[0].close();
+    await sleep(rng.between(30, 80));
+    real[0] = await res.server({ port: servers[0].port, dataDir: dirs[0], fsync: 'always' });
+  };
+  await Promise.all([runClientPhase(w, ctx, { name: 'restart', faults: false, exact: false, ops: 8 }), restart()]);
+}
+
+/** set with a time to live: the key's server holds it with that TTL. */
+async function checkSetWithTtl(res: Resources, w: ClientWorld): Promise<void> {
+  const { servers, expected } = w;
+  const direct0 = [await res.connect(servers[0].port), undefined, await res.connect(servers[2].port)];
+  for (const k of w.callerKeys
+    .flat()
+    .filter((x) => expected(x) !== 1)
+    .slice(0, 6)) {
+    const ttl = w.rng.between(100, 5000);
+    await w.client.set(k, 'with-ttl', ttl);
+    w.model.set(k, new Set(['with-ttl']));
+    const pttl = await direct0[expected(k)]!.call('PTTL', k);
+    check(
+      typeof pttl === 'number' && pttl > (ttl - 60) * 1000 && pttl <= ttl * 1000,
+      `After set(${JSON.stringify(k)}, "with-ttl", ${ttl}), PTTL on its server replied ${showBytes(pttl as RespReply)}; expected about ${ttl * 1000} ms: ttlSeconds sets the key's time to live (SET key value EX ttlSeconds) ${w.where}.`,
+    );
+  }
+}
+
+/** Every key is on the server its placement names, and holds what the model allows. */
+async function checkKeysInPlace(res: Resources, w: ClientWorld): Promise<void> {
+  const direct = [await res.connect(w.servers[0].port), undefined, await res.connect(w.servers[2].port)];
+  for (const [k, poss] of w.model) {
+    const idx = w.expected(k);
+    const raw = idx === 1 ? w.fake.values.get(asBytes(k)) : await direct[idx]!.call('GET', k);
+    const value = idx === 1 ? (raw === undefined ? null : Buffer.from(raw as string, 'latin1').toString('utf8')) : raw;
+    check(
+      poss.has(value as string | null),
+      `After all calls, ${JSON.stringify(k)} on the server with id ${w.ids[idx]} (where the placement puts it) is ${JSON.stringify(value)}; expected ${showPossible(poss)} ${w.where}.`,
+    );
+  }
+}
+
+/** An error reply is an answer: ServerReplyError at once, with no retry. */
+async function checkErrorReplyNotRetried(w: ClientWorld): Promise<void> {
+  const { retries } = w;
+  retries.length = 0;
+  const k = w.callerKeys.flat().find((x) => w.expected(x) !== 1)!;
+  await w.client.set(k, 'not a number');
+  const t0 = Date.now();
+  const err = await w.client.incr(k).then(
+    () => undefined,
+    (e: unknown) => e,
+  );
+  check(
+    err instanceof Error && err.name === 'ServerReplyError' && retries.length === 0,
+    `incr of a key holding "not a number" ${err instanceof Error ? `threw ${err.name} after ${Date.now() - t0} ms and ${retries.length} retries` : 'did not throw'}; an error reply is an answer: throw ServerReplyError at once, with no retry ${w.where}.`,
+  );
+}
+
+/** ShardedClient.close() closes every connection (the fake sees none left within 2 s). */
+async function checkCloseClosesAll(w: ClientWorld): Promise<void> {
+  void w.client.close();
+  await waitFor(() => w.fake.sockets.size === 0, 2000);
+  check(
+    w.fake.sockets.size === 0,
+    `2 s after ShardedClient.close(), the fake server still had ${w.fake.sockets.size} open connection(s): close() must close every connection.`,
+  );
+}
+
 export const nemesisClient = realTest(
   'TestNemesisClient',
   'callers share one ShardedClient over real servers, one restarting, and a fake that sends half a reply then closes or finishes late: each caller gets its own answer or ServerUnavailableError, keys on their servers (ring ties included), no retry while the servers are healthy',
   async (res, ctx) => {
-    const rng = keyedRng(ctx.seed, 'lab5-nemesis-client');
-    const options = { timeoutMs: 400, retries: 3, retryDelayMs: 100 };
-    const fake = new FlakyServer(keyedRng(ctx.seed, 'lab5-nemesis-client-faults'), options.timeoutMs);
-    await fake.start(res);
-    const dirs = [res.tempDir(), res.tempDir()];
-    const real = [
-      await res.server({ dataDir: dirs[0], fsync: 'always' }),
-      await res.server({ dataDir: dirs[1], fsync: 'always' }),
-    ];
-    const base = rng.between(1, 50);
-    const ids = [base, base + rng.between(1, 9), base + 10 + rng.between(1, 9)];
-    const servers = [real[0].port, fake.port, real[1].port].map((port, i) => ({ id: ids[i], host: '127.0.0.1', port }));
-    const sharding = rng.chance(0.5) ? ('ring' as const) : ('modulo' as const);
-    const retries: number[] = [];
-    const client = await res.client(servers, { ...options, sharding, onRetry: () => void retries.push(Date.now()) });
-    const where =
-      `(sharding '${sharding}', server ids ${ids.join(', ')}; timeoutMs ${options.timeoutMs}, 3 retries ${options.retryDelayMs} ms apart; ` +
-      `the server with id ${ids[1]} is a fake that, in the fault phase, sends part of a reply and then closes the connection or sends the rest after the timeout)`;
-    const expected = expectedPlacement(ids, sharding);
-    const callerKeys = Array.from({ length: 24 }, (_, c) =>
-      Array.from({ length: 4 }, (_, j) =>
-        j === 3 ? `c${c}:ключ:${rng.int(1000)}` : `c${c}:${j}:${rng.int(1_000_000)}`,
-      ),
-    );
-    const model = new Map<string, Possible>(callerKeys.flat().map((k) => [k, new Set([null])]));
-    for (const k of callerKeys.flat()) {
-      const want = expected(k);
-      const got = await client.indexFor(k);
-      check(
-        got === want,
-        `indexFor(${JSON.stringify(k)}) is ${got}; the handout's ${sharding === 'ring' ? 'ring (points at md5("server-<id>#<i>"), the first point at or after the key, wrapping around)' : 'md5(key) mod n'} puts it on server index ${want} ${where}.`,
-      );
-    }
-    // Placement under both rules (whichever this run's client uses), on many keys: keys past the ring's last point,
-    // keys at the very positions of ring points (their names are the points' texts), edge keys.
-    const manyKeys = [
-      ...EDGE_KEYS,
-      ...STRANGE_KEYS,
-      ...ids.flatMap((id) => [0, 1, 79, 158, 159].map((i) => `server-${id}#${i}`)),
-      ...Array.from({ length: 3000 }, (_, i) => `k${i}:${rng.int(1e9)}`),
-    ];
-    // Then the ring over ids two of which have a point at the same position (a tie: the lower id owns it), given in
-    // an order drawn from the seed and in the reverse order, with keys named exactly like the tied points.
-    const [a, ia, b, ib] = rng.pick(TIED_POINTS);
-    const tiedIds = shuffled(rng, [...new Set([a, b, rng.between(1, 3000)])]);
-    const tiedServers = tiedIds.map((id) => ({ id, host: '127.0.0.1', port: servers[0].port }));
-    const tiedKeys = [`server-${a}#${ia}`, `server-${b}#${ib}`, ...manyKeys.slice(0, 500)];
-    for (const [rule, list, keys] of [
-      ['ring', servers, manyKeys],
-      ['modulo', servers, manyKeys],
-      ['ring', tiedServers, tiedKeys],
-      ['ring', [...tiedServers].reverse(), tiedKeys],
-    ] as const) {
-      const idList = list.map((s) => s.id);
-      const probe =
-        rule === sharding && list === servers ? client : await res.client(list, { ...options, sharding: rule });
-      const place = expectedPlacement(idList, rule);
-      const indexes = await Promise.all(keys.map((k) => probe.indexFor(k)));
-      const wrong = keys.filter((k, i) => indexes[i] !== place(k));
-      check(
-        wrong.length === 0,
-        `With sharding '${rule}' and server ids ${idList.join(', ')}${list !== servers ? ` (nodes ${a} and ${b} each have a point at the same position: "server-${a}#${ia}" and "server-${b}#${ib}" start alike; the lower id owns it)` : ''}, indexFor puts ${wrong.length} of ${keys.length} keys on another server than the handout's rule, ` +
-          `e.g. indexFor(${JSON.stringify(wrong[0])}) is ${wrong.length ? indexes[keys.indexOf(wrong[0])] : ''}, expected ${wrong.length ? place(wrong[0]) : ''}. ` +
-          (rule === 'ring'
-            ? 'The ring: 160 points per node at the first 32 bits of md5("server-<id>#<i>") (not the whole digest); a key goes to the first point at or after its own position (a point exactly there counts), wrapping around past the last point; ' +
-              'two nodes on the same point: the lower id first, whatever order the nodes were given in (sort by position, then id); ids are ids, not positions in the list.'
-            : 'md5 mod n: the whole 128-bit digest of the UTF-8 bytes, as a BigInt, modulo the number of servers.'),
-      );
-      if (probe !== client) await probe.close();
-    }
-    let failures = 0;
-    /** The longest call of the current phase, ms. */
-    let slowest = 0;
-    const call = async (phase: ClientPhase, c: number, i: number, r: Rng): Promise<void> => {
-      const k = r.pick(callerKeys[c]);
-      const poss = model.get(k)!;
-      const v = `${phase.name}:${c}:${i}:${r.chance(0.3) ? 'é\u0000' : ''}${r.int(1e6)}`;
-      const op = r.int(3);
-      const t0 = Date.now();
-      try {
-        if (op === 0) {
-          await client.set(k, v);
-          model.set(k, new Set([v]));
-        } else if (op === 1) {
-          const got = await client.get(k);
-          check(
-            poss.has(got),
-            `get(${JSON.stringify(k)}) returned ${JSON.stringify(got)} in the ${phase.name} phase; only this caller writes that key, so it holds ${showPossible(poss)} ${where}. ${MIXUP}`,
-          );
-          model.set(k, new Set([got]));
-        } else {
-          const had = await client.del(k);
-          const fits = had ? [...poss].some((x) => x !== null) : poss.has(null);
-          check(
-            !phase.exact || fits,
-            `del(${JSON.stringify(k)}) returned ${had} in the ${phase.name} phase, but the key held ${showPossible(poss)} ${where}. ${MIXUP}`,
-          );
-          model.set(k, new Set([null]));
-        }
-      } catch (e) {
-        if (!(e instanceof Error) || e.name !== 'ServerUnavailableError' || !phase.faults) throw e;
-        failures++;
-        const elapsed = Date.now() - t0;
-        const bound = 4 * (options.timeoutMs + options.retryDelayMs);
-        check(
-          elapsed < bound + 3000,
-          `A call failed after ${elapsed} ms; with timeoutMs ${options.timeoutMs} and 3 retries ${options.retryDelayMs} ms apart it should give up after about ${bound} ms at most ${where}.`,
-        );
-        if (op === 0) poss.add(v);
-        if (op === 2) poss.add(null);
-      } finally {
-        slowest = Math.max(slowest, Date.now() - t0);
-      }
-    };
-    const run = (phase: ClientPhase): Promise<unknown> =>
-      within(
-        Promise.all(
-          callerKeys.map(async (_, c) => {
-            const r = keyedRng(ctx.seed, `lab5-nemesis-client-${phase.name}-${c}`);
-            for (let i = 0; i < phase.ops; i++) {
-              await call(phase, c, i, r);
-              if (phase.pauseMs) await sleep(r.between(...phase.pauseMs));
-            }
-          }),
-        ),
-        30_000,
-        () => `the ${phase.name} phase took more than 30000 ms.`,
-      );
-    // Healthy servers for longer than the timeout: every call is answered at once, so none may be retried, unless
-    // the machine stalled one past the timeout (then a call took that long).
-    slowest = 0;
-    await run({ name: 'steady', faults: false, exact: true, ops: 8, pauseMs: [30, 110] });
-    check(
-      retries.length === 0 || slowest >= options.timeoutMs,
-      `In the steady phase (healthy servers, every reply at once, for more than timeoutMs ${options.timeoutMs}), the client retried ${retries.length} time(s), though no call took ${options.timeoutMs} ms (the slowest took ${slowest} ms) ${where}. ` +
-        'A request answered must leave nothing behind: clear its timer when its reply arrives (a timer that fires timeoutMs later fails the connection and the requests then in flight), and keep the connection open between requests.',
-    );
-    fake.faulty = true;
-    await run({ name: 'fault', faults: true, exact: false, ops: 6 });
-    fake.faulty = false;
-    ctx.log(
-      `fault phase: the fake broke ${fake.faults} replies; ${failures} calls ended in ServerUnavailableError; ${retries.length} retries`,
-    );
-    // A real server restarts on its port while the calls go on: they succeed, retried.
-    retries.length = 0;
-    const restart = async (): Promise<void> => {
-      await sleep(rng.between(5, 40));
-      await real[0].close();
-      await sleep(rng.between(30, 80));
-      real[0] = await res.server({ port: servers[0].port, dataDir: dirs[0], fsync: 'always' });
-    };
-    await Promise.all([run({ name: 'restart', faults: false, exact: false, ops: 8 }), restart()]);
-    const gaps = retries.slice(1).map((t, i) => t - retries[i]);
-    void gaps;
-    await run({ name: 'heal', faults: false, exact: true, ops: 6 });
-    // set with a time to live: the key's server holds it with that TTL.
-    const direct0 = [await res.connect(servers[0].port), undefined, await res.connect(servers[2].port)];
-    for (const k of callerKeys
-      .flat()
-      .filter((x) => expected(x) !== 1)
-      .slice(0, 6)) {
-      const ttl = rng.between(100, 5000);
-      await client.set(k, 'with-ttl', ttl);
-      model.set(k, new Set(['with-ttl']));
-      const pttl = await direct0[expected(k)]!.call('PTTL', k);
-      check(
-        typeof pttl === 'number' && pttl > (ttl - 60) * 1000 && pttl <= ttl * 1000,
-        `After set(${JSON.stringify(k)}, "with-ttl", ${ttl}), PTTL on its server replied ${showBytes(pttl as RespReply)}; expected about ${ttl * 1000} ms: ttlSeconds sets the key's time to live (SET key value EX ttlSeconds) ${where}.`,
-      );
-    }
-    // Every key is on the server its placement names, and holds what the model allows.
-    const direct = [await res.connect(servers[0].port), undefined, await res.connect(servers[2].port)];
-    for (const [k, poss] of model) {
-      const idx = expected(k);
-      const raw = idx === 1 ? fake.values.get(asBytes(k)) : await direct[idx]!.call('GET', k);
-      const value =
-        idx === 1 ? (raw === undefined ? null : Buffer.from(raw as string, 'latin1').toString('utf8')) : raw;
-      check(
-        poss.has(value as string | null),
-        `After all calls, ${JSON.stringify(k)} on the server with id ${ids[idx]} (where the placement puts it) is ${JSON.stringify(value)}; expected ${showPossible(poss)} ${where}.`,
-      );
-    }
-    // An error reply is an answer: at once, with no retry.
-    retries.length = 0;
-    const k = callerKeys.flat().find((x) => expected(x) !== 1)!;
-    await client.set(k, 'not a number');
-    const t0 = Date.now();
-    const err = await client.incr(k).then(
-      () => undefined,
-      (e: unknown) => e,
-    );
-    check(
-      err instanceof Error && err.name === 'ServerReplyError' && retries.length === 0,
-      `incr of a key holding "not a number" ${err instanceof Error ? `threw ${err.name} after ${Date.now() - t0} ms and ${retries.length} retries` : 'did not throw'}; an error reply is an answer: throw ServerReplyError at once, with no retry ${where}.`,
-    );
-    client.close();
-    const t1 = Date.now();
-    while (fake.sockets.size > 0 && Date.now() - t1 < 2000) await sleep(20);
-    check(
-      fake.sockets.size === 0,
-      `2 s after ShardedClient.close(), the fake server still had ${fake.sockets.size} open connection(s): close() must close every connection.`,
-    );
+    const world = await startClientWorld(res, ctx);
+    await checkCallerPlacement(world);
+    await checkPlacementRules(res, world);
+    await steadyPhase(world, ctx);
+    await faultPhase(world, ctx);
+    await restartPhase(res, world, ctx);
+    await runClientPhase(world, ctx, { name: 'heal', faults: false, exact: true, ops: 6 });
+    await checkSetWithTtl(res, world);
+    await checkKeysInPlace(res, world);
+    await checkErrorReplyNotRetried(world);
+    await checkCloseClosesAll(world);
   },
 );
 

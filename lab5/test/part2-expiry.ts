@@ -3,7 +3,8 @@ import { parseStats } from '../info';
 import { collectGarbage } from '../../suite/memory';
 import { TestFailure, check } from '../../suite';
 import { explainDifference, firstDifference, loadCorpus, runSequence } from './redis-corpus';
-import { same, show, sleep } from './harness';
+import { RawClient, Resources, same, show, sleep } from './harness';
+import type { Rng } from '../../world/rng';
 import { within } from '../../suite/within';
 import {
   realTest,
@@ -31,112 +32,147 @@ function bytesDiffer(want: Buffer, got: Buffer | null): string {
     : `the first ${n} bytes agree, but ${sizes}`;
 }
 
+/** The keys TestTTL reads: some that will expire untouched, one with 100 s to live, a plain one. Returns when short and long were set. */
+async function setTtlKeys(c: RawClient): Promise<{ t0: number; tLong: number }> {
+  // Keys that have expired, but that no sweep has removed yet, by the time the other commands touch them.
+  for (const key of ['gone-del', 'gone-expire']) await c.expect(['SET', key, 'v', 'PX', 600], 'OK');
+  await c.expect(['SET', 'gone-incr', '41', 'PX', 600], 'OK');
+  await c.expect(['SET', 'unseen', 'v', 'PX', 600], 'OK'); // never touched again: only KEYS meets it
+  const t0 = Date.now();
+  await c.expect(['SET', 'short', 'v', 'PX', 600], 'OK');
+  const tLong = Date.now();
+  await c.expect(['SET', 'long', 'v', 'EX', 100], 'OK');
+  await c.expect(['SET', 'plain', 'v'], 'OK');
+  await c.expect(['SET', 'short2', 'v'], 'OK');
+  await c.expect(['PEXPIRE', 'short2', 600], 1, 'PEXPIRE on an existing key');
+  return { t0, tLong };
+}
+
+/** Right after the writes: short is alive, TTL and PTTL of long, a plain key and a missing one. */
+async function checkFreshTtls(c: RawClient, t0: number, tLong: number): Promise<void> {
+  const early = await c.call('GET', 'short');
+  if (Date.now() - t0 < 450)
+    check(
+      early === 'v',
+      `GET short right after SET short v PX 600 replied ${show(early)}; the key should live 600 ms.`,
+    );
+  checkTtl(await c.call('PTTL', 'long'), 100, tLong, 'PTTL long (milliseconds left)', 1);
+  checkTtl(await c.call('TTL', 'long'), 100, tLong, 'TTL long');
+  await c.expect(['TTL', 'plain'], -1, 'TTL of a key without expiry is -1');
+  await c.expect(['TTL', 'missing'], -2, 'TTL of a missing key is -2');
+  await c.expect(['PTTL', 'missing'], -2, 'PTTL of a missing key is -2');
+}
+
+/** EXPIRE sets a TTL (1) or finds no key (0); a plain SET removes the TTL; a time in the past deletes the key. */
+async function checkExpire(c: RawClient): Promise<void> {
+  const tPlain = Date.now();
+  await c.expect(['EXPIRE', 'plain', 50], 1, 'EXPIRE on an existing key returns 1');
+  checkTtl(await c.call('TTL', 'plain'), 50, tPlain, 'TTL plain after EXPIRE plain 50');
+  await c.expect(['EXPIRE', 'missing', 50], 0, 'EXPIRE on a missing key returns 0');
+  await c.expect(['SET', 'plain', 'again'], 'OK');
+  await c.expect(['TTL', 'plain'], -1, 'a plain SET removes the old time to live, as in Redis');
+  await c.expect(['SET', 'gone', 'v'], 'OK');
+  await c.expect(['EXPIRE', 'gone', -5], 1, 'EXPIRE with a time in the past deletes the key and returns 1');
+  await c.expect(['GET', 'gone'], null, 'EXPIRE with a negative time deleted the key');
+}
+
+/** Times that are not positive integers are errors; ten years is allowed. */
+async function checkTtlArguments(c: RawClient): Promise<void> {
+  await c.expectError(['SET', 'x', 'v', 'EX', 'soon'], 'ERR', 'EX needs an integer');
+  await c.expectError(
+    ['SET', 'x', 'v', 'EX', '10s'],
+    'ERR value is not an integer',
+    'EX needs an integer: "10s" is not one (parseInt would read 10; check the whole word)',
+  );
+  await c.expectError(['SET', 'x', 'v', 'EX', 0], 'ERR', 'an expire time must be positive');
+  await c.expectError(['EXPIRE', 'long', 'later'], 'ERR', 'EXPIRE needs an integer');
+  await c.expectError(['PEXPIRE', 'long', 'later'], 'ERR', 'PEXPIRE needs an integer');
+  const tDecade = Date.now();
+  await c.expect(['SET', 'decade', 'v', 'EX', 315_360_000], 'OK', 'a time to live of ten years is allowed');
+  checkTtl(
+    await c.call('TTL', 'decade'),
+    315_360_000,
+    tDecade,
+    'TTL decade after SET decade v EX 315360000 (ten years)',
+  );
+}
+
+/** A second later: the short keys are gone for GET, PTTL, EXISTS, DEL, EXPIRE and INCR, though no sweep ran. */
+async function checkExpiredOnAccess(c: RawClient): Promise<void> {
+  await c.expect(['GET', 'short'], null, 'SET ... PX 600 was 1 s ago: the key has expired');
+  await c.expect(['PTTL', 'short2'], -2, 'PEXPIRE short2 600 was 1 s ago: the key has expired');
+  await c.expect(['EXISTS', 'short', 'short2', 'long'], 1, 'only "long" is still alive');
+  await c.expect(
+    ['DEL', 'gone-del'],
+    0,
+    'DEL counts only keys it deleted: "gone-del" was set with PX 600 over 1 s ago and has expired; no sweep has run (sweepIntervalMs is 60 s), so it is still in the server table. An expired key must be gone for every command. Likely cause: the command checks that the key is in the table (values.has(key)) instead of reading it through the lookup that drops expired keys.',
+  );
+  await c.expect(
+    ['EXPIRE', 'gone-expire', 100],
+    0,
+    'EXPIRE of a missing key is 0: "gone-expire" was set with PX 600 over 1 s ago and has expired; no sweep has run (sweepIntervalMs is 60 s), so it is still in the server table. An expired key must be gone for every command. Likely cause: the command checks that the key is in the table (values.has(key)) instead of reading it through the lookup that drops expired keys.',
+  );
+  await c.expect(['GET', 'gone-expire'], null, 'EXPIRE must not bring an expired key back');
+  await c.expect(
+    ['INCR', 'gone-incr'],
+    1,
+    'INCR of a missing key starts from 0: "gone-incr" (value 41) was set with PX 600 over 1 s ago and has expired; no sweep has run (sweepIntervalMs is 60 s), so it is still in the server table. An expired key must be gone for every command. Likely cause: the command checks that the key is in the table (values.has(key)) instead of reading it through the lookup that drops expired keys.',
+  );
+  await c.expect(
+    ['TTL', 'gone-incr'],
+    -1,
+    "INCR of an expired key makes a new key, without the old key's time to live",
+  );
+}
+
+/** KEYS * leaves out the expired keys, the one never touched included; long is still there. */
+async function checkKeysLeavesExpired(c: RawClient): Promise<void> {
+  const keys = await c.call('KEYS', '*');
+  check(
+    Array.isArray(keys) && !keys.includes('short') && !keys.includes('short2') && !keys.includes('unseen'),
+    `KEYS * replied ${show(keys)}; expired keys must not be listed ("unseen", set with PX 600 over 1 s ago and never touched since, ` +
+      'is still in the server table: no sweep has run). Likely cause: KEYS walks the table without first dropping expired keys (sweep first, or skip them).',
+  );
+  await c.expect(['GET', 'long'], 'v', 'a key with 100 s to live is still there');
+}
+
+/** A key that expires untouched, and INFO is the first command to meet it: not counted, and expired_keys counts it. */
+async function checkInfoLeavesExpired(c: RawClient): Promise<void> {
+  await c.expect(['SET', 'unseen2', 'v', 'PX', 50], 'OK');
+  await sleep(150);
+  const info = await c.call('INFO');
+  const stats = typeof info === 'string' ? parseStats(info) : undefined;
+  const size = await c.call('DBSIZE');
+  check(
+    stats?.keys === size,
+    `INFO's keyspace line says keys=${stats?.keys}, and DBSIZE right after it ${show(size)}: INFO counted "unseen2", whose 50 ms had run out ` +
+      '100 ms earlier (untouched since, no sweep ran). An expired key must never be visible, to INFO neither: drop expired keys before counting.',
+  );
+  // Six keys expired and were removed on access (short, short2, gone-del, gone-expire, gone-incr, and unseen when KEYS met
+  // it), and unseen2 when INFO met it; "gone", deleted by EXPIRE with a negative time, may count or not.
+  const expired = stats?.expiredKeys;
+  check(
+    expired === 7 || expired === 8,
+    `INFO says expired_keys:${expired}; expected 7: short, short2, gone-del, gone-expire, gone-incr, unseen and unseen2 expired and were removed when a ` +
+      'command met them (no sweep ran). expired_keys counts keys removed because they expired, on access as well as by the sweep: count in the ' +
+      'lookup that drops an expired key, not only in the sweep.',
+  );
+}
+
 export const ttl = realTest(
   'TestTTL',
   'SET EX/PX, EXPIRE, PEXPIRE, TTL, PTTL; expired keys vanish on access',
   async (res) => {
     const server = await res.server({ sweepIntervalMs: 60_000 }); // no sweep during the test: expiry on access only
     const c = await res.connect(server.port);
-    // Keys that have expired, but that no sweep has removed yet, by the time the other commands touch them.
-    for (const key of ['gone-del', 'gone-expire']) await c.expect(['SET', key, 'v', 'PX', 600], 'OK');
-    await c.expect(['SET', 'gone-incr', '41', 'PX', 600], 'OK');
-    await c.expect(['SET', 'unseen', 'v', 'PX', 600], 'OK'); // never touched again: only KEYS meets it
-    const t0 = Date.now();
-    await c.expect(['SET', 'short', 'v', 'PX', 600], 'OK');
-    const tLong = Date.now();
-    await c.expect(['SET', 'long', 'v', 'EX', 100], 'OK');
-    await c.expect(['SET', 'plain', 'v'], 'OK');
-    await c.expect(['SET', 'short2', 'v'], 'OK');
-    await c.expect(['PEXPIRE', 'short2', 600], 1, 'PEXPIRE on an existing key');
-    const early = await c.call('GET', 'short');
-    if (Date.now() - t0 < 450)
-      check(
-        early === 'v',
-        `GET short right after SET short v PX 600 replied ${show(early)}; the key should live 600 ms.`,
-      );
-    checkTtl(await c.call('PTTL', 'long'), 100, tLong, 'PTTL long (milliseconds left)', 1);
-    checkTtl(await c.call('TTL', 'long'), 100, tLong, 'TTL long');
-    await c.expect(['TTL', 'plain'], -1, 'TTL of a key without expiry is -1');
-    await c.expect(['TTL', 'missing'], -2, 'TTL of a missing key is -2');
-    await c.expect(['PTTL', 'missing'], -2, 'PTTL of a missing key is -2');
-    const tPlain = Date.now();
-    await c.expect(['EXPIRE', 'plain', 50], 1, 'EXPIRE on an existing key returns 1');
-    checkTtl(await c.call('TTL', 'plain'), 50, tPlain, 'TTL plain after EXPIRE plain 50');
-    await c.expect(['EXPIRE', 'missing', 50], 0, 'EXPIRE on a missing key returns 0');
-    await c.expect(['SET', 'plain', 'again'], 'OK');
-    await c.expect(['TTL', 'plain'], -1, 'a plain SET removes the old time to live, as in Redis');
-    await c.expect(['SET', 'gone', 'v'], 'OK');
-    await c.expect(['EXPIRE', 'gone', -5], 1, 'EXPIRE with a time in the past deletes the key and returns 1');
-    await c.expect(['GET', 'gone'], null, 'EXPIRE with a negative time deleted the key');
-    await c.expectError(['SET', 'x', 'v', 'EX', 'soon'], 'ERR', 'EX needs an integer');
-    await c.expectError(
-      ['SET', 'x', 'v', 'EX', '10s'],
-      'ERR value is not an integer',
-      'EX needs an integer: "10s" is not one (parseInt would read 10; check the whole word)',
-    );
-    await c.expectError(['SET', 'x', 'v', 'EX', 0], 'ERR', 'an expire time must be positive');
-    await c.expectError(['EXPIRE', 'long', 'later'], 'ERR', 'EXPIRE needs an integer');
-    await c.expectError(['PEXPIRE', 'long', 'later'], 'ERR', 'PEXPIRE needs an integer');
-    const tDecade = Date.now();
-    await c.expect(['SET', 'decade', 'v', 'EX', 315_360_000], 'OK', 'a time to live of ten years is allowed');
-    checkTtl(
-      await c.call('TTL', 'decade'),
-      315_360_000,
-      tDecade,
-      'TTL decade after SET decade v EX 315360000 (ten years)',
-    );
+    const { t0, tLong } = await setTtlKeys(c);
+    await checkFreshTtls(c, t0, tLong);
+    await checkExpire(c);
+    await checkTtlArguments(c);
     await sleep(Math.max(0, t0 + 1000 - Date.now()));
-    await c.expect(['GET', 'short'], null, 'SET ... PX 600 was 1 s ago: the key has expired');
-    await c.expect(['PTTL', 'short2'], -2, 'PEXPIRE short2 600 was 1 s ago: the key has expired');
-    await c.expect(['EXISTS', 'short', 'short2', 'long'], 1, 'only "long" is still alive');
-    await c.expect(
-      ['DEL', 'gone-del'],
-      0,
-      'DEL counts only keys it deleted: "gone-del" was set with PX 600 over 1 s ago and has expired; no sweep has run (sweepIntervalMs is 60 s), so it is still in the server table. An expired key must be gone for every command. Likely cause: the command checks that the key is in the table (values.has(key)) instead of reading it through the lookup that drops expired keys.',
-    );
-    await c.expect(
-      ['EXPIRE', 'gone-expire', 100],
-      0,
-      'EXPIRE of a missing key is 0: "gone-expire" was set with PX 600 over 1 s ago and has expired; no sweep has run (sweepIntervalMs is 60 s), so it is still in the server table. An expired key must be gone for every command. Likely cause: the command checks that the key is in the table (values.has(key)) instead of reading it through the lookup that drops expired keys.',
-    );
-    await c.expect(['GET', 'gone-expire'], null, 'EXPIRE must not bring an expired key back');
-    await c.expect(
-      ['INCR', 'gone-incr'],
-      1,
-      'INCR of a missing key starts from 0: "gone-incr" (value 41) was set with PX 600 over 1 s ago and has expired; no sweep has run (sweepIntervalMs is 60 s), so it is still in the server table. An expired key must be gone for every command. Likely cause: the command checks that the key is in the table (values.has(key)) instead of reading it through the lookup that drops expired keys.',
-    );
-    await c.expect(
-      ['TTL', 'gone-incr'],
-      -1,
-      "INCR of an expired key makes a new key, without the old key's time to live",
-    );
-    const keys = await c.call('KEYS', '*');
-    check(
-      Array.isArray(keys) && !keys.includes('short') && !keys.includes('short2') && !keys.includes('unseen'),
-      `KEYS * replied ${show(keys)}; expired keys must not be listed ("unseen", set with PX 600 over 1 s ago and never touched since, ` +
-        'is still in the server table: no sweep has run). Likely cause: KEYS walks the table without first dropping expired keys (sweep first, or skip them).',
-    );
-    await c.expect(['GET', 'long'], 'v', 'a key with 100 s to live is still there');
-    // A key that expires untouched, and INFO is the first command to meet it.
-    await c.expect(['SET', 'unseen2', 'v', 'PX', 50], 'OK');
-    await sleep(150);
-    const info = await c.call('INFO');
-    const stats = typeof info === 'string' ? parseStats(info) : undefined;
-    const size = await c.call('DBSIZE');
-    check(
-      stats?.keys === size,
-      `INFO's keyspace line says keys=${stats?.keys}, and DBSIZE right after it ${show(size)}: INFO counted "unseen2", whose 50 ms had run out ` +
-        '100 ms earlier (untouched since, no sweep ran). An expired key must never be visible, to INFO neither: drop expired keys before counting.',
-    );
-    // Six keys expired and were removed on access (short, short2, gone-del, gone-expire, gone-incr, and unseen when KEYS met
-    // it), and unseen2 when INFO met it; "gone", deleted by EXPIRE with a negative time, may count or not.
-    const expired = stats?.expiredKeys;
-    check(
-      expired === 7 || expired === 8,
-      `INFO says expired_keys:${expired}; expected 7: short, short2, gone-del, gone-expire, gone-incr, unseen and unseen2 expired and were removed when a ` +
-        'command met them (no sweep ran). expired_keys counts keys removed because they expired, on access as well as by the sweep: count in the ' +
-        'lookup that drops an expired key, not only in the sweep.',
-    );
+    await checkExpiredOnAccess(c);
+    await checkKeysLeavesExpired(c);
+    await checkInfoLeavesExpired(c);
   },
 );
 
@@ -340,97 +376,125 @@ export const strangeKeys = realTest(
   },
 );
 
+/**
+ * 300 keys that will be deleted during the walk, created first (so that deleting them shifts the positions of all the
+ * others in a Map's order), then 200 keys that exist throughout, then 20 that expire before the walk.
+ */
+async function fillScanStore(c: RawClient, rng: Rng): Promise<{ doomed: string[]; stable: Set<string> }> {
+  const doomed: string[] = [];
+  for (let i = 0; i < 300; i++) doomed.push(`d:${i}:${word(rng, 3)}`);
+  const stable = new Set<string>();
+  for (let i = 0; i < 200; i++) stable.add(`s:${i}:${word(rng, 4)}`);
+  for (const key of [...doomed, ...stable]) c.send('SET', key, 'v');
+  for (let i = 0; i < 500; i++) await c.reply('SET');
+  for (let i = 0; i < 20; i++) await c.expect(['SET', `gone:${i}`, 'v', 'PX', 100], 'OK');
+  await sleep(250);
+  return { doomed, stable };
+}
+
+/** One SCAN cursor COUNT 20 call, its reply's shape checked and no expired key in it; returns [next cursor, keys]. */
+async function scanStep(c: RawClient, cursor: string): Promise<[string, string[]]> {
+  const r = await c.call('SCAN', cursor, 'COUNT', 20);
+  check(
+    Array.isArray(r) && r.length === 2 && typeof r[0] === 'string' && Array.isArray(r[1]),
+    `SCAN ${cursor} COUNT 20 replied ${show(r)}; expected a two-element array: the next cursor (a bulk string) and an array of keys.`,
+  );
+  const [next, keys] = r as [string, string[]];
+  check(
+    keys.length <= 20,
+    `SCAN ${cursor} COUNT 20 returned ${keys.length} keys; at most COUNT keys per call, so that a large store is walked in small steps (the handout's SCAN).`,
+  );
+  check(/^\d+$/.test(next), `SCAN returned the cursor ${show(next)}; expected a non-negative integer.`);
+  for (const k of keys)
+    check(
+      !k.startsWith('gone:'),
+      `SCAN returned ${show(k)}, whose TTL ran out 150 ms earlier: an expired key must never be visible, to SCAN neither.`,
+    );
+  return [next, keys];
+}
+
+/**
+ * Walks COUNT 20 at a time; between calls, deletes 30 of the doomed keys (those already returned first) and adds 3 new
+ * ones. Returns the keys seen and the number of calls.
+ */
+async function scanWhileChanging(c: RawClient, doomed: string[]): Promise<{ seen: Set<string>; calls: number }> {
+  const seen = new Set<string>();
+  let cursor = '0';
+  let calls = 0;
+  do {
+    const [next, keys] = await scanStep(c, cursor);
+    for (const k of keys) seen.add(k);
+    calls++;
+    check(
+      calls <= 200,
+      'SCAN did not return the cursor 0 after 200 calls of COUNT 20 over about 600 keys: the iteration never ends.',
+    );
+    doomed.sort((a, b) => Number(seen.has(b)) - Number(seen.has(a)));
+    const deleting = doomed.splice(0, 30);
+    for (const key of deleting) c.send('DEL', key);
+    for (let i = 0; i < 3; i++) c.send('SET', `new:${calls}:${i}`, 'v');
+    for (let i = 0; i < deleting.length + 3; i++) await c.reply('DEL and SET between SCAN calls');
+    cursor = next;
+  } while (cursor !== '0');
+  return { seen, calls };
+}
+
+/** SCAN ... MATCH s:1?:* returns exactly the stable keys s:10:… to s:19:…; bad cursors and options are errors. */
+async function checkScanMatch(c: RawClient, stable: ReadonlySet<string>): Promise<void> {
+  const matched = new Set<string>();
+  let cursor = '0';
+  do {
+    const [next, keys] = (await c.call('SCAN', cursor, 'MATCH', 's:1?:*', 'COUNT', 50)) as [string, string[]];
+    for (const k of keys) matched.add(k);
+    cursor = next;
+  } while (cursor !== '0');
+  const want = [...stable].filter((k) => /^s:1\d:/.test(k)).sort();
+  check(
+    JSON.stringify([...matched].sort()) === JSON.stringify(want),
+    `SCAN ... MATCH s:1?:* returned ${matched.size} keys; expected the ${want.length} keys s:10:… to s:19:… (MATCH filters with globMatch).`,
+  );
+  await c.expectError(['SCAN', 'abc'], 'ERR invalid cursor', 'a cursor that is not a number');
+  await c.expectError(['SCAN', 0, 'COUNT', 0], 'ERR syntax error', 'COUNT must be at least 1');
+  await c.expectError(['SCAN', 0, 'LIMIT', 5], 'ERR syntax error', 'an unknown option');
+}
+
+/** What ordinary clients do: ioredis's scanStream walks to cursor 0 and finds every stable key. */
+async function checkScanStream(res: Resources, port: number, stable: ReadonlySet<string>): Promise<void> {
+  const redis = ioredisClient(res, port);
+  await within(redis.connect(), 5000, () => `ioredis connecting took more than 5000 ms.`);
+  const streamed = await within(
+    new Promise<string[]>((resolve, reject) => {
+      const out: string[] = [];
+      const stream = redis.scanStream({ match: 's:*', count: 25 });
+      stream.on('data', (keys: string[]) => out.push(...keys));
+      stream.on('end', () => resolve(out));
+      stream.on('error', reject);
+    }),
+    5000,
+    () => `ioredis scanStream({ match: 's:*', count: 25 }) took more than 5000 ms.`,
+  );
+  check(
+    new Set(streamed).size === stable.size,
+    `ioredis scanStream({ match: 's:*' }) found ${new Set(streamed).size} distinct keys; expected ${stable.size}.`,
+  );
+}
+
 export const scan = realTest(
   'TestScan',
   'SCAN walks every key with a cursor, COUNT at a time, while keys come and go; MATCH filters; expired keys are left out',
   async (res, ctx, rng) => {
     const server = await res.server({ sweepIntervalMs: 60_000 });
     const c = await res.connect(server.port, 'latin1');
-    // 300 keys that will be deleted during the walk, created first (so that deleting them shifts the positions of all the
-    // others in a Map's order), then 200 keys that exist throughout, then 20 that expire before the walk.
-    const doomed: string[] = [];
-    for (let i = 0; i < 300; i++) doomed.push(`d:${i}:${word(rng, 3)}`);
-    const stable = new Set<string>();
-    for (let i = 0; i < 200; i++) stable.add(`s:${i}:${word(rng, 4)}`);
-    for (const key of [...doomed, ...stable]) c.send('SET', key, 'v');
-    for (let i = 0; i < 500; i++) await c.reply('SET');
-    for (let i = 0; i < 20; i++) await c.expect(['SET', `gone:${i}`, 'v', 'PX', 100], 'OK');
-    await sleep(250);
-    // Walk COUNT 20 at a time; between calls, delete 30 of the doomed keys (those already returned first) and add 3 new ones.
-    const seen = new Set<string>();
-    let cursor = '0';
-    let calls = 0;
-    do {
-      const r = await c.call('SCAN', cursor, 'COUNT', 20);
-      check(
-        Array.isArray(r) && r.length === 2 && typeof r[0] === 'string' && Array.isArray(r[1]),
-        `SCAN ${cursor} COUNT 20 replied ${show(r)}; expected a two-element array: the next cursor (a bulk string) and an array of keys.`,
-      );
-      const [next, keys] = r as [string, string[]];
-      check(
-        keys.length <= 20,
-        `SCAN ${cursor} COUNT 20 returned ${keys.length} keys; at most COUNT keys per call, so that a large store is walked in small steps (the handout's SCAN).`,
-      );
-      check(/^\d+$/.test(next), `SCAN returned the cursor ${show(next)}; expected a non-negative integer.`);
-      for (const k of keys) {
-        check(
-          !k.startsWith('gone:'),
-          `SCAN returned ${show(k)}, whose TTL ran out 150 ms earlier: an expired key must never be visible, to SCAN neither.`,
-        );
-        seen.add(k);
-      }
-      calls++;
-      check(
-        calls <= 200,
-        'SCAN did not return the cursor 0 after 200 calls of COUNT 20 over about 600 keys: the iteration never ends.',
-      );
-      doomed.sort((a, b) => Number(seen.has(b)) - Number(seen.has(a)));
-      const deleting = doomed.splice(0, 30);
-      for (const key of deleting) c.send('DEL', key);
-      for (let i = 0; i < 3; i++) c.send('SET', `new:${calls}:${i}`, 'v');
-      for (let i = 0; i < deleting.length + 3; i++) await c.reply('DEL and SET between SCAN calls');
-      cursor = next;
-    } while (cursor !== '0');
+    const { doomed, stable } = await fillScanStore(c, rng);
+    const { seen, calls } = await scanWhileChanging(c, doomed);
     const missed = [...stable].filter((k) => !seen.has(k));
     check(
       missed.length === 0,
       `SCAN, walked to cursor 0 while other keys were deleted and added, never returned ${missed.length} of the 200 keys that existed throughout, e.g. ${show(missed[0])}. A cursor must not depend on positions that a deletion shifts (such as an index in the Map's order): the handout's SCAN numbers each key when it is created.`,
     );
     check(calls >= 10, `SCAN walked over 200 keys COUNT 20 at a time in ${calls} calls; expected at least 10.`);
-    // MATCH and the argument errors.
-    const matched = new Set<string>();
-    cursor = '0';
-    do {
-      const [next, keys] = (await c.call('SCAN', cursor, 'MATCH', 's:1?:*', 'COUNT', 50)) as [string, string[]];
-      for (const k of keys) matched.add(k);
-      cursor = next;
-    } while (cursor !== '0');
-    const want = [...stable].filter((k) => /^s:1\d:/.test(k)).sort();
-    check(
-      JSON.stringify([...matched].sort()) === JSON.stringify(want),
-      `SCAN ... MATCH s:1?:* returned ${matched.size} keys; expected the ${want.length} keys s:10:… to s:19:… (MATCH filters with globMatch).`,
-    );
-    await c.expectError(['SCAN', 'abc'], 'ERR invalid cursor', 'a cursor that is not a number');
-    await c.expectError(['SCAN', 0, 'COUNT', 0], 'ERR syntax error', 'COUNT must be at least 1');
-    await c.expectError(['SCAN', 0, 'LIMIT', 5], 'ERR syntax error', 'an unknown option');
-    // What ordinary clients do: ioredis's scanStream walks to cursor 0.
-    const redis = ioredisClient(res, server.port);
-    await within(redis.connect(), 5000, () => `ioredis connecting took more than 5000 ms.`);
-    const streamed = await within(
-      new Promise<string[]>((resolve, reject) => {
-        const out: string[] = [];
-        const stream = redis.scanStream({ match: 's:*', count: 25 });
-        stream.on('data', (keys: string[]) => out.push(...keys));
-        stream.on('end', () => resolve(out));
-        stream.on('error', reject);
-      }),
-      5000,
-      () => `ioredis scanStream({ match: 's:*', count: 25 }) took more than 5000 ms.`,
-    );
-    check(
-      new Set(streamed).size === stable.size,
-      `ioredis scanStream({ match: 's:*' }) found ${new Set(streamed).size} distinct keys; expected ${stable.size}.`,
-    );
+    await checkScanMatch(c, stable);
+    await checkScanStream(res, server.port, stable);
   },
 );
 

@@ -6,7 +6,7 @@ import { encodeCommand, RequestParser } from '../resp';
 import { TestFailure, check } from '../../suite';
 import { Rng } from '../../world/rng';
 import type { RunningServer } from '../types';
-import { folderBytes, RawClient, Resources, same, show, sleep } from './harness';
+import { CrashCopies, folderBytes, RawClient, Resources, same, show, sleep } from './harness';
 import { checkAlways, checkEverysec, checkNo, type Write } from './fsync-checks';
 import {
   realTest,
@@ -321,6 +321,87 @@ export const crashStrangeData = realTest(
   },
 );
 
+/**
+ * TestCrashExpiry's history: TTLs set by EXPIRE, kept by INCR, cleared by SET and DEL, a FLUSHDB, keys deleted by a
+ * deadline in the past, and "due" with 300 ms to live. Returns the latest possible deadline of "expiring" and when INCR ran.
+ */
+async function writeExpiryHistory(c: RawClient): Promise<{ expiringDeadline: number; tCounter: number }> {
+  await c.expect(['SET', 'flushed', 'v', 'EX', 100], 'OK');
+  await c.expect(['FLUSHDB'], 'OK', 'FLUSHDB');
+  await c.expect(['SET', 'expiring', 'v'], 'OK');
+  await c.expect(['EXPIRE', 'expiring', 10], 1, 'EXPIRE on an existing key');
+  const expiringDeadline = Date.now() + 10_000; // the server's deadline is no later than this
+  await c.expect(['SET', 'counter', '10', 'EX', 100], 'OK');
+  const tCounter = Date.now();
+  await c.expect(['INCR', 'counter'], 11, 'INCR');
+  await c.expect(['SET', 'reborn', 'old', 'EX', 100], 'OK');
+  await c.expect(['DEL', 'reborn'], 1, 'reborn exists');
+  await c.expect(['SET', 'reborn', 'new'], 'OK');
+  await c.expect(['SET', 'cleared', 'v', 'EX', 100], 'OK');
+  await c.expect(['SET', 'cleared', 'v2'], 'OK');
+  await c.expect(['SET', 'killed', 'v'], 'OK');
+  await c.expect(['EXPIRE', 'killed', 0], 1, 'EXPIRE with a time <= 0 deletes the key');
+  await c.expect(['SET', 'overdue', 'old'], 'OK');
+  await c.expect(
+    ['SET', 'overdue', 'new', 'EXAT', 1],
+    'OK',
+    'SET with a deadline in the past (the key is gone at once)',
+  );
+  await c.expect(['SET', 'due', 'v', 'PX', 300], 'OK');
+  return { expiringDeadline, tCounter };
+}
+
+/** After a restart (`phase`), every key of the history holds its value and its absolute deadline; the due ones are gone. */
+async function checkExpiryRestored(
+  r: RawClient,
+  phase: string,
+  expiringDeadline: number,
+  tCounter: number,
+): Promise<void> {
+  const sent = Date.now();
+  const left = await r.call('PTTL', 'expiring');
+  check(
+    typeof left === 'number' && left > 0 && left <= expiringDeadline - sent,
+    `${phase}, PTTL expiring replied ${show(left)}; EXPIRE expiring 10 was acknowledged ${sent - (expiringDeadline - 10_000)} ms before, so at most ${expiringDeadline - sent} ms are left. ` +
+      (left === -1
+        ? 'The key lost its TTL: EXPIRE must be logged (as SET key value PXAT <absolute ms>), like every change.'
+        : 'A TTL counted again from the restart means the log or snapshot holds a relative time (EX, PX, EXPIRE); record the absolute deadline (PXAT).'),
+  );
+  await r.expect(['GET', 'expiring'], 'v', `${phase}: "expiring" still has time to live`);
+  await r.expect(['GET', 'counter'], '11', `${phase}: INCR made it 11`);
+  checkTtl(
+    await r.call('TTL', 'counter'),
+    100,
+    tCounter,
+    `${phase}, TTL counter (SET EX 100, then INCR, which keeps the TTL: log the TTL with the new value)`,
+  );
+  await r.expect(['GET', 'reborn'], 'new', `${phase}: reborn was deleted, then set again`);
+  await r.expect(
+    ['TTL', 'reborn'],
+    -1,
+    `${phase}: reborn was deleted (with its TTL) and set again without one; log DEL and a plain SET so that the old TTL cannot come back`,
+  );
+  await r.expect(
+    ['TTL', 'cleared'],
+    -1,
+    `${phase}: a plain SET cleared the TTL of "cleared"; log the SET without PXAT so that replay clears it too`,
+  );
+  await r.expect(['GET', 'killed'], null, `${phase}: EXPIRE killed 0 deleted the key; that deletion must be logged`);
+  await r.expect(
+    ['GET', 'overdue'],
+    null,
+    `${phase}: SET overdue new EXAT 1 (a deadline long past) replaced "old" with a key that is gone at once; log it (a SET with ` +
+      'that PXAT, or a DEL) so that replay does not bring "old" back',
+  );
+  await r.expect(['GET', 'due'], null, `${phase}: "due" had 300 ms to live and expired while the server was down`);
+  await r.expect(
+    ['TTL', 'flushed'],
+    -2,
+    `${phase}: FLUSHDB removed "flushed" (and its TTL) before the crash; log it (FLUSHALL) so that replay removes it too`,
+  );
+  await r.expect(['DBSIZE'], 4, `${phase}: expiring, counter, reborn and cleared are alive`);
+}
+
 export const crashExpiry = realTest(
   'TestCrashExpiry',
   'TTLs set by EXPIRE, kept by INCR, cleared by SET and DEL survive a crash with their absolute deadlines; keys due while down are gone',
@@ -333,28 +414,7 @@ export const crashExpiry = realTest(
       sweepIntervalMs: 60_000,
     });
     const c = await res.connect(running.port);
-    await c.expect(['SET', 'flushed', 'v', 'EX', 100], 'OK');
-    await c.expect(['FLUSHDB'], 'OK', 'FLUSHDB');
-    await c.expect(['SET', 'expiring', 'v'], 'OK');
-    await c.expect(['EXPIRE', 'expiring', 10], 1, 'EXPIRE on an existing key');
-    const expiringDeadline = Date.now() + 10_000; // the server's deadline is no later than this
-    await c.expect(['SET', 'counter', '10', 'EX', 100], 'OK');
-    const tCounter = Date.now();
-    await c.expect(['INCR', 'counter'], 11, 'INCR');
-    await c.expect(['SET', 'reborn', 'old', 'EX', 100], 'OK');
-    await c.expect(['DEL', 'reborn'], 1, 'reborn exists');
-    await c.expect(['SET', 'reborn', 'new'], 'OK');
-    await c.expect(['SET', 'cleared', 'v', 'EX', 100], 'OK');
-    await c.expect(['SET', 'cleared', 'v2'], 'OK');
-    await c.expect(['SET', 'killed', 'v'], 'OK');
-    await c.expect(['EXPIRE', 'killed', 0], 1, 'EXPIRE with a time <= 0 deletes the key');
-    await c.expect(['SET', 'overdue', 'old'], 'OK');
-    await c.expect(
-      ['SET', 'overdue', 'new', 'EXAT', 1],
-      'OK',
-      'SET with a deadline in the past (the key is gone at once)',
-    );
-    await c.expect(['SET', 'due', 'v', 'PX', 300], 'OK');
+    const { expiringDeadline, tCounter } = await writeExpiryHistory(c);
     const tDue = Date.now();
     await sleep(Math.max(0, tDue + 600 - Date.now())); // a deadline restarted from the log would now be 600 ms too late
     const dataDir = crashCopy(res, liveDir); // kill -9 now, after "due" expired unread: a sweep could not have removed it
@@ -365,52 +425,7 @@ export const crashExpiry = realTest(
       'After a clean close and another restart (the snapshot loaded)',
     ]) {
       const r = await res.connect(server.port);
-      const sent = Date.now();
-      const left = await r.call('PTTL', 'expiring');
-      check(
-        typeof left === 'number' && left > 0 && left <= expiringDeadline - sent,
-        `${phase}, PTTL expiring replied ${show(left)}; EXPIRE expiring 10 was acknowledged ${sent - (expiringDeadline - 10_000)} ms before, so at most ${expiringDeadline - sent} ms are left. ` +
-          (left === -1
-            ? 'The key lost its TTL: EXPIRE must be logged (as SET key value PXAT <absolute ms>), like every change.'
-            : 'A TTL counted again from the restart means the log or snapshot holds a relative time (EX, PX, EXPIRE); record the absolute deadline (PXAT).'),
-      );
-      await r.expect(['GET', 'expiring'], 'v', `${phase}: "expiring" still has time to live`);
-      await r.expect(['GET', 'counter'], '11', `${phase}: INCR made it 11`);
-      checkTtl(
-        await r.call('TTL', 'counter'),
-        100,
-        tCounter,
-        `${phase}, TTL counter (SET EX 100, then INCR, which keeps the TTL: log the TTL with the new value)`,
-      );
-      await r.expect(['GET', 'reborn'], 'new', `${phase}: reborn was deleted, then set again`);
-      await r.expect(
-        ['TTL', 'reborn'],
-        -1,
-        `${phase}: reborn was deleted (with its TTL) and set again without one; log DEL and a plain SET so that the old TTL cannot come back`,
-      );
-      await r.expect(
-        ['TTL', 'cleared'],
-        -1,
-        `${phase}: a plain SET cleared the TTL of "cleared"; log the SET without PXAT so that replay clears it too`,
-      );
-      await r.expect(
-        ['GET', 'killed'],
-        null,
-        `${phase}: EXPIRE killed 0 deleted the key; that deletion must be logged`,
-      );
-      await r.expect(
-        ['GET', 'overdue'],
-        null,
-        `${phase}: SET overdue new EXAT 1 (a deadline long past) replaced "old" with a key that is gone at once; log it (a SET with ` +
-          'that PXAT, or a DEL) so that replay does not bring "old" back',
-      );
-      await r.expect(['GET', 'due'], null, `${phase}: "due" had 300 ms to live and expired while the server was down`);
-      await r.expect(
-        ['TTL', 'flushed'],
-        -2,
-        `${phase}: FLUSHDB removed "flushed" (and its TTL) before the crash; log it (FLUSHALL) so that replay removes it too`,
-      );
-      await r.expect(['DBSIZE'], 4, `${phase}: expiring, counter, reborn and cleared are alive`);
+      await checkExpiryRestored(r, phase, expiringDeadline, tCounter);
       r.close();
       await server.close(); // the second round loads the snapshot this close writes
       if (phase.startsWith('After a crash')) server = await res.server(opts);
@@ -441,97 +456,246 @@ const TX_AFTER: ReadonlyArray<[string, string | null]> = [
   ['tx:base', 'kept'],
 ];
 
+/** TestCrashTransaction's server options: every change fsynced, no snapshot and no sweep during the test. */
+const TX_OPTIONS = { fsync: 'always' as const, snapshotIntervalMs: 60_000, sweepIntervalMs: 60_000 };
+
+/** Runs TestCrashTransaction's transaction and checks the log grew; returns the log and where EXEC's records lie in it. */
+async function runLoggedTransaction(c: RawClient, logFile: string): Promise<{ log: Buffer; from: number; to: number }> {
+  const logSize = (): number => (fs.existsSync(logFile) ? fs.statSync(logFile).size : 0);
+  const from = logSize(); // fsync 'always': every acknowledged change is in the log
+  await c.expect(['MULTI'], 'OK');
+  const queued: Array<Array<string | number>> = [
+    ['SET', 'tx:a', 'new'],
+    ['INCR', 'tx:n'],
+    ['DEL', 'tx:gone'],
+    ['SET', 'tx:new', TX_AFTER[3][1]!],
+    ['EXPIRE', 'tx:a', 1000],
+  ];
+  for (const args of queued) await expectBytes(c, args, 'QUEUED', 'inside MULTI');
+  await c.expect(['EXEC'], ['OK', 6, 1, 'OK', 1], 'EXEC runs the five queued commands');
+  const log = fs.readFileSync(logFile);
+  const to = log.length;
+  check(
+    to > from,
+    `EXEC of 5 changes was acknowledged with fsync 'always', but ${logFile} did not grow (${from} bytes before, ${to} after): log EXEC's changes like any others, before replying.`,
+  );
+  return { log, from, to };
+}
+
+/** Every place the crash could cut what EXEC appended: each record's start, a few bytes into it, and the end. */
+function transactionCuts(log: Buffer, from: number, to: number): Set<number> {
+  const cuts = new Set<number>([from, to]);
+  for (const at of recordStarts(log)) if (at > from && at < to) for (const d of [0, 1, 5]) cuts.add(at + d);
+  return cuts;
+}
+
+/** The transaction's keys as a server on `port` holds them, printed. */
+async function transactionKeys(res: Resources, port: number): Promise<string[]> {
+  const r = await res.connect(port, 'latin1');
+  const got: string[] = [];
+  for (const [key] of TX_BEFORE) got.push(showBytes(await callBytes(r, 'GET', key)));
+  r.close();
+  return got;
+}
+
+/** The transaction's keys before it and after it, printed. */
+const TX_SHOWN = {
+  before: TX_BEFORE.map(([, v]) => showBytes(v)),
+  after: TX_AFTER.map(([, v]) => showBytes(v)),
+};
+
+/** The transaction's keys as read, each marked before, after or neither, for a message. */
+function describeTxState(got: string[]): string {
+  const { before, after } = TX_SHOWN;
+  return TX_BEFORE.map(
+    ([key], i) => `${key} = ${got[i]} (${got[i] === before[i] ? 'before' : got[i] === after[i] ? 'after' : 'neither'})`,
+  ).join(', ');
+}
+
+/** A server started on `dir`, or a failure saying a log cut inside a transaction is what a crash leaves. */
+async function startAfterCut(res: Resources, dir: string, where: string): Promise<RunningServer> {
+  try {
+    return await res.server({ dataDir: dir, ...TX_OPTIONS });
+  } catch (err) {
+    if (err instanceof TestFailure) throw err;
+    throw new TestFailure(
+      `After ${where}, startServer rejected: ${String(err)}. A log that ends inside a transaction is what a crash leaves, not damage: ${TRANSACTION_LOG_CAUSES}.`,
+    );
+  }
+}
+
+/** The cut-off part must be gone from the file too: a write after the restart, then another crash, keeps the write. */
+async function checkCutOffDropped(res: Resources, server: RunningServer, dir: string, where: string): Promise<void> {
+  const r = await res.connect(server.port);
+  await r.expect(['SET', 'tx:later', 'v'], 'OK');
+  r.close();
+  const again = crashCopy(res, dir);
+  await server.close();
+  const third = await res.server({ dataDir: again, ...TX_OPTIONS });
+  const r3 = await res.connect(third.port);
+  await r3.expect(
+    ['GET', 'tx:later'],
+    'v',
+    `After ${where}, a restart, a SET acknowledged with fsync 'always', and a second crash, the SET was lost: the records of a transaction without EXEC must be cut off the log when loading, or what follows them is taken as part of that transaction. ${TRANSACTION_LOG_CAUSES}`,
+  );
+  r3.close();
+  await third.close();
+}
+
+/** A crash copy of `liveDir` with its log cut at `cut`: it restarts to all of the transaction or none. Returns the restarts. */
+async function checkTransactionCut(
+  res: Resources,
+  liveDir: string,
+  cut: number,
+  from: number,
+  to: number,
+): Promise<number> {
+  const { before, after } = TX_SHOWN;
+  const dir = crashCopy(res, liveDir);
+  fs.truncateSync(path.join(dir, 'appendonly.aof'), cut);
+  const where = `a crash that cut the log at byte ${cut} (the transaction's records are bytes ${from} to ${to})`;
+  const server = await startAfterCut(res, dir, where);
+  const got = await transactionKeys(res, server.port);
+  const whole = cut === to ? after : cut === from ? before : undefined;
+  check(
+    whole === undefined ? same(got, before) || same(got, after) : same(got, whole),
+    `After ${where}, the restarted server holds ${describeTxState(got)}; expected ${whole === after ? 'every change of the acknowledged transaction' : whole === before ? 'the state before the transaction' : 'all of the transaction or none of it'}. ${TRANSACTION_LOG_CAUSES}.`,
+  );
+  if (cut > from && cut < to) {
+    await checkCutOffDropped(res, server, dir, where);
+    return 2;
+  }
+  await server.close();
+  return 1;
+}
+
 export const crashTransaction = realTest(
   'TestCrashTransaction',
   "a crash while EXEC's changes are being logged: after a restart, the transaction is there whole or not at all, wherever the log was cut",
   async (res, ctx) => {
-    const opts = { fsync: 'always' as const, snapshotIntervalMs: 60_000, sweepIntervalMs: 60_000 };
     const liveDir = res.tempDir();
-    const running = await res.server({ dataDir: liveDir, ...opts });
+    const running = await res.server({ dataDir: liveDir, ...TX_OPTIONS });
     const c = await res.connect(running.port, 'latin1');
     for (const [key, value] of TX_BEFORE) if (value !== null) await c.expect(['SET', key, value], 'OK');
-    const logFile = path.join(liveDir, 'appendonly.aof');
-    const logSize = (): number => (fs.existsSync(logFile) ? fs.statSync(logFile).size : 0);
-    const from = logSize(); // fsync 'always': every acknowledged change is in the log
-    await c.expect(['MULTI'], 'OK');
-    const queued: Array<Array<string | number>> = [
-      ['SET', 'tx:a', 'new'],
-      ['INCR', 'tx:n'],
-      ['DEL', 'tx:gone'],
-      ['SET', 'tx:new', TX_AFTER[3][1]!],
-      ['EXPIRE', 'tx:a', 1000],
-    ];
-    for (const args of queued) await expectBytes(c, args, 'QUEUED', 'inside MULTI');
-    await c.expect(['EXEC'], ['OK', 6, 1, 'OK', 1], 'EXEC runs the five queued commands');
-    const log = fs.readFileSync(logFile);
-    const to = log.length;
-    check(
-      to > from,
-      `EXEC of 5 changes was acknowledged with fsync 'always', but ${logFile} did not grow (${from} bytes before, ${to} after): log EXEC's changes like any others, before replying.`,
-    );
-    // Every place the crash could cut what EXEC appended: each record's start, a few bytes into it, and the end.
-    const cuts = new Set<number>([from, to]);
-    for (const at of recordStarts(log)) if (at > from && at < to) for (const d of [0, 1, 5]) cuts.add(at + d);
-    const state = async (port: number): Promise<string[]> => {
-      const r = await res.connect(port, 'latin1');
-      const got: string[] = [];
-      for (const [key] of TX_BEFORE) got.push(showBytes(await callBytes(r, 'GET', key)));
-      r.close();
-      return got;
-    };
-    const before = TX_BEFORE.map(([, v]) => showBytes(v));
-    const after = TX_AFTER.map(([, v]) => showBytes(v));
-    const describeState = (got: string[]): string =>
-      TX_BEFORE.map(
-        ([key], i) =>
-          `${key} = ${got[i]} (${got[i] === before[i] ? 'before' : got[i] === after[i] ? 'after' : 'neither'})`,
-      ).join(', ');
+    const { log, from, to } = await runLoggedTransaction(c, path.join(liveDir, 'appendonly.aof'));
+    const cuts = transactionCuts(log, from, to);
     let restarts = 0;
-    for (const cut of [...cuts].sort((a, b) => a - b)) {
-      const dir = crashCopy(res, liveDir);
-      fs.truncateSync(path.join(dir, 'appendonly.aof'), cut);
-      const where = `a crash that cut the log at byte ${cut} (the transaction's records are bytes ${from} to ${to})`;
-      let server: RunningServer;
-      try {
-        server = await res.server({ dataDir: dir, ...opts });
-      } catch (err) {
-        if (err instanceof TestFailure) throw err;
-        throw new TestFailure(
-          `After ${where}, startServer rejected: ${String(err)}. A log that ends inside a transaction is what a crash leaves, not damage: ${TRANSACTION_LOG_CAUSES}.`,
-        );
-      }
-      restarts++;
-      const got = await state(server.port);
-      const whole = cut === to ? after : cut === from ? before : undefined;
-      check(
-        whole === undefined ? same(got, before) || same(got, after) : same(got, whole),
-        `After ${where}, the restarted server holds ${describeState(got)}; expected ${whole === after ? 'every change of the acknowledged transaction' : whole === before ? 'the state before the transaction' : 'all of the transaction or none of it'}. ${TRANSACTION_LOG_CAUSES}.`,
-      );
-      if (cut > from && cut < to) {
-        // The cut-off part must be gone from the file too: a write after the restart, then another crash.
-        const r = await res.connect(server.port);
-        await r.expect(['SET', 'tx:later', 'v'], 'OK');
-        r.close();
-        const again = crashCopy(res, dir);
-        await server.close();
-        const third = await res.server({ dataDir: again, ...opts });
-        restarts++;
-        const r3 = await res.connect(third.port);
-        await r3.expect(
-          ['GET', 'tx:later'],
-          'v',
-          `After ${where}, a restart, a SET acknowledged with fsync 'always', and a second crash, the SET was lost: the records of a transaction without EXEC must be cut off the log when loading, or what follows them is taken as part of that transaction. ${TRANSACTION_LOG_CAUSES}`,
-        );
-        r3.close();
-        await third.close();
-      } else await server.close();
-    }
+    for (const cut of [...cuts].sort((a, b) => a - b))
+      restarts += await checkTransactionCut(res, liveDir, cut, from, to);
     ctx.log(`${cuts.size} cuts, ${restarts} restarts`);
   },
 );
 
 /** Keys in TestSnapshotCrash's store before its first snapshot. */
 const SNAPSHOT_KEYS = 2000;
+
+/** SETs `entries`, pipelined, checks each is acknowledged, and records it in `want`. */
+async function setAllKeys(c: RawClient, want: Map<string, string>, entries: Array<[string, string]>): Promise<void> {
+  for (const [k, v] of entries) c.send(Buffer.from('SET'), Buffer.from(k, 'latin1'), Buffer.from(v, 'latin1'));
+  for (const [k, v] of entries) {
+    const got = await c.reply(`SET ${showBytes(k)}`, 10_000);
+    check(same(got, 'OK'), `SET ${showBytes(k)} replied ${showBytes(got)}; expected OK.`);
+    want.set(k, v);
+  }
+}
+
+/** Before the first snapshot: a store of some size, with binary values and a counter; then waits for that snapshot. */
+async function fillBeforeSnapshot(
+  c: RawClient,
+  want: Map<string, string>,
+  rng: Rng,
+  copies: CrashCopies,
+): Promise<void> {
+  await setAllKeys(
+    c,
+    want,
+    Array.from({ length: SNAPSHOT_KEYS }, (_, i): [string, string] => [
+      `big:${i}`,
+      randomBytes(rng, rng.between(20, 200)),
+    ]),
+  );
+  for (let i = 1; i <= 3; i++) await expectBytes(c, ['INCR', 'counter'], i, 'INCR');
+  want.set('counter', '3');
+  const t0 = Date.now();
+  while (copies.snapshotWrites === 0 && Date.now() - t0 < 3000) await sleep(20);
+  check(
+    copies.snapshotWrites > 0,
+    'No file other than appendonly.aof was written in the data folder for 3 s with snapshotIntervalMs 250: a snapshot should be written every 250 ms (see the README). ' +
+      "The test sees writes made through the fs module (fs.writeSync, fs.write, fs.writeFileSync, fs.writeFile, fs.promises.writeFile, a FileHandle's write or writeFile, write streams); a copy of a function taken when your file loads escapes it.",
+  );
+  await sleep(60); // let that snapshot finish: what follows is only in the log
+}
+
+/** After the first snapshot: writes, a deletion, more INCRs (only in the log). */
+async function writeAfterSnapshot(c: RawClient, want: Map<string, string>, rng: Rng): Promise<void> {
+  await setAllKeys(
+    c,
+    want,
+    Array.from({ length: 50 }, (_, i): [string, string] => [asBytes(`после:${i}`), randomBytes(rng, 30)]),
+  );
+  await expectBytes(c, ['DEL', 'big:0'], 1, 'big:0 exists');
+  want.delete('big:0');
+  for (let i = 4; i <= 6; i++) await expectBytes(c, ['INCR', 'counter'], i, 'INCR');
+  want.set('counter', '6');
+}
+
+/** Arms the crash copies and waits for the next snapshot; returns the copies taken, each with its moment. */
+async function interruptSnapshot(copies: CrashCopies): Promise<Array<[string, string]>> {
+  copies.arm();
+  const t1 = Date.now();
+  while ((copies.beforeWrite === undefined || copies.afterRename === undefined) && Date.now() - t1 < 3000)
+    await sleep(20);
+  check(
+    copies.beforeWrite !== undefined,
+    'No snapshot was written within 3 s of the last write, with snapshotIntervalMs 250.',
+  );
+  const moments: Array<[string, string]> = [
+    ['as the snapshot file was being written (before its first byte)', copies.beforeWrite!],
+  ];
+  if (copies.afterRename !== undefined)
+    moments.push(['just after the snapshot was renamed into place', copies.afterRename]);
+  return moments;
+}
+
+/** The server restarted on a crash copy taken at `moment` holds exactly the acknowledged keys. */
+async function checkSnapshotCrashCopy(
+  res: Resources,
+  moment: string,
+  dataDir: string,
+  want: ReadonlyMap<string, string>,
+): Promise<void> {
+  let restarted: RunningServer;
+  try {
+    restarted = await res.server({ dataDir, fsync: 'always', snapshotIntervalMs: 60_000 });
+  } catch (err) {
+    throw new TestFailure(
+      `After a crash ${moment}, the server could not start: ${(err as Error).message}. ` +
+        'Write a snapshot atomically: write a temporary file, fsync it, then rename it over the old snapshot, so that a crash leaves either the old snapshot or the new one, never half of one.',
+    );
+  }
+  const r = await res.connect(restarted.port, 'latin1');
+  const keys = [...want.keys()];
+  for (const k of keys) r.send(Buffer.from('GET'), Buffer.from(k, 'latin1'));
+  const wrong: string[] = [];
+  for (const k of keys) {
+    const got = await r.reply(`GET ${showBytes(k)}`, 10_000);
+    if (got !== want.get(k))
+      wrong.push(
+        `${showBytes(k)} read ${showBytes(got).slice(0, 40)}, expected ${showBytes(want.get(k) ?? null).slice(0, 40)}`,
+      );
+  }
+  check(
+    wrong.length === 0,
+    `After a crash ${moment}, ${wrong.length} of ${want.size} acknowledged keys read back wrong: ${wrong.slice(0, 3).join('; ')}. ` +
+      'Likely causes: the log was emptied before the new snapshot was safely in place (until then, the old snapshot plus the log are the only copy); ' +
+      'log records that change the state again when replayed a second time (log INCR as SET of the result, with PXAT; a crash between the rename and the emptying replays the log over a snapshot that holds it already); ' +
+      'or a snapshot written in place instead of to a temporary file.',
+  );
+  await expectBytes(r, ['GET', 'big:0'], null, `after a crash ${moment}: big:0 was deleted before it`);
+  await expectBytes(r, ['DBSIZE'], want.size, `after a crash ${moment}: exactly the keys acknowledged before it`);
+  r.close();
+  await restarted.close();
+}
 
 export const snapshotCrash = realTest(
   'TestSnapshotCrash',
@@ -547,84 +711,12 @@ export const snapshotCrash = realTest(
     });
     const c = await res.connect(server.port, 'latin1');
     const want = new Map<string, string>();
-    const setAll = async (entries: Array<[string, string]>): Promise<void> => {
-      for (const [k, v] of entries) c.send(Buffer.from('SET'), Buffer.from(k, 'latin1'), Buffer.from(v, 'latin1'));
-      for (const [k, v] of entries) {
-        const got = await c.reply(`SET ${showBytes(k)}`, 10_000);
-        check(same(got, 'OK'), `SET ${showBytes(k)} replied ${showBytes(got)}; expected OK.`);
-        want.set(k, v);
-      }
-    };
-    // Before the first snapshot: a store of some size, with binary values and a counter.
-    await setAll(
-      Array.from({ length: SNAPSHOT_KEYS }, (_, i): [string, string] => [
-        `big:${i}`,
-        randomBytes(rng, rng.between(20, 200)),
-      ]),
-    );
-    for (let i = 1; i <= 3; i++) await expectBytes(c, ['INCR', 'counter'], i, 'INCR');
-    want.set('counter', '3');
-    const t0 = Date.now();
-    while (copies.snapshotWrites === 0 && Date.now() - t0 < 3000) await sleep(20);
-    check(
-      copies.snapshotWrites > 0,
-      'No file other than appendonly.aof was written in the data folder for 3 s with snapshotIntervalMs 250: a snapshot should be written every 250 ms (see the README). ' +
-        "The test sees writes made through the fs module (fs.writeSync, fs.write, fs.writeFileSync, fs.writeFile, fs.promises.writeFile, a FileHandle's write or writeFile, write streams); a copy of a function taken when your file loads escapes it.",
-    );
-    await sleep(60); // let that snapshot finish: what follows is only in the log
+    await fillBeforeSnapshot(c, want, rng, copies);
     // After it: writes, a deletion, more INCRs; then the next snapshot is interrupted.
-    await setAll(Array.from({ length: 50 }, (_, i): [string, string] => [asBytes(`после:${i}`), randomBytes(rng, 30)]));
-    await expectBytes(c, ['DEL', 'big:0'], 1, 'big:0 exists');
-    want.delete('big:0');
-    for (let i = 4; i <= 6; i++) await expectBytes(c, ['INCR', 'counter'], i, 'INCR');
-    want.set('counter', '6');
-    copies.arm();
-    const t1 = Date.now();
-    while ((copies.beforeWrite === undefined || copies.afterRename === undefined) && Date.now() - t1 < 3000)
-      await sleep(20);
-    check(
-      copies.beforeWrite !== undefined,
-      'No snapshot was written within 3 s of the last write, with snapshotIntervalMs 250.',
-    );
-    const moments: Array<[string, string]> = [
-      ['as the snapshot file was being written (before its first byte)', copies.beforeWrite!],
-    ];
-    if (copies.afterRename !== undefined)
-      moments.push(['just after the snapshot was renamed into place', copies.afterRename]);
+    await writeAfterSnapshot(c, want, rng);
+    const moments = await interruptSnapshot(copies);
     ctx.log(`crash copies taken: ${moments.map(([m]) => m).join('; ')}`);
-    for (const [moment, dataDir] of moments) {
-      let restarted: RunningServer;
-      try {
-        restarted = await res.server({ dataDir, fsync: 'always', snapshotIntervalMs: 60_000 });
-      } catch (err) {
-        throw new TestFailure(
-          `After a crash ${moment}, the server could not start: ${(err as Error).message}. ` +
-            'Write a snapshot atomically: write a temporary file, fsync it, then rename it over the old snapshot, so that a crash leaves either the old snapshot or the new one, never half of one.',
-        );
-      }
-      const r = await res.connect(restarted.port, 'latin1');
-      const keys = [...want.keys()];
-      for (const k of keys) r.send(Buffer.from('GET'), Buffer.from(k, 'latin1'));
-      const wrong: string[] = [];
-      for (const k of keys) {
-        const got = await r.reply(`GET ${showBytes(k)}`, 10_000);
-        if (got !== want.get(k))
-          wrong.push(
-            `${showBytes(k)} read ${showBytes(got).slice(0, 40)}, expected ${showBytes(want.get(k) ?? null).slice(0, 40)}`,
-          );
-      }
-      check(
-        wrong.length === 0,
-        `After a crash ${moment}, ${wrong.length} of ${want.size} acknowledged keys read back wrong: ${wrong.slice(0, 3).join('; ')}. ` +
-          'Likely causes: the log was emptied before the new snapshot was safely in place (until then, the old snapshot plus the log are the only copy); ' +
-          'log records that change the state again when replayed a second time (log INCR as SET of the result, with PXAT; a crash between the rename and the emptying replays the log over a snapshot that holds it already); ' +
-          'or a snapshot written in place instead of to a temporary file.',
-      );
-      await expectBytes(r, ['GET', 'big:0'], null, `after a crash ${moment}: big:0 was deleted before it`);
-      await expectBytes(r, ['DBSIZE'], want.size, `after a crash ${moment}: exactly the keys acknowledged before it`);
-      r.close();
-      await restarted.close();
-    }
+    for (const [moment, dataDir] of moments) await checkSnapshotCrashCopy(res, moment, dataDir, want);
   },
   'harness', // its spies must share a process with the server: not yet in a student host
 );
@@ -790,6 +882,79 @@ const SNAPSHOT_STORE_VALUES = 12;
 
 const SNAPSHOT_VALUE_BYTES = 1 << 20;
 
+/** SETs TestSnapshotServes's 12 values of 1 MB, pipelined, each acknowledged. */
+async function fillLargeStore(c: RawClient, rng: Rng): Promise<void> {
+  const value = word(rng, 64).repeat(SNAPSHOT_VALUE_BYTES / 64);
+  for (let i = 0; i < SNAPSHOT_STORE_VALUES; i++) c.send('SET', `large:${i}`, value);
+  for (let i = 0; i < SNAPSHOT_STORE_VALUES; i++)
+    check(same(await c.reply(`SET large:${i} (1 MB)`, 10_000), 'OK'), `SET large:${i} was not acknowledged with OK.`);
+}
+
+/**
+ * At the next snapshot's first write, `p` sends PING and a SET: the PING must be answered before that snapshot's last
+ * write, and the SET acknowledged; then `c` writes once more. Returns the keys written.
+ */
+async function pingDuringSnapshot(watch: CrashCopies, p: RawClient, c: RawClient, round: number): Promise<string[]> {
+  let phase: 'armed' | 'pinged' | 'done' = 'armed';
+  let pongBeforeLastWrite = false;
+  watch.atSnapshotWrite = () => {
+    if (phase === 'armed') {
+      p.send('PING');
+      p.send('SET', `during-snapshot-${round}`, 'written while the snapshot was');
+      phase = 'pinged';
+    } else if (phase === 'pinged') pongBeforeLastWrite ||= p.buffered > 0;
+  };
+  watch.atRename = () => {
+    if (phase === 'pinged') phase = 'done';
+  };
+  check(
+    await waitFor(() => phase === 'done', 5000),
+    `No further snapshot of the 12 MB store was ${phase === 'armed' ? 'started' : 'renamed into place'} within 5 s (snapshotIntervalMs 300).`,
+  );
+  const pong = await p.reply('PING, sent as the snapshot began', 5000);
+  check(same(pong, 'PONG'), `PING, sent as a snapshot began, replied ${show(pong)}; expected PONG.`);
+  check(
+    pongBeforeLastWrite,
+    'A PING sent as the snapshot of a 12 MB store began to be written was answered only after its last piece was written: the snapshot blocked every client for its whole duration ' +
+      '(with Redis-sized stores, seconds). Take a copy of the store (a Map copy is quick: the strings are shared), then write the file in pieces with the event loop free between them ' +
+      "(await a FileHandle's write of each ~1 MB piece, or a write stream), so that commands keep being served; the log keeps the writes made meanwhile.",
+  );
+  const during = await p.reply(`SET during-snapshot-${round}, sent as the snapshot began`, 5000);
+  check(
+    same(during, 'OK'),
+    `SET during-snapshot-${round}, sent as a snapshot began, replied ${show(during)}; expected OK.`,
+  );
+  await c.expect(['SET', `after-snapshot-${round}`, 'v'], 'OK');
+  return [`during-snapshot-${round}`, `after-snapshot-${round}`];
+}
+
+/** The second snapshot is in place and the log cut: kill -9 now; every key written is there after a restart. */
+async function checkWritesSurviveSnapshots(res: Resources, liveDir: string, written: readonly string[]): Promise<void> {
+  const dataDir = crashCopy(res, liveDir);
+  const restarted = await res.server({
+    dataDir,
+    fsync: 'everysec',
+    snapshotIntervalMs: 60_000,
+    sweepIntervalMs: 60_000,
+  });
+  const r = await res.connect(restarted.port);
+  for (const key of written) {
+    const got = await r.call('GET', key);
+    check(
+      typeof got === 'string',
+      `After a crash just after two snapshots, GET ${key} replied ${show(got)}: the acknowledged write made ${key.replace(/-snapshot(-\d)?$/, ' snapshot$1').replace('-', ' ')} was lost. ` +
+        'A write that arrives while the snapshot is written is not in it (the snapshot is of a copy taken before); it is only in the log. ' +
+        'When the snapshot is in place, do not empty the log: drop only the records the snapshot holds (those before the moment of the copy) and keep the rest, ' +
+        'written aside, fsynced and renamed over the log; go on appending to the new log file, and count its size afresh for the next snapshot.',
+    );
+  }
+  await r.expect(
+    ['DBSIZE'],
+    SNAPSHOT_STORE_VALUES + written.length,
+    'the large values and the writes made before, during and after the snapshots',
+  );
+}
+
 export const snapshotServes = realTest(
   'TestSnapshotServes',
   'a snapshot of a 12 MB store is written while commands are served, not in one blocking step',
@@ -803,10 +968,7 @@ export const snapshotServes = realTest(
       sweepIntervalMs: 60_000,
     });
     const c = await res.connect(server.port);
-    const value = word(rng, 64).repeat(SNAPSHOT_VALUE_BYTES / 64);
-    for (let i = 0; i < SNAPSHOT_STORE_VALUES; i++) c.send('SET', `large:${i}`, value);
-    for (let i = 0; i < SNAPSHOT_STORE_VALUES; i++)
-      check(same(await c.reply(`SET large:${i} (1 MB)`, 10_000), 'OK'), `SET large:${i} was not acknowledged with OK.`);
+    await fillLargeStore(c, rng);
     // Once a snapshot holding those writes is in place (nothing is written while the next one runs), at the next
     // snapshot's first write another client sends PING: is it answered before that snapshot's last write?
     const renamesBefore = watch.renames;
@@ -819,65 +981,10 @@ export const snapshotServes = realTest(
     // before that snapshot's last write? The SET is not in that snapshot, only in the log, which must keep it.
     const p = await res.connect(server.port);
     const written: string[] = ['before-snapshot'];
-    for (const round of [1, 2]) {
-      let phase: 'armed' | 'pinged' | 'done' = 'armed';
-      let pongBeforeLastWrite = false;
-      watch.atSnapshotWrite = () => {
-        if (phase === 'armed') {
-          p.send('PING');
-          p.send('SET', `during-snapshot-${round}`, 'written while the snapshot was');
-          phase = 'pinged';
-        } else if (phase === 'pinged') pongBeforeLastWrite ||= p.buffered > 0;
-      };
-      watch.atRename = () => {
-        if (phase === 'pinged') phase = 'done';
-      };
-      check(
-        await waitFor(() => phase === 'done', 5000),
-        `No further snapshot of the 12 MB store was ${phase === 'armed' ? 'started' : 'renamed into place'} within 5 s (snapshotIntervalMs 300).`,
-      );
-      const pong = await p.reply('PING, sent as the snapshot began', 5000);
-      check(same(pong, 'PONG'), `PING, sent as a snapshot began, replied ${show(pong)}; expected PONG.`);
-      check(
-        pongBeforeLastWrite,
-        'A PING sent as the snapshot of a 12 MB store began to be written was answered only after its last piece was written: the snapshot blocked every client for its whole duration ' +
-          '(with Redis-sized stores, seconds). Take a copy of the store (a Map copy is quick: the strings are shared), then write the file in pieces with the event loop free between them ' +
-          "(await a FileHandle's write of each ~1 MB piece, or a write stream), so that commands keep being served; the log keeps the writes made meanwhile.",
-      );
-      const during = await p.reply(`SET during-snapshot-${round}, sent as the snapshot began`, 5000);
-      check(
-        same(during, 'OK'),
-        `SET during-snapshot-${round}, sent as a snapshot began, replied ${show(during)}; expected OK.`,
-      );
-      await c.expect(['SET', `after-snapshot-${round}`, 'v'], 'OK');
-      written.push(`during-snapshot-${round}`, `after-snapshot-${round}`);
-    }
+    for (const round of [1, 2]) written.push(...(await pingDuringSnapshot(watch, p, c, round)));
     watch.atSnapshotWrite = undefined;
     watch.atRename = undefined;
-    // The second snapshot is in place and the log cut: kill -9 now.
-    const dataDir = crashCopy(res, liveDir);
-    const restarted = await res.server({
-      dataDir,
-      fsync: 'everysec',
-      snapshotIntervalMs: 60_000,
-      sweepIntervalMs: 60_000,
-    });
-    const r = await res.connect(restarted.port);
-    for (const key of written) {
-      const got = await r.call('GET', key);
-      check(
-        typeof got === 'string',
-        `After a crash just after two snapshots, GET ${key} replied ${show(got)}: the acknowledged write made ${key.replace(/-snapshot(-\d)?$/, ' snapshot$1').replace('-', ' ')} was lost. ` +
-          'A write that arrives while the snapshot is written is not in it (the snapshot is of a copy taken before); it is only in the log. ' +
-          'When the snapshot is in place, do not empty the log: drop only the records the snapshot holds (those before the moment of the copy) and keep the rest, ' +
-          'written aside, fsynced and renamed over the log; go on appending to the new log file, and count its size afresh for the next snapshot.',
-      );
-    }
-    await r.expect(
-      ['DBSIZE'],
-      SNAPSHOT_STORE_VALUES + written.length,
-      'the large values and the writes made before, during and after the snapshots',
-    );
+    await checkWritesSurviveSnapshots(res, liveDir, written);
   },
   'harness', // its spies must share a process with the server: not yet in a student host
 );

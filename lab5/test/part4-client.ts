@@ -1,15 +1,15 @@
 /** Part 4's named tests (the sharded client: placement, the ring, retries) */
 import { createHash } from 'node:crypto';
 import * as net from 'node:net';
-import { parseStats } from '../info';
+import { parseStats, type ServerStats } from '../info';
 import { reply, RequestParser, RespReply } from '../resp';
 import { TestFailure, check } from '../../suite';
 import { Rng } from '../../world/rng';
 import type { ServerAddress } from '../types';
-import { Resources, same, show, sleep } from './harness';
-import { nodesFor, type RemoteRing } from './remote';
+import { RawClient, Resources, same, show, sleep } from './harness';
+import { nodesFor, type RemoteClient, type RemoteRing, type StudentCode } from './remote';
 import { within } from '../../suite/within';
-import { realTest, word, STRANGE_KEYS, checkTtl, waitFor } from './common';
+import { realTest, word, STRANGE_KEYS, checkTtl, waitFor, type Ctx } from './common';
 
 /** The original's placement, computed here independently: MD5 as a 128-bit number, modulo n. */
 function referenceShard(key: string, n: number): number {
@@ -47,114 +47,150 @@ function addresses(ports: readonly number[]): ServerAddress[] {
   return ports.map((port, i) => ({ id: i + 1, host: '127.0.0.1', port }));
 }
 
+/** TestKeysAndStats's KEYS patterns, each with the keys it matches once the writes are done. */
+const STATS_PATTERNS: ReadonlyArray<readonly [string, readonly string[]]> = [
+  ['*', ['session:a', 'session:b', 'user:1', 'user:10', 'user:2']],
+  ['user:*', ['user:1', 'user:10', 'user:2']],
+  ['user:?', ['user:1', 'user:2']],
+  ['user:1*', ['user:1', 'user:10']],
+  ['session:[ab]', ['session:a', 'session:b']],
+  ['session:[^a]', ['session:b']],
+  ['*:1?', ['user:10']],
+  ['nomatch*', []],
+];
+
+/** A raw connection that counts the commands sent on it (INFO's total_commands_processed must agree). */
+interface Counted {
+  readonly c: RawClient;
+  sent: number;
+}
+
+/** Sends `args` on the counted connection and checks the reply. */
+async function countedExpect(k: Counted, args: Array<string | number>, want: RespReply, why = ''): Promise<void> {
+  k.sent++;
+  await k.c.expect(args, want, why);
+}
+
+/** The writes and reads INFO will count: six SETs (two with a TTL), three GETs, a DEL and an EXPIRE. */
+async function writeStatsKeys(k: Counted): Promise<void> {
+  for (const key of ['user:1', 'user:2', 'user:10', 'config']) await countedExpect(k, ['SET', key, 'v'], 'OK');
+  await countedExpect(k, ['SET', 'session:a', 'v', 'EX', 600], 'OK');
+  await countedExpect(k, ['SET', 'session:b', 'v', 'PX', 600_000], 'OK');
+  await countedExpect(k, ['GET', 'user:1'], 'v');
+  await countedExpect(k, ['GET', 'user:1'], 'v');
+  await countedExpect(k, ['GET', 'nope'], null);
+  await countedExpect(k, ['DEL', 'config'], 1);
+  await countedExpect(k, ['EXPIRE', 'user:2', 100], 1);
+}
+
+/** KEYS with each glob pattern lists the keys it matches, in any order. */
+async function checkKeysPatterns(k: Counted): Promise<void> {
+  for (const [pattern, want] of STATS_PATTERNS) {
+    k.sent++;
+    const got = await k.c.call('KEYS', pattern);
+    const sorted = Array.isArray(got) ? [...got].map(String).sort() : got;
+    check(same(sorted, [...want]), `KEYS ${pattern} replied ${show(got)}; expected (in any order) ${show([...want])}.`);
+  }
+}
+
+/** INFO, read with parseStats (a reply it cannot read fails with the README's pointer). */
+async function readInfo(k: Counted): Promise<ServerStats> {
+  k.sent++;
+  const info = await k.c.call('INFO');
+  check(typeof info === 'string', `INFO replied ${show(info)}; expected a bulk string of "field:value" lines.`);
+  try {
+    return parseStats(info);
+  } catch (e) {
+    throw new TestFailure(
+      `INFO reply could not be read: ${(e as Error).message}. See the README's INFO section for the fields.\nINFO was:\n${info.slice(0, 1500)}`,
+    );
+  }
+}
+
+/** INFO's server id, calls per command, total commands and keyspace agree with what was sent. */
+function checkInfoCounts(stats: ServerStats, sent: number): void {
+  check(stats.serverId === 7, `INFO says server_id:${stats.serverId}; the server was started with serverId 7.`);
+  const want: Record<string, number> = {
+    set: 6,
+    get: 3,
+    del: 1,
+    expire: 1,
+    keys: STATS_PATTERNS.length,
+    dbsize: 1,
+    info: 1,
+  };
+  for (const [name, n] of Object.entries(want)) {
+    check(
+      stats.commands[name] === n,
+      `INFO says cmdstat_${name}:calls=${stats.commands[name] ?? '(missing)'}; this connection sent ${n} ${name.toUpperCase()} command(s).`,
+    );
+  }
+  check(
+    stats.totalCommands === sent,
+    `INFO says total_commands_processed:${stats.totalCommands}; ${sent} commands were sent, the INFO itself included.`,
+  );
+  check(
+    stats.keys === 5 && stats.keysWithTtl === 3,
+    `INFO says db0:keys=${stats.keys},expires=${stats.keysWithTtl}; expected keys=5,expires=3 (session:a, session:b and user:2 have a TTL).`,
+  );
+}
+
+/** The same numbers through the student's client: stats(0), keys(0, pattern) and keys(0). */
+async function checkClientStatsAndKeys(res: Resources, port: number): Promise<void> {
+  const client = await res.client([{ id: 7, host: '127.0.0.1', port }]);
+  const viaClient = await within(client.stats(0), 5000, () => `ShardedClient.stats(0) took more than 5000 ms.`);
+  check(
+    viaClient.keys === 5 && viaClient.serverId === 7,
+    `ShardedClient.stats(0) returned ${JSON.stringify(viaClient)}; expected serverId 7 and 5 keys.`,
+  );
+  const userKeys = await within(
+    client.keys(0, 'user:*'),
+    5000,
+    () => `ShardedClient.keys(0, 'user:*') took more than 5000 ms.`,
+  );
+  check(
+    same([...userKeys].sort(), ['user:1', 'user:10', 'user:2']),
+    `ShardedClient.keys(0, 'user:*') returned ${JSON.stringify(userKeys)}.`,
+  );
+  const allKeys = await within(client.keys(0), 5000, () => `ShardedClient.keys(0) took more than 5000 ms.`);
+  check(
+    same([...allKeys].sort(), [...STATS_PATTERNS[0][1]]),
+    `ShardedClient.keys(0) returned ${JSON.stringify(allKeys)}; without a pattern it lists every key ("*"): ${JSON.stringify(STATS_PATTERNS[0][1])}.`,
+  );
+}
+
+/** FLUSHDB (on a server without a data folder), then INFO has no Keyspace line, and every line is a header or a field. */
+async function checkInfoAfterFlush(c: RawClient): Promise<void> {
+  await c.expect(['FLUSHDB'], 'OK', 'FLUSHDB on a server without persistence');
+  await c.expect(['DBSIZE'], 0, 'FLUSHDB removed every key');
+  const empty = await c.call('INFO');
+  check(typeof empty === 'string', `INFO after FLUSHDB replied ${show(empty)}; expected a bulk string.`);
+  const lines = empty.split('\r\n').filter((l) => l !== '');
+  check(
+    !lines.some((l) => l.startsWith('db0:')),
+    `INFO on an empty store has the line ${JSON.stringify(lines.find((l) => l.startsWith('db0:')))}; leave the db0 line out when there are no keys, as Redis does (see the README).`,
+  );
+  const odd = lines.find((l) => !l.startsWith('#') && !l.includes(':'));
+  check(
+    odd === undefined,
+    `INFO has the line ${JSON.stringify(odd)}: every line is a "# Section" header or a "field:value" line.`,
+  );
+}
+
 export const keysAndStats = realTest(
   'TestKeysAndStats',
   'KEYS with glob patterns, DBSIZE, INFO statistics (requests per command, keys, keys with TTL)',
   async (res, ctx) => {
     const server = await res.server({ serverId: 7 });
-    const c = await res.connect(server.port);
-    let sent = 0;
-    const run = async (args: Array<string | number>, want: RespReply, why = ''): Promise<void> => {
-      sent++;
-      await c.expect(args, want, why);
-    };
-    for (const k of ['user:1', 'user:2', 'user:10', 'config']) await run(['SET', k, 'v'], 'OK');
-    await run(['SET', 'session:a', 'v', 'EX', 600], 'OK');
-    await run(['SET', 'session:b', 'v', 'PX', 600_000], 'OK');
-    await run(['GET', 'user:1'], 'v');
-    await run(['GET', 'user:1'], 'v');
-    await run(['GET', 'nope'], null);
-    await run(['DEL', 'config'], 1);
-    await run(['EXPIRE', 'user:2', 100], 1);
-    const patterns: Array<[string, string[]]> = [
-      ['*', ['session:a', 'session:b', 'user:1', 'user:10', 'user:2']],
-      ['user:*', ['user:1', 'user:10', 'user:2']],
-      ['user:?', ['user:1', 'user:2']],
-      ['user:1*', ['user:1', 'user:10']],
-      ['session:[ab]', ['session:a', 'session:b']],
-      ['session:[^a]', ['session:b']],
-      ['*:1?', ['user:10']],
-      ['nomatch*', []],
-    ];
-    for (const [pattern, want] of patterns) {
-      sent++;
-      const got = await c.call('KEYS', pattern);
-      const sorted = Array.isArray(got) ? [...got].map(String).sort() : got;
-      check(same(sorted, want), `KEYS ${pattern} replied ${show(got)}; expected (in any order) ${show(want)}.`);
-    }
-    await run(['DBSIZE'], 5, 'five keys are alive');
-    sent++;
-    const info = await c.call('INFO');
-    check(typeof info === 'string', `INFO replied ${show(info)}; expected a bulk string of "field:value" lines.`);
-    let stats;
-    try {
-      stats = parseStats(info);
-    } catch (e) {
-      throw new TestFailure(
-        `INFO reply could not be read: ${(e as Error).message}. See the README's INFO section for the fields.\nINFO was:\n${info.slice(0, 1500)}`,
-      );
-    }
+    const counted: Counted = { c: await res.connect(server.port), sent: 0 };
+    await writeStatsKeys(counted);
+    await checkKeysPatterns(counted);
+    await countedExpect(counted, ['DBSIZE'], 5, 'five keys are alive');
+    const stats = await readInfo(counted);
     ctx.log(`INFO: ${JSON.stringify(stats)}`);
-    check(stats.serverId === 7, `INFO says server_id:${stats.serverId}; the server was started with serverId 7.`);
-    const want: Record<string, number> = {
-      set: 6,
-      get: 3,
-      del: 1,
-      expire: 1,
-      keys: patterns.length,
-      dbsize: 1,
-      info: 1,
-    };
-    for (const [name, n] of Object.entries(want)) {
-      check(
-        stats.commands[name] === n,
-        `INFO says cmdstat_${name}:calls=${stats.commands[name] ?? '(missing)'}; this connection sent ${n} ${name.toUpperCase()} command(s).`,
-      );
-    }
-    check(
-      stats.totalCommands === sent,
-      `INFO says total_commands_processed:${stats.totalCommands}; ${sent} commands were sent, the INFO itself included.`,
-    );
-    check(
-      stats.keys === 5 && stats.keysWithTtl === 3,
-      `INFO says db0:keys=${stats.keys},expires=${stats.keysWithTtl}; expected keys=5,expires=3 (session:a, session:b and user:2 have a TTL).`,
-    );
-    // The same numbers through the student's client.
-    const client = await res.client([{ id: 7, host: '127.0.0.1', port: server.port }]);
-    const viaClient = await within(client.stats(0), 5000, () => `ShardedClient.stats(0) took more than 5000 ms.`);
-    check(
-      viaClient.keys === 5 && viaClient.serverId === 7,
-      `ShardedClient.stats(0) returned ${JSON.stringify(viaClient)}; expected serverId 7 and 5 keys.`,
-    );
-    const userKeys = await within(
-      client.keys(0, 'user:*'),
-      5000,
-      () => `ShardedClient.keys(0, 'user:*') took more than 5000 ms.`,
-    );
-    check(
-      same([...userKeys].sort(), ['user:1', 'user:10', 'user:2']),
-      `ShardedClient.keys(0, 'user:*') returned ${JSON.stringify(userKeys)}.`,
-    );
-    const allKeys = await within(client.keys(0), 5000, () => `ShardedClient.keys(0) took more than 5000 ms.`);
-    check(
-      same([...allKeys].sort(), patterns[0][1]),
-      `ShardedClient.keys(0) returned ${JSON.stringify(allKeys)}; without a pattern it lists every key ("*"): ${JSON.stringify(patterns[0][1])}.`,
-    );
-    // FLUSHDB (on a server without a data folder), then INFO has no Keyspace line.
-    await c.expect(['FLUSHDB'], 'OK', 'FLUSHDB on a server without persistence');
-    await c.expect(['DBSIZE'], 0, 'FLUSHDB removed every key');
-    const empty = await c.call('INFO');
-    check(typeof empty === 'string', `INFO after FLUSHDB replied ${show(empty)}; expected a bulk string.`);
-    const lines = empty.split('\r\n').filter((l) => l !== '');
-    check(
-      !lines.some((l) => l.startsWith('db0:')),
-      `INFO on an empty store has the line ${JSON.stringify(lines.find((l) => l.startsWith('db0:')))}; leave the db0 line out when there are no keys, as Redis does (see the README).`,
-    );
-    const odd = lines.find((l) => !l.startsWith('#') && !l.includes(':'));
-    check(
-      odd === undefined,
-      `INFO has the line ${JSON.stringify(odd)}: every line is a "# Section" header or a "field:value" line.`,
-    );
+    checkInfoCounts(stats, counted.sent);
+    await checkClientStatsAndKeys(res, server.port);
+    await checkInfoAfterFlush(counted.c);
   },
 );
 
@@ -241,137 +277,168 @@ export const concurrentClients = realTest(
 /** TestConcurrentClients: the timeout of the client whose answered requests must never time out (ms). */
 const STEADY_TIMEOUT_MS = 500;
 
+/** md5Shard(key, n) agrees with md5 mod n for each key and n = 3, 4, 5; `advice(n)` ends the failure message. */
+async function checkMd5Shards(res: Resources, keys: readonly string[], advice: (n: number) => string): Promise<void> {
+  for (const key of keys) {
+    for (const n of [3, 4, 5]) {
+      const got = await (await res.student()).md5Shard(key, n);
+      const want = referenceShard(key, n);
+      check(got === want, `md5Shard(${JSON.stringify(key)}, ${n}) returned ${got}; expected ${want}: ${advice(n)}`);
+    }
+  }
+}
+
+/** serverFor(key) is the server md5 mod 3 names, for each key. */
+async function checkServerFor(
+  client: RemoteClient,
+  addrs: readonly ServerAddress[],
+  keys: readonly string[],
+): Promise<void> {
+  for (const key of keys) {
+    const at = (await client.serverFor(key))?.id;
+    check(
+      at === addrs[referenceShard(key, 3)].id,
+      `serverFor(${JSON.stringify(key)}) is server ${at}; md5 mod 3 says server ${addrs[referenceShard(key, 3)].id}.`,
+    );
+  }
+}
+
+/** KEYS * on each server: every key it holds is one md5 mod 3 places there. Returns how many each holds. */
+async function keysPerServer(res: Resources, addrs: readonly ServerAddress[]): Promise<number[]> {
+  const counts: number[] = [];
+  for (let s = 0; s < 3; s++) {
+    const raw = await res.connect(addrs[s].port);
+    const held = await raw.call('KEYS', '*');
+    check(Array.isArray(held), `KEYS * on server ${s + 1} replied ${show(held)}.`);
+    for (const k of held as string[]) {
+      const want = referenceShard(k, 3);
+      check(
+        want === s,
+        `Key ${JSON.stringify(k)} is stored on server ${s + 1}, but md5 mod 3 places it on server ${want + 1}.`,
+      );
+    }
+    counts.push(held.length);
+  }
+  return counts;
+}
+
+/** The servers hold every key set, about a third each. */
+function checkSpread(counts: readonly number[], set: number): void {
+  check(counts.reduce((a, b) => a + b, 0) === set, `The servers hold ${counts.join(' + ')} keys; ${set} were set.`);
+  for (const [s, n] of counts.entries())
+    check(n >= 60 && n <= 140, `Server ${s + 1} holds ${n} of 300 keys; about 100 each expected from md5 mod 3.`);
+}
+
+/** get(key) through the client reads each value back, and stats(s) counts each server's keys. */
+async function checkReadBack(client: RemoteClient, keys: readonly string[], counts: readonly number[]): Promise<void> {
+  for (const key of keys) {
+    const v = await client.get(key);
+    check(v === `v-${key}`, `get(${JSON.stringify(key)}) through the client returned ${JSON.stringify(v)}.`);
+  }
+  for (let s = 0; s < 3; s++) {
+    const st = await client.stats(s);
+    check(
+      st.keys === counts[s] && st.serverId === s + 1,
+      `stats(${s}) says server ${st.serverId} with ${st.keys} keys; KEYS * found ${counts[s]} on server ${s + 1}.`,
+    );
+  }
+}
+
+/** Non-ASCII keys and values set through the client travel as UTF-8, to the server md5 mod 3 names. */
+async function checkUtf8Values(
+  client: RemoteClient,
+  raws: readonly RawClient[],
+  strange: readonly string[],
+): Promise<void> {
+  for (const key of strange) {
+    const value = `значение ✓ ${key}`;
+    await client.set(key, value);
+    const held = await raws[referenceShard(key, 3)].call('GET', key);
+    check(
+      held === value,
+      `After set(${JSON.stringify(key)}, ${JSON.stringify(value)}) through the client, GET on server ${referenceShard(key, 3) + 1} (md5 mod 3) replied ${show(held)}; expected the value, as UTF-8.`,
+    );
+    const back = await client.get(key);
+    check(
+      back === value,
+      `get(${JSON.stringify(key)}) through the client returned ${JSON.stringify(back)}; expected ${JSON.stringify(value)}. Send keys and values as UTF-8 (encodeCommand does) and read replies as UTF-8.`,
+    );
+  }
+}
+
+/** The rest of the KVClient interface on `key` of server `s`: set with a TTL, ttl, expire, del. */
+async function checkKvCalls(client: RemoteClient, raw: RawClient, s: number, key: string): Promise<void> {
+  const tSet = Date.now();
+  await client.set(key, 'short-lived', 100);
+  checkTtl(
+    await raw.call('TTL', key),
+    100,
+    tSet,
+    `TTL ${key} on server ${s + 1} after set(${JSON.stringify(key)}, 'short-lived', 100) through the client (send SET key value EX 100)`,
+  );
+  checkTtl(await client.ttl(key), 100, tSet, `ttl(${JSON.stringify(key)}) through the client`);
+  const tExpire = Date.now();
+  const expired = await client.expire(key, 50);
+  check(
+    expired === true,
+    `expire(${JSON.stringify(key)}, 50) through the client returned ${JSON.stringify(expired)}; the key exists, so true (EXPIRE replied 1).`,
+  );
+  checkTtl(await client.ttl(key), 50, tExpire, `ttl(${JSON.stringify(key)}) through the client after expire(key, 50)`);
+  const first = await client.del(key);
+  const again = await client.del(key);
+  check(
+    first === true && again === false,
+    `del(${JSON.stringify(key)}) through the client returned ${first}, then ${again}; expected true (it existed), then false (DEL replied 0).`,
+  );
+  const gone = await client.expire(key, 50);
+  check(
+    gone === false,
+    `expire(${JSON.stringify(key)}, 50) on a deleted key returned ${JSON.stringify(gone)}; expected false (EXPIRE replied 0).`,
+  );
+  check((await client.ttl(key)) === -2, `ttl(${JSON.stringify(key)}) on a deleted key did not return -2.`);
+  check(
+    (await raw.call('GET', key)) === null,
+    `GET ${key} on server ${s + 1} after del through the client did not reply nil.`,
+  );
+}
+
 export const shardPlacement = realTest(
   'TestShardPlacement',
   "the original's sharding: md5(key) mod 3 picks the server; keys spread over all three",
   async (res, ctx, rng) => {
-    for (let i = 0; i < 1000; i++) {
-      const key = `${word(rng, rng.between(1, 12))}:${i}`;
-      for (const n of [3, 4, 5]) {
-        const got = await (await res.student()).md5Shard(key, n);
-        const want = referenceShard(key, n);
-        check(
-          got === want,
-          `md5Shard(${JSON.stringify(key)}, ${n}) returned ${got}; expected ${want}: read the whole 128-bit MD5 digest as one number and take it modulo ${n}.`,
-        );
-      }
-    }
+    const words = Array.from({ length: 1000 }, (_, i) => `${word(rng, rng.between(1, 12))}:${i}`);
+    await checkMd5Shards(res, words, (n) => `read the whole 128-bit MD5 digest as one number and take it modulo ${n}.`);
     const servers = await Promise.all([1, 2, 3].map((id) => res.server({ serverId: id })));
     const addrs = addresses(servers.map((s) => s.port));
     const client = await res.client(addrs);
     const keys = Array.from({ length: 300 }, (_, i) => `user:${word(rng, 5)}:${i}`);
-    for (const key of keys) {
-      const at = (await client.serverFor(key))?.id;
-      check(
-        at === addrs[referenceShard(key, 3)].id,
-        `serverFor(${JSON.stringify(key)}) is server ${at}; md5 mod 3 says server ${addrs[referenceShard(key, 3)].id}.`,
-      );
-    }
+    await checkServerFor(client, addrs, keys);
     await within(
       Promise.all(keys.map((k) => client.set(k, `v-${k}`))),
       10_000,
       () => `setting 300 keys through ShardedClient took more than 10000 ms.`,
     );
-    const counts: number[] = [];
-    for (let s = 0; s < 3; s++) {
-      const raw = await res.connect(addrs[s].port);
-      const held = await raw.call('KEYS', '*');
-      check(Array.isArray(held), `KEYS * on server ${s + 1} replied ${show(held)}.`);
-      for (const k of held as string[]) {
-        const want = referenceShard(k, 3);
-        check(
-          want === s,
-          `Key ${JSON.stringify(k)} is stored on server ${s + 1}, but md5 mod 3 places it on server ${want + 1}.`,
-        );
-      }
-      counts.push(held.length);
-    }
+    const counts = await keysPerServer(res, addrs);
     ctx.log(`keys per server: ${counts.join(', ')}`);
-    check(
-      counts.reduce((a, b) => a + b, 0) === keys.length,
-      `The servers hold ${counts.join(' + ')} keys; ${keys.length} were set.`,
-    );
-    for (const [s, n] of counts.entries())
-      check(n >= 60 && n <= 140, `Server ${s + 1} holds ${n} of 300 keys; about 100 each expected from md5 mod 3.`);
-    for (const key of keys) {
-      const v = await client.get(key);
-      check(v === `v-${key}`, `get(${JSON.stringify(key)}) through the client returned ${JSON.stringify(v)}.`);
-    }
-    for (let s = 0; s < 3; s++) {
-      const st = await client.stats(s);
-      check(
-        st.keys === counts[s] && st.serverId === s + 1,
-        `stats(${s}) says server ${st.serverId} with ${st.keys} keys; KEYS * found ${counts[s]} on server ${s + 1}.`,
-      );
-    }
+    checkSpread(counts, keys.length);
+    await checkReadBack(client, keys, counts);
     // Non-ASCII keys: the original hashes the key's UTF-8 bytes, and the values travel as UTF-8.
     const strange = [...STRANGE_KEYS, 'café', 'naïve:ü', '東京:1', 'emoji:😀'];
-    for (const key of strange) {
-      for (const n of [3, 4, 5]) {
-        const got = await (await res.student()).md5Shard(key, n);
-        const want = referenceShard(key, n);
-        check(
-          got === want,
-          `md5Shard(${JSON.stringify(key)}, ${n}) returned ${got}; expected ${want}: hash the key's UTF-8 bytes (update(key, 'utf8')), as the original's key.encode() does.`,
-        );
-      }
-    }
+    await checkMd5Shards(
+      res,
+      strange,
+      () => `hash the key's UTF-8 bytes (update(key, 'utf8')), as the original's key.encode() does.`,
+    );
     const raws = await Promise.all(addrs.map((a) => res.connect(a.port)));
-    for (const key of strange) {
-      const value = `значение ✓ ${key}`;
-      await client.set(key, value);
-      const held = await raws[referenceShard(key, 3)].call('GET', key);
-      check(
-        held === value,
-        `After set(${JSON.stringify(key)}, ${JSON.stringify(value)}) through the client, GET on server ${referenceShard(key, 3) + 1} (md5 mod 3) replied ${show(held)}; expected the value, as UTF-8.`,
-      );
-      const back = await client.get(key);
-      check(
-        back === value,
-        `get(${JSON.stringify(key)}) through the client returned ${JSON.stringify(back)}; expected ${JSON.stringify(value)}. Send keys and values as UTF-8 (encodeCommand does) and read replies as UTF-8.`,
-      );
-    }
+    await checkUtf8Values(client, raws, strange);
     // The rest of the KVClient interface, on a key of each server: set with a TTL, ttl, expire, del.
-    for (let s = 0; s < 3; s++) {
-      const key = keys.find((k) => referenceShard(k, 3) === s)!;
-      const tSet = Date.now();
-      await client.set(key, 'short-lived', 100);
-      checkTtl(
-        await raws[s].call('TTL', key),
-        100,
-        tSet,
-        `TTL ${key} on server ${s + 1} after set(${JSON.stringify(key)}, 'short-lived', 100) through the client (send SET key value EX 100)`,
+    for (let s = 0; s < 3; s++)
+      await checkKvCalls(
+        client,
+        raws[s],
+        s,
+        keys.find((k) => referenceShard(k, 3) === s)!,
       );
-      checkTtl(await client.ttl(key), 100, tSet, `ttl(${JSON.stringify(key)}) through the client`);
-      const tExpire = Date.now();
-      const expired = await client.expire(key, 50);
-      check(
-        expired === true,
-        `expire(${JSON.stringify(key)}, 50) through the client returned ${JSON.stringify(expired)}; the key exists, so true (EXPIRE replied 1).`,
-      );
-      checkTtl(
-        await client.ttl(key),
-        50,
-        tExpire,
-        `ttl(${JSON.stringify(key)}) through the client after expire(key, 50)`,
-      );
-      const first = await client.del(key);
-      const again = await client.del(key);
-      check(
-        first === true && again === false,
-        `del(${JSON.stringify(key)}) through the client returned ${first}, then ${again}; expected true (it existed), then false (DEL replied 0).`,
-      );
-      const gone = await client.expire(key, 50);
-      check(
-        gone === false,
-        `expire(${JSON.stringify(key)}, 50) on a deleted key returned ${JSON.stringify(gone)}; expected false (EXPIRE replied 0).`,
-      );
-      check((await client.ttl(key)) === -2, `ttl(${JSON.stringify(key)}) on a deleted key did not return -2.`);
-      check(
-        (await raws[s].call('GET', key)) === null,
-        `GET ${key} on server ${s + 1} after del through the client did not reply nil.`,
-      );
-    }
   },
 );
 
@@ -408,6 +475,133 @@ async function checkRingPlacement(ring: RemoteRing, nodes: readonly number[], ke
   }
 }
 
+/** HashRing([1, 2, 3]) places every key on one of its nodes, and a second such ring agrees. Returns the placement. */
+async function placeOnTwins(code: StudentCode, ring: RemoteRing, keys: readonly string[]): Promise<number[]> {
+  const twin = await code.hashRing([1, 2, 3]);
+  const before = await nodesFor(ring, keys);
+  const twinSays = await nodesFor(twin, keys.slice(0, 1000));
+  for (const [i, k] of keys.entries()) {
+    check(
+      [1, 2, 3].includes(before[i]),
+      `HashRing([1, 2, 3]).nodeFor(${JSON.stringify(k)}) returned ${before[i]}; expected one of the nodes 1, 2, 3.`,
+    );
+    if (i < 1000)
+      check(
+        twinSays[i] === before[i],
+        `Two HashRing([1, 2, 3]) disagree on ${JSON.stringify(k)} (${before[i]} vs ${twinSays[i]}): placement must depend only on the nodes and the key.`,
+      );
+  }
+  return before;
+}
+
+/** The share of the keys `node` owns in a placement. */
+function share(node: number, of: readonly number[]): number {
+  return of.filter((n) => n === node).length / of.length;
+}
+
+/** Each of the three nodes owns about a third of the keys. */
+function checkEvenSpread(before: readonly number[]): void {
+  for (const n of [1, 2, 3]) {
+    const s = share(n, before);
+    check(
+      s >= 0.22 && s <= 0.45,
+      `Node ${n} owns ${(100 * s).toFixed(1)}% of ${RING_KEYS} keys on a ring of 3 nodes; expected about 33% (22–45%). Use enough virtual nodes per server (100 or more).`,
+    );
+  }
+}
+
+/** Adding node 4 moves keys only to it, about a quarter of them. */
+async function checkAddNode(
+  ctx: Ctx,
+  ring: RemoteRing,
+  keys: readonly string[],
+  before: readonly number[],
+): Promise<void> {
+  await ring.add(4);
+  await checkRingPlacement(ring, [1, 2, 3, 4], keys); // this ring's last point is node 4's and its first node 1's: a missing wrap shows
+  const after = await nodesFor(ring, keys);
+  let moved = 0;
+  for (const [i, k] of keys.entries()) {
+    if (after[i] === before[i]) continue;
+    moved++;
+    check(
+      after[i] === 4,
+      `Adding node 4 moved ${JSON.stringify(k)} from node ${before[i]} to node ${after[i]}: with consistent hashing, keys only move to the new node.`,
+    );
+  }
+  const movedShare = moved / RING_KEYS;
+  const moduloMoved = keys.filter((k) => referenceShard(k, 3) !== referenceShard(k, 4)).length / RING_KEYS;
+  ctx.log(
+    `adding a 4th node moved ${(100 * movedShare).toFixed(1)}% of the keys on the ring, ${(100 * moduloMoved).toFixed(1)}% with md5 mod n`,
+  );
+  check(
+    movedShare >= 0.15 && movedShare <= 0.35,
+    `Adding a 4th node moved ${(100 * movedShare).toFixed(1)}% of the keys; expected about 25% (15–35%), against ${(100 * moduloMoved).toFixed(0)}% with md5 mod n.`,
+  );
+}
+
+/** Removing node 4 again puts every key back where it was. */
+async function checkRemoveNode(ring: RemoteRing, keys: readonly string[], before: readonly number[]): Promise<void> {
+  await ring.remove(4);
+  const back = await nodesFor(ring, keys);
+  for (const [i, k] of keys.entries()) {
+    if (back[i] !== before[i])
+      throw new TestFailure(
+        `After adding and removing node 4, ${JSON.stringify(k)} is on node ${back[i]}, not back on node ${before[i]}.`,
+      );
+  }
+}
+
+/**
+ * Nodes 672 and 761 share a point (md5 of "server-672#96" and of "server-761#85" start alike): the lower id owns it,
+ * whatever order the nodes were given in.
+ */
+async function checkTiedPoint(code: StudentCode): Promise<void> {
+  for (const order of [
+    [761, 672],
+    [672, 761],
+  ]) {
+    const tied = await code.hashRing(order);
+    const owner = await tied.nodeFor('server-761#85');
+    check(
+      owner === 672,
+      `HashRing([${order.join(', ')}]).nodeFor("server-761#85") returned ${owner}; expected 672. That key sits exactly on a position where nodes 672 ("server-672#96") and 761 ("server-761#85") both have a point: ` +
+        'two nodes on the same point go in order of id, the lower first, so the key belongs to 672. Likely cause: the points are sorted by position only, so equal positions keep the order the nodes were added in; sort by position, then by node id.',
+    );
+  }
+}
+
+/** The client with sharding: 'ring' stores each key where the ring says, whatever the servers' ids are. */
+async function checkRingClient(res: Resources, code: StudentCode, keys: readonly string[]): Promise<void> {
+  const ringIds = [5, 6, 7];
+  const placed = await code.hashRing(ringIds);
+  const servers = await Promise.all(ringIds.map((id) => res.server({ serverId: id })));
+  const addrs = servers.map((s, i) => ({ id: ringIds[i], host: '127.0.0.1', port: s.port }));
+  const client = await res.client(addrs, { sharding: 'ring' });
+  const sample = keys.slice(0, 200);
+  await within(
+    Promise.all(sample.map((k) => client.set(k, 'x'))).catch((err: Error) => {
+      throw new TestFailure(
+        `ShardedClient with sharding: 'ring' over servers whose ids are 5, 6 and 7 failed: ${err.message}. The ring gives a key to a node id; ` +
+          'find the server with that id (ServerAddress.id), do not take the id for a position in the list.',
+      );
+    }),
+    10_000,
+    () =>
+      `setting 200 keys through ShardedClient with sharding: 'ring' (servers with ids 5, 6 and 7) took more than 10000 ms.`,
+  );
+  for (let s = 0; s < 3; s++) {
+    const raw = await res.connect(addrs[s].port);
+    const held = (await raw.call('KEYS', '*')) as string[];
+    const owners = await nodesFor(placed, held);
+    for (const [i, k] of held.entries())
+      check(
+        owners[i] === ringIds[s],
+        `With sharding 'ring' over servers with ids 5, 6 and 7, key ${JSON.stringify(k)} went to the server with id ${ringIds[s]}; the ring places it on node ${owners[i]}.`,
+      );
+  }
+}
+
 export const hashRing = realTest(
   'TestHashRing',
   'consistent hashing with virtual nodes: even spread, and a 4th server takes about a quarter of the keys from the others',
@@ -415,100 +609,13 @@ export const hashRing = realTest(
     const keys = Array.from({ length: RING_KEYS }, (_, i) => `${word(rng, 6)}:${i}`);
     const code = await res.student();
     const ring = await code.hashRing([1, 2, 3]);
-    const twin = await code.hashRing([1, 2, 3]);
-    const before = await nodesFor(ring, keys);
-    const twinSays = await nodesFor(twin, keys.slice(0, 1000));
-    for (const [i, k] of keys.entries()) {
-      check(
-        [1, 2, 3].includes(before[i]),
-        `HashRing([1, 2, 3]).nodeFor(${JSON.stringify(k)}) returned ${before[i]}; expected one of the nodes 1, 2, 3.`,
-      );
-      if (i < 1000)
-        check(
-          twinSays[i] === before[i],
-          `Two HashRing([1, 2, 3]) disagree on ${JSON.stringify(k)} (${before[i]} vs ${twinSays[i]}): placement must depend only on the nodes and the key.`,
-        );
-    }
+    const before = await placeOnTwins(code, ring, keys);
     await checkRingPlacement(ring, [1, 2, 3], keys);
-    const share = (node: number, of: number[]): number => of.filter((n) => n === node).length / of.length;
-    for (const n of [1, 2, 3]) {
-      const s = share(n, before);
-      check(
-        s >= 0.22 && s <= 0.45,
-        `Node ${n} owns ${(100 * s).toFixed(1)}% of ${RING_KEYS} keys on a ring of 3 nodes; expected about 33% (22–45%). Use enough virtual nodes per server (100 or more).`,
-      );
-    }
-    await ring.add(4);
-    await checkRingPlacement(ring, [1, 2, 3, 4], keys); // this ring's last point is node 4's and its first node 1's: a missing wrap shows
-    const after = await nodesFor(ring, keys);
-    let moved = 0;
-    for (const [i, k] of keys.entries()) {
-      if (after[i] === before[i]) continue;
-      moved++;
-      check(
-        after[i] === 4,
-        `Adding node 4 moved ${JSON.stringify(k)} from node ${before[i]} to node ${after[i]}: with consistent hashing, keys only move to the new node.`,
-      );
-    }
-    const movedShare = moved / RING_KEYS;
-    const moduloMoved = keys.filter((k) => referenceShard(k, 3) !== referenceShard(k, 4)).length / RING_KEYS;
-    ctx.log(
-      `adding a 4th node moved ${(100 * movedShare).toFixed(1)}% of the keys on the ring, ${(100 * moduloMoved).toFixed(1)}% with md5 mod n`,
-    );
-    check(
-      movedShare >= 0.15 && movedShare <= 0.35,
-      `Adding a 4th node moved ${(100 * movedShare).toFixed(1)}% of the keys; expected about 25% (15–35%), against ${(100 * moduloMoved).toFixed(0)}% with md5 mod n.`,
-    );
-    await ring.remove(4);
-    const back = await nodesFor(ring, keys);
-    for (const [i, k] of keys.entries()) {
-      if (back[i] !== before[i])
-        throw new TestFailure(
-          `After adding and removing node 4, ${JSON.stringify(k)} is on node ${back[i]}, not back on node ${before[i]}.`,
-        );
-    }
-    // Nodes 672 and 761 share a point (md5 of "server-672#96" and of "server-761#85" start alike): the lower id owns it,
-    // whatever order the nodes were given in.
-    for (const order of [
-      [761, 672],
-      [672, 761],
-    ]) {
-      const tied = await code.hashRing(order);
-      const owner = await tied.nodeFor('server-761#85');
-      check(
-        owner === 672,
-        `HashRing([${order.join(', ')}]).nodeFor("server-761#85") returned ${owner}; expected 672. That key sits exactly on a position where nodes 672 ("server-672#96") and 761 ("server-761#85") both have a point: ` +
-          'two nodes on the same point go in order of id, the lower first, so the key belongs to 672. Likely cause: the points are sorted by position only, so equal positions keep the order the nodes were added in; sort by position, then by node id.',
-      );
-    }
-    // The client with sharding: 'ring' stores each key where the ring says, whatever the servers' ids are.
-    const ringIds = [5, 6, 7];
-    const placed = await code.hashRing(ringIds);
-    const servers = await Promise.all(ringIds.map((id) => res.server({ serverId: id })));
-    const addrs = servers.map((s, i) => ({ id: ringIds[i], host: '127.0.0.1', port: s.port }));
-    const client = await res.client(addrs, { sharding: 'ring' });
-    const sample = keys.slice(0, 200);
-    await within(
-      Promise.all(sample.map((k) => client.set(k, 'x'))).catch((err: Error) => {
-        throw new TestFailure(
-          `ShardedClient with sharding: 'ring' over servers whose ids are 5, 6 and 7 failed: ${err.message}. The ring gives a key to a node id; ` +
-            'find the server with that id (ServerAddress.id), do not take the id for a position in the list.',
-        );
-      }),
-      10_000,
-      () =>
-        `setting 200 keys through ShardedClient with sharding: 'ring' (servers with ids 5, 6 and 7) took more than 10000 ms.`,
-    );
-    for (let s = 0; s < 3; s++) {
-      const raw = await res.connect(addrs[s].port);
-      const held = (await raw.call('KEYS', '*')) as string[];
-      const owners = await nodesFor(placed, held);
-      for (const [i, k] of held.entries())
-        check(
-          owners[i] === ringIds[s],
-          `With sharding 'ring' over servers with ids 5, 6 and 7, key ${JSON.stringify(k)} went to the server with id ${ringIds[s]}; the ring places it on node ${owners[i]}.`,
-        );
-    }
+    checkEvenSpread(before);
+    await checkAddNode(ctx, ring, keys, before);
+    await checkRemoveNode(ring, keys, before);
+    await checkTiedPoint(code);
+    await checkRingClient(res, code, keys);
   },
 );
 
