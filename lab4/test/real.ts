@@ -12,7 +12,10 @@ import { checkConsistency, requestJson, runLoad } from '../tools/lib';
 import { freePort } from '../../suite/ports';
 import { realSleep } from '../../world';
 import type { Lab4Impl } from './harness';
-import { NodeProcesses, type NodeProcess } from './real-nodes';
+import * as path from 'node:path';
+import { ServerProcesses, type ServerProcess } from '../../suite/server-process';
+import { isolatedLoader } from '../../suite/loader';
+import { NODE_READY_PREFIX, type NodeProcessSettings } from './node-process';
 
 /** The real cluster's size and load: small enough to take about a second. */
 const FOLLOWERS = 3;
@@ -23,9 +26,34 @@ const CONCURRENCY = 10;
 /** Generous timeouts: this runs on a shared machine, and a slow moment must not fail a correct node. */
 const REAL_CONFIG = { ...DEFAULT_CONFIG, writeTimeoutMs: 10_000, token: randomBytes(16).toString('hex') };
 
+const NODE_CAUSES =
+  'Likely causes: your KVNode (its constructor, a timer or a promise it started) threw an exception it did not catch; ' +
+  'it used more memory than the process may have; or it called process.exit.';
+
+/** A test's nodes, each a process of its own (node-process.ts) running the code in `dir`. */
+class NodeProcesses extends ServerProcesses {
+  private readonly dir: string;
+
+  constructor(dir: string) {
+    super();
+    this.dir = dir;
+  }
+
+  /** Starts a node with `settings`. */
+  node(settings: NodeProcessSettings): Promise<ServerProcess> {
+    return this.start({
+      script: path.join(__dirname, 'node-process.ts'),
+      args: [this.dir, isolatedLoader() ? 'compartment' : 'node', JSON.stringify(settings)],
+      readyPrefix: NODE_READY_PREFIX,
+      what: `your lab 4 node ${settings.config.id}`,
+      causes: NODE_CAUSES,
+    });
+  }
+}
+
 /** A follower over HTTP on `port` (0: any free port), started empty in a process of its own. */
-function startFollower(nodes: NodeProcesses, id: string, port = 0): Promise<NodeProcess> {
-  return nodes.start({
+function startFollower(nodes: NodeProcesses, id: string, port = 0): Promise<ServerProcess> {
+  return nodes.node({
     config: { ...REAL_CONFIG, id, role: 'follower' },
     followers: [],
     minDelayMs: 0,
@@ -40,8 +68,8 @@ function startLeader(
   followers: readonly string[],
   quorum: number,
   config: Partial<NodeConfig> = {},
-): Promise<NodeProcess> {
-  return nodes.start({
+): Promise<ServerProcess> {
+  return nodes.node({
     config: { ...REAL_CONFIG, ...config, id: 'leader', role: 'leader', quorum },
     followers: [...followers],
     minDelayMs: 0.1,
@@ -58,7 +86,7 @@ export const realHttpTest: TestDefinition<Lab4Impl> = {
   async run(ctx: TestContext<Lab4Impl>) {
     const nodes = new NodeProcesses(ctx.impl.dir);
     try {
-      const followers: NodeProcess[] = [];
+      const followers: ServerProcess[] = [];
       for (let i = 0; i < FOLLOWERS; i++) followers.push(await startFollower(nodes, `follower-${i + 1}`));
       const leader = await startLeader(
         nodes,
