@@ -6,8 +6,17 @@ import type { Lab3Impl } from './test/harness';
 /** The files of the folder that hold the code under test (what the grader type-checks and batch grading takes from a submission). */
 export const IMPL_FILES = ['server.ts'] as const;
 
-/** Lab 3's code from `dir` (absolute), ready for a test or a tool. */
+/**
+ * Lab 3's code from `dir` (absolute), ready for a test or a tool. The code loads at the first use of `KVServer`, so
+ * a test that uses only `dir` (TestRealLateStart, whose servers run in processes of their own) loads none of it here.
+ */
 export function load(dir: string): Lab3Impl {
-  const server = codeLoader().require(path.join(dir, 'server.ts')) as { KVServer: Lab3Impl['KVServer'] };
-  return { KVServer: server.KVServer };
+  let server: { KVServer: Lab3Impl['KVServer'] } | undefined;
+  return {
+    dir,
+    get KVServer() {
+      server ??= codeLoader().require(path.join(dir, 'server.ts')) as { KVServer: Lab3Impl['KVServer'] };
+      return server.KVServer;
+    },
+  };
 }

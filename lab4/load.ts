@@ -6,8 +6,17 @@ import type { Lab4Impl } from './test/harness';
 /** The files of the folder that hold the code under test (what the grader type-checks and batch grading takes from a submission). */
 export const IMPL_FILES = ['server.ts'] as const;
 
-/** Lab 4's code from `dir` (absolute), ready for a test or a tool. */
+/**
+ * Lab 4's code from `dir` (absolute), ready for a test or a tool. The code loads at the first use of `KVNode`, so a
+ * test that uses only `dir` (the real HTTP tests, whose nodes run in processes of their own) loads none of it here.
+ */
 export function load(dir: string): Lab4Impl {
-  const server = codeLoader().require(path.join(dir, 'server.ts')) as { KVNode: Lab4Impl['KVNode'] };
-  return { KVNode: server.KVNode };
+  let server: { KVNode: Lab4Impl['KVNode'] } | undefined;
+  return {
+    dir,
+    get KVNode() {
+      server ??= codeLoader().require(path.join(dir, 'server.ts')) as { KVNode: Lab4Impl['KVNode'] };
+      return server.KVNode;
+    },
+  };
 }

@@ -15,7 +15,9 @@ import type { ConsistencyLevel, KVService, ReadReply, ServerOptions, WriteReply 
 
 /** What the grader loads from lab3/ (or solutions/lab3/). */
 export interface Lab3Impl {
-  KVServer: new (options: ServerOptions) => KVService;
+  /** The folder the code is loaded from (TestRealLateStart loads it in server processes of their own). */
+  readonly dir: string;
+  readonly KVServer: new (options: ServerOptions) => KVService;
 }
 
 /** One-way delays of the simulated links, in virtual ms (the network itself adds about 0.1 ms). */

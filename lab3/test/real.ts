@@ -1,17 +1,20 @@
 /**
- * Lab 3's real-time test: the student's servers, unchanged, talking real HTTP on loopback (in this process, on
- * free ports) as `npm run lab3 -- CONFIG --real` runs them, with one server starting late, so that the first
- * calls to it are refused and must be sent again.
+ * Lab 3's real-time test: the student's servers, unchanged, talking real HTTP on loopback (each in a process of
+ * its own, server-process.ts, on free ports; this process never loads the code) as `npm run lab3 -- CONFIG --real`
+ * runs them, with one server starting late, so that the first calls to it are refused and must be sent again.
  */
-import { Server } from '../../labrpc';
+import * as path from 'node:path';
 import type { RpcEnd } from '../../labrpc';
-import { HttpEnd, RpcHttpHost } from '../../labrpc/http';
+import { HttpEnd } from '../../labrpc/http';
+import { isolatedLoader } from '../../suite/loader';
+import { ServerProcesses } from '../../suite/server-process';
 import { TestFailure, type TestContext, type TestDefinition } from '../../suite';
 import { freePort } from '../../suite/ports';
 import { within } from '../../suite/within';
 import { CONSISTENCY_LEVELS, type ConsistencyLevel, type ReadReply } from '../rpc';
 import type { Lab3Impl } from './harness';
 import { show } from './harness';
+import { SERVER_READY_PREFIX, type ServerProcessSettings } from './server-process';
 
 /** Servers of each cluster; the last one starts late. */
 const SERVERS = 3;
@@ -24,16 +27,16 @@ const SETTLE_MS = 10_000;
 /** A peer call's own timeout over HTTP, as in `npm run lab3 -- --real` (lab3/tools/real-server.ts). */
 const PEER_TIMEOUT_MS = 2000;
 
-/** One running cluster: its hosts, the ends it made, and each server's address. */
+/** One running cluster: its server processes, the clients' ends, and each server's address. */
 interface RealCluster {
   readonly urls: readonly string[];
-  readonly hosts: RpcHttpHost[];
+  readonly servers: ServerProcesses;
   readonly ends: ClosableEnd[];
 }
 
 /**
- * An HTTP end that goes quiet when the test ends: a call made after `close` never settles, so a server's
- * re-send loop stops there instead of running on (a lab 3 server has no way to be stopped) into the next test.
+ * A client's HTTP end that goes quiet when the test ends: a call made after `close` never settles, so nothing of
+ * the test runs on into the next one.
  */
 class ClosableEnd implements RpcEnd {
   private readonly inner: HttpEnd;
@@ -61,21 +64,28 @@ class ClosableEnd implements RpcEnd {
 /** A cluster on free loopback ports, none of its servers started yet. */
 async function newCluster(): Promise<RealCluster> {
   const ports = await Promise.all(Array.from({ length: SERVERS }, () => freePort()));
-  return { urls: ports.map((p) => `http://127.0.0.1:${p}`), hosts: [], ends: [] };
+  return { urls: ports.map((p) => `http://127.0.0.1:${p}`), servers: new ServerProcesses(), ends: [] };
 }
 
-/** Builds server `me` (the student's KVServer) and starts its HTTP host. */
+const SERVER_CAUSES =
+  'Likely causes: your KVServer (its constructor, a timer or a promise it started) threw an exception it did not catch; ' +
+  'it used more memory than the process may have; or it called process.exit.';
+
+/** Starts server `me` (the student's KVServer behind an HTTP host) in a process of its own. */
 async function startServer(
   ctx: TestContext<Lab3Impl>,
   cluster: RealCluster,
   level: ConsistencyLevel,
   me: number,
 ): Promise<void> {
-  const peers: RpcEnd[] = cluster.urls.map((u, j) => end(cluster, u, `server ${j}`, PEER_TIMEOUT_MS));
-  const server = new Server().addService(new ctx.impl.KVServer({ me, peers, level }), 'KVServer');
-  const host = new RpcHttpHost(server);
-  cluster.hosts.push(host);
-  await host.listen(Number(new URL(cluster.urls[me]).port));
+  const settings: ServerProcessSettings = { me, level, urls: cluster.urls, peerTimeoutMs: PEER_TIMEOUT_MS };
+  await cluster.servers.start({
+    script: path.join(__dirname, 'server-process.ts'),
+    args: [ctx.impl.dir, isolatedLoader() ? 'compartment' : 'node', JSON.stringify(settings)],
+    readyPrefix: SERVER_READY_PREFIX,
+    what: `your lab 3 server ${me} (${level})`,
+    causes: SERVER_CAUSES,
+  });
 }
 
 function end(cluster: RealCluster, url: string, name: string, timeoutMs: number): ClosableEnd {
@@ -86,7 +96,7 @@ function end(cluster: RealCluster, url: string, name: string, timeoutMs: number)
 
 async function stopCluster(cluster: RealCluster): Promise<void> {
   for (const e of cluster.ends) e.close();
-  await Promise.all(cluster.hosts.map((h) => h.close().catch(() => undefined)));
+  await cluster.servers.closeAll();
 }
 
 const CAUSES =
@@ -124,20 +134,22 @@ async function lateStart(ctx: TestContext<Lab3Impl>, level: ConsistencyLevel): P
       }
     };
     await within(
-      Promise.all([...clients.keys()].map(writer)),
+      cluster.servers.guard(Promise.all([...clients.keys()].map(writer))),
       LATE_START_MS + SETTLE_MS,
       () =>
         `${level}: server ${SERVERS - 1} started listening ${LATE_START_MS} ms after the others, and the clients' writes did not all finish within ${SETTLE_MS / 1000} s after that. ${CAUSES}`,
     );
-    await late;
+    await cluster.servers.guard(late);
     // Every server must come to hold every client's last write of its own key, and one value for the shared key.
     const deadline = Date.now() + SETTLE_MS;
     let views: string[][] = [];
     for (;;) {
-      views = await Promise.all(
-        clients.map(async (c) =>
-          Promise.all(
-            [...last.keys(), 'shared'].map(async (key) => (await c.call<ReadReply>('KVServer.Read', { key })).value),
+      views = await cluster.servers.guard(
+        Promise.all(
+          clients.map(async (c) =>
+            Promise.all(
+              [...last.keys(), 'shared'].map(async (key) => (await c.call<ReadReply>('KVServer.Read', { key })).value),
+            ),
           ),
         ),
       );
@@ -159,7 +171,7 @@ async function lateStart(ctx: TestContext<Lab3Impl>, level: ConsistencyLevel): P
     }
     ctx.log(`${level}: every server agrees once server ${SERVERS - 1} is up`);
   } finally {
-    await late.catch(() => undefined); // the late server's host too, once it exists
+    await late.catch(() => undefined); // the late server's process too, once it exists
     await stopCluster(cluster);
   }
 }

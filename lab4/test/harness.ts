@@ -23,7 +23,9 @@ import {
 
 /** What the grader loads from lab4/ (or solutions/lab4/). */
 export interface Lab4Impl {
-  KVNode: new (config: NodeConfig, followers: RpcEnd[]) => KVNodeService;
+  /** The folder the code is loaded from (the real HTTP tests load it in node processes of their own). */
+  readonly dir: string;
+  readonly KVNode: new (config: NodeConfig, followers: RpcEnd[]) => KVNodeService;
 }
 
 /** How a test's cluster is built. */

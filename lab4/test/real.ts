@@ -1,17 +1,21 @@
 /**
- * Lab 4's real-time named tests: the student's KVNode, unchanged, as real HTTP servers on loopback (in this
- * process, on free ports): the original's load and consistency check, and a follower restarted empty that must
- * catch up on large values through HTTP's body limit.
+ * Lab 4's real-time named tests: the student's KVNode, unchanged, as real HTTP servers on loopback, each in a
+ * process of its own (node-process.ts; this process never loads the code): the original's load and consistency
+ * check, and a follower restarted empty that must catch up on large values through HTTP's body limit.
  */
 import { randomBytes } from 'node:crypto';
 import * as http from 'node:http';
-import { DEFAULT_CONFIG, type NodeConfig } from '../rpc';
-import { RealNode } from '../real/node-host';
+import { DEFAULT_CONFIG, SERVICE, type NodeConfig, type SetArgs, type SetReply } from '../rpc';
+import { HttpEnd } from '../../labrpc/http';
 import { TestContext, TestFailure, check, type TestDefinition } from '../../suite';
 import { checkConsistency, requestJson, runLoad } from '../tools/lib';
 import { freePort } from '../../suite/ports';
 import { realSleep } from '../../world';
 import type { Lab4Impl } from './harness';
+import * as path from 'node:path';
+import { ServerProcesses, type ServerProcess } from '../../suite/server-process';
+import { isolatedLoader } from '../../suite/loader';
+import { NODE_READY_PREFIX, type NodeProcessSettings } from './node-process';
 
 /** The real cluster's size and load: small enough to take about a second. */
 const FOLLOWERS = 3;
@@ -22,36 +26,57 @@ const CONCURRENCY = 10;
 /** Generous timeouts: this runs on a shared machine, and a slow moment must not fail a correct node. */
 const REAL_CONFIG = { ...DEFAULT_CONFIG, writeTimeoutMs: 10_000, token: randomBytes(16).toString('hex') };
 
-/** A follower over HTTP on `port` (0: any free port), started empty. */
-async function startFollower(ctx: TestContext<Lab4Impl>, id: string, port = 0): Promise<RealNode> {
-  const f = new RealNode({
-    KVNode: ctx.impl.KVNode,
+const NODE_CAUSES =
+  'Likely causes: your KVNode (its constructor, a timer or a promise it started) threw an exception it did not catch; ' +
+  'it used more memory than the process may have; or it called process.exit.';
+
+/** A test's nodes, each a process of its own (node-process.ts) running the code in `dir`. */
+class NodeProcesses extends ServerProcesses {
+  private readonly dir: string;
+
+  constructor(dir: string) {
+    super();
+    this.dir = dir;
+  }
+
+  /** Starts a node with `settings`. */
+  node(settings: NodeProcessSettings): Promise<ServerProcess> {
+    return this.start({
+      script: path.join(__dirname, 'node-process.ts'),
+      args: [this.dir, isolatedLoader() ? 'compartment' : 'node', JSON.stringify(settings)],
+      readyPrefix: NODE_READY_PREFIX,
+      what: `your lab 4 node ${settings.config.id}`,
+      causes: NODE_CAUSES,
+    });
+  }
+}
+
+/** A follower over HTTP on `port` (0: any free port), started empty in a process of its own. */
+function startFollower(nodes: NodeProcesses, id: string, port = 0): Promise<ServerProcess> {
+  return nodes.node({
     config: { ...REAL_CONFIG, id, role: 'follower' },
     followers: [],
     minDelayMs: 0,
     maxDelayMs: 0,
+    port,
   });
-  await f.listen(port);
-  return f;
 }
 
 /** The leader over HTTP, with the original's delay on its calls to the followers. */
-async function startLeader(
-  ctx: TestContext<Lab4Impl>,
-  followers: readonly RealNode[],
+function startLeader(
+  nodes: NodeProcesses,
+  followers: readonly string[],
   quorum: number,
   config: Partial<NodeConfig> = {},
-): Promise<RealNode> {
-  const leader = new RealNode({
-    KVNode: ctx.impl.KVNode,
+): Promise<ServerProcess> {
+  return nodes.node({
     config: { ...REAL_CONFIG, ...config, id: 'leader', role: 'leader', quorum },
-    followers: followers.map((n) => n.url),
+    followers: [...followers],
     minDelayMs: 0.1,
     maxDelayMs: 1,
     rpcTimeoutMs: 5000,
+    port: 0,
   });
-  await leader.listen(0);
-  return leader;
 }
 
 export const realHttpTest: TestDefinition<Lab4Impl> = {
@@ -59,27 +84,33 @@ export const realHttpTest: TestDefinition<Lab4Impl> = {
   description: `your node over real HTTP: 1 leader + ${FOLLOWERS} followers (W=${QUORUM}) on loopback, ${WRITES} writes, then every replica equals the leader`,
   realTime: true,
   async run(ctx: TestContext<Lab4Impl>) {
-    const nodes: RealNode[] = [];
+    const nodes = new NodeProcesses(ctx.impl.dir);
     try {
-      for (let i = 0; i < FOLLOWERS; i++) nodes.push(await startFollower(ctx, `follower-${i + 1}`));
-      const leader = await startLeader(ctx, nodes, QUORUM);
-      nodes.push(leader);
-      const load = await runLoad({
-        url: leader.url,
-        writes: WRITES,
-        concurrency: CONCURRENCY,
-        keys: 50,
-        maxFailures: 10,
-        requestTimeoutMs: 15_000,
-        // Each write is counted as it ends, and kept in the transcript a failing run's trace page draws.
-        observe: (writer, write) => {
-          const id = ctx.transcript?.command(`load writer ${writer + 1}`, 'leader', 'POST /set', write);
-          return (outcome) => {
-            ctx.countOps();
-            if (id !== undefined) ctx.transcript?.replied(id, outcome);
-          };
-        },
-      });
+      const followers: ServerProcess[] = [];
+      for (let i = 0; i < FOLLOWERS; i++) followers.push(await startFollower(nodes, `follower-${i + 1}`));
+      const leader = await startLeader(
+        nodes,
+        followers.map((f) => f.url),
+        QUORUM,
+      );
+      const load = await nodes.guard(
+        runLoad({
+          url: leader.url,
+          writes: WRITES,
+          concurrency: CONCURRENCY,
+          keys: 50,
+          maxFailures: 10,
+          requestTimeoutMs: 15_000,
+          // Each write is counted as it ends, and kept in the transcript a failing run's trace page draws.
+          observe: (writer, write) => {
+            const id = ctx.transcript?.command(`load writer ${writer + 1}`, 'leader', 'POST /set', write);
+            return (outcome) => {
+              ctx.countOps();
+              if (id !== undefined) ctx.transcript?.replied(id, outcome);
+            };
+          },
+        }),
+      );
       ctx.log(
         `${load.ok} writes in ${load.seconds.toFixed(2)} s (${load.throughput.toFixed(0)}/s), p95 ${load.latency.p95.toFixed(1)} ms`,
       );
@@ -88,11 +119,11 @@ export const realHttpTest: TestDefinition<Lab4Impl> = {
         () =>
           `${load.failed} of ${load.ok + load.failed} writes over HTTP failed (the test stops after 10); the first: ${load.errors[0]}`,
       );
-      const report = await checkConsistency(leader.url, 5000);
+      const report = await nodes.guard(checkConsistency(leader.url, 5000));
       if (!report.consistent)
         throw new TestFailure(`After ${WRITES} writes over real HTTP the replicas differ:\n${report.lines.join('\n')}`);
     } finally {
-      await Promise.all(nodes.map((n) => n.close().catch(() => undefined)));
+      await nodes.closeAll();
     }
   },
 };
@@ -128,23 +159,29 @@ export const realHttpCatchUpTest: TestDefinition<Lab4Impl> = {
     'and it restarts empty on the same address: it must catch up to the leader',
   realTime: true,
   async run(ctx: TestContext<Lab4Impl>) {
-    const nodes: RealNode[] = [];
+    const nodes = new NodeProcesses(ctx.impl.dir);
     const agent = new http.Agent({ keepAlive: true, maxSockets: 4 });
     try {
-      nodes.push(await startFollower(ctx, 'follower-1'), await startFollower(ctx, 'follower-2'));
-      const leader = await startLeader(ctx, nodes, 1);
-      nodes.push(leader);
+      const followers = [await startFollower(nodes, 'follower-1'), await startFollower(nodes, 'follower-2')];
+      const leader = await startLeader(
+        nodes,
+        followers.map((f) => f.url),
+        1,
+      );
+      // The leader's labrpc-over-HTTP end (its /set refuses bodies over 64 KiB, and these values are 66 kB as JSON).
+      const toLeader = new HttpEnd(leader.url, { agent, timeoutMs: 15_000 });
       for (let i = 0; i < CATCHUP_SMALL; i++)
-        await setOver(agent, leader.url, `small_${i}`, `v${i}`, 'both followers are up');
-      const port = Number(new URL(nodes[1].url).port);
-      await nodes[1].close();
+        await nodes.guard(setOver(agent, leader.url, `small_${i}`, `v${i}`, 'both followers are up'));
+      const port = followers[1].port;
+      await followers[1].close();
       const big = LARGE_UNIT.repeat(LARGE_REPEAT);
       let next = 0;
       const writer = async (): Promise<void> => {
         while (next < CATCHUP_LARGE) {
           const i = next++;
-          // Straight to the node: the test is about replication over HTTP, and 9 MB more of /set bodies only costs time.
-          const reply = await leader.node.Set({ key: `big_${i % 60}`, value: `${i}:${big}` });
+          // Through the leader's RPC route: /set takes bodies up to 64 KiB, and the test is about replication.
+          const args: SetArgs = { key: `big_${i % 60}`, value: `${i}:${big}` };
+          const reply = await toLeader.call<SetReply>(`${SERVICE}.Set`, args);
           check(
             reply.err === 'OK',
             () =>
@@ -153,10 +190,10 @@ export const realHttpCatchUpTest: TestDefinition<Lab4Impl> = {
           ctx.countOps();
         }
       };
-      await Promise.all([writer(), writer(), writer(), writer()]);
+      await nodes.guard(Promise.all([writer(), writer(), writer(), writer()]));
       const t0 = performance.now();
-      nodes[1] = await startFollower(ctx, 'follower-2 (restarted)', port);
-      const report = await checkConsistency(leader.url, CATCHUP_SETTLE_MS);
+      await startFollower(nodes, 'follower-2 (restarted)', port);
+      const report = await nodes.guard(checkConsistency(leader.url, CATCHUP_SETTLE_MS));
       if (!report.consistent) {
         throw new TestFailure(
           `Follower 2 was stopped after ${CATCHUP_SMALL} small writes, ${CATCHUP_LARGE} writes of about 39 kB each (66 kB as JSON) were made (W=1, acknowledged by follower 1), ` +
@@ -173,7 +210,7 @@ export const realHttpCatchUpTest: TestDefinition<Lab4Impl> = {
       );
     } finally {
       agent.destroy();
-      await Promise.all(nodes.map((n) => n.close().catch(() => undefined)));
+      await nodes.closeAll();
     }
   },
 };
@@ -187,20 +224,15 @@ export const realHttpLateStartTest: TestDefinition<Lab4Impl> = {
   description: `over real HTTP, the leader starts first and takes ${LATE_WRITES} writes (W=${QUORUM}) while its ${FOLLOWERS} followers are not yet listening (every call refused); they start ${LATE_START_MS} ms later: every write is acknowledged and every replica equals the leader`,
   realTime: true,
   async run(ctx: TestContext<Lab4Impl>) {
-    const nodes: RealNode[] = [];
+    const nodes = new NodeProcesses(ctx.impl.dir);
     const agent = new http.Agent({ keepAlive: true, maxSockets: 8 });
     try {
       const ports = await Promise.all(Array.from({ length: FOLLOWERS }, () => freePort()));
-      const leader = new RealNode({
-        KVNode: ctx.impl.KVNode,
-        config: { ...REAL_CONFIG, id: 'leader', role: 'leader', quorum: QUORUM },
-        followers: ports.map((port) => `http://127.0.0.1:${port}`),
-        minDelayMs: 0.1,
-        maxDelayMs: 1,
-        rpcTimeoutMs: 5000,
-      });
-      await leader.listen(0);
-      nodes.push(leader);
+      const leader = await startLeader(
+        nodes,
+        ports.map((port) => `http://127.0.0.1:${port}`),
+        QUORUM,
+      );
       // The writes start at once: their first Replicate calls find nothing listening and are refused.
       const writes = Array.from({ length: LATE_WRITES }, (_, i) =>
         setOver(
@@ -212,13 +244,13 @@ export const realHttpLateStartTest: TestDefinition<Lab4Impl> = {
         ).then(() => ctx.countOps()),
       );
       await realSleep(LATE_START_MS);
-      for (let i = 0; i < FOLLOWERS; i++) nodes.push(await startFollower(ctx, `follower-${i + 1}`, ports[i]));
+      for (let i = 0; i < FOLLOWERS; i++) await startFollower(nodes, `follower-${i + 1}`, ports[i]);
       const t0 = performance.now();
-      await Promise.all(writes);
+      await nodes.guard(Promise.all(writes));
       ctx.log(
         `all ${LATE_WRITES} writes acknowledged ${((performance.now() - t0) / 1000).toFixed(2)} s after the followers started`,
       );
-      const report = await checkConsistency(leader.url, 5000);
+      const report = await nodes.guard(checkConsistency(leader.url, 5000));
       if (!report.consistent)
         throw new TestFailure(
           `The followers started ${LATE_START_MS} ms after the leader, which had taken ${LATE_WRITES} writes meanwhile; 5 s later the replicas still differ:\n${report.lines.join('\n')}\n` +
@@ -227,7 +259,7 @@ export const realHttpLateStartTest: TestDefinition<Lab4Impl> = {
         );
     } finally {
       agent.destroy();
-      await Promise.all(nodes.map((n) => n.close().catch(() => undefined)));
+      await nodes.closeAll();
     }
   },
 };

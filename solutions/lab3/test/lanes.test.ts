@@ -34,7 +34,7 @@ const ticking: TestDefinition<Lab3Impl> = {
 
 describe('lab3: trace lanes', () => {
   it("records a constructor timer's printed line and its RPCs on that server's lane, not the test's", async () => {
-    const out = await runNamedTest(ticking, { KVServer: TickingServer }, 1, { record: true });
+    const out = await runNamedTest(ticking, { dir: __dirname, KVServer: TickingServer }, 1, { record: true });
     expect(out.status, out.message).to.equal('passed');
     const events: readonly TraceEvent[] = out.trace?.events ?? [];
     const logs = events.flatMap((e) => (e.k === 'log' ? [[e.lane, e.text]] : []));

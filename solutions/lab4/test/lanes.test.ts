@@ -44,7 +44,7 @@ const ticking: TestDefinition<Lab4Impl> = {
 
 describe('lab4: trace lanes', () => {
   it("records a constructor timer's printed line and its RPCs on that node's lane, not the test's", async () => {
-    const out = await runNamedTest(ticking, { KVNode: TickingNode }, 1, { record: true });
+    const out = await runNamedTest(ticking, { dir: __dirname, KVNode: TickingNode }, 1, { record: true });
     expect(out.status, out.message).to.equal('passed');
     const events: readonly TraceEvent[] = out.trace?.events ?? [];
     const logs = events.flatMap((e) => (e.k === 'log' ? [[e.lane, e.text]] : []));

@@ -1,0 +1,81 @@
+/**
+ * Runs one lab 4 node (the code under test's KVNode behind RealNode) as a process of its own, for the real HTTP
+ * tests: the test process never loads the code. Loads it from a folder (in a hardened compartment when the grader
+ * starts this, as the test process does), then serves HTTP on 127.0.0.1.
+ * Usage: node -r ts-node/register/transpile-only lab4/test/node-process.ts <impl dir> compartment|node '<NodeProcessSettings JSON>'
+ * Prints "LAB4-NODE <port>" once listening; exits when its parent goes away (stdin closes).
+ */
+import * as path from 'node:path';
+import type { NodeConfig } from '../rpc';
+
+/** What the test asks of one node (RealNodeOptions without the class, which this process loads itself). */
+export interface NodeProcessSettings {
+  readonly config: NodeConfig;
+  readonly followers: string[];
+  readonly minDelayMs: number;
+  readonly maxDelayMs: number;
+  readonly rpcTimeoutMs?: number;
+  /** The port to listen on (0: any free port). */
+  readonly port: number;
+}
+
+/** The line this process prints once it listens, followed by its port. */
+export const NODE_READY_PREFIX = 'LAB4-NODE ';
+
+/** Prints what went wrong (the parent shows it, trimmed to the code's own frames) and ends the process. */
+function die(what: string, err: unknown): never {
+  process.stderr.write(`${what}: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
+  process.exit(1);
+}
+
+async function main(): Promise<void> {
+  const [dirArg, mode, json] = process.argv.slice(2);
+  const dir = path.resolve(dirArg);
+  const settings = JSON.parse(json) as NodeProcessSettings;
+  const id = settings.config.id;
+  process.on('uncaughtException', (e) => die(`Uncaught exception in your lab 4 code (node ${id})`, e));
+  process.on('unhandledRejection', (e) => die(`Unhandled promise rejection in your lab 4 code (node ${id})`, e));
+  if (mode === 'compartment') {
+    const { compartmentLoader, lockDownRealm } =
+      require('../../grader/compartment') as typeof import('../../grader/compartment');
+    const { hideHarness } = require('../../grader/hide-harness') as typeof import('../../grader/hide-harness');
+    const { useLoader } = require('../../suite/loader') as typeof import('../../suite/loader');
+    lockDownRealm();
+    hideHarness(dir);
+    useLoader(
+      compartmentLoader({
+        implDir: dir,
+        labDir: path.join(__dirname, '..'),
+        kitDirs: [path.join(__dirname, '..', '..', 'labrpc')],
+        cacheDir: process.env.KVLABS_TS_CACHE ?? '',
+        nodeModules: [],
+      }),
+    );
+  }
+  const { load } = require('../load') as typeof import('../load');
+  const { RealNode } = require('../real/node-host') as typeof import('../real/node-host');
+  let node: InstanceType<typeof RealNode>;
+  try {
+    const { KVNode } = load(dir);
+    if (typeof KVNode !== 'function') throw new Error('lab4/server.ts does not export the class KVNode');
+    node = new RealNode({
+      KVNode,
+      config: settings.config,
+      followers: settings.followers,
+      minDelayMs: settings.minDelayMs,
+      maxDelayMs: settings.maxDelayMs,
+      rpcTimeoutMs: settings.rpcTimeoutMs,
+      // A request your node failed (HTTP 500) is logged with its stack, for the test's failure message.
+      log: (line) => void process.stderr.write(`[${id}] ${line}\n`),
+    });
+  } catch (err) {
+    die(`Your KVNode could not be loaded or constructed (node ${id})`, err);
+  }
+  const address = await node.listen(settings.port);
+  process.stdout.write(`${NODE_READY_PREFIX}${address.port}\n`);
+  process.stdin.on('end', () => process.exit(0));
+  process.stdin.resume();
+}
+
+// Only as a script: the tests' side (real-nodes.ts) imports this file's settings type and ready line.
+if (require.main === module) main().catch((err: unknown) => die('The node process failed', err));

@@ -1,0 +1,123 @@
+/**
+ * A real-time test's end of the code under test's servers, each in a process of its own (a kit script such as lab 4's
+ * node-process.ts): starts each through spawnKitScript (so the grader sandboxes it), waits for the line that says
+ * it listens, and turns a server that dies into a clear failure of the test.
+ */
+import { TestFailure } from './failure';
+import { within } from './within';
+import { spawnKitScript, type KitProcess } from './spawn';
+import { trimStack } from '../labrpc/stack';
+
+/** How long a server may take to load the code and listen. */
+const START_MS = 20_000;
+/** How much of a server's stderr is kept for a failure message. */
+const STDERR_TAIL = 8000;
+
+/** What to start, and how to speak of it in a failure. */
+export interface ServerScript {
+  /** The kit script (absolute path); it prints `readyPrefix` and its port once it listens. */
+  readonly script: string;
+  readonly args: readonly string[];
+  readonly readyPrefix: string;
+  /** The server in a sentence, e.g. "your lab 4 node leader". */
+  readonly what: string;
+  /** The likely causes of a server that exits, as a sentence or two. */
+  readonly causes: string;
+}
+
+/** One server process of a test. */
+export class ServerProcess {
+  readonly url: string;
+  readonly port: number;
+  private readonly child: KitProcess;
+  private readonly exited: Promise<void>;
+  private closing = false;
+
+  private constructor(child: KitProcess, port: number, exited: Promise<void>) {
+    this.child = child;
+    this.port = port;
+    this.url = `http://127.0.0.1:${port}`;
+    this.exited = exited;
+  }
+
+  /** Stops the server (SIGKILL, as a crash) and waits until its process is gone. */
+  async close(): Promise<void> {
+    this.closing = true;
+    if (this.child.exitCode === null && this.child.signalCode === null) this.child.kill('SIGKILL');
+    await this.exited;
+  }
+
+  /** Starts `s`; `died` is told if it ends without the test stopping it. */
+  static async start(s: ServerScript, died: (message: string) => void): Promise<ServerProcess> {
+    const child = spawnKitScript(s.script, s.args);
+    let stderr = '';
+    let out = '';
+    let server: ServerProcess | undefined;
+    const tail = (): string => {
+      const text = trimStack(stderr).trim();
+      return text ? `\nIts last output:\n${text.slice(-2000)}` : '';
+    };
+    child.stderr?.on('data', (d: Buffer) => (stderr = (stderr + d.toString()).slice(-STDERR_TAIL)));
+    const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+    const how = (): string =>
+      child.signalCode ? `was killed by ${child.signalCode}` : `exited with code ${child.exitCode}`;
+    const port = await within(
+      new Promise<number>((resolve, reject) => {
+        child.stdout?.on('data', (d: Buffer) => {
+          if (server) return;
+          out += d.toString();
+          const m = new RegExp(`${s.readyPrefix}(\\d+)`).exec(out);
+          if (m) resolve(Number(m[1]));
+        });
+        child.once('exit', () => {
+          if (server) {
+            if (!server.closing) died(`The process running ${s.what} ${how()} during the test. ${s.causes}${tail()}`);
+            return;
+          }
+          reject(
+            new TestFailure(
+              `The process running ${s.what} ${how()} before it listened. Expected it to print that it listens. ${s.causes}${tail()}`,
+            ),
+          );
+        });
+      }),
+      START_MS,
+      () => `starting the process running ${s.what} took more than ${START_MS} ms.`,
+    ).catch(async (err: unknown) => {
+      if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+      await exited;
+      throw err;
+    });
+    server = new ServerProcess(child, port, exited);
+    return server;
+  }
+}
+
+/** A test's server processes: started in turn, all stopped at the end; `guard` fails the test as soon as one dies. */
+export class ServerProcesses {
+  private readonly all: ServerProcess[] = [];
+  private readonly died: Promise<never>;
+  private fail: (err: Error) => void = () => undefined;
+
+  constructor() {
+    this.died = new Promise<never>((_, reject) => (this.fail = reject));
+    this.died.catch(() => undefined);
+  }
+
+  /** Starts a server; fails the test if it exits before it listens. */
+  async start(s: ServerScript): Promise<ServerProcess> {
+    const server = await this.guard(ServerProcess.start(s, (message) => this.fail(new TestFailure(message))));
+    this.all.push(server);
+    return server;
+  }
+
+  /** `work`, or the failure of a server that died while it ran, whichever comes first. */
+  guard<T>(work: Promise<T>): Promise<T> {
+    return Promise.race([work, this.died]);
+  }
+
+  /** Stops every server still running. */
+  async closeAll(): Promise<void> {
+    await Promise.all(this.all.map((n) => n.close()));
+  }
+}
