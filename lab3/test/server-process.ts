@@ -36,21 +36,8 @@ async function main(): Promise<void> {
   process.on('uncaughtException', (e) => die(`Uncaught exception in your lab 3 code (${who})`, e));
   process.on('unhandledRejection', (e) => die(`Unhandled promise rejection in your lab 3 code (${who})`, e));
   if (mode === 'compartment') {
-    const { compartmentLoader, lockDownRealm } =
-      require('../../grader/compartment') as typeof import('../../grader/compartment');
-    const { hideHarness } = require('../../grader/hide-harness') as typeof import('../../grader/hide-harness');
-    const { useLoader } = require('../../suite/loader') as typeof import('../../suite/loader');
-    lockDownRealm();
-    hideHarness(dir);
-    useLoader(
-      compartmentLoader({
-        implDir: dir,
-        labDir: path.join(__dirname, '..'),
-        kitDirs: [path.join(__dirname, '..', '..', 'labrpc')],
-        cacheDir: process.env.KVLABS_TS_CACHE ?? '',
-        nodeModules: [],
-      }),
-    );
+    const { isolateCodeUnderTest } = require('../../grader/isolate') as typeof import('../../grader/isolate');
+    isolateCodeUnderTest({ implDir: dir, labDir: path.join(__dirname, '..') });
   }
   const { load } = require('../load') as typeof import('../load');
   const { Server } = require('../../labrpc') as typeof import('../../labrpc');

@@ -19,24 +19,8 @@ const NODE_MODULES = ['net', 'fs', 'path', 'crypto'] as const;
 function loadCode(dir: string, isolated: boolean): Loaded {
   try {
     if (isolated) {
-      const { compartmentLoader, lockDownRealm } =
-        require('../../grader/compartment') as typeof import('../../grader/compartment');
-      const { hideHarness } = require('../../grader/hide-harness') as typeof import('../../grader/hide-harness');
-      const { useLoader } = require('../../suite/loader') as typeof import('../../suite/loader');
-      const { lockNodePrototypes } =
-        require('../../grader/node-prototypes') as typeof import('../../grader/node-prototypes');
-      lockDownRealm();
-      lockNodePrototypes('all');
-      hideHarness(dir);
-      useLoader(
-        compartmentLoader({
-          implDir: dir,
-          labDir: path.join(__dirname, '..'),
-          kitDirs: [path.join(__dirname, '..', '..', 'labrpc')],
-          cacheDir: process.env.KVLABS_TS_CACHE ?? '',
-          nodeModules: NODE_MODULES,
-        }),
-      );
+      const { isolateCodeUnderTest } = require('../../grader/isolate') as typeof import('../../grader/isolate');
+      isolateCodeUnderTest({ implDir: dir, labDir: path.join(__dirname, '..'), nodeModules: NODE_MODULES });
     }
     const { load } = require('../load') as { load: (dir: string) => Lab5Impl };
     return { impl: load(dir) };
