@@ -13,7 +13,7 @@
  * Replicate calls as the harness records them.
  */
 import { FAULTS, TimeoutError, type RpcEnd } from '../../labrpc';
-import { World, keyedRng, type Rng } from '../../world';
+import { World, keyedRng, sleep, type Rng } from '../../world';
 import { TestFailure, type TestContext, type TestDefinition } from '../../suite';
 import { applyPlan, drawPlan, healNetwork, type NetworkPlan } from '../../suite/nemesis/plan';
 import { EDGE_KEYS, edgeKeys, edgeValue } from '../../suite/nemesis/values';
@@ -120,7 +120,6 @@ export const QUORUM_PROFILE: NemesisProfile = {
 };
 
 const now = (): number => World.current().now();
-const sleep = (ms: number): Promise<void> => World.current().sleep(ms);
 
 /** `count` distinct numbers from 0..n-1 (fewer when n is smaller). */
 function pickSome(rng: Rng, n: number, count: number, exclude: readonly number[] = []): number[] {

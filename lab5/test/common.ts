@@ -3,7 +3,8 @@ import Redis, { type RedisOptions } from 'ioredis';
 import { RespReply } from '../resp';
 import { TestDefinition, TestContext, check } from '../../suite';
 import { Rng } from '../../world/rng';
-import { CodePlace, Lab5Code, RawClient, Resources, same, show, sleep, withResources } from './harness';
+import { CodePlace, Lab5Code, RawClient, Resources, same, show, withResources } from './harness';
+import { realSleep } from '../../world';
 
 export type Ctx = TestContext<Lab5Code>;
 
@@ -138,6 +139,6 @@ export async function expectBytes(
 /** Waits until `done()` or `ms` pass; returns done(). */
 export async function waitFor(done: () => boolean, ms: number): Promise<boolean> {
   const t0 = Date.now();
-  while (!done() && Date.now() - t0 < ms) await sleep(20);
+  while (!done() && Date.now() - t0 < ms) await realSleep(20);
   return done();
 }

@@ -1,7 +1,8 @@
 // What each fsync policy promises, as the handout fixes it, checked through the fs spies: shared by TestFsyncPolicy and TestNemesisRedis.
 import { RespReply } from '../resp';
 import { check } from '../../suite';
-import { describe, RawClient, same, show, sleep, SyncWatch } from './harness';
+import { describe, RawClient, same, show, SyncWatch } from './harness';
+import { realSleep } from '../../world';
 
 /** How the tests find a sync: the calls they watch, for the failure messages. */
 export const SYNC_CALLS =
@@ -64,7 +65,7 @@ export async function checkAlways(
 export async function checkNo(c: RawClient, watch: SyncWatch, writes: readonly Write[], where = ''): Promise<number> {
   const before = watch.now();
   for (const [args, want] of writes) await c.expect(args, want);
-  await sleep(200); // an fsync started by the last write has finished by now
+  await realSleep(200); // an fsync started by the last write has finished by now
   const noSyncs = watch.syncsAfter(before).length;
   check(
     noSyncs <= 1,
@@ -98,10 +99,10 @@ export async function checkEverysec(
     // may have missed its end).
     lastSent = watch.now();
     sentWrites += 20;
-    await sleep(20);
+    await realSleep(20);
   }
   const deadline = Date.now() + 2500;
-  while (watch.syncsAfter(lastSent).length === 0 && Date.now() < deadline) await sleep(25);
+  while (watch.syncsAfter(lastSent).length === 0 && Date.now() < deadline) await realSleep(25);
   const elapsed = Date.now() - t0;
   const everysec = watch.syncsAfter(from).length;
   const how = byDefault ? 'the default, used here: the server was started without an fsync option' : 'used here';

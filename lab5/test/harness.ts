@@ -53,11 +53,6 @@ export function show(r: RespReply | undefined): string {
   return JSON.stringify(r.length > 200 ? `${r.slice(0, 200)}...` : r);
 }
 
-/** Real-time sleep. */
-export function sleep(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
-}
-
 /** What a test's clients report as they talk: operations for the #Ops column, and the failing run's transcript. */
 export interface Observer {
   /** Counts one operation (a reply received, a client call settled). */

@@ -13,7 +13,8 @@ import { keyedRng, Rng } from '../../world/rng';
 import type { FsyncPolicy, RunningServer, ServerAddress } from '../types';
 import type { RemoteClient } from './remote';
 import { asBytes, Ctx, randomBytes, realTest, showBytes, STRANGE_KEYS, waitFor } from './common';
-import { describe, RawClient, Resources, sleep } from './harness';
+import { describe, RawClient, Resources } from './harness';
+import { realSleep } from '../../world';
 import { within } from '../../suite/within';
 import { checkDamagedLogs, logRecords } from './nemesis-damage';
 import { checkPolicyRound, policyOfRound } from './nemesis-policy';
@@ -1598,7 +1599,7 @@ async function expiryCheck(admin: RawClient, rng: Rng, where: string): Promise<v
   }
   // Every deadline is at most PX after the last reply arrived (the server set it before answering), whatever the load.
   const acked = Date.now();
-  await sleep(60);
+  await realSleep(60);
   const counted = (group: string[], from: ServerStats, to: ServerStats, how: string): void =>
     check(
       to.expiredKeys >= from.expiredKeys + group.length,
@@ -1621,7 +1622,7 @@ async function expiryCheck(admin: RawClient, rng: Rng, where: string): Promise<v
     `${where}: INFO said db0:keys=${before.keys}; then ${first.length} keys were set with PX 5-25 and ${second.length} with PX 150-200, and the first ${first.length} expired (EXISTS did not find them). ` +
       `INFO now says db0:keys=${middle.keys}, more than ${before.keys + second.length}: expired keys must never be counted, even before the sweep removed them.`,
   );
-  await sleep(Math.max(0, acked + 260 - Date.now()));
+  await realSleep(Math.max(0, acked + 260 - Date.now()));
   const listed = async (): Promise<void> => {
     const got = await admin.call('KEYS', 'expiry:*');
     check(
@@ -1663,7 +1664,7 @@ async function slowReader(res: Resources, port: number, rng: Rng, where: string)
   let unsent = greedy.socket.writableLength;
   let stillFor = 0;
   for (let waited = 0; waited < 15_000 && unsent > 0 && stillFor < 500; waited += 100) {
-    await sleep(100);
+    await realSleep(100);
     stillFor = greedy.socket.writableLength === unsent ? stillFor + 100 : 0;
     unsent = greedy.socket.writableLength;
   }
@@ -1857,7 +1858,7 @@ async function probing(rw: RoundWorld, done: () => boolean): Promise<void> {
     const got = await probe.conn!.call('SET', `probe:${probe.n}`, `p${probe.n}`);
     check(got === 'OK', `${rw.here()}: SET probe:${probe.n} p${probe.n} replied ${showBytes(got)}; expected OK.`);
     probe.n++;
-    await sleep(2);
+    await realSleep(2);
   }
 }
 
@@ -1868,7 +1869,7 @@ async function workerSteps(w: Worker, wr: Rng, port: number): Promise<void> {
     if (r < 5) await w.batch(wr, wr.between(1, 25));
     else if (r < 8) await w.transactions(wr, wr.between(1, 3), wr.chance(0.3) ? 150 : 12);
     else if (r === 8 && wr.chance(0.5)) await w.quitInMulti(wr, port);
-    else await sleep(wr.between(5, 60)); // let short TTLs run out and a snapshot start
+    else await realSleep(wr.between(5, 60)); // let short TTLs run out and a snapshot start
   }
 }
 
@@ -2171,7 +2172,7 @@ class FlakyServer {
           // A stall: the rest never comes, nor any later reply on this connection (only a timeout gets out).
           if (how === 'stall') return new Promise<void>(() => undefined);
           if (!close) {
-            await sleep(pause);
+            await realSleep(pause);
             return write(a.slice(cut));
           }
           closing = true;
@@ -2386,7 +2387,7 @@ function runClientPhase(w: ClientWorld, ctx: Ctx, phase: ClientPhase): Promise<u
         const r = keyedRng(ctx.seed, `lab5-nemesis-client-${phase.name}-${c}`);
         for (let i = 0; i < phase.ops; i++) {
           await clientCall(w, phase, c, i, r);
-          if (phase.pauseMs) await sleep(r.between(...phase.pauseMs));
+          if (phase.pauseMs) await realSleep(r.between(...phase.pauseMs));
         }
       }),
     ),
@@ -2424,9 +2425,9 @@ async function restartPhase(res: Resources, w: ClientWorld, ctx: Ctx): Promise<v
   const { rng, real, servers, dirs } = w;
   w.retries.length = 0;
   const restart = async (): Promise<void> => {
-    await sleep(rng.between(5, 40));
+    await realSleep(rng.between(5, 40));
     await real[0].close();
-    await sleep(rng.between(30, 80));
+    await realSleep(rng.between(30, 80));
     real[0] = await res.server({ port: servers[0].port, dataDir: dirs[0], fsync: 'always' });
   };
   await Promise.all([runClientPhase(w, ctx, { name: 'restart', faults: false, exact: false, ops: 8 }), restart()]);

@@ -1,7 +1,8 @@
 /** Part 1's named tests (the server: commands, errors, protocol, pipelining) */
 import { encodeCommand, RespError } from '../resp';
 import { TestFailure, check } from '../../suite';
-import { describe, RawClient, same, show, sleep } from './harness';
+import { describe, RawClient, same, show } from './harness';
+import { realSleep } from '../../world';
 import { within } from '../../suite/within';
 import { ioredisClient, realTest, word, checkTtl } from './common';
 
@@ -133,7 +134,7 @@ export const errorReplies = realTest(
     await c.expect(['INCR', 'counter'], 2);
     await c.expect(['PING'], 'PONG', 'the connection still works after error replies');
     await c.expect(['QUIT'], 'OK');
-    const closed = await Promise.race([c.whenClosed.then(() => true), sleep(2000).then(() => false)]);
+    const closed = await Promise.race([c.whenClosed.then(() => true), realSleep(2000).then(() => false)]);
     check(closed, 'After QUIT replied OK the server did not close the connection within 2 s.');
   },
 );
@@ -160,7 +161,7 @@ class Witness {
         return;
       }
       this.ops += 2;
-      await sleep(5);
+      await realSleep(5);
     }
   }
 
@@ -184,7 +185,7 @@ export const malformedInput = realTest(
   async (res, ctx, rng) => {
     const server = await res.server();
     const witness = new Witness(await res.connect(server.port));
-    await sleep(20);
+    await realSleep(20);
 
     /** Sends `bytes` on a new connection and requires an error reply or a close within 2 s. */
     const hostile = async (what: string, bytes: Buffer | string): Promise<void> => {
@@ -232,13 +233,13 @@ export const malformedInput = realTest(
     for (let i = 0; i < 20; i++) {
       const c = await res.connect(server.port);
       c.sendRaw(`*3\r\n$3\r\nSET\r\n$4\r\nrst${i % 10}\r\n$100\r\n${'y'.repeat(rng.int(100))}`);
-      await sleep(2);
+      await realSleep(2);
       c.socket.resetAndDestroy();
     }
     const greedy = await res.connect(server.port);
     for (let i = 0; i < 200; i++) greedy.send('GET', 'half');
     greedy.close();
-    await sleep(200);
+    await realSleep(200);
     witness.check('after 20 connections were reset mid-command');
 
     const fresh = await res.connect(server.port);
@@ -286,7 +287,7 @@ export const slowReader = realTest(
     let unsentBefore = greedy.socket.writableLength;
     let stillFor = 0;
     for (let waited = 0; waited < 15_000 && unsentBefore > 0 && stillFor < 1000; waited += 250) {
-      await sleep(250);
+      await realSleep(250);
       const unsentNow = greedy.socket.writableLength;
       stillFor = unsentNow === unsentBefore ? stillFor + 250 : 0;
       unsentBefore = unsentNow;
@@ -371,9 +372,9 @@ export const pipelining = realTest(
     // Three commands cut at awkward places.
     const three = Buffer.from('*2\r\n$3\r\nGET\r\n$5\r\nslow!\r\n*1\r\n$4\r\nPING\r\nPING\r\n');
     c.sendRaw(three.subarray(0, 17));
-    await sleep(20);
+    await realSleep(20);
     c.sendRaw(three.subarray(17, 30));
-    await sleep(20);
+    await realSleep(20);
     c.sendRaw(three.subarray(30));
     const got = [await c.reply('GET slow! (split)'), await c.reply('PING (split)'), await c.reply('PING (inline)')];
     check(

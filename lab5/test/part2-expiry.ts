@@ -3,7 +3,8 @@ import { parseStats } from '../info';
 import { collectGarbage } from '../../suite/memory';
 import { TestFailure, check } from '../../suite';
 import { explainDifference, firstDifference, loadCorpus, runSequence } from './redis-corpus';
-import { RawClient, Resources, same, show, sleep } from './harness';
+import { RawClient, Resources, same, show } from './harness';
+import { realSleep } from '../../world';
 import type { Rng } from '../../world/rng';
 import { within } from '../../suite/within';
 import {
@@ -139,7 +140,7 @@ async function checkKeysLeavesExpired(c: RawClient): Promise<void> {
 /** A key that expires untouched, and INFO is the first command to meet it: not counted, and expired_keys counts it. */
 async function checkInfoLeavesExpired(c: RawClient): Promise<void> {
   await c.expect(['SET', 'unseen2', 'v', 'PX', 50], 'OK');
-  await sleep(150);
+  await realSleep(150);
   const info = await c.call('INFO');
   const stats = typeof info === 'string' ? parseStats(info) : undefined;
   const size = await c.call('DBSIZE');
@@ -169,7 +170,7 @@ export const ttl = realTest(
     await checkFreshTtls(c, t0, tLong);
     await checkExpire(c);
     await checkTtlArguments(c);
-    await sleep(Math.max(0, t0 + 1000 - Date.now()));
+    await realSleep(Math.max(0, t0 + 1000 - Date.now()));
     await checkExpiredOnAccess(c);
     await checkKeysLeavesExpired(c);
     await checkInfoLeavesExpired(c);
@@ -203,7 +204,7 @@ export const backgroundExpiry = realTest(
     for (let i = 0; i < SWEEP_KEYS; i++) c.send('SET', `tmp:${i}`, big, 'PX', 150);
     for (let i = 0; i < SWEEP_KEYS; i++)
       check(same(await c.reply(`SET tmp:${i} <100 kB> PX 150`), 'OK'), `SET tmp:${i} ... PX 150 did not reply OK.`);
-    await sleep(800);
+    await realSleep(800);
     // Nothing has read the keys: only a background sweep can have removed them.
     const after = heapAfterGc();
     const kept = (after - before) / 1e6;
@@ -388,7 +389,7 @@ async function fillScanStore(c: RawClient, rng: Rng): Promise<{ doomed: string[]
   for (const key of [...doomed, ...stable]) c.send('SET', key, 'v');
   for (let i = 0; i < 500; i++) await c.reply('SET');
   for (let i = 0; i < 20; i++) await c.expect(['SET', `gone:${i}`, 'v', 'PX', 100], 'OK');
-  await sleep(250);
+  await realSleep(250);
   return { doomed, stable };
 }
 

@@ -6,7 +6,8 @@ import { encodeCommand, RequestParser } from '../resp';
 import { TestFailure, check } from '../../suite';
 import { Rng } from '../../world/rng';
 import type { RunningServer } from '../types';
-import { CrashCopies, folderBytes, RawClient, Resources, same, show, sleep } from './harness';
+import { CrashCopies, folderBytes, RawClient, Resources, same, show } from './harness';
+import { realSleep } from '../../world';
 import { checkAlways, checkEverysec, checkNo, type Write } from './fsync-checks';
 import {
   realTest,
@@ -54,7 +55,7 @@ export const restartRecovery = realTest(
     for (let i = 0; i < 3000; i++) c.send('SET', 'hot', `${i}:${big}`);
     for (let i = 0; i < 3000; i++) await c.reply(`SET hot (write ${i + 1} of 3000)`);
     want.set('hot', `2999:${big}`);
-    await sleep(900);
+    await realSleep(900);
     const onDisk = folderBytes(dataDir);
     ctx.log(`data folder: ${onDisk} bytes after 3000 writes of 1 kB to one key and a snapshot interval of 300 ms`);
     check(
@@ -63,7 +64,7 @@ export const restartRecovery = realTest(
     );
     c.close();
     await server.close();
-    await sleep(200); // "fleeting" expires while the server is down
+    await realSleep(200); // "fleeting" expires while the server is down
     server = await res.server(opts);
     c = await res.connect(server.port);
     for (const [k, v] of want) await c.expect(['GET', k], v, 'after a restart every value written before it is back');
@@ -127,7 +128,7 @@ export const crashRecovery = realTest(
       for (const k of keys) check(same(await c.reply(`SET ${k}`), 'OK'), `SET ${k} was not acknowledged with OK.`);
     };
     await batch(0, 300);
-    await sleep(600); // at least one snapshot happens here
+    await realSleep(600); // at least one snapshot happens here
     await batch(300, 500);
     // Pipelined, so that the writes since the last snapshot stay in the log only (the next snapshot is due within 400 ms).
     for (let i = 0; i < 500; i += 10) c.send('DEL', `acked:${i}`);
@@ -416,7 +417,7 @@ export const crashExpiry = realTest(
     const c = await res.connect(running.port);
     const { expiringDeadline, tCounter } = await writeExpiryHistory(c);
     const tDue = Date.now();
-    await sleep(Math.max(0, tDue + 600 - Date.now())); // a deadline restarted from the log would now be 600 ms too late
+    await realSleep(Math.max(0, tDue + 600 - Date.now())); // a deadline restarted from the log would now be 600 ms too late
     const dataDir = crashCopy(res, liveDir); // kill -9 now, after "due" expired unread: a sweep could not have removed it
     const opts = { dataDir, fsync: 'always' as const, snapshotIntervalMs: 60_000, sweepIntervalMs: 60_000 };
     let server = await res.server(opts);
@@ -617,13 +618,13 @@ async function fillBeforeSnapshot(
   for (let i = 1; i <= 3; i++) await expectBytes(c, ['INCR', 'counter'], i, 'INCR');
   want.set('counter', '3');
   const t0 = Date.now();
-  while (copies.snapshotWrites === 0 && Date.now() - t0 < 3000) await sleep(20);
+  while (copies.snapshotWrites === 0 && Date.now() - t0 < 3000) await realSleep(20);
   check(
     copies.snapshotWrites > 0,
     'No file other than appendonly.aof was written in the data folder for 3 s with snapshotIntervalMs 250: a snapshot should be written every 250 ms (see the README). ' +
       "The test sees writes made through the fs module (fs.writeSync, fs.write, fs.writeFileSync, fs.writeFile, fs.promises.writeFile, a FileHandle's write or writeFile, write streams); a copy of a function taken when your file loads escapes it.",
   );
-  await sleep(60); // let that snapshot finish: what follows is only in the log
+  await realSleep(60); // let that snapshot finish: what follows is only in the log
 }
 
 /** After the first snapshot: writes, a deletion, more INCRs (only in the log). */
@@ -644,7 +645,7 @@ async function interruptSnapshot(copies: CrashCopies): Promise<Array<[string, st
   copies.arm();
   const t1 = Date.now();
   while ((copies.beforeWrite === undefined || copies.afterRename === undefined) && Date.now() - t1 < 3000)
-    await sleep(20);
+    await realSleep(20);
   check(
     copies.beforeWrite !== undefined,
     'No snapshot was written within 3 s of the last write, with snapshotIntervalMs 250.',
@@ -850,7 +851,7 @@ export const snapshotDiskFull = realTest(
       await waitFor(() => disk.refusedWrites >= 2, 3000),
       `With snapshotIntervalMs 150 and a full disk, ${disk.refusedWrites} snapshot write(s) were attempted in 3 s; expected a snapshot (a write to a file other than appendonly.aof) every 150 ms.`,
     );
-    await sleep(200); // another attempt, while the server keeps working
+    await realSleep(200); // another attempt, while the server keeps working
     await c.expect(['PING'], 'PONG', `the server keeps serving while its snapshots fail. ${SNAPSHOT_FAILURE_CAUSES}`);
     await setMany('during', 100);
     const duringCrash = crashCopy(res, liveDir); // kill -9 while the disk is still full

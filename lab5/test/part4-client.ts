@@ -6,7 +6,8 @@ import { reply, RequestParser, RespReply } from '../resp';
 import { TestFailure, check } from '../../suite';
 import { Rng } from '../../world/rng';
 import type { ServerAddress } from '../types';
-import { RawClient, Resources, same, show, sleep } from './harness';
+import { RawClient, Resources, same, show } from './harness';
+import { realSleep } from '../../world';
 import { nodesFor, type RemoteClient, type RemoteRing, type StudentCode } from './remote';
 import { within } from '../../suite/within';
 import { realTest, word, STRANGE_KEYS, checkTtl, waitFor, type Ctx } from './common';
@@ -731,7 +732,7 @@ export const clientRetryRecovers = realTest(
     await servers[1].close();
     const t2 = Date.now();
     const pending = client.set(onTwo, 'after');
-    await sleep(700);
+    await realSleep(700);
     servers[1] = await res.server({ serverId: 2, port: addrs[1].port });
     const restarted = await within(
       pending.then(
@@ -796,7 +797,7 @@ async function slowFirstServer(
         const hold = key === 'slow' && !slowSeen ? holdMs : 0;
         if (key === 'slow') slowSeen = true;
         ready = ready
-          .then(() => (hold > 0 ? sleep(hold) : undefined))
+          .then(() => (hold > 0 ? realSleep(hold) : undefined))
           .then(() => void (socket.destroyed || socket.write(reply.bulk(`v:${key}`), 'latin1')));
       }
     });
@@ -823,7 +824,7 @@ export const lateReply = realTest(
         (e: Error) => `failed (${e.name}: ${e.message})`,
       );
     const slow = settle(client.get('slow'));
-    await sleep(250);
+    await realSleep(250);
     const fast = [settle(client.get('fast1')), settle(client.get('fast2'))];
     const [gotSlow, gotFast1, gotFast2] = await within(
       Promise.all([slow, ...fast]),
