@@ -7,6 +7,7 @@
  * Prints "LAB3-SERVER <port>" once listening; exits when its parent goes away (stdin closes).
  */
 import * as path from 'node:path';
+import { die, startKitScript } from '../../suite/kit-script';
 import type { ConsistencyLevel } from '../rpc';
 
 /** What the test asks of one server. */
@@ -22,23 +23,13 @@ export interface ServerProcessSettings {
 /** The line this process prints once it listens, followed by its port. */
 export const SERVER_READY_PREFIX = 'LAB3-SERVER ';
 
-/** Prints what went wrong (the parent shows it, trimmed to the code's own frames) and ends the process. */
-function die(what: string, err: unknown): never {
-  process.stderr.write(`${what}: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
-  process.exit(1);
-}
-
 async function main(): Promise<void> {
-  const [dirArg, mode, json] = process.argv.slice(2);
-  const dir = path.resolve(dirArg);
-  const settings = JSON.parse(json) as ServerProcessSettings;
+  const { dir, settings } = startKitScript<ServerProcessSettings>(
+    'lab 3',
+    path.join(__dirname, '..'),
+    (s) => `server ${s.me} (${s.level})`,
+  );
   const who = `server ${settings.me} (${settings.level})`;
-  process.on('uncaughtException', (e) => die(`Uncaught exception in your lab 3 code (${who})`, e));
-  process.on('unhandledRejection', (e) => die(`Unhandled promise rejection in your lab 3 code (${who})`, e));
-  if (mode === 'compartment') {
-    const { isolateCodeUnderTest } = require('../../grader/isolate') as typeof import('../../grader/isolate');
-    isolateCodeUnderTest({ implDir: dir, labDir: path.join(__dirname, '..') });
-  }
   const { load } = require('../load') as typeof import('../load');
   const { Server } = require('../../labrpc') as typeof import('../../labrpc');
   const { HttpEnd, RpcHttpHost } = require('../../labrpc/http') as typeof import('../../labrpc/http');

@@ -6,6 +6,7 @@
  * Prints "LAB4-NODE <port>" once listening; exits when its parent goes away (stdin closes).
  */
 import * as path from 'node:path';
+import { die, startKitScript } from '../../suite/kit-script';
 import type { NodeConfig } from '../rpc';
 
 /** What the test asks of one node (RealNodeOptions without the class, which this process loads itself). */
@@ -22,23 +23,13 @@ export interface NodeProcessSettings {
 /** The line this process prints once it listens, followed by its port. */
 export const NODE_READY_PREFIX = 'LAB4-NODE ';
 
-/** Prints what went wrong (the parent shows it, trimmed to the code's own frames) and ends the process. */
-function die(what: string, err: unknown): never {
-  process.stderr.write(`${what}: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
-  process.exit(1);
-}
-
 async function main(): Promise<void> {
-  const [dirArg, mode, json] = process.argv.slice(2);
-  const dir = path.resolve(dirArg);
-  const settings = JSON.parse(json) as NodeProcessSettings;
+  const { dir, settings } = startKitScript<NodeProcessSettings>(
+    'lab 4',
+    path.join(__dirname, '..'),
+    (s) => `node ${s.config.id}`,
+  );
   const id = settings.config.id;
-  process.on('uncaughtException', (e) => die(`Uncaught exception in your lab 4 code (node ${id})`, e));
-  process.on('unhandledRejection', (e) => die(`Unhandled promise rejection in your lab 4 code (node ${id})`, e));
-  if (mode === 'compartment') {
-    const { isolateCodeUnderTest } = require('../../grader/isolate') as typeof import('../../grader/isolate');
-    isolateCodeUnderTest({ implDir: dir, labDir: path.join(__dirname, '..') });
-  }
   const { load } = require('../load') as typeof import('../load');
   const { RealNode } = require('../real/node-host') as typeof import('../real/node-host');
   let node: InstanceType<typeof RealNode>;
