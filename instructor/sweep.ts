@@ -1,6 +1,6 @@
 /**
  * `npm run sweep`: runs the reference solutions on many seeds of every test and lists each failing seed, the proof
- * that a correct solution never loses a point. Results accumulate in reports/sweep/sweep.json, one entry per test.
+ * that a correct solution never loses a point. Results accumulate in instructor/sweep-record.json, one entry per test.
  */
 import { Command, InvalidArgumentError } from 'commander';
 import { spawn, type ChildProcess } from 'node:child_process';
@@ -15,9 +15,12 @@ export interface SweepEntry {
   readonly lab: string;
   readonly test: string;
   readonly realTime: boolean;
-  /** Runs made (each on its own seed, derived from `seedBase`). */
+  /** Runs made (each on its own seed, derived from a chunk's base). */
   readonly runs: number;
+  /** The first chunk's seed base (kept for entries written before chunks). */
   readonly seedBase: number;
+  /** Each chunk of runs: its seed base and its count (`--runs <runs> --seed <seedBase>` repeats it). */
+  readonly chunks?: readonly { readonly seedBase: number; readonly runs: number }[];
   /** Seeds that failed the reference: each one a bug of the kit. */
   readonly failingSeeds: readonly number[];
   /** The first failure's message, when there was one. */
@@ -31,7 +34,7 @@ export interface SweepEntry {
 }
 
 /** The file the sweep keeps its entries in. */
-export const SWEEP_FILE = path.resolve(__dirname, '../reports/sweep/sweep.json');
+export const SWEEP_FILE = path.resolve(__dirname, 'sweep-record.json');
 
 /** Every entry recorded so far, by "lab/test". */
 export function readSweep(file = SWEEP_FILE): Record<string, SweepEntry> {
@@ -66,6 +69,7 @@ interface SweepOptions {
   test?: string[];
   maxRunSec?: number;
   jobs: number;
+  chunk: number;
   fresh?: boolean;
 }
 
@@ -84,8 +88,14 @@ function parseCommandLine(): { args: string[]; opts: SweepOptions } {
     .option('--max-run-sec <s>', 'skip simulated tests whose one run took longer than this in a previous sweep', Number)
     .option('--jobs <n>', 'test processes side by side', positive, Math.min(2, os.cpus().length))
     .option(
+      '--chunk <n>',
+      'runs per chunk: the record is written after each chunk, so a stopped sweep resumes',
+      positive,
+      100,
+    )
+    .option(
       '--fresh',
-      'forget earlier entries of the tests swept now (default: an entry is kept when it has as many runs)',
+      'forget earlier entries of the tests swept now (default: an entry with fewer runs is topped up, on new seeds)',
     )
     .addHelpText(
       'after',
@@ -109,8 +119,8 @@ function selectLabs(root: string, args: readonly string[]): LoadedLab[] {
   return known.filter((l) => args.length === 0 || args.includes(l)).map((l) => loadLab(root, l));
 }
 
-/** Grades the reference solution on `runs` seeds of one test (real-time ones beside busy loops); returns its entry. */
-async function sweepTest(
+/** Grades the reference solution on `runs` fresh seeds of one test (real-time ones beside busy loops); returns its entry. */
+async function sweepChunk(
   lab: string,
   test: string,
   realTime: boolean,
@@ -137,17 +147,34 @@ async function sweepTest(
     stopBusy();
   }
   const t = result.labs[0].tests[0];
+  const seedBase = result.labs[0].seedBase ?? 0;
   return {
     lab,
     test,
     realTime,
     runs,
-    seedBase: result.labs[0].seedBase ?? 0,
+    seedBase,
+    chunks: [{ seedBase, runs }],
     failingSeeds: t.failingSeeds,
     message: t.message.split('\n').slice(0, 6).join('\n'),
     seconds: (Date.now() - started) / 1000,
     busyLoops: realTime ? opts.busy : 0,
     date: new Date().toISOString(),
+  };
+}
+
+/** One entry for the runs of both: `later`'s chunks added to `earlier`'s (the first failure's message is kept). */
+export function mergeEntries(earlier: SweepEntry | undefined, later: SweepEntry): SweepEntry {
+  if (!earlier) return later;
+  return {
+    ...later,
+    runs: earlier.runs + later.runs,
+    seedBase: earlier.seedBase,
+    chunks: [...(earlier.chunks ?? [{ seedBase: earlier.seedBase, runs: earlier.runs }]), ...(later.chunks ?? [])],
+    failingSeeds: [...earlier.failingSeeds, ...later.failingSeeds],
+    message: earlier.message || later.message,
+    seconds: earlier.seconds + later.seconds,
+    busyLoops: Math.min(earlier.busyLoops, later.busyLoops),
   };
 }
 
@@ -174,20 +201,34 @@ async function main(): Promise<void> {
       const key = `${lab.lab}/${test.name}`;
       const realTime = test.realTime === true;
       const runs = realTime ? opts.realRuns : opts.seeds;
-      const before = entries[key];
-      if (!opts.fresh && before && before.runs >= runs) {
-        failures += before.failingSeeds.length;
+      let entry = opts.fresh ? undefined : entries[key];
+      if (
+        !realTime &&
+        opts.maxRunSec !== undefined &&
+        entry &&
+        entry.runs < runs &&
+        entry.seconds / entry.runs > opts.maxRunSec
+      ) {
+        console.log(`${key}: skipped (${(entry.seconds / entry.runs).toFixed(2)} s a run)`);
         continue;
       }
-      if (!realTime && opts.maxRunSec !== undefined && before && before.seconds / before.runs > opts.maxRunSec) {
-        console.log(`${key}: skipped (${(before.seconds / before.runs).toFixed(2)} s a run)`);
-        continue;
+      const already = entry?.runs ?? 0;
+      while ((entry?.runs ?? 0) < runs) {
+        const chunk = await sweepChunk(
+          lab.lab,
+          test.name,
+          realTime,
+          Math.min(opts.chunk, runs - (entry?.runs ?? 0)),
+          opts,
+        );
+        entry = mergeEntries(entry, chunk);
+        entries[key] = entry;
+        writeSweep(entries);
       }
-      const entry = await sweepTest(lab.lab, test.name, realTime, runs, opts);
-      entries[key] = entry;
-      writeSweep(entries);
-      failures += entry.failingSeeds.length;
-      printEntry(key, entry);
+      if (entry) {
+        failures += entry.failingSeeds.length;
+        if (entry.runs > already) printEntry(key, entry);
+      }
     }
   }
   console.log(
