@@ -282,6 +282,7 @@ function supervisorOptions(
     // --verbose interleaves the output of tests running side by side, so it runs them one at a time.
     jobs: options.verbose ? 1 : (options.jobs ?? defaultJobs()),
     ownProcess: (job) => testOf(job)?.ownProcess === true,
+    codeElsewhere: (job) => testOf(job)?.codeElsewhere === true,
     exclusive: (job) => {
       const test = testOf(job);
       return test?.alone ?? test?.realTime === true;

@@ -14,6 +14,11 @@ export interface WorkerConfig {
   readonly implDir: string;
   /** False only to measure what the compartment costs (`npm run bench`): the code under test loads with node's loader, unlocked. */
   readonly compartment?: boolean;
+  /**
+   * False for a test process that runs only `codeElsewhere` tests: it never loads the code under test (ctx.impl is
+   * its folder alone), and refuses any other test.
+   */
+  readonly loadCode?: boolean;
 }
 
 /** The first line the grader sends: read before any student code loads, never in the environment or argv. */
@@ -64,7 +69,7 @@ export interface WorldSnapshot {
  * a test pass, and only with a valid MAC; every other message can at most fail the test or show text.
  */
 export type FromWorker =
-  /** The suite and the implementation loaded; the process waits for jobs. */
+  /** The suite and (unless `loadCode` is false) the implementation loaded; the process waits for jobs. */
   | { readonly type: 'ready' }
   /** Loading failed: every remaining test fails with this message. */
   | { readonly type: 'boot-failed'; readonly message: string }

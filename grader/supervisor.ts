@@ -1,6 +1,7 @@
 /**
  * Runs a suite's jobs in sandboxed child processes (`jobs` lanes side by side, each process running its jobs one
- * after another), with a real-time limit per job. When a job hangs, exits, crashes or runs out of memory, that
+ * after another; a lane runs `codeElsewhere` jobs in a process of its own that never loads the code under test), with
+ * a real-time limit per job. When a job hangs, exits, crashes or runs out of memory, that
  * job fails with the cause, its process is replaced and the lane resumes at its next job.
  */
 import { ChildProcess, spawn } from 'node:child_process';
@@ -68,6 +69,8 @@ export interface SupervisorOptions {
   readonly jobs?: number;
   /** Jobs that run in a test process started for them and ended after them (no other job shares it). */
   readonly ownProcess?: (job: Job) => boolean;
+  /** Jobs whose code under test runs in processes of their own: they run in test processes that never load it. */
+  readonly codeElsewhere?: (job: Job) => boolean;
   /** Jobs that must run with no other job beside them (real-time tests, which other load would make flaky). */
   readonly exclusive?: (job: Job) => boolean;
   /** Called when a job starts. */
@@ -91,6 +94,9 @@ export const OUTPUT_TAIL_CHARS = 64 * 1024;
 
 const BOOT_FILE = path.join(__dirname, 'worker-boot.js');
 const PRELOAD_FILE = path.join(__dirname, 'ts-preload.js');
+
+/** What a test process loads: the code under test ('code'), or only the suite ('suite', for codeElsewhere jobs). */
+type WorkerKind = 'code' | 'suite';
 
 /** Why a worker ended, in the grader's words. */
 interface Ending {
@@ -125,8 +131,11 @@ class JobRun {
   private readonly results: Array<RunRecord | undefined>;
   private readonly gate: ExclusiveGate;
   private readonly diagnosis: DiagnosisOptions;
-  /** Set when a test process could not load the suite: every job left fails with it, none starts a process. */
-  private bootFailure: Ending | undefined;
+  /**
+   * By kind, set when a test process of that kind could not boot (the suite, or for 'code' the code under test, did
+   * not load): every job of that kind left fails with it, none starts a process.
+   */
+  private readonly bootFailure: Partial<Record<WorkerKind, Ending>> = {};
 
   constructor(jobs: readonly Job[], options: SupervisorOptions, sandbox: Sandbox) {
     this.options = options;
@@ -145,35 +154,50 @@ class JobRun {
     return this.results.filter((r): r is RunRecord => r !== undefined);
   }
 
-  /** One lane: takes the next job in order until none is left, in a test process of its own (a new one after a crash). */
+  /**
+   * One lane: takes the next job in order until none is left, each in the lane's test process of the job's kind
+   * (started at the first job of that kind, and again after a crash).
+   */
   async lane(queue: WorkQueue<Job>): Promise<void> {
-    while (!queue.empty) {
-      if (this.left() < MIN_BUDGET_LEFT_MS || this.bootFailure) {
-        // No time for even a worker's start (the remaining tests are not run), or no worker can load the suite.
-        const taken = queue.take();
-        if (taken) this.skip(taken.item, taken.index);
-        continue;
-      }
-      const worker = new SuiteWorker(this.options, this.sandbox);
-      try {
-        const boot = await worker.boot();
-        if (boot) {
-          this.bootFailure = boot;
+    const workers: Partial<Record<WorkerKind, SuiteWorker>> = {};
+    try {
+      for (let t = queue.take(); t; t = queue.take()) {
+        const kind = this.kindOf(t.item);
+        if (this.left() < MIN_BUDGET_LEFT_MS || this.bootFailure[kind]) {
+          // No time for even a worker's start (the remaining tests are not run), or no worker of its kind can boot.
+          this.skip(t.item, t.index, kind);
           continue;
         }
-        for (let t = queue.take(); t; t = worker.alive ? queue.take() : undefined) {
-          if (this.options.ownProcess?.(t.item)) await this.runInOwnProcess(t.item, t.index);
-          else await this.runOne(worker, t.item, t.index);
+        if (this.options.ownProcess?.(t.item)) {
+          await this.runInOwnProcess(t.item, t.index, kind);
+          continue;
         }
-      } finally {
-        await worker.stop();
+        let worker = workers[kind];
+        if (!worker?.alive) {
+          await worker?.stop();
+          worker = workers[kind] = new SuiteWorker(this.options, this.sandbox, kind);
+          const boot = await worker.boot();
+          if (boot) {
+            this.bootFailure[kind] = boot;
+            this.skip(t.item, t.index, kind);
+            continue;
+          }
+        }
+        await this.runOne(worker, t.item, t.index);
       }
+    } finally {
+      await Promise.all(Object.values(workers).map((w) => w.stop()));
     }
   }
 
-  /** Runs one job in a test process of its own, ended after it (the lane's own process waits meanwhile). */
-  private async runInOwnProcess(job: Job, index: number): Promise<void> {
-    const worker = new SuiteWorker(this.options, this.sandbox);
+  /** Which kind of test process runs `job`. */
+  private kindOf(job: Job): WorkerKind {
+    return this.options.codeElsewhere?.(job) ? 'suite' : 'code';
+  }
+
+  /** Runs one job in a test process of its own, ended after it (the lane's own processes wait meanwhile). */
+  private async runInOwnProcess(job: Job, index: number, kind: WorkerKind): Promise<void> {
+    const worker = new SuiteWorker(this.options, this.sandbox, kind);
     try {
       const boot = await worker.boot();
       if (boot) {
@@ -198,10 +222,10 @@ class JobRun {
     this.options.onDone?.(job, record);
   }
 
-  /** A job that is not run: out of budget, or the suite could not be loaded. */
-  private skip(job: Job, index: number): void {
+  /** A job that is not run: out of budget, or a test process of its kind could not boot. */
+  private skip(job: Job, index: number, kind: WorkerKind): void {
     this.options.onStart?.(job);
-    const ending = this.left() < MIN_BUDGET_LEFT_MS ? undefined : this.bootFailure;
+    const ending = this.left() < MIN_BUDGET_LEFT_MS ? undefined : this.bootFailure[kind];
     this.finish(
       job,
       index,
@@ -258,7 +282,7 @@ class SuiteWorker {
   private exitCall: { code: number; where: string; world?: WorldSnapshot } | undefined;
   private pendingOutput = '';
 
-  constructor(options: SupervisorOptions, sandbox: Sandbox) {
+  constructor(options: SupervisorOptions, sandbox: Sandbox, kind: WorkerKind) {
     this.options = options;
     this.sandbox = sandbox;
     this.child = spawn(process.execPath, [...sandbox.execArgv, BOOT_FILE], {
@@ -276,7 +300,8 @@ class SuiteWorker {
     });
     const input = this.child.stdio[3] as Writable;
     input.on('error', () => undefined);
-    const init: SandboxInit = { secret: this.key.toString('hex'), config: options.config };
+    const config = kind === 'suite' ? { ...options.config, loadCode: false } : options.config;
+    const init: SandboxInit = { secret: this.key.toString('hex'), config };
     input.write(`${JSON.stringify(init)}\n`);
     readChannel(this.child.stdio[4] as Readable, (msg) => this.receive(msg as FromWorker));
     this.child.on('exit', (code: number | null, signal: NodeJS.Signals | null) => {

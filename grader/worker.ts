@@ -1,7 +1,7 @@
 /**
  * The inside of the grader's sandboxed test process: loads the suite, freezes the realm's intrinsics (SES
- * lockdown), loads the code under test once into a compartment of its own, then runs the jobs the grader sends,
- * one at a time. Each outcome is signed with the run's secret (read before any student code loaded, kept only in
+ * lockdown), loads the code under test once into a compartment of its own (never, in a process for `codeElsewhere`
+ * tests, whose code runs in processes of their own), then runs the jobs the grader sends, one at a time. Each outcome is signed with the run's secret (read before any student code loaded, kept only in
  * this closure, and used only by a pure-JavaScript HMAC captured before student code loads, whose module graph is
  * then frozen: no native object the code under test could reach takes part); the grader believes nothing else.
  * Crashes that escape a test (uncaught exceptions, unhandled rejections, process.exit) are reported as such;
@@ -22,6 +22,7 @@ import { hideHarness } from './hide-harness';
 import { writtenText } from '../suite/printed';
 import { Mailbox, readChannel } from './channel';
 import { compartmentLoader, lockDownRealm } from './compartment';
+import { folderOnly, refusingLoader } from './code-elsewhere';
 import { useLoader } from '../suite/loader';
 import {
   CHANNEL_IN_FD,
@@ -148,10 +149,28 @@ function turn(): Promise<void> {
   return new Promise((resolve) => realSetImmediate(resolve));
 }
 
-/** Runs one job and reports its outcome, signed. */
+/** A job's outcome when the grader itself fails it before its test body runs. */
+function refused(job: Job, message: string): TestOutcome {
+  return {
+    name: job.test,
+    status: 'failed',
+    seed: job.seed,
+    realMs: 0,
+    virtualMs: 0,
+    rpcs: 0,
+    ops: 0,
+    traceHash: '',
+    message,
+    crash: 'error',
+    log: [],
+  };
+}
+
+/** Runs one job and reports its outcome, signed; `codeLoaded` false: a process that runs only codeElsewhere tests. */
 async function runJob(
   suite: LabSuite<unknown>,
   impl: unknown,
+  codeLoaded: boolean,
   job: Job,
   nonce: string,
   key: Uint8Array,
@@ -160,19 +179,12 @@ async function runJob(
   const test = suite.tests.find((t) => t.name === job.test);
   let outcome: TestOutcome;
   if (!test) {
-    outcome = {
-      name: job.test,
-      status: 'failed',
-      seed: job.seed,
-      realMs: 0,
-      virtualMs: 0,
-      rpcs: 0,
-      ops: 0,
-      traceHash: '',
-      message: `The suite has no test named ${job.test}.`,
-      crash: 'error',
-      log: [],
-    };
+    outcome = refused(job, `The suite has no test named ${job.test}.`);
+  } else if (!codeLoaded && test.codeElsewhere !== true) {
+    outcome = refused(
+      job,
+      `Grader bug: ${job.test} needs the code under test, but it was sent to a test process that never loads it (only codeElsewhere tests run there).`,
+    );
   } else {
     outcome = await runNamedTest(test, impl, job.seed, {
       realLimitMs: job.realLimitMs,
@@ -287,32 +299,38 @@ export function start(): void {
     return;
   }
   hideHarness(config.implDir);
+  const loadCode = config.loadCode !== false;
   if (isolated) {
     hardenSigning();
+    // A process that never loads the code still uses a loader of its own: the tests' kit scripts then isolate theirs.
     useLoader(
-      compartmentLoader({
-        implDir: config.implDir,
-        labDir: path.dirname(path.dirname(path.resolve(config.suitePath))),
-        kitDirs: [path.join(__dirname, '..', 'labrpc')],
-        cacheDir: process.env.KVLABS_TS_CACHE ?? '',
-        nodeModules: suite.nodeModules,
-      }),
+      loadCode
+        ? compartmentLoader({
+            implDir: config.implDir,
+            labDir: path.dirname(path.dirname(path.resolve(config.suitePath))),
+            kitDirs: [path.join(__dirname, '..', 'labrpc')],
+            cacheDir: process.env.KVLABS_TS_CACHE ?? '',
+            nodeModules: suite.nodeModules,
+          })
+        : refusingLoader(),
     );
   }
-  let impl: unknown;
-  try {
-    impl = withMissingExportsExplained(suite.load(config.implDir), suite);
-  } catch (err) {
-    send({
-      type: 'boot-failed',
-      message: `Your code in ${config.implDir} could not be loaded, so no test could run:\n${describeError(err)}`,
-    });
-    return;
+  let impl: unknown = folderOnly(config.implDir);
+  if (loadCode) {
+    try {
+      impl = withMissingExportsExplained(suite.load(config.implDir), suite);
+    } catch (err) {
+      send({
+        type: 'boot-failed',
+        message: `Your code in ${config.implDir} could not be loaded, so no test that uses it could run:\n${describeError(err)}`,
+      });
+      return;
+    }
   }
   const serve = async (): Promise<void> => {
     for (;;) {
       const next = await jobs.next();
-      if (next) await runJob(suite, impl, next.job, next.nonce, key);
+      if (next) await runJob(suite, impl, loadCode, next.job, next.nonce, key);
     }
   };
   void serve();

@@ -47,6 +47,11 @@ export interface TestDefinition<Impl> {
    */
   readonly ownProcess?: boolean;
   /**
+   * True for a test that runs the code under test only in processes of its own (real-time servers, lab 5's student
+   * host) and reads nothing of ctx.impl but `dir`: the grader judges it in a test process that never loads that code.
+   */
+  readonly codeElsewhere?: boolean;
+  /**
    * True for a generic attacker: random workloads under random fault schedules, judged only by what the lab
    * promises (`npm run attack` measures these alone against the lab's mutants).
    */

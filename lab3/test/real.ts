@@ -180,6 +180,7 @@ export const realLateStart: TestDefinition<Lab3Impl> = {
   name: 'TestRealLateStart',
   description: `your servers over real HTTP on loopback, one cluster per level side by side: server ${SERVERS - 1} starts ${LATE_START_MS} ms after the others (their first calls to it are refused); ${SERVERS} clients write ${WRITES} times each: every write finishes and every server ends with the same values`,
   realTime: true,
+  codeElsewhere: true,
   // Its waits are seconds above the half second it needs, so it shares the cores with the simulated tests.
   alone: false,
   async run(ctx: TestContext<Lab3Impl>) {

@@ -83,6 +83,7 @@ export const realHttpTest: TestDefinition<Lab4Impl> = {
   name: 'TestRealHttp',
   description: `your node over real HTTP: 1 leader + ${FOLLOWERS} followers (W=${QUORUM}) on loopback, ${WRITES} writes, then every replica equals the leader`,
   realTime: true,
+  codeElsewhere: true,
   async run(ctx: TestContext<Lab4Impl>) {
     const nodes = new NodeProcesses(ctx.impl.dir);
     try {
@@ -158,6 +159,7 @@ export const realHttpCatchUpTest: TestDefinition<Lab4Impl> = {
     `over real HTTP, follower 2 of 2 (W=1) stops, ${CATCHUP_LARGE} writes of ~39 kB (66 kB as JSON: control characters, quotes; over HTTP's 8 MiB body limit together) are made, ` +
     'and it restarts empty on the same address: it must catch up to the leader',
   realTime: true,
+  codeElsewhere: true,
   async run(ctx: TestContext<Lab4Impl>) {
     const nodes = new NodeProcesses(ctx.impl.dir);
     const agent = new http.Agent({ keepAlive: true, maxSockets: 4 });
@@ -223,6 +225,7 @@ export const realHttpLateStartTest: TestDefinition<Lab4Impl> = {
   name: 'TestRealHttpLateStart',
   description: `over real HTTP, the leader starts first and takes ${LATE_WRITES} writes (W=${QUORUM}) while its ${FOLLOWERS} followers are not yet listening (every call refused); they start ${LATE_START_MS} ms later: every write is acknowledged and every replica equals the leader`,
   realTime: true,
+  codeElsewhere: true,
   async run(ctx: TestContext<Lab4Impl>) {
     const nodes = new NodeProcesses(ctx.impl.dir);
     const agent = new http.Agent({ keepAlive: true, maxSockets: 8 });

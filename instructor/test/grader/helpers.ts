@@ -22,6 +22,8 @@ export const FIXTURES = {
   unloadable: path.join(__dirname, 'fixtures', 'unloadable'),
   /** A two-test lab whose first test must run in a test process of its own (TestDefinition.ownProcess). */
   ownprocess: path.join(__dirname, 'fixtures', 'ownprocess'),
+  /** A lab whose first test is codeElsewhere (judged where the code never loads); the student's code does not load. */
+  elsewhere: path.join(__dirname, 'fixtures', 'elsewhere'),
   /** A suite whose scoring is wrong: two tests share a name, one is worth negative points. */
   badrubric: path.join(__dirname, 'fixtures', 'badrubric'),
 } as const;
