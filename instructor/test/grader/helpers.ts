@@ -24,6 +24,8 @@ export const FIXTURES = {
   ownprocess: path.join(__dirname, 'fixtures', 'ownprocess'),
   /** A lab whose first test is codeElsewhere (judged where the code never loads); the student's code does not load. */
   elsewhere: path.join(__dirname, 'fixtures', 'elsewhere'),
+  /** Lab 9 in real mode: a hostile counter, in a process of its own, that tries to forge its verdict from there (honest 20/100). */
+  rtforge: path.join(__dirname, 'fixtures', 'rtforge'),
   /** A suite whose scoring is wrong: two tests share a name, one is worth negative points. */
   badrubric: path.join(__dirname, 'fixtures', 'badrubric'),
 } as const;
