@@ -9,12 +9,12 @@ import { HttpEnd } from '../../labrpc/http';
 import { isolatedLoader } from '../../suite/loader';
 import { ServerProcesses, START_MS, type ServerProcess } from '../../suite/server-process';
 import { TestFailure, type TestContext, type TestDefinition } from '../../suite';
-import { freePort } from '../../suite/ports';
+import { freePorts } from '../../suite/ports';
 import { within } from '../../suite/within';
 import { CONSISTENCY_LEVELS, type ConsistencyLevel, type ReadReply } from '../rpc';
 import type { Lab3Impl } from './harness';
 import { show } from './harness';
-import { SERVER_READY_PREFIX, type ServerProcessSettings } from './server-process';
+import { PORT_TAKEN, SERVER_READY_PREFIX, type ServerProcessSettings } from './server-process';
 
 /** Servers of each cluster; the last one starts late. */
 const SERVERS = 3;
@@ -26,6 +26,8 @@ const WRITES = 6;
 const SETTLE_MS = 10_000;
 /** A peer call's own timeout over HTTP, as in `npm run lab3 -- --real` (lab3/tools/real-server.ts). */
 const PEER_TIMEOUT_MS = 2000;
+/** Fresh starts when another program takes one of the chosen ports before a server listens on it. */
+const PORT_ATTEMPTS = 3;
 
 /** One level's cluster: each server's base URL, on free loopback ports. */
 interface RealCluster {
@@ -60,10 +62,13 @@ class ClosableEnd implements RpcEnd {
   }
 }
 
-/** A cluster at `level` on free loopback ports, none of its servers started yet. */
-async function newCluster(level: ConsistencyLevel): Promise<RealCluster> {
-  const ports = await Promise.all(Array.from({ length: SERVERS }, () => freePort()));
-  return { level, urls: ports.map((p) => `http://127.0.0.1:${p}`) };
+/** A cluster per level on free loopback ports (all different), none of their servers started yet. */
+async function newClusters(): Promise<RealCluster[]> {
+  const ports = await freePorts(CONSISTENCY_LEVELS.length * SERVERS);
+  return CONSISTENCY_LEVELS.map((level, l) => ({
+    level,
+    urls: ports.slice(l * SERVERS, (l + 1) * SERVERS).map((p) => `http://127.0.0.1:${p}`),
+  }));
 }
 
 const SERVER_CAUSES =
@@ -178,6 +183,29 @@ async function exercise(
   ctx.log(`${level}: every server agrees once server ${SERVERS - 1} is up`);
 }
 
+/**
+ * Every level's cluster with a late server: one cluster per level, side by side (each on its own ports), and one
+ * process per server index rather than per server: the test costs one late start and three process starts, not
+ * three and nine. The processes all start at once; the late one holds its servers back itself.
+ */
+async function lateStarts(ctx: TestContext<Lab3Impl>): Promise<void> {
+  const clusters = await newClusters();
+  const processes = new ServerProcesses();
+  const ends: ClosableEnd[] = [];
+  const early = Promise.all(
+    Array.from({ length: SERVERS - 1 }, (_, me) => startServers(ctx, processes, clusters, me, false)),
+  );
+  const late = startServers(ctx, processes, clusters, SERVERS - 1, true);
+  late.catch(() => undefined); // awaited below; a failure here must not also be reported as unhandled
+  try {
+    await early;
+    await Promise.all(clusters.map((c) => exercise(ctx, c, processes, late, ends)));
+  } finally {
+    for (const e of ends) e.close();
+    await processes.closeAll(); // the late process too, even if it still waits for the others
+  }
+}
+
 export const realLateStart: TestDefinition<Lab3Impl> = {
   name: 'TestRealLateStart',
   description: `your servers over real HTTP on loopback, one cluster per level side by side (server i of every cluster in one process): server ${SERVERS - 1} starts ${LATE_START_MS} ms after the others (their first calls to it are refused); ${SERVERS} clients write ${WRITES} times each: every write finishes and every server ends with the same values`,
@@ -185,23 +213,16 @@ export const realLateStart: TestDefinition<Lab3Impl> = {
   // Its waits are seconds above the half second it needs, so it shares the cores with the simulated tests.
   alone: false,
   async run(ctx: TestContext<Lab3Impl>) {
-    // One cluster per level, side by side (each on its own ports), and one process per server index rather than
-    // per server: the test costs one late start and three process starts, not three and nine. The processes all
-    // start at once; the late one holds its servers back itself.
-    const clusters = await Promise.all(CONSISTENCY_LEVELS.map(newCluster));
-    const processes = new ServerProcesses();
-    const ends: ClosableEnd[] = [];
-    const early = Promise.all(
-      Array.from({ length: SERVERS - 1 }, (_, me) => startServers(ctx, processes, clusters, me, false)),
-    );
-    const late = startServers(ctx, processes, clusters, SERVERS - 1, true);
-    late.catch(() => undefined); // awaited below; a failure here must not also be reported as unhandled
-    try {
-      await early;
-      await Promise.all(clusters.map((c) => exercise(ctx, c, processes, late, ends)));
-    } finally {
-      for (const e of ends) e.close();
-      await processes.closeAll(); // the late process too, even if it still waits for the others
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await lateStarts(ctx);
+      } catch (err) {
+        // A port is chosen free and given back until a server listens on it: another program may take it meanwhile.
+        if (attempt >= PORT_ATTEMPTS || !(err instanceof Error) || !err.message.includes(PORT_TAKEN)) throw err;
+        ctx.log(
+          'another program took one of the chosen ports before a server listened on it: starting again on new ports',
+        );
+      }
     }
   },
 };

@@ -33,6 +33,9 @@ export interface ServerProcessSettings {
 /** The line this process prints once its servers listen, followed by the first one's port. */
 export const SERVER_READY_PREFIX = 'LAB3-SERVER ';
 
+/** What a process that finds one of its ports taken (by another program, since the test chose it) prints first. */
+export const PORT_TAKEN = 'LAB3-PORT-TAKEN';
+
 /** How often a late process tries the others' ports, ms. */
 const PROBE_MS = 10;
 
@@ -81,7 +84,10 @@ async function main(): Promise<void> {
       die(`Your KVServer could not be constructed (server ${settings.me} (${level}))`, err);
     }
   });
-  const addresses = await Promise.all(hosts.map(({ host, port }) => host.listen(port)));
+  const addresses = await Promise.all(hosts.map(({ host, port }) => host.listen(port))).catch((err: unknown) => {
+    if ((err as NodeJS.ErrnoException).code === 'EADDRINUSE') die(PORT_TAKEN, err);
+    throw err;
+  });
   process.stdout.write(`${SERVER_READY_PREFIX}${addresses[0].port}\n`);
   process.stdin.on('end', () => process.exit(0));
   process.stdin.resume();
