@@ -13,7 +13,7 @@ import { writeGithubOutput, writeLabReports, writeStepSummary } from './reports'
 import { classroomMissing, classroomRefusal, encodeClassroom, runnerName } from './reports/classroom';
 import { DEFAULT_TIMEOUT_SEC, timeLimitMs } from './rubric';
 import { scoreTest, totals } from './scoring';
-import { inRandomOrder, keyedPick } from './order';
+import { inRandomOrder, keyedPick, waitingFirst } from './order';
 import { planSeeds, type SeedPlan } from './seeds';
 import { DEFAULT_CACHE_ROOT } from './sandbox';
 import { runJobs, type SupervisorOptions } from './supervisor';
@@ -211,10 +211,11 @@ async function gradeLab(ctx: Context, lab: LoadedLab, tests: string[]): Promise<
   // The tests run the code as JavaScript whatever its types; a type error is shown first, as the likely cause of what follows.
   const typeErrors = target === 'student' ? typeProblems(ctx.root, dir, options.cacheRoot ?? DEFAULT_CACHE_ROOT) : [];
   if (typeErrors.length > 0) reporter.typeProblems(typeErrors);
-  const order =
+  const drawn =
     options.shuffle === undefined || options.shuffle === false
       ? jobs
       : inRandomOrder(jobs, options.shuffle === true ? undefined : keyedPick(`${options.shuffle}\0${lab.lab}`));
+  const order = waitingFirst(drawn, (job) => sharesCoresInRealTime(lab, job.test));
   await runJobs(order, supervisorOptions(ctx, lab, dir, progress, writeReports));
 
   const results = tests.map((name) => progress.scored(name));
@@ -255,6 +256,12 @@ function planJobs(lab: LoadedLab, tests: readonly string[], plan: SeedPlan, opti
     }
   });
   return jobs;
+}
+
+/** True for a real-time test that runs beside the others (`alone: false`): it mostly waits, so it starts first. */
+function sharesCoresInRealTime(lab: LoadedLab, name: string): boolean {
+  const test = lab.suite.tests.find((t) => t.name === name);
+  return test?.realTime === true && test.alone === false;
 }
 
 /** How the supervisor runs this lab's jobs: limits, lanes, which jobs run alone, and what a failure gets. */

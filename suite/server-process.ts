@@ -9,7 +9,9 @@ import { spawnKitScript, type KitProcess } from './spawn';
 import { trimStack } from '../labrpc/stack';
 
 /** How long a server may take to load the code and listen. */
-const START_MS = 20_000;
+export const START_MS = 20_000;
+/** How long a failed call waits for news that a server's process ended (its better explanation), ms. */
+const DEATH_REPORT_MS = 1000;
 /** How much of a server's stderr is kept for a failure message. */
 const STDERR_TAIL = 8000;
 
@@ -23,6 +25,8 @@ export interface ServerScript {
   readonly what: string;
   /** The likely causes of a server that exits, as a sentence or two. */
   readonly causes: string;
+  /** How long it may take to print that it listens, ms (default 20 s: loading the code and listening). */
+  readonly startMs?: number;
 }
 
 /** One server process of a test. */
@@ -47,8 +51,15 @@ export class ServerProcess {
     await this.exited;
   }
 
-  /** Starts `s`; `died` is told if it ends without the test stopping it. */
-  static async start(s: ServerScript, died: (message: string) => void): Promise<ServerProcess> {
+  /**
+   * Starts `s`; `died` is told if it ends without the test stopping it, and `spawned` gets a way to stop the
+   * process at once, even before it listens.
+   */
+  static async start(
+    s: ServerScript,
+    died: (message: string) => void,
+    spawned: (stop: () => Promise<void>) => void = () => undefined,
+  ): Promise<ServerProcess> {
     const child = spawnKitScript(s.script, s.args);
     let stderr = '';
     let out = '';
@@ -59,6 +70,10 @@ export class ServerProcess {
     };
     child.stderr?.on('data', (d: Buffer) => (stderr = (stderr + d.toString()).slice(-STDERR_TAIL)));
     const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+    spawned(async () => {
+      if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+      await exited;
+    });
     const how = (): string =>
       child.signalCode ? `was killed by ${child.signalCode}` : `exited with code ${child.exitCode}`;
     const port = await within(
@@ -81,8 +96,8 @@ export class ServerProcess {
           );
         });
       }),
-      START_MS,
-      () => `starting the process running ${s.what} took more than ${START_MS} ms.`,
+      s.startMs ?? START_MS,
+      () => `starting the process running ${s.what} took more than ${s.startMs ?? START_MS} ms.`,
     ).catch(async (err: unknown) => {
       if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
       await exited;
@@ -93,9 +108,11 @@ export class ServerProcess {
   }
 }
 
-/** A test's server processes: started in turn, all stopped at the end; `guard` fails the test as soon as one dies. */
+/** A test's server processes: all stopped at the end (even those still starting); `guard` fails the test as soon as one dies. */
 export class ServerProcesses {
   private readonly all: ServerProcess[] = [];
+  /** Stops each process started, whether it listens yet or not. */
+  private readonly stops: Array<() => Promise<void>> = [];
   private readonly died: Promise<never>;
   private fail: (err: Error) => void = () => undefined;
 
@@ -106,18 +123,37 @@ export class ServerProcesses {
 
   /** Starts a server; fails the test if it exits before it listens. */
   async start(s: ServerScript): Promise<ServerProcess> {
-    const server = await this.guard(ServerProcess.start(s, (message) => this.fail(new TestFailure(message))));
+    const server = await this.guard(
+      ServerProcess.start(
+        s,
+        (message) => this.fail(new TestFailure(message)),
+        (stop) => this.stops.push(stop),
+      ),
+    );
     this.all.push(server);
     return server;
   }
 
-  /** `work`, or the failure of a server that died while it ran, whichever comes first. */
+  /**
+   * `work`, or the failure of a server that died while it ran, whichever comes first. When `work` fails, a death
+   * reported up to DEATH_REPORT_MS later wins: a call to a server whose process just ended fails (refused) before
+   * the end of the process is known, and the death is what explains it.
+   */
   guard<T>(work: Promise<T>): Promise<T> {
-    return Promise.race([work, this.died]);
+    const explained = work.catch(async (err: unknown) => {
+      let timer: ReturnType<typeof setTimeout> | undefined;
+      await Promise.race([this.died, new Promise((resolve) => (timer = setTimeout(resolve, DEATH_REPORT_MS)))]).finally(
+        () => clearTimeout(timer),
+      );
+      throw err;
+    });
+    return Promise.race([explained, this.died]);
   }
 
-  /** Stops every server still running. */
+  /** Stops every server still running, and every process still starting. */
   async closeAll(): Promise<void> {
-    await Promise.all(this.all.map((n) => n.close()));
+    // The servers that listen first, so that their ends are not reported as deaths.
+    const closing = this.all.map((n) => n.close());
+    await Promise.all([...closing, ...this.stops.map((stop) => stop())]);
   }
 }

@@ -682,8 +682,11 @@ class EventualWitness {
   private readonly written: Map<string, Set<string>>;
   private readonly below: WriteSet[];
   private readonly held: WriteSet[];
-  /** Write -> the writes its timestamp is above. */
-  private readonly before = new Map<number, WriteSet>();
+  /** Write -> the writes its timestamp is above (by operation index). */
+  private readonly before: WriteSet[] = [];
+  /** Operation -> the server its client talks to, and its return time (the hot loops read these, not the operations). */
+  private readonly serverAt: Int32Array;
+  private readonly returnAt: Float64Array;
   private readonly w: Workload;
   private readonly ops: readonly Op[];
   private readonly context: string;
@@ -699,6 +702,8 @@ class EventualWitness {
       this.writesOf.set(o.input.key, [...(this.writesOf.get(o.input.key) ?? []), i]);
     });
     this.written = writtenValues(ops);
+    this.serverAt = Int32Array.from(ops, (o) => w.serverOf.get(o.clientId)!);
+    this.returnAt = Float64Array.from(ops, (o) => o.return);
     this.below = Array.from({ length: n }, () => emptyWriteSet(n));
     this.held = Array.from({ length: n }, () => emptyWriteSet(n));
   }
@@ -715,7 +720,7 @@ class EventualWitness {
 
   /** Whether write `i` is in the set by its return time. */
   private inUpTo(k: WriteSet, i: number): boolean {
-    return this.ops[i].return <= k.upTo[this.server(this.ops[i])];
+    return this.returnAt[i] <= k.upTo[this.serverAt[i]];
   }
 
   /** Whether write `i` is in the set. */
@@ -725,7 +730,7 @@ class EventualWitness {
 
   /** Whether write z carries a larger timestamp than write y (z was issued after its server passed y). */
   private supersedes(z: number, y: number): boolean {
-    return y !== z && this.inSet(this.before.get(z)!, y);
+    return y !== z && this.inSet(this.before[z], y);
   }
 
   /** A write as a failure message shows it. */
@@ -743,7 +748,7 @@ class EventualWitness {
   /** Operation `i` is called: a write notes what its timestamp is above; a read is checked against what its server holds. */
   called(i: number): void {
     const o = this.ops[i];
-    if (o.input.op === 'put') this.before.set(i, copyWriteSet(this.below[this.server(o)]));
+    if (o.input.op === 'put') this.before[i] = copyWriteSet(this.below[this.server(o)]);
     if (o.input.op === 'get') this.expectReadNotSuperseded(i);
   }
 
@@ -767,7 +772,7 @@ class EventualWitness {
       held.upTo[s] = Math.max(held.upTo[s], o.return);
     } else {
       // s holds y, so its clock has passed y and everything y's timestamp is above.
-      addWrites(below, this.before.get(y)!, y);
+      addWrites(below, this.before[y], y);
       held.extra.add(y);
     }
     below.extra.forEach((x) => this.inUpTo(below, x) && below.extra.delete(x));
@@ -779,25 +784,25 @@ class EventualWitness {
     const o = ops[r];
     const s = this.server(o);
     const y = this.writeOf(o);
+    const held = this.held[s];
+    // The hot loop of the check (every read against every write of its key): no closure made per write.
     for (const z of this.writesOf.get(o.input.key) ?? []) {
-      if (!this.inSet(this.held[s], z)) continue;
-      check(
-        y !== undefined,
-        () =>
+      if (!this.inSet(held, z)) continue;
+      if (y === undefined)
+        throw new TestFailure(
           `${context}: a read of ${show(o.input.key)} at server ${s} (sent at ${o.call.toFixed(1)} ms) returned "", but server ${s} ` +
-          `already held the write ${this.describe(z)}. A stored key never goes back to "". Likely causes: the store is a plain object ` +
-          '(keys such as "__proto__" or "constructor" are not ordinary keys); a write is answered before it is applied.',
-      );
-      check(
-        !this.supersedes(z, y!),
-        () =>
-          `${context}: a read of ${show(o.input.key)} at server ${s} (sent at ${o.call.toFixed(1)} ms) returned the write ${this.describe(y!)}, ` +
-          `but server ${s} already held ${this.describe(z)}, which was issued after its server had seen the first one (or a later ` +
-          'write of the same server), so it carries a larger Lamport timestamp and must win under last-writer-wins. Likely causes: ' +
-          'the clock is not ticked before each write (two writes of one server tie and the value decides); the clock does not jump ' +
-          'on receipt (max(clock, received) + 1), or only when a value is read; timestamps compared as strings (clock 10 before 9) ' +
-          'or the server id before the clock.',
-      );
+            `already held the write ${this.describe(z)}. A stored key never goes back to "". Likely causes: the store is a plain object ` +
+            '(keys such as "__proto__" or "constructor" are not ordinary keys); a write is answered before it is applied.',
+        );
+      if (this.supersedes(z, y))
+        throw new TestFailure(
+          `${context}: a read of ${show(o.input.key)} at server ${s} (sent at ${o.call.toFixed(1)} ms) returned the write ${this.describe(y)}, ` +
+            `but server ${s} already held ${this.describe(z)}, which was issued after its server had seen the first one (or a later ` +
+            'write of the same server), so it carries a larger Lamport timestamp and must win under last-writer-wins. Likely causes: ' +
+            'the clock is not ticked before each write (two writes of one server tie and the value decides); the clock does not jump ' +
+            'on receipt (max(clock, received) + 1), or only when a value is read; timestamps compared as strings (clock 10 before 9) ' +
+            'or the server id before the clock.',
+        );
     }
   }
 

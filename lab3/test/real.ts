@@ -7,14 +7,14 @@ import * as path from 'node:path';
 import type { RpcEnd } from '../../labrpc';
 import { HttpEnd } from '../../labrpc/http';
 import { isolatedLoader } from '../../suite/loader';
-import { ServerProcesses } from '../../suite/server-process';
+import { ServerProcesses, START_MS, type ServerProcess } from '../../suite/server-process';
 import { TestFailure, type TestContext, type TestDefinition } from '../../suite';
-import { freePort } from '../../suite/ports';
+import { freePorts } from '../../suite/ports';
 import { within } from '../../suite/within';
 import { CONSISTENCY_LEVELS, type ConsistencyLevel, type ReadReply } from '../rpc';
 import type { Lab3Impl } from './harness';
 import { show } from './harness';
-import { SERVER_READY_PREFIX, type ServerProcessSettings } from './server-process';
+import { PORT_TAKEN, SERVER_READY_PREFIX, type ServerProcessSettings } from './server-process';
 
 /** Servers of each cluster; the last one starts late. */
 const SERVERS = 3;
@@ -26,12 +26,13 @@ const WRITES = 6;
 const SETTLE_MS = 10_000;
 /** A peer call's own timeout over HTTP, as in `npm run lab3 -- --real` (lab3/tools/real-server.ts). */
 const PEER_TIMEOUT_MS = 2000;
+/** Fresh starts when another program takes one of the chosen ports before a server listens on it. */
+const PORT_ATTEMPTS = 3;
 
-/** One running cluster: its server processes, the clients' ends, and each server's address. */
+/** One level's cluster: each server's base URL, on free loopback ports. */
 interface RealCluster {
+  readonly level: ConsistencyLevel;
   readonly urls: readonly string[];
-  readonly servers: ServerProcesses;
-  readonly ends: ClosableEnd[];
 }
 
 /**
@@ -61,42 +62,45 @@ class ClosableEnd implements RpcEnd {
   }
 }
 
-/** A cluster on free loopback ports, none of its servers started yet. */
-async function newCluster(): Promise<RealCluster> {
-  const ports = await Promise.all(Array.from({ length: SERVERS }, () => freePort()));
-  return { urls: ports.map((p) => `http://127.0.0.1:${p}`), servers: new ServerProcesses(), ends: [] };
+/** A cluster per level on free loopback ports (all different), none of their servers started yet. */
+async function newClusters(): Promise<RealCluster[]> {
+  const ports = await freePorts(CONSISTENCY_LEVELS.length * SERVERS);
+  return CONSISTENCY_LEVELS.map((level, l) => ({
+    level,
+    urls: ports.slice(l * SERVERS, (l + 1) * SERVERS).map((p) => `http://127.0.0.1:${p}`),
+  }));
 }
 
 const SERVER_CAUSES =
   'Likely causes: your KVServer (its constructor, a timer or a promise it started) threw an exception it did not catch; ' +
   'it used more memory than the process may have; or it called process.exit.';
 
-/** Starts server `me` (the student's KVServer behind an HTTP host) in a process of its own. */
-async function startServer(
+/**
+ * Starts the process of server `me` of every cluster (the student's KVServers behind HTTP hosts). A late one waits
+ * itself until the earlier servers of every cluster listen, then `LATE_START_MS` more, before its servers start.
+ */
+function startServers(
   ctx: TestContext<Lab3Impl>,
-  cluster: RealCluster,
-  level: ConsistencyLevel,
+  processes: ServerProcesses,
+  clusters: readonly RealCluster[],
   me: number,
-): Promise<void> {
-  const settings: ServerProcessSettings = { me, level, urls: cluster.urls, peerTimeoutMs: PEER_TIMEOUT_MS };
-  await cluster.servers.start({
+  late: boolean,
+): Promise<ServerProcess> {
+  const settings: ServerProcessSettings = {
+    me,
+    clusters,
+    peerTimeoutMs: PEER_TIMEOUT_MS,
+    late: late ? { after: clusters.flatMap((c) => c.urls.slice(0, me)), ms: LATE_START_MS } : undefined,
+  };
+  return processes.start({
     script: path.join(__dirname, 'server-process.ts'),
     args: [ctx.impl.dir, isolatedLoader() ? 'compartment' : 'node', JSON.stringify(settings)],
     readyPrefix: SERVER_READY_PREFIX,
-    what: `your lab 3 server ${me} (${level})`,
+    what: `your lab 3 server ${me} of each level's cluster (${clusters.map((c) => c.level).join(', ')})`,
     causes: SERVER_CAUSES,
+    // A late process waits for the others' (each within the usual limit) before its own start.
+    startMs: late ? 2 * START_MS : START_MS,
   });
-}
-
-function end(cluster: RealCluster, url: string, name: string, timeoutMs: number): ClosableEnd {
-  const e = new ClosableEnd(new HttpEnd(url, { timeoutMs, name }));
-  cluster.ends.push(e);
-  return e;
-}
-
-async function stopCluster(cluster: RealCluster): Promise<void> {
-  for (const e of cluster.ends) e.close();
-  await cluster.servers.closeAll();
 }
 
 const CAUSES =
@@ -104,87 +108,122 @@ const CAUSES =
   'broadcast or an acknowledgement is lost for good and every server waits for it; a server that gives up on a peer after ' +
   'its first failures; a re-send loop that stops before the call succeeds.';
 
-/** One level: the cluster with a late server, a client per server writing its own key and a shared one, then agreement. */
-async function lateStart(ctx: TestContext<Lab3Impl>, level: ConsistencyLevel): Promise<void> {
-  const cluster = await newCluster();
-  let late: Promise<void> = Promise.resolve();
-  try {
-    for (let me = 0; me < SERVERS - 1; me++) await startServer(ctx, cluster, level, me);
-    late = new Promise<void>((resolve) => setTimeout(resolve, LATE_START_MS)).then(() =>
-      startServer(ctx, cluster, level, SERVERS - 1),
-    );
-    late.catch(() => undefined); // awaited below; a failure here must not also be reported as unhandled
-    // Clients sit next to their server (the late server's client starts with it); a write may wait for the
-    // late server, so a client's call times out only after the settle time.
-    const clients = cluster.urls.map((u, i) => end(cluster, u, `client ${i}`, LATE_START_MS + 2 * SETTLE_MS));
-    const last = new Map<string, string>();
-    const writer = async (i: number): Promise<void> => {
-      if (i === SERVERS - 1) await late; // its client has no server to talk to before then
-      for (let k = 0; k < WRITES; k++) {
-        const key = k % 2 === 0 ? `own-${i}` : 'shared';
-        const value = `${level[0]}${i}.${k}`;
-        const id = ctx.transcript?.command(`${level} client ${i}`, `${level} server ${i}`, 'KVServer.Write', {
-          key,
-          value,
-        });
-        await clients[i].call('KVServer.Write', { key, value });
-        if (id !== undefined) ctx.transcript?.replied(id, { ok: true });
-        ctx.countOps();
-        if (key !== 'shared') last.set(key, value);
-      }
-    };
-    await within(
-      cluster.servers.guard(Promise.all([...clients.keys()].map(writer))),
-      LATE_START_MS + SETTLE_MS,
-      () =>
-        `${level}: server ${SERVERS - 1} started listening ${LATE_START_MS} ms after the others, and the clients' writes did not all finish within ${SETTLE_MS / 1000} s after that. ${CAUSES}`,
-    );
-    await cluster.servers.guard(late);
-    // Every server must come to hold every client's last write of its own key, and one value for the shared key.
-    const deadline = Date.now() + SETTLE_MS;
-    let views: string[][] = [];
-    for (;;) {
-      views = await cluster.servers.guard(
-        Promise.all(
-          clients.map(async (c) =>
-            Promise.all(
-              [...last.keys(), 'shared'].map(async (key) => (await c.call<ReadReply>('KVServer.Read', { key })).value),
-            ),
+/**
+ * One level's clients, once its cluster's earlier servers listen: a client per server writing its own key and a
+ * shared one (the late server's client once its server listens), then agreement.
+ */
+async function exercise(
+  ctx: TestContext<Lab3Impl>,
+  cluster: RealCluster,
+  processes: ServerProcesses,
+  late: Promise<unknown>,
+  ends: ClosableEnd[],
+): Promise<void> {
+  const { level } = cluster;
+  const end = (url: string, name: string, timeoutMs: number): ClosableEnd => {
+    const e = new ClosableEnd(new HttpEnd(url, { timeoutMs, name }));
+    ends.push(e);
+    return e;
+  };
+  // Clients sit next to their server (the late server's client starts with it); a write may wait for the
+  // late server, so a client's call times out only after the settle time.
+  const clients = cluster.urls.map((u, i) => end(u, `client ${i}`, LATE_START_MS + 2 * SETTLE_MS));
+  const last = new Map<string, string>();
+  const writer = async (i: number): Promise<void> => {
+    if (i === SERVERS - 1) await late; // its client has no server to talk to before then
+    for (let k = 0; k < WRITES; k++) {
+      const key = k % 2 === 0 ? `own-${i}` : 'shared';
+      const value = `${level[0]}${i}.${k}`;
+      const id = ctx.transcript?.command(`${level} client ${i}`, `${level} server ${i}`, 'KVServer.Write', {
+        key,
+        value,
+      });
+      await clients[i].call('KVServer.Write', { key, value });
+      if (id !== undefined) ctx.transcript?.replied(id, { ok: true });
+      ctx.countOps();
+      if (key !== 'shared') last.set(key, value);
+    }
+  };
+  await within(
+    processes.guard(Promise.all([...clients.keys()].map(writer))),
+    LATE_START_MS + SETTLE_MS,
+    () =>
+      `${level}: server ${SERVERS - 1} started listening ${LATE_START_MS} ms after the others, and the clients' writes did not all finish within ${SETTLE_MS / 1000} s after that. ${CAUSES}`,
+  );
+  await processes.guard(late);
+  // Every server must come to hold every client's last write of its own key, and one value for the shared key.
+  const deadline = Date.now() + SETTLE_MS;
+  let views: string[][] = [];
+  for (;;) {
+    views = await processes.guard(
+      Promise.all(
+        clients.map(async (c) =>
+          Promise.all(
+            [...last.keys(), 'shared'].map(async (key) => (await c.call<ReadReply>('KVServer.Read', { key })).value),
           ),
         ),
+      ),
+    );
+    const agreed = views.every((v) => v.join('\n') === views[0].join('\n'));
+    const complete = [...last.values()].every((value, k) => views[0][k] === value);
+    if (agreed && complete) break;
+    if (Date.now() > deadline) {
+      const keys = [...last.keys(), 'shared'];
+      const table = views
+        .map((v, s) => `  server ${s}: ${keys.map((k, j) => `${k}=${show(v[j])}`).join(' ')}`)
+        .join('\n');
+      throw new TestFailure(
+        `${level}: server ${SERVERS - 1} started listening ${LATE_START_MS} ms after the others; every write was acknowledged, ` +
+          `but ${SETTLE_MS / 1000} s later the servers still disagree or miss a last write:\n${table}\n` +
+          `Expected every server to hold ${[...last].map(([k, v]) => `${k}=${show(v)}`).join(' ')} and the same value of "shared". ${CAUSES}`,
       );
-      const agreed = views.every((v) => v.join('\n') === views[0].join('\n'));
-      const complete = [...last.values()].every((value, k) => views[0][k] === value);
-      if (agreed && complete) break;
-      if (Date.now() > deadline) {
-        const keys = [...last.keys(), 'shared'];
-        const table = views
-          .map((v, s) => `  server ${s}: ${keys.map((k, j) => `${k}=${show(v[j])}`).join(' ')}`)
-          .join('\n');
-        throw new TestFailure(
-          `${level}: server ${SERVERS - 1} started listening ${LATE_START_MS} ms after the others; every write was acknowledged, ` +
-            `but ${SETTLE_MS / 1000} s later the servers still disagree or miss a last write:\n${table}\n` +
-            `Expected every server to hold ${[...last].map(([k, v]) => `${k}=${show(v)}`).join(' ')} and the same value of "shared". ${CAUSES}`,
-        );
-      }
-      await new Promise((resolve) => setTimeout(resolve, 50));
     }
-    ctx.log(`${level}: every server agrees once server ${SERVERS - 1} is up`);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+  ctx.log(`${level}: every server agrees once server ${SERVERS - 1} is up`);
+}
+
+/**
+ * Every level's cluster with a late server: one cluster per level, side by side (each on its own ports), and one
+ * process per server index rather than per server: the test costs one late start and three process starts, not
+ * three and nine. The processes all start at once; the late one holds its servers back itself.
+ */
+async function lateStarts(ctx: TestContext<Lab3Impl>): Promise<void> {
+  const clusters = await newClusters();
+  const processes = new ServerProcesses();
+  const ends: ClosableEnd[] = [];
+  const early = Promise.all(
+    Array.from({ length: SERVERS - 1 }, (_, me) => startServers(ctx, processes, clusters, me, false)),
+  );
+  const late = startServers(ctx, processes, clusters, SERVERS - 1, true);
+  late.catch(() => undefined); // awaited below; a failure here must not also be reported as unhandled
+  try {
+    await early;
+    await Promise.all(clusters.map((c) => exercise(ctx, c, processes, late, ends)));
   } finally {
-    await late.catch(() => undefined); // the late server's process too, once it exists
-    await stopCluster(cluster);
+    for (const e of ends) e.close();
+    await processes.closeAll(); // the late process too, even if it still waits for the others
   }
 }
 
 export const realLateStart: TestDefinition<Lab3Impl> = {
   name: 'TestRealLateStart',
-  description: `your servers over real HTTP on loopback, one cluster per level side by side: server ${SERVERS - 1} starts ${LATE_START_MS} ms after the others (their first calls to it are refused); ${SERVERS} clients write ${WRITES} times each: every write finishes and every server ends with the same values`,
+  description: `your servers over real HTTP on loopback, one cluster per level side by side (server i of every cluster in one process): server ${SERVERS - 1} starts ${LATE_START_MS} ms after the others (their first calls to it are refused); ${SERVERS} clients write ${WRITES} times each: every write finishes and every server ends with the same values`,
   realTime: true,
   codeElsewhere: true,
   // Its waits are seconds above the half second it needs, so it shares the cores with the simulated tests.
   alone: false,
   async run(ctx: TestContext<Lab3Impl>) {
-    // One cluster per level, side by side (each on its own ports): the test costs one late start, not three.
-    await Promise.all(CONSISTENCY_LEVELS.map((level) => lateStart(ctx, level)));
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await lateStarts(ctx);
+      } catch (err) {
+        // A port is chosen free and given back until a server listens on it: another program may take it meanwhile.
+        if (attempt >= PORT_ATTEMPTS || !(err instanceof Error) || !err.message.includes(PORT_TAKEN)) throw err;
+        ctx.log(
+          'another program took one of the chosen ports before a server listened on it: starting again on new ports',
+        );
+      }
+    }
   },
 };

@@ -1,52 +1,94 @@
 /**
- * Runs one lab 3 server (the code under test's KVServer behind labrpc's RpcHttpHost) as a process of its own, for
- * TestRealLateStart: the test process never loads the code. Loads it from a folder (in a hardened compartment when
- * the grader starts this, as the test process does), then serves HTTP on 127.0.0.1, reaching its peers (itself
+ * Runs lab 3 servers (the code under test's KVServer behind labrpc's RpcHttpHost) in a process of their own, for
+ * TestRealLateStart: server `me` of each level's cluster, so a cluster's servers are in different processes and the
+ * test process never loads the code. Loads it from a folder (in a hardened compartment when the grader starts this,
+ * as the test process does), then serves HTTP on 127.0.0.1, each server reaching its cluster's peers (itself
  * included) with HttpEnd, as `npm run lab3 -- CONFIG --real` does (lab3/tools/real-server.ts).
  * Usage: node -r ts-node/register/transpile-only lab3/test/server-process.ts <impl dir> compartment|node '<ServerProcessSettings JSON>'
- * Prints "LAB3-SERVER <port>" once listening; exits when its parent goes away (stdin closes).
+ * Prints "LAB3-SERVER <port>" once every server listens; exits when its parent goes away (stdin closes).
  */
+import * as net from 'node:net';
 import * as path from 'node:path';
 import { die, startKitScript } from '../../suite/kit-script';
 import type { ConsistencyLevel } from '../rpc';
 
-/** What the test asks of one server. */
-export interface ServerProcessSettings {
-  readonly me: number;
+/** One cluster this process has a server in. */
+export interface ProcessCluster {
   readonly level: ConsistencyLevel;
-  /** Every server's base URL, this one's at `me` (it listens on that port). */
+  /** Every server's base URL, this process's at `me` (its server listens on that port). */
   readonly urls: readonly string[];
-  /** A peer call's own timeout, ms. */
-  readonly peerTimeoutMs: number;
 }
 
-/** The line this process prints once it listens, followed by its port. */
+/** What the test asks of one process. */
+export interface ServerProcessSettings {
+  /** The servers' index in their clusters. */
+  readonly me: number;
+  readonly clusters: readonly ProcessCluster[];
+  /** A peer call's own timeout, ms. */
+  readonly peerTimeoutMs: number;
+  /** A late process: its servers start (constructor, then listening) `ms` after every one of `after` listens. */
+  readonly late?: { readonly after: readonly string[]; readonly ms: number };
+}
+
+/** The line this process prints once its servers listen, followed by the first one's port. */
 export const SERVER_READY_PREFIX = 'LAB3-SERVER ';
+
+/** What a process that finds one of its ports taken (by another program, since the test chose it) prints first. */
+export const PORT_TAKEN = 'LAB3-PORT-TAKEN';
+
+/** How often a late process tries the others' ports, ms. */
+const PROBE_MS = 10;
+
+/** Resolves once something accepts a TCP connection at `url` (tried every PROBE_MS). */
+async function acceptsConnections(url: string): Promise<void> {
+  const { hostname, port } = new URL(url);
+  for (;;) {
+    const open = await new Promise<boolean>((resolve) => {
+      const socket = net.connect(Number(port), hostname);
+      socket.once('connect', () => {
+        socket.destroy();
+        resolve(true);
+      });
+      socket.once('error', () => resolve(false));
+    });
+    if (open) return;
+    await new Promise((resolve) => setTimeout(resolve, PROBE_MS));
+  }
+}
 
 async function main(): Promise<void> {
   const { dir, settings } = startKitScript<ServerProcessSettings>(
     'lab 3',
     path.join(__dirname, '..'),
-    (s) => `server ${s.me} (${s.level})`,
+    (s) => `server ${s.me} of each level's cluster (${s.clusters.map((c) => c.level).join(', ')})`,
   );
-  const who = `server ${settings.me} (${settings.level})`;
   const { load } = require('../load') as typeof import('../load');
   const { Server } = require('../../labrpc') as typeof import('../../labrpc');
   const { HttpEnd, RpcHttpHost } = require('../../labrpc/http') as typeof import('../../labrpc/http');
-  let host: InstanceType<typeof RpcHttpHost>;
+  const impl = load(dir);
   try {
-    const { KVServer } = load(dir);
-    if (typeof KVServer !== 'function') throw new Error('lab3/server.ts does not export the class KVServer');
-    const peers = settings.urls.map(
-      (u, j) => new HttpEnd(u, { timeoutMs: settings.peerTimeoutMs, name: `server ${j}` }),
-    );
-    const server = new Server().addService(new KVServer({ me: settings.me, peers, level: settings.level }), 'KVServer');
-    host = new RpcHttpHost(server);
+    if (typeof impl.KVServer !== 'function') throw new Error('lab3/server.ts does not export the class KVServer');
   } catch (err) {
-    die(`Your KVServer could not be loaded or constructed (${who})`, err);
+    die(`Your KVServer could not be loaded (server ${settings.me})`, err);
   }
-  const address = await host.listen(Number(new URL(settings.urls[settings.me]).port));
-  process.stdout.write(`${SERVER_READY_PREFIX}${address.port}\n`);
+  if (settings.late) {
+    await Promise.all(settings.late.after.map(acceptsConnections));
+    await new Promise((resolve) => setTimeout(resolve, settings.late?.ms));
+  }
+  const hosts = settings.clusters.map(({ level, urls }) => {
+    try {
+      const peers = urls.map((u, j) => new HttpEnd(u, { timeoutMs: settings.peerTimeoutMs, name: `server ${j}` }));
+      const server = new Server().addService(new impl.KVServer({ me: settings.me, peers, level }), 'KVServer');
+      return { host: new RpcHttpHost(server), port: Number(new URL(urls[settings.me]).port) };
+    } catch (err) {
+      die(`Your KVServer could not be constructed (server ${settings.me} (${level}))`, err);
+    }
+  });
+  const addresses = await Promise.all(hosts.map(({ host, port }) => host.listen(port))).catch((err: unknown) => {
+    if ((err as NodeJS.ErrnoException).code === 'EADDRINUSE') die(PORT_TAKEN, err);
+    throw err;
+  });
+  process.stdout.write(`${SERVER_READY_PREFIX}${addresses[0].port}\n`);
   process.stdin.on('end', () => process.exit(0));
   process.stdin.resume();
 }

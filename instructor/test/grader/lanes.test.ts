@@ -2,7 +2,7 @@
 import { expect } from 'chai';
 import { grade } from '../../../grader';
 import type { Job } from '../../../grader/protocol';
-import { inRandomOrder, keyedPick } from '../../../grader/order';
+import { inRandomOrder, keyedPick, waitingFirst } from '../../../grader/order';
 import { ExclusiveGate } from '../../../grader/lanes';
 import { FIXTURES, fixtureOptions } from './helpers';
 
@@ -58,6 +58,12 @@ describe('grader: tests side by side', function () {
     const counts = [0, 0, 0];
     for (let i = 0; i < 3000; i++) counts[pick(3)]++;
     for (const c of counts) expect(c, 'each of 0..2 about a third of the time').to.be.within(850, 1150);
+  });
+
+  it('hands out the real-time tests that share the cores first, every other job after them, each part in its order', () => {
+    const jobs = ['a1', 'real1', 'b1', 'a2', 'real2', 'b2'];
+    expect(waitingFirst(jobs, (j) => j.startsWith('real'))).to.deep.equal(['real1', 'real2', 'a1', 'b1', 'a2', 'b2']);
+    expect(waitingFirst(jobs, () => false)).to.deep.equal(jobs);
   });
 
   it('runs a test marked ownProcess in a test process started for it and ended after it, even on one lane', async () => {

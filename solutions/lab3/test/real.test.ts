@@ -1,6 +1,7 @@
 /**
- * Lab 3's TestRealLateStart runs each server in a process of its own: the test process loads no file of the code
- * under test, and a server that throws (in its constructor, or later in a timer) fails the test saying so.
+ * Lab 3's TestRealLateStart runs the servers in processes of their own (server i of every level's cluster in one):
+ * the test process loads no file of the code under test, and a server that throws (in its constructor, or later in a
+ * timer) fails the test saying so.
  */
 import { expect } from 'chai';
 import * as path from 'node:path';
@@ -23,7 +24,7 @@ function run(dir: string): ReturnType<typeof runNamedTest> {
   return runNamedTest(test, suite.load(dir), 1);
 }
 
-describe('lab3: TestRealLateStart runs each server in a process of its own', function () {
+describe('lab3: TestRealLateStart runs the servers in processes of their own', function () {
   this.timeout(120_000);
 
   it('the test process loads no file of the code under test', async () => {
@@ -46,7 +47,8 @@ describe('lab3: TestRealLateStart runs each server in a process of its own', fun
       const outcome = await run(dir);
       expect(outcome.status).to.equal('failed');
       expect(outcome.message)
-        .to.match(/your lab 3 server 1 \(\w+\) exited with code 1 before it listened/)
+        .to.match(/your lab 3 server 1 of each level's cluster \([\w, ]+\) exited with code 1 before it listened/)
+        .and.match(/could not be constructed \(server 1 \(\w+\)\)/)
         .and.contain('boom in the constructor')
         .and.match(/server\.ts:\d+/)
         .and.contain('Likely causes');
@@ -66,7 +68,7 @@ describe('lab3: TestRealLateStart runs each server in a process of its own', fun
       const outcome = await run(dir);
       expect(outcome.status).to.equal('failed');
       expect(outcome.message)
-        .to.match(/your lab 3 server 0 \(\w+\) exited with code 1 during the test/)
+        .to.match(/your lab 3 server 0 of each level's cluster \([\w, ]+\) exited with code 1 during the test/)
         .and.contain('Uncaught exception in your lab 3 code (server 0')
         .and.contain('boom in a timer')
         .and.match(/server\.ts:\d+/);
