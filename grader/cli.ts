@@ -173,7 +173,7 @@ function gradeCommand(io: CliIO): Command {
     )
     .option(
       '--jobs <n>',
-      "test processes run side by side (default: the machine's cores, at most 4; real-time tests always run alone; 1 with --verbose)",
+      "test processes run side by side (default: the machine's cores, at most 4; real-time tests run alone unless marked alone: false; 1 with --verbose)",
     )
     .option(
       '--no-minimize',
