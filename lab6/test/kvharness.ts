@@ -14,6 +14,7 @@ import type { GetResult, KVClerk, KVService, PutResult, Version } from '../kvapi
 import type { Persister } from '../persister';
 import type { Op, RsmPeer, StateMachine, SubmitResult } from '../rsmapi';
 import { ELECTION_TIMEOUT_MS, Lab6Impl, RaftTester, peerName, showCommand } from './harness';
+import { PutReplies } from './putreplies';
 
 /** maxRaftState when the service must not snapshot. */
 export const NO_SNAPSHOTS = -1;
@@ -280,15 +281,18 @@ export class KvTester {
     const id = this.clerks.length;
     const names: string[] = [];
     const ends: ClientEnd[] = [];
+    const replies = new PutReplies();
     for (let i = 0; i < this.group.n; i++) {
       const name = `clerk-${id}-${i}`;
-      ends.push(this.group.net.makeEnd(name));
+      const end = this.group.net.makeEnd(name);
+      replies.watch(end);
+      ends.push(end);
       this.group.net.connect(name, RaftTester.serverName(i));
       this.group.net.enable(name, to === undefined || to.includes(i));
       names.push(name);
     }
     this.clerks.push({ ends: names });
-    return new RecordingClerk(new this.ctx.impl.Clerk(ends), id, this.history, this.ctx);
+    return new RecordingClerk(new this.ctx.impl.Clerk(ends), id, this.history, this.ctx, replies);
   }
 
   /** Another recorded user of `ck`'s clerk (a task sharing it): a client of its own in the history. */
@@ -400,17 +404,26 @@ export class RecordingClerk implements KVClerk {
   readonly id: number;
   private readonly history: HistoryRecorder<VersionedInput, VersionedOutput>;
   private readonly ctx: Ctx;
+  /** The clerk's Put RPCs, against which each put's result is checked. */
+  private readonly replies: PutReplies;
 
-  constructor(inner: KVClerk, id: number, history: HistoryRecorder<VersionedInput, VersionedOutput>, ctx: Ctx) {
+  constructor(
+    inner: KVClerk,
+    id: number,
+    history: HistoryRecorder<VersionedInput, VersionedOutput>,
+    ctx: Ctx,
+    replies: PutReplies,
+  ) {
     this.inner = inner;
     this.id = id;
     this.history = history;
     this.ctx = ctx;
+    this.replies = replies;
   }
 
   /** The same clerk, recorded as client `id` (another task using it). */
   sharedAs(id: number): RecordingClerk {
-    return new RecordingClerk(this.inner, id, this.history, this.ctx);
+    return new RecordingClerk(this.inner, id, this.history, this.ctx, this.replies);
   }
 
   async get(key: string): Promise<GetResult> {
@@ -429,12 +442,15 @@ export class RecordingClerk implements KVClerk {
 
   async put(key: string, value: string, version: Version): Promise<PutResult> {
     const op = this.history.begin(this.id, { op: 'put', key, value, version });
+    const watch = this.replies.begin(key, value, version);
     const err = await this.inner.put(key, value, version);
     if (err !== 'OK' && err !== 'ErrNoKey' && err !== 'ErrVersion' && err !== 'ErrMaybe')
       throw new Error(
         `Clerk.put(${showCommand(key)}, ...) returned ${showCommand(err)}; expected OK, ErrNoKey, ErrVersion or ` +
           'ErrMaybe (never ErrWrongLeader: the clerk tries another server).',
       );
+    const problem = this.replies.end(watch, err);
+    if (problem !== undefined) failTest(problem);
     this.history.end(op, { err });
     this.ctx.countOps();
     return err;

@@ -311,4 +311,16 @@ export const mutants: Mutant[] = [
     replace: [["    if (reply.err === 'ErrVersion' && attempts > 1) return 'ErrMaybe';\n", '']],
     caughtBy: ['TestUnreliable4B', 'TestPersistConcurrentUnreliable4B', 'TestPersistPartitionUnreliable4B'],
   },
+  {
+    name: 'clerk-maybe-for-any-retry',
+    description: 'the clerk returns ErrMaybe for any answer to a re-sent put, even OK (only ErrVersion is uncertain)',
+    file: 'client.ts',
+    replace: [
+      [
+        "    if (reply.err === 'ErrVersion' && attempts > 1) return 'ErrMaybe';\n",
+        "    if (attempts > 1) return 'ErrMaybe';\n",
+      ],
+    ],
+    caughtBy: ['TestUnreliable4B', 'TestNemesisKV', 'TestPersistPartitionUnreliable4B'],
+  },
 ];
