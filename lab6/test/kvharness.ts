@@ -305,6 +305,17 @@ export class KvTester {
     for (const name of this.clerks[ck.id].ends) this.group.net.enable(name, true);
   }
 
+  /** Lets clerk `ck` (one makeClerk made) reach server i, or not: its calls to i in flight then fail. */
+  reach(ck: RecordingClerk, i: number, on: boolean): void {
+    this.group.net.enable(this.clerks[ck.id].ends[i], on);
+  }
+
+  /** True while clerk `ck` (one makeClerk made) has a call to server i that is not answered yet. */
+  waitsOn(ck: RecordingClerk, i: number): boolean {
+    const end = this.clerks[ck.id].ends[i];
+    return this.group.net.pendingCalls((name) => name === end) > 0;
+  }
+
   /** Servers of p1 reach only each other, and those of p2 only each other (clerks keep reaching everyone). */
   partition(p1: readonly number[], p2: readonly number[]): void {
     this.connectAll();
