@@ -116,13 +116,14 @@ export class RsmTester {
   private readonly rsms: Array<RsmPeer | undefined> = [];
   private leader = 0;
 
-  constructor(ctx: Ctx, options: { servers: number; maxRaftState?: number }) {
+  /** `latencyMs`: each message's extra time, LATENCY_MS unless a test spreads the servers farther apart. */
+  constructor(ctx: Ctx, options: { servers: number; maxRaftState?: number; latencyMs?: number }) {
     this.ctx = ctx;
     this.group = new RaftTester(ctx, {
       servers: options.servers,
       build: (peers, me, persister) => this.build(peers, me, persister, options.maxRaftState ?? NO_SNAPSHOTS),
     });
-    this.group.net.setLatency(LATENCY_MS);
+    this.group.net.setLatency(options.latencyMs ?? LATENCY_MS);
   }
 
   private build(peers: readonly RpcEnd[], me: number, persister: Persister, maxRaftState: number) {
@@ -172,7 +173,9 @@ export class RsmTester {
     return this.group.fail(
       `no server applied ${showCommand(op)} within 10 s (each connected server was offered it in turn). Likely ` +
         'causes: submit never resolves OK on the leader (the RSM does not match the applied entry to its waiting ' +
-        'submit, or compares by identity: the log holds copies), no leader (part 1), or Raft not committing (part 2).',
+        'submit, or compares by identity: the log holds copies), a submit that gives up (ErrWrongLeader) while its ' +
+        'peer still leads in the same term, as with a timeout shorter than a commit takes, no leader (part 1), or ' +
+        'Raft not committing (part 2).',
     );
   }
 

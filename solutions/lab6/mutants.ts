@@ -323,4 +323,27 @@ export const mutants: Mutant[] = [
     ],
     caughtBy: ['TestUnreliable4B', 'TestNemesisKV', 'TestPersistPartitionUnreliable4B'],
   },
+  {
+    name: 'submit-answered-by-any-entry',
+    description:
+      'a waiting submit resolves OK with whatever operation was applied at its index, even one a new leader put there',
+    file: 'rsm.ts',
+    replace: [
+      [
+        "    waiter?.settle(waiter.id === entry.id ? { err: 'OK', result } : WRONG_LEADER);",
+        "    waiter?.settle({ err: 'OK', result });",
+      ],
+    ],
+    caughtBy: ['TestNemesisKV'],
+  },
+  {
+    name: 'submit-gives-up-while-leading',
+    description:
+      'a waiting submit returns ErrWrongLeader at its first leadership check (20 ms) even though its peer still leads',
+    file: 'rsm.ts',
+    replace: [
+      ["if (state.term !== term || state.role !== 'leader')", "if (state.term !== term || state.role === 'leader')"],
+    ],
+    caughtBy: ['TestConcurrent4A'],
+  },
 ];
