@@ -346,4 +346,17 @@ export const mutants: Mutant[] = [
     ],
     caughtBy: ['TestConcurrent4A'],
   },
+  {
+    name: 'uses-stale-append-replies',
+    description:
+      "a leader uses AppendEntries replies of its earlier term (it checks its role, not the request's term): matchIndex from a log since replaced",
+    file: 'raft.ts',
+    replace: [
+      [
+        "    if (this.role !== 'leader' || this.currentTerm !== args.term) return; // a reply from an older term",
+        "    if (this.role !== 'leader') return; // a reply from an older term",
+      ],
+    ],
+    caughtBy: ['TestStaleAppendReply'],
+  },
 ];
