@@ -1,7 +1,8 @@
 /**
  * Lab 6's generic attacker for the key/value service (parts 6-7): random gets and versioned puts on edge keys and
  * values, from clerks some tasks share, under the Raft attackers' faults (partitions, bridges, crashes and restarts,
- * some right after a server answered, lost, delayed and reordered messages); judged only by the service's promises:
+ * some right after a server answered, lost, delayed and reordered messages) and a leader cut off alone while clerks
+ * wait on it and the others go on without it; judged only by the service's promises:
  * one leader per term, a linearizable history, every call finished once the faults heal, every key read back.
  */
 import { keyedRng, sleep, World, type Rng } from '../../world';
@@ -151,7 +152,7 @@ async function round(ctx: Ctx, r: number, maxRaftState: number, name: string): P
 /** TestNemesisKV: the key/value service under random faults, judged by linearizability and progress (and no snapshot). */
 export const nemesisKV: TestDefinition<Lab6Impl> = {
   name: 'TestNemesisKV',
-  description: `${ROUNDS} rounds of random gets and versioned puts (edge keys and values, a clerk shared by two tasks) while servers are cut off, crashed (some right after answering) and restarted under random lost, delayed and reordered messages: one leader per term, a linearizable history, every call finished and every key read back once the faults heal, and no snapshot with maxRaftState -1`,
+  description: `${ROUNDS} rounds of random gets and versioned puts (edge keys and values, a clerk shared by two tasks) while servers are cut off (the leader too, alone, while clerks wait on it), crashed (some right after answering) and restarted under random lost, delayed and reordered messages: one leader per term, a linearizable history, every call finished and every key read back once the faults heal, and no snapshot with maxRaftState -1`,
   generic: true,
   async run(ctx: Ctx) {
     for (let r = 0; r < ROUNDS; r++) await round(ctx, r, NO_SNAPSHOTS, 'nemesis-kv');
