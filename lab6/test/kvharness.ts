@@ -14,6 +14,7 @@ import type { GetResult, KVClerk, KVService, PutResult, Version } from '../kvapi
 import type { Persister } from '../persister';
 import type { Op, RsmPeer, StateMachine, SubmitResult } from '../rsmapi';
 import { ELECTION_TIMEOUT_MS, Lab6Impl, RaftTester, peerName, showCommand } from './harness';
+import { PutReplies } from './putreplies';
 
 /** maxRaftState when the service must not snapshot. */
 export const NO_SNAPSHOTS = -1;
@@ -115,13 +116,14 @@ export class RsmTester {
   private readonly rsms: Array<RsmPeer | undefined> = [];
   private leader = 0;
 
-  constructor(ctx: Ctx, options: { servers: number; maxRaftState?: number }) {
+  /** `latencyMs`: each message's extra time, LATENCY_MS unless a test spreads the servers farther apart. */
+  constructor(ctx: Ctx, options: { servers: number; maxRaftState?: number; latencyMs?: number }) {
     this.ctx = ctx;
     this.group = new RaftTester(ctx, {
       servers: options.servers,
       build: (peers, me, persister) => this.build(peers, me, persister, options.maxRaftState ?? NO_SNAPSHOTS),
     });
-    this.group.net.setLatency(LATENCY_MS);
+    this.group.net.setLatency(options.latencyMs ?? LATENCY_MS);
   }
 
   private build(peers: readonly RpcEnd[], me: number, persister: Persister, maxRaftState: number) {
@@ -171,7 +173,9 @@ export class RsmTester {
     return this.group.fail(
       `no server applied ${showCommand(op)} within 10 s (each connected server was offered it in turn). Likely ` +
         'causes: submit never resolves OK on the leader (the RSM does not match the applied entry to its waiting ' +
-        'submit, or compares by identity: the log holds copies), no leader (part 1), or Raft not committing (part 2).',
+        'submit, or compares by identity: the log holds copies), a submit that gives up (ErrWrongLeader) while its ' +
+        'peer still leads in the same term, as with a timeout shorter than a commit takes, no leader (part 1), or ' +
+        'Raft not committing (part 2).',
     );
   }
 
@@ -280,15 +284,18 @@ export class KvTester {
     const id = this.clerks.length;
     const names: string[] = [];
     const ends: ClientEnd[] = [];
+    const replies = new PutReplies();
     for (let i = 0; i < this.group.n; i++) {
       const name = `clerk-${id}-${i}`;
-      ends.push(this.group.net.makeEnd(name));
+      const end = this.group.net.makeEnd(name);
+      replies.watch(end);
+      ends.push(end);
       this.group.net.connect(name, RaftTester.serverName(i));
       this.group.net.enable(name, to === undefined || to.includes(i));
       names.push(name);
     }
     this.clerks.push({ ends: names });
-    return new RecordingClerk(new this.ctx.impl.Clerk(ends), id, this.history, this.ctx);
+    return new RecordingClerk(new this.ctx.impl.Clerk(ends), id, this.history, this.ctx, replies);
   }
 
   /** Another recorded user of `ck`'s clerk (a task sharing it): a client of its own in the history. */
@@ -299,6 +306,17 @@ export class KvTester {
   /** Lets clerk `ck` reach every server again. */
   connectClerk(ck: RecordingClerk): void {
     for (const name of this.clerks[ck.id].ends) this.group.net.enable(name, true);
+  }
+
+  /** Lets clerk `ck` (one makeClerk made) reach server i, or not: its calls to i in flight then fail. */
+  reach(ck: RecordingClerk, i: number, on: boolean): void {
+    this.group.net.enable(this.clerks[ck.id].ends[i], on);
+  }
+
+  /** True while clerk `ck` (one makeClerk made) has a call to server i that is not answered yet. */
+  waitsOn(ck: RecordingClerk, i: number): boolean {
+    const end = this.clerks[ck.id].ends[i];
+    return this.group.net.pendingCalls((name) => name === end) > 0;
   }
 
   /** Servers of p1 reach only each other, and those of p2 only each other (clerks keep reaching everyone). */
@@ -400,17 +418,26 @@ export class RecordingClerk implements KVClerk {
   readonly id: number;
   private readonly history: HistoryRecorder<VersionedInput, VersionedOutput>;
   private readonly ctx: Ctx;
+  /** The clerk's Put RPCs, against which each put's result is checked. */
+  private readonly replies: PutReplies;
 
-  constructor(inner: KVClerk, id: number, history: HistoryRecorder<VersionedInput, VersionedOutput>, ctx: Ctx) {
+  constructor(
+    inner: KVClerk,
+    id: number,
+    history: HistoryRecorder<VersionedInput, VersionedOutput>,
+    ctx: Ctx,
+    replies: PutReplies,
+  ) {
     this.inner = inner;
     this.id = id;
     this.history = history;
     this.ctx = ctx;
+    this.replies = replies;
   }
 
   /** The same clerk, recorded as client `id` (another task using it). */
   sharedAs(id: number): RecordingClerk {
-    return new RecordingClerk(this.inner, id, this.history, this.ctx);
+    return new RecordingClerk(this.inner, id, this.history, this.ctx, this.replies);
   }
 
   async get(key: string): Promise<GetResult> {
@@ -429,12 +456,15 @@ export class RecordingClerk implements KVClerk {
 
   async put(key: string, value: string, version: Version): Promise<PutResult> {
     const op = this.history.begin(this.id, { op: 'put', key, value, version });
+    const watch = this.replies.begin(key, value, version);
     const err = await this.inner.put(key, value, version);
     if (err !== 'OK' && err !== 'ErrNoKey' && err !== 'ErrVersion' && err !== 'ErrMaybe')
       throw new Error(
         `Clerk.put(${showCommand(key)}, ...) returned ${showCommand(err)}; expected OK, ErrNoKey, ErrVersion or ` +
           'ErrMaybe (never ErrWrongLeader: the clerk tries another server).',
       );
+    const problem = this.replies.end(watch, err);
+    if (problem !== undefined) failTest(problem);
     this.history.end(op, { err });
     this.ctx.countOps();
     return err;

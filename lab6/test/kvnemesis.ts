@@ -1,7 +1,8 @@
 /**
  * Lab 6's generic attacker for the key/value service (parts 6-7): random gets and versioned puts on edge keys and
  * values, from clerks some tasks share, under the Raft attackers' faults (partitions, bridges, crashes and restarts,
- * some right after a server answered, lost, delayed and reordered messages); judged only by the service's promises:
+ * some right after a server answered, lost, delayed and reordered messages) and a leader cut off alone while clerks
+ * wait on it and the others go on without it; judged only by the service's promises:
  * one leader per term, a linearizable history, every call finished once the faults heal, every key read back.
  */
 import { keyedRng, sleep, World, type Rng } from '../../world';
@@ -19,6 +20,51 @@ type Ctx = TestContext<Lab6Impl>;
 const ROUNDS = 4;
 /** Virtual time the calls in flight may take once the faults heal. */
 const HEAL_MS = 30_000;
+
+/** At each step of the faults, the chance that the leader is cut off alone (when no other leader is away). */
+const LEADER_ALONE_CHANCE = 0.3;
+
+/** A leader cut off alone, when it is to rejoin the others, and the clerks kept from reaching it meanwhile. */
+interface Rejoin {
+  peer: number;
+  at: number;
+  away: readonly RecordingClerk[];
+}
+
+/**
+ * Cuts the leader off from the other servers (every one of which runs and reaches the rest); some clerks still reach it (their operations wait on it, and no term
+ * change reaches it), the others are kept from it (their calls to it fail) and go on with the leader the others
+ * elect, which fills the cut-off leader's uncommitted indexes with their operations. Returns when it rejoins.
+ */
+function leaderAlone(ts: KvTester, clerks: readonly RecordingClerk[], rng: Rng, actions: string[]): Rejoin | undefined {
+  const leader = ts.leader();
+  if (leader === undefined || !ts.group.isConnected(leader)) return undefined;
+  // Clerks with a call at the leader stay (their operations wait on it); the others, or one of them, are kept away.
+  const waiting = clerks.filter((ck) => ts.waitsOn(ck, leader));
+  if (waiting.length === 0) return undefined;
+  const others = clerks.filter((ck) => !waiting.includes(ck));
+  const away = others.length > 0 ? others : waiting.length > 1 ? [rng.pick(waiting)] : [];
+  // The others all run and reach each other, so that they can elect a leader and commit without it.
+  ts.group.healLinks();
+  ts.group.reviveAll();
+  ts.group.disconnect(leader);
+  for (const ck of away) ts.reach(ck, leader, false);
+  actions.push(`cut off leader ${leader} alone (clerks ${away.map((ck) => ck.id).join(',') || '-'} kept away)`);
+  return { peer: leader, at: World.current().now() + 2 * ELECTION_TIMEOUT_MS + rng.int(2 * ELECTION_TIMEOUT_MS), away };
+}
+
+/**
+ * The cut-off leader rejoins (if it still runs and nothing reconnected it): the first message it hears is often the
+ * new leader's AppendEntries, which moves its term, replaces its uncommitted entries and commits others in one step.
+ */
+function leaderRejoins(ts: KvTester, rejoin: Rejoin, actions: string[]): undefined {
+  for (const ck of rejoin.away) ts.reach(ck, rejoin.peer, true);
+  if (ts.group.isRunning(rejoin.peer) && !ts.group.isConnected(rejoin.peer)) {
+    ts.group.connect(rejoin.peer);
+    actions.push(`leader ${rejoin.peer} rejoins`);
+  }
+  return undefined;
+}
 
 /** One task: gets and puts on `keys` through `ck` (a clerk it may share), remembering the versions it saw. */
 async function task(ck: RecordingClerk, keys: readonly string[], rng: Rng, stop: { over: boolean }): Promise<void> {
@@ -59,10 +105,17 @@ async function round(ctx: Ctx, r: number, maxRaftState: number, name: string): P
   const tasks = users.map((ck, k) => group.background(task(ck, keys, keyedRng(ctx.seed, `${name}#${r}/${k}`), stop)));
   const faultMs = 4000 + rng.int(4000);
   const t0 = World.current().now();
+  let rejoin: Rejoin | undefined;
   while (World.current().now() - t0 < faultMs) {
     await sleep(rng.chance(0.5) ? rng.int(ELECTION_TIMEOUT_MS / 2) : 200 + rng.int(ELECTION_TIMEOUT_MS * 2));
-    disturb(group, rng, actions);
+    // While a leader is away alone, no other fault: nothing else reconnects, crashes or restarts it meanwhile.
+    if (rejoin !== undefined) {
+      if (World.current().now() >= rejoin.at) rejoin = leaderRejoins(ts, rejoin, actions);
+    } else if (rng.chance(LEADER_ALONE_CHANCE)) rejoin = leaderAlone(ts, clerks, rng, actions);
+    else disturb(group, rng, actions);
   }
+  // The clerks kept from a cut-off leader reach it again before the heal (it may lead after it).
+  if (rejoin !== undefined) leaderRejoins(ts, rejoin, actions);
   ctx.log(`round ${r}: ${n} servers, ${network}; ${actions.length} disturbances: ${actions.join('; ')}`);
   // Heal: a reliable network, every server running and connected.
   group.onReplied = undefined;
@@ -99,7 +152,7 @@ async function round(ctx: Ctx, r: number, maxRaftState: number, name: string): P
 /** TestNemesisKV: the key/value service under random faults, judged by linearizability and progress (and no snapshot). */
 export const nemesisKV: TestDefinition<Lab6Impl> = {
   name: 'TestNemesisKV',
-  description: `${ROUNDS} rounds of random gets and versioned puts (edge keys and values, a clerk shared by two tasks) while servers are cut off, crashed (some right after answering) and restarted under random lost, delayed and reordered messages: one leader per term, a linearizable history, every call finished and every key read back once the faults heal, and no snapshot with maxRaftState -1`,
+  description: `${ROUNDS} rounds of random gets and versioned puts (edge keys and values, a clerk shared by two tasks) while servers are cut off (the leader too, alone, while clerks wait on it), crashed (some right after answering) and restarted under random lost, delayed and reordered messages: one leader per term, a linearizable history, every call finished and every key read back once the faults heal, and no snapshot with maxRaftState -1`,
   generic: true,
   async run(ctx: Ctx) {
     for (let r = 0; r < ROUNDS; r++) await round(ctx, r, NO_SNAPSHOTS, 'nemesis-kv');

@@ -608,6 +608,111 @@ const count: TestDefinition<Lab6Impl> = {
   },
 };
 
+/** A promise and the function that resolves it (a hold the test lets go of later). */
+function gate(): { open: () => void; opened: Promise<void> } {
+  let open = (): void => undefined;
+  const opened = new Promise<void>((resolve) => (open = resolve));
+  return { open, opened };
+}
+
+/** Waits up to 10 s for peer `i` to lead in a term above `term`; fails with `why` (the likely causes) if it does not. */
+async function awaitLeader(ts: RaftTester, i: number, term: number, why: string): Promise<void> {
+  for (let waited = 0; ; waited += 20) {
+    const s = ts.state(i);
+    if (s.isLeader && s.term > term) return;
+    if (waited > 10 * ELECTION_TIMEOUT_MS)
+      ts.fail(`${peerName(i)} did not become leader in a term above ${term} within 10 s, though ${why}`);
+    await sleep(20);
+  }
+}
+
+const staleAppendReply: TestDefinition<Lab6Impl> = {
+  name: 'TestStaleAppendReply',
+  description:
+    "an AppendEntries reply from a leader's earlier term reaches it once it leads again, cut off from everyone: it must not count it (a commit without a majority)",
+  async run(ctx: Ctx) {
+    const ts = new RaftTester(ctx, { servers: 3 });
+    await ts.one(randomCommand(), 3, false);
+    // a, cut off, appends three entries of its term (indexes 2-4) that no other peer gets.
+    const a = await ts.checkOneLeader();
+    ts.disconnect(a);
+    for (let k = 0; k < 3; k++) ts.peer(a)?.start(randomCommand());
+    // The other two elect c, which, cut off at once, appends one entry of its newer term that no other peer gets.
+    const c = await ts.checkOneLeader();
+    const b = 3 - a - c;
+    ts.disconnect(c);
+    ts.peer(c)?.start(randomCommand());
+    // a and b: only a can win (its log is the longer with the same last term), and b takes a's three entries.
+    ts.connect(a);
+    await awaitLeader(
+      ts,
+      a,
+      ts.state(c).term,
+      `it and ${peerName(b)} were the only connected peers, and its log is ahead of ${peerName(b)}'s.`,
+    );
+    await sleep(ELECTION_TIMEOUT_MS);
+    // a's next AppendEntries to b: b's answer (its log matches a's, through index 4) is held back.
+    const stale = gate();
+    let arrived = false;
+    const staleTerm = ts.state(a).term;
+    ts.onCall = (from, to, method) => {
+      if (from !== a || to !== b || method !== 'Raft.AppendEntries') return undefined;
+      ts.onCall = undefined;
+      return { arrived: () => void (arrived = true), release: stale.opened };
+    };
+    for (let waited = 0; !arrived && waited < ELECTION_TIMEOUT_MS; waited += 10) await sleep(10);
+    ts.onCall = undefined;
+    // b and c: only c can win (its last entry's term is newer), and c replaces b's entries after index 1, then a's.
+    ts.disconnect(a);
+    ts.connect(c);
+    await awaitLeader(
+      ts,
+      c,
+      staleTerm,
+      `it and ${peerName(b)} were the only connected peers, and its last entry's term is newer than ${peerName(b)}'s.`,
+    );
+    ts.connect(a);
+    await sleep(ELECTION_TIMEOUT_MS);
+    // Without b, c commits one more command at index 3 with a: a's log is then ahead of b's.
+    ts.disconnect(b);
+    await ts.one(randomCommand(), 2, true);
+    // c leaves, b is back: only a can lead (it may already), in a term after the one of b's held answer.
+    ts.disconnect(c);
+    ts.connect(b);
+    await awaitLeader(
+      ts,
+      a,
+      staleTerm,
+      `it and ${peerName(b)} were the only connected peers, and its log is ahead of ${peerName(b)}'s.`,
+    );
+    // a alone appends a command (at index 4), and only then hears b's answer of its earlier term.
+    ts.cutLink(a, b);
+    const started = ts.peer(a)?.start(randomCommand());
+    stale.open();
+    await sleep(500);
+    const index = started?.index ?? -1;
+    const { count } = ts.nCommitted(index);
+    ctx.log(
+      `a=${peerName(a)} b=${peerName(b)} c=${peerName(c)}; b's answer of term ${staleTerm} ${arrived ? 'held' : 'never came'}; ` +
+        `${peerName(a)} leads term ${ts.state(a).term} and started index ${index}`,
+    );
+    expect(
+      ts,
+      !arrived || count === 0,
+      `${peerName(a)} applied index ${index}, started while it was cut off from every other peer: no majority holds ` +
+        `it. In term ${staleTerm} ${peerName(a)} had led and sent ${peerName(b)} an AppendEntries whose success ` +
+        `reply reached it only now, in term ${ts.state(a).term}, after ${peerName(c)} had replaced ${peerName(b)}'s ` +
+        `entries. Expected a leader to use an AppendEntries reply only in the term it sent the request in. Likely ` +
+        "causes: matchIndex or nextIndex updated from a reply without checking that the leader's term is still the " +
+        "request's term (checking the role alone is not enough).",
+    );
+    // Everyone back: agreement goes on.
+    ts.healLinks();
+    ts.connect(c);
+    await ts.one(randomCommand(), 3, true);
+  },
+};
+
 // ---- Part 3 (MIT 3C): persistence ----
 
 const persist1: TestDefinition<Lab6Impl> = {
@@ -1093,7 +1198,8 @@ export const suite: LabSuite<Lab6Impl> = {
     scored(concurrentStarts, { points: 2, part: 2 }),
     scored(rejoin, { points: 2, part: 2 }),
     scored(backup, { points: 2, part: 2 }),
-    scored(count, { points: 2, part: 2 }),
+    scored(count, { points: 1, part: 2 }),
+    scored(staleAppendReply, { points: 1, part: 2 }),
     scored(persist1, { points: 2, part: 3 }),
     scored(persist2, { points: 2, part: 3 }),
     scored(persist3, { points: 2, part: 3 }),

@@ -311,4 +311,52 @@ export const mutants: Mutant[] = [
     replace: [["    if (reply.err === 'ErrVersion' && attempts > 1) return 'ErrMaybe';\n", '']],
     caughtBy: ['TestUnreliable4B', 'TestPersistConcurrentUnreliable4B', 'TestPersistPartitionUnreliable4B'],
   },
+  {
+    name: 'clerk-maybe-for-any-retry',
+    description: 'the clerk returns ErrMaybe for any answer to a re-sent put, even OK (only ErrVersion is uncertain)',
+    file: 'client.ts',
+    replace: [
+      [
+        "    if (reply.err === 'ErrVersion' && attempts > 1) return 'ErrMaybe';\n",
+        "    if (attempts > 1) return 'ErrMaybe';\n",
+      ],
+    ],
+    caughtBy: ['TestUnreliable4B', 'TestNemesisKV', 'TestPersistPartitionUnreliable4B'],
+  },
+  {
+    name: 'submit-answered-by-any-entry',
+    description:
+      'a waiting submit resolves OK with whatever operation was applied at its index, even one a new leader put there',
+    file: 'rsm.ts',
+    replace: [
+      [
+        "    waiter?.settle(waiter.id === entry.id ? { err: 'OK', result } : WRONG_LEADER);",
+        "    waiter?.settle({ err: 'OK', result });",
+      ],
+    ],
+    caughtBy: ['TestNemesisKV'],
+  },
+  {
+    name: 'submit-gives-up-while-leading',
+    description:
+      'a waiting submit returns ErrWrongLeader at its first leadership check (20 ms) even though its peer still leads',
+    file: 'rsm.ts',
+    replace: [
+      ["if (state.term !== term || state.role !== 'leader')", "if (state.term !== term || state.role === 'leader')"],
+    ],
+    caughtBy: ['TestConcurrent4A'],
+  },
+  {
+    name: 'uses-stale-append-replies',
+    description:
+      "a leader uses AppendEntries replies of its earlier term (it checks its role, not the request's term): matchIndex from a log since replaced",
+    file: 'raft.ts',
+    replace: [
+      [
+        "    if (this.role !== 'leader' || this.currentTerm !== args.term) return; // a reply from an older term",
+        "    if (this.role !== 'leader') return; // a reply from an older term",
+      ],
+    ],
+    caughtBy: ['TestStaleAppendReply'],
+  },
 ];
