@@ -148,12 +148,16 @@ export class DiskNemesis {
   }
 
   /** Copies the folder now into the next empty folder; undefined when none is left. */
-  private copy(what: string, probeReply = false): string | undefined {
+  /**
+   * Copies the folder now into the next empty folder; undefined when none is left. `since`: the moment the copy
+   * stands for began earlier than the copy (a reply's write, which started then): `from` is that moment.
+   */
+  private copy(what: string, probeReply = false, since?: number): string | undefined {
     if (this.points.length >= this.into.length) return undefined;
     this.copying = true;
     try {
       const into = this.points.length;
-      const from = monotonicMicros();
+      const from = since ?? monotonicMicros();
       copyFolder(this.dir, this.into[into]);
       this.points.push({ into, what, from, to: monotonicMicros(), probeReply });
       return this.into[into];
@@ -341,22 +345,29 @@ export class DiskNemesis {
   watchProbe(serverPort: unknown, probePort: unknown): void {
     if (typeof serverPort !== 'number' || typeof probePort !== 'number')
       throw new TypeError('watchProbe(serverPort, probePort)');
+    let writeStarted = 0;
     this.restore.push(
       onSocketWrites({
+        // The moment is read before the write: this process may be paused between the write and the copy, while
+        // the harness gets the reply and sends the next SET, which must not count as acknowledged then.
+        before: (socket) => {
+          if (socket.localPort === serverPort && socket.remotePort === probePort) writeStarted = monotonicMicros();
+        },
         after: (socket) => {
-          if (socket.localPort === serverPort && socket.remotePort === probePort) this.atProbeReply();
+          if (socket.localPort === serverPort && socket.remotePort === probePort) this.atProbeReply(writeStarted);
         },
       }),
     );
   }
 
   /** The server wrote the reply to the probe's SET: sometimes a power cut now (the log keeps what was fsynced). */
-  private atProbeReply(): void {
+  private atProbeReply(writeStarted: number): void {
     if (!this.due('probe reply')) return;
     this.probeCopies++;
     const to = this.copy(
       'a power cut just as the server wrote its reply to a SET probe:<n> (the log keeps only what was fsynced)',
       true,
+      writeStarted,
     );
     if (to === undefined) return;
     const from = path.join(this.dir, 'appendonly.aof');

@@ -881,7 +881,8 @@ function countBefore(times: readonly number[], t: number): number {
 /**
  * The probe keys a copy of the disk taken in the student host from `from` to `to` (µs) must keep: from the last
  * FLUSHDB that may have come before it ended, up to the last SET acknowledged before it began (or, for a power cut
- * at a reply to the probe, the last one sent before it: that reply was being written).
+ * at a reply to the probe, whose `from` is when that reply's write began, the last SET sent before then: the next
+ * one is sent only once that reply has arrived).
  */
 function probeMarkAt(probe: Probe, from: number, to: number, atProbeReply: boolean): ProbeMark {
   const bases = probe.bases.filter(([t]) => t < to);
