@@ -20,7 +20,6 @@ import {
   callBytes,
   showBytes,
   expectBytes,
-  waitFor,
 } from './common';
 
 export const restartRecovery = realTest(
