@@ -58,9 +58,10 @@ function lockAllowingOverrides(proto: object): void {
 
 /**
  * Once per process, before code under test first gets `net` or `fs`. 'emitters' locks EventEmitter's prototype (and
- * its `init`), the way to `process`; the test process stops there, as the harness's spies in the six lab 5 tests
- * that share it must still stub socket methods. 'all' also locks every stream, socket and server prototype, for the
- * student host, where no spy runs and the harness's own sockets are not in reach.
+ * its `init`), the way to `process`; a test process that loads such code stops there (no lab's test process does
+ * now: lab 5's code runs in its student host). 'all' also locks every stream, socket and server prototype, for the
+ * student host, whose kit spies hook socket writes before this runs (lab5/test/host-spies.ts) and where the
+ * harness's own sockets are not in reach.
  */
 export function lockNodePrototypes(scope: 'emitters' | 'all'): void {
   if (!locked.has('emitters')) {

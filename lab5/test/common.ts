@@ -3,7 +3,7 @@ import Redis, { type RedisOptions } from 'ioredis';
 import { RespReply } from '../resp';
 import { TestDefinition, TestContext, check } from '../../suite';
 import { Rng } from '../../world/rng';
-import { CodePlace, Lab5Code, RawClient, Resources, same, show, withResources } from './harness';
+import { Lab5Code, RawClient, Resources, same, show, withResources } from './harness';
 import { realSleep } from '../../world';
 
 export type Ctx = TestContext<Lab5Code>;
@@ -12,23 +12,19 @@ export type Lab5Test = TestDefinition<Lab5Code>;
 
 /**
  * A real-time test: runs `body` with Resources that are always cleaned up. The code under test runs in a student
- * host; `place` 'harness' loads it in the test's own process instead, for the tests whose spies on fs and on
- * sockets (SyncWatch, CrashCopies, DiskNemesis) or on its heap must share a process with the student's server
- * (not yet moved). Such a test is `ownProcess`: the grader starts a test process for it and ends it after it, so
- * no other test shares a process with what the student's code may have changed there.
+ * host, a process of its own, and so do the kit's spies on it (host-spies.ts): this process never loads it.
  */
 export function realTest(
   name: string,
   description: string,
   body: (res: Resources, ctx: Ctx, rng: Rng) => Promise<void>,
-  place: CodePlace = 'host',
 ): Lab5Test {
   return {
     name,
     description,
     realTime: true,
-    ...(place === 'harness' ? { ownProcess: true } : {}),
-    run: (ctx) => withResources(ctx.impl, (res) => body(res, ctx, new Rng(ctx.seed)), ctx, place),
+    codeElsewhere: true,
+    run: (ctx) => withResources(ctx.impl, (res) => body(res, ctx, new Rng(ctx.seed)), ctx),
   };
 }
 

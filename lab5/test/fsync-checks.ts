@@ -1,12 +1,28 @@
-// What each fsync policy promises, as the handout fixes it, checked through the fs spies: shared by TestFsyncPolicy and TestNemesisRedis.
+// What each fsync policy promises, as the handout fixes it, checked through the fs spies in the student host: shared by TestFsyncPolicy and TestNemesisRedis.
 import { RespReply } from '../resp';
 import { check } from '../../suite';
-import { describe, RawClient, same, show, SyncWatch } from './harness';
+import { describe, RawClient, same, show } from './harness';
+import type { RemoteSyncWatch, SyncReport } from './spy-views';
 import { realSleep } from '../../world';
 
 /** How the tests find a sync: the calls they watch, for the failure messages. */
 export const SYNC_CALLS =
   "fs.fsyncSync, fs.fsync, fs.fdatasyncSync, fs.fdatasync, or a FileHandle's sync() or datasync()";
+
+/** Finished syncs of the folder's files after the sequence number `seq`. */
+function syncsAfter(r: SyncReport, seq: number): number[] {
+  return r.syncs.filter((s) => s > seq);
+}
+
+/** The first write by the server after `seq` (its reply), or "now" if none was seen. */
+function replyAfter(r: SyncReport, seq: number): number {
+  return r.replies.find((s) => s > seq) ?? r.now;
+}
+
+/** "Now" in the spies' order: a moment before anything the test does next. */
+async function now(watch: RemoteSyncWatch): Promise<number> {
+  return (await watch.report()).now;
+}
 
 /** A write sent on its own and the reply it must get. */
 export type Write = readonly [Array<string | number>, RespReply];
@@ -17,15 +33,16 @@ export type Write = readonly [Array<string | number>, RespReply];
  */
 export async function expectSyncedAck(
   c: RawClient,
-  watch: SyncWatch,
+  watch: RemoteSyncWatch,
   args: Array<string | number>,
   want: RespReply,
   where = '',
 ): Promise<void> {
-  const sent = watch.now();
+  const sent = await now(watch);
   await c.expect(args, want);
-  const replied = watch.replies.find((s) => s > sent) ?? watch.now();
-  const synced = watch.syncsAfter(sent);
+  const seen = await watch.report();
+  const replied = replyAfter(seen, sent);
+  const synced = syncsAfter(seen, sent);
   check(
     synced.length > 0,
     `${where}With fsync 'always', ${describe(args)} was acknowledged (${show(want)}) but nothing in the data folder was fsynced between the command and its reply. ` +
@@ -41,32 +58,38 @@ export async function expectSyncedAck(
 /** 'always': each write, one at a time, is fsynced before its reply; a pipelined batch shares an fsync before its first reply. */
 export async function checkAlways(
   c: RawClient,
-  watch: SyncWatch,
+  watch: RemoteSyncWatch,
   writes: readonly Write[],
   batch: readonly string[][],
   where = '',
 ): Promise<void> {
   for (const [args, want] of writes) await expectSyncedAck(c, watch, args, want, where);
-  const sent = watch.now();
+  const sent = await now(watch);
   for (const args of batch) c.send(...args);
   for (const args of batch)
     check(
       same(await c.reply(`${describe(args)} (pipelined)`), 'OK'),
       `${where}${describe(args)} (one of ${batch.length} pipelined) was not acknowledged with OK.`,
     );
-  const firstReply = watch.replies.find((s) => s > sent) ?? watch.now();
+  const seen = await watch.report();
+  const firstReply = replyAfter(seen, sent);
   check(
-    watch.syncsAfter(sent).some((s) => s < firstReply),
+    syncsAfter(seen, sent).some((s) => s < firstReply),
     `${where}With fsync 'always', ${batch.length} pipelined SETs were acknowledged without an fsync of the log before the first reply was written. One fsync per chunk of input is enough (group commit), but it must come before the chunk's replies.`,
   );
 }
 
 /** 'no': writes one at a time lead to no fsync (at most one); returns how many there were. */
-export async function checkNo(c: RawClient, watch: SyncWatch, writes: readonly Write[], where = ''): Promise<number> {
-  const before = watch.now();
+export async function checkNo(
+  c: RawClient,
+  watch: RemoteSyncWatch,
+  writes: readonly Write[],
+  where = '',
+): Promise<number> {
+  const before = await now(watch);
   for (const [args, want] of writes) await c.expect(args, want);
   await realSleep(200); // an fsync started by the last write has finished by now
-  const noSyncs = watch.syncsAfter(before).length;
+  const noSyncs = syncsAfter(await watch.report(), before).length;
   check(
     noSyncs <= 1,
     `${where}With fsync 'no', the server fsynced its data folder ${noSyncs} times during ${writes.length} writes (one at a time, no snapshot due). ` +
@@ -81,13 +104,13 @@ export async function checkNo(c: RawClient, watch: SyncWatch, writes: readonly W
  */
 export async function checkEverysec(
   c: RawClient,
-  watch: SyncWatch,
+  watch: RemoteSyncWatch,
   next: (i: number) => string[],
   byDefault: boolean,
   where = '',
 ): Promise<string> {
   const t0 = Date.now();
-  const from = watch.now();
+  const from = await now(watch);
   let sentWrites = 0;
   let lastSent = from;
   while (Date.now() - t0 < 1500) {
@@ -97,14 +120,20 @@ export async function checkEverysec(
       check(same(await c.reply(describe(args)), 'OK'), `${where}${describe(args)} was not acknowledged with OK.`);
     // Once the burst is acknowledged it is in the log: a sync must come after this moment (one during the burst
     // may have missed its end).
-    lastSent = watch.now();
+    // The server's last write so far is the burst's last reply: a sync must follow it.
+    const afterBurst = await watch.report();
+    lastSent = afterBurst.replies[afterBurst.replies.length - 1] ?? afterBurst.now;
     sentWrites += 20;
     await realSleep(20);
   }
   const deadline = Date.now() + 2500;
-  while (watch.syncsAfter(lastSent).length === 0 && Date.now() < deadline) await realSleep(25);
+  let seen = await watch.report();
+  while (syncsAfter(seen, lastSent).length === 0 && Date.now() < deadline) {
+    await realSleep(25);
+    seen = await watch.report();
+  }
   const elapsed = Date.now() - t0;
-  const everysec = watch.syncsAfter(from).length;
+  const everysec = syncsAfter(seen, from).length;
   const how = byDefault ? 'the default, used here: the server was started without an fsync option' : 'used here';
   // The count first: a server that fsyncs per write has none left to do after the last one.
   const allowed = Math.ceil(elapsed / 1000) + 1;
@@ -114,7 +143,7 @@ export async function checkEverysec(
       "'everysec' accepts losing up to a second of writes in exchange for speed: do not fsync per write or per chunk, only from the once-a-second timer ('always' is the policy that fsyncs before every reply).",
   );
   check(
-    watch.syncsAfter(lastSent).length > 0,
+    syncsAfter(seen, lastSent).length > 0,
     `${where}With fsync 'everysec', ${sentWrites} writes were acknowledged in 1.5 s, and 2.5 s after the last of them arrived the log had still not been fsynced since. ` +
       `'everysec' (${how}) promises that every write reaches the disk within about a second, even when no more writes come: keep a timer (every 1000 ms) that fsyncs the log when something was written since the last fsync, and clear it in close().`,
   );

@@ -6,11 +6,10 @@
 import { trimStack } from '../../labrpc/stack';
 import { spawnKitScript, type KitProcess } from '../../suite/spawn';
 import { within } from '../../suite/within';
-import fs from 'node:fs'; // the module itself, not a namespace copy: the sync spies replace its functions
+import fs from 'node:fs';
 import * as net from 'node:net';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import sinon from 'sinon';
 import { encodeCommand, ReplyParser, RespError, RespReply } from '../resp';
 import { bounded, check, TestFailure, type Transcript } from '../../suite';
 import { isolatedLoader } from '../../suite/loader';
@@ -24,8 +23,9 @@ import type {
   StartServer,
 } from '../types';
 import { HostLink } from './host-link';
-import { localCode } from './local-code';
+import { isRecord } from './host-protocol';
 import { HostedCode, type RemoteClient, type StudentCode } from './remote';
+import { RemoteCrashCopies, RemoteDiskNemesis, RemoteSyncWatch } from './spy-views';
 
 /** What the tests get for the code under test: only its folder; each test's Resources start a host that loads it. */
 export interface Lab5Code {
@@ -237,40 +237,52 @@ export interface ServerProcess {
   kill9(): Promise<void>;
 }
 
-/** Everything one test started, so that it can all be stopped at the end. */
-/** Where a test runs the code under test: a student host (every test but a few), or this process (see common.ts). */
-export type CodePlace = 'host' | 'harness';
+/** A reference the host gave back for an object it keeps: a positive integer. */
+function refOf(v: unknown, what: string): number {
+  const ref = isRecord(v) ? v.ref : undefined;
+  if (typeof ref !== 'number' || !Number.isInteger(ref) || ref <= 0)
+    throw new TestFailure(`${what}: the process running your code answered ${JSON.stringify(v)?.slice(0, 200)}.`);
+  return ref;
+}
 
+/** Everything one test started, so that it can all be stopped at the end. */
 export class Resources {
   private readonly impl: Lab5Code;
-  private readonly place: CodePlace;
   private readonly observer: Observer;
   private readonly cleanups: Array<() => Promise<void> | void> = [];
   private connections = 0;
   private clients = 0;
-  private host: Promise<StudentCode> | undefined;
+  private host: Promise<HostLink> | undefined;
+  private code: Promise<StudentCode> | undefined;
   private breakWith: ((e: unknown) => void) | undefined;
   /** Rejects when the student host dies or misbehaves (never resolves): the test fails with why. */
   readonly broken: Promise<never>;
 
   /** `observer`: the test's context, which counts operations and keeps the transcript. */
-  constructor(impl: Lab5Code, observer: Observer = UNOBSERVED, place: CodePlace = 'host') {
+  constructor(impl: Lab5Code, observer: Observer = UNOBSERVED) {
     this.impl = impl;
     this.observer = observer;
-    this.place = place;
     this.broken = new Promise<never>((_, reject) => (this.breakWith = reject));
     this.broken.catch(() => undefined);
   }
 
-  /** The code under test, in this test's student host (started at the first call, ended at cleanup). */
-  student(): Promise<StudentCode> {
-    if (this.place === 'harness') return (this.host ??= Promise.resolve().then(() => localCode(this.impl.dir)));
+  /** This test's student host (started at the first call, ended at cleanup), the code under test not yet loaded. */
+  private link(): Promise<HostLink> {
     this.host ??= HostLink.start(this.impl.dir, isolatedLoader()).then((link) => {
       this.defer(() => link.close());
       link.broken.catch((e: unknown) => this.breakWith?.(e));
-      return new HostedCode(link);
+      return link;
     });
     return this.host;
+  }
+
+  /** The code under test, loaded in this test's student host (after any spies installed before). */
+  student(): Promise<StudentCode> {
+    this.code ??= this.link().then(async (link) => {
+      await link.load();
+      return new HostedCode(link);
+    });
+    return this.code;
   }
 
   /** Runs `fn` at cleanup (last registered runs first). */
@@ -348,20 +360,61 @@ export class Resources {
     return observed(c, this.observer, `ShardedClient ${++this.clients}`, servers.map((s) => `:${s.port}`).join(' '));
   }
 
-  /** Watches syncs of the files in `dir` and writes by the server on `serverPort`, until the test ends. */
-  async watchSyncs(dir: string, serverPort: number): Promise<SyncWatch> {
-    const watch = new SyncWatch(dir, serverPort);
-    await watch.start();
+  /** Watches, in the student host, syncs of the files in `dir` and writes by the server on `serverPort`, until the test ends. */
+  async watchSyncs(dir: string, serverPort: number): Promise<RemoteSyncWatch> {
+    const link = await this.link();
+    const v = await link.request({ op: 'watch-syncs', dir, serverPort }, 'starting the sync spies');
+    const watch = new RemoteSyncWatch(link, refOf(v, 'starting the sync spies'));
     this.defer(() => watch.stop());
     return watch;
   }
 
-  /** Takes CrashCopies of `dir` (copies go to new temporary folders) until the test ends. */
-  async crashCopies(dir: string): Promise<CrashCopies> {
-    const copies = new CrashCopies(dir, () => this.tempDir());
-    await copies.start();
+  /** Takes crash copies of `dir` in the student host (into two new temporary folders) until the test ends. */
+  async crashCopies(dir: string): Promise<RemoteCrashCopies> {
+    const link = await this.link();
+    const into: [string, string] = [this.tempDir(), this.tempDir()];
+    const v = await link.request({ op: 'crash-copies', dir, into }, 'starting the crash copies');
+    const copies = new RemoteCrashCopies(link, refOf(v, 'starting the crash copies'), into);
     this.defer(() => copies.stop());
     return copies;
+  }
+
+  /**
+   * TestNemesisRedis's disk nemesis on `dir` in the student host, its draws keyed by `seed` and `key`, at most
+   * `maxCopies` copies at writes (and `folders` in all, each into a new temporary folder), until the test ends.
+   */
+  async diskNemesis(
+    dir: string,
+    seed: number,
+    key: string,
+    maxCopies: number,
+    folders: number,
+  ): Promise<RemoteDiskNemesis> {
+    const link = await this.link();
+    const into = Array.from({ length: folders }, () => this.tempDir());
+    const v = await link.request({ op: 'disk-nemesis', dir, seed, key, into, maxCopies }, 'starting the disk nemesis');
+    const disk = new RemoteDiskNemesis(link, refOf(v, 'starting the disk nemesis'), into);
+    this.defer(() => disk.stop());
+    return disk;
+  }
+
+  /**
+   * The data folder `dir` as `kill -9` would leave it right now: copied by the student host between two steps of
+   * its server (the server is never told, so nothing is flushed or snapshotted for the occasion), into a new
+   * temporary folder, which is returned.
+   */
+  async crashCopy(dir: string): Promise<string> {
+    const into = this.tempDir();
+    await (await this.link()).request({ op: 'copy-folder', dir, into }, 'a crash copy of the data folder');
+    return into;
+  }
+
+  /** The student host's live memory after full collections (heap and external), bytes. */
+  async weighHost(): Promise<number> {
+    const v = await (await this.link()).request({ op: 'weigh-heap' }, 'weighing the heap');
+    if (typeof v !== 'number' || !Number.isFinite(v) || v < 0)
+      throw new TestFailure(`Weighing the heap: the process running your code answered ${JSON.stringify(v)}.`);
+    return v;
   }
 
   /** Starts the student's server in a child process (through the grader when grading) and waits until it listens. */
@@ -402,149 +455,6 @@ export class Resources {
   }
 }
 
-/** Something the sync spies saw: a finished fsync/fdatasync (of the file with `file` identity), or a socket write. */
-type Seen =
-  | { readonly kind: 'sync'; readonly file: string | undefined }
-  | { readonly kind: 'write'; readonly socket: net.Socket };
-
-/** The process-wide spies, shared by every SyncWatch (tests may run side by side), and the events' order. */
-const spies = { box: undefined as sinon.SinonSandbox | undefined, watches: new Set<SyncWatch>(), seq: 0 };
-
-/** A file's identity (device and inode), or undefined for a descriptor that is not open. */
-function fileIdentity(fd: number): string | undefined {
-  try {
-    const st = fs.fstatSync(fd, { bigint: true });
-    return `${st.dev}:${st.ino}`;
-  } catch {
-    return undefined;
-  }
-}
-
-/** Tells every watch what happened, numbered in the order it happened. */
-function emit(seen: Seen): void {
-  const seq = ++spies.seq;
-  for (const w of spies.watches) w.see(seen, seq);
-}
-
-/**
- * Spies (sinon) on every way Node forces a file to disk — fs.fsync, fs.fsyncSync, fs.fdatasync,
- * fs.fdatasyncSync, FileHandle.sync and FileHandle.datasync — noting each when it has finished, and on
- * socket writes, noting each when it starts. Code that calls them through the fs module is seen.
- */
-function installSpies(handleProto: Pick<fs.promises.FileHandle, 'sync' | 'datasync'>): sinon.SinonSandbox {
-  const box = sinon.createSandbox();
-  for (const name of ['fsyncSync', 'fdatasyncSync'] as const) {
-    const original = fs[name];
-    box.stub(fs, name).callsFake((fd: number) => {
-      const file = fileIdentity(fd);
-      original(fd);
-      emit({ kind: 'sync', file });
-    });
-  }
-  for (const name of ['fsync', 'fdatasync'] as const) {
-    const original = fs[name];
-    box.stub(fs, name).callsFake((fd: number, callback: fs.NoParamCallback) => {
-      const file = fileIdentity(fd);
-      if (typeof callback !== 'function') return original(fd, callback);
-      original(fd, (err) => {
-        if (!err) emit({ kind: 'sync', file });
-        callback(err);
-      });
-    });
-  }
-  for (const name of ['sync', 'datasync'] as const) {
-    const original = handleProto[name];
-    box.stub(handleProto, name).callsFake(async function (this: fs.promises.FileHandle) {
-      const file = fileIdentity(this.fd);
-      await original.call(this);
-      emit({ kind: 'sync', file });
-    });
-  }
-  const write = net.Socket.prototype.write;
-  box.stub(net.Socket.prototype, 'write').callsFake(function (this: net.Socket, ...args: unknown[]) {
-    emit({ kind: 'write', socket: this });
-    return (write as (...a: unknown[]) => boolean).apply(this, args);
-  });
-  return box;
-}
-
-/**
- * What one test sees, in one order: syncs of the files in a data folder (or of the folder itself), and writes
- * by a server's side of its connections (its replies). Compare sequence numbers with `now()`.
- */
-export class SyncWatch {
-  readonly dir: string;
-  readonly serverPort: number;
-
-  /** Sequence numbers of finished syncs of the folder's files. */
-  readonly syncs: number[] = [];
-  /** Sequence numbers of writes by the server's sockets. */
-  readonly replies: number[] = [];
-
-  constructor(dir: string, serverPort: number) {
-    this.dir = dir;
-    this.serverPort = serverPort;
-  }
-
-  /** The sequence number of the latest event: "now", for before and after. */
-  now(): number {
-    return spies.seq;
-  }
-
-  /** Finished syncs of the folder's files after `seq`. */
-  syncsAfter(seq: number): number[] {
-    return this.syncs.filter((s) => s > seq);
-  }
-
-  /** Starts watching (installs the spies if no other watch has). */
-  async start(): Promise<void> {
-    const handle = await fs.promises.open(__filename, 'r'); // FileHandle's prototype is reachable only through a handle
-    const proto = Object.getPrototypeOf(handle) as Pick<fs.promises.FileHandle, 'sync' | 'datasync'>;
-    await handle.close();
-    spies.box ??= installSpies(proto);
-    spies.watches.add(this);
-  }
-
-  /** Stops watching (removes the spies when no other watch is left). */
-  stop(): void {
-    spies.watches.delete(this);
-    if (spies.watches.size > 0 || !spies.box) return;
-    spies.box.restore();
-    spies.box = undefined;
-  }
-
-  /** Notes an event that concerns this watch. */
-  see(seen: Seen, seq: number): void {
-    if (seen.kind === 'write') {
-      if (seen.socket.localPort === this.serverPort) this.replies.push(seq);
-    } else if (seen.file !== undefined && this.holds(seen.file)) {
-      this.syncs.push(seq);
-    }
-  }
-
-  private holds(file: string): boolean {
-    const paths = [this.dir];
-    try {
-      for (const name of fs.readdirSync(this.dir)) paths.push(path.join(this.dir, name));
-    } catch {
-      return false;
-    }
-    return paths.some((p) => {
-      try {
-        const st = fs.statSync(p, { bigint: true });
-        return `${st.dev}:${st.ino}` === file;
-      } catch {
-        return false;
-      }
-    });
-  }
-}
-
-/** The log, or a file named after it (a new log written aside, to be renamed over it): not part of a snapshot. */
-function isLogFile(name: string): boolean {
-  return name === 'appendonly.aof' || name.startsWith('appendonly.aof.');
-}
-
 /** `client` with each method call counted when it settles and transcribed on `lane` (towards `servers`). */
 function observed(client: RemoteClient, observer: Observer, lane: string, servers: string): RemoteClient {
   return new Proxy(client, {
@@ -582,9 +492,8 @@ export async function withResources(
   impl: Lab5Code,
   body: (res: Resources) => Promise<void>,
   observer: Observer = UNOBSERVED,
-  place: CodePlace = 'host',
 ): Promise<void> {
-  const res = new Resources(impl, observer, place);
+  const res = new Resources(impl, observer);
   try {
     await Promise.race([body(res), res.broken]);
   } finally {
@@ -600,172 +509,4 @@ export function folderBytes(dir: string): number {
     if (st.isFile()) total += st.size;
   }
   return total;
-}
-
-/**
- * Copies of a data folder taken at two moments of a snapshot by a server running in this process: what
- * `kill -9` would leave on disk at that instant. Spies (sinon) on the ways Node writes and renames files:
- *  - `beforeWrite`: just before the first write to a file of the folder other than the log once armed (the log
- *    is appendonly.aof, and appendonly.aof.* written aside to replace it)
- *    (a file opened by path for the write is left empty in the copy, as right after its open truncated it);
- *  - `afterRename`: just after the first rename into the folder once armed (not of the log).
- * Before arming, it counts those writes and renames, so a test can wait for a first snapshot.
- * With `diskFull` set, those writes fail as on a full disk (ENOSPC: thrown, passed to the callback, or a
- * rejected promise, as the call reports errors); `atSnapshotWrite` and `atRename` are called at each one.
- */
-export class CrashCopies {
-  readonly dir: string;
-  private readonly newDir: () => string;
-  beforeWrite: string | undefined;
-  afterRename: string | undefined;
-  /** Writes to files other than the log, and renames into the folder, seen so far. */
-  snapshotWrites = 0;
-  renames = 0;
-  /** When true, writes to files other than the log fail with ENOSPC. */
-  diskFull = false;
-  /** Writes refused because of `diskFull`. */
-  refusedWrites = 0;
-  atSnapshotWrite: (() => void) | undefined;
-  atRename: (() => void) | undefined;
-  private armed = false;
-  private copying = false;
-  private readonly box = sinon.createSandbox();
-
-  constructor(dir: string, newDir: () => string) {
-    this.dir = dir;
-    this.newDir = newDir;
-  }
-
-  /** From now on, take the copies. */
-  arm(): void {
-    this.armed = true;
-  }
-
-  /** Installs the spies; `stop()` removes them. */
-  async start(): Promise<void> {
-    const handle = await fs.promises.open(__filename, 'r'); // FileHandle's prototype is reachable only through a handle
-    const proto = Object.getPrototypeOf(handle) as fs.promises.FileHandle;
-    await handle.close();
-    type Fn = (...args: unknown[]) => unknown;
-    const wrap = <T extends object>(
-      owner: T,
-      name: string,
-      before: (self: unknown, args: unknown[]) => Error | void,
-      after?: (args: unknown[]) => void,
-    ): void => {
-      const original = (owner as Record<string, Fn>)[name];
-      if (typeof original !== 'function') return;
-      const promises = owner === (fs.promises as object) || owner === (proto as object);
-      this.box.replace(owner as Record<string, Fn>, name, function (this: unknown, ...args: unknown[]) {
-        const refused = before(this, args);
-        if (refused) {
-          const callback = args[args.length - 1];
-          if (typeof callback === 'function') return void process.nextTick(callback as Fn, refused);
-          if (promises) return Promise.reject(refused);
-          throw refused;
-        }
-        const result = original.apply(this, args);
-        if (after && result instanceof Promise) return result.then((v) => (after(args), v));
-        if (after && typeof args[args.length - 1] !== 'function') after(args);
-        return result;
-      });
-    };
-    const byFd = (_self: unknown, args: unknown[]): Error | void =>
-      this.onWrite(typeof args[0] === 'number' ? this.nameOfFd(args[0]) : undefined, false);
-    const byPathOrFd = (_self: unknown, args: unknown[]): Error | void => {
-      const [target, , options] = args;
-      const flag = typeof options === 'object' && options !== null ? (options as { flag?: string }).flag : undefined;
-      if (typeof target === 'number') return this.onWrite(this.nameOfFd(target), false);
-      if (typeof target === 'string' || target instanceof URL)
-        return this.onWrite(
-          this.nameOfPath(String(target instanceof URL ? target.pathname : target)),
-          !flag || flag.startsWith('w'),
-        );
-      if (target && typeof (target as { fd?: unknown }).fd === 'number')
-        return this.onWrite(this.nameOfFd((target as { fd: number }).fd), false);
-    };
-    const byHandle = (self: unknown): Error | void =>
-      this.onWrite(this.nameOfFd((self as fs.promises.FileHandle).fd), false);
-    wrap(fs, 'writeSync', byFd);
-    wrap(fs, 'write', byFd);
-    wrap(fs, 'writevSync', byFd);
-    wrap(fs, 'writev', byFd);
-    wrap(fs, 'writeFileSync', byPathOrFd);
-    wrap(fs, 'writeFile', byPathOrFd);
-    wrap(fs.promises, 'writeFile', byPathOrFd);
-    wrap(proto, 'write', byHandle);
-    wrap(proto, 'writeFile', byHandle);
-    const renamed = (args: unknown[]): void => this.onRename(this.nameOfPath(String(args[1])));
-    const renameCallback = (_self: unknown, args: unknown[]): void => {
-      const cb = args[2];
-      if (typeof cb === 'function') args[2] = (err: unknown) => (err ? undefined : renamed(args), (cb as Fn)(err));
-    };
-    wrap(fs, 'renameSync', () => undefined, renamed);
-    wrap(fs, 'rename', renameCallback);
-    wrap(fs.promises, 'rename', () => undefined, renamed);
-  }
-
-  /** Removes the spies. */
-  stop(): void {
-    this.box.restore();
-  }
-
-  /** The name of a file of the folder open as `fd`, or undefined. */
-  private nameOfFd(fd: number): string | undefined {
-    if (this.copying) return undefined;
-    const id = fileIdentity(fd);
-    if (id === undefined) return undefined;
-    try {
-      for (const name of fs.readdirSync(this.dir)) {
-        const st = fs.statSync(path.join(this.dir, name), { bigint: true });
-        if (`${st.dev}:${st.ino}` === id) return name;
-      }
-    } catch {
-      // the folder is gone
-    }
-    return undefined;
-  }
-
-  /** The name of a path in the folder, or undefined. */
-  private nameOfPath(p: string): string | undefined {
-    if (this.copying) return undefined;
-    const full = path.resolve(p);
-    return path.dirname(full) === path.resolve(this.dir) ? path.basename(full) : undefined;
-  }
-
-  /** Notes a write to the file `name` of the folder; returns the error to fail it with when the disk is full. */
-  private onWrite(name: string | undefined, truncates: boolean): Error | void {
-    if (name === undefined || isLogFile(name)) return;
-    this.atSnapshotWrite?.();
-    if (this.diskFull) {
-      this.refusedWrites++;
-      return Object.assign(new Error(`ENOSPC: no space left on device, write (${name})`), {
-        code: 'ENOSPC',
-        errno: -28,
-        syscall: 'write',
-      });
-    }
-    this.snapshotWrites++;
-    if (!this.armed || this.beforeWrite !== undefined) return;
-    this.beforeWrite = this.copy();
-    if (truncates) fs.writeFileSync(path.join(this.beforeWrite, name), '');
-  }
-
-  private onRename(name: string | undefined): void {
-    if (name === undefined || isLogFile(name)) return;
-    this.renames++;
-    this.atRename?.();
-    if (this.armed && this.afterRename === undefined) this.afterRename = this.copy();
-  }
-
-  private copy(): string {
-    this.copying = true;
-    try {
-      const to = this.newDir();
-      fs.cpSync(this.dir, to, { recursive: true });
-      return to;
-    } finally {
-      this.copying = false;
-    }
-  }
 }

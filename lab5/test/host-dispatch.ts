@@ -1,5 +1,7 @@
-/** In the host: answers the harness's requests (host-protocol.ts) by calling the code under test, keeping the objects it made. */
+/** In the host: answers the harness's requests (host-protocol.ts) by calling the code under test and the kit's spies, keeping the objects they made. */
 import type { ClientOptions, ServerOptions } from '../types';
+import { DiskNemesis } from './disk-nemesis';
+import { CrashCopies, SyncWatch, copyFolder, weighHeap } from './host-spies';
 import type { Lab5Impl } from './harness';
 import {
   MAX_CALLS_IN_TURN,
@@ -59,6 +61,28 @@ function inTurnCalls(v: unknown): Array<{ method: string; args: Plain[] }> {
   });
 }
 
+/** A string field of a request, checked. */
+function text(req: { [key: string]: unknown }, field: string): string {
+  const v = req[field];
+  if (typeof v !== 'string') throw new Error(`The harness sent ${String(req.op)} without a string ${field}.`);
+  return v;
+}
+
+/** A number field of a request, checked. */
+function num(req: { [key: string]: unknown }, field: string): number {
+  const v = req[field];
+  if (typeof v !== 'number') throw new Error(`The harness sent ${String(req.op)} without a number ${field}.`);
+  return v;
+}
+
+/** A list of strings of a request (folders), checked. */
+function texts(req: { [key: string]: unknown }, field: string): string[] {
+  const v = req[field];
+  if (!Array.isArray(v) || !v.every((x) => typeof x === 'string'))
+    throw new Error(`The harness sent ${String(req.op)} without a list of strings ${field}.`);
+  return v as string[];
+}
+
 /** A reply's value the host built itself as wire data (toPlain would cut an error's stack and fields). */
 class AlreadyPlain {
   readonly plain: Plain;
@@ -67,15 +91,16 @@ class AlreadyPlain {
   }
 }
 
-/** Serves requests against `loaded`, sending replies and events with `send`. */
+/** Serves requests against the code `load` loads (at the harness's 'load' or first use), sending replies and events with `send`. */
 export class Dispatcher {
-  private readonly loaded: Loaded;
+  private readonly load: () => Loaded;
+  private loaded: Loaded | undefined;
   private readonly send: (msg: HostMessage) => void;
   private readonly objects = new Map<number, { kind: ObjectKind; target: Record<string, unknown> }>();
   private nextRef = 1;
 
-  constructor(loaded: Loaded, send: (msg: HostMessage) => void) {
-    this.loaded = loaded;
+  constructor(load: () => Loaded, send: (msg: HostMessage) => void) {
+    this.load = load;
     this.send = send;
   }
 
@@ -96,6 +121,7 @@ export class Dispatcher {
 
   /** The code under test, or the error that loading it threw. */
   private impl(): Lab5Impl {
+    this.loaded ??= this.load();
     if ('error' in this.loaded) throw this.loaded.error;
     return this.loaded.impl;
   }
@@ -138,6 +164,30 @@ export class Dispatcher {
       }
       case 'md5-shard':
         return this.exported('md5Shard')(...(args as [string, number]));
+      case 'load':
+        return void this.impl();
+      case 'watch-syncs': {
+        const watch = new SyncWatch(text(req, 'dir'), num(req, 'serverPort'));
+        await watch.start();
+        return { ref: this.keep('syncWatch', watch) };
+      }
+      case 'crash-copies': {
+        const into = texts(req, 'into');
+        if (into.length !== 2) throw new Error('The harness sent crash-copies without two folders.');
+        const copies = new CrashCopies(text(req, 'dir'), [into[0], into[1]]);
+        await copies.start();
+        return { ref: this.keep('crashCopies', copies) };
+      }
+      case 'disk-nemesis': {
+        const into = texts(req, 'into');
+        const disk = new DiskNemesis(text(req, 'dir'), num(req, 'seed'), text(req, 'key'), into, num(req, 'maxCopies'));
+        await disk.install();
+        return { ref: this.keep('diskNemesis', disk) };
+      }
+      case 'copy-folder':
+        return void copyFolder(text(req, 'dir'), text(req, 'into'));
+      case 'weigh-heap':
+        return weighHeap();
       case 'call':
         return this.call(req.ref, req.method, args);
       case 'calls-in-turn':
@@ -161,7 +211,7 @@ export class Dispatcher {
     const fn = entry.target[method];
     if (typeof fn !== 'function') throw new TypeError(`${method} is not a function (it is ${typeof fn}).`);
     const result = (await (fn as (...a: unknown[]) => unknown).apply(entry.target, args)) as unknown;
-    if (method === 'close') this.objects.delete(ref as number);
+    if (method === 'close' || method === 'stop') this.objects.delete(ref as number);
     return result;
   }
 }

@@ -1,7 +1,8 @@
 /**
  * The harness's end of a student host (student-host.ts): starts it through spawnKitScript (so the grader sandboxes
  * it), connects to its channel, and turns requests into replies, treating everything the host sends as untrusted
- * data: each line bounded and checked, each request timed out, a host that dies failing the test with what happened.
+ * data: each line bounded, its signature checked (a line the kit's code there did not sign fails the test), each
+ * value checked, each request timed out, a host that dies failing the test with what happened.
  */
 import * as net from 'node:net';
 import * as path from 'node:path';
@@ -14,7 +15,10 @@ import {
   frame,
   isRecord,
   lineReader,
+  newSigningKey,
+  parsed,
   readWireError,
+  verifiedJson,
   type Plain,
   type Request,
   type RequestBody,
@@ -45,6 +49,9 @@ export function rebuiltError(w: WireError): Error {
 /** The harness's link to one host process. */
 export class HostLink {
   private readonly child: KitProcess;
+  private readonly key: string;
+  /** Lines received so far (the next one's signature is of this count). */
+  private received = 0;
   private socket: net.Socket | undefined;
   private nextId = 1;
   private readonly pending = new Map<
@@ -59,8 +66,9 @@ export class HostLink {
   /** Rejects when the host dies or breaks the protocol (never resolves): tests race their body against it. */
   readonly broken: Promise<never>;
 
-  private constructor(child: KitProcess) {
+  private constructor(child: KitProcess, key: string) {
     this.child = child;
+    this.key = key;
     this.broken = new Promise<never>((_, reject) => (this.failed = reject));
     this.broken.catch(() => undefined);
     child.stderr?.on('data', (d: Buffer) => {
@@ -81,7 +89,8 @@ export class HostLink {
   /** Starts a host for the code in `dir` (`isolated`: in a compartment, as when grading) and connects to it. */
   static async start(dir: string, isolated: boolean): Promise<HostLink> {
     const script = path.join(__dirname, 'student-host.ts');
-    const link = new HostLink(spawnKitScript(script, [dir, isolated ? 'compartment' : 'node']));
+    const key = newSigningKey();
+    const link = new HostLink(spawnKitScript(script, [dir, isolated ? 'compartment' : 'node', key]), key);
     const port = await within(
       Promise.race([link.readyPort(), link.broken]),
       START_MS,
@@ -89,6 +98,11 @@ export class HostLink {
     );
     await link.connect(port);
     return link;
+  }
+
+  /** Loads the code under test in the host (after the spies the test installs first). */
+  async load(): Promise<void> {
+    await this.request({ op: 'load' }, 'loading your lab 5 code', START_MS);
   }
 
   /** The port the host prints; what it prints before (the code under test's own output) goes to this test's output. */
@@ -138,13 +152,24 @@ export class HostLink {
     socket.on(
       'data',
       lineReader(
-        (msg) => this.receive(msg),
+        (line) => this.receiveLine(line),
         () => this.fail('The process running your lab 5 code sent a message longer than the protocol allows.'),
       ),
     );
     socket.on('close', () => {
       if (!this.closing) this.fail('The process running your lab 5 code closed its channel to the harness.');
     });
+  }
+
+  /** One line from the host: its signature checked, then its message. */
+  private receiveLine(line: string): void {
+    const json = verifiedJson(this.key, this.received++, line);
+    if (json === undefined)
+      return this.fail(
+        'The process running your lab 5 code sent a line that the kit did not sign: something in that process wrote to ' +
+          "the harness's channel besides the kit's code (for example a write to a file descriptor that is not one of your own files or sockets).",
+      );
+    this.receive(parsed(json));
   }
 
   /** One message from the host: a reply to a pending request, a client's retry, or a crash. */
@@ -183,16 +208,16 @@ export class HostLink {
     this.child.kill('SIGKILL');
   }
 
-  /** Sends a request and waits for its reply's value (undefined: the code returned nothing). */
-  request(req: RequestBody, what: string): Promise<Plain | undefined> {
+  /** Sends a request and waits for its reply's value (undefined: the code returned nothing), at most `ms`. */
+  request(req: RequestBody, what: string, ms = REQUEST_MS): Promise<Plain | undefined> {
     if (this.failure) return Promise.reject(this.failure);
     const id = this.nextId++;
     const reply = new Promise<Plain | undefined>((resolve, reject) => {
       // Unreferenced: a request left unanswered when its test ended must not keep the test process alive 60 s.
       const timer = setTimeout(() => {
         this.pending.delete(id);
-        reject(new TestFailure(`${what} took more than ${REQUEST_MS} ms in the process running your code.`));
-      }, REQUEST_MS).unref();
+        reject(new TestFailure(`${what} took more than ${ms} ms in the process running your code.`));
+      }, ms).unref();
       const settled =
         <T>(fn: (v: T) => void) =>
         (v: T) => {

@@ -1,4 +1,5 @@
-/** The messages between lab 5's harness and the process that runs the code under test (student-host.ts): types, framing and checks. */
+/** The messages between lab 5's harness and the process that runs the code under test (student-host.ts): types, framing, signatures and checks. */
+import * as crypto from 'node:crypto';
 
 /** Data that survives JSON unchanged: all that crosses between the two processes. */
 export type Plain = null | boolean | number | string | Plain[] | { [key: string]: Plain };
@@ -9,11 +10,18 @@ export const MAX_LINE_BYTES = 32 << 20;
 /** What the host prints on stdout, once, before anything else: the port its channel listens on. */
 export const READY_PREFIX = 'LAB5-HOST ';
 
-/** The kinds of object the host keeps for the harness, and the methods the harness may call on each. */
+/**
+ * The kinds of object the host keeps for the harness, and the methods the harness may call on each: the code under
+ * test's servers, clients and rings, and the kit's spies (host-spies.ts, disk-nemesis.ts), which run in the host
+ * beside the student's server because what they watch (fs calls, socket writes, the heap) is only visible there.
+ */
 export const METHODS = {
   server: ['close'],
   client: ['indexFor', 'serverFor', 'command', 'set', 'get', 'del', 'expire', 'ttl', 'incr', 'keys', 'stats', 'close'],
   ring: ['add', 'remove', 'nodeFor'],
+  syncWatch: ['report', 'stop'],
+  crashCopies: ['arm', 'setDiskFull', 'pingAtNextSnapshot', 'report', 'stop'],
+  diskNemesis: ['watchProbe', 'copyNow', 'report', 'stop'],
 } as const;
 
 export type ObjectKind = keyof typeof METHODS;
@@ -34,6 +42,26 @@ export type Request =
   | { readonly id: number; readonly op: 'new-ring'; readonly args: Plain[] }
   /** md5Shard(key, servers). */
   | { readonly id: number; readonly op: 'md5-shard'; readonly args: Plain[] }
+  /** Loads the code under test (the host starts without it, so that spies can be installed first). */
+  | { readonly id: number; readonly op: 'load' }
+  /** A SyncWatch of the folder `dir` and the server on `serverPort`: the reply's value is { ref }. */
+  | { readonly id: number; readonly op: 'watch-syncs'; readonly dir: string; readonly serverPort: number }
+  /** CrashCopies of the folder `dir`, its two copies made into the empty folders `into`: { ref }. */
+  | { readonly id: number; readonly op: 'crash-copies'; readonly dir: string; readonly into: string[] }
+  /** A DiskNemesis of `dir` (its draws keyed by `seed` and `key`), its copies made into the empty folders `into`: { ref }. */
+  | {
+      readonly id: number;
+      readonly op: 'disk-nemesis';
+      readonly dir: string;
+      readonly seed: number;
+      readonly key: string;
+      readonly into: string[];
+      readonly maxCopies: number;
+    }
+  /** Copies the folder `dir` into the empty folder `into` at once, between two steps of the server: kill -9 now. */
+  | { readonly id: number; readonly op: 'copy-folder'; readonly dir: string; readonly into: string }
+  /** The host's live memory after full collections (heap and external), bytes: the reply's value is a number. */
+  | { readonly id: number; readonly op: 'weigh-heap' }
   /** A method of an object the host keeps. */
   | { readonly id: number; readonly op: 'call'; readonly ref: number; readonly method: string; readonly args: Plain[] }
   /**
@@ -84,8 +112,62 @@ export interface WireRespError {
   readonly $respError: string;
 }
 
-/** Splits a byte stream into lines and hands each parsed one to `onMessage`; returns the function to feed it. */
-export function lineReader(onMessage: (msg: unknown) => void, onTooLong: () => void): (chunk: Buffer) => void {
+/**
+ * The clock the spies' reports and the harness's timelines share: microseconds of the system's monotonic clock,
+ * which every process of the machine reads alike (a crash copy taken in the host at `t` is compared with when the
+ * harness sent and received each command).
+ */
+export function monotonicMicros(): number {
+  return Number(process.hrtime.bigint() / 1000n);
+}
+
+/** The length of a signing key, bytes (hex on the host's command line). */
+export const KEY_BYTES = 32;
+
+/** A fresh signing key, made by the harness for one host. */
+export function newSigningKey(): string {
+  return crypto.randomBytes(KEY_BYTES).toString('hex');
+}
+
+/**
+ * The signature of the `seq`-th message (0, 1, ...) the host sends, whose JSON is `json`. Every line from the host is
+ * "<signature> <json>": the key is on the host's command line, which kit code reads and removes before the code under
+ * test loads (that code has no `process` and, under the grader, may not read /proc), so a line the code under test
+ * writes to the channel's descriptor cannot carry a valid signature, and the count makes a replayed or injected line
+ * put every later one out of step.
+ */
+export function sign(key: string, seq: number, json: string): string {
+  return crypto.createHmac('sha256', Buffer.from(key, 'hex')).update(`${seq}\n${json}`).digest('hex');
+}
+
+/** A host message as one signed line. */
+export function signedLine(key: string, seq: number, msg: HostMessage): string {
+  const json = JSON.stringify(msg);
+  return `${sign(key, seq, json)} ${json}\n`;
+}
+
+/** The JSON of a signed line if its signature is that of the `seq`-th message, else undefined. */
+export function verifiedJson(key: string, seq: number, line: string): string | undefined {
+  const space = line.indexOf(' ');
+  if (space !== 64) return undefined;
+  const got = Buffer.from(line.slice(0, space), 'utf8');
+  const json = line.slice(space + 1);
+  const want = Buffer.from(sign(key, seq, json), 'utf8');
+  return got.length === want.length && crypto.timingSafeEqual(got, want) ? json : undefined;
+}
+
+/** JSON text parsed, or undefined. */
+export function parsed(text: string | undefined): unknown {
+  if (text === undefined) return undefined;
+  try {
+    return JSON.parse(text) as unknown;
+  } catch {
+    return undefined;
+  }
+}
+
+/** Splits a byte stream into lines and hands each to `onLine`; returns the function to feed it. */
+export function lineReader(onLine: (line: string) => void, onTooLong: () => void): (chunk: Buffer) => void {
   let parts: Buffer[] = [];
   let size = 0;
   return (chunk) => {
@@ -96,13 +178,7 @@ export function lineReader(onMessage: (msg: unknown) => void, onTooLong: () => v
       parts = [];
       size = 0;
       from = nl + 1;
-      let msg: unknown;
-      try {
-        msg = JSON.parse(line) as unknown;
-      } catch {
-        msg = undefined;
-      }
-      onMessage(msg);
+      onLine(line);
     }
     if (from < chunk.length) {
       parts.push(chunk.subarray(from));
@@ -116,8 +192,8 @@ export function lineReader(onMessage: (msg: unknown) => void, onTooLong: () => v
   };
 }
 
-/** A message as one line. */
-export function frame(msg: HostMessage | Request): string {
+/** A request as one line. */
+export function frame(msg: Request): string {
   return `${JSON.stringify(msg)}\n`;
 }
 

@@ -69,7 +69,7 @@ export async function checkPolicyRound(
     const writes = randomWrites(rng, rng.between(8, 16));
     const batch = Array.from({ length: rng.between(5, 20) }, (_, i) => ['SET', `batch:${i}`, word(rng, 10)]);
     await checkAlways(c, watch, writes, batch, at);
-    summary = `${watch.syncs.length} fsync(s) for ${writes.length + batch.length} acknowledged writes`;
+    summary = `${(await watch.report()).syncs.length} fsync(s) for ${writes.length + batch.length} acknowledged writes`;
   } else if (policy === 'no') {
     const writes = randomWrites(rng, 20);
     summary = `${await checkNo(c, watch, writes, at)} fsync(s) for ${writes.length} writes`;

@@ -2,11 +2,12 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { parseStats } from '../info';
-import { encodeCommand, RequestParser } from '../resp';
+import { encodeCommand, ReplyParser, RequestParser, type RespReply } from '../resp';
 import { TestFailure, check } from '../../suite';
 import { Rng } from '../../world/rng';
 import type { RunningServer } from '../types';
-import { CrashCopies, folderBytes, RawClient, Resources, same, show } from './harness';
+import { folderBytes, RawClient, Resources, same, show } from './harness';
+import type { CopiesReport, RemoteCrashCopies } from './spy-views';
 import { realSleep } from '../../world';
 import { checkAlways, checkEverysec, checkNo, type Write } from './fsync-checks';
 import {
@@ -19,7 +20,6 @@ import {
   callBytes,
   showBytes,
   expectBytes,
-  waitFor,
 } from './common';
 
 export const restartRecovery = realTest(
@@ -207,7 +207,7 @@ export const fsyncPolicy = realTest(
     // A pipelined batch may share one fsync (group commit), but it comes before the first reply.
     const batch = Array.from({ length: 20 }, (_, i) => ['SET', `batch:${i}`, word(rng, 10)]);
     await checkAlways(c, watch, writes, batch);
-    ctx.log(`'always': ${watch.syncs.length} fsync(s) for ${writes.length + 20} acknowledged writes`);
+    ctx.log(`'always': ${(await watch.report()).syncs.length} fsync(s) for ${writes.length + 20} acknowledged writes`);
     c.close();
     await server.close();
 
@@ -230,7 +230,6 @@ export const fsyncPolicy = realTest(
     const summary = await checkEverysec(c, watch, (i) => ['SET', `burst:${i}`, word(rng, 20)], true);
     ctx.log(`'everysec': ${summary}`);
   },
-  'harness', // its spies must share a process with the server: not yet in a student host
 );
 
 /**
@@ -272,17 +271,6 @@ async function expectStrangeData(c: RawClient, want: Map<string, string>, when: 
   await expectBytes(c, ['DBSIZE'], want.size, `${when}: exactly the keys acknowledged before. ${causes}`);
 }
 
-/**
- * The data folder as `kill -9` would leave it right now: a copy taken while the server runs. The server runs in
- * this process, so it is between commands while the copy is made; it is never told, so nothing is flushed or
- * snapshotted for the occasion. Cheaper than a child process, and the crash moment is exact.
- */
-function crashCopy(res: Resources, dataDir: string): string {
-  const copy = res.tempDir();
-  fs.cpSync(dataDir, copy, { recursive: true });
-  return copy;
-}
-
 export const crashStrangeData = realTest(
   'TestCrashStrangeData',
   'binary, non-ASCII and __proto__-like keys and values survive a crash (the log) and then a restart (the snapshot)',
@@ -291,7 +279,7 @@ export const crashStrangeData = realTest(
     const running = await res.server({ dataDir: liveDir, fsync: 'always', snapshotIntervalMs: 60_000 });
     const c = await res.connect(running.port, 'latin1');
     const want = await writeStrangeData(c, rng);
-    const dataDir = crashCopy(res, liveDir); // kill -9 now
+    const dataDir = await res.crashCopy(liveDir); // kill -9 now
     const opts = { dataDir, fsync: 'always' as const, snapshotIntervalMs: 60_000 };
     let server = await res.server(opts);
     let r = await res.connect(server.port, 'latin1');
@@ -418,7 +406,7 @@ export const crashExpiry = realTest(
     const { expiringDeadline, tCounter } = await writeExpiryHistory(c);
     const tDue = Date.now();
     await realSleep(Math.max(0, tDue + 600 - Date.now())); // a deadline restarted from the log would now be 600 ms too late
-    const dataDir = crashCopy(res, liveDir); // kill -9 now, after "due" expired unread: a sweep could not have removed it
+    const dataDir = await res.crashCopy(liveDir); // kill -9 now, after "due" expired unread: a sweep could not have removed it
     const opts = { dataDir, fsync: 'always' as const, snapshotIntervalMs: 60_000, sweepIntervalMs: 60_000 };
     let server = await res.server(opts);
     for (const phase of [
@@ -530,7 +518,7 @@ async function checkCutOffDropped(res: Resources, server: RunningServer, dir: st
   const r = await res.connect(server.port);
   await r.expect(['SET', 'tx:later', 'v'], 'OK');
   r.close();
-  const again = crashCopy(res, dir);
+  const again = await res.crashCopy(dir);
   await server.close();
   const third = await res.server({ dataDir: again, ...TX_OPTIONS });
   const r3 = await res.connect(third.port);
@@ -552,7 +540,7 @@ async function checkTransactionCut(
   to: number,
 ): Promise<number> {
   const { before, after } = TX_SHOWN;
-  const dir = crashCopy(res, liveDir);
+  const dir = await res.crashCopy(liveDir);
   fs.truncateSync(path.join(dir, 'appendonly.aof'), cut);
   const where = `a crash that cut the log at byte ${cut} (the transaction's records are bytes ${from} to ${to})`;
   const server = await startAfterCut(res, dir, where);
@@ -587,6 +575,21 @@ export const crashTransaction = realTest(
   },
 );
 
+/** Polls the crash copies' report every 20 ms until `done` holds of it or `ms` pass; returns the last one. */
+async function waitForReport(
+  copies: RemoteCrashCopies,
+  done: (r: CopiesReport) => boolean,
+  ms: number,
+): Promise<CopiesReport> {
+  const t0 = Date.now();
+  let r = await copies.report();
+  while (!done(r) && Date.now() - t0 < ms) {
+    await realSleep(20);
+    r = await copies.report();
+  }
+  return r;
+}
+
 /** Keys in TestSnapshotCrash's store before its first snapshot. */
 const SNAPSHOT_KEYS = 2000;
 
@@ -605,7 +608,7 @@ async function fillBeforeSnapshot(
   c: RawClient,
   want: Map<string, string>,
   rng: Rng,
-  copies: CrashCopies,
+  copies: RemoteCrashCopies,
 ): Promise<void> {
   await setAllKeys(
     c,
@@ -618,9 +621,13 @@ async function fillBeforeSnapshot(
   for (let i = 1; i <= 3; i++) await expectBytes(c, ['INCR', 'counter'], i, 'INCR');
   want.set('counter', '3');
   const t0 = Date.now();
-  while (copies.snapshotWrites === 0 && Date.now() - t0 < 3000) await realSleep(20);
+  let seen = await copies.report();
+  while (seen.snapshotWrites === 0 && Date.now() - t0 < 3000) {
+    await realSleep(20);
+    seen = await copies.report();
+  }
   check(
-    copies.snapshotWrites > 0,
+    seen.snapshotWrites > 0,
     'No file other than appendonly.aof was written in the data folder for 3 s with snapshotIntervalMs 250: a snapshot should be written every 250 ms (see the README). ' +
       "The test sees writes made through the fs module (fs.writeSync, fs.write, fs.writeFileSync, fs.writeFile, fs.promises.writeFile, a FileHandle's write or writeFile, write streams); a copy of a function taken when your file loads escapes it.",
   );
@@ -641,20 +648,23 @@ async function writeAfterSnapshot(c: RawClient, want: Map<string, string>, rng: 
 }
 
 /** Arms the crash copies and waits for the next snapshot; returns the copies taken, each with its moment. */
-async function interruptSnapshot(copies: CrashCopies): Promise<Array<[string, string]>> {
-  copies.arm();
+async function interruptSnapshot(copies: RemoteCrashCopies): Promise<Array<[string, string]>> {
+  await copies.arm();
   const t1 = Date.now();
-  while ((copies.beforeWrite === undefined || copies.afterRename === undefined) && Date.now() - t1 < 3000)
+  let seen = await copies.report();
+  while ((seen.beforeWrite === undefined || seen.afterRename === undefined) && Date.now() - t1 < 3000) {
     await realSleep(20);
+    seen = await copies.report();
+  }
   check(
-    copies.beforeWrite !== undefined,
+    seen.beforeWrite !== undefined,
     'No snapshot was written within 3 s of the last write, with snapshotIntervalMs 250.',
   );
   const moments: Array<[string, string]> = [
-    ['as the snapshot file was being written (before its first byte)', copies.beforeWrite!],
+    ['as the snapshot file was being written (before its first byte)', seen.beforeWrite!],
   ];
-  if (copies.afterRename !== undefined)
-    moments.push(['just after the snapshot was renamed into place', copies.afterRename]);
+  if (seen.afterRename !== undefined)
+    moments.push(['just after the snapshot was renamed into place', seen.afterRename]);
   return moments;
 }
 
@@ -719,7 +729,6 @@ export const snapshotCrash = realTest(
     ctx.log(`crash copies taken: ${moments.map(([m]) => m).join('; ')}`);
     for (const [moment, dataDir] of moments) await checkSnapshotCrashCopy(res, moment, dataDir, want);
   },
-  'harness', // its spies must share a process with the server: not yet in a student host
 );
 
 /** Start offsets of the records of a log (RESP commands, in order), and the offset where the last one ends. */
@@ -743,7 +752,7 @@ export const corruptLog = realTest(
     for (let i = 0; i < CORRUPT_LOG_KEYS; i++) c.send('SET', `log:${i}`, word(rng, rng.between(5, 30)));
     for (let i = 0; i < CORRUPT_LOG_KEYS; i++)
       check(same(await c.reply(`SET log:${i}`), 'OK'), `SET log:${i} was not acknowledged with OK.`);
-    const dataDir = crashCopy(res, liveDir); // kill -9 now: every write is in the log, no snapshot yet
+    const dataDir = await res.crashCopy(liveDir); // kill -9 now: every write is in the log, no snapshot yet
     const logFile = path.join(dataDir, 'appendonly.aof');
     check(
       fs.existsSync(logFile),
@@ -776,7 +785,7 @@ export const corruptLog = realTest(
       ]),
     ];
     for (const [what, damaged] of damages) {
-      const dir = crashCopy(res, dataDir);
+      const dir = await res.crashCopy(dataDir);
       const file = path.join(dir, 'appendonly.aof');
       fs.writeFileSync(file, damaged);
       const where = `the record at byte ${middle} of ${log.length} (about halfway through the log), ${what}`;
@@ -846,19 +855,20 @@ export const snapshotDiskFull = realTest(
         check(same(await c.reply(`SET ${prefix}:${i}`), 'OK'), `SET ${prefix}:${i} was not acknowledged with OK.`);
     };
     await setMany('before', 200);
-    disk.diskFull = true;
+    await disk.setDiskFull(true);
+    const refused = await waitForReport(disk, (r) => r.refusedWrites >= 2, 3000);
     check(
-      await waitFor(() => disk.refusedWrites >= 2, 3000),
-      `With snapshotIntervalMs 150 and a full disk, ${disk.refusedWrites} snapshot write(s) were attempted in 3 s; expected a snapshot (a write to a file other than appendonly.aof) every 150 ms.`,
+      refused.refusedWrites >= 2,
+      `With snapshotIntervalMs 150 and a full disk, ${refused.refusedWrites} snapshot write(s) were attempted in 3 s; expected a snapshot (a write to a file other than appendonly.aof) every 150 ms.`,
     );
     await realSleep(200); // another attempt, while the server keeps working
     await c.expect(['PING'], 'PONG', `the server keeps serving while its snapshots fail. ${SNAPSHOT_FAILURE_CAUSES}`);
     await setMany('during', 100);
-    const duringCrash = crashCopy(res, liveDir); // kill -9 while the disk is still full
-    disk.diskFull = false;
-    const renames = disk.renames;
+    const duringCrash = await res.crashCopy(liveDir); // kill -9 while the disk is still full
+    await disk.setDiskFull(false);
+    const { renames } = await disk.report();
     check(
-      await waitFor(() => disk.renames > renames, 3000),
+      (await waitForReport(disk, (r) => r.renames > renames, 3000)).renames > renames,
       `Once the disk had room again, no snapshot was renamed into place within 3 s (snapshotIntervalMs 150): a failed snapshot must not stop the next ones.`,
     );
     await setMany('after', 50);
@@ -876,7 +886,6 @@ export const snapshotDiskFull = realTest(
       `After a crash while snapshots were failing, ${lost.length} acknowledged write(s) were lost, e.g. ${lost.slice(0, 3).join(', ')}. A snapshot that fails must leave the log whole: cut the log only once the new snapshot is safely in place.`,
     );
   },
-  'harness', // its spies must share a process with the server: not yet in a student host
 );
 
 const SNAPSHOT_STORE_VALUES = 12;
@@ -891,39 +900,54 @@ async function fillLargeStore(c: RawClient, rng: Rng): Promise<void> {
     check(same(await c.reply(`SET large:${i} (1 MB)`, 10_000), 'OK'), `SET large:${i} was not acknowledged with OK.`);
 }
 
+/** The complete RESP replies in `bytes` (latin1), up to anything that is not RESP. */
+function parseReplies(bytes: string): RespReply[] {
+  const parser = new ReplyParser('latin1');
+  parser.push(Buffer.from(bytes, 'latin1'));
+  const out: RespReply[] = [];
+  try {
+    for (let r = parser.next(); r !== undefined; r = parser.next()) out.push(r);
+  } catch {
+    // not RESP: what came before is all there is
+  }
+  return out;
+}
+
 /**
- * At the next snapshot's first write, `p` sends PING and a SET: the PING must be answered before that snapshot's last
- * write, and the SET acknowledged; then `c` writes once more. Returns the keys written.
+ * At the next snapshot's first write, a kit connection in the host sends PING and a SET: the PING must be answered
+ * before that snapshot's last write, and the SET acknowledged; then `c` writes once more. Returns the keys written.
  */
-async function pingDuringSnapshot(watch: CrashCopies, p: RawClient, c: RawClient, round: number): Promise<string[]> {
-  let phase: 'armed' | 'pinged' | 'done' = 'armed';
-  let pongBeforeLastWrite = false;
-  watch.atSnapshotWrite = () => {
-    if (phase === 'armed') {
-      p.send('PING');
-      p.send('SET', `during-snapshot-${round}`, 'written while the snapshot was');
-      phase = 'pinged';
-    } else if (phase === 'pinged') pongBeforeLastWrite ||= p.buffered > 0;
-  };
-  watch.atRename = () => {
-    if (phase === 'pinged') phase = 'done';
-  };
+async function pingDuringSnapshot(
+  watch: RemoteCrashCopies,
+  port: number,
+  c: RawClient,
+  round: number,
+): Promise<string[]> {
+  await watch.pingAtNextSnapshot(port, round);
+  const ended = await waitForReport(watch, (r) => r.ping?.phase === 'done', 5000);
+  const phase = ended.ping?.phase ?? 'armed';
   check(
-    await waitFor(() => phase === 'done', 5000),
+    phase === 'done',
     `No further snapshot of the 12 MB store was ${phase === 'armed' ? 'started' : 'renamed into place'} within 5 s (snapshotIntervalMs 300).`,
   );
-  const pong = await p.reply('PING, sent as the snapshot began', 5000);
-  check(same(pong, 'PONG'), `PING, sent as a snapshot began, replied ${show(pong)}; expected PONG.`);
+  // Its two replies, read here from the bytes the server sent back.
+  const t0 = Date.now();
+  let replies = parseReplies(ended.ping?.received ?? '');
+  while (replies.length < 2 && Date.now() - t0 < 5000) {
+    await realSleep(20);
+    replies = parseReplies((await watch.report()).ping?.received ?? '');
+  }
+  check(replies.length >= 1, 'PING, sent as the snapshot began, got no reply within 5 s.');
+  check(same(replies[0], 'PONG'), `PING, sent as a snapshot began, replied ${show(replies[0])}; expected PONG.`);
   check(
-    pongBeforeLastWrite,
+    ended.ping?.pongBeforeLastWrite === true,
     'A PING sent as the snapshot of a 12 MB store began to be written was answered only after its last piece was written: the snapshot blocked every client for its whole duration ' +
       '(with Redis-sized stores, seconds). Take a copy of the store (a Map copy is quick: the strings are shared), then write the file in pieces with the event loop free between them ' +
       "(await a FileHandle's write of each ~1 MB piece, or a write stream), so that commands keep being served; the log keeps the writes made meanwhile.",
   );
-  const during = await p.reply(`SET during-snapshot-${round}, sent as the snapshot began`, 5000);
   check(
-    same(during, 'OK'),
-    `SET during-snapshot-${round}, sent as a snapshot began, replied ${show(during)}; expected OK.`,
+    replies.length >= 2 && same(replies[1], 'OK'),
+    `SET during-snapshot-${round}, sent as a snapshot began, replied ${replies.length >= 2 ? show(replies[1]) : '(no reply within 5 s)'}; expected OK.`,
   );
   await c.expect(['SET', `after-snapshot-${round}`, 'v'], 'OK');
   return [`during-snapshot-${round}`, `after-snapshot-${round}`];
@@ -931,7 +955,7 @@ async function pingDuringSnapshot(watch: CrashCopies, p: RawClient, c: RawClient
 
 /** The second snapshot is in place and the log cut: kill -9 now; every key written is there after a restart. */
 async function checkWritesSurviveSnapshots(res: Resources, liveDir: string, written: readonly string[]): Promise<void> {
-  const dataDir = crashCopy(res, liveDir);
+  const dataDir = await res.crashCopy(liveDir);
   const restarted = await res.server({
     dataDir,
     fsync: 'everysec',
@@ -972,20 +996,16 @@ export const snapshotServes = realTest(
     await fillLargeStore(c, rng);
     // Once a snapshot holding those writes is in place (nothing is written while the next one runs), at the next
     // snapshot's first write another client sends PING: is it answered before that snapshot's last write?
-    const renamesBefore = watch.renames;
+    const renamesBefore = (await watch.report()).renames;
     check(
-      await waitFor(() => watch.renames > renamesBefore, 5000),
+      (await waitForReport(watch, (r) => r.renames > renamesBefore, 5000)).renames > renamesBefore,
       `No snapshot of the 12 MB store was renamed into place within 5 s (snapshotIntervalMs 300).`,
     );
     await c.expect(['SET', 'before-snapshot', 'v'], 'OK'); // in the log when the next snapshot starts, and in that snapshot
     // Two snapshots in turn. At each one's first write another client sends PING and a SET: is the PING answered
     // before that snapshot's last write? The SET is not in that snapshot, only in the log, which must keep it.
-    const p = await res.connect(server.port);
     const written: string[] = ['before-snapshot'];
-    for (const round of [1, 2]) written.push(...(await pingDuringSnapshot(watch, p, c, round)));
-    watch.atSnapshotWrite = undefined;
-    watch.atRename = undefined;
+    for (const round of [1, 2]) written.push(...(await pingDuringSnapshot(watch, server.port, c, round)));
     await checkWritesSurviveSnapshots(res, liveDir, written);
   },
-  'harness', // its spies must share a process with the server: not yet in a student host
 );

@@ -1,27 +1,26 @@
 /**
- * Runs lab 5's code under test in a process of its own, for one test: the harness never loads it. Loads the code
- * from a folder (in a hardened compartment when the grader starts it, as the test process used to), then serves
- * the harness's requests (host-protocol.ts) over one TCP connection on 127.0.0.1.
- * Usage: node -r ts-node/register/transpile-only lab5/test/student-host.ts <impl dir> compartment|node
+ * Runs lab 5's code under test in a process of its own, for one test: the harness never loads it. Puts the process
+ * in the sandbox's shape (in a hardened compartment when the grader starts it, as the test process used to), with
+ * the kit's socket-write hook in place first (host-spies.ts), then serves the harness's requests (host-protocol.ts)
+ * over one TCP connection on 127.0.0.1, signing every line it sends with the key from its command line. The code
+ * under test loads at the harness's 'load' request, after any spies the test installs.
+ * Usage: node -r ts-node/register/transpile-only lab5/test/student-host.ts <impl dir> compartment|node <key>
  * Prints "LAB5-HOST <port>" once it listens; exits when that connection closes.
  */
 import * as net from 'node:net';
 import * as path from 'node:path';
 import type { Lab5Impl } from './harness';
 import { Dispatcher, type Loaded } from './host-dispatch';
-import { READY_PREFIX, frame, lineReader, type HostMessage } from './host-protocol';
+import { READY_PREFIX, lineReader, parsed, signedLine, type HostMessage } from './host-protocol';
+import { hookSocketWrites } from './host-spies';
 import { toWireError } from './host-values';
 
 /** The node modules lab 5's code may import (as the suite declares). */
 const NODE_MODULES = ['net', 'fs', 'path', 'crypto'] as const;
 
-/** Loads the code under test; in a compartment, the realm is locked down first, as in the grader's test process. */
-function loadCode(dir: string, isolated: boolean): Loaded {
+/** Loads the code under test (through the compartment's loader once isolated). */
+function loadCode(dir: string): Loaded {
   try {
-    if (isolated) {
-      const { isolateCodeUnderTest } = require('../../grader/isolate') as typeof import('../../grader/isolate');
-      isolateCodeUnderTest({ implDir: dir, labDir: path.join(__dirname, '..'), nodeModules: NODE_MODULES });
-    }
     const { load } = require('../load') as { load: (dir: string) => Lab5Impl };
     return { impl: load(dir) };
   } catch (error) {
@@ -30,15 +29,29 @@ function loadCode(dir: string, isolated: boolean): Loaded {
 }
 
 function main(): void {
-  const [dir, mode] = process.argv.slice(2);
-  const loaded = loadCode(path.resolve(dir), mode === 'compartment');
+  const [dir, mode, key] = process.argv.slice(2);
+  process.argv.length = Math.min(process.argv.length, 4); // the key stays in this closure only
+  if (!/^[0-9a-f]{64}$/.test(key ?? '')) {
+    process.stderr.write('student-host.ts: no signing key given.\n');
+    process.exit(2);
+  }
+  const implDir = path.resolve(dir);
+  hookSocketWrites();
+  if (mode === 'compartment') {
+    const { isolateCodeUnderTest } = require('../../grader/isolate') as typeof import('../../grader/isolate');
+    isolateCodeUnderTest({ implDir, labDir: path.join(__dirname, '..'), nodeModules: NODE_MODULES });
+  }
   let channel: net.Socket | undefined;
-  const send = (msg: HostMessage): void => void channel?.write(frame(msg));
-  const dispatcher = new Dispatcher(loaded, send);
+  let sent = 0;
+  const line = (msg: HostMessage): string => signedLine(key, sent++, msg);
+  const send = (msg: HostMessage): void => {
+    if (channel && !channel.destroyed) channel.write(line(msg));
+  };
+  const dispatcher = new Dispatcher(() => loadCode(implDir), send);
   const crash = (kind: 'uncaught' | 'unhandled-rejection') => (e: unknown) => {
-    const msg = frame({ event: 'crash', kind, error: toWireError(e) });
     setTimeout(() => process.exit(1), 1000).unref();
-    if (channel && !channel.destroyed) channel.end(msg, () => process.exit(1));
+    if (channel && !channel.destroyed)
+      channel.end(line({ event: 'crash', kind, error: toWireError(e) }), () => process.exit(1));
     else process.exit(1);
   };
   process.on('uncaughtException', crash('uncaught'));
@@ -51,7 +64,7 @@ function main(): void {
     socket.on(
       'data',
       lineReader(
-        (req) => dispatcher.handle(req),
+        (text) => dispatcher.handle(parsed(text)),
         () => socket.destroy(),
       ),
     );

@@ -1,15 +1,14 @@
 /**
  * Red team for lab 5's student host: code that rewrites what every socket of its process receives, and prints a
- * forged verdict, scores what its honest answers earn, because the harness's sockets are in another process; and
- * the harness's process never loads a file of the code under test, except in the tests that run in a process of
- * their own.
+ * forged verdict, scores what its honest answers earn, because the harness's sockets are in another process; code
+ * that forges a spy's report on the host's channel fails the test; and the harness's process never loads a file of
+ * the code under test, in any test (the spies run in the host).
  */
 import { expect } from 'chai';
 import * as path from 'node:path';
 import { materialiseMutant, removeMutant, type Mutant } from '../../mutants';
 import { runNamedTest } from '../../../suite';
 import { suite } from '../../../lab5/test/suite';
-import { realTest } from '../../../lab5/test/common';
 
 const SOLUTION_DIR = path.resolve(__dirname, '..');
 
@@ -30,6 +29,17 @@ for (const fd of [1, 2]) {
     fs.writeSync(fd, '{"type":"done","index":0,"body":"{\\\\"status\\\\":\\\\"passed\\\\"}","mac":"00"}\\n');
   } catch {
     // not writable here
+  }
+}
+const OUTPUT_PAUSE_BYTES = 1 << 20;`;
+
+/** A forger: when its files load, it writes a reply line of its own to every socket of its process (the channel among them). */
+const FORGING_CODE = `
+for (let fd = 3; fd < 64; fd++) {
+  try {
+    if (fs.fstatSync(fd).isSocket()) fs.writeSync(fd, '{"id":1,"value":{"now":1,"syncs":[1],"replies":[2]}}\\n');
+  } catch {
+    // not open, or not a socket that takes writes
   }
 }
 const OUTPUT_PAUSE_BYTES = 1 << 20;`;
@@ -82,6 +92,25 @@ describe('lab5 student host: red team', function () {
     }
   });
 
+  it('a line the code under test writes to the host’s channel (a forged reply or spy report) fails the test', async () => {
+    const dir = materialiseMutant(SOLUTION_DIR, {
+      ...honest,
+      name: 'redteam-forger',
+      replace: [
+        ["import * as net from 'node:net';", "import * as fs from 'node:fs';\nimport * as net from 'node:net';"],
+        ['const OUTPUT_PAUSE_BYTES = 1 << 20;', FORGING_CODE],
+      ],
+    });
+    try {
+      const test = suite.tests.find((t) => t.name === 'TestFsyncPolicy')!;
+      const outcome = await runNamedTest(test, suite.load(dir), 1);
+      expect(outcome.status).to.equal('failed');
+      expect(outcome.message).to.contain('a line that the kit did not sign');
+    } finally {
+      removeMutant(dir);
+    }
+  });
+
   it('an exception that escapes the code under test fails the test with its message, its frames and the likely causes', async () => {
     const dir = materialiseMutant(SOLUTION_DIR, {
       ...honest,
@@ -106,34 +135,39 @@ describe('lab5 student host: red team', function () {
     }
   });
 
-  it('the harness’s process loads no file of the code under test', async () => {
+  /** The tests whose spies watch the student's server from inside its process (they run in the host beside it). */
+  const SPIED = [
+    'TestFsyncPolicy',
+    'TestBackgroundExpiry',
+    'TestSnapshotCrash',
+    'TestSnapshotDiskFull',
+    'TestSnapshotServes',
+    'TestNemesisRedis',
+  ];
+
+  it('the harness’s process loads no file of the code under test, in the spied tests too', async function () {
+    this.timeout(300_000);
     const dir = materialiseMutant(SOLUTION_DIR, { ...honest, name: 'redteam-isolation', replace: [] });
     try {
-      const test = suite.tests.find((t) => t.name === 'TestShardPlacement')!;
-      const outcome = await runNamedTest(test, suite.load(dir), 1);
-      expect(outcome.status, outcome.message).to.equal('passed');
-      const loadedHere = Object.keys(require.cache).filter((f) => f.startsWith(dir + path.sep));
-      expect(loadedHere).to.deep.equal([]);
+      for (const name of ['TestShardPlacement', ...SPIED]) {
+        const test = suite.tests.find((t) => t.name === name)!;
+        const outcome = await runNamedTest(test, suite.load(dir), 1);
+        expect(outcome.status, `${name}: ${outcome.message}`).to.equal('passed');
+        const loadedHere = Object.keys(require.cache).filter((f) => f.startsWith(dir + path.sep));
+        expect(loadedHere, `files of the code under test loaded in this process by ${name}`).to.deep.equal([]);
+      }
     } finally {
       removeMutant(dir);
     }
   });
 
-  it('the tests that load the code in the harness’s process each run in a test process of their own', () => {
-    const body = (): Promise<void> => Promise.resolve();
-    expect(
-      realTest('TestHere', 'loads the code here', body, 'harness').ownProcess,
-      "realTest(..., 'harness')",
-    ).to.equal(true);
-    expect(realTest('TestThere', 'in a host', body).ownProcess, 'realTest(...) in a host').to.equal(undefined);
+  it('no lab 5 test needs a test process of its own (none shares one with the code under test)', () => {
     const own = suite.tests.filter((t) => t.ownProcess === true).map((t) => t.name);
-    expect(own.sort(), 'lab 5 tests with ownProcess (README: six tests load the code in the harness)').to.deep.equal([
-      'TestBackgroundExpiry',
-      'TestFsyncPolicy',
-      'TestNemesisRedis',
-      'TestSnapshotCrash',
-      'TestSnapshotDiskFull',
-      'TestSnapshotServes',
-    ]);
+    expect(own, 'lab 5 tests with ownProcess (README: no lab 5 test loads the code in the harness)').to.deep.equal([]);
+  });
+
+  it('every lab 5 test is codeElsewhere, so the grader judges it in a process that never loads the code', () => {
+    const here = suite.tests.filter((t) => t.codeElsewhere !== true).map((t) => t.name);
+    expect(here, 'lab 5 tests not marked codeElsewhere (README threat model)').to.deep.equal([]);
   });
 });

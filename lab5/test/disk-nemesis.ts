@@ -1,0 +1,406 @@
+/**
+ * In the host: the disk nemesis of TestNemesisRedis. It replaces fs's write, append, rename and truncate calls with
+ * versions that, at targets drawn from the seed, copy the student's server's data folder first (for a write,
+ * sometimes with part of its bytes written: a torn write), or after a rename: what kill -9 leaves at that instant.
+ * Each copy goes into an empty folder the harness made, and is reported with when it was taken (monotonicMicros),
+ * so that the harness can tell how far each of its connections had got then.
+ */
+import fs from 'node:fs'; // the module itself: the nemesis replaces its functions
+import * as path from 'node:path';
+import { keyedRng, type Rng } from '../../world/rng';
+import { monotonicMicros, type Plain } from './host-protocol';
+import { copyFolder, fileHandlePrototype, onSocketWrites } from './host-spies';
+
+/** One copy of the data folder: the folder (an index of the harness's), what happened, and when (from, to: µs). */
+interface TakenCopy {
+  readonly into: number;
+  readonly what: string;
+  readonly from: number;
+  readonly to: number;
+  /** Taken as the server wrote its reply to the probe (the log cut to what was fsynced): that write counts as acknowledged. */
+  readonly probeReply: boolean;
+}
+
+type Fn = (...args: unknown[]) => unknown;
+
+/** The bytes a write call writes, and where (undefined: the end of the file). */
+interface WriteCall {
+  readonly file: string;
+  readonly data: Buffer | undefined;
+  readonly position: number | undefined;
+  /** Opened by path with truncation (writeFile): the file is empty before the data. */
+  readonly truncates: boolean;
+}
+
+function asBuffer(data: unknown, encoding: unknown): Buffer | undefined {
+  if (typeof data === 'string')
+    return Buffer.from(data, typeof encoding === 'string' ? (encoding as BufferEncoding) : 'utf8');
+  if (Buffer.isBuffer(data)) return data;
+  if (ArrayBuffer.isView(data)) return Buffer.from(data.buffer, data.byteOffset, data.byteLength);
+  return undefined;
+}
+
+/** Reads a (fd, buffer|string, ...) write call's bytes and position, in the shapes fs.write(Sync) takes. */
+function fdWrite(args: unknown[], from: number): Pick<WriteCall, 'data' | 'position'> {
+  const [data, a, b, c] = args.slice(from);
+  if (typeof data === 'string') return { data: asBuffer(data, b), position: typeof a === 'number' ? a : undefined };
+  const buf = asBuffer(data, undefined);
+  if (!buf) return { data: undefined, position: undefined };
+  if (a !== null && typeof a === 'object') {
+    const o = a as { offset?: number; length?: number; position?: number };
+    const off = o.offset ?? 0;
+    return { data: buf.subarray(off, off + (o.length ?? buf.length - off)), position: o.position ?? undefined };
+  }
+  const off = typeof a === 'number' ? a : 0;
+  const len = typeof b === 'number' ? b : buf.length - off;
+  return { data: buf.subarray(off, off + len), position: typeof c === 'number' ? c : undefined };
+}
+
+/** Where each RESP command in `data` starts (a '*' at the start or after CR LF, followed by a digit). */
+function recordStarts(data: Buffer): number[] {
+  const starts: number[] = [];
+  for (let i = 0; i < data.length - 1; i++)
+    if (
+      data[i] === 0x2a &&
+      (i === 0 || (data[i - 1] === 0x0a && data[i - 2] === 0x0d)) &&
+      data[i + 1] >= 0x30 &&
+      data[i + 1] <= 0x39
+    )
+      starts.push(i);
+  return starts;
+}
+
+/**
+ * Replaces fs's write, append, rename and truncate calls with versions that note each one on the data folder and,
+ * at the targets drawn from the seed, copy the folder first (for a write, sometimes with part of its bytes written:
+ * a torn write), or after a rename. The copies are what kill -9 leaves at that instant.
+ */
+export class DiskNemesis {
+  readonly dir: string;
+  private readonly rng: Rng;
+  private readonly into: readonly string[];
+  private readonly maxCopies: number;
+  readonly points: TakenCopy[] = [];
+  private readonly counts = new Map<string, number>();
+  private readonly targets = new Map<string, Set<number>>();
+  private copying = false;
+  /** Copies taken at a probe's reply: they have a budget of their own, so that crash copies never crowd them out. */
+  private probeCopies = 0;
+  private readonly restore: Array<() => void> = [];
+
+  /** Copies of `dir` into the empty folders `into` (at most one each), their moments drawn from `seed` and `key`. */
+  constructor(dir: string, seed: number, key: string, into: readonly string[], maxCopies: number) {
+    this.dir = dir;
+    const rng = keyedRng(seed, key);
+    this.rng = rng;
+    this.into = into;
+    this.maxCopies = maxCopies;
+    const draw = (kind: string, n: number, upTo: number) => {
+      const s = new Set<number>();
+      for (let i = 0; i < n; i++) s.add(rng.between(1, upTo));
+      this.targets.set(kind, s);
+    };
+    draw('log write', 3, 30);
+    draw('write to another file', 2, 6);
+    draw('rename', rng.chance(0.7) ? 1 : 0, 3);
+    draw('truncate', rng.chance(0.5) ? 1 : 0, 3);
+    draw('probe reply', 2, 15);
+  }
+
+  /** The name of the folder's file open as `fd`, or undefined. */
+  private nameOfFd(fd: unknown): string | undefined {
+    if (typeof fd !== 'number' || this.copying) return undefined;
+    try {
+      const st = fs.fstatSync(fd, { bigint: true });
+      for (const name of fs.readdirSync(this.dir)) {
+        const o = fs.statSync(path.join(this.dir, name), { bigint: true });
+        if (o.dev === st.dev && o.ino === st.ino) return name;
+      }
+    } catch {
+      // not a file of the folder
+    }
+    return undefined;
+  }
+
+  private nameOfPath(p: unknown): string | undefined {
+    if (this.copying || (typeof p !== 'string' && !(p instanceof URL))) return undefined;
+    const full = path.resolve(p instanceof URL ? p.pathname : p);
+    return path.dirname(full) === path.resolve(this.dir) ? path.basename(full) : undefined;
+  }
+
+  private nameOf(target: unknown): string | undefined {
+    if (typeof target === 'number') return this.nameOfFd(target);
+    if (target !== null && typeof target === 'object' && typeof (target as { fd?: unknown }).fd === 'number')
+      return this.nameOfFd((target as { fd: number }).fd);
+    return this.nameOfPath(target);
+  }
+
+  /** Counts an event of `kind`; true when it is a target (and copies remain). */
+  private due(kind: string): boolean {
+    const n = (this.counts.get(kind) ?? 0) + 1;
+    this.counts.set(kind, n);
+    return this.room(kind) && (this.targets.get(kind)?.has(n) ?? false);
+  }
+
+  /** Can a copy of `kind` still be taken? Power cuts at a probe's reply have two copies of their own. */
+  private room(kind: string): boolean {
+    return kind === 'probe reply' ? this.probeCopies < 2 : this.points.length - this.probeCopies < this.maxCopies;
+  }
+
+  /** Copies the folder now into the next empty folder; undefined when none is left. */
+  /**
+   * Copies the folder now into the next empty folder; undefined when none is left. `since`: the moment the copy
+   * stands for began earlier than the copy (a reply's write, which started then): `from` is that moment.
+   */
+  private copy(what: string, probeReply = false, since?: number): string | undefined {
+    if (this.points.length >= this.into.length) return undefined;
+    this.copying = true;
+    try {
+      const into = this.points.length;
+      const from = since ?? monotonicMicros();
+      copyFolder(this.dir, this.into[into]);
+      this.points.push({ into, what, from, to: monotonicMicros(), probeReply });
+      return this.into[into];
+    } finally {
+      this.copying = false;
+    }
+  }
+
+  private beforeWrite(call: WriteCall | undefined, how: string): void {
+    if (call === undefined) return;
+    const kind = call.file === 'appendonly.aof' ? 'log write' : 'write to another file';
+    // A write of several records (an EXEC's, a pipeline's) is torn more often, sometimes right after one of them.
+    const starts = call.data ? recordStarts(call.data) : [];
+    const several = kind === 'log write' && starts.length >= 3 && this.rng.chance(0.25) && this.room(kind);
+    if (!this.due(kind) && !several) return;
+    const torn = call.data !== undefined && call.data.length > 1 && (several || this.rng.chance(0.5));
+    const cut = !torn
+      ? 0
+      : several && this.rng.chance(0.5)
+        ? this.rng.pick(starts.slice(1))
+        : this.rng.between(1, call.data!.length - 1);
+    const to = this.copy(
+      `${torn ? `a torn ${how} (${cut} of its ${call.data!.length} bytes written)` : `just before a ${how}`} to ${call.file}`,
+    );
+    if (to === undefined) return;
+    const file = path.join(to, call.file);
+    if (call.truncates) fs.writeFileSync(file, '');
+    if (!torn) return;
+    const fd = fs.openSync(file, fs.existsSync(file) ? 'r+' : 'w+');
+    try {
+      fs.writeSync(fd, call.data!, 0, cut, call.position ?? fs.fstatSync(fd).size);
+    } finally {
+      fs.closeSync(fd);
+    }
+  }
+
+  private wrap(
+    owner: object,
+    name: string,
+    before: (self: unknown, args: unknown[]) => void,
+    after?: () => void,
+  ): void {
+    const o = owner as Record<string, Fn>;
+    const original = o[name];
+    if (typeof original !== 'function') return;
+    o[name] = function (this: unknown, ...args: unknown[]) {
+      before(this, args);
+      const result = original.apply(this, args);
+      if (after) {
+        if (result instanceof Promise) return result.then((v) => (after(), v));
+        const cb = args[args.length - 1];
+        if (typeof cb !== 'function') after();
+      }
+      return result;
+    };
+    this.restore.push(() => (o[name] = original));
+  }
+
+  /** Installs the replacements (remove them with `stop`). */
+  async install(): Promise<void> {
+    const proto = await fileHandlePrototype();
+    this.watchSyncs(proto);
+    const call = (
+      target: unknown,
+      data: Pick<WriteCall, 'data' | 'position'>,
+      truncates = false,
+    ): WriteCall | undefined => {
+      const file = this.nameOf(target);
+      return file === undefined ? undefined : { file, ...data, truncates };
+    };
+    const byFd = (_: unknown, a: unknown[]) => this.beforeWrite(call(a[0], fdWrite(a, 1)), 'write');
+    const byHandle = (self: unknown, a: unknown[]) => this.beforeWrite(call(self, fdWrite(a, 0)), 'write');
+    const whole = (flagDefault: string) => (_: unknown, a: unknown[]) => {
+      const [target, data, options] = a;
+      const enc = typeof options === 'string' ? options : (options as { encoding?: string } | undefined)?.encoding;
+      const flag =
+        (options !== null && typeof options === 'object' ? (options as { flag?: string }).flag : undefined) ??
+        flagDefault;
+      const byPath = typeof target === 'string' || target instanceof URL;
+      this.beforeWrite(
+        call(target, { data: asBuffer(data, enc), position: undefined }, byPath && flag.startsWith('w')),
+        flagDefault === 'a' ? 'append' : 'write',
+      );
+    };
+    const wholeHandle = (flagDefault: string) => (self: unknown, a: unknown[]) =>
+      whole(flagDefault)(self, [self, ...a]);
+    this.wrap(fs, 'writeSync', byFd);
+    this.wrap(fs, 'write', byFd);
+    this.wrap(fs, 'writevSync', (_, a) =>
+      this.beforeWrite(call(a[0], { data: undefined, position: undefined }), 'write'),
+    );
+    this.wrap(fs, 'writev', (_, a) => this.beforeWrite(call(a[0], { data: undefined, position: undefined }), 'write'));
+    this.wrap(fs, 'writeFileSync', whole('w'));
+    this.wrap(fs, 'writeFile', whole('w'));
+    this.wrap(fs, 'appendFileSync', whole('a'));
+    this.wrap(fs, 'appendFile', whole('a'));
+    this.wrap(fs.promises, 'writeFile', whole('w'));
+    this.wrap(fs.promises, 'appendFile', whole('a'));
+    this.wrap(proto, 'write', byHandle);
+    this.wrap(proto, 'writeFile', wholeHandle('w'));
+    this.wrap(proto, 'appendFile', wholeHandle('a'));
+    const truncate = (_: unknown, a: unknown[]) => {
+      const file = this.nameOf(a[0]);
+      if (file !== undefined && this.due('truncate')) this.copy(`just before ${file} was truncated`);
+    };
+    this.wrap(fs, 'ftruncateSync', truncate);
+    this.wrap(fs, 'ftruncate', truncate);
+    this.wrap(fs, 'truncateSync', truncate);
+    this.wrap(fs, 'truncate', truncate);
+    this.wrap(proto, 'truncate', (self) => truncate(undefined, [self]));
+    let renamed: string | undefined;
+    const noteRename = (_: unknown, a: unknown[]) => {
+      renamed = this.nameOfPath(a[1]);
+      const cb = a[2];
+      if (typeof cb === 'function')
+        a[2] = (err: unknown) => {
+          if (!err) afterRename();
+          (cb as Fn)(err);
+        };
+    };
+    const afterRename = () => {
+      const file = renamed;
+      renamed = undefined;
+      if (file !== undefined && this.due('rename')) this.copy(`just after a rename to ${file}`);
+    };
+    this.wrap(fs, 'renameSync', noteRename, afterRename);
+    this.wrap(fs, 'rename', noteRename);
+    this.wrap(fs.promises, 'rename', noteRename, afterRename);
+  }
+
+  /** Bytes of each file (by identity) known to be on disk: its size when it was last fsynced. */
+  private readonly synced = new Map<string, number>();
+
+  private identity(fd: unknown): { id: string; size: number } | undefined {
+    if (typeof fd !== 'number') return undefined;
+    try {
+      const st = fs.fstatSync(fd);
+      return { id: `${st.dev}:${st.ino}`, size: st.size };
+    } catch {
+      return undefined;
+    }
+  }
+
+  /** Watches every way Node forces a file to disk (as TestFsyncPolicy does), noting what each one made durable. */
+  private watchSyncs(proto: object): void {
+    const note = (f: { id: string; size: number } | undefined) => void (f && this.synced.set(f.id, f.size));
+    for (const name of ['fsyncSync', 'fdatasyncSync']) {
+      const o = fs as unknown as Record<string, Fn>;
+      const original = o[name];
+      o[name] = (fd: unknown) => {
+        const f = this.identity(fd);
+        const r = original(fd);
+        note(f);
+        return r;
+      };
+      this.restore.push(() => (o[name] = original));
+    }
+    for (const name of ['fsync', 'fdatasync']) {
+      const o = fs as unknown as Record<string, Fn>;
+      const original = o[name];
+      o[name] = (fd: unknown, cb: unknown) => {
+        const f = this.identity(fd);
+        if (typeof cb !== 'function') return original(fd, cb);
+        return original(fd, (err: unknown) => {
+          if (!err) note(f);
+          (cb as Fn)(err);
+        });
+      };
+      this.restore.push(() => (o[name] = original));
+    }
+    for (const name of ['sync', 'datasync']) {
+      const o = proto as Record<string, Fn>;
+      const original = o[name];
+      const identity = (fd: number) => this.identity(fd);
+      o[name] = async function (this: { fd: number }) {
+        const f = identity(this.fd);
+        await original.call(this);
+        note(f);
+      };
+      this.restore.push(() => (o[name] = original));
+    }
+  }
+
+  /** Just after each write by the server on `serverPort` to the probe's connection (from `probePort`): maybe a power cut. */
+  watchProbe(serverPort: unknown, probePort: unknown): void {
+    if (typeof serverPort !== 'number' || typeof probePort !== 'number')
+      throw new TypeError('watchProbe(serverPort, probePort)');
+    let writeStarted = 0;
+    this.restore.push(
+      onSocketWrites({
+        // The moment is read before the write: this process may be paused between the write and the copy, while
+        // the harness gets the reply and sends the next SET, which must not count as acknowledged then.
+        before: (socket) => {
+          if (socket.localPort === serverPort && socket.remotePort === probePort) writeStarted = monotonicMicros();
+        },
+        after: (socket) => {
+          if (socket.localPort === serverPort && socket.remotePort === probePort) this.atProbeReply(writeStarted);
+        },
+      }),
+    );
+  }
+
+  /** The server wrote the reply to the probe's SET: sometimes a power cut now (the log keeps what was fsynced). */
+  private atProbeReply(writeStarted: number): void {
+    if (!this.due('probe reply')) return;
+    this.probeCopies++;
+    const to = this.copy(
+      'a power cut just as the server wrote its reply to a SET probe:<n> (the log keeps only what was fsynced)',
+      true,
+      writeStarted,
+    );
+    if (to === undefined) return;
+    const from = path.join(this.dir, 'appendonly.aof');
+    const log = path.join(to, 'appendonly.aof');
+    try {
+      const st = fs.statSync(from);
+      const keep = this.synced.get(`${st.dev}:${st.ino}`) ?? 0;
+      if (fs.statSync(log).size > keep) {
+        this.copying = true;
+        fs.truncateSync(log, keep);
+      }
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw e;
+    } finally {
+      this.copying = false;
+    }
+  }
+
+  /** Removes the replacements. */
+  stop(): void {
+    while (this.restore.length > 0) this.restore.pop()!();
+  }
+
+  /** What happened on the disk (for the log), and the copies taken. */
+  report(): Plain {
+    return {
+      summary: [...this.counts].map(([k, n]) => `${n} ${k}(s)`).join(', ') || 'no writes',
+      points: this.points.map((p) => ({ ...p })),
+    };
+  }
+
+  /** A copy taken now (the crash after the last acknowledgement). */
+  copyNow(what: unknown): void {
+    this.copy(String(what));
+  }
+}

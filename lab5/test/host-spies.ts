@@ -1,0 +1,461 @@
+/**
+ * In the host: the kit's spies on the student's server, which must share its process (what they watch is only
+ * visible there): syncs of a data folder's files and the server's socket writes (SyncWatch), writes and renames of a
+ * snapshot with copies of the folder at chosen moments (CrashCopies), the heap. They report to the harness over the
+ * host's signed channel; the harness judges (spy-views.ts).
+ */
+import fs from 'node:fs'; // the module itself, not a namespace copy: the spies replace its functions
+import * as net from 'node:net';
+import * as path from 'node:path';
+import { collectGarbage } from '../../suite/memory';
+import type { Plain } from './host-protocol';
+
+type Fn = (...args: unknown[]) => unknown;
+
+/** Replaces `owner[name]` with `make(original)`; returns the function that puts the original back. */
+export function replaceMethod(owner: object, name: string, make: (original: Fn) => Fn): () => void {
+  const o = owner as Record<string, Fn>;
+  const original = o[name];
+  if (typeof original !== 'function') return () => undefined;
+  o[name] = make(original);
+  return () => void (o[name] = original);
+}
+
+/** What a spy is told of a socket write by this process: before it starts, and after the call returned. */
+export interface SocketWriteListener {
+  before?(socket: net.Socket): void;
+  after?(socket: net.Socket): void;
+}
+
+const socketWriteListeners = new Set<SocketWriteListener>();
+
+/**
+ * Puts a dispatcher in front of every socket write of this process. Once, before the code under test loads: the
+ * host then locks net.Socket's prototype (grader/node-prototypes.ts), so that code cannot replace it, nor this.
+ */
+export function hookSocketWrites(): void {
+  replaceMethod(
+    net.Socket.prototype,
+    'write',
+    (write) =>
+      function (this: net.Socket, ...args: unknown[]) {
+        for (const l of socketWriteListeners) l.before?.(this);
+        const r = write.apply(this, args);
+        for (const l of socketWriteListeners) l.after?.(this);
+        return r;
+      },
+  );
+}
+
+/** Tells `l` of every socket write until the returned function is called. */
+export function onSocketWrites(l: SocketWriteListener): () => void {
+  socketWriteListeners.add(l);
+  return () => void socketWriteListeners.delete(l);
+}
+
+/** FileHandle's prototype (reachable only through a handle). */
+export async function fileHandlePrototype(): Promise<object> {
+  const handle = await fs.promises.open(__filename, 'r');
+  const proto = Object.getPrototypeOf(handle) as object;
+  await handle.close();
+  return proto;
+}
+
+/** A file's identity (device and inode), or undefined for a descriptor that is not open. */
+export function fileIdentity(fd: unknown): string | undefined {
+  if (typeof fd !== 'number') return undefined;
+  try {
+    const st = fs.fstatSync(fd, { bigint: true });
+    return `${st.dev}:${st.ino}`;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * Copies the files of a folder as they are now. An asynchronous call of the server's (a rename, a removal) may run
+ * on libuv's threads meanwhile, so a file can vanish between the listing and its copy: it is then left out, as a
+ * crash at that instant could leave it.
+ */
+export function copyFolder(from: string, to: string): void {
+  for (const name of fs.readdirSync(from)) {
+    try {
+      if (fs.statSync(path.join(from, name)).isFile()) fs.copyFileSync(path.join(from, name), path.join(to, name));
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw e;
+    }
+  }
+}
+
+/** Live memory after full collections: the JavaScript heap plus memory outside it (Buffers). */
+export function weighHeap(): number {
+  collectGarbage();
+  const m = process.memoryUsage();
+  return m.heapUsed + m.external;
+}
+
+/** Something the sync spies saw: a finished fsync/fdatasync (of the file with `file` identity), or a socket write. */
+type Seen =
+  | { readonly kind: 'sync'; readonly file: string | undefined }
+  | { readonly kind: 'write'; readonly socket: net.Socket };
+
+/** The sync spies, shared by every SyncWatch of the process, and the events' order. */
+const spies = { restore: undefined as (() => void) | undefined, watches: new Set<SyncWatch>(), seq: 0 };
+
+/** Tells every watch what happened, numbered in the order it happened. */
+function emit(seen: Seen): void {
+  const seq = ++spies.seq;
+  for (const w of spies.watches) w.see(seen, seq);
+}
+
+/**
+ * Spies on every way Node forces a file to disk — fs.fsync, fs.fsyncSync, fs.fdatasync, fs.fdatasyncSync,
+ * FileHandle.sync and FileHandle.datasync — noting each when it has finished, and on socket writes, noting each
+ * when it starts. Code that calls them through the fs module is seen. Returns the function that removes them.
+ */
+function installSyncSpies(handleProto: object): () => void {
+  const undo: Array<() => void> = [];
+  for (const name of ['fsyncSync', 'fdatasyncSync'])
+    undo.push(
+      replaceMethod(fs, name, (original) => (fd: unknown) => {
+        const file = fileIdentity(fd);
+        const r = original(fd);
+        emit({ kind: 'sync', file });
+        return r;
+      }),
+    );
+  for (const name of ['fsync', 'fdatasync'])
+    undo.push(
+      replaceMethod(fs, name, (original) => (fd: unknown, callback: unknown) => {
+        const file = fileIdentity(fd);
+        if (typeof callback !== 'function') return original(fd, callback);
+        return original(fd, (err: unknown) => {
+          if (!err) emit({ kind: 'sync', file });
+          (callback as Fn)(err);
+        });
+      }),
+    );
+  for (const name of ['sync', 'datasync'])
+    undo.push(
+      replaceMethod(
+        handleProto,
+        name,
+        (original) =>
+          async function (this: { fd: number }) {
+            const file = fileIdentity(this.fd);
+            await original.call(this);
+            emit({ kind: 'sync', file });
+          },
+      ),
+    );
+  undo.push(onSocketWrites({ before: (socket) => emit({ kind: 'write', socket }) }));
+  return () => undo.reverse().forEach((f) => f());
+}
+
+/**
+ * What one test sees, in one order: syncs of the files in a data folder (or of the folder itself), and writes
+ * by a server's side of its connections (its replies), each numbered; the harness compares the numbers.
+ */
+export class SyncWatch {
+  readonly dir: string;
+  readonly serverPort: number;
+  /** Sequence numbers of finished syncs of the folder's files. */
+  readonly syncs: number[] = [];
+  /** Sequence numbers of writes by the server's sockets. */
+  readonly replies: number[] = [];
+
+  constructor(dir: string, serverPort: number) {
+    this.dir = dir;
+    this.serverPort = serverPort;
+  }
+
+  /** Starts watching (installs the spies if no other watch has). */
+  async start(): Promise<void> {
+    const proto = await fileHandlePrototype();
+    spies.restore ??= installSyncSpies(proto);
+    spies.watches.add(this);
+  }
+
+  /** What the watch saw: the latest sequence number ("now"), the syncs and the server's writes. */
+  report(): Plain {
+    return { now: spies.seq, syncs: [...this.syncs], replies: [...this.replies] };
+  }
+
+  /** Stops watching (removes the spies when no other watch is left). */
+  stop(): void {
+    spies.watches.delete(this);
+    if (spies.watches.size > 0 || !spies.restore) return;
+    spies.restore();
+    spies.restore = undefined;
+  }
+
+  /** Notes an event that concerns this watch. */
+  see(seen: Seen, seq: number): void {
+    if (seen.kind === 'write') {
+      if (seen.socket.localPort === this.serverPort) this.replies.push(seq);
+    } else if (seen.file !== undefined && this.holds(seen.file)) {
+      this.syncs.push(seq);
+    }
+  }
+
+  private holds(file: string): boolean {
+    const paths = [this.dir];
+    try {
+      for (const name of fs.readdirSync(this.dir)) paths.push(path.join(this.dir, name));
+    } catch {
+      return false;
+    }
+    return paths.some((p) => {
+      try {
+        const st = fs.statSync(p, { bigint: true });
+        return `${st.dev}:${st.ino}` === file;
+      } catch {
+        return false;
+      }
+    });
+  }
+}
+
+/** The log, or a file named after it (a new log written aside, to be renamed over it): not part of a snapshot. */
+function isLogFile(name: string): boolean {
+  return name === 'appendonly.aof' || name.startsWith('appendonly.aof.');
+}
+
+/**
+ * A kit client's PING and SET at a snapshot's first write (TestSnapshotServes): sent from here at that instant, so
+ * that they wait in the server's socket while the snapshot is written; was the PONG back before its last write?
+ */
+interface SnapshotPing {
+  readonly socket: net.Socket;
+  readonly round: number;
+  phase: 'armed' | 'pinged' | 'done';
+  pongBeforeLastWrite: boolean;
+  received: Buffer[];
+}
+
+/**
+ * Copies of a data folder taken at two moments of a snapshot by the server running in this process: what
+ * `kill -9` would leave on disk at that instant, made into two empty folders the harness made. Spies on the ways
+ * Node writes and renames files:
+ *  - the first copy: just before the first write to a file of the folder other than the log once armed (the log
+ *    is appendonly.aof, and appendonly.aof.* written aside to replace it)
+ *    (a file opened by path for the write is left empty in the copy, as right after its open truncated it);
+ *  - the second copy: just after the first rename into the folder once armed (not of the log).
+ * Before arming, it counts those writes and renames, so a test can wait for a first snapshot.
+ * With the disk full, those writes fail as on a full disk (ENOSPC: thrown, passed to the callback, or a rejected
+ * promise, as the call reports errors).
+ */
+export class CrashCopies {
+  readonly dir: string;
+  private readonly into: readonly [string, string];
+  beforeWrite = false;
+  afterRename = false;
+  /** Writes to files other than the log, and renames into the folder, seen so far. */
+  snapshotWrites = 0;
+  renames = 0;
+  /** When true, writes to files other than the log fail with ENOSPC. */
+  diskFull = false;
+  /** Writes refused because of `diskFull`. */
+  refusedWrites = 0;
+  private ping: SnapshotPing | undefined;
+  private armed = false;
+  private copying = false;
+  private readonly undo: Array<() => void> = [];
+
+  constructor(dir: string, into: readonly [string, string]) {
+    this.dir = dir;
+    this.into = into;
+  }
+
+  /** From now on, take the copies. */
+  arm(): void {
+    this.armed = true;
+  }
+
+  /** Fills the disk (writes other than the log's fail) or frees it. */
+  setDiskFull(full: unknown): void {
+    this.diskFull = full === true;
+  }
+
+  /** At the next snapshot's first write, a connection of the kit's to `port` sends PING and SET during-snapshot-<round>. */
+  async pingAtNextSnapshot(port: unknown, round: unknown): Promise<void> {
+    if (typeof port !== 'number' || typeof round !== 'number') throw new TypeError('pingAtNextSnapshot(port, round)');
+    this.ping?.socket.destroy();
+    const socket = net.connect({ port, host: '127.0.0.1' });
+    await new Promise<void>((resolve, reject) => {
+      socket.once('connect', () => resolve());
+      socket.once('error', reject);
+    });
+    socket.on('error', () => undefined);
+    socket.setNoDelay(true);
+    const ping: SnapshotPing = { socket, round, phase: 'armed', pongBeforeLastWrite: false, received: [] };
+    socket.on('data', (d: Buffer) => ping.received.push(d));
+    this.ping = ping;
+  }
+
+  /** What the copies saw: counts, which copies were taken, and the snapshot ping's outcome (its replies' bytes). */
+  report(): Plain {
+    const p = this.ping;
+    return {
+      beforeWrite: this.beforeWrite,
+      afterRename: this.afterRename,
+      snapshotWrites: this.snapshotWrites,
+      renames: this.renames,
+      refusedWrites: this.refusedWrites,
+      ping:
+        p === undefined
+          ? null
+          : {
+              round: p.round,
+              phase: p.phase,
+              pongBeforeLastWrite: p.pongBeforeLastWrite,
+              received: Buffer.concat(p.received).toString('latin1'),
+            },
+    };
+  }
+
+  /** Installs the spies; `stop()` removes them. */
+  async start(): Promise<void> {
+    const proto = await fileHandlePrototype();
+    const wrap = (
+      owner: object,
+      name: string,
+      before: (self: unknown, args: unknown[]) => Error | void,
+      after?: (args: unknown[]) => void,
+    ): void => {
+      const promises = owner === (fs.promises as object) || owner === proto;
+      this.undo.push(
+        replaceMethod(
+          owner,
+          name,
+          (original) =>
+            function (this: unknown, ...args: unknown[]) {
+              const refused = before(this, args);
+              if (refused) {
+                const callback = args[args.length - 1];
+                if (typeof callback === 'function') return void process.nextTick(callback as Fn, refused);
+                if (promises) return Promise.reject(refused);
+                throw refused;
+              }
+              const result = original.apply(this, args);
+              if (after && result instanceof Promise) return result.then((v) => (after(args), v));
+              if (after && typeof args[args.length - 1] !== 'function') after(args);
+              return result;
+            },
+        ),
+      );
+    };
+    const byFd = (_self: unknown, args: unknown[]): Error | void =>
+      this.onWrite(typeof args[0] === 'number' ? this.nameOfFd(args[0]) : undefined, false);
+    const byPathOrFd = (_self: unknown, args: unknown[]): Error | void => {
+      const [target, , options] = args;
+      const flag = typeof options === 'object' && options !== null ? (options as { flag?: string }).flag : undefined;
+      if (typeof target === 'number') return this.onWrite(this.nameOfFd(target), false);
+      if (typeof target === 'string' || target instanceof URL)
+        return this.onWrite(
+          this.nameOfPath(String(target instanceof URL ? target.pathname : target)),
+          !flag || flag.startsWith('w'),
+        );
+      if (target && typeof (target as { fd?: unknown }).fd === 'number')
+        return this.onWrite(this.nameOfFd((target as { fd: number }).fd), false);
+    };
+    const byHandle = (self: unknown): Error | void => this.onWrite(this.nameOfFd((self as { fd: number }).fd), false);
+    wrap(fs, 'writeSync', byFd);
+    wrap(fs, 'write', byFd);
+    wrap(fs, 'writevSync', byFd);
+    wrap(fs, 'writev', byFd);
+    wrap(fs, 'writeFileSync', byPathOrFd);
+    wrap(fs, 'writeFile', byPathOrFd);
+    wrap(fs.promises, 'writeFile', byPathOrFd);
+    wrap(proto, 'write', byHandle);
+    wrap(proto, 'writeFile', byHandle);
+    const renamed = (args: unknown[]): void => this.onRename(this.nameOfPath(String(args[1])));
+    const renameCallback = (_self: unknown, args: unknown[]): void => {
+      const cb = args[2];
+      if (typeof cb === 'function') args[2] = (err: unknown) => (err ? undefined : renamed(args), (cb as Fn)(err));
+    };
+    wrap(fs, 'renameSync', () => undefined, renamed);
+    wrap(fs, 'rename', renameCallback);
+    wrap(fs.promises, 'rename', () => undefined, renamed);
+  }
+
+  /** Removes the spies and closes the ping's connection. */
+  stop(): void {
+    while (this.undo.length > 0) this.undo.pop()!();
+    this.ping?.socket.destroy();
+  }
+
+  /** The name of a file of the folder open as `fd`, or undefined. */
+  private nameOfFd(fd: number): string | undefined {
+    if (this.copying) return undefined;
+    const id = fileIdentity(fd);
+    if (id === undefined) return undefined;
+    try {
+      for (const name of fs.readdirSync(this.dir)) {
+        const st = fs.statSync(path.join(this.dir, name), { bigint: true });
+        if (`${st.dev}:${st.ino}` === id) return name;
+      }
+    } catch {
+      // the folder is gone
+    }
+    return undefined;
+  }
+
+  /** The name of a path in the folder, or undefined. */
+  private nameOfPath(p: string): string | undefined {
+    if (this.copying) return undefined;
+    const full = path.resolve(p);
+    return path.dirname(full) === path.resolve(this.dir) ? path.basename(full) : undefined;
+  }
+
+  /** Notes a write to the file `name` of the folder; returns the error to fail it with when the disk is full. */
+  private onWrite(name: string | undefined, truncates: boolean): Error | void {
+    if (name === undefined || isLogFile(name)) return;
+    this.atSnapshotWrite();
+    if (this.diskFull) {
+      this.refusedWrites++;
+      return Object.assign(new Error(`ENOSPC: no space left on device, write (${name})`), {
+        code: 'ENOSPC',
+        errno: -28,
+        syscall: 'write',
+      });
+    }
+    this.snapshotWrites++;
+    if (!this.armed || this.beforeWrite) return;
+    this.copy(this.into[0]);
+    this.beforeWrite = true;
+    if (truncates) fs.writeFileSync(path.join(this.into[0], name), '');
+  }
+
+  private onRename(name: string | undefined): void {
+    if (name === undefined || isLogFile(name)) return;
+    this.renames++;
+    const p = this.ping;
+    if (p?.phase === 'pinged') p.phase = 'done';
+    if (this.armed && !this.afterRename) {
+      this.copy(this.into[1]);
+      this.afterRename = true;
+    }
+  }
+
+  /** The ping's part at a snapshot write: sent at the first, and at each later one, has the PONG come back yet? */
+  private atSnapshotWrite(): void {
+    const p = this.ping;
+    if (p?.phase === 'armed') {
+      p.socket.write('*1\r\n$4\r\nPING\r\n');
+      const key = `during-snapshot-${p.round}`;
+      const value = 'written while the snapshot was';
+      p.socket.write(`*3\r\n$3\r\nSET\r\n$${key.length}\r\n${key}\r\n$${value.length}\r\n${value}\r\n`);
+      p.phase = 'pinged';
+    } else if (p?.phase === 'pinged') p.pongBeforeLastWrite ||= p.received.length > 0;
+  }
+
+  private copy(to: string): void {
+    this.copying = true;
+    try {
+      copyFolder(this.dir, to);
+    } finally {
+      this.copying = false;
+    }
+  }
+}

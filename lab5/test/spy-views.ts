@@ -1,0 +1,227 @@
+/**
+ * The harness's views of the kit's spies in the student host (host-spies.ts, disk-nemesis.ts): each report read as
+ * untrusted data and checked (numbers in range, folders only the harness's own), for the tests to judge from.
+ *
+ * Why a spy's report can be trusted as far as the verdicts below rely on it: every line from the host carries a
+ * signature under a key that only kit code there holds (host-protocol.ts, `sign`), so the code under test, which
+ * shares that process, cannot forge or replay a report: a line it writes to the channel fails the test. What it can
+ * do is change what the spies see by what it really does (fsync a file of the folder that is not the log, keep its
+ * data somewhere the heap reading does not count, remember a store across startServer calls in one process): the
+ * spies judge behaviour through the fs module, the process's socket writes and its heap, nothing finer. The copies
+ * that stand for a crash are made by the host's kit code into folders the harness made and named; the harness
+ * restarts a server on each and judges what it serves over its own connections, and reads logs itself where a test
+ * damages them.
+ */
+import { TestFailure } from '../../suite';
+import type { HostLink } from './host-link';
+import { isRecord, type Plain } from './host-protocol';
+
+/** The most events, copies or bytes a report may hold (far above what any test makes). */
+const MAX_EVENTS = 1_000_000;
+
+/** A malformed report: the kit's spy and its view disagree (a kit bug), which fails the test. */
+function malformed(what: string, v: unknown): TestFailure {
+  return new TestFailure(
+    `The process running your lab 5 code sent a malformed ${what} (${JSON.stringify(v)?.slice(0, 200)}). This is a fault of the kit's test, not of your code; please report it.`,
+  );
+}
+
+/** A non-negative integer of a report. */
+function count(v: unknown, what: string): number {
+  if (typeof v !== 'number' || !Number.isSafeInteger(v) || v < 0) throw malformed(what, v);
+  return v;
+}
+
+/** An increasing list of sequence numbers, each at most `max`. */
+function sequence(v: unknown, max: number, what: string): number[] {
+  if (!Array.isArray(v) || v.length > MAX_EVENTS) throw malformed(what, v);
+  let last = 0;
+  for (const x of v) {
+    if (count(x, what) <= last || x > max) throw malformed(what, v);
+    last = x as number;
+  }
+  return v as number[];
+}
+
+/** What a SyncWatch saw: sequence numbers, one order for syncs and the server's socket writes. */
+export interface SyncReport {
+  /** The latest sequence number: "now", for before and after. */
+  readonly now: number;
+  /** Finished syncs of the folder's files. */
+  readonly syncs: readonly number[];
+  /** Writes by the server's sockets (its replies). */
+  readonly replies: readonly number[];
+}
+
+/** The watch of a data folder's syncs and its server's writes, in the student host. */
+export class RemoteSyncWatch {
+  private readonly link: HostLink;
+  private readonly ref: number;
+
+  constructor(link: HostLink, ref: number) {
+    this.link = link;
+    this.ref = ref;
+  }
+
+  /** What it saw so far. */
+  async report(): Promise<SyncReport> {
+    const v = await this.link.request({ op: 'call', ref: this.ref, method: 'report', args: [] }, 'the sync spies');
+    if (!isRecord(v)) throw malformed('sync report', v);
+    const now = count(v.now, 'sync report');
+    return { now, syncs: sequence(v.syncs, now, 'sync report'), replies: sequence(v.replies, now, 'sync report') };
+  }
+
+  /** Stops watching. */
+  async stop(): Promise<void> {
+    await this.link.request({ op: 'call', ref: this.ref, method: 'stop', args: [] }, 'stopping the sync spies');
+  }
+}
+
+/** The outcome of a PING and SET sent from the host at a snapshot's first write. */
+export interface SnapshotPingReport {
+  readonly phase: 'armed' | 'pinged' | 'done';
+  /** Some reply had arrived at a later write of that snapshot. */
+  readonly pongBeforeLastWrite: boolean;
+  /** The bytes the server sent back (latin1). */
+  readonly received: string;
+}
+
+/** What CrashCopies saw, with the folders of the copies taken (the harness's own). */
+export interface CopiesReport {
+  readonly beforeWrite: string | undefined;
+  readonly afterRename: string | undefined;
+  readonly snapshotWrites: number;
+  readonly renames: number;
+  readonly refusedWrites: number;
+  readonly ping: SnapshotPingReport | undefined;
+}
+
+/** Copies of a data folder at two moments of a snapshot, and a full disk, in the student host (see host-spies.ts). */
+export class RemoteCrashCopies {
+  private readonly link: HostLink;
+  private readonly ref: number;
+  private readonly into: readonly [string, string];
+
+  constructor(link: HostLink, ref: number, into: readonly [string, string]) {
+    this.link = link;
+    this.ref = ref;
+    this.into = into;
+  }
+
+  private call(method: string, args: Plain[], what: string): Promise<Plain | undefined> {
+    return this.link.request({ op: 'call', ref: this.ref, method, args }, what);
+  }
+
+  /** From now on, take the copies. */
+  async arm(): Promise<void> {
+    await this.call('arm', [], 'arming the crash copies');
+  }
+
+  /** Fills the disk (writes to files other than the log fail with ENOSPC) or frees it. */
+  async setDiskFull(full: boolean): Promise<void> {
+    await this.call('setDiskFull', [full], 'filling or freeing the disk');
+  }
+
+  /** At the next snapshot's first write, a kit connection to `port` in the host sends PING and SET during-snapshot-<round>. */
+  async pingAtNextSnapshot(port: number, round: number): Promise<void> {
+    await this.call('pingAtNextSnapshot', [port, round], 'arming the snapshot ping');
+  }
+
+  /** What the copies saw so far. */
+  async report(): Promise<CopiesReport> {
+    const v = await this.call('report', [], 'the crash copies');
+    if (!isRecord(v) || typeof v.beforeWrite !== 'boolean' || typeof v.afterRename !== 'boolean')
+      throw malformed('crash-copies report', v);
+    const p = v.ping;
+    let ping: SnapshotPingReport | undefined;
+    if (p !== null) {
+      if (
+        !isRecord(p) ||
+        !['armed', 'pinged', 'done'].includes(p.phase as string) ||
+        typeof p.pongBeforeLastWrite !== 'boolean' ||
+        typeof p.received !== 'string' ||
+        p.received.length > MAX_EVENTS
+      )
+        throw malformed('snapshot ping report', p);
+      ping = {
+        phase: p.phase as SnapshotPingReport['phase'],
+        pongBeforeLastWrite: p.pongBeforeLastWrite,
+        received: p.received,
+      };
+    }
+    return {
+      beforeWrite: v.beforeWrite ? this.into[0] : undefined,
+      afterRename: v.afterRename ? this.into[1] : undefined,
+      snapshotWrites: count(v.snapshotWrites, 'crash-copies report'),
+      renames: count(v.renames, 'crash-copies report'),
+      refusedWrites: count(v.refusedWrites, 'crash-copies report'),
+      ping,
+    };
+  }
+
+  /** Removes the spies. */
+  async stop(): Promise<void> {
+    await this.call('stop', [], 'stopping the crash copies');
+  }
+}
+
+/** One copy the disk nemesis took: the folder (the harness's own), what happened, when (µs, monotonicMicros). */
+export interface NemesisCopy {
+  readonly dir: string;
+  readonly what: string;
+  readonly from: number;
+  readonly to: number;
+  /** Taken as the server wrote its reply to the probe's SET: that SET counts as acknowledged. */
+  readonly probeReply: boolean;
+}
+
+/** TestNemesisRedis's disk nemesis in the student host (disk-nemesis.ts). */
+export class RemoteDiskNemesis {
+  private readonly link: HostLink;
+  private readonly ref: number;
+  private readonly into: readonly string[];
+
+  constructor(link: HostLink, ref: number, into: readonly string[]) {
+    this.link = link;
+    this.ref = ref;
+    this.into = into;
+  }
+
+  private call(method: string, args: Plain[], what: string): Promise<Plain | undefined> {
+    return this.link.request({ op: 'call', ref: this.ref, method, args }, what);
+  }
+
+  /** Power cuts now and then as the server on `serverPort` writes a reply to the connection from `probePort`. */
+  async watchProbe(serverPort: number, probePort: number): Promise<void> {
+    await this.call('watchProbe', [serverPort, probePort], 'watching the probe');
+  }
+
+  /** A copy now (the crash after the last acknowledgement). */
+  async copyNow(what: string): Promise<void> {
+    await this.call('copyNow', [what], 'a crash copy');
+  }
+
+  /** Removes the replacements. */
+  async stop(): Promise<void> {
+    await this.call('stop', [], 'stopping the disk nemesis');
+  }
+
+  /** What happened on the disk (for the log), and the copies taken, each in a folder of the harness's, once. */
+  async report(): Promise<{ summary: string; points: NemesisCopy[] }> {
+    const v = await this.call('report', [], 'the disk nemesis');
+    if (!isRecord(v) || typeof v.summary !== 'string' || !Array.isArray(v.points) || v.points.length > this.into.length)
+      throw malformed('disk nemesis report', v);
+    const used = new Set<number>();
+    const points = v.points.map((p): NemesisCopy => {
+      if (!isRecord(p) || typeof p.what !== 'string' || typeof p.probeReply !== 'boolean')
+        throw malformed('disk nemesis copy', p);
+      const into = count(p.into, 'disk nemesis copy');
+      const from = count(p.from, 'disk nemesis copy');
+      const to = count(p.to, 'disk nemesis copy');
+      if (into >= this.into.length || used.has(into) || to < from) throw malformed('disk nemesis copy', p);
+      used.add(into);
+      return { dir: this.into[into], what: p.what.slice(0, 500), from, to, probeReply: p.probeReply };
+    });
+    return { summary: v.summary.slice(0, 2000), points };
+  }
+}
