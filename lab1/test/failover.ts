@@ -162,6 +162,66 @@ export const retakeover: TestDefinition<Lab1Impl> = {
   },
 };
 
+/** How long TestGetDuringReplicate lets the primary answer a get while an append's copies are held (virtual ms). */
+const ANSWER_MS = 500;
+
+export const getDuringReplicate: TestDefinition<Lab1Impl> = {
+  name: 'TestGetDuringReplicate',
+  description:
+    "an append reaches the primary, but its copies to both backups are held back; a get asks the primary; the primary stops and the append's re-sends are held back; a second get through server 1 must see what the first saw",
+  async run(ctx: Ctx) {
+    const ts = new Lab1Tester(ctx, ALL_THREE);
+    await ts.makeRecordingClerk(0).put(KEY, START);
+    const marker = 'x 0 0 y';
+    let atBackup!: () => void;
+    const reachedBackup = new Promise<void>((resolve) => (atBackup = resolve));
+    // While server 0 runs, no call carrying the append reaches a backup; once it has stopped, none reaches anyone
+    // (the clerk's re-sends included): the append never finishes, and the backups never see it.
+    ts.onCall = (server, _method, args) => {
+      if (!mentions(args, marker) || (server === 0 && ts.isRunning(0))) return;
+      if (ts.isRunning(0)) atBackup();
+      return forever();
+    };
+    void ts.makeRecordingClerk(1).append(KEY, marker);
+    await within(
+      reachedBackup,
+      SETTLE_MS,
+      () =>
+        `append(${show(KEY)}, ${show(marker)}) never reached a backup (server 1 or 2) within ${SETTLE_MS / 1000} s: does the primary send each write to every running copy of the shard?`,
+    );
+    // A get sent to the primary first; server 0 stops once it has answered, or after ANSWER_MS.
+    let answered = false;
+    const reading = ts.makeRecordingClerk(2).get(KEY);
+    void reading.then(() => (answered = true));
+    await Promise.race([reading, sleep(ANSWER_MS)]);
+    const whenStopped = answered ? 'once the get returned' : `${ANSWER_MS} ms after the get was sent`;
+    ts.stopServer(0);
+    const v1 = await within(
+      reading,
+      SETTLE_MS,
+      () =>
+        `a get(${show(KEY)}) sent to server 0 did not finish within ${SETTLE_MS / 1000} s after server 0 stopped: does server 1 take over?`,
+    );
+    const v2 = await within(
+      ts.makeRecordingClerk(3, [1, 0, 2]).get(KEY),
+      SETTLE_MS,
+      () =>
+        `a get(${show(KEY)}) with server 0 stopped did not finish within ${SETTLE_MS / 1000} s: does server 1 take over?`,
+    );
+    ctx.log(`reader 1 saw ${show(v1)} (server 0 stopped ${whenStopped}), reader 2 then saw ${show(v2)}`);
+    check(
+      !v1.includes(marker) || v2.includes(marker),
+      () =>
+        `append(${show(KEY)}, ${show(marker)}) reached server 0 (the primary), but its copies to servers 1 and 2 were held back. A get sent to server 0 returned ${show(v1)}; ` +
+        `server 0 stopped (${whenStopped}), and the append's re-sends were held back too; a get started after the first one returned, through server 1, returned ${show(v2)}: ` +
+        'it missed what the first read saw (not linearizable). A get may return a write only once every running copy has it. Likely cause: the primary ' +
+        "answers a get from its own copy without waiting for the shard's operations before it (a write is applied at the primary before every backup has it); run gets in the " +
+        "shard's queue like writes.",
+    );
+    ts.checkLinearizable();
+  },
+};
+
 export const takeoverReplacesCopy: TestDefinition<Lab1Impl> = {
   name: 'TestTakeoverReplacesCopy',
   description:
@@ -255,6 +315,68 @@ export const unseenLead: TestDefinition<Lab1Impl> = {
       'Server 1 led the shard once while server 0 was stopped (a get); server 0 came back, led again, and stopped',
       "Server 1 never heard of server 0's second lead (server 0's messages to it never arrived), and the running servers looked as they did when it last led: a server that leads again must still bring the other copies up to date (or learn from them that another primary wrote to them since), since it cannot tell whether another led in between.",
     );
+  },
+};
+
+/** How long TestRestartMidReplicate cuts the link from server 1 to server 2 once server 0 is back (virtual ms). */
+const RESTART_CUT_MS = 1000;
+
+export const restartMidReplicate: TestDefinition<Lab1Impl> = {
+  name: 'TestRestartMidReplicate',
+  description:
+    "server 1 leads while server 0 is stopped, and its copy of an append to server 2 is held back; server 0 restarts (the append is not acknowledged yet) and leads again, and the held copy is lost: if the clerk's append returned, server 0 has it",
+  async run(ctx: Ctx) {
+    const ts = new Lab1Tester(ctx, ALL_THREE);
+    const ck = ts.makeRecordingClerk(0);
+    await ck.put(KEY, START);
+    ts.stopServer(0);
+    const marker = 'x 0 0 y';
+    let atServer2!: () => void;
+    const reached2 = new Promise<void>((resolve) => (atServer2 = resolve));
+    ts.onCall = (server, _method, args) => {
+      if (server !== 2 || ts.isRunning(0) || !mentions(args, marker)) return;
+      atServer2();
+      return forever(); // lost once the link from server 1 to server 2 is cut
+    };
+    const writing = ck.append(KEY, marker);
+    await within(
+      reached2,
+      SETTLE_MS,
+      () =>
+        `append(${show(KEY)}, ${show(marker)}) with server 0 stopped never reached server 2 within ${SETTLE_MS / 1000} s: does server 1 take over, and does it send each write to every running copy?`,
+    );
+    ts.onCall = undefined;
+    // Server 0 comes back while the append is still being copied (it missed no acknowledged write) and is the
+    // shard's primary again; server 1's copy to server 2 is lost, and so is all it sends server 2 for a while.
+    ts.startServer(0);
+    ts.setLink(1, 2, false);
+    setTimeout(() => ts.setLink(1, 2, true), RESTART_CUT_MS);
+    const old = await within(
+      writing,
+      RESTART_CUT_MS + SETTLE_MS,
+      () =>
+        `append(${show(KEY)}, ${show(marker)}) did not finish within ${(RESTART_CUT_MS + SETTLE_MS) / 1000} s after server 0 restarted: does the clerk re-send, and does server 0 serve the shard again?`,
+    );
+    check(
+      old === START,
+      () =>
+        `append(${show(KEY)}, ${show(marker)}) returned ${show(old)}; expected the value before it, ${show(START)}.`,
+    );
+    const v = await within(
+      ts.makeRecordingClerk(1).get(KEY),
+      SETTLE_MS,
+      () => `get(${show(KEY)}) did not finish within ${SETTLE_MS / 1000} s with all three servers running.`,
+    );
+    check(
+      v === START + marker,
+      () =>
+        `Server 1 led the shard while server 0 was stopped and applied append(${show(KEY)}, ${show(marker)}); its copy to server 2 was held back; server 0 then restarted ` +
+        `(the append was not acknowledged yet) and became the primary again, and server 1's held copy was lost. The append returned ${show(old)}, yet a later get(${show(KEY)}) ` +
+        `returned ${show(v)}; expected ${show(START + marker)}: an acknowledged append was lost. Server 0 never had it, and as the primary it decides what the shard holds. ` +
+        'Likely cause: a primary that stops copying a write because another server now leads the shard, and then replies OK anyway. ' +
+        "Once a server no longer leads, its write is not acknowledged: reply with an error, so that the clerk re-sends it to the shard's primary.",
+    );
+    ts.checkLinearizable();
   },
 };
 

@@ -387,4 +387,39 @@ export const mutants: Mutant[] = [
     replace: [['Math.floor(Math.random() * 2 ** 52)', 'Math.floor(Math.random() * 1_000_000)']],
     caughtBy: ['TestMemPutManyClients'],
   },
+  {
+    name: 'get-skips-queue',
+    description:
+      "the primary answers a get from its copy at once, without waiting behind the shard's queued writes, so it can return a write its backups do not have yet",
+    file: 'server.ts',
+    replace: [
+      [
+        "return this.store.serve('KVServer.Get', args.key, args, (shard) => ({ err: 'OK', value: shard.read(args.key) }));",
+        "return this.store.serve('KVServer.Get', args.key, args, (shard) => ({ err: 'OK', value: shard.read(args.key) }), true);",
+      ],
+      [
+        '    op: (shard: Shard, id: number) => R | Promise<R>,\n  ): Promise<R | Refusal> {',
+        '    op: (shard: Shard, id: number) => R | Promise<R>,\n    readOnly = false,\n  ): Promise<R | Refusal> {',
+      ],
+      [
+        '    const shard = this.shard(id);\n    return shard.serialize(',
+        "    const shard = this.shard(id);\n    const running = shardServers(id, this.config).filter((s) => this.config.isRunning(s));\n    if (readOnly && shard.syncedWith === running.join(',')) return op(shard, id);\n    return shard.serialize(",
+      ],
+    ],
+    caughtBy: ['TestGetDuringReplicate'],
+  },
+  {
+    name: 'ok-after-lead-lost',
+    description:
+      'a primary that stops copying a write because a lower-numbered server came back and leads the shard still replies OK, so the new primary never has the acknowledged write',
+    file: 'server.ts',
+    replace: [
+      [
+        "    const sent = await Promise.all(backups.map((b) => this.sendToBackup(shard, id, b, 'KVServer.Replicate', w)));",
+        "    await Promise.all(backups.map((b) => this.sendToBackup(shard, id, b, 'KVServer.Replicate', w)));",
+      ],
+      ["    if (sent.includes('no longer primary')) return { err: 'ErrRetry' };\n", ''],
+    ],
+    caughtBy: ['TestRestartMidReplicate'],
+  },
 ];
