@@ -14,7 +14,11 @@ const LOOK_MS = 10;
 const LOOK_FOR_MS = 4000;
 
 /** The peer of `side` that leads a term above `above` (the highest such), or -1 once LOOK_FOR_MS passed. */
-async function leaderOf(ts: RaftTester, side: readonly number[], above: number): Promise<{ peer: number; term: number }> {
+async function leaderOf(
+  ts: RaftTester,
+  side: readonly number[],
+  above: number,
+): Promise<{ peer: number; term: number }> {
   for (let waited = 0; waited < LOOK_FOR_MS; waited += LOOK_MS) {
     let found = { peer: -1, term: above };
     for (const i of side) {
@@ -72,6 +76,7 @@ export async function figure8Handoffs(
 export function cut(ts: RaftTester, side: Iterable<number>): void {
   ts.healLinks();
   const inside = new Set(side);
-  for (let a = 0; a < ts.n; a++) for (let b = a + 1; b < ts.n; b++) if (inside.has(a) !== inside.has(b)) ts.cutLink(a, b);
+  for (let a = 0; a < ts.n; a++)
+    for (let b = a + 1; b < ts.n; b++) if (inside.has(a) !== inside.has(b)) ts.cutLink(a, b);
   for (let k = 0; k < ts.n; k++) if (ts.isRunning(k)) ts.connect(k);
 }

@@ -1,9 +1,13 @@
 /**
  * Lab 6's generic attackers: clients starting commands on whoever claims to lead, under the nemesis's network
- * faults plus partitions, crashes and restarts at random moments (some right after a peer applied a command);
- * judged only by Raft's promises: one leader per term, terms that never go back, the same command at an index on
- * every peer, nothing committed lost, every peer caught up and a command committed once the faults heal, and (with
- * snapshots) a bounded saved state.
+ * faults plus partitions (some leaving the leader in a minority with a burst of commands), crashes and restarts at
+ * random moments (some right after a peer applied a command, or right after an answer that moved its term), and
+ * replies held back until their caller is in a later term; then, once healed, Figure 8's leader handoffs (5 peers)
+ * and a steady state. Judged only by Raft's promises: one leader per term, each holding answers from a majority of
+ * its term; start() claims leadership only on the leader; terms that never go back; the same command at an index
+ * on every peer; nothing committed lost; every peer caught up and a command committed once the faults heal; one
+ * leader that all follow and keep while nothing fails, within TestCount's RPC budget; and (with snapshots) a
+ * bounded saved state.
  */
 import { keyedRng, sleep, World, type Rng } from '../../world';
 import type { TestContext, TestDefinition } from '../../suite';
@@ -148,7 +152,7 @@ export function startOn(ts: RaftTester, i: number, command: number, round: numbe
       `Round ${round}: ${peerName(i)}'s start(${command}) answered { index: ${r.index}, term: ${r.term}, isLeader: true }, ` +
         `but getState() at that moment says ${isLeader ? 'leader' : 'not leader'} of term ${term}. Expected start to ` +
         'claim leadership only on the leader, with its current term and the index (>= 1) the command was appended ' +
-        "at. Likely causes: start() returning isLeader true on a follower or candidate, the term or index of the " +
+        'at. Likely causes: start() returning isLeader true on a follower or candidate, the term or index of the ' +
         'answer taken before (or after) the append, or a role field that getState and start read differently.',
     );
   return r.index;
@@ -317,7 +321,9 @@ async function round(ctx: Ctx, r: number, snapshots: boolean, name: string): Pro
   crashAtNewTerms(ts, keyedRng(ctx.seed, `${name}#${r}/terms`), actions, NEW_TERM_CRASHES, 0.5);
   const stale = new StaleReplies(ts, keyedRng(ctx.seed, `${name}#${r}/stale`), actions);
   stale.start();
-  const clients = [0, 1, 2].map((me) => ts.background(client(ts, keyedRng(ctx.seed, `${name}#${r}/${me}`), stop, me, r)));
+  const clients = [0, 1, 2].map((me) =>
+    ts.background(client(ts, keyedRng(ctx.seed, `${name}#${r}/${me}`), stop, me, r)),
+  );
   // The fault phase: a disturbance every so often, some closer together than an election timeout.
   const faultMs = 6000 + rng.int(6000);
   const t0 = World.current().now();
@@ -379,7 +385,7 @@ async function round(ctx: Ctx, r: number, snapshots: boolean, name: string): Pro
 /** TestNemesisRaft: Raft under random partitions, crashes, restarts and network faults, judged by its promises. */
 export const nemesisRaft: TestDefinition<Lab6Impl> = {
   name: 'TestNemesisRaft',
-  description: `${ROUNDS} rounds of clients starting commands while peers are cut off, crashed and restarted at random under random lost, delayed and reordered messages: one leader per term, terms never go back, the same command at an index everywhere, nothing committed lost, all caught up once the faults heal`,
+  description: `${ROUNDS} rounds of clients starting commands while peers are cut off (a leader too, in a minority with a burst of commands), crashed and restarted at random (some right after an answer that moved their term) under lost, delayed and reordered messages and replies held until their caller's term moved on, then Figure 8's leader handoffs and a steady state: one leader per term with a majority's answers, start() true only on the leader, terms never go back, the same command at an index everywhere, nothing committed lost, all caught up once the faults heal, and then one leader followed by all and kept while nothing fails, within TestCount's RPC budget`,
   generic: true,
   virtualLimitMs: VIRTUAL_LIMIT_MS,
   async run(ctx: Ctx) {

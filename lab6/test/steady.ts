@@ -8,8 +8,9 @@ import { sleep, type Rng } from '../../world';
 import { ELECTION_TIMEOUT_MS, SNAPSHOT_INTERVAL, RaftTester, peerName } from './harness';
 import { crashAtNewTerms } from './newterms';
 
-/** Looks for a settled cluster, about half a second apart (as checkOneLeader). */
-const SETTLE_LOOKS = 10;
+/** How long the peers have to settle (as checkOneLeader's ten looks), and how often the tester looks (ms). */
+const SETTLE_MS = 5000;
+const SETTLE_LOOK_MS = 50;
 /** TestCount's budget for an idle second: about 10 heartbeats a second to each peer, twice over. */
 const IDLE_RPCS_PER_PEER = 20;
 
@@ -42,14 +43,14 @@ function settledNow(ts: RaftTester): Settled | undefined {
 
 /** Waits for every running (and connected) peer to follow one leader in its term. */
 async function settle(ts: RaftTester, round: number, when: string): Promise<Settled> {
-  for (let look = 0; look < SETTLE_LOOKS; look++) {
-    await sleep(450 + (look % 3) * 50);
+  for (let waited = 0; waited < SETTLE_MS; waited += SETTLE_LOOK_MS) {
+    await sleep(SETTLE_LOOK_MS);
     const s = settledNow(ts);
     if (s !== undefined) return s;
   }
   ts.fail(
     `Round ${round}: ${when}, with every peer running and connected and no message lost, the peers did not settle ` +
-      `on one leader that all others follow in its term within ${SETTLE_LOOKS} looks half a second apart; last seen: ` +
+      `on one leader that all others follow in its term within ${SETTLE_MS / 1000} s; last seen: ` +
       `${roles(ts)}. Expected a peer that hears the AppendEntries of its term's leader to become (or stay) its ` +
       "follower, and to take on the leader's term. Likely causes: a candidate that stays a candidate when the leader " +
       "of its term contacts it, a follower that takes the leader's entries without its higher term, a leader whose " +
@@ -110,7 +111,7 @@ export async function judgeSteady(
     'one follower restarted with the term it saved',
   );
   await missedElection(ts, round, settled, next);
-  for (let k = 0; k < Number(process.env.STORMS ?? 1); k++) await storm(ts, round, rng, log);
+  for (let k = 0; k < STORMS; k++) await storm(ts, round, rng, log);
 }
 
 /**
@@ -137,7 +138,9 @@ async function missedElection(ts: RaftTester, round: number, was: Settled, next:
 /** Commands a follower misses before a new leader is elected without it: a long way to back up. */
 const MISSED_COMMANDS = 150;
 /** Extra delay of every message during a storm (ms): longer than the spread of election timeouts often is. */
-const STORM_DELAY_MS = [100, 300] as const;
+const STORM_DELAY_MS = [50, 150] as const;
+/** Storms per round (two candidates of one term, a voter between them, and its crash must line up). */
+const STORMS = 2;
 
 /**
  * An election storm: every peer restarts at once while every message is slowed, so that several candidates
@@ -146,7 +149,7 @@ const STORM_DELAY_MS = [100, 300] as const;
  * settle on one leader: a candidate that hears the leader of its term follows it.
  */
 async function storm(ts: RaftTester, round: number, rng: Rng, log: string[]): Promise<void> {
-  const [low, high] = process.env.SD ? (JSON.parse(process.env.SD) as number[]) : STORM_DELAY_MS;
+  const [low, high] = STORM_DELAY_MS;
   ts.net.setSchedule({ extraDelayMs: () => low + rng.int(high - low) });
   crashAtNewTerms(ts, rng, log, ts.n, 1);
   for (let i = 0; i < ts.n; i++) ts.restart(i);
