@@ -260,7 +260,7 @@ function disturbRaft(ts: RaftTester, rng: Rng, log: string[], r: number): void {
   log.push(`leader ${leader} in a minority: ${[...minority].join(',')}, offered ${BURST} commands`);
 }
 
-/** Crash-restarts a round may make at a peer's first answer in a term new to it (besides the others). */
+/** Crash-restarts a round may make right after an answer that moved a peer to a higher term (besides the others). */
 const NEW_TERM_CRASHES = 4;
 
 /** Crashes a round may make at the tester's watch points (besides the schedule's). */

@@ -6,6 +6,7 @@
  */
 import { sleep, type Rng } from '../../world';
 import { ELECTION_TIMEOUT_MS, SNAPSHOT_INTERVAL, RaftTester, peerName } from './harness';
+import { cut } from './handoffs';
 import { crashAtNewTerms } from './newterms';
 
 /** How long the peers have to settle (as checkOneLeader's ten looks), and how often the tester looks (ms). */
@@ -111,7 +112,9 @@ export async function judgeSteady(
     'one follower restarted with the term it saved',
   );
   await missedElection(ts, round, settled, next);
-  for (let k = 0; k < STORMS; k++) await storm(ts, round, rng, log);
+  let now = settled;
+  for (let k = 0; k < STORMS; k++) now = await storm(ts, round, rng, log);
+  await bareMajority(ts, round, now, rng, next, log);
 }
 
 /**
@@ -148,7 +151,7 @@ const STORMS = 2;
  * be saved: the watch fails two leaders of one term). Once a leader is seen the delays go, and the peers must
  * settle on one leader: a candidate that hears the leader of its term follows it.
  */
-async function storm(ts: RaftTester, round: number, rng: Rng, log: string[]): Promise<void> {
+async function storm(ts: RaftTester, round: number, rng: Rng, log: string[]): Promise<Settled> {
   const [low, high] = STORM_DELAY_MS;
   ts.net.setSchedule({ extraDelayMs: () => low + rng.int(high - low) });
   crashAtNewTerms(ts, rng, log, ts.n, 1);
@@ -157,5 +160,47 @@ async function storm(ts: RaftTester, round: number, rng: Rng, log: string[]): Pr
   for (let waited = 0; waited < 5 * ELECTION_TIMEOUT_MS && !leading(); waited += 10) await sleep(10);
   ts.onReplied = undefined;
   ts.net.setSchedule(undefined);
-  await settle(ts, round, 'after an election storm (every peer restarted at once under slow messages)');
+  return settle(ts, round, 'after an election storm (every peer restarted at once under slow messages)');
+}
+
+/**
+ * A command held by a bare majority only: the leader and just enough followers take it while the rest are cut
+ * off; the leader crashes and restarts right after it applied the command, and the next majority is the restarted
+ * leader with the peers that never had the command. What the leader saved must carry the command into the next
+ * term (a crash loses only what was not saved); state machine safety and the final agreement judge it.
+ */
+async function bareMajority(
+  ts: RaftTester,
+  round: number,
+  was: Settled,
+  rng: Rng,
+  next: () => number,
+  log: string[],
+): Promise<void> {
+  const others = Array.from({ length: ts.n }, (_, i) => i).filter((i) => i !== was.leader);
+  const holders = new Set([was.leader]);
+  while (holders.size < Math.floor(ts.n / 2) + 1) holders.add(rng.pick(others));
+  cut(ts, holders);
+  const index = ts.peer(was.leader)?.start(next()).index ?? -1;
+  if (index === -1) return ts.healLinks();
+  for (let waited = 0; waited < 2000 && ts.nCommitted(index).count === 0; waited += 5) await sleep(5);
+  if (ts.nCommitted(index).count === 0) return ts.healLinks();
+  ts.restart(was.leader);
+  const side = new Set(others.filter((i) => !holders.has(i)).concat([was.leader]));
+  cut(ts, side);
+  log.push(
+    `index ${index} held by ${[...holders].join(',')} only; ${peerName(was.leader)} crashed after it applied it; ` +
+      `then ${[...side].join(',')} alone`,
+  );
+  for (let waited = 0; waited < 5000; waited += 10) {
+    const leader = [...side].find((i) => ts.state(i).isLeader);
+    if (leader !== undefined) {
+      ts.peer(leader)?.start(next());
+      break;
+    }
+    await sleep(10);
+  }
+  await sleep(ELECTION_TIMEOUT_MS / 2);
+  ts.healLinks();
+  await ts.one(next(), ts.n, true);
 }
