@@ -61,7 +61,12 @@ function seedList(value: string): number[] {
 }
 
 /** Runs one mutant in a child process of its own, so that a mutant that crashes its process costs only its own row. */
-function attackInChild(lab: string, mutant: Mutant, seeds: readonly number[]): AttackRow {
+function attackInChild(
+  lab: string,
+  mutant: Mutant,
+  seeds: readonly number[],
+  tests: readonly string[] | undefined,
+): AttackRow {
   const r = spawnSync(
     process.execPath,
     [
@@ -74,6 +79,7 @@ function attackInChild(lab: string, mutant: Mutant, seeds: readonly number[]): A
       seeds.join(','),
       '--one',
       mutant.name,
+      ...(tests ? ['--test', ...tests] : []),
     ],
     { cwd: path.resolve(__dirname, '..'), encoding: 'utf8', maxBuffer: 64 * 1024 * 1024 },
   );
@@ -100,6 +106,8 @@ async function main(): Promise<void> {
     )
     .option('--seeds <list>', 'seeds for each attacker, comma-separated (a graded run uses one)', seedList, [1])
     .option('--mutant <names...>', 'only these mutants')
+    .option('--test <names...>', 'only these generic attackers (default: every one of the lab)')
+    .option('--file <name>', "only the mutants of this file of the lab's solution (raft.ts, say)")
     .option(
       '--per-seed',
       'run every seed against every mutant and say how many mutants one graded run on each seed catches',
@@ -107,7 +115,14 @@ async function main(): Promise<void> {
     .addOption(new Option('--one <name>', 'run one mutant here and print its row as JSON').hideHelp())
     .parse();
   const lab = program.args[0];
-  const opts = program.opts<{ seeds: number[]; mutant?: string[]; one?: string; perSeed?: boolean }>();
+  const opts = program.opts<{
+    seeds: number[];
+    mutant?: string[];
+    test?: string[];
+    file?: string;
+    one?: string;
+    perSeed?: boolean;
+  }>();
   if (!listLabs(root).some((l) => l.lab === lab)) {
     console.error(
       `No lab named ${lab}. Labs with a suite: ${listLabs(root)
@@ -117,7 +132,7 @@ async function main(): Promise<void> {
     process.exit(2);
   }
   const suite = loadLab(root, lab).suite;
-  const tests = suite.tests.filter((t) => t.generic);
+  const tests = suite.tests.filter((t) => t.generic && (!opts.test || opts.test.includes(t.name)));
   if (tests.length === 0) {
     console.error(`${lab} has no generic attacker yet (a test with generic: true in ${lab}/test/suite.ts).`);
     process.exit(2);
@@ -133,7 +148,9 @@ async function main(): Promise<void> {
     process.stdout.write(`\n${JSON.stringify(row)}\n`);
     process.exit(0);
   }
-  const chosen = mutants.filter((m) => !opts.mutant || opts.mutant.includes(m.name));
+  const chosen = mutants.filter(
+    (m) => (!opts.mutant || opts.mutant.includes(m.name)) && (!opts.file || m.file === opts.file),
+  );
   console.log(
     `${lab}: ${tests.map((t) => t.name).join(', ')} against ${chosen.length} mutants, seeds ${opts.seeds.join(', ')}`,
   );
@@ -142,7 +159,7 @@ async function main(): Promise<void> {
   const perSeed = new Map<number, number>(opts.seeds.map((seed) => [seed, 0]));
   for (const mutant of chosen) {
     if (opts.perSeed) {
-      const each = opts.seeds.map((seed) => attackInChild(lab, mutant, [seed]));
+      const each = opts.seeds.map((seed) => attackInChild(lab, mutant, [seed], opts.test));
       each.forEach((r, i) => r.caughtBy && perSeed.set(opts.seeds[i], (perSeed.get(opts.seeds[i]) ?? 0) + 1));
       const hits = each.filter((r) => r.caughtBy).length;
       const r = { ...each[0], caughtBy: each.find((x) => x.caughtBy)?.caughtBy };
@@ -150,7 +167,7 @@ async function main(): Promise<void> {
       console.log(`${hits > 0 ? 'caught ' : 'MISSED '} ${r.mutant.padEnd(32)} on ${hits}/${each.length} seeds`);
       continue;
     }
-    const r = attackInChild(lab, mutant, opts.seeds);
+    const r = attackInChild(lab, mutant, opts.seeds, opts.test);
     rows.push(r);
     console.log(`${r.caughtBy ? 'caught ' : 'MISSED '} ${r.mutant.padEnd(32)} ${r.caughtBy ?? r.description}`);
   }

@@ -110,8 +110,11 @@ export class RaftTester {
   private readonly cuts = new Set<string>();
   /** The highest index any peer applied. */
   maxIndex = 0;
-  /** Called (in a microtask) after peer i's handler produced a reply, whatever the RPC: the attackers crash here. */
-  onReplied: ((i: number, method: string) => void) | undefined;
+  /**
+   * Called (in a microtask) after peer i's handler produced a reply, whatever the RPC: the attackers crash here.
+   * `termBefore`: peer i's term as the request arrived (undefined when getState failed).
+   */
+  onReplied: ((i: number, method: string, termBefore: number | undefined) => void) | undefined;
   /** Called (in a microtask) after peer i applied a command: the attackers crash here too. */
   onApplied: ((i: number, index: number) => void) | undefined;
   /**
@@ -119,6 +122,11 @@ export class RaftTester {
    * return a ReplyHold to hold the reply back from the caller; undefined lets the call through untouched.
    */
   onCall: ((from: number, to: number, method: string) => ReplyHold | undefined) | undefined;
+  /**
+   * Called as a reply reaches the code of peer `from` (after any hold), just before that code sees it: `term` is
+   * the term `from` was in when it made the call. The attackers judge from it whether a leader heard from a majority.
+   */
+  onDelivered: ((from: number, to: number, term: number) => void) | undefined;
 
   constructor(ctx: TestContext<Lab6Impl>, options: ClusterOptions) {
     this.ctx = ctx;
@@ -168,12 +176,20 @@ export class RaftTester {
         call: <Reply>(method: string, args?: unknown): Promise<Reply> => {
           if (self !== undefined && this.rafts[i] !== self) return this.sentAfterKill(i, method);
           if (self !== undefined) this.noteTermUsed(i, self);
+          const callTerm = self === undefined ? undefined : this.readState(self)?.term;
           const hold = this.onCall?.(i, j, method);
-          const reply = end.call<Reply>(method, args);
-          if (hold === undefined) return reply;
+          const sent = end.call<Reply>(method, args);
+          const reply =
+            hold === undefined
+              ? sent
+              : sent.then((r) => {
+                  hold.arrived?.();
+                  return hold.release.then(() => r);
+                });
+          if (this.onDelivered === undefined || callTerm === undefined) return reply;
           return reply.then((r) => {
-            hold.arrived?.();
-            return hold.release.then(() => r);
+            if (this.rafts[i] === self) this.onDelivered?.(i, j, callTerm);
+            return r;
           });
         },
       });
@@ -231,10 +247,12 @@ export class RaftTester {
     for (const method of own.methods()) {
       const handler = own.handler(method) as (args: unknown) => unknown;
       handlers[method] = (args: never): unknown => {
+        const before = this.onReplied !== undefined && this.rafts[i] === raft ? this.readState(raft)?.term : undefined;
         const reply = handler(args);
         const after = (): void => {
           if (this.rafts[i] === raft) this.noteTermUsed(i, raft);
-          if (this.onReplied !== undefined && this.rafts[i] === raft) queueMicrotask(() => this.onReplied?.(i, method));
+          if (this.onReplied !== undefined && this.rafts[i] === raft)
+            queueMicrotask(() => this.onReplied?.(i, method, before));
         };
         if (reply instanceof Promise) void reply.then(after, () => undefined);
         else after();

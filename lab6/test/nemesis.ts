@@ -1,14 +1,22 @@
 /**
  * Lab 6's generic attackers: clients starting commands on whoever claims to lead, under the nemesis's network
- * faults plus partitions, crashes and restarts at random moments (some right after a peer applied a command);
- * judged only by Raft's promises: one leader per term, terms that never go back, the same command at an index on
- * every peer, nothing committed lost, every peer caught up and a command committed once the faults heal, and (with
- * snapshots) a bounded saved state.
+ * faults plus partitions (some leaving the leader in a minority with a burst of commands), crashes and restarts at
+ * random moments (some right after a peer applied a command, or right after an answer that moved its term), and
+ * replies held back until their caller is in a later term; then, once healed, Figure 8's leader handoffs (5 peers)
+ * and a steady state. Judged only by Raft's promises: one leader per term, each holding answers from a majority of
+ * its term; start() claims leadership only on the leader; terms that never go back; the same command at an index
+ * on every peer; nothing committed lost; every peer caught up and a command committed once the faults heal; one
+ * leader that all follow and keep while nothing fails, within TestCount's RPC budget; and (with snapshots) a
+ * bounded saved state.
  */
 import { keyedRng, sleep, World, type Rng } from '../../world';
 import type { TestContext, TestDefinition } from '../../suite';
 import { applyPlan, drawPlan, healNetwork } from '../../suite/nemesis/plan';
 import { ELECTION_TIMEOUT_MS, MAX_LOG_SIZE, RaftTester, peerName, type Lab6Impl } from './harness';
+import { cut, figure8Handoffs } from './handoffs';
+import { crashAtNewTerms } from './newterms';
+import { StaleReplies } from './stalereplies';
+import { judgeSteady } from './steady';
 
 type Ctx = TestContext<Lab6Impl>;
 
@@ -16,6 +24,10 @@ type Ctx = TestContext<Lab6Impl>;
 const ROUNDS = 8;
 /** From this round on, every message is slowed by a random delay (rounds before it keep drawPlan's schedules). */
 const SLOW_FROM_ROUND = 4;
+/** A leader cut off in a minority is offered this many commands at once (a long log to back up over later). */
+const BURST = 30;
+/** A run's virtual time: eight rounds of up to 12 s of faults, the catch-up and the steady state after each. */
+const VIRTUAL_LIMIT_MS = 240_000;
 /** How often the watch looks at every peer's term and role (virtual ms). */
 const WATCH_MS = 5;
 
@@ -29,6 +41,10 @@ export class PromiseWatch {
   /** The last term seen per running instance of each peer. */
   private readonly terms: Array<{ raft: unknown; term: number }>;
   private timer: ReturnType<typeof setInterval> | undefined;
+  /** With judgeMandates: per running instance, term → the peers whose replies to its calls of that term it got. */
+  private heard: WeakMap<object, Map<number, Set<number>>> | undefined;
+  /** Per running instance, the terms it was seen leading with a majority heard (judged once). */
+  private readonly mandates = new WeakMap<object, Set<number>>();
 
   constructor(ts: RaftTester, round: number) {
     this.ts = ts;
@@ -48,6 +64,48 @@ export class PromiseWatch {
 
   stop(): void {
     clearInterval(this.timer);
+    if (this.heard !== undefined) this.ts.onDelivered = undefined;
+  }
+
+  /**
+   * Also judges every leader's mandate: a peer can lead term T only after replies from a majority (itself
+   * included) to calls it made in term T reached it, whatever those calls are named; judged at each look and
+   * before each reply reaches a peer (so a reply that made a leader of a peer is judged before the next one).
+   */
+  judgeMandates(): void {
+    const heard = new WeakMap<object, Map<number, Set<number>>>();
+    this.heard = heard;
+    this.ts.onDelivered = (i, j, term) => {
+      const raft = this.ts.peer(i);
+      if (raft === undefined) return;
+      this.judgeMandate(i, raft);
+      let terms = heard.get(raft);
+      if (terms === undefined) heard.set(raft, (terms = new Map()));
+      let peers = terms.get(term);
+      if (peers === undefined) terms.set(term, (peers = new Set()));
+      peers.add(j);
+    };
+  }
+
+  /** Fails when running peer i leads a term in which fewer than a majority answered it. */
+  private judgeMandate(i: number, raft: object): void {
+    if (this.heard === undefined) return;
+    const { term, isLeader } = this.ts.state(i);
+    if (!isLeader) return;
+    let judged = this.mandates.get(raft);
+    if (judged?.has(term)) return;
+    const answered = this.heard.get(raft)?.get(term) ?? new Set<number>();
+    const needed = Math.floor(this.ts.n / 2);
+    if (answered.size < needed)
+      this.ts.fail(
+        `Round ${this.round}: ${peerName(i)} leads term ${term}, but only ${answered.size} of the other ${this.ts.n - 1} ` +
+          `peers had answered any call it made in term ${term} (${[...answered].join(', ') || 'none'}); a leader needs ` +
+          `the votes of a majority (${needed} besides itself), each a reply to a request of that term. Likely causes: ` +
+          'a vote reply of an earlier election counted (check that the reply answers a request of the current term), ' +
+          'a refused vote or a lost call counted as granted, or a restarted peer that comes back as leader.',
+      );
+    if (judged === undefined) this.mandates.set(raft, (judged = new Set()));
+    judged.add(term);
   }
 
   /** One look at every running peer. */
@@ -65,6 +123,7 @@ export class PromiseWatch {
         );
       this.terms[i] = { raft, term };
       if (!isLeader) continue;
+      this.judgeMandate(i, raft);
       const other = this.leaders.get(term);
       if (other !== undefined && other !== i)
         this.ts.fail(
@@ -78,15 +137,36 @@ export class PromiseWatch {
   }
 }
 
+/**
+ * Offers `command` to running peer i; returns the index it promised, or -1 when it does not lead. A peer that says
+ * it leads must lead the term it names, as getState tells the tester at that moment, at an index >= 1.
+ */
+export function startOn(ts: RaftTester, i: number, command: number, round: number): number {
+  const raft = ts.peer(i);
+  if (raft === undefined) return -1;
+  const r = raft.start(command);
+  if (!r.isLeader) return -1;
+  const { term, isLeader } = ts.state(i);
+  if (!isLeader || r.term !== term || !Number.isInteger(r.index) || r.index < 1)
+    ts.fail(
+      `Round ${round}: ${peerName(i)}'s start(${command}) answered { index: ${r.index}, term: ${r.term}, isLeader: true }, ` +
+        `but getState() at that moment says ${isLeader ? 'leader' : 'not leader'} of term ${term}. Expected start to ` +
+        'claim leadership only on the leader, with its current term and the index (>= 1) the command was appended ' +
+        'at. Likely causes: start() returning isLeader true on a follower or candidate, the term or index of the ' +
+        'answer taken before (or after) the append, or a role field that getState and start read differently.',
+    );
+  return r.index;
+}
+
 /** One client: starts random commands on every peer that claims to lead; returns the commands a peer applied. */
-async function client(ts: RaftTester, rng: Rng, stop: { over: boolean }, me: number): Promise<number[]> {
+async function client(ts: RaftTester, rng: Rng, stop: { over: boolean }, me: number, r: number): Promise<number[]> {
   const committed: number[] = [];
   while (!stop.over) {
     const x = 1 + rng.int(2 ** 30);
     let index = -1;
     for (let i = 0; i < ts.n; i++) {
-      const r = ts.peer(i)?.start(x);
-      if (r?.isLeader) index = r.index;
+      const at = startOn(ts, i, x, r);
+      if (at !== -1) index = at;
     }
     if (index === -1) {
       await sleep(37 + me * 13);
@@ -152,6 +232,37 @@ export function disturb(ts: RaftTester, rng: Rng, log: string[]): void {
   }
 }
 
+/** The leader a client would find now: the running peer that claims to lead the highest term (-1: none). */
+function currentLeader(ts: RaftTester): number {
+  let leader = -1;
+  let best = -1;
+  for (let i = 0; i < ts.n; i++) {
+    if (!ts.isRunning(i)) continue;
+    const { term, isLeader } = ts.state(i);
+    if (isLeader && term > best) [leader, best] = [i, term];
+  }
+  return leader;
+}
+
+/**
+ * Raft's fault schedule: disturb's, plus a partition that leaves whoever leads now in a minority (alone or with
+ * others) and offers it a burst of commands, so that entries it accepted reach a minority only and a later leader
+ * must decide their fate (and back up over them).
+ */
+function disturbRaft(ts: RaftTester, rng: Rng, log: string[], r: number): void {
+  const leader = currentLeader(ts);
+  if (leader === -1 || !rng.chance(0.25)) return disturb(ts, rng, log);
+  const minority = new Set([leader]);
+  const size = 1 + rng.int(Math.floor((ts.n - 1) / 2));
+  while (minority.size < size) minority.add(rng.int(ts.n));
+  cut(ts, minority);
+  for (let k = 0; k < BURST; k++) startOn(ts, leader, 1 + rng.int(2 ** 30), r);
+  log.push(`leader ${leader} in a minority: ${[...minority].join(',')}, offered ${BURST} commands`);
+}
+
+/** Crash-restarts a round may make right after an answer that moved a peer to a higher term (besides the others). */
+const NEW_TERM_CRASHES = 4;
+
 /** Crashes a round may make at the tester's watch points (besides the schedule's). */
 const POINT_CRASHES = 4;
 
@@ -195,6 +306,7 @@ async function round(ctx: Ctx, r: number, snapshots: boolean, name: string): Pro
   const ts = new RaftTester(ctx, { servers: n, snapshots });
   const watch = new PromiseWatch(ts, r);
   watch.start();
+  watch.judgeMandates();
   let network = applyPlan(ts.net, drawPlan(rng, r), rng, 800);
   if (r >= SLOW_FROM_ROUND) {
     // Slow links: every message takes up to `slowMs` more, so elections overlap (two candidates of one term).
@@ -206,18 +318,24 @@ async function round(ctx: Ctx, r: number, snapshots: boolean, name: string): Pro
   const actions: string[] = [];
   const stop = { over: false };
   crashAtWritePoints(ts, rng, actions);
-  const clients = [0, 1, 2].map((me) => ts.background(client(ts, keyedRng(ctx.seed, `${name}#${r}/${me}`), stop, me)));
+  crashAtNewTerms(ts, keyedRng(ctx.seed, `${name}#${r}/terms`), actions, NEW_TERM_CRASHES, 0.5);
+  const stale = new StaleReplies(ts, keyedRng(ctx.seed, `${name}#${r}/stale`), actions);
+  stale.start();
+  const clients = [0, 1, 2].map((me) =>
+    ts.background(client(ts, keyedRng(ctx.seed, `${name}#${r}/${me}`), stop, me, r)),
+  );
   // The fault phase: a disturbance every so often, some closer together than an election timeout.
   const faultMs = 6000 + rng.int(6000);
   const t0 = World.current().now();
   while (World.current().now() - t0 < faultMs) {
     await sleep(rng.chance(0.5) ? rng.int(ELECTION_TIMEOUT_MS / 2) : 200 + rng.int(ELECTION_TIMEOUT_MS * 2));
-    disturb(ts, rng, actions);
+    disturbRaft(ts, rng, actions, r);
   }
   ctx.log(`round ${r}: ${n} peers, ${network}; ${actions.length} disturbances: ${actions.join('; ')}`);
   // Heal: a reliable network, every peer running and connected.
   ts.onReplied = undefined;
   ts.onApplied = undefined;
+  stale.releaseAll();
   healNetwork(ts.net);
   ts.healLinks();
   ts.reviveAll();
@@ -244,6 +362,20 @@ async function round(ctx: Ctx, r: number, snapshots: boolean, name: string): Pro
           `(at most ${MAX_LOG_SIZE}). Likely causes: the log not trimmed by snapshot() or by InstallSnapshot, or the trimmed log not saved.`,
       );
   }
+  // Steady state: one leader kept while nothing fails, within TestCount's heartbeat budget.
+  const steady: string[] = [];
+  await judgeSteady(ts, r, rng, () => 1 + rng.int(2 ** 30), steady);
+  if (steady.length > 0) ctx.log(`round ${r}, steady state: ${steady.join('; ')}`);
+  if (n === 5) {
+    // Leader handoffs in Figure 8's shape, then the decided entries must reach every peer alike.
+    await figure8Handoffs(
+      ts,
+      rng,
+      (p) => startOn(ts, p, 1 + rng.int(2 ** 30), r),
+      (line) => ctx.log(`round ${r}: ${line}`),
+    );
+    await ts.one(1 + rng.int(2 ** 30), n, true);
+  }
   watch.look();
   watch.stop();
   for (let i = 0; i < n; i++) ts.crash1(i);
@@ -253,8 +385,9 @@ async function round(ctx: Ctx, r: number, snapshots: boolean, name: string): Pro
 /** TestNemesisRaft: Raft under random partitions, crashes, restarts and network faults, judged by its promises. */
 export const nemesisRaft: TestDefinition<Lab6Impl> = {
   name: 'TestNemesisRaft',
-  description: `${ROUNDS} rounds of clients starting commands while peers are cut off, crashed and restarted at random under random lost, delayed and reordered messages: one leader per term, terms never go back, the same command at an index everywhere, nothing committed lost, all caught up once the faults heal`,
+  description: `${ROUNDS} rounds of clients starting commands while peers are cut off (a leader too, in a minority with a burst of commands), crashed and restarted at random (some right after an answer that moved their term) under lost, delayed and reordered messages and replies held until their caller's term moved on, then Figure 8's leader handoffs and a steady state: one leader per term with a majority's answers, start() true only on the leader, terms never go back, the same command at an index everywhere, nothing committed lost, all caught up once the faults heal, and then one leader followed by all and kept while nothing fails, within TestCount's RPC budget`,
   generic: true,
+  virtualLimitMs: VIRTUAL_LIMIT_MS,
   async run(ctx: Ctx) {
     for (let r = 0; r < ROUNDS; r++) await round(ctx, r, false, 'nemesis-raft');
   },
@@ -265,6 +398,7 @@ export const nemesisSnapshots: TestDefinition<Lab6Impl> = {
   name: 'TestNemesisSnapshots',
   description: `the same ${ROUNDS} rounds with a snapshot every 10 applied commands and restarts from the snapshots: the promises above, and a saved state under ${MAX_LOG_SIZE} characters`,
   generic: true,
+  virtualLimitMs: VIRTUAL_LIMIT_MS,
   async run(ctx: Ctx) {
     for (let r = 0; r < ROUNDS; r++) await round(ctx, r, true, 'nemesis-snapshots');
   },
