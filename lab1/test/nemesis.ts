@@ -201,8 +201,6 @@ interface Workload {
   readonly written: Set<string>;
   /** The key of each client's operation in flight (gets included), by client. */
   readonly current: Map<number, string>;
-  /** When each client's operation in flight was called (virtual ms), by client. */
-  readonly called: Map<number, number>;
   /** Called when a write starts, with its key. */
   onWrite: (key: string) => void;
   /** Writes started so far. */
@@ -236,7 +234,6 @@ function newWorkload(
     writing: new Map(),
     written: new Set(),
     current: new Map(),
-    called: new Map(),
     onWrite: () => undefined,
     writes: 0,
     puts,
@@ -279,7 +276,6 @@ async function runClient(
       continue;
     }
     w.busy++;
-    w.called.set(cli, performance.now());
     const r = rng.float();
     if (w.readOnly || reader || r < 0.4) {
       const key =
@@ -614,7 +610,7 @@ interface StopPoint {
   readonly clients?: readonly number[];
   /** reply kinds: the server to stop when the reply goes out, whoever sends it (undefined: the sender). */
   readonly victim?: number;
-  /** reply kinds: only a reply to an operation called at or after this moment counts (a follow-up's stop time). */
+  /** reply kinds: only a reply on an end whose last request went out at or after this moment counts (a follow-up's stop time). */
   readonly after?: number;
   /** A follow-up's keys: only an operation on one of them counts (the key of the write the last stop cut). */
   readonly keys?: readonly string[];
@@ -656,6 +652,8 @@ class StopTrigger implements DeliverySchedule {
   private readonly pending: StopPoint[];
   /** Clerk ends whose requests are held back, and until when (virtual ms). */
   private readonly held = new Map<string, number>();
+  /** When each clerk end last sent a request (virtual ms): a reply on it answers that request. */
+  private readonly sentAt = new Map<string, number>();
   /** The methods clerks call (the rest are the servers' own protocol). */
   private readonly clerkMethods = new Set<string>();
   /** A server-to-server message whose handling stops its sender. */
@@ -715,7 +713,10 @@ class StopTrigger implements DeliverySchedule {
     let extra = this.inner?.extraDelayMs(m) ?? 0;
     const until = this.held.get(m.end);
     if (m.which === 'request' && until !== undefined && until > now) extra += until - now;
-    if (m.which === 'request' && m.end.startsWith('clerk-end-')) this.clerkMethods.add(bare(m.method));
+    if (m.which === 'request' && m.end.startsWith('clerk-end-')) {
+      this.clerkMethods.add(bare(m.method));
+      this.sentAt.set(m.end, now);
+    }
     const own = !this.clerkMethods.has(bare(m.method));
     const toClerk = m.which === 'reply' && m.end.startsWith('clerk-end-');
     const peer = m.which === 'request' && /^peer-\d+-\d+$/.test(m.end);
@@ -750,7 +751,7 @@ class StopTrigger implements DeliverySchedule {
         (peer || (p.shards ? shard !== undefined && p.shards.includes(shard) : writer !== undefined)) &&
         (peer || p.keys === undefined || (key !== undefined && p.keys.includes(key))) &&
         (peer || answers(p.replyTo, cli, writer, p.clients)) &&
-        (peer || p.after === undefined || (cli !== undefined && (this.w.called.get(cli) ?? -1) >= p.after)) &&
+        (peer || p.after === undefined || (this.sentAt.get(m.end) ?? -1) >= p.after) &&
         this.stopper.canStop(p.victim ?? sender),
     );
     // A message armed but never handled (lost, or its receiver stopped) gives its point back after a while.
@@ -854,7 +855,7 @@ class StopTrigger implements DeliverySchedule {
           keys,
           replyTo: point.follow === 'answer' ? 'cut' : point.follow === 'read' ? 'read' : 'write',
           clients,
-          after: point.follow === 'answer' ? undefined : now,
+          after: now,
         });
     } else if (this.rng.chance(0.9)) {
       // The next stop hits another copy of the shards this one held, as it serves them (replies to a clerk, a get
