@@ -156,10 +156,6 @@ function checkNoLostAppends(ops: readonly Op[], story: Story): void {
 /** All the checks of one round's history, in the order that gives the most specific message first. */
 function checkRound(ts: Lab1Tester, story: Story): void {
   const ops = ts.history.operations();
-  if (process.env.DBGKEY !== undefined && story.round === Number(process.env.DBGROUND))
-    for (const op of ops)
-      if (process.env.DBGKEY === '*' || op.input.key === process.env.DBGKEY)
-        console.log('DBG', describeOp(op).slice(0, 300));
   checkNoDuplicates(ops, story);
   checkNoLostAppends(ops, story);
   try {
