@@ -164,7 +164,9 @@ async function main(): Promise<void> {
       const hits = each.filter((r) => r.caughtBy).length;
       const r = { ...each[0], caughtBy: each.find((x) => x.caughtBy)?.caughtBy };
       rows.push(r);
-      console.log(`${hits > 0 ? 'caught ' : 'MISSED '} ${r.mutant.padEnd(32)} on ${hits}/${each.length} seeds`);
+      const missed = opts.seeds.filter((_, i) => !each[i].caughtBy);
+      const where = missed.length > 0 && hits > 0 ? ` (missed on seed ${missed.join(', ')})` : '';
+      console.log(`${hits > 0 ? 'caught ' : 'MISSED '} ${r.mutant.padEnd(32)} on ${hits}/${each.length} seeds${where}`);
       continue;
     }
     const r = attackInChild(lab, mutant, opts.seeds, opts.test);

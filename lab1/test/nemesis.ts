@@ -192,7 +192,9 @@ interface Workload {
   /** Operations in flight. */
   busy: number;
   /** The writes started and not yet returned (their key and client), by a number of the write. */
-  readonly writing: Map<number, { key: string; cli: number; token: string }>;
+  readonly writing: Map<number, { key: string; cli: number; token: string; creates: boolean }>;
+  /** The keys some write has started on (a write on any other key creates it). */
+  readonly written: Set<string>;
   /** The key of each client's operation in flight (gets included), by client. */
   readonly current: Map<number, string>;
   /** Called when a write starts, with its key. */
@@ -201,6 +203,14 @@ interface Workload {
   writes: number;
   /** The share of operations that are puts (a put hides a lost or doubled append: rounds vary it). */
   readonly puts: number;
+  /**
+   * The key in doubt (undefined: none): the key of a write a stop cut, or of the stopped server's shard; clients
+   * then pick it half the time, so that the servers left serve it (and show what their copies hold) before the
+   * next stop.
+   */
+  focus: string | undefined;
+  /** A key written by no one until the next stop (undefined: none): the server left serves reads of it first. */
+  quiet: string | undefined;
 }
 
 function newWorkload(
@@ -218,15 +228,19 @@ function newWorkload(
     paused: false,
     busy: 0,
     writing: new Map(),
+    written: new Set(),
     current: new Map(),
     onWrite: () => undefined,
     writes: 0,
     puts,
+    focus: undefined,
+    quiet: undefined,
   };
 }
 
-/** A key for a client's next operation: one of the hot keys half the time, else any key of the round. */
+/** A key for a client's next operation: the key in doubt half the time, else one of the hot keys half the time, else any key. */
 function pickKey(rng: Rng, w: Workload): string {
+  if (w.focus !== undefined && rng.chance(0.5)) return w.focus;
   return rng.chance(0.5) ? w.keys[rng.int(Math.min(w.hot, w.keys.length))] : rng.pick(w.keys);
 }
 
@@ -260,16 +274,27 @@ async function runClient(
     w.busy++;
     const r = rng.float();
     if (w.readOnly || reader || r < 0.4) {
-      const key = reader && rng.chance(0.7) ? w.keys[rng.int(Math.min(w.hot, w.keys.length))] : pickKey(rng, w);
+      const key =
+        reader && rng.chance(0.7) ? (w.focus ?? w.keys[rng.int(Math.min(w.hot, w.keys.length))]) : pickKey(rng, w);
       w.current.set(cli, key);
       await ck.get(key);
     } else {
       const key = w.freshShare > 0 && rng.chance(w.freshShare) ? freshKey(rng, w) : pickKey(rng, w);
       w.current.set(cli, key);
+      // The key in doubt is read, not written, until the next stop: the new server serves reads of it first.
+      if (key === w.quiet) {
+        await ck.get(key);
+        w.current.delete(cli);
+        w.busy--;
+        ops++;
+        continue;
+      }
       const id = w.writes++;
-      const isPut = r >= 1 - w.puts;
+      // The key in doubt is only appended to: a put would hide what its copies lost or doubled.
+      const isPut = r >= 1 - w.puts && key !== w.focus;
       const value = isPut ? putValue(rng, cli, puts++) : appendArg(rng, cli, appends++);
-      w.writing.set(id, { key, cli, token: /^\{[ap]\d+\.\d+\}/.exec(value)?.[0] ?? '' });
+      w.writing.set(id, { key, cli, token: /^\{[ap]\d+\.\d+\}/.exec(value)?.[0] ?? '', creates: !w.written.has(key) });
+      w.written.add(key);
       w.onWrite(key);
       try {
         if (isPut) await ck.put(key, value);
@@ -573,6 +598,33 @@ interface StopPoint {
   readonly relTo?: number;
   /** Whether the re-send of the write this stop cuts comes before the follow-up stop (undefined: drawn). */
   readonly early?: boolean;
+  /** A chain's first stop: the follow-up always comes, of this kind (see Chain; undefined: drawn). */
+  readonly follow?: Follow;
+  /** reply kinds: which replies count (undefined: any on the point's shards, or any to a clerk writing). */
+  readonly replyTo?: 'cut' | 'read' | 'write';
+  /** replyTo 'cut': the clients whose write the last stop cut. */
+  readonly clients?: readonly number[];
+  /** reply kinds: the server to stop when the reply goes out, whoever sends it (undefined: the sender). */
+  readonly victim?: number;
+  /** reply kinds: only a reply on an end whose last request went out at or after this moment counts (a follow-up's stop time). */
+  readonly after?: number;
+  /** A follow-up's keys: only an operation on one of them counts (the key of the write the last stop cut). */
+  readonly keys?: readonly string[];
+  /** peer only: only a message carrying a write that creates its key counts (a boundary: no copy had the key). */
+  readonly creates?: boolean;
+}
+
+/** Whether a reply to client `cli` (undefined: not a workload client) counts for a point's `replyTo`. */
+function answers(
+  replyTo: StopPoint['replyTo'],
+  cli: number | undefined,
+  writer: number | undefined,
+  clients: readonly number[] = [],
+): boolean {
+  if (replyTo === undefined) return true;
+  if (cli === undefined) return false;
+  if (replyTo === 'cut') return clients.includes(cli);
+  return (replyTo === 'write') === (writer !== undefined);
 }
 
 /** The method's own name ("Replicate" for "KVServer.Replicate"). */
@@ -588,7 +640,7 @@ function bare(method: string): string {
  */
 class StopTrigger implements DeliverySchedule {
   private readonly ts: Lab1Tester;
-  private readonly inner: DeliverySchedule | undefined;
+  private readonly inner: PctSchedule | undefined;
   private readonly stopper: Stopper;
   private readonly w: Workload;
   private readonly rng: Rng;
@@ -596,14 +648,17 @@ class StopTrigger implements DeliverySchedule {
   private readonly pending: StopPoint[];
   /** Clerk ends whose requests are held back, and until when (virtual ms). */
   private readonly held = new Map<string, number>();
+  /** When each clerk end last sent a request (virtual ms): a reply on it answers that request. */
+  private readonly sentAt = new Map<string, number>();
   /** The methods clerks call (the rest are the servers' own protocol). */
   private readonly clerkMethods = new Set<string>();
   /** A server-to-server message whose handling stops its sender. */
-  private armed: { from: number; to: number; method: string; point: StopPoint; since: number } | undefined;
+  private armed:
+    { from: number; to: number; method: string; point: StopPoint; since: number; arrives: number } | undefined;
 
   constructor(
     ts: Lab1Tester,
-    inner: DeliverySchedule | undefined,
+    inner: PctSchedule | undefined,
     points: StopPoint[],
     stopper: Stopper,
     w: Workload,
@@ -628,7 +683,9 @@ class StopTrigger implements DeliverySchedule {
         (x) =>
           x.token !== '' &&
           text.includes(x.token) &&
-          (focus?.includes(keyToShard(x.key, this.ts.config.nshards)) ?? true),
+          (focus?.includes(keyToShard(x.key, this.ts.config.nshards)) ?? true) &&
+          (a.point.keys?.includes(x.key) ?? true) &&
+          (!a.point.creates || x.creates),
       );
       if (cut.length === 0) return void this.pending.push(a.point);
       this.stop(
@@ -637,6 +694,7 @@ class StopTrigger implements DeliverySchedule {
         cut.map((x) => x.cli),
         a.point,
         [...new Set(cut.map((x) => keyToShard(x.key, this.ts.config.nshards)))],
+        cut.map((x) => x.key),
       );
     };
   }
@@ -651,7 +709,10 @@ class StopTrigger implements DeliverySchedule {
     let extra = this.inner?.extraDelayMs(m) ?? 0;
     const until = this.held.get(m.end);
     if (m.which === 'request' && until !== undefined && until > now) extra += until - now;
-    if (m.which === 'request' && m.end.startsWith('clerk-end-')) this.clerkMethods.add(bare(m.method));
+    if (m.which === 'request' && m.end.startsWith('clerk-end-')) {
+      this.clerkMethods.add(bare(m.method));
+      this.sentAt.set(m.end, now);
+    }
     const own = !this.clerkMethods.has(bare(m.method));
     const toClerk = m.which === 'reply' && m.end.startsWith('clerk-end-');
     const peer = m.which === 'request' && /^peer-\d+-\d+$/.test(m.end);
@@ -659,13 +720,17 @@ class StopTrigger implements DeliverySchedule {
     const sender = toClerk ? serverIndex(m.server) : Number(m.end.split('-')[1]);
     const n = this.ts.nservers;
     const target = (p: StopPoint) => (p.relTo === undefined ? p.toward : (sender + p.relTo) % n);
-    // While a stop aimed at one copy waits, the sender's own messages to the other copies come a little later.
-    if (
+    // While a stop aimed at one copy waits, the sender's own messages to the other copies come later: after any
+    // the delivery schedule may hold back, and, once the message to that copy is on its way, after it arrives.
+    const a = this.armed;
+    if (peer && own && a?.point.relTo !== undefined && a.from === sender && serverName(a.to) !== m.server)
+      extra = Math.max(extra, a.arrives - now) + 4;
+    else if (
       peer &&
       own &&
       this.pending.some((p) => p.relTo !== undefined && p.at <= now && serverName(target(p) ?? -1) !== m.server)
     )
-      extra += 4;
+      extra += 4 + (this.inner?.options.spanMs ?? 0);
     // A reply to a clerk counts when that clerk has a write in flight (it is, most likely, the write's reply), or,
     // for a follow-up, when the clerk's operation in flight (a get too) is on one of the shards the last stop cut.
     const cli = toClerk ? this.clientOf(m.end) : undefined;
@@ -679,22 +744,36 @@ class StopTrigger implements DeliverySchedule {
         (p.among?.includes(sender) ?? true) &&
         (!peer || !p.own || own) &&
         (!peer || target(p) === undefined || serverName(target(p) ?? -1) === m.server) &&
-        (peer || (p.shards ? shard !== undefined && p.shards.includes(shard) : writer !== undefined)),
+        (peer || (p.shards ? shard !== undefined && p.shards.includes(shard) : writer !== undefined)) &&
+        (peer || p.keys === undefined || (key !== undefined && p.keys.includes(key))) &&
+        (peer || answers(p.replyTo, cli, writer, p.clients)) &&
+        (peer || p.after === undefined || (this.sentAt.get(m.end) ?? -1) >= p.after) &&
+        this.stopper.canStop(p.victim ?? sender),
     );
     // A message armed but never handled (lost, or its receiver stopped) gives its point back after a while.
     if (this.armed && now - this.armed.since > 50) {
       this.pending.push(this.armed.point);
       this.armed = undefined;
     }
-    if (i < 0 || !this.stopper.canStop(sender) || this.armed) return extra;
+    if (i < 0 || this.armed) return extra;
     const [point] = this.pending.splice(i, 1);
+    const victim = point.victim ?? sender;
+    const as = point.victim === undefined ? 'it' : `server ${sender}`;
     const clients = writer === undefined ? [] : [writer];
     const cutShards = shard === undefined ? [] : [shard];
+    const cutKeys = key === undefined ? [] : [key];
     if (point.kind === 'reply-lost')
-      this.stop(sender, `as it replied to ${m.end}'s ${m.method} (the reply is lost)`, clients, point, cutShards);
+      this.stop(
+        victim,
+        `as ${as} replied to ${m.end}'s ${m.method} (the reply is lost)`,
+        clients,
+        point,
+        cutShards,
+        cutKeys,
+      );
     else if (point.kind === 'reply-sent')
       void Promise.resolve().then(() =>
-        this.stop(sender, `right after it replied to ${m.end}'s ${m.method}`, clients, point, cutShards),
+        this.stop(victim, `right after ${as} replied to ${m.end}'s ${m.method}`, clients, point, cutShards, cutKeys),
       );
     else
       this.armed = {
@@ -703,6 +782,7 @@ class StopTrigger implements DeliverySchedule {
         method: bare(m.method),
         point,
         since: now,
+        arrives: now + extra + 1,
       };
     return extra;
   }
@@ -729,15 +809,20 @@ class StopTrigger implements DeliverySchedule {
     clients: readonly number[],
     point: StopPoint,
     cutShards: readonly number[],
+    cutKeys: readonly string[],
   ): void {
     if (!this.stopper.canStop(victim)) return;
     this.stopper.stop(victim, why);
-    if (point.shards !== undefined) this.release();
+    if (point.shards !== undefined) {
+      this.release();
+      this.w.quiet = undefined;
+    }
     const now = performance.now();
     // The cut write's re-send comes either soon (before the next stop: the new server answers it) or only once the
     // next stop has happened (a third copy answers it).
     const early = point.early ?? this.rng.chance(0.5);
-    if (clients.length > 0 && this.rng.chance(0.85)) {
+    const chain = point.follow !== undefined && cutShards.length > 0;
+    if (clients.length > 0 && (chain || this.rng.chance(0.85))) {
       const ms = early ? 20 + this.rng.float() * 130 : 300 + this.rng.float() * 1000;
       for (const c of clients)
         for (let j = 0; j < this.ts.nservers; j++) this.held.set(`clerk-end-${c * this.ts.nservers + j}`, now + ms);
@@ -745,7 +830,30 @@ class StopTrigger implements DeliverySchedule {
         `the requests of client ${clients.join(', ')} (its write was in flight) are held back ${ms.toFixed(0)} ms${early ? '' : ', or until the next stop'}`,
       );
     }
-    if (this.rng.chance(0.9)) {
+    if (chain) {
+      // A chain's follow-up: the copy after the victim in the cut shard's list (the server a clerk asks next, a
+      // likely new leader) stops at the first moment it has served the cut write's key (see Chain), a key the
+      // clients now favour.
+      const list = shardServers(cutShards[0], this.ts.config);
+      const i = list.indexOf(victim);
+      const next = [...list.slice(i + 1), ...list.slice(0, Math.max(0, i))].find((s) => this.ts.isRunning(s));
+      this.w.focus = cutKeys[0] ?? this.w.focus;
+      if (point.follow === 'read') this.w.quiet = this.w.focus;
+      const keys = cutKeys.length > 0 ? cutKeys : undefined;
+      if (next !== undefined && point.follow === 'peer')
+        this.pending.push({ at: now, kind: 'peer', among: [next], shards: cutShards, keys, own: true });
+      else if (next !== undefined)
+        this.pending.push({
+          at: now,
+          kind: 'reply-sent',
+          victim: next,
+          shards: cutShards,
+          keys,
+          replyTo: point.follow === 'answer' ? 'cut' : point.follow === 'read' ? 'read' : 'write',
+          clients,
+          after: now,
+        });
+    } else if (this.rng.chance(0.9)) {
       // The next stop hits another copy of the shards this one held, as it serves them (replies to a clerk, a get
       // included, or copies a write): a takeover that meets a second one before the cut write's re-send arrives.
       const shards = cutShards.length > 0 ? cutShards : this.stopper.shardsOf(victim);
@@ -760,6 +868,42 @@ class StopTrigger implements DeliverySchedule {
     }
   }
 }
+
+/**
+ * When a chain's follow-up stops the next copy: right after the cut client's re-send is answered (answer), after
+ * the first get of the cut key is answered while nobody writes it (read), after the first write of it is answered
+ * (write), or as another copy handles the next copy's own message carrying a write of it (peer).
+ */
+type Follow = 'answer' | 'read' | 'write' | 'peer';
+
+/** A takeover chain: how its first stop cuts a write, when the re-send comes, and how the follow-up stop hits. */
+interface Chain {
+  /** The one copy that gets the victim's message: the next server (1) or the one after (2). */
+  readonly relTo: 1 | 2;
+  /** Whether the cut write's re-send comes before the follow-up stop. */
+  readonly early: boolean;
+  /** How the follow-up stop hits the next copy once it served the cut write's key (see Follow). */
+  readonly follow: Follow;
+  /** Whether the victim first stops while the clients only read, another copy leads, and it restarts. */
+  readonly restart: boolean;
+  /** Whether the cut write must be one that creates its key. */
+  readonly creates?: boolean;
+}
+
+/**
+ * The chains of the rounds where every server holds every shard, in order (one graded run has seven such rounds):
+ * every pair of one copy reached or the other, re-send before or after the follow-up, with or without a lead in
+ * between, is met in every graded run; follow-ups as the next copy answers (a get too) or as it copies a write.
+ */
+const CHAINS: readonly Chain[] = [
+  { relTo: 1, early: false, follow: 'read', restart: false },
+  { relTo: 2, early: true, follow: 'answer', restart: false, creates: true },
+  { relTo: 1, early: true, follow: 'answer', restart: true },
+  { relTo: 1, early: true, follow: 'answer', restart: false },
+  { relTo: 2, early: false, follow: 'write', restart: true },
+  { relTo: 2, early: false, follow: 'write', restart: false },
+  { relTo: 1, early: false, follow: 'read', restart: true },
+];
 
 /** The layouts TestNemesisShards explores, by round (later rounds pick among them). */
 const LAYOUTS: readonly ClusterConfig[] = [
@@ -800,7 +944,11 @@ function workloadClerk(ts: Lab1Tester, rng: Rng, cli: number, order?: number[]):
   return ts.makeRecordingClerk(cli, all ? (order ?? shuffled(rng, ts.nservers)) : undefined);
 }
 
-/** The read-only interlude: writes pause, a server stops, clients read, it restarts (it missed no write). */
+/**
+ * The read-only interlude: writes pause, a server stops, clients read, it restarts (it missed no write). With a
+ * chain, the clients favour a key of the victim's own shard (so that another server leads it meanwhile), and the
+ * restarted server's stop in the middle of a write is the chain's first stop.
+ */
 async function interlude(
   ts: Lab1Tester,
   rng: Rng,
@@ -808,12 +956,14 @@ async function interlude(
   stopper: Stopper,
   trigger: StopTrigger,
   at: number,
+  chain?: Chain,
 ): Promise<void> {
   await sleep(at);
   w.readOnly = true;
   for (let t = 0; w.writing.size > 0 && t < 3000; t++) await sleep(1);
   const victim = w.writing.size === 0 ? stopper.pickVictim(rng) : undefined;
   if (victim !== undefined) {
+    if (chain) w.focus = w.keys.find((k) => keyToShard(k, ts.config.nshards) === victim) ?? w.focus;
     stopper.stop(victim, 'while the clients only read (no write in flight)');
     await sleep(20 + rng.float() * 200);
     // The restart waits for the reads in flight too (the handout promises nothing for a restart in the middle of one),
@@ -826,7 +976,13 @@ async function interlude(
     if (w.busy === 0 && ts.peerCallsPending() === 0 && stopper.canRestart(victim)) {
       stopper.restart(victim, 'after the reads (it missed no write), with no operation in flight');
       // It may lead again now: stop it once more in the middle of a write, soon.
-      trigger.plan({ at: performance.now() + rng.float() * 300, kind: 'peer', among: [victim], own: true });
+      trigger.plan({
+        at: performance.now() + rng.float() * (chain ? 100 : 300),
+        kind: 'peer',
+        among: [victim],
+        own: true,
+        ...(chain && { relTo: chain.relTo, early: chain.early, follow: chain.follow }),
+      });
     }
   }
   w.readOnly = false;
@@ -870,28 +1026,33 @@ async function shardRound(ctx: Ctx, round: number): Promise<void> {
   );
   const stopper = new Stopper(ts, w, story);
   const start = performance.now();
+  // Where every server holds every shard, the round's first stop is a takeover chain, its variant stepped by round
+  // (as PCT steps its slowest channel): see CHAINS. A chain that starts with a restart begins with the interlude.
+  // The round's other stops then come after the chain's time.
+  const full = LAYOUTS.slice(0, round).filter((l) => l.nreplicas === l.nshards).length;
+  const chain = layout.nreplicas === layout.nshards ? CHAINS[full % CHAINS.length] : undefined;
   const points: StopPoint[] = Array.from({ length: 1 + rng.int(layout.nreplicas) }, () => ({
-    at: start + rng.float() * SHARD_FAULT_MS * 0.8,
+    at: start + (chain ? 0.6 + 0.4 * rng.float() : rng.float()) * SHARD_FAULT_MS * 0.8,
     kind: rng.pick(['reply-lost', 'reply-sent', 'peer', 'peer'] as const),
     own: rng.chance(0.8),
     toward: rng.chance(0.5) ? rng.int(layout.nshards) : undefined,
   }));
-  // Where every server holds every shard, the round's first stop is a takeover chain, its variant stepped by round
-  // (as PCT steps its slowest channel): a server stops as one copy (the next server, or the one after) handles its
-  // copy of a write and the other has not, and the cut write's re-send comes before or after the follow-up stop.
-  const full = LAYOUTS.slice(0, round).filter((l) => l.nreplicas === l.nshards).length;
-  if (layout.nreplicas === layout.nshards)
+  if (chain?.restart === false)
     points.unshift({
       at: start + rng.float() * SHARD_FAULT_MS * 0.3,
       kind: 'peer',
       own: true,
-      relTo: 1 + (full % 2),
-      early: Math.floor(full / 2) % 2 === 0,
+      relTo: chain.relTo,
+      early: chain.early,
+      follow: chain.follow,
+      creates: chain.creates,
     });
   const trigger = new StopTrigger(ts, pct, points, stopper, w, rng, story);
   ts.net.setSchedule(trigger);
   const nemesis: Promise<void>[] = [];
-  if (rng.chance(0.7)) nemesis.push(interlude(ts, rng, w, stopper, trigger, rng.float() * SHARD_FAULT_MS * 0.5));
+  if (chain?.restart) nemesis.push(interlude(ts, rng, w, stopper, trigger, rng.float() * SHARD_FAULT_MS * 0.15, chain));
+  else if (!chain && rng.chance(0.7))
+    nemesis.push(interlude(ts, rng, w, stopper, trigger, rng.float() * SHARD_FAULT_MS * 0.5));
   if (rng.chance(0.6)) nemesis.push(cutLinks(ts, rng, story));
   const clerks = Array.from({ length: SHARD_CLIENTS }, (_, cli) => workloadClerk(ts, rng, cli));
   // The readers ask a different server first each (where every server holds every shard): through every copy.
