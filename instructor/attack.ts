@@ -93,17 +93,23 @@ function attackInChild(
   }
 }
 
-async function main(): Promise<void> {
-  const root = path.resolve(__dirname, '..');
+/** The attack's options, as commander parsed them. */
+interface AttackOptions {
+  seeds: number[];
+  mutant?: string[];
+  test?: string[];
+  file?: string;
+  one?: string;
+  perSeed?: boolean;
+}
+
+/** Parses the command line: the lab (exits with 2 on a name that is no lab) and the options. */
+function parseCommandLine(root: string): { lab: string; opts: AttackOptions } {
+  const labs = listLabs(root).map((l) => l.lab);
   const program = new Command()
     .name('npm run attack --')
     .description("Run a lab's generic attackers alone against its mutants and count the mutants they catch.")
-    .argument(
-      '<lab>',
-      `the lab (${listLabs(root)
-        .map((l) => l.lab)
-        .join(', ')})`,
-    )
+    .argument('<lab>', `the lab (${labs.join(', ')})`)
     .option('--seeds <list>', 'seeds for each attacker, comma-separated (a graded run uses one)', seedList, [1])
     .option('--mutant <names...>', 'only these mutants')
     .option('--test <names...>', 'only these generic attackers (default: every one of the lab)')
@@ -115,22 +121,28 @@ async function main(): Promise<void> {
     .addOption(new Option('--one <name>', 'run one mutant here and print its row as JSON').hideHelp())
     .parse();
   const lab = program.args[0];
-  const opts = program.opts<{
-    seeds: number[];
-    mutant?: string[];
-    test?: string[];
-    file?: string;
-    one?: string;
-    perSeed?: boolean;
-  }>();
-  if (!listLabs(root).some((l) => l.lab === lab)) {
-    console.error(
-      `No lab named ${lab}. Labs with a suite: ${listLabs(root)
-        .map((l) => l.lab)
-        .join(', ')}.`,
-    );
+  if (!labs.includes(lab)) {
+    console.error(`No lab named ${lab}. Labs with a suite: ${labs.join(', ')}.`);
     process.exit(2);
   }
+  return { lab, opts: program.opts<AttackOptions>() };
+}
+
+/** Attacks one mutant on each seed in a child of its own; counts the catches in `perSeed`, prints its line, returns its row. */
+function attackPerSeed(lab: string, mutant: Mutant, opts: AttackOptions, perSeed: Map<number, number>): AttackRow {
+  const each = opts.seeds.map((seed) => attackInChild(lab, mutant, [seed], opts.test));
+  each.forEach((r, i) => r.caughtBy && perSeed.set(opts.seeds[i], (perSeed.get(opts.seeds[i]) ?? 0) + 1));
+  const hits = each.filter((r) => r.caughtBy).length;
+  const row = { ...each[0], caughtBy: each.find((x) => x.caughtBy)?.caughtBy };
+  const missed = opts.seeds.filter((_, i) => !each[i].caughtBy);
+  const where = missed.length > 0 && hits > 0 ? ` (missed on seed ${missed.join(', ')})` : '';
+  console.log(`${hits > 0 ? 'caught ' : 'MISSED '} ${row.mutant.padEnd(32)} on ${hits}/${each.length} seeds${where}`);
+  return row;
+}
+
+async function main(): Promise<void> {
+  const root = path.resolve(__dirname, '..');
+  const { lab, opts } = parseCommandLine(root);
   const suite = loadLab(root, lab).suite;
   const tests = suite.tests.filter((t) => t.generic && (!opts.test || opts.test.includes(t.name)));
   if (tests.length === 0) {
@@ -159,14 +171,7 @@ async function main(): Promise<void> {
   const perSeed = new Map<number, number>(opts.seeds.map((seed) => [seed, 0]));
   for (const mutant of chosen) {
     if (opts.perSeed) {
-      const each = opts.seeds.map((seed) => attackInChild(lab, mutant, [seed], opts.test));
-      each.forEach((r, i) => r.caughtBy && perSeed.set(opts.seeds[i], (perSeed.get(opts.seeds[i]) ?? 0) + 1));
-      const hits = each.filter((r) => r.caughtBy).length;
-      const r = { ...each[0], caughtBy: each.find((x) => x.caughtBy)?.caughtBy };
-      rows.push(r);
-      const missed = opts.seeds.filter((_, i) => !each[i].caughtBy);
-      const where = missed.length > 0 && hits > 0 ? ` (missed on seed ${missed.join(', ')})` : '';
-      console.log(`${hits > 0 ? 'caught ' : 'MISSED '} ${r.mutant.padEnd(32)} on ${hits}/${each.length} seeds${where}`);
+      rows.push(attackPerSeed(lab, mutant, opts, perSeed));
       continue;
     }
     const r = attackInChild(lab, mutant, opts.seeds, opts.test);

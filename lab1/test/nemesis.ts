@@ -755,7 +755,21 @@ class StopTrigger implements DeliverySchedule {
       this.pending.push(this.armed.point);
       this.armed = undefined;
     }
-    if (i < 0 || this.armed) return extra;
+    if (i >= 0 && !this.armed) this.fire(i, m, sender, writer, shard, key, now, now + extra + 1);
+    return extra;
+  }
+
+  /** Takes pending stop point `i` on message `m` from `sender`: stops its victim now or after the reply, or arms it. */
+  private fire(
+    i: number,
+    m: MessageInfo,
+    sender: number,
+    writer: number | undefined,
+    shard: number | undefined,
+    key: string | undefined,
+    now: number,
+    arrives: number,
+  ): void {
     const [point] = this.pending.splice(i, 1);
     const victim = point.victim ?? sender;
     const as = point.victim === undefined ? 'it' : `server ${sender}`;
@@ -782,9 +796,8 @@ class StopTrigger implements DeliverySchedule {
         method: bare(m.method),
         point,
         since: now,
-        arrives: now + extra + 1,
+        arrives,
       };
-    return extra;
   }
 
   /** The workload client that owns a clerk end. */
@@ -1008,24 +1021,13 @@ async function cutLinks(ts: Lab1Tester, rng: Rng, story: Story): Promise<void> {
   for (const [a, b] of links) if (ts.isRunning(a) && ts.isRunning(b)) ts.setLink(a, b, true);
 }
 
-/** One round of TestNemesisShards. */
-async function shardRound(ctx: Ctx, round: number): Promise<void> {
-  const rng = keyedRng(ctx.seed, `lab1-nemesis-shards-${round}`);
-  const layout = round < LAYOUTS.length ? LAYOUTS[round] : rng.pick(LAYOUTS);
-  const ts = new Lab1Tester(ctx, { ...layout, reliable: true });
-  const story = new Story(ctx, round);
-  const plan = drawPlan(rng, round);
-  const { line, pct } = applyNetworkFaults(ts, plan, rng);
-  story.tell(`${layout.nshards} servers, ${layout.nreplicas} copies of each shard; network: ${line}`);
-  const w = newWorkload(roundKeys(rng, layout.nshards, 2), rng.pick([0, 0.03, 0.1]), {
-    nshards: layout.nshards,
-    freshShare: 0.1,
-  });
-  story.tell(
-    `${SHARD_CLIENTS} clients on keys ${w.keys.map((k) => show(k)).join(' ')} (and fresh keys), ${SHARD_READERS} more that only read, mostly ${show(w.keys[0])}`,
-  );
-  const stopper = new Stopper(ts, w, story);
-  const start = performance.now();
+/** A round's stop points: where every server holds every shard, a takeover chain stepped by round first. */
+function roundStops(
+  rng: Rng,
+  round: number,
+  layout: (typeof LAYOUTS)[number],
+  start: number,
+): { chain: (typeof CHAINS)[number] | undefined; points: StopPoint[] } {
   // Where every server holds every shard, the round's first stop is a takeover chain, its variant stepped by round
   // (as PCT steps its slowest channel): see CHAINS. A chain that starts with a restart begins with the interlude.
   // The round's other stops then come after the chain's time.
@@ -1047,6 +1049,28 @@ async function shardRound(ctx: Ctx, round: number): Promise<void> {
       follow: chain.follow,
       creates: chain.creates,
     });
+  return { chain, points };
+}
+
+/** One round of TestNemesisShards. */
+async function shardRound(ctx: Ctx, round: number): Promise<void> {
+  const rng = keyedRng(ctx.seed, `lab1-nemesis-shards-${round}`);
+  const layout = round < LAYOUTS.length ? LAYOUTS[round] : rng.pick(LAYOUTS);
+  const ts = new Lab1Tester(ctx, { ...layout, reliable: true });
+  const story = new Story(ctx, round);
+  const plan = drawPlan(rng, round);
+  const { line, pct } = applyNetworkFaults(ts, plan, rng);
+  story.tell(`${layout.nshards} servers, ${layout.nreplicas} copies of each shard; network: ${line}`);
+  const w = newWorkload(roundKeys(rng, layout.nshards, 2), rng.pick([0, 0.03, 0.1]), {
+    nshards: layout.nshards,
+    freshShare: 0.1,
+  });
+  story.tell(
+    `${SHARD_CLIENTS} clients on keys ${w.keys.map((k) => show(k)).join(' ')} (and fresh keys), ${SHARD_READERS} more that only read, mostly ${show(w.keys[0])}`,
+  );
+  const stopper = new Stopper(ts, w, story);
+  const start = performance.now();
+  const { chain, points } = roundStops(rng, round, layout, start);
   const trigger = new StopTrigger(ts, pct, points, stopper, w, rng, story);
   ts.net.setSchedule(trigger);
   const nemesis: Promise<void>[] = [];

@@ -299,6 +299,38 @@ export function crashAtWritePoints(ts: RaftTester, rng: Rng, log: string[]): voi
   };
 }
 
+/** After healing: progress, every peer caught up on the whole log, nothing acknowledged lost, the snapshot size bound. */
+async function judgeHealed(
+  ts: RaftTester,
+  r: number,
+  rng: Rng,
+  acknowledged: readonly unknown[],
+  snapshots: boolean,
+): Promise<void> {
+  const n = ts.n;
+  // Progress: a command commits on every peer soon after healing.
+  const last = await ts.one(1 + rng.int(2 ** 30), n, true);
+  // Every peer catches up on the whole log; nothing a peer applied is missing from it.
+  const final = new Set<unknown>();
+  for (let index = 1; index <= last; index++) final.add(await ts.wait(index, n, -1));
+  for (const x of acknowledged)
+    if (!final.has(x))
+      ts.fail(
+        `Round ${r}: command ${x} was applied by a peer (so it was committed) but is missing from the final log of ` +
+          `${last} entries: a committed entry was lost. Likely causes: the log, currentTerm or votedFor not saved ` +
+          'before a peer answers; a leader elected without the committed entries (the up-to-date check of ' +
+          'RequestVote); or a follower that truncates its log on an AppendEntries whose entries it already has.',
+      );
+  if (snapshots) {
+    const size = ts.logSize();
+    if (size >= MAX_LOG_SIZE)
+      ts.fail(
+        `Round ${r}: after ${last} commands with a snapshot every 10, a peer's saved Raft state is ${size} characters ` +
+          `(at most ${MAX_LOG_SIZE}). Likely causes: the log not trimmed by snapshot() or by InstallSnapshot, or the trimmed log not saved.`,
+      );
+  }
+}
+
 /** One round: a fresh cluster, clients and faults for a while, then the faults heal and the promises are judged. */
 async function round(ctx: Ctx, r: number, snapshots: boolean, name: string): Promise<void> {
   const rng = keyedRng(ctx.seed, `${name}#${r}`);
@@ -341,27 +373,7 @@ async function round(ctx: Ctx, r: number, snapshots: boolean, name: string): Pro
   ts.reviveAll();
   stop.over = true;
   const acknowledged = (await Promise.all(clients)).flat();
-  // Progress: a command commits on every peer soon after healing.
-  const last = await ts.one(1 + rng.int(2 ** 30), n, true);
-  // Every peer catches up on the whole log; nothing a peer applied is missing from it.
-  const final = new Set<unknown>();
-  for (let index = 1; index <= last; index++) final.add(await ts.wait(index, n, -1));
-  for (const x of acknowledged)
-    if (!final.has(x))
-      ts.fail(
-        `Round ${r}: command ${x} was applied by a peer (so it was committed) but is missing from the final log of ` +
-          `${last} entries: a committed entry was lost. Likely causes: the log, currentTerm or votedFor not saved ` +
-          'before a peer answers; a leader elected without the committed entries (the up-to-date check of ' +
-          'RequestVote); or a follower that truncates its log on an AppendEntries whose entries it already has.',
-      );
-  if (snapshots) {
-    const size = ts.logSize();
-    if (size >= MAX_LOG_SIZE)
-      ts.fail(
-        `Round ${r}: after ${last} commands with a snapshot every 10, a peer's saved Raft state is ${size} characters ` +
-          `(at most ${MAX_LOG_SIZE}). Likely causes: the log not trimmed by snapshot() or by InstallSnapshot, or the trimmed log not saved.`,
-      );
-  }
+  await judgeHealed(ts, r, rng, acknowledged, snapshots);
   // Steady state: one leader kept while nothing fails, within TestCount's heartbeat budget.
   const steady: string[] = [];
   await judgeSteady(ts, r, rng, () => 1 + rng.int(2 ** 30), steady);

@@ -626,6 +626,24 @@ async function awaitLeader(ts: RaftTester, i: number, term: number, why: string)
   }
 }
 
+/** Holds the reply to `from`'s next AppendEntries to `to` (waiting up to an election timeout for it) until `release()`. */
+async function holdNextAppendReply(
+  ts: RaftTester,
+  from: number,
+  to: number,
+): Promise<{ release: () => void; arrived: () => boolean }> {
+  const stale = gate();
+  let arrived = false;
+  ts.onCall = (caller, callee, method) => {
+    if (caller !== from || callee !== to || method !== 'Raft.AppendEntries') return undefined;
+    ts.onCall = undefined;
+    return { arrived: () => void (arrived = true), release: stale.opened };
+  };
+  for (let waited = 0; !arrived && waited < ELECTION_TIMEOUT_MS; waited += 10) await sleep(10);
+  ts.onCall = undefined;
+  return { release: () => stale.open(), arrived: () => arrived };
+}
+
 const staleAppendReply: TestDefinition<Lab6Impl> = {
   name: 'TestStaleAppendReply',
   description:
@@ -652,16 +670,8 @@ const staleAppendReply: TestDefinition<Lab6Impl> = {
     );
     await sleep(ELECTION_TIMEOUT_MS);
     // a's next AppendEntries to b: b's answer (its log matches a's, through index 4) is held back.
-    const stale = gate();
-    let arrived = false;
     const staleTerm = ts.state(a).term;
-    ts.onCall = (from, to, method) => {
-      if (from !== a || to !== b || method !== 'Raft.AppendEntries') return undefined;
-      ts.onCall = undefined;
-      return { arrived: () => void (arrived = true), release: stale.opened };
-    };
-    for (let waited = 0; !arrived && waited < ELECTION_TIMEOUT_MS; waited += 10) await sleep(10);
-    ts.onCall = undefined;
+    const held = await holdNextAppendReply(ts, a, b);
     // b and c: only c can win (its last entry's term is newer), and c replaces b's entries after index 1, then a's.
     ts.disconnect(a);
     ts.connect(c);
@@ -688,17 +698,17 @@ const staleAppendReply: TestDefinition<Lab6Impl> = {
     // a alone appends a command (at index 4), and only then hears b's answer of its earlier term.
     ts.cutLink(a, b);
     const started = ts.peer(a)?.start(randomCommand());
-    stale.open();
+    held.release();
     await sleep(500);
     const index = started?.index ?? -1;
     const { count } = ts.nCommitted(index);
     ctx.log(
-      `a=${peerName(a)} b=${peerName(b)} c=${peerName(c)}; b's answer of term ${staleTerm} ${arrived ? 'held' : 'never came'}; ` +
+      `a=${peerName(a)} b=${peerName(b)} c=${peerName(c)}; b's answer of term ${staleTerm} ${held.arrived() ? 'held' : 'never came'}; ` +
         `${peerName(a)} leads term ${ts.state(a).term} and started index ${index}`,
     );
     expect(
       ts,
-      !arrived || count === 0,
+      !held.arrived() || count === 0,
       `${peerName(a)} applied index ${index}, started while it was cut off from every other peer: no majority holds ` +
         `it. In term ${staleTerm} ${peerName(a)} had led and sent ${peerName(b)} an AppendEntries whose success ` +
         `reply reached it only now, in term ${ts.state(a).term}, after ${peerName(c)} had replaced ${peerName(b)}'s ` +
