@@ -42,9 +42,16 @@ export function readSweep(file = SWEEP_FILE): Record<string, SweepEntry> {
   return JSON.parse(fs.readFileSync(file, 'utf8')) as Record<string, SweepEntry>;
 }
 
-function writeSweep(entries: Record<string, SweepEntry>, file = SWEEP_FILE): void {
+/**
+ * Records one entry: the file is read again and only `key` replaced, then swapped in whole, so sweeps of other
+ * labs or tests running side by side keep what they recorded.
+ */
+function recordEntry(key: string, entry: SweepEntry, file = SWEEP_FILE): void {
+  const entries = { ...readSweep(file), [key]: entry };
   fs.mkdirSync(path.dirname(file), { recursive: true });
-  fs.writeFileSync(file, `${JSON.stringify(entries, null, 1)}\n`);
+  const scratch = `${file}.${process.pid}.tmp`;
+  fs.writeFileSync(scratch, `${JSON.stringify(entries, null, 1)}\n`);
+  fs.renameSync(scratch, file);
 }
 
 /** Starts `n` processes that spin a core each, as a loaded grading machine would; returns a function that stops them. */
@@ -222,8 +229,7 @@ async function main(): Promise<void> {
           opts,
         );
         entry = mergeEntries(entry, chunk);
-        entries[key] = entry;
-        writeSweep(entries);
+        recordEntry(key, entry);
       }
       if (entry) {
         failures += entry.failingSeeds.length;
