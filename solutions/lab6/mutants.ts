@@ -334,7 +334,7 @@ export const mutants: Mutant[] = [
         "    waiter?.settle({ err: 'OK', result });",
       ],
     ],
-    caughtBy: ['TestNemesisKV'],
+    caughtBy: ['TestNemesisKV', 'TestNemesisKVSnapshots'],
   },
   {
     name: 'submit-gives-up-while-leading',
