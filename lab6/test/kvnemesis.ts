@@ -250,7 +250,7 @@ export const nemesisKV: TestDefinition<Lab6Impl> = {
 /** TestNemesisKVSnapshots: the same attack with maxRaftState 1000. */
 export const nemesisKVSnapshots: TestDefinition<Lab6Impl> = {
   name: 'TestNemesisKVSnapshots',
-  description: `the same ${ROUNDS} rounds with snapshots (maxRaftState ${MAX_RAFT_STATE}): the promises above, and logs trimmed`,
+  description: `the same ${ROUNDS} rounds with snapshots (maxRaftState ${MAX_RAFT_STATE}), the cut-off leader lured (more clerks wait on it) and back as soon as the others commit at its indexes: the promises above, and logs trimmed`,
   generic: true,
   async run(ctx: Ctx) {
     for (let r = 0; r < ROUNDS; r++) await round(ctx, r, MAX_RAFT_STATE, 'nemesis-kv-snapshots');
