@@ -2,7 +2,8 @@
  * Lab 6's generic attacker for the key/value service (parts 6-7): random gets and versioned puts on edge keys and
  * values, from clerks some tasks share, under the Raft attackers' faults (partitions, bridges, crashes and restarts,
  * some right after a server answered, lost, delayed and reordered messages) and a leader cut off alone while clerks
- * wait on it and the others go on without it; judged only by the service's promises:
+ * wait on it and the others go on without it (with snapshots, lured: more clerks wait on it, and it rejoins as soon
+ * as the others have committed at its indexes); judged only by the service's promises:
  * one leader per term, a linearizable history, every call finished once the faults heal, every key read back.
  */
 import { keyedRng, sleep, World, type Rng } from '../../world';
@@ -31,19 +32,68 @@ interface Rejoin {
   away: readonly RecordingClerk[];
 }
 
+/** What the tasks share with the faults: when to stop, and who to tell of each operation a clerk finished. */
+interface TaskControl {
+  over: boolean;
+  /** Called as a task's operation returns, with the clerk it went through (its owner, for a shared clerk). */
+  finished?: (ck: RecordingClerk) => void;
+}
+
 /**
- * Cuts the leader off from the other servers (every one of which runs and reaches the rest); some clerks still reach it (their operations wait on it, and no term
- * change reaches it), the others are kept from it (their calls to it fail) and go on with the leader the others
- * elect, which fills the cut-off leader's uncommitted indexes with their operations. Returns when it rejoins.
+ * How a round cuts its leader off alone. Plain: only when the leader is connected with a clerk waiting on it, every
+ * clerk not waiting kept away, and back 2-4 s later. Lure (the rounds with snapshots): the faults heal first and the
+ * cut waits for such a leader; one clerk not waiting is kept away, the others' next operations go to the cut-off
+ * leader (their clerk's last leader) and wait there, as entries no other server has; and it rejoins as soon as the
+ * kept-away clerk finishes an operation under the others' leader (see rejoinEarly).
  */
-function leaderAlone(ts: KvTester, clerks: readonly RecordingClerk[], rng: Rng, actions: string[]): Rejoin | undefined {
+type AloneMode = 'plain' | 'lure';
+
+/** How long a lure waits for a connected leader with a clerk waiting on it (virtual ms), and how often it looks. */
+const LURE_WAIT_MS = 2 * ELECTION_TIMEOUT_MS;
+const LURE_POLL_MS = 2;
+/** A lured leader rejoins once the clerks kept from it finished this many operations under the others' leader. */
+const EARLY_REJOIN_OPS = 2;
+
+/** The leader, if it is connected and some clerk has a call waiting on it, and those clerks. */
+function leaderWithWaiters(
+  ts: KvTester,
+  clerks: readonly RecordingClerk[],
+): { leader: number; waiting: RecordingClerk[] } | undefined {
   const leader = ts.leader();
   if (leader === undefined || !ts.group.isConnected(leader)) return undefined;
-  // Clerks with a call at the leader stay (their operations wait on it); the others, or one of them, are kept away.
   const waiting = clerks.filter((ck) => ts.waitsOn(ck, leader));
-  if (waiting.length === 0) return undefined;
+  return waiting.length > 0 ? { leader, waiting } : undefined;
+}
+
+/** Before a lure: every server running and connected, then a wait (LURE_WAIT_MS at most) for a leader clerks wait on. */
+async function readyForLure(ts: KvTester, clerks: readonly RecordingClerk[]): Promise<void> {
+  ts.group.healLinks();
+  ts.group.reviveAll();
+  const t0 = World.current().now();
+  while (leaderWithWaiters(ts, clerks) === undefined && World.current().now() - t0 < LURE_WAIT_MS)
+    await sleep(LURE_POLL_MS);
+}
+
+/**
+ * Cuts the leader off from the other servers (every one of which runs and reaches the rest); some clerks still
+ * reach it (their operations wait on it, and no term change reaches it), the others are kept from it (their calls
+ * to it fail) and go on with the leader the others elect, which fills the cut-off leader's uncommitted indexes with
+ * their operations. Returns when it rejoins.
+ */
+function leaderAlone(
+  ts: KvTester,
+  clerks: readonly RecordingClerk[],
+  rng: Rng,
+  actions: string[],
+  mode: AloneMode,
+): Rejoin | undefined {
+  const found = leaderWithWaiters(ts, clerks);
+  if (found === undefined) return undefined;
+  const { leader, waiting } = found;
+  // Clerks with a call at the leader stay (their operations wait on it); the others, or one of them, are kept away.
   const others = clerks.filter((ck) => !waiting.includes(ck));
-  const away = others.length > 0 ? others : waiting.length > 1 ? [rng.pick(waiting)] : [];
+  let away = others.length > 0 ? others : waiting.length > 1 ? [rng.pick(waiting)] : [];
+  if (mode === 'lure' && others.length > 1) away = [rng.pick(others)];
   // The others all run and reach each other, so that they can elect a leader and commit without it.
   ts.group.healLinks();
   ts.group.reviveAll();
@@ -66,8 +116,38 @@ function leaderRejoins(ts: KvTester, rejoin: Rejoin, actions: string[]): undefin
   return undefined;
 }
 
-/** One task: gets and puts on `keys` through `ck` (a clerk it may share), remembering the versions it saw. */
-async function task(ck: RecordingClerk, keys: readonly string[], rng: Rng, stop: { over: boolean }): Promise<void> {
+/**
+ * A lured leader rejoins as soon as the clerks kept from it finished EARLY_REJOIN_OPS operations under the others'
+ * leader: that leader has then committed entries of its term at indexes where the cut-off leader has submits
+ * waiting, and not many more. A leader that snapshots every few entries (maxRaftState 1000) soon holds those indexes
+ * only in a snapshot, and a peer that catches up by a snapshot learns its waiting submits' fate from no entry: the
+ * 2-4 s away of the plain mode left it nothing else to get.
+ */
+function rejoinEarly(ts: KvTester, rejoin: Rejoin, stop: TaskControl, actions: string[]): void {
+  // An operation may return through the cut-off leader right after the cut (its answer was on the way): only those
+  // that return once the others have a leader of a later term count.
+  let done = 0;
+  stop.finished = (ck) => {
+    const leader = ts.leader();
+    if (!rejoin.away.includes(ck) || leader === undefined || leader === rejoin.peer) return;
+    if (++done < EARLY_REJOIN_OPS) return;
+    stop.finished = undefined;
+    rejoin.at = World.current().now();
+    leaderRejoins(ts, rejoin, actions);
+  };
+}
+
+/**
+ * One task: gets and puts on `keys` through `ck` (a clerk it may share, made as `owner`), remembering the versions
+ * it saw.
+ */
+async function task(
+  ck: RecordingClerk,
+  owner: RecordingClerk,
+  keys: readonly string[],
+  rng: Rng,
+  stop: TaskControl,
+): Promise<void> {
   const seen = new Map<string, number>();
   let n = 0;
   while (!stop.over) {
@@ -82,6 +162,7 @@ async function task(ck: RecordingClerk, keys: readonly string[], rng: Rng, stop:
       const err = await ck.put(key, edgeValue(rng, n++, { hugeBytes: 512 }), version);
       if (err === 'OK') seen.set(key, version + 1);
     }
+    stop.finished?.(owner);
     if (rng.chance(0.3)) await sleep(rng.int(20));
   }
 }
@@ -98,23 +179,30 @@ async function round(ctx: Ctx, r: number, maxRaftState: number, name: string): P
   const actions: string[] = [];
   crashAtWritePoints(group, rng, actions);
   const keys = edgeKeys(rng, 3);
-  const stop = { over: false };
+  const stop: TaskControl = { over: false };
   // Three clerks, four tasks: the first clerk is shared by two tasks that call it at the same time.
   const clerks = [ts.makeClerk(), ts.makeClerk(), ts.makeClerk()];
   const users = [...clerks, ts.shareClerk(clerks[0])];
-  const tasks = users.map((ck, k) => group.background(task(ck, keys, keyedRng(ctx.seed, `${name}#${r}/${k}`), stop)));
+  const tasks = users.map((ck, k) =>
+    group.background(task(ck, clerks[k % clerks.length], keys, keyedRng(ctx.seed, `${name}#${r}/${k}`), stop)),
+  );
   const faultMs = 4000 + rng.int(4000);
   const t0 = World.current().now();
+  const mode: AloneMode = maxRaftState === NO_SNAPSHOTS ? 'plain' : 'lure';
   let rejoin: Rejoin | undefined;
   while (World.current().now() - t0 < faultMs) {
     await sleep(rng.chance(0.5) ? rng.int(ELECTION_TIMEOUT_MS / 2) : 200 + rng.int(ELECTION_TIMEOUT_MS * 2));
     // While a leader is away alone, no other fault: nothing else reconnects, crashes or restarts it meanwhile.
     if (rejoin !== undefined) {
       if (World.current().now() >= rejoin.at) rejoin = leaderRejoins(ts, rejoin, actions);
-    } else if (rng.chance(LEADER_ALONE_CHANCE)) rejoin = leaderAlone(ts, clerks, rng, actions);
-    else disturb(group, rng, actions);
+    } else if (rng.chance(LEADER_ALONE_CHANCE)) {
+      if (mode === 'lure') await readyForLure(ts, clerks);
+      rejoin = leaderAlone(ts, clerks, rng, actions, mode);
+      if (rejoin !== undefined && mode === 'lure') rejoinEarly(ts, rejoin, stop, actions);
+    } else disturb(group, rng, actions);
   }
   // The clerks kept from a cut-off leader reach it again before the heal (it may lead after it).
+  stop.finished = undefined;
   if (rejoin !== undefined) leaderRejoins(ts, rejoin, actions);
   ctx.log(`round ${r}: ${n} servers, ${network}; ${actions.length} disturbances: ${actions.join('; ')}`);
   // Heal: a reliable network, every server running and connected.
@@ -162,7 +250,7 @@ export const nemesisKV: TestDefinition<Lab6Impl> = {
 /** TestNemesisKVSnapshots: the same attack with maxRaftState 1000. */
 export const nemesisKVSnapshots: TestDefinition<Lab6Impl> = {
   name: 'TestNemesisKVSnapshots',
-  description: `the same ${ROUNDS} rounds with snapshots (maxRaftState ${MAX_RAFT_STATE}): the promises above, and logs trimmed`,
+  description: `the same ${ROUNDS} rounds with snapshots (maxRaftState ${MAX_RAFT_STATE}), the cut-off leader lured (more clerks wait on it) and back as soon as the others commit at its indexes: the promises above, and logs trimmed`,
   generic: true,
   async run(ctx: Ctx) {
     for (let r = 0; r < ROUNDS; r++) await round(ctx, r, MAX_RAFT_STATE, 'nemesis-kv-snapshots');

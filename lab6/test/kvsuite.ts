@@ -7,6 +7,7 @@ import type { NamedTest, TestContext, TestDefinition } from '../../suite';
 import { sleep } from '../../world';
 import { ELECTION_TIMEOUT_MS, Lab6Impl, peerName } from './harness';
 import { nemesisKV, nemesisKVSnapshots } from './kvnemesis';
+import { restartedLeaderIds } from './restartids';
 import {
   CounterOp,
   genericTest,
@@ -182,7 +183,8 @@ const shutdown4A: TestDefinition<Lab6Impl> = {
 
 const restartSubmit4A: TestDefinition<Lab6Impl> = {
   name: 'TestRestartSubmit4A',
-  description: 'restarts with submits in flight: later operations are not confused with those before the crash',
+  description:
+    "restarts with submits in flight: later operations are not confused with those before the crash, even when a restarted server leads again at indexes where another leader commits its previous run's entries",
   async run(ctx: Ctx) {
     const ts = new RsmTester(ctx, { servers: RSM_SERVERS });
     await incrementInOrder(ts, 100);
@@ -200,6 +202,9 @@ const restartSubmit4A: TestDefinition<Lab6Impl> = {
           "submit takes an old entry's result.",
       );
     await ts.checkCounter(r.n, RSM_SERVERS);
+    for (let i = 0; i < ts.group.n; i++) ts.group.crash1(i);
+    ts.group.net.cleanup();
+    await restartedLeaderIds(ctx);
   },
 };
 

@@ -334,7 +334,15 @@ export const mutants: Mutant[] = [
         "    waiter?.settle({ err: 'OK', result });",
       ],
     ],
-    caughtBy: ['TestNemesisKV'],
+    caughtBy: ['TestNemesisKV', 'TestNemesisKVSnapshots'],
+  },
+  {
+    name: 'rsm-ids-restart-from-one',
+    description:
+      "operation ids are the server's number and a submit counter that starts again at 1 after a restart: a new submit can take an entry of the previous run for its own",
+    file: 'rsm.ts',
+    replace: [['    this.tag = `${me}-${Math.random().toString(36).slice(2, 10)}`;', '    this.tag = `${me}`;']],
+    caughtBy: ['TestRestartSubmit4A'],
   },
   {
     name: 'submit-gives-up-while-leading',
