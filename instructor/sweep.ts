@@ -46,7 +46,7 @@ export function readSweep(file = SWEEP_FILE): Record<string, SweepEntry> {
  * Records one entry: the file is read again and only `key` replaced, then swapped in whole, so sweeps of other
  * labs or tests running side by side keep what they recorded.
  */
-function recordEntry(key: string, entry: SweepEntry, file = SWEEP_FILE): void {
+export function recordEntry(key: string, entry: SweepEntry, file = SWEEP_FILE): void {
   const entries = { ...readSweep(file), [key]: entry };
   fs.mkdirSync(path.dirname(file), { recursive: true });
   const scratch = `${file}.${process.pid}.tmp`;
