@@ -1,6 +1,7 @@
 /** Words for failures: a short label per kind of failure and the explanations the grader itself writes. */
 import { isTodo } from '../suite/failure';
 import type { CrashKind } from '../suite/types';
+import type { StarvedRun } from './cpu-time';
 
 /** The label of a test's first failing run: like crashLabel, but says when the code could not even be loaded. */
 export function failureLabel(
@@ -44,12 +45,21 @@ export function crashLabel(crash: CrashKind | undefined): string {
   }
 }
 
-/** The test was stopped because it ran past its real-time limit without yielding. */
-export function explainTimeout(limitMs: number): string {
+/**
+ * The test was stopped because it ran past its time limit without yielding; `starved` when its process's CPU time
+ * is known (a simulated test on Linux).
+ */
+export function explainTimeout(limitMs: number, starved?: StarvedRun): string {
+  const starvedNote =
+    starved && starved.cpuMs < limitMs
+      ? ` This machine was very busy: in ${seconds(starved.realMs)} of real time the test got only ${seconds(starved.cpuMs)} ` +
+        'of CPU. If it passes when the machine is quieter, it was the load, not your code.'
+      : '';
   return (
-    `Real-time limit: the test was still running after ${seconds(limitMs)} of real time (its limit), so the grader stopped it. ` +
+    `Time limit: the test was still running after ${seconds(limitMs)} (its limit), so the grader stopped it. ` +
     'The usual cause is code that never gives control back, such as a loop like `while (!done) {}` with no `await` inside: ' +
-    'while it spins, the simulated clock cannot move and no message can arrive. Wait with `await` instead.'
+    'while it spins, the simulated clock cannot move and no message can arrive. Wait with `await` instead.' +
+    starvedNote
   );
 }
 

@@ -252,6 +252,7 @@ function planJobs(lab: LoadedLab, tests: readonly string[], plan: SeedPlan, opti
         test: name,
         seed,
         realLimitMs: timeLimitMs(lab.rubric, name, options.defaultTimeoutSec ?? DEFAULT_TIMEOUT_SEC),
+        cpuBound: lab.suite.tests.find((t) => t.name === name)?.realTime !== true,
       });
     }
   });

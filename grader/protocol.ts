@@ -34,8 +34,13 @@ export interface Job {
   readonly index: number;
   readonly test: string;
   readonly seed: number;
-  /** Real time allowed, ms (passed to the world's watchdog too). */
+  /**
+   * Time allowed, ms (passed to the world's watchdog too): real time for a real-time test; for a simulated one
+   * (`cpuBound`) the CPU time its process spends, within STARVED_FACTOR times as much real time.
+   */
   readonly realLimitMs: number;
+  /** A simulated test: a machine too busy to give it CPU does not use up its limit (where the OS shows CPU time). */
+  readonly cpuBound?: boolean;
   /** Replay with recording on: the outcome carries the run's trace (a failing simulated test's second run). */
   readonly record?: boolean;
   /** Note the network's faults in the outcome, allowing only `allowed` (by key) when given: minimization's replays. */

@@ -1,7 +1,7 @@
 /**
  * Runs a suite's jobs in sandboxed child processes (`jobs` lanes side by side, each process running its jobs one
  * after another; a lane runs `codeElsewhere` jobs in a process of its own that never loads the code under test), with
- * a real-time limit per job. When a job hangs, exits, crashes or runs out of memory, that
+ * a time limit per job (for a simulated test, CPU time where the OS shows it). When a job hangs, exits, crashes or runs out of memory, that
  * job fails with the cause, its process is replaced and the lane resumes at its next job.
  */
 import { ChildProcess, spawn } from 'node:child_process';
@@ -34,6 +34,7 @@ import {
   type WorldSnapshot,
 } from './protocol';
 import { Mailbox, readChannel } from './channel';
+import { processCpuMs, starvedDeadline, type StarvedRun } from './cpu-time';
 import { withTrace, type DiagnosisOptions } from './diagnose';
 import { ExclusiveGate, inLanes, type WorkQueue } from './lanes';
 import { prepareSandbox, type Sandbox } from './sandbox';
@@ -342,7 +343,8 @@ class SuiteWorker {
     let output = this.pendingOutput;
     this.pendingOutput = '';
     const started = performance.now();
-    const deadline = started + job.realLimitMs + this.options.killGraceMs;
+    let deadline = started + job.realLimitMs + this.options.killGraceMs;
+    const cpuAtStart = job.cpuBound ? processCpuMs(this.child.pid) : undefined;
     this.nonce = crypto.randomBytes(16).toString('hex');
     const msg: ToWorker = { type: 'run', job, nonce: this.nonce };
     (this.child.stdio[3] as Writable).write(`${JSON.stringify(msg)}\n`);
@@ -356,7 +358,15 @@ class SuiteWorker {
           await this.stop();
           return crashRecord(job, ending, elapsed(), output, world);
         };
-        if (!ev) return stopWith({ crash: 'timeout', message: explainTimeout(job.realLimitMs) });
+        if (!ev) {
+          const starved = this.starved(started, cpuAtStart);
+          const later = starved && this.laterDeadline(job, starved);
+          if (later !== undefined) {
+            deadline = later;
+            continue;
+          }
+          return stopWith({ crash: 'timeout', message: explainTimeout(job.realLimitMs, starved) });
+        }
         if (ev.kind === 'ended')
           return crashRecord(
             job,
@@ -388,6 +398,24 @@ class SuiteWorker {
       this.nonce = '';
       this.killBrokered();
     }
+  }
+
+  /** Real and CPU time the test process has used since the run started (undefined where CPU time is not shown). */
+  private starved(started: number, cpuAtStart: number | undefined): StarvedRun | undefined {
+    const cpuNow = cpuAtStart === undefined ? undefined : processCpuMs(this.child.pid);
+    return cpuNow === undefined || cpuAtStart === undefined
+      ? undefined
+      : { realMs: performance.now() - started, cpuMs: cpuNow - cpuAtStart };
+  }
+
+  /** A later deadline for a simulated test the machine starved of CPU, never past the run's budget. */
+  private laterDeadline(job: Job, starved: StarvedRun): number | undefined {
+    const now = performance.now();
+    const later = starvedDeadline(starved, job.realLimitMs, now, this.options.killGraceMs);
+    const budget = this.options.budget;
+    if (later === undefined || !budget) return later;
+    const budgetEnd = now + (budget.deadline - Date.now());
+    return later < budgetEnd ? later : undefined;
   }
 
   /** Stops the process and the ones started for its test (a no-op once it has ended). */

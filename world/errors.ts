@@ -23,12 +23,12 @@ export class DeadlockError extends Error {
   }
 }
 
-/** The run took more real time than its watchdog allows (code that keeps yielding but never finishes). */
+/** The run used more CPU time than its watchdog allows (code that keeps yielding but never finishes). */
 export class WatchdogError extends Error {
   override name = 'WatchdogError';
-  constructor(realMs: number, virtualMs: number) {
+  constructor(cpuMs: number, virtualMs: number) {
     super(
-      `The test ran for ${(realMs / 1000).toFixed(1)} real seconds (virtual time ${(virtualMs / 1000).toFixed(3)} s) ` +
+      `The test used ${(cpuMs / 1000).toFixed(1)} s of CPU (virtual time ${(virtualMs / 1000).toFixed(3)} s) ` +
         'and was stopped. Something is doing far more work than the test needs, or spinning without waiting.',
     );
   }

@@ -26,6 +26,8 @@ export const FIXTURES = {
   elsewhere: path.join(__dirname, 'fixtures', 'elsewhere'),
   /** Lab 9 in real mode: a hostile counter, in a process of its own, that tries to forge its verdict from there (honest 20/100). */
   rtforge: path.join(__dirname, 'fixtures', 'rtforge'),
+  /** A one-test lab whose test process stops itself for longer than its limit (simulated tests' CPU-time limit). */
+  starved: path.join(__dirname, 'fixtures', 'starved'),
   /** A suite whose scoring is wrong: two tests share a name, one is worth negative points. */
   badrubric: path.join(__dirname, 'fixtures', 'badrubric'),
 } as const;
