@@ -11,6 +11,8 @@ import type { RaftTester } from './harness';
 const HELD_TERMS = 3;
 /** Sets of requests a round may hold back. */
 const HELD_REQUESTS = 4;
+/** A set of requests holds at most this many calls (the rest go at once): a leader's held heartbeats carry its log. */
+const HELD_CALLS = 20;
 /** A peer's first call in a new term starts a hold with this chance (while holds are left). */
 const HOLD_CHANCE = 0.3;
 /** How often the holder looks whether a held caller has moved on (virtual ms). */
@@ -34,6 +36,8 @@ interface HeldRequests {
   readonly untilReceiverLeads: boolean;
   readonly release: () => void;
   readonly released: Promise<void>;
+  /** The calls held so far. */
+  calls: number;
 }
 
 /** The stale-message nemesis of one round; `releaseAll` ends it when the faults heal. */
@@ -104,13 +108,15 @@ export class StaleReplies {
       if (this.requestsLeft > 0 && this.requestRng.chance(Math.min(HOLD_CHANCE, 2 / count))) {
         this.requestsLeft--;
         const untilReceiverLeads = this.requestRng.chance(0.5);
-        this.heldRequests.push({ from, key, raft, untilReceiverLeads, ...deferred() });
+        this.heldRequests.push({ from, key, raft, untilReceiverLeads, calls: 0, ...deferred() });
         const until = untilReceiverLeads ? 'its receiver leads' : 'the sender is in another term or role';
         this.log.push(`hold peer ${from}'s ${method} requests as ${role} of term ${term}, each until ${until}`);
       }
     }
     const hold = this.heldRequests.find((h) => h.key === key && h.raft === raft);
-    if (hold === undefined || !hold.untilReceiverLeads) return hold?.released;
+    if (hold === undefined || hold.calls >= HELD_CALLS) return undefined;
+    hold.calls++;
+    if (!hold.untilReceiverLeads) return hold.released;
     const call = deferred();
     this.heldCalls.push({ to, release: call.release });
     return call.released;
