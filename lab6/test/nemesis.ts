@@ -1,10 +1,12 @@
 /**
  * Lab 6's generic attackers: clients starting commands on whoever claims to lead, under the nemesis's network
  * faults plus partitions (some leaving the leader in a minority with a burst of commands), crashes and restarts at
- * random moments (some right after a peer applied a command, or right after an answer that moved its term), and
- * replies held back until their caller is in a later term; then, once healed, Figure 8's leader handoffs (5 peers)
- * and a steady state. Judged only by Raft's promises: one leader per term, each holding answers from a majority of
- * its term; start() claims leadership only on the leader; terms that never go back; the same command at an index
+ * random moments (some right after a peer applied a command, or right after an answer that moved its term),
+ * replies held back until their caller is in a later term, and requests held back until their sender's term or role
+ * changes or until their receiver leads; then, once healed, Figure 8's leader handoffs (5 peers) and a steady
+ * state. Judged only by Raft's promises: one leader per term, each holding answers from a majority of its term; a
+ * leader leads on until its term moves; a request's receiver is in its term once it answered; start() claims
+ * leadership only on the leader; terms that never go back; the same command at an index
  * on every peer; nothing committed lost; every peer caught up and a command committed once the faults heal; one
  * leader that all follow and keep while nothing fails, within TestCount's RPC budget; and (with snapshots) a
  * bounded saved state.
@@ -446,7 +448,7 @@ async function round(ctx: Ctx, r: number, snapshots: boolean, name: string): Pro
 /** TestNemesisRaft: Raft under random partitions, crashes, restarts and network faults, judged by its promises. */
 export const nemesisRaft: TestDefinition<Lab6Impl> = {
   name: 'TestNemesisRaft',
-  description: `${ROUNDS} rounds of clients starting commands while peers are cut off (a leader too, in a minority with a burst of commands), crashed and restarted at random (some right after an answer that moved their term) under lost, delayed and reordered messages and replies held until their caller's term moved on, then Figure 8's leader handoffs and a steady state: one leader per term with a majority's answers, start() true only on the leader, terms never go back, the same command at an index everywhere, nothing committed lost, all caught up once the faults heal, and then one leader followed by all and kept while nothing fails, within TestCount's RPC budget`,
+  description: `${ROUNDS} rounds of clients starting commands while peers are cut off (a leader too, in a minority with a burst of commands), crashed and restarted at random (some right after an answer that moved their term) under lost, delayed and reordered messages, replies held until their caller's term moved on and requests held until their sender's term or role changed or their receiver led, then Figure 8's leader handoffs and a steady state: one leader per term with a majority's answers, a leader leading on until its term moves, a request's receiver in its term once it answered, start() true only on the leader, terms never go back, the same command at an index everywhere, nothing committed lost, all caught up once the faults heal, and then one leader followed by all and kept while nothing fails, within TestCount's RPC budget`,
   generic: true,
   virtualLimitMs: VIRTUAL_LIMIT_MS,
   async run(ctx: Ctx) {
