@@ -4,6 +4,7 @@
  * command at an index on every peer (state machine safety).
  */
 import { Network, Server, Service } from '../../labrpc';
+import { encode } from '../../labrpc/codec';
 import type { Handler } from '../../labrpc';
 import type { RpcEnd } from '../../labrpc';
 import { TestFailure } from '../../suite';
@@ -79,6 +80,8 @@ export function showCommand(c: Command): string {
 export interface ReplyHold {
   arrived?: () => void;
   release: Promise<void>;
+  /** When set, the request itself (copied as it was at the call) goes out only once this resolves. */
+  sendAfter?: Promise<void>;
 }
 
 /** Peer i as the tests' messages and the trace page (its lane, its server on the network) name it: "peer 2". */
@@ -127,6 +130,11 @@ export class RaftTester {
    * the term `from` was in when it made the call. The attackers judge from it whether a leader heard from a majority.
    */
   onDelivered: ((from: number, to: number, term: number) => void) | undefined;
+  /**
+   * Called as the reply to a call peer `from` made in `term` reaches its end (before any hold), with `callee`, the
+   * instance of peer `to` that the request went to: the attackers judge from it that an answer moved the term.
+   */
+  onAnswered: ((from: number, to: number, term: number, callee: RaftPeer) => void) | undefined;
 
   constructor(ctx: TestContext<Lab6Impl>, options: ClusterOptions) {
     this.ctx = ctx;
@@ -178,7 +186,9 @@ export class RaftTester {
           if (self !== undefined) this.noteTermUsed(i, self);
           const callTerm = self === undefined ? undefined : this.readState(self)?.term;
           const hold = this.onCall?.(i, j, method);
-          const sent = end.call<Reply>(method, args);
+          const sent = this.send<Reply>(end, j, method, args, hold?.sendAfter, (callee) => {
+            if (callTerm !== undefined) this.onAnswered?.(i, j, callTerm, callee);
+          });
           const reply =
             hold === undefined
               ? sent
@@ -230,6 +240,39 @@ export class RaftTester {
     const server = new Server().addService(this.watchedService(i, raft, new Service(raft, 'Raft')));
     for (const service of built.services) server.addService(this.watchedService(i, raft, service));
     this.net.addServer(RaftTester.serverName(i), server);
+  }
+
+  /**
+   * Sends one call on `end`, at once or (with `after`) once `after` resolves, with the arguments as they were now;
+   * `answered` then sees the instance the call reached, as its reply arrives (before any hold of the reply).
+   */
+  private send<Reply>(
+    end: RpcEnd,
+    j: number,
+    method: string,
+    args: unknown,
+    after: Promise<void> | undefined,
+    answered: (callee: RaftPeer) => void,
+  ): Promise<Reply> {
+    let copy = args;
+    if (after !== undefined) {
+      try {
+        copy = encode(args, `the arguments of ${method}`).copy;
+      } catch {
+        after = undefined; // the network refuses them at once, held or not
+      }
+    }
+    const go = (): Promise<Reply> => {
+      const callee = this.rafts[j];
+      const sent = end.call<Reply>(method, copy);
+      // Without a watch on answers, the reply is the network's own promise: no step added to anyone's run.
+      if (this.onAnswered === undefined || callee === undefined) return sent;
+      return sent.then((r) => {
+        answered(callee);
+        return r;
+      });
+    };
+    return after === undefined ? go() : after.then(go);
   }
 
   /** A bare Raft peer as a server (parts 1-4). */

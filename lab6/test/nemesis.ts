@@ -1,10 +1,12 @@
 /**
  * Lab 6's generic attackers: clients starting commands on whoever claims to lead, under the nemesis's network
  * faults plus partitions (some leaving the leader in a minority with a burst of commands), crashes and restarts at
- * random moments (some right after a peer applied a command, or right after an answer that moved its term), and
- * replies held back until their caller is in a later term; then, once healed, Figure 8's leader handoffs (5 peers)
- * and a steady state. Judged only by Raft's promises: one leader per term, each holding answers from a majority of
- * its term; start() claims leadership only on the leader; terms that never go back; the same command at an index
+ * random moments (some right after a peer applied a command, or right after an answer that moved its term),
+ * replies held back until their caller is in a later term, and requests held back until their sender's term or role
+ * changes or until their receiver leads; then, once healed, Figure 8's leader handoffs (5 peers) and a steady
+ * state. Judged only by Raft's promises: one leader per term, each holding answers from a majority of its term; a
+ * leader leads on until its term moves; a request's receiver is in its term once it answered; start() claims
+ * leadership only on the leader; terms that never go back; the same command at an index
  * on every peer; nothing committed lost; every peer caught up and a command committed once the faults heal; one
  * leader that all follow and keep while nothing fails, within TestCount's RPC budget; and (with snapshots) a
  * bounded saved state.
@@ -45,11 +47,16 @@ export class PromiseWatch {
   private heard: WeakMap<object, Map<number, Set<number>>> | undefined;
   /** Per running instance, the terms it was seen leading with a majority heard (judged once). */
   private readonly mandates = new WeakMap<object, Set<number>>();
+  /** Set by judgeTerms. */
+  private judgingTerms = false;
+  /** With judgeTerms: the running instance each peer was last seen leading with, and the term it led. */
+  private readonly led: Array<{ raft: unknown; term: number } | undefined>;
 
   constructor(ts: RaftTester, round: number) {
     this.ts = ts;
     this.round = round;
     this.terms = Array.from({ length: ts.n }, () => ({ raft: undefined, term: -1 }));
+    this.led = new Array<{ raft: unknown; term: number } | undefined>(ts.n).fill(undefined);
   }
 
   start(): void {
@@ -65,6 +72,28 @@ export class PromiseWatch {
   stop(): void {
     clearInterval(this.timer);
     if (this.heard !== undefined) this.ts.onDelivered = undefined;
+    this.ts.onAnswered = undefined;
+  }
+
+  /**
+   * Also judges how terms move (Figure 2: a request or reply of a higher term makes its receiver a follower of
+   * that term, and nothing else does): a leader leads on until its term moves, and a peer that answered a request
+   * made in term T is in term T or later by the time its reply arrives.
+   */
+  judgeTerms(): void {
+    this.ts.onAnswered = (from, to, term, callee) => {
+      if (this.ts.peer(to) !== callee) return; // crashed since: its restarted instance may be behind (judged elsewhere)
+      const now = this.ts.state(to).term;
+      if (now < term)
+        this.ts.fail(
+          `Round ${this.round}: ${peerName(to)} answered a request ${peerName(from)} made in term ${term}, and is still ` +
+            `in term ${now}. Expected any request or reply carrying a higher term to move its receiver to that term ` +
+            '(as a follower) before it answers, whatever the RPC. Likely causes: a handler (InstallSnapshot, say) that ' +
+            'never compares the term it is sent with its own, a term taken on without being saved or returned, or a ' +
+            "request whose term is not the sender's current one (built before the sender's term moved).",
+        );
+    };
+    this.judgingTerms = true;
   }
 
   /**
@@ -108,6 +137,21 @@ export class PromiseWatch {
     judged.add(term);
   }
 
+  /** With judgeTerms: fails when running peer i led a term and no longer leads, though its term has not moved. */
+  private judgeLeading(i: number, raft: object, term: number, isLeader: boolean): void {
+    if (!this.judgingTerms) return;
+    const led = this.led[i];
+    if (isLeader) this.led[i] = { raft, term };
+    else if (led !== undefined && led.raft === raft && led.term === term)
+      this.ts.fail(
+        `Round ${this.round}: ${peerName(i)} led term ${term} and is now a follower or candidate, still in term ${term}. ` +
+          'Expected a leader to lead on until it learns of a higher term (Figure 2: only a request or reply ' +
+          'carrying a higher term makes it a follower). Likely causes: a leader that steps down on a request or ' +
+          "reply of its own or an older term (a late RequestVote of a lost election, a deposed leader's " +
+          'InstallSnapshot, a comparison with >= where > belongs), or an election timer that still runs while it leads.',
+      );
+  }
+
   /** One look at every running peer. */
   look(): void {
     for (let i = 0; i < this.ts.n; i++) {
@@ -122,6 +166,7 @@ export class PromiseWatch {
             'request carrying a lower term), or a term read back from the persister after start-up.',
         );
       this.terms[i] = { raft, term };
+      this.judgeLeading(i, raft, term, isLeader);
       if (!isLeader) continue;
       this.judgeMandate(i, raft);
       const other = this.leaders.get(term);
@@ -339,6 +384,7 @@ async function round(ctx: Ctx, r: number, snapshots: boolean, name: string): Pro
   const watch = new PromiseWatch(ts, r);
   watch.start();
   watch.judgeMandates();
+  watch.judgeTerms();
   let network = applyPlan(ts.net, drawPlan(rng, r), rng, 800);
   if (r >= SLOW_FROM_ROUND) {
     // Slow links: every message takes up to `slowMs` more, so elections overlap (two candidates of one term).
@@ -351,7 +397,12 @@ async function round(ctx: Ctx, r: number, snapshots: boolean, name: string): Pro
   const stop = { over: false };
   crashAtWritePoints(ts, rng, actions);
   crashAtNewTerms(ts, keyedRng(ctx.seed, `${name}#${r}/terms`), actions, NEW_TERM_CRASHES, 0.5);
-  const stale = new StaleReplies(ts, keyedRng(ctx.seed, `${name}#${r}/stale`), actions);
+  const stale = new StaleReplies(
+    ts,
+    keyedRng(ctx.seed, `${name}#${r}/stale`),
+    actions,
+    keyedRng(ctx.seed, `${name}#${r}/stale-requests`),
+  );
   stale.start();
   const clients = [0, 1, 2].map((me) =>
     ts.background(client(ts, keyedRng(ctx.seed, `${name}#${r}/${me}`), stop, me, r)),
@@ -397,7 +448,7 @@ async function round(ctx: Ctx, r: number, snapshots: boolean, name: string): Pro
 /** TestNemesisRaft: Raft under random partitions, crashes, restarts and network faults, judged by its promises. */
 export const nemesisRaft: TestDefinition<Lab6Impl> = {
   name: 'TestNemesisRaft',
-  description: `${ROUNDS} rounds of clients starting commands while peers are cut off (a leader too, in a minority with a burst of commands), crashed and restarted at random (some right after an answer that moved their term) under lost, delayed and reordered messages and replies held until their caller's term moved on, then Figure 8's leader handoffs and a steady state: one leader per term with a majority's answers, start() true only on the leader, terms never go back, the same command at an index everywhere, nothing committed lost, all caught up once the faults heal, and then one leader followed by all and kept while nothing fails, within TestCount's RPC budget`,
+  description: `${ROUNDS} rounds of clients starting commands while peers are cut off (a leader too, in a minority with a burst of commands), crashed and restarted at random (some right after an answer that moved their term) under lost, delayed and reordered messages, replies held until their caller's term moved on and requests held until their sender's term or role changed or their receiver led, then Figure 8's leader handoffs and a steady state: one leader per term with a majority's answers, a leader leading on until its term moves, a request's receiver in its term once it answered, start() true only on the leader, terms never go back, the same command at an index everywhere, nothing committed lost, all caught up once the faults heal, and then one leader followed by all and kept while nothing fails, within TestCount's RPC budget`,
   generic: true,
   virtualLimitMs: VIRTUAL_LIMIT_MS,
   async run(ctx: Ctx) {

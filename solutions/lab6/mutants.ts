@@ -232,6 +232,45 @@ export const mutants: Mutant[] = [
     caughtBy: ['TestFailNoAgree', 'TestFollowerFailure', 'TestLeaderFailure', 'TestFigure8', 'TestNemesisRaft'],
   },
   {
+    name: 'vote-request-deposes-leader',
+    description:
+      'any RequestVote, even of an older term, makes the receiver a follower: a late request of a lost election deposes the leader',
+    file: 'raft.ts',
+    replace: [
+      [
+        '    if (args.term > this.currentTerm) this._becomeFollower(args.term);\n    const lastTerm',
+        '    this._becomeFollower(args.term);\n    const lastTerm',
+      ],
+    ],
+    caughtBy: ['TestNemesisRaft'],
+  },
+  {
+    name: 'same-term-vote-request-deposes-leader',
+    description:
+      'a RequestVote of the current term makes the receiver a follower (>= where > belongs): a rival candidate deposes the leader of its term',
+    file: 'raft.ts',
+    replace: [
+      [
+        '    if (args.term > this.currentTerm) this._becomeFollower(args.term);\n    const lastTerm',
+        '    if (args.term >= this.currentTerm) this._becomeFollower(args.term);\n    const lastTerm',
+      ],
+    ],
+    caughtBy: ['TestNemesisRaft'],
+  },
+  {
+    name: 'snapshot-keeps-old-term',
+    description:
+      "a follower installs a newer leader's snapshot without taking on its term (InstallSnapshot never moves the term)",
+    file: 'raft.ts',
+    replace: [
+      [
+        "    if (args.term > this.currentTerm || this.role !== 'follower') this._becomeFollower(args.term);\n    this._resetElectionTimer();\n    const index",
+        "    if (this.role !== 'follower') this._becomeFollower(args.term);\n    this._resetElectionTimer();\n    const index",
+      ],
+    ],
+    caughtBy: ['TestNemesisSnapshots'],
+  },
+  {
     name: 'get-from-local-state',
     description:
       'a server that believes it leads answers Get from its own map, without the log: a deposed leader reads stale data',
