@@ -101,7 +101,8 @@ class Story {
 const CAUSES_DUPLICATE =
   'Likely causes: the server does not recognise a re-sent write (the clerk must keep the same id and number for every copy of a request, ' +
   'and the server must answer a copy with the reply the first one got); two clerks share an id (draw it from a range of about 2^52); ' +
-  'the duplicate table does not travel with the data to the backups, or is not installed when a new primary brings the copies up to date.';
+  'the duplicate table does not travel with the data to the backups, or is not installed when a new primary brings the copies up to date; ' +
+  "an Install merged into the backup's copy instead of replacing it (a key only the backup had, from a write the new primary never saw, stays, and that write's re-send then runs again on top of it).";
 
 const CAUSES_LOST =
   'Likely causes: a primary that replies before every running copy has the write (or stops re-sending to a backup that does not answer); ' +
@@ -191,10 +192,13 @@ interface Workload {
   paused: boolean;
   /** Operations in flight. */
   busy: number;
-  /** The writes started and not yet returned (their key and client), by a number of the write. */
+  /**
+   * The writes started and not yet returned (their key and client), by a number of the write; `creates`: an append
+   * on a key no write had started on (a put would hide a copy that kept the key: its re-send overwrites it).
+   */
   readonly writing: Map<number, { key: string; cli: number; token: string; creates: boolean }>;
-  /** The keys some write has started on (a write on any other key creates it). */
-  readonly written: Set<string>;
+  /** How many writes have started on each key (a write on any other key creates it). */
+  readonly written: Map<string, number>;
   /** The key of each client's operation in flight (gets included), by client. */
   readonly current: Map<number, string>;
   /** Called when a write starts, with its key. */
@@ -228,7 +232,7 @@ function newWorkload(
     paused: false,
     busy: 0,
     writing: new Map(),
-    written: new Set(),
+    written: new Map(),
     current: new Map(),
     onWrite: () => undefined,
     writes: 0,
@@ -293,8 +297,9 @@ async function runClient(
       // The key in doubt is only appended to: a put would hide what its copies lost or doubled.
       const isPut = r >= 1 - w.puts && key !== w.focus;
       const value = isPut ? putValue(rng, cli, puts++) : appendArg(rng, cli, appends++);
-      w.writing.set(id, { key, cli, token: /^\{[ap]\d+\.\d+\}/.exec(value)?.[0] ?? '', creates: !w.written.has(key) });
-      w.written.add(key);
+      const token = /^\{[ap]\d+\.\d+\}/.exec(value)?.[0] ?? '';
+      w.writing.set(id, { key, cli, token, creates: !isPut && !w.written.has(key) });
+      w.written.set(key, (w.written.get(key) ?? 0) + 1);
       w.onWrite(key);
       try {
         if (isPut) await ck.put(key, value);
@@ -610,8 +615,10 @@ interface StopPoint {
   readonly after?: number;
   /** A follow-up's keys: only an operation on one of them counts (the key of the write the last stop cut). */
   readonly keys?: readonly string[];
-  /** peer only: only a message carrying a write that creates its key counts (a boundary: no copy had the key). */
+  /** peer only: only a message carrying an append that creates its key counts (a boundary: no copy had the key). */
   readonly creates?: boolean;
+  /** A chain's follow-up: its stop completes the round's chain. */
+  readonly closes?: boolean;
 }
 
 /** Whether a reply to client `cli` (undefined: not a workload client) counts for a point's `replyTo`. */
@@ -652,6 +659,8 @@ class StopTrigger implements DeliverySchedule {
   private readonly sentAt = new Map<string, number>();
   /** The methods clerks call (the rest are the servers' own protocol). */
   private readonly clerkMethods = new Set<string>();
+  /** Whether the round's takeover chain (if any) still waits for its follow-up stop. */
+  chainOpen: boolean;
   /** A server-to-server message whose handling stops its sender. */
   private armed:
     { from: number; to: number; method: string; point: StopPoint; since: number; arrives: number } | undefined;
@@ -664,9 +673,11 @@ class StopTrigger implements DeliverySchedule {
     w: Workload,
     rng: Rng,
     story: Story,
+    chain: boolean,
   ) {
     this.ts = ts;
     this.inner = inner;
+    this.chainOpen = chain;
     this.stopper = stopper;
     this.w = w;
     this.rng = rng;
@@ -685,7 +696,8 @@ class StopTrigger implements DeliverySchedule {
           text.includes(x.token) &&
           (focus?.includes(keyToShard(x.key, this.ts.config.nshards)) ?? true) &&
           (a.point.keys?.includes(x.key) ?? true) &&
-          (!a.point.creates || x.creates),
+          // A key-creating append counts only while no other write on its key has started: none can have run first.
+          (!a.point.creates || (x.creates && this.w.written.get(x.key) === 1)),
       );
       if (cut.length === 0) return void this.pending.push(a.point);
       this.stop(
@@ -737,9 +749,11 @@ class StopTrigger implements DeliverySchedule {
     const writer = cli !== undefined && [...this.w.writing.values()].some((x) => x.cli === cli) ? cli : undefined;
     const key = cli === undefined ? undefined : this.w.current.get(cli);
     const shard = key === undefined ? undefined : keyToShard(key, this.ts.config.nshards);
+    // While the round's chain is open, only its own stops fire: another stop could leave its follow-up no victim.
     const i = this.pending.findIndex(
       (p) =>
         p.at <= now &&
+        (!this.chainOpen || p.follow !== undefined || p.closes === true) &&
         (p.kind === 'peer') === peer &&
         (p.among?.includes(sender) ?? true) &&
         (!peer || !p.own || own) &&
@@ -826,6 +840,7 @@ class StopTrigger implements DeliverySchedule {
   ): void {
     if (!this.stopper.canStop(victim)) return;
     this.stopper.stop(victim, why);
+    if (point.closes) this.chainOpen = false;
     if (point.shards !== undefined) {
       this.release();
       this.w.quiet = undefined;
@@ -853,9 +868,10 @@ class StopTrigger implements DeliverySchedule {
       this.w.focus = cutKeys[0] ?? this.w.focus;
       if (point.follow === 'read') this.w.quiet = this.w.focus;
       const keys = cutKeys.length > 0 ? cutKeys : undefined;
-      if (next !== undefined && point.follow === 'peer')
-        this.pending.push({ at: now, kind: 'peer', among: [next], shards: cutShards, keys, own: true });
-      else if (next !== undefined)
+      if (next === undefined) this.chainOpen = false;
+      else if (point.follow === 'peer')
+        this.pending.push({ at: now, kind: 'peer', among: [next], shards: cutShards, keys, own: true, closes: true });
+      else
         this.pending.push({
           at: now,
           kind: 'reply-sent',
@@ -865,6 +881,7 @@ class StopTrigger implements DeliverySchedule {
           replyTo: point.follow === 'answer' ? 'cut' : point.follow === 'read' ? 'read' : 'write',
           clients,
           after: now,
+          closes: true,
         });
     } else if (this.rng.chance(0.9)) {
       // The next stop hits another copy of the shards this one held, as it serves them (replies to a clerk, a get
@@ -899,7 +916,7 @@ interface Chain {
   readonly follow: Follow;
   /** Whether the victim first stops while the clients only read, another copy leads, and it restarts. */
   readonly restart: boolean;
-  /** Whether the cut write must be one that creates its key. */
+  /** Whether the cut write must be an append that creates its key. */
   readonly creates?: boolean;
 }
 
@@ -937,6 +954,8 @@ const SHARD_CLIENTS = 6;
 const SHARD_READERS = 3;
 /** TestNemesisShards' fault phase (virtual ms): longer than TestNemesisKV's, as stopped servers slow the clients. */
 const SHARD_FAULT_MS = 2000;
+/** How much longer the fault phase may last while the round's takeover chain has not ended (virtual ms). */
+const CHAIN_GRACE_MS = 3000;
 
 /** A random order of 0..n-1. */
 function shuffled(rng: Rng, n: number): number[] {
@@ -975,6 +994,7 @@ async function interlude(
   w.readOnly = true;
   for (let t = 0; w.writing.size > 0 && t < 3000; t++) await sleep(1);
   const victim = w.writing.size === 0 ? stopper.pickVictim(rng) : undefined;
+  let planned = false;
   if (victim !== undefined) {
     if (chain) w.focus = w.keys.find((k) => keyToShard(k, ts.config.nshards) === victim) ?? w.focus;
     stopper.stop(victim, 'while the clients only read (no write in flight)');
@@ -996,8 +1016,11 @@ async function interlude(
         own: true,
         ...(chain && { relTo: chain.relTo, early: chain.early, follow: chain.follow }),
       });
+      planned = true;
     }
   }
+  // A chain that could not start this way will not come: the fault phase need not wait for it.
+  if (chain && !planned) trigger.chainOpen = false;
   w.readOnly = false;
 }
 
@@ -1071,7 +1094,10 @@ async function shardRound(ctx: Ctx, round: number): Promise<void> {
   const stopper = new Stopper(ts, w, story);
   const start = performance.now();
   const { chain, points } = roundStops(rng, round, layout, start);
-  const trigger = new StopTrigger(ts, pct, points, stopper, w, rng, story);
+  const trigger = new StopTrigger(ts, pct, points, stopper, w, rng, story, chain !== undefined);
+  // The fault phase lasts a while longer if the round's chain has not ended by then (a slow network: held replies,
+  // heavy losses), so that every graded run meets every chain; the clients keep working until it ends.
+  const faultsOn = () => trigger.chainOpen && performance.now() < start + SHARD_FAULT_MS + CHAIN_GRACE_MS;
   ts.net.setSchedule(trigger);
   const nemesis: Promise<void>[] = [];
   if (chain?.restart) nemesis.push(interlude(ts, rng, w, stopper, trigger, rng.float() * SHARD_FAULT_MS * 0.15, chain));
@@ -1088,11 +1114,12 @@ async function shardRound(ctx: Ctx, round: number): Promise<void> {
       clerks[cli],
       cli,
       w,
-      done,
+      () => done() && !faultsOn(),
       cli >= SHARD_CLIENTS,
     ),
   );
   await sleep(SHARD_FAULT_MS);
+  while (faultsOn()) await sleep(10);
   await Promise.all(nemesis);
   healNetwork(ts.net);
   ts.onCall = undefined;
