@@ -1,4 +1,5 @@
 /** Lab 1's generic attackers (TestNemesisKV, TestNemesisShards): random workloads under random faults, judged only by the handout's promises. */
+import { FAULTS } from '../../labrpc';
 import type { DeliverySchedule, MessageInfo } from '../../labrpc';
 import { TestDefinition, TestContext, TestFailure, check } from '../../suite';
 import { runClients } from '../../suite/clients';
@@ -199,6 +200,9 @@ interface Workload {
   readonly writing: Map<number, { key: string; cli: number; token: string; creates: boolean }>;
   /** How many writes have started on each key (a write on any other key creates it). */
   readonly written: Map<string, number>;
+  /** When a write, and when a get, was last answered on each shard (virtual ms). */
+  readonly acked: Map<number, number>;
+  readonly read: Map<number, number>;
   /** The key of each client's operation in flight (gets included), by client. */
   readonly current: Map<number, string>;
   /** Called when a write starts, with its key. */
@@ -233,6 +237,8 @@ function newWorkload(
     busy: 0,
     writing: new Map(),
     written: new Map(),
+    acked: new Map(),
+    read: new Map(),
     current: new Map(),
     onWrite: () => undefined,
     writes: 0,
@@ -282,6 +288,7 @@ async function runClient(
         reader && rng.chance(0.7) ? (w.focus ?? w.keys[rng.int(Math.min(w.hot, w.keys.length))]) : pickKey(rng, w);
       w.current.set(cli, key);
       await ck.get(key);
+      w.read.set(keyToShard(key, w.nshards), performance.now());
     } else {
       const key = w.freshShare > 0 && rng.chance(w.freshShare) ? freshKey(rng, w) : pickKey(rng, w);
       w.current.set(cli, key);
@@ -307,6 +314,7 @@ async function runClient(
       } finally {
         w.writing.delete(id);
       }
+      w.acked.set(keyToShard(key, w.nshards), performance.now());
     }
     w.current.delete(cli);
     w.busy--;
@@ -631,7 +639,9 @@ function answers(
   if (replyTo === undefined) return true;
   if (cli === undefined) return false;
   if (replyTo === 'cut') return clients.includes(cli);
-  return (replyTo === 'write') === (writer !== undefined);
+  // A follow-up on a write wants another client's write (the cut client's re-send comes after it).
+  if (replyTo === 'write') return writer !== undefined && !clients.includes(cli);
+  return writer === undefined;
 }
 
 /** The method's own name ("Replicate" for "KVServer.Replicate"). */
@@ -661,6 +671,8 @@ class StopTrigger implements DeliverySchedule {
   private readonly clerkMethods = new Set<string>();
   /** Whether the round's takeover chain (if any) still waits for its follow-up stop. */
   chainOpen: boolean;
+  /** The most a request's trip may take on the round's network beyond the schedule's delay (ms). */
+  private readonly wireMs: number;
   /** A server-to-server message whose handling stops its sender. */
   private armed:
     { from: number; to: number; method: string; point: StopPoint; since: number; arrives: number } | undefined;
@@ -673,11 +685,12 @@ class StopTrigger implements DeliverySchedule {
     w: Workload,
     rng: Rng,
     story: Story,
-    chain: boolean,
+    round: { chain: boolean; reliable: boolean },
   ) {
     this.ts = ts;
     this.inner = inner;
-    this.chainOpen = chain;
+    this.chainOpen = round.chain;
+    this.wireMs = round.reliable ? 0 : FAULTS.unreliableDelayMs;
     this.stopper = stopper;
     this.w = w;
     this.rng = rng;
@@ -736,13 +749,13 @@ class StopTrigger implements DeliverySchedule {
     // the delivery schedule may hold back, and, once the message to that copy is on its way, after it arrives.
     const a = this.armed;
     if (peer && own && a?.point.relTo !== undefined && a.from === sender && serverName(a.to) !== m.server)
-      extra = Math.max(extra, a.arrives - now) + 4;
+      extra = Math.max(extra, a.arrives - now) + 4 + this.wireMs;
     else if (
       peer &&
       own &&
       this.pending.some((p) => p.relTo !== undefined && p.at <= now && serverName(target(p) ?? -1) !== m.server)
     )
-      extra += 4 + (this.inner?.options.spanMs ?? 0);
+      extra += 4 + (this.inner?.options.spanMs ?? 0) + this.wireMs;
     // A reply to a clerk counts when that clerk has a write in flight (it is, most likely, the write's reply), or,
     // for a follow-up, when the clerk's operation in flight (a get too) is on one of the shards the last stop cut.
     const cli = toClerk ? this.clientOf(m.end) : undefined;
@@ -851,7 +864,9 @@ class StopTrigger implements DeliverySchedule {
     const early = point.early ?? this.rng.chance(0.5);
     const chain = point.follow !== undefined && cutShards.length > 0;
     if (clients.length > 0 && (chain || this.rng.chance(0.85))) {
-      const ms = early ? 20 + this.rng.float() * 130 : 300 + this.rng.float() * 1000;
+      // A chain's late re-send waits for the follow-up stop itself (which releases it), however slow the network.
+      const late = chain ? SHARD_FAULT_MS + CHAIN_GRACE_MS : 300 + this.rng.float() * 1000;
+      const ms = early ? 20 + this.rng.float() * 130 : late;
       for (const c of clients)
         for (let j = 0; j < this.ts.nservers; j++) this.held.set(`clerk-end-${c * this.ts.nservers + j}`, now + ms);
       this.story.tell(
@@ -955,7 +970,7 @@ const SHARD_READERS = 3;
 /** TestNemesisShards' fault phase (virtual ms): longer than TestNemesisKV's, as stopped servers slow the clients. */
 const SHARD_FAULT_MS = 2000;
 /** How much longer the fault phase may last while the round's takeover chain has not ended (virtual ms). */
-const CHAIN_GRACE_MS = 3000;
+const CHAIN_GRACE_MS = 6000;
 
 /** A random order of 0..n-1. */
 function shuffled(rng: Rng, n: number): number[] {
@@ -978,8 +993,9 @@ function workloadClerk(ts: Lab1Tester, rng: Rng, cli: number, order?: number[]):
 
 /**
  * The read-only interlude: writes pause, a server stops, clients read, it restarts (it missed no write). With a
- * chain, the clients favour a key of the victim's own shard (so that another server leads it meanwhile), and the
- * restarted server's stop in the middle of a write is the chain's first stop.
+ * chain, the victim is chosen first and the clients favour a key of its own shard from then on: it serves the shard
+ * (a write acknowledged) before it stops, another server leads it meanwhile, and the restarted server's stop in the
+ * middle of a write is the chain's first stop.
  */
 async function interlude(
   ts: Lab1Tester,
@@ -990,15 +1006,20 @@ async function interlude(
   at: number,
   chain?: Chain,
 ): Promise<void> {
+  const chosen = chain ? stopper.pickVictim(rng) : undefined;
+  if (chosen !== undefined) w.focus = w.keys.find((k) => keyToShard(k, ts.config.nshards) === chosen) ?? w.focus;
   await sleep(at);
+  for (let t = 0; chosen !== undefined && !w.acked.has(chosen) && t < 1500; t++) await sleep(1);
   w.readOnly = true;
   for (let t = 0; w.writing.size > 0 && t < 3000; t++) await sleep(1);
-  const victim = w.writing.size === 0 ? stopper.pickVictim(rng) : undefined;
+  const victim = w.writing.size > 0 ? undefined : chain ? chosen : stopper.pickVictim(rng);
   let planned = false;
-  if (victim !== undefined) {
-    if (chain) w.focus = w.keys.find((k) => keyToShard(k, ts.config.nshards) === victim) ?? w.focus;
+  if (victim !== undefined && stopper.canStop(victim)) {
     stopper.stop(victim, 'while the clients only read (no write in flight)');
+    const stoppedAt = performance.now();
     await sleep(20 + rng.float() * 200);
+    // With a chain, another copy must have led the victim's shard meanwhile: a get of it answered since the stop.
+    for (let t = 0; chain && (w.read.get(victim) ?? -1) <= stoppedAt && t < 1500; t++) await sleep(1);
     // The restart waits for the reads in flight too (the handout promises nothing for a restart in the middle of one),
     // and for the servers' own calls to one another: a shard's copy sent while the victim was away, still on its way
     // when the victim leads again, would land on the copies made after it (the handout's model restarts a server
@@ -1010,7 +1031,7 @@ async function interlude(
       stopper.restart(victim, 'after the reads (it missed no write), with no operation in flight');
       // It may lead again now: stop it once more in the middle of a write, soon.
       trigger.plan({
-        at: performance.now() + rng.float() * (chain ? 100 : 300),
+        at: performance.now() + (chain ? 0 : rng.float() * 300),
         kind: 'peer',
         among: [victim],
         own: true,
@@ -1094,7 +1115,10 @@ async function shardRound(ctx: Ctx, round: number): Promise<void> {
   const stopper = new Stopper(ts, w, story);
   const start = performance.now();
   const { chain, points } = roundStops(rng, round, layout, start);
-  const trigger = new StopTrigger(ts, pct, points, stopper, w, rng, story, chain !== undefined);
+  const trigger = new StopTrigger(ts, pct, points, stopper, w, rng, story, {
+    chain: chain !== undefined,
+    reliable: plan.reliable,
+  });
   // The fault phase lasts a while longer if the round's chain has not ended by then (a slow network: held replies,
   // heavy losses), so that every graded run meets every chain; the clients keep working until it ends.
   const faultsOn = () => trigger.chainOpen && performance.now() < start + SHARD_FAULT_MS + CHAIN_GRACE_MS;
