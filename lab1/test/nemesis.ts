@@ -1196,6 +1196,8 @@ export const nemesisShards: TestDefinition<Lab1Impl> = {
   description:
     '3-5 servers, 2-3 copies per shard, 6 clients on random keys through every server, random network faults and servers stopped at the worst moments (as they reply, as they copy a write), read-only restarts; one copy left at the end: no append lost or doubled, linearizable, progress',
   generic: true,
+  // Ten rounds of up to 8 s of faults (a chain's round may last longer) and their settling: 37-76 s on 300 seeds.
+  virtualLimitMs: 200_000,
   async run(ctx: Ctx) {
     for (let round = 0; round < SHARD_ROUNDS; round++) await shardRound(ctx, round);
   },
