@@ -1047,11 +1047,13 @@ async function interlude(
 
 /**
  * Cuts the links from the other servers to one server (and some of its links to them) for a while, all of them
- * running: the servers cannot reach it, the clerks still can.
+ * running: the servers cannot reach it, the clerks still can. Half the time that server is the first running one of
+ * the shard of the key the clients favour, while they read it through the other copies.
  */
-async function cutLinks(ts: Lab1Tester, rng: Rng, story: Story): Promise<void> {
+async function cutLinks(ts: Lab1Tester, rng: Rng, w: Workload, story: Story): Promise<void> {
   await sleep(rng.float() * SHARD_FAULT_MS * 0.7);
-  const target = rng.int(ts.nservers);
+  const hot = shardServers(keyToShard(w.focus ?? w.keys[0], ts.config.nshards), ts.config).find((s) => ts.isRunning(s));
+  const target = hot !== undefined && rng.chance(0.5) ? hot : rng.int(ts.nservers);
   const ms = 100 + rng.float() * 600;
   const links: [number, number][] = [];
   for (let s = 0; s < ts.nservers; s++) {
@@ -1127,7 +1129,7 @@ async function shardRound(ctx: Ctx, round: number): Promise<void> {
   if (chain?.restart) nemesis.push(interlude(ts, rng, w, stopper, trigger, rng.float() * SHARD_FAULT_MS * 0.15, chain));
   else if (!chain && rng.chance(0.7))
     nemesis.push(interlude(ts, rng, w, stopper, trigger, rng.float() * SHARD_FAULT_MS * 0.5));
-  if (rng.chance(0.6)) nemesis.push(cutLinks(ts, rng, story));
+  if (rng.chance(0.6)) nemesis.push(cutLinks(ts, rng, w, story));
   const clerks = Array.from({ length: SHARD_CLIENTS }, (_, cli) => workloadClerk(ts, rng, cli));
   // The readers ask a different server first each (where every server holds every shard): through every copy.
   const rotated = (first: number) => [...Array(ts.nservers).keys()].map((j) => (first + j) % ts.nservers);
