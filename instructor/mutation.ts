@@ -15,7 +15,7 @@ const ROOT = path.resolve(__dirname, '..');
 const CONFIG = path.join('instructor', 'mutation', 'stryker.config.mjs');
 const STRYKER = path.join(ROOT, 'node_modules', '@stryker-mutator', 'core', 'bin', 'stryker.js');
 /** Files of a solution folder that are not part of the solution. */
-const NOT_MUTATED = new Set(['mutants.ts']);
+const NOT_MUTATED = new Set(['mutants.ts', 'variants.ts']);
 
 const EXAMPLES = `
 Examples:
@@ -89,7 +89,7 @@ function parseArgs(argv: readonly string[]): MutationOptions {
   const program = new Command('npm run mutation --')
     .description("Mutation testing of a lab's reference solution against its named tests (StrykerJS).")
     .argument('<lab>', 'the lab, e.g. lab2')
-    .option('--files <list>', 'only these solution files, comma-separated (default: every file but mutants.ts)')
+    .option('--files <list>', 'only these solution files, comma-separated (default: every file but mutants.ts and variants.ts)')
     .option('--seeds <list>', 'seeds of each simulated test, comma-separated', '1,2,3')
     .option('--test <names...>', 'only these named tests (default: all)')
     .option('--concurrency <n>', 'test runner processes at once', '2')
@@ -136,7 +136,7 @@ function main(): number {
   }
   const how =
     `Run ${new Date().toISOString().slice(0, 16).replace('T', ' ')} UTC in ${minutes.toFixed(1)} min: ` +
-    `files ${options.files ? options.files.join(', ') : 'all but mutants.ts'}; tests ${options.tests ? options.tests.join(', ') : 'all'}; ` +
+    `files ${options.files ? options.files.join(', ') : 'all but mutants.ts and variants.ts'}; tests ${options.tests ? options.tests.join(', ') : 'all'}; ` +
     `seeds ${options.seeds} (memory and real-time tests: the first); ${options.concurrency} runner process(es). ` +
     'Full report: index.html beside this file.';
   const summary = writeSurvivors(lab, json, path.join(out, 'survivors.md'), how);

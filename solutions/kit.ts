@@ -1,7 +1,8 @@
 /**
  * The kit's standard checks of one lab, as mocha tests: the rubric matches the suite, the reference solution
  * passes every named test, the untouched skeleton fails every one with a TODO message, a seed replays a run
- * exactly, and every mutant of the solution is caught by one of the tests it names.
+ * exactly, every mutant of the solution is caught by one of the tests it names, and every correct variant passes
+ * the tests it names.
  * Each lab's `solutions/labN/test/labN.test.ts` calls `describeLabKit` and adds what is particular to the lab.
  */
 import { rubricOf } from '../grader/rubric';
@@ -9,7 +10,7 @@ import { expect } from 'chai';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { testsTable, withTestsTable } from '../instructor/handouts';
-import { Mutant, materialiseMutant, removeMutant } from './mutants';
+import { Mutant, Variant, materialiseMutant, removeMutant } from './mutants';
 import { LabSuite, NamedTest, runNamedTest } from '../suite';
 
 /** What the standard checks need to know about a lab. */
@@ -22,6 +23,8 @@ export interface LabKitOptions<Impl> {
   solutionDir: string;
   /** The solution's mutants. */
   mutants: readonly Mutant[];
+  /** Correct variants of the solution: each must pass the tests it names (default none). */
+  variants?: readonly Variant[];
   /** A simulated test whose replay is checked (same seed, same outcome; another seed, another trace). */
   replayTest: string;
   /** Seeds for the solution and the mutants (default 1, 2, 3). */
@@ -80,6 +83,24 @@ export function describeLabKit<Impl>(options: LabKitOptions<Impl>): void {
       expect({ ...b, realMs: 0 }).to.deep.equal({ ...a, realMs: 0 });
       expect(c.traceHash).to.not.equal(a.traceHash);
     });
+
+    for (const variant of options.variants ?? []) {
+      it(`passes the correct variant "${variant.name}" (${variant.description})`, async () => {
+        const dir = materialiseMutant(solutionDir, variant);
+        try {
+          const impl = suite.load(dir);
+          for (const name of variant.passes) {
+            const test = byName(name);
+            for (const seed of seedsFor(test)) {
+              const outcome = await runNamedTest(test, impl, seed);
+              expect(outcome.status, `${name} seed=${seed}: ${outcome.message}`).to.equal('passed');
+            }
+          }
+        } finally {
+          removeMutant(dir);
+        }
+      });
+    }
 
     for (const mutant of mutants) {
       it(`catches the mutant "${mutant.name}" (${mutant.description})`, async () => {

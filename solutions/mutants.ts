@@ -20,8 +20,17 @@ export interface Mutant {
   readonly caughtBy: readonly string[];
 }
 
-/** Writes the mutant's copy of `solutionDir` and returns its folder; throws if a replacement does not apply. */
-export function materialiseMutant(solutionDir: string, mutant: Mutant): string {
+/**
+ * A correct solution written another way (its description says why it is still right), which the suite must not
+ * fail: no correct code loses a point.
+ */
+export interface Variant extends Pick<Mutant, 'name' | 'description' | 'file' | 'replace'> {
+  /** Named tests that must pass it (on the kit's seeds for each). */
+  readonly passes: readonly string[];
+}
+
+/** Writes the edited copy of `solutionDir` and returns its folder; throws if a replacement does not apply. */
+export function materialiseMutant(solutionDir: string, mutant: Mutant | Variant): string {
   const dir = path.join(path.dirname(solutionDir), `.mutant-${path.basename(solutionDir)}-${mutant.name}`);
   fs.rmSync(dir, { recursive: true, force: true });
   fs.mkdirSync(dir, { recursive: true });

@@ -6,7 +6,7 @@ export const LAB_ENV = 'KVLABS_MUTATION_LAB';
 export const SEEDS_ENV = 'KVLABS_MUTATION_SEEDS';
 /** Only these named tests, comma-separated (default: all). */
 export const TESTS_ENV = 'KVLABS_MUTATION_TESTS';
-/** The solution files to mutate, comma-separated, relative to solutions/labN (default: all but mutants.ts). */
+/** The solution files to mutate, comma-separated, relative to solutions/labN (default: all but mutants.ts and variants.ts). */
 export const FILES_ENV = 'KVLABS_MUTATION_FILES';
 /** Test runner processes at once. */
 export const CONCURRENCY_ENV = 'KVLABS_MUTATION_CONCURRENCY';

@@ -89,6 +89,18 @@ export function peerName(i: number): string {
   return `peer ${i}`;
 }
 
+/**
+ * The term a request says it was made in, when its arguments show one: an own numeric field named `term` or
+ * `currentTerm` (any case), not a log's or snapshot's term. Undefined when there is none.
+ */
+function requestTerm(args: unknown): number | undefined {
+  if (typeof args !== 'object' || args === null) return undefined;
+  const terms = Object.entries(args).filter(
+    ([key, value]) => typeof value === 'number' && /^(current)?term$/i.test(key),
+  );
+  return terms.length === 1 ? (terms[0][1] as number) : undefined;
+}
+
 /** One test's cluster of Raft peers. */
 export class RaftTester {
   private readonly ctx: TestContext<Lab6Impl>;
@@ -185,9 +197,12 @@ export class RaftTester {
           if (self !== undefined && this.rafts[i] !== self) return this.sentAfterKill(i, method);
           if (self !== undefined) this.noteTermUsed(i, self);
           const callTerm = self === undefined ? undefined : this.readState(self)?.term;
+          // Judged only for a request that says it was made in the sender's term now: one built before the sender's
+          // term moved, and sent after, is stale but harmless.
+          const answeredTerm = callTerm !== undefined && requestTerm(args) === callTerm ? callTerm : undefined;
           const hold = this.onCall?.(i, j, method);
           const sent = this.send<Reply>(end, j, method, args, hold?.sendAfter, (callee) => {
-            if (callTerm !== undefined) this.onAnswered?.(i, j, callTerm, callee);
+            if (answeredTerm !== undefined) this.onAnswered?.(i, j, answeredTerm, callee);
           });
           const reply =
             hold === undefined

@@ -78,7 +78,8 @@ export class PromiseWatch {
   /**
    * Also judges how terms move (Figure 2: a request or reply of a higher term makes its receiver a follower of
    * that term, and nothing else does): a leader leads on until its term moves, and a peer that answered a request
-   * made in term T is in term T or later by the time its reply arrives.
+   * made in term T (its arguments' `term` field says T, and so does its sender) is in term T or later by the time
+   * its reply arrives.
    */
   judgeTerms(): void {
     this.ts.onAnswered = (from, to, term, callee) => {
@@ -89,8 +90,8 @@ export class PromiseWatch {
           `Round ${this.round}: ${peerName(to)} answered a request ${peerName(from)} made in term ${term}, and is still ` +
             `in term ${now}. Expected any request or reply carrying a higher term to move its receiver to that term ` +
             '(as a follower) before it answers, whatever the RPC. Likely causes: a handler (InstallSnapshot, say) that ' +
-            'never compares the term it is sent with its own, a term taken on without being saved or returned, or a ' +
-            "request whose term is not the sender's current one (built before the sender's term moved).",
+            'never compares the term it is sent with its own, or a term taken on without being saved or returned. ' +
+            "(Only a request whose arguments carry its sender's current term, in a field named term, is judged.)",
         );
     };
     this.judgingTerms = true;
