@@ -89,7 +89,10 @@ function parseArgs(argv: readonly string[]): MutationOptions {
   const program = new Command('npm run mutation --')
     .description("Mutation testing of a lab's reference solution against its named tests (StrykerJS).")
     .argument('<lab>', 'the lab, e.g. lab2')
-    .option('--files <list>', 'only these solution files, comma-separated (default: every file but mutants.ts and variants.ts)')
+    .option(
+      '--files <list>',
+      'only these solution files, comma-separated (default: every file but mutants.ts and variants.ts)',
+    )
     .option('--seeds <list>', 'seeds of each simulated test, comma-separated', '1,2,3')
     .option('--test <names...>', 'only these named tests (default: all)')
     .option('--concurrency <n>', 'test runner processes at once', '2')
