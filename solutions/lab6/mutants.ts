@@ -378,7 +378,7 @@ export const mutants: Mutant[] = [
         "    if (reply.err === 'ErrVersion' && attempts > 0) return 'ErrMaybe';",
       ],
     ],
-    caughtBy: ['TestPersistPartition4B', 'TestManyPartitionsOneClient4B'],
+    caughtBy: ['TestPersistPartition4B', 'TestManyPartitionsOneClient4B', 'TestNemesisKV', 'TestNemesisKVSnapshots'],
   },
   {
     name: 'submit-answered-by-any-entry',
