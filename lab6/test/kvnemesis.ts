@@ -3,14 +3,17 @@
  * values, from clerks some tasks share, under the Raft attackers' faults (partitions, bridges, crashes and restarts,
  * some right after a server answered, lost, delayed and reordered messages) and a leader cut off alone while clerks
  * wait on it and the others go on without it (with snapshots, lured: more clerks wait on it, and it rejoins as soon
- * as the others have committed at its indexes); judged only by the service's promises:
+ * as the others have committed at its indexes), sometimes after the answers to its own calls were held back so that
+ * its waiting clerks' entries reached the others unknown to it, and then back first to the servers that do not lead
+ * (it hears of the new term before it can hear its entries were committed); judged only by the service's promises:
  * one leader per term, a linearizable history, every call finished once the faults heal, every key read back.
  */
+import { TimeoutError } from '../../labrpc';
 import { keyedRng, sleep, World, type Rng } from '../../world';
 import { within, type TestContext, type TestDefinition } from '../../suite';
 import { applyPlan, drawPlan, healNetwork } from '../../suite/nemesis/plan';
 import { edgeKeys, edgeValue } from '../../suite/nemesis/values';
-import { ELECTION_TIMEOUT_MS, type Lab6Impl } from './harness';
+import { ELECTION_TIMEOUT_MS, peerName, type Lab6Impl } from './harness';
 import { KvTester, MAX_RAFT_STATE, NO_SNAPSHOTS, type RecordingClerk } from './kvharness';
 import { crashAtWritePoints, disturb, PromiseWatch } from './nemesis';
 import { showCommand } from './harness';
@@ -25,11 +28,22 @@ const HEAL_MS = 30_000;
 /** At each step of the faults, the chance that the leader is cut off alone (when no other leader is away). */
 const LEADER_ALONE_CHANCE = 0.3;
 
-/** A leader cut off alone, when it is to rejoin the others, and the clerks kept from reaching it meanwhile. */
+/** The chance that a leader about to be cut off alone is first held (see holdAnswers) and later rejoins in two steps. */
+const HELD_CHANCE = 0.7;
+/** How long a held leader's calls go unanswered before the cut (virtual ms): a few heartbeats. */
+const HOLD_MS = 300;
+/** How long a held leader reaches only the servers that do not lead, before it rejoins them all (virtual ms). */
+const QUIET_REJOIN_MS = ELECTION_TIMEOUT_MS / 2;
+
+/**
+ * A leader cut off alone, when it is to rejoin the others, and the clerks kept from reaching it meanwhile. `quiet`:
+ * it first rejoins every server but the others' leader (see leaderRejoins).
+ */
 interface Rejoin {
   peer: number;
   at: number;
   away: readonly RecordingClerk[];
+  quiet: boolean;
 }
 
 /** What the tasks share with the faults: when to stop, and who to tell of each operation a clerk finished. */
@@ -37,6 +51,8 @@ interface TaskControl {
   over: boolean;
   /** Called as a task's operation returns, with the clerk it went through (its owner, for a shared clerk). */
   finished?: (ck: RecordingClerk) => void;
+  /** How many puts each clerk (its owner, for a shared clerk) has running. */
+  puts: Map<RecordingClerk, number>;
 }
 
 /**
@@ -53,6 +69,14 @@ const LURE_WAIT_MS = 2 * ELECTION_TIMEOUT_MS;
 const LURE_POLL_MS = 2;
 /** A lured leader rejoins once the clerks kept from it finished this many operations under the others' leader. */
 const EARLY_REJOIN_OPS = 2;
+
+/** No clerk spared. */
+const NONE = (): boolean => false;
+
+/** True while clerk `ck` (or a task sharing it) has a put running. */
+function putting(stop: TaskControl, ck: RecordingClerk): boolean {
+  return (stop.puts.get(ck) ?? 0) > 0;
+}
 
 /** The leader, if it is connected and some clerk has a call waiting on it, and those clerks. */
 function leaderWithWaiters(
@@ -86,13 +110,17 @@ function leaderAlone(
   rng: Rng,
   actions: string[],
   mode: AloneMode,
+  spare: (ck: RecordingClerk) => boolean = NONE,
 ): Rejoin | undefined {
   const found = leaderWithWaiters(ts, clerks);
   if (found === undefined) return undefined;
   const { leader, waiting } = found;
   // Clerks with a call at the leader stay (their operations wait on it); the others, or one of them, are kept away.
   const others = clerks.filter((ck) => !waiting.includes(ck));
-  let away = others.length > 0 ? others : waiting.length > 1 ? [rng.pick(waiting)] : [];
+  // After a hold (spare: those with a put waiting), one clerk with none waiting is kept away when there is one.
+  const idle = waiting.filter((ck) => !spare(ck));
+  const pool = spare !== NONE && idle.length > 0 && idle.length < waiting.length ? idle : waiting;
+  let away = others.length > 0 ? others : waiting.length > 1 ? [rng.pick(pool)] : [];
   if (mode === 'lure' && others.length > 1) away = [rng.pick(others)];
   // The others all run and reach each other, so that they can elect a leader and commit without it.
   ts.group.healLinks();
@@ -100,20 +128,106 @@ function leaderAlone(
   ts.group.disconnect(leader);
   for (const ck of away) ts.reach(ck, leader, false);
   actions.push(`cut off leader ${leader} alone (clerks ${away.map((ck) => ck.id).join(',') || '-'} kept away)`);
-  return { peer: leader, at: World.current().now() + 2 * ELECTION_TIMEOUT_MS + rng.int(2 * ELECTION_TIMEOUT_MS), away };
+  const at = World.current().now() + 2 * ELECTION_TIMEOUT_MS + rng.int(2 * ELECTION_TIMEOUT_MS);
+  return { peer: leader, at, away, quiet: false };
+}
+
+/**
+ * Before a cut: every server running and connected, then for HOLD_MS the answers to the leader's own calls (to the
+ * other servers, whatever they are) held back, while its clerks wait on it. Its requests still arrive, so the
+ * entries of the operations it is given reach the others (and their elections stay away), but it never hears that
+ * they are on a majority, so it commits none of them. Returns the held leader and a function that makes the held
+ * answers lost (the network dropped them); undefined when no leader has a clerk waiting on it.
+ */
+async function holdAnswers(
+  ts: KvTester,
+  clerks: readonly RecordingClerk[],
+  stop: TaskControl,
+  actions: string[],
+): Promise<{ peer: number; lose: () => void } | undefined> {
+  const group = ts.group;
+  group.healLinks();
+  group.reviveAll();
+  // A leader that a server back from a cut or a crash, in a later term, would depose during the hold is no use.
+  const steady = (): { leader: number } | undefined => {
+    const found = leaderWithWaiters(ts, clerks);
+    if (found === undefined || !found.waiting.some((ck) => putting(stop, ck))) return undefined;
+    const term = group.state(found.leader).term;
+    for (let i = 0; i < group.n; i++) if (group.isRunning(i) && group.state(i).term > term) return undefined;
+    return found;
+  };
+  const t0 = World.current().now();
+  while (steady() === undefined && World.current().now() - t0 < LURE_WAIT_MS) await sleep(LURE_POLL_MS);
+  const found = steady();
+  if (found === undefined) return undefined;
+  const peer = found.leader;
+  const instance = group.peer(peer);
+  const { term } = group.state(peer);
+  let lose = (): void => undefined;
+  const lost = new Promise<void>((_, reject) => (lose = () => reject(new Error('lost'))));
+  lost.catch(() => undefined);
+  group.onCall = (from, to, method) => {
+    if (from !== peer || group.peer(from) !== instance || group.state(from).term !== term) return undefined;
+    const release = lost.catch(() => Promise.reject(heldLost(method, from, to)));
+    release.catch(() => undefined); // a call whose request was lost never waits on it
+    return { release };
+  };
+  actions.push(`hold the answers to leader ${peer}'s calls for ${HOLD_MS} ms`);
+  await sleep(HOLD_MS);
+  return {
+    peer,
+    lose: () => {
+      group.onCall = undefined;
+      lose();
+    },
+  };
+}
+
+/** The error of a held answer the network then dropped: the same as for any lost message. */
+function heldLost(method: string, from: number, to: number): TimeoutError {
+  return new TimeoutError(method, `${peerName(from)} to ${peerName(to)}`, peerName(from));
 }
 
 /**
  * The cut-off leader rejoins (if it still runs and nothing reconnected it): the first message it hears is often the
  * new leader's AppendEntries, which moves its term, replaces its uncommitted entries and commits others in one step.
+ * Quiet: it first reaches only the servers that do not lead, for QUIET_REJOIN_MS (returns the rejoin, now due
+ * then): it hears of the new term from them, with no news of what was committed, while its clerks still wait on it.
  */
-function leaderRejoins(ts: KvTester, rejoin: Rejoin, actions: string[]): undefined {
-  for (const ck of rejoin.away) ts.reach(ck, rejoin.peer, true);
-  if (ts.group.isRunning(rejoin.peer) && !ts.group.isConnected(rejoin.peer)) {
-    ts.group.connect(rejoin.peer);
-    actions.push(`leader ${rejoin.peer} rejoins`);
+function leaderRejoins(ts: KvTester, rejoin: Rejoin, actions: string[]): Rejoin | undefined {
+  const { group } = ts;
+  const { peer } = rejoin;
+  const others = ts.leader();
+  if (rejoin.quiet && group.isRunning(peer) && !group.isConnected(peer) && others !== undefined && others !== peer) {
+    rejoin.quiet = false;
+    group.connect(peer);
+    group.cutLink(peer, others);
+    rejoin.at = World.current().now() + QUIET_REJOIN_MS;
+    actions.push(`leader ${peer} rejoins all but leader ${others}`);
+    return rejoin;
+  }
+  for (const ck of rejoin.away) ts.reach(ck, peer, true);
+  group.healLinks();
+  if (group.isRunning(peer) && !group.isConnected(peer)) {
+    group.connect(peer);
+    actions.push(`leader ${peer} rejoins`);
   }
   return undefined;
+}
+
+/**
+ * A held leader rejoins quietly as soon as the others have a leader (looking every LURE_POLL_MS): its clerks, still
+ * waiting on it, then hear it no longer leads, while the entries it was given, on the others, are still to commit.
+ */
+async function quietRejoinWhenLed(ts: KvTester, rejoin: Rejoin, actions: string[]): Promise<void> {
+  while (rejoin.quiet) {
+    const others = ts.leader();
+    if (others !== undefined && others !== rejoin.peer) {
+      leaderRejoins(ts, rejoin, actions);
+      return;
+    }
+    await sleep(LURE_POLL_MS);
+  }
 }
 
 /**
@@ -159,7 +273,9 @@ async function task(
       const known = seen.get(key) ?? 0;
       // Mostly the version last seen (which may be stale by now), sometimes one behind or ahead of it.
       const version = rng.pick([known, known, known, Math.max(0, known - 1), known + 1]);
+      stop.puts.set(owner, (stop.puts.get(owner) ?? 0) + 1);
       const err = await ck.put(key, edgeValue(rng, n++, { hugeBytes: 512 }), version);
+      stop.puts.set(owner, (stop.puts.get(owner) ?? 1) - 1);
       if (err === 'OK') seen.set(key, version + 1);
     }
     stop.finished?.(owner);
@@ -179,7 +295,7 @@ async function round(ctx: Ctx, r: number, maxRaftState: number, name: string): P
   const actions: string[] = [];
   crashAtWritePoints(group, rng, actions);
   const keys = edgeKeys(rng, 3);
-  const stop: TaskControl = { over: false };
+  const stop: TaskControl = { over: false, puts: new Map() };
   // Three clerks, four tasks: the first clerk is shared by two tasks that call it at the same time.
   const clerks = [ts.makeClerk(), ts.makeClerk(), ts.makeClerk()];
   const users = [...clerks, ts.shareClerk(clerks[0])];
@@ -197,13 +313,20 @@ async function round(ctx: Ctx, r: number, maxRaftState: number, name: string): P
       if (World.current().now() >= rejoin.at) rejoin = leaderRejoins(ts, rejoin, actions);
     } else if (rng.chance(LEADER_ALONE_CHANCE)) {
       if (mode === 'lure') await readyForLure(ts, clerks);
-      rejoin = leaderAlone(ts, clerks, rng, actions, mode);
+      const held = rng.chance(HELD_CHANCE) ? await holdAnswers(ts, clerks, stop, actions) : undefined;
+      rejoin = leaderAlone(ts, clerks, rng, actions, mode, held === undefined ? NONE : (ck) => putting(stop, ck));
+      // The answers held back are lost: a leader cut off now must not learn from them what the others hold.
+      held?.lose();
+      if (rejoin !== undefined && rejoin.peer === held?.peer) {
+        rejoin.quiet = true;
+        void group.background(quietRejoinWhenLed(ts, rejoin, actions));
+      }
       if (rejoin !== undefined && mode === 'lure') rejoinEarly(ts, rejoin, stop, actions);
     } else disturb(group, rng, actions);
   }
   // The clerks kept from a cut-off leader reach it again before the heal (it may lead after it).
   stop.finished = undefined;
-  if (rejoin !== undefined) leaderRejoins(ts, rejoin, actions);
+  if (rejoin !== undefined) leaderRejoins(ts, Object.assign(rejoin, { quiet: false }), actions);
   ctx.log(`round ${r}: ${n} servers, ${network}; ${actions.length} disturbances: ${actions.join('; ')}`);
   // Heal: a reliable network, every server running and connected.
   group.onReplied = undefined;
@@ -240,7 +363,7 @@ async function round(ctx: Ctx, r: number, maxRaftState: number, name: string): P
 /** TestNemesisKV: the key/value service under random faults, judged by linearizability and progress (and no snapshot). */
 export const nemesisKV: TestDefinition<Lab6Impl> = {
   name: 'TestNemesisKV',
-  description: `${ROUNDS} rounds of random gets and versioned puts (edge keys and values, a clerk shared by two tasks) while servers are cut off (the leader too, alone, while clerks wait on it), crashed (some right after answering) and restarted under random lost, delayed and reordered messages: one leader per term, a linearizable history, every call finished and every key read back once the faults heal, and no snapshot with maxRaftState -1`,
+  description: `${ROUNDS} rounds of random gets and versioned puts (edge keys and values, a clerk shared by two tasks) while servers are cut off (the leader too, alone, while clerks wait on it, sometimes once the entries it was given reached the others without its hearing so, and back first to the servers that do not lead), crashed (some right after answering) and restarted under random lost, delayed and reordered messages: one leader per term, a linearizable history, every call finished and every key read back once the faults heal, and no snapshot with maxRaftState -1`,
   generic: true,
   async run(ctx: Ctx) {
     for (let r = 0; r < ROUNDS; r++) await round(ctx, r, NO_SNAPSHOTS, 'nemesis-kv');

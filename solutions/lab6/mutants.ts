@@ -363,6 +363,24 @@ export const mutants: Mutant[] = [
     caughtBy: ['TestUnreliable4B', 'TestNemesisKV', 'TestPersistPartitionUnreliable4B'],
   },
   {
+    name: 'clerk-maybe-only-after-loss',
+    description:
+      'the clerk returns ErrMaybe only when a copy of the put was lost, not after ErrWrongLeader from a deposed leader whose entry the next leader committed',
+    file: 'client.ts',
+    replace: [
+      ['        attempts++;\n        try {', '        try {'],
+      [
+        '          if (!(err instanceof TimeoutError)) throw err;\n',
+        '          if (!(err instanceof TimeoutError)) throw err;\n          attempts++;\n',
+      ],
+      [
+        "    if (reply.err === 'ErrVersion' && attempts > 1) return 'ErrMaybe';",
+        "    if (reply.err === 'ErrVersion' && attempts > 0) return 'ErrMaybe';",
+      ],
+    ],
+    caughtBy: ['TestPersistPartition4B', 'TestManyPartitionsOneClient4B', 'TestNemesisKV', 'TestNemesisKVSnapshots'],
+  },
+  {
     name: 'submit-answered-by-any-entry',
     description:
       'a waiting submit resolves OK with whatever operation was applied at its index, even one a new leader put there',
