@@ -217,7 +217,7 @@ export const mutants: Mutant[] = [
         "    for (let tries = 0; ; tries++) {\n      if (this.primaryOf(id) !== this.config.me) return 'no longer primary';\n      if (!this.config.isRunning(backup) || tries >= 5) return 'backup stopped';",
       ],
     ],
-    caughtBy: ['TestReplicateRetries'],
+    caughtBy: ['TestReplicateRetries', 'TestNemesisShards'],
   },
   {
     name: 'fire-and-forget-replication',
