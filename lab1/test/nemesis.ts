@@ -1256,7 +1256,7 @@ async function refusalProbe(ts: Lab1Tester, rng: Rng, story: Story): Promise<voi
 export const nemesisShards: TestDefinition<Lab1Impl> = {
   name: 'TestNemesisShards',
   description:
-    '3-5 servers, 2-3 copies per shard, 6 clients on random keys through every server, random network faults and servers stopped at the worst moments (as they reply, as they copy a write), read-only restarts; one copy left at the end: no append lost or doubled, linearizable, progress',
+    '3-5 servers, 2-3 copies per shard, 6 clients on random keys through every server, random network faults, links between two copies cut for over a second, servers stopped at the worst moments (as they reply, as they copy a write), read-only restarts; one copy left at the end: no append lost or doubled, linearizable, progress',
   generic: true,
   // Ten rounds of up to 8 s of faults (a chain's round may last longer) and their settling: 37-76 s on 300 seeds.
   virtualLimitMs: 200_000,
