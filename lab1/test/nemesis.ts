@@ -106,7 +106,8 @@ const CAUSES_DUPLICATE =
   "an Install merged into the backup's copy instead of replacing it (a key only the backup had, from a write the new primary never saw, stays, and that write's re-send then runs again on top of it).";
 
 const CAUSES_LOST =
-  'Likely causes: a primary that replies before every running copy has the write (or stops re-sending to a backup that does not answer); ' +
+  'Likely causes: a primary that replies before every running copy has the write (or stops re-sending to a backup that does not answer, ' +
+  'or takes a backup that has not answered for a while for stopped: only config.isRunning says so); ' +
   'a new primary that serves before bringing the other running copies up to date (every time it takes over, gets included); ' +
   'a re-send answered from the duplicate table although not every running copy has the write; a clerk that takes an error reply (a refusal) for success; ' +
   "an Install that merges into the backup's copy instead of replacing its data and duplicate table.";
@@ -671,6 +672,8 @@ class StopTrigger implements DeliverySchedule {
   private readonly clerkMethods = new Set<string>();
   /** Whether the round's takeover chain (if any) still waits for its follow-up stop. */
   chainOpen: boolean;
+  /** While true, no stop fires (a long cut between two copies is on, and its own stop decides the round). */
+  hold = false;
   /** The most a request's trip may take on the round's network beyond the schedule's delay (ms). */
   private readonly wireMs: number;
   /** A server-to-server message whose handling stops its sender. */
@@ -700,6 +703,7 @@ class StopTrigger implements DeliverySchedule {
       const a = this.armed;
       if (!a || server !== a.to || bare(method) !== a.method) return;
       this.armed = undefined;
+      if (this.hold) return void this.pending.push(a.point);
       // Only a message that carries a write in flight (its value's token is in it) makes the moment worth it.
       const text = JSON.stringify(args) ?? '';
       const focus = a.point.shards;
@@ -766,6 +770,7 @@ class StopTrigger implements DeliverySchedule {
     const i = this.pending.findIndex(
       (p) =>
         p.at <= now &&
+        !this.hold &&
         (!this.chainOpen || p.follow !== undefined || p.closes === true) &&
         (p.kind === 'peer') === peer &&
         (p.among?.includes(sender) ?? true) &&
@@ -851,7 +856,7 @@ class StopTrigger implements DeliverySchedule {
     cutShards: readonly number[],
     cutKeys: readonly string[],
   ): void {
-    if (!this.stopper.canStop(victim)) return;
+    if (this.hold || !this.stopper.canStop(victim)) return;
     this.stopper.stop(victim, why);
     if (point.closes) this.chainOpen = false;
     if (point.shards !== undefined) {
@@ -1067,6 +1072,54 @@ async function cutLinks(ts: Lab1Tester, rng: Rng, w: Workload, story: Story): Pr
   for (const [a, b] of links) if (ts.isRunning(a) && ts.isRunning(b)) ts.setLink(a, b, true);
 }
 
+/**
+ * How long a cut between two copies of a shard lasts (virtual ms): longer than a small budget of re-sends takes
+ * (each lost request times out within 100 ms), so that a primary that gives up on a running backup does so.
+ */
+const PAIR_CUT_MS = 1000;
+const PAIR_CUT_SPREAD_MS = 800;
+
+/**
+ * The round's first fault: cuts the links both ways between the first copy of a shard (its primary, under the usual
+ * design) and the next copy, for long, while the clients favour a key of that shard; then stops the first copy, so
+ * that the next one, which serves the shard from then on, must hold every write acknowledged meanwhile. No other stop
+ * comes before, nor until a get of the shard has been answered after that stop.
+ */
+async function cutPair(
+  ts: Lab1Tester,
+  rng: Rng,
+  w: Workload,
+  stopper: Stopper,
+  trigger: StopTrigger,
+  story: Story,
+): Promise<void> {
+  trigger.hold = true;
+  await sleep(rng.float() * SHARD_FAULT_MS * 0.3);
+  const copies = (sh: number) => shardServers(sh, ts.config).filter((s) => ts.isRunning(s));
+  const shards = [...Array(ts.config.nshards).keys()].filter(
+    (sh) => copies(sh).length >= 2 && stopper.canStop(copies(sh)[0]),
+  );
+  if (shards.length === 0) return void (trigger.hold = false);
+  const shard = rng.pick(shards);
+  const [first, next] = copies(shard);
+  w.focus = w.keys.find((k) => keyToShard(k, ts.config.nshards) === shard) ?? w.focus;
+  const ms = PAIR_CUT_MS + rng.float() * PAIR_CUT_SPREAD_MS;
+  story.tell(
+    `cut the links ${first}->${next} and ${next}->${first} (both copies of shard ${shard}) for ${ms.toFixed(0)} ms`,
+  );
+  ts.setLink(first, next, false);
+  ts.setLink(next, first, false);
+  await sleep(ms);
+  if (stopper.canStop(first)) {
+    stopper.stop(first, `as its links with server ${next} healed (server ${next} now serves shard ${shard})`);
+    const stoppedAt = performance.now();
+    for (let t = 0; (w.read.get(shard) ?? -1) <= stoppedAt && t < 1500; t++) await sleep(1);
+  }
+  ts.setLink(first, next, true);
+  ts.setLink(next, first, true);
+  trigger.hold = false;
+}
+
 /** A round's stop points: where every server holds every shard, a takeover chain stepped by round first. */
 function roundStops(
   rng: Rng,
@@ -1121,15 +1174,22 @@ async function shardRound(ctx: Ctx, round: number): Promise<void> {
     chain: chain !== undefined,
     reliable: plan.reliable,
   });
-  // The fault phase lasts a while longer if the round's chain has not ended by then (a slow network: held replies,
-  // heavy losses), so that every graded run meets every chain; the clients keep working until it ends.
-  const faultsOn = () => trigger.chainOpen && performance.now() < start + SHARD_FAULT_MS + CHAIN_GRACE_MS;
+  // The fault phase lasts a while longer if the round's chain (or long cut) has not ended by then (a slow network:
+  // held replies, heavy losses), so that every graded run meets every chain; the clients keep working until it ends.
+  let pairOpen = false;
+  const faultsOn = () => (trigger.chainOpen || pairOpen) && performance.now() < start + SHARD_FAULT_MS + CHAIN_GRACE_MS;
   ts.net.setSchedule(trigger);
   const nemesis: Promise<void>[] = [];
   if (chain?.restart) nemesis.push(interlude(ts, rng, w, stopper, trigger, rng.float() * SHARD_FAULT_MS * 0.15, chain));
-  else if (!chain && rng.chance(0.7))
-    nemesis.push(interlude(ts, rng, w, stopper, trigger, rng.float() * SHARD_FAULT_MS * 0.5));
-  if (rng.chance(0.6)) nemesis.push(cutLinks(ts, rng, w, story));
+  else if (!chain) {
+    // Without a chain, the round begins with a long cut between two copies (in place of a short cut); the read-only
+    // interlude, if any, comes after it.
+    pairOpen = true;
+    const pair = cutPair(ts, rng, w, stopper, trigger, story).finally(() => (pairOpen = false));
+    const at = rng.float() * SHARD_FAULT_MS * 0.25;
+    nemesis.push(rng.chance(0.7) ? pair.then(() => interlude(ts, rng, w, stopper, trigger, at)) : pair);
+  }
+  if (chain && rng.chance(0.6)) nemesis.push(cutLinks(ts, rng, w, story));
   const clerks = Array.from({ length: SHARD_CLIENTS }, (_, cli) => workloadClerk(ts, rng, cli));
   // The readers ask a different server first each (where every server holds every shard): through every copy.
   const rotated = (first: number) => [...Array(ts.nservers).keys()].map((j) => (first + j) % ts.nservers);
@@ -1196,7 +1256,7 @@ async function refusalProbe(ts: Lab1Tester, rng: Rng, story: Story): Promise<voi
 export const nemesisShards: TestDefinition<Lab1Impl> = {
   name: 'TestNemesisShards',
   description:
-    '3-5 servers, 2-3 copies per shard, 6 clients on random keys through every server, random network faults and servers stopped at the worst moments (as they reply, as they copy a write), read-only restarts; one copy left at the end: no append lost or doubled, linearizable, progress',
+    '3-5 servers, 2-3 copies per shard, 6 clients on random keys through every server, random network faults, links between two copies cut for over a second, servers stopped at the worst moments (as they reply, as they copy a write), read-only restarts; one copy left at the end: no append lost or doubled, linearizable, progress',
   generic: true,
   // Ten rounds of up to 8 s of faults (a chain's round may last longer) and their settling: 37-76 s on 300 seeds.
   virtualLimitMs: 200_000,

@@ -207,6 +207,19 @@ export const mutants: Mutant[] = [
     caughtBy: ['TestReplicateRetries'],
   },
   {
+    name: 'replicate-gives-up-after-retries',
+    description:
+      'after five unanswered tries the primary takes a backup for stopped and replies to the clerk anyway, although the backup still runs and lacks the write',
+    file: 'server.ts',
+    replace: [
+      [
+        "    for (;;) {\n      if (this.primaryOf(id) !== this.config.me) return 'no longer primary';\n      if (!this.config.isRunning(backup)) return 'backup stopped';",
+        "    for (let tries = 0; ; tries++) {\n      if (this.primaryOf(id) !== this.config.me) return 'no longer primary';\n      if (!this.config.isRunning(backup) || tries >= 5) return 'backup stopped';",
+      ],
+    ],
+    caughtBy: ['TestReplicateRetries', 'TestNemesisShards'],
+  },
+  {
     name: 'fire-and-forget-replication',
     description: 'the primary replies as soon as it has applied a write, sending it to the backups in the background',
     file: 'server.ts',
