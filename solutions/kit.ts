@@ -84,44 +84,62 @@ export function describeLabKit<Impl>(options: LabKitOptions<Impl>): void {
       expect(c.traceHash).to.not.equal(a.traceHash);
     });
 
-    for (const variant of options.variants ?? []) {
-      it(`passes the correct variant "${variant.name}" (${variant.description})`, async () => {
-        const dir = materialiseMutant(solutionDir, variant);
-        try {
-          const impl = suite.load(dir);
-          for (const name of variant.passes) {
-            const test = byName(name);
-            for (const seed of seedsFor(test)) {
-              const outcome = await runNamedTest(test, impl, seed);
-              expect(outcome.status, `${name} seed=${seed}: ${outcome.message}`).to.equal('passed');
-            }
-          }
-        } finally {
-          removeMutant(dir);
-        }
-      });
-    }
+    for (const variant of options.variants ?? []) itPassesVariant(options, variant, byName, seedsFor);
+    for (const mutant of mutants) itCatchesMutant(options, mutant, byName, seedsFor);
+  });
+}
 
-    for (const mutant of mutants) {
-      it(`catches the mutant "${mutant.name}" (${mutant.description})`, async () => {
-        const dir = materialiseMutant(solutionDir, mutant);
-        try {
-          const impl = suite.load(dir);
-          let caught = '';
-          for (const name of mutant.caughtBy) {
-            const test = byName(name);
-            for (const seed of seedsFor(test)) {
-              const outcome = await runNamedTest(test, impl, seed);
-              if (outcome.status === 'failed') caught = `${name} seed=${seed}`;
-              if (caught) break;
-            }
-            if (caught) break;
-          }
-          expect(caught, `no test among ${mutant.caughtBy.join(', ')} caught it`).to.not.equal('');
-        } finally {
-          removeMutant(dir);
+/** Finds a named test of the suite, or throws. */
+type TestByName<Impl> = (name: string) => NamedTest<Impl>;
+
+/** The mocha check that a correct variant of the solution passes every test it names, on each test's seeds. */
+function itPassesVariant<Impl>(
+  options: LabKitOptions<Impl>,
+  variant: Variant,
+  byName: TestByName<Impl>,
+  seedsFor: (test: NamedTest<Impl>) => readonly number[],
+): void {
+  it(`passes the correct variant "${variant.name}" (${variant.description})`, async () => {
+    const dir = materialiseMutant(options.solutionDir, variant);
+    try {
+      const impl = options.suite.load(dir);
+      for (const name of variant.passes) {
+        const test = byName(name);
+        for (const seed of seedsFor(test)) {
+          const outcome = await runNamedTest(test, impl, seed);
+          expect(outcome.status, `${name} seed=${seed}: ${outcome.message}`).to.equal('passed');
         }
-      });
+      }
+    } finally {
+      removeMutant(dir);
+    }
+  });
+}
+
+/** The mocha check that one of the tests a mutant names catches it, on some seed of that test. */
+function itCatchesMutant<Impl>(
+  options: LabKitOptions<Impl>,
+  mutant: Mutant,
+  byName: TestByName<Impl>,
+  seedsFor: (test: NamedTest<Impl>) => readonly number[],
+): void {
+  it(`catches the mutant "${mutant.name}" (${mutant.description})`, async () => {
+    const dir = materialiseMutant(options.solutionDir, mutant);
+    try {
+      const impl = options.suite.load(dir);
+      let caught = '';
+      for (const name of mutant.caughtBy) {
+        const test = byName(name);
+        for (const seed of seedsFor(test)) {
+          const outcome = await runNamedTest(test, impl, seed);
+          if (outcome.status === 'failed') caught = `${name} seed=${seed}`;
+          if (caught) break;
+        }
+        if (caught) break;
+      }
+      expect(caught, `no test among ${mutant.caughtBy.join(', ')} caught it`).to.not.equal('');
+    } finally {
+      removeMutant(dir);
     }
   });
 }
