@@ -3,14 +3,20 @@
  * JSON objects, one per line; a line that is not JSON is dropped (it is not the harness's); a line may be
  * megabytes long (a trace) without the reader rescanning it. And the mailbox each end waits on.
  */
+import { StringDecoder } from 'node:string_decoder';
 import type { Readable } from 'node:stream';
 
-/** Splits a byte stream into lines and hands each line's JSON to `onMessage`; returns the function to feed it. */
+/**
+ * Splits a byte stream into lines and hands each line's JSON to `onMessage`; returns the function to feed it. A
+ * character whose UTF-8 bytes a chunk cuts in two is decoded once its last byte arrives (decoding each chunk on its
+ * own would turn it into replacement characters, and a signed verdict holding it would no longer match its MAC).
+ */
 export function lineReader(onMessage: (msg: unknown) => void): (chunk: Buffer | string) => void {
+  const decoder = new StringDecoder('utf8');
   let buffered = '';
   let scanned = 0; // the start of `buffered` already searched for a line end
   return (chunk) => {
-    buffered += typeof chunk === 'string' ? chunk : chunk.toString('utf8');
+    buffered += typeof chunk === 'string' ? chunk : decoder.write(chunk);
     for (let nl = buffered.indexOf('\n', scanned); nl >= 0; nl = buffered.indexOf('\n')) {
       scanned = 0;
       const line = buffered.slice(0, nl);

@@ -70,6 +70,31 @@ function recordStarts(data: Buffer): number[] {
   return starts;
 }
 
+/** Copies kept for cuts inside a transaction or a multi-key DEL (see DiskNemesis.room). */
+const UNIT_RESERVE = 2;
+
+/** The command name of the RESP record at `start` (upper case), or '' when it cannot be read. */
+function recordName(data: Buffer, start: number): string {
+  const lenAt = data.indexOf('\r\n', start) + 2;
+  const nameAt = data.indexOf('\r\n', lenAt) + 2;
+  if (lenAt < 2 || nameAt < 2 || data[lenAt] !== 0x24) return '';
+  const len = Number(data.toString('latin1', lenAt + 1, nameAt - 2));
+  return Number.isInteger(len) ? data.toString('latin1', nameAt, nameAt + len).toUpperCase() : '';
+}
+
+/**
+ * The record starts of `data` at which a cut falls inside a unit the handout's log format makes special: just after
+ * a MULTI, just before an EXEC, or between two DEL records (a multi-key DEL is one record per key; inside a
+ * transaction it must come back whole, outside one it may come back in part).
+ */
+function unitCuts(data: Buffer, starts: readonly number[]): number[] {
+  const names = starts.map((st) => recordName(data, st));
+  return starts.filter(
+    (_, i) =>
+      i > 0 && (names[i - 1] === 'MULTI' || names[i] === 'EXEC' || (names[i - 1] === 'DEL' && names[i] === 'DEL')),
+  );
+}
+
 /**
  * Replaces fs's write, append, rename and truncate calls with versions that note each one on the data folder and,
  * at the targets drawn from the seed, copy the folder first (for a write, sometimes with part of its bytes written:
@@ -142,9 +167,15 @@ export class DiskNemesis {
     return this.room(kind) && (this.targets.get(kind)?.has(n) ?? false);
   }
 
-  /** Can a copy of `kind` still be taken? Power cuts at a probe's reply have two copies of their own. */
-  private room(kind: string): boolean {
-    return kind === 'probe reply' ? this.probeCopies < 2 : this.points.length - this.probeCopies < this.maxCopies;
+  /**
+   * Can a copy of `kind` still be taken? Power cuts at a probe's reply have two copies of their own, and the last
+   * UNIT_RESERVE copies are kept for cuts inside a transaction or a multi-key DEL (`unit`), which come whenever the
+   * workload writes one, often after the drawn targets have used the rest.
+   */
+  private room(kind: string, unit = false): boolean {
+    if (kind === 'probe reply') return this.probeCopies < 2;
+    const limit = this.maxCopies - (unit ? 0 : Math.min(UNIT_RESERVE, this.maxCopies - 1));
+    return this.points.length - this.probeCopies < limit;
   }
 
   /** Copies the folder now into the next empty folder; undefined when none is left. */
@@ -169,16 +200,24 @@ export class DiskNemesis {
   private beforeWrite(call: WriteCall | undefined, how: string): void {
     if (call === undefined) return;
     const kind = call.file === 'appendonly.aof' ? 'log write' : 'write to another file';
-    // A write of several records (an EXEC's, a pipeline's) is torn more often, sometimes right after one of them.
+    // A write of two records or more (an EXEC's, a pipeline's, a multi-key DEL's) is torn more often, sometimes right
+    // after one of them, most often inside a transaction or a multi-key DEL.
     const starts = call.data ? recordStarts(call.data) : [];
-    const several = kind === 'log write' && starts.length >= 3 && this.rng.chance(0.25) && this.room(kind);
+    const units = kind === 'log write' && starts.length >= 2 ? unitCuts(call.data!, starts) : [];
+    const several =
+      kind === 'log write' &&
+      starts.length >= 2 &&
+      this.rng.chance(units.length > 0 ? 0.6 : 0.25) &&
+      this.room(kind, units.length > 0);
     if (!this.due(kind) && !several) return;
     const torn = call.data !== undefined && call.data.length > 1 && (several || this.rng.chance(0.5));
     const cut = !torn
       ? 0
-      : several && this.rng.chance(0.5)
-        ? this.rng.pick(starts.slice(1))
-        : this.rng.between(1, call.data!.length - 1);
+      : several && units.length > 0 && this.rng.chance(0.8)
+        ? this.rng.pick(units)
+        : several && this.rng.chance(0.5)
+          ? this.rng.pick(starts.slice(1))
+          : this.rng.between(1, call.data!.length - 1);
     const to = this.copy(
       `${torn ? `a torn ${how} (${cut} of its ${call.data!.length} bytes written)` : `just before a ${how}`} to ${call.file}`,
     );

@@ -679,6 +679,17 @@ export class Worker {
     await this.pipeline(items);
   }
 
+  /** Pipelines a plain SET of two or three of the worker's hot keys into `items`, and returns those keys. */
+  private setSome(rng: Rng, items: Sent[], ctxText: string): string[] {
+    const hot = this.keys.slice(0, Math.min(6, this.keys.length));
+    const keys = [...new Set(Array.from({ length: rng.between(2, 3) }, () => rng.pick(hot)))];
+    for (const key of keys) {
+      const args = ['SET', key, value(rng, this.ops)];
+      items.push({ args, what: describe(args.slice(0, 2)), judge: this.modelled(args, ctxText) });
+    }
+    return keys;
+  }
+
   /**
    * Transactions, pipelined one after the other: MULTI, queued commands, then EXEC (or DISCARD, or a refused command
    * that makes EXEC abort). The queued commands run together at EXEC, as one unit.
@@ -687,8 +698,11 @@ export class Worker {
     const items: Sent[] = [];
     for (let t = 0; t < count; t++) {
       const queued: string[][] = [];
-      const len = rng.between(1, size);
-      const end = rng.int(10);
+      // A boundary, steered: the smallest transaction, whose one command writes a log record per key (a DEL of
+      // keys just set), so that a crash can fall between the records of a transaction of one command.
+      const lone = rng.chance(0.25) ? this.setSome(rng, items, `before transaction ${t + 1} of ${count} `) : undefined;
+      const len = lone ? 1 : rng.between(1, size);
+      const end = lone ? 2 : rng.int(10);
       const txt = `(transaction ${t + 1} of ${count} on one connection, ${len} commands) `;
       items.push({
         args: ['MULTI'],
@@ -697,7 +711,7 @@ export class Worker {
       });
       let aborted = false;
       for (let i = 0; i < len; i++) {
-        let args = randomCommand(rng, this.keys, this.ops + i);
+        let args = lone ? ['DEL', ...lone] : randomCommand(rng, this.keys, this.ops + i);
         if (refusal(args) && end !== 0) args = ['GET', this.keys[0]];
         if (refusal(args)) aborted = true;
         queued.push(args);
