@@ -25,10 +25,31 @@ const MEM_BYTES_PER_CLIENT = 20;
 /** Virtual time after the faults heal within which every operation in flight must return. */
 const HEAL_MS = 10_000;
 
-/** Every task of a round stops once `over` is true; `n` numbers the values written so that each is unique. */
+/**
+ * Every task of a round stops once `over` is true; `n` numbers the values written so that each is unique, except
+ * for the shared values below; `shared` holds, per clerk, the (key, version, value) of its puts of a shared value.
+ */
 interface Workload {
   over: boolean;
   n: number;
+  shared: Map<number, Set<string>>;
+}
+
+/**
+ * Values several clients put alike (a boundary: a put that changes nothing a get could see). A clerk puts one at a
+ * given key and version at most once, so that its put's RPCs stay apart from its other puts' when judged.
+ */
+const SHARED_VALUES = ['', 'same'];
+
+/** A value for clerk `id`'s put of `key` at `version`: sometimes a shared one (see SHARED_VALUES), else a unique edge value. */
+function putValue(rng: Rng, w: Workload, id: number, key: string, version: number): string {
+  const value = rng.pick(SHARED_VALUES);
+  const mark = JSON.stringify([key, version, value]);
+  const used = w.shared.get(id) ?? new Set<string>();
+  w.shared.set(id, used);
+  if (!rng.chance(0.3) || used.has(mark)) return edgeValue(rng, w.n++, { hugeBytes: 8 * 1024 });
+  used.add(mark);
+  return value;
 }
 
 /**
@@ -85,7 +106,7 @@ async function kvTask(
       const known = seen.get(key) ?? 0;
       // Mostly the version last seen (which may be stale by now), sometimes one behind or ahead of it.
       const version = rng.pick([known, known, known, Math.max(0, known - 1), known + 1]);
-      const value = edgeValue(rng, w.n++, { hugeBytes: 8 * 1024 });
+      const value = putValue(rng, w, ck.id, key, version);
       const err = await ck.put(key, value, version);
       judgePut(
         `client ${ck.id}'s put(${show(key)}, ${show(value)}, ${version})`,
@@ -121,7 +142,7 @@ async function afterHeal(tasks: Promise<unknown>[], round: number, what: string)
 /** TestNemesisKV: the versioned store under random faults, checked by linearizability alone. */
 export const nemesisKV: TestDefinition<Lab2Impl> = {
   name: 'TestNemesisKV',
-  description: `${ROUNDS} rounds of random gets and versioned puts (edge keys and values, clerks shared by several tasks) under random lost, delayed and reordered messages: every answer fits one order of the operations and the Put RPCs the clerk got back, every call finishes once the faults heal; then ${MEM_CLIENTS.toLocaleString('en-US')} clients cost the server at most ${MEM_BYTES_PER_CLIENT} bytes each`,
+  description: `${ROUNDS} rounds of random gets and versioned puts (edge keys and values, some values put alike by several clients, clerks shared by several tasks) under random lost, delayed and reordered messages: every answer fits one order of the operations and the Put RPCs the clerk got back, every call finishes once the faults heal; then ${MEM_CLIENTS.toLocaleString('en-US')} clients cost the server at most ${MEM_BYTES_PER_CLIENT} bytes each`,
   generic: true,
   async run(ctx: Ctx) {
     for (let round = 0; round < ROUNDS; round++) {
@@ -136,7 +157,7 @@ export const nemesisKV: TestDefinition<Lab2Impl> = {
         `round ${round}: ${tasks.length} tasks on ${clerks.length} clerks, keys ${keys.map((k) => show(k)).join(' ')}; ` +
           applyPlan(ts.net, plan, rng, 400),
       );
-      const w: Workload = { over: false, n: 0 };
+      const w: Workload = { over: false, n: 0, shared: new Map() };
       ts.puts.on = true;
       const running = tasks.map((ck, i) =>
         kvTask(ts, ck, keys, keyedRng(ctx.seed, `nemesis-kv#${round}/${i}`), w, round),
@@ -284,6 +305,9 @@ async function inside(ts: KVTester, ck: KVClerk, who: string, rng: Rng, round: n
       );
     }
     await sleep(Math.max(0, hold - (performance.now() - started)));
+  } else if (rng.chance(0.15)) {
+    // Longer than a lost message's wait: a holder still inside when a late call of another client lands.
+    await sleep(100 + rng.int(400));
   } else if (rng.chance(0.5)) await sleep(rng.int(10));
   st.inside = undefined;
 }
@@ -349,7 +373,7 @@ async function afterLockRound(ts: KVTester, round: number, st: LockState): Promi
 /** TestNemesisLock: many contenders, some sharing a clerk, under random faults; one holder at a time, no lost increment. */
 export const nemesisLock: TestDefinition<Lab2Impl> = {
   name: 'TestNemesisLock',
-  description: `${ROUNDS} rounds of Lock objects (some sharing a clerk, random acquire timeouts, \`await using\` blocks) incrementing a counter inside the lock under random lost, delayed and reordered messages: never two holders, no lost increment, timeouts kept, and the lock free once the faults heal`,
+  description: `${ROUNDS} rounds of Lock objects (some sharing a clerk, random acquire timeouts, \`await using\` blocks, some holders staying inside 100-500 ms) incrementing a counter inside the lock under random lost, delayed and reordered messages: never two holders, no lost increment, timeouts kept, and the lock free once the faults heal`,
   generic: true,
   async run(ctx: Ctx) {
     for (let round = 0; round < ROUNDS; round++) {

@@ -360,4 +360,30 @@ export const mutants: Mutant[] = [
     ],
     caughtBy: ['TestLocksShareClerkReliable'],
   },
+  {
+    name: 'release-frees-other-holder',
+    description:
+      'release puts "" until it sees the lock free, not only while the key names this Lock: after a lost reply it frees the lock another client has since taken',
+    file: 'lock.ts',
+    replace: [
+      [
+        "if (current.err !== 'OK' || current.value !== this.id) break;",
+        "if (current.err !== 'OK' || current.value === '') break;",
+      ],
+    ],
+    caughtBy: ['TestNemesisLock', 'TestManyClientsUnreliable'],
+  },
+  {
+    name: 'resend-recognised-by-value',
+    description:
+      'a put one version behind is answered OK when the key already holds its value (taken for a re-sent copy), so another client putting the same value at the same version gets OK for a write that never happened',
+    file: 'server.ts',
+    replace: [
+      [
+        "    if (entry.version !== args.version) return { err: 'ErrVersion' };",
+        "    if (entry.version !== args.version) {\n      if (entry.version === args.version + 1 && entry.value === args.value) return { err: 'OK' };\n      return { err: 'ErrVersion' };\n    }",
+      ],
+    ],
+    caughtBy: ['TestNemesisKV'],
+  },
 ];
