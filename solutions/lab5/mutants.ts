@@ -860,17 +860,4 @@ export const mutants: Mutant[] = [
     ],
     caughtBy: ['TestConcurrentClients'],
   },
-  {
-    name: 'exec-lone-command-unwrapped',
-    description:
-      'EXEC wraps its log records in MULTI and EXEC records only when it queued more than one command, so a transaction of one multi-key DEL is logged as bare DEL records and a crash between them leaves it half applied',
-    file: 'server.ts',
-    replace: [
-      [
-        'return reply.array(this.persistence ? this.persistence.atomically(runAll) : runAll());',
-        'return reply.array(this.persistence && queued.length > 1 ? this.persistence.atomically(runAll) : runAll());',
-      ],
-    ],
-    caughtBy: ['TestNemesisRedis'],
-  },
 ];
