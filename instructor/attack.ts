@@ -1,6 +1,7 @@
 /**
  * `npm run attack -- labN`: how general a lab's generic attackers are. Runs only the tests marked `generic` against
- * every mutant in solutions/labN/mutants.ts (none of which they were written for) and counts the mutants caught.
+ * every mutant in solutions/labN/mutants.ts (none of which they were written for) and counts the mutants caught;
+ * with `--every-test`, every named test, which says whether each mutant fails a whole graded run on each seed.
  */
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { spawnSync } from 'node:child_process';
@@ -33,9 +34,12 @@ export async function attackMutants(
   for (const mutant of mutants) {
     const dir = materialiseMutant(solutionDir, mutant);
     let caughtBy: string | undefined;
+    // The tests the mutant was written against go first: a run stops at its first failure.
+    const own = (t: NamedTest<unknown>): number => (mutant.caughtBy.includes(t.name) ? 0 : 1);
+    const ordered = [...tests].sort((a, b) => own(a) - own(b));
     try {
       const impl = suite.load(dir);
-      for (const test of tests) {
+      for (const test of ordered) {
         for (const seed of seeds) {
           const outcome = await runNamedTest(test, impl, seed);
           if (outcome.status === 'failed') caughtBy = `${test.name} seed=${seed}`;
@@ -66,6 +70,7 @@ function attackInChild(
   mutant: Mutant,
   seeds: readonly number[],
   tests: readonly string[] | undefined,
+  everyTest: boolean,
 ): AttackRow {
   const r = spawnSync(
     process.execPath,
@@ -80,6 +85,7 @@ function attackInChild(
       '--one',
       mutant.name,
       ...(tests ? ['--test', ...tests] : []),
+      ...(everyTest ? ['--every-test'] : []),
     ],
     { cwd: path.resolve(__dirname, '..'), encoding: 'utf8', maxBuffer: 64 * 1024 * 1024 },
   );
@@ -101,6 +107,7 @@ interface AttackOptions {
   file?: string;
   one?: string;
   perSeed?: boolean;
+  everyTest?: boolean;
 }
 
 /** Parses the command line: the lab (exits with 2 on a name that is no lab) and the options. */
@@ -112,8 +119,15 @@ function parseCommandLine(root: string): { lab: string; opts: AttackOptions } {
     .argument('<lab>', `the lab (${labs.join(', ')})`)
     .option('--seeds <list>', 'seeds for each attacker, comma-separated (a graded run uses one)', seedList, [1])
     .option('--mutant <names...>', 'only these mutants')
-    .option('--test <names...>', 'only these generic attackers (default: every one of the lab)')
+    .option(
+      '--test <names...>',
+      'only these tests (default: every generic attacker of the lab, or every test with --every-test)',
+    )
     .option('--file <name>', "only the mutants of this file of the lab's solution (raft.ts, say)")
+    .option(
+      '--every-test',
+      'every named test, not only the attackers: does a graded run on each seed catch the mutant?',
+    )
     .option(
       '--per-seed',
       'run every seed against every mutant and say how many mutants one graded run on each seed catches',
@@ -130,7 +144,7 @@ function parseCommandLine(root: string): { lab: string; opts: AttackOptions } {
 
 /** Attacks one mutant on each seed in a child of its own; counts the catches in `perSeed`, prints its line, returns its row. */
 function attackPerSeed(lab: string, mutant: Mutant, opts: AttackOptions, perSeed: Map<number, number>): AttackRow {
-  const each = opts.seeds.map((seed) => attackInChild(lab, mutant, [seed], opts.test));
+  const each = opts.seeds.map((seed) => attackInChild(lab, mutant, [seed], opts.test, opts.everyTest === true));
   each.forEach((r, i) => r.caughtBy && perSeed.set(opts.seeds[i], (perSeed.get(opts.seeds[i]) ?? 0) + 1));
   const hits = each.filter((r) => r.caughtBy).length;
   const row = { ...each[0], caughtBy: each.find((x) => x.caughtBy)?.caughtBy };
@@ -144,7 +158,7 @@ async function main(): Promise<void> {
   const root = path.resolve(__dirname, '..');
   const { lab, opts } = parseCommandLine(root);
   const suite = loadLab(root, lab).suite;
-  const tests = suite.tests.filter((t) => t.generic && (!opts.test || opts.test.includes(t.name)));
+  const tests = suite.tests.filter((t) => (opts.everyTest || t.generic) && (!opts.test || opts.test.includes(t.name)));
   if (tests.length === 0) {
     console.error(`${lab} has no generic attacker yet (a test with generic: true in ${lab}/test/suite.ts).`);
     process.exit(2);
@@ -164,7 +178,7 @@ async function main(): Promise<void> {
     (m) => (!opts.mutant || opts.mutant.includes(m.name)) && (!opts.file || m.file === opts.file),
   );
   console.log(
-    `${lab}: ${tests.map((t) => t.name).join(', ')} against ${chosen.length} mutants, seeds ${opts.seeds.join(', ')}`,
+    `${lab}: ${opts.everyTest ? `every named test (${tests.length})` : tests.map((t) => t.name).join(', ')} against ${chosen.length} mutants, seeds ${opts.seeds.join(', ')}`,
   );
   const rows: AttackRow[] = [];
   /** With --per-seed: for each seed, the mutants one graded run on it catches. */
@@ -174,7 +188,7 @@ async function main(): Promise<void> {
       rows.push(attackPerSeed(lab, mutant, opts, perSeed));
       continue;
     }
-    const r = attackInChild(lab, mutant, opts.seeds, opts.test);
+    const r = attackInChild(lab, mutant, opts.seeds, opts.test, opts.everyTest === true);
     rows.push(r);
     console.log(`${r.caughtBy ? 'caught ' : 'MISSED '} ${r.mutant.padEnd(32)} ${r.caughtBy ?? r.description}`);
   }
@@ -184,7 +198,7 @@ async function main(): Promise<void> {
     console.log(
       `one graded run catches: ${[...perSeed].map(([seed, n]) => `seed ${seed} ${n}/${rows.length}`).join(', ')}`,
     );
-  const out = path.join(root, 'reports', 'attack', `${lab}.json`);
+  const out = path.join(root, 'reports', 'attack', `${lab}${opts.everyTest ? '-every-test' : ''}.json`);
   fs.mkdirSync(path.dirname(out), { recursive: true });
   fs.writeFileSync(out, `${JSON.stringify({ lab, seeds: opts.seeds, caught, total: rows.length, rows }, null, 1)}\n`);
 }
