@@ -27,8 +27,9 @@ export class RSM implements RsmPeer {
     this.persister = persister;
     this.maxRaftState = maxRaftState;
     this.sm = sm;
+    // TODO (part 7): restore the state machine from the persister's snapshot, if it has one (before building Raft,
+    // which may hand over entries that follow the snapshot as soon as it exists).
     this.raft = new Raft(peers, me, persister, (msg) => this.applied(msg));
-    // TODO (part 7): restore the state machine from the persister's snapshot, if it has one.
   }
 
   /**
