@@ -64,14 +64,18 @@ function seedList(value: string): number[] {
   return seeds;
 }
 
-/** Runs one mutant in a child process of its own, so that a mutant that crashes its process costs only its own row. */
+/**
+ * Runs one mutant in a child process of its own, so that a mutant that crashes its process costs only its own row:
+ * one row, or with `perSeed` one row per seed (the child runs each seed apart).
+ */
 function attackInChild(
   lab: string,
   mutant: Mutant,
   seeds: readonly number[],
   tests: readonly string[] | undefined,
   everyTest: boolean,
-): AttackRow {
+  perSeed = false,
+): AttackRow[] {
   const r = spawnSync(
     process.execPath,
     [
@@ -86,16 +90,20 @@ function attackInChild(
       mutant.name,
       ...(tests ? ['--test', ...tests] : []),
       ...(everyTest ? ['--every-test'] : []),
+      ...(perSeed ? ['--per-seed'] : []),
     ],
     { cwd: path.resolve(__dirname, '..'), encoding: 'utf8', maxBuffer: 64 * 1024 * 1024 },
   );
   const line = r.stdout.trim().split('\n').pop() ?? '';
   try {
-    return JSON.parse(line) as AttackRow;
+    return JSON.parse(line) as AttackRow[];
   } catch {
+    // The process died: each seed again in a child of its own, to tell which seed it was.
+    if (perSeed && seeds.length > 1)
+      return seeds.flatMap((seed) => attackInChild(lab, mutant, [seed], tests, everyTest));
     // As in the grader: a test whose process dies has failed.
     const why = r.signal ?? `exit code ${r.status}`;
-    return { mutant: mutant.name, description: mutant.description, caughtBy: `its process died (${why})` };
+    return [{ mutant: mutant.name, description: mutant.description, caughtBy: `its process died (${why})` }];
   }
 }
 
@@ -144,7 +152,7 @@ function parseCommandLine(root: string): { lab: string; opts: AttackOptions } {
 
 /** Attacks one mutant on each seed in a child of its own; counts the catches in `perSeed`, prints its line, returns its row. */
 function attackPerSeed(lab: string, mutant: Mutant, opts: AttackOptions, perSeed: Map<number, number>): AttackRow {
-  const each = opts.seeds.map((seed) => attackInChild(lab, mutant, [seed], opts.test, opts.everyTest === true));
+  const each = attackInChild(lab, mutant, opts.seeds, opts.test, opts.everyTest === true, true);
   each.forEach((r, i) => r.caughtBy && perSeed.set(opts.seeds[i], (perSeed.get(opts.seeds[i]) ?? 0) + 1));
   const hits = each.filter((r) => r.caughtBy).length;
   const row = { ...each[0], caughtBy: each.find((x) => x.caughtBy)?.caughtBy };
@@ -165,13 +173,11 @@ async function main(): Promise<void> {
   }
   const { mutants } = require(path.join(root, 'solutions', lab, 'mutants')) as { mutants: Mutant[] };
   if (opts.one !== undefined) {
-    const [row] = await attackMutants(
-      lab,
-      tests,
-      mutants.filter((m) => m.name === opts.one),
-      opts.seeds,
-    );
-    process.stdout.write(`\n${JSON.stringify(row)}\n`);
+    const one = mutants.filter((m) => m.name === opts.one);
+    const rows: AttackRow[] = [];
+    for (const seeds of opts.perSeed ? opts.seeds.map((seed) => [seed]) : [opts.seeds])
+      rows.push(...(await attackMutants(lab, tests, one, seeds)));
+    process.stdout.write(`\n${JSON.stringify(rows)}\n`);
     process.exit(0);
   }
   const chosen = mutants.filter(
@@ -188,7 +194,7 @@ async function main(): Promise<void> {
       rows.push(attackPerSeed(lab, mutant, opts, perSeed));
       continue;
     }
-    const r = attackInChild(lab, mutant, opts.seeds, opts.test, opts.everyTest === true);
+    const [r] = attackInChild(lab, mutant, opts.seeds, opts.test, opts.everyTest === true);
     rows.push(r);
     console.log(`${r.caughtBy ? 'caught ' : 'MISSED '} ${r.mutant.padEnd(32)} ${r.caughtBy ?? r.description}`);
   }
