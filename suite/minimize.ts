@@ -1,10 +1,12 @@
 /** The smallest failing schedule: delta debugging over the faults the network injected in a failing run. */
-import { realNow, type AppliedFault, type TraceData } from '../world';
+import { DISTURBANCE_KEY, realNow, type AppliedFault, type TraceData } from '../world';
 
 /** What minimization found. */
 export interface MinimalFaults {
   /** Faults the failing run had. */
   readonly total: number;
+  /** How many of them were a generic attacker's disturbances (crashes, partitions, holds ...), not the network's. */
+  readonly disturbances?: number;
   /** A set of them with which the test still fails (empty: it fails with no fault at all). */
   readonly kept: readonly AppliedFault[];
   /** True when the test passes with every fault removed. */
@@ -71,6 +73,13 @@ export async function minimizeFaults(
   fails: FailsWith,
   deadline: number,
 ): Promise<MinimalFaults> {
+  const found = await ddmin(all, fails, deadline);
+  const disturbances = all.filter((f) => f.key.startsWith(DISTURBANCE_KEY)).length;
+  return disturbances > 0 ? { ...found, disturbances } : found;
+}
+
+/** Zeller's ddmin over `all` (see minimizeFaults). */
+async function ddmin(all: readonly AppliedFault[], fails: FailsWith, deadline: number): Promise<MinimalFaults> {
   let replays = 0;
   /** The faults that happened in the last failing replay, by key. */
   let seen = new Map<string, AppliedFault>();
@@ -151,18 +160,25 @@ function split<T>(xs: readonly T[], n: number): T[][] {
 export function describeMinimalFaults(m: MinimalFaults, listed = Infinity): string {
   const scripted = describeScripted(m.scripted);
   const own = `the test's own faults remain: it ${scripted} (the trace page marks each), so look at what your code does when a message is lost or a server stops`;
+  const d = m.disturbances ?? 0;
+  const chance =
+    d === 0
+      ? `network's ${m.total} chance faults`
+      : d === m.total
+        ? `attacker's ${d} disturbances`
+        : `${m.total} chance faults (the network's ${m.total - d} and the attacker's ${d} disturbances)`;
   if (m.total === 0 && scripted) return `The network's chance faults played no part (there were none), but ${own}.`;
   if (m.total === 0)
     return 'No message was lost and no server stopped in this run: it fails on a reliable network (a concurrency or logic bug, not a fault-handling one).';
-  if (!m.passesWithout && m.complete && scripted)
-    return `It fails without any of the network's ${m.total} chance faults; ${own}.`;
+  if (!m.passesWithout && m.complete && scripted) return `It fails without any of the ${chance}; ${own}.`;
   if (!m.passesWithout && m.complete)
-    return `It fails with no faults at all (the run had ${m.total}): a concurrency bug, not a fault-handling one.`;
+    return `It fails with no faults at all (the run had ${d > 0 ? chance : m.total}): a concurrency bug, not a fault-handling one.`;
   if (!m.complete && !m.passesWithout)
     return `The search for the smallest set of faults stopped before its first replay (time limit); the run had ${m.total} faults.`;
   const named = m.kept.slice(0, listed).map((f) => f.what);
   if (m.kept.length > named.length) named.push(`and ${m.kept.length - named.length} more (the trace page lists them)`);
   const list = named.join('; ');
-  const head = `With no faults this test passes; it fails with just ${m.kept.length} of the ${m.total} faults: ${list}.`;
+  const of = d > 0 ? chance : `${m.total} faults`;
+  const head = `With no faults this test passes; it fails with just ${m.kept.length} of the ${of}: ${list}.`;
   return m.complete ? head : `${head} (The search stopped at its time limit: removing more may still fail.)`;
 }

@@ -1,4 +1,7 @@
-/** Fault control for minimization: which of the network's chance faults may happen in a replay, and which did. */
+/**
+ * Fault control for minimization: which chance faults (the network's, and a generic attacker's disturbances) may
+ * happen in a replay, and which did.
+ */
 
 /** One fault that happened: its key (the same message keeps the same key when other faults are removed) and what it did. */
 export interface AppliedFault {
@@ -6,13 +9,18 @@ export interface AppliedFault {
   readonly what: string;
 }
 
+/** The start of a disturbance's key: an attacker's crash, partition, hold ..., numbered in the order drawn. */
+export const DISTURBANCE_KEY = 'disturbance#';
+
 /**
- * Decides the network's faults in a replay. The network still draws its random numbers as always (so the rest of
- * the run stays the same); a fault whose key is not `allowed` simply does not happen.
+ * Decides the faults in a replay. The network and the attackers still draw their random numbers as always (so the
+ * rest of the run stays the same); a fault whose key is not `allowed` simply does not happen.
  */
 export class FaultControl {
   private readonly allowed?: ReadonlySet<string>;
   readonly applied: AppliedFault[] = [];
+  /** Disturbances drawn so far (each one's number is its key). */
+  private disturbances = 0;
 
   /** `allowed` undefined: every fault happens (and is noted). */
   constructor(allowed?: ReadonlySet<string>) {
@@ -24,5 +32,10 @@ export class FaultControl {
     if (this.allowed && !this.allowed.has(key)) return false;
     this.applied.push({ key, what: what() });
     return true;
+  }
+
+  /** Whether the next disturbance an attacker drew happens; notes the ones that do. */
+  disturb(what: () => string): boolean {
+    return this.decide(`${DISTURBANCE_KEY}${this.disturbances++}`, what);
   }
 }

@@ -3,7 +3,7 @@ export { World, WorldOptions, VirtualTimeout, sleep, realNow, realSleep } from '
 export { Rng, assertValidSeed, freshSeed, keyedRng } from './rng';
 export { TraceHash } from './hash';
 export { VirtualTimeLimitError, DeadlockError, WatchdogError, UncaughtError } from './errors';
-export { FaultControl, AppliedFault } from './faults';
+export { FaultControl, AppliedFault, DISTURBANCE_KEY } from './faults';
 export {
   TraceRecorder,
   TraceEvent,

@@ -13,6 +13,7 @@
  */
 import { keyedRng, sleep, World, type Rng } from '../../world';
 import type { TestContext, TestDefinition } from '../../suite';
+import { mayDisturb } from '../../suite/nemesis/disturbance';
 import { applyPlan, drawPlan, healNetwork } from '../../suite/nemesis/plan';
 import { ELECTION_TIMEOUT_MS, MAX_LOG_SIZE, RaftTester, peerName, type Lab6Impl } from './harness';
 import { cut, figure8Handoffs } from './handoffs';
@@ -240,42 +241,35 @@ export function disturb(ts: RaftTester, rng: Rng, log: string[]): void {
     const bridge = rng.int(n);
     const others = Array.from({ length: n }, (_, k) => k).filter((k) => k !== bridge);
     const left = new Set(others.filter(() => rng.chance(0.5)));
+    const right = others.filter((k) => !left.has(k)).join(',');
+    if (!mayDisturb(log, `bridge ${bridge} between ${[...left].join(',') || '-'} and ${right}`)) return;
     ts.healLinks();
     for (const a of others) for (const b of others) if (a < b && left.has(a) !== left.has(b)) ts.cutLink(a, b);
     for (let k = 0; k < n; k++) if (ts.isRunning(k)) ts.connect(k);
-    log.push(
-      `bridge ${bridge} between ${[...left].join(',') || '-'} and ${others.filter((k) => !left.has(k)).join(',')}`,
-    );
   } else if (what < 25) {
     // A partition: a random minority alone, the rest together.
     const minority = new Set<number>();
     const size = 1 + rng.int(Math.floor((n - 1) / 2));
     while (minority.size < size) minority.add(rng.int(n));
+    if (!mayDisturb(log, `cut off ${[...minority].join(',')}`)) return;
     ts.healLinks();
     for (let k = 0; k < n; k++) if (minority.has(k)) ts.disconnect(k);
     for (let k = 0; k < n; k++) if (!minority.has(k) && ts.isRunning(k)) ts.connect(k);
-    log.push(`cut off ${[...minority].join(',')}`);
   } else if (what < 50) {
-    if (ts.isRunning(i)) {
-      ts.crash1(i);
-      log.push(`crash ${i}`);
-    }
+    if (ts.isRunning(i) && mayDisturb(log, `crash ${i}`)) ts.crash1(i);
   } else if (what < 75) {
+    if (!mayDisturb(log, `restart/reconnect ${i}`)) return;
     if (!ts.isRunning(i)) ts.restart(i);
-    log.push(`restart/reconnect ${i}`);
   } else if (what < 80) {
     // An election storm: every peer restarts at the same moment, so their election timers start together.
+    if (!mayDisturb(log, 'restart every running peer at once')) return;
     for (let k = 0; k < n; k++) {
       if (!ts.isRunning(k)) continue;
       const connected = ts.isConnected(k);
       ts.start1(k);
       if (connected) ts.connect(k);
     }
-    log.push('restart every running peer at once');
-  } else {
-    ts.disconnect(i);
-    log.push(`disconnect ${i}`);
-  }
+  } else if (mayDisturb(log, `disconnect ${i}`)) ts.disconnect(i);
 }
 
 /** The leader a client would find now: the running peer that claims to lead the highest term (-1: none). */
@@ -301,9 +295,10 @@ function disturbRaft(ts: RaftTester, rng: Rng, log: string[], r: number): void {
   const minority = new Set([leader]);
   const size = 1 + rng.int(Math.floor((ts.n - 1) / 2));
   while (minority.size < size) minority.add(rng.int(ts.n));
+  const commands = Array.from({ length: BURST }, () => 1 + rng.int(2 ** 30));
+  if (!mayDisturb(log, `leader ${leader} in a minority: ${[...minority].join(',')}, offered ${BURST} commands`)) return;
   cut(ts, minority);
-  for (let k = 0; k < BURST; k++) startOn(ts, leader, 1 + rng.int(2 ** 30), r);
-  log.push(`leader ${leader} in a minority: ${[...minority].join(',')}, offered ${BURST} commands`);
+  for (const command of commands) startOn(ts, leader, command, r);
 }
 
 /** Crash-restarts a round may make right after an answer that moved a peer to a higher term (besides the others). */
@@ -327,21 +322,22 @@ export function crashAtWritePoints(ts: RaftTester, rng: Rng, log: string[]): voi
     seen.set(method, count);
     if (left === 0 || !rng.chance(Math.min(0.25, 2 / count))) return;
     left--;
+    if (!mayDisturb(log, `crash ${i} after it answered ${method}, restart at once`)) return;
     const connected = ts.isConnected(i);
     ts.start1(i);
     if (connected) ts.connect(i);
-    log.push(`crash ${i} after it answered ${method}, restart at once`);
   };
   ts.onApplied = (i, index) => {
     if (left === 0 || !ts.state(i).isLeader || !rng.chance(0.05)) return;
     left--;
+    const restartMs = rng.int(ELECTION_TIMEOUT_MS);
+    if (!mayDisturb(log, `crash leader ${i} after it applied ${index}`)) return;
     ts.crash1(i);
-    log.push(`crash leader ${i} after it applied ${index}`);
     setTimeout(() => {
       // Not once the faults healed (the round may be over and its network shut down), nor twice.
       if (ts.onApplied === undefined || ts.isRunning(i)) return;
       ts.restart(i);
-    }, rng.int(ELECTION_TIMEOUT_MS));
+    }, restartMs);
   };
 }
 

@@ -4,6 +4,7 @@
  * is named). The restarted peer may then be asked again in the same term by a rival candidate.
  */
 import type { Rng } from '../../world';
+import { mayDisturb } from '../../suite/nemesis/disturbance';
 import type { RaftTester } from './harness';
 
 /**
@@ -17,10 +18,11 @@ export function crashAtNewTerms(ts: RaftTester, rng: Rng, log: string[], crashes
     const { term } = ts.state(i);
     if (termBefore !== undefined && term > termBefore && left > 0 && rng.chance(chance)) {
       left--;
+      if (!mayDisturb(log, `crash ${i} after its answer (${method}) that moved it to term ${term}, restart at once`))
+        return;
       const connected = ts.isConnected(i);
       ts.start1(i);
       if (connected) ts.connect(i);
-      log.push(`crash ${i} after its answer (${method}) that moved it to term ${term}, restart at once`);
       return;
     }
     others?.(i, method, termBefore);

@@ -5,6 +5,7 @@
  * arrive at once, whatever the RPCs are called.
  */
 import type { Rng } from '../../world';
+import { mayDisturb } from '../../suite/nemesis/disturbance';
 import type { RaftTester } from './harness';
 
 /** Terms whose replies a round may hold back. */
@@ -80,8 +81,8 @@ export class StaleReplies {
         this.lastTerm[from] = term;
         if (this.left > 0 && this.rng.chance(HOLD_CHANCE)) {
           this.left--;
-          this.held.push({ from, raft, term, ...deferred() });
-          this.log.push(`hold the replies to peer ${from}'s calls of term ${term} until it is in a later term`);
+          const what = `hold the replies to peer ${from}'s calls of term ${term} until it is in a later term`;
+          if (mayDisturb(this.log, what)) this.held.push({ from, raft, term, ...deferred() });
         }
       }
       const sendAfter = this.requestHold(from, raft, term, to, method);
@@ -108,9 +109,10 @@ export class StaleReplies {
       if (this.requestsLeft > 0 && this.requestRng.chance(Math.min(HOLD_CHANCE, 2 / count))) {
         this.requestsLeft--;
         const untilReceiverLeads = this.requestRng.chance(0.5);
-        this.heldRequests.push({ from, key, raft, untilReceiverLeads, calls: 0, ...deferred() });
         const until = untilReceiverLeads ? 'its receiver leads' : 'the sender is in another term or role';
-        this.log.push(`hold peer ${from}'s ${method} requests as ${role} of term ${term}, each until ${until}`);
+        const what = `hold peer ${from}'s ${method} requests as ${role} of term ${term}, each until ${until}`;
+        if (mayDisturb(this.log, what))
+          this.heldRequests.push({ from, key, raft, untilReceiverLeads, calls: 0, ...deferred() });
       }
     }
     const hold = this.heldRequests.find((h) => h.key === key && h.raft === raft);

@@ -1,7 +1,8 @@
 /** Fault minimization: ddmin finds the faults a failure needs, deterministically, and says so for students. */
 import { expect } from 'chai';
 import { describeMinimalFaults, failureSignature, minimizeFaults, scriptedFaults } from '../../../suite/minimize';
-import type { TraceEvent } from '../../../world';
+import { mayDisturb } from '../../../suite/nemesis/disturbance';
+import { DISTURBANCE_KEY, World, type TraceEvent } from '../../../world';
 import type { AppliedFault } from '../../../world';
 
 const faults: AppliedFault[] = 'abcdefghij'.split('').map((k) => ({ key: k, what: `fault ${k}` }));
@@ -69,6 +70,40 @@ describe('fault minimization', () => {
     );
     expect(describeMinimalFaults({ ...none, scripted: { lost: 0, stopped: 0, restarted: 0 } })).to.match(
       /^No message was lost and no server stopped in this run: it fails on a reliable network/,
+    );
+  });
+
+  it("makes an attacker's disturbances faults like the network's: noted, left out of a replay, and named", async () => {
+    const draw = (log: string[]): boolean[] => ['crash 1', 'cut off 2', 'disconnect 0'].map((w) => mayDisturb(log, w));
+    // An ordinary run: every disturbance happens and is logged; nothing is noted.
+    const plain: string[] = [];
+    expect(await new World({ seed: 1 }).run(() => draw(plain))).to.deep.equal([true, true, true]);
+    expect(plain).to.deep.equal(['crash 1', 'cut off 2', 'disconnect 0']);
+    // A recorded replay notes each one, numbered in the order drawn.
+    const noted = new World({ seed: 1, faults: {} });
+    await noted.run(() => draw([]));
+    expect(noted.faults?.applied.map((f) => f.key)).to.deep.equal([0, 1, 2].map((k) => `${DISTURBANCE_KEY}${k}`));
+    expect(noted.faults?.applied[1].what).to.equal('at 0.0 ms the attacker\'s "cut off 2"');
+    // A minimizing replay that keeps only the second: the others do not happen, and are not logged.
+    const log: string[] = [];
+    const kept = [`${DISTURBANCE_KEY}1`];
+    expect(await new World({ seed: 1, faults: { allowed: kept } }).run(() => draw(log))).to.deep.equal([
+      false,
+      true,
+      false,
+    ]);
+    expect(log).to.deep.equal(['cut off 2']);
+    // The sentence for students counts them apart from the network's.
+    const mixed: AppliedFault[] = [...faults.slice(0, 3), { key: `${DISTURBANCE_KEY}0`, what: 'the crash' }];
+    const m = await minimizeFaults(mixed, async (a) => a.includes(`${DISTURBANCE_KEY}0`), Infinity);
+    expect(m).to.include({ total: 4, disturbances: 1 });
+    expect(describeMinimalFaults(m)).to.equal(
+      "With no faults this test passes; it fails with just 1 of the 4 chance faults (the network's 3 and the attacker's 1 disturbances): the crash.",
+    );
+    const own = { lost: 3, stopped: 1, restarted: 0 };
+    const alone = await minimizeFaults(mixed.slice(3), async () => true, Infinity);
+    expect(describeMinimalFaults({ ...alone, scripted: own })).to.match(
+      /^It fails without any of the attacker's 1 disturbances; the test's own faults remain/,
     );
   });
 
