@@ -517,6 +517,27 @@ export class RaftTester {
     );
   }
 
+  /**
+   * From now on, judges that a peer that answered a request made in term T is in term T or later by the time its
+   * reply arrives (Figure 2: an RPC carrying a higher term moves its receiver to that term, whatever the RPC). Only
+   * a request whose arguments carry the sender's current term in a field named `term` is judged. `where` starts
+   * the failure message ("Round 2: ", say).
+   */
+  judgeAnsweredTerms(where = ''): void {
+    this.onAnswered = (from, to, term, callee) => {
+      if (this.peer(to) !== callee) return; // crashed since: its restarted instance may be behind (judged elsewhere)
+      const now = this.state(to).term;
+      if (now < term)
+        this.fail(
+          `${where}${peerName(to)} answered a request ${peerName(from)} made in term ${term}, and is still in term ` +
+            `${now}. Expected any request or reply carrying a higher term to move its receiver to that term (as a ` +
+            'follower) before it answers, whatever the RPC. Likely causes: a handler (InstallSnapshot, say) that never ' +
+            'compares the term it is sent with its own, or a term taken on without being saved or returned. (Only a ' +
+            "request whose arguments carry its sender's current term, in a field named term, is judged.)",
+        );
+    };
+  }
+
   /** All connected peers report the same term (MIT's checkTerms); returns it. */
   checkTerms(): number {
     let term = -1;

@@ -83,18 +83,7 @@ export class PromiseWatch {
    * its reply arrives.
    */
   judgeTerms(): void {
-    this.ts.onAnswered = (from, to, term, callee) => {
-      if (this.ts.peer(to) !== callee) return; // crashed since: its restarted instance may be behind (judged elsewhere)
-      const now = this.ts.state(to).term;
-      if (now < term)
-        this.ts.fail(
-          `Round ${this.round}: ${peerName(to)} answered a request ${peerName(from)} made in term ${term}, and is still ` +
-            `in term ${now}. Expected any request or reply carrying a higher term to move its receiver to that term ` +
-            '(as a follower) before it answers, whatever the RPC. Likely causes: a handler (InstallSnapshot, say) that ' +
-            'never compares the term it is sent with its own, or a term taken on without being saved or returned. ' +
-            "(Only a request whose arguments carry its sender's current term, in a field named term, is judged.)",
-        );
-    };
+    this.ts.judgeAnsweredTerms(`Round ${this.round}: `);
     this.judgingTerms = true;
   }
 

@@ -268,7 +268,7 @@ export const mutants: Mutant[] = [
         "    if (this.role !== 'follower') this._becomeFollower(args.term);\n    this._resetElectionTimer();\n    const index",
       ],
     ],
-    caughtBy: ['TestNemesisSnapshots'],
+    caughtBy: ['TestSnapshotInstallCrash', 'TestSnapshotInstallUnCrash', 'TestNemesisSnapshots'],
   },
   {
     name: 'get-from-local-state',
