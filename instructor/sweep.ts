@@ -203,7 +203,6 @@ function printEntry(key: string, entry: SweepEntry): void {
 async function main(): Promise<void> {
   const { args, opts } = parseCommandLine();
   const labs = selectLabs(path.resolve(__dirname, '..'), args);
-  const entries = readSweep();
   let failures = 0;
   for (const lab of labs) {
     for (const test of lab.suite.tests) {
@@ -211,7 +210,8 @@ async function main(): Promise<void> {
       const key = `${lab.lab}/${test.name}`;
       const realTime = test.realTime === true;
       const runs = realTime ? opts.realRuns : opts.seeds;
-      let entry = opts.fresh ? undefined : entries[key];
+      // Read again for each test: a sweep running side by side may have recorded it meanwhile.
+      let entry = opts.fresh ? undefined : readSweep()[key];
       if (
         !realTime &&
         opts.maxRunSec !== undefined &&
