@@ -468,6 +468,11 @@ export class RaftTester {
     return Math.max(...this.persisters.map((p) => p.snapshotSize()));
   }
 
+  /** The size of the snapshot peer i saved (0: none yet). */
+  snapshotSizeOf(i: number): number {
+    return this.persisters[i].snapshotSize();
+  }
+
   /** Peer i's state, its errors turned into clear failures. */
   state(i: number): { term: number; isLeader: boolean } {
     const raft = this.rafts[i];

@@ -336,6 +336,19 @@ export const mutants: Mutant[] = [
     caughtBy: ['TestSnapshot4C', 'TestSnapshotRecover4C', 'TestSnapshotRecoverManyClients4C'],
   },
   {
+    name: 'snapshot-skipped-after-restart',
+    description:
+      "a blind tester's bug: the RSM skips every snapshot Raft hands over until it applies a command after a restart, so a server restarted from its own snapshot that catches up by InstallSnapshot applies the later commands to its old state",
+    file: 'rsm.ts',
+    replace: [
+      [
+        'if (this.lastApplied !== undefined && msg.snapshotIndex <= this.lastApplied) return;',
+        'if (this.lastApplied === undefined || msg.snapshotIndex <= this.lastApplied) return;',
+      ],
+    ],
+    caughtBy: ['TestSnapshotCatchUp4C'],
+  },
+  {
     name: 'installed-snapshot-ignored',
     description:
       "the RSM drops a snapshot Raft hands it from the leader: a lagging server's state machine misses what it covers",
