@@ -7,7 +7,7 @@ import { keyedRng, sleep, type Rng } from '../../world';
 import { lighterWeighing, liveHeapBytes } from '../../suite/memory';
 import { check, type TestContext, type TestDefinition } from '../../suite';
 import { applyPlan, drawPlan, healNetwork, type NetworkPlan } from '../../suite/nemesis/plan';
-import { edgeKeys, edgeValue } from '../../suite/nemesis/values';
+import { OBJECT_KEYS, edgeKeys, edgeValue } from '../../suite/nemesis/values';
 import { KVTester, show, within, type Lab2Impl, type PutAttempts, type RecordingClerk } from './harness';
 import type { DistributedLock, KVClerk, PutResult } from '../rpc';
 
@@ -15,8 +15,6 @@ type Ctx = TestContext<Lab2Impl>;
 
 /** Rounds per graded run: rounds 0-3 each meet one kind of fault (see drawPlan), the rest mix them. */
 const ROUNDS = 6;
-/** Keys a plain JavaScript object already has: a store kept in one answers them wrongly. */
-const OBJECT_KEYS = ['__proto__', 'constructor', 'toString', 'hasOwnProperty'];
 /** The storm round's fault phase: long enough for a put to lose dozens of copies in a row. */
 const STORM_MS = 8000;
 /** Clients of the memory round, and the server memory each may cost (a correct server keeps none). */

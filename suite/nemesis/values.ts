@@ -19,6 +19,9 @@ export const EDGE_KEYS: readonly string[] = [
   'a\nb',
 ];
 
+/** Keys a plain JavaScript object already has: a store kept in one answers them wrongly (or drops them). */
+export const OBJECT_KEYS: readonly string[] = ['__proto__', 'constructor', 'toString', 'hasOwnProperty'];
+
 /** A value of one of the shapes a store must keep exactly: `n` makes it unique (its decimal digits are in it). */
 export function edgeValue(rng: Rng, n: number, opts: { hugeBytes?: number } = {}): string {
   const huge = opts.hugeBytes ?? 64 * 1024;
