@@ -349,6 +349,23 @@ export const mutants: Mutant[] = [
     caughtBy: ['TestSnapshotCatchUp4C'],
   },
   {
+    name: 'snapshot-through-plain-object',
+    description:
+      "a blind tester's bug: the snapshot encodes the map through a plain object, which drops the key __proto__ (and, in the sandbox, cannot take keys such as hasOwnProperty)",
+    file: 'server.ts',
+    replace: [
+      [
+        '    const saved: SavedEntry[] = [...this.data].map(([key, e]) => [key, e.value, e.version]);',
+        '    const saved: Record<string, [string, Version]> = {};\n    for (const [key, e] of this.data) saved[key] = [e.value, e.version];',
+      ],
+      [
+        '    const saved = JSON.parse(snapshot) as SavedEntry[];\n    this.data = new Map(saved.map(([key, value, version]) => [key, { value, version }]));',
+        '    const saved = JSON.parse(snapshot) as Record<string, [string, Version]>;\n    this.data = new Map(Object.entries(saved).map(([key, [value, version]]) => [key, { value, version }]));',
+      ],
+    ],
+    caughtBy: ['TestNemesisKVSnapshots'],
+  },
+  {
     name: 'installed-snapshot-ignored',
     description:
       "the RSM drops a snapshot Raft hands it from the leader: a lagging server's state machine misses what it covers",
