@@ -1175,6 +1175,41 @@ const snapshotAllCrash: TestDefinition<Lab6Impl> = {
   },
 };
 
+const snapshotElection: TestDefinition<Lab6Impl> = {
+  name: 'TestSnapshotElection',
+  description:
+    "a voter whose whole log is in its snapshot judges a candidate's log by the snapshot's last entry: a candidate that lacks committed entries must not win its vote",
+  async run(ctx: Ctx) {
+    const n = 3;
+    const ts = new RaftTester(ctx, { servers: n, snapshots: true });
+    let index = await ts.one(randomCommand(), n, true);
+    const leader = await ts.checkOneLeader();
+    const behind = (leader + 1) % n;
+    const voter = (leader + 2) % n;
+    while (index < SNAPSHOT_INTERVAL + SNAPSHOT_INTERVAL / 2) index = await ts.one(randomCommand(), n, true);
+    // One follower is cut off; the other two commit up to the next snapshot point and snapshot there, so nothing
+    // is left in their logs after the snapshot.
+    ts.disconnect(behind);
+    while ((index + 1) % SNAPSHOT_INTERVAL !== 0) index = await ts.one(randomCommand(), n - 1, true);
+    await sleep(10); // the tester's snapshot of that index reaches both peers
+    ts.crash1(leader);
+    ts.connect(behind);
+    const next = await ts.checkOneLeader();
+    expect(
+      ts,
+      next !== behind,
+      `${peerName(behind)} was cut off before index ${index} was committed by ${peerName(leader)} and ` +
+        `${peerName(voter)}, which then snapshotted at it (nothing left in their logs after it); ${peerName(leader)} ` +
+        `crashed, and ${peerName(behind)} won an election with ${peerName(voter)}'s vote, though its log lacks ` +
+        `committed entries. Expected a voter to compare the candidate's last log term and index with its own last ` +
+        "entry, which after a snapshot is the snapshot's last included index and term (section 5.4.1). Likely causes: " +
+        'the last log term (or index) taken as 0 when the log is empty after a snapshot, on the voter or the candidate.',
+    );
+    ts.restart(leader);
+    await ts.one(randomCommand(), n, true);
+  },
+};
+
 const snapshotInit: TestDefinition<Lab6Impl> = {
   name: 'TestSnapshotInit',
   description: 'restarting twice from snapshots: a restarted peer keeps its snapshot when it saves again',
@@ -1228,9 +1263,10 @@ export const suite: LabSuite<Lab6Impl> = {
     scored(snapshotInstall, { points: 2, part: 4 }),
     scored(snapshotInstallUnreliable, { points: 2, part: 4 }),
     scored(snapshotInstallCrash, { points: 2, part: 4 }),
-    scored(snapshotInstallUnCrash, { points: 2, part: 4 }),
+    scored(snapshotInstallUnCrash, { points: 1, part: 4 }),
     scored(snapshotAllCrash, { points: 1, part: 4 }),
     scored(snapshotInit, { points: 1, part: 4 }),
+    scored(snapshotElection, { points: 1, part: 4 }),
     scored(nemesisSnapshots, { points: 2, part: 4 }),
     ...kvTests,
   ],

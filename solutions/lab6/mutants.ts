@@ -366,6 +366,48 @@ export const mutants: Mutant[] = [
     caughtBy: ['TestNemesisKVSnapshots'],
   },
   {
+    name: 'vote-request-keeps-role',
+    description:
+      "a blind tester's bug: a RequestVote of a higher term moves the term and clears the vote but leaves the role, so a leader goes on leading in the candidate's term without an election",
+    file: 'raft.ts',
+    replace: [
+      [
+        '    if (args.term > this.currentTerm) this._becomeFollower(args.term);\n',
+        '    if (args.term > this.currentTerm) {\n      this.currentTerm = args.term;\n      this.votedFor = null;\n      this._persist();\n    }\n',
+      ],
+    ],
+    caughtBy: ['TestNemesisRaft', 'TestNemesisSnapshots'],
+  },
+  {
+    name: 'last-log-term-ignores-snapshot',
+    description:
+      "a blind tester's bug: the last log term is 0 when the log is empty after a snapshot, so a peer whose log is all in its snapshot votes for candidates that lack committed entries",
+    file: 'raft.ts',
+    replace: [
+      [
+        '    return this._termAt(this._lastLogIndex());',
+        '    return this.log.length > 0 ? this.log[this.log.length - 1].term : 0;',
+      ],
+    ],
+    caughtBy: ['TestSnapshotElection', 'TestSnapshotInstallUnreliable', 'TestNemesisSnapshots'],
+  },
+  {
+    name: 'clerk-attempts-shared',
+    description:
+      "a blind tester's bug: the clerk counts a put's copies in a field of its own, which every call resets, so two tasks sharing the clerk reset each other's count and a re-sent put answered ErrVersion returns ErrVersion",
+    file: 'client.ts',
+    replace: [
+      ['    let attempts = 0;\n    for (;;) {', '    this.attempts = 0;\n    for (;;) {'],
+      ['        attempts++;\n', '        this.attempts++;\n'],
+      [
+        'if (!isWrongLeader(reply)) return { reply, attempts };',
+        'if (!isWrongLeader(reply)) return { reply, attempts: this.attempts };',
+      ],
+      ['  private async callLeader<A>(', '  private attempts = 0;\n\n  private async callLeader<A>('],
+    ],
+    caughtBy: ['TestNemesisKV', 'TestNemesisKVSnapshots'],
+  },
+  {
     name: 'installed-snapshot-ignored',
     description:
       "the RSM drops a snapshot Raft hands it from the leader: a lagging server's state machine misses what it covers",
