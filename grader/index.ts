@@ -17,7 +17,7 @@ import { inRandomOrder, keyedPick, waitingFirst } from './order';
 import { planSeeds, type SeedPlan } from './seeds';
 import { DEFAULT_CACHE_ROOT } from './sandbox';
 import { runJobs, type SupervisorOptions } from './supervisor';
-import { typeProblems } from './typecheck';
+import { typeProblemsSoon } from './typecheck';
 import type { GradeOptions, GradeResult, LabResult, RunRecord, Target, TestResult, TextSink } from './types';
 import type { TestDefinition } from '../suite/types';
 
@@ -208,15 +208,23 @@ async function gradeLab(ctx: Context, lab: LoadedLab, tests: string[]): Promise<
     },
     progress.nameWidth,
   );
-  // The tests run the code as JavaScript whatever its types; a type error is shown first, as the likely cause of what follows.
-  const typeErrors = target === 'student' ? typeProblems(ctx.root, dir, options.cacheRoot ?? DEFAULT_CACHE_ROOT) : [];
-  if (typeErrors.length > 0) reporter.typeProblems(typeErrors);
+  // The tests run the code as JavaScript whatever its types, so they start while it is type-checked; a type error
+  // is still shown first, as the likely cause of what follows (no test's line is printed before the check ends).
+  const typeCheck =
+    target === 'student' ? typeProblemsSoon(ctx.root, dir, options.cacheRoot ?? DEFAULT_CACHE_ROOT) : [];
+  const shown = progress.holdUntil(
+    Promise.resolve(typeCheck).then((problems) => {
+      if (problems.length > 0) reporter.typeProblems(problems);
+    }),
+  );
   const drawn =
     options.shuffle === undefined || options.shuffle === false
       ? jobs
       : inRandomOrder(jobs, options.shuffle === true ? undefined : keyedPick(`${options.shuffle}\0${lab.lab}`));
   const order = waitingFirst(drawn, (job) => sharesCoresInRealTime(lab, job.test));
   await runJobs(order, supervisorOptions(ctx, lab, dir, progress, writeReports));
+  await shown;
+  const typeErrors = await typeCheck;
 
   const results = tests.map((name) => progress.scored(name));
   const t = totals(results);
@@ -320,6 +328,8 @@ class LabProgress {
   private readonly records: Map<string, RunRecord[]>;
   /** tests[0..shown) have been printed. */
   private shown = 0;
+  /** While true, finished tests wait to be printed (until what must come before them, the type check's verdict, is shown). */
+  private held = false;
 
   constructor(ctx: Context, lab: LoadedLab, tests: readonly string[], plan: SeedPlan, reportDir: string | undefined) {
     this.ctx = ctx;
@@ -359,13 +369,27 @@ class LabProgress {
   }
 
   done(job: Job, record: RunRecord): void {
-    const { reporter, target } = this.ctx;
+    const { reporter } = this.ctx;
     reporter.runEnded(job.test);
     const list = this.records.get(job.test);
     if (!list) return;
     // A passing run's log and printed output are shown nowhere; do not keep them (there may be many runs).
     list.push(record.status === 'passed' ? { ...record, log: [], output: '' } : record);
-    // Tests finish out of order when they run side by side; they are shown in the suite's order.
+    if (!this.held) this.flush();
+  }
+
+  /** Holds every test's line back until `before` (which prints what comes first) settles; then shows what finished. */
+  holdUntil(before: Promise<void>): Promise<void> {
+    this.held = true;
+    return before.finally(() => {
+      this.held = false;
+      this.flush();
+    });
+  }
+
+  /** Prints the tests that have finished every run, in the suite's order (they finish out of order side by side). */
+  private flush(): void {
+    const { reporter, target } = this.ctx;
     const tests = this.tests;
     while (
       this.shown < tests.length &&

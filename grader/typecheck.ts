@@ -3,6 +3,7 @@ import { spawn } from 'node:child_process';
 import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
+import { Worker } from 'node:worker_threads';
 import type * as TS from 'typescript';
 
 /** What the compiler said. */
@@ -49,12 +50,12 @@ export interface TypeProblem {
 /** At most this many problems are kept: the first ones are what a student fixes first. */
 const MAX_PROBLEMS = 20;
 
-/**
- * The type errors TypeScript finds in the `.ts` files of `dir` (the graded lab folder), checked with the kit's
- * tsconfig.json under `root`. Errors in the kit's own files are not the student's and are left out. Results are
- * cached under `cacheDir` by the files' contents, so grading unchanged code again costs nothing.
- */
-export function typeProblems(root: string, dir: string, cacheDir: string): TypeProblem[] {
+/** The graded `.ts` files of `dir`, and the cache file of their check (keyed by their contents and the tsconfig). */
+function checkEntry(
+  root: string,
+  dir: string,
+  cacheDir: string,
+): { files: string[]; configPath: string; cached: string } {
   const files = fs
     .readdirSync(dir)
     .filter((f) => f.endsWith('.ts') && !f.endsWith('.d.ts'))
@@ -68,12 +69,27 @@ export function typeProblems(root: string, dir: string, cacheDir: string): TypeP
       .update('\0')
       .update(fs.existsSync(f) ? fs.readFileSync(f) : '')
       .update('\0');
-  const cached = path.join(cacheDir, 'typecheck', `${hash.digest('hex').slice(0, 32)}.json`);
+  return { files, configPath, cached: path.join(cacheDir, 'typecheck', `${hash.digest('hex').slice(0, 32)}.json`) };
+}
+
+/** The cached result of a check, if there is one. */
+function readCached(cached: string): TypeProblem[] | undefined {
   try {
     return JSON.parse(fs.readFileSync(cached, 'utf8')) as TypeProblem[];
   } catch {
-    // Not checked yet: check now.
+    return undefined; // not checked yet
   }
+}
+
+/**
+ * The type errors TypeScript finds in the `.ts` files of `dir` (the graded lab folder), checked with the kit's
+ * tsconfig.json under `root`. Errors in the kit's own files are not the student's and are left out. Results are
+ * cached under `cacheDir` by the files' contents, so grading unchanged code again costs nothing.
+ */
+export function typeProblems(root: string, dir: string, cacheDir: string): TypeProblem[] {
+  const { files, configPath, cached } = checkEntry(root, dir, cacheDir);
+  const known = readCached(cached);
+  if (known) return known;
   const problems = [...files.flatMap((f) => encodingProblem(root, f)), ...check(root, configPath, files)].slice(
     0,
     MAX_PROBLEMS,
@@ -81,6 +97,35 @@ export function typeProblems(root: string, dir: string, cacheDir: string): TypeP
   fs.mkdirSync(path.dirname(cached), { recursive: true });
   fs.writeFileSync(cached, JSON.stringify(problems));
   return problems;
+}
+
+/** The grader's TypeScript loader, for a worker thread that loads this file. */
+const REGISTER = path.join(__dirname, 'register.js');
+
+/**
+ * typeProblems without holding up the caller: a check that is not cached yet (about two seconds of loading the
+ * compiler and checking, after each edit) runs in a worker thread, so the tests start meanwhile. Should the
+ * thread fail, the check runs here instead.
+ */
+export function typeProblemsSoon(root: string, dir: string, cacheDir: string): Promise<TypeProblem[]> {
+  const known = readCached(checkEntry(root, dir, cacheDir).cached);
+  if (known) return Promise.resolve(known);
+  const code =
+    `require(${JSON.stringify(REGISTER)});` +
+    `const { parentPort, workerData } = require('node:worker_threads');` +
+    `parentPort.postMessage(require(${JSON.stringify(__filename)}).typeProblems(...workerData));`;
+  return new Promise((resolve) => {
+    const worker = new Worker(code, { eval: true, workerData: [root, dir, cacheDir] });
+    let answered = false;
+    worker.once('message', (problems: TypeProblem[]) => {
+      answered = true;
+      resolve(problems);
+    });
+    worker.once('error', () => undefined);
+    worker.once('exit', () => {
+      if (!answered) resolve(typeProblems(root, dir, cacheDir));
+    });
+  });
 }
 
 function check(root: string, configPath: string, files: string[]): TypeProblem[] {

@@ -118,7 +118,11 @@ describe('grader: command line', function () {
 
   it('shows the type errors in the student’s files before the tests, runs the tests anyway, and lists them in results.json', async () => {
     const dir = tempDir();
-    const r = await cli(['lab9', '--test', 'TestBasic', '--seed', '1', '--report', dir], FIXTURES.typeerror);
+    // A fresh cache: the check is not known yet, so it runs beside the test, which finishes first.
+    const r = await cli(
+      ['lab9', '--test', 'TestBasic', '--seed', '1', '--report', dir, '--cache-dir', tempDir()],
+      FIXTURES.typeerror,
+    );
     expect(r.code, r.stderr).to.equal(0);
     const top = r.stdout.slice(0, r.stdout.indexOf('TestBasic'));
     expect(top)

@@ -2,7 +2,7 @@
 import { expect } from 'chai';
 import fs from 'node:fs';
 import path from 'node:path';
-import { formatProblem, problemsHeadline, typeProblems } from '../../../grader/typecheck';
+import { formatProblem, problemsHeadline, typeProblems, typeProblemsSoon } from '../../../grader/typecheck';
 import { tempDir } from './helpers';
 
 describe('grader: checks of the graded files', function () {
@@ -39,5 +39,22 @@ describe('grader: checks of the graded files', function () {
       'TypeScript finds 2 type errors in your files, and a file is not UTF-8 text.',
     );
     expect(fs.readdirSync(path.join(cache, 'typecheck')), 'each content checked once, then cached').to.have.length(2);
+  });
+
+  it('checks in a worker thread while the tests start, with the same verdict, and caches it', async () => {
+    const root = tempDir('kvlabs-types-');
+    fs.writeFileSync(
+      path.join(root, 'tsconfig.json'),
+      JSON.stringify({ compilerOptions: { strict: true, types: [] } }),
+    );
+    const lab = path.join(root, 'lab9');
+    fs.mkdirSync(lab);
+    fs.writeFileSync(path.join(lab, 'good.ts'), "export const s = 'ok';\nexport const m: string = 1;\n");
+    const cache = tempDir('kvlabs-types-cache-');
+    const soon = await typeProblemsSoon(root, lab, cache);
+    expect(soon.map((p) => [p.file, p.line, p.code])).to.deep.equal([['lab9/good.ts', 2, 2322]]);
+    expect(fs.readdirSync(path.join(cache, 'typecheck')), 'the thread wrote the cache').to.have.length(1);
+    expect(typeProblems(root, lab, tempDir('kvlabs-types-cache-'))).to.deep.equal(soon);
+    expect(await typeProblemsSoon(root, lab, cache), 'then read from the cache').to.deep.equal(soon);
   });
 });
