@@ -407,7 +407,14 @@ function setTtl(rng: Rng): string[] {
     case 5:
       return ['EX', String(rng.between(1, 9) * 1000), 'EX', String(rng.between(10, 20) * 1000)]; // the last one wins
     case 6:
-      return rng.chance(0.3) ? ['PXAT', '9200000000000000'] : []; // a deadline past 2^53 ms
+      // A deadline past 2^53 ms, or the latest one Redis accepts (INT64_MAX ms: as a double it rounds up to 2^63).
+      return rng.chance(0.3)
+        ? rng.pick([
+            ['PXAT', '9200000000000000'],
+            ['PXAT', String(INT64_MAX)],
+            ['EXAT', String(INT64_MAX / 1000n)],
+          ])
+        : [];
     default:
       return [];
   }

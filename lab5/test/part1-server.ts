@@ -253,16 +253,12 @@ export const malformedInput = realTest(
 
 const SLOW_READER_ECHOS = 512;
 
-const SLOW_READER_ECHO_BYTES = 64 * 1024;
+/** GETs of one 1 MiB value in a single packet (TestSlowReader's second part). */
+const SMALL_PACKET_GETS = 600;
 
-/**
- * The process's resident memory. Not the heap: a socket's unsent strings are copied to memory outside it.
- * No forced collection either: a full collection pauses every test running in the process (the kit runs
- * several at once), and the signal here (tens of MB held, or not) does not need it.
- */
-function residentBytes(): number {
-  return process.memoryUsage().rss;
-}
+const SMALL_PACKET_VALUE_BYTES = 1024 * 1024;
+
+const SLOW_READER_ECHO_BYTES = 64 * 1024;
 
 const BACKPRESSURE_HOW =
   'Apply backpressure: before running each command, look at the replies not yet sent (those being collected plus socket.writableLength); past about 1 MB, ' +
@@ -270,14 +266,14 @@ const BACKPRESSURE_HOW =
 
 export const slowReader = realTest(
   'TestSlowReader',
-  `a client pipelines ${SLOW_READER_ECHOS} ECHOs of 64 kB (32 MB) and reads no reply: the server stops reading it, its memory stays bounded, others are served, the replies come when it reads`,
+  `a client pipelines ${SLOW_READER_ECHOS} ECHOs of 64 kB (32 MB) and reads no reply: the server stops reading it, its memory stays bounded, others are served, the replies come when it reads; then one packet of ${SMALL_PACKET_GETS} GETs of a 1 MiB value: memory stays bounded (the replies being collected count)`,
   async (res, ctx, rng) => {
     const server = await res.server();
     const c = await res.connect(server.port);
     const payload = word(rng, 64).repeat(SLOW_READER_ECHO_BYTES / 64);
     const greedy = await res.connect(server.port);
     greedy.socket.pause(); // reads nothing: the replies pile up on the server's side
-    const before = residentBytes();
+    const before = await res.weighHost(); // the process that runs your server: its live memory
     const echo = encodeCommand(['ECHO', payload]);
     for (let i = 0; i < SLOW_READER_ECHOS; i++) greedy.sendRaw(echo);
     const total = (SLOW_READER_ECHOS * echo.length) / 1e6;
@@ -294,7 +290,7 @@ export const slowReader = realTest(
     }
     await c.expect(['PING'], 'PONG', 'another client is served while one does not read its replies');
     if (!greedy.closed) {
-      const grown = (residentBytes() - before) / 1e6;
+      const grown = ((await res.weighHost()) - before) / 1e6;
       const unsent = greedy.socket.writableLength / 1e6;
       ctx.log(
         `memory grew by ${grown.toFixed(1)} MB while a client did not read its replies; ${unsent.toFixed(1)} of its ${total.toFixed(0)} MB of commands were still waiting to be sent`,
@@ -329,6 +325,28 @@ export const slowReader = realTest(
       `the slow reader then got ${received} of ${SLOW_READER_ECHOS} replies${greedy.closed && received < SLOW_READER_ECHOS ? ' (then it was closed)' : ''}`,
     );
     await c.expect(['ECHO', 'still'], 'still', 'the server still works');
+
+    // Large replies to small commands: one packet of GETs of a 1 MiB value (19 kB in, 600 MiB out: more than one
+    // JavaScript string can hold). The packet is read whole at once, so only a server that counts the replies it is
+    // collecting stops in time.
+    const big = word(rng, 64).repeat(SMALL_PACKET_VALUE_BYTES / 64);
+    await c.expect(['SET', 'slow:big', big], 'OK');
+    const packet = await res.connect(server.port);
+    packet.socket.pause();
+    const start = await res.weighHost();
+    packet.sendRaw(Buffer.concat(new Array<Buffer>(SMALL_PACKET_GETS).fill(encodeCommand(['GET', 'slow:big']))));
+    await realSleep(500);
+    await c.expect(['PING'], 'PONG', 'another client is served while one does not read its replies');
+    const grew = ((await res.weighHost()) - start) / 1e6;
+    ctx.log(`memory grew by ${grew.toFixed(1)} MB after one packet of ${SMALL_PACKET_GETS} GETs of a 1 MiB value`);
+    check(
+      grew < 24,
+      `A client sent one packet of ${SMALL_PACKET_GETS} pipelined GETs of a 1 MiB value (${SMALL_PACKET_GETS} MiB of replies) and read none of them; the server's memory grew by ${grew.toFixed(1)} MB. ` +
+        'The packet arrives in one piece, so the unsent bytes of the socket stay put while its commands run: the replies being collected count too ' +
+        '(collected in one string, 600 MiB is past the longest string JavaScript allows, and the concatenation throws). ' +
+        BACKPRESSURE_HOW,
+    );
+    packet.close();
   },
 );
 

@@ -860,4 +860,33 @@ export const mutants: Mutant[] = [
     ],
     caughtBy: ['TestConcurrentClients'],
   },
+  {
+    name: 'backpressure-ignores-collected-replies',
+    description:
+      "backpressure looks at the socket's unsent bytes only, not at the replies being collected: one packet of many GETs of a large value runs whole (from the fifth blind round)",
+    file: 'server.ts',
+    replace: [
+      [
+        'if (out.length + conn.socket.writableLength >= OUTPUT_PAUSE_BYTES) {',
+        'if (conn.socket.writableLength >= OUTPUT_PAUSE_BYTES) {',
+      ],
+    ],
+    caughtBy: ['TestSlowReader'],
+  },
+  {
+    name: 'deadline-not-clamped',
+    description:
+      'a deadline is written to the log as its double says: PXAT 9223372036854775807 becomes 2^63, which the loader refuses at the next start (from the fifth blind round)',
+    file: 'persistence.ts',
+    replace: [['return String(ms > INT64_MAX ? INT64_MAX : ms);', 'return String(ms);']],
+    caughtBy: ['TestNemesisRedis'],
+  },
+  {
+    name: 'reply-parser-kept-across-reconnect',
+    description:
+      "the client keeps one reply parser for all its connections: the bytes of a half reply on a broken connection are read as the start of the next connection's first reply (from the fifth blind round)",
+    file: 'client.ts',
+    replace: [['    this.socket = socket;\n    this.parser = new ReplyParser();\n', '    this.socket = socket;\n']],
+    caughtBy: ['TestNemesisClient'],
+  },
 ];
