@@ -699,3 +699,63 @@ export const unreliableMixed: TestDefinition<Lab1Impl> = {
     ts.checkLinearizable();
   },
 };
+
+/** How long TestLateCopy holds the copy of an append that reached the primary through a backup (virtual ms). */
+const LATE_COPY_MS = 1500;
+
+export const lateCopy: TestDefinition<Lab1Impl> = {
+  name: 'TestLateCopy',
+  description:
+    "a clerk's append reaches backup server 1, which stops while its copy of the append waits at the primary; the clerk sends it again and then makes its next append; the old copy then runs at the primary: the first append must take effect once",
+  async run(ctx: Ctx) {
+    const ts = new Lab1Tester(ctx, ALL_THREE);
+    await ts.makeRecordingClerk(0).put(KEY, START);
+    const first = 'x 1 0 y';
+    const second = 'x 1 1 y';
+    // The clerk's end for server 0 reaches server 1: its first try, aimed at the primary, lands on a backup.
+    const clerk = ts.makeRecordingClerk(1, [1, 0, 2]);
+    let release!: () => void;
+    const released = new Promise<void>((resolve) => (release = resolve));
+    let held = false;
+    ts.onCall = (server, _method, args) => {
+      // The first call carrying the append that reaches the primary while server 1 runs: server 1's copy of it
+      // (in a design that passes writes on to the primary; one whose backups refuse holds the clerk's own call).
+      if (server !== 0 || held || !ts.isRunning(1) || !mentions(args, first)) return;
+      held = true;
+      return released;
+    };
+    const appending = clerk.append(KEY, first);
+    for (let waited = 0; !held && waited < SETTLE_MS; waited += 5) await sleep(5);
+    ts.stopServer(1); // the clerk's call to it fails: the clerk sends the append again
+    const late = sleep(LATE_COPY_MS).then(release);
+    await within(
+      appending,
+      SETTLE_MS,
+      () =>
+        `append(${show(KEY)}, ${show(first)}) did not finish within ${SETTLE_MS / 1000} s after server 1 stopped, with servers 0 and 2 running.`,
+    );
+    if (held) {
+      await within(
+        clerk.append(KEY, second),
+        SETTLE_MS,
+        () => `the clerk's next append(${show(KEY)}, ${show(second)}) did not finish within ${SETTLE_MS / 1000} s.`,
+      );
+    }
+    await late;
+    await sleep(200);
+    ts.onCall = undefined;
+    const value = await readBack(ts, 'once the old copy had run');
+    const times = value.split(first).length - 1;
+    ctx.log(`the copy held at server 0 ran ${LATE_COPY_MS} ms late; ${show(KEY)} then held ${show(value)}`);
+    check(
+      times === 1,
+      () =>
+        `append(${show(KEY)}, ${show(first)}) reached backup server 1, which passed it on to the primary, server 0, and then stopped while that copy waited at server 0. ` +
+        `The clerk sent the append again (it went through), then made its next append(${show(KEY)}, ${show(second)}); only then did the old copy run at server 0. ` +
+        `${show(KEY)} now holds ${show(value)}: the first append took effect ${times} times; expected once. ` +
+        "Likely causes: the duplicate table recognises only a copy of the clerk's latest write (same number), not an older one, which must be ignored too " +
+        '(an older number is a copy of a write the clerk finished with long ago); the table keyed by something other than the clerk, or reset by its next write.',
+    );
+    ts.checkLinearizable();
+  },
+};

@@ -435,4 +435,17 @@ export const mutants: Mutant[] = [
     ],
     caughtBy: ['TestRestartMidReplicate'],
   },
+  {
+    name: 'stale-seq-reapplied',
+    description:
+      "only a copy of the clerk's latest write counts as a duplicate: an older one, arriving late, runs again (from the fifth blind round)",
+    file: 'server.ts',
+    replace: [
+      [
+        '    if (!last || w.seq > last.seq) return undefined;',
+        '    if (!last || w.seq !== last.seq) return undefined;',
+      ],
+    ],
+    caughtBy: ['TestLateCopy'],
+  },
 ];
