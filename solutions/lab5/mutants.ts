@@ -889,4 +889,12 @@ export const mutants: Mutant[] = [
     replace: [['    this.socket = socket;\n    this.parser = new ReplyParser();\n', '    this.socket = socket;\n']],
     caughtBy: ['TestNemesisClient'],
   },
+  {
+    name: 'log-size-counts-torn-tail',
+    description:
+      'after a load that cut a torn record off the log, the log is taken to be as long as it was before the cut: the next snapshot that meets new records cuts the log at the wrong offset (from the fifth blind round)',
+    file: 'persistence.ts',
+    replace: [['    this.logBytes = good;', '    this.logBytes = log.length;']],
+    caughtBy: ['TestNemesisRedis'],
+  },
 ];
