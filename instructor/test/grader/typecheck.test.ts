@@ -5,17 +5,20 @@ import path from 'node:path';
 import { formatProblem, problemsHeadline, typeProblems, typeProblemsSoon } from '../../../grader/typecheck';
 import { tempDir } from './helpers';
 
+/** A kit root with a strict tsconfig.json and an empty graded folder, lab9. */
+function newLab(): { root: string; lab: string } {
+  const root = tempDir('kvlabs-types-');
+  fs.writeFileSync(path.join(root, 'tsconfig.json'), JSON.stringify({ compilerOptions: { strict: true, types: [] } }));
+  const lab = path.join(root, 'lab9');
+  fs.mkdirSync(lab);
+  return { root, lab };
+}
+
 describe('grader: checks of the graded files', function () {
   this.timeout(60_000);
 
   it('finds the first byte of a file that is not UTF-8 (line, column, offset), and nothing in valid multibyte text', () => {
-    const root = tempDir('kvlabs-types-');
-    fs.writeFileSync(
-      path.join(root, 'tsconfig.json'),
-      JSON.stringify({ compilerOptions: { strict: true, types: [] } }),
-    );
-    const lab = path.join(root, 'lab9');
-    fs.mkdirSync(lab);
+    const { root, lab } = newLab();
     fs.writeFileSync(path.join(lab, 'good.ts'), "export const s = 'café ☕ 𝄞 \uFFFD';\n");
     fs.writeFileSync(
       path.join(lab, 'latin1.ts'),
@@ -42,13 +45,7 @@ describe('grader: checks of the graded files', function () {
   });
 
   it('checks in a worker thread while the tests start, with the same verdict, and caches it', async () => {
-    const root = tempDir('kvlabs-types-');
-    fs.writeFileSync(
-      path.join(root, 'tsconfig.json'),
-      JSON.stringify({ compilerOptions: { strict: true, types: [] } }),
-    );
-    const lab = path.join(root, 'lab9');
-    fs.mkdirSync(lab);
+    const { root, lab } = newLab();
     fs.writeFileSync(path.join(lab, 'good.ts'), "export const s = 'ok';\nexport const m: string = 1;\n");
     const cache = tempDir('kvlabs-types-cache-');
     const soon = await typeProblemsSoon(root, lab, cache);
