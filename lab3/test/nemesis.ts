@@ -6,8 +6,10 @@
  * clients at every server read and write three hot edge keys from the cluster's first millisecond, so that writes
  * of one key are in flight whenever the Lamport clocks cross 9 -> 10, 99 -> 100 and 999 -> 1000, watchers read
  * those keys everywhere, and small multi-key litmus episodes run on fresh keys. Then the faults HEAL: every
- * operation must return, local operations must be answered at once, a write issued once everything settled must
- * win everywhere, and all servers must agree. The CHECKS use only the public API and what the handout promises:
+ * operation must return, relays run on the quiet cluster (a write at one server whose clock runs ahead, then, once it
+ * returned, a write of the same key at another, with the messages that would carry the first write's timestamp there
+ * held back), local operations must be answered at once, a write issued once everything settled must win
+ * everywhere, and all servers must agree. The CHECKS use only the public API and what the handout promises:
  * the linearizability or sequential-consistency checker, convergence, reads of written values only, and (eventual)
  * last-writer-wins under Lamport clocks as seen from outside.
  */
@@ -41,6 +43,10 @@ const LOCAL_MS = DEFAULT_LINKS.serverMs;
 const OPENING_KEY = 'opening';
 /** Small multi-key episodes per round (checked as a whole for sequential consistency). */
 const EPISODES = 16;
+/** Relays per round, once the cluster is quiet: a write at one server, then (once it returned) one at another. */
+const RELAYS = 4;
+/** How long a relay waits once its two writes returned, so that the next one starts on a quiet cluster, virtual ms. */
+const RELAY_QUIET_MS = 200;
 
 /** A server -> server link slowed by `ms` more per message. */
 interface SlowLink {
@@ -405,6 +411,50 @@ async function episodes(w: Workload): Promise<void> {
   await Promise.all(tasks);
 }
 
+/** One relay: server `a` wrote `first` to `key`; once that returned, server `b` wrote `second` to it. */
+interface Relay {
+  readonly key: string;
+  readonly a: number;
+  readonly b: number;
+  readonly first: string;
+  readonly second: string;
+  /** What was held back, for the failure message. */
+  readonly held: string;
+}
+
+/**
+ * Relays on the quiet cluster, one after another: server a's clients write 2-4 fresh keys at once (a's Lamport
+ * clock runs ahead of the others'); then a client of a writes the relay's key while the next message a sends
+ * itself is held back 20-80 ms, and so is the next message every other server sends b; as soon as that write
+ * returns, a client of b writes the same key. The second write follows the first in real time, after b has
+ * received the first (b's server acknowledged it before it could return), so a total order puts it last.
+ */
+async function relays(w: Workload): Promise<Relay[]> {
+  const out: Relay[] = [];
+  const n = w.plan.servers;
+  for (let r = 0; r < RELAYS; r++) {
+    const a = w.rng.int(n);
+    const b = (a + 1 + w.rng.int(n - 1)) % n;
+    const key = `relay${r}`;
+    const ahead = 2 + w.rng.int(3);
+    await Promise.all(Array.from({ length: ahead }, (_, i) => w.client(a).write(`${key}.${i}`, w.value())));
+    const selfMs = w.rng.pick([20, 40, 80]);
+    const intoMs = w.rng.pick([50, 80]);
+    w.c.delayNext(a, a, selfMs);
+    for (let s = 0; s < n; s++) if (s !== a && s !== b) w.c.delayNext(s, b, intoMs);
+    const first = w.value();
+    const second = w.value();
+    await w.client(a).write(key, first);
+    await w.client(b).write(key, second);
+    const held =
+      `after ${ahead} writes at server ${a} at once, the next message server ${a} sent itself held back ${selfMs} ms` +
+      (n > 2 ? ` and the next message each other server sent server ${b} held back ${intoMs} ms` : '');
+    out.push({ key, a, b, first, second, held });
+    await sleep(RELAY_QUIET_MS);
+  }
+  return out;
+}
+
 /** Fails with the operations still in flight unless `work` finishes within PROGRESS_MS of the heal. */
 async function expectProgress(c: Cluster, work: Promise<unknown>, context: string): Promise<void> {
   let finished = false;
@@ -486,8 +536,9 @@ async function runRound(ctx: Ctx, level: ConsistencyLevel, round: number): Promi
   heal(c, plan);
   await expectProgress(c, work, context);
 
-  // Quiet: local answers, then a write issued after everything settled, which must win everywhere.
+  // Quiet: relays, local answers, then a write issued after everything settled, which must win everywhere.
   await sleep(SETTLE_MS);
+  const relayed = plan.servers > 1 ? await relays(w) : [];
   const quietAt = performance.now();
   await expectLocalAnswers(w, context);
   const shared = [...w.shared];
@@ -495,9 +546,11 @@ async function runRound(ctx: Ctx, level: ConsistencyLevel, round: number): Promi
   for (const key of shared.filter(() => rng.chance(0.3)).slice(0, 6)) overwritten.set(key, w.value());
   await Promise.all([...overwritten].map(([key, value]) => w.client(rng.int(plan.servers)).write(key, value)));
   await sleep(SETTLE_MS);
-  const finals = await readAll(w, [OPENING_KEY, ...shared]);
+  const finals = await readAll(w, [OPENING_KEY, ...shared, ...relayed.map((r) => r.key)]);
 
   const ops = c.operations();
+  // The relays first: their failure names the scenario, which the history's explanation does not.
+  expectRelays(w, relayed, finals, context);
   if (level === 'linearizable') expectHistory(c, 'linearizable', ops, context);
   // Sequential consistency is judged per episode (keys nobody else uses, so each check is exact for its part of
   // the history); the whole history's check cost 0.6 s a run (80% of the test) and caught no mutant the episodes
@@ -555,6 +608,31 @@ function expectEpisodes(w: Workload, ops: readonly Op[], context: string): void 
         'own server (applied at once, as at the eventual level); a read that shows a write still waiting in the queue; servers ' +
         'delivering the writes in different orders.',
       { historyHtml: html },
+    );
+  }
+}
+
+/**
+ * Each relay's key: every server ends with one value and, where writes are totally ordered as they happen
+ * (linearizable), with the relay's second write, which began after the first had returned.
+ */
+function expectRelays(w: Workload, relayed: readonly Relay[], finals: Map<string, string[]>, context: string): void {
+  for (const r of relayed) {
+    const values = finals.get(r.key)!;
+    const agreed = values.every((v) => v === values[0]);
+    const inOrder = w.level !== 'linearizable' || values[0] === r.second;
+    check(
+      agreed && inOrder,
+      () =>
+        `${context}: on the quiet cluster, ${r.held}, a client of server ${r.a} wrote ${show(r.key)}=${show(r.first)}; once ` +
+        `that returned, a client of server ${r.b} wrote ${show(r.key)}=${show(r.second)}. A second later ` +
+        `${values.map((v, s) => `server ${s} has ${show(v)}`).join(', ')}; expected ` +
+        `${w.level === 'linearizable' ? `${show(r.second)} everywhere (it began after the first write returned, so it comes last)` : 'one value everywhere'}. ` +
+        `Server ${r.b} had received and acknowledged the first write before it returned (a server delivers a broadcast once every ` +
+        `server acknowledged it), so its own write must carry a larger Lamport timestamp and sort after it everywhere. Likely causes: a received broadcast's timestamp reaches the clock only ` +
+        'when the message is delivered, not as soon as it arrives (clock = max(clock, received) + 1 on receipt); an acknowledgement ' +
+        "sent with a clock that has not passed the message's timestamp; a server delivering a message before every server " +
+        '(itself included) acknowledged it.',
     );
   }
 }
@@ -834,7 +912,8 @@ export function nemesisTest(level: ConsistencyLevel, name: string): TestDefiniti
     description:
       `${level} level, ${ROUNDS} fresh clusters under seeded delay faults (a PCT schedule, reordering or slow links, a temporary ` +
       'partition, overtaken messages): reads and writes of hot edge keys from every server while the Lamport clocks cross 9->10, ' +
-      '99->100 and 999->1000, small multi-key litmus episodes; after the faults heal every operation returns and all servers agree; ' +
+      '99->100 and 999->1000, small multi-key litmus episodes; after the faults heal every operation returns, relays on the quiet ' +
+      'cluster (a write, then once it returned one of the same key at another server) and all servers agree; ' +
       (level === 'linearizable'
         ? 'the history is linearizable'
         : level === 'sequential'

@@ -308,4 +308,21 @@ export const mutants: Mutant[] = [
     ],
     caughtBy: ['TestRealLateStart'],
   },
+  {
+    name: 'clock-merged-at-delivery',
+    description:
+      "a broadcast's timestamp reaches the receiver's Lamport clock only when the message is delivered, not when it arrives (its acknowledgement still ticks the clock): a write the receiver broadcasts before delivering can sort before one it has already acknowledged, which another server may have delivered first",
+    file: 'server.ts',
+    replace: [
+      [
+        '        this.clock = Math.max(this.clock, body.ts.clock) + 1;\n        const at = this.queue.findIndex',
+        '        const at = this.queue.findIndex',
+      ],
+      [
+        '      this.queue.shift();\n',
+        '      this.queue.shift();\n      this.clock = Math.max(this.clock, head.ts.clock) + 1;\n',
+      ],
+    ],
+    caughtBy: ['TestNemesisLinearizable', 'TestNemesisSequential'],
+  },
 ];

@@ -28,27 +28,46 @@ describeLabKit({
   replayTest: 'TestLinearizableConcurrent',
 });
 
+/** Asserts that `testName` fails the mutant `mutantName` on every one of seeds 1-3 with a message containing `says`. */
+async function expectFailsOnSeeds(testName: string, mutantName: string, says: string): Promise<void> {
+  const test = suite.tests.find((t) => t.name === testName)!;
+  const dir = materialiseMutant(
+    SOLUTION_DIR,
+    mutants.find((m) => m.name === mutantName)!,
+  );
+  try {
+    const impl = suite.load(dir);
+    for (const seed of [1, 2, 3]) {
+      const outcome = await runNamedTest(test, impl, seed);
+      expect(outcome.status, `seed ${seed}`).to.equal('failed');
+      expect(outcome.message, `seed ${seed}`).to.include(says);
+    }
+  } finally {
+    removeMutant(dir);
+  }
+}
+
 describe('lab3: TestEventualCausalWrite and the receive rule', function () {
   this.timeout(60_000);
   // Issue 26: the test once passed a server that never moved its clock on receipt, because the later write came
   // from the higher server id and won the tie. Its overwrite now comes from the lower id.
-  it('fails a server that never advances its Lamport clock on receipt, on every one of seeds 1-3', async () => {
-    const test = suite.tests.find((t) => t.name === 'TestEventualCausalWrite')!;
-    const dir = materialiseMutant(
-      SOLUTION_DIR,
-      mutants.find((m) => m.name === 'eventual-receipt-keeps-clock')!,
-    );
-    try {
-      const impl = suite.load(dir);
-      for (const seed of [1, 2, 3]) {
-        const outcome = await runNamedTest(test, impl, seed);
-        expect(outcome.status, `seed ${seed}`).to.equal('failed');
-        expect(outcome.message, `seed ${seed}`).to.include('the clock does not move when a propagated write arrives');
-      }
-    } finally {
-      removeMutant(dir);
-    }
-  });
+  it('fails a server that never advances its Lamport clock on receipt, on every one of seeds 1-3', () =>
+    expectFailsOnSeeds(
+      'TestEventualCausalWrite',
+      'eventual-receipt-keeps-clock',
+      'the clock does not move when a propagated write arrives',
+    ));
+});
+
+describe("lab3: the attackers' relays", function () {
+  this.timeout(120_000);
+  // The fifth blind round's clock bug: the attackers caught it on 1 of seeds 1-10 before the relays.
+  it('fail a clock merged only at delivery, through a relay, on every one of seeds 1-3', () =>
+    expectFailsOnSeeds(
+      'TestNemesisLinearizable',
+      'clock-merged-at-delivery',
+      'once that returned, a client of server',
+    ));
 });
 
 describe('lab3 configurations and runner', function () {
