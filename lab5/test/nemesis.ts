@@ -10,7 +10,7 @@ import { encodeCommand, RequestParser, RespError, RespReply } from '../resp';
 import { check, TestFailure } from '../../suite';
 import { EDGE_KEYS, edgeValue } from '../../suite/nemesis/values';
 import { keyedRng, Rng } from '../../world/rng';
-import type { FsyncPolicy, RunningServer, ServerAddress } from '../types';
+import type { FsyncPolicy, RunningServer, ServerAddress, ServerOptions } from '../types';
 import type { RemoteClient } from './remote';
 import { asBytes, Ctx, randomBytes, realTest, showBytes, STRANGE_KEYS, waitFor } from './common';
 import { describe, RawClient, Resources } from './harness';
@@ -1747,6 +1747,67 @@ async function scanMatchesKeys(c: RawClient, keys: readonly string[], what: stri
   );
 }
 
+/** Starts a server with `options`, or fails the test with `failed` (what was done, and that the server did not start). */
+async function startOrFail(res: Resources, options: ServerOptions, failed: string): Promise<RunningServer> {
+  try {
+    return await res.server(options);
+  } catch (e) {
+    throw new TestFailure(`${failed}: ${e instanceof Error ? e.message : String(e)}. ${CRASH_CAUSES}`);
+  }
+}
+
+/** Every SET probe:<n> acknowledged before a kill under fsync 'always' must have been restored. */
+async function checkProbes(c: RawClient, probe: ProbeMark | undefined, what: string): Promise<void> {
+  if (probe === undefined || probe.acked <= probe.base) return;
+  for (let i = probe.base; i < probe.acked; i++) c.send('GET', `probe:${i}`);
+  const lost: number[] = [];
+  for (let i = probe.base; i < probe.acked; i++)
+    if ((await c.reply(`GET probe:${i}`, 10_000)) !== `p${i}`) lost.push(i);
+  check(
+    lost.length === 0,
+    `${what}: ${lost.length} acknowledged SET probe:<n> p<n> (sent one at a time on their own connection) were lost, e.g. probe:${lost[0]}. ` +
+      "With fsync 'always' a write must be in the log and fsynced (fs.fsyncSync or a FileHandle's sync(), through the fs module) before its reply is written to the socket: a power cut keeps only what was fsynced. " +
+      CRASH_CAUSES,
+  );
+}
+
+/** The burst: AFTER_RESTART_WRITES pipelined SETs, each acknowledged, then a kill -9 copy of the folder (returned). */
+async function burstThenCrashCopy(res: Resources, c: RawClient, dir: string, what: string): Promise<string> {
+  for (let i = 0; i < AFTER_RESTART_WRITES; i++) c.send('SET', `after-restart:${i}`, `v${i}`);
+  for (let i = 0; i < AFTER_RESTART_WRITES; i++) {
+    const r = await c.reply(`SET after-restart:${i}`, 10_000);
+    check(r === 'OK', `${what}: SET after-restart:${i} v${i} replied ${showBytes(r)}; expected OK.`);
+  }
+  return res.crashCopy(dir);
+}
+
+/**
+ * After the second start: the marker stayed, and so did the burst's writes (all of them after a kill under fsync
+ * 'always'; after a close, any that a policy other than 'always' may lose read as missing, not as another value).
+ */
+async function checkAfterRestart(c: RawClient, again2: string, burst: boolean, killed: boolean): Promise<void> {
+  const again = await c.call('GET', 'after-restart');
+  check(
+    again === 'kept' || (burst && !killed && again === null), // fsync other than 'always': a kill may lose it
+    `${again2}, and another restart: GET after-restart replied ${showBytes(again)}; expected "kept". ` +
+      'When loading, cut a torn last record (or an unfinished transaction) off the log, or records appended after it cannot be read at the next start.',
+  );
+  if (!burst) return;
+  for (let i = 0; i < AFTER_RESTART_WRITES; i++) c.send('GET', `after-restart:${i}`);
+  const lost: number[] = [];
+  for (let i = 0; i < AFTER_RESTART_WRITES; i++) {
+    const got = await c.reply(`GET after-restart:${i}`, 10_000);
+    if (got !== `v${i}` && (killed || got !== null)) lost.push(i);
+  }
+  check(
+    lost.length === 0,
+    `${again2}: before the kill, ${AFTER_RESTART_WRITES} pipelined SET after-restart:<n> v<n> were acknowledged while the server snapshotted every ${AFTER_RESTART_SNAPSHOT_MS} ms; ` +
+      `after another restart ${lost.length} of them are lost, e.g. after-restart:${lost[0]}. A snapshot keeps the records appended while it was written: ` +
+      "the log is cut where the snapshot began, an offset that must be the log's true size (after a load that cut a torn tail, the size once cut). " +
+      CRASH_CAUSES,
+  );
+}
+
 /** Starts a server on `dir`, checks the restored keys, then writes a marker, restarts again and checks it stayed. */
 async function restartAndCheck(
   res: Resources,
@@ -1763,73 +1824,25 @@ async function restartAndCheck(
   // after such a load meets new records, which it must keep (the log cut at its true size).
   const killed = plan.fsync === 'always' && probe !== undefined;
   const burst = killed || loadCutsLog(dir);
-  let s;
-  try {
-    s = await res.server(burst ? { ...opts, snapshotIntervalMs: AFTER_RESTART_SNAPSHOT_MS } : opts);
-  } catch (e) {
-    throw new TestFailure(
-      `${what}, the server did not start: ${e instanceof Error ? e.message : String(e)}. ${CRASH_CAUSES}`,
-    );
-  }
+  let s = await startOrFail(
+    res,
+    burst ? { ...opts, snapshotIntervalMs: AFTER_RESTART_SNAPSHOT_MS } : opts,
+    `${what}, the server did not start`,
+  );
   let c = await res.connect(s.port, 'latin1');
   const read = await readAll(c, workers);
   checkRestored(workers, bounds, read, what, CRASH_CAUSES);
   await scanMatchesKeys(c, read.keys, what);
-  if (probe !== undefined && probe.acked > probe.base) {
-    for (let i = probe.base; i < probe.acked; i++) c.send('GET', `probe:${i}`);
-    const lost: number[] = [];
-    for (let i = probe.base; i < probe.acked; i++)
-      if ((await c.reply(`GET probe:${i}`, 10_000)) !== `p${i}`) lost.push(i);
-    check(
-      lost.length === 0,
-      `${what}: ${lost.length} acknowledged SET probe:<n> p<n> (sent one at a time on their own connection) were lost, e.g. probe:${lost[0]}. ` +
-        "With fsync 'always' a write must be in the log and fsynced (fs.fsyncSync or a FileHandle's sync(), through the fs module) before its reply is written to the socket: a power cut keeps only what was fsynced. " +
-        CRASH_CAUSES,
-    );
-  }
+  await checkProbes(c, probe, what);
   const marker = await c.call('SET', 'after-restart', 'kept');
   check(marker === 'OK', `${what}: SET after-restart kept replied ${showBytes(marker)}; expected OK.`);
-  let from = dir;
-  if (burst) {
-    for (let i = 0; i < AFTER_RESTART_WRITES; i++) c.send('SET', `after-restart:${i}`, `v${i}`);
-    for (let i = 0; i < AFTER_RESTART_WRITES; i++) {
-      const r = await c.reply(`SET after-restart:${i}`, 10_000);
-      check(r === 'OK', `${what}: SET after-restart:${i} v${i} replied ${showBytes(r)}; expected OK.`);
-    }
-    from = await res.crashCopy(dir);
-  }
+  const from = burst ? await burstThenCrashCopy(res, c, dir, what) : dir;
   c.close();
   await s.close();
   const again2 = `${what}, then SET after-restart kept${burst ? `, ${AFTER_RESTART_WRITES} SETs while it snapshotted every ${AFTER_RESTART_SNAPSHOT_MS} ms` : ''} and ${burst ? 'kill -9' : 'close()'}`;
-  try {
-    s = await res.server({ ...opts, dataDir: from });
-  } catch (e) {
-    throw new TestFailure(
-      `${again2}: the server did not start again: ${e instanceof Error ? e.message : String(e)}. ${CRASH_CAUSES}`,
-    );
-  }
+  s = await startOrFail(res, { ...opts, dataDir: from }, `${again2}: the server did not start again`);
   c = await res.connect(s.port, 'latin1');
-  const again = await c.call('GET', 'after-restart');
-  check(
-    again === 'kept' || (burst && !killed && again === null), // fsync other than 'always': a kill may lose it
-    `${again2}, and another restart: GET after-restart replied ${showBytes(again)}; expected "kept". ` +
-      'When loading, cut a torn last record (or an unfinished transaction) off the log, or records appended after it cannot be read at the next start.',
-  );
-  if (burst) {
-    for (let i = 0; i < AFTER_RESTART_WRITES; i++) c.send('GET', `after-restart:${i}`);
-    const lost: number[] = [];
-    for (let i = 0; i < AFTER_RESTART_WRITES; i++) {
-      const got = await c.reply(`GET after-restart:${i}`, 10_000);
-      if (got !== `v${i}` && (killed || got !== null)) lost.push(i);
-    }
-    check(
-      lost.length === 0,
-      `${again2}: before the kill, ${AFTER_RESTART_WRITES} pipelined SET after-restart:<n> v<n> were acknowledged while the server snapshotted every ${AFTER_RESTART_SNAPSHOT_MS} ms; ` +
-        `after another restart ${lost.length} of them are lost, e.g. after-restart:${lost[0]}. A snapshot keeps the records appended while it was written: ` +
-        "the log is cut where the snapshot began, an offset that must be the log's true size (after a load that cut a torn tail, the size once cut). " +
-        CRASH_CAUSES,
-    );
-  }
+  await checkAfterRestart(c, again2, burst, killed);
   c.close();
   await s.close();
 }

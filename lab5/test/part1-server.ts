@@ -1,10 +1,11 @@
 /** Part 1's named tests (the server: commands, errors, protocol, pipelining) */
 import { encodeCommand, RespError } from '../resp';
 import { TestFailure, check } from '../../suite';
-import { describe, RawClient, same, show } from './harness';
+import { describe, RawClient, Resources, same, show } from './harness';
 import { realSleep } from '../../world';
 import { within } from '../../suite/within';
-import { ioredisClient, realTest, word, checkTtl } from './common';
+import { ioredisClient, realTest, word, checkTtl, type Ctx } from './common';
+import type { Rng } from '../../world/rng';
 
 export const setGetDel = realTest(
   'TestSetGetDel',
@@ -264,6 +265,102 @@ const BACKPRESSURE_HOW =
   'Apply backpressure: before running each command, look at the replies not yet sent (those being collected plus socket.writableLength); past about 1 MB, ' +
   "leave the remaining commands in the RequestParser, stop reading that socket (socket.pause()), and at its 'drain' event run the waiting commands and socket.resume().";
 
+/**
+ * TestSlowReader's first part: a client that pipelines 64 kB ECHOs and reads nothing. The server must stop reading
+ * it with its memory bounded while another client (`c`) is served. Returns that client, still paused.
+ */
+async function pileUpReplies(
+  res: Resources,
+  ctx: Ctx,
+  port: number,
+  c: RawClient,
+  payload: string,
+): Promise<RawClient> {
+  const greedy = await res.connect(port);
+  greedy.socket.pause(); // reads nothing: the replies pile up on the server's side
+  const before = await res.weighHost(); // the process that runs your server: its live memory
+  const echo = encodeCommand(['ECHO', payload]);
+  for (let i = 0; i < SLOW_READER_ECHOS; i++) greedy.sendRaw(echo);
+  const total = (SLOW_READER_ECHOS * echo.length) / 1e6;
+  // Wait until the server stops taking its commands (with backpressure, at once: the count of unsent bytes stays put
+  // for a whole second), or has taken them all. Generous on purpose: a server without backpressure on a loaded machine
+  // still takes them, only slowly and in fits, and must not be judged while it is halfway.
+  let unsentBefore = greedy.socket.writableLength;
+  let stillFor = 0;
+  for (let waited = 0; waited < 15_000 && unsentBefore > 0 && stillFor < 1000; waited += 250) {
+    await realSleep(250);
+    const unsentNow = greedy.socket.writableLength;
+    stillFor = unsentNow === unsentBefore ? stillFor + 250 : 0;
+    unsentBefore = unsentNow;
+  }
+  await c.expect(['PING'], 'PONG', 'another client is served while one does not read its replies');
+  if (greedy.closed) return greedy;
+  const grown = ((await res.weighHost()) - before) / 1e6;
+  const unsent = greedy.socket.writableLength / 1e6;
+  ctx.log(
+    `memory grew by ${grown.toFixed(1)} MB while a client did not read its replies; ${unsent.toFixed(1)} of its ${total.toFixed(0)} MB of commands were still waiting to be sent`,
+  );
+  check(
+    grown < 24,
+    `A client sent ${SLOW_READER_ECHOS} pipelined ECHOs of 64 kB (${total.toFixed(0)} MB of replies) and read none of them; the server's memory grew by ${grown.toFixed(1)} MB. ` +
+      `Replies that a client does not read pile up in memory without bound: a client that never reads can take the whole process. ${BACKPRESSURE_HOW}`,
+  );
+  check(
+    unsent > 0,
+    `A client sent ${SLOW_READER_ECHOS} pipelined ECHOs of 64 kB (${total.toFixed(0)} MB) and read none of the replies, yet the server read every one of those commands: ` +
+      `it went on reading from a client whose replies were not draining, so their replies had to be kept somewhere. ${BACKPRESSURE_HOW}`,
+  );
+  return greedy;
+}
+
+/** TestSlowReader's second part: the client that did not read starts reading; every reply comes, in order (or it is closed). */
+async function drainReplies(ctx: Ctx, greedy: RawClient, payload: string): Promise<void> {
+  greedy.socket.resume();
+  let received = 0;
+  for (let i = 0; i < SLOW_READER_ECHOS; i++) {
+    const r = await greedy.replyOrClose(5000);
+    if (r === 'closed') break; // an output limit closed it: allowed, as in Redis
+    if (r === 'timeout')
+      throw new TestFailure(
+        `The client that had not read its replies started reading: after ${received} of ${SLOW_READER_ECHOS} replies, nothing came for 5 s. After a pause for backpressure, resume at 'drain' and run the commands still waiting in the parser.`,
+      );
+    check(
+      r.reply === payload,
+      `Reply ${i + 1} of ${SLOW_READER_ECHOS} to ECHO <64 kB> was ${show(r.reply).slice(0, 60)}; expected the 64 kB it sent, replies in request order.`,
+    );
+    received++;
+  }
+  ctx.log(
+    `the slow reader then got ${received} of ${SLOW_READER_ECHOS} replies${greedy.closed && received < SLOW_READER_ECHOS ? ' (then it was closed)' : ''}`,
+  );
+}
+
+/**
+ * TestSlowReader's last part: large replies to small commands, one packet of GETs of a 1 MiB value (19 kB in,
+ * 600 MiB out: more than one JavaScript string can hold). The packet is read whole at once, so only a server that
+ * counts the replies it is collecting stops in time.
+ */
+async function onePacketOfLargeReplies(res: Resources, ctx: Ctx, rng: Rng, port: number, c: RawClient): Promise<void> {
+  const big = word(rng, 64).repeat(SMALL_PACKET_VALUE_BYTES / 64);
+  await c.expect(['SET', 'slow:big', big], 'OK');
+  const packet = await res.connect(port);
+  packet.socket.pause();
+  const start = await res.weighHost();
+  packet.sendRaw(Buffer.concat(new Array<Buffer>(SMALL_PACKET_GETS).fill(encodeCommand(['GET', 'slow:big']))));
+  await realSleep(500);
+  await c.expect(['PING'], 'PONG', 'another client is served while one does not read its replies');
+  const grew = ((await res.weighHost()) - start) / 1e6;
+  ctx.log(`memory grew by ${grew.toFixed(1)} MB after one packet of ${SMALL_PACKET_GETS} GETs of a 1 MiB value`);
+  check(
+    grew < 24,
+    `A client sent one packet of ${SMALL_PACKET_GETS} pipelined GETs of a 1 MiB value (${SMALL_PACKET_GETS} MiB of replies) and read none of them; the server's memory grew by ${grew.toFixed(1)} MB. ` +
+      'The packet arrives in one piece, so the unsent bytes of the socket stay put while its commands run: the replies being collected count too ' +
+      '(collected in one string, 600 MiB is past the longest string JavaScript allows, and the concatenation throws). ' +
+      BACKPRESSURE_HOW,
+  );
+  packet.close();
+}
+
 export const slowReader = realTest(
   'TestSlowReader',
   `a client pipelines ${SLOW_READER_ECHOS} ECHOs of 64 kB (32 MB) and reads no reply: the server stops reading it, its memory stays bounded, others are served, the replies come when it reads; then one packet of ${SMALL_PACKET_GETS} GETs of a 1 MiB value: memory stays bounded (the replies being collected count)`,
@@ -271,82 +368,10 @@ export const slowReader = realTest(
     const server = await res.server();
     const c = await res.connect(server.port);
     const payload = word(rng, 64).repeat(SLOW_READER_ECHO_BYTES / 64);
-    const greedy = await res.connect(server.port);
-    greedy.socket.pause(); // reads nothing: the replies pile up on the server's side
-    const before = await res.weighHost(); // the process that runs your server: its live memory
-    const echo = encodeCommand(['ECHO', payload]);
-    for (let i = 0; i < SLOW_READER_ECHOS; i++) greedy.sendRaw(echo);
-    const total = (SLOW_READER_ECHOS * echo.length) / 1e6;
-    // Wait until the server stops taking its commands (with backpressure, at once: the count of unsent bytes stays put
-    // for a whole second), or has taken them all. Generous on purpose: a server without backpressure on a loaded machine
-    // still takes them, only slowly and in fits, and must not be judged while it is halfway.
-    let unsentBefore = greedy.socket.writableLength;
-    let stillFor = 0;
-    for (let waited = 0; waited < 15_000 && unsentBefore > 0 && stillFor < 1000; waited += 250) {
-      await realSleep(250);
-      const unsentNow = greedy.socket.writableLength;
-      stillFor = unsentNow === unsentBefore ? stillFor + 250 : 0;
-      unsentBefore = unsentNow;
-    }
-    await c.expect(['PING'], 'PONG', 'another client is served while one does not read its replies');
-    if (!greedy.closed) {
-      const grown = ((await res.weighHost()) - before) / 1e6;
-      const unsent = greedy.socket.writableLength / 1e6;
-      ctx.log(
-        `memory grew by ${grown.toFixed(1)} MB while a client did not read its replies; ${unsent.toFixed(1)} of its ${total.toFixed(0)} MB of commands were still waiting to be sent`,
-      );
-      check(
-        grown < 24,
-        `A client sent ${SLOW_READER_ECHOS} pipelined ECHOs of 64 kB (${total.toFixed(0)} MB of replies) and read none of them; the server's memory grew by ${grown.toFixed(1)} MB. ` +
-          `Replies that a client does not read pile up in memory without bound: a client that never reads can take the whole process. ${BACKPRESSURE_HOW}`,
-      );
-      check(
-        unsent > 0,
-        `A client sent ${SLOW_READER_ECHOS} pipelined ECHOs of 64 kB (${total.toFixed(0)} MB) and read none of the replies, yet the server read every one of those commands: ` +
-          `it went on reading from a client whose replies were not draining, so their replies had to be kept somewhere. ${BACKPRESSURE_HOW}`,
-      );
-    }
-    greedy.socket.resume();
-    let received = 0;
-    for (let i = 0; i < SLOW_READER_ECHOS; i++) {
-      const r = await greedy.replyOrClose(5000);
-      if (r === 'closed') break; // an output limit closed it: allowed, as in Redis
-      if (r === 'timeout')
-        throw new TestFailure(
-          `The client that had not read its replies started reading: after ${received} of ${SLOW_READER_ECHOS} replies, nothing came for 5 s. After a pause for backpressure, resume at 'drain' and run the commands still waiting in the parser.`,
-        );
-      check(
-        r.reply === payload,
-        `Reply ${i + 1} of ${SLOW_READER_ECHOS} to ECHO <64 kB> was ${show(r.reply).slice(0, 60)}; expected the 64 kB it sent, replies in request order.`,
-      );
-      received++;
-    }
-    ctx.log(
-      `the slow reader then got ${received} of ${SLOW_READER_ECHOS} replies${greedy.closed && received < SLOW_READER_ECHOS ? ' (then it was closed)' : ''}`,
-    );
+    const greedy = await pileUpReplies(res, ctx, server.port, c, payload);
+    await drainReplies(ctx, greedy, payload);
     await c.expect(['ECHO', 'still'], 'still', 'the server still works');
-
-    // Large replies to small commands: one packet of GETs of a 1 MiB value (19 kB in, 600 MiB out: more than one
-    // JavaScript string can hold). The packet is read whole at once, so only a server that counts the replies it is
-    // collecting stops in time.
-    const big = word(rng, 64).repeat(SMALL_PACKET_VALUE_BYTES / 64);
-    await c.expect(['SET', 'slow:big', big], 'OK');
-    const packet = await res.connect(server.port);
-    packet.socket.pause();
-    const start = await res.weighHost();
-    packet.sendRaw(Buffer.concat(new Array<Buffer>(SMALL_PACKET_GETS).fill(encodeCommand(['GET', 'slow:big']))));
-    await realSleep(500);
-    await c.expect(['PING'], 'PONG', 'another client is served while one does not read its replies');
-    const grew = ((await res.weighHost()) - start) / 1e6;
-    ctx.log(`memory grew by ${grew.toFixed(1)} MB after one packet of ${SMALL_PACKET_GETS} GETs of a 1 MiB value`);
-    check(
-      grew < 24,
-      `A client sent one packet of ${SMALL_PACKET_GETS} pipelined GETs of a 1 MiB value (${SMALL_PACKET_GETS} MiB of replies) and read none of them; the server's memory grew by ${grew.toFixed(1)} MB. ` +
-        'The packet arrives in one piece, so the unsent bytes of the socket stay put while its commands run: the replies being collected count too ' +
-        '(collected in one string, 600 MiB is past the longest string JavaScript allows, and the concatenation throws). ' +
-        BACKPRESSURE_HOW,
-    );
-    packet.close();
+    await onePacketOfLargeReplies(res, ctx, rng, server.port, c);
   },
 );
 
