@@ -1078,16 +1078,22 @@ async function cutLinks(ts: Lab1Tester, rng: Rng, w: Workload, story: Story): Pr
  */
 const PAIR_CUT_MS = 1000;
 const PAIR_CUT_SPREAD_MS = 800;
+/** The share of long cuts in which the next copy stops in the middle of the cut (instead of the first one at its end). */
+const BACKUP_STOP_SHARE = 0.35;
 
 /**
  * The round's first fault: cuts the links both ways between the first copy of a shard (its primary, under the usual
  * design) and the next copy, for long, while the clients favour a key of that shard; then stops the first copy, so
  * that the next one, which serves the shard from then on, must hold every write acknowledged meanwhile. No other stop
- * comes before, nor until a get of the shard has been answered after that stop.
+ * comes before, nor until a get of the shard has been answered after that stop. In some rounds (drawn from their own
+ * stream, `backupStops`, so that the rest of the round draws what it drew before) the next copy stops instead, in the
+ * middle of the cut, while the first one's copies of writes to it are being lost: the first must notice that the
+ * copy it waits for stopped, and go on serving the shard.
  */
 async function cutPair(
   ts: Lab1Tester,
   rng: Rng,
+  backupStops: Rng,
   w: Workload,
   stopper: Stopper,
   trigger: StopTrigger,
@@ -1109,6 +1115,17 @@ async function cutPair(
   );
   ts.setLink(first, next, false);
   ts.setLink(next, first, false);
+  if (backupStops.chance(BACKUP_STOP_SHARE)) {
+    const at = ms * (0.3 + 0.4 * backupStops.float());
+    await sleep(at);
+    if (stopper.canStop(next))
+      stopper.stop(next, `in the middle of the cut (server ${first}'s copies of writes to it were being lost)`);
+    await sleep(ms - at);
+    if (ts.isRunning(next)) ts.setLink(first, next, true);
+    if (ts.isRunning(next)) ts.setLink(next, first, true);
+    trigger.hold = false;
+    return;
+  }
   await sleep(ms);
   if (stopper.canStop(first)) {
     stopper.stop(first, `as its links with server ${next} healed (server ${next} now serves shard ${shard})`);
@@ -1185,7 +1202,8 @@ async function shardRound(ctx: Ctx, round: number): Promise<void> {
     // Without a chain, the round begins with a long cut between two copies (in place of a short cut); the read-only
     // interlude, if any, comes after it.
     pairOpen = true;
-    const pair = cutPair(ts, rng, w, stopper, trigger, story).finally(() => (pairOpen = false));
+    const backupStops = keyedRng(ctx.seed, `lab1-nemesis-shards-backup-stops-${round}`);
+    const pair = cutPair(ts, rng, backupStops, w, stopper, trigger, story).finally(() => (pairOpen = false));
     const at = rng.float() * SHARD_FAULT_MS * 0.25;
     nemesis.push(rng.chance(0.7) ? pair.then(() => interlude(ts, rng, w, stopper, trigger, at)) : pair);
   }
@@ -1256,7 +1274,7 @@ async function refusalProbe(ts: Lab1Tester, rng: Rng, story: Story): Promise<voi
 export const nemesisShards: TestDefinition<Lab1Impl> = {
   name: 'TestNemesisShards',
   description:
-    '3-5 servers, 2-3 copies per shard, 6 clients on random keys through every server, random network faults, links between two copies cut for over a second, servers stopped at the worst moments (as they reply, as they copy a write), read-only restarts; one copy left at the end: no append lost or doubled, linearizable, progress',
+    '3-5 servers, 2-3 copies per shard, 6 clients on random keys through every server, random network faults, links between two copies cut for over a second (then one of them stopped, sometimes in the middle of the cut), servers stopped at the worst moments (as they reply, as they copy a write), read-only restarts; one copy left at the end: no append lost or doubled, linearizable, progress',
   generic: true,
   // Ten rounds of up to 8 s of faults (a chain's round may last longer) and their settling: 37-76 s on 300 seeds.
   virtualLimitMs: 200_000,

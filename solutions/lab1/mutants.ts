@@ -448,4 +448,17 @@ export const mutants: Mutant[] = [
     ],
     caughtBy: ['TestLateCopy'],
   },
+  {
+    name: 'replicate-waits-for-stopped-backup',
+    description:
+      'the primary asks whether a backup runs only before it starts copying a write to it: a backup that stops while a lost copy is being re-sent is waited for until it restarts, and the shard makes no progress meanwhile',
+    file: 'server.ts',
+    replace: [
+      [
+        "    let backoff = FIRST_BACKOFF_MS;\n    for (;;) {\n      if (this.primaryOf(id) !== this.config.me) return 'no longer primary';\n      if (!this.config.isRunning(backup)) return 'backup stopped';\n",
+        "    let backoff = FIRST_BACKOFF_MS;\n    if (!this.config.isRunning(backup)) return 'backup stopped';\n    for (;;) {\n      if (this.primaryOf(id) !== this.config.me) return 'no longer primary';\n",
+      ],
+    ],
+    caughtBy: ['TestNemesisShards'],
+  },
 ];
