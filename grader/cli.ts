@@ -6,10 +6,14 @@ import { colorsFor } from '../suite/colors';
 import { labCodeFolder } from '../suite/solution';
 import { GraderUsageError } from './errors';
 import { DEFAULTS, grade } from './index';
+import { DEFAULT_MINIMIZE_SEC } from './format';
 import { labRoot, listLabs, loadLab } from './labs';
 import { resultsDocument } from './reports/json';
 import { parseSeed } from './seeds';
 import type { GradeOptions, GradeResult, TextSink } from './types';
+
+/** The subfolder of the default report folder that a run of selected tests (--test) writes to. */
+export const SELECTED_REPORTS = 'selected';
 
 /** A line of the examples: the command, then what it does in a column of its own. */
 function example(command: string, what = ''): string {
@@ -39,6 +43,8 @@ function examples(root: string): string {
     example(`npm run grade ${lab} -- --test ${a} --seed 12345`),
     example('', 'replay a failure exactly (copy the command the'),
     example('', 'grader printed under the failing test)'),
+    example(`npm run grade ${lab} -- --test ${a} --seed 12345 --minimize`),
+    example('', 'replay it and find the fewest faults it fails with'),
     example(`npm run grade ${lab} -- --runs 20`, 'run each test with 20 different seeds'),
     ...(labs.length > 1 ? [example('npm run grade all', 'every lab, with a grand total')] : []),
     ...(fs.existsSync(path.join(root, labCodeFolder(lab, true)))
@@ -57,7 +63,11 @@ With --runs K the seeds are derived from one base seed, printed at the top (add 
 
 Reports: <report>/<lab>/index.html (open it in a browser), results.json, junit.xml, summary.md, the
 GitHub Classroom payload (classroom.b64, classroom.json), and for failures that recorded one, the history
-of operations (history-<Test>-<seed>.html).
+of operations (history-<Test>-<seed>.html). A --test run writes to <report>/${SELECTED_REPORTS}/<lab>/, so
+the whole lab's report stays as it was.
+
+Each test's line: its real time (and the virtual time it simulated), #RPCs (the messages sent through the
+simulated network), #Ops (the client operations the test's clerks completed) and its points.
 
 Exit codes: 0 every selected test passed · 1 some test failed · 2 the command or a lab's setup is wrong.
 `;
@@ -125,7 +135,8 @@ interface GradeFlags {
   maxMemory: string;
   color: boolean;
   jobs?: string;
-  minimize: boolean;
+  /** true: --minimize; false: --no-minimize; undefined: neither (a fresh-seed run minimizes, a replay does not). */
+  minimize?: boolean;
 }
 
 /** `npm run grade`'s command line: its argument, its options with their help, and its examples. */
@@ -147,7 +158,12 @@ function gradeCommand(io: CliIO): Command {
     )
     .addOption(new Option('-r, --runs <k>', 'run each test k times, each with a different seed').default('1'))
     .option('--json', 'print a machine-readable summary on stdout (everything else goes to stderr)')
-    .addOption(new Option('--report <dir>', 'folder for the reports').default(DEFAULTS.reportDir))
+    .addOption(
+      new Option(
+        '--report <dir>',
+        `folder for the reports (a --test run writes to ${DEFAULTS.reportDir}/${SELECTED_REPORTS}/, so it never replaces the whole lab's report)`,
+      ).default(DEFAULTS.reportDir),
+    )
     .option('--classroom', 'also write the GitHub Classroom result as `result=<base64>` to $GITHUB_OUTPUT')
     .option(
       '--strict-manifest',
@@ -176,9 +192,10 @@ function gradeCommand(io: CliIO): Command {
       "test processes run side by side (default: the machine's cores, at most 4; real-time tests run alone unless marked alone: false; 1 with --verbose)",
     )
     .option(
-      '--no-minimize',
-      'do not search for the smallest set of network faults with which a failing simulated test still fails (up to 20 s per failing test)',
+      '--minimize',
+      `search for the smallest set of network faults with which a failing simulated test still fails (up to ${DEFAULT_MINIMIZE_SEC} s per failing test); the default, except with --seed, where the run is a replay`,
     )
+    .option('--no-minimize', 'never search for that smallest set (a fresh-seed run otherwise does)')
     .option('--no-color', 'no colours (NO_COLOR=1 works too)')
     .addHelpText('after', () => examples(labRoot(undefined, io.env)) + HELP_TAIL)
     .showHelpAfterError('(run `npm run grade -- --help` for the options and examples)')
@@ -186,7 +203,8 @@ function gradeCommand(io: CliIO): Command {
     .configureOutput({ writeOut: (s) => void io.stdout.write(s), writeErr: (s) => void io.stderr.write(s) });
 }
 
-function parseArgs(argv: readonly string[], io: CliIO): { lab: string; options: GradeOptions } {
+/** The lab and the grade options of a command line (exported for the kit tests). */
+export function parseArgs(argv: readonly string[], io: CliIO): { lab: string; options: GradeOptions } {
   const program = gradeCommand(io);
   program.parse([...argv], { from: 'user' });
   const o = program.opts<GradeFlags>();
@@ -206,7 +224,11 @@ function parseArgs(argv: readonly string[], io: CliIO): { lab: string; options: 
       seed: o.seed === undefined ? undefined : parseSeed(o.seed),
       runs,
       json: o.json ?? false,
-      reportDir: reportFolder(o.report),
+      reportDir: reportFolder(
+        tests && tests.length > 0 && program.getOptionValueSource('report') === 'default'
+          ? path.join(o.report, SELECTED_REPORTS)
+          : o.report,
+      ),
       classroom: o.classroom ?? false,
       strictManifest: o.strictManifest ?? false,
       verbose: o.verbose ?? false,
@@ -216,12 +238,21 @@ function parseArgs(argv: readonly string[], io: CliIO): { lab: string; options: 
       cacheRoot: o.cacheDir === undefined ? undefined : path.resolve(o.cacheDir),
       budgetSec: o.budget === undefined ? undefined : wholeNumber(o.budget, '--budget', 10),
       color: o.color === false ? false : undefined,
-      minimizeSec: o.minimize === false ? 0 : undefined,
+      minimizeSec: minimizeSeconds(o.minimize, o.seed !== undefined),
       out: o.json ? io.stderr : io.stdout,
       err: io.stderr,
       env: io.env,
     },
   };
+}
+
+/**
+ * The time for the fault search: a replay (--seed) only replays, so the command a failure prints gives its trace
+ * page at once; --minimize asks for the search there too, and --no-minimize turns it off everywhere.
+ */
+function minimizeSeconds(flag: boolean | undefined, replay: boolean): number | undefined {
+  if (flag === false || (flag === undefined && replay)) return 0;
+  return flag === true ? DEFAULT_MINIMIZE_SEC : undefined;
 }
 
 /** `--report`'s folder, made (with its parents) and checked writable now, before any test runs. */

@@ -6,6 +6,7 @@ import { isTodo } from '../suite/failure';
 import { describeMinimalFaults } from '../suite/minimize';
 import { crashLabel, failureLabel } from './crash';
 import {
+  DEFAULT_MINIMIZE_SEC,
   firstLine,
   minimalTraceFileName,
   pts,
@@ -34,6 +35,10 @@ export interface LabHeader {
   readonly seed?: number;
   readonly seedBase?: number;
 }
+
+/** What the figures on each test's line are. */
+export const LINE_LEGEND =
+  'Each test: real time (virtual time simulated), #RPCs messages sent, #Ops client operations completed, points.';
 
 /** When results go to a log rather than a terminal, a line at least this often (ms) says what is still running. */
 export const HEARTBEAT_MS = 10_000;
@@ -72,6 +77,7 @@ export class ConsoleReporter {
     else seeds = 'a fresh seed per test';
     this.line(c.bold(`${h.lab}: ${h.title}`));
     this.line(c.dim(`Grading ${whose} · ${h.tests} test${h.tests === 1 ? '' : 's'} · ${seeds}`));
+    this.line(c.dim(LINE_LEGEND));
     this.ruleWidth = Math.min(100, nameWidth + 60);
     this.line(c.dim('─'.repeat(this.ruleWidth)));
     this.total = h.tests;
@@ -194,6 +200,12 @@ export class ConsoleReporter {
         ? ` Trace of this smallest failing schedule: ${reportDir}/${minimalTraceFileName(t.name, traced.seed)}`
         : '';
       if (traced.minimal) this.block(`${describeMinimalFaults(traced.minimal, 3)}${small}`, 4);
+      else
+        this.line(
+          c.dim(
+            `    (Add --minimize to the replay command to find the fewest network faults it still fails with; up to ${DEFAULT_MINIMIZE_SEC} s.)`,
+          ),
+        );
     }
   }
 

@@ -16,6 +16,9 @@ export function secs(ms: number): string {
   return s >= 100 ? `${Math.round(s)}s` : `${s.toFixed(1)}s`;
 }
 
+/** Real time for minimizing one traced failure's faults, s (`--no-minimize` skips it; a replay asks with `--minimize`). */
+export const DEFAULT_MINIMIZE_SEC = 20;
+
 /** The command that reruns one test with one seed. */
 export function replayCommand(lab: string, test: string, seed: number, target: Target): string {
   return `npm run grade ${lab} -- --test ${test} --seed ${seed}${target === 'solution' ? ' --solution' : ''}`;

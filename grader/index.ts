@@ -5,7 +5,7 @@ import path from 'node:path';
 import { wantsColor } from '../suite/colors';
 import { ConsoleReporter } from './console';
 import { GraderUsageError, listNames } from './errors';
-import { displayPath } from './format';
+import { DEFAULT_MINIMIZE_SEC, displayPath } from './format';
 import { implDir, labRoot, listLabs, loadLab, LoadedLab, selectTests } from './labs';
 import { checkTree, describeTampered, MANIFEST_PATH, TamperError } from './manifest';
 import type { Job } from './protocol';
@@ -22,9 +22,6 @@ import type { GradeOptions, GradeResult, LabResult, RunRecord, Target, TestResul
 import type { TestDefinition } from '../suite/types';
 
 export type { GradeOptions, GradeResult, LabResult, TestResult, RunRecord, Target } from './types';
-
-/** Real time for minimizing one traced failure's faults, s (`--no-minimize` skips it). */
-const DEFAULT_MINIMIZE_SEC = 20;
 
 /** Defaults for the limits a caller may leave out. */
 export const DEFAULTS = {

@@ -156,29 +156,49 @@ function split<T>(xs: readonly T[], n: number): T[][] {
   return out.filter((c) => c.length > 0);
 }
 
-/** The sentence for students: which faults break the test (at most `listed` of them named), or that none are needed. */
-export function describeMinimalFaults(m: MinimalFaults, listed = Infinity): string {
-  const scripted = describeScripted(m.scripted);
-  const own = `the test's own faults remain: it ${scripted} (the trace page marks each), so look at what your code does when a message is lost or a server stops`;
+/** The run's chance faults counted for people: the network's, the attacker's disturbances, or both. */
+function chanceFaults(m: MinimalFaults): string {
   const d = m.disturbances ?? 0;
-  const chance =
-    d === 0
-      ? `network's ${m.total} chance faults`
-      : d === m.total
-        ? `attacker's ${d} disturbances`
-        : `${m.total} chance faults (the network's ${m.total - d} and the attacker's ${d} disturbances)`;
-  if (m.total === 0 && scripted) return `The network's chance faults played no part (there were none), but ${own}.`;
+  if (d === 0) return `the network's ${m.total} chance fault${m.total === 1 ? '' : 's'}`;
+  if (d === m.total) return `the attacker's ${d} disturbance${d === 1 ? '' : 's'}`;
+  return `${m.total} chance faults (the network's ${m.total - d} and the attacker's ${d} disturbances)`;
+}
+
+/**
+ * What stays in every replay: the faults the test scripts itself, which are its scenario, so the search never
+ * removes them (empty when it scripted none).
+ */
+function ownScenario(m: MinimalFaults): string {
+  const scripted = describeScripted(m.scripted);
+  if (!scripted) return '';
+  return (
+    `What no replay removes is the test's own scenario: it ${scripted} on purpose (the trace page marks each), ` +
+    'so look at what your code does when a message is lost or a server stops.'
+  );
+}
+
+/** The sentence for students: what the search removed, what is left, and why the rest could not go. */
+export function describeMinimalFaults(m: MinimalFaults, listed = Infinity): string {
+  const own = ownScenario(m);
+  const also = own ? ` ${own}` : '';
+  const chance = chanceFaults(m);
+  if (m.total === 0 && own) return `The network added no chance faults to this run. ${own}`;
   if (m.total === 0)
     return 'No message was lost and no server stopped in this run: it fails on a reliable network (a concurrency or logic bug, not a fault-handling one).';
-  if (!m.passesWithout && m.complete && scripted) return `It fails without any of the ${chance}; ${own}.`;
+  if (!m.passesWithout && m.complete && own)
+    return `It still fails with all of ${chance} removed, so none of them matters.${also}`;
   if (!m.passesWithout && m.complete)
-    return `It fails with no faults at all (the run had ${d > 0 ? chance : m.total}): a concurrency bug, not a fault-handling one.`;
+    return `It fails with no faults at all (all of ${chance} removed): a concurrency bug, not a fault-handling one.`;
   if (!m.complete && !m.passesWithout)
-    return `The search for the smallest set of faults stopped before its first replay (time limit); the run had ${m.total} faults.`;
+    return `The search for the fewest faults ran out of time before its first replay; the run had ${chance}.`;
+  if (m.kept.length === m.total)
+    return m.complete
+      ? `With no faults this test passes, but none of ${chance} could be removed: without any one of them it passes or fails another way, so the failure needs this exact schedule. The trace page shows them all.${also}`
+      : `With no faults this test passes; the search ran out of time before it could remove any of ${chance}. The trace page shows them all.${also}`;
   const named = m.kept.slice(0, listed).map((f) => f.what);
   if (m.kept.length > named.length) named.push(`and ${m.kept.length - named.length} more (the trace page lists them)`);
-  const list = named.join('; ');
-  const of = d > 0 ? chance : `${m.total} faults`;
-  const head = `With no faults this test passes; it fails with just ${m.kept.length} of the ${of}: ${list}.`;
-  return m.complete ? head : `${head} (The search stopped at its time limit: removing more may still fail.)`;
+  const removed = m.total - m.kept.length;
+  const head = `With no faults this test passes. ${removed} of ${chance} could be removed; it still fails with just ${m.kept.length === 1 ? 'this one' : `these ${m.kept.length}`}: ${named.join('; ')}.`;
+  const more = m.complete ? '' : ' (The search stopped at its time limit: fewer may still fail.)';
+  return `${head}${more}${also}`;
 }

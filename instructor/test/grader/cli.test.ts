@@ -3,7 +3,8 @@ import { expect } from 'chai';
 import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
-import { runCli } from '../../../grader/cli';
+import { parseArgs, runCli, SELECTED_REPORTS } from '../../../grader/cli';
+import { DEFAULT_MINIMIZE_SEC } from '../../../grader/format';
 import { runnerName } from '../../../grader/reports/classroom';
 import { Collector, FIXTURES, tempDir } from './helpers';
 
@@ -66,6 +67,25 @@ describe('grader: command line', function () {
     expect(shown).not.to.contain('--solution');
     expect(shown).not.to.contain('lab2');
     expect(shown, 'one lab: no "all"').not.to.contain('npm run grade all');
+  });
+
+  it('replays a printed seed without the fault search unless asked (--minimize), and searches on a fresh seed', () => {
+    const io = { stdout: new Collector(), stderr: new Collector(), env: { KVLABS_LAB_ROOT: FIXTURES.crashy } };
+    const report = ['--report', tempDir()];
+    const minimize = (...args: string[]) => parseArgs(['lab9', ...args, ...report], io).options.minimizeSec;
+    expect(minimize('--test', 'TestBasic', '--seed', '7'), 'a replay only replays').to.equal(0);
+    expect(minimize('--test', 'TestBasic', '--seed', '7', '--minimize')).to.equal(DEFAULT_MINIMIZE_SEC);
+    expect(minimize('--test', 'TestBasic'), 'a fresh seed: the default search').to.equal(undefined);
+    expect(minimize('--no-minimize')).to.equal(0);
+  });
+
+  it("writes a --test run's reports beside the whole lab's, never over them (unless --report says where)", () => {
+    const io = { stdout: new Collector(), stderr: new Collector(), env: { KVLABS_LAB_ROOT: FIXTURES.crashy } };
+    const reportDir = (...args: string[]) => parseArgs(['lab9', ...args], io).options.reportDir;
+    expect(reportDir()).to.equal(path.resolve('reports'));
+    expect(reportDir('--test', 'TestBasic')).to.equal(path.resolve('reports', SELECTED_REPORTS));
+    const own = tempDir();
+    expect(reportDir('--test', 'TestBasic', '--report', own)).to.equal(path.resolve(own));
   });
 
   it('rejects an unknown lab, listing the valid ones, exit code 2', async () => {

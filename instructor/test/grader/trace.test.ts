@@ -99,7 +99,9 @@ describe('grader: trace pages', function () {
     };
     expect(json.tests[0].runs[0].minimalFaults?.trace).to.equal(small);
     expect(options.out.text.replace(/\s+/g, ' ')).to.match(
-      new RegExp(`fails with just 1 of the \\d+ faults: .* Trace of this smallest failing schedule: \\S+${small}`),
+      new RegExp(
+        `could be removed; it still fails with just this one: .* Trace of this smallest failing schedule: \\S+${small}`,
+      ),
     );
     // The console names the lost message's sender as the page names its lane, and the page lists the end under it.
     const named =
@@ -114,11 +116,12 @@ describe('grader: trace pages', function () {
     expect(page).to.contain(`<li>${client}: sends through ${end}</li>`);
   });
 
-  it('does not minimize with minimizeSec 0 (--no-minimize)', async () => {
+  it('does not minimize with minimizeSec 0 (--no-minimize, or a replay), and says how to ask for it', async () => {
     const options = fixtureOptions(FIXTURES.crashy, { tests: ['TestWrongAnswer'], seed: 11, minimizeSec: 0 });
     await grade(options);
     expect(options.out.text).to.contain('trace: ');
     expect(options.out.text).to.not.contain('in this run: it fails');
+    expect(options.out.text).to.contain('Add --minimize to the replay command');
   });
 
   it('says in one line what a TODO failure needs, with no seed, trace or fault diagnosis', async () => {

@@ -22,7 +22,7 @@ describe('fault minimization', () => {
     await minimizeFaults(faults, async (a) => (again.push(a.join('')), a.includes('c') && a.includes('g')), Infinity);
     expect(again).to.deep.equal(calls, 'the same replays in the same order');
     expect(describeMinimalFaults(m)).to.equal(
-      'With no faults this test passes; it fails with just 2 of the 10 faults: fault c; fault g.',
+      "With no faults this test passes. 8 of the network's 10 chance faults could be removed; it still fails with just these 2: fault c; fault g.",
     );
   });
 
@@ -40,7 +40,7 @@ describe('fault minimization', () => {
     const always = await minimizeFaults(faults, async () => true, Infinity);
     expect(always.kept).to.deep.equal([]);
     expect(describeMinimalFaults(always)).to.match(
-      /^It fails with no faults at all \(the run had 10\): a concurrency bug/,
+      /^It fails with no faults at all \(all of the network's 10 chance faults removed\): a concurrency bug/,
     );
     const late = await minimizeFaults(faults, async () => false, -1);
     expect(late).to.include({ complete: false, replays: 0 });
@@ -61,12 +61,12 @@ describe('fault minimization', () => {
     const none = await minimizeFaults([], async () => true, Infinity);
     const lostOnly = describeMinimalFaults({ ...none, scripted: { lost: 1, stopped: 0, restarted: 0 } });
     expect(lostOnly).to.equal(
-      "The network's chance faults played no part (there were none), but the test's own faults remain: it lost 1 message (the trace page marks each), so look at what your code does when a message is lost or a server stops.",
+      "The network added no chance faults to this run. What no replay removes is the test's own scenario: it lost 1 message on purpose (the trace page marks each), so look at what your code does when a message is lost or a server stops.",
     );
     // A stopped server under chance faults that do not matter (lab 1's TestOddKeys).
     const always = await minimizeFaults(faults, async () => true, Infinity);
     expect(describeMinimalFaults({ ...always, scripted: { lost: 4, stopped: 1, restarted: 0 } })).to.equal(
-      "It fails without any of the network's 10 chance faults; the test's own faults remain: it lost 4 messages and stopped 1 server (the trace page marks each), so look at what your code does when a message is lost or a server stops.",
+      "It still fails with all of the network's 10 chance faults removed, so none of them matters. What no replay removes is the test's own scenario: it lost 4 messages and stopped 1 server on purpose (the trace page marks each), so look at what your code does when a message is lost or a server stops.",
     );
     expect(describeMinimalFaults({ ...none, scripted: { lost: 0, stopped: 0, restarted: 0 } })).to.match(
       /^No message was lost and no server stopped in this run: it fails on a reliable network/,
@@ -98,13 +98,23 @@ describe('fault minimization', () => {
     const m = await minimizeFaults(mixed, async (a) => a.includes(`${DISTURBANCE_KEY}0`), Infinity);
     expect(m).to.include({ total: 4, disturbances: 1 });
     expect(describeMinimalFaults(m)).to.equal(
-      "With no faults this test passes; it fails with just 1 of the 4 chance faults (the network's 3 and the attacker's 1 disturbances): the crash.",
+      "With no faults this test passes. 3 of 4 chance faults (the network's 3 and the attacker's 1 disturbances) could be removed; it still fails with just this one: the crash.",
     );
     const own = { lost: 3, stopped: 1, restarted: 0 };
     const alone = await minimizeFaults(mixed.slice(3), async () => true, Infinity);
     expect(describeMinimalFaults({ ...alone, scripted: own })).to.match(
-      /^It fails without any of the attacker's 1 disturbances; the test's own faults remain/,
+      /^It still fails with all of the attacker's 1 disturbance removed, so none of them matters\. What no replay removes is the test's own scenario/,
     );
+  });
+
+  it('says when no fault could be removed, rather than counting all of them as kept', async () => {
+    const all = await minimizeFaults(faults, async (a) => a.length === faults.length, Infinity);
+    expect(all.kept).to.have.length(10);
+    expect(describeMinimalFaults(all)).to.equal(
+      "With no faults this test passes, but none of the network's 10 chance faults could be removed: without any one of them it passes or fails another way, so the failure needs this exact schedule. The trace page shows them all.",
+    );
+    const cut = describeMinimalFaults({ ...all, complete: false });
+    expect(cut).to.match(/the search ran out of time before it could remove any of the network's 10 chance faults/);
   });
 
   it('treats failures as the same when only numbers and quoted values differ', () => {
