@@ -438,7 +438,7 @@ export const mutants: Mutant[] = [
   {
     name: 'stale-seq-reapplied',
     description:
-      "only a copy of the clerk's latest write counts as a duplicate: an older one, arriving late, runs again (from the fifth blind round)",
+      "only a copy of the clerk's latest write counts as a duplicate: an older one, arriving late, runs again (from an independent round of bugs written from the handouts alone)",
     file: 'server.ts',
     replace: [
       [

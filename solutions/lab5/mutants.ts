@@ -863,7 +863,7 @@ export const mutants: Mutant[] = [
   {
     name: 'backpressure-ignores-collected-replies',
     description:
-      "backpressure looks at the socket's unsent bytes only, not at the replies being collected: one packet of many GETs of a large value runs whole (from the fifth blind round)",
+      "backpressure looks at the socket's unsent bytes only, not at the replies being collected: one packet of many GETs of a large value runs whole (from an independent round of bugs written from the handouts alone)",
     file: 'server.ts',
     replace: [
       [
@@ -876,7 +876,7 @@ export const mutants: Mutant[] = [
   {
     name: 'deadline-not-clamped',
     description:
-      'a deadline is written to the log as its double says: PXAT 9223372036854775807 becomes 2^63, which the loader refuses at the next start (from the fifth blind round)',
+      'a deadline is written to the log as its double says: PXAT 9223372036854775807 becomes 2^63, which the loader refuses at the next start (from an independent round of bugs written from the handouts alone)',
     file: 'persistence.ts',
     replace: [['return String(ms > INT64_MAX ? INT64_MAX : ms);', 'return String(ms);']],
     caughtBy: ['TestNemesisRedis'],
@@ -884,7 +884,7 @@ export const mutants: Mutant[] = [
   {
     name: 'reply-parser-kept-across-reconnect',
     description:
-      "the client keeps one reply parser for all its connections: the bytes of a half reply on a broken connection are read as the start of the next connection's first reply (from the fifth blind round)",
+      "the client keeps one reply parser for all its connections: the bytes of a half reply on a broken connection are read as the start of the next connection's first reply (from an independent round of bugs written from the handouts alone)",
     file: 'client.ts',
     replace: [['    this.socket = socket;\n    this.parser = new ReplyParser();\n', '    this.socket = socket;\n']],
     caughtBy: ['TestNemesisClient'],
@@ -892,7 +892,7 @@ export const mutants: Mutant[] = [
   {
     name: 'log-size-counts-torn-tail',
     description:
-      'after a load that cut a torn record off the log, the log is taken to be as long as it was before the cut: the next snapshot that meets new records cuts the log at the wrong offset (from the fifth blind round)',
+      'after a load that cut a torn record off the log, the log is taken to be as long as it was before the cut: the next snapshot that meets new records cuts the log at the wrong offset (from an independent round of bugs written from the handouts alone)',
     file: 'persistence.ts',
     replace: [['    this.logBytes = good;', '    this.logBytes = log.length;']],
     caughtBy: ['TestNemesisRedis'],

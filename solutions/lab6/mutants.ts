@@ -338,7 +338,7 @@ export const mutants: Mutant[] = [
   {
     name: 'snapshot-skipped-after-restart',
     description:
-      "a blind tester's bug: the RSM skips every snapshot Raft hands over until it applies a command after a restart, so a server restarted from its own snapshot that catches up by InstallSnapshot applies the later commands to its old state",
+      'from an independent round of bugs written from the handouts alone: the RSM skips every snapshot Raft hands over until it applies a command after a restart, so a server restarted from its own snapshot that catches up by InstallSnapshot applies the later commands to its old state',
     file: 'rsm.ts',
     replace: [
       [
@@ -351,7 +351,7 @@ export const mutants: Mutant[] = [
   {
     name: 'snapshot-through-plain-object',
     description:
-      "a blind tester's bug: the snapshot encodes the map through a plain object, which drops the key __proto__ (and, in the sandbox, cannot take keys such as hasOwnProperty)",
+      'from an independent round of bugs written from the handouts alone: the snapshot encodes the map through a plain object, which drops the key __proto__ (and, in the sandbox, cannot take keys such as hasOwnProperty)',
     file: 'server.ts',
     replace: [
       [
@@ -368,7 +368,7 @@ export const mutants: Mutant[] = [
   {
     name: 'vote-request-keeps-role',
     description:
-      "a blind tester's bug: a RequestVote of a higher term moves the term and clears the vote but leaves the role, so a leader goes on leading in the candidate's term without an election",
+      "from an independent round of bugs written from the handouts alone: a RequestVote of a higher term moves the term and clears the vote but leaves the role, so a leader goes on leading in the candidate's term without an election",
     file: 'raft.ts',
     replace: [
       [
@@ -381,7 +381,7 @@ export const mutants: Mutant[] = [
   {
     name: 'last-log-term-ignores-snapshot',
     description:
-      "a blind tester's bug: the last log term is 0 when the log is empty after a snapshot, so a peer whose log is all in its snapshot votes for candidates that lack committed entries",
+      'from an independent round of bugs written from the handouts alone: the last log term is 0 when the log is empty after a snapshot, so a peer whose log is all in its snapshot votes for candidates that lack committed entries',
     file: 'raft.ts',
     replace: [
       [
@@ -394,7 +394,7 @@ export const mutants: Mutant[] = [
   {
     name: 'clerk-attempts-shared',
     description:
-      "a blind tester's bug: the clerk counts a put's copies in a field of its own, which every call resets, so two tasks sharing the clerk reset each other's count and a re-sent put answered ErrVersion returns ErrVersion",
+      "from an independent round of bugs written from the handouts alone: the clerk counts a put's copies in a field of its own, which every call resets, so two tasks sharing the clerk reset each other's count and a re-sent put answered ErrVersion returns ErrVersion",
     file: 'client.ts',
     replace: [
       ['    let attempts = 0;\n    for (;;) {', '    this.attempts = 0;\n    for (;;) {'],

@@ -61,7 +61,7 @@ describe('lab3: TestEventualCausalWrite and the receive rule', function () {
 
 describe("lab3: the attackers' relays", function () {
   this.timeout(120_000);
-  // The fifth blind round's clock bug: the attackers caught it on 1 of seeds 1-10 before the relays.
+  // A clock bug from an independent round of bugs written from the handouts alone: the attackers caught it on 1 of seeds 1-10 before the relays.
   it('fail a clock merged only at delivery, through a relay, on every one of seeds 1-3', () =>
     expectFailsOnSeeds(
       'TestNemesisLinearizable',

@@ -163,11 +163,14 @@ describe('lab5 student host: red team', function () {
 
   it('no lab 5 test needs a test process of its own (none shares one with the code under test)', () => {
     const own = suite.tests.filter((t) => t.ownProcess === true).map((t) => t.name);
-    expect(own, 'lab 5 tests with ownProcess (README: no lab 5 test loads the code in the harness)').to.deep.equal([]);
+    expect(
+      own,
+      'lab 5 tests with ownProcess (docs/threat-model.md: no lab 5 test loads the code in the harness)',
+    ).to.deep.equal([]);
   });
 
   it('every lab 5 test is codeElsewhere, so the grader judges it in a process that never loads the code', () => {
     const here = suite.tests.filter((t) => t.codeElsewhere !== true).map((t) => t.name);
-    expect(here, 'lab 5 tests not marked codeElsewhere (README threat model)').to.deep.equal([]);
+    expect(here, 'lab 5 tests not marked codeElsewhere (docs/threat-model.md)').to.deep.equal([]);
   });
 });
