@@ -1,8 +1,22 @@
 /** Every rule a handout states is checked by a named test or called advice (each lab's test/promises.md). */
 import { expect } from 'chai';
+import fs from 'node:fs';
+import path from 'node:path';
+import { listLabs, loadLab } from '../../grader/labs';
+import { KIT_ROOT } from '../release';
 import { handoutRules, ruleEntries, ruleProblems } from '../rules';
 
 describe("kit: the handouts' rules and the tests that check them", () => {
+  for (const { lab } of listLabs(KIT_ROOT)) {
+    it(`${lab}: every rule of the handout is answered in ${lab}/test/promises.md, by tests that exist`, () => {
+      const read = (f: string) => (fs.existsSync(f) ? fs.readFileSync(f, 'utf8') : undefined);
+      const handout = read(path.join(KIT_ROOT, lab, 'README.md')) ?? '';
+      const promises = read(path.join(KIT_ROOT, lab, 'test', 'promises.md'));
+      const names = loadLab(KIT_ROOT, lab).suite.tests.map((t) => t.name);
+      expect(ruleProblems(lab, handout, promises, names)).to.deep.equal([]);
+    });
+  }
+
   it('finds a rule sentence, and fails a rule left unanswered, a stale quote and a test that does not exist', () => {
     const handout = [
       'Intro text. The clerk must re-send a lost request.',
