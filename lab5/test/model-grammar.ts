@@ -106,11 +106,51 @@ export class Grammar {
 
   private packet(): Packet {
     const conn = this.rng.int(CONNECTIONS);
-    const r = this.rng.int(10);
+    const r = this.rng.int(12);
     if (r < 5) return { conn, commands: [this.command()] };
     if (r < 7) return { conn, commands: Array.from({ length: this.rng.between(2, 8) }, () => this.command()) };
     if (r < 9) return { conn, commands: this.transaction() };
+    if (r === 9) return { conn, commands: this.steered() };
+    if (r === 10) return { conn, commands: this.goneThenRead() };
     return { conn, commands: this.ending() };
+  }
+
+  /** A value next to a 64-bit limit, then arithmetic that lands on it or crosses it. */
+  private steered(): string[][] {
+    const key = this.key();
+    const [start, ops] = this.rng.pick<readonly [string, readonly string[]]>([
+      ['9223372036854775806', ['INCR', 'INCRBY 1', 'INCRBY 2', 'DECRBY -2']],
+      ['-9223372036854775807', ['DECR', 'DECRBY 1', 'DECRBY 2', 'INCRBY -2']],
+      ['9223372036854775807', ['INCR', 'DECR', 'INCRBY 9223372036854775807', 'DECRBY -9223372036854775808']],
+      ['9007199254740992', ['INCR', 'INCRBY 2', 'DECRBY -1']],
+    ]);
+    this.held.set(key, [start]);
+    const [name, by] = this.rng.pick(ops).split(' ');
+    return [['SET', key, start], by === undefined ? [name, key] : [name, key, by], ['GET', key]];
+  }
+
+  /** A key made gone by a deadline already past, then read in the same packet by a command that must not see it. */
+  private goneThenRead(): string[][] {
+    const key = this.key();
+    const gone = this.rng.pick([
+      ['SET', key, this.value(key), 'PXAT', '1'],
+      ['SET', key, this.value(key), 'EXAT', '1700000000'],
+      ['PEXPIRE', key, '-1'],
+      ['EXPIRE', key, '0'],
+    ]);
+    const read = this.rng.pick([
+      ['SCAN', '0', 'COUNT', '1000'],
+      ['KEYS', '*'],
+      ['DBSIZE'],
+      ['EXISTS', key, key],
+      ['DEL', key],
+      ['TTL', key],
+      ['GET', key],
+      ['INCR', key],
+      ['SET', key, 'v', 'XX', 'GET'],
+      ['INFO'],
+    ]);
+    return [['SET', key, 'held', 'EX', '100000'], gone, read];
   }
 
   private key(): string {
