@@ -64,6 +64,20 @@ class RawConn {
     }
   }
 
+  /** Waits until the connection closes or `ms` pass, reading nothing. */
+  async closedWithin(ms: number): Promise<boolean> {
+    const until = Date.now() + ms;
+    while (!this.closed && Date.now() < until)
+      await new Promise<void>((resolve) => {
+        const t = setTimeout(resolve, Math.max(1, until - Date.now()));
+        this.wake = () => {
+          clearTimeout(t);
+          resolve();
+        };
+      });
+    return this.closed;
+  }
+
   /** Bytes received and not read as a reply. */
   leftover(): string {
     return this.buf.toString('latin1');
@@ -73,6 +87,8 @@ class RawConn {
 /** One packet as it went: who sent it, each command with what the model expected and what came back. */
 export interface PacketLog {
   readonly label: string;
+  /** Every command of the packet as sent (those after one that ends the connection included). */
+  readonly sent: readonly string[];
   readonly steps: ReadonlyArray<{ shown: string; expect: Expectation; got: string | undefined; ok: boolean }>;
 }
 
@@ -167,10 +183,18 @@ class Run {
     }));
     if (why !== undefined)
       this.failedName = chosen.steps.find((s, i) => !shown[i].ok)?.args?.[0]?.toLowerCase() ?? 'quit';
-    this.log.push({ label: `${label}${side.generation > 1 ? ` (connection ${side.generation})` : ''}`, steps: shown });
+    const sent = commands.map((c) => ('raw' in c ? `(bytes) "${escapeBytes(c.raw)}"` : showStep([...c])));
+    this.log.push({
+      label: `${label}${side.generation > 1 ? ` (connection ${side.generation})` : ''}`,
+      sent,
+      steps: shown,
+    });
     this.model = chosen.model;
     side.model = chosen.conn;
-    return why ?? (await this.ending(side, got.length));
+    if (why !== undefined) return why;
+    const end = await this.ending(side, got.length);
+    if (end !== undefined) this.failedName = 'quit';
+    return end;
   }
 
   /** The packet run on copies of the model (`choice` settles GT/LT ties); `asked` says whether a tie came up. */
@@ -213,8 +237,7 @@ class Run {
         return `the server closed the connection after ${replies} replies, though nothing asked it to`;
       return undefined;
     }
-    const until = Date.now() + REPLY_MS;
-    while (!side.conn.closed && Date.now() < until) await side.conn.replies(1, until - Date.now());
+    await side.conn.closedWithin(REPLY_MS);
     const extra = side.conn.leftover();
     if (extra.length > 0)
       return `after the reply to the command that ends the connection, the server sent more: "${escapeBytes(extra.slice(0, 200))}" (a reply to a command sent after it, which must not run)`;
@@ -290,7 +313,14 @@ export function showReplay(run: ProgramRun): string {
     const last = i === run.log.length - 1;
     const probe = p.label.startsWith('probe');
     if (probe && !last) return; // probes that agreed are left out
-    lines.push(`  ${p.label} sends ${p.steps.length === 1 ? 'one command' : `one packet of ${p.steps.length}`}:`);
+    if (p.sent.length === 1) lines.push(`  ${p.label} sends one command:`);
+    else if (probe)
+      lines.push(`  ${p.label} sends one packet of ${p.sent.length} (GET and PTTL of every key, DBSIZE):`);
+    else
+      lines.push(
+        `  ${p.label} sends one packet of ${p.sent.length}: ${p.sent.map((c) => (c.length > 60 ? `${c.slice(0, 60)}...` : c)).join(' | ')}`,
+      );
+    const unanswered = p.sent.length - p.steps.length;
     for (const s of p.steps) {
       if (probe && s.ok) continue; // of the probe, only what disagreed
       const got =
@@ -300,6 +330,8 @@ export function showReplay(run: ProgramRun): string {
       const cmd = s.shown.length > 200 ? `${s.shown.slice(0, 200)}...` : s.shown;
       lines.push(`    ${cmd}\n      expected ${showExpectation(s.expect).slice(0, 400)}\n      got      ${got}`);
     }
+    if (unanswered > 0 && !probe)
+      lines.push(`    (the ${unanswered} command(s) after the one that ends the connection: no reply, no effect)`);
   });
   return lines.join('\n');
 }
