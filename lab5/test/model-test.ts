@@ -25,7 +25,7 @@ const CAUSES: Readonly<Record<string, string>> = {
   dbsize: 'expired keys counted, or a key removed from the store but not from the count',
   info: 'the statistics: every executed command counted (INFO itself, and queued commands when EXEC runs them; not an unknown command or a wrong number of arguments), expired_keys counting removals by expiry, db0 counting only live keys and those with a TTL',
   multi:
-    "the transaction's state: kept per connection, emptied by EXEC and DISCARD (not kept across them), a refused command aborts EXEC, MULTI inside MULTI is an error that keeps the transaction, an EXEC with arguments ends it",
+    "the transaction's state: kept per connection, and all of it (the queue, its byte count, the mark a refused command leaves) reset by MULTI and dropped by EXEC and DISCARD, not kept across them; a refused command aborts EXEC; MULTI inside MULTI is an error that keeps the transaction; an EXEC with arguments ends it; commands queued are counted in INFO when EXEC runs them, not when queued",
   quit: 'a command after QUIT (or after bytes the parser refuses) in the same packet was run or answered: stop reading the packet at QUIT, reply +OK, and close the connection; or the connection was not closed',
   flushdb: 'FLUSHDB takes one optional SYNC or ASYNC; anything else is a syntax error that removes nothing',
   probe:
