@@ -417,6 +417,16 @@ export class Resources {
     return v;
   }
 
+  /** The student host's resident memory as the kernel counts it (read by the kit's code in the host), bytes. */
+  async hostRss(): Promise<number> {
+    const v = await (await this.link()).request({ op: 'weigh-rss' }, 'reading the resident memory');
+    if (typeof v !== 'number' || !Number.isFinite(v) || v < 0)
+      throw new TestFailure(
+        `Reading the resident memory: the process running your code answered ${JSON.stringify(v)}.`,
+      );
+    return v;
+  }
+
   /** Starts the student's server in a child process (through the grader when grading) and waits until it listens. */
   async serverProcess(options: ServerOptions): Promise<ServerProcess> {
     const script = path.join(__dirname, 'child-server.ts');

@@ -188,6 +188,8 @@ export class Dispatcher {
         return void copyFolder(text(req, 'dir'), text(req, 'into'));
       case 'weigh-heap':
         return weighHeap();
+      case 'weigh-rss':
+        return process.memoryUsage.rss();
       case 'call':
         return this.call(req.ref, req.method, args);
       case 'calls-in-turn':

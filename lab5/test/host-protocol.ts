@@ -62,6 +62,8 @@ export type Request =
   | { readonly id: number; readonly op: 'copy-folder'; readonly dir: string; readonly into: string }
   /** The host's live memory after full collections (heap and external), bytes: the reply's value is a number. */
   | { readonly id: number; readonly op: 'weigh-heap' }
+  /** The host's resident memory as the kernel counts it (no collection first), bytes: the reply's value is a number. */
+  | { readonly id: number; readonly op: 'weigh-rss' }
   /** A method of an object the host keeps. */
   | { readonly id: number; readonly op: 'call'; readonly ref: number; readonly method: string; readonly args: Plain[] }
   /**

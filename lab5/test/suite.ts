@@ -42,6 +42,8 @@ import {
   shardPlacement,
 } from './part4-client';
 import { nemesisClient, nemesisRedis } from './nemesis';
+import { commandModel } from './model-test';
+import { longLife } from './long-life';
 
 /** Lab 5's suite: the grader loads it with the student's files or the solution's. */
 export const suite: LabSuite<Lab5Code> = {
@@ -57,17 +59,19 @@ export const suite: LabSuite<Lab5Code> = {
     scored(ttl, { points: 3, part: 2 }),
     scored(backgroundExpiry, { points: 3, part: 2 }),
     scored(keysAndStats, { points: 3, part: 4 }),
-    scored(strangeKeys, { points: 3, part: 2 }),
+    scored(strangeKeys, { points: 2, part: 2 }),
     scored(errorReplies, { points: 3, part: 1 }),
     scored(integers, { points: 3, part: 1 }),
     scored(transactions, { points: 3, part: 1 }),
     scored(malformedInput, { points: 3, part: 1 }),
-    scored(slowReader, { points: 3, part: 1 }),
-    scored(pipelining, { points: 3, part: 1 }),
+    scored(slowReader, { points: 2, part: 1 }),
+    scored(pipelining, { points: 2, part: 1 }),
+    scored(longLife, { points: 2, part: 1, timeoutSec: 120 }),
     scored(concurrentClients, { points: 3, part: 4 }),
     scored(realRedisClient, { points: 3, part: 2 }),
-    scored(scan, { points: 3, part: 2 }),
-    scored(redisReplies, { points: 4, part: 2 }),
+    scored(scan, { points: 2, part: 2 }),
+    scored(redisReplies, { points: 3, part: 2 }),
+    scored(commandModel, { points: 3, part: 2, timeoutSec: 90 }),
     scored(shardPlacement, { points: 3, part: 4 }),
     scored(hashRing, { points: 3, part: 4 }),
     scored(clientTimeout, { points: 1, part: 4 }),

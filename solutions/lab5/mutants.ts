@@ -897,4 +897,42 @@ export const mutants: Mutant[] = [
     replace: [['    this.logBytes = good;', '    this.logBytes = log.length;']],
     caughtBy: ['TestNemesisRedis'],
   },
+  {
+    name: 'connection-kept-after-close',
+    description:
+      "a connection's state (its socket, parser and transaction queue) stays in the server's set after the socket closes: every connection ever made is kept",
+    file: 'server.ts',
+    replace: [["    socket.on('close', () => this.connections.delete(conn));\n", '']],
+    caughtBy: ['TestLongLife'],
+  },
+  {
+    name: 'queued-bytes-kept-across-exec',
+    description:
+      "a transaction's byte count is not reset by MULTI: the words of every transaction a connection ever ran count towards the next one's limit, so a long-lived connection is refused after 128 MiB",
+    file: 'server.ts',
+    replace: [['          conn.queue = [];\n          conn.queuedBytes = 0;\n', '          conn.queue = [];\n']],
+    caughtBy: ['TestLongLife'],
+  },
+  {
+    name: 'commands-after-quit-run',
+    description: 'the commands after QUIT in the same packet are run and answered before the connection closes',
+    file: 'server.ts',
+    replace: [
+      [
+        '      out += this.execute(args, conn);\n      if (conn.closing) break;',
+        '      out += this.execute(args, conn);',
+      ],
+    ],
+    caughtBy: ['TestCommandModel'],
+  },
+  {
+    name: 'abort-mark-kept-across-transactions',
+    description:
+      'the mark left by a command refused inside MULTI is not cleared by the next MULTI: after one aborted transaction, every later one on the connection aborts too',
+    file: 'server.ts',
+    replace: [
+      ['          conn.queuedBytes = 0;\n          conn.dirty = false;\n', '          conn.queuedBytes = 0;\n'],
+    ],
+    caughtBy: ['TestCommandModel'],
+  },
 ];

@@ -1,0 +1,215 @@
+/**
+ * TestLongLife: the server's resources over a long life. Connections opened and closed by the thousand (some
+ * mid-transaction, some mid-command, some reset with replies unread), then the server weighed; thousands of
+ * transactions on one connection; large pipelined replies to a client that reads promptly. Each step has a budget.
+ */
+import * as net from 'node:net';
+import { encodeCommand, RespReply } from '../resp';
+import { check, TestFailure } from '../../suite';
+import { realSleep } from '../../world';
+import type { Rng } from '../../world/rng';
+import { Ctx, realTest, word, type Lab5Test } from './common';
+import { same, show, type RawClient, type Resources } from './harness';
+import { findListener, weighProcess, type ProcWeight } from './proc-weigh';
+
+/** Connections churned, and how many at once. */
+const CHURN = 3000;
+const CHURN_AT_ONCE = 200;
+/** Connections churned first, so that whatever the server allocates once, lazily, is allocated before it is weighed. */
+const WARM_UP = 400;
+/** Budgets: live memory (after full collections) may grow by at most this much per step, MB. */
+const CHURN_LIVE_MB = 3;
+const TX_LIVE_MB = 16;
+const LARGE_LIVE_MB = 24;
+/** Budgets seen from outside (/proc): resident memory growth after the churn, MB, and descriptors left open. */
+const CHURN_RSS_MB = 96;
+const CHURN_FDS = 16;
+/** Transactions on one connection, in packets of TX_PER_PACKET, each SET of a TX_VALUE_BYTES value. */
+const TRANSACTIONS = 3000;
+const TX_PER_PACKET = 50;
+const TX_VALUE_BYTES = 48 * 1024;
+/** GETs of a 1 MiB value pipelined in one packet to a client that reads promptly, and the time all may take, ms. */
+const LARGE_GETS = 128;
+const LARGE_MS = 60_000;
+/** Budget seen from outside while the large replies flow: resident memory growth, MB. */
+const LARGE_RSS_MB = 80;
+const LARGE_CAUSES =
+  'Likely causes: the replies to a whole packet collected before any is sent (count the replies being collected towards the 1 MB pause, not only socket.writableLength); no pause at all, so every reply is handed to the socket at once; or the pause lifted while the output is still full.';
+
+const FREED =
+  'Likely causes: per-connection state (the connection object, its parser, its transaction queue, its unsent replies, ' +
+  "its listeners) kept in a set or map after the socket closed: remove it on the socket's 'close' event, which comes " +
+  'after an end, a reset or an error alike; a socket never destroyed after an error or a half-close; or timers per ' +
+  'connection never cleared.';
+
+/** One throwaway connection doing one of five things, then going away; resolves when it is closed. */
+function churnOne(port: number, kind: number, half: Buffer, gets: Buffer): Promise<void> {
+  return new Promise((resolve) => {
+    const s = net.connect({ port, host: '127.0.0.1' });
+    s.on('error', () => undefined);
+    s.on('close', () => resolve());
+    s.once('connect', () => {
+      if (kind === 0) {
+        s.write(encodeCommand(['PING']));
+        s.once('data', () => s.end());
+      } else if (kind === 1) {
+        s.write(encodeCommand(['MULTI']));
+        s.write(encodeCommand(['SET', 'churn', 'x'.repeat(1000)]), () => s.resetAndDestroy());
+      } else if (kind === 2) s.end(half);
+      else if (kind === 3) s.write(gets, () => s.resetAndDestroy());
+      else s.destroy();
+    });
+  });
+}
+
+/** Opens and closes CHURN connections, CHURN_AT_ONCE at a time. */
+async function churn(port: number, n: number): Promise<void> {
+  const half = Buffer.from('*2\r\n$3\r\nGET\r\n$10\r\nabc');
+  const gets = Buffer.concat(new Array<Buffer>(20).fill(encodeCommand(['GET', 'churn:big'])));
+  for (let i = 0; i < n; i += CHURN_AT_ONCE)
+    await Promise.all(Array.from({ length: CHURN_AT_ONCE }, (_, j) => churnOne(port, (i + j) % 5, half, gets)));
+}
+
+/** The server's weight from outside, where /proc can be read (the grader's sandbox keeps a test from it). */
+function outside(pid: number | undefined): ProcWeight | undefined {
+  return pid === undefined ? undefined : weighProcess(pid);
+}
+
+/**
+ * The server process's resident memory, bytes, and where it was read: from outside (/proc/<pid>/status) where this
+ * process may read /proc; otherwise the kernel's count read by the kit's own code inside the process running the server.
+ */
+async function residentMemory(res: Resources, pid: number | undefined): Promise<{ bytes: number; where: string }> {
+  const w = outside(pid);
+  if (w !== undefined) return { bytes: w.rssBytes, where: `read from /proc/${w.pid}/status` };
+  return {
+    bytes: await res.hostRss(),
+    where: "the kernel's count, read by the kit inside the process running your server",
+  };
+}
+
+/** Step 1: connections by the thousand, then the server weighed: live memory, resident memory, descriptors (/proc). */
+async function churnStep(res: Resources, ctx: Ctx, port: number, c: RawClient, rng: Rng): Promise<void> {
+  await c.expect(['SET', 'churn:big', word(rng, 64).repeat(160)], 'OK');
+  await churn(port, WARM_UP);
+  const pid = findListener(port);
+  await realSleep(300);
+  const live0 = await res.weighHost();
+  const [rss0, out0] = [await residentMemory(res, pid), outside(pid)];
+  await churn(port, CHURN);
+  await realSleep(300); // the last closes reach the server
+  await c.expect(['PING'], 'PONG', `the server answers after ${WARM_UP + CHURN} connections came and went`);
+  const grew = ((await res.weighHost()) - live0) / 1e6;
+  const [rss1, out1] = [await residentMemory(res, pid), outside(pid)];
+  const rss = (rss1.bytes - rss0.bytes) / 1e6;
+  const fds = out0 && out1 ? out1.fds - out0.fds : undefined;
+  ctx.log(
+    `after ${CHURN} more connections: live memory grew by ${grew.toFixed(1)} MB; resident memory by ${rss.toFixed(1)} MB (${rss1.where})` +
+      (fds === undefined
+        ? '; /proc could not be read here, so the descriptors were not counted'
+        : `; ${fds} more descriptors (/proc/${pid}/fd)`),
+  );
+  const what = `Step 1 (connections by the thousand): ${CHURN} connections opened and closed (PING then close; MULTI then a reset; half a command then close; 20 GETs then a reset, replies unread; closed at once)`;
+  check(
+    grew < CHURN_LIVE_MB,
+    `${what}, and the server's live memory grew by ${grew.toFixed(1)} MB (budget ${CHURN_LIVE_MB} MB): the promise that a closed connection costs nothing is broken. ${FREED}`,
+  );
+  check(
+    rss < CHURN_RSS_MB,
+    `${what}, and the server process's resident memory grew by ${rss.toFixed(1)} MB (budget ${CHURN_RSS_MB} MB, ${rss1.where}). ${FREED}`,
+  );
+  check(
+    fds === undefined || fds < CHURN_FDS,
+    `${what}, and the server process holds ${fds} more open descriptors than before (budget ${CHURN_FDS}, read from /proc/${pid}/fd): sockets are never destroyed. ${FREED}`,
+  );
+}
+
+/** Step 2: thousands of transactions on one connection, each EXEC's reply exact, then the memory weighed. */
+async function transactionsStep(res: Resources, ctx: Ctx, c: RawClient, rng: Rng): Promise<void> {
+  const value = word(rng, 64).repeat(TX_VALUE_BYTES / 64);
+  await c.expect(['DEL', 'tx:n'], 0);
+  const live0 = await res.weighHost();
+  const what = (i: number): string =>
+    `Step 2 (many transactions on one long-lived connection): transaction ${i + 1} of ${TRANSACTIONS} (MULTI, SET tx:${i % 8} <48 kB>, INCR tx:n, EXEC; ${TX_PER_PACKET} transactions pipelined per packet)`;
+  for (let i = 0; i < TRANSACTIONS; i += TX_PER_PACKET) {
+    const packet: Buffer[] = [];
+    for (let j = i; j < i + TX_PER_PACKET; j++)
+      packet.push(
+        encodeCommand(['MULTI']),
+        encodeCommand(['SET', `tx:${j % 8}`, value]),
+        encodeCommand(['INCR', 'tx:n']),
+        encodeCommand(['EXEC']),
+      );
+    c.sendRaw(Buffer.concat(packet));
+    for (let j = i; j < i + TX_PER_PACKET; j++) {
+      const got: RespReply[] = [];
+      for (let k = 0; k < 4; k++) got.push(await c.reply(what(j), 10_000));
+      const want: RespReply = ['OK', 'QUEUED', 'QUEUED', ['OK', j + 1]];
+      if (!same(got, want))
+        throw new TestFailure(
+          `${what(j)}: the replies were ${got.map((r) => show(r).slice(0, 120)).join(', ')}; expected +OK, +QUEUED, +QUEUED, [OK, ${j + 1}]. ` +
+            "Likely causes: the transaction state (the queue, its byte count, the refused-command mark) kept across EXEC instead of reset by MULTI, so one transaction weighs on the next; a queue limit counted over the connection's life instead of per transaction; or EXEC that does not end the transaction.",
+        );
+    }
+  }
+  const grew = ((await res.weighHost()) - live0) / 1e6;
+  ctx.log(`after ${TRANSACTIONS} transactions on one connection: live memory grew by ${grew.toFixed(1)} MB`);
+  check(
+    grew < TX_LIVE_MB,
+    `${what(TRANSACTIONS - 1)}: after them the server's live memory grew by ${grew.toFixed(1)} MB (budget ${TX_LIVE_MB} MB; the store holds 8 values of 48 kB). Likely causes: each EXEC's queue, or its commands, kept on the connection after it ran (a history, a queue array never replaced), or replies kept after they were sent.`,
+  );
+}
+
+/** Step 3: one packet of GETs of a 1 MiB value, read promptly: every reply, in order, within budget, memory bounded. */
+async function largeRepliesStep(res: Resources, ctx: Ctx, port: number, c: RawClient, rng: Rng): Promise<void> {
+  const big = word(rng, 64).repeat((1 << 20) / 64);
+  await c.expect(['SET', 'large:big', big], 'OK');
+  const reader = await res.connect(port);
+  const live0 = await res.weighHost();
+  const pid = findListener(port);
+  const rss0 = await residentMemory(res, pid);
+  let rssPeak = 0;
+  const t0 = Date.now();
+  reader.sendRaw(Buffer.concat(new Array<Buffer>(LARGE_GETS).fill(encodeCommand(['GET', 'large:big']))));
+  let peak = 0;
+  const what = `Step 3 (large replies to a client that reads promptly): one packet of ${LARGE_GETS} GETs of a 1 MiB value (${LARGE_GETS} MiB of replies), read as they come`;
+  for (let i = 0; i < LARGE_GETS; i++) {
+    const left = LARGE_MS - (Date.now() - t0);
+    const r = await reader.replyOrClose(Math.max(1, left));
+    if (r === 'closed' || r === 'timeout')
+      throw new TestFailure(
+        `${what}: after ${i} replies, ${r === 'closed' ? 'the server closed the connection' : `nothing more came within the budget of ${LARGE_MS / 1000} s`}. ` +
+          "A client that reads promptly must get every reply. Likely causes: after a pause for backpressure the waiting commands never run again (resume at 'drain', and also when the replies were already sent and no 'drain' will come); the socket never resumed; or an output limit set so low that a reader keeping up is closed.",
+      );
+    check(
+      r.reply === big,
+      `${what}: reply ${i + 1} was ${show(r.reply).slice(0, 60)}; expected the 1 MiB value, replies in request order.`,
+    );
+    if (i === LARGE_GETS / 4 || i === LARGE_GETS / 2) peak = Math.max(peak, ((await res.weighHost()) - live0) / 1e6);
+    if (i % 4 === 0) rssPeak = Math.max(rssPeak, ((await residentMemory(res, pid)).bytes - rss0.bytes) / 1e6);
+  }
+  ctx.log(
+    `${LARGE_GETS} MiB of replies read in ${Date.now() - t0} ms; live memory at most ${peak.toFixed(1)} MB above the start while they flowed; resident memory at most ${rssPeak.toFixed(1)} MB above it (${rss0.where})`,
+  );
+  check(
+    peak < LARGE_LIVE_MB,
+    `${what}: while they flowed, the server's live memory was ${peak.toFixed(1)} MB above the start (budget ${LARGE_LIVE_MB} MB). ${LARGE_CAUSES}`,
+  );
+  check(
+    rssPeak < LARGE_RSS_MB,
+    `${what}: while they flowed, the server process's resident memory was ${rssPeak.toFixed(1)} MB above the start (budget ${LARGE_RSS_MB} MB, ${rss0.where}). ${LARGE_CAUSES}`,
+  );
+  reader.close();
+}
+
+export const longLife: Lab5Test = realTest(
+  'TestLongLife',
+  `the server over a long life: ${CHURN} connections opened and closed (mid-transaction, mid-command, reset with replies unread), then its live and resident memory weighed (from outside, /proc/<pid>/status and its descriptors, where readable); ${TRANSACTIONS} transactions on one connection; ${LARGE_GETS} MiB of pipelined replies to a client that reads promptly; each step within a stated budget`,
+  async (res, ctx, rng) => {
+    const server = await res.server({ sweepIntervalMs: 3_600_000 });
+    const c = await res.connect(server.port, 'latin1');
+    await churnStep(res, ctx, server.port, c, rng);
+    await transactionsStep(res, ctx, c, rng);
+    await largeRepliesStep(res, ctx, server.port, c, rng);
+  },
+);
