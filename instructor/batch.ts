@@ -32,6 +32,7 @@ import type { GradeJson } from '../grader/reports/json';
 import type { TextSink } from '../grader/types';
 import { GradebookRow, gradebookCsv, RowStatus } from './gradebook';
 import { DirtyTreeError } from './dirty';
+import { isolatedCommand, probeNetworkIsolation, type NetworkIsolation } from './netns';
 import { KIT_ROOT, release, userPath } from './release';
 
 /** What to grade and how. */
@@ -79,6 +80,8 @@ export interface BatchResult {
   readonly reports: string;
   readonly template: string;
   readonly realMs: number;
+  /** How the submissions' networks were kept apart (a namespace each, or the grader's port guard alone). */
+  readonly network: NetworkIsolation;
 }
 
 const DEFAULT_TIMEOUT_SEC = 900;
@@ -125,11 +128,25 @@ export async function gradeBatch(options: BatchOptions): Promise<BatchResult> {
   const work = path.join(out, 'work');
   const jobs = Math.max(1, options.jobs ?? os.cpus().length);
   log.write(`Grading ${students.length} submission(s) of ${options.lab}, ${jobs} at a time (template ${template})\n`);
+  const network = probeNetworkIsolation();
+  log.write(
+    `  network: ${network.kind === 'namespace' ? 'a namespace per submission' : 'port guard'}: ${network.why}\n`,
+  );
 
   const folders = studentFolders(everyone);
   const rows = new Array<GradebookRow>(students.length);
   let done = 0;
-  const common = { options, orderKey, template, templateFiles, manifestFiles: manifest, maxScore, reports, work };
+  const common = {
+    options,
+    orderKey,
+    template,
+    templateFiles,
+    manifestFiles: manifest,
+    maxScore,
+    reports,
+    work,
+    network,
+  };
   await inLanes(students, jobs, async (queue) => {
     for (let t = queue.take(); t; t = queue.take()) {
       const student = t.item;
@@ -153,7 +170,7 @@ export async function gradeBatch(options: BatchOptions): Promise<BatchResult> {
   fs.writeFileSync(csv, gradebookCsv(rows, testNames));
   const book: GradebookFile = { lab: options.lab, tests: testNames, rows, ...(shard ? { shard } : {}) };
   fs.writeFileSync(path.join(out, 'gradebook.json'), `${JSON.stringify(book, null, 2)}\n`);
-  return { rows, testNames, csv, reports, template, realMs: Date.now() - started };
+  return { rows, testNames, csv, reports, template, realMs: Date.now() - started, network };
 }
 
 /** gradebook.json: the lab, the tests graded, a row per student, and the shard it holds (none: the whole class). */
@@ -289,6 +306,8 @@ interface OneJob {
   readonly maxScore: number;
   readonly reports: string;
   readonly work: string;
+  /** Each grader runs inside this (a network namespace of its own where the machine allows). */
+  readonly network: NetworkIsolation;
 }
 
 /** gradeOne, with a failure of the batch itself on this submission as the row's note (the class goes on). */
@@ -320,7 +339,8 @@ async function gradeOne(job: OneJob): Promise<GradebookRow> {
   const reportDir = path.join(job.reports, job.folder);
   fs.mkdirSync(reportDir, { recursive: true });
   const limitMs = (options.timeoutSec ?? DEFAULT_TIMEOUT_SEC) * 1000;
-  const run = await runChild(process.execPath, graderArgs(job, reportDir, limitMs), dir, limitMs);
+  const [cmd, args] = isolatedCommand(job.network, process.execPath, graderArgs(job, reportDir, limitMs));
+  const run = await runChild(cmd, args, dir, limitMs);
   fs.writeFileSync(
     path.join(reportDir, 'grader-output.txt'),
     `exit code: ${run.code ?? run.signal}\n\n--- stderr ---\n${run.stderr}\n--- stdout ---\n${run.stdout}`,
