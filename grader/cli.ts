@@ -8,6 +8,7 @@ import { GraderUsageError } from './errors';
 import { DEFAULTS, grade } from './index';
 import { DEFAULT_MINIMIZE_SEC } from './format';
 import { labRoot, listLabs, loadLab } from './labs';
+import { RESIDENT_ALLOWANCE_MB } from './memory-limit';
 import { resultsDocument } from './reports/json';
 import { parseSeed } from './seeds';
 import type { GradeOptions, GradeResult, TextSink } from './types';
@@ -183,9 +184,10 @@ function gradeCommand(io: CliIO): Command {
       'where the compiled TypeScript is kept (default node_modules/.cache/kvlabs-grader; batch grading gives each submission its own)',
     )
     .addOption(
-      new Option('--max-memory <mb>', 'memory limit for the tests, MB (per test process)').default(
-        String(DEFAULTS.heapLimitMb),
-      ),
+      new Option(
+        '--max-memory <mb>',
+        `memory limit for the tests, MB: the JavaScript heap of each test process; the whole resident memory of a test's processes (Buffers included) may be ${RESIDENT_ALLOWANCE_MB} MB more (Linux)`,
+      ).default(String(DEFAULTS.heapLimitMb)),
     )
     .option(
       '--jobs <n>',

@@ -15,6 +15,7 @@ import type { CodeLoader } from '../suite/loader';
 import type { NodeModuleName } from '../suite/types';
 import { Crossing, guarded } from './crossing';
 import { ABSENT_GLOBALS, absentGlobal, sandboxGlobals } from './endowments';
+import { guardNetwork } from './net-guard';
 import { lockNodePrototypes } from './node-prototypes';
 
 const tsHook = require('./ts-hook.js') as { compiledCode(cacheDir: string, filename: string): string };
@@ -55,6 +56,7 @@ function nodeModule(name: NodeModuleName): unknown {
     case 'crypto':
       return harden({ createHash: crypto.createHash });
     case 'net':
+      guardNetwork(); // a no-op where the process guarded it before locking node's prototypes (grader/isolate.ts)
       lockNodePrototypes('emitters');
       return net;
     case 'fs':

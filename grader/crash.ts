@@ -108,6 +108,21 @@ export function explainOutOfMemory(limitMb: number): string {
   );
 }
 
+/** The processes running a test held more resident memory in all than the grader allows (grader/memory-limit.ts). */
+export function explainResidentOverrun(limitMb: number, heldMb: number, processes: number): string {
+  const where =
+    processes > 1
+      ? `the test's process and the ${processes - 1} process(es) started for it (such as servers running your code)`
+      : "the test's process";
+  return (
+    `Out of memory: ${where} held ${heldMb} MB of memory in all, more than the ${limitMb} MB the grader allows ` +
+    '(the whole resident memory: the JavaScript heap, Buffers, typed arrays and everything else), so the test was stopped. ' +
+    'Likely causes: large Buffers, typed arrays or strings kept where they are never released (a global, a cache, a ' +
+    'list of every value ever seen), data read whole into memory where it could be streamed, or state that grows ' +
+    'without bound, such as a map that never forgets old entries.'
+  );
+}
+
 /** The test process ended in a way the grader could not attribute (no process.exit seen, no error). */
 export function explainUnexpectedEnd(code: number, signal: string | null = null): string {
   const how = signal ? `killed by ${signal}` : `exit code ${code}`;

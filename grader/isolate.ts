@@ -4,6 +4,7 @@ import type { NodeModuleName } from '../suite/types';
 import { useLoader } from '../suite/loader';
 import { compartmentLoader, lockDownRealm } from './compartment';
 import { hideHarness } from './hide-harness';
+import { guardNetwork } from './net-guard';
 import { lockNodePrototypes } from './node-prototypes';
 
 /** What a kit script isolates. */
@@ -23,6 +24,8 @@ export interface IsolationOptions {
  */
 export function isolateCodeUnderTest(options: IsolationOptions): void {
   lockDownRealm();
+  // Before node's prototypes are locked: the port guard sits on net.Socket's and net.Server's.
+  if (options.nodeModules?.includes('net')) guardNetwork();
   if ((options.nodeModules ?? []).length > 0) lockNodePrototypes('all');
   hideHarness(options.implDir);
   useLoader(

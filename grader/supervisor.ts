@@ -23,7 +23,9 @@ import {
   explainUncaught,
   explainUnexpectedEnd,
   explainPackageDenied,
+  explainResidentOverrun,
 } from './crash';
+import { MemoryWatch, residentLimitMb, type MemoryOverrun } from './memory-limit';
 import {
   signVerdict,
   type FromWorker,
@@ -282,6 +284,9 @@ class SuiteWorker {
   private nonce = '';
   private exitCall: { code: number; where: string; world?: WorldSnapshot } | undefined;
   private pendingOutput = '';
+  /** Set when the test's processes went over their resident-memory limit (the process is then killed). */
+  private overrun: MemoryOverrun | undefined;
+  private readonly memory: MemoryWatch;
 
   constructor(options: SupervisorOptions, sandbox: Sandbox, kind: WorkerKind) {
     this.options = options;
@@ -305,8 +310,18 @@ class SuiteWorker {
     const init: SandboxInit = { secret: this.key.toString('hex'), config };
     input.write(`${JSON.stringify(init)}\n`);
     readChannel(this.child.stdio[4] as Readable, (msg) => this.receive(msg as FromWorker));
+    // The whole memory of the test's processes (the test process and those started for its test), Buffers included.
+    this.memory = new MemoryWatch(
+      residentLimitMb(options.heapLimitMb),
+      () => [this.child.pid, ...[...this.brokered.values()].map((c) => c.pid)],
+      (o) => {
+        this.overrun = o;
+        killProcess(this.child);
+      },
+    );
     this.child.on('exit', (code: number | null, signal: NodeJS.Signals | null) => {
       this.exited = true;
+      this.memory.stop();
       this.killBrokered();
       if (!this.stopping) this.events.put({ kind: 'ended', ending: this.ending(code, signal) });
     });
@@ -507,6 +522,8 @@ class SuiteWorker {
 
   /** Why the process ended on its own. */
   private ending(code: number | null, signal: NodeJS.Signals | null): Ending {
+    const o = this.overrun;
+    if (o) return { crash: 'out-of-memory', message: explainResidentOverrun(o.limitMb, o.heldMb, o.processes) };
     if (/heap out of memory|Reached heap limit/.test(this.stderrTail))
       return { crash: 'out-of-memory', message: explainOutOfMemory(this.options.heapLimitMb) };
     if (this.exitCall) return { crash: 'exit', message: explainExit(this.exitCall.code, this.exitCall.where) };

@@ -7,7 +7,7 @@
  * `npm run grade`'s command line in its own process, several at a time, each with an overall time limit.
  */
 import { spawn } from 'node:child_process';
-import { createHmac, randomBytes } from 'node:crypto';
+import { createHash, createHmac, randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -32,6 +32,7 @@ import type { GradeJson } from '../grader/reports/json';
 import type { TextSink } from '../grader/types';
 import { GradebookRow, gradebookCsv, RowStatus } from './gradebook';
 import { DirtyTreeError } from './dirty';
+import { isolatedCommand, probeNetworkIsolation, type NetworkIsolation } from './netns';
 import { KIT_ROOT, release, userPath } from './release';
 
 /** What to grade and how. */
@@ -79,6 +80,8 @@ export interface BatchResult {
   readonly reports: string;
   readonly template: string;
   readonly realMs: number;
+  /** How the submissions' networks were kept apart (a namespace each, or the grader's port guard alone). */
+  readonly network: NetworkIsolation;
 }
 
 const DEFAULT_TIMEOUT_SEC = 900;
@@ -125,16 +128,32 @@ export async function gradeBatch(options: BatchOptions): Promise<BatchResult> {
   const work = path.join(out, 'work');
   const jobs = Math.max(1, options.jobs ?? os.cpus().length);
   log.write(`Grading ${students.length} submission(s) of ${options.lab}, ${jobs} at a time (template ${template})\n`);
+  const network = probeNetworkIsolation();
+  log.write(
+    `  network: ${network.kind === 'namespace' ? 'a namespace per submission' : 'port guard'}: ${network.why}\n`,
+  );
 
+  const folders = studentFolders(everyone);
   const rows = new Array<GradebookRow>(students.length);
   let done = 0;
-  const common = { options, orderKey, template, templateFiles, manifestFiles: manifest, maxScore, reports, work };
+  const common = {
+    options,
+    orderKey,
+    template,
+    templateFiles,
+    manifestFiles: manifest,
+    maxScore,
+    reports,
+    work,
+    network,
+  };
   await inLanes(students, jobs, async (queue) => {
     for (let t = queue.take(); t; t = queue.take()) {
       const student = t.item;
       const row = await gradeOneSafely({
         ...common,
         student,
+        folder: folders.get(student) ?? safeName(student),
         subDir: path.join(submissions, student),
         implFiles: lab.suite.implFiles,
       });
@@ -151,7 +170,7 @@ export async function gradeBatch(options: BatchOptions): Promise<BatchResult> {
   fs.writeFileSync(csv, gradebookCsv(rows, testNames));
   const book: GradebookFile = { lab: options.lab, tests: testNames, rows, ...(shard ? { shard } : {}) };
   fs.writeFileSync(path.join(out, 'gradebook.json'), `${JSON.stringify(book, null, 2)}\n`);
-  return { rows, testNames, csv, reports, template, realMs: Date.now() - started };
+  return { rows, testNames, csv, reports, template, realMs: Date.now() - started, network };
 }
 
 /** gradebook.json: the lab, the tests graded, a row per student, and the shard it holds (none: the whole class). */
@@ -274,6 +293,8 @@ function walk(dir: string, prefix = ''): string[] {
 interface OneJob {
   readonly options: BatchOptions;
   readonly student: string;
+  /** The student's folder under work/ and reports/ (see studentFolders). */
+  readonly folder: string;
   /** The batch's secret for test orders (undefined: the suite's order). */
   readonly orderKey: string | undefined;
   readonly subDir: string;
@@ -285,6 +306,8 @@ interface OneJob {
   readonly maxScore: number;
   readonly reports: string;
   readonly work: string;
+  /** Each grader runs inside this (a network namespace of its own where the machine allows). */
+  readonly network: NetworkIsolation;
 }
 
 /** gradeOne, with a failure of the batch itself on this submission as the row's note (the class goes on). */
@@ -309,12 +332,15 @@ async function gradeOneSafely(job: OneJob): Promise<GradebookRow> {
 async function gradeOne(job: OneJob): Promise<GradebookRow> {
   const { options, student } = job;
   const { tampered, notes } = protectedFileChanges(job);
-  const dir = path.join(job.work, safeName(student));
+  if (job.folder !== student)
+    notes.push(`reports in reports/${job.folder} (the name is not a folder name that is safe and unique)`);
+  const dir = path.join(job.work, job.folder);
   notes.push(...overlay(job, dir));
-  const reportDir = path.join(job.reports, safeName(student));
+  const reportDir = path.join(job.reports, job.folder);
   fs.mkdirSync(reportDir, { recursive: true });
   const limitMs = (options.timeoutSec ?? DEFAULT_TIMEOUT_SEC) * 1000;
-  const run = await runChild(process.execPath, graderArgs(job, reportDir, limitMs), dir, limitMs);
+  const [cmd, args] = isolatedCommand(job.network, process.execPath, graderArgs(job, reportDir, limitMs));
+  const run = await runChild(cmd, args, dir, limitMs);
   fs.writeFileSync(
     path.join(reportDir, 'grader-output.txt'),
     `exit code: ${run.code ?? run.signal}\n\n--- stderr ---\n${run.stderr}\n--- stdout ---\n${run.stdout}`,
@@ -496,9 +522,35 @@ export function timeLeft(elapsedMs: number, done: number, total: number): string
   return `  (about ${s < 90 ? `${s} s` : `${Math.round(s / 60)} min`} left)`;
 }
 
-/** A folder name for a student that cannot escape the reports folder. */
+/** A folder name for a student that cannot escape the reports folder (not unique: see studentFolders). */
 function safeName(student: string): string {
   return student.replace(/[^A-Za-z0-9._@-]/g, '_');
+}
+
+/**
+ * Each student's folder under work/ and reports/, one per student and no two alike even where case is not told
+ * apart: the name itself when it is safe (safeName leaves it alone) and no classmate's differs from it only in
+ * case; otherwise its safe form and the first 8 hex digits of the name's SHA-256 (`a same` and `a_same` become
+ * `a_same-5a2d…` and `a_same-9c1e…`). Depends only on the class list, so every shard of a class agrees.
+ */
+export function studentFolders(students: readonly string[]): Map<string, string> {
+  const lower = new Map<string, number>();
+  for (const s of students) lower.set(s.toLowerCase(), (lower.get(s.toLowerCase()) ?? 0) + 1);
+  const folders = new Map<string, string>();
+  for (const s of students) {
+    const plain = safeName(s) === s && lower.get(s.toLowerCase()) === 1 && s !== '.' && s !== '..';
+    folders.set(s, plain ? s : `${safeName(s)}-${createHash('sha256').update(s).digest('hex').slice(0, 8)}`);
+  }
+  const taken = new Map<string, string>();
+  for (const [s, f] of folders) {
+    const other = taken.get(f.toLowerCase());
+    if (other !== undefined)
+      throw new GraderUsageError(
+        `The submissions ${JSON.stringify(other)} and ${JSON.stringify(s)} would be graded in one folder (${f}): rename one of them.`,
+      );
+    taken.set(f.toLowerCase(), s);
+  }
+  return folders;
 }
 
 function parseJson(text: string): unknown {

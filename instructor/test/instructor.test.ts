@@ -17,7 +17,15 @@ import { runCli } from '../../grader/cli';
 import { checkTree, compareManifest, readManifest } from '../../grader/manifest';
 import type { TextSink } from '../../grader/types';
 import { mutants } from '../../solutions/lab2/mutants';
-import { gradeBatch, labIntake, linkModules, mergeGradebooks, studentLabFiles, timeLeft } from '../batch';
+import {
+  gradeBatch,
+  labIntake,
+  linkModules,
+  mergeGradebooks,
+  studentFolders,
+  studentLabFiles,
+  timeLeft,
+} from '../batch';
 import type { GradebookRow } from '../gradebook';
 import { dirtyShippedFiles, parsePorcelain } from '../dirty';
 import { parse as parseCsv } from 'csv-parse/sync';
@@ -922,6 +930,46 @@ describe('instructor tools', function () {
         ).to.equal(true);
     });
 
+    it('grades two students whose names make one safe folder name (`a same`, `a_same`) in two folders, each row saying where its reports are', async function () {
+      this.timeout(240_000);
+      const cls = path.join(work, 'class-same-folder');
+      buildLab2Class(tpl, cls, ['correct'], mutants[0]);
+      fs.cpSync(path.join(cls, 'correct'), path.join(cls, 'a same'), { recursive: true });
+      fs.renameSync(path.join(cls, 'correct'), path.join(cls, 'a_same'));
+      const r = await gradeBatch({
+        lab: 'lab2',
+        submissions: cls,
+        out: path.join(work, 'batch-same-folder'),
+        template: tpl,
+        jobs: 2,
+        tests: ['TestReliablePut'],
+        seed: 7,
+        timeoutSec: 55,
+        inOrder: true,
+        log: new Sink(),
+      });
+      const P = RUBRIC.tests.TestReliablePut.points;
+      expect(
+        r.rows.map((x) => [x.student, x.status, x.score]),
+        JSON.stringify(r.rows),
+      ).to.deep.equal([
+        ['a same', 'graded', P],
+        ['a_same', 'graded', P],
+      ]);
+      const folders = studentFolders(['a same', 'a_same']);
+      expect(folders.get('a_same')).to.not.equal(folders.get('a same'));
+      expect(folders.get('a_same')).to.equal('a_same');
+      const spaced = folders.get('a same') ?? '';
+      expect(r.rows.map((x) => x.notes)).to.deep.equal([
+        [`reports in reports/${spaced} (the name is not a folder name that is safe and unique)`],
+        [],
+      ]);
+      for (const x of r.rows)
+        expect(fs.existsSync(path.join(r.reports, folders.get(x.student) ?? '', 'grading.json')), x.student).to.equal(
+          true,
+        );
+    });
+
     it('the class-grading workflow grades 20 shards with one order key and merges them, every shard named in the merge', () => {
       const wf = YAML.parse(
         fs.readFileSync(path.join(KIT_ROOT, 'instructor', 'workflows', 'grade-class.yml'), 'utf8'),
@@ -1018,6 +1066,18 @@ describe('instructor tools', function () {
       expect(text).to.contain('"on":').and.contain('- "yes"');
       expect(parseYaml(text)).to.deep.equal(value);
       expect(() => parseYaml('a:\n  b: 1\n c: 2\n')).to.throw(/line 3/);
+    });
+
+    it('batch folders: a safe unique name is its own folder; names that clash, even only in case, get their own', () => {
+      const f = studentFolders(['alice', 'Bob', 'bob', 'a same', 'a_same', '..', 'a/b']);
+      expect([f.get('alice'), f.get('a_same')]).to.deep.equal(['alice', 'a_same']);
+      expect(new Set(f.values()).size).to.equal(7);
+      expect(new Set([...f.values()].map((v) => v.toLowerCase())).size).to.equal(7);
+      for (const [s, v] of f) {
+        if (s !== 'alice' && s !== 'a_same') expect(v, s).to.match(/^[A-Za-z0-9._@-]+-[0-9a-f]{8}$/);
+      }
+      const crafted = f.get('a same') ?? '';
+      expect(() => studentFolders(['a same', crafted])).to.throw(/would be graded in one folder/);
     });
 
     it('the batch log estimates the time left from the pace so far', () => {

@@ -1,5 +1,6 @@
 /** In the host: answers the harness's requests (host-protocol.ts) by calling the code under test and the kit's spies, keeping the objects they made. */
 import type { ClientOptions, ServerOptions } from '../types';
+import { givePortsIn } from '../../grader/net-guard';
 import { DiskNemesis } from './disk-nemesis';
 import { CrashCopies, SyncWatch, copyFolder, weighHeap } from './host-spies';
 import type { Lab5Impl } from './harness';
@@ -141,6 +142,8 @@ export class Dispatcher {
 
   private async run(req: { [key: string]: unknown }): Promise<unknown> {
     const args = Array.isArray(req.args) ? (req.args as Plain[]) : [];
+    // The ports a request names are the ones the test gives the code (where the grader guards its network).
+    givePortsIn(req);
     switch (req.op) {
       case 'start-server': {
         const start = this.exported('startServer');

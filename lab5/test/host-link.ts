@@ -4,6 +4,7 @@
  * data: each line bounded, its signature checked (a line the kit's code there did not sign fails the test), each
  * value checked, each request timed out, a host that dies failing the test with what happened.
  */
+import type { KeyObject } from 'node:crypto';
 import * as net from 'node:net';
 import * as path from 'node:path';
 import { trimStack } from '../../labrpc/stack';
@@ -17,6 +18,7 @@ import {
   lineReader,
   newSigningKey,
   parsed,
+  signingKey,
   readWireError,
   verifiedJson,
   type Plain,
@@ -49,7 +51,7 @@ export function rebuiltError(w: WireError): Error {
 /** The harness's link to one host process. */
 export class HostLink {
   private readonly child: KitProcess;
-  private readonly key: string;
+  private readonly key: KeyObject;
   /** Lines received so far (the next one's signature is of this count). */
   private received = 0;
   private socket: net.Socket | undefined;
@@ -68,7 +70,7 @@ export class HostLink {
 
   private constructor(child: KitProcess, key: string) {
     this.child = child;
-    this.key = key;
+    this.key = signingKey(key);
     this.broken = new Promise<never>((_, reject) => (this.failed = reject));
     this.broken.catch(() => undefined);
     child.stderr?.on('data', (d: Buffer) => {

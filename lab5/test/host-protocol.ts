@@ -138,18 +138,31 @@ export function newSigningKey(): string {
  * writes to the channel's descriptor cannot carry a valid signature, and the count makes a replayed or injected line
  * put every later one out of step.
  */
-export function sign(key: string, seq: number, json: string): string {
-  return crypto.createHmac('sha256', Buffer.from(key, 'hex')).update(`${seq}\n${json}`).digest('hex');
+export function sign(key: crypto.KeyObject, seq: number, json: string): string {
+  return crypto.createHmac('sha256', key).update(`${seq}\n${json}`).digest('hex');
+}
+
+/**
+ * The key of a host's lines, from its hex, as an opaque KeyObject (its bytes in native memory). The bytes pass only
+ * through a Buffer of their own, zeroed at once: never through node's shared 8 KiB pool, which `Buffer.from` of a
+ * short string uses and which any small Buffer of the same process exposes (`Buffer.from('x').buffer`).
+ */
+export function signingKey(hex: string): crypto.KeyObject {
+  const bytes = Buffer.alloc(KEY_BYTES); // alloc, unlike from and allocUnsafe, never takes from the pool
+  bytes.write(hex, 'hex');
+  const key = crypto.createSecretKey(bytes);
+  bytes.fill(0);
+  return key;
 }
 
 /** A host message as one signed line. */
-export function signedLine(key: string, seq: number, msg: HostMessage): string {
+export function signedLine(key: crypto.KeyObject, seq: number, msg: HostMessage): string {
   const json = JSON.stringify(msg);
   return `${sign(key, seq, json)} ${json}\n`;
 }
 
 /** The JSON of a signed line if its signature is that of the `seq`-th message, else undefined. */
-export function verifiedJson(key: string, seq: number, line: string): string | undefined {
+export function verifiedJson(key: crypto.KeyObject, seq: number, line: string): string | undefined {
   const space = line.indexOf(' ');
   if (space !== 64) return undefined;
   const got = Buffer.from(line.slice(0, space), 'utf8');

@@ -11,7 +11,7 @@ import * as net from 'node:net';
 import * as path from 'node:path';
 import type { Lab5Impl } from './harness';
 import { Dispatcher, type Loaded } from './host-dispatch';
-import { READY_PREFIX, lineReader, parsed, signedLine, type HostMessage } from './host-protocol';
+import { READY_PREFIX, lineReader, parsed, signedLine, signingKey, type HostMessage } from './host-protocol';
 import { hookSocketWrites } from './host-spies';
 import { toWireError } from './host-values';
 
@@ -29,12 +29,13 @@ function loadCode(dir: string): Loaded {
 }
 
 function main(): void {
-  const [dir, mode, key] = process.argv.slice(2);
+  const [dir, mode, hex] = process.argv.slice(2);
   process.argv.length = Math.min(process.argv.length, 4); // the key stays in this closure only
-  if (!/^[0-9a-f]{64}$/.test(key ?? '')) {
+  if (!/^[0-9a-f]{64}$/.test(hex ?? '')) {
     process.stderr.write('student-host.ts: no signing key given.\n');
     process.exit(2);
   }
+  const key = signingKey(hex);
   const implDir = path.resolve(dir);
   hookSocketWrites();
   if (mode === 'compartment') {

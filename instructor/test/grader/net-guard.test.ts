@@ -1,0 +1,108 @@
+/**
+ * Lab 5's networking is a capability under the grader: code under test connects and listens only on the ports its
+ * test gave it. A reference solution that also dials a classmate's server (a port it was not given) is refused with
+ * an error naming the port, keeps its honest score, and the classmate's server sees no connection at all.
+ */
+import { expect } from 'chai';
+import net from 'node:net';
+import path from 'node:path';
+import type { Job } from '../../../grader/protocol';
+import { runJobs } from '../../../grader/supervisor';
+import { materialiseMutant, removeMutant, type Mutant } from '../../../solutions/mutants';
+
+const KIT = path.resolve(__dirname, '..', '..', '..');
+
+/** A classmate's server: counts the connections made to it and keeps what they write. */
+async function classmate(): Promise<{ port: number; connections: () => number; close: () => Promise<void> }> {
+  let connections = 0;
+  const sockets: net.Socket[] = [];
+  const server = net.createServer((s) => {
+    connections++;
+    sockets.push(s);
+    s.on('error', () => undefined);
+    s.end('+OK\r\n');
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const port = (server.address() as net.AddressInfo).port;
+  return {
+    port,
+    connections: () => connections,
+    close: () =>
+      new Promise((r) => {
+        for (const s of sockets) s.destroy();
+        server.close(() => r());
+      }),
+  };
+}
+
+/** Lab 5's reference, which at load dials `port` (as a SET to a classmate's server) and listens on `port + 1`. */
+function dialer(port: number): Mutant {
+  const attack = `
+for (const attempt of [
+  () => net.connect({ port: ${port}, host: '127.0.0.1' }).on('error', () => undefined).end('SET k stolen\\r\\n'),
+  () => net.createConnection(${port}, 'localhost').on('error', () => undefined),
+  () => new net.Socket().connect(${port}).on('error', () => undefined),
+  () => net.createServer().listen(${port + 1}, '127.0.0.1').on('error', () => undefined),
+  () => net.connect({ path: '/var/run/docker.sock' }).on('error', () => undefined),
+]) {
+  try {
+    attempt();
+    console.log('ATTACK: not refused');
+  } catch (e) {
+    console.log('ATTACK: ' + (e as Error).message);
+  }
+}
+const OUTPUT_PAUSE_BYTES = 1 << 20;`;
+  return {
+    name: 'net-dialer',
+    description: 'dials a port it was not given',
+    file: 'server.ts',
+    replace: [['const OUTPUT_PAUSE_BYTES = 1 << 20;', attack]],
+    caughtBy: [],
+  };
+}
+
+describe('grader: lab 5’s network is a capability (only the ports a test gave the code)', function () {
+  this.timeout(240_000);
+
+  it('refuses a dial to a classmate’s port with an error naming it; the reference keeps its points and the classmate sees no connection', async () => {
+    const other = await classmate();
+    const dir = materialiseMutant(path.join(KIT, 'solutions', 'lab5'), dialer(other.port));
+    try {
+      const jobs: Job[] = ['TestSetGetDel', 'TestIntegers'].map((test, index) => ({
+        index,
+        test,
+        seed: 1,
+        realLimitMs: 60_000,
+      }));
+      const records = await runJobs(jobs, {
+        config: { suitePath: path.join(KIT, 'lab5', 'test', 'suite.ts'), implDir: dir },
+        heapLimitMb: 1024,
+        killGraceMs: 2000,
+        bootTimeoutMs: 60_000,
+      });
+      expect(
+        records.map((r) => [r.name, r.status]),
+        records.map((r) => r.message).join('\n'),
+      ).to.deep.equal([
+        ['TestSetGetDel', 'passed'],
+        ['TestIntegers', 'passed'],
+      ]);
+      for (const r of records) {
+        const lines = r.output.split('\n').filter((l) => l.startsWith('ATTACK: '));
+        expect(lines, r.output).to.have.length(5);
+        expect(lines, r.output).to.not.include('ATTACK: not refused');
+        for (const p of [`port ${other.port}`, `port ${other.port + 1}`, 'the path "/var/run/docker.sock"'])
+          expect(
+            lines.some((l) => l.includes(`Refused: your code tried to`) && l.includes(p)),
+            p,
+          ).to.equal(true);
+        expect(lines[0]).to.contain('allowed ports now:');
+      }
+      expect(other.connections(), 'the classmate’s server was never reached').to.equal(0);
+    } finally {
+      removeMutant(dir);
+      await other.close();
+    }
+  });
+});
