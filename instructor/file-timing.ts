@@ -68,8 +68,11 @@ export function slowestTable(timings: readonly FileTiming[], n: number): string 
 class FileClock {
   readonly timings = new Map<string, FileTiming>();
   private current: { file: string; at: Reading } | undefined;
+  private readonly parallel: boolean;
 
-  constructor(private readonly parallel: boolean) {}
+  constructor(parallel: boolean) {
+    this.parallel = parallel;
+  }
 
   /** The timing record of a file, made on first use. */
   private record(file: string): FileTiming {
