@@ -42,6 +42,8 @@ const INSTRUCTOR_SCRIPTS = [
   'coverage',
   'mutation',
   'test:node',
+  'test:full',
+  'test:slowest',
   'lint',
   'format',
   'format:check',

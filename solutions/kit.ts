@@ -1,9 +1,10 @@
 /**
  * The kit's standard checks of one lab, as mocha tests: the rubric matches the suite, the reference solution
  * passes every named test, the untouched skeleton fails every one with a TODO message, a seed replays a run
- * exactly, every mutant of the solution is caught by one of the tests it names, and every correct variant passes
- * the tests it names.
- * Each lab's `solutions/labN/test/labN.test.ts` calls `describeLabKit` and adds what is particular to the lab.
+ * exactly (`describeLabKit`, in `npm test`); every mutant of the solution is caught by one of the tests it names,
+ * and every correct variant passes the tests it names (`describeLabKitMutants`, in `npm run test:full`).
+ * Each lab's `solutions/labN/test/labN.test.ts` calls `describeLabKit` and adds what is particular to the lab; its
+ * `mutants.full.test.ts` calls `describeLabKitMutants` with the same options (`kit-options.ts`).
  */
 import { rubricOf } from '../grader/rubric';
 import { expect } from 'chai';
@@ -33,20 +34,31 @@ export interface LabKitOptions<Impl> {
   seedsFor?: (test: NamedTest<Impl>) => readonly number[];
 }
 
-/** Defines the standard mocha checks of a lab. */
-export function describeLabKit<Impl>(options: LabKitOptions<Impl>): void {
-  const { suite, labDir, solutionDir, mutants, replayTest } = options;
+/** The seeds each test runs on for a lab's options: by default one seed for memory, real-time and generic tests. */
+function seedsOf<Impl>(options: LabKitOptions<Impl>): (test: NamedTest<Impl>) => readonly number[] {
   const seeds = options.seeds ?? [1, 2, 3];
-  const seedsFor =
+  return (
     options.seedsFor ??
     // Memory, real-time and generic tests run one seed here: they are slow, and a generic test already plays
     // several rounds per run (npm run sweep proves them on many seeds).
-    ((t: NamedTest<Impl>) => (t.realTime || t.generic || t.name.startsWith('TestMem') ? [1] : seeds));
-  const byName = (name: string): NamedTest<Impl> => {
+    ((t: NamedTest<Impl>) => (t.realTime || t.generic || t.name.startsWith('TestMem') ? [1] : seeds))
+  );
+}
+
+/** A finder of the suite's named tests that throws on an unknown name. */
+function testFinder<Impl>(suite: LabSuite<Impl>): TestByName<Impl> {
+  return (name: string): NamedTest<Impl> => {
     const test = suite.tests.find((t) => t.name === name);
     if (!test) throw new Error(`${suite.lab} has no named test ${name}`);
     return test;
   };
+}
+
+/** Defines the standard mocha checks of a lab that `npm test` runs (the mutants and variants are describeLabKitMutants'). */
+export function describeLabKit<Impl>(options: LabKitOptions<Impl>): void {
+  const { suite, labDir, solutionDir, replayTest } = options;
+  const seedsFor = seedsOf(options);
+  const byName = testFinder(suite);
 
   describe(`${suite.lab} suite (standard checks)`, function () {
     this.timeout(180_000);
@@ -83,9 +95,21 @@ export function describeLabKit<Impl>(options: LabKitOptions<Impl>): void {
       expect({ ...b, realMs: 0 }).to.deep.equal({ ...a, realMs: 0 });
       expect(c.traceHash).to.not.equal(a.traceHash);
     });
+  });
+}
 
+/**
+ * Defines the long mocha checks of a lab that `npm run test:full` runs: every correct variant passes the tests it
+ * names, and every mutant is caught by one of the tests it names.
+ */
+export function describeLabKitMutants<Impl>(options: LabKitOptions<Impl>): void {
+  const seedsFor = seedsOf(options);
+  const byName = testFinder(options.suite);
+
+  describe(`${options.suite.lab} suite (mutants and correct variants)`, function () {
+    this.timeout(180_000);
     for (const variant of options.variants ?? []) itPassesVariant(options, variant, byName, seedsFor);
-    for (const mutant of mutants) itCatchesMutant(options, mutant, byName, seedsFor);
+    for (const mutant of options.mutants) itCatchesMutant(options, mutant, byName, seedsFor);
   });
 }
 

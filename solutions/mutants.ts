@@ -29,9 +29,14 @@ export interface Variant extends Pick<Mutant, 'name' | 'description' | 'file' | 
   readonly passes: readonly string[];
 }
 
-/** Writes the edited copy of `solutionDir` and returns its folder; throws if a replacement does not apply. */
+/**
+ * Writes the edited copy of `solutionDir` and returns its folder; throws if a replacement does not apply. The
+ * folder's name holds the process id, so that test files running side by side (mocha's parallel mode) may
+ * materialise the same mutant.
+ */
 export function materialiseMutant(solutionDir: string, mutant: Mutant | Variant): string {
-  const dir = path.join(path.dirname(solutionDir), `.mutant-${path.basename(solutionDir)}-${mutant.name}`);
+  const name = `.mutant-${path.basename(solutionDir)}-${mutant.name}-${process.pid}`;
+  const dir = path.join(path.dirname(solutionDir), name);
   fs.rmSync(dir, { recursive: true, force: true });
   fs.mkdirSync(dir, { recursive: true });
   for (const entry of fs.readdirSync(solutionDir, { withFileTypes: true })) {

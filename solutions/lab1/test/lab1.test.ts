@@ -1,17 +1,5 @@
-/** The kit's own checks of lab 1 (the standard ones: rubric, solution, skeleton, replay, mutants). */
-import * as path from 'node:path';
+/** The kit's own checks of lab 1 (the standard ones: rubric, solution, skeleton, replay; the mutants are in mutants.full.test.ts). */
 import { describeLabKit } from '../../kit';
-import { mutants } from '../mutants';
-import { suite } from '../../../lab1/test/suite';
+import { kitOptions } from './kit-options';
 
-/** Tests that cost seconds of real time each (large workloads, memory measurements) run on one seed here. */
-const HEAVY = /^Test(Mem|Basic$|Concurrent$)/;
-
-describeLabKit({
-  suite,
-  labDir: path.resolve(__dirname, '../../../lab1'),
-  solutionDir: path.resolve(__dirname, '..'),
-  mutants,
-  replayTest: 'TestUnreliableShards',
-  seedsFor: (test) => (HEAVY.test(test.name) ? [1] : [1, 2, 3]),
-});
+describeLabKit(kitOptions);

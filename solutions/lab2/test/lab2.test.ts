@@ -1,13 +1,5 @@
-/** The kit's own checks of lab 2 (the standard ones: solution, skeleton, replay, mutants). */
-import * as path from 'node:path';
+/** The kit's own checks of lab 2 (the standard ones: solution, skeleton, replay; the mutants are in mutants.full.test.ts). */
 import { describeLabKit } from '../../kit';
-import { mutants } from '../mutants';
-import { suite } from '../../../lab2/test/suite';
+import { kitOptions } from './kit-options';
 
-describeLabKit({
-  suite,
-  labDir: path.resolve(__dirname, '../../../lab2'),
-  solutionDir: path.resolve(__dirname, '..'),
-  mutants,
-  replayTest: 'TestManyClientsUnreliable',
-});
+describeLabKit(kitOptions);

@@ -1,18 +1,8 @@
 /**
  * The kit's own checks of lab 4: the reference solution passes every named test, the untouched skeleton
- * fails every one without crashing, runs replay exactly, and every mutant is caught by a named test.
+ * fails every one without crashing, and runs replay exactly (every mutant is caught by a named test: mutants.full.test.ts).
  */
-import * as path from 'node:path';
 import { describeLabKit } from '../../kit';
-import { mutants } from '../mutants';
-import { suite } from '../../../lab4/test/suite';
+import { kitOptions } from './kit-options';
 
-const SOLUTION_DIR = path.resolve(__dirname, '..');
-
-describeLabKit({
-  suite,
-  labDir: path.resolve(__dirname, '../../../lab4'),
-  solutionDir: SOLUTION_DIR,
-  mutants,
-  replayTest: 'TestOriginalLoadUnreliable',
-});
+describeLabKit(kitOptions);

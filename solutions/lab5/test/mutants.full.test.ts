@@ -1,0 +1,59 @@
+/** The kit's long checks of lab 5 (`npm run test:full`): every mutant is caught by one of the tests it names. */
+import { expect } from 'chai';
+import * as path from 'node:path';
+import { materialiseMutant, Mutant, removeMutant } from '../../mutants';
+import { runNamedTest } from '../../../suite';
+import { mutants } from '../mutants';
+import { suite } from '../../../lab5/test/suite';
+
+const SOLUTION_DIR = path.resolve(__dirname, '..');
+
+describe('lab5 suite (mutants)', function () {
+  this.timeout(120_000);
+  // The mutants' tests mostly wait on real timers, so they run a few at a time; each `it` reports its own.
+  const MUTANT_CONCURRENCY = 4;
+  const verdicts = new Map<string, Promise<string | undefined>>();
+  /** Runs the mutant's tests until one fails; resolves undefined if caught, else what each test did. */
+  async function hunt(mutant: Mutant): Promise<string | undefined> {
+    const dir = materialiseMutant(SOLUTION_DIR, mutant);
+    try {
+      const impl = suite.load(dir);
+      const seen: string[] = [];
+      for (const name of mutant.caughtBy) {
+        const test = suite.tests.find((t) => t.name === name);
+        if (!test) return `mutant names unknown test ${name}`;
+        const outcome = await runNamedTest(test, impl, 1);
+        if (outcome.status === 'failed') return undefined;
+        seen.push(`${name}: passed`);
+      }
+      return `no test among ${mutant.caughtBy.join(', ')} caught it (${seen.join('; ')})`;
+    } finally {
+      removeMutant(dir);
+    }
+  }
+  function startHunting(): void {
+    if (verdicts.size > 0) return;
+    const queue = [...mutants];
+    const slots: Array<Promise<void>> = [];
+    const results = new Map<string, (v: string | undefined) => void>();
+    for (const m of mutants) verdicts.set(m.name, new Promise((resolve) => results.set(m.name, resolve)));
+    for (let i = 0; i < MUTANT_CONCURRENCY; i++) {
+      slots.push(
+        (async () => {
+          for (let m = queue.shift(); m !== undefined; m = queue.shift()) {
+            const name = m.name;
+            results.get(name)!(await hunt(m).catch((e: unknown) => `crashed: ${String(e)}`));
+          }
+        })(),
+      );
+    }
+  }
+
+  for (const mutant of mutants) {
+    it(`catches the mutant "${mutant.name}" (${mutant.description})`, async () => {
+      startHunting();
+      const problem = await verdicts.get(mutant.name)!;
+      expect(problem, mutant.name).to.equal(undefined);
+    });
+  }
+});
