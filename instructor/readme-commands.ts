@@ -120,7 +120,7 @@ export function fencedProblems(root: string, text: string, pkg: PackageJson): st
   if (text === 'npm ci') return lockfileProblems(root, pkg);
   if (text === 'npm test') {
     const ci = fs.readFileSync(path.join(root, '.ci', 'run'), 'utf8').split('\n');
-    return 'test' in (pkg.scripts ?? {}) && ci.some((l) => /(^|[;&|]\s*)npm test(\s|;|&|$)/.test(l.trim()))
+    return 'test' in (pkg.scripts ?? {}) && ci.some((l) => /(^|[;&|]\s*|^step\s+)npm test(\s|;|&|$)/.test(l.trim()))
       ? []
       : ['package.json has no test script, or .ci/run does not run `npm test`'];
   }
