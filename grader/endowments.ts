@@ -21,7 +21,8 @@ function delegatingDate(): DateConstructor {
   const current = (): DateConstructor => host.Date as DateConstructor;
   const SandboxDate = function Date(this: unknown, ...args: unknown[]): unknown {
     if (new.target === undefined) return current()();
-    return Reflect.construct(current(), args, new.target === SandboxDate ? current() : new.target);
+    // Made with the realm's frozen Date.prototype, not the world's Date class's own (which is the harness's).
+    return Reflect.construct(current(), args, new.target === SandboxDate ? RealDate : new.target);
   } as unknown as DateConstructor;
   Object.defineProperties(SandboxDate, {
     prototype: { value: RealDate.prototype, writable: false },
