@@ -59,11 +59,26 @@ export interface CompartmentOptions {
   readonly witness?: Witness;
 }
 
+/** A hash as the code under test gets it: its update, digest and copy, never node's Hash object (whose prototype the harness's hashes share). */
+function hashFacade(hash: crypto.Hash): object {
+  const facade: object = harden({
+    update: (data: string | NodeJS.ArrayBufferView, encoding?: crypto.Encoding) => {
+      if (encoding === undefined) hash.update(data);
+      else hash.update(data as string, encoding);
+      return facade;
+    },
+    digest: (encoding?: crypto.BinaryToTextEncoding) =>
+      encoding === undefined ? hash.digest() : hash.digest(encoding),
+    copy: () => hashFacade(hash.copy()),
+  });
+  return facade;
+}
+
 /** What importing an allowed node module gives: the module itself, or for crypto only its hashing. */
 function nodeModule(name: NodeModuleName): unknown {
   switch (name) {
     case 'crypto':
-      return harden({ createHash: crypto.createHash });
+      return harden({ createHash: (algorithm: string) => hashFacade(crypto.createHash(algorithm)) });
     case 'net':
       lockNodePrototypes('emitters');
       return net;

@@ -69,6 +69,8 @@ export class VirtualTimeout {
     return this.#event.seq;
   }
 }
+for (const key of Reflect.ownKeys(VirtualTimeout.prototype))
+  Object.freeze((VirtualTimeout.prototype as unknown as Record<PropertyKey, object>)[key]);
 Object.freeze(VirtualTimeout.prototype);
 Object.freeze(VirtualTimeout);
 
