@@ -128,6 +128,9 @@ function hardenedExports(exports: unknown): unknown {
   if (exports === null || (typeof exports !== 'object' && typeof exports !== 'function')) return exports;
   const copy: Record<string, unknown> = {};
   for (const key of Object.keys(exports)) copy[key] = (exports as Record<string, unknown>)[key];
+  // Kept, so that `import * as m` gets this very copy (TypeScript's __importStar wraps a module without it).
+  if ((exports as { __esModule?: unknown }).__esModule === true)
+    Object.defineProperty(copy, '__esModule', { value: true });
   return harden(copy);
 }
 
