@@ -94,11 +94,17 @@ interface Graded {
   readonly score: number;
   readonly maxScore: number;
   /** Every test's status and message. */
-  readonly tests: ReadonlyArray<{ name: string; status: string; message: string; runs: Array<{ output: string }> }>;
+  readonly tests: ReadonlyArray<{ name: string; status: string; message: string }>;
   /** The Classroom payload's total, when graded with --classroom. */
   readonly classroomScore?: number;
   /** What the code under test printed, in every run. */
   readonly printed: string;
+}
+
+/** What the code under test printed in every run, as the report `results.json` keeps it. */
+function printedIn(results: string): string {
+  const doc = JSON.parse(fs.readFileSync(results, 'utf8')) as { tests: Array<{ runs: Array<{ output: string }> }> };
+  return doc.tests.flatMap((t) => t.runs.map((r) => r.output)).join('');
 }
 
 /** Grades `root`'s lab 2 (the TESTS) with the root's own grader, as a student or a Classroom runner would. */
@@ -138,7 +144,7 @@ function gradeRoot(root: string, classroom = false): Graded {
     maxScore: summary.labs[0].maxScore,
     tests: summary.labs[0].tests,
     classroomScore: payload?.tests.reduce((a, t) => a + t.score, 0),
-    printed: summary.labs[0].tests.flatMap((t) => t.runs.map((r) => r.output)).join(''),
+    printed: printedIn(path.join(root, 'reports', 'lab2', 'results.json')),
   };
 }
 
