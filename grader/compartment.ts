@@ -1,20 +1,22 @@
 /**
  * The sandbox's loader for the code under test: after `lockDownRealm()` freezes every JavaScript intrinsic, the
  * student's modules run in one hardened-JavaScript compartment whose only globals are the endowments of
- * `endowments.ts` and whose `require` reaches only the student's own files and the lab's student-facing kit
- * modules (hardened). So student code has no `process`, `require` of its own, `fs`, `crypto` or descriptor, and
- * no object the harness decides a verdict with, except what a test hands it.
+ * `endowments.ts` and whose `require` reaches only the student's own files (any .ts or .js file of the graded
+ * folder, wherever it sits) and the kit surface of `kit-surface.ts`: labrpc's errors and the lab's given modules,
+ * these too evaluated in the compartment. So student code has no `process`, `require` of its own, `fs`, `crypto`
+ * or descriptor, and no object the harness decides a verdict with, except what a test hands it (crossing.ts).
  */
 import 'ses';
 import crypto from 'node:crypto';
 import fs from 'node:fs';
 import net from 'node:net';
-import { createRequire } from 'node:module';
 import path from 'node:path';
 import type { CodeLoader } from '../suite/loader';
 import type { NodeModuleName } from '../suite/types';
 import { Crossing, guarded } from './crossing';
 import { ABSENT_GLOBALS, absentGlobal, sandboxGlobals } from './endowments';
+import { GIVEN_MODULES, LABRPC_FOLDER, labrpcFacade } from './kit-surface';
+import { readManifest, sha256File, type Manifest } from './manifest';
 import { guardNetwork } from './net-guard';
 import { lockNodePrototypes } from './node-prototypes';
 
@@ -22,6 +24,9 @@ const tsHook = require('./ts-hook.js') as { compiledCode(cacheDir: string, filen
 
 /** Freezes every intrinsic of this realm (SES lockdown), keeping stack traces, the console and node's domains usable. */
 export function lockDownRealm(): void {
+  // No Buffer of this process comes from node's shared pool any more, so none the code under test makes can
+  // see what the harness keeps in one (harden then freezes the size at 0).
+  Buffer.poolSize = 0;
   lockdown({
     errorTaming: 'unsafe',
     stackFiltering: 'verbose',
@@ -36,25 +41,45 @@ export function lockDownRealm(): void {
   });
 }
 
+/** Sees what the harness hands the code under test (the kit's reachability test): each value, and whether it is a copy of its own. */
+export type Witness = (given: unknown, ownCopy: boolean) => void;
+
 /** What the compartment may load. */
 export interface CompartmentOptions {
   /** The folder of the code under test (the student's lab folder or a solution's). */
   readonly implDir: string;
-  /** The lab's folder in the kit (lab2/): its modules outside test/ and tools/ are the lab's student-facing API. */
+  /** The lab's folder in the kit (lab2/): its given modules (kit-surface.ts) are part of the lab's API. */
   readonly labDir: string;
-  /** The kit's folders whose modules the code under test may import besides the lab's (labrpc/). */
+  /** The kit's labrpc folders (the code under test gets labrpc's facade for them, and for the one beside labDir). */
   readonly kitDirs: readonly string[];
   /** The compile cache of the code under test (grader/ts-hook.js). */
   readonly cacheDir: string;
   /** The node modules the lab's code may import (LabSuite.nodeModules). */
   readonly nodeModules?: readonly NodeModuleName[];
+  /** The kit's reachability test only: sees every value handed over. */
+  readonly witness?: Witness;
+}
+
+/** A hash as the code under test gets it: its update, digest and copy, never node's Hash object (whose prototype the harness's hashes share). */
+function hashFacade(hash: crypto.Hash): object {
+  const facade: object = harden({
+    update: (data: string | NodeJS.ArrayBufferView, encoding?: crypto.Encoding) => {
+      if (encoding === undefined) hash.update(data);
+      else hash.update(data as string, encoding);
+      return facade;
+    },
+    digest: (encoding?: crypto.BinaryToTextEncoding) =>
+      encoding === undefined ? hash.digest() : hash.digest(encoding),
+    copy: () => hashFacade(hash.copy()),
+  });
+  return facade;
 }
 
 /** What importing an allowed node module gives: the module itself, or for crypto only its hashing. */
 function nodeModule(name: NodeModuleName): unknown {
   switch (name) {
     case 'crypto':
-      return harden({ createHash: crypto.createHash });
+      return harden({ createHash: (algorithm: string) => hashFacade(crypto.createHash(algorithm)) });
     case 'net':
       guardNetwork(); // a no-op where the process guarded it before locking node's prototypes (grader/isolate.ts)
       lockNodePrototypes('emitters');
@@ -92,18 +117,22 @@ function refusedImport(spec: string, from: string, allowed: string): Error {
   return new Error(
     `${path.basename(from)} imports "${spec}", which the grader's sandbox does not provide to this lab's code. ` +
       `Import only ${allowed}; ` +
-      'other node modules, the tests and the tools are not available to the code under test.',
+      'other node modules, the tests, the tools and the rest of the kit are not available to the code under test. ' +
+      'Check the path too: the file must exist (a relative path, from the importing file) in the folder graded.',
   );
 }
 
 /**
- * A kit module's exports as the code under test gets them: a frozen copy whose values are hardened. (TypeScript
- * re-exports are getters, which harden would leave unvisited: `export { ClientEnd } from './network'`.)
+ * A given module's exports as the code under test shares them: a frozen copy whose values are hardened.
+ * (TypeScript re-exports are getters, which harden would leave unvisited: `export { X } from './y'`.)
  */
 function hardenedExports(exports: unknown): unknown {
   if (exports === null || (typeof exports !== 'object' && typeof exports !== 'function')) return exports;
   const copy: Record<string, unknown> = {};
   for (const key of Object.keys(exports)) copy[key] = (exports as Record<string, unknown>)[key];
+  // Kept, so that `import * as m` gets this very copy (TypeScript's __importStar wraps a module without it).
+  if ((exports as { __esModule?: unknown }).__esModule === true)
+    Object.defineProperty(copy, '__esModule', { value: true });
   return harden(copy);
 }
 
@@ -129,16 +158,44 @@ function endowedCompartment(): Compartment {
   return compartment;
 }
 
-/** The absolute .ts file a relative `spec` names from `from`, or undefined. */
-function resolveTs(spec: string, from: string): string | undefined {
-  if (!spec.startsWith('./') && !spec.startsWith('../')) return undefined;
-  const base = path.resolve(path.dirname(from), spec);
-  return [base, `${base}.ts`, path.join(base, 'index.ts')].find((f) => f.endsWith('.ts') && isFile(f));
+/** The .ts or .js file `base` names (as node would find it: itself, with an extension, or its folder's index), or undefined. */
+function resolveCode(base: string): string | undefined {
+  const candidates = [base, `${base}.ts`, `${base}.js`, path.join(base, 'index.ts'), path.join(base, 'index.js')];
+  return candidates.find((f) => /\.(ts|js)$/.test(f) && isFile(f));
+}
+
+/** `base` without a trailing index file or extension (`../labrpc/index.ts` names the folder `../labrpc`). */
+function moduleFolder(base: string): string {
+  const stripped = base.replace(/\.(ts|js)$/, '');
+  return path.basename(stripped) === 'index' ? path.dirname(stripped) : stripped;
+}
+
+/**
+ * The files of a lab that are the kit's: its given modules (kit-surface.ts), each only if it is what the kit
+ * shipped, that is, in a released template (`.kvlabs/manifest.json`), only with the sha256 the manifest lists.
+ * Any other file of the lab folder is the student's.
+ */
+function givenFiles(labDir: string): Set<string> {
+  const names = GIVEN_MODULES[path.basename(labDir)] ?? [];
+  let manifest: Manifest | undefined;
+  try {
+    manifest = readManifest(path.dirname(labDir));
+  } catch {
+    return new Set(); // a damaged manifest: nothing is taken for the kit's (the tamper check says why)
+  }
+  const out = new Set<string>();
+  for (const name of names) {
+    const file = path.join(labDir, name);
+    if (!isFile(file)) continue;
+    const rel = `${path.basename(labDir)}/${name}`;
+    if (manifest === undefined || manifest.files[rel] === sha256File(file)) out.add(file);
+  }
+  return out;
 }
 
 /** Views of module exports for the harness: each function hands its arguments over (crossing.ts); one view per module. */
-function harnessViews(): (exports: unknown) => unknown {
-  const crossing = new Crossing();
+function harnessViews(witness?: Witness): (exports: unknown) => unknown {
+  const crossing = new Crossing(witness);
   const views = new WeakMap<object, unknown>();
   return (exports) => {
     if (exports === null || typeof exports !== 'object') return guarded(exports, crossing);
@@ -156,22 +213,33 @@ export function compartmentLoader(options: CompartmentOptions): CodeLoader {
   if (typeof harden !== 'function') throw new Error('compartmentLoader needs lockDownRealm() to have run first.');
   const implDir = path.resolve(options.implDir);
   const labDir = path.resolve(options.labDir);
-  const kitDirs = options.kitDirs.map((d) => path.resolve(d));
+  const labrpcDirs = [...options.kitDirs, path.join(path.dirname(labDir), LABRPC_FOLDER)].map((d) => path.resolve(d));
   const compartment = endowedCompartment();
-  const hostRequire = createRequire(path.join(labDir, 'load.ts'));
-  const kitExports = new Map<string, unknown>();
+  const given = givenFiles(labDir);
+  const givenModules = new Map<string, ModuleRecord>();
+  const givenExports = new Map<string, unknown>();
+  let labrpc: object | undefined;
   const nodeNames = (options.nodeModules ?? []).map((n) => `node:${n}`).join(', ');
+  const lab = path.basename(labDir);
   const allowed =
-    `your own files, the lab's modules (${kitDirs.map((d) => `${path.basename(d)}/`).join(', ')}, ` +
-    `${path.basename(labDir)}/*.ts)${nodeNames ? ` and ${nodeNames}` : ''}`;
+    `your own .ts and .js files, ${LABRPC_FOLDER}'s errors and types, the lab's given modules ` +
+    `(${(GIVEN_MODULES[lab] ?? []).map((f) => `${lab}/${f}`).join(', ') || 'none'})${nodeNames ? ` and ${nodeNames}` : ''}`;
 
-  /** A kit module the code under test may import, hardened; undefined for a file that is not one. */
-  const kitModule = (file: string): { exports: unknown } | undefined => {
-    const lab = inside(file, labDir) && !['test', 'tools', 'real'].some((d) => inside(file, path.join(labDir, d)));
-    const kit = lab || kitDirs.some((d) => inside(file, d));
-    if (!kit || path.basename(file) === 'load.ts') return undefined;
-    if (!kitExports.has(file)) kitExports.set(file, hardenedExports(hostRequire(file)));
-    return { exports: kitExports.get(file) };
+  /** The module `spec` names from `file`, loaded (into `cache` when it is the student's own). */
+  const resolve = (spec: string, file: string, cache: Map<string, ModuleRecord>): unknown => {
+    const bare = spec.replace(/^node:/, '') as NodeModuleName;
+    if (options.nodeModules?.includes(bare)) return nodeModule(bare);
+    if (!spec.startsWith('./') && !spec.startsWith('../')) throw refusedImport(spec, file, allowed);
+    const base = path.resolve(path.dirname(file), spec);
+    if (labrpcDirs.includes(moduleFolder(base))) return (labrpc ??= labrpcFacade());
+    const target = resolveCode(base);
+    if (target !== undefined && given.has(target)) {
+      if (!givenExports.has(target)) givenExports.set(target, hardenedExports(load(target, givenModules)));
+      return givenExports.get(target);
+    }
+    if (target !== undefined && inside(target, implDir) && !inside(target, path.join(implDir, 'test')))
+      return load(target, cache);
+    throw refusedImport(spec, file, allowed);
   };
 
   /** Loads `file` of the code under test into `cache` (one cache per copy of the student's modules). */
@@ -189,15 +257,7 @@ export function compartmentLoader(options: CompartmentOptions): CodeLoader {
         __rejectSomeDirectEvalExpressions__: false,
       },
     ) as (exports: unknown, req: (spec: string) => unknown, module: ModuleRecord, f: string, d: string) => void;
-    const req = (spec: string): unknown => {
-      const bare = String(spec).replace(/^node:/, '') as NodeModuleName;
-      if (options.nodeModules?.includes(bare)) return nodeModule(bare);
-      const target = resolveTs(String(spec), file);
-      const kit = target ? kitModule(target) : undefined;
-      if (kit) return kit.exports;
-      if (target && inside(target, implDir) && !inside(target, path.join(implDir, 'test'))) return load(target, cache);
-      throw refusedImport(String(spec), file, allowed);
-    };
+    const req = (spec: string): unknown => resolve(String(spec), file, cache);
     try {
       wrapper(record.exports, harden(req), record, file, path.dirname(file));
     } catch (err) {
@@ -207,7 +267,7 @@ export function compartmentLoader(options: CompartmentOptions): CodeLoader {
     return record.exports;
   };
 
-  const view = harnessViews();
+  const view = harnessViews(options.witness);
   const shared = new Map<string, ModuleRecord>();
   return {
     require: (file) => view(load(path.resolve(file), shared)),

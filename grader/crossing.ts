@@ -37,11 +37,26 @@ const NO_PROTOTYPE = Object.freeze(Object.create(null) as object);
 /** Attenuates values for one crossing direction; facades and stand-ins are reused, so identity holds. */
 export class Crossing {
   private readonly made = new WeakMap<object, unknown>();
+  /** The kit's reachability test's observer, if any, and the copies made while it watches. */
+  private readonly witness: ((given: unknown, ownCopy: boolean) => void) | undefined;
+  private readonly copies = new WeakSet<object>();
+
+  constructor(witness?: (given: unknown, ownCopy: boolean) => void) {
+    this.witness = witness;
+  }
 
   /** What the code under test gets for `value`. */
   handOver(value: unknown): unknown {
+    const out = this.give(value);
+    if (this.witness) this.witness(out, typeof out === 'object' && out !== null && this.copies.has(out));
+    return out;
+  }
+
+  private give(value: unknown): unknown {
     if (value === null || (typeof value !== 'object' && typeof value !== 'function')) return value;
-    if (value instanceof Promise) return value; // what a kit call resolves to is already a copy (labrpc's codec)
+    // What a kit call resolves to is already a copy (labrpc's codec); the promise itself is frozen, so that no
+    // `then` or `constructor` of the code's own is found on it where the harness awaits it too.
+    if (value instanceof Promise) return Object.freeze(value);
     const known = this.made.get(value);
     if (known !== undefined) return known;
     if (typeof value === 'function') return this.remember(value, this.standIn(value as AnyFunction));
@@ -70,6 +85,7 @@ export class Crossing {
   private copy(value: object): unknown {
     const out: Record<PropertyKey, unknown> | unknown[] = Array.isArray(value) ? [] : {};
     this.made.set(value, out);
+    if (this.witness) this.copies.add(out);
     for (const key of Reflect.ownKeys(value)) {
       const d = Object.getOwnPropertyDescriptor(value, key);
       if (d && 'value' in d) (out as Record<PropertyKey, unknown>)[key] = this.handOver(d.value);
@@ -99,12 +115,13 @@ export class Crossing {
   private facade(target: object): object {
     const out = Object.create(null) as Record<PropertyKey, unknown>;
     const handOver = (v: unknown): unknown => this.handOver(v);
-    // The closures are the facade's own (nothing shared with the harness), so they need no freezing.
-    const method =
-      (key: PropertyKey) =>
-      (...args: unknown[]): unknown =>
-        handOver(Reflect.apply(Reflect.get(target, key) as AnyFunction, target, args));
-    const getter = (key: PropertyKey) => (): unknown => handOver(Reflect.get(target, key));
+    // The closures are the facade's own (nothing shared with the harness), frozen like everything the code gets.
+    const method = (key: PropertyKey): AnyFunction =>
+      Object.freeze((...args: unknown[]): unknown =>
+        handOver(Reflect.apply(Reflect.get(target, key) as AnyFunction, target, args)),
+      );
+    const getter = (key: PropertyKey): (() => unknown) =>
+      Object.freeze((): unknown => handOver(Reflect.get(target, key)));
     const shape = this.shapeOf(Object.getPrototypeOf(target) as object | null);
     for (const key of shape.methods) out[key] = method(key);
     for (const key of shape.getters) Object.defineProperty(out, key, { get: getter(key), enumerable: true });

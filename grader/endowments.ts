@@ -15,13 +15,61 @@ function delegate(name: string): (...args: unknown[]) => unknown {
   return fn;
 }
 
+/** Node's own timers, captured before any world replaces them (a world installs its virtual ones while a test runs). */
+const nodeTimers: Readonly<Record<string, (...args: unknown[]) => unknown>> = {
+  setTimeout: globalThis.setTimeout as (...args: unknown[]) => unknown,
+  setInterval: globalThis.setInterval as (...args: unknown[]) => unknown,
+  setImmediate: globalThis.setImmediate as (...args: unknown[]) => unknown,
+  clearTimeout: globalThis.clearTimeout as (...args: unknown[]) => unknown,
+  clearInterval: globalThis.clearInterval as (...args: unknown[]) => unknown,
+  clearImmediate: globalThis.clearImmediate as (...args: unknown[]) => unknown,
+};
+
+/** What a node timer's handle is to the code that made it: the handle itself stays here (it links to every timer of the process). */
+const nodeHandles = new WeakMap<object, { ref(): unknown; unref(): unknown; hasRef(): boolean; refresh(): unknown }>();
+
+/**
+ * A timer of the compartment: the running world's (its handles are frozen and hold nothing), or, where no world
+ * runs (real-time labs, a module's top level), node's, behind a frozen handle of its own.
+ */
+function timer(name: string): (...args: unknown[]) => unknown {
+  const fn = (...args: unknown[]): unknown => {
+    const current = host[name] as (...a: unknown[]) => unknown;
+    if (current !== nodeTimers[name]) return current(...args);
+    const real = current(...args) as { ref(): unknown; unref(): unknown; hasRef(): boolean; refresh(): unknown };
+    const handle: object = Object.freeze({
+      ref: Object.freeze(() => (real.ref(), handle)),
+      unref: Object.freeze(() => (real.unref(), handle)),
+      hasRef: Object.freeze(() => real.hasRef()),
+      refresh: Object.freeze(() => (real.refresh(), handle)),
+    });
+    nodeHandles.set(handle, real);
+    return handle;
+  };
+  Object.defineProperty(fn, 'name', { value: name });
+  return fn;
+}
+
+/** Clears a timer the compartment made (node's clear functions take no number or handle of anyone else's). */
+function clearTimer(name: string): (handle: unknown) => void {
+  const fn = (handle: unknown): void => {
+    const current = host[name] as (h: unknown) => void;
+    if (current !== nodeTimers[name]) return current(handle);
+    const real = typeof handle === 'object' && handle !== null ? nodeHandles.get(handle) : undefined;
+    if (real) current(real);
+  };
+  Object.defineProperty(fn, 'name', { value: name });
+  return fn;
+}
+
 /** A Date whose clock is the running world's (virtual time), and otherwise behaves as Date does. */
 function delegatingDate(): DateConstructor {
   const RealDate = Date;
   const current = (): DateConstructor => host.Date as DateConstructor;
   const SandboxDate = function Date(this: unknown, ...args: unknown[]): unknown {
-    if (new.target === undefined) return current()();
-    return Reflect.construct(current(), args, new.target === SandboxDate ? current() : new.target);
+    if (new.target === undefined) return new (current())().toString(); // Date() is a string, as node's
+    // Made with the realm's frozen Date.prototype, not the world's Date class's own (which is the harness's).
+    return Reflect.construct(current(), args, new.target === SandboxDate ? RealDate : new.target);
   } as unknown as DateConstructor;
   Object.defineProperties(SandboxDate, {
     prototype: { value: RealDate.prototype, writable: false },
@@ -74,9 +122,9 @@ interface WebCrypto {
 
 /** Every global of the compartment besides the intrinsics, not yet hardened. */
 export function sandboxGlobals(): Record<string, unknown> {
-  const timers = ['setTimeout', 'clearTimeout', 'setInterval', 'clearInterval', 'setImmediate', 'clearImmediate'];
   const out: Record<string, unknown> = {};
-  for (const name of timers) out[name] = delegate(name);
+  for (const name of ['setTimeout', 'setInterval', 'setImmediate']) out[name] = timer(name);
+  for (const name of ['clearTimeout', 'clearInterval', 'clearImmediate']) out[name] = clearTimer(name);
   out.queueMicrotask = delegate('queueMicrotask');
   out.Date = delegatingDate();
   out.Math = delegatingMath();

@@ -5,6 +5,7 @@
  */
 import { GraderUsageError } from './errors';
 import { FRAMEWORK_FOLDERS } from './layout';
+import { MANIFEST_PATH } from './manifest';
 import crypto from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
@@ -144,6 +145,7 @@ export function prepareSandbox(config: WorkerConfig, options: SandboxOptions): S
     path.join(REPO, 'package.json'),
     ...moduleGrants,
     dirGrant(labDir),
+    path.join(path.dirname(labDir), MANIFEST_PATH), // which of the lab's files are the kit's (compartment.ts)
     dirGrant(implDir),
     ...closure.map((f) => dirGrant(path.dirname(f))),
     dirGrant(cacheDir),

@@ -10,6 +10,7 @@ import { worldObserver, type CallObserver } from './observer';
 import { RpcUsageError, TimeoutError } from './errors';
 import { Server } from './service';
 import { codeFrames } from './stack';
+import { brandHarness } from '../world/brand';
 
 /** Fault probabilities and delays of the unreliable network, all taken from MIT's labrpc. */
 export const FAULTS = {
@@ -499,3 +500,5 @@ function handlerCrash(method: string, err: unknown): Error {
   e.name = 'HandlerError';
   return e;
 }
+
+brandHarness(Network, ClientEnd);

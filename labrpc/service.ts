@@ -4,6 +4,7 @@
  * reply, or a promise of it.
  */
 import { RpcUsageError } from './errors';
+import { brandHarness } from '../world/brand';
 
 /** An RPC handler: arguments in, reply out (sync or async). */
 export type Handler = (args: never) => unknown;
@@ -87,3 +88,5 @@ export class Server {
     this.calls++;
   }
 }
+
+brandHarness(Server);

@@ -2,6 +2,7 @@
  * Fault control for minimization: which chance faults (the network's, and a generic attacker's disturbances) may
  * happen in a replay, and which did.
  */
+import { brandHarness } from './brand';
 
 /** One fault that happened: its key (the same message keeps the same key when other faults are removed) and what it did. */
 export interface AppliedFault {
@@ -39,3 +40,5 @@ export class FaultControl {
     return this.decide(`${DISTURBANCE_KEY}${this.disturbances++}`, what);
   }
 }
+
+brandHarness(FaultControl);

@@ -1,3 +1,6 @@
+/** The world's timer events and the queue that orders them. */
+import { brandHarness } from './brand';
+
 /** One scheduled callback in virtual time. */
 export interface TimerEvent {
   /** Virtual time (ms) at which it fires. */
@@ -67,3 +70,5 @@ export class EventQueue {
 function before(a: TimerEvent, b: TimerEvent): boolean {
   return a.time < b.time || (a.time === b.time && a.seq < b.seq);
 }
+
+brandHarness(EventQueue);

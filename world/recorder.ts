@@ -1,4 +1,5 @@
 /** The trace recorder: what a replay with recording on saw (messages, faults, operations, printed lines, the failure). */
+import { brandHarness } from './brand';
 
 /** Why a message was lost. `disabled`: the end was disabled (a partition or a stopped node); `killed`: the server was removed or replaced. */
 export type LossCause = 'unreliable' | 'disabled' | 'killed' | 'closed';
@@ -138,3 +139,5 @@ export function recordedValue(v: unknown): unknown {
     ? (JSON.parse(json) as unknown)
     : `${json.slice(0, VALUE_CHARS)}… (${json.length} characters)`;
 }
+
+brandHarness(TraceRecorder);

@@ -2,6 +2,7 @@
  * A small, fast, seeded pseudo-random generator (sfc32, seeded through splitmix32).
  * Every random choice in a simulated run comes from one of these, so a seed fixes the run.
  */
+import { brandHarness } from './brand';
 
 /** Checks a seed and explains what a valid one looks like. */
 export function assertValidSeed(seed: unknown): asserts seed is number {
@@ -108,3 +109,5 @@ export function keyedRng(seed: number, key: string): Rng {
 export function freshSeed(): number {
   return Math.floor(Number(process.hrtime.bigint() % 1000000007n) + Math.floor(Math.random() * 1e6)) % 1e9;
 }
+
+brandHarness(Rng);

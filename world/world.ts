@@ -12,6 +12,7 @@ import { EventQueue, TimerEvent } from './queue';
 import { Rng, assertValidSeed } from './rng';
 import { FaultControl } from './faults';
 import { TEST_LANE, TraceRecorder } from './recorder';
+import { brandHarness } from './brand';
 
 // The real module objects (not read-only namespace copies), so they can be patched.
 const nodeCrypto = process.getBuiltinModule('node:crypto');
@@ -32,12 +33,28 @@ export interface WorldOptions {
   faults?: { readonly allowed?: readonly string[] };
 }
 
-/** A handle returned by the world's timers; mirrors the parts of Node's Timeout that code uses. */
+/** Points a handle at its timer's next event (an interval re-arms); the world's alone. */
+let rearm: (handle: VirtualTimeout, event: TimerEvent) => void;
+/** The event a handle stands for; the world's alone. */
+let eventOf: (handle: VirtualTimeout) => TimerEvent;
+
+/**
+ * A handle returned by the world's timers; mirrors the parts of Node's Timeout that code uses. Frozen, its event
+ * private: code that holds a handle can clear its timer, never reach the world's queue through it.
+ */
 export class VirtualTimeout {
-  readonly event: TimerEvent;
+  #event: TimerEvent;
+
+  static {
+    rearm = (handle, event) => {
+      handle.#event = event;
+    };
+    eventOf = (handle) => handle.#event;
+  }
 
   constructor(event: TimerEvent) {
-    this.event = event;
+    this.#event = event;
+    Object.freeze(this);
   }
   ref(): this {
     return this;
@@ -49,9 +66,13 @@ export class VirtualTimeout {
     return true;
   }
   [Symbol.toPrimitive](): number {
-    return this.event.seq;
+    return this.#event.seq;
   }
 }
+for (const key of Reflect.ownKeys(VirtualTimeout.prototype))
+  Object.freeze((VirtualTimeout.prototype as unknown as Record<PropertyKey, object>)[key]);
+Object.freeze(VirtualTimeout.prototype);
+Object.freeze(VirtualTimeout);
 
 /** What the world itself needs of the real clock and event loop, captured before any world replaces them. */
 const real = {
@@ -314,7 +335,7 @@ export class World {
     const period = nodeDelay(delay);
     const tick = (): void => {
       // Re-arm first so clearInterval inside fn cancels the next tick.
-      (handle as { event: TimerEvent }).event = this.schedule(period, tick);
+      rearm(handle, this.schedule(period, tick));
       fn(...args);
     };
     const handle = new VirtualTimeout(this.schedule(period, tick));
@@ -328,7 +349,7 @@ export class World {
 
   /** Clears any handle made by the world's timers. */
   clearTimer = (handle: unknown): void => {
-    if (handle instanceof VirtualTimeout) handle.event.cancelled = true;
+    if (handle instanceof VirtualTimeout) eventOf(handle).cancelled = true;
   };
 }
 
@@ -507,3 +528,5 @@ function makeVirtualDate(world: World): DateConstructor {
 export function sleep(ms: number): Promise<void> {
   return World.current().sleep(ms);
 }
+
+brandHarness(World);

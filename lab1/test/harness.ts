@@ -12,6 +12,7 @@ import type { KvInput, KvOutput } from '../../checker';
 import { liveHeapBytes } from '../../suite/memory';
 import { TestContext, TestFailure, assertLinearizable } from '../../suite';
 import type { ClusterConfig, KVClerk, ServerConfig } from '../rpc';
+import { brandHarness } from '../../world/brand';
 
 /** What the grader loads from lab1/ (or solutions/lab1/). */
 export interface Lab1Impl {
@@ -366,3 +367,5 @@ export function show(value: unknown): string {
   const s = JSON.stringify(value) ?? String(value);
   return s.length > 80 ? `${s.slice(0, 50)}...${s.slice(-20)} (${s.length} characters)` : s;
 }
+
+brandHarness(Lab1Tester);

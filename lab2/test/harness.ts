@@ -20,6 +20,7 @@ import type {
   Version,
 } from '../rpc';
 import type { ClientEnd } from '../../labrpc';
+import { brandHarness } from '../../world/brand';
 
 /** What the grader loads from lab2/ (or solutions/lab2/). */
 export interface Lab2Impl {
@@ -342,3 +343,5 @@ export function gate(): { opened: Promise<void>; open: () => void } {
   const opened = new Promise<void>((r) => (open = r));
   return { opened, open };
 }
+
+brandHarness(KVTester);

@@ -12,6 +12,7 @@ import { TestFailure } from '../../suite';
 import { World, sleep } from '../../world';
 import type { ScenarioDriver } from '../tools/scenario';
 import type { ConsistencyLevel, KVService, ReadReply, ServerOptions, WriteReply } from '../rpc';
+import { brandHarness } from '../../world/brand';
 
 /** What the grader loads from lab3/ (or solutions/lab3/). */
 export interface Lab3Impl {
@@ -290,3 +291,5 @@ export function show(value: unknown): string {
   const s = JSON.stringify(value) ?? String(value);
   return s.length > 60 ? `${s.slice(0, 57)}...` : s;
 }
+
+brandHarness(Cluster);

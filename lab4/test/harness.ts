@@ -20,6 +20,7 @@ import {
   type SetReply,
   type StatusReply,
 } from '../rpc';
+import { brandHarness } from '../../world/brand';
 
 /** What the grader loads from lab4/ (or solutions/lab4/). */
 export interface Lab4Impl {
@@ -624,3 +625,5 @@ export function show(value: unknown, max = 40): string {
   const s = JSON.stringify(value) ?? String(value);
   return s.length > max ? `${s.slice(0, max - 3)}...` : s;
 }
+
+brandHarness(Lab4Tester);

@@ -26,6 +26,7 @@ import { HostLink } from './host-link';
 import { isRecord } from './host-protocol';
 import { HostedCode, type RemoteClient, type StudentCode } from './remote';
 import { RemoteCrashCopies, RemoteDiskNemesis, RemoteSyncWatch } from './spy-views';
+import { brandHarness } from '../../world/brand';
 
 /** What the tests get for the code under test: only its folder; each test's Resources start a host that loads it. */
 export interface Lab5Code {
@@ -520,3 +521,5 @@ export function folderBytes(dir: string): number {
   }
   return total;
 }
+
+brandHarness(Resources);

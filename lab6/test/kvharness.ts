@@ -15,6 +15,7 @@ import type { Persister } from '../persister';
 import type { Op, RsmPeer, StateMachine, SubmitResult } from '../rsmapi';
 import { ELECTION_TIMEOUT_MS, Lab6Impl, RaftTester, peerName, showCommand } from './harness';
 import { PutReplies } from './putreplies';
+import { brandHarness } from '../../world/brand';
 
 /** maxRaftState when the service must not snapshot. */
 export const NO_SNAPSHOTS = -1;
@@ -664,3 +665,5 @@ export async function speedTest(ctx: Ctx, options: KvOptions): Promise<void> {
     );
   ts.checkSizes();
 }
+
+brandHarness(RsmTester, KvTester);

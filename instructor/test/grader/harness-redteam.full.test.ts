@@ -1,0 +1,179 @@
+/**
+ * Red team against the harness itself, in lab 2: a student folder whose clerk reaches for the running world (a
+ * `new Network()` of its own, to patch World and Rng) or adds a helper file to the lab folder that looks for node's
+ * `process` and `require`. The untouched skeleton with either attack scores its honest 0 (plain and Classroom);
+ * the reference with either scores its honest 100. Each grading runs a student's copy of the kit with its own
+ * grader, as batch grading does (a few minutes in all: npm run test:full).
+ */
+import { expect } from 'chai';
+import fs from 'node:fs';
+import path from 'node:path';
+import { spawnSync } from 'node:child_process';
+import { FRAMEWORK_FOLDERS } from '../../../grader/layout';
+import { linkModules } from '../../batch';
+import { tempDir } from './helpers';
+
+const KIT = path.resolve(__dirname, '..', '..', '..');
+/** A few short tests of lab 2: RPCs on a reliable and an unreliable network, and the lock. */
+const TESTS = ['TestReliablePut', 'TestUnreliableNet', 'TestReliableBasic'];
+
+/** The clerk's first act: a network of its own, through which it would patch the world's run and the network's luck. */
+const NETWORK_ATTACK = `
+import * as kitRpc from '../labrpc';
+function attack(): void {
+  try {
+    const Network = (kitRpc as unknown as { Network: new () => { world: { rng: object } } }).Network;
+    const world = new Network().world;
+    const worldProto = Object.getPrototypeOf(world) as { run: unknown };
+    worldProto.run = async (): Promise<void> => undefined;
+    (Object.getPrototypeOf(world.rng) as { chance: unknown }).chance = (): boolean => false;
+    console.log('attack: the world was patched');
+  } catch (err) {
+    console.log(\`attack refused: \${(err as Error).message}\`);
+  }
+}
+`;
+
+/** A helper file of the student's, in the lab folder: node's module cache would hold the world's module. */
+const HELPER = `/** A helper the clerk imports: it reports what it can reach, and patches the world if it can. */
+export function attack(): void {
+  const seen: string[] = [];
+  try {
+    seen.push(\`process: \${typeof (globalThis as { process?: unknown }).process}\`);
+  } catch (err) {
+    seen.push(\`process: \${(err as Error).name}\`);
+  }
+  const req = require as unknown as { cache?: Record<string, { exports: Record<string, { prototype: object }> }> };
+  seen.push(\`require.cache: \${typeof req.cache}\`);
+  try {
+    require('node:fs');
+    seen.push('node:fs: loaded');
+  } catch {
+    seen.push('node:fs: refused');
+  }
+  seen.push(\`Buffer pool: \${Buffer.from('x').buffer.byteLength}\`);
+  for (const [file, mod] of Object.entries(req.cache ?? {}))
+    if (file.endsWith('world.ts') && mod.exports.World)
+      (mod.exports.World.prototype as { run: unknown }).run = async (): Promise<void> => undefined;
+  console.log(\`helper sees \${seen.join(', ')}\`);
+}
+`;
+
+/** The student roots made, removed after the tests. */
+const made: string[] = [];
+
+/**
+ * A student's copy of the kit (the framework, lab 2 whole, its own node_modules of links, as batch grading makes
+ * one) whose lab2/ holds the given files, `impl`'s files and the attack.
+ */
+function studentRoot(impl: 'skeleton' | 'reference', attack: 'network' | 'helper'): string {
+  const root = tempDir('kvlabs-harness-redteam-');
+  made.push(root);
+  for (const d of [...FRAMEWORK_FOLDERS, 'lab2']) fs.cpSync(path.join(KIT, d), path.join(root, d), { recursive: true });
+  for (const f of ['package.json', 'tsconfig.json']) fs.copyFileSync(path.join(KIT, f), path.join(root, f));
+  linkModules(path.join(KIT, 'node_modules'), path.join(root, 'node_modules'));
+  const lab = path.join(root, 'lab2');
+  if (impl === 'reference')
+    for (const f of ['client.ts', 'server.ts', 'lock.ts']) {
+      const code = fs.readFileSync(path.join(KIT, 'solutions', 'lab2', f), 'utf8');
+      fs.writeFileSync(
+        path.join(lab, f),
+        code.replaceAll("'../../lab2/", "'./").replaceAll("'../../labrpc'", "'../labrpc'"),
+      );
+    }
+  const client = path.join(lab, 'client.ts');
+  const code = fs.readFileSync(client, 'utf8').replace(/constructor\(([^)]*)\) \{/, 'constructor($1) {\n    attack();');
+  const attackCode = attack === 'network' ? NETWORK_ATTACK : "import { attack } from './helper';\n";
+  fs.writeFileSync(client, `${code}\n${attackCode}`);
+  if (attack === 'helper') fs.writeFileSync(path.join(lab, 'helper.ts'), HELPER);
+  return root;
+}
+
+/** What one grading of a student root printed and scored. */
+interface Graded {
+  readonly score: number;
+  readonly maxScore: number;
+  /** Every test's status and message. */
+  readonly tests: ReadonlyArray<{ name: string; status: string; message: string }>;
+  /** The Classroom payload's total, when graded with --classroom. */
+  readonly classroomScore?: number;
+  /** What the code under test printed, in every run. */
+  readonly printed: string;
+}
+
+/** What the code under test printed in every run, as the report `results.json` keeps it. */
+function printedIn(results: string): string {
+  const doc = JSON.parse(fs.readFileSync(results, 'utf8')) as { tests: Array<{ runs: Array<{ output: string }> }> };
+  return doc.tests.flatMap((t) => t.runs.map((r) => r.output)).join('');
+}
+
+/** Grades `root`'s lab 2 (the TESTS) with the root's own grader, as a student or a Classroom runner would. */
+function gradeRoot(root: string, classroom = false): Graded {
+  const github = path.join(root, 'github-output');
+  fs.writeFileSync(github, '');
+  const run = spawnSync(
+    process.execPath,
+    [
+      '--expose-gc',
+      '-r',
+      './grader/register.js',
+      'grader/cli.ts',
+      'lab2',
+      '--test',
+      ...TESTS,
+      '--seed',
+      '5',
+      '--json',
+    ].concat(classroom ? ['--classroom'] : []),
+    { cwd: root, encoding: 'utf8', env: { PATH: process.env.PATH ?? '', GITHUB_OUTPUT: github, NO_COLOR: '1' } },
+  );
+  const summary = JSON.parse(run.stdout) as {
+    labs: Array<{ score: number; maxScore: number; tests: Graded['tests'] }>;
+  };
+  const line = fs
+    .readFileSync(github, 'utf8')
+    .split('\n')
+    .find((l) => l.startsWith('result='));
+  const payload = line
+    ? (JSON.parse(Buffer.from(line.slice('result='.length), 'base64').toString('utf8')) as {
+        tests: Array<{ score: number }>;
+      })
+    : undefined;
+  return {
+    score: summary.labs[0].score,
+    maxScore: summary.labs[0].maxScore,
+    tests: summary.labs[0].tests,
+    classroomScore: payload?.tests.reduce((a, t) => a + t.score, 0),
+    printed: printedIn(path.join(root, 'reports', 'lab2', 'results.json')),
+  };
+}
+
+describe('grader: red team against the harness (lab 2, a world reached through labrpc or a helper file)', function () {
+  this.timeout(300_000);
+  after(() => {
+    for (const root of made.splice(0)) fs.rmSync(root, { recursive: true, force: true });
+  });
+
+  for (const attack of ['network', 'helper'] as const) {
+    it(`the skeleton with the ${attack} attack scores its honest 0, in plain and Classroom mode`, () => {
+      const root = studentRoot('skeleton', attack);
+      const plain = gradeRoot(root);
+      expect(plain.tests.map((t) => [t.name, t.status])).to.deep.equal(TESTS.map((t) => [t, 'failed']));
+      expect(plain.score).to.equal(0);
+      if (attack === 'network') expect(plain.printed).to.contain("attack refused: labrpc's Network is not available");
+      else
+        expect(plain.printed).to.contain(
+          'helper sees process: ReferenceError, require.cache: undefined, node:fs: refused, Buffer pool: 1',
+        );
+      const classroom = gradeRoot(root, true);
+      expect(classroom.score).to.equal(0);
+      expect(classroom.classroomScore).to.equal(0);
+    });
+
+    it(`the reference with the ${attack} attack scores its honest 100`, () => {
+      const result = gradeRoot(studentRoot('reference', attack));
+      expect(result.tests.filter((t) => t.status !== 'passed').map((t) => t.message)).to.deep.equal([]);
+      expect(result.score).to.equal(result.maxScore);
+    });
+  }
+});

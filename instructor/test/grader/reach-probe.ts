@@ -1,0 +1,185 @@
+/**
+ * `node -r ./grader/register.js instructor/test/grader/reach-probe.ts labN:TestA,TestB ...`, run by reachability.test.ts
+ * in a process of its own (it locks the realm down): walks everything the code under test of lab N can touch —
+ * the compartment's globals, every kit module it may import, what their functions return (at load time and while
+ * a test runs), and each value a short real test of the reference hands it — and prints one JSON line per lab.
+ */
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { compartmentLoader, lockDownRealm, type Witness } from '../../../grader/compartment';
+import { GIVEN_MODULES } from '../../../grader/kit-surface';
+import { lockNodePrototypes } from '../../../grader/node-prototypes';
+import type { LabSuite } from '../../../suite/types';
+import { walk, type Root } from './reach';
+
+/** What the probe prints. */
+export interface ProbeReport {
+  readonly lab: string;
+  /** The files the suite loads from the student's folder (LabSuite.implFiles). */
+  readonly implFiles: readonly string[];
+  readonly findings: ReturnType<typeof walk>['findings'];
+  readonly objects: number;
+  /** How many distinct objects the tests handed the code under test. */
+  readonly handed: number;
+  /** Each test run with the reference, and its status. */
+  readonly tests: ReadonlyArray<{ name: string; status: string; message: string }>;
+}
+
+const ROOT = path.resolve(__dirname, '..', '..', '..');
+/** The most handed values kept for the walk (a memory test hands over a hundred thousand ends of one shape). */
+const MAX_HANDED = 5000;
+
+/** The probe's source: it reaches for every module the lab's code may import and calls what they export. */
+function probeSource(dir: string, lab: string, nodeModules: readonly string[]): string {
+  const rel = (p: string): string => JSON.stringify(`./${path.relative(dir, p).split(path.sep).join('/')}`);
+  const given = (GIVEN_MODULES[lab] ?? []).map((f) => `${JSON.stringify(f)}: require(${rel(path.join(ROOT, lab, f))})`);
+  const node = nodeModules
+    .filter((n) => n === 'crypto' || n === 'path')
+    .map((n) => `'node:${n}': require('node:${n}')`);
+  return `
+const modules = { labrpc: require(${rel(path.join(ROOT, 'labrpc'))}), ${[...given, ...node].join(', ')} };
+function results() {
+  const out = [];
+  const note = (name, f) => {
+    try {
+      const v = f();
+      if (v && typeof v.then === 'function') v.then(undefined, () => undefined);
+      out.push([name, v]);
+    } catch (e) {
+      out.push([name + ' threw', e]);
+    }
+  };
+  note('setTimeout', () => setTimeout(() => undefined, 1));
+  note('setInterval', () => { const h = setInterval(() => undefined, 1000); clearInterval(h); return h; });
+  note('setImmediate', () => setImmediate(() => undefined));
+  note('new Date', () => new Date());
+  note('Date()', () => Date());
+  note('Date.now', () => Date.now());
+  note('performance.now', () => performance.now());
+  note('Math.random', () => Math.random());
+  note('crypto.randomUUID', () => crypto.randomUUID());
+  note('crypto.getRandomValues', () => crypto.getRandomValues(new Uint8Array(4)));
+  note('structuredClone', () => structuredClone({ a: [1, { b: 2 }] }));
+  note('Buffer.from', () => Buffer.from('x'));
+  note('Buffer.allocUnsafe', () => Buffer.allocUnsafe(4));
+  note('Buffer.concat', () => Buffer.concat([Buffer.from('a'), Buffer.from('b')]));
+  note('TextEncoder', () => new TextEncoder().encode('x'));
+  note('URL', () => new URL('http://example.com/a?b=c'));
+  if (modules['node:crypto']) note('createHash', () => modules['node:crypto'].createHash('sha1').update('x'));
+  for (const [file, mod] of Object.entries(modules))
+    if (!file.startsWith('node:')) for (const [key, v] of Object.entries(mod))
+      if (typeof v === 'function') {
+        note(file + '.' + key + '()', () => v());
+        note('new ' + file + '.' + key + '()', () => new v());
+      }
+  return out;
+}
+module.exports = { surface: () => ({ globals: globalThis, modules, results: results() }) };
+`;
+}
+
+/** Every value, getter and setter the compartment's global object holds. */
+function globalRoots(when: string, globals: object): Root[] {
+  return Reflect.ownKeys(globals).flatMap((key) => {
+    if (key === 'globalThis') return [];
+    const d = Reflect.getOwnPropertyDescriptor(globals, key);
+    const name = `${when}:${String(key)}`;
+    return d ? [d.value, d.get, d.set].map((value, i) => ({ name: `${['', 'get ', 'set '][i]}${name}`, value })) : [];
+  });
+}
+
+/** The roots of one look at the surface: the globals, the modules, and each call's result (its own). */
+function surfaceRoots(
+  when: string,
+  surface: { globals: unknown; modules: unknown; results: [string, unknown][] },
+): Root[] {
+  return [
+    // The compartment's global object is the code's own (one per compartment, never read by the harness): the
+    // walk starts at what it holds.
+    ...globalRoots(when, surface.globals as object),
+    ...Object.entries(surface.modules as Record<string, unknown>).map(([name, value]) => ({
+      name: `${when}:import ${name}`,
+      value,
+    })),
+    ...surface.results.map(([name, value]) => ({ name: `${when}:${name}`, value, ownCopy: true })),
+  ];
+}
+
+async function main(lab: string, testNames: readonly string[]): Promise<ProbeReport> {
+  // After the lockdown, as in the grader's test process.
+  const { suite } = require(path.join(ROOT, lab, 'test', 'suite.ts')) as { suite: LabSuite<unknown> };
+  const { World } = require('../../../world') as typeof import('../../../world');
+  const { runNamedTest } = require('../../../suite') as typeof import('../../../suite');
+  const { useLoader } = require('../../../suite/loader') as typeof import('../../../suite/loader');
+  const labDir = path.join(ROOT, lab);
+  const kitDirs = [path.join(ROOT, 'labrpc')];
+  const nodeModules = suite.nodeModules ?? [];
+  if (nodeModules.length > 0) lockNodePrototypes('all'); // as isolate.ts does where the code gets node modules
+
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'kvlabs-reach-'));
+  const roots: Root[] = [];
+  try {
+    fs.writeFileSync(path.join(dir, 'probe.ts'), probeSource(dir, lab, nodeModules));
+    const probe = compartmentLoader({ implDir: dir, labDir, kitDirs, cacheDir: '', nodeModules });
+    const { surface } = probe.require(path.join(dir, 'probe.ts')) as {
+      surface: () => Parameters<typeof surfaceRoots>[1];
+    };
+    roots.push(...surfaceRoots('load', surface()));
+    await new World({ seed: 1 }).run(() => roots.push(...surfaceRoots('test', surface())));
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+
+  const handed = new Map<unknown, boolean>();
+  const witness: Witness = (given, ownCopy) => {
+    if (given === null || (typeof given !== 'object' && typeof given !== 'function')) return;
+    if (handed.size < MAX_HANDED && !handed.has(given)) handed.set(given, ownCopy);
+  };
+  useLoader(
+    compartmentLoader({
+      implDir: path.join(ROOT, 'solutions', lab),
+      labDir,
+      kitDirs,
+      cacheDir: '',
+      nodeModules,
+      witness,
+    }),
+  );
+  const impl = suite.load(path.join(ROOT, 'solutions', lab));
+  const tests: Array<{ name: string; status: string; message: string }> = [];
+  for (const name of testNames) {
+    const test = suite.tests.find((t) => t.name === name);
+    if (!test) throw new Error(`${lab} has no test ${name}`);
+    const outcome = await runNamedTest(test, impl, 1);
+    tests.push({ name, status: outcome.status, message: outcome.message ?? '' });
+  }
+  let i = 0;
+  for (const [value, ownCopy] of handed) roots.push({ name: `handed#${i++}`, value, ownCopy });
+  const walked = walk(roots);
+  return {
+    lab,
+    implFiles: suite.implFiles,
+    findings: walked.findings.slice(0, 40),
+    objects: walked.objects,
+    handed: handed.size,
+    tests,
+  };
+}
+
+/** Probes each `labN:TestA,TestB` argument in turn (one process, one compartment per lab), one line each. */
+async function probeAll(args: readonly string[]): Promise<void> {
+  lockDownRealm();
+  for (const arg of args) {
+    const [lab, tests = ''] = arg.split(':');
+    process.stdout.write(`${JSON.stringify(await main(lab, tests.split(',').filter(Boolean)))}\n`);
+  }
+}
+
+probeAll(process.argv.slice(2)).then(
+  () => process.exit(0),
+  (err: unknown) => {
+    process.stderr.write(`${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
+    process.exit(2);
+  },
+);
