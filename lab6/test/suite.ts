@@ -18,6 +18,7 @@ import {
 } from './harness';
 import { kvTests } from './kvsuite';
 import { nemesisRaft, nemesisSnapshots } from './nemesis';
+import { electionTimer } from './electiontimer';
 
 type Ctx = TestContext<Lab6Impl>;
 
@@ -1243,11 +1244,12 @@ export const suite: LabSuite<Lab6Impl> = {
     scored(leaderFailure, { points: 2, part: 2 }),
     scored(failAgree, { points: 2, part: 2 }),
     scored(failNoAgree, { points: 2, part: 2 }),
-    scored(concurrentStarts, { points: 2, part: 2 }),
-    scored(rejoin, { points: 2, part: 2 }),
+    scored(concurrentStarts, { points: 1, part: 2 }),
+    scored(rejoin, { points: 1, part: 2 }),
     scored(backup, { points: 2, part: 2 }),
     scored(count, { points: 1, part: 2 }),
     scored(staleAppendReply, { points: 1, part: 2 }),
+    scored(electionTimer, { points: 2, part: 2 }),
     scored(persist1, { points: 2, part: 3 }),
     scored(persist2, { points: 2, part: 3 }),
     scored(persist3, { points: 2, part: 3 }),
