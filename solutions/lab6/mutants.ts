@@ -535,4 +535,17 @@ export const mutants: Mutant[] = [
     ],
     caughtBy: ['TestElectionTimer'],
   },
+  {
+    name: 'install-snapshot-older-than-applied',
+    description:
+      "a follower hands the service every InstallSnapshot newer than its own snapshot, even one older than what it already applied (it compares with its last snapshot's index, not with lastApplied)",
+    file: 'raft.ts',
+    replace: [
+      [
+        '    this._persist(args.data);\n    this._applyCommitted();\n',
+        '    this._persist(args.data);\n    this.lastApplied = Math.min(this.lastApplied, index - 1);\n    this._applyCommitted();\n',
+      ],
+    ],
+    caughtBy: ['TestSnapshotOlderThanApplied'],
+  },
 ];
