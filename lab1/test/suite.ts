@@ -28,6 +28,7 @@ import {
 import { Lab1Impl, Lab1Tester, show, within } from './harness';
 import { nemesisKV, nemesisShards } from './nemesis';
 import { restartMidWrite } from './restarts';
+import { modelKV } from './modelcheck';
 
 type Ctx = TestContext<Lab1Impl>;
 
@@ -597,7 +598,7 @@ export const suite: LabSuite<Lab1Impl> = {
     scored(unreliableOneKey, { points: 6, part: 2 }),
     scored(staticShards, { points: 3, part: 3 }),
     scored(rejection, { points: 3, part: 3 }),
-    scored(unreliableShards, { points: 5, part: 3 }),
+    scored(unreliableShards, { points: 4, part: 3 }),
     scored(stopMidReplicate, { points: 3, part: 3 }),
     scored(retakeover, { points: 3, part: 3 }),
     scored(getAfterTakeover, { points: 3, part: 3 }),
@@ -609,7 +610,8 @@ export const suite: LabSuite<Lab1Impl> = {
     scored(replicaOrder, { points: 3, part: 3 }),
     scored(readAtLaggingCopy, { points: 3, part: 3 }),
     scored(replicateRetries, { points: 3, part: 3 }),
-    scored(oddKeys, { points: 3, part: 3 }),
+    scored(oddKeys, { points: 2, part: 3 }),
+    scored(modelKV, { points: 2, part: 3 }),
     scored(unreliableMixed, { points: 3, part: 3 }),
     scored(lateCopy, { points: 1, part: 3 }),
     scored(restartMidWrite, { points: 2, part: 3 }),

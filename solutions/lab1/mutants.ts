@@ -7,7 +7,7 @@ export const mutants: Mutant[] = [
     description: 'the server executes every copy of a re-sent put or append',
     file: 'server.ts',
     replace: [['if (!last || w.seq > last.seq) return undefined;', 'return undefined;']],
-    caughtBy: ['TestUnreliableOneKey', 'TestUnreliable', 'TestUnreliableShards'],
+    caughtBy: ['TestUnreliableOneKey', 'TestUnreliable', 'TestUnreliableShards', 'TestModelKV'],
   },
   {
     name: 'duplicate-state-never-freed',
@@ -135,7 +135,7 @@ export const mutants: Mutant[] = [
     description: 'a server accepts (and forwards) keys of shards it does not hold',
     file: 'server.ts',
     replace: [["if (!servers.includes(this.config.me)) return { err: 'ErrWrongShard' };", '']],
-    caughtBy: ['TestRejection'],
+    caughtBy: ['TestRejection', 'TestModelKV'],
   },
   {
     name: 'replicas-out-of-order',
@@ -266,7 +266,7 @@ export const mutants: Mutant[] = [
         '    for (const [key, value] of s.data) this.obj[key] = value;',
       ],
     ],
-    caughtBy: ['TestOddKeys'],
+    caughtBy: ['TestOddKeys', 'TestModelKV'],
   },
   {
     name: 'put-remembers-old',
@@ -285,7 +285,7 @@ export const mutants: Mutant[] = [
         "const sent = 'seq' in args ? { ...args, seq: ++this.seq } : args;\n        const reply = await this.servers[replicas[attempt % replicas.length]].call<R>(method, sent);",
       ],
     ],
-    caughtBy: ['TestUnreliableOneKey', 'TestUnreliable'],
+    caughtBy: ['TestUnreliableOneKey', 'TestUnreliable', 'TestModelKV'],
   },
   {
     name: 'errretry-as-ok',
