@@ -27,6 +27,8 @@ import {
 } from './failover';
 import { Lab1Impl, Lab1Tester, show, within } from './harness';
 import { nemesisKV, nemesisShards } from './nemesis';
+import { restartMidWrite } from './restarts';
+import { modelKV } from './modelcheck';
 
 type Ctx = TestContext<Lab1Impl>;
 
@@ -594,9 +596,9 @@ export const suite: LabSuite<Lab1Impl> = {
     scored(genericTest('TestConcurrent', 5, true), { points: 5, part: 1 }),
     scored(genericTest('TestUnreliable', 5, false), { points: 6, part: 2 }),
     scored(unreliableOneKey, { points: 6, part: 2 }),
-    scored(staticShards, { points: 4, part: 3 }),
+    scored(staticShards, { points: 3, part: 3 }),
     scored(rejection, { points: 3, part: 3 }),
-    scored(unreliableShards, { points: 5, part: 3 }),
+    scored(unreliableShards, { points: 4, part: 3 }),
     scored(stopMidReplicate, { points: 3, part: 3 }),
     scored(retakeover, { points: 3, part: 3 }),
     scored(getAfterTakeover, { points: 3, part: 3 }),
@@ -608,10 +610,12 @@ export const suite: LabSuite<Lab1Impl> = {
     scored(replicaOrder, { points: 3, part: 3 }),
     scored(readAtLaggingCopy, { points: 3, part: 3 }),
     scored(replicateRetries, { points: 3, part: 3 }),
-    scored(oddKeys, { points: 3, part: 3 }),
+    scored(oddKeys, { points: 2, part: 3 }),
+    scored(modelKV, { points: 2, part: 3 }),
     scored(unreliableMixed, { points: 3, part: 3 }),
     scored(lateCopy, { points: 1, part: 3 }),
-    scored(nemesisShards, { points: 6, part: 3 }),
+    scored(restartMidWrite, { points: 2, part: 3 }),
+    scored(nemesisShards, { points: 5, part: 3 }),
     scored(memGet, { points: 3, part: 2 }),
     scored(memPut, { points: 3, part: 2 }),
     scored(memAppend, { points: 3, part: 2 }),

@@ -9,7 +9,7 @@ import type { Handler } from '../../labrpc';
 import type { RpcEnd } from '../../labrpc';
 import { TestFailure } from '../../suite';
 import type { TestContext } from '../../suite';
-import { World, sleep } from '../../world';
+import { World, keyedRng, sleep } from '../../world';
 import { Persister } from '../persister';
 import type { ApplyMsg, Command, RaftConstructor, RaftPeer } from '../raftapi';
 import type { RsmConstructor } from '../rsmapi';
@@ -50,8 +50,10 @@ export interface ClusterOptions {
   servers: number;
   /** Drop and delay messages (MIT's unreliable network). */
   unreliable?: boolean;
-  /** Ask peers for snapshots every SNAPSHOT_INTERVAL applied commands (part 4). */
+  /** Ask peers for snapshots every SNAPSHOT_INTERVAL applied commands, each peer at its own indexes (part 4). */
   snapshots?: boolean;
+  /** Virtual ms between an apply at a snapshot point and the tester's snapshot() call (default 0: at once). */
+  snapshotDelayMs?: number;
   /** Parts 5-7: what each server runs (a service built on a Raft peer it makes itself); the tester sees no applies. */
   build?: ServerBuilder;
 }
@@ -102,6 +104,16 @@ function requestTerm(args: unknown): number | undefined {
   return terms.length === 1 ? (terms[0][1] as number) : undefined;
 }
 
+/**
+ * Each peer's snapshot phase (see RaftTester.snapshotPhase), from the seed's own stream: in a quarter of the runs one
+ * phase for every peer (all snapshot at the same indexes), otherwise one per peer.
+ */
+function drawSnapshotPhases(seed: number, n: number): number[] {
+  const rng = keyedRng(seed, 'lab6-snapshot-points');
+  const shared = rng.chance(0.25) ? rng.int(SNAPSHOT_INTERVAL) : undefined;
+  return Array.from({ length: n }, () => shared ?? rng.int(SNAPSHOT_INTERVAL));
+}
+
 /** One test's cluster of Raft peers. */
 export class RaftTester {
   private readonly ctx: TestContext<Lab6Impl>;
@@ -121,6 +133,13 @@ export class RaftTester {
   /** The highest term in which any instance of each peer sent or answered an RPC: what it must have saved. */
   private readonly termUsed: number[];
   private readonly snapshots: boolean;
+  /**
+   * Where each peer's snapshot points fall: peer i snapshots after applying index k when (k + 1 + phase[i]) is a
+   * multiple of SNAPSHOT_INTERVAL. Drawn per seed (sometimes one phase for all), so that a follower can be sent a
+   * leader's snapshot older than what it already applied.
+   */
+  private readonly snapshotPhase: number[];
+  private readonly snapshotDelayMs: number;
   private generation = 0;
   /** Links cut between two peers that are otherwise connected ("i-j" with i < j). */
   private readonly cuts = new Set<string>();
@@ -153,6 +172,9 @@ export class RaftTester {
     this.ctx = ctx;
     this.n = options.servers;
     this.snapshots = options.snapshots ?? false;
+    this.snapshotPhase = drawSnapshotPhases(ctx.seed, this.n);
+    this.snapshotDelayMs = options.snapshotDelayMs ?? 0;
+    if (this.snapshots) ctx.log(`snapshot points drawn per peer: ${this.snapshotPlan()}`);
     this.build = options.build;
     this.rafts = new Array<RaftPeer | undefined>(this.n).fill(undefined);
     this.killers = new Array<() => void>(this.n).fill(() => undefined);
@@ -719,21 +741,36 @@ export class RaftTester {
     return undefined;
   }
 
-  /** In the snapshot tests, asks peer i for a snapshot once it applied each SNAPSHOT_INTERVAL-th command. */
+  /** Whether, in the snapshot tests, peer i is asked for a snapshot once it applied `index`. */
+  snapshotsAt(i: number, index: number): boolean {
+    return this.snapshots && (index + 1 + this.snapshotPhase[i]) % SNAPSHOT_INTERVAL === 0;
+  }
+
+  /** Each peer's snapshot points, for the log: "peer 0 at 9, 19, ...; peer 1 at 4, 14, ...". */
+  private snapshotPlan(): string {
+    const first = (i: number): number => (2 * SNAPSHOT_INTERVAL - 1 - this.snapshotPhase[i]) % SNAPSHOT_INTERVAL;
+    return this.snapshotPhase
+      .map((_, i) => `${peerName(i)} at ${first(i)}, ${first(i) + SNAPSHOT_INTERVAL}, ...`)
+      .join('; ');
+  }
+
+  /** In the snapshot tests, asks peer i for a snapshot once it applied each of its snapshot points. */
   private snapshotSoon(i: number, raft: RaftPeer, index: number): void {
-    if (this.snapshots && (index + 1) % SNAPSHOT_INTERVAL === 0) {
+    if (this.snapshotsAt(i, index)) {
       const snap: TesterSnapshot = { index, commands: [] };
       for (let k = 0; k <= index; k++) snap.commands.push(this.logs[i].get(k) ?? null);
       const data = JSON.stringify(snap);
       const world = World.current();
-      queueMicrotask(() => {
+      const take = (): void => {
         if (this.rafts[i] !== raft) return;
         try {
           world.inLane(RaftTester.serverName(i), () => raft.snapshot(index, data));
         } catch (error) {
           world.fail(error);
         }
-      });
+      };
+      if (this.snapshotDelayMs > 0) setTimeout(take, this.snapshotDelayMs);
+      else queueMicrotask(take);
     }
   }
 
@@ -750,7 +787,11 @@ export class RaftTester {
     if (index !== undefined && index !== snap.index)
       return `its snapshotIndex is ${index} while the snapshot holds the commands up to ${snap.index}.`;
     if (index !== undefined && snap.index < this.lastApplied[i])
-      return `it ends at index ${snap.index} while the peer had already applied up to ${this.lastApplied[i]}: a peer must never hand its service an older state.`;
+      return (
+        `it ends at index ${snap.index} while the peer had already applied up to ${this.lastApplied[i]}: a peer must never hand its service an older state. ` +
+        "Likely causes: an InstallSnapshot handed to the service because it is newer than the follower's own last snapshot, though not newer than " +
+        "what the follower applied (compare its index with lastApplied too, and then keep the log after it); lastApplied set back to the snapshot's index."
+      );
     for (let k = 1; k <= snap.index; k++) this.logs[i].set(k, snap.commands[k]);
     this.lastApplied[i] = snap.index;
     if (snap.index > this.maxIndex) this.maxIndex = snap.index;

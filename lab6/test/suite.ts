@@ -18,6 +18,8 @@ import {
 } from './harness';
 import { kvTests } from './kvsuite';
 import { nemesisRaft, nemesisSnapshots } from './nemesis';
+import { electionTimer } from './electiontimer';
+import { olderSnapshot } from './oldersnapshot';
 
 type Ctx = TestContext<Lab6Impl>;
 
@@ -1187,10 +1189,11 @@ const snapshotElection: TestDefinition<Lab6Impl> = {
     const behind = (leader + 1) % n;
     const voter = (leader + 2) % n;
     while (index < SNAPSHOT_INTERVAL + SNAPSHOT_INTERVAL / 2) index = await ts.one(randomCommand(), n, true);
-    // One follower is cut off; the other two commit up to the next snapshot point and snapshot there, so nothing
-    // is left in their logs after the snapshot.
+    // One follower is cut off; the other two commit up to the voter's next snapshot point, where the voter
+    // snapshots, so nothing is left in its log after the snapshot.
     ts.disconnect(behind);
-    while ((index + 1) % SNAPSHOT_INTERVAL !== 0) index = await ts.one(randomCommand(), n - 1, true);
+    do index = await ts.one(randomCommand(), n - 1, true);
+    while (!ts.snapshotsAt(voter, index));
     await sleep(10); // the tester's snapshot of that index reaches both peers
     ts.crash1(leader);
     ts.connect(behind);
@@ -1199,7 +1202,7 @@ const snapshotElection: TestDefinition<Lab6Impl> = {
       ts,
       next !== behind,
       `${peerName(behind)} was cut off before index ${index} was committed by ${peerName(leader)} and ` +
-        `${peerName(voter)}, which then snapshotted at it (nothing left in their logs after it); ${peerName(leader)} ` +
+        `${peerName(voter)}, which then snapshotted at it (nothing left in its log after it); ${peerName(leader)} ` +
         `crashed, and ${peerName(behind)} won an election with ${peerName(voter)}'s vote, though its log lacks ` +
         `committed entries. Expected a voter to compare the candidate's last log term and index with its own last ` +
         "entry, which after a snapshot is the snapshot's last included index and term (section 5.4.1). Likely causes: " +
@@ -1243,11 +1246,12 @@ export const suite: LabSuite<Lab6Impl> = {
     scored(leaderFailure, { points: 2, part: 2 }),
     scored(failAgree, { points: 2, part: 2 }),
     scored(failNoAgree, { points: 2, part: 2 }),
-    scored(concurrentStarts, { points: 2, part: 2 }),
-    scored(rejoin, { points: 2, part: 2 }),
+    scored(concurrentStarts, { points: 1, part: 2 }),
+    scored(rejoin, { points: 1, part: 2 }),
     scored(backup, { points: 2, part: 2 }),
     scored(count, { points: 1, part: 2 }),
     scored(staleAppendReply, { points: 1, part: 2 }),
+    scored(electionTimer, { points: 2, part: 2 }),
     scored(persist1, { points: 2, part: 3 }),
     scored(persist2, { points: 2, part: 3 }),
     scored(persist3, { points: 2, part: 3 }),
@@ -1260,13 +1264,14 @@ export const suite: LabSuite<Lab6Impl> = {
     scored(unreliableChurn, { points: 2, part: 3 }),
     scored(nemesisRaft, { points: 2, part: 3 }),
     scored(snapshotBasic, { points: 2, part: 4 }),
-    scored(snapshotInstall, { points: 2, part: 4 }),
-    scored(snapshotInstallUnreliable, { points: 2, part: 4 }),
+    scored(snapshotInstall, { points: 1, part: 4 }),
+    scored(snapshotInstallUnreliable, { points: 1, part: 4 }),
     scored(snapshotInstallCrash, { points: 2, part: 4 }),
     scored(snapshotInstallUnCrash, { points: 1, part: 4 }),
     scored(snapshotAllCrash, { points: 1, part: 4 }),
     scored(snapshotInit, { points: 1, part: 4 }),
     scored(snapshotElection, { points: 1, part: 4 }),
+    scored(olderSnapshot, { points: 2, part: 4 }),
     scored(nemesisSnapshots, { points: 2, part: 4 }),
     ...kvTests,
   ],

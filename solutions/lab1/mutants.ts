@@ -7,7 +7,7 @@ export const mutants: Mutant[] = [
     description: 'the server executes every copy of a re-sent put or append',
     file: 'server.ts',
     replace: [['if (!last || w.seq > last.seq) return undefined;', 'return undefined;']],
-    caughtBy: ['TestUnreliableOneKey', 'TestUnreliable', 'TestUnreliableShards'],
+    caughtBy: ['TestUnreliableOneKey', 'TestUnreliable', 'TestUnreliableShards', 'TestModelKV'],
   },
   {
     name: 'duplicate-state-never-freed',
@@ -135,7 +135,7 @@ export const mutants: Mutant[] = [
     description: 'a server accepts (and forwards) keys of shards it does not hold',
     file: 'server.ts',
     replace: [["if (!servers.includes(this.config.me)) return { err: 'ErrWrongShard' };", '']],
-    caughtBy: ['TestRejection'],
+    caughtBy: ['TestRejection', 'TestModelKV'],
   },
   {
     name: 'replicas-out-of-order',
@@ -266,7 +266,7 @@ export const mutants: Mutant[] = [
         '    for (const [key, value] of s.data) this.obj[key] = value;',
       ],
     ],
-    caughtBy: ['TestOddKeys'],
+    caughtBy: ['TestOddKeys', 'TestModelKV'],
   },
   {
     name: 'put-remembers-old',
@@ -285,7 +285,7 @@ export const mutants: Mutant[] = [
         "const sent = 'seq' in args ? { ...args, seq: ++this.seq } : args;\n        const reply = await this.servers[replicas[attempt % replicas.length]].call<R>(method, sent);",
       ],
     ],
-    caughtBy: ['TestUnreliableOneKey', 'TestUnreliable'],
+    caughtBy: ['TestUnreliableOneKey', 'TestUnreliable', 'TestModelKV'],
   },
   {
     name: 'errretry-as-ok',
@@ -427,11 +427,11 @@ export const mutants: Mutant[] = [
       'a primary that stops copying a write because a lower-numbered server came back and leads the shard still replies OK, so the new primary never has the acknowledged write',
     file: 'server.ts',
     replace: [
-      [
-        "    const sent = await Promise.all(backups.map((b) => this.sendToBackup(shard, id, b, 'KVServer.Replicate', w)));",
-        "    await Promise.all(backups.map((b) => this.sendToBackup(shard, id, b, 'KVServer.Replicate', w)));",
-      ],
       ["    if (sent.includes('no longer primary')) return { err: 'ErrRetry' };\n", ''],
+      [
+        "    if (!(await this.reachReturned(shard, id, acked))) return { err: 'ErrRetry' };",
+        '    await this.reachReturned(shard, id, acked);',
+      ],
     ],
     caughtBy: ['TestRestartMidReplicate'],
   },
@@ -460,5 +460,18 @@ export const mutants: Mutant[] = [
       ],
     ],
     caughtBy: ['TestNemesisShards'],
+  },
+  {
+    name: 'restarted-backup-not-rechecked',
+    description:
+      'the primary skips a backup it found stopped and acknowledges the write without asking again: a backup restarted while the write was being copied to the others lacks an acknowledged write, and loses it when it leads or is the last copy',
+    file: 'server.ts',
+    replace: [
+      [
+        "    const acked = new Set(backups.filter((_, i) => sent[i] === 'sent'));\n    if (!(await this.reachReturned(shard, id, acked))) return { err: 'ErrRetry' };\n",
+        '',
+      ],
+    ],
+    caughtBy: ['TestRestartMidWrite'],
   },
 ];

@@ -20,7 +20,9 @@
  * from there on every copy again: the copies agree, in content and order, before anything new happens. A
  * write the old primary had not acknowledged is either kept (the new primary had it) or dropped everywhere
  * (it did not); either way the clerk's re-send then finds exactly one copy of it. The tester restarts only
- * servers that missed no writes, so a restarted server never leads with an out-of-date copy.
+ * servers that missed no acknowledged write, but one may come back while a write is being copied, after the primary
+ * found it stopped: before acknowledging, the primary checks again and sends its whole copy to any backup that
+ * came back, so that a restarted server never leads with an out-of-date copy.
  *
  * A server cannot always see that another led in the meantime: a copy that led, handed over, and leads again
  * with the same servers running may have missed a whole interim lead (a restarted server led for a moment and
@@ -261,14 +263,31 @@ class ShardStore {
     const key = running.join(',');
     if (shard.syncedWith === key) return true;
     const snapshot = shard.snapshot(id, this.config.me);
-    const sent = await Promise.all(
-      running
-        .filter((s) => s !== this.config.me)
-        .map((b) => this.sendToBackup(shard, id, b, 'KVServer.Install', snapshot)),
-    );
+    const backups = running.filter((s) => s !== this.config.me);
+    const sent = await Promise.all(backups.map((b) => this.sendToBackup(shard, id, b, 'KVServer.Install', snapshot)));
     if (sent.includes('no longer primary')) return false;
+    if (!(await this.reachReturned(shard, id, new Set(backups.filter((_, i) => sent[i] === 'sent'))))) return false;
     shard.syncedWith = key;
     return true;
+  }
+
+  /**
+   * As the shard's primary, before acknowledging: until every running backup is in `done`, sends the whole copy
+   * to those that are not. A backup found stopped may come back while a write is still being copied (it missed no
+   * acknowledged write, but it lacks this one): the write may be acknowledged only once it has it too. False when
+   * this server no longer leads the shard.
+   */
+  private async reachReturned(shard: Shard, id: number, done: Set<number>): Promise<boolean> {
+    for (;;) {
+      const missing = shardServers(id, this.config).filter(
+        (s) => s !== this.config.me && this.config.isRunning(s) && !done.has(s),
+      );
+      if (missing.length === 0) return true;
+      const snapshot = shard.snapshot(id, this.config.me);
+      const sent = await Promise.all(missing.map((b) => this.sendToBackup(shard, id, b, 'KVServer.Install', snapshot)));
+      if (sent.includes('no longer primary')) return false;
+      missing.forEach((b, i) => sent[i] === 'sent' && done.add(b));
+    }
   }
 
   /** The primary's side of a write: apply it, then make sure every running backup has it before replying. */
@@ -283,6 +302,9 @@ class ShardStore {
     // Another copy took the shard over before every backup had the write: not acknowledged here. The clerk's
     // re-send reaches the new primary, whose copy decides whether it happened.
     if (sent.includes('no longer primary')) return { err: 'ErrRetry' };
+    // A backup found stopped may have come back meanwhile: it gets the whole copy before the write is acknowledged.
+    const acked = new Set(backups.filter((_, i) => sent[i] === 'sent'));
+    if (!(await this.reachReturned(shard, id, acked))) return { err: 'ErrRetry' };
     return { err: 'OK', value: reply };
   }
 

@@ -496,4 +496,56 @@ export const mutants: Mutant[] = [
     ],
     caughtBy: ['TestStaleAppendReply'],
   },
+  {
+    name: 'timer-reset-on-refused-vote',
+    description:
+      'a peer resets its election timer on every RequestVote it hears, also one it refuses: a candidate whose log is behind keeps an up-to-date peer from starting its election',
+    file: 'raft.ts',
+    replace: [
+      [
+        '    if (this.killed) return { term: this.currentTerm, voteGranted: false };\n',
+        '    if (this.killed) return { term: this.currentTerm, voteGranted: false };\n    this._resetElectionTimer();\n',
+      ],
+    ],
+    caughtBy: ['TestElectionTimer'],
+  },
+  {
+    name: 'timer-reset-on-stale-append-entries',
+    description:
+      'a peer resets its election timer on every AppendEntries, also one of an older term it refuses: a deposed leader that never heard of the new term keeps its old followers from electing',
+    file: 'raft.ts',
+    replace: [
+      [
+        '    if (this.killed || args.term < this.currentTerm) return refuse();\n',
+        '    if (!this.killed) this._resetElectionTimer();\n    if (this.killed || args.term < this.currentTerm) return refuse();\n',
+      ],
+    ],
+    caughtBy: ['TestElectionTimer'],
+  },
+  {
+    name: 'timer-reset-on-higher-term',
+    description:
+      'a peer resets its election timer whenever a message shows it a higher term, also a refused RequestVote: every new election of a candidate whose log is behind puts off the election of an up-to-date peer',
+    file: 'raft.ts',
+    replace: [
+      [
+        '      this.votedFor = null;\n      this._persist();\n    }\n',
+        '      this.votedFor = null;\n      this._persist();\n      this._resetElectionTimer();\n    }\n',
+      ],
+    ],
+    caughtBy: ['TestElectionTimer'],
+  },
+  {
+    name: 'install-snapshot-older-than-applied',
+    description:
+      "a follower hands the service every InstallSnapshot newer than its own snapshot, even one older than what it already applied (it compares with its last snapshot's index, not with lastApplied)",
+    file: 'raft.ts',
+    replace: [
+      [
+        '    this._persist(args.data);\n    this._applyCommitted();\n',
+        '    this._persist(args.data);\n    this.lastApplied = Math.min(this.lastApplied, index - 1);\n    this._applyCommitted();\n',
+      ],
+    ],
+    caughtBy: ['TestSnapshotOlderThanApplied'],
+  },
 ];

@@ -1,0 +1,116 @@
+/** Lab 6's election timer rule: a peer resets its timer only on the events the handout names, and then times out within a second. */
+import { keyedRng, sleep, World } from '../../world';
+import type { Rng } from '../../world';
+import { TestDefinition, TestContext } from '../../suite';
+import { ELECTION_TIMEOUT_MS, Lab6Impl, RaftTester, peerName } from './harness';
+
+type Ctx = TestContext<Lab6Impl>;
+
+/** Rounds per run, each on a follower drawn per seed. */
+const ROUNDS = 8;
+/** How long a round waits for the stale peer's term to pass the leader's, or for the voter's term to move (virtual ms). */
+const WAIT_MS = 5000;
+/** How often the round looks at the peers' terms (virtual ms). */
+const LOOK_MS = 1;
+/** Longest extra wait, drawn per round, once the stale peer's term passed the leader's (virtual ms). */
+const MAX_EXTRA_MS = 800;
+
+/** A promise that never resolves: a reply held for good. */
+function forever(): Promise<void> {
+  return new Promise(() => undefined);
+}
+
+/** Peer i's term as it reports it (-1 while crashed or when getState fails). */
+function termOf(ts: RaftTester, i: number): number {
+  try {
+    return ts.peer(i)?.getState().term ?? -1;
+  } catch {
+    return -1;
+  }
+}
+
+/** Waits until `cond` holds (looking every LOOK_MS) or `ms` passed; returns the virtual time it first held, or undefined. */
+async function when(cond: () => boolean, ms: number): Promise<number | undefined> {
+  const world = World.current();
+  const end = world.now() + ms;
+  while (world.now() <= end) {
+    if (cond()) return world.now();
+    await sleep(LOOK_MS);
+  }
+  return undefined;
+}
+
+/** What one round saw: the moment the voter's term passed the old leader's, and its first RequestVote after. */
+interface Seen {
+  leader: number;
+  stale: number;
+  voter: number;
+  switchedAt: number;
+  electionAt: number | undefined;
+}
+
+/**
+ * One round: a follower (the stale peer) is cut off while a command commits, so its log is behind, and its term
+ * climbs past the leader's; it comes back reaching only the other follower (the voter), whose replies to the
+ * leader's AppendEntries are held for good (the leader never learns it was deposed and keeps sending heartbeats of
+ * its old term). The voter refuses the stale peer's votes and must start an election within ELECTION_TIMEOUT_MS of
+ * the moment its term moved past the leader's: nothing after that may reset its timer.
+ */
+async function round(ts: RaftTester, rng: Rng, r: number): Promise<Seen | undefined> {
+  const leader = await ts.checkOneLeader();
+  const [stale, voter] = rng.chance(0.5) ? [(leader + 1) % 3, (leader + 2) % 3] : [(leader + 2) % 3, (leader + 1) % 3];
+  ts.disconnect(stale);
+  await ts.one(1000 + r, 2, true);
+  if (!ts.state(leader).isLeader) return undefined; // the lead moved meanwhile: no clean round
+  const leaderTerm = termOf(ts, leader);
+  if ((await when(() => termOf(ts, stale) > leaderTerm, WAIT_MS)) === undefined) return undefined;
+  await sleep(rng.int(MAX_EXTRA_MS + 1));
+  let electionAt: number | undefined;
+  let reconnected = false;
+  ts.onCall = (from, to, method) => {
+    if (from === voter && reconnected && electionAt === undefined && /RequestVote$/.test(method))
+      electionAt = World.current().now();
+    if (from === leader && to === voter && /AppendEntries$/.test(method)) return { release: forever() };
+    return undefined;
+  };
+  ts.cutLink(stale, leader);
+  ts.connect(stale);
+  reconnected = true;
+  const switchedAt = await when(() => termOf(ts, voter) > leaderTerm, WAIT_MS);
+  if (switchedAt !== undefined) await when(() => electionAt !== undefined, ELECTION_TIMEOUT_MS + LOOK_MS);
+  ts.onCall = undefined;
+  ts.healLinks();
+  return switchedAt === undefined ? undefined : { leader, stale, voter, switchedAt, electionAt };
+}
+
+export const electionTimer: TestDefinition<Lab6Impl> = {
+  name: 'TestElectionTimer',
+  description: `three peers, ${ROUNDS} rounds: a follower whose log is behind and whose term passed the leader's reaches only the other follower, which also keeps getting the old leader's heartbeats (their replies held): refusing both, it must start an election within ${ELECTION_TIMEOUT_MS / 1000} s of leaving the leader's term (draws the stale follower and when it returns)`,
+  async run(ctx: Ctx) {
+    const ts = new RaftTester(ctx, { servers: 3 });
+    const rng = keyedRng(ctx.seed, 'lab6-election-timer');
+    for (let r = 0; r < ROUNDS; r++) {
+      const seen = await round(ts, rng, r);
+      if (seen === undefined) {
+        ctx.log(
+          `round ${r}: the cut-off follower's term never passed the leader's, or never reached the other: no check`,
+        );
+        continue;
+      }
+      const late = seen.electionAt === undefined ? undefined : seen.electionAt - seen.switchedAt;
+      ctx.log(
+        `round ${r}: the voter left the leader's term at ${seen.switchedAt} ms and started an election ${late} ms later`,
+      );
+      if (late === undefined || late > ELECTION_TIMEOUT_MS)
+        ts.fail(
+          `round ${r}: ${peerName(seen.voter)}'s term moved past that of its leader, ${peerName(seen.leader)}, at ${seen.switchedAt} ms (virtual), when ${peerName(seen.stale)}, a candidate whose log is behind, asked for its vote; ` +
+            `from then on it heard only ${peerName(seen.stale)}'s RequestVotes (to be refused: its log is behind) and ${peerName(seen.leader)}'s heartbeats of an older term (to be refused too), ` +
+            `none of which may reset the election timer, yet it ${late === undefined ? `had not started an election ${ELECTION_TIMEOUT_MS / 1000} s later` : `started an election only ${late} ms later`}. ` +
+            `Expected an election within ${ELECTION_TIMEOUT_MS} ms: a peer resets its election timer when it grants a vote, when it hears an AppendEntries from the leader of its current term, and when it starts an election, and at no other time. ` +
+            'Likely causes: the timer reset on every RequestVote, also a refused one; the timer reset on an AppendEntries of an older term (a deposed leader keeps a follower from electing); ' +
+            'the timer reset whenever a higher term is seen; an election timeout that can be drawn longer than one second.',
+        );
+    }
+    await ts.checkOneLeader();
+  },
+};
