@@ -13,6 +13,7 @@ import { createRequire } from 'node:module';
 import path from 'node:path';
 import type { CodeLoader } from '../suite/loader';
 import type { NodeModuleName } from '../suite/types';
+import type { EarlierLab } from './earlier-labs';
 import { Crossing, guarded } from './crossing';
 import { ABSENT_GLOBALS, absentGlobal, sandboxGlobals } from './endowments';
 import { lockNodePrototypes } from './node-prototypes';
@@ -47,6 +48,8 @@ export interface CompartmentOptions {
   readonly cacheDir: string;
   /** The node modules the lab's code may import (LabSuite.nodeModules). */
   readonly nodeModules?: readonly NodeModuleName[];
+  /** Earlier labs the code builds on (LabSuite.buildsOn): their given modules, and their files that are code under test. */
+  readonly earlierLabs?: readonly EarlierLab[];
 }
 
 /** What importing an allowed node module gives: the module itself, or for crypto only its hashing. */
@@ -155,6 +158,14 @@ export function compartmentLoader(options: CompartmentOptions): CodeLoader {
   const implDir = path.resolve(options.implDir);
   const labDir = path.resolve(options.labDir);
   const kitDirs = options.kitDirs.map((d) => path.resolve(d));
+  const earlier = (options.earlierLabs ?? []).map((e) => ({
+    labDir: path.resolve(e.labDir),
+    codeDir: path.resolve(e.codeDir),
+    files: e.files,
+  }));
+  /** True for a file of an earlier lab's code under test (lab6/raft.ts, imported by lab7/server.ts's RSM). */
+  const earlierCode = (file: string): boolean =>
+    earlier.some((e) => path.dirname(file) === e.codeDir && e.files.includes(path.basename(file)));
   const compartment = endowedCompartment();
   const hostRequire = createRequire(path.join(labDir, 'load.ts'));
   const kitExports = new Map<string, unknown>();
@@ -165,8 +176,9 @@ export function compartmentLoader(options: CompartmentOptions): CodeLoader {
 
   /** A kit module the code under test may import, hardened; undefined for a file that is not one. */
   const kitModule = (file: string): { exports: unknown } | undefined => {
-    const lab = inside(file, labDir) && !['test', 'tools', 'real'].some((d) => inside(file, path.join(labDir, d)));
-    const kit = lab || kitDirs.some((d) => inside(file, d));
+    const given = (dir: string): boolean =>
+      inside(file, dir) && !['test', 'tools', 'real'].some((d) => inside(file, path.join(dir, d)));
+    const kit = given(labDir) || earlier.some((e) => given(e.labDir)) || kitDirs.some((d) => inside(file, d));
     if (!kit || path.basename(file) === 'load.ts') return undefined;
     if (!kitExports.has(file)) kitExports.set(file, hardenedExports(hostRequire(file)));
     return { exports: kitExports.get(file) };
@@ -191,6 +203,7 @@ export function compartmentLoader(options: CompartmentOptions): CodeLoader {
       const bare = String(spec).replace(/^node:/, '') as NodeModuleName;
       if (options.nodeModules?.includes(bare)) return nodeModule(bare);
       const target = resolveTs(String(spec), file);
+      if (target && earlierCode(target)) return load(target, cache);
       const kit = target ? kitModule(target) : undefined;
       if (kit) return kit.exports;
       if (target && inside(target, implDir) && !inside(target, path.join(implDir, 'test'))) return load(target, cache);

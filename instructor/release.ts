@@ -107,7 +107,9 @@ function labsToShip(repo: string, out: string, asked: readonly string[] | undefi
     throw new GraderUsageError(`Unknown lab ${listNames(unknown)}. Labs with a test suite: ${listNames(available)}.`);
   if (out === repo || repo.startsWith(`${out}${path.sep}`))
     throw new GraderUsageError(`--out ${out} would overwrite the kit itself; choose a new folder.`);
-  return labs;
+  // A lab whose code builds on earlier labs' (lab 7 on lab 6 and lab 2) ships them too: the student's own code runs.
+  const needed = new Set(labs.flatMap((l) => [l, ...(loadLab(repo, l).suite.buildsOn ?? []).map((b) => b.lab)]));
+  return available.filter((l) => needed.has(l));
 }
 
 /** Copies the labs' shipped files into `out` (TypeScript with its comments scrubbed), keeping their modes; returns them. */
