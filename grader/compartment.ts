@@ -172,7 +172,11 @@ export function compartmentLoader(options: CompartmentOptions): CodeLoader {
   const nodeNames = (options.nodeModules ?? []).map((n) => `node:${n}`).join(', ');
   const allowed =
     `your own files, the lab's modules (${kitDirs.map((d) => `${path.basename(d)}/`).join(', ')}, ` +
-    `${path.basename(labDir)}/*.ts)${nodeNames ? ` and ${nodeNames}` : ''}`;
+    `${path.basename(labDir)}/*.ts)` +
+    earlier
+      .map((e) => `, your ${path.basename(e.labDir)}/ files (${e.files.join(', ')}) and its given files`)
+      .join('') +
+    `${nodeNames ? ` and ${nodeNames}` : ''}`;
 
   /** A kit module the code under test may import, hardened; undefined for a file that is not one. */
   const kitModule = (file: string): { exports: unknown } | undefined => {
