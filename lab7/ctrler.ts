@@ -4,7 +4,8 @@
  * Keeps the current configuration in lab 2's key/value service (through your lab 2 clerk, imported from
  * ../lab2/client), as ShardConfig's string under a key of your choice. changeConfigTo(next) moves every shard whose
  * owner changes: freeze it at its old owner, install it at its new owner, delete it at the old owner; then store
- * `next`. Reach a group's servers with makeEnd(name) for each name the configuration lists. See lab7/README.md, part 1.
+ * `next`. Reach a group's servers with makeEnd(name) for each name the configuration lists. See lab7/README.md,
+ * part 1; part 2 makes a change survive the controller's failure (initController).
  */
 import type { ClientEnd } from '../labrpc';
 import { Clerk as KVClerk } from '../lab2/client';
@@ -35,6 +36,12 @@ export class ShardCtrler implements Controller {
   async query(): Promise<ShardConfig> {
     // TODO: get the configuration and read it with ShardConfig.fromString.
     throw new Error('TODO: ShardCtrler.query is not implemented yet; see lab7/README.md, part 1');
+  }
+
+  /** Part 2: finishes a change that a controller which failed left half done (see lab7/README.md, part 2). */
+  async initController(): Promise<void> {
+    // TODO (part 2): if a next configuration is stored beyond the current one, finish moving to it.
+    throw new Error('TODO: ShardCtrler.initController is not implemented yet; see lab7/README.md, part 2');
   }
 
   /** Moves the shards to `next`, then stores it. */

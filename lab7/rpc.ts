@@ -91,6 +91,11 @@ export interface Controller {
   query(): Promise<ShardConfig>;
   /** Moves the shards from the configuration stored now to `cfg` (its number is one more), then stores `cfg`. */
   changeConfigTo(cfg: ShardConfig): Promise<void>;
+  /**
+   * Part 2: finishes the change a controller that failed may have left half done (the tester calls it on a new
+   * controller before using it, in part 2's tests).
+   */
+  initController(): Promise<void>;
 }
 
 /**

@@ -67,6 +67,14 @@ export class ShardTester {
   readonly ctrler: Controller;
   private ends = 0;
   private clerks = 0;
+  /** Each owner's ends (a controller's, a clerk's), so that a controller can be cut off like a crashed process. */
+  private readonly endsOf = new Map<string, Array<{ net: Network; name: string }>>();
+  /** Owners cut off: their ends, and any they make later, reach nobody. */
+  private readonly dead = new Set<string>();
+  /** The owner name of each controller made. */
+  private readonly ctrlerOwner = new Map<Controller, string>();
+  /** Controllers (by owner) that sent a FreezeShard. */
+  private readonly froze = new Set<string>();
 
   constructor(ctx: Ctx, options: ShardOptions = {}) {
     this.ctx = ctx;
@@ -137,9 +145,17 @@ export class ShardTester {
       const end = group.net.makeEnd(name);
       watch?.(end);
       group.net.connect(name, RaftTester.serverName(Number(m[2])));
-      group.net.enable(name, true);
+      this.own(owner, group.net, name);
       return end;
     };
+  }
+
+  /** Records `name` on `net` as one of `owner`'s ends and enables it, unless `owner` is cut off. */
+  private own(owner: string, net: Network, name: string): void {
+    const list = this.endsOf.get(owner) ?? [];
+    list.push({ net, name });
+    this.endsOf.set(owner, list);
+    net.enable(name, !this.dead.has(owner));
   }
 
   /** A new controller of the student's, with its own ends. */
@@ -147,8 +163,32 @@ export class ShardTester {
     const owner = `ctrler-${this.ends++}`;
     const kvEnd = this.kvNet.makeEnd(owner);
     this.kvNet.connect(owner, CONFIG_SERVER);
-    this.kvNet.enable(owner, true);
-    return new this.ctx.impl.ShardCtrler(kvEnd, this.makeEnd(owner));
+    this.own(owner, this.kvNet, owner);
+    const watchFreezes = (end: ClientEnd): void => {
+      const call = end.call.bind(end);
+      const watched = <Reply>(method: string, args?: unknown): Promise<Reply> => {
+        if (method === 'KVServer.FreezeShard') this.froze.add(owner);
+        return call<Reply>(method, args);
+      };
+      // Defined, not assigned: the grader freezes ClientEnd.prototype.
+      Object.defineProperty(end, 'call', { value: watched });
+    };
+    const ctrler = new this.ctx.impl.ShardCtrler(kvEnd, this.makeEnd(owner, watchFreezes));
+    this.ctrlerOwner.set(ctrler, owner);
+    return ctrler;
+  }
+
+  /** True once controller `c` has sent a FreezeShard: from then on a shard may be frozen until a move finishes. */
+  sentFreeze(c: Controller): boolean {
+    return this.froze.has(this.ctrlerOwner.get(c) ?? '');
+  }
+
+  /** Cuts controller `c` off from everything, as if its process crashed: its calls in flight and later ones fail. */
+  killCtrler(c: Controller): void {
+    const owner = this.ctrlerOwner.get(c);
+    if (owner === undefined) throw new Error('the tester asked to kill a controller it did not make');
+    this.dead.add(owner);
+    for (const { net, name } of this.endsOf.get(owner) ?? []) net.enable(name, false);
   }
 
   /** A recorded clerk of the student's, with its own controller (MIT's MakeClerk). */

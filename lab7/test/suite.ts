@@ -1,5 +1,5 @@
 /**
- * Lab 7's named tests: MIT 6.5840's Lab 5 tests (5A so far) by their names, each in its own simulated world, so a
+ * Lab 7's named tests: MIT 6.5840's Lab 5 tests (5A and 5B so far) by their names, each in its own simulated world, so a
  * seed replays it exactly: npm run grade lab7 -- --test <Name> --seed <N>
  */
 import { BUILDS_ON, IMPL_FILES, load } from '../load';
@@ -299,16 +299,97 @@ const manyConcurrentClerkUnreliable: TestDefinition<Lab7Impl> = {
   run: (ctx: Ctx) => concurrentClerks(ctx, 10, true),
 };
 
+// ---- Part 2 (MIT 5B): a change that survives the controller ----
+
+const joinLeave5B: TestDefinition<Lab7Impl> = {
+  name: 'TestJoinLeave5B',
+  description:
+    'a join waits while the old owner is down and finishes once it is back; then only the keys of a group that is down wait',
+  async run(ctx: Ctx) {
+    const ts = new ShardTester(ctx);
+    await ts.setup();
+    const ck = ts.makeClerk();
+    const keys = keysCoveringShards();
+    const written: Written = new Map();
+    await putAll(ck, keys, written, 'a');
+    ts.shutdownGroup(GID1);
+    let done = false;
+    const joining = ts.background(ts.join([2]).then((cfg) => ((done = true), cfg)));
+    await sleep(ELECTION_TIMEOUT_MS);
+    if (done)
+      fail(
+        'the join of group 2 finished while group 1, which owned every shard, was shut down. Expected it to wait: ' +
+          'no shard can move before its old owner freezes it. Likely causes: a FreezeShard error taken for success, ' +
+          'or the configuration stored without the moves.',
+      );
+    ts.restartGroup(GID1);
+    const cfg = await promptly(joining, 10_000, 'the join, once group 1 was back,');
+    ts.shutdownGroup(2);
+    const live = keys.filter((k) => cfg.shards[key2shard(k)] === GID1);
+    await promptly(checkAll(ck, live, written, 'with group 2 shut down'), PROGRESS_MS, "reading group 1's keys");
+    ts.restartGroup(2);
+    await checkAll(ck, keys, written, 'after group 2 was restarted');
+    ts.checkLinearizable();
+  },
+};
+
+/** Times a doomed controller runs before the tester cuts it off (virtual ms): before, during and after its moves. */
+const KILL_AFTER_MS = [0, 5, 20, 60, 150];
+
+const recoverCtrler5B: TestDefinition<Lab7Impl> = {
+  name: 'TestRecoverCtrler5B',
+  description:
+    "five controllers are cut off in the middle of a join or a leave; each time a new one's initController finishes the change, and every key is served",
+  async run(ctx: Ctx) {
+    const ts = new ShardTester(ctx);
+    await ts.setup();
+    await ts.join([2]);
+    const ck = ts.makeClerk();
+    const keys = keysCoveringShards();
+    const written: Written = new Map();
+    await putAll(ck, keys, written, 'a');
+    for (const [round, ms] of KILL_AFTER_MS.entries()) {
+      const old = await ts.ctrler.query();
+      ts.startGroup(3);
+      const next = old.has(3) ? old.leave([3]) : old.join(new Map([[3, groupServers(3)]]));
+      const doomed = ts.makeCtrler();
+      void doomed.changeConfigTo(next).catch(() => undefined);
+      await sleep(ms + Math.floor(Math.random() * 10));
+      ts.killCtrler(doomed);
+      const fresh = ts.makeCtrler();
+      await promptly(fresh.initController(), 10_000, `round ${round + 1}: initController`);
+      const now = await fresh.query();
+      if (now.num !== old.num && now.num !== next.num)
+        fail(
+          `round ${round + 1}: after initController the configuration is number ${now.num}; expected ${old.num} or ${next.num}.`,
+        );
+      if (now.num === old.num && ts.sentFreeze(doomed))
+        fail(
+          `round ${round + 1}: the cut-off controller had sent FreezeShard for configuration ${next.num}, but after ` +
+            `a new controller's initController() the configuration is still ${old.num}. Expected initController to ` +
+            'finish the change (a frozen shard is served by nobody until it does). Likely causes: the configuration ' +
+            'being moved to not stored before the first move, or initController not looking for it.',
+        );
+      // A change the doomed controller never started is the tester's to make.
+      if (now.num === old.num) await fresh.changeConfigTo(next);
+      await ts.checkConfig(next);
+      await promptly(checkAll(ck, keys, written, `round ${round + 1}, after recovery`), 10_000, 'reading every key');
+      await putAll(ck, keys, written, `r${round}`);
+    }
+    ts.checkLinearizable();
+  },
+};
+
 /**
- * Lab 7's named tests with their points and the handout's part after which each first passes. Part 1 (MIT's 5A)
- * is here; parts 2 and 3 (5B, a controller that recovers; 5C, concurrent controllers) will bring the other 50.
+ * Lab 7's named tests with their points and the handout's part after which each first passes. Parts 1 and 2 (MIT's
+ * 5A and 5B) are here; part 3 (5C, concurrent controllers) will bring the other 40.
  */
 export const suite: LabSuite<Lab7Impl> = {
   lab: 'lab7',
   title: 'Lab 7: a sharded key/value service on Raft groups',
   implFiles: IMPL_FILES,
   buildsOn: BUILDS_ON,
-  pointsToCome: 50,
+  pointsToCome: 40,
   load,
   tests: [
     scored(initQuery, { points: 4, part: 1 }),
@@ -325,5 +406,7 @@ export const suite: LabSuite<Lab7Impl> = {
     scored(manyConcurrentClerkReliable, { points: 4, part: 1 }),
     scored(oneConcurrentClerkUnreliable, { points: 3, part: 1 }),
     scored(manyConcurrentClerkUnreliable, { points: 4, part: 1 }),
+    scored(joinLeave5B, { points: 5, part: 2 }),
+    scored(recoverCtrler5B, { points: 5, part: 2 }),
   ],
 };

@@ -91,10 +91,37 @@ export const mutants: Mutant[] = [
     caughtBy: ['TestJoinBasic5A', 'TestOneConcurrentClerkReliable5A'],
   },
   {
-    name: 'no-errmaybe-across-groups',
-    description: 'a put re-sent to the new owner after ErrWrongGroup returns its ErrVersion as it is, not ErrMaybe',
-    file: 'client.ts',
-    replace: [["      if (err === 'ErrVersion' && tries > 1) return 'ErrMaybe';\n", '']],
-    caughtBy: ['TestManyConcurrentClerkUnreliable5A'],
+    name: 'no-recovery',
+    description:
+      'initController does nothing: a change a failed controller left half done stays so (frozen shards nobody serves)',
+    file: 'ctrler.ts',
+    replace: [['    if (cfg.num === old.num + 1) await this.finish(old, cfg, version);\n', '    void cfg;\n']],
+    caughtBy: ['TestRecoverCtrler5B'],
+  },
+  {
+    name: 'next-stored-after-moves',
+    description:
+      'the controller stores the configuration it moves to only after the moves: a controller that fails midway leaves no trace of them',
+    file: 'ctrler.ts',
+    replace: [
+      [
+        '    await this.storeNext(next);\n    await this.finish(old, next, version);',
+        '    await this.finish(old, next, version);\n    await this.storeNext(next);',
+      ],
+    ],
+    caughtBy: ['TestRecoverCtrler5B'],
+  },
+  {
+    name: 'publish-before-moves',
+    description:
+      'the controller stores the new configuration before it moves the shards: clerks and the next controller take the move for done',
+    file: 'ctrler.ts',
+    replace: [
+      [
+        '    await Promise.all(moves.map((s) => this.move(s, old, next)));\n    const err = await this.kv.put(CONFIG_KEY, next.toString(), version);',
+        '    const err = await this.kv.put(CONFIG_KEY, next.toString(), version);\n    await Promise.all(moves.map((s) => this.move(s, old, next)));',
+      ],
+    ],
+    caughtBy: ['TestRecoverCtrler5B'],
   },
 ];
