@@ -13,6 +13,7 @@ import net from 'node:net';
 import path from 'node:path';
 import type { CodeLoader } from '../suite/loader';
 import type { NodeModuleName } from '../suite/types';
+import type { EarlierLab } from './earlier-labs';
 import { Crossing, guarded } from './crossing';
 import { ABSENT_GLOBALS, absentGlobal, sandboxGlobals } from './endowments';
 import { GIVEN_MODULES, LABRPC_FOLDER, labrpcFacade } from './kit-surface';
@@ -58,6 +59,8 @@ export interface CompartmentOptions {
   readonly nodeModules?: readonly NodeModuleName[];
   /** The kit's reachability test only: sees every value handed over. */
   readonly witness?: Witness;
+  /** Earlier labs the code builds on (LabSuite.buildsOn): their given modules, and their files that are code under test. */
+  readonly earlierLabs?: readonly EarlierLab[];
 }
 
 /** A hash as the code under test gets it: its update, digest and copy, never node's Hash object (whose prototype the harness's hashes share). */
@@ -193,6 +196,11 @@ function givenFiles(labDir: string): Set<string> {
   return out;
 }
 
+/** True for a file of the code under test in `dir` (the student's own, or an earlier lab's it builds on): not its tests. */
+function codeUnderTest(file: string, dir: string): boolean {
+  return inside(file, dir) && !inside(file, path.join(dir, 'test'));
+}
+
 /** Views of module exports for the harness: each function hands its arguments over (crossing.ts); one view per module. */
 function harnessViews(witness?: Witness): (exports: unknown) => unknown {
   const crossing = new Crossing(witness);
@@ -214,8 +222,13 @@ export function compartmentLoader(options: CompartmentOptions): CodeLoader {
   const implDir = path.resolve(options.implDir);
   const labDir = path.resolve(options.labDir);
   const labrpcDirs = [...options.kitDirs, path.join(path.dirname(labDir), LABRPC_FOLDER)].map((d) => path.resolve(d));
+  const earlier = (options.earlierLabs ?? []).map((e) => ({
+    labDir: path.resolve(e.labDir),
+    codeDir: path.resolve(e.codeDir),
+  }));
   const compartment = endowedCompartment();
   const given = givenFiles(labDir);
+  for (const e of earlier) for (const file of givenFiles(e.labDir)) given.add(file);
   const givenModules = new Map<string, ModuleRecord>();
   const givenExports = new Map<string, unknown>();
   let labrpc: object | undefined;
@@ -223,7 +236,9 @@ export function compartmentLoader(options: CompartmentOptions): CodeLoader {
   const lab = path.basename(labDir);
   const allowed =
     `your own .ts and .js files, ${LABRPC_FOLDER}'s errors and types, the lab's given modules ` +
-    `(${(GIVEN_MODULES[lab] ?? []).map((f) => `${lab}/${f}`).join(', ') || 'none'})${nodeNames ? ` and ${nodeNames}` : ''}`;
+    `(${(GIVEN_MODULES[lab] ?? []).map((f) => `${lab}/${f}`).join(', ') || 'none'})` +
+    earlier.map((e) => `, your ${path.basename(e.labDir)}/ files and its given modules`).join('') +
+    `${nodeNames ? ` and ${nodeNames}` : ''}`;
 
   /** The module `spec` names from `file`, loaded (into `cache` when it is the student's own). */
   const resolve = (spec: string, file: string, cache: Map<string, ModuleRecord>): unknown => {
@@ -237,7 +252,10 @@ export function compartmentLoader(options: CompartmentOptions): CodeLoader {
       if (!givenExports.has(target)) givenExports.set(target, hardenedExports(load(target, givenModules)));
       return givenExports.get(target);
     }
-    if (target !== undefined && inside(target, implDir) && !inside(target, path.join(implDir, 'test')))
+    if (
+      target !== undefined &&
+      (codeUnderTest(target, implDir) || earlier.some((e) => codeUnderTest(target, e.codeDir)))
+    )
       return load(target, cache);
     throw refusedImport(spec, file, allowed);
   };

@@ -89,10 +89,13 @@ function hidingPrepareStackTrace(
 }
 
 /**
- * Installs the hiding; call it in the sandbox after the lockdown (whose Error.prepareStackTrace, on this realm's
+ * Installs the hiding (`earlierCode`: absolute paths of earlier labs' files the code under test runs, shown as the
+ * student's); call it in the sandbox after the lockdown (whose Error.prepareStackTrace, on this realm's
  * own Error, takes the formatter; the compartment's Error ignores assignments) and before the code under test.
  */
-export function hideHarness(implDir: string): void {
-  const isStudentFile = studentFileTest(implDir);
+export function hideHarness(implDir: string, earlierCode: readonly string[] = []): void {
+  const own = studentFileTest(implDir);
+  // The earlier labs' code the lab runs (lab 7's lab6/raft.ts): the student's frames too.
+  const isStudentFile = (file: string): boolean => own(file) || earlierCode.includes(path.resolve(file));
   Error.prepareStackTrace = hidingPrepareStackTrace(isStudentFile) as typeof Error.prepareStackTrace;
 }

@@ -20,6 +20,7 @@ export const GIVEN_MODULES: Readonly<Record<string, readonly string[]>> = {
   lab4: ['rpc.ts', 'delayed-end.ts'],
   lab5: ['glob.ts', 'info.ts', 'int64.ts', 'resp.ts', 'types.ts'],
   lab6: ['kvapi.ts', 'persister.ts', 'raftapi.ts', 'rsmapi.ts'],
+  lab7: ['rpc.ts', 'shardcfg.ts'],
 };
 
 /** labrpc's exports that belong to the harness, each with what to do instead: reading one says so. */

@@ -11,6 +11,8 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import type { WorkerConfig } from './protocol';
+import { earlierLabs } from './earlier-labs';
+import { requireSuite } from './labs';
 
 const tsHook = require('./ts-hook.js') as {
   DEFAULT_CACHE_DIR: string;
@@ -118,13 +120,16 @@ export function prepareSandbox(config: WorkerConfig, options: SandboxOptions): S
     .map((f) => path.join(__dirname, f));
   const closure = suiteClosure(config.suitePath);
   const kitDirs = FRAMEWORK_FOLDERS.filter((d) => d !== 'grader').map((d) => path.join(REPO, d));
-  const tsFiles = [...kitDirs, labDir, implDir]
+  // The earlier labs this lab's code builds on (lab 7 on lab 6 and lab 2): their kit folders and their code.
+  const earlier = earlierLabs(requireSuite(config.suitePath), implDir, config.suitePath);
+  const codeDirs = [implDir, ...earlier.map((e) => e.codeDir)];
+  const tsFiles = [...kitDirs, labDir, ...earlier.map((e) => e.labDir), ...codeDirs]
     .flatMap((d) => tsHook.tsFilesUnder(d))
-    .filter((f) => f.startsWith(implDir + path.sep) || !inSolutions(f));
+    .filter((f) => codeDirs.some((d) => f.startsWith(d + path.sep)) || !inSolutions(f));
   // The kit's files compile once for every run and submission (kit/); the code under test only into its own folder.
   const shared = path.join(cacheRoot, 'kit');
   const files = [...new Set([...tsFiles, ...graderFiles.filter((f) => f.endsWith('.ts')), ...closure])];
-  tsHook.prepareCache(files, cacheDir, shared, (f) => !inside(f, implDir) && !inside(f, labDir));
+  tsHook.prepareCache(files, cacheDir, shared, (f) => ![labDir, ...codeDirs].some((d) => inside(f, d)));
   fs.mkdirSync(cacheDir, { recursive: true });
 
   const modules = path.join(REPO, 'node_modules');
@@ -147,6 +152,7 @@ export function prepareSandbox(config: WorkerConfig, options: SandboxOptions): S
     dirGrant(labDir),
     path.join(path.dirname(labDir), MANIFEST_PATH), // which of the lab's files are the kit's (compartment.ts)
     dirGrant(implDir),
+    ...earlier.flatMap((e) => [dirGrant(e.labDir), dirGrant(e.codeDir)]),
     ...closure.map((f) => dirGrant(path.dirname(f))),
     dirGrant(cacheDir),
   ];

@@ -22,8 +22,9 @@ import { hideHarness } from './hide-harness';
 import { writtenText } from '../suite/printed';
 import { Mailbox, readChannel } from './channel';
 import { compartmentLoader, lockDownRealm } from './compartment';
+import { earlierLabs } from './earlier-labs';
 import { folderOnly, refusingLoader } from './code-elsewhere';
-import { useLoader } from '../suite/loader';
+import { useLoader, type CodeLoader } from '../suite/loader';
 import {
   CHANNEL_IN_FD,
   CHANNEL_OUT_FD,
@@ -298,22 +299,15 @@ export function start(): void {
     });
     return;
   }
-  hideHarness(config.implDir);
+  const earlierCode = earlierLabs(suite, config.implDir, config.suitePath).flatMap((e) =>
+    e.files.map((f) => path.join(e.codeDir, f)),
+  );
+  hideHarness(config.implDir, earlierCode);
   const loadCode = config.loadCode !== false;
   if (isolated) {
     hardenSigning();
     // A process that never loads the code still uses a loader of its own: the tests' kit scripts then isolate theirs.
-    useLoader(
-      loadCode
-        ? compartmentLoader({
-            implDir: config.implDir,
-            labDir: path.dirname(path.dirname(path.resolve(config.suitePath))),
-            kitDirs: [path.join(__dirname, '..', 'labrpc')],
-            cacheDir: process.env.KVLABS_TS_CACHE ?? '',
-            nodeModules: suite.nodeModules,
-          })
-        : refusingLoader(),
-    );
+    useLoader(loadCode ? sandboxLoader(config, suite) : refusingLoader());
   }
   let impl: unknown = folderOnly(config.implDir);
   if (loadCode) {
@@ -369,4 +363,16 @@ function withMissingExportsExplained(impl: unknown, suite: LabSuite<unknown>): u
     };
   }
   return out;
+}
+
+/** The compartment loader of the code under test: its folder, the lab's given files, and the earlier labs it builds on. */
+function sandboxLoader(config: { implDir: string; suitePath: string }, suite: LabSuite<unknown>): CodeLoader {
+  return compartmentLoader({
+    implDir: config.implDir,
+    labDir: path.dirname(path.dirname(path.resolve(config.suitePath))),
+    kitDirs: [path.join(__dirname, '..', 'labrpc')],
+    cacheDir: process.env.KVLABS_TS_CACHE ?? '',
+    nodeModules: suite.nodeModules,
+    earlierLabs: earlierLabs(suite, config.implDir, config.suitePath),
+  });
 }

@@ -74,7 +74,11 @@ export async function release(options: ReleaseOptions): Promise<ReleaseResult> {
 
   const loaded = labs.map((l) => loadLab(repo, l));
   const copied = copyShippedFiles(repo, out, labs);
-  const generated = await generatedFiles(repo, labs, loaded, copied);
+  // The Classroom workflow grades the labs asked for; the earlier labs they build on ship to be built on (and graded
+  // by hand with npm run grade), not scored in the assignment.
+  const asked = options.labs && options.labs.length > 0 ? options.labs : labs;
+  const graded = loaded.filter((l) => asked.includes(l.lab));
+  const generated = await generatedFiles(repo, labs, { loaded, graded }, copied);
   for (const [rel, text] of generated) {
     fs.mkdirSync(path.dirname(path.join(out, rel)), { recursive: true });
     fs.writeFileSync(path.join(out, rel), text);
@@ -107,7 +111,9 @@ function labsToShip(repo: string, out: string, asked: readonly string[] | undefi
     throw new GraderUsageError(`Unknown lab ${listNames(unknown)}. Labs with a test suite: ${listNames(available)}.`);
   if (out === repo || repo.startsWith(`${out}${path.sep}`))
     throw new GraderUsageError(`--out ${out} would overwrite the kit itself; choose a new folder.`);
-  return labs;
+  // A lab whose code builds on earlier labs' (lab 7 on lab 6 and lab 2) ships them too: the student's own code runs.
+  const needed = new Set(labs.flatMap((l) => [l, ...(loadLab(repo, l).suite.buildsOn ?? []).map((b) => b.lab)]));
+  return available.filter((l) => needed.has(l));
 }
 
 /** Copies the labs' shipped files into `out` (TypeScript with its comments scrubbed), keeping their modes; returns them. */
@@ -143,7 +149,7 @@ function jsonText(v: unknown): string {
 async function generatedFiles(
   repo: string,
   labs: readonly string[],
-  loaded: readonly LoadedLab[],
+  { loaded, graded }: { loaded: readonly LoadedLab[]; graded: readonly LoadedLab[] },
   copied: readonly string[],
 ): Promise<Map<string, string>> {
   const generated = studentConfigFiles(repo, labs, copied);
@@ -164,7 +170,7 @@ async function generatedFiles(
     WORKFLOW_PATH,
     toYaml(
       classroomWorkflow(
-        loaded.map((l) => ({
+        graded.map((l) => ({
           lab: l.lab,
           tests: l.suite.tests.map((t) => ({ name: t.name, points: l.rubric.tests[t.name]?.points ?? 0 })),
         })),
@@ -309,7 +315,7 @@ export async function main(argv: readonly string[]): Promise<number> {
       for (const m of r.mentions) process.stdout.write(`    ${m.file}:${m.line}  ${m.text}\n`);
     }
     process.stdout.write(
-      `Next: check it (cd ${r.out} && npm ci && npm run grade ${r.labs[0]}), push it to a new GitHub repository, mark that a template, and create the Classroom assignment from it.\n`,
+      `Next: check it (cd ${r.out} && npm ci && npm run grade ${labs?.at(-1) ?? r.labs[0]}), push it to a new GitHub repository, mark that a template, and create the Classroom assignment from it.\n`,
     );
     return 0;
   });

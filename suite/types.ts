@@ -90,6 +90,14 @@ export interface LabSuite<Impl> {
   readonly tests: ReadonlyArray<NamedTest<Impl>>;
   /** Real time allowed per test when its scoring gives none, seconds (default: the grader's 120). */
   readonly defaultTimeoutSec?: number;
+  /**
+   * Earlier labs whose code this lab's code imports and runs (lab 7 runs on lab 6's Raft and lab 2's server): each
+   * lab's folder beside the graded one (lab6/ beside lab7/, solutions/lab6/ beside solutions/lab7/) and the files
+   * of it that are code under test. The grader loads those files as the student's code, like the lab's own.
+   */
+  readonly buildsOn?: ReadonlyArray<{ readonly lab: string; readonly files: readonly string[] }>;
+  /** Points of handout parts whose tests are not written yet: the tests' points and these add up to 100. */
+  readonly pointsToCome?: number;
 }
 
 /** How one test run ended. */

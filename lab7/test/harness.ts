@@ -1,0 +1,282 @@
+/**
+ * Lab 7's tester: shard groups (each a lab 6 RaftTester whose servers run the student's ShardServer), lab 2's
+ * key/value server holding the configuration, the student's controller driving joins and leaves, and recorded
+ * clerks whose history the checker judges per key.
+ */
+import { Server, Service } from '../../labrpc';
+import type { ClientEnd, RpcEnd } from '../../labrpc';
+import { Network } from '../../labrpc';
+import type { VersionedInput, VersionedOutput } from '../../checker/models/versioned';
+import { versionedModel } from '../../checker/models/versioned';
+import { assertLinearizable, TestFailure } from '../../suite';
+import type { TestContext } from '../../suite';
+import { HistoryRecorder } from '../../suite/history';
+import { World } from '../../world';
+import type { KVService as ConfigService } from '../../lab2/rpc';
+import type { Persister } from '../../lab6/persister';
+import { Lab6Impl, RaftTester, showCommand } from '../../lab6/test/harness';
+import { LATENCY_MS, RecordingClerk } from '../../lab6/test/kvharness';
+import { PutReplies } from '../../lab6/test/putreplies';
+import type { ClerkConstructor, Controller, ControllerConstructor, MakeEnd, ShardServerConstructor } from '../rpc';
+import { GID1, key2shard, NSHARDS, ShardConfig, type Gid } from '../shardcfg';
+
+/** What the grader loads: lab 7's code from lab7/, and the lab 6 and lab 2 code it builds on. */
+export interface Lab7Impl {
+  ShardServer: ShardServerConstructor;
+  ShardCtrler: ControllerConstructor;
+  Clerk: ClerkConstructor;
+  /** Lab 2's key/value server, which keeps the configuration. */
+  ConfigServer: new () => ConfigService;
+  /** Lab 6's code (the shard servers' RSM and Raft come in through lab7/server.ts's imports). */
+  lab6: Lab6Impl;
+}
+
+type Ctx = TestContext<Lab7Impl>;
+
+/** Servers per shard group (MIT's NSRV). */
+export const GROUP_SERVERS = 3;
+/** The name of lab 2's server on its network. */
+const CONFIG_SERVER = 'kvsrv';
+
+/** How to build the sharded service. */
+export interface ShardOptions {
+  /** Lose and delay messages on every network (tests whose name says Unreliable). */
+  unreliable?: boolean;
+  /** The shard servers' maxRaftState (-1: no snapshots). */
+  maxRaftState?: number;
+}
+
+/** The server names of group `gid` as configurations list them. */
+export function groupServers(gid: Gid): string[] {
+  return Array.from({ length: GROUP_SERVERS }, (_, i) => `g${gid}-${i}`);
+}
+
+/** The likely causes a lab 7 failure may have in lab 6 or lab 2 code, said once. */
+export const EARLIER_LABS =
+  'Lab 7 runs on your lab 6 Raft and RSM and your lab 2 server and clerk: if npm run grade lab6 or npm run grade ' +
+  'lab2 does not score full marks, fix those first.';
+
+/** The sharded service under test. */
+export class ShardTester {
+  private readonly ctx: Ctx;
+  private readonly options: ShardOptions;
+  readonly groups = new Map<Gid, RaftTester>();
+  private readonly kvNet: Network;
+  readonly history = new HistoryRecorder<VersionedInput, VersionedOutput>();
+  /** The tester's own controller (MIT's tester changes configurations through the student's controller too). */
+  readonly ctrler: Controller;
+  private ends = 0;
+  private clerks = 0;
+  /** Each owner's ends (a controller's, a clerk's), so that a controller can be cut off like a crashed process. */
+  private readonly endsOf = new Map<string, Array<{ net: Network; name: string }>>();
+  /** Owners cut off: their ends, and any they make later, reach nobody. */
+  private readonly dead = new Set<string>();
+  /** The owner name of each controller made. */
+  private readonly ctrlerOwner = new Map<Controller, string>();
+  /** Controllers (by owner) that sent a FreezeShard. */
+  private readonly froze = new Set<string>();
+
+  constructor(ctx: Ctx, options: ShardOptions = {}) {
+    this.ctx = ctx;
+    this.options = options;
+    this.kvNet = new Network();
+    this.kvNet.setReliable(!options.unreliable);
+    const kv = new ctx.impl.ConfigServer();
+    const handlers = { Get: (a: never) => kv.Get(a), Put: (a: never) => kv.Put(a) };
+    this.kvNet.addServer(CONFIG_SERVER, new Server().addService(new Service(handlers, 'KVServer')));
+    this.ctrler = this.makeCtrler();
+  }
+
+  /** Starts group 1 and stores the first configuration (MIT's setupKVService). */
+  async setup(): Promise<ShardConfig> {
+    this.startGroup(GID1);
+    const first = ShardConfig.first(groupServers(GID1));
+    await this.ctrler.initConfig(first);
+    return first;
+  }
+
+  /** Starts the servers of group `gid` (once). */
+  startGroup(gid: Gid): RaftTester {
+    const known = this.groups.get(gid);
+    if (known) return known;
+    const ctx6: TestContext<Lab6Impl> = { ...this.ctx, impl: this.ctx.impl.lab6 };
+    const group = new RaftTester(ctx6, {
+      servers: GROUP_SERVERS,
+      unreliable: this.options.unreliable,
+      build: (peers, me, persister) => this.build(gid, peers, me, persister),
+    });
+    group.net.setLatency(LATENCY_MS);
+    this.groups.set(gid, group);
+    return group;
+  }
+
+  private build(gid: Gid, peers: readonly RpcEnd[], me: number, persister: Persister) {
+    const s = new this.ctx.impl.ShardServer(peers, me, persister, this.options.maxRaftState ?? -1, gid);
+    if (typeof s.rsm?.raft?.getState !== 'function')
+      fail(`server ${me} of group ${gid} has no rsm field whose raft is its Raft peer (see lab7/rpc.ts).`);
+    const handlers = {
+      Get: (a: never) => s.Get(a),
+      Put: (a: never) => s.Put(a),
+      FreezeShard: (a: never) => s.FreezeShard(a),
+      InstallShard: (a: never) => s.InstallShard(a),
+      DeleteShard: (a: never) => s.DeleteShard(a),
+    };
+    return { raft: s.rsm.raft, services: [new Service(handlers, 'KVServer')], kill: () => s.kill() };
+  }
+
+  /** The group of `gid` (started). */
+  group(gid: Gid): RaftTester {
+    const g = this.groups.get(gid);
+    if (!g) throw new Error(`the tester asked for group ${gid}, which it never started`);
+    return g;
+  }
+
+  /** A makeEnd for code of `owner`: ends to the servers a configuration names; `watch` sees each end made. */
+  makeEnd(owner: string, watch?: (end: ClientEnd) => void): MakeEnd {
+    return (server: string) => {
+      const m = /^g(\d+)-(\d+)$/.exec(String(server));
+      const group = m ? this.groups.get(Number(m[1])) : undefined;
+      if (!m || !group || Number(m[2]) >= GROUP_SERVERS)
+        fail(
+          `makeEnd(${showCommand(server)}) was asked for a server no configuration names (they are "g<gid>-<i>", ` +
+            `i below ${GROUP_SERVERS}, of a group that joined). Likely causes: a name taken from the wrong group.`,
+        );
+      const name = `${owner}-${server}-${this.ends++}`;
+      const end = group.net.makeEnd(name);
+      watch?.(end);
+      group.net.connect(name, RaftTester.serverName(Number(m[2])));
+      this.own(owner, group.net, name);
+      return end;
+    };
+  }
+
+  /** Records `name` on `net` as one of `owner`'s ends and enables it, unless `owner` is cut off. */
+  private own(owner: string, net: Network, name: string): void {
+    const list = this.endsOf.get(owner) ?? [];
+    list.push({ net, name });
+    this.endsOf.set(owner, list);
+    net.enable(name, !this.dead.has(owner));
+  }
+
+  /** A new controller of the student's, with its own ends. */
+  makeCtrler(): Controller {
+    const owner = `ctrler-${this.ends++}`;
+    const kvEnd = this.kvNet.makeEnd(owner);
+    this.kvNet.connect(owner, CONFIG_SERVER);
+    this.own(owner, this.kvNet, owner);
+    const watchFreezes = (end: ClientEnd): void => {
+      const call = end.call.bind(end);
+      const watched = <Reply>(method: string, args?: unknown): Promise<Reply> => {
+        if (method === 'KVServer.FreezeShard') this.froze.add(owner);
+        return call<Reply>(method, args);
+      };
+      // Defined, not assigned: the grader freezes ClientEnd.prototype.
+      Object.defineProperty(end, 'call', { value: watched });
+    };
+    const ctrler = new this.ctx.impl.ShardCtrler(kvEnd, this.makeEnd(owner, watchFreezes));
+    this.ctrlerOwner.set(ctrler, owner);
+    return ctrler;
+  }
+
+  /** True once controller `c` has sent a FreezeShard: from then on a shard may be frozen until a move finishes. */
+  sentFreeze(c: Controller): boolean {
+    return this.froze.has(this.ctrlerOwner.get(c) ?? '');
+  }
+
+  /** Cuts controller `c` off from everything, as if its process crashed: its calls in flight and later ones fail. */
+  killCtrler(c: Controller): void {
+    const owner = this.ctrlerOwner.get(c);
+    if (owner === undefined) throw new Error('the tester asked to kill a controller it did not make');
+    this.dead.add(owner);
+    for (const { net, name } of this.endsOf.get(owner) ?? []) net.enable(name, false);
+  }
+
+  /** A recorded clerk of the student's, with its own controller (MIT's MakeClerk). */
+  makeClerk(): RecordingClerk {
+    const id = this.clerks++;
+    const replies = new PutReplies();
+    const inner = new this.ctx.impl.Clerk(
+      this.makeCtrler(),
+      this.makeEnd(`clerk-${id}`, (e) => replies.watch(e)),
+    );
+    const ctx6: TestContext<Lab6Impl> = { ...this.ctx, impl: this.ctx.impl.lab6 };
+    return new RecordingClerk(inner, id, this.history, ctx6, replies);
+  }
+
+  /** Starts the groups `gids`, moves to the configuration with them joined, and checks what the controller stored. */
+  async join(gids: readonly Gid[]): Promise<ShardConfig> {
+    for (const gid of gids) this.startGroup(gid);
+    const cfg = await this.ctrler.query();
+    const next = cfg.join(new Map(gids.map((g) => [g, groupServers(g)])));
+    await this.ctrler.changeConfigTo(next);
+    await this.checkConfig(next);
+    return next;
+  }
+
+  /** Moves to the configuration without the groups `gids` (their servers keep running). */
+  async leave(gids: readonly Gid[]): Promise<ShardConfig> {
+    const cfg = await this.ctrler.query();
+    const next = cfg.leave(gids);
+    await this.ctrler.changeConfigTo(next);
+    await this.checkConfig(next);
+    return next;
+  }
+
+  /** Fails unless a new controller's query returns `want`. */
+  async checkConfig(want: ShardConfig): Promise<void> {
+    const got = await this.makeCtrler().query();
+    if (got.toString() !== want.toString())
+      fail(
+        `after changeConfigTo(configuration ${want.num}) returned, a new controller's query() gave ${got.toString()}; ` +
+          `expected ${want.toString()}. Likely causes: the new configuration not stored (or stored under another ` +
+          'key or before the moves finished), or query() reading a copy kept in the controller.',
+      );
+  }
+
+  /** Crashes every server of group `gid`. */
+  shutdownGroup(gid: Gid): void {
+    const g = this.group(gid);
+    for (let i = 0; i < GROUP_SERVERS; i++) g.crash1(i);
+  }
+
+  /** Restarts every server of group `gid` from what it saved. */
+  restartGroup(gid: Gid): void {
+    const g = this.group(gid);
+    for (let i = 0; i < GROUP_SERVERS; i++) g.start1(i);
+    for (let i = 0; i < GROUP_SERVERS; i++) g.connect(i);
+  }
+
+  /** Fails the test if the clerks' history is not linearizable, key by key. */
+  checkLinearizable(): void {
+    assertLinearizable(this.ctx, versionedModel, this.history.operations());
+  }
+
+  /** Runs `task` beside the test body: its failure stops the run at once. */
+  background<T>(task: Promise<T>): Promise<T> {
+    const world = World.current();
+    task.catch((error: unknown) => world.fail(error));
+    return task;
+  }
+}
+
+/** Fails the running test with `message`. */
+export function fail(message: string): never {
+  const error = new TestFailure(message);
+  World.current().fail(error);
+  throw error;
+}
+
+/** One key in each shard, `per` of them: keys whose shards cover every shard, the same on every run. */
+export function keysCoveringShards(per = 1): string[] {
+  const keys: string[] = [];
+  const count = new Array<number>(NSHARDS).fill(0);
+  for (let i = 0; keys.length < per * NSHARDS; i++) {
+    const k = `k${i}`;
+    const s = key2shard(k);
+    if (count[s] < per) {
+      count[s]++;
+      keys.push(k);
+    }
+  }
+  return keys;
+}

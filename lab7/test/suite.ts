@@ -1,0 +1,412 @@
+/**
+ * Lab 7's named tests: MIT 6.5840's Lab 5 tests (5A and 5B so far) by their names, each in its own simulated world, so a
+ * seed replays it exactly: npm run grade lab7 -- --test <Name> --seed <N>
+ */
+import { BUILDS_ON, IMPL_FILES, load } from '../load';
+import { LabSuite, scored, TestContext, TestDefinition } from '../../suite';
+import { sleep } from '../../world';
+import { GID1, key2shard, NSHARDS, NUM_FIRST } from '../shardcfg';
+import { ELECTION_TIMEOUT_MS } from '../../lab6/test/harness';
+import { EARLIER_LABS, fail, groupServers, keysCoveringShards, Lab7Impl, ShardTester } from './harness';
+import { checkAll, promptly, putAll, runClerks, Written } from './workload';
+
+type Ctx = TestContext<Lab7Impl>;
+
+/** Value size in TestDeleteBasic5A (characters): large, so that a shard's keys dominate a snapshot. */
+const BIG_VALUE = 1000;
+/** maxRaftState where a test needs snapshots (as in lab 6's snapshot tests). */
+const SNAPSHOTS = 1000;
+
+const initQuery: TestDefinition<Lab7Impl> = {
+  name: 'TestInitQuery5A',
+  description:
+    'the first configuration is stored, and a new controller reads it back: number 1, group 1 owns every shard',
+  async run(ctx: Ctx) {
+    const ts = new ShardTester(ctx);
+    await ts.setup();
+    const cfg = await ts.makeCtrler().query();
+    const bad =
+      cfg.num !== NUM_FIRST ||
+      cfg.shards.some((g) => g !== GID1) ||
+      cfg.servers(GID1).join() !== groupServers(GID1).join();
+    if (bad)
+      fail(
+        `after initConfig(the first configuration), query() returned ${cfg.toString()}; expected configuration ` +
+          `${NUM_FIRST} with every shard owned by group ${GID1}. Likely causes: initConfig not storing the ` +
+          'configuration (config.toString()) in the key/value service, or query() not reading it back with ' +
+          'ShardConfig.fromString. ' +
+          EARLIER_LABS,
+      );
+  },
+};
+
+const staticOneShardGroup: TestDefinition<Lab7Impl> = {
+  name: 'TestStaticOneShardGroup5A',
+  description: 'one group serves every shard: puts and gets work, and a group shut down and restarted keeps the keys',
+  async run(ctx: Ctx) {
+    const ts = new ShardTester(ctx);
+    await ts.setup();
+    const ck = ts.makeClerk();
+    const keys = keysCoveringShards();
+    const written: Written = new Map();
+    await checkAll(ck, keys, written, 'before any put');
+    await putAll(ck, keys, written, 'a');
+    await checkAll(ck, keys, written, 'after the puts');
+    ts.shutdownGroup(GID1);
+    await sleep(ELECTION_TIMEOUT_MS);
+    ts.restartGroup(GID1);
+    await checkAll(ck, keys, written, 'after group 1 was shut down and restarted');
+    await putAll(ck, keys, written, 'b');
+    ts.checkLinearizable();
+  },
+};
+
+const joinBasic: TestDefinition<Lab7Impl> = {
+  name: 'TestJoinBasic5A',
+  description: 'group 2 joins: half the shards move with their keys, and group 2 serves them with group 1 shut down',
+  async run(ctx: Ctx) {
+    const ts = new ShardTester(ctx);
+    await ts.setup();
+    const ck = ts.makeClerk();
+    const keys = keysCoveringShards(2);
+    const written: Written = new Map();
+    await putAll(ck, keys, written, 'a');
+    const cfg = await ts.join([2]);
+    await checkAll(ck, keys, written, 'after group 2 joined');
+    await putAll(ck, keys, written, 'b');
+    // Group 2's shards must be served by group 2 alone.
+    const moved = keys.filter((k) => cfg.shards[key2shard(k)] === 2);
+    ts.shutdownGroup(GID1);
+    await checkAll(ck, moved, written, "with group 1 shut down, for a key of group 2's shards");
+    ts.checkLinearizable();
+  },
+};
+
+const deleteBasic: TestDefinition<Lab7Impl> = {
+  name: 'TestDeleteBasic5A',
+  description: "after group 2 joins, group 1's snapshots no longer hold the shards that moved: DeleteShard frees them",
+  async run(ctx: Ctx) {
+    const ts = new ShardTester(ctx, { maxRaftState: SNAPSHOTS });
+    await ts.setup();
+    const ck = ts.makeClerk();
+    const keys = keysCoveringShards(2);
+    const written: Written = new Map();
+    await putAll(ck, keys, written, 'a', BIG_VALUE);
+    const all = ts.group(GID1).snapshotSize();
+    const cfg = await ts.join([2]);
+    // Small puts to group 1's own keys, so that it snapshots again after the deletes.
+    const stay = keys.filter((k) => cfg.shards[key2shard(k)] === GID1);
+    for (let round = 0; round < 3; round++) await putAll(ck, stay, written, `s${round}`, BIG_VALUE);
+    const after = ts.group(GID1).snapshotSize();
+    ctx.log(`group 1's snapshot: ${all} characters with every shard, ${after} after the join`);
+    if (after > 0.75 * all)
+      fail(
+        `group 1's largest snapshot is ${after} characters after half its shards moved to group 2; with every shard ` +
+          `it was ${all}. Expected well under ${Math.round(0.75 * all)}: a deleted shard's keys must be gone. Likely ` +
+          'causes: DeleteShard not applied (or not called by the controller), a frozen shard whose keys are kept ' +
+          'after the delete, or a snapshot that still includes deleted shards.',
+      );
+    await checkAll(ck, keys, written, 'after the join');
+  },
+};
+
+const joinLeaveBasic: TestDefinition<Lab7Impl> = {
+  name: 'TestJoinLeaveBasic5A',
+  description: 'group 2 joins and group 1 leaves: every key is then served by group 2, also with group 1 shut down',
+  async run(ctx: Ctx) {
+    const ts = new ShardTester(ctx);
+    await ts.setup();
+    const ck = ts.makeClerk();
+    const keys = keysCoveringShards();
+    const written: Written = new Map();
+    await putAll(ck, keys, written, 'a');
+    await ts.join([2]);
+    await putAll(ck, keys, written, 'b');
+    const cfg = await ts.leave([GID1]);
+    if (cfg.shardsOf(2).length !== NSHARDS) fail(`after group 1 left, group 2 owns ${cfg.shardsOf(2).length} shards.`);
+    await checkAll(ck, keys, written, 'after group 1 left');
+    ts.shutdownGroup(GID1);
+    await checkAll(ck, keys, written, 'with group 1 (which left) shut down');
+    await putAll(ck, keys, written, 'c');
+    ts.checkLinearizable();
+  },
+};
+
+/** Joins and leaves of MIT's many-join-leave tests: groups 2 to 4 join, then leave and rejoin in turn. */
+async function manyJoinLeave(ctx: Ctx, unreliable: boolean): Promise<void> {
+  const ts = new ShardTester(ctx, { unreliable });
+  await ts.setup();
+  const ck = ts.makeClerk();
+  const keys = keysCoveringShards();
+  const written: Written = new Map();
+  await putAll(ck, keys, written, 'a');
+  const steps: Array<['join' | 'leave', number]> = [
+    ['join', 2],
+    ['join', 3],
+    ['join', 4],
+    ['leave', 1],
+    ['leave', 3],
+    ['join', 1],
+    ['leave', 2],
+    ['join', 3],
+  ];
+  for (const [what, gid] of steps) {
+    if (what === 'join') await ts.join([gid]);
+    else await ts.leave([gid]);
+    await checkAll(ck, keys, written, `after group ${gid} ${what === 'join' ? 'joined' : 'left'}`);
+    await putAll(ck, keys, written, `${what}${gid}`);
+  }
+  ts.checkLinearizable();
+}
+
+const manyJoinLeaveReliable: TestDefinition<Lab7Impl> = {
+  name: 'TestManyJoinLeaveReliable5A',
+  description: 'eight joins and leaves (a group leaves and joins again): every key keeps its value and version',
+  run: (ctx: Ctx) => manyJoinLeave(ctx, false),
+};
+
+const manyJoinLeaveUnreliable: TestDefinition<Lab7Impl> = {
+  name: 'TestManyJoinLeaveUnreliable5A',
+  description: 'the same eight joins and leaves on a network that loses and delays messages',
+  run: (ctx: Ctx) => manyJoinLeave(ctx, true),
+};
+
+const shutdown: TestDefinition<Lab7Impl> = {
+  name: 'TestShutdown5A',
+  description:
+    'three groups share the shards; every server is shut down and restarted from its snapshot: every key is still there, and a clerk with the first configuration is turned away from shards that moved',
+  async run(ctx: Ctx) {
+    const ts = new ShardTester(ctx, { maxRaftState: SNAPSHOTS });
+    await ts.setup();
+    const ck = ts.makeClerk();
+    // A clerk that read configuration 1 and then slept through the joins.
+    const sleeper = ts.makeClerk();
+    const keys = keysCoveringShards();
+    const written: Written = new Map();
+    await checkAll(sleeper, keys, written, 'before any put');
+    await ts.join([2]);
+    await ts.join([3]);
+    await putAll(ck, keys, written, 'a');
+    for (const gid of [1, 2, 3]) ts.shutdownGroup(gid);
+    await sleep(ELECTION_TIMEOUT_MS);
+    for (const gid of [1, 2, 3]) ts.restartGroup(gid);
+    await checkAll(ck, keys, written, 'after every group was shut down and restarted');
+    // Group 1 must still know which shards it gave away: the sleeping clerk's puts must reach their new owners.
+    await putAll(sleeper, keys, written, 'b');
+    await checkAll(ck, keys, written, 'after a clerk with configuration 1 wrote every key (restarted groups)');
+    ts.checkLinearizable();
+  },
+};
+
+/** Time an operation on a live group may take while another group is down or a move is stuck (virtual ms). */
+const PROGRESS_MS = 2000;
+
+const progressShutdown: TestDefinition<Lab7Impl> = {
+  name: 'TestProgressShutdown5A',
+  description: "with group 3 shut down, gets and puts of the other groups' shards go on promptly",
+  async run(ctx: Ctx) {
+    const ts = new ShardTester(ctx);
+    await ts.setup();
+    const ck = ts.makeClerk();
+    const keys = keysCoveringShards();
+    const written: Written = new Map();
+    await ts.join([2]);
+    const cfg = await ts.join([3]);
+    await putAll(ck, keys, written, 'a');
+    ts.shutdownGroup(3);
+    const live = keys.filter((k) => cfg.shards[key2shard(k)] !== 3);
+    await promptly(checkAll(ck, live, written, 'with group 3 shut down'), PROGRESS_MS, 'reading the live groups’ keys');
+    await promptly(putAll(ck, live, written, 'b'), PROGRESS_MS, 'writing the live groups’ keys');
+    ts.checkLinearizable();
+  },
+};
+
+const progressJoin: TestDefinition<Lab7Impl> = {
+  name: 'TestProgressJoin5A',
+  description: 'while a join waits on a new group that is down, the shards that do not move keep being served',
+  async run(ctx: Ctx) {
+    const ts = new ShardTester(ctx);
+    await ts.setup();
+    const ck = ts.makeClerk();
+    const keys = keysCoveringShards();
+    const written: Written = new Map();
+    const cfg = await ts.join([2]);
+    await putAll(ck, keys, written, 'a');
+    ts.startGroup(3);
+    ts.shutdownGroup(3);
+    const next = cfg.join(new Map([[3, groupServers(3)]]));
+    const joining = ts.background(ts.ctrler.changeConfigTo(next));
+    await sleep(500);
+    const still = keys.filter((k) => cfg.shards[key2shard(k)] === next.shards[key2shard(k)]);
+    await promptly(checkAll(ck, still, written, 'while group 3 joins'), PROGRESS_MS, 'reading keys whose shards stay');
+    await promptly(putAll(ck, still, written, 'b'), PROGRESS_MS, 'writing keys whose shards stay');
+    ts.restartGroup(3);
+    await joining;
+    await ts.checkConfig(next);
+    await checkAll(ck, keys, written, 'after group 3 joined');
+    ts.checkLinearizable();
+  },
+};
+
+/** MIT's concurrent-clerk tests: clerks race on shared keys while groups join and leave; judged per key. */
+async function concurrentClerks(ctx: Ctx, clerks: number, unreliable: boolean): Promise<void> {
+  const ts = new ShardTester(ctx, { unreliable });
+  await ts.setup();
+  let stop = false;
+  const running = runClerks(
+    ts,
+    Array.from({ length: clerks }, () => ts.makeClerk()),
+    () => stop,
+  );
+  await sleep(300);
+  for (const gid of [2, 3]) {
+    await ts.join([gid]);
+    await sleep(300);
+  }
+  await ts.leave([GID1]);
+  await sleep(300);
+  await ts.join([GID1]);
+  await ts.leave([2]);
+  await sleep(300);
+  stop = true;
+  const ops = await running;
+  ctx.log(`${ops} operations by ${clerks} clerks`);
+  if (ops === 0) fail('the clerks made no operation at all while the shards moved.');
+  ts.checkLinearizable();
+}
+
+const oneConcurrentClerkReliable: TestDefinition<Lab7Impl> = {
+  name: 'TestOneConcurrentClerkReliable5A',
+  description: 'one clerk reads and writes while groups join and leave: its history is linearizable key by key',
+  run: (ctx: Ctx) => concurrentClerks(ctx, 1, false),
+};
+
+const manyConcurrentClerkReliable: TestDefinition<Lab7Impl> = {
+  name: 'TestManyConcurrentClerkReliable5A',
+  description: 'ten clerks race on twenty keys while groups join and leave: linearizable key by key',
+  run: (ctx: Ctx) => concurrentClerks(ctx, 10, false),
+};
+
+const oneConcurrentClerkUnreliable: TestDefinition<Lab7Impl> = {
+  name: 'TestOneConcurrentClerkUnreliable5A',
+  description: 'one clerk while groups join and leave, on a network that loses and delays messages',
+  run: (ctx: Ctx) => concurrentClerks(ctx, 1, true),
+};
+
+const manyConcurrentClerkUnreliable: TestDefinition<Lab7Impl> = {
+  name: 'TestManyConcurrentClerkUnreliable5A',
+  description: 'ten clerks while groups join and leave, on a network that loses and delays messages',
+  run: (ctx: Ctx) => concurrentClerks(ctx, 10, true),
+};
+
+// ---- Part 2 (MIT 5B): a change that survives the controller ----
+
+const joinLeave5B: TestDefinition<Lab7Impl> = {
+  name: 'TestJoinLeave5B',
+  description:
+    'a join waits while the old owner is down and finishes once it is back; then only the keys of a group that is down wait',
+  async run(ctx: Ctx) {
+    const ts = new ShardTester(ctx);
+    await ts.setup();
+    const ck = ts.makeClerk();
+    const keys = keysCoveringShards();
+    const written: Written = new Map();
+    await putAll(ck, keys, written, 'a');
+    ts.shutdownGroup(GID1);
+    let done = false;
+    const joining = ts.background(ts.join([2]).then((cfg) => ((done = true), cfg)));
+    await sleep(ELECTION_TIMEOUT_MS);
+    if (done)
+      fail(
+        'the join of group 2 finished while group 1, which owned every shard, was shut down. Expected it to wait: ' +
+          'no shard can move before its old owner freezes it. Likely causes: a FreezeShard error taken for success, ' +
+          'or the configuration stored without the moves.',
+      );
+    ts.restartGroup(GID1);
+    const cfg = await promptly(joining, 10_000, 'the join, once group 1 was back,');
+    ts.shutdownGroup(2);
+    const live = keys.filter((k) => cfg.shards[key2shard(k)] === GID1);
+    await promptly(checkAll(ck, live, written, 'with group 2 shut down'), PROGRESS_MS, "reading group 1's keys");
+    ts.restartGroup(2);
+    await checkAll(ck, keys, written, 'after group 2 was restarted');
+    ts.checkLinearizable();
+  },
+};
+
+/** Times a doomed controller runs before the tester cuts it off (virtual ms): before, during and after its moves. */
+const KILL_AFTER_MS = [0, 5, 20, 60, 150];
+
+const recoverCtrler5B: TestDefinition<Lab7Impl> = {
+  name: 'TestRecoverCtrler5B',
+  description:
+    "five controllers are cut off in the middle of a join or a leave; each time a new one's initController finishes the change, and every key is served",
+  async run(ctx: Ctx) {
+    const ts = new ShardTester(ctx);
+    await ts.setup();
+    await ts.join([2]);
+    const ck = ts.makeClerk();
+    const keys = keysCoveringShards();
+    const written: Written = new Map();
+    await putAll(ck, keys, written, 'a');
+    for (const [round, ms] of KILL_AFTER_MS.entries()) {
+      const old = await ts.ctrler.query();
+      ts.startGroup(3);
+      const next = old.has(3) ? old.leave([3]) : old.join(new Map([[3, groupServers(3)]]));
+      const doomed = ts.makeCtrler();
+      void doomed.changeConfigTo(next).catch(() => undefined);
+      await sleep(ms + Math.floor(Math.random() * 10));
+      ts.killCtrler(doomed);
+      const fresh = ts.makeCtrler();
+      await promptly(fresh.initController(), 10_000, `round ${round + 1}: initController`);
+      const now = await fresh.query();
+      if (now.num !== old.num && now.num !== next.num)
+        fail(
+          `round ${round + 1}: after initController the configuration is number ${now.num}; expected ${old.num} or ${next.num}.`,
+        );
+      if (now.num === old.num && ts.sentFreeze(doomed))
+        fail(
+          `round ${round + 1}: the cut-off controller had sent FreezeShard for configuration ${next.num}, but after ` +
+            `a new controller's initController() the configuration is still ${old.num}. Expected initController to ` +
+            'finish the change (a frozen shard is served by nobody until it does). Likely causes: the configuration ' +
+            'being moved to not stored before the first move, or initController not looking for it.',
+        );
+      // A change the doomed controller never started is the tester's to make.
+      if (now.num === old.num) await fresh.changeConfigTo(next);
+      await ts.checkConfig(next);
+      await promptly(checkAll(ck, keys, written, `round ${round + 1}, after recovery`), 10_000, 'reading every key');
+      await putAll(ck, keys, written, `r${round}`);
+    }
+    ts.checkLinearizable();
+  },
+};
+
+/**
+ * Lab 7's named tests with their points and the handout's part after which each first passes. Parts 1 and 2 (MIT's
+ * 5A and 5B) are here; part 3 (5C, concurrent controllers) will bring the other 40.
+ */
+export const suite: LabSuite<Lab7Impl> = {
+  lab: 'lab7',
+  title: 'Lab 7: a sharded key/value service on Raft groups',
+  implFiles: IMPL_FILES,
+  buildsOn: BUILDS_ON,
+  pointsToCome: 40,
+  load,
+  tests: [
+    scored(initQuery, { points: 4, part: 1 }),
+    scored(staticOneShardGroup, { points: 3, part: 1 }),
+    scored(joinBasic, { points: 4, part: 1 }),
+    scored(deleteBasic, { points: 4, part: 1 }),
+    scored(joinLeaveBasic, { points: 4, part: 1 }),
+    scored(manyJoinLeaveReliable, { points: 4, part: 1 }),
+    scored(manyJoinLeaveUnreliable, { points: 4, part: 1 }),
+    scored(shutdown, { points: 3, part: 1 }),
+    scored(progressShutdown, { points: 3, part: 1 }),
+    scored(progressJoin, { points: 3, part: 1 }),
+    scored(oneConcurrentClerkReliable, { points: 3, part: 1 }),
+    scored(manyConcurrentClerkReliable, { points: 4, part: 1 }),
+    scored(oneConcurrentClerkUnreliable, { points: 3, part: 1 }),
+    scored(manyConcurrentClerkUnreliable, { points: 4, part: 1 }),
+    scored(joinLeave5B, { points: 5, part: 2 }),
+    scored(recoverCtrler5B, { points: 5, part: 2 }),
+  ],
+};

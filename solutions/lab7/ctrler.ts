@@ -1,0 +1,113 @@
+/**
+ * Lab 7 reference solution — the controller: keeps the configuration in lab 2's key/value service and moves shards.
+ *
+ * The configuration lives under one key, as ShardConfig's string, its version counting the changes. To go to the
+ * next configuration, every shard whose owner changes is frozen at its old owner (which stops serving it and
+ * hands over its keys), installed at its new owner, and deleted at the old owner; only then is the new
+ * configuration stored, so a clerk that reads it finds every shard served where it says. The configuration being
+ * moved to is stored first, under a key of its own: a controller that fails in the middle leaves it there, and the
+ * next one's initController repeats the moves (each shard RPC is harmless to repeat) and stores it.
+ */
+import type { ClientEnd } from '../../labrpc';
+import type { Controller, MakeEnd } from '../../lab7/rpc';
+import { ShardConfig, NSHARDS, type Gid } from '../../lab7/shardcfg';
+import { Clerk as KVClerk } from '../lab2/client';
+import { GroupClerk } from './grpclerk';
+
+/** The key the configuration is stored under. */
+const CONFIG_KEY = 'config';
+/** The key of the configuration a change is moving to (part 2: what the next controller finishes). */
+const NEXT_KEY = 'next';
+
+/** What an empty shard's state is (a shard nobody owned before). */
+const EMPTY_SHARD = '[]';
+
+export class ShardCtrler implements Controller {
+  private readonly kv: KVClerk;
+  private readonly makeEnd: MakeEnd;
+  /** One clerk per group, made on first use. */
+  private readonly groups = new Map<Gid, GroupClerk>();
+
+  constructor(kv: ClientEnd, makeEnd: MakeEnd) {
+    this.kv = new KVClerk(kv);
+    this.makeEnd = makeEnd;
+  }
+
+  async initConfig(cfg: ShardConfig): Promise<void> {
+    const err = await this.kv.put(CONFIG_KEY, cfg.toString(), 0);
+    if (err !== 'OK' && err !== 'ErrMaybe')
+      throw new Error(`initConfig: storing configuration ${cfg.num} gave ${err}; it must be the first one stored.`);
+  }
+
+  async query(): Promise<ShardConfig> {
+    return (await this.read(CONFIG_KEY)).cfg;
+  }
+
+  /** Finishes the move to the stored next configuration, if a controller that failed left it half done. */
+  async initController(): Promise<void> {
+    const { cfg: old, version } = await this.read(CONFIG_KEY);
+    const next = await this.kv.get(NEXT_KEY);
+    if (next.err !== 'OK') return;
+    const cfg = ShardConfig.fromString(next.value);
+    if (cfg.num === old.num + 1) await this.finish(old, cfg, version);
+  }
+
+  async changeConfigTo(next: ShardConfig): Promise<void> {
+    const { cfg: old, version } = await this.read(CONFIG_KEY);
+    if (next.num !== old.num + 1)
+      throw new Error(`changeConfigTo: configuration ${next.num} does not follow the stored one, ${old.num}.`);
+    // Stored before any shard moves, so that the next controller can finish what this one starts.
+    await this.storeNext(next);
+    await this.finish(old, next, version);
+  }
+
+  /** Stores `next` under NEXT_KEY, whatever was there. */
+  private async storeNext(next: ShardConfig): Promise<void> {
+    const r = await this.kv.get(NEXT_KEY);
+    const err = await this.kv.put(NEXT_KEY, next.toString(), r.err === 'OK' ? r.version : 0);
+    if (err !== 'OK' && err !== 'ErrMaybe')
+      throw new Error(`changeConfigTo: storing the next configuration gave ${err}.`);
+  }
+
+  /** Moves every shard whose owner differs from `old` to `next`, then stores `next` over `old` (at `version`). */
+  private async finish(old: ShardConfig, next: ShardConfig, version: number): Promise<void> {
+    const moves = Array.from({ length: NSHARDS }, (_, s) => s).filter((s) => old.shards[s] !== next.shards[s]);
+    await Promise.all(moves.map((s) => this.move(s, old, next)));
+    const err = await this.kv.put(CONFIG_KEY, next.toString(), version);
+    // ErrMaybe: an earlier copy may have stored it. Either way the stored number says.
+    if (err !== 'OK' && (await this.read(CONFIG_KEY)).cfg.num !== next.num)
+      throw new Error(`changeConfigTo: storing configuration ${next.num} gave ${err}.`);
+  }
+
+  /** Moves shard `s` from its owner in `old` to its owner in `next`: freeze, install, delete. */
+  private async move(s: number, old: ShardConfig, next: ShardConfig): Promise<void> {
+    const from = old.shards[s];
+    const to = next.shards[s];
+    let state = EMPTY_SHARD;
+    if (from !== 0) {
+      const r = await this.group(from, old).freezeShard(s, next.num);
+      if (r.err !== 'OK') throw new Error(`freezing shard ${s} at group ${from} for ${next.num}: ${r.err}`);
+      state = r.state;
+    }
+    if (to !== 0) await this.group(to, next).installShard(s, state, next.num);
+    if (from !== 0) await this.group(from, old).deleteShard(s, next.num);
+  }
+
+  /** The clerk of group `gid`, whose servers `cfg` names. */
+  private group(gid: Gid, cfg: ShardConfig): GroupClerk {
+    let ck = this.groups.get(gid);
+    if (!ck) {
+      ck = new GroupClerk(cfg.servers(gid).map((name) => this.makeEnd(name)));
+      this.groups.set(gid, ck);
+    }
+    return ck;
+  }
+
+  /** The configuration stored under `key` and its version. */
+  private async read(key: string): Promise<{ cfg: ShardConfig; version: number }> {
+    const r = await this.kv.get(key);
+    if (r.err !== 'OK')
+      throw new Error(`query: no configuration is stored under "${key}" yet (initConfig comes first).`);
+    return { cfg: ShardConfig.fromString(r.value), version: r.version };
+  }
+}
