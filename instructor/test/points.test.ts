@@ -5,9 +5,10 @@ import { KIT_ROOT } from '../release';
 
 describe("kit: each lab's points", () => {
   for (const { lab } of listLabs(KIT_ROOT)) {
-    it(`${lab}: the named tests' points sum to 100`, () => {
-      const tests = loadLab(KIT_ROOT, lab).suite.tests;
-      const total = tests.reduce((sum, t) => sum + t.points, 0);
+    it(`${lab}: the named tests' points (and those still to come) sum to 100`, () => {
+      const { suite } = loadLab(KIT_ROOT, lab);
+      // A lab still being built says how many of its points are still to come (lab 7's part 3).
+      const total = suite.tests.reduce((sum, t) => sum + t.points, 0) + (suite.pointsToCome ?? 0);
       expect(
         total,
         `${lab}/test/suite.ts gives its tests ${total} points in all; take a new test's points from others`,

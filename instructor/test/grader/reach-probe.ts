@@ -8,6 +8,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { compartmentLoader, lockDownRealm, type Witness } from '../../../grader/compartment';
+import { earlierLabs } from '../../../grader/earlier-labs';
 import { GIVEN_MODULES } from '../../../grader/kit-surface';
 import { lockNodePrototypes } from '../../../grader/node-prototypes';
 import type { LabSuite } from '../../../suite/types';
@@ -136,6 +137,7 @@ async function main(lab: string, testNames: readonly string[]): Promise<ProbeRep
     if (given === null || (typeof given !== 'object' && typeof given !== 'function')) return;
     if (handed.size < MAX_HANDED && !handed.has(given)) handed.set(given, ownCopy);
   };
+  const suitePath = path.join(labDir, 'test', 'suite.ts');
   useLoader(
     compartmentLoader({
       implDir: path.join(ROOT, 'solutions', lab),
@@ -144,6 +146,7 @@ async function main(lab: string, testNames: readonly string[]): Promise<ProbeRep
       cacheDir: '',
       nodeModules,
       witness,
+      earlierLabs: earlierLabs(suite, path.join(ROOT, 'solutions', lab), suitePath),
     }),
   );
   const impl = suite.load(path.join(ROOT, 'solutions', lab));

@@ -21,6 +21,7 @@ const PROBED: Readonly<Record<string, readonly string[]>> = {
   lab3: ['TestBasic'],
   lab4: ['TestLeaderAcceptsWrites', 'TestFollowerRestartEmpty'],
   lab6: ['TestBasicAgree', 'TestPersist1', 'TestSnapshotBasic', 'TestBasic4A', 'TestBasic4B'],
+  lab7: ['TestJoinBasic5A'],
   // Lab 5's code runs in a process of its own with real sockets: its surface is walked, not a test's arguments
   // (plain options, copied); node's `net` and `fs`, which it imports too, are not walked.
   lab5: [],
