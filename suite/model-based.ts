@@ -42,6 +42,8 @@ export interface ModelTestOptions<Model extends object, Real extends StepLog> {
   readonly commands: ReadonlyArray<fc.Arbitrary<fc.AsyncCommand<Model, Real>>>;
   /** A fresh model and a fresh system under test for each sequence. */
   readonly setup: () => { model: Model; real: Real };
+  /** Ends a sequence's system (its timers and loops), passed or failed. */
+  readonly teardown?: (real: Real) => void;
   /** Sequences drawn (each on a fresh system). */
   readonly runs: number;
   /** The longest sequence drawn. */
@@ -68,7 +70,12 @@ export async function runModelTest<Model extends object, Real extends StepLog>(
   const property = fc.asyncProperty(
     fc.commands([...opts.commands], { maxCommands: opts.maxCommands, size: 'max' }),
     async (cmds) => {
-      await fc.asyncModelRun(opts.setup, cmds);
+      const start = opts.setup();
+      try {
+        await fc.asyncModelRun(() => start, cmds);
+      } finally {
+        opts.teardown?.(start.real);
+      }
     },
   );
   const result = await fc.check(property, { seed: fcSeed, numRuns: opts.runs });
