@@ -5,6 +5,7 @@
 import * as fc from 'fast-check';
 import { ModelMismatch, runModelTest, type StepLog } from '../../suite/model-based';
 import type { TestContext, TestDefinition } from '../../suite';
+import { sleep } from '../../world';
 import type { DistributedLock, GetResult, KVClerk, PutErr } from '../rpc';
 import { KVTester, show, type Lab2Impl } from './harness';
 import { VERSION_KINDS, versionKindArb, type VersionKind } from './grammar';
@@ -208,6 +209,9 @@ const LOCK_CAUSES =
   'does not hold the lock that frees it anyway, or one that holds it that does not free it, or returns before it is free; ' +
   'or a lock name such as "__proto__", "constructor" or "" mishandled by the store.';
 
+/** How long past its timeout an acquire on the reliable network may take before the step fails as unanswered. */
+const ACQUIRE_SLACK_MS = 1000;
+
 /** lock i's acquire(timeout): true exactly when the lock is free (on a reliable network, with nobody else waiting). */
 class AcquireCommand implements fc.AsyncCommand<LockModel, LockReal> {
   readonly lock: number;
@@ -221,15 +225,18 @@ class AcquireCommand implements fc.AsyncCommand<LockModel, LockReal> {
   }
   async run(m: LockModel, r: LockReal): Promise<void> {
     const want = m.holder === undefined;
-    const got = await r.locks[this.lock].acquire(this.timeout);
-    r.steps.push(`lock ${this.lock}'s acquire(${this.timeout}) returned ${got}`);
+    const late = ACQUIRE_SLACK_MS + this.timeout;
+    const got = await Promise.race([r.locks[this.lock].acquire(this.timeout), sleep(late).then(() => 'late' as const)]);
+    r.steps.push(
+      `lock ${this.lock}'s acquire(${this.timeout}) ${got === 'late' ? `had not returned after ${late} ms` : `returned ${got}`}`,
+    );
     if (got !== want)
       throw new ModelMismatch(
         r,
         want
           ? 'true: the lock is free'
           : `false within about ${this.timeout} ms: lock ${m.holder} holds it and has not released it`,
-        String(got),
+        got === 'late' ? `no answer within ${late} ms` : String(got),
         LOCK_CAUSES,
       );
     if (got) m.holder = this.lock;
