@@ -7,8 +7,10 @@ import { keyedRng, sleep, type Rng } from '../../world';
 import { lighterWeighing, liveHeapBytes } from '../../suite/memory';
 import { check, type TestContext, type TestDefinition } from '../../suite';
 import { applyPlan, drawPlan, healNetwork, type NetworkPlan } from '../../suite/nemesis/plan';
-import { OBJECT_KEYS, edgeKeys, edgeValue } from '../../suite/nemesis/values';
+import { OBJECT_KEYS, edgeValue } from '../../suite/nemesis/values';
 import { KVTester, show, within, type Lab2Impl, type PutAttempts, type RecordingClerk } from './harness';
+import { VERSION_KINDS, drawVersionKind } from './grammar';
+import { GRAMMAR_KEYS, drawValueKind, valueOf, type KeyPast, type ValueKind } from '../../suite/nemesis/edge-grammar';
 import type { DistributedLock, KVClerk, PutResult } from '../rpc';
 
 type Ctx = TestContext<Lab2Impl>;
@@ -25,7 +27,7 @@ const HEAL_MS = 10_000;
 
 /**
  * Every task of a round stops once `over` is true; `n` numbers the values written so that each is unique, except
- * for the shared values below; `shared` holds, per clerk, the (key, version, value) of its puts of a shared value.
+ * for the repeated ones (see putValue); `shared` holds, per clerk, the (key, version, value) of every put it made.
  */
 interface Workload {
   over: boolean;
@@ -34,20 +36,40 @@ interface Workload {
 }
 
 /**
- * Values several clients put alike (a boundary: a put that changes nothing a get could see). A clerk puts one at a
- * given key and version at most once, so that its put's RPCs stay apart from its other puts' when judged.
+ * A value for clerk `id`'s put of `key` at `version`, from lab 2's grammar: half the time a unique edge value, else a
+ * kind the grammar draws (empty, "__proto__", the value the task last saw the key hold, one it held before, or a
+ * unique huge, non-ASCII or fresh one). A value that can repeat (several clients put it alike, or the key holds it
+ * already) is put by a clerk at a given key and version at most once, so that its put's RPCs stay apart from its
+ * other puts' when judged.
  */
-const SHARED_VALUES = ['', 'same'];
-
-/** A value for clerk `id`'s put of `key` at `version`: sometimes a shared one (see SHARED_VALUES), else a unique edge value. */
-function putValue(rng: Rng, w: Workload, id: number, key: string, version: number): string {
-  const value = rng.pick(SHARED_VALUES);
-  const mark = JSON.stringify([key, version, value]);
+function putValue(rng: Rng, w: Workload, id: number, key: string, version: number, past: KeyPast): string {
+  const kind = drawValueKind(rng);
+  const value =
+    kind === 'fresh' || rng.chance(0.5)
+      ? edgeValue(rng, w.n++, { hugeBytes: 8 * 1024 })
+      : valueOf(kind, UNIQUE_KINDS.includes(kind) ? w.n++ : w.n, past, 8 * 1024);
   const used = w.shared.get(id) ?? new Set<string>();
   w.shared.set(id, used);
-  if (!rng.chance(0.3) || used.has(mark)) return edgeValue(rng, w.n++, { hugeBytes: 8 * 1024 });
-  used.add(mark);
-  return value;
+  const mark = (v: string) => JSON.stringify([key, version, v]);
+  // Every put of the clerk is marked: a value the key held may be the clerk's own earlier put at this version.
+  const chosen = used.has(mark(value)) ? edgeValue(rng, w.n++, { hugeBytes: 8 * 1024 }) : value;
+  used.add(mark(chosen));
+  return chosen;
+}
+
+/** The grammar's value kinds whose values are unique (each carries a fresh number). */
+const UNIQUE_KINDS: readonly ValueKind[] = ['fresh', 'huge', 'non-ASCII'];
+
+/** What one task saw of a key: its last value and the values before it (the grammar's repeated values come from here). */
+function remember(
+  pasts: Map<string, { held: string | undefined; before: string[] }>,
+  key: string,
+  value: string,
+): void {
+  const past = pasts.get(key) ?? { held: undefined, before: [] };
+  if (past.held !== undefined && past.held !== value && !past.before.includes(past.held)) past.before.push(past.held);
+  past.held = value;
+  pasts.set(key, past);
 }
 
 /**
@@ -90,21 +112,23 @@ async function kvTask(
   round: number,
 ): Promise<void> {
   const seen = new Map<string, number>();
+  const pasts = new Map<string, { held: string | undefined; before: string[] }>();
   while (!w.over) {
     const key = rng.pick(keys);
     if (rng.chance(0.4)) {
       const r = await ck.get(key);
       seen.set(key, r.err === 'OK' ? r.version : 0);
+      if (r.err === 'OK') remember(pasts, key, r.value);
     } else if (rng.chance(0.15)) {
       // A put at version 1 to a key nobody creates: ErrNoKey, whichever attempt gets it.
       const missing = { key: `missing-${w.n++}`, value: 'never', version: 1 };
       const err = await ck.put(missing.key, missing.value, missing.version);
       judgePut(`client ${ck.id}'s put(${show(missing.key)}, "never", 1)`, err, ts.puts.of(ck.id, missing), round);
     } else {
-      const known = seen.get(key) ?? 0;
-      // Mostly the version last seen (which may be stale by now), sometimes one behind or ahead of it.
-      const version = rng.pick([known, known, known, Math.max(0, known - 1), known + 1]);
-      const value = putValue(rng, w, ck.id, key, version);
+      // Mostly the version last seen (which may be stale by now), sometimes one behind or ahead of it, and in about
+      // one put of five a version from the grammar's edges (negative, fractional, huge, reused).
+      const version = VERSION_KINDS[drawVersionKind(rng)](seen.get(key) ?? 0);
+      const value = putValue(rng, w, ck.id, key, version, pasts.get(key) ?? { held: undefined, before: [] });
       const err = await ck.put(key, value, version);
       judgePut(
         `client ${ck.id}'s put(${show(key)}, ${show(value)}, ${version})`,
@@ -112,7 +136,10 @@ async function kvTask(
         ts.puts.of(ck.id, { key, value, version }),
         round,
       );
-      if (err === 'OK') seen.set(key, version + 1);
+      if (err === 'OK') {
+        seen.set(key, version + 1);
+        remember(pasts, key, value);
+      }
     }
     if (rng.chance(0.3)) await sleep(rng.int(20));
   }
@@ -140,15 +167,16 @@ async function afterHeal(tasks: Promise<unknown>[], round: number, what: string)
 /** TestNemesisKV: the versioned store under random faults, checked by linearizability alone. */
 export const nemesisKV: TestDefinition<Lab2Impl> = {
   name: 'TestNemesisKV',
-  description: `${ROUNDS} rounds of random gets and versioned puts (edge keys and values, some values put alike by several clients, clerks shared by several tasks) under random lost, delayed and reordered messages: every answer fits one order of the operations and the Put RPCs the clerk got back, every call finishes once the faults heal; then ${MEM_CLIENTS.toLocaleString('en-US')} clients cost the server at most ${MEM_BYTES_PER_CLIENT} bytes each`,
+  description: `${ROUNDS} rounds of random gets and versioned puts (edge keys, values and versions from the model tests' grammar: values put alike by several clients or equal to the one held, versions negative, fractional, huge or reused; clerks shared by several tasks) under random lost, delayed and reordered messages: every answer fits one order of the operations and the Put RPCs the clerk got back, every call finishes once the faults heal; then ${MEM_CLIENTS.toLocaleString('en-US')} clients cost the server at most ${MEM_BYTES_PER_CLIENT} bytes each`,
   generic: true,
   async run(ctx: Ctx) {
     for (let round = 0; round < ROUNDS; round++) {
       const rng = keyedRng(ctx.seed, `nemesis-kv#${round}`);
       const ts = new KVTester(ctx, true);
       const plan = roundPlan(rng, round);
-      // Every round has a key a plain object already holds (steered, not left to chance), and some others.
-      const keys = [...new Set([OBJECT_KEYS[round % OBJECT_KEYS.length], ...edgeKeys(rng, 1 + rng.int(3))])];
+      // Every round has a key a plain object already holds (steered, not left to chance), and some others from the grammar.
+      const drawn = Array.from({ length: 1 + rng.int(3) }, () => rng.pick(GRAMMAR_KEYS));
+      const keys = [...new Set([OBJECT_KEYS[round % OBJECT_KEYS.length], ...drawn])];
       const clerks = Array.from({ length: 1 + rng.int(4) }, () => ts.makeClerk());
       const tasks = clerks.flatMap((ck) => Array.from({ length: 1 + rng.int(3) }, () => ck));
       ctx.log(
@@ -218,6 +246,8 @@ interface LockState {
   prompt: boolean;
   /** How long the next holder keeps the lock (once per round, a hold longer than any default timeout). */
   longHoldMs: number;
+  /** The lock's name: a key from lab 2's grammar ("__proto__", "", a 4 KiB one, ...), never "counter". */
+  name: string;
 }
 
 /** Inside the lock: reads the counter key and writes it one higher, which only a single holder can do without a clash. */
@@ -294,7 +324,7 @@ async function inside(ts: KVTester, ck: KVClerk, who: string, rng: Rng, round: n
     const newcomer = ts.makeClerk();
     for (const timeout of [0, 50]) {
       const asked = performance.now();
-      const got = await ts.makeLock(newcomer, 'lock').acquire(timeout);
+      const got = await ts.makeLock(newcomer, st.name).acquire(timeout);
       const took = performance.now() - asked;
       check(
         !got && took <= timeout + 1000,
@@ -320,9 +350,9 @@ async function releaseNotHeld(lock: DistributedLock): Promise<void> {
  * Lock per attempt in an `await using` block (a Lock whose acquire gave up is then never used again).
  */
 async function lockTask(ts: KVTester, ck: KVClerk, who: string, rng: Rng, round: number, st: LockState) {
-  const lock = ts.makeLock(ck, 'lock');
+  const lock = ts.makeLock(ck, st.name);
   while (!st.over) {
-    if (rng.chance(0.05)) await releaseNotHeld(ts.makeLock(ck, 'lock')); // a Lock that never acquired
+    if (rng.chance(0.05)) await releaseNotHeld(ts.makeLock(ck, st.name)); // a Lock that never acquired
     const timeout = rng.chance(0.5) ? undefined : rng.pick([0, 5, 50, 500]);
     if (rng.chance(0.5)) {
       if (!(await take(lock, who, timeout, round, st))) {
@@ -333,7 +363,7 @@ async function lockTask(ts: KVTester, ck: KVClerk, who: string, rng: Rng, round:
       await lock.release();
       if (rng.chance(0.1)) await releaseNotHeld(lock);
     } else {
-      await using fresh = ts.makeLock(ck, 'lock');
+      await using fresh = ts.makeLock(ck, st.name);
       if (await take(fresh, `${who} (a new Lock)`, timeout, round, st)) await inside(ts, ck, who, rng, round, st);
     }
   }
@@ -355,10 +385,10 @@ async function afterLockRound(ts: KVTester, round: number, st: LockState): Promi
     'was not checked; an acquire that took the lock behind ErrMaybe and returned false (its Lock is never used again, so ' +
     'nobody releases it); an `await using` block whose dispose does not release; or a free lock written in a form acquire does not recognise.';
   {
-    await using first = ts.makeLock(probe, 'lock');
+    await using first = ts.makeLock(probe, st.name);
     check(await within(first.acquire(), HEAL_MS, left), `Round ${round}: a new client's acquire() returned false.`);
   }
-  const second = ts.makeLock(probe, 'lock');
+  const second = ts.makeLock(probe, st.name);
   check(
     await second.acquire(0),
     `Round ${round}: a client left an \`await using\` block holding the lock, and at once another Lock's acquire(0) on a reliable ` +
@@ -371,7 +401,7 @@ async function afterLockRound(ts: KVTester, round: number, st: LockState): Promi
 /** TestNemesisLock: many contenders, some sharing a clerk, under random faults; one holder at a time, no lost increment. */
 export const nemesisLock: TestDefinition<Lab2Impl> = {
   name: 'TestNemesisLock',
-  description: `${ROUNDS} rounds of Lock objects (some sharing a clerk, random acquire timeouts, \`await using\` blocks, some holders staying inside 100-500 ms) incrementing a counter inside the lock under random lost, delayed and reordered messages: never two holders, no lost increment, timeouts kept, and the lock free once the faults heal`,
+  description: `${ROUNDS} rounds of Lock objects (some sharing a clerk, the lock named by an edge key, random acquire timeouts, \`await using\` blocks, some holders staying inside 100-500 ms) incrementing a counter inside the lock under random lost, delayed and reordered messages: never two holders, no lost increment, timeouts kept, and the lock free once the faults heal`,
   generic: true,
   async run(ctx: Ctx) {
     for (let round = 0; round < ROUNDS; round++) {
@@ -379,11 +409,12 @@ export const nemesisLock: TestDefinition<Lab2Impl> = {
       const ts = new KVTester(ctx, true);
       const plan = roundPlan(rng, round);
       const clerks = Array.from({ length: 2 + rng.int(2) }, () => ts.makeClerk());
+      const name = rng.pick(GRAMMAR_KEYS);
       const contenders = clerks.flatMap((ck, c) =>
         Array.from({ length: 1 + rng.int(2) }, (_, i) => ({ ck, who: `lock ${i} of clerk ${c}` })),
       );
       ctx.log(
-        `round ${round}: ${contenders.length} contenders on ${clerks.length} clerks; ${applyPlan(ts.net, plan, rng, 300)}`,
+        `round ${round}: ${contenders.length} contenders on ${clerks.length} clerks, lock ${show(name)}; ${applyPlan(ts.net, plan, rng, 300)}`,
       );
       const st: LockState = {
         inside: undefined,
@@ -391,6 +422,7 @@ export const nemesisLock: TestDefinition<Lab2Impl> = {
         over: false,
         prompt: plan.reliable && !plan.longReordering && (plan.pct?.spanMs ?? 0) <= 50,
         longHoldMs: round === 0 ? 6000 : 0,
+        name,
       };
       const running = contenders.map(({ ck, who }, i) =>
         lockTask(ts, ck, who, keyedRng(ctx.seed, `nemesis-lock#${round}/${i}`), round, st),

@@ -11,6 +11,7 @@ import type { DistributedLock, KVClerk } from '../rpc';
 import { withLock } from '../with-lock';
 import { KVTester, Lab2Impl, RecordingClerk, ScriptedLink, gate, show, within } from './harness';
 import { nemesisKV, nemesisLock } from './nemesis';
+import { modelKV, modelLock } from './model';
 
 type Ctx = TestContext<Lab2Impl>;
 
@@ -927,16 +928,17 @@ export const suite: LabSuite<Lab2Impl> = {
   implFiles: IMPL_FILES,
   load,
   tests: [
-    scored(reliablePut, { points: 5, part: 1 }),
+    scored(reliablePut, { points: 4, part: 1 }),
     scored(putWrongVersion, { points: 4, part: 1 }),
-    scored(strangeKeys, { points: 5, part: 1 }),
+    scored(strangeKeys, { points: 4, part: 1 }),
     scored(putConcurrent, { points: 5, part: 1 }),
-    scored(memPutManyClients, { points: 6, part: 1, timeoutSec: 180 }),
+    scored(memPutManyClients, { points: 5, part: 1, timeoutSec: 180 }),
+    scored(modelKV, { points: 3, part: 1, timeoutSec: 60 }),
     scored(unreliableNet, { points: 5, part: 2 }),
     scored(resentPutResults, { points: 6, part: 2 }),
     scored(highDropRate, { points: 4, part: 2 }),
     scored(nemesisKV, { points: 6, part: 2 }),
-    scored(reliableBasic, { points: 4, part: 3 }),
+    scored(reliableBasic, { points: 3, part: 3 }),
     scored(reliableNested, { points: 4, part: 3 }),
     scored(releaseNotHeld, { points: 4, part: 3 }),
     scored(locksShareClerk, { points: 3, part: 3 }),
@@ -944,10 +946,11 @@ export const suite: LabSuite<Lab2Impl> = {
     scored(lockWorkload('TestManyClientsReliable', 10, true), { points: 4, part: 3 }),
     scored(lockWorkload('TestOneClientUnreliable', 1, false), { points: 4, part: 3 }),
     scored(lockWorkload('TestManyClientsUnreliable', 10, false), { points: 4, part: 3 }),
-    scored(lockLostReply, { points: 5, part: 3 }),
+    scored(lockLostReply, { points: 4, part: 3 }),
     scored(lockLostRequest, { points: 4, part: 3 }),
-    scored(acquireTimeoutLostReply, { points: 5, part: 3 }),
+    scored(acquireTimeoutLostReply, { points: 4, part: 3 }),
     scored(acquireTimeoutUnreliable, { points: 4, part: 3 }),
     scored(nemesisLock, { points: 6, part: 3 }),
+    scored(modelLock, { points: 3, part: 3, timeoutSec: 60 }),
   ],
 };

@@ -17,6 +17,7 @@ import { World, keyedRng, sleep, type Rng } from '../../world';
 import { TestFailure, type TestContext, type TestDefinition } from '../../suite';
 import { applyPlan, drawPlan, healNetwork, type NetworkPlan } from '../../suite/nemesis/plan';
 import { EDGE_KEYS, edgeKeys, edgeValue } from '../../suite/nemesis/values';
+import { GRAMMAR_KEYS, drawValueKind, valueOf, type KeyPast } from '../../suite/nemesis/edge-grammar';
 import {
   DEFAULT_CONFIG,
   SERVICE,
@@ -147,7 +148,8 @@ export function drawRound(seed: number, profile: NemesisProfile, round: number):
       outsiders.push(rng.pick(['other-cluster-follower', 'wrong-token-follower', 'other-cluster-leader'] as const));
   }
   const writeTimeoutMs = rng.pick([200, 400, 1000]);
-  const keys = edgeKeys(rng, rng.between(4, 14));
+  // Edge keys, and one from the grammar TestModelReplication draws from (a 4 KiB key among them).
+  const keys = [...new Set([...edgeKeys(rng, rng.between(4, 14)), rng.pick(GRAMMAR_KEYS)])];
   const unwritten = [...EDGE_KEYS, 'isPrototypeOf', 'valueOf', 'propertyIsEnumerable']
     .filter((k) => !keys.includes(k))
     .slice(0, 5);
@@ -261,9 +263,14 @@ function writer(client: number): string {
       : `Client ${client}'s write`;
 }
 
-/** A value for write number n: the shapes of suite/nemesis/values.ts, sometimes empty (the handout allows it). */
-function valueFor(rng: Rng, n: number): string {
-  return rng.chance(0.06) ? '' : edgeValue(rng, n, { hugeBytes: 2048 + rng.int(8192) });
+/**
+ * A value for write number n, half the time of the shapes of suite/nemesis/values.ts (sometimes empty, as the handout
+ * allows), else from the kit's edge grammar (shared with TestModelReplication): empty, huge, "__proto__", non-ASCII,
+ * or the value the key was last asked to hold or one it was asked to hold before, so that writes repeat values.
+ */
+function valueFor(rng: Rng, n: number, past: KeyPast): string {
+  if (rng.chance(0.5)) return rng.chance(0.06) ? '' : edgeValue(rng, n, { hugeBytes: 2048 + rng.int(8192) });
+  return valueOf(drawValueKind(rng), n, past, 2048 + rng.int(8192));
 }
 
 /** One round: its cluster, its workload's record, and the checks it makes as it goes. */
@@ -275,6 +282,8 @@ class Round {
   readonly index: LogIndex;
   readonly rng: Rng;
   readonly acks: Ack[] = [];
+  /** The values the workload asked the leader to write, by key (the last few): the grammar repeats them. */
+  private readonly written = new Map<string, string[]>();
   /** Operations in progress, for the stuck report and the drain's message. */
   readonly pending = new Map<number, string>();
   /** Writes the nemesis itself makes (besides the workload's tasks); the heal phase waits for them too. */
@@ -510,7 +519,12 @@ class Round {
   async writeToLeader(end: RpcEnd, rng: Rng, client: number): Promise<void> {
     const n = ++this.writeCount;
     const key = rng.pick(this.spec.keys);
-    const value = this.spec.huge && n === 5 ? `${n}`.padEnd(HUGE_VALUE_BYTES, 'h') : valueFor(rng, n);
+    const past = this.written.get(key) ?? [];
+    const value =
+      this.spec.huge && n === 5
+        ? `${n}`.padEnd(HUGE_VALUE_BYTES, 'h')
+        : valueFor(rng, n, { held: past.at(-1), before: past.slice(0, -1) });
+    this.written.set(key, [...past.slice(-7), value]);
     const sent = now();
     let reply: SetReply;
     try {

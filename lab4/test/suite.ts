@@ -10,6 +10,7 @@ import type { RpcEnd } from '../../labrpc';
 import { DEFAULT_CONFIG, SERVICE, type ReplicateReply, type SetReply } from '../rpc';
 import { Ack, Lab4Impl, Lab4Tester, followerName, show } from './harness';
 import { nemesisQuorum, nemesisReplication } from './nemesis';
+import { modelReplication } from './model';
 import { realHttpCatchUpTest, realHttpLateStartTest, realHttpTest } from './real';
 
 type Ctx = TestContext<Lab4Impl>;
@@ -1021,9 +1022,9 @@ export const suite: LabSuite<Lab4Impl> = {
   tests: [
     scored(leaderAccepts, { points: 4, part: 2 }),
     scored(followerRefuses, { points: 4, part: 1 }),
-    scored(appliesInOrder, { points: 5, part: 2 }),
+    scored(appliesInOrder, { points: 4, part: 2 }),
     scored(forgedReplicate, { points: 4, part: 2 }),
-    scored(ackAfterQuorum, { points: 7, part: 2 }),
+    scored(ackAfterQuorum, { points: 6, part: 2 }),
     scored(followerReads, { points: 4, part: 2 }),
     scored(noQuorum, { points: 5, part: 2 }),
     scored(seedLoad('TestOriginalLoadReliable', true), { points: 3, part: 2 }),
@@ -1037,8 +1038,9 @@ export const suite: LabSuite<Lab4Impl> = {
     scored(idleAndStop, { points: 4, part: 2 }),
     scored(restartWhileIdle, { points: 4, part: 2 }),
     scored(quorumLatency, { points: 3, part: 2 }),
-    scored(nemesisReplication, { points: 7, part: 2 }),
+    scored(nemesisReplication, { points: 6, part: 2 }),
     scored(nemesisQuorum, { points: 5, part: 2 }),
+    scored(modelReplication, { points: 3, part: 2, timeoutSec: 60 }),
     scored(realHttpTest, { points: 3, part: 2, timeoutSec: 60 }),
     scored(realHttpCatchUpTest, { points: 4, part: 2, timeoutSec: 60 }),
     scored(realHttpLateStartTest, { points: 2, part: 2, timeoutSec: 60 }),

@@ -386,4 +386,62 @@ export const mutants: Mutant[] = [
     ],
     caughtBy: ['TestNemesisKV'],
   },
+  {
+    name: 'same-value-keeps-version',
+    description:
+      'a put of the value the key already holds is answered OK without moving the version ("nothing to change"), so the put that should have taken version n + 1 leaves it at n',
+    file: 'server.ts',
+    replace: [
+      [
+        '    entry.value = args.value;\n    entry.version += 1;',
+        "    if (entry.value === args.value) return { err: 'OK' };\n    entry.value = args.value;\n    entry.version += 1;",
+      ],
+    ],
+    caughtBy: ['TestModelKV'],
+  },
+  {
+    name: 'negative-version-creates',
+    description:
+      'a missing key is refused only for a positive version ("version > 0"), so a put with a negative version creates it',
+    file: 'server.ts',
+    replace: [
+      ["if (args.version !== 0) return { err: 'ErrNoKey' };", "if (args.version > 0) return { err: 'ErrNoKey' };"],
+    ],
+    caughtBy: ['TestModelKV'],
+  },
+  {
+    name: 'version-coerced-to-int32',
+    description:
+      'the server coerces the version to a 32-bit integer (version | 0) before comparing, so 2^32 creates a missing key and 1.5 writes a key at version 1',
+    file: 'server.ts',
+    replace: [
+      [
+        "if (args.version !== 0) return { err: 'ErrNoKey' };",
+        "if ((args.version | 0) !== 0) return { err: 'ErrNoKey' };",
+      ],
+      ['if (entry.version !== args.version) return', 'if (entry.version !== (args.version | 0)) return'],
+    ],
+    caughtBy: ['TestModelKV'],
+  },
+  {
+    name: 'odd-version-refused-as-errversion',
+    description:
+      'a put whose version is negative or not a whole number is refused with ErrVersion before the key is looked up, so on a missing key it says ErrVersion where ErrNoKey is due',
+    file: 'server.ts',
+    replace: [
+      [
+        '  Put(args: PutArgs): PutReply {\n',
+        "  Put(args: PutArgs): PutReply {\n    if (args.version < 0 || !Number.isInteger(args.version)) return { err: 'ErrVersion' };\n",
+      ],
+    ],
+    caughtBy: ['TestModelKV'],
+  },
+  {
+    name: 'dispose-always-releases',
+    description:
+      'leaving an `await using` block always calls release(), which throws when this Lock does not hold the lock (after an acquire that gave up)',
+    file: 'lock.ts',
+    replace: [['    if (this.held) await this.release();', '    await this.release();']],
+    caughtBy: ['TestModelLock'],
+  },
 ];
