@@ -156,6 +156,7 @@ export async function gradeBatch(options: BatchOptions): Promise<BatchResult> {
         folder: folders.get(student) ?? safeName(student),
         subDir: path.join(submissions, student),
         implFiles: lab.suite.implFiles,
+        buildsOn: lab.suite.buildsOn ?? [],
       });
       rows[t.index] = row;
       done++;
@@ -301,6 +302,8 @@ interface OneJob {
   readonly template: string;
   readonly templateFiles: readonly string[];
   readonly implFiles: readonly string[];
+  /** The earlier labs the lab's code builds on (lab 7 on lab 6 and lab 2): their files are the student's too. */
+  readonly buildsOn: readonly { readonly lab: string; readonly files: readonly string[] }[];
   readonly manifestFiles: Manifest | undefined;
   /** Points of the selected tests (what a submission that does not finish is out of). */
   readonly maxScore: number;
@@ -375,14 +378,23 @@ function overlay(job: OneJob, dir: string): string[] {
     fs.copyFileSync(path.join(job.template, rel), path.join(dir, rel));
   }
   linkModules(fs.realpathSync(path.join(job.template, 'node_modules')), path.join(dir, 'node_modules'));
-  const intake = labIntake(job.subDir, lab, job.manifestFiles ?? { version: 1, generatedBy: '', files: {} });
-  const own = intake.files;
-  notes.push(...intake.refused);
+  const manifest = job.manifestFiles ?? { version: 1, generatedBy: '', files: {} };
+  const own: string[] = [];
+  // The lab's own files, and those of every earlier lab its code builds on (a lab 7 runs on the student's lab 6).
+  for (const name of [lab, ...job.buildsOn.map((b) => b.lab)]) {
+    const intake = labIntake(job.subDir, name, manifest);
+    own.push(...intake.files);
+    notes.push(...intake.refused);
+  }
   for (const rel of own) {
     fs.mkdirSync(path.dirname(path.join(dir, rel)), { recursive: true });
     fs.copyFileSync(path.join(job.subDir, rel), path.join(dir, rel));
   }
-  const missing = job.implFiles.map((f) => `${lab}/${f}`).filter((rel) => !own.includes(rel));
+  const expected = [
+    ...job.implFiles.map((f) => `${lab}/${f}`),
+    ...job.buildsOn.flatMap((b) => b.files.map((f) => `${b.lab}/${f}`)),
+  ];
+  const missing = expected.filter((rel) => !own.includes(rel));
   if (missing.length > 0) notes.push(`missing ${listNames(missing)} (the skeleton was graded in its place)`);
   return notes;
 }
