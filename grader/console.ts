@@ -190,6 +190,13 @@ export class ConsoleReporter {
         );
       }
     }
+    this.tracePages(t, reportDir);
+  }
+
+  /** A failed simulated test's trace page, and its smallest failing schedule or how to ask for one. */
+  private tracePages(t: TestResult, reportDir: string | undefined): void {
+    const c = this.c;
+    const runs = t.runs.length;
     const traced = t.runs.find((r) => r.status === 'failed' && r.trace);
     if (traced && reportDir !== undefined) {
       const page = `${reportDir}/${traceFileName(t.name, traced.seed)}`;

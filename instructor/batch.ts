@@ -94,15 +94,7 @@ export async function gradeBatch(options: BatchOptions): Promise<BatchResult> {
   const log = options.log ?? process.stderr;
   const out = path.resolve(options.out);
   const submissions = path.resolve(options.submissions);
-  if (!fs.statSync(submissions, { throwIfNoEntry: false })?.isDirectory())
-    throw new GraderUsageError(`--submissions ${submissions} is not a folder.`);
-  const everyone = fs
-    .readdirSync(submissions, { withFileTypes: true })
-    .filter((e) => e.isDirectory() && !e.name.startsWith('.'))
-    .map((e) => e.name)
-    .sort();
-  if (everyone.length === 0)
-    throw new GraderUsageError(`--submissions ${submissions} has no subfolders (one per student).`);
+  const everyone = classList(submissions);
   const shard = options.shard;
   if (shard && !options.inOrder && options.orderKey === undefined)
     throw new GraderUsageError(
@@ -172,6 +164,20 @@ export async function gradeBatch(options: BatchOptions): Promise<BatchResult> {
   const book: GradebookFile = { lab: options.lab, tests: testNames, rows, ...(shard ? { shard } : {}) };
   fs.writeFileSync(path.join(out, 'gradebook.json'), `${JSON.stringify(book, null, 2)}\n`);
   return { rows, testNames, csv, reports, template, realMs: Date.now() - started, network };
+}
+
+/** Every student of the class: the subfolders of `submissions` (one per student), sorted; a clear error for none. */
+function classList(submissions: string): string[] {
+  if (!fs.statSync(submissions, { throwIfNoEntry: false })?.isDirectory())
+    throw new GraderUsageError(`--submissions ${submissions} is not a folder.`);
+  const everyone = fs
+    .readdirSync(submissions, { withFileTypes: true })
+    .filter((e) => e.isDirectory() && !e.name.startsWith('.'))
+    .map((e) => e.name)
+    .sort();
+  if (everyone.length === 0)
+    throw new GraderUsageError(`--submissions ${submissions} has no subfolders (one per student).`);
+  return everyone;
 }
 
 /** gradebook.json: the lab, the tests graded, a row per student, and the shard it holds (none: the whole class). */
