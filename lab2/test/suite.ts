@@ -445,8 +445,11 @@ async function firstAttemptsAfterResends(c: ResentPutClerks): Promise<void> {
  */
 async function putThroughLongOutage(c: ResentPutClerks): Promise<void> {
   const { a, link } = c;
-  for (let i = 0; i < LONG_OUTAGE_SENDS; i++) link.next({ method: 'Put', key: 'k', lose: 'request' });
+  const sent: number[] = [];
+  for (let i = 0; i < LONG_OUTAGE_SENDS; i++)
+    void link.next({ method: 'Put', key: 'k', lose: 'request' }).arrived.then(() => sent.push(performance.now()));
   const outage = await a.put('k', 'a4', 3);
+  checkRetryPacing(sent);
   check(
     outage === 'OK',
     `put("k", "a4", 3) returned ${outage} after its first ${LONG_OUTAGE_SENDS} requests were lost and the next one was answered OK; expected OK. ` +
@@ -456,11 +459,30 @@ async function putThroughLongOutage(c: ResentPutClerks): Promise<void> {
   await expectKAt(c, { value: 'a4', version: 4 }, `a put whose first ${LONG_OUTAGE_SENDS} requests were lost`);
 }
 
+/** Virtual time the clerk must spend, at least, between its tries on average (the handout: it waits a little). */
+const MIN_MEAN_RETRY_WAIT_MS = 1;
+
+/** Fails unless the copies sent at these virtual times (one lost put's tries) were paced, not sent at once. */
+function checkRetryPacing(sent: readonly number[]): void {
+  if (sent.length < 2) return;
+  const span = sent[sent.length - 1] - sent[0];
+  const mean = span / (sent.length - 1);
+  check(
+    mean >= MIN_MEAN_RETRY_WAIT_MS,
+    `the clerk sent ${sent.length} copies of a put whose requests were lost within ${span.toFixed(2)} virtual ms ` +
+      `(${mean.toFixed(3)} ms between tries on average); expected it to wait a little between tries (at least ` +
+      `${MIN_MEAN_RETRY_WAIT_MS} ms on average: a few ms, growing up to about 100 ms, is plenty). A clerk that re-sends ` +
+      'at once floods a server that is down or a network that is losing everything. Likely causes: a sleep whose ' +
+      'promise is not awaited, a wait of 0 ms (setTimeout(fn, 0) or setImmediate), or a back-off that is reset or ' +
+      'never grows from 0.',
+  );
+}
+
 const resentPutResults: TestDefinition<Lab2Impl> = {
   name: 'TestResentPutResults',
   description:
     'chosen requests and replies lost: a re-sent put answers OK and ErrNoKey as they are, ErrVersion as ErrMaybe, and later puts start ' +
-    'afresh; a put whose first 100 copies are lost still ends OK',
+    'afresh; a put whose first 100 copies are lost still ends OK, its tries paced (at least 1 ms apart on average)',
   async run(ctx: Ctx) {
     const ts = new KVTester(ctx, true);
     const { ck: a, link } = ts.makeScriptedClerk();

@@ -3,6 +3,16 @@ import type { Mutant } from '../mutants';
 
 export const mutants: Mutant[] = [
   {
+    name: 'retry-sleep-not-awaited',
+    description:
+      'the clerk starts its back-off sleep but does not await it, so it re-sends at once (from an independent round of bugs written from the handouts alone)',
+    file: 'client.ts',
+    replace: [
+      ['      await sleep(backoff * (0.5 + Math.random()));', '      void sleep(backoff * (0.5 + Math.random()));'],
+    ],
+    caughtBy: ['TestResentPutResults'],
+  },
+  {
     name: 'no-retry',
     description: 'the clerk gives up after the first lost message instead of re-sending',
     file: 'client.ts',
