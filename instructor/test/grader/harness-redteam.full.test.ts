@@ -9,6 +9,7 @@ import { expect } from 'chai';
 import fs from 'node:fs';
 import path from 'node:path';
 import { spawnSync } from 'node:child_process';
+import { SELECTED_REPORTS } from '../../../grader/cli';
 import { FRAMEWORK_FOLDERS } from '../../../grader/layout';
 import { linkModules } from '../../batch';
 import { tempDir } from './helpers';
@@ -144,7 +145,7 @@ function gradeRoot(root: string, classroom = false): Graded {
     maxScore: summary.labs[0].maxScore,
     tests: summary.labs[0].tests,
     classroomScore: payload?.tests.reduce((a, t) => a + t.score, 0),
-    printed: printedIn(path.join(root, 'reports', 'lab2', 'results.json')),
+    printed: printedIn(path.join(root, 'reports', SELECTED_REPORTS, 'lab2', 'results.json')),
   };
 }
 
