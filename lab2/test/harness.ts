@@ -6,7 +6,7 @@ import { Network, Server, Service } from '../../labrpc';
 import { HistoryRecorder, clientLane } from '../../suite/history';
 import { World } from '../../world';
 import { versionedModel, VersionedInput, VersionedOutput } from '../../checker/models/versioned';
-import { TestContext, assertLinearizable } from '../../suite';
+import { TestContext, assertLinearizable, check } from '../../suite';
 import type {
   DistributedLock,
   GetArgs,
@@ -138,7 +138,29 @@ export class KVTester {
 
   /** A Lock of the student's, on a recording clerk. */
   makeLock(ck: KVClerk, name: string): DistributedLock {
-    return new this.ctx.impl.Lock(ck, name);
+    const lock = new this.ctx.impl.Lock(ck, name);
+    if (!(ck instanceof RecordingClerk)) return lock;
+    // A lock lives in the key/value service: an acquire that took a lock this object did not hold already must
+    // have used its clerk (one that held it may answer from what it knows).
+    let held = false;
+    return {
+      acquire: async (timeoutMs?: number): Promise<boolean> => {
+        const before = ck.calls;
+        const wasHeld = held;
+        const got = await lock.acquire(timeoutMs);
+        held ||= got;
+        check(
+          !got || wasHeld || ck.calls > before,
+          `Lock("${name}").acquire() returned true without a single get or put through its clerk; expected the ` +
+            'lock to live in the key/value service (a key the lock writes), so that clients on other machines see ' +
+            'it. Likely causes: a lock kept in memory (a table shared by the Locks of one process), or an acquire ' +
+            'that returns before it wrote the key.',
+        );
+        return got;
+      },
+      release: () => ((held = false), lock.release()),
+      [Symbol.asyncDispose]: () => ((held = false), lock[Symbol.asyncDispose]()),
+    };
   }
 
   /** Kills the server: it gets no more calls and nothing references it any more. */
@@ -291,6 +313,8 @@ export class RecordingClerk implements KVClerk {
 
   /** How many RPCs the student's clerk sent for its last put (more than 1: it re-sent it); undefined if not counted. */
   lastPutSends: number | undefined;
+  /** The gets and puts called on this clerk so far (a lock built on it must use it). */
+  calls = 0;
 
   constructor(
     inner: KVClerk,
@@ -308,7 +332,10 @@ export class RecordingClerk implements KVClerk {
 
   async get(key: string): Promise<GetResult> {
     const op = this.history.begin(this.id, { op: 'get', key });
+    this.calls++;
+    const before = this.sent?.();
     const reply = await this.inner.get(key);
+    this.checkSent(before, `get(${show(key)})`);
     this.history.end(
       op,
       reply.err === 'OK' ? { err: 'OK', value: reply.value, version: reply.version } : { err: reply.err },
@@ -319,12 +346,26 @@ export class RecordingClerk implements KVClerk {
 
   async put(key: string, value: string, version: Version): Promise<PutResult> {
     const op = this.history.begin(this.id, { op: 'put', key, value, version });
+    this.calls++;
     const before = this.sent?.();
     const err = await this.inner.put(key, value, version);
     this.lastPutSends = before === undefined ? undefined : (this.sent?.() ?? before) - before;
+    this.checkSent(before, `put(${show(key)}, ${show(value)}, version ${version})`);
     this.history.end(op, { err });
     this.ctx.countOps();
     return err;
+  }
+
+  /** Fails the test when the clerk answered `what` without sending the server a single RPC since `before`. */
+  private checkSent(before: number | undefined, what: string): void {
+    if (before === undefined || this.sent === undefined) return;
+    check(
+      this.sent() > before,
+      `clerk ${this.id}'s ${what} returned without sending the server a single RPC; expected every get and put to be ` +
+        "answered by the server (KVServer.Get and KVServer.Put through the clerk's end). Likely causes: a clerk that " +
+        'answers from a copy of its own (a cache, or a table shared with other clerks or the server in one module), ' +
+        'or a clerk that returns before its call.',
+    );
   }
 }
 

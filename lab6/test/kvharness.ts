@@ -443,7 +443,9 @@ export class RecordingClerk implements KVClerk {
 
   async get(key: string): Promise<GetResult> {
     const op = this.history.begin(this.id, { op: 'get', key });
+    const before = this.replies.calls;
     const reply = await this.inner.get(key);
+    this.checkSent(before, `get(${showCommand(key)})`);
     const err = (reply as { err?: unknown } | null)?.err;
     if (err !== 'OK' && err !== 'ErrNoKey')
       throw new Error(`Clerk.get(${showCommand(key)}) returned ${showCommand(reply)}; expected OK or ErrNoKey.`);
@@ -458,7 +460,9 @@ export class RecordingClerk implements KVClerk {
   async put(key: string, value: string, version: Version): Promise<PutResult> {
     const op = this.history.begin(this.id, { op: 'put', key, value, version });
     const watch = this.replies.begin(key, value, version);
+    const before = this.replies.calls;
     const err = await this.inner.put(key, value, version);
+    this.checkSent(before, `put(${showCommand(key)}, ...)`);
     if (err !== 'OK' && err !== 'ErrNoKey' && err !== 'ErrVersion' && err !== 'ErrMaybe')
       throw new Error(
         `Clerk.put(${showCommand(key)}, ...) returned ${showCommand(err)}; expected OK, ErrNoKey, ErrVersion or ` +
@@ -469,6 +473,17 @@ export class RecordingClerk implements KVClerk {
     this.history.end(op, { err });
     this.ctx.countOps();
     return err;
+  }
+
+  /** Fails the test when the clerk answered `what` without a single RPC to any server since `before`. */
+  private checkSent(before: number, what: string): void {
+    if (this.replies.calls > before) return;
+    failTest(
+      `Clerk.${what} returned without sending any server a single RPC; expected every get and put to be answered ` +
+        "by the servers (KVServer.Get and KVServer.Put through the clerk's ends). Likely causes: a clerk that answers " +
+        'from a copy of its own (a cache, or a table shared with other clerks in one module), or one that returns ' +
+        'before its call.',
+    );
   }
 }
 

@@ -27,12 +27,15 @@ function carries(w: PutWatch, args: unknown): boolean {
 /** The Put RPCs of one clerk (shared by the tasks that use it), matched to its running puts by their arguments. */
 export class PutReplies {
   private readonly running = new Set<PutWatch>();
+  /** Every RPC the watched ends sent (a clerk's get or put must send at least one). */
+  calls = 0;
 
   /** Routes `end`'s KVServer.Put calls through the witness; the clerk gets the same end, the same replies. */
   watch(end: ClientEnd): void {
     const call = end.call.bind(end);
     // Defined, not assigned: the grader freezes ClientEnd.prototype, and assigning over a frozen prototype's method fails.
     const watched = <Reply>(method: string, args?: unknown): Promise<Reply> => {
+      this.calls++;
       const reply = call<Reply>(method, args);
       if (method !== 'KVServer.Put') return reply;
       // Two running puts with the same arguments both get the copy: the check below only ever gets more lenient.
