@@ -336,7 +336,7 @@ export const mutants: Mutant[] = [
         '  private readonly store = new (class {\n    private readonly o: Record<string, Entry> = {};\n    get(key: string): Entry | undefined {\n      return Object.hasOwn(this.o, key) ? this.o[key] : undefined;\n    }\n    set(key: string, e: Entry): void {\n      this.o[key] = e;\n    }\n  })();\n',
       ],
     ],
-    caughtBy: ['TestModelConsistency'],
+    caughtBy: ['TestModelConsistency', 'TestOwnLatestWrite'],
   },
   {
     name: 'write-answered-at-own-receipt',
@@ -349,7 +349,7 @@ export const mutants: Mutant[] = [
         "        const clock = ++this.clock;\n        const mine = from === this.me && body.op.kind === 'write' ? this.waiting.get(tsKey(body.ts)) : undefined;\n        if (mine) {\n          this.waiting.delete(tsKey(body.ts));\n          mine('');\n        }\n",
       ],
     ],
-    caughtBy: ['TestModelConsistency'],
+    caughtBy: ['TestModelConsistency', 'TestBasic'],
   },
   {
     name: 'update-dedup-by-content',
