@@ -6,72 +6,13 @@ import * as fc from 'fast-check';
 import { ModelMismatch, runModelTest, type StepLog } from '../../suite/model-based';
 import type { TestContext, TestDefinition } from '../../suite';
 import { sleep } from '../../world';
-import type { DistributedLock, GetResult, KVClerk, PutErr } from '../rpc';
+import type { DistributedLock, KVClerk } from '../rpc';
 import { KVTester, show, type Lab2Impl } from './harness';
-import { VERSION_KINDS, versionKindArb, type VersionKind } from './grammar';
-import { keyArb, valueKindArb, valueOf, type KeyPast, type ValueKind } from '../../suite/nemesis/edge-grammar';
+import { VERSION_KINDS, versionKindArb, type VersionKind } from '../../suite/nemesis/version-grammar';
+import { keyArb, valueKindArb, valueOf, type ValueKind } from '../../suite/nemesis/edge-grammar';
+import { KVModel } from '../../suite/versioned-store';
 
 type Ctx = TestContext<Lab2Impl>;
-
-/** One key of the model: its value, its version, and the values it held before. */
-interface ModelEntry {
-  value: string;
-  version: number;
-  before: string[];
-}
-
-/** The handout's versioned store, on one node: what Get and Put answer, and which rule decides it. */
-export class KVModel {
-  private readonly data = new Map<string, ModelEntry>();
-  /** Numbers fresh values, so that each is unique. */
-  n = 0;
-
-  /** The key's version now (0 when it does not exist). */
-  version(key: string): number {
-    return this.data.get(key)?.version ?? 0;
-  }
-
-  /** What the key holds now and held before (for values that repeat one). */
-  past(key: string): KeyPast {
-    const e = this.data.get(key);
-    return { held: e?.value, before: e?.before ?? [] };
-  }
-
-  /** Get(key): the value and version, or ErrNoKey. */
-  get(key: string): GetResult {
-    const e = this.data.get(key);
-    return e ? { err: 'OK', value: e.value, version: e.version } : { err: 'ErrNoKey' };
-  }
-
-  /** Put(key, value, version): the answer and the handout's rule that gives it. */
-  put(key: string, value: string, version: number): { err: PutErr; rule: string; causes: string } {
-    const e = this.data.get(key);
-    if (!e) {
-      if (version !== 0)
-        return {
-          err: 'ErrNoKey',
-          rule: 'the key does not exist and the version is not 0 (negative and fractional versions included)',
-          causes: KV_CAUSES.missing,
-        };
-      this.data.set(key, { value, version: 1, before: [] });
-      return { err: 'OK', rule: 'version 0 creates a missing key, at version 1', causes: KV_CAUSES.missing };
-    }
-    if (e.version !== version)
-      return {
-        err: 'ErrVersion',
-        rule: `the key exists at version ${e.version}, and any other number (behind, ahead, negative, fractional, huge) changes nothing`,
-        causes: KV_CAUSES.version,
-      };
-    e.before.push(e.value);
-    e.value = value;
-    e.version += 1;
-    return {
-      err: 'OK',
-      rule: 'the key is at the version named: store the value (even the one it holds) and add 1',
-      causes: KV_CAUSES.version,
-    };
-  }
-}
 
 /** The likely causes of a store that disagrees with the model, by what the model expected. */
 const KV_CAUSES = {
@@ -150,7 +91,7 @@ class PutCommand implements fc.AsyncCommand<KVModel, KVReal> {
     r.steps.push(
       `put(${show(this.key)}, ${show(value)} [${this.valueKind}], version ${version} [${this.versionKind}]) returned ${got}`,
     );
-    if (got !== want.err) throw new ModelMismatch(r, `${want.err}: ${want.rule}`, got, want.causes);
+    if (got !== want.err) throw new ModelMismatch(r, `${want.err}: ${want.rule}`, got, KV_CAUSES[want.kind]);
   }
   toString(): string {
     return `put(${show(this.key)}, ${this.valueKind} value, ${this.versionKind} version)`;

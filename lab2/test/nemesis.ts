@@ -9,7 +9,7 @@ import { check, type TestContext, type TestDefinition } from '../../suite';
 import { applyPlan, drawPlan, healNetwork, type NetworkPlan } from '../../suite/nemesis/plan';
 import { OBJECT_KEYS, edgeValue } from '../../suite/nemesis/values';
 import { KVTester, show, within, type Lab2Impl, type PutAttempts, type RecordingClerk } from './harness';
-import { VERSION_KINDS, drawVersionKind } from './grammar';
+import { VERSION_KINDS, drawVersionKind } from '../../suite/nemesis/version-grammar';
 import { GRAMMAR_KEYS, drawValueKind, valueOf, type KeyPast, type ValueKind } from '../../suite/nemesis/edge-grammar';
 import type { DistributedLock, KVClerk, PutResult } from '../rpc';
 

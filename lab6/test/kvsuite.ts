@@ -7,6 +7,7 @@ import type { NamedTest, TestContext, TestDefinition } from '../../suite';
 import { sleep } from '../../world';
 import { ELECTION_TIMEOUT_MS, Lab6Impl, peerName } from './harness';
 import { nemesisKV, nemesisKVSnapshots } from './kvnemesis';
+import { modelKV } from './model';
 import { restartedLeaderIds } from './restartids';
 import {
   CounterOp,
@@ -553,8 +554,9 @@ export const kvTests: ReadonlyArray<NamedTest<Lab6Impl>> = [
   scored(persistConcurrentUnreliable4B, { points: 1, part: 6 }),
   scored(persistPartition4B, { points: 1, part: 6 }),
   scored(persistPartitionUnreliable4B, { points: 1, part: 6 }),
-  scored(persistPartitionUnreliableLinearizable4B, { points: 2, part: 6 }),
-  scored(nemesisKV, { points: 2, part: 6 }),
+  scored(persistPartitionUnreliableLinearizable4B, { points: 1, part: 6 }),
+  scored(nemesisKV, { points: 1, part: 6 }),
+  scored(modelKV, { points: 2, part: 6 }),
   scored(snapshot4C, { points: 2, part: 7 }),
   scored(snapshotCatchUp4C, { points: 1, part: 7 }),
   scored(snapshotRPC4C, { points: 2, part: 7 }),

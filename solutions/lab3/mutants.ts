@@ -325,4 +325,60 @@ export const mutants: Mutant[] = [
     ],
     caughtBy: ['TestNemesisLinearizable', 'TestNemesisSequential'],
   },
+  {
+    name: 'store-plain-object',
+    description:
+      'the store is a plain object read through Object.hasOwn: writing the key "__proto__" sets the object\'s prototype instead of adding a key, so the key reads as never written',
+    file: 'server.ts',
+    replace: [
+      [
+        '  private readonly store = new Map<string, Entry>();\n',
+        '  private readonly store = new (class {\n    private readonly o: Record<string, Entry> = {};\n    get(key: string): Entry | undefined {\n      return Object.hasOwn(this.o, key) ? this.o[key] : undefined;\n    }\n    set(key: string, e: Entry): void {\n      this.o[key] = e;\n    }\n  })();\n',
+      ],
+    ],
+    caughtBy: ['TestModelConsistency', 'TestOwnLatestWrite'],
+  },
+  {
+    name: 'write-answered-at-own-receipt',
+    description:
+      "a write is answered when its broadcast comes back to its own server and is queued, before the total order delivers it there, so its client's next read can miss it",
+    file: 'server.ts',
+    replace: [
+      [
+        '        const clock = ++this.clock;\n',
+        "        const clock = ++this.clock;\n        const mine = from === this.me && body.op.kind === 'write' ? this.waiting.get(tsKey(body.ts)) : undefined;\n        if (mine) {\n          this.waiting.delete(tsKey(body.ts));\n          mine('');\n        }\n",
+      ],
+    ],
+    caughtBy: ['TestModelConsistency', 'TestBasic'],
+  },
+  {
+    name: 'update-dedup-by-content',
+    description:
+      'at the eventual level a server drops a propagated write whose key and value it has received before, taking it for a re-sent copy: a server that writes back a value the key held before never gets it to the others',
+    file: 'server.ts',
+    replace: [
+      [
+        '  private readonly store = new Map<string, Entry>();\n',
+        '  private readonly store = new Map<string, Entry>();\n  private readonly seenUpdates = new Set<string>();\n',
+      ],
+      [
+        "      case 'update':\n        this.clock = Math.max(this.clock, body.ts.clock) + 1;\n",
+        "      case 'update':\n        if (this.seenUpdates.has(`${body.key}\\u0000${body.value}`)) return;\n        this.seenUpdates.add(`${body.key}\\u0000${body.value}`);\n        this.clock = Math.max(this.clock, body.ts.clock) + 1;\n",
+      ],
+    ],
+    caughtBy: ['TestModelConsistency'],
+  },
+  {
+    name: 'write-of-held-value-skipped',
+    description:
+      "a linearizable or sequential write of the value the server's copy already holds is answered at once without a broadcast, as if there were nothing to do, though the copy may lag behind a later write",
+    file: 'server.ts',
+    replace: [
+      [
+        "    await this.broadcast({ kind: 'write', key: args.key, value: args.value });\n    return { ok: true };",
+        "    if (this.store.get(args.key)?.value === args.value) return { ok: true };\n    await this.broadcast({ kind: 'write', key: args.key, value: args.value });\n    return { ok: true };",
+      ],
+    ],
+    caughtBy: ['TestModelConsistency'],
+  },
 ];

@@ -420,7 +420,12 @@ export const mutants: Mutant[] = [
     description: 'the clerk returns ErrVersion for a re-sent put, though an earlier copy may have taken effect',
     file: 'client.ts',
     replace: [["    if (reply.err === 'ErrVersion' && attempts > 1) return 'ErrMaybe';\n", '']],
-    caughtBy: ['TestUnreliable4B', 'TestPersistConcurrentUnreliable4B', 'TestPersistPartitionUnreliable4B'],
+    caughtBy: [
+      'TestUnreliable4B',
+      'TestPersistConcurrentUnreliable4B',
+      'TestPersistPartitionUnreliable4B',
+      'TestModelKV',
+    ],
   },
   {
     name: 'clerk-maybe-for-any-retry',
@@ -547,5 +552,49 @@ export const mutants: Mutant[] = [
       ],
     ],
     caughtBy: ['TestSnapshotOlderThanApplied'],
+  },
+  {
+    name: 'put-of-held-value-keeps-version',
+    description:
+      'the service treats a put of the value the key already holds as nothing to do: it answers OK without adding 1 to the version',
+    file: 'server.ts',
+    replace: [
+      [
+        '    entry.value = o.value;\n    entry.version += 1;',
+        "    if (entry.value === o.value) return { err: 'OK' };\n    entry.value = o.value;\n    entry.version += 1;",
+      ],
+    ],
+    caughtBy: ['TestModelKV'],
+  },
+  {
+    name: 'negative-version-creates',
+    description:
+      'a put to a missing key is refused only for a positive version ("version > 0"), so a negative version creates the key',
+    file: 'server.ts',
+    replace: [
+      [
+        "      if (o.version !== 0) return { err: 'ErrNoKey' };",
+        "      if (o.version > 0) return { err: 'ErrNoKey' };",
+      ],
+    ],
+    caughtBy: ['TestModelKV'],
+  },
+  {
+    name: 'kv-data-plain-object',
+    description:
+      'the service keeps its keys in a plain object, where keys such as "constructor" and "toString" seem to exist already (a get answers OK, a put at version 0 ErrVersion)',
+    file: 'server.ts',
+    replace: [
+      ['  private data = new Map<string, Entry>();', '  private data = objectStore({});'],
+      [
+        '    this.data = new Map(saved.map(([key, value, version]) => [key, { value, version }]));',
+        '    this.data = objectStore(Object.fromEntries(saved.map(([key, value, version]) => [key, { value, version }])));',
+      ],
+      [
+        'export class KVServer ',
+        '/** The keys, in a plain object. */\nfunction objectStore(o: Record<string, Entry>) {\n  return {\n    get: (key: string): Entry | undefined => o[key],\n    set: (key: string, e: Entry): void => {\n      o[key] = e;\n    },\n    [Symbol.iterator]: () => Object.entries(o)[Symbol.iterator](),\n  };\n}\n\nexport class KVServer ',
+      ],
+    ],
+    caughtBy: ['TestModelKV', 'TestNemesisKV'],
   },
 ];

@@ -1,6 +1,6 @@
 /**
- * Lab 2's input grammar: the versions at the edges of what the handout allows (keys and values come from the kit's
- * edge grammar), drawn alike by the model-based tests (fast-check) and the generic attackers (the world's Rng).
+ * The versions at the edges of what lab 2's versioned store allows (keys and values come from edge-grammar.ts), drawn
+ * alike by the model-based tests of labs 2 and 6 (fast-check) and lab 2's generic attackers (the world's Rng).
  */
 import * as fc from 'fast-check';
 import type { Rng } from '../../world';
