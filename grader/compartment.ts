@@ -16,6 +16,7 @@ import type { NodeModuleName } from '../suite/types';
 import type { EarlierLab } from './earlier-labs';
 import { Crossing, guarded } from './crossing';
 import { ABSENT_GLOBALS, absentGlobal, sandboxGlobals } from './endowments';
+import { fsFacade } from './fs-facade';
 import { GIVEN_MODULES, LABRPC_FOLDER, labrpcFacade } from './kit-surface';
 import { readManifest, sha256File, type Manifest } from './manifest';
 import { guardNetwork } from './net-guard';
@@ -78,7 +79,7 @@ function hashFacade(hash: crypto.Hash): object {
   return facade;
 }
 
-/** What importing an allowed node module gives: the module itself, or for crypto only its hashing. */
+/** What importing an allowed node module gives: for fs a facade (fs-facade.ts), for crypto only its hashing, else the module. */
 function nodeModule(name: NodeModuleName): unknown {
   switch (name) {
     case 'crypto':
@@ -89,7 +90,7 @@ function nodeModule(name: NodeModuleName): unknown {
       return net;
     case 'fs':
       lockNodePrototypes('emitters');
-      return fs;
+      return fsFacade();
     case 'path':
       return harden({ ...path });
   }
