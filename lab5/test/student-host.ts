@@ -10,15 +10,13 @@
  */
 import * as net from 'node:net';
 import * as path from 'node:path';
+import { NODE_MODULES } from '../load';
 import type { Lab5Impl } from './harness';
 import { Dispatcher, type Loaded } from './host-dispatch';
 import { routeFileSystem } from '../../grader/fs-facade';
 import { READY_PREFIX, lineReader, parsed, signedLine, signingKey, type HostMessage } from './host-protocol';
 import { hookSocketWrites } from './host-spies';
 import { toWireError } from './host-values';
-
-/** The node modules lab 5's code may import (as the suite declares). */
-const NODE_MODULES = ['net', 'fs', 'path', 'crypto'] as const;
 
 /** Loads the code under test (through the compartment's loader once isolated). */
 function loadCode(dir: string): Loaded {
