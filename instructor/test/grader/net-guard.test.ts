@@ -10,6 +10,7 @@ import path from 'node:path';
 import type { Job } from '../../../grader/protocol';
 import { runJobs } from '../../../grader/supervisor';
 import { materialiseMutant, removeMutant, type Mutant } from '../../../solutions/mutants';
+import { dialAttack, dialNotRefused } from './attacks';
 
 const KIT = path.resolve(__dirname, '..', '..', '..');
 
@@ -36,83 +37,13 @@ async function classmate(): Promise<{ port: number; connections: () => number; c
   };
 }
 
-/**
- * Each way lab 5's code could reach a port or a descriptor it was not given, by label, with what its refusal must
- * name: the usual calls (a classmate's port, a port to listen on, a Unix socket), every option or argument that
- * brings a descriptor or a handle (to the classes, their `constructor`, connect and listen), and node's TCP handle
- * itself, reached through a server's `_handle`.
- */
-function routes(port: number): ReadonlyArray<readonly [label: string, attempt: string, names: string]> {
-  const raw =
-    '(() => { const s = net.createServer(); s.listen(0); const h = (s as unknown as { _handle: { constructor: new (t: number) => Record<string, (...a: unknown[]) => unknown> } })._handle; s.close(); return new h.constructor(1); })()';
-  return [
-    [
-      'connect',
-      `net.connect({ port: ${port}, host: '127.0.0.1' }).on('error', () => undefined).end('SET k stolen\\r\\n')`,
-      `port ${port}`,
-    ],
-    ['createConnection', `net.createConnection(${port}, 'localhost').on('error', () => undefined)`, `port ${port}`],
-    ['Socket#connect', `new net.Socket().connect(${port}).on('error', () => undefined)`, `port ${port}`],
-    ['listen', `net.createServer().listen(${port + 1}, '127.0.0.1').on('error', () => undefined)`, `port ${port + 1}`],
-    [
-      'path',
-      "net.connect({ path: '/var/run/docker.sock' }).on('error', () => undefined)",
-      'the option "path" to connect',
-    ],
-    ['Socket fd', 'new net.Socket({ fd: 0 }).destroy()', 'the option "fd" to new net.Socket'],
-    [
-      'Socket number',
-      'new (net.Socket as unknown as new (fd: number) => net.Socket)(1).destroy()',
-      'a descriptor, 1, to new net.Socket',
-    ],
-    [
-      'constructor fd',
-      '(new (Object.getPrototypeOf(new net.Socket()).constructor)({ fd: 0 }) as net.Socket).destroy()',
-      'the option "fd" to new net.Socket',
-    ],
-    ['Socket handle', `new net.Socket({ handle: ${raw} } as never).destroy()`, 'the option "handle" to new net.Socket'],
-    [
-      'createConnection fd',
-      `net.createConnection({ fd: 0, port: ${port} } as never).destroy()`,
-      'the option "fd" to connect',
-    ],
-    ['listen fd', 'new net.Server().listen({ fd: 0 } as never).close()', 'the option "fd" to listen'],
-    [
-      'listen handle',
-      `net.createServer().listen({ handle: ${raw} } as never).close()`,
-      'the option "handle" to listen',
-    ],
-    [
-      'handle bind',
-      `((h) => [h.bind('127.0.0.1', ${port + 2}), h.listen(511), h.close()])(${raw})`,
-      `port ${port + 2}`,
-    ],
-    ['handle open', `((h) => [h.open(0), h.close()])(${raw})`, 'open the descriptor 0'],
-  ];
-}
-
-/** Lab 5's reference, which at load tries each of `routes(port)`, printing `ATTACK <label>: <what happened>`. */
+/** Lab 5's reference, which at load tries each of the dial attack's routes to `port` and others. */
 function dialer(port: number): Mutant {
-  const attempts = routes(port)
-    .map(([label, attempt]) => `  [${JSON.stringify(label)}, () => ${attempt}],`)
-    .join('\n');
-  const attack = `
-for (const [label, attempt] of [
-${attempts}
-] as Array<[string, () => unknown]>) {
-  try {
-    attempt();
-    console.log(\`ATTACK \${label}: not refused\`);
-  } catch (e) {
-    console.log(\`ATTACK \${label}: \${(e as Error).message}\`);
-  }
-}
-const OUTPUT_PAUSE_BYTES = 1 << 20;`;
   return {
     name: 'net-dialer',
     description: 'dials a port it was not given, and reaches for descriptors and handles',
     file: 'server.ts',
-    replace: [['const OUTPUT_PAUSE_BYTES = 1 << 20;', attack]],
+    replace: [['const OUTPUT_PAUSE_BYTES = 1 << 20;', `${dialAttack(port)}\nconst OUTPUT_PAUSE_BYTES = 1 << 20;`]],
     caughtBy: [],
   };
 }
@@ -144,10 +75,7 @@ describe('grader: lab 5’s network is a capability (only the ports a test gave 
         ['TestIntegers', 'passed'],
       ]);
       for (const r of records) {
-        for (const [label, , names] of routes(other.port)) {
-          const line = r.output.split('\n').find((l) => l.startsWith(`ATTACK ${label}: `)) ?? `(no line for ${label})`;
-          expect(line, r.output).to.contain('Refused: your code').and.contain(names);
-        }
+        expect(dialNotRefused(r.output, other.port), r.output).to.deep.equal([]);
         expect(r.output).to.contain('allowed ports now:');
       }
       expect(other.connections(), 'the classmate’s server was never reached').to.equal(0);
