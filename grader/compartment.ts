@@ -9,16 +9,16 @@
 import 'ses';
 import crypto from 'node:crypto';
 import fs from 'node:fs';
-import net from 'node:net';
 import path from 'node:path';
 import type { CodeLoader } from '../suite/loader';
 import type { NodeModuleName } from '../suite/types';
 import type { EarlierLab } from './earlier-labs';
 import { Crossing, guarded } from './crossing';
 import { ABSENT_GLOBALS, absentGlobal, sandboxGlobals } from './endowments';
+import { fsFacade } from './fs-facade';
 import { GIVEN_MODULES, LABRPC_FOLDER, labrpcFacade } from './kit-surface';
 import { readManifest, sha256File, type Manifest } from './manifest';
-import { guardNetwork } from './net-guard';
+import { netFacade } from './net-guard';
 import { lockNodePrototypes } from './node-prototypes';
 
 const tsHook = require('./ts-hook.js') as { compiledCode(cacheDir: string, filename: string): string };
@@ -78,18 +78,17 @@ function hashFacade(hash: crypto.Hash): object {
   return facade;
 }
 
-/** What importing an allowed node module gives: the module itself, or for crypto only its hashing. */
+/** What importing an allowed node module gives: for fs and net a facade (fs-facade.ts, net-guard.ts), for crypto only its hashing, for path a copy. */
 function nodeModule(name: NodeModuleName): unknown {
   switch (name) {
     case 'crypto':
       return harden({ createHash: (algorithm: string) => hashFacade(crypto.createHash(algorithm)) });
     case 'net':
-      guardNetwork(); // a no-op where the process guarded it before locking node's prototypes (grader/isolate.ts)
       lockNodePrototypes('emitters');
-      return net;
+      return netFacade(); // guarded already where the process locked node's prototypes (grader/isolate.ts)
     case 'fs':
       lockNodePrototypes('emitters');
-      return fs;
+      return fsFacade();
     case 'path':
       return harden({ ...path });
   }

@@ -1,16 +1,22 @@
 /**
  * Networking as a capability for code under test (lab 5's `net`): a socket may connect, and a server listen, only
  * on a loopback port its test gave it (or a port its own servers listen on); anything else is refused with an
- * error naming the port and what is allowed. Installed on node's socket and server prototypes before they are
- * locked (grader/node-prototypes.ts), so no route around it is left to the code.
+ * error naming what was refused and what is allowed. Three layers, each closed by construction: the code gets a
+ * facade of `net` with only what the lab needs; every call's options are copied key by key from a list of the
+ * allowed ones (so no descriptor, handle or path reaches node); and node's TCP handle itself, which a socket's
+ * `_handle` leads to, connects, binds and opens descriptors only through the same check. All of it is installed
+ * before node's prototypes are locked (grader/node-prototypes.ts).
  */
 import { EventEmitter } from 'node:events';
 import net from 'node:net';
+import { lockAllowingOverrides } from './node-prototypes';
 
 /** Ports the running test gave the code (its servers' and clients' options), and ports its own servers listen on. */
 const given = new Set<number>();
 const own = new Set<number>();
 let installed = false;
+
+type Fn = (this: unknown, ...args: unknown[]) => unknown;
 
 /** Host names of the loopback interface: the only ones code under test may reach or listen on. */
 function isLoopback(host: unknown): boolean {
@@ -20,27 +26,21 @@ function isLoopback(host: unknown): boolean {
   return h === 'localhost' || h === '::1' || /^(::ffff:)?127(\.\d{1,3}){3}$/.test(h);
 }
 
-/** Where a connect or listen call points: a TCP port and host, or something else (a path, a handle, a descriptor). */
-type Target = { readonly port: number; readonly host: unknown } | { readonly other: string };
-
-/** Reads the target of `connect(...)`/`listen(...)` arguments in every form node accepts (its own normalized array too). */
-function targetOf(args: readonly unknown[]): Target {
-  let first = args[0];
-  if (Array.isArray(first)) first = first[0]; // net.connect hands Socket#connect its normalized arguments
-  if (first === undefined || typeof first === 'function') return { port: 0, host: undefined };
-  if (typeof first === 'number' || (typeof first === 'string' && /^\d+$/.test(first)))
-    return { port: Number(first), host: typeof args[1] === 'string' ? args[1] : undefined };
-  if (typeof first === 'string') return { other: `the path ${JSON.stringify(first)}` };
-  if (first !== null && typeof first === 'object') {
-    const o = first as Record<string, unknown>;
-    if (o.path !== undefined) return { other: `the path ${JSON.stringify(o.path)}` };
-    if (o.fd !== undefined || o.handle !== undefined || o._handle !== undefined)
-      return { other: 'an existing handle or file descriptor' };
-    const port = o.port === undefined ? 0 : Number(o.port);
-    return Number.isInteger(port) ? { port, host: o.host } : { other: `the port ${JSON.stringify(o.port)}` };
-  }
-  return { other: `${typeof first} ${String(first)}` };
-}
+/** What each call may be given, by the name the code calls it by: any other option is refused, naming it. */
+const ALLOWED = {
+  'new net.Socket': ['allowHalfOpen', 'noDelay', 'keepAlive', 'keepAliveInitialDelay', 'highWaterMark'],
+  'new net.Server': [
+    'allowHalfOpen',
+    'pauseOnConnect',
+    'noDelay',
+    'keepAlive',
+    'keepAliveInitialDelay',
+    'highWaterMark',
+  ],
+  connect: ['port', 'host', 'family', 'timeout', 'allowHalfOpen', 'noDelay', 'keepAlive', 'keepAliveInitialDelay'],
+  listen: ['port', 'host', 'backlog', 'exclusive', 'ipv6Only'],
+} as const;
+type Call = keyof typeof ALLOWED;
 
 /** The ports allowed now, for a message ("none" when the test gave none). */
 function allowedList(): string {
@@ -48,64 +48,231 @@ function allowedList(): string {
   return ports.length === 0 ? 'none yet' : ports.join(', ');
 }
 
-/** The error for a refused connect or listen. */
-export function refusal(what: 'connect to' | 'listen on', target: string): Error {
+/** The error for a refused connect, listen or descriptor. */
+export function refusal(what: 'connect to' | 'listen on' | 'open', target: string): Error {
+  const may =
+    what === 'listen on'
+      ? 'listen only on the port its server options name (or on 0, any free port)'
+      : 'connect only to the ports of the servers its test gave it (a client\u2019s server list) and to its own servers';
   return new Error(
     `Refused: your code tried to ${what} ${target}, which its test did not give it. In the grader, lab code may ` +
-      `${what === 'listen on' ? 'listen only on the port its server options name (or on 0, any free port)' : 'connect only to the ports of the servers its test gave it (a client\u2019s server list) and to its own servers'}` +
-      `, on 127.0.0.1 (localhost); allowed ports now: ${allowedList()}. Likely causes: a port or host written into ` +
+      `${may}, on 127.0.0.1 (localhost), with net.connect, net.createConnection, new net.Socket().connect and ` +
+      `net.createServer().listen; allowed ports now: ${allowedList()}. Likely causes: a port or host written into ` +
       'your code instead of taken from the options, an address built wrongly (host and port swapped, a string ' +
-      'where a number is expected), a Unix socket path, or code that reaches for other processes on the machine.',
+      'where a number is expected), a Unix socket path or a descriptor, or code that reaches for other processes ' +
+      'on the machine.',
   );
 }
 
-/** The reason `t` may not be connected to (undefined: allowed). */
-function connectRefusal(t: Target): Error | undefined {
-  if ('other' in t) return refusal('connect to', t.other);
-  if (!isLoopback(t.host)) return refusal('connect to', `${String(t.host)}:${t.port}`);
-  return given.has(t.port) || own.has(t.port) ? undefined : refusal('connect to', `port ${t.port}`);
+/** The error for an option (or an argument) that `call` does not take from code under test. */
+function refusedOption(call: Call, what: string): Error {
+  return new Error(
+    `Refused: your code passed ${what} to ${call}, which lab code may not use in the grader: the network is the ` +
+      `test's to give, and that would reach a descriptor, a handle, a path or an address it did not give. ${call} ` +
+      `takes ${ALLOWED[call].join(', ')}. Likely causes: an option copied from an example for other programs, or ` +
+      'code that reaches for other processes on the machine.',
+  );
 }
 
-/** The reason `t` may not be listened on (undefined: allowed). */
-function listenRefusal(t: Target): Error | undefined {
-  if ('other' in t) return refusal('listen on', t.other);
-  if (!isLoopback(t.host)) return refusal('listen on', `${String(t.host)}:${t.port}`);
-  return t.port === 0 || given.has(t.port) ? undefined : refusal('listen on', `port ${t.port}`);
+/** A copy of `value` (options of `call`) with the allowed options only, each read once; anything else refused. */
+function cleanOptions(value: unknown, call: Call): Record<string, unknown> {
+  if (value === undefined || value === null) return {};
+  if (typeof value !== 'object')
+    throw refusedOption(call, `${typeof value === 'number' ? 'a descriptor' : typeof value}, ${String(value)},`);
+  const allowed: readonly string[] = ALLOWED[call];
+  for (const key in value)
+    if (!allowed.includes(key) && (value as Record<string, unknown>)[key] !== undefined)
+      throw refusedOption(call, `the option "${key}"`);
+  const out: Record<string, unknown> = {};
+  for (const key of allowed) {
+    const v = (value as Record<string, unknown>)[key];
+    if (v !== undefined) out[key] = v;
+  }
+  return out;
+}
+
+/** A port as node takes it (a number or a string of digits), or the refusal. */
+function portOf(value: unknown, what: 'connect to' | 'listen on'): number {
+  if (value === undefined) return 0;
+  const port = typeof value === 'number' || (typeof value === 'string' && /^\d+$/.test(value)) ? Number(value) : NaN;
+  if (!Number.isInteger(port))
+    throw refusal(what, `the port ${typeof value === 'string' ? JSON.stringify(value) : String(value)}`);
+  return port;
+}
+
+/** The options and callback of `connect(...)` in every form node accepts (its own normalized array too). */
+function connectCall(args: readonly unknown[]): { options: Record<string, unknown>; cb: unknown } {
+  const a = Array.isArray(args[0]) ? (args[0] as unknown[]) : args; // net.connect hands Socket#connect an array
+  const cb = a.find((x) => typeof x === 'function');
+  const [first, second] = a;
+  if (typeof first === 'string' && !/^\d+$/.test(first))
+    throw refusal('connect to', `the path ${JSON.stringify(first)}`);
+  if (typeof first === 'number' || typeof first === 'string')
+    return { options: { port: first, host: typeof second === 'string' ? second : undefined }, cb };
+  return { options: cleanOptions(first, 'connect'), cb };
+}
+
+/** The options and callback of `listen(...)` in every form node accepts for a TCP port. */
+function listenCall(args: readonly unknown[]): { options: Record<string, unknown>; cb: unknown } {
+  const cb = args.find((x) => typeof x === 'function');
+  const [first, second, third] = args;
+  if (first === undefined || typeof first === 'function') return { options: { port: 0 }, cb };
+  if (typeof first === 'string' && !/^\d+$/.test(first))
+    throw refusal('listen on', `the path ${JSON.stringify(first)}`);
+  if (typeof first === 'number' || typeof first === 'string') {
+    const backlog = [second, third].find((x) => typeof x === 'number');
+    return { options: { port: first, host: typeof second === 'string' ? second : undefined, backlog }, cb };
+  }
+  return { options: cleanOptions(first, 'listen'), cb };
+}
+
+/** The refusal of connecting to `host`:`port` (undefined: allowed). */
+function connectRefusal(host: unknown, port: number): Error | undefined {
+  if (!isLoopback(host)) return refusal('connect to', `${String(host)}:${port}`);
+  return given.has(port) || own.has(port) ? undefined : refusal('connect to', `port ${port}`);
+}
+
+/** The refusal of listening on `host`:`port` (undefined: allowed); `anyAddress`: node's own bind without a host. */
+function listenRefusal(host: unknown, port: number, anyAddress = false): Error | undefined {
+  if (!isLoopback(host) && !(anyAddress && (host === '::' || host === '0.0.0.0')))
+    return refusal('listen on', `${String(host)}:${port}`);
+  return port === 0 || given.has(port) ? undefined : refusal('listen on', `port ${port}`);
+}
+
+/** Replaces `proto[name]` with `make(original)` (before the prototype is locked). */
+function wrapMethod(proto: object, name: string, make: (original: Fn) => Fn): void {
+  const original = (proto as Record<string, Fn>)[name];
+  Object.defineProperty(proto, name, { value: make(original), writable: true, configurable: true });
+}
+
+/** net.Socket#connect and net.Server#listen, checked: only a loopback port, with the allowed options copied. */
+function guardSocketsAndServers(): void {
+  const address = net.Server.prototype.address as (this: net.Server) => ReturnType<net.Server['address']>;
+  const once = EventEmitter.prototype.once; // an instance may carry its own `address` or `once`, never these
+  wrapMethod(
+    net.Socket.prototype,
+    'connect',
+    (connect) =>
+      function (this: unknown, ...args: unknown[]) {
+        const { options, cb } = connectCall(args);
+        const refused = connectRefusal(options.host, portOf(options.port, 'connect to'));
+        if (refused) throw refused;
+        return connect.call(this, options, ...(typeof cb === 'function' ? [cb] : []));
+      },
+  );
+  wrapMethod(
+    net.Server.prototype,
+    'listen',
+    (listen) =>
+      function (this: unknown, ...args: unknown[]) {
+        const { options, cb } = listenCall(args);
+        const refused = listenRefusal(options.host, portOf(options.port, 'listen on'));
+        if (refused) throw refused;
+        once.call(this, 'listening', () => {
+          const a = address.call(this as net.Server);
+          if (a && typeof a === 'object') {
+            own.add(a.port);
+            once.call(this, 'close', () => own.delete(a.port));
+          }
+        });
+        return listen.call(this, options, ...(typeof cb === 'function' ? [cb] : []));
+      },
+  );
 }
 
 /**
- * Puts the guard on net.Socket#connect and net.Server#listen (once per process; before node's prototypes are
- * locked). A server that listens makes its port the code's own until it closes.
+ * node's TCP handle (what a socket's or server's `_handle` is) checked at its source: `connect` to a loopback port
+ * allowed, `bind` to one, never `open` of a descriptor, whoever calls them; its prototype then locked. Found
+ * through a socket whose connect node defers to the next tick, destroyed first: no connection is made.
+ */
+function guardTcpHandles(): void {
+  const probe = new net.Socket();
+  probe.on('error', () => undefined);
+  probe.connect({ port: 9, host: '127.0.0.1' });
+  const tcp = Object.getPrototypeOf((probe as unknown as { _handle: object })._handle) as object;
+  probe.destroy();
+  for (const name of ['connect', 'connect6'])
+    wrapMethod(
+      tcp,
+      name,
+      (connect) =>
+        function (this: unknown, req: unknown, host: unknown, port: unknown, ...rest: unknown[]) {
+          const refused = connectRefusal(host, portOf(port, 'connect to'));
+          if (refused) throw refused;
+          return connect.call(this, req, host, port, ...rest);
+        },
+    );
+  for (const name of ['bind', 'bind6'])
+    wrapMethod(
+      tcp,
+      name,
+      (bind) =>
+        function (this: unknown, host: unknown, port: unknown, ...rest: unknown[]) {
+          const refused = listenRefusal(host, portOf(port, 'listen on'), true);
+          if (refused) throw refused;
+          return bind.call(this, host, port, ...rest);
+        },
+    );
+  wrapMethod(tcp, 'open', () => (fd: unknown) => {
+    throw refusal('open', `the descriptor ${String(fd)} as a socket`);
+  });
+  lockAllowingOverrides(tcp); // not the stream prototypes below it: their `onread` is native, a getter would break it
+}
+
+/**
+ * `new net.Socket(options)` or `new net.Server(options, listener)` as code under test constructs one: its options
+ * copied from the allowed ones, then node's own class (so `instanceof` and subclasses work). Also the classes'
+ * `constructor`, so that no object leads to node's unchecked one (a Socket's `fd` option opens a descriptor).
+ */
+function checkedClass(Real: new (...args: unknown[]) => object, call: 'new net.Socket' | 'new net.Server'): Fn {
+  const Checked = function (this: unknown, ...args: unknown[]): object {
+    const server = call === 'new net.Server';
+    const [options, listener] = server && typeof args[0] === 'function' ? [undefined, args[0]] : args;
+    const rest = server && typeof listener === 'function' ? [listener] : [];
+    return Reflect.construct(Real, [cleanOptions(options, call), ...rest], new.target ?? Real) as object;
+  };
+  Object.defineProperty(Checked, 'name', { value: Real.name });
+  Object.defineProperty(Checked, 'prototype', { value: Real.prototype, writable: false });
+  Object.defineProperty(Real.prototype, 'constructor', { value: Checked, writable: true, configurable: true });
+  return Object.freeze(Checked);
+}
+
+let facade: object | undefined;
+
+/**
+ * Puts the guard on net.Socket#connect, net.Server#listen, their constructors and node's TCP handle (once per
+ * process; before node's prototypes are locked). A server that listens makes its port the code's own until it
+ * closes.
  */
 export function guardNetwork(): void {
   if (installed) return;
-  const sock = net.Socket.prototype as unknown as Record<string, (...a: unknown[]) => unknown>;
-  const server = net.Server.prototype as unknown as Record<string, (...a: unknown[]) => unknown>;
-  const connect = sock.connect;
-  const listen = server.listen;
-  // The originals: an instance may carry its own `address` or `once` (node's prototypes allow that), never these.
-  const address = server.address as (this: net.Server) => ReturnType<net.Server['address']>;
-  const once = EventEmitter.prototype.once;
-  const guardedConnect = function (this: net.Socket, ...args: unknown[]): unknown {
-    const refused = connectRefusal(targetOf(args));
-    if (refused) throw refused;
-    return connect.apply(this, args);
+  guardTcpHandles();
+  guardSocketsAndServers();
+  const Socket = checkedClass(net.Socket as unknown as new (...args: unknown[]) => object, 'new net.Socket');
+  const Server = checkedClass(net.Server as unknown as new (...args: unknown[]) => object, 'new net.Server');
+  const connect = (...args: unknown[]): unknown => {
+    const { options, cb } = connectCall(args);
+    return net.connect(cleanOptions(options, 'connect') as unknown as net.NetConnectOpts, cb as () => void);
   };
-  const guardedListen = function (this: net.Server, ...args: unknown[]): unknown {
-    const refused = listenRefusal(targetOf(args));
-    if (refused) throw refused;
-    once.call(this, 'listening', () => {
-      const a = address.call(this);
-      if (a && typeof a === 'object') {
-        own.add(a.port);
-        once.call(this, 'close', () => own.delete(a.port));
-      }
-    });
-    return listen.apply(this, args);
+  const functions: Record<string, unknown> = {
+    Socket,
+    Server,
+    createServer: (...args: unknown[]): unknown => Reflect.construct(Server, args),
+    connect,
+    createConnection: connect,
+    isIP: (s: string) => net.isIP(s),
+    isIPv4: (s: string) => net.isIPv4(s),
+    isIPv6: (s: string) => net.isIPv6(s),
   };
-  Object.defineProperty(sock, 'connect', { value: guardedConnect, writable: true, configurable: true });
-  Object.defineProperty(server, 'listen', { value: guardedListen, writable: true, configurable: true });
+  for (const fn of Object.values(functions)) Object.freeze(fn);
+  facade = Object.freeze(functions);
   installed = true;
+}
+
+/** `node:net` as code under test imports it: the checked classes and calls, the IP tests, nothing else of node's. */
+export function netFacade(): object {
+  guardNetwork();
+  return facade as object;
 }
 
 /** True once guardNetwork has run in this process. */

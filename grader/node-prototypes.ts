@@ -27,6 +27,17 @@ function streamPrototypes(): object[] {
   ];
 }
 
+/** The prototypes of what fs's stat and readdir calls return (the student host's kit code reads files with them). */
+function statPrototypes(): object[] {
+  const chain = (o: object): object[] => {
+    const out: object[] = [];
+    for (let p = Object.getPrototypeOf(o) as object | null; p && p !== Object.prototype; p = Object.getPrototypeOf(p))
+      out.push(p);
+    return out;
+  };
+  return [fs.Dirent.prototype, ...chain(fs.statSync(__filename)), ...chain(fs.statSync(__filename, { bigint: true }))];
+}
+
 /**
  * Makes `proto`'s methods unchangeable while its instances may still set their own properties of the same names
  * (node's own objects do: `this._events = ...`, `stdout.write = ...`): each configurable data property becomes a
@@ -34,7 +45,7 @@ function streamPrototypes(): object[] {
  * intrinsics ("override taming"), and no property can be added. The few that node made non-configurable but
  * writable (EventEmitter's capture-rejections flag) stay writable: freezing them would break every new emitter.
  */
-function lockAllowingOverrides(proto: object): void {
+export function lockAllowingOverrides(proto: object): void {
   for (const key of Reflect.ownKeys(proto)) {
     const d = Object.getOwnPropertyDescriptor(proto, key);
     if (!d || !('value' in d) || !d.configurable) continue;
@@ -61,7 +72,8 @@ function lockAllowingOverrides(proto: object): void {
  * its `init`), the way to `process`; a test process that loads such code stops there (no lab's test process does
  * now: lab 5's code runs in its student host). 'all' also locks every stream, socket and server prototype, for the
  * student host, whose kit spies hook socket writes before this runs (lab5/test/host-spies.ts) and where the
- * harness's own sockets are not in reach.
+ * harness's own sockets are not in reach, and the prototypes of fs's stats and directory entries, which the kit's
+ * code there reads (FileHandle's is locked where fs-facade.ts routes it).
  */
 export function lockNodePrototypes(scope: 'emitters' | 'all'): void {
   if (!locked.has('emitters')) {
@@ -74,6 +86,6 @@ export function lockNodePrototypes(scope: 'emitters' | 'all'): void {
   }
   if (scope === 'all' && !locked.has('all')) {
     locked.add('all');
-    for (const proto of streamPrototypes()) lockAllowingOverrides(proto);
+    for (const proto of new Set([...streamPrototypes(), ...statPrototypes()])) lockAllowingOverrides(proto);
   }
 }

@@ -3,6 +3,9 @@ import * as path from 'node:path';
 import { codeLoader } from '../suite/loader';
 import type { Lab5Impl } from './test/harness';
 
+/** The node modules lab 5's code may import (the suite's `nodeModules`, and what its processes give the code). */
+export const NODE_MODULES = ['net', 'fs', 'path', 'crypto'] as const;
+
 /** The files of the folder that hold the code under test (what the grader type-checks and batch grading takes from a submission). */
 export const IMPL_FILES = ['server.ts', 'persistence.ts', 'client.ts'] as const;
 

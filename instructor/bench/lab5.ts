@@ -67,6 +67,7 @@ async function startOurs(name: string, options: Record<string, unknown>): Promis
       require.resolve('ts-node/register/transpile-only'),
       script,
       path.resolve(__dirname, '../../solutions/lab5'),
+      'node',
       JSON.stringify({ port: 0, ...options }),
     ],
     {

@@ -1,26 +1,32 @@
 /**
- * Runs the server from a given folder in this process, for tests that kill it with SIGKILL.
- * Usage: node -r ts-node/register/transpile-only lab5/test/child-server.ts <impl dir> '<ServerOptions JSON>'
+ * Runs the server from a given folder in this process, for tests that kill it with SIGKILL. Loads it as the student
+ * host does: in a hardened compartment when the grader starts this (suite/kit-script.ts), with lab 5's node modules
+ * as facades, through the same loader as every other load of the code under test.
+ * Usage: node -r ts-node/register/transpile-only lab5/test/child-server.ts <impl dir> compartment|node '<ServerOptions JSON>'
  * Prints "LAB5-READY <port>" once listening; exits when its parent goes away (stdin closes).
  */
 import * as path from 'node:path';
 import { givePortsIn, guardNetwork } from '../../grader/net-guard';
+import { die, startKitScript } from '../../suite/kit-script';
+import { codeLoader } from '../../suite/loader';
+import { NODE_MODULES } from '../load';
 import type { ServerOptions, StartServer } from '../types';
 
 async function main(): Promise<void> {
-  const [dir, json] = process.argv.slice(2);
-  const options = JSON.parse(json) as ServerOptions;
+  const { dir, settings: options } = startKitScript<ServerOptions>(
+    'lab 5',
+    path.join(__dirname, '..'),
+    (o) => `the server of a kill -9 test, on port ${o.port ?? 0}`,
+    NODE_MODULES,
+  );
   // The server may listen only on the port its options name (or any free one), and connect nowhere else.
   guardNetwork();
   givePortsIn(options);
-  const { startServer } = require(path.join(dir, 'server.ts')) as { startServer: StartServer };
+  const { startServer } = codeLoader().require(path.join(dir, 'server.ts')) as { startServer: StartServer };
   const server = await startServer(options);
   process.stdout.write(`LAB5-READY ${server.port}\n`);
   process.stdin.on('end', () => process.exit(0));
   process.stdin.resume();
 }
 
-main().catch((err: unknown) => {
-  process.stderr.write(`${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
-  process.exit(1);
-});
+main().catch((err: unknown) => die('Your server could not start (the server of a kill -9 test)', err));

@@ -1,15 +1,17 @@
 /**
- * In the host: the disk nemesis of TestNemesisRedis. It replaces fs's write, append, rename and truncate calls with
+ * In the host: the disk nemesis of TestNemesisRedis. It replaces fs's write, append, rename and truncate calls (the
+ * entries of FS_CALLS, grader/fs-facade.ts, through which every fs call of the process runs) with
  * versions that, at targets drawn from the seed, copy the student's server's data folder first (for a write,
  * sometimes with part of its bytes written: a torn write), or after a rename: what kill -9 leaves at that instant.
  * Each copy goes into an empty folder the harness made, and is reported with when it was taken (monotonicMicros),
  * so that the harness can tell how far each of its connections had got then.
  */
-import fs from 'node:fs'; // the module itself: the nemesis replaces its functions
+import * as fs from 'node:fs';
 import * as path from 'node:path';
+import { FS_CALLS, routeFileHandles } from '../../grader/fs-facade';
 import { keyedRng, type Rng } from '../../world/rng';
 import { monotonicMicros, type Plain } from './host-protocol';
-import { copyFolder, fileHandlePrototype, onSocketWrites } from './host-spies';
+import { copyFolder, onSocketWrites } from './host-spies';
 
 /** One copy of the data folder: the folder (an index of the harness's), what happened, and when (from, to: µs). */
 interface TakenCopy {
@@ -257,7 +259,8 @@ export class DiskNemesis {
 
   /** Installs the replacements (remove them with `stop`). */
   async install(): Promise<void> {
-    const proto = await fileHandlePrototype();
+    await routeFileHandles();
+    const proto = FS_CALLS.fileHandle;
     this.watchSyncs(proto);
     const call = (
       target: unknown,
@@ -283,18 +286,20 @@ export class DiskNemesis {
     };
     const wholeHandle = (flagDefault: string) => (self: unknown, a: unknown[]) =>
       whole(flagDefault)(self, [self, ...a]);
-    this.wrap(fs, 'writeSync', byFd);
-    this.wrap(fs, 'write', byFd);
-    this.wrap(fs, 'writevSync', (_, a) =>
+    this.wrap(FS_CALLS.fs, 'writeSync', byFd);
+    this.wrap(FS_CALLS.fs, 'write', byFd);
+    this.wrap(FS_CALLS.fs, 'writevSync', (_, a) =>
       this.beforeWrite(call(a[0], { data: undefined, position: undefined }), 'write'),
     );
-    this.wrap(fs, 'writev', (_, a) => this.beforeWrite(call(a[0], { data: undefined, position: undefined }), 'write'));
-    this.wrap(fs, 'writeFileSync', whole('w'));
-    this.wrap(fs, 'writeFile', whole('w'));
-    this.wrap(fs, 'appendFileSync', whole('a'));
-    this.wrap(fs, 'appendFile', whole('a'));
-    this.wrap(fs.promises, 'writeFile', whole('w'));
-    this.wrap(fs.promises, 'appendFile', whole('a'));
+    this.wrap(FS_CALLS.fs, 'writev', (_, a) =>
+      this.beforeWrite(call(a[0], { data: undefined, position: undefined }), 'write'),
+    );
+    this.wrap(FS_CALLS.fs, 'writeFileSync', whole('w'));
+    this.wrap(FS_CALLS.fs, 'writeFile', whole('w'));
+    this.wrap(FS_CALLS.fs, 'appendFileSync', whole('a'));
+    this.wrap(FS_CALLS.fs, 'appendFile', whole('a'));
+    this.wrap(FS_CALLS.promises, 'writeFile', whole('w'));
+    this.wrap(FS_CALLS.promises, 'appendFile', whole('a'));
     this.wrap(proto, 'write', byHandle);
     this.wrap(proto, 'writeFile', wholeHandle('w'));
     this.wrap(proto, 'appendFile', wholeHandle('a'));
@@ -302,10 +307,10 @@ export class DiskNemesis {
       const file = this.nameOf(a[0]);
       if (file !== undefined && this.due('truncate')) this.copy(`just before ${file} was truncated`);
     };
-    this.wrap(fs, 'ftruncateSync', truncate);
-    this.wrap(fs, 'ftruncate', truncate);
-    this.wrap(fs, 'truncateSync', truncate);
-    this.wrap(fs, 'truncate', truncate);
+    this.wrap(FS_CALLS.fs, 'ftruncateSync', truncate);
+    this.wrap(FS_CALLS.fs, 'ftruncate', truncate);
+    this.wrap(FS_CALLS.fs, 'truncateSync', truncate);
+    this.wrap(FS_CALLS.fs, 'truncate', truncate);
     this.wrap(proto, 'truncate', (self) => truncate(undefined, [self]));
     let renamed: string | undefined;
     const noteRename = (_: unknown, a: unknown[]) => {
@@ -322,9 +327,9 @@ export class DiskNemesis {
       renamed = undefined;
       if (file !== undefined && this.due('rename')) this.copy(`just after a rename to ${file}`);
     };
-    this.wrap(fs, 'renameSync', noteRename, afterRename);
-    this.wrap(fs, 'rename', noteRename);
-    this.wrap(fs.promises, 'rename', noteRename, afterRename);
+    this.wrap(FS_CALLS.fs, 'renameSync', noteRename, afterRename);
+    this.wrap(FS_CALLS.fs, 'rename', noteRename);
+    this.wrap(FS_CALLS.promises, 'rename', noteRename, afterRename);
   }
 
   /** Bytes of each file (by identity) known to be on disk: its size when it was last fsynced. */
@@ -341,10 +346,10 @@ export class DiskNemesis {
   }
 
   /** Watches every way Node forces a file to disk (as TestFsyncPolicy does), noting what each one made durable. */
-  private watchSyncs(proto: object): void {
+  private watchSyncs(proto: Record<string, Fn>): void {
     const note = (f: { id: string; size: number } | undefined) => void (f && this.synced.set(f.id, f.size));
     for (const name of ['fsyncSync', 'fdatasyncSync']) {
-      const o = fs as unknown as Record<string, Fn>;
+      const o = FS_CALLS.fs;
       const original = o[name];
       o[name] = (fd: unknown) => {
         const f = this.identity(fd);
@@ -355,7 +360,7 @@ export class DiskNemesis {
       this.restore.push(() => (o[name] = original));
     }
     for (const name of ['fsync', 'fdatasync']) {
-      const o = fs as unknown as Record<string, Fn>;
+      const o = FS_CALLS.fs;
       const original = o[name];
       o[name] = (fd: unknown, cb: unknown) => {
         const f = this.identity(fd);
@@ -368,7 +373,7 @@ export class DiskNemesis {
       this.restore.push(() => (o[name] = original));
     }
     for (const name of ['sync', 'datasync']) {
-      const o = proto as Record<string, Fn>;
+      const o = proto;
       const original = o[name];
       const identity = (fd: number) => this.identity(fd);
       o[name] = async function (this: { fd: number }) {

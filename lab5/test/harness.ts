@@ -431,7 +431,8 @@ export class Resources {
   /** Starts the student's server in a child process (through the grader when grading) and waits until it listens. */
   async serverProcess(options: ServerOptions): Promise<ServerProcess> {
     const script = path.join(__dirname, 'child-server.ts');
-    const child = spawnKitScript(script, [this.impl.dir, JSON.stringify({ port: 0, ...options })]);
+    const mode = isolatedLoader() ? 'compartment' : 'node';
+    const child = spawnKitScript(script, [this.impl.dir, mode, JSON.stringify({ port: 0, ...options })]);
     const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
     this.defer(async () => {
       if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');

@@ -2,11 +2,13 @@
  * In the host: the kit's spies on the student's server, which must share its process (what they watch is only
  * visible there): syncs of a data folder's files and the server's socket writes (SyncWatch), writes and renames of a
  * snapshot with copies of the folder at chosen moments (CrashCopies), the heap. They report to the harness over the
- * host's signed channel; the harness judges (spy-views.ts).
+ * host's signed channel; the harness judges (spy-views.ts). The fs spies wrap the entries of FS_CALLS, through
+ * which every fs call of the process runs (grader/fs-facade.ts), never a function the code under test can reach.
  */
-import fs from 'node:fs'; // the module itself, not a namespace copy: the spies replace its functions
+import * as fs from 'node:fs';
 import * as net from 'node:net';
 import * as path from 'node:path';
+import { FS_CALLS, routeFileHandles } from '../../grader/fs-facade';
 import { collectGarbage } from '../../suite/memory';
 import type { Plain } from './host-protocol';
 
@@ -51,14 +53,6 @@ export function hookSocketWrites(): void {
 export function onSocketWrites(l: SocketWriteListener): () => void {
   socketWriteListeners.add(l);
   return () => void socketWriteListeners.delete(l);
-}
-
-/** FileHandle's prototype (reachable only through a handle). */
-export async function fileHandlePrototype(): Promise<object> {
-  const handle = await fs.promises.open(__filename, 'r');
-  const proto = Object.getPrototypeOf(handle) as object;
-  await handle.close();
-  return proto;
 }
 
 /** A file's identity (device and inode), or undefined for a descriptor that is not open. */
@@ -113,11 +107,11 @@ function emit(seen: Seen): void {
  * FileHandle.sync and FileHandle.datasync — noting each when it has finished, and on socket writes, noting each
  * when it starts. Code that calls them through the fs module is seen. Returns the function that removes them.
  */
-function installSyncSpies(handleProto: object): () => void {
+function installSyncSpies(): () => void {
   const undo: Array<() => void> = [];
   for (const name of ['fsyncSync', 'fdatasyncSync'])
     undo.push(
-      replaceMethod(fs, name, (original) => (fd: unknown) => {
+      replaceMethod(FS_CALLS.fs, name, (original) => (fd: unknown) => {
         const file = fileIdentity(fd);
         const r = original(fd);
         emit({ kind: 'sync', file });
@@ -126,7 +120,7 @@ function installSyncSpies(handleProto: object): () => void {
     );
   for (const name of ['fsync', 'fdatasync'])
     undo.push(
-      replaceMethod(fs, name, (original) => (fd: unknown, callback: unknown) => {
+      replaceMethod(FS_CALLS.fs, name, (original) => (fd: unknown, callback: unknown) => {
         const file = fileIdentity(fd);
         if (typeof callback !== 'function') return original(fd, callback);
         return original(fd, (err: unknown) => {
@@ -138,7 +132,7 @@ function installSyncSpies(handleProto: object): () => void {
   for (const name of ['sync', 'datasync'])
     undo.push(
       replaceMethod(
-        handleProto,
+        FS_CALLS.fileHandle,
         name,
         (original) =>
           async function (this: { fd: number }) {
@@ -171,8 +165,8 @@ export class SyncWatch {
 
   /** Starts watching (installs the spies if no other watch has). */
   async start(): Promise<void> {
-    const proto = await fileHandlePrototype();
-    spies.restore ??= installSyncSpies(proto);
+    await routeFileHandles();
+    spies.restore ??= installSyncSpies();
     spies.watches.add(this);
   }
 
@@ -316,14 +310,15 @@ export class CrashCopies {
 
   /** Installs the spies; `stop()` removes them. */
   async start(): Promise<void> {
-    const proto = await fileHandlePrototype();
+    await routeFileHandles();
+    const proto = FS_CALLS.fileHandle;
     const wrap = (
       owner: object,
       name: string,
       before: (self: unknown, args: unknown[]) => Error | void,
       after?: (args: unknown[]) => void,
     ): void => {
-      const promises = owner === (fs.promises as object) || owner === proto;
+      const promises = owner === FS_CALLS.promises || owner === proto;
       this.undo.push(
         replaceMethod(
           owner,
@@ -360,13 +355,13 @@ export class CrashCopies {
         return this.onWrite(this.nameOfFd((target as { fd: number }).fd), false);
     };
     const byHandle = (self: unknown): Error | void => this.onWrite(this.nameOfFd((self as { fd: number }).fd), false);
-    wrap(fs, 'writeSync', byFd);
-    wrap(fs, 'write', byFd);
-    wrap(fs, 'writevSync', byFd);
-    wrap(fs, 'writev', byFd);
-    wrap(fs, 'writeFileSync', byPathOrFd);
-    wrap(fs, 'writeFile', byPathOrFd);
-    wrap(fs.promises, 'writeFile', byPathOrFd);
+    wrap(FS_CALLS.fs, 'writeSync', byFd);
+    wrap(FS_CALLS.fs, 'write', byFd);
+    wrap(FS_CALLS.fs, 'writevSync', byFd);
+    wrap(FS_CALLS.fs, 'writev', byFd);
+    wrap(FS_CALLS.fs, 'writeFileSync', byPathOrFd);
+    wrap(FS_CALLS.fs, 'writeFile', byPathOrFd);
+    wrap(FS_CALLS.promises, 'writeFile', byPathOrFd);
     wrap(proto, 'write', byHandle);
     wrap(proto, 'writeFile', byHandle);
     const renamed = (args: unknown[]): void => this.onRename(this.nameOfPath(String(args[1])));
@@ -374,9 +369,9 @@ export class CrashCopies {
       const cb = args[2];
       if (typeof cb === 'function') args[2] = (err: unknown) => (err ? undefined : renamed(args), (cb as Fn)(err));
     };
-    wrap(fs, 'renameSync', () => undefined, renamed);
-    wrap(fs, 'rename', renameCallback);
-    wrap(fs.promises, 'rename', () => undefined, renamed);
+    wrap(FS_CALLS.fs, 'renameSync', () => undefined, renamed);
+    wrap(FS_CALLS.fs, 'rename', renameCallback);
+    wrap(FS_CALLS.promises, 'rename', () => undefined, renamed);
   }
 
   /** Removes the spies and closes the ping's connection. */

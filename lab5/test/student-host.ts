@@ -1,7 +1,8 @@
 /**
  * Runs lab 5's code under test in a process of its own, for one test: the harness never loads it. Puts the process
  * in the sandbox's shape (in a hardened compartment when the grader starts it, as the test process used to), with
- * the kit's socket-write hook in place first (host-spies.ts), then serves the harness's requests (host-protocol.ts)
+ * the kit's socket-write hook in place first (host-spies.ts) and every fs call routed through the spies' table
+ * (grader/fs-facade.ts; the code under test gets a facade of fs when isolated), then serves the harness's requests (host-protocol.ts)
  * over one TCP connection on 127.0.0.1, signing every line it sends with the key from its command line. The code
  * under test loads at the harness's 'load' request, after any spies the test installs.
  * Usage: node -r ts-node/register/transpile-only lab5/test/student-host.ts <impl dir> compartment|node <key>
@@ -9,14 +10,13 @@
  */
 import * as net from 'node:net';
 import * as path from 'node:path';
+import { NODE_MODULES } from '../load';
 import type { Lab5Impl } from './harness';
 import { Dispatcher, type Loaded } from './host-dispatch';
+import { routeFileSystem } from '../../grader/fs-facade';
 import { READY_PREFIX, lineReader, parsed, signedLine, signingKey, type HostMessage } from './host-protocol';
 import { hookSocketWrites } from './host-spies';
 import { toWireError } from './host-values';
-
-/** The node modules lab 5's code may import (as the suite declares). */
-const NODE_MODULES = ['net', 'fs', 'path', 'crypto'] as const;
 
 /** Loads the code under test (through the compartment's loader once isolated). */
 function loadCode(dir: string): Loaded {
@@ -38,6 +38,7 @@ function main(): void {
   const key = signingKey(hex);
   const implDir = path.resolve(dir);
   hookSocketWrites();
+  routeFileSystem();
   if (mode === 'compartment') {
     const { isolateCodeUnderTest } = require('../../grader/isolate') as typeof import('../../grader/isolate');
     isolateCodeUnderTest({ implDir, labDir: path.join(__dirname, '..'), nodeModules: NODE_MODULES });

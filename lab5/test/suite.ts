@@ -5,7 +5,7 @@
  *   npm run grade lab5 -- --test <Name>
  * The seed only picks the keys, values and garbage bytes.
  */
-import { IMPL_FILES } from '../load';
+import { IMPL_FILES, NODE_MODULES } from '../load';
 import { LabSuite, scored } from '../../suite';
 import type { Lab5Code } from './harness';
 import {
@@ -50,7 +50,7 @@ export const suite: LabSuite<Lab5Code> = {
   lab: 'lab5',
   title: 'Lab 5: a sharded mini-Redis over TCP',
   implFiles: IMPL_FILES,
-  nodeModules: ['net', 'fs', 'path', 'crypto'],
+  nodeModules: NODE_MODULES,
   // The harness keeps only the folder: each test's student host loads the code (harness.ts, student-host.ts).
   load: (dir) => ({ dir }),
   defaultTimeoutSec: 60,

@@ -12,53 +12,12 @@ import { spawnSync } from 'node:child_process';
 import { SELECTED_REPORTS } from '../../../grader/cli';
 import { FRAMEWORK_FOLDERS } from '../../../grader/layout';
 import { linkModules } from '../../batch';
+import { addLab2Attack, LAB2_REFUSED, type Lab2Attack } from './attacks';
 import { tempDir } from './helpers';
 
 const KIT = path.resolve(__dirname, '..', '..', '..');
 /** A few short tests of lab 2: RPCs on a reliable and an unreliable network, and the lock. */
 const TESTS = ['TestReliablePut', 'TestUnreliableNet', 'TestReliableBasic'];
-
-/** The clerk's first act: a network of its own, through which it would patch the world's run and the network's luck. */
-const NETWORK_ATTACK = `
-import * as kitRpc from '../labrpc';
-function attack(): void {
-  try {
-    const Network = (kitRpc as unknown as { Network: new () => { world: { rng: object } } }).Network;
-    const world = new Network().world;
-    const worldProto = Object.getPrototypeOf(world) as { run: unknown };
-    worldProto.run = async (): Promise<void> => undefined;
-    (Object.getPrototypeOf(world.rng) as { chance: unknown }).chance = (): boolean => false;
-    console.log('attack: the world was patched');
-  } catch (err) {
-    console.log(\`attack refused: \${(err as Error).message}\`);
-  }
-}
-`;
-
-/** A helper file of the student's, in the lab folder: node's module cache would hold the world's module. */
-const HELPER = `/** A helper the clerk imports: it reports what it can reach, and patches the world if it can. */
-export function attack(): void {
-  const seen: string[] = [];
-  try {
-    seen.push(\`process: \${typeof (globalThis as { process?: unknown }).process}\`);
-  } catch (err) {
-    seen.push(\`process: \${(err as Error).name}\`);
-  }
-  const req = require as unknown as { cache?: Record<string, { exports: Record<string, { prototype: object }> }> };
-  seen.push(\`require.cache: \${typeof req.cache}\`);
-  try {
-    require('node:fs');
-    seen.push('node:fs: loaded');
-  } catch {
-    seen.push('node:fs: refused');
-  }
-  seen.push(\`Buffer pool: \${Buffer.from('x').buffer.byteLength}\`);
-  for (const [file, mod] of Object.entries(req.cache ?? {}))
-    if (file.endsWith('world.ts') && mod.exports.World)
-      (mod.exports.World.prototype as { run: unknown }).run = async (): Promise<void> => undefined;
-  console.log(\`helper sees \${seen.join(', ')}\`);
-}
-`;
 
 /** The student roots made, removed after the tests. */
 const made: string[] = [];
@@ -67,7 +26,7 @@ const made: string[] = [];
  * A student's copy of the kit (the framework, lab 2 whole, its own node_modules of links, as batch grading makes
  * one) whose lab2/ holds the given files, `impl`'s files and the attack.
  */
-function studentRoot(impl: 'skeleton' | 'reference', attack: 'network' | 'helper'): string {
+function studentRoot(impl: 'skeleton' | 'reference', attack: Lab2Attack): string {
   const root = tempDir('kvlabs-harness-redteam-');
   made.push(root);
   for (const d of [...FRAMEWORK_FOLDERS, 'lab2']) fs.cpSync(path.join(KIT, d), path.join(root, d), { recursive: true });
@@ -82,11 +41,7 @@ function studentRoot(impl: 'skeleton' | 'reference', attack: 'network' | 'helper
         code.replaceAll("'../../lab2/", "'./").replaceAll("'../../labrpc'", "'../labrpc'"),
       );
     }
-  const client = path.join(lab, 'client.ts');
-  const code = fs.readFileSync(client, 'utf8').replace(/constructor\(([^)]*)\) \{/, 'constructor($1) {\n    attack();');
-  const attackCode = attack === 'network' ? NETWORK_ATTACK : "import { attack } from './helper';\n";
-  fs.writeFileSync(client, `${code}\n${attackCode}`);
-  if (attack === 'helper') fs.writeFileSync(path.join(lab, 'helper.ts'), HELPER);
+  addLab2Attack(lab, attack);
   return root;
 }
 
@@ -161,11 +116,7 @@ describe('grader: red team against the harness (lab 2, a world reached through l
       const plain = gradeRoot(root);
       expect(plain.tests.map((t) => [t.name, t.status])).to.deep.equal(TESTS.map((t) => [t, 'failed']));
       expect(plain.score).to.equal(0);
-      if (attack === 'network') expect(plain.printed).to.contain("attack refused: labrpc's Network is not available");
-      else
-        expect(plain.printed).to.contain(
-          'helper sees process: ReferenceError, require.cache: undefined, node:fs: refused, Buffer pool: 1',
-        );
+      expect(plain.printed).to.match(LAB2_REFUSED[attack]);
       const classroom = gradeRoot(root, true);
       expect(classroom.score).to.equal(0);
       expect(classroom.classroomScore).to.equal(0);

@@ -5,6 +5,7 @@ import type { Job } from '../../../grader/protocol';
 import { residentLimitMb } from '../../../grader/memory-limit';
 import { runJobs } from '../../../grader/supervisor';
 import { materialiseMutant, removeMutant, type Mutant } from '../../../solutions/mutants';
+import { HOARD_REPLACEMENT, LAB2_REFUSED } from './attacks';
 
 const KIT = path.resolve(__dirname, '..', '..', '..');
 const HEAP_MB = 1024;
@@ -14,17 +15,7 @@ const HOARD: Mutant = {
   name: 'memory-hoard',
   description: '3 GiB of typed arrays kept on the global',
   file: 'server.ts',
-  replace: [
-    [
-      '  private readonly data = new Map<string, Entry>();',
-      '  private readonly data = new Map<string, Entry>();\n' +
-        '  constructor() {\n' +
-        '    const g = globalThis as unknown as { hoard?: Uint8Array[] };\n' +
-        '    g.hoard ??= [];\n' +
-        '    while (g.hoard.length < 48) g.hoard.push(new Uint8Array(64 << 20).fill(1));\n' +
-        '  }',
-    ],
-  ],
+  replace: [HOARD_REPLACEMENT],
   caughtBy: [],
 };
 
@@ -60,7 +51,7 @@ describe('grader: the whole memory of a test’s processes is bounded', function
       for (const [name, status, message] of greedy) {
         expect(status, name).to.equal('failed');
         expect(message, name)
-          .to.match(/^Out of memory: the test's process held \d+ MB of memory in all/)
+          .to.match(LAB2_REFUSED.hoard)
           .and.contain(`more than the ${limit} MB the grader allows`)
           .and.contain('Buffers');
       }

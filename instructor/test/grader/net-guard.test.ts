@@ -1,7 +1,8 @@
 /**
  * Lab 5's networking is a capability under the grader: code under test connects and listens only on the ports its
- * test gave it. A reference solution that also dials a classmate's server (a port it was not given) is refused with
- * an error naming the port, keeps its honest score, and the classmate's server sees no connection at all.
+ * test gave it. A reference solution that also dials a classmate's server (a port it was not given), and reaches for
+ * a descriptor or a handle by every route node has (options, legacy arguments, `constructor`, `_handle`), is refused
+ * with an error naming what it asked for, keeps its honest score, and the classmate's server sees no connection.
  */
 import { expect } from 'chai';
 import net from 'node:net';
@@ -9,6 +10,7 @@ import path from 'node:path';
 import type { Job } from '../../../grader/protocol';
 import { runJobs } from '../../../grader/supervisor';
 import { materialiseMutant, removeMutant, type Mutant } from '../../../solutions/mutants';
+import { dialAttack, dialNotRefused } from './attacks';
 
 const KIT = path.resolve(__dirname, '..', '..', '..');
 
@@ -35,29 +37,13 @@ async function classmate(): Promise<{ port: number; connections: () => number; c
   };
 }
 
-/** Lab 5's reference, which at load dials `port` (as a SET to a classmate's server) and listens on `port + 1`. */
+/** Lab 5's reference, which at load tries each of the dial attack's routes to `port` and others. */
 function dialer(port: number): Mutant {
-  const attack = `
-for (const attempt of [
-  () => net.connect({ port: ${port}, host: '127.0.0.1' }).on('error', () => undefined).end('SET k stolen\\r\\n'),
-  () => net.createConnection(${port}, 'localhost').on('error', () => undefined),
-  () => new net.Socket().connect(${port}).on('error', () => undefined),
-  () => net.createServer().listen(${port + 1}, '127.0.0.1').on('error', () => undefined),
-  () => net.connect({ path: '/var/run/docker.sock' }).on('error', () => undefined),
-]) {
-  try {
-    attempt();
-    console.log('ATTACK: not refused');
-  } catch (e) {
-    console.log('ATTACK: ' + (e as Error).message);
-  }
-}
-const OUTPUT_PAUSE_BYTES = 1 << 20;`;
   return {
     name: 'net-dialer',
-    description: 'dials a port it was not given',
+    description: 'dials a port it was not given, and reaches for descriptors and handles',
     file: 'server.ts',
-    replace: [['const OUTPUT_PAUSE_BYTES = 1 << 20;', attack]],
+    replace: [['const OUTPUT_PAUSE_BYTES = 1 << 20;', `${dialAttack(port)}\nconst OUTPUT_PAUSE_BYTES = 1 << 20;`]],
     caughtBy: [],
   };
 }
@@ -65,7 +51,7 @@ const OUTPUT_PAUSE_BYTES = 1 << 20;`;
 describe('grader: lab 5’s network is a capability (only the ports a test gave the code)', function () {
   this.timeout(240_000);
 
-  it('refuses a dial to a classmate’s port with an error naming it; the reference keeps its points and the classmate sees no connection', async () => {
+  it('refuses a dial to a classmate’s port, and every descriptor, handle and path, with an error naming it; the reference keeps its points and the classmate sees no connection', async () => {
     const other = await classmate();
     const dir = materialiseMutant(path.join(KIT, 'solutions', 'lab5'), dialer(other.port));
     try {
@@ -89,15 +75,8 @@ describe('grader: lab 5’s network is a capability (only the ports a test gave 
         ['TestIntegers', 'passed'],
       ]);
       for (const r of records) {
-        const lines = r.output.split('\n').filter((l) => l.startsWith('ATTACK: '));
-        expect(lines, r.output).to.have.length(5);
-        expect(lines, r.output).to.not.include('ATTACK: not refused');
-        for (const p of [`port ${other.port}`, `port ${other.port + 1}`, 'the path "/var/run/docker.sock"'])
-          expect(
-            lines.some((l) => l.includes(`Refused: your code tried to`) && l.includes(p)),
-            p,
-          ).to.equal(true);
-        expect(lines[0]).to.contain('allowed ports now:');
+        expect(dialNotRefused(r.output, other.port), r.output).to.deep.equal([]);
+        expect(r.output).to.contain('allowed ports now:');
       }
       expect(other.connections(), 'the classmate’s server was never reached').to.equal(0);
     } finally {

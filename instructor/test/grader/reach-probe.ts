@@ -36,7 +36,7 @@ function probeSource(dir: string, lab: string, nodeModules: readonly string[]): 
   const rel = (p: string): string => JSON.stringify(`./${path.relative(dir, p).split(path.sep).join('/')}`);
   const given = (GIVEN_MODULES[lab] ?? []).map((f) => `${JSON.stringify(f)}: require(${rel(path.join(ROOT, lab, f))})`);
   const node = nodeModules
-    .filter((n) => n === 'crypto' || n === 'path')
+    .filter((n) => n === 'crypto' || n === 'path' || n === 'fs')
     .map((n) => `'node:${n}': require('node:${n}')`);
   return `
 const modules = { labrpc: require(${rel(path.join(ROOT, 'labrpc'))}), ${[...given, ...node].join(', ')} };

@@ -1,10 +1,14 @@
 /**
  * Student files are student code wherever they live: a .ts or .js helper added to the lab folder loads inside the
- * compartment, and a lab's given file counts as the kit's only as the kit shipped it (by the manifest's hash).
+ * compartment, and a lab's given file counts as the kit's only as the kit shipped it (by the manifest's hash); lab
+ * 5's server, loaded by the child process of a kill -9 test (lab5/test/child-server.ts), loads in one too.
  */
 import { expect } from 'chai';
 import { spawnSync } from 'node:child_process';
 import path from 'node:path';
+import type { Job } from '../../../grader/protocol';
+import { runJobs } from '../../../grader/supervisor';
+import { materialiseMutant, removeMutant, type Mutant } from '../../../solutions/mutants';
 
 /** What a helper saw of its sandbox. */
 interface Seen {
@@ -52,5 +56,51 @@ describe('grader: student files are student code, wherever they live', function 
 
   it('takes a given file whose hash is not the manifest’s for the student’s own (a copy of its own per load)', () => {
     expect([looks.other.rpcFrozen, looks.other.rpcShared]).to.deep.equal([false, false]);
+  });
+});
+
+/** Lab 5's reference, whose server.ts, wherever it loads, stops loading if it reaches process, require.cache or a shared Buffer pool. */
+const ESCAPE_CHECK: Mutant = {
+  name: 'sandbox-check',
+  description: 'refuses to load outside the sandbox',
+  file: 'server.ts',
+  replace: [
+    [
+      'const OUTPUT_PAUSE_BYTES = 1 << 20;',
+      `const seen: string[] = [];
+try {
+  seen.push(\`process: \${typeof (globalThis as { process?: unknown }).process}\`);
+} catch (err) {
+  seen.push(\`process: \${(err as Error).name}\`);
+}
+seen.push(\`require.cache: \${typeof (require as unknown as { cache?: unknown }).cache}\`);
+seen.push(\`Buffer pool: \${Buffer.from('x').buffer.byteLength}\`);
+if (seen.join(', ') !== 'process: ReferenceError, require.cache: undefined, Buffer pool: 1')
+  throw new Error(\`ESCAPED: this file loaded outside the sandbox (\${seen.join(', ')})\`);
+const OUTPUT_PAUSE_BYTES = 1 << 20;`,
+    ],
+  ],
+  caughtBy: [],
+};
+
+describe('grader: lab 5’s server in a kill -9 test’s own process is student code too', function () {
+  this.timeout(120_000);
+
+  it('loads it in the compartment (no process, require or host Buffer pool), as the student host does', async () => {
+    const kit = path.resolve(__dirname, '..', '..', '..');
+    const dir = materialiseMutant(path.join(kit, 'solutions', 'lab5'), ESCAPE_CHECK);
+    try {
+      // TestErrorReplies starts a server in the student host and one in a child process (child-server.ts).
+      const jobs: Job[] = [{ index: 0, test: 'TestErrorReplies', seed: 1, realLimitMs: 60_000 }];
+      const [r] = await runJobs(jobs, {
+        config: { suitePath: path.join(kit, 'lab5', 'test', 'suite.ts'), implDir: dir },
+        heapLimitMb: 1024,
+        killGraceMs: 2000,
+        bootTimeoutMs: 60_000,
+      });
+      expect(r.status, r.message).to.equal('passed');
+    } finally {
+      removeMutant(dir);
+    }
   });
 });

@@ -1,0 +1,185 @@
+/**
+ * The kit's red-team attacks, as code a student could write, kept in one place: each is added to a lab folder of
+ * student files (a skeleton's or a reference's), for the tests that grade it in plain, Classroom and batch mode.
+ */
+import fs from 'node:fs';
+import path from 'node:path';
+
+/** Lab 2's clerk, first of all: a network of its own, through which it would patch the world's run and the network's luck. */
+const NETWORK_ATTACK = `
+import * as kitRpc from '../labrpc';
+function attack(): void {
+  try {
+    const Network = (kitRpc as unknown as { Network: new () => { world: { rng: object } } }).Network;
+    const world = new Network().world;
+    const worldProto = Object.getPrototypeOf(world) as { run: unknown };
+    worldProto.run = async (): Promise<void> => undefined;
+    (Object.getPrototypeOf(world.rng) as { chance: unknown }).chance = (): boolean => false;
+    console.log('attack: the world was patched');
+  } catch (err) {
+    console.log(\`attack refused: \${(err as Error).message}\`);
+  }
+}
+`;
+
+/** A helper file of the student's, in the lab folder: node's module cache would hold the world's module. */
+const HELPER = `/** A helper the clerk imports: it reports what it can reach, and patches the world if it can. */
+export function attack(): void {
+  const seen: string[] = [];
+  try {
+    seen.push(\`process: \${typeof (globalThis as { process?: unknown }).process}\`);
+  } catch (err) {
+    seen.push(\`process: \${(err as Error).name}\`);
+  }
+  const req = require as unknown as { cache?: Record<string, { exports: Record<string, { prototype: object }> }> };
+  seen.push(\`require.cache: \${typeof req.cache}\`);
+  try {
+    require('node:fs');
+    seen.push('node:fs: loaded');
+  } catch {
+    seen.push('node:fs: refused');
+  }
+  seen.push(\`Buffer pool: \${Buffer.from('x').buffer.byteLength}\`);
+  for (const [file, mod] of Object.entries(req.cache ?? {}))
+    if (file.endsWith('world.ts') && mod.exports.World)
+      (mod.exports.World.prototype as { run: unknown }).run = async (): Promise<void> => undefined;
+  console.log(\`helper sees \${seen.join(', ')}\`);
+}
+`;
+
+/** Lab 2's server, from its first instance on: 3 GiB of typed arrays kept on the global (outside V8's heap). */
+const HOARD = `
+  constructor() {
+    const g = globalThis as unknown as { hoard?: Uint8Array[] };
+    g.hoard ??= [];
+    while (g.hoard.length < 48) g.hoard.push(new Uint8Array(64 << 20).fill(1));
+  }`;
+
+/** The attacks on lab 2: a live harness object (a Network of its own), a helper file outside the compartment, memory. */
+export type Lab2Attack = 'network' | 'helper' | 'hoard';
+
+/** What each lab 2 attack prints (or, for the hoard, the failure each test gets) when the sandbox holds. */
+export const LAB2_REFUSED: Readonly<Record<Lab2Attack, RegExp>> = {
+  network: /attack refused: labrpc's Network is not available/,
+  helper: /helper sees process: ReferenceError, require\.cache: undefined, node:fs: refused, Buffer pool: 1/,
+  hoard: /^Out of memory: the test's process held \d+ MB of memory in all/,
+};
+
+/** The line of lab 2's server.ts (skeleton and reference alike) after which the hoard's constructor goes. */
+export const SERVER_CLASS_LINE = 'export class KVServer implements KVService {';
+
+/** The hoard as a replacement of SERVER_CLASS_LINE. */
+export const HOARD_REPLACEMENT: readonly [string, string] = [SERVER_CLASS_LINE, `${SERVER_CLASS_LINE}${HOARD}`];
+
+/** Adds `attack` to the lab 2 folder `lab` (a skeleton's files or a reference's, imports relative to the lab folder). */
+export function addLab2Attack(lab: string, attack: Lab2Attack): void {
+  const edit = (file: string, change: (code: string) => string): void => {
+    const before = fs.readFileSync(path.join(lab, file), 'utf8');
+    const after = change(before);
+    if (after === before) throw new Error(`the ${attack} attack found nothing to change in ${file}`);
+    fs.writeFileSync(path.join(lab, file), after);
+  };
+  if (attack === 'hoard') return edit('server.ts', (code) => code.replace(...HOARD_REPLACEMENT));
+  edit('client.ts', (code) => {
+    const calling = code.replace(/constructor\(([^)]*)\) \{/, 'constructor($1) {\n    attack();');
+    return calling === code
+      ? code
+      : `${calling}\n${attack === 'network' ? NETWORK_ATTACK : "import { attack } from './helper';\n"}`;
+  });
+  if (attack === 'helper') fs.writeFileSync(path.join(lab, 'helper.ts'), HELPER);
+}
+
+/**
+ * Each way lab 5's code could reach a port or a descriptor it was not given, by label, with what its refusal must
+ * name: the usual calls (a classmate's `port`, a port to listen on, a Unix socket), every option or argument that
+ * brings a descriptor or a handle (to the classes, their `constructor`, connect and listen), and node's TCP handle
+ * itself, reached through a server's `_handle`. `net` names node:net as the code imported it.
+ */
+export function dialRoutes(
+  port: number,
+  net = 'net',
+): ReadonlyArray<readonly [label: string, attempt: string, names: string]> {
+  const raw = `(() => { const s = ${net}.createServer(); s.listen(0); const h = (s as unknown as { _handle: { constructor: new (t: number) => Record<string, (...a: unknown[]) => unknown> } })._handle; s.close(); return new h.constructor(1); })()`;
+  return [
+    [
+      'connect',
+      `${net}.connect({ port: ${port}, host: '127.0.0.1' }).on('error', () => undefined).end('SET k stolen\\r\\n')`,
+      `port ${port}`,
+    ],
+    ['createConnection', `${net}.createConnection(${port}, 'localhost').on('error', () => undefined)`, `port ${port}`],
+    ['Socket#connect', `new ${net}.Socket().connect(${port}).on('error', () => undefined)`, `port ${port}`],
+    [
+      'listen',
+      `${net}.createServer().listen(${port + 1}, '127.0.0.1').on('error', () => undefined)`,
+      `port ${port + 1}`,
+    ],
+    [
+      'path',
+      `${net}.connect({ path: '/var/run/docker.sock' }).on('error', () => undefined)`,
+      'the option "path" to connect',
+    ],
+    ['Socket fd', `new ${net}.Socket({ fd: 0 }).destroy()`, 'the option "fd" to new net.Socket'],
+    [
+      'Socket number',
+      `new (${net}.Socket as unknown as new (fd: number) => ${net}.Socket)(1).destroy()`,
+      'a descriptor, 1, to new net.Socket',
+    ],
+    [
+      'constructor fd',
+      `(new (Object.getPrototypeOf(new ${net}.Socket()).constructor)({ fd: 0 }) as ${net}.Socket).destroy()`,
+      'the option "fd" to new net.Socket',
+    ],
+    [
+      'Socket handle',
+      `new ${net}.Socket({ handle: ${raw} } as never).destroy()`,
+      'the option "handle" to new net.Socket',
+    ],
+    [
+      'createConnection fd',
+      `${net}.createConnection({ fd: 0, port: ${port} } as never).destroy()`,
+      'the option "fd" to connect',
+    ],
+    ['listen fd', `new ${net}.Server().listen({ fd: 0 } as never).close()`, 'the option "fd" to listen'],
+    [
+      'listen handle',
+      `${net}.createServer().listen({ handle: ${raw} } as never).close()`,
+      'the option "handle" to listen',
+    ],
+    [
+      'handle bind',
+      `((h) => [h.bind('127.0.0.1', ${port + 2}), h.listen(511), h.close()])(${raw})`,
+      `port ${port + 2}`,
+    ],
+    ['handle open', `((h) => [h.open(0), h.close()])(${raw})`, 'open the descriptor 0'],
+  ];
+}
+
+/** Lab 5 code that, at load, tries each of `dialRoutes(port)`, printing `ATTACK <label>: <what happened>`. */
+export function dialAttack(port: number): string {
+  const attempts = dialRoutes(port, 'dialNet')
+    .map(([label, attempt]) => `  [${JSON.stringify(label)}, () => ${attempt}],`)
+    .join('\n');
+  return `
+import * as dialNet from 'node:net';
+for (const [label, attempt] of [
+${attempts}
+] as Array<[string, () => unknown]>) {
+  try {
+    attempt();
+    console.log(\`ATTACK \${label}: not refused\`);
+  } catch (e) {
+    console.log(\`ATTACK \${label}: \${(e as Error).message}\`);
+  }
+}
+`;
+}
+
+/** The lines of `output` that say how each of `dialRoutes(port)` went, and the routes that were not refused as they must be. */
+export function dialNotRefused(output: string, port: number): string[] {
+  return dialRoutes(port)
+    .map(([label, , names]) => {
+      const line = output.split('\n').find((l) => l.startsWith(`ATTACK ${label}: `)) ?? `(no line for ${label})`;
+      return line.includes('Refused: your code') && line.includes(names) ? '' : line;
+    })
+    .filter((l) => l !== '');
+}
