@@ -148,6 +148,7 @@ export class Network {
   addServer(name: string, server: Server): void {
     const old = this.servers.get(name);
     this.note(name, old ? 'restarted (a new server replaces the old one)' : 'started');
+    if (old !== server) this.world.stats.serverStarts++;
     this.servers.set(name, server);
     if (old && old !== server) this.failInFlight((c) => c.server === old);
   }
@@ -315,10 +316,11 @@ export class Network {
     this.totalBytes += encoded.bytes;
     const server = end.enabled ? this.servers.get(end.server) : undefined;
     const init = this.describeCall(endName, end, end.server, method, encoded.copy);
-    this.observer.sent(init, init.args);
     this.unsettled.set(endName, (this.unsettled.get(endName) ?? 0) + 1);
     return new Promise((resolve, reject) => {
       const call = new Call(init, resolve, reject, () => this.settled(endName));
+      // The call itself, not its description: the observer hears each later step of the same object.
+      this.observer.sent(call, init.args);
       if (server) this.sendRequest(call, server);
       else {
         const max = this.longDelays ? FAULTS.longUnreachableMs : FAULTS.unreachableMs;

@@ -5,7 +5,8 @@
 import { IMPL_FILES, load } from '../load';
 import { runClients } from '../../suite/clients';
 import { liveHeapBytes } from '../../suite/memory';
-import { LabSuite, scored, TestDefinition, TestContext, TestFailure, check } from '../../suite';
+import { LabSuite, scored, TestDefinition, TestContext, TestFailure, check, Monitors } from '../../suite';
+import { monitored } from '../../suite/monitors';
 import { keyedRng, sleep } from '../../world';
 import type { DistributedLock, KVClerk } from '../rpc';
 import { withLock } from '../with-lock';
@@ -944,12 +945,35 @@ function lockWorkload(name: string, clients: number, reliable: boolean): TestDef
 }
 
 /** Lab 2's suite: the grader loads it with the student's files or the solution's. */
+/**
+ * What the runner's monitors hold every simulated test to (suite/monitors): the timers live at its end, and the
+ * clerk's retry pacing, "at least 1 virtual millisecond on average" between a lost call and its next copy.
+ */
+const MONITORS: Monitors = {
+  timers: {
+    perServer: 1,
+    perCall: 1,
+    causes: "a clerk's or a lock's wait made with setTimeout or setInterval and never cleared or awaited",
+  },
+  pacing: [
+    {
+      rule: 'waiting a little between tries (at least 1 virtual millisecond on average',
+      methods: ['KVServer.Get', 'KVServer.Put'],
+      after: 'each',
+      meanWaitMs: 1,
+      causes:
+        'the clerk sends the RPC again at once after a TimeoutError: no wait, a wait of 0 ms (setTimeout(fn, 0) or ' +
+        'setImmediate), a sleep whose promise is not awaited, or a back-off that starts at 0 or is reset to 0 on every try',
+    },
+  ],
+};
+
 export const suite: LabSuite<Lab2Impl> = {
   lab: 'lab2',
   title: 'Lab 2: a versioned key/value server and a lock',
   implFiles: IMPL_FILES,
   load,
-  tests: [
+  tests: monitored(MONITORS, [
     scored(reliablePut, { points: 4, part: 1 }),
     scored(putWrongVersion, { points: 4, part: 1 }),
     scored(strangeKeys, { points: 4, part: 1 }),
@@ -974,5 +998,5 @@ export const suite: LabSuite<Lab2Impl> = {
     scored(acquireTimeoutUnreliable, { points: 4, part: 3 }),
     scored(nemesisLock, { points: 6, part: 3 }),
     scored(modelLock, { points: 3, part: 3, timeoutSec: 60 }),
-  ],
+  ]),
 };

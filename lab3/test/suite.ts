@@ -5,7 +5,8 @@
 import { IMPL_FILES, load } from '../load';
 import * as path from 'node:path';
 import { runClients } from '../../suite/clients';
-import { LabSuite, scored, TestDefinition, TestContext, TestFailure, check } from '../../suite';
+import { LabSuite, scored, TestDefinition, TestContext, TestFailure, check, Monitors } from '../../suite';
+import { monitored } from '../../suite/monitors';
 import { sleep } from '../../world';
 import type { ConsistencyLevel } from '../rpc';
 import { CONSISTENCY_LEVELS } from '../rpc';
@@ -807,12 +808,37 @@ const linearizableReadAfterRemoteWrite: TestDefinition<Lab3Impl> = {
 };
 
 /** Lab 3's suite: the grader loads it with the student's files or the solution's. */
+/** A failed peer call must be sent again within this many virtual ms (the handout says so; the reference waits 100). */
+const RESEND_WITHIN_MS = 2000;
+
+/**
+ * What the runner's monitors hold every simulated test to (suite/monitors): the timers live at its end, and the
+ * handout's "re-send a peer call that rejects until it succeeds": the same call to the same server again within
+ * RESEND_WITHIN_MS of each failure (the attackers make peer calls fail, as a server not listening yet does).
+ */
+const MONITORS: Monitors = {
+  timers: {
+    perServer: 2,
+    perCall: 1,
+    causes: 'a re-send timer set for a message and never cleared once the message got through',
+  },
+  resend: {
+    rule: 're-send a peer call that rejects until it succeeds',
+    exceptMethods: ['KVServer.Read', 'KVServer.Write'],
+    withinMs: RESEND_WITHIN_MS,
+    causes:
+      'a peer call whose promise rejects is caught and dropped (.catch(() => {}) or a try/catch that does not send ' +
+      'again); a re-send loop that gives up after a few tries or a fixed time; a re-send that waits longer and ' +
+      `longer without a cap (each wait must stay under ${RESEND_WITHIN_MS / 1000} s)`,
+  },
+};
+
 export const suite: LabSuite<Lab3Impl> = {
   lab: 'lab3',
   title: 'Lab 3: consistency models over totally ordered broadcast',
   implFiles: IMPL_FILES,
   load,
-  tests: [
+  tests: monitored(MONITORS, [
     scored(basic, { points: 4, part: 3 }),
     scored(linearizableConcurrent, { points: 4, part: 3 }),
     scored(sequentialConcurrent, { points: 4, part: 3 }),
@@ -838,5 +864,5 @@ export const suite: LabSuite<Lab3Impl> = {
     scored(nemesisTest('sequential', 'TestNemesisSequential'), { points: 4, part: 3 }),
     scored(nemesisTest('eventual', 'TestNemesisEventual'), { points: 4, part: 3 }),
     scored(realLateStart, { points: 4, part: 3 }),
-  ],
+  ]),
 };

@@ -4,7 +4,8 @@
  */
 import { IMPL_FILES, load } from '../load';
 import { World } from '../../world';
-import { LabSuite, scored, TestDefinition, TestContext, TestFailure, check } from '../../suite';
+import { LabSuite, scored, TestDefinition, TestContext, TestFailure, check, Monitors } from '../../suite';
+import { monitored } from '../../suite/monitors';
 import { within } from '../../suite/within';
 import type { RpcEnd } from '../../labrpc';
 import { DEFAULT_CONFIG, SERVICE, type ReplicateReply, type SetReply } from '../rpc';
@@ -1014,12 +1015,40 @@ const quorumLatency: TestDefinition<Lab4Impl> = {
 };
 
 /** Lab 4's suite: the grader loads it with the student's files or the solution's. */
+/**
+ * What the runner's monitors hold every simulated test to (suite/monitors): the timers live at its end, and the
+ * handout's "wait `config.retryMs` and send again" after a Replicate call that was lost or answered ErrNotFollower or
+ * ErrForbidden.
+ */
+const MONITORS: Monitors = {
+  timers: {
+    perServer: 2,
+    perCall: 1,
+    causes:
+      "a write's setTimeout(writeTimeoutMs) not cleared when the write commits; an idle loop's heartbeat timer not " +
+      'cleared when a write wakes the loop',
+  },
+  pacing: [
+    {
+      rule: 'wait `config.retryMs` and send again',
+      methods: [`${SERVICE}.Replicate`],
+      refusals: ['ErrNotFollower', 'ErrForbidden'],
+      after: 'each',
+      minWaitMs: DEFAULT_CONFIG.retryMs,
+      causes:
+        `the leader sends the same Replicate again at once (or sooner than config.retryMs, ${DEFAULT_CONFIG.retryMs} ms) ` +
+        'after a TimeoutError, an ErrNotFollower or an ErrForbidden: no wait on that path, a wait whose promise is not ' +
+        'awaited, or a retry that goes back to the top of the loop before sleeping',
+    },
+  ],
+};
+
 export const suite: LabSuite<Lab4Impl> = {
   lab: 'lab4',
   title: 'Lab 4: single-leader replication with a write quorum',
   implFiles: IMPL_FILES,
   load,
-  tests: [
+  tests: monitored(MONITORS, [
     scored(leaderAccepts, { points: 4, part: 2 }),
     scored(followerRefuses, { points: 4, part: 1 }),
     scored(appliesInOrder, { points: 4, part: 2 }),
@@ -1044,5 +1073,5 @@ export const suite: LabSuite<Lab4Impl> = {
     scored(realHttpTest, { points: 3, part: 2, timeoutSec: 60 }),
     scored(realHttpCatchUpTest, { points: 4, part: 2, timeoutSec: 60 }),
     scored(realHttpLateStartTest, { points: 2, part: 2, timeoutSec: 60 }),
-  ],
+  ]),
 };

@@ -8,13 +8,14 @@ import { versionedModel, versionedState } from '../../checker/models/versioned';
 import type { VersionedInput, VersionedOutput, VersionedState } from '../../checker/models/versioned';
 import { assertLinearizable, TestFailure, within } from '../../suite';
 import type { TestContext } from '../../suite';
-import { HistoryRecorder } from '../../suite/history';
+import { HistoryRecorder, clientLane } from '../../suite/history';
 import { World, sleep } from '../../world';
 import type { GetResult, KVClerk, KVService, PutResult, Version } from '../kvapi';
 import type { Persister } from '../persister';
 import type { Op, RsmPeer, StateMachine, SubmitResult } from '../rsmapi';
 import { ELECTION_TIMEOUT_MS, Lab6Impl, RaftTester, peerName, showCommand } from './harness';
 import { PutReplies } from './putreplies';
+import { watchGiveUp } from './giveup';
 import { brandHarness } from '../../world/brand';
 
 /** maxRaftState when the service must not snapshot. */
@@ -115,6 +116,8 @@ export class RsmTester {
   readonly group: RaftTester;
   private readonly machines: Array<Counter | undefined> = [];
   private readonly rsms: Array<RsmPeer | undefined> = [];
+  /** The RSMs the tester killed (a submit of theirs may give up at once). */
+  private readonly killed = new WeakSet<RsmPeer>();
   private leader = 0;
 
   /** `latencyMs`: each message's extra time, LATENCY_MS unless a test spreads the servers farther apart. */
@@ -134,7 +137,11 @@ export class RsmTester {
       failTest(`${peerName(me)}'s RSM has no raft field holding its Raft peer (see lab6/rsmapi.ts).`);
     this.machines[me] = sm;
     this.rsms[me] = rsm;
-    return { raft: rsm.raft, services: [], kill: () => rsm.kill() };
+    const kill = (): void => {
+      this.killed.add(rsm);
+      rsm.kill();
+    };
+    return { raft: rsm.raft, services: [], kill };
   }
 
   /** Server i's RSM while it runs. */
@@ -146,7 +153,14 @@ export class RsmTester {
   async submit(i: number, op: CounterOp): Promise<SubmitResult> {
     const rsm = this.rsms[i];
     if (rsm === undefined) throw new Error(`the tester submitted to ${peerName(i)}, which has no RSM`);
-    return checkSubmitResult(this.group, i, await rsm.submit(op));
+    const done = watchGiveUp(
+      i,
+      rsm.raft,
+      () => this.killed.has(rsm),
+      `a submit of ${showCommand(op)}`,
+      () => rsm.submit(op),
+    );
+    return checkSubmitResult(this.group, i, await done);
   }
 
   /**
@@ -276,8 +290,32 @@ export class KvTester {
     const kv: KVService = new this.ctx.impl.KVServer(peers, me, persister, this.maxRaftState);
     if (typeof kv.rsm?.raft?.getState !== 'function')
       failTest(`${peerName(me)}'s KVServer has no rsm field whose raft is its Raft peer (see lab6/kvapi.ts).`);
-    const handlers = { Get: (args: never) => kv.Get(args), Put: (args: never) => kv.Put(args) };
-    return { raft: kv.rsm.raft, services: [new Service(handlers, 'KVServer')], kill: () => kv.kill() };
+    const raft = kv.rsm.raft;
+    let killed = false;
+    // Each answer is watched: ErrWrongLeader only once the peer no longer leads in the term it led in.
+    const handlers = {
+      Get: (args: never) =>
+        watchGiveUp(
+          me,
+          raft,
+          () => killed,
+          'a Get',
+          () => kv.Get(args),
+        ),
+      Put: (args: never) =>
+        watchGiveUp(
+          me,
+          raft,
+          () => killed,
+          'a Put',
+          () => kv.Put(args),
+        ),
+    };
+    const kill = (): void => {
+      killed = true;
+      kv.kill();
+    };
+    return { raft, services: [new Service(handlers, 'KVServer')], kill };
   }
 
   /** A recorded clerk whose ends reach the servers of `to` (every server by default). */
@@ -288,7 +326,8 @@ export class KvTester {
     const replies = new PutReplies();
     for (let i = 0; i < this.group.n; i++) {
       const name = `clerk-${id}-${i}`;
-      const end = this.group.net.makeEnd(name);
+      // Owned by the clerk's client: its lost messages name it, and the monitors see one sender going round.
+      const end = this.group.net.makeEnd(name, clientLane(id));
       replies.watch(end);
       ends.push(end);
       this.group.net.connect(name, RaftTester.serverName(i));

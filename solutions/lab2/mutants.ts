@@ -3,6 +3,15 @@ import type { Mutant } from '../mutants';
 
 export const mutants: Mutant[] = [
   {
+    name: 'retry-without-wait',
+    description:
+      'the clerk sends the RPC again at once after a lost message, with no wait between tries (from an independent round of bugs written from the handouts alone)',
+    file: 'client.ts',
+    replace: [['      await sleep(backoff * (0.5 + Math.random()));\n', '']],
+    caughtBy: ['TestHighDropRate'],
+    cause: 'sends the RPC again at once after a TimeoutError',
+  },
+  {
     name: 'retry-sleep-not-awaited',
     description:
       'the clerk starts its back-off sleep but does not await it, so it re-sends at once (from an independent round of bugs written from the handouts alone)',

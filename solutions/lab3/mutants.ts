@@ -3,6 +3,20 @@ import type { Mutant } from '../mutants';
 
 export const mutants: Mutant[] = [
   {
+    name: 'peer-call-gives-up-after-five',
+    description:
+      'a failed peer call is re-sent at most five times, then dropped: a peer that refuses calls for longer than half a second never gets the message (from an independent round of bugs written from the handouts alone)',
+    file: 'server.ts',
+    replace: [
+      [
+        "    const attempt = (): void => {\n      // Lost or refused (a real peer not started yet): try again later; the receiver drops duplicates.\n      this.peers[to].call('KVServer.Peer', env).catch(() => setTimeout(attempt, RESEND_MS));",
+        "    let tries = 0;\n    const attempt = (): void => {\n      this.peers[to].call('KVServer.Peer', env).catch(() => {\n        if (++tries <= 5) setTimeout(attempt, RESEND_MS);\n      });",
+      ],
+    ],
+    caughtBy: ['TestNemesisLinearizable', 'TestNemesisSequential', 'TestNemesisEventual'],
+    cause: 'gives up after a few tries',
+  },
+  {
     name: 'linearizable-local-reads',
     description: 'linearizable mode answers reads from the local copy instead of through the totally ordered broadcast',
     file: 'server.ts',
@@ -298,7 +312,7 @@ export const mutants: Mutant[] = [
   {
     name: 'peer-call-sent-once',
     description:
-      'a server sends each message to a peer once and ignores a failed call: in the simulation nothing is lost, but over real HTTP the first calls to a server that is not listening yet are refused and every server then waits for good',
+      'a server sends each message to a peer once and ignores a failed call: over real HTTP the first calls to a server that is not listening yet are refused (the attackers refuse calls in the simulation too) and every server then waits for good',
     file: 'server.ts',
     replace: [
       [
@@ -306,7 +320,7 @@ export const mutants: Mutant[] = [
         "this.peers[to].call('KVServer.Peer', env).catch(() => undefined);",
       ],
     ],
-    caughtBy: ['TestRealLateStart'],
+    caughtBy: ['TestNemesisLinearizable', 'TestRealLateStart'],
   },
   {
     name: 'clock-merged-at-delivery',

@@ -3,6 +3,29 @@ import type { Mutant } from '../mutants';
 
 export const mutants: Mutant[] = [
   {
+    name: 'write-timer-not-cleared',
+    description:
+      "a write's setTimeout(writeTimeoutMs) is not cleared when the write commits: the timers pile up, one per write, for writeTimeoutMs each (from an independent round of bugs written from the handouts alone)",
+    file: 'server.ts',
+    replace: [['      if (w.done) continue;\n      clearTimeout(w.timer);\n', '      if (w.done) continue;\n']],
+    caughtBy: ['TestAckAfterQuorum'],
+    cause: "a write's setTimeout(writeTimeoutMs) not cleared when the write commits",
+  },
+  {
+    name: 'resend-at-once-after-refusal',
+    description:
+      'after ErrNotFollower or ErrForbidden the leader sends the same Replicate again at once instead of waiting retryMs (from an independent round of bugs written from the handouts alone)',
+    file: 'server.ts',
+    replace: [
+      [
+        '        // A misconfigured cluster (a leader among the followers, or a different token): keep trying, slowly.\n        await sleep(this.config.retryMs);\n',
+        '',
+      ],
+    ],
+    caughtBy: ['TestNemesisReplication', 'TestNemesisQuorum'],
+    cause: 'after a TimeoutError, an ErrNotFollower or an ErrForbidden',
+  },
+  {
     name: 'ack-early',
     description: 'the leader acknowledges a write when W-1 followers hold it',
     file: 'server.ts',

@@ -6,6 +6,48 @@ import type { Mutant } from '../mutants';
 
 export const mutants: Mutant[] = [
   {
+    name: 'leadership-check-never-cleared',
+    description:
+      "a submit's leadership check (setInterval) is never cleared once the submit returns: one more live interval per operation, each firing every 20 ms for the server's whole life (from an independent round of bugs written from the handouts alone)",
+    file: 'rsm.ts',
+    replace: [
+      [
+        "if (state.term !== term || state.role !== 'leader') this.waiting.get(index)?.settle(WRONG_LEADER);",
+        "if ((state.term !== term || state.role !== 'leader') && this.waiting.get(index) === waiter) waiter.settle(WRONG_LEADER);",
+      ],
+      ['          clearInterval(check);\n', ''],
+    ],
+    caughtBy: ['TestBasic4B'],
+    cause: "a submit's leadership check (setInterval) not cleared when the submit returns",
+  },
+  {
+    name: 'submit-gives-up-after-a-second',
+    description:
+      'a waiting submit returns ErrWrongLeader after one virtual second even though its peer still leads in the same term (from an independent round of bugs written from the handouts alone)',
+    file: 'rsm.ts',
+    replace: [
+      [
+        "if (state.term !== term || state.role !== 'leader') this.waiting.get(index)?.settle(WRONG_LEADER);",
+        "if (state.term !== term || state.role !== 'leader' || Date.now() - started > 1000) this.waiting.get(index)?.settle(WRONG_LEADER);",
+      ],
+      [
+        '      const check = setInterval(() => {',
+        '      const started = Date.now();\n      const check = setInterval(() => {',
+      ],
+    ],
+    caughtBy: ['TestLeaderPartition4A'],
+    cause: 'gives up while its peer still leads',
+  },
+  {
+    name: 'clerk-no-round-pause',
+    description:
+      "the clerk goes round the servers again at once after a whole round without a leader's answer, with no pause (from an independent round of bugs written from the handouts alone)",
+    file: 'client.ts',
+    replace: [['      await sleep(ROUND_PAUSE_MS);\n', '']],
+    caughtBy: ['TestBasic4B'],
+    cause: 'no pause after a whole round',
+  },
+  {
     name: 'commit-old-term-by-count',
     description: "the leader commits an entry of an earlier term once a majority holds it (Figure 8's trap)",
     file: 'raft.ts',
