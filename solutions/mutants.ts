@@ -25,6 +25,12 @@ export interface Mutant {
   readonly cause?: string;
 }
 
+/** Whether `message` (a failure's) names `cause`, case and spacing aside: the kit's check that a failure covers its mutant. */
+export function namesCause(message: string, cause: string): boolean {
+  const norm = (t: string): string => t.toLowerCase().replace(/\s+/g, ' ').trim();
+  return norm(message).includes(norm(cause));
+}
+
 /**
  * A correct solution written another way (its description says why it is still right), which the suite must not
  * fail: no correct code loses a point.

@@ -26,7 +26,7 @@ import {
   restartMidReplicate,
   unreliableMixed,
 } from './failover';
-import { Lab1Impl, Lab1Tester, show, within } from './harness';
+import { CAUSES_DUPLICATE, Lab1Impl, Lab1Tester, show, within } from './harness';
 import { nemesisKV, nemesisShards } from './nemesis';
 import { restartMidWrite } from './restarts';
 import { modelKV } from './modelcheck';
@@ -65,7 +65,7 @@ function checkAppends(cli: number, key: string, v: string, js: readonly number[]
   check(
     missing === undefined,
     () =>
-      `Key ${show(key)} is missing client ${cli}'s append ${show(element(cli, missing!))} (the append returned, so it must have happened${hint}). Value: ${show(v)}`,
+      `Key ${show(key)} is missing client ${cli}'s append ${show(element(cli, missing!))} (the append returned, so it must have happened${hint}). Value: ${show(v)}. Likely causes: the clerk took a refusal (ErrRetry, ErrWrongShard) for success; a write acknowledged before every running copy had it; a copy replaced without it when a replica took over.`,
   );
   const twice = js.find((j) => count.get(j)! > 1);
   check(
@@ -114,7 +114,7 @@ function genericTest(name: string, nclients: number, reliable: boolean): TestDef
               check(
                 old === last || !old.includes(nv),
                 () =>
-                  `round ${round}, client ${cli}: append(${show(key)}, ${show(nv)}) returned an old value that already contains ${show(nv)}: the append was executed twice. Returned: ${show(old)}`,
+                  `round ${round}, client ${cli}: append(${show(key)}, ${show(nv)}) returned an old value that already contains ${show(nv)}: the append was executed twice. Returned: ${show(old)}. ${CAUSES_DUPLICATE}`,
               );
               check(
                 old === last,
@@ -169,7 +169,7 @@ const unreliableOneKey: TestDefinition<Lab1Impl> = {
         check(
           !old.includes(nv),
           () =>
-            `client ${me}: append("k", ${show(nv)}) returned an old value that already contains ${show(nv)}: the append was executed twice. Returned: ${show(old)}`,
+            `client ${me}: append("k", ${show(nv)}) returned an old value that already contains ${show(nv)}: the append was executed twice. Returned: ${show(old)}. ${CAUSES_DUPLICATE}`,
         );
       }
     });
@@ -332,7 +332,7 @@ const unreliableShards: TestDefinition<Lab1Impl> = {
             check(
               !old.includes(nv),
               () =>
-                `round ${round}, client ${cli}: append(${show(key)}, ${show(nv)}) returned an old value that already contains ${show(nv)}: the append was executed twice. Returned: ${show(old)}`,
+                `round ${round}, client ${cli}: append(${show(key)}, ${show(nv)}) returned an old value that already contains ${show(nv)}: the append was executed twice. Returned: ${show(old)}. ${CAUSES_DUPLICATE}`,
             );
           } else {
             await ck.get(key);

@@ -31,6 +31,19 @@ function cluster(ctx: Ctx, options: ClusterOptions): Cluster {
 /** Waits long enough for every message in flight to arrive and every broadcast to be delivered. */
 const SETTLE_MS = 1000;
 
+/** Why servers can end up disagreeing, by level: the likely causes every agreement check adds to its message. */
+const DISAGREEMENT_CAUSES: Record<ConsistencyLevel, string> = {
+  eventual:
+    'Likely causes: the last write to arrive wins instead of the largest timestamp; timestamps compared as strings, or ' +
+    'the server id before the clock; a write not sent to every other server.',
+  sequential:
+    'Likely causes: a message delivered before every server (itself included) acknowledged it, or a server that does not ' +
+    "count its own acknowledgement (or counts another's twice); the hold-back queue not sorted by (clock, server id), or " +
+    "equal clocks with ties broken by arrival order; links not made FIFO (a server's link to itself included).",
+  linearizable: '',
+};
+DISAGREEMENT_CAUSES.linearizable = DISAGREEMENT_CAUSES.sequential;
+
 /** Fails unless every server holds the same value for each key. */
 async function expectAgreement(c: Cluster, keys: readonly string[], why: string): Promise<Map<string, string>> {
   await sleep(SETTLE_MS);
@@ -41,7 +54,7 @@ async function expectAgreement(c: Cluster, keys: readonly string[], why: string)
       values.every((v) => v === values[0]),
       () =>
         `${SETTLE_MS} ms after the last operation the ${c.level} servers still disagree on key ${show(key)}: ` +
-        `${values.map((v, i) => `server ${i} has ${show(v)}`).join(', ')}. ${why}`,
+        `${values.map((v, i) => `server ${i} has ${show(v)}`).join(', ')}. ${why} ${DISAGREEMENT_CAUSES[c.level]}`,
     );
     agreed.set(key, values[0]);
   }
@@ -256,7 +269,10 @@ async function staleReadScenario(
         got === `v${round}`,
         `round ${round}: client 0's write of ${key}="v${round}" at server 0 had returned before client 1 read ${key} at server 2, ` +
           `yet the read returned ${show(got)}. A linearizable read must see every write that finished before it started: ` +
-          'send reads through the totally ordered broadcast too, and answer when this server delivers the read.',
+          'send reads through the totally ordered broadcast too, and answer when this server delivers the read. Likely ' +
+          'causes: a read answered from the local copy instead of through the broadcast; a read answered when its ' +
+          'broadcast comes back to its own server, before this server delivers it; a read that answers with the value it ' +
+          'found when it arrived instead of the value at its turn in the total order.',
       );
     }
     await sleep(300);
@@ -697,7 +713,7 @@ const overtakenBroadcast: TestDefinition<Lab3Impl> = {
       const order = orderSeen(seen);
       const values = await c.readEverywhere('x');
       const fifo =
-        'Likely causes: messages from one server are handled in arrival order, although a later message (here an acknowledgement) can ' +
+        'Likely causes: messages from one server (this server itself included) are handled in arrival order, although a later message (here an acknowledgement) can ' +
         'overtake an earlier one on the same link (number the messages per link and hold back early ones); an acknowledgement that ' +
         'arrives before the message it acknowledges is dropped instead of kept by timestamp; the head of the queue is delivered before ' +
         'every server acknowledged it.';

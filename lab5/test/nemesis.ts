@@ -1058,7 +1058,8 @@ const CRASH_CAUSES =
   "is written (with fsync 'always'); records state results in absolute terms (SET key value PXAT <deadline>, DEL, FLUSHALL), never EXPIRE or INCR; " +
   'an EXEC writes its records between MULTI and EXEC records; the log is emptied only once the snapshot that holds its records is in place, ' +
   "and cut where that snapshot began (after a load that cut a torn tail off, the log's size is its size once cut); " +
-  'keys and values are written as bytes (Buffers), never as UTF-8 text.';
+  'keys and values are written as bytes (Buffers), never as UTF-8 text; a deadline is written as the 64-bit integer ' +
+  'it is, not as its double says (PXAT 9223372036854775807 as a double is 2^63, which no loader takes).';
 
 interface RoundPlan {
   readonly fsync: FsyncPolicy;

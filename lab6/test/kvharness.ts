@@ -18,6 +18,13 @@ import { PutReplies } from './putreplies';
 import { watchGiveUp } from './giveup';
 import { brandHarness } from '../../world/brand';
 
+/** The likely causes of a key/value history that is not linearizable, in parts 6 and 7. */
+const KV_CAUSES =
+  'Likely causes: a read answered from the local map without the log; an operation answered before it committed, ' +
+  "or with another entry's result; a clerk that returns ErrMaybe only after a lost message, not after ErrWrongLeader " +
+  "(a deposed leader's entry may be committed by the next leader), or ErrVersion for a re-sent put; a snapshot that " +
+  'encodes the map through a plain object (a key such as "__proto__" is lost) or is not restored whole.';
+
 /** maxRaftState when the service must not snapshot. */
 export const NO_SNAPSHOTS = -1;
 /** maxRaftState in the snapshot tests (characters of saved Raft state), as in MIT's tests. */
@@ -217,7 +224,9 @@ export class RsmTester {
     this.group.fail(
       `only ${have} servers' state machines reached ${n} (counters: ${this.counters()}); expected ${servers}. Likely ` +
         'causes: committed operations not applied on followers, an operation applied twice or skipped (after a ' +
-        'restart or a snapshot), or a restarted server that does not replay its log into the state machine.',
+        'restart or a snapshot), a restarted server that does not replay its log into the state machine, or a ' +
+        'snapshot Raft hands over dropped by the RSM (after a restart, or on a server that lags: a snapshot past what ' +
+        'the state machine holds must be restored into it).',
     );
   }
 
@@ -397,9 +406,9 @@ export class KvTester {
    */
   checkLinearizable(from?: { op: number; state: VersionedState }): void {
     const ops = this.history.operations();
-    if (from === undefined) return assertLinearizable(this.ctx, versionedModel, ops);
+    if (from === undefined) return assertLinearizable(this.ctx, versionedModel, ops, KV_CAUSES);
     const model = { ...versionedModel, init: () => from.state };
-    assertLinearizable(this.ctx, model, ops.slice(from.op));
+    assertLinearizable(this.ctx, model, ops.slice(from.op), KV_CAUSES);
   }
 
   /** With snapshots, the saved Raft state must stay within LOG_SLACK times maxRaftState; without, no snapshot at all. */
@@ -487,7 +496,12 @@ export class RecordingClerk implements KVClerk {
     this.checkSent(before, `get(${showCommand(key)})`);
     const err = (reply as { err?: unknown } | null)?.err;
     if (err !== 'OK' && err !== 'ErrNoKey')
-      throw new Error(`Clerk.get(${showCommand(key)}) returned ${showCommand(reply)}; expected OK or ErrNoKey.`);
+      throw new TestFailure(
+        `Clerk.get(${showCommand(key)}) returned ${showCommand(reply)}; expected OK or ErrNoKey. Likely causes: a ` +
+          "submit answered with the result of whatever operation was applied at its index, here another client's put " +
+          "(compare the entry's id with the submit's: another id there means ErrWrongLeader); a Get answered with " +
+          'the reply of a put.',
+      );
     this.history.end(
       op,
       reply.err === 'OK' ? { err: 'OK', value: reply.value, version: reply.version } : { err: 'ErrNoKey' },
@@ -672,8 +686,9 @@ async function checkPutCount(
     ts.group.fail(
       `the key ${showCommand(key)} is at version ${version}, but the clients' puts were answered OK ${total.ok} times ` +
         `and ErrMaybe ${total.maybe} times, so it must be between ${total.ok} and ${total.ok + total.maybe}. Likely ` +
-        'causes: a put applied twice (a re-sent put the log holds twice and both applied) or a put answered OK that ' +
-        'was lost (answered before it committed, or lost by a crash or a new leader).',
+        'causes: a put applied twice (a re-sent put the log holds twice and both applied); a put answered OK that ' +
+        'was lost (answered before it committed, or lost by a crash or a new leader); a re-sent put answered ' +
+        'ErrVersion reported as ErrVersion (an earlier copy may have taken effect: ErrMaybe).',
     );
   return r.err === 'OK' ? versionedState(r.value, r.version) : versionedState('', 0);
 }

@@ -415,7 +415,13 @@ const failNoAgree: TestDefinition<Lab6Impl> = {
     expect(ts, r?.index === 2, `start(20) returned index ${r?.index}; expected 2.`);
     await sleep(2 * ELECTION_TIMEOUT_MS);
     const { count } = ts.nCommitted(2);
-    expect(ts, count === 0, `${count} peers applied index 2 while only two of five were connected.`);
+    expect(
+      ts,
+      count === 0,
+      `${count} peers applied index 2 while only two of five were connected. Likely causes: a follower that applies ` +
+        "entries beyond the leader's commitIndex (apply only up to min(leaderCommit, index of the last new entry)); a " +
+        'leader that commits without a majority.',
+    );
     for (const k of [1, 2, 3]) ts.connect((leader + k) % n);
     // The disconnected majority may have elected a leader of its own and forgotten index 2.
     const leader2 = await ts.checkOneLeader();
@@ -1248,7 +1254,7 @@ const MONITORS: Monitors = {
   },
   pacing: [
     {
-      rule: 'after a whole round without an answer it waits a little (about 100 ms',
+      rule: 'after a whole round without an answer it waits a little (about 100 ms; the tester requires at least 10)',
       methods: ['KVServer.Get', 'KVServer.Put'],
       refusals: ['ErrWrongLeader'],
       after: 'round',

@@ -22,6 +22,7 @@ export const mutants: Mutant[] = [
     file: 'server.ts',
     replace: [["const local = this.level !== 'linearizable';", 'const local = true;']],
     caughtBy: ['TestNoStaleReadLinearizable', 'TestLinearizableConcurrent'],
+    cause: 'a read answered from the local copy instead of through the broadcast',
   },
   {
     name: 'deliver-without-all-acks',
@@ -34,6 +35,7 @@ export const mutants: Mutant[] = [
       'TestLinearizableConcurrent',
       'TestReorderingLinks',
     ],
+    cause: 'a message delivered before every server (itself included) acknowledged it',
   },
   {
     name: 'tie-break-ignores-server',
@@ -41,6 +43,7 @@ export const mutants: Mutant[] = [
     file: 'server.ts',
     replace: [['  if (a.ts.server !== b.ts.server) return a.ts.server > b.ts.server;\n', '']],
     caughtBy: ['TestEventualTieBreak'],
+    cause: 'the tie must be broken by the server id',
   },
   {
     name: 'no-fifo',
@@ -53,6 +56,7 @@ export const mutants: Mutant[] = [
       ],
     ],
     caughtBy: ['TestOvertakenBroadcast', 'TestReorderingLinks'],
+    cause: 'are handled in arrival order',
   },
   {
     name: 'sequential-reads-broadcast',
@@ -60,6 +64,7 @@ export const mutants: Mutant[] = [
     file: 'server.ts',
     replace: [["const local = this.level !== 'linearizable';", "const local = this.level === 'eventual';"]],
     caughtBy: ['TestStaleReadSequential', 'TestLatencyOrder'],
+    cause: 'a read must be answered from the local copy at once',
   },
   {
     name: 'eventual-through-broadcast',
@@ -67,6 +72,7 @@ export const mutants: Mutant[] = [
     file: 'server.ts',
     replace: [["if (this.level === 'eventual') {", "if (this.level === ('none' as ConsistencyLevel)) {"]],
     caughtBy: ['TestLatencyOrder'],
+    cause: 'it must be answered from the local copy without waiting for other servers',
   },
   {
     name: 'eventual-write-not-ticked',
@@ -80,6 +86,7 @@ export const mutants: Mutant[] = [
       ],
     ],
     caughtBy: ['TestOwnLatestWrite'],
+    cause: 'the Lamport clock is not ticked before each write',
   },
   {
     name: 'eventual-clock-ignores-receipt',
@@ -93,6 +100,7 @@ export const mutants: Mutant[] = [
       ],
     ],
     caughtBy: ['TestEventualCausalWrite'],
+    cause: 'the clock is only incremented on receipt (clock + 1)',
   },
   {
     name: 'eventual-receipt-keeps-clock',
@@ -107,6 +115,7 @@ export const mutants: Mutant[] = [
     ],
     // TestEventualCausalWrite's overwrite comes from the lower server id, so equal clocks cannot save it.
     caughtBy: ['TestEventualCausalWrite', 'TestEventualOverwriteSeen'],
+    cause: 'the clock does not move when a propagated write arrives',
   },
   {
     name: 'eventual-last-arrival-wins',
@@ -116,6 +125,7 @@ export const mutants: Mutant[] = [
       ['if (!cur || newer(entry, cur)) this.store.set(key, entry);', 'void cur;\n    this.store.set(key, entry);'],
     ],
     caughtBy: ['TestEventualLastWriterWins'],
+    cause: 'the last write to arrive wins instead of the largest timestamp',
   },
   {
     name: 'eventual-server-id-first',
@@ -128,6 +138,7 @@ export const mutants: Mutant[] = [
       ],
     ],
     caughtBy: ['TestEventualLastWriterWins'],
+    cause: 'the server id is compared before the clock',
   },
   {
     name: 'sequential-apply-before-order',
@@ -141,6 +152,7 @@ export const mutants: Mutant[] = [
       ],
     ],
     caughtBy: ['TestSequentialOwnWriteInOrder'],
+    cause: "applies its own client's write at once instead of when the broadcast delivers it",
   },
   {
     name: 'write-answered-when-sent',
@@ -153,6 +165,7 @@ export const mutants: Mutant[] = [
       ],
     ],
     caughtBy: ['TestOwnLatestWrite', 'TestBasic'],
+    cause: 'the write is answered before this server applied it',
   },
   {
     name: 'queue-in-arrival-order',
@@ -165,6 +178,7 @@ export const mutants: Mutant[] = [
       ],
     ],
     caughtBy: ['TestSequentialOwnWriteInOrder'],
+    cause: 'the hold-back queue not sorted by (clock, server id)',
   },
   {
     name: 'queue-ties-by-arrival',
@@ -173,6 +187,7 @@ export const mutants: Mutant[] = [
     file: 'server.ts',
     replace: [['return a.clock - b.clock || a.server - b.server;', 'return a.clock - b.clock;']],
     caughtBy: ['TestSequentialOwnWriteInOrder'],
+    cause: 'ties broken by arrival order',
   },
   {
     name: 'deliver-one-ack-short',
@@ -181,6 +196,7 @@ export const mutants: Mutant[] = [
     file: 'server.ts',
     replace: [['if (acked < this.peers.length) break;', 'if (acked < this.peers.length - 1) break;']],
     caughtBy: ['TestSequentialOwnWriteInOrder'],
+    cause: 'does not count its own acknowledgement',
   },
   {
     name: 'linearizable-read-value-at-start',
@@ -194,6 +210,7 @@ export const mutants: Mutant[] = [
       ],
     ],
     caughtBy: ['TestNoStaleReadLinearizable'],
+    cause: 'the value it found when it arrived',
   },
   {
     name: 'early-ack-dropped',
@@ -207,6 +224,7 @@ export const mutants: Mutant[] = [
       ],
     ],
     caughtBy: ['TestOvertakenBroadcast'],
+    cause: 'an acknowledgement that arrives before the message it acknowledges is dropped',
   },
   {
     name: 'linearizable-write-answered-when-sent',
@@ -220,6 +238,7 @@ export const mutants: Mutant[] = [
       ],
     ],
     caughtBy: ['TestLinearizableReadAfterRemoteWrite', 'TestLinearizableConcurrent'],
+    cause: 'the write is answered before its own server delivered it',
   },
   {
     name: 'linearizable-read-at-receipt',
@@ -233,6 +252,7 @@ export const mutants: Mutant[] = [
       ],
     ],
     caughtBy: ['TestLinearizableReadAfterRemoteWrite', 'TestNoStaleReadLinearizable'],
+    cause: 'when its broadcast comes back to its own server',
   },
   {
     name: 'sequential-read-sees-queued-own-write',
@@ -246,6 +266,7 @@ export const mutants: Mutant[] = [
       ],
     ],
     caughtBy: ['TestSequentialReadsDelivered'],
+    cause: 'looks at writes still waiting in the queue',
   },
   {
     name: 'sequential-writes-eventual-style',
@@ -253,6 +274,7 @@ export const mutants: Mutant[] = [
     file: 'server.ts',
     replace: [["    if (this.level === 'eventual') {", "    if (this.level !== 'linearizable') {"]],
     caughtBy: ['TestSequentialWritesOrdered'],
+    cause: 'applied at once, as at the eventual level',
   },
   {
     name: 'eventual-clock-catches-up-on-read',
@@ -270,6 +292,7 @@ export const mutants: Mutant[] = [
       ],
     ],
     caughtBy: ['TestEventualBlindOverwrite'],
+    cause: 'the clock catches up only when a read returns a received entry',
   },
   {
     name: 'self-link-not-fifo',
@@ -282,6 +305,7 @@ export const mutants: Mutant[] = [
       ],
     ],
     caughtBy: ['TestOvertakenBroadcast'],
+    cause: 'this server itself included',
   },
   {
     name: 'queue-sorted-as-strings',
@@ -295,6 +319,7 @@ export const mutants: Mutant[] = [
       ],
     ],
     caughtBy: ['TestNemesisSequential', 'TestNemesisLinearizable'],
+    cause: 'as strings, clock 10 sorts before 9',
   },
   {
     name: 'eventual-lww-as-strings',
@@ -308,6 +333,7 @@ export const mutants: Mutant[] = [
       ],
     ],
     caughtBy: ['TestNemesisEventual'],
+    cause: 'timestamps compared as strings',
   },
   {
     name: 'peer-call-sent-once',
@@ -321,6 +347,7 @@ export const mutants: Mutant[] = [
       ],
     ],
     caughtBy: ['TestNemesisLinearizable', 'TestRealLateStart'],
+    cause: 'was not sent again until it got through',
   },
   {
     name: 'clock-merged-at-delivery',
@@ -338,5 +365,6 @@ export const mutants: Mutant[] = [
       ],
     ],
     caughtBy: ['TestNemesisLinearizable', 'TestNemesisSequential'],
+    cause: 'reaches the clock only when the message is delivered',
   },
 ];

@@ -36,6 +36,7 @@ export const mutants: Mutant[] = [
       ],
     ],
     caughtBy: ['TestAckAfterQuorum'],
+    cause: 'a write acknowledged before W followers hold it',
   },
   {
     name: 'apply-before-replication',
@@ -43,6 +44,7 @@ export const mutants: Mutant[] = [
     file: 'server.ts',
     replace: [['    this.log.push(entry);\n', '    this.log.push(entry);\n    this.data.set(args.key, args.value);\n']],
     caughtBy: ['TestNoQuorumFails'],
+    cause: 'the leader must not apply a write before W followers hold it',
   },
   {
     name: 'follower-accepts-writes',
@@ -55,6 +57,7 @@ export const mutants: Mutant[] = [
       ],
     ],
     caughtBy: ['TestFollowerRefusesWrites'],
+    cause: 'a follower must answer ErrNotLeader',
   },
   {
     name: 'follower-applies-blindly',
@@ -68,6 +71,7 @@ export const mutants: Mutant[] = [
       ['      this.applied = e.seq;', '      this.applied = Math.max(this.applied, e.seq);'],
     ],
     caughtBy: ['TestFollowerAppliesInOrder'],
+    cause: 'must not be applied again',
   },
   {
     name: 'no-gap-check',
@@ -80,6 +84,7 @@ export const mutants: Mutant[] = [
       ],
     ],
     caughtBy: ['TestFollowerAppliesInOrder'],
+    cause: 'cannot be applied yet',
   },
   {
     name: 'follower-ignores-token',
@@ -90,6 +95,7 @@ export const mutants: Mutant[] = [
       ["    if (args.token !== this.config.token) return { err: 'ErrForbidden', lastSeq: this.applied };\n", ''],
     ],
     caughtBy: ['TestForgedReplicate'],
+    cause: 'the token not checked at all',
   },
   {
     name: 'token-only-when-given',
@@ -99,6 +105,7 @@ export const mutants: Mutant[] = [
       ['if (args.token !== this.config.token) return', 'if (args.token && args.token !== this.config.token) return'],
     ],
     caughtBy: ['TestForgedReplicate'],
+    cause: 'only when the call carries one',
   },
   {
     name: 'replicate-to-quorum-only',
@@ -111,6 +118,7 @@ export const mutants: Mutant[] = [
       ],
     ],
     caughtBy: ['TestFollowerReadsEventually', 'TestFollowerCatchUp'],
+    cause: 'not only the W that the acknowledgement waits for',
   },
   {
     name: 'fire-and-forget',
@@ -124,6 +132,7 @@ export const mutants: Mutant[] = [
       ['      next = reply.lastSeq + 1;', '      next = Math.max(next, reply.lastSeq + 1);'],
     ],
     caughtBy: ['TestFollowerCatchUp', 'TestOriginalLoadUnreliable', 'TestNoQuorumFails'],
+    cause: 'keep sending each follower what it lacks until it holds everything',
   },
   {
     name: 'no-write-timeout',
@@ -131,6 +140,7 @@ export const mutants: Mutant[] = [
     file: 'server.ts',
     replace: [['        }, this.config.writeTimeoutMs),', '        }, 1e9),']],
     caughtBy: ['TestNoQuorumFails'],
+    cause: 'no setTimeout(writeTimeoutMs) for a waiting write',
   },
   {
     name: 'wait-for-all',
@@ -140,6 +150,7 @@ export const mutants: Mutant[] = [
       ['const quorumSeq = matches[this.config.quorum - 1];', 'const quorumSeq = matches[this.followers.length - 1];'],
     ],
     caughtBy: ['TestQuorumLatency', 'TestNoQuorumFails'],
+    cause: 'not wait for the others',
   },
   {
     name: 'no-max-batch',
@@ -152,6 +163,7 @@ export const mutants: Mutant[] = [
       ],
     ],
     caughtBy: ['TestFollowerCatchUp', 'TestRealHttpCatchUp'],
+    cause: 'Send at most maxBatch entries per call',
   },
   {
     name: 'batch-by-entries-only',
@@ -165,6 +177,7 @@ export const mutants: Mutant[] = [
       ],
     ],
     caughtBy: ['TestRealHttpCatchUp'],
+    cause: 'bound a batch by bytes too',
   },
   {
     name: 'gap-resends-same-batch',
@@ -173,6 +186,7 @@ export const mutants: Mutant[] = [
     file: 'server.ts',
     replace: [['      next = reply.lastSeq + 1;', "      if (reply.err === 'OK') next = reply.lastSeq + 1;"]],
     caughtBy: ['TestFollowerRestartEmpty'],
+    cause: 'does the leader send from the lastSeq in ErrGap?',
   },
   {
     name: 'match-only-grows',
@@ -186,6 +200,7 @@ export const mutants: Mutant[] = [
       ],
     ],
     caughtBy: ['TestFollowerRestartEmpty', 'TestRestartWhileIdle'],
+    cause: 'does the leader send from the lastSeq in ErrGap?',
   },
   {
     name: 'match-kept-on-lower-answer',
@@ -194,6 +209,7 @@ export const mutants: Mutant[] = [
     file: 'server.ts',
     replace: [['      f.match = reply.lastSeq;\n', '      f.match = Math.max(f.match, reply.lastSeq);\n']],
     caughtBy: ['TestRestartForgetsLost'],
+    cause: 'record the lastSeq of every answer, lower or not',
   },
   {
     name: 'errgap-keeps-match',
@@ -202,6 +218,7 @@ export const mutants: Mutant[] = [
     file: 'server.ts',
     replace: [['      f.match = reply.lastSeq;\n', "      if (reply.err === 'OK') f.match = reply.lastSeq;\n"]],
     caughtBy: ['TestRestartForgetsLost'],
+    cause: 'record the lastSeq of every answer, lower or not',
   },
   {
     name: 'timeout-fails-all',
@@ -216,6 +233,7 @@ export const mutants: Mutant[] = [
       ],
     ],
     caughtBy: ['TestNoQuorumInFlight'],
+    cause: "a write's timeout that fails every write still waiting",
   },
   {
     name: 'timeout-removes-entry',
@@ -228,6 +246,7 @@ export const mutants: Mutant[] = [
       ],
     ],
     caughtBy: ['TestNoQuorumInFlight'],
+    cause: 'a write that timed out stays in the log',
   },
   {
     name: 'data-as-plain-object',
@@ -252,6 +271,7 @@ export const mutants: Mutant[] = [
       ],
     ],
     caughtBy: ['TestOddKeysAndValues'],
+    cause: 'the data is a plain object',
   },
   {
     name: 'empty-value-missing',
@@ -264,6 +284,7 @@ export const mutants: Mutant[] = [
       ],
     ],
     caughtBy: ['TestOddKeysAndValues'],
+    cause: 'an empty value taken for a missing key',
   },
   {
     name: 'quorum-of-first-w',
@@ -276,6 +297,7 @@ export const mutants: Mutant[] = [
       ],
     ],
     caughtBy: ['TestUnevenLinks'],
+    cause: 'instead of any W',
   },
   {
     name: 'push-each-write',
@@ -289,6 +311,7 @@ export const mutants: Mutant[] = [
       ],
     ],
     caughtBy: ['TestLeaderAcceptsWrites', 'TestAckAfterQuorum'],
+    cause: 'a write pushed to the followers at once in a call of its own',
   },
   {
     name: 'replicas-counts-all',
@@ -301,6 +324,7 @@ export const mutants: Mutant[] = [
       ],
     ],
     caughtBy: ['TestAckAfterQuorum'],
+    cause: 'replicas counted as every follower',
   },
   {
     name: 'no-quorum-message-without-count',
@@ -310,6 +334,7 @@ export const mutants: Mutant[] = [
       ['reached ${holders} of the ${this.config.quorum} followers it needs', 'did not reach the followers it needs'],
     ],
     caughtBy: ['TestNoQuorumInFlight'],
+    cause: 'the message must say how many followers confirmed the write',
   },
   {
     name: 'never-waits-when-idle',
@@ -320,6 +345,7 @@ export const mutants: Mutant[] = [
       ['if (next > this.log.length && !heartbeat) {', 'if (next > this.log.length && this.stopped && !heartbeat) {'],
     ],
     caughtBy: ['TestIdleAndStop'],
+    cause: 'not send again at once or poll with a shorter timer',
   },
   {
     name: 'no-heartbeat',
@@ -328,6 +354,7 @@ export const mutants: Mutant[] = [
     file: 'server.ts',
     replace: [['heartbeat = !(await this.idle(f));', 'await this.idle(f);']],
     caughtBy: ['TestRestartWhileIdle'],
+    cause: 'no heartbeat is sent',
   },
   {
     name: 'stop-ignored',
@@ -335,6 +362,7 @@ export const mutants: Mutant[] = [
     file: 'server.ts',
     replace: [['    this.stopped = true;\n', '']],
     caughtBy: ['TestIdleAndStop'],
+    cause: "_stop() must end every follower's loop",
   },
   {
     name: 'big-entry-stalls',
@@ -343,6 +371,7 @@ export const mutants: Mutant[] = [
     file: 'server.ts',
     replace: [['if (batch.length > 0 && bytes + size > maxBytes) break;', 'if (bytes + size > maxBytes) break;']],
     caughtBy: ['TestOddKeysAndValues'],
+    cause: 'a batch must carry at least one entry however large',
   },
   {
     name: 'no-quorum-check',
@@ -355,6 +384,7 @@ export const mutants: Mutant[] = [
       ],
     ],
     caughtBy: ['TestLeaderAcceptsWrites'],
+    cause: 'the quorum must be between 1 and the number of followers',
   },
   {
     name: 'commit-goes-back',
@@ -363,6 +393,7 @@ export const mutants: Mutant[] = [
     file: 'server.ts',
     replace: [['    if (quorumSeq <= this.commitSeq) return;\n', '']],
     caughtBy: ['TestFollowerRestartEmpty'],
+    cause: 'recompute the commit point only upwards',
   },
   {
     name: 'no-quorum-miscount',
@@ -375,6 +406,7 @@ export const mutants: Mutant[] = [
       ],
     ],
     caughtBy: ['TestNoQuorumFails'],
+    cause: 'it must say how many followers confirmed the write',
   },
   {
     name: 'heartbeat-timer-not-cleared',
@@ -388,6 +420,7 @@ export const mutants: Mutant[] = [
       ],
     ],
     caughtBy: ['TestIdleAndStop'],
+    cause: 'not cleared when a write woke the loop',
   },
   {
     name: 'heartbeat-every-retry',
@@ -395,6 +428,7 @@ export const mutants: Mutant[] = [
     file: 'server.ts',
     replace: [['      }, this.config.heartbeatMs);', '      }, this.config.retryMs);']],
     caughtBy: ['TestIdleAndStop'],
+    cause: 'poll with a shorter timer (such as retryMs)',
   },
   {
     name: 'heartbeat-too-slow',
@@ -402,6 +436,7 @@ export const mutants: Mutant[] = [
     file: 'server.ts',
     replace: [['      }, this.config.heartbeatMs);', '      }, 3 * this.config.heartbeatMs);']],
     caughtBy: ['TestIdleAndStop'],
+    cause: 'a heartbeat timer longer than config.heartbeatMs',
   },
   {
     name: 'status-commit-is-log-end',
@@ -414,6 +449,7 @@ export const mutants: Mutant[] = [
       ],
     ],
     caughtBy: ['TestNoQuorumFails'],
+    cause: 'commitSeq reported as the end of the log',
   },
   {
     name: 'status-ignores-nodata',
@@ -423,6 +459,7 @@ export const mutants: Mutant[] = [
       ['      data: args.noData ? {} : Object.fromEntries(this.data),', '      data: Object.fromEntries(this.data),'],
     ],
     caughtBy: ['TestNoQuorumFails'],
+    cause: 'the data returned although noData asks for none',
   },
   {
     name: 'gap-checked-before-token',
@@ -435,6 +472,7 @@ export const mutants: Mutant[] = [
       ],
     ],
     caughtBy: ['TestForgedReplicate'],
+    cause: 'the gap checked before the token',
   },
   {
     name: 'batch-bound-raw-7mib',
@@ -443,6 +481,7 @@ export const mutants: Mutant[] = [
     file: 'server.ts',
     replace: [['const MAX_BATCH_BYTES = 1024 * 1024;', 'const MAX_BATCH_BYTES = 7 * 1024 * 1024;']],
     caughtBy: ['TestRealHttpCatchUp'],
+    cause: "leave room for JSON's escapes",
   },
   {
     name: 'misconfigured-counts',
@@ -456,6 +495,7 @@ export const mutants: Mutant[] = [
       ],
     ],
     caughtBy: ['TestNemesisQuorum'],
+    cause: 'they must never count towards a quorum',
   },
   {
     name: 'match-set-on-send',
@@ -469,6 +509,7 @@ export const mutants: Mutant[] = [
       ],
     ],
     caughtBy: ['TestNemesisReplication'],
+    cause: 'counted as holding a batch when it was sent',
   },
   {
     name: 'heartbeat-answer-ignored',
@@ -482,6 +523,7 @@ export const mutants: Mutant[] = [
       ],
     ],
     caughtBy: ['TestNemesisReplication'],
+    cause: 'acting on the lower lastSeq of its answer',
   },
   {
     name: 'follower-reports-batch-end',
@@ -495,6 +537,7 @@ export const mutants: Mutant[] = [
       ],
     ],
     caughtBy: ['TestNemesisReplication'],
+    cause: 'the last seq of the batch it was sent',
   },
   {
     name: 'nodata-zero-count',
@@ -502,6 +545,7 @@ export const mutants: Mutant[] = [
     file: 'server.ts',
     replace: [['      dataCount: this.data.size,', '      dataCount: args.noData ? 0 : this.data.size,']],
     caughtBy: ['TestNemesisReplication'],
+    cause: 'noData leaves out the data, not its count',
   },
   {
     name: 'gives-up-after-refusal',
@@ -515,5 +559,6 @@ export const mutants: Mutant[] = [
       ],
     ],
     caughtBy: ['TestRealHttpLateStart'],
+    cause: 'is not sent again',
   },
 ];

@@ -58,6 +58,7 @@ export const mutants: Mutant[] = [
       ],
     ],
     caughtBy: ['TestFigure8Paper', 'TestFigure8', 'TestFigure8Unreliable', 'TestNemesisRaft'],
+    cause: 'committing an entry of an earlier term by counting replicas',
   },
   {
     name: 'log-not-persisted-on-start',
@@ -70,6 +71,7 @@ export const mutants: Mutant[] = [
       ],
     ],
     caughtBy: ['TestFigure8', 'TestNemesisRaft', 'TestReliableChurn', 'TestUnreliableChurn'],
+    cause: 'a log entry not saved before it is sent or acknowledged',
   },
   {
     name: 'election-not-persisted',
@@ -78,6 +80,7 @@ export const mutants: Mutant[] = [
     file: 'raft.ts',
     replace: [['    this.votedFor = this.me;\n    this._persist();\n', '    this.votedFor = this.me;\n']],
     caughtBy: ['TestNemesisRaft', 'TestFigure8', 'TestReliableChurn', 'TestUnreliableChurn'],
+    cause: 'persister.save not called when the term changes',
   },
   {
     name: 'no-up-to-date-check',
@@ -91,6 +94,7 @@ export const mutants: Mutant[] = [
       ],
     ],
     caughtBy: ['TestFigure8', 'TestRejoin', 'TestBackup', 'TestNemesisRaft', 'TestFailAgree'],
+    cause: 'a vote granted to a candidate whose log is behind',
   },
   {
     name: 'backs-off-by-one-per-heartbeat',
@@ -105,6 +109,7 @@ export const mutants: Mutant[] = [
       ['    void this._replicateTo(peer); // try again at once: each try moves back past at least one term\n', ''],
     ],
     caughtBy: ['TestBackup', 'TestNemesisRaft', 'TestNemesisSnapshots'],
+    cause: 'backs off nextIndex too slowly after a mismatch',
   },
   {
     name: 'truncate-on-every-append',
@@ -113,6 +118,7 @@ export const mutants: Mutant[] = [
     file: 'raft.ts',
     replace: [['      if (index <= this._lastLogIndex() && this._termAt(index) === entries[i].term) continue;\n', '']],
     caughtBy: ['TestFigure8Unreliable', 'TestNemesisRaft', 'TestUnreliableAgree', 'TestUnreliableChurn'],
+    cause: 'cuts its log after prevLogIndex on every AppendEntries',
   },
   {
     name: 'heartbeats-every-10ms',
@@ -120,6 +126,7 @@ export const mutants: Mutant[] = [
     file: 'raft.ts',
     replace: [['const HEARTBEAT_MS = 100;', 'const HEARTBEAT_MS = 10;']],
     caughtBy: ['TestCount'],
+    cause: 'heartbeats no more than about 10 a second',
   },
   {
     name: 'fixed-election-timeout',
@@ -127,6 +134,7 @@ export const mutants: Mutant[] = [
     file: 'raft.ts',
     replace: [['const ELECTION_TIMEOUT_SPREAD_MS = 300;', 'const ELECTION_TIMEOUT_SPREAD_MS = 0;']],
     caughtBy: ['TestInitialElection', 'TestReElection', 'TestManyElections'],
+    cause: 'election timeouts not random',
   },
   {
     name: 'snapshot-keeps-log',
@@ -139,6 +147,7 @@ export const mutants: Mutant[] = [
       ],
     ],
     caughtBy: ['TestSnapshotBasic', 'TestNemesisSnapshots'],
+    cause: 'snapshot() does not drop the log entries it covers',
   },
   {
     name: 'snapshot-trims-one-too-many',
@@ -151,6 +160,7 @@ export const mutants: Mutant[] = [
       ],
     ],
     caughtBy: ['TestSnapshotBasic', 'TestSnapshotInstall', 'TestNemesisSnapshots', 'TestSnapshotAllCrash'],
+    cause: 'a snapshot that drops one entry too many',
   },
   {
     name: 'install-snapshot-not-saved',
@@ -163,6 +173,7 @@ export const mutants: Mutant[] = [
       ],
     ],
     caughtBy: ['TestSnapshotInstallCrash', 'TestSnapshotInstallUnCrash', 'TestNemesisSnapshots', 'TestSnapshotInstall'],
+    cause: 'an installed snapshot not saved',
   },
   {
     name: 'stale-leader-keeps-leading',
@@ -175,6 +186,7 @@ export const mutants: Mutant[] = [
       ],
     ],
     caughtBy: ['TestReElection', 'TestNemesisRaft', 'TestFigure8Unreliable', 'TestRejoin'],
+    cause: 'but keeps its role',
   },
   {
     name: 'counts-stale-vote-replies',
@@ -188,6 +200,7 @@ export const mutants: Mutant[] = [
       ],
     ],
     caughtBy: ['TestStaleVoteReply'],
+    cause: 'without checking that the candidate is still in the term it asked in',
   },
   {
     name: 'follower-start-says-leader',
@@ -200,6 +213,7 @@ export const mutants: Mutant[] = [
       ],
     ],
     caughtBy: ['TestBasicAgree'],
+    cause: "start() not checking the peer's role",
   },
   {
     name: 'append-keeps-old-term',
@@ -213,6 +227,7 @@ export const mutants: Mutant[] = [
       ],
     ],
     caughtBy: ['TestPersist1'],
+    cause: 'a peer that hears of a higher term must adopt it',
   },
   {
     name: 'leader-runs-elections',
@@ -225,6 +240,7 @@ export const mutants: Mutant[] = [
       ],
     ],
     caughtBy: ['TestInitialElection'],
+    cause: 'a leader whose own election timer still starts elections',
   },
   {
     name: 'candidate-ignores-leader-of-its-term',
@@ -238,6 +254,7 @@ export const mutants: Mutant[] = [
       ],
     ],
     caughtBy: ['TestManyElections'],
+    cause: 'AppendEntries turns a peer into a follower only when the term is higher',
   },
   {
     name: 'leader-steps-down-after-snapshot',
@@ -251,6 +268,7 @@ export const mutants: Mutant[] = [
       ],
     ],
     caughtBy: ['TestSnapshotInstallCrash'],
+    cause: 'steps down on an InstallSnapshot (or AppendEntries) reply of its own term',
   },
   {
     name: 'vote-not-persisted',
@@ -260,6 +278,7 @@ export const mutants: Mutant[] = [
       ['      this.votedFor = args.candidateId;\n      this._persist();', '      this.votedFor = args.candidateId;'],
     ],
     caughtBy: ['TestVoteSurvivesCrash', 'TestNemesisRaft'],
+    cause: 'votedFor not saved before the vote is answered',
   },
   {
     name: 'applies-uncommitted',
@@ -272,6 +291,7 @@ export const mutants: Mutant[] = [
       ],
     ],
     caughtBy: ['TestFailNoAgree', 'TestFollowerFailure', 'TestLeaderFailure', 'TestFigure8', 'TestNemesisRaft'],
+    cause: "beyond the leader's commitIndex",
   },
   {
     name: 'vote-request-deposes-leader',
@@ -285,6 +305,7 @@ export const mutants: Mutant[] = [
       ],
     ],
     caughtBy: ['TestNemesisRaft'],
+    cause: 'a late RequestVote of a lost election',
   },
   {
     name: 'same-term-vote-request-deposes-leader',
@@ -298,6 +319,7 @@ export const mutants: Mutant[] = [
       ],
     ],
     caughtBy: ['TestNemesisRaft'],
+    cause: '>= where > belongs',
   },
   {
     name: 'snapshot-keeps-old-term',
@@ -311,6 +333,7 @@ export const mutants: Mutant[] = [
       ],
     ],
     caughtBy: ['TestSnapshotInstallCrash', 'TestSnapshotInstallUnCrash', 'TestNemesisSnapshots'],
+    cause: 'never compares the term it is sent with its own',
   },
   {
     name: 'get-from-local-state',
@@ -324,6 +347,7 @@ export const mutants: Mutant[] = [
       ],
     ],
     caughtBy: ['TestOnePartition4B', 'TestManyPartitionsManyClients4B', 'TestPersistPartition4B'],
+    cause: 'a server that answers a read from its own state without going through the log',
   },
   {
     name: 'doop-gets-the-wrapper',
@@ -332,6 +356,7 @@ export const mutants: Mutant[] = [
     file: 'rsm.ts',
     replace: [['    const result = this.sm.doOp(entry.op);', '    const result = this.sm.doOp(entry);']],
     caughtBy: ['TestBasic4A', 'TestConcurrent4A'],
+    cause: 'the wrapper the RSM puts around an operation',
   },
   {
     name: 'submit-waits-forever',
@@ -340,6 +365,7 @@ export const mutants: Mutant[] = [
     file: 'rsm.ts',
     replace: [['const LEADERSHIP_CHECK_MS = 20;', 'const LEADERSHIP_CHECK_MS = 1e9;']],
     caughtBy: ['TestLeaderPartition4A'],
+    cause: 'check raft.getState() while waiting',
   },
   {
     name: 'kill-leaves-submits-waiting',
@@ -347,6 +373,7 @@ export const mutants: Mutant[] = [
     file: 'rsm.ts',
     replace: [['    for (const waiter of [...this.waiting.values()]) waiter.settle(WRONG_LEADER);\n', '']],
     caughtBy: ['TestShutdown4A', 'TestRestartSubmit4A'],
+    cause: 'kill() does not go through the waiting submits',
   },
   {
     name: 'never-snapshots',
@@ -354,6 +381,7 @@ export const mutants: Mutant[] = [
     file: 'rsm.ts',
     replace: [['      this.raft.snapshot(index, this.sm.snapshot());', '      void this.sm;']],
     caughtBy: ['TestSnapshot4C', 'TestSnapshotSize4C', 'TestSnapshotCatchUp4C'],
+    cause: 'the RSM never calls raft.snapshot',
   },
   {
     name: 'snapshots-when-disabled',
@@ -367,6 +395,7 @@ export const mutants: Mutant[] = [
       ['const NO_SNAPSHOTS = -1;', 'const MIN_SNAPSHOT_STATE = 1000;'],
     ],
     caughtBy: ['TestBasic4B', 'TestConcurrent4B', 'TestPersistOneClient4B'],
+    cause: '-1 means no snapshots at all',
   },
   {
     name: 'snapshot-not-restored-on-restart',
@@ -376,6 +405,7 @@ export const mutants: Mutant[] = [
       ['      sm.restore(snapshot);\n      this.lastApplied = undefined;', '      this.lastApplied = undefined;'],
     ],
     caughtBy: ['TestSnapshot4C', 'TestSnapshotRecover4C', 'TestSnapshotRecoverManyClients4C'],
+    cause: "the RSM does not restore the persister's snapshot in its constructor",
   },
   {
     name: 'snapshot-skipped-after-restart',
@@ -389,6 +419,7 @@ export const mutants: Mutant[] = [
       ],
     ],
     caughtBy: ['TestSnapshotCatchUp4C'],
+    cause: 'snapshot Raft hands over dropped by the RSM',
   },
   {
     name: 'snapshot-through-plain-object',
@@ -406,6 +437,7 @@ export const mutants: Mutant[] = [
       ],
     ],
     caughtBy: ['TestNemesisKVSnapshots'],
+    cause: 'encodes the map through a plain object',
   },
   {
     name: 'vote-request-keeps-role',
@@ -419,6 +451,7 @@ export const mutants: Mutant[] = [
       ],
     ],
     caughtBy: ['TestNemesisRaft', 'TestNemesisSnapshots'],
+    cause: 'but keeps its role',
   },
   {
     name: 'last-log-term-ignores-snapshot',
@@ -432,6 +465,7 @@ export const mutants: Mutant[] = [
       ],
     ],
     caughtBy: ['TestSnapshotElection', 'TestSnapshotInstallUnreliable', 'TestNemesisSnapshots'],
+    cause: 'the last log term (or index) taken as 0 when the log is empty after a snapshot',
   },
   {
     name: 'clerk-attempts-shared',
@@ -448,6 +482,7 @@ export const mutants: Mutant[] = [
       ['  private async callLeader<A>(', '  private attempts = 0;\n\n  private async callLeader<A>('],
     ],
     caughtBy: ['TestNemesisKV', 'TestNemesisKVSnapshots'],
+    cause: 'kept in a field of the clerk that another call resets or shares',
   },
   {
     name: 'installed-snapshot-ignored',
@@ -456,6 +491,7 @@ export const mutants: Mutant[] = [
     file: 'rsm.ts',
     replace: [['      this.sm.restore(msg.snapshot);\n', '']],
     caughtBy: ['TestSnapshotCatchUp4C', 'TestSnapshotUnreliableRecoverConcurrentPartition4C'],
+    cause: 'snapshot Raft hands over dropped by the RSM',
   },
   {
     name: 'clerk-never-maybe',
@@ -463,6 +499,7 @@ export const mutants: Mutant[] = [
     file: 'client.ts',
     replace: [["    if (reply.err === 'ErrVersion' && attempts > 1) return 'ErrMaybe';\n", '']],
     caughtBy: ['TestUnreliable4B', 'TestPersistConcurrentUnreliable4B', 'TestPersistPartitionUnreliable4B'],
+    cause: 'reported as ErrVersion',
   },
   {
     name: 'clerk-maybe-for-any-retry',
@@ -475,6 +512,7 @@ export const mutants: Mutant[] = [
       ],
     ],
     caughtBy: ['TestUnreliable4B', 'TestNemesisKV', 'TestPersistPartitionUnreliable4B'],
+    cause: 'ErrMaybe returned for any answer after a retry',
   },
   {
     name: 'clerk-maybe-only-after-loss',
@@ -493,6 +531,7 @@ export const mutants: Mutant[] = [
       ],
     ],
     caughtBy: ['TestPersistPartition4B', 'TestManyPartitionsOneClient4B', 'TestNemesisKV', 'TestNemesisKVSnapshots'],
+    cause: 'not after ErrWrongLeader',
   },
   {
     name: 'submit-answered-by-any-entry',
@@ -506,6 +545,7 @@ export const mutants: Mutant[] = [
       ],
     ],
     caughtBy: ['TestNemesisKV', 'TestNemesisKVSnapshots'],
+    cause: "compare the entry's id with the submit's",
   },
   {
     name: 'rsm-ids-restart-from-one',
@@ -514,6 +554,7 @@ export const mutants: Mutant[] = [
     file: 'rsm.ts',
     replace: [['    this.tag = `${me}-${Math.random().toString(36).slice(2, 10)}`;', '    this.tag = `${me}`;']],
     caughtBy: ['TestRestartSubmit4A'],
+    cause: 'operation ids that repeat across restarts',
   },
   {
     name: 'submit-gives-up-while-leading',
@@ -524,6 +565,7 @@ export const mutants: Mutant[] = [
       ["if (state.term !== term || state.role !== 'leader')", "if (state.term !== term || state.role === 'leader')"],
     ],
     caughtBy: ['TestConcurrent4A'],
+    cause: 'gives up while its peer still leads',
   },
   {
     name: 'uses-stale-append-replies',
@@ -537,6 +579,7 @@ export const mutants: Mutant[] = [
       ],
     ],
     caughtBy: ['TestStaleAppendReply'],
+    cause: "without checking that the leader's term is still the request's term",
   },
   {
     name: 'timer-reset-on-refused-vote',
@@ -550,6 +593,7 @@ export const mutants: Mutant[] = [
       ],
     ],
     caughtBy: ['TestElectionTimer'],
+    cause: 'the timer reset on every RequestVote, also a refused one',
   },
   {
     name: 'timer-reset-on-stale-append-entries',
@@ -563,6 +607,7 @@ export const mutants: Mutant[] = [
       ],
     ],
     caughtBy: ['TestElectionTimer'],
+    cause: 'the timer reset on an AppendEntries of an older term',
   },
   {
     name: 'timer-reset-on-higher-term',
@@ -576,6 +621,7 @@ export const mutants: Mutant[] = [
       ],
     ],
     caughtBy: ['TestElectionTimer'],
+    cause: 'the timer reset whenever a higher term is seen',
   },
   {
     name: 'install-snapshot-older-than-applied',
@@ -589,5 +635,6 @@ export const mutants: Mutant[] = [
       ],
     ],
     caughtBy: ['TestSnapshotOlderThanApplied'],
+    cause: 'not newer than what the follower applied',
   },
 ];
