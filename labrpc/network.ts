@@ -57,6 +57,8 @@ interface EndState {
   server: string | undefined;
   /** Who sends through the end (see makeEnd). */
   readonly owner?: string;
+  /** The tester's own end (see makeEnd): no monitor judges its calls. */
+  readonly tester?: boolean;
 }
 
 /** A call waiting for its handler, so that killing the server can fail it at once. */
@@ -130,11 +132,13 @@ export class Network {
    * Creates a client end; it starts disabled and unconnected. `owner` names who sends through it, as the trace
    * page names that lane ("client 4", "server-2"): its calls are drawn on that lane, and a lost message or a
    * TimeoutError of the end names the owner first, then the end, so the console and the page use the same name.
+   * `tester`: the tester sends through it itself (playing a leader, an intruder), so the runner's monitors, which
+   * judge the code under test, leave its calls alone.
    */
-  makeEnd(name: string, owner?: string): ClientEnd {
+  makeEnd(name: string, owner?: string, options: { readonly tester?: boolean } = {}): ClientEnd {
     if (this.ends.has(name))
       throw new RpcUsageError(`An end named "${name}" already exists; end names must be unique.`);
-    this.ends.set(name, { enabled: false, server: undefined, owner });
+    this.ends.set(name, { enabled: false, server: undefined, owner, tester: options.tester === true });
     return new ClientEnd(name, this);
   }
 
@@ -339,6 +343,7 @@ export class Network {
       id,
       endName,
       owner: end.owner,
+      tester: end.tester === true,
       serverName,
       method,
       // The caller's lane, so that the reply and the timeout run on it (undefined when not recording).

@@ -8,6 +8,8 @@ export interface ObservedCall {
   readonly endName: string;
   /** Who sends through the end, if the end was given an owner. */
   readonly owner: string | undefined;
+  /** Sent by the tester itself, not by the code under test. */
+  readonly tester: boolean;
   readonly serverName: string;
   readonly method: string;
   /** The caller's lane (undefined when not recording). */

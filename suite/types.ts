@@ -93,13 +93,16 @@ export interface RetryPacing {
   readonly rule: string;
   /** The RPCs the rule is about ("KVServer.Put"). */
   readonly methods: readonly string[];
+  /** Only the calls of those whose arguments `args` accepts, `what` they are ("an empty KVNode.Replicate, a heartbeat"). */
+  readonly only?: { readonly what: string; readonly args: (args: unknown) => boolean };
   /** Reply errors (the reply's `err`) that refuse a call the way a lost message does: a wait is due after them too. */
   readonly refusals?: readonly string[];
   /**
    * `each`: the same call sent again to the receiver it failed at waits after that failure. `round`: after the same
-   * call failed at every receiver its sender calls, one after another, the next try waits.
+   * call failed at every receiver its sender calls, one after another, the next try waits. `answer`: the same call
+   * sent again to a receiver that answered it (a heartbeat, a poll) waits after that answer.
    */
-  readonly after: 'each' | 'round';
+  readonly after: 'each' | 'round' | 'answer';
   /** Every such retry waits at least this long after the failure (virtual ms) ... */
   readonly minWaitMs?: number;
   /** ... or, on average over a sender's retries to one receiver, at least this long (once there are `samples`). */

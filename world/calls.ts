@@ -6,6 +6,8 @@ export interface HeardCall {
   readonly endName: string;
   /** Who sends through the end (a client's or a server's lane), if the end was given an owner. */
   readonly owner: string | undefined;
+  /** Sent by the tester itself (an end made for it), not by the code under test. */
+  readonly tester: boolean;
   /** The server the end is connected to. */
   readonly serverName: string;
   /** "Service.Method". */

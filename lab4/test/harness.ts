@@ -267,10 +267,13 @@ export class Lab4Tester {
     return `${i === 'leader' ? 'leader' : followerName(i)} (${this.prefix})`;
   }
 
-  /** An end `name` (unique in the cluster) to `server`, sent through by `owner` (a node's server name) when one is named. */
-  private makeEnd(name: string, server: string, owner?: string): RpcEnd {
+  /**
+   * An end `name` (unique in the cluster) to `server`, sent through by `owner` (a node's server name) when one is
+   * named; `tester`: an end the tester sends through itself (clients, intruders), which no monitor judges.
+   */
+  private makeEnd(name: string, server: string, owner?: string, tester = false): RpcEnd {
     const full = `${this.prefix}-${name}`;
-    const end = this.net.makeEnd(full, owner);
+    const end = this.net.makeEnd(full, owner, { tester });
     this.net.connect(full, server);
     this.net.enable(full, true);
     return end;
@@ -280,19 +283,19 @@ export class Lab4Tester {
   clerk(to?: number): TestClerk {
     const n = this.ends++;
     return new TestClerk(
-      this.makeEnd(`client-${n}`, this.serverName(to ?? 'leader')),
+      this.makeEnd(`client-${n}`, this.serverName(to ?? 'leader'), undefined, true),
       to === undefined ? 'the leader' : followerName(to),
     );
   }
 
   /** A raw end to the leader (`to` undefined) or to follower `to`, with no retries: one call is one attempt. */
   rawClient(to?: number): RpcEnd {
-    return this.makeEnd(`raw-${this.ends++}`, this.serverName(to ?? 'leader'));
+    return this.makeEnd(`raw-${this.ends++}`, this.serverName(to ?? 'leader'), undefined, true);
   }
 
   /** A raw end to follower `to` that is not the leader's: what any other client on the network could send. */
   stranger(to: number): RpcEnd {
-    return this.makeEnd(`stranger-${this.ends++}`, this.serverName(to));
+    return this.makeEnd(`stranger-${this.ends++}`, this.serverName(to), undefined, true);
   }
 
   /** Cuts the leader's link to follower i (true) or restores it (false). */

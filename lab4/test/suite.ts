@@ -8,7 +8,7 @@ import { LabSuite, scored, TestDefinition, TestContext, TestFailure, check, Moni
 import { monitored } from '../../suite/monitors';
 import { within } from '../../suite/within';
 import type { RpcEnd } from '../../labrpc';
-import { DEFAULT_CONFIG, SERVICE, type ReplicateReply, type SetReply } from '../rpc';
+import { DEFAULT_CONFIG, SERVICE, type ReplicateArgs, type ReplicateReply, type SetReply } from '../rpc';
 import { Ack, Lab4Impl, Lab4Tester, followerName, show } from './harness';
 import { nemesisQuorum, nemesisReplication } from './nemesis';
 import { modelReplication } from './model';
@@ -144,7 +144,7 @@ const followerRefuses: TestDefinition<Lab4Impl> = {
       st.lastSeq === 0,
       `Writes refused by followers reached the leader's log (lastSeq ${st.lastSeq}); they must not.`,
     );
-    const end = ts.net.makeEnd('intruder');
+    const end = ts.net.makeEnd('intruder', undefined, { tester: true });
     ts.net.connect('intruder', ts.leaderServer);
     ts.net.enable('intruder', true);
     const rep = await end.call<ReplicateReply>(`${SERVICE}.Replicate`, {
@@ -1024,9 +1024,10 @@ const quorumLatency: TestDefinition<Lab4Impl> = {
 
 /** Lab 4's suite: the grader loads it with the student's files or the solution's. */
 /**
- * What the runner's monitors hold every simulated test to (suite/monitors): the timers live at its end, and the
+ * What the runner's monitors hold every simulated test to (suite/monitors): the timers live at its end; the
  * handout's "wait `config.retryMs` and send again" after a Replicate call that was lost or answered ErrNotFollower or
- * ErrForbidden.
+ * ErrForbidden; and its heartbeat pacing: the same Replicate (a heartbeat) sent again to a follower that answered it
+ * no sooner than half of heartbeatMs later (TestIdleAndStop's bound, 25 ms).
  */
 const MONITORS: Monitors = {
   timers: {
@@ -1047,6 +1048,20 @@ const MONITORS: Monitors = {
         `the leader sends the same Replicate again at once (or sooner than config.retryMs, ${DEFAULT_CONFIG.retryMs} ms) ` +
         'after a TimeoutError, an ErrNotFollower or an ErrForbidden: no wait on that path, a wait whose promise is not ' +
         'awaited, or a retry that goes back to the top of the loop before sleeping',
+    },
+    {
+      rule: "when a follower's loop has had nothing to send for `config.heartbeatMs`",
+      methods: [`${SERVICE}.Replicate`],
+      only: {
+        what: 'empty Replicate call (a heartbeat)',
+        args: (args) => (args as Partial<ReplicateArgs> | null)?.entries?.length === 0,
+      },
+      after: 'answer',
+      minWaitMs: DEFAULT_CONFIG.heartbeatMs / 2,
+      causes:
+        "with nothing to send, a follower's loop sends the same Replicate again at once, or polls with a shorter timer " +
+        `(such as retryMs) instead of waiting for the next write or heartbeatMs (${DEFAULT_CONFIG.heartbeatMs} ms); a ` +
+        'heartbeat timer shorter than config.heartbeatMs',
     },
   ],
 };

@@ -14,6 +14,8 @@ export interface CallRecord {
   readonly othersInFlight: number;
   /** The arguments as sent. */
   readonly args: unknown;
+  /** Sent by the tester itself: counted in flight, judged by no rule. */
+  readonly tester: boolean;
   /** The handler's reply, once it answered. */
   reply?: unknown;
 }
@@ -40,6 +42,25 @@ export function argsKey(call: CallRecord): string {
     keys.set(call, key);
   }
   return key;
+}
+
+/** Whether two calls are the same call: the same method and equal arguments (stops at the first difference). */
+export function sameCall(a: CallRecord, b: CallRecord): boolean {
+  return a.method === b.method && sameValue(a.args, b.args);
+}
+
+/** Deep equality of plain data (what crosses the network), stopping at the first difference. */
+function sameValue(a: unknown, b: unknown): boolean {
+  if (a === b) return true;
+  if (typeof a !== 'object' || typeof b !== 'object' || a === null || b === null) return false;
+  if (Array.isArray(a) !== Array.isArray(b)) return false;
+  const ka = Object.keys(a);
+  const kb = Object.keys(b);
+  if (ka.length !== kb.length) return false;
+  const ra = a as Record<string, unknown>;
+  const rb = b as Record<string, unknown>;
+  for (const k of ka) if (!Object.hasOwn(rb, k) || !sameValue(ra[k], rb[k])) return false;
+  return true;
 }
 
 /** "client 3 -> server 0": one sender and one receiver, as messages name them. */
@@ -78,11 +99,13 @@ export class CallBook implements CallListener {
       sentAt: now,
       othersInFlight: others,
       args,
+      tester: call.tester,
     };
     this.records.set(call, record);
     this.unsettled.set(sender, others + 1);
     this.inFlight++;
-    for (const rule of this.rules) rule.sent(record, now);
+    // The tester's own calls count as in flight (a write waiting for its quorum), but no rule judges them.
+    if (!record.tester) for (const rule of this.rules) rule.sent(record, now);
   }
 
   handled(call: HeardCall, reply: unknown): void {
@@ -92,7 +115,7 @@ export class CallBook implements CallListener {
 
   replied(call: HeardCall): void {
     const record = this.settle(call);
-    if (!record) return;
+    if (!record || record.tester) return;
     const err = (record.reply as { err?: unknown } | null | undefined)?.err;
     const refusal = typeof err === 'string' && this.refusals.has(err) ? err : undefined;
     const now = this.world.now();
@@ -104,7 +127,7 @@ export class CallBook implements CallListener {
 
   timedOut(call: HeardCall): void {
     const record = this.settle(call);
-    if (!record) return;
+    if (!record || record.tester) return;
     const now = this.world.now();
     for (const rule of this.rules) rule.failed(record, undefined, now);
   }

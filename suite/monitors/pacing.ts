@@ -1,6 +1,6 @@
 /** The retry pacing monitor: after a call fails, the same call is tried again no sooner than the handout says. */
 import type { RetryPacing } from '../types';
-import { argsKey, pairName, type CallRecord, type CallRule } from './calls';
+import { argsKey, pairName, sameCall, type CallRecord, type CallRule } from './calls';
 
 /** Virtual time is exact, but a wait is measured between two sums of fractions: this much less still counts. */
 const SLACK_MS = 1e-6;
@@ -41,30 +41,41 @@ export class PacingWatch implements CallRule {
     this.refusals = new Set(rule.refusals ?? []);
   }
 
+  /** Whether the rule judges `call`: one of its methods, with arguments it is about. */
+  private about(call: CallRecord): boolean {
+    return this.methods.has(call.method) && (this.rule.only === undefined || this.rule.only.args(call.args));
+  }
+
   sent(call: CallRecord, now: number): void {
-    if (!this.methods.has(call.method)) return;
+    if (!this.about(call)) return;
     if (this.rule.after === 'round') return this.sentInRound(call, now);
     const pending = this.pending.get(pairName(call));
     if (!pending || pending.length === 0) return;
-    const key = argsKey(call);
-    const i = pending.findIndex((p) => argsKey(p.call) === key);
+    const i = pending.findIndex((p) => sameCall(p.call, call));
     if (i < 0) return;
     this.note(pairName(call), now - pending[i].at, now);
     pending.splice(i, 1);
   }
 
   failed(call: CallRecord, refusal: string | undefined, now: number): void {
-    if (!this.methods.has(call.method) || (refusal !== undefined && !this.refusals.has(refusal))) return;
+    if (!this.about(call) || (refusal !== undefined && !this.refusals.has(refusal))) return;
     if (this.rule.after === 'round') return this.failedInRound(call, now);
+    if (this.rule.after === 'each') this.await(call, now);
+  }
+
+  answered(call: CallRecord, now: number): void {
+    if (!this.about(call)) return;
+    if (this.rule.after === 'round') this.streaks.delete(call.sender);
+    if (this.rule.after === 'answer') this.await(call, now);
+  }
+
+  /** Keeps `call` (failed, or answered) until the same call is sent again to its receiver. */
+  private await(call: CallRecord, now: number): void {
     const pair = pairName(call);
     const pending = this.pending.get(pair) ?? [];
     pending.push({ call, at: now });
     if (pending.length > PENDING_PER_PAIR) pending.shift();
     this.pending.set(pair, pending);
-  }
-
-  answered(call: CallRecord): void {
-    if (this.rule.after === 'round' && this.methods.has(call.method)) this.streaks.delete(call.sender);
   }
 
   /** A round rule's send: the try after a whole round of failures is a retry; a send beside another ends the round. */
@@ -110,7 +121,7 @@ export class PacingWatch implements CallRule {
     for (const [who, w] of this.waits) {
       if (minWaitMs !== undefined && w.early > 0 && w.first)
         broken.push(
-          `${who}: ${w.early} of ${w.count} tries came sooner than ${minWaitMs} ms after the failure before them ` +
+          `${who}: ${w.early} of ${w.count} tries came sooner than ${minWaitMs} ms after the ${this.rule.after === 'answer' ? 'answer' : 'failure'} before them ` +
             `(the first at ${ms(w.first.at)}, ${w.first.waited.toFixed(2)} ms after it)`,
         );
       if (meanWaitMs !== undefined && w.count >= samples && w.total / w.count < meanWaitMs - SLACK_MS)
@@ -120,10 +131,17 @@ export class PacingWatch implements CallRule {
         );
     }
     if (broken.length === 0) return undefined;
-    const what = this.rule.refusals?.length ? `lost or answered ${this.rule.refusals.join(' or ')}` : 'lost';
+    const what =
+      this.rule.after === 'answer'
+        ? 'answered'
+        : this.rule.refusals?.length
+          ? `lost or answered ${this.rule.refusals.join(' or ')}`
+          : 'lost';
+    const before = this.rule.after === 'answer' ? 'the answer' : 'the failure';
     return (
-      `Retries too quick: the handout says "${this.rule.rule}", and the tester watched every ${this.rule.methods.join(' and ')} ` +
-      `call that was ${what} and the same call sent again${this.rule.after === 'round' ? ' after a whole round of servers' : ''}:\n` +
+      `${this.rule.after === 'answer' ? 'Calls repeated too quickly' : 'Retries too quick'}: the handout says "${this.rule.rule}", ` +
+      `and the tester watched every ${this.rule.only?.what ?? `${this.rule.methods.join(' and ')} call`} that was ${what} and the same call sent ` +
+      `again${this.rule.after === 'round' ? ' after a whole round of servers' : ''} (times are from ${before}):\n` +
       broken
         .slice(0, 5)
         .map((b) => `  ${b}`)
