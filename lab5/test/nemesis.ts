@@ -2113,7 +2113,12 @@ async function clientCall(w: ClientWorld, phase: ClientPhase, c: number, i: numb
       model.set(k, new Set([null]));
     }
   } catch (e) {
-    if (!(e instanceof Error) || e.name !== 'ServerUnavailableError' || !phase.faults) throw e;
+    if (!(e instanceof Error) || e.name !== 'ServerUnavailableError') throw e;
+    if (!phase.faults)
+      throw new TestFailure(
+        `A call on ${JSON.stringify(k)} failed in the ${phase.name} phase, where every server is healthy and answers at ` +
+          `once: ${e.message} ${where}. Likely causes: a connection left in a bad state by an earlier fault: ${MIXUP}`,
+      );
     w.failures++;
     const elapsed = Date.now() - t0;
     const bound = 4 * (CLIENT_OPTIONS.timeoutMs + CLIENT_OPTIONS.retryDelayMs);

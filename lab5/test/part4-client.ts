@@ -860,7 +860,8 @@ export const lateReply = realTest(
         `get(${JSON.stringify(key)}) ${got}; expected "v:${key}" (the server answers GET k with "v:k"). The server held the reply to "slow" for 1.5 s: ` +
           'the client timed it out at 400 ms while get("fast1") and get("fast2") waited behind it on the same connection, and retried. ' +
           'A timed-out request leaves its reply on the way: if the connection is kept, that late reply is taken as the answer to the next request in the queue. ' +
-          'After a timeout destroy the connection (failing every request waiting on it, so that each is retried on a new one), as the README says.',
+          'After a timeout destroy the connection (failing every request waiting on it, so that each is retried on a new one), as the README says. ' +
+          "A retry that fails too: the destroyed socket's late 'close' or 'error' event failing the connection that replaced it (check that the event comes from the socket in use).",
       );
     }
     client.close();
