@@ -62,7 +62,8 @@ const CAUSES: Record<ShapeKind, string> = {
     'and applied there as well as where it arrived.',
   'value no write produced':
     'the server built the value wrongly (an append added in the wrong place, or another key’s value), or the ' +
-    'clerk took a reply meant for another request (a late reply of an earlier attempt).',
+    'clerk took a reply meant for another request (a late reply of an earlier attempt), or two clerks that drew the ' +
+    "same id (from the clock, or a small range), so that one's request passes for the other's re-send.",
   'lost acknowledged write':
     'the write was acknowledged before it was safe: a copy that had it was replaced or restarted without it, or ' +
     'the reply was sent for a request that was then dropped, or the read was answered by a server that never got it.',

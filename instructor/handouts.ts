@@ -1,13 +1,15 @@
 /**
  * `npm run handouts`: writes the table of named tests in each lab's handout (labN/README.md, under "## The named
- * tests") from the lab's suite — name, handout part, points, and the description the grader's reports show — so a
- * test is described in one place. `--check` writes nothing and exits 1 naming the handouts that are stale.
+ * tests") from the lab's suite — name, handout part, points, and the description the grader's reports show — and,
+ * below it, what the tester's monitors hold every simulated test to (the suite's budgets), so a test and a budget
+ * are each described in one place. `--check` writes nothing and exits 1 naming the handouts that are stale.
  */
 import { Command } from 'commander';
 import fs from 'node:fs';
 import path from 'node:path';
 import { listLabs, requireSuite } from '../grader/labs';
-import type { LabSuite } from '../suite/types';
+import type { LabSuite, Monitors } from '../suite/types';
+import { TESTER_TIMERS } from '../suite/monitors';
 import { runAsScript, runCommand } from './cli';
 import { KIT_ROOT } from './release';
 
@@ -41,13 +43,81 @@ export function withTestsTable(markdown: string, table: string): string {
   return [...lines.slice(0, start), table, ...lines.slice(end)].join('\n');
 }
 
+/** The first line of the monitors' paragraph in a handout (it follows the table of named tests). */
+const MONITORS_HEADING = '**What every simulated test also holds.**';
+
+/** The lab's monitors: those its simulated tests carry (one declaration, attached to each by `monitored`). */
+function monitorsOf(suite: LabSuite<unknown>): Monitors | undefined {
+  return suite.tests.find((t) => !t.realTime && t.monitors)?.monitors;
+}
+
+/** The handout's paragraph on what the tester's monitors hold every simulated test to; '' for a lab without them. */
+export function monitorsBlock(suite: LabSuite<unknown>): string {
+  const m = monitorsOf(suite);
+  if (!m) return '';
+  const t = m.timers;
+  const lines = [
+    `- timers: when a test ends, at most ${t.perServer} per server started and ${t.perCall} per call still in flight ` +
+      `(and ${TESTER_TIMERS} for the tester) may still be set, neither fired nor cleared: however many operations it made;`,
+  ];
+  for (const p of m.pacing ?? []) {
+    const failed = p.refusals?.length ? `that was lost or answered ${p.refusals.join(' or ')}` : 'that was lost';
+    const wait =
+      p.minWaitMs !== undefined
+        ? `no sooner than ${p.minWaitMs} ms after the failure`
+        : `${p.meanWaitMs} ms or more after the failure on average (over ${p.samples ?? 20} or more such tries from one client to one server)`;
+    const what = `${p.only ? `an ${p.only.what}` : `a ${p.methods.join(' or ')} call`} ${p.after === 'answer' ? 'that was answered' : failed}`;
+    const again = p.after === 'round' ? `${what} at every server in turn is sent again` : `${what} is sent again`;
+    const pacing = p.after === 'answer' ? 'call pacing' : 'retry pacing';
+    lines.push(
+      `- ${pacing}, "${p.rule}": ${again} unchanged ${wait.replace('the failure', p.after === 'answer' ? 'the answer' : 'the failure')};`,
+    );
+  }
+  if (m.resend)
+    lines.push(
+      `- re-sends, "${m.resend.rule}": a server-to-server call that fails is sent again (the same call to the same ` +
+        `server) within ${m.resend.withinMs} ms;`,
+    );
+  lines[lines.length - 1] = `${lines[lines.length - 1].slice(0, -1)}.`;
+  return [
+    `${MONITORS_HEADING} Besides its own checks, the tester watches every simulated test for these budgets (declared in ` +
+      `\`${suite.lab}/test/suite.ts\`); a test that breaks one fails, saying what it saw and where:`,
+    '',
+    ...lines,
+  ].join('\n');
+}
+
+/** `markdown` with the monitors' paragraph (after the table of named tests) replaced by `block`, or removed when ''. */
+export function withMonitorsBlock(markdown: string, block: string): string {
+  const lines = markdown.split('\n');
+  let start = lines.findIndex((l) => l.startsWith(MONITORS_HEADING));
+  if (start >= 0) {
+    // The blank line before it, its first line, a blank line, and its list.
+    let end = start + 2;
+    while (end < lines.length && lines[end].startsWith('- ')) end++;
+    lines.splice(start - 1, end - start + 1);
+  }
+  if (block === '') return lines.join('\n');
+  const heading = lines.findIndex((l) => HEADING.test(l));
+  start = heading + 1;
+  while (start < lines.length && !lines[start].startsWith('|')) start++;
+  while (start < lines.length && lines[start].startsWith('|')) start++;
+  lines.splice(start, 0, '', ...block.split('\n'));
+  return lines.join('\n');
+}
+
+/** `markdown` with its table of named tests and its monitors' paragraph as `suite` makes them. */
+export function withSuite(markdown: string, suite: LabSuite<unknown>): string {
+  return withMonitorsBlock(withTestsTable(markdown, testsTable(suite)), monitorsBlock(suite));
+}
+
 /** Rewrites (or with `check`, only compares) every lab's table; returns the handouts that were stale. */
 export function updateHandouts(root = KIT_ROOT, check = false): string[] {
   const stale: string[] = [];
   for (const lab of listLabs(root)) {
     const file = path.join(lab.studentDir, 'README.md');
     const text = fs.readFileSync(file, 'utf8');
-    const want = withTestsTable(text, testsTable(requireSuite(lab.suitePath)));
+    const want = withSuite(text, requireSuite(lab.suitePath));
     if (want === text) continue;
     stale.push(path.relative(root, file));
     if (!check) fs.writeFileSync(file, want);

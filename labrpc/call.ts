@@ -6,7 +6,10 @@ import type { ObservedCall } from './observer';
 export type FaultDecider = (which: 'request' | 'reply', what: string, kind?: 'drop' | 'hold') => boolean;
 
 /** What a call is, fixed when it is sent: its fields below, and the fault decider of a minimizing replay. */
-export type CallInit = Pick<Call, 'id' | 'endName' | 'owner' | 'serverName' | 'method' | 'from' | 'args' | 'rng'> & {
+export type CallInit = Pick<
+  Call,
+  'id' | 'endName' | 'owner' | 'tester' | 'serverName' | 'method' | 'from' | 'args' | 'rng'
+> & {
   /** In a minimizing replay, decides whether each fault chance chose for this call happens. */
   readonly fault: FaultDecider | undefined;
 };
@@ -17,6 +20,8 @@ export class Call implements ObservedCall {
   readonly endName: string;
   /** Who sends through the end (its lane's name), if the end was given one. */
   readonly owner: string | undefined;
+  /** Sent by the tester itself, through an end made for it (Network.makeEnd's `tester`). */
+  readonly tester: boolean;
   readonly serverName: string;
   readonly method: string;
   readonly from: string | undefined;
@@ -35,6 +40,7 @@ export class Call implements ObservedCall {
     this.id = init.id;
     this.endName = init.endName;
     this.owner = init.owner;
+    this.tester = init.tester;
     this.serverName = init.serverName;
     this.method = init.method;
     this.from = init.from;

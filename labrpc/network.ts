@@ -57,6 +57,8 @@ interface EndState {
   server: string | undefined;
   /** Who sends through the end (see makeEnd). */
   readonly owner?: string;
+  /** The tester's own end (see makeEnd): no monitor judges its calls. */
+  readonly tester?: boolean;
 }
 
 /** A call waiting for its handler, so that killing the server can fail it at once. */
@@ -130,11 +132,13 @@ export class Network {
    * Creates a client end; it starts disabled and unconnected. `owner` names who sends through it, as the trace
    * page names that lane ("client 4", "server-2"): its calls are drawn on that lane, and a lost message or a
    * TimeoutError of the end names the owner first, then the end, so the console and the page use the same name.
+   * `tester`: the tester sends through it itself (playing a leader, an intruder), so the runner's monitors, which
+   * judge the code under test, leave its calls alone.
    */
-  makeEnd(name: string, owner?: string): ClientEnd {
+  makeEnd(name: string, owner?: string, options: { readonly tester?: boolean } = {}): ClientEnd {
     if (this.ends.has(name))
       throw new RpcUsageError(`An end named "${name}" already exists; end names must be unique.`);
-    this.ends.set(name, { enabled: false, server: undefined, owner });
+    this.ends.set(name, { enabled: false, server: undefined, owner, tester: options.tester === true });
     return new ClientEnd(name, this);
   }
 
@@ -148,6 +152,7 @@ export class Network {
   addServer(name: string, server: Server): void {
     const old = this.servers.get(name);
     this.note(name, old ? 'restarted (a new server replaces the old one)' : 'started');
+    if (old !== server) this.world.stats.serverStarts++;
     this.servers.set(name, server);
     if (old && old !== server) this.failInFlight((c) => c.server === old);
   }
@@ -315,10 +320,11 @@ export class Network {
     this.totalBytes += encoded.bytes;
     const server = end.enabled ? this.servers.get(end.server) : undefined;
     const init = this.describeCall(endName, end, end.server, method, encoded.copy);
-    this.observer.sent(init, init.args);
     this.unsettled.set(endName, (this.unsettled.get(endName) ?? 0) + 1);
     return new Promise((resolve, reject) => {
       const call = new Call(init, resolve, reject, () => this.settled(endName));
+      // The call itself, not its description: the observer hears each later step of the same object.
+      this.observer.sent(call, init.args);
       if (server) this.sendRequest(call, server);
       else {
         const max = this.longDelays ? FAULTS.longUnreachableMs : FAULTS.unreachableMs;
@@ -337,6 +343,7 @@ export class Network {
       id,
       endName,
       owner: end.owner,
+      tester: end.tester === true,
       serverName,
       method,
       // The caller's lane, so that the reply and the timeout run on it (undefined when not recording).

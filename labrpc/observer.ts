@@ -6,6 +6,10 @@ export interface ObservedCall {
   /** Ties the call's recorded events together (0 when not recording). */
   readonly id: number;
   readonly endName: string;
+  /** Who sends through the end, if the end was given an owner. */
+  readonly owner: string | undefined;
+  /** Sent by the tester itself, not by the code under test. */
+  readonly tester: boolean;
   readonly serverName: string;
   readonly method: string;
   /** The caller's lane (undefined when not recording). */
@@ -32,13 +36,16 @@ export interface CallObserver {
 
 /**
  * The observer of a network in `world`: the outcome of every call (its reply or its timeout) goes into the trace
- * hash, and, while recording, every step goes into the recording.
+ * hash, and, while recording, every step goes into the recording; the world's call listeners (the runner's
+ * monitors) hear every step too.
  */
 export function worldObserver(world: World): CallObserver {
   const rec = (): World['recorder'] => world.recorder;
+  const listeners = world.calls;
   return {
     newId: () => rec()?.id() ?? 0,
-    sent: (call, args) =>
+    sent: (call, args) => {
+      for (const l of listeners) l.sent(call, args);
       rec()?.add({
         k: 'call',
         t: world.now(),
@@ -48,15 +55,21 @@ export function worldObserver(world: World): CallObserver {
         to: call.serverName,
         method: call.method,
         args: recordedValue(args),
-      }),
+      });
+    },
     delivered: (call) => rec()?.add({ k: 'deliver', t: world.now(), id: call.id }),
-    handled: (call, reply) => rec()?.add({ k: 'handled', t: world.now(), id: call.id, reply: recordedValue(reply) }),
+    handled: (call, reply) => {
+      for (const l of listeners) l.handled(call, reply);
+      rec()?.add({ k: 'handled', t: world.now(), id: call.id, reply: recordedValue(reply) });
+    },
     replied: (call) => {
+      for (const l of listeners) l.replied(call);
       world.trace(call.endName, call.method, 'ok');
       rec()?.add({ k: 'reply', t: world.now(), id: call.id });
     },
     lost: (call, which, why) => rec()?.add({ k: 'drop', t: world.now(), id: call.id, which, why }),
     timedOut: (call, fate) => {
+      for (const l of listeners) l.timedOut(call);
       world.trace(call.endName, call.method, fate);
       rec()?.add({ k: 'timeout', t: world.now(), id: call.id });
     },

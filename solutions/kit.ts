@@ -10,8 +10,8 @@ import { rubricOf } from '../grader/rubric';
 import { expect } from 'chai';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { testsTable, withTestsTable } from '../instructor/handouts';
-import { Mutant, Variant, materialiseMutant, removeMutant } from './mutants';
+import { withSuite } from '../instructor/handouts';
+import { Mutant, Variant, materialiseMutant, namesCause, removeMutant } from './mutants';
 import { LabSuite, NamedTest, runNamedTest } from '../suite';
 
 /** What the standard checks need to know about a lab. */
@@ -140,7 +140,10 @@ function itPassesVariant<Impl>(
   });
 }
 
-/** The mocha check that one of the tests a mutant names catches it, on some seed of that test. */
+/**
+ * The mocha check that one of the tests a mutant names catches it, on some seed of that test, with a failure message
+ * that names the mutant's cause (a student reading it is sent after the right bug).
+ */
 function itCatchesMutant<Impl>(
   options: LabKitOptions<Impl>,
   mutant: Mutant,
@@ -152,16 +155,23 @@ function itCatchesMutant<Impl>(
     try {
       const impl = options.suite.load(dir);
       let caught = '';
+      let message = '';
       for (const name of mutant.caughtBy) {
         const test = byName(name);
         for (const seed of seedsFor(test)) {
           const outcome = await runNamedTest(test, impl, seed);
-          if (outcome.status === 'failed') caught = `${name} seed=${seed}`;
+          if (outcome.status === 'failed') [caught, message] = [`${name} seed=${seed}`, outcome.message];
           if (caught) break;
         }
         if (caught) break;
       }
       expect(caught, `no test among ${mutant.caughtBy.join(', ')} caught it`).to.not.equal('');
+      expect(mutant.cause, `the mutant "${mutant.name}" declares no cause`).to.be.a('string');
+      expect(
+        namesCause(message, mutant.cause as string),
+        `${caught}'s failure does not name the mutant's cause "${mutant.cause}": add it to the message's likely causes, ` +
+          `worded for a student. The message was:\n${message}`,
+      ).to.equal(true);
     } finally {
       removeMutant(dir);
     }
@@ -187,7 +197,7 @@ export function itChecksScoring<Impl>(suite: LabSuite<Impl>): void {
 export function itChecksHandoutTable<Impl>(suite: LabSuite<Impl>, labDir: string): void {
   it("the handout's table of named tests is the suite's: each test's part, points and description", () => {
     const readme = fs.readFileSync(path.join(labDir, 'README.md'), 'utf8');
-    const want = withTestsTable(readme, testsTable(suite as LabSuite<unknown>));
+    const want = withSuite(readme, suite as LabSuite<unknown>);
     expect(
       readme === want,
       `${suite.lab}/README.md's table of named tests is not the suite's: run npm run handouts (it rewrites the table from ${suite.lab}/test/suite.ts).`,

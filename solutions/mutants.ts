@@ -18,6 +18,17 @@ export interface Mutant {
   readonly replace: ReadonlyArray<readonly [string, string]>;
   /** Named tests of which at least one must fail with this bug. */
   readonly caughtBy: readonly string[];
+  /**
+   * The cause a student should look for, in a few words that the failure catching the mutant must contain (case and
+   * spacing aside): the kit checks that the likely causes a failure lists cover the bug (labs 1-6).
+   */
+  readonly cause?: string;
+}
+
+/** Whether `message` (a failure's) names `cause`, case and spacing aside: the kit's check that a failure covers its mutant. */
+export function namesCause(message: string, cause: string): boolean {
+  const norm = (t: string): string => t.toLowerCase().replace(/\s+/g, ' ').trim();
+  return norm(message).includes(norm(cause));
 }
 
 /**

@@ -3,6 +3,7 @@ import { TimeoutError } from '../labrpc/errors';
 import { codeFrames } from '../labrpc/stack';
 import { DeadlockError, UncaughtError, VirtualTimeLimitError, WatchdogError, World, realNow } from '../world';
 import { TestFailure } from './failure';
+import { watchRun } from './monitors';
 import { recordPrinted } from './printed';
 import { Transcript } from './transcript';
 import type { CrashKind, TestContext, TestDefinition, TestOutcome } from './types';
@@ -59,6 +60,7 @@ export async function runNamedTest<Impl>(
   const start = realNow();
   let error: unknown;
   const stopPrinting = world ? recordPrinted(world) : () => undefined;
+  const watch = world && test.monitors ? watchRun(world, test.monitors) : undefined;
   try {
     if (world) await world.run(() => test.run(ctx));
     else await test.run(ctx);
@@ -68,6 +70,10 @@ export async function runNamedTest<Impl>(
   } finally {
     stopPrinting();
   }
+  // The monitors' findings fail a passing run, and are added to a failing one's message (those that name a cause).
+  const found = watch?.findings(error === undefined, liveOps) ?? '';
+  if (found !== '' && error === undefined) error = new TestFailure(found);
+  const alsoFound = found !== '' && !(error instanceof TestFailure && error.message === found) ? found : '';
   const rec = world?.recorder;
   if (world && rec && error !== undefined) rec.add({ k: 'fail', t: world.now(), message: describeError(error) });
   const realMs = realNow() - start;
@@ -88,7 +94,10 @@ export async function runNamedTest<Impl>(
   return {
     ...base,
     status: 'failed',
-    message: describeError(error) + inProgress(error, stuck),
+    message:
+      describeError(error) +
+      inProgress(error, stuck) +
+      (alsoFound ? `\n\nThe tester's monitors also saw:\n${alsoFound}` : ''),
     crash: crashKind(error),
     historyHtml: error instanceof TestFailure ? error.attachments.historyHtml : undefined,
   };

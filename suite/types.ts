@@ -56,6 +56,75 @@ export interface TestDefinition<Impl> {
    * promises (`npm run attack` measures these alone against the lab's mutants).
    */
   readonly generic?: boolean;
+  /**
+   * The budgets the runner's monitors hold a simulated test to (live timers, retry pacing, re-sends): the lab's one
+   * declaration in its suite.ts, attached to each of its tests by `monitored` (suite/monitors). Real-time tests
+   * ignore it.
+   */
+  readonly monitors?: Monitors;
+}
+
+/**
+ * What the runner watches in every simulated test of a lab, besides the test's own checks: each a rule of the
+ * handout, declared once in the lab's suite.ts (suite/monitors says how each is judged).
+ */
+export interface Monitors {
+  /** How many timers may still be live when a test ends: a bound that does not grow with the operations. */
+  readonly timers: TimerBudget;
+  /** How soon a sender may try again after a call failed, where the handout says. */
+  readonly pacing?: readonly RetryPacing[];
+  /** Calls the handout says must be sent again after they fail, until they get through. */
+  readonly resend?: ResendPromise;
+}
+
+/** The live timers a test may end with: so many per server started and per call still in flight, plus the tester's. */
+export interface TimerBudget {
+  /** Timers each server start may leave running (its loops: heartbeats, election timers, retries). */
+  readonly perServer: number;
+  /** Timers each RPC still in flight may hold (a write waiting for its quorum, a submit's leadership check). */
+  readonly perCall: number;
+  /** The lab's likely causes of timers that pile up, in its handout's terms (one sentence each, `;`-separated). */
+  readonly causes: string;
+}
+
+/** A retry pacing the handout states: how long a sender waits after a call of its failed before trying again. */
+export interface RetryPacing {
+  /** The handout's words, quoted when the rule is broken. */
+  readonly rule: string;
+  /** The RPCs the rule is about ("KVServer.Put"). */
+  readonly methods: readonly string[];
+  /** Only the calls of those whose arguments `args` accepts, `what` they are ("an empty KVNode.Replicate, a heartbeat"). */
+  readonly only?: { readonly what: string; readonly args: (args: unknown) => boolean };
+  /** Reply errors (the reply's `err`) that refuse a call the way a lost message does: a wait is due after them too. */
+  readonly refusals?: readonly string[];
+  /**
+   * `each`: the same call sent again to the receiver it failed at waits after that failure. `round`: after the same
+   * call failed at every receiver its sender calls, one after another, the next try waits. `answer`: the same call
+   * sent again to a receiver that answered it (a heartbeat, a poll) waits after that answer.
+   */
+  readonly after: 'each' | 'round' | 'answer';
+  /** Every such retry waits at least this long after the failure (virtual ms) ... */
+  readonly minWaitMs?: number;
+  /** ... or, on average over a sender's retries to one receiver, at least this long (once there are `samples`). */
+  readonly meanWaitMs?: number;
+  /** How many retries of one sender to one receiver the mean needs before it is judged (default 20). */
+  readonly samples?: number;
+  /** Likely causes when it is broken, for a student. */
+  readonly causes: string;
+}
+
+/** Calls that must be sent again after they fail: the same call to the same receiver, within a time. */
+export interface ResendPromise {
+  /** The handout's words, quoted when the rule is broken. */
+  readonly rule: string;
+  /** The RPCs the rule is about; every RPC but `exceptMethods` when absent (a lab whose servers name their own). */
+  readonly methods?: readonly string[];
+  /** RPCs the rule is not about (the clients' calls, when `methods` is absent). */
+  readonly exceptMethods?: readonly string[];
+  /** A failed call must be sent again (the same arguments, to the same receiver) within this many virtual ms. */
+  readonly withinMs: number;
+  /** Likely causes when it is broken, for a student. */
+  readonly causes: string;
 }
 
 /** What a named test is worth and when a student meets it: its rubric entry, kept beside the test. */

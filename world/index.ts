@@ -2,6 +2,8 @@
 export { World, WorldOptions, VirtualTimeout, sleep, realNow, realSleep } from './world';
 export { Rng, assertValidSeed, freshSeed, keyedRng } from './rng';
 export { TraceHash } from './hash';
+export { TimerLedger } from './timers';
+export { CallListener, HeardCall } from './calls';
 export { VirtualTimeLimitError, DeadlockError, WatchdogError, UncaughtError } from './errors';
 export { FaultControl, AppliedFault, DISTURBANCE_KEY } from './faults';
 export {

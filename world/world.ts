@@ -13,6 +13,8 @@ import { Rng, assertValidSeed } from './rng';
 import { FaultControl } from './faults';
 import { TEST_LANE, TraceRecorder } from './recorder';
 import { brandHarness } from './brand';
+import { TimerLedger } from './timers';
+import type { CallListener } from './calls';
 
 // The real module objects (not read-only namespace copies), so they can be patched.
 const nodeCrypto = process.getBuiltinModule('node:crypto');
@@ -113,8 +115,15 @@ export class World {
   readonly virtualLimitMs: number;
   /** CPU time limit for a run, in ms (the watchdog's). */
   readonly realLimitMs: number;
-  /** Counters shown in test reports: the RPCs sent through labrpc (operations are counted by the tests: suite/run.ts). */
-  readonly stats = { rpcs: 0 };
+  /**
+   * Counters shown in test reports: the RPCs sent through labrpc (operations are counted by the tests: suite/run.ts),
+   * and the servers put on a network (each start or restart), which the timer monitor's bound counts.
+   */
+  readonly stats = { rpcs: 0, serverStarts: 0 };
+  /** The live timers set through setTimeout and setInterval (the runner's timer monitor weighs them). */
+  readonly timers = new TimerLedger();
+  /** What hears every RPC of the run's networks besides the trace (the runner's monitors; see listenCalls). */
+  private readonly callListeners: CallListener[] = [];
   private readonly queue = new EventQueue();
   private readonly hash = new TraceHash();
   private clock = 0;
@@ -176,6 +185,16 @@ export class World {
    */
   watchSteps(watch: () => void): void {
     if (this.recorder) this.stepWatchers.push(watch);
+  }
+
+  /** Makes `listener` hear every step of every RPC on the networks of this world (labrpc tells it). */
+  listenCalls(listener: CallListener): void {
+    this.callListeners.push(listener);
+  }
+
+  /** The listeners of this world's RPCs (labrpc's observer calls them). */
+  get calls(): readonly CallListener[] {
+    return this.callListeners;
   }
 
   /** The world whose run is in progress; throws a helpful error when there is none. */
@@ -327,7 +346,14 @@ export class World {
 
   /** Node-compatible setTimeout on the virtual clock (delays below 1 ms count as 1 ms, as in Node). */
   setTimeout = <A extends unknown[]>(fn: (...args: A) => void, delay?: number, ...args: A): VirtualTimeout => {
-    return new VirtualTimeout(this.schedule(nodeDelay(delay), () => fn(...args)));
+    const handle = new VirtualTimeout(
+      this.schedule(nodeDelay(delay), () => {
+        this.timers.remove(handle);
+        fn(...args);
+      }),
+    );
+    this.timers.add(handle);
+    return handle;
   };
 
   /** Node-compatible setInterval on the virtual clock. */
@@ -339,6 +365,7 @@ export class World {
       fn(...args);
     };
     const handle = new VirtualTimeout(this.schedule(period, tick));
+    this.timers.add(handle);
     return handle;
   };
 
@@ -349,7 +376,9 @@ export class World {
 
   /** Clears any handle made by the world's timers. */
   clearTimer = (handle: unknown): void => {
-    if (handle instanceof VirtualTimeout) eventOf(handle).cancelled = true;
+    if (!(handle instanceof VirtualTimeout)) return;
+    eventOf(handle).cancelled = true;
+    this.timers.remove(handle);
   };
 }
 

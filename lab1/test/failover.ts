@@ -2,7 +2,7 @@
 import { runClients } from '../../suite/clients';
 import { TestDefinition, TestContext, check } from '../../suite';
 import type { KVClerk } from '../rpc';
-import { Lab1Impl, Lab1Tester, forever, show, within } from './harness';
+import { CAUSES_DUPLICATE, Lab1Impl, Lab1Tester, forever, show, within } from './harness';
 
 type Ctx = TestContext<Lab1Impl>;
 
@@ -117,7 +117,7 @@ export const stopMidReplicate: TestDefinition<Lab1Impl> = {
     check(
       old === START,
       () =>
-        `append(${show(KEY)}, ${show(marker)}) returned ${show(old)}; expected the value before it, ${show(START)}.`,
+        `append(${show(KEY)}, ${show(marker)}) returned ${show(old)}; expected the value before it, ${show(START)}. ${CAUSES_DUPLICATE}`,
     );
     ts.stopServer(0);
     ts.stopServer(1);
@@ -146,7 +146,7 @@ export const retakeover: TestDefinition<Lab1Impl> = {
     check(
       old === START,
       () =>
-        `append(${show(KEY)}, ${show(marker)}) returned ${show(old)}; expected the value before it, ${show(START)}.`,
+        `append(${show(KEY)}, ${show(marker)}) returned ${show(old)}; expected the value before it, ${show(START)}. ${CAUSES_DUPLICATE}`,
     );
     ts.stopServer(1);
     const v = await readBack(ts, 'with servers 0 and 1 stopped');
@@ -360,7 +360,7 @@ export const restartMidReplicate: TestDefinition<Lab1Impl> = {
     check(
       old === START,
       () =>
-        `append(${show(KEY)}, ${show(marker)}) returned ${show(old)}; expected the value before it, ${show(START)}.`,
+        `append(${show(KEY)}, ${show(marker)}) returned ${show(old)}; expected the value before it, ${show(START)}. ${CAUSES_DUPLICATE}`,
     );
     const v = await within(
       ts.makeRecordingClerk(1).get(KEY),
@@ -591,7 +591,7 @@ export const replicateRetries: TestDefinition<Lab1Impl> = {
     check(
       v === START + marker,
       () =>
-        `The link from server 0 (the primary) to server 2 lost every message for ${CUT_MS / 1000} s while append(${show(KEY)}, ${show(marker)}) ran; the append was acknowledged; then servers 0 and 1 stopped, and get(${show(KEY)}) from server 2 returned ${show(v)}; expected ${show(START + marker)}. Likely cause: the primary stops re-sending a write to a backup after some tries and replies anyway; a running backup must be re-sent to until it acknowledges.`,
+        `The link from server 0 (the primary) to server 2 lost every message for ${CUT_MS / 1000} s while append(${show(KEY)}, ${show(marker)}) ran; the append was acknowledged; then servers 0 and 1 stopped, and get(${show(KEY)}) from server 2 returned ${show(v)}; expected ${show(START + marker)}. Likely causes: the primary stops re-sending a write to a backup after some tries and replies anyway, or replies before every running backup acknowledged it (copying it in the background); a running backup must be re-sent to until it acknowledges.`,
     );
   },
 };

@@ -333,7 +333,11 @@ class RecordingClerk implements KVClerk {
     const op = this.history.begin(this.id, { op: 'get', key });
     const value = await this.inner.get(key);
     if (typeof value !== 'string')
-      throw new TestFailure(`get(${show(key)}) returned ${show(value)}; Clerk.get must return a string.`);
+      throw new TestFailure(
+        `get(${show(key)}) returned ${show(value)}; Clerk.get must return a string. Likely causes: the data kept in a ` +
+          'plain object, where a key such as "__proto__" or "constructor" already holds something (use a Map); the ' +
+          "reply's value field misread.",
+      );
     this.history.end(op, value);
     this.ctx.countOps();
     return value;
@@ -361,6 +365,16 @@ class RecordingClerk implements KVClerk {
 
 /** Resolves like `p`, or fails the test when `p` takes longer than `ms` of virtual time (the tester's, shared by the labs). */
 export { within } from '../../suite';
+
+/** The likely causes of a write that took effect twice, for every message that finds one. */
+export const CAUSES_DUPLICATE =
+  'Likely causes: the server executes every copy of a re-sent write (it must remember, per clerk, its latest ' +
+  "request's number and reply, and answer a copy from there); the clerk gives a re-send a fresh number, so the server " +
+  'cannot tell it is a copy; two clerks share an id (draw it from a range of about 2^52); a backup that applies a ' +
+  'Replicate to its data without updating its exactly-once table, or a duplicate table that does not travel with the ' +
+  'data to the backups, or is not installed when a new primary brings the copies up to date; ' +
+  "an Install merged into the backup's copy instead of replacing it (a key only the backup had, from a write the new " +
+  "primary never saw, stays, and that write's re-send then runs again on top of it).";
 
 /** Shows a value in a message, shortened when long. */
 export function show(value: unknown): string {

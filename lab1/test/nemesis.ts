@@ -13,7 +13,7 @@ import { keyedRng } from '../../world';
 import type { Rng } from '../../world';
 import { keyToShard, shardServers } from '../rpc';
 import type { ClusterConfig, KVClerk } from '../rpc';
-import { Lab1Impl, Lab1Tester, serverIndex, serverName, show, within } from './harness';
+import { CAUSES_DUPLICATE, Lab1Impl, Lab1Tester, serverIndex, serverName, show, within } from './harness';
 
 type Ctx = TestContext<Lab1Impl>;
 type Op = Operation<KvInput, KvOutput>;
@@ -98,12 +98,6 @@ class Story {
 
 // ---------------------------------------------------------------------------------------------------------------
 // Checks of a round's history: duplicated appends, lost acknowledged appends, then linearizability.
-
-const CAUSES_DUPLICATE =
-  'Likely causes: the server does not recognise a re-sent write (the clerk must keep the same id and number for every copy of a request, ' +
-  'and the server must answer a copy with the reply the first one got); two clerks share an id (draw it from a range of about 2^52); ' +
-  'the duplicate table does not travel with the data to the backups, or is not installed when a new primary brings the copies up to date; ' +
-  "an Install merged into the backup's copy instead of replacing it (a key only the backup had, from a write the new primary never saw, stays, and that write's re-send then runs again on top of it).";
 
 const CAUSES_LOST =
   'Likely causes: a primary that replies before every running copy has the write (or stops re-sending to a backup that does not answer, ' +

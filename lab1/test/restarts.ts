@@ -3,7 +3,7 @@ import { keyedRng } from '../../world';
 import type { Rng } from '../../world';
 import { TestDefinition, TestContext, check } from '../../suite';
 import { keyToShard, shardServers } from '../rpc';
-import { Lab1Impl, Lab1Tester, show, within } from './harness';
+import { CAUSES_DUPLICATE, Lab1Impl, Lab1Tester, show, within } from './harness';
 
 type Ctx = TestContext<Lab1Impl>;
 
@@ -135,7 +135,8 @@ async function round(ts: Lab1Tester, ctx: Ctx, r: number, d: Draw): Promise<void
   ctx.log(what);
   check(
     old === start,
-    () => `${what}. The append returned ${show(old)}; expected the value before it, ${show(start)}.`,
+    () =>
+      `${what}. The append returned ${show(old)}; expected the value before it, ${show(start)}. ${CAUSES_DUPLICATE}`,
   );
   for (const server of [restarted, ...[0, 1, 2].filter((s) => s !== restarted)]) {
     const v = await readAtOnly(ts, d.key, server, 10 * r + 1 + server);

@@ -171,9 +171,24 @@ export class KVTester {
 
   /** Fails the test if the recorded history is not linearizable (a timeout in the checker passes, as in MIT's tester). */
   checkLinearizable(): void {
-    assertLinearizable(this.ctx, versionedModel, this.history.operations());
+    assertLinearizable(this.ctx, versionedModel, this.history.operations(), KV_CAUSES);
   }
 }
+
+/** The likely causes of a key/value history that is not linearizable. */
+export const KV_CAUSES =
+  'Likely causes: a version check other than exact equality (a version one behind or ahead let through); a put ' +
+  'recognised as a re-sent copy by its value (a put one version behind answered OK because the key holds its value); a ' +
+  "put that does not move the version by exactly 1; a clerk that reports a re-sent put's answer wrongly (ErrMaybe is " +
+  'only for a re-sent put answered ErrVersion); a store kept in a plain object, where a key such as "__proto__" is special.';
+
+/** The causes of a second holder of a lock, for every message that finds one. */
+export const TWO_HOLDERS =
+  'Likely causes: two clients held the lock at once (an acquire that takes the key without checking it is free, or ' +
+  'puts its id with a version it did not read the key free at; an acquire that takes ErrMaybe, ErrVersion or a lost ' +
+  'reply for success without reading the key back; a release that frees the lock without checking it is the holder; ' +
+  'Lock objects sharing one identity: one id made when the module loads, one per clerk, or one made from the time; an ' +
+  "acquire that gave up (returned false) although its put had taken the lock); or a clerk that reports a re-sent put's answer wrongly.";
 
 /** What became of the Put RPCs a clerk sent with the same arguments: how many were sent, and the answers received. */
 export interface PutAttempts {

@@ -25,12 +25,13 @@ const KV_CAUSES = {
   /** A put that should have been refused with ErrVersion, or should have succeeded. */
   version:
     'a version check other than exact equality ("version < current" lets a version ahead through, "version <= current" or ' +
-    '"current - 1" one behind, rounding lets a fractional one through); a put recognised as a re-sent copy by its value; or a ' +
+    '"current - 1" one behind, rounding or coercing to an integer lets a fractional one through); a put recognised as a re-sent copy by its value; or a ' +
     'store kept in a plain object, where a key such as "__proto__" seems to exist already.',
   /** A put on a missing key. */
   missing:
     'a missing key created by a version other than 0 (a check such as "version > 0" or "version >= 1" lets a negative or ' +
-    'fractional version create it), or refused at version 0; ErrVersion where the key does not exist (ErrNoKey is the answer ' +
+    'fractional version create it), or refused at version 0; a version coerced to an integer before it is compared (version | 0, ' +
+    'Math.floor, parseInt: 2^32 or -0.5 then counts as 0); ErrVersion where the key does not exist (ErrNoKey is the answer ' +
     'for a missing key); or a store kept in a plain object, where a key such as "constructor" seems to exist already.',
 } as const;
 

@@ -8,7 +8,7 @@ import { lighterWeighing, liveHeapBytes } from '../../suite/memory';
 import { check, type TestContext, type TestDefinition } from '../../suite';
 import { applyPlan, drawPlan, healNetwork, type NetworkPlan } from '../../suite/nemesis/plan';
 import { OBJECT_KEYS, edgeValue } from '../../suite/nemesis/values';
-import { KVTester, show, within, type Lab2Impl, type PutAttempts, type RecordingClerk } from './harness';
+import { TWO_HOLDERS, KVTester, show, within, type Lab2Impl, type PutAttempts, type RecordingClerk } from './harness';
 import { VERSION_KINDS, drawVersionKind } from '../../suite/nemesis/version-grammar';
 import { GRAMMAR_KEYS, drawValueKind, valueOf, type KeyPast, type ValueKind } from '../../suite/nemesis/edge-grammar';
 import type { DistributedLock, KVClerk, PutResult } from '../rpc';
@@ -277,12 +277,6 @@ async function increment(ck: KVClerk, who: string, round: number, st: LockState)
   }
   st.increments++;
 }
-
-/** The causes of a second holder, for every message that finds one. */
-const TWO_HOLDERS =
-  'Likely causes: two clients held the lock at once (an acquire that takes ErrMaybe, ErrVersion or a lost reply for success ' +
-  'without reading the key back; a release that frees the lock without checking it is the holder; Lock objects sharing one ' +
-  "identity; an acquire that gave up (returned false) although its put had taken the lock); or a clerk that reports a re-sent put's answer wrongly.";
 
 /** Takes the lock with `timeout`, checking the answer and, on a prompt network, that a timeout is kept. */
 async function take(lock: DistributedLock, who: string, timeout: number | undefined, round: number, st: LockState) {

@@ -5,11 +5,12 @@
 import { IMPL_FILES, load } from '../load';
 import { runClients } from '../../suite/clients';
 import { liveHeapBytes } from '../../suite/memory';
-import { LabSuite, scored, TestDefinition, TestContext, TestFailure, check } from '../../suite';
+import { LabSuite, scored, TestDefinition, TestContext, TestFailure, check, Monitors } from '../../suite';
+import { monitored } from '../../suite/monitors';
 import { keyedRng, sleep } from '../../world';
 import type { DistributedLock, KVClerk } from '../rpc';
 import { withLock } from '../with-lock';
-import { KVTester, Lab2Impl, RecordingClerk, ScriptedLink, gate, show, within } from './harness';
+import { KVTester, Lab2Impl, RecordingClerk, ScriptedLink, TWO_HOLDERS, gate, show, within } from './harness';
 import { nemesisKV, nemesisLock } from './nemesis';
 import { modelKV, modelLock } from './model';
 
@@ -27,7 +28,9 @@ async function expectPut(
   const got = await ck.put(key, value, version);
   check(
     got === want,
-    `put(${show(key)}, ${show(value)}, version ${version}) returned ${got}; expected ${want} because ${why}.`,
+    `put(${show(key)}, ${show(value)}, version ${version}) returned ${got}; expected ${want} because ${why}. Likely ` +
+      'causes: a version check other than exact equality ("version < current" lets a version ahead through, "version <= ' +
+      'current" one behind); a missing key created by a version other than 0; a new key created at version 0 instead of 1.',
   );
 }
 
@@ -41,13 +44,17 @@ async function expectGet(
   if (want === undefined) {
     check(
       got.err === 'ErrNoKey',
-      `get(${show(key)}) returned ${show(got)}; expected ErrNoKey because the key was never created.`,
+      `get(${show(key)}) returned ${show(got)}; expected ErrNoKey because the key was never created. Likely causes: a ` +
+        'get of a missing key answered OK with an empty value (or a default version) instead of ErrNoKey; a store kept in a ' +
+        'plain object, where a name such as "constructor" seems to exist.',
     );
     return;
   }
   check(
     got.err === 'OK' && got.value === want.value && got.version === want.version,
-    `get(${show(key)}) returned ${show(got)}; expected value ${show(want.value)} at version ${want.version}.`,
+    `get(${show(key)}) returned ${show(got)}; expected value ${show(want.value)} at version ${want.version}. Likely ` +
+      'causes: a new key created at version 0 instead of 1 (a put at version 0 creates the key at version 1); a put ' +
+      'that does not move the version by exactly 1; a value not stored as given.',
   );
 }
 
@@ -542,7 +549,7 @@ const reliableBasic: TestDefinition<Lab2Impl> = {
     const a = ts.makeLock(ts.makeClerk(), 'l');
     const b = ts.makeLock(ts.makeClerk(), 'l');
     check(await a.acquire(1000), 'The first acquire of a free lock returned false.');
-    check(!(await b.acquire(100)), 'A second client acquired a lock that another client holds.');
+    check(!(await b.acquire(100)), `A second client acquired a lock that another client holds. ${TWO_HOLDERS}`);
     await a.release();
     {
       await using held = b;
@@ -791,7 +798,7 @@ const acquireTimeoutUnreliable: TestDefinition<Lab2Impl> = {
         }
         check(
           inside === undefined,
-          `client ${me}'s acquire returned true while client ${inside} held the lock (it had not called release()): two holders at once.`,
+          `client ${me}'s acquire returned true while client ${inside} held the lock (it had not called release()): two holders at once. ${TWO_HOLDERS}`,
         );
         inside = me;
         taken++;
@@ -906,7 +913,7 @@ function lockWorkload(name: string, clients: number, reliable: boolean): TestDef
           check(await lock.acquire(), `client ${me}: acquire() without a timeout returned false.`);
           check(
             inside === undefined,
-            `client ${me}'s acquire() returned true while client ${inside} held the lock (it had not called release()): two holders at once.`,
+            `client ${me}'s acquire() returned true while client ${inside} held the lock (it had not called release()): two holders at once. ${TWO_HOLDERS}`,
           );
           inside = me;
           const witness = await ck.get('l0');
@@ -944,12 +951,35 @@ function lockWorkload(name: string, clients: number, reliable: boolean): TestDef
 }
 
 /** Lab 2's suite: the grader loads it with the student's files or the solution's. */
+/**
+ * What the runner's monitors hold every simulated test to (suite/monitors): the timers live at its end, and the
+ * clerk's retry pacing, "at least 1 virtual millisecond on average" between a lost call and its next copy.
+ */
+const MONITORS: Monitors = {
+  timers: {
+    perServer: 1,
+    perCall: 1,
+    causes: "a clerk's or a lock's wait made with setTimeout or setInterval and never cleared or awaited",
+  },
+  pacing: [
+    {
+      rule: 'waiting a little between tries (at least 1 virtual millisecond on average',
+      methods: ['KVServer.Get', 'KVServer.Put'],
+      after: 'each',
+      meanWaitMs: 1,
+      causes:
+        'the clerk sends the RPC again at once after a TimeoutError: no wait, a wait of 0 ms (setTimeout(fn, 0) or ' +
+        'setImmediate), a sleep whose promise is not awaited, or a back-off that starts at 0 or is reset to 0 on every try',
+    },
+  ],
+};
+
 export const suite: LabSuite<Lab2Impl> = {
   lab: 'lab2',
   title: 'Lab 2: a versioned key/value server and a lock',
   implFiles: IMPL_FILES,
   load,
-  tests: [
+  tests: monitored(MONITORS, [
     scored(reliablePut, { points: 4, part: 1 }),
     scored(putWrongVersion, { points: 4, part: 1 }),
     scored(strangeKeys, { points: 4, part: 1 }),
@@ -974,5 +1004,5 @@ export const suite: LabSuite<Lab2Impl> = {
     scored(acquireTimeoutUnreliable, { points: 4, part: 3 }),
     scored(nemesisLock, { points: 6, part: 3 }),
     scored(modelLock, { points: 3, part: 3, timeoutSec: 60 }),
-  ],
+  ]),
 };

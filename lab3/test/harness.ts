@@ -166,6 +166,14 @@ export class Cluster {
     this.nextExtra.set(key, [...(this.nextExtra.get(key) ?? []), ms]);
   }
 
+  /**
+   * While `on`, server `to` refuses its peers' calls, as a server not listening yet does over HTTP: each call to it
+   * (and each one in flight) fails with a TimeoutError, and its sender must send it again. Its clients still reach it.
+   */
+  refusePeers(to: number, on: boolean): void {
+    for (let i = 0; i < this.n; i++) if (i !== to) this.net.enable(`s${i}>s${to}`, !on);
+  }
+
   /** An end to `server`, sent through by `owner` (a server's or a client's lane) when one is named. */
   private makeEnd(name: string, server: number, owner?: string): ClientEnd {
     const end = this.net.makeEnd(name, owner);

@@ -255,7 +255,7 @@ const CAUSES: Record<ConsistencyLevel | 'agree' | 'late', string> = {
     'as a duplicate of an earlier message; a store kept in a plain object (writing "__proto__" changes its prototype, and keys ' +
     'such as "constructor" already exist: use a Map); an empty key or value taken for a missing one; or keys or values changed on the way.',
   agree:
-    'a message dropped as a duplicate because its key and value were seen before (a re-sent message is recognised by its number ' +
+    'a write of the value the key already holds (or held before) treated as nothing to do; a message dropped as a duplicate because its key and value were seen before (a re-sent message is recognised by its number ' +
     'on its link, never by its content); a message held back for good (a FIFO link waiting for a number that never comes, an ' +
     'acknowledgement kept under another timestamp than its message); last-writer-wins decided differently at different servers ' +
     '(by arrival order, or without the server id); a store kept in a plain object (keys such as "__proto__"); or keys or values ' +

@@ -1,4 +1,4 @@
-// Lab 3's generic attackers: seeded delay faults (the network never loses), random workloads, the handout's promises as checks.
+// Lab 3's generic attackers: seeded delay faults, refused peer calls, random workloads, the handout's promises as checks.
 /**
  * One test per consistency level. Each runs several rounds on a fresh cluster: an opening in which every server
  * writes one key as its very first event (equal Lamport clocks), then a FAULT phase (a PCT delivery schedule, links
@@ -47,6 +47,8 @@ const EPISODES = 16;
 const RELAYS = 4;
 /** How long a relay waits once its two writes returned, so that the next one starts on a quiet cluster, virtual ms. */
 const RELAY_QUIET_MS = 200;
+/** A refused server refuses its peers' calls for at least this long (virtual ms): more than five re-sends take. */
+const REFUSAL_MIN_MS = 600;
 
 /** A server -> server link slowed by `ms` more per message. */
 interface SlowLink {
@@ -68,7 +70,17 @@ interface Cut {
   readonly forMs: number;
 }
 
-/** One round's faults. All of them are delays: the lab's network never loses a message. */
+/**
+ * A server that refuses its peers' calls for a while, as one not listening yet does over HTTP: their calls to it
+ * fail (TimeoutError), and each must be sent again until it gets through (its clients still reach it).
+ */
+interface Refusal {
+  readonly server: number;
+  readonly atMs: number;
+  readonly forMs: number;
+}
+
+/** One round's faults: delays (the lab's network never loses a message), and a server that refuses its peers' calls. */
 interface RoundPlan {
   readonly round: number;
   readonly servers: number;
@@ -83,6 +95,17 @@ interface RoundPlan {
   readonly openingHold: SlowLink | undefined;
   /** The chance that a write holds back the next message its server sends on one link. */
   readonly holdChance: number;
+  /** A server whose peers' calls fail for a while (rounds 1 and 3, half the later ones). */
+  readonly refused?: Refusal;
+}
+
+/**
+ * Round `round`'s refusal, drawn from a random stream of its own (the rest of the round is drawn as before): a
+ * server refuses its peers' calls from early in the fault phase for 0.6-1.5 s, longer than a few re-sends take.
+ */
+function drawRefusal(rng: Rng, round: number, servers: number): Refusal | undefined {
+  if (servers < 2 || round === 0 || round === 2 || (round >= 4 && rng.chance(0.5))) return undefined;
+  return { server: rng.int(servers), atMs: rng.int(FAULT_MS / 2), forMs: REFUSAL_MIN_MS + rng.int(900) };
 }
 
 /** Links that reorder messages to one peer often (as in TestReorderingLinks). */
@@ -172,6 +195,10 @@ function describePlan(plan: RoundPlan): string {
   if (plan.holdChance > 0)
     parts.push(`${plan.holdChance * 100}% of writes hold back the next message their server sends on one link`);
   if (plan.busy !== undefined) parts.push(`server ${plan.busy}'s clients work fastest`);
+  if (plan.refused)
+    parts.push(
+      `server ${plan.refused.server} refuses its peers' calls from ${plan.refused.atMs} ms for ${plan.refused.forMs} ms`,
+    );
   return parts.join('; ');
 }
 
@@ -181,6 +208,11 @@ async function playFaults(c: Cluster, plan: RoundPlan): Promise<void> {
     at: o.atMs,
     run: () => c.delayNext(o.from, o.to, o.ms),
   }));
+  const refused = plan.refused;
+  if (refused) {
+    events.push({ at: refused.atMs, run: () => c.refusePeers(refused.server, true) });
+    events.push({ at: refused.atMs + refused.forMs, run: () => c.refusePeers(refused.server, false) });
+  }
   const cut = plan.cut;
   if (cut) {
     const across = crossLinks(plan.servers, cut.side);
@@ -473,7 +505,9 @@ async function expectProgress(c: Cluster, work: Promise<unknown>, context: strin
       `operation${stuck.length === 1 ? ' is' : 's are'} still waiting: ${list}. Every operation must finish once messages flow. Likely ` +
       'causes: a message or an acknowledgement that arrived out of order (before the message it acknowledges, or overtaken on its link, ' +
       "the link to itself included) was dropped instead of kept; the queue's head waits for an acknowledgement that was counted under " +
-      'another key; the answer to the client is keyed by something that changed between the broadcast and its delivery.',
+      'another key; the answer to the client is keyed by something that changed between the broadcast and its delivery; ' +
+      "a peer call that failed (a server refusing its peers' calls) was not sent again until it got through, or gives " +
+      'up after a few tries.',
   );
 }
 
@@ -513,7 +547,9 @@ async function readAll(w: Workload, keys: readonly string[]): Promise<Map<string
 /** One round on a fresh cluster; throws a TestFailure that names the round and its faults. */
 async function runRound(ctx: Ctx, level: ConsistencyLevel, round: number): Promise<void> {
   const rng = keyedRng(ctx.seed, `lab3 nemesis ${level} ${round}`);
-  const plan = drawRoundPlan(rng, round);
+  const drawn = drawRoundPlan(rng, round);
+  const refusal = drawRefusal(keyedRng(ctx.seed, `lab3 nemesis ${level} ${round} refusal`), round, drawn.servers);
+  const plan: RoundPlan = refusal ? { ...drawn, refused: refusal } : drawn;
   const context = `${level} round ${round} (${describePlan(plan)})`;
   ctx.log(`round ${round}: ${describePlan(plan)}`);
   const c = new Cluster(ctx.impl, { servers: plan.servers, level, links: plan.links });
@@ -911,8 +947,9 @@ export function nemesisTest(level: ConsistencyLevel, name: string): TestDefiniti
     name,
     description:
       `${level} level, ${ROUNDS} fresh clusters under seeded delay faults (a PCT schedule, reordering or slow links, a temporary ` +
-      'partition, overtaken messages): reads and writes of hot edge keys from every server while the Lamport clocks cross 9->10, ' +
-      '99->100 and 999->1000, small multi-key litmus episodes; after the faults heal every operation returns, relays on the quiet ' +
+      "partition, overtaken messages) and a server refusing its peers' calls for 0.6-1.5 s: reads and writes of hot edge keys " +
+      'from every server while the Lamport clocks cross 9->10, 99->100 and 999->1000, small multi-key litmus episodes; after ' +
+      'the faults heal every operation returns, relays on the quiet ' +
       'cluster (a write, then once it returned one of the same key at another server) and all servers agree; ' +
       (level === 'linearizable'
         ? 'the history is linearizable'

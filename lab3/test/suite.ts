@@ -5,7 +5,8 @@
 import { IMPL_FILES, load } from '../load';
 import * as path from 'node:path';
 import { runClients } from '../../suite/clients';
-import { LabSuite, scored, TestDefinition, TestContext, TestFailure, check } from '../../suite';
+import { LabSuite, scored, TestDefinition, TestContext, TestFailure, check, Monitors } from '../../suite';
+import { monitored } from '../../suite/monitors';
 import { sleep } from '../../world';
 import type { ConsistencyLevel } from '../rpc';
 import { CONSISTENCY_LEVELS } from '../rpc';
@@ -31,6 +32,19 @@ function cluster(ctx: Ctx, options: ClusterOptions): Cluster {
 /** Waits long enough for every message in flight to arrive and every broadcast to be delivered. */
 const SETTLE_MS = 1000;
 
+/** Why servers can end up disagreeing, by level: the likely causes every agreement check adds to its message. */
+const DISAGREEMENT_CAUSES: Record<ConsistencyLevel, string> = {
+  eventual:
+    'Likely causes: the last write to arrive wins instead of the largest timestamp; timestamps compared as strings, or ' +
+    'the server id before the clock; a write not sent to every other server.',
+  sequential:
+    'Likely causes: a message delivered before every server (itself included) acknowledged it, or a server that does not ' +
+    "count its own acknowledgement (or counts another's twice); the hold-back queue not sorted by (clock, server id), or " +
+    "equal clocks with ties broken by arrival order; links not made FIFO (a server's link to itself included).",
+  linearizable: '',
+};
+DISAGREEMENT_CAUSES.linearizable = DISAGREEMENT_CAUSES.sequential;
+
 /** Fails unless every server holds the same value for each key. */
 async function expectAgreement(c: Cluster, keys: readonly string[], why: string): Promise<Map<string, string>> {
   await sleep(SETTLE_MS);
@@ -41,7 +55,7 @@ async function expectAgreement(c: Cluster, keys: readonly string[], why: string)
       values.every((v) => v === values[0]),
       () =>
         `${SETTLE_MS} ms after the last operation the ${c.level} servers still disagree on key ${show(key)}: ` +
-        `${values.map((v, i) => `server ${i} has ${show(v)}`).join(', ')}. ${why}`,
+        `${values.map((v, i) => `server ${i} has ${show(v)}`).join(', ')}. ${why} ${DISAGREEMENT_CAUSES[c.level]}`,
     );
     agreed.set(key, values[0]);
   }
@@ -256,7 +270,10 @@ async function staleReadScenario(
         got === `v${round}`,
         `round ${round}: client 0's write of ${key}="v${round}" at server 0 had returned before client 1 read ${key} at server 2, ` +
           `yet the read returned ${show(got)}. A linearizable read must see every write that finished before it started: ` +
-          'send reads through the totally ordered broadcast too, and answer when this server delivers the read.',
+          'send reads through the totally ordered broadcast too, and answer when this server delivers the read. Likely ' +
+          'causes: a read answered from the local copy instead of through the broadcast; a read answered when its ' +
+          'broadcast comes back to its own server, before this server delivers it; a read that answers with the value it ' +
+          'found when it arrived instead of the value at its turn in the total order.',
       );
     }
     await sleep(300);
@@ -697,7 +714,7 @@ const overtakenBroadcast: TestDefinition<Lab3Impl> = {
       const order = orderSeen(seen);
       const values = await c.readEverywhere('x');
       const fifo =
-        'Likely causes: messages from one server are handled in arrival order, although a later message (here an acknowledgement) can ' +
+        'Likely causes: messages from one server (this server itself included) are handled in arrival order, although a later message (here an acknowledgement) can ' +
         'overtake an earlier one on the same link (number the messages per link and hold back early ones); an acknowledgement that ' +
         'arrives before the message it acknowledges is dropped instead of kept by timestamp; the head of the queue is delivered before ' +
         'every server acknowledged it.';
@@ -808,12 +825,37 @@ const linearizableReadAfterRemoteWrite: TestDefinition<Lab3Impl> = {
 };
 
 /** Lab 3's suite: the grader loads it with the student's files or the solution's. */
+/** A failed peer call must be sent again within this many virtual ms (the handout says so; the reference waits 100). */
+const RESEND_WITHIN_MS = 2000;
+
+/**
+ * What the runner's monitors hold every simulated test to (suite/monitors): the timers live at its end, and the
+ * handout's "re-send a peer call that rejects until it succeeds": the same call to the same server again within
+ * RESEND_WITHIN_MS of each failure (the attackers make peer calls fail, as a server not listening yet does).
+ */
+const MONITORS: Monitors = {
+  timers: {
+    perServer: 2,
+    perCall: 1,
+    causes: 'a re-send timer set for a message and never cleared once the message got through',
+  },
+  resend: {
+    rule: 're-send a peer call that rejects until it succeeds',
+    exceptMethods: ['KVServer.Read', 'KVServer.Write'],
+    withinMs: RESEND_WITHIN_MS,
+    causes:
+      'a peer call whose promise rejects is caught and dropped (.catch(() => {}) or a try/catch that does not send ' +
+      'again); a re-send loop that gives up after a few tries or a fixed time; a re-send that waits longer and ' +
+      `longer without a cap (each wait must stay under ${RESEND_WITHIN_MS / 1000} s)`,
+  },
+};
+
 export const suite: LabSuite<Lab3Impl> = {
   lab: 'lab3',
   title: 'Lab 3: consistency models over totally ordered broadcast',
   implFiles: IMPL_FILES,
   load,
-  tests: [
+  tests: monitored(MONITORS, [
     scored(basic, { points: 4, part: 3 }),
     scored(linearizableConcurrent, { points: 4, part: 3 }),
     scored(sequentialConcurrent, { points: 4, part: 3 }),
@@ -840,5 +882,5 @@ export const suite: LabSuite<Lab3Impl> = {
     scored(nemesisTest('eventual', 'TestNemesisEventual'), { points: 4, part: 3 }),
     scored(realLateStart, { points: 4, part: 3 }),
     scored(modelConsistency, { points: 4, part: 3 }),
-  ],
+  ]),
 };

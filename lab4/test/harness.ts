@@ -267,10 +267,13 @@ export class Lab4Tester {
     return `${i === 'leader' ? 'leader' : followerName(i)} (${this.prefix})`;
   }
 
-  /** An end `name` (unique in the cluster) to `server`, sent through by `owner` (a node's server name) when one is named. */
-  private makeEnd(name: string, server: string, owner?: string): RpcEnd {
+  /**
+   * An end `name` (unique in the cluster) to `server`, sent through by `owner` (a node's server name) when one is
+   * named; `tester`: an end the tester sends through itself (clients, intruders), which no monitor judges.
+   */
+  private makeEnd(name: string, server: string, owner?: string, tester = false): RpcEnd {
     const full = `${this.prefix}-${name}`;
-    const end = this.net.makeEnd(full, owner);
+    const end = this.net.makeEnd(full, owner, { tester });
     this.net.connect(full, server);
     this.net.enable(full, true);
     return end;
@@ -280,19 +283,19 @@ export class Lab4Tester {
   clerk(to?: number): TestClerk {
     const n = this.ends++;
     return new TestClerk(
-      this.makeEnd(`client-${n}`, this.serverName(to ?? 'leader')),
+      this.makeEnd(`client-${n}`, this.serverName(to ?? 'leader'), undefined, true),
       to === undefined ? 'the leader' : followerName(to),
     );
   }
 
   /** A raw end to the leader (`to` undefined) or to follower `to`, with no retries: one call is one attempt. */
   rawClient(to?: number): RpcEnd {
-    return this.makeEnd(`raw-${this.ends++}`, this.serverName(to ?? 'leader'));
+    return this.makeEnd(`raw-${this.ends++}`, this.serverName(to ?? 'leader'), undefined, true);
   }
 
   /** A raw end to follower `to` that is not the leader's: what any other client on the network could send. */
   stranger(to: number): RpcEnd {
-    return this.makeEnd(`stranger-${this.ends++}`, this.serverName(to));
+    return this.makeEnd(`stranger-${this.ends++}`, this.serverName(to), undefined, true);
   }
 
   /** Cuts the leader's link to follower i (true) or restores it (false). */
@@ -322,7 +325,9 @@ export class Lab4Tester {
     if (token !== this.token) {
       return this.fail(
         `The leader called ${SERVICE}.Replicate with token ${show(token)}; it must send its config.token (${show(this.token)}) in every call, ` +
-          'or its followers, which accept entries only from their leader, refuse them all.',
+          'or its followers, which accept entries only from their leader, refuse them all. Likely causes: a Replicate sent from ' +
+          "outside the follower's loop (a write pushed to the followers at once in a call of its own) without the token; the " +
+          'token read from the wrong field of the config.',
       );
     }
     if (entries.length > this.maxBatch) {
@@ -335,7 +340,9 @@ export class Lab4Tester {
       const [a, b] = [entries[i - 1] as LogEntry, entries[i] as LogEntry];
       if (b.seq !== a.seq + 1) {
         return this.fail(
-          `The leader sent a Replicate call whose entries are not consecutive: #${b.seq} follows #${a.seq}. A batch is a run of the log with no gaps and no repeats, in seq order.`,
+          `The leader sent a Replicate call whose entries are not consecutive: #${b.seq} follows #${a.seq}. A batch is a run of the log with no gaps and no repeats, in seq order. ` +
+            'Likely causes: an entry taken out of the log (a write that timed out stays in the log, so the entries after it keep ' +
+            'their seqs); a batch built by filtering the log or from entries in arrival order rather than by seq.',
         );
       }
     }
@@ -371,13 +378,20 @@ export class Lab4Tester {
             'they answer ErrForbidden or ErrNotFollower, which never means they hold an entry, so they must never count towards a quorum.';
       return this.fail(
         `The leader acknowledged write #${reply.seq} (${show(args.key)}=${show(args.value)}) when only ${holders.length} follower(s) held it ` +
-          `(${holders.join(', ') || 'none'}); with quorum ${this.quorum} it must wait until ${this.quorum} followers have applied it.${lost.join('')}${outsiders}`,
+          `(${holders.join(', ') || 'none'}); with quorum ${this.quorum} it must wait until ${this.quorum} followers have applied it.${lost.join('')}${outsiders}` +
+          (lost.length === 0 && outsiders === ''
+            ? ' Likely causes: a follower counted as holding a batch when it was sent, before its answer came (a lost batch ' +
+              'then counts); a write acknowledged before W followers hold it (W - 1, or the leader counted as one of them); ' +
+              'a commit point taken from the wrong follower (the sorted seqs read from the wrong end).'
+            : ''),
       );
     }
     if (!(Number.isInteger(reply.replicas) && reply.replicas >= this.quorum && reply.replicas <= holders.length)) {
       return this.fail(
         `The leader acknowledged write #${reply.seq} with replicas=${reply.replicas}, but at that moment ${holders.length} follower(s) held it (${holders.join(', ')}). ` +
-          `replicas must count the followers known to hold the write: at least the quorum (${this.quorum}), and never more than really hold it.`,
+          `replicas must count the followers known to hold the write: at least the quorum (${this.quorum}), and never more than really hold it. ` +
+          'Likely causes: a write acknowledged before W followers hold it (counting W - 1 of them); replicas counted as every ' +
+          'follower, or as the quorum, instead of the followers whose answers show they hold the write.',
       );
     }
     const entry = this.sent.get(reply.seq);

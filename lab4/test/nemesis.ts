@@ -714,7 +714,9 @@ async function duplicate(rd: Round, i: number): Promise<void> {
     if (reply.err !== want.err || reply.lastSeq !== want.lastSeq)
       rd.fail(
         `Follower ${i + 1}, holding #1..#${before.lastSeq}, got the leader's entries #${from}..#${to} again (a batch the network delivered late) and answered ${show(reply)}; ` +
-          `expected ${show(want)}: ${from > before.lastSeq + 1 ? 'the entries start after a gap, so nothing is applied' : 'entries already held are skipped, the ones after lastSeq applied in order'}.`,
+          `expected ${show(want)}: ${from > before.lastSeq + 1 ? 'the entries start after a gap, so nothing is applied' : 'entries already held are skipped, the ones after lastSeq applied in order'}. ` +
+          'Likely causes: the answer carries the last seq of the batch it was sent instead of the last one the follower holds; ' +
+          'an old batch applied again over newer entries; a gap checked against the batch instead of lastSeq + 1.',
       );
   }
   await rd.probeFollower(i);

@@ -4,10 +4,11 @@
  */
 import { IMPL_FILES, load } from '../load';
 import { World } from '../../world';
-import { LabSuite, scored, TestDefinition, TestContext, TestFailure, check } from '../../suite';
+import { LabSuite, scored, TestDefinition, TestContext, TestFailure, check, Monitors } from '../../suite';
+import { monitored } from '../../suite/monitors';
 import { within } from '../../suite/within';
 import type { RpcEnd } from '../../labrpc';
-import { DEFAULT_CONFIG, SERVICE, type ReplicateReply, type SetReply } from '../rpc';
+import { DEFAULT_CONFIG, SERVICE, type ReplicateArgs, type ReplicateReply, type SetReply } from '../rpc';
 import { Ack, Lab4Impl, Lab4Tester, followerName, show } from './harness';
 import { nemesisQuorum, nemesisReplication } from './nemesis';
 import { modelReplication } from './model';
@@ -143,7 +144,7 @@ const followerRefuses: TestDefinition<Lab4Impl> = {
       st.lastSeq === 0,
       `Writes refused by followers reached the leader's log (lastSeq ${st.lastSeq}); they must not.`,
     );
-    const end = ts.net.makeEnd('intruder');
+    const end = ts.net.makeEnd('intruder', undefined, { tester: true });
     ts.net.connect('intruder', ts.leaderServer);
     ts.net.enable('intruder', true);
     const rep = await end.call<ReplicateReply>(`${SERVICE}.Replicate`, {
@@ -280,7 +281,9 @@ const forgedReplicate: TestDefinition<Lab4Impl> = {
         `A client that is not the leader sent follower 1 a Replicate with ${what} (${show(args, 160)}); the follower answered ${show(reply)}` +
           `${changed ? ` and changed: lastSeq ${before.lastSeq} -> ${after.lastSeq}, data ${show(before.data, 120)} -> ${show(after.data, 120)}` : ''}. ` +
           'Expected ErrForbidden and no change: a follower applies entries only from a call carrying its config.token, which only its leader knows. ' +
-          'Accepting them lets anyone who can reach a follower make it diverge from the leader for good (the leader then skips the seqs it thinks are held).',
+          'Accepting them lets anyone who can reach a follower make it diverge from the leader for good (the leader then skips the seqs it thinks are held). ' +
+          'Likely causes: the token not checked at all, or only when the call carries one (a call without a token, or with an ' +
+          'empty one, is refused too); the gap checked before the token (the token comes first, whatever the entries).',
       );
     }
     for (let i = FORGED_WRITES; i < 2 * FORGED_WRITES; i++) await write(i);
@@ -355,7 +358,9 @@ const noQuorum: TestDefinition<Lab4Impl> = {
     const pending = within(
       ck.set('a', 'lost'),
       3000,
-      () => 'A write with only 2 of 3 needed followers reachable had no answer after 3 s.',
+      () =>
+        'A write with only 2 of 3 needed followers reachable had no answer after 3 s. Likely causes: no ' +
+        'setTimeout(writeTimeoutMs) for a waiting write, or one whose expiry does not answer ErrNoQuorum.',
     );
     // While the write waits for its quorum, the leader's Status tells the log's end and the commit point apart.
     await World.current().sleep(100);
@@ -363,7 +368,9 @@ const noQuorum: TestDefinition<Lab4Impl> = {
     check(
       mid.lastSeq === 2 && mid.commitSeq === 1 && mid.dataCount === 1 && Object.keys(mid.data).length === 0,
       `While write #2 waited for its quorum (#1 committed), the leader's Status({ noData: true }) was ${show(mid, 300)}; expected lastSeq 2 (the end ` +
-        'of its log), commitSeq 1 (the highest seq on W followers), dataCount 1 (only "a" is applied) and data {} (noData asks for no data).',
+        'of its log), commitSeq 1 (the highest seq on W followers), dataCount 1 (only "a" is applied) and data {} (noData asks for no data). ' +
+        'Likely causes: commitSeq reported as the end of the log (uncommitted writes included); the data returned although ' +
+        'noData asks for none; dataCount counting what is not applied yet.',
     );
     const failed = await pending;
     const waited = performance.now() - t0;
@@ -665,14 +672,14 @@ function expectInFlightReply(r: InFlightWrite, timeline: string): void {
         `because only 2 followers could hold it until ${IN_FLIGHT_HEAL_AT} ms, after its ${timeoutMs} ms ran out. (${timeline})`,
     );
     check(
+      r.waited >= timeoutMs && r.waited <= timeoutMs + 50,
+      `The write of ${r.key} was refused ${r.waited.toFixed(1)} ms after it was sent; expected after its own writeTimeoutMs (${timeoutMs} ms), counted from ` +
+        `when it arrived. Likely causes: one timer for all waiting writes, or a write's timeout that fails every write still waiting; a deadline counted from another write, or a timer that is re-armed by each new write. (${timeline})`,
+    );
+    check(
       /(?<![#\d])2(?!\d)/.test(r.reply.message),
       `The write of ${r.key} was refused with the message ${show(r.reply.message, 300)}; the message must say how many followers confirmed the write ` +
         `(2: followers 1 and 2 held it, the other 3 were cut off). (${timeline})`,
-    );
-    check(
-      r.waited >= timeoutMs && r.waited <= timeoutMs + 50,
-      `The write of ${r.key} was refused ${r.waited.toFixed(1)} ms after it was sent; expected after its own writeTimeoutMs (${timeoutMs} ms), counted from ` +
-        `when it arrived. Likely causes: one timer for all waiting writes, a deadline counted from another write, or a timer that is re-armed by each new write. (${timeline})`,
     );
   } else {
     expectOk(
@@ -780,7 +787,9 @@ const oddKeys: TestDefinition<Lab4Impl> = {
       ctx.countOps(2);
       check(
         got.err === 'OK' && got.value === value,
-        `After the write of ${show(key)}=${show(value)} was acknowledged, Get(${show(key)}) on the leader returns ${show(got)}; expected ${show(value)}.`,
+        `After the write of ${show(key)}=${show(value)} was acknowledged, Get(${show(key)}) on the leader returns ${show(got)}; expected ${show(value)}. ` +
+          'Likely causes: an empty value taken for a missing key (test whether the key is present, not whether its value is ' +
+          'truthy); the data kept in a plain object; keys or values changed on the way.',
       );
     }
     await ts.waitConverged(1000);
@@ -1014,12 +1023,55 @@ const quorumLatency: TestDefinition<Lab4Impl> = {
 };
 
 /** Lab 4's suite: the grader loads it with the student's files or the solution's. */
+/**
+ * What the runner's monitors hold every simulated test to (suite/monitors): the timers live at its end; the
+ * handout's "wait `config.retryMs` and send again" after a Replicate call that was lost or answered ErrNotFollower or
+ * ErrForbidden; and its heartbeat pacing: the same Replicate (a heartbeat) sent again to a follower that answered it
+ * no sooner than half of heartbeatMs later (TestIdleAndStop's bound, 25 ms).
+ */
+const MONITORS: Monitors = {
+  timers: {
+    perServer: 2,
+    perCall: 1,
+    causes:
+      "a write's setTimeout(writeTimeoutMs) not cleared when the write commits; an idle loop's heartbeat timer not " +
+      'cleared when a write wakes the loop',
+  },
+  pacing: [
+    {
+      rule: 'wait `config.retryMs` and send again',
+      methods: [`${SERVICE}.Replicate`],
+      refusals: ['ErrNotFollower', 'ErrForbidden'],
+      after: 'each',
+      minWaitMs: DEFAULT_CONFIG.retryMs,
+      causes:
+        `the leader sends the same Replicate again at once (or sooner than config.retryMs, ${DEFAULT_CONFIG.retryMs} ms) ` +
+        'after a TimeoutError, an ErrNotFollower or an ErrForbidden: no wait on that path, a wait whose promise is not ' +
+        'awaited, or a retry that goes back to the top of the loop before sleeping',
+    },
+    {
+      rule: "when a follower's loop has had nothing to send for `config.heartbeatMs`",
+      methods: [`${SERVICE}.Replicate`],
+      only: {
+        what: 'empty Replicate call (a heartbeat)',
+        args: (args) => (args as Partial<ReplicateArgs> | null)?.entries?.length === 0,
+      },
+      after: 'answer',
+      minWaitMs: DEFAULT_CONFIG.heartbeatMs / 2,
+      causes:
+        "with nothing to send, a follower's loop sends the same Replicate again at once, or polls with a shorter timer " +
+        `(such as retryMs) instead of waiting for the next write or heartbeatMs (${DEFAULT_CONFIG.heartbeatMs} ms); a ` +
+        'heartbeat timer shorter than config.heartbeatMs',
+    },
+  ],
+};
+
 export const suite: LabSuite<Lab4Impl> = {
   lab: 'lab4',
   title: 'Lab 4: single-leader replication with a write quorum',
   implFiles: IMPL_FILES,
   load,
-  tests: [
+  tests: monitored(MONITORS, [
     scored(leaderAccepts, { points: 4, part: 2 }),
     scored(followerRefuses, { points: 4, part: 1 }),
     scored(appliesInOrder, { points: 4, part: 2 }),
@@ -1044,5 +1096,5 @@ export const suite: LabSuite<Lab4Impl> = {
     scored(realHttpTest, { points: 3, part: 2, timeoutSec: 60 }),
     scored(realHttpCatchUpTest, { points: 4, part: 2, timeoutSec: 60 }),
     scored(realHttpLateStartTest, { points: 2, part: 2, timeoutSec: 60 }),
-  ],
+  ]),
 };

@@ -188,7 +188,12 @@ export class HostLink {
       return this.fail(
         `${what} in your lab 5 code (it runs in a process of its own, which this ended): ` +
           `an error was thrown where nothing could catch it (a timer, an event handler, a callback, or a promise nobody awaited). ` +
-          `In a real Node program this crashes the process.\n${frames || `${err.name}: ${err.message}`}`,
+          `In a real Node program this crashes the process.\n${frames || `${err.name}: ${err.message}`}` +
+          (/Invalid string length|Array buffer allocation failed/.test(err.message)
+            ? '\nLikely cause: replies piling up without bound: a string or buffer grew past what JavaScript allows. ' +
+              'Apply backpressure before running each command: look at the replies being collected as well as ' +
+              "socket.writableLength, and past about 1 MB stop reading the socket until its 'drain' event."
+            : ''),
       );
     }
     const id = msg.id;

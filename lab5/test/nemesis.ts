@@ -1058,7 +1058,8 @@ const CRASH_CAUSES =
   "is written (with fsync 'always'); records state results in absolute terms (SET key value PXAT <deadline>, DEL, FLUSHALL), never EXPIRE or INCR; " +
   'an EXEC writes its records between MULTI and EXEC records; the log is emptied only once the snapshot that holds its records is in place, ' +
   "and cut where that snapshot began (after a load that cut a torn tail off, the log's size is its size once cut); " +
-  'keys and values are written as bytes (Buffers), never as UTF-8 text.';
+  'keys and values are written as bytes (Buffers), never as UTF-8 text; a deadline is written as the 64-bit integer ' +
+  'it is, not as its double says (PXAT 9223372036854775807 as a double is 2^63, which no loader takes).';
 
 interface RoundPlan {
   readonly fsync: FsyncPolicy;
@@ -2112,7 +2113,12 @@ async function clientCall(w: ClientWorld, phase: ClientPhase, c: number, i: numb
       model.set(k, new Set([null]));
     }
   } catch (e) {
-    if (!(e instanceof Error) || e.name !== 'ServerUnavailableError' || !phase.faults) throw e;
+    if (!(e instanceof Error) || e.name !== 'ServerUnavailableError') throw e;
+    if (!phase.faults)
+      throw new TestFailure(
+        `A call on ${JSON.stringify(k)} failed in the ${phase.name} phase, where every server is healthy and answers at ` +
+          `once: ${e.message} ${where}. Likely causes: a connection left in a bad state by an earlier fault: ${MIXUP}`,
+      );
     w.failures++;
     const elapsed = Date.now() - t0;
     const bound = 4 * (CLIENT_OPTIONS.timeoutMs + CLIENT_OPTIONS.retryDelayMs);

@@ -170,7 +170,9 @@ class Witness {
   check(when: string): void {
     check(
       this.failure === undefined,
-      () => `${when}: ${this.failure}. One client's bad input must not affect the others.`,
+      () =>
+        `${when}: ${this.failure}. One client's bad input must not affect the others. Likely causes: one RequestParser ` +
+        "shared by every connection (each connection needs its own); a connection's state kept where another reaches it.",
     );
   }
 
@@ -388,7 +390,10 @@ export const pipelining = realTest(
     for (let i = 0; i < N; i++) parts.push(`*2\r\n$3\r\nGET\r\n$${`p:${i}`.length}\r\np:${i}\r\n`);
     c.sendRaw(parts.join(''));
     for (let i = 0; i < N; i++) {
-      const r = await c.reply(`SET p:${i} (the ${i + 1}th of ${2 * N} commands sent in one write)`);
+      const r = await c.reply(
+        `SET p:${i} (the ${i + 1}th of ${2 * N} commands sent in one write: only the first command of each chunk of ` +
+          'input run? A chunk can hold many commands: run every complete one, in order)',
+      );
       check(
         r === 'OK',
         `SET p:${i}, sent with ${2 * N - 1} other commands in one write, replied ${show(r)}; expected OK. A chunk of input can hold many commands: answer all of them, in order.`,

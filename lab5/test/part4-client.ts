@@ -90,7 +90,12 @@ async function checkKeysPatterns(k: Counted): Promise<void> {
     k.sent++;
     const got = await k.c.call('KEYS', pattern);
     const sorted = Array.isArray(got) ? [...got].map(String).sort() : got;
-    check(same(sorted, [...want]), `KEYS ${pattern} replied ${show(got)}; expected (in any order) ${show([...want])}.`);
+    check(
+      same(sorted, [...want]),
+      `KEYS ${pattern} replied ${show(got)}; expected (in any order) ${show([...want])}. Likely causes: KEYS does not ` +
+        "filter by the pattern (match each key with the given glob.ts); a glob rule read wrongly ('?' is one character, " +
+        "'[^a]' any but a).",
+    );
   }
 }
 
@@ -237,7 +242,7 @@ export const concurrentClients = realTest(
             const got = await client.get(key);
             check(
               got === `value of ${key}`,
-              `ShardedClient.get(${JSON.stringify(key)}) returned ${JSON.stringify(got)} while ${CONCURRENT_CLIENTS} callers shared the client; expected ${JSON.stringify(`value of ${key}`)}. Are replies matched to the right requests?`,
+              `ShardedClient.get(${JSON.stringify(key)}) returned ${JSON.stringify(got)} while ${CONCURRENT_CLIENTS} callers shared the client; expected ${JSON.stringify(`value of ${key}`)}. Are replies matched to the right requests? Likely cause: replies paired with requests in another order than first in, first out (the oldest waiting request gets the next reply).`,
             );
             await client.incr(`${prefix}:ctr:${i % 5}`);
           }
@@ -471,6 +476,7 @@ async function checkRingPlacement(ring: RemoteRing, nodes: readonly number[], ke
       `A HashRing of nodes ${nodes.join(', ')} placed ${JSON.stringify(k)} on node ${got}; the ring of the handout places it on node ${want}. ` +
         `The key's position is ${pos} (the first 32 bits of its MD5); ${where}. ` +
         "Likely causes: points not made from md5('server-<id>#<i>') for i = 0..vnodes-1; a key's position not the first 32 bits of its own MD5; " +
+        'a point picked by hash modulo the number of points (a ring finds the first point at or after the key); ' +
         'a search that does not wrap around past the last point; ties between equal points not going to the lower node id.',
     );
   }
@@ -567,7 +573,7 @@ async function checkTiedPoint(code: StudentCode): Promise<void> {
     check(
       owner === 672,
       `HashRing([${order.join(', ')}]).nodeFor("server-761#85") returned ${owner}; expected 672. That key sits exactly on a position where nodes 672 ("server-672#96") and 761 ("server-761#85") both have a point: ` +
-        'two nodes on the same point go in order of id, the lower first, so the key belongs to 672. Likely cause: the points are sorted by position only, so equal positions keep the order the nodes were added in; sort by position, then by node id.',
+        'two nodes on the same point go in order of id, the lower first, so the key belongs to 672. Likely causes: the points are sorted by position only, so equal positions keep the order the nodes were added in (sort by position, then by node id); a position taken from the whole MD5 digest instead of its first 32 bits (then no two points tie).',
     );
   }
 }
@@ -666,7 +672,9 @@ export const clientTimeout = realTest(
     await within(
       slowClient.get('x').catch((e: unknown) => void (timeoutErr = e)),
       2500,
-      () => `get on a server that never replies (timeoutMs 300, retries 1) took more than 2500 ms.`,
+      () =>
+        'get on a server that never replies (timeoutMs 300, retries 1) took more than 2500 ms. Likely cause: no timeout ' +
+        'per request (a timer of timeoutMs that fails the request and destroys its connection).',
     );
     const waited = Date.now() - t4;
     expectedError(timeoutErr, ['ServerUnavailableError']);
@@ -705,11 +713,13 @@ export const clientRetry = realTest(
     );
     check(
       f.attempts === 4 && f.server?.id === 2,
-      `The ServerUnavailableError says attempts=${f.attempts}, server ${f.server?.id}; expected 4 attempts (1 + 3 retries) on server 2.`,
+      `The ServerUnavailableError says attempts=${f.attempts}, server ${f.server?.id}; expected 4 attempts (1 + 3 retries) on server 2. ` +
+        'Likely causes: the client gives up after the first failed attempt (try again `retries` times, retryDelayMs apart); attempts counted wrongly.',
     );
     check(
       elapsed >= 1400 && elapsed < 5000,
-      `The client gave up after ${elapsed} ms; 3 retries 500 ms apart take about 1500 ms.`,
+      `The client gave up after ${elapsed} ms; 3 retries 500 ms apart take about 1500 ms. Likely cause: the client retries ` +
+        'at once, without waiting retryDelayMs between attempts (or the wait is not awaited).',
     );
     check(
       same(notices, ['2:1/3', '2:2/3', '2:3/3']),
@@ -766,6 +776,14 @@ export const clientErrorReply = realTest(
     await client.set(onTwo, 'not a number');
     let replyErr: unknown;
     await client.incr(onTwo).catch((e: unknown) => void (replyErr = e));
+    const name = (replyErr as Error | undefined)?.name;
+    check(
+      name !== 'ServerUnavailableError',
+      () =>
+        `incr of a non-integer failed with ${String(replyErr)} after ${notices.length} retries; expected a ` +
+        'ServerReplyError at once. Likely cause: an error reply counted as a failed attempt: an error reply is an ' +
+        'answer (the server is up), so reject with it and do not retry.',
+    );
     expectedError(replyErr, ['ServerReplyError']);
     check(
       (replyErr as Error | undefined)?.name === 'ServerReplyError' && notices.length === 0,
@@ -842,7 +860,8 @@ export const lateReply = realTest(
         `get(${JSON.stringify(key)}) ${got}; expected "v:${key}" (the server answers GET k with "v:k"). The server held the reply to "slow" for 1.5 s: ` +
           'the client timed it out at 400 ms while get("fast1") and get("fast2") waited behind it on the same connection, and retried. ' +
           'A timed-out request leaves its reply on the way: if the connection is kept, that late reply is taken as the answer to the next request in the queue. ' +
-          'After a timeout destroy the connection (failing every request waiting on it, so that each is retried on a new one), as the README says.',
+          'After a timeout destroy the connection (failing every request waiting on it, so that each is retried on a new one), as the README says. ' +
+          "A retry that fails too: the destroyed socket's late 'close' or 'error' event failing the connection that replaced it (check that the event comes from the socket in use).",
       );
     }
     client.close();

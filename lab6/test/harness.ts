@@ -531,7 +531,8 @@ export class RaftTester {
           this.fail(
             `term ${term} has ${ids.length} leaders (peers ${ids.join(' and ')}); Raft allows at most one per term. ` +
               'Likely causes: a peer that votes twice in one term (votedFor not checked, or not reset only on a new ' +
-              'term), a candidate that counts replies from an older election, or a vote granted without the log check.',
+              'term, or votedFor not saved before the vote is answered, so a restarted peer votes again), a candidate ' +
+              'that counts replies from an older election, or a vote granted without the log check.',
           );
         if (term > lastTerm) lastTerm = term;
       }
@@ -644,7 +645,8 @@ export class RaftTester {
           this.fail(
             `one(${showCommand(command)}) failed to reach agreement: a leader took it at index ${index}, but ${expected} ` +
               `peers had not applied it 2 s later (${this.nCommitted(index).count} had). Likely causes: entries not sent ` +
-              'to followers, a follower that refuses a matching log, commitIndex not advanced, or committed entries not applied.',
+              'to followers, a follower that refuses a matching log, a leader that keeps nextIndex or matchIndex from ' +
+              'an earlier term (reset them at every election), commitIndex not advanced, or committed entries not applied.',
           );
       } else {
         await sleep(50);
@@ -652,7 +654,11 @@ export class RaftTester {
     }
     this.fail(
       `one(${showCommand(command)}) failed to reach agreement within 10 s: ${this.nCommitted(this.maxIndex + 1).count} ` +
-        'peers applied the next index. Likely causes: no leader is elected, the leader does not replicate, or it never commits.',
+        'peers applied the next index. Likely causes: no leader is elected; the leader does not replicate, or backs off ' +
+        'nextIndex too slowly after a mismatch (one entry per heartbeat: back off at once, by the whole conflicting ' +
+        'term); a new leader that keeps nextIndex or matchIndex from an earlier term (reset them at every election); it ' +
+        'never commits; a snapshot that drops one entry too many (or too few), so the log no longer lines up ' +
+        'with its indexes; an exception that stops the leader (see any error printed above).',
     );
   }
 
@@ -731,8 +737,11 @@ export class RaftTester {
         return (
           `${peerName(i)} applied ${showCommand(msg.command)} at index ${index}, but ${peerName(j)} applied ` +
           `${showCommand(theirs)} there (state machine safety). Likely causes: committing an entry of an earlier term ` +
-          'by counting replicas (Figure 8), a follower that keeps conflicting entries, a vote granted to a candidate ' +
-          'whose log is behind, or commitIndex advanced past what the leader sent.'
+          'by counting replicas (Figure 8); a follower that keeps conflicting entries, or that cuts its log after ' +
+          'prevLogIndex on every AppendEntries (only a conflicting entry may go: a late, shorter AppendEntries must ' +
+          'not remove entries it acknowledged); a vote granted to a candidate whose log is behind; a log entry not ' +
+          'saved before it is sent or acknowledged (a restarted peer forgets it); or commitIndex advanced past what ' +
+          'the leader sent.'
         );
     }
     this.logs[i].set(index, msg.command);
@@ -780,7 +789,11 @@ export class RaftTester {
     try {
       snap = JSON.parse(data) as TesterSnapshot;
     } catch {
-      return `it is not a snapshot the tester made (it does not parse: ${showCommand(data)}). Pass on the tester's snapshot unchanged.`;
+      return (
+        `it is not a snapshot the tester made (it does not parse: ${showCommand(data)}). Pass on the tester's snapshot ` +
+        'unchanged. Likely causes: an installed snapshot not saved with persister.save (after a restart the peer hands ' +
+        'over an older or an empty one); a snapshot changed or re-encoded on the way.'
+      );
     }
     if (!Number.isInteger(snap.index) || !Array.isArray(snap.commands))
       return `it is not a snapshot the tester made (${showCommand(data)}).`;

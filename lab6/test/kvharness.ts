@@ -8,14 +8,22 @@ import { versionedModel, versionedState } from '../../checker/models/versioned';
 import type { VersionedInput, VersionedOutput, VersionedState } from '../../checker/models/versioned';
 import { assertLinearizable, TestFailure, within } from '../../suite';
 import type { TestContext } from '../../suite';
-import { HistoryRecorder } from '../../suite/history';
+import { HistoryRecorder, clientLane } from '../../suite/history';
 import { World, sleep } from '../../world';
 import type { GetResult, KVClerk, KVService, PutResult, Version } from '../kvapi';
 import type { Persister } from '../persister';
 import type { Op, RsmPeer, StateMachine, SubmitResult } from '../rsmapi';
 import { ELECTION_TIMEOUT_MS, Lab6Impl, RaftTester, peerName, showCommand } from './harness';
 import { PutReplies } from './putreplies';
+import { watchGiveUp } from './giveup';
 import { brandHarness } from '../../world/brand';
+
+/** The likely causes of a key/value history that is not linearizable, in parts 6 and 7. */
+const KV_CAUSES =
+  'Likely causes: a read answered from the local map without the log; an operation answered before it committed, ' +
+  "or with another entry's result; a clerk that returns ErrMaybe only after a lost message, not after ErrWrongLeader " +
+  "(a deposed leader's entry may be committed by the next leader), or ErrVersion for a re-sent put; a snapshot that " +
+  'encodes the map through a plain object (a key such as "__proto__" is lost) or is not restored whole.';
 
 /** maxRaftState when the service must not snapshot. */
 export const NO_SNAPSHOTS = -1;
@@ -115,6 +123,8 @@ export class RsmTester {
   readonly group: RaftTester;
   private readonly machines: Array<Counter | undefined> = [];
   private readonly rsms: Array<RsmPeer | undefined> = [];
+  /** The RSMs the tester killed (a submit of theirs may give up at once). */
+  private readonly killed = new WeakSet<RsmPeer>();
   private leader = 0;
 
   /** `latencyMs`: each message's extra time, LATENCY_MS unless a test spreads the servers farther apart. */
@@ -134,7 +144,11 @@ export class RsmTester {
       failTest(`${peerName(me)}'s RSM has no raft field holding its Raft peer (see lab6/rsmapi.ts).`);
     this.machines[me] = sm;
     this.rsms[me] = rsm;
-    return { raft: rsm.raft, services: [], kill: () => rsm.kill() };
+    const kill = (): void => {
+      this.killed.add(rsm);
+      rsm.kill();
+    };
+    return { raft: rsm.raft, services: [], kill };
   }
 
   /** Server i's RSM while it runs. */
@@ -146,7 +160,14 @@ export class RsmTester {
   async submit(i: number, op: CounterOp): Promise<SubmitResult> {
     const rsm = this.rsms[i];
     if (rsm === undefined) throw new Error(`the tester submitted to ${peerName(i)}, which has no RSM`);
-    return checkSubmitResult(this.group, i, await rsm.submit(op));
+    const done = watchGiveUp(
+      i,
+      rsm.raft,
+      () => this.killed.has(rsm),
+      `a submit of ${showCommand(op)}`,
+      () => rsm.submit(op),
+    );
+    return checkSubmitResult(this.group, i, await done);
   }
 
   /**
@@ -203,7 +224,9 @@ export class RsmTester {
     this.group.fail(
       `only ${have} servers' state machines reached ${n} (counters: ${this.counters()}); expected ${servers}. Likely ` +
         'causes: committed operations not applied on followers, an operation applied twice or skipped (after a ' +
-        'restart or a snapshot), or a restarted server that does not replay its log into the state machine.',
+        'restart or a snapshot), a restarted server that does not replay its log into the state machine, or a ' +
+        'snapshot Raft hands over dropped by the RSM (after a restart, or on a server that lags: a snapshot past what ' +
+        'the state machine holds must be restored into it).',
     );
   }
 
@@ -276,8 +299,32 @@ export class KvTester {
     const kv: KVService = new this.ctx.impl.KVServer(peers, me, persister, this.maxRaftState);
     if (typeof kv.rsm?.raft?.getState !== 'function')
       failTest(`${peerName(me)}'s KVServer has no rsm field whose raft is its Raft peer (see lab6/kvapi.ts).`);
-    const handlers = { Get: (args: never) => kv.Get(args), Put: (args: never) => kv.Put(args) };
-    return { raft: kv.rsm.raft, services: [new Service(handlers, 'KVServer')], kill: () => kv.kill() };
+    const raft = kv.rsm.raft;
+    let killed = false;
+    // Each answer is watched: ErrWrongLeader only once the peer no longer leads in the term it led in.
+    const handlers = {
+      Get: (args: never) =>
+        watchGiveUp(
+          me,
+          raft,
+          () => killed,
+          'a Get',
+          () => kv.Get(args),
+        ),
+      Put: (args: never) =>
+        watchGiveUp(
+          me,
+          raft,
+          () => killed,
+          'a Put',
+          () => kv.Put(args),
+        ),
+    };
+    const kill = (): void => {
+      killed = true;
+      kv.kill();
+    };
+    return { raft, services: [new Service(handlers, 'KVServer')], kill };
   }
 
   /** A recorded clerk whose ends reach the servers of `to` (every server by default). */
@@ -288,7 +335,8 @@ export class KvTester {
     const replies = new PutReplies();
     for (let i = 0; i < this.group.n; i++) {
       const name = `clerk-${id}-${i}`;
-      const end = this.group.net.makeEnd(name);
+      // Owned by the clerk's client: its lost messages name it, and the monitors see one sender going round.
+      const end = this.group.net.makeEnd(name, clientLane(id));
       replies.watch(end);
       ends.push(end);
       this.group.net.connect(name, RaftTester.serverName(i));
@@ -358,9 +406,9 @@ export class KvTester {
    */
   checkLinearizable(from?: { op: number; state: VersionedState }): void {
     const ops = this.history.operations();
-    if (from === undefined) return assertLinearizable(this.ctx, versionedModel, ops);
+    if (from === undefined) return assertLinearizable(this.ctx, versionedModel, ops, KV_CAUSES);
     const model = { ...versionedModel, init: () => from.state };
-    assertLinearizable(this.ctx, model, ops.slice(from.op));
+    assertLinearizable(this.ctx, model, ops.slice(from.op), KV_CAUSES);
   }
 
   /** With snapshots, the saved Raft state must stay within LOG_SLACK times maxRaftState; without, no snapshot at all. */
@@ -448,7 +496,12 @@ export class RecordingClerk implements KVClerk {
     this.checkSent(before, `get(${showCommand(key)})`);
     const err = (reply as { err?: unknown } | null)?.err;
     if (err !== 'OK' && err !== 'ErrNoKey')
-      throw new Error(`Clerk.get(${showCommand(key)}) returned ${showCommand(reply)}; expected OK or ErrNoKey.`);
+      throw new TestFailure(
+        `Clerk.get(${showCommand(key)}) returned ${showCommand(reply)}; expected OK or ErrNoKey. Likely causes: a ` +
+          "submit answered with the result of whatever operation was applied at its index, here another client's put " +
+          "(compare the entry's id with the submit's: another id there means ErrWrongLeader); a Get answered with " +
+          'the reply of a put.',
+      );
     this.history.end(
       op,
       reply.err === 'OK' ? { err: 'OK', value: reply.value, version: reply.version } : { err: 'ErrNoKey' },
@@ -633,8 +686,9 @@ async function checkPutCount(
     ts.group.fail(
       `the key ${showCommand(key)} is at version ${version}, but the clients' puts were answered OK ${total.ok} times ` +
         `and ErrMaybe ${total.maybe} times, so it must be between ${total.ok} and ${total.ok + total.maybe}. Likely ` +
-        'causes: a put applied twice (a re-sent put the log holds twice and both applied) or a put answered OK that ' +
-        'was lost (answered before it committed, or lost by a crash or a new leader).',
+        'causes: a put applied twice (a re-sent put the log holds twice and both applied); a put answered OK that ' +
+        'was lost (answered before it committed, or lost by a crash or a new leader); a re-sent put answered ' +
+        'ErrVersion reported as ErrVersion (an earlier copy may have taken effect: ErrMaybe).',
     );
   return r.err === 'OK' ? versionedState(r.value, r.version) : versionedState('', 0);
 }

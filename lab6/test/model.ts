@@ -34,7 +34,7 @@ const CAUSES: Record<'get' | PutRuleKind, string> = {
     'a version check other than exact equality (a version ahead, behind, negative, fractional or past 2^32 let through, or ' +
     'a version coerced to an integer); a re-sent put answered ErrVersion returned as ErrVersion by the clerk (it must be ' +
     'ErrMaybe: an earlier copy may have taken effect); a put applied twice or lost across a leader change or a restart; a ' +
-    'put recognised as a re-sent copy by its value; or a store kept in a plain object, where a key such as "__proto__" ' +
+    'put recognised as a re-sent copy by its value; a put of the value the key already holds treated as nothing to do; or a store kept in a plain object, where a key such as "__proto__" ' +
     'seems to exist already.',
   missing:
     'a missing key created by a version other than 0 (a check such as "version > 0" lets a negative or fractional version ' +

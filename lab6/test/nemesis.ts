@@ -122,7 +122,8 @@ export class PromiseWatch {
           `peers had answered any call it made in term ${term} (${[...answered].join(', ') || 'none'}); a leader needs ` +
           `the votes of a majority (${needed} besides itself), each a reply to a request of that term. Likely causes: ` +
           'a vote reply of an earlier election counted (check that the reply answers a request of the current term), ' +
-          'a refused vote or a lost call counted as granted, or a restarted peer that comes back as leader.',
+          'a refused vote or a lost call counted as granted, a restarted peer that comes back as leader, or a leader ' +
+          'that takes on a higher term (from a reply, or a RequestVote) but keeps its role: it must become a follower.',
       );
     if (judged === undefined) this.mandates.set(raft, (judged = new Set()));
     judged.add(term);

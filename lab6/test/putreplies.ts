@@ -70,7 +70,8 @@ export class PutReplies {
         `${what} returned ErrMaybe after sending ${w.sent} ${w.sent === 1 ? 'copy' : 'copies'} of the Put RPC (${heard}). ` +
         'Expected ErrMaybe only for a put sent more than once and answered ErrVersion (lab 2’s rule): a put answered ' +
         'OK took effect, and a put sent once and answered ErrVersion did not. Likely causes: ErrMaybe returned for ' +
-        'any answer after a retry (check the answer is ErrVersion), or "re-sent" decided before the first copy went out.'
+        'any answer after a retry (check the answer is ErrVersion); "re-sent" decided before the first copy went out; ' +
+        'or the count of copies kept in a field of the clerk that another call resets or shares (count per call of put).'
       );
     }
     if (w.answers.has(result)) return undefined;

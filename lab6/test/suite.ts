@@ -4,7 +4,8 @@
  * npm run grade lab6 -- --test <Name> --seed <N>
  */
 import { IMPL_FILES, load } from '../load';
-import { LabSuite, scored, TestContext, TestDefinition } from '../../suite';
+import { LabSuite, scored, TestContext, TestDefinition, Monitors } from '../../suite';
+import { monitored } from '../../suite/monitors';
 import { sleep } from '../../world';
 import type { Command } from '../raftapi';
 import {
@@ -414,7 +415,13 @@ const failNoAgree: TestDefinition<Lab6Impl> = {
     expect(ts, r?.index === 2, `start(20) returned index ${r?.index}; expected 2.`);
     await sleep(2 * ELECTION_TIMEOUT_MS);
     const { count } = ts.nCommitted(2);
-    expect(ts, count === 0, `${count} peers applied index 2 while only two of five were connected.`);
+    expect(
+      ts,
+      count === 0,
+      `${count} peers applied index 2 while only two of five were connected. Likely causes: a follower that applies ` +
+        "entries beyond the leader's commitIndex (apply only up to min(leaderCommit, index of the last new entry)); a " +
+        'leader that commits without a majority.',
+    );
     for (const k of [1, 2, 3]) ts.connect((leader + k) % n);
     // The disconnected majority may have elected a leader of its own and forgotten index 2.
     const leader2 = await ts.checkOneLeader();
@@ -1230,12 +1237,42 @@ const snapshotInit: TestDefinition<Lab6Impl> = {
 };
 
 /** Lab 6's named tests with their points (they add up to 100) and the handout's part after which each first passes. */
+/** The clerk's pause after a whole round of servers without a leader's answer: at least this (the handout says about 100 ms). */
+const ROUND_PAUSE_MIN_MS = 10;
+
+/**
+ * What the runner's monitors hold every simulated test to (suite/monitors): the timers live at its end, and the
+ * clerk's pause after a whole round of servers without a leader's answer.
+ */
+const MONITORS: Monitors = {
+  timers: {
+    perServer: 4,
+    perCall: 2,
+    causes:
+      "a submit's leadership check (setInterval) not cleared when the submit returns; an election or heartbeat " +
+      'timer set again without clearing the one before; timers left running by kill()',
+  },
+  pacing: [
+    {
+      rule: 'after a whole round without an answer it waits a little (about 100 ms; the tester requires at least 10)',
+      methods: ['KVServer.Get', 'KVServer.Put'],
+      refusals: ['ErrWrongLeader'],
+      after: 'round',
+      minWaitMs: ROUND_PAUSE_MIN_MS,
+      causes:
+        'the clerk goes round the servers again at once after every one of them answered ErrWrongLeader or was ' +
+        `lost: no pause after a whole round (at least ${ROUND_PAUSE_MIN_MS} ms; about 100 ms is plenty), or a pause ` +
+        'whose promise is not awaited',
+    },
+  ],
+};
+
 export const suite: LabSuite<Lab6Impl> = {
   lab: 'lab6',
   title: 'Lab 6: Raft, and a key/value service on it',
   implFiles: IMPL_FILES,
   load,
-  tests: [
+  tests: monitored(MONITORS, [
     scored(initialElection, { points: 2, part: 1 }),
     scored(reElection, { points: 2, part: 1 }),
     scored(manyElections, { points: 1, part: 1 }),
@@ -1274,5 +1311,5 @@ export const suite: LabSuite<Lab6Impl> = {
     scored(olderSnapshot, { points: 2, part: 4 }),
     scored(nemesisSnapshots, { points: 2, part: 4 }),
     ...kvTests,
-  ],
+  ]),
 };

@@ -8,6 +8,7 @@ export const mutants: Mutant[] = [
     file: 'server.ts',
     replace: [['if (!last || w.seq > last.seq) return undefined;', 'return undefined;']],
     caughtBy: ['TestUnreliableOneKey', 'TestUnreliable', 'TestUnreliableShards', 'TestModelKV'],
+    cause: 'the server executes every copy of a re-sent write',
   },
   {
     name: 'duplicate-state-never-freed',
@@ -24,6 +25,7 @@ export const mutants: Mutant[] = [
       ],
     ],
     caughtBy: ['TestMemManyAppends', 'TestMemAppend'],
+    cause: "Remember only each client's latest reply",
   },
   {
     name: 'module-level-reply-log',
@@ -40,6 +42,7 @@ export const mutants: Mutant[] = [
       ],
     ],
     caughtBy: ['TestMemManyAppends'],
+    cause: "Remember only each client's latest reply",
   },
   {
     name: 'module-level-get-log',
@@ -53,6 +56,7 @@ export const mutants: Mutant[] = [
       ],
     ],
     caughtBy: ['TestMemGetManyClients'],
+    cause: 'the server needs no memory of the clients that only read',
   },
   {
     name: 'remembers-appended-values',
@@ -69,6 +73,7 @@ export const mutants: Mutant[] = [
       ],
     ],
     caughtBy: ['TestMemAppend'],
+    cause: 'not the values it appended',
   },
   {
     name: 'caches-get-replies',
@@ -85,6 +90,7 @@ export const mutants: Mutant[] = [
       ],
     ],
     caughtBy: ['TestMemGet'],
+    cause: 'Do not remember the replies of gets',
   },
   {
     name: 'keeps-get-arguments',
@@ -101,6 +107,7 @@ export const mutants: Mutant[] = [
       ],
     ],
     caughtBy: ['TestMemGetManyClients'],
+    cause: 'the server needs no memory of the clients that only read',
   },
   {
     name: 'remembers-arguments',
@@ -117,6 +124,7 @@ export const mutants: Mutant[] = [
       ],
     ],
     caughtBy: ['TestMemPut', 'TestMemPutManyClients'],
+    cause: "not the request's arguments",
   },
   {
     name: 'no-replica-failover',
@@ -129,6 +137,7 @@ export const mutants: Mutant[] = [
       ],
     ],
     caughtBy: ['TestStaticShards', 'TestUnreliableShards'],
+    cause: 'does a replica serve the shard when the servers before it are stopped?',
   },
   {
     name: 'no-rejection',
@@ -136,6 +145,7 @@ export const mutants: Mutant[] = [
     file: 'server.ts',
     replace: [["if (!servers.includes(this.config.me)) return { err: 'ErrWrongShard' };", '']],
     caughtBy: ['TestRejection', 'TestModelKV'],
+    cause: 'a server must refuse a key whose shard it does not hold',
   },
   {
     name: 'replicas-out-of-order',
@@ -146,6 +156,7 @@ export const mutants: Mutant[] = [
       ['      return op(shard, id);\n    });', '      return op(shard, id);\n    })();'],
     ],
     caughtBy: ['TestReplicaOrder', 'TestUnreliableShards'],
+    cause: "the primary runs a shard's operations concurrently",
   },
   {
     name: 'clerk-no-failover',
@@ -153,6 +164,7 @@ export const mutants: Mutant[] = [
     file: 'client.ts',
     replace: [['this.servers[replicas[attempt % replicas.length]]', 'this.servers[replicas[0]]']],
     caughtBy: ['TestStaticShards'],
+    cause: "does the clerk try the shard's next replica",
   },
   {
     name: 'no-takeover-sync',
@@ -161,6 +173,7 @@ export const mutants: Mutant[] = [
     file: 'server.ts',
     replace: [["      if (!(await this.syncBackups(shard, id))) return { err: 'ErrRetry' };\n", '']],
     caughtBy: ['TestStopMidReplicate', 'TestTakeoverOrder'],
+    cause: 'a new primary that does not first bring the other running copies up to date',
   },
   {
     name: 'resend-pushes-only-itself',
@@ -181,6 +194,7 @@ export const mutants: Mutant[] = [
     // A backup that follows another primary's copy still gets the whole copy before its first write (ErrSync),
     // so only a read served before any write shows the missing sync.
     caughtBy: ['TestGetAfterTakeover'],
+    cause: 'must bring the running copies up to date before it serves anything',
   },
   {
     name: 'get-from-backup',
@@ -193,6 +207,7 @@ export const mutants: Mutant[] = [
       ],
     ],
     caughtBy: ['TestReadAtLaggingCopy'],
+    cause: "a server that is not the shard's primary answers gets from its own copy",
   },
   {
     name: 'replicate-gives-up',
@@ -205,6 +220,7 @@ export const mutants: Mutant[] = [
       ],
     ],
     caughtBy: ['TestReplicateRetries'],
+    cause: 'stops re-sending a write to a backup after some tries',
   },
   {
     name: 'replicate-gives-up-after-retries',
@@ -218,6 +234,7 @@ export const mutants: Mutant[] = [
       ],
     ],
     caughtBy: ['TestReplicateRetries', 'TestNemesisShards'],
+    cause: 'stops re-sending a write to a backup after some tries',
   },
   {
     name: 'fire-and-forget-replication',
@@ -230,6 +247,7 @@ export const mutants: Mutant[] = [
       ],
     ],
     caughtBy: ['TestReplicateRetries'],
+    cause: 'copying it in the background',
   },
   {
     name: 'backup-no-dedup',
@@ -244,6 +262,7 @@ export const mutants: Mutant[] = [
       ],
     ],
     caughtBy: ['TestStopMidReplicate'],
+    cause: 'applies a Replicate to its data without updating its exactly-once table',
   },
   {
     name: 'store-as-object',
@@ -267,6 +286,7 @@ export const mutants: Mutant[] = [
       ],
     ],
     caughtBy: ['TestOddKeys', 'TestModelKV'],
+    cause: 'the data kept in a plain object',
   },
   {
     name: 'put-remembers-old',
@@ -274,6 +294,7 @@ export const mutants: Mutant[] = [
     file: 'server.ts',
     replace: [["const reply = w.op === 'Append' ? old : '';", 'const reply = old;']],
     caughtBy: ['TestMemPut'],
+    cause: "a put's reply carries no value",
   },
   {
     name: 'retry-new-seq',
@@ -286,6 +307,7 @@ export const mutants: Mutant[] = [
       ],
     ],
     caughtBy: ['TestUnreliableOneKey', 'TestUnreliable', 'TestModelKV'],
+    cause: 'the clerk gives a re-send a fresh number',
   },
   {
     name: 'errretry-as-ok',
@@ -298,6 +320,7 @@ export const mutants: Mutant[] = [
       ],
     ],
     caughtBy: ['TestUnreliableShards', 'TestUnreliableMixed'],
+    cause: 'the clerk took a refusal (ErrRetry, ErrWrongShard) for success',
   },
   {
     name: 'install-without-table',
@@ -311,6 +334,7 @@ export const mutants: Mutant[] = [
       ],
     ],
     caughtBy: ['TestTakeoverOrder'],
+    cause: 'does the duplicate table travel with the data',
   },
   {
     name: 'clientid-date-now',
@@ -321,6 +345,7 @@ export const mutants: Mutant[] = [
       ['private readonly clientId = Math.floor(Math.random() * 2 ** 52);', 'private readonly clientId = Date.now();'],
     ],
     caughtBy: ['TestUnreliableMixed', 'TestConcurrent'],
+    cause: 'two clerks that drew the same id',
   },
   {
     name: 'sync-once-per-running-set',
@@ -338,6 +363,7 @@ export const mutants: Mutant[] = [
       ],
     ],
     caughtBy: ['TestRetakeover'],
+    cause: 'every time it takes over',
   },
   {
     name: 'backup-follows-any-primary',
@@ -346,6 +372,7 @@ export const mutants: Mutant[] = [
     file: 'server.ts',
     replace: [["    if (shard.follows !== args.from) return { err: 'ErrSync' };\n", '']],
     caughtBy: ['TestUnseenLead'],
+    cause: 'a server that leads again must still bring the other copies up to date',
   },
   {
     name: 'install-keeps-table',
@@ -359,6 +386,7 @@ export const mutants: Mutant[] = [
       ],
     ],
     caughtBy: ['TestTakeoverReplacesCopy'],
+    cause: "replaces the data but keeps the backup's own duplicate table",
   },
   {
     name: 'install-merges-data',
@@ -368,6 +396,7 @@ export const mutants: Mutant[] = [
       ['    this.data.clear();\n    for (const [key, value] of s.data)', '    for (const [key, value] of s.data)'],
     ],
     caughtBy: ['TestTakeoverReplacesCopy'],
+    cause: "merges the new primary's copy into a backup's",
   },
   {
     name: 'get-skips-sync',
@@ -380,6 +409,7 @@ export const mutants: Mutant[] = [
       ],
     ],
     caughtBy: ['TestGetAfterTakeover'],
+    cause: 'gets included, not only before its first write',
   },
   {
     name: 'backup-reads-when-primary-unreachable',
@@ -392,6 +422,7 @@ export const mutants: Mutant[] = [
       ],
     ],
     caughtBy: ['TestReadAtLaggingCopy'],
+    cause: 'answers gets from its own copy when it cannot reach the primary',
   },
   {
     name: 'small-client-id',
@@ -399,6 +430,7 @@ export const mutants: Mutant[] = [
     file: 'client.ts',
     replace: [['Math.floor(Math.random() * 2 ** 52)', 'Math.floor(Math.random() * 1_000_000)']],
     caughtBy: ['TestMemPutManyClients'],
+    cause: 'two clerks drew the same id',
   },
   {
     name: 'get-skips-queue',
@@ -420,6 +452,7 @@ export const mutants: Mutant[] = [
       ],
     ],
     caughtBy: ['TestGetDuringReplicate'],
+    cause: "run gets in the shard's queue like writes",
   },
   {
     name: 'ok-after-lead-lost',
@@ -434,6 +467,7 @@ export const mutants: Mutant[] = [
       ],
     ],
     caughtBy: ['TestRestartMidReplicate'],
+    cause: 'and then replies OK anyway',
   },
   {
     name: 'stale-seq-reapplied',
@@ -447,6 +481,7 @@ export const mutants: Mutant[] = [
       ],
     ],
     caughtBy: ['TestLateCopy'],
+    cause: 'not an older one, which must be ignored too',
   },
   {
     name: 'replicate-waits-for-stopped-backup',
@@ -460,6 +495,7 @@ export const mutants: Mutant[] = [
       ],
     ],
     caughtBy: ['TestNemesisShards'],
+    cause: 'a server that waits forever for a stopped server',
   },
   {
     name: 'restarted-backup-not-rechecked',
@@ -473,5 +509,6 @@ export const mutants: Mutant[] = [
       ],
     ],
     caughtBy: ['TestRestartMidWrite'],
+    cause: 'a primary that skips a backup it found stopped',
   },
 ];

@@ -3,6 +3,15 @@ import type { Mutant } from '../mutants';
 
 export const mutants: Mutant[] = [
   {
+    name: 'retry-without-wait',
+    description:
+      'the clerk sends the RPC again at once after a lost message, with no wait between tries (from an independent round of bugs written from the handouts alone)',
+    file: 'client.ts',
+    replace: [['      await sleep(backoff * (0.5 + Math.random()));\n', '']],
+    caughtBy: ['TestHighDropRate'],
+    cause: 'sends the RPC again at once after a TimeoutError',
+  },
+  {
     name: 'retry-sleep-not-awaited',
     description:
       'the clerk starts its back-off sleep but does not await it, so it re-sends at once (from an independent round of bugs written from the handouts alone)',
@@ -11,6 +20,7 @@ export const mutants: Mutant[] = [
       ['      await sleep(backoff * (0.5 + Math.random()));', '      void sleep(backoff * (0.5 + Math.random()));'],
     ],
     caughtBy: ['TestResentPutResults'],
+    cause: 'a sleep whose promise is not awaited',
   },
   {
     name: 'no-retry',
@@ -18,6 +28,7 @@ export const mutants: Mutant[] = [
     file: 'client.ts',
     replace: [['if (!(err instanceof TimeoutError)) throw err;', 'throw err;']],
     caughtBy: ['TestUnreliableNet', 'TestHighDropRate', 'TestOneClientUnreliable', 'TestManyClientsUnreliable'],
+    cause: 'send the RPC again',
   },
   {
     name: 'no-errmaybe',
@@ -25,6 +36,7 @@ export const mutants: Mutant[] = [
     file: 'client.ts',
     replace: [["if (reply.err === 'ErrVersion' && attempts > 1) return 'ErrMaybe';", '']],
     caughtBy: ['TestResentPutResults', 'TestUnreliableNet'],
+    cause: 'ErrMaybe whenever a re-sent put gets ErrVersion',
   },
   {
     name: 'version-off-by-one',
@@ -37,6 +49,7 @@ export const mutants: Mutant[] = [
       ],
     ],
     caughtBy: ['TestReliablePut'],
+    cause: 'a new key created at version 0 instead of 1',
   },
   {
     name: 'version-check-off-by-one',
@@ -49,6 +62,7 @@ export const mutants: Mutant[] = [
       ],
     ],
     caughtBy: ['TestReliablePut', 'TestPutConcurrentReliable'],
+    cause: 'a version check other than exact equality',
   },
   {
     name: 'dispose-does-nothing',
@@ -56,6 +70,7 @@ export const mutants: Mutant[] = [
     file: 'lock.ts',
     replace: [['    if (this.held) await this.release();', '']],
     caughtBy: ['TestReliableBasic'],
+    cause: '[Symbol.asyncDispose] must release the lock',
   },
   {
     name: 'lock-ignores-versions',
@@ -69,6 +84,7 @@ export const mutants: Mutant[] = [
       ],
     ],
     caughtBy: ['TestManyClientsReliable', 'TestManyClientsUnreliable'],
+    cause: 'puts its id with a version it did not read the key free at',
   },
   {
     name: 'lock-steals',
@@ -76,6 +92,7 @@ export const mutants: Mutant[] = [
     file: 'lock.ts',
     replace: [["const free = current.err === 'ErrNoKey' || current.value === '';", 'const free = true;']],
     caughtBy: ['TestReliableBasic', 'TestReliableNested', 'TestManyClientsReliable'],
+    cause: 'an acquire that takes the key without checking it is free',
   },
   {
     name: 'per-client-cache',
@@ -96,6 +113,7 @@ export const mutants: Mutant[] = [
       ],
     ],
     caughtBy: ['TestMemPutManyClientsReliable'],
+    cause: 'per-client or per-request cache',
   },
   {
     name: 'module-level-cache',
@@ -114,6 +132,7 @@ export const mutants: Mutant[] = [
       ['export class KVServer', 'const SEEN = new Map<string, PutReply>();\n\nexport class KVServer'],
     ],
     caughtBy: ['TestMemPutManyClientsReliable'],
+    cause: 'per-client or per-request cache',
   },
   {
     name: 'accepts-version-ahead',
@@ -126,6 +145,7 @@ export const mutants: Mutant[] = [
       ],
     ],
     caughtBy: ['TestPutWrongVersionReliable'],
+    cause: '"version < current"',
   },
   {
     name: 'missing-key-reads-empty',
@@ -133,6 +153,7 @@ export const mutants: Mutant[] = [
     file: 'server.ts',
     replace: [["if (!entry) return { err: 'ErrNoKey' };", "if (!entry) return { err: 'OK', value: '', version: 0 };"]],
     caughtBy: ['TestPutWrongVersionReliable', 'TestReliablePut'],
+    cause: 'get of a missing key answered OK with an empty value',
   },
   {
     name: 'object-store',
@@ -158,6 +179,7 @@ export const mutants: Mutant[] = [
       ],
     ],
     caughtBy: ['TestStrangeKeysReliable'],
+    cause: 'plain object',
   },
   {
     name: 'empty-value-missing',
@@ -165,6 +187,7 @@ export const mutants: Mutant[] = [
     file: 'server.ts',
     replace: [["if (!entry) return { err: 'ErrNoKey' };", "if (!entry?.value) return { err: 'ErrNoKey' };"]],
     caughtBy: ['TestStrangeKeysReliable'],
+    cause: 'an empty value is still a value',
   },
   {
     name: 'resent-ok-is-maybe',
@@ -174,6 +197,7 @@ export const mutants: Mutant[] = [
       ["if (reply.err === 'ErrVersion' && attempts > 1) return 'ErrMaybe';", "if (attempts > 1) return 'ErrMaybe';"],
     ],
     caughtBy: ['TestResentPutResults'],
+    cause: 'OK means the put happened, whichever copy it was',
   },
   {
     name: 'resent-nokey-is-maybe',
@@ -186,6 +210,7 @@ export const mutants: Mutant[] = [
       ],
     ],
     caughtBy: ['TestResentPutResults'],
+    cause: 'ErrNoKey is certain even for a re-sent put',
   },
   {
     name: 'resent-errversion-is-ok',
@@ -198,6 +223,7 @@ export const mutants: Mutant[] = [
       ],
     ],
     caughtBy: ['TestResentPutResults'],
+    cause: 'the put did not happen',
   },
   {
     name: 'sticky-resent',
@@ -212,6 +238,7 @@ export const mutants: Mutant[] = [
       ],
     ],
     caughtBy: ['TestResentPutResults'],
+    cause: 'not in a field of the clerk that outlives the call',
   },
   {
     name: 'forgets-own-id',
@@ -225,6 +252,7 @@ export const mutants: Mutant[] = [
       ],
     ],
     caughtBy: ['TestLockLostReply', 'TestAcquireTimeoutLostReply', 'TestAcquireTimeoutUnreliable'],
+    cause: 'After ErrMaybe, read the key: if it holds your own id, you hold the lock',
   },
   {
     name: 'deadline-before-look',
@@ -238,6 +266,7 @@ export const mutants: Mutant[] = [
       ],
     ],
     caughtBy: ['TestAcquireTimeoutLostReply', 'TestAcquireTimeoutUnreliable'],
+    cause: 'Before returning false after ErrMaybe, read the key',
   },
   {
     name: 'errmaybe-means-held',
@@ -250,6 +279,7 @@ export const mutants: Mutant[] = [
       ],
     ],
     caughtBy: ['TestLockLostRequest'],
+    cause: 'ErrMaybe does not mean the put happened',
   },
   {
     name: 'release-any-holder',
@@ -264,6 +294,7 @@ export const mutants: Mutant[] = [
       ],
     ],
     caughtBy: ['TestReleaseNotHeldReliable'],
+    cause: 'check that the key holds your own id before freeing it',
   },
   {
     name: 'release-stale-version',
@@ -277,6 +308,7 @@ export const mutants: Mutant[] = [
       ],
     ],
     caughtBy: ['TestLockLostReply'],
+    cause: 'read the key again and stop once it no longer holds your id',
   },
   {
     name: 'dispose-not-awaited',
@@ -285,6 +317,7 @@ export const mutants: Mutant[] = [
     file: 'lock.ts',
     replace: [['    if (this.held) await this.release();', '    if (this.held) void this.release();']],
     caughtBy: ['TestReliableBasic'],
+    cause: 'finish releasing before it returns (await the release)',
   },
   {
     name: 'shared-lock-id',
@@ -296,6 +329,7 @@ export const mutants: Mutant[] = [
       ['export class Lock', 'const LOCK_ID = Math.random().toString(36).slice(2, 12);\n\nexport class Lock'],
     ],
     caughtBy: ['TestReliableBasic', 'TestManyClientsReliable'],
+    cause: 'one id made when the module loads',
   },
   {
     name: 'time-based-lock-id',
@@ -308,6 +342,7 @@ export const mutants: Mutant[] = [
       ],
     ],
     caughtBy: ['TestReliableBasic', 'TestManyClientsReliable'],
+    cause: 'one made from the time',
   },
   {
     name: 'resent-flag-outlives-put',
@@ -322,6 +357,7 @@ export const mutants: Mutant[] = [
       ['  private readonly server: ClientEnd;\n', '  private readonly server: ClientEnd;\n  private resent = false;\n'],
     ],
     caughtBy: ['TestResentPutResults'],
+    cause: 'not in a field of the clerk that outlives the call',
   },
   {
     name: 'put-gives-up',
@@ -335,6 +371,7 @@ export const mutants: Mutant[] = [
       ],
     ],
     caughtBy: ['TestResentPutResults'],
+    cause: 'no limit on attempts or time',
   },
   {
     name: 'lock-id-per-clerk',
@@ -348,6 +385,7 @@ export const mutants: Mutant[] = [
       ],
     ],
     caughtBy: ['TestLocksShareClerkReliable'],
+    cause: 'Each Lock object needs an identity of its own',
   },
   {
     name: 'acquire-default-timeout',
@@ -360,6 +398,7 @@ export const mutants: Mutant[] = [
       ],
     ],
     caughtBy: ['TestLocksShareClerkReliable'],
+    cause: 'the default timeout is Infinity',
   },
   {
     name: 'acquire-zero-waits',
@@ -369,6 +408,7 @@ export const mutants: Mutant[] = [
       ['    const deadline = Date.now() + timeoutMs;', '    const deadline = Date.now() + (timeoutMs || Infinity);'],
     ],
     caughtBy: ['TestLocksShareClerkReliable'],
+    cause: '0 is a timeout, not "no timeout"',
   },
   {
     name: 'release-frees-other-holder',
@@ -382,6 +422,7 @@ export const mutants: Mutant[] = [
       ],
     ],
     caughtBy: ['TestNemesisLock', 'TestManyClientsUnreliable'],
+    cause: 'a release that frees the lock without checking it is the holder',
   },
   {
     name: 'resend-recognised-by-value',
@@ -395,6 +436,7 @@ export const mutants: Mutant[] = [
       ],
     ],
     caughtBy: ['TestNemesisKV'],
+    cause: 'a put recognised as a re-sent copy by its value',
   },
   {
     name: 'same-value-keeps-version',
@@ -408,6 +450,7 @@ export const mutants: Mutant[] = [
       ],
     ],
     caughtBy: ['TestModelKV'],
+    cause: 'store the value (even the one it holds) and add 1',
   },
   {
     name: 'negative-version-creates',
@@ -418,6 +461,7 @@ export const mutants: Mutant[] = [
       ["if (args.version !== 0) return { err: 'ErrNoKey' };", "if (args.version > 0) return { err: 'ErrNoKey' };"],
     ],
     caughtBy: ['TestModelKV'],
+    cause: 'a missing key created by a version other than 0',
   },
   {
     name: 'version-coerced-to-int32',
@@ -432,6 +476,7 @@ export const mutants: Mutant[] = [
       ['if (entry.version !== args.version) return', 'if (entry.version !== (args.version | 0)) return'],
     ],
     caughtBy: ['TestModelKV'],
+    cause: 'a version coerced to an integer',
   },
   {
     name: 'odd-version-refused-as-errversion',
@@ -445,6 +490,7 @@ export const mutants: Mutant[] = [
       ],
     ],
     caughtBy: ['TestModelKV'],
+    cause: 'ErrVersion where the key does not exist',
   },
   {
     name: 'dispose-always-releases',
@@ -453,5 +499,6 @@ export const mutants: Mutant[] = [
     file: 'lock.ts',
     replace: [['    if (this.held) await this.release();', '    await this.release();']],
     caughtBy: ['TestModelLock'],
+    cause: 'by a Lock that does not hold the lock',
   },
 ];

@@ -3,11 +3,26 @@ import type { Mutant } from '../mutants';
 
 export const mutants: Mutant[] = [
   {
+    name: 'peer-call-gives-up-after-five',
+    description:
+      'a failed peer call is re-sent at most five times, then dropped: a peer that refuses calls for longer than half a second never gets the message (from an independent round of bugs written from the handouts alone)',
+    file: 'server.ts',
+    replace: [
+      [
+        "    const attempt = (): void => {\n      // Lost or refused (a real peer not started yet): try again later; the receiver drops duplicates.\n      this.peers[to].call('KVServer.Peer', env).catch(() => setTimeout(attempt, RESEND_MS));",
+        "    let tries = 0;\n    const attempt = (): void => {\n      this.peers[to].call('KVServer.Peer', env).catch(() => {\n        if (++tries <= 5) setTimeout(attempt, RESEND_MS);\n      });",
+      ],
+    ],
+    caughtBy: ['TestNemesisLinearizable', 'TestNemesisSequential', 'TestNemesisEventual'],
+    cause: 'gives up after a few tries',
+  },
+  {
     name: 'linearizable-local-reads',
     description: 'linearizable mode answers reads from the local copy instead of through the totally ordered broadcast',
     file: 'server.ts',
     replace: [["const local = this.level !== 'linearizable';", 'const local = true;']],
     caughtBy: ['TestNoStaleReadLinearizable', 'TestLinearizableConcurrent'],
+    cause: 'a read answered from the local copy instead of through the broadcast',
   },
   {
     name: 'deliver-without-all-acks',
@@ -20,6 +35,7 @@ export const mutants: Mutant[] = [
       'TestLinearizableConcurrent',
       'TestReorderingLinks',
     ],
+    cause: 'a message delivered before every server (itself included) acknowledged it',
   },
   {
     name: 'tie-break-ignores-server',
@@ -27,6 +43,7 @@ export const mutants: Mutant[] = [
     file: 'server.ts',
     replace: [['  if (a.ts.server !== b.ts.server) return a.ts.server > b.ts.server;\n', '']],
     caughtBy: ['TestEventualTieBreak'],
+    cause: 'the tie must be broken by the server id',
   },
   {
     name: 'no-fifo',
@@ -39,6 +56,7 @@ export const mutants: Mutant[] = [
       ],
     ],
     caughtBy: ['TestOvertakenBroadcast', 'TestReorderingLinks'],
+    cause: 'are handled in arrival order',
   },
   {
     name: 'sequential-reads-broadcast',
@@ -46,6 +64,7 @@ export const mutants: Mutant[] = [
     file: 'server.ts',
     replace: [["const local = this.level !== 'linearizable';", "const local = this.level === 'eventual';"]],
     caughtBy: ['TestStaleReadSequential', 'TestLatencyOrder'],
+    cause: 'a read must be answered from the local copy at once',
   },
   {
     name: 'eventual-through-broadcast',
@@ -53,6 +72,7 @@ export const mutants: Mutant[] = [
     file: 'server.ts',
     replace: [["if (this.level === 'eventual') {", "if (this.level === ('none' as ConsistencyLevel)) {"]],
     caughtBy: ['TestLatencyOrder'],
+    cause: 'it must be answered from the local copy without waiting for other servers',
   },
   {
     name: 'eventual-write-not-ticked',
@@ -66,6 +86,7 @@ export const mutants: Mutant[] = [
       ],
     ],
     caughtBy: ['TestOwnLatestWrite'],
+    cause: 'the Lamport clock is not ticked before each write',
   },
   {
     name: 'eventual-clock-ignores-receipt',
@@ -79,6 +100,7 @@ export const mutants: Mutant[] = [
       ],
     ],
     caughtBy: ['TestEventualCausalWrite'],
+    cause: 'the clock is only incremented on receipt (clock + 1)',
   },
   {
     name: 'eventual-receipt-keeps-clock',
@@ -93,6 +115,7 @@ export const mutants: Mutant[] = [
     ],
     // TestEventualCausalWrite's overwrite comes from the lower server id, so equal clocks cannot save it.
     caughtBy: ['TestEventualCausalWrite', 'TestEventualOverwriteSeen'],
+    cause: 'the clock does not move when a propagated write arrives',
   },
   {
     name: 'eventual-last-arrival-wins',
@@ -102,6 +125,7 @@ export const mutants: Mutant[] = [
       ['if (!cur || newer(entry, cur)) this.store.set(key, entry);', 'void cur;\n    this.store.set(key, entry);'],
     ],
     caughtBy: ['TestEventualLastWriterWins'],
+    cause: 'the last write to arrive wins instead of the largest timestamp',
   },
   {
     name: 'eventual-server-id-first',
@@ -114,6 +138,7 @@ export const mutants: Mutant[] = [
       ],
     ],
     caughtBy: ['TestEventualLastWriterWins'],
+    cause: 'the server id is compared before the clock',
   },
   {
     name: 'sequential-apply-before-order',
@@ -127,6 +152,7 @@ export const mutants: Mutant[] = [
       ],
     ],
     caughtBy: ['TestSequentialOwnWriteInOrder'],
+    cause: "applies its own client's write at once instead of when the broadcast delivers it",
   },
   {
     name: 'write-answered-when-sent',
@@ -139,6 +165,7 @@ export const mutants: Mutant[] = [
       ],
     ],
     caughtBy: ['TestOwnLatestWrite', 'TestBasic'],
+    cause: 'the write is answered before this server applied it',
   },
   {
     name: 'queue-in-arrival-order',
@@ -151,6 +178,7 @@ export const mutants: Mutant[] = [
       ],
     ],
     caughtBy: ['TestSequentialOwnWriteInOrder'],
+    cause: 'the hold-back queue not sorted by (clock, server id)',
   },
   {
     name: 'queue-ties-by-arrival',
@@ -159,6 +187,7 @@ export const mutants: Mutant[] = [
     file: 'server.ts',
     replace: [['return a.clock - b.clock || a.server - b.server;', 'return a.clock - b.clock;']],
     caughtBy: ['TestSequentialOwnWriteInOrder'],
+    cause: 'ties broken by arrival order',
   },
   {
     name: 'deliver-one-ack-short',
@@ -167,6 +196,7 @@ export const mutants: Mutant[] = [
     file: 'server.ts',
     replace: [['if (acked < this.peers.length) break;', 'if (acked < this.peers.length - 1) break;']],
     caughtBy: ['TestSequentialOwnWriteInOrder'],
+    cause: 'does not count its own acknowledgement',
   },
   {
     name: 'linearizable-read-value-at-start',
@@ -180,6 +210,7 @@ export const mutants: Mutant[] = [
       ],
     ],
     caughtBy: ['TestNoStaleReadLinearizable'],
+    cause: 'the value it found when it arrived',
   },
   {
     name: 'early-ack-dropped',
@@ -193,6 +224,7 @@ export const mutants: Mutant[] = [
       ],
     ],
     caughtBy: ['TestOvertakenBroadcast'],
+    cause: 'an acknowledgement that arrives before the message it acknowledges is dropped',
   },
   {
     name: 'linearizable-write-answered-when-sent',
@@ -206,6 +238,7 @@ export const mutants: Mutant[] = [
       ],
     ],
     caughtBy: ['TestLinearizableReadAfterRemoteWrite', 'TestLinearizableConcurrent'],
+    cause: 'the write is answered before its own server delivered it',
   },
   {
     name: 'linearizable-read-at-receipt',
@@ -219,6 +252,7 @@ export const mutants: Mutant[] = [
       ],
     ],
     caughtBy: ['TestLinearizableReadAfterRemoteWrite', 'TestNoStaleReadLinearizable'],
+    cause: 'when its broadcast comes back to its own server',
   },
   {
     name: 'sequential-read-sees-queued-own-write',
@@ -232,6 +266,7 @@ export const mutants: Mutant[] = [
       ],
     ],
     caughtBy: ['TestSequentialReadsDelivered'],
+    cause: 'looks at writes still waiting in the queue',
   },
   {
     name: 'sequential-writes-eventual-style',
@@ -239,6 +274,7 @@ export const mutants: Mutant[] = [
     file: 'server.ts',
     replace: [["    if (this.level === 'eventual') {", "    if (this.level !== 'linearizable') {"]],
     caughtBy: ['TestSequentialWritesOrdered'],
+    cause: 'applied at once, as at the eventual level',
   },
   {
     name: 'eventual-clock-catches-up-on-read',
@@ -256,6 +292,7 @@ export const mutants: Mutant[] = [
       ],
     ],
     caughtBy: ['TestEventualBlindOverwrite'],
+    cause: 'the clock catches up only when a read returns a received entry',
   },
   {
     name: 'self-link-not-fifo',
@@ -268,6 +305,7 @@ export const mutants: Mutant[] = [
       ],
     ],
     caughtBy: ['TestOvertakenBroadcast'],
+    cause: 'this server itself included',
   },
   {
     name: 'queue-sorted-as-strings',
@@ -281,6 +319,7 @@ export const mutants: Mutant[] = [
       ],
     ],
     caughtBy: ['TestNemesisSequential', 'TestNemesisLinearizable'],
+    cause: 'as strings, clock 10 sorts before 9',
   },
   {
     name: 'eventual-lww-as-strings',
@@ -294,11 +333,12 @@ export const mutants: Mutant[] = [
       ],
     ],
     caughtBy: ['TestNemesisEventual'],
+    cause: 'timestamps compared as strings',
   },
   {
     name: 'peer-call-sent-once',
     description:
-      'a server sends each message to a peer once and ignores a failed call: in the simulation nothing is lost, but over real HTTP the first calls to a server that is not listening yet are refused and every server then waits for good',
+      'a server sends each message to a peer once and ignores a failed call: over real HTTP the first calls to a server that is not listening yet are refused (the attackers refuse calls in the simulation too) and every server then waits for good',
     file: 'server.ts',
     replace: [
       [
@@ -306,7 +346,8 @@ export const mutants: Mutant[] = [
         "this.peers[to].call('KVServer.Peer', env).catch(() => undefined);",
       ],
     ],
-    caughtBy: ['TestRealLateStart'],
+    caughtBy: ['TestNemesisLinearizable', 'TestRealLateStart'],
+    cause: 'was not sent again until it got through',
   },
   {
     name: 'clock-merged-at-delivery',
@@ -324,6 +365,7 @@ export const mutants: Mutant[] = [
       ],
     ],
     caughtBy: ['TestNemesisLinearizable', 'TestNemesisSequential'],
+    cause: 'reaches the clock only when the message is delivered',
   },
   {
     name: 'store-plain-object',
@@ -337,6 +379,7 @@ export const mutants: Mutant[] = [
       ],
     ],
     caughtBy: ['TestModelConsistency', 'TestOwnLatestWrite'],
+    cause: 'a store kept in a plain object',
   },
   {
     name: 'write-answered-at-own-receipt',
@@ -350,6 +393,7 @@ export const mutants: Mutant[] = [
       ],
     ],
     caughtBy: ['TestModelConsistency', 'TestBasic'],
+    cause: 'answered before its own server delivered it',
   },
   {
     name: 'update-dedup-by-content',
@@ -367,6 +411,7 @@ export const mutants: Mutant[] = [
       ],
     ],
     caughtBy: ['TestModelConsistency'],
+    cause: 'dropped as a duplicate',
   },
   {
     name: 'write-of-held-value-skipped',
@@ -380,5 +425,6 @@ export const mutants: Mutant[] = [
       ],
     ],
     caughtBy: ['TestModelConsistency'],
+    cause: 'the value the key already holds',
   },
 ];

@@ -3,6 +3,29 @@ import type { Mutant } from '../mutants';
 
 export const mutants: Mutant[] = [
   {
+    name: 'write-timer-not-cleared',
+    description:
+      "a write's setTimeout(writeTimeoutMs) is not cleared when the write commits: the timers pile up, one per write, for writeTimeoutMs each (from an independent round of bugs written from the handouts alone)",
+    file: 'server.ts',
+    replace: [['      if (w.done) continue;\n      clearTimeout(w.timer);\n', '      if (w.done) continue;\n']],
+    caughtBy: ['TestAckAfterQuorum'],
+    cause: "a write's setTimeout(writeTimeoutMs) not cleared when the write commits",
+  },
+  {
+    name: 'resend-at-once-after-refusal',
+    description:
+      'after ErrNotFollower or ErrForbidden the leader sends the same Replicate again at once instead of waiting retryMs (from an independent round of bugs written from the handouts alone)',
+    file: 'server.ts',
+    replace: [
+      [
+        '        // A misconfigured cluster (a leader among the followers, or a different token): keep trying, slowly.\n        await sleep(this.config.retryMs);\n',
+        '',
+      ],
+    ],
+    caughtBy: ['TestNemesisReplication', 'TestNemesisQuorum'],
+    cause: 'after a TimeoutError, an ErrNotFollower or an ErrForbidden',
+  },
+  {
     name: 'ack-early',
     description: 'the leader acknowledges a write when W-1 followers hold it',
     file: 'server.ts',
@@ -13,6 +36,7 @@ export const mutants: Mutant[] = [
       ],
     ],
     caughtBy: ['TestAckAfterQuorum'],
+    cause: 'a write acknowledged before W followers hold it',
   },
   {
     name: 'apply-before-replication',
@@ -20,6 +44,7 @@ export const mutants: Mutant[] = [
     file: 'server.ts',
     replace: [['    this.log.push(entry);\n', '    this.log.push(entry);\n    this.data.set(args.key, args.value);\n']],
     caughtBy: ['TestNoQuorumFails'],
+    cause: 'the leader must not apply a write before W followers hold it',
   },
   {
     name: 'follower-accepts-writes',
@@ -32,6 +57,7 @@ export const mutants: Mutant[] = [
       ],
     ],
     caughtBy: ['TestFollowerRefusesWrites'],
+    cause: 'a follower must answer ErrNotLeader',
   },
   {
     name: 'follower-applies-blindly',
@@ -45,6 +71,7 @@ export const mutants: Mutant[] = [
       ['      this.applied = e.seq;', '      this.applied = Math.max(this.applied, e.seq);'],
     ],
     caughtBy: ['TestFollowerAppliesInOrder'],
+    cause: 'must not be applied again',
   },
   {
     name: 'no-gap-check',
@@ -57,6 +84,7 @@ export const mutants: Mutant[] = [
       ],
     ],
     caughtBy: ['TestFollowerAppliesInOrder'],
+    cause: 'cannot be applied yet',
   },
   {
     name: 'follower-ignores-token',
@@ -67,6 +95,7 @@ export const mutants: Mutant[] = [
       ["    if (args.token !== this.config.token) return { err: 'ErrForbidden', lastSeq: this.applied };\n", ''],
     ],
     caughtBy: ['TestForgedReplicate'],
+    cause: 'the token not checked at all',
   },
   {
     name: 'token-only-when-given',
@@ -76,6 +105,7 @@ export const mutants: Mutant[] = [
       ['if (args.token !== this.config.token) return', 'if (args.token && args.token !== this.config.token) return'],
     ],
     caughtBy: ['TestForgedReplicate'],
+    cause: 'only when the call carries one',
   },
   {
     name: 'replicate-to-quorum-only',
@@ -88,6 +118,7 @@ export const mutants: Mutant[] = [
       ],
     ],
     caughtBy: ['TestFollowerReadsEventually', 'TestFollowerCatchUp'],
+    cause: 'not only the W that the acknowledgement waits for',
   },
   {
     name: 'fire-and-forget',
@@ -101,6 +132,7 @@ export const mutants: Mutant[] = [
       ['      next = reply.lastSeq + 1;', '      next = Math.max(next, reply.lastSeq + 1);'],
     ],
     caughtBy: ['TestFollowerCatchUp', 'TestOriginalLoadUnreliable', 'TestNoQuorumFails'],
+    cause: 'keep sending each follower what it lacks until it holds everything',
   },
   {
     name: 'no-write-timeout',
@@ -108,6 +140,7 @@ export const mutants: Mutant[] = [
     file: 'server.ts',
     replace: [['        }, this.config.writeTimeoutMs),', '        }, 1e9),']],
     caughtBy: ['TestNoQuorumFails'],
+    cause: 'no setTimeout(writeTimeoutMs) for a waiting write',
   },
   {
     name: 'wait-for-all',
@@ -117,6 +150,7 @@ export const mutants: Mutant[] = [
       ['const quorumSeq = matches[this.config.quorum - 1];', 'const quorumSeq = matches[this.followers.length - 1];'],
     ],
     caughtBy: ['TestQuorumLatency', 'TestNoQuorumFails'],
+    cause: 'not wait for the others',
   },
   {
     name: 'no-max-batch',
@@ -129,6 +163,7 @@ export const mutants: Mutant[] = [
       ],
     ],
     caughtBy: ['TestFollowerCatchUp', 'TestRealHttpCatchUp'],
+    cause: 'Send at most maxBatch entries per call',
   },
   {
     name: 'batch-by-entries-only',
@@ -142,6 +177,7 @@ export const mutants: Mutant[] = [
       ],
     ],
     caughtBy: ['TestRealHttpCatchUp'],
+    cause: 'bound a batch by bytes too',
   },
   {
     name: 'gap-resends-same-batch',
@@ -150,6 +186,7 @@ export const mutants: Mutant[] = [
     file: 'server.ts',
     replace: [['      next = reply.lastSeq + 1;', "      if (reply.err === 'OK') next = reply.lastSeq + 1;"]],
     caughtBy: ['TestFollowerRestartEmpty'],
+    cause: 'does the leader send from the lastSeq in ErrGap?',
   },
   {
     name: 'match-only-grows',
@@ -163,6 +200,7 @@ export const mutants: Mutant[] = [
       ],
     ],
     caughtBy: ['TestFollowerRestartEmpty', 'TestRestartWhileIdle'],
+    cause: 'does the leader send from the lastSeq in ErrGap?',
   },
   {
     name: 'match-kept-on-lower-answer',
@@ -171,6 +209,7 @@ export const mutants: Mutant[] = [
     file: 'server.ts',
     replace: [['      f.match = reply.lastSeq;\n', '      f.match = Math.max(f.match, reply.lastSeq);\n']],
     caughtBy: ['TestRestartForgetsLost'],
+    cause: 'record the lastSeq of every answer, lower or not',
   },
   {
     name: 'errgap-keeps-match',
@@ -179,6 +218,7 @@ export const mutants: Mutant[] = [
     file: 'server.ts',
     replace: [['      f.match = reply.lastSeq;\n', "      if (reply.err === 'OK') f.match = reply.lastSeq;\n"]],
     caughtBy: ['TestRestartForgetsLost'],
+    cause: 'record the lastSeq of every answer, lower or not',
   },
   {
     name: 'timeout-fails-all',
@@ -193,6 +233,7 @@ export const mutants: Mutant[] = [
       ],
     ],
     caughtBy: ['TestNoQuorumInFlight'],
+    cause: "a write's timeout that fails every write still waiting",
   },
   {
     name: 'timeout-removes-entry',
@@ -205,6 +246,7 @@ export const mutants: Mutant[] = [
       ],
     ],
     caughtBy: ['TestNoQuorumInFlight'],
+    cause: 'a write that timed out stays in the log',
   },
   {
     name: 'data-as-plain-object',
@@ -229,6 +271,7 @@ export const mutants: Mutant[] = [
       ],
     ],
     caughtBy: ['TestOddKeysAndValues'],
+    cause: 'the data is a plain object',
   },
   {
     name: 'empty-value-missing',
@@ -241,6 +284,7 @@ export const mutants: Mutant[] = [
       ],
     ],
     caughtBy: ['TestOddKeysAndValues'],
+    cause: 'an empty value taken for a missing key',
   },
   {
     name: 'quorum-of-first-w',
@@ -253,6 +297,7 @@ export const mutants: Mutant[] = [
       ],
     ],
     caughtBy: ['TestUnevenLinks'],
+    cause: 'instead of any W',
   },
   {
     name: 'push-each-write',
@@ -266,6 +311,7 @@ export const mutants: Mutant[] = [
       ],
     ],
     caughtBy: ['TestLeaderAcceptsWrites', 'TestAckAfterQuorum'],
+    cause: 'a write pushed to the followers at once in a call of its own',
   },
   {
     name: 'replicas-counts-all',
@@ -278,6 +324,7 @@ export const mutants: Mutant[] = [
       ],
     ],
     caughtBy: ['TestAckAfterQuorum'],
+    cause: 'replicas counted as every follower',
   },
   {
     name: 'no-quorum-message-without-count',
@@ -287,6 +334,7 @@ export const mutants: Mutant[] = [
       ['reached ${holders} of the ${this.config.quorum} followers it needs', 'did not reach the followers it needs'],
     ],
     caughtBy: ['TestNoQuorumInFlight'],
+    cause: 'the message must say how many followers confirmed the write',
   },
   {
     name: 'never-waits-when-idle',
@@ -297,6 +345,7 @@ export const mutants: Mutant[] = [
       ['if (next > this.log.length && !heartbeat) {', 'if (next > this.log.length && this.stopped && !heartbeat) {'],
     ],
     caughtBy: ['TestIdleAndStop'],
+    cause: 'not send again at once or poll with a shorter timer',
   },
   {
     name: 'no-heartbeat',
@@ -305,6 +354,7 @@ export const mutants: Mutant[] = [
     file: 'server.ts',
     replace: [['heartbeat = !(await this.idle(f));', 'await this.idle(f);']],
     caughtBy: ['TestRestartWhileIdle'],
+    cause: 'no heartbeat is sent',
   },
   {
     name: 'stop-ignored',
@@ -312,6 +362,7 @@ export const mutants: Mutant[] = [
     file: 'server.ts',
     replace: [['    this.stopped = true;\n', '']],
     caughtBy: ['TestIdleAndStop'],
+    cause: "_stop() must end every follower's loop",
   },
   {
     name: 'big-entry-stalls',
@@ -320,6 +371,7 @@ export const mutants: Mutant[] = [
     file: 'server.ts',
     replace: [['if (batch.length > 0 && bytes + size > maxBytes) break;', 'if (bytes + size > maxBytes) break;']],
     caughtBy: ['TestOddKeysAndValues'],
+    cause: 'a batch must carry at least one entry however large',
   },
   {
     name: 'no-quorum-check',
@@ -332,6 +384,7 @@ export const mutants: Mutant[] = [
       ],
     ],
     caughtBy: ['TestLeaderAcceptsWrites'],
+    cause: 'the quorum must be between 1 and the number of followers',
   },
   {
     name: 'commit-goes-back',
@@ -340,6 +393,7 @@ export const mutants: Mutant[] = [
     file: 'server.ts',
     replace: [['    if (quorumSeq <= this.commitSeq) return;\n', '']],
     caughtBy: ['TestFollowerRestartEmpty'],
+    cause: 'recompute the commit point only upwards',
   },
   {
     name: 'no-quorum-miscount',
@@ -352,6 +406,7 @@ export const mutants: Mutant[] = [
       ],
     ],
     caughtBy: ['TestNoQuorumFails'],
+    cause: 'it must say how many followers confirmed the write',
   },
   {
     name: 'heartbeat-timer-not-cleared',
@@ -365,6 +420,7 @@ export const mutants: Mutant[] = [
       ],
     ],
     caughtBy: ['TestIdleAndStop'],
+    cause: 'not cleared when a write woke the loop',
   },
   {
     name: 'heartbeat-every-retry',
@@ -372,6 +428,7 @@ export const mutants: Mutant[] = [
     file: 'server.ts',
     replace: [['      }, this.config.heartbeatMs);', '      }, this.config.retryMs);']],
     caughtBy: ['TestIdleAndStop'],
+    cause: 'poll with a shorter timer (such as retryMs)',
   },
   {
     name: 'heartbeat-too-slow',
@@ -379,6 +436,7 @@ export const mutants: Mutant[] = [
     file: 'server.ts',
     replace: [['      }, this.config.heartbeatMs);', '      }, 3 * this.config.heartbeatMs);']],
     caughtBy: ['TestIdleAndStop'],
+    cause: 'a heartbeat timer longer than config.heartbeatMs',
   },
   {
     name: 'status-commit-is-log-end',
@@ -391,6 +449,7 @@ export const mutants: Mutant[] = [
       ],
     ],
     caughtBy: ['TestNoQuorumFails'],
+    cause: 'commitSeq reported as the end of the log',
   },
   {
     name: 'status-ignores-nodata',
@@ -400,6 +459,7 @@ export const mutants: Mutant[] = [
       ['      data: args.noData ? {} : Object.fromEntries(this.data),', '      data: Object.fromEntries(this.data),'],
     ],
     caughtBy: ['TestNoQuorumFails'],
+    cause: 'the data returned although noData asks for none',
   },
   {
     name: 'gap-checked-before-token',
@@ -412,6 +472,7 @@ export const mutants: Mutant[] = [
       ],
     ],
     caughtBy: ['TestForgedReplicate'],
+    cause: 'the gap checked before the token',
   },
   {
     name: 'batch-bound-raw-7mib',
@@ -420,6 +481,7 @@ export const mutants: Mutant[] = [
     file: 'server.ts',
     replace: [['const MAX_BATCH_BYTES = 1024 * 1024;', 'const MAX_BATCH_BYTES = 7 * 1024 * 1024;']],
     caughtBy: ['TestRealHttpCatchUp'],
+    cause: "leave room for JSON's escapes",
   },
   {
     name: 'misconfigured-counts',
@@ -433,6 +495,7 @@ export const mutants: Mutant[] = [
       ],
     ],
     caughtBy: ['TestNemesisQuorum'],
+    cause: 'they must never count towards a quorum',
   },
   {
     name: 'match-set-on-send',
@@ -446,6 +509,7 @@ export const mutants: Mutant[] = [
       ],
     ],
     caughtBy: ['TestNemesisReplication'],
+    cause: 'counted as holding a batch when it was sent',
   },
   {
     name: 'heartbeat-answer-ignored',
@@ -459,6 +523,7 @@ export const mutants: Mutant[] = [
       ],
     ],
     caughtBy: ['TestNemesisReplication'],
+    cause: 'acting on the lower lastSeq of its answer',
   },
   {
     name: 'follower-reports-batch-end',
@@ -472,6 +537,7 @@ export const mutants: Mutant[] = [
       ],
     ],
     caughtBy: ['TestNemesisReplication'],
+    cause: 'the last seq of the batch it was sent',
   },
   {
     name: 'nodata-zero-count',
@@ -479,6 +545,7 @@ export const mutants: Mutant[] = [
     file: 'server.ts',
     replace: [['      dataCount: this.data.size,', '      dataCount: args.noData ? 0 : this.data.size,']],
     caughtBy: ['TestNemesisReplication'],
+    cause: 'noData leaves out the data, not its count',
   },
   {
     name: 'gives-up-after-refusal',
@@ -492,5 +559,6 @@ export const mutants: Mutant[] = [
       ],
     ],
     caughtBy: ['TestRealHttpLateStart'],
+    cause: 'is not sent again',
   },
 ];

@@ -8,6 +8,7 @@ export const mutants: Mutant[] = [
     file: 'server.ts',
     replace: [['    this.timers.push(setInterval(() => this.sweep(), options.sweepIntervalMs));\n', '']],
     caughtBy: ['TestBackgroundExpiry'],
+    cause: 'expired keys must be removed by a background sweep',
   },
   {
     name: 'no-lazy-expiry',
@@ -15,6 +16,7 @@ export const mutants: Mutant[] = [
     file: 'server.ts',
     replace: [['if (exp !== undefined && exp <= Date.now()) {', 'if (exp === -12345) {']],
     caughtBy: ['TestTTL'],
+    cause: 'reads do not check the deadline',
   },
   {
     name: 'set-keeps-ttl',
@@ -22,6 +24,7 @@ export const mutants: Mutant[] = [
     file: 'server.ts',
     replace: [['if (expiresAt === undefined) this.expires.delete(key);', 'if (expiresAt === undefined) void 0;']],
     caughtBy: ['TestTTL'],
+    cause: 'a plain SET removes the old time to live',
   },
   {
     name: 'one-command-per-chunk',
@@ -34,6 +37,7 @@ export const mutants: Mutant[] = [
       ],
     ],
     caughtBy: ['TestPipelining', 'TestRealRedisClient'],
+    cause: 'only the first command of each chunk',
   },
   {
     name: 'shared-parser',
@@ -45,6 +49,7 @@ export const mutants: Mutant[] = [
       ['parser: new RequestParser(),\n      closing: false', 'parser: sharedParser,\n      closing: false'],
     ],
     caughtBy: ['TestMalformedInput', 'TestConcurrentClients'],
+    cause: 'one RequestParser shared by every connection',
   },
   {
     name: 'arity-unchecked',
@@ -57,6 +62,7 @@ export const mutants: Mutant[] = [
       ],
     ],
     caughtBy: ['TestErrorReplies'],
+    cause: 'the command has the wrong number of arguments',
   },
   {
     name: 'keys-ignores-pattern',
@@ -64,6 +70,7 @@ export const mutants: Mutant[] = [
     file: 'server.ts',
     replace: [['if (globMatch(a[0], key)) out.push(key);', 'out.push(key);']],
     caughtBy: ['TestKeysAndStats'],
+    cause: 'KEYS does not filter by the pattern',
   },
   {
     name: 'info-not-counted',
@@ -71,6 +78,7 @@ export const mutants: Mutant[] = [
     file: 'server.ts',
     replace: [['    this.totalCommands++;', "    if (name !== 'info') this.totalCommands++;"]],
     caughtBy: ['TestKeysAndStats'],
+    cause: 'the INFO itself included',
   },
   {
     name: 'hello-accepted',
@@ -78,6 +86,7 @@ export const mutants: Mutant[] = [
     file: 'server.ts',
     replace: [["run: () => reply.error('NOPROTO this server speaks RESP2 only')", 'run: () => reply.ok']],
     caughtBy: ['TestErrorReplies'],
+    cause: 'so that clients fall back to RESP2',
   },
   {
     name: 'utf8-replies',
@@ -85,6 +94,7 @@ export const mutants: Mutant[] = [
     file: 'server.ts',
     replace: [["conn.socket.write(out, 'latin1');", 'conn.socket.write(out);']],
     caughtBy: ['TestSetGetDel', 'TestRealRedisClient'],
+    cause: 'values are binary-safe',
   },
   {
     name: 'no-aof',
@@ -92,6 +102,7 @@ export const mutants: Mutant[] = [
     file: 'persistence.ts',
     replace: [['    this.pending.push(setRecord({ key, value, expiresAt }));', '    void [key, value, expiresAt];']],
     caughtBy: ['TestCrashRecovery'],
+    cause: 'a write must be in the log on disk before the client gets OK',
   },
   {
     name: 'torn-tail-kept',
@@ -104,6 +115,7 @@ export const mutants: Mutant[] = [
       ],
     ],
     caughtBy: ['TestCrashRecovery'],
+    cause: 'truncate the file to the last complete record',
   },
   {
     name: 'snapshot-keeps-log',
@@ -111,6 +123,7 @@ export const mutants: Mutant[] = [
     file: 'persistence.ts',
     replace: [['    this.cutLog(logFrom);\n', '']],
     caughtBy: ['TestRestartRecovery'],
+    cause: 'each snapshot should replace the log',
   },
   {
     name: 'snapshot-drops-ttl',
@@ -118,6 +131,7 @@ export const mutants: Mutant[] = [
     file: 'persistence.ts',
     replace: [['const r = setRecord(e);', 'const r = setRecord({ key: e.key, value: e.value });']],
     caughtBy: ['TestRestartRecovery'],
+    cause: "the snapshot does not keep each key's deadline",
   },
   {
     name: 'no-fsync',
@@ -125,6 +139,7 @@ export const mutants: Mutant[] = [
     file: 'persistence.ts',
     replace: [["    if (this.fsync === 'always') this.sync();\n", '']],
     caughtBy: ['TestFsyncPolicy'],
+    cause: 'force them to disk',
   },
   {
     name: 'fsync-after-reply',
@@ -137,6 +152,7 @@ export const mutants: Mutant[] = [
       ],
     ],
     caughtBy: ['TestFsyncPolicy'],
+    cause: 'finish the fsync first, then write the replies',
   },
   {
     name: 'no-policy-syncs',
@@ -144,6 +160,7 @@ export const mutants: Mutant[] = [
     file: 'persistence.ts',
     replace: [["if (this.fsync === 'always') this.sync();", "if (this.fsync !== 'everysec') this.sync();"]],
     caughtBy: ['TestFsyncPolicy'],
+    cause: 'do not fsync it',
   },
   {
     name: 'everysec-syncs-every-write',
@@ -151,6 +168,7 @@ export const mutants: Mutant[] = [
     file: 'persistence.ts',
     replace: [["if (this.fsync === 'always') this.sync();", "if (this.fsync !== 'no') this.sync();"]],
     caughtBy: ['TestFsyncPolicy'],
+    cause: 'do not fsync per write or per chunk',
   },
   {
     name: 'everysec-never-syncs',
@@ -163,6 +181,7 @@ export const mutants: Mutant[] = [
       ],
     ],
     caughtBy: ['TestFsyncPolicy'],
+    cause: 'keep a timer (every 1000 ms) that fsyncs the log',
   },
   {
     name: 'md5-first-32-bits',
@@ -170,6 +189,7 @@ export const mutants: Mutant[] = [
     file: 'client.ts',
     replace: [['BigInt(`0x${digest}`)', 'BigInt(`0x${digest.slice(0, 8)}`)']],
     caughtBy: ['TestShardPlacement'],
+    cause: 'read the whole 128-bit MD5 digest as one number',
   },
   {
     name: 'ring-without-vnodes',
@@ -177,6 +197,7 @@ export const mutants: Mutant[] = [
     file: 'client.ts',
     replace: [['vnodes = 160) {', 'vnodes = 1) {']],
     caughtBy: ['TestHashRing'],
+    cause: "points not made from md5('server-<id>#<i>')",
   },
   {
     name: 'ring-no-wrap',
@@ -190,6 +211,7 @@ export const mutants: Mutant[] = [
       ],
     ],
     caughtBy: ['TestHashRing'],
+    cause: 'a search that does not wrap around past the last point',
   },
   {
     name: 'ring-is-modulo',
@@ -202,6 +224,7 @@ export const mutants: Mutant[] = [
       ],
     ],
     caughtBy: ['TestHashRing'],
+    cause: 'a point picked by hash modulo the number of points',
   },
   {
     name: 'no-retry',
@@ -209,6 +232,7 @@ export const mutants: Mutant[] = [
     file: 'client.ts',
     replace: [['if (attempt >= this.retries) throw', 'if (attempt >= 0) throw']],
     caughtBy: ['TestClientRetry'],
+    cause: 'the client gives up after the first failed attempt',
   },
   {
     name: 'retry-without-delay',
@@ -216,6 +240,7 @@ export const mutants: Mutant[] = [
     file: 'client.ts',
     replace: [['        await new Promise((r) => setTimeout(r, this.retryDelayMs));\n', '']],
     caughtBy: ['TestClientRetry'],
+    cause: 'without waiting retryDelayMs',
   },
   {
     name: 'error-reply-retried',
@@ -228,6 +253,7 @@ export const mutants: Mutant[] = [
       ],
     ],
     caughtBy: ['TestClientErrorReply'],
+    cause: 'an error reply counted as a failed attempt',
   },
   {
     name: 'no-request-timeout',
@@ -235,6 +261,7 @@ export const mutants: Mutant[] = [
     file: 'client.ts',
     replace: [['      }, timeoutMs);', '      }, timeoutMs * 1000);']],
     caughtBy: ['TestClientTimeout'],
+    cause: 'no timeout per request',
   },
   {
     name: 'replies-lifo',
@@ -242,6 +269,7 @@ export const mutants: Mutant[] = [
     file: 'client.ts',
     replace: [['this.queue.shift()?.resolve(r)', 'this.queue.pop()?.resolve(r)']],
     caughtBy: ['TestConcurrentClients'],
+    cause: 'in another order than first in, first out',
   },
   {
     name: 'object-store-lookup',
@@ -255,6 +283,7 @@ export const mutants: Mutant[] = [
       ],
     ],
     caughtBy: ['TestStrangeKeys'],
+    cause: 'the store is a plain object',
   },
   {
     name: 'expire-not-logged',
@@ -267,6 +296,7 @@ export const mutants: Mutant[] = [
       ],
     ],
     caughtBy: ['TestCrashExpiry'],
+    cause: 'EXPIRE must be logged',
   },
   {
     name: 'incr-log-drops-ttl',
@@ -279,6 +309,7 @@ export const mutants: Mutant[] = [
       ],
     ],
     caughtBy: ['TestCrashExpiry'],
+    cause: 'log the TTL with the new value',
   },
   {
     name: 'relative-ttl-in-log',
@@ -292,6 +323,7 @@ export const mutants: Mutant[] = [
       ],
     ],
     caughtBy: ['TestCrashExpiry'],
+    cause: 'never a relative time',
   },
   {
     name: 'expire-delete-not-logged',
@@ -304,6 +336,7 @@ export const mutants: Mutant[] = [
       ],
     ],
     caughtBy: ['TestCrashExpiry'],
+    cause: 'that deletion must be logged',
   },
   {
     name: 'aof-object-state',
@@ -325,6 +358,7 @@ export const mutants: Mutant[] = [
       ],
     ],
     caughtBy: ['TestCrashStrangeData'],
+    cause: 'replay into a Map, not a plain object',
   },
   {
     name: 'aof-utf8-records',
@@ -333,6 +367,7 @@ export const mutants: Mutant[] = [
     file: 'persistence.ts',
     replace: [["return encodeCommand(words.map((w) => Buffer.from(w, 'latin1')));", 'return encodeCommand(words);']],
     caughtBy: ['TestCrashStrangeData'],
+    cause: 'encode each word as a latin1 Buffer',
   },
   {
     name: 'snapshot-utf8',
@@ -346,6 +381,7 @@ export const mutants: Mutant[] = [
       ],
     ],
     caughtBy: ['TestCrashStrangeData'],
+    cause: 'write and read it with the same encoding',
   },
   {
     name: 'snapshot-not-atomic',
@@ -353,6 +389,7 @@ export const mutants: Mutant[] = [
     file: 'persistence.ts',
     replace: [['const tmp = path.join(this.dir, `${SNAPSHOT}.tmp`);', 'const tmp = path.join(this.dir, SNAPSHOT);']],
     caughtBy: ['TestSnapshotCrash'],
+    cause: 'Write a snapshot atomically',
   },
   {
     name: 'log-emptied-before-snapshot',
@@ -366,6 +403,7 @@ export const mutants: Mutant[] = [
       ],
     ],
     caughtBy: ['TestSnapshotCrash'],
+    cause: 'the log was emptied before the new snapshot was safely in place',
   },
   {
     name: 'timeout-keeps-connection',
@@ -379,6 +417,7 @@ export const mutants: Mutant[] = [
       ],
     ],
     caughtBy: ['TestLateReply'],
+    cause: 'After a timeout destroy the connection',
   },
   {
     name: 'commands-plain-lookup',
@@ -392,6 +431,7 @@ export const mutants: Mutant[] = [
       ],
     ],
     caughtBy: ['TestErrorReplies'],
+    cause: 'the command table is a plain object looked up as table[name]',
   },
   {
     name: 'del-counts-unswept',
@@ -402,6 +442,7 @@ export const mutants: Mutant[] = [
       ['            if (this.lookup(key) === undefined) continue;', '            if (!this.values.has(key)) continue;'],
     ],
     caughtBy: ['TestTTL'],
+    cause: 'the command checks that the key is in the table',
   },
   {
     name: 'md5-latin1-key',
@@ -415,6 +456,7 @@ export const mutants: Mutant[] = [
       ],
     ],
     caughtBy: ['TestShardPlacement'],
+    cause: "hash the key's UTF-8 bytes",
   },
   {
     name: 'corrupt-log-taken-for-torn',
@@ -428,6 +470,7 @@ export const mutants: Mutant[] = [
       ],
     ],
     caughtBy: ['TestCorruptLog'],
+    cause: 'cutting the log there',
   },
   {
     name: 'unknown-records-skipped',
@@ -440,6 +483,7 @@ export const mutants: Mutant[] = [
       ],
     ],
     caughtBy: ['TestCorruptLog'],
+    cause: 'is not a command your log writes',
   },
   {
     name: 'snapshot-blocks',
@@ -456,6 +500,7 @@ export const mutants: Mutant[] = [
       ],
     ],
     caughtBy: ['TestSnapshotServes'],
+    cause: 'write the file in pieces with the event loop free between them',
   },
   {
     name: 'no-backpressure',
@@ -466,6 +511,7 @@ export const mutants: Mutant[] = [
       ['      if (out.length + conn.socket.writableLength >= OUTPUT_PAUSE_BYTES) {', '      if (out.length < 0) {'],
     ],
     caughtBy: ['TestSlowReader'],
+    cause: 'Apply backpressure',
   },
   {
     name: 'incr-in-doubles',
@@ -473,6 +519,7 @@ export const mutants: Mutant[] = [
     file: 'server.ts',
     replace: [['    const next = cur + by;\n', '    const next = BigInt(Number(cur) + Number(by));\n']],
     caughtBy: ['TestIntegers', 'TestRedisReplies'],
+    cause: 'JavaScript numbers are exact only up to 2^53',
   },
   {
     name: 'decrby-adds',
@@ -480,6 +527,7 @@ export const mutants: Mutant[] = [
     file: 'server.ts',
     replace: [['return this.incrBy(a[0], -by);', 'return this.incrBy(a[0], by);']],
     caughtBy: ['TestIntegers', 'TestRedisReplies'],
+    cause: 'DECRBY subtracts its argument',
   },
   {
     name: 'lenient-integers',
@@ -493,6 +541,7 @@ export const mutants: Mutant[] = [
       ],
     ],
     caughtBy: ['TestIntegers', 'TestRedisReplies'],
+    cause: 'Number("01") and parseInt accept it',
   },
   {
     name: 'no-overflow-check',
@@ -506,6 +555,7 @@ export const mutants: Mutant[] = [
       ],
     ],
     caughtBy: ['TestIntegers', 'TestRedisReplies'],
+    cause: 'the sum does not fit in 64 bits',
   },
   {
     name: 'multi-runs-at-once',
@@ -519,6 +569,7 @@ export const mutants: Mutant[] = [
       ],
     ],
     caughtBy: ['TestTransactions', 'TestRedisReplies'],
+    cause: 'a queued SET must not run before EXEC',
   },
   {
     name: 'multi-queue-unbounded-count',
@@ -526,6 +577,7 @@ export const mutants: Mutant[] = [
     file: 'server.ts',
     replace: [['if (queue.length >= MULTI_MAX_COMMANDS || ', 'if (']],
     caughtBy: ['TestTransactions'],
+    cause: 'MULTI queues at most 100000 commands',
   },
   {
     name: 'multi-queue-unbounded-bytes',
@@ -533,6 +585,7 @@ export const mutants: Mutant[] = [
     file: 'server.ts',
     replace: [[' || conn.queuedBytes + bytes > MULTI_MAX_BYTES) {', ') {']],
     caughtBy: ['TestTransactions'],
+    cause: '134217728 bytes of words',
   },
   {
     name: 'exec-logged-piecemeal',
@@ -546,6 +599,7 @@ export const mutants: Mutant[] = [
       ],
     ],
     caughtBy: ['TestCrashTransaction'],
+    cause: 'write them between a MULTI record and an EXEC record',
   },
   {
     name: 'log-replays-unfinished-transaction',
@@ -559,6 +613,7 @@ export const mutants: Mutant[] = [
       ],
     ],
     caughtBy: ['TestCrashTransaction'],
+    cause: 'apply a transaction only once its EXEC record is read',
   },
   {
     name: 'log-keeps-unfinished-transaction',
@@ -567,6 +622,7 @@ export const mutants: Mutant[] = [
     file: 'persistence.ts',
     replace: [['      good = transaction.at;\n', '']],
     caughtBy: ['TestCrashTransaction'],
+    cause: 'must be cut off the log when loading',
   },
   {
     name: 'refused-command-not-aborting',
@@ -577,6 +633,7 @@ export const mutants: Mutant[] = [
       ['      if (conn.queue !== undefined) conn.dirty = true; // EXEC will abort', '      // EXEC will abort'],
     ],
     caughtBy: ['TestTransactions', 'TestRedisReplies'],
+    cause: 'EXEC must abort the transaction',
   },
   {
     name: 'scan-all-at-once',
@@ -584,6 +641,7 @@ export const mutants: Mutant[] = [
     file: 'server.ts',
     replace: [['      if (looked === count) break;\n', '']],
     caughtBy: ['TestScan'],
+    cause: 'at most COUNT keys per call',
   },
   {
     name: 'scan-cursor-is-position',
@@ -598,6 +656,7 @@ export const mutants: Mutant[] = [
       ],
     ],
     caughtBy: ['TestScan'],
+    cause: 'A cursor must not depend on positions that a deletion shifts',
   },
   {
     name: 'scan-returns-expired',
@@ -605,6 +664,7 @@ export const mutants: Mutant[] = [
     file: 'server.ts',
     replace: [['|| this.lookup(key) === undefined) continue;', '|| !this.values.has(key)) continue;']],
     caughtBy: ['TestScan'],
+    cause: 'an expired key must never be visible, to SCAN neither',
   },
   {
     name: 'set-first-time-wins',
@@ -617,6 +677,7 @@ export const mutants: Mutant[] = [
       ],
     ],
     caughtBy: ['TestRedisReplies'],
+    cause: 'one kind of time may repeat (the last wins)',
   },
   {
     name: 'flushdb-ignores-arguments',
@@ -629,6 +690,7 @@ export const mutants: Mutant[] = [
       ],
     ],
     caughtBy: ['TestRedisReplies'],
+    cause: 'FLUSHDB with arguments',
   },
   {
     name: 'unknown-command-short',
@@ -642,6 +704,7 @@ export const mutants: Mutant[] = [
       ],
     ],
     caughtBy: ['TestRedisReplies'],
+    cause: 'each followed by a space, until the text reaches 128 characters',
   },
   {
     name: 'expire-no-limits',
@@ -650,6 +713,7 @@ export const mutants: Mutant[] = [
     file: 'server.ts',
     replace: [['    if (when > INT64_MAX - BigInt(now)) return invalid;\n', '']],
     caughtBy: ['TestRedisReplies'],
+    cause: 'the limits that give "invalid expire time',
   },
   {
     name: 'ring-ties-by-insertion',
@@ -660,6 +724,7 @@ export const mutants: Mutant[] = [
       ['this.points.sort((a, b) => a.at - b.at || a.node - b.node);', 'this.points.sort((a, b) => a.at - b.at);'],
     ],
     caughtBy: ['TestHashRing'],
+    cause: 'sort by position, then by node id',
   },
   {
     name: 'ring-whole-digest',
@@ -668,6 +733,7 @@ export const mutants: Mutant[] = [
     file: 'client.ts',
     replace: [[".digest('hex').slice(0, 8), 16);", ".digest('hex'), 16);"]],
     caughtBy: ['TestHashRing'],
+    cause: 'a position taken from the whole MD5 digest instead of its first 32 bits',
   },
   {
     name: 'ring-search-past-point',
@@ -675,6 +741,7 @@ export const mutants: Mutant[] = [
     file: 'client.ts',
     replace: [['if (this.points[mid].at < at) lo = mid + 1;', 'if (this.points[mid].at <= at) lo = mid + 1;']],
     caughtBy: ['TestHashRing'],
+    cause: 'compare with <, not <=',
   },
   {
     name: 'stale-close-fails-new-connection',
@@ -685,6 +752,7 @@ export const mutants: Mutant[] = [
       ['    if (this.socket !== socket) return;\n    this.socket = undefined;', '    this.socket = undefined;'],
     ],
     caughtBy: ['TestLateReply'],
+    cause: 'check that the event comes from the socket in use',
   },
   {
     name: 'client-close-keeps-sockets',
@@ -692,6 +760,7 @@ export const mutants: Mutant[] = [
     file: 'client.ts',
     replace: [['    for (const c of this.connections) c.close();\n', '']],
     caughtBy: ['TestLateReply'],
+    cause: 'close() must close every connection it keeps',
   },
   {
     name: 'client-set-drops-ttl',
@@ -699,6 +768,7 @@ export const mutants: Mutant[] = [
     file: 'client.ts',
     replace: [["ttlSeconds === undefined ? ['SET', key, value] :", "true ? ['SET', key, value] :"]],
     caughtBy: ['TestShardPlacement'],
+    cause: 'send SET key value EX',
   },
   {
     name: 'snapshot-empties-log',
@@ -707,6 +777,7 @@ export const mutants: Mutant[] = [
     file: 'persistence.ts',
     replace: [['    if (upTo >= this.logBytes) {', '    if (upTo >= 0) {']],
     caughtBy: ['TestSnapshotServes'],
+    cause: 'do not empty the log',
   },
   {
     name: 'flush-not-logged',
@@ -714,6 +785,7 @@ export const mutants: Mutant[] = [
     file: 'persistence.ts',
     replace: [["    this.pending.push(record(['FLUSHALL']));\n", '']],
     caughtBy: ['TestCrashExpiry'],
+    cause: 'log it (FLUSHALL)',
   },
   {
     name: 'log-arity-unchecked',
@@ -727,6 +799,7 @@ export const mutants: Mutant[] = [
       ],
     ],
     caughtBy: ['TestCorruptLog'],
+    cause: 'with its arity',
   },
   {
     name: 'close-skips-final-snapshot',
@@ -739,6 +812,7 @@ export const mutants: Mutant[] = [
       ],
     ],
     caughtBy: ['TestCrashStrangeData'],
+    cause: 'close() writes a final snapshot',
   },
   {
     name: 'expired-on-access-not-counted',
@@ -752,6 +826,7 @@ export const mutants: Mutant[] = [
       ],
     ],
     caughtBy: ['TestTTL'],
+    cause: 'count in the lookup that drops an expired key',
   },
   {
     name: 'int-parses-prefix',
@@ -764,6 +839,7 @@ export const mutants: Mutant[] = [
       ],
     ],
     caughtBy: ['TestTTL'],
+    cause: 'check the whole word',
   },
   {
     name: 'unknown-command-short-error',
@@ -771,6 +847,7 @@ export const mutants: Mutant[] = [
     file: 'server.ts',
     replace: [["', with args beginning with: ${rest}`", "'`"]],
     caughtBy: ['TestErrorReplies'],
+    cause: 'the name, then the arguments after it, each in quotes',
   },
   {
     name: 'set-ex-and-px',
@@ -783,6 +860,7 @@ export const mutants: Mutant[] = [
       ],
     ],
     caughtBy: ['TestErrorReplies'],
+    cause: 'EX and PX together: a key has one time to live',
   },
   {
     name: 'default-fsync-no',
@@ -790,6 +868,7 @@ export const mutants: Mutant[] = [
     file: 'server.ts',
     replace: [["fsync: options.fsync ?? 'everysec',", "fsync: options.fsync ?? 'no',"]],
     caughtBy: ['TestFsyncPolicy'],
+    cause: 'the server was started without an fsync option',
   },
   {
     name: 'info-keyspace-always',
@@ -797,6 +876,7 @@ export const mutants: Mutant[] = [
     file: 'server.ts',
     replace: [['...(this.values.size > 0 ? [', '...(this.values.size >= 0 ? [']],
     caughtBy: ['TestKeysAndStats'],
+    cause: 'leave the db0 line out when there are no keys',
   },
   {
     name: 'loaded-keys-not-in-scan',
@@ -805,6 +885,7 @@ export const mutants: Mutant[] = [
     file: 'server.ts',
     replace: [["        this.listKey(e.key); // in SCAN's order, as a key stored by SET is\n", '']],
     caughtBy: ['TestRestartRecovery'],
+    cause: "Keys loaded from the data folder must take their place in SCAN's order",
   },
   {
     name: 'info-shows-expired',
@@ -812,6 +893,7 @@ export const mutants: Mutant[] = [
     file: 'server.ts',
     replace: [['  private info(): string {\n    this.sweep();\n', '  private info(): string {\n']],
     caughtBy: ['TestTTL'],
+    cause: 'to INFO neither',
   },
   {
     name: 'keys-shows-expired',
@@ -821,6 +903,7 @@ export const mutants: Mutant[] = [
       ['          this.sweep();\n          const out: string[] = [];\n', '          const out: string[] = [];\n'],
     ],
     caughtBy: ['TestTTL'],
+    cause: 'KEYS walks the table without first dropping expired keys',
   },
   {
     name: 'set-past-deadline-not-logged',
@@ -834,6 +917,7 @@ export const mutants: Mutant[] = [
       ],
     ],
     caughtBy: ['TestCrashExpiry'],
+    cause: 'log it (a SET with that PXAT, or a DEL)',
   },
   {
     name: 'ring-id-as-position',
@@ -846,6 +930,7 @@ export const mutants: Mutant[] = [
       ],
     ],
     caughtBy: ['TestHashRing'],
+    cause: 'do not take the id for a position in the list',
   },
   {
     name: 'answered-timer-kept',
@@ -859,6 +944,7 @@ export const mutants: Mutant[] = [
       ],
     ],
     caughtBy: ['TestConcurrentClients'],
+    cause: "a request's timer is not cleared when its reply arrives",
   },
   {
     name: 'backpressure-ignores-collected-replies',
@@ -872,6 +958,7 @@ export const mutants: Mutant[] = [
       ],
     ],
     caughtBy: ['TestSlowReader'],
+    cause: 'the replies being collected',
   },
   {
     name: 'deadline-not-clamped',
@@ -880,6 +967,7 @@ export const mutants: Mutant[] = [
     file: 'persistence.ts',
     replace: [['return String(ms > INT64_MAX ? INT64_MAX : ms);', 'return String(ms);']],
     caughtBy: ['TestNemesisRedis'],
+    cause: 'not as its double says',
   },
   {
     name: 'reply-parser-kept-across-reconnect',
@@ -888,6 +976,7 @@ export const mutants: Mutant[] = [
     file: 'client.ts',
     replace: [['    this.socket = socket;\n    this.parser = new ReplyParser();\n', '    this.socket = socket;\n']],
     caughtBy: ['TestNemesisClient'],
+    cause: 'give the new connection a fresh reply parser',
   },
   {
     name: 'log-size-counts-torn-tail',
@@ -896,6 +985,7 @@ export const mutants: Mutant[] = [
     file: 'persistence.ts',
     replace: [['    this.logBytes = good;', '    this.logBytes = log.length;']],
     caughtBy: ['TestNemesisRedis'],
+    cause: "the log's size is its size once cut",
   },
   {
     name: 'connection-kept-after-close',
@@ -904,6 +994,7 @@ export const mutants: Mutant[] = [
     file: 'server.ts',
     replace: [["    socket.on('close', () => this.connections.delete(conn));\n", '']],
     caughtBy: ['TestLongLife'],
+    cause: 'kept in a set or map after the socket closed',
   },
   {
     name: 'queued-bytes-kept-across-exec',
@@ -912,6 +1003,7 @@ export const mutants: Mutant[] = [
     file: 'server.ts',
     replace: [['          conn.queue = [];\n          conn.queuedBytes = 0;\n', '          conn.queue = [];\n']],
     caughtBy: ['TestLongLife'],
+    cause: 'kept across EXEC instead of reset by MULTI',
   },
   {
     name: 'commands-after-quit-run',
@@ -924,6 +1016,7 @@ export const mutants: Mutant[] = [
       ],
     ],
     caughtBy: ['TestCommandModel'],
+    cause: 'stop reading the packet at QUIT',
   },
   {
     name: 'abort-mark-kept-across-transactions',
@@ -934,5 +1027,6 @@ export const mutants: Mutant[] = [
       ['          conn.queuedBytes = 0;\n          conn.dirty = false;\n', '          conn.queuedBytes = 0;\n'],
     ],
     caughtBy: ['TestCommandModel'],
+    cause: 'reset by MULTI and dropped by EXEC and DISCARD',
   },
 ];

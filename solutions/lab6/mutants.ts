@@ -6,6 +6,48 @@ import type { Mutant } from '../mutants';
 
 export const mutants: Mutant[] = [
   {
+    name: 'leadership-check-never-cleared',
+    description:
+      "a submit's leadership check (setInterval) is never cleared once the submit returns: one more live interval per operation, each firing every 20 ms for the server's whole life (from an independent round of bugs written from the handouts alone)",
+    file: 'rsm.ts',
+    replace: [
+      [
+        "if (state.term !== term || state.role !== 'leader') this.waiting.get(index)?.settle(WRONG_LEADER);",
+        "if ((state.term !== term || state.role !== 'leader') && this.waiting.get(index) === waiter) waiter.settle(WRONG_LEADER);",
+      ],
+      ['          clearInterval(check);\n', ''],
+    ],
+    caughtBy: ['TestBasic4B'],
+    cause: "a submit's leadership check (setInterval) not cleared when the submit returns",
+  },
+  {
+    name: 'submit-gives-up-after-a-second',
+    description:
+      'a waiting submit returns ErrWrongLeader after one virtual second even though its peer still leads in the same term (from an independent round of bugs written from the handouts alone)',
+    file: 'rsm.ts',
+    replace: [
+      [
+        "if (state.term !== term || state.role !== 'leader') this.waiting.get(index)?.settle(WRONG_LEADER);",
+        "if (state.term !== term || state.role !== 'leader' || Date.now() - started > 1000) this.waiting.get(index)?.settle(WRONG_LEADER);",
+      ],
+      [
+        '      const check = setInterval(() => {',
+        '      const started = Date.now();\n      const check = setInterval(() => {',
+      ],
+    ],
+    caughtBy: ['TestLeaderPartition4A'],
+    cause: 'gives up while its peer still leads',
+  },
+  {
+    name: 'clerk-no-round-pause',
+    description:
+      "the clerk goes round the servers again at once after a whole round without a leader's answer, with no pause (from an independent round of bugs written from the handouts alone)",
+    file: 'client.ts',
+    replace: [['      await sleep(ROUND_PAUSE_MS);\n', '']],
+    caughtBy: ['TestBasic4B'],
+    cause: 'no pause after a whole round',
+  },
+  {
     name: 'commit-old-term-by-count',
     description: "the leader commits an entry of an earlier term once a majority holds it (Figure 8's trap)",
     file: 'raft.ts',
@@ -16,6 +58,7 @@ export const mutants: Mutant[] = [
       ],
     ],
     caughtBy: ['TestFigure8Paper', 'TestFigure8', 'TestFigure8Unreliable', 'TestNemesisRaft'],
+    cause: 'committing an entry of an earlier term by counting replicas',
   },
   {
     name: 'log-not-persisted-on-start',
@@ -28,6 +71,7 @@ export const mutants: Mutant[] = [
       ],
     ],
     caughtBy: ['TestFigure8', 'TestNemesisRaft', 'TestReliableChurn', 'TestUnreliableChurn'],
+    cause: 'a log entry not saved before it is sent or acknowledged',
   },
   {
     name: 'election-not-persisted',
@@ -36,6 +80,7 @@ export const mutants: Mutant[] = [
     file: 'raft.ts',
     replace: [['    this.votedFor = this.me;\n    this._persist();\n', '    this.votedFor = this.me;\n']],
     caughtBy: ['TestNemesisRaft', 'TestFigure8', 'TestReliableChurn', 'TestUnreliableChurn'],
+    cause: 'persister.save not called when the term changes',
   },
   {
     name: 'no-up-to-date-check',
@@ -49,6 +94,7 @@ export const mutants: Mutant[] = [
       ],
     ],
     caughtBy: ['TestFigure8', 'TestRejoin', 'TestBackup', 'TestNemesisRaft', 'TestFailAgree'],
+    cause: 'a vote granted to a candidate whose log is behind',
   },
   {
     name: 'backs-off-by-one-per-heartbeat',
@@ -63,6 +109,7 @@ export const mutants: Mutant[] = [
       ['    void this._replicateTo(peer); // try again at once: each try moves back past at least one term\n', ''],
     ],
     caughtBy: ['TestBackup', 'TestNemesisRaft', 'TestNemesisSnapshots'],
+    cause: 'backs off nextIndex too slowly after a mismatch',
   },
   {
     name: 'truncate-on-every-append',
@@ -71,6 +118,7 @@ export const mutants: Mutant[] = [
     file: 'raft.ts',
     replace: [['      if (index <= this._lastLogIndex() && this._termAt(index) === entries[i].term) continue;\n', '']],
     caughtBy: ['TestFigure8Unreliable', 'TestNemesisRaft', 'TestUnreliableAgree', 'TestUnreliableChurn'],
+    cause: 'cuts its log after prevLogIndex on every AppendEntries',
   },
   {
     name: 'heartbeats-every-10ms',
@@ -78,6 +126,7 @@ export const mutants: Mutant[] = [
     file: 'raft.ts',
     replace: [['const HEARTBEAT_MS = 100;', 'const HEARTBEAT_MS = 10;']],
     caughtBy: ['TestCount'],
+    cause: 'heartbeats no more than about 10 a second',
   },
   {
     name: 'fixed-election-timeout',
@@ -85,6 +134,7 @@ export const mutants: Mutant[] = [
     file: 'raft.ts',
     replace: [['const ELECTION_TIMEOUT_SPREAD_MS = 300;', 'const ELECTION_TIMEOUT_SPREAD_MS = 0;']],
     caughtBy: ['TestInitialElection', 'TestReElection', 'TestManyElections'],
+    cause: 'election timeouts not random',
   },
   {
     name: 'snapshot-keeps-log',
@@ -97,6 +147,7 @@ export const mutants: Mutant[] = [
       ],
     ],
     caughtBy: ['TestSnapshotBasic', 'TestNemesisSnapshots'],
+    cause: 'snapshot() does not drop the log entries it covers',
   },
   {
     name: 'snapshot-trims-one-too-many',
@@ -109,6 +160,7 @@ export const mutants: Mutant[] = [
       ],
     ],
     caughtBy: ['TestSnapshotBasic', 'TestSnapshotInstall', 'TestNemesisSnapshots', 'TestSnapshotAllCrash'],
+    cause: 'a snapshot that drops one entry too many',
   },
   {
     name: 'install-snapshot-not-saved',
@@ -121,6 +173,7 @@ export const mutants: Mutant[] = [
       ],
     ],
     caughtBy: ['TestSnapshotInstallCrash', 'TestSnapshotInstallUnCrash', 'TestNemesisSnapshots', 'TestSnapshotInstall'],
+    cause: 'an installed snapshot not saved',
   },
   {
     name: 'stale-leader-keeps-leading',
@@ -133,6 +186,7 @@ export const mutants: Mutant[] = [
       ],
     ],
     caughtBy: ['TestReElection', 'TestNemesisRaft', 'TestFigure8Unreliable', 'TestRejoin'],
+    cause: 'but keeps its role',
   },
   {
     name: 'counts-stale-vote-replies',
@@ -146,6 +200,7 @@ export const mutants: Mutant[] = [
       ],
     ],
     caughtBy: ['TestStaleVoteReply'],
+    cause: 'without checking that the candidate is still in the term it asked in',
   },
   {
     name: 'follower-start-says-leader',
@@ -158,6 +213,7 @@ export const mutants: Mutant[] = [
       ],
     ],
     caughtBy: ['TestBasicAgree'],
+    cause: "start() not checking the peer's role",
   },
   {
     name: 'append-keeps-old-term',
@@ -171,6 +227,7 @@ export const mutants: Mutant[] = [
       ],
     ],
     caughtBy: ['TestPersist1'],
+    cause: 'a peer that hears of a higher term must adopt it',
   },
   {
     name: 'leader-runs-elections',
@@ -183,6 +240,7 @@ export const mutants: Mutant[] = [
       ],
     ],
     caughtBy: ['TestInitialElection'],
+    cause: 'a leader whose own election timer still starts elections',
   },
   {
     name: 'candidate-ignores-leader-of-its-term',
@@ -196,6 +254,7 @@ export const mutants: Mutant[] = [
       ],
     ],
     caughtBy: ['TestManyElections'],
+    cause: 'AppendEntries turns a peer into a follower only when the term is higher',
   },
   {
     name: 'leader-steps-down-after-snapshot',
@@ -209,6 +268,7 @@ export const mutants: Mutant[] = [
       ],
     ],
     caughtBy: ['TestSnapshotInstallCrash'],
+    cause: 'steps down on an InstallSnapshot (or AppendEntries) reply of its own term',
   },
   {
     name: 'vote-not-persisted',
@@ -218,6 +278,7 @@ export const mutants: Mutant[] = [
       ['      this.votedFor = args.candidateId;\n      this._persist();', '      this.votedFor = args.candidateId;'],
     ],
     caughtBy: ['TestVoteSurvivesCrash', 'TestNemesisRaft'],
+    cause: 'votedFor not saved before the vote is answered',
   },
   {
     name: 'applies-uncommitted',
@@ -230,6 +291,7 @@ export const mutants: Mutant[] = [
       ],
     ],
     caughtBy: ['TestFailNoAgree', 'TestFollowerFailure', 'TestLeaderFailure', 'TestFigure8', 'TestNemesisRaft'],
+    cause: "beyond the leader's commitIndex",
   },
   {
     name: 'vote-request-deposes-leader',
@@ -243,6 +305,7 @@ export const mutants: Mutant[] = [
       ],
     ],
     caughtBy: ['TestNemesisRaft'],
+    cause: 'a late RequestVote of a lost election',
   },
   {
     name: 'same-term-vote-request-deposes-leader',
@@ -256,6 +319,7 @@ export const mutants: Mutant[] = [
       ],
     ],
     caughtBy: ['TestNemesisRaft'],
+    cause: '>= where > belongs',
   },
   {
     name: 'snapshot-keeps-old-term',
@@ -269,6 +333,7 @@ export const mutants: Mutant[] = [
       ],
     ],
     caughtBy: ['TestSnapshotInstallCrash', 'TestSnapshotInstallUnCrash', 'TestNemesisSnapshots'],
+    cause: 'never compares the term it is sent with its own',
   },
   {
     name: 'get-from-local-state',
@@ -282,6 +347,7 @@ export const mutants: Mutant[] = [
       ],
     ],
     caughtBy: ['TestOnePartition4B', 'TestManyPartitionsManyClients4B', 'TestPersistPartition4B'],
+    cause: 'a server that answers a read from its own state without going through the log',
   },
   {
     name: 'doop-gets-the-wrapper',
@@ -290,6 +356,7 @@ export const mutants: Mutant[] = [
     file: 'rsm.ts',
     replace: [['    const result = this.sm.doOp(entry.op);', '    const result = this.sm.doOp(entry);']],
     caughtBy: ['TestBasic4A', 'TestConcurrent4A'],
+    cause: 'the wrapper the RSM puts around an operation',
   },
   {
     name: 'submit-waits-forever',
@@ -298,6 +365,7 @@ export const mutants: Mutant[] = [
     file: 'rsm.ts',
     replace: [['const LEADERSHIP_CHECK_MS = 20;', 'const LEADERSHIP_CHECK_MS = 1e9;']],
     caughtBy: ['TestLeaderPartition4A'],
+    cause: 'check raft.getState() while waiting',
   },
   {
     name: 'kill-leaves-submits-waiting',
@@ -305,6 +373,7 @@ export const mutants: Mutant[] = [
     file: 'rsm.ts',
     replace: [['    for (const waiter of [...this.waiting.values()]) waiter.settle(WRONG_LEADER);\n', '']],
     caughtBy: ['TestShutdown4A', 'TestRestartSubmit4A'],
+    cause: 'kill() does not go through the waiting submits',
   },
   {
     name: 'never-snapshots',
@@ -312,6 +381,7 @@ export const mutants: Mutant[] = [
     file: 'rsm.ts',
     replace: [['      this.raft.snapshot(index, this.sm.snapshot());', '      void this.sm;']],
     caughtBy: ['TestSnapshot4C', 'TestSnapshotSize4C', 'TestSnapshotCatchUp4C'],
+    cause: 'the RSM never calls raft.snapshot',
   },
   {
     name: 'snapshots-when-disabled',
@@ -325,6 +395,7 @@ export const mutants: Mutant[] = [
       ['const NO_SNAPSHOTS = -1;', 'const MIN_SNAPSHOT_STATE = 1000;'],
     ],
     caughtBy: ['TestBasic4B', 'TestConcurrent4B', 'TestPersistOneClient4B'],
+    cause: '-1 means no snapshots at all',
   },
   {
     name: 'snapshot-not-restored-on-restart',
@@ -334,6 +405,7 @@ export const mutants: Mutant[] = [
       ['      sm.restore(snapshot);\n      this.lastApplied = undefined;', '      this.lastApplied = undefined;'],
     ],
     caughtBy: ['TestSnapshot4C', 'TestSnapshotRecover4C', 'TestSnapshotRecoverManyClients4C'],
+    cause: "the RSM does not restore the persister's snapshot in its constructor",
   },
   {
     name: 'snapshot-skipped-after-restart',
@@ -347,6 +419,7 @@ export const mutants: Mutant[] = [
       ],
     ],
     caughtBy: ['TestSnapshotCatchUp4C'],
+    cause: 'snapshot Raft hands over dropped by the RSM',
   },
   {
     name: 'snapshot-through-plain-object',
@@ -364,6 +437,7 @@ export const mutants: Mutant[] = [
       ],
     ],
     caughtBy: ['TestNemesisKVSnapshots'],
+    cause: 'encodes the map through a plain object',
   },
   {
     name: 'vote-request-keeps-role',
@@ -377,6 +451,7 @@ export const mutants: Mutant[] = [
       ],
     ],
     caughtBy: ['TestNemesisRaft', 'TestNemesisSnapshots'],
+    cause: 'but keeps its role',
   },
   {
     name: 'last-log-term-ignores-snapshot',
@@ -390,6 +465,7 @@ export const mutants: Mutant[] = [
       ],
     ],
     caughtBy: ['TestSnapshotElection', 'TestSnapshotInstallUnreliable', 'TestNemesisSnapshots'],
+    cause: 'the last log term (or index) taken as 0 when the log is empty after a snapshot',
   },
   {
     name: 'clerk-attempts-shared',
@@ -406,6 +482,7 @@ export const mutants: Mutant[] = [
       ['  private async callLeader<A>(', '  private attempts = 0;\n\n  private async callLeader<A>('],
     ],
     caughtBy: ['TestNemesisKV', 'TestNemesisKVSnapshots'],
+    cause: 'kept in a field of the clerk that another call resets or shares',
   },
   {
     name: 'installed-snapshot-ignored',
@@ -414,6 +491,7 @@ export const mutants: Mutant[] = [
     file: 'rsm.ts',
     replace: [['      this.sm.restore(msg.snapshot);\n', '']],
     caughtBy: ['TestSnapshotCatchUp4C', 'TestSnapshotUnreliableRecoverConcurrentPartition4C'],
+    cause: 'snapshot Raft hands over dropped by the RSM',
   },
   {
     name: 'clerk-never-maybe',
@@ -426,6 +504,7 @@ export const mutants: Mutant[] = [
       'TestPersistPartitionUnreliable4B',
       'TestModelKV',
     ],
+    cause: 'reported as ErrVersion',
   },
   {
     name: 'clerk-maybe-for-any-retry',
@@ -438,6 +517,7 @@ export const mutants: Mutant[] = [
       ],
     ],
     caughtBy: ['TestUnreliable4B', 'TestNemesisKV', 'TestPersistPartitionUnreliable4B'],
+    cause: 'ErrMaybe returned for any answer after a retry',
   },
   {
     name: 'clerk-maybe-only-after-loss',
@@ -456,6 +536,7 @@ export const mutants: Mutant[] = [
       ],
     ],
     caughtBy: ['TestPersistPartition4B', 'TestManyPartitionsOneClient4B', 'TestNemesisKV', 'TestNemesisKVSnapshots'],
+    cause: 'not after ErrWrongLeader',
   },
   {
     name: 'submit-answered-by-any-entry',
@@ -469,6 +550,7 @@ export const mutants: Mutant[] = [
       ],
     ],
     caughtBy: ['TestNemesisKV', 'TestNemesisKVSnapshots'],
+    cause: "compare the entry's id with the submit's",
   },
   {
     name: 'rsm-ids-restart-from-one',
@@ -477,6 +559,7 @@ export const mutants: Mutant[] = [
     file: 'rsm.ts',
     replace: [['    this.tag = `${me}-${Math.random().toString(36).slice(2, 10)}`;', '    this.tag = `${me}`;']],
     caughtBy: ['TestRestartSubmit4A'],
+    cause: 'operation ids that repeat across restarts',
   },
   {
     name: 'submit-gives-up-while-leading',
@@ -487,6 +570,7 @@ export const mutants: Mutant[] = [
       ["if (state.term !== term || state.role !== 'leader')", "if (state.term !== term || state.role === 'leader')"],
     ],
     caughtBy: ['TestConcurrent4A'],
+    cause: 'gives up while its peer still leads',
   },
   {
     name: 'uses-stale-append-replies',
@@ -500,6 +584,7 @@ export const mutants: Mutant[] = [
       ],
     ],
     caughtBy: ['TestStaleAppendReply'],
+    cause: "without checking that the leader's term is still the request's term",
   },
   {
     name: 'timer-reset-on-refused-vote',
@@ -513,6 +598,7 @@ export const mutants: Mutant[] = [
       ],
     ],
     caughtBy: ['TestElectionTimer'],
+    cause: 'the timer reset on every RequestVote, also a refused one',
   },
   {
     name: 'timer-reset-on-stale-append-entries',
@@ -526,6 +612,7 @@ export const mutants: Mutant[] = [
       ],
     ],
     caughtBy: ['TestElectionTimer'],
+    cause: 'the timer reset on an AppendEntries of an older term',
   },
   {
     name: 'timer-reset-on-higher-term',
@@ -539,6 +626,7 @@ export const mutants: Mutant[] = [
       ],
     ],
     caughtBy: ['TestElectionTimer'],
+    cause: 'the timer reset whenever a higher term is seen',
   },
   {
     name: 'install-snapshot-older-than-applied',
@@ -552,6 +640,7 @@ export const mutants: Mutant[] = [
       ],
     ],
     caughtBy: ['TestSnapshotOlderThanApplied'],
+    cause: 'not newer than what the follower applied',
   },
   {
     name: 'put-of-held-value-keeps-version',
@@ -565,6 +654,7 @@ export const mutants: Mutant[] = [
       ],
     ],
     caughtBy: ['TestModelKV'],
+    cause: 'the value the key already holds treated as nothing to do',
   },
   {
     name: 'negative-version-creates',
@@ -578,6 +668,7 @@ export const mutants: Mutant[] = [
       ],
     ],
     caughtBy: ['TestModelKV'],
+    cause: 'a check such as "version > 0"',
   },
   {
     name: 'kv-data-plain-object',
@@ -596,5 +687,6 @@ export const mutants: Mutant[] = [
       ],
     ],
     caughtBy: ['TestModelKV', 'TestNemesisKV'],
+    cause: 'a store kept in a plain object',
   },
 ];

@@ -1,7 +1,7 @@
-/** The kit's long checks of lab 5 (`npm run test:full`): every mutant is caught by one of the tests it names. */
+/** The kit's long checks of lab 5 (`npm run test:full`): every mutant is caught by the first of the tests it names that fails, whose message names the mutant's cause. */
 import { expect } from 'chai';
 import * as path from 'node:path';
-import { materialiseMutant, Mutant, removeMutant } from '../../mutants';
+import { materialiseMutant, Mutant, namesCause, removeMutant } from '../../mutants';
 import { runNamedTest } from '../../../suite';
 import { mutants } from '../mutants';
 import { suite } from '../../../lab5/test/suite';
@@ -23,7 +23,9 @@ describe('lab5 suite (mutants)', function () {
         const test = suite.tests.find((t) => t.name === name);
         if (!test) return `mutant names unknown test ${name}`;
         const outcome = await runNamedTest(test, impl, 1);
-        if (outcome.status === 'failed') return undefined;
+        if (outcome.status === 'failed' && namesCause(outcome.message, mutant.cause ?? '')) return undefined;
+        if (outcome.status === 'failed')
+          return `${name}'s failure does not name the mutant's cause "${mutant.cause}":\n${outcome.message}`;
         seen.push(`${name}: passed`);
       }
       return `no test among ${mutant.caughtBy.join(', ')} caught it (${seen.join('; ')})`;
@@ -53,7 +55,7 @@ describe('lab5 suite (mutants)', function () {
     it(`catches the mutant "${mutant.name}" (${mutant.description})`, async () => {
       startHunting();
       const problem = await verdicts.get(mutant.name)!;
-      expect(problem, mutant.name).to.equal(undefined);
+      expect(problem === undefined, `${mutant.name}: ${problem}`).to.equal(true);
     });
   }
 });

@@ -1,0 +1,146 @@
+/** The monitors' book of RPCs: each call's sender, receiver and fate, told to the rules that watch them. */
+import type { CallListener, HeardCall, World } from '../../world';
+
+/** One RPC as the monitors see it. */
+export interface CallRecord {
+  /** Who sent it: the end's owner ("client 3", "server 0"), else the end's name. */
+  readonly sender: string;
+  /** The server it was sent to. */
+  readonly receiver: string;
+  readonly method: string;
+  /** Virtual ms at which it was sent. */
+  readonly sentAt: number;
+  /** How many other calls of its sender were still unsettled when it was sent (0: its sender waited for each). */
+  readonly othersInFlight: number;
+  /** The arguments as sent. */
+  readonly args: unknown;
+  /** Sent by the tester itself: counted in flight, judged by no rule. */
+  readonly tester: boolean;
+  /** The handler's reply, once it answered. */
+  reply?: unknown;
+}
+
+/** What a rule hears from the book. */
+export interface CallRule {
+  sent(call: CallRecord, now: number): void;
+  /** The call failed: lost (`refusal` undefined) or answered with an error the book was told refuses it. */
+  failed(call: CallRecord, refusal: string | undefined, now: number): void;
+  /** The call was answered, and not refused. */
+  answered(call: CallRecord, now: number): void;
+}
+
+/** A call's arguments as a string that equals another's exactly when they are the same call (cached per record). */
+const keys = new WeakMap<CallRecord, string>();
+export function argsKey(call: CallRecord): string {
+  let key = keys.get(call);
+  if (key === undefined) {
+    try {
+      key = `${call.method} ${JSON.stringify(call.args) ?? ''}`;
+    } catch {
+      key = `${call.method} ${String(call.args)}`;
+    }
+    keys.set(call, key);
+  }
+  return key;
+}
+
+/** Whether two calls are the same call: the same method and equal arguments (stops at the first difference). */
+export function sameCall(a: CallRecord, b: CallRecord): boolean {
+  return a.method === b.method && sameValue(a.args, b.args);
+}
+
+/** Deep equality of plain data (what crosses the network), stopping at the first difference. */
+function sameValue(a: unknown, b: unknown): boolean {
+  if (a === b) return true;
+  if (typeof a !== 'object' || typeof b !== 'object' || a === null || b === null) return false;
+  if (Array.isArray(a) !== Array.isArray(b)) return false;
+  const ka = Object.keys(a);
+  const kb = Object.keys(b);
+  if (ka.length !== kb.length) return false;
+  const ra = a as Record<string, unknown>;
+  const rb = b as Record<string, unknown>;
+  for (const k of ka) if (!Object.hasOwn(rb, k) || !sameValue(ra[k], rb[k])) return false;
+  return true;
+}
+
+/** "client 3 -> server 0": one sender and one receiver, as messages name them. */
+export function pairName(call: CallRecord): string {
+  return `${call.sender} -> ${call.receiver}`;
+}
+
+/** Listens to a world's RPCs and tells each rule what became of every call; counts the calls still in flight. */
+export class CallBook implements CallListener {
+  private readonly world: World;
+  private readonly rules: readonly CallRule[];
+  private readonly refusals: ReadonlySet<string>;
+  private readonly records = new Map<HeardCall, CallRecord>();
+  private readonly unsettled = new Map<string, number>();
+  private inFlight = 0;
+
+  constructor(world: World, rules: readonly CallRule[], refusals: ReadonlySet<string>) {
+    this.world = world;
+    this.rules = rules;
+    this.refusals = refusals;
+  }
+
+  /** Calls sent and not yet answered or failed. */
+  get callsInFlight(): number {
+    return this.inFlight;
+  }
+
+  sent(call: HeardCall, args: unknown): void {
+    const sender = call.owner ?? call.endName;
+    const others = this.unsettled.get(sender) ?? 0;
+    const now = this.world.now();
+    const record: CallRecord = {
+      sender,
+      receiver: call.serverName,
+      method: call.method,
+      sentAt: now,
+      othersInFlight: others,
+      args,
+      tester: call.tester,
+    };
+    this.records.set(call, record);
+    this.unsettled.set(sender, others + 1);
+    this.inFlight++;
+    // The tester's own calls count as in flight (a write waiting for its quorum), but no rule judges them.
+    if (!record.tester) for (const rule of this.rules) rule.sent(record, now);
+  }
+
+  handled(call: HeardCall, reply: unknown): void {
+    const record = this.records.get(call);
+    if (record) record.reply = reply;
+  }
+
+  replied(call: HeardCall): void {
+    const record = this.settle(call);
+    if (!record || record.tester) return;
+    const err = (record.reply as { err?: unknown } | null | undefined)?.err;
+    const refusal = typeof err === 'string' && this.refusals.has(err) ? err : undefined;
+    const now = this.world.now();
+    for (const rule of this.rules) {
+      if (refusal === undefined) rule.answered(record, now);
+      else rule.failed(record, refusal, now);
+    }
+  }
+
+  timedOut(call: HeardCall): void {
+    const record = this.settle(call);
+    if (!record || record.tester) return;
+    const now = this.world.now();
+    for (const rule of this.rules) rule.failed(record, undefined, now);
+  }
+
+  /** Forgets a settled call; its record, or undefined if it was settled already. */
+  private settle(call: HeardCall): CallRecord | undefined {
+    const record = this.records.get(call);
+    if (!record) return undefined;
+    this.records.delete(call);
+    this.inFlight--;
+    const left = (this.unsettled.get(record.sender) ?? 1) - 1;
+    if (left === 0) this.unsettled.delete(record.sender);
+    else this.unsettled.set(record.sender, left);
+    return record;
+  }
+}

@@ -1,0 +1,158 @@
+/** The retry pacing monitor: after a call fails, the same call is tried again no sooner than the handout says. */
+import type { RetryPacing } from '../types';
+import { argsKey, pairName, sameCall, type CallRecord, type CallRule } from './calls';
+
+/** Virtual time is exact, but a wait is measured between two sums of fractions: this much less still counts. */
+const SLACK_MS = 1e-6;
+/** Failed calls kept per sender and receiver while waiting for their retry (a sender rarely has more in flight). */
+const PENDING_PER_PAIR = 8;
+/** Retries of one sender to one receiver the mean needs by default. */
+const DEFAULT_SAMPLES = 20;
+
+/** The waits of one sender's retries to one receiver (or, for a round, to any). */
+interface Waits {
+  count: number;
+  total: number;
+  /** The retries that came sooner than the rule's minimum: how many, and the first. */
+  early: number;
+  first?: { at: number; waited: number };
+}
+
+/** A sender's current run of failures of one call at one receiver after another (a `round` rule). */
+interface Streak {
+  key: string;
+  receivers: Set<string>;
+  lastFailAt: number;
+}
+
+/** Watches one pacing rule. */
+export class PacingWatch implements CallRule {
+  private readonly rule: RetryPacing;
+  private readonly methods: ReadonlySet<string>;
+  private readonly refusals: ReadonlySet<string>;
+  private readonly pending = new Map<string, Array<{ call: CallRecord; at: number }>>();
+  private readonly waits = new Map<string, Waits>();
+  private readonly streaks = new Map<string, Streak>();
+  private readonly receiversOf = new Map<string, Set<string>>();
+
+  constructor(rule: RetryPacing) {
+    this.rule = rule;
+    this.methods = new Set(rule.methods);
+    this.refusals = new Set(rule.refusals ?? []);
+  }
+
+  /** Whether the rule judges `call`: one of its methods, with arguments it is about. */
+  private about(call: CallRecord): boolean {
+    return this.methods.has(call.method) && (this.rule.only === undefined || this.rule.only.args(call.args));
+  }
+
+  sent(call: CallRecord, now: number): void {
+    if (!this.about(call)) return;
+    if (this.rule.after === 'round') return this.sentInRound(call, now);
+    const pending = this.pending.get(pairName(call));
+    if (!pending || pending.length === 0) return;
+    const i = pending.findIndex((p) => sameCall(p.call, call));
+    if (i < 0) return;
+    this.note(pairName(call), now - pending[i].at, now);
+    pending.splice(i, 1);
+  }
+
+  failed(call: CallRecord, refusal: string | undefined, now: number): void {
+    if (!this.about(call) || (refusal !== undefined && !this.refusals.has(refusal))) return;
+    if (this.rule.after === 'round') return this.failedInRound(call, now);
+    if (this.rule.after === 'each') this.await(call, now);
+  }
+
+  answered(call: CallRecord, now: number): void {
+    if (!this.about(call)) return;
+    if (this.rule.after === 'round') this.streaks.delete(call.sender);
+    if (this.rule.after === 'answer') this.await(call, now);
+  }
+
+  /** Keeps `call` (failed, or answered) until the same call is sent again to its receiver. */
+  private await(call: CallRecord, now: number): void {
+    const pair = pairName(call);
+    const pending = this.pending.get(pair) ?? [];
+    pending.push({ call, at: now });
+    if (pending.length > PENDING_PER_PAIR) pending.shift();
+    this.pending.set(pair, pending);
+  }
+
+  /** A round rule's send: the try after a whole round of failures is a retry; a send beside another ends the round. */
+  private sentInRound(call: CallRecord, now: number): void {
+    const receivers = this.receiversOf.get(call.sender) ?? new Set<string>();
+    receivers.add(call.receiver);
+    this.receiversOf.set(call.sender, receivers);
+    const streak = this.streaks.get(call.sender);
+    if (!streak) return;
+    if (call.othersInFlight > 0 || argsKey(call) !== streak.key) return void this.streaks.delete(call.sender);
+    if (streak.receivers.size < Math.max(2, receivers.size)) return;
+    this.note(`${call.sender} (a round of ${streak.receivers.size} servers)`, now - streak.lastFailAt, now);
+    this.streaks.delete(call.sender);
+  }
+
+  private failedInRound(call: CallRecord, now: number): void {
+    if (call.othersInFlight > 0) return void this.streaks.delete(call.sender);
+    const key = argsKey(call);
+    const streak = this.streaks.get(call.sender);
+    if (streak && streak.key === key) {
+      streak.receivers.add(call.receiver);
+      streak.lastFailAt = now;
+    } else this.streaks.set(call.sender, { key, receivers: new Set([call.receiver]), lastFailAt: now });
+  }
+
+  /** One retry by `who`, `waited` ms after the failure it follows. */
+  private note(who: string, waited: number, now: number): void {
+    const w = this.waits.get(who) ?? { count: 0, total: 0, early: 0 };
+    w.count++;
+    w.total += waited;
+    if (this.rule.minWaitMs !== undefined && waited < this.rule.minWaitMs - SLACK_MS) {
+      w.early++;
+      w.first ??= { at: now, waited };
+    }
+    this.waits.set(who, w);
+  }
+
+  /** What broke the rule, in a few lines for a student; undefined when nothing did. */
+  finding(): string | undefined {
+    const broken: string[] = [];
+    const { minWaitMs, meanWaitMs } = this.rule;
+    const samples = this.rule.samples ?? DEFAULT_SAMPLES;
+    for (const [who, w] of this.waits) {
+      if (minWaitMs !== undefined && w.early > 0 && w.first)
+        broken.push(
+          `${who}: ${w.early} of ${w.count} tries came sooner than ${minWaitMs} ms after the ${this.rule.after === 'answer' ? 'answer' : 'failure'} before them ` +
+            `(the first at ${ms(w.first.at)}, ${w.first.waited.toFixed(2)} ms after it)`,
+        );
+      if (meanWaitMs !== undefined && w.count >= samples && w.total / w.count < meanWaitMs - SLACK_MS)
+        broken.push(
+          `${who}: ${w.count} tries came on average ${(w.total / w.count).toFixed(3)} ms after the failure before ` +
+            `them (at least ${meanWaitMs} ms on average expected)`,
+        );
+    }
+    if (broken.length === 0) return undefined;
+    const what =
+      this.rule.after === 'answer'
+        ? 'answered'
+        : this.rule.refusals?.length
+          ? `lost or answered ${this.rule.refusals.join(' or ')}`
+          : 'lost';
+    const before = this.rule.after === 'answer' ? 'the answer' : 'the failure';
+    return (
+      `${this.rule.after === 'answer' ? 'Calls repeated too quickly' : 'Retries too quick'}: the handout says "${this.rule.rule}", ` +
+      `and the tester watched every ${this.rule.only?.what ?? `${this.rule.methods.join(' and ')} call`} that was ${what} and the same call sent ` +
+      `again${this.rule.after === 'round' ? ' after a whole round of servers' : ''} (times are from ${before}):\n` +
+      broken
+        .slice(0, 5)
+        .map((b) => `  ${b}`)
+        .join('\n') +
+      (broken.length > 5 ? `\n  ... and ${broken.length - 5} more` : '') +
+      `\nLikely causes: ${this.rule.causes}`
+    );
+  }
+}
+
+/** Virtual time for a message: "1.234 s". */
+function ms(t: number): string {
+  return `${(t / 1000).toFixed(3)} s`;
+}

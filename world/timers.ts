@@ -1,0 +1,43 @@
+/** The world's ledger of live timers: those set with setTimeout or setInterval and neither fired nor cleared yet. */
+import { brandHarness } from './brand';
+
+/**
+ * Counts the live timers of a run, and, once more of them are live than `watchAbove`, keeps where each new one was
+ * set (a stack, taken when the timer is set), so that a leak can be traced to the lines that made it. Immediates and
+ * the world's own events (`sleep`, the network's deliveries) are not timers here: they end on their own.
+ */
+export class TimerLedger {
+  private readonly live = new Set<object>();
+  private readonly sites = new Map<object, Error>();
+  /** While more timers than this are live, each new one's stack is kept (Infinity: never). */
+  watchAbove = Infinity;
+  /** The most timers live at one time so far. */
+  peak = 0;
+  /** Timers set so far. */
+  created = 0;
+
+  /** A timer was set: `handle` stands for it until it fires (a timeout) or is cleared. */
+  add(handle: object): void {
+    this.live.add(handle);
+    this.created++;
+    if (this.live.size > this.peak) this.peak = this.live.size;
+    if (this.live.size > this.watchAbove) this.sites.set(handle, new Error('timer set here'));
+  }
+
+  /** The timer fired (a timeout) or was cleared; a no-op for one already gone. */
+  remove(handle: object): void {
+    if (this.live.delete(handle)) this.sites.delete(handle);
+  }
+
+  /** How many timers are live now. */
+  get count(): number {
+    return this.live.size;
+  }
+
+  /** The stacks kept of the timers still live (those set while more than `watchAbove` were live). */
+  liveStacks(): string[] {
+    return [...this.sites.values()].map((e) => e.stack ?? '');
+  }
+}
+
+brandHarness(TimerLedger);
