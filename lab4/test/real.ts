@@ -83,16 +83,12 @@ export const realHttpTest: TestDefinition<Lab4Impl> = {
   name: 'TestRealHttp',
   description: `your node over real HTTP: 1 leader + ${FOLLOWERS} followers (W=${QUORUM}) on loopback, ${WRITES} writes, then every replica equals the leader`,
   realTime: true,
-  // Its limits are seconds above what a correct node needs (REAL_CONFIG and the request timeouts): it shares the cores.
-  alone: false,
   codeElsewhere: true,
   async run(ctx: TestContext<Lab4Impl>) {
     const nodes = new NodeProcesses(ctx.impl.dir);
     try {
-      // Started side by side: each is a process of its own, and none needs another to listen first.
-      const followers = await Promise.all(
-        Array.from({ length: FOLLOWERS }, (_, i) => startFollower(nodes, `follower-${i + 1}`)),
-      );
+      const followers: ServerProcess[] = [];
+      for (let i = 0; i < FOLLOWERS; i++) followers.push(await startFollower(nodes, `follower-${i + 1}`));
       const leader = await startLeader(
         nodes,
         followers.map((f) => f.url),
@@ -170,14 +166,12 @@ export const realHttpCatchUpTest: TestDefinition<Lab4Impl> = {
     `over real HTTP, follower 2 of 2 (W=1) stops, ${CATCHUP_LARGE} writes of ~39 kB (66 kB as JSON: control characters, quotes; over HTTP's 8 MiB body limit together) are made, ` +
     'and it restarts empty on the same address: it must catch up to the leader',
   realTime: true,
-  // Its limits are seconds above what a correct node needs (REAL_CONFIG and the request timeouts): it shares the cores.
-  alone: false,
   codeElsewhere: true,
   async run(ctx: TestContext<Lab4Impl>) {
     const nodes = new NodeProcesses(ctx.impl.dir);
     const agent = new http.Agent({ keepAlive: true, maxSockets: 4 });
     try {
-      const followers = await Promise.all([startFollower(nodes, 'follower-1'), startFollower(nodes, 'follower-2')]);
+      const followers = [await startFollower(nodes, 'follower-1'), await startFollower(nodes, 'follower-2')];
       const leader = await startLeader(
         nodes,
         followers.map((f) => f.url),
@@ -243,8 +237,6 @@ export const realHttpLateStartTest: TestDefinition<Lab4Impl> = {
   name: 'TestRealHttpLateStart',
   description: `over real HTTP, the leader starts first and takes ${LATE_WRITES} writes (W=${QUORUM}) while its ${FOLLOWERS} followers are not yet listening (every call refused); they start ${LATE_START_MS} ms later: every write is acknowledged and every replica equals the leader`,
   realTime: true,
-  // Its limits are seconds above what a correct node needs (REAL_CONFIG and the request timeouts): it shares the cores.
-  alone: false,
   codeElsewhere: true,
   async run(ctx: TestContext<Lab4Impl>) {
     const nodes = new NodeProcesses(ctx.impl.dir);
