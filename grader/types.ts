@@ -44,7 +44,7 @@ export interface GradeOptions {
   shuffle?: boolean | string;
   /**
    * Test processes run side by side (default: the machine's cores, at most 4; 1 with --verbose). Real-time tests run
-   * alone, except those marked `alone: false`: they mostly wait, and twice as many lanes of their own run beside these.
+   * alone, except those marked `alone: false`: they mostly wait, and as many lanes of their own run beside these.
    */
   jobs?: number;
   /** Heap limit of the sandboxed process that runs the tests, MB (default 1024). */

@@ -15,7 +15,8 @@ export type Lab5Test = TestDefinition<Lab5Code>;
  * host, a process of its own, and so do the kit's spies on it (host-spies.ts): this process never loads it.
  * Every lab 5 test shares the machine (`alone: false`): its time limits and the waits its checks allow are written
  * for a loaded machine (seconds above what a correct server needs), and each is swept beside two busy loops that take
- * both cores (instructor/sweep-record.json), more load than the tests running beside it add.
+ * both cores (instructor/sweep-record.json), as much load as another such test beside it adds (the grader runs as many
+ * of them at once as it has lanes for tests: two on a 2-core machine).
  */
 export function realTest(
   name: string,
