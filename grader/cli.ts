@@ -191,7 +191,7 @@ function gradeCommand(io: CliIO): Command {
     )
     .option(
       '--jobs <n>',
-      "test processes run side by side (default: the machine's cores, at most 4; 1 with --verbose); real-time tests run alone, except those marked alone: false, which mostly wait and get as many lanes again of their own",
+      "test processes run side by side (default: the machine's cores, at most 4; real-time tests run alone unless marked alone: false; 1 with --verbose)",
     )
     .option(
       '--minimize',

@@ -295,9 +295,6 @@ function supervisorOptions(
     stray: ctx.err,
     // --verbose interleaves the output of tests running side by side, so it runs them one at a time.
     jobs: options.verbose ? 1 : (options.jobs ?? defaultJobs()),
-    // Real-time tests that share the cores mostly wait (a fifth to a half of a core each): as many lanes again of them.
-    waits: (job) => sharesCoresInRealTime(lab, job.test),
-    waitingJobs: options.verbose ? 0 : (options.jobs ?? defaultJobs()),
     ownProcess: (job) => testOf(job)?.ownProcess === true,
     codeElsewhere: (job) => testOf(job)?.codeElsewhere === true,
     exclusive: (job) => {

@@ -1,6 +1,6 @@
 /**
- * Runs a suite's jobs in sandboxed child processes (`jobs` lanes side by side, and `waitingJobs` more for the
- * real-time tests that mostly wait; each process running its jobs one after another; a lane runs `codeElsewhere` jobs in a process of its own that never loads the code under test), with
+ * Runs a suite's jobs in sandboxed child processes (`jobs` lanes side by side, each process running its jobs one
+ * after another; a lane runs `codeElsewhere` jobs in a process of its own that never loads the code under test), with
  * a time limit per job (for a simulated test, CPU time where the OS shows it). When a job hangs, exits, crashes or runs out of memory, that
  * job fails with the cause, its process is replaced and the lane resumes at its next job.
  */
@@ -72,13 +72,6 @@ export interface SupervisorOptions {
   readonly stray?: TextSink;
   /** Test processes run side by side (default 1); each job still runs alone in its process. */
   readonly jobs?: number;
-  /**
-   * Jobs that mostly wait (real-time tests that share the cores: `alone: false`): they run in lanes of their own,
-   * `waitingJobs` of them beside the `jobs` lanes, so that their waits overlap the other tests' work.
-   */
-  readonly waits?: (job: Job) => boolean;
-  /** Lanes for the jobs that `waits` picks (default 0: they take the `jobs` lanes like any other job). */
-  readonly waitingJobs?: number;
   /** Jobs that run in a test process started for them and ended after them (no other job shares it). */
   readonly ownProcess?: (job: Job) => boolean;
   /** Jobs whose code under test runs in processes of their own: they run in test processes that never load it. */
@@ -139,34 +132,11 @@ export async function runJobs(jobs: readonly Job[], options: SupervisorOptions):
   });
   const run = new JobRun(jobs, options, sandbox);
   try {
-    await Promise.all(lanePools(jobs, options).map((pool) => inLanes(pool.items, pool.lanes, (q) => run.lane(q))));
+    await inLanes(jobs, options.jobs ?? 1, (queue) => run.lane(queue));
   } finally {
     sandbox.dispose();
   }
   return run.records();
-}
-
-/** A job and its position in the list runJobs was given (lanes finish out of order). */
-export interface Placed {
-  readonly job: Job;
-  readonly index: number;
-}
-
-/**
- * The lanes the jobs run in: `jobs` lanes for every job, and, when `waitingJobs` is more than 0, that many lanes
- * more for the jobs `waits` picks (real-time tests that mostly wait), which then take none of the first lanes.
- * Each pool keeps the jobs' order; a pool with no job is left out.
- */
-export function lanePools(
-  jobs: readonly Job[],
-  options: Pick<SupervisorOptions, 'jobs' | 'waits' | 'waitingJobs'>,
-): Array<{ readonly items: Placed[]; readonly lanes: number }> {
-  const placed = jobs.map((job, index) => ({ job, index }));
-  const waits = (options.waitingJobs ?? 0) > 0 ? (options.waits ?? (() => false)) : () => false;
-  return [
-    { items: placed.filter((p) => !waits(p.job)), lanes: options.jobs ?? 1 },
-    { items: placed.filter((p) => waits(p.job)), lanes: options.waitingJobs ?? 0 },
-  ].filter((pool) => pool.items.length > 0);
 }
 
 /** What the lanes of one runJobs call share: the results by job position, the budget, the gate, a failed boot. */
@@ -204,11 +174,10 @@ class JobRun {
    * One lane: takes the next job in order until none is left, each in the lane's test process of the job's kind
    * (started at the first job of that kind, and again after a crash).
    */
-  async lane(queue: WorkQueue<Placed>): Promise<void> {
+  async lane(queue: WorkQueue<Job>): Promise<void> {
     const workers: Partial<Record<WorkerKind, SuiteWorker>> = {};
     try {
-      for (let taken = queue.take(); taken; taken = queue.take()) {
-        const t = { item: taken.item.job, index: taken.item.index };
+      for (let t = queue.take(); t; t = queue.take()) {
         const kind = this.kindOf(t.item);
         if (this.left() < MIN_BUDGET_LEFT_MS || this.bootFailure[kind]) {
           // No time for even a worker's start (the remaining tests are not run), or no worker of its kind can boot.

@@ -42,10 +42,7 @@ export interface GradeOptions {
    * that fixes it (batch grading passes one per submission, so that a re-run repeats the order).
    */
   shuffle?: boolean | string;
-  /**
-   * Test processes run side by side (default: the machine's cores, at most 4; 1 with --verbose). Real-time tests run
-   * alone, except those marked `alone: false`: they mostly wait, and as many lanes of their own run beside these.
-   */
+  /** Test processes run side by side (default: the machine's cores, at most 4; real-time tests always run alone; 1 with --verbose). */
   jobs?: number;
   /** Heap limit of the sandboxed process that runs the tests, MB (default 1024). */
   heapLimitMb?: number;

@@ -37,8 +37,7 @@ export interface TestDefinition<Impl> {
   readonly realTime?: boolean;
   /**
    * Whether the grader runs it with no other test beside it. Default: real-time tests do (another test's CPU would
-   * change their timing); one whose limits are seconds above what it needs can say false and share the cores: it then
-   * runs in the lanes the grader keeps for such tests, beside the other tests (it mostly waits).
+   * change their timing); one whose limits are seconds above what it needs can say false and share the cores.
    */
   readonly alone?: boolean;
   /**

@@ -16,7 +16,7 @@ export type Lab5Test = TestDefinition<Lab5Code>;
  * Every lab 5 test shares the machine (`alone: false`): its time limits and the waits its checks allow are written
  * for a loaded machine (seconds above what a correct server needs), and each is swept beside two busy loops that take
  * both cores (instructor/sweep-record.json), as much load as another such test beside it adds (the grader runs as many
- * of them at once as it has lanes for tests: two on a 2-core machine).
+ * of them at once as it has lanes, --jobs: two on a 2-core machine).
  */
 export function realTest(
   name: string,

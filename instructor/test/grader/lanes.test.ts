@@ -4,7 +4,6 @@ import { grade } from '../../../grader';
 import type { Job } from '../../../grader/protocol';
 import { inRandomOrder, keyedPick, waitingFirst } from '../../../grader/order';
 import { ExclusiveGate } from '../../../grader/lanes';
-import { lanePools } from '../../../grader/supervisor';
 import { FIXTURES, fixtureOptions } from './helpers';
 
 describe('grader: tests side by side', function () {
@@ -110,34 +109,5 @@ describe('grader: tests side by side', function () {
     expect(log.indexOf('start 3'), 'a job that came while the exclusive one waited goes after it').to.be.above(
       log.indexOf('end 2'),
     );
-  });
-
-  it('runs the real-time tests that mostly wait in lanes of their own beside the --jobs lanes, each pool in order', () => {
-    const job = (index: number, test: string): Job => ({ index, test, seed: 1, realLimitMs: 1000 });
-    const jobs = [job(0, 'real1'), job(1, 'a'), job(2, 'real2'), job(3, 'b')];
-    const waits = (j: Job) => j.test.startsWith('real');
-    const brief = (pools: ReturnType<typeof lanePools>) =>
-      pools.map((p) => ({ lanes: p.lanes, tests: p.items.map((i) => `${i.index}:${i.job.test}`) }));
-    expect(brief(lanePools(jobs, { jobs: 2, waits, waitingJobs: 4 }))).to.deep.equal([
-      { lanes: 2, tests: ['1:a', '3:b'] },
-      { lanes: 4, tests: ['0:real1', '2:real2'] },
-    ]);
-    expect(brief(lanePools(jobs, { jobs: 1, waits, waitingJobs: 0 })), 'no waiting lanes: one pool').to.deep.equal([
-      { lanes: 1, tests: ['0:real1', '1:a', '2:real2', '3:b'] },
-    ]);
-    expect(
-      brief(lanePools(jobs.slice(0, 1), { jobs: 2, waits, waitingJobs: 4 })),
-      'an empty pool is left out',
-    ).to.deep.equal([{ lanes: 4, tests: ['0:real1'] }]);
-  });
-
-  it('grades real-time tests that share the cores in their own lanes: every result in the suite’s order', async () => {
-    const result = await grade(
-      fixtureOptions(FIXTURES.elsewhere, { target: 'solution', seed: 1, jobs: 1, writeReports: false }),
-    );
-    expect(result.labs[0].tests.map((t) => [t.name, t.status])).to.deep.equal([
-      ['TestElsewhere', 'passed'],
-      ['TestNeedsCode', 'passed'],
-    ]);
   });
 });
