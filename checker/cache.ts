@@ -72,7 +72,7 @@ export class StateCache<S> {
     this.nodeAt[n] = this.poolUsed;
     this.pool.set(bits.subarray(lo, hi + 1), this.poolUsed);
     this.poolUsed += len;
-    this.nodeState[n] = state;
+    this.nodeState.push(state); // n === nodeState.length: push, not a store past the end (slow in a locked-down realm)
     this.nodeNext[n] = this.buckets[slot];
     this.buckets[slot] = n + 1;
     this.count = n + 1;

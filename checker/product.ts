@@ -44,6 +44,11 @@ export function keyedProduct<S extends {} | null, I, O>(inner: Model<S, I, O>): 
     },
     hash: (s) => s.hash,
     readOnly: (input, output) => inner.readOnly?.(input, output) ?? false,
+    inert(state, input, output) {
+      if (!inner.inert) return false;
+      const s = state.keys.get(inner.partitionKey!(input));
+      return inner.inert(s === undefined ? inner.init() : s, input, output);
+    },
     describeOperation: (input, output) => inner.describeOperation(input, output),
     describeState(s) {
       if (s.keys.size === 0) return '{}';

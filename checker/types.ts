@@ -55,6 +55,13 @@ export interface Model<S extends {} | null, I, O> {
    * trying alternatives, which makes read-heavy histories, and the failing ones above all, much faster.
    */
   readOnly?(input: I, output: O | undefined): boolean;
+  /**
+   * Optional: true when this operation, with this output, is legal in `state` and leaves it unchanged, and so in
+   * every state that can follow it (a versioned put whose version has passed: versions only grow). The search places
+   * such an operation as soon as it meets it, as it does a read-only one: a put that may have happened (ErrMaybe)
+   * need not be tried at every later moment once it can no longer take effect.
+   */
+  inert?(state: S, input: I, output: O | undefined): boolean;
   /** Human-readable text for one operation, e.g. `get("a") → "xy"`. `output` undefined = unknown result. */
   describeOperation(input: I, output: O | undefined): string;
   /** Human-readable text for a state, e.g. `"xy"`. */

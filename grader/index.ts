@@ -286,6 +286,7 @@ function supervisorOptions(
     config: { suitePath: lab.suitePath, implDir: dir, compartment: options.compartment },
     heapLimitMb: options.heapLimitMb ?? DEFAULTS.heapLimitMb,
     permissions: options.permissions,
+    cpuProfileDir: options.cpuProfileDir,
     cacheRoot: options.cacheRoot,
     killGraceMs: options.killGraceMs ?? DEFAULTS.killGraceMs,
     bootTimeoutMs: options.bootTimeoutMs ?? DEFAULTS.bootTimeoutMs,

@@ -58,6 +58,8 @@ export interface SupervisorOptions {
   readonly heapLimitMb: number;
   /** False only to measure what node's permission model costs (npm run bench). */
   readonly permissions?: boolean;
+  /** `npm run bench -- --profile` only: where each process writes its CPU profile (GradeOptions.cpuProfileDir). */
+  readonly cpuProfileDir?: string;
   /** Extra real time after a job's limit before the worker is stopped, ms. */
   readonly killGraceMs: number;
   /** Real time allowed for loading the suite and the implementation, ms. */
@@ -97,6 +99,17 @@ export const OUTPUT_TAIL_CHARS = 64 * 1024;
 
 const BOOT_FILE = path.join(__dirname, 'worker-boot.js');
 const PRELOAD_FILE = path.join(__dirname, 'ts-preload.js');
+
+/** How long a profiled process may take to end on its own and write its profile before it is killed, ms. */
+const PROFILE_EXIT_MS = 5000;
+
+/**
+ * The node flags that make a process write its CPU profile when it exits, into `dir`'s subfolder `kind` (none when
+ * not profiling). A profiled process is ended by closing its input, not killed: a killed process writes nothing.
+ */
+function profileFlags(dir: string | undefined, kind: string): string[] {
+  return dir === undefined ? [] : ['--cpu-prof', `--cpu-prof-dir=${path.join(dir, kind)}`];
+}
 
 /** What a test process loads: the code under test ('code'), or only the suite ('suite', for codeElsewhere jobs). */
 type WorkerKind = 'code' | 'suite';
@@ -291,7 +304,8 @@ class SuiteWorker {
   constructor(options: SupervisorOptions, sandbox: Sandbox, kind: WorkerKind) {
     this.options = options;
     this.sandbox = sandbox;
-    this.child = spawn(process.execPath, [...sandbox.execArgv, BOOT_FILE], {
+    const profiling = profileFlags(options.cpuProfileDir, 'test-process');
+    this.child = spawn(process.execPath, [...sandbox.execArgv, ...profiling, BOOT_FILE], {
       stdio: ['ignore', 'pipe', 'pipe', 'pipe', 'pipe'],
       env: sandbox.env,
     });
@@ -439,6 +453,13 @@ class SuiteWorker {
     this.stopping = true;
     this.killBrokered();
     if (!this.exited) {
+      if (this.options.cpuProfileDir !== undefined) {
+        // A profiled test process ends on its own when its channel closes, and writes its profile as it exits.
+        (this.child.stdio[3] as Writable).end();
+        let timer: NodeJS.Timeout | undefined;
+        await Promise.race([this.exitedPromise, new Promise((r) => (timer = setTimeout(r, PROFILE_EXIT_MS)))]);
+        clearTimeout(timer);
+      }
       killProcess(this.child);
       await this.exitedPromise;
     }
@@ -490,7 +511,14 @@ class SuiteWorker {
     }
     const child = spawn(
       process.execPath,
-      [...this.sandbox.execArgv, '-r', PRELOAD_FILE, script as string, ...(args as string[])],
+      [
+        ...this.sandbox.execArgv,
+        ...profileFlags(this.options.cpuProfileDir, path.basename(script as string, '.ts')),
+        '-r',
+        PRELOAD_FILE,
+        script as string,
+        ...(args as string[]),
+      ],
       {
         stdio: ['pipe', 'pipe', 'pipe'],
         env: this.sandbox.env,
@@ -517,7 +545,14 @@ class SuiteWorker {
 
   /** Stops every process started for the current test. */
   private killBrokered(): void {
-    for (const c of this.brokered.values()) killProcess(c);
+    for (const c of this.brokered.values()) {
+      if (this.options.cpuProfileDir === undefined) killProcess(c);
+      else {
+        // Profiled: a kit script ends on its own when its stdin closes (and writes its profile), else it is killed.
+        c.stdin?.end();
+        setTimeout(() => killProcess(c), PROFILE_EXIT_MS).unref();
+      }
+    }
   }
 
   /** Why the process ended on its own. */

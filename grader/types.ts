@@ -50,6 +50,12 @@ export interface GradeOptions {
   permissions?: boolean;
   /** False only to measure what the compartment costs (`npm run bench`); no command-line flag sets it. */
   compartment?: boolean;
+  /**
+   * `npm run bench -- --profile` only (no command-line flag sets it): every test process and every process started
+   * for a test writes a CPU profile (node's --cpu-prof) into a subfolder of this folder named for its kind. Node's
+   * permission model writes none, so the bench grades without it (`permissions: false`) while it profiles.
+   */
+  cpuProfileDir?: string;
   /** Where the compile caches go (default node_modules/.cache/kvlabs-grader; batch grading gives each submission its own). */
   cacheRoot?: string;
   /** Folder holding labN/ and the reference solutions (default: the repository, or $KVLABS_LAB_ROOT). */

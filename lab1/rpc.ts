@@ -45,5 +45,7 @@ export function keyToShard(key: string, nshards: number): number {
 
 /** The servers that hold `shard`, in order: the shard's own server first, then the next nreplicas-1 (wrapping around). */
 export function shardServers(shard: number, config: ClusterConfig): number[] {
-  return Array.from({ length: config.nreplicas }, (_, i) => (shard + i) % config.nshards);
+  const servers: number[] = [];
+  for (let i = 0; i < config.nreplicas; i++) servers.push((shard + i) % config.nshards);
+  return servers;
 }

@@ -3,7 +3,7 @@
  * one server and enabled or disabled. Calls travel through virtual time in the current World, may be delayed,
  * dropped or reordered, and cross the wire as deep copies.
  */
-import { TEST_LANE, World, keyedRng, type LossCause, type Rng } from '../world';
+import { TEST_LANE, World, keyedRngAfter, keyPrefix, type LossCause, type Rng } from '../world';
 import { Call, type CallInit, type FaultDecider } from './call';
 import { encode } from './codec';
 import { worldObserver, type CallObserver } from './observer';
@@ -59,6 +59,8 @@ interface EndState {
   readonly owner?: string;
   /** The tester's own end (see makeEnd): no monitor judges its calls. */
   readonly tester?: boolean;
+  /** keyPrefix of the seed and `${name}#`: each call's generator is keyed by the end's name and the call's number. */
+  readonly rngPrefix: number;
 }
 
 /** A call waiting for its handler, so that killing the server can fail it at once. */
@@ -138,7 +140,13 @@ export class Network {
   makeEnd(name: string, owner?: string, options: { readonly tester?: boolean } = {}): ClientEnd {
     if (this.ends.has(name))
       throw new RpcUsageError(`An end named "${name}" already exists; end names must be unique.`);
-    this.ends.set(name, { enabled: false, server: undefined, owner, tester: options.tester === true });
+    this.ends.set(name, {
+      enabled: false,
+      server: undefined,
+      owner,
+      tester: options.tester === true,
+      rngPrefix: keyPrefix(this.world.seed, `${name}#`),
+    });
     return new ClientEnd(name, this);
   }
 
@@ -351,7 +359,7 @@ export class Network {
       args,
       // The call's own random draws (delays, drops, holds), fixed by the seed and the call's key alone: when a
       // minimizing replay removes one fault, every other message keeps its fate and its timing.
-      rng: keyedRng(world.seed, `${endName}#${n}`),
+      rng: keyedRngAfter(end.rngPrefix, String(n)),
       fault: world.faults ? this.faultDecider(endName, end.owner, n, method, args) : undefined,
     };
   }

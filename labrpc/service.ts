@@ -46,12 +46,15 @@ export class Service {
 /** A server: a set of services reachable under one server name. */
 export class Server {
   private readonly services = new Map<string, Service>();
+  /** Handlers found so far, by "Service.Method" (every call looks its handler up). */
+  private readonly found = new Map<string, Handler>();
   private calls = 0;
 
   /** Adds a service; accepts a Service or any object (wrapped in a Service named after its class). */
   addService(service: Service | object, name?: string): this {
     const svc = service instanceof Service ? service : new Service(service, name);
     this.services.set(svc.name, svc);
+    this.found.clear();
     return this;
   }
 
@@ -62,6 +65,8 @@ export class Server {
 
   /** Finds the handler for "Service.Method", or throws an error that lists what exists. */
   resolve(serviceMethod: string): Handler {
+    const known = this.found.get(serviceMethod);
+    if (known) return known;
     const dot = serviceMethod.lastIndexOf('.');
     const serviceName = dot < 0 ? '' : serviceMethod.slice(0, dot);
     const methodName = serviceMethod.slice(dot + 1);
@@ -80,6 +85,7 @@ export class Server {
         .join(', ');
       throw new RpcUsageError(`Unknown method "${serviceMethod}". Methods of ${svc.name}: ${known}.`);
     }
+    this.found.set(serviceMethod, handler);
     return handler;
   }
 

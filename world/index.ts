@@ -1,6 +1,6 @@
 /** The simulated world: virtual clock, seeded randomness, run loop. */
 export { World, WorldOptions, VirtualTimeout, sleep, realNow, realSleep } from './world';
-export { Rng, assertValidSeed, freshSeed, keyedRng } from './rng';
+export { Rng, assertValidSeed, freshSeed, keyedRng, keyedRngAfter, keyPrefix } from './rng';
 export { TraceHash } from './hash';
 export { TimerLedger } from './timers';
 export { CallListener, HeardCall } from './calls';

@@ -99,10 +99,28 @@ export class Rng {
  * alone: its numbers do not depend on how many numbers anything else drew before it.
  */
 export function keyedRng(seed: number, key: string): Rng {
+  return keyedRngAfter(keyPrefix(seed, ''), key);
+}
+
+/**
+ * Where keyedRng(seed, prefix + rest) stands once it has read `prefix`: keyedRngAfter(keyPrefix(seed, prefix), rest)
+ * is that very generator, without reading the prefix again (the network keys each call by its end's name).
+ */
+export function keyPrefix(seed: number, prefix: string): number {
   // FNV-1a over the key, started from both halves of the seed.
-  let h = (0x811c9dc5 ^ (seed >>> 0) ^ Math.imul(Math.floor(seed / 2 ** 32), 0x9e3779b1)) >>> 0;
-  for (let i = 0; i < key.length; i++) h = Math.imul(h ^ key.charCodeAt(i), 0x01000193);
-  return new Rng(h >>> 0);
+  const h = (0x811c9dc5 ^ (seed >>> 0) ^ Math.imul(Math.floor(seed / 2 ** 32), 0x9e3779b1)) >>> 0;
+  return fnv(h, prefix);
+}
+
+/** The generator keyed by what `prefix` (from keyPrefix) stands for, followed by `rest`. */
+export function keyedRngAfter(prefix: number, rest: string): Rng {
+  return new Rng(fnv(prefix, rest) >>> 0);
+}
+
+/** FNV-1a's steps over `text`, from `h`. */
+function fnv(h: number, text: string): number {
+  for (let i = 0; i < text.length; i++) h = Math.imul(h ^ text.charCodeAt(i), 0x01000193);
+  return h;
 }
 
 /** A new seed from real entropy, used when the user does not choose one. */

@@ -68,6 +68,9 @@ export const versionedModel: Model<VersionedState, VersionedInput, VersionedOutp
   partitionKey: (input) => input.key,
   // A get, or a put that reports it did nothing (ErrNoKey, ErrVersion), never changes the state.
   readOnly: (input, output) => input.op === 'get' || output?.err === 'ErrNoKey' || output?.err === 'ErrVersion',
+  // A put that may have happened (ErrMaybe) whose version the key has passed can no longer take effect: versions
+  // only grow, so it is a no-op here and in every later state.
+  inert: (state, input, output) => input.op === 'put' && output?.err === 'ErrMaybe' && state.version > input.version,
   describeOperation(input, output) {
     let out = '?';
     if (output !== undefined) {

@@ -5,6 +5,7 @@ import { grade } from '../../grader';
 import { listLabs } from '../../grader/labs';
 import { realNow } from '../../world';
 import type { BenchFigure } from './figure';
+import { profileOptions } from './profile';
 
 /** The class the projection is for. */
 const STUDENTS = 500;
@@ -37,6 +38,7 @@ export async function benchDeadline(
       out: quiet,
       err: quiet,
       env: {},
+      ...profileOptions(),
     });
     const seconds = (realNow() - start) / 1000;
     if (!result.passed)

@@ -1,4 +1,8 @@
-/** labrpc figures: simulated RPC throughput and how much virtual time a real second simulates. */
+/**
+ * labrpc figures: simulated RPC throughput, how much virtual time a real second simulates, and the CPU time of one
+ * call, here and in a realm locked down as the grader's test process is (run as a child process: `--locked`).
+ */
+import { spawnSync } from 'node:child_process';
 import { Network, Server } from '../../labrpc';
 import { World, realNow } from '../../world';
 import type { BenchFigure } from './figure';
@@ -33,6 +37,39 @@ async function throughput(
   });
   const seconds = (realNow() - start) / 1000;
   return { rps: calls / seconds, virtualPerReal: world.now() / 1000 / seconds };
+}
+
+/** CPU µs per call (this process's user and system time, which other load on the machine does not inflate much). */
+async function cpuPerCall(reliable: boolean, clients: number, calls: number): Promise<number> {
+  const before = process.cpuUsage();
+  await throughput(reliable, clients, calls);
+  const used = process.cpuUsage(before);
+  return (used.user + used.system) / calls;
+}
+
+/** The CPU-time scenarios: sequential calls on the reliable network, ten ends at once on the unreliable one. */
+const CPU_SCENARIOS = [
+  { reliable: true, clients: 1, label: 'sequential, reliable' },
+  { reliable: false, clients: 10, label: '10-way concurrent, unreliable (lost calls: TimeoutErrors)' },
+] as const;
+
+/** CPU µs per call of each scenario, best of three (after a warm-up). */
+async function cpuFigures(): Promise<number[]> {
+  await throughput(true, 1, 20_000);
+  const out: number[] = [];
+  for (const s of CPU_SCENARIOS) {
+    const runs = [];
+    for (let i = 0; i < 3; i++) runs.push(await cpuPerCall(s.reliable, s.clients, 50_000));
+    out.push(Math.min(...runs));
+  }
+  return out;
+}
+
+/** The same figures from a child process that first locks its realm down (SES lockdown, as the grader's test process). */
+function lockedCpuFigures(): number[] {
+  const r = spawnSync(process.execPath, [...process.execArgv, __filename, '--locked'], { encoding: 'utf8' });
+  if (r.status !== 0) throw new Error(`bench: the locked-down labrpc run failed (exit ${r.status}): ${r.stderr}`);
+  return JSON.parse(r.stdout.trim().split('\n').pop() ?? '[]') as number[];
 }
 
 /** Real time of 10 clients doing back-to-back calls for one virtual second. */
@@ -77,6 +114,22 @@ export async function benchLabrpc(): Promise<BenchFigure[]> {
       });
     }
   }
+  const here = await cpuFigures();
+  const locked = lockedCpuFigures();
+  CPU_SCENARIOS.forEach((s, i) => {
+    figures.push({
+      name: `labrpc: CPU µs per call, ${s.label}`,
+      value: +here[i].toFixed(2),
+      unit: 'µs',
+      note: 'best of 3 runs of 50,000 calls; CPU time, so a loaded machine changes it less than the real-time figures',
+    });
+    figures.push({
+      name: `labrpc: CPU µs per call in a locked-down realm, ${s.label}`,
+      value: +locked[i].toFixed(2),
+      unit: 'µs',
+      note: "the grader's test process: frozen prototypes, SES's Error",
+    });
+  });
   const w = await oneVirtualSecond();
   figures.push({
     name: 'labrpc: 10 clients for 1 virtual second',
@@ -85,4 +138,9 @@ export async function benchLabrpc(): Promise<BenchFigure[]> {
     note: `target < 1000 ms; ${w.rpcs} RPCs`,
   });
   return figures;
+}
+
+if (require.main === module && process.argv.includes('--locked')) {
+  (require('../../grader/compartment') as typeof import('../../grader/compartment')).lockDownRealm();
+  void cpuFigures().then((figures) => console.log(JSON.stringify(figures)));
 }

@@ -1,10 +1,16 @@
 /**
  * `npm run bench`: the kit's performance figures. Prints a table, or one JSON object with --json.
- * `npm run bench -- --only labrpc,checker` runs some sections only.
+ * `npm run bench -- --only labrpc,checker` runs some sections only; `-- --profile grade-lab5` runs one with CPU
+ * profiles on and prints where its time went.
  */
 import { Command } from 'commander';
 import * as os from 'node:os';
+import * as path from 'node:path';
+import { listLabs } from '../../grader/labs';
 import type { BenchFigure } from './figure';
+import { profiled } from './profile';
+
+const ROOT = path.join(__dirname, '..', '..');
 
 /** The sections, in the order they run; each loads its module (with require: this file is CommonJS) only when selected. */
 const SECTIONS: Record<string, () => Promise<BenchFigure[]>> = {
@@ -20,7 +26,17 @@ const SECTIONS: Record<string, () => Promise<BenchFigure[]>> = {
   instructor: async () => (require('./instructor') as typeof import('./instructor')).benchInstructor(),
   deadline: async () => (require('./deadline') as typeof import('./deadline')).benchDeadline(),
   sweep: async () => (require('./sweep') as typeof import('./sweep')).benchSweep(),
+  // grade-lab1, grade-lab2, ...: each lab's whole reference grade, and each test's share of it.
+  ...Object.fromEntries(
+    listLabs(ROOT).map((l) => [
+      `grade-${l.lab}`,
+      async () => (require('./grade') as typeof import('./grade')).benchGrade(l.lab),
+    ]),
+  ),
 };
+
+/** Sections `npm run bench` runs without --only: the grade-labN sections repeat what the lab sections measure. */
+const DEFAULT_SECTIONS = Object.keys(SECTIONS).filter((s) => !s.startsWith('grade-'));
 
 /** The machine's load when the bench starts: figures from a busy shared machine can be several times lower. */
 function machineNote(): { cores: number; load: number; note: string } {
@@ -45,9 +61,17 @@ async function main(): Promise<void> {
     .description('Measure the kit: simulated RPC throughput, checker speed, lab suites.')
     .option('--json', 'print one JSON object instead of a table')
     .option('--only <sections>', `comma-separated sections to run (${Object.keys(SECTIONS).join(', ')})`)
+    .option(
+      '--profile <section>',
+      'run one section with CPU profiles on (this process and every process its grades start; written to reports/profile/<section>/) and print where the time went',
+    )
     .parse();
-  const opts = program.opts<{ json?: boolean; only?: string }>();
-  const chosen = opts.only ? opts.only.split(',').map((s) => s.trim()) : Object.keys(SECTIONS);
+  const opts = program.opts<{ json?: boolean; only?: string; profile?: string }>();
+  const chosen = opts.profile
+    ? [opts.profile]
+    : opts.only
+      ? opts.only.split(',').map((s) => s.trim())
+      : DEFAULT_SECTIONS;
   const unknown = chosen.filter((s) => !(s in SECTIONS));
   if (unknown.length > 0) {
     console.error(`Unknown bench section(s): ${unknown.join(', ')}. Choose from: ${Object.keys(SECTIONS).join(', ')}.`);
@@ -58,6 +82,14 @@ async function main(): Promise<void> {
   const result: Record<string, BenchFigure[]> = {};
   for (const section of chosen) {
     if (!opts.json) process.stderr.write(`running ${section} ...\n`);
+    if (opts.profile) {
+      const dir = path.join(ROOT, 'reports', 'profile', section);
+      const { result: figures, tables } = await profiled(dir, SECTIONS[section]);
+      result[section] = figures;
+      if (!opts.json)
+        console.log(`\n## ${section} (profiled)\n${table(figures)}\n\nWhere the time went (${dir}):\n\n${tables}`);
+      continue;
+    }
     result[section] = await SECTIONS[section]();
     if (!opts.json) console.log(`\n## ${section}\n${table(result[section])}`);
   }

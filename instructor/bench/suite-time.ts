@@ -7,6 +7,7 @@ import { grade } from '../../grader';
 import { LabSuite, runNamedTest } from '../../suite';
 import { realNow } from '../../world';
 import type { BenchFigure } from './figure';
+import { profileOptions } from './profile';
 
 /** Runs every named test once with `seed` and reports the real time, noting the virtual time simulated. */
 export async function suiteTimeFigure<Impl>(
@@ -83,6 +84,7 @@ export async function sandboxCostFigure(
       out: quiet,
       err: quiet,
       env: {},
+      ...profileOptions(),
     });
     if (!result.passed)
       throw new Error(

@@ -400,7 +400,7 @@ async function retainedAfter(
   workload: (ts: Lab1Tester) => Promise<void>,
 ): Promise<number> {
   // Servers and clerks from a private copy of the student's modules, so that top-level state is counted too.
-  const ts = new Lab1Tester(ctx, { ...SINGLE, reliable });
+  const ts = new Lab1Tester(ctx, { ...SINGLE, reliable, keepClerks: withClerks });
   await workload(ts);
   const bytes = await ts.measureRetained(withClerks);
   ctx.log(`the ${withClerks ? 'cluster' : 'server'} retains ${(bytes / 1024).toFixed(0)} KiB`);
@@ -509,12 +509,13 @@ const memPutManyClients: TestDefinition<Lab1Impl> = {
       const retained = await retainedAfter(ctx, true, false, async (ts) => {
         for (let i = 0; i < MANY_CLIENTS; i++) {
           const ck = ts.makeClerk();
-          await ck.put('k', kiloValue(i));
+          const value = kiloValue(i);
+          await ck.put('k', value);
           // Every clerk reads its put back: with this many clerks, ids drawn from a small range collide, and a new
           // clerk's first put then looks like an old clerk's re-send.
           const got = await ck.get('k');
           check(
-            got === kiloValue(i),
+            got === value,
             `Clerk ${i} of ${MANY_CLIENTS} put a value into "k" and read back ${got === '' ? '""' : `the value of clerk ${Number.parseInt(got, 10)}`}: ` +
               'its put was taken for a re-send of an earlier write. Likely cause: two clerks drew the same id (an id from a small range, ' +
               'such as Math.random() * 1e6, or from the clock, repeats among thousands of clerks); draw ids from a range of about 2^52 or more.',

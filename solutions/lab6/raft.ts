@@ -100,6 +100,19 @@ export interface InstallSnapshotReply {
   term: number;
 }
 
+/** Each log entry's JSON, kept: an entry never changes once in the log, and every persist writes the whole log. */
+const encodedEntries = new WeakMap<LogEntry, string>();
+
+/** An entry's JSON, encoded at its first persist. */
+function entryJson(entry: LogEntry): string {
+  let json = encodedEntries.get(entry);
+  if (json === undefined) {
+    json = JSON.stringify(entry);
+    encodedEntries.set(entry, json);
+  }
+  return json;
+}
+
 /** What a peer saves to its persister (as JSON), and reads back when it restarts. */
 interface PersistentState {
   currentTerm: number;
@@ -518,14 +531,15 @@ export class Raft implements RaftPeer {
 
   /** Saves the persistent state, with `snapshot` (by default the snapshot already saved). */
   private _persist(snapshot: string = this.persister.readSnapshot()): void {
-    const state: PersistentState = {
+    const head: Omit<PersistentState, 'log'> = {
       currentTerm: this.currentTerm,
       votedFor: this.votedFor,
       lastIncludedIndex: this.lastIncludedIndex,
       lastIncludedTerm: this.lastIncludedTerm,
-      log: this.log,
     };
-    this.persister.save(JSON.stringify(state), snapshot);
+    // The very string JSON.stringify({ ...head, log }) gives, with each entry encoded once (see entryJson).
+    const log = this.log.map(entryJson).join(',');
+    this.persister.save(`${JSON.stringify(head).slice(0, -1)},"log":[${log}]}`, snapshot);
   }
 
   /** Restores the persistent state saved before a crash (nothing on the first start). */

@@ -7,7 +7,7 @@ import { kvModel, KvInput, KvOutput } from '../../../checker/models/kv';
 import { registerModel, RegisterInput, RegisterOutput } from '../../../checker/models/register';
 import type { Operation } from '../../../checker/types';
 import { append, get, hardHistory, op, put, versionedLoad } from './helpers';
-import { versionedModel } from '../../../checker/models/versioned';
+import { versionedModel, type VersionedInput, type VersionedOutput } from '../../../checker/models/versioned';
 import { Search } from '../../../checker/search';
 
 type KvOp = Operation<KvInput, KvOutput>;
@@ -314,6 +314,34 @@ describe('linearizability checker', () => {
       while (!s.run(100_000));
       expect(s.outcome?.verdict).to.equal('illegal');
       expect(s.outcome?.explored).to.be.lessThan(2 * h.length);
+    });
+  });
+
+  describe('puts that may have happened (ErrMaybe)', () => {
+    /** `n` clients' puts at version 0, all at once, all ErrMaybe; then one client reads the winner's value. */
+    function maybeRace(n: number, winner: string): Operation<VersionedInput, VersionedOutput>[] {
+      const ops: Operation<VersionedInput, VersionedOutput>[] = [];
+      for (let c = 0; c < n; c++)
+        ops.push(op(c, { op: 'put', key: 'k', value: `v${c}`, version: 0 }, { err: 'ErrMaybe' }, 0, 100));
+      ops.push(op(0, { op: 'get', key: 'k' }, { err: 'OK', value: winner, version: 1 }, 101, 102));
+      return ops;
+    }
+
+    it('places a put that can no longer take effect at once: 24 racing puts check in a few configurations', () => {
+      // Tried at every moment, the 23 losers would make 2^23 configurations: the budget would run out.
+      const r = check(versionedModel, maybeRace(24, 'v17'), { timeoutMs: 5_000 });
+      expect(r.verdict).to.equal('ok');
+      const s = new Search({ model: versionedModel, ops: maybeRace(24, 'v17'), lane: null, laneCount: 1 });
+      while (!s.run(100_000));
+      expect(s.outcome?.verdict).to.equal('ok');
+      expect(s.outcome?.explored).to.be.lessThan(24 * 24);
+    });
+
+    it('still finds a read that no put explains, and a second winner at the same version', () => {
+      expect(check(versionedModel, maybeRace(24, 'v99'), { timeoutMs: 5_000 }).verdict).to.equal('illegal');
+      const twice = maybeRace(6, 'v3');
+      twice.push(op(1, { op: 'get', key: 'k' }, { err: 'OK', value: 'v4', version: 1 }, 103, 104));
+      expect(check(versionedModel, twice, { timeoutMs: 5_000 }).verdict).to.equal('illegal');
     });
   });
 

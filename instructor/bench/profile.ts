@@ -1,0 +1,58 @@
+/**
+ * `npm run bench -- --profile SECTION`: runs one section with CPU profiles on (this process through the inspector,
+ * every process a grade starts through node's --cpu-prof) and says where the time went.
+ */
+import fs from 'node:fs';
+import { Session } from 'node:inspector';
+import path from 'node:path';
+import type { GradeOptions } from '../../grader';
+import { readProfiles, summarize, summaryTables } from './cpu-profile';
+
+/** The profile folder while a section is profiled. */
+let profiling: string | undefined;
+
+/**
+ * What a bench section adds to its grade() calls: nothing, or while it is profiled, the folder for the processes'
+ * profiles, and no permission model (node's writes no profile under it: the figures leave its cost out).
+ */
+export function profileOptions(): Pick<GradeOptions, 'cpuProfileDir' | 'permissions'> {
+  return profiling === undefined ? {} : { cpuProfileDir: profiling, permissions: false };
+}
+
+/** Posts one inspector command and resolves to its result. */
+function post<T>(session: Session, method: string, params?: object): Promise<T> {
+  return new Promise((resolve, reject) =>
+    session.post(method, params ?? {}, (err, result) => (err ? reject(err) : resolve(result as T))),
+  );
+}
+
+/**
+ * Runs `run` with profiles on, writing them under `dir` (emptied first): this process's in `dir/bench/`, the
+ * grader's test processes' in `dir/test-process/`, each kit script's in a folder of its name. Resolves to what
+ * `run` resolved to and the summary's tables.
+ */
+export async function profiled<T>(dir: string, run: () => Promise<T>): Promise<{ result: T; tables: string }> {
+  fs.rmSync(dir, { recursive: true, force: true });
+  fs.mkdirSync(path.join(dir, 'bench'), { recursive: true });
+  const session = new Session();
+  session.connect();
+  await post(session, 'Profiler.enable');
+  await post(session, 'Profiler.setSamplingInterval', { interval: 1000 });
+  await post(session, 'Profiler.start');
+  profiling = dir;
+  let result: T;
+  try {
+    result = await run();
+  } finally {
+    profiling = undefined;
+    const { profile } = await post<{ profile: object }>(session, 'Profiler.stop');
+    fs.writeFileSync(path.join(dir, 'bench', `bench-${process.pid}.cpuprofile`), JSON.stringify(profile));
+    session.disconnect();
+  }
+  // Processes ended by closing their input write their profiles as they exit: give the last ones a moment.
+  await new Promise((r) => setTimeout(r, 1000));
+  const root = path.join(__dirname, '..', '..');
+  const tables = summaryTables(summarize(readProfiles(dir), root));
+  fs.writeFileSync(path.join(dir, 'summary.md'), tables);
+  return { result, tables };
+}
