@@ -394,11 +394,11 @@ export class DiskNemesis {
       onSocketWrites({
         // The moment is read before the write: this process may be paused between the write and the copy, while
         // the harness gets the reply and sends the next SET, which must not count as acknowledged then.
-        before: (socket) => {
-          if (socket.localPort === serverPort && socket.remotePort === probePort) writeStarted = monotonicMicros();
+        before: (ends) => {
+          if (ends.localPort === serverPort && ends.remotePort === probePort) writeStarted = monotonicMicros();
         },
-        after: (socket) => {
-          if (socket.localPort === serverPort && socket.remotePort === probePort) this.atProbeReply(writeStarted);
+        after: (ends) => {
+          if (ends.localPort === serverPort && ends.remotePort === probePort) this.atProbeReply(writeStarted);
         },
       }),
     );

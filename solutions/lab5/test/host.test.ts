@@ -135,6 +135,41 @@ describe('lab5 student host: red team', function () {
     }
   });
 
+  /**
+   * fsync-after-reply (TestFsyncPolicy must fail it) with the reply hidden from a spy on Socket#write: written
+   * through another of a socket's write paths before the fsync, and an empty decoy written after it.
+   */
+  const HIDDEN_REPLIES: Record<string, string> = {
+    "Writable's write, one prototype up":
+      "(Object.getPrototypeOf(Object.getPrototypeOf(conn.socket)).write as Function).call(conn.socket, out, 'latin1')",
+    "the socket's _write":
+      "(conn.socket as unknown as { _write: Function })._write(Buffer.from(out, 'latin1'), 'buffer', () => undefined)",
+  };
+
+  for (const [how, write] of Object.entries(HIDDEN_REPLIES))
+    it(`a reply written before its fsync through ${how}, with an empty write after the fsync, fails TestFsyncPolicy (red team: the spy wrapped Socket#write only, and "no reply seen" counted as a reply now)`, async () => {
+      const dir = materialiseMutant(SOLUTION_DIR, {
+        ...honest,
+        name: 'redteam-hidden-reply',
+        replace: [
+          [
+            "    this.persistence?.flush();\n    if (out.length > 0) conn.socket.write(out, 'latin1');\n",
+            `    if (out.length > 0) ${write};\n    this.persistence?.flush();\n    if (out.length > 0) conn.socket.write('', 'latin1');\n`,
+          ],
+        ],
+      });
+      try {
+        const test = suite.tests.find((t) => t.name === 'TestFsyncPolicy')!;
+        const outcome = await runNamedTest(test, suite.load(dir), 1);
+        expect(outcome.status).to.equal('failed');
+        expect(outcome.message).to.match(
+          /before it fsynced the log|without an fsync of the log before the first reply/,
+        );
+      } finally {
+        removeMutant(dir);
+      }
+    });
+
   /** The tests whose spies watch the student's server from inside its process (they run in the host beside it). */
   const SPIED = [
     'TestFsyncPolicy',
