@@ -8,7 +8,7 @@
 import * as fs from 'node:fs';
 import * as net from 'node:net';
 import * as path from 'node:path';
-import { FS_CALLS, routeFileHandles } from '../../grader/fs-facade';
+import { FILE_WRITES, FS_CALLS, routeFileHandles, type FileWriteKind } from '../../grader/fs-facade';
 import { tcpHandlePrototypes } from '../../grader/node-prototypes';
 import { collectGarbage } from '../../suite/memory';
 import type { Plain } from './host-protocol';
@@ -384,28 +384,36 @@ export class CrashCopies {
     };
     const byFd = (_self: unknown, args: unknown[]): Error | void =>
       this.onWrite(typeof args[0] === 'number' ? this.nameOfFd(args[0]) : undefined, false);
-    const byPathOrFd = (_self: unknown, args: unknown[]): Error | void => {
-      const [target, , options] = args;
-      const flag = typeof options === 'object' && options !== null ? (options as { flag?: string }).flag : undefined;
-      if (typeof target === 'number') return this.onWrite(this.nameOfFd(target), false);
-      if (typeof target === 'string' || target instanceof URL)
-        return this.onWrite(
-          this.nameOfPath(String(target instanceof URL ? target.pathname : target)),
-          !flag || flag.startsWith('w'),
-        );
-      if (target && typeof (target as { fd?: unknown }).fd === 'number')
-        return this.onWrite(this.nameOfFd((target as { fd: number }).fd), false);
-    };
+    const byPathOrFd =
+      (flagDefault: string) =>
+      (_self: unknown, args: unknown[]): Error | void => {
+        const [target, , options] = args;
+        const flag =
+          (typeof options === 'object' && options !== null ? (options as { flag?: string }).flag : undefined) ??
+          flagDefault;
+        if (typeof target === 'number') return this.onWrite(this.nameOfFd(target), false);
+        if (typeof target === 'string' || target instanceof URL)
+          return this.onWrite(
+            this.nameOfPath(String(target instanceof URL ? target.pathname : target)),
+            flag.startsWith('w'),
+          );
+        if (target && typeof (target as { fd?: unknown }).fd === 'number')
+          return this.onWrite(this.nameOfFd((target as { fd: number }).fd), false);
+      };
     const byHandle = (self: unknown): Error | void => this.onWrite(this.nameOfFd((self as { fd: number }).fd), false);
-    wrap(FS_CALLS.fs, 'writeSync', byFd);
-    wrap(FS_CALLS.fs, 'write', byFd);
-    wrap(FS_CALLS.fs, 'writevSync', byFd);
-    wrap(FS_CALLS.fs, 'writev', byFd);
-    wrap(FS_CALLS.fs, 'writeFileSync', byPathOrFd);
-    wrap(FS_CALLS.fs, 'writeFile', byPathOrFd);
-    wrap(FS_CALLS.promises, 'writeFile', byPathOrFd);
-    wrap(proto, 'write', byHandle);
-    wrap(proto, 'writeFile', byHandle);
+    const copy = (_self: unknown, args: unknown[]): Error | void =>
+      this.onWrite(this.nameOfPath(String(args[1] instanceof URL ? args[1].pathname : args[1])), true);
+    const byKind: Record<FileWriteKind, (self: unknown, args: unknown[]) => Error | void> = {
+      fd: byFd,
+      replace: byPathOrFd('w'),
+      append: byPathOrFd('a'),
+      handle: byHandle,
+      'handle-replace': byHandle,
+      'handle-append': byHandle,
+      copy,
+    };
+    for (const table of ['fs', 'promises', 'fileHandle'] as const)
+      for (const [name, kind] of Object.entries(FILE_WRITES[table])) wrap(FS_CALLS[table], name, byKind[kind]);
     const renamed = (args: unknown[]): void => this.onRename(this.nameOfPath(String(args[1])));
     const renameCallback = (_self: unknown, args: unknown[]): void => {
       const cb = args[2];

@@ -9,6 +9,7 @@ import * as path from 'node:path';
 import { materialiseMutant, removeMutant, type Mutant } from '../../mutants';
 import { runNamedTest } from '../../../suite';
 import { suite } from '../../../lab5/test/suite';
+import { mutants } from '../mutants';
 
 const SOLUTION_DIR = path.resolve(__dirname, '..');
 
@@ -169,6 +170,33 @@ describe('lab5 student host: red team', function () {
         removeMutant(dir);
       }
     });
+
+  it('a snapshot written in place with FileHandle.writev, and an empty file written after it, fails TestSnapshotCrash (red team: the disk spies did not wrap writev)', async () => {
+    const notAtomic = mutants.find((m) => m.name === 'snapshot-not-atomic')!;
+    const dir = materialiseMutant(SOLUTION_DIR, {
+      ...notAtomic,
+      name: 'redteam-snapshot-writev',
+      replace: [
+        ...notAtomic.replace,
+        [
+          'await file.write(Buffer.concat(chunk)); // the event loop',
+          'await file.writev([Buffer.concat(chunk)]); // the event loop',
+        ],
+        ['      await file.write(Buffer.concat(chunk));\n', '      await file.writev([Buffer.concat(chunk)]);\n'],
+        [
+          '    await file.close();\n',
+          "    await file.close();\n    fs.writeFileSync(path.join(this.dir, 'snapshot.seen'), '');\n",
+        ],
+      ],
+    });
+    try {
+      const test = suite.tests.find((t) => t.name === 'TestSnapshotCrash')!;
+      const outcome = await runNamedTest(test, suite.load(dir), 1);
+      expect(outcome.status, outcome.message).to.equal('failed');
+    } finally {
+      removeMutant(dir);
+    }
+  });
 
   /** The tests whose spies watch the student's server from inside its process (they run in the host beside it). */
   const SPIED = [
