@@ -138,7 +138,7 @@ describe('grader: lab 5’s fs is a facade (the spies see every fsync, however t
     await routeFileHandles();
     for (const table of ['fs', 'promises', 'fileHandle'] as const) {
       const writing = Object.keys(FS_CALLS[table]).filter((n) => /^(write|append|copy|cp)/i.test(n));
-      expect(writing, `${table}: functions that write`).to.not.be.empty;
+      expect(writing.length, `${table}: functions that write`).to.be.above(0);
       expect(Object.keys(FILE_WRITES[table]), `${table}: writes the disk spies do not wrap`).to.include.members(
         writing,
       );
