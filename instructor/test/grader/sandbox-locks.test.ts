@@ -2,6 +2,7 @@
 import { expect } from 'chai';
 import { spawnSync } from 'node:child_process';
 import path from 'node:path';
+import { prepareSandbox } from '../../../grader/sandbox';
 
 const GRADER = path.join(__dirname, '..', '..', '..', 'grader');
 
@@ -106,5 +107,26 @@ describe('grader: the sandbox’s locks on node', function () {
       });
     `);
     expect(out).to.equal('true,true,true,true,true a:hi,z true');
+  });
+
+  it('gives processes that run code under test zeroed memory from Buffer.allocUnsafe (red team: it handed out unzeroed memory)', () => {
+    const suitePath = path.join(GRADER, '..', 'lab5', 'test', 'suite.ts');
+    const sandbox = prepareSandbox(
+      { suitePath, implDir: path.join(GRADER, '..', 'solutions', 'lab5') },
+      { heapLimitMb: 256 },
+    );
+    try {
+      const code = `
+        for (let i = 0; i < 64; i++) Buffer.from('x'.repeat(4000) + i).toString();
+        const seen = [Buffer.allocUnsafe(64), Buffer.allocUnsafe(100000), Buffer.allocUnsafeSlow(64)];
+        console.log(seen.every((b) => b.every((x) => x === 0)));`;
+      const r = spawnSync(process.execPath, [...sandbox.execArgv, '-e', code], {
+        encoding: 'utf8',
+        env: { ...sandbox.env },
+      });
+      expect(r.stdout.trim(), r.stderr).to.equal('true');
+    } finally {
+      sandbox.dispose();
+    }
   });
 });
