@@ -109,6 +109,16 @@ export function fileIdentity(fd: unknown): string | undefined {
   }
 }
 
+/** Is `fd` a socket's descriptor other than the process's stdio? */
+function isSocketFd(fd: unknown): boolean {
+  if (typeof fd !== 'number' || fd <= 2) return false;
+  try {
+    return fs.fstatSync(fd).isSocket();
+  } catch {
+    return false;
+  }
+}
+
 /**
  * Copies the files of a folder as they are now. An asynchronous call of the server's (a rename, a removal) may run
  * on libuv's threads meanwhile, so a file can vanish between the listing and its copy: it is then left out, as a
@@ -185,6 +195,20 @@ function installSyncSpies(): () => void {
       ),
     );
   undo.push(onSocketWrites({ before: (ends) => emit({ kind: 'write', ends }) }));
+  // A write through fs to a socket's descriptor (past the process's stdio) is a reply whose ends are not known.
+  for (const [name, kind] of Object.entries(FILE_WRITES.fs))
+    if (kind === 'fd')
+      undo.push(
+        replaceMethod(
+          FS_CALLS.fs,
+          name,
+          (original) =>
+            function (this: unknown, ...args: unknown[]) {
+              if (isSocketFd(args[0])) emit({ kind: 'write', ends: { localPort: undefined, remotePort: undefined } });
+              return Reflect.apply(original, this, args);
+            },
+        ),
+      );
   return () => undo.reverse().forEach((f) => f());
 }
 
@@ -228,7 +252,8 @@ export class SyncWatch {
   /** Notes an event that concerns this watch. */
   see(seen: Seen, seq: number): void {
     if (seen.kind === 'write') {
-      if (seen.ends.localPort === this.serverPort) this.replies.push(seq);
+      // A write whose ends are unknown (through fs to a socket's descriptor) counts as the server's.
+      if (seen.ends.localPort === this.serverPort || seen.ends.localPort === undefined) this.replies.push(seq);
     } else if (seen.file !== undefined && this.holds(seen.file)) {
       this.syncs.push(seq);
     }

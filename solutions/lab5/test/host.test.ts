@@ -138,24 +138,33 @@ describe('lab5 student host: red team', function () {
 
   /**
    * fsync-after-reply (TestFsyncPolicy must fail it) with the reply hidden from a spy on Socket#write: written
-   * through another of a socket's write paths before the fsync, and an empty decoy written after it.
+   * through another of a socket's write paths before the fsync, and a decoy written with Socket#write after it (no
+   * byte, or the reply's last byte).
    */
-  const HIDDEN_REPLIES: Record<string, string> = {
-    "Writable's write, one prototype up":
+  const HIDDEN_REPLIES: Record<string, readonly [string, string]> = {
+    "Writable's write, one prototype up": [
       "(Object.getPrototypeOf(Object.getPrototypeOf(conn.socket)).write as Function).call(conn.socket, out, 'latin1')",
-    "the socket's _write":
+      "''",
+    ],
+    "the socket's _write": [
       "(conn.socket as unknown as { _write: Function })._write(Buffer.from(out, 'latin1'), 'buffer', () => undefined)",
+      "''",
+    ],
+    "fs.writeSync on the socket's descriptor": [
+      "require('node:fs').writeSync((conn.socket as unknown as { _handle: { fd: number } })._handle.fd, Buffer.from(out.slice(0, -1), 'latin1'))",
+      'out.slice(-1)',
+    ],
   };
 
-  for (const [how, write] of Object.entries(HIDDEN_REPLIES))
-    it(`a reply written before its fsync through ${how}, with an empty write after the fsync, fails TestFsyncPolicy (red team: the spy wrapped Socket#write only, and "no reply seen" counted as a reply now)`, async () => {
+  for (const [how, [write, decoy]] of Object.entries(HIDDEN_REPLIES))
+    it(`a reply written before its fsync through ${how}, with a decoy write after the fsync, fails TestFsyncPolicy (red team: the spy wrapped Socket#write only, and "no reply seen" counted as a reply now)`, async () => {
       const dir = materialiseMutant(SOLUTION_DIR, {
         ...honest,
         name: 'redteam-hidden-reply',
         replace: [
           [
             "    this.persistence?.flush();\n    if (out.length > 0) conn.socket.write(out, 'latin1');\n",
-            `    if (out.length > 0) ${write};\n    this.persistence?.flush();\n    if (out.length > 0) conn.socket.write('', 'latin1');\n`,
+            `    if (out.length > 0) ${write};\n    this.persistence?.flush();\n    if (out.length > 0) conn.socket.write(${decoy}, 'latin1');\n`,
           ],
         ],
       });
