@@ -290,3 +290,28 @@ function todoLine(message: string): string {
   const where = frame ? ` (${path.relative(process.cwd(), frame[1])}:${frame[2]})` : '';
   return `${first.replace(/^\s*[A-Za-z]*Error: /, '')}${where}`;
 }
+
+/** What begins each line the code under test prints, shown with --verbose: the grader never begins a line so. */
+export const CODE_OUTPUT_MARK = '[your code] ';
+
+/**
+ * A sink that passes the code under test's output to `sink` with each line marked (CODE_OUTPUT_MARK) and carriage
+ * returns and terminal escapes shown as symbols, so that no line of it can pass for one of the grader's (a verdict,
+ * a score) nor overwrite one.
+ */
+export function markedCodeOutput(sink: TextSink): TextSink {
+  let atLineStart = true;
+  return {
+    isTTY: sink.isTTY,
+    write(text: string): unknown {
+      const shown = text.replace(/\r(?!\n)/g, '\u240d').replace(/\x1b/g, '\u241b');
+      let out = '';
+      for (const piece of shown.split(/(?<=\n)/)) {
+        if (piece === '') continue;
+        out += (atLineStart ? CODE_OUTPUT_MARK : '') + piece;
+        atLineStart = piece.endsWith('\n');
+      }
+      return sink.write(out);
+    },
+  };
+}

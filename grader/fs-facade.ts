@@ -33,6 +33,38 @@ export const FS_CALLS: {
   readonly fileHandle: Record<string, FsFunction>;
 } = { fs: functionsOf(fs, true), promises: functionsOf(fs.promises, false), fileHandle: {} };
 
+/**
+ * How a call writes into a file: through a descriptor it is given first (`fd`), a whole file by path or descriptor
+ * replaced (`replace`) or appended to (`append`), a FileHandle's write at its position (`handle`) or of its whole
+ * file (`handle-replace`, `handle-append`), or a copy whose second argument names the file written (`copy`).
+ */
+export type FileWriteKind = 'fd' | 'replace' | 'append' | 'handle' | 'handle-replace' | 'handle-append' | 'copy';
+
+/**
+ * Every call of FS_CALLS that writes into a file, by table: the disk spies of lab 5 wrap each of them (a kit test,
+ * fs-facade.test.ts, checks that every writing function node has is here).
+ */
+export const FILE_WRITES: {
+  readonly [T in keyof typeof FS_CALLS]: Readonly<Record<string, FileWriteKind>>;
+} = {
+  fs: {
+    writeSync: 'fd',
+    write: 'fd',
+    writevSync: 'fd',
+    writev: 'fd',
+    writeFileSync: 'replace',
+    writeFile: 'replace',
+    appendFileSync: 'append',
+    appendFile: 'append',
+    copyFileSync: 'copy',
+    copyFile: 'copy',
+    cpSync: 'copy',
+    cp: 'copy',
+  },
+  promises: { writeFile: 'replace', appendFile: 'append', copyFile: 'copy', cp: 'copy' },
+  fileHandle: { write: 'handle', writev: 'handle', writeFile: 'handle-replace', appendFile: 'handle-append' },
+};
+
 /** A function that calls `table[name]` as the table holds it at the call. */
 function dispatcher(table: Record<string, FsFunction>, name: string): FsFunction {
   const fn = function (this: unknown, ...args: unknown[]): unknown {

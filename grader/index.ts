@@ -3,7 +3,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { wantsColor } from '../suite/colors';
-import { ConsoleReporter } from './console';
+import { ConsoleReporter, markedCodeOutput } from './console';
 import { GraderUsageError, listNames } from './errors';
 import { DEFAULT_MINIMIZE_SEC, displayPath } from './format';
 import { implDir, labRoot, listLabs, loadLab, LoadedLab, selectTests } from './labs';
@@ -291,7 +291,7 @@ function supervisorOptions(
     killGraceMs: options.killGraceMs ?? DEFAULTS.killGraceMs,
     bootTimeoutMs: options.bootTimeoutMs ?? DEFAULTS.bootTimeoutMs,
     budget: ctx.deadline === undefined ? undefined : { deadline: ctx.deadline, seconds: options.budgetSec ?? 0 },
-    echo: options.verbose ? ctx.err : undefined,
+    echo: options.verbose ? markedCodeOutput(ctx.err) : undefined,
     stray: ctx.err,
     // --verbose interleaves the output of tests running side by side, so it runs them one at a time.
     jobs: options.verbose ? 1 : (options.jobs ?? defaultJobs()),

@@ -9,7 +9,7 @@
  */
 import { EventEmitter } from 'node:events';
 import net from 'node:net';
-import { lockAllowingOverrides } from './node-prototypes';
+import { lockAllowingOverrides, tcpHandlePrototypes } from './node-prototypes';
 
 /** Ports the running test gave the code (its servers' and clients' options), and ports its own servers listen on. */
 const given = new Set<number>();
@@ -182,15 +182,10 @@ function guardSocketsAndServers(): void {
 
 /**
  * node's TCP handle (what a socket's or server's `_handle` is) checked at its source: `connect` to a loopback port
- * allowed, `bind` to one, never `open` of a descriptor, whoever calls them; its prototype then locked. Found
- * through a socket whose connect node defers to the next tick, destroyed first: no connection is made.
+ * allowed, `bind` to one, never `open` of a descriptor, whoever calls them; its prototype then locked.
  */
 function guardTcpHandles(): void {
-  const probe = new net.Socket();
-  probe.on('error', () => undefined);
-  probe.connect({ port: 9, host: '127.0.0.1' });
-  const tcp = Object.getPrototypeOf((probe as unknown as { _handle: object })._handle) as object;
-  probe.destroy();
+  const { tcp } = tcpHandlePrototypes();
   for (const name of ['connect', 'connect6'])
     wrapMethod(
       tcp,
@@ -216,7 +211,7 @@ function guardTcpHandles(): void {
   wrapMethod(tcp, 'open', () => (fd: unknown) => {
     throw refusal('open', `the descriptor ${String(fd)} as a socket`);
   });
-  lockAllowingOverrides(tcp); // not the stream prototypes below it: their `onread` is native, a getter would break it
+  lockAllowingOverrides(tcp); // the stream prototypes below it: node-prototypes.ts
 }
 
 /**

@@ -4,6 +4,58 @@ import fs from 'node:fs';
 import net from 'node:net';
 import stream from 'node:stream';
 
+let handlePrototypes: { readonly tcp: object; readonly stream: object } | undefined;
+
+/**
+ * The prototypes of a TCP handle (what a socket's or server's `_handle` is): its own (TCP's) and its parent's (every
+ * libuv stream's, holding the write functions), found at the first call, before any guard, through a socket whose
+ * connect node defers to the next tick, destroyed first: no connection is made.
+ */
+export function tcpHandlePrototypes(): { readonly tcp: object; readonly stream: object } {
+  if (handlePrototypes !== undefined) return handlePrototypes;
+  const probe = new net.Socket();
+  probe.on('error', () => undefined);
+  probe.connect({ port: 9, host: '127.0.0.1' }); // makes the handle now; the connection would start at the next tick
+  const handle = (probe as unknown as { _handle: object })._handle;
+  probe.destroy();
+  const tcp = Object.getPrototypeOf(handle) as object;
+  handlePrototypes = { tcp, stream: Object.getPrototypeOf(tcp) as object };
+  return handlePrototypes;
+}
+
+/**
+ * What node's code calls on objects the code under test can reach, locked allowing overrides: a TCP handle's
+ * prototype and its grandparent (the handle's, with close and ref), a timer's, and a stream's state objects'.
+ */
+function internalPrototypes(): object[] {
+  const { tcp, stream: libuvStream } = tcpHandlePrototypes();
+  const timer = setTimeout(() => undefined, 0);
+  clearTimeout(timer);
+  return [
+    tcp,
+    Object.getPrototypeOf(libuvStream) as object,
+    Object.getPrototypeOf(timer) as object,
+    Object.getPrototypeOf((new stream.Writable() as unknown as { _writableState: object })._writableState) as object,
+    Object.getPrototypeOf((new stream.Readable() as unknown as { _readableState: object })._readableState) as object,
+  ];
+}
+
+/**
+ * The libuv stream prototype (a TCP handle's parent: readStart, shutdown, the write functions), locked property by
+ * property: its functions made non-writable and non-configurable (node never sets them on a handle), its accessors
+ * non-configurable. Not `onread`: node's C++ keeps it in the handle (a native property whose setter node calls on
+ * each handle); a getter in its place, or freezing the prototype whole, breaks every socket.
+ */
+function lockStreamHandlePrototype(): void {
+  const { stream: proto } = tcpHandlePrototypes();
+  for (const key of Reflect.ownKeys(proto)) {
+    const d = Object.getOwnPropertyDescriptor(proto, key);
+    if (key === 'onread' || !d?.configurable) continue;
+    if ('value' in d) Object.defineProperty(proto, key, { value: d.value, writable: false, configurable: false });
+    else Object.defineProperty(proto, key, { configurable: false });
+  }
+}
+
 /** What has been locked in this process. */
 const locked = new Set<'emitters' | 'all'>();
 
@@ -48,6 +100,7 @@ function statPrototypes(): object[] {
 export function lockAllowingOverrides(proto: object): void {
   for (const key of Reflect.ownKeys(proto)) {
     const d = Object.getOwnPropertyDescriptor(proto, key);
+    if (d && !('value' in d) && d.configurable) Object.defineProperty(proto, key, { configurable: false }); // an accessor
     if (!d || !('value' in d) || !d.configurable) continue;
     const value: unknown = d.value;
     const get = function (): unknown {
@@ -73,7 +126,9 @@ export function lockAllowingOverrides(proto: object): void {
  * now: lab 5's code runs in its student host). 'all' also locks every stream, socket and server prototype, for the
  * student host, whose kit spies hook socket writes before this runs (lab5/test/host-spies.ts) and where the
  * harness's own sockets are not in reach, and the prototypes of fs's stats and directory entries, which the kit's
- * code there reads (FileHandle's is locked where fs-facade.ts routes it).
+ * code there reads (FileHandle's is locked where fs-facade.ts routes it), and the internal ones node's code calls
+ * (internalPrototypes: a handle's, a timer's, a stream state's; lockStreamHandlePrototype: the libuv stream's,
+ * whose write functions lab 5's spies wrapped first).
  */
 export function lockNodePrototypes(scope: 'emitters' | 'all'): void {
   if (!locked.has('emitters')) {
@@ -86,6 +141,8 @@ export function lockNodePrototypes(scope: 'emitters' | 'all'): void {
   }
   if (scope === 'all' && !locked.has('all')) {
     locked.add('all');
-    for (const proto of new Set([...streamPrototypes(), ...statPrototypes()])) lockAllowingOverrides(proto);
+    for (const proto of new Set([...streamPrototypes(), ...statPrototypes(), ...internalPrototypes()]))
+      lockAllowingOverrides(proto);
+    lockStreamHandlePrototype();
   }
 }

@@ -166,6 +166,7 @@ export function prepareSandbox(config: WorkerConfig, options: SandboxOptions): S
   const execArgv = [
     ...(options.permissions === false ? [] : grants),
     '--disable-warning=ExperimentalWarning',
+    '--zero-fill-buffers', // Buffer.allocUnsafe and node's pool hand out zeroed memory: nothing of earlier data
     '--expose-gc',
     `--max-old-space-size=${options.heapLimitMb}`,
   ];

@@ -8,7 +8,7 @@
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { FS_CALLS, routeFileHandles } from '../../grader/fs-facade';
+import { FILE_WRITES, FS_CALLS, routeFileHandles, type FileWriteKind } from '../../grader/fs-facade';
 import { keyedRng, type Rng } from '../../world/rng';
 import { monotonicMicros, type Plain } from './host-protocol';
 import { copyFolder, onSocketWrites } from './host-spies';
@@ -286,23 +286,19 @@ export class DiskNemesis {
     };
     const wholeHandle = (flagDefault: string) => (self: unknown, a: unknown[]) =>
       whole(flagDefault)(self, [self, ...a]);
-    this.wrap(FS_CALLS.fs, 'writeSync', byFd);
-    this.wrap(FS_CALLS.fs, 'write', byFd);
-    this.wrap(FS_CALLS.fs, 'writevSync', (_, a) =>
-      this.beforeWrite(call(a[0], { data: undefined, position: undefined }), 'write'),
-    );
-    this.wrap(FS_CALLS.fs, 'writev', (_, a) =>
-      this.beforeWrite(call(a[0], { data: undefined, position: undefined }), 'write'),
-    );
-    this.wrap(FS_CALLS.fs, 'writeFileSync', whole('w'));
-    this.wrap(FS_CALLS.fs, 'writeFile', whole('w'));
-    this.wrap(FS_CALLS.fs, 'appendFileSync', whole('a'));
-    this.wrap(FS_CALLS.fs, 'appendFile', whole('a'));
-    this.wrap(FS_CALLS.promises, 'writeFile', whole('w'));
-    this.wrap(FS_CALLS.promises, 'appendFile', whole('a'));
-    this.wrap(proto, 'write', byHandle);
-    this.wrap(proto, 'writeFile', wholeHandle('w'));
-    this.wrap(proto, 'appendFile', wholeHandle('a'));
+    const copy = (_: unknown, a: unknown[]) =>
+      this.beforeWrite(call(a[1], { data: undefined, position: undefined }, true), 'copy');
+    const byKind: Record<FileWriteKind, (self: unknown, a: unknown[]) => void> = {
+      fd: byFd,
+      replace: whole('w'),
+      append: whole('a'),
+      handle: byHandle,
+      'handle-replace': wholeHandle('w'),
+      'handle-append': wholeHandle('a'),
+      copy,
+    };
+    for (const table of ['fs', 'promises', 'fileHandle'] as const)
+      for (const [name, kind] of Object.entries(FILE_WRITES[table])) this.wrap(FS_CALLS[table], name, byKind[kind]);
     const truncate = (_: unknown, a: unknown[]) => {
       const file = this.nameOf(a[0]);
       if (file !== undefined && this.due('truncate')) this.copy(`just before ${file} was truncated`);
@@ -394,11 +390,11 @@ export class DiskNemesis {
       onSocketWrites({
         // The moment is read before the write: this process may be paused between the write and the copy, while
         // the harness gets the reply and sends the next SET, which must not count as acknowledged then.
-        before: (socket) => {
-          if (socket.localPort === serverPort && socket.remotePort === probePort) writeStarted = monotonicMicros();
+        before: (ends) => {
+          if (ends.localPort === serverPort && ends.remotePort === probePort) writeStarted = monotonicMicros();
         },
-        after: (socket) => {
-          if (socket.localPort === serverPort && socket.remotePort === probePort) this.atProbeReply(writeStarted);
+        after: (ends) => {
+          if (ends.localPort === serverPort && ends.remotePort === probePort) this.atProbeReply(writeStarted);
         },
       }),
     );

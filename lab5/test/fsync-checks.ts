@@ -14,9 +14,19 @@ function syncsAfter(r: SyncReport, seq: number): number[] {
   return r.syncs.filter((s) => s > seq);
 }
 
-/** The first write by the server after `seq` (its reply), or "now" if none was seen. */
-function replyAfter(r: SyncReport, seq: number): number {
-  return r.replies.find((s) => s > seq) ?? r.now;
+/**
+ * The first write by the server after `seq` (its reply). None seen fails the test: the client got a reply, and the
+ * spy sees every write to a socket of the server's process, so "no reply seen" never stands for a reply at "now".
+ */
+function replyAfter(r: SyncReport, seq: number, what: string, where: string): number {
+  const replied = r.replies.find((s) => s > seq);
+  check(
+    replied !== undefined,
+    `${where}The client received the reply to ${what}, yet the kit saw the server's process write no byte to a client's connection after the command was sent. ` +
+      "The kit watches every write to a socket of the server's process (node's socket write functions, whichever way they are reached): " +
+      "the reply reached the client some other way (the code under test rewrote node's sockets or their handles, or wrote to the connection's file descriptor directly). Write replies with socket.write.",
+  );
+  return replied!;
 }
 
 /** "Now" in the spies' order: a moment before anything the test does next. */
@@ -41,7 +51,7 @@ export async function expectSyncedAck(
   const sent = await now(watch);
   await c.expect(args, want);
   const seen = await watch.report();
-  const replied = replyAfter(seen, sent);
+  const replied = replyAfter(seen, sent, describe(args), where);
   const synced = syncsAfter(seen, sent);
   check(
     synced.length > 0,
@@ -72,7 +82,7 @@ export async function checkAlways(
       `${where}${describe(args)} (one of ${batch.length} pipelined) was not acknowledged with OK.`,
     );
   const seen = await watch.report();
-  const firstReply = replyAfter(seen, sent);
+  const firstReply = replyAfter(seen, sent, `${batch.length} pipelined SETs`, where);
   check(
     syncsAfter(seen, sent).some((s) => s < firstReply),
     `${where}With fsync 'always', ${batch.length} pipelined SETs were acknowledged without an fsync of the log before the first reply was written. One fsync per chunk of input is enough (group commit), but it must come before the chunk's replies.`,

@@ -8,7 +8,8 @@
 import * as fs from 'node:fs';
 import * as net from 'node:net';
 import * as path from 'node:path';
-import { FS_CALLS, routeFileHandles } from '../../grader/fs-facade';
+import { FILE_WRITES, FS_CALLS, routeFileHandles, type FileWriteKind } from '../../grader/fs-facade';
+import { tcpHandlePrototypes } from '../../grader/node-prototypes';
 import { collectGarbage } from '../../suite/memory';
 import type { Plain } from './host-protocol';
 
@@ -23,30 +24,72 @@ export function replaceMethod(owner: object, name: string, make: (original: Fn) 
   return () => void (o[name] = original);
 }
 
+/** The two ends of a TCP connection a write goes out on, as its handle reports them. */
+export interface SocketEnds {
+  readonly localPort: number | undefined;
+  readonly remotePort: number | undefined;
+}
+
 /** What a spy is told of a socket write by this process: before it starts, and after the call returned. */
 export interface SocketWriteListener {
-  before?(socket: net.Socket): void;
-  after?(socket: net.Socket): void;
+  before?(ends: SocketEnds): void;
+  after?(ends: SocketEnds): void;
 }
 
 const socketWriteListeners = new Set<SocketWriteListener>();
 
+/** The write functions of node's stream handles: every write to a socket, whatever the JavaScript above, calls one. */
+const HANDLE_WRITES = [
+  'writeBuffer',
+  'writev',
+  'writeUtf8String',
+  'writeLatin1String',
+  'writeAsciiString',
+  'writeUcs2String',
+] as const;
+
+/** Does a handle write call (its request first) carry at least one byte? */
+function carriesBytes(name: string, args: unknown[]): boolean {
+  const data = args[1];
+  if (name !== 'writev') return typeof data === 'string' ? data.length > 0 : (data as Uint8Array)?.byteLength > 0;
+  if (!Array.isArray(data)) return false;
+  return data.some((c) => (typeof c === 'string' ? c.length > 0 : (c as Uint8Array)?.byteLength > 0));
+}
+
 /**
- * Puts a dispatcher in front of every socket write of this process. Once, before the code under test loads: the
- * host then locks net.Socket's prototype (grader/node-prototypes.ts), so that code cannot replace it, nor this.
+ * Puts a dispatcher in front of every write of a TCP handle of this process, where all of a socket's write paths
+ * meet (Socket's and Writable's write and end, _write, _writev, or the handle's functions called directly), once,
+ * before the code under test loads: each write function of the handles' prototype is replaced by its wrapper, made
+ * non-writable and non-configurable one by one (the rest of the prototype is locked by grader/node-prototypes.ts,
+ * allowing instances their own `onread`). A write of no bytes is not a reply and is not reported.
  */
 export function hookSocketWrites(): void {
-  replaceMethod(
-    net.Socket.prototype,
-    'write',
-    (write) =>
-      function (this: net.Socket, ...args: unknown[]) {
-        for (const l of socketWriteListeners) l.before?.(this);
-        const r = write.apply(this, args);
-        for (const l of socketWriteListeners) l.after?.(this);
-        return r;
-      },
-  );
+  const { tcp, stream } = tcpHandlePrototypes();
+  const own = tcp as Record<string, Fn>;
+  const getsockname = own.getsockname;
+  const getpeername = own.getpeername;
+  const ends = (handle: object): SocketEnds => {
+    const local: { port?: number } = {};
+    const remote: { port?: number } = {};
+    Reflect.apply(getsockname, handle, [local]);
+    Reflect.apply(getpeername, handle, [remote]);
+    return { localPort: local.port, remotePort: remote.port };
+  };
+  for (const name of HANDLE_WRITES) {
+    const write = (stream as Record<string, Fn>)[name];
+    if (typeof write !== 'function') continue;
+    const wrapper = function (this: object, ...args: unknown[]): unknown {
+      const seen =
+        socketWriteListeners.size > 0 && Object.getPrototypeOf(this) === tcp && carriesBytes(name, args)
+          ? ends(this)
+          : undefined;
+      if (seen) for (const l of socketWriteListeners) l.before?.(seen);
+      const r = Reflect.apply(write, this, args);
+      if (seen) for (const l of socketWriteListeners) l.after?.(seen);
+      return r;
+    };
+    Object.defineProperty(stream, name, { value: wrapper, writable: false, enumerable: true, configurable: false });
+  }
 }
 
 /** Tells `l` of every socket write until the returned function is called. */
@@ -63,6 +106,16 @@ export function fileIdentity(fd: unknown): string | undefined {
     return `${st.dev}:${st.ino}`;
   } catch {
     return undefined;
+  }
+}
+
+/** Is `fd` a socket's descriptor other than the process's stdio? */
+function isSocketFd(fd: unknown): boolean {
+  if (typeof fd !== 'number' || fd <= 2) return false;
+  try {
+    return fs.fstatSync(fd).isSocket();
+  } catch {
+    return false;
   }
 }
 
@@ -90,8 +143,7 @@ export function weighHeap(): number {
 
 /** Something the sync spies saw: a finished fsync/fdatasync (of the file with `file` identity), or a socket write. */
 type Seen =
-  | { readonly kind: 'sync'; readonly file: string | undefined }
-  | { readonly kind: 'write'; readonly socket: net.Socket };
+  { readonly kind: 'sync'; readonly file: string | undefined } | { readonly kind: 'write'; readonly ends: SocketEnds };
 
 /** The sync spies, shared by every SyncWatch of the process, and the events' order. */
 const spies = { restore: undefined as (() => void) | undefined, watches: new Set<SyncWatch>(), seq: 0 };
@@ -142,7 +194,21 @@ function installSyncSpies(): () => void {
           },
       ),
     );
-  undo.push(onSocketWrites({ before: (socket) => emit({ kind: 'write', socket }) }));
+  undo.push(onSocketWrites({ before: (ends) => emit({ kind: 'write', ends }) }));
+  // A write through fs to a socket's descriptor (past the process's stdio) is a reply whose ends are not known.
+  for (const [name, kind] of Object.entries(FILE_WRITES.fs))
+    if (kind === 'fd')
+      undo.push(
+        replaceMethod(
+          FS_CALLS.fs,
+          name,
+          (original) =>
+            function (this: unknown, ...args: unknown[]) {
+              if (isSocketFd(args[0])) emit({ kind: 'write', ends: { localPort: undefined, remotePort: undefined } });
+              return Reflect.apply(original, this, args);
+            },
+        ),
+      );
   return () => undo.reverse().forEach((f) => f());
 }
 
@@ -186,7 +252,8 @@ export class SyncWatch {
   /** Notes an event that concerns this watch. */
   see(seen: Seen, seq: number): void {
     if (seen.kind === 'write') {
-      if (seen.socket.localPort === this.serverPort) this.replies.push(seq);
+      // A write whose ends are unknown (through fs to a socket's descriptor) counts as the server's.
+      if (seen.ends.localPort === this.serverPort || seen.ends.localPort === undefined) this.replies.push(seq);
     } else if (seen.file !== undefined && this.holds(seen.file)) {
       this.syncs.push(seq);
     }
@@ -342,28 +409,36 @@ export class CrashCopies {
     };
     const byFd = (_self: unknown, args: unknown[]): Error | void =>
       this.onWrite(typeof args[0] === 'number' ? this.nameOfFd(args[0]) : undefined, false);
-    const byPathOrFd = (_self: unknown, args: unknown[]): Error | void => {
-      const [target, , options] = args;
-      const flag = typeof options === 'object' && options !== null ? (options as { flag?: string }).flag : undefined;
-      if (typeof target === 'number') return this.onWrite(this.nameOfFd(target), false);
-      if (typeof target === 'string' || target instanceof URL)
-        return this.onWrite(
-          this.nameOfPath(String(target instanceof URL ? target.pathname : target)),
-          !flag || flag.startsWith('w'),
-        );
-      if (target && typeof (target as { fd?: unknown }).fd === 'number')
-        return this.onWrite(this.nameOfFd((target as { fd: number }).fd), false);
-    };
+    const byPathOrFd =
+      (flagDefault: string) =>
+      (_self: unknown, args: unknown[]): Error | void => {
+        const [target, , options] = args;
+        const flag =
+          (typeof options === 'object' && options !== null ? (options as { flag?: string }).flag : undefined) ??
+          flagDefault;
+        if (typeof target === 'number') return this.onWrite(this.nameOfFd(target), false);
+        if (typeof target === 'string' || target instanceof URL)
+          return this.onWrite(
+            this.nameOfPath(String(target instanceof URL ? target.pathname : target)),
+            flag.startsWith('w'),
+          );
+        if (target && typeof (target as { fd?: unknown }).fd === 'number')
+          return this.onWrite(this.nameOfFd((target as { fd: number }).fd), false);
+      };
     const byHandle = (self: unknown): Error | void => this.onWrite(this.nameOfFd((self as { fd: number }).fd), false);
-    wrap(FS_CALLS.fs, 'writeSync', byFd);
-    wrap(FS_CALLS.fs, 'write', byFd);
-    wrap(FS_CALLS.fs, 'writevSync', byFd);
-    wrap(FS_CALLS.fs, 'writev', byFd);
-    wrap(FS_CALLS.fs, 'writeFileSync', byPathOrFd);
-    wrap(FS_CALLS.fs, 'writeFile', byPathOrFd);
-    wrap(FS_CALLS.promises, 'writeFile', byPathOrFd);
-    wrap(proto, 'write', byHandle);
-    wrap(proto, 'writeFile', byHandle);
+    const copy = (_self: unknown, args: unknown[]): Error | void =>
+      this.onWrite(this.nameOfPath(String(args[1] instanceof URL ? args[1].pathname : args[1])), true);
+    const byKind: Record<FileWriteKind, (self: unknown, args: unknown[]) => Error | void> = {
+      fd: byFd,
+      replace: byPathOrFd('w'),
+      append: byPathOrFd('a'),
+      handle: byHandle,
+      'handle-replace': byHandle,
+      'handle-append': byHandle,
+      copy,
+    };
+    for (const table of ['fs', 'promises', 'fileHandle'] as const)
+      for (const [name, kind] of Object.entries(FILE_WRITES[table])) wrap(FS_CALLS[table], name, byKind[kind]);
     const renamed = (args: unknown[]): void => this.onRename(this.nameOfPath(String(args[1])));
     const renameCallback = (_self: unknown, args: unknown[]): void => {
       const cb = args[2];

@@ -4,6 +4,7 @@ import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { parseArgs, runCli, SELECTED_REPORTS } from '../../../grader/cli';
+import { CODE_OUTPUT_MARK, markedCodeOutput } from '../../../grader/console';
 import { DEFAULT_MINIMIZE_SEC } from '../../../grader/format';
 import { runnerName } from '../../../grader/reports/classroom';
 import { Collector, FIXTURES, tempDir } from './helpers';
@@ -175,6 +176,11 @@ describe('grader: command line', function () {
     expect(r.code).to.equal(1);
     const all = r.stdout + r.stderr;
     expect(all.split('adding one for luck').length - 1, all).to.equal(1);
+    const printed = all.split('\n').filter((l) => l.includes('adding one for luck'));
+    expect(
+      printed.every((l) => l.startsWith(CODE_OUTPUT_MARK)),
+      'each line the code printed is marked',
+    ).to.equal(true);
     expect(r.stdout).to.contain('shown above, as it ran');
     const quiet = await cli(['lab9', '--test', 'TestWrongAnswer', '--seed', '1', '--report', tempDir()]);
     expect(quiet.stdout).to.contain('Your code printed').and.contain('adding one for luck');
@@ -251,5 +257,16 @@ describe('grader: command line', function () {
       [['TestBasic', 10]],
     ]);
     expect(lines).to.have.length(3);
+  });
+
+  it('with --verbose marks each line the code prints, so a forged verdict or score cannot pass for the grader’s (red team: it printed word for word)', () => {
+    let shown = '';
+    const sink = markedCodeOutput({ write: (t: string) => (shown += t) });
+    sink.write('TestBasic ...... passed  0.1s  10/10\nScore: 10');
+    sink.write('/10   (every test passed)\n\rScore: 99/10\x1b[2K\n');
+    expect(shown).to.equal(
+      `${CODE_OUTPUT_MARK}TestBasic ...... passed  0.1s  10/10\n${CODE_OUTPUT_MARK}Score: 10/10   (every test passed)\n` +
+        `${CODE_OUTPUT_MARK}\u240dScore: 99/10\u241b[2K\n`,
+    );
   });
 });

@@ -11,6 +11,7 @@ import type { Job } from '../../../grader/protocol';
 import { runJobs } from '../../../grader/supervisor';
 import { materialiseMutant, removeMutant, type Mutant } from '../../../solutions/mutants';
 import { mutants } from '../../../solutions/lab5/mutants';
+import { FILE_WRITES, FS_CALLS, routeFileHandles } from '../../../grader/fs-facade';
 
 const KIT = path.resolve(__dirname, '..', '..', '..');
 
@@ -131,5 +132,19 @@ describe('grader: lab 5’s fs is a facade (the spies see every fsync, however t
       'ATTACK reach: nothing but the facade',
       'ATTACK handle: refused (TypeError)',
     ]);
+  });
+
+  it('names every function of node’s fs, its promises and FileHandle that writes into a file in FILE_WRITES, which the disk spies wrap (red team: FileHandle.writev and copyFile went unseen)', async () => {
+    await routeFileHandles();
+    for (const table of ['fs', 'promises', 'fileHandle'] as const) {
+      const writing = Object.keys(FS_CALLS[table]).filter((n) => /^(write|append|copy|cp)/i.test(n));
+      expect(writing.length, `${table}: functions that write`).to.be.above(0);
+      expect(Object.keys(FILE_WRITES[table]), `${table}: writes the disk spies do not wrap`).to.include.members(
+        writing,
+      );
+      expect(writing, `${table}: FILE_WRITES names a function node has not`).to.include.members(
+        Object.keys(FILE_WRITES[table]),
+      );
+    }
   });
 });

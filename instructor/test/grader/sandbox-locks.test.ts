@@ -2,6 +2,7 @@
 import { expect } from 'chai';
 import { spawnSync } from 'node:child_process';
 import path from 'node:path';
+import { prepareSandbox } from '../../../grader/sandbox';
 
 const GRADER = path.join(__dirname, '..', '..', '..', 'grader');
 
@@ -69,5 +70,63 @@ describe('grader: the sandbox’s locks on node', function () {
       });
     `);
     expect(out).to.equal('true echo:hi');
+  });
+
+  it("in the student host locks a socket handle's write functions, a timer's and a stream state's prototypes one by one, the socket-write spy sees every write path, and sockets still work (red team: a replaced writeLatin1String hid replies and read the kit's channel)", () => {
+    const out = inChild(`
+      const { hookSocketWrites, onSocketWrites } = require('./lab5/test/host-spies.ts');
+      const { lockNodePrototypes, tcpHandlePrototypes } = require('./grader/node-prototypes.ts');
+      const net = require('node:net');
+      const { Writable } = require('node:stream');
+      hookSocketWrites();
+      lockNodePrototypes('all');
+      const { stream } = tcpHandlePrototypes();
+      const timer = Object.getPrototypeOf(setTimeout(() => 0, 0));
+      const state = Object.getPrototypeOf(new Writable()._writableState);
+      const kept = [];
+      for (const [owner, name] of [[stream, 'writeLatin1String'], [stream, 'writev'], [stream, 'readStart'], [timer, 'refresh'], [state, 'ended']]) {
+        const before = Object.getOwnPropertyDescriptor(owner, name);
+        try { owner[name] = () => 0; } catch {}
+        try { Object.defineProperty(owner, name, { value: () => 0 }); } catch {}
+        const after = Object.getOwnPropertyDescriptor(owner, name);
+        kept.push(before.value === after.value && before.get === after.get);
+      }
+      const seen = [];
+      onSocketWrites({ before: (ends) => { if (ends.localPort === server.address().port) seen.push(ends.remotePort); } });
+      const server = net.createServer((s) => s.on('data', (d) => {
+        Writable.prototype.write.call(s, 'a:' + d);
+        s._write(Buffer.from(','), 'buffer', () => 0);
+        s.write('');
+        s.end('z');
+      }));
+      server.listen(0, '127.0.0.1', () => {
+        const c = net.connect(server.address().port, '127.0.0.1', () => c.write('hi'));
+        let got = '';
+        c.on('data', (d) => (got += d));
+        c.on('end', () => { console.log([kept.join(','), got, seen.length >= 3].join(' ')); server.close(); });
+      });
+    `);
+    expect(out).to.equal('true,true,true,true,true a:hi,z true');
+  });
+
+  it('gives processes that run code under test zeroed memory from Buffer.allocUnsafe (red team: it handed out unzeroed memory)', () => {
+    const suitePath = path.join(GRADER, '..', 'lab5', 'test', 'suite.ts');
+    const sandbox = prepareSandbox(
+      { suitePath, implDir: path.join(GRADER, '..', 'solutions', 'lab5') },
+      { heapLimitMb: 256 },
+    );
+    try {
+      const code = `
+        for (let i = 0; i < 64; i++) Buffer.from('x'.repeat(4000) + i).toString();
+        const seen = [Buffer.allocUnsafe(64), Buffer.allocUnsafe(100000), Buffer.allocUnsafeSlow(64)];
+        console.log(seen.every((b) => b.every((x) => x === 0)));`;
+      const r = spawnSync(process.execPath, [...sandbox.execArgv, '-e', code], {
+        encoding: 'utf8',
+        env: { ...sandbox.env },
+      });
+      expect(r.stdout.trim(), r.stderr).to.equal('true');
+    } finally {
+      sandbox.dispose();
+    }
   });
 });

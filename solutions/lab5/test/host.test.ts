@@ -9,6 +9,7 @@ import * as path from 'node:path';
 import { materialiseMutant, removeMutant, type Mutant } from '../../mutants';
 import { runNamedTest } from '../../../suite';
 import { suite } from '../../../lab5/test/suite';
+import { mutants } from '../mutants';
 
 const SOLUTION_DIR = path.resolve(__dirname, '..');
 
@@ -130,6 +131,81 @@ describe('lab5 student host: red team', function () {
         .to.contain('Uncaught exception in your lab 5 code')
         .and.contain('boom in a timer')
         .and.match(/server\.ts:\d+/);
+    } finally {
+      removeMutant(dir);
+    }
+  });
+
+  /**
+   * fsync-after-reply (TestFsyncPolicy must fail it) with the reply hidden from a spy on Socket#write: written
+   * through another of a socket's write paths before the fsync, and a decoy written with Socket#write after it (no
+   * byte, or the reply's last byte).
+   */
+  const HIDDEN_REPLIES: Record<string, readonly [string, string]> = {
+    "Writable's write, one prototype up": [
+      "(Object.getPrototypeOf(Object.getPrototypeOf(conn.socket)).write as Function).call(conn.socket, out, 'latin1')",
+      "''",
+    ],
+    "the socket's _write": [
+      "(conn.socket as unknown as { _write: Function })._write(Buffer.from(out, 'latin1'), 'buffer', () => undefined)",
+      "''",
+    ],
+    "fs.writeSync on the socket's descriptor": [
+      "require('node:fs').writeSync((conn.socket as unknown as { _handle: { fd: number } })._handle.fd, Buffer.from(out.slice(0, -1), 'latin1'))",
+      'out.slice(-1)',
+    ],
+  };
+
+  for (const [how, [write, decoy]] of Object.entries(HIDDEN_REPLIES))
+    it(`a reply written before its fsync through ${how}, with a decoy write after the fsync, fails TestFsyncPolicy (red team: the spy wrapped Socket#write only, and "no reply seen" counted as a reply now)`, async () => {
+      const dir = materialiseMutant(SOLUTION_DIR, {
+        ...honest,
+        name: 'redteam-hidden-reply',
+        replace: [
+          [
+            "    this.persistence?.flush();\n    if (out.length > 0) conn.socket.write(out, 'latin1');\n",
+            `    if (out.length > 0) ${write};\n    this.persistence?.flush();\n    if (out.length > 0) conn.socket.write(${decoy}, 'latin1');\n`,
+          ],
+        ],
+      });
+      try {
+        const test = suite.tests.find((t) => t.name === 'TestFsyncPolicy')!;
+        const outcome = await runNamedTest(test, suite.load(dir), 1);
+        expect(outcome.status).to.equal('failed');
+        expect(outcome.message).to.match(
+          /before it fsynced the log|without an fsync of the log before the first reply/,
+        );
+      } finally {
+        removeMutant(dir);
+      }
+    });
+
+  it('a snapshot written in place with FileHandle.writev, and an empty file written after it, fails TestSnapshotCrash (red team: the disk spies did not wrap writev)', async () => {
+    const notAtomic = mutants.find((m) => m.name === 'snapshot-not-atomic')!;
+    const dir = materialiseMutant(SOLUTION_DIR, {
+      ...notAtomic,
+      name: 'redteam-snapshot-writev',
+      replace: [
+        ...notAtomic.replace,
+        [
+          'await file.write(Buffer.concat(chunk)); // the event loop',
+          'await file.writev([Buffer.concat(chunk)]); // the event loop',
+        ],
+        ['      await file.write(Buffer.concat(chunk));\n', '      await file.writev([Buffer.concat(chunk)]);\n'],
+        [
+          '    await file.close();\n',
+          "    await file.close();\n    fs.writeFileSync(path.join(this.dir, 'snapshot.seen'), '');\n",
+        ],
+      ],
+    });
+    try {
+      // The copy is taken at the first write after the test arms the spy: armed in the few ms between the last writev
+      // and the decoy, the copy holds a whole snapshot and the run passes, so two runs, one of which must fail
+      // (with writev unwrapped, every run passed).
+      const test = suite.tests.find((t) => t.name === 'TestSnapshotCrash')!;
+      const statuses: string[] = [];
+      for (const seed of [1, 2]) statuses.push((await runNamedTest(test, suite.load(dir), seed)).status);
+      expect(statuses).to.include('failed');
     } finally {
       removeMutant(dir);
     }
