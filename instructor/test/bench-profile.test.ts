@@ -56,6 +56,9 @@ describe('bench: where the time goes (--profile)', function () {
       { group: 'idle/waiting', ms: 1 },
       { group: 'checker', ms: 1 },
     ]);
+    const benchOnly = summarize([{ kind: 'bench', profile: profile() }], ROOT, ['bench']);
+    expect(benchOnly.kinds, 'a kind counted in the kinds only').to.have.length(1);
+    expect(benchOnly.groups, 'and in no module group').to.deep.equal([]);
     expect(s.functions[0]).to.deep.equal({
       fn: 'Get solutions/lab1/server.ts:10',
       group: 'student code (the reference)',
