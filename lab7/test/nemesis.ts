@@ -13,11 +13,11 @@ import { within, type TestContext, type TestDefinition } from '../../suite';
 import { mayDisturb } from '../../suite/nemesis/disturbance';
 import { applyPlan, drawPlan, healNetwork, type NetworkPlan } from '../../suite/nemesis/plan';
 import { EDGE_KEYS, edgeKeys, edgeValue } from '../../suite/nemesis/values';
-import { showCommand } from '../../lab6/test/harness';
+import { ELECTION_TIMEOUT_MS, showCommand } from '../../lab6/test/harness';
 import { LOG_SLACK, type RecordingClerk } from '../../lab6/test/kvharness';
 import type { Controller } from '../rpc';
-import { GID1, type Gid } from '../shardcfg';
-import { EARLIER_LABS, fail, GROUP_SERVERS, type Lab7Impl, ShardTester } from './harness';
+import { GID1, key2shard, NSHARDS, type Gid } from '../shardcfg';
+import { EARLIER_LABS, fail, GROUP_SERVERS, keysCoveringShards, type Lab7Impl, ShardTester } from './harness';
 import { checkOwnership, snapshotNow } from './direct';
 
 type Ctx = TestContext<Lab7Impl>;
@@ -325,6 +325,9 @@ async function frozenRoundTrip(ctx: Ctx, maxRaftState: number, name: string): Pr
   const ck = ts.makeClerk();
   let n = 0;
   for (const key of EDGE_KEYS) await ck.put(key, edgeValue(rng, n++, { hugeBytes: 512 }), 0);
+  // Bulk on group 1's own shards: what it must no longer hold once they moved away.
+  const bulk = keysCoveringShards().filter((k) => key2shard(k) < NSHARDS / 2);
+  for (const key of bulk) await ck.put(key, `${n++}`.padEnd(BULK_BYTES, '.'), 0);
   const doomed = ts.makeCtrler();
   ts.shutdownGroup(2);
   void ts.leaveThrough(doomed, GID1).catch(() => undefined);
@@ -346,13 +349,32 @@ async function frozenRoundTrip(ctx: Ctx, maxRaftState: number, name: string): Pr
   for (const key of EDGE_KEYS)
     await within(reader.get(key), HEAL_MS, () => `The last round: a read of ${showCommand(key)} did not return.`);
   ts.checkLinearizable();
+  if (maxRaftState > 0) await checkLeftSnapshot(ts, bulk.length * BULK_BYTES);
   for (const gid of ts.groups.keys()) ts.shutdownGroup(gid);
+}
+
+/** Characters of each bulk value of the last round, and the share of them group 1 may still hold once it left. */
+const BULK_BYTES = 4000;
+const LEFT_SHARE = 0.25;
+
+/** Group 1, which left, snapshots once more: its snapshot must not hold the `moved` characters it gave away. */
+async function checkLeftSnapshot(ts: ShardTester, moved: number): Promise<void> {
+  await snapshotNow(ts, GID1);
+  await sleep(ELECTION_TIMEOUT_MS);
+  const size = ts.group(GID1).snapshotSize();
+  if (size > LEFT_SHARE * moved)
+    fail(
+      `The last round: group 1 left (every shard it had moved to group 2 and was deleted there), yet its latest ` +
+        `snapshot is ${size} characters, with ${moved} characters of values moved away; expected under ` +
+        `${LEFT_SHARE * moved}. Likely causes: DeleteShard not freeing the shard's keys (or never sent by the ` +
+        'controller that finishes a move), or deleted shards still written into the snapshot.',
+    );
 }
 
 /** TestNemesisShards5C: the sharded service under random faults of its groups, controllers and networks. */
 export const nemesisShards: TestDefinition<Lab7Impl> = {
   name: 'TestNemesisShards5C',
-  description: `${ROUNDS} rounds of clerks reading and writing edge keys and values while group servers are crashed, restarted and cut off, whole groups go down, groups join and leave through controllers that race and are cut off mid-change (some for good), under lost, delayed and reordered messages: once the faults heal, every call finished, a linearizable history key by key with every key read back, each shard served by its owner alone, and a new controller still able to change the configuration`,
+  description: `${ROUNDS} rounds of clerks reading and writing edge keys and values while group servers are crashed, restarted and cut off, whole groups go down, groups join and leave through controllers that race and are cut off mid-change (some for good), under lost, delayed and reordered messages: once the faults heal, every call finished, a linearizable history key by key with every key read back, each shard served by its owner alone, and a new controller still able to change the configuration; then a move finished from shards frozen by a controller cut off for good, after a restart of their old owner`,
   generic: true,
   virtualLimitMs: VIRTUAL_LIMIT_MS,
   async run(ctx: Ctx) {
@@ -364,7 +386,7 @@ export const nemesisShards: TestDefinition<Lab7Impl> = {
 /** TestNemesisShardsSnapshots5C: the same with snapshots (maxRaftState 1000). */
 export const nemesisShardsSnapshots: TestDefinition<Lab7Impl> = {
   name: 'TestNemesisShardsSnapshots5C',
-  description: `the same ${ROUNDS} rounds with snapshots (maxRaftState ${SNAPSHOTS}): the promises above, and every group's saved Raft state within ${LOG_SLACK} times maxRaftState`,
+  description: `the same ${ROUNDS} rounds and last round with snapshots (maxRaftState ${SNAPSHOTS}): the promises above, every group's saved Raft state within ${LOG_SLACK} times maxRaftState, and a group that left holding none of the keys it gave away`,
   generic: true,
   virtualLimitMs: VIRTUAL_LIMIT_MS,
   async run(ctx: Ctx) {

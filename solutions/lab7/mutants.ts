@@ -43,7 +43,7 @@ export const mutants: Mutant[] = [
         "    this.shards[s] = { status: 'gone', num, kv: shard?.kv ?? new Map() };",
       ],
     ],
-    caughtBy: ['TestDeleteBasic5A'],
+    caughtBy: ['TestDeleteBasic5A', 'TestMemDeletedShard5A', 'TestNemesisShardsSnapshots5C'],
   },
   {
     name: 'ctrler-never-deletes',
@@ -55,7 +55,7 @@ export const mutants: Mutant[] = [
         '',
       ],
     ],
-    caughtBy: ['TestDeleteBasic5A'],
+    caughtBy: ['TestDeleteBasic5A', 'TestMemDeletedShard5A', 'TestNemesisShardsSnapshots5C'],
   },
   {
     name: 'frozen-shard-serves-gets',
