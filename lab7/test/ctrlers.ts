@@ -2,14 +2,22 @@
  * Lab 7's part 3 tests (MIT's 5C): several controllers changing the configuration at once, and a controller cut off
  * in the middle of a change, superseded by a new one, and then reconnected.
  */
-import type { TestContext, TestDefinition } from '../../suite';
+import { within, type TestContext, type TestDefinition } from '../../suite';
 import { sleep } from '../../world';
 import type { Controller } from '../rpc';
 import { TimeoutError } from '../../labrpc';
 import { GID1, key2shard, NSHARDS, ShardConfig, type Gid } from '../shardcfg';
-import { fail, groupServers, interceptCalls, keysCoveringShards, type Lab7Impl, ShardTester } from './harness';
+import {
+  EARLIER_LABS,
+  fail,
+  groupServers,
+  interceptCalls,
+  keysCoveringShards,
+  type Lab7Impl,
+  ShardTester,
+} from './harness';
 import { checkOwnership } from './direct';
-import { checkAll, promptly, putAll, runClerks, type Written } from './workload';
+import { checkAll, putAll, runClerks, type Written } from './workload';
 
 type Ctx = TestContext<Lab7Impl>;
 
@@ -20,6 +28,22 @@ const RACING_CTRLERS = 4;
 const RACING_MS = 2000;
 /** Time a controller, or the tester's reads, may take once nothing stops it any more (virtual ms). */
 const SETTLE_MS = 10_000;
+
+/** Fails unless `op` ends within SETTLE_MS; `what` names it for the message. */
+function settles<T>(op: Promise<T>, what: string): Promise<T> {
+  return within(
+    op,
+    SETTLE_MS,
+    () =>
+      `${what} did not finish within ${SETTLE_MS / 1000} s, every group that has not left running and the network ` +
+      'reliable. Expected it to finish once nothing stops it. Likely causes: a shard frozen that nobody serves (a ' +
+      'change claimed by a controller that was cut off, which initController must finish), a controller waiting ' +
+      'for ever on a group that left and was shut down (give up once the stored configuration has reached your ' +
+      'number), a clerk waiting for ever on such a group (give up after a while and read the configuration again), ' +
+      'or a controller waiting for a lock that a cut-off controller holds. ' +
+      EARLIER_LABS,
+  );
+}
 
 /** What the tests of part 3 share: the tester, a clerk, and the keys it wrote (none in the tests with clerks racing). */
 interface Setup {
@@ -42,7 +66,7 @@ async function setup(ctx: Ctx, unreliable: boolean, withKeys = true): Promise<Se
 
 /** Every key reads back, and every shard is served by the group the stored configuration names and by no other. */
 async function checkServed(s: Setup, when: string): Promise<void> {
-  await promptly(checkAll(s.ck, s.keys, s.written, when), SETTLE_MS, `reading every key ${when}`);
+  await settles(checkAll(s.ck, s.keys, s.written, when), `reading every key ${when}`);
   await checkOwnership(s.ts, await s.ts.ctrler.query(), when);
 }
 
@@ -69,7 +93,7 @@ async function raceCtrlers(ts: ShardTester): Promise<number> {
   const workers = Promise.all(Array.from({ length: RACING_CTRLERS }, () => ts.background(worker())));
   await sleep(RACING_MS);
   stop = true;
-  await promptly(workers, SETTLE_MS, 'the racing controllers’ last changes');
+  await settles(workers, 'the racing controllers’ last changes');
   return joined;
 }
 
@@ -175,7 +199,7 @@ async function partitionCtrler(s: Setup, round: number, reconnect: boolean): Pro
   if (reconnect) await sleep(1000);
   ts.restartGroup(GID1);
   const fresh = ts.makeCtrler();
-  await promptly(fresh.initController(), SETTLE_MS, `round ${round + 1}: the new controller's initController`);
+  await settles(fresh.initController(), `round ${round + 1}: the new controller's initController`);
   const now = await fresh.query();
   ts.log(
     `round ${round + 1}: the controller was cut off asking to ${doing.what} group ${doing.gid} (configuration ` +
@@ -194,14 +218,10 @@ async function partitionCtrler(s: Setup, round: number, reconnect: boolean): Pro
     await sleep(100);
   }
   const when = `round ${round + 1}, after recovery`;
-  await promptly(checkAll(s.ck, s.keys, s.written, when), SETTLE_MS, `reading every key ${when}`);
+  await settles(checkAll(s.ck, s.keys, s.written, when), `reading every key ${when}`);
   // MIT's DeleteClient: the old controller is gone for good; a new one finishes any change it left.
   ts.killCtrler(cut);
-  await promptly(
-    ts.makeCtrler().initController(),
-    SETTLE_MS,
-    `round ${round + 1}: initController after the old controller left`,
-  );
+  await settles(ts.makeCtrler().initController(), `round ${round + 1}: initController after the old controller left`);
   await checkOwnership(ts, await ts.ctrler.query(), when);
 }
 
@@ -224,7 +244,7 @@ async function partitionRecovery(ctx: Ctx, unreliable: boolean, rounds: number, 
   for (let round = 0; round < rounds; round++) await partitionCtrler(s, round, true);
   stop = true;
   if (racing === undefined) return;
-  const ops = await promptly(racing, SETTLE_MS, 'the clerks’ last operations');
+  const ops = await settles(racing, 'the clerks’ last operations');
   ctx.log(`${ops} operations by ${clerks} clerks on one key`);
   s.ts.checkLinearizable();
 }
@@ -274,7 +294,7 @@ export const lostClaim: TestDefinition<Lab7Impl> = {
     const changingB = ts.background(b.changeConfigTo(nextB));
     await Promise.race([changingB, sleep(CLAIM_HOLD_MS)]);
     release();
-    await promptly(Promise.all([changingA, changingB]), SETTLE_MS, 'the two controllers’ changes');
+    await settles(Promise.all([changingA, changingB]), 'the two controllers’ changes');
     const now = await ts.ctrler.query();
     if (now.toString() !== nextA.toString() && now.toString() !== nextB.toString())
       fail(
@@ -304,7 +324,7 @@ export const partitionControllerJoin: TestDefinition<Lab7Impl> = {
     await sleep(1000);
     ts.restartGroup(gid);
     const fresh = ts.makeCtrler();
-    await promptly(fresh.initController(), SETTLE_MS, 'the new controller’s initController');
+    await settles(fresh.initController(), 'the new controller’s initController');
     const now = await fresh.query();
     if (!now.has(gid))
       fail(
@@ -316,7 +336,7 @@ export const partitionControllerJoin: TestDefinition<Lab7Impl> = {
     // Newer writes, which the old controller's late InstallShard (it was stuck sending one) must not undo.
     await putAll(s.ck, s.keys, s.written, 'b');
     ts.reviveCtrler(old);
-    await promptly(joining, SETTLE_MS, 'the reconnected old controller’s changeConfigTo');
+    await settles(joining, 'the reconnected old controller’s changeConfigTo');
     await sleep(1000);
     await checkServed(s, 'after the old controller was reconnected');
     ts.checkLinearizable();
