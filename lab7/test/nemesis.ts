@@ -2,7 +2,8 @@
  * Lab 7's generic attackers: clerks reading and writing many keys (some at the edges: "__proto__", the empty key,
  * numeric-looking, non-ASCII) while the nemesis crashes, restarts and cuts off shard group servers, crashes whole
  * groups, joins new groups and has groups leave through controllers that race one another, and cuts controllers
- * off in the middle of a change (some come back, some never do), under lost, delayed and reordered messages.
+ * off in the middle of a change (some come back, some never do), and late copies of old shard RPCs arrive, under
+ * lost, delayed and reordered messages.
  * Judged only by the service's promises once the faults heal: every call finished; a history linearizable key by
  * key, with every key read back at the end (no acknowledged write lost); every shard served by the group the stored
  * configuration names and by no other; a controller that can still change the configuration; with snapshots,
@@ -18,7 +19,7 @@ import { LOG_SLACK, type RecordingClerk } from '../../lab6/test/kvharness';
 import type { Controller } from '../rpc';
 import { GID1, key2shard, NSHARDS, type Gid } from '../shardcfg';
 import { EARLIER_LABS, fail, GROUP_SERVERS, keysCoveringShards, type Lab7Impl, ShardTester } from './harness';
-import { checkOwnership, snapshotNow } from './direct';
+import { callGroup, checkOwnership, snapshotNow } from './direct';
 
 type Ctx = TestContext<Lab7Impl>;
 
@@ -165,6 +166,26 @@ function disturbGroups(rd: Round, what: number): void {
   }
 }
 
+/**
+ * A late copy of a shard RPC some controller sent earlier in the round, delivered again to its group's leader (as a
+ * network that duplicates and delays a message would): a correct group refuses it or changes nothing.
+ */
+function lateCopy(rd: Round): void {
+  const { rng, ts } = rd;
+  if (ts.shardRpcs.length === 0) return;
+  // From the older half: a copy of a recent move is most often a harmless repeat, one of an older move a stale one.
+  const r = rng.pick(ts.shardRpcs.slice(0, Math.ceil(ts.shardRpcs.length / 2)));
+  const gid = Number(/^g(\d+)-/.exec(r.server)?.[1]);
+  const label = `${r.method.replace('KVServer.', '')}(shard ${String(r.shard)}, configuration ${String(r.num)})`;
+  if (rd.exited.has(gid) || !mayDisturb(rd.actions, `a late copy of ${label} to group ${gid}`)) return;
+  const args =
+    r.method === 'KVServer.InstallShard'
+      ? { shard: r.shard, state: r.state, num: r.num }
+      : { shard: r.shard, num: r.num };
+  // Its answer goes nowhere; a group that does not answer within callGroup's time simply never got it.
+  void callGroup(ts, gid, r.method, args).catch(() => undefined);
+}
+
 /** What a clerk's tasks share with the round: when to stop. */
 interface TaskControl {
   over: boolean;
@@ -281,8 +302,9 @@ async function round(ctx: Ctx, r: number, maxRaftState: number, name: string): P
   while (World.current().now() - t0 < faultMs) {
     await sleep(50 + rng.int(300));
     const what = rng.int(100);
-    if (what < 50) disturbCtrlers(rd, rng.int(100));
-    else disturbGroups(rd, rng.int(100));
+    if (what < 42) disturbCtrlers(rd, rng.int(100));
+    else if (what < 80) disturbGroups(rd, rng.int(100));
+    else lateCopy(rd);
   }
   ctx.log(`round ${r}: ${network}; ${rd.actions.length} disturbances: ${rd.actions.join('; ')}`);
   healAll(rd);
@@ -374,7 +396,7 @@ async function checkLeftSnapshot(ts: ShardTester, moved: number): Promise<void> 
 /** TestNemesisShards5C: the sharded service under random faults of its groups, controllers and networks. */
 export const nemesisShards: TestDefinition<Lab7Impl> = {
   name: 'TestNemesisShards5C',
-  description: `${ROUNDS} rounds of clerks reading and writing edge keys and values while group servers are crashed, restarted and cut off, whole groups go down, groups join and leave through controllers that race and are cut off mid-change (some for good), under lost, delayed and reordered messages: once the faults heal, every call finished, a linearizable history key by key with every key read back, each shard served by its owner alone, and a new controller still able to change the configuration; then a move finished from shards frozen by a controller cut off for good, after a restart of their old owner`,
+  description: `${ROUNDS} rounds of clerks reading and writing edge keys and values while group servers are crashed, restarted and cut off, whole groups go down, groups join and leave through controllers that race and are cut off mid-change (some for good), late copies of old shard RPCs arrive, under lost, delayed and reordered messages: once the faults heal, every call finished, a linearizable history key by key with every key read back, each shard served by its owner alone, and a new controller still able to change the configuration; then a move finished from shards frozen by a controller cut off for good, after a restart of their old owner`,
   generic: true,
   virtualLimitMs: VIRTUAL_LIMIT_MS,
   async run(ctx: Ctx) {

@@ -170,7 +170,7 @@ export const mutants: Mutant[] = [
         '    const shard = this.shards[s];\n    if (shard && num === shard.num',
       ],
     ],
-    caughtBy: ['TestLateInstall5A'],
+    caughtBy: ['TestLateInstall5A', 'TestNemesisShardsSnapshots5C'],
   },
   {
     name: 'install-overwrites-served-shard',
@@ -186,7 +186,7 @@ export const mutants: Mutant[] = [
       'restore() puts every shard back at the first configuration number: after a restart from a snapshot, a late copy of an old move is taken as new',
     file: 'server.ts',
     replace: [['        ? { status: d[0], num: d[1], kv:', '        ? { status: d[0], num: NUM_FIRST, kv:']],
-    caughtBy: ['TestLateInstall5A'],
+    caughtBy: ['TestLateInstall5A', 'TestNemesisShardsSnapshots5C'],
   },
   {
     name: 'restore-drops-frozen-keys',
