@@ -178,7 +178,7 @@ export const mutants: Mutant[] = [
       'a repeated InstallShard of a shard the group already serves at that number installs the state again, overwriting the writes made since',
     file: 'server.ts',
     replace: [["    if (shard && num === shard.num && shard.status === 'serving') return { err: 'OK' };\n", '']],
-    caughtBy: ['TestPartitionControllerJoin5C', 'TestPartitionRecoveryUnreliableClerks5C'],
+    caughtBy: ['TestRecoverCtrler5B', 'TestNemesisShards5C', 'TestNemesisShardsSnapshots5C'],
   },
   {
     name: 'restore-forgets-numbers',
