@@ -5,7 +5,8 @@
  * ../lab2/client), as ShardConfig's string under a key of your choice. changeConfigTo(next) moves every shard whose
  * owner changes: freeze it at its old owner, install it at its new owner, delete it at the old owner; then store
  * `next`. Reach a group's servers with makeEnd(name) for each name the configuration lists. See lab7/README.md,
- * part 1; part 2 makes a change survive the controller's failure (initController).
+ * part 1; part 2 makes a change survive the controller's failure (initController); part 3 lets several controllers
+ * run at once (claim the next configuration's number with a conditional put, and give up when another finished).
  */
 import type { ClientEnd } from '../labrpc';
 import { Clerk as KVClerk } from '../lab2/client';
@@ -44,9 +45,10 @@ export class ShardCtrler implements Controller {
     throw new Error('TODO: ShardCtrler.initController is not implemented yet; see lab7/README.md, part 2');
   }
 
-  /** Moves the shards to `next`, then stores it. */
+  /** Moves the shards to `next`, then stores it (part 3: unless another controller got there first). */
   async changeConfigTo(next: ShardConfig): Promise<void> {
     // TODO: for each shard whose owner changes: freeze, install, delete (with GroupClerks on makeEnd); then store next.
+    // Part 3: first claim next.num (a conditional put of `next`); return at once if another controller has it.
     void this.makeEnd;
     void GroupClerk;
     throw new Error(

@@ -3,7 +3,8 @@
  *
  * Your lab 6 clerk (try the servers until the leader answers; retry after a TimeoutError), with the three shard
  * RPCs beside Get and Put. It gives ErrWrongGroup back to its caller (the clerk of client.ts, which reads the
- * configuration again); the controller uses the shard RPCs. See lab7/README.md, part 1.
+ * configuration again), also when no server of the group answers for a while (the group may have left and been
+ * shut down); the controller uses the shard RPCs. See lab7/README.md, parts 1 and 3.
  */
 import { ClientEnd, TimeoutError } from '../labrpc';
 import type { GetResult, PutResult, Version } from '../lab6/kvapi';

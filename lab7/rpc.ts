@@ -89,11 +89,14 @@ export interface Controller {
   initConfig(cfg: ShardConfig): Promise<void>;
   /** The configuration stored now. */
   query(): Promise<ShardConfig>;
-  /** Moves the shards from the configuration stored now to `cfg` (its number is one more), then stores `cfg`. */
+  /**
+   * Moves the shards from the configuration stored now to `cfg` (its number is one more), then stores `cfg`. Part 3:
+   * returns without changing anything when another controller changed the configuration or claimed `cfg.num` first.
+   */
   changeConfigTo(cfg: ShardConfig): Promise<void>;
   /**
    * Part 2: finishes the change a controller that failed may have left half done (the tester calls it on a new
-   * controller before using it, in part 2's tests).
+   * controller before using it, in the tests of parts 2 and 3, while other controllers may still run).
    */
   initController(): Promise<void>;
 }

@@ -7,7 +7,7 @@ describe("kit: each lab's points", () => {
   for (const { lab } of listLabs(KIT_ROOT)) {
     it(`${lab}: the named tests' points (and those still to come) sum to 100`, () => {
       const { suite } = loadLab(KIT_ROOT, lab);
-      // A lab still being built says how many of its points are still to come (lab 7's part 3).
+      // A lab still being built says how many of its points are still to come (LabSuite.pointsToCome).
       const total = suite.tests.reduce((sum, t) => sum + t.points, 0) + (suite.pointsToCome ?? 0);
       expect(
         total,

@@ -82,7 +82,7 @@ describe('released student templates, one per lab', function () {
   });
 
   for (const lab of LABS) {
-    // A lab being built (lab 7) scores out of the points of the parts it has so far.
+    // A lab being built (LabSuite.pointsToCome) scores out of the points of the parts it has so far.
     const max = 100 - (requireSuite(path.join(KIT_ROOT, lab, 'test', 'suite.ts')).pointsToCome ?? 0);
     it(`${lab}: npm test passes in the template, and npm run grade ${lab} grades the skeleton 0/${max}`, () => {
       const { tpl, test, grade } = checked.get(lab) as Checked;

@@ -17,7 +17,15 @@ import type { Persister } from '../../lab6/persister';
 import { Lab6Impl, RaftTester, showCommand } from '../../lab6/test/harness';
 import { LATENCY_MS, RecordingClerk } from '../../lab6/test/kvharness';
 import { PutReplies } from '../../lab6/test/putreplies';
-import type { ClerkConstructor, Controller, ControllerConstructor, MakeEnd, ShardServerConstructor } from '../rpc';
+import type {
+  ClerkConstructor,
+  Controller,
+  ControllerConstructor,
+  MakeEnd,
+  ShardClerk,
+  ShardServerConstructor,
+  ShardService,
+} from '../rpc';
 import { GID1, key2shard, NSHARDS, ShardConfig, type Gid } from '../shardcfg';
 
 /** What the grader loads: lab 7's code from lab7/, and the lab 6 and lab 2 code it builds on. */
@@ -32,6 +40,21 @@ export interface Lab7Impl {
 }
 
 type Ctx = TestContext<Lab7Impl>;
+
+/** The RPCs a controller moves shards with. */
+const SHARD_RPCS = ['KVServer.FreezeShard', 'KVServer.InstallShard', 'KVServer.DeleteShard'];
+
+/** A shard RPC a controller sent, as the tester saw it go (its fields as sent, whatever their types). */
+export interface ShardRpc {
+  /** The controller's owner name. */
+  owner: string;
+  /** The server it went to ("g2-0"). */
+  server: string;
+  method: string;
+  shard: unknown;
+  num: unknown;
+  state: unknown;
+}
 
 /** Servers per shard group (MIT's NSRV). */
 export const GROUP_SERVERS = 3;
@@ -61,7 +84,10 @@ export class ShardTester {
   private readonly ctx: Ctx;
   private readonly options: ShardOptions;
   readonly groups = new Map<Gid, RaftTester>();
-  private readonly kvNet: Network;
+  /** The network between the controllers and lab 2's server that keeps the configuration. */
+  readonly kvNet: Network;
+  /** Called with each group as it starts (the attackers put their network faults on it). */
+  onGroupStart: ((gid: Gid, group: RaftTester) => void) | undefined;
   readonly history = new HistoryRecorder<VersionedInput, VersionedOutput>();
   /** The tester's own controller (MIT's tester changes configurations through the student's controller too). */
   readonly ctrler: Controller;
@@ -73,8 +99,10 @@ export class ShardTester {
   private readonly dead = new Set<string>();
   /** The owner name of each controller made. */
   private readonly ctrlerOwner = new Map<Controller, string>();
-  /** Controllers (by owner) that sent a FreezeShard. */
-  private readonly froze = new Set<string>();
+  /** Every shard RPC a controller sent, in order: which controller (by owner), to which server, and a copy of it. */
+  readonly shardRpcs: ShardRpc[] = [];
+  /** The gid the next new group gets (MIT's newGid): group 1 is the first configuration's. */
+  private nextGid = GID1 + 1;
 
   constructor(ctx: Ctx, options: ShardOptions = {}) {
     this.ctx = ctx;
@@ -107,21 +135,32 @@ export class ShardTester {
     });
     group.net.setLatency(LATENCY_MS);
     this.groups.set(gid, group);
+    this.onGroupStart?.(gid, group);
     return group;
   }
 
   private build(gid: Gid, peers: readonly RpcEnd[], me: number, persister: Persister) {
-    const s = new this.ctx.impl.ShardServer(peers, me, persister, this.options.maxRaftState ?? -1, gid);
-    if (typeof s.rsm?.raft?.getState !== 'function')
+    const made = new this.ctx.impl.ShardServer(peers, me, persister, this.options.maxRaftState ?? -1, gid);
+    if (typeof made.rsm?.raft?.getState !== 'function')
       fail(`server ${me} of group ${gid} has no rsm field whose raft is its Raft peer (see lab7/rpc.ts).`);
-    const handlers = {
-      Get: (a: never) => s.Get(a),
-      Put: (a: never) => s.Put(a),
-      FreezeShard: (a: never) => s.FreezeShard(a),
-      InstallShard: (a: never) => s.InstallShard(a),
-      DeleteShard: (a: never) => s.DeleteShard(a),
+    // Held here only until the server is killed, so that a crashed server's memory is freed (TestMemDeletedShard5A).
+    const holder: { s: ShardService | undefined } = { s: made };
+    const on = (): ShardService => {
+      if (holder.s === undefined) throw new Error(`the tester called server ${me} of group ${gid} after killing it`);
+      return holder.s;
     };
-    return { raft: s.rsm.raft, services: [new Service(handlers, 'KVServer')], kill: () => s.kill() };
+    const handlers = {
+      Get: (a: never) => on().Get(a),
+      Put: (a: never) => on().Put(a),
+      FreezeShard: (a: never) => on().FreezeShard(a),
+      InstallShard: (a: never) => on().InstallShard(a),
+      DeleteShard: (a: never) => on().DeleteShard(a),
+    };
+    const kill = (): void => {
+      holder.s?.kill();
+      holder.s = undefined;
+    };
+    return { raft: made.rsm.raft, services: [new Service(handlers, 'KVServer')], kill };
   }
 
   /** The group of `gid` (started). */
@@ -132,7 +171,7 @@ export class ShardTester {
   }
 
   /** A makeEnd for code of `owner`: ends to the servers a configuration names; `watch` sees each end made. */
-  makeEnd(owner: string, watch?: (end: ClientEnd) => void): MakeEnd {
+  makeEnd(owner: string, watch?: (end: ClientEnd, server: string) => void): MakeEnd {
     return (server: string) => {
       const m = /^g(\d+)-(\d+)$/.exec(String(server));
       const group = m ? this.groups.get(Number(m[1])) : undefined;
@@ -143,7 +182,7 @@ export class ShardTester {
         );
       const name = `${owner}-${server}-${this.ends++}`;
       const end = group.net.makeEnd(name);
-      watch?.(end);
+      watch?.(end, server);
       group.net.connect(name, RaftTester.serverName(Number(m[2])));
       this.own(owner, group.net, name);
       return end;
@@ -158,49 +197,90 @@ export class ShardTester {
     net.enable(name, !this.dead.has(owner));
   }
 
-  /** A new controller of the student's, with its own ends. */
-  makeCtrler(): Controller {
+  /** A new controller of the student's, with its own ends; `intercept` may wrap its end to lab 2's server. */
+  makeCtrler(intercept?: (end: ClientEnd) => void): Controller {
     const owner = `ctrler-${this.ends++}`;
     const kvEnd = this.kvNet.makeEnd(owner);
+    intercept?.(kvEnd);
     this.kvNet.connect(owner, CONFIG_SERVER);
     this.own(owner, this.kvNet, owner);
-    const watchFreezes = (end: ClientEnd): void => {
+    const watchShardRpcs = (end: ClientEnd, server: string): void => {
       const call = end.call.bind(end);
       const watched = <Reply>(method: string, args?: unknown): Promise<Reply> => {
-        if (method === 'KVServer.FreezeShard') this.froze.add(owner);
+        if (SHARD_RPCS.includes(method)) {
+          const a = args as { shard?: unknown; num?: unknown; state?: unknown } | null;
+          const { shard, num, state } = a ?? {};
+          this.shardRpcs.push({ owner, server, method, shard, num, state });
+        }
         return call<Reply>(method, args);
       };
       // Defined, not assigned: the grader freezes ClientEnd.prototype.
       Object.defineProperty(end, 'call', { value: watched });
     };
-    const ctrler = new this.ctx.impl.ShardCtrler(kvEnd, this.makeEnd(owner, watchFreezes));
+    const ctrler = new this.ctx.impl.ShardCtrler(kvEnd, this.makeEnd(owner, watchShardRpcs));
     this.ctrlerOwner.set(ctrler, owner);
     return ctrler;
   }
 
   /** True once controller `c` has sent a FreezeShard: from then on a shard may be frozen until a move finishes. */
   sentFreeze(c: Controller): boolean {
-    return this.froze.has(this.ctrlerOwner.get(c) ?? '');
+    const owner = this.ctrlerOwner.get(c);
+    return this.shardRpcs.some((r) => r.owner === owner && r.method === 'KVServer.FreezeShard');
+  }
+
+  /** True once controller `c` has sent a shard RPC for configuration `num`: it had claimed that number by then. */
+  sentShardRpc(c: Controller, num: number): boolean {
+    const owner = this.ctrlerOwner.get(c);
+    return this.shardRpcs.some((r) => r.owner === owner && r.num === num);
   }
 
   /** Cuts controller `c` off from everything, as if its process crashed: its calls in flight and later ones fail. */
   killCtrler(c: Controller): void {
-    const owner = this.ctrlerOwner.get(c);
-    if (owner === undefined) throw new Error('the tester asked to kill a controller it did not make');
-    this.dead.add(owner);
-    for (const { net, name } of this.endsOf.get(owner) ?? []) net.enable(name, false);
+    this.reachCtrler(c, false);
   }
 
-  /** A recorded clerk of the student's, with its own controller (MIT's MakeClerk). */
-  makeClerk(): RecordingClerk {
+  /** Reconnects a controller killCtrler cut off (MIT's partitioned controller that heals): its calls go through again. */
+  reviveCtrler(c: Controller): void {
+    this.reachCtrler(c, true);
+  }
+
+  private reachCtrler(c: Controller, on: boolean): void {
+    const owner = this.ctrlerOwner.get(c);
+    if (owner === undefined) throw new Error('the tester asked to cut off a controller it did not make');
+    if (on) this.dead.delete(owner);
+    else this.dead.add(owner);
+    for (const { net, name } of this.endsOf.get(owner) ?? []) net.enable(name, on);
+  }
+
+  /** A gid no group has had yet (MIT's newGid). */
+  newGid(): Gid {
+    return this.nextGid++;
+  }
+
+  /**
+   * A recorded clerk of the student's, with its own controller (MIT's MakeClerk); `intercept` may wrap each end it
+   * gets to a group's server (inside the watch of its puts, which sees what the wrapper returns).
+   */
+  makeClerk(intercept?: (end: ClientEnd, server: string) => void): RecordingClerk {
     const id = this.clerks++;
     const replies = new PutReplies();
     const inner = new this.ctx.impl.Clerk(
       this.makeCtrler(),
-      this.makeEnd(`clerk-${id}`, (e) => replies.watch(e)),
+      this.makeEnd(`clerk-${id}`, (e, server) => {
+        intercept?.(e, server);
+        replies.watch(e);
+      }),
     );
     const ctx6: TestContext<Lab6Impl> = { ...this.ctx, impl: this.ctx.impl.lab6 };
     return new RecordingClerk(inner, id, this.history, ctx6, replies);
+  }
+
+  /**
+   * A clerk of the student's whose operations nobody records: the tester keeps none of the values it writes
+   * (TestMemDeletedShard5A weighs what the servers hold, and a value the tester also holds would never be freed).
+   */
+  makeBareClerk(): ShardClerk {
+    return new this.ctx.impl.Clerk(this.makeCtrler(), this.makeEnd(`clerk-${this.clerks++}`));
   }
 
   /** Starts the groups `gids`, moves to the configuration with them joined, and checks what the controller stored. */
@@ -220,6 +300,43 @@ export class ShardTester {
     await this.ctrler.changeConfigTo(next);
     await this.checkConfig(next);
     return next;
+  }
+
+  /**
+   * MIT's joinGroups for one group through controller `c` (part 3, where controllers race): starts group `gid`,
+   * asks `c` to move to its query's configuration with the group joined, and says whether `c`'s query then lists
+   * it (another controller may have changed the configuration first). `asked` sees the configuration asked for.
+   */
+  async joinThrough(c: Controller, gid: Gid, asked?: (next: ShardConfig) => void): Promise<boolean> {
+    this.startGroup(gid);
+    const next = (await c.query()).join(new Map([[gid, groupServers(gid)]]));
+    asked?.(next);
+    await this.changeThrough(c, next);
+    return (await c.query()).has(gid);
+  }
+
+  /** MIT's leaveGroups for one group through controller `c`: true when `c`'s query no longer lists it. */
+  async leaveThrough(c: Controller, gid: Gid, asked?: (next: ShardConfig) => void): Promise<boolean> {
+    const cfg = await c.query();
+    if (!cfg.has(gid)) return true;
+    const next = cfg.leave([gid]);
+    asked?.(next);
+    await this.changeThrough(c, next);
+    return !(await c.query()).has(gid);
+  }
+
+  /** `c.changeConfigTo(next)`, which may find another controller first but must not throw. */
+  private async changeThrough(c: Controller, next: ShardConfig): Promise<void> {
+    try {
+      await c.changeConfigTo(next);
+    } catch (error) {
+      fail(
+        `changeConfigTo(configuration ${next.num}) threw ${String(error)}. Expected a controller that finds the ` +
+          'configuration changed by another (its number taken, or the stored one no longer the one before it) to ' +
+          'return without changing anything. Likely causes: an error thrown for a lost race, or a put of lab 2 ' +
+          'answered ErrVersion or ErrMaybe taken for a failure.',
+      );
+    }
   }
 
   /** Fails unless a new controller's query returns `want`. */
@@ -246,6 +363,11 @@ export class ShardTester {
     for (let i = 0; i < GROUP_SERVERS; i++) g.connect(i);
   }
 
+  /** Adds a line to the test's log. */
+  log(line: string): void {
+    this.ctx.log(line);
+  }
+
   /** Fails the test if the clerks' history is not linearizable, key by key. */
   checkLinearizable(): void {
     assertLinearizable(this.ctx, versionedModel, this.history.operations());
@@ -257,6 +379,17 @@ export class ShardTester {
     task.catch((error: unknown) => world.fail(error));
     return task;
   }
+}
+
+/** What an interceptor of an end's calls does with one call: `send` sends it as it is. */
+export type CallInterceptor = (send: () => Promise<unknown>, method: string, args: unknown) => Promise<unknown>;
+
+/** Routes every call made through `end` through `intercept` (defined, not assigned: the grader freezes ClientEnd.prototype). */
+export function interceptCalls(end: ClientEnd, intercept: CallInterceptor): void {
+  const call = end.call.bind(end);
+  const through = <Reply>(method: string, args?: unknown): Promise<Reply> =>
+    intercept(() => call(method, args), method, args) as Promise<Reply>;
+  Object.defineProperty(end, 'call', { value: through, configurable: true });
 }
 
 /** Fails the running test with `message`. */

@@ -1,6 +1,7 @@
 /**
- * Lab 7's named tests: MIT 6.5840's Lab 5 tests (5A and 5B so far) by their names, each in its own simulated world, so a
- * seed replays it exactly: npm run grade lab7 -- --test <Name> --seed <N>
+ * Lab 7's named tests: MIT 6.5840's Lab 5 tests by their names (5A and 5B here, 5C in ctrlers.ts), the kit's own
+ * (scenarios.ts, memory.ts) and the attackers (nemesis.ts), each in its own simulated world, so a seed replays it
+ * exactly: npm run grade lab7 -- --test <Name> --seed <N>
  */
 import { BUILDS_ON, IMPL_FILES, load } from '../load';
 import { LabSuite, scored, TestContext, TestDefinition } from '../../suite';
@@ -9,6 +10,19 @@ import { GID1, key2shard, NSHARDS, NUM_FIRST } from '../shardcfg';
 import { ELECTION_TIMEOUT_MS } from '../../lab6/test/harness';
 import { EARLIER_LABS, fail, groupServers, keysCoveringShards, Lab7Impl, ShardTester } from './harness';
 import { checkAll, promptly, putAll, runClerks, Written } from './workload';
+import {
+  acquireLockConcurrentUnreliable,
+  concurrentReliable,
+  lostClaim,
+  partitionControllerJoin,
+  partitionRecoveryReliableClerks,
+  partitionRecoveryReliableNoClerk,
+  partitionRecoveryUnreliableClerks,
+  partitionRecoveryUnreliableNoClerk,
+} from './ctrlers';
+import { lateInstall, putAcrossMove, writeAcrossFreeze } from './scenarios';
+import { memDeletedShard } from './memory';
+import { nemesisShards, nemesisShardsSnapshots } from './nemesis';
 
 type Ctx = TestContext<Lab7Impl>;
 
@@ -381,15 +395,14 @@ const recoverCtrler5B: TestDefinition<Lab7Impl> = {
 };
 
 /**
- * Lab 7's named tests with their points and the handout's part after which each first passes. Parts 1 and 2 (MIT's
- * 5A and 5B) are here; part 3 (5C, concurrent controllers) will bring the other 40.
+ * Lab 7's named tests with their points and the handout's part after which each first passes: MIT's 5A, 5B and 5C
+ * tests, the kit's own scenarios for rules MIT's tests leave unchecked, and the generic attackers.
  */
 export const suite: LabSuite<Lab7Impl> = {
   lab: 'lab7',
   title: 'Lab 7: a sharded key/value service on Raft groups',
   implFiles: IMPL_FILES,
   buildsOn: BUILDS_ON,
-  pointsToCome: 40,
   load,
   tests: [
     scored(initQuery, { points: 4, part: 1 }),
@@ -406,7 +419,21 @@ export const suite: LabSuite<Lab7Impl> = {
     scored(manyConcurrentClerkReliable, { points: 4, part: 1 }),
     scored(oneConcurrentClerkUnreliable, { points: 3, part: 1 }),
     scored(manyConcurrentClerkUnreliable, { points: 4, part: 1 }),
+    scored(writeAcrossFreeze, { points: 2, part: 1 }),
+    scored(putAcrossMove, { points: 2, part: 1 }),
+    scored(lateInstall, { points: 2, part: 1 }),
+    scored(memDeletedShard, { points: 2, part: 1 }),
     scored(joinLeave5B, { points: 5, part: 2 }),
     scored(recoverCtrler5B, { points: 5, part: 2 }),
+    scored(concurrentReliable, { points: 4, part: 3 }),
+    scored(acquireLockConcurrentUnreliable, { points: 4, part: 3 }),
+    scored(partitionControllerJoin, { points: 4, part: 3 }),
+    scored(partitionRecoveryReliableNoClerk, { points: 3, part: 3 }),
+    scored(partitionRecoveryUnreliableNoClerk, { points: 3, part: 3 }),
+    scored(partitionRecoveryReliableClerks, { points: 3, part: 3 }),
+    scored(partitionRecoveryUnreliableClerks, { points: 3, part: 3 }),
+    scored(lostClaim, { points: 2, part: 3 }),
+    scored(nemesisShards, { points: 3, part: 3 }),
+    scored(nemesisShardsSnapshots, { points: 3, part: 3 }),
   ],
 };

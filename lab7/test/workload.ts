@@ -71,15 +71,19 @@ export function promptly<T>(op: Promise<T>, ms: number, what: string): Promise<T
   );
 }
 
-/** Keys the concurrent clerks write. */
+/** Keys the concurrent clerks write (MIT's concurrent-clerk tests). */
 const WORKLOAD_KEYS = 20;
 
 /**
- * Clerks that, until told to stop, read a random key and put their own value at the version they read (ErrVersion
- * and ErrMaybe are fine: another clerk may have written first). Returns how many operations they made.
+ * Clerks that, until told to stop, read a random key of `keys` and put their own value at the version they read
+ * (ErrVersion and ErrMaybe are fine: another clerk may have written first). Returns how many operations they made.
  */
-export function runClerks(ts: ShardTester, clerks: readonly RecordingClerk[], stop: () => boolean): Promise<number> {
-  const keys = Array.from({ length: WORKLOAD_KEYS }, (_, i) => `w${i}`);
+export function runClerks(
+  ts: ShardTester,
+  clerks: readonly RecordingClerk[],
+  stop: () => boolean,
+  keys: readonly string[] = Array.from({ length: WORKLOAD_KEYS }, (_, i) => `w${i}`),
+): Promise<number> {
   return ts.background(
     Promise.all(
       clerks.map(async (ck, me) => {

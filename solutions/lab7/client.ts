@@ -1,8 +1,9 @@
 /**
  * Lab 7 reference solution — the clerk of the sharded service: routes each key to the group the configuration
- * says owns its shard, and reads the configuration again when that group answers ErrWrongGroup (the shard moved).
- * A put sent to more than one group, or more than once, that ends with ErrVersion is ErrMaybe: an earlier copy may
- * have taken effect before the shard moved (lab 2's rule, across groups).
+ * says owns its shard, and reads the configuration again when that group answers ErrWrongGroup (the shard moved),
+ * or when none of its servers answers for a while (it may have left and been shut down). A put sent to more than
+ * one group, or more than once, that ends with ErrVersion is ErrMaybe: an earlier copy may have taken effect before
+ * the shard moved (lab 2's rule, across groups).
  */
 import type { GetResult, PutResult, Version } from '../../lab6/kvapi';
 import type { Controller, MakeEnd, ShardClerk } from '../../lab7/rpc';
@@ -11,6 +12,11 @@ import { GroupClerk, sleep } from './grpclerk';
 
 /** How long to wait before reading the configuration again after ErrWrongGroup (virtual ms). */
 const WRONG_GROUP_PAUSE_MS = 50;
+/**
+ * Rounds of a group's servers without an answer after which a get or put reads the configuration again: the group
+ * may have left and been shut down, its shards served elsewhere.
+ */
+const PATIENCE_ROUNDS = 3;
 
 export class Clerk implements ShardClerk {
   private readonly ctrler: Controller;
@@ -51,7 +57,10 @@ export class Clerk implements ShardClerk {
     }
     let ck = this.groups.get(gid);
     if (!ck) {
-      ck = new GroupClerk(cfg.servers(gid).map((name) => this.makeEnd(name)));
+      ck = new GroupClerk(
+        cfg.servers(gid).map((name) => this.makeEnd(name)),
+        PATIENCE_ROUNDS,
+      );
       this.groups.set(gid, ck);
     }
     return ck;

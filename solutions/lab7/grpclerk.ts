@@ -1,6 +1,7 @@
 /**
  * Lab 7 reference solution — the client of one shard group: lab 6's clerk (find the leader, retry) with the three
- * shard RPCs beside Get and Put. ErrWrongGroup goes back to the caller, which knows the configuration.
+ * shard RPCs beside Get and Put. ErrWrongGroup goes back to the caller, which knows the configuration; so does a
+ * group that no server answers for a while, when the caller says so: it may have left and been shut down.
  */
 import { ClientEnd, TimeoutError } from '../../labrpc';
 import type { PutArgs, Version } from '../../lab6/kvapi';
@@ -17,6 +18,9 @@ import type {
 /** How long to wait after a round of every server without a leader's answer (virtual ms). */
 const ROUND_PAUSE_MS = 100;
 
+/** Whether to stop sending an RPC that no leader answered yet (asked after each round of the servers). */
+export type GiveUp = () => boolean | Promise<boolean>;
+
 /** A reply without ErrWrongLeader: what a leader says. */
 type FromLeader<R> = Exclude<R, { err: 'ErrWrongLeader' }>;
 
@@ -27,42 +31,67 @@ export class GroupClerk {
   private readonly servers: readonly ClientEnd[];
   /** The server that answered last: the likely leader. */
   private leader = 0;
+  /** Rounds of every server without a leader's answer after which get and put give up (ErrWrongGroup). */
+  private readonly patience: number;
 
-  constructor(servers: readonly ClientEnd[]) {
+  /** `patience`: give up a get or put after this many rounds of the servers without a leader's answer. */
+  constructor(servers: readonly ClientEnd[], patience = Infinity) {
     this.servers = servers;
+    this.patience = patience;
   }
 
   async get(key: string): Promise<FromLeader<GetReply>> {
-    return (await this.callLeader<GetReply>('KVServer.Get', { key })).reply;
+    const { reply } = await this.callLeader<GetReply>('KVServer.Get', { key }, this.impatient());
+    return reply ?? { err: 'ErrWrongGroup' };
   }
 
   async put(key: string, value: string, version: Version): Promise<GroupPutResult> {
     const args: PutArgs = { key, value, version };
-    const { reply, attempts } = await this.callLeader<PutReply>('KVServer.Put', args);
+    const { reply, attempts } = await this.callLeader<PutReply>('KVServer.Put', args, this.impatient());
+    if (reply === undefined) return 'ErrWrongGroup';
     if (reply.err === 'ErrVersion' && attempts > 1) return 'ErrMaybe';
     return reply.err as GroupPutResult;
   }
 
-  async freezeShard(shard: number, num: number): Promise<FromLeader<FreezeShardReply>> {
+  /**
+   * The shard RPCs: each is sent until a leader answers, however long that takes, unless `giveUp` (asked after each
+   * round of the servers without a leader's answer) says the controller no longer needs it: undefined then.
+   */
+  async freezeShard(shard: number, num: number, giveUp?: GiveUp): Promise<FromLeader<FreezeShardReply> | undefined> {
     const args: FreezeShardArgs = { shard, num };
-    return (await this.callLeader<FreezeShardReply>('KVServer.FreezeShard', args)).reply;
+    return (await this.callLeader<FreezeShardReply>('KVServer.FreezeShard', args, giveUp)).reply;
   }
 
-  async installShard(shard: number, state: string, num: number): Promise<FromLeader<ShardReply>> {
+  async installShard(
+    shard: number,
+    state: string,
+    num: number,
+    giveUp?: GiveUp,
+  ): Promise<FromLeader<ShardReply> | undefined> {
     const args: InstallShardArgs = { shard, state, num };
-    return (await this.callLeader<ShardReply>('KVServer.InstallShard', args)).reply;
+    return (await this.callLeader<ShardReply>('KVServer.InstallShard', args, giveUp)).reply;
   }
 
-  async deleteShard(shard: number, num: number): Promise<FromLeader<ShardReply>> {
+  async deleteShard(shard: number, num: number, giveUp?: GiveUp): Promise<FromLeader<ShardReply> | undefined> {
     const args: DeleteShardArgs = { shard, num };
-    return (await this.callLeader<ShardReply>('KVServer.DeleteShard', args)).reply;
+    return (await this.callLeader<ShardReply>('KVServer.DeleteShard', args, giveUp)).reply;
   }
 
-  /** Sends the RPC until a leader answers, starting with the last leader; reports how many copies were sent. */
+  /** Gives up after `patience` rounds without a leader's answer. */
+  private impatient(): GiveUp {
+    let rounds = 0;
+    return () => ++rounds >= this.patience;
+  }
+
+  /**
+   * Sends the RPC until a leader answers, starting with the last leader; reports how many copies were sent. After
+   * each round of every server without a leader's answer, asks `giveUp`: true ends the calls with no reply.
+   */
   private async callLeader<R extends { err: string }>(
     method: string,
     args: object,
-  ): Promise<{ reply: FromLeader<R>; attempts: number }> {
+    giveUp: GiveUp = () => false,
+  ): Promise<{ reply: FromLeader<R> | undefined; attempts: number }> {
     let attempts = 0;
     for (;;) {
       for (let tried = 0; tried < this.servers.length; tried++) {
@@ -75,6 +104,7 @@ export class GroupClerk {
         }
         this.leader = (this.leader + 1) % this.servers.length;
       }
+      if (await giveUp()) return { reply: undefined, attempts };
       await sleep(ROUND_PAUSE_MS);
     }
   }

@@ -43,14 +43,19 @@ export const mutants: Mutant[] = [
         "    this.shards[s] = { status: 'gone', num, kv: shard?.kv ?? new Map() };",
       ],
     ],
-    caughtBy: ['TestDeleteBasic5A'],
+    caughtBy: ['TestDeleteBasic5A', 'TestMemDeletedShard5A', 'TestNemesisShardsSnapshots5C'],
   },
   {
     name: 'ctrler-never-deletes',
     description: 'the controller freezes and installs but never calls DeleteShard: moved shards stay in memory',
     file: 'ctrler.ts',
-    replace: [['    if (from !== 0) await this.group(from, old).deleteShard(s, next.num);\n', '']],
-    caughtBy: ['TestDeleteBasic5A'],
+    replace: [
+      [
+        "    if (from !== 0 && (await this.group(from, old).deleteShard(s, next.num, done))?.err !== 'OK') return false;\n",
+        '',
+      ],
+    ],
+    caughtBy: ['TestDeleteBasic5A', 'TestMemDeletedShard5A', 'TestNemesisShardsSnapshots5C'],
   },
   {
     name: 'frozen-shard-serves-gets',
@@ -105,8 +110,8 @@ export const mutants: Mutant[] = [
     file: 'ctrler.ts',
     replace: [
       [
-        '    await this.storeNext(next);\n    await this.finish(old, next, version);',
-        '    await this.finish(old, next, version);\n    await this.storeNext(next);',
+        '    if (!(await this.claim(next))) return;\n    await this.finish(old, next, version);',
+        '    await this.finish(old, next, version);\n    if (!(await this.claim(next))) return;',
       ],
     ],
     caughtBy: ['TestRecoverCtrler5B'],
@@ -118,10 +123,242 @@ export const mutants: Mutant[] = [
     file: 'ctrler.ts',
     replace: [
       [
-        '    await Promise.all(moves.map((s) => this.move(s, old, next)));\n    const err = await this.kv.put(CONFIG_KEY, next.toString(), version);',
-        '    const err = await this.kv.put(CONFIG_KEY, next.toString(), version);\n    await Promise.all(moves.map((s) => this.move(s, old, next)));',
+        '    const moved = await Promise.all(moves.map((s) => this.move(s, old, next)));\n    if (moved.includes(false)) return;\n',
+        '    await this.kv.put(CONFIG_KEY, next.toString(), version);\n    const moved = await Promise.all(moves.map((s) => this.move(s, old, next)));\n    if (moved.includes(false)) return;\n',
       ],
     ],
     caughtBy: ['TestRecoverCtrler5B'],
+  },
+  // ---- Shard groups: the rules of a frozen shard, configuration numbers, snapshots ----
+  {
+    name: 'frozen-shard-serves-puts',
+    description: 'a frozen shard is served like one the group owns (gets and puts): writes after the freeze are lost',
+    file: 'server.ts',
+    replace: [
+      [
+        "    if (shard?.status !== 'serving') return { err: 'ErrWrongGroup' };",
+        "    if (shard === undefined || shard.status === 'gone') return { err: 'ErrWrongGroup' };",
+      ],
+    ],
+    caughtBy: ['TestWriteAcrossFreeze5A'],
+  },
+  {
+    name: 'put-checked-on-arrival',
+    description:
+      "Put checks that the group serves the key's shard when the RPC arrives, not when doOp applies it: a put already in the log behind a freeze is applied to the frozen shard",
+    file: 'server.ts',
+    replace: [
+      [
+        "    return this.run<PutReply>({ op: 'put', key: args.key, value: args.value, version: args.version });",
+        "    if (this.shards[key2shard(args.key)]?.status !== 'serving') return Promise.resolve({ err: 'ErrWrongGroup' });\n    return this.run<PutReply>({ op: 'put', key: args.key, value: args.value, version: args.version });",
+      ],
+      [
+        "    if (shard?.status !== 'serving') return { err: 'ErrWrongGroup' };",
+        "    if (shard === undefined || (o.op === 'get' && shard.status !== 'serving')) return { err: 'ErrWrongGroup' };",
+      ],
+    ],
+    caughtBy: ['TestWriteAcrossFreeze5A'],
+  },
+  {
+    name: 'old-install-accepted',
+    description:
+      'InstallShard does not compare its number with the one the shard has seen: a late copy of an old move installs stale keys over a newer move',
+    file: 'server.ts',
+    replace: [
+      [
+        "    const shard = this.shards[s];\n    if (shard && num < shard.num) return { err: 'ErrOldConfig' };\n    if (shard && num === shard.num",
+        '    const shard = this.shards[s];\n    if (shard && num === shard.num',
+      ],
+    ],
+    caughtBy: ['TestLateInstall5A', 'TestNemesisShardsSnapshots5C'],
+  },
+  {
+    name: 'install-overwrites-served-shard',
+    description:
+      'a repeated InstallShard of a shard the group already serves at that number installs the state again, overwriting the writes made since',
+    file: 'server.ts',
+    replace: [["    if (shard && num === shard.num && shard.status === 'serving') return { err: 'OK' };\n", '']],
+    caughtBy: ['TestRecoverCtrler5B', 'TestNemesisShards5C', 'TestNemesisShardsSnapshots5C'],
+  },
+  {
+    name: 'restore-forgets-numbers',
+    description:
+      'restore() puts every shard back at the first configuration number: after a restart from a snapshot, a late copy of an old move is taken as new',
+    file: 'server.ts',
+    replace: [['        ? { status: d[0], num: d[1], kv:', '        ? { status: d[0], num: NUM_FIRST, kv:']],
+    caughtBy: ['TestLateInstall5A', 'TestNemesisShardsSnapshots5C'],
+  },
+  {
+    name: 'restore-drops-frozen-keys',
+    description:
+      "restore() keeps the keys of served shards only: a frozen shard's keys are lost at a restart from a snapshot, and the move that finishes it hands over nothing",
+    file: 'server.ts',
+    replace: [
+      [
+        'kv: new Map(d[2].map(([k, value, version]) => [k, { value, version }])) }',
+        "kv: new Map(d[0] === 'serving' ? d[2].map(([k, value, version]) => [k, { value, version }]) : []) }",
+      ],
+    ],
+    caughtBy: ['TestNemesisShardsSnapshots5C'],
+  },
+  {
+    name: 'delete-frees-snapshot-only',
+    description:
+      "DeleteShard marks the shard gone and the snapshot leaves gone shards' keys out, but the keys stay in memory",
+    file: 'server.ts',
+    replace: [
+      [
+        "    this.shards[s] = { status: 'gone', num, kv: new Map() };",
+        "    this.shards[s] = { status: 'gone', num, kv: shard?.kv ?? new Map() };",
+      ],
+      [
+        '      this.shards.map((sh) => (sh ? [sh.status, sh.num, [...sh.kv].map(',
+        "      this.shards.map((sh) => (sh ? [sh.status, sh.num, [...(sh.status === 'gone' ? [] : sh.kv)].map(",
+      ],
+    ],
+    caughtBy: ['TestMemDeletedShard5A'],
+  },
+  {
+    name: 'get-answered-without-log',
+    description:
+      "Get is answered from the server's own state without going through the RSM: a server that does not lead (or no longer does) answers stale values",
+    file: 'server.ts',
+    replace: [
+      [
+        "    return this.run<GetReply>({ op: 'get', key: args.key });",
+        "    return Promise.resolve(this.keyOp({ op: 'get', key: args.key }) as GetReply);",
+      ],
+    ],
+    caughtBy: ['TestNemesisShards5C'],
+  },
+  {
+    name: 'put-ignores-version',
+    description: "Put overwrites an existing key whatever version it names (lab 2's version check left out)",
+    file: 'server.ts',
+    replace: [["    if (entry.version !== o.version) return { err: 'ErrVersion' };\n", '']],
+    caughtBy: ['TestManyConcurrentClerkReliable5A', 'TestOneConcurrentClerkUnreliable5A'],
+  },
+  {
+    name: 'state-in-plain-object',
+    description:
+      'InstallShard rebuilds the keys in a plain object: a key named "__proto__" sets its prototype instead and is lost in the move',
+    file: 'server.ts',
+    replace: [
+      [
+        '    const kv = new Map<string, Entry>(\n      (JSON.parse(state) as Encoded).map(([k, value, version]) => [k, { value, version }]),\n    );',
+        '    const byKey: Record<string, Entry> = {};\n    for (const [k, value, version] of JSON.parse(state) as Encoded) byKey[k] = { value, version };\n    const kv = new Map<string, Entry>(Object.entries(byKey));',
+      ],
+    ],
+    caughtBy: ['TestNemesisShards5C', 'TestNemesisShardsSnapshots5C'],
+  },
+  // ---- The controller: claims, fences, recovery ----
+  {
+    name: 'claim-without-number-check',
+    description:
+      'the controller puts the next configuration at the version it just read without checking that no controller claimed that number yet (a lock taken without looking at the version): two controllers publish different configurations with one number',
+    file: 'ctrler.ts',
+    replace: [["    if (r.err === 'OK' && ShardConfig.fromString(r.value).num >= next.num) return false;\n", '']],
+    caughtBy: ['TestConcurrentReliable5C', 'TestAcquireLockConcurrentUnreliable5C'],
+  },
+  {
+    name: 'claim-over-pending-number',
+    description:
+      'the claim refuses only a higher number: a controller overwrites a next configuration of the same number that another controller claimed and is moving to',
+    file: 'ctrler.ts',
+    replace: [
+      [
+        'ShardConfig.fromString(r.value).num >= next.num) return false;',
+        'ShardConfig.fromString(r.value).num > next.num) return false;',
+      ],
+    ],
+    caughtBy: ['TestConcurrentReliable5C', 'TestAcquireLockConcurrentUnreliable5C'],
+  },
+  {
+    name: 'claim-trusts-errmaybe',
+    description:
+      "a claim answered ErrMaybe counts as won without reading the key again: on a lossy network another controller's claim may be the one that took effect",
+    file: 'ctrler.ts',
+    replace: [["    if (err === 'OK') return true;", "    if (err === 'OK' || err === 'ErrMaybe') return true;"]],
+    caughtBy: ['TestLostClaim5C'],
+  },
+  {
+    name: 'superseded-ctrler-stores',
+    description:
+      'a controller stores its configuration at the version it reads at the end, whatever its moves said: one cut off and reconnected stores an old configuration over a newer one',
+    file: 'ctrler.ts',
+    replace: [
+      ['    if (moved.includes(false)) return;\n', '    void moved;\n'],
+      [
+        '    await this.kv.put(CONFIG_KEY, next.toString(), version);',
+        '    await this.kv.put(CONFIG_KEY, next.toString(), (await this.read(CONFIG_KEY)).version);',
+      ],
+    ],
+    caughtBy: ['TestPartitionRecoveryReliableNoClerk5C'],
+  },
+  {
+    name: 'recovery-stores-without-moves',
+    description:
+      'initController stores the next configuration a failed controller left without doing its moves: shards it had frozen stay frozen, nobody serves them',
+    file: 'ctrler.ts',
+    replace: [
+      [
+        '    if (cfg.num === old.num + 1) await this.finish(old, cfg, version);',
+        '    if (cfg.num === old.num + 1) await this.kv.put(CONFIG_KEY, cfg.toString(), version);',
+      ],
+    ],
+    caughtBy: ['TestRecoverCtrler5B', 'TestPartitionControllerJoin5C'],
+  },
+  {
+    name: 'delete-before-install',
+    description:
+      'the controller deletes a shard at its old owner before installing it at the new one: a controller that fails between the two loses the keys, only it had them',
+    file: 'ctrler.ts',
+    replace: [
+      [
+        "    if (to !== 0 && (await this.group(to, next).installShard(s, state, next.num, done))?.err !== 'OK') return false;\n    if (from !== 0 && (await this.group(from, old).deleteShard(s, next.num, done))?.err !== 'OK') return false;",
+        "    if (from !== 0 && (await this.group(from, old).deleteShard(s, next.num, done))?.err !== 'OK') return false;\n    if (to !== 0 && (await this.group(to, next).installShard(s, state, next.num, done))?.err !== 'OK') return false;",
+      ],
+    ],
+    caughtBy: ['TestPartitionControllerJoin5C'],
+  },
+  {
+    name: 'query-cached',
+    description: "query() returns the configuration the controller read first: a clerk's controller never sees a move",
+    file: 'ctrler.ts',
+    replace: [
+      [
+        '    return (await this.read(CONFIG_KEY)).cfg;',
+        '    return (this.cached ??= (await this.read(CONFIG_KEY)).cfg);',
+      ],
+      [
+        '  private readonly groups = new Map<Gid, GroupClerk>();',
+        '  private readonly groups = new Map<Gid, GroupClerk>();\n  private cached: ShardConfig | undefined;',
+      ],
+    ],
+    caughtBy: ['TestJoinBasic5A'],
+  },
+  // ---- The clerks ----
+  {
+    name: 'clerk-waits-on-gone-group',
+    description:
+      'a get or put waits on a group that does not answer for as long as it takes, without reading the configuration again: a group that left and was shut down holds the clerk for ever',
+    file: 'client.ts',
+    replace: [['        PATIENCE_ROUNDS,\n', '        Infinity,\n']],
+    caughtBy: ['TestPartitionRecoveryUnreliableNoClerk5C', 'TestPartitionRecoveryReliableNoClerk5C'],
+  },
+  {
+    name: 'clerk-errversion-across-groups',
+    description:
+      "a put re-sent to the shard's new owner and answered ErrVersion returns ErrVersion, though its first copy may have taken effect at the old owner (ErrMaybe across groups)",
+    file: 'client.ts',
+    replace: [["      if (err === 'ErrVersion' && tries > 1) return 'ErrMaybe';\n", '']],
+    caughtBy: ['TestPutAcrossMove5A'],
+  },
+  {
+    name: 'group-clerk-no-errmaybe',
+    description: "the group clerk returns ErrVersion for a put it re-sent: lab 2's ErrMaybe rule left out",
+    file: 'grpclerk.ts',
+    replace: [["    if (reply.err === 'ErrVersion' && attempts > 1) return 'ErrMaybe';\n", '']],
+    caughtBy: ['TestManyJoinLeaveUnreliable5A', 'TestManyConcurrentClerkUnreliable5A'],
   },
 ];

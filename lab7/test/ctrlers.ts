@@ -1,0 +1,379 @@
+/**
+ * Lab 7's part 3 tests (MIT's 5C): several controllers changing the configuration at once, and a controller cut off
+ * in the middle of a change, superseded by a new one, and then reconnected.
+ */
+import { within, type TestContext, type TestDefinition } from '../../suite';
+import { sleep } from '../../world';
+import type { Controller } from '../rpc';
+import { TimeoutError } from '../../labrpc';
+import { GID1, key2shard, NSHARDS, ShardConfig, type Gid } from '../shardcfg';
+import {
+  EARLIER_LABS,
+  fail,
+  groupServers,
+  interceptCalls,
+  keysCoveringShards,
+  type Lab7Impl,
+  ShardTester,
+} from './harness';
+import { checkOwnership } from './direct';
+import { checkAll, putAll, runClerks, type Written } from './workload';
+
+type Ctx = TestContext<Lab7Impl>;
+
+/** MIT's pause between two changes of one controller (INTERGRPDELAY, virtual ms). */
+const INTER_GROUP_MS = 200;
+/** Controllers racing in the concurrent tests, and for how long (MIT's N and NSEC). */
+const RACING_CTRLERS = 4;
+const RACING_MS = 2000;
+/** Time a controller, or the tester's reads, may take once nothing stops it any more (virtual ms). */
+const SETTLE_MS = 10_000;
+/** Time the reads of every key may take while a reconnected controller goes on moving shards (virtual ms). */
+const READ_MS = 60_000;
+/** Virtual time of a partition-recovery test: rounds of about 4 s, each with reads that may take READ_MS. */
+const PARTITION_LIMIT_MS = 360_000;
+
+/** Fails unless `op` ends within SETTLE_MS; `what` names it for the message. */
+function settles<T>(op: Promise<T>, what: string, ms = SETTLE_MS): Promise<T> {
+  return within(
+    op,
+    ms,
+    () =>
+      `${what} did not finish within ${ms / 1000} s, every group that has not left running. Expected it to finish ` +
+      'once nothing stops it. Likely causes: a shard frozen that nobody serves (a ' +
+      'change claimed by a controller that was cut off, which initController must finish), a controller waiting ' +
+      'for ever on a group that left and was shut down (give up once the stored configuration has reached your ' +
+      'number), a clerk waiting for ever on such a group (give up after a while and read the configuration again), ' +
+      'or a controller waiting for a lock that a cut-off controller holds. ' +
+      EARLIER_LABS,
+  );
+}
+
+/** What the tests of part 3 share: the tester, a clerk, and the keys it wrote (none in the tests with clerks racing). */
+interface Setup {
+  ts: ShardTester;
+  ck: ReturnType<ShardTester['makeClerk']>;
+  keys: string[];
+  written: Written;
+}
+
+/** MIT's setup of part 3: group 1, a clerk, and (unless `clerks`) a value put to two keys of every shard. */
+async function setup(ctx: Ctx, unreliable: boolean, withKeys = true): Promise<Setup> {
+  const ts = new ShardTester(ctx, { unreliable });
+  await ts.setup();
+  const ck = ts.makeClerk();
+  const keys = withKeys ? keysCoveringShards(2) : [];
+  const written: Written = new Map();
+  await putAll(ck, keys, written, 'a');
+  return { ts, ck, keys, written };
+}
+
+/** Every key reads back, and every shard is served by the group the stored configuration names and by no other. */
+async function checkServed(s: Setup, when: string): Promise<void> {
+  await settles(checkAll(s.ck, s.keys, s.written, when), `reading every key ${when}`);
+  await checkOwnership(s.ts, await s.ts.ctrler.query(), when);
+}
+
+/**
+ * MIT's concurCtrler: four workers, each making a new controller (initController first) that joins a new group
+ * and, if the join went through, has it leave again, for two seconds. Only one controller may publish each
+ * configuration; the others return without changing anything. Returns how many joins went through.
+ */
+async function raceCtrlers(ts: ShardTester): Promise<number> {
+  let stop = false;
+  let joined = 0;
+  const worker = async (): Promise<void> => {
+    while (!stop) {
+      const gid = ts.newGid();
+      const c = ts.makeCtrler();
+      await c.initController();
+      if (!(await ts.joinThrough(c, gid))) continue;
+      joined++;
+      await sleep(INTER_GROUP_MS);
+      if (await ts.leaveThrough(c, gid)) ts.shutdownGroup(gid);
+      await sleep(INTER_GROUP_MS);
+    }
+  };
+  const workers = Promise.all(Array.from({ length: RACING_CTRLERS }, () => ts.background(worker())));
+  await sleep(RACING_MS);
+  stop = true;
+  await settles(workers, 'the racing controllers’ last changes');
+  return joined;
+}
+
+/** TestConcurrentReliable5C and TestAcquireLockConcurrentUnreliable5C. */
+async function concurrent(ctx: Ctx, unreliable: boolean): Promise<void> {
+  const s = await setup(ctx, unreliable);
+  const joined = await raceCtrlers(s.ts);
+  ctx.log(`${joined} joins went through among ${RACING_CTRLERS} racing controllers`);
+  if (joined === 0)
+    fail(
+      `in ${RACING_MS / 1000} s, none of ${RACING_CTRLERS} racing controllers' joins went through. Expected one ` +
+        'controller to win each configuration number while the others return. Likely causes: every controller ' +
+        'giving up (a claim that fails for all, as with a put at a version never read), or one waiting for ever.',
+    );
+  await checkServed(s, `after ${RACING_CTRLERS} controllers raced`);
+  s.ts.checkLinearizable();
+}
+
+export const concurrentReliable: TestDefinition<Lab7Impl> = {
+  name: 'TestConcurrentReliable5C',
+  description:
+    'four controllers race for two seconds, each joining a new group and having it leave: one configuration per number, every key kept, each shard served by its owner alone',
+  run: (ctx: Ctx) => concurrent(ctx, false),
+};
+
+export const acquireLockConcurrentUnreliable: TestDefinition<Lab7Impl> = {
+  name: 'TestAcquireLockConcurrentUnreliable5C',
+  description: 'the same race of four controllers on a network that loses and delays messages',
+  run: (ctx: Ctx) => concurrent(ctx, true),
+};
+
+/** What a controller's loop of joins and leaves is doing (MIT's state and ngid): the change it asked for last. */
+interface Doing {
+  what: 'join' | 'leave' | undefined;
+  gid: Gid;
+  /** The number of the configuration it asked for. */
+  num: number;
+}
+
+/** MIT's loop of partitionCtrler: a new group joins and leaves through `c`, again and again, until a join fails. */
+function joinsAndLeaves(ts: ShardTester, c: Controller, doing: Doing): Promise<void> {
+  const asked = (next: { num: number }): void => void (doing.num = next.num);
+  return ts.background(
+    (async () => {
+      for (;;) {
+        doing.gid = ts.newGid();
+        doing.what = 'join';
+        if (!(await ts.joinThrough(c, doing.gid, asked))) return;
+        await sleep(INTER_GROUP_MS);
+        doing.what = 'leave';
+        if (await ts.leaveThrough(c, doing.gid, asked)) ts.shutdownGroup(doing.gid);
+        await sleep(INTER_GROUP_MS);
+      }
+    })(),
+  );
+}
+
+/**
+ * Fails unless configuration `now` (after a new controller's initController) is consistent with the change the
+ * cut-off controller was making: done if it had sent a shard RPC for it (it had claimed the number), and in either
+ * case the group is in the configuration exactly when the change was done for a join, or not done for a leave.
+ */
+function judgeRecovery(
+  ts: ShardTester,
+  cut: Controller,
+  doing: Doing,
+  now: { num: number; has(g: Gid): boolean },
+): void {
+  const done = now.num >= doing.num;
+  if (!done && ts.sentShardRpc(cut, doing.num))
+    fail(
+      `the cut-off controller had sent shard RPCs for configuration ${doing.num} (the ${doing.what} of group ` +
+        `${doing.gid}), but after a new controller's initController the configuration is still ${now.num}. Expected ` +
+        'initController to finish a change that was under way. Likely causes: the configuration being moved to not ' +
+        'stored before the first shard RPC, or initController not looking for it.',
+    );
+  if (now.has(doing.gid) !== (done === (doing.what === 'join')))
+    fail(
+      `after a new controller's initController, configuration ${now.num} ${now.has(doing.gid) ? 'lists' : 'does not list'} ` +
+        `group ${doing.gid}, which the cut-off controller was asking to ${doing.what} (in configuration ` +
+        `${doing.num}). Expected the ${doing.what} finished, or not started. Likely causes: initController storing a ` +
+        'configuration other than the one the cut-off controller claimed, or two controllers publishing one number.',
+    );
+}
+
+/**
+ * MIT's partitionCtrler: a controller joins and leaves new groups; group 1 shuts down, so that it is stuck in a
+ * change; it is cut off; group 1 restarts; a new controller's initController must finish that change; then the old
+ * controller is reconnected (with `reconnect`: MIT's tests of part 3), which must change nothing more, and every
+ * key must read back.
+ */
+async function partitionCtrler(s: Setup, round: number, reconnect: boolean): Promise<void> {
+  const { ts } = s;
+  const cut = ts.makeCtrler();
+  await cut.initController();
+  const num = (await ts.ctrler.query()).num;
+  const doing: Doing = { what: undefined, gid: 0, num: 0 };
+  void joinsAndLeaves(ts, cut, doing);
+  await sleep(1000 + Math.floor(Math.random() * 400));
+  ts.shutdownGroup(GID1);
+  await sleep(1000);
+  ts.killCtrler(cut);
+  if (reconnect) await sleep(1000);
+  ts.restartGroup(GID1);
+  const fresh = ts.makeCtrler();
+  await settles(fresh.initController(), `round ${round + 1}: the new controller's initController`);
+  const now = await fresh.query();
+  ts.log(
+    `round ${round + 1}: the controller was cut off asking to ${doing.what} group ${doing.gid} (configuration ` +
+      `${doing.num}); after a new controller's initController, configuration ${now.num} (${now.shards.join(',')})`,
+  );
+  if (now.num <= num)
+    fail(
+      `round ${round + 1}: after the cut-off controller ran its joins and leaves and a new controller's ` +
+        `initController, the configuration is still number ${now.num}. Expected changes beyond ${num}. Likely ` +
+        'causes: changeConfigTo returning without changing anything though no other controller ran.',
+    );
+  if (doing.what !== undefined) judgeRecovery(ts, cut, doing, now);
+  if (now.has(doing.gid) && (await ts.leaveThrough(fresh, doing.gid))) ts.shutdownGroup(doing.gid);
+  if (reconnect) {
+    ts.reviveCtrler(cut);
+    await sleep(100);
+  }
+  const when = `round ${round + 1}, after recovery`;
+  // The old controller, back, may go on joining and removing groups meanwhile (as in MIT's test): shards move on.
+  await settles(checkAll(s.ck, s.keys, s.written, when), `reading every key ${when}`, READ_MS);
+  // MIT's DeleteClient: the old controller is gone for good; a new one finishes any change it left.
+  ts.killCtrler(cut);
+  await settles(ts.makeCtrler().initController(), `round ${round + 1}: initController after the old controller left`);
+  await checkOwnership(ts, await ts.ctrler.query(), when);
+}
+
+/** The key the clerks race on: one of the shard a join moves first, so that it moves in every round. */
+const MOVING_KEY = keysCoveringShards().find((k) => key2shard(k) === NSHARDS - 1) as string;
+
+/** MIT's partitionRecovery5C: `rounds` cut-off controllers, with five clerks racing on one key or none. */
+async function partitionRecovery(ctx: Ctx, unreliable: boolean, rounds: number, clerks: number): Promise<void> {
+  const s = await setup(ctx, unreliable, clerks === 0);
+  let stop = false;
+  const racing =
+    clerks > 0
+      ? runClerks(
+          s.ts,
+          Array.from({ length: clerks }, () => s.ts.makeClerk()),
+          () => stop,
+          [MOVING_KEY],
+        )
+      : undefined;
+  for (let round = 0; round < rounds; round++) await partitionCtrler(s, round, true);
+  stop = true;
+  if (racing === undefined) return;
+  const ops = await settles(racing, 'the clerks’ last operations');
+  ctx.log(`${ops} operations by ${clerks} clerks on one key`);
+  s.ts.checkLinearizable();
+}
+
+/** How long the loser's lost put is held at most while the other controller changes the configuration (virtual ms). */
+const CLAIM_HOLD_MS = 2000;
+
+/** True for a put whose value is a configuration numbered `num` (whatever key the controller stores it under). */
+function putsConfig(method: string, args: unknown, num: number): boolean {
+  const value = (args as { value?: unknown } | null)?.value;
+  if (method !== 'KVServer.Put' || typeof value !== 'string') return false;
+  try {
+    return ShardConfig.fromString(value).num === num;
+  } catch {
+    return false;
+  }
+}
+
+export const lostClaim: TestDefinition<Lab7Impl> = {
+  name: 'TestLostClaim5C',
+  description:
+    "two controllers race for one configuration number; the first one's put of its configuration is lost on the way and sent again after the other's change: it must see that it lost (ErrMaybe is no win), and each shard is served by the winner's owner alone",
+  async run(ctx: Ctx) {
+    const s = await setup(ctx, false);
+    const { ts } = s;
+    const cfg = await ts.ctrler.query();
+    const [ga, gb] = [ts.newGid(), ts.newGid()];
+    const [nextA, nextB] = [ga, gb].map((g) => (ts.startGroup(g), cfg.join(new Map([[g, groupServers(g)]]))));
+    let held = (): void => undefined;
+    const holding = new Promise<void>((resolve) => (held = resolve));
+    let release = (): void => undefined;
+    const released = new Promise<void>((resolve) => (release = resolve));
+    let armed = true;
+    // A's first put of its configuration never leaves: it fails, as lost, once B has had its turn.
+    const a = ts.makeCtrler((end) =>
+      interceptCalls(end, async (send, method, args) => {
+        if (!armed || !putsConfig(method, args, nextA.num)) return send();
+        armed = false;
+        held();
+        await released;
+        throw new TimeoutError(method, end.name);
+      }),
+    );
+    const b = ts.makeCtrler();
+    const changingA = ts.background(a.changeConfigTo(nextA));
+    await Promise.race([holding, changingA]);
+    const changingB = ts.background(b.changeConfigTo(nextB));
+    await Promise.race([changingB, sleep(CLAIM_HOLD_MS)]);
+    release();
+    await settles(Promise.all([changingA, changingB]), 'the two controllers’ changes');
+    const now = await ts.ctrler.query();
+    if (now.toString() !== nextA.toString() && now.toString() !== nextB.toString())
+      fail(
+        `after two controllers raced for configuration ${nextA.num}, the stored configuration is ${now.toString()}; ` +
+          'expected one of the two asked for. Likely causes: a claim of the number that two controllers both take.',
+      );
+    await checkServed(s, 'after two controllers raced, one of them with a lost put');
+    s.ts.checkLinearizable();
+  },
+};
+
+export const partitionControllerJoin: TestDefinition<Lab7Impl> = {
+  name: 'TestPartitionControllerJoin5C',
+  description:
+    'a controller stuck in a join (the new group is down) is cut off; a new one’s initController finishes the join; every key is written again; the old one, reconnected, changes nothing and returns',
+  async run(ctx: Ctx) {
+    const s = await setup(ctx, false);
+    const { ts } = s;
+    const old = ts.makeCtrler();
+    await old.initController();
+    const gid = ts.newGid();
+    ts.startGroup(gid);
+    ts.shutdownGroup(gid);
+    const joining = ts.background(ts.joinThrough(old, gid));
+    await sleep(1000);
+    ts.killCtrler(old);
+    await sleep(1000);
+    ts.restartGroup(gid);
+    const fresh = ts.makeCtrler();
+    await settles(fresh.initController(), 'the new controller’s initController');
+    const now = await fresh.query();
+    if (!now.has(gid))
+      fail(
+        `after a new controller's initController, configuration ${now.num} does not list group ${gid}, whose join ` +
+          'the cut-off controller had started (it was stuck installing shards at that group, which was down). ' +
+          'Expected initController to finish the join. Likely causes: the configuration being moved to not stored ' +
+          'before the first shard RPC, or initController not finishing it.',
+      );
+    // Newer writes, which the old controller's late InstallShard (it was stuck sending one) must not undo.
+    await putAll(s.ck, s.keys, s.written, 'b');
+    ts.reviveCtrler(old);
+    await settles(joining, 'the reconnected old controller’s changeConfigTo');
+    await sleep(1000);
+    await checkServed(s, 'after the old controller was reconnected');
+    ts.checkLinearizable();
+  },
+};
+
+export const partitionRecoveryReliableNoClerk: TestDefinition<Lab7Impl> = {
+  name: 'TestPartitionRecoveryReliableNoClerk5C',
+  description:
+    'five times, a controller stuck in a join or leave (group 1 down) is cut off, a new one finishes its change, and the old one is reconnected: every key kept',
+  virtualLimitMs: PARTITION_LIMIT_MS,
+  run: (ctx: Ctx) => partitionRecovery(ctx, false, 5, 0),
+};
+
+export const partitionRecoveryUnreliableNoClerk: TestDefinition<Lab7Impl> = {
+  name: 'TestPartitionRecoveryUnreliableNoClerk5C',
+  description: 'the same three times on a network that loses and delays messages',
+  virtualLimitMs: PARTITION_LIMIT_MS,
+  run: (ctx: Ctx) => partitionRecovery(ctx, true, 3, 0),
+};
+
+export const partitionRecoveryReliableClerks: TestDefinition<Lab7Impl> = {
+  name: 'TestPartitionRecoveryReliableClerks5C',
+  description: 'five cut-off controllers while five clerks race on one key: linearizable',
+  virtualLimitMs: PARTITION_LIMIT_MS,
+  run: (ctx: Ctx) => partitionRecovery(ctx, false, 5, 5),
+};
+
+export const partitionRecoveryUnreliableClerks: TestDefinition<Lab7Impl> = {
+  name: 'TestPartitionRecoveryUnreliableClerks5C',
+  description:
+    'three cut-off controllers while five clerks race on one key, on a network that loses and delays messages',
+  virtualLimitMs: PARTITION_LIMIT_MS,
+  run: (ctx: Ctx) => partitionRecovery(ctx, true, 3, 5),
+};

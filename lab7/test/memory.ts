@@ -1,0 +1,118 @@
+/**
+ * Lab 7's memory scenario, which MIT's tests leave unchecked (TestDeleteBasic5A weighs snapshots only): once a
+ * shard moved away and was deleted, its keys are gone from the old owner's memory too.
+ */
+import type { TestContext, TestDefinition } from '../../suite';
+import { lighterWeighing, liveHeapBytes } from '../../suite/memory';
+import { sleep } from '../../world';
+import { ELECTION_TIMEOUT_MS, showCommand } from '../../lab6/test/harness';
+import type { ShardClerk } from '../rpc';
+import { GID1, key2shard, ShardConfig } from '../shardcfg';
+import { fail, GROUP_SERVERS, groupServers, keysCoveringShards, type Lab7Impl, ShardTester } from './harness';
+import { checkAll, putAll, type Written } from './workload';
+
+type Ctx = TestContext<Lab7Impl>;
+
+/** Characters of each value written to the shards that move: large, so that they dominate group 1's memory. */
+const VALUE_BYTES = 200_000;
+/** maxRaftState: group 1 snapshots, so that its log does not hold the values either. */
+const SNAPSHOTS = 1000;
+/** Rounds of small puts to group 1's own keys after the move, so that it snapshots again after the deletes. */
+const SMALL_ROUNDS = 3;
+/** Characters of those small values. */
+const SMALL_BYTES = 400;
+/** The share of the moved values that group 1's servers may still hold, together, once the shards were deleted. */
+const RETAINED_SHARE = 0.25;
+
+/** Bytes of heap freed when group `gid`'s servers crash and go (what they held). */
+async function retainedBy(ts: ShardTester, gid: number): Promise<number> {
+  // Work still in flight (replies, heartbeats) holds the servers until it lands.
+  await sleep(ELECTION_TIMEOUT_MS);
+  const before = liveHeapBytes();
+  ts.shutdownGroup(gid);
+  // The crashed servers' own calls in flight fail within this time, and let go of them.
+  await sleep(ELECTION_TIMEOUT_MS);
+  return before - liveHeapBytes();
+}
+
+/** The configuration group 2's join moves to, and the keys written: those of the shards it moves, and the others. */
+function plan(): { next: ShardConfig; moving: string[]; staying: string[] } {
+  const next = ShardConfig.first(groupServers(GID1)).join(new Map([[2, groupServers(2)]]));
+  const keys = keysCoveringShards(2);
+  const moving = keys.filter((k) => next.shards[key2shard(k)] !== GID1);
+  return { next, moving, staying: keys.filter((k) => !moving.includes(k)) };
+}
+
+/** The big value of `key` written in round `round`: made afresh each time, so that the tester holds no copy. */
+function bigValue(key: string, round: number): string {
+  return `${round}-${key}-`.padEnd(VALUE_BYTES, '.');
+}
+
+/** Writes a big value to each key of `keys` (version `version`) through `ck`, which records nothing. */
+async function putBig(ck: ShardClerk, keys: readonly string[], version: number): Promise<void> {
+  for (const key of keys) {
+    const err = await ck.put(key, bigValue(key, version), version);
+    if (err !== 'OK' && err !== 'ErrMaybe')
+      fail(`put(${showCommand(key)}, version ${version}) returned ${err} with nobody else writing; expected OK.`);
+  }
+}
+
+/** Reads each key of `keys` back through `ck`: its big value of round `round`, at version `round + 1`. */
+async function checkBig(ck: ShardClerk, keys: readonly string[], round: number, when: string): Promise<void> {
+  for (const key of keys) {
+    const r = await ck.get(key);
+    if (r.err !== 'OK' || r.value !== bigValue(key, round) || r.version !== round + 1)
+      fail(
+        `${when}, get(${showCommand(key)}) returned ${r.err === 'OK' ? `a value of ${r.value.length} characters at ` + `version ${r.version}` : showCommand(r)}; expected the ${VALUE_BYTES}-character value written at version ${round}. ` +
+          'Likely causes: a shard moved without its keys, or a shard served by a group that froze it.',
+      );
+  }
+}
+
+/**
+ * A fresh service: big values on the shards that group 2's join moves, small ones on the others; group 2 joins,
+ * group 1 writes its own keys again; then what group 1's three servers hold, in bytes.
+ */
+async function weigh(ctx: Ctx): Promise<number> {
+  const ts = new ShardTester(ctx, { maxRaftState: SNAPSHOTS });
+  await ts.setup();
+  const { next, moving, staying } = plan();
+  const bare = ts.makeBareClerk();
+  const ck = ts.makeClerk();
+  const written: Written = new Map();
+  await putBig(bare, moving, 0);
+  await putAll(ck, staying, written, 'a');
+  ts.startGroup(2);
+  await ts.ctrler.changeConfigTo(next);
+  await ts.checkConfig(next);
+  for (let round = 0; round < SMALL_ROUNDS; round++) await putAll(ck, staying, written, `s${round}`, SMALL_BYTES);
+  await checkAll(ck, staying, written, 'after group 2 joined');
+  await checkBig(bare, moving, 0, 'after group 2 joined');
+  return retainedBy(ts, GID1);
+}
+
+export const memDeletedShard: TestDefinition<Lab7Impl> = {
+  name: 'TestMemDeletedShard5A',
+  description:
+    "after group 2 joins, group 1's servers no longer hold the moved shards' keys in memory (weighed on the heap, not the snapshot): DeleteShard frees them",
+  async run(ctx: Ctx) {
+    const moved = plan().moving.length * VALUE_BYTES;
+    const bound = RETAINED_SHARE * moved;
+    // Weighed once more on a fresh service when over the bound (suite/memory.ts): a heap reading can catch the
+    // engine dropping its own caches; code that keeps the keys is over the bound both times.
+    const retained = await lighterWeighing(bound, () => weigh(ctx));
+    ctx.log(
+      `group 1's ${GROUP_SERVERS} servers held ${(retained / 1e6).toFixed(2)} MB after ${(moved / 1e6).toFixed(2)} ` +
+        'MB of values moved away from them',
+    );
+    if (retained > bound)
+      fail(
+        `group 1's ${GROUP_SERVERS} servers together still held ${(retained / 1e6).toFixed(2)} MB after the shards ` +
+          `holding ${(moved / 1e6).toFixed(2)} MB of values moved to group 2 and were deleted (weighed as the heap ` +
+          `freed when group 1 crashed); expected under ${(bound / 1e6).toFixed(2)} MB. Likely causes: DeleteShard ` +
+          'marking the shard gone but keeping its keys in memory (left out of the snapshot only), a frozen shard ' +
+          'whose keys outlive the delete, or a Raft that keeps log entries in memory after they went into a snapshot ' +
+          '(lab 6).',
+      );
+  },
+};
