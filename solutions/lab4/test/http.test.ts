@@ -98,7 +98,8 @@ describe('labrpc/http', function () {
   });
 
   it('handles many concurrent calls', async () => {
-    const e = end();
+    // 200 calls at once: each may wait well past the default 1 s on a busy machine; this test is about answers, not speed.
+    const e = end({ timeoutMs: 20_000 });
     const replies = await Promise.all(
       Array.from({ length: 200 }, (_, i) => e.call<{ text: string }>('Echo.Echo', { text: String(i) })),
     );
