@@ -133,9 +133,12 @@ export const acquireLockConcurrentUnreliable: TestDefinition<Lab7Impl> = {
 interface Doing {
   what: 'join' | 'leave' | undefined;
   gid: Gid;
-  /** The number of the configuration it asked for. */
+  /** The number of the configuration it asked for (NOT_ASKED before it asks). */
   num: number;
 }
+
+/** The number of a change not asked for yet: no configuration has reached it. */
+const NOT_ASKED = Number.POSITIVE_INFINITY;
 
 /** MIT's loop of partitionCtrler: a new group joins and leaves through `c`, again and again, until a join fails. */
 function joinsAndLeaves(ts: ShardTester, c: Controller, doing: Doing): Promise<void> {
@@ -143,11 +146,11 @@ function joinsAndLeaves(ts: ShardTester, c: Controller, doing: Doing): Promise<v
   return ts.background(
     (async () => {
       for (;;) {
-        doing.gid = ts.newGid();
-        doing.what = 'join';
+        // Until the change is asked for (its number known), it has not begun: nothing for a new controller to finish.
+        Object.assign(doing, { gid: ts.newGid(), what: 'join', num: NOT_ASKED });
         if (!(await ts.joinThrough(c, doing.gid, asked))) return;
         await sleep(INTER_GROUP_MS);
-        doing.what = 'leave';
+        Object.assign(doing, { what: 'leave', num: NOT_ASKED });
         if (await ts.leaveThrough(c, doing.gid, asked)) ts.shutdownGroup(doing.gid);
         await sleep(INTER_GROUP_MS);
       }
