@@ -128,6 +128,8 @@ export class World {
   private readonly hash = new TraceHash();
   private clock = 0;
   private seq = 0;
+  /** Virtual time at which the body's promise settled (the run may fire one more event before it notices). */
+  private settledAt: number | undefined;
   private events = 0;
   private failure: { error: unknown } | undefined;
   private finished = false;
@@ -218,6 +220,11 @@ export class World {
     return this.clock;
   }
 
+  /** Virtual time at which the test body ended (its promise settled), or now while it runs or when it never did. */
+  get endedAt(): number {
+    return this.settledAt ?? this.clock;
+  }
+
   /** How many timer events have fired so far. */
   get eventCount(): number {
     return this.events;
@@ -282,8 +289,14 @@ export class World {
       Promise.resolve()
         .then(body)
         .then(
-          (value) => (outcome = { ok: true, value }),
-          (error: unknown) => (outcome = { ok: false, error }),
+          (value) => {
+            this.settledAt = this.clock;
+            outcome = { ok: true, value };
+          },
+          (error: unknown) => {
+            this.settledAt = this.clock;
+            outcome = { ok: false, error };
+          },
         );
       for (;;) {
         await drainMicrotasks();

@@ -12,6 +12,8 @@ export interface CallRecord {
   readonly sentAt: number;
   /** How many other calls of its sender were still unsettled when it was sent (0: its sender waited for each). */
   readonly othersInFlight: number;
+  /** How many of those were to the same receiver. */
+  readonly othersToReceiver: number;
   /** The arguments as sent. */
   readonly args: unknown;
   /** Sent by the tester itself: counted in flight, judged by no rule. */
@@ -74,6 +76,7 @@ export class CallBook implements CallListener {
   private readonly rules: readonly CallRule[];
   private readonly refusals: ReadonlySet<string>;
   private readonly records = new Map<HeardCall, CallRecord>();
+  /** Unsettled calls by sender, and by sender and receiver ("sender\nreceiver"). */
   private readonly unsettled = new Map<string, number>();
   private inFlight = 0;
 
@@ -91,6 +94,8 @@ export class CallBook implements CallListener {
   sent(call: HeardCall, args: unknown): void {
     const sender = call.owner ?? call.endName;
     const others = this.unsettled.get(sender) ?? 0;
+    const pair = `${sender}\n${call.serverName}`;
+    const othersToReceiver = this.unsettled.get(pair) ?? 0;
     const now = this.world.now();
     const record: CallRecord = {
       sender,
@@ -98,11 +103,13 @@ export class CallBook implements CallListener {
       method: call.method,
       sentAt: now,
       othersInFlight: others,
+      othersToReceiver,
       args,
       tester: call.tester,
     };
     this.records.set(call, record);
     this.unsettled.set(sender, others + 1);
+    this.unsettled.set(pair, othersToReceiver + 1);
     this.inFlight++;
     // The tester's own calls count as in flight (a write waiting for its quorum), but no rule judges them.
     if (!record.tester) for (const rule of this.rules) rule.sent(record, now);
@@ -138,9 +145,11 @@ export class CallBook implements CallListener {
     if (!record) return undefined;
     this.records.delete(call);
     this.inFlight--;
-    const left = (this.unsettled.get(record.sender) ?? 1) - 1;
-    if (left === 0) this.unsettled.delete(record.sender);
-    else this.unsettled.set(record.sender, left);
+    for (const key of [record.sender, `${record.sender}\n${record.receiver}`]) {
+      const left = (this.unsettled.get(key) ?? 1) - 1;
+      if (left === 0) this.unsettled.delete(key);
+      else this.unsettled.set(key, left);
+    }
     return record;
   }
 }

@@ -47,7 +47,7 @@ export function watchRun(world: World, monitors: Monitors): RunWatch {
     findings(passed, ops) {
       const found = [
         ...pacing.map((p) => p.finding()),
-        resend?.finding(world.now()),
+        resend?.finding(world.endedAt),
         passed ? timerFinding(budget, world, book.callsInFlight, ops) : undefined,
       ];
       return found.filter((f): f is string => f !== undefined).join('\n\n');

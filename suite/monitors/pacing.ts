@@ -34,6 +34,12 @@ export class PacingWatch implements CallRule {
   private readonly waits = new Map<string, Waits>();
   private readonly streaks = new Map<string, Streak>();
   private readonly receiversOf = new Map<string, Set<string>>();
+  /**
+   * Who was seen with calls overlapping (a sender, for a round rule; a sender and receiver, else): tasks sharing a
+   * clerk, whose calls cannot be told apart, so that one task's new call would pass for another's quick retry. Not
+   * judged.
+   */
+  private readonly overlapping = new Set<string>();
 
   constructor(rule: RetryPacing) {
     this.rule = rule;
@@ -48,6 +54,8 @@ export class PacingWatch implements CallRule {
 
   sent(call: CallRecord, now: number): void {
     if (!this.about(call)) return;
+    if (this.rule.after === 'round' ? call.othersInFlight > 0 : call.othersToReceiver > 0)
+      this.overlapping.add(this.rule.after === 'round' ? call.sender : pairName(call));
     if (this.rule.after === 'round') return this.sentInRound(call, now);
     const pending = this.pending.get(pairName(call));
     if (!pending || pending.length === 0) return;
@@ -87,7 +95,7 @@ export class PacingWatch implements CallRule {
     if (!streak) return;
     if (call.othersInFlight > 0 || argsKey(call) !== streak.key) return void this.streaks.delete(call.sender);
     if (streak.receivers.size < Math.max(2, receivers.size)) return;
-    this.note(`${call.sender} (a round of ${streak.receivers.size} servers)`, now - streak.lastFailAt, now);
+    this.note(call.sender, now - streak.lastFailAt, now);
     this.streaks.delete(call.sender);
   }
 
@@ -118,7 +126,9 @@ export class PacingWatch implements CallRule {
     const broken: string[] = [];
     const { minWaitMs, meanWaitMs } = this.rule;
     const samples = this.rule.samples ?? DEFAULT_SAMPLES;
-    for (const [who, w] of this.waits) {
+    for (const [key, w] of this.waits) {
+      if (this.overlapping.has(key)) continue;
+      const who = this.rule.after === 'round' ? `${key} (a whole round of servers)` : key;
       if (minWaitMs !== undefined && w.early > 0 && w.first)
         broken.push(
           `${who}: ${w.early} of ${w.count} tries came sooner than ${minWaitMs} ms after the ${this.rule.after === 'answer' ? 'answer' : 'failure'} before them ` +

@@ -1,0 +1,109 @@
+/** The runner's monitors (suite/monitors): each finds what it is for, and leaves alone what it must not judge. */
+import { expect } from 'chai';
+import { Network, Server, Service, TimeoutError, type ClientEnd } from '../../../labrpc';
+import { runNamedTest, type Monitors, type TestDefinition } from '../../../suite';
+import { sleep } from '../../../world';
+
+/** Budgets for the tests below: two timers per server, one per call in flight, and the rules each test adds. */
+const TIMERS: Monitors['timers'] = { perServer: 2, perCall: 1, causes: 'a test cause' };
+
+/** A network with one server "s" whose Echo answers `answer(args)`, and ends made on demand. */
+function network(answer: (args: unknown) => unknown = () => ({ err: 'OK' })): {
+  net: Network;
+  end: (name: string, owner?: string, tester?: boolean) => ClientEnd;
+} {
+  const net = new Network();
+  net.addServer('s', new Server().addService(new Service({ Echo: answer }, 'Svc')));
+  const end = (name: string, owner?: string, tester = false): ClientEnd => {
+    const e = net.makeEnd(name, owner, { tester });
+    net.connect(name, 's');
+    net.enable(name, true);
+    return e;
+  };
+  return { net, end };
+}
+
+/** Runs `body` as a simulated test held to `monitors`; resolves to its outcome. */
+function run(monitors: Monitors, body: () => Promise<void>) {
+  const test: TestDefinition<undefined> = {
+    name: 'TestMonitored',
+    description: 'a monitored run',
+    monitors,
+    run: body,
+  };
+  return runNamedTest(test, undefined, 1);
+}
+
+/** Calls Svc.Echo through `e` until it is answered, waiting `waitMs` after each lost call. */
+async function untilAnswered(e: ClientEnd, waitMs: number): Promise<void> {
+  for (;;) {
+    try {
+      return void (await e.call('Svc.Echo', { k: 1 }));
+    } catch (err) {
+      if (!(err instanceof TimeoutError)) throw err;
+      if (waitMs > 0) await sleep(waitMs);
+    }
+  }
+}
+
+describe('the runner’s monitors', () => {
+  it('fails a run that ends with timers piling up, naming the count, the bound and where they were set', async () => {
+    const leak = await run({ timers: TIMERS }, async () => {
+      network();
+      for (let i = 0; i < 40; i++) setInterval(() => undefined, 60_000);
+    });
+    expect(leak.status, leak.message).to.equal('failed');
+    expect(leak.message).to.contain('40 timers set with setTimeout or setInterval were still live');
+    expect(leak.message).to.contain('more than the 10 it allows');
+    expect(leak.message).to.contain('Where they were set (those set while too many were live)');
+    expect(leak.message).to.contain('Likely causes: a test cause');
+    const cleared = await run({ timers: TIMERS }, async () => {
+      network();
+      const handles = Array.from({ length: 40 }, () => setInterval(() => undefined, 10));
+      await sleep(50);
+      handles.forEach((h) => clearInterval(h));
+    });
+    expect(cleared.status, cleared.message).to.equal('passed');
+  });
+
+  it('fails retries quicker than a pacing rule allows, and leaves the tester’s own calls alone', async () => {
+    const pacing: Monitors = {
+      timers: TIMERS,
+      pacing: [{ rule: 'wait a little', methods: ['Svc.Echo'], after: 'each', minWaitMs: 5, causes: 'no wait' }],
+    };
+    const lossy = (waitMs: number, tester: boolean) => async () => {
+      const { net, end } = network();
+      net.setReliable(false);
+      net.setDropRates(0.5, 0.5);
+      const e = end('c', 'client 0', tester);
+      for (let i = 0; i < 20; i++) await untilAnswered(e, waitMs);
+    };
+    const quick = await run(pacing, lossy(0, false));
+    expect(quick.status).to.equal('failed');
+    expect(quick.message).to.match(
+      /Retries too quick: the handout says "wait a little"[^]*client 0 -> s: \d+ of \d+ tries/,
+    );
+    expect((await run(pacing, lossy(5, false))).status).to.equal('passed');
+    expect((await run(pacing, lossy(0, true))).status, 'the tester’s end').to.equal('passed');
+  });
+
+  it('fails a failed call never sent again, and passes one sent again in time', async () => {
+    const resend: Monitors = {
+      timers: TIMERS,
+      resend: { rule: 'send it again', withinMs: 1000, causes: 'gives up' },
+    };
+    const oneLoss = (again: boolean) => async () => {
+      const { net, end } = network();
+      const e = end('c', 'server 0');
+      net.enable('c', false);
+      await e.call('Svc.Echo', { m: 1 }).catch(() => undefined);
+      net.enable('c', true);
+      if (again) await e.call('Svc.Echo', { m: 1 });
+      await sleep(2000);
+    };
+    const dropped = await run(resend, oneLoss(false));
+    expect(dropped.status).to.equal('failed');
+    expect(dropped.message).to.contain('1 failed call(s) were never sent again; the first: server 0 -> s, Svc.Echo');
+    expect((await run(resend, oneLoss(true))).status).to.equal('passed');
+  });
+});
