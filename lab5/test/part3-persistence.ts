@@ -640,7 +640,7 @@ async function fillBeforeSnapshot(
   check(
     seen.snapshotWrites > 0,
     'No file other than appendonly.aof was written in the data folder for 3 s with snapshotIntervalMs 250: a snapshot should be written every 250 ms (see the README). ' +
-      "The test sees writes made through the fs module (fs.writeSync, fs.write, fs.writeFileSync, fs.writeFile, fs.promises.writeFile, a FileHandle's write or writeFile, write streams); a copy of a function taken when your file loads escapes it.",
+      "The test sees writes made through the fs module (fs.writeSync, fs.write, fs.writev, fs.writeFileSync, fs.writeFile, fs.appendFile, fs.copyFile, fs.cp, their promises, a FileHandle's write, writev, writeFile or appendFile, write streams), whichever way your code holds them.",
   );
   await realSleep(60); // let that snapshot finish: what follows is only in the log
 }

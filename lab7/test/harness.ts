@@ -326,7 +326,7 @@ export class ShardTester {
   }
 
   /** `c.changeConfigTo(next)`, which may find another controller first but must not throw. */
-  private async changeThrough(c: Controller, next: ShardConfig): Promise<void> {
+  async changeThrough(c: Controller, next: ShardConfig): Promise<void> {
     try {
       await c.changeConfigTo(next);
     } catch (error) {

@@ -90,10 +90,13 @@ function startChange(rd: Round, kind: 'join' | 'leave', n: number): Change {
       await ts.joinThrough(c, ts.newGid());
       return;
     }
-    const gids = (await c.query()).gids();
-    if (gids.length < 2) return;
-    const gid = crng.pick(gids);
-    if ((await ts.leaveThrough(c, gid)) && crng.chance(0.5) && !rd.exited.has(gid)) {
+    // Computed from the configuration read here: never the last group (a configuration without groups drops every
+    // key), and if another change was stored meanwhile, the controller refuses this one as stale.
+    const cfg = await c.query();
+    if (cfg.gids().length < 2) return;
+    const gid = crng.pick(cfg.gids());
+    await ts.changeThrough(c, cfg.leave([gid]));
+    if (!(await c.query()).has(gid) && crng.chance(0.5) && !rd.exited.has(gid)) {
       rd.exited.add(gid);
       ts.shutdownGroup(gid);
     }
