@@ -36,6 +36,8 @@ export function crashLabel(crash: CrashKind | undefined): string {
       return 'unhandled rejection';
     case 'out-of-memory':
       return 'out of memory';
+    case 'out-of-disk':
+      return 'out of disk';
     case 'virtual-time-limit':
       return 'virtual-time limit';
     case 'deadlock':
@@ -120,6 +122,20 @@ export function explainResidentOverrun(limitMb: number, heldMb: number, processe
     'Likely causes: large Buffers, typed arrays or strings kept where they are never released (a global, a cache, a ' +
     'list of every value ever seen), data read whole into memory where it could be streamed, or state that grows ' +
     'without bound, such as a map that never forgets old entries.'
+  );
+}
+
+/** The folder the code under test writes held more than the grader allows (grader/disk-limit.ts). */
+export function explainDiskOverrun(limitMb: number, heldMb: number, entries: number, entryLimit: number): string {
+  const held =
+    entries > entryLimit
+      ? `more than ${entryLimit} files and folders, more than the grader allows`
+      : `${heldMb} MB, more than the ${limitMb} MB the grader allows`;
+  return (
+    `Out of disk: the folder your code writes (its data folders, logs and snapshots, under TMPDIR) held ${held}, ` +
+    'so the test was stopped. Likely causes: a log that is only ever appended to and never rewritten, snapshots ' +
+    'or copies written under a new name each time and the old ones never removed, a file written again and again ' +
+    'in a loop, or a value written whole on every change where the handout asks for an append.'
   );
 }
 

@@ -23,8 +23,10 @@ import {
   explainUncaught,
   explainUnexpectedEnd,
   explainPackageDenied,
+  explainDiskOverrun,
   explainResidentOverrun,
 } from './crash';
+import { DiskWatch, SCRATCH_ENTRY_LIMIT, SCRATCH_LIMIT_MB, type DiskOverrun } from './disk-limit';
 import { MemoryWatch, residentLimitMb, type MemoryOverrun } from './memory-limit';
 import {
   signVerdict,
@@ -56,6 +58,8 @@ export interface SupervisorOptions {
   readonly cacheRoot?: string;
   /** Heap limit of the test process, MB. */
   readonly heapLimitMb: number;
+  /** What the scratch folder of the code under test may hold, MB (default SCRATCH_LIMIT_MB). */
+  readonly scratchLimitMb?: number;
   /** False only to measure what node's permission model costs (npm run bench). */
   readonly permissions?: boolean;
   /** `npm run bench -- --profile` only: where each process writes its CPU profile (GradeOptions.cpuProfileDir). */
@@ -300,6 +304,9 @@ class SuiteWorker {
   /** Set when the test's processes went over their resident-memory limit (the process is then killed). */
   private overrun: MemoryOverrun | undefined;
   private readonly memory: MemoryWatch;
+  /** Set when the scratch folder went over its limit (the process is then killed). */
+  private diskOverrun: DiskOverrun | undefined;
+  private readonly disk: DiskWatch;
 
   constructor(options: SupervisorOptions, sandbox: Sandbox, kind: WorkerKind) {
     this.options = options;
@@ -333,9 +340,15 @@ class SuiteWorker {
         killProcess(this.child);
       },
     );
+    // What the code under test wrote: its scratch folder is the only place it may write (sandbox.ts).
+    this.disk = new DiskWatch(sandbox.scratch, options.scratchLimitMb ?? SCRATCH_LIMIT_MB, (o) => {
+      this.diskOverrun = o;
+      killProcess(this.child);
+    });
     this.child.on('exit', (code: number | null, signal: NodeJS.Signals | null) => {
       this.exited = true;
       this.memory.stop();
+      this.disk.stop();
       this.killBrokered();
       if (!this.stopping) this.events.put({ kind: 'ended', ending: this.ending(code, signal) });
     });
@@ -559,6 +572,9 @@ class SuiteWorker {
   private ending(code: number | null, signal: NodeJS.Signals | null): Ending {
     const o = this.overrun;
     if (o) return { crash: 'out-of-memory', message: explainResidentOverrun(o.limitMb, o.heldMb, o.processes) };
+    const d = this.diskOverrun;
+    if (d)
+      return { crash: 'out-of-disk', message: explainDiskOverrun(d.limitMb, d.heldMb, d.entries, SCRATCH_ENTRY_LIMIT) };
     if (/heap out of memory|Reached heap limit/.test(this.stderrTail))
       return { crash: 'out-of-memory', message: explainOutOfMemory(this.options.heapLimitMb) };
     if (this.exitCall) return { crash: 'exit', message: explainExit(this.exitCall.code, this.exitCall.where) };

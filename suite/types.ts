@@ -184,6 +184,7 @@ export type CrashKind =
   | 'uncaught'
   | 'unhandled-rejection'
   | 'out-of-memory'
+  | 'out-of-disk'
   | 'virtual-time-limit'
   | 'deadlock'
   | 'budget';
