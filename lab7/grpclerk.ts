@@ -5,6 +5,10 @@
  * RPCs beside Get and Put. It gives ErrWrongGroup back to its caller (the clerk of client.ts, which reads the
  * configuration again), also when no server of the group answers for a while (the group may have left and been
  * shut down); the controller uses the shard RPCs. See lab7/README.md, parts 1 and 3.
+ *
+ * Only your own code calls this class (the tests never do), so shape its methods' arguments and results as your
+ * clerk and controller need: for example a flag telling put that an earlier copy went to another group, or a
+ * function the shard RPCs ask now and then whether to give up (part 3).
  */
 import { ClientEnd, TimeoutError } from '../labrpc';
 import type { GetResult, PutResult, Version } from '../lab6/kvapi';
@@ -34,7 +38,8 @@ export class GroupClerk {
 
   /** Writes `key` at the group's leader; ErrMaybe for a re-sent put answered ErrVersion. */
   async put(key: string, value: string, version: Version): Promise<GroupPutResult> {
-    // TODO: send KVServer.Put like get; remember whether an earlier copy may have reached a leader.
+    // TODO: send KVServer.Put like get; remember whether an earlier copy (of this call, or one the clerk of
+    // client.ts sent to another group) may have reached a leader: then ErrVersion becomes ErrMaybe.
     throw new Error(
       `TODO: GroupClerk.put is not implemented yet (key "${key}", version ${version}); see lab7/README.md, part 1`,
     );
