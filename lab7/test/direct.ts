@@ -8,7 +8,7 @@ import { sleep, World } from '../../world';
 import { showCommand } from '../../lab6/test/harness';
 import type { GetReply } from '../rpc';
 import { key2shard, NSHARDS, type Gid, type ShardConfig } from '../shardcfg';
-import { fail, GROUP_SERVERS, groupServers, keysCoveringShards, type ShardTester } from './harness';
+import { fail, GROUP_SERVERS, groupServers, keysCoveringShards, TESTER, type ShardTester } from './harness';
 
 /** How long a group may take to answer one of the tester's gets (virtual ms). */
 const ANSWER_MS = 10_000;
@@ -30,7 +30,7 @@ export async function callGroup<R extends { err: string }>(
   method: string,
   args: object,
 ): Promise<R | undefined> {
-  const makeEnd = ts.makeEnd('tester');
+  const makeEnd = ts.makeEnd(TESTER);
   return askLeader<R>(
     groupServers(gid).map((name) => makeEnd(name)),
     method,
@@ -67,7 +67,7 @@ async function askLeader<R extends { err: string }>(
  */
 export async function checkOwnership(ts: ShardTester, cfg: ShardConfig, when: string): Promise<void> {
   const keys = keyPerShard();
-  const makeEnd = ts.makeEnd('tester');
+  const makeEnd = ts.makeEnd(TESTER);
   for (const [gid, group] of ts.groups) {
     const running = Array.from({ length: GROUP_SERVERS }, (_, i) => group.isRunning(i)).filter(Boolean).length;
     if (2 * running <= GROUP_SERVERS) continue;

@@ -58,6 +58,8 @@ export interface ShardRpc {
 
 /** Servers per shard group (MIT's NSRV). */
 export const GROUP_SERVERS = 3;
+/** The owner of the tester's own ends to the groups' servers (its checks, late copies), which no monitor judges. */
+export const TESTER = 'tester';
 /** The name of lab 2's server on its network. */
 const CONFIG_SERVER = 'kvsrv';
 
@@ -73,6 +75,12 @@ export interface ShardOptions {
 export function groupServers(gid: Gid): string[] {
   return Array.from({ length: GROUP_SERVERS }, (_, i) => `g${gid}-${i}`);
 }
+
+/** Why a clerk's put returns ErrVersion when a copy of it may have taken effect, perhaps at another group. */
+const ERRVERSION_CAUSES =
+  '"sent more than once" counted per group (the group clerk’s count starts again at the new owner, so a put whose ' +
+  'first copy was applied at the old owner and lost its reply, then answered ErrWrongGroup once the shard froze, ' +
+  'comes back ErrVersion from the new owner), or ErrVersion passed on after a lost reply.';
 
 /** The likely causes a lab 7 failure may have in lab 6 or lab 2 code, said once. */
 export const EARLIER_LABS =
@@ -181,7 +189,10 @@ export class ShardTester {
             `i below ${GROUP_SERVERS}, of a group that joined). Likely causes: a name taken from the wrong group.`,
         );
       const name = `${owner}-${server}-${this.ends++}`;
-      const end = group.net.makeEnd(name);
+      // Owned, so that the runner's monitors tell one clerk's calls from another's, and its calls to one group from
+      // those to another (each group's servers are "peer 0" to "peer 2" on its own network); the tester's own calls
+      // are not judged.
+      const end = group.net.makeEnd(name, `${owner} (to group ${m[1]})`, { tester: owner === TESTER });
       watch?.(end, server);
       group.net.connect(name, RaftTester.serverName(Number(m[2])));
       this.own(owner, group.net, name);
@@ -263,7 +274,7 @@ export class ShardTester {
    */
   makeClerk(intercept?: (end: ClientEnd, server: string) => void): RecordingClerk {
     const id = this.clerks++;
-    const replies = new PutReplies();
+    const replies = new PutReplies({ errVersionAfterDoubt: ERRVERSION_CAUSES });
     const inner = new this.ctx.impl.Clerk(
       this.makeCtrler(),
       this.makeEnd(`clerk-${id}`, (e, server) => {

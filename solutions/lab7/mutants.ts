@@ -361,4 +361,68 @@ export const mutants: Mutant[] = [
     replace: [["    if (reply.err === 'ErrVersion' && attempts > 1) return 'ErrMaybe';\n", '']],
     caughtBy: ['TestManyJoinLeaveUnreliable5A', 'TestManyConcurrentClerkUnreliable5A'],
   },
+  // ---- Found by an independent writer of bugs: a number forgotten, a repeat refused, a restart mid-move, a busy loop ----
+  {
+    name: 'delete-forgets-number',
+    description:
+      'DeleteShard forgets the shard altogether, its configuration number too: a late copy of an older move finds no number to compare with and is carried out',
+    file: 'server.ts',
+    replace: [["    this.shards[s] = { status: 'gone', num, kv: new Map() };", '    this.shards[s] = undefined;']],
+    caughtBy: ['TestLateInstall5A', 'TestNemesisShards5C', 'TestNemesisShardsSnapshots5C'],
+  },
+  {
+    name: 'freeze-repeat-refused',
+    description:
+      'FreezeShard refuses a number equal to the one the shard has seen, not only a lower one: a repeated freeze (a re-send after a lost reply, a controller finishing a change) is answered ErrOldConfig and the move given up',
+    file: 'server.ts',
+    replace: [
+      [
+        "    if (num < shard.num) return { err: 'ErrOldConfig' };\n    if (shard.status === 'serving') shard.status = 'frozen';",
+        "    if (num <= shard.num) return { err: 'ErrOldConfig' };\n    if (shard.status === 'serving') shard.status = 'frozen';",
+      ],
+    ],
+    caughtBy: ['TestManyJoinLeaveUnreliable5A', 'TestRecoverCtrler5B', 'TestConcurrentReliable5C'],
+  },
+  {
+    name: 'snapshot-drops-frozen-shards',
+    description:
+      'the snapshot saves only the shards the group serves: a server restarted in the middle of a move has forgotten the frozen shard, its keys and its number, and a repeated freeze hands over nothing',
+    file: 'server.ts',
+    replace: [
+      [
+        '      this.shards.map((sh) => (sh ? [sh.status, sh.num,',
+        "      this.shards.map((sh) => (sh?.status === 'serving' ? [sh.status, sh.num,",
+      ],
+    ],
+    caughtBy: ['TestLateInstall5A', 'TestNemesisShardsSnapshots5C'],
+  },
+  {
+    name: 'wrong-group-decided-in-handler',
+    description:
+      "Get and Put check that the group serves the key's shard when the RPC arrives, and doOp only that the shard exists: an operation in the log behind a freeze is applied to the frozen shard",
+    file: 'server.ts',
+    replace: [
+      [
+        '  Get(args: GetArgs): Promise<GetReply> {\n',
+        "  async Get(args: GetArgs): Promise<GetReply> {\n    if (this.shards[key2shard(args.key)]?.status !== 'serving') return { err: 'ErrWrongGroup' };\n",
+      ],
+      [
+        '  Put(args: PutArgs): Promise<PutReply> {\n',
+        "  async Put(args: PutArgs): Promise<PutReply> {\n    if (this.shards[key2shard(args.key)]?.status !== 'serving') return { err: 'ErrWrongGroup' };\n",
+      ],
+      [
+        "    if (shard?.status !== 'serving') return { err: 'ErrWrongGroup' };",
+        "    if (!shard) return { err: 'ErrWrongGroup' };",
+      ],
+    ],
+    caughtBy: ['TestWriteAcrossFreeze5A', 'TestShutdown5A'],
+  },
+  {
+    name: 'clerk-no-pause-after-wrong-group',
+    description:
+      'after ErrWrongGroup the clerk reads the configuration again at once: while a shard is frozen and its move not stored, every clerk on it loops on the group and on the configuration server as fast as they answer',
+    file: 'client.ts',
+    replace: [['    await sleep(WRONG_GROUP_PAUSE_MS);\n', '    void WRONG_GROUP_PAUSE_MS;\n    void sleep;\n']],
+    caughtBy: ['TestManyConcurrentClerkReliable5A', 'TestOneConcurrentClerkReliable5A'],
+  },
 ];
