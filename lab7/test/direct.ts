@@ -98,7 +98,9 @@ function judge(gid: Gid, s: number, key: string, r: GetReply, cfg: ShardConfig, 
         'answer ErrWrongGroup: a shard served by two groups loses writes. Likely causes: a frozen or deleted shard ' +
         'still served (decide ErrWrongGroup in doOp from the shard’s state), an InstallShard of an older ' +
         'configuration applied after a newer move of the shard (refuse a number below the one the shard has seen), ' +
-        'or shard states lost across a restart (snapshot and restore every shard’s status and number).',
+        'shard states lost across a restart (snapshot and restore every shard’s status and number), or two ' +
+        'controllers that both moved the shard for one configuration number (an ErrMaybe answer to a claim taken ' +
+        'as a win: read the key again).',
     );
   fail(
     `${when}, group ${gid} answered a get of ${showCommand(key)} (shard ${s}) with ErrWrongGroup, but the stored ` +
