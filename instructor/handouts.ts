@@ -45,6 +45,8 @@ export function withTestsTable(markdown: string, table: string): string {
 
 /** The first line of the monitors' paragraph in a handout (it follows the table of named tests). */
 const MONITORS_HEADING = '**What every simulated test also holds.**';
+/** Its first line when only some of the lab's simulated tests carry the monitors (they are named). */
+const SOME_MONITORED_HEADING = '**What some simulated tests also hold.**';
 
 /** The lab's monitors: those its simulated tests carry (one declaration, attached to each by `monitored`). */
 function monitorsOf(suite: LabSuite<unknown>): Monitors | undefined {
@@ -61,7 +63,9 @@ export function monitorsBlock(suite: LabSuite<unknown>): string {
       `(and ${TESTER_TIMERS} for the tester) may still be set, neither fired nor cleared: however many operations it made;`,
   ];
   for (const p of m.pacing ?? []) {
-    const failed = p.refusals?.length ? `that was lost or answered ${p.refusals.join(' or ')}` : 'that was lost';
+    const answered = p.refusals?.length ? `answered ${p.refusals.join(' or ')}` : '';
+    const failed =
+      p.refusalsOnly === true ? `that was ${answered}` : `that was lost${answered ? ` or ${answered}` : ''}`;
     const wait =
       p.minWaitMs !== undefined
         ? `no sooner than ${p.minWaitMs} ms after the failure`
@@ -79,9 +83,15 @@ export function monitorsBlock(suite: LabSuite<unknown>): string {
         `server) within ${m.resend.withinMs} ms;`,
     );
   lines[lines.length - 1] = `${lines[lines.length - 1].slice(0, -1)}.`;
+  const simulated = suite.tests.filter((x) => !x.realTime);
+  const watched = simulated.filter((x) => x.monitors === m).map((x) => x.name);
+  const intro =
+    watched.length === simulated.length
+      ? `${MONITORS_HEADING} Besides its own checks, the tester watches every simulated test`
+      : `${SOME_MONITORED_HEADING} Besides their own checks, the tester watches ${watched.join(', ')}`;
   return [
-    `${MONITORS_HEADING} Besides its own checks, the tester watches every simulated test for these budgets (declared in ` +
-      `\`${suite.lab}/test/suite.ts\`); a test that breaks one fails, saying what it saw and where:`,
+    `${intro} for these budgets (declared in \`${suite.lab}/test/suite.ts\`); a test that breaks one fails, saying what ` +
+      'it saw and where:',
     '',
     ...lines,
   ].join('\n');
@@ -90,7 +100,7 @@ export function monitorsBlock(suite: LabSuite<unknown>): string {
 /** `markdown` with the monitors' paragraph (after the table of named tests) replaced by `block`, or removed when ''. */
 export function withMonitorsBlock(markdown: string, block: string): string {
   const lines = markdown.split('\n');
-  let start = lines.findIndex((l) => l.startsWith(MONITORS_HEADING));
+  let start = lines.findIndex((l) => l.startsWith(MONITORS_HEADING) || l.startsWith(SOME_MONITORED_HEADING));
   if (start >= 0) {
     // The blank line before it, its first line, a blank line, and its list.
     let end = start + 2;

@@ -20,7 +20,7 @@ export interface Mutant {
   readonly caughtBy: readonly string[];
   /**
    * The cause a student should look for, in a few words that the failure catching the mutant must contain (case and
-   * spacing aside): the kit checks that the likely causes a failure lists cover the bug (labs 1-6).
+   * spacing aside): the kit checks that the likely causes a failure lists cover the bug (labs 1-7).
    */
   readonly cause?: string;
 }

@@ -98,6 +98,11 @@ export interface RetryPacing {
   /** Reply errors (the reply's `err`) that refuse a call the way a lost message does: a wait is due after them too. */
   readonly refusals?: readonly string[];
   /**
+   * True when the wait is due only after one of `refusals`, not after a lost call: the handout's pause follows an
+   * answer (lab 7's ErrWrongGroup), and a lost call is re-sent by a rule of its own.
+   */
+  readonly refusalsOnly?: boolean;
+  /**
    * `each`: the same call sent again to the receiver it failed at waits after that failure. `round`: after the same
    * call failed at every receiver its sender calls, one after another, the next try waits. `answer`: the same call
    * sent again to a receiver that answered it (a heartbeat, a poll) waits after that answer.

@@ -1,12 +1,12 @@
 /**
- * Every kit mutant of labs 1-6 declares its cause: a few words a student should look for, which the failure catching
+ * Every kit mutant of labs 1-7 declares its cause: a few words a student should look for, which the failure catching
  * it must contain (checked by each lab's mutants.full.test.ts, which needs the gradings; this is the cheap half).
  */
 import { expect } from 'chai';
 import type { Mutant } from '../../solutions/mutants';
 
 /** The labs whose mutants carry causes. */
-const LABS = ['lab1', 'lab2', 'lab3', 'lab4', 'lab5', 'lab6'] as const;
+const LABS = ['lab1', 'lab2', 'lab3', 'lab4', 'lab5', 'lab6', 'lab7'] as const;
 
 describe('kit: every mutant names the cause its failure must show', function () {
   for (const lab of LABS) {

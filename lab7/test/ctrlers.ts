@@ -41,10 +41,13 @@ function settles<T>(op: Promise<T>, what: string, ms = SETTLE_MS): Promise<T> {
     () =>
       `${what} did not finish within ${ms / 1000} s, every group that has not left running. Expected it to finish ` +
       'once nothing stops it. Likely causes: a shard frozen that nobody serves (a ' +
-      'change claimed by a controller that was cut off, which initController must finish), a controller waiting ' +
+      'change claimed by a controller that was cut off, which initController must finish); a controller waiting ' +
       'for ever on a group that left and was shut down (give up once the stored configuration has reached your ' +
-      'number), a clerk waiting for ever on such a group (give up after a while and read the configuration again), ' +
-      'or a controller waiting for a lock that a cut-off controller holds. ' +
+      'number); a clerk waiting for ever on such a group (give up after a while and read the configuration again); ' +
+      'a controller waiting for a lock that a cut-off controller holds; two controllers that both moved shards for ' +
+      'configurations of one number (a claim must refuse a number another controller claimed); or a controller ' +
+      'that came back storing its configuration over a newer one (store at the version read before the moves, and ' +
+      'only once every move went through). ' +
       EARLIER_LABS,
   );
 }

@@ -8,7 +8,7 @@ import { sleep, World } from '../../world';
 import { showCommand } from '../../lab6/test/harness';
 import type { GetReply } from '../rpc';
 import { key2shard, NSHARDS, type Gid, type ShardConfig } from '../shardcfg';
-import { fail, GROUP_SERVERS, groupServers, keysCoveringShards, type ShardTester } from './harness';
+import { fail, GROUP_SERVERS, groupServers, keysCoveringShards, TESTER, type ShardTester } from './harness';
 
 /** How long a group may take to answer one of the tester's gets (virtual ms). */
 const ANSWER_MS = 10_000;
@@ -30,7 +30,7 @@ export async function callGroup<R extends { err: string }>(
   method: string,
   args: object,
 ): Promise<R | undefined> {
-  const makeEnd = ts.makeEnd('tester');
+  const makeEnd = ts.makeEnd(TESTER);
   return askLeader<R>(
     groupServers(gid).map((name) => makeEnd(name)),
     method,
@@ -67,7 +67,7 @@ async function askLeader<R extends { err: string }>(
  */
 export async function checkOwnership(ts: ShardTester, cfg: ShardConfig, when: string): Promise<void> {
   const keys = keyPerShard();
-  const makeEnd = ts.makeEnd('tester');
+  const makeEnd = ts.makeEnd(TESTER);
   for (const [gid, group] of ts.groups) {
     const running = Array.from({ length: GROUP_SERVERS }, (_, i) => group.isRunning(i)).filter(Boolean).length;
     if (2 * running <= GROUP_SERVERS) continue;
@@ -98,7 +98,9 @@ function judge(gid: Gid, s: number, key: string, r: GetReply, cfg: ShardConfig, 
         'answer ErrWrongGroup: a shard served by two groups loses writes. Likely causes: a frozen or deleted shard ' +
         'still served (decide ErrWrongGroup in doOp from the shard’s state), an InstallShard of an older ' +
         'configuration applied after a newer move of the shard (refuse a number below the one the shard has seen), ' +
-        'or shard states lost across a restart (snapshot and restore every shard’s status and number).',
+        'shard states lost across a restart (snapshot and restore every shard’s status and number), or two ' +
+        'controllers that both moved the shard for one configuration number (an ErrMaybe answer to a claim taken ' +
+        'as a win: read the key again).',
     );
   fail(
     `${when}, group ${gid} answered a get of ${showCommand(key)} (shard ${s}) with ErrWrongGroup, but the stored ` +

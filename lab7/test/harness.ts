@@ -58,6 +58,8 @@ export interface ShardRpc {
 
 /** Servers per shard group (MIT's NSRV). */
 export const GROUP_SERVERS = 3;
+/** The owner of the tester's own ends to the groups' servers (its checks, late copies), which no monitor judges. */
+export const TESTER = 'tester';
 /** The name of lab 2's server on its network. */
 const CONFIG_SERVER = 'kvsrv';
 
@@ -74,10 +76,36 @@ export function groupServers(gid: Gid): string[] {
   return Array.from({ length: GROUP_SERVERS }, (_, i) => `g${gid}-${i}`);
 }
 
+/** Why a clerk's put returns ErrVersion when a copy of it may have taken effect, perhaps at another group. */
+const ERRVERSION_CAUSES =
+  '"sent more than once" counted per group (the group clerk’s count starts again at the new owner, so a put whose ' +
+  'first copy was applied at the old owner and lost its reply, then answered ErrWrongGroup once the shard froze, ' +
+  'comes back ErrVersion from the new owner), or ErrVersion passed on after a lost reply.';
+
 /** The likely causes a lab 7 failure may have in lab 6 or lab 2 code, said once. */
 export const EARLIER_LABS =
   'Lab 7 runs on your lab 6 Raft and RSM and your lab 2 server and clerk: if npm run grade lab6 or npm run grade ' +
   'lab2 does not score full marks, fix those first.';
+
+/** Lab 7's likely causes of a history that is not linearizable, after the checker's own explanation. */
+const LINEARIZABLE_CAUSES =
+  'Likely causes in lab 7: a Get answered from the server’s own state without going through the RSM (a server ' +
+  'that no longer leads answers stale values); a put applied whatever its version (lab 2’s check left out); a ' +
+  'shard’s keys kept in a plain object, where a key named "__proto__" is lost in a move (use a Map); a frozen ' +
+  'shard’s keys lost at a restart (snapshot and restore every shard, frozen ones with their keys); a frozen shard ' +
+  'still served, or a late InstallShard of an older configuration applied. ' +
+  EARLIER_LABS;
+
+/** What a lab 7 run that ran out of time was likely waiting on (said once per run, whatever its testers). */
+const STUCK_CAUSES = [
+  'Likely causes in lab 7: a clerk that never reads the configuration again after ErrWrongGroup, or whose ' +
+    "controller's query() returns a copy it kept instead of reading the key/value service; a shard nobody serves: " +
+    'the configuration stored before its moves finished (clerks go to an owner that has not installed the shard, ' +
+    'and a controller finishing the change finds it done), or a move a failed controller left that initController ' +
+    'does not finish; a controller or clerk waiting for ever on a group that is down or left.',
+];
+/** The runs whose stuck report already says STUCK_CAUSES. */
+const stuckSaid = new WeakSet<object>();
 
 /** The sharded service under test. */
 export class ShardTester {
@@ -113,6 +141,10 @@ export class ShardTester {
     const handlers = { Get: (a: never) => kv.Get(a), Put: (a: never) => kv.Put(a) };
     this.kvNet.addServer(CONFIG_SERVER, new Server().addService(new Service(handlers, 'KVServer')));
     this.ctrler = this.makeCtrler();
+    if (!stuckSaid.has(ctx.onStuck)) {
+      stuckSaid.add(ctx.onStuck);
+      ctx.onStuck(() => STUCK_CAUSES);
+    }
   }
 
   /** Starts group 1 and stores the first configuration (MIT's setupKVService). */
@@ -181,7 +213,10 @@ export class ShardTester {
             `i below ${GROUP_SERVERS}, of a group that joined). Likely causes: a name taken from the wrong group.`,
         );
       const name = `${owner}-${server}-${this.ends++}`;
-      const end = group.net.makeEnd(name);
+      // Owned, so that the runner's monitors tell one clerk's calls from another's, and its calls to one group from
+      // those to another (each group's servers are "peer 0" to "peer 2" on its own network); the tester's own calls
+      // are not judged.
+      const end = group.net.makeEnd(name, `${owner} (to group ${m[1]})`, { tester: owner === TESTER });
       watch?.(end, server);
       group.net.connect(name, RaftTester.serverName(Number(m[2])));
       this.own(owner, group.net, name);
@@ -263,7 +298,7 @@ export class ShardTester {
    */
   makeClerk(intercept?: (end: ClientEnd, server: string) => void): RecordingClerk {
     const id = this.clerks++;
-    const replies = new PutReplies();
+    const replies = new PutReplies({ errVersionAfterDoubt: ERRVERSION_CAUSES });
     const inner = new this.ctx.impl.Clerk(
       this.makeCtrler(),
       this.makeEnd(`clerk-${id}`, (e, server) => {
@@ -346,7 +381,10 @@ export class ShardTester {
       fail(
         `after changeConfigTo(configuration ${want.num}) returned, a new controller's query() gave ${got.toString()}; ` +
           `expected ${want.toString()}. Likely causes: the new configuration not stored (or stored under another ` +
-          'key or before the moves finished), or query() reading a copy kept in the controller.',
+          'key or before the moves finished); query() reading a copy kept in the controller; or a repeated shard ' +
+          'RPC refused, so that the controller gave the change up (a FreezeShard, InstallShard or DeleteShard at the ' +
+          'number the shard already has is a repeat after a lost reply: it changes nothing and answers OK, a freeze ' +
+          'with the same keys).',
       );
   }
 
@@ -370,7 +408,7 @@ export class ShardTester {
 
   /** Fails the test if the clerks' history is not linearizable, key by key. */
   checkLinearizable(): void {
-    assertLinearizable(this.ctx, versionedModel, this.history.operations());
+    assertLinearizable(this.ctx, versionedModel, this.history.operations(), LINEARIZABLE_CAUSES);
   }
 
   /** Runs `task` beside the test body: its failure stops the run at once. */

@@ -392,7 +392,9 @@ async function checkLeftSnapshot(ts: ShardTester, moved: number): Promise<void> 
       `The last round: group 1 left (every shard it had moved to group 2 and was deleted there), yet its latest ` +
         `snapshot is ${size} characters, with ${moved} characters of values moved away; expected under ` +
         `${LEFT_SHARE * moved}. Likely causes: DeleteShard not freeing the shard's keys (or never sent by the ` +
-        'controller that finishes a move), or deleted shards still written into the snapshot.',
+        'controller that finishes a move); deleted shards still written into the snapshot; or a Get answered from ' +
+        'the server’s own state without going through the RSM (the tester’s gets, each an entry of the log, are ' +
+        'what make group 1 snapshot again).',
     );
 }
 

@@ -16,6 +16,7 @@ import {
   type Lab7Impl,
   type ShardRpc,
   ShardTester,
+  TESTER,
 } from './harness';
 import { callGroup, checkOwnership, snapshotNow } from './direct';
 import { checkAll, putAll, type Written } from './workload';
@@ -31,7 +32,7 @@ const FREEZE_TRIES = 3;
 
 /** The tester's own end to server i of group `gid`. */
 function endTo(ts: ShardTester, gid: Gid, i: number): ReturnType<ReturnType<ShardTester['makeEnd']>> {
-  return ts.makeEnd('tester')(`g${gid}-${i}`);
+  return ts.makeEnd(TESTER)(`g${gid}-${i}`);
 }
 
 /**

@@ -4,7 +4,8 @@
  * exactly: npm run grade lab7 -- --test <Name> --seed <N>
  */
 import { BUILDS_ON, IMPL_FILES, load } from '../load';
-import { LabSuite, scored, TestContext, TestDefinition } from '../../suite';
+import { LabSuite, scored, TestContext, TestDefinition, type Monitors } from '../../suite';
+import { monitored } from '../../suite/monitors';
 import { sleep } from '../../world';
 import { GID1, key2shard, NSHARDS, NUM_FIRST } from '../shardcfg';
 import { ELECTION_TIMEOUT_MS } from '../../lab6/test/harness';
@@ -394,6 +395,41 @@ const recoverCtrler5B: TestDefinition<Lab7Impl> = {
   },
 };
 
+/** The clerk's pause after ErrWrongGroup before it tries the same server again: at least this (the handout says about 50 ms). */
+const WRONG_GROUP_PAUSE_MIN_MS = 10;
+
+/**
+ * What the runner's monitors hold MIT's concurrent-clerk tests to, where clerks race while shards move
+ * (suite/monitors): the timers live at the end, and the clerk's pause after ErrWrongGroup before it sends the same call to the same server again (while a
+ * shard is frozen and its new configuration not stored yet, a clerk that does not pause loops on the group and on
+ * the configuration's server as fast as they answer).
+ */
+const MONITORS: Monitors = {
+  timers: {
+    perServer: 4,
+    perCall: 2,
+    causes:
+      'a wait of the clerk, the group clerk or the controller made with setTimeout and never cleared or awaited; ' +
+      "lab 6's causes: a submit's leadership check (setInterval) not cleared when the submit returns, an election or " +
+      'heartbeat timer set again without clearing the one before, timers left running by kill()',
+  },
+  pacing: [
+    {
+      rule: `when the group answers ErrWrongGroup waits a little (about 50 ms; the tester requires at least ${WRONG_GROUP_PAUSE_MIN_MS}) and reads the configuration again`,
+      methods: ['KVServer.Get', 'KVServer.Put'],
+      refusals: ['ErrWrongGroup'],
+      refusalsOnly: true,
+      after: 'each',
+      minWaitMs: WRONG_GROUP_PAUSE_MIN_MS,
+      causes:
+        'the clerk reads the configuration again at once after ErrWrongGroup and, finding it unchanged (the shard is ' +
+        'frozen and the move not stored yet), sends the call to the same server again: no pause (at least ' +
+        `${WRONG_GROUP_PAUSE_MIN_MS} ms; about 50 ms is plenty), a pause whose promise is not awaited, or a pause ` +
+        'only after the group clerk gives up on a group that does not answer',
+    },
+  ],
+};
+
 /**
  * Lab 7's named tests with their points and the handout's part after which each first passes: MIT's 5A, 5B and 5C
  * tests, the kit's own scenarios for rules MIT's tests leave unchecked, and the generic attackers.
@@ -415,10 +451,12 @@ export const suite: LabSuite<Lab7Impl> = {
     scored(shutdown, { points: 3, part: 1 }),
     scored(progressShutdown, { points: 3, part: 1 }),
     scored(progressJoin, { points: 3, part: 1 }),
-    scored(oneConcurrentClerkReliable, { points: 3, part: 1 }),
-    scored(manyConcurrentClerkReliable, { points: 4, part: 1 }),
-    scored(oneConcurrentClerkUnreliable, { points: 3, part: 1 }),
-    scored(manyConcurrentClerkUnreliable, { points: 4, part: 1 }),
+    ...monitored(MONITORS, [
+      scored(oneConcurrentClerkReliable, { points: 3, part: 1 }),
+      scored(manyConcurrentClerkReliable, { points: 4, part: 1 }),
+      scored(oneConcurrentClerkUnreliable, { points: 3, part: 1 }),
+      scored(manyConcurrentClerkUnreliable, { points: 4, part: 1 }),
+    ]),
     scored(writeAcrossFreeze, { points: 2, part: 1 }),
     scored(putAcrossMove, { points: 2, part: 1 }),
     scored(lateInstall, { points: 2, part: 1 }),

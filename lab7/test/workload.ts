@@ -27,7 +27,10 @@ export async function putAll(
         `put(${showCommand(key)}, version ${version}) returned ${err} with nobody else writing; expected OK (or ` +
           'ErrMaybe after a lost reply). Likely ' +
           'causes: the put reached a group that does not own the key (ErrWrongGroup must make the clerk read the ' +
-          'configuration again), a shard installed without its keys or versions, or a put applied twice. ' +
+          'configuration again); a group restarted from its snapshot serving shards it had given away (each ' +
+          'shard’s status lost in the snapshot); a shard installed without its keys or versions; a shard deleted at ' +
+          'its old owner before it was installed at the new one (a controller that fails between the two loses the ' +
+          'keys); or a put applied twice. ' +
           EARLIER_LABS,
       );
     written.set(key, { value, version: version + 1 });
@@ -52,7 +55,9 @@ export async function checkAll(
       fail(
         `${when}, get(${showCommand(key)}) returned ${showCommand(r)}; expected ${want ? `value ${showCommand(want.value)} at version ${want.version}` : 'ErrNoKey'}. ` +
           'Likely causes: a shard moved without its keys (FreezeShard must return them and InstallShard restore ' +
-          'them, versions included), a shard served by a group that froze it, or data lost across a restart (shard ' +
+          'them, versions included); a shard served by a group that froze it; an InstallShard repeated at the ' +
+          'number the shard is already served at that installs its state again over the writes made since; a shard ' +
+          'deleted at its old owner before it was installed at the new one; or data lost across a restart (shard ' +
           'state kept outside the RSM’s state machine or its snapshot). ' +
           EARLIER_LABS,
       );
@@ -66,8 +71,10 @@ export function promptly<T>(op: Promise<T>, ms: number, what: string): Promise<T
     ms,
     () =>
       `${what} did not finish within ${ms / 1000} s. Expected operations on shards that are not moving, and that a ` +
-      'running group owns, to go on. Likely causes: a server that stops serving every shard while one moves, a ' +
-      'controller or clerk that waits on a group that is down, or a shard frozen that the new configuration does not move.',
+      'running group owns, to go on. Likely causes: a server that stops serving every shard while one moves; a ' +
+      'controller or clerk that waits on a group that is down; a shard frozen that the new configuration does not ' +
+      'move; or initController storing the next configuration a failed controller left without doing its moves ' +
+      '(the shards it froze stay frozen, served by nobody).',
   );
 }
 

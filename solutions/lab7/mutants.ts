@@ -12,6 +12,7 @@ export const mutants: Mutant[] = [
     file: 'server.ts',
     replace: [["    if (shard.status === 'serving') shard.status = 'frozen';\n", '']],
     caughtBy: ['TestJoinBasic5A', 'TestJoinLeaveBasic5A', 'TestManyJoinLeaveReliable5A'],
+    cause: 'a shard served by a group that froze it',
   },
   {
     name: 'freeze-returns-no-keys',
@@ -20,6 +21,7 @@ export const mutants: Mutant[] = [
     file: 'server.ts',
     replace: [["    return { err: 'OK', state: JSON.stringify(encoded) };", "    return { err: 'OK', state: '[]' };"]],
     caughtBy: ['TestJoinBasic5A', 'TestJoinLeaveBasic5A', 'TestManyJoinLeaveReliable5A'],
+    cause: 'FreezeShard must return them',
   },
   {
     name: 'install-resets-versions',
@@ -32,6 +34,7 @@ export const mutants: Mutant[] = [
       ],
     ],
     caughtBy: ['TestJoinLeaveBasic5A', 'TestManyJoinLeaveReliable5A'],
+    cause: 'InstallShard restore them, versions included',
   },
   {
     name: 'delete-keeps-keys',
@@ -44,6 +47,7 @@ export const mutants: Mutant[] = [
       ],
     ],
     caughtBy: ['TestDeleteBasic5A', 'TestMemDeletedShard5A', 'TestNemesisShardsSnapshots5C'],
+    cause: 'keys are kept after the delete',
   },
   {
     name: 'ctrler-never-deletes',
@@ -56,6 +60,7 @@ export const mutants: Mutant[] = [
       ],
     ],
     caughtBy: ['TestDeleteBasic5A', 'TestMemDeletedShard5A', 'TestNemesisShardsSnapshots5C'],
+    cause: 'not called by the controller',
   },
   {
     name: 'frozen-shard-serves-gets',
@@ -74,6 +79,7 @@ export const mutants: Mutant[] = [
       'TestJoinBasic5A',
       'TestManyConcurrentClerkReliable5A',
     ],
+    cause: 'a shard served by a group that froze it',
   },
   {
     name: 'snapshot-forgets-status',
@@ -82,6 +88,7 @@ export const mutants: Mutant[] = [
     file: 'server.ts',
     replace: [['        ? { status: d[0], num: d[1], kv:', "        ? { status: 'serving', num: d[1], kv:"]],
     caughtBy: ['TestShutdown5A'],
+    cause: 'each shard’s status lost in the snapshot',
   },
   {
     name: 'clerk-keeps-old-config',
@@ -94,6 +101,7 @@ export const mutants: Mutant[] = [
       ],
     ],
     caughtBy: ['TestJoinBasic5A', 'TestOneConcurrentClerkReliable5A'],
+    cause: 'never reads the configuration again after ErrWrongGroup',
   },
   {
     name: 'no-recovery',
@@ -102,6 +110,7 @@ export const mutants: Mutant[] = [
     file: 'ctrler.ts',
     replace: [['    if (cfg.num === old.num + 1) await this.finish(old, cfg, version);\n', '    void cfg;\n']],
     caughtBy: ['TestRecoverCtrler5B'],
+    cause: 'initController not looking for it',
   },
   {
     name: 'next-stored-after-moves',
@@ -115,6 +124,7 @@ export const mutants: Mutant[] = [
       ],
     ],
     caughtBy: ['TestRecoverCtrler5B'],
+    cause: 'the configuration being moved to not stored before the first move',
   },
   {
     name: 'publish-before-moves',
@@ -128,6 +138,7 @@ export const mutants: Mutant[] = [
       ],
     ],
     caughtBy: ['TestRecoverCtrler5B'],
+    cause: 'the configuration stored before its moves finished',
   },
   // ---- Shard groups: the rules of a frozen shard, configuration numbers, snapshots ----
   {
@@ -141,6 +152,7 @@ export const mutants: Mutant[] = [
       ],
     ],
     caughtBy: ['TestWriteAcrossFreeze5A'],
+    cause: 'a frozen shard still taking puts',
   },
   {
     name: 'put-checked-on-arrival',
@@ -158,6 +170,7 @@ export const mutants: Mutant[] = [
       ],
     ],
     caughtBy: ['TestWriteAcrossFreeze5A'],
+    cause: 'checked in the RPC handler',
   },
   {
     name: 'old-install-accepted',
@@ -171,6 +184,7 @@ export const mutants: Mutant[] = [
       ],
     ],
     caughtBy: ['TestLateInstall5A', 'TestNemesisShardsSnapshots5C'],
+    cause: 'InstallShard not comparing its number',
   },
   {
     name: 'install-overwrites-served-shard',
@@ -179,6 +193,7 @@ export const mutants: Mutant[] = [
     file: 'server.ts',
     replace: [["    if (shard && num === shard.num && shard.status === 'serving') return { err: 'OK' };\n", '']],
     caughtBy: ['TestRecoverCtrler5B', 'TestNemesisShards5C', 'TestNemesisShardsSnapshots5C'],
+    cause: 'installs its state again over the writes made since',
   },
   {
     name: 'restore-forgets-numbers',
@@ -187,6 +202,7 @@ export const mutants: Mutant[] = [
     file: 'server.ts',
     replace: [['        ? { status: d[0], num: d[1], kv:', '        ? { status: d[0], num: NUM_FIRST, kv:']],
     caughtBy: ['TestLateInstall5A', 'TestNemesisShardsSnapshots5C'],
+    cause: 'not in the snapshot (lost at a restart)',
   },
   {
     name: 'restore-drops-frozen-keys',
@@ -200,6 +216,7 @@ export const mutants: Mutant[] = [
       ],
     ],
     caughtBy: ['TestNemesisShardsSnapshots5C'],
+    cause: 'a frozen shard’s keys lost at a restart',
   },
   {
     name: 'delete-frees-snapshot-only',
@@ -217,6 +234,7 @@ export const mutants: Mutant[] = [
       ],
     ],
     caughtBy: ['TestMemDeletedShard5A'],
+    cause: 'left out of the snapshot only',
   },
   {
     name: 'get-answered-without-log',
@@ -229,7 +247,8 @@ export const mutants: Mutant[] = [
         "    return Promise.resolve(this.keyOp({ op: 'get', key: args.key }) as GetReply);",
       ],
     ],
-    caughtBy: ['TestNemesisShards5C'],
+    caughtBy: ['TestNemesisShards5C', 'TestNemesisShardsSnapshots5C'],
+    cause: 'without going through the RSM',
   },
   {
     name: 'put-ignores-version',
@@ -237,6 +256,7 @@ export const mutants: Mutant[] = [
     file: 'server.ts',
     replace: [["    if (entry.version !== o.version) return { err: 'ErrVersion' };\n", '']],
     caughtBy: ['TestManyConcurrentClerkReliable5A', 'TestOneConcurrentClerkUnreliable5A'],
+    cause: 'a put applied whatever its version',
   },
   {
     name: 'state-in-plain-object',
@@ -250,6 +270,7 @@ export const mutants: Mutant[] = [
       ],
     ],
     caughtBy: ['TestNemesisShards5C', 'TestNemesisShardsSnapshots5C'],
+    cause: 'keys kept in a plain object',
   },
   // ---- The controller: claims, fences, recovery ----
   {
@@ -259,6 +280,7 @@ export const mutants: Mutant[] = [
     file: 'ctrler.ts',
     replace: [["    if (r.err === 'OK' && ShardConfig.fromString(r.value).num >= next.num) return false;\n", '']],
     caughtBy: ['TestConcurrentReliable5C', 'TestAcquireLockConcurrentUnreliable5C'],
+    cause: 'both moved shards for configurations of one number',
   },
   {
     name: 'claim-over-pending-number',
@@ -272,6 +294,7 @@ export const mutants: Mutant[] = [
       ],
     ],
     caughtBy: ['TestConcurrentReliable5C', 'TestAcquireLockConcurrentUnreliable5C'],
+    cause: 'both moved shards for configurations of one number',
   },
   {
     name: 'claim-trusts-errmaybe',
@@ -280,6 +303,7 @@ export const mutants: Mutant[] = [
     file: 'ctrler.ts',
     replace: [["    if (err === 'OK') return true;", "    if (err === 'OK' || err === 'ErrMaybe') return true;"]],
     caughtBy: ['TestLostClaim5C'],
+    cause: 'an ErrMaybe answer to a claim taken as a win',
   },
   {
     name: 'superseded-ctrler-stores',
@@ -294,6 +318,7 @@ export const mutants: Mutant[] = [
       ],
     ],
     caughtBy: ['TestPartitionRecoveryReliableNoClerk5C'],
+    cause: 'storing its configuration over a newer one',
   },
   {
     name: 'recovery-stores-without-moves',
@@ -307,6 +332,7 @@ export const mutants: Mutant[] = [
       ],
     ],
     caughtBy: ['TestRecoverCtrler5B', 'TestPartitionControllerJoin5C'],
+    cause: 'without doing its moves',
   },
   {
     name: 'delete-before-install',
@@ -320,6 +346,7 @@ export const mutants: Mutant[] = [
       ],
     ],
     caughtBy: ['TestPartitionControllerJoin5C'],
+    cause: 'deleted at its old owner before it was installed at the new one',
   },
   {
     name: 'query-cached',
@@ -336,6 +363,7 @@ export const mutants: Mutant[] = [
       ],
     ],
     caughtBy: ['TestJoinBasic5A'],
+    cause: 'query() returns a copy it kept',
   },
   // ---- The clerks ----
   {
@@ -345,6 +373,7 @@ export const mutants: Mutant[] = [
     file: 'client.ts',
     replace: [['        PATIENCE_ROUNDS,\n', '        Infinity,\n']],
     caughtBy: ['TestPartitionRecoveryUnreliableNoClerk5C', 'TestPartitionRecoveryReliableNoClerk5C'],
+    cause: 'a clerk waiting for ever on such a group',
   },
   {
     name: 'clerk-errversion-across-groups',
@@ -353,6 +382,7 @@ export const mutants: Mutant[] = [
     file: 'client.ts',
     replace: [["      if (err === 'ErrVersion' && tries > 1) return 'ErrMaybe';\n", '']],
     caughtBy: ['TestPutAcrossMove5A'],
+    cause: '"sent more than once" counted per group',
   },
   {
     name: 'group-clerk-no-errmaybe',
@@ -360,5 +390,75 @@ export const mutants: Mutant[] = [
     file: 'grpclerk.ts',
     replace: [["    if (reply.err === 'ErrVersion' && attempts > 1) return 'ErrMaybe';\n", '']],
     caughtBy: ['TestManyJoinLeaveUnreliable5A', 'TestManyConcurrentClerkUnreliable5A'],
+    cause: 'ErrVersion passed on after a lost reply',
+  },
+  // ---- Found by an independent writer of bugs: a number forgotten, a repeat refused, a restart mid-move, a busy loop ----
+  {
+    name: 'delete-forgets-number',
+    description:
+      'DeleteShard forgets the shard altogether, its configuration number too: a late copy of an older move finds no number to compare with and is carried out',
+    file: 'server.ts',
+    replace: [["    this.shards[s] = { status: 'gone', num, kv: new Map() };", '    this.shards[s] = undefined;']],
+    caughtBy: ['TestLateInstall5A', 'TestNemesisShards5C', 'TestNemesisShardsSnapshots5C'],
+    cause: 'that number not kept for a shard frozen or deleted',
+  },
+  {
+    name: 'freeze-repeat-refused',
+    description:
+      'FreezeShard refuses a number equal to the one the shard has seen, not only a lower one: a repeated freeze (a re-send after a lost reply, a controller finishing a change) is answered ErrOldConfig and the move given up',
+    file: 'server.ts',
+    replace: [
+      [
+        "    if (num < shard.num) return { err: 'ErrOldConfig' };\n    if (shard.status === 'serving') shard.status = 'frozen';",
+        "    if (num <= shard.num) return { err: 'ErrOldConfig' };\n    if (shard.status === 'serving') shard.status = 'frozen';",
+      ],
+    ],
+    caughtBy: ['TestManyJoinLeaveUnreliable5A', 'TestRecoverCtrler5B', 'TestConcurrentReliable5C'],
+    cause: 'a repeated shard RPC refused',
+  },
+  {
+    name: 'snapshot-drops-frozen-shards',
+    description:
+      'the snapshot saves only the shards the group serves: a server restarted in the middle of a move has forgotten the frozen shard, its keys and its number, and a repeated freeze hands over nothing',
+    file: 'server.ts',
+    replace: [
+      [
+        '      this.shards.map((sh) => (sh ? [sh.status, sh.num,',
+        "      this.shards.map((sh) => (sh?.status === 'serving' ? [sh.status, sh.num,",
+      ],
+    ],
+    caughtBy: ['TestLateInstall5A', 'TestNemesisShardsSnapshots5C'],
+    cause: 'not in the snapshot (lost at a restart)',
+  },
+  {
+    name: 'wrong-group-decided-in-handler',
+    description:
+      "Get and Put check that the group serves the key's shard when the RPC arrives, and doOp only that the shard exists: an operation in the log behind a freeze is applied to the frozen shard",
+    file: 'server.ts',
+    replace: [
+      [
+        '  Get(args: GetArgs): Promise<GetReply> {\n',
+        "  async Get(args: GetArgs): Promise<GetReply> {\n    if (this.shards[key2shard(args.key)]?.status !== 'serving') return { err: 'ErrWrongGroup' };\n",
+      ],
+      [
+        '  Put(args: PutArgs): Promise<PutReply> {\n',
+        "  async Put(args: PutArgs): Promise<PutReply> {\n    if (this.shards[key2shard(args.key)]?.status !== 'serving') return { err: 'ErrWrongGroup' };\n",
+      ],
+      [
+        "    if (shard?.status !== 'serving') return { err: 'ErrWrongGroup' };",
+        "    if (!shard) return { err: 'ErrWrongGroup' };",
+      ],
+    ],
+    caughtBy: ['TestWriteAcrossFreeze5A', 'TestShutdown5A'],
+    cause: 'checked in the RPC handler',
+  },
+  {
+    name: 'clerk-no-pause-after-wrong-group',
+    description:
+      'after ErrWrongGroup the clerk reads the configuration again at once: while a shard is frozen and its move not stored, every clerk on it loops on the group and on the configuration server as fast as they answer',
+    file: 'client.ts',
+    replace: [['    await sleep(WRONG_GROUP_PAUSE_MS);\n', '    void WRONG_GROUP_PAUSE_MS;\n    void sleep;\n']],
+    caughtBy: ['TestManyConcurrentClerkReliable5A', 'TestOneConcurrentClerkReliable5A'],
+    cause: 'reads the configuration again at once after ErrWrongGroup',
   },
 ];

@@ -66,7 +66,8 @@ export class PacingWatch implements CallRule {
   }
 
   failed(call: CallRecord, refusal: string | undefined, now: number): void {
-    if (!this.about(call) || (refusal !== undefined && !this.refusals.has(refusal))) return;
+    if (!this.about(call)) return;
+    if (refusal === undefined ? this.rule.refusalsOnly === true : !this.refusals.has(refusal)) return;
     if (this.rule.after === 'round') return this.failedInRound(call, now);
     if (this.rule.after === 'each') this.await(call, now);
   }
@@ -145,7 +146,7 @@ export class PacingWatch implements CallRule {
       this.rule.after === 'answer'
         ? 'answered'
         : this.rule.refusals?.length
-          ? `lost or answered ${this.rule.refusals.join(' or ')}`
+          ? `${this.rule.refusalsOnly === true ? '' : 'lost or '}answered ${this.rule.refusals.join(' or ')}`
           : 'lost';
     const before = this.rule.after === 'answer' ? 'the answer' : 'the failure';
     return (

@@ -87,6 +87,41 @@ describe('the runner’s monitors', () => {
     expect((await run(pacing, lossy(0, true))).status, 'the tester’s end').to.equal('passed');
   });
 
+  it('with refusalsOnly, judges the retries after a refusal and leaves those after a lost call alone', async () => {
+    const pacing: Monitors = {
+      timers: TIMERS,
+      pacing: [
+        {
+          rule: 'wait after a refusal',
+          methods: ['Svc.Echo'],
+          refusals: ['ErrBusy'],
+          refusalsOnly: true,
+          after: 'each',
+          minWaitMs: 5,
+          causes: 'no wait',
+        },
+      ],
+    };
+    // The server refuses every other call; the client sends the same call again at once, whatever the answer.
+    let n = 0;
+    const refused = await run(pacing, async () => {
+      const { end } = network(() => ({ err: n++ % 2 === 0 ? 'ErrBusy' : 'OK' }));
+      const e = end('c', 'client 0');
+      for (let i = 0; i < 10; i++) await e.call('Svc.Echo', { k: 1 });
+    });
+    expect(refused.status).to.equal('failed');
+    expect(refused.message).to.match(/answered ErrBusy and the same call sent again[^]*client 0 -> s: 5 of 5 tries/);
+    expect(refused.message).to.not.contain('lost or answered');
+    const lost = await run(pacing, async () => {
+      const { net, end } = network();
+      net.setReliable(false);
+      net.setDropRates(0.5, 0.5);
+      const e = end('c', 'client 0');
+      for (let i = 0; i < 20; i++) await untilAnswered(e, 0);
+    });
+    expect(lost.status, lost.message).to.equal('passed');
+  });
+
   it('fails a failed call never sent again, and passes one sent again in time', async () => {
     const resend: Monitors = {
       timers: TIMERS,
