@@ -467,7 +467,7 @@ async function putThroughLongOutage(c: ResentPutClerks): Promise<void> {
 }
 
 /** Virtual time the clerk must spend, at least, between its tries on average (the handout: it waits a little). */
-const MIN_MEAN_RETRY_WAIT_MS = 1;
+const MIN_MEAN_RETRY_WAIT_MS = 2;
 
 /** Fails unless the copies sent at these virtual times (one lost put's tries) were paced, not sent at once. */
 function checkRetryPacing(sent: readonly number[]): void {
@@ -480,8 +480,8 @@ function checkRetryPacing(sent: readonly number[]): void {
       `(${mean.toFixed(3)} ms between tries on average); expected it to wait a little between tries (at least ` +
       `${MIN_MEAN_RETRY_WAIT_MS} ms on average: a few ms, growing up to about 100 ms, is plenty). A clerk that re-sends ` +
       'at once floods a server that is down or a network that is losing everything. Likely causes: a sleep whose ' +
-      'promise is not awaited, a wait of 0 ms (setTimeout(fn, 0) or setImmediate), or a back-off that is reset or ' +
-      'never grows from 0.',
+      'promise is not awaited, a wait of 0 or 1 ms (setTimeout(fn, 0) waits 1 ms; setImmediate none), or a back-off ' +
+      'that is reset or never grows from 0.',
   );
 }
 
@@ -953,7 +953,7 @@ function lockWorkload(name: string, clients: number, reliable: boolean): TestDef
 /** Lab 2's suite: the grader loads it with the student's files or the solution's. */
 /**
  * What the runner's monitors hold every simulated test to (suite/monitors): the timers live at its end, and the
- * clerk's retry pacing, "at least 1 virtual millisecond on average" between a lost call and its next copy.
+ * clerk's retry pacing, "at least 2 virtual milliseconds on average" between a lost call and its next copy.
  */
 const MONITORS: Monitors = {
   timers: {
@@ -963,12 +963,12 @@ const MONITORS: Monitors = {
   },
   pacing: [
     {
-      rule: 'waiting a little between tries (at least 1 virtual millisecond on average',
+      rule: 'waiting a little between tries (at least 2 virtual milliseconds on average',
       methods: ['KVServer.Get', 'KVServer.Put'],
       after: 'each',
-      meanWaitMs: 1,
+      meanWaitMs: 2,
       causes:
-        'the clerk sends the RPC again at once after a TimeoutError: no wait, a wait of 0 ms (setTimeout(fn, 0) or ' +
+        'the clerk sends the RPC again at once after a TimeoutError: no wait, a wait of 0 or 1 ms (setTimeout(fn, 0), which waits 1 ms, or ' +
         'setImmediate), a sleep whose promise is not awaited, or a back-off that starts at 0 or is reset to 0 on every try',
     },
   ],

@@ -23,6 +23,15 @@ export const mutants: Mutant[] = [
     cause: 'a sleep whose promise is not awaited',
   },
   {
+    name: 'backoff-starts-at-zero',
+    description:
+      "the clerk's back-off starts at 0 ms, and 0 doubled stays 0: every re-send follows its failure after setTimeout's 1 ms (from an independent round of bugs written from the handouts alone)",
+    file: 'client.ts',
+    replace: [['const FIRST_BACKOFF_MS = 5;', 'const FIRST_BACKOFF_MS = 0;']],
+    caughtBy: ['TestResentPutResults'],
+    cause: 'a back-off that starts at 0',
+  },
+  {
     name: 'no-retry',
     description: 'the clerk gives up after the first lost message instead of re-sending',
     file: 'client.ts',
