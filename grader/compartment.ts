@@ -16,7 +16,7 @@ import type { EarlierLab } from './earlier-labs';
 import { Crossing, guarded } from './crossing';
 import { ABSENT_GLOBALS, absentGlobal, sandboxGlobals } from './endowments';
 import { fsFacade } from './fs-facade';
-import { GIVEN_MODULES, LABRPC_FOLDER, labrpcFacade } from './kit-surface';
+import { GIVEN_MODULES, LABRPC_FOLDER, labrpcFacade, sharedErrorClasses, VALUE_CLASSES } from './kit-surface';
 import { readManifest, sha256File, type Manifest } from './manifest';
 import { netFacade } from './net-guard';
 import { lockNodePrototypes } from './node-prototypes';
@@ -223,9 +223,8 @@ function codeUnderTest(file: string, dir: string): boolean {
   return inside(file, dir) && !inside(file, path.join(dir, 'test'));
 }
 
-/** Views of module exports for the harness: each function hands its arguments over (crossing.ts); one view per module. */
-function harnessViews(witness?: Witness): (exports: unknown) => unknown {
-  const crossing = new Crossing(witness);
+/** Views of module exports for the harness: everything crosses through one Crossing (crossing.ts); one view per module. */
+function harnessViews(crossing: Crossing): (exports: unknown) => unknown {
   const views = new WeakMap<object, unknown>();
   return (exports) => {
     if (exports === null || typeof exports !== 'object') return guarded(exports, crossing);
@@ -235,6 +234,37 @@ function harnessViews(witness?: Witness): (exports: unknown) => unknown {
       views.set(exports, out);
     }
     return views.get(exports);
+  };
+}
+
+/** A test's own verdict thrown into the code under test fails the run, whatever that code does with its copy. */
+function verdictCrossing(error: unknown): void {
+  // Required here, after the lockdown, as the harness's modules are.
+  const { isTestFailure } = require('../suite/failure') as typeof import('../suite/failure');
+  const { World } = require('../world') as typeof import('../world');
+  if (isTestFailure(error)) World.maybeCurrent()?.fail(error);
+}
+
+/**
+ * The twins of the value classes (kit-surface.ts) of the given modules in `files`: each class's prototype as the
+ * harness loaded it, paired both ways with its prototype as the compartment evaluated it (`given`).
+ */
+function valueTwins(files: readonly string[], given: (file: string) => unknown): (proto: object) => object | undefined {
+  let twins: Map<object, object> | undefined;
+  return (proto) => {
+    if (twins === undefined) {
+      twins = new Map();
+      for (const file of files) {
+        const names = VALUE_CLASSES[path.basename(path.dirname(file))]?.[path.basename(file)] ?? [];
+        const harness = require(file) as Record<string, { prototype: object }>;
+        const code = given(file) as Record<string, { prototype: object }>;
+        for (const name of names) {
+          twins.set(harness[name].prototype, code[name].prototype);
+          twins.set(code[name].prototype, harness[name].prototype);
+        }
+      }
+    }
+    return twins.get(proto);
   };
 }
 
@@ -262,6 +292,12 @@ export function compartmentLoader(options: CompartmentOptions): CodeLoader {
     earlier.map((e) => `, your ${path.basename(e.labDir)}/ files and its given modules`).join('') +
     `${nodeNames ? ` and ${nodeNames}` : ''}`;
 
+  /** A given module, evaluated in the compartment once. */
+  const givenModule = (target: string): unknown => {
+    if (!givenExports.has(target)) givenExports.set(target, hardenedExports(load(target, givenModules)));
+    return givenExports.get(target);
+  };
+
   /** The module `spec` names from `file`, loaded (into `cache` when it is the student's own). */
   const resolve = (spec: string, file: string, cache: Map<string, ModuleRecord>): unknown => {
     const bare = spec.replace(/^node:/, '') as NodeModuleName;
@@ -270,10 +306,7 @@ export function compartmentLoader(options: CompartmentOptions): CodeLoader {
     const base = path.resolve(path.dirname(file), spec);
     if (labrpcDirs.includes(moduleFolder(base))) return (labrpc ??= labrpcFacade());
     const target = resolveCode(base);
-    if (target !== undefined && given.has(target)) {
-      if (!givenExports.has(target)) givenExports.set(target, hardenedExports(load(target, givenModules)));
-      return givenExports.get(target);
-    }
+    if (target !== undefined && given.has(target)) return givenModule(target);
     if (
       target !== undefined &&
       (codeUnderTest(target, implDir) || earlier.some((e) => codeUnderTest(target, e.codeDir)))
@@ -307,7 +340,18 @@ export function compartmentLoader(options: CompartmentOptions): CodeLoader {
     return record.exports;
   };
 
-  const view = harnessViews(options.witness);
+  const valueFiles = [labDir, ...earlier.map((e) => e.labDir)].flatMap((dir) =>
+    Object.keys(VALUE_CLASSES[path.basename(dir)] ?? {})
+      .map((f) => path.join(dir, f))
+      .filter((f) => given.has(f)),
+  );
+  const crossing = new Crossing({
+    witness: options.witness,
+    sharedErrors: sharedErrorClasses(),
+    twin: valueTwins(valueFiles, givenModule),
+    onThrown: verdictCrossing,
+  });
+  const view = harnessViews(crossing);
   const shared = new Map<string, ModuleRecord>();
   return {
     require: (file) => view(load(path.resolve(file), shared)),
