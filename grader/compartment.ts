@@ -59,6 +59,8 @@ export interface CompartmentOptions {
   readonly nodeModules?: readonly NodeModuleName[];
   /** The kit's reachability test only: sees every value handed over. */
   readonly witness?: Witness;
+  /** The kit's reachability test only: what the harness gets for a module's exports, before they cross (its spy). */
+  readonly spy?: (exports: unknown) => unknown;
   /** Earlier labs the code builds on (LabSuite.buildsOn): their given modules, and their files that are code under test. */
   readonly earlierLabs?: readonly EarlierLab[];
 }
@@ -353,11 +355,12 @@ export function compartmentLoader(options: CompartmentOptions): CodeLoader {
   });
   const view = harnessViews(crossing);
   const shared = new Map<string, ModuleRecord>();
+  const spied = options.spy ?? ((exports: unknown): unknown => exports);
   return {
-    require: (file) => view(load(path.resolve(file), shared)),
+    require: (file) => view(spied(load(path.resolve(file), shared))),
     fresh: (_folder, run) => {
       const own = new Map<string, ModuleRecord>();
-      return run((file) => view(load(path.resolve(file), own)));
+      return run((file) => view(spied(load(path.resolve(file), own))));
     },
   };
 }

@@ -2,7 +2,9 @@
  * `node -r ./grader/register.js instructor/test/grader/reach-probe.ts labN:TestA,TestB ...`, run by reachability.test.ts
  * in a process of its own (it locks the realm down): walks everything the code under test of lab N can touch —
  * the compartment's globals, every kit module it may import, what their functions return (at load time and while
- * a test runs), and each value a short real test of the reference hands it — and prints one JSON line per lab.
+ * a test runs), and each value a short real test of the reference hands it, by any route (reach-spy.ts: arguments
+ * of its functions and of its objects' methods and callbacks, what the harness's calls return, throw or reject
+ * with) — and prints one JSON line per lab.
  */
 import fs from 'node:fs';
 import os from 'node:os';
@@ -13,6 +15,7 @@ import { GIVEN_MODULES } from '../../../grader/kit-surface';
 import { lockNodePrototypes } from '../../../grader/node-prototypes';
 import type { LabSuite } from '../../../suite/types';
 import { walk, type Root } from './reach';
+import { spy } from './reach-spy';
 
 /** What the probe prints. */
 export interface ProbeReport {
@@ -132,10 +135,16 @@ async function main(lab: string, testNames: readonly string[]): Promise<ProbeRep
     fs.rmSync(dir, { recursive: true, force: true });
   }
 
-  const handed = new Map<unknown, boolean>();
+  // What the code receives is seen from its side of the boundary (reach-spy.ts); the crossing's witness only says
+  // which of those values are copies of the code's own.
+  const copies = new WeakSet<object>();
   const witness: Witness = (given, ownCopy) => {
-    if (given === null || (typeof given !== 'object' && typeof given !== 'function')) return;
-    if (handed.size < MAX_HANDED && !handed.has(given)) handed.set(given, ownCopy);
+    if (ownCopy && typeof given === 'object' && given !== null) copies.add(given);
+  };
+  const handed = new Set<unknown>();
+  const note = (received: unknown): void => {
+    if (received === null || (typeof received !== 'object' && typeof received !== 'function')) return;
+    if (handed.size < MAX_HANDED) handed.add(received);
   };
   const suitePath = path.join(labDir, 'test', 'suite.ts');
   useLoader(
@@ -146,6 +155,7 @@ async function main(lab: string, testNames: readonly string[]): Promise<ProbeRep
       cacheDir: '',
       nodeModules,
       witness,
+      spy: spy(note),
       earlierLabs: earlierLabs(suite, path.join(ROOT, 'solutions', lab), suitePath),
     }),
   );
@@ -158,7 +168,12 @@ async function main(lab: string, testNames: readonly string[]): Promise<ProbeRep
     tests.push({ name, status: outcome.status, message: outcome.message ?? '' });
   }
   let i = 0;
-  for (const [value, ownCopy] of handed) roots.push({ name: `handed#${i++}`, value, ownCopy });
+  for (const value of handed)
+    roots.push({
+      name: `handed#${i++}`,
+      value,
+      ownCopy: typeof value === 'object' && value !== null && copies.has(value),
+    });
   const walked = walk(roots);
   return {
     lab,
