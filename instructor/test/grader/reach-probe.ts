@@ -26,6 +26,8 @@ export interface ProbeReport {
   readonly objects: number;
   /** How many distinct objects the tests handed the code under test. */
   readonly handed: number;
+  /** How the code received them (reach-spy.ts's words: `argument 0 of (new ShardCtrler()).initConfig()`), each once. */
+  readonly routes: readonly string[];
   /** Each test run with the reference, and its status. */
   readonly tests: ReadonlyArray<{ name: string; status: string; message: string }>;
 }
@@ -141,10 +143,10 @@ async function main(lab: string, testNames: readonly string[]): Promise<ProbeRep
   const witness: Witness = (given, ownCopy) => {
     if (ownCopy && typeof given === 'object' && given !== null) copies.add(given);
   };
-  const handed = new Set<unknown>();
-  const note = (received: unknown): void => {
+  const handed = new Map<unknown, string>();
+  const note = (received: unknown, how: string): void => {
     if (received === null || (typeof received !== 'object' && typeof received !== 'function')) return;
-    if (handed.size < MAX_HANDED) handed.add(received);
+    if (handed.size < MAX_HANDED && !handed.has(received)) handed.set(received, how);
   };
   const suitePath = path.join(labDir, 'test', 'suite.ts');
   useLoader(
@@ -168,9 +170,9 @@ async function main(lab: string, testNames: readonly string[]): Promise<ProbeRep
     tests.push({ name, status: outcome.status, message: outcome.message ?? '' });
   }
   let i = 0;
-  for (const value of handed)
+  for (const [value, how] of handed)
     roots.push({
-      name: `handed#${i++}`,
+      name: `handed#${i++} (${how})`,
       value,
       ownCopy: typeof value === 'object' && value !== null && copies.has(value),
     });
@@ -181,6 +183,7 @@ async function main(lab: string, testNames: readonly string[]): Promise<ProbeRep
     findings: walked.findings.slice(0, 40),
     objects: walked.objects,
     handed: handed.size,
+    routes: [...new Set(handed.values())].sort(),
     tests,
   };
 }

@@ -17,54 +17,75 @@ function isPlain(v: object): boolean {
  * A spy that calls `note` with each value the code receives: it gives, for one module's exports, what the harness
  * gets in their place (the code's own modules keep importing each other unwatched).
  */
-export function spy(note: (received: unknown) => void): (exports: unknown) => unknown {
+export function spy(note: (received: unknown, how: string) => void): (exports: unknown) => unknown {
   /** The spy's views of the code's objects, and what each views (handed back, the code gets its own). */
   const views = new WeakMap<object, unknown>();
   /** What the code receives: noted, and watched (calls out through it are seen). */
-  const inbound = (v: unknown): unknown => {
+  const inbound = (v: unknown, how: string): unknown => {
     if (typeof v === 'object' && v !== null && views.has(v)) return views.get(v);
-    note(v);
-    return watchIn(v);
+    note(v, how);
+    return watchIn(v, how);
   };
   /** A promise the code receives: what it settles with is received too. */
-  const settled = (p: Promise<unknown>): Promise<unknown> =>
-    p.then(inbound, (e: unknown) => {
-      throw inbound(e);
-    });
+  const settled = (p: Promise<unknown>, name: string): Promise<unknown> =>
+    p.then(
+      (v) => inbound(v, `what ${name} resolved to`),
+      (e: unknown) => {
+        throw inbound(e, `what ${name} rejected with`);
+      },
+    );
   /** Calls a function of the harness's for the code: what it returns or throws is received. */
-  const callOut = (fn: AnyFunction, thisArg: unknown, args: unknown[]): unknown => {
+  const callOut = (fn: AnyFunction, thisArg: unknown, args: unknown[], name: string): unknown => {
     let result: unknown;
     try {
-      result = Reflect.apply(fn, thisArg, args.map(outbound));
+      result = Reflect.apply(
+        fn,
+        thisArg,
+        args.map((a, i) => outbound(a, `argument ${i} to ${name}()`)),
+      );
     } catch (e) {
-      throw inbound(e);
+      throw inbound(e, `what ${name}() threw`);
     }
-    return result instanceof Promise ? settled(result) : inbound(result);
+    return result instanceof Promise ? settled(result, `${name}()`) : inbound(result, `what ${name}() returned`);
   };
-  const watchIn = (v: unknown): unknown => {
-    if (typeof v === 'function') return (...args: unknown[]) => callOut(v as AnyFunction, undefined, args);
-    if (v === null || typeof v !== 'object' || isPlain(v) || v instanceof Promise) return v;
+  const watchIn = (v: unknown, how: string): unknown => {
+    if (typeof v === 'function') return (...args: unknown[]) => callOut(v as AnyFunction, undefined, args, `(${how})`);
+    if (v === null || typeof v !== 'object' || v instanceof Promise) return v;
+    // Data is read as data; an object with methods (a facade has no prototype) is watched.
+    if (
+      isPlain(v) &&
+      !Reflect.ownKeys(v).some((k) => typeof Reflect.getOwnPropertyDescriptor(v, k)?.value === 'function')
+    )
+      return v;
     return new Proxy(Object.create(null) as object, {
       get: (_t, key) => {
         const x = Reflect.get(v, key) as unknown;
-        return typeof x === 'function' ? (...args: unknown[]) => callOut(x as AnyFunction, v, args) : x;
+        const name = `(${how}).${String(key)}`;
+        return typeof x === 'function' ? (...args: unknown[]) => callOut(x as AnyFunction, v, args, name) : x;
       },
       has: (_t, key) => Reflect.has(v, key),
       getPrototypeOf: () => Reflect.getPrototypeOf(v),
     });
   };
   /** Calls a function of the code's for the harness: its arguments are received. */
-  const callIn = (fn: AnyFunction, thisArg: unknown, args: unknown[]): unknown =>
-    outbound(Reflect.apply(fn, thisArg, args.map(inbound)));
+  const callIn = (fn: AnyFunction, thisArg: unknown, args: unknown[], name: string): unknown =>
+    outbound(
+      Reflect.apply(
+        fn,
+        thisArg,
+        args.map((a, i) => inbound(a, `argument ${i} of ${name}()`)),
+      ),
+      `what ${name}() returned`,
+    );
   /** What the code hands out: its functions, and the methods of its objects, seen through a view. */
-  const outbound = (v: unknown): unknown => {
-    if (typeof v === 'function') return watchOut(v as AnyFunction);
+  const outbound = (v: unknown, name: string): unknown => {
+    if (typeof v === 'function') return watchOut(v as AnyFunction, name);
     if (v === null || typeof v !== 'object' || isPlain(v)) return v;
-    if (v instanceof Promise) return v.then(outbound);
+    if (v instanceof Promise) return v.then((x) => outbound(x, name));
     const read = (key: PropertyKey): unknown => {
       const x = Reflect.get(v, key) as unknown;
       if (typeof x !== 'function' || key === 'constructor') return x;
-      return (...args: unknown[]) => callIn(x as AnyFunction, v, args);
+      return (...args: unknown[]) => callIn(x as AnyFunction, v, args, `(${name}).${String(key)}`);
     };
     const view = new Proxy(Object.create(null) as object, {
       get: (_t, key) => read(key),
@@ -80,16 +101,23 @@ export function spy(note: (received: unknown) => void): (exports: unknown) => un
     views.set(view, v);
     return view;
   };
-  const watchOut = (fn: AnyFunction): unknown =>
+  const watchOut = (fn: AnyFunction, name: string): unknown =>
     new Proxy(fn, {
-      apply: (t, thisArg, args: unknown[]) => callIn(t, thisArg, args),
+      apply: (t, thisArg, args: unknown[]) => callIn(t, thisArg, args, name),
       construct: (t, args: unknown[], newTarget: AnyFunction) =>
-        outbound(Reflect.construct(t, args.map(inbound), newTarget)) as object,
+        outbound(
+          Reflect.construct(
+            t,
+            args.map((a, i) => inbound(a, `argument ${i} of new ${name}()`)),
+            newTarget,
+          ),
+          `new ${name}()`,
+        ) as object,
     });
   return (exports) => {
     if (exports === null || typeof exports !== 'object') return exports;
     const out: Record<string, unknown> = {};
-    for (const key of Object.keys(exports)) out[key] = outbound((exports as Record<string, unknown>)[key]);
+    for (const key of Object.keys(exports)) out[key] = outbound((exports as Record<string, unknown>)[key], key);
     return out;
   };
 }
