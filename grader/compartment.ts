@@ -270,6 +270,41 @@ function valueTwins(files: readonly string[], given: (file: string) => unknown):
   };
 }
 
+/** What the code under test may import, as a refused import's error says it. */
+function allowedImports(
+  lab: string,
+  earlier: ReadonlyArray<{ labDir: string }>,
+  nodeModules: readonly string[],
+): string {
+  const nodeNames = nodeModules.map((n) => `node:${n}`).join(', ');
+  return (
+    `your own .ts and .js files, ${LABRPC_FOLDER}'s errors and types, the lab's given modules ` +
+    `(${(GIVEN_MODULES[lab] ?? []).map((f) => `${lab}/${f}`).join(', ') || 'none'})` +
+    earlier.map((e) => `, your ${path.basename(e.labDir)}/ files and its given modules`).join('') +
+    `${nodeNames ? ` and ${nodeNames}` : ''}`
+  );
+}
+
+/** The crossing of one loader: the labs' value classes (those of their given files) paired with the compartment's. */
+function loaderCrossing(
+  labDirs: readonly string[],
+  given: ReadonlySet<string>,
+  givenModule: (file: string) => unknown,
+  witness: Witness | undefined,
+): Crossing {
+  const valueFiles = labDirs.flatMap((dir) =>
+    Object.keys(VALUE_CLASSES[path.basename(dir)] ?? {})
+      .map((f) => path.join(dir, f))
+      .filter((f) => given.has(f)),
+  );
+  return new Crossing({
+    witness,
+    sharedErrors: sharedErrorClasses(),
+    twin: valueTwins(valueFiles, givenModule),
+    onThrown: verdictCrossing,
+  });
+}
+
 /** A loader whose modules run in a new compartment of this (locked-down) realm. */
 export function compartmentLoader(options: CompartmentOptions): CodeLoader {
   if (typeof harden !== 'function') throw new Error('compartmentLoader needs lockDownRealm() to have run first.');
@@ -286,13 +321,7 @@ export function compartmentLoader(options: CompartmentOptions): CodeLoader {
   const givenModules = new Map<string, ModuleRecord>();
   const givenExports = new Map<string, unknown>();
   let labrpc: object | undefined;
-  const nodeNames = (options.nodeModules ?? []).map((n) => `node:${n}`).join(', ');
-  const lab = path.basename(labDir);
-  const allowed =
-    `your own .ts and .js files, ${LABRPC_FOLDER}'s errors and types, the lab's given modules ` +
-    `(${(GIVEN_MODULES[lab] ?? []).map((f) => `${lab}/${f}`).join(', ') || 'none'})` +
-    earlier.map((e) => `, your ${path.basename(e.labDir)}/ files and its given modules`).join('') +
-    `${nodeNames ? ` and ${nodeNames}` : ''}`;
+  const allowed = allowedImports(path.basename(labDir), earlier, options.nodeModules ?? []);
 
   /** A given module, evaluated in the compartment once. */
   const givenModule = (target: string): unknown => {
@@ -342,17 +371,7 @@ export function compartmentLoader(options: CompartmentOptions): CodeLoader {
     return record.exports;
   };
 
-  const valueFiles = [labDir, ...earlier.map((e) => e.labDir)].flatMap((dir) =>
-    Object.keys(VALUE_CLASSES[path.basename(dir)] ?? {})
-      .map((f) => path.join(dir, f))
-      .filter((f) => given.has(f)),
-  );
-  const crossing = new Crossing({
-    witness: options.witness,
-    sharedErrors: sharedErrorClasses(),
-    twin: valueTwins(valueFiles, givenModule),
-    onThrown: verdictCrossing,
-  });
+  const crossing = loaderCrossing([labDir, ...earlier.map((e) => e.labDir)], given, givenModule, options.witness);
   const view = harnessViews(crossing);
   const shared = new Map<string, ModuleRecord>();
   const spied = options.spy ?? ((exports: unknown): unknown => exports);

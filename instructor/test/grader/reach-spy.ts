@@ -13,6 +13,28 @@ function isPlain(v: object): boolean {
   return Array.isArray(v) || proto === Object.prototype || proto === null;
 }
 
+/** True for data: plain, with no method of its own (a facade has no prototype, and methods). */
+function isData(v: object): boolean {
+  return (
+    isPlain(v) && !Reflect.ownKeys(v).some((k) => typeof Reflect.getOwnPropertyDescriptor(v, k)?.value === 'function')
+  );
+}
+
+/** A view of `v` whose reads go through `read` (a method read gives a function calling through a spy). */
+function viewOf(v: object, read: (key: PropertyKey) => unknown): object {
+  return new Proxy(Object.create(null) as object, {
+    get: (_t, key) => read(key),
+    set: (_t, key, x) => Reflect.set(v, key, x),
+    has: (_t, key) => Reflect.has(v, key),
+    ownKeys: () => Reflect.ownKeys(v),
+    getOwnPropertyDescriptor: (_t, key) => {
+      const d = Reflect.getOwnPropertyDescriptor(v, key);
+      return d && { enumerable: d.enumerable, configurable: true, writable: false, value: read(key) };
+    },
+    getPrototypeOf: () => Reflect.getPrototypeOf(v),
+  });
+}
+
 /**
  * A spy that calls `note` with each value the code receives: it gives, for one module's exports, what the harness
  * gets in their place (the code's own modules keep importing each other unwatched).
@@ -50,33 +72,18 @@ export function spy(note: (received: unknown, how: string) => void): (exports: u
   };
   const watchIn = (v: unknown, how: string): unknown => {
     if (typeof v === 'function') return (...args: unknown[]) => callOut(v as AnyFunction, undefined, args, `(${how})`);
-    if (v === null || typeof v !== 'object' || v instanceof Promise) return v;
-    // Data is read as data; an object with methods (a facade has no prototype) is watched.
-    if (
-      isPlain(v) &&
-      !Reflect.ownKeys(v).some((k) => typeof Reflect.getOwnPropertyDescriptor(v, k)?.value === 'function')
-    )
-      return v;
-    return new Proxy(Object.create(null) as object, {
-      get: (_t, key) => {
-        const x = Reflect.get(v, key) as unknown;
-        const name = `(${how}).${String(key)}`;
-        return typeof x === 'function' ? (...args: unknown[]) => callOut(x as AnyFunction, v, args, name) : x;
-      },
-      has: (_t, key) => Reflect.has(v, key),
-      getPrototypeOf: () => Reflect.getPrototypeOf(v),
+    if (v === null || typeof v !== 'object' || v instanceof Promise || isData(v)) return v;
+    return viewOf(v, (key) => {
+      const x = Reflect.get(v, key) as unknown;
+      const name = `(${how}).${String(key)}`;
+      return typeof x === 'function' ? (...args: unknown[]) => callOut(x as AnyFunction, v, args, name) : x;
     });
   };
   /** Calls a function of the code's for the harness: its arguments are received. */
+  const argsIn = (args: unknown[], call: string): unknown[] =>
+    args.map((a, i) => inbound(a, `argument ${i} of ${call}`));
   const callIn = (fn: AnyFunction, thisArg: unknown, args: unknown[], name: string): unknown =>
-    outbound(
-      Reflect.apply(
-        fn,
-        thisArg,
-        args.map((a, i) => inbound(a, `argument ${i} of ${name}()`)),
-      ),
-      `what ${name}() returned`,
-    );
+    outbound(Reflect.apply(fn, thisArg, argsIn(args, `${name}()`)), `what ${name}() returned`);
   /** What the code hands out: its functions, and the methods of its objects, seen through a view. */
   const outbound = (v: unknown, name: string): unknown => {
     if (typeof v === 'function') return watchOut(v as AnyFunction, name);
@@ -87,17 +94,7 @@ export function spy(note: (received: unknown, how: string) => void): (exports: u
       if (typeof x !== 'function' || key === 'constructor') return x;
       return (...args: unknown[]) => callIn(x as AnyFunction, v, args, `(${name}).${String(key)}`);
     };
-    const view = new Proxy(Object.create(null) as object, {
-      get: (_t, key) => read(key),
-      set: (_t, key, x) => Reflect.set(v, key, x),
-      has: (_t, key) => Reflect.has(v, key),
-      ownKeys: () => Reflect.ownKeys(v),
-      getOwnPropertyDescriptor: (_t, key) => {
-        const d = Reflect.getOwnPropertyDescriptor(v, key);
-        return d && { enumerable: d.enumerable, configurable: true, writable: false, value: read(key) };
-      },
-      getPrototypeOf: () => Reflect.getPrototypeOf(v),
-    });
+    const view = viewOf(v, read);
     views.set(view, v);
     return view;
   };
@@ -105,14 +102,7 @@ export function spy(note: (received: unknown, how: string) => void): (exports: u
     new Proxy(fn, {
       apply: (t, thisArg, args: unknown[]) => callIn(t, thisArg, args, name),
       construct: (t, args: unknown[], newTarget: AnyFunction) =>
-        outbound(
-          Reflect.construct(
-            t,
-            args.map((a, i) => inbound(a, `argument ${i} of new ${name}()`)),
-            newTarget,
-          ),
-          `new ${name}()`,
-        ) as object,
+        outbound(Reflect.construct(t, argsIn(args, `new ${name}()`), newTarget), `new ${name}()`) as object,
     });
   return (exports) => {
     if (exports === null || typeof exports !== 'object') return exports;
