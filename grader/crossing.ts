@@ -30,6 +30,12 @@ function isGenuinePromise(v: object): v is Promise<unknown> {
   );
 }
 
+/**
+ * The key a view of the code's object answers with that object (module-private: a WeakMap of 100,000 clerks' views
+ * in lab 2's memory test made each of its collections slower by half).
+ */
+const VIEWED = Symbol('viewed');
+
 /** The realm's `then`, captured: calling it on a genuine promise runs no code of the code under test. */
 const then = Promise.prototype.then;
 
@@ -67,9 +73,9 @@ export interface CrossingOptions {
 
 /** Attenuates what crosses between the harness and the code under test; facades and stand-ins are reused, so identity holds. */
 export class Crossing {
-  /** What was made for a value handed over (a copy, a stand-in). */
+  /** The stand-in made for each harness function handed over. */
   private readonly made = new WeakMap<object, unknown>();
-  /** What each view or stand-in of the code's was made for: handed back, the code gets its own object again. */
+  /** What each stand-in of the code's functions was made for: handed back, the code gets its own function again. */
   private readonly origins = new WeakMap<object, object>();
   /** Stand-ins made for the code's functions, by function. */
   private readonly received = new WeakMap<object, unknown>();
@@ -93,7 +99,7 @@ export class Crossing {
   /** What the code under test gets for `error`, thrown or rejected by the harness: never the harness's object or class. */
   handOverThrown(error: unknown): unknown {
     if (error === null || (typeof error !== 'object' && typeof error !== 'function')) return error;
-    const origin = this.origins.get(error);
+    const origin = this.originOf(error);
     if (origin !== undefined) return origin;
     if (this.fromCode.has(error)) return error;
     this.options.onThrown?.(error);
@@ -112,13 +118,12 @@ export class Crossing {
 
   private give(value: unknown): unknown {
     if (value === null || (typeof value !== 'object' && typeof value !== 'function')) return value;
-    const origin = this.origins.get(value);
+    const origin = this.originOf(value);
     if (origin !== undefined) return origin;
-    const known = this.made.get(value);
-    if (known !== undefined) return known;
-    if (typeof value === 'function') return this.remember(value, this.standIn(value as AnyFunction));
-    if (types.isPromise(value)) return this.promiseFor(value as Promise<unknown>);
+    if (typeof value === 'function')
+      return this.made.get(value) ?? this.remember(value, this.standIn(value as AnyFunction));
     if (isPlain(value)) return this.copy(value);
+    if (types.isPromise(value)) return this.promiseFor(value as Promise<unknown>);
     if (types.isNativeError(value)) return this.errorCopy(value);
     const twin = this.twinOf(value);
     if (twin) return this.twinCopy(value, twin, (v) => this.handOver(v));
@@ -168,14 +173,28 @@ export class Crossing {
     return harden(standIn);
   }
 
-  /** A mutable copy of plain data (the code under test may change its copy; the harness's stays as it was). */
-  private copy(value: object): unknown {
-    const out: Record<PropertyKey, unknown> | unknown[] = Array.isArray(value) ? [] : {};
-    this.made.set(value, out);
+  /**
+   * A mutable copy of plain data (the code under test may change its copy; the harness's stays as it was). Each
+   * crossing copies afresh; `seen` keeps shared parts and cycles within one value as they were.
+   */
+  private copy(value: object, seen = new Map<object, unknown>()): unknown {
+    const inner = (v: unknown): unknown =>
+      v !== null && typeof v === 'object' && isPlain(v) && !types.isProxy(v)
+        ? (seen.get(v) ?? this.copy(v, seen))
+        : this.handOver(v);
+    if (Array.isArray(value)) {
+      const out: unknown[] = new Array<unknown>(value.length);
+      seen.set(value, out);
+      for (let i = 0; i < value.length; i++) out[i] = inner(value[i]);
+      if (this.options.witness) this.copies.add(out);
+      return out;
+    }
+    const out: Record<PropertyKey, unknown> = {};
+    seen.set(value, out);
     if (this.options.witness) this.copies.add(out);
     for (const key of Reflect.ownKeys(value)) {
       const d = Object.getOwnPropertyDescriptor(value, key);
-      if (d && 'value' in d) (out as Record<PropertyKey, unknown>)[key] = this.handOver(d.value);
+      if (d && 'value' in d) out[key] = inner(d.value);
     }
     return out;
   }
@@ -266,6 +285,13 @@ export class Crossing {
     return Object.freeze(out);
   }
 
+  /** The code's own value `value` is a view or stand-in of, if it is one (only proxies are). */
+  private originOf(value: unknown): object | undefined {
+    if (typeof value !== 'object' && typeof value !== 'function') return undefined;
+    if (value === null || !types.isProxy(value)) return undefined;
+    return this.origins.get(value) ?? ((value as Record<PropertyKey, unknown>)[VIEWED] as object | undefined);
+  }
+
   /** Calls the code's `fn` for the harness: arguments handed over, the result received, what it throws noted as its. */
   callCode(fn: AnyFunction, thisArg: unknown, args: readonly unknown[]): unknown {
     let result: unknown;
@@ -321,7 +347,7 @@ export class Crossing {
       return this.receive(made) as object;
     };
     const proxy: object = new Proxy(fn, {
-      apply: (_t, thisArg, args: unknown[]) => this.callCode(fn, this.origins.get(thisArg as object) ?? thisArg, args),
+      apply: (_t, thisArg, args: unknown[]) => this.callCode(fn, this.originOf(thisArg) ?? thisArg, args),
       construct: (_t, args: unknown[], newTarget: object) => construct(args, newTarget),
     });
     this.received.set(fn, proxy);
@@ -335,7 +361,7 @@ export class Crossing {
    * empty object of its own, so that a frozen object of the code's views as well.
    */
   private receivedObject(target: object): unknown {
-    if (this.origins.has(target)) return target;
+    if (this.originOf(target) !== undefined) return target;
     if (types.isPromise(target)) return this.receiveResult(target);
     const twin = this.twinOf(target);
     if (twin) return this.twinCopy(target, twin, (v) => this.receive(v));
@@ -346,7 +372,7 @@ export class Crossing {
       return Object.defineProperty((...args: unknown[]) => call(args), 'name', { value: (v as AnyFunction).name });
     };
     const view = new Proxy(Object.create(null) as object, {
-      get: (_t, key) => read(key),
+      get: (_t, key) => (key === VIEWED ? target : read(key)),
       set: (_t, key, v) => Reflect.set(target, key, this.handOver(v)),
       has: (_t, key) => Reflect.has(target, key),
       ownKeys: () => Reflect.ownKeys(target),
@@ -358,7 +384,6 @@ export class Crossing {
       defineProperty: () => false,
       deleteProperty: (_t, key) => Reflect.deleteProperty(target, key),
     });
-    this.origins.set(view, target);
     return view;
   }
 }
