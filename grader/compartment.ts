@@ -16,7 +16,7 @@ import type { EarlierLab } from './earlier-labs';
 import { Crossing, guarded } from './crossing';
 import { ABSENT_GLOBALS, absentGlobal, sandboxGlobals } from './endowments';
 import { fsFacade } from './fs-facade';
-import { GIVEN_MODULES, LABRPC_FOLDER, labrpcFacade } from './kit-surface';
+import { GIVEN_MODULES, LABRPC_FOLDER, labrpcFacade, sharedErrorClasses, VALUE_CLASSES } from './kit-surface';
 import { readManifest, sha256File, type Manifest } from './manifest';
 import { netFacade } from './net-guard';
 import { lockNodePrototypes } from './node-prototypes';
@@ -59,6 +59,8 @@ export interface CompartmentOptions {
   readonly nodeModules?: readonly NodeModuleName[];
   /** The kit's reachability test only: sees every value handed over. */
   readonly witness?: Witness;
+  /** The kit's reachability test only: what the harness gets for a module's exports, before they cross (its spy). */
+  readonly spy?: (exports: unknown) => unknown;
   /** Earlier labs the code builds on (LabSuite.buildsOn): their given modules, and their files that are code under test. */
   readonly earlierLabs?: readonly EarlierLab[];
 }
@@ -223,9 +225,8 @@ function codeUnderTest(file: string, dir: string): boolean {
   return inside(file, dir) && !inside(file, path.join(dir, 'test'));
 }
 
-/** Views of module exports for the harness: each function hands its arguments over (crossing.ts); one view per module. */
-function harnessViews(witness?: Witness): (exports: unknown) => unknown {
-  const crossing = new Crossing(witness);
+/** Views of module exports for the harness: everything crosses through one Crossing (crossing.ts); one view per module. */
+function harnessViews(crossing: Crossing): (exports: unknown) => unknown {
   const views = new WeakMap<object, unknown>();
   return (exports) => {
     if (exports === null || typeof exports !== 'object') return guarded(exports, crossing);
@@ -236,6 +237,72 @@ function harnessViews(witness?: Witness): (exports: unknown) => unknown {
     }
     return views.get(exports);
   };
+}
+
+/** A test's own verdict thrown into the code under test fails the run, whatever that code does with its copy. */
+function verdictCrossing(error: unknown): void {
+  // Required here, after the lockdown, as the harness's modules are.
+  const { isTestFailure } = require('../suite/failure') as typeof import('../suite/failure');
+  const { World } = require('../world') as typeof import('../world');
+  if (isTestFailure(error)) World.maybeCurrent()?.fail(error);
+}
+
+/**
+ * The twins of the value classes (kit-surface.ts) of the given modules in `files`: each class's prototype as the
+ * harness loaded it, paired both ways with its prototype as the compartment evaluated it (`given`).
+ */
+function valueTwins(files: readonly string[], given: (file: string) => unknown): (proto: object) => object | undefined {
+  let twins: Map<object, object> | undefined;
+  return (proto) => {
+    if (twins === undefined) {
+      twins = new Map();
+      for (const file of files) {
+        const names = VALUE_CLASSES[path.basename(path.dirname(file))]?.[path.basename(file)] ?? [];
+        const harness = require(file) as Record<string, { prototype: object }>;
+        const code = given(file) as Record<string, { prototype: object }>;
+        for (const name of names) {
+          twins.set(harness[name].prototype, code[name].prototype);
+          twins.set(code[name].prototype, harness[name].prototype);
+        }
+      }
+    }
+    return twins.get(proto);
+  };
+}
+
+/** What the code under test may import, as a refused import's error says it. */
+function allowedImports(
+  lab: string,
+  earlier: ReadonlyArray<{ labDir: string }>,
+  nodeModules: readonly string[],
+): string {
+  const nodeNames = nodeModules.map((n) => `node:${n}`).join(', ');
+  return (
+    `your own .ts and .js files, ${LABRPC_FOLDER}'s errors and types, the lab's given modules ` +
+    `(${(GIVEN_MODULES[lab] ?? []).map((f) => `${lab}/${f}`).join(', ') || 'none'})` +
+    earlier.map((e) => `, your ${path.basename(e.labDir)}/ files and its given modules`).join('') +
+    `${nodeNames ? ` and ${nodeNames}` : ''}`
+  );
+}
+
+/** The crossing of one loader: the labs' value classes (those of their given files) paired with the compartment's. */
+function loaderCrossing(
+  labDirs: readonly string[],
+  given: ReadonlySet<string>,
+  givenModule: (file: string) => unknown,
+  witness: Witness | undefined,
+): Crossing {
+  const valueFiles = labDirs.flatMap((dir) =>
+    Object.keys(VALUE_CLASSES[path.basename(dir)] ?? {})
+      .map((f) => path.join(dir, f))
+      .filter((f) => given.has(f)),
+  );
+  return new Crossing({
+    witness,
+    sharedErrors: sharedErrorClasses(),
+    twin: valueTwins(valueFiles, givenModule),
+    onThrown: verdictCrossing,
+  });
 }
 
 /** A loader whose modules run in a new compartment of this (locked-down) realm. */
@@ -254,13 +321,13 @@ export function compartmentLoader(options: CompartmentOptions): CodeLoader {
   const givenModules = new Map<string, ModuleRecord>();
   const givenExports = new Map<string, unknown>();
   let labrpc: object | undefined;
-  const nodeNames = (options.nodeModules ?? []).map((n) => `node:${n}`).join(', ');
-  const lab = path.basename(labDir);
-  const allowed =
-    `your own .ts and .js files, ${LABRPC_FOLDER}'s errors and types, the lab's given modules ` +
-    `(${(GIVEN_MODULES[lab] ?? []).map((f) => `${lab}/${f}`).join(', ') || 'none'})` +
-    earlier.map((e) => `, your ${path.basename(e.labDir)}/ files and its given modules`).join('') +
-    `${nodeNames ? ` and ${nodeNames}` : ''}`;
+  const allowed = allowedImports(path.basename(labDir), earlier, options.nodeModules ?? []);
+
+  /** A given module, evaluated in the compartment once. */
+  const givenModule = (target: string): unknown => {
+    if (!givenExports.has(target)) givenExports.set(target, hardenedExports(load(target, givenModules)));
+    return givenExports.get(target);
+  };
 
   /** The module `spec` names from `file`, loaded (into `cache` when it is the student's own). */
   const resolve = (spec: string, file: string, cache: Map<string, ModuleRecord>): unknown => {
@@ -270,10 +337,7 @@ export function compartmentLoader(options: CompartmentOptions): CodeLoader {
     const base = path.resolve(path.dirname(file), spec);
     if (labrpcDirs.includes(moduleFolder(base))) return (labrpc ??= labrpcFacade());
     const target = resolveCode(base);
-    if (target !== undefined && given.has(target)) {
-      if (!givenExports.has(target)) givenExports.set(target, hardenedExports(load(target, givenModules)));
-      return givenExports.get(target);
-    }
+    if (target !== undefined && given.has(target)) return givenModule(target);
     if (
       target !== undefined &&
       (codeUnderTest(target, implDir) || earlier.some((e) => codeUnderTest(target, e.codeDir)))
@@ -307,13 +371,15 @@ export function compartmentLoader(options: CompartmentOptions): CodeLoader {
     return record.exports;
   };
 
-  const view = harnessViews(options.witness);
+  const crossing = loaderCrossing([labDir, ...earlier.map((e) => e.labDir)], given, givenModule, options.witness);
+  const view = harnessViews(crossing);
   const shared = new Map<string, ModuleRecord>();
+  const spied = options.spy ?? ((exports: unknown): unknown => exports);
   return {
-    require: (file) => view(load(path.resolve(file), shared)),
+    require: (file) => view(spied(load(path.resolve(file), shared))),
     fresh: (_folder, run) => {
       const own = new Map<string, ModuleRecord>();
-      return run((file) => view(load(path.resolve(file), own)));
+      return run((file) => view(spied(load(path.resolve(file), own))));
     },
   };
 }

@@ -65,3 +65,17 @@ export function labrpcFacade(): object {
     });
   return harden(facade);
 }
+
+/**
+ * The given modules' value classes: an object of one crosses between the harness and the code under test as a copy
+ * made of the other side's class (the harness's ShardConfig reaches the code as the compartment's, and back).
+ */
+export const VALUE_CLASSES: Readonly<Record<string, Readonly<Record<string, readonly string[]>>>> = {
+  lab7: { 'shardcfg.ts': ['ShardConfig'] },
+};
+
+/** labrpc's error classes, which both sides hold (hardened by labrpcFacade): a harness error of one crosses as one. */
+export function sharedErrorClasses(): ReadonlyArray<abstract new (...args: never[]) => Error> {
+  const errors = require('../labrpc/errors') as LabrpcErrors;
+  return harden([errors.TimeoutError, errors.RpcUsageError, errors.SerializationError]);
+}

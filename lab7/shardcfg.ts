@@ -144,6 +144,9 @@ export class ShardConfig {
     return new ShardConfig(this.num + 1, balance(this.shards, [...members.keys()]), members);
   }
 }
+// A configuration is a value: neither the class nor its methods change, wherever it is loaded.
+Object.freeze(ShardConfig);
+Object.freeze(ShardConfig.prototype);
 
 /**
  * The owners after balancing `shards` over the groups `gids`: every shard of a group that is gone is handed on,

@@ -6,6 +6,9 @@ export interface FailureAttachments {
   historyHtml?: string;
 }
 
+/** Every TestFailure the harness made: the brand a verdict is recognised by (no code under test can add to it). */
+const failures = new WeakSet<object>();
+
 /** A test's own verdict: something the student's code did wrong, stated for the student. */
 export class TestFailure extends Error {
   readonly attachments: FailureAttachments;
@@ -13,7 +16,19 @@ export class TestFailure extends Error {
   constructor(message: string, attachments: FailureAttachments = {}) {
     super(message);
     this.attachments = attachments;
+    failures.add(this);
   }
+}
+// Neither the class nor its prototype can change (`Symbol.hasInstance` included), should either ever be reached.
+Object.freeze(TestFailure);
+Object.freeze(TestFailure.prototype);
+
+/**
+ * True for a failure the harness made: what a verdict is decided by, never `instanceof` (whose answer a value of the
+ * code under test's could bend, a Proxy through its prototype).
+ */
+export function isTestFailure(value: unknown): value is TestFailure {
+  return typeof value === 'object' && value !== null && failures.has(value);
 }
 
 /** Fails the test with `message` unless `condition` holds. */

@@ -1,7 +1,7 @@
 /** What lab test files and the grader share. */
 export * from './types';
 export { scored } from './scored';
-export { TestFailure, FailureAttachments, check, isTodo } from './failure';
+export { TestFailure, FailureAttachments, check, isTestFailure, isTodo } from './failure';
 export { runNamedTest, RunOptions, describeError, liveOpCount } from './run';
 export { Transcript, bounded } from './transcript';
 export { assertLinearizable } from './linearizable';

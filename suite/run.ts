@@ -2,7 +2,7 @@
 import { TimeoutError } from '../labrpc/errors';
 import { codeFrames } from '../labrpc/stack';
 import { DeadlockError, UncaughtError, VirtualTimeLimitError, WatchdogError, World, realNow } from '../world';
-import { TestFailure } from './failure';
+import { TestFailure, isTestFailure } from './failure';
 import { watchRun } from './monitors';
 import { recordPrinted } from './printed';
 import { Transcript } from './transcript';
@@ -73,7 +73,7 @@ export async function runNamedTest<Impl>(
   // The monitors' findings fail a passing run, and are added to a failing one's message (those that name a cause).
   const found = watch?.findings(error === undefined, liveOps) ?? '';
   if (found !== '' && error === undefined) error = new TestFailure(found);
-  const alsoFound = found !== '' && !(error instanceof TestFailure && error.message === found) ? found : '';
+  const alsoFound = found !== '' && !(isTestFailure(error) && error.message === found) ? found : '';
   const rec = world?.recorder;
   if (world && rec && error !== undefined) rec.add({ k: 'fail', t: world.now(), message: describeError(error) });
   const realMs = realNow() - start;
@@ -99,7 +99,7 @@ export async function runNamedTest<Impl>(
       inProgress(error, stuck) +
       (alsoFound ? `\n\nThe tester's monitors also saw:\n${alsoFound}` : ''),
     crash: crashKind(error),
-    historyHtml: error instanceof TestFailure ? error.attachments.historyHtml : undefined,
+    historyHtml: isTestFailure(error) ? error.attachments.historyHtml : undefined,
   };
 }
 
@@ -120,7 +120,7 @@ function inProgress(err: unknown, stuck: ReadonlyArray<() => readonly string[]>)
 }
 
 function crashKind(err: unknown): CrashKind {
-  if (err instanceof TestFailure) return 'assertion';
+  if (isTestFailure(err)) return 'assertion';
   if (err instanceof VirtualTimeLimitError) return 'virtual-time-limit';
   if (err instanceof DeadlockError) return 'deadlock';
   if (err instanceof WatchdogError) return 'timeout';
@@ -131,7 +131,7 @@ function crashKind(err: unknown): CrashKind {
 /** A failure message: the verdict for test failures, the error and its stack (trimmed) for crashes. */
 export function describeError(err: unknown): string {
   if (
-    err instanceof TestFailure ||
+    isTestFailure(err) ||
     err instanceof VirtualTimeLimitError ||
     err instanceof DeadlockError ||
     err instanceof WatchdogError

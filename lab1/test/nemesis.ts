@@ -1,7 +1,7 @@
 /** Lab 1's generic attackers (TestNemesisKV, TestNemesisShards): random workloads under random faults, judged only by the handout's promises. */
 import { FAULTS } from '../../labrpc';
 import type { DeliverySchedule, MessageInfo } from '../../labrpc';
-import { TestDefinition, TestContext, TestFailure, check } from '../../suite';
+import { TestDefinition, TestContext, TestFailure, isTestFailure, check } from '../../suite';
 import { runClients } from '../../suite/clients';
 import { PctSchedule } from '../../suite/nemesis/pct';
 import { applyPlan, drawPlan, healNetwork } from '../../suite/nemesis/plan';
@@ -158,7 +158,7 @@ function checkRound(ts: Lab1Tester, story: Story): void {
   try {
     ts.checkLinearizable();
   } catch (err) {
-    if (!(err instanceof TestFailure)) throw err;
+    if (!isTestFailure(err)) throw err;
     throw new TestFailure(
       `${story}: ${err.message}\nLikely causes: a read answered by a copy that is not up to date (a backup answering from its own copy, or a new primary that did not sync first); ` +
         "copies that apply a shard's writes in different orders (the primary must run a shard's operations one at a time); a lost or doubled write (see above).",

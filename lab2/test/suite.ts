@@ -5,7 +5,16 @@
 import { IMPL_FILES, load } from '../load';
 import { runClients } from '../../suite/clients';
 import { liveHeapBytes } from '../../suite/memory';
-import { LabSuite, scored, TestDefinition, TestContext, TestFailure, check, Monitors } from '../../suite';
+import {
+  LabSuite,
+  scored,
+  TestDefinition,
+  TestContext,
+  TestFailure,
+  isTestFailure,
+  check,
+  Monitors,
+} from '../../suite';
 import { monitored } from '../../suite/monitors';
 import { keyedRng, sleep } from '../../world';
 import type { DistributedLock, KVClerk } from '../rpc';
@@ -623,7 +632,7 @@ const releaseNotHeld: TestDefinition<Lab2Impl> = {
             `${who}.release() of a lock it does not hold had not returned after 1 s; it may refuse (throw) but must not wait for ever.`,
         );
       } catch (err) {
-        if (err instanceof TestFailure) throw err;
+        if (isTestFailure(err)) throw err;
         // Refusing (throwing) is a fine answer to a release of a lock one does not hold.
       }
     };
@@ -676,7 +685,7 @@ const locksShareClerk: TestDefinition<Lab2Impl> = {
     try {
       await within(b.release(), 1000, () => 'B.release() of a lock it does not hold had not returned after 1 s.');
     } catch (err) {
-      if (err instanceof TestFailure) throw err;
+      if (isTestFailure(err)) throw err;
       // Refusing (throwing) is a fine answer to a release of a lock one does not hold.
     }
     check(

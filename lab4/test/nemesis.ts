@@ -14,7 +14,7 @@
  */
 import { FAULTS, TimeoutError, type RpcEnd } from '../../labrpc';
 import { World, keyedRng, sleep, type Rng } from '../../world';
-import { TestFailure, type TestContext, type TestDefinition } from '../../suite';
+import { TestFailure, isTestFailure, type TestContext, type TestDefinition } from '../../suite';
 import { applyPlan, drawPlan, healNetwork, type NetworkPlan } from '../../suite/nemesis/plan';
 import { EDGE_KEYS, edgeKeys, edgeValue } from '../../suite/nemesis/values';
 import { GRAMMAR_KEYS, drawValueKind, valueOf, type KeyPast } from '../../suite/nemesis/edge-grammar';
@@ -1033,7 +1033,7 @@ async function playRound(ctx: Ctx, profile: NemesisProfile, spec: RoundSpec, oth
     );
     return ts.token;
   } catch (err) {
-    if (!(err instanceof TestFailure)) throw err;
+    if (!isTestFailure(err)) throw err;
     throw new TestFailure(
       `${header()}: ${err.message}\nWhat the nemesis did last: ${rd.recentEvents()}.`,
       err.attachments,

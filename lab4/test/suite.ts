@@ -4,7 +4,16 @@
  */
 import { IMPL_FILES, load } from '../load';
 import { World } from '../../world';
-import { LabSuite, scored, TestDefinition, TestContext, TestFailure, check, Monitors } from '../../suite';
+import {
+  LabSuite,
+  scored,
+  TestDefinition,
+  TestContext,
+  TestFailure,
+  isTestFailure,
+  check,
+  Monitors,
+} from '../../suite';
 import { monitored } from '../../suite/monitors';
 import { within } from '../../suite/within';
 import type { RpcEnd } from '../../labrpc';
@@ -519,7 +528,7 @@ const restartEmpty: TestDefinition<Lab4Impl> = {
     try {
       await ts.waitConverged(2000);
     } catch (err) {
-      if (!(err instanceof TestFailure)) throw err;
+      if (!isTestFailure(err)) throw err;
       throw new TestFailure(
         `${err.message}\nFollowers 1 and 2 each restarted with empty state on the same address (their Replicate answers ErrGap with lastSeq 0). ` +
           'Likely causes: on ErrGap the leader resends the same batch instead of starting again from lastSeq + 1; the leader keeps the highest seq it ever saw ' +

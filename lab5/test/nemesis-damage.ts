@@ -2,7 +2,7 @@
 import fs from 'node:fs';
 import * as path from 'node:path';
 import { encodeCommand, ProtocolError, RequestParser } from '../resp';
-import { TestFailure, check } from '../../suite';
+import { TestFailure, isTestFailure, check } from '../../suite';
 import { Rng } from '../../world/rng';
 import type { ServerOptions } from '../types';
 import { Resources } from './harness';
@@ -125,7 +125,7 @@ export async function checkDamagedLogs(
       const s = await res.server({ ...options, dataDir: copy });
       await s.close();
     } catch (e) {
-      if (e instanceof TestFailure) throw e; // it hung
+      if (isTestFailure(e)) throw e; // it hung
       refusal = e instanceof Error ? e : new Error(String(e));
     }
     if (refusal === undefined)

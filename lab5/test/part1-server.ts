@@ -1,6 +1,6 @@
 /** Part 1's named tests (the server: commands, errors, protocol, pipelining) */
 import { encodeCommand, RespError } from '../resp';
-import { TestFailure, check } from '../../suite';
+import { TestFailure, isTestFailure, check } from '../../suite';
 import { describe, RawClient, Resources, same, show } from './harness';
 import { realSleep } from '../../world';
 import { within } from '../../suite/within';
@@ -79,7 +79,7 @@ export const errorReplies = realTest(
       try {
         await p.expectError([name, 'x'], `ERR unknown command '${name}'`, why);
       } catch (err) {
-        if (err instanceof TestFailure && !err.message.includes(why)) throw new TestFailure(`${err.message} ${why}`);
+        if (isTestFailure(err) && !err.message.includes(why)) throw new TestFailure(`${err.message} ${why}`);
         throw err;
       }
     }

@@ -1,6 +1,6 @@
 /** Part 2's named tests (expiry, statistics, real clients, SCAN, Redis's exact replies) */
 import { parseStats } from '../info';
-import { TestFailure, check } from '../../suite';
+import { TestFailure, isTestFailure, check } from '../../suite';
 import { explainDifference, firstDifference, loadCorpus, runSequence } from './redis-corpus';
 import { RawClient, Resources, same, show } from './harness';
 import { realSleep } from '../../world';
@@ -251,7 +251,7 @@ export const realRedisClient = realTest(
         return got;
       } catch (e) {
         if (id !== undefined) ctx.transcript?.replied(id, { error: (e as Error).message });
-        if (e instanceof TestFailure) throw e;
+        if (isTestFailure(e)) throw e;
         throw new TestFailure(`ioredis ${what} failed: ${(e as Error).message}`);
       }
     };

@@ -3,7 +3,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { parseStats } from '../info';
 import { encodeCommand, ReplyParser, RequestParser, type RespReply } from '../resp';
-import { TestFailure, check } from '../../suite';
+import { TestFailure, isTestFailure, check } from '../../suite';
 import { Rng } from '../../world/rng';
 import type { RunningServer } from '../types';
 import { folderBytes, RawClient, Resources, same, show } from './harness';
@@ -517,7 +517,7 @@ async function startAfterCut(res: Resources, dir: string, where: string): Promis
   try {
     return await res.server({ dataDir: dir, ...TX_OPTIONS });
   } catch (err) {
-    if (err instanceof TestFailure) throw err;
+    if (isTestFailure(err)) throw err;
     throw new TestFailure(
       `After ${where}, startServer rejected: ${String(err)}. A log that ends inside a transaction is what a crash leaves, not damage: ${TRANSACTION_LOG_CAUSES}.`,
     );
@@ -805,7 +805,7 @@ export const corruptLog = realTest(
       try {
         started = await res.server({ dataDir: dir, fsync: 'always', snapshotIntervalMs: 60_000 });
       } catch (err) {
-        if (err instanceof TestFailure) throw err; // it hung
+        if (isTestFailure(err)) throw err; // it hung
         refusal = err instanceof Error ? err : new Error(String(err));
       }
       if (started !== undefined) {

@@ -23,9 +23,10 @@ import {
 
 type Ctx = TestContext<Lab6Impl>;
 
-const INC: CounterOp = { op: 'inc' };
-const DEC: CounterOp = { op: 'dec' };
-const NULL: CounterOp = { op: 'null' };
+// Frozen: the tests share them, and hand them to the code under test (as copies; frozen besides, should one cross).
+const INC: CounterOp = Object.freeze({ op: 'inc' });
+const DEC: CounterOp = Object.freeze({ op: 'dec' });
+const NULL: CounterOp = Object.freeze({ op: 'null' });
 
 /** Servers in part 5's groups (MIT's NSRV). */
 const RSM_SERVERS = 3;

@@ -90,6 +90,97 @@ export function addLab2Attack(lab: string, attack: Lab2Attack): void {
 }
 
 /**
+ * Lab 2's lock and clerk (the reference's, changed): the clerk answers one key without an RPC, so that the recording
+ * clerk's check throws the harness's verdict into the lock; the lock catches it and, if it can, makes `instanceof`
+ * of the verdict's class answer false, then hangs in a release of a lock it does not hold. The hang scores only if
+ * the verdict's class could be changed.
+ */
+const VERDICT_POISON = `
+async function poison(ck: KVClerk): Promise<void> {
+  try {
+    await ck.get('__poison__');
+  } catch (err) {
+    const ctor = (err as { constructor: object }).constructor;
+    try {
+      Object.defineProperty(ctor, Symbol.hasInstance, { value: () => false });
+      console.log(\`poison: \${(err as Error).name}'s class now denies its instances\`);
+    } catch (refused) {
+      console.log(\`poison refused: \${(err as Error).name}, \${String(refused)}\`);
+    }
+  }
+}
+`;
+
+/** Adds the verdict poison (VERDICT_POISON) to a lab 2 folder holding the reference's lock and clerk. */
+export function addVerdictPoison(lab: string): void {
+  const edit = (file: string, from: RegExp, to: string, tail = ''): void => {
+    const before = fs.readFileSync(path.join(lab, file), 'utf8');
+    const after = before.replace(from, to);
+    if (after === before) throw new Error(`the verdict poison found nothing to change in ${file}`);
+    fs.writeFileSync(path.join(lab, file), after + tail);
+  };
+  edit(
+    'client.ts',
+    /async get\(key: string\): Promise<GetResult> \{/,
+    "async get(key: string): Promise<GetResult> {\n    if (key === '__poison__') return { err: 'ErrNoKey' };",
+  );
+  edit(
+    'lock.ts',
+    /async release\(\): Promise<void> \{/,
+    'async release(): Promise<void> {\n    if (!this.held) {\n      await poison(this.ck);\n' +
+      '      await new Promise(() => undefined);\n    }',
+    VERDICT_POISON,
+  );
+}
+
+/** What the verdict poison prints when the sandbox holds: the error it caught is a fresh one, its class frozen. */
+export const VERDICT_POISON_REFUSED = /poison refused: TestFailure, TypeError: Cannot define property/;
+
+/**
+ * Lab 7's controller (the skeleton's, replaced): it writes onto the prototype of the configuration the tester hands
+ * initConfig and, only if that worked, keeps the configuration in memory for query(), which TestInitQuery5A would
+ * take for a stored one. So it scores only if the kit's ShardConfig reached it.
+ */
+export const KIT_PROTOTYPE_CTRLER = `/** A controller that writes onto the kit's ShardConfig, if it is handed one. */
+import type { ClientEnd } from '../labrpc';
+import type { Controller, MakeEnd } from './rpc';
+import type { ShardConfig } from './shardcfg';
+
+let kept: ShardConfig | undefined;
+
+export class ShardCtrler implements Controller {
+  constructor(_kv: ClientEnd, _makeEnd: MakeEnd) {}
+
+  async initConfig(cfg: ShardConfig): Promise<void> {
+    try {
+      (Object.getPrototypeOf(cfg) as Record<string, unknown>).marked = true;
+      kept = cfg;
+      console.log('prototype: written');
+    } catch (refused) {
+      console.log(\`prototype refused: \${String(refused)}\`);
+      throw refused;
+    }
+  }
+
+  async query(): Promise<ShardConfig> {
+    if (kept) return kept;
+    throw new Error('TODO: ShardCtrler.query is not implemented yet');
+  }
+
+  async initController(): Promise<void> {
+    throw new Error('TODO: ShardCtrler.initController is not implemented yet');
+  }
+
+  async changeConfigTo(next: ShardConfig): Promise<void> {
+    throw new Error(\`TODO: ShardCtrler.changeConfigTo is not implemented yet (configuration \${next.num})\`);
+  }
+}
+`;
+
+/** What KIT_PROTOTYPE_CTRLER prints when the sandbox holds: the prototype it was handed is frozen. */
+export const KIT_PROTOTYPE_REFUSED = /prototype refused: TypeError: Cannot add property marked/;
+
+/**
  * Each way lab 5's code could reach a port or a descriptor it was not given, by label, with what its refusal must
  * name: the usual calls (a classmate's `port`, a port to listen on, a Unix socket), every option or argument that
  * brings a descriptor or a handle (to the classes, their `constructor`, connect and listen), and node's TCP handle

@@ -2,7 +2,8 @@
  * Red team against the harness itself, in lab 2: a student folder whose clerk reaches for the running world (a
  * `new Network()` of its own, to patch World and Rng) or adds a helper file to the lab folder that looks for node's
  * `process` and `require`. The untouched skeleton with either attack scores its honest 0 (plain and Classroom);
- * the reference with either scores its honest 100. Each grading runs a student's copy of the kit with its own
+ * the reference with either scores its honest 100. A lock that poisons the verdict it catches and a lab 7 controller
+ * that writes onto the configuration it is handed score 0. Each grading runs a student's copy of the kit with its own
  * grader, as batch grading does (a few minutes in all: npm run test:full).
  */
 import { expect } from 'chai';
@@ -12,7 +13,15 @@ import { spawnSync } from 'node:child_process';
 import { SELECTED_REPORTS } from '../../../grader/cli';
 import { FRAMEWORK_FOLDERS } from '../../../grader/layout';
 import { linkModules } from '../../batch';
-import { addLab2Attack, LAB2_REFUSED, type Lab2Attack } from './attacks';
+import {
+  addLab2Attack,
+  addVerdictPoison,
+  KIT_PROTOTYPE_CTRLER,
+  KIT_PROTOTYPE_REFUSED,
+  LAB2_REFUSED,
+  VERDICT_POISON_REFUSED,
+  type Lab2Attack,
+} from './attacks';
 import { tempDir } from './helpers';
 
 const KIT = path.resolve(__dirname, '..', '..', '..');
@@ -22,16 +31,20 @@ const TESTS = ['TestReliablePut', 'TestUnreliableNet', 'TestReliableBasic'];
 /** The student roots made, removed after the tests. */
 const made: string[] = [];
 
-/**
- * A student's copy of the kit (the framework, lab 2 whole, its own node_modules of links, as batch grading makes
- * one) whose lab2/ holds the given files, `impl`'s files and the attack.
- */
-function studentRoot(impl: 'skeleton' | 'reference', attack: Lab2Attack): string {
+/** A student's copy of the kit: the framework, the `labs` whole, its own node_modules of links (as batch grading makes one). */
+function kitCopy(labs: readonly string[]): string {
   const root = tempDir('kvlabs-harness-redteam-');
   made.push(root);
-  for (const d of [...FRAMEWORK_FOLDERS, 'lab2']) fs.cpSync(path.join(KIT, d), path.join(root, d), { recursive: true });
+  for (const d of [...FRAMEWORK_FOLDERS, ...labs])
+    fs.cpSync(path.join(KIT, d), path.join(root, d), { recursive: true });
   for (const f of ['package.json', 'tsconfig.json']) fs.copyFileSync(path.join(KIT, f), path.join(root, f));
   linkModules(path.join(KIT, 'node_modules'), path.join(root, 'node_modules'));
+  return root;
+}
+
+/** A student's copy of the kit whose lab2/ holds the given files, `impl`'s files and the attack. */
+function studentRoot(impl: 'skeleton' | 'reference', attack: Lab2Attack | 'poison'): string {
+  const root = kitCopy(['lab2']);
   const lab = path.join(root, 'lab2');
   if (impl === 'reference')
     for (const f of ['client.ts', 'server.ts', 'lock.ts']) {
@@ -41,7 +54,8 @@ function studentRoot(impl: 'skeleton' | 'reference', attack: Lab2Attack): string
         code.replaceAll("'../../lab2/", "'./").replaceAll("'../../labrpc'", "'../labrpc'"),
       );
     }
-  addLab2Attack(lab, attack);
+  if (attack === 'poison') addVerdictPoison(lab);
+  else addLab2Attack(lab, attack);
   return root;
 }
 
@@ -63,8 +77,8 @@ function printedIn(results: string): string {
   return doc.tests.flatMap((t) => t.runs.map((r) => r.output)).join('');
 }
 
-/** Grades `root`'s lab 2 (the TESTS) with the root's own grader, as a student or a Classroom runner would. */
-function gradeRoot(root: string, classroom = false): Graded {
+/** Grades `root`'s `lab` (`tests`) with the root's own grader, as a student or a Classroom runner would. */
+function gradeRoot(root: string, classroom = false, lab = 'lab2', tests: readonly string[] = TESTS): Graded {
   const github = path.join(root, 'github-output');
   fs.writeFileSync(github, '');
   const run = spawnSync(
@@ -74,9 +88,9 @@ function gradeRoot(root: string, classroom = false): Graded {
       '-r',
       './grader/register.js',
       'grader/cli.ts',
-      'lab2',
+      lab,
       '--test',
-      ...TESTS,
+      ...tests,
       '--seed',
       '5',
       '--json',
@@ -100,11 +114,11 @@ function gradeRoot(root: string, classroom = false): Graded {
     maxScore: summary.labs[0].maxScore,
     tests: summary.labs[0].tests,
     classroomScore: payload?.tests.reduce((a, t) => a + t.score, 0),
-    printed: printedIn(path.join(root, 'reports', SELECTED_REPORTS, 'lab2', 'results.json')),
+    printed: printedIn(path.join(root, 'reports', SELECTED_REPORTS, lab, 'results.json')),
   };
 }
 
-describe('grader: red team against the harness (lab 2, a world reached through labrpc or a helper file)', function () {
+describe('grader: red team against the harness (a world reached through labrpc or a helper file, a verdict or a kit class reached through what a test hands over)', function () {
   this.timeout(300_000);
   after(() => {
     for (const root of made.splice(0)) fs.rmSync(root, { recursive: true, force: true });
@@ -128,4 +142,22 @@ describe('grader: red team against the harness (lab 2, a world reached through l
       expect(result.score).to.equal(result.maxScore);
     });
   }
+
+  it('the reference with a lock that poisons the verdict it catches (TestFailure’s instanceof) and then hangs scores 0 for that test, in plain and Classroom mode', () => {
+    const root = studentRoot('reference', 'poison');
+    for (const classroom of [false, true]) {
+      const graded = gradeRoot(root, classroom, 'lab2', ['TestReleaseNotHeldReliable']);
+      expect(graded.score).to.equal(0);
+      expect(graded.printed).to.match(VERDICT_POISON_REFUSED);
+      if (classroom) expect(graded.classroomScore).to.equal(0);
+    }
+  });
+
+  it('the skeleton with a controller that writes onto the ShardConfig it is handed scores 0 (lab 7)', () => {
+    const root = kitCopy(['lab2', 'lab6', 'lab7']);
+    fs.writeFileSync(path.join(root, 'lab7', 'ctrler.ts'), KIT_PROTOTYPE_CTRLER);
+    const graded = gradeRoot(root, false, 'lab7', ['TestInitQuery5A']);
+    expect(graded.score).to.equal(0);
+    expect(graded.printed).to.match(KIT_PROTOTYPE_REFUSED);
+  });
 });

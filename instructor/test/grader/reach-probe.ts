@@ -2,7 +2,9 @@
  * `node -r ./grader/register.js instructor/test/grader/reach-probe.ts labN:TestA,TestB ...`, run by reachability.test.ts
  * in a process of its own (it locks the realm down): walks everything the code under test of lab N can touch —
  * the compartment's globals, every kit module it may import, what their functions return (at load time and while
- * a test runs), and each value a short real test of the reference hands it — and prints one JSON line per lab.
+ * a test runs), and each value a short real test of the reference hands it, by any route (reach-spy.ts: arguments
+ * of its functions and of its objects' methods and callbacks, what the harness's calls return, throw or reject
+ * with) — and prints one JSON line per lab.
  */
 import fs from 'node:fs';
 import os from 'node:os';
@@ -13,6 +15,7 @@ import { GIVEN_MODULES } from '../../../grader/kit-surface';
 import { lockNodePrototypes } from '../../../grader/node-prototypes';
 import type { LabSuite } from '../../../suite/types';
 import { walk, type Root } from './reach';
+import { spy } from './reach-spy';
 
 /** What the probe prints. */
 export interface ProbeReport {
@@ -23,6 +26,8 @@ export interface ProbeReport {
   readonly objects: number;
   /** How many distinct objects the tests handed the code under test. */
   readonly handed: number;
+  /** How the code received them (reach-spy.ts's words: `argument 0 of (new ShardCtrler()).initConfig()`), each once. */
+  readonly routes: readonly string[];
   /** Each test run with the reference, and its status. */
   readonly tests: ReadonlyArray<{ name: string; status: string; message: string }>;
 }
@@ -132,10 +137,16 @@ async function main(lab: string, testNames: readonly string[]): Promise<ProbeRep
     fs.rmSync(dir, { recursive: true, force: true });
   }
 
-  const handed = new Map<unknown, boolean>();
+  // What the code receives is seen from its side of the boundary (reach-spy.ts); the crossing's witness only says
+  // which of those values are copies of the code's own.
+  const copies = new WeakSet<object>();
   const witness: Witness = (given, ownCopy) => {
-    if (given === null || (typeof given !== 'object' && typeof given !== 'function')) return;
-    if (handed.size < MAX_HANDED && !handed.has(given)) handed.set(given, ownCopy);
+    if (ownCopy && typeof given === 'object' && given !== null) copies.add(given);
+  };
+  const handed = new Map<unknown, string>();
+  const note = (received: unknown, how: string): void => {
+    if (received === null || (typeof received !== 'object' && typeof received !== 'function')) return;
+    if (handed.size < MAX_HANDED && !handed.has(received)) handed.set(received, how);
   };
   const suitePath = path.join(labDir, 'test', 'suite.ts');
   useLoader(
@@ -146,6 +157,7 @@ async function main(lab: string, testNames: readonly string[]): Promise<ProbeRep
       cacheDir: '',
       nodeModules,
       witness,
+      spy: spy(note),
       earlierLabs: earlierLabs(suite, path.join(ROOT, 'solutions', lab), suitePath),
     }),
   );
@@ -158,7 +170,12 @@ async function main(lab: string, testNames: readonly string[]): Promise<ProbeRep
     tests.push({ name, status: outcome.status, message: outcome.message ?? '' });
   }
   let i = 0;
-  for (const [value, ownCopy] of handed) roots.push({ name: `handed#${i++}`, value, ownCopy });
+  for (const [value, how] of handed)
+    roots.push({
+      name: `handed#${i++} (${how})`,
+      value,
+      ownCopy: typeof value === 'object' && value !== null && copies.has(value),
+    });
   const walked = walk(roots);
   return {
     lab,
@@ -166,6 +183,7 @@ async function main(lab: string, testNames: readonly string[]): Promise<ProbeRep
     findings: walked.findings.slice(0, 40),
     objects: walked.objects,
     handed: handed.size,
+    routes: [...new Set(handed.values())].sort(),
     tests,
   };
 }

@@ -43,11 +43,18 @@ function edges(o: object): Array<[unknown, string]> {
   return out;
 }
 
-/** True for arrays, typed arrays and objects whose prototype is Object.prototype or null (data, not an object with behaviour). */
+/** True for arrays, typed arrays, maps, sets and objects whose prototype is Object.prototype or null (data, not an object with behaviour). */
 function isPlain(v: unknown): v is object {
   if (typeof v !== 'object' || v === null) return false;
   const proto = Object.getPrototypeOf(v) as unknown;
-  return Array.isArray(v) || ArrayBuffer.isView(v) || proto === Object.prototype || proto === null;
+  return (
+    Array.isArray(v) ||
+    ArrayBuffer.isView(v) ||
+    v instanceof Map ||
+    v instanceof Set ||
+    proto === Object.prototype ||
+    proto === null
+  );
 }
 
 /** Walks breadth first (so each finding's path is a shortest one) from `roots`. */

@@ -28,6 +28,20 @@ const PROBED: Readonly<Record<string, readonly string[]>> = {
   lab5: [],
 };
 
+/**
+ * Routes each lab's probe must have seen the code receive a value by (so that the walk starts from what came that
+ * way): a harness error as a call's rejection reason, a harness object as a method argument of an object the code's
+ * constructor returned, a test's module constant likewise.
+ */
+const ROUTES: Readonly<Record<string, readonly RegExp[]>> = {
+  lab2: [
+    /^what \(argument 0 of new Clerk\(\)\)\.call\(\) rejected with$/,
+    /^argument 0 of \(new KVServer\(\)\)\.Get\(\)$/,
+  ],
+  lab6: [/^argument 0 of \(new RSM\(\)\)\.submit\(\)$/],
+  lab7: [/^argument 0 of \(new ShardCtrler\(\)\)\.initConfig\(\)$/],
+};
+
 describe('grader: nothing of the harness is reachable from the code under test', function () {
   this.timeout(180_000);
   let reports: ProbeReport[];
@@ -55,6 +69,11 @@ describe('grader: nothing of the harness is reachable from the code under test',
       expect(report.objects, 'the walk reached the intrinsics and the kit modules').to.be.above(900);
       for (const t of report.tests) expect(t.status, `${t.name}: ${t.message}`).to.equal('passed');
       if (PROBED[lab].length > 0) expect(report.handed, 'the tests handed the code something to walk').to.be.above(5);
+      for (const route of ROUTES[lab] ?? [])
+        expect(
+          report.routes.some((r) => route.test(r)),
+          `a value received as ${String(route)}`,
+        ).to.equal(true);
     });
 
   it('names every file of each lab folder that is neither the student’s nor load.ts as a given module', () => {
