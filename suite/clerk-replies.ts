@@ -1,0 +1,155 @@
+/**
+ * The witness of what servers told a clerk (labs 2, 6 and 7): it sees every RPC a clerk sends and every reply that
+ * reaches it, so that each get's value and version, and each put's answer, can be held to a reply of the lab's own
+ * RPC (KVServer.Get or KVServer.Put, for that key) that reached that clerk during that call.
+ */
+import type { ClientEnd } from '../labrpc';
+
+/** The RPC a clerk's get must be answered by, and the one of its put. */
+const GET = 'KVServer.Get';
+const PUT = 'KVServer.Put';
+/** How many of the RPCs a call sent a failure message lists. */
+const LISTED = 6;
+
+/** One clerk call (a get or a put) under watch. */
+export interface ClerkCall {
+  readonly method: typeof GET | typeof PUT;
+  readonly key: string;
+  /** A put's value and version (undefined for a get). */
+  readonly value?: string;
+  readonly version?: number;
+  /** Copies of this call's RPC (its method, with its key, and a put's value and version) sent while it ran. */
+  sent: number;
+  /** Their answers that reached the clerk, each once, in the order they came (see answerOf). */
+  readonly answers: string[];
+  /** Every RPC the clerk sent while the call ran, as `method for key`, for the failure message. */
+  readonly rpcs: string[];
+}
+
+/** Shows a value in a message, shortened when long. */
+function show(value: unknown): string {
+  const s = JSON.stringify(value) ?? String(value);
+  return s.length > 40 ? `${s.slice(0, 37)}...` : s;
+}
+
+/** A reply or a result as the witness compares them: `OK "v" at version 3` for a get that found the key, else its err. */
+function answerOf(reply: unknown, method: string): string {
+  const r = reply as { err?: unknown; value?: unknown; version?: unknown } | null;
+  if (method === GET && r?.err === 'OK') return `OK ${show(r.value)} at version ${show(r.version)}`;
+  return method === GET ? show(r?.err) : String(r?.err);
+}
+
+/** True when an RPC `method` with `args` is a copy of call `w` (other fields, such as ids, are the student's). */
+function carries(w: ClerkCall, method: string, args: unknown): boolean {
+  const a = args as { key?: unknown; value?: unknown; version?: unknown } | null;
+  if (method !== w.method || a?.key !== w.key) return false;
+  return method === GET || (a.value === w.value && a.version === w.version);
+}
+
+/** The RPCs of one clerk (shared by the tasks that use it), matched to its running gets and puts by their arguments. */
+export class ClerkReplies {
+  private readonly running = new Set<ClerkCall>();
+  /** Every RPC the watched ends sent. */
+  calls = 0;
+
+  /** Routes `end`'s calls through the witness; the clerk gets the same end, the same replies. */
+  watch(end: ClientEnd): void {
+    const call = end.call.bind(end);
+    const watched = <Reply>(method: string, args?: unknown): Promise<Reply> =>
+      this.sent(method, args, call<Reply>(method, args));
+    // Defined, not assigned: the grader freezes ClientEnd.prototype, and assigning over a frozen prototype's method fails.
+    Object.defineProperty(end, 'call', { value: watched });
+  }
+
+  /**
+   * Notes one RPC a clerk sent, `method` with `args`, whose reply is `reply`; returns the promise to hand the clerk,
+   * which settles only once the witness has noted the reply (so the clerk never sees a reply the witness did not).
+   */
+  sent<Reply>(method: string, args: unknown, reply: Promise<Reply>): Promise<Reply> {
+    this.calls++;
+    if (this.running.size === 0) return reply;
+    const key = (args as { key?: unknown } | null)?.key;
+    const mine: ClerkCall[] = [];
+    for (const w of this.running) {
+      if (w.rpcs.length < LISTED) w.rpcs.push(key === undefined ? method : `${method} for ${show(key)}`);
+      if (carries(w, method, args)) mine.push(w);
+    }
+    if (mine.length === 0) return reply;
+    // Two running calls with the same arguments both get the copy: the checks below only ever get more lenient.
+    for (const w of mine) w.sent++;
+    return reply.then((r) => {
+      const answer = answerOf(r, method);
+      for (const w of mine) if (!w.answers.includes(answer)) w.answers.push(answer);
+      return r;
+    });
+  }
+
+  /** Starts watching one Clerk.get call. */
+  beginGet(key: string): ClerkCall {
+    return this.begin({ method: GET, key, sent: 0, answers: [], rpcs: [] });
+  }
+
+  /** Starts watching one Clerk.put call. */
+  beginPut(key: string, value: string, version: number): ClerkCall {
+    return this.begin({ method: PUT, key, value, version, sent: 0, answers: [], rpcs: [] });
+  }
+
+  private begin(w: ClerkCall): ClerkCall {
+    this.running.add(w);
+    return w;
+  }
+
+  /** Ends the watch of a get that returned `result`: what is wrong with that result, or undefined. */
+  endGet(w: ClerkCall, result: unknown): string | undefined {
+    this.running.delete(w);
+    const got = answerOf(result, GET);
+    if (w.answers.includes(got)) return undefined;
+    return (
+      `Clerk.get(${show(w.key)}) returned ${got}, but no server sent this clerk that answer during the call ` +
+      `(${this.heard(w)}). Expected get to return what a ${GET} reply for that key said: its err, and with OK its ` +
+      'value and version. Likely causes: are you answering from a copy on the client (a cache, or a table shared ' +
+      'with other clerks or with the server in one module)? Or the answer of an earlier call kept in the clerk; a ' +
+      `reply for another key taken for this one; a result made up once retries gave up; an RPC sent under another ` +
+      `name than ${GET}; or the reply's fields copied wrongly (the version changed on the way).`
+    );
+  }
+
+  /** Ends the watch of a put that returned `result`: what is wrong with that result, or undefined. */
+  endPut(w: ClerkCall, result: string): string | undefined {
+    this.running.delete(w);
+    const what = `Clerk.put(${show(w.key)}, ${show(w.value)}, version ${w.version})`;
+    if (w.sent === 0)
+      return (
+        `${what} returned ${show(result)} without sending a ${PUT} RPC with that key, value and version ` +
+        `(${this.heard(w)}). Expected every put to be decided by a server: its answer is the reply of a ${PUT} the ` +
+        'clerk sent with exactly these arguments. Likely causes: are you answering from a copy on the client (a ' +
+        'cache, or a table shared with other clerks or with the server in one module)? Or a put skipped because the ' +
+        'clerk believed it knew the answer (say, ErrVersion from a version it read earlier); the key, value or ' +
+        `version rewritten on the way; or an RPC sent under another name than ${PUT}.`
+      );
+    if (result === 'ErrMaybe') {
+      if (w.sent > 1 && w.answers.includes('ErrVersion')) return undefined;
+      return (
+        `${what} returned ErrMaybe after sending ${w.sent} ${w.sent === 1 ? 'copy' : 'copies'} of the Put RPC (${this.heard(w)}). ` +
+        'Expected ErrMaybe only for a put sent more than once and answered ErrVersion (lab 2’s rule): a put answered ' +
+        'OK took effect, and a put sent once and answered ErrVersion did not. Likely causes: ErrMaybe returned for ' +
+        'any answer after a retry (check the answer is ErrVersion); "re-sent" decided before the first copy went out; ' +
+        'or the count of copies kept in a field of the clerk that another call resets or shares (count per call of put).'
+      );
+    }
+    if (w.answers.includes(result)) return undefined;
+    return (
+      `${what} returned ${show(result)}, but no server answered that (${this.heard(w)}). Expected the clerk to ` +
+      'return the answer of the server that leads (or ErrMaybe for a re-sent put answered ErrVersion). Likely ' +
+      'causes: a result made up by the clerk after retries, the answer of an earlier put kept in the clerk, or an ' +
+      'answer from a copy kept on the client (a cache, or a table shared with other clerks in one module).'
+    );
+  }
+
+  /** What reached the clerk during call `w`, for a message. */
+  private heard(w: ClerkCall): string {
+    const answers = w.answers.length > 0 ? w.answers.join(', ') : 'none';
+    const rpcs = w.rpcs.length > 0 ? `${w.rpcs.join(', ')}${w.rpcs.length === LISTED ? ', ...' : ''}` : 'none at all';
+    return `the ${w.method} replies for ${show(w.key)} that reached it: ${answers}; the RPCs it sent during the call: ${rpcs}`;
+  }
+}
