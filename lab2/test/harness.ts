@@ -133,9 +133,14 @@ export class KVTester {
     return { ck: new RecordingClerk(new this.ctx.impl.Clerk(end), id, this.history, this.ctx, replies), link };
   }
 
-  /** The student's clerk without recording (for workloads too large to check). */
+  /**
+   * The student's clerk without recording (for workloads too large to check): only its results are held to the
+   * replies that reached it.
+   */
   makeRawClerk(): KVClerk {
-    return new this.ctx.impl.Clerk(this.makeEnd().end);
+    const id = this.clerks;
+    const { end, replies } = this.makeEnd();
+    return new WitnessedClerk(new this.ctx.impl.Clerk(end), id, replies);
   }
 
   /** A Lock of the student's, on a recording clerk. */
@@ -378,16 +383,47 @@ export class RecordingClerk implements KVClerk {
     return err;
   }
 
-  /**
-   * Fails the test with `problem` (from the witness), if any: the run fails even when the code that called this
-   * clerk (the student's Lock) catches the error.
-   */
   private judge(problem: string | undefined): void {
-    if (problem === undefined) return;
-    const error = new TestFailure(`clerk ${this.id}: ${problem}`);
-    World.current().fail(error);
-    throw error;
+    failClerk(this.id, problem);
   }
+}
+
+/** A clerk whose results are held to the replies that reached it, and nothing more (no history). */
+class WitnessedClerk implements KVClerk {
+  private readonly inner: KVClerk;
+  private readonly id: number;
+  private readonly replies: ClerkReplies;
+
+  constructor(inner: KVClerk, id: number, replies: ClerkReplies) {
+    this.inner = inner;
+    this.id = id;
+    this.replies = replies;
+  }
+
+  async get(key: string): Promise<GetResult> {
+    const watch = this.replies.beginGet(key);
+    const reply = await this.inner.get(key);
+    failClerk(this.id, this.replies.endGet(watch, reply));
+    return reply;
+  }
+
+  async put(key: string, value: string, version: Version): Promise<PutResult> {
+    const watch = this.replies.beginPut(key, value, version);
+    const err = await this.inner.put(key, value, version);
+    failClerk(this.id, this.replies.endPut(watch, err));
+    return err;
+  }
+}
+
+/**
+ * Fails the test with `problem` (from the witness of clerk `id`), if any: the run fails even when the code that
+ * called the clerk (the student's Lock) catches the error.
+ */
+function failClerk(id: number, problem: string | undefined): void {
+  if (problem === undefined) return;
+  const error = new TestFailure(`clerk ${id}: ${problem}`);
+  World.current().fail(error);
+  throw error;
 }
 
 /** Shows a value in a message, shortened when long. */
