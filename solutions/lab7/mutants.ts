@@ -229,7 +229,7 @@ export const mutants: Mutant[] = [
         "    return Promise.resolve(this.keyOp({ op: 'get', key: args.key }) as GetReply);",
       ],
     ],
-    caughtBy: ['TestNemesisShards5C'],
+    caughtBy: ['TestNemesisShards5C', 'TestNemesisShardsSnapshots5C'],
   },
   {
     name: 'put-ignores-version',
