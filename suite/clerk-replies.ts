@@ -131,18 +131,23 @@ export class ClerkReplies {
       if (w.sent > 1 && w.answers.includes('ErrVersion')) return undefined;
       return (
         `${what} returned ErrMaybe after sending ${w.sent} ${w.sent === 1 ? 'copy' : 'copies'} of the Put RPC (${this.heard(w)}). ` +
-        'Expected ErrMaybe only for a put sent more than once and answered ErrVersion (lab 2’s rule): a put answered ' +
-        'OK took effect, and a put sent once and answered ErrVersion did not. Likely causes: ErrMaybe returned for ' +
-        'any answer after a retry (check the answer is ErrVersion); "re-sent" decided before the first copy went out; ' +
-        'or the count of copies kept in a field of the clerk that another call resets or shares (count per call of put).'
+        'Expected ErrMaybe only for a put sent more than once and answered ErrVersion (lab 2’s rule): OK means the ' +
+        'put happened, whichever copy it was; ErrNoKey is certain even for a re-sent put (had an earlier copy ' +
+        'succeeded, the key would exist); and a put sent once and answered ErrVersion did not happen. Likely causes: ' +
+        'ErrMaybe returned for any answer after a retry (check the answer is ErrVersion); "re-sent" decided before ' +
+        'the first copy went out; "re-sent" or the count of copies kept in a field of the clerk that another call ' +
+        'resets or shares, not in the call (not in a field of the clerk that outlives the call); or a put given up ' +
+        'after some lost copies (a clerk keeps re-sending until an answer arrives: no limit on attempts or time).'
       );
     }
     if (w.answers.includes(result)) return undefined;
     return (
       `${what} returned ${show(result)}, but no server answered that (${this.heard(w)}). Expected the clerk to ` +
       'return the answer of the server that leads (or ErrMaybe for a re-sent put answered ErrVersion). Likely ' +
-      'causes: a result made up by the clerk after retries, the answer of an earlier put kept in the clerk, or an ' +
-      'answer from a copy kept on the client (a cache, or a table shared with other clerks in one module).'
+      'causes: OK returned for a re-sent put answered ErrVersion, assuming the first copy moved the version (maybe ' +
+      'the put did not happen: that is ErrMaybe); a result made up by the clerk after retries; the answer of an ' +
+      'earlier put kept in the clerk; or an answer from a copy kept on the client (a cache, or a table shared with ' +
+      'other clerks in one module).'
     );
   }
 
