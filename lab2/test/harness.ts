@@ -6,7 +6,8 @@ import { Network, Server, Service } from '../../labrpc';
 import { HistoryRecorder, clientLane } from '../../suite/history';
 import { World } from '../../world';
 import { versionedModel, VersionedInput, VersionedOutput } from '../../checker/models/versioned';
-import { TestContext, assertLinearizable, check } from '../../suite';
+import { TestContext, TestFailure, assertLinearizable, check } from '../../suite';
+import { ClerkReplies } from '../../suite/clerk-replies';
 import type {
   DistributedLock,
   GetArgs,
@@ -71,38 +72,37 @@ export class KVTester {
   }
 
   /**
-   * A new end connected to the server, and how many calls the clerk has sent through it so far; a recorded
-   * clerk's end is owned by its client (`owner`), the name its lost messages are reported under.
+   * A new end connected to the server, and the witness of the calls the clerk sends through it and the replies that
+   * reach it; a recorded clerk's end is owned by its client (`owner`), the name its lost messages are reported under.
    */
-  private makeEnd(owner?: string): { end: ClientEnd; sent: () => number } {
+  private makeEnd(owner?: string): { end: ClientEnd; replies: ClerkReplies } {
     const name = `clerk-${this.clerks++}`;
     const end = this.net.makeEnd(name, owner);
     this.net.connect(name, SERVER);
     this.net.enable(name, true);
-    let sent = 0;
+    const replies = new ClerkReplies();
     const puts = this.puts;
     const counting = new Proxy(end, {
       get(target, prop) {
         const value = Reflect.get(target, prop, target) as unknown;
         if (prop === 'call' && typeof value === 'function') {
           return (...args: unknown[]) => {
-            sent++;
-            const result = (value as (...a: unknown[]) => unknown).apply(target, args);
+            const result = (value as (...a: unknown[]) => Promise<unknown>).apply(target, args);
             if (puts.on && args[0] === 'KVServer.Put') puts.sent(name, args[1] as PutArgs, result as Promise<PutReply>);
-            return result;
+            return replies.sent(String(args[0]), args[1], result);
           };
         }
         return typeof value === 'function' ? (value as (...a: unknown[]) => unknown).bind(target) : value;
       },
     });
-    return { end: counting, sent: () => sent };
+    return { end: counting, replies };
   }
 
   /** The student's clerk, with its operations recorded (client id = creation order). */
   makeClerk(): RecordingClerk {
     const id = this.clerks;
-    const { end, sent } = this.makeEnd(clientLane(id));
-    return new RecordingClerk(new this.ctx.impl.Clerk(end), id, this.history, this.ctx, sent);
+    const { end, replies } = this.makeEnd(clientLane(id));
+    return new RecordingClerk(new this.ctx.impl.Clerk(end), id, this.history, this.ctx, replies);
   }
 
   /**
@@ -115,6 +115,8 @@ export class KVTester {
     const serverName = `${SERVER}-via-${name}`;
     if (!this.service) throw new Error('makeScriptedClerk after removeServer: there is no server to reach.');
     const end = this.net.makeEnd(name, clientLane(id));
+    const replies = new ClerkReplies();
+    replies.watch(end);
     const link = new ScriptedLink(this.service, () => {
       // Disabling the end fails its calls in flight (the sender sees a TimeoutError); the server's answer to
       // them is then never delivered. Enabling it again at once leaves later calls untouched.
@@ -128,12 +130,17 @@ export class KVTester {
     this.net.addServer(serverName, new Server().addService(new Service(handlers, 'KVServer')));
     this.net.connect(name, serverName);
     this.net.enable(name, true);
-    return { ck: new RecordingClerk(new this.ctx.impl.Clerk(end), id, this.history, this.ctx), link };
+    return { ck: new RecordingClerk(new this.ctx.impl.Clerk(end), id, this.history, this.ctx, replies), link };
   }
 
-  /** The student's clerk without recording (for workloads too large to check). */
+  /**
+   * The student's clerk without recording (for workloads too large to check): only its results are held to the
+   * replies that reached it.
+   */
   makeRawClerk(): KVClerk {
-    return new this.ctx.impl.Clerk(this.makeEnd().end);
+    const id = this.clerks;
+    const { end, replies } = this.makeEnd();
+    return new WitnessedClerk(new this.ctx.impl.Clerk(end), id, replies);
   }
 
   /** A Lock of the student's, on a recording clerk. */
@@ -317,16 +324,20 @@ export class ScriptedLink {
   }
 }
 
-/** Wraps a clerk so that each operation is recorded with its call and return times. */
+/**
+ * Wraps a clerk so that each operation is recorded with its call and return times, and its result held to the
+ * replies that reached the clerk during the call.
+ */
 export class RecordingClerk implements KVClerk {
   private readonly inner: KVClerk;
   /** The clerk's number: its end is clerk-<id>, and its operations are client <id> in the history. */
   readonly id: number;
   private readonly history: HistoryRecorder<VersionedInput, VersionedOutput>;
   private readonly ctx: TestContext<Lab2Impl>;
-  private readonly sent?: () => number;
+  /** The clerk's RPCs and the replies that reached it, against which each get's and put's result is checked. */
+  private readonly replies: ClerkReplies;
 
-  /** How many RPCs the student's clerk sent for its last put (more than 1: it re-sent it); undefined if not counted. */
+  /** How many RPCs the student's clerk sent for its last put (more than 1: it re-sent it). */
   lastPutSends: number | undefined;
   /** The gets and puts called on this clerk so far (a lock built on it must use it). */
   calls = 0;
@@ -336,21 +347,21 @@ export class RecordingClerk implements KVClerk {
     id: number,
     history: HistoryRecorder<VersionedInput, VersionedOutput>,
     ctx: TestContext<Lab2Impl>,
-    sent?: () => number,
+    replies: ClerkReplies,
   ) {
     this.inner = inner;
     this.id = id;
     this.history = history;
     this.ctx = ctx;
-    this.sent = sent;
+    this.replies = replies;
   }
 
   async get(key: string): Promise<GetResult> {
     const op = this.history.begin(this.id, { op: 'get', key });
     this.calls++;
-    const before = this.sent?.();
+    const watch = this.replies.beginGet(key);
     const reply = await this.inner.get(key);
-    this.checkSent(before, `get(${show(key)})`);
+    this.judge(this.replies.endGet(watch, reply));
     this.history.end(
       op,
       reply.err === 'OK' ? { err: 'OK', value: reply.value, version: reply.version } : { err: reply.err },
@@ -362,26 +373,57 @@ export class RecordingClerk implements KVClerk {
   async put(key: string, value: string, version: Version): Promise<PutResult> {
     const op = this.history.begin(this.id, { op: 'put', key, value, version });
     this.calls++;
-    const before = this.sent?.();
+    const before = this.replies.calls;
+    const watch = this.replies.beginPut(key, value, version);
     const err = await this.inner.put(key, value, version);
-    this.lastPutSends = before === undefined ? undefined : (this.sent?.() ?? before) - before;
-    this.checkSent(before, `put(${show(key)}, ${show(value)}, version ${version})`);
+    this.lastPutSends = this.replies.calls - before;
+    this.judge(this.replies.endPut(watch, err));
     this.history.end(op, { err });
     this.ctx.countOps();
     return err;
   }
 
-  /** Fails the test when the clerk answered `what` without sending the server a single RPC since `before`. */
-  private checkSent(before: number | undefined, what: string): void {
-    if (before === undefined || this.sent === undefined) return;
-    check(
-      this.sent() > before,
-      `clerk ${this.id}'s ${what} returned without sending the server a single RPC; expected every get and put to be ` +
-        "answered by the server (KVServer.Get and KVServer.Put through the clerk's end). Likely causes: a clerk that " +
-        'answers from a copy of its own (a cache, or a table shared with other clerks or the server in one module), ' +
-        'or a clerk that returns before its call.',
-    );
+  private judge(problem: string | undefined): void {
+    failClerk(this.id, problem);
   }
+}
+
+/** A clerk whose results are held to the replies that reached it, and nothing more (no history). */
+class WitnessedClerk implements KVClerk {
+  private readonly inner: KVClerk;
+  private readonly id: number;
+  private readonly replies: ClerkReplies;
+
+  constructor(inner: KVClerk, id: number, replies: ClerkReplies) {
+    this.inner = inner;
+    this.id = id;
+    this.replies = replies;
+  }
+
+  async get(key: string): Promise<GetResult> {
+    const watch = this.replies.beginGet(key);
+    const reply = await this.inner.get(key);
+    failClerk(this.id, this.replies.endGet(watch, reply));
+    return reply;
+  }
+
+  async put(key: string, value: string, version: Version): Promise<PutResult> {
+    const watch = this.replies.beginPut(key, value, version);
+    const err = await this.inner.put(key, value, version);
+    failClerk(this.id, this.replies.endPut(watch, err));
+    return err;
+  }
+}
+
+/**
+ * Fails the test with `problem` (from the witness of clerk `id`), if any: the run fails even when the code that
+ * called the clerk (the student's Lock) catches the error.
+ */
+function failClerk(id: number, problem: string | undefined): void {
+  if (problem === undefined) return;
+  const error = new TestFailure(`clerk ${id}: ${problem}`);
+  World.current().fail(error);
+  throw error;
 }
 
 /** Shows a value in a message, shortened when long. */

@@ -7,7 +7,7 @@ import type { ClientEnd } from '../../labrpc';
 import { sleep, World } from '../../world';
 import { showCommand } from '../../lab6/test/harness';
 import type { GetReply } from '../rpc';
-import { key2shard, NSHARDS, type Gid, type ShardConfig } from '../shardcfg';
+import { GID1, key2shard, NSHARDS, NUM_FIRST, type Gid, type ShardConfig } from '../shardcfg';
 import { fail, GROUP_SERVERS, groupServers, keysCoveringShards, TESTER, type ShardTester } from './harness';
 
 /** How long a group may take to answer one of the tester's gets (virtual ms). */
@@ -105,8 +105,10 @@ function judge(gid: Gid, s: number, key: string, r: GetReply, cfg: ShardConfig, 
   fail(
     `${when}, group ${gid} answered a get of ${showCommand(key)} (shard ${s}) with ErrWrongGroup, but the stored ` +
       `configuration ${cfg.num} says group ${gid} owns shard ${s}. Expected the owner to serve it once a configuration ` +
-      'naming it is stored. Likely causes: the configuration stored before every move finished, a change a failed ' +
-      'or cut-off controller left unfinished and initController did not finish, or an InstallShard refused or lost.',
+      'naming it is stored. Likely causes: a Get or Put handler that answers ErrWrongGroup without looking at the ' +
+      `shard's state (group ${GID1} starts out serving every shard at configuration ${NUM_FIRST}); the configuration ` +
+      'stored before every move finished; a change a failed or cut-off controller left unfinished and ' +
+      'initController did not finish; or an InstallShard refused or lost.',
   );
 }
 

@@ -16,7 +16,7 @@ import type { KVService as ConfigService } from '../../lab2/rpc';
 import type { Persister } from '../../lab6/persister';
 import { Lab6Impl, RaftTester, showCommand } from '../../lab6/test/harness';
 import { LATENCY_MS, RecordingClerk } from '../../lab6/test/kvharness';
-import { PutReplies } from '../../lab6/test/putreplies';
+import { ClerkReplies } from '../../suite/clerk-replies';
 import type {
   ClerkConstructor,
   Controller,
@@ -131,6 +131,10 @@ export class ShardTester {
   readonly shardRpcs: ShardRpc[] = [];
   /** The gid the next new group gets (MIT's newGid): group 1 is the first configuration's. */
   private nextGid = GID1 + 1;
+  /** Lab 2's server that keeps the configuration, which the tester reads straight (see checkStored). */
+  private readonly kv: ConfigService;
+  /** Every key a Put RPC to lab 2's server named, in the order first seen: where the configuration may be stored. */
+  private readonly kvKeys = new Set<string>();
 
   constructor(ctx: Ctx, options: ShardOptions = {}) {
     this.ctx = ctx;
@@ -138,7 +142,15 @@ export class ShardTester {
     this.kvNet = new Network();
     this.kvNet.setReliable(!options.unreliable);
     const kv = new ctx.impl.ConfigServer();
-    const handlers = { Get: (a: never) => kv.Get(a), Put: (a: never) => kv.Put(a) };
+    this.kv = kv;
+    const handlers = {
+      Get: (a: never) => kv.Get(a),
+      Put: (a: never) => {
+        const key = (a as { key?: unknown } | null)?.key;
+        if (typeof key === 'string') this.kvKeys.add(key);
+        return kv.Put(a);
+      },
+    };
     this.kvNet.addServer(CONFIG_SERVER, new Server().addService(new Service(handlers, 'KVServer')));
     this.ctrler = this.makeCtrler();
     if (!stuckSaid.has(ctx.onStuck)) {
@@ -152,6 +164,7 @@ export class ShardTester {
     this.startGroup(GID1);
     const first = ShardConfig.first(groupServers(GID1));
     await this.ctrler.initConfig(first);
+    await this.checkStored(first, 'after initConfig(the first configuration) returned');
     return first;
   }
 
@@ -298,7 +311,7 @@ export class ShardTester {
    */
   makeClerk(intercept?: (end: ClientEnd, server: string) => void): RecordingClerk {
     const id = this.clerks++;
-    const replies = new PutReplies({ errVersionAfterDoubt: ERRVERSION_CAUSES });
+    const replies = new ClerkReplies({ errVersionAfterDoubt: ERRVERSION_CAUSES });
     const inner = new this.ctx.impl.Clerk(
       this.makeCtrler(),
       this.makeEnd(`clerk-${id}`, (e, server) => {
@@ -386,6 +399,36 @@ export class ShardTester {
           'number the shard already has is a repeat after a lost reply: it changes nothing and answers OK, a freeze ' +
           'with the same keys).',
       );
+    await this.checkStored(want, `after changeConfigTo(configuration ${want.num}) returned`);
+  }
+
+  /**
+   * Fails unless lab 2's server holds `want` as the handout says: `want.toString()` as the value of a key some
+   * controller put. The tester reads the server's state itself (no RPC), so a configuration kept anywhere else fails.
+   */
+  async checkStored(want: ShardConfig, when: string): Promise<void> {
+    const text = want.toString();
+    const keys = [...this.kvKeys];
+    for (const key of keys) {
+      const r = (await this.kv.Get({ key })) as { err?: unknown; value?: unknown } | null;
+      if (r?.err === 'OK' && r.value === text) return;
+    }
+    const named =
+      keys.length === 0
+        ? 'no key at all'
+        : keys
+            .slice(0, 5)
+            .map((k) => showCommand(k))
+            .join(', ');
+    fail(
+      `${when}, lab 2's key/value server does not hold configuration ${want.num} (${text}) under any key the ` +
+        `controllers put (they put ${named}). Expected the controller to keep the configuration in lab 2's ` +
+        'server, as cfg.toString() under one key, through a lab 2 Clerk on its kv end. Likely causes: are you keeping ' +
+        'the configuration in a variable of the controller or of its module? Or a put of it that was refused ' +
+        '(ErrVersion: put at the version you read; ErrNoKey: version 0 creates the key) and not noticed; another ' +
+        'form than cfg.toString() stored; or the store forgotten after the moves. ' +
+        EARLIER_LABS,
+    );
   }
 
   /** Crashes every server of group `gid`. */

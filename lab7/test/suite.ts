@@ -22,6 +22,7 @@ import {
   partitionRecoveryUnreliableNoClerk,
 } from './ctrlers';
 import { lateInstall, putAcrossMove, writeAcrossFreeze } from './scenarios';
+import { checkOwnership } from './direct';
 import { memDeletedShard } from './memory';
 import { nemesisShards, nemesisShardsSnapshots } from './nemesis';
 
@@ -60,7 +61,9 @@ const staticOneShardGroup: TestDefinition<Lab7Impl> = {
   description: 'one group serves every shard: puts and gets work, and a group shut down and restarted keeps the keys',
   async run(ctx: Ctx) {
     const ts = new ShardTester(ctx);
-    await ts.setup();
+    const first = await ts.setup();
+    // Straight to group 1's servers first: a group that refuses the shards it owns fails here with a clear message.
+    await checkOwnership(ts, first, 'once the first configuration was stored (group 1 owns every shard)');
     const ck = ts.makeClerk();
     const keys = keysCoveringShards();
     const written: Written = new Map();

@@ -461,4 +461,30 @@ export const mutants: Mutant[] = [
     caughtBy: ['TestManyConcurrentClerkReliable5A', 'TestOneConcurrentClerkReliable5A'],
     cause: 'reads the configuration again at once after ErrWrongGroup',
   },
+  {
+    name: 'config-stored-pretty',
+    description:
+      "initConfig stores the configuration as indented JSON rather than cfg.toString(): query still parses it, but lab 2's server does not hold what the handout says",
+    file: 'ctrler.ts',
+    replace: [
+      [
+        'await this.kv.put(CONFIG_KEY, cfg.toString(), 0);',
+        'await this.kv.put(CONFIG_KEY, JSON.stringify(JSON.parse(cfg.toString()), null, 1), 0);',
+      ],
+    ],
+    caughtBy: ['TestInitQuery5A'],
+  },
+  {
+    name: 'get-always-wrong-group',
+    description:
+      "the Get handler answers ErrWrongGroup without asking the shard's state, even for the shards its group owns",
+    file: 'server.ts',
+    replace: [
+      [
+        "    return this.run<GetReply>({ op: 'get', key: args.key });",
+        "    return Promise.resolve({ err: 'ErrWrongGroup' });",
+      ],
+    ],
+    caughtBy: ['TestStaticOneShardGroup5A'],
+  },
 ];

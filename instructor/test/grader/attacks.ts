@@ -274,3 +274,201 @@ export function dialNotRefused(output: string, port: number): string[] {
     })
     .filter((l) => l !== '');
 }
+
+/**
+ * The shared-table fakes: clerks that answer from a table shared by every clerk of the module, never from the
+ * servers, and send one junk RPC per operation (a KVServer.Get of the key "") so that "the clerk sent an RPC" holds.
+ * Lab 2's comes with a lock kept in a module-level table and the reference server; lab 7's with a controller that
+ * keeps the configuration in a module variable, shard servers that answer every Get and Put ErrWrongGroup and a Raft
+ * whose getState is a constant. Their honest score is 0.
+ */
+const TABLE_CLERK_LAB2 = `/** A fake: answers from a table shared by every clerk of the module; sends one junk RPC per call. */
+import { ClientEnd } from '../labrpc';
+import type { GetResult, KVClerk, PutResult, Version } from './rpc';
+
+const table = new Map<string, { value: string; version: number }>();
+
+export class Clerk implements KVClerk {
+  private readonly server: ClientEnd;
+
+  constructor(server: ClientEnd) {
+    this.server = server;
+  }
+
+  private junk(): void {
+    try {
+      const p = this.server.call('KVServer.Get', { key: '' }) as Promise<unknown>;
+      p.then(undefined, () => undefined);
+    } catch {
+      /* ignore */
+    }
+  }
+
+  async get(key: string): Promise<GetResult> {
+    this.junk();
+    const e = table.get(key);
+    if (!e) return { err: 'ErrNoKey' } as GetResult;
+    return { err: 'OK', value: e.value, version: e.version } as GetResult;
+  }
+
+  async put(key: string, value: string, version: Version): Promise<PutResult> {
+    this.junk();
+    const e = table.get(key);
+    if (!e) {
+      if (version !== 0) return 'ErrNoKey';
+      table.set(key, { value, version: 1 });
+      return 'OK';
+    }
+    if (e.version !== version) return 'ErrVersion';
+    table.set(key, { value, version: version + 1 });
+    return 'OK';
+  }
+}
+`;
+
+const TABLE_LOCK_LAB2 = `/** A fake: a lock in a module-level table; one clerk get per acquire attempt. */
+import type { DistributedLock, KVClerk } from './rpc';
+
+const holders = new Map<string, object>();
+
+export class Lock implements DistributedLock {
+  private readonly ck: KVClerk;
+  private readonly name: string;
+  private readonly me = {};
+
+  constructor(ck: KVClerk, name: string) {
+    this.ck = ck;
+    this.name = name;
+  }
+
+  async acquire(timeoutMs = Infinity): Promise<boolean> {
+    const start = Date.now();
+    for (;;) {
+      await this.ck.get(this.name);
+      const h = holders.get(this.name);
+      if (h === undefined || h === this.me) {
+        holders.set(this.name, this.me);
+        return true;
+      }
+      if (Date.now() - start >= timeoutMs) return false;
+      await new Promise((r) => setTimeout(r, 10));
+    }
+  }
+
+  async release(): Promise<void> {
+    await this.ck.get(this.name);
+    if (holders.get(this.name) === this.me) holders.delete(this.name);
+  }
+
+  async [Symbol.asyncDispose](): Promise<void> {
+    if (holders.get(this.name) === this.me) await this.release();
+  }
+}
+`;
+
+const TABLE_CLERK_LAB7 = `/** A fake: one table shared by every clerk; one junk RPC per call. */
+import type { GetResult, PutResult, Version } from '../lab6/kvapi';
+import type { Controller, MakeEnd, ShardClerk } from './rpc';
+
+export const table = new Map<string, { value: string; version: number }>();
+
+export class Clerk implements ShardClerk {
+  private readonly makeEnd: MakeEnd;
+  private readonly ctrler: Controller;
+  constructor(ctrler: Controller, makeEnd: MakeEnd) {
+    this.ctrler = ctrler;
+    this.makeEnd = makeEnd;
+  }
+  private async junk(): Promise<void> {
+    const cfg = await this.ctrler.query();
+    const gid = cfg.shards[0];
+    const end = this.makeEnd(cfg.servers(gid)[0]);
+    end.call('KVServer.Get', { key: '' }).then(undefined, () => undefined);
+  }
+  async get(key: string): Promise<GetResult> {
+    await this.junk();
+    const e = table.get(key);
+    return e ? { err: 'OK', value: e.value, version: e.version } : { err: 'ErrNoKey' };
+  }
+  async put(key: string, value: string, version: Version): Promise<PutResult> {
+    await this.junk();
+    const e = table.get(key);
+    if (!e) {
+      if (version !== 0) return 'ErrNoKey';
+      table.set(key, { value, version: 1 });
+      return 'OK';
+    }
+    if (e.version !== version) return 'ErrVersion';
+    table.set(key, { value, version: version + 1 });
+    return 'OK';
+  }
+}
+`;
+
+const MEMORY_CTRLER_LAB7 = `/** A fake: the configuration lives in a module variable; lab 2's server is never used. */
+import type { ClientEnd } from '../labrpc';
+import type { Controller, MakeEnd } from './rpc';
+import type { ShardConfig } from './shardcfg';
+import { table } from './client';
+
+const STORED: { cfg?: ShardConfig } = {};
+
+export class ShardCtrler implements Controller {
+  constructor(_kv: ClientEnd, _makeEnd: MakeEnd) {}
+  async initConfig(cfg: ShardConfig): Promise<void> {
+    STORED.cfg = cfg;
+    table.clear();
+  }
+  async query(): Promise<ShardConfig> {
+    if (!STORED.cfg) throw new Error('no config');
+    return STORED.cfg;
+  }
+  async initController(): Promise<void> {}
+  async changeConfigTo(next: ShardConfig): Promise<void> {
+    if (STORED.cfg && next.num !== STORED.cfg.num + 1) return;
+    STORED.cfg = next;
+  }
+}
+`;
+
+/** A fake of a lab, by the lab it is graded in. */
+export type SharedTableFake = 'lab2' | 'lab7';
+
+/** The lab folders a student root needs for each fake (lab 7 builds on lab 6 and lab 2). */
+export const SHARED_TABLE_LABS: Readonly<Record<SharedTableFake, readonly string[]>> = {
+  lab2: ['lab2'],
+  lab7: ['lab2', 'lab6', 'lab7'],
+};
+
+/**
+ * Writes the fake into the student root `root` (whose lab folders hold the skeletons): the clerk and lock over
+ * lab 2's skeleton, with the reference server (the kit's `solutions/` at `kit`); or lab 7's clerk and controller,
+ * its server's Get and Put, and lab 6's getState.
+ */
+export function addSharedTableFake(root: string, kit: string, fake: SharedTableFake): void {
+  const edit = (file: string, from: string, to: string): void => {
+    const before = fs.readFileSync(path.join(root, file), 'utf8');
+    if (!before.includes(from)) throw new Error(`the ${fake} fake found nothing to change in ${file}`);
+    fs.writeFileSync(path.join(root, file), before.replace(from, to));
+  };
+  if (fake === 'lab2') {
+    fs.writeFileSync(path.join(root, 'lab2', 'client.ts'), TABLE_CLERK_LAB2);
+    fs.writeFileSync(path.join(root, 'lab2', 'lock.ts'), TABLE_LOCK_LAB2);
+    const server = fs.readFileSync(path.join(kit, 'solutions', 'lab2', 'server.ts'), 'utf8');
+    fs.writeFileSync(path.join(root, 'lab2', 'server.ts'), server.replaceAll("'../../lab2/", "'./"));
+    return;
+  }
+  fs.writeFileSync(path.join(root, 'lab7', 'client.ts'), TABLE_CLERK_LAB7);
+  fs.writeFileSync(path.join(root, 'lab7', 'ctrler.ts'), MEMORY_CTRLER_LAB7);
+  for (const method of ['Get', 'Put'])
+    edit(
+      path.join('lab7', 'server.ts'),
+      `  async ${method}(args: ${method}Args): Promise<${method}Reply> {`,
+      `  async ${method}(args: ${method}Args): Promise<${method}Reply> {\n    return { err: 'ErrWrongGroup' };`,
+    );
+  edit(
+    path.join('lab6', 'raft.ts'),
+    '  getState(): RaftState {',
+    "  getState(): RaftState {\n    return { term: 0, role: 'follower' } as RaftState;",
+  );
+}

@@ -1,0 +1,83 @@
+/**
+ * Red team against the tests' judgement, in labs 2 and 7: clerks that answer from a table shared by the module's
+ * clerks (with one junk RPC per operation), a lock in a module-level table, a lab 7 controller that keeps the
+ * configuration in a module variable and shard servers that refuse every key. Their honest score is 0, and so is
+ * their grade: each clerk result must be one a server's reply delivered to that clerk during the call, and lab 7's
+ * tester reads the stored configuration from lab 2's server itself. Each grades a student's copy of the kit with
+ * the whole lab (about a minute in all: npm run test:full).
+ */
+import { expect } from 'chai';
+import fs from 'node:fs';
+import path from 'node:path';
+import { spawnSync } from 'node:child_process';
+import { FRAMEWORK_FOLDERS } from '../../../grader/layout';
+import { linkModules } from '../../batch';
+import { addSharedTableFake, SHARED_TABLE_LABS, type SharedTableFake } from './attacks';
+import { tempDir } from './helpers';
+
+const KIT = path.resolve(__dirname, '..', '..', '..');
+
+/** The student roots made, removed after the tests. */
+const made: string[] = [];
+
+/** A student's copy of the kit (the framework, the lab folders the fake needs, links to the packages) with the fake. */
+function studentRoot(fake: SharedTableFake): string {
+  const root = tempDir('kvlabs-shared-table-');
+  made.push(root);
+  for (const d of [...FRAMEWORK_FOLDERS, ...SHARED_TABLE_LABS[fake]])
+    fs.cpSync(path.join(KIT, d), path.join(root, d), { recursive: true });
+  for (const f of ['package.json', 'tsconfig.json']) fs.copyFileSync(path.join(KIT, f), path.join(root, f));
+  linkModules(path.join(KIT, 'node_modules'), path.join(root, 'node_modules'));
+  addSharedTableFake(root, KIT, fake);
+  return root;
+}
+
+/** One test's outcome as the grader's JSON summary gives it. */
+interface Outcome {
+  readonly name: string;
+  readonly status: string;
+  readonly message?: string;
+}
+
+/** Grades the whole lab of `fake` in its student root with the root's own grader and seed 1, as a student would. */
+function gradeFake(fake: SharedTableFake): { score: number; tests: readonly Outcome[] } {
+  const run = spawnSync(
+    process.execPath,
+    ['--expose-gc', '-r', './grader/register.js', 'grader/cli.ts', fake, '--seed', '1', '--jobs', '1', '--json'],
+    { cwd: studentRoot(fake), encoding: 'utf8', env: { PATH: process.env.PATH ?? '', NO_COLOR: '1' } },
+  );
+  const summary = JSON.parse(run.stdout) as { labs: Array<{ score: number; tests: Outcome[] }> };
+  return summary.labs[0];
+}
+
+/** Each test's message, by name. */
+function messages(result: { tests: readonly Outcome[] }): Map<string, string> {
+  return new Map(result.tests.map((t) => [t.name, t.message ?? '']));
+}
+
+describe('grader: red team against the judgement (clerks on a shared table, a configuration kept in memory)', function () {
+  this.timeout(600_000);
+  after(() => {
+    for (const root of made.splice(0)) fs.rmSync(root, { recursive: true, force: true });
+  });
+
+  it('lab 2: a clerk and a lock on a module-level table, with one junk RPC per operation, score 0 (was 41-42 when one RPC of any kind was evidence)', async () => {
+    const result = gradeFake('lab2');
+    const byName = messages(result);
+    expect(result.tests.filter((t) => t.status === 'passed').map((t) => t.name)).to.deep.equal([]);
+    expect(result.score).to.equal(0);
+    expect(byName.get('TestReliablePut')).to.contain(
+      'without sending a KVServer.Put RPC with that key, value and version',
+    );
+    expect(byName.get('TestReliableBasic')).to.contain('but no server sent this clerk that answer during the call');
+    expect(byName.get('TestReliableBasic')).to.contain('are you answering from a copy on the client');
+  });
+
+  it('lab 7: that clerk, a configuration in a module variable, groups that refuse every key and a constant Raft score 0 (was 49)', () => {
+    const result = gradeFake('lab7');
+    const byName = messages(result);
+    expect(result.tests.filter((t) => t.status === 'passed').map((t) => t.name)).to.deep.equal([]);
+    expect(result.score).to.equal(0);
+    expect(byName.get('TestInitQuery5A')).to.contain("lab 2's key/value server does not hold configuration 1");
+  });
+});

@@ -1,0 +1,223 @@
+/**
+ * The witness of what servers told a clerk (labs 2, 6 and 7): it sees every RPC a clerk sends and every reply that
+ * reaches it, so that each get's value and version, and each put's answer, can be held to a reply of the lab's own
+ * RPC (KVServer.Get or KVServer.Put, for that key) that reached that clerk during that call.
+ */
+import type { ClientEnd } from '../labrpc';
+
+/** The RPC a clerk's get must be answered by, and the one of its put. */
+const GET = 'KVServer.Get';
+const PUT = 'KVServer.Put';
+/** How many of the RPCs a call sent a failure message lists. */
+const LISTED = 6;
+
+/** One clerk call (a get or a put) under watch. */
+export interface ClerkCall {
+  readonly method: typeof GET | typeof PUT;
+  readonly key: string;
+  /** A put's value and version (undefined for a get). */
+  readonly value?: string;
+  readonly version?: number;
+  /** Copies of this call's RPC (its method, with its key, and a put's value and version) sent while it ran. */
+  sent: number;
+  /** Their answers that reached the clerk, each once, in the order they came (see answerOf). */
+  readonly answers: string[];
+  /** Every RPC the clerk sent while the call ran, as `method for key`, for the failure message. */
+  readonly rpcs: string[];
+  /** Copies that may have taken effect: answered OK or ErrWrongLeader (a leader's entry may commit after it). */
+  doubtful: number;
+  /** Copies settled (answered or lost); the others may still take effect. */
+  settled: number;
+  /** True when a copy also matched another running call with the same arguments (whose is it?). */
+  shared: boolean;
+}
+
+/** Stricter rules a lab may hold its clerks' put results to, beside lab 2's. */
+export interface ClerkRules {
+  /**
+   * ErrVersion is no answer for a put one of whose copies may have taken effect (lab 7: an earlier copy applied at
+   * the shard's old owner, whose reply was lost, makes the new owner answer ErrVersion): the lab's likely causes.
+   */
+  readonly errVersionAfterDoubt?: string;
+}
+
+/** Shows a value in a message, shortened when long. */
+function show(value: unknown): string {
+  const s = JSON.stringify(value) ?? String(value);
+  return s.length > 40 ? `${s.slice(0, 37)}...` : s;
+}
+
+/** A reply or a result as the witness compares them: `OK "v" at version 3` for a get that found the key, else its err. */
+function answerOf(reply: unknown, method: string): string {
+  const r = reply as { err?: unknown; value?: unknown; version?: unknown } | null;
+  if (method === GET && r?.err === 'OK') return `OK ${show(r.value)} at version ${show(r.version)}`;
+  return method === GET ? show(r?.err) : String(r?.err);
+}
+
+/** True when an RPC `method` with `args` is a copy of call `w` (other fields, such as ids, are the student's). */
+function carries(w: ClerkCall, method: string, args: unknown): boolean {
+  const a = args as { key?: unknown; value?: unknown; version?: unknown } | null;
+  if (method !== w.method || a?.key !== w.key) return false;
+  return method === GET || (a.value === w.value && a.version === w.version);
+}
+
+/** The RPCs of one clerk (shared by the tasks that use it), matched to its running gets and puts by their arguments. */
+export class ClerkReplies {
+  private readonly running = new Set<ClerkCall>();
+  /** Every RPC the watched ends sent. */
+  calls = 0;
+  private readonly rules: ClerkRules;
+
+  constructor(rules: ClerkRules = {}) {
+    this.rules = rules;
+  }
+
+  /** Routes `end`'s calls through the witness; the clerk gets the same end, the same replies. */
+  watch(end: ClientEnd): void {
+    const call = end.call.bind(end);
+    const watched = <Reply>(method: string, args?: unknown): Promise<Reply> =>
+      this.sent(method, args, call<Reply>(method, args));
+    // Defined, not assigned: the grader freezes ClientEnd.prototype, and assigning over a frozen prototype's method fails.
+    Object.defineProperty(end, 'call', { value: watched });
+  }
+
+  /**
+   * Notes one RPC a clerk sent, `method` with `args`, whose reply is `reply`; returns the promise to hand the clerk,
+   * which settles only once the witness has noted the reply (so the clerk never sees a reply the witness did not).
+   */
+  sent<Reply>(method: string, args: unknown, reply: Promise<Reply>): Promise<Reply> {
+    this.calls++;
+    if (this.running.size === 0) return reply;
+    const key = (args as { key?: unknown } | null)?.key;
+    const mine: ClerkCall[] = [];
+    for (const w of this.running) {
+      if (w.rpcs.length < LISTED) w.rpcs.push(key === undefined ? method : `${method} for ${show(key)}`);
+      if (carries(w, method, args)) mine.push(w);
+    }
+    if (mine.length === 0) return reply;
+    // Two running calls with the same arguments both get the copy: the checks below only ever get more lenient.
+    for (const w of mine) {
+      w.sent++;
+      w.shared ||= mine.length > 1;
+    }
+    return reply.then(
+      (r) => {
+        const answer = answerOf(r, method);
+        const err = (r as { err?: unknown } | null)?.err;
+        for (const w of mine) {
+          if (!w.answers.includes(answer)) w.answers.push(answer);
+          w.settled++;
+          if (err === 'OK' || err === 'ErrWrongLeader') w.doubtful++;
+        }
+        return r;
+      },
+      (error: unknown) => {
+        for (const w of mine) w.settled++;
+        throw error;
+      },
+    );
+  }
+
+  /** Starts watching one Clerk.get call. */
+  beginGet(key: string): ClerkCall {
+    return this.begin({ method: GET, key, sent: 0, answers: [], rpcs: [], doubtful: 0, settled: 0, shared: false });
+  }
+
+  /** Starts watching one Clerk.put call. */
+  beginPut(key: string, value: string, version: number): ClerkCall {
+    return this.begin({
+      method: PUT,
+      key,
+      value,
+      version,
+      sent: 0,
+      answers: [],
+      rpcs: [],
+      doubtful: 0,
+      settled: 0,
+      shared: false,
+    });
+  }
+
+  private begin(w: ClerkCall): ClerkCall {
+    this.running.add(w);
+    return w;
+  }
+
+  /** Ends the watch of a get that returned `result`: what is wrong with that result, or undefined. */
+  endGet(w: ClerkCall, result: unknown): string | undefined {
+    this.running.delete(w);
+    const got = answerOf(result, GET);
+    if (w.answers.includes(got)) return undefined;
+    return (
+      `Clerk.get(${show(w.key)}) returned ${got}, but no server sent this clerk that answer during the call ` +
+      `(${this.heard(w)}). Expected get to return what a ${GET} reply for that key said: its err, and with OK its ` +
+      'value and version. Likely causes: are you answering from a copy on the client (a cache, or a table shared ' +
+      'with other clerks or with the server in one module)? Or the answer of an earlier call kept in the clerk; a ' +
+      `reply for another key taken for this one; a result made up once retries gave up; an RPC sent under another ` +
+      `name than ${GET}; or the reply's fields copied wrongly (the version changed on the way).`
+    );
+  }
+
+  /** Ends the watch of a put that returned `result`: what is wrong with that result, or undefined. */
+  endPut(w: ClerkCall, result: string): string | undefined {
+    this.running.delete(w);
+    const what = `Clerk.put(${show(w.key)}, ${show(w.value)}, version ${w.version})`;
+    if (w.sent === 0)
+      return (
+        `${what} returned ${show(result)} without sending a ${PUT} RPC with that key, value and version ` +
+        `(${this.heard(w)}). Expected every put to be decided by a server: its answer is the reply of a ${PUT} the ` +
+        'clerk sent with exactly these arguments. Likely causes: are you answering from a copy on the client (a ' +
+        'cache, or a table shared with other clerks or with the server in one module)? Or a put skipped because the ' +
+        'clerk believed it knew the answer (say, ErrVersion from a version it read earlier); the key, value or ' +
+        `version rewritten on the way; or an RPC sent under another name than ${PUT}.`
+      );
+    if (result === 'ErrMaybe') {
+      if (w.sent > 1 && w.answers.includes('ErrVersion')) return undefined;
+      return (
+        `${what} returned ErrMaybe after sending ${w.sent} ${w.sent === 1 ? 'copy' : 'copies'} of the Put RPC (${this.heard(w)}). ` +
+        'Expected ErrMaybe only for a put sent more than once and answered ErrVersion (lab 2’s rule): OK means the ' +
+        'put happened, whichever copy it was; ErrNoKey is certain even for a re-sent put (had an earlier copy ' +
+        'succeeded, the key would exist); and a put sent once and answered ErrVersion did not happen. Likely causes: ' +
+        'ErrMaybe returned for any answer after a retry (check the answer is ErrVersion); "re-sent" decided before ' +
+        'the first copy went out; "re-sent" or the count of copies kept in a field of the clerk that another call ' +
+        'resets or shares, not in the call (not in a field of the clerk that outlives the call); or a put given up ' +
+        'after some lost copies (a clerk keeps re-sending until an answer arrives: no limit on attempts or time).'
+      );
+    }
+    if (result === 'ErrVersion') {
+      const doubt = this.doubt(w, what);
+      if (doubt !== undefined) return doubt;
+    }
+    if (w.answers.includes(result)) return undefined;
+    return (
+      `${what} returned ${show(result)}, but no server answered that (${this.heard(w)}). Expected the clerk to ` +
+      'return the answer of the server that leads (or ErrMaybe for a re-sent put answered ErrVersion). Likely ' +
+      'causes: OK returned for a re-sent put answered ErrVersion, assuming the first copy moved the version (maybe ' +
+      'the put did not happen: that is ErrMaybe); a result made up by the clerk after retries; the answer of an ' +
+      'earlier put kept in the clerk; or an answer from a copy kept on the client (a cache, or a table shared with ' +
+      'other clerks in one module).'
+    );
+  }
+
+  /** With errVersionAfterDoubt: what is wrong with ErrVersion for a put a copy of which may have taken effect. */
+  private doubt(w: ClerkCall, what: string): string | undefined {
+    const causes = this.rules.errVersionAfterDoubt;
+    // Settled copies answered OK or ErrWrongLeader, and copies lost or still on their way.
+    const doubtful = w.doubtful + (w.sent - w.settled);
+    if (causes === undefined || w.shared || doubtful === 0) return undefined;
+    return (
+      `${what} returned ErrVersion, but ${doubtful} of the ${w.sent} copies of the Put RPC it sent may have taken ` +
+      `effect (lost on the way or back, or answered OK or ErrWrongLeader; ${this.heard(w)}). A copy that took effect ` +
+      'makes every later copy ErrVersion, so the put may have happened: expected ErrMaybe (a put sent more than once ' +
+      `that ends with ErrVersion returns ErrMaybe). Likely causes: ${causes}`
+    );
+  }
+
+  /** What reached the clerk during call `w`, for a message. */
+  private heard(w: ClerkCall): string {
+    const answers = w.answers.length > 0 ? w.answers.join(', ') : 'none';
+    const rpcs = w.rpcs.length > 0 ? `${w.rpcs.join(', ')}${w.rpcs.length === LISTED ? ', ...' : ''}` : 'none at all';
+    return `the ${w.method} replies for ${show(w.key)} that reached it: ${answers}; the RPCs it sent during the call: ${rpcs}`;
+  }
+}
