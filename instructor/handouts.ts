@@ -70,7 +70,7 @@ export function monitorsBlock(suite: LabSuite<unknown>): string {
       p.minWaitMs !== undefined
         ? `no sooner than ${p.minWaitMs} ms after the failure`
         : `${p.meanWaitMs} ms or more after the failure on average (over ${p.samples ?? 20} or more such tries from one client to one server)`;
-    const what = `${p.only ? `an ${p.only.what}` : `a ${p.methods.join(' or ')} call`} ${p.after === 'answer' ? 'that was answered' : failed}`;
+    const what = `${p.only ? `an ${p.only.what}` : `a ${p.methods?.join(' or ') ?? 'server-to-server'} call`} ${p.after === 'answer' ? 'that was answered' : failed}`;
     const again = p.after === 'round' ? `${what} at every server in turn is sent again` : `${what} is sent again`;
     const pacing = p.after === 'answer' ? 'call pacing' : 'retry pacing';
     lines.push(

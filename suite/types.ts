@@ -91,8 +91,16 @@ export interface TimerBudget {
 export interface RetryPacing {
   /** The handout's words, quoted when the rule is broken. */
   readonly rule: string;
-  /** The RPCs the rule is about ("KVServer.Put"). */
-  readonly methods: readonly string[];
+  /** The RPCs the rule is about ("KVServer.Put"); every RPC but `exceptMethods` when absent (a lab whose servers name their own). */
+  readonly methods?: readonly string[];
+  /** RPCs the rule is not about (the clients' calls, when `methods` is absent). */
+  readonly exceptMethods?: readonly string[];
+  /**
+   * Every call carries arguments of its own (a message with a sequence number), so calls in flight side by side are
+   * told apart by their arguments and judged too; otherwise a sender with several calls to one receiver in flight is
+   * not judged (its calls could be taken for each other's retries).
+   */
+  readonly distinctCalls?: boolean;
   /** Only the calls of those whose arguments `args` accepts, `what` they are ("an empty KVNode.Replicate, a heartbeat"). */
   readonly only?: { readonly what: string; readonly args: (args: unknown) => boolean };
   /** Reply errors (the reply's `err`) that refuse a call the way a lost message does: a wait is due after them too. */

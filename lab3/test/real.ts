@@ -13,8 +13,15 @@ import { freePorts } from '../../suite/ports';
 import { within } from '../../suite/within';
 import { CONSISTENCY_LEVELS, type ConsistencyLevel, type ReadReply } from '../rpc';
 import type { Lab3Impl } from './harness';
+import { RESEND_MS } from './resend';
 import { show } from './harness';
-import { PORT_TAKEN, SERVER_READY_PREFIX, type ServerProcessSettings } from './server-process';
+import {
+  PACING_SERVICE,
+  PORT_TAKEN,
+  SERVER_READY_PREFIX,
+  type PacingFindings,
+  type ServerProcessSettings,
+} from './server-process';
 
 /** Servers of each cluster; the last one starts late. */
 const SERVERS = 3;
@@ -181,6 +188,32 @@ async function exercise(
     await new Promise((resolve) => setTimeout(resolve, 50));
   }
   ctx.log(`${level}: every server agrees once server ${SERVERS - 1} is up`);
+  await expectPacing(cluster, processes, (url) => end(url, 'tester', PEER_TIMEOUT_MS));
+}
+
+/**
+ * Fails unless every server of `cluster` waited RESEND_MS before each re-send: asks each server's process what its
+ * pacing watch saw of the peer calls that server made (server-process.ts).
+ */
+async function expectPacing(
+  cluster: RealCluster,
+  processes: ServerProcesses,
+  end: (url: string) => RpcEnd,
+): Promise<void> {
+  const found = await processes.guard(
+    Promise.all(
+      cluster.urls.map(async (url) => (await end(url).call<PacingFindings>(`${PACING_SERVICE}.Findings`, {})).findings),
+    ),
+  );
+  const at = [...found.keys()].filter((i) => found[i] !== '');
+  if (at.length === 0) return;
+  const others = at.slice(1).map((i) => `server ${i}`);
+  throw new TestFailure(
+    `${cluster.level}: server ${SERVERS - 1} started listening ${LATE_START_MS} ms after the others, so their first ` +
+      'calls to it were refused; every write finished and the servers agree, but refused calls were sent again too ' +
+      `soon. At server ${at[0]}: ${found[at[0]]}` +
+      (others.length > 0 ? `\n${others.join(' and ')} re-sent too soon as well.` : ''),
+  );
 }
 
 /**
@@ -208,7 +241,7 @@ async function lateStarts(ctx: TestContext<Lab3Impl>): Promise<void> {
 
 export const realLateStart: TestDefinition<Lab3Impl> = {
   name: 'TestRealLateStart',
-  description: `your servers over real HTTP on loopback, one cluster per level side by side (server i of every cluster in one process): server ${SERVERS - 1} starts ${LATE_START_MS} ms after the others (their first calls to it are refused); ${SERVERS} clients write ${WRITES} times each: every write finishes and every server ends with the same values`,
+  description: `your servers over real HTTP on loopback, one cluster per level side by side (server i of every cluster in one process): server ${SERVERS - 1} starts ${LATE_START_MS} ms after the others (their first calls to it are refused); ${SERVERS} clients write ${WRITES} times each: every write finishes, every server ends with the same values, and no refused peer call is sent again sooner than ${RESEND_MS} ms after it failed`,
   realTime: true,
   codeElsewhere: true,
   // Its waits are seconds above the half second it needs, so it shares the cores with the simulated tests.

@@ -3,13 +3,18 @@
  * TestRealLateStart: server `me` of each level's cluster, so a cluster's servers are in different processes and the
  * test process never loads the code. Loads it from a folder (in a hardened compartment when the grader starts this,
  * as the test process does), then serves HTTP on 127.0.0.1, each server reaching its cluster's peers (itself
- * included) with HttpEnd, as `npm run lab3 -- CONFIG --real` does (lab3/tools/real-server.ts).
+ * included) with HttpEnd, as `npm run lab3 -- CONFIG --real` does (lab3/tools/real-server.ts). Every peer call goes
+ * through the tester's pacing watch (the handout's RESEND_MS, lab3/test/resend.ts), which the test asks for its
+ * findings at the end with the call LabTester.Findings (PACING_SERVICE) on each server's port.
  * Usage: node -r ts-node/register/transpile-only lab3/test/server-process.ts <impl dir> compartment|node '<ServerProcessSettings JSON>'
  * Prints "LAB3-SERVER <port>" once every server listens; exits when its parent goes away (stdin closes).
  */
 import * as net from 'node:net';
 import * as path from 'node:path';
 import { die, startKitScript } from '../../suite/kit-script';
+import { PacingWatch } from '../../suite/monitors/pacing';
+import { RealCallBook } from '../../suite/monitors/real';
+import { PEER_PACING } from './resend';
 import type { ConsistencyLevel } from '../rpc';
 
 /** One cluster this process has a server in. */
@@ -35,6 +40,20 @@ export const SERVER_READY_PREFIX = 'LAB3-SERVER ';
 
 /** What a process that finds one of its ports taken (by another program, since the test chose it) prints first. */
 export const PORT_TAKEN = 'LAB3-PORT-TAKEN';
+
+/** The service beside each KVServer that reports what the pacing watch found: LabTester.Findings. */
+export const PACING_SERVICE = 'LabTester';
+
+/** The reply of LabTester.Findings: what broke the pacing rule, in a few lines, or "" when nothing did. */
+export interface PacingFindings {
+  readonly findings: string;
+}
+
+/**
+ * How much sooner than RESEND_MS a real re-send may come and still count, ms: Node's timers count whole
+ * milliseconds, so a correct setTimeout(fn, RESEND_MS) can fire up to about 1 ms before RESEND_MS by the process clock.
+ */
+const REAL_SLACK_MS = 5;
 
 /** How often a late process tries the others' ports, ms. */
 const PROBE_MS = 10;
@@ -77,8 +96,20 @@ async function main(): Promise<void> {
   }
   const hosts = settings.clusters.map(({ level, urls }) => {
     try {
-      const peers = urls.map((u, j) => new HttpEnd(u, { timeoutMs: settings.peerTimeoutMs, name: `server ${j}` }));
-      const server = new Server().addService(new impl.KVServer({ me: settings.me, peers, level }), 'KVServer');
+      const pacing = new PacingWatch(PEER_PACING, REAL_SLACK_MS);
+      const book = new RealCallBook([pacing]);
+      const name = (j: number): string => `server ${j} (${level})`;
+      const peers = urls.map((u, j) =>
+        book.end(
+          new HttpEnd(u, { timeoutMs: settings.peerTimeoutMs, name: `server ${j}` }),
+          name(settings.me),
+          name(j),
+        ),
+      );
+      const findings = { Findings: (): PacingFindings => ({ findings: pacing.finding() ?? '' }) };
+      const server = new Server()
+        .addService(new impl.KVServer({ me: settings.me, peers, level }), 'KVServer')
+        .addService(findings, PACING_SERVICE);
       return { host: new RpcHttpHost(server), port: Number(new URL(urls[settings.me]).port) };
     } catch (err) {
       die(`Your KVServer could not be constructed (server ${settings.me} (${level}))`, err);

@@ -427,4 +427,27 @@ export const mutants: Mutant[] = [
     caughtBy: ['TestModelConsistency'],
     cause: 'the value the key already holds',
   },
+  {
+    name: 'resend-without-pause',
+    description:
+      'a peer call that fails is sent again at once instead of after RESEND_MS: every result stays right (the receiver drops duplicates), but a peer that refuses calls (over HTTP, one not listening yet) meets a busy loop of re-sends (from an independent round of bugs written from the handouts alone)',
+    file: 'server.ts',
+    replace: [
+      [
+        "this.peers[to].call('KVServer.Peer', env).catch(() => setTimeout(attempt, RESEND_MS));",
+        "this.peers[to].call('KVServer.Peer', env).catch(() => attempt());",
+      ],
+    ],
+    caughtBy: ['TestRealLateStart', 'TestNemesisLinearizable', 'TestNemesisSequential', 'TestNemesisEventual'],
+    cause: 'is sent again at once',
+  },
+  {
+    name: 'acks-never-freed',
+    description:
+      "a delivered message's entry in the acknowledgement table is never removed: every result stays right (a timestamp is never seen again), but the table gains a key and a set per broadcast for the server's whole life (from an independent round of bugs written from the handouts alone)",
+    file: 'server.ts',
+    replace: [['      this.acks.delete(key);\n', '']],
+    caughtBy: ['TestMemManyOps'],
+    cause: 'acknowledgements never forgotten once delivered',
+  },
 ];

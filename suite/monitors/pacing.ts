@@ -3,7 +3,7 @@ import type { RetryPacing } from '../types';
 import { argsKey, pairName, sameCall, type CallRecord, type CallRule } from './calls';
 
 /** Virtual time is exact, but a wait is measured between two sums of fractions: this much less still counts. */
-const SLACK_MS = 1e-6;
+export const VIRTUAL_SLACK_MS = 1e-6;
 /** Failed calls kept per sender and receiver while waiting for their retry (a sender rarely has more in flight). */
 const PENDING_PER_PAIR = 8;
 /** Retries of one sender to one receiver the mean needs by default. */
@@ -28,7 +28,10 @@ interface Streak {
 /** Watches one pacing rule. */
 export class PacingWatch implements CallRule {
   private readonly rule: RetryPacing;
-  private readonly methods: ReadonlySet<string>;
+  /** Whether the rule is about calls of `method`. */
+  private readonly aboutMethod: (method: string) => boolean;
+  /** How much shorter than the rule's wait still counts, ms (a clock's resolution). */
+  private readonly slackMs: number;
   private readonly refusals: ReadonlySet<string>;
   private readonly pending = new Map<string, Array<{ call: CallRecord; at: number }>>();
   private readonly waits = new Map<string, Waits>();
@@ -41,20 +44,24 @@ export class PacingWatch implements CallRule {
    */
   private readonly overlapping = new Set<string>();
 
-  constructor(rule: RetryPacing) {
+  /** `slackMs`: how much shorter a wait may look and still count (the virtual clock's sums; a real clock's resolution). */
+  constructor(rule: RetryPacing, slackMs = VIRTUAL_SLACK_MS) {
     this.rule = rule;
-    this.methods = new Set(rule.methods);
+    this.slackMs = slackMs;
+    const methods = rule.methods ? new Set(rule.methods) : undefined;
+    const except = new Set(rule.exceptMethods ?? []);
+    this.aboutMethod = (method) => (methods ? methods.has(method) : !except.has(method));
     this.refusals = new Set(rule.refusals ?? []);
   }
 
   /** Whether the rule judges `call`: one of its methods, with arguments it is about. */
   private about(call: CallRecord): boolean {
-    return this.methods.has(call.method) && (this.rule.only === undefined || this.rule.only.args(call.args));
+    return this.aboutMethod(call.method) && (this.rule.only === undefined || this.rule.only.args(call.args));
   }
 
   sent(call: CallRecord, now: number): void {
     if (!this.about(call)) return;
-    if (this.rule.after === 'round' ? call.othersInFlight > 0 : call.othersToReceiver > 0)
+    if (!this.rule.distinctCalls && (this.rule.after === 'round' ? call.othersInFlight > 0 : call.othersToReceiver > 0))
       this.overlapping.add(this.rule.after === 'round' ? call.sender : pairName(call));
     if (this.rule.after === 'round') return this.sentInRound(call, now);
     const pending = this.pending.get(pairName(call));
@@ -115,7 +122,7 @@ export class PacingWatch implements CallRule {
     const w = this.waits.get(who) ?? { count: 0, total: 0, early: 0 };
     w.count++;
     w.total += waited;
-    if (this.rule.minWaitMs !== undefined && waited < this.rule.minWaitMs - SLACK_MS) {
+    if (this.rule.minWaitMs !== undefined && waited < this.rule.minWaitMs - this.slackMs) {
       w.early++;
       w.first ??= { at: now, waited };
     }
@@ -135,7 +142,7 @@ export class PacingWatch implements CallRule {
           `${who}: ${w.early} of ${w.count} tries came sooner than ${minWaitMs} ms after the ${this.rule.after === 'answer' ? 'answer' : 'failure'} before them ` +
             `(the first at ${ms(w.first.at)}, ${w.first.waited.toFixed(2)} ms after it)`,
         );
-      if (meanWaitMs !== undefined && w.count >= samples && w.total / w.count < meanWaitMs - SLACK_MS)
+      if (meanWaitMs !== undefined && w.count >= samples && w.total / w.count < meanWaitMs - this.slackMs)
         broken.push(
           `${who}: ${w.count} tries came on average ${(w.total / w.count).toFixed(3)} ms after the failure before ` +
             `them (at least ${meanWaitMs} ms on average expected)`,
@@ -151,7 +158,7 @@ export class PacingWatch implements CallRule {
     const before = this.rule.after === 'answer' ? 'the answer' : 'the failure';
     return (
       `${this.rule.after === 'answer' ? 'Calls repeated too quickly' : 'Retries too quick'}: the handout says "${this.rule.rule}", ` +
-      `and the tester watched every ${this.rule.only?.what ?? `${this.rule.methods.join(' and ')} call`} that was ${what} and the same call sent ` +
+      `and the tester watched every ${this.rule.only?.what ?? `${callsOf(this.rule)} call`} that was ${what} and the same call sent ` +
       `again${this.rule.after === 'round' ? ' after a whole round of servers' : ''} (times are from ${before}):\n` +
       broken
         .slice(0, 5)
@@ -166,4 +173,9 @@ export class PacingWatch implements CallRule {
 /** Virtual time for a message: "1.234 s". */
 function ms(t: number): string {
   return `${(t / 1000).toFixed(3)} s`;
+}
+
+/** The calls a rule is about, for a message: "KVServer.Get and KVServer.Put", or "server-to-server". */
+export function callsOf(rule: RetryPacing): string {
+  return rule.methods?.join(' and ') ?? 'server-to-server';
 }

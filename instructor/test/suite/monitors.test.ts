@@ -3,6 +3,9 @@ import { expect } from 'chai';
 import { Network, Server, Service, TimeoutError, type ClientEnd } from '../../../labrpc';
 import { runNamedTest, type Monitors, type TestDefinition } from '../../../suite';
 import { sleep } from '../../../world';
+import type { RpcEnd } from '../../../labrpc';
+import { PacingWatch } from '../../../suite/monitors/pacing';
+import { RealCallBook } from '../../../suite/monitors/real';
 
 /** Budgets for the tests below: two timers per server, one per call in flight, and the rules each test adds. */
 const TIMERS: Monitors['timers'] = { perServer: 2, perCall: 1, causes: 'a test cause' };
@@ -120,6 +123,72 @@ describe('the runner’s monitors', () => {
       for (let i = 0; i < 20; i++) await untilAnswered(e, 0);
     });
     expect(lost.status, lost.message).to.equal('passed');
+  });
+
+  it('judges calls in flight side by side when their arguments tell them apart (distinctCalls)', async () => {
+    const rule = {
+      rule: 'wait a little',
+      exceptMethods: ['Svc.Other'],
+      after: 'each',
+      minWaitMs: 5,
+      causes: 'no wait',
+    };
+    const sideBySide = (distinctCalls: boolean, waitMs: number) =>
+      run({ timers: TIMERS, pacing: [{ ...rule, after: 'each', distinctCalls }] }, async () => {
+        const { net, end } = network();
+        net.setReliable(false);
+        net.setDropRates(0.5, 0.5);
+        const e = end('c', 'server 0');
+        // Three messages in flight at once, each re-sent until answered: told apart by their sequence numbers.
+        await Promise.all(
+          [0, 1, 2].map(async (seq) => {
+            for (let i = 0; i < 10; i++)
+              for (;;) {
+                try {
+                  await e.call('Svc.Echo', { seq, i });
+                  break;
+                } catch (err) {
+                  if (!(err instanceof TimeoutError)) throw err;
+                  if (waitMs > 0) await sleep(waitMs);
+                }
+              }
+          }),
+        );
+      });
+    const quick = await sideBySide(true, 0);
+    expect(quick.status).to.equal('failed');
+    expect(quick.message).to.match(/every server-to-server call that was lost[^]*server 0 -> s: \d+ of \d+ tries/);
+    expect((await sideBySide(true, 5)).status).to.equal('passed');
+    expect((await sideBySide(false, 0)).status, 'calls side by side, not told apart: not judged').to.equal('passed');
+  });
+
+  it('watches real calls through RealCallBook ends, on the process clock', async () => {
+    const watch = (slackMs: number) =>
+      new PacingWatch(
+        { rule: 'wait', methods: ['Svc.Echo'], distinctCalls: true, after: 'each', minWaitMs: 20, causes: 'x' },
+        slackMs,
+      );
+    let fails = 2;
+    const refusing: RpcEnd = {
+      call: <R>() => (fails-- > 0 ? Promise.reject(new Error('refused')) : Promise.resolve({} as R)),
+    };
+    const untilAnswered = async (book: RealCallBook, waitMs: number) => {
+      const e = book.end(refusing, 'server 0', 'server 1');
+      for (;;) {
+        try {
+          return await e.call('Svc.Echo', { seq: 0 });
+        } catch {
+          await new Promise((resolve) => setTimeout(resolve, waitMs));
+        }
+      }
+    };
+    const quick = watch(5);
+    await untilAnswered(new RealCallBook([quick]), 0);
+    expect(quick.finding()).to.match(/server 0 -> server 1: 2 of 2 tries came sooner than 20 ms/);
+    fails = 2;
+    const paced = watch(5);
+    await untilAnswered(new RealCallBook([paced]), 20);
+    expect(paced.finding()).to.equal(undefined);
   });
 
   it('fails a failed call never sent again, and passes one sent again in time', async () => {

@@ -2,6 +2,7 @@
 import * as path from 'node:path';
 import type { LabKitOptions } from '../../kit';
 import { mutants } from '../mutants';
+import { variants } from '../variants';
 import { suite } from '../../../lab3/test/suite';
 
 /** Lab 3's suite, folders, mutants and seeds for describeLabKit and describeLabKitMutants. */
@@ -10,5 +11,6 @@ export const kitOptions: LabKitOptions<ReturnType<typeof suite.load>> = {
   labDir: path.resolve(__dirname, '../../../lab3'),
   solutionDir: path.resolve(__dirname, '..'),
   mutants,
+  variants,
   replayTest: 'TestLinearizableConcurrent',
 };

@@ -1,0 +1,135 @@
+/**
+ * Lab 3's promise over a long life (TestMemManyOps): what the servers keep does not grow with the operations they
+ * served. Once a message is delivered, nothing of it may stay behind (its queue entry, its acknowledgements, the
+ * reply waiting for it); only the store and the per-peer counters remain.
+ */
+import { liveHeapBytes } from '../../suite/memory';
+import { check, type TestContext, type TestDefinition } from '../../suite';
+import { sleep } from '../../world';
+import { CONSISTENCY_LEVELS } from '../rpc';
+import { Cluster, type Lab3Impl } from './harness';
+
+type Ctx = TestContext<Lab3Impl>;
+
+/** Servers of each cluster, one client at each. */
+const SERVERS = 3;
+/** Operations of the short life; the long life makes LONG_FACTOR times as many. */
+const SHORT_OPS = 150;
+const LONG_FACTOR = 10;
+/** The keys the clients read and write: a fixed few, so that the store holds as much after the long life as the short. */
+const KEYS = ['a', 'b', 'c', 'd'];
+/** Characters of every value written: all equal, so that the store weighs the same whichever write it holds. */
+const VALUE_CHARS = 12;
+/** How long the clusters are left quiet before they are weighed (every message delivered), virtual ms. */
+const QUIET_MS = 1000;
+/**
+ * What the servers may keep per operation of the long life beyond the short one, bytes (the whole cluster's
+ * growth divided by the extra operations). The reference's servers keep 2-10 (their maps settle into their sizes);
+ * a server that keeps an entry per delivered message keeps 100-300 bytes per broadcast at every server.
+ */
+const BYTES_PER_OP = 64;
+
+/** The value of operation `n`: VALUE_CHARS characters, different for each n. */
+function valueOf(n: number): string {
+  return `v${n}`.padEnd(VALUE_CHARS, '.');
+}
+
+/** `ops` operations on `c`, half writes and half reads of KEYS, from a client at each server one after another. */
+async function serve(c: Cluster, ops: number): Promise<void> {
+  await Promise.all(
+    Array.from({ length: c.n }, async (_, s) => {
+      const client = c.client(s);
+      for (let n = s; n < ops; n += c.n) {
+        const key = KEYS[n % KEYS.length];
+        if (Math.floor(n / c.n) % 2 === 0) await client.write(key, valueOf(n));
+        else await client.read(key);
+      }
+    }),
+  );
+}
+
+/** What servers keep after a short life and after a long one, in bytes: one level's, or every level's together. */
+interface Lives {
+  /** "linearizable", ..., or "the three levels together". */
+  readonly who: string;
+  short: number;
+  long: number;
+}
+
+/** What `lives`' servers keep per extra operation of a long life over a short one (of one cluster). */
+function perOp(lives: Lives): number {
+  return (lives.long - lives.short) / ((LONG_FACTOR - 1) * SHORT_OPS);
+}
+
+/**
+ * Fresh clusters at every level, a short life and a long one each, all side by side; once quiet, weighed as the
+ * heap their servers free when they go. `apart`: each cluster on its own (seven heap readings), to say which level
+ * grows; else the short lives together and the long lives together (three readings: a full collection is the
+ * test's dearest step), whose growth per operation adds up every level's.
+ */
+async function weighLives(ctx: Ctx, apart: boolean): Promise<Lives[]> {
+  const plan = [SHORT_OPS, LONG_FACTOR * SHORT_OPS].flatMap((ops) =>
+    CONSISTENCY_LEVELS.map((level) => {
+      const c = new Cluster(ctx.impl, { servers: SERVERS, level });
+      c.onOp = () => ctx.countOps();
+      return { level, ops, c };
+    }),
+  );
+  await Promise.all(plan.map(({ c, ops }) => serve(c, ops)));
+  await sleep(QUIET_MS);
+  const lives = (apart ? CONSISTENCY_LEVELS : ['the three levels together']).map((who): Lives => ({
+    who,
+    short: 0,
+    long: 0,
+  }));
+  let heap = liveHeapBytes();
+  for (const [i, { level, ops, c }] of plan.entries()) {
+    c.dropServers();
+    const last = !apart && i + 1 < plan.length && plan[i + 1].ops === ops;
+    if (last) continue; // weighed together with the next cluster of the same life
+    const now = liveHeapBytes();
+    const life = apart ? lives.find((l) => l.who === level)! : lives[0];
+    if (ops === SHORT_OPS) life.short = heap - now;
+    else life.long = heap - now;
+    heap = now;
+  }
+  for (const life of lives)
+    ctx.log(
+      `${life.who}: ${apart ? SERVERS : SERVERS * CONSISTENCY_LEVELS.length} servers keep ` +
+        `${(life.short / 1024).toFixed(1)} KiB after ${SHORT_OPS} operations each, ` +
+        `${(life.long / 1024).toFixed(1)} KiB after ${LONG_FACTOR * SHORT_OPS}: ${perOp(life).toFixed(1)} bytes per ` +
+        'extra operation',
+    );
+  return lives;
+}
+
+export const memManyOps: TestDefinition<Lab3Impl> = {
+  name: 'TestMemManyOps',
+  description:
+    `every level: ${SERVERS} servers weighed on the heap after ${SHORT_OPS} reads and writes of ${KEYS.length} keys and, afresh, ` +
+    `after ${LONG_FACTOR * SHORT_OPS}: what they keep does not grow with the operations (at most ${BYTES_PER_OP} bytes per extra operation)`,
+  async run(ctx: Ctx) {
+    // Every level's growth together first (few heap readings); only when that is over the bound, every level on its
+    // own, on fresh clusters, which decides: a heap reading can catch the engine dropping its own caches once, but a
+    // server that keeps something per operation is over the bound both times (suite/memory.ts lighterWeighing).
+    const [together] = await weighLives(ctx, false);
+    if (perOp(together) <= BYTES_PER_OP) return;
+    for (const life of await weighLives(ctx, true)) {
+      const grown = perOp(life);
+      check(
+        grown <= BYTES_PER_OP,
+        `${life.who}: ${SERVERS} servers were weighed on the heap after ${SHORT_OPS} client operations (half writes, ` +
+          `half reads of ${KEYS.length} keys, values of ${VALUE_CHARS} characters), keeping ` +
+          `${(life.short / 1024).toFixed(1)} KiB, and, in a fresh cluster, after ${LONG_FACTOR * SHORT_OPS}, keeping ` +
+          `${(life.long / 1024).toFixed(1)} KiB: ${grown.toFixed(0)} more bytes per extra operation. Expected what ` +
+          `they keep not to grow with the operations (at most ${BYTES_PER_OP} bytes per operation): the store holds ` +
+          'one value per key, and once a message is delivered nothing of it is needed again. Likely causes: ' +
+          'acknowledgements never forgotten once delivered (a map entry or a set per message, keyed by a timestamp ' +
+          'never seen again); delivered messages kept in the hold-back queue, a log or a history; the callbacks of ' +
+          'answered operations left in a map; a set of every message id received, to drop re-sent copies (the ' +
+          'per-link sequence numbers already tell a copy: keep only the next number expected); early arrivals or ' +
+          'propagated writes kept after they were handled.',
+      );
+    }
+  },
+};
