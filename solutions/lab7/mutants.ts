@@ -473,6 +473,7 @@ export const mutants: Mutant[] = [
       ],
     ],
     caughtBy: ['TestInitQuery5A'],
+    cause: 'another form than cfg.toString()',
   },
   {
     name: 'get-always-wrong-group',
@@ -486,5 +487,6 @@ export const mutants: Mutant[] = [
       ],
     ],
     caughtBy: ['TestStaticOneShardGroup5A'],
+    cause: "without looking at the shard's state",
   },
 ];
