@@ -182,6 +182,9 @@ function endowedCompartment(): Compartment {
       configurable: false,
     });
   constantGlobals(compartment.globalThis);
+  // No globals of the code's own either: every copy of the student's modules (each server is one: see
+  // suite/machines.ts) shares this global object, which would otherwise be a table they all could write to.
+  Object.freeze(compartment.globalThis);
   return compartment;
 }
 
@@ -305,6 +308,15 @@ function loaderCrossing(
   });
 }
 
+/** A CommonJS module's function, as the compartment evaluates it from the compiled file. */
+type ModuleFunction = (
+  exports: unknown,
+  req: (spec: string) => unknown,
+  module: ModuleRecord,
+  f: string,
+  d: string,
+) => void;
+
 /** A loader whose modules run in a new compartment of this (locked-down) realm. */
 export function compartmentLoader(options: CompartmentOptions): CodeLoader {
   if (typeof harden !== 'function') throw new Error('compartmentLoader needs lockDownRealm() to have run first.');
@@ -346,21 +358,31 @@ export function compartmentLoader(options: CompartmentOptions): CodeLoader {
     throw refusedImport(spec, file, allowed);
   };
 
-  /** Loads `file` of the code under test into `cache` (one cache per copy of the student's modules). */
-  const load = (file: string, cache: Map<string, ModuleRecord>): unknown => {
-    const known = cache.get(file);
-    if (known) return known.exports;
-    const record: ModuleRecord = { exports: {} };
-    cache.set(file, record);
+  /** Each file's module function, evaluated once: a new copy of the module (a server of its own) only calls it again. */
+  const wrappers = new Map<string, ModuleFunction>();
+  const wrapperOf = (file: string): ModuleFunction => {
+    const known = wrappers.get(file);
+    if (known) return known;
     const code = tsHook.compiledCode(options.cacheDir, file);
-    const wrapper = compartment.evaluate(
+    const made = compartment.evaluate(
       `(function (exports, require, module, __filename, __dirname) {${code}\n})\n//# sourceURL=${file}\n`,
       {
         __evadeHtmlCommentTest__: true,
         __evadeImportExpressionTest__: true,
         __rejectSomeDirectEvalExpressions__: false,
       },
-    ) as (exports: unknown, req: (spec: string) => unknown, module: ModuleRecord, f: string, d: string) => void;
+    ) as ModuleFunction;
+    wrappers.set(file, made);
+    return made;
+  };
+
+  /** Loads `file` of the code under test into `cache` (one cache per copy of the student's modules). */
+  const load = (file: string, cache: Map<string, ModuleRecord>): unknown => {
+    const known = cache.get(file);
+    if (known) return known.exports;
+    const record: ModuleRecord = { exports: {} };
+    cache.set(file, record);
+    const wrapper = wrapperOf(file);
     const req = (spec: string): unknown => resolve(String(spec), file, cache);
     try {
       wrapper(record.exports, harden(req), record, file, path.dirname(file));

@@ -20,6 +20,28 @@ function isPlain(v: object): boolean {
   return Array.isArray(v) || proto === Object.prototype || proto === null;
 }
 
+/** True when a plain object has a method or an accessor of its own (it is viewed, as a class's object is, not copied). */
+function hasBehaviour(v: object): boolean {
+  if (Array.isArray(v)) return false;
+  for (const key of Reflect.ownKeys(v)) {
+    const d = Object.getOwnPropertyDescriptor(v, key);
+    if (d && (!('value' in d) || typeof d.value === 'function')) return true;
+  }
+  return false;
+}
+
+/** True for plain data frozen all through: every property a data property, every object in it plain and frozen too. */
+function isFrozenData(v: object, depth = 0): boolean {
+  if (!Object.isFrozen(v) || depth > 32 || types.isProxy(v) || !isPlain(v)) return false;
+  for (const key of Reflect.ownKeys(v)) {
+    const d = Object.getOwnPropertyDescriptor(v, key);
+    if (!d || !('value' in d)) return false;
+    const x = d.value as unknown;
+    if (typeof x === 'function' || (typeof x === 'object' && x !== null && !isFrozenData(x, depth + 1))) return false;
+  }
+  return true;
+}
+
 /** A promise of the realm's own class, no proxy, nothing of its own on it: its `then` is the frozen intrinsic's. */
 function isGenuinePromise(v: object): v is Promise<unknown> {
   return (
@@ -35,6 +57,14 @@ function isGenuinePromise(v: object): v is Promise<unknown> {
  * in lab 2's memory test made each of its collections slower by half).
  */
 const VIEWED = Symbol('viewed');
+
+/** Where a view's proxy target holds the code's object it views (module-private, like VIEWED). */
+const VIEW_OF = Symbol('view of');
+
+/** A view's proxy target: empty but for the code's object it views. */
+interface ViewTarget {
+  [VIEW_OF]: object;
+}
 
 /** The realm's `then`, captured: calling it on a genuine promise runs no code of the code under test. */
 const then = Promise.prototype.then;
@@ -83,9 +113,28 @@ export class Crossing {
   /** What the code threw or rejected with: handed back to it, it is its own again. */
   private readonly fromCode = new WeakSet<object>();
   private readonly options: CrossingOptions;
+  /** A harness promise's callbacks when it crosses (made once: a closure pair per call in lab 2's 100,000-clerk test showed). */
+  private readonly toCode: readonly [(v: unknown) => unknown, (e: unknown) => never];
+  /** A code promise's callbacks when it comes back, made once likewise. */
+  private readonly fromCodeSettled: readonly [(v: unknown) => unknown, (e: unknown) => never];
+  /** The one handler of every view of the code's objects (each view's target is found on its proxy target). */
+  private readonly viewHandler: ProxyHandler<ViewTarget>;
 
   constructor(options: CrossingOptions = {}) {
     this.options = options;
+    this.toCode = [
+      (v) => this.handOver(v),
+      (e) => {
+        throw this.handOverThrown(e);
+      },
+    ];
+    this.fromCodeSettled = [
+      (v) => this.receive(v),
+      (e) => {
+        throw this.codeThrew(e);
+      },
+    ];
+    this.viewHandler = this.makeViewHandler();
   }
 
   /** What the code under test gets for `value`. */
@@ -112,9 +161,16 @@ export class Crossing {
   receive(value: unknown): unknown {
     if (value === null || (typeof value !== 'object' && typeof value !== 'function')) return value;
     if (typeof value === 'function') return this.receivedFunction(value as AnyFunction);
-    if (types.isProxy(value) || !isPlain(value)) return this.receivedObject(value);
-    return value;
+    if (types.isProxy(value) || !isPlain(value) || hasBehaviour(value)) return this.receivedObject(value);
+    // Plain data of the code's is read once, as a copy: a later change cannot make two reads answer apart. Frozen
+    // through and through (a hardened given module's exports), it cannot change, and is its own copy.
+    return isFrozenData(value) ? value : this.copy(value, this.receiveValue);
   }
+
+  /** receive, bound once (copy's callback for the parts of the code's data). */
+  private readonly receiveValue = (v: unknown): unknown => this.receive(v);
+  /** handOver, bound once likewise. */
+  private readonly handOverValue = (v: unknown): unknown => this.handOver(v);
 
   private give(value: unknown): unknown {
     if (value === null || (typeof value !== 'object' && typeof value !== 'function')) return value;
@@ -122,7 +178,7 @@ export class Crossing {
     if (origin !== undefined) return origin;
     if (typeof value === 'function')
       return this.made.get(value) ?? this.remember(value, this.standIn(value as AnyFunction));
-    if (isPlain(value)) return this.copy(value);
+    if (isPlain(value)) return this.copy(value, this.handOverValue);
     if (types.isPromise(value)) return this.promiseFor(value as Promise<unknown>);
     if (types.isNativeError(value)) return this.errorCopy(value);
     const twin = this.twinOf(value);
@@ -139,13 +195,7 @@ export class Crossing {
 
   /** A promise of the code's own, settled as `p` is: with what it resolves to handed over, or its error's copy. */
   private promiseFor(p: Promise<unknown>): Promise<unknown> {
-    const out = Reflect.apply(then, p, [
-      (v: unknown) => this.handOver(v),
-      (e: unknown) => {
-        throw this.handOverThrown(e);
-      },
-    ]) as Promise<unknown>;
-    return Object.freeze(out);
+    return Object.freeze(Reflect.apply(then, p, this.toCode) as Promise<unknown>);
   }
 
   /** Calls `fn` on the harness's side for the code: arguments received, the result handed over, an error's copy thrown. */
@@ -174,27 +224,42 @@ export class Crossing {
   }
 
   /**
-   * A mutable copy of plain data (the code under test may change its copy; the harness's stays as it was). Each
-   * crossing copies afresh; `seen` keeps shared parts and cycles within one value as they were.
+   * A mutable copy of plain data, its data properties read once (never a getter), each part that is not plain data
+   * crossing by `cross` (the side that gets the copy may change it; the other's stays as it was). Each crossing
+   * copies afresh; `seen` keeps shared parts and cycles within one value as they were.
    */
-  private copy(value: object, seen = new Map<object, unknown>()): unknown {
-    const inner = (v: unknown): unknown =>
-      v !== null && typeof v === 'object' && isPlain(v) && !types.isProxy(v)
-        ? (seen.get(v) ?? this.copy(v, seen))
-        : this.handOver(v);
-    if (Array.isArray(value)) {
-      const out: unknown[] = new Array<unknown>(value.length);
-      seen.set(value, out);
-      for (let i = 0; i < value.length; i++) out[i] = inner(value[i]);
-      if (this.options.witness) this.copies.add(out);
+  private copy(value: object, cross: (v: unknown) => unknown, seen?: Map<object, unknown>): unknown {
+    // A primitive is its own copy; the map of parts already copied is made only once a part is an object.
+    const inner = (v: unknown): unknown => {
+      if (v === null || (typeof v !== 'object' && typeof v !== 'function')) return v;
+      if (typeof v === 'object' && isPlain(v) && !types.isProxy(v)) {
+        if (cross === this.receiveValue && isFrozenData(v)) return v;
+        seen ??= new Map<object, unknown>([[value, out]]);
+        return seen.get(v) ?? this.copy(v, cross, seen);
+      }
+      return cross(v);
+    };
+    const out: unknown[] | Record<PropertyKey, unknown> = Array.isArray(value) ? new Array<unknown>(value.length) : {};
+    seen?.set(value, out);
+    if (this.options.witness) this.copies.add(out);
+    if (Array.isArray(out)) {
+      const from = value as unknown[];
+      for (let i = 0; i < from.length; i++) out[i] = inner(from[i]);
       return out;
     }
-    const out: Record<PropertyKey, unknown> = {};
-    seen.set(value, out);
-    if (this.options.witness) this.copies.add(out);
     for (const key of Reflect.ownKeys(value)) {
       const d = Object.getOwnPropertyDescriptor(value, key);
-      if (d && 'value' in d) out[key] = inner(d.value);
+      if (!d || !('value' in d)) continue;
+      // A key Object.prototype has ("__proto__", "constructor"): assigned, it would set the prototype or fail on the
+      // frozen intrinsic; defined, it is a field like any other.
+      if (key in out)
+        Object.defineProperty(out, key, {
+          value: inner(d.value),
+          writable: true,
+          enumerable: true,
+          configurable: true,
+        });
+      else out[key] = inner(d.value);
     }
     return out;
   }
@@ -316,12 +381,7 @@ export class Crossing {
   /** What the harness gets for a result of the code's: a promise's value is received when it resolves. */
   private receiveResult(result: unknown): unknown {
     if (typeof result !== 'object' || result === null || !types.isPromise(result)) return this.receive(result);
-    const settled: [(v: unknown) => unknown, (e: unknown) => never] = [
-      (v) => this.receive(v),
-      (e) => {
-        throw this.codeThrew(e);
-      },
-    ];
+    const settled = this.fromCodeSettled;
     if (isGenuinePromise(result)) return Reflect.apply(then, result, settled) as Promise<unknown>;
     // A promise of a class of the code's: its own `then` never sees the harness's functions.
     return new Promise((resolve) => resolve(Reflect.apply(then, result, settled)));
@@ -365,26 +425,32 @@ export class Crossing {
     if (types.isPromise(target)) return this.receiveResult(target);
     const twin = this.twinOf(target);
     if (twin) return this.twinCopy(target, twin, (v) => this.receive(v));
-    const read = (key: PropertyKey): unknown => {
+    const holder = Object.create(null) as ViewTarget;
+    holder[VIEW_OF] = target;
+    return new Proxy(holder, this.viewHandler);
+  }
+
+  /** The traps every view shares: each reads the code's object from its proxy target (the view's `holder`). */
+  private makeViewHandler(): ProxyHandler<ViewTarget> {
+    const read = (target: object, key: PropertyKey): unknown => {
       const v = Reflect.get(target, key) as unknown;
       if (typeof v !== 'function' || key === 'constructor') return this.receive(v);
       const call = (args: unknown[]): unknown => this.callCode(v as AnyFunction, target, args);
       return Object.defineProperty((...args: unknown[]) => call(args), 'name', { value: (v as AnyFunction).name });
     };
-    const view = new Proxy(Object.create(null) as object, {
-      get: (_t, key) => (key === VIEWED ? target : read(key)),
-      set: (_t, key, v) => Reflect.set(target, key, this.handOver(v)),
-      has: (_t, key) => Reflect.has(target, key),
-      ownKeys: () => Reflect.ownKeys(target),
-      getOwnPropertyDescriptor: (_t, key) => {
-        const d = Reflect.getOwnPropertyDescriptor(target, key);
-        return d && { enumerable: d.enumerable, configurable: true, writable: false, value: read(key) };
+    return {
+      get: (h, key) => (key === VIEWED ? h[VIEW_OF] : read(h[VIEW_OF], key)),
+      set: (h, key, v) => Reflect.set(h[VIEW_OF], key, this.handOver(v)),
+      has: (h, key) => Reflect.has(h[VIEW_OF], key),
+      ownKeys: (h) => Reflect.ownKeys(h[VIEW_OF]),
+      getOwnPropertyDescriptor: (h, key) => {
+        const d = Reflect.getOwnPropertyDescriptor(h[VIEW_OF], key);
+        return d && { enumerable: d.enumerable, configurable: true, writable: false, value: read(h[VIEW_OF], key) };
       },
-      getPrototypeOf: () => Reflect.getPrototypeOf(target),
+      getPrototypeOf: (h) => Reflect.getPrototypeOf(h[VIEW_OF]),
       defineProperty: () => false,
-      deleteProperty: (_t, key) => Reflect.deleteProperty(target, key),
-    });
-    return view;
+      deleteProperty: (h, key) => Reflect.deleteProperty(h[VIEW_OF], key),
+    };
   }
 }
 

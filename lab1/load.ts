@@ -1,6 +1,7 @@
 /** How the tests, the tools and the demo load lab 1's code from a folder: yours (lab1/) or the reference solution. */
 import * as path from 'node:path';
 import { codeLoader } from '../suite/loader';
+import { machineClass } from '../suite/machines';
 import type { Lab1Impl } from './test/harness';
 
 /** The files of the folder that hold the code under test (what the grader type-checks and batch grading takes from a submission). */
@@ -11,10 +12,14 @@ export function load(dir: string): Lab1Impl {
   const loader = codeLoader();
   const server = loader.require(path.join(dir, 'server.ts')) as { KVServer: Lab1Impl['KVServer'] };
   const client = loader.require(path.join(dir, 'client.ts')) as { Clerk: Lab1Impl['Clerk'] };
+  const serverFile = path.join(dir, 'server.ts');
   const fresh = () =>
-    loader.fresh(dir, (req) => ({
-      KVServer: (req(path.join(dir, 'server.ts')) as { KVServer: Lab1Impl['KVServer'] }).KVServer,
-      Clerk: (req(path.join(dir, 'client.ts')) as { Clerk: Lab1Impl['Clerk'] }).Clerk,
-    }));
-  return { KVServer: server.KVServer, Clerk: client.Clerk, fresh };
+    loader.fresh(dir, (req) => {
+      const copy = (req(serverFile) as { KVServer: Lab1Impl['KVServer'] }).KVServer;
+      return {
+        KVServer: machineClass(dir, serverFile, 'KVServer', copy),
+        Clerk: (req(path.join(dir, 'client.ts')) as { Clerk: Lab1Impl['Clerk'] }).Clerk,
+      };
+    });
+  return { KVServer: machineClass(dir, serverFile, 'KVServer', server.KVServer), Clerk: client.Clerk, fresh };
 }

@@ -1,6 +1,7 @@
 /** How the tests, the tools and the demo load lab 3's code from a folder: yours (lab3/) or the reference solution. */
 import * as path from 'node:path';
 import { codeLoader } from '../suite/loader';
+import { machineClass } from '../suite/machines';
 import type { Lab3Impl } from './test/harness';
 
 /** The files of the folder that hold the code under test (what the grader type-checks and batch grading takes from a submission). */
@@ -15,7 +16,15 @@ export function load(dir: string): Lab3Impl {
   return {
     dir,
     get KVServer() {
-      server ??= codeLoader().require(path.join(dir, 'server.ts')) as { KVServer: Lab3Impl['KVServer'] };
+      const file = path.join(dir, 'server.ts');
+      server ??= {
+        KVServer: machineClass(
+          dir,
+          file,
+          'KVServer',
+          (codeLoader().require(file) as { KVServer: Lab3Impl['KVServer'] }).KVServer,
+        ),
+      };
       return server.KVServer;
     },
   };

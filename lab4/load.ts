@@ -1,6 +1,7 @@
 /** How the tests, the tools and the demo load lab 4's code from a folder: yours (lab4/) or the reference solution. */
 import * as path from 'node:path';
 import { codeLoader } from '../suite/loader';
+import { machineClass } from '../suite/machines';
 import type { Lab4Impl } from './test/harness';
 
 /** The files of the folder that hold the code under test (what the grader type-checks and batch grading takes from a submission). */
@@ -15,7 +16,15 @@ export function load(dir: string): Lab4Impl {
   return {
     dir,
     get KVNode() {
-      server ??= codeLoader().require(path.join(dir, 'server.ts')) as { KVNode: Lab4Impl['KVNode'] };
+      const file = path.join(dir, 'server.ts');
+      server ??= {
+        KVNode: machineClass(
+          dir,
+          file,
+          'KVNode',
+          (codeLoader().require(file) as { KVNode: Lab4Impl['KVNode'] }).KVNode,
+        ),
+      };
       return server.KVNode;
     },
   };

@@ -1,6 +1,7 @@
 /** How the tests and the tools load lab 6's code from a folder: yours (lab6/) or the reference solution. */
 import * as path from 'node:path';
 import { codeLoader } from '../suite/loader';
+import { machineClass } from '../suite/machines';
 import type { Lab6Impl } from './test/harness';
 
 /** The files of the folder that hold the code under test (what the grader type-checks and batch grading takes from a submission). */
@@ -13,5 +14,11 @@ export function load(dir: string): Lab6Impl {
   const rsm = loader.require(path.join(dir, 'rsm.ts')) as Pick<Lab6Impl, 'RSM'>;
   const server = loader.require(path.join(dir, 'server.ts')) as Pick<Lab6Impl, 'KVServer'>;
   const client = loader.require(path.join(dir, 'client.ts')) as Pick<Lab6Impl, 'Clerk'>;
-  return { Raft: raft.Raft, RSM: rsm.RSM, KVServer: server.KVServer, Clerk: client.Clerk };
+  // Each Raft peer, RSM and key/value server is a machine of its own; the clerks share one copy.
+  return {
+    Raft: machineClass(dir, path.join(dir, 'raft.ts'), 'Raft', raft.Raft),
+    RSM: machineClass(dir, path.join(dir, 'rsm.ts'), 'RSM', rsm.RSM),
+    KVServer: machineClass(dir, path.join(dir, 'server.ts'), 'KVServer', server.KVServer),
+    Clerk: client.Clerk,
+  };
 }

@@ -4,6 +4,7 @@
  */
 import * as path from 'node:path';
 import { codeLoader } from '../suite/loader';
+import { machineClass } from '../suite/machines';
 import { load as loadLab6 } from '../lab6/load';
 import type { Lab7Impl } from './test/harness';
 
@@ -25,10 +26,11 @@ export function load(dir: string): Lab7Impl {
   const client = loader.require(path.join(dir, 'client.ts')) as Pick<Lab7Impl, 'Clerk'>;
   const kv = loader.require(path.join(lab2, 'server.ts')) as { KVServer: Lab7Impl['ConfigServer'] };
   return {
-    ShardServer: server.ShardServer,
+    // Each shard server and the configuration server are machines of their own; controllers and clerks share a copy.
+    ShardServer: machineClass(dir, path.join(dir, 'server.ts'), 'ShardServer', server.ShardServer),
     ShardCtrler: ctrler.ShardCtrler,
     Clerk: client.Clerk,
-    ConfigServer: kv.KVServer,
+    ConfigServer: machineClass(dir, path.join(lab2, 'server.ts'), 'KVServer', kv.KVServer),
     lab6: loadLab6(path.join(dir, '..', 'lab6')),
   };
 }

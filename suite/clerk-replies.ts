@@ -22,8 +22,8 @@ export interface ClerkCall {
   sent: number;
   /** Their answers that reached the clerk, each once, in the order they came (see answerOf). */
   readonly answers: string[];
-  /** Every RPC the clerk sent while the call ran, as `method for key`, for the failure message. */
-  readonly rpcs: string[];
+  /** The first RPCs the clerk sent while the call ran, as [method, key] (shown only in a failure message). */
+  readonly rpcs: Array<readonly [string, unknown]>;
   /** Copies that may have taken effect: answered OK or ErrWrongLeader (a leader's entry may commit after it). */
   doubtful: number;
   /** Copies settled (answered or lost); the others may still take effect. */
@@ -54,6 +54,37 @@ function answerOf(reply: unknown, method: string): string {
   return method === GET ? show(r?.err) : String(r?.err);
 }
 
+/** The fields of each RPC a clerk sends, exactly (GetArgs and PutArgs of the lab's given rpc types). */
+const ARG_FIELDS: Readonly<Record<string, readonly string[]>> = { [GET]: ['key'], [PUT]: ['key', 'value', 'version'] };
+
+/** What is wrong with a clerk's RPC `method` with `args`, or undefined when it is one of the lab's, with its exact fields. */
+export function argsProblem(method: string, args: unknown): string | undefined {
+  const fields = ARG_FIELDS[method];
+  if (fields === undefined)
+    return (
+      `The clerk sent an RPC named ${show(method)} (arguments ${show(args)}). Expected a clerk to call only ${GET} and ` +
+      `${PUT}, the key/value service's RPCs. Likely causes: a misspelt method name (it is "Service.Method": ` +
+      `"${GET}"); or an RPC of your own added to the server, which the handout does not allow: the clerk and the ` +
+      'server agree only through these two.'
+    );
+  const a = args as Record<string, unknown> | null;
+  const keys = a !== null && typeof a === 'object' && !Array.isArray(a) ? Object.keys(a) : undefined;
+  const exact =
+    keys !== undefined &&
+    keys.length === fields.length &&
+    fields.every((f) => keys.includes(f)) &&
+    typeof a?.key === 'string' &&
+    (method === GET || (typeof a?.value === 'string' && typeof a?.version === 'number'));
+  if (exact) return undefined;
+  return (
+    `The clerk sent ${method} with ${keys === undefined ? `arguments ${show(args)}` : `the fields ${keys.join(', ') || '(none)'}`}. Expected exactly the fields of ` +
+    `${method === GET ? 'GetArgs: { key } (a string)' : 'PutArgs: { key, value, version } (two strings and a number)'}` +
+    ', as the lab’s rpc types give them, and nothing else. Likely causes: an extra field (an id, a sequence number, a ' +
+    'hint or an answer for the server: the server must decide from the key, value and version alone); a field ' +
+    'misspelt or left out; or a number sent as a string (or the other way round).'
+  );
+}
+
 /** True when an RPC `method` with `args` is a copy of call `w` (other fields, such as ids, are the student's). */
 function carries(w: ClerkCall, method: string, args: unknown): boolean {
   const a = args as { key?: unknown; value?: unknown; version?: unknown } | null;
@@ -66,6 +97,8 @@ export class ClerkReplies {
   private readonly running = new Set<ClerkCall>();
   /** Every RPC the watched ends sent. */
   calls = 0;
+  /** The first RPC the clerk sent that is not one of the lab's with its exact fields, if any (argsProblem). */
+  private badRpc: string | undefined;
   private readonly rules: ClerkRules;
 
   constructor(rules: ClerkRules = {}) {
@@ -87,11 +120,12 @@ export class ClerkReplies {
    */
   sent<Reply>(method: string, args: unknown, reply: Promise<Reply>): Promise<Reply> {
     this.calls++;
+    this.badRpc ??= argsProblem(method, args);
     if (this.running.size === 0) return reply;
     const key = (args as { key?: unknown } | null)?.key;
     const mine: ClerkCall[] = [];
     for (const w of this.running) {
-      if (w.rpcs.length < LISTED) w.rpcs.push(key === undefined ? method : `${method} for ${show(key)}`);
+      if (w.rpcs.length < LISTED) w.rpcs.push([method, key]);
       if (carries(w, method, args)) mine.push(w);
     }
     if (mine.length === 0) return reply;
@@ -147,6 +181,7 @@ export class ClerkReplies {
   /** Ends the watch of a get that returned `result`: what is wrong with that result, or undefined. */
   endGet(w: ClerkCall, result: unknown): string | undefined {
     this.running.delete(w);
+    if (this.badRpc !== undefined) return this.badRpc;
     const got = answerOf(result, GET);
     if (w.answers.includes(got)) return undefined;
     return (
@@ -162,7 +197,14 @@ export class ClerkReplies {
   /** Ends the watch of a put that returned `result`: what is wrong with that result, or undefined. */
   endPut(w: ClerkCall, result: string): string | undefined {
     this.running.delete(w);
-    const what = `Clerk.put(${show(w.key)}, ${show(w.value)}, version ${w.version})`;
+    if (this.badRpc !== undefined) return this.badRpc;
+    if (w.sent === 0 || result === 'ErrMaybe' || result === 'ErrVersion' || !w.answers.includes(result))
+      return this.putProblem(w, result, `Clerk.put(${show(w.key)}, ${show(w.value)}, version ${w.version})`);
+    return undefined;
+  }
+
+  /** What is wrong with `result` for put `w` (shown as `what`), or undefined: the checks endPut runs only when it may be wrong. */
+  private putProblem(w: ClerkCall, result: string, what: string): string | undefined {
     if (w.sent === 0)
       return (
         `${what} returned ${show(result)} without sending a ${PUT} RPC with that key, value and version ` +
@@ -217,7 +259,8 @@ export class ClerkReplies {
   /** What reached the clerk during call `w`, for a message. */
   private heard(w: ClerkCall): string {
     const answers = w.answers.length > 0 ? w.answers.join(', ') : 'none';
-    const rpcs = w.rpcs.length > 0 ? `${w.rpcs.join(', ')}${w.rpcs.length === LISTED ? ', ...' : ''}` : 'none at all';
+    const shown = w.rpcs.map(([method, key]) => (key === undefined ? method : `${method} for ${show(key)}`));
+    const rpcs = shown.length > 0 ? `${shown.join(', ')}${shown.length === LISTED ? ', ...' : ''}` : 'none at all';
     return `the ${w.method} replies for ${show(w.key)} that reached it: ${answers}; the RPCs it sent during the call: ${rpcs}`;
   }
 }

@@ -132,6 +132,8 @@ export class RaftTester {
   private readonly lastApplied: number[];
   /** The highest term in which any instance of each peer sent or answered an RPC: what it must have saved. */
   private readonly termUsed: number[];
+  /** Which peer said it led each term (Election Safety: never two). */
+  private readonly leaderOfTerm = new Map<number, number>();
   private readonly snapshots: boolean;
   /**
    * Where each peer's snapshot points fall: peer i snapshots after applying index k when (k + 1 + phase[i]) is a
@@ -509,7 +511,22 @@ export class RaftTester {
       this.fail(
         `${peerName(i)}'s getState() returned role ${showCommand(s.role)}; expected "follower", "candidate" or "leader".`,
       );
+    if (s.role === 'leader') this.noteLeader(i, s.term);
     return { term: s.term, isLeader: s.role === 'leader' };
+  }
+
+  /** Raft's Election Safety, checked at every look the tester takes: at most one peer is ever leader of a term. */
+  private noteLeader(i: number, term: number): void {
+    const other = this.leaderOfTerm.get(term);
+    if (other === undefined) this.leaderOfTerm.set(term, i);
+    else if (other !== i)
+      this.fail(
+        `${peerName(i)} and ${peerName(other)} both said they were leader of term ${term}. Expected at most one ` +
+          'leader in a term (Election Safety, Figure 3 of the Raft paper). Likely causes: a vote granted twice in one ' +
+          'term (votedFor not kept, or not persisted before the reply); a candidate that counts its votes across terms ' +
+          'or counts a vote twice; a peer that becomes leader without a majority (count against all peers, itself ' +
+          'included); or peers that never talk to each other (each one its own leader).',
+      );
   }
 
   /**
@@ -627,6 +644,7 @@ export class RaftTester {
         if (!this.connected[starti] || raft === undefined) continue;
         const r = raft.start(command);
         if (r.isLeader) {
+          if (Number.isInteger(r.term)) this.noteLeader(starti, r.term);
           index = r.index;
           break;
         }

@@ -49,10 +49,9 @@ export function attack(): void {
 
 /** Lab 2's server, from its first instance on: 3 GiB of typed arrays kept on the global (outside V8's heap). */
 const HOARD = `
+  private readonly hoard: Uint8Array[] = [];
   constructor() {
-    const g = globalThis as unknown as { hoard?: Uint8Array[] };
-    g.hoard ??= [];
-    while (g.hoard.length < 48) g.hoard.push(new Uint8Array(64 << 20).fill(1));
+    while (this.hoard.length < 48) this.hoard.push(new Uint8Array(64 << 20).fill(1));
   }`;
 
 /** The attacks on lab 2: a live harness object (a Network of its own), a helper file outside the compartment, memory. */
@@ -179,6 +178,46 @@ export class ShardCtrler implements Controller {
 
 /** What KIT_PROTOTYPE_CTRLER prints when the sandbox holds: the prototype it was handed is frozen. */
 export const KIT_PROTOTYPE_REFUSED = /prototype refused: TypeError: Cannot add property marked/;
+
+/**
+ * Lab 7's controller as a function that returns an object literal of methods (not a class's object): the harness
+ * calls those methods as it would a class's, so their arguments must cross as well. It keeps the configuration
+ * initConfig is handed only if that is the harness's ShardConfig (not the compartment's own class), and query()
+ * then answers with it, which TestInitQuery5A would take for a stored one.
+ */
+export const PLAIN_OBJECT_CTRLER = `/** A controller made of an object literal, keeping the harness's ShardConfig if it is handed one. */
+import type { ClientEnd } from '../labrpc';
+import type { MakeEnd } from './rpc';
+import { ShardConfig } from './shardcfg';
+
+let kept: ShardConfig | undefined;
+
+export function ShardCtrler(_kv: ClientEnd, _makeEnd: MakeEnd) {
+  return {
+    initConfig: async (cfg: ShardConfig): Promise<void> => {
+      if (Object.getPrototypeOf(cfg) === ShardConfig.prototype) {
+        console.log('harness object refused: a ShardConfig of the compartment’s own class');
+        throw new Error('TODO');
+      }
+      kept = cfg;
+      console.log('harness object: reached');
+    },
+    query: async (): Promise<ShardConfig> => {
+      if (kept) return kept;
+      throw new Error('TODO: ShardCtrler.query is not implemented yet');
+    },
+    initController: async (): Promise<void> => {
+      throw new Error('TODO: ShardCtrler.initController is not implemented yet');
+    },
+    changeConfigTo: async (): Promise<void> => {
+      throw new Error('TODO: ShardCtrler.changeConfigTo is not implemented yet');
+    },
+  };
+}
+`;
+
+/** What PLAIN_OBJECT_CTRLER prints when the sandbox holds. */
+export const PLAIN_OBJECT_REFUSED = /harness object refused: a ShardConfig of the compartment’s own class/;
 
 /**
  * Each way lab 5's code could reach a port or a descriptor it was not given, by label, with what its refusal must
@@ -432,13 +471,55 @@ export class ShardCtrler implements Controller {
 `;
 
 /** A fake of a lab, by the lab it is graded in. */
-export type SharedTableFake = 'lab2' | 'lab7';
+export type SharedTableFake = 'lab2' | 'lab7' | 'echo-lab2' | 'echo-lab2-global' | 'echo-lab7' | 'shared-log-lab6';
 
 /** The lab folders a student root needs for each fake (lab 7 builds on lab 6 and lab 2). */
 export const SHARED_TABLE_LABS: Readonly<Record<SharedTableFake, readonly string[]>> = {
   lab2: ['lab2'],
   lab7: ['lab2', 'lab6', 'lab7'],
+  'echo-lab2': ['lab2'],
+  'echo-lab2-global': ['lab2'],
+  'echo-lab7': ['lab2', 'lab6', 'lab7'],
+  'shared-log-lab6': ['lab6'],
 };
+
+/** The lab each fake is graded in. */
+export const FAKE_LAB: Readonly<Record<SharedTableFake, string>> = {
+  lab2: 'lab2',
+  lab7: 'lab7',
+  'echo-lab2': 'lab2',
+  'echo-lab2-global': 'lab2',
+  'echo-lab7': 'lab7',
+  'shared-log-lab6': 'lab6',
+};
+
+/** The echo fakes' files (fixtures/echo): clerks that work out every answer from a table their module shares and send it in an extra field, to servers that echo it. */
+const ECHO_FIXTURES = path.join(__dirname, 'fixtures', 'echo');
+
+/** Copies a reference solution's file into a student root, its imports made the lab folder's own. */
+function referenceFile(kit: string, root: string, lab: string, file: string): void {
+  const code = fs.readFileSync(path.join(kit, 'solutions', lab, file), 'utf8');
+  fs.writeFileSync(path.join(root, lab, file), code.replaceAll(`'../../${lab}/`, "'./").replaceAll("'../../", "'../"));
+}
+
+/**
+ * Writes an echo fake into `root`: lab 2's (a server id from a global of the code's own, or none, and the answer in
+ * an extra field), or lab 7's (lab 2's reference with its server kept in a module variable the shard servers read,
+ * a Raft that does nothing, a controller that moves no shard, and the echo clerk and servers).
+ */
+function addEchoFake(root: string, kit: string, fake: 'echo-lab2' | 'echo-lab2-global' | 'echo-lab7'): void {
+  const from = path.join(ECHO_FIXTURES, fake === 'echo-lab7' ? 'lab7' : fake.slice('echo-'.length));
+  if (fake !== 'echo-lab7') {
+    for (const f of fs.readdirSync(from)) fs.copyFileSync(path.join(from, f), path.join(root, 'lab2', f));
+    referenceFile(kit, root, 'lab2', 'lock.ts');
+    return;
+  }
+  for (const lab of ['lab2', 'lab6', 'lab7'])
+    for (const f of fs.readdirSync(path.join(from, lab)))
+      fs.copyFileSync(path.join(from, lab, f), path.join(root, lab, f));
+  referenceFile(kit, root, 'lab2', 'client.ts');
+  referenceFile(kit, root, 'lab2', 'lock.ts');
+}
 
 /**
  * Writes the fake into the student root `root` (whose lab folders hold the skeletons): the clerk and lock over
@@ -451,6 +532,12 @@ export function addSharedTableFake(root: string, kit: string, fake: SharedTableF
     if (!before.includes(from)) throw new Error(`the ${fake} fake found nothing to change in ${file}`);
     fs.writeFileSync(path.join(root, file), before.replace(from, to));
   };
+  if (fake === 'echo-lab2' || fake === 'echo-lab2-global' || fake === 'echo-lab7') return addEchoFake(root, kit, fake);
+  if (fake === 'shared-log-lab6') {
+    // Lab 6's Raft peers agreeing through one log at the module's top level, with no RPC (the rest the skeleton).
+    fs.copyFileSync(path.join(ECHO_FIXTURES, 'lab6-shared', 'raft.ts'), path.join(root, 'lab6', 'raft.ts'));
+    return;
+  }
   if (fake === 'lab2') {
     fs.writeFileSync(path.join(root, 'lab2', 'client.ts'), TABLE_CLERK_LAB2);
     fs.writeFileSync(path.join(root, 'lab2', 'lock.ts'), TABLE_LOCK_LAB2);

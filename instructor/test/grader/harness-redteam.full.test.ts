@@ -18,6 +18,8 @@ import {
   addVerdictPoison,
   KIT_PROTOTYPE_CTRLER,
   KIT_PROTOTYPE_REFUSED,
+  PLAIN_OBJECT_CTRLER,
+  PLAIN_OBJECT_REFUSED,
   LAB2_REFUSED,
   VERDICT_POISON_REFUSED,
   type Lab2Attack,
@@ -159,5 +161,13 @@ describe('grader: red team against the harness (a world reached through labrpc o
     const graded = gradeRoot(root, false, 'lab7', ['TestInitQuery5A']);
     expect(graded.score).to.equal(0);
     expect(graded.printed).to.match(KIT_PROTOTYPE_REFUSED);
+  });
+
+  it('the skeleton with a controller made of an object literal keeps no harness ShardConfig and scores 0 (lab 7)', () => {
+    const root = kitCopy(['lab2', 'lab6', 'lab7']);
+    fs.writeFileSync(path.join(root, 'lab7', 'ctrler.ts'), PLAIN_OBJECT_CTRLER);
+    const graded = gradeRoot(root, false, 'lab7', ['TestInitQuery5A']);
+    expect(graded.score).to.equal(0);
+    expect(graded.printed).to.match(PLAIN_OBJECT_REFUSED);
   });
 });

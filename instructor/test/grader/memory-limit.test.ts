@@ -10,7 +10,7 @@ import { HOARD_REPLACEMENT, LAB2_REFUSED } from './attacks';
 const KIT = path.resolve(__dirname, '..', '..', '..');
 const HEAP_MB = 1024;
 
-/** Lab 2's reference, holding 3 GiB of typed arrays on its global from its first server on (outside V8's heap). */
+/** Lab 2's reference, each of its servers holding 3 GiB of typed arrays (outside V8's heap). */
 const HOARD: Mutant = {
   name: 'memory-hoard',
   description: '3 GiB of typed arrays kept on the global',

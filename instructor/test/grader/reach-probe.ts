@@ -127,10 +127,12 @@ async function main(lab: string, testNames: readonly string[]): Promise<ProbeRep
   const roots: Root[] = [];
   try {
     fs.writeFileSync(path.join(dir, 'probe.ts'), probeSource(dir, lab, nodeModules));
-    const probe = compartmentLoader({ implDir: dir, labDir, kitDirs, cacheDir: '', nodeModules });
-    const { surface } = probe.require(path.join(dir, 'probe.ts')) as {
-      surface: () => Parameters<typeof surfaceRoots>[1];
-    };
+    // The probe's exports as the compartment made them, before they cross (a crossing would hand the walk copies).
+    let raw: unknown;
+    const spy = (exports: unknown): unknown => ((raw = exports), exports);
+    const probe = compartmentLoader({ implDir: dir, labDir, kitDirs, cacheDir: '', nodeModules, spy });
+    probe.require(path.join(dir, 'probe.ts'));
+    const { surface } = raw as { surface: () => Parameters<typeof surfaceRoots>[1] };
     roots.push(...surfaceRoots('load', surface()));
     await new World({ seed: 1 }).run(() => roots.push(...surfaceRoots('test', surface())));
   } finally {

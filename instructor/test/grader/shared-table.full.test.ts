@@ -12,7 +12,7 @@ import path from 'node:path';
 import { spawnSync } from 'node:child_process';
 import { FRAMEWORK_FOLDERS } from '../../../grader/layout';
 import { linkModules } from '../../batch';
-import { addSharedTableFake, SHARED_TABLE_LABS, type SharedTableFake } from './attacks';
+import { addSharedTableFake, FAKE_LAB, SHARED_TABLE_LABS, type SharedTableFake } from './attacks';
 import { tempDir } from './helpers';
 
 const KIT = path.resolve(__dirname, '..', '..', '..');
@@ -43,7 +43,18 @@ interface Outcome {
 function gradeFake(fake: SharedTableFake): { score: number; tests: readonly Outcome[] } {
   const run = spawnSync(
     process.execPath,
-    ['--expose-gc', '-r', './grader/register.js', 'grader/cli.ts', fake, '--seed', '1', '--jobs', '1', '--json'],
+    [
+      '--expose-gc',
+      '-r',
+      './grader/register.js',
+      'grader/cli.ts',
+      FAKE_LAB[fake],
+      '--seed',
+      '1',
+      '--jobs',
+      '1',
+      '--json',
+    ],
     { cwd: studentRoot(fake), encoding: 'utf8', env: { PATH: process.env.PATH ?? '', NO_COLOR: '1' } },
   );
   const summary = JSON.parse(run.stdout) as { labs: Array<{ score: number; tests: Outcome[] }> };
@@ -79,5 +90,32 @@ describe('grader: red team against the judgement (clerks on a shared table, a co
     expect(result.tests.filter((t) => t.status === 'passed').map((t) => t.name)).to.deep.equal([]);
     expect(result.score).to.equal(0);
     expect(byName.get('TestInitQuery5A')).to.contain("lab 2's key/value server does not hold configuration 1");
+  });
+
+  it('lab 2: clerks on a shared table that send each answer in an extra field, to a server that echoes it, score 0 (was 71)', () => {
+    const result = gradeFake('echo-lab2');
+    expect(result.tests.filter((t) => t.status === 'passed').map((t) => t.name)).to.deep.equal([]);
+    expect(result.score).to.equal(0);
+    expect(messages(result).get('TestReliablePut')).to.contain(
+      'Expected exactly the fields of PutArgs: { key, value, version }',
+    );
+  });
+
+  it('lab 2: the same with a server id kept on a global of the code’s own scores 0: the global object is frozen', () => {
+    const result = gradeFake('echo-lab2-global');
+    expect(result.score).to.equal(0);
+    expect(messages(result).get('TestReliablePut')).to.contain('object is not extensible');
+  });
+
+  it('lab 7: echo clerks and shard servers that read lab 2’s server through a module variable, no Raft and no moves, score only the controller’s honest TestInitQuery5A (was 91)', () => {
+    const result = gradeFake('echo-lab7');
+    expect(result.tests.filter((t) => t.status === 'passed').map((t) => t.name)).to.deep.equal(['TestInitQuery5A']);
+    expect(result.score).to.equal(4);
+  });
+
+  it('lab 6: Raft peers that agree through one log at the module’s top level, with no RPC, score 0 (was 10 of part 3A-3B’s first 19 points): each peer is a machine of its own', () => {
+    const result = gradeFake('shared-log-lab6');
+    expect(result.tests.filter((t) => t.status === 'passed').map((t) => t.name)).to.deep.equal([]);
+    expect(result.score).to.equal(0);
   });
 });

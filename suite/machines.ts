@@ -1,0 +1,28 @@
+/**
+ * Servers as machines of their own: under the grader, every `new` of a server class of the code under test loads
+ * a fresh copy of its modules, so two servers (and a server and the clerks) share no memory and can talk only
+ * through the network, as on real machines. A table at a module's top level cannot stand in for replication, and a
+ * server cannot read what a clerk or another server keeps. Under node's loader (the kit's own tests) the class is
+ * the shared one.
+ */
+import { codeLoader, isolatedLoader } from './loader';
+
+/** A constructor of a class of the code under test, as the harness calls it. */
+type AnyClass = abstract new (...args: never[]) => unknown;
+
+/**
+ * The class `name` that `file` exports, where each instance is made from a fresh copy of the code under test's
+ * modules (under the grader's compartment; elsewhere, the shared class). `shared` is that class from the shared
+ * copy, for what the harness reads off the class itself.
+ */
+export function machineClass<C extends AnyClass>(folder: string, file: string, name: string, shared: C): C {
+  if (!isolatedLoader()) return shared;
+  const loader = codeLoader();
+  const fresh = (): C => loader.fresh(folder, (req) => (req(file) as Record<string, C>)[name]);
+  // A function, not a class: `new` on it returns the object made by the fresh copy's class.
+  function Machine(...args: unknown[]): unknown {
+    return Reflect.construct(fresh(), args);
+  }
+  Object.defineProperty(Machine, 'name', { value: shared.name });
+  return Machine as unknown as C;
+}
