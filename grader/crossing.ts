@@ -20,15 +20,8 @@ function isPlain(v: object): boolean {
   return Array.isArray(v) || proto === Object.prototype || proto === null;
 }
 
-/** True when a plain object has a method or an accessor of its own (it is viewed, as a class's object is, not copied). */
-function hasBehaviour(v: object): boolean {
-  if (Array.isArray(v)) return false;
-  for (const key of Reflect.ownKeys(v)) {
-    const d = Object.getOwnPropertyDescriptor(v, key);
-    if (d && (!('value' in d) || typeof d.value === 'function')) return true;
-  }
-  return false;
-}
+/** What copy() answers, asked to, for a plain object with a method or an accessor of its own (it is viewed, not copied). */
+const HAS_BEHAVIOUR = Symbol('has behaviour');
 
 /** True for plain data frozen all through: every property a data property, every object in it plain and frozen too. */
 function isFrozenData(v: object, depth = 0): boolean {
@@ -61,9 +54,13 @@ const VIEWED = Symbol('viewed');
 /** Where a view's proxy target holds the code's object it views (module-private, like VIEWED). */
 const VIEW_OF = Symbol('view of');
 
-/** A view's proxy target: empty but for the code's object it views. */
+/** Where a view's proxy target keeps the methods made for it, by key (made on the first read). */
+const METHODS = Symbol('methods');
+
+/** A view's proxy target: empty but for the code's object it views and the methods read through it. */
 interface ViewTarget {
   [VIEW_OF]: object;
+  [METHODS]?: Map<PropertyKey, AnyFunction>;
 }
 
 /** The realm's `then`, captured: calling it on a genuine promise runs no code of the code under test. */
@@ -129,7 +126,7 @@ export class Crossing {
       },
     ];
     this.fromCodeSettled = [
-      (v) => this.receive(v),
+      (v) => this.receiveResultValue(v),
       (e) => {
         throw this.codeThrew(e);
       },
@@ -157,14 +154,27 @@ export class Crossing {
     return out;
   }
 
-  /** What the harness gets for `value`, which the code under test returned, resolved to or passed it. */
-  receive(value: unknown): unknown {
+  /**
+   * What the harness gets for `value`, which the code under test returned, resolved to or passed it. A result may be
+   * an object literal with methods (`{ port, close }`), viewed like a class's object; anywhere else (a callback's
+   * argument, a field, a part of data) a plain object is data, and a function in data is no data: it is left out,
+   * so that nothing the harness keeps runs the code's functions when read (`toJSON`, `toString`, `valueOf`).
+   */
+  receive(value: unknown, result = false): unknown {
     if (value === null || (typeof value !== 'object' && typeof value !== 'function')) return value;
     if (typeof value === 'function') return this.receivedFunction(value as AnyFunction);
-    if (types.isProxy(value) || !isPlain(value) || hasBehaviour(value)) return this.receivedObject(value);
+    if (types.isProxy(value) || !isPlain(value)) return this.receivedObject(value);
     // Plain data of the code's is read once, as a copy: a later change cannot make two reads answer apart. Frozen
-    // through and through (a hardened given module's exports), it cannot change, and is its own copy.
-    return isFrozenData(value) ? value : this.copy(value, this.receiveValue);
+    // through and through (a hardened given module's exports), it cannot change, and is its own copy. An object
+    // literal with a method or an accessor of its own is viewed, as a class's object is.
+    if (Object.isFrozen(value) && isFrozenData(value)) return value;
+    const copied = this.copy(value, this.receiveValue, undefined, result);
+    return copied === HAS_BEHAVIOUR ? this.receivedObject(value) : copied;
+  }
+
+  /** receive for what a function or constructor of the code returned or resolved to. */
+  private receiveResultValue(value: unknown): unknown {
+    return this.receive(value, true);
   }
 
   /** receive, bound once (copy's callback for the parts of the code's data). */
@@ -228,7 +238,7 @@ export class Crossing {
    * crossing by `cross` (the side that gets the copy may change it; the other's stays as it was). Each crossing
    * copies afresh; `seen` keeps shared parts and cycles within one value as they were.
    */
-  private copy(value: object, cross: (v: unknown) => unknown, seen?: Map<object, unknown>): unknown {
+  private copy(value: object, cross: (v: unknown) => unknown, seen?: Map<object, unknown>, viewable = false): unknown {
     // A primitive is its own copy; the map of parts already copied is made only once a part is an object.
     const inner = (v: unknown): unknown => {
       if (v === null || (typeof v !== 'object' && typeof v !== 'function')) return v;
@@ -237,6 +247,7 @@ export class Crossing {
         seen ??= new Map<object, unknown>([[value, out]]);
         return seen.get(v) ?? this.copy(v, cross, seen);
       }
+      if (typeof v === 'function' && cross === this.receiveValue) return undefined; // no data: left out
       return cross(v);
     };
     const out: unknown[] | Record<PropertyKey, unknown> = Array.isArray(value) ? new Array<unknown>(value.length) : {};
@@ -249,6 +260,8 @@ export class Crossing {
     }
     for (const key of Reflect.ownKeys(value)) {
       const d = Object.getOwnPropertyDescriptor(value, key);
+      // viewable: an object with behaviour of its own is no data: the caller views it instead (see receive).
+      if (viewable && d && (!('value' in d) || typeof d.value === 'function')) return HAS_BEHAVIOUR;
       if (!d || !('value' in d)) continue;
       // A key Object.prototype has ("__proto__", "constructor"): assigned, it would set the prototype or fail on the
       // frozen intrinsic; defined, it is a field like any other.
@@ -380,7 +393,8 @@ export class Crossing {
 
   /** What the harness gets for a result of the code's: a promise's value is received when it resolves. */
   private receiveResult(result: unknown): unknown {
-    if (typeof result !== 'object' || result === null || !types.isPromise(result)) return this.receive(result);
+    if (typeof result !== 'object' || result === null || !types.isPromise(result))
+      return this.receiveResultValue(result);
     const settled = this.fromCodeSettled;
     if (isGenuinePromise(result)) return Reflect.apply(then, result, settled) as Promise<unknown>;
     // A promise of a class of the code's: its own `then` never sees the harness's functions.
@@ -404,10 +418,12 @@ export class Crossing {
       } catch (err) {
         throw this.codeThrew(err);
       }
-      return this.receive(made) as object;
+      return this.receiveResultValue(made) as object;
     };
     const proxy: object = new Proxy(fn, {
-      apply: (_t, thisArg, args: unknown[]) => this.callCode(fn, this.originOf(thisArg) ?? thisArg, args),
+      // `this` crosses too: a harness object calling the code's function as its method is never handed over raw.
+      apply: (_t, thisArg, args: unknown[]) =>
+        this.callCode(fn, this.originOf(thisArg) ?? this.handOver(thisArg), args),
       construct: (_t, args: unknown[], newTarget: object) => construct(args, newTarget),
     });
     this.received.set(fn, proxy);
@@ -432,20 +448,31 @@ export class Crossing {
 
   /** The traps every view shares: each reads the code's object from its proxy target (the view's `holder`). */
   private makeViewHandler(): ProxyHandler<ViewTarget> {
-    const read = (target: object, key: PropertyKey): unknown => {
-      const v = Reflect.get(target, key) as unknown;
+    // A method read through a view is made once per view and key (a server's view answers every RPC of a test), and
+    // looks the method up at each call, so a method the code replaces later is the one called.
+    const method = (h: ViewTarget, key: PropertyKey, v: AnyFunction): AnyFunction => {
+      h[METHODS] ??= new Map<PropertyKey, AnyFunction>();
+      const known = h[METHODS].get(key);
+      if (known !== undefined && known.name === v.name) return known;
+      const target = h[VIEW_OF];
+      const call = (args: unknown[]): unknown => this.callCode(Reflect.get(target, key) as AnyFunction, target, args);
+      const made = Object.defineProperty((...args: unknown[]) => call(args), 'name', { value: v.name });
+      h[METHODS].set(key, made);
+      return made;
+    };
+    const read = (h: ViewTarget, key: PropertyKey): unknown => {
+      const v = Reflect.get(h[VIEW_OF], key) as unknown;
       if (typeof v !== 'function' || key === 'constructor') return this.receive(v);
-      const call = (args: unknown[]): unknown => this.callCode(v as AnyFunction, target, args);
-      return Object.defineProperty((...args: unknown[]) => call(args), 'name', { value: (v as AnyFunction).name });
+      return method(h, key, v as AnyFunction);
     };
     return {
-      get: (h, key) => (key === VIEWED ? h[VIEW_OF] : read(h[VIEW_OF], key)),
+      get: (h, key) => (key === VIEWED ? h[VIEW_OF] : read(h, key)),
       set: (h, key, v) => Reflect.set(h[VIEW_OF], key, this.handOver(v)),
       has: (h, key) => Reflect.has(h[VIEW_OF], key),
       ownKeys: (h) => Reflect.ownKeys(h[VIEW_OF]),
       getOwnPropertyDescriptor: (h, key) => {
         const d = Reflect.getOwnPropertyDescriptor(h[VIEW_OF], key);
-        return d && { enumerable: d.enumerable, configurable: true, writable: false, value: read(h[VIEW_OF], key) };
+        return d && { enumerable: d.enumerable, configurable: true, writable: false, value: read(h, key) };
       },
       getPrototypeOf: (h) => Reflect.getPrototypeOf(h[VIEW_OF]),
       defineProperty: () => false,

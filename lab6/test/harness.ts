@@ -522,10 +522,13 @@ export class RaftTester {
     else if (other !== i)
       this.fail(
         `${peerName(i)} and ${peerName(other)} both said they were leader of term ${term}. Expected at most one ` +
-          'leader in a term (Election Safety, Figure 3 of the Raft paper). Likely causes: a vote granted twice in one ' +
-          'term (votedFor not kept, or not persisted before the reply); a candidate that counts its votes across terms ' +
-          'or counts a vote twice; a peer that becomes leader without a majority (count against all peers, itself ' +
-          'included); or peers that never talk to each other (each one its own leader).',
+          'leader in a term (Election Safety, Figure 3 of the Raft paper; start() answering isLeader true counts as ' +
+          'saying so). Likely causes: a vote granted twice in one term (votedFor not kept, or votedFor not saved ' +
+          'before the vote is answered, so that a restarted peer votes again); a candidate that counts its votes ' +
+          'across terms or counts a vote twice; a peer that becomes leader without a majority (count against all ' +
+          'peers, itself included); a leader that adopts a higher term it hears but keeps its role (it must become a ' +
+          "follower); start() not checking the peer's role (only the leader answers isLeader true); or peers that " +
+          'never talk to each other (each one its own leader).',
       );
   }
 
