@@ -317,6 +317,29 @@ type ModuleFunction = (
   d: string,
 ) => void;
 
+/**
+ * Each file's module function in `compartment`, evaluated once from its compiled code: a new copy of the module (a
+ * server of its own) only calls it again.
+ */
+function moduleFunctions(compartment: Compartment, cacheDir: string): (file: string) => ModuleFunction {
+  const made = new Map<string, ModuleFunction>();
+  return (file) => {
+    const known = made.get(file);
+    if (known) return known;
+    const code = tsHook.compiledCode(cacheDir, file);
+    const fn = compartment.evaluate(
+      `(function (exports, require, module, __filename, __dirname) {${code}\n})\n//# sourceURL=${file}\n`,
+      {
+        __evadeHtmlCommentTest__: true,
+        __evadeImportExpressionTest__: true,
+        __rejectSomeDirectEvalExpressions__: false,
+      },
+    ) as ModuleFunction;
+    made.set(file, fn);
+    return fn;
+  };
+}
+
 /** A loader whose modules run in a new compartment of this (locked-down) realm. */
 export function compartmentLoader(options: CompartmentOptions): CodeLoader {
   if (typeof harden !== 'function') throw new Error('compartmentLoader needs lockDownRealm() to have run first.');
@@ -358,23 +381,7 @@ export function compartmentLoader(options: CompartmentOptions): CodeLoader {
     throw refusedImport(spec, file, allowed);
   };
 
-  /** Each file's module function, evaluated once: a new copy of the module (a server of its own) only calls it again. */
-  const wrappers = new Map<string, ModuleFunction>();
-  const wrapperOf = (file: string): ModuleFunction => {
-    const known = wrappers.get(file);
-    if (known) return known;
-    const code = tsHook.compiledCode(options.cacheDir, file);
-    const made = compartment.evaluate(
-      `(function (exports, require, module, __filename, __dirname) {${code}\n})\n//# sourceURL=${file}\n`,
-      {
-        __evadeHtmlCommentTest__: true,
-        __evadeImportExpressionTest__: true,
-        __rejectSomeDirectEvalExpressions__: false,
-      },
-    ) as ModuleFunction;
-    wrappers.set(file, made);
-    return made;
-  };
+  const wrapperOf = moduleFunctions(compartment, options.cacheDir);
 
   /** Loads `file` of the code under test into `cache` (one cache per copy of the student's modules). */
   const load = (file: string, cache: Map<string, ModuleRecord>): unknown => {
