@@ -453,8 +453,11 @@ export class Resources {
           reject(new TestFailure(`The server process exited (code ${code}) before listening:\n${text.slice(-2000)}`));
         });
       }),
-      20_000,
-      () => `starting the server in a child process took more than 20000 ms.`,
+      60_000,
+      () =>
+        'starting the server in a child process took more than 60000 ms. Likely causes: your server’s top level or ' +
+        'constructor waits or loops before it listens (startServer must resolve once it listens), or a machine so ' +
+        'busy that a node process cannot start.',
     );
     return {
       port,
