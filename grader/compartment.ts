@@ -340,6 +340,51 @@ function moduleFunctions(compartment: Compartment, cacheDir: string): (file: str
   };
 }
 
+/** What an import of the code under test names. */
+type FoundImport =
+  | { readonly kind: 'node'; readonly name: NodeModuleName }
+  | { readonly kind: 'labrpc' }
+  | { readonly kind: 'given' | 'student'; readonly file: string };
+
+/** Where the code under test's imports may lead. */
+interface ImportScope {
+  readonly nodeModules: readonly NodeModuleName[];
+  readonly labrpcDirs: readonly string[];
+  readonly given: ReadonlySet<string>;
+  readonly implDir: string;
+  readonly earlier: ReadonlyArray<{ readonly codeDir: string }>;
+  readonly allowed: string;
+}
+
+/**
+ * What `spec` names from `file` (a refused import throws), found once per pair: each copy of the student's modules
+ * (a client machine in lab 1's 100,000-clerk tests) asks again, and finding it stats files.
+ */
+function importFinder(scope: ImportScope): (spec: string, file: string) => FoundImport {
+  const found = new Map<string, FoundImport>();
+  const classify = (spec: string, file: string): FoundImport => {
+    const bare = spec.replace(/^node:/, '') as NodeModuleName;
+    if (scope.nodeModules.includes(bare)) return { kind: 'node', name: bare };
+    if (!spec.startsWith('./') && !spec.startsWith('../')) throw refusedImport(spec, file, scope.allowed);
+    const base = path.resolve(path.dirname(file), spec);
+    if (scope.labrpcDirs.includes(moduleFolder(base))) return { kind: 'labrpc' };
+    const target = resolveCode(base);
+    if (target !== undefined && scope.given.has(target)) return { kind: 'given', file: target };
+    if (
+      target !== undefined &&
+      (codeUnderTest(target, scope.implDir) || scope.earlier.some((e) => codeUnderTest(target, e.codeDir)))
+    )
+      return { kind: 'student', file: target };
+    throw refusedImport(spec, file, scope.allowed);
+  };
+  return (spec, file) => {
+    const key = `${file}\0${spec}`;
+    let it = found.get(key);
+    if (it === undefined) found.set(key, (it = classify(spec, file)));
+    return it;
+  };
+}
+
 /** A loader whose modules run in a new compartment of this (locked-down) realm. */
 export function compartmentLoader(options: CompartmentOptions): CodeLoader {
   if (typeof harden !== 'function') throw new Error('compartmentLoader needs lockDownRealm() to have run first.');
@@ -364,21 +409,13 @@ export function compartmentLoader(options: CompartmentOptions): CodeLoader {
     return givenExports.get(target);
   };
 
+  const find = importFinder({ nodeModules: options.nodeModules ?? [], labrpcDirs, given, implDir, earlier, allowed });
   /** The module `spec` names from `file`, loaded (into `cache` when it is the student's own). */
   const resolve = (spec: string, file: string, cache: Map<string, ModuleRecord>): unknown => {
-    const bare = spec.replace(/^node:/, '') as NodeModuleName;
-    if (options.nodeModules?.includes(bare)) return nodeModule(bare);
-    if (!spec.startsWith('./') && !spec.startsWith('../')) throw refusedImport(spec, file, allowed);
-    const base = path.resolve(path.dirname(file), spec);
-    if (labrpcDirs.includes(moduleFolder(base))) return (labrpc ??= labrpcFacade());
-    const target = resolveCode(base);
-    if (target !== undefined && given.has(target)) return givenModule(target);
-    if (
-      target !== undefined &&
-      (codeUnderTest(target, implDir) || earlier.some((e) => codeUnderTest(target, e.codeDir)))
-    )
-      return load(target, cache);
-    throw refusedImport(spec, file, allowed);
+    const it = find(spec, file);
+    if (it.kind === 'node') return nodeModule(it.name);
+    if (it.kind === 'labrpc') return (labrpc ??= labrpcFacade());
+    return it.kind === 'given' ? givenModule(it.file) : load(it.file, cache);
   };
 
   const wrapperOf = moduleFunctions(compartment, options.cacheDir);

@@ -471,7 +471,8 @@ export class ShardCtrler implements Controller {
 `;
 
 /** A fake of a lab, by the lab it is graded in. */
-export type SharedTableFake = 'lab2' | 'lab7' | 'echo-lab2' | 'echo-lab2-global' | 'echo-lab7' | 'shared-log-lab6';
+export type SharedTableFake =
+  'lab2' | 'lab7' | 'echo-lab2' | 'echo-lab2-global' | 'echo-lab7' | 'shared-log-lab6' | 'echo-lab1';
 
 /** The lab folders a student root needs for each fake (lab 7 builds on lab 6 and lab 2). */
 export const SHARED_TABLE_LABS: Readonly<Record<SharedTableFake, readonly string[]>> = {
@@ -481,6 +482,7 @@ export const SHARED_TABLE_LABS: Readonly<Record<SharedTableFake, readonly string
   'echo-lab2-global': ['lab2'],
   'echo-lab7': ['lab2', 'lab6', 'lab7'],
   'shared-log-lab6': ['lab6'],
+  'echo-lab1': ['lab1'],
 };
 
 /** The lab each fake is graded in. */
@@ -491,6 +493,7 @@ export const FAKE_LAB: Readonly<Record<SharedTableFake, string>> = {
   'echo-lab2-global': 'lab2',
   'echo-lab7': 'lab7',
   'shared-log-lab6': 'lab6',
+  'echo-lab1': 'lab1',
 };
 
 /** The echo fakes' files (fixtures/echo): clerks that work out every answer from a table their module shares and send it in an extra field, to servers that echo it. */
@@ -533,6 +536,12 @@ export function addSharedTableFake(root: string, kit: string, fake: SharedTableF
     fs.writeFileSync(path.join(root, file), before.replace(from, to));
   };
   if (fake === 'echo-lab2' || fake === 'echo-lab2-global' || fake === 'echo-lab7') return addEchoFake(root, kit, fake);
+  if (fake === 'echo-lab1') {
+    // Lab 1's clerks answering from a table their module shares, to a server that echoes what they send.
+    for (const f of ['client.ts', 'server.ts'])
+      fs.copyFileSync(path.join(ECHO_FIXTURES, 'lab1', f), path.join(root, 'lab1', f));
+    return;
+  }
   if (fake === 'shared-log-lab6') {
     // Lab 6's Raft peers agreeing through one log at the module's top level, with no RPC (the rest the skeleton).
     fs.copyFileSync(path.join(ECHO_FIXTURES, 'lab6-shared', 'raft.ts'), path.join(root, 'lab6', 'raft.ts'));

@@ -113,6 +113,16 @@ describe('grader: red team against the judgement (clerks on a shared table, a co
     expect(result.score).to.equal(4);
   });
 
+  it('lab 1: clerks answering from a table their module shares, each answer echoed by a server that stores nothing, pass only the memory tests that weigh the servers (was 67): each clerk is a machine of its own', () => {
+    const result = gradeFake('echo-lab1');
+    expect(result.tests.filter((t) => t.status === 'passed').map((t) => t.name)).to.deep.equal([
+      'TestMemPutManyClients',
+      'TestMemGetManyClients',
+      'TestMemManyAppends',
+    ]);
+    expect(result.score).to.equal(9);
+  });
+
   it('lab 6: Raft peers that agree through one log at the module’s top level, with no RPC, score 0 (was 10 of part 3A-3B’s first 19 points): each peer is a machine of its own', () => {
     const result = gradeFake('shared-log-lab6');
     expect(result.tests.filter((t) => t.status === 'passed').map((t) => t.name)).to.deep.equal([]);
