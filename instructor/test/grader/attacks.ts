@@ -505,24 +505,48 @@ function referenceFile(kit: string, root: string, lab: string, file: string): vo
   fs.writeFileSync(path.join(root, lab, file), code.replaceAll(`'../../${lab}/`, "'./").replaceAll("'../../", "'../"));
 }
 
+/** Changes `from` to `to` in `file` of a student root, failing if `from` is not there. */
+type Edit = (file: string, from: string, to: string) => void;
+
 /**
- * Writes an echo fake into `root`: lab 2's (a server id from a global of the code's own, or none, and the answer in
- * an extra field), or lab 7's (lab 2's reference with its server kept in a module variable the shard servers read,
- * a Raft that does nothing, a controller that moves no shard, and the echo clerk and servers).
+ * Writes an echo fake into `root`: lab 2's (its clerk and server from fixtures/echo, a server id from a global of
+ * the code's own, or with `echo-lab2` none, and the answer in an extra field), or lab 7's (lab 2's reference with
+ * its server kept in a module variable the shard servers read, lab 6's skeleton Raft answering a constant state, a
+ * controller that moves no shard, and the echo clerk and servers).
  */
-function addEchoFake(root: string, kit: string, fake: 'echo-lab2' | 'echo-lab2-global' | 'echo-lab7'): void {
-  const from = path.join(ECHO_FIXTURES, fake === 'echo-lab7' ? 'lab7' : fake.slice('echo-'.length));
+function addEchoFake(
+  root: string,
+  kit: string,
+  fake: 'echo-lab2' | 'echo-lab2-global' | 'echo-lab7',
+  edit: Edit,
+): void {
   if (fake !== 'echo-lab7') {
-    for (const f of fs.readdirSync(from)) fs.copyFileSync(path.join(from, f), path.join(root, 'lab2', f));
+    for (const f of ['client.ts', 'server.ts'])
+      fs.copyFileSync(path.join(ECHO_FIXTURES, 'lab2', f), path.join(root, 'lab2', f));
     referenceFile(kit, root, 'lab2', 'lock.ts');
+    if (fake === 'echo-lab2-global') return;
+    edit(path.join('lab2', 'client.ts'), "(await this.send<{ sid: string }>('KVServer.Hello', {})).sid", "'one'");
+    edit(
+      path.join('lab2', 'server.ts'),
+      'String(((globalThis as any).__echoServers = ((globalThis as any).__echoServers ?? 0) + 1))',
+      'String(Math.random())',
+    );
     return;
   }
-  for (const lab of ['lab2', 'lab6', 'lab7'])
-    for (const f of fs.readdirSync(path.join(from, lab)))
-      fs.copyFileSync(path.join(from, lab, f), path.join(root, lab, f));
-  referenceFile(kit, root, 'lab2', 'client.ts');
-  referenceFile(kit, root, 'lab2', 'lock.ts');
+  for (const f of fs.readdirSync(path.join(ECHO_FIXTURES, 'lab7')))
+    fs.copyFileSync(path.join(ECHO_FIXTURES, 'lab7', f), path.join(root, 'lab7', f));
+  for (const f of ['client.ts', 'lock.ts', 'server.ts']) referenceFile(kit, root, 'lab2', f);
+  edit(
+    path.join('lab2', 'server.ts'),
+    'export class KVServer implements KVService {',
+    'export const LATEST: { server?: KVServer } = {};\n\nexport class KVServer implements KVService {\n' +
+      '  constructor() {\n    LATEST.server = this;\n  }\n',
+  );
+  edit(path.join('lab6', 'raft.ts'), '  getState(): RaftState {', `  getState(): RaftState {\n${CONSTANT_STATE}`);
 }
+
+/** Lab 6's getState answering a constant: a Raft that does nothing. */
+const CONSTANT_STATE = "    return { term: 0, role: 'follower' } as RaftState;";
 
 /**
  * Writes the fake into the student root `root` (whose lab folders hold the skeletons): the clerk and lock over
@@ -535,11 +559,16 @@ export function addSharedTableFake(root: string, kit: string, fake: SharedTableF
     if (!before.includes(from)) throw new Error(`the ${fake} fake found nothing to change in ${file}`);
     fs.writeFileSync(path.join(root, file), before.replace(from, to));
   };
-  if (fake === 'echo-lab2' || fake === 'echo-lab2-global' || fake === 'echo-lab7') return addEchoFake(root, kit, fake);
+  if (fake === 'echo-lab2' || fake === 'echo-lab2-global' || fake === 'echo-lab7')
+    return addEchoFake(root, kit, fake, edit);
   if (fake === 'echo-lab1') {
-    // Lab 1's clerks answering from a table their module shares, to a server that echoes what they send.
-    for (const f of ['client.ts', 'server.ts'])
-      fs.copyFileSync(path.join(ECHO_FIXTURES, 'lab1', f), path.join(root, 'lab1', f));
+    // Lab 1's clerks answering from a table their module shares, to the skeleton server whose Get echoes what they send.
+    fs.copyFileSync(path.join(ECHO_FIXTURES, 'lab1', 'client.ts'), path.join(root, 'lab1', 'client.ts'));
+    edit(
+      path.join('lab1', 'server.ts'),
+      '  Get(args: GetArgs): GetReply | Promise<GetReply> {',
+      '  Get(args: GetArgs): GetReply | Promise<GetReply> {\n    return { value: (args as unknown as { value: string }).value };',
+    );
     return;
   }
   if (fake === 'shared-log-lab6') {
@@ -562,9 +591,5 @@ export function addSharedTableFake(root: string, kit: string, fake: SharedTableF
       `  async ${method}(args: ${method}Args): Promise<${method}Reply> {`,
       `  async ${method}(args: ${method}Args): Promise<${method}Reply> {\n    return { err: 'ErrWrongGroup' };`,
     );
-  edit(
-    path.join('lab6', 'raft.ts'),
-    '  getState(): RaftState {',
-    "  getState(): RaftState {\n    return { term: 0, role: 'follower' } as RaftState;",
-  );
+  edit(path.join('lab6', 'raft.ts'), '  getState(): RaftState {', `  getState(): RaftState {\n${CONSTANT_STATE}`);
 }
