@@ -1791,7 +1791,8 @@ async function checkAfterRestart(c: RawClient, again2: string, burst: boolean, k
   check(
     again === 'kept' || (burst && !killed && again === null), // fsync other than 'always': a kill may lose it
     `${again2}, and another restart: GET after-restart replied ${showBytes(again)}; expected "kept". ` +
-      'When loading, cut a torn last record (or an unfinished transaction) off the log, or records appended after it cannot be read at the next start.',
+      'When loading, cut a torn last record (or an unfinished transaction) off the log, or records appended after it cannot be read at the next start; ' +
+      "and after that cut the log's size is its size once cut: a snapshot that later cuts the log at the size it had before drops the records appended since.",
   );
   if (!burst) return;
   for (let i = 0; i < AFTER_RESTART_WRITES; i++) c.send('GET', `after-restart:${i}`);
