@@ -20,7 +20,7 @@ function isPlain(v: object): boolean {
   return Array.isArray(v) || proto === Object.prototype || proto === null;
 }
 
-/** What copy() answers, asked to, for a plain object with a method or an accessor of its own (it is viewed, not copied). */
+/** What copy() answers, asked to, for a plain object with a method of its own (it is viewed, not copied). */
 const HAS_BEHAVIOUR = Symbol('has behaviour');
 
 /** True for plain data frozen all through: every property a data property, every object in it plain and frozen too. */
@@ -54,13 +54,13 @@ const VIEWED = Symbol('viewed');
 /** Where a view's proxy target holds the code's object it views (module-private, like VIEWED). */
 const VIEW_OF = Symbol('view of');
 
-/** Where a view's proxy target keeps the methods made for it, by key (made on the first read). */
-const METHODS = Symbol('methods');
-
-/** A view's proxy target: empty but for the code's object it views and the methods read through it. */
+/**
+ * A view's proxy target: empty but for the code's object it views, and the methods read through it, each under its
+ * key (made on the first read; a map of them per view weighed on lab 2's 100,000 clerks).
+ */
 interface ViewTarget {
   [VIEW_OF]: object;
-  [METHODS]?: Map<PropertyKey, AnyFunction>;
+  [key: PropertyKey]: AnyFunction | object | undefined;
 }
 
 /** The realm's `then`, captured: calling it on a genuine promise runs no code of the code under test. */
@@ -166,9 +166,15 @@ export class Crossing {
     if (types.isProxy(value) || !isPlain(value)) return this.receivedObject(value);
     // Plain data of the code's is read once, as a copy: a later change cannot make two reads answer apart. Frozen
     // through and through (a hardened given module's exports), it cannot change, and is its own copy. An object
-    // literal with a method or an accessor of its own is viewed, as a class's object is.
+    // literal with a method of its own is viewed, as a class's object is. What a getter of the code's throws while
+    // it is read is the code's own, as if its function had thrown it.
     if (Object.isFrozen(value) && isFrozenData(value)) return value;
-    const copied = this.copy(value, this.receiveValue, undefined, result);
+    let copied: unknown;
+    try {
+      copied = this.copy(value, this.receiveValue, undefined, result);
+    } catch (err) {
+      throw this.codeThrew(err);
+    }
     return copied === HAS_BEHAVIOUR ? this.receivedObject(value) : copied;
   }
 
@@ -190,7 +196,7 @@ export class Crossing {
       return this.made.get(value) ?? this.remember(value, this.standIn(value as AnyFunction));
     if (isPlain(value)) return this.copy(value, this.handOverValue);
     if (types.isPromise(value)) return this.promiseFor(value as Promise<unknown>);
-    if (types.isNativeError(value)) return this.errorCopy(value);
+    if (types.isNativeError(value) || value instanceof Error) return this.errorCopy(value);
     const twin = this.twinOf(value);
     if (twin) return this.twinCopy(value, twin, (v) => this.handOver(v));
     // Not remembered: a WeakMap entry per facade (100,000 clerks' ends in lab 2's memory test) costs more than the
@@ -203,9 +209,15 @@ export class Crossing {
     return made;
   }
 
-  /** A promise of the code's own, settled as `p` is: with what it resolves to handed over, or its error's copy. */
+  /**
+   * A promise of the code's own, settled as `p` is: with what it resolves to handed over, or its error's copy. Made
+   * for the code and held by nothing of the harness's, it is the code's to change, like a copy (freezing it doubled
+   * the cost of a call).
+   */
   private promiseFor(p: Promise<unknown>): Promise<unknown> {
-    return Object.freeze(Reflect.apply(then, p, this.toCode) as Promise<unknown>);
+    const own = Reflect.apply(then, p, this.toCode) as Promise<unknown>;
+    if (this.options.witness) this.copies.add(own);
+    return own;
   }
 
   /** Calls `fn` on the harness's side for the code: arguments received, the result handed over, an error's copy thrown. */
@@ -234,45 +246,54 @@ export class Crossing {
   }
 
   /**
-   * A mutable copy of plain data, its data properties read once (never a getter), each part that is not plain data
-   * crossing by `cross` (the side that gets the copy may change it; the other's stays as it was). Each crossing
-   * copies afresh; `seen` keeps shared parts and cycles within one value as they were.
+   * A mutable copy of plain data: its enumerable string-keyed fields, each read once (an accessor's getter runs once,
+   * as the code's function would have to compute the value; symbol-keyed and non-enumerable fields are no data and
+   * stay behind, as they do on labrpc's wire), each part that is not plain data crossing by `cross` (the side that
+   * gets the copy may change it; the other's stays as it was). Each crossing copies afresh; `seen` keeps shared
+   * parts and cycles within one value as they were.
    */
   private copy(value: object, cross: (v: unknown) => unknown, seen?: Map<object, unknown>, viewable = false): unknown {
-    // A primitive is its own copy; the map of parts already copied is made only once a part is an object.
-    const inner = (v: unknown): unknown => {
-      if (v === null || (typeof v !== 'object' && typeof v !== 'function')) return v;
-      if (typeof v === 'object' && isPlain(v) && !types.isProxy(v)) {
-        if (cross === this.receiveValue && isFrozenData(v)) return v;
-        seen ??= new Map<object, unknown>([[value, out]]);
-        return seen.get(v) ?? this.copy(v, cross, seen);
-      }
-      if (typeof v === 'function' && cross === this.receiveValue) return undefined; // no data: left out
-      return cross(v);
-    };
-    const out: unknown[] | Record<PropertyKey, unknown> = Array.isArray(value) ? new Array<unknown>(value.length) : {};
+    const receiving = cross === this.receiveValue;
+    // An array's copy is made at its length (one grown by pushes keeps spare room, which a test weighing the heap of
+    // servers that keep what they were sent counts) and filled first: a store into a hole is slow in a locked-down realm.
+    const out: unknown[] | Record<string, unknown> = Array.isArray(value)
+      ? new Array<unknown>(value.length).fill(undefined)
+      : {};
     seen?.set(value, out);
     if (this.options.witness) this.copies.add(out);
+    // An object part: plain data is copied in turn (the map of parts already copied is made only once there is
+    // one), anything else crosses; a function in data the harness receives is no data (undefined: left out).
+    const part = (v: object): unknown => {
+      if (typeof v === 'function') return receiving ? undefined : cross(v);
+      if (!isPlain(v) || types.isProxy(v)) return cross(v);
+      if (receiving && isFrozenData(v)) return v;
+      seen ??= new Map<object, unknown>([[value, out]]);
+      return seen.get(v) ?? this.copy(v, cross, seen);
+    };
     if (Array.isArray(out)) {
       const from = value as unknown[];
-      for (let i = 0; i < from.length; i++) out[i] = inner(from[i]);
+      for (let i = 0; i < out.length; i++) {
+        const v = from[i];
+        out[i] = v === null || (typeof v !== 'object' && typeof v !== 'function') ? v : part(v as object);
+      }
       return out;
     }
-    for (const key of Reflect.ownKeys(value)) {
-      const d = Object.getOwnPropertyDescriptor(value, key);
-      // viewable: an object with behaviour of its own is no data: the caller views it instead (see receive).
-      if (viewable && d && (!('value' in d) || typeof d.value === 'function')) return HAS_BEHAVIOUR;
-      if (!d || !('value' in d)) continue;
+    // A plain object's prototype is Object.prototype (frozen, nothing enumerable) or null: for-in sees its own keys.
+    const from = value as Record<string, unknown>;
+    for (const key in from) {
+      const v = from[key];
+      let x: unknown = v;
+      if (v !== null && (typeof v === 'object' || typeof v === 'function')) {
+        // viewable: an object with a method of its own is no data: the caller views it instead (see receive).
+        if (viewable && typeof v === 'function') return HAS_BEHAVIOUR;
+        x = part(v as object);
+        if (x === undefined && receiving) continue;
+      }
       // A key Object.prototype has ("__proto__", "constructor"): assigned, it would set the prototype or fail on the
       // frozen intrinsic; defined, it is a field like any other.
       if (key in out)
-        Object.defineProperty(out, key, {
-          value: inner(d.value),
-          writable: true,
-          enumerable: true,
-          configurable: true,
-        });
-      else out[key] = inner(d.value);
+        Object.defineProperty(out, key, { value: x, writable: true, enumerable: true, configurable: true });
+      else out[key] = x;
     }
     return out;
   }
@@ -282,8 +303,16 @@ export class Crossing {
     const proto = Object.getPrototypeOf(error) as unknown;
     const shared = this.options.sharedErrors?.find((c) => c.prototype === proto);
     const { name, message } = error as { name?: unknown; message?: unknown };
-    const out = Reflect.construct(Error, [typeof message === 'string' ? message : ''], shared ?? Error) as Error;
+    // Made without the Error constructor: it would capture the harness's frames, most of an error's cost. Its fields
+    // are an error's own (message, and a stack of its first line only), so it prints and compares like one.
     const ownName = typeof name === 'string' ? name : 'Error';
+    const text = typeof message === 'string' ? message : '';
+    const out = Object.create((shared ?? Error).prototype as object) as Error;
+    for (const [key, value] of [
+      ['message', text],
+      ['stack', text === '' ? ownName : `${ownName}: ${text}`],
+    ] as const)
+      Object.defineProperty(out, key, { value, writable: true, configurable: true, enumerable: false });
     if (out.name !== ownName)
       Object.defineProperty(out, 'name', { value: ownName, writable: true, configurable: true });
     if (this.options.witness) this.copies.add(out);
@@ -451,13 +480,16 @@ export class Crossing {
     // A method read through a view is made once per view and key (a server's view answers every RPC of a test), and
     // looks the method up at each call, so a method the code replaces later is the one called.
     const method = (h: ViewTarget, key: PropertyKey, v: AnyFunction): AnyFunction => {
-      h[METHODS] ??= new Map<PropertyKey, AnyFunction>();
-      const known = h[METHODS].get(key);
+      const known = key === VIEW_OF ? undefined : (h[key] as AnyFunction | undefined);
       if (known !== undefined && known.name === v.name) return known;
       const target = h[VIEW_OF];
-      const call = (args: unknown[]): unknown => this.callCode(Reflect.get(target, key) as AnyFunction, target, args);
-      const made = Object.defineProperty((...args: unknown[]) => call(args), 'name', { value: v.name });
-      h[METHODS].set(key, made);
+      const made = Object.defineProperty(
+        (...args: unknown[]) => this.callCode(Reflect.get(target, key) as AnyFunction, target, args),
+        'name',
+        { value: v.name },
+      );
+      // Defined, not assigned: the holder has no prototype, so even "__proto__" is a key like any other.
+      Object.defineProperty(h, key, { value: made, writable: true, configurable: true });
       return made;
     };
     const read = (h: ViewTarget, key: PropertyKey): unknown => {

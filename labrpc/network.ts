@@ -7,7 +7,7 @@ import { TEST_LANE, World, keyedRngAfter, keyPrefix, type LossCause, type Rng } 
 import { Call, type CallInit, type FaultDecider } from './call';
 import { encode } from './codec';
 import { worldObserver, type CallObserver } from './observer';
-import { RpcUsageError, TimeoutError } from './errors';
+import { lostCall, RpcUsageError } from './errors';
 import { Server } from './service';
 import { codeFrames } from './stack';
 import { brandHarness } from '../world/brand';
@@ -475,7 +475,7 @@ export class Network {
   /** The caller's call fails with a TimeoutError. */
   private timeout(call: Call, fate: string): void {
     this.observer.timedOut(call, fate);
-    call.reject(new TimeoutError(call.method, call.endName, call.owner));
+    call.reject(lostCall(call.method, call.endName, call.owner));
   }
 
   /** A minimizing replay's decider for the faults of one call: keyed by end, the call's number on it, and the message. */

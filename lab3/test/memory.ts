@@ -24,7 +24,8 @@ const VALUE_CHARS = 12;
 const QUIET_MS = 1000;
 /**
  * What the servers may keep per operation of the long life beyond the short one, bytes (the whole cluster's
- * growth divided by the extra operations). The reference's servers keep 2-10 (their maps settle into their sizes);
+ * growth divided by the extra operations). The reference's servers keep 15-40 (their maps settle into their sizes, and
+ * the engine's notes on each server's own copy of the code grow a little with use);
  * a server that keeps an entry per delivered message keeps 100-300 bytes per broadcast at every server.
  */
 const BYTES_PER_OP = 64;

@@ -70,14 +70,20 @@ export function pairName(call: CallRecord): string {
   return `${call.sender} -> ${call.receiver}`;
 }
 
+/** One sender's unsettled calls: in all, and by receiver. */
+interface Unsettled {
+  all: number;
+  readonly byReceiver: Map<string, number>;
+}
+
 /** Listens to a world's RPCs and tells each rule what became of every call; counts the calls still in flight. */
 export class CallBook implements CallListener {
   private readonly world: World;
   private readonly rules: readonly CallRule[];
   private readonly refusals: ReadonlySet<string>;
-  private readonly records = new Map<HeardCall, CallRecord>();
-  /** Unsettled calls by sender, and by sender and receiver ("sender\nreceiver"). */
-  private readonly unsettled = new Map<string, number>();
+  /** Each unsettled call's record, and its sender's count of unsettled calls (kept per sender while it has one). */
+  private readonly records = new Map<HeardCall, { record: CallRecord; unsettled: Unsettled }>();
+  private readonly unsettled = new Map<string, Unsettled>();
   private inFlight = 0;
 
   constructor(world: World, rules: readonly CallRule[], refusals: ReadonlySet<string>) {
@@ -93,31 +99,31 @@ export class CallBook implements CallListener {
 
   sent(call: HeardCall, args: unknown): void {
     const sender = call.owner ?? call.endName;
-    const others = this.unsettled.get(sender) ?? 0;
-    const pair = `${sender}\n${call.serverName}`;
-    const othersToReceiver = this.unsettled.get(pair) ?? 0;
+    let unsettled = this.unsettled.get(sender);
+    if (unsettled === undefined) this.unsettled.set(sender, (unsettled = { all: 0, byReceiver: new Map() }));
+    const othersToReceiver = unsettled.byReceiver.get(call.serverName) ?? 0;
     const now = this.world.now();
     const record: CallRecord = {
       sender,
       receiver: call.serverName,
       method: call.method,
       sentAt: now,
-      othersInFlight: others,
+      othersInFlight: unsettled.all,
       othersToReceiver,
       args,
       tester: call.tester,
     };
-    this.records.set(call, record);
-    this.unsettled.set(sender, others + 1);
-    this.unsettled.set(pair, othersToReceiver + 1);
+    this.records.set(call, { record, unsettled });
+    unsettled.all++;
+    unsettled.byReceiver.set(call.serverName, othersToReceiver + 1);
     this.inFlight++;
     // The tester's own calls count as in flight (a write waiting for its quorum), but no rule judges them.
     if (!record.tester) for (const rule of this.rules) rule.sent(record, now);
   }
 
   handled(call: HeardCall, reply: unknown): void {
-    const record = this.records.get(call);
-    if (record) record.reply = reply;
+    const entry = this.records.get(call);
+    if (entry) entry.record.reply = reply;
   }
 
   replied(call: HeardCall): void {
@@ -141,14 +147,16 @@ export class CallBook implements CallListener {
 
   /** Forgets a settled call; its record, or undefined if it was settled already. */
   private settle(call: HeardCall): CallRecord | undefined {
-    const record = this.records.get(call);
-    if (!record) return undefined;
+    const entry = this.records.get(call);
+    if (!entry) return undefined;
     this.records.delete(call);
     this.inFlight--;
-    for (const key of [record.sender, `${record.sender}\n${record.receiver}`]) {
-      const left = (this.unsettled.get(key) ?? 1) - 1;
-      if (left === 0) this.unsettled.delete(key);
-      else this.unsettled.set(key, left);
+    const { record, unsettled } = entry;
+    if (--unsettled.all === 0) this.unsettled.delete(record.sender);
+    else {
+      const left = (unsettled.byReceiver.get(record.receiver) ?? 1) - 1;
+      if (left === 0) unsettled.byReceiver.delete(record.receiver);
+      else unsettled.byReceiver.set(record.receiver, left);
     }
     return record;
   }
