@@ -469,7 +469,8 @@ export class Crossing {
     if (this.originOf(target) !== undefined) return target;
     if (types.isPromise(target)) return this.receiveResult(target);
     const twin = this.twinOf(target);
-    if (twin) return this.twinCopy(target, twin, (v) => this.receive(v));
+    // A function in a value class's object is no data, as in plain data: left out.
+    if (twin) return this.twinCopy(target, twin, (v) => (typeof v === 'function' ? undefined : this.receive(v)));
     const holder = Object.create(null) as ViewTarget;
     holder[VIEW_OF] = target;
     return new Proxy(holder, this.viewHandler);

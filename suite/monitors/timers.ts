@@ -49,7 +49,7 @@ export function timerFinding(
     `(${starts} ${starts === 1 ? 'start' : 'starts'}), ${budget.perCall} per call still in flight (${callsInFlight}) ` +
     `and ${TESTER_TIMERS} for the tester. The bound does not grow with the number of operations (this test made ` +
     `${ops}): timers that pile up as operations go by are a leak, which over a long life costs memory and time.` +
-    (where.length > 0 ? `\nWhere they were set (those set while too many were live): ${where.join('; ')}.` : '') +
+    (where.length > 0 ? `\nWhere they were set (of those set while too many were live): ${where.join('; ')}.` : '') +
     `\nLikely causes: ${budget.causes}; a timer set for each operation and never cleared once the operation ` +
     'completes; a setInterval never stopped with clearInterval; a timer set again on each event without clearing ' +
     'the one before.'

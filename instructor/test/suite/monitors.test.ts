@@ -58,7 +58,7 @@ describe('the runner’s monitors', () => {
     expect(leak.status, leak.message).to.equal('failed');
     expect(leak.message).to.contain('40 timers set with setTimeout or setInterval were still live');
     expect(leak.message).to.contain('more than the 10 it allows');
-    expect(leak.message).to.contain('Where they were set (those set while too many were live)');
+    expect(leak.message).to.contain('Where they were set (of those set while too many were live)');
     expect(leak.message).to.contain('Likely causes: a test cause');
     const cleared = await run({ timers: TIMERS }, async () => {
       network();
