@@ -51,6 +51,27 @@ function isGenuinePromise(v: object): v is Promise<unknown> {
  */
 const VIEWED = Symbol('viewed');
 
+/**
+ * The mark of the views the crossing made: a private field stamped on each view's proxy (a base class whose
+ * constructor returns the object it is given), read with `#view in`, which no proxy trap sees. A WeakSet of
+ * 100,000 clerks' views would cost each collection as the WeakMap did (see VIEWED).
+ */
+class ViewBrand extends (function (this: unknown, target: object): object {
+  return target;
+} as unknown as new (target: object) => object) {
+  #view = true;
+
+  /** Stamps `view` as one of the crossing's. */
+  static mark(view: object): void {
+    new ViewBrand(view);
+  }
+
+  /** True for a view the crossing made. */
+  static marks(value: object): boolean {
+    return #view in value;
+  }
+}
+
 /** Where a view's proxy target holds the code's object it views (module-private, like VIEWED). */
 const VIEW_OF = Symbol('view of');
 
@@ -319,9 +340,19 @@ export class Crossing {
     return out;
   }
 
-  /** The twin prototype of `value`'s class when it is a value class, else undefined. */
+  /** The twin prototype of `value`'s class when it is (or derives from) a value class, else undefined. */
   private twinOf(value: object): object | undefined {
-    return this.options.twin?.(Object.getPrototypeOf(value) as object);
+    const twin = this.options.twin;
+    if (twin === undefined) return undefined;
+    // Anywhere in its chain: an object made on a value class's object (or a subclass) is one too, and crosses as its
+    // own data fields, never as a view whose methods the harness would run (a configuration whose `join` returns
+    // itself would tell the tester that nothing moves).
+    for (let p = Object.getPrototypeOf(value) as object | null; p !== null && p !== Object.prototype; ) {
+      const found = twin(p);
+      if (found !== undefined) return found;
+      p = Object.getPrototypeOf(p) as object | null;
+    }
+    return undefined;
   }
 
   /**
@@ -396,7 +427,9 @@ export class Crossing {
   private originOf(value: unknown): object | undefined {
     if (typeof value !== 'object' && typeof value !== 'function') return undefined;
     if (value === null || !types.isProxy(value)) return undefined;
-    return this.origins.get(value) ?? ((value as Record<PropertyKey, unknown>)[VIEWED] as object | undefined);
+    // Only a view the crossing made is asked for its object: any other proxy's trap would see the key and answer it.
+    if (!ViewBrand.marks(value)) return this.origins.get(value);
+    return (value as Record<PropertyKey, unknown>)[VIEWED] as object | undefined;
   }
 
   /** Calls the code's `fn` for the harness: arguments handed over, the result received, what it throws noted as its. */
@@ -426,8 +459,11 @@ export class Crossing {
       return this.receiveResultValue(result);
     const settled = this.fromCodeSettled;
     if (isGenuinePromise(result)) return Reflect.apply(then, result, settled) as Promise<unknown>;
-    // A promise of a class of the code's: its own `then` never sees the harness's functions.
-    return new Promise((resolve) => resolve(Reflect.apply(then, result, settled)));
+    // Any other promise of the code's (a subclass, one with a `constructor` or `then` of its own) is first adopted
+    // by a promise of the harness's, and `then` runs on that one only: run on the code's promise, `then` would make
+    // its result with the code's species constructor, whose promise could then settle with the code's object raw.
+    const adopted = new Promise<unknown>((resolve) => resolve(result));
+    return Reflect.apply(then, adopted, settled) as Promise<unknown>;
   }
 
   /** A stand-in of the code's function `fn` for the harness (its name kept: labrpc names a service after it). */
@@ -473,7 +509,9 @@ export class Crossing {
     if (twin) return this.twinCopy(target, twin, (v) => (typeof v === 'function' ? undefined : this.receive(v)));
     const holder = Object.create(null) as ViewTarget;
     holder[VIEW_OF] = target;
-    return new Proxy(holder, this.viewHandler);
+    const view = new Proxy(holder, this.viewHandler);
+    ViewBrand.mark(view);
+    return view;
   }
 
   /** The traps every view shares: each reads the code's object from its proxy target (the view's `holder`). */

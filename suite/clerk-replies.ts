@@ -60,6 +60,18 @@ function answerOf(reply: unknown, method: string): string {
 /** The fields of each RPC a clerk sends, exactly (GetArgs and PutArgs of the lab's given rpc types). */
 const ARG_FIELDS: Readonly<Record<string, readonly string[]>> = { [GET]: ['key'], [PUT]: ['key', 'value', 'version'] };
 
+/**
+ * A get's result as the tester keeps it: its err, and with OK its value and version, each read once into plain data.
+ * The result may be an object of the code's whose fields answer each read afresh (a class with getters, seen through
+ * the crossing's view); the witness and the history must judge one and the same answer.
+ */
+export function resultOnce<R>(result: R): R {
+  if (result === null || typeof result !== 'object') return result;
+  const r = result as { err?: unknown; value?: unknown; version?: unknown };
+  const err = r.err;
+  return (err === 'OK' ? { err, value: r.value, version: r.version } : { err }) as R;
+}
+
 /** What is wrong with a clerk's RPC `method` with `args`, or undefined when it is one of the lab's, with its exact fields. */
 export function argsProblem(method: string, args: unknown): string | undefined {
   const fields = ARG_FIELDS[method];
@@ -85,6 +97,28 @@ export function argsProblem(method: string, args: unknown): string | undefined {
     ', as the lab’s rpc types give them, and nothing else. Likely causes: an extra field (an id, a sequence number, a ' +
     'hint or an answer for the server: the server must decide from the key, value and version alone); a field ' +
     'misspelt or left out; or a number sent as a string (or the other way round).'
+  );
+}
+
+/**
+ * What is wrong with an RPC `method` with `args` that is no copy of a call running on its clerk (`running`; none when
+ * undefined): every RPC a clerk sends carries the get or put it serves, with that call's own arguments.
+ */
+function offCallProblem(method: string, args: unknown, running: ReadonlySet<ClerkCall> | undefined): string {
+  const calls = running
+    ? [...running]
+        .map((w) =>
+          w.method === GET ? `get(${show(w.key)})` : `put(${show(w.key)}, ${show(w.value)}, version ${w.version})`,
+        )
+        .join(' and ')
+    : undefined;
+  return (
+    `The clerk sent ${method} with ${show(args)} ${calls ? `while its ${calls} ran` : 'while none of its gets and puts ran'}. ` +
+    `Expected each RPC a clerk sends to serve the call it is in: during get(k), ${GET} { key: k }; during ` +
+    `put(k, v, ver), ${PUT} { key: k, value: v, version: ver }; nothing between calls. Likely causes: an RPC for ` +
+    'another key, or another operation, sent from inside a call (a hint, a prefetch, or an answer for the server: ' +
+    'the server must decide from the call’s own key, value and version); a retry loop that goes on after its call ' +
+    'returned; or RPCs sent from the clerk’s constructor or a timer, outside any call.'
   );
 }
 
@@ -125,14 +159,22 @@ export class ClerkReplies {
   sent<Reply>(method: string, args: unknown, reply: Promise<Reply>): Promise<Reply> {
     this.calls++;
     this.badRpc ??= argsProblem(method, args);
-    if (this.running === undefined || this.running.size === 0) return reply;
+    // A clerk the tester never watched a call of (one whose operations nobody records) is held to the fields only.
+    if (this.running === undefined) return reply;
+    if (this.running.size === 0) {
+      this.badRpc ??= offCallProblem(method, args, undefined);
+      return reply;
+    }
     const key = (args as { key?: unknown } | null)?.key;
     const mine: ClerkCall[] = [];
     for (const w of this.running) {
       if (w.rpcs.length < LISTED) w.rpcs.push([method, key]);
       if (carries(w, method, args)) mine.push(w);
     }
-    if (mine.length === 0) return reply;
+    if (mine.length === 0) {
+      this.badRpc ??= offCallProblem(method, args, this.running);
+      return reply;
+    }
     // Two running calls with the same arguments both get the copy: the checks below only ever get more lenient.
     for (const w of mine) {
       w.sent++;

@@ -7,7 +7,7 @@ import { HistoryRecorder, clientLane } from '../../suite/history';
 import { World } from '../../world';
 import { versionedModel, VersionedInput, VersionedOutput } from '../../checker/models/versioned';
 import { TestContext, TestFailure, assertLinearizable, check } from '../../suite';
-import { ClerkReplies } from '../../suite/clerk-replies';
+import { ClerkReplies, resultOnce } from '../../suite/clerk-replies';
 import type {
   DistributedLock,
   GetArgs,
@@ -360,7 +360,7 @@ export class RecordingClerk implements KVClerk {
     const op = this.history.begin(this.id, { op: 'get', key });
     this.calls++;
     const watch = this.replies.beginGet(key);
-    const reply = await this.inner.get(key);
+    const reply = resultOnce(await this.inner.get(key));
     this.judge(this.replies.endGet(watch, reply));
     this.history.end(
       op,
@@ -402,7 +402,7 @@ class WitnessedClerk implements KVClerk {
 
   async get(key: string): Promise<GetResult> {
     const watch = this.replies.beginGet(key);
-    const reply = await this.inner.get(key);
+    const reply = resultOnce(await this.inner.get(key));
     failClerk(this.id, this.replies.endGet(watch, reply));
     return reply;
   }

@@ -14,7 +14,7 @@ import type { GetResult, KVClerk, KVService, PutResult, Version } from '../kvapi
 import type { Persister } from '../persister';
 import type { Op, RsmPeer, StateMachine, SubmitResult } from '../rsmapi';
 import { ELECTION_TIMEOUT_MS, Lab6Impl, RaftTester, peerName, showCommand } from './harness';
-import { ClerkReplies } from '../../suite/clerk-replies';
+import { ClerkReplies, resultOnce } from '../../suite/clerk-replies';
 import { watchGiveUp } from './giveup';
 import { brandHarness } from '../../world/brand';
 
@@ -492,7 +492,7 @@ export class RecordingClerk implements KVClerk {
   async get(key: string): Promise<GetResult> {
     const op = this.history.begin(this.id, { op: 'get', key });
     const watch = this.replies.beginGet(key);
-    const reply = await this.inner.get(key);
+    const reply = resultOnce(await this.inner.get(key));
     const err = (reply as { err?: unknown } | null)?.err;
     if (err !== 'OK' && err !== 'ErrNoKey')
       throw new TestFailure(

@@ -472,7 +472,7 @@ export class ShardCtrler implements Controller {
 
 /** A fake of a lab, by the lab it is graded in. */
 export type SharedTableFake =
-  'lab2' | 'lab7' | 'echo-lab2' | 'echo-lab2-global' | 'echo-lab7' | 'shared-log-lab6' | 'echo-lab1';
+  'lab2' | 'lab7' | 'echo-lab2' | 'echo-lab2-global' | 'echo-lab7' | 'shared-log-lab6' | 'echo-lab1' | 'hint-lab2';
 
 /** The lab folders a student root needs for each fake (lab 7 builds on lab 6 and lab 2). */
 export const SHARED_TABLE_LABS: Readonly<Record<SharedTableFake, readonly string[]>> = {
@@ -483,6 +483,7 @@ export const SHARED_TABLE_LABS: Readonly<Record<SharedTableFake, readonly string
   'echo-lab7': ['lab2', 'lab6', 'lab7'],
   'shared-log-lab6': ['lab6'],
   'echo-lab1': ['lab1'],
+  'hint-lab2': ['lab2'],
 };
 
 /** The lab each fake is graded in. */
@@ -494,10 +495,14 @@ export const FAKE_LAB: Readonly<Record<SharedTableFake, string>> = {
   'echo-lab7': 'lab7',
   'shared-log-lab6': 'lab6',
   'echo-lab1': 'lab1',
+  'hint-lab2': 'lab2',
 };
 
 /** The echo fakes' files (fixtures/echo): clerks that work out every answer from a table their module shares and send it in an extra field, to servers that echo it. */
 const ECHO_FIXTURES = path.join(__dirname, 'fixtures', 'echo');
+
+/** The hint fake's files (fixtures/hint): each answer sent ahead to the server, in an RPC the lab allows. */
+const HINT_FIXTURES = path.join(__dirname, 'fixtures', 'hint');
 
 /** Copies a reference solution's file into a student root, its imports made the lab folder's own. */
 function referenceFile(kit: string, root: string, lab: string, file: string): void {
@@ -569,6 +574,13 @@ export function addSharedTableFake(root: string, kit: string, fake: SharedTableF
       '  Get(args: GetArgs): GetReply | Promise<GetReply> {',
       '  Get(args: GetArgs): GetReply | Promise<GetReply> {\n    return { value: (args as unknown as { value: string }).value };',
     );
+    return;
+  }
+  if (fake === 'hint-lab2') {
+    // Lab 2's clerks telling a server that keeps no keys each answer first, in a Put with the lab's own fields.
+    for (const f of ['client.ts', 'server.ts'])
+      fs.copyFileSync(path.join(HINT_FIXTURES, 'lab2', f), path.join(root, 'lab2', f));
+    referenceFile(kit, root, 'lab2', 'lock.ts');
     return;
   }
   if (fake === 'shared-log-lab6') {

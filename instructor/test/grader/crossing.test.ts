@@ -89,6 +89,16 @@ describe('grader: the crossing', () => {
     expect(got.leak).to.equal(undefined);
   });
 
+  it('takes an object made on a value class’s object for one, copied by its own fields (never a view whose methods the harness would run)', () => {
+    const real = new Config();
+    const impostor = Object.create(real) as Config & { join?: () => unknown };
+    Object.defineProperty(impostor, 'join', { value: () => impostor });
+    const got = crossing().receive(impostor) as ConfigTwin & { join?: unknown };
+    expect(got).to.be.instanceOf(ConfigTwin);
+    expect(got.join).to.equal(undefined);
+    expect(Object.keys(got)).to.deep.equal([]);
+  });
+
   it('hands the code a fresh error of a shared class (name and message only, a one-line stack) and a promise of its own', async () => {
     const c = crossing();
     const original = new SharedError('lost');
@@ -107,5 +117,44 @@ describe('grader: the crossing', () => {
     const got = await own;
     expect(got).to.deep.equal(reply);
     expect(got).to.not.equal(reply);
+  });
+
+  it('takes no proxy of the code’s for one of its views, whatever its traps answer', () => {
+    const asked: PropertyKey[] = [];
+    const raw = { secret: 'the code’s own object' };
+    const forged = new Proxy(raw, {
+      get(target, key) {
+        asked.push(key);
+        // Answers every symbol with the object itself, as a forged view would answer the crossing's private key.
+        return typeof key === 'symbol' ? target : Reflect.get(target, key);
+      },
+    });
+    const c = crossing();
+    const got = c.receive(forged);
+    expect(got).to.not.equal(forged);
+    expect(asked.filter((k) => typeof k === 'symbol')).to.deep.equal([]);
+    // Handed back, a real view is the code's object again; the forged one is not the harness's to unwrap.
+    expect(c.handOver(got)).to.equal(forged);
+  });
+
+  it('settles a promise of the code’s with a species of its own through the crossing (its object is copied)', async () => {
+    const raw = { err: 'OK', value: 'v' };
+    // A promise whose species makes thenables that hand the code's object to whoever `then` calls, unchecked.
+    class Sneaky {
+      constructor(executor: (resolve: (v: unknown) => void, reject: (e: unknown) => void) => void) {
+        executor(
+          () => undefined,
+          () => undefined,
+        );
+      }
+      then(onFulfilled: (v: unknown) => unknown): void {
+        onFulfilled(raw);
+      }
+    }
+    const promise = Promise.resolve(raw) as Promise<unknown> & { constructor: unknown };
+    Object.defineProperty(promise, 'constructor', { value: { [Symbol.species]: Sneaky } });
+    const got = (await (crossing().receive(promise, true) as Promise<unknown>)) as Record<string, unknown>;
+    expect(got).to.not.equal(raw);
+    expect(got).to.deep.equal({ err: 'OK', value: 'v' });
   });
 });

@@ -123,6 +123,15 @@ describe('grader: red team against the judgement (clerks on a shared table, a co
     expect(result.score).to.equal(9);
   });
 
+  it('lab 2: clerks on a shared table that tell a server keeping no keys each answer first, in a Put of the lab’s own fields to a key of their own, score 0 (was 75)', () => {
+    const result = gradeFake('hint-lab2');
+    expect(result.tests.filter((t) => t.status === 'passed').map((t) => t.name)).to.deep.equal([]);
+    expect(result.score).to.equal(0);
+    expect(messages(result).get('TestReliablePut')).to.contain(
+      'Expected each RPC a clerk sends to serve the call it is in',
+    );
+  });
+
   it('lab 6: Raft peers that agree through one log at the module’s top level, with no RPC, score 0 (was 10 of part 3A-3B’s first 19 points): each peer is a machine of its own', () => {
     const result = gradeFake('shared-log-lab6');
     expect(result.tests.filter((t) => t.status === 'passed').map((t) => t.name)).to.deep.equal([]);

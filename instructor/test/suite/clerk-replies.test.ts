@@ -1,0 +1,63 @@
+/**
+ * The clerk witness (labs 2, 6, 7): each RPC a clerk sends serves the call it is in, and a get's result is judged
+ * as read once.
+ */
+import { expect } from 'chai';
+import { ClerkReplies, resultOnce } from '../../../suite/clerk-replies';
+
+/** A reply promise as labrpc would give it. */
+const answered = <R>(reply: R): Promise<R> => Promise.resolve(reply);
+
+describe('suite: the clerk witness', () => {
+  it('passes a get whose RPCs are its own and whose result a reply gave', async () => {
+    const w = new ClerkReplies();
+    const call = w.beginGet('k');
+    await w.sent('KVServer.Get', { key: 'k' }, answered({ err: 'OK', value: 'v', version: 1 }));
+    expect(w.endGet(call, { err: 'OK', value: 'v', version: 1 })).to.equal(undefined);
+  });
+
+  it('fails a get during which the clerk sent an RPC for another key or operation, naming the call it was in', async () => {
+    const w = new ClerkReplies();
+    const call = w.beginGet('k');
+    await w.sent('KVServer.Put', { key: 'hint', value: '[...]', version: 0 }, answered({ err: 'OK' }));
+    await w.sent('KVServer.Get', { key: 'k' }, answered({ err: 'ErrNoKey' }));
+    const problem = w.endGet(call, { err: 'ErrNoKey' });
+    expect(problem).to.contain('while its get("k") ran');
+    expect(problem).to.contain('Expected each RPC a clerk sends to serve the call it is in');
+  });
+
+  it('fails the next call of a clerk that sent an RPC between its calls', async () => {
+    const w = new ClerkReplies();
+    const first = w.beginPut('k', 'v', 0);
+    await w.sent('KVServer.Put', { key: 'k', value: 'v', version: 0 }, answered({ err: 'OK' }));
+    expect(w.endPut(first, 'OK')).to.equal(undefined);
+    await w.sent('KVServer.Put', { key: 'k', value: 'w', version: 1 }, answered({ err: 'OK' }));
+    const next = w.beginGet('k');
+    await w.sent('KVServer.Get', { key: 'k' }, answered({ err: 'OK', value: 'w', version: 2 }));
+    expect(w.endGet(next, { err: 'OK', value: 'w', version: 2 })).to.contain('while none of its gets and puts ran');
+  });
+
+  it('holds a clerk the tester records no call of (a memory test’s) to the fields only', async () => {
+    const w = new ClerkReplies();
+    await w.sent('KVServer.Get', { key: 'k' }, answered({ err: 'ErrNoKey' }));
+    const call = w.beginGet('k');
+    await w.sent('KVServer.Get', { key: 'k' }, answered({ err: 'ErrNoKey' }));
+    expect(w.endGet(call, { err: 'ErrNoKey' })).to.equal(undefined);
+  });
+
+  it('reads a get’s result once: a result whose fields answer each read afresh is judged and kept as first read', () => {
+    let reads = 0;
+    const live = {
+      get err(): string {
+        reads += 1;
+        return reads === 1 ? 'OK' : 'ErrNoKey';
+      },
+      value: 'v',
+      version: 3,
+    };
+    const once = resultOnce(live);
+    expect(once).to.deep.equal({ err: 'OK', value: 'v', version: 3 });
+    expect(once.err).to.equal(once.err);
+    expect(reads).to.equal(1);
+  });
+});
