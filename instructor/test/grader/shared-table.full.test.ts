@@ -72,16 +72,14 @@ describe('grader: red team against the judgement (clerks on a shared table, a co
     for (const root of made.splice(0)) fs.rmSync(root, { recursive: true, force: true });
   });
 
-  it('lab 2: a clerk and a lock on a module-level table, with one junk RPC per operation, score 0 (was 41-42 when one RPC of any kind was evidence)', async () => {
+  it('lab 2: a clerk and a lock on a module-level table, with one junk RPC per operation, score 0 (was 41-42 when one RPC of any kind was evidence)', () => {
     const result = gradeFake('lab2');
     const byName = messages(result);
     expect(result.tests.filter((t) => t.status === 'passed').map((t) => t.name)).to.deep.equal([]);
     expect(result.score).to.equal(0);
-    expect(byName.get('TestReliablePut')).to.contain(
-      'without sending a KVServer.Put RPC with that key, value and version',
-    );
-    expect(byName.get('TestReliableBasic')).to.contain('but no server sent this clerk that answer during the call');
-    expect(byName.get('TestReliableBasic')).to.contain('are you answering from a copy on the client');
+    // Each junk RPC is for another key than the call it is sent in: the first thing the witness finds.
+    expect(byName.get('TestReliablePut')).to.contain('Expected each RPC a clerk sends to serve the call it is in');
+    expect(byName.get('TestReliableBasic')).to.contain('Expected each RPC a clerk sends to serve the call it is in');
   });
 
   it('lab 7: that clerk, a configuration in a module variable, groups that refuse every key and a constant Raft score 0 (was 49)', () => {
