@@ -347,7 +347,7 @@ export class Crossing {
     // Anywhere in its chain: an object made on a value class's object (or a subclass) is one too, and crosses as its
     // own data fields, never as a view whose methods the harness would run (a configuration whose `join` returns
     // itself would tell the tester that nothing moves).
-    for (let p = Object.getPrototypeOf(value) as object | null; p !== null && p !== Object.prototype; ) {
+    for (let p = Object.getPrototypeOf(value) as object | null; p !== null && p !== Object.prototype;) {
       const found = twin(p);
       if (found !== undefined) return found;
       p = Object.getPrototypeOf(p) as object | null;
