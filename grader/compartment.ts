@@ -10,6 +10,7 @@ import 'ses';
 import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
+import { inspect } from 'node:util';
 import type { CodeLoader } from '../suite/loader';
 import type { NodeModuleName } from '../suite/types';
 import type { EarlierLab } from './earlier-labs';
@@ -40,6 +41,10 @@ export function lockDownRealm(): void {
     localeTaming: 'unsafe',
     reporting: 'none',
   });
+  // Node hands its own `inspect` to any `inspect.custom` hook it calls (the console endowment runs none, but node
+  // may print a value elsewhere): frozen with its tables, it can be no place for copies of the code to share.
+  harden(inspect);
+  Object.freeze(inspect.defaultOptions);
 }
 
 /** Sees what the harness hands the code under test (the kit's reachability test): each value, and whether it is a copy of its own. */

@@ -5,6 +5,8 @@
  * out a host object the harness also uses.
  */
 
+import { formatWithOptions, type InspectOptions } from 'node:util';
+
 /** The trusted realm's global object (where the world installs its timers, Date and Math during a test). */
 const host = globalThis as unknown as Record<string, unknown>;
 
@@ -88,29 +90,35 @@ function delegatingMath(): Math {
   }) as Math;
 }
 
-/** console's printing methods, through the grader's captured output. */
+/**
+ * How the code's values are printed: on this side, into a string, with no hook of the code's run (node would call
+ * an `inspect.custom` method with its own live `inspect` function, whose `colors` object every copy of the code in
+ * the process could write: a table two servers could share), no getter read and no proxy trap run.
+ */
+const PRINT_OPTIONS: InspectOptions = { customInspect: false, getters: false, showProxy: true, depth: 4 };
+
+/** The code's arguments to a console method, printed as one string. */
+function printed(args: readonly unknown[]): string {
+  return formatWithOptions(PRINT_OPTIONS, ...args);
+}
+
+/** console's printing methods, through the grader's captured output; what they print is made a string here. */
 function sandboxConsole(): Console {
-  const names = [
-    'log',
-    'info',
-    'warn',
-    'error',
-    'debug',
-    'trace',
-    'dir',
-    'table',
-    'assert',
-    'count',
-    'time',
-    'timeEnd',
-  ];
+  const real = console as unknown as Record<string, (...a: unknown[]) => void>;
   const out: Record<string, unknown> = {};
-  for (const name of names) {
-    const fn = (...args: unknown[]): void =>
-      void (console as unknown as Record<string, (...a: unknown[]) => void>)[name](...args);
+  const add = (name: string, fn: (...args: unknown[]) => void): void => {
     Object.defineProperty(fn, 'name', { value: name });
     out[name] = fn;
-  }
+  };
+  // dir and table print their argument as log does (their own options would run the code's hooks again).
+  for (const name of ['log', 'info', 'warn', 'error', 'debug', 'trace', 'dir', 'table'])
+    add(name, (...args) => real[name === 'dir' || name === 'table' ? 'log' : name](printed(args)));
+  add('assert', (condition, ...args) => {
+    if (!condition) real.error(printed(args.length > 0 ? ['Assertion failed:', ...args] : ['Assertion failed']));
+  });
+  // A label is printed as a string: made one here, by the same rules.
+  for (const name of ['count', 'time', 'timeEnd'])
+    add(name, (...args) => real[name](...(args.length > 0 ? [printed([args[0]])] : [])));
   return out as unknown as Console;
 }
 
