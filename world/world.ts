@@ -42,7 +42,8 @@ let eventOf: (handle: VirtualTimeout) => TimerEvent;
 
 /**
  * A handle returned by the world's timers; mirrors the parts of Node's Timeout that code uses. Frozen, its event
- * private: code that holds a handle can clear its timer, never reach the world's queue through it.
+ * private, no numeric value: code that holds a handle can clear its timer, never reach the world's queue or its
+ * event counter through it.
  */
 export class VirtualTimeout {
   #event: TimerEvent;
@@ -67,9 +68,8 @@ export class VirtualTimeout {
   hasRef(): boolean {
     return true;
   }
-  [Symbol.toPrimitive](): number {
-    return this.#event.seq;
-  }
+  // No number (node's handles have one): the event's would be the world's own counter, which every machine in the
+  // run could read and move, a channel between servers that share no memory.
 }
 for (const key of Reflect.ownKeys(VirtualTimeout.prototype))
   Object.freeze((VirtualTimeout.prototype as unknown as Record<PropertyKey, object>)[key]);

@@ -41,6 +41,17 @@ describe('simulated world', () => {
     expect(ticks).to.equal(5);
   });
 
+  it('gives its timer handles no numeric value: none tells how many events the run has had', async () => {
+    const values = await new World({ seed: 1 }).run(async () => {
+      const read = (): number => Number(setImmediate(() => undefined) as unknown);
+      const first = read();
+      for (let i = 0; i < 10; i++) setImmediate(() => undefined);
+      await sleep(1);
+      return [first, read(), Number(setTimeout(() => undefined, 5) as unknown)];
+    });
+    expect(values.every((v) => Number.isNaN(v))).to.equal(true);
+  });
+
   it('treats delays below 1 ms as 1 ms, as Node does', async () => {
     const world = new World({ seed: 1 });
     await world.run(() => new Promise<void>((resolve) => setTimeout(resolve, 0)));
