@@ -30,6 +30,8 @@ export interface ClerkCall {
   settled: number;
   /** True when a copy also matched another running call with the same arguments (whose is it?). */
   shared: boolean;
+  /** True once a reply that answers the call (not ErrWrongLeader or ErrWrongGroup) reached the clerk. */
+  answered?: boolean;
 }
 
 /** Stricter rules a lab may hold its clerks' put results to, beside lab 2's. */
@@ -122,6 +124,18 @@ function offCallProblem(method: string, args: unknown, running: ReadonlySet<Cler
   );
 }
 
+/** What is wrong with a copy of a call sent after a reply that answers it (`method` with `args`) reached the clerk. */
+function resentProblem(method: string, args: unknown): string {
+  return (
+    `The clerk sent ${method} with ${show(args)} again after a reply that answers it had reached the clerk. ` +
+    'Expected a copy of a call to go out only when the one before was lost (a TimeoutError) or refused ' +
+    '(ErrWrongLeader, ErrWrongGroup): the first answer decides the call. Likely causes: a retry loop that does not ' +
+    'stop at the first reply (check that each reply ends the loop unless it is a refusal); a reply taken for a ' +
+    'failure because of its err (ErrNoKey and ErrVersion are answers too); or the same call sent to several ' +
+    'servers one after another instead of stopping at the one that answered.'
+  );
+}
+
 /** True when an RPC `method` with `args` is a copy of call `w` (other fields, such as ids, are the student's). */
 function carries(w: ClerkCall, method: string, args: unknown): boolean {
   const a = args as { key?: unknown; value?: unknown; version?: unknown } | null;
@@ -175,6 +189,8 @@ export class ClerkReplies {
       this.badRpc ??= offCallProblem(method, args, this.running);
       return reply;
     }
+    // A copy sent after the call's answer came serves nothing: only a lost copy or a refusal calls for another.
+    if (mine.every((w) => w.answered === true)) this.badRpc ??= resentProblem(method, args);
     // Two running calls with the same arguments both get the copy: the checks below only ever get more lenient.
     for (const w of mine) {
       w.sent++;
@@ -188,6 +204,8 @@ export class ClerkReplies {
           if (!w.answers.includes(answer)) w.answers.push(answer);
           w.settled++;
           if (err === 'OK' || err === 'ErrWrongLeader') w.doubtful++;
+          // Only a copy that was this call's alone answers it (tasks sharing a clerk may run the same call at once).
+          if (mine.length === 1 && err !== 'ErrWrongLeader' && err !== 'ErrWrongGroup') w.answered = true;
         }
         return r;
       },

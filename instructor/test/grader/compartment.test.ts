@@ -8,7 +8,9 @@ import { suite } from '../../../lab2/test/suite';
 /** Output nobody reads. */
 const quiet = { write: (): boolean => true, isTTY: false };
 
-const TESTS = ['TestUnreliableNet', 'TestManyClientsUnreliable', 'TestNemesisKV'];
+// Not TestNemesisKV: its memory round weighs the heap, and weighs again on a fresh server when the first reading is
+// over the bound, so its run follows the heap, which is not the same inside the sandbox and outside it.
+const TESTS = ['TestUnreliableNet', 'TestManyClientsUnreliable', 'TestNemesisLock'];
 const SEED = 3;
 
 describe('grader: the compartment keeps runs exact', function () {

@@ -37,6 +37,26 @@ describe('suite: the clerk witness', () => {
     expect(w.endGet(next, { err: 'OK', value: 'w', version: 2 })).to.contain('while none of its gets and puts ran');
   });
 
+  it('fails a call copied again after its answer came, not after a refusal or a copy shared by two running calls', async () => {
+    const w = new ClerkReplies();
+    const refused = w.beginGet('k');
+    await w.sent('KVServer.Get', { key: 'k' }, answered({ err: 'ErrWrongLeader' }));
+    await w.sent('KVServer.Get', { key: 'k' }, answered({ err: 'ErrNoKey' }));
+    expect(w.endGet(refused, { err: 'ErrNoKey' })).to.equal(undefined);
+    const a = w.beginGet('s');
+    const b = w.beginGet('s');
+    await w.sent('KVServer.Get', { key: 's' }, answered({ err: 'ErrNoKey' }));
+    expect(w.endGet(a, { err: 'ErrNoKey' })).to.equal(undefined);
+    await w.sent('KVServer.Get', { key: 's' }, answered({ err: 'ErrNoKey' }));
+    expect(w.endGet(b, { err: 'ErrNoKey' })).to.equal(undefined);
+    const again = w.beginGet('k');
+    await w.sent('KVServer.Get', { key: 'k' }, answered({ err: 'ErrNoKey' }));
+    await w.sent('KVServer.Get', { key: 'k' }, answered({ err: 'ErrNoKey' }));
+    expect(w.endGet(again, { err: 'ErrNoKey' })).to.contain(
+      'again after a reply that answers it had reached the clerk',
+    );
+  });
+
   it('holds a clerk the tester records no call of (a memory test’s) to the fields only', async () => {
     const w = new ClerkReplies();
     await w.sent('KVServer.Get', { key: 'k' }, answered({ err: 'ErrNoKey' }));
