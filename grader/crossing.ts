@@ -10,6 +10,7 @@
  * harness's state behind it (an end's network, a clerk's history, a kit class or constant).
  */
 import { types } from 'node:util';
+import { stacklessError } from '../labrpc/stackless';
 
 type AnyFunction = (...args: unknown[]) => unknown;
 type ErrorClass = abstract new (...args: never[]) => Error;
@@ -324,18 +325,14 @@ export class Crossing {
     const proto = Object.getPrototypeOf(error) as unknown;
     const shared = this.options.sharedErrors?.find((c) => c.prototype === proto);
     const { name, message } = error as { name?: unknown; message?: unknown };
-    // Made without the Error constructor: it would capture the harness's frames, most of an error's cost. Its fields
-    // are an error's own (message, and a stack of its first line only), so it prints and compares like one.
+    // Made without the Error constructor, which would capture the harness's frames.
     const ownName = typeof name === 'string' ? name : 'Error';
-    const text = typeof message === 'string' ? message : '';
-    const out = Object.create((shared ?? Error).prototype as object) as Error;
-    for (const [key, value] of [
-      ['message', text],
-      ['stack', text === '' ? ownName : `${ownName}: ${text}`],
-    ] as const)
-      Object.defineProperty(out, key, { value, writable: true, configurable: true, enumerable: false });
-    if (out.name !== ownName)
-      Object.defineProperty(out, 'name', { value: ownName, writable: true, configurable: true });
+    const prototype = (shared ?? Error).prototype as Error;
+    const out = stacklessError(
+      prototype,
+      typeof message === 'string' ? message : '',
+      ownName === prototype.name ? {} : { name: ownName },
+    );
     if (this.options.witness) this.copies.add(out);
     return out;
   }

@@ -1,4 +1,5 @@
 /** Errors that the simulated network hands to callers. */
+import { stacklessError } from './stackless';
 
 /** What a TimeoutError says. */
 function timeoutMessage(method: string, endName: string, owner: string | undefined): string {
@@ -22,29 +23,13 @@ export class TimeoutError extends Error {
   }
 }
 
-/**
- * The TimeoutError of a call the network lost, made without capturing a stack: it is made in the simulation's event
- * loop, so its stack would show nothing but the kit's frames, and capturing it is most of what the error costs (in a
- * locked-down realm, SES's Error captures it twice). Its fields are a TimeoutError's own.
- */
+/** The TimeoutError of a call the network lost, made without a stack (stacklessError); its fields are a TimeoutError's own. */
 export function lostCall(method: string, endName: string, owner?: string): TimeoutError {
-  const e = Object.create(TimeoutError.prototype) as TimeoutError;
-  const message = timeoutMessage(method, endName, owner);
-  const hidden = (value: string): PropertyDescriptor => ({ value, writable: true, configurable: true });
-  const field = (value: string): PropertyDescriptor => ({
-    value,
-    writable: true,
-    configurable: true,
-    enumerable: true,
+  return stacklessError(TimeoutError.prototype, timeoutMessage(method, endName, owner), {
+    name: 'TimeoutError',
+    method,
+    endName,
   });
-  Object.defineProperties(e, {
-    stack: hidden(`TimeoutError: ${message}`),
-    message: hidden(message),
-    name: field('TimeoutError'),
-    method: field(method),
-    endName: field(endName),
-  });
-  return e;
 }
 
 /** A call that can never work: an unknown service or method, or an end that was never connected. */
