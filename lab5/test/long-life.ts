@@ -1,7 +1,8 @@
 /**
  * TestLongLife: the server's resources over a long life. Connections opened and closed by the thousand (some
  * mid-transaction, some mid-command, some reset with replies unread), then the server weighed; thousands of
- * transactions on one connection; large pipelined replies to a client that reads promptly. Each step has a budget.
+ * transactions on one connection; large pipelined replies to a client that reads promptly; keys by the thousand
+ * created and deleted, then the server weighed. Each step has a budget.
  */
 import * as net from 'node:net';
 import { encodeCommand, RespReply } from '../resp';
@@ -33,6 +34,13 @@ const LARGE_GETS = 128;
 const LARGE_MS = 60_000;
 /** Budget seen from outside while the large replies flow: resident memory growth, MB. */
 const LARGE_RSS_MB = 80;
+/** Keys created and deleted (each name KEY_NAME_BYTES long), in packets of KEYS_PER_PACKET, after a warm-up of KEYS_WARM_UP. */
+const KEYS_CHURNED = 20_000;
+const KEYS_WARM_UP = 2_000;
+const KEYS_PER_PACKET = 500;
+const KEY_NAME_BYTES = 1000;
+/** Budget: live memory growth after the key churn, MB (the names kept would be 20 MB). */
+const KEYS_LIVE_MB = 4;
 const LARGE_CAUSES =
   'Likely causes: the replies to a whole packet collected before any is sent (count the replies being collected towards the 1 MB pause, not only socket.writableLength); no pause at all, so every reply is handed to the socket at once; or the pause lifted while the output is still full.';
 
@@ -202,14 +210,50 @@ async function largeRepliesStep(res: Resources, ctx: Ctx, port: number, c: RawCl
   reader.close();
 }
 
+/** Creates and deletes `n` keys of long names (SET then DEL, pipelined), every reply checked. */
+async function churnKeys(c: RawClient, prefix: string, n: number, what: string): Promise<void> {
+  for (let i = 0; i < n; i += KEYS_PER_PACKET) {
+    const packet: Buffer[] = [];
+    for (let j = i; j < i + KEYS_PER_PACKET; j++)
+      packet.push(encodeCommand(['SET', `${prefix}${j}`, 'v']), encodeCommand(['DEL', `${prefix}${j}`]));
+    c.sendRaw(Buffer.concat(packet));
+    for (let j = i; j < i + KEYS_PER_PACKET; j++) {
+      const got = [await c.reply(what, 10_000), await c.reply(what, 10_000)];
+      if (!same(got, ['OK', 1]))
+        throw new TestFailure(
+          `${what}: SET then DEL of key ${j + 1} of ${n} replied ${got.map((r) => show(r).slice(0, 120)).join(', ')}; expected +OK, :1.`,
+        );
+    }
+  }
+}
+
+/** Step 4: keys by the thousand created and deleted (as session keys are), then the server weighed. */
+async function keysStep(res: Resources, ctx: Ctx, c: RawClient, rng: Rng): Promise<void> {
+  const what = `Step 4 (keys come and go): ${KEYS_CHURNED} keys with ${KEY_NAME_BYTES}-byte names, each SET then DEL (${KEYS_PER_PACKET} pairs pipelined per packet)`;
+  const prefix = `session:${word(rng, 8)}:`.padEnd(KEY_NAME_BYTES - 6, 'x');
+  const keys = await c.call('DBSIZE');
+  await churnKeys(c, `${prefix}w`, KEYS_WARM_UP, what);
+  const live0 = await res.weighHost();
+  await churnKeys(c, `${prefix}k`, KEYS_CHURNED, what);
+  await c.expect(['DBSIZE'], keys, `after ${what}, the keys before them and no other`);
+  const grew = ((await res.weighHost()) - live0) / 1e6;
+  ctx.log(`after ${KEYS_CHURNED} keys created and deleted: live memory grew by ${grew.toFixed(1)} MB`);
+  check(
+    grew < KEYS_LIVE_MB,
+    `${what}: after them the store holds what it held before, yet the server's live memory grew by ${grew.toFixed(1)} MB (budget ${KEYS_LIVE_MB} MB; the names alone are ${((KEYS_CHURNED * KEY_NAME_BYTES) / 1e6).toFixed(0)} MB). ` +
+      "Likely causes: SCAN's order list keeps deleted keys and is never rebuilt (rebuild it once removed keys are most of it); an expiry index, a per-key counter or history, or the log's bookkeeping keeps an entry per key ever written; or a map's entry set to undefined instead of deleted.",
+  );
+}
+
 export const longLife: Lab5Test = realTest(
   'TestLongLife',
-  `the server over a long life: ${CHURN} connections opened and closed (mid-transaction, mid-command, reset with replies unread), then its live and resident memory weighed (from outside, /proc/<pid>/status and its descriptors, where readable); ${TRANSACTIONS} transactions on one connection; ${LARGE_GETS} MiB of pipelined replies to a client that reads promptly; each step within a stated budget`,
+  `the server over a long life: ${CHURN} connections opened and closed (mid-transaction, mid-command, reset with replies unread), then its live and resident memory weighed (from outside, /proc/<pid>/status and its descriptors, where readable); ${TRANSACTIONS} transactions on one connection; ${LARGE_GETS} MiB of pipelined replies to a client that reads promptly; ${KEYS_CHURNED} keys with long names created and deleted, then its live memory weighed; each step within a stated budget`,
   async (res, ctx, rng) => {
     const server = await res.server({ sweepIntervalMs: 3_600_000 });
     const c = await res.connect(server.port, 'latin1');
     await churnStep(res, ctx, server.port, c, rng);
     await transactionsStep(res, ctx, c, rng);
     await largeRepliesStep(res, ctx, server.port, c, rng);
+    await keysStep(res, ctx, c, rng);
   },
 );

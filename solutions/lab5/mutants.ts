@@ -1029,4 +1029,15 @@ export const mutants: Mutant[] = [
     caughtBy: ['TestCommandModel'],
     cause: 'reset by MULTI and dropped by EXEC and DISCARD',
   },
+  {
+    name: 'scan-list-never-compacted',
+    description:
+      "SCAN's order list is never rebuilt: every key ever created and then deleted stays in it (skipped by SCAN), so memory grows with every key name that comes and goes",
+    file: 'server.ts',
+    replace: [
+      ['    if (this.orderKeys.length > 64 && this.orderKeys.length > 2 * this.seqOf.size) {', '    if (false) {'],
+    ],
+    caughtBy: ['TestLongLife'],
+    cause: "SCAN's order list keeps deleted keys",
+  },
 ];
