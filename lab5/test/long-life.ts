@@ -227,10 +227,10 @@ async function churnKeys(c: RawClient, prefix: string, n: number, what: string):
   }
 }
 
-/** Step 4: keys by the thousand created and deleted (as session keys are), then the server weighed. */
+/** Step 4: keys by the thousand created and deleted (as short-lived keys are), then the server weighed. */
 async function keysStep(res: Resources, ctx: Ctx, c: RawClient, rng: Rng): Promise<void> {
   const what = `Step 4 (keys come and go): ${KEYS_CHURNED} keys with ${KEY_NAME_BYTES}-byte names, each SET then DEL (${KEYS_PER_PACKET} pairs pipelined per packet)`;
-  const prefix = `session:${word(rng, 8)}:`.padEnd(KEY_NAME_BYTES - 6, 'x');
+  const prefix = `tmp:${word(rng, 8)}:`.padEnd(KEY_NAME_BYTES - 6, 'x');
   const keys = await c.call('DBSIZE');
   await churnKeys(c, `${prefix}w`, KEYS_WARM_UP, what);
   const live0 = await res.weighHost();
