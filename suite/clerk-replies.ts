@@ -173,9 +173,8 @@ export class ClerkReplies {
   sent<Reply>(method: string, args: unknown, reply: Promise<Reply>): Promise<Reply> {
     this.calls++;
     this.badRpc ??= argsProblem(method, args);
-    // A clerk the tester never watched a call of (one whose operations nobody records) is held to the fields only.
-    if (this.running === undefined) return reply;
-    if (this.running.size === 0) {
+    // Before its first call as between calls: a clerk sends only for the call it is in.
+    if (this.running === undefined || this.running.size === 0) {
       this.badRpc ??= offCallProblem(method, args, undefined);
       return reply;
     }

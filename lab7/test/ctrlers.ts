@@ -317,41 +317,72 @@ export const lostClaim: TestDefinition<Lab7Impl> = {
   },
 };
 
+/**
+ * MIT's partitionCtrler of TestPartitionControllerJoin5C: a controller stuck installing shards at a joining group
+ * that is down is cut off; a new one's initController finishes the join; every key is written again; the old one is
+ * reconnected and must change nothing and return. With `leaveFirst`, the joined group leaves and is shut down for good
+ * before the old controller comes back, so its install is never answered: it must see that the stored configuration
+ * passed its number and give up.
+ */
+async function stuckJoin(ctx: Ctx, leaveFirst: boolean): Promise<void> {
+  const s = await setup(ctx, false);
+  const { ts } = s;
+  const old = ts.makeCtrler();
+  await old.initController();
+  const gid = ts.newGid();
+  ts.startGroup(gid);
+  ts.shutdownGroup(gid);
+  const joining = ts.background(ts.joinThrough(old, gid));
+  await sleep(1000);
+  ts.killCtrler(old);
+  await sleep(1000);
+  ts.restartGroup(gid);
+  const fresh = ts.makeCtrler();
+  await settles(fresh.initController(), 'the new controller’s initController');
+  const now = await fresh.query();
+  if (!now.has(gid))
+    fail(
+      `after a new controller's initController, configuration ${now.num} does not list group ${gid}, whose join ` +
+        'the cut-off controller had started (it was stuck installing shards at that group, which was down). ' +
+        'Expected initController to finish the join. Likely causes: the configuration being moved to not stored ' +
+        'before the first shard RPC, or initController not finishing it.',
+    );
+  // Newer writes, which the old controller's late InstallShard (it was stuck sending one) must not undo.
+  await putAll(s.ck, s.keys, s.written, 'b');
+  if (leaveFirst) {
+    if (!(await ts.leaveThrough(fresh, gid)))
+      fail(`group ${gid} did not leave through a new controller. Expected its leave to go through.`);
+    ts.shutdownGroup(gid);
+    ts.log(`group ${gid} left and was shut down for good before the old controller came back`);
+  }
+  const before = await fresh.query();
+  ts.reviveCtrler(old);
+  await settles(joining, 'the reconnected old controller’s changeConfigTo');
+  await sleep(1000);
+  const after = await fresh.query();
+  if (after.num !== before.num)
+    fail(
+      `the old controller, reconnected after a new one had finished its join${leaveFirst ? ' (and the group had left since)' : ''}, ` +
+        `changed the configuration from number ${before.num} to ${after.num}. Expected it to change nothing more and ` +
+        'return. Likely causes: a controller that publishes its configuration without checking that the stored one ' +
+        'is still the one it started from, or that goes on to another change after its own was finished by another.',
+    );
+  await checkServed(s, 'after the old controller was reconnected');
+  ts.checkLinearizable();
+}
+
 export const partitionControllerJoin: TestDefinition<Lab7Impl> = {
   name: 'TestPartitionControllerJoin5C',
   description:
     'a controller stuck in a join (the new group is down) is cut off; a new one’s initController finishes the join; every key is written again; the old one, reconnected, changes nothing and returns',
-  async run(ctx: Ctx) {
-    const s = await setup(ctx, false);
-    const { ts } = s;
-    const old = ts.makeCtrler();
-    await old.initController();
-    const gid = ts.newGid();
-    ts.startGroup(gid);
-    ts.shutdownGroup(gid);
-    const joining = ts.background(ts.joinThrough(old, gid));
-    await sleep(1000);
-    ts.killCtrler(old);
-    await sleep(1000);
-    ts.restartGroup(gid);
-    const fresh = ts.makeCtrler();
-    await settles(fresh.initController(), 'the new controller’s initController');
-    const now = await fresh.query();
-    if (!now.has(gid))
-      fail(
-        `after a new controller's initController, configuration ${now.num} does not list group ${gid}, whose join ` +
-          'the cut-off controller had started (it was stuck installing shards at that group, which was down). ' +
-          'Expected initController to finish the join. Likely causes: the configuration being moved to not stored ' +
-          'before the first shard RPC, or initController not finishing it.',
-      );
-    // Newer writes, which the old controller's late InstallShard (it was stuck sending one) must not undo.
-    await putAll(s.ck, s.keys, s.written, 'b');
-    ts.reviveCtrler(old);
-    await settles(joining, 'the reconnected old controller’s changeConfigTo');
-    await sleep(1000);
-    await checkServed(s, 'after the old controller was reconnected');
-    ts.checkLinearizable();
-  },
+  run: (ctx: Ctx) => stuckJoin(ctx, false),
+};
+
+export const stuckAfterLeave: TestDefinition<Lab7Impl> = {
+  name: 'TestStuckJoinAfterLeave5C',
+  description:
+    'the same, but the joined group leaves and is shut down for good before the old controller is reconnected: its install is never answered, so it must give up once the stored configuration passed its number, return, and change nothing',
+  run: (ctx: Ctx) => stuckJoin(ctx, true),
 };
 
 export const partitionRecoveryReliableNoClerk: TestDefinition<Lab7Impl> = {

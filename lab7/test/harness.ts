@@ -17,6 +17,7 @@ import type { Persister } from '../../lab6/persister';
 import { Lab6Impl, RaftTester, showCommand } from '../../lab6/test/harness';
 import { LATENCY_MS, RecordingClerk } from '../../lab6/test/kvharness';
 import { ClerkReplies } from '../../suite/clerk-replies';
+import { CtrlerRules, FREEZE } from './ctrler-rules';
 import type {
   ClerkConstructor,
   Controller,
@@ -40,9 +41,6 @@ export interface Lab7Impl {
 }
 
 type Ctx = TestContext<Lab7Impl>;
-
-/** The RPCs a controller moves shards with. */
-const SHARD_RPCS = ['KVServer.FreezeShard', 'KVServer.InstallShard', 'KVServer.DeleteShard'];
 
 /** A shard RPC a controller sent, as the tester saw it go (its fields as sent, whatever their types). */
 export interface ShardRpc {
@@ -129,6 +127,8 @@ export class ShardTester {
   private readonly ctrlerOwner = new Map<Controller, string>();
   /** Every shard RPC a controller sent, in order: which controller (by owner), to which server, and a copy of it. */
   readonly shardRpcs: ShardRpc[] = [];
+  /** What the controllers may send the groups, and when. */
+  private readonly ctrlerRules = new CtrlerRules();
   /** The gid the next new group gets (MIT's newGid): group 1 is the first configuration's. */
   private nextGid = GID1 + 1;
   /** Lab 2's server that keeps the configuration, which the tester reads straight (see checkStored). */
@@ -245,8 +245,12 @@ export class ShardTester {
     net.enable(name, !this.dead.has(owner));
   }
 
-  /** A new controller of the student's, with its own ends; `intercept` may wrap its end to lab 2's server. */
-  makeCtrler(intercept?: (end: ClientEnd) => void): Controller {
+  /**
+   * A new controller of the student's, with its own ends; `intercept` may wrap its end to lab 2's server. The tester's
+   * calls of it are watched (its shard RPCs must come from inside them); a clerk's controller (`ofClerk`) is the code's
+   * own object, handed to the clerk, and may send the groups nothing.
+   */
+  makeCtrler(intercept?: (end: ClientEnd) => void, ofClerk = false): Controller {
     const owner = `ctrler-${this.ends++}`;
     const kvEnd = this.kvNet.makeEnd(owner);
     intercept?.(kvEnd);
@@ -255,19 +259,54 @@ export class ShardTester {
     const watchShardRpcs = (end: ClientEnd, server: string): void => {
       const call = end.call.bind(end);
       const watched = <Reply>(method: string, args?: unknown): Promise<Reply> => {
-        if (SHARD_RPCS.includes(method)) {
-          const a = args as { shard?: unknown; num?: unknown; state?: unknown } | null;
-          const { shard, num, state } = a ?? {};
-          this.shardRpcs.push({ owner, server, method, shard, num, state });
+        const problem = this.ctrlerRules.problem(owner, ofClerk, method, args);
+        if (problem !== undefined) {
+          const failure = new TestFailure(problem);
+          World.current().fail(failure);
+          throw failure;
         }
-        return call<Reply>(method, args);
+        const { shard, num, state } = (args ?? {}) as { shard?: unknown; num?: unknown; state?: unknown };
+        this.shardRpcs.push({ owner, server, method, shard, num, state });
+        const reply = call<Reply>(method, args);
+        // A tap beside the code's own reaction, not a link before it: the code sees the reply when it would have.
+        if (method === FREEZE)
+          reply.then(
+            (r) => this.ctrlerRules.froze(args, r),
+            () => undefined,
+          );
+        return reply;
       };
       // Defined, not assigned: the grader freezes ClientEnd.prototype.
       Object.defineProperty(end, 'call', { value: watched });
     };
     const ctrler = new this.ctx.impl.ShardCtrler(kvEnd, this.makeEnd(owner, watchShardRpcs));
-    this.ctrlerOwner.set(ctrler, owner);
-    return ctrler;
+    if (ofClerk) return ctrler;
+    const watchedCtrler = this.watchCalls(owner, ctrler);
+    this.ctrlerOwner.set(watchedCtrler, owner);
+    return watchedCtrler;
+  }
+
+  /** The tester's handle on controller `c` of `owner`: each call that may move shards is noted while it runs. */
+  private watchCalls(owner: string, c: Controller): Controller {
+    const during = (num: number | undefined, run: () => Promise<void>): Promise<void> => {
+      this.ctrlerRules.begin(owner, num);
+      let p: Promise<void>;
+      try {
+        p = run();
+      } catch (error) {
+        this.ctrlerRules.end(owner);
+        throw error;
+      }
+      const end = (): void => this.ctrlerRules.end(owner);
+      Promise.resolve(p).then(end, end);
+      return p;
+    };
+    return {
+      initConfig: (cfg) => during(cfg.num, () => c.initConfig(cfg)),
+      query: () => c.query(),
+      changeConfigTo: (cfg) => during(cfg.num, () => c.changeConfigTo(cfg)),
+      initController: () => during(undefined, () => c.initController()),
+    };
   }
 
   /** True once controller `c` has sent a FreezeShard: from then on a shard may be frozen until a move finishes. */
@@ -313,7 +352,7 @@ export class ShardTester {
     const id = this.clerks++;
     const replies = new ClerkReplies({ errVersionAfterDoubt: ERRVERSION_CAUSES });
     const inner = new this.ctx.impl.Clerk(
-      this.makeCtrler(),
+      this.makeCtrler(undefined, true),
       this.makeEnd(`clerk-${id}`, (e, server) => {
         intercept?.(e, server);
         replies.watch(e);
@@ -328,7 +367,7 @@ export class ShardTester {
    * (TestMemDeletedShard5A weighs what the servers hold, and a value the tester also holds would never be freed).
    */
   makeBareClerk(): ShardClerk {
-    return new this.ctx.impl.Clerk(this.makeCtrler(), this.makeEnd(`clerk-${this.clerks++}`));
+    return new this.ctx.impl.Clerk(this.makeCtrler(undefined, true), this.makeEnd(`clerk-${this.clerks++}`));
   }
 
   /** Starts the groups `gids`, moves to the configuration with them joined, and checks what the controller stored. */

@@ -489,4 +489,22 @@ export const mutants: Mutant[] = [
     caughtBy: ['TestStaticOneShardGroup5A'],
     cause: "without looking at the shard's state",
   },
+  {
+    name: 'giveup-only-while-freezing',
+    description:
+      'only FreezeShard gives up once another controller finished the change: a controller stuck at an install to a group that has since left and been shut down waits for ever (from an independent round of bugs written from the handouts alone)',
+    file: 'ctrler.ts',
+    replace: [
+      [
+        '(await this.group(to, next).installShard(s, state, next.num, done))',
+        '(await this.group(to, next).installShard(s, state, next.num))',
+      ],
+      [
+        '(await this.group(from, old).deleteShard(s, next.num, done))',
+        '(await this.group(from, old).deleteShard(s, next.num))',
+      ],
+    ],
+    caughtBy: ['TestStuckJoinAfterLeave5C'],
+    cause: 'give up once the stored configuration has reached your number',
+  },
 ];

@@ -472,7 +472,15 @@ export class ShardCtrler implements Controller {
 
 /** A fake of a lab, by the lab it is graded in. */
 export type SharedTableFake =
-  'lab2' | 'lab7' | 'echo-lab2' | 'echo-lab2-global' | 'echo-lab7' | 'shared-log-lab6' | 'echo-lab1' | 'hint-lab2';
+  | 'lab2'
+  | 'lab7'
+  | 'echo-lab2'
+  | 'echo-lab2-global'
+  | 'echo-lab7'
+  | 'shared-log-lab6'
+  | 'echo-lab1'
+  | 'hint-lab2'
+  | 'hint-lab7';
 
 /** The lab folders a student root needs for each fake (lab 7 builds on lab 6 and lab 2). */
 export const SHARED_TABLE_LABS: Readonly<Record<SharedTableFake, readonly string[]>> = {
@@ -484,6 +492,7 @@ export const SHARED_TABLE_LABS: Readonly<Record<SharedTableFake, readonly string
   'shared-log-lab6': ['lab6'],
   'echo-lab1': ['lab1'],
   'hint-lab2': ['lab2'],
+  'hint-lab7': ['lab2', 'lab6', 'lab7'],
 };
 
 /** The lab each fake is graded in. */
@@ -496,6 +505,7 @@ export const FAKE_LAB: Readonly<Record<SharedTableFake, string>> = {
   'shared-log-lab6': 'lab6',
   'echo-lab1': 'lab1',
   'hint-lab2': 'lab2',
+  'hint-lab7': 'lab7',
 };
 
 /** The echo fakes' files (fixtures/echo): clerks that work out every answer from a table their module shares and send it in an extra field, to servers that echo it. */
@@ -581,6 +591,15 @@ export function addSharedTableFake(root: string, kit: string, fake: SharedTableF
     for (const f of ['client.ts', 'server.ts'])
       fs.copyFileSync(path.join(HINT_FIXTURES, 'lab2', f), path.join(root, 'lab2', f));
     referenceFile(kit, root, 'lab2', 'lock.ts');
+    return;
+  }
+  if (fake === 'hint-lab7') {
+    // Lab 7's clerks telling shard servers that keep nothing each answer first, through their controllers' ends; the
+    // controller moves no shard; labs 2 and 6 the reference's, as a student's honest earlier labs.
+    for (const f of ['client.ts', 'ctrler.ts', 'server.ts'])
+      fs.copyFileSync(path.join(HINT_FIXTURES, 'lab7', f), path.join(root, 'lab7', f));
+    for (const f of ['client.ts', 'lock.ts', 'server.ts']) referenceFile(kit, root, 'lab2', f);
+    for (const f of ['client.ts', 'raft.ts', 'rsm.ts', 'server.ts']) referenceFile(kit, root, 'lab6', f);
     return;
   }
   if (fake === 'shared-log-lab6') {

@@ -130,6 +130,13 @@ describe('grader: red team against the judgement (clerks on a shared table, a co
     );
   });
 
+  it('lab 7: clerks that tell shard servers keeping nothing each answer first, through the ends their controllers were given, score only the controller’s honest TestInitQuery5A (was 84 in batch)', () => {
+    const result = gradeFake('hint-lab7');
+    expect(result.tests.filter((t) => t.status === 'passed').map((t) => t.name)).to.deep.equal(['TestInitQuery5A']);
+    expect(result.score).to.equal(4);
+    expect(messages(result).get('TestStaticOneShardGroup5A')).to.contain('through the ends a clerk');
+  });
+
   it('lab 6: Raft peers that agree through one log at the module’s top level, with no RPC, score 0 (was 10 of part 3A-3B’s first 19 points): each peer is a machine of its own', () => {
     const result = gradeFake('shared-log-lab6');
     expect(result.tests.filter((t) => t.status === 'passed').map((t) => t.name)).to.deep.equal([]);
