@@ -306,15 +306,17 @@ function showPick(pick: KeyPick | ServerPick): string {
   return typeof pick === 'object' ? 'the last written key' : typeof pick === 'string' ? show(pick) : String(pick);
 }
 
-/** The client at `server` writes `key` with a value of `kind`. */
+/** The client at `server` writes `key` with a value of `kind` (or `value`, when given: one the kind chose earlier). */
 class WriteCommand implements fc.AsyncCommand<LevelModel, ConsistencyReal> {
   readonly server: ServerPick;
   readonly key: KeyPick;
   readonly kind: ValueKind;
-  constructor(server: ServerPick, key: KeyPick, kind: ValueKind) {
+  readonly value: string | undefined;
+  constructor(server: ServerPick, key: KeyPick, kind: ValueKind, value?: string) {
     this.server = server;
     this.key = key;
     this.kind = kind;
+    this.value = value;
   }
   check(): boolean {
     return true;
@@ -322,7 +324,7 @@ class WriteCommand implements fc.AsyncCommand<LevelModel, ConsistencyReal> {
   async run(m: LevelModel, r: ConsistencyReal): Promise<void> {
     const server = serverOf(m, this.server);
     const key = keyOf(m, this.key);
-    const value = valueOf(this.kind, m.n++, m.past(key));
+    const value = this.value ?? valueOf(this.kind, m.n++, m.past(key));
     const what = `the client at server ${server} wrote ${show(key)} = ${show(value)} [${this.kind}]`;
     await answered(r, r.clients[server].write(key, value), what);
     r.steps.push(`${what}; the write returned`);
@@ -365,7 +367,9 @@ class PairCommand implements fc.AsyncCommand<LevelModel, ConsistencyReal> {
 
 /**
  * A relay: the client at the first server writes a fresh value, and the moment that write returns, the client at the
- * second server (whose copy may not have it yet) writes the same key with a value of `kind`.
+ * second server (whose copy may not have it yet) writes the same key with a value of `kind`. "Held before" is then
+ * the value the key held just before the relay: the one the second server's copy may still hold, so that a write
+ * taken for a no-op there is seen.
  */
 class RelayCommand implements fc.AsyncCommand<LevelModel, ConsistencyReal> {
   readonly servers: readonly [number, number];
@@ -382,8 +386,10 @@ class RelayCommand implements fc.AsyncCommand<LevelModel, ConsistencyReal> {
   async run(m: LevelModel, r: ConsistencyReal): Promise<void> {
     const key = keyOf(m, this.key);
     const [a, b] = this.servers;
+    const before = m.past(key).held;
     await new WriteCommand(a, key, 'fresh').run(m, r);
-    await new WriteCommand(b, key, this.kind).run(m, r);
+    const stale = this.kind === 'held before' ? before : undefined;
+    await new WriteCommand(b, key, this.kind, stale).run(m, r);
   }
   toString(): string {
     return `relay(servers ${this.servers.join(' then ')}, ${showPick(this.key)}, then a ${this.kind} value)`;

@@ -49,6 +49,12 @@ const RELAYS = 4;
 const RELAY_QUIET_MS = 200;
 /** A refused server refuses its peers' calls for at least this long (virtual ms): more than five re-sends take. */
 const REFUSAL_MIN_MS = 600;
+/**
+ * One refusal in LONG_REFUSAL_ODDS lasts at least this long instead (virtual ms): long enough that a back-off which
+ * doubles from 100 ms without a cap waits more than the 2 s the handout allows between re-sends.
+ */
+const LONG_REFUSAL_MS = 3_500;
+const LONG_REFUSAL_ODDS = 3;
 
 /** A server -> server link slowed by `ms` more per message. */
 interface SlowLink {
@@ -101,11 +107,13 @@ interface RoundPlan {
 
 /**
  * Round `round`'s refusal, drawn from a random stream of its own (the rest of the round is drawn as before): a
- * server refuses its peers' calls from early in the fault phase for 0.6-1.5 s, longer than a few re-sends take.
+ * server refuses its peers' calls from early in the fault phase for 0.6-1.5 s, longer than a few re-sends take, or
+ * one time in three for 3.5-5 s, longer than a back-off that keeps doubling stays under 2 s.
  */
 function drawRefusal(rng: Rng, round: number, servers: number): Refusal | undefined {
   if (servers < 2 || round === 0 || round === 2 || (round >= 4 && rng.chance(0.5))) return undefined;
-  return { server: rng.int(servers), atMs: rng.int(FAULT_MS / 2), forMs: REFUSAL_MIN_MS + rng.int(900) };
+  const refusal = { server: rng.int(servers), atMs: rng.int(FAULT_MS / 2), forMs: REFUSAL_MIN_MS + rng.int(900) };
+  return rng.int(LONG_REFUSAL_ODDS) === 0 ? { ...refusal, forMs: LONG_REFUSAL_MS + rng.int(1_500) } : refusal;
 }
 
 /** Links that reorder messages to one peer often (as in TestReorderingLinks). */
@@ -487,10 +495,13 @@ async function relays(w: Workload): Promise<Relay[]> {
   return out;
 }
 
-/** Fails with the operations still in flight unless `work` finishes within PROGRESS_MS of the heal. */
-async function expectProgress(c: Cluster, work: Promise<unknown>, context: string): Promise<void> {
+/**
+ * Fails with the operations still in flight unless `work` finishes within PROGRESS_MS of the heal, or of the end of a
+ * refusal that outlasts the fault phase (`refusedMs` after the heal).
+ */
+async function expectProgress(c: Cluster, work: Promise<unknown>, context: string, refusedMs: number): Promise<void> {
   let finished = false;
-  await Promise.race([work.then(() => (finished = true)), sleep(PROGRESS_MS)]);
+  await Promise.race([work.then(() => (finished = true)), sleep(refusedMs + PROGRESS_MS)]);
   if (finished) return;
   const stuck = c.history.inFlight();
   const list = stuck
@@ -501,7 +512,7 @@ async function expectProgress(c: Cluster, work: Promise<unknown>, context: strin
     )
     .join('; ');
   throw new TestFailure(
-    `${context}: ${PROGRESS_MS} ms after the faults healed (every message is delivered; links back to 5-15 ms), ${stuck.length} ` +
+    `${context}: ${PROGRESS_MS} ms after the faults healed${refusedMs > 0 ? ' and the refusal ended' : ''} (every message is delivered; links back to 5-15 ms), ${stuck.length} ` +
       `operation${stuck.length === 1 ? ' is' : 's are'} still waiting: ${list}. Every operation must finish once messages flow. Likely ` +
       'causes: a message or an acknowledgement that arrived out of order (before the message it acknowledges, or overtaken on its link, ' +
       "the link to itself included) was dropped instead of kept; the queue's head waits for an acknowledgement that was counted under " +
@@ -570,7 +581,8 @@ async function runRound(ctx: Ctx, level: ConsistencyLevel, round: number): Promi
   const work = Promise.all([opening, mixed(w, hot), watchers(w, hot), episodes(w), playFaults(c, plan), timer]);
   await Promise.race([work, timer]);
   heal(c, plan);
-  await expectProgress(c, work, context);
+  const refusedMs = refusal ? Math.max(0, refusal.atMs + refusal.forMs - FAULT_MS) : 0;
+  await expectProgress(c, work, context, refusedMs);
 
   // Quiet: relays, local answers, then a write issued after everything settled, which must win everywhere.
   await sleep(SETTLE_MS);
@@ -947,7 +959,7 @@ export function nemesisTest(level: ConsistencyLevel, name: string): TestDefiniti
     name,
     description:
       `${level} level, ${ROUNDS} fresh clusters under seeded delay faults (a PCT schedule, reordering or slow links, a temporary ` +
-      "partition, overtaken messages) and a server refusing its peers' calls for 0.6-1.5 s: reads and writes of hot edge keys " +
+      "partition, overtaken messages) and a server refusing its peers' calls for 0.6-1.5 s or 3.5-5 s: reads and writes of hot edge keys " +
       'from every server while the Lamport clocks cross 9->10, 99->100 and 999->1000, small multi-key litmus episodes; after ' +
       'the faults heal every operation returns, relays on the quiet ' +
       'cluster (a write, then once it returned one of the same key at another server) and all servers agree; ' +

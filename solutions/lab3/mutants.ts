@@ -450,4 +450,33 @@ export const mutants: Mutant[] = [
     caughtBy: ['TestMemManyOps'],
     cause: 'acknowledgements never forgotten once delivered',
   },
+  {
+    name: 'same-value-write-skipped',
+    description:
+      'a write of the value the local copy already holds returns at once, never ordered or propagated: right while the copy is current, wrong when it lags a write just made elsewhere (from an independent round of bugs written from the handouts alone)',
+    file: 'server.ts',
+    replace: [
+      [
+        '  async Write(args: WriteArgs): Promise<WriteReply> {\n',
+        '  async Write(args: WriteArgs): Promise<WriteReply> {\n    if (this.store.get(args.key)?.value === args.value) return { ok: true };\n',
+      ],
+    ],
+    caughtBy: ['TestModelConsistency'],
+    cause: 'treated as nothing to do',
+  },
+  {
+    name: 'resend-backoff-uncapped',
+    description:
+      'a failed peer call is sent again after a wait that doubles from RESEND_MS with no cap: after 3 s of refusals the gap passes the 2 s the handout allows (from an independent round of bugs written from the handouts alone)',
+    file: 'server.ts',
+    replace: [
+      [
+        "      this.peers[to].call('KVServer.Peer', env).catch(() => setTimeout(attempt, RESEND_MS));",
+        "      this.peers[to].call('KVServer.Peer', env).catch(() => setTimeout(attempt, (wait *= 2) / 2));",
+      ],
+      ['    const attempt = ', '    let wait = RESEND_MS;\n    const attempt = '],
+    ],
+    caughtBy: ['TestNemesisLinearizable', 'TestNemesisSequential', 'TestNemesisEventual'],
+    cause: 'sent again only after more than 2000 ms',
+  },
 ];
