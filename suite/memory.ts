@@ -18,27 +18,31 @@ export function collectGarbage(): void {
 }
 
 /**
- * Used heap bytes outside V8's code spaces. Machine code is the engine's, not the program's data, and it grows with
- * how long a function has run (one optimised the more it is called): each server runs its own copy of the code under
- * test (suite/machines.ts), so a server dropped after a long life frees more of it than one dropped after a short life.
+ * Live bytes the program holds: V8's heap outside its code spaces, and the memory of ArrayBuffers (Buffers and typed
+ * arrays), which lives outside the heap (a server that kept every reply in a Buffer would otherwise weigh nothing).
+ * Machine code is the engine's, not the program's data, and it grows with how long a function has run (one optimised
+ * the more it is called): each server runs its own copy of the code under test (suite/machines.ts), so a server
+ * dropped after a long life frees more of it than one dropped after a short life.
  */
-function heapBytesBesidesCode(): number {
-  let bytes = 0;
+function bytesBesidesCode(arrayBuffers: boolean): number {
+  let bytes = arrayBuffers ? process.memoryUsage().arrayBuffers : 0;
   for (const space of v8.getHeapSpaceStatistics())
     if (!space.space_name.startsWith('code_')) bytes += space.space_used_size;
   return bytes;
 }
 
 /**
- * Bytes of live JavaScript heap (machine code left out) after full collections. V8 also discards the bytecode of functions that have
- * not run for a while (the TypeScript compiler loaded by ts-node is megabytes of it) a few collections later,
- * which would make a before/after difference meaningless; so collect until the reading settles.
+ * Live bytes (machine code left out, ArrayBuffers' memory counted) after full collections. V8 also discards the
+ * bytecode of functions that have not run for a while (the TypeScript compiler loaded by ts-node is megabytes of it)
+ * a few collections later, which would make a before/after difference meaningless; so collect until the reading
+ * settles. Without `arrayBuffers`, the heap alone (ArrayBuffers' memory moves by 100 KiB and more with node's own
+ * I/O buffers, more than the finest bound, lab 3's, allows).
  */
-export function liveHeapBytes(): number {
+export function liveHeapBytes(arrayBuffers = true): number {
   let last = Infinity;
   for (let i = 0; i < 30; i++) {
     collectGarbage();
-    const now = heapBytesBesidesCode();
+    const now = bytesBesidesCode(arrayBuffers);
     if (Math.abs(now - last) < 16 * 1024) return now;
     last = now;
   }

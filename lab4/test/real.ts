@@ -16,6 +16,7 @@ import * as path from 'node:path';
 import { ServerProcesses, type ServerProcess } from '../../suite/server-process';
 import { isolatedLoader } from '../../suite/loader';
 import { NODE_READY_PREFIX, type NodeProcessSettings } from './node-process';
+import { readBack, Written } from './read-back';
 
 /** The real cluster's size and load: small enough to take about a second. */
 const FOLLOWERS = 3;
@@ -86,6 +87,7 @@ export const realHttpTest: TestDefinition<Lab4Impl> = {
   codeElsewhere: true,
   async run(ctx: TestContext<Lab4Impl>) {
     const nodes = new NodeProcesses(ctx.impl.dir);
+    const written = new Written();
     try {
       const followers: ServerProcess[] = [];
       for (let i = 0; i < FOLLOWERS; i++) followers.push(await startFollower(nodes, `follower-${i + 1}`));
@@ -104,6 +106,7 @@ export const realHttpTest: TestDefinition<Lab4Impl> = {
           requestTimeoutMs: 15_000,
           // Each write is counted as it ends, and kept in the transcript a failing run's trace page draws.
           observe: (writer, write) => {
+            written.add(write.key, write.value);
             const id = ctx.transcript?.command(`load writer ${writer + 1}`, 'leader', 'POST /set', write);
             return (outcome) => {
               ctx.countOps();
@@ -123,6 +126,11 @@ export const realHttpTest: TestDefinition<Lab4Impl> = {
       const report = await nodes.guard(checkConsistency(leader.url, 5000));
       if (!report.consistent)
         throw new TestFailure(`After ${WRITES} writes over real HTTP the replicas differ:\n${report.lines.join('\n')}`);
+      const everyNode = [leader, ...followers].map((n, i) => ({
+        name: i ? `follower ${i}` : 'the leader',
+        url: n.url,
+      }));
+      await nodes.guard(readBack(everyNode, written, `After ${WRITES} writes over real HTTP and the replicas settled`));
     } finally {
       await nodes.closeAll();
     }
@@ -170,6 +178,7 @@ export const realHttpCatchUpTest: TestDefinition<Lab4Impl> = {
   async run(ctx: TestContext<Lab4Impl>) {
     const nodes = new NodeProcesses(ctx.impl.dir);
     const agent = new http.Agent({ keepAlive: true, maxSockets: 4 });
+    const written = new Written();
     try {
       const followers = [await startFollower(nodes, 'follower-1'), await startFollower(nodes, 'follower-2')];
       const leader = await startLeader(
@@ -179,8 +188,10 @@ export const realHttpCatchUpTest: TestDefinition<Lab4Impl> = {
       );
       // The leader's labrpc-over-HTTP end (its /set refuses bodies over 64 KiB, and these values are 66 kB as JSON).
       const toLeader = new HttpEnd(leader.url, { agent, timeoutMs: 15_000 });
-      for (let i = 0; i < CATCHUP_SMALL; i++)
+      for (let i = 0; i < CATCHUP_SMALL; i++) {
+        written.add(`small_${i}`, `v${i}`);
         await nodes.guard(setOver(agent, leader.url, `small_${i}`, `v${i}`, 'both followers are up'));
+      }
       const port = followers[1].port;
       await followers[1].close();
       const big = LARGE_UNIT.repeat(LARGE_REPEAT);
@@ -190,6 +201,7 @@ export const realHttpCatchUpTest: TestDefinition<Lab4Impl> = {
           const i = next++;
           // Through the leader's RPC route: /set takes bodies up to 64 KiB, and the test is about replication.
           const args: SetArgs = { key: `big_${i % 60}`, value: `${i}:${big}` };
+          written.add(args.key, args.value);
           const reply = await toLeader.call<SetReply>(`${SERVICE}.Set`, args);
           check(
             reply.err === 'OK',
@@ -201,7 +213,7 @@ export const realHttpCatchUpTest: TestDefinition<Lab4Impl> = {
       };
       await nodes.guard(Promise.all([writer(), writer(), writer(), writer()]));
       const t0 = performance.now();
-      await startFollower(nodes, 'follower-2 (restarted)', port);
+      const restarted = await startFollower(nodes, 'follower-2 (restarted)', port);
       const report = await nodes.guard(checkConsistency(leader.url, CATCHUP_SETTLE_MS));
       if (!report.consistent) {
         throw new TestFailure(
@@ -214,6 +226,12 @@ export const realHttpCatchUpTest: TestDefinition<Lab4Impl> = {
             'or the leader stopped sending to a follower after calls to it failed.',
         );
       }
+      const everyNode = [
+        { name: 'the leader', url: leader.url },
+        { name: 'follower 1', url: followers[0].url },
+        { name: 'follower 2 (restarted empty)', url: restarted.url },
+      ];
+      await nodes.guard(readBack(everyNode, written, 'After follower 2 restarted empty and the replicas settled'));
       ctx.log(
         `follower 2 restarted empty and caught up ${CATCHUP_SMALL + CATCHUP_LARGE} entries in ${((performance.now() - t0) / 1000).toFixed(2)} s`,
       );
@@ -250,6 +268,8 @@ export const realHttpLateStartTest: TestDefinition<Lab4Impl> = {
         { writeTimeoutMs: LATE_WRITE_TIMEOUT_MS },
       );
       // The writes start at once: their first Replicate calls find nothing listening and are refused.
+      const written = new Written();
+      for (let i = 0; i < LATE_WRITES; i++) written.add(`late_${i % 10}`, `v${i}`);
       const writes = Array.from({ length: LATE_WRITES }, (_, i) =>
         setOver(
           agent,
@@ -264,7 +284,7 @@ export const realHttpLateStartTest: TestDefinition<Lab4Impl> = {
       const acknowledged = Promise.all(writes);
       acknowledged.catch(() => undefined);
       await realSleep(LATE_START_MS);
-      await Promise.all(ports.map((port, i) => startFollower(nodes, `follower-${i + 1}`, port)));
+      const followers = await Promise.all(ports.map((port, i) => startFollower(nodes, `follower-${i + 1}`, port)));
       const t0 = performance.now();
       await nodes.guard(acknowledged);
       ctx.log(
@@ -277,6 +297,11 @@ export const realHttpLateStartTest: TestDefinition<Lab4Impl> = {
             'Expected every follower to hold the whole log. Likely causes: a Replicate or heartbeat call that failed (connection refused) is not sent again; ' +
             'the leader stops calling a follower after its first failures; a follower that starts empty is not caught up from its lastSeq.',
         );
+      const everyNode = [leader, ...followers].map((n, i) => ({
+        name: i ? `follower ${i}` : 'the leader',
+        url: n.url,
+      }));
+      await nodes.guard(readBack(everyNode, written, `After the followers started late and the replicas settled`));
     } finally {
       agent.destroy();
       await nodes.closeAll();

@@ -9,6 +9,13 @@ export const SHARD_RPCS: readonly string[] = ['KVServer.FreezeShard', 'KVServer.
 export const FREEZE = 'KVServer.FreezeShard';
 const INSTALL = 'KVServer.InstallShard';
 
+/** The fields of each shard RPC's arguments, exactly (rpc.ts's FreezeShardArgs, InstallShardArgs, DeleteShardArgs). */
+const FIELDS: Readonly<Record<string, readonly string[]>> = {
+  'KVServer.FreezeShard': ['num', 'shard'],
+  'KVServer.InstallShard': ['num', 'shard', 'state'],
+  'KVServer.DeleteShard': ['num', 'shard'],
+};
+
 /** The fields of a shard RPC, as sent (whatever their types). */
 interface ShardFields {
   shard?: unknown;
@@ -26,7 +33,7 @@ function fingerprint(shard: number, state: string): string {
 const CAUSES =
   'Likely causes: a controller that goes on moving shards after its call returned (a loop or a timer left running); ' +
   'a clerk that uses its controller for anything but query(); a shard RPC sent with a made-up shard, number or state ' +
-  '(install exactly the state FreezeShard returned for that shard); or RPCs other than the three shard RPCs sent ' +
+  '(install exactly the state FreezeShard returned for that shard) or with a field added; or RPCs other than the three shard RPCs sent ' +
   'to a group through a controller’s ends.';
 
 /**
@@ -73,6 +80,9 @@ export class CtrlerRules {
       return `${what}. Expected a controller to send the groups only KVServer.FreezeShard, InstallShard and DeleteShard. ${CAUSES}`;
     if (!this.running.get(owner))
       return `${what} while none of its initConfig, changeConfigTo and initController calls ran. Expected shard RPCs only from inside those calls. ${CAUSES}`;
+    const fields = args !== null && typeof args === 'object' ? Object.keys(args).sort() : [];
+    if (fields.join() !== FIELDS[method].join())
+      return `${what}: its fields are ${fields.join(', ') || 'none'}. Expected exactly ${FIELDS[method].join(', ')}, nothing added. ${CAUSES}`;
     const { shard, num, state } = (args ?? {}) as ShardFields;
     if (!Number.isInteger(shard) || (shard as number) < 0 || (shard as number) >= NSHARDS)
       return `${what}: no shard is numbered ${String(shard)}. Expected a shard from 0 to ${NSHARDS - 1}. ${CAUSES}`;

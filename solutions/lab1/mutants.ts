@@ -511,4 +511,22 @@ export const mutants: Mutant[] = [
     caughtBy: ['TestRestartMidWrite'],
     cause: 'a primary that skips a backup it found stopped',
   },
+  {
+    name: 'duplicate-state-kept-in-buffers',
+    description:
+      "the server keeps the reply of every write it ever executed as a Buffer: outside V8's heap, which memory tests once weighed alone",
+    file: 'server.ts',
+    replace: [
+      [
+        '  private readonly lastWrite = new Map<number, LastWrite>();',
+        '  private readonly lastWrite = new Map<number, LastWrite>();\n  private readonly everyReply: Buffer[] = [];',
+      ],
+      [
+        '    this.lastWrite.set(w.clientId, { seq: w.seq, reply });',
+        "    this.lastWrite.set(w.clientId, { seq: w.seq, reply });\n    this.everyReply.push(Buffer.from(reply, 'utf16le'));",
+      ],
+    ],
+    caughtBy: ['TestMemAppend', 'TestMemManyAppends'],
+    cause: 'latest reply',
+  },
 ];

@@ -480,7 +480,8 @@ export type SharedTableFake =
   | 'shared-log-lab6'
   | 'echo-lab1'
   | 'hint-lab2'
-  | 'hint-lab7';
+  | 'hint-lab7'
+  | 'liar-lab4';
 
 /** The lab folders a student root needs for each fake (lab 7 builds on lab 6 and lab 2). */
 export const SHARED_TABLE_LABS: Readonly<Record<SharedTableFake, readonly string[]>> = {
@@ -493,6 +494,7 @@ export const SHARED_TABLE_LABS: Readonly<Record<SharedTableFake, readonly string
   'echo-lab1': ['lab1'],
   'hint-lab2': ['lab2'],
   'hint-lab7': ['lab2', 'lab6', 'lab7'],
+  'liar-lab4': ['lab4'],
 };
 
 /** The lab each fake is graded in. */
@@ -506,6 +508,7 @@ export const FAKE_LAB: Readonly<Record<SharedTableFake, string>> = {
   'echo-lab1': 'lab1',
   'hint-lab2': 'lab2',
   'hint-lab7': 'lab7',
+  'liar-lab4': 'lab4',
 };
 
 /** The echo fakes' files (fixtures/echo): clerks that work out every answer from a table their module shares and send it in an extra field, to servers that echo it. */
@@ -591,6 +594,14 @@ export function addSharedTableFake(root: string, kit: string, fake: SharedTableF
     for (const f of ['client.ts', 'server.ts'])
       fs.copyFileSync(path.join(HINT_FIXTURES, 'lab2', f), path.join(root, 'lab2', f));
     referenceFile(kit, root, 'lab2', 'lock.ts');
+    return;
+  }
+  if (fake === 'liar-lab4') {
+    // A lab 4 node that stores and replicates nothing, acknowledges every write, and reports itself empty and in step.
+    fs.copyFileSync(
+      path.join(__dirname, 'fixtures', 'liar', 'lab4', 'server.ts'),
+      path.join(root, 'lab4', 'server.ts'),
+    );
     return;
   }
   if (fake === 'hint-lab7') {

@@ -137,6 +137,15 @@ describe('grader: red team against the judgement (clerks on a shared table, a co
     expect(messages(result).get('TestStaticOneShardGroup5A')).to.contain('through the ends a clerk');
   });
 
+  it('lab 4: a node that stores nothing, acknowledges every write and reports itself in step scores only the honest TestFollowerRefusesWrites (was 13): the real-HTTP tests read every key back from every node', () => {
+    const result = gradeFake('liar-lab4');
+    expect(result.tests.filter((t) => t.status === 'passed').map((t) => t.name)).to.deep.equal([
+      'TestFollowerRefusesWrites',
+    ]);
+    expect(result.score).to.equal(4);
+    expect(messages(result).get('TestRealHttp')).to.contain('what /status reports is not taken as proof');
+  });
+
   it('lab 6: Raft peers that agree through one log at the module’s top level, with no RPC, score 0 (was 10 of part 3A-3B’s first 19 points): each peer is a machine of its own', () => {
     const result = gradeFake('shared-log-lab6');
     expect(result.tests.filter((t) => t.status === 'passed').map((t) => t.name)).to.deep.equal([]);

@@ -34,6 +34,15 @@ describe('lab7: the controller rules', () => {
     expect(r.problem('c', false, DELETE, { shard: 0, num: 1 })).to.contain('while none of its');
   });
 
+  it('refuses a shard RPC with a field added or left out', () => {
+    const r = new CtrlerRules();
+    r.begin('c', 2);
+    expect(r.problem('c', false, FREEZE, { shard: 0, num: 2, hint: 'x' })).to.contain(
+      'its fields are hint, num, shard',
+    );
+    expect(r.problem('c', false, DELETE, { shard: 0 })).to.contain('Expected exactly num, shard');
+  });
+
   it('refuses a shard or a configuration number no move can have', () => {
     const r = new CtrlerRules();
     r.begin('c', 4);
