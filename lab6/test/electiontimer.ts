@@ -6,8 +6,8 @@ import { ELECTION_TIMEOUT_MS, Lab6Impl, RaftTester, peerName } from './harness';
 
 type Ctx = TestContext<Lab6Impl>;
 
-/** Rounds per run, each on a follower drawn per seed. */
-const ROUNDS = 8;
+/** Rounds per run, each on a follower drawn per seed (a timer reset on a refused vote shows in about one round in four). */
+const ROUNDS = 24;
 /** How long a round waits for the stale peer's term to pass the leader's, or for the voter's term to move (virtual ms). */
 const WAIT_MS = 5000;
 /** How often the round looks at the peers' terms (virtual ms). */
