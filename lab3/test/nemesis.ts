@@ -694,8 +694,9 @@ function expectConvergence(w: Workload, finals: Map<string, string[]>, context: 
       () =>
         `${context}: after the faults healed and ${2 * SETTLE_MS} ms of quiet, the servers disagree on ${show(key)}: ` +
         `${values.map((v, s) => `server ${s} has ${show(v)}`).join(', ')}. ${w.level === 'eventual' ? 'Every server must apply last-writer-wins by (clock, server id, value) to the same writes, whatever order they arrive in.' : 'Every server must deliver the writes in one total order.'} ` +
-        'Likely causes: timestamps compared as strings (clock 10 before 9) or clock before server id mixed up; the last write to ' +
-        'arrive wins; links not made FIFO, or a message delivered before every server acknowledged it.',
+        'Likely causes: timestamps (in the hold-back queue, or in last-writer-wins) compared as strings, clock 10 sorts before 9, ' +
+        'or clock before server id mixed up; the last write to arrive wins; links not made FIFO, or a message delivered ' +
+        'before every server acknowledged it.',
     );
     check(
       values[0] === '' || (written.get(key)?.has(values[0]) ?? false),
