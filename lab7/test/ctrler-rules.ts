@@ -2,14 +2,11 @@
 import { TraceHash } from '../../world/hash';
 import { NSHARDS } from '../shardcfg';
 
-/** The RPCs a controller moves shards with. */
-export const SHARD_RPCS: readonly string[] = ['KVServer.FreezeShard', 'KVServer.InstallShard', 'KVServer.DeleteShard'];
-
 /** The shard RPC whose OK reply carries a shard's state. */
 export const FREEZE = 'KVServer.FreezeShard';
 const INSTALL = 'KVServer.InstallShard';
 
-/** The fields of each shard RPC's arguments, exactly (rpc.ts's FreezeShardArgs, InstallShardArgs, DeleteShardArgs). */
+/** The RPCs a controller moves shards with, and their arguments' fields, exactly (rpc.ts's FreezeShardArgs, ...). */
 const FIELDS: Readonly<Record<string, readonly string[]>> = {
   'KVServer.FreezeShard': ['num', 'shard'],
   'KVServer.InstallShard': ['num', 'shard', 'state'],
@@ -76,7 +73,7 @@ export class CtrlerRules {
     const what = `A controller sent ${method} with ${describe(args)}`;
     if (ofClerk)
       return `${what} through the ends a clerk's controller was given. Expected a clerk's controller to send nothing to the groups: a clerk uses its controller only to read the configuration (query). ${CAUSES}`;
-    if (!SHARD_RPCS.includes(method))
+    if (!Object.hasOwn(FIELDS, method))
       return `${what}. Expected a controller to send the groups only KVServer.FreezeShard, InstallShard and DeleteShard. ${CAUSES}`;
     if (!this.running.get(owner))
       return `${what} while none of its initConfig, changeConfigTo and initController calls ran. Expected shard RPCs only from inside those calls. ${CAUSES}`;
