@@ -15,6 +15,16 @@ const DEATH_REPORT_MS = 1000;
 /** How much of a server's stderr is kept for a failure message. */
 const STDERR_TAIL = 8000;
 
+/**
+ * The exit code of a kit script whose port another program took before it listened (the test chose the port free and
+ * gave it back). Only the kit script's own code exits so: the code under test has no `process`, and an exception it
+ * lets escape exits with 1, whatever its text says.
+ */
+export const PORT_TAKEN_EXIT_CODE = 75;
+
+/** A server process that exited with PORT_TAKEN_EXIT_CODE before it listened: the test may start again on new ports. */
+export class PortTakenFailure extends TestFailure {}
+
 /** What to start, and how to speak of it in a failure. */
 export interface ServerScript {
   /** The kit script (absolute path); it prints `readyPrefix` and its port once it listens. */
@@ -89,11 +99,8 @@ export class ServerProcess {
             if (!server.closing) died(`The process running ${s.what} ${how()} during the test. ${s.causes}${tail()}`);
             return;
           }
-          reject(
-            new TestFailure(
-              `The process running ${s.what} ${how()} before it listened. Expected it to print that it listens. ${s.causes}${tail()}`,
-            ),
-          );
+          const message = `The process running ${s.what} ${how()} before it listened. Expected it to print that it listens. ${s.causes}${tail()}`;
+          reject(child.exitCode === PORT_TAKEN_EXIT_CODE ? new PortTakenFailure(message) : new TestFailure(message));
         });
       }),
       s.startMs ?? START_MS,

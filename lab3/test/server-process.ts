@@ -12,6 +12,7 @@
 import * as net from 'node:net';
 import * as path from 'node:path';
 import { die, startKitScript } from '../../suite/kit-script';
+import { PORT_TAKEN_EXIT_CODE } from '../../suite/server-process';
 import { PacingWatch } from '../../suite/monitors/pacing';
 import { RealCallBook } from '../../suite/monitors/real';
 import { PEER_PACING } from './resend';
@@ -37,9 +38,6 @@ export interface ServerProcessSettings {
 
 /** The line this process prints once its servers listen, followed by the first one's port. */
 export const SERVER_READY_PREFIX = 'LAB3-SERVER ';
-
-/** What a process that finds one of its ports taken (by another program, since the test chose it) prints first. */
-export const PORT_TAKEN = 'LAB3-PORT-TAKEN';
 
 /** The service beside each KVServer that reports what the pacing watch found: LabTester.Findings. */
 export const PACING_SERVICE = 'LabTester';
@@ -116,7 +114,10 @@ async function main(): Promise<void> {
     }
   });
   const addresses = await Promise.all(hosts.map(({ host, port }) => host.listen(port))).catch((err: unknown) => {
-    if ((err as NodeJS.ErrnoException).code === 'EADDRINUSE') die(PORT_TAKEN, err);
+    if ((err as NodeJS.ErrnoException).code === 'EADDRINUSE') {
+      process.stderr.write(`A port chosen for this process was taken by another program: ${String(err)}\n`);
+      process.exit(PORT_TAKEN_EXIT_CODE);
+    }
     throw err;
   });
   process.stdout.write(`${SERVER_READY_PREFIX}${addresses[0].port}\n`);
