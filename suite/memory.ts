@@ -18,31 +18,32 @@ export function collectGarbage(): void {
 }
 
 /**
- * Live bytes the program holds: V8's heap outside its code spaces, and the memory of ArrayBuffers (Buffers and typed
- * arrays), which lives outside the heap (a server that kept every reply in a Buffer would otherwise weigh nothing).
+ * Live bytes the program holds: V8's heap outside its code spaces, and the memory V8 counts as external, which lives
+ * outside the heap: ArrayBuffers (Buffers and typed arrays) and external strings (node makes a string decoded from a
+ * Buffer of about a megabyte or more one). A server that kept every reply in either would otherwise weigh nothing.
  * Machine code is the engine's, not the program's data, and it grows with how long a function has run (one optimised
  * the more it is called): each server runs its own copy of the code under test (suite/machines.ts), so a server
  * dropped after a long life frees more of it than one dropped after a short life.
  */
-function bytesBesidesCode(arrayBuffers: boolean): number {
-  let bytes = arrayBuffers ? process.memoryUsage().arrayBuffers : 0;
+function bytesBesidesCode(external: boolean): number {
+  let bytes = external ? process.memoryUsage().external : 0;
   for (const space of v8.getHeapSpaceStatistics())
     if (!space.space_name.startsWith('code_')) bytes += space.space_used_size;
   return bytes;
 }
 
 /**
- * Live bytes (machine code left out, ArrayBuffers' memory counted) after full collections. V8 also discards the
+ * Live bytes (machine code left out, external memory counted) after full collections. V8 also discards the
  * bytecode of functions that have not run for a while (the TypeScript compiler loaded by ts-node is megabytes of it)
  * a few collections later, which would make a before/after difference meaningless; so collect until the reading
- * settles. Without `arrayBuffers`, the heap alone (ArrayBuffers' memory moves by 100 KiB and more with node's own
- * I/O buffers, more than the finest bound, lab 3's, allows).
+ * settles. Without `external`, the heap alone (external memory moves by 100 KiB and more with node's own I/O
+ * buffers, more than the finest bound, lab 3's, allows).
  */
-export function liveHeapBytes(arrayBuffers = true): number {
+export function liveHeapBytes(external = true): number {
   let last = Infinity;
   for (let i = 0; i < 30; i++) {
     collectGarbage();
-    const now = bytesBesidesCode(arrayBuffers);
+    const now = bytesBesidesCode(external);
     if (Math.abs(now - last) < 16 * 1024) return now;
     last = now;
   }

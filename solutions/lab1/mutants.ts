@@ -529,4 +529,22 @@ export const mutants: Mutant[] = [
     caughtBy: ['TestMemAppend', 'TestMemManyAppends'],
     cause: 'latest reply',
   },
+  {
+    name: 'duplicate-state-kept-in-external-strings',
+    description:
+      "the server keeps the reply of every write it ever executed as a string decoded from a Buffer: node keeps one of a megabyte or more outside V8's heap, as an external string",
+    file: 'server.ts',
+    replace: [
+      [
+        '  private readonly lastWrite = new Map<number, LastWrite>();',
+        '  private readonly lastWrite = new Map<number, LastWrite>();\n  private readonly everyReply: string[] = [];',
+      ],
+      [
+        '    this.lastWrite.set(w.clientId, { seq: w.seq, reply });',
+        "    this.lastWrite.set(w.clientId, { seq: w.seq, reply });\n    this.everyReply.push(Buffer.from(reply, 'utf16le').toString('utf16le'));",
+      ],
+    ],
+    caughtBy: ['TestMemAppend'],
+    cause: 'latest reply',
+  },
 ];
