@@ -21,12 +21,20 @@ function isPlain(v: object): boolean {
   return Array.isArray(v) || proto === Object.prototype || proto === null;
 }
 
+/** Map.prototype.entries, captured: a map's own `entries` or iterator may be the code's. */
+const mapEntries = Map.prototype.entries;
+
 /** What copy() answers, asked to, for a plain object with a method of its own (it is viewed, not copied). */
 const HAS_BEHAVIOUR = Symbol('has behaviour');
 
-/** True for plain data frozen all through: every property a data property, every object in it plain and frozen too. */
+/**
+ * True for plain data frozen all through: every property a data property, every object in it plain and frozen too,
+ * every array of the realm's own Array.prototype (one whose prototype the code chose answers a read of a hole, or
+ * `toString`, with the code's functions: it is copied instead, which reads each index once).
+ */
 function isFrozenData(v: object, depth = 0): boolean {
   if (!Object.isFrozen(v) || depth > 32 || types.isProxy(v) || !isPlain(v)) return false;
+  if (Array.isArray(v) && Object.getPrototypeOf(v) !== Array.prototype) return false;
   for (const key of Reflect.ownKeys(v)) {
     const d = Object.getOwnPropertyDescriptor(v, key);
     if (!d || !('value' in d)) return false;
@@ -361,10 +369,19 @@ export class Crossing {
       if (v === null || typeof v !== 'object') return typeof v === 'function' ? inner(v) : v;
       const twin = this.twinOf(v);
       if (twin) return this.twinCopy(v, twin, inner);
+      // Read once, index by index or entry by entry, with the realm's own functions (never a method of the value's,
+      // which could hand back a live object of the code's instead of a copy).
       let out: object;
-      if (Array.isArray(v)) out = v.map(data);
-      else if (types.isMap(v)) out = new Map([...(v as Map<unknown, unknown>)].map(([k, x]) => [data(k), data(x)]));
-      else if (isPlain(v)) out = Object.fromEntries(Object.entries(v).map(([k, x]) => [k, data(x)]));
+      if (Array.isArray(v)) {
+        const items: unknown[] = [];
+        for (let i = 0, n = (v as unknown[]).length; i < n; i++) items.push(data((v as unknown[])[i]));
+        out = items;
+      } else if (types.isMap(v)) {
+        const entries: Array<[unknown, unknown]> = [];
+        const it = Reflect.apply(mapEntries, v, []) as IterableIterator<[unknown, unknown]>;
+        for (let e = it.next(); !e.done; e = it.next()) entries.push([data(e.value[0]), data(e.value[1])]);
+        out = new Map(entries);
+      } else if (isPlain(v)) out = Object.fromEntries(Object.entries(v).map(([k, x]) => [k, data(x)]));
       else return inner(v);
       return Object.isFrozen(v) ? Object.freeze(out) : out;
     };

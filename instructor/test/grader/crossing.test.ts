@@ -157,4 +157,34 @@ describe('grader: the crossing', () => {
     expect(got).to.not.equal(raw);
     expect(got).to.deep.equal({ err: 'OK', value: 'v' });
   });
+
+  it('copies a value class’s array field index by index, never through a method of the code’s array (its map could hand back itself)', () => {
+    let reads = 0;
+    const live: number[] = new Proxy([1, 1], {
+      get(target, key, receiver) {
+        if (key === 'map') return () => live;
+        if (key === '0') return ++reads;
+        return Reflect.get(target, key, receiver) as unknown;
+      },
+    });
+    const made = new Config();
+    made.shards = live;
+    const got = crossing().receive(made, true) as ConfigTwin;
+    expect(got.shards).to.not.equal(live);
+    expect([got.shards[0], got.shards[0]]).to.deep.equal([1, 1]);
+    expect(Object.getPrototypeOf(got.shards)).to.equal(Array.prototype);
+  });
+
+  it('copies a frozen array whose prototype is the code’s (a hole read through its getter once), never keeps it', () => {
+    let reads = 0;
+    const proto = Object.create(Array.prototype) as object;
+    Object.defineProperty(proto, '0', { get: () => ++reads });
+    const arr = Object.freeze(Object.setPrototypeOf(new Array<unknown>(1), proto) as unknown[]);
+    const nested = crossing().receive({ data: arr }) as { data: unknown[] };
+    expect(nested.data).to.not.equal(arr);
+    expect([nested.data[0], nested.data[0]]).to.deep.equal([1, 1]);
+    const top = crossing().receive(arr, true) as unknown[];
+    expect(top).to.not.equal(arr);
+    expect(JSON.stringify(top)).to.equal(JSON.stringify(top));
+  });
 });
