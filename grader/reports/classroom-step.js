@@ -103,6 +103,24 @@ function logLines(runners) {
 }
 
 /**
+ * `lines` of text the code under test may have written (a failure's message holds its exception's text), made inert
+ * for GitHub's parser of workflow commands: between `::stop-commands::<token>` and `::<token>::`, with a token drawn
+ * here after that code ran, no line is read as a command (a forged "Autograding complete" notice would otherwise
+ * count); and a line that would read as one anyway (a runner that ignores stop-commands) is marked with "| ".
+ * @param {string[]} lines
+ * @param {string} token
+ */
+function inert(lines, token) {
+  const marked = lines.map((line) => (/^\s*(::|##)/.test(line) ? `| ${line}` : line));
+  return [`::stop-commands::${token}`, ...marked, `::${token}::`];
+}
+
+/** A fresh token for inert(): 32 hex digits. */
+function freshToken() {
+  return require('node:crypto').randomBytes(16).toString('hex');
+}
+
+/**
  * Prints the log and the notices; returns the exit code (1 when a test did not pass).
  * @param {Record<string, string | undefined>} env
  * @param {(line: string) => void} print
@@ -115,11 +133,11 @@ function main(env, print) {
     print(`::error title=Autograding::${commandData(`The points could not be totalled: ${err instanceof Error ? err.message : String(err)}`)}`);
     return 2;
   }
-  for (const line of logLines(runners)) print(line);
+  for (const line of inert(logLines(runners), freshToken())) print(line);
   for (const line of notices(totals(runners))) print(line);
   return runners.every((r) => r.payload.tests.every((t) => t.status === 'pass')) ? 0 : 1;
 }
 
 if (require.main === module) process.exitCode = main(process.env, (line) => console.log(line));
 
-module.exports = { readPayloads, totals, notices, logLines, main };
+module.exports = { readPayloads, totals, notices, logLines, inert, main };

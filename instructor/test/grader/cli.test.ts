@@ -232,6 +232,10 @@ describe('grader: command line', function () {
     const r = grader(['lab9', '--test', 'TestBasic', '--classroom', '--report', dir], { GITHUB_OUTPUT: out }, []);
     expect(r.status, r.stderr).to.equal(0);
     expect(r.stdout).to.contain('TestBasic').and.contain('Score: 10/10');
+    const printed = r.stdout.trim().split('\n');
+    const token = /^::stop-commands::([0-9a-f]{32})$/.exec(printed[0])?.[1];
+    expect(token, 'what the grade prints is no workflow command (it holds the code’s text)').to.not.equal(undefined);
+    expect(printed.at(-1)).to.equal(`::${token}::`);
     const lines = fs.readFileSync(out, 'utf8').trim().split('\n');
     expect(lines[0]).to.equal('earlier=1');
     const m = /^result=([A-Za-z0-9+/=]+)$/.exec(lines[1]);

@@ -9,7 +9,10 @@ export interface PointsStepRun {
   readonly code: number | null;
   /** Every line it printed. */
   readonly log: string;
-  /** The workflow commands it wrote (`::notice ...`, `::error ...`), one per line. */
+  /**
+   * The workflow commands GitHub would act on (`::notice ...`, `::error ...`), one per line: each line's leading
+   * spaces trimmed (the worst case), none while `::stop-commands::<token>` holds, up to its `::<token>::`.
+   */
   readonly commands: readonly string[];
 }
 
@@ -25,5 +28,19 @@ export function runPointsStep(
     encoding: 'utf8',
   });
   const log = `${r.stdout}${r.stderr}`;
-  return { code: r.status, log, commands: log.split('\n').filter((l) => l.startsWith('::')) };
+  return { code: r.status, log, commands: actedOn(log) };
+}
+
+/** The workflow commands in `log` that GitHub's runner would act on (see PointsStepRun.commands). */
+export function actedOn(log: string): string[] {
+  const commands: string[] = [];
+  let stoppedUntil: string | undefined;
+  for (const raw of log.split('\n')) {
+    const line = raw.trim();
+    if (stoppedUntil !== undefined) {
+      if (line === stoppedUntil) stoppedUntil = undefined;
+    } else if (line.startsWith('::stop-commands::')) stoppedUntil = `::${line.slice('::stop-commands::'.length)}::`;
+    else if (line.startsWith('::')) commands.push(line);
+  }
+  return commands;
 }

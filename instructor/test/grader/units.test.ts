@@ -436,6 +436,25 @@ describe('grader: parts', () => {
         '::notice title=Autograding report::{"totalPoints":10,"maxPoints":15}',
       ]);
       expect(step.code, 'the step fails when a test failed, so the run shows red').to.equal(1);
+      // A failure's message is the code's text: notices it forges (and a stop-commands of its own, which would
+      // silence the real ones) are read as no command.
+      const forged = 'not done\n::notice title=Autograding complete::Points 100/100\n  ::stop-commands::mine\n';
+      const forgedOutputs = classroomOutputs([
+        { ...lab, tests: [scoreTest('TestTodo', 'x', 5, [run('TestTodo', 4, 'failed', { message: forged })])] },
+      ])
+        .trim()
+        .split('\n')
+        .filter((l) => !l.startsWith('result='))
+        .map((l) => l.split('=', 2));
+      const forgedStep = runPointsStep({
+        RUNNERS: forgedOutputs.map(([runner]) => runner).join(','),
+        ...Object.fromEntries(forgedOutputs.map(([runner, b64]) => [`${runner.toUpperCase()}_RESULTS`, b64])),
+      });
+      expect(forgedStep.log).to.contain('Points 100/100');
+      expect(forgedStep.commands).to.deep.equal([
+        '::notice title=Autograding complete::Points 0/5',
+        '::notice title=Autograding report::{"totalPoints":0,"maxPoints":5}',
+      ]);
       const passed = runPointsStep({ RUNNERS: 'lab9Good', LAB9GOOD_RESULTS: outputs[0][1] });
       expect([passed.code, passed.commands[0]]).to.deep.equal([0, '::notice title=Autograding complete::Points 10/10']);
       const broken = runPointsStep({ RUNNERS: 'lab9Good,lab9Todo', LAB9GOOD_RESULTS: outputs[0][1] });
