@@ -247,12 +247,19 @@ function harnessViews(crossing: Crossing): (exports: unknown) => unknown {
   };
 }
 
+/** What verdictCrossing needs of the harness, required at its first use (after the lockdown, as the harness's modules are). */
+let verdictModules:
+  | { isTestFailure: typeof import('../suite/failure').isTestFailure; World: typeof import('../world').World }
+  | undefined;
+
 /** A test's own verdict thrown into the code under test fails the run, whatever that code does with its copy. */
 function verdictCrossing(error: unknown): void {
-  // Required here, after the lockdown, as the harness's modules are.
-  const { isTestFailure } = require('../suite/failure') as typeof import('../suite/failure');
-  const { World } = require('../world') as typeof import('../world');
-  if (isTestFailure(error)) World.maybeCurrent()?.fail(error);
+  // Every error the code gets passes here (each lost call's TimeoutError): `require` once, not at each.
+  verdictModules ??= {
+    isTestFailure: (require('../suite/failure') as typeof import('../suite/failure')).isTestFailure,
+    World: (require('../world') as typeof import('../world')).World,
+  };
+  if (verdictModules.isTestFailure(error)) verdictModules.World.maybeCurrent()?.fail(error);
 }
 
 /**
