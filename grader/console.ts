@@ -16,6 +16,7 @@ import {
   secs,
   traceFileName,
 } from './format';
+import { controlsShown } from './reports/text';
 import { formatProblem, problemsHeadline, TypeProblem } from './typecheck';
 import type { GradeResult, LabResult, Target, TestResult, TextSink } from './types';
 
@@ -152,7 +153,7 @@ export class ConsoleReporter {
     const shown = t.runs.find((r) => r.status === 'failed') ?? t.runs[0];
     if (t.runs.every((r) => r.status === 'passed' || isTodo(r.message))) {
       // Code not written yet: one line says what to write next (no seed, trace or diagnosis: nothing ran).
-      this.line(`    ${todoLine(shown.message)}`);
+      this.line(`    ${controlsShown(todoLine(shown.message))}`);
       return;
     }
     this.block(t.message, 4);
@@ -186,7 +187,7 @@ export class ConsoleReporter {
       for (const r of t.runs.filter((x) => x.status === 'failed')) {
         const why = crashLabel(r.crash) || firstLine(r.message);
         this.line(
-          `      ${c.yellow(`seed=${r.seed}`)}  ${c.cyan(replayCommand(lab, t.name, r.seed, target))}  ${c.dim(truncate(why, 80))}`,
+          `      ${c.yellow(`seed=${r.seed}`)}  ${c.cyan(replayCommand(lab, t.name, r.seed, target))}  ${c.dim(truncate(controlsShown(why), 80))}`,
         );
       }
     }
@@ -223,7 +224,9 @@ export class ConsoleReporter {
       this.line(`    Failing runs (${t.failingSeeds.length} of ${t.runs.length}):`);
       t.runs.forEach((r, i) => {
         if (r.status === 'failed')
-          this.line(`      run ${i + 1}  ${c.dim(truncate(crashLabel(r.crash) || firstLine(r.message), 80))}`);
+          this.line(
+            `      run ${i + 1}  ${c.dim(truncate(controlsShown(crashLabel(r.crash) || firstLine(r.message)), 80))}`,
+          );
       });
     }
     this.line(
@@ -275,7 +278,7 @@ export class ConsoleReporter {
 
   private block(text: string, indent: number, dim = false): void {
     const pad = ' '.repeat(indent);
-    for (const l of text.split('\n')) this.line(dim ? this.c.dim(pad + l) : pad + l);
+    for (const l of controlsShown(text).split('\n')) this.line(dim ? this.c.dim(pad + l) : pad + l);
   }
 }
 
@@ -304,7 +307,7 @@ export function markedCodeOutput(sink: TextSink): TextSink {
   return {
     isTTY: sink.isTTY,
     write(text: string): unknown {
-      const shown = text.replace(/\r(?!\n)/g, '\u240d').replace(/\x1b/g, '\u241b');
+      const shown = controlsShown(text);
       let out = '';
       for (const piece of shown.split(/(?<=\n)/)) {
         if (piece === '') continue;

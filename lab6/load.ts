@@ -14,11 +14,12 @@ export function load(dir: string): Lab6Impl {
   const rsm = loader.require(path.join(dir, 'rsm.ts')) as Pick<Lab6Impl, 'RSM'>;
   const server = loader.require(path.join(dir, 'server.ts')) as Pick<Lab6Impl, 'KVServer'>;
   const client = loader.require(path.join(dir, 'client.ts')) as Pick<Lab6Impl, 'Clerk'>;
-  // Each Raft peer, RSM and key/value server is a machine of its own; the clerks share one copy.
+  // Each Raft peer, RSM, key/value server and clerk is a machine of its own: clerks that shared one copy could keep
+  // the whole store in a table at its top level, and steer a server that stores nothing by when they re-send.
   return {
     Raft: machineClass(dir, path.join(dir, 'raft.ts'), 'Raft', raft.Raft),
     RSM: machineClass(dir, path.join(dir, 'rsm.ts'), 'RSM', rsm.RSM),
     KVServer: machineClass(dir, path.join(dir, 'server.ts'), 'KVServer', server.KVServer),
-    Clerk: client.Clerk,
+    Clerk: machineClass(dir, path.join(dir, 'client.ts'), 'Clerk', client.Clerk),
   };
 }

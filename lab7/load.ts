@@ -26,10 +26,12 @@ export function load(dir: string): Lab7Impl {
   const client = loader.require(path.join(dir, 'client.ts')) as Pick<Lab7Impl, 'Clerk'>;
   const kv = loader.require(path.join(lab2, 'server.ts')) as { KVServer: Lab7Impl['ConfigServer'] };
   return {
-    // Each shard server and the configuration server are machines of their own; controllers and clerks share a copy.
+    // Each shard server, the configuration server, each controller and each clerk is a machine of its own (a clerk
+    // holds the controller it was given): clerks or controllers that shared a copy could keep what the groups should
+    // hold in a table at its top level.
     ShardServer: machineClass(dir, path.join(dir, 'server.ts'), 'ShardServer', server.ShardServer),
-    ShardCtrler: ctrler.ShardCtrler,
-    Clerk: client.Clerk,
+    ShardCtrler: machineClass(dir, path.join(dir, 'ctrler.ts'), 'ShardCtrler', ctrler.ShardCtrler),
+    Clerk: machineClass(dir, path.join(dir, 'client.ts'), 'Clerk', client.Clerk),
     ConfigServer: machineClass(dir, path.join(lab2, 'server.ts'), 'KVServer', kv.KVServer),
     lab6: loadLab6(path.join(dir, '..', 'lab6')),
   };

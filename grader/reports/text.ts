@@ -13,9 +13,21 @@ export function mdCell(s: string): string {
   return plainText(s).replace(/\\/g, '\\\\').replace(/\|/g, '\\|').replace(/\r?\n/g, ' ');
 }
 
-/** A fenced Markdown code block that cannot be closed early by the text inside it. */
+/**
+ * Text of the code under test for a terminal: carriage returns, escapes and the other control characters (newlines
+ * and tabs aside) shown as their Unicode symbols (␍, ␛, ...), so that none can move the cursor, erase or overwrite a
+ * line of the grader's (a verdict, a score), or retitle the window.
+ */
+export function controlsShown(s: string): string {
+  return s.replace(/\r(?!\n)|[\x00-\x08\x0B-\x0C\x0E-\x1F\x7F]/g, (ch) =>
+    ch === '\x7F' ? '\u2421' : String.fromCharCode(0x2400 + ch.charCodeAt(0)),
+  );
+}
+
+/** A fenced Markdown code block that cannot be closed early by the text inside it (the fence chosen on the text shown). */
 export function mdFence(text: string, info = 'text'): string {
+  const shown = plainText(text);
   let fence = '```';
-  while (text.includes(fence)) fence += '`';
-  return `${fence}${info}\n${plainText(text)}\n${fence}`;
+  while (shown.includes(fence)) fence += '`';
+  return `${fence}${info}\n${shown}\n${fence}`;
 }

@@ -401,6 +401,8 @@ const recoverCtrler5B: TestDefinition<Lab7Impl> = {
 
 /** The clerk's pause after ErrWrongGroup before it tries the same server again: at least this (the handout says about 50 ms). */
 const WRONG_GROUP_PAUSE_MIN_MS = 10;
+/** The least pause the tester accepts after a whole round of a group's servers without an answer, ms (lab 6's). */
+const ROUND_PAUSE_MIN_MS = 10;
 
 /**
  * What the runner's monitors hold MIT's concurrent-clerk tests to, where clerks race while shards move
@@ -430,6 +432,17 @@ const MONITORS: Monitors = {
         'frozen and the move not stored yet), sends the call to the same server again: no pause (at least ' +
         `${WRONG_GROUP_PAUSE_MIN_MS} ms; about 50 ms is plenty), a pause whose promise is not awaited, or a pause ` +
         'only after the group clerk gives up on a group that does not answer',
+    },
+    {
+      rule: `the group clerk, as lab 6's clerk, tries the next server after ErrWrongLeader or a TimeoutError, and after a whole round of the group's servers without an answer waits a little (about 100 ms; the tester requires at least ${ROUND_PAUSE_MIN_MS})`,
+      methods: ['KVServer.Get', 'KVServer.Put'],
+      refusals: ['ErrWrongLeader'],
+      after: 'round',
+      minWaitMs: ROUND_PAUSE_MIN_MS,
+      causes:
+        'the group clerk asks a server again at once after it answered ErrWrongLeader or was lost (the next try goes ' +
+        'to the next server), or goes round the group again with no pause after a whole round (at least ' +
+        `${ROUND_PAUSE_MIN_MS} ms; about 100 ms is plenty), or a pause whose promise is not awaited`,
     },
   ],
 };

@@ -22,6 +22,8 @@ interface Waits {
 interface Streak {
   key: string;
   receivers: Set<string>;
+  /** The receivers that refused the call in this run (answered one of the rule's refusals; not lost). */
+  refused: Set<string>;
   lastFailAt: number;
 }
 
@@ -75,7 +77,7 @@ export class PacingWatch implements CallRule {
   failed(call: CallRecord, refusal: string | undefined, now: number): void {
     if (!this.about(call)) return;
     if (refusal === undefined ? this.rule.refusalsOnly === true : !this.refusals.has(refusal)) return;
-    if (this.rule.after === 'round') return this.failedInRound(call, now);
+    if (this.rule.after === 'round') return this.failedInRound(call, refusal !== undefined, now);
     if (this.rule.after === 'each') this.await(call, now);
   }
 
@@ -102,19 +104,28 @@ export class PacingWatch implements CallRule {
     const streak = this.streaks.get(call.sender);
     if (!streak) return;
     if (call.othersInFlight > 0 || argsKey(call) !== streak.key) return void this.streaks.delete(call.sender);
-    if (streak.receivers.size < Math.max(2, receivers.size)) return;
+    // A round ends when every receiver the sender knows has failed the call, or when the call goes again to one
+    // that already failed it in this run: the next try after a failure goes to the next receiver, so a clerk that
+    // asks such a server again goes round, and must have paused (a clerk that asked the refusing server again at
+    // once could time its copies to it at will). A sender with one receiver (lab 2's clerk) goes round only after a
+    // refusal: it may send a lost call again at once.
+    const again = receivers.size >= 2 ? streak.receivers.has(call.receiver) : streak.refused.has(call.receiver);
+    if (streak.receivers.size < Math.max(2, receivers.size) && !again) return;
     this.note(call.sender, now - streak.lastFailAt, now);
     this.streaks.delete(call.sender);
   }
 
-  private failedInRound(call: CallRecord, now: number): void {
+  private failedInRound(call: CallRecord, refused: boolean, now: number): void {
     if (call.othersInFlight > 0) return void this.streaks.delete(call.sender);
     const key = argsKey(call);
-    const streak = this.streaks.get(call.sender);
-    if (streak && streak.key === key) {
-      streak.receivers.add(call.receiver);
-      streak.lastFailAt = now;
-    } else this.streaks.set(call.sender, { key, receivers: new Set([call.receiver]), lastFailAt: now });
+    let streak = this.streaks.get(call.sender);
+    if (!streak || streak.key !== key) {
+      streak = { key, receivers: new Set(), refused: new Set(), lastFailAt: now };
+      this.streaks.set(call.sender, streak);
+    }
+    streak.receivers.add(call.receiver);
+    if (refused) streak.refused.add(call.receiver);
+    streak.lastFailAt = now;
   }
 
   /** One retry by `who`, `waited` ms after the failure it follows. */

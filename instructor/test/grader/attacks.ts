@@ -481,7 +481,8 @@ export type SharedTableFake =
   | 'echo-lab1'
   | 'hint-lab2'
   | 'hint-lab7'
-  | 'liar-lab4';
+  | 'liar-lab4'
+  | 'timing-lab6';
 
 /** The lab folders a student root needs for each fake (lab 7 builds on lab 6 and lab 2). */
 export const SHARED_TABLE_LABS: Readonly<Record<SharedTableFake, readonly string[]>> = {
@@ -495,6 +496,7 @@ export const SHARED_TABLE_LABS: Readonly<Record<SharedTableFake, readonly string
   'hint-lab2': ['lab2'],
   'hint-lab7': ['lab2', 'lab6', 'lab7'],
   'liar-lab4': ['lab4'],
+  'timing-lab6': ['lab6'],
 };
 
 /** The lab each fake is graded in. */
@@ -509,6 +511,7 @@ export const FAKE_LAB: Readonly<Record<SharedTableFake, string>> = {
   'hint-lab2': 'lab2',
   'hint-lab7': 'lab7',
   'liar-lab4': 'lab4',
+  'timing-lab6': 'lab6',
 };
 
 /** The echo fakes' files (fixtures/echo): clerks that work out every answer from a table their module shares and send it in an extra field, to servers that echo it. */
@@ -611,6 +614,13 @@ export function addSharedTableFake(root: string, kit: string, fake: SharedTableF
       fs.copyFileSync(path.join(HINT_FIXTURES, 'lab7', f), path.join(root, 'lab7', f));
     for (const f of ['client.ts', 'lock.ts', 'server.ts']) referenceFile(kit, root, 'lab2', f);
     for (const f of ['client.ts', 'raft.ts', 'rsm.ts', 'server.ts']) referenceFile(kit, root, 'lab6', f);
+    return;
+  }
+  if (fake === 'timing-lab6') {
+    // Lab 6's clerks on one shared table spelling each answer out to a server that stores nothing, in the gaps
+    // between copies of the call's own RPC that the server refuses with ErrWrongLeader (the rest the skeleton).
+    for (const f of ['client.ts', 'server.ts'])
+      fs.copyFileSync(path.join(__dirname, 'fixtures', 'timing', 'lab6', f), path.join(root, 'lab6', f));
     return;
   }
   if (fake === 'shared-log-lab6') {

@@ -146,6 +146,12 @@ describe('grader: red team against the judgement (clerks on a shared table, a co
     expect(messages(result).get('TestRealHttp')).to.contain('what /status reports is not taken as proof');
   });
 
+  it('lab 6: clerks on one shared table that spell each answer out to a server storing nothing, in the timing of copies it refuses, score 0 (was 13 in batch): each clerk is a machine of its own, and a copy to a server that refused it waits out the round’s pause', () => {
+    const result = gradeFake('timing-lab6');
+    expect(result.tests.filter((t) => t.status === 'passed').map((t) => t.name)).to.deep.equal([]);
+    expect(result.score).to.equal(0);
+  });
+
   it('lab 6: Raft peers that agree through one log at the module’s top level, with no RPC, score 0 (was 10 of part 3A-3B’s first 19 points): each peer is a machine of its own', () => {
     const result = gradeFake('shared-log-lab6');
     expect(result.tests.filter((t) => t.status === 'passed').map((t) => t.name)).to.deep.equal([]);

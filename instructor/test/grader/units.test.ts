@@ -223,6 +223,19 @@ describe('grader: parts', () => {
       }
     });
 
+    it('shows a failure message’s control characters as symbols, so the code cannot erase or overwrite a line of the grader’s', () => {
+      const out = new Collector();
+      const forged = 'boom\x1b[2K\r\x1b[1A\x1b[2KTestEvil ... passed 5/5\x1b]0;title\x07\r\x1b[8m';
+      new ConsoleReporter(out, undefined, false).testDone(
+        scoreTest('TestEvil', 'd', 5, [run('TestEvil', 1, 'failed', { message: forged })]),
+        'lab9',
+        'student',
+        20,
+      );
+      expect(out.text).to.not.match(/[\x00-\x08\x0B-\x1F\x7F]|\r(?!\n)/);
+      expect(out.text).to.contain('boom\u241b[2K\u240d\u241b[1A\u241b[2KTestEvil ... passed 5/5\u241b]0;title\u2407');
+    });
+
     it('lists every failing seed of a test run several times', () => {
       const out = new Collector();
       new ConsoleReporter(out, undefined, false).testDone(awkwardLab().tests[2], 'lab9', 'solution', 20);
@@ -308,6 +321,12 @@ describe('grader: parts', () => {
       expect(rows).to.have.length(2 + 3);
       for (const row of rows) expect(row.replace(/\\\|/g, '').split('|'), row).to.have.length(10);
       expect(md).to.contain('````text');
+      // A backtick, a control character (dropped from what is shown) and two more backticks close no fence.
+      const sneaky = markdownSummary({
+        ...awkwardLab(),
+        tests: [scoreTest('TestFence', 'd', 5, [run('TestFence', 1, 'failed', { message: 'a `\x01`` b\n## FORGED' })])],
+      });
+      expect(sneaky).to.contain('````text\na ``` b\n## FORGED\n````');
       expect(md).to.contain('- seed=2: `npm run grade lab9 -- --test TestRuns --seed 2` — real-time limit');
       expect(md).to.not.contain('\x1b');
       const seedOf = (name: string) =>

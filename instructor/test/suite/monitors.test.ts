@@ -125,6 +125,61 @@ describe('the runner’s monitors', () => {
     expect(lost.status, lost.message).to.equal('passed');
   });
 
+  it('with a round rule, a call sent again to a server that failed it goes round: it must come after the pause', async () => {
+    const pacing: Monitors = {
+      timers: TIMERS,
+      pacing: [
+        {
+          rule: 'pause after a whole round',
+          methods: ['Svc.Echo'],
+          refusals: ['ErrWrongLeader'],
+          after: 'round',
+          minWaitMs: 10,
+          causes: 'no pause',
+        },
+      ],
+    };
+    /** Two servers that refuse the first `refusals` calls they get between them, and ends to each for one client. */
+    const cluster = (refusals: number): ClientEnd[] => {
+      const net = new Network();
+      let left = refusals;
+      const answer = (): unknown => ({ err: left-- > 0 ? 'ErrWrongLeader' : 'OK' });
+      return [0, 1].map((i) => {
+        net.addServer(`s${i}`, new Server().addService(new Service({ Echo: answer }, 'Svc')));
+        const e = net.makeEnd(`c-${i}`, 'client 0');
+        net.connect(`c-${i}`, `s${i}`);
+        net.enable(`c-${i}`, true);
+        return e;
+      });
+    };
+    // The handout's clerk: the next server after a refusal, a pause after a whole round.
+    const rounds = await run(pacing, async () => {
+      const ends = cluster(12);
+      for (let i = 0; ; i = (i + 1) % 2) {
+        const r = (await ends[i].call('Svc.Echo', { k: 1 })) as { err: string };
+        if (r.err === 'OK') return;
+        if (i === 1) await sleep(20);
+      }
+    });
+    expect(rounds.status, rounds.message).to.equal('passed');
+    // A clerk that asks the refusing server again at once, never the other: it times its copies to one server.
+    const same = await run(pacing, async () => {
+      const [e] = cluster(12);
+      while (((await e.call('Svc.Echo', { k: 1 })) as { err: string }).err !== 'OK');
+    });
+    expect(same.status).to.equal('failed');
+    expect(same.message).to.match(/client 0 \(a whole round of servers\): 12 of 12 tries came sooner than 10 ms/);
+    // One server only (lab 2's clerk on the configuration server): a lost call may go again at once.
+    const single = await run(pacing, async () => {
+      const { net, end } = network();
+      net.setReliable(false);
+      net.setDropRates(0.5, 0.5);
+      const e = end('c', 'client 0');
+      for (let i = 0; i < 20; i++) await untilAnswered(e, 0);
+    });
+    expect(single.status, single.message).to.equal('passed');
+  });
+
   it('judges calls in flight side by side when their arguments tell them apart (distinctCalls)', async () => {
     const rule = {
       rule: 'wait a little',
