@@ -11,7 +11,7 @@ import type { ChildProcess } from 'node:child_process';
 import { runNamedTest } from '../../suite';
 import { load as loadLab4 } from '../../lab4/load';
 import { suite } from '../../lab4/test/suite';
-import { runLoad, startCluster, stopProcess, type LoadResult } from '../../lab4/tools/lib';
+import { TS_LOADER, runLoad, startCluster, stopProcess, type LoadResult } from '../../lab4/tools/lib';
 import type { BenchFigure } from './figure';
 
 const WRITES = 10_000;
@@ -28,12 +28,12 @@ export function targetNote(value: number, rule: ({ atLeast: number } | { below: 
   return `target ${sign} ${limit.toLocaleString('en-US')}${rule.unit ? ` ${rule.unit}` : ''}: ${met ? 'met' : 'NOT MET'}`;
 }
 
-/** Starts the do-nothing server (lab4/tools/null-server.ts) and resolves to its URL and process. */
+/** Starts the do-nothing server (lab4/tools/null-server.ts), loaded as the cluster's nodes are, and resolves to its URL and process. */
 async function startNullServer(): Promise<{ url: string; child: ChildProcess }> {
   const { spawn } = await import('node:child_process');
   const child = spawn(
     process.execPath,
-    ['-r', 'ts-node/register/transpile-only', path.resolve(__dirname, '../../lab4/tools/null-server.ts'), '0'],
+    ['-r', TS_LOADER, path.resolve(__dirname, '../../lab4/tools/null-server.ts'), '0'],
     {
       cwd: path.resolve(__dirname, '..', '..'),
       stdio: ['ignore', 'pipe', 'inherit'],
