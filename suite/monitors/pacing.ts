@@ -76,7 +76,12 @@ export class PacingWatch implements CallRule {
 
   failed(call: CallRecord, refusal: string | undefined, now: number): void {
     if (!this.about(call)) return;
-    if (refusal === undefined ? this.rule.refusalsOnly === true : !this.refusals.has(refusal)) return;
+    if (refusal !== undefined && !this.refusals.has(refusal)) {
+      // Another rule's refusal (lab 7's ErrWrongGroup) is an answer to this one: the sender starts afresh.
+      if (this.rule.after === 'round') this.streaks.delete(call.sender);
+      return;
+    }
+    if (refusal === undefined && this.rule.refusalsOnly === true) return;
     if (this.rule.after === 'round') return this.failedInRound(call, refusal !== undefined, now);
     if (this.rule.after === 'each') this.await(call, now);
   }
