@@ -10,6 +10,15 @@ import { formatWithOptions, type InspectOptions } from 'node:util';
 /** The trusted realm's global object (where the world installs its timers, Date and Math during a test). */
 const host = globalThis as unknown as Record<string, unknown>;
 
+/** The world's class, required at first use (after the lockdown, as the harness's modules are), then kept. */
+let worldClass: typeof import('../world').World | undefined;
+
+/** Notes a world timer the code set (its world's ledger; a no-op for an immediate, which the ledger does not count). */
+function codeTimerSet(handle: object): void {
+  worldClass ??= (require('../world') as typeof import('../world')).World;
+  worldClass.maybeCurrent()?.timers.markCode(handle);
+}
+
 /** Reads the trusted realm's current value of a global function and calls it. */
 function delegate(name: string): (...args: unknown[]) => unknown {
   const fn = (...args: unknown[]): unknown => (host[name] as (...a: unknown[]) => unknown)(...args);
@@ -37,7 +46,12 @@ const nodeHandles = new WeakMap<object, { ref(): unknown; unref(): unknown; hasR
 function timer(name: string): (...args: unknown[]) => unknown {
   const fn = (...args: unknown[]): unknown => {
     const current = host[name] as (...a: unknown[]) => unknown;
-    if (current !== nodeTimers[name]) return current(...args);
+    if (current !== nodeTimers[name]) {
+      const handle = current(...args);
+      // The running world's timer: noted as the code's, so that a memory test can stop it (World.stopCodeTimers).
+      if (typeof handle === 'object' && handle !== null) codeTimerSet(handle);
+      return handle;
+    }
     const real = current(...args) as { ref(): unknown; unref(): unknown; hasRef(): boolean; refresh(): unknown };
     const handle: object = Object.freeze({
       ref: Object.freeze(() => (real.ref(), handle)),

@@ -14,6 +14,8 @@ const STACK_SAMPLE = 16;
 export class TimerLedger {
   private readonly live = new Set<object>();
   private readonly sites = new Map<object, Error>();
+  /** The live timers the code under test set (the grader's compartment says which: see markCode). */
+  private readonly code = new Set<object>();
   /** While more timers than this are live, new ones' stacks are kept (Infinity: never). */
   watchAbove = Infinity;
   /** The most timers live at one time so far. */
@@ -39,6 +41,17 @@ export class TimerLedger {
   /** The timer fired (a timeout) or was cleared; a no-op for one already gone. */
   remove(handle: object): void {
     if (this.live.delete(handle)) this.sites.delete(handle);
+    this.code.delete(handle);
+  }
+
+  /** Timer `handle`, live, was set by the code under test (its compartment's setTimeout or setInterval). */
+  markCode(handle: object): void {
+    if (this.live.has(handle)) this.code.add(handle);
+  }
+
+  /** The live timers the code under test set. */
+  codeTimers(): object[] {
+    return [...this.code];
   }
 
   /** How many timers are live now. */

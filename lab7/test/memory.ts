@@ -4,7 +4,7 @@
  */
 import type { TestContext, TestDefinition } from '../../suite';
 import { lighterWeighing, liveHeapBytes } from '../../suite/memory';
-import { sleep } from '../../world';
+import { sleep, World } from '../../world';
 import { ELECTION_TIMEOUT_MS, showCommand } from '../../lab6/test/harness';
 import type { ShardClerk } from '../rpc';
 import { GID1, key2shard, ShardConfig } from '../shardcfg';
@@ -32,6 +32,9 @@ async function retainedBy(ts: ShardTester, gid: number): Promise<number> {
   ts.shutdownGroup(gid);
   // The crashed servers' own calls in flight fail within this time, and let go of them.
   await sleep(ELECTION_TIMEOUT_MS);
+  // A timer the code left running would keep the crashed servers' tables alive: every code timer stops here (the
+  // other groups' too: nothing runs after this weighing).
+  World.current().stopCodeTimers();
   return before - liveHeapBytes();
 }
 

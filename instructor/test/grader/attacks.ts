@@ -482,7 +482,8 @@ export type SharedTableFake =
   | 'hint-lab2'
   | 'hint-lab7'
   | 'liar-lab4'
-  | 'timing-lab6';
+  | 'timing-lab6'
+  | 'pinned-lab2';
 
 /** The lab folders a student root needs for each fake (lab 7 builds on lab 6 and lab 2). */
 export const SHARED_TABLE_LABS: Readonly<Record<SharedTableFake, readonly string[]>> = {
@@ -497,6 +498,7 @@ export const SHARED_TABLE_LABS: Readonly<Record<SharedTableFake, readonly string
   'hint-lab7': ['lab2', 'lab6', 'lab7'],
   'liar-lab4': ['lab4'],
   'timing-lab6': ['lab6'],
+  'pinned-lab2': ['lab2'],
 };
 
 /** The lab each fake is graded in. */
@@ -512,6 +514,7 @@ export const FAKE_LAB: Readonly<Record<SharedTableFake, string>> = {
   'hint-lab7': 'lab7',
   'liar-lab4': 'lab4',
   'timing-lab6': 'lab6',
+  'pinned-lab2': 'lab2',
 };
 
 /** The echo fakes' files (fixtures/echo): clerks that work out every answer from a table their module shares and send it in an extra field, to servers that echo it. */
@@ -614,6 +617,15 @@ export function addSharedTableFake(root: string, kit: string, fake: SharedTableF
       fs.copyFileSync(path.join(HINT_FIXTURES, 'lab7', f), path.join(root, 'lab7', f));
     for (const f of ['client.ts', 'lock.ts', 'server.ts']) referenceFile(kit, root, 'lab2', f);
     for (const f of ['client.ts', 'raft.ts', 'rsm.ts', 'server.ts']) referenceFile(kit, root, 'lab6', f);
+    return;
+  }
+  if (fake === 'pinned-lab2') {
+    // Lab 2's reference clerk and lock with a server that keeps every value, held past its removal by a timer.
+    fs.copyFileSync(
+      path.join(__dirname, 'fixtures', 'pinned', 'lab2', 'server.ts'),
+      path.join(root, 'lab2', 'server.ts'),
+    );
+    for (const f of ['client.ts', 'lock.ts']) referenceFile(kit, root, 'lab2', f);
     return;
   }
   if (fake === 'timing-lab6') {

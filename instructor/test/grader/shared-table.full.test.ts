@@ -146,6 +146,13 @@ describe('grader: red team against the judgement (clerks on a shared table, a co
     expect(messages(result).get('TestRealHttp')).to.contain('what /status reports is not taken as proof');
   });
 
+  it('lab 2: a server that keeps every value, held past its removal by a timer that never fires, fails the memory tests (scored 100 before): the code’s timers stop before the weighing', () => {
+    const result = gradeFake('pinned-lab2');
+    const failed = result.tests.filter((t) => t.status !== 'passed').map((t) => t.name);
+    expect(failed).to.deep.equal(['TestMemPutManyClientsReliable', 'TestNemesisKV']);
+    expect(messages(result).get('TestMemPutManyClientsReliable')).to.contain('bytes per client');
+  });
+
   it('lab 6: clerks on one shared table that spell each answer out to a server storing nothing, in the timing of copies it refuses, score 0 (was 13 in batch): each clerk is a machine of its own, and a copy to a server that refused it waits out the round’s pause', () => {
     const result = gradeFake('timing-lab6');
     expect(result.tests.filter((t) => t.status === 'passed').map((t) => t.name)).to.deep.equal([]);
