@@ -422,12 +422,12 @@ export const mutants: Mutant[] = [
   {
     name: 'commands-plain-lookup',
     description:
-      "the command table is looked up as table[name], so 'constructor' and '__proto__' find Object.prototype's members instead of 'unknown command'",
+      "the command table is a plain object looked up as table[name], so 'constructor' and '__proto__' find Object.prototype's members instead of 'unknown command'",
     file: 'server.ts',
     replace: [
       [
-        'const cmd = Object.prototype.hasOwnProperty.call(this.commands, name) ? this.commands[name] : undefined;',
-        'const cmd: Command | undefined = this.commands[name];',
+        'const cmd = this.commands.get(name);',
+        'const cmd = (Object.fromEntries(this.commands) as Record<string, Command | undefined>)[name];',
       ],
     ],
     caughtBy: ['TestErrorReplies'],
@@ -565,7 +565,7 @@ export const mutants: Mutant[] = [
     replace: [
       [
         '    queue.push(args);\n',
-        '    this.run(args[0].toLowerCase(), this.commands[args[0].toLowerCase()], args, conn);\n',
+        '    this.run(args[0].toLowerCase(), this.commands.get(args[0].toLowerCase())!, args, conn);\n',
       ],
     ],
     caughtBy: ['TestTransactions', 'TestRedisReplies'],

@@ -98,7 +98,8 @@ class KVServer {
   private totalCommands = 0;
   private expiredKeys = 0;
   private readonly connections = new Set<Connection>();
-  private readonly commands: Record<string, Command>;
+  /** The commands by lower-case name (a Map, so 'constructor' or '__proto__' is an unknown command like any other). */
+  private readonly commands: Map<string, Command>;
   private readonly timers: NodeJS.Timeout[] = [];
   private readonly started = Date.now();
   readonly tcp: net.Server;
@@ -106,7 +107,7 @@ class KVServer {
 
   constructor(options: Required<Omit<ServerOptions, 'dataDir'>> & { dataDir?: string }) {
     this.options = options;
-    this.commands = this.table();
+    this.commands = new Map(Object.entries(this.table()));
     if (options.dataDir !== undefined) {
       const persistence = new Persistence(options.dataDir, options.fsync);
       let loaded: StoredEntry[];
@@ -203,7 +204,7 @@ class KVServer {
   /** Runs one command (or queues it, inside MULTI); returns its encoded reply. */
   private execute(args: string[], conn: Connection): string {
     const name = args[0].toLowerCase();
-    const cmd = Object.prototype.hasOwnProperty.call(this.commands, name) ? this.commands[name] : undefined;
+    const cmd = this.commands.get(name);
     let refused: string | undefined;
     if (cmd === undefined) refused = unknownCommand(args);
     else if (cmd.arity > 0 ? args.length !== cmd.arity : args.length < -cmd.arity)
@@ -598,7 +599,10 @@ class KVServer {
           // Every queued command runs now, one after the other, with no other client's command in between; their
           // changes reach the log as one unit.
           const runAll = (): string[] =>
-            queued.map((args) => this.run(args[0].toLowerCase(), this.commands[args[0].toLowerCase()], args, conn));
+            queued.map((args) => {
+              const name = args[0].toLowerCase();
+              return this.run(name, this.commands.get(name)!, args, conn);
+            });
           return reply.array(this.persistence ? this.persistence.atomically(runAll) : runAll());
         },
       },
