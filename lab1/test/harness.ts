@@ -253,14 +253,15 @@ export class Lab1Tester {
     // network, small and counted in neither reading). Keeping them alive instead would also keep V8 holding on
     // to the student's modules, hiding their top-level tables.
     if (!withClerks) this.clerks = [];
+    // The code's timers stop first: one left running would keep what it refers to alive past the servers' removal.
+    // What the servers can still reach is counted in the first reading and freed when they go.
+    World.current().stopCodeTimers();
     const before = liveHeapBytes();
     for (let i = 0; i < this.nservers; i++) this.net.deleteServer(serverName(i));
     this.servers = [];
     if (withClerks) this.clerks = [];
     // The classes too: from a fresh copy of the student's modules, they hold its top-level variables.
     this.impl = MEASURED;
-    // And what only their timers keep alive: a timer left running would hold the servers' tables past the weighing.
-    World.current().stopCodeTimers();
     const after = liveHeapBytes();
     return before - after;
   }

@@ -170,12 +170,8 @@ export class KVTester {
     };
   }
 
-  /**
-   * Kills the server: it gets no more calls and nothing references it any more, not even a timer the code left
-   * running (the code's timers are stopped: a memory test weighs what goes away with the server).
-   */
+  /** Kills the server: it gets no more calls and nothing references it any more. */
   removeServer(): void {
-    World.current().stopCodeTimers();
     this.service = undefined; // the memory tests measure what goes away with it
     this.net.deleteServer(SERVER);
   }

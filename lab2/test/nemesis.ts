@@ -3,7 +3,7 @@
  * tasks, under the nemesis's network faults; judged only by what the lab promises (linearizable answers, one lock
  * holder at a time, no lost update inside the lock, progress once the faults heal).
  */
-import { keyedRng, sleep, type Rng } from '../../world';
+import { keyedRng, sleep, World, type Rng } from '../../world';
 import { lighterWeighing, liveHeapBytes } from '../../suite/memory';
 import { check, type TestContext, type TestDefinition } from '../../suite';
 import { applyPlan, drawPlan, healNetwork, type NetworkPlan } from '../../suite/nemesis/plan';
@@ -232,6 +232,9 @@ async function weighServer(ctx: Ctx): Promise<number> {
     const err = await clerks[i].put('m', `value ${i} `.padEnd(100, '.'), i);
     check(err === 'OK', `Memory round: client ${i}'s put("m", ..., version ${i}) returned ${err}; expected OK.`);
   }
+  // The code's timers stop first (of earlier rounds too): one left running would keep what it refers to alive past
+  // the server's removal.
+  World.current().stopCodeTimers();
   const withServer = liveHeapBytes();
   ts.removeServer();
   return (withServer - liveHeapBytes()) / MEM_CLIENTS;

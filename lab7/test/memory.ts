@@ -28,13 +28,13 @@ const RETAINED_SHARE = 0.25;
 async function retainedBy(ts: ShardTester, gid: number): Promise<number> {
   // Work still in flight (replies, heartbeats) holds the servers until it lands.
   await sleep(ELECTION_TIMEOUT_MS);
+  // Every group's timers stop (nothing runs after this weighing): a timer left running would keep what it refers to
+  // alive past the servers' crash. What the servers can still reach is counted here and freed when they go.
+  World.current().stopCodeTimers();
   const before = liveHeapBytes();
   ts.shutdownGroup(gid);
   // The crashed servers' own calls in flight fail within this time, and let go of them.
   await sleep(ELECTION_TIMEOUT_MS);
-  // A timer the code left running would keep the crashed servers' tables alive: every code timer stops here (the
-  // other groups' too: nothing runs after this weighing).
-  World.current().stopCodeTimers();
   return before - liveHeapBytes();
 }
 
