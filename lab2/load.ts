@@ -14,5 +14,7 @@ export function load(dir: string): Lab2Impl {
   const lock = loader.require(path.join(dir, 'lock.ts')) as { Lock: Lab2Impl['Lock'] };
   const freshKVServer = () =>
     loader.fresh(dir, (req) => (req(path.join(dir, 'server.ts')) as { KVServer: Lab2Impl['KVServer'] }).KVServer);
-  return { KVServer: server.KVServer, Clerk: client.Clerk, Lock: lock.Lock, freshKVServer };
+  const freshClerk = () =>
+    loader.fresh(dir, (req) => (req(path.join(dir, 'client.ts')) as { Clerk: Lab2Impl['Clerk'] }).Clerk);
+  return { KVServer: server.KVServer, Clerk: client.Clerk, Lock: lock.Lock, freshKVServer, freshClerk };
 }

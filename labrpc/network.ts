@@ -117,6 +117,8 @@ export class Network {
   private totalCount = 0;
   private totalBytes = 0;
   private closed = false;
+  /** Halted for a memory test's weighing (halt): nothing is sent, delivered or failed any more. */
+  private halted = false;
   /** Calls made through each end so far: a call's number on its end keys its random draws and its faults. */
   private readonly callsPerEnd = new Map<string, number>();
   /** The exploration strategy steering delivery order, if any. */
@@ -265,6 +267,29 @@ export class Network {
     this.failInFlight(() => true);
   }
 
+  /**
+   * Waits `ms` of virtual time as part of this network (a link's own delay, say): halt drops the wait with the
+   * messages on their way, so that nothing waiting on it keeps its sender alive.
+   */
+  wait(ms: number): Promise<void> {
+    if (this.halted) return new Promise<never>(() => undefined);
+    return new Promise((resolve) => this.world.schedule(ms, resolve, undefined, this));
+  }
+
+  /**
+   * Stops the network for good before a memory test weighs what its servers hold: every message on its way is
+   * dropped with all it refers to (a message keeps its sender's promise callbacks, and through them its sender,
+   * alive), a handler still running is forgotten, and a call made from now on never settles and keeps nothing. A
+   * server that always had a call on its way could otherwise never be freed, and what it kept never weighed.
+   */
+  halt(): void {
+    this.closed = true;
+    this.halted = true;
+    this.inFlight.clear();
+    this.world.cancelOwnedBy(this);
+    this.observer.halted();
+  }
+
   /** While recording: a change of the network, on `lane`. */
   private note(lane: string, what: string): void {
     this.world.recorder?.add({ k: 'net', t: this.world.now(), lane, what });
@@ -307,6 +332,7 @@ export class Network {
 
   /** @internal the body of ClientEnd.call */
   send(endName: string, method: string, args: unknown): Promise<unknown> {
+    if (this.halted) return new Promise<never>(() => undefined);
     if (this.closed) return this.usage(`Call to ${method} after network.cleanup(); the network is shut down.`);
     const end = this.ends.get(endName);
     if (!end) return this.usage(`The end "${endName}" was deleted; make a new end to call ${method}.`);
@@ -377,7 +403,7 @@ export class Network {
     const requestDelay =
       (reliable ? this.delay(call.rng) : this.delay(call.rng) + call.rng.float() * FAULTS.unreliableDelayMs) +
       this.extraDelay(call.endName, call.serverName, call.method, 'request');
-    this.world.schedule(requestDelay, () => this.arrive(call, server, reliable), call.serverName);
+    this.world.schedule(requestDelay, () => this.arrive(call, server, reliable), call.serverName, this);
   }
 
   /** The request reaches the server, unless it is lost on the way or the server is gone. */
@@ -412,7 +438,7 @@ export class Network {
     };
     this.inFlight.add(flight);
     const onReply = (reply: unknown): void => {
-      if (settled) return;
+      if (settled || this.halted) return;
       settled = true;
       this.inFlight.delete(flight);
       this.observer.handled(call, reply);
@@ -422,7 +448,7 @@ export class Network {
     const onCrash = (err: unknown): void => {
       settled = true;
       this.inFlight.delete(flight);
-      this.world.fail(handlerCrash(call.method, err));
+      if (!this.halted) this.world.fail(handlerCrash(call.method, err));
     };
     try {
       const out = handler(call.args);
@@ -462,14 +488,16 @@ export class Network {
         call.resolve(encoded.copy);
       },
       call.from,
+      this,
     );
   }
 
   /** The message is lost now; the caller's timeout follows at once, or `later` ms later (on the caller's lane). */
   private lose(call: Call, which: 'request' | 'reply', why: LossCause, fate: string, later?: number): void {
+    if (this.halted) return;
     this.observer.lost(call, which, why);
     if (later === undefined) this.timeout(call, fate);
-    else this.world.schedule(later, () => this.timeout(call, fate), call.from);
+    else this.world.schedule(later, () => this.timeout(call, fate), call.from, this);
   }
 
   /** The caller's call fails with a TimeoutError. */

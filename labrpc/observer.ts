@@ -32,6 +32,8 @@ export interface CallObserver {
   lost(call: ObservedCall, which: 'request' | 'reply', why: LossCause): void;
   /** The caller's call failed with a TimeoutError; `fate` says what became of it (drop-request, killed, ...). */
   timedOut(call: ObservedCall, fate: string): void;
+  /** The network stopped for good (Network.halt): none of its calls in flight will settle. */
+  halted(): void;
 }
 
 /**
@@ -72,6 +74,9 @@ export function worldObserver(world: World): CallObserver {
       for (const l of listeners) l.timedOut(call);
       world.trace(call.endName, call.method, fate);
       rec()?.add({ k: 'timeout', t: world.now(), id: call.id });
+    },
+    halted: () => {
+      for (const l of listeners) l.halted?.();
     },
   };
 }

@@ -24,4 +24,9 @@ export interface CallListener {
   replied(call: HeardCall): void;
   /** The call failed: the sender's promise rejected with a TimeoutError. */
   timedOut(call: HeardCall): void;
+  /**
+   * A network stopped for good before a memory test's weighing (Network.halt): forget every call in flight, which
+   * will never settle (a call kept here would keep its sender's callbacks, and through them its sender, alive).
+   */
+  halted?(): void;
 }

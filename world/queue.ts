@@ -13,6 +13,8 @@ export interface TimerEvent {
   cancelled: boolean;
   /** While recording: the lane (client or server) the callback works for. */
   lane?: string;
+  /** Who scheduled it, when it said (a network: see World.cancelWhere). */
+  owner?: object;
 }
 
 /** A binary min-heap of timer events ordered by (time, seq). */
@@ -59,6 +61,11 @@ export class EventQueue {
       }
       if (!top.cancelled) return top;
     }
+  }
+
+  /** Every event still queued (cancelled ones included), in no particular order; not to be changed. */
+  events(): readonly TimerEvent[] {
+    return this.heap;
   }
 
   /** Drops every event. */

@@ -232,11 +232,11 @@ export class World {
 
   /**
    * Runs `fn` after `delayMs` of virtual time (fractions allowed, negative counts as 0). While recording, `fn`
-   * runs on `lane` (default: the lane running now).
+   * runs on `lane` (default: the lane running now). `owner`, if given, can cancel it with others (cancelOwnedBy).
    */
-  schedule(delayMs: number, fn: () => void, lane?: string): TimerEvent {
+  schedule(delayMs: number, fn: () => void, lane?: string, owner?: object): TimerEvent {
     const d = delayMs > 0 ? delayMs : 0;
-    const ev: TimerEvent = { time: this.clock + d, seq: this.seq++, fn, cancelled: false };
+    const ev: TimerEvent = { time: this.clock + d, seq: this.seq++, fn, cancelled: false, lane: undefined, owner };
     if (this.recorder) ev.lane = lane ?? this.lane;
     this.queue.push(ev);
     return ev;
@@ -247,6 +247,17 @@ export class World {
     if (!ev) return;
     ev.cancelled = true;
     ev.fn = NOTHING; // a cancelled event waits in the queue until its time: it must not keep its callback alive
+  }
+
+  /** Cancels every queued event `owner` scheduled (schedule's `owner`); returns how many. */
+  cancelOwnedBy(owner: object): number {
+    let n = 0;
+    for (const ev of this.queue.events())
+      if (ev.owner === owner && !ev.cancelled) {
+        this.cancel(ev);
+        n++;
+      }
+    return n;
   }
 
   /**

@@ -253,9 +253,11 @@ export class Lab1Tester {
     // network, small and counted in neither reading). Keeping them alive instead would also keep V8 holding on
     // to the student's modules, hiding their top-level tables.
     if (!withClerks) this.clerks = [];
-    // The code's timers stop first: one left running would keep what it refers to alive past the servers' removal.
-    // What the servers can still reach is counted in the first reading and freed when they go.
+    // The code's timers and the network stop first: a timer left running, or a message on its way, would keep what
+    // it refers to alive past the servers' removal. What the servers can still reach is counted in the first reading
+    // and freed when they go.
     World.current().stopCodeTimers();
+    this.net.halt();
     const before = liveHeapBytes();
     for (let i = 0; i < this.nservers; i++) this.net.deleteServer(serverName(i));
     this.servers = [];

@@ -30,6 +30,8 @@ export interface Lab2Impl {
   Lock: new (ck: KVClerk, name: string) => DistributedLock;
   /** The KVServer class of a private copy of the student's modules (memory tests: see suite/fresh.ts). */
   freshKVServer?: () => new () => KVService;
+  /** The Clerk class of a private copy likewise (memory tests: clerks whose module goes before the weighing). */
+  freshClerk?: () => new (end: ClientEnd) => KVClerk;
 }
 
 /** The name the server is registered under on the network. */
@@ -45,6 +47,11 @@ export class KVTester {
   readonly puts = new PutLog();
   /** The student's server, also reached directly by the scripted links; dropped by removeServer. */
   private service: KVService | undefined;
+  /**
+   * The Clerk class makeRawClerk uses: with `ownClerks`, from a copy of the student's modules of this tester's own,
+   * which forgetClerks drops (a memory test then charges the server with what it shares with the clerks' module).
+   */
+  private rawClerks: Lab2Impl['Clerk'] | undefined;
 
   /**
    * The server comes from a private copy of the student's server.ts, so that what the module keeps at its top
@@ -52,8 +59,9 @@ export class KVTester {
    * test, so that code under test cannot recognise the memory test by its module being loaded again. The copy is
    * loaded here rather than passed in, so that no caller's frame keeps it alive.
    */
-  constructor(ctx: TestContext<Lab2Impl>, reliable: boolean) {
+  constructor(ctx: TestContext<Lab2Impl>, reliable: boolean, options: { readonly ownClerks?: boolean } = {}) {
     this.ctx = ctx;
+    this.rawClerks = options.ownClerks ? (ctx.impl.freshClerk?.() ?? ctx.impl.Clerk) : ctx.impl.Clerk;
     this.net.setReliable(reliable);
     ctx.onStuck(() =>
       this.history.inFlight().map((op) => {
@@ -138,9 +146,15 @@ export class KVTester {
    * replies that reached it.
    */
   makeRawClerk(): KVClerk {
+    if (!this.rawClerks) throw new Error('makeRawClerk after forgetClerks: the clerks are gone.');
     const id = this.clerks;
     const { end, replies } = this.makeEnd();
-    return new WitnessedClerk(new this.ctx.impl.Clerk(end), id, replies);
+    return new WitnessedClerk(new this.rawClerks(end), id, replies);
+  }
+
+  /** Drops the Clerk class of makeRawClerk (with `ownClerks`, its module copy goes once no clerk of it is left). */
+  forgetClerks(): void {
+    this.rawClerks = undefined;
   }
 
   /** A Lock of the student's, on a recording clerk. */

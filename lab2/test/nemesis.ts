@@ -225,16 +225,21 @@ async function memoryRound(ctx: Ctx): Promise<void> {
 
 /** One weighing: a fresh server, MEM_CLIENTS clerks that put once each, and the bytes per client its removal frees. */
 async function weighServer(ctx: Ctx): Promise<number> {
-  const ts = new KVTester(ctx, true);
+  // The clerks come from a copy of their own, dropped before the weighing: what the server shares with them (a
+  // value's string) is the server's then.
+  const ts = new KVTester(ctx, true, { ownClerks: true });
   const clerks = Array.from({ length: MEM_CLIENTS }, () => ts.makeRawClerk());
   for (const ck of clerks) await ck.get('m'); // anything allocated lazily per connection is counted out
   for (let i = 0; i < MEM_CLIENTS; i++) {
     const err = await clerks[i].put('m', `value ${i} `.padEnd(100, '.'), i);
     check(err === 'OK', `Memory round: client ${i}'s put("m", ..., version ${i}) returned ${err}; expected OK.`);
   }
-  // The code's timers stop first (of earlier rounds too): one left running would keep what it refers to alive past
-  // the server's removal.
+  clerks.length = 0;
+  ts.forgetClerks();
+  // The code's timers (of earlier rounds too) and the network stop first: a timer left running, or a message on its
+  // way, would keep what it refers to alive past the server's removal.
   World.current().stopCodeTimers();
+  ts.net.halt();
   const withServer = liveHeapBytes();
   ts.removeServer();
   return (withServer - liveHeapBytes()) / MEM_CLIENTS;

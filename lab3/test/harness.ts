@@ -41,22 +41,24 @@ export interface ClusterOptions {
   links?: Partial<LinkOptions>;
 }
 
-/** An end that spends the link's delay on the way out and on the way back. */
+/** An end that spends the link's delay on the way out and on the way back (waits of its network's: see Network.wait). */
 class DelayedEnd implements RpcEnd {
   private readonly inner: ClientEnd;
+  private readonly net: Network;
   private readonly out: () => number;
   private readonly back: () => number;
 
-  constructor(inner: ClientEnd, out: () => number, back: () => number) {
+  constructor(inner: ClientEnd, net: Network, out: () => number, back: () => number) {
     this.inner = inner;
+    this.net = net;
     this.out = out;
     this.back = back;
   }
 
   async call<Reply = unknown>(method: string, args?: unknown): Promise<Reply> {
-    await sleep(this.out());
+    await this.net.wait(this.out());
     const reply = await this.inner.call<Reply>(method, args);
-    await sleep(this.back());
+    await this.net.wait(this.back());
     return reply;
   }
 }
@@ -144,7 +146,7 @@ export class Cluster {
               world.rng.float() * this.links.serverJitterMs +
               (this.extra.get(`${from}>${to}`) ?? 0) +
               (this.nextExtra.get(`${from}>${to}`)?.shift() ?? 0);
-        peers.push(new DelayedEnd(end, link(i, j), link(j, i)));
+        peers.push(new DelayedEnd(end, this.net, link(i, j), link(j, i)));
       }
       // Built on its own lane: the timers its constructor starts (and their RPCs and printed lines) are the server's.
       const server = world.inLane(serverName(i), () => new this.impl.KVServer({ me: i, peers, level: this.level }));
@@ -183,17 +185,20 @@ export class Cluster {
   }
 
   /** An end to `server`, sent through by `owner` (a server's or a client's lane) when one is named. */
-  private makeEnd(name: string, server: number, owner?: string): ClientEnd {
-    const end = this.net.makeEnd(name, owner);
+  private makeEnd(name: string, server: number, owner?: string, tester = false): ClientEnd {
+    const end = this.net.makeEnd(name, owner, { tester });
     this.net.connect(name, serverName(server));
     this.net.enable(name, true);
     return end;
   }
 
-  /** An end from a client named `name` to `server`, over a client link (not recorded); `owner` as for makeEnd. */
+  /**
+   * An end from a client named `name` to `server`, over a client link (not recorded); `owner` as for makeEnd. The
+   * clients are the tester's: the monitors judge the servers' calls only, whatever their method.
+   */
   clientEnd(name: string, server: number, owner?: string): RpcEnd {
     const d = (): number => this.links.clientMs;
-    return new DelayedEnd(this.makeEnd(name, server, owner), d, d);
+    return new DelayedEnd(this.makeEnd(name, server, owner, true), this.net, d, d);
   }
 
   /** A new recorded client talking to `server` (client ids are 0, 1, … in creation order unless given). */

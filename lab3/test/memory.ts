@@ -87,6 +87,7 @@ async function weighLives(ctx: Ctx, apart: boolean): Promise<Lives[]> {
   // the servers can still reach is counted in the first reading and freed when they go. The heap alone: node's own
   // buffers move by more than this test's bound (suite/memory.ts).
   World.current().stopCodeTimers();
+  for (const { c } of plan) c.net.halt(); // a message on its way would keep its sender alive, likewise
   let heap = liveHeapBytes(false);
   for (const [i, { level, ops, c }] of plan.entries()) {
     c.dropServers();

@@ -7,17 +7,16 @@ export const RESEND_MS = 100;
 /** A failed peer call must be sent again within this many ms (the handout says so; the reference waits RESEND_MS). */
 export const RESEND_WITHIN_MS = 2000;
 
-/** The clients' calls: the rules judge every other call, the servers' own (each names its server-to-server RPCs). */
-const CLIENT_METHODS = ['KVServer.Read', 'KVServer.Write'];
-
 /**
+ * The rules judge every call a server sends, whatever its method (the clients' ends are the tester's, judged by no
+ * rule: a server's peer call named like a client's, KVServer.Write, is judged too).
+ *
  * "wait at least RESEND_MS": the same server-to-server call sent again to the server it failed at no sooner than
  * RESEND_MS after the failure. A server has many messages in flight to one peer at once; each carries its own
  * sequence number, so they are told apart and each is judged.
  */
 export const PEER_PACING: RetryPacing = {
   rule: `wait at least \`RESEND_MS\` = ${RESEND_MS} ms before each re-send`,
-  exceptMethods: CLIENT_METHODS,
   distinctCalls: true,
   after: 'each',
   minWaitMs: RESEND_MS,
@@ -32,7 +31,6 @@ export const PEER_PACING: RetryPacing = {
 /** "re-send a peer call that rejects until it succeeds": the same call to the same server within RESEND_WITHIN_MS. */
 export const PEER_RESEND: ResendPromise = {
   rule: 're-send a peer call that rejects until it succeeds',
-  exceptMethods: CLIENT_METHODS,
   withinMs: RESEND_WITHIN_MS,
   causes:
     'a peer call whose promise rejects is caught and dropped (.catch(() => {}) or a try/catch that does not send ' +

@@ -138,6 +138,12 @@ export class CallBook implements CallListener {
     }
   }
 
+  halted(): void {
+    this.records.clear();
+    this.unsettled.clear();
+    this.inFlight = 0;
+  }
+
   timedOut(call: HeardCall): void {
     const record = this.settle(call);
     if (!record || record.tester) return;

@@ -483,7 +483,8 @@ export type SharedTableFake =
   | 'hint-lab7'
   | 'liar-lab4'
   | 'timing-lab6'
-  | 'pinned-lab2';
+  | 'pinned-lab2'
+  | 'pinged-lab1';
 
 /** The lab folders a student root needs for each fake (lab 7 builds on lab 6 and lab 2). */
 export const SHARED_TABLE_LABS: Readonly<Record<SharedTableFake, readonly string[]>> = {
@@ -499,6 +500,7 @@ export const SHARED_TABLE_LABS: Readonly<Record<SharedTableFake, readonly string
   'liar-lab4': ['lab4'],
   'timing-lab6': ['lab6'],
   'pinned-lab2': ['lab2'],
+  'pinged-lab1': ['lab1'],
 };
 
 /** The lab each fake is graded in. */
@@ -515,6 +517,7 @@ export const FAKE_LAB: Readonly<Record<SharedTableFake, string>> = {
   'liar-lab4': 'lab4',
   'timing-lab6': 'lab6',
   'pinned-lab2': 'lab2',
+  'pinged-lab1': 'lab1',
 };
 
 /** The echo fakes' files (fixtures/echo): clerks that work out every answer from a table their module shares and send it in an extra field, to servers that echo it. */
@@ -617,6 +620,30 @@ export function addSharedTableFake(root: string, kit: string, fake: SharedTableF
       fs.copyFileSync(path.join(HINT_FIXTURES, 'lab7', f), path.join(root, 'lab7', f));
     for (const f of ['client.ts', 'lock.ts', 'server.ts']) referenceFile(kit, root, 'lab2', f);
     for (const f of ['client.ts', 'raft.ts', 'rsm.ts', 'server.ts']) referenceFile(kit, root, 'lab6', f);
+    return;
+  }
+  if (fake === 'pinged-lab1') {
+    // Lab 1's reference with every reply kept (mutant duplicate-state-never-freed), each server always with a call to
+    // itself on its way (no timer): the network's queue would hold the server past its removal.
+    for (const f of ['client.ts', 'server.ts']) referenceFile(kit, root, 'lab1', f);
+    const server = path.join('lab1', 'server.ts');
+    edit(
+      server,
+      '  private readonly lastWrite = new Map<number, LastWrite>();',
+      '  private readonly lastWrite = new Map<number, LastWrite>();\n  private readonly everyReply: string[] = [];',
+    );
+    edit(
+      server,
+      '    this.lastWrite.set(w.clientId, { seq: w.seq, reply });',
+      '    this.lastWrite.set(w.clientId, { seq: w.seq, reply });\n    this.everyReply.push(reply);',
+    );
+    edit(
+      server,
+      '    this.store = new ShardStore(config);\n  }',
+      '    this.store = new ShardStore(config);\n    const self = config.peers[config.me];\n' +
+        "    const again = (): void => void self.call('KVServer.Ping', {}).then(again, again);\n    again();\n  }\n\n" +
+        '  Ping(): Record<string, never> {\n    return {};\n  }',
+    );
     return;
   }
   if (fake === 'pinned-lab2') {

@@ -153,6 +153,12 @@ describe('grader: red team against the judgement (clerks on a shared table, a co
     expect(messages(result).get('TestMemPutManyClientsReliable')).to.contain('bytes per client');
   });
 
+  it('lab 1: a server that keeps every reply, with a call to itself always on its way, fails the two memory tests that weigh replies (passed them before): the network halts before the weighing', () => {
+    const result = gradeFake('pinged-lab1');
+    const failed = result.tests.filter((t) => t.status !== 'passed').map((t) => t.name);
+    expect(failed).to.include.members(['TestMemAppend', 'TestMemManyAppends']);
+  });
+
   it('lab 6: clerks on one shared table that spell each answer out to a server storing nothing, in the timing of copies it refuses, score 0 (was 13 in batch): each clerk is a machine of its own, and a copy to a server that refused it waits out the round’s pause', () => {
     const result = gradeFake('timing-lab6');
     expect(result.tests.filter((t) => t.status === 'passed').map((t) => t.name)).to.deep.equal([]);

@@ -5,6 +5,7 @@ import { Network, RpcUsageError, SerializationError, Server, TimeoutError } from
 import { World, sleep } from '../../../world';
 import { FRAMEWORK_FOLDERS } from '../../../grader/layout';
 import { codeFrames, trimStack } from '../../../labrpc/stack';
+import { liveHeapBytes } from '../../../suite/memory';
 
 /** A service with a few handlers used throughout. */
 class Junk {
@@ -105,6 +106,28 @@ describe('labrpc/stack: the frames shown to a student', () => {
 });
 
 describe('labrpc', () => {
+  it('halt drops every message on its way with what waits on it, and calls made after it never settle', async () => {
+    await withNet(1, async (net) => {
+      const end = connectedEnd(net, 'e');
+      const before = liveHeapBytes();
+      // A caller whose callbacks alone hold 8 MB, with its call on its way (and a link's wait of the network's).
+      ((): void => {
+        const big = new Array<number>(1_000_000).fill(1.5);
+        void end.call('Junk.Echo', {}).then(() => big.length);
+        void net.wait(1000).then(() => big.length);
+      })();
+      const held = liveHeapBytes() - before;
+      net.halt();
+      const kept = liveHeapBytes() - before;
+      expect(held, 'the calls on their way hold the caller').to.be.above(7_000_000);
+      expect(kept, 'halted, nothing holds it').to.be.below(1_000_000);
+      let settled = false;
+      void end.call('Junk.Echo', {}).finally(() => (settled = true));
+      await sleep(10_000);
+      expect(settled).to.equal(false);
+    });
+  });
+
   it('delivers a call and its reply (basic)', async () => {
     const reply = await withNet(1, (net) => connectedEnd(net, 'e').call('Junk.Echo', { greeting: 'hi', n: 7 }));
     expect(reply).to.deep.equal({ greeting: 'hi', n: 7 });
