@@ -572,6 +572,54 @@ function addEchoFake(
   edit(path.join('lab6', 'raft.ts'), '  getState(): RaftState {', `  getState(): RaftState {\n${CONSTANT_STATE}`);
 }
 
+/**
+ * Writes a fake that holds something the tests must not let it hold: lab 1's and lab 2's servers keeping every reply
+ * or value alive past their removal (through a call always on its way, or a timer), or lab 6's clerks telling a
+ * server that stores nothing each answer in the timing of their copies.
+ */
+function addHeldFake(root: string, kit: string, fake: 'pinged-lab1' | 'pinned-lab2' | 'timing-lab6', edit: Edit): void {
+  if (fake === 'pinged-lab1') {
+    // Lab 1's reference with every reply kept (mutant duplicate-state-never-freed), each server always with a call to
+    // itself on its way (no timer): the network's queue would hold the server past its removal.
+    for (const f of ['client.ts', 'server.ts']) referenceFile(kit, root, 'lab1', f);
+    const server = path.join('lab1', 'server.ts');
+    edit(
+      server,
+      '  private readonly lastWrite = new Map<number, LastWrite>();',
+      '  private readonly lastWrite = new Map<number, LastWrite>();\n  private readonly everyReply: string[] = [];',
+    );
+    edit(
+      server,
+      '    this.lastWrite.set(w.clientId, { seq: w.seq, reply });',
+      '    this.lastWrite.set(w.clientId, { seq: w.seq, reply });\n    this.everyReply.push(reply);',
+    );
+    edit(
+      server,
+      '    this.store = new ShardStore(config);\n  }',
+      '    this.store = new ShardStore(config);\n    const self = config.peers[config.me];\n' +
+        "    const again = (): void => void self.call('KVServer.Ping', {}).then(again, again);\n    again();\n  }\n\n" +
+        '  Ping(): Record<string, never> {\n    return {};\n  }',
+    );
+    return;
+  }
+  if (fake === 'pinned-lab2') {
+    // Lab 2's reference clerk and lock with a server that keeps every value, held past its removal by a timer.
+    fs.copyFileSync(
+      path.join(__dirname, 'fixtures', 'pinned', 'lab2', 'server.ts'),
+      path.join(root, 'lab2', 'server.ts'),
+    );
+    for (const f of ['client.ts', 'lock.ts']) referenceFile(kit, root, 'lab2', f);
+    return;
+  }
+  if (fake === 'timing-lab6') {
+    // Lab 6's clerks on one shared table spelling each answer out to a server that stores nothing, in the gaps
+    // between copies of the call's own RPC that the server refuses with ErrWrongLeader (the rest the skeleton).
+    for (const f of ['client.ts', 'server.ts'])
+      fs.copyFileSync(path.join(__dirname, 'fixtures', 'timing', 'lab6', f), path.join(root, 'lab6', f));
+    return;
+  }
+}
+
 /** Lab 6's getState answering a constant: a Raft that does nothing. */
 const CONSTANT_STATE = "    return { term: 0, role: 'follower' } as RaftState;";
 
@@ -622,46 +670,8 @@ export function addSharedTableFake(root: string, kit: string, fake: SharedTableF
     for (const f of ['client.ts', 'raft.ts', 'rsm.ts', 'server.ts']) referenceFile(kit, root, 'lab6', f);
     return;
   }
-  if (fake === 'pinged-lab1') {
-    // Lab 1's reference with every reply kept (mutant duplicate-state-never-freed), each server always with a call to
-    // itself on its way (no timer): the network's queue would hold the server past its removal.
-    for (const f of ['client.ts', 'server.ts']) referenceFile(kit, root, 'lab1', f);
-    const server = path.join('lab1', 'server.ts');
-    edit(
-      server,
-      '  private readonly lastWrite = new Map<number, LastWrite>();',
-      '  private readonly lastWrite = new Map<number, LastWrite>();\n  private readonly everyReply: string[] = [];',
-    );
-    edit(
-      server,
-      '    this.lastWrite.set(w.clientId, { seq: w.seq, reply });',
-      '    this.lastWrite.set(w.clientId, { seq: w.seq, reply });\n    this.everyReply.push(reply);',
-    );
-    edit(
-      server,
-      '    this.store = new ShardStore(config);\n  }',
-      '    this.store = new ShardStore(config);\n    const self = config.peers[config.me];\n' +
-        "    const again = (): void => void self.call('KVServer.Ping', {}).then(again, again);\n    again();\n  }\n\n" +
-        '  Ping(): Record<string, never> {\n    return {};\n  }',
-    );
-    return;
-  }
-  if (fake === 'pinned-lab2') {
-    // Lab 2's reference clerk and lock with a server that keeps every value, held past its removal by a timer.
-    fs.copyFileSync(
-      path.join(__dirname, 'fixtures', 'pinned', 'lab2', 'server.ts'),
-      path.join(root, 'lab2', 'server.ts'),
-    );
-    for (const f of ['client.ts', 'lock.ts']) referenceFile(kit, root, 'lab2', f);
-    return;
-  }
-  if (fake === 'timing-lab6') {
-    // Lab 6's clerks on one shared table spelling each answer out to a server that stores nothing, in the gaps
-    // between copies of the call's own RPC that the server refuses with ErrWrongLeader (the rest the skeleton).
-    for (const f of ['client.ts', 'server.ts'])
-      fs.copyFileSync(path.join(__dirname, 'fixtures', 'timing', 'lab6', f), path.join(root, 'lab6', f));
-    return;
-  }
+  if (fake === 'pinged-lab1' || fake === 'pinned-lab2' || fake === 'timing-lab6')
+    return addHeldFake(root, kit, fake, edit);
   if (fake === 'shared-log-lab6') {
     // Lab 6's Raft peers agreeing through one log at the module's top level, with no RPC (the rest the skeleton).
     fs.copyFileSync(path.join(ECHO_FIXTURES, 'lab6-shared', 'raft.ts'), path.join(root, 'lab6', 'raft.ts'));
