@@ -119,6 +119,8 @@ export class Network {
   private closed = false;
   /** Halted for a memory test's weighing (halt): nothing is sent, delivered or failed any more. */
   private halted = false;
+  /** Every string a message carries is a copy of its own (setCopyStrings). */
+  private copyStrings = false;
   /** Calls made through each end so far: a call's number on its end keys its random draws and its faults. */
   private readonly callsPerEnd = new Map<string, number>();
   /** The exploration strategy steering delivery order, if any. */
@@ -268,6 +270,14 @@ export class Network {
   }
 
   /**
+   * Makes every string a message carries a copy of its own, as on a real wire (a memory test that weighs some machines
+   * while others live: a machine that kept a string object another machine sent would otherwise weigh nothing for it).
+   */
+  setCopyStrings(on: boolean): void {
+    this.copyStrings = on;
+  }
+
+  /**
    * Waits `ms` of virtual time as part of this network (a link's own delay, say): halt drops the wait with the
    * messages on their way, so that nothing waiting on it keeps its sender alive.
    */
@@ -344,7 +354,7 @@ export class Network {
     }
     let encoded;
     try {
-      encoded = encode(args, `the arguments of ${method}`);
+      encoded = encode(args, `the arguments of ${method}`, this.copyStrings);
     } catch (err) {
       this.world.fail(err);
       return Promise.reject(err);
@@ -464,7 +474,7 @@ export class Network {
     const world = this.world;
     let encoded;
     try {
-      encoded = encode(reply, `the reply of ${call.method}`);
+      encoded = encode(reply, `the reply of ${call.method}`, this.copyStrings);
     } catch (err) {
       world.fail(err);
       return;

@@ -67,6 +67,8 @@ export interface ShardOptions {
   unreliable?: boolean;
   /** The shard servers' maxRaftState (-1: no snapshots). */
   maxRaftState?: number;
+  /** Every string a message carries is a copy of its own (Network.setCopyStrings): a memory test weighs one group. */
+  copyStrings?: boolean;
 }
 
 /** The server names of group `gid` as configurations list them. */
@@ -141,6 +143,7 @@ export class ShardTester {
     this.options = options;
     this.kvNet = new Network();
     this.kvNet.setReliable(!options.unreliable);
+    this.kvNet.setCopyStrings(options.copyStrings === true);
     const kv = new ctx.impl.ConfigServer();
     this.kv = kv;
     const handlers = {
@@ -179,6 +182,7 @@ export class ShardTester {
       build: (peers, me, persister) => this.build(gid, peers, me, persister),
     });
     group.net.setLatency(LATENCY_MS);
+    group.net.setCopyStrings(this.options.copyStrings === true);
     this.groups.set(gid, group);
     this.onGroupStart?.(gid, group);
     return group;

@@ -77,7 +77,9 @@ async function checkBig(ck: ShardClerk, keys: readonly string[], round: number, 
  * group 1 writes its own keys again; then what group 1's three servers hold, in bytes.
  */
 async function weigh(ctx: Ctx): Promise<number> {
-  const ts = new ShardTester(ctx, { maxRaftState: SNAPSHOTS });
+  // Strings copied on every network: a group that kept the string object another machine sent it (a state a
+  // FreezeShard returned, say) would otherwise weigh nothing for it while that machine lives.
+  const ts = new ShardTester(ctx, { maxRaftState: SNAPSHOTS, copyStrings: true });
   await ts.setup();
   const { next, moving, staying } = plan();
   const bare = ts.makeBareClerk();

@@ -128,6 +128,23 @@ describe('labrpc', () => {
     });
   });
 
+  it('with setCopyStrings, a string a message carries is a copy of its own (a memory test weighs its receiver for it)', async () => {
+    for (const copy of [false, true]) {
+      const grew = await withNet(1, async (net, junk) => {
+        net.setCopyStrings(copy);
+        const end = connectedEnd(net, 'e');
+        const big = 'x'.repeat(4_000_000);
+        const before = liveHeapBytes();
+        await end.call('Junk.Keep', { items: [big] });
+        const after = liveHeapBytes();
+        expect(junk.stored).to.have.length(1);
+        return after - before;
+      });
+      if (copy) expect(grew, 'the server keeps its own 4 MB').to.be.above(3_500_000);
+      else expect(grew, 'the server keeps the sender’s string').to.be.below(1_000_000);
+    }
+  });
+
   it('delivers a call and its reply (basic)', async () => {
     const reply = await withNet(1, (net) => connectedEnd(net, 'e').call('Junk.Echo', { greeting: 'hi', n: 7 }));
     expect(reply).to.deep.equal({ greeting: 'hi', n: 7 });
