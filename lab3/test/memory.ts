@@ -29,6 +29,13 @@ const QUIET_MS = 1000;
  * a server that keeps an entry per delivered message keeps 100-300 bytes per broadcast at every server.
  */
 const BYTES_PER_OP = 64;
+/**
+ * What a server built and never used may keep, bytes (its share of its cluster's heap, freed when dropped). The
+ * reference's keep 15-17 KiB each in the grader (mostly the engine's notes on its own copy of the code). A server
+ * that set memory aside when built could give it back as it keeps what it should not, and show no growth between a
+ * short life and a long one: within this bound, at most about 110 bytes per extra operation of a cluster.
+ */
+const FRESH_BYTES_PER_SERVER = 48 * 1024;
 
 /** The value of operation `n`: VALUE_CHARS characters, different for each n. */
 function valueOf(n: number): string {
@@ -53,6 +60,8 @@ async function serve(c: Cluster, ops: number): Promise<void> {
 interface Lives {
   /** "linearizable", ..., or "the three levels together". */
   readonly who: string;
+  /** What servers built and never used keep (the code's own, before any operation). */
+  fresh: number;
   short: number;
   long: number;
 }
@@ -69,7 +78,7 @@ function perOp(lives: Lives): number {
  * test's dearest step), whose growth per operation adds up every level's.
  */
 async function weighLives(ctx: Ctx, apart: boolean): Promise<Lives[]> {
-  const plan = [SHORT_OPS, LONG_FACTOR * SHORT_OPS].flatMap((ops) =>
+  const plan = [0, SHORT_OPS, LONG_FACTOR * SHORT_OPS].flatMap((ops) =>
     CONSISTENCY_LEVELS.map((level) => {
       const c = new Cluster(ctx.impl, { servers: SERVERS, level });
       c.onOp = () => ctx.countOps();
@@ -80,6 +89,7 @@ async function weighLives(ctx: Ctx, apart: boolean): Promise<Lives[]> {
   await sleep(QUIET_MS);
   const lives = (apart ? CONSISTENCY_LEVELS : ['the three levels together']).map((who): Lives => ({
     who,
+    fresh: 0,
     short: 0,
     long: 0,
   }));
@@ -95,7 +105,8 @@ async function weighLives(ctx: Ctx, apart: boolean): Promise<Lives[]> {
     if (last) continue; // weighed together with the next cluster of the same life
     const now = liveHeapBytes(false);
     const life = apart ? lives.find((l) => l.who === level)! : lives[0];
-    if (ops === SHORT_OPS) life.short = heap - now;
+    if (ops === 0) life.fresh = heap - now;
+    else if (ops === SHORT_OPS) life.short = heap - now;
     else life.long = heap - now;
     heap = now;
   }
@@ -113,12 +124,21 @@ export const memManyOps: TestDefinition<Lab3Impl> = {
   name: 'TestMemManyOps',
   description:
     `every level: ${SERVERS} servers weighed on the heap after ${SHORT_OPS} reads and writes of ${KEYS.length} keys and, afresh, ` +
-    `after ${LONG_FACTOR * SHORT_OPS}: what they keep does not grow with the operations (at most ${BYTES_PER_OP} bytes per extra operation)`,
+    `after ${LONG_FACTOR * SHORT_OPS}: what they keep does not grow with the operations (at most ${BYTES_PER_OP} bytes per extra operation), and servers never used keep at most ${FRESH_BYTES_PER_SERVER / 1024} KiB each`,
   async run(ctx: Ctx) {
     // Every level's growth together first (few heap readings); only when that is over the bound, every level on its
     // own, on fresh clusters, which decides: a heap reading can catch the engine dropping its own caches once, but a
     // server that keeps something per operation is over the bound both times (suite/memory.ts lighterWeighing).
     const [together] = await weighLives(ctx, false);
+    const fresh = together.fresh / (SERVERS * CONSISTENCY_LEVELS.length);
+    check(
+      fresh <= FRESH_BYTES_PER_SERVER,
+      `${SERVERS * CONSISTENCY_LEVELS.length} servers built and never used (${SERVERS} at each level) kept ` +
+        `${(fresh / 1024).toFixed(1)} KiB each (at most ${FRESH_BYTES_PER_SERVER / 1024} KiB expected): a server ` +
+        'needs its empty store, its counters and its peers, nothing sized in advance. Likely causes: tables filled or ' +
+        'grown ahead of use (entries set aside at start), or large buffers allocated in the constructor; memory set ' +
+        'aside at start and given back later would hide what a server keeps per operation from this test.',
+    );
     if (perOp(together) <= BYTES_PER_OP) return;
     for (const life of await weighLives(ctx, true)) {
       const grown = perOp(life);
