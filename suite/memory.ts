@@ -4,6 +4,7 @@
  */
 import * as v8 from 'node:v8';
 import * as vm from 'node:vm';
+import { World } from '../world';
 
 let gc: (() => void) | undefined = (globalThis as { gc?: () => void }).gc;
 
@@ -59,4 +60,20 @@ export function liveHeapBytes(external = true): number {
 export async function lighterWeighing(bound: number, weigh: (attempt: number) => Promise<number>): Promise<number> {
   const first = await weigh(1);
   return first <= bound ? first : Math.min(first, await weigh(2));
+}
+
+/** What can be halted for good: a simulated network (labrpc's Network.halt). */
+interface Haltable {
+  halt(): void;
+}
+
+/**
+ * Stops what could keep a server alive past its removal, before a memory test's first reading: the code's timers
+ * (World.stopCodeTimers) and every message on its way on `networks` (Network.halt). What the servers can still reach
+ * is then counted in the first reading and freed when they go; a timer left running, or a call always on its way,
+ * would otherwise hold them, and what they keep, out of the weighing.
+ */
+export function stopHoldersOfServers(networks: readonly Haltable[]): void {
+  World.current().stopCodeTimers();
+  for (const net of networks) net.halt();
 }

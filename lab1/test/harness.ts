@@ -9,7 +9,7 @@ import { HistoryRecorder, clientLane } from '../../suite/history';
 import { World, recordedValue } from '../../world';
 import { kvModel } from '../../checker';
 import type { KvInput, KvOutput } from '../../checker';
-import { liveHeapBytes } from '../../suite/memory';
+import { liveHeapBytes, stopHoldersOfServers } from '../../suite/memory';
 import { TestContext, TestFailure, assertLinearizable } from '../../suite';
 import type { ClusterConfig, KVClerk, ServerConfig } from '../rpc';
 import { brandHarness } from '../../world/brand';
@@ -253,11 +253,7 @@ export class Lab1Tester {
     // network, small and counted in neither reading). Keeping them alive instead would also keep V8 holding on
     // to the student's modules, hiding their top-level tables.
     if (!withClerks) this.clerks = [];
-    // The code's timers and the network stop first: a timer left running, or a message on its way, would keep what
-    // it refers to alive past the servers' removal. What the servers can still reach is counted in the first reading
-    // and freed when they go.
-    World.current().stopCodeTimers();
-    this.net.halt();
+    stopHoldersOfServers([this.net]);
     const before = liveHeapBytes();
     for (let i = 0; i < this.nservers; i++) this.net.deleteServer(serverName(i));
     this.servers = [];

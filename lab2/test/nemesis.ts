@@ -3,8 +3,8 @@
  * tasks, under the nemesis's network faults; judged only by what the lab promises (linearizable answers, one lock
  * holder at a time, no lost update inside the lock, progress once the faults heal).
  */
-import { keyedRng, sleep, World, type Rng } from '../../world';
-import { lighterWeighing, liveHeapBytes } from '../../suite/memory';
+import { keyedRng, sleep, type Rng } from '../../world';
+import { lighterWeighing, liveHeapBytes, stopHoldersOfServers } from '../../suite/memory';
 import { check, type TestContext, type TestDefinition } from '../../suite';
 import { applyPlan, drawPlan, healNetwork, type NetworkPlan } from '../../suite/nemesis/plan';
 import { OBJECT_KEYS, edgeValue } from '../../suite/nemesis/values';
@@ -236,10 +236,7 @@ async function weighServer(ctx: Ctx): Promise<number> {
   }
   clerks.length = 0;
   ts.forgetClerks();
-  // The code's timers (of earlier rounds too) and the network stop first: a timer left running, or a message on its
-  // way, would keep what it refers to alive past the server's removal.
-  World.current().stopCodeTimers();
-  ts.net.halt();
+  stopHoldersOfServers([ts.net]); // the code's timers of earlier rounds too
   const withServer = liveHeapBytes();
   ts.removeServer();
   return (withServer - liveHeapBytes()) / MEM_CLIENTS;

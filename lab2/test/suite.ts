@@ -4,7 +4,7 @@
  */
 import { IMPL_FILES, load } from '../load';
 import { runClients } from '../../suite/clients';
-import { liveHeapBytes } from '../../suite/memory';
+import { liveHeapBytes, stopHoldersOfServers } from '../../suite/memory';
 import {
   LabSuite,
   scored,
@@ -16,7 +16,7 @@ import {
   Monitors,
 } from '../../suite';
 import { monitored } from '../../suite/monitors';
-import { keyedRng, sleep, World } from '../../world';
+import { keyedRng, sleep } from '../../world';
 import type { DistributedLock, KVClerk } from '../rpc';
 import { withLock } from '../with-lock';
 import { KVTester, Lab2Impl, RecordingClerk, ScriptedLink, TWO_HOLDERS, gate, show, within } from './harness';
@@ -260,11 +260,8 @@ const memPutManyClients: TestDefinition<Lab2Impl> = {
     ctx.countOps(2 * MEM_CLIENTS);
     // What the server retains is the heap it frees when it goes away. Comparing the heap before and after the
     // puts instead would also count unrelated changes inside V8 (seen here: several MB either way).
-    // The code's timers and the network stop first: a timer left running, or a message on its way, would keep what
-    // it refers to alive past the server's removal.
     ts.forgetClerks();
-    World.current().stopCodeTimers();
-    ts.net.halt();
+    stopHoldersOfServers([ts.net]);
     const withServer = liveHeapBytes();
     ts.removeServer();
     const withoutServer = liveHeapBytes();

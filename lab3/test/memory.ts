@@ -3,9 +3,9 @@
  * served. Once a message is delivered, nothing of it may stay behind (its queue entry, its acknowledgements, the
  * reply waiting for it); only the store and the per-peer counters remain.
  */
-import { liveHeapBytes } from '../../suite/memory';
+import { liveHeapBytes, stopHoldersOfServers } from '../../suite/memory';
 import { check, type TestContext, type TestDefinition } from '../../suite';
-import { sleep, World } from '../../world';
+import { sleep } from '../../world';
 import { CONSISTENCY_LEVELS } from '../rpc';
 import { Cluster, type Lab3Impl } from './harness';
 
@@ -93,11 +93,8 @@ async function weighLives(ctx: Ctx, apart: boolean): Promise<Lives[]> {
     short: 0,
     long: 0,
   }));
-  // The code's timers stop first: one left running would keep what it refers to alive past its server's drop. What
-  // the servers can still reach is counted in the first reading and freed when they go. The heap alone: node's own
-  // buffers move by more than this test's bound (suite/memory.ts).
-  World.current().stopCodeTimers();
-  for (const { c } of plan) c.net.halt(); // a message on its way would keep its sender alive, likewise
+  // The heap alone: node's own buffers move by more than this test's bound (suite/memory.ts).
+  stopHoldersOfServers(plan.map(({ c }) => c.net));
   let heap = liveHeapBytes(false);
   for (const [i, { level, ops, c }] of plan.entries()) {
     c.dropServers();

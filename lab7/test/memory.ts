@@ -3,8 +3,8 @@
  * shard moved away and was deleted, its keys are gone from the old owner's memory too.
  */
 import type { TestContext, TestDefinition } from '../../suite';
-import { lighterWeighing, liveHeapBytes } from '../../suite/memory';
-import { sleep, World } from '../../world';
+import { lighterWeighing, liveHeapBytes, stopHoldersOfServers } from '../../suite/memory';
+import { sleep } from '../../world';
 import { ELECTION_TIMEOUT_MS, showCommand } from '../../lab6/test/harness';
 import type { ShardClerk } from '../rpc';
 import { GID1, key2shard, ShardConfig } from '../shardcfg';
@@ -28,9 +28,9 @@ const RETAINED_SHARE = 0.25;
 async function retainedBy(ts: ShardTester, gid: number): Promise<number> {
   // Work still in flight (replies, heartbeats) holds the servers until it lands.
   await sleep(ELECTION_TIMEOUT_MS);
-  // Every group's timers stop (nothing runs after this weighing): a timer left running would keep what it refers to
-  // alive past the servers' crash. What the servers can still reach is counted here and freed when they go.
-  World.current().stopCodeTimers();
+  // Every group's timers stop (nothing runs after this weighing); its networks stay: the crashed servers' calls in
+  // flight must fail (below), and a killed peer's calls are refused (lab 6's tester).
+  stopHoldersOfServers([]);
   const before = liveHeapBytes();
   ts.shutdownGroup(gid);
   // The crashed servers' own calls in flight fail within this time, and let go of them.
