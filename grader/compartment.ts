@@ -21,6 +21,7 @@ import { GIVEN_MODULES, LABRPC_FOLDER, labrpcFacade, sharedErrorClasses, VALUE_C
 import { readManifest, sha256File, type Manifest } from './manifest';
 import { netFacade } from './net-guard';
 import { lockNodePrototypes } from './node-prototypes';
+import { guardSymbolRegistry, sealSymbolRegistry } from './symbol-registry';
 
 const tsHook = require('./ts-hook.js') as { compiledCode(cacheDir: string, filename: string): string };
 
@@ -29,6 +30,8 @@ export function lockDownRealm(): void {
   // No Buffer of this process comes from node's shared pool any more, so none the code under test makes can
   // see what the harness keeps in one (harden then freezes the size at 0).
   Buffer.poolSize = 0;
+  // Symbol.for's registry is one strong table for the process: closed to new keys once the code loads.
+  guardSymbolRegistry();
   lockdown({
     errorTaming: 'unsafe',
     stackFiltering: 'verbose',
@@ -400,6 +403,7 @@ function importFinder(scope: ImportScope): (spec: string, file: string) => Found
 /** A loader whose modules run in a new compartment of this (locked-down) realm. */
 export function compartmentLoader(options: CompartmentOptions): CodeLoader {
   if (typeof harden !== 'function') throw new Error('compartmentLoader needs lockDownRealm() to have run first.');
+  sealSymbolRegistry();
   const implDir = path.resolve(options.implDir);
   const labDir = path.resolve(options.labDir);
   const labrpcDirs = [...options.kitDirs, path.join(path.dirname(labDir), LABRPC_FOLDER)].map((d) => path.resolve(d));

@@ -1,6 +1,7 @@
 /** How the tests, the tools and the demo load lab 2's code from a folder: yours (lab2/) or the reference solution. */
 import * as path from 'node:path';
 import { codeLoader } from '../suite/loader';
+import { machineClass } from '../suite/machines';
 import type { Lab2Impl } from './test/harness';
 
 /** The files of the folder that hold the code under test (what the grader type-checks and batch grading takes from a submission). */
@@ -16,5 +17,9 @@ export function load(dir: string): Lab2Impl {
     loader.fresh(dir, (req) => (req(path.join(dir, 'server.ts')) as { KVServer: Lab2Impl['KVServer'] }).KVServer);
   const freshClerk = () =>
     loader.fresh(dir, (req) => (req(path.join(dir, 'client.ts')) as { Clerk: Lab2Impl['Clerk'] }).Clerk);
-  return { KVServer: server.KVServer, Clerk: client.Clerk, Lock: lock.Lock, freshKVServer, freshClerk };
+  // Each Lock is a machine of its own (a fresh copy of lock.ts): Locks that shared one copy could keep who holds what
+  // in a table at its top level instead of in the service. The clerks share one copy (the clerk rules hold each
+  // result to a reply of the server's), and a test that weighs the server loads them from a copy of its own.
+  const Lock = machineClass(dir, path.join(dir, 'lock.ts'), 'Lock', lock.Lock);
+  return { KVServer: server.KVServer, Clerk: client.Clerk, Lock, freshKVServer, freshClerk };
 }

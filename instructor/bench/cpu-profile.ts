@@ -37,7 +37,7 @@ export interface ProfileSummary {
 const GROUP_RULES: ReadonlyArray<[RegExp, string]> = [
   [/\/node_modules\/(ses|@endo)\//, 'compartment/SES'],
   [
-    /\/grader\/(compartment|crossing|endowments|isolate|kit-surface|net-guard|node-prototypes|hide-harness)\./,
+    /\/grader\/(compartment|crossing|endowments|isolate|kit-surface|net-guard|node-prototypes|hide-harness|symbol-registry)\./,
     'compartment/SES',
   ],
   [/\/grader\/ts-(hook|preload)\.js|\/node_modules\/(typescript|ts-node)\//, 'loading TypeScript'],

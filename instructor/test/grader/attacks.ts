@@ -484,7 +484,9 @@ export type SharedTableFake =
   | 'liar-lab4'
   | 'timing-lab6'
   | 'pinned-lab2'
-  | 'pinged-lab1';
+  | 'pinged-lab1'
+  | 'registry-lab2'
+  | 'tablelock-lab2';
 
 /** The lab folders a student root needs for each fake (lab 7 builds on lab 6 and lab 2). */
 export const SHARED_TABLE_LABS: Readonly<Record<SharedTableFake, readonly string[]>> = {
@@ -501,6 +503,8 @@ export const SHARED_TABLE_LABS: Readonly<Record<SharedTableFake, readonly string
   'timing-lab6': ['lab6'],
   'pinned-lab2': ['lab2'],
   'pinged-lab1': ['lab1'],
+  'registry-lab2': ['lab2'],
+  'tablelock-lab2': ['lab2'],
 };
 
 /** The lab each fake is graded in. */
@@ -518,6 +522,8 @@ export const FAKE_LAB: Readonly<Record<SharedTableFake, string>> = {
   'timing-lab6': 'lab6',
   'pinned-lab2': 'lab2',
   'pinged-lab1': 'lab1',
+  'registry-lab2': 'lab2',
+  'tablelock-lab2': 'lab2',
 };
 
 /** The echo fakes' files (fixtures/echo): clerks that work out every answer from a table their module shares and send it in an extra field, to servers that echo it. */
@@ -574,10 +580,16 @@ function addEchoFake(
 
 /**
  * Writes a fake that holds something the tests must not let it hold: lab 1's and lab 2's servers keeping every reply
- * or value alive past their removal (through a call always on its way, or a timer), or lab 6's clerks telling a
- * server that stores nothing each answer in the timing of their copies.
+ * or value alive past their removal (through a call always on its way, a timer, or the realm's symbol registry),
+ * lab 2's Locks keeping who holds what in a table their module shares, or lab 6's clerks telling a server that
+ * stores nothing each answer in the timing of their copies.
  */
-function addHeldFake(root: string, kit: string, fake: 'pinged-lab1' | 'pinned-lab2' | 'timing-lab6', edit: Edit): void {
+function addHeldFake(
+  root: string,
+  kit: string,
+  fake: 'pinged-lab1' | 'pinned-lab2' | 'registry-lab2' | 'tablelock-lab2' | 'timing-lab6',
+  edit: Edit,
+): void {
   if (fake === 'pinged-lab1') {
     // Lab 1's reference with every reply kept (mutant duplicate-state-never-freed), each server always with a call to
     // itself on its way (no timer): the network's queue would hold the server past its removal.
@@ -609,6 +621,24 @@ function addHeldFake(root: string, kit: string, fake: 'pinged-lab1' | 'pinned-la
       path.join(root, 'lab2', 'server.ts'),
     );
     for (const f of ['client.ts', 'lock.ts']) referenceFile(kit, root, 'lab2', f);
+    return;
+  }
+  if (fake === 'registry-lab2') {
+    // Lab 2's reference clerk and lock with a server that keeps every value in the realm's symbol registry.
+    fs.copyFileSync(
+      path.join(__dirname, 'fixtures', 'registry', 'lab2', 'server.ts'),
+      path.join(root, 'lab2', 'server.ts'),
+    );
+    for (const f of ['client.ts', 'lock.ts']) referenceFile(kit, root, 'lab2', f);
+    return;
+  }
+  if (fake === 'tablelock-lab2') {
+    // Lab 2's reference clerk and server with Locks that keep who holds what in a table their module shares.
+    fs.copyFileSync(
+      path.join(__dirname, 'fixtures', 'tablelock', 'lab2', 'lock.ts'),
+      path.join(root, 'lab2', 'lock.ts'),
+    );
+    for (const f of ['client.ts', 'server.ts']) referenceFile(kit, root, 'lab2', f);
     return;
   }
   if (fake === 'timing-lab6') {
@@ -670,7 +700,13 @@ export function addSharedTableFake(root: string, kit: string, fake: SharedTableF
     for (const f of ['client.ts', 'raft.ts', 'rsm.ts', 'server.ts']) referenceFile(kit, root, 'lab6', f);
     return;
   }
-  if (fake === 'pinged-lab1' || fake === 'pinned-lab2' || fake === 'timing-lab6')
+  if (
+    fake === 'pinged-lab1' ||
+    fake === 'pinned-lab2' ||
+    fake === 'registry-lab2' ||
+    fake === 'tablelock-lab2' ||
+    fake === 'timing-lab6'
+  )
     return addHeldFake(root, kit, fake, edit);
   if (fake === 'shared-log-lab6') {
     // Lab 6's Raft peers agreeing through one log at the module's top level, with no RPC (the rest the skeleton).

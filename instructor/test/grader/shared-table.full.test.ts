@@ -14,6 +14,7 @@ import { FRAMEWORK_FOLDERS } from '../../../grader/layout';
 import { linkModules } from '../../batch';
 import { addSharedTableFake, FAKE_LAB, SHARED_TABLE_LABS, type SharedTableFake } from './attacks';
 import { tempDir } from './helpers';
+import { suite as lab2 } from '../../../lab2/test/suite';
 
 const KIT = path.resolve(__dirname, '..', '..', '..');
 
@@ -154,6 +155,26 @@ describe('grader: red team against the judgement (clerks on a shared table, a co
     const failed = result.tests.filter((t) => t.status !== 'passed').map((t) => t.name);
     expect(failed).to.deep.equal(['TestMemPutManyClientsReliable', 'TestNemesisKV']);
     expect(messages(result).get('TestMemPutManyClientsReliable')).to.contain('bytes per client');
+  });
+
+  it('lab 2: a server that keeps every value in the realm’s symbol registry, which no removal frees, fails the memory test (scored 100 before): new keys of Symbol.for are refused to lab code', () => {
+    const result = gradeFake('registry-lab2');
+    const failed = result.tests.filter((t) => t.status !== 'passed').map((t) => t.name);
+    expect(failed).to.include('TestMemPutManyClientsReliable');
+    expect(messages(result).get('TestMemPutManyClientsReliable')).to.contain('is not available to lab code');
+  });
+
+  it('lab 2: Locks that keep who holds what in a table their module shares score only the one-client lock tests (was 86 of 100 in batch): each Lock is a machine of its own', () => {
+    const result = gradeFake('tablelock-lab2');
+    const kvTests = new Set(lab2.tests.filter((t) => !t.description.toLowerCase().includes('lock')).map((t) => t.name));
+    const passedLockTests = result.tests
+      .filter((t) => t.status === 'passed' && !kvTests.has(t.name))
+      .map((t) => t.name);
+    // With one client, a lock in memory is a lock: nothing else of the lock part may pass.
+    expect(passedLockTests).to.satisfy((names: string[]) =>
+      names.every((n) => n === 'TestOneClientReliable' || n === 'TestOneClientUnreliable'),
+    );
+    expect(result.tests.find((t) => t.name === 'TestManyClientsReliable')?.status).to.equal('failed');
   });
 
   it('lab 1: a server that keeps every reply, with a call to itself always on its way, fails the two memory tests that weigh replies (passed them before): the network halts before the weighing', () => {

@@ -2,7 +2,7 @@
  * `node -r ./grader/register.js instructor/test/grader/student-files-probe.ts`, run by student-files.test.ts in a
  * process of its own (it locks the realm down): loads a lab folder with a student's .ts and .js helpers through
  * the compartment loader, with no manifest, a manifest that lists the given file's hash, and one that lists
- * another, and prints what each file could reach as one JSON line.
+ * another, and prints what each file could reach (the symbol registry's new keys too) as one JSON line.
  */
 import crypto from 'node:crypto';
 import fs from 'node:fs';
@@ -21,6 +21,12 @@ function report() {
   out.requireCache = typeof require.cache;
   try { require('node:fs'); out.fs = 'loaded'; } catch { out.fs = 'refused'; }
   out.bufferPool = Buffer.from('x').buffer.byteLength;
+  const register = (name, symbolFor) => {
+    try { symbolFor('kvlabs-probe ' + name); return 'registered'; } catch (err) { return err.name; }
+  };
+  out.newSymbolKey = register('global', Symbol.for);
+  out.newSymbolKeyViaPrototype = register('prototype', Object(Symbol.iterator).constructor.for);
+  out.nodeSymbolKey = typeof Symbol.for('nodejs.util.inspect.custom');
   return out;
 }
 `;

@@ -16,6 +16,12 @@ interface Seen {
   requireCache: string;
   fs: string;
   bufferPool: number;
+  /** What registering a new key in the realm's symbol registry gave: 'registered', or the error's name. */
+  newSymbolKey: string;
+  /** The same through the Symbol constructor that Symbol.prototype names. */
+  newSymbolKeyViaPrototype: string;
+  /** The type of node's inspect.custom key, looked up again. */
+  nodeSymbolKey: string;
 }
 
 /** What the client saw in one setting. */
@@ -26,7 +32,15 @@ interface Look {
   rpcShared: boolean;
 }
 
-const SANDBOXED: Seen = { process: 'ReferenceError', requireCache: 'undefined', fs: 'refused', bufferPool: 1 };
+const SANDBOXED: Seen = {
+  process: 'ReferenceError',
+  requireCache: 'undefined',
+  fs: 'refused',
+  bufferPool: 1,
+  newSymbolKey: 'TypeError',
+  newSymbolKeyViaPrototype: 'TypeError',
+  nodeSymbolKey: 'symbol',
+};
 
 describe('grader: student files are student code, wherever they live', function () {
   this.timeout(60_000);
@@ -42,7 +56,7 @@ describe('grader: student files are student code, wherever they live', function 
     looks = JSON.parse(run.stdout) as typeof looks;
   });
 
-  it('runs a helper added to the lab folder (.ts or .js) in the compartment: no process, require, fs or host Buffer pool', () => {
+  it('runs a helper added to the lab folder (.ts or .js) in the compartment: no process, require, fs, host Buffer pool or new key in the realm’s symbol registry (a strong table no removal frees)', () => {
     for (const look of Object.values(looks)) {
       expect(look.ts).to.deep.equal(SANDBOXED);
       expect(look.js).to.deep.equal(SANDBOXED);
