@@ -20,8 +20,10 @@ export interface ClerkCall {
   readonly version?: number;
   /** Copies of this call's RPC (its method, with its key, and a put's value and version) sent while it ran. */
   sent: number;
-  /** Their answers that reached the clerk, each once, in the order they came (see answerOf). */
+  /** Their answers that reached the clerk, each once, in the order they came, whole (see answerOf). */
   readonly answers: string[];
+  /** The same answers as a failure message shows them (shortened). */
+  readonly shown: string[];
   /** The first RPCs the clerk sent while the call ran, as [method, key] (shown only in a failure message). */
   readonly rpcs: Array<readonly [string, unknown]>;
   /** Copies that may have taken effect: answered OK or ErrWrongLeader (a leader's entry may commit after it). */
@@ -52,8 +54,24 @@ function show(value: unknown): string {
   return s.length > 40 ? `${s.slice(0, 37)}...` : s;
 }
 
-/** A reply or a result as the witness compares them: `OK "v" at version 3` for a get that found the key, else its err. */
+/** A value as the witness compares it: its type and the whole of it (-0 apart from 0). */
+function exactly(value: unknown): string {
+  if (Object.is(value, -0)) return 'number -0';
+  return `${typeof value} ${typeof value === 'string' ? value : (JSON.stringify(value) ?? String(value))}`;
+}
+
+/**
+ * A reply or a result as the witness compares them, whole: a get's err, and with OK its value and version; a put's
+ * err. Never the shortened text of a message: two values that start alike are two answers.
+ */
 function answerOf(reply: unknown, method: string): string {
+  const r = reply as { err?: unknown; value?: unknown; version?: unknown } | null;
+  if (method === GET && r?.err === 'OK') return JSON.stringify(['OK', exactly(r.value), exactly(r.version)]);
+  return method === GET ? JSON.stringify([exactly(r?.err)]) : String(r?.err);
+}
+
+/** A reply or a result as a message shows it: `OK "v" at version 3` for a get that found the key, else its err. */
+function shownAnswer(reply: unknown, method: string): string {
   const r = reply as { err?: unknown; value?: unknown; version?: unknown } | null;
   if (method === GET && r?.err === 'OK') return `OK ${show(r.value)} at version ${show(r.version)}`;
   return method === GET ? show(r?.err) : String(r?.err);
@@ -200,7 +218,10 @@ export class ClerkReplies {
         const answer = answerOf(r, method);
         const err = (r as { err?: unknown } | null)?.err;
         for (const w of mine) {
-          if (!w.answers.includes(answer)) w.answers.push(answer);
+          if (!w.answers.includes(answer)) {
+            w.answers.push(answer);
+            w.shown.push(shownAnswer(r, method));
+          }
           w.settled++;
           if (err === 'OK' || err === 'ErrWrongLeader') w.doubtful++;
           // Only a copy that was this call's alone answers it (tasks sharing a clerk may run the same call at once).
@@ -217,7 +238,17 @@ export class ClerkReplies {
 
   /** Starts watching one Clerk.get call. */
   beginGet(key: string): ClerkCall {
-    return this.begin({ method: GET, key, sent: 0, answers: [], rpcs: [], doubtful: 0, settled: 0, shared: false });
+    return this.begin({
+      method: GET,
+      key,
+      sent: 0,
+      answers: [],
+      shown: [],
+      rpcs: [],
+      doubtful: 0,
+      settled: 0,
+      shared: false,
+    });
   }
 
   /** Starts watching one Clerk.put call. */
@@ -229,6 +260,7 @@ export class ClerkReplies {
       version,
       sent: 0,
       answers: [],
+      shown: [],
       rpcs: [],
       doubtful: 0,
       settled: 0,
@@ -245,10 +277,9 @@ export class ClerkReplies {
   endGet(w: ClerkCall, result: unknown): string | undefined {
     this.running?.delete(w);
     if (this.badRpc !== undefined) return this.badRpc;
-    const got = answerOf(result, GET);
-    if (w.answers.includes(got)) return undefined;
+    if (w.answers.includes(answerOf(result, GET))) return undefined;
     return (
-      `Clerk.get(${show(w.key)}) returned ${got}, but no server sent this clerk that answer during the call ` +
+      `Clerk.get(${show(w.key)}) returned ${shownAnswer(result, GET)}, but no server sent this clerk that answer during the call ` +
       `(${this.heard(w)}). Expected get to return what a ${GET} reply for that key said: its err, and with OK its ` +
       'value and version. Likely causes: are you answering from a copy on the client (a cache, or a table shared ' +
       'with other clerks or with the server in one module)? Or the answer of an earlier call kept in the clerk; a ' +
@@ -321,7 +352,7 @@ export class ClerkReplies {
 
   /** What reached the clerk during call `w`, for a message. */
   private heard(w: ClerkCall): string {
-    const answers = w.answers.length > 0 ? w.answers.join(', ') : 'none';
+    const answers = w.shown.length > 0 ? w.shown.join(', ') : 'none';
     const shown = w.rpcs.map(([method, key]) => (key === undefined ? method : `${method} for ${show(key)}`));
     const rpcs = shown.length > 0 ? `${shown.join(', ')}${shown.length === LISTED ? ', ...' : ''}` : 'none at all';
     return `the ${w.method} replies for ${show(w.key)} that reached it: ${answers}; the RPCs it sent during the call: ${rpcs}`;

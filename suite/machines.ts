@@ -16,7 +16,8 @@ type AnyClass = abstract new (...args: never[]) => unknown;
  * copy, for what the harness reads off the class itself.
  */
 export function machineClass<C extends AnyClass>(folder: string, file: string, name: string, shared: C): C {
-  if (!isolatedLoader()) return shared;
+  // Not exported at all: left undefined, for the grader to explain as a missing export.
+  if (!isolatedLoader() || shared === undefined) return shared;
   const loader = codeLoader();
   const fresh = (): C => loader.fresh(folder, (req) => (req(file) as Record<string, C>)[name]);
   // A function, not a class: `new` on it returns the object made by the fresh copy's class.
@@ -25,4 +26,22 @@ export function machineClass<C extends AnyClass>(folder: string, file: string, n
   }
   Object.defineProperty(Machine, 'name', { value: shared.name });
   return Machine as unknown as C;
+}
+
+/** A function of the code under test, as the harness calls it. */
+type AnyFunction = (...args: never[]) => unknown;
+
+/**
+ * The function `name` that `file` exports, where each call runs in a fresh copy of the code under test's modules
+ * (lab 5's `startServer`: each server it starts a machine of its own), as machineClass makes each instance.
+ */
+export function machineFunction<F extends AnyFunction>(folder: string, file: string, name: string, shared: F): F {
+  if (!isolatedLoader() || shared === undefined) return shared;
+  const loader = codeLoader();
+  function Machine(this: unknown, ...args: unknown[]): unknown {
+    const fresh = loader.fresh(folder, (req) => (req(file) as Record<string, F>)[name]);
+    return Reflect.apply(fresh, this, args);
+  }
+  Object.defineProperty(Machine, 'name', { value: shared.name });
+  return Machine as unknown as F;
 }

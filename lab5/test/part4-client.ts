@@ -649,8 +649,22 @@ export const clientTimeout = realTest(
   'TestClientTimeout',
   'a server that accepts but never answers: each attempt ends after timeoutMs, then a ServerUnavailableError',
   async (res) => {
-    // A server that accepts connections but never answers: each attempt times out.
-    const mute = net.createServer((s) => s.on('error', () => undefined));
+    // A server that accepts connections but never answers: each attempt times out. It counts the GETs it is sent:
+    // each attempt must send one (a client that only waits out a timer of its own sends none).
+    let getsReceived = 0;
+    const mute = net.createServer((s) => {
+      s.on('error', () => undefined);
+      const parser = new RequestParser();
+      s.on('data', (chunk: Buffer) => {
+        parser.push(chunk);
+        try {
+          for (let cmd = parser.next(); cmd; cmd = parser.next())
+            if (cmd[0]?.toUpperCase() === 'GET' && cmd[1] === 'x') getsReceived++;
+        } catch {
+          s.destroy(); // not RESP: nothing more counts from this connection
+        }
+      });
+    });
     const mutedSockets: net.Socket[] = [];
     mute.on('connection', (s) => mutedSockets.push(s));
     await new Promise<void>((r) => mute.listen(0, '127.0.0.1', () => r()));
@@ -681,6 +695,11 @@ export const clientTimeout = realTest(
     check(
       (timeoutErr as Error | undefined)?.name === 'ServerUnavailableError' && waited >= 600 && waited < 2500,
       `On a server that never replies, with timeoutMs 300 and 1 retry, get ended after ${waited} ms with ${(timeoutErr as Error | undefined)?.name ?? 'success'}; expected ServerUnavailableError after about 650 ms (two 300 ms attempts).`,
+    );
+    check(
+      getsReceived >= 2,
+      `On a server that never replies, with timeoutMs 300 and 1 retry, the server received ${getsReceived} GET "x" command${getsReceived === 1 ? '' : 's'} (RESP arrays); expected 2, one per attempt. ` +
+        'Likely causes: an attempt that fails on a timer without writing the command to the connection; or the command written to a connection that was never opened, or already destroyed.',
     );
   },
 );

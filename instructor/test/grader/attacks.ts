@@ -486,7 +486,8 @@ export type SharedTableFake =
   | 'pinned-lab2'
   | 'pinged-lab1'
   | 'registry-lab2'
-  | 'tablelock-lab2';
+  | 'tablelock-lab2'
+  | 'in-memory-lab5';
 
 /** The lab folders a student root needs for each fake (lab 7 builds on lab 6 and lab 2). */
 export const SHARED_TABLE_LABS: Readonly<Record<SharedTableFake, readonly string[]>> = {
@@ -505,6 +506,7 @@ export const SHARED_TABLE_LABS: Readonly<Record<SharedTableFake, readonly string
   'pinged-lab1': ['lab1'],
   'registry-lab2': ['lab2'],
   'tablelock-lab2': ['lab2'],
+  'in-memory-lab5': ['lab5'],
 };
 
 /** The lab each fake is graded in. */
@@ -524,6 +526,7 @@ export const FAKE_LAB: Readonly<Record<SharedTableFake, string>> = {
   'pinged-lab1': 'lab1',
   'registry-lab2': 'lab2',
   'tablelock-lab2': 'lab2',
+  'in-memory-lab5': 'lab5',
 };
 
 /** The echo fakes' files (fixtures/echo): clerks that work out every answer from a table their module shares and send it in an extra field, to servers that echo it. */
@@ -650,6 +653,45 @@ function addHeldFake(
   }
 }
 
+/**
+ * Writes lab 5's reference with a client that opens no socket: the servers list themselves in a table at the top of
+ * server.ts, and the client's connection runs each command through the one on its port, in memory (any other port
+ * answers nothing). Its honest worth in the client tests is 0: it speaks no RESP over TCP.
+ */
+function addInMemoryFake(root: string, kit: string, edit: Edit): void {
+  for (const f of ['server.ts', 'persistence.ts', 'client.ts']) referenceFile(kit, root, 'lab5', f);
+  const server = path.join('lab5', 'server.ts');
+  const client = path.join('lab5', 'client.ts');
+  edit(
+    server,
+    'export async function startServer(',
+    'export const IN_MEMORY = new Map<number, (args: string[]) => string>();\n\nexport async function startServer(',
+  );
+  edit(
+    server,
+    "  return { port: address.port, host: options.host ?? '127.0.0.1', close: () => server.close() };",
+    '  const conn = { parser: new RequestParser(), closing: false, stalled: false, queuedBytes: 0, dirty: false };\n' +
+      '  const run = server as unknown as { execute(args: string[], c: unknown): string };\n' +
+      '  IN_MEMORY.set(address.port, (args) => run.execute(args, conn));\n' +
+      "  return { port: address.port, host: options.host ?? '127.0.0.1', close: () => (IN_MEMORY.delete(address.port), server.close()) };",
+  );
+  edit(
+    client,
+    "import * as net from 'node:net';",
+    "import * as net from 'node:net';\nimport { IN_MEMORY } from './server';",
+  );
+  edit(
+    client,
+    '    const socket = this.socket ?? this.open();',
+    '    const run = IN_MEMORY.get(this.address.port);\n' +
+      '    if (run === undefined) return new Promise((_, reject) => setTimeout(() => reject(new Error("no reply")), timeoutMs));\n' +
+      '    const parser = new ReplyParser();\n' +
+      "    parser.push(Buffer.from(run(args.map((a) => Buffer.from(String(a), 'utf8').toString('latin1'))), 'latin1'));\n" +
+      '    return Promise.resolve(parser.next() as RespReply);\n' +
+      '    const socket = this.socket ?? this.open();',
+  );
+}
+
 /** Lab 6's getState answering a constant: a Raft that does nothing. */
 const CONSTANT_STATE = "    return { term: 0, role: 'follower' } as RaftState;";
 
@@ -683,6 +725,7 @@ export function addSharedTableFake(root: string, kit: string, fake: SharedTableF
     referenceFile(kit, root, 'lab2', 'lock.ts');
     return;
   }
+  if (fake === 'in-memory-lab5') return addInMemoryFake(root, kit, edit);
   if (fake === 'liar-lab4') {
     // A lab 4 node that stores and replicates nothing, acknowledges every write, and reports itself empty and in step.
     fs.copyFileSync(

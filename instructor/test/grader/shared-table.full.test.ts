@@ -40,8 +40,8 @@ interface Outcome {
   readonly message?: string;
 }
 
-/** Grades the whole lab of `fake` in its student root with the root's own grader and seed 1, as a student would. */
-function gradeFake(fake: SharedTableFake): { score: number; tests: readonly Outcome[] } {
+/** Grades the lab of `fake` (only `tests`, when given) in its student root with the root's own grader and seed 1, as a student would. */
+function gradeFake(fake: SharedTableFake, tests: readonly string[] = []): { score: number; tests: readonly Outcome[] } {
   const run = spawnSync(
     process.execPath,
     [
@@ -55,6 +55,7 @@ function gradeFake(fake: SharedTableFake): { score: number; tests: readonly Outc
       '--jobs',
       '1',
       '--json',
+      ...tests.flatMap((t) => ['--test', t]),
     ],
     { cwd: studentRoot(fake), encoding: 'utf8', env: { PATH: process.env.PATH ?? '', NO_COLOR: '1' } },
   );
@@ -175,6 +176,15 @@ describe('grader: red team against the judgement (clerks on a shared table, a co
       names.every((n) => n === 'TestOneClientReliable' || n === 'TestOneClientUnreliable'),
     );
     expect(result.tests.find((t) => t.name === 'TestManyClientsReliable')?.status).to.equal('failed');
+  });
+
+  it('lab 5: a client that opens no socket and runs each command through its server in memory fails the client tests (16 of their 23 points before): each server started and each client made is a machine of its own, and a mute server must receive each attempt', () => {
+    const result = gradeFake('in-memory-lab5', ['TestKeysAndStats', 'TestClientTimeout']);
+    expect(result.tests.map((t) => [t.name, t.status])).to.deep.equal([
+      ['TestKeysAndStats', 'failed'],
+      ['TestClientTimeout', 'failed'],
+    ]);
+    expect(messages(result).get('TestClientTimeout')).to.contain('expected 2, one per attempt');
   });
 
   it('lab 1: a server that keeps every reply, with a call to itself always on its way, fails the two memory tests that weigh replies (passed them before): the network halts before the weighing', () => {

@@ -16,6 +16,27 @@ describe('suite: the clerk witness', () => {
     expect(w.endGet(call, { err: 'OK', value: 'v', version: 1 })).to.equal(undefined);
   });
 
+  it('compares a get’s result with the replies whole: a long value that only starts as a reply’s did, a number for a string, -0 for 0', async () => {
+    const long = 'x'.repeat(39);
+    const w = new ClerkReplies();
+    const call = w.beginGet('k');
+    await w.sent('KVServer.Get', { key: 'k' }, answered({ err: 'OK', value: long, version: 1 }));
+    const problem = w.endGet(call, { err: 'OK', value: `${long} and the rest kept by the clerk`, version: 1 });
+    expect(problem).to.contain('no server sent this clerk that answer');
+    expect(problem).to.contain('...'); // shown shortened, compared whole
+    for (const [value, version] of [
+      [1, 1],
+      ['1', -0],
+    ]) {
+      const other = new ClerkReplies();
+      const get = other.beginGet('k');
+      await other.sent('KVServer.Get', { key: 'k' }, answered({ err: 'OK', value: '1', version: 0 }));
+      expect(other.endGet(get, { err: 'OK', value, version }), `${String(value)} at ${String(version)}`).to.contain(
+        'no server sent this clerk that answer',
+      );
+    }
+  });
+
   it('fails a get during which the clerk sent an RPC for another key or operation, naming the call it was in', async () => {
     const w = new ClerkReplies();
     const call = w.beginGet('k');
