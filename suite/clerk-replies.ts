@@ -4,6 +4,7 @@
  * RPC (KVServer.Get or KVServer.Put, for that key) that reached that clerk during that call.
  */
 import type { ClientEnd } from '../labrpc';
+import { readOnce } from '../labrpc/codec';
 
 /** The RPC a clerk's get must be answered by, and the one of its put. */
 const GET = 'KVServer.Get';
@@ -178,8 +179,10 @@ export class ClerkReplies {
   /** Routes `end`'s calls through the witness; the clerk gets the same end, the same replies. */
   watch(end: ClientEnd): void {
     const call = end.call;
-    const watched = <Reply>(method: string, args?: unknown): Promise<Reply> =>
-      this.sent(method, args, Reflect.apply(call, end, [method, args]) as Promise<Reply>);
+    const watched = <Reply>(method: string, args?: unknown): Promise<Reply> => {
+      const data = readOnce(args); // what is judged is what is sent
+      return this.sent(method, data, Reflect.apply(call, end, [method, data]) as Promise<Reply>);
+    };
     // Defined, not assigned: the grader freezes ClientEnd.prototype, and assigning over a frozen prototype's method fails.
     Object.defineProperty(end, 'call', { value: watched });
   }

@@ -21,6 +21,7 @@ import type {
   Version,
 } from '../rpc';
 import type { ClientEnd } from '../../labrpc';
+import { readOnce } from '../../labrpc/codec';
 import { brandHarness } from '../../world/brand';
 
 /** What the grader loads from lab2/ (or solutions/lab2/). */
@@ -94,10 +95,11 @@ export class KVTester {
       get(target, prop) {
         const value = Reflect.get(target, prop, target) as unknown;
         if (prop === 'call' && typeof value === 'function') {
-          return (...args: unknown[]) => {
-            const result = (value as (...a: unknown[]) => Promise<unknown>).apply(target, args);
-            if (puts.on && args[0] === 'KVServer.Put') puts.sent(name, args[1] as PutArgs, result as Promise<PutReply>);
-            return replies.sent(String(args[0]), args[1], result);
+          return (method: unknown, sent: unknown) => {
+            const data = readOnce(sent); // what is judged is what is sent
+            const result = (value as (...a: unknown[]) => Promise<unknown>).call(target, method, data);
+            if (puts.on && method === 'KVServer.Put') puts.sent(name, data as PutArgs, result as Promise<PutReply>);
+            return replies.sent(String(method), data, result);
           };
         }
         return typeof value === 'function' ? (value as (...a: unknown[]) => unknown).bind(target) : value;

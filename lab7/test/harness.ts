@@ -6,6 +6,7 @@
 import { Server, Service } from '../../labrpc';
 import type { ClientEnd, RpcEnd } from '../../labrpc';
 import { Network } from '../../labrpc';
+import { readOnce } from '../../labrpc/codec';
 import type { VersionedInput, VersionedOutput } from '../../checker/models/versioned';
 import { versionedModel } from '../../checker/models/versioned';
 import { assertLinearizable, TestFailure } from '../../suite';
@@ -262,7 +263,8 @@ export class ShardTester {
     this.own(owner, this.kvNet, owner);
     const watchShardRpcs = (end: ClientEnd, server: string): void => {
       const call = end.call.bind(end);
-      const watched = <Reply>(method: string, args?: unknown): Promise<Reply> => {
+      const watched = <Reply>(method: string, sent?: unknown): Promise<Reply> => {
+        const args = readOnce(sent); // what is judged is what is sent
         const problem = this.ctrlerRules.problem(owner, ofClerk, method, args);
         if (problem !== undefined) {
           const failure = new TestFailure(problem);
@@ -511,8 +513,10 @@ export type CallInterceptor = (send: () => Promise<unknown>, method: string, arg
 /** Routes every call made through `end` through `intercept` (defined, not assigned: the grader freezes ClientEnd.prototype). */
 export function interceptCalls(end: ClientEnd, intercept: CallInterceptor): void {
   const call = end.call.bind(end);
-  const through = <Reply>(method: string, args?: unknown): Promise<Reply> =>
-    intercept(() => call(method, args), method, args) as Promise<Reply>;
+  const through = <Reply>(method: string, sent?: unknown): Promise<Reply> => {
+    const args = readOnce(sent); // what is judged is what is sent
+    return intercept(() => call(method, args), method, args) as Promise<Reply>;
+  };
   Object.defineProperty(end, 'call', { value: through, configurable: true });
 }
 

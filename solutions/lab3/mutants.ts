@@ -451,6 +451,28 @@ export const mutants: Mutant[] = [
     cause: 'acknowledgements never forgotten once delivered',
   },
   {
+    name: 'history-kept-in-a-buffer',
+    description:
+      'every delivered message is written, as JSON, into a Buffer that doubles when full: the history lives outside the JavaScript heap, where a weighing of the heap alone does not see it (from a red-team review)',
+    file: 'server.ts',
+    replace: [
+      [
+        '      this.acks.delete(key);\n',
+        '      this.acks.delete(key);\n      const kept = Buffer.from(JSON.stringify(head));\n' +
+          '      if (this.historyUsed + kept.length > this.history.length) {\n' +
+          '        const grown = Buffer.alloc(Math.max(2 * this.history.length, this.historyUsed + kept.length));\n' +
+          '        this.history.copy(grown);\n        this.history = grown;\n      }\n' +
+          '      this.historyUsed += kept.copy(this.history, this.historyUsed);\n',
+      ],
+      [
+        '  private readonly store = new Map<string, Entry>();\n',
+        '  private readonly store = new Map<string, Entry>();\n  private history = Buffer.alloc(1024);\n  private historyUsed = 0;\n',
+      ],
+    ],
+    caughtBy: ['TestMemManyOps'],
+    cause: 'delivered messages kept',
+  },
+  {
     name: 'same-value-write-skipped',
     description:
       'a write of the value the local copy already holds returns at once, never ordered or propagated: right while the copy is current, wrong when it lags a write just made elsewhere (from an independent round of bugs written from the handouts alone)',

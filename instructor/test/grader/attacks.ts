@@ -487,7 +487,8 @@ export type SharedTableFake =
   | 'pinged-lab1'
   | 'registry-lab2'
   | 'tablelock-lab2'
-  | 'in-memory-lab5';
+  | 'in-memory-lab5'
+  | 'twofaced-lab2';
 
 /** The lab folders a student root needs for each fake (lab 7 builds on lab 6 and lab 2). */
 export const SHARED_TABLE_LABS: Readonly<Record<SharedTableFake, readonly string[]>> = {
@@ -507,6 +508,7 @@ export const SHARED_TABLE_LABS: Readonly<Record<SharedTableFake, readonly string
   'registry-lab2': ['lab2'],
   'tablelock-lab2': ['lab2'],
   'in-memory-lab5': ['lab5'],
+  'twofaced-lab2': ['lab2'],
 };
 
 /** The lab each fake is graded in. */
@@ -527,6 +529,7 @@ export const FAKE_LAB: Readonly<Record<SharedTableFake, string>> = {
   'registry-lab2': 'lab2',
   'tablelock-lab2': 'lab2',
   'in-memory-lab5': 'lab5',
+  'twofaced-lab2': 'lab2',
 };
 
 /** The echo fakes' files (fixtures/echo): clerks that work out every answer from a table their module shares and send it in an extra field, to servers that echo it. */
@@ -726,6 +729,13 @@ export function addSharedTableFake(root: string, kit: string, fake: SharedTableF
     return;
   }
   if (fake === 'in-memory-lab5') return addInMemoryFake(root, kit, edit);
+  if (fake === 'twofaced-lab2') {
+    // Lab 2's echo clerk whose arguments show the answer to the network's reading and hide it from the rules'.
+    for (const f of ['client.ts', 'server.ts'])
+      fs.copyFileSync(path.join(__dirname, 'fixtures', 'twofaced', 'lab2', f), path.join(root, 'lab2', f));
+    referenceFile(kit, root, 'lab2', 'lock.ts');
+    return;
+  }
   if (fake === 'liar-lab4') {
     // A lab 4 node that stores and replicates nothing, acknowledges every write, and reports itself empty and in step.
     fs.copyFileSync(

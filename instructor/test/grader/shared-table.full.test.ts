@@ -178,6 +178,12 @@ describe('grader: red team against the judgement (clerks on a shared table, a co
     expect(result.tests.find((t) => t.name === 'TestManyClientsReliable')?.status).to.equal('failed');
   });
 
+  it('lab 2: echo clerks whose arguments list the answer to the network’s reading only, to a server that stores nothing, score 0 (90 before): what the rules judge is the copy that is sent', () => {
+    const result = gradeFake('twofaced-lab2');
+    expect(result.score).to.equal(0);
+    expect(messages(result).get('TestReliablePut')).to.contain('Expected exactly the fields of PutArgs');
+  });
+
   it('lab 5: a client that opens no socket and runs each command through its server in memory fails the client tests (16 of their 23 points before): each server started and each client made is a machine of its own, and a mute server must receive each attempt', () => {
     const result = gradeFake('in-memory-lab5', ['TestKeysAndStats', 'TestClientTimeout']);
     expect(result.tests.map((t) => [t.name, t.status])).to.deep.equal([

@@ -3,6 +3,7 @@
  * as read once.
  */
 import { expect } from 'chai';
+import type { ClientEnd } from '../../../labrpc';
 import { ClerkReplies, resultOnce } from '../../../suite/clerk-replies';
 
 /** A reply promise as labrpc would give it. */
@@ -35,6 +36,28 @@ describe('suite: the clerk witness', () => {
         'no server sent this clerk that answer',
       );
     }
+  });
+
+  it('judges the copy it sends: arguments that answer each reading differently are read once, for the rules and the wire alike', async () => {
+    const w = new ClerkReplies();
+    const wire: unknown[] = [];
+    const end = {
+      call: (_method: string, args: unknown) => {
+        wire.push(args);
+        return answered({ err: 'ErrNoKey' });
+      },
+    } as unknown as ClientEnd;
+    w.watch(end);
+    let listings = 0;
+    // Lists its extra field the first time only, as a proxy (or a getter that deletes itself) of the code's can.
+    const args = new Proxy(
+      { key: 'k', answer: 'v' },
+      { ownKeys: (target) => (listings++ === 0 ? Reflect.ownKeys(target) : ['key']) },
+    );
+    const call = w.beginGet('k');
+    await end.call('KVServer.Get', args);
+    expect(wire).to.deep.equal([{ key: 'k', answer: 'v' }]);
+    expect(w.endGet(call, { err: 'ErrNoKey' })).to.contain('the fields key, answer');
   });
 
   it('fails a get during which the clerk sent an RPC for another key or operation, naming the call it was in', async () => {
