@@ -4,7 +4,7 @@
  * command at an index on every peer (state machine safety).
  */
 import { Network, Server, Service } from '../../labrpc';
-import { encode } from '../../labrpc/codec';
+import { encode, readOnce } from '../../labrpc/codec';
 import type { Handler } from '../../labrpc';
 import type { RpcEnd } from '../../labrpc';
 import { TestFailure } from '../../suite';
@@ -254,8 +254,9 @@ export class RaftTester {
       if (problem) this.fail(`${peerName(i)} restarted from its saved snapshot, but ${problem}`);
     }
     const apply = (msg: ApplyMsg): void => {
-      // A crashed instance's late applies are not the peer's any more.
-      if (self !== undefined && this.rafts[i] === self) this.applied(i, self, msg);
+      // A crashed instance's late applies are not the peer's any more. The message is read once, as data: the checks
+      // and the record must see one and the same apply (an object of the code's could answer each read apart).
+      if (self !== undefined && this.rafts[i] === self) this.applied(i, self, readOnce(msg) as ApplyMsg);
     };
     const built = world.inLane(RaftTester.serverName(i), () =>
       this.build !== undefined
