@@ -29,6 +29,17 @@ function randomCommand(): number {
   return Math.floor(Math.random() * 2 ** 31);
 }
 
+/**
+ * A random command of the snapshot tests: 64 random letters and digits (about 330 bits), where MIT's are whole
+ * numbers. A whole number carries 31 bits, so a log that is never trimmed, packed three UTF-16 units an entry, stayed
+ * under the saved-state bound; these cannot be packed below about 21 units each.
+ */
+function snapshotCommand(): string {
+  let s = '';
+  for (let i = 0; i < 64; i++) s += Math.floor(Math.random() * 36).toString(36);
+  return s;
+}
+
 /** A random integer in [0, n). */
 function below(n: number): number {
   return Math.floor(Math.random() * n);
@@ -1071,7 +1082,7 @@ async function snapshotCommon(ctx: Ctx, disconnect: boolean, reliable: boolean, 
   const ts = new RaftTester(ctx, { servers: n, unreliable: !reliable, snapshots: true });
   // A restarted peer's first message from a leader elected meanwhile is often InstallSnapshot: it must move its term.
   if (crash) ts.judgeAnsweredTerms();
-  await ts.one(randomCommand(), n, true);
+  await ts.one(snapshotCommand(), n, true);
   let leader1 = await ts.checkOneLeader();
   for (let i = 0; i < 30; i++) {
     let victim = (leader1 + 1) % n;
@@ -1082,19 +1093,19 @@ async function snapshotCommon(ctx: Ctx, disconnect: boolean, reliable: boolean, 
     }
     if (disconnect) {
       ts.disconnect(victim);
-      await ts.one(randomCommand(), n - 1, true);
+      await ts.one(snapshotCommand(), n - 1, true);
     }
     // The leader's term before a follower crashes: on a reliable network nothing else may move it.
     const termBefore = crash && reliable && victim !== leader1 ? ts.state(leader1).term : undefined;
     if (crash) {
       ts.crash1(victim);
-      await ts.one(randomCommand(), n - 1, true);
+      await ts.one(snapshotCommand(), n - 1, true);
     }
     // Perhaps enough to make a snapshot.
     const nn = SNAPSHOT_INTERVAL / 2 + below(SNAPSHOT_INTERVAL);
-    for (let k = 0; k < nn; k++) ts.peer(sender)?.start(randomCommand());
+    for (let k = 0; k < nn; k++) ts.peer(sender)?.start(snapshotCommand());
     // Let the appliers catch up with those starts.
-    await ts.one(randomCommand(), disconnect || crash ? n - 1 : n, true);
+    await ts.one(snapshotCommand(), disconnect || crash ? n - 1 : n, true);
     const size = ts.logSize();
     expect(
       ts,
@@ -1105,12 +1116,12 @@ async function snapshotCommon(ctx: Ctx, disconnect: boolean, reliable: boolean, 
     if (disconnect) {
       // Reconnect a follower, who may be behind and need a snapshot.
       ts.connect(victim);
-      await ts.one(randomCommand(), n, true);
+      await ts.one(snapshotCommand(), n, true);
       leader1 = await ts.checkOneLeader();
     }
     if (crash) {
       ts.restart(victim);
-      await ts.one(randomCommand(), n, true);
+      await ts.one(snapshotCommand(), n, true);
       const leader2 = await ts.checkOneLeader();
       if (termBefore !== undefined) {
         const term = ts.state(leader2).term;

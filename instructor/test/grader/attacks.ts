@@ -488,7 +488,8 @@ export type SharedTableFake =
   | 'registry-lab2'
   | 'tablelock-lab2'
   | 'in-memory-lab5'
-  | 'twofaced-lab2';
+  | 'twofaced-lab2'
+  | 'dense-lab6';
 
 /** The lab folders a student root needs for each fake (lab 7 builds on lab 6 and lab 2). */
 export const SHARED_TABLE_LABS: Readonly<Record<SharedTableFake, readonly string[]>> = {
@@ -509,6 +510,7 @@ export const SHARED_TABLE_LABS: Readonly<Record<SharedTableFake, readonly string
   'tablelock-lab2': ['lab2'],
   'in-memory-lab5': ['lab5'],
   'twofaced-lab2': ['lab2'],
+  'dense-lab6': ['lab6'],
 };
 
 /** The lab each fake is graded in. */
@@ -530,6 +532,7 @@ export const FAKE_LAB: Readonly<Record<SharedTableFake, string>> = {
   'tablelock-lab2': 'lab2',
   'in-memory-lab5': 'lab5',
   'twofaced-lab2': 'lab2',
+  'dense-lab6': 'lab6',
 };
 
 /** The echo fakes' files (fixtures/echo): clerks that work out every answer from a table their module shares and send it in an extra field, to servers that echo it. */
@@ -695,6 +698,40 @@ function addInMemoryFake(root: string, kit: string, edit: Edit): void {
   );
 }
 
+/**
+ * Writes lab 6's reference Raft with a snapshot() that trims nothing, saving its whole log as densely as its commands
+ * allow (fixtures/dense): the saved state stays small only while the commands carry few bits each.
+ */
+function addDenseFake(root: string, kit: string, edit: Edit): void {
+  referenceFile(kit, root, 'lab6', 'raft.ts');
+  fs.copyFileSync(
+    path.join(__dirname, 'fixtures', 'dense', 'lab6', 'persist-dense.ts'),
+    path.join(root, 'lab6', 'persist-dense.ts'),
+  );
+  const raft = path.join('lab6', 'raft.ts');
+  edit(
+    raft,
+    "import type { Persister } from './persister';",
+    "import type { Persister } from './persister';\nimport { pack, unpack } from './persist-dense';",
+  );
+  edit(
+    raft,
+    '    this.lastIncludedTerm = this._termAt(index);\n    this.log = this.log.slice(index - this.lastIncludedIndex);\n    this.lastIncludedIndex = index;\n    this._persist(snapshot);',
+    '    void snapshot; // nothing trimmed: the whole log stays',
+  );
+  edit(
+    raft,
+    '    const log = this.log.map(entryJson).join(\',\');\n    this.persister.save(`${JSON.stringify(head).slice(0, -1)},"log":[${log}]}`, snapshot);',
+    '    void entryJson;\n    this.persister.save(`${JSON.stringify(head)}\\u0000${pack(this.log)}`, snapshot);',
+  );
+  edit(
+    raft,
+    '    const state = JSON.parse(saved) as PersistentState;',
+    "    const cut = saved.indexOf('\\u0000');\n" +
+      '    const state = { ...(JSON.parse(saved.slice(0, cut)) as PersistentState), log: unpack(saved.slice(cut + 1)) };',
+  );
+}
+
 /** Lab 6's getState answering a constant: a Raft that does nothing. */
 const CONSTANT_STATE = "    return { term: 0, role: 'follower' } as RaftState;";
 
@@ -729,6 +766,7 @@ export function addSharedTableFake(root: string, kit: string, fake: SharedTableF
     return;
   }
   if (fake === 'in-memory-lab5') return addInMemoryFake(root, kit, edit);
+  if (fake === 'dense-lab6') return addDenseFake(root, kit, edit);
   if (fake === 'twofaced-lab2') {
     // Lab 2's echo clerk whose arguments show the answer to the network's reading and hide it from the rules'.
     for (const f of ['client.ts', 'server.ts'])

@@ -184,6 +184,13 @@ describe('grader: red team against the judgement (clerks on a shared table, a co
     expect(messages(result).get('TestReliablePut')).to.contain('Expected exactly the fields of PutArgs');
   });
 
+  it('lab 6: a Raft that never trims its log, saved as densely as its commands allow, fails the snapshot tests that bound the saved state (passed them before): their commands carry about 330 bits each', () => {
+    const tests = ['TestSnapshotBasic', 'TestSnapshotInstall', 'TestSnapshotInstallCrash'];
+    const result = gradeFake('dense-lab6', tests);
+    expect(result.tests.map((t) => [t.name, t.status])).to.deep.equal(tests.map((t) => [t, 'failed']));
+    expect(messages(result).get('TestSnapshotBasic')).to.contain("a peer's saved Raft state is");
+  });
+
   it('lab 5: a client that opens no socket and runs each command through its server in memory fails the client tests (16 of their 23 points before): each server started and each client made is a machine of its own, and a mute server must receive each attempt', () => {
     const result = gradeFake('in-memory-lab5', ['TestKeysAndStats', 'TestClientTimeout']);
     expect(result.tests.map((t) => [t.name, t.status])).to.deep.equal([
