@@ -23,20 +23,6 @@ export function encode(value: unknown, what: string, copyStrings = false): Encod
   return { copy, bytes: size.bytes };
 }
 
-/**
- * RPC arguments as the network will carry them: one reading of the sender's value, copied as the network copies it.
- * A watcher of an end's calls judges this copy and sends it, so that what it judges is what goes out: the code's
- * value may answer each reading differently (a getter, a proxy, or a view of one through the grader's crossing).
- * What encode refuses is left as it is, for the network to refuse with its own error.
- */
-export function readOnce(args: unknown): unknown {
-  try {
-    return encode(args, 'the arguments').copy;
-  } catch {
-    return args;
-  }
-}
-
 /** The chain of objects being copied: detects cycles and names the failing field without building paths. */
 interface Parent {
   obj: object;

@@ -4,7 +4,7 @@
  * RPC (KVServer.Get or KVServer.Put, for that key) that reached that clerk during that call.
  */
 import type { ClientEnd } from '../labrpc';
-import { readOnce } from '../labrpc/codec';
+import { readOnce } from '../labrpc/read-once';
 
 /** The RPC a clerk's get must be answered by, and the one of its put. */
 const GET = 'KVServer.Get';
@@ -180,8 +180,9 @@ export class ClerkReplies {
   watch(end: ClientEnd): void {
     const call = end.call;
     const watched = <Reply>(method: string, args?: unknown): Promise<Reply> => {
-      const data = readOnce(args); // what is judged is what is sent
-      return this.sent(method, data, Reflect.apply(call, end, [method, data]) as Promise<Reply>);
+      const once = readOnce(args, `the arguments of ${method}`); // what is judged is what is sent
+      if ('error' in once) return Promise.reject(once.error);
+      return this.sent(method, once.copy, Reflect.apply(call, end, [method, once.copy]) as Promise<Reply>);
     };
     // Defined, not assigned: the grader freezes ClientEnd.prototype, and assigning over a frozen prototype's method fails.
     Object.defineProperty(end, 'call', { value: watched });

@@ -21,7 +21,7 @@ import type {
   Version,
 } from '../rpc';
 import type { ClientEnd } from '../../labrpc';
-import { readOnce } from '../../labrpc/codec';
+import { readOnce } from '../../labrpc/read-once';
 import { brandHarness } from '../../world/brand';
 
 /** What the grader loads from lab2/ (or solutions/lab2/). */
@@ -96,7 +96,9 @@ export class KVTester {
         const value = Reflect.get(target, prop, target) as unknown;
         if (prop === 'call' && typeof value === 'function') {
           return (method: unknown, sent: unknown) => {
-            const data = readOnce(sent); // what is judged is what is sent
+            const once = readOnce(sent, `the arguments of ${String(method)}`); // what is judged is what is sent
+            if ('error' in once) return Promise.reject(once.error);
+            const data = once.copy;
             const result = (value as (...a: unknown[]) => Promise<unknown>).call(target, method, data);
             if (puts.on && method === 'KVServer.Put') puts.sent(name, data as PutArgs, result as Promise<PutReply>);
             return replies.sent(String(method), data, result);

@@ -4,7 +4,8 @@
  * command at an index on every peer (state machine safety).
  */
 import { Network, Server, Service } from '../../labrpc';
-import { encode, readOnce } from '../../labrpc/codec';
+import { encode } from '../../labrpc/codec';
+import { readOnce } from '../../labrpc/read-once';
 import type { Handler } from '../../labrpc';
 import type { RpcEnd } from '../../labrpc';
 import { TestFailure } from '../../suite';
@@ -256,7 +257,9 @@ export class RaftTester {
     const apply = (msg: ApplyMsg): void => {
       // A crashed instance's late applies are not the peer's any more. The message is read once, as data: the checks
       // and the record must see one and the same apply (an object of the code's could answer each read apart).
-      if (self !== undefined && this.rafts[i] === self) this.applied(i, self, readOnce(msg) as ApplyMsg);
+      if (self === undefined || this.rafts[i] !== self) return;
+      const once = readOnce(msg, `${peerName(i)}'s apply message`);
+      if ('copy' in once) this.applied(i, self, once.copy as ApplyMsg);
     };
     const built = world.inLane(RaftTester.serverName(i), () =>
       this.build !== undefined

@@ -6,7 +6,7 @@
 import { Server, Service } from '../../labrpc';
 import type { ClientEnd, RpcEnd } from '../../labrpc';
 import { Network } from '../../labrpc';
-import { readOnce } from '../../labrpc/codec';
+import { readOnce } from '../../labrpc/read-once';
 import type { VersionedInput, VersionedOutput } from '../../checker/models/versioned';
 import { versionedModel } from '../../checker/models/versioned';
 import { assertLinearizable, TestFailure } from '../../suite';
@@ -264,7 +264,9 @@ export class ShardTester {
     const watchShardRpcs = (end: ClientEnd, server: string): void => {
       const call = end.call.bind(end);
       const watched = <Reply>(method: string, sent?: unknown): Promise<Reply> => {
-        const args = readOnce(sent); // what is judged is what is sent
+        const once = readOnce(sent, `the arguments of ${method}`); // what is judged is what is sent
+        if ('error' in once) return Promise.reject(once.error);
+        const args = once.copy;
         const problem = this.ctrlerRules.problem(owner, ofClerk, method, args);
         if (problem !== undefined) {
           const failure = new TestFailure(problem);
@@ -514,7 +516,9 @@ export type CallInterceptor = (send: () => Promise<unknown>, method: string, arg
 export function interceptCalls(end: ClientEnd, intercept: CallInterceptor): void {
   const call = end.call.bind(end);
   const through = <Reply>(method: string, sent?: unknown): Promise<Reply> => {
-    const args = readOnce(sent); // what is judged is what is sent
+    const once = readOnce(sent, `the arguments of ${method}`); // what is judged is what is sent
+    if ('error' in once) return Promise.reject(once.error);
+    const args = once.copy;
     return intercept(() => call(method, args), method, args) as Promise<Reply>;
   };
   Object.defineProperty(end, 'call', { value: through, configurable: true });

@@ -4,6 +4,7 @@
  */
 import { expect } from 'chai';
 import type { ClientEnd } from '../../../labrpc';
+import { World } from '../../../world';
 import { ClerkReplies, resultOnce } from '../../../suite/clerk-replies';
 
 /** A reply promise as labrpc would give it. */
@@ -58,6 +59,37 @@ describe('suite: the clerk witness', () => {
     await end.call('KVServer.Get', args);
     expect(wire).to.deep.equal([{ key: 'k', answer: 'v' }]);
     expect(w.endGet(call, { err: 'ErrNoKey' })).to.contain('the fields key, answer');
+  });
+
+  it('fails the run, and neither judges nor sends, arguments the network cannot copy (a proxy that throws at its first reading)', async () => {
+    const wire: unknown[] = [];
+    let failure: unknown;
+    await new World({ seed: 1 })
+      .run(async () => {
+        const w = new ClerkReplies();
+        const end = {
+          call: (_method: string, args: unknown) => {
+            wire.push(args);
+            return answered({ err: 'ErrNoKey' });
+          },
+        } as unknown as ClientEnd;
+        w.watch(end);
+        let listings = 0;
+        const args = new Proxy(
+          { key: 'k', answer: 'v' },
+          {
+            ownKeys: (target) => {
+              if (listings++ === 0) throw new Error('the first reading refused');
+              return Reflect.ownKeys(target);
+            },
+          },
+        );
+        w.beginGet('k');
+        await end.call('KVServer.Get', args).catch(() => undefined);
+      })
+      .catch((error: unknown) => (failure = error));
+    expect(wire).to.deep.equal([]);
+    expect(String(failure)).to.contain('the first reading refused');
   });
 
   it('fails a get during which the clerk sent an RPC for another key or operation, naming the call it was in', async () => {

@@ -1,0 +1,21 @@
+/** One reading of a value the code under test hands the harness to judge and to send: its copy, as the network makes it. */
+import { World } from '../world';
+import { encode } from './codec';
+
+/** What readOnce gives: the copy, or the error that failed the run (the value was no data the network carries). */
+export type ReadOnce = { readonly copy: unknown } | { readonly error: unknown };
+
+/**
+ * `value` (RPC arguments, an apply message) read once, as the network copies what it carries. A watcher of the
+ * code's calls judges this copy and sends it, so that what it judges is what goes out: the code's value may answer
+ * each reading differently (a getter, a proxy, or a view of one through the grader's crossing). A value the network
+ * would refuse fails the run here, with the network's error (`what` names it), and is neither judged nor sent.
+ */
+export function readOnce(value: unknown, what: string): ReadOnce {
+  try {
+    return { copy: encode(value, what).copy };
+  } catch (error) {
+    World.current().fail(error);
+    return { error };
+  }
+}
