@@ -830,6 +830,17 @@ export class RaftTester {
         "Likely causes: an InstallSnapshot handed to the service because it is newer than the follower's own last snapshot, though not newer than " +
         "what the follower applied (compare its index with lastApplied too, and then keep the log after it); lastApplied set back to the snapshot's index."
       );
+    // Every command it holds is the one the other peers applied there: a snapshot is no way around state machine safety.
+    for (let k = 1; k <= snap.index; k++)
+      for (let j = 0; j < this.n; j++) {
+        const theirs = this.logs[j].get(k);
+        if (j !== i && this.logs[j].has(k) && !same(theirs, snap.commands[k]))
+          return (
+            `it holds ${showCommand(snap.commands[k])} at index ${k}, but ${peerName(j)} applied ${showCommand(theirs)} ` +
+            'there (state machine safety). Likely causes: a snapshot changed or re-encoded on the way, or one taken from ' +
+            "another peer's state than the leader's."
+          );
+      }
     for (let k = 1; k <= snap.index; k++) this.logs[i].set(k, snap.commands[k]);
     this.lastApplied[i] = snap.index;
     if (snap.index > this.maxIndex) this.maxIndex = snap.index;

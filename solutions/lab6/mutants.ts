@@ -689,4 +689,27 @@ export const mutants: Mutant[] = [
     caughtBy: ['TestModelKV', 'TestNemesisKV'],
     cause: 'a store kept in a plain object',
   },
+  {
+    name: 'installed-snapshot-altered',
+    description:
+      'an installed snapshot is handed to the service with its first command replaced: the snapshot parses and its index is right, but it holds a command no peer applied there (from a red-team review)',
+    file: 'raft.ts',
+    replace: [
+      [
+        '            snapshot: this.persister.readSnapshot(),',
+        '            snapshot: alteredSnapshot(this.persister.readSnapshot()),',
+      ],
+      [
+        'export class Raft ',
+        "/** The snapshot with its first command replaced. */\nfunction alteredSnapshot(data: string): string {\n  const s = JSON.parse(data) as { commands: unknown[] };\n  if (s.commands.length > 1) s.commands[1] = 'altered';\n  return JSON.stringify(s);\n}\n\nexport class Raft ",
+      ],
+    ],
+    caughtBy: [
+      'TestSnapshotInstall',
+      'TestSnapshotInstallUnreliable',
+      'TestSnapshotInstallCrash',
+      'TestSnapshotInstallUnCrash',
+    ],
+    cause: 'state machine safety',
+  },
 ];
