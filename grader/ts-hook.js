@@ -12,7 +12,22 @@ const path = require('node:path');
 const repo = path.join(__dirname, '..');
 /** The kit's own compile cache (a batch run gives each submission its own). */
 const DEFAULT_CACHE_DIR = path.join(repo, 'node_modules', '.cache', 'kvlabs-grader');
-const HOOK_VERSION = '2';
+const HOOK_VERSION = '3';
+
+/**
+ * The kit's folders whose files run on the harness's side only, compiled as tsconfig says. Every other file (a lab
+ * folder's own, a solution's, a submission's) may be code under test, and compiles for ES2021 with class fields
+ * defined as ES2022 defines them: its private names (#x) become WeakMaps of its module's own. Native private fields
+ * can be added to any object, frozen or not, a realm intrinsic too (a constructor may return an existing object), so
+ * a server could keep tables there that no removal of it frees; a WeakMap goes with the module copy that made it.
+ */
+const HARNESS_FILES = /^(grader|suite|world|labrpc|checker|instructor)\/|^(solutions\/)?lab\d+\/test\//;
+
+/** Whether `filename` is one of the harness's own files (HARNESS_FILES). */
+function isHarnessFile(filename) {
+  const rel = path.relative(repo, filename).split(path.sep).join('/');
+  return !rel.startsWith('..') && !path.isAbsolute(rel) && HARNESS_FILES.test(rel);
+}
 
 /** Everything that changes the compiler's output besides the source file itself. */
 function cacheSalt() {
@@ -43,6 +58,8 @@ function cachedPath(cacheDir, filename, source) {
     .update('\0')
     .update(name)
     .update('\0')
+    .update(isHarnessFile(filename) ? 'harness' : 'code')
+    .update('\0')
     .update(source)
     .digest('hex');
   return path.join(cacheDir, `${key}.js`);
@@ -69,7 +86,8 @@ function loadCompiler() {
   };
   // A transpile resolves nothing, and tsconfig's moduleResolution (node16) is an error beside module CommonJS.
   delete options.moduleResolution;
-  compiler = { ts, options };
+  const codeOptions = { ...options, target: ts.ScriptTarget.ES2021, useDefineForClassFields: true };
+  compiler = { ts, options, codeOptions };
   return compiler;
 }
 
@@ -81,8 +99,9 @@ function shown(file) {
 
 /** Transpiles one file; a syntax error becomes an error that names the file, line and column. */
 function transpile(source, filename) {
-  const { ts, options } = loadCompiler();
-  const out = ts.transpileModule(source, { fileName: filename, compilerOptions: options, reportDiagnostics: true });
+  const { ts, options, codeOptions } = loadCompiler();
+  const compilerOptions = isHarnessFile(filename) ? options : codeOptions;
+  const out = ts.transpileModule(source, { fileName: filename, compilerOptions, reportDiagnostics: true });
   const errors = (out.diagnostics || []).filter((d) => d.category === ts.DiagnosticCategory.Error);
   if (errors.length > 0) {
     const lines = errors.slice(0, 5).map((d) => {
@@ -210,4 +229,4 @@ function installCaching(cacheDir) {
   if (typeof process.setSourceMapsEnabled === 'function') process.setSourceMapsEnabled(true);
 }
 
-module.exports = { DEFAULT_CACHE_DIR, prepareCache, compiledCode, install, installCaching, tsFilesUnder };
+module.exports = { DEFAULT_CACHE_DIR, prepareCache, compiledCode, install, installCaching, tsFilesUnder, transpile };

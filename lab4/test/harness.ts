@@ -5,6 +5,7 @@
  */
 import { Network, RpcEnd, Server, TimeoutError } from '../../labrpc';
 import { World } from '../../world';
+import { readOnce } from '../../labrpc/read-once';
 import { TestContext, TestFailure, check } from '../../suite';
 import { DelayedEnd, SEED_DELAY_MS } from '../delayed-end';
 import {
@@ -520,8 +521,12 @@ class RecordingEnd implements RpcEnd {
     this.label = label;
   }
 
-  async call<Reply = unknown>(method: string, args?: unknown): Promise<Reply> {
-    if (method !== `${SERVICE}.Replicate`) return this.inner.call<Reply>(method, args);
+  async call<Reply = unknown>(method: string, sent?: unknown): Promise<Reply> {
+    if (method !== `${SERVICE}.Replicate`) return this.inner.call<Reply>(method, sent);
+    // What is judged is what is sent: the arguments read once, as data.
+    const once = readOnce(sent, `the arguments of ${method}`);
+    if ('error' in once) throw once.error;
+    const args = once.copy;
     this.tester.noteSent(args, this.follower - 1);
     if (this.inFlight > 0) {
       this.tester.fail(

@@ -4,6 +4,7 @@
  */
 import type { RpcEnd } from '../../labrpc';
 import type { CallRecord, CallRule } from './calls';
+import { readOnce } from '../../labrpc/read-once';
 
 /** Counts the calls each sender has in flight (all, and to each receiver) and tells `rules` what became of each. */
 export class RealCallBook {
@@ -30,8 +31,13 @@ export class RealCallBook {
     sender: string,
     receiver: string,
     method: string,
-    args: unknown,
+    sent: unknown,
   ): Promise<Reply> {
+    // What the rules judge is what is sent: the arguments read once, as data (a field set to undefined, which JSON
+    // leaves out, would otherwise make each copy of a call look new to the pacing rule).
+    const once = readOnce(sent, `the arguments of ${method}`);
+    if ('error' in once) throw once.error;
+    const args = once.copy;
     const pair = `${sender}\n${receiver}`;
     const record: CallRecord = {
       sender,

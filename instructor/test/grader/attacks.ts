@@ -489,7 +489,10 @@ export type SharedTableFake =
   | 'tablelock-lab2'
   | 'in-memory-lab5'
   | 'twofaced-lab2'
-  | 'dense-lab6';
+  | 'dense-lab6'
+  | 'stamped-lab2'
+  | 'twofaced-lab4'
+  | 'unsaid-lab3';
 
 /** The lab folders a student root needs for each fake (lab 7 builds on lab 6 and lab 2). */
 export const SHARED_TABLE_LABS: Readonly<Record<SharedTableFake, readonly string[]>> = {
@@ -511,6 +514,9 @@ export const SHARED_TABLE_LABS: Readonly<Record<SharedTableFake, readonly string
   'in-memory-lab5': ['lab5'],
   'twofaced-lab2': ['lab2'],
   'dense-lab6': ['lab6'],
+  'stamped-lab2': ['lab2'],
+  'twofaced-lab4': ['lab4'],
+  'unsaid-lab3': ['lab3'],
 };
 
 /** The lab each fake is graded in. */
@@ -533,6 +539,9 @@ export const FAKE_LAB: Readonly<Record<SharedTableFake, string>> = {
   'in-memory-lab5': 'lab5',
   'twofaced-lab2': 'lab2',
   'dense-lab6': 'lab6',
+  'stamped-lab2': 'lab2',
+  'twofaced-lab4': 'lab4',
+  'unsaid-lab3': 'lab3',
 };
 
 /** The echo fakes' files (fixtures/echo): clerks that work out every answer from a table their module shares and send it in an extra field, to servers that echo it. */
@@ -596,7 +605,7 @@ function addEchoFake(
 function addHeldFake(
   root: string,
   kit: string,
-  fake: 'pinged-lab1' | 'pinned-lab2' | 'registry-lab2' | 'tablelock-lab2' | 'timing-lab6',
+  fake: 'pinged-lab1' | 'pinned-lab2' | 'registry-lab2' | 'stamped-lab2' | 'tablelock-lab2' | 'timing-lab6',
   edit: Edit,
 ): void {
   if (fake === 'pinged-lab1') {
@@ -627,6 +636,15 @@ function addHeldFake(
     // Lab 2's reference clerk and lock with a server that keeps every value, held past its removal by a timer.
     fs.copyFileSync(
       path.join(__dirname, 'fixtures', 'pinned', 'lab2', 'server.ts'),
+      path.join(root, 'lab2', 'server.ts'),
+    );
+    for (const f of ['client.ts', 'lock.ts']) referenceFile(kit, root, 'lab2', f);
+    return;
+  }
+  if (fake === 'stamped-lab2') {
+    // Lab 2's reference clerk and lock with a server that keeps every value in a private field on Array.prototype.
+    fs.copyFileSync(
+      path.join(__dirname, 'fixtures', 'stamped', 'lab2', 'server.ts'),
       path.join(root, 'lab2', 'server.ts'),
     );
     for (const f of ['client.ts', 'lock.ts']) referenceFile(kit, root, 'lab2', f);
@@ -732,6 +750,41 @@ function addDenseFake(root: string, kit: string, edit: Edit): void {
   );
 }
 
+/**
+ * Writes a reference with a known bug whose calls read differently the second time: lab 4's leader sending its whole
+ * log after the first reading of the Replicate's entries (which shows at most maxBatch), or lab 3's server re-sending
+ * a refused peer call at once, each copy with a field of its own set to undefined (which the wire leaves out).
+ */
+function addTwoReadingsFake(root: string, kit: string, fake: 'twofaced-lab4' | 'unsaid-lab3', edit: Edit): void {
+  if (fake === 'twofaced-lab4') {
+    referenceFile(kit, root, 'lab4', 'server.ts');
+    const server = path.join('lab4', 'server.ts');
+    edit(
+      server,
+      'const entries = nextBatch(this.log, next, this.config.maxBatch, MAX_BATCH_BYTES);',
+      'const entries = this.log.slice(next - 1); void nextBatch; void MAX_BATCH_BYTES;',
+    );
+    edit(server, '{ entries, token: this.config.token }', 'twoFaced(entries, this.config.token, this.config.maxBatch)');
+    fs.appendFileSync(
+      path.join(root, server),
+      '\n/** Replicate arguments whose first reading shows at most `max` entries, and every later one all of them. */\n' +
+        'class TwoFaced {}\nfunction twoFaced(entries: LogEntry[], token: string, max: number): unknown {\n' +
+        '  const o = new TwoFaced();\n  let reads = 0;\n' +
+        "  Object.defineProperty(o, 'entries', { enumerable: true, get: () => (reads++ === 0 ? entries.slice(0, max) : entries) });\n" +
+        "  Object.defineProperty(o, 'token', { enumerable: true, value: token });\n  return o;\n}\n",
+    );
+    return;
+  }
+  referenceFile(kit, root, 'lab3', 'server.ts');
+  const server = path.join('lab3', 'server.ts');
+  edit(
+    server,
+    "      this.peers[to].call('KVServer.Peer', env).catch(() => setTimeout(attempt, RESEND_MS));",
+    "      this.peers[to].call('KVServer.Peer', { ...env, [`t${copies++}`]: undefined } as Envelope).catch(() => attempt());",
+  );
+  edit(server, '    const attempt = ', '    let copies = 0;\n    const attempt = ');
+}
+
 /** Lab 6's getState answering a constant: a Raft that does nothing. */
 const CONSTANT_STATE = "    return { term: 0, role: 'follower' } as RaftState;";
 
@@ -767,6 +820,7 @@ export function addSharedTableFake(root: string, kit: string, fake: SharedTableF
   }
   if (fake === 'in-memory-lab5') return addInMemoryFake(root, kit, edit);
   if (fake === 'dense-lab6') return addDenseFake(root, kit, edit);
+  if (fake === 'twofaced-lab4' || fake === 'unsaid-lab3') return addTwoReadingsFake(root, kit, fake, edit);
   if (fake === 'twofaced-lab2') {
     // Lab 2's echo clerk whose arguments show the answer to the network's reading and hide it from the rules'.
     for (const f of ['client.ts', 'server.ts'])
@@ -795,6 +849,7 @@ export function addSharedTableFake(root: string, kit: string, fake: SharedTableF
     fake === 'pinged-lab1' ||
     fake === 'pinned-lab2' ||
     fake === 'registry-lab2' ||
+    fake === 'stamped-lab2' ||
     fake === 'tablelock-lab2' ||
     fake === 'timing-lab6'
   )

@@ -165,6 +165,12 @@ describe('grader: red team against the judgement (clerks on a shared table, a co
     expect(messages(result).get('TestMemPutManyClientsReliable')).to.contain('is not available to lab code');
   });
 
+  it('lab 2: a server that keeps every value in a private field it stamps on Array.prototype fails the memory test (scored 5/5 before): code under test compiles its private names to WeakMaps of its module', () => {
+    const result = gradeFake('stamped-lab2', ['TestMemPutManyClientsReliable']);
+    expect(result.tests.map((t) => [t.name, t.status])).to.deep.equal([['TestMemPutManyClientsReliable', 'failed']]);
+    expect(messages(result).get('TestMemPutManyClientsReliable')).to.contain('bytes per client');
+  });
+
   it('lab 2: Locks that keep who holds what in a table their module shares score only the one-client lock tests (was 86 of 100 in batch): each Lock is a machine of its own', () => {
     const result = gradeFake('tablelock-lab2');
     const kvTests = new Set(lab2.tests.filter((t) => !t.description.toLowerCase().includes('lock')).map((t) => t.name));
@@ -189,6 +195,18 @@ describe('grader: red team against the judgement (clerks on a shared table, a co
     const result = gradeFake('dense-lab6', tests);
     expect(result.tests.map((t) => [t.name, t.status])).to.deep.equal(tests.map((t) => [t, 'failed']));
     expect(messages(result).get('TestSnapshotBasic')).to.contain("a peer's saved Raft state is");
+  });
+
+  it('lab 4: a leader that sends its whole log, in Replicate arguments whose first reading shows at most maxBatch entries, fails TestFollowerCatchUp (passed it before): each Replicate is read once, judged and sent alike', () => {
+    const result = gradeFake('twofaced-lab4', ['TestFollowerCatchUp']);
+    expect(result.tests.map((t) => [t.name, t.status])).to.deep.equal([['TestFollowerCatchUp', 'failed']]);
+    expect(messages(result).get('TestFollowerCatchUp')).to.contain('maxBatch is');
+  });
+
+  it('lab 3: a server that re-sends refused peer calls at once, each copy with a field of its own set to undefined, fails TestRealLateStart (passed it before): the real-time call book judges the copy the wire carries', () => {
+    const result = gradeFake('unsaid-lab3', ['TestRealLateStart']);
+    expect(result.tests.map((t) => [t.name, t.status])).to.deep.equal([['TestRealLateStart', 'failed']]);
+    expect(messages(result).get('TestRealLateStart')).to.contain('sent again too soon');
   });
 
   it('lab 5: a client that opens no socket and runs each command through its server in memory fails the client tests (16 of their 23 points before): each server started and each client made is a machine of its own, and a mute server must receive each attempt', () => {
