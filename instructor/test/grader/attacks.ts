@@ -751,11 +751,23 @@ function addDenseFake(root: string, kit: string, edit: Edit): void {
 }
 
 /**
- * Writes a reference with a known bug whose calls read differently the second time: lab 4's leader sending its whole
+ * Writes code whose calls read differently the second time: lab 2's echo clerk (fixtures/twofaced) whose arguments
+ * show the answer to the network's reading only; or a reference with a known bug, lab 4's leader sending its whole
  * log after the first reading of the Replicate's entries (which shows at most maxBatch), or lab 3's server re-sending
  * a refused peer call at once, each copy with a field of its own set to undefined (which the wire leaves out).
  */
-function addTwoReadingsFake(root: string, kit: string, fake: 'twofaced-lab4' | 'unsaid-lab3', edit: Edit): void {
+function addTwoReadingsFake(
+  root: string,
+  kit: string,
+  fake: 'twofaced-lab2' | 'twofaced-lab4' | 'unsaid-lab3',
+  edit: Edit,
+): void {
+  if (fake === 'twofaced-lab2') {
+    for (const f of ['client.ts', 'server.ts'])
+      fs.copyFileSync(path.join(__dirname, 'fixtures', 'twofaced', 'lab2', f), path.join(root, 'lab2', f));
+    referenceFile(kit, root, 'lab2', 'lock.ts');
+    return;
+  }
   if (fake === 'twofaced-lab4') {
     referenceFile(kit, root, 'lab4', 'server.ts');
     const server = path.join('lab4', 'server.ts');
@@ -820,14 +832,8 @@ export function addSharedTableFake(root: string, kit: string, fake: SharedTableF
   }
   if (fake === 'in-memory-lab5') return addInMemoryFake(root, kit, edit);
   if (fake === 'dense-lab6') return addDenseFake(root, kit, edit);
-  if (fake === 'twofaced-lab4' || fake === 'unsaid-lab3') return addTwoReadingsFake(root, kit, fake, edit);
-  if (fake === 'twofaced-lab2') {
-    // Lab 2's echo clerk whose arguments show the answer to the network's reading and hide it from the rules'.
-    for (const f of ['client.ts', 'server.ts'])
-      fs.copyFileSync(path.join(__dirname, 'fixtures', 'twofaced', 'lab2', f), path.join(root, 'lab2', f));
-    referenceFile(kit, root, 'lab2', 'lock.ts');
-    return;
-  }
+  if (fake === 'twofaced-lab2' || fake === 'twofaced-lab4' || fake === 'unsaid-lab3')
+    return addTwoReadingsFake(root, kit, fake, edit);
   if (fake === 'liar-lab4') {
     // A lab 4 node that stores and replicates nothing, acknowledges every write, and reports itself empty and in step.
     fs.copyFileSync(
