@@ -15,7 +15,7 @@ import type { CodeLoader } from '../suite/loader';
 import type { NodeModuleName } from '../suite/types';
 import type { EarlierLab } from './earlier-labs';
 import { Crossing, guarded } from './crossing';
-import { ABSENT_GLOBALS, absentGlobal, sandboxGlobals } from './endowments';
+import { ABSENT_GLOBALS, absentGlobal, compileRefused, RUNTIME_COMPILERS, sandboxGlobals } from './endowments';
 import { fsFacade } from './fs-facade';
 import { GIVEN_MODULES, LABRPC_FOLDER, labrpcFacade, sharedErrorClasses, VALUE_CLASSES } from './kit-surface';
 import { readManifest, sha256File, type Manifest } from './manifest';
@@ -170,6 +170,16 @@ function constantGlobals(global: object): void {
   }
 }
 
+/** A stand-in for `name` that refuses to compile; Function's keeps Function.prototype, so `instanceof Function` holds. */
+function refusingCompiler(name: string): () => never {
+  const refuse = function (): never {
+    throw compileRefused(name);
+  };
+  if (name === 'Function') Object.defineProperty(refuse, 'prototype', { value: Function.prototype });
+  Object.defineProperty(refuse, 'name', { value: name });
+  return refuse;
+}
+
 /** A new compartment whose globals are only the endowments (read-only) and the absent ones' explaining getters. */
 function endowedCompartment(): Compartment {
   const compartment = new Compartment({ __options__: true });
@@ -186,6 +196,15 @@ function endowedCompartment(): Compartment {
       get: harden(() => {
         throw absentGlobal(name);
       }),
+      enumerable: false,
+      configurable: false,
+    });
+  // No code compiled while the tests run: it would escape the loader's compile, which gives private names (#x) to a
+  // module of its own (ts-hook.js). The loader's compartment.evaluate, on the harness's side, is not a global.
+  for (const name of RUNTIME_COMPILERS)
+    Object.defineProperty(compartment.globalThis, name, {
+      value: harden(refusingCompiler(name)),
+      writable: false,
       enumerable: false,
       configurable: false,
     });

@@ -169,6 +169,18 @@ export function sandboxGlobals(): Record<string, unknown> {
 /** Node globals the compartment does not have: reading one throws an error that says so (rather than giving undefined). */
 export const ABSENT_GLOBALS = ['process', 'global', 'fetch', 'WebSocket', 'Worker', 'SharedArrayBuffer'] as const;
 
+/** The globals that compile code while it runs: refused in the sandbox (compartment.ts). */
+export const RUNTIME_COMPILERS = ['eval', 'Function', 'Compartment'] as const;
+
+/** The error a refused compiler (eval, Function, Compartment) throws when called. */
+export function compileRefused(name: string): Error {
+  return new EvalError(
+    `${name} is not available to your code when the grader runs it: code compiled while the tests run (eval, new ` +
+      'Function, a Compartment) would not be loaded as your files are, so the sandbox refuses it. Write the code in ' +
+      'your files instead; no lab needs to compile code at run time.',
+  );
+}
+
 /** The error reading an absent global throws. */
 export function absentGlobal(name: string): Error {
   return new ReferenceError(

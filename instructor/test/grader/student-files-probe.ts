@@ -27,6 +27,15 @@ function report() {
   out.newSymbolKey = register('global', Symbol.for);
   out.newSymbolKeyViaPrototype = register('prototype', Object(Symbol.iterator).constructor.for);
   out.nodeSymbolKey = typeof Symbol.for('nodejs.util.inspect.custom');
+  const compiles = (make) => {
+    try { make(); return 'compiled'; } catch (err) { return err.name; }
+  };
+  out.compilers = [
+    compiles(() => (0, eval)('1')),
+    compiles(() => new Function('return 1')),
+    compiles(() => new Compartment()),
+  ].join(' ');
+  out.functionsAreFunctions = (() => 1) instanceof Function;
   return out;
 }
 `;

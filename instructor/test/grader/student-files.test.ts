@@ -22,6 +22,10 @@ interface Seen {
   newSymbolKeyViaPrototype: string;
   /** The type of node's inspect.custom key, looked up again. */
   nodeSymbolKey: string;
+  /** What compiling code at run time gave, with eval, new Function and new Compartment: 'compiled' or the error's name. */
+  compilers: string;
+  /** Whether `instanceof Function` still holds for the code's functions. */
+  functionsAreFunctions: boolean;
 }
 
 /** What the client saw in one setting. */
@@ -40,6 +44,8 @@ const SANDBOXED: Seen = {
   newSymbolKey: 'TypeError',
   newSymbolKeyViaPrototype: 'TypeError',
   nodeSymbolKey: 'symbol',
+  compilers: 'EvalError EvalError EvalError',
+  functionsAreFunctions: true,
 };
 
 describe('grader: student files are student code, wherever they live', function () {
@@ -56,7 +62,7 @@ describe('grader: student files are student code, wherever they live', function 
     looks = JSON.parse(run.stdout) as typeof looks;
   });
 
-  it('runs a helper added to the lab folder (.ts or .js) in the compartment: no process, require, fs, host Buffer pool or new key in the realm’s symbol registry (a strong table no removal frees)', () => {
+  it('runs a helper added to the lab folder (.ts or .js) in the compartment: no process, require, fs, host Buffer pool, new key in the realm’s symbol registry (a strong table no removal frees), or code compiled at run time', () => {
     for (const look of Object.values(looks)) {
       expect(look.ts).to.deep.equal(SANDBOXED);
       expect(look.js).to.deep.equal(SANDBOXED);
