@@ -246,6 +246,21 @@ function refOf(v: unknown, what: string): number {
   return ref;
 }
 
+/** Whether something accepts a TCP connection on 127.0.0.1:`port` (asked once; refused, or no answer in 1 s, is no). */
+function acceptsConnections(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const socket = net.connect({ port, host: '127.0.0.1' });
+    const done = (accepted: boolean): void => {
+      clearTimeout(timer);
+      socket.destroy();
+      resolve(accepted);
+    };
+    const timer = setTimeout(() => done(false), 1000);
+    socket.once('connect', () => done(true));
+    socket.once('error', () => done(false));
+  });
+}
+
 /** Everything one test started, so that it can all be stopped at the end. */
 export class Resources {
   private readonly impl: Lab5Code;
@@ -253,6 +268,8 @@ export class Resources {
   private readonly cleanups: Array<() => Promise<void> | void> = [];
   private connections = 0;
   private clients = 0;
+  /** The ports of this test's servers not closed yet. */
+  private readonly openPorts = new Set<number>();
   private host: Promise<HostLink> | undefined;
   private code: Promise<StudentCode> | undefined;
   private breakWith: ((e: unknown) => void) | undefined;
@@ -322,6 +339,15 @@ export class Resources {
       typeof s?.port === 'number' && s.port > 0,
       `startServer resolved to ${JSON.stringify(s)}; expected an object with the listening port.`,
     );
+    // A port another server of this test still listens on cannot be a new server's: two servers never share one.
+    check(
+      !this.openPorts.has(s.port),
+      `startServer(${JSON.stringify(options)}) resolved to port ${s.port}, where a server this test started earlier ` +
+        'still listens. Expected each startServer call to start a server of its own, listening on a port of its own. ' +
+        'Likely causes: a server object kept at the module level and handed out again, or a port read from the data ' +
+        'folder instead of the one the new server listens on.',
+    );
+    this.openPorts.add(s.port);
     let closed = false;
     const close = s.close.bind(s);
     const wrapped: RunningServer = {
@@ -330,7 +356,14 @@ export class Resources {
       close: async () => {
         if (closed) return;
         closed = true;
+        this.openPorts.delete(s.port);
         await within(close(), 5000, () => `close() of the server on port ${s.port} took more than 5000 ms.`);
+        check(
+          !(await acceptsConnections(s.port)),
+          `close() of the server on port ${s.port} resolved, but the port still accepts connections. Expected close() ` +
+            'to stop listening (server.close()) and end every connection before it resolves. Likely causes: close() ' +
+            'resolving before the listener closed, or a listener left open on purpose.',
+        );
       },
     };
     this.defer(() => wrapped.close());

@@ -492,7 +492,8 @@ export type SharedTableFake =
   | 'dense-lab6'
   | 'stamped-lab2'
   | 'twofaced-lab4'
-  | 'unsaid-lab3';
+  | 'unsaid-lab3'
+  | 'zombie-lab5';
 
 /** The lab folders a student root needs for each fake (lab 7 builds on lab 6 and lab 2). */
 export const SHARED_TABLE_LABS: Readonly<Record<SharedTableFake, readonly string[]>> = {
@@ -517,6 +518,7 @@ export const SHARED_TABLE_LABS: Readonly<Record<SharedTableFake, readonly string
   'stamped-lab2': ['lab2'],
   'twofaced-lab4': ['lab4'],
   'unsaid-lab3': ['lab3'],
+  'zombie-lab5': ['lab5'],
 };
 
 /** The lab each fake is graded in. */
@@ -542,6 +544,7 @@ export const FAKE_LAB: Readonly<Record<SharedTableFake, string>> = {
   'stamped-lab2': 'lab2',
   'twofaced-lab4': 'lab4',
   'unsaid-lab3': 'lab3',
+  'zombie-lab5': 'lab5',
 };
 
 /** The echo fakes' files (fixtures/echo): clerks that work out every answer from a table their module shares and send it in an extra field, to servers that echo it. */
@@ -678,14 +681,38 @@ function addHeldFake(
 }
 
 /**
- * Writes lab 5's reference with a client that opens no socket: the servers list themselves in a table at the top of
- * server.ts, and the client's connection runs each command through the one on its port, in memory (any other port
- * answers nothing). Its honest worth in the client tests is 0: it speaks no RESP over TCP.
+ * Writes lab 5's reference with what answers from memory: a client that opens no socket (the servers list themselves
+ * in a table at the top of server.ts, and the client's connection runs each command through the one on its port; any
+ * other port answers nothing: its honest worth in the client tests is 0), or, with `zombie-lab5`, a server that never
+ * stops (its close() leaves it listening, and a server started on its data folder, or a crash copy of it, hands out its
+ * port again, found in a file there), so that a "restart" answers from the old server's memory.
  */
-function addInMemoryFake(root: string, kit: string, edit: Edit): void {
+function addInMemoryFake(root: string, kit: string, fake: 'in-memory-lab5' | 'zombie-lab5', edit: Edit): void {
   for (const f of ['server.ts', 'persistence.ts', 'client.ts']) referenceFile(kit, root, 'lab5', f);
   const server = path.join('lab5', 'server.ts');
   const client = path.join('lab5', 'client.ts');
+  if (fake === 'zombie-lab5') {
+    edit(
+      server,
+      "import * as net from 'node:net';",
+      "import * as net from 'node:net';\nimport * as fs from 'node:fs';",
+    );
+    edit(
+      server,
+      'export async function startServer(options: ServerOptions = {}): Promise<RunningServer> {',
+      'export async function startServer(options: ServerOptions = {}): Promise<RunningServer> {\n' +
+        '  const portFile = options.dataDir === undefined ? undefined : `${options.dataDir}/port.txt`;\n' +
+        "  const old = portFile !== undefined && fs.existsSync(portFile) ? Number(fs.readFileSync(portFile, 'utf8')) : 0;\n" +
+        "  if (old > 0) return { port: old, host: '127.0.0.1', close: async () => undefined };",
+    );
+    edit(
+      server,
+      "  return { port: address.port, host: options.host ?? '127.0.0.1', close: () => server.close() };",
+      '  if (portFile !== undefined) fs.writeFileSync(portFile, String(address.port));\n' +
+        "  return { port: address.port, host: options.host ?? '127.0.0.1', close: async () => undefined };",
+    );
+    return;
+  }
   edit(
     server,
     'export async function startServer(',
@@ -830,7 +857,7 @@ export function addSharedTableFake(root: string, kit: string, fake: SharedTableF
     referenceFile(kit, root, 'lab2', 'lock.ts');
     return;
   }
-  if (fake === 'in-memory-lab5') return addInMemoryFake(root, kit, edit);
+  if (fake === 'in-memory-lab5' || fake === 'zombie-lab5') return addInMemoryFake(root, kit, fake, edit);
   if (fake === 'dense-lab6') return addDenseFake(root, kit, edit);
   if (fake === 'twofaced-lab2' || fake === 'twofaced-lab4' || fake === 'unsaid-lab3')
     return addTwoReadingsFake(root, kit, fake, edit);

@@ -209,6 +209,12 @@ describe('grader: red team against the judgement (clerks on a shared table, a co
     expect(messages(result).get('TestRealLateStart')).to.contain('sent again too soon');
   });
 
+  it('lab 5: a server that never stops, handed out again as the restarted server, fails the restart tests (passed them before): a closed server’s port must refuse connections, and no two open servers share a port', () => {
+    const tests = ['TestRestartRecovery', 'TestCrashExpiry'];
+    const result = gradeFake('zombie-lab5', tests);
+    expect(result.tests.map((t) => [t.name, t.status])).to.deep.equal(tests.map((t) => [t, 'failed']));
+  });
+
   it('lab 5: a client that opens no socket and runs each command through its server in memory fails the client tests (16 of their 23 points before): each server started and each client made is a machine of its own, and a mute server must receive each attempt', () => {
     const result = gradeFake('in-memory-lab5', ['TestKeysAndStats', 'TestClientTimeout']);
     expect(result.tests.map((t) => [t.name, t.status])).to.deep.equal([
