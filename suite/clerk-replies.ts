@@ -93,6 +93,24 @@ export function resultOnce<R>(result: R): R {
   return (err === 'OK' ? { err, value: r.value, version: r.version } : { err }) as R;
 }
 
+/**
+ * What is wrong with the arguments a Clerk.get or Clerk.put was called with, or undefined: a key and a value are
+ * strings, a version a finite number (the model tests send fractions and negatives on purpose). The harness's own
+ * calls always are; a Lock (code under test) calls the clerk the tests hand it, and anything else it passed would
+ * reach the clerk's copy of the code as it is (a function of another machine's, say).
+ */
+export function clerkArgsProblem(key: unknown, value?: unknown, version?: unknown): string | undefined {
+  const put = arguments.length > 1;
+  const ok =
+    typeof key === 'string' &&
+    (!put || (typeof value === 'string' && typeof version === 'number' && Number.isFinite(version)));
+  if (ok) return undefined;
+  const got = put
+    ? `(${typeof key}, ${typeof value}, ${typeof version === 'number' ? version : typeof version})`
+    : `(${typeof key})`;
+  return `Clerk.${put ? 'put' : 'get'} was called with arguments of the types ${got}. Expected ${put ? 'put(key, value, version) with two strings and a number' : 'get(key) with a string'}, as the lab's KVClerk type says. Likely causes: a Lock that passes its name or value as something other than a string, or a version it read as a string (or computed as NaN).`;
+}
+
 /** What is wrong with a clerk's RPC `method` with `args`, or undefined when it is one of the lab's, with its exact fields. */
 export function argsProblem(method: string, args: unknown): string | undefined {
   const fields = ARG_FIELDS[method];

@@ -7,7 +7,7 @@ import { HistoryRecorder, clientLane } from '../../suite/history';
 import { World } from '../../world';
 import { versionedModel, VersionedInput, VersionedOutput } from '../../checker/models/versioned';
 import { TestContext, TestFailure, assertLinearizable, check } from '../../suite';
-import { ClerkReplies, resultOnce } from '../../suite/clerk-replies';
+import { ClerkReplies, clerkArgsProblem, resultOnce } from '../../suite/clerk-replies';
 import type {
   DistributedLock,
   GetArgs,
@@ -375,6 +375,7 @@ export class RecordingClerk implements KVClerk {
   }
 
   async get(key: string): Promise<GetResult> {
+    this.judge(clerkArgsProblem(key));
     const op = this.history.begin(this.id, { op: 'get', key });
     this.calls++;
     const watch = this.replies.beginGet(key);
@@ -389,6 +390,7 @@ export class RecordingClerk implements KVClerk {
   }
 
   async put(key: string, value: string, version: Version): Promise<PutResult> {
+    this.judge(clerkArgsProblem(key, value, version));
     const op = this.history.begin(this.id, { op: 'put', key, value, version });
     this.calls++;
     const before = this.replies.calls;
@@ -419,6 +421,7 @@ class WitnessedClerk implements KVClerk {
   }
 
   async get(key: string): Promise<GetResult> {
+    failClerk(this.id, clerkArgsProblem(key));
     const watch = this.replies.beginGet(key);
     const reply = resultOnce(await this.inner.get(key));
     failClerk(this.id, this.replies.endGet(watch, reply));
@@ -426,6 +429,7 @@ class WitnessedClerk implements KVClerk {
   }
 
   async put(key: string, value: string, version: Version): Promise<PutResult> {
+    failClerk(this.id, clerkArgsProblem(key, value, version));
     const watch = this.replies.beginPut(key, value, version);
     const err = await this.inner.put(key, value, version);
     failClerk(this.id, this.replies.endPut(watch, err));

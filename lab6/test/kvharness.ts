@@ -14,7 +14,7 @@ import type { GetResult, KVClerk, KVService, PutResult, Version } from '../kvapi
 import type { Persister } from '../persister';
 import type { Op, RsmPeer, StateMachine, SubmitResult } from '../rsmapi';
 import { ELECTION_TIMEOUT_MS, Lab6Impl, RaftTester, peerName, showCommand } from './harness';
-import { ClerkReplies, resultOnce } from '../../suite/clerk-replies';
+import { ClerkReplies, clerkArgsProblem, resultOnce } from '../../suite/clerk-replies';
 import { watchGiveUp } from './giveup';
 import { brandHarness } from '../../world/brand';
 
@@ -490,6 +490,8 @@ export class RecordingClerk implements KVClerk {
   }
 
   async get(key: string): Promise<GetResult> {
+    const wrongArgs = clerkArgsProblem(key);
+    if (wrongArgs !== undefined) failTest(wrongArgs);
     const op = this.history.begin(this.id, { op: 'get', key });
     const watch = this.replies.beginGet(key);
     const reply = resultOnce(await this.inner.get(key));
@@ -512,6 +514,8 @@ export class RecordingClerk implements KVClerk {
   }
 
   async put(key: string, value: string, version: Version): Promise<PutResult> {
+    const wrongArgs = clerkArgsProblem(key, value, version);
+    if (wrongArgs !== undefined) failTest(wrongArgs);
     const op = this.history.begin(this.id, { op: 'put', key, value, version });
     const watch = this.replies.beginPut(key, value, version);
     const err = await this.inner.put(key, value, version);

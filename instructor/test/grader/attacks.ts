@@ -493,7 +493,8 @@ export type SharedTableFake =
   | 'stamped-lab2'
   | 'twofaced-lab4'
   | 'unsaid-lab3'
-  | 'zombie-lab5';
+  | 'zombie-lab5'
+  | 'lockviaclerk-lab2';
 
 /** The lab folders a student root needs for each fake (lab 7 builds on lab 6 and lab 2). */
 export const SHARED_TABLE_LABS: Readonly<Record<SharedTableFake, readonly string[]>> = {
@@ -519,6 +520,7 @@ export const SHARED_TABLE_LABS: Readonly<Record<SharedTableFake, readonly string
   'twofaced-lab4': ['lab4'],
   'unsaid-lab3': ['lab3'],
   'zombie-lab5': ['lab5'],
+  'lockviaclerk-lab2': ['lab2'],
 };
 
 /** The lab each fake is graded in. */
@@ -545,6 +547,7 @@ export const FAKE_LAB: Readonly<Record<SharedTableFake, string>> = {
   'twofaced-lab4': 'lab4',
   'unsaid-lab3': 'lab3',
   'zombie-lab5': 'lab5',
+  'lockviaclerk-lab2': 'lab2',
 };
 
 /** The echo fakes' files (fixtures/echo): clerks that work out every answer from a table their module shares and send it in an extra field, to servers that echo it. */
@@ -608,9 +611,17 @@ function addEchoFake(
 function addHeldFake(
   root: string,
   kit: string,
-  fake: 'pinged-lab1' | 'pinned-lab2' | 'registry-lab2' | 'stamped-lab2' | 'tablelock-lab2' | 'timing-lab6',
+  fake:
+    | 'pinged-lab1'
+    | 'pinned-lab2'
+    | 'registry-lab2'
+    | 'stamped-lab2'
+    | 'tablelock-lab2'
+    | 'lockviaclerk-lab2'
+    | 'timing-lab6',
   edit: Edit,
 ): void {
+  if (fake !== 'pinged-lab1' && fake !== 'timing-lab6') return addLab2HeldFake(root, kit, fake, edit);
   if (fake === 'pinged-lab1') {
     // Lab 1's reference with every reply kept (mutant duplicate-state-never-freed), each server always with a call to
     // itself on its way (no timer): the network's queue would hold the server past its removal.
@@ -635,6 +646,22 @@ function addHeldFake(
     );
     return;
   }
+  if (fake === 'timing-lab6') {
+    // Lab 6's clerks on one shared table spelling each answer out to a server that stores nothing, in the gaps
+    // between copies of the call's own RPC that the server refuses with ErrWrongLeader (the rest the skeleton).
+    for (const f of ['client.ts', 'server.ts'])
+      fs.copyFileSync(path.join(__dirname, 'fixtures', 'timing', 'lab6', f), path.join(root, 'lab6', f));
+    return;
+  }
+}
+
+/** The lab 2 fakes of addHeldFake: servers that keep every value out of the weighing, and Locks that share a table. */
+function addLab2HeldFake(
+  root: string,
+  kit: string,
+  fake: 'pinned-lab2' | 'registry-lab2' | 'stamped-lab2' | 'tablelock-lab2' | 'lockviaclerk-lab2',
+  edit: Edit,
+): void {
   if (fake === 'pinned-lab2') {
     // Lab 2's reference clerk and lock with a server that keeps every value, held past its removal by a timer.
     fs.copyFileSync(
@@ -662,6 +689,27 @@ function addHeldFake(
     for (const f of ['client.ts', 'lock.ts']) referenceFile(kit, root, 'lab2', f);
     return;
   }
+  if (fake === 'lockviaclerk-lab2') {
+    // Lab 2's reference with Locks on a table of the clerks' module, reached through a function passed as a version.
+    fs.copyFileSync(
+      path.join(__dirname, 'fixtures', 'lockviaclerk', 'lab2', 'lock.ts'),
+      path.join(root, 'lab2', 'lock.ts'),
+    );
+    for (const f of ['client.ts', 'server.ts']) referenceFile(kit, root, 'lab2', f);
+    edit(
+      path.join('lab2', 'client.ts'),
+      'export class Clerk implements KVClerk {',
+      'const LOCKS = new Map<string, object>();\n\nexport class Clerk implements KVClerk {',
+    );
+    edit(
+      path.join('lab2', 'client.ts'),
+      '    const args: PutArgs = { key, value, version };',
+      "    if (typeof (version as unknown) === 'function') {\n" +
+        '      (version as unknown as (t: Map<string, object>) => void)(LOCKS);\n' +
+        "      throw new Error('linked');\n    }\n    const args: PutArgs = { key, value, version };",
+    );
+    return;
+  }
   if (fake === 'tablelock-lab2') {
     // Lab 2's reference clerk and server with Locks that keep who holds what in a table their module shares.
     fs.copyFileSync(
@@ -669,13 +717,6 @@ function addHeldFake(
       path.join(root, 'lab2', 'lock.ts'),
     );
     for (const f of ['client.ts', 'server.ts']) referenceFile(kit, root, 'lab2', f);
-    return;
-  }
-  if (fake === 'timing-lab6') {
-    // Lab 6's clerks on one shared table spelling each answer out to a server that stores nothing, in the gaps
-    // between copies of the call's own RPC that the server refuses with ErrWrongLeader (the rest the skeleton).
-    for (const f of ['client.ts', 'server.ts'])
-      fs.copyFileSync(path.join(__dirname, 'fixtures', 'timing', 'lab6', f), path.join(root, 'lab6', f));
     return;
   }
 }
@@ -884,6 +925,7 @@ export function addSharedTableFake(root: string, kit: string, fake: SharedTableF
     fake === 'registry-lab2' ||
     fake === 'stamped-lab2' ||
     fake === 'tablelock-lab2' ||
+    fake === 'lockviaclerk-lab2' ||
     fake === 'timing-lab6'
   )
     return addHeldFake(root, kit, fake, edit);

@@ -171,6 +171,14 @@ describe('grader: red team against the judgement (clerks on a shared table, a co
     expect(messages(result).get('TestMemPutManyClientsReliable')).to.contain('bytes per client');
   });
 
+  it('lab 2: Locks on a table of the clerks’ module, reached through a function handed to the clerk as a put’s version, fail the lock tests (85 of 100 before): a clerk call’s arguments are held to the KVClerk types', () => {
+    const result = gradeFake('lockviaclerk-lab2', ['TestManyClientsReliable', 'TestNemesisLock']);
+    expect(result.tests.map((t) => t.status)).to.deep.equal(['failed', 'failed']);
+    expect(messages(result).get('TestManyClientsReliable')).to.contain(
+      'Clerk.put was called with arguments of the types',
+    );
+  });
+
   it('lab 2: Locks that keep who holds what in a table their module shares score only the one-client lock tests (was 86 of 100 in batch): each Lock is a machine of its own', () => {
     const result = gradeFake('tablelock-lab2');
     const kvTests = new Set(lab2.tests.filter((t) => !t.description.toLowerCase().includes('lock')).map((t) => t.name));

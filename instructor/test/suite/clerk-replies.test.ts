@@ -5,7 +5,7 @@
 import { expect } from 'chai';
 import type { ClientEnd } from '../../../labrpc';
 import { World } from '../../../world';
-import { ClerkReplies, resultOnce } from '../../../suite/clerk-replies';
+import { ClerkReplies, clerkArgsProblem, resultOnce } from '../../../suite/clerk-replies';
 
 /** A reply promise as labrpc would give it. */
 const answered = <R>(reply: R): Promise<R> => Promise.resolve(reply);
@@ -90,6 +90,14 @@ describe('suite: the clerk witness', () => {
       .catch((error: unknown) => (failure = error));
     expect(wire).to.deep.equal([]);
     expect(String(failure)).to.contain('the first reading refused');
+  });
+
+  it('holds a clerk call’s arguments to the KVClerk types: strings and a finite number (fractions and negatives allowed), never a function', () => {
+    expect(clerkArgsProblem('k')).to.equal(undefined);
+    expect(clerkArgsProblem('k', 'v', -0.5)).to.equal(undefined);
+    expect(clerkArgsProblem('k', 'v', () => 1)).to.contain('(string, string, function)');
+    expect(clerkArgsProblem({ key: 'k' })).to.contain('Clerk.get was called with arguments of the types (object)');
+    expect(clerkArgsProblem('k', 'v', Number.NaN)).to.contain('Expected put(key, value, version)');
   });
 
   it('fails a get during which the clerk sent an RPC for another key or operation, naming the call it was in', async () => {
