@@ -399,15 +399,18 @@ export class RaftTester {
     for (let i = 0; i < this.n; i++) this.restart(i);
   }
 
-  /** Crashes peer i: cut off, killed, and its persister copied, so that nothing it does from now on is kept. */
-  crash1(i: number): void {
+  /**
+   * Crashes peer i: cut off, killed, and its persister copied, so that nothing it does from now on is kept; with
+   * `keepSaved` false (a peer that never restarts), dropped instead, so that what it saved goes with it.
+   */
+  crash1(i: number, keepSaved = true): void {
     const raft = this.rafts[i];
     if (raft === undefined) return;
     this.disconnect(i);
     this.net.deleteServer(RaftTester.serverName(i));
     // Its old ends stay disabled (as in MIT's tester): a killed instance that still sends sees its calls fail.
     for (let j = 0; j < this.n; j++) this.ends[i][j] = '';
-    this.persisters[i] = this.persisters[i].copy();
+    this.persisters[i] = keepSaved ? this.persisters[i].copy() : new Persister();
     this.rafts[i] = undefined;
     World.current().inLane(RaftTester.serverName(i), this.killers[i]);
   }

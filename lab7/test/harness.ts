@@ -478,10 +478,10 @@ export class ShardTester {
     );
   }
 
-  /** Crashes every server of group `gid`. */
-  shutdownGroup(gid: Gid): void {
+  /** Crashes every server of group `gid` (with `keepSaved` false, dropping what they saved: a group that never restarts). */
+  shutdownGroup(gid: Gid, keepSaved = true): void {
     const g = this.group(gid);
-    for (let i = 0; i < GROUP_SERVERS; i++) g.crash1(i);
+    for (let i = 0; i < GROUP_SERVERS; i++) g.crash1(i, keepSaved);
   }
 
   /** Restarts every server of group `gid` from what it saved. */

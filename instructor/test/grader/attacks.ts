@@ -494,7 +494,8 @@ export type SharedTableFake =
   | 'twofaced-lab4'
   | 'unsaid-lab3'
   | 'zombie-lab5'
-  | 'lockviaclerk-lab2';
+  | 'lockviaclerk-lab2'
+  | 'attic-lab7';
 
 /** The lab folders a student root needs for each fake (lab 7 builds on lab 6 and lab 2). */
 export const SHARED_TABLE_LABS: Readonly<Record<SharedTableFake, readonly string[]>> = {
@@ -521,6 +522,7 @@ export const SHARED_TABLE_LABS: Readonly<Record<SharedTableFake, readonly string
   'unsaid-lab3': ['lab3'],
   'zombie-lab5': ['lab5'],
   'lockviaclerk-lab2': ['lab2'],
+  'attic-lab7': ['lab2', 'lab6', 'lab7'],
 };
 
 /** The lab each fake is graded in. */
@@ -548,6 +550,7 @@ export const FAKE_LAB: Readonly<Record<SharedTableFake, string>> = {
   'unsaid-lab3': 'lab3',
   'zombie-lab5': 'lab5',
   'lockviaclerk-lab2': 'lab2',
+  'attic-lab7': 'lab7',
 };
 
 /** The echo fakes' files (fixtures/echo): clerks that work out every answer from a table their module shares and send it in an extra field, to servers that echo it. */
@@ -865,6 +868,34 @@ function addTwoReadingsFake(
   edit(server, '    const attempt = ', '    let copies = 0;\n    const attempt = ');
 }
 
+/**
+ * Writes a lab 7 fake over the reference's labs 2 and 6, as a student's honest earlier labs: a server that keeps
+ * deleted keys in what it saves (fixtures/attic), or clerks telling shard servers that keep nothing each answer first,
+ * through their controllers' ends, with a controller that moves no shard (fixtures/hint).
+ */
+function addLab7Fake(root: string, kit: string, fake: 'attic-lab7' | 'hint-lab7'): void {
+  if (fake === 'attic-lab7') {
+    // Lab 7's reference with a server that keeps deleted keys in what it saves (fixtures/attic); labs 2 and 6 too.
+    fs.copyFileSync(
+      path.join(__dirname, 'fixtures', 'attic', 'lab7', 'server.ts'),
+      path.join(root, 'lab7', 'server.ts'),
+    );
+    for (const f of ['client.ts', 'ctrler.ts', 'grpclerk.ts']) referenceFile(kit, root, 'lab7', f);
+    for (const f of ['client.ts', 'lock.ts', 'server.ts']) referenceFile(kit, root, 'lab2', f);
+    for (const f of ['client.ts', 'raft.ts', 'rsm.ts', 'server.ts']) referenceFile(kit, root, 'lab6', f);
+    return;
+  }
+  if (fake === 'hint-lab7') {
+    // Lab 7's clerks telling shard servers that keep nothing each answer first, through their controllers' ends; the
+    // controller moves no shard; labs 2 and 6 the reference's, as a student's honest earlier labs.
+    for (const f of ['client.ts', 'ctrler.ts', 'server.ts'])
+      fs.copyFileSync(path.join(HINT_FIXTURES, 'lab7', f), path.join(root, 'lab7', f));
+    for (const f of ['client.ts', 'lock.ts', 'server.ts']) referenceFile(kit, root, 'lab2', f);
+    for (const f of ['client.ts', 'raft.ts', 'rsm.ts', 'server.ts']) referenceFile(kit, root, 'lab6', f);
+    return;
+  }
+}
+
 /** Lab 6's getState answering a constant: a Raft that does nothing. */
 const CONSTANT_STATE = "    return { term: 0, role: 'follower' } as RaftState;";
 
@@ -910,15 +941,7 @@ export function addSharedTableFake(root: string, kit: string, fake: SharedTableF
     );
     return;
   }
-  if (fake === 'hint-lab7') {
-    // Lab 7's clerks telling shard servers that keep nothing each answer first, through their controllers' ends; the
-    // controller moves no shard; labs 2 and 6 the reference's, as a student's honest earlier labs.
-    for (const f of ['client.ts', 'ctrler.ts', 'server.ts'])
-      fs.copyFileSync(path.join(HINT_FIXTURES, 'lab7', f), path.join(root, 'lab7', f));
-    for (const f of ['client.ts', 'lock.ts', 'server.ts']) referenceFile(kit, root, 'lab2', f);
-    for (const f of ['client.ts', 'raft.ts', 'rsm.ts', 'server.ts']) referenceFile(kit, root, 'lab6', f);
-    return;
-  }
+  if (fake === 'attic-lab7' || fake === 'hint-lab7') return addLab7Fake(root, kit, fake);
   if (
     fake === 'pinged-lab1' ||
     fake === 'pinned-lab2' ||
