@@ -20,7 +20,7 @@ export interface GradebookRow {
   readonly realMs: number;
 }
 
-/** The gradebook CSV (RFC 4180): student, score, max, one column per test, status, tampered, notes. */
+/** The gradebook CSV (RFC 4180): student, score, max, one column per test, status, tampered, notes; no field a formula. */
 export function gradebookCsv(rows: readonly GradebookRow[], testNames: readonly string[]): string {
   const header = ['student', 'score', 'max', ...testNames, 'status', 'tampered', 'notes'];
   const records = rows.map((r) => [
@@ -32,5 +32,7 @@ export function gradebookCsv(rows: readonly GradebookRow[], testNames: readonly 
     r.tampered.join('; '),
     r.notes.join('; '),
   ]);
-  return stringify([header, ...records]);
+  // A field a spreadsheet would run as a formula (=, +, -, @ first: a file name or a crash's note can start so) is
+  // written with a leading ' instead.
+  return stringify([header, ...records], { escape_formulas: true });
 }

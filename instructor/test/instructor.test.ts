@@ -650,6 +650,21 @@ describe('instructor tools', function () {
       ]);
     });
 
+    it('no gradebook field reads as a spreadsheet formula: one that starts with =, +, - or @ gets a leading quote', () => {
+      const row = {
+        student: '=HYPERLINK("http://x")',
+        status: 'error' as const,
+        score: 0,
+        maxScore: 2,
+        tests: {},
+        tampered: ['@SUM(A1)'],
+        notes: ['-1+2'],
+        realMs: 0,
+      };
+      const parsed = parseCsv(gradebookCsv([row], [])) as string[][];
+      expect(parsed[1]).to.deep.equal(['\'=HYPERLINK("http://x")', '0', '2', 'error', "'@SUM(A1)", "'-1+2"]);
+    });
+
     it('what ships: a lab and the framework folders it uses, whole; solutions, instructor tools and other labs stay home', () => {
       const lab2 = shippedFiles(KIT_ROOT, ['lab2']);
       const lab4 = shippedFiles(KIT_ROOT, ['lab4']);
