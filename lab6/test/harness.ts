@@ -9,6 +9,7 @@ import { readOnce } from '../../labrpc/read-once';
 import type { Handler } from '../../labrpc';
 import type { RpcEnd } from '../../labrpc';
 import { TestFailure } from '../../suite';
+import { describeError } from '../../suite/run';
 import type { TestContext } from '../../suite';
 import { World, keyedRng, sleep } from '../../world';
 import { Persister } from '../persister';
@@ -803,7 +804,14 @@ export class RaftTester {
         try {
           world.inLane(RaftTester.serverName(i), () => raft.snapshot(index, data));
         } catch (error) {
-          world.fail(error);
+          world.fail(
+            new TestFailure(
+              `${peerName(i)}'s snapshot(${index}, ...) threw:\n${describeError(error)}\nLikely causes: a snapshot that ` +
+                'drops one entry too many (or too few): an off-by-one in the slice of the log, so that an index no ' +
+                'longer finds its entry; the entry after the snapshot looked for at lastIncludedIndex instead of ' +
+                'lastIncludedIndex + 1; lastIncludedTerm read after the entries it comes from were dropped.',
+            ),
+          );
         }
       };
       if (this.snapshotDelayMs > 0) setTimeout(take, this.snapshotDelayMs);
