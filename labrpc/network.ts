@@ -8,6 +8,7 @@ import { Call, type CallInit, type FaultDecider } from './call';
 import { encode } from './codec';
 import { worldObserver, type CallObserver } from './observer';
 import { lostCall, RpcUsageError } from './errors';
+import { methodNotAString } from './read-once';
 import { Server } from './service';
 import { codeFrames } from './stack';
 import { brandHarness } from '../world/brand';
@@ -343,6 +344,8 @@ export class Network {
   /** @internal the body of ClientEnd.call */
   send(endName: string, method: string, args: unknown): Promise<unknown> {
     if (this.halted) return new Promise<never>(() => undefined);
+    // A name every reader (the server's lookup, the monitors) reads alike: a string, never an object of the code's.
+    if (typeof method !== 'string') return this.usage(methodNotAString(method).message);
     if (this.closed) return this.usage(`Call to ${method} after network.cleanup(); the network is shut down.`);
     const end = this.ends.get(endName);
     if (!end) return this.usage(`The end "${endName}" was deleted; make a new end to call ${method}.`);

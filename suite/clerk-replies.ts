@@ -4,7 +4,7 @@
  * RPC (KVServer.Get or KVServer.Put, for that key) that reached that clerk during that call.
  */
 import type { ClientEnd } from '../labrpc';
-import { readOnce } from '../labrpc/read-once';
+import { methodOnce, readOnce } from '../labrpc/read-once';
 
 /** The RPC a clerk's get must be answered by, and the one of its put. */
 const GET = 'KVServer.Get';
@@ -197,8 +197,12 @@ export class ClerkReplies {
   /** Routes `end`'s calls through the witness; the clerk gets the same end, the same replies. */
   watch(end: ClientEnd): void {
     const call = end.call;
-    const watched = <Reply>(method: string, args?: unknown): Promise<Reply> => {
-      const once = readOnce(args, `the arguments of ${method}`); // what is judged is what is sent
+    const watched = <Reply>(sentMethod: string, args?: unknown): Promise<Reply> => {
+      // What is judged is what is sent: one name, and the arguments read once.
+      const name = methodOnce(sentMethod);
+      if ('error' in name) return Promise.reject(name.error);
+      const method = name.copy as string;
+      const once = readOnce(args, `the arguments of ${method}`);
       if ('error' in once) return Promise.reject(once.error);
       return this.sent(method, once.copy, Reflect.apply(call, end, [method, once.copy]) as Promise<Reply>);
     };

@@ -21,7 +21,7 @@ import type {
   Version,
 } from '../rpc';
 import type { ClientEnd } from '../../labrpc';
-import { readOnce } from '../../labrpc/read-once';
+import { methodOnce, readOnce } from '../../labrpc/read-once';
 import { brandHarness } from '../../world/brand';
 
 /** What the grader loads from lab2/ (or solutions/lab2/). */
@@ -95,13 +95,17 @@ export class KVTester {
       get(target, prop) {
         const value = Reflect.get(target, prop, target) as unknown;
         if (prop === 'call' && typeof value === 'function') {
-          return (method: unknown, sent: unknown) => {
-            const once = readOnce(sent, `the arguments of ${String(method)}`); // what is judged is what is sent
+          return (sentMethod: unknown, sent: unknown) => {
+            // What is judged is what is sent: one name, and the arguments read once.
+            const named = methodOnce(sentMethod);
+            if ('error' in named) return Promise.reject(named.error);
+            const method = named.copy as string;
+            const once = readOnce(sent, `the arguments of ${method}`);
             if ('error' in once) return Promise.reject(once.error);
             const data = once.copy;
             const result = (value as (...a: unknown[]) => Promise<unknown>).call(target, method, data);
             if (puts.on && method === 'KVServer.Put') puts.sent(name, data as PutArgs, result as Promise<PutReply>);
-            return replies.sent(String(method), data, result);
+            return replies.sent(method, data, result);
           };
         }
         return typeof value === 'function' ? (value as (...a: unknown[]) => unknown).bind(target) : value;

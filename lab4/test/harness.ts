@@ -5,7 +5,7 @@
  */
 import { Network, RpcEnd, Server, TimeoutError } from '../../labrpc';
 import { World } from '../../world';
-import { readOnce } from '../../labrpc/read-once';
+import { methodOnce, readOnce } from '../../labrpc/read-once';
 import { TestContext, TestFailure, check } from '../../suite';
 import { DelayedEnd, SEED_DELAY_MS } from '../delayed-end';
 import {
@@ -521,7 +521,11 @@ class RecordingEnd implements RpcEnd {
     this.label = label;
   }
 
-  async call<Reply = unknown>(method: string, sent?: unknown): Promise<Reply> {
+  async call<Reply = unknown>(sentMethod: string, sent?: unknown): Promise<Reply> {
+    // One name for every reader: the check below, and the network.
+    const name = methodOnce(sentMethod);
+    if ('error' in name) throw name.error;
+    const method = name.copy as string;
     if (method !== `${SERVICE}.Replicate`) return this.inner.call<Reply>(method, sent);
     // What is judged is what is sent: the arguments read once, as data.
     const once = readOnce(sent, `the arguments of ${method}`);

@@ -6,7 +6,7 @@
 import { Server, Service } from '../../labrpc';
 import type { ClientEnd, RpcEnd } from '../../labrpc';
 import { Network } from '../../labrpc';
-import { readOnce } from '../../labrpc/read-once';
+import { methodOnce, readOnce } from '../../labrpc/read-once';
 import type { VersionedInput, VersionedOutput } from '../../checker/models/versioned';
 import { versionedModel } from '../../checker/models/versioned';
 import { assertLinearizable, TestFailure } from '../../suite';
@@ -263,8 +263,12 @@ export class ShardTester {
     this.own(owner, this.kvNet, owner);
     const watchShardRpcs = (end: ClientEnd, server: string): void => {
       const call = end.call.bind(end);
-      const watched = <Reply>(method: string, sent?: unknown): Promise<Reply> => {
-        const once = readOnce(sent, `the arguments of ${method}`); // what is judged is what is sent
+      const watched = <Reply>(sentMethod: string, sent?: unknown): Promise<Reply> => {
+        // What is judged is what is sent: one name, and the arguments read once.
+        const name = methodOnce(sentMethod);
+        if ('error' in name) return Promise.reject(name.error);
+        const method = name.copy as string;
+        const once = readOnce(sent, `the arguments of ${method}`);
         if ('error' in once) return Promise.reject(once.error);
         const args = once.copy;
         const problem = this.ctrlerRules.problem(owner, ofClerk, method, args);
@@ -515,8 +519,12 @@ export type CallInterceptor = (send: () => Promise<unknown>, method: string, arg
 /** Routes every call made through `end` through `intercept` (defined, not assigned: the grader freezes ClientEnd.prototype). */
 export function interceptCalls(end: ClientEnd, intercept: CallInterceptor): void {
   const call = end.call.bind(end);
-  const through = <Reply>(method: string, sent?: unknown): Promise<Reply> => {
-    const once = readOnce(sent, `the arguments of ${method}`); // what is judged is what is sent
+  const through = <Reply>(sentMethod: string, sent?: unknown): Promise<Reply> => {
+    // What is judged is what is sent: one name, and the arguments read once.
+    const name = methodOnce(sentMethod);
+    if ('error' in name) return Promise.reject(name.error);
+    const method = name.copy as string;
+    const once = readOnce(sent, `the arguments of ${method}`);
     if ('error' in once) return Promise.reject(once.error);
     const args = once.copy;
     return intercept(() => call(method, args), method, args) as Promise<Reply>;

@@ -8,6 +8,7 @@ import * as http from 'node:http';
 import { RpcUsageError, TimeoutError } from '../errors';
 import type { RpcEnd } from '../network';
 import { RPC_PREFIX } from './host';
+import { methodNotAString } from '../read-once';
 
 /** How an HttpEnd calls. */
 export interface HttpEndOptions {
@@ -55,6 +56,7 @@ export class HttpEnd implements RpcEnd {
   }
 
   call<Reply = unknown>(method: string, args?: unknown): Promise<Reply> {
+    if (typeof method !== 'string') return Promise.reject(methodNotAString(method));
     let body: string;
     try {
       body = args === undefined ? '' : JSON.stringify(args);

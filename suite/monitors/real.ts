@@ -4,7 +4,7 @@
  */
 import type { RpcEnd } from '../../labrpc';
 import type { CallRecord, CallRule } from './calls';
-import { readOnce } from '../../labrpc/read-once';
+import { methodOnce, readOnce } from '../../labrpc/read-once';
 
 /** Counts the calls each sender has in flight (all, and to each receiver) and tells `rules` what became of each. */
 export class RealCallBook {
@@ -30,11 +30,14 @@ export class RealCallBook {
     inner: RpcEnd,
     sender: string,
     receiver: string,
-    method: string,
+    sentMethod: string,
     sent: unknown,
   ): Promise<Reply> {
-    // What the rules judge is what is sent: the arguments read once, as data (a field set to undefined, which JSON
-    // leaves out, would otherwise make each copy of a call look new to the pacing rule).
+    // What the rules judge is what is sent: one name, and the arguments read once, as data (a field set to
+    // undefined, which JSON leaves out, would otherwise make each copy of a call look new to the pacing rule).
+    const name = methodOnce(sentMethod);
+    if ('error' in name) throw name.error;
+    const method = name.copy as string;
     const once = readOnce(sent, `the arguments of ${method}`);
     if ('error' in once) throw once.error;
     const args = once.copy;

@@ -265,6 +265,13 @@ describe('labrpc', () => {
       .and.contain('"Junk.Keep"');
   });
 
+  it('refuses a method name that is not a string (an object read apart by each reader), failing the run', async () => {
+    const named = new String('Junk.Echo') as unknown as string;
+    const err = await rejection(withNet(1, (net) => connectedEnd(net, 'e').call(named, 1)));
+    expect(err).to.be.instanceOf(RpcUsageError);
+    expect((err as Error).message).to.contain('a method of type object; expected a string');
+  });
+
   it('explains a call on an end that was never connected', async () => {
     const err = await rejection(withNet(1, (net) => net.makeEnd('lonely').call('Junk.Echo', 1)));
     expect(err).to.be.instanceOf(RpcUsageError);
