@@ -870,19 +870,28 @@ function addTwoReadingsFake(
 
 /**
  * Writes a lab 7 fake over the reference's labs 2 and 6, as a student's honest earlier labs: a server that keeps
- * deleted keys in what it saves (fixtures/attic), or clerks telling shard servers that keep nothing each answer first,
+ * deleted keys in what it saves (ATTIC_PERSISTER), or clerks telling shard servers that keep nothing each answer first,
  * through their controllers' ends, with a controller that moves no shard (fixtures/hint).
  */
-function addLab7Fake(root: string, kit: string, fake: 'attic-lab7' | 'hint-lab7'): void {
+function addLab7Fake(root: string, kit: string, fake: 'attic-lab7' | 'hint-lab7', edit: Edit): void {
   if (fake === 'attic-lab7') {
-    // Lab 7's reference with a server that keeps deleted keys in what it saves (fixtures/attic); labs 2 and 6 too.
-    fs.copyFileSync(
-      path.join(__dirname, 'fixtures', 'attic', 'lab7', 'server.ts'),
-      path.join(root, 'lab7', 'server.ts'),
-    );
-    for (const f of ['client.ts', 'ctrler.ts', 'grpclerk.ts']) referenceFile(kit, root, 'lab7', f);
+    // Lab 7's reference, except that DeleteShard keeps the deleted keys (mutant delete-frees-snapshot-only) in a
+    // string saved beside the Raft state through a persister of the server's own; labs 2 and 6 the reference's.
+    for (const f of ['client.ts', 'ctrler.ts', 'grpclerk.ts', 'server.ts']) referenceFile(kit, root, 'lab7', f);
     for (const f of ['client.ts', 'lock.ts', 'server.ts']) referenceFile(kit, root, 'lab2', f);
     for (const f of ['client.ts', 'raft.ts', 'rsm.ts', 'server.ts']) referenceFile(kit, root, 'lab6', f);
+    const server = path.join('lab7', 'server.ts');
+    edit(
+      server,
+      '    this.rsm = new RSM(peers, me, persister, maxRaftState, this);',
+      '    this.rsm = new RSM(peers, me, atticPersister(persister), maxRaftState, this);',
+    );
+    edit(
+      server,
+      "    this.shards[s] = { status: 'gone', num, kv: new Map() };",
+      "    if (shard && shard.kv.size > 0) attic += JSON.stringify([s, [...shard.kv]]);\n    this.shards[s] = { status: 'gone', num, kv: new Map() };",
+    );
+    fs.appendFileSync(path.join(root, server), ATTIC_PERSISTER);
     return;
   }
   if (fake === 'hint-lab7') {
@@ -895,6 +904,24 @@ function addLab7Fake(root: string, kit: string, fake: 'attic-lab7' | 'hint-lab7'
     return;
   }
 }
+
+/** What the attic fake appends to lab 7's server: the deleted keys, and a persister that saves them beside the Raft state. */
+const ATTIC_PERSISTER = `
+/** The deleted shards' keys, as one string (each server is a module copy of its own). */
+let attic = '';
+
+/** \`persister\`, with the attic saved after the Raft state and left out of every reading of it. */
+function atticPersister(persister: Persister): Persister {
+  const mark = '\\u0000attic\\u0000';
+  return {
+    save: (rs: string, snap: string): void => persister.save(rs + mark + attic, snap),
+    readRaftState: (): string => persister.readRaftState().split(mark)[0],
+    readSnapshot: (): string => persister.readSnapshot(),
+    raftStateSize: (): number => Math.max(0, persister.raftStateSize() - mark.length - attic.length),
+    snapshotSize: (): number => persister.snapshotSize(),
+  } as unknown as Persister;
+}
+`;
 
 /** Lab 6's getState answering a constant: a Raft that does nothing. */
 const CONSTANT_STATE = "    return { term: 0, role: 'follower' } as RaftState;";
@@ -941,7 +968,7 @@ export function addSharedTableFake(root: string, kit: string, fake: SharedTableF
     );
     return;
   }
-  if (fake === 'attic-lab7' || fake === 'hint-lab7') return addLab7Fake(root, kit, fake);
+  if (fake === 'attic-lab7' || fake === 'hint-lab7') return addLab7Fake(root, kit, fake, edit);
   if (
     fake === 'pinged-lab1' ||
     fake === 'pinned-lab2' ||
