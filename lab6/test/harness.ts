@@ -501,6 +501,11 @@ export class RaftTester {
     return Math.max(...this.persisters.map((p) => p.snapshotSize()));
   }
 
+  /** The most one peer saved, Raft state and snapshot together, in characters: all a restart could read. */
+  savedSize(): number {
+    return Math.max(...this.persisters.map((p) => p.raftStateSize() + p.snapshotSize()));
+  }
+
   /** The size of the snapshot peer i saved (0: none yet). */
   snapshotSizeOf(i: number): number {
     return this.persisters[i].snapshotSize();

@@ -382,17 +382,19 @@ async function frozenRoundTrip(ctx: Ctx, maxRaftState: number, name: string): Pr
 const BULK_BYTES = 4000;
 const LEFT_SHARE = 0.25;
 
-/** Group 1, which left, snapshots once more: its snapshot must not hold the `moved` characters it gave away. */
+/** Group 1, which left, snapshots once more: what it saves must not hold the `moved` characters it gave away. */
 async function checkLeftSnapshot(ts: ShardTester, moved: number): Promise<void> {
   await snapshotNow(ts, GID1);
   await sleep(ELECTION_TIMEOUT_MS);
-  const size = ts.group(GID1).snapshotSize();
+  const size = ts.group(GID1).savedSize();
   if (size > LEFT_SHARE * moved)
     fail(
       `The last round: group 1 left (every shard it had moved to group 2 and was deleted there), yet its latest ` +
-        `snapshot is ${size} characters, with ${moved} characters of values moved away; expected under ` +
+        `saved state (Raft state and snapshot) is ${size} characters, with ${moved} characters of values moved away; ` +
+        `expected under ` +
         `${LEFT_SHARE * moved}. Likely causes: DeleteShard not freeing the shard's keys (or never sent by the ` +
-        'controller that finishes a move); deleted shards still written into the snapshot; or a Get answered from ' +
+        'controller that finishes a move); deleted shards still written into the snapshot or the Raft state; or a Get ' +
+        'answered from ' +
         'the server’s own state without going through the RSM (the tester’s gets, each an entry of the log, are ' +
         'what make group 1 snapshot again).',
     );

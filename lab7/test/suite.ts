@@ -103,7 +103,8 @@ const joinBasic: TestDefinition<Lab7Impl> = {
 
 const deleteBasic: TestDefinition<Lab7Impl> = {
   name: 'TestDeleteBasic5A',
-  description: "after group 2 joins, group 1's snapshots no longer hold the shards that moved: DeleteShard frees them",
+  description:
+    'after group 2 joins, what group 1 saves (snapshots and Raft state) no longer holds the shards that moved: DeleteShard frees them',
   async run(ctx: Ctx) {
     const ts = new ShardTester(ctx, { maxRaftState: SNAPSHOTS });
     await ts.setup();
@@ -111,19 +112,20 @@ const deleteBasic: TestDefinition<Lab7Impl> = {
     const keys = keysCoveringShards(2);
     const written: Written = new Map();
     await putAll(ck, keys, written, 'a', BIG_VALUE);
-    const all = ts.group(GID1).snapshotSize();
+    const all = ts.group(GID1).savedSize();
     const cfg = await ts.join([2]);
     // Small puts to group 1's own keys, so that it snapshots again after the deletes.
     const stay = keys.filter((k) => cfg.shards[key2shard(k)] === GID1);
     for (let round = 0; round < 3; round++) await putAll(ck, stay, written, `s${round}`, BIG_VALUE);
-    const after = ts.group(GID1).snapshotSize();
-    ctx.log(`group 1's snapshot: ${all} characters with every shard, ${after} after the join`);
+    const after = ts.group(GID1).savedSize();
+    ctx.log(`group 1's saved state: ${all} characters with every shard, ${after} after the join`);
     if (after > 0.75 * all)
       fail(
-        `group 1's largest snapshot is ${after} characters after half its shards moved to group 2; with every shard ` +
+        `group 1's largest saved state (Raft state and snapshot) is ${after} characters after half its shards moved to ` +
+          `group 2; with every shard ` +
           `it was ${all}. Expected well under ${Math.round(0.75 * all)}: a deleted shard's keys must be gone. Likely ` +
           'causes: DeleteShard not applied (or not called by the controller), a frozen shard whose keys are kept ' +
-          'after the delete, or a snapshot that still includes deleted shards.',
+          'after the delete, or a snapshot (or a Raft state) that still includes deleted shards.',
       );
     await checkAll(ck, keys, written, 'after the join');
   },

@@ -495,7 +495,8 @@ export type SharedTableFake =
   | 'unsaid-lab3'
   | 'zombie-lab5'
   | 'lockviaclerk-lab2'
-  | 'attic-lab7';
+  | 'attic-lab7'
+  | 'slotswap-lab7';
 
 /** The lab folders a student root needs for each fake (lab 7 builds on lab 6 and lab 2). */
 export const SHARED_TABLE_LABS: Readonly<Record<SharedTableFake, readonly string[]>> = {
@@ -523,6 +524,7 @@ export const SHARED_TABLE_LABS: Readonly<Record<SharedTableFake, readonly string
   'zombie-lab5': ['lab5'],
   'lockviaclerk-lab2': ['lab2'],
   'attic-lab7': ['lab2', 'lab6', 'lab7'],
+  'slotswap-lab7': ['lab2', 'lab6', 'lab7'],
 };
 
 /** The lab each fake is graded in. */
@@ -551,6 +553,7 @@ export const FAKE_LAB: Readonly<Record<SharedTableFake, string>> = {
   'zombie-lab5': 'lab5',
   'lockviaclerk-lab2': 'lab2',
   'attic-lab7': 'lab7',
+  'slotswap-lab7': 'lab7',
 };
 
 /** The echo fakes' files (fixtures/echo): clerks that work out every answer from a table their module shares and send it in an extra field, to servers that echo it. */
@@ -870,40 +873,39 @@ function addTwoReadingsFake(
 
 /**
  * Writes a lab 7 fake over the reference's labs 2 and 6, as a student's honest earlier labs: a server that keeps
- * deleted keys in what it saves (ATTIC_PERSISTER), or clerks telling shard servers that keep nothing each answer first,
- * through their controllers' ends, with a controller that moves no shard (fixtures/hint).
+ * deleted keys in what it saves (ATTIC_PERSISTER) or saves its snapshot in the Raft-state slot (SLOT_SWAP_PERSISTER),
+ * or clerks telling shard servers that keep nothing each answer first, through their controllers' ends, with a
+ * controller that moves no shard (fixtures/hint).
  */
-function addLab7Fake(root: string, kit: string, fake: 'attic-lab7' | 'hint-lab7', edit: Edit): void {
-  if (fake === 'attic-lab7') {
-    // Lab 7's reference, except that DeleteShard keeps the deleted keys (mutant delete-frees-snapshot-only) in a
-    // string saved beside the Raft state through a persister of the server's own; labs 2 and 6 the reference's.
-    for (const f of ['client.ts', 'ctrler.ts', 'grpclerk.ts', 'server.ts']) referenceFile(kit, root, 'lab7', f);
-    for (const f of ['client.ts', 'lock.ts', 'server.ts']) referenceFile(kit, root, 'lab2', f);
-    for (const f of ['client.ts', 'raft.ts', 'rsm.ts', 'server.ts']) referenceFile(kit, root, 'lab6', f);
-    const server = path.join('lab7', 'server.ts');
-    edit(
-      server,
-      '    this.rsm = new RSM(peers, me, persister, maxRaftState, this);',
-      '    this.rsm = new RSM(peers, me, atticPersister(persister), maxRaftState, this);',
-    );
-    edit(
-      server,
-      "    this.shards[s] = { status: 'gone', num, kv: new Map() };",
-      "    if (shard && shard.kv.size > 0) attic += JSON.stringify([s, [...shard.kv]]);\n    this.shards[s] = { status: 'gone', num, kv: new Map() };",
-    );
-    fs.appendFileSync(path.join(root, server), ATTIC_PERSISTER);
-    return;
-  }
+function addLab7Fake(root: string, kit: string, fake: Lab7Fake, edit: Edit): void {
+  for (const f of ['client.ts', 'lock.ts', 'server.ts']) referenceFile(kit, root, 'lab2', f);
+  for (const f of ['client.ts', 'raft.ts', 'rsm.ts', 'server.ts']) referenceFile(kit, root, 'lab6', f);
   if (fake === 'hint-lab7') {
-    // Lab 7's clerks telling shard servers that keep nothing each answer first, through their controllers' ends; the
-    // controller moves no shard; labs 2 and 6 the reference's, as a student's honest earlier labs.
     for (const f of ['client.ts', 'ctrler.ts', 'server.ts'])
       fs.copyFileSync(path.join(HINT_FIXTURES, 'lab7', f), path.join(root, 'lab7', f));
-    for (const f of ['client.ts', 'lock.ts', 'server.ts']) referenceFile(kit, root, 'lab2', f);
-    for (const f of ['client.ts', 'raft.ts', 'rsm.ts', 'server.ts']) referenceFile(kit, root, 'lab6', f);
     return;
   }
+  // Lab 7's reference, with DeleteShard keeping the deleted keys: in a string saved beside the Raft state (the attic,
+  // mutant delete-frees-snapshot-only), or in memory and every snapshot (mutant delete-keeps-keys) with the snapshot
+  // saved in the Raft-state slot; either through a persister of the server's own.
+  for (const f of ['client.ts', 'ctrler.ts', 'grpclerk.ts', 'server.ts']) referenceFile(kit, root, 'lab7', f);
+  const server = path.join('lab7', 'server.ts');
+  const wrapper = fake === 'attic-lab7' ? 'atticPersister' : 'slotSwapPersister';
+  edit(
+    server,
+    '    this.rsm = new RSM(peers, me, persister, maxRaftState, this);',
+    `    this.rsm = new RSM(peers, me, ${wrapper}(persister), maxRaftState, this);`,
+  );
+  const kept =
+    fake === 'attic-lab7'
+      ? "    if (shard && shard.kv.size > 0) attic += JSON.stringify([s, [...shard.kv]]);\n    this.shards[s] = { status: 'gone', num, kv: new Map() };"
+      : "    this.shards[s] = { status: 'gone', num, kv: shard?.kv ?? new Map() };";
+  edit(server, "    this.shards[s] = { status: 'gone', num, kv: new Map() };", kept);
+  fs.appendFileSync(path.join(root, server), fake === 'attic-lab7' ? ATTIC_PERSISTER : SLOT_SWAP_PERSISTER);
 }
+
+/** The lab 7 fakes written over the reference's labs 2 and 6. */
+type Lab7Fake = 'attic-lab7' | 'hint-lab7' | 'slotswap-lab7';
 
 /** What the attic fake appends to lab 7's server: the deleted keys, and a persister that saves them beside the Raft state. */
 const ATTIC_PERSISTER = `
@@ -919,6 +921,22 @@ function atticPersister(persister: Persister): Persister {
     readSnapshot: (): string => persister.readSnapshot(),
     raftStateSize: (): number => Math.max(0, persister.raftStateSize() - mark.length - attic.length),
     snapshotSize: (): number => persister.snapshotSize(),
+  } as unknown as Persister;
+}
+`;
+
+/** What the slot-swap fake appends to lab 7's server: a persister that saves the snapshot in the Raft-state slot. */
+const SLOT_SWAP_PERSISTER = `
+/** \`persister\`, with the snapshot saved after the Raft state in its slot, and each read back from there. */
+function slotSwapPersister(persister: Persister): Persister {
+  const mark = '\\u0000snapshot\\u0000';
+  const part = (i: number): string => persister.readRaftState().split(mark)[i] ?? '';
+  return {
+    save: (rs: string, snap: string): void => persister.save(rs + mark + snap, ''),
+    readRaftState: (): string => part(0),
+    readSnapshot: (): string => part(1),
+    raftStateSize: (): number => part(0).length,
+    snapshotSize: (): number => part(1).length,
   } as unknown as Persister;
 }
 `;
@@ -968,7 +986,8 @@ export function addSharedTableFake(root: string, kit: string, fake: SharedTableF
     );
     return;
   }
-  if (fake === 'attic-lab7' || fake === 'hint-lab7') return addLab7Fake(root, kit, fake, edit);
+  if (fake === 'attic-lab7' || fake === 'hint-lab7' || fake === 'slotswap-lab7')
+    return addLab7Fake(root, kit, fake, edit);
   if (
     fake === 'pinged-lab1' ||
     fake === 'pinned-lab2' ||

@@ -228,6 +228,13 @@ describe('grader: red team against the judgement (clerks on a shared table, a co
     expect(result.tests.map((t) => [t.name, t.status])).to.deep.equal([['TestMemDeletedShard5A', 'failed']]);
   });
 
+  it('lab 7: a server that keeps deleted keys and saves its snapshot in the Raft-state slot fails the saved-size checks (passed them before): they weigh the Raft state and the snapshot together', () => {
+    const tests = ['TestDeleteBasic5A', 'TestNemesisShardsSnapshots5C'];
+    const result = gradeFake('slotswap-lab7', tests);
+    expect(result.tests.map((t) => [t.name, t.status])).to.deep.equal(tests.map((t) => [t, 'failed']));
+    expect(messages(result).get('TestDeleteBasic5A')).to.contain('Raft state and snapshot');
+  });
+
   it('lab 5: a client that opens no socket and runs each command through its server in memory fails the client tests (16 of their 23 points before): each server started and each client made is a machine of its own, and a mute server must receive each attempt', () => {
     const result = gradeFake('in-memory-lab5', ['TestKeysAndStats', 'TestClientTimeout']);
     expect(result.tests.map((t) => [t.name, t.status])).to.deep.equal([
