@@ -704,12 +704,32 @@ export const clientTimeout = realTest(
   },
 );
 
+/**
+ * A listener on a stopped server's `port` that breaks every connection it accepts at once (a reset): each attempt
+ * of a client still fails, as on a stopped server, and the times of the dials it makes are recorded.
+ */
+async function breakingListener(res: Resources, port: number): Promise<number[]> {
+  const dials: number[] = [];
+  const listener = net.createServer((s) => {
+    dials.push(Date.now());
+    s.on('error', () => undefined);
+    s.resetAndDestroy();
+  });
+  await new Promise<void>((resolve, reject) => {
+    listener.once('error', reject);
+    listener.listen(port, '127.0.0.1', () => resolve());
+  });
+  res.defer(() => new Promise<void>((resolve) => listener.close(() => resolve())));
+  return dials;
+}
+
 export const clientRetry = realTest(
   'TestClientRetry',
   'a stopped server: 3 retries 0.5 s apart (onRetry told each time), then a ServerUnavailableError; the other shards keep working',
   async (res, _ctx, rng) => {
-    const { servers, client, notices, onTwo, onOne } = await threeServers(res, rng);
+    const { servers, addrs, client, notices, onTwo, onOne } = await threeServers(res, rng);
     await servers[1].close();
+    const dials = await breakingListener(res, addrs[1].port);
     const t0 = Date.now();
     const outcome = await within(
       client.get(onTwo).then(
@@ -743,6 +763,16 @@ export const clientRetry = realTest(
     check(
       same(notices, ['2:1/3', '2:2/3', '2:3/3']),
       `onRetry was called with ${JSON.stringify(notices)} (server:attempt/retries); expected ["2:1/3","2:2/3","2:3/3"].`,
+    );
+    const span = dials.length > 0 ? dials[dials.length - 1] - dials[0] : 0;
+    check(
+      dials.length >= 3 && span >= 900,
+      `With server 2 stopped (a listener on its port that breaks each connection it is offered), the client dialled ` +
+        `it ${dials.length} time${dials.length === 1 ? '' : 's'} over ${span} ms; expected a dial for each of the 3 ` +
+        'retries, about 500 ms apart (the first attempt may still use the connection opened before the server ' +
+        'stopped). Likely causes: a broken connection kept and reused, so a retry fails on the old error without ' +
+        'dialling again (open a new connection for an attempt after a failure); retries that only wait and count; ' +
+        'or the attempts made at once, without waiting retryDelayMs between them.',
     );
     notices.length = 0;
     const other = await client.get(onOne);

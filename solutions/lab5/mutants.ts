@@ -243,6 +243,24 @@ export const mutants: Mutant[] = [
     cause: 'without waiting retryDelayMs',
   },
   {
+    name: 'broken-connection-kept',
+    description:
+      "a broken connection's error is kept: every later attempt fails on it at once without dialling again, yet waits and reports its retry",
+    file: 'client.ts',
+    replace: [
+      [
+        '    const socket = this.socket ?? this.open();\n',
+        '    const kept = (this as { broken?: Error }).broken;\n    if (kept) return Promise.reject(kept);\n    const socket = this.socket ?? this.open();\n',
+      ],
+      [
+        '    this.socket = undefined;\n    socket.destroy();\n',
+        '    this.socket = undefined;\n    (this as { broken?: Error }).broken = err;\n    socket.destroy();\n',
+      ],
+    ],
+    caughtBy: ['TestClientRetry'],
+    cause: 'open a new connection for an attempt after a failure',
+  },
+  {
     name: 'error-reply-retried',
     description: 'an error reply counts as a failed attempt: it is retried, and ends as ServerUnavailableError',
     file: 'client.ts',
