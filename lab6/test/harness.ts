@@ -94,16 +94,29 @@ export function peerName(i: number): string {
   return `peer ${i}`;
 }
 
+/** The names a request's term field may have (Figure 2's `term`; `currentTerm` too), in any case. */
+const TERM_FIELD = /^(current)?term$/i;
+
 /**
- * The term a request says it was made in, when its arguments show one: an own numeric field named `term` or
- * `currentTerm` (any case), not a log's or snapshot's term. Undefined when there is none.
+ * The term a request (its arguments, as copied) says it was made in: its one own numeric field named `term` (or
+ * `currentTerm`, any case), not a log's or snapshot's term; or why it shows none.
  */
-function requestTerm(args: unknown): number | undefined {
-  if (typeof args !== 'object' || args === null) return undefined;
-  const terms = Object.entries(args).filter(
-    ([key, value]) => typeof value === 'number' && /^(current)?term$/i.test(key),
+function requestTerm(args: unknown): { term: number } | { problem: string } {
+  const fields = typeof args === 'object' && args !== null ? Object.entries(args) : [];
+  const terms = fields.filter(([key]) => TERM_FIELD.test(key));
+  if (terms.length === 1 && typeof terms[0][1] === 'number') return { term: terms[0][1] };
+  const shown = terms.length === 0 ? 'no such field' : terms.map(([k, v]) => `${k}: ${JSON.stringify(v)}`).join(', ');
+  return { problem: `its arguments show ${shown}` };
+}
+
+/** The failure of a Raft request that shows no term where answered terms are judged. */
+function noTermShown(from: number, method: string, problem: string): string {
+  return (
+    `${peerName(from)} sent ${method}, and ${problem}. Expected every request one Raft peer sends another to carry ` +
+    "its sender's current term in one number field named term (Figure 2's name; currentTerm is taken too), which " +
+    'this test judges: a peer that answers a request made in a higher term must first move to that term. Likely ' +
+    'causes: the field named otherwise (leaderTerm, candidateTerm), two such fields, or a term kept as a string.'
   );
-  return terms.length === 1 ? (terms[0][1] as number) : undefined;
 }
 
 /**
@@ -224,9 +237,18 @@ export class RaftTester {
           if (self !== undefined && this.rafts[i] !== self) return this.sentAfterKill(i, method);
           if (self !== undefined) this.noteTermUsed(i, self);
           const callTerm = self === undefined ? undefined : this.readState(self)?.term;
-          // Judged only for a request that says it was made in the sender's term now: one built before the sender's
-          // term moved, and sent after, is stale but harmless.
-          const answeredTerm = callTerm !== undefined && requestTerm(args) === callTerm ? callTerm : undefined;
+          // Where answered terms are judged, the request is read once (judged and sent as that copy) and must show
+          // its term; it is judged when that is the sender's term now: one built before the sender's term moved, and
+          // sent after, is stale but harmless.
+          let answeredTerm: number | undefined;
+          if (this.onAnswered !== undefined && callTerm !== undefined) {
+            const once = readOnce(args, `the arguments of ${peerName(i)}'s ${method}`);
+            if ('error' in once) return Promise.reject(once.error);
+            args = once.copy;
+            const stated = requestTerm(args);
+            if ('problem' in stated) this.fail(noTermShown(i, method, stated.problem));
+            else if (stated.term === callTerm) answeredTerm = callTerm;
+          }
           const hold = this.onCall?.(i, j, method);
           const sent = this.send<Reply>(end, j, method, args, hold?.sendAfter, (callee) => {
             if (answeredTerm !== undefined) this.onAnswered?.(i, j, answeredTerm, callee);

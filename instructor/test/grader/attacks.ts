@@ -496,7 +496,8 @@ export type SharedTableFake =
   | 'zombie-lab5'
   | 'lockviaclerk-lab2'
   | 'attic-lab7'
-  | 'slotswap-lab7';
+  | 'slotswap-lab7'
+  | 'renamed-term-lab6';
 
 /** The lab folders a student root needs for each fake (lab 7 builds on lab 6 and lab 2). */
 export const SHARED_TABLE_LABS: Readonly<Record<SharedTableFake, readonly string[]>> = {
@@ -525,6 +526,7 @@ export const SHARED_TABLE_LABS: Readonly<Record<SharedTableFake, readonly string
   'lockviaclerk-lab2': ['lab2'],
   'attic-lab7': ['lab2', 'lab6', 'lab7'],
   'slotswap-lab7': ['lab2', 'lab6', 'lab7'],
+  'renamed-term-lab6': ['lab6'],
 };
 
 /** The lab each fake is graded in. */
@@ -554,6 +556,7 @@ export const FAKE_LAB: Readonly<Record<SharedTableFake, string>> = {
   'lockviaclerk-lab2': 'lab2',
   'attic-lab7': 'lab7',
   'slotswap-lab7': 'lab7',
+  'renamed-term-lab6': 'lab6',
 };
 
 /** The echo fakes' files (fixtures/echo): clerks that work out every answer from a table their module shares and send it in an extra field, to servers that echo it. */
@@ -791,6 +794,35 @@ function addInMemoryFake(root: string, kit: string, fake: 'in-memory-lab5' | 'zo
 }
 
 /**
+ * Writes lab 6's reference Raft with the kit mutant snapshot-keeps-old-term (InstallSnapshot never moves the
+ * receiver's term), its InstallSnapshot's term field named leaderTerm, out of sight of the answered-terms judge.
+ */
+function addRenamedTermFake(root: string, kit: string, edit: Edit): void {
+  for (const f of ['raft.ts', 'rsm.ts', 'server.ts', 'client.ts']) referenceFile(kit, root, 'lab6', f);
+  const raft = path.join('lab6', 'raft.ts');
+  edit(
+    raft,
+    '  term: number;\n  /** The leader. */\n  leaderId: number;\n  /** The snapshot replaces',
+    '  leaderTerm: number;\n  /** The leader. */\n  leaderId: number;\n  /** The snapshot replaces',
+  );
+  edit(
+    raft,
+    "    if (this.killed || args.term < this.currentTerm) return { term: this.currentTerm };\n    if (args.term > this.currentTerm || this.role !== 'follower') this._becomeFollower(args.term);\n    this._resetElectionTimer();\n    const index",
+    "    if (this.killed || args.leaderTerm < this.currentTerm) return { term: this.currentTerm };\n    if (this.role !== 'follower') this._becomeFollower(args.leaderTerm);\n    this._resetElectionTimer();\n    const index",
+  );
+  edit(
+    raft,
+    '    const args: InstallSnapshotArgs = {\n      term:',
+    '    const args: InstallSnapshotArgs = {\n      leaderTerm:',
+  );
+  edit(
+    raft,
+    "    if (this.role !== 'leader' || this.currentTerm !== args.term) return;\n    this.matchIndex[peer] = Math.max(this.matchIndex[peer], args.lastIncludedIndex);",
+    "    if (this.role !== 'leader' || this.currentTerm !== args.leaderTerm) return;\n    this.matchIndex[peer] = Math.max(this.matchIndex[peer], args.lastIncludedIndex);",
+  );
+}
+
+/**
  * Writes lab 6's reference Raft with a snapshot() that trims nothing, saving its whole log as densely as its commands
  * allow (fixtures/dense): the saved state stays small only while the commands carry few bits each.
  */
@@ -976,6 +1008,7 @@ export function addSharedTableFake(root: string, kit: string, fake: SharedTableF
   }
   if (fake === 'in-memory-lab5' || fake === 'zombie-lab5') return addInMemoryFake(root, kit, fake, edit);
   if (fake === 'dense-lab6') return addDenseFake(root, kit, edit);
+  if (fake === 'renamed-term-lab6') return addRenamedTermFake(root, kit, edit);
   if (fake === 'twofaced-lab2' || fake === 'twofaced-lab4' || fake === 'unsaid-lab3')
     return addTwoReadingsFake(root, kit, fake, edit);
   if (fake === 'liar-lab4') {

@@ -228,6 +228,13 @@ describe('grader: red team against the judgement (clerks on a shared table, a co
     expect(result.tests.map((t) => [t.name, t.status])).to.deep.equal([['TestMemDeletedShard5A', 'failed']]);
   });
 
+  it('lab 6: a Raft whose InstallSnapshot never moves the term, with that RPC’s term field named leaderTerm, fails the tests that judge answered terms (passed them before): where answered terms are judged, every request must show its term', () => {
+    const tests = ['TestSnapshotInstallCrash', 'TestSnapshotInstallUnCrash'];
+    const result = gradeFake('renamed-term-lab6', tests);
+    expect(result.tests.map((t) => [t.name, t.status])).to.deep.equal(tests.map((t) => [t, 'failed']));
+    expect(messages(result).get('TestSnapshotInstallCrash')).to.contain('one number field named term');
+  });
+
   it('lab 7: a server that keeps deleted keys and saves its snapshot in the Raft-state slot fails the saved-size checks (passed them before): they weigh the Raft state and the snapshot together', () => {
     const tests = ['TestDeleteBasic5A', 'TestNemesisShardsSnapshots5C'];
     const result = gradeFake('slotswap-lab7', tests);
