@@ -4,8 +4,9 @@
  * test process never loads the code. Loads it from a folder (in a hardened compartment when the grader starts this,
  * as the test process does), then serves HTTP on 127.0.0.1, each server reaching its cluster's peers (itself
  * included) with HttpEnd, as `npm run lab3 -- CONFIG --real` does (lab3/tools/real-server.ts). Every peer call goes
- * through the tester's pacing watch (the handout's RESEND_MS, lab3/test/resend.ts), which the test asks for its
- * findings at the end with the call LabTester.Findings (PACING_SERVICE) on each server's port.
+ * through the tester's pacing and re-send watches (the handout's RESEND_MS and RESEND_WITHIN_MS, lab3/test/resend.ts),
+ * which the test asks for their findings at the end with the call LabTester.Findings (PACING_SERVICE) on each server's
+ * port.
  * Usage: node -r ts-node/register/transpile-only lab3/test/server-process.ts <impl dir> compartment|node '<ServerProcessSettings JSON>'
  * Prints "LAB3-SERVER <port>" once every server listens; exits when its parent goes away (stdin closes).
  */
@@ -15,7 +16,8 @@ import { die, startKitScript } from '../../suite/kit-script';
 import { PORT_TAKEN_EXIT_CODE } from '../../suite/server-process';
 import { PacingWatch } from '../../suite/monitors/pacing';
 import { RealCallBook } from '../../suite/monitors/real';
-import { PEER_PACING } from './resend';
+import { ResendWatch } from '../../suite/monitors/resend';
+import { PEER_PACING, PEER_RESEND } from './resend';
 import type { ConsistencyLevel } from '../rpc';
 
 /** One cluster this process has a server in. */
@@ -39,12 +41,15 @@ export interface ServerProcessSettings {
 /** The line this process prints once its servers listen, followed by the first one's port. */
 export const SERVER_READY_PREFIX = 'LAB3-SERVER ';
 
-/** The service beside each KVServer that reports what the pacing watch found: LabTester.Findings. */
+/** The service beside each KVServer that reports what the pacing and re-send watches found: LabTester.Findings. */
 export const PACING_SERVICE = 'LabTester';
 
-/** The reply of LabTester.Findings: what broke the pacing rule, in a few lines, or "" when nothing did. */
+/** The reply of LabTester.Findings. */
 export interface PacingFindings {
+  /** What broke the pacing or the re-send rule, in a few lines, or "" when nothing did. */
   readonly findings: string;
+  /** How long until the oldest failed call not sent again yet runs out of time, ms (0: none waits). */
+  readonly waitMs: number;
 }
 
 /**
@@ -95,7 +100,8 @@ async function main(): Promise<void> {
   const hosts = settings.clusters.map(({ level, urls }) => {
     try {
       const pacing = new PacingWatch(PEER_PACING, REAL_SLACK_MS);
-      const book = new RealCallBook([pacing]);
+      const resend = new ResendWatch(PEER_RESEND);
+      const book = new RealCallBook([pacing, resend]);
       const name = (j: number): string => `server ${j} (${level})`;
       const peers = urls.map((u, j) =>
         book.end(
@@ -104,7 +110,13 @@ async function main(): Promise<void> {
           name(j),
         ),
       );
-      const findings = { Findings: (): PacingFindings => ({ findings: pacing.finding() ?? '' }) };
+      const findings = {
+        Findings: (): PacingFindings => {
+          const now = book.now();
+          const found = [pacing.finding(), resend.finding(now)].filter((f) => f !== undefined);
+          return { findings: found.join('\n'), waitMs: resend.waitLeft(now) };
+        },
+      };
       const server = new Server()
         .addService(new impl.KVServer({ me: settings.me, peers, level }), 'KVServer')
         .addService(findings, PACING_SERVICE);

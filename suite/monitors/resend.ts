@@ -56,6 +56,14 @@ export class ResendWatch implements CallRule {
 
   answered(): void {}
 
+  /** How long after `now` the oldest failed call still waiting for its copy runs out of time, ms (0: none waits). */
+  waitLeft(now: number): number {
+    let left = 0;
+    for (const waiting of this.waiting.values())
+      for (const w of waiting.values()) left = Math.max(left, w.failedAt + this.rule.withinMs - now);
+    return left;
+  }
+
   /** What broke the promise by virtual time `end` (the test's end), for a student; undefined when nothing did. */
   finding(end: number): string | undefined {
     const never: Waiting[] = [];

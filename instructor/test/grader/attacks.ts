@@ -497,7 +497,8 @@ export type SharedTableFake =
   | 'lockviaclerk-lab2'
   | 'attic-lab7'
   | 'slotswap-lab7'
-  | 'renamed-term-lab6';
+  | 'renamed-term-lab6'
+  | 'numbered-lab3';
 
 /** The lab folders a student root needs for each fake (lab 7 builds on lab 6 and lab 2). */
 export const SHARED_TABLE_LABS: Readonly<Record<SharedTableFake, readonly string[]>> = {
@@ -527,6 +528,7 @@ export const SHARED_TABLE_LABS: Readonly<Record<SharedTableFake, readonly string
   'attic-lab7': ['lab2', 'lab6', 'lab7'],
   'slotswap-lab7': ['lab2', 'lab6', 'lab7'],
   'renamed-term-lab6': ['lab6'],
+  'numbered-lab3': ['lab3'],
 };
 
 /** The lab each fake is graded in. */
@@ -557,6 +559,7 @@ export const FAKE_LAB: Readonly<Record<SharedTableFake, string>> = {
   'attic-lab7': 'lab7',
   'slotswap-lab7': 'lab7',
   'renamed-term-lab6': 'lab6',
+  'numbered-lab3': 'lab3',
 };
 
 /** The echo fakes' files (fixtures/echo): clerks that work out every answer from a table their module shares and send it in an extra field, to servers that echo it. */
@@ -860,12 +863,13 @@ function addDenseFake(root: string, kit: string, edit: Edit): void {
  * Writes code whose calls read differently the second time: lab 2's echo clerk (fixtures/twofaced) whose arguments
  * show the answer to the network's reading only; or a reference with a known bug, lab 4's leader sending its whole
  * log after the first reading of the Replicate's entries (which shows at most maxBatch), or lab 3's server re-sending
- * a refused peer call at once, each copy with a field of its own set to undefined (which the wire leaves out).
+ * a refused peer call at once, each copy with a field of its own set to undefined (which the wire leaves out), or
+ * numbered (so that no copy is the same call as the one before).
  */
 function addTwoReadingsFake(
   root: string,
   kit: string,
-  fake: 'twofaced-lab2' | 'twofaced-lab4' | 'unsaid-lab3',
+  fake: 'twofaced-lab2' | 'twofaced-lab4' | 'unsaid-lab3' | 'numbered-lab3',
   edit: Edit,
 ): void {
   if (fake === 'twofaced-lab2') {
@@ -898,7 +902,9 @@ function addTwoReadingsFake(
   edit(
     server,
     "      this.peers[to].call('KVServer.Peer', env).catch(() => setTimeout(attempt, RESEND_MS));",
-    "      this.peers[to].call('KVServer.Peer', { ...env, [`t${copies++}`]: undefined } as Envelope).catch(() => attempt());",
+    fake === 'unsaid-lab3'
+      ? "      this.peers[to].call('KVServer.Peer', { ...env, [`t${copies++}`]: undefined } as Envelope).catch(() => attempt());"
+      : "      this.peers[to].call('KVServer.Peer', { ...env, copy: copies++ } as Envelope).catch(() => attempt());",
   );
   edit(server, '    const attempt = ', '    let copies = 0;\n    const attempt = ');
 }
@@ -1009,7 +1015,7 @@ export function addSharedTableFake(root: string, kit: string, fake: SharedTableF
   if (fake === 'in-memory-lab5' || fake === 'zombie-lab5') return addInMemoryFake(root, kit, fake, edit);
   if (fake === 'dense-lab6') return addDenseFake(root, kit, edit);
   if (fake === 'renamed-term-lab6') return addRenamedTermFake(root, kit, edit);
-  if (fake === 'twofaced-lab2' || fake === 'twofaced-lab4' || fake === 'unsaid-lab3')
+  if (fake === 'twofaced-lab2' || fake === 'twofaced-lab4' || fake === 'unsaid-lab3' || fake === 'numbered-lab3')
     return addTwoReadingsFake(root, kit, fake, edit);
   if (fake === 'liar-lab4') {
     // A lab 4 node that stores and replicates nothing, acknowledges every write, and reports itself empty and in step.

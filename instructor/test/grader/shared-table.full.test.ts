@@ -214,7 +214,13 @@ describe('grader: red team against the judgement (clerks on a shared table, a co
   it('lab 3: a server that re-sends refused peer calls at once, each copy with a field of its own set to undefined, fails TestRealLateStart (passed it before): the real-time call book judges the copy the wire carries', () => {
     const result = gradeFake('unsaid-lab3', ['TestRealLateStart']);
     expect(result.tests.map((t) => [t.name, t.status])).to.deep.equal([['TestRealLateStart', 'failed']]);
-    expect(messages(result).get('TestRealLateStart')).to.contain('sent again too soon');
+    expect(messages(result).get('TestRealLateStart')).to.contain('Retries too quick');
+  });
+
+  it('lab 3: a server that re-sends refused peer calls at once, each copy numbered, fails TestRealLateStart (passed it before): each refused call must be sent again, the same call, within RESEND_WITHIN_MS', () => {
+    const result = gradeFake('numbered-lab3', ['TestRealLateStart']);
+    expect(result.tests.map((t) => [t.name, t.status])).to.deep.equal([['TestRealLateStart', 'failed']]);
+    expect(messages(result).get('TestRealLateStart')).to.contain('were never sent again');
   });
 
   it('lab 5: a server that never stops, handed out again as the restarted server, fails the restart tests (passed them before): a closed server’s port must refuse connections, and no two open servers share a port', () => {
