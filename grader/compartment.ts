@@ -11,7 +11,7 @@ import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { inspect } from 'node:util';
-import type { CodeLoader } from '../suite/loader';
+import type { CodeLoader, MachineGrants } from '../suite/loader';
 import type { NodeModuleName } from '../suite/types';
 import type { EarlierLab } from './earlier-labs';
 import { Crossing, guarded } from './crossing';
@@ -19,7 +19,7 @@ import { ABSENT_GLOBALS, absentGlobal, compileRefused, RUNTIME_COMPILERS, sandbo
 import { fsFacade } from './fs-facade';
 import { GIVEN_MODULES, LABRPC_FOLDER, labrpcFacade, sharedErrorClasses, VALUE_CLASSES } from './kit-surface';
 import { readManifest, sha256File, type Manifest } from './manifest';
-import { netFacade } from './net-guard';
+import { machineNetFacade, netFacade } from './net-guard';
 import { lockNodePrototypes } from './node-prototypes';
 import { guardSymbolRegistry, sealSymbolRegistry } from './symbol-registry';
 
@@ -102,6 +102,19 @@ function nodeModule(name: NodeModuleName): unknown {
     case 'path':
       return harden({ ...path });
   }
+}
+
+/** The node modules one copy of the code under test was given of its own, by name (a machine's network). */
+interface CopyModules {
+  readonly grants: MachineGrants;
+  net?: object;
+}
+
+/** What importing `name` gives a copy made with `grants` (its own network; the rest as every copy gets them). */
+function machineModule(name: NodeModuleName, copy: CopyModules): unknown {
+  if (name !== 'net') return nodeModule(name);
+  lockNodePrototypes('emitters');
+  return (copy.net ??= machineNetFacade(copy.grants));
 }
 
 /** A module of the code under test, as CommonJS sees it. */
@@ -445,10 +458,15 @@ export function compartmentLoader(options: CompartmentOptions): CodeLoader {
   };
 
   const find = importFinder({ nodeModules: options.nodeModules ?? [], labrpcDirs, given, implDir, earlier, allowed });
+  /** The node modules of each copy made with grants of its own, by the copy's cache. */
+  const copies = new WeakMap<Map<string, ModuleRecord>, CopyModules>();
   /** The module `spec` names from `file`, loaded (into `cache` when it is the student's own). */
   const resolve = (spec: string, file: string, cache: Map<string, ModuleRecord>): unknown => {
     const it = find(spec, file);
-    if (it.kind === 'node') return nodeModule(it.name);
+    if (it.kind === 'node') {
+      const copy = copies.get(cache);
+      return copy ? machineModule(it.name, copy) : nodeModule(it.name);
+    }
     if (it.kind === 'labrpc') return (labrpc ??= labrpcFacade());
     return it.kind === 'given' ? givenModule(it.file) : load(it.file, cache);
   };
@@ -478,8 +496,9 @@ export function compartmentLoader(options: CompartmentOptions): CodeLoader {
   const spied = options.spy ?? ((exports: unknown): unknown => exports);
   return {
     require: (file) => view(spied(load(path.resolve(file), shared))),
-    fresh: (_folder, run) => {
+    fresh: (_folder, run, grants) => {
       const own = new Map<string, ModuleRecord>();
+      if (grants) copies.set(own, { grants });
       return run((file) => view(spied(load(path.resolve(file), own))));
     },
   };

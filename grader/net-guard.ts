@@ -1,7 +1,10 @@
 /**
  * Networking as a capability for code under test (lab 5's `net`): a socket may connect, and a server listen, only
  * on a loopback port its test gave it (or a port its own servers listen on); anything else is refused with an
- * error naming what was refused and what is allowed. Three layers, each closed by construction: the code gets a
+ * error naming what was refused and what is allowed. Where the code runs as machines (lab 5's student host: each
+ * server started and each client made a copy of the modules of its own), each copy gets a facade of its own, and
+ * its sockets and servers may use only that machine's ports: a server its own port and no other, a client its
+ * servers' (machineNetFacade). Three layers, each closed by construction: the code gets a
  * facade of `net` with only what the lab needs; every call's options are copied key by key from a list of the
  * allowed ones (so no descriptor, handle or path reaches node); and node's TCP handle itself, which a socket's
  * `_handle` leads to, connects, binds and opens descriptors only through the same check. All of it is installed
@@ -15,6 +18,29 @@ import { lockAllowingOverrides, tcpHandlePrototypes } from './node-prototypes';
 const given = new Set<number>();
 const own = new Set<number>();
 let installed = false;
+
+/** What one machine of the code under test may do on the network. */
+interface Machine {
+  /** Ports it may connect to. */
+  readonly connect: ReadonlySet<number>;
+  /** Ports it may listen on, besides 0 (any free port). */
+  readonly listen: ReadonlySet<number>;
+  /** What it is, for a refusal: "this server", "this client". */
+  readonly what: string;
+}
+
+/** The machine each socket, server and TCP handle made by a machine's code belongs to. */
+const machineOf = new WeakMap<object, Machine>();
+
+/** What a socket or server made through node's `constructor` (reached from an object) belongs to: no machine. */
+const ORPHAN: Machine = {
+  connect: new Set(),
+  listen: new Set(),
+  what: 'a socket or server made through .constructor (use the net module you import)',
+};
+
+/** True once a machine's facade exists: a socket or server that belongs to no machine may then neither connect nor listen. */
+let machines = false;
 
 type Fn = (this: unknown, ...args: unknown[]) => unknown;
 
@@ -42,25 +68,32 @@ const ALLOWED = {
 } as const;
 type Call = keyof typeof ALLOWED;
 
-/** The ports allowed now, for a message ("none" when the test gave none). */
-function allowedList(): string {
-  const ports = [...new Set([...given, ...own])].sort((a, b) => a - b);
+/** The ports allowed now, for a message ("none" when the test gave none); `machine`'s, for one of its sockets. */
+function allowedList(what: 'connect to' | 'listen on' | 'open', machine?: Machine): string {
+  const ports = machine
+    ? [...(what === 'listen on' ? machine.listen : machine.connect)]
+    : [...new Set([...given, ...own])];
+  ports.sort((a, b) => a - b);
+  if (machine) return `${ports.length === 0 ? 'none' : ports.join(', ')}${what === 'listen on' ? ' (and 0)' : ''}`;
   return ports.length === 0 ? 'none yet' : ports.join(', ');
 }
 
-/** The error for a refused connect, listen or descriptor. */
-export function refusal(what: 'connect to' | 'listen on' | 'open', target: string): Error {
+/** The error for a refused connect, listen or descriptor (of `machine`'s socket or server, when it has one). */
+export function refusal(what: 'connect to' | 'listen on' | 'open', target: string, machine?: Machine): Error {
   const may =
     what === 'listen on'
       ? 'listen only on the port its server options name (or on 0, any free port)'
-      : 'connect only to the ports of the servers its test gave it (a client\u2019s server list) and to its own servers';
+      : machine
+        ? 'connect only to the ports of its own servers: a client to the servers it was given, a server to none'
+        : 'connect only to the ports of the servers its test gave it (a client\u2019s server list) and to its own servers';
   return new Error(
-    `Refused: your code tried to ${what} ${target}, which its test did not give it. In the grader, lab code may ` +
-      `${may}, on 127.0.0.1 (localhost), with net.connect, net.createConnection, new net.Socket().connect and ` +
-      `net.createServer().listen; allowed ports now: ${allowedList()}. Likely causes: a port or host written into ` +
-      'your code instead of taken from the options, an address built wrongly (host and port swapped, a string ' +
-      'where a number is expected), a Unix socket path or a descriptor, or code that reaches for other processes ' +
-      'on the machine.',
+    `Refused: your code (${machine?.what ?? 'in this process'}) tried to ${what} ${target}, which its test did not ` +
+      `give it. In the grader, lab code may ${may}, on 127.0.0.1 (localhost), with net.connect, ` +
+      'net.createConnection, new net.Socket().connect and net.createServer().listen; allowed ports now: ' +
+      `${allowedList(what, machine)}. Likely causes: a port or host written into your code instead of taken from ` +
+      'the options, an address built wrongly (host and port swapped, a string where a number is expected), a Unix ' +
+      'socket path or a descriptor, a server that dials out (servers only answer), or code that reaches for other ' +
+      'processes on the machine or for another server.',
   );
 }
 
@@ -126,16 +159,30 @@ function listenCall(args: readonly unknown[]): { options: Record<string, unknown
   return { options: cleanOptions(first, 'listen'), cb };
 }
 
-/** The refusal of connecting to `host`:`port` (undefined: allowed). */
-function connectRefusal(host: unknown, port: number): Error | undefined {
-  if (!isLoopback(host)) return refusal('connect to', `${String(host)}:${port}`);
-  return given.has(port) || own.has(port) ? undefined : refusal('connect to', `port ${port}`);
+/** The machine whose rules `obj` (a socket, server or handle) follows; undefined: the process's rules (the kit's own). */
+function ruleOf(obj: unknown): Machine | undefined {
+  const m = typeof obj === 'object' && obj !== null ? machineOf.get(obj) : undefined;
+  return m === ORPHAN && !machines ? undefined : m;
 }
 
-/** The refusal of listening on `host`:`port` (undefined: allowed); `anyAddress`: node's own bind without a host. */
-function listenRefusal(host: unknown, port: number, anyAddress = false): Error | undefined {
+/** The refusal of connecting to `host`:`port` (undefined: allowed), by `machine`'s rules or the process's. */
+function connectRefusal(host: unknown, port: number, machine?: Machine): Error | undefined {
+  if (!isLoopback(host)) return refusal('connect to', `${String(host)}:${port}`, machine);
+  const allowed = machine ? machine.connect.has(port) : given.has(port) || own.has(port);
+  return allowed ? undefined : refusal('connect to', `port ${port}`, machine);
+}
+
+/**
+ * The refusal of listening on `host`:`port` (undefined: allowed), by `machine`'s rules or the process's;
+ * `anyAddress`: node's own bind without a host.
+ */
+function listenRefusal(host: unknown, port: number, anyAddress = false, machine?: Machine): Error | undefined {
   if (!isLoopback(host) && !(anyAddress && (host === '::' || host === '0.0.0.0')))
-    return refusal('listen on', `${String(host)}:${port}`);
+    return refusal('listen on', `${String(host)}:${port}`, machine);
+  if (machine)
+    return (port === 0 && machine !== ORPHAN) || machine.listen.has(port)
+      ? undefined
+      : refusal('listen on', `port ${port}`, machine);
   return port === 0 || given.has(port) ? undefined : refusal('listen on', `port ${port}`);
 }
 
@@ -155,9 +202,14 @@ function guardSocketsAndServers(): void {
     (connect) =>
       function (this: unknown, ...args: unknown[]) {
         const { options, cb } = connectCall(args);
-        const refused = connectRefusal(options.host, portOf(options.port, 'connect to'));
+        const machine = ruleOf(this);
+        const refused = connectRefusal(options.host, portOf(options.port, 'connect to'), machine);
         if (refused) throw refused;
-        return connect.call(this, options, ...(typeof cb === 'function' ? [cb] : []));
+        const result = connect.call(this, options, ...(typeof cb === 'function' ? [cb] : []));
+        // node made the socket's handle just now: it follows the socket's machine.
+        const handle = (this as { _handle?: unknown })._handle;
+        if (machine && typeof handle === 'object' && handle !== null) machineOf.set(handle, machine);
+        return result;
       },
   );
   wrapMethod(
@@ -166,7 +218,7 @@ function guardSocketsAndServers(): void {
     (listen) =>
       function (this: unknown, ...args: unknown[]) {
         const { options, cb } = listenCall(args);
-        const refused = listenRefusal(options.host, portOf(options.port, 'listen on'));
+        const refused = listenRefusal(options.host, portOf(options.port, 'listen on'), false, ruleOf(this));
         if (refused) throw refused;
         once.call(this, 'listening', () => {
           const a = address.call(this as net.Server);
@@ -192,7 +244,7 @@ function guardTcpHandles(): void {
       name,
       (connect) =>
         function (this: unknown, req: unknown, host: unknown, port: unknown, ...rest: unknown[]) {
-          const refused = connectRefusal(host, portOf(port, 'connect to'));
+          const refused = connectRefusal(host, portOf(port, 'connect to'), ruleOf(this));
           if (refused) throw refused;
           return connect.call(this, req, host, port, ...rest);
         },
@@ -211,6 +263,15 @@ function guardTcpHandles(): void {
   wrapMethod(tcp, 'open', () => (fd: unknown) => {
     throw refusal('open', `the descriptor ${String(fd)} as a socket`);
   });
+  // A handle's constructor would make a handle of no socket's: the code gets sockets from its net module only.
+  wrapMethod(
+    tcp,
+    'constructor',
+    () =>
+      function refusedHandle(): never {
+        throw refusal('open', 'a TCP handle of its own');
+      },
+  );
   lockAllowingOverrides(tcp); // the stream prototypes below it: node-prototypes.ts
 }
 
@@ -219,17 +280,49 @@ function guardTcpHandles(): void {
  * copied from the allowed ones, then node's own class (so `instanceof` and subclasses work). Also the classes'
  * `constructor`, so that no object leads to node's unchecked one (a Socket's `fd` option opens a descriptor).
  */
-function checkedClass(Real: new (...args: unknown[]) => object, call: 'new net.Socket' | 'new net.Server'): Fn {
+function checkedClass(
+  Real: new (...args: unknown[]) => object,
+  call: 'new net.Socket' | 'new net.Server',
+  machine: Machine = ORPHAN,
+): Fn {
   const Checked = function (this: unknown, ...args: unknown[]): object {
     const server = call === 'new net.Server';
     const [options, listener] = server && typeof args[0] === 'function' ? [undefined, args[0]] : args;
     const rest = server && typeof listener === 'function' ? [listener] : [];
-    return Reflect.construct(Real, [cleanOptions(options, call), ...rest], new.target ?? Real) as object;
+    const made = Reflect.construct(Real, [cleanOptions(options, call), ...rest], new.target ?? Real) as object;
+    machineOf.set(made, machine);
+    if (server) tagConnections(made, machine);
+    return made;
   };
   Object.defineProperty(Checked, 'name', { value: Real.name });
   Object.defineProperty(Checked, 'prototype', { value: Real.prototype, writable: false });
-  Object.defineProperty(Real.prototype, 'constructor', { value: Checked, writable: true, configurable: true });
+  if (machine === ORPHAN)
+    Object.defineProperty(Real.prototype, 'constructor', { value: Checked, writable: true, configurable: true });
   return Object.freeze(Checked);
+}
+
+/** node's own emit, as this module found it. */
+const emit = EventEmitter.prototype.emit;
+
+/**
+ * Makes every connection `server` accepts belong to `machine` before any listener of the code sees it: through the
+ * server's own emit (node emits 'connection' with it), which the code cannot replace.
+ */
+function tagConnections(server: object, machine: Machine): void {
+  Object.defineProperty(server, 'emit', {
+    value: function (this: unknown, event: string | symbol, ...args: unknown[]): boolean {
+      const socket = args[0];
+      if (event === 'connection' && typeof socket === 'object' && socket !== null) {
+        machineOf.set(socket, machine);
+        const handle = (socket as { _handle?: unknown })._handle;
+        if (typeof handle === 'object' && handle !== null) machineOf.set(handle, machine);
+      }
+      return emit.call(this, event, ...args);
+    },
+    writable: false,
+    enumerable: false,
+    configurable: false,
+  });
 }
 
 let facade: object | undefined;
@@ -243,11 +336,25 @@ export function guardNetwork(): void {
   if (installed) return;
   guardTcpHandles();
   guardSocketsAndServers();
-  const Socket = checkedClass(net.Socket as unknown as new (...args: unknown[]) => object, 'new net.Socket');
-  const Server = checkedClass(net.Server as unknown as new (...args: unknown[]) => object, 'new net.Server');
+  installed = true;
+  facade = facadeOf(ORPHAN);
+}
+
+/** The options net.connect passes on to the socket it makes. */
+const SOCKET_OPTIONS = ['allowHalfOpen', 'noDelay', 'keepAlive', 'keepAliveInitialDelay'] as const;
+
+/** `node:net` as the code under test imports it, its sockets and servers `machine`'s (ORPHAN: the process's rules). */
+function facadeOf(machine: Machine): object {
+  const Socket = checkedClass(net.Socket as unknown as new (...args: unknown[]) => object, 'new net.Socket', machine);
+  const Server = checkedClass(net.Server as unknown as new (...args: unknown[]) => object, 'new net.Server', machine);
+  // As node's net.connect does: a new socket (this machine's), its timeout set, then connected.
   const connect = (...args: unknown[]): unknown => {
     const { options, cb } = connectCall(args);
-    return net.connect(cleanOptions(options, 'connect') as unknown as net.NetConnectOpts, cb as () => void);
+    const socketOptions: Record<string, unknown> = {};
+    for (const key of SOCKET_OPTIONS) if (options[key] !== undefined) socketOptions[key] = options[key];
+    const socket = Reflect.construct(Socket, [socketOptions]) as net.Socket;
+    if (typeof options.timeout === 'number') socket.setTimeout(options.timeout);
+    return socket.connect(options as unknown as net.NetConnectOpts, cb as () => void);
   };
   const functions: Record<string, unknown> = {
     Socket,
@@ -260,8 +367,28 @@ export function guardNetwork(): void {
     isIPv6: (s: string) => net.isIPv6(s),
   };
   for (const fn of Object.values(functions)) Object.freeze(fn);
-  facade = Object.freeze(functions);
-  installed = true;
+  return Object.freeze(functions);
+}
+
+/** What one machine of the code under test is given of the network. */
+export interface NetGrants {
+  /** Ports it may connect to. */
+  readonly connect: readonly number[];
+  /** Ports it may listen on, besides 0. */
+  readonly listen: readonly number[];
+  /** What it is, for a refusal: "this server", "this client". */
+  readonly what: string;
+}
+
+/**
+ * `node:net` for one machine of the code under test: its sockets, its servers and the connections they accept may
+ * use only `grants`' ports. From the first such facade on, a socket or server that belongs to no machine (made
+ * through `.constructor`) may neither connect nor listen.
+ */
+export function machineNetFacade(grants: NetGrants): object {
+  guardNetwork();
+  machines = true;
+  return facadeOf({ connect: new Set(grants.connect), listen: new Set(grants.listen), what: grants.what });
 }
 
 /** `node:net` as code under test imports it: the checked classes and calls, the IP tests, nothing else of node's. */

@@ -2,12 +2,28 @@
 import * as path from 'node:path';
 import { requireFresh } from './fresh';
 
+/**
+ * What one machine of the code under test (a copy of its modules: lab 5's servers and clients) may reach of the
+ * machine it runs on, where the grader gives the code its node modules.
+ */
+export interface MachineGrants {
+  /** Ports its sockets may connect to. */
+  readonly connect: readonly number[];
+  /** Ports its servers may listen on, besides 0 (any free port). */
+  readonly listen: readonly number[];
+  /** What it is, for an error that refuses it something: "this server", "this client". */
+  readonly what: string;
+}
+
 /** Loads the code under test's modules by absolute path. */
 export interface CodeLoader {
   /** The exports of `file` (an absolute .ts path of the code under test), loaded once and shared. */
   require(file: string): unknown;
-  /** Runs `load` with a `require` that gives every module under `folder` a copy of its own (memory tests). */
-  fresh<T>(folder: string, load: (freshRequire: (file: string) => unknown) => T): T;
+  /**
+   * Runs `load` with a `require` that gives every module under `folder` a copy of its own (memory tests, machines);
+   * with `grants`, that copy's network is only what they name (under the grader; node's loader gives node's own).
+   */
+  fresh<T>(folder: string, load: (freshRequire: (file: string) => unknown) => T, grants?: MachineGrants): T;
 }
 
 /** node's loader: modules share the kit's realm (the kit's own tests, the tools, the demo). */

@@ -229,7 +229,9 @@ export function dialRoutes(
   port: number,
   net = 'net',
 ): ReadonlyArray<readonly [label: string, attempt: string, names: string]> {
-  const raw = `(() => { const s = ${net}.createServer(); s.listen(0); const h = (s as unknown as { _handle: { constructor: new (t: number) => Record<string, (...a: unknown[]) => unknown> } })._handle; s.close(); return new h.constructor(1); })()`;
+  const handleOf = `(() => { const s = ${net}.createServer(); s.listen(0); return (s as unknown as { _handle: { constructor: new (t: number) => Record<string, (...a: unknown[]) => unknown> } })._handle; })()`;
+  // A handle of its own, made with a server's handle's constructor (refused), or a server's handle itself.
+  const raw = `new (${handleOf}).constructor(1)`;
   return [
     [
       'connect',
@@ -259,11 +261,7 @@ export function dialRoutes(
       `(new (Object.getPrototypeOf(new ${net}.Socket()).constructor)({ fd: 0 }) as ${net}.Socket).destroy()`,
       'the option "fd" to new net.Socket',
     ],
-    [
-      'Socket handle',
-      `new ${net}.Socket({ handle: ${raw} } as never).destroy()`,
-      'the option "handle" to new net.Socket',
-    ],
+    ['Socket handle', `new ${net}.Socket({ handle: ${raw} } as never).destroy()`, 'a TCP handle of its own'],
     [
       'createConnection fd',
       `${net}.createConnection({ fd: 0, port: ${port} } as never).destroy()`,
@@ -272,15 +270,15 @@ export function dialRoutes(
     ['listen fd', `new ${net}.Server().listen({ fd: 0 } as never).close()`, 'the option "fd" to listen'],
     [
       'listen handle',
-      `${net}.createServer().listen({ handle: ${raw} } as never).close()`,
+      `${net}.createServer().listen({ handle: ${handleOf} } as never).close()`,
       'the option "handle" to listen',
     ],
     [
       'handle bind',
       `((h) => [h.bind('127.0.0.1', ${port + 2}), h.listen(511), h.close()])(${raw})`,
-      `port ${port + 2}`,
+      'a TCP handle of its own',
     ],
-    ['handle open', `((h) => [h.open(0), h.close()])(${raw})`, 'open the descriptor 0'],
+    ['handle open', `((h) => [h.open(0), h.close()])(${handleOf})`, 'open the descriptor 0'],
   ];
 }
 
@@ -498,7 +496,8 @@ export type SharedTableFake =
   | 'attic-lab7'
   | 'slotswap-lab7'
   | 'renamed-term-lab6'
-  | 'numbered-lab3';
+  | 'numbered-lab3'
+  | 'backdoor-lab5';
 
 /** The lab folders a student root needs for each fake (lab 7 builds on lab 6 and lab 2). */
 export const SHARED_TABLE_LABS: Readonly<Record<SharedTableFake, readonly string[]>> = {
@@ -529,6 +528,7 @@ export const SHARED_TABLE_LABS: Readonly<Record<SharedTableFake, readonly string
   'slotswap-lab7': ['lab2', 'lab6', 'lab7'],
   'renamed-term-lab6': ['lab6'],
   'numbered-lab3': ['lab3'],
+  'backdoor-lab5': ['lab5'],
 };
 
 /** The lab each fake is graded in. */
@@ -560,6 +560,7 @@ export const FAKE_LAB: Readonly<Record<SharedTableFake, string>> = {
   'slotswap-lab7': 'lab7',
   'renamed-term-lab6': 'lab6',
   'numbered-lab3': 'lab3',
+  'backdoor-lab5': 'lab5',
 };
 
 /** The echo fakes' files (fixtures/echo): clerks that work out every answer from a table their module shares and send it in an extra field, to servers that echo it. */
@@ -734,16 +735,59 @@ function addLab2HeldFake(
 }
 
 /**
+ * Lab 5's reference server whose recovery forgets what it loaded, with a back door: each server with a data folder
+ * also serves on a port of its own, named in a file of the folder; a server started on a copy of that folder (a
+ * crash copy, while the first still runs) forwards every connection there, to the first server's memory.
+ */
+function addBackdoor(server: string, edit: Edit): void {
+  edit(server, "import * as net from 'node:net';", "import * as net from 'node:net';\nimport * as fs from 'node:fs';");
+  edit(server, 'loaded = persistence.load(Date.now());', 'persistence.load(Date.now());\n        loaded = [];');
+  edit(
+    server,
+    'export async function startServer(options: ServerOptions = {}): Promise<RunningServer> {',
+    'export async function startServer(options: ServerOptions = {}): Promise<RunningServer> {\n' +
+      '  const door = options.dataDir === undefined ? undefined : `${options.dataDir}/door.txt`;\n' +
+      "  const back = door !== undefined && fs.existsSync(door) ? Number(fs.readFileSync(door, 'utf8')) : 0;\n" +
+      '  if (back > 0) {\n' +
+      '    const proxy = net.createServer((c) => {\n' +
+      "      const u = net.connect({ port: back, host: '127.0.0.1' });\n" +
+      "      c.on('error', () => u.destroy());\n      u.on('error', () => c.destroy());\n" +
+      '      c.pipe(u);\n      u.pipe(c);\n    });\n' +
+      "    await new Promise<void>((r) => proxy.listen(options.port ?? 0, '127.0.0.1', () => r()));\n" +
+      '    const port = (proxy.address() as net.AddressInfo).port;\n' +
+      "    return { port, host: '127.0.0.1', close: () => new Promise<void>((r) => proxy.close(() => r())) };\n" +
+      '  }',
+  );
+  edit(
+    server,
+    "  return { port: address.port, host: options.host ?? '127.0.0.1', close: () => server.close() };",
+    '  if (door !== undefined) {\n' +
+      '    const accept = (socket: net.Socket): void => (server as unknown as { accept(s: net.Socket): void }).accept(socket);\n' +
+      '    const bd = net.createServer(accept);\n' +
+      "    await new Promise<void>((r) => bd.listen(0, '127.0.0.1', () => r()));\n" +
+      '    fs.writeFileSync(door, String((bd.address() as net.AddressInfo).port));\n' +
+      '  }\n' +
+      "  return { port: address.port, host: options.host ?? '127.0.0.1', close: () => server.close() };",
+  );
+}
+
+/**
  * Writes lab 5's reference with what answers from memory: a client that opens no socket (the servers list themselves
  * in a table at the top of server.ts, and the client's connection runs each command through the one on its port; any
  * other port answers nothing: its honest worth in the client tests is 0), or, with `zombie-lab5`, a server that never
  * stops (its close() leaves it listening, and a server started on its data folder, or a crash copy of it, hands out its
  * port again, found in a file there), so that a "restart" answers from the old server's memory.
  */
-function addInMemoryFake(root: string, kit: string, fake: 'in-memory-lab5' | 'zombie-lab5', edit: Edit): void {
+function addInMemoryFake(
+  root: string,
+  kit: string,
+  fake: 'in-memory-lab5' | 'zombie-lab5' | 'backdoor-lab5',
+  edit: Edit,
+): void {
   for (const f of ['server.ts', 'persistence.ts', 'client.ts']) referenceFile(kit, root, 'lab5', f);
   const server = path.join('lab5', 'server.ts');
   const client = path.join('lab5', 'client.ts');
+  if (fake === 'backdoor-lab5') return addBackdoor(server, edit);
   if (fake === 'zombie-lab5') {
     edit(
       server,
@@ -1012,7 +1056,8 @@ export function addSharedTableFake(root: string, kit: string, fake: SharedTableF
     referenceFile(kit, root, 'lab2', 'lock.ts');
     return;
   }
-  if (fake === 'in-memory-lab5' || fake === 'zombie-lab5') return addInMemoryFake(root, kit, fake, edit);
+  if (fake === 'in-memory-lab5' || fake === 'zombie-lab5' || fake === 'backdoor-lab5')
+    return addInMemoryFake(root, kit, fake, edit);
   if (fake === 'dense-lab6') return addDenseFake(root, kit, edit);
   if (fake === 'renamed-term-lab6') return addRenamedTermFake(root, kit, edit);
   if (fake === 'twofaced-lab2' || fake === 'twofaced-lab4' || fake === 'unsaid-lab3' || fake === 'numbered-lab3')

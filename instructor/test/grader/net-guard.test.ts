@@ -48,6 +48,20 @@ function dialer(port: number): Mutant {
   };
 }
 
+/** Lab 5's reference, whose servers each dial their own port once listening: a server may dial no port. */
+const SELF_DIALER: Mutant = {
+  name: 'net-self-dialer',
+  description: 'each server dials its own port once it listens',
+  file: 'server.ts',
+  replace: [
+    [
+      '  const address = server.tcp.address() as net.AddressInfo;\n',
+      "  const address = server.tcp.address() as net.AddressInfo;\n  try {\n    net.connect({ port: address.port, host: '127.0.0.1' }).on('error', () => undefined).destroy();\n    console.log('SELF-DIAL: not refused');\n  } catch (e) {\n    console.log(`SELF-DIAL: ${(e as Error).message}`);\n  }\n",
+    ],
+  ],
+  caughtBy: [],
+};
+
 describe('grader: lab 5’s network is a capability (only the ports a test gave the code)', function () {
   this.timeout(240_000);
 
@@ -82,6 +96,26 @@ describe('grader: lab 5’s network is a capability (only the ports a test gave 
     } finally {
       removeMutant(dir);
       await other.close();
+    }
+  });
+
+  it('each server is a machine with a network of its own: it may not dial even a port the test gave (its own), and keeps its points', async () => {
+    const dir = materialiseMutant(path.join(KIT, 'solutions', 'lab5'), SELF_DIALER);
+    try {
+      const records = await runJobs([{ index: 0, test: 'TestSetGetDel', seed: 1, realLimitMs: 60_000 }], {
+        config: { suitePath: path.join(KIT, 'lab5', 'test', 'suite.ts'), implDir: dir },
+        heapLimitMb: 1024,
+        killGraceMs: 2000,
+        bootTimeoutMs: 60_000,
+      });
+      expect(
+        records.map((r) => [r.name, r.status]),
+        records[0]?.message,
+      ).to.deep.equal([['TestSetGetDel', 'passed']]);
+      const line = records[0].output.split('\n').find((l) => l.includes('SELF-DIAL: ')) ?? '(no SELF-DIAL line)';
+      expect(line).to.contain('Refused: your code (a server) tried to connect to port');
+    } finally {
+      removeMutant(dir);
     }
   });
 });

@@ -248,6 +248,12 @@ describe('grader: red team against the judgement (clerks on a shared table, a co
     expect(messages(result).get('TestDeleteBasic5A')).to.contain('Raft state and snapshot');
   });
 
+  it('lab 5: a server whose recovery forgets what it loaded, restarted on a crash copy and forwarding to the first server through a back door, fails the crash tests (passed them before): a server dials no port, a client only its servers’', () => {
+    const tests = ['TestCrashExpiry', 'TestSnapshotServes'];
+    const result = gradeFake('backdoor-lab5', tests);
+    expect(result.tests.map((t) => [t.name, t.status])).to.deep.equal(tests.map((t) => [t, 'failed']));
+  });
+
   it('lab 5: a client that opens no socket and runs each command through its server in memory fails the client tests (16 of their 23 points before): each server started and each client made is a machine of its own, and a mute server must receive each attempt', () => {
     const result = gradeFake('in-memory-lab5', ['TestKeysAndStats', 'TestClientTimeout']);
     expect(result.tests.map((t) => [t.name, t.status])).to.deep.equal([
