@@ -16,7 +16,7 @@ import type { NodeModuleName } from '../suite/types';
 import type { EarlierLab } from './earlier-labs';
 import { Crossing, guarded } from './crossing';
 import { ABSENT_GLOBALS, absentGlobal, compileRefused, RUNTIME_COMPILERS, sandboxGlobals } from './endowments';
-import { fsFacade } from './fs-facade';
+import { fsFacade, machineFsFacade } from './fs-facade';
 import { GIVEN_MODULES, LABRPC_FOLDER, labrpcFacade, sharedErrorClasses, VALUE_CLASSES } from './kit-surface';
 import { readManifest, sha256File, type Manifest } from './manifest';
 import { machineNetFacade, netFacade } from './net-guard';
@@ -104,17 +104,24 @@ function nodeModule(name: NodeModuleName): unknown {
   }
 }
 
-/** The node modules one copy of the code under test was given of its own, by name (a machine's network). */
+/** The node modules one copy of the code under test was given of its own (a machine's network and files). */
 interface CopyModules {
   readonly grants: MachineGrants;
   net?: object;
+  fs?: object;
 }
 
-/** What importing `name` gives a copy made with `grants` (its own network; the rest as every copy gets them). */
+/** What importing `name` gives a copy made with `grants` (its own network and files; the rest as every copy gets them). */
 function machineModule(name: NodeModuleName, copy: CopyModules): unknown {
-  if (name !== 'net') return nodeModule(name);
-  lockNodePrototypes('emitters');
-  return (copy.net ??= machineNetFacade(copy.grants));
+  if (name === 'net') {
+    lockNodePrototypes('emitters');
+    return (copy.net ??= machineNetFacade(copy.grants));
+  }
+  if (name === 'fs') {
+    lockNodePrototypes('emitters');
+    return (copy.fs ??= machineFsFacade(copy.grants.folder, copy.grants.what));
+  }
+  return nodeModule(name);
 }
 
 /** A module of the code under test, as CommonJS sees it. */

@@ -5,6 +5,8 @@
  * the spies see, and never holds node's fs module, its promises or one of FileHandle's methods.
  */
 import fs from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { lockAllowingOverrides } from './node-prototypes';
 
 /** A function of node's fs (or a spy's wrapper of one). */
@@ -154,7 +156,92 @@ let facade: object | undefined;
 
 /** `node:fs` as the code under test imports it: one hardened facade per process. */
 export function fsFacade(): object {
-  if (facade !== undefined) return facade;
+  facade ??= makeFacade(undefined);
+  return facade;
+}
+
+/** What one machine of the code under test may touch on disk: its folder (none: nothing), and the descriptors it opened. */
+interface DiskMachine {
+  /** The folder it may read and write, absolute; undefined: none. */
+  readonly folder: string | undefined;
+  /** What it is, for a refusal: "a server". */
+  readonly what: string;
+  /** The descriptors it opened with open or openSync and has not closed. */
+  readonly fds: Set<number>;
+}
+
+/** Calls that take two paths, both checked. */
+const TWO_PATHS = new Set(['rename', 'renameSync', 'copyFile', 'copyFileSync', 'cp', 'cpSync']);
+/** Calls a machine never gets: links would lead out of its folder, watches and globs look at any path. */
+const NOT_FOR_MACHINES = /^(link|symlink|watch|watchFile|unwatchFile|glob|opendir)/;
+
+/** The refusal of `name` on `target` by `machine`. */
+function diskRefusal(machine: DiskMachine, name: string, target: string): Error {
+  const may =
+    machine.folder === undefined
+      ? 'no files at all (only a server started with a dataDir has one: its folder)'
+      : `only the files inside its data folder, ${machine.folder}, and the descriptors it opened there`;
+  return new Error(
+    `Refused: your code (${machine.what}) called fs.${name} on ${target}. In the grader each server and client is a ` +
+      `machine of its own, and this one may touch ${may}. Likely causes: a path built from something other than ` +
+      'options.dataDir (a relative path is taken from the grader\u2019s working directory), a descriptor opened ' +
+      'elsewhere (a FileHandle\u2019s fd: use the handle\u2019s own methods), a link, or code that reaches for ' +
+      'another server\u2019s files.',
+  );
+}
+
+/** Checks that `value` (an argument of `name`) names a path inside `machine`'s folder, or a descriptor it holds. */
+function checkDiskArgument(machine: DiskMachine, name: string, value: unknown): void {
+  if (typeof value === 'number') {
+    if (!machine.fds.has(value)) throw diskRefusal(machine, name, `the descriptor ${value}, which it did not open`);
+    return;
+  }
+  let file: string | undefined;
+  if (typeof value === 'string') file = value;
+  else if (Buffer.isBuffer(value)) file = value.toString();
+  else if (value instanceof URL) file = value.protocol === 'file:' ? fileURLToPath(value) : value.href;
+  if (file === undefined) return; // a FileHandle of its own, or what node refuses itself
+  const resolved = path.resolve(file);
+  const rel = machine.folder === undefined ? '..' : path.relative(machine.folder, resolved);
+  if (rel.startsWith('..') || path.isAbsolute(rel)) throw diskRefusal(machine, name, JSON.stringify(file));
+}
+
+/** `fn` (the facade's `name`), held to `machine`: its paths in the folder, its descriptors its own, and opens noted. */
+function confined(machine: DiskMachine, name: string, fn: (...args: unknown[]) => unknown): unknown {
+  const call = (...args: unknown[]): unknown => {
+    if (NOT_FOR_MACHINES.test(name)) throw diskRefusal(machine, name, 'anything');
+    checkDiskArgument(machine, name, args[0]);
+    if (TWO_PATHS.has(name)) checkDiskArgument(machine, name, args[1]);
+    if (name === 'close' || name === 'closeSync') machine.fds.delete(args[0] as number);
+    if (name === 'open') {
+      const at = args.findIndex((a) => typeof a === 'function');
+      if (at >= 0) {
+        const cb = args[at] as (err: unknown, fd?: number) => void;
+        args[at] = (err: unknown, fd?: number): void => {
+          if (!err && typeof fd === 'number') machine.fds.add(fd);
+          cb(err, fd);
+        };
+      }
+    }
+    const result = fn(...args);
+    if (name === 'openSync' && typeof result === 'number') machine.fds.add(result);
+    return result;
+  };
+  return Object.defineProperty(call, 'name', { value: name });
+}
+
+/** `node:fs` for one machine of the code under test: only `folder` (none: no file at all), for `what` ("a server"). */
+export function machineFsFacade(folder: string | undefined, what: string): object {
+  return makeFacade({ folder: folder === undefined ? undefined : path.resolve(folder), what, fds: new Set() });
+}
+
+/** The facade: node's fs through FS_CALLS, held to `machine` when one is named. */
+function makeFacade(machine: DiskMachine | undefined): object {
+  const hold = (out: Record<string, unknown>): void => {
+    if (machine === undefined) return;
+    for (const [name, fn] of Object.entries(out))
+      if (typeof fn === 'function') out[name] = confined(machine, name, fn as (...args: unknown[]) => unknown);
+  };
   const out = facadeFunctions(FS_CALLS.fs);
   for (const name of ['createReadStream', 'createWriteStream'])
     out[name] = Object.defineProperty(
@@ -172,6 +259,8 @@ export function fsFacade(): object {
     'name',
     { value: 'open' },
   );
+  hold(out);
+  hold(promises);
   promises.constants = { ...fs.promises.constants };
   out.promises = promises;
   out.constants = { ...fs.constants };
@@ -183,6 +272,5 @@ export function fsFacade(): object {
       },
       enumerable: false,
     });
-  facade = harden(out);
-  return facade;
+  return harden(out);
 }

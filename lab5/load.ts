@@ -15,13 +15,18 @@ function portIn(value: unknown): number | undefined {
   return Number.isInteger(value) && (value as number) > 0 && (value as number) < 65536 ? (value as number) : undefined;
 }
 
-/** What a server started with `startServer(options)` may reach: it listens on its own port (or any free one), dials none. */
+/**
+ * What a server started with `startServer(options)` may reach: it listens on its own port (or any free one), dials
+ * none, and has the files of its data folder (when it has one).
+ */
 function serverGrants(args: readonly unknown[]): MachineGrants {
-  const port = portIn((args[0] as { port?: unknown } | undefined)?.port);
-  return { connect: [], listen: port === undefined ? [] : [port], what: 'a server' };
+  const options = args[0] as { port?: unknown; dataDir?: unknown } | undefined;
+  const port = portIn(options?.port);
+  const folder = typeof options?.dataDir === 'string' && options.dataDir !== '' ? options.dataDir : undefined;
+  return { connect: [], listen: port === undefined ? [] : [port], folder, what: 'a server' };
 }
 
-/** What a client made with `new ShardedClient(servers, options)` may reach: its servers' ports, and no listening. */
+/** What a client made with `new ShardedClient(servers, options)` may reach: its servers' ports; no listening, no files. */
 function clientGrants(args: readonly unknown[]): MachineGrants {
   const servers = Array.isArray(args[0]) ? (args[0] as unknown[]) : [];
   const ports = servers.map((s) => portIn((s as { port?: unknown } | null)?.port)).filter((p) => p !== undefined);

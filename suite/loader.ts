@@ -11,6 +11,8 @@ export interface MachineGrants {
   readonly connect: readonly number[];
   /** Ports its servers may listen on, besides 0 (any free port). */
   readonly listen: readonly number[];
+  /** The folder whose files it may read and write (a server's data folder); none: no file at all. */
+  readonly folder?: string;
   /** What it is, for an error that refuses it something: "this server", "this client". */
   readonly what: string;
 }
@@ -21,7 +23,8 @@ export interface CodeLoader {
   require(file: string): unknown;
   /**
    * Runs `load` with a `require` that gives every module under `folder` a copy of its own (memory tests, machines);
-   * with `grants`, that copy's network is only what they name (under the grader; node's loader gives node's own).
+   * with `grants`, that copy's network and files are only what they name (under the grader; node's loader gives
+   * node's own).
    */
   fresh<T>(folder: string, load: (freshRequire: (file: string) => unknown) => T, grants?: MachineGrants): T;
 }

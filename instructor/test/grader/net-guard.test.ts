@@ -62,6 +62,23 @@ const SELF_DIALER: Mutant = {
   caughtBy: [],
 };
 
+/**
+ * Lab 5's reference, whose persistence also lists the folder its data folder is in (where the other servers'
+ * folders are) and writes a file there: a server may touch only its own data folder.
+ */
+const NEIGHBOUR_READER: Mutant = {
+  name: 'disk-neighbour-reader',
+  description: "each server lists its data folder's parent and writes there",
+  file: 'persistence.ts',
+  replace: [
+    [
+      '  constructor(dir: string, fsync: FsyncPolicy) {\n',
+      "  constructor(dir: string, fsync: FsyncPolicy) {\n    for (const attempt of [() => fs.readdirSync(path.dirname(dir)), () => fs.writeFileSync(path.join(dir, '..', 'note'), 'x')]) {\n      try {\n        attempt();\n        console.log('NEIGHBOUR: not refused');\n      } catch (e) {\n        console.log(`NEIGHBOUR: ${(e as Error).message}`);\n      }\n    }\n",
+    ],
+  ],
+  caughtBy: [],
+};
+
 describe('grader: lab 5’s network is a capability (only the ports a test gave the code)', function () {
   this.timeout(240_000);
 
@@ -114,6 +131,27 @@ describe('grader: lab 5’s network is a capability (only the ports a test gave 
       ).to.deep.equal([['TestSetGetDel', 'passed']]);
       const line = records[0].output.split('\n').find((l) => l.includes('SELF-DIAL: ')) ?? '(no SELF-DIAL line)';
       expect(line).to.contain('Refused: your code (a server) tried to connect to port');
+    } finally {
+      removeMutant(dir);
+    }
+  });
+
+  it('each server’s files are its own: it may not list or write the folder its data folder is in, and keeps its points', async () => {
+    const dir = materialiseMutant(path.join(KIT, 'solutions', 'lab5'), NEIGHBOUR_READER);
+    try {
+      const records = await runJobs([{ index: 0, test: 'TestRestartRecovery', seed: 1, realLimitMs: 60_000 }], {
+        config: { suitePath: path.join(KIT, 'lab5', 'test', 'suite.ts'), implDir: dir },
+        heapLimitMb: 1024,
+        killGraceMs: 2000,
+        bootTimeoutMs: 60_000,
+      });
+      expect(
+        records.map((r) => [r.name, r.status]),
+        records[0]?.message,
+      ).to.deep.equal([['TestRestartRecovery', 'passed']]);
+      const lines = records[0].output.split('\n').filter((l) => l.includes('NEIGHBOUR: '));
+      expect(lines.length, records[0].output).to.be.greaterThan(1);
+      for (const line of lines) expect(line).to.contain('Refused: your code (a server) called fs.');
     } finally {
       removeMutant(dir);
     }
