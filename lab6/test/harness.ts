@@ -221,6 +221,26 @@ export class RaftTester {
     return peerName(i);
   }
 
+  /**
+   * Where answered terms are judged, peer i's request (`args` of `method`, sent in its term `callTerm`) read once,
+   * to be judged and sent as that copy, with the term to judge its answer by: the request must show its term, and
+   * is judged when that is the sender's term now (one built before the sender's term moved, and sent after, is stale
+   * but harmless). Elsewhere, `args` as they are and no term.
+   */
+  private answeredTermOf(
+    i: number,
+    method: string,
+    args: unknown,
+    callTerm: number | undefined,
+  ): { args: unknown; term: number | undefined } | { error: unknown } {
+    if (this.onAnswered === undefined || callTerm === undefined) return { args, term: undefined };
+    const once = readOnce(args, `the arguments of ${peerName(i)}'s ${method}`);
+    if ('error' in once) return once;
+    const stated = requestTerm(once.copy);
+    if ('problem' in stated) this.fail(noTermShown(i, method, stated.problem));
+    return { args: once.copy, term: stated.term === callTerm ? callTerm : undefined };
+  }
+
   /** Starts (or restarts) peer i with a copy of what it saved; a running instance is crashed first. */
   start1(i: number): void {
     this.crash1(i);
@@ -237,20 +257,11 @@ export class RaftTester {
           if (self !== undefined && this.rafts[i] !== self) return this.sentAfterKill(i, method);
           if (self !== undefined) this.noteTermUsed(i, self);
           const callTerm = self === undefined ? undefined : this.readState(self)?.term;
-          // Where answered terms are judged, the request is read once (judged and sent as that copy) and must show
-          // its term; it is judged when that is the sender's term now: one built before the sender's term moved, and
-          // sent after, is stale but harmless.
-          let answeredTerm: number | undefined;
-          if (this.onAnswered !== undefined && callTerm !== undefined) {
-            const once = readOnce(args, `the arguments of ${peerName(i)}'s ${method}`);
-            if ('error' in once) return Promise.reject(once.error);
-            args = once.copy;
-            const stated = requestTerm(args);
-            if ('problem' in stated) this.fail(noTermShown(i, method, stated.problem));
-            else if (stated.term === callTerm) answeredTerm = callTerm;
-          }
+          const judged = this.answeredTermOf(i, method, args, callTerm);
+          if ('error' in judged) return Promise.reject(judged.error);
+          const answeredTerm = judged.term;
           const hold = this.onCall?.(i, j, method);
-          const sent = this.send<Reply>(end, j, method, args, hold?.sendAfter, (callee) => {
+          const sent = this.send<Reply>(end, j, method, judged.args, hold?.sendAfter, (callee) => {
             if (answeredTerm !== undefined) this.onAnswered?.(i, j, answeredTerm, callee);
           });
           const reply =

@@ -43,12 +43,12 @@ try {
   attackSay('module', \`refused (\${(e as Error).name})\`);
 }
 /** Every object the module leads to: its prototype chain, its functions' prototypes and a write stream's fields. */
-function attackReach(): unknown[] {
+function attackReach(dir: string): unknown[] {
   const found: unknown[] = [Object.getPrototypeOf(attackFs), attackFs.promises, attackFs.constructor];
   const fsync = attackFs.fsyncSync as { prototype?: unknown };
   found.push(fsync.prototype, Object.getPrototypeOf(fsync));
   try {
-    const stream = (attackFs.createWriteStream as (p: string) => Record<string | symbol, unknown>)('attack-probe');
+    const stream = (attackFs.createWriteStream as (p: string) => Record<string | symbol, unknown>)(\`\${dir}/attack-probe\`);
     (stream.on as (e: string, f: () => void) => void).call(stream, 'error', () => undefined);
     for (const key of Reflect.ownKeys(stream)) found.push(stream[key]);
     (stream.destroy as () => void).call(stream);
@@ -57,14 +57,17 @@ function attackReach(): unknown[] {
   }
   return found;
 }
-const attackOther = attackReach()
-  .filter((o) => o !== attackFs && o !== null && typeof o === 'object')
-  .map((o) => (o as Record<string, unknown>).fsyncSync)
-  .filter((f) => typeof f === 'function');
-attackSay('reach', attackOther.length === 0 ? 'nothing but the facade' : \`\${attackOther.length} other fsyncSync\`);
-const hiddenFsync = (attackOther[0] ?? attackCopy) as (fd: number) => void;
-void (attackFs.promises as { open(p: string, f: string): Promise<{ close(): Promise<void> }> })
-  .open(__filename, 'r')
+let hiddenFsync = attackCopy;
+/** The routes that need a file: run where the server knows its data folder (its own files are all it may open). */
+function attackInFolder(dir: string): void {
+  const attackOther = attackReach(dir)
+    .filter((o) => o !== attackFs && o !== null && typeof o === 'object')
+    .map((o) => (o as Record<string, unknown>).fsyncSync)
+    .filter((f) => typeof f === 'function');
+  attackSay('reach', attackOther.length === 0 ? 'nothing but the facade' : \`\${attackOther.length} other fsyncSync\`);
+  hiddenFsync = (attackOther[0] ?? attackCopy) as (fd: number) => void;
+  void (attackFs.promises as { open(p: string, f: string): Promise<{ close(): Promise<void> }> })
+  .open(\`\${dir}/attack-handle\`, 'w')
   .then(async (handle) => {
     try {
       (Object.getPrototypeOf(handle) as { sync: unknown }).sync = async (): Promise<void> => undefined;
@@ -74,6 +77,7 @@ void (attackFs.promises as { open(p: string, f: string): Promise<{ close(): Prom
     }
     await handle.close();
   });
+}
 `;
 
 /** Syncs under 'no' (as no-policy-syncs does), through `hiddenFsync` there. */
@@ -94,6 +98,10 @@ function fsyncUnderNo(attack: boolean): Mutant {
       [
         '    if (!this.unsynced) return;\n    fs.fsyncSync(this.fd);',
         "    if (!this.unsynced) return;\n    (this.fsync === 'no' ? hiddenFsync : fs.fsyncSync)(this.fd);",
+      ],
+      [
+        '    fs.mkdirSync(dir, { recursive: true });\n',
+        '    fs.mkdirSync(dir, { recursive: true });\n    attackInFolder(dir);\n',
       ],
     ],
   };
