@@ -190,28 +190,49 @@ function diskRefusal(machine: DiskMachine, name: string, target: string): Error 
   );
 }
 
-/** Checks that `value` (an argument of `name`) names a path inside `machine`'s folder, or a descriptor it holds. */
-function checkDiskArgument(machine: DiskMachine, name: string, value: unknown): void {
+/** node's URL's href getter, which only a real URL answers (the brand check of its private state). */
+const urlHref = Object.getOwnPropertyDescriptor(URL.prototype, 'href')?.get as (this: unknown) => string;
+
+/** The path `value` names as a string, if it is a path node takes: a string, bytes, or a real file: URL. */
+function pathText(value: unknown): string | undefined {
+  if (typeof value === 'string') return value;
+  if (value instanceof Uint8Array) return Buffer.from(Uint8Array.prototype.slice.call(value)).toString();
+  if (typeof value !== 'object' || value === null) return undefined;
+  let href: string;
+  try {
+    href = Reflect.apply(urlHref, value, []);
+  } catch {
+    return undefined; // not a URL: node would take an object with a URL's fields for one, so it is refused below
+  }
+  const url = new URL(href);
+  return url.protocol === 'file:' ? fileURLToPath(url) : href;
+}
+
+/**
+ * `value` (an argument of `name` where a path or descriptor goes) as node gets it: a path inside `machine`'s folder
+ * (as a string, read once here), a descriptor it holds, a FileHandle, or nothing; anything else is refused.
+ */
+function checkDiskArgument(machine: DiskMachine, name: string, value: unknown): unknown {
+  if (value === undefined || value === null) return value; // node says what is missing
   if (typeof value === 'number') {
     if (!machine.fds.has(value)) throw diskRefusal(machine, name, `the descriptor ${value}, which it did not open`);
-    return;
+    return value;
   }
-  let file: string | undefined;
-  if (typeof value === 'string') file = value;
-  else if (Buffer.isBuffer(value)) file = value.toString();
-  else if (value instanceof URL) file = value.protocol === 'file:' ? fileURLToPath(value) : value.href;
-  if (file === undefined) return; // a FileHandle of its own, or what node refuses itself
+  if (handlePrototype !== undefined && Object.getPrototypeOf(value) === handlePrototype) return value;
+  const file = pathText(value);
+  if (file === undefined) throw diskRefusal(machine, name, `a value that is no path (${typeof value})`);
   const resolved = path.resolve(file);
   const rel = machine.folder === undefined ? '..' : path.relative(machine.folder, resolved);
   if (rel.startsWith('..') || path.isAbsolute(rel)) throw diskRefusal(machine, name, JSON.stringify(file));
+  return resolved;
 }
 
 /** `fn` (the facade's `name`), held to `machine`: its paths in the folder, its descriptors its own, and opens noted. */
 function confined(machine: DiskMachine, name: string, fn: (...args: unknown[]) => unknown): unknown {
   const call = (...args: unknown[]): unknown => {
     if (NOT_FOR_MACHINES.test(name)) throw diskRefusal(machine, name, 'anything');
-    checkDiskArgument(machine, name, args[0]);
-    if (TWO_PATHS.has(name)) checkDiskArgument(machine, name, args[1]);
+    if (args.length > 0) args[0] = checkDiskArgument(machine, name, args[0]);
+    if (TWO_PATHS.has(name)) args[1] = checkDiskArgument(machine, name, args[1]);
     if (name === 'close' || name === 'closeSync') machine.fds.delete(args[0] as number);
     if (name === 'open') {
       const at = args.findIndex((a) => typeof a === 'function');

@@ -109,6 +109,19 @@ function requestTerm(args: unknown): { term: number } | { problem: string } {
   return { problem: `its arguments show ${shown}` };
 }
 
+/** The RPCs one Raft peer may send another: Figure 2's, by the names the tests watch them by. */
+const RAFT_RPCS: readonly string[] = ['Raft.RequestVote', 'Raft.AppendEntries', 'Raft.InstallSnapshot'];
+
+/** The failure of an RPC between peers that is not one of RAFT_RPCS. */
+function unknownRaftRpc(from: number, method: string): string {
+  return (
+    `${peerName(from)} called ${JSON.stringify(method)} on another peer. Expected only ${RAFT_RPCS.join(', ')}: ` +
+    'the handlers are named as in Figure 2 (RequestVote, AppendEntries, InstallSnapshot), and the tests watch those ' +
+    'RPCs by name (holding a reply, counting heartbeats). Likely causes: a handler named otherwise (appendEntries, ' +
+    'Raft.Heartbeat), a service name other than Raft, or an RPC of your own between peers (fold it into one of the three).'
+  );
+}
+
 /** The failure of a Raft request that shows no term where answered terms are judged. */
 function noTermShown(from: number, method: string, problem: string): string {
   return (
@@ -254,6 +267,7 @@ export class RaftTester {
       const end = this.net.makeEnd(name, RaftTester.serverName(i));
       peers.push({
         call: <Reply>(method: string, args?: unknown): Promise<Reply> => {
+          if (typeof method === 'string' && !RAFT_RPCS.includes(method)) this.fail(unknownRaftRpc(i, method));
           if (self !== undefined && this.rafts[i] !== self) return this.sentAfterKill(i, method);
           if (self !== undefined) this.noteTermUsed(i, self);
           const callTerm = self === undefined ? undefined : this.readState(self)?.term;

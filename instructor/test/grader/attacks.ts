@@ -497,7 +497,8 @@ export type SharedTableFake =
   | 'slotswap-lab7'
   | 'renamed-term-lab6'
   | 'numbered-lab3'
-  | 'backdoor-lab5';
+  | 'backdoor-lab5'
+  | 'renamed-rpc-lab6';
 
 /** The lab folders a student root needs for each fake (lab 7 builds on lab 6 and lab 2). */
 export const SHARED_TABLE_LABS: Readonly<Record<SharedTableFake, readonly string[]>> = {
@@ -529,6 +530,7 @@ export const SHARED_TABLE_LABS: Readonly<Record<SharedTableFake, readonly string
   'renamed-term-lab6': ['lab6'],
   'numbered-lab3': ['lab3'],
   'backdoor-lab5': ['lab5'],
+  'renamed-rpc-lab6': ['lab6'],
 };
 
 /** The lab each fake is graded in. */
@@ -561,6 +563,7 @@ export const FAKE_LAB: Readonly<Record<SharedTableFake, string>> = {
   'renamed-term-lab6': 'lab6',
   'numbered-lab3': 'lab3',
   'backdoor-lab5': 'lab5',
+  'renamed-rpc-lab6': 'lab6',
 };
 
 /** The echo fakes' files (fixtures/echo): clerks that work out every answer from a table their module shares and send it in an extra field, to servers that echo it. */
@@ -841,6 +844,30 @@ function addInMemoryFake(
 }
 
 /**
+ * Writes lab 6's reference Raft with the kit mutant uses-stale-append-replies (a leader uses AppendEntries replies
+ * of an earlier term), its AppendEntries handler named appendEntries, out of sight of the tests that hold its replies.
+ */
+function addRenamedRpcFake(root: string, kit: string, edit: Edit): void {
+  for (const f of ['raft.ts', 'rsm.ts', 'server.ts', 'client.ts']) referenceFile(kit, root, 'lab6', f);
+  const raft = path.join('lab6', 'raft.ts');
+  edit(
+    raft,
+    "    if (this.role !== 'leader' || this.currentTerm !== args.term) return; // a reply from an older term",
+    "    if (this.role !== 'leader') return; // a reply from an older term",
+  );
+  edit(
+    raft,
+    '  AppendEntries(args: AppendEntriesArgs): AppendEntriesReply {',
+    '  appendEntries(args: AppendEntriesArgs): AppendEntriesReply {',
+  );
+  edit(
+    raft,
+    "call<AppendEntriesReply>('Raft.AppendEntries', args)",
+    "call<AppendEntriesReply>('Raft.appendEntries', args)",
+  );
+}
+
+/**
  * Writes lab 6's reference Raft with the kit mutant snapshot-keeps-old-term (InstallSnapshot never moves the
  * receiver's term), its InstallSnapshot's term field named leaderTerm, out of sight of the answered-terms judge.
  */
@@ -1060,6 +1087,7 @@ export function addSharedTableFake(root: string, kit: string, fake: SharedTableF
     return addInMemoryFake(root, kit, fake, edit);
   if (fake === 'dense-lab6') return addDenseFake(root, kit, edit);
   if (fake === 'renamed-term-lab6') return addRenamedTermFake(root, kit, edit);
+  if (fake === 'renamed-rpc-lab6') return addRenamedRpcFake(root, kit, edit);
   if (fake === 'twofaced-lab2' || fake === 'twofaced-lab4' || fake === 'unsaid-lab3' || fake === 'numbered-lab3')
     return addTwoReadingsFake(root, kit, fake, edit);
   if (fake === 'liar-lab4') {

@@ -64,7 +64,8 @@ const SELF_DIALER: Mutant = {
 
 /**
  * Lab 5's reference, whose persistence also lists the folder its data folder is in (where the other servers'
- * folders are) and writes a file there: a server may touch only its own data folder.
+ * folders are; named by a string, bytes, an object shaped like a URL and a URL) and writes a file there: a server
+ * may touch only its own data folder.
  */
 const NEIGHBOUR_READER: Mutant = {
   name: 'disk-neighbour-reader',
@@ -73,7 +74,7 @@ const NEIGHBOUR_READER: Mutant = {
   replace: [
     [
       '  constructor(dir: string, fsync: FsyncPolicy) {\n',
-      "  constructor(dir: string, fsync: FsyncPolicy) {\n    for (const attempt of [() => fs.readdirSync(path.dirname(dir)), () => fs.writeFileSync(path.join(dir, '..', 'note'), 'x')]) {\n      try {\n        attempt();\n        console.log('NEIGHBOUR: not refused');\n      } catch (e) {\n        console.log(`NEIGHBOUR: ${(e as Error).message}`);\n      }\n    }\n",
+      "  constructor(dir: string, fsync: FsyncPolicy) {\n    const up = path.dirname(dir);\n    const urlLike = { href: `file://${up}`, protocol: 'file:', pathname: up, hostname: '', origin: 'null' };\n    for (const attempt of [() => fs.readdirSync(up), () => fs.writeFileSync(path.join(dir, '..', 'note'), 'x'), () => fs.readdirSync(new Uint8Array(Buffer.from(up))), () => fs.readdirSync(urlLike as unknown as URL), () => fs.readdirSync(new URL(`file://${up}`))]) {\n      try {\n        attempt();\n        console.log('NEIGHBOUR: not refused');\n      } catch (e) {\n        console.log(`NEIGHBOUR: ${(e as Error).message}`);\n      }\n    }\n",
     ],
   ],
   caughtBy: [],
@@ -150,7 +151,7 @@ describe('grader: lab 5’s network is a capability (only the ports a test gave 
         records[0]?.message,
       ).to.deep.equal([['TestRestartRecovery', 'passed']]);
       const lines = records[0].output.split('\n').filter((l) => l.includes('NEIGHBOUR: '));
-      expect(lines.length, records[0].output).to.be.greaterThan(1);
+      expect(lines.length, records[0].output).to.be.greaterThan(4);
       for (const line of lines) expect(line).to.contain('Refused: your code (a server) called fs.');
     } finally {
       removeMutant(dir);

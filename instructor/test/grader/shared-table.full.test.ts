@@ -234,6 +234,12 @@ describe('grader: red team against the judgement (clerks on a shared table, a co
     expect(result.tests.map((t) => [t.name, t.status])).to.deep.equal([['TestMemDeletedShard5A', 'failed']]);
   });
 
+  it('lab 6: a Raft whose leader uses stale AppendEntries replies, with that handler named appendEntries, fails TestStaleAppendReply (passed it before): the RPCs between peers are Figure 2’s three, by name', () => {
+    const result = gradeFake('renamed-rpc-lab6', ['TestStaleAppendReply']);
+    expect(result.tests.map((t) => [t.name, t.status])).to.deep.equal([['TestStaleAppendReply', 'failed']]);
+    expect(messages(result).get('TestStaleAppendReply')).to.contain('"Raft.appendEntries"');
+  });
+
   it('lab 6: a Raft whose InstallSnapshot never moves the term, with that RPC’s term field named leaderTerm, fails the tests that judge answered terms (passed them before): where answered terms are judged, every request must show its term', () => {
     const tests = ['TestSnapshotInstallCrash', 'TestSnapshotInstallUnCrash'];
     const result = gradeFake('renamed-term-lab6', tests);
