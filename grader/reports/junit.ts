@@ -41,17 +41,25 @@ export function junitXml(labs: readonly LabResult[]): string {
     }
   }
   let i = 0;
-  return (
-    b
-      .build()
-      // The builder has no setter for the root's time; test reporters read it there too.
+  // The builder has no setter for the root's time, which test reporters read there too, nor for a testcase's line,
+  // which action-junit-report reads beside its file. Both are written into the markup only: student text (a
+  // failure's body, the code's output) sits in CDATA sections, where a tag it spells out is text.
+  return outsideCdata(b.build(), (markup) =>
+    markup
       .replace('<testsuites ', `<testsuites time="${seconds(totalMs)}" `)
-      // Nor for a testcase's line, which action-junit-report reads beside its file.
       .replace(/<testcase\b[^>]*?\bfile="[^"]*"/g, (tag) => {
         const line = lines[i++];
         return line === undefined ? tag : `${tag} line="${line}"`;
-      })
+      }),
   );
+}
+
+/** `xml` with `edit` applied to each stretch outside its CDATA sections, in order. */
+function outsideCdata(xml: string, edit: (markup: string) => string): string {
+  return xml
+    .split(/(<!\[CDATA\[[\s\S]*?\]\]>)/)
+    .map((part, k) => (k % 2 === 1 ? part : edit(part)))
+    .join('');
 }
 
 /**

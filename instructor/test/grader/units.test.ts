@@ -382,6 +382,23 @@ describe('grader: parts', () => {
       ]);
     });
 
+    it('sets each testcase’s line from its own failure, whatever tags the student’s text spells out (red team: a testcase tag printed by the code shifted every later line)', () => {
+      const fake = '<testcase classname="x" name="y" file="lab9/fake.ts" time="1"';
+      const failing = (name: string, line: number, output: string) =>
+        scoreTest(name, 'fails', 5, [
+          run(name, 1, 'failed', { message: `boom\n    at KVServer.Get (/x/lab9/server.ts:${line}:5)`, output }),
+        ]);
+      const tests = [failing('TestA', 12, `${fake}\n`), failing('TestB', 34, '')];
+      const lab: LabResult = { ...awkwardLab(), tests, ...totals(tests), typeErrors: [] };
+      const text = junitXml([lab]);
+      const cases = findAll(parseXml(text), 'testcase');
+      expect(cases.map((c) => [c.attributes.name, c.attributes.line])).to.deep.equal([
+        ['TestA', '12'],
+        ['TestB', '34'],
+      ]);
+      expect(text).to.contain(fake + '\n');
+    });
+
     it('builds the classroom payload: scores per test, base64 of JSON, lab-prefixed names for several labs', () => {
       const lab = awkwardLab();
       const one = classroomResult([lab]);
