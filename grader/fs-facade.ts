@@ -168,6 +168,8 @@ interface DiskMachine {
   readonly what: string;
   /** The descriptors it opened with open or openSync and has not closed. */
   readonly fds: Set<number>;
+  /** The FileHandles its fs.promises.open gave it (node takes a FileHandle where a path goes). */
+  readonly handles: WeakSet<object>;
 }
 
 /** Calls that take two paths, both checked. */
@@ -218,7 +220,7 @@ function checkDiskArgument(machine: DiskMachine, name: string, value: unknown): 
     if (!machine.fds.has(value)) throw diskRefusal(machine, name, `the descriptor ${value}, which it did not open`);
     return value;
   }
-  if (handlePrototype !== undefined && Object.getPrototypeOf(value) === handlePrototype) return value;
+  if (typeof value === 'object' && machine.handles.has(value)) return value;
   const file = pathText(value);
   if (file === undefined) throw diskRefusal(machine, name, `a value that is no path (${typeof value})`);
   const resolved = path.resolve(file);
@@ -253,7 +255,8 @@ function confined(machine: DiskMachine, name: string, fn: (...args: unknown[]) =
 
 /** `node:fs` for one machine of the code under test: only `folder` (none: no file at all), for `what` ("a server"). */
 export function machineFsFacade(folder: string | undefined, what: string): object {
-  return makeFacade({ folder: folder === undefined ? undefined : path.resolve(folder), what, fds: new Set() });
+  const root = folder === undefined ? undefined : path.resolve(folder);
+  return makeFacade({ folder: root, what, fds: new Set(), handles: new WeakSet() });
 }
 
 /** The facade: node's fs through FS_CALLS, held to `machine` when one is named. */
@@ -275,6 +278,7 @@ function makeFacade(machine: DiskMachine | undefined): object {
     async (...args: unknown[]): Promise<unknown> => {
       const handle = await Reflect.apply(FS_CALLS.promises.open, undefined, args);
       routeHandlePrototype(Object.getPrototypeOf(handle) as object); // before the code holds any handle
+      machine?.handles.add(handle as object);
       return handle;
     },
     'name',
