@@ -24,7 +24,8 @@ function command(rng: Rng): number {
  * it while the follower takes every entry and applies what the leader commits; batches of commands cross snapshot
  * points, and the tester's snapshots come late, so the follower has applied past the leader's next snapshot point
  * when the leader, short of the entries at that nextIndex, sends it that snapshot. The tester's apply check fails a
- * follower that hands its service the older snapshot. Returns whether the leader sent the follower a snapshot.
+ * follower that hands its service the older snapshot. Returns whether the leader sent the follower a snapshot (it
+ * must: the entry at the follower's nextIndex is gone from its log).
  */
 async function round(
   ts: RaftTester,
@@ -56,7 +57,7 @@ async function round(
 
 export const olderSnapshot: TestDefinition<Lab6Impl> = {
   name: 'TestSnapshotOlderThanApplied',
-  description: `three peers, ${ROUNDS} rounds: a follower's replies to the leader are held while batches of commands commit and the tester snapshots late (each peer at its own points; the delay drawn per seed, ${MIN_DELAY_MS}-${MAX_DELAY_MS} ms), so the leader sends it a snapshot older than what it applied: it must not hand that to its service`,
+  description: `three peers, ${ROUNDS} rounds: a follower's replies to the leader are held while batches of commands commit and the tester snapshots late (each peer at its own points; the delay drawn per seed, ${MIN_DELAY_MS}-${MAX_DELAY_MS} ms), so the leader must send it a snapshot, older than what it applied: it must not hand that to its service`,
   async run(ctx: Ctx) {
     const rng = keyedRng(ctx.seed, 'lab6-older-snapshot');
     const delayMs = rng.between(MIN_DELAY_MS, MAX_DELAY_MS);
@@ -65,9 +66,16 @@ export const olderSnapshot: TestDefinition<Lab6Impl> = {
     await ts.one(command(rng), ts.n, true);
     for (let r = 0; r < ROUNDS; r++) {
       const { leader, follower, sent } = await round(ts, rng, delayMs);
-      ctx.log(
-        `round ${r}: ${peerName(follower)}'s replies to ${peerName(leader)} held; ${sent ? 'the leader sent it a snapshot' : 'the leader sent it no snapshot'}`,
-      );
+      if (!sent)
+        ts.fail(
+          `round ${r}: ${peerName(follower)}'s replies to ${peerName(leader)} were held, so the leader's nextIndex for ` +
+            `it stayed where it was while ${BATCHES} batches of commands crossed snapshot points, and the leader never ` +
+            'sent it a Raft.InstallSnapshot. Expected one once the entry at that nextIndex was gone from the ' +
+            "leader's log (Figure 13: the leader sends its snapshot to a follower whose next entry it discarded). " +
+            'Likely causes: a leader that moves nextIndex forward without an answer from the follower (past its ' +
+            'snapshot, say), snapshot() that does not trim the log, or InstallSnapshot sent only after a refusal.',
+        );
+      ctx.log(`round ${r}: ${peerName(follower)}'s replies to ${peerName(leader)} held; the leader sent it a snapshot`);
     }
   },
 };

@@ -498,7 +498,8 @@ export type SharedTableFake =
   | 'renamed-term-lab6'
   | 'numbered-lab3'
   | 'backdoor-lab5'
-  | 'renamed-rpc-lab6';
+  | 'renamed-rpc-lab6'
+  | 'optimistic-lab6';
 
 /** The lab folders a student root needs for each fake (lab 7 builds on lab 6 and lab 2). */
 export const SHARED_TABLE_LABS: Readonly<Record<SharedTableFake, readonly string[]>> = {
@@ -531,6 +532,7 @@ export const SHARED_TABLE_LABS: Readonly<Record<SharedTableFake, readonly string
   'numbered-lab3': ['lab3'],
   'backdoor-lab5': ['lab5'],
   'renamed-rpc-lab6': ['lab6'],
+  'optimistic-lab6': ['lab6'],
 };
 
 /** The lab each fake is graded in. */
@@ -564,6 +566,7 @@ export const FAKE_LAB: Readonly<Record<SharedTableFake, string>> = {
   'numbered-lab3': 'lab3',
   'backdoor-lab5': 'lab5',
   'renamed-rpc-lab6': 'lab6',
+  'optimistic-lab6': 'lab6',
 };
 
 /** The echo fakes' files (fixtures/echo): clerks that work out every answer from a table their module shares and send it in an extra field, to servers that echo it. */
@@ -844,6 +847,26 @@ function addInMemoryFake(
 }
 
 /**
+ * Writes lab 6's reference Raft with the kit mutant install-snapshot-older-than-applied (a follower hands its service
+ * a snapshot older than what it applied), and a leader that never sends a snapshot: it moves a follower's nextIndex
+ * past its own snapshot instead, so TestSnapshotOlderThanApplied's follower is never sent one.
+ */
+function addOptimisticFake(root: string, kit: string, edit: Edit): void {
+  for (const f of ['raft.ts', 'rsm.ts', 'server.ts', 'client.ts']) referenceFile(kit, root, 'lab6', f);
+  const raft = path.join('lab6', 'raft.ts');
+  edit(
+    raft,
+    '    this._persist(args.data);\n    this._applyCommitted();\n',
+    '    this._persist(args.data);\n    this.lastApplied = Math.min(this.lastApplied, index - 1);\n    this._applyCommitted();\n',
+  );
+  edit(
+    raft,
+    '    if (this.nextIndex[peer] <= this.lastIncludedIndex) return this._sendSnapshot(peer);',
+    '    if (this.nextIndex[peer] <= this.lastIncludedIndex) this.nextIndex[peer] = this.lastIncludedIndex + 1;',
+  );
+}
+
+/**
  * Writes lab 6's reference Raft with the kit mutant uses-stale-append-replies (a leader uses AppendEntries replies
  * of an earlier term), its AppendEntries handler named appendEntries, out of sight of the tests that hold its replies.
  */
@@ -1088,6 +1111,7 @@ export function addSharedTableFake(root: string, kit: string, fake: SharedTableF
   if (fake === 'dense-lab6') return addDenseFake(root, kit, edit);
   if (fake === 'renamed-term-lab6') return addRenamedTermFake(root, kit, edit);
   if (fake === 'renamed-rpc-lab6') return addRenamedRpcFake(root, kit, edit);
+  if (fake === 'optimistic-lab6') return addOptimisticFake(root, kit, edit);
   if (fake === 'twofaced-lab2' || fake === 'twofaced-lab4' || fake === 'unsaid-lab3' || fake === 'numbered-lab3')
     return addTwoReadingsFake(root, kit, fake, edit);
   if (fake === 'liar-lab4') {

@@ -234,6 +234,12 @@ describe('grader: red team against the judgement (clerks on a shared table, a co
     expect(result.tests.map((t) => [t.name, t.status])).to.deep.equal([['TestMemDeletedShard5A', 'failed']]);
   });
 
+  it('lab 6: a Raft whose follower applies snapshots older than what it applied, with a leader that never sends one (it moves nextIndex past its snapshot instead), fails TestSnapshotOlderThanApplied (passed it before): the leader must send its snapshot', () => {
+    const result = gradeFake('optimistic-lab6', ['TestSnapshotOlderThanApplied']);
+    expect(result.tests.map((t) => [t.name, t.status])).to.deep.equal([['TestSnapshotOlderThanApplied', 'failed']]);
+    expect(messages(result).get('TestSnapshotOlderThanApplied')).to.contain('never sent it a Raft.InstallSnapshot');
+  });
+
   it('lab 6: a Raft whose leader uses stale AppendEntries replies, with that handler named appendEntries, fails TestStaleAppendReply (passed it before): the RPCs between peers are Figure 2’s three, by name', () => {
     const result = gradeFake('renamed-rpc-lab6', ['TestStaleAppendReply']);
     expect(result.tests.map((t) => [t.name, t.status])).to.deep.equal([['TestStaleAppendReply', 'failed']]);
