@@ -168,14 +168,47 @@ interface DiskMachine {
   readonly what: string;
   /** The descriptors it opened with open or openSync and has not closed. */
   readonly fds: Set<number>;
-  /** The FileHandles its fs.promises.open gave it (node takes a FileHandle where a path goes). */
-  readonly handles: WeakSet<object>;
+  /** The FileHandles its fs.promises.open gave it, as it holds them (handleFacade), with node's behind each. */
+  readonly handles: WeakMap<object, object>;
+}
+
+/** What a machine may do with a FileHandle of its own: its methods, never node's object (whose descriptor is a field). */
+const HANDLE_METHODS = [
+  'appendFile',
+  'chmod',
+  'chown',
+  'close',
+  'datasync',
+  'read',
+  'readFile',
+  'readv',
+  'stat',
+  'sync',
+  'truncate',
+  'utimes',
+  'write',
+  'writeFile',
+  'writev',
+] as const;
+
+/**
+ * A FileHandle as a machine holds it: a frozen object whose methods call node's handle, kept out of the code's
+ * reach (node's keeps its descriptor in a writable field, and its class is shared by every machine of the process).
+ */
+function handleFacade(handle: fs.promises.FileHandle): object {
+  const facade: Record<string, unknown> = {};
+  for (const name of HANDLE_METHODS) {
+    const method = (handle as unknown as Record<string, (...a: unknown[]) => unknown>)[name];
+    facade[name] = Object.freeze((...args: unknown[]): unknown => Reflect.apply(method, handle, args));
+  }
+  Object.defineProperty(facade, 'fd', { get: Object.freeze(() => handle.fd), enumerable: true });
+  return Object.freeze(facade);
 }
 
 /** Calls that take two paths, both checked. */
 const TWO_PATHS = new Set(['rename', 'renameSync', 'copyFile', 'copyFileSync', 'cp', 'cpSync']);
 /** Calls a machine never gets: links would lead out of its folder, watches and globs look at any path. */
-const NOT_FOR_MACHINES = /^(link|symlink|watch|watchFile|unwatchFile|glob|opendir)/;
+const NOT_FOR_MACHINES = /^(link|symlink|watch|watchFile|unwatchFile|glob|opendir|openAsBlob)/;
 
 /** The refusal of `name` on `target` by `machine`. */
 function diskRefusal(machine: DiskMachine, name: string, target: string): Error {
@@ -220,13 +253,16 @@ function checkDiskArgument(machine: DiskMachine, name: string, value: unknown): 
     if (!machine.fds.has(value)) throw diskRefusal(machine, name, `the descriptor ${value}, which it did not open`);
     return value;
   }
-  if (typeof value === 'object' && machine.handles.has(value)) return value;
+  const handle = typeof value === 'object' ? machine.handles.get(value) : undefined;
+  if (handle !== undefined) return handle;
   const file = pathText(value);
   if (file === undefined) throw diskRefusal(machine, name, `a value that is no path (${typeof value})`);
-  const resolved = path.resolve(file);
+  // mkdtemp's prefix is the start of a name: the folder it makes is the prefix and six characters more.
+  const temp = name.startsWith('mkdtemp');
+  const resolved = path.resolve(temp ? `${file}XXXXXX` : file);
   const rel = machine.folder === undefined ? '..' : path.relative(machine.folder, resolved);
   if (rel.startsWith('..') || path.isAbsolute(rel)) throw diskRefusal(machine, name, JSON.stringify(file));
-  return resolved;
+  return temp ? resolved.slice(0, -'XXXXXX'.length) : resolved;
 }
 
 /** `fn` (the facade's `name`), held to `machine`: its paths in the folder, its descriptors its own, and opens noted. */
@@ -256,7 +292,7 @@ function confined(machine: DiskMachine, name: string, fn: (...args: unknown[]) =
 /** `node:fs` for one machine of the code under test: only `folder` (none: no file at all), for `what` ("a server"). */
 export function machineFsFacade(folder: string | undefined, what: string): object {
   const root = folder === undefined ? undefined : path.resolve(folder);
-  return makeFacade({ folder: root, what, fds: new Set(), handles: new WeakSet() });
+  return makeFacade({ folder: root, what, fds: new Set(), handles: new WeakMap() });
 }
 
 /** The facade: node's fs through FS_CALLS, held to `machine` when one is named. */
@@ -278,8 +314,10 @@ function makeFacade(machine: DiskMachine | undefined): object {
     async (...args: unknown[]): Promise<unknown> => {
       const handle = await Reflect.apply(FS_CALLS.promises.open, undefined, args);
       routeHandlePrototype(Object.getPrototypeOf(handle) as object); // before the code holds any handle
-      machine?.handles.add(handle as object);
-      return handle;
+      if (machine === undefined) return handle;
+      const held = handleFacade(handle as fs.promises.FileHandle);
+      machine.handles.set(held, handle as object);
+      return held;
     },
     'name',
     { value: 'open' },

@@ -59,6 +59,10 @@ function lockStreamHandlePrototype(): void {
 /** What has been locked in this process. */
 const locked = new Set<'emitters' | 'all'>();
 
+/** The prototypes lockAllowingOverrides locked, and the getters it put in place of their values (no side effects). */
+const lockedPrototypes = new WeakSet<object>();
+const overrideGetters = new WeakSet<object>();
+
 /** EventEmitter's prototype: node calls its `emit` with `this === process` (when it warns, for one). */
 function emitterPrototypes(): object[] {
   return [EventEmitter.prototype];
@@ -98,18 +102,24 @@ function statPrototypes(): object[] {
  * writable (EventEmitter's capture-rejections flag) stay writable: freezing them would break every new emitter.
  */
 export function lockAllowingOverrides(proto: object): void {
+  if (lockedPrototypes.has(proto)) return;
+  lockedPrototypes.add(proto);
   for (const key of Reflect.ownKeys(proto)) {
     const d = Object.getOwnPropertyDescriptor(proto, key);
     if (d && !('value' in d) && d.configurable) Object.defineProperty(proto, key, { configurable: false }); // an accessor
     if (!d || !('value' in d) || !d.configurable) continue;
     const value: unknown = d.value;
-    const get = function (): unknown {
-      return value;
+    // Methods, not functions: they have no `prototype` object, which would be a changeable object every holder shares.
+    const { get, set } = {
+      get(): unknown {
+        return value;
+      },
+      set(this: object, v: unknown): void {
+        if (this === proto) throw new TypeError(`${String(key)} of a frozen node prototype cannot be replaced.`);
+        Object.defineProperty(this, key, { value: v, writable: true, enumerable: true, configurable: true });
+      },
     };
-    const set = function (this: object, v: unknown): void {
-      if (this === proto) throw new TypeError(`${String(key)} of a frozen node prototype cannot be replaced.`);
-      Object.defineProperty(this, key, { value: v, writable: true, enumerable: true, configurable: true });
-    };
+    overrideGetters.add(get);
     Object.defineProperty(proto, key, {
       get: Object.freeze(get),
       set: Object.freeze(set),
@@ -133,7 +143,10 @@ export function lockAllowingOverrides(proto: object): void {
 export function lockNodePrototypes(scope: 'emitters' | 'all'): void {
   if (!locked.has('emitters')) {
     locked.add('emitters');
-    for (const proto of emitterPrototypes()) lockAllowingOverrides(proto);
+    for (const proto of emitterPrototypes()) {
+      hideConstructor(proto);
+      lockAllowingOverrides(proto);
+    }
     // EventEmitter.init runs for every new emitter.
     const init = Object.getOwnPropertyDescriptor(EventEmitter, 'init');
     if (init?.configurable)
@@ -141,8 +154,105 @@ export function lockNodePrototypes(scope: 'emitters' | 'all'): void {
   }
   if (scope === 'all' && !locked.has('all')) {
     locked.add('all');
+    for (const proto of streamPrototypes()) hideConstructor(proto);
     for (const proto of new Set([...streamPrototypes(), ...statPrototypes(), ...internalPrototypes()]))
       lockAllowingOverrides(proto);
     lockStreamHandlePrototype();
+    hardenReachable([
+      EventEmitter,
+      ...streamPrototypes(),
+      ...statPrototypes(),
+      ...internalPrototypes(),
+      tcpHandlePrototypes().tcp,
+      tcpHandlePrototypes().stream,
+    ]);
+  }
+}
+
+/**
+ * Puts a frozen stand-in in place of `proto`'s constructor (node's class), before the prototype is locked: a stand-in
+ * that refuses to make anything and leads nowhere. node's emitter classes lead to EventEmitter (through `constructor`,
+ * or a subclass's [[Prototype]]), whose two process-wide settings (`defaultMaxListeners`, `captureRejections`) are
+ * setters node made unchangeable: every server and client of the student host could write and read them.
+ */
+function hideConstructor(proto: object): void {
+  if (lockedPrototypes.has(proto)) return;
+  const d = Object.getOwnPropertyDescriptor(proto, 'constructor');
+  // A frozen constructor is a stand-in already (net's checked classes: net-guard.ts).
+  if (!d || !('value' in d) || typeof d.value !== 'function' || !d.configurable || Object.isFrozen(d.value)) return;
+  const name = String((d.value as { name?: unknown }).name);
+  const standIn = function (): never {
+    throw new TypeError(
+      `${name}, node's class, is not given to code under test: make sockets and servers with the net module you ` +
+        'import, and files with fs.',
+    );
+  };
+  Object.defineProperty(standIn, 'name', { value: name });
+  Object.freeze(standIn.prototype);
+  Object.defineProperty(proto, 'constructor', { ...d, value: Object.freeze(standIn) });
+}
+
+/** What `get` answers on `o`, or undefined where it throws. */
+function readOrUndefined(get: () => unknown, o: object): unknown {
+  try {
+    return Reflect.apply(get, o, []);
+  } catch {
+    return undefined;
+  }
+}
+
+/** What node itself writes while it runs, never frozen: the process, the global object, and the fs module. */
+function unfreezable(o: object): boolean {
+  return o === process || o === globalThis || o === (fs as object) || o === (fs.promises as object);
+}
+
+/**
+ * Makes everything reachable from `roots` (node's prototypes and classes that lab 5's `net` and `fs` objects lead
+ * to) unchangeable: prototypes locked allowing overrides (their instances are each machine's own), every other
+ * object and function (classes, their statics, the methods on prototypes) frozen. In the student host every server
+ * and client is a copy of the code of its own, and these are the objects they all share: an extensible class or
+ * method would be a table between them (a thirty-seventh review kept one on a class a socket's `constructor` leads
+ * to). EventEmitter's two process-wide settings refuse to be set.
+ */
+function hardenReachable(roots: readonly object[]): void {
+  for (const key of ['defaultMaxListeners', 'captureRejections']) {
+    const d = Object.getOwnPropertyDescriptor(EventEmitter, key);
+    if (!d?.configurable || !d.get) continue;
+    const { refuse } = {
+      refuse(): never {
+        throw new TypeError(`EventEmitter.${key} is shared by the whole process and cannot be set by code under test.`);
+      },
+    };
+    Object.defineProperty(EventEmitter, key, { get: d.get, set: Object.freeze(refuse), configurable: false });
+  }
+  const prototypeLike = new Set<object>(roots.filter((r) => typeof r === 'object'));
+  const { stream: libuvStream } = tcpHandlePrototypes();
+  const seen = new Set<object>();
+  const queue: unknown[] = [...roots];
+  while (queue.length > 0) {
+    const o = queue.pop();
+    if ((typeof o !== 'object' && typeof o !== 'function') || o === null || seen.has(o)) continue;
+    seen.add(o);
+    // A frozen object's own values were frozen with it (the realm's intrinsics), but a locked prototype's are not.
+    if (unfreezable(o) || (Object.isFrozen(o) && !lockedPrototypes.has(o))) continue;
+    queue.push(Object.getPrototypeOf(o));
+    for (const key of Reflect.ownKeys(o)) {
+      const d = Object.getOwnPropertyDescriptor(o, key);
+      if (!d) continue;
+      if ('value' in d) queue.push(d.value);
+      else if (d.get && overrideGetters.has(d.get)) queue.push(d.get.call(o));
+      else {
+        // node's own getters on its prototypes answer state defaults (a shared empty array, a no-op callback).
+        if (d.get && (prototypeLike.has(o) || lockedPrototypes.has(o))) queue.push(readOrUndefined(d.get, o));
+        queue.push(d.get, d.set);
+      }
+    }
+    if (typeof o === 'function') {
+      const proto = (o as { prototype?: unknown }).prototype;
+      if (typeof proto === 'object' && proto !== null) prototypeLike.add(proto);
+    }
+    if (o === libuvStream) Object.preventExtensions(o);
+    else if (prototypeLike.has(o) || lockedPrototypes.has(o)) lockAllowingOverrides(o);
+    else Object.freeze(o);
   }
 }

@@ -62,6 +62,58 @@ const SELF_DIALER: Mutant = {
   caughtBy: [],
 };
 
+/**
+ * A walk, in each server, of what its `net` and `fs` hand it (a socket, a server, a stat, a directory entry, a write
+ * stream, a FileHandle and their state objects): every object reached through a [[Prototype]], a `constructor` or a
+ * shared object's properties is shared by every server and client of the student host, so it must be unchangeable.
+ * Prints "SHARED: <n> changeable" and the first few.
+ */
+const SHARED_WALK = `
+    void (async () => {
+      const handle = await fs.promises.open(path.join(dir, 'walk'), 'w');
+      const writing = fs.createWriteStream(path.join(dir, 'walk-stream'));
+      const sock = new net.Socket();
+      const instances: unknown[] = [sock, net.createServer(), fs.statSync(dir), fs.readdirSync(dir, { withFileTypes: true })[0], writing, handle];
+      const seen = new Set<unknown>();
+      const bad: string[] = [];
+      const shared: Array<[unknown, string]> = [];
+      const own: Array<[unknown, string, number]> = instances.map((o, i) => [o, 'instance ' + i, 0]);
+      while (own.length > 0) {
+        const [o, at, depth] = own.pop()!;
+        if (o === null || (typeof o !== 'object' && typeof o !== 'function') || seen.has(o) || depth > 3) continue;
+        seen.add(o);
+        shared.push([Object.getPrototypeOf(o), at + ' [[Prototype]]']);
+        for (const k of Reflect.ownKeys(o)) {
+          const d = Reflect.getOwnPropertyDescriptor(o, k)!;
+          if ('value' in d) own.push([d.value, at + '.' + String(k), depth + 1]);
+        }
+      }
+      while (shared.length > 0) {
+        const [o, at] = shared.pop()!;
+        if (o === null || (typeof o !== 'object' && typeof o !== 'function') || seen.has(o)) continue;
+        seen.add(o);
+        if (Object.isExtensible(o)) bad.push(at + ' is extensible');
+        shared.push([Object.getPrototypeOf(o), at + ' [[Prototype]]']);
+        for (const k of Reflect.ownKeys(o)) {
+          const d = Reflect.getOwnPropertyDescriptor(o, k)!;
+          if ('value' in d) {
+            if (d.writable && String(k) !== 'Symbol(kCapture)') bad.push(at + '.' + String(k) + ' is writable');
+            shared.push([d.value, at + '.' + String(k)]);
+          } else {
+            // A value read afresh at each read (a new array) is nobody's to share: only the same one twice counts.
+            let v: unknown;
+            try { const first = (o as Record<PropertyKey, unknown>)[k]; v = first === (o as Record<PropertyKey, unknown>)[k] ? first : undefined; } catch { v = undefined; }
+            shared.push([v, at + '.' + String(k)], [d.get, at + ' get ' + String(k)], [d.set, at + ' set ' + String(k)]);
+          }
+        }
+      }
+      console.log('SHARED: ' + bad.length + ' changeable ' + bad.slice(0, 5).join('; '));
+      writing.destroy();
+      sock.destroy();
+      await handle.close();
+    })();
+`;
+
 /** What NEIGHBOUR_READER's servers try, each printing "NEIGHBOUR: <what happened>". */
 const NEIGHBOUR_ATTEMPTS = `
     const up = path.dirname(dir);
@@ -74,6 +126,7 @@ const NEIGHBOUR_ATTEMPTS = `
         console.log(\`NEIGHBOUR: \${(e as Error).message}\`);
       }
     };
+    ${SHARED_WALK}
     say(() => fs.readdirSync(up));
     say(() => fs.writeFileSync(path.join(dir, '..', 'note'), 'x'));
     say(() => fs.readdirSync(new Uint8Array(Buffer.from(up))));
@@ -99,6 +152,7 @@ const NEIGHBOUR_READER: Mutant = {
       '  constructor(dir: string, fsync: FsyncPolicy) {\n',
       `  constructor(dir: string, fsync: FsyncPolicy) {\n${NEIGHBOUR_ATTEMPTS}`,
     ],
+    ["import * as fs from 'node:fs';\n", "import * as fs from 'node:fs';\nimport * as net from 'node:net';\n"],
   ],
   caughtBy: [],
 };
@@ -160,7 +214,7 @@ describe('grader: lab 5’s network is a capability (only the ports a test gave 
     }
   });
 
-  it('each server’s files are its own: it may not list or write the folder its data folder is in, and keeps its points', async () => {
+  it('each server’s files are its own: it may not list or write the folder its data folder is in, nor reach a changeable node object the others share, and keeps its points', async () => {
     const dir = materialiseMutant(path.join(KIT, 'solutions', 'lab5'), NEIGHBOUR_READER);
     try {
       const records = await runJobs([{ index: 0, test: 'TestRestartRecovery', seed: 1, realLimitMs: 60_000 }], {
@@ -176,6 +230,9 @@ describe('grader: lab 5’s network is a capability (only the ports a test gave 
       const lines = records[0].output.split('\n').filter((l) => l.includes('NEIGHBOUR: '));
       expect(lines.length, records[0].output).to.be.greaterThan(5);
       for (const line of lines) expect(line).to.contain('Refused: your code (a server) called fs.');
+      const walked = records[0].output.split('\n').filter((l) => l.includes('SHARED: '));
+      expect(walked.length, records[0].output).to.be.greaterThan(0);
+      for (const line of walked) expect(line, line).to.contain('SHARED: 0 changeable');
     } finally {
       removeMutant(dir);
     }
