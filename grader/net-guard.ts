@@ -292,6 +292,7 @@ function checkedClass(
     const made = Reflect.construct(Real, [cleanOptions(options, call), ...rest], new.target ?? Real) as object;
     machineOf.set(made, machine);
     if (server) tagConnections(made, machine);
+    else if (machine !== ORPHAN) ownIdleTimer(made as net.Socket);
     return made;
   };
   Object.defineProperty(Checked, 'name', { value: Real.name });
@@ -303,6 +304,50 @@ function checkedClass(
 
 /** node's own emit, as this module found it. */
 const emit = EventEmitter.prototype.emit;
+/** node's timers and a socket's own idle-timer refresh, as this module found them. */
+const realSetTimeout = setTimeout;
+const realClearTimeout = clearTimeout;
+const unrefTimer = (net.Socket.prototype as unknown as { _unrefTimer: (this: net.Socket) => void })._unrefTimer;
+
+/**
+ * Gives a machine's `socket` an idle timeout of its own: `setTimeout(ms, cb)` as node's (a 'timeout' event after
+ * `ms` without reads or writes), on a timer held here. node's own would put a Timeout object on the socket, which
+ * leads through node's timer lists to every other timer of that duration in the process, other machines' too.
+ */
+function ownIdleTimer(socket: net.Socket): void {
+  let ms = 0;
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const arm = (): void => {
+    if (timer !== undefined) realClearTimeout(timer);
+    timer = ms > 0 ? realSetTimeout(() => ((timer = undefined), emit.call(socket, 'timeout')), ms) : undefined;
+    timer?.unref();
+  };
+  const own = (name: string, value: (...args: never[]) => unknown): void =>
+    void Object.defineProperty(socket, name, { value, writable: false, enumerable: false, configurable: false });
+  own('setTimeout', (msecs: unknown, callback?: () => void): net.Socket => {
+    const next = Number(msecs);
+    if (typeof msecs !== 'number' || !Number.isFinite(next) || next < 0)
+      throw new RangeError(
+        `socket.setTimeout takes a number of milliseconds, 0 or more; it was given ${String(msecs)}.`,
+      );
+    ms = next;
+    if (typeof callback === 'function') {
+      if (ms === 0) socket.removeListener('timeout', callback);
+      else socket.once('timeout', callback);
+    }
+    arm();
+    return socket;
+  });
+  // node calls it at every read and write of the socket: the idle time starts again.
+  own('_unrefTimer', () => {
+    if (timer !== undefined) timer.refresh();
+    unrefTimer.call(socket);
+  });
+  socket.once('close', () => {
+    ms = 0;
+    arm();
+  });
+}
 
 /**
  * Makes every connection `server` accepts belong to `machine` before any listener of the code sees it: through the
@@ -314,6 +359,7 @@ function tagConnections(server: object, machine: Machine): void {
       const socket = args[0];
       if (event === 'connection' && typeof socket === 'object' && socket !== null) {
         machineOf.set(socket, machine);
+        if (machine !== ORPHAN) ownIdleTimer(socket as net.Socket);
         const handle = (socket as { _handle?: unknown })._handle;
         if (typeof handle === 'object' && handle !== null) machineOf.set(handle, machine);
       }

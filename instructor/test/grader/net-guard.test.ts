@@ -73,6 +73,9 @@ const SHARED_WALK = `
       const handle = await fs.promises.open(path.join(dir, 'walk'), 'w');
       const writing = fs.createWriteStream(path.join(dir, 'walk-stream'));
       const sock = new net.Socket();
+      sock.setTimeout(987654, () => undefined);
+      const timers = Reflect.ownKeys(sock).map((k) => (sock as unknown as Record<PropertyKey, unknown>)[k]);
+      console.log('TIMERS: ' + timers.filter((v) => typeof v === 'object' && v !== null && '_idleNext' in v).length);
       const instances: unknown[] = [sock, net.createServer(), fs.statSync(dir), fs.readdirSync(dir, { withFileTypes: true })[0], writing, handle];
       const seen = new Set<unknown>();
       const bad: string[] = [];
@@ -233,6 +236,10 @@ describe('grader: lab 5’s network is a capability (only the ports a test gave 
       const walked = records[0].output.split('\n').filter((l) => l.includes('SHARED: '));
       expect(walked.length, records[0].output).to.be.greaterThan(0);
       for (const line of walked) expect(line, line).to.contain('SHARED: 0 changeable');
+      // node's Timeout on a socket leads through its timer lists to every other machine's timers of that duration.
+      expect(records[0].output)
+        .to.contain('TIMERS: 0')
+        .and.not.to.match(/TIMERS: [1-9]/);
     } finally {
       removeMutant(dir);
     }
