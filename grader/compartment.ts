@@ -20,6 +20,7 @@ import { fsFacade, machineFsFacade } from './fs-facade';
 import { GIVEN_MODULES, LABRPC_FOLDER, labrpcFacade, sharedErrorClasses, VALUE_CLASSES } from './kit-surface';
 import { readManifest, sha256File, type Manifest } from './manifest';
 import { machineNetFacade, netFacade } from './net-guard';
+import { hardenNodeObjects } from './node-errors';
 import { lockNodePrototypes } from './node-prototypes';
 import { guardSymbolRegistry, sealSymbolRegistry } from './symbol-registry';
 
@@ -443,6 +444,7 @@ function importFinder(scope: ImportScope): (spec: string, file: string) => Found
 export function compartmentLoader(options: CompartmentOptions): CodeLoader {
   if (typeof harden !== 'function') throw new Error('compartmentLoader needs lockDownRealm() to have run first.');
   sealSymbolRegistry();
+  hardenNodeObjects();
   const implDir = path.resolve(options.implDir);
   const labDir = path.resolve(options.labDir);
   const labrpcDirs = [...options.kitDirs, path.join(path.dirname(labDir), LABRPC_FOLDER)].map((d) => path.resolve(d));

@@ -106,7 +106,11 @@ export function lockAllowingOverrides(proto: object): void {
   lockedPrototypes.add(proto);
   for (const key of Reflect.ownKeys(proto)) {
     const d = Object.getOwnPropertyDescriptor(proto, key);
-    if (d && !('value' in d) && d.configurable) Object.defineProperty(proto, key, { configurable: false }); // an accessor
+    if (d && !('value' in d)) {
+      // node's own accessor: kept, and its functions frozen (they are objects every holder of the prototype shares).
+      for (const f of [d.get, d.set]) if (f && !Object.isFrozen(f)) Object.freeze(f);
+      if (d.configurable) Object.defineProperty(proto, key, { configurable: false });
+    }
     if (!d || !('value' in d) || !d.configurable) continue;
     const value: unknown = d.value;
     // Methods, not functions: they have no `prototype` object, which would be a changeable object every holder shares.
