@@ -108,7 +108,12 @@ export function lockAllowingOverrides(proto: object): void {
     const d = Object.getOwnPropertyDescriptor(proto, key);
     if (d && !('value' in d)) {
       // node's own accessor: kept, and its functions frozen (they are objects every holder of the prototype shares).
-      for (const f of [d.get, d.set]) if (f && !Object.isFrozen(f)) Object.freeze(f);
+      for (const f of [d.get, d.set]) {
+        if (!f || Object.isFrozen(f)) continue;
+        const made = (f as { prototype?: unknown }).prototype; // a function's own: nothing is made with a getter
+        if (typeof made === 'object' && made !== null) Object.freeze(made);
+        Object.freeze(f);
+      }
       if (d.configurable) Object.defineProperty(proto, key, { configurable: false });
     }
     if (!d || !('value' in d) || !d.configurable) continue;
