@@ -24,7 +24,7 @@ const PROBED: Readonly<Record<string, readonly string[]>> = {
   lab7: ['TestJoinBasic5A'],
   // Lab 5's code runs in a process of its own with real sockets: its surface is walked, not a test's arguments
   // (plain options, copied), its `fs` facade included; its `net` facade is not (its classes are node's, whose
-  // stream prototypes are locked rather than frozen: net-guard.test.ts holds what they may do).
+  // stream prototypes are locked rather than frozen: net-guard.full.test.ts holds what they may do).
   lab5: [],
 };
 
