@@ -160,6 +160,26 @@ const NEIGHBOUR_READER: Mutant = {
   caughtBy: [],
 };
 
+/** Grades `mutant` of lab 5's reference on `test` (seed 1, through the grader): it must pass; its output. */
+async function passedWith(mutant: Mutant, test: string): Promise<string> {
+  const dir = materialiseMutant(path.join(KIT, 'solutions', 'lab5'), mutant);
+  try {
+    const records = await runJobs([{ index: 0, test, seed: 1, realLimitMs: 60_000 }], {
+      config: { suitePath: path.join(KIT, 'lab5', 'test', 'suite.ts'), implDir: dir },
+      heapLimitMb: 1024,
+      killGraceMs: 2000,
+      bootTimeoutMs: 60_000,
+    });
+    expect(
+      records.map((r) => [r.name, r.status]),
+      records[0]?.message,
+    ).to.deep.equal([[test, 'passed']]);
+    return records[0].output;
+  } finally {
+    removeMutant(dir);
+  }
+}
+
 describe('grader: lab 5’s network is a capability (only the ports a test gave the code)', function () {
   this.timeout(240_000);
 
@@ -198,50 +218,22 @@ describe('grader: lab 5’s network is a capability (only the ports a test gave 
   });
 
   it('each server is a machine with a network of its own: it may not dial even a port the test gave (its own), and keeps its points', async () => {
-    const dir = materialiseMutant(path.join(KIT, 'solutions', 'lab5'), SELF_DIALER);
-    try {
-      const records = await runJobs([{ index: 0, test: 'TestSetGetDel', seed: 1, realLimitMs: 60_000 }], {
-        config: { suitePath: path.join(KIT, 'lab5', 'test', 'suite.ts'), implDir: dir },
-        heapLimitMb: 1024,
-        killGraceMs: 2000,
-        bootTimeoutMs: 60_000,
-      });
-      expect(
-        records.map((r) => [r.name, r.status]),
-        records[0]?.message,
-      ).to.deep.equal([['TestSetGetDel', 'passed']]);
-      const line = records[0].output.split('\n').find((l) => l.includes('SELF-DIAL: ')) ?? '(no SELF-DIAL line)';
-      expect(line).to.contain('Refused: your code (a server) tried to connect to port');
-    } finally {
-      removeMutant(dir);
-    }
+    const output = await passedWith(SELF_DIALER, 'TestSetGetDel');
+    const line = output.split('\n').find((l) => l.includes('SELF-DIAL: ')) ?? '(no SELF-DIAL line)';
+    expect(line).to.contain('Refused: your code (a server) tried to connect to port');
   });
 
   it('each server’s files are its own: it may not list or write the folder its data folder is in, nor reach a changeable node object the others share, and keeps its points', async () => {
-    const dir = materialiseMutant(path.join(KIT, 'solutions', 'lab5'), NEIGHBOUR_READER);
-    try {
-      const records = await runJobs([{ index: 0, test: 'TestRestartRecovery', seed: 1, realLimitMs: 60_000 }], {
-        config: { suitePath: path.join(KIT, 'lab5', 'test', 'suite.ts'), implDir: dir },
-        heapLimitMb: 1024,
-        killGraceMs: 2000,
-        bootTimeoutMs: 60_000,
-      });
-      expect(
-        records.map((r) => [r.name, r.status]),
-        records[0]?.message,
-      ).to.deep.equal([['TestRestartRecovery', 'passed']]);
-      const lines = records[0].output.split('\n').filter((l) => l.includes('NEIGHBOUR: '));
-      expect(lines.length, records[0].output).to.be.greaterThan(5);
-      for (const line of lines) expect(line).to.contain('Refused: your code (a server) called fs.');
-      const walked = records[0].output.split('\n').filter((l) => l.includes('SHARED: '));
-      expect(walked.length, records[0].output).to.be.greaterThan(0);
-      for (const line of walked) expect(line, line).to.contain('SHARED: 0 changeable');
-      // node's Timeout on a socket leads through its timer lists to every other machine's timers of that duration.
-      expect(records[0].output)
-        .to.contain('TIMERS: 0')
-        .and.not.to.match(/TIMERS: [1-9]/);
-    } finally {
-      removeMutant(dir);
-    }
+    const output = await passedWith(NEIGHBOUR_READER, 'TestRestartRecovery');
+    const lines = output.split('\n').filter((l) => l.includes('NEIGHBOUR: '));
+    expect(lines.length, output).to.be.greaterThan(5);
+    for (const line of lines) expect(line).to.contain('Refused: your code (a server) called fs.');
+    const walked = output.split('\n').filter((l) => l.includes('SHARED: '));
+    expect(walked.length, output).to.be.greaterThan(0);
+    for (const line of walked) expect(line, line).to.contain('SHARED: 0 changeable');
+    // node's Timeout on a socket leads through its timer lists to every other machine's timers of that duration.
+    expect(output)
+      .to.contain('TIMERS: 0')
+      .and.not.to.match(/TIMERS: [1-9]/);
   });
 });
