@@ -257,11 +257,21 @@ export class PutLog {
 /** Which message of a matched call is lost: the request (the server never sees it) or the reply (it acted). */
 export type Lost = 'request' | 'reply';
 
-/** One scripted fault: the next call that matches it is held, then loses a message or goes through. */
+/** One scripted fault: a call that matches it is held, then loses a message or goes through. */
 export interface LinkRule {
   method: 'Get' | 'Put';
   /** Only calls for this key (any key when omitted). */
   key?: string;
+  /**
+   * Only a Put with exactly this value and version: the put the test asked the clerk for, which the clerk must send
+   * as given. Any other put passes untouched, so the fault cannot be spent on a message sent before the one meant.
+   */
+  put?: { value: string; version: number };
+  /**
+   * Only a Put the server carried out (answered OK): a refused put passes untouched and the rule waits on, so a
+   * put bound to be refused cannot take the fault meant for the put that changes the key. Needs `lose: 'reply'`.
+   */
+  accepted?: boolean;
   /** The message to lose; omitted, the call goes through (after `until`). */
   lose?: Lost;
   /**
@@ -271,12 +281,14 @@ export interface LinkRule {
   until?: Promise<unknown>;
 }
 
-/** A rule waiting for its call, with the signals the test can wait on. */
+/** A rule waiting for its call (or, within a window, for every call), with the signals the test can wait on. */
 interface PendingRule extends LinkRule {
-  /** Resolved when the matching call reaches the link (the request is then being held, if `until` was given). */
+  /** Resolved when the (first) matching call reaches the link (the request is then being held, if `until` was given). */
   arrived: () => void;
   /** Resolved once the rule has been applied (the message is lost, or the server answered). */
   applied: () => void;
+  /** Set while the rule applies to every matching call (`ScriptedLink.during`): how many it has met. */
+  window?: { count: number };
 }
 
 /** What a test gets back from `ScriptedLink.next`. */
@@ -285,6 +297,14 @@ export interface ScriptedCall {
   arrived: Promise<void>;
   /** Resolves when its message has been lost (or it has gone through). */
   applied: Promise<void>;
+}
+
+/** What a test gets back from `ScriptedLink.during`. */
+export interface ScriptedWindow {
+  /** Resolves when the first matching call arrives at the link. */
+  arrived: Promise<void>;
+  /** How many calls the rule has met so far. */
+  readonly count: number;
 }
 
 /** One clerk's private path to the server: matched calls are held and lose a message, the rest pass. */
@@ -301,31 +321,67 @@ export class ScriptedLink {
 
   /** Scripts the fate of the next call matching `rule` (rules apply in the order they were given). */
   next(rule: LinkRule): ScriptedCall {
-    let arrived = (): void => undefined;
-    let applied = (): void => undefined;
-    const call: ScriptedCall = {
-      arrived: new Promise<void>((r) => (arrived = r)),
-      applied: new Promise<void>((r) => (applied = r)),
-    };
-    this.rules.push({ ...rule, arrived, applied });
+    const { call, pending } = this.pend(rule);
+    this.rules.push(pending);
     return call;
   }
 
-  /** True while a scripted rule has not met its call yet. */
+  /**
+   * Scripts the fate of every call matching `rule` that reaches the link until `window` settles: the fault meant
+   * for "the put that takes the lock" meets that put, whatever else the code sends before it.
+   */
+  during(rule: LinkRule, window: Promise<unknown>): ScriptedWindow {
+    const { call, pending } = this.pend(rule);
+    const counted = { count: 0 };
+    pending.window = counted;
+    this.rules.push(pending);
+    const close = (): void => {
+      const at = this.rules.indexOf(pending);
+      if (at >= 0) this.rules.splice(at, 1);
+    };
+    void window.then(close, close);
+    return {
+      arrived: call.arrived,
+      get count() {
+        return counted.count;
+      },
+    };
+  }
+
+  /** Runs `op` (a call of the code under test) with `rule` applied to every matching call until `op` settles. */
+  around<T>(rule: LinkRule, op: () => Promise<T>): { result: Promise<T>; met: ScriptedWindow } {
+    const over = gate();
+    const met = this.during(rule, over.opened);
+    const result = op().finally(over.open);
+    return { result, met };
+  }
+
+  /** True while a rule of `next` has not met its call yet. */
   get pending(): boolean {
-    return this.rules.length > 0;
+    return this.rules.some((r) => r.window === undefined);
   }
 
   /** @internal the handler behind this link's Get and Put; undefined is a reply the sender never receives. */
   async handle(method: 'Get', args: GetArgs): Promise<GetReply | undefined>;
   async handle(method: 'Put', args: PutArgs): Promise<PutReply | undefined>;
   async handle(method: 'Get' | 'Put', args: GetArgs | PutArgs): Promise<GetReply | PutReply | undefined> {
-    const at = this.rules.findIndex((r) => r.method === method && (r.key === undefined || r.key === args.key));
+    const rule = this.rules.find((r) => matches(r, method, args));
     const act = (): GetReply | PutReply | Promise<GetReply | PutReply> =>
       method === 'Get' ? this.server.Get(args) : this.server.Put(args as PutArgs);
-    if (at < 0) return act();
-    const [rule] = this.rules.splice(at, 1);
-    rule.arrived();
+    if (rule === undefined) return act();
+    if (rule.accepted) {
+      // The server acts first: only a put it carried out takes the rule (and only if no other call took it meanwhile).
+      const seen = readOnce(await act(), 'the reply to a Put');
+      if (!('copy' in seen)) return undefined;
+      const reply = seen.copy as PutReply;
+      if (reply.err !== 'OK' || !this.rules.includes(rule)) return reply;
+      this.meet(rule);
+      await rule.until;
+      this.cut();
+      rule.applied();
+      return reply;
+    }
+    this.meet(rule);
     if (rule.lose === 'request') {
       await rule.until;
       this.cut();
@@ -344,6 +400,37 @@ export class ScriptedLink {
     rule.applied();
     return reply;
   }
+
+  /** A call met `rule`: a rule of `next` is spent, a window's counts it. */
+  private meet(rule: PendingRule): void {
+    rule.arrived();
+    if (rule.window) {
+      rule.window.count++;
+      return;
+    }
+    this.rules.splice(this.rules.indexOf(rule), 1);
+  }
+
+  /** A pending rule for `rule`, and the signals its caller waits on. */
+  private pend(rule: LinkRule): { call: ScriptedCall; pending: PendingRule } {
+    if (rule.accepted && (rule.method !== 'Put' || rule.lose !== 'reply'))
+      throw new Error('A scripted rule with `accepted` must lose the reply of a Put.');
+    let arrived = (): void => undefined;
+    let applied = (): void => undefined;
+    const call: ScriptedCall = {
+      arrived: new Promise<void>((r) => (arrived = r)),
+      applied: new Promise<void>((r) => (applied = r)),
+    };
+    return { call, pending: { ...rule, arrived, applied } };
+  }
+}
+
+/** Whether a call on the link is one `rule` is meant for (`args` is the network's copy of the call's arguments). */
+function matches(rule: LinkRule, method: 'Get' | 'Put', args: GetArgs | PutArgs): boolean {
+  if (rule.method !== method || (rule.key !== undefined && rule.key !== args.key)) return false;
+  if (rule.put === undefined) return true;
+  const put = args as PutArgs;
+  return put.value === rule.put.value && put.version === rule.put.version;
 }
 
 /**

@@ -19,7 +19,7 @@ import { monitored } from '../../suite/monitors';
 import { keyedRng, sleep } from '../../world';
 import type { DistributedLock, KVClerk } from '../rpc';
 import { withLock } from '../with-lock';
-import { KVTester, Lab2Impl, RecordingClerk, ScriptedLink, TWO_HOLDERS, gate, show, within } from './harness';
+import { KVTester, Lab2Impl, LinkRule, RecordingClerk, ScriptedLink, TWO_HOLDERS, gate, show, within } from './harness';
 import { nemesisKV, nemesisLock } from './nemesis';
 import { modelKV, modelLock } from './model';
 
@@ -343,7 +343,7 @@ async function expectKAt(
 /** Step 1: the first copy of a put is lost on its way: only the re-sent copy reaches the server, and succeeds. */
 async function resentPutSucceeds(c: ResentPutClerks): Promise<void> {
   const { a, link } = c;
-  link.next({ method: 'Put', lose: 'request' });
+  link.next({ method: 'Put', key: 'k', put: { value: 'a1', version: 0 }, lose: 'request' });
   const first = await a.put('k', 'a1', 0);
   check(
     first === 'OK',
@@ -365,7 +365,7 @@ async function resentPutSucceeds(c: ResentPutClerks): Promise<void> {
 
 /** Step 2: a put to a missing key with version 5 loses its reply: the re-sent copy is answered ErrNoKey. */
 async function resentPutToMissingKey({ a, link, b }: ResentPutClerks): Promise<void> {
-  link.next({ method: 'Put', key: 'none', lose: 'reply' });
+  link.next({ method: 'Put', key: 'none', put: { value: 'x', version: 5 }, lose: 'reply' });
   const noKey = await a.put('none', 'x', 5);
   check(
     noKey === 'ErrNoKey',
@@ -395,7 +395,7 @@ async function resentPutToMissingKey({ a, link, b }: ResentPutClerks): Promise<v
 async function resentPutRacesAnotherClient(c: ResentPutClerks): Promise<void> {
   const { a, link, b } = c;
   const otherWrote = gate();
-  link.next({ method: 'Put', key: 'k', lose: 'request', until: otherWrote.opened });
+  link.next({ method: 'Put', key: 'k', put: { value: 'a2', version: 1 }, lose: 'request', until: otherWrote.opened });
   const pending = a.put('k', 'a2', 1);
   await expectPut(
     b,
@@ -421,7 +421,7 @@ async function resentPutRacesAnotherClient(c: ResentPutClerks): Promise<void> {
 /** Step 4: the put happens and its reply is lost: the re-sent copy gets ErrVersion, and the put did happen. */
 async function resentPutWhoseReplyWasLost(c: ResentPutClerks): Promise<void> {
   const { a, link } = c;
-  link.next({ method: 'Put', key: 'k', lose: 'reply' });
+  link.next({ method: 'Put', key: 'k', put: { value: 'a3', version: 2 }, lose: 'reply' });
   const done = await a.put('k', 'a3', 2);
   check(
     done === 'ErrMaybe',
@@ -466,7 +466,9 @@ async function putThroughLongOutage(c: ResentPutClerks): Promise<void> {
   const { a, link } = c;
   const sent: number[] = [];
   for (let i = 0; i < LONG_OUTAGE_SENDS; i++)
-    void link.next({ method: 'Put', key: 'k', lose: 'request' }).arrived.then(() => sent.push(performance.now()));
+    void link
+      .next({ method: 'Put', key: 'k', put: { value: 'a4', version: 3 }, lose: 'request' })
+      .arrived.then(() => sent.push(performance.now()));
   const outage = await a.put('k', 'a4', 3);
   checkRetryPacing(sent);
   check(
@@ -717,6 +719,9 @@ const locksShareClerk: TestDefinition<Lab2Impl> = {
   },
 };
 
+/** The fault of the lock's lost-reply tests: every put on "l" the server carries out loses its reply. */
+const TAKING_REPLY_LOST: LinkRule = { method: 'Put', key: 'l', accepted: true, lose: 'reply' };
+
 const lockLostReply: TestDefinition<Lab2Impl> = {
   name: 'TestLockLostReply',
   description:
@@ -726,24 +731,34 @@ const lockLostReply: TestDefinition<Lab2Impl> = {
     const { ck, link } = ts.makeScriptedClerk();
     const a = ts.makeLock(ck, 'l');
     const b = ts.makeLock(ts.makeClerk(), 'l');
-    link.next({ method: 'Put', key: 'l', lose: 'reply' });
-    const got = await within(a.acquire(1000), 2000, () => 'acquire(1000) had not returned after 2 s of virtual time.');
+    // Every put of acquire that the server carries out loses its reply, so the one that takes the lock does, whatever
+    // else acquire writes first; puts the server refuses pass.
+    const taking = link.around(TAKING_REPLY_LOST, () => a.acquire(1000));
+    const got = await within(taking.result, 2000, () => 'acquire(1000) had not returned after 2 s of virtual time.');
     check(
       got,
       'acquire(1000) of a free lock returned false; its put had reached the server and taken the lock, only the reply was lost ' +
         '(the clerk then said ErrMaybe). Now nobody can ever take the lock. After ErrMaybe, read the key: if it holds your own id, you hold the lock.',
     );
     check(
+      taking.met.count > 0,
+      'acquire(1000) of a free lock returned true without a put on "l" that the server carried out: taking the lock must write the key.',
+    );
+    check(
       !(await b.acquire(50)),
       'Another client acquired the lock while the first held it (its acquire had returned true after a lost reply).',
     );
-    link.next({ method: 'Put', key: 'l', lose: 'reply' });
+    const freeing = link.around(TAKING_REPLY_LOST, () => a.release());
     await within(
-      a.release(),
+      freeing.result,
       1000,
       () =>
         'release() did not return within 1 s after the reply of its put was lost. The put had freed the lock, so re-sending it with the ' +
         'same version is refused for ever: after ErrMaybe, read the key again and stop once it no longer holds your id.',
+    );
+    check(
+      freeing.met.count > 0,
+      'release() returned without a put on "l" that the server carried out: acquire and release should each write the key.',
     );
     await acquireAtOnce(
       b,
@@ -751,10 +766,6 @@ const lockLostReply: TestDefinition<Lab2Impl> = {
       'the put had freed the lock; release() must return only once the key no longer holds its id',
     );
     await b.release();
-    check(
-      !link.pending,
-      'The lock sent fewer puts on "l" than expected: acquire and release should each write the key.',
-    );
     ts.checkLinearizable();
   },
 };
@@ -768,8 +779,13 @@ const acquireTimeoutLostReply: TestDefinition<Lab2Impl> = {
     const { ck, link } = ts.makeScriptedClerk();
     const a = ts.makeLock(ck, 'l');
     const b = ts.makeLock(ts.makeClerk(), 'l');
-    link.next({ method: 'Put', key: 'l', lose: 'reply', until: sleep(100) });
-    const got = await within(a.acquire(50), 2000, () => 'acquire(50) had not returned after 2 s of virtual time.');
+    // The reply of every put of acquire that the server carries out is held until 100 ms, past the deadline, then lost.
+    const taking = link.around({ ...TAKING_REPLY_LOST, until: sleep(100) }, () => a.acquire(50));
+    const got = await within(taking.result, 2000, () => 'acquire(50) had not returned after 2 s of virtual time.');
+    check(
+      taking.met.count > 0,
+      `acquire(50) of a free lock returned ${got} without a put on "l" that the server carried out: taking the lock must write the key.`,
+    );
     if (got) {
       check(!(await b.acquire(50)), 'acquire(50) returned true, yet another client acquired the lock too.');
       await a.release();
@@ -845,7 +861,8 @@ const lockLostRequest: TestDefinition<Lab2Impl> = {
     const b = ts.makeLock(ts.makeClerk(), 'l');
     const bInside = gate();
     let bHolds = false;
-    const held = link.next({ method: 'Put', key: 'l', lose: 'request', until: bInside.opened });
+    // Every put of A's on "l" is held until B is inside, then lost: the one that would have taken the lock among them.
+    const held = link.during({ method: 'Put', key: 'l', lose: 'request', until: bInside.opened }, bInside.opened);
     const aResult = a.acquire(1000).then((ok) => ({ ok, whileBHeld: bHolds }));
     const first = await Promise.race([
       held.arrived.then(() => 'put' as const),

@@ -13,6 +13,7 @@ import { World, sleep } from '../../world';
 import type { ScenarioDriver } from '../tools/scenario';
 import type { ConsistencyLevel, KVService, ReadReply, ServerOptions, WriteReply } from '../rpc';
 import { brandHarness } from '../../world/brand';
+import { CarryingHold } from './carrying-hold';
 
 /** What the grader loads from lab3/ (or solutions/lab3/). */
 export interface Lab3Impl {
@@ -47,17 +48,33 @@ class DelayedEnd implements RpcEnd {
   private readonly net: Network;
   private readonly out: () => number;
   private readonly back: () => number;
+  /** The hold on this link's calls, if a test placed one. */
+  private readonly hold: () => CarryingHold | undefined;
 
-  constructor(inner: ClientEnd, net: Network, out: () => number, back: () => number) {
+  constructor(
+    inner: ClientEnd,
+    net: Network,
+    delays: { out: () => number; back: () => number },
+    hold: () => CarryingHold | undefined,
+  ) {
     this.inner = inner;
     this.net = net;
-    this.out = out;
-    this.back = back;
+    this.out = delays.out;
+    this.back = delays.back;
+    this.hold = hold;
   }
 
   async call<Reply = unknown>(method: string, args?: unknown): Promise<Reply> {
-    await this.net.wait(this.out());
-    const reply = await this.inner.call<Reply>(method, args);
+    const hold = this.hold();
+    let sent = args;
+    if (hold === undefined) await this.net.wait(this.out());
+    else {
+      const h = hold.send(args);
+      sent = h.args;
+      await this.net.wait(this.out() + h.extraMs);
+      h.arrived();
+    }
+    const reply = await this.inner.call<Reply>(method, sent);
     await this.net.wait(this.back());
     return reply;
   }
@@ -124,6 +141,8 @@ export class Cluster {
   private readonly extra = new Map<string, number>();
   /** One-shot extra delays for the next messages on chosen server → server links, ms (key "from>to"). */
   private readonly nextExtra = new Map<string, number[]>();
+  /** Holds matched by content on chosen server → server links (key "from>to"). */
+  private readonly holds = new Map<string, CarryingHold>();
   private clients = 0;
   private probes = 0;
   /** Counts every recorded operation (tests hook this to ctx.countOps). */
@@ -146,7 +165,8 @@ export class Cluster {
               world.rng.float() * this.links.serverJitterMs +
               (this.extra.get(`${from}>${to}`) ?? 0) +
               (this.nextExtra.get(`${from}>${to}`)?.shift() ?? 0);
-        peers.push(new DelayedEnd(end, this.net, link(i, j), link(j, i)));
+        const hold = (): CarryingHold | undefined => this.holds.get(`${i}>${j}`);
+        peers.push(new DelayedEnd(end, this.net, { out: link(i, j), back: link(j, i) }, hold));
       }
       // Built on its own lane: the timers its constructor starts (and their RPCs and printed lines) are the server's.
       const server = world.inLane(serverName(i), () => new this.impl.KVServer({ me: i, peers, level: this.level }));
@@ -177,6 +197,16 @@ export class Cluster {
   }
 
   /**
+   * Slows every call on the server → server link `from` → `to` that carries `value` (the value of a write the test
+   * makes) by `ms`, so that the calls after it overtake it; the hold returned tells whether that happened.
+   */
+  holdCarrying(from: number, to: number, ms: number, value: string): CarryingHold {
+    const hold = new CarryingHold(value, ms);
+    this.holds.set(`${from}>${to}`, hold);
+    return hold;
+  }
+
+  /**
    * While `on`, server `to` refuses its peers' calls, as a server not listening yet does over HTTP: each call to it
    * (and each one in flight) fails with a TimeoutError, and its sender must send it again. Its clients still reach it.
    */
@@ -198,7 +228,7 @@ export class Cluster {
    */
   clientEnd(name: string, server: number, owner?: string): RpcEnd {
     const d = (): number => this.links.clientMs;
-    return new DelayedEnd(this.makeEnd(name, server, owner, true), this.net, d, d);
+    return new DelayedEnd(this.makeEnd(name, server, owner, true), this.net, { out: d, back: d }, () => undefined);
   }
 
   /** A new recorded client talking to `server` (client ids are 0, 1, … in creation order unless given). */

@@ -698,7 +698,8 @@ const overtakenBroadcast: TestDefinition<Lab3Impl> = {
   async run(ctx: Ctx) {
     for (const [first, second, victim] of OVERTAKE_ROUNDS) {
       const c = cluster(ctx, { servers: 3, level: 'sequential', links: FIXED_LINKS });
-      c.delayNext(first, victim, 50); // only the broadcast of "one"; the acknowledgements after it are not delayed
+      // Only the messages that carry "one" (its broadcast); the acknowledgements after it are not delayed.
+      const hold = c.holdCarrying(first, victim, 50, 'one');
       const reader = c.client(victim);
       const seen: string[] = [];
       let reading = true;
@@ -731,6 +732,16 @@ const overtakenBroadcast: TestDefinition<Lab3Impl> = {
         order.length > 0 && order.join('\u0000') === ['one', 'two'].slice(2 - order.length).join('\u0000'),
         () =>
           `A client at server ${victim} reading x every millisecond saw ${order.map(show).join(' then ') || 'nothing'}; the total order is "one" then "two". ${fifo}`,
+      );
+      check(
+        hold.held > 0 && hold.overtaken,
+        () =>
+          `The test held back the broadcast of "one" on the link from server ${first} to server ${victim}${first === victim ? ' (itself)' : ''} so that ` +
+          `the server's later messages on that link would overtake it, but ${hold.held === 0 ? 'no message on that link carried the value "one"' : 'no later message on that link arrived before it'}. ` +
+          'Expected: the broadcast of a write carries its value to every server (itself included), through its peers[] ends, and every server ' +
+          'acknowledges each broadcast to every server (itself included). Likely causes: the write is applied or sent some other way than ' +
+          "the broadcast (a shared variable, a message to the server's own object); acknowledgements that go only to the sender; an " +
+          "acknowledgement that carries the write's value along.",
       );
       c.expect('sequential', ctx.log);
     }

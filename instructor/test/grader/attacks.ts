@@ -499,7 +499,9 @@ export type SharedTableFake =
   | 'numbered-lab3'
   | 'backdoor-lab5'
   | 'renamed-rpc-lab6'
-  | 'optimistic-lab6';
+  | 'optimistic-lab6'
+  | 'decoy-lab2'
+  | 'decoy-lab3';
 
 /** The lab folders a student root needs for each fake (lab 7 builds on lab 6 and lab 2). */
 export const SHARED_TABLE_LABS: Readonly<Record<SharedTableFake, readonly string[]>> = {
@@ -533,6 +535,8 @@ export const SHARED_TABLE_LABS: Readonly<Record<SharedTableFake, readonly string
   'backdoor-lab5': ['lab5'],
   'renamed-rpc-lab6': ['lab6'],
   'optimistic-lab6': ['lab6'],
+  'decoy-lab2': ['lab2'],
+  'decoy-lab3': ['lab3'],
 };
 
 /** The lab each fake is graded in. */
@@ -567,6 +571,8 @@ export const FAKE_LAB: Readonly<Record<SharedTableFake, string>> = {
   'backdoor-lab5': 'lab5',
   'renamed-rpc-lab6': 'lab6',
   'optimistic-lab6': 'lab6',
+  'decoy-lab2': 'lab2',
+  'decoy-lab3': 'lab3',
 };
 
 /** The echo fakes' files (fixtures/echo): clerks that work out every answer from a table their module shares and send it in an extra field, to servers that echo it. */
@@ -867,6 +873,48 @@ function addOptimisticFake(root: string, kit: string, edit: Edit): void {
 }
 
 /**
+ * Writes a bug with a decoy in front of the message a scripted fault is meant for: lab 2's reference Lock with the
+ * kit mutant forgets-own-id (after ErrMaybe it never looks for its own id in the key), sending a put bound to be
+ * refused before each put it means; or lab 3's reference server with the kit mutant self-link-not-fifo (its own
+ * messages handled as they arrive), sending every server a message it ignores before each broadcast.
+ */
+function addDecoyFake(root: string, kit: string, fake: 'decoy-lab2' | 'decoy-lab3', edit: Edit): void {
+  if (fake === 'decoy-lab2') {
+    for (const f of ['client.ts', 'server.ts', 'lock.ts']) referenceFile(kit, root, 'lab2', f);
+    const lock = path.join('lab2', 'lock.ts');
+    edit(
+      lock,
+      "      if (current.err === 'OK' && current.value === this.id) {\n        this.held = true;",
+      '      if (false) {\n        this.held = true;',
+    );
+    edit(
+      lock,
+      '        const result = await this.ck.put(this.name, this.id, version);',
+      "        await this.ck.put(this.name, 'decoy', version + 1000);\n        const result = await this.ck.put(this.name, this.id, version);",
+    );
+    edit(
+      lock,
+      "      const result = await this.ck.put(this.name, '', current.version);",
+      "      await this.ck.put(this.name, 'decoy', current.version + 1000);\n      const result = await this.ck.put(this.name, '', current.version);",
+    );
+    return;
+  }
+  referenceFile(kit, root, 'lab3', 'server.ts');
+  const server = path.join('lab3', 'server.ts');
+  edit(
+    server,
+    '    const from = env.from;\n',
+    '    if (env.seq < 0) return {};\n    const from = env.from;\n    if (from === this.me) {\n      this.receive(from, env.body);\n      return {};\n    }\n',
+  );
+  edit(
+    server,
+    "    this.peers.forEach((_, j) => this.send(j, { type: 'broadcast', ts, op }));",
+    "    for (const p of this.peers) void p.call('KVServer.Peer', { from: this.me, seq: -1, body: {} }).catch(() => undefined);\n" +
+      "    this.peers.forEach((_, j) => this.send(j, { type: 'broadcast', ts, op }));",
+  );
+}
+
+/**
  * Writes lab 6's reference Raft with the kit mutant uses-stale-append-replies (a leader uses AppendEntries replies
  * of an earlier term), its AppendEntries handler named appendEntries, out of sight of the tests that hold its replies.
  */
@@ -1112,6 +1160,7 @@ export function addSharedTableFake(root: string, kit: string, fake: SharedTableF
   if (fake === 'renamed-term-lab6') return addRenamedTermFake(root, kit, edit);
   if (fake === 'renamed-rpc-lab6') return addRenamedRpcFake(root, kit, edit);
   if (fake === 'optimistic-lab6') return addOptimisticFake(root, kit, edit);
+  if (fake === 'decoy-lab2' || fake === 'decoy-lab3') return addDecoyFake(root, kit, fake, edit);
   if (fake === 'twofaced-lab2' || fake === 'twofaced-lab4' || fake === 'unsaid-lab3' || fake === 'numbered-lab3')
     return addTwoReadingsFake(root, kit, fake, edit);
   if (fake === 'liar-lab4') {

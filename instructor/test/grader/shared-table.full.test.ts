@@ -234,6 +234,21 @@ describe('grader: red team against the judgement (clerks on a shared table, a co
     expect(result.tests.map((t) => [t.name, t.status])).to.deep.equal([['TestMemDeletedShard5A', 'failed']]);
   });
 
+  it('lab 2: a Lock that never looks for its own id after ErrMaybe, sending a put bound to be refused before each put it means, fails TestLockLostReply and TestAcquireTimeoutLostReply (passed them before): a lost reply meets every put the server carries out', () => {
+    const result = gradeFake('decoy-lab2', ['TestLockLostReply', 'TestAcquireTimeoutLostReply']);
+    expect(result.tests.map((t) => [t.name, t.status])).to.deep.equal([
+      ['TestLockLostReply', 'failed'],
+      ['TestAcquireTimeoutLostReply', 'failed'],
+    ]);
+    expect(messages(result).get('TestLockLostReply')).to.contain('acquire(1000) of a free lock returned false');
+  });
+
+  it('lab 3: a server that handles its own messages as they arrive, sending every server an ignored message before each broadcast, fails TestOvertakenBroadcast (passed it before): the delay is on the message that carries the write', () => {
+    const result = gradeFake('decoy-lab3', ['TestOvertakenBroadcast']);
+    expect(result.tests.map((t) => [t.name, t.status])).to.deep.equal([['TestOvertakenBroadcast', 'failed']]);
+    expect(messages(result).get('TestOvertakenBroadcast')).to.contain('(itself)');
+  });
+
   it('lab 6: a Raft whose follower applies snapshots older than what it applied, with a leader that never sends one (it moves nextIndex past its snapshot instead), fails TestSnapshotOlderThanApplied (passed it before): the leader must send its snapshot', () => {
     const result = gradeFake('optimistic-lab6', ['TestSnapshotOlderThanApplied']);
     expect(result.tests.map((t) => [t.name, t.status])).to.deep.equal([['TestSnapshotOlderThanApplied', 'failed']]);
