@@ -703,6 +703,9 @@ export const unreliableMixed: TestDefinition<Lab1Impl> = {
 /** How long TestLateCopy holds the copy of an append that reached the primary through a backup (virtual ms). */
 const LATE_COPY_MS = 1500;
 
+/** How long backup server 1 runs on in TestLateCopy after the first call carrying the append is held (virtual ms). */
+const STOP_AFTER_HOLD_MS = 50;
+
 export const lateCopy: TestDefinition<Lab1Impl> = {
   name: 'TestLateCopy',
   description:
@@ -716,17 +719,29 @@ export const lateCopy: TestDefinition<Lab1Impl> = {
     const clerk = ts.makeRecordingClerk(1, [1, 0, 2]);
     let release!: () => void;
     const released = new Promise<void>((resolve) => (release = resolve));
-    let held = false;
+    let held = 0;
     ts.onCall = (server, _method, args) => {
-      // The first call carrying the append that reaches the primary while server 1 runs: server 1's copy of it
-      // (in a design that passes writes on to the primary; one whose backups refuse holds the clerk's own call).
-      if (server !== 0 || held || !ts.isRunning(1) || !mentions(args, first)) return;
-      held = true;
+      // Every call carrying the append that reaches the primary while server 1 runs: server 1's copy of it (the
+      // handout's backups pass writes on to the primary), and whatever else carries it, so that no message sent
+      // ahead of the copy can take its place.
+      if (server !== 0 || !ts.isRunning(1) || !mentions(args, first)) return;
+      held++;
       return released;
     };
     const appending = clerk.append(KEY, first);
-    for (let waited = 0; !held && waited < SETTLE_MS; waited += 5) await sleep(5);
-    ts.stopServer(1); // the clerk's call to it fails: the clerk sends the append again
+    for (let waited = 0; held === 0 && waited < SETTLE_MS; waited += 5) await sleep(5);
+    check(
+      held > 0,
+      () =>
+        `append(${show(KEY)}, ${show(first)}) was sent to backup server 1, and in ${SETTLE_MS / 1000} s no call carrying it reached the primary, server 0, while server 1 ran. ` +
+        'Expected: a server that does not lead a shard passes a write on to its primary (a call whose arguments carry the key and value as given) and relays the answer. ' +
+        'Likely causes: the backup refuses, or answers from its own copy, instead of passing the write on; it passes the write on in some other form than its arguments; it waits before passing it on.',
+    );
+    // Server 1 runs a little longer, so that whatever it sends after its first call carrying the append (its copy, if
+    // that call was something else) is held too; then it stops, and the clerk's call to it fails: the clerk sends
+    // the append again.
+    await sleep(STOP_AFTER_HOLD_MS);
+    ts.stopServer(1);
     const late = sleep(LATE_COPY_MS).then(release);
     await within(
       appending,
@@ -734,13 +749,11 @@ export const lateCopy: TestDefinition<Lab1Impl> = {
       () =>
         `append(${show(KEY)}, ${show(first)}) did not finish within ${SETTLE_MS / 1000} s after server 1 stopped, with servers 0 and 2 running.`,
     );
-    if (held) {
-      await within(
-        clerk.append(KEY, second),
-        SETTLE_MS,
-        () => `the clerk's next append(${show(KEY)}, ${show(second)}) did not finish within ${SETTLE_MS / 1000} s.`,
-      );
-    }
+    await within(
+      clerk.append(KEY, second),
+      SETTLE_MS,
+      () => `the clerk's next append(${show(KEY)}, ${show(second)}) did not finish within ${SETTLE_MS / 1000} s.`,
+    );
     await late;
     await sleep(200);
     ts.onCall = undefined;

@@ -2,7 +2,7 @@
 import { keyedRng, sleep, World } from '../../world';
 import type { Rng } from '../../world';
 import { TestDefinition, TestContext } from '../../suite';
-import { ELECTION_TIMEOUT_MS, Lab6Impl, RaftTester, peerName } from './harness';
+import { ELECTION_TIMEOUT_MS, Lab6Impl, RaftTester, peerName, requestTerm } from './harness';
 
 type Ctx = TestContext<Lab6Impl>;
 
@@ -71,8 +71,13 @@ async function round(ts: RaftTester, rng: Rng, r: number): Promise<Seen | undefi
   await sleep(rng.int(MAX_EXTRA_MS + 1));
   let electionAt: number | undefined;
   let reconnected = false;
-  ts.onCall = (from, to, method) => {
-    if (from === voter && reconnected && electionAt === undefined && /RequestVote$/.test(method))
+  // The highest term the stale peer asked for votes in: the voter's own election asks in a higher one.
+  let staleAsked = leaderTerm;
+  ts.onCall = (from, to, method, request) => {
+    const stated = /RequestVote$/.test(method) ? requestTerm(request) : undefined;
+    const term = stated !== undefined && 'term' in stated ? stated.term : undefined;
+    if (from === stale && term !== undefined) staleAsked = Math.max(staleAsked, term);
+    if (from === voter && reconnected && electionAt === undefined && term !== undefined && term > staleAsked)
       electionAt = World.current().now();
     if (from === leader && to === voter && /AppendEntries$/.test(method)) return { release: forever() };
     return undefined;

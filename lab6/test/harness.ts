@@ -101,7 +101,7 @@ const TERM_FIELD = /^(current)?term$/i;
  * The term a request (its arguments, as copied) says it was made in: its one own numeric field named `term` (or
  * `currentTerm`, any case), not a log's or snapshot's term; or why it shows none.
  */
-function requestTerm(args: unknown): { term: number } | { problem: string } {
+export function requestTerm(args: unknown): { term: number } | { problem: string } {
   const fields = typeof args === 'object' && args !== null ? Object.entries(args) : [];
   const terms = fields.filter(([key]) => TERM_FIELD.test(key));
   if (terms.length === 1 && typeof terms[0][1] === 'number') return { term: terms[0][1] };
@@ -183,10 +183,11 @@ export class RaftTester {
   /** Called (in a microtask) after peer i applied a command: the attackers crash here too. */
   onApplied: ((i: number, index: number) => void) | undefined;
   /**
-   * Called as peer `from` calls `method` on peer `to`, before the request goes out (forced-interleaving tests):
-   * return a ReplyHold to hold the reply back from the caller; undefined lets the call through untouched.
+   * Called as peer `from` calls `method` on peer `to`, before the request goes out (forced-interleaving tests), with
+   * the request as the network copied it (what goes out): return a ReplyHold to hold the reply back from the caller;
+   * undefined lets the call through untouched.
    */
-  onCall: ((from: number, to: number, method: string) => ReplyHold | undefined) | undefined;
+  onCall: ((from: number, to: number, method: string, request: unknown) => ReplyHold | undefined) | undefined;
   /**
    * Called as a reply reaches the code of peer `from` (after any hold), just before that code sees it: `term` is
    * the term `from` was in when it made the call. The attackers judge from it whether a leader heard from a majority.
@@ -246,9 +247,11 @@ export class RaftTester {
     args: unknown,
     callTerm: number | undefined,
   ): { args: unknown; term: number | undefined } | { error: unknown } {
-    if (this.onAnswered === undefined || callTerm === undefined) return { args, term: undefined };
+    if ((this.onAnswered === undefined && this.onCall === undefined) || callTerm === undefined)
+      return { args, term: undefined };
     const once = readOnce(args, `the arguments of ${peerName(i)}'s ${method}`);
     if ('error' in once) return once;
+    if (this.onAnswered === undefined) return { args: once.copy, term: undefined }; // read once for onCall alone
     const stated = requestTerm(once.copy);
     if ('problem' in stated) this.fail(noTermShown(i, method, stated.problem));
     return { args: once.copy, term: stated.term === callTerm ? callTerm : undefined };
@@ -274,7 +277,7 @@ export class RaftTester {
           const judged = this.answeredTermOf(i, method, args, callTerm);
           if ('error' in judged) return Promise.reject(judged.error);
           const answeredTerm = judged.term;
-          const hold = this.onCall?.(i, j, method);
+          const hold = this.onCall?.(i, j, method, judged.args);
           const sent = this.send<Reply>(end, j, method, judged.args, hold?.sendAfter, (callee) => {
             if (answeredTerm !== undefined) this.onAnswered?.(i, j, answeredTerm, callee);
           });

@@ -289,11 +289,14 @@ export const lostClaim: TestDefinition<Lab7Impl> = {
     let release = (): void => undefined;
     const released = new Promise<void>((resolve) => (release = resolve));
     let armed = true;
-    // A's first put of its configuration never leaves: it fails, as lost, once B has had its turn.
+    let lost = 0;
+    // A's claims (puts of its configuration, under any key, that lab 2's server would carry out) never leave until B
+    // has had its turn: each fails then, as lost. A put of it bound to be refused goes through, so a put A sends
+    // first cannot take the loss meant for its claim.
     const a = ts.makeCtrler((end) =>
       interceptCalls(end, async (send, method, args) => {
-        if (!armed || !putsConfig(method, args, nextA.num)) return send();
-        armed = false;
+        if (!armed || !putsConfig(method, args, nextA.num) || !(await ts.wouldAccept(args))) return send();
+        lost++;
         held();
         await released;
         throw new TimeoutError(method, end.name);
@@ -302,8 +305,14 @@ export const lostClaim: TestDefinition<Lab7Impl> = {
     const b = ts.makeCtrler();
     const changingA = ts.background(a.changeConfigTo(nextA));
     await Promise.race([holding, changingA]);
+    if (lost === 0)
+      fail(
+        `the controller's changeConfigTo(configuration ${nextA.num}) returned without a KVServer.Put of that configuration. ` +
+          'Expected it to store the configuration it changes to (a put of its string form) before it returns. Likely causes: the configuration stored in some other form, or not stored.',
+      );
     const changingB = ts.background(b.changeConfigTo(nextB));
     await Promise.race([changingB, sleep(CLAIM_HOLD_MS)]);
+    armed = false;
     release();
     await settles(Promise.all([changingA, changingB]), 'the two controllers’ changes');
     const now = await ts.ctrler.query();

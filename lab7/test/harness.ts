@@ -454,6 +454,18 @@ export class ShardTester {
   }
 
   /**
+   * True when lab 2's server would carry out a put (its arguments, as copied) now: its key is missing and its version
+   * 0, or its key is at exactly its version. The tester reads lab 2's server itself (no RPC).
+   */
+  async wouldAccept(args: unknown): Promise<boolean> {
+    const put = args as { key?: unknown; version?: unknown } | null;
+    if (typeof put?.key !== 'string') return false;
+    const r = (await this.kv.Get({ key: put.key })) as { err?: unknown; version?: unknown } | null;
+    if (r?.err === 'ErrNoKey') return put.version === 0;
+    return r?.err === 'OK' && r.version === put.version;
+  }
+
+  /**
    * Fails unless lab 2's server holds `want` as the handout says: `want.toString()` as the value of a key some
    * controller put. The tester reads the server's state itself (no RPC), so a configuration kept anywhere else fails.
    */

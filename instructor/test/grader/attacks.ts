@@ -501,7 +501,11 @@ export type SharedTableFake =
   | 'renamed-rpc-lab6'
   | 'optimistic-lab6'
   | 'decoy-lab2'
-  | 'decoy-lab3';
+  | 'decoy-lab3'
+  | 'decoy-lab1'
+  | 'decoy-lab6'
+  | 'timer-decoy-lab6'
+  | 'decoy-lab7';
 
 /** The lab folders a student root needs for each fake (lab 7 builds on lab 6 and lab 2). */
 export const SHARED_TABLE_LABS: Readonly<Record<SharedTableFake, readonly string[]>> = {
@@ -537,6 +541,10 @@ export const SHARED_TABLE_LABS: Readonly<Record<SharedTableFake, readonly string
   'optimistic-lab6': ['lab6'],
   'decoy-lab2': ['lab2'],
   'decoy-lab3': ['lab3'],
+  'decoy-lab1': ['lab1'],
+  'decoy-lab6': ['lab6'],
+  'timer-decoy-lab6': ['lab6'],
+  'decoy-lab7': ['lab2', 'lab6', 'lab7'],
 };
 
 /** The lab each fake is graded in. */
@@ -573,6 +581,10 @@ export const FAKE_LAB: Readonly<Record<SharedTableFake, string>> = {
   'optimistic-lab6': 'lab6',
   'decoy-lab2': 'lab2',
   'decoy-lab3': 'lab3',
+  'decoy-lab1': 'lab1',
+  'decoy-lab6': 'lab6',
+  'timer-decoy-lab6': 'lab6',
+  'decoy-lab7': 'lab7',
 };
 
 /** The echo fakes' files (fixtures/echo): clerks that work out every answer from a table their module shares and send it in an extra field, to servers that echo it. */
@@ -915,6 +927,93 @@ function addDecoyFake(root: string, kit: string, fake: 'decoy-lab2' | 'decoy-lab
 }
 
 /**
+ * Writes a bug with a decoy ahead of the message a scripted fault is meant for: lab 1's reference server with the kit
+ * mutant stale-seq-reapplied (a copy of an older write than the clerk's latest is applied again), whose backups send
+ * the primary a copy of each write in an RPC that does nothing 10 ms before passing the write on; or lab 7's
+ * reference controller with the kit mutant claim-trusts-errmaybe, putting each configuration it claims under a
+ * scratch key at a version no put can match before its claim.
+ */
+function addClaimDecoyFake(root: string, kit: string, fake: 'decoy-lab1' | 'decoy-lab7', edit: Edit): void {
+  if (fake === 'decoy-lab1') {
+    for (const f of ['client.ts', 'server.ts']) referenceFile(kit, root, 'lab1', f);
+    const server = path.join('lab1', 'server.ts');
+    edit(
+      server,
+      '    if (!last || w.seq > last.seq) return undefined;',
+      '    if (!last || w.seq !== last.seq) return undefined;',
+    );
+    edit(
+      server,
+      "  /** A backup's side of a takeover: replace its copy of the shard by the new primary's. */",
+      "  Notice(_args: unknown): ReplicateReply {\n    return { err: 'OK' };\n  }\n\n" +
+        "  /** A backup's side of a takeover: replace its copy of the shard by the new primary's. */",
+    );
+    edit(
+      server,
+      '    try {\n      return await this.config.peers[primary].call<R>(method, args);',
+      "    if (method !== 'KVServer.Get') {\n      this.config.peers[primary].call('KVServer.Notice', args).catch(() => undefined);\n" +
+        '      await sleep(10);\n    }\n    try {\n      return await this.config.peers[primary].call<R>(method, args);',
+    );
+    return;
+  }
+  for (const f of ['client.ts', 'server.ts', 'lock.ts']) referenceFile(kit, root, 'lab2', f);
+  for (const f of ['raft.ts', 'rsm.ts', 'server.ts', 'client.ts']) referenceFile(kit, root, 'lab6', f);
+  for (const f of ['ctrler.ts', 'grpclerk.ts', 'server.ts', 'client.ts']) referenceFile(kit, root, 'lab7', f);
+  const ctrler = path.join('lab7', 'ctrler.ts');
+  edit(ctrler, "    if (err === 'OK') return true;", "    if (err === 'OK' || err === 'ErrMaybe') return true;");
+  edit(
+    ctrler,
+    '    const r = await this.kv.get(NEXT_KEY);\n',
+    "    await this.kv.put('announce', next.toString(), 2 ** 40);\n    const r = await this.kv.get(NEXT_KEY);\n",
+  );
+}
+
+/**
+ * Writes lab 6's reference Raft with a decoy: with the kit mutant uses-stale-append-replies, a leader that opens
+ * each heartbeat round with an empty AppendEntries whose reply it ignores; or, with the kit mutant
+ * timer-reset-on-stale-append-entries, a peer that answers a vote request that raised its term with a RequestVote of
+ * that same term, which no log can grant.
+ */
+function addRaftDecoyFake(root: string, kit: string, fake: 'decoy-lab6' | 'timer-decoy-lab6', edit: Edit): void {
+  for (const f of ['raft.ts', 'rsm.ts', 'server.ts', 'client.ts']) referenceFile(kit, root, 'lab6', f);
+  const raft = path.join('lab6', 'raft.ts');
+  if (fake === 'decoy-lab6') {
+    edit(
+      raft,
+      "    if (this.role !== 'leader' || this.currentTerm !== args.term) return; // a reply from an older term",
+      "    if (this.role !== 'leader') return; // a reply from an older term",
+    );
+    edit(
+      raft,
+      '      if (peer !== this.me) void this._replicateTo(peer);',
+      '      if (peer === this.me) continue;\n' +
+        '      const empty = { term: this.currentTerm, leaderId: this.me, prevLogIndex: this.lastIncludedIndex, prevLogTerm: this.lastIncludedTerm, entries: [], leaderCommit: 0 };\n' +
+        "      this.peers[peer].call<AppendEntriesReply>('Raft.AppendEntries', empty).catch(() => undefined);\n" +
+        '      void this._replicateTo(peer);',
+    );
+    return;
+  }
+  edit(
+    raft,
+    '    if (this.killed || args.term < this.currentTerm) return refuse();\n',
+    '    if (!this.killed) this._resetElectionTimer();\n    if (this.killed || args.term < this.currentTerm) return refuse();\n',
+  );
+  edit(
+    raft,
+    '    if (args.term > this.currentTerm) this._becomeFollower(args.term);\n    const lastTerm = this._lastLogTerm();',
+    '    const stepped = args.term > this.currentTerm;\n    if (stepped) this._becomeFollower(args.term);\n    const lastTerm = this._lastLogTerm();',
+  );
+  edit(
+    raft,
+    '      this._resetElectionTimer();\n    }\n    return { term: this.currentTerm, voteGranted: grant };',
+    '      this._resetElectionTimer();\n    } else if (stepped) {\n' +
+      '      const probe = { term: this.currentTerm, candidateId: this.me, lastLogIndex: -1, lastLogTerm: -1 };\n' +
+      "      this.peers[args.candidateId].call<RequestVoteReply>('Raft.RequestVote', probe).catch(() => undefined);\n" +
+      '    }\n    return { term: this.currentTerm, voteGranted: grant };',
+  );
+}
+
+/**
  * Writes lab 6's reference Raft with the kit mutant uses-stale-append-replies (a leader uses AppendEntries replies
  * of an earlier term), its AppendEntries handler named appendEntries, out of sight of the tests that hold its replies.
  */
@@ -1161,6 +1260,8 @@ export function addSharedTableFake(root: string, kit: string, fake: SharedTableF
   if (fake === 'renamed-rpc-lab6') return addRenamedRpcFake(root, kit, edit);
   if (fake === 'optimistic-lab6') return addOptimisticFake(root, kit, edit);
   if (fake === 'decoy-lab2' || fake === 'decoy-lab3') return addDecoyFake(root, kit, fake, edit);
+  if (fake === 'decoy-lab1' || fake === 'decoy-lab7') return addClaimDecoyFake(root, kit, fake, edit);
+  if (fake === 'decoy-lab6' || fake === 'timer-decoy-lab6') return addRaftDecoyFake(root, kit, fake, edit);
   if (fake === 'twofaced-lab2' || fake === 'twofaced-lab4' || fake === 'unsaid-lab3' || fake === 'numbered-lab3')
     return addTwoReadingsFake(root, kit, fake, edit);
   if (fake === 'liar-lab4') {

@@ -249,6 +249,29 @@ describe('grader: red team against the judgement (clerks on a shared table, a co
     expect(messages(result).get('TestOvertakenBroadcast')).to.contain('(itself)');
   });
 
+  it('lab 1: a server that applies again a copy of an older write, whose backups send the primary a copy of each write that does nothing before passing it on, fails TestLateCopy (passed it before): every call carrying the write is held', () => {
+    const result = gradeFake('decoy-lab1', ['TestLateCopy']);
+    expect(result.tests.map((t) => [t.name, t.status])).to.deep.equal([['TestLateCopy', 'failed']]);
+    expect(messages(result).get('TestLateCopy')).to.contain('the first append took effect 2 times');
+  });
+
+  it('lab 6: a leader that uses AppendEntries replies of an earlier term, opening each heartbeat round with an AppendEntries whose reply it ignores, fails TestStaleAppendReply (passed it before): every reply of that term is held', () => {
+    const result = gradeFake('decoy-lab6', ['TestStaleAppendReply']);
+    expect(result.tests.map((t) => [t.name, t.status])).to.deep.equal([['TestStaleAppendReply', 'failed']]);
+    expect(messages(result).get('TestStaleAppendReply')).to.contain('no majority holds it');
+  });
+
+  it('lab 6: a peer whose election timer is reset by stale AppendEntries, answering a vote request that raised its term with a RequestVote of that term, fails TestElectionTimer (passed it before): an election asks in a term of its own', () => {
+    const result = gradeFake('timer-decoy-lab6', ['TestElectionTimer']);
+    expect(result.tests.map((t) => [t.name, t.status])).to.deep.equal([['TestElectionTimer', 'failed']]);
+    expect(messages(result).get('TestElectionTimer')).to.contain('Expected an election within');
+  });
+
+  it('lab 7: a controller that takes an ErrMaybe claim as won, putting its configuration under a scratch key at a version no put matches before each claim, fails TestLostClaim5C (passed it before): the loss meets a put the server would carry out', () => {
+    const result = gradeFake('decoy-lab7', ['TestLostClaim5C']);
+    expect(result.tests.map((t) => [t.name, t.status])).to.deep.equal([['TestLostClaim5C', 'failed']]);
+  });
+
   it('lab 6: a Raft whose follower applies snapshots older than what it applied, with a leader that never sends one (it moves nextIndex past its snapshot instead), fails TestSnapshotOlderThanApplied (passed it before): the leader must send its snapshot', () => {
     const result = gradeFake('optimistic-lab6', ['TestSnapshotOlderThanApplied']);
     expect(result.tests.map((t) => [t.name, t.status])).to.deep.equal([['TestSnapshotOlderThanApplied', 'failed']]);
