@@ -1,16 +1,6 @@
 /** A scripted delay matched by content: the calls on one link that carry a value the test wrote are held back. */
 import { readOnce } from '../../labrpc/read-once';
 
-/** What one call on a held link is: the arguments to send, its extra delay, and the signal that its delay is over. */
-export interface HeldSend {
-  /** The network's copy of the call's arguments, read once: what is matched is what is sent. */
-  readonly args: unknown;
-  /** Extra one-way delay for this call, ms (0 unless it carries the value). */
-  readonly extraMs: number;
-  /** Call when the call's way out is over (it reaches the receiver). */
-  readonly arrived: () => void;
-}
-
 /**
  * Every call on one server → server link whose arguments carry `value` (a string equal to it, anywhere in them) is
  * slowed by `ms`, so that the calls after it overtake it. Matching by content, not "the next message", means a
@@ -33,25 +23,44 @@ export class CarryingHold {
     this.ms = ms;
   }
 
-  /** One call sent on the link; a value the network would refuse is sent as it was, for the network to refuse. */
-  send(args: unknown): HeldSend {
-    const seen = readOnce(args, 'the arguments of a call between servers');
-    if (!('copy' in seen)) return { args, extraMs: 0, arrived: () => undefined };
+  /** One call sent on the link (`args`: the network's copy): its extra delay, and what to call once it arrived. */
+  send(args: unknown): { extraMs: number; arrived: () => void } {
     const id = this.sent++;
-    if (carries(seen.copy, this.value)) {
+    if (carries(args, this.value)) {
       this.held++;
       this.onTheirWay.add(id);
-      return { args: seen.copy, extraMs: this.ms, arrived: () => this.onTheirWay.delete(id) };
+      return { extraMs: this.ms, arrived: () => this.onTheirWay.delete(id) };
     }
     const ahead = [...this.onTheirWay];
     return {
-      args: seen.copy,
       extraMs: 0,
       arrived: () => {
         if (ahead.some((h) => this.onTheirWay.has(h))) this.overtaken = true;
       },
     };
   }
+}
+
+/** What the holds on one link make of a call: the arguments to send, its extra delay, the signal that it arrived. */
+export interface HeldSend {
+  /** The network's copy of the call's arguments, read once: what is matched is what is sent. */
+  readonly args: unknown;
+  /** Extra one-way delay for this call, ms (the longest of the holds it meets). */
+  readonly extraMs: number;
+  /** Call when the call's way out is over (it reaches the receiver). */
+  readonly arrived: () => void;
+}
+
+/** A call on a link with `holds`: read once, then shown to each hold. A value the network would refuse goes as it was. */
+export function sendThrough(holds: readonly CarryingHold[], args: unknown): HeldSend {
+  const seen = readOnce(args, 'the arguments of a call between servers');
+  if (!('copy' in seen)) return { args, extraMs: 0, arrived: () => undefined };
+  const each = holds.map((h) => h.send(seen.copy));
+  return {
+    args: seen.copy,
+    extraMs: Math.max(0, ...each.map((e) => e.extraMs)),
+    arrived: () => each.forEach((e) => e.arrived()),
+  };
 }
 
 /** Whether `data` (a copy the network made: plain objects, arrays, strings, numbers ...) holds the string `value`. */

@@ -13,7 +13,7 @@ import { World, sleep } from '../../world';
 import type { ScenarioDriver } from '../tools/scenario';
 import type { ConsistencyLevel, KVService, ReadReply, ServerOptions, WriteReply } from '../rpc';
 import { brandHarness } from '../../world/brand';
-import { CarryingHold } from './carrying-hold';
+import { CarryingHold, sendThrough } from './carrying-hold';
 
 /** What the grader loads from lab3/ (or solutions/lab3/). */
 export interface Lab3Impl {
@@ -48,28 +48,28 @@ class DelayedEnd implements RpcEnd {
   private readonly net: Network;
   private readonly out: () => number;
   private readonly back: () => number;
-  /** The hold on this link's calls, if a test placed one. */
-  private readonly hold: () => CarryingHold | undefined;
+  /** The holds on this link's calls that tests placed (usually none). */
+  private readonly holds: () => readonly CarryingHold[];
 
   constructor(
     inner: ClientEnd,
     net: Network,
     delays: { out: () => number; back: () => number },
-    hold: () => CarryingHold | undefined,
+    holds: () => readonly CarryingHold[],
   ) {
     this.inner = inner;
     this.net = net;
     this.out = delays.out;
     this.back = delays.back;
-    this.hold = hold;
+    this.holds = holds;
   }
 
   async call<Reply = unknown>(method: string, args?: unknown): Promise<Reply> {
-    const hold = this.hold();
+    const holds = this.holds();
     let sent = args;
-    if (hold === undefined) await this.net.wait(this.out());
+    if (holds.length === 0) await this.net.wait(this.out());
     else {
-      const h = hold.send(args);
+      const h = sendThrough(holds, args);
       sent = h.args;
       await this.net.wait(this.out() + h.extraMs);
       h.arrived();
@@ -79,6 +79,9 @@ class DelayedEnd implements RpcEnd {
     return reply;
   }
 }
+
+/** A link without holds. */
+const NO_HOLDS: readonly CarryingHold[] = [];
 
 /** Server i on the network and as the tests' messages and the trace page name it: "server 0". */
 export function serverName(i: number): string {
@@ -142,7 +145,7 @@ export class Cluster {
   /** One-shot extra delays for the next messages on chosen server → server links, ms (key "from>to"). */
   private readonly nextExtra = new Map<string, number[]>();
   /** Holds matched by content on chosen server → server links (key "from>to"). */
-  private readonly holds = new Map<string, CarryingHold>();
+  private readonly holds = new Map<string, CarryingHold[]>();
   private clients = 0;
   private probes = 0;
   /** Counts every recorded operation (tests hook this to ctx.countOps). */
@@ -165,7 +168,7 @@ export class Cluster {
               world.rng.float() * this.links.serverJitterMs +
               (this.extra.get(`${from}>${to}`) ?? 0) +
               (this.nextExtra.get(`${from}>${to}`)?.shift() ?? 0);
-        const hold = (): CarryingHold | undefined => this.holds.get(`${i}>${j}`);
+        const hold = (): readonly CarryingHold[] => this.holds.get(`${i}>${j}`) ?? NO_HOLDS;
         peers.push(new DelayedEnd(end, this.net, { out: link(i, j), back: link(j, i) }, hold));
       }
       // Built on its own lane: the timers its constructor starts (and their RPCs and printed lines) are the server's.
@@ -202,8 +205,17 @@ export class Cluster {
    */
   holdCarrying(from: number, to: number, ms: number, value: string): CarryingHold {
     const hold = new CarryingHold(value, ms);
-    this.holds.set(`${from}>${to}`, hold);
+    const key = `${from}>${to}`;
+    this.holds.set(key, [...(this.holds.get(key) ?? []), hold]);
     return hold;
+  }
+
+  /** Takes a hold of holdCarrying off its link: later calls carrying its value go at the link's usual pace. */
+  dropHold(from: number, to: number, hold: CarryingHold): void {
+    const key = `${from}>${to}`;
+    const left = (this.holds.get(key) ?? []).filter((h) => h !== hold);
+    if (left.length > 0) this.holds.set(key, left);
+    else this.holds.delete(key);
   }
 
   /**
@@ -228,7 +240,7 @@ export class Cluster {
    */
   clientEnd(name: string, server: number, owner?: string): RpcEnd {
     const d = (): number => this.links.clientMs;
-    return new DelayedEnd(this.makeEnd(name, server, owner, true), this.net, { out: d, back: d }, () => undefined);
+    return new DelayedEnd(this.makeEnd(name, server, owner, true), this.net, { out: d, back: d }, () => NO_HOLDS);
   }
 
   /** A new recorded client talking to `server` (client ids are 0, 1, … in creation order unless given). */

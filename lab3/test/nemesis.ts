@@ -45,6 +45,8 @@ const OPENING_KEY = 'opening';
 const EPISODES = 16;
 /** Relays per round, once the cluster is quiet: a write at one server, then (once it returned) one at another. */
 const RELAYS = 4;
+/** How long the messages carrying a held write's value are held back after the write starts, virtual ms. */
+const HOLD_LIFE_MS = 30;
 /** How long a relay waits once its two writes returned, so that the next one starts on a quiet cluster, virtual ms. */
 const RELAY_QUIET_MS = 200;
 /** A refused server refuses its peers' calls for at least this long (virtual ms): more than five re-sends take. */
@@ -97,9 +99,9 @@ interface RoundPlan {
   readonly overtakes: readonly Overtake[];
   /** A server whose clients work several times faster than the others (uneven Lamport clocks). */
   readonly busy: number | undefined;
-  /** The first message one server sends on one link (its opening broadcast), held back so that later ones overtake it. */
+  /** The messages one server sends on one link carrying its opening write, held back so that later ones overtake them. */
   readonly openingHold: SlowLink | undefined;
-  /** The chance that a write holds back the next message its server sends on one link. */
+  /** The chance that a write holds back the messages carrying it that its server sends on one link. */
   readonly holdChance: number;
   /** A server whose peers' calls fail for a while (rounds 1 and 3, half the later ones). */
   readonly refused?: Refusal;
@@ -194,14 +196,14 @@ function describePlan(plan: RoundPlan): string {
     );
   if (plan.openingHold)
     parts.push(
-      `the first message on ${plan.openingHold.from}->${plan.openingHold.to} held back ${plan.openingHold.ms} ms`,
+      `the opening write's messages on ${plan.openingHold.from}->${plan.openingHold.to} held back ${plan.openingHold.ms} ms`,
     );
   if (plan.overtakes.length > 0)
     parts.push(
       `single messages held back on ${plan.overtakes.map((o) => `${o.from}->${o.to} (+${o.ms} ms at ${o.atMs} ms)`).join(', ')}`,
     );
   if (plan.holdChance > 0)
-    parts.push(`${plan.holdChance * 100}% of writes hold back the next message their server sends on one link`);
+    parts.push(`${plan.holdChance * 100}% of writes hold back the messages carrying them on one link of their server`);
   if (plan.busy !== undefined) parts.push(`server ${plan.busy}'s clients work fastest`);
   if (plan.refused)
     parts.push(
@@ -300,16 +302,16 @@ class Workload {
   }
 
   /**
-   * With the plan's probability, holds back the next message server `s` sends on one of its links (its link to
-   * itself half of the time) once this client's request is on its way: usually the one the request makes it send.
+   * With the plan's probability, holds back the messages server `s` sends on one of its links (its link to itself
+   * half of the time) that carry `value`, the value this client is about to write: the write's own broadcast or
+   * update, whatever the server sends before it. The hold lasts HOLD_LIFE_MS.
    */
-  maybeHoldNext(s: number): void {
+  maybeHoldWrite(s: number, value: string): void {
     if (!this.rng.chance(this.plan.holdChance)) return;
     const to = this.rng.chance(0.5) ? s : this.rng.int(this.plan.servers);
     const ms = this.rng.pick([40, 60, 80]);
-    // Just before the request reaches the server (the client link's delay plus the network's least), so that the
-    // next message on the link is most likely the one the request makes the server send.
-    void sleep(this.c.links.clientMs + 0.05).then(() => this.c.delayNext(s, to, ms));
+    const hold = this.c.holdCarrying(s, to, ms, value);
+    void sleep(HOLD_LIFE_MS).then(() => this.c.dropHold(s, to, hold));
   }
 
   /** Client pause between operations: short on the busy server, and at the eventual level (answers are local). */
@@ -354,8 +356,9 @@ async function mixed(w: Workload, keys: readonly string[]): Promise<void> {
             const key = w.rng.pick(keys);
             const dice = w.rng.float();
             const write = async (): Promise<void> => {
-              w.maybeHoldNext(s);
-              await cl.write(key, w.value());
+              const value = w.value();
+              w.maybeHoldWrite(s, value);
+              await cl.write(key, value);
             };
             if (dice < 0.3) await write();
             else if (dice < 0.6) await cl.read(key);
@@ -464,8 +467,8 @@ interface Relay {
 
 /**
  * Relays on the quiet cluster, one after another: server a's clients write 2-4 fresh keys at once (a's Lamport
- * clock runs ahead of the others'); then a client of a writes the relay's key while the next message a sends
- * itself is held back 20-80 ms, and so is the next message every other server sends b; as soon as that write
+ * clock runs ahead of the others'); then a client of a writes the relay's key while the messages carrying it that a
+ * sends itself are held back 20-80 ms, and so is the next message every other server sends b; as soon as that write
  * returns, a client of b writes the same key. The second write follows the first in real time, after b has
  * received the first (b's server acknowledged it before it could return), so a total order puts it last.
  */
@@ -480,14 +483,15 @@ async function relays(w: Workload): Promise<Relay[]> {
     await Promise.all(Array.from({ length: ahead }, (_, i) => w.client(a).write(`${key}.${i}`, w.value())));
     const selfMs = w.rng.pick([20, 40, 80]);
     const intoMs = w.rng.pick([50, 80]);
-    w.c.delayNext(a, a, selfMs);
-    for (let s = 0; s < n; s++) if (s !== a && s !== b) w.c.delayNext(s, b, intoMs);
     const first = w.value();
     const second = w.value();
+    const self = w.c.holdCarrying(a, a, selfMs, first);
+    for (let s = 0; s < n; s++) if (s !== a && s !== b) w.c.delayNext(s, b, intoMs);
     await w.client(a).write(key, first);
+    w.c.dropHold(a, a, self);
     await w.client(b).write(key, second);
     const held =
-      `after ${ahead} writes at server ${a} at once, the next message server ${a} sent itself held back ${selfMs} ms` +
+      `after ${ahead} writes at server ${a} at once, the messages carrying the write that server ${a} sent itself held back ${selfMs} ms` +
       (n > 2 ? ` and the next message each other server sent server ${b} held back ${intoMs} ms` : '');
     out.push({ key, a, b, first, second, held });
     await sleep(RELAY_QUIET_MS);
@@ -568,9 +572,11 @@ async function runRound(ctx: Ctx, level: ConsistencyLevel, round: number): Promi
   const w = new Workload(c, rng, plan, level);
 
   // The opening: every server's first event is a write of the same key, so all carry Lamport clock 1.
-  if (plan.openingHold) c.delayNext(plan.openingHold.from, plan.openingHold.to, plan.openingHold.ms);
   const openingValues = Array.from({ length: plan.servers }, (_, s) => `${String.fromCharCode(0x7a - s)} opening`);
+  const opened = plan.openingHold;
+  const openingHold = opened && c.holdCarrying(opened.from, opened.to, opened.ms, openingValues[opened.from]);
   const opening = Promise.all(openingValues.map((v, s) => w.client(s).write(OPENING_KEY, v)));
+  if (opened && openingHold) void opening.then(() => c.dropHold(opened.from, opened.to, openingHold));
   await sleep(LOCAL_MS / 5); // every opening write reached its server; none has reached another
 
   // The fault phase.
