@@ -71,13 +71,16 @@ async function round(ts: RaftTester, rng: Rng, r: number): Promise<Seen | undefi
   await sleep(rng.int(MAX_EXTRA_MS + 1));
   let electionAt: number | undefined;
   let reconnected = false;
-  // The highest term the stale peer asked for votes in: the voter's own election asks in a higher one.
-  let staleAsked = leaderTerm;
+  // The highest term of a RequestVote the voter received: its own election asks in a higher one, while a RequestVote
+  // of a term it was handed (sent, say, as it refuses one) is no election.
+  let received = leaderTerm;
+  ts.onRequest = (i, method, request) => {
+    const stated = i === voter && /RequestVote$/.test(method) ? requestTerm(request) : undefined;
+    if (stated !== undefined && 'term' in stated) received = Math.max(received, stated.term);
+  };
   ts.onCall = (from, to, method, request) => {
-    const stated = /RequestVote$/.test(method) ? requestTerm(request) : undefined;
-    const term = stated !== undefined && 'term' in stated ? stated.term : undefined;
-    if (from === stale && term !== undefined) staleAsked = Math.max(staleAsked, term);
-    if (from === voter && reconnected && electionAt === undefined && term !== undefined && term > staleAsked)
+    const stated = from === voter && /RequestVote$/.test(method) ? requestTerm(request) : undefined;
+    if (reconnected && electionAt === undefined && stated !== undefined && 'term' in stated && stated.term > received)
       electionAt = World.current().now();
     if (from === leader && to === voter && /AppendEntries$/.test(method)) return { release: forever() };
     return undefined;
@@ -88,6 +91,7 @@ async function round(ts: RaftTester, rng: Rng, r: number): Promise<Seen | undefi
   const switchedAt = await when(() => termOf(ts, voter) > leaderTerm, WAIT_MS);
   if (switchedAt !== undefined) await when(() => electionAt !== undefined, ELECTION_TIMEOUT_MS + LOOK_MS);
   ts.onCall = undefined;
+  ts.onRequest = undefined;
   ts.healLinks();
   return switchedAt === undefined ? undefined : { leader, stale, voter, switchedAt, electionAt };
 }

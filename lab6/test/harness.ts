@@ -180,6 +180,8 @@ export class RaftTester {
    * `termBefore`: peer i's term as the request arrived (undefined when getState failed).
    */
   onReplied: ((i: number, method: string, termBefore: number | undefined) => void) | undefined;
+  /** Called as peer i's handler of `method` is about to run, with the request as delivered (the network's copy). */
+  onRequest: ((i: number, method: string, request: unknown) => void) | undefined;
   /** Called (in a microtask) after peer i applied a command: the attackers crash here too. */
   onApplied: ((i: number, index: number) => void) | undefined;
   /**
@@ -385,6 +387,7 @@ export class RaftTester {
     for (const method of own.methods()) {
       const handler = own.handler(method) as (args: unknown) => unknown;
       handlers[method] = (args: never): unknown => {
+        if (this.rafts[i] === raft) this.onRequest?.(i, method, args);
         const before = this.onReplied !== undefined && this.rafts[i] === raft ? this.readState(raft)?.term : undefined;
         const reply = handler(args);
         const after = (): void => {
