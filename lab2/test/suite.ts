@@ -850,6 +850,9 @@ const acquireTimeoutUnreliable: TestDefinition<Lab2Impl> = {
   },
 };
 
+/** How long client B holds the lock in TestLockLostRequest, at most (virtual ms). */
+const B_HOLDS_MS = 500;
+
 const lockLostRequest: TestDefinition<Lab2Impl> = {
   name: 'TestLockLostRequest',
   description:
@@ -875,7 +878,9 @@ const lockLostRequest: TestDefinition<Lab2Impl> = {
     check(await b.acquire(1000), "Client B could not acquire a free lock (client A's put had not reached the server).");
     bHolds = true;
     bInside.open();
-    await sleep(100);
+    // B holds the lock B_HOLDS_MS, or until A's acquire returns: long enough for A's clerk to re-send its put at any
+    // pace the handout allows and hear ErrMaybe, and short enough for A to take the lock after B before its deadline.
+    await Promise.race([aResult, sleep(B_HOLDS_MS)]);
     bHolds = false;
     await b.release();
     const r = await within(
@@ -890,7 +895,10 @@ const lockLostRequest: TestDefinition<Lab2Impl> = {
         "A's re-sent put was answered ErrVersion, so A's clerk said ErrMaybe. ErrMaybe does not mean the put happened: read the key and " +
         'enter only if it holds your own id.',
     );
-    check(r.ok, "Client A's acquire(1000) returned false although client B released the lock after 100 ms.");
+    check(
+      r.ok,
+      `Client A's acquire(1000) returned false although client B released the lock after at most ${B_HOLDS_MS} ms.`,
+    );
     await a.release();
     ts.checkLinearizable();
   },

@@ -78,9 +78,11 @@ async function round(ts: RaftTester, rng: Rng, r: number): Promise<Seen | undefi
     const stated = i === voter && /RequestVote$/.test(method) ? requestTerm(request) : undefined;
     if (stated !== undefined && 'term' in stated) received = Math.max(received, stated.term);
   };
-  ts.onCall = (from, to, method, request) => {
+  ts.onCall = (from, to, method, request, callerTerm) => {
+    // ... and in the voter's own term: a candidate asks in the term it moved to.
     const stated = from === voter && /RequestVote$/.test(method) ? requestTerm(request) : undefined;
-    if (reconnected && electionAt === undefined && stated !== undefined && 'term' in stated && stated.term > received)
+    const term = stated !== undefined && 'term' in stated && stated.term === callerTerm ? stated.term : undefined;
+    if (reconnected && electionAt === undefined && term !== undefined && term > received)
       electionAt = World.current().now();
     if (from === leader && to === voter && /AppendEntries$/.test(method)) return { release: forever() };
     return undefined;

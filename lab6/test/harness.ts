@@ -186,10 +186,18 @@ export class RaftTester {
   onApplied: ((i: number, index: number) => void) | undefined;
   /**
    * Called as peer `from` calls `method` on peer `to`, before the request goes out (forced-interleaving tests), with
-   * the request as the network copied it (what goes out): return a ReplyHold to hold the reply back from the caller;
-   * undefined lets the call through untouched.
+   * the request as the network copied it (what goes out) and the term `from` reports as it calls (undefined when
+   * getState failed): return a ReplyHold to hold the reply back from the caller; undefined lets the call through.
    */
-  onCall: ((from: number, to: number, method: string, request: unknown) => ReplyHold | undefined) | undefined;
+  onCall:
+    | ((
+        from: number,
+        to: number,
+        method: string,
+        request: unknown,
+        callerTerm: number | undefined,
+      ) => ReplyHold | undefined)
+    | undefined;
   /**
    * Called as a reply reaches the code of peer `from` (after any hold), just before that code sees it: `term` is
    * the term `from` was in when it made the call. The attackers judge from it whether a leader heard from a majority.
@@ -279,7 +287,7 @@ export class RaftTester {
           const judged = this.answeredTermOf(i, method, args, callTerm);
           if ('error' in judged) return Promise.reject(judged.error);
           const answeredTerm = judged.term;
-          const hold = this.onCall?.(i, j, method, judged.args);
+          const hold = this.onCall?.(i, j, method, judged.args, callTerm);
           const sent = this.send<Reply>(end, j, method, judged.args, hold?.sendAfter, (callee) => {
             if (answeredTerm !== undefined) this.onAnswered?.(i, j, answeredTerm, callee);
           });
