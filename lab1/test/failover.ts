@@ -735,7 +735,8 @@ export const lateCopy: TestDefinition<Lab1Impl> = {
       () =>
         `append(${show(KEY)}, ${show(first)}) was sent to backup server 1, and in ${SETTLE_MS / 1000} s no call carrying it reached the primary, server 0, while server 1 ran. ` +
         'Expected: a server that does not lead a shard passes a write on to its primary (a call whose arguments carry the key and value as given) and relays the answer. ' +
-        'Likely causes: the backup refuses, or answers from its own copy, instead of passing the write on; it passes the write on in some other form than its arguments; it waits before passing it on.',
+        'The handout asks every message that carries a write to carry its value as given (a string in the arguments, not encoded): the test finds the copy by it. ' +
+        'Likely causes: the backup refuses, or answers from its own copy, instead of passing the write on; it passes the value on encoded or split; it waits before passing it on.',
     );
     // Server 1 runs a little longer, so that whatever it sends after its first call carrying the append (its copy, if
     // that call was something else) is held too; then it stops, and the clerk's call to it fails: the clerk sends

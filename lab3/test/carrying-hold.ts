@@ -2,7 +2,7 @@
 import { readOnce } from '../../labrpc/read-once';
 
 /**
- * Every call on one server → server link whose arguments carry `value` (a string equal to it, anywhere in them) is
+ * Every call on one server → server link whose arguments carry `value` (a string that holds it, anywhere in them) is
  * slowed by `ms`, so that the calls after it overtake it. Matching by content, not "the next message", means a
  * message the code sends first cannot take the delay meant for the one that carries the write; and the hold
  * records whether the scenario happened (a held call, and a later call without the value that arrived first).
@@ -63,9 +63,12 @@ export function sendThrough(holds: readonly CarryingHold[], args: unknown): Held
   };
 }
 
-/** Whether `data` (a copy the network made: plain objects, arrays, strings, numbers ...) holds the string `value`. */
+/**
+ * Whether `data` (a copy the network made: plain objects, arrays, strings, numbers ...) carries the string `value`:
+ * a string that holds it (the value itself, or a JSON text or other string with the value inside), or a key.
+ */
 function carries(data: unknown, value: string): boolean {
-  if (data === value) return true;
+  if (typeof data === 'string') return data.includes(value);
   if (typeof data !== 'object' || data === null) return false;
-  return Object.values(data).some((v) => carries(v, value));
+  return Object.entries(data).some(([k, v]) => k.includes(value) || carries(v, value));
 }

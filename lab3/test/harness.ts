@@ -142,8 +142,8 @@ export class Cluster {
   readonly links: LinkOptions;
   /** Extra one-way delay on chosen server → server links, ms (key "from>to"). */
   private readonly extra = new Map<string, number>();
-  /** One-shot extra delays for the next messages on chosen server → server links, ms (key "from>to"). */
-  private readonly nextExtra = new Map<string, number[]>();
+  /** Time windows on chosen server → server links (key "from>to"): every message sent before `until` waits `ms` more. */
+  private readonly windows = new Map<string, Array<{ until: number; ms: number }>>();
   /** Holds matched by content on chosen server → server links (key "from>to"). */
   private readonly holds = new Map<string, CarryingHold[]>();
   private clients = 0;
@@ -163,11 +163,11 @@ export class Cluster {
         const end = this.makeEnd(`s${i}>s${j}`, j, serverName(i));
         const link = (from: number, to: number) => (): number =>
           from === to
-            ? (this.nextExtra.get(`${from}>${to}`)?.shift() ?? 0) // a server's link to itself: instant, unless a test delays a message
+            ? this.windowMs(from, to) // a server's link to itself: instant, unless a test delays its messages
             : this.links.serverMs +
               world.rng.float() * this.links.serverJitterMs +
               (this.extra.get(`${from}>${to}`) ?? 0) +
-              (this.nextExtra.get(`${from}>${to}`)?.shift() ?? 0);
+              this.windowMs(from, to);
         const hold = (): readonly CarryingHold[] => this.holds.get(`${i}>${j}`) ?? NO_HOLDS;
         peers.push(new DelayedEnd(end, this.net, { out: link(i, j), back: link(j, i) }, hold));
       }
@@ -191,15 +191,6 @@ export class Cluster {
   }
 
   /**
-   * Slows only the next message sent on the server → server link `from` → `to` by `ms` (a call or a reply: the
-   * link carries both), so that the messages after it overtake it. Calls queue up: one extra delay per message.
-   */
-  delayNext(from: number, to: number, ms: number): void {
-    const key = `${from}>${to}`;
-    this.nextExtra.set(key, [...(this.nextExtra.get(key) ?? []), ms]);
-  }
-
-  /**
    * Slows every call on the server → server link `from` → `to` that carries `value` (the value of a write the test
    * makes) by `ms`, so that the calls after it overtake it; the hold returned tells whether that happened.
    */
@@ -208,6 +199,30 @@ export class Cluster {
     const key = `${from}>${to}`;
     this.holds.set(key, [...(this.holds.get(key) ?? []), hold]);
     return hold;
+  }
+
+  /**
+   * Slows every message on the server → server link `from` → `to` (calls and replies) sent in the next `forMs` by
+   * `ms`: whatever the server sends in that window, the message a fault is meant for among it. Returns a function
+   * that ends the window early.
+   */
+  holdWindow(from: number, to: number, ms: number, forMs: number): () => void {
+    const key = `${from}>${to}`;
+    const window = { until: World.current().now() + forMs, ms };
+    this.windows.set(key, [...(this.windows.get(key) ?? []), window]);
+    return () => (window.until = -Infinity);
+  }
+
+  /** The extra delay the open windows on `from` → `to` give a message sent now (expired windows are dropped). */
+  private windowMs(from: number, to: number): number {
+    const key = `${from}>${to}`;
+    const open = this.windows.get(key);
+    if (open === undefined) return 0;
+    const now = World.current().now();
+    const left = open.filter((w) => w.until >= now);
+    if (left.length === 0) this.windows.delete(key);
+    else if (left.length < open.length) this.windows.set(key, left);
+    return Math.max(0, ...left.map((w) => w.ms));
   }
 
   /** Takes a hold of holdCarrying off its link: later calls carrying its value go at the link's usual pace. */

@@ -45,6 +45,8 @@ const OPENING_KEY = 'opening';
 const EPISODES = 16;
 /** Relays per round, once the cluster is quiet: a write at one server, then (once it returned) one at another. */
 const RELAYS = 4;
+/** How long a timed hold of the plan slows every message on its link (virtual ms): the messages of one moment. */
+const OVERTAKE_WINDOW_MS = 1;
 /** How long the messages carrying a held write's value are held back after the write starts, virtual ms. */
 const HOLD_LIFE_MS = 30;
 /** How long a relay waits once its two writes returned, so that the next one starts on a quiet cluster, virtual ms. */
@@ -200,7 +202,7 @@ function describePlan(plan: RoundPlan): string {
     );
   if (plan.overtakes.length > 0)
     parts.push(
-      `single messages held back on ${plan.overtakes.map((o) => `${o.from}->${o.to} (+${o.ms} ms at ${o.atMs} ms)`).join(', ')}`,
+      `the messages of one millisecond held back on ${plan.overtakes.map((o) => `${o.from}->${o.to} (+${o.ms} ms at ${o.atMs} ms)`).join(', ')}`,
     );
   if (plan.holdChance > 0)
     parts.push(`${plan.holdChance * 100}% of writes hold back the messages carrying them on one link of their server`);
@@ -216,7 +218,7 @@ function describePlan(plan: RoundPlan): string {
 async function playFaults(c: Cluster, plan: RoundPlan): Promise<void> {
   const events: Array<{ at: number; run: () => void }> = plan.overtakes.map((o) => ({
     at: o.atMs,
-    run: () => c.delayNext(o.from, o.to, o.ms),
+    run: () => void c.holdWindow(o.from, o.to, o.ms, OVERTAKE_WINDOW_MS),
   }));
   const refused = plan.refused;
   if (refused) {
@@ -468,7 +470,7 @@ interface Relay {
 /**
  * Relays on the quiet cluster, one after another: server a's clients write 2-4 fresh keys at once (a's Lamport
  * clock runs ahead of the others'); then a client of a writes the relay's key while the messages carrying it that a
- * sends itself are held back 20-80 ms, and so is the next message every other server sends b; as soon as that write
+ * sends itself are held back 20-80 ms, and so is every message the other servers send b until that write returns; as soon as that write
  * returns, a client of b writes the same key. The second write follows the first in real time, after b has
  * received the first (b's server acknowledged it before it could return), so a total order puts it last.
  */
@@ -486,13 +488,16 @@ async function relays(w: Workload): Promise<Relay[]> {
     const first = w.value();
     const second = w.value();
     const self = w.c.holdCarrying(a, a, selfMs, first);
-    for (let s = 0; s < n; s++) if (s !== a && s !== b) w.c.delayNext(s, b, intoMs);
+    const into = Array.from({ length: n }, (_, s) => s)
+      .filter((s) => s !== a && s !== b)
+      .map((s) => w.c.holdWindow(s, b, intoMs, Infinity));
     await w.client(a).write(key, first);
     w.c.dropHold(a, a, self);
+    for (const end of into) end();
     await w.client(b).write(key, second);
     const held =
       `after ${ahead} writes at server ${a} at once, the messages carrying the write that server ${a} sent itself held back ${selfMs} ms` +
-      (n > 2 ? ` and the next message each other server sent server ${b} held back ${intoMs} ms` : '');
+      (n > 2 ? ` and every message the other servers sent server ${b} meanwhile held back ${intoMs} ms` : '');
     out.push({ key, a, b, first, second, held });
     await sleep(RELAY_QUIET_MS);
   }

@@ -738,7 +738,7 @@ const overtakenBroadcast: TestDefinition<Lab3Impl> = {
         () =>
           `The test held back the broadcast of "one" on the link from server ${first} to server ${victim}${first === victim ? ' (itself)' : ''} so that ` +
           `the server's later messages on that link would overtake it, but ${hold.held === 0 ? 'no message on that link carried the value "one"' : 'no later message on that link arrived before it'}. ` +
-          'Expected: the broadcast of a write carries its value to every server (itself included), through its peers[] ends, and every server ' +
+          'Expected: the broadcast of a write carries its value (as given: a string in the arguments, not encoded) to every server (itself included), through its peers[] ends, and every server ' +
           'acknowledges each broadcast to every server (itself included). Likely causes: the write is applied or sent some other way than ' +
           "the broadcast (a shared variable, a message to the server's own object); acknowledgements that go only to the sender; an " +
           "acknowledgement that carries the write's value along.",
