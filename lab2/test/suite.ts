@@ -318,7 +318,7 @@ const unreliableNet: TestDefinition<Lab2Impl> = {
 };
 
 /** How many copies of one put TestResentPutResults loses in a row (about 10 virtual seconds of re-sending). */
-const LONG_OUTAGE_SENDS = 100;
+const LONG_OUTAGE_SENDS = 1000;
 
 /** TestResentPutResults's clerks: `a` talks through a link that loses chosen messages, `b` through a plain one. */
 interface ResentPutClerks {
@@ -503,7 +503,7 @@ const resentPutResults: TestDefinition<Lab2Impl> = {
   name: 'TestResentPutResults',
   description:
     'chosen requests and replies lost: a re-sent put answers OK and ErrNoKey as they are, ErrVersion as ErrMaybe, and later puts start ' +
-    'afresh; a put whose first 100 copies are lost still ends OK, its tries paced (at least 1 ms apart on average)',
+    `afresh; a put whose first ${LONG_OUTAGE_SENDS} copies are lost still ends OK, its tries paced (at least ${MIN_MEAN_RETRY_WAIT_MS} ms apart on average)`,
   async run(ctx: Ctx) {
     const ts = new KVTester(ctx, true);
     const { ck: a, link } = ts.makeScriptedClerk();
@@ -662,13 +662,19 @@ const releaseNotHeld: TestDefinition<Lab2Impl> = {
 };
 
 /** How long, in virtual ms, the holder keeps the lock while TestLocksShareClerkReliable's acquire() without a timeout waits. */
-const LONG_HOLD_MS = 20_000;
+const LONG_HOLD_MS = 60_000;
+
+/** How long before the release TestLocksShareClerkReliable's acquire(2 ** 31) starts waiting (virtual ms). */
+const HUGE_TIMEOUT_WAIT_MS = 1000;
+
+/** Fresh Lock objects that each try acquire(0) on the held lock in TestLocksShareClerkReliable: ids must not repeat. */
+const FRESH_LOCKS = 2000;
 
 const locksShareClerk: TestDefinition<Lab2Impl> = {
   name: 'TestLocksShareClerkReliable',
   description:
-    'Lock objects sharing one clerk are separate contenders: acquire(0) of a held lock returns false at once, release() by one ' +
-    `that does not hold it changes nothing; acquire() without a timeout waits as long as it takes (${LONG_HOLD_MS / 1000} s here)`,
+    `Lock objects sharing one clerk are separate contenders: acquire(0) of a held lock returns false at once (for ${FRESH_LOCKS} fresh Locks too), release() by one ` +
+    `that does not hold it changes nothing; acquire() without a timeout waits as long as it takes (${LONG_HOLD_MS / 60_000} minute here), and so does acquire(2 ** 31)`,
   async run(ctx: Ctx) {
     const ts = new KVTester(ctx, true);
     const ck = ts.makeClerk();
@@ -698,23 +704,53 @@ const locksShareClerk: TestDefinition<Lab2Impl> = {
       'Lock B (same clerk as the holder A) called release() without holding the lock, and that freed it: Lock C then ' +
         "acquired it. A release must check the key holds this Lock object's own id.",
     );
-    // An acquire with no timeout waits as long as the holder keeps the lock.
+    for (let i = 0; i < FRESH_LOCKS; i++) {
+      const fresh = ts.makeLock(ck, 'l');
+      check(
+        !(await fresh.acquire(0)),
+        `Fresh Lock object number ${i + 1} (made after the holder, on the same clerk) acquired the held lock with acquire(0): its id ` +
+          "was the holder's. Ids must not repeat among the Lock objects of a run: draw them from a large space (a random string " +
+          'of 10 or more characters, crypto.randomUUID()), not a small number or a counter that starts again.',
+      );
+    }
+    // An acquire with no timeout, and one with a huge finite timeout, wait as long as the holder keeps the lock.
     const waiter = ts.makeLock(ts.makeClerk(), 'l');
-    const waiting = waiter.acquire();
-    await sleep(LONG_HOLD_MS);
-    await a.release();
-    const got = await within(
-      waiting,
-      2000,
-      () =>
-        `acquire() without a timeout had not returned 2 s after the lock was released (the holder kept it ${LONG_HOLD_MS / 1000} s).`,
-    );
+    const patient = ts.makeLock(ts.makeClerk(), 'l');
+    let early: string | undefined;
+    const waiting = waiter.acquire().then((ok) => ((early ??= `acquire() returned ${ok}`), ok));
+    await sleep(LONG_HOLD_MS - HUGE_TIMEOUT_WAIT_MS);
+    const waitingHuge = patient.acquire(2 ** 31).then((ok) => ((early ??= `acquire(2 ** 31) returned ${ok}`), ok));
+    await sleep(HUGE_TIMEOUT_WAIT_MS);
     check(
-      got,
-      `acquire() without a timeout returned false; the holder kept the lock ${LONG_HOLD_MS / 1000} virtual seconds and then released it. ` +
-        'With no timeout, acquire must keep trying until it holds the lock (the default timeout is Infinity, not a number of seconds).',
+      early === undefined,
+      () =>
+        `${early} while another Lock object held the lock (it had held it for up to ${LONG_HOLD_MS / 1000} virtual seconds without releasing). ` +
+        'A lock has no lease: acquire keeps trying for as long as its timeout allows (Infinity when none is given; 2 ** 31 ms is ' +
+        'almost 25 days), and never takes a lock its holder has not released. Likely causes: the holder treated as gone after a ' +
+        'while; a deadline or timer that cannot hold a large timeout (setTimeout overflows past 2 ** 31 - 1 ms and fires at once); ' +
+        'a limit on attempts.',
     );
-    await waiter.release();
+    await a.release();
+    // The two waiters take the lock one after the other, in either order.
+    const waiters = [
+      { lock: waiter, what: 'acquire() without a timeout', done: waiting },
+      { lock: patient, what: 'acquire(2 ** 31)', done: waitingHuge },
+    ];
+    for (let turn = 0; turn < 2; turn++) {
+      const first = await within(
+        Promise.race(waiters.map((w) => w.done.then((ok) => ({ w, ok })))),
+        2000,
+        () =>
+          `${waiters.map((w) => w.what).join(' and ')} had not returned 2 s after the lock was ${turn === 0 ? `released (the holder kept it ${LONG_HOLD_MS / 1000} s)` : 'released again'}.`,
+      );
+      check(
+        first.ok,
+        `${first.w.what} returned false; the lock was released long before its timeout. With no timeout, acquire must keep trying until ` +
+          'it holds the lock (the default timeout is Infinity, not a number of seconds).',
+      );
+      await first.w.lock.release();
+      waiters.splice(waiters.indexOf(first.w), 1);
+    }
     ts.checkLinearizable();
   },
 };
