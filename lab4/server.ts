@@ -31,7 +31,7 @@ export class KVNode implements KVNodeService {
     this.config = config;
     this.followers = followers;
 
-    // TODO (part 2): on the leader, check the quorum (a RangeError unless 1 <= quorum <= followers) and start sending
+    // TODO (part 2): on the leader, check the quorum (a RangeError unless it is a whole number, 1 <= quorum <= followers) and start sending
     // the log to every follower.
   }
 

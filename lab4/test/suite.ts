@@ -104,6 +104,9 @@ const leaderAccepts: TestDefinition<Lab4Impl> = {
       [0, 2],
       [3, 2],
       [1, 0],
+      [NaN, 2],
+      [1.5, 2],
+      [Infinity, 2],
     ] as const) {
       let node: { _stop(): void } | undefined;
       let thrown: unknown;
@@ -119,7 +122,8 @@ const leaderAccepts: TestDefinition<Lab4Impl> = {
       check(
         thrown instanceof RangeError && thrown.message.length > 0,
         `A leader built with quorum ${quorum} and ${followers} follower(s) ${thrown === undefined ? 'was created' : `threw ${String(thrown)}`}; expected a RangeError ` +
-          'with a message: the quorum must be between 1 and the number of followers, or no write could ever be acknowledged (or every write would be at once).',
+          'with a message: the quorum must be a whole number between 1 and the number of followers, or no write could ever be acknowledged (or every write would be at once). ' +
+          'Likely causes: a check written as `quorum < 1 || quorum > n`, which NaN passes (every comparison with NaN is false), and which does not ask for a whole number.',
       );
     }
   },

@@ -90,9 +90,10 @@ export class KVNode implements KVNodeService {
 
   constructor(config: NodeConfig, followers: RpcEnd[]) {
     this.config = config;
-    if (config.role === 'leader' && !(config.quorum >= 1 && config.quorum <= followers.length)) {
+    const { quorum } = config;
+    if (config.role === 'leader' && !(Number.isInteger(quorum) && quorum >= 1 && quorum <= followers.length)) {
       throw new RangeError(
-        `${config.id}: the write quorum must be between 1 and the number of followers (${followers.length}); got ${config.quorum}.`,
+        `${config.id}: the write quorum must be a whole number between 1 and the number of followers (${followers.length}); got ${quorum}.`,
       );
     }
     this.followers = config.role === 'leader' ? followers.map((end) => ({ end, match: 0, wake: undefined })) : [];
