@@ -510,4 +510,32 @@ export const mutants: Mutant[] = [
     caughtBy: ['TestModelLock'],
     cause: 'by a Lock that does not hold the lock',
   },
+  {
+    name: 'short-lock-ids',
+    description:
+      'each Lock draws its id from a thousand numbers, so two Locks of a run sometimes share one and both believe they hold the lock (from an independent round of bugs written from the handouts alone)',
+    file: 'lock.ts',
+    replace: [
+      [
+        '  private readonly id = Math.random().toString(36).slice(2, 12);',
+        '  private readonly id = String(Math.floor(Math.random() * 1000));',
+      ],
+    ],
+    caughtBy: ['TestLocksShareClerkReliable'],
+    cause: 'Ids must not repeat',
+  },
+  {
+    name: 'default-timeout-30s',
+    description:
+      'acquire() without a timeout gives up after 30 seconds instead of waiting as long as it takes (from an independent round of bugs written from the handouts alone)',
+    file: 'lock.ts',
+    replace: [
+      [
+        '  async acquire(timeoutMs = Infinity): Promise<boolean> {',
+        '  async acquire(timeoutMs = 30_000): Promise<boolean> {',
+      ],
+    ],
+    caughtBy: ['TestLocksShareClerkReliable'],
+    cause: 'acquire keeps trying for as long as its timeout allows',
+  },
 ];

@@ -379,12 +379,26 @@ export const mutants: Mutant[] = [
     file: 'server.ts',
     replace: [
       [
-        "if (config.role === 'leader' && !(config.quorum >= 1 && config.quorum <= followers.length)) {",
-        'if (config.quorum < 0) {',
+        "if (config.role === 'leader' && !(Number.isInteger(quorum) && quorum >= 1 && quorum <= followers.length)) {",
+        'if (quorum < 0) {',
       ],
     ],
     caughtBy: ['TestLeaderAcceptsWrites'],
-    cause: 'the quorum must be between 1 and the number of followers',
+    cause: 'the quorum must be a whole number between 1 and the number of followers',
+  },
+  {
+    name: 'quorum-check-lets-nan-through',
+    description:
+      'the quorum check is written as two refusals (below 1, above the followers), which NaN and fractions pass (from an independent round of bugs written from the handouts alone)',
+    file: 'server.ts',
+    replace: [
+      [
+        "if (config.role === 'leader' && !(Number.isInteger(quorum) && quorum >= 1 && quorum <= followers.length)) {",
+        "if (config.role === 'leader' && (quorum < 1 || quorum > followers.length)) {",
+      ],
+    ],
+    caughtBy: ['TestLeaderAcceptsWrites'],
+    cause: 'NaN passes',
   },
   {
     name: 'commit-goes-back',
