@@ -505,7 +505,10 @@ export type SharedTableFake =
   | 'decoy-lab1'
   | 'decoy-lab6'
   | 'timer-decoy-lab6'
-  | 'decoy-lab7';
+  | 'decoy-lab7'
+  | 'probe-lab6'
+  | 'tagged-lab7'
+  | 'slowretry-lab2';
 
 /** The lab folders a student root needs for each fake (lab 7 builds on lab 6 and lab 2). */
 export const SHARED_TABLE_LABS: Readonly<Record<SharedTableFake, readonly string[]>> = {
@@ -545,6 +548,9 @@ export const SHARED_TABLE_LABS: Readonly<Record<SharedTableFake, readonly string
   'decoy-lab6': ['lab6'],
   'timer-decoy-lab6': ['lab6'],
   'decoy-lab7': ['lab2', 'lab6', 'lab7'],
+  'probe-lab6': ['lab6'],
+  'tagged-lab7': ['lab2', 'lab6', 'lab7'],
+  'slowretry-lab2': ['lab2'],
 };
 
 /** The lab each fake is graded in. */
@@ -585,6 +591,9 @@ export const FAKE_LAB: Readonly<Record<SharedTableFake, string>> = {
   'decoy-lab6': 'lab6',
   'timer-decoy-lab6': 'lab6',
   'decoy-lab7': 'lab7',
+  'probe-lab6': 'lab6',
+  'tagged-lab7': 'lab7',
+  'slowretry-lab2': 'lab2',
 };
 
 /** The echo fakes' files (fixtures/echo): clerks that work out every answer from a table their module shares and send it in an extra field, to servers that echo it. */
@@ -972,9 +981,14 @@ function addClaimDecoyFake(root: string, kit: string, fake: 'decoy-lab1' | 'deco
  * Writes lab 6's reference Raft with a decoy: with the kit mutant uses-stale-append-replies, a leader that opens
  * each heartbeat round with an empty AppendEntries whose reply it ignores; or, with the kit mutant
  * timer-reset-on-stale-append-entries, a peer that answers a vote request that raised its term with a RequestVote of
- * that same term, which no log can grant.
+ * that same term (with `probe-lab6`, of the next term, without moving to it), which no log can grant.
  */
-function addRaftDecoyFake(root: string, kit: string, fake: 'decoy-lab6' | 'timer-decoy-lab6', edit: Edit): void {
+function addRaftDecoyFake(
+  root: string,
+  kit: string,
+  fake: 'decoy-lab6' | 'timer-decoy-lab6' | 'probe-lab6',
+  edit: Edit,
+): void {
   for (const f of ['raft.ts', 'rsm.ts', 'server.ts', 'client.ts']) referenceFile(kit, root, 'lab6', f);
   const raft = path.join('lab6', 'raft.ts');
   if (fake === 'decoy-lab6') {
@@ -1006,11 +1020,45 @@ function addRaftDecoyFake(root: string, kit: string, fake: 'decoy-lab6' | 'timer
   edit(
     raft,
     '      this._resetElectionTimer();\n    }\n    return { term: this.currentTerm, voteGranted: grant };',
-    '      this._resetElectionTimer();\n    } else if (stepped) {\n' +
-      '      const probe = { term: this.currentTerm, candidateId: this.me, lastLogIndex: -1, lastLogTerm: -1 };\n' +
+    `      this._resetElectionTimer();\n    } else if (stepped${fake === 'probe-lab6' ? ' && args.lastLogIndex >= 0' : ''}) {\n` +
+      `      const probe = { term: this.currentTerm${fake === 'probe-lab6' ? ' + 1' : ''}, candidateId: this.me, lastLogIndex: -1, lastLogTerm: -1 };\n` +
       "      this.peers[args.candidateId].call<RequestVoteReply>('Raft.RequestVote', probe).catch(() => undefined);\n" +
       '    }\n    return { term: this.currentTerm, voteGranted: grant };',
   );
+}
+
+/**
+ * Writes a bug whose code steers clear of a scripted fault without a decoy: lab 7's reference controller with the
+ * kit mutant claim-trusts-errmaybe, its claims stored as "claim <configuration>" (not a configuration's string, so a
+ * loss meant for a configuration's put missed them); or lab 2's reference Lock with the kit mutant
+ * errmaybe-means-held, on a clerk that waits 100 ms before each re-send.
+ */
+function addSteeringFake(root: string, kit: string, fake: 'tagged-lab7' | 'slowretry-lab2', edit: Edit): void {
+  if (fake === 'slowretry-lab2') {
+    for (const f of ['client.ts', 'server.ts', 'lock.ts']) referenceFile(kit, root, 'lab2', f);
+    edit(path.join('lab2', 'client.ts'), 'const FIRST_BACKOFF_MS = 5;', 'const FIRST_BACKOFF_MS = 100;');
+    edit(path.join('lab2', 'client.ts'), 'await sleep(backoff * (0.5 + Math.random()));', 'await sleep(backoff);');
+    edit(
+      path.join('lab2', 'lock.ts'),
+      "if (result === 'ErrMaybe') continue; // look again before deciding",
+      "if (result === 'ErrMaybe') {\n          this.held = true;\n          return true;\n        }",
+    );
+    return;
+  }
+  for (const f of ['client.ts', 'server.ts', 'lock.ts']) referenceFile(kit, root, 'lab2', f);
+  for (const f of ['raft.ts', 'rsm.ts', 'server.ts', 'client.ts']) referenceFile(kit, root, 'lab6', f);
+  for (const f of ['ctrler.ts', 'grpclerk.ts', 'server.ts', 'client.ts']) referenceFile(kit, root, 'lab7', f);
+  const ctrler = path.join('lab7', 'ctrler.ts');
+  const unwrap = (v: string): string => `(${v}.startsWith('claim ') ? ${v}.slice(6) : ${v})`;
+  edit(ctrler, 'ShardConfig.fromString(next.value)', `ShardConfig.fromString(${unwrap('next.value')})`);
+  edit(ctrler, 'ShardConfig.fromString(r.value).num', `ShardConfig.fromString(${unwrap('r.value')}).num`);
+  edit(
+    ctrler,
+    'await this.kv.put(NEXT_KEY, next.toString(),',
+    "await this.kv.put(NEXT_KEY, 'claim ' + next.toString(),",
+  );
+  edit(ctrler, "    if (err === 'OK') return true;", "    if (err === 'OK' || err === 'ErrMaybe') return true;");
+  edit(ctrler, 'now.value === next.toString();', "now.value === 'claim ' + next.toString();");
 }
 
 /**
@@ -1261,7 +1309,9 @@ export function addSharedTableFake(root: string, kit: string, fake: SharedTableF
   if (fake === 'optimistic-lab6') return addOptimisticFake(root, kit, edit);
   if (fake === 'decoy-lab2' || fake === 'decoy-lab3') return addDecoyFake(root, kit, fake, edit);
   if (fake === 'decoy-lab1' || fake === 'decoy-lab7') return addClaimDecoyFake(root, kit, fake, edit);
-  if (fake === 'decoy-lab6' || fake === 'timer-decoy-lab6') return addRaftDecoyFake(root, kit, fake, edit);
+  if (fake === 'decoy-lab6' || fake === 'timer-decoy-lab6' || fake === 'probe-lab6')
+    return addRaftDecoyFake(root, kit, fake, edit);
+  if (fake === 'tagged-lab7' || fake === 'slowretry-lab2') return addSteeringFake(root, kit, fake, edit);
   if (fake === 'twofaced-lab2' || fake === 'twofaced-lab4' || fake === 'unsaid-lab3' || fake === 'numbered-lab3')
     return addTwoReadingsFake(root, kit, fake, edit);
   if (fake === 'liar-lab4') {

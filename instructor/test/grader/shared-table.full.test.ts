@@ -272,6 +272,22 @@ describe('grader: red team against the judgement (clerks on a shared table, a co
     expect(result.tests.map((t) => [t.name, t.status])).to.deep.equal([['TestLostClaim5C', 'failed']]);
   });
 
+  it("lab 6: a peer whose election timer is reset by stale AppendEntries, answering a vote request that raised its term with a RequestVote of the next term it never moves to, fails TestElectionTimer (passed it before): an election asks in the voter's own term", () => {
+    const result = gradeFake('probe-lab6', ['TestElectionTimer']);
+    expect(result.tests.map((t) => [t.name, t.status])).to.deep.equal([['TestElectionTimer', 'failed']]);
+  });
+
+  it('lab 7: a controller that takes an ErrMaybe claim as won, its claims stored as "claim <configuration>", fails TestLostClaim5C (passed it before): every put the server would carry out is held', () => {
+    const result = gradeFake('tagged-lab7', ['TestLostClaim5C']);
+    expect(result.tests.map((t) => [t.name, t.status])).to.deep.equal([['TestLostClaim5C', 'failed']]);
+  });
+
+  it('lab 2: a Lock that takes ErrMaybe as held, on a clerk that waits 100 ms before each re-send, fails TestLockLostRequest (passed it before): the other client holds the lock long enough', () => {
+    const result = gradeFake('slowretry-lab2', ['TestLockLostRequest']);
+    expect(result.tests.map((t) => [t.name, t.status])).to.deep.equal([['TestLockLostRequest', 'failed']]);
+    expect(messages(result).get('TestLockLostRequest')).to.contain('two holders at once');
+  });
+
   it('lab 6: a Raft whose follower applies snapshots older than what it applied, with a leader that never sends one (it moves nextIndex past its snapshot instead), fails TestSnapshotOlderThanApplied (passed it before): the leader must send its snapshot', () => {
     const result = gradeFake('optimistic-lab6', ['TestSnapshotOlderThanApplied']);
     expect(result.tests.map((t) => [t.name, t.status])).to.deep.equal([['TestSnapshotOlderThanApplied', 'failed']]);
