@@ -870,12 +870,14 @@ const unevenLinks: TestDefinition<Lab4Impl> = {
 };
 
 /**
- * TestIdleAndStop: how long the cluster idles, and the fewest and most Replicate calls a follower may get meanwhile
- * (heartbeats at most 100 ms and at least 25 ms apart; heartbeatMs is 50).
+ * TestIdleAndStop: the heartbeatMs its cluster is configured with (not the default, so that a leader that ignores
+ * config.heartbeatMs shows), how long the cluster idles, and the fewest and most Replicate calls a follower may get
+ * meanwhile (heartbeats at most two and at least half a heartbeatMs apart).
  */
-const IDLE_MS = 600;
-const IDLE_MIN_CALLS_PER_FOLLOWER = IDLE_MS / 100;
-const IDLE_MAX_CALLS_PER_FOLLOWER = IDLE_MS / 25;
+const IDLE_HEARTBEAT_MS = 120;
+const IDLE_MS = 1440;
+const IDLE_MIN_CALLS_PER_FOLLOWER = IDLE_MS / (2 * IDLE_HEARTBEAT_MS);
+const IDLE_MAX_CALLS_PER_FOLLOWER = IDLE_MS / (IDLE_HEARTBEAT_MS / 2);
 /** TestIdleAndStop: writes sent one at a time into an idle cluster, their spacing, and how soon each must be acknowledged (ms). */
 const WAKE_WRITES = 10;
 const WAKE_SPACING_MS = 30;
@@ -884,11 +886,16 @@ const WAKE_LIMIT_MS = 10;
 const idleAndStop: TestDefinition<Lab4Impl> = {
   name: 'TestIdleAndStop',
   description:
-    `W=2 of 3: with nothing to send for ${IDLE_MS} ms the leader sends each follower only heartbeats (one per 25 to 100 ms); ` +
+    `W=2 of 3, heartbeatMs ${IDLE_HEARTBEAT_MS}: with nothing to send for ${IDLE_MS} ms the leader sends each follower only heartbeats (one per ${IDLE_HEARTBEAT_MS / 2} to ${2 * IDLE_HEARTBEAT_MS} ms); ` +
     `writes sent ${WAKE_SPACING_MS} ms apart into the idle cluster are each acknowledged within ${WAKE_LIMIT_MS} ms; after _stop() it sends nothing more, ` +
     'even to a follower it was still retrying',
   async run(ctx: Ctx) {
-    const ts = new Lab4Tester(ctx, { followers: 3, quorum: 2, reliable: true });
+    const ts = new Lab4Tester(ctx, {
+      followers: 3,
+      quorum: 2,
+      reliable: true,
+      config: { heartbeatMs: IDLE_HEARTBEAT_MS },
+    });
     const ck = ts.clerk();
     for (let i = 0; i < 20; i++) {
       expectOk(await ck.set(`k${i % 5}`, `v${i}`), `write ${i}`);
@@ -903,14 +910,15 @@ const idleAndStop: TestDefinition<Lab4Impl> = {
       idleCalls <= 3 * IDLE_MAX_CALLS_PER_FOLLOWER,
       `Every follower held the whole log, yet the leader sent ${idleCalls} Replicate calls in the next ${IDLE_MS} virtual ms (at most ` +
         `${3 * IDLE_MAX_CALLS_PER_FOLLOWER} expected for 3 followers). With nothing to send, a follower's loop should wait for the next write ` +
-        `(a promise that Set resolves) or for heartbeatMs (${DEFAULT_CONFIG.heartbeatMs} ms), not send again at once or poll with a shorter timer ` +
-        '(such as retryMs).',
+        `(a promise that Set resolves) or for config.heartbeatMs (${IDLE_HEARTBEAT_MS} ms here, not the default), not send again at once or poll with a shorter timer ` +
+        '(such as retryMs). Likely causes: a heartbeat period written into the code instead of read from config.heartbeatMs; a timer that ' +
+        'is not cleared when a write wakes the loop; polling.',
     );
     check(
       idleCalls >= 3 * IDLE_MIN_CALLS_PER_FOLLOWER,
       `The cluster was idle for ${IDLE_MS} virtual ms and the leader sent only ${idleCalls} Replicate calls to its 3 followers (at least ` +
         `${3 * IDLE_MIN_CALLS_PER_FOLLOWER} expected: an empty Replicate to each follower whose loop had nothing to send for heartbeatMs, ` +
-        `${DEFAULT_CONFIG.heartbeatMs} ms). Likely causes: no heartbeat; a heartbeat timer longer than config.heartbeatMs; one heartbeat per idle period.`,
+        `${IDLE_HEARTBEAT_MS} ms). Likely causes: no heartbeat; a heartbeat timer longer than config.heartbeatMs; one heartbeat per idle period.`,
     );
     // Writes arrive one at a time while every loop waits for its heartbeat timer: each must go out at once.
     const slow: string[] = [];

@@ -387,6 +387,15 @@ export const mutants: Mutant[] = [
     cause: 'the quorum must be a whole number between 1 and the number of followers',
   },
   {
+    name: 'heartbeat-ignores-config',
+    description:
+      'the heartbeat period is the default 50 ms written into the code, whatever config.heartbeatMs says (from an independent round of bugs written from the handouts alone)',
+    file: 'server.ts',
+    replace: [['      }, this.config.heartbeatMs);', '      }, 50);']],
+    caughtBy: ['TestIdleAndStop'],
+    cause: 'a heartbeat period written into the code',
+  },
+  {
     name: 'quorum-check-lets-nan-through',
     description:
       'the quorum check is written as two refusals (below 1, above the followers), which NaN and fractions pass (from an independent round of bugs written from the handouts alone)',
