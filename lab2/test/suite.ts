@@ -886,8 +886,14 @@ const acquireTimeoutUnreliable: TestDefinition<Lab2Impl> = {
   },
 };
 
-/** How long client B holds the lock in TestLockLostRequest, at most (virtual ms). */
+/**
+ * TestLockLostRequest: client A's acquire timeout; how long B holds the lock at least; how long after A's clerk sent
+ * its lost put again B goes on holding it; and how long B holds it at most (virtual ms).
+ */
+const A_TIMEOUT_MS = 5000;
 const B_HOLDS_MS = 500;
+const B_HOLDS_AFTER_RESEND_MS = 100;
+const B_HOLDS_AT_MOST_MS = 3000;
 
 const lockLostRequest: TestDefinition<Lab2Impl> = {
   name: 'TestLockLostRequest',
@@ -902,27 +908,30 @@ const lockLostRequest: TestDefinition<Lab2Impl> = {
     let bHolds = false;
     // Every put of A's on "l" is held until B is inside, then lost: the one that would have taken the lock among them.
     const held = link.during({ method: 'Put', key: 'l', lose: 'request', until: bInside.opened }, bInside.opened);
-    const aResult = a.acquire(1000).then((ok) => ({ ok, whileBHeld: bHolds }));
+    const aResult = a.acquire(A_TIMEOUT_MS).then((ok) => ({ ok, whileBHeld: bHolds }));
     const first = await Promise.race([
       held.arrived.then(() => 'put' as const),
       aResult.then(() => 'returned' as const),
     ]);
     check(
       first === 'put',
-      "Client A's acquire(1000) of a free lock returned before any put of it reached the server: taking the lock must write the key.",
+      `Client A's acquire(${A_TIMEOUT_MS}) of a free lock returned before any put of it reached the server: taking the lock must write the key.`,
     );
     check(await b.acquire(1000), "Client B could not acquire a free lock (client A's put had not reached the server).");
     bHolds = true;
     bInside.open();
-    // B holds the lock B_HOLDS_MS, or until A's acquire returns: long enough for A's clerk to re-send its put at any
-    // pace the handout allows and hear ErrMaybe, and short enough for A to take the lock after B before its deadline.
-    await Promise.race([aResult, sleep(B_HOLDS_MS)]);
+    // B holds the lock until A's acquire returns, or until A's clerk has sent its put again and had time to hear
+    // ErrMaybe (whatever its pace: at least B_HOLDS_MS, at most B_HOLDS_AT_MOST_MS), so that A takes ErrMaybe while B
+    // holds the lock, and can still take it after B before its deadline.
+    const resent = link.during({ method: 'Put', key: 'l' }, aResult);
+    const heardErrMaybe = resent.arrived.then(() => sleep(B_HOLDS_AFTER_RESEND_MS));
+    await Promise.race([aResult, Promise.all([heardErrMaybe, sleep(B_HOLDS_MS)]), sleep(B_HOLDS_AT_MOST_MS)]);
     bHolds = false;
     await b.release();
     const r = await within(
       aResult,
       2000,
-      () => "Client A's acquire(1000) had not returned 2 s after client B released the lock.",
+      () => `Client A's acquire(${A_TIMEOUT_MS}) had not returned 2 s after client B released the lock.`,
     );
     check(
       !r.whileBHeld,
@@ -933,7 +942,7 @@ const lockLostRequest: TestDefinition<Lab2Impl> = {
     );
     check(
       r.ok,
-      `Client A's acquire(1000) returned false although client B released the lock after at most ${B_HOLDS_MS} ms.`,
+      `Client A's acquire(${A_TIMEOUT_MS}) returned false although client B released the lock after at most ${B_HOLDS_AT_MOST_MS} ms.`,
     );
     await a.release();
     ts.checkLinearizable();

@@ -69,7 +69,7 @@ class DelayedEnd implements RpcEnd {
     let sent = args;
     if (holds.length === 0) await this.net.wait(this.out());
     else {
-      const h = sendThrough(holds, args);
+      const h = sendThrough(holds, args, World.current().now());
       sent = h.args;
       await this.net.wait(this.out() + h.extraMs);
       h.arrived();

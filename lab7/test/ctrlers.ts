@@ -262,6 +262,8 @@ async function partitionRecovery(ctx: Ctx, unreliable: boolean, rounds: number, 
 
 /** How long the loser's lost put is held at most while the other controller changes the configuration (virtual ms). */
 const CLAIM_HOLD_MS = 2000;
+/** How long after the other controller's claim took effect the loser's lost put is let go (virtual ms). */
+const CLAIM_LET_GO_MS = 5;
 
 export const lostClaim: TestDefinition<Lab7Impl> = {
   name: 'TestLostClaim5C',
@@ -291,7 +293,18 @@ export const lostClaim: TestDefinition<Lab7Impl> = {
         throw new TimeoutError(method, end.name);
       }),
     );
-    const b = ts.makeCtrler();
+    // B's claim: its first put that lab 2's server carries out. A's lost claim is let go (to fail, and be sent again)
+    // soon after it, while B is still moving shards, so that A, if it took ErrMaybe for a win, moves them too.
+    let bClaimed = (): void => undefined;
+    const claimedByB = new Promise<void>((resolve) => (bClaimed = resolve));
+    const b = ts.makeCtrler((end) =>
+      interceptCalls(end, async (send, method, args) => {
+        const claim = method === 'KVServer.Put' && (await ts.wouldAccept(args));
+        const reply = await send();
+        if (claim) bClaimed();
+        return reply;
+      }),
+    );
     const changingA = ts.background(a.changeConfigTo(nextA));
     await Promise.race([holding, changingA]);
     if (lost === 0)
@@ -301,7 +314,7 @@ export const lostClaim: TestDefinition<Lab7Impl> = {
           'Likely causes: the configuration not stored, or stored with a put bound to be refused.',
       );
     const changingB = ts.background(b.changeConfigTo(nextB));
-    await Promise.race([changingB, sleep(CLAIM_HOLD_MS)]);
+    await Promise.race([changingB, claimedByB.then(() => sleep(CLAIM_LET_GO_MS)), sleep(CLAIM_HOLD_MS)]);
     armed = false;
     release();
     await settles(Promise.all([changingA, changingB]), 'the two controllers’ changes');
