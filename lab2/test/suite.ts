@@ -726,9 +726,9 @@ const locksShareClerk: TestDefinition<Lab2Impl> = {
       () =>
         `${early} while another Lock object held the lock (it had held it for up to ${LONG_HOLD_MS / 1000} virtual seconds without releasing). ` +
         'A lock has no lease: acquire keeps trying for as long as its timeout allows (Infinity when none is given; 2 ** 31 ms is ' +
-        'almost 25 days), and never takes a lock its holder has not released. Likely causes: the holder treated as gone after a ' +
-        'while; a deadline or timer that cannot hold a large timeout (setTimeout overflows past 2 ** 31 - 1 ms and fires at once); ' +
-        'a limit on attempts.',
+        'almost 25 days), and never takes a lock its holder has not released. Likely causes: a default timeout of some seconds (the ' +
+        'default timeout is Infinity, not a number of seconds); the holder treated as gone after a while; a deadline or timer that ' +
+        'cannot hold a large timeout (setTimeout overflows past 2 ** 31 - 1 ms and fires at once); a limit on attempts.',
     );
     await a.release();
     // The two waiters take the lock one after the other, in either order.
