@@ -608,6 +608,20 @@ function referenceFile(kit: string, root: string, lab: string, file: string): vo
   fs.writeFileSync(path.join(root, lab, file), code.replaceAll(`'../../${lab}/`, "'./").replaceAll("'../../", "'../"));
 }
 
+/** The files of a lab's reference solution that a student root holds (the ones a student writes). */
+const REFERENCE_FILES: Readonly<Record<'lab1' | 'lab2' | 'lab5' | 'lab6' | 'lab7', readonly string[]>> = {
+  lab1: ['client.ts', 'server.ts'],
+  lab2: ['client.ts', 'server.ts', 'lock.ts'],
+  lab5: ['server.ts', 'persistence.ts', 'client.ts'],
+  lab6: ['raft.ts', 'rsm.ts', 'server.ts', 'client.ts'],
+  lab7: ['ctrler.ts', 'grpclerk.ts', 'server.ts', 'client.ts'],
+};
+
+/** Copies the whole reference solution of each lab into a student root (referenceFile for each of its files). */
+function referenceLabs(kit: string, root: string, ...labs: Array<keyof typeof REFERENCE_FILES>): void {
+  for (const lab of labs) for (const f of REFERENCE_FILES[lab]) referenceFile(kit, root, lab, f);
+}
+
 /** Changes `from` to `to` in `file` of a student root, failing if `from` is not there. */
 type Edit = (file: string, from: string, to: string) => void;
 
@@ -638,7 +652,7 @@ function addEchoFake(
   }
   for (const f of fs.readdirSync(path.join(ECHO_FIXTURES, 'lab7')))
     fs.copyFileSync(path.join(ECHO_FIXTURES, 'lab7', f), path.join(root, 'lab7', f));
-  for (const f of ['client.ts', 'lock.ts', 'server.ts']) referenceFile(kit, root, 'lab2', f);
+  referenceLabs(kit, root, 'lab2');
   edit(
     path.join('lab2', 'server.ts'),
     'export class KVServer implements KVService {',
@@ -671,7 +685,7 @@ function addHeldFake(
   if (fake === 'pinged-lab1') {
     // Lab 1's reference with every reply kept (mutant duplicate-state-never-freed), each server always with a call to
     // itself on its way (no timer): the network's queue would hold the server past its removal.
-    for (const f of ['client.ts', 'server.ts']) referenceFile(kit, root, 'lab1', f);
+    referenceLabs(kit, root, 'lab1');
     const server = path.join('lab1', 'server.ts');
     edit(
       server,
@@ -817,7 +831,7 @@ function addInMemoryFake(
   fake: 'in-memory-lab5' | 'zombie-lab5' | 'backdoor-lab5',
   edit: Edit,
 ): void {
-  for (const f of ['server.ts', 'persistence.ts', 'client.ts']) referenceFile(kit, root, 'lab5', f);
+  referenceLabs(kit, root, 'lab5');
   const server = path.join('lab5', 'server.ts');
   const client = path.join('lab5', 'client.ts');
   if (fake === 'backdoor-lab5') return addBackdoor(server, edit);
@@ -879,7 +893,7 @@ function addInMemoryFake(
  * past its own snapshot instead, so TestSnapshotOlderThanApplied's follower is never sent one.
  */
 function addOptimisticFake(root: string, kit: string, edit: Edit): void {
-  for (const f of ['raft.ts', 'rsm.ts', 'server.ts', 'client.ts']) referenceFile(kit, root, 'lab6', f);
+  referenceLabs(kit, root, 'lab6');
   const raft = path.join('lab6', 'raft.ts');
   edit(
     raft,
@@ -901,7 +915,7 @@ function addOptimisticFake(root: string, kit: string, edit: Edit): void {
  */
 function addDecoyFake(root: string, kit: string, fake: 'decoy-lab2' | 'decoy-lab3', edit: Edit): void {
   if (fake === 'decoy-lab2') {
-    for (const f of ['client.ts', 'server.ts', 'lock.ts']) referenceFile(kit, root, 'lab2', f);
+    referenceLabs(kit, root, 'lab2');
     const lock = path.join('lab2', 'lock.ts');
     edit(
       lock,
@@ -944,7 +958,7 @@ function addDecoyFake(root: string, kit: string, fake: 'decoy-lab2' | 'decoy-lab
  */
 function addClaimDecoyFake(root: string, kit: string, fake: 'decoy-lab1' | 'decoy-lab7', edit: Edit): void {
   if (fake === 'decoy-lab1') {
-    for (const f of ['client.ts', 'server.ts']) referenceFile(kit, root, 'lab1', f);
+    referenceLabs(kit, root, 'lab1');
     const server = path.join('lab1', 'server.ts');
     edit(
       server,
@@ -965,9 +979,7 @@ function addClaimDecoyFake(root: string, kit: string, fake: 'decoy-lab1' | 'deco
     );
     return;
   }
-  for (const f of ['client.ts', 'server.ts', 'lock.ts']) referenceFile(kit, root, 'lab2', f);
-  for (const f of ['raft.ts', 'rsm.ts', 'server.ts', 'client.ts']) referenceFile(kit, root, 'lab6', f);
-  for (const f of ['ctrler.ts', 'grpclerk.ts', 'server.ts', 'client.ts']) referenceFile(kit, root, 'lab7', f);
+  referenceLabs(kit, root, 'lab2', 'lab6', 'lab7');
   const ctrler = path.join('lab7', 'ctrler.ts');
   edit(ctrler, "    if (err === 'OK') return true;", "    if (err === 'OK' || err === 'ErrMaybe') return true;");
   edit(
@@ -989,7 +1001,7 @@ function addRaftDecoyFake(
   fake: 'decoy-lab6' | 'timer-decoy-lab6' | 'probe-lab6',
   edit: Edit,
 ): void {
-  for (const f of ['raft.ts', 'rsm.ts', 'server.ts', 'client.ts']) referenceFile(kit, root, 'lab6', f);
+  referenceLabs(kit, root, 'lab6');
   const raft = path.join('lab6', 'raft.ts');
   if (fake === 'decoy-lab6') {
     edit(
@@ -1035,7 +1047,7 @@ function addRaftDecoyFake(
  */
 function addSteeringFake(root: string, kit: string, fake: 'tagged-lab7' | 'slowretry-lab2', edit: Edit): void {
   if (fake === 'slowretry-lab2') {
-    for (const f of ['client.ts', 'server.ts', 'lock.ts']) referenceFile(kit, root, 'lab2', f);
+    referenceLabs(kit, root, 'lab2');
     edit(path.join('lab2', 'client.ts'), 'const FIRST_BACKOFF_MS = 5;', 'const FIRST_BACKOFF_MS = 100;');
     edit(path.join('lab2', 'client.ts'), 'await sleep(backoff * (0.5 + Math.random()));', 'await sleep(backoff);');
     edit(
@@ -1045,9 +1057,7 @@ function addSteeringFake(root: string, kit: string, fake: 'tagged-lab7' | 'slowr
     );
     return;
   }
-  for (const f of ['client.ts', 'server.ts', 'lock.ts']) referenceFile(kit, root, 'lab2', f);
-  for (const f of ['raft.ts', 'rsm.ts', 'server.ts', 'client.ts']) referenceFile(kit, root, 'lab6', f);
-  for (const f of ['ctrler.ts', 'grpclerk.ts', 'server.ts', 'client.ts']) referenceFile(kit, root, 'lab7', f);
+  referenceLabs(kit, root, 'lab2', 'lab6', 'lab7');
   const ctrler = path.join('lab7', 'ctrler.ts');
   const unwrap = (v: string): string => `(${v}.startsWith('claim ') ? ${v}.slice(6) : ${v})`;
   edit(ctrler, 'ShardConfig.fromString(next.value)', `ShardConfig.fromString(${unwrap('next.value')})`);
@@ -1066,7 +1076,7 @@ function addSteeringFake(root: string, kit: string, fake: 'tagged-lab7' | 'slowr
  * of an earlier term), its AppendEntries handler named appendEntries, out of sight of the tests that hold its replies.
  */
 function addRenamedRpcFake(root: string, kit: string, edit: Edit): void {
-  for (const f of ['raft.ts', 'rsm.ts', 'server.ts', 'client.ts']) referenceFile(kit, root, 'lab6', f);
+  referenceLabs(kit, root, 'lab6');
   const raft = path.join('lab6', 'raft.ts');
   edit(
     raft,
@@ -1090,7 +1100,7 @@ function addRenamedRpcFake(root: string, kit: string, edit: Edit): void {
  * receiver's term), its InstallSnapshot's term field named leaderTerm, out of sight of the answered-terms judge.
  */
 function addRenamedTermFake(root: string, kit: string, edit: Edit): void {
-  for (const f of ['raft.ts', 'rsm.ts', 'server.ts', 'client.ts']) referenceFile(kit, root, 'lab6', f);
+  referenceLabs(kit, root, 'lab6');
   const raft = path.join('lab6', 'raft.ts');
   edit(
     raft,
@@ -1205,8 +1215,8 @@ function addTwoReadingsFake(
  * controller that moves no shard (fixtures/hint).
  */
 function addLab7Fake(root: string, kit: string, fake: Lab7Fake, edit: Edit): void {
-  for (const f of ['client.ts', 'lock.ts', 'server.ts']) referenceFile(kit, root, 'lab2', f);
-  for (const f of ['client.ts', 'raft.ts', 'rsm.ts', 'server.ts']) referenceFile(kit, root, 'lab6', f);
+  referenceLabs(kit, root, 'lab2');
+  referenceLabs(kit, root, 'lab6');
   if (fake === 'hint-lab7') {
     for (const f of ['client.ts', 'ctrler.ts', 'server.ts'])
       fs.copyFileSync(path.join(HINT_FIXTURES, 'lab7', f), path.join(root, 'lab7', f));
@@ -1215,7 +1225,7 @@ function addLab7Fake(root: string, kit: string, fake: Lab7Fake, edit: Edit): voi
   // Lab 7's reference, with DeleteShard keeping the deleted keys: in a string saved beside the Raft state (the attic,
   // mutant delete-frees-snapshot-only), or in memory and every snapshot (mutant delete-keeps-keys) with the snapshot
   // saved in the Raft-state slot; either through a persister of the server's own.
-  for (const f of ['client.ts', 'ctrler.ts', 'grpclerk.ts', 'server.ts']) referenceFile(kit, root, 'lab7', f);
+  referenceLabs(kit, root, 'lab7');
   const server = path.join('lab7', 'server.ts');
   const wrapper = fake === 'attic-lab7' ? 'atticPersister' : 'slotSwapPersister';
   edit(
