@@ -5,6 +5,8 @@ import { NSHARDS } from '../shardcfg';
 /** The shard RPC whose OK reply carries a shard's state. */
 export const FREEZE = 'KVServer.FreezeShard';
 const INSTALL = 'KVServer.InstallShard';
+/** The shard RPC that forgets a shard's keys at its old owner. */
+export const DELETE = 'KVServer.DeleteShard';
 
 /** The RPCs a controller moves shards with, and their arguments' fields, exactly (rpc.ts's FreezeShardArgs, ...). */
 const FIELDS: Readonly<Record<string, readonly string[]>> = {

@@ -383,6 +383,74 @@ async function stuckJoin(ctx: Ctx, leaveFirst: boolean): Promise<void> {
   ts.checkLinearizable();
 }
 
+/**
+ * A controller cut off after its last move and before it stores the configuration (every call it makes to the
+ * configuration store from then on is held); a new one's initController finishes the change, and it makes one more;
+ * the old one's held calls then go through. Storing at the version read before the moves, it must change nothing.
+ */
+async function lateStore(ctx: Ctx): Promise<void> {
+  const s = await setup(ctx, false);
+  const { ts } = s;
+  const cfg = await ts.ctrler.query();
+  const gid = ts.newGid();
+  ts.startGroup(gid);
+  const next = cfg.join(new Map([[gid, groupServers(gid)]]));
+  const deletes = new Set(
+    next.shards.flatMap((g, shard) => (cfg.shards[shard] !== 0 && g !== cfg.shards[shard] ? [shard] : [])),
+  );
+  let held = 0;
+  let holding = (): void => undefined;
+  const cutOff = new Promise<void>((resolve) => (holding = resolve));
+  let reconnect = (): void => undefined;
+  const reconnected = new Promise<void>((resolve) => (reconnect = resolve));
+  const old = ts.makeCtrler((end) =>
+    interceptCalls(end, async (send) => {
+      if (ts.deletedShards(old, next.num).size < deletes.size) return send();
+      held++;
+      holding();
+      await reconnected;
+      return send();
+    }),
+  );
+  const changing = ts.background(old.changeConfigTo(next));
+  await Promise.race([cutOff, changing]);
+  if (held === 0)
+    fail(
+      `the controller's changeConfigTo(configuration ${next.num}) returned without calling the configuration store ` +
+        `after its DeleteShards of shards ${[...deletes].join(', ')} were answered OK. Expected it to store the ` +
+        'configuration last, once every shard has moved (a conditional put at the version it read). Likely causes: ' +
+        'the configuration stored before the moves, or not stored at all.',
+    );
+  const fresh = ts.makeCtrler();
+  await settles(fresh.initController(), 'the new controller’s initController');
+  const gid2 = ts.newGid();
+  if (!(await ts.joinThrough(fresh, gid2)))
+    fail(`group ${gid2} did not join through a new controller. Expected its join to go through.`);
+  const before = await fresh.query();
+  ts.log(`a new controller finished configuration ${next.num} and made ${before.num}; the old one is reconnected`);
+  reconnect();
+  await settles(changing, 'the reconnected old controller’s changeConfigTo');
+  await sleep(1000);
+  const after = await fresh.query();
+  if (after.toString() !== before.toString())
+    fail(
+      `the old controller, cut off after its moves for configuration ${next.num} and reconnected after a new one had ` +
+        `finished that change and made configuration ${before.num}, changed the stored configuration to number ` +
+        `${after.num}. Expected it to change nothing. Likely causes: the configuration stored at a version read ` +
+        'again after the moves (store at the version read before them, so that the put fails once another ' +
+        'controller stored since), or a controller that goes on to another change after its own was finished by another.',
+    );
+  await checkServed(s, 'after the old controller was reconnected');
+  ts.checkLinearizable();
+}
+
+export const lateStore5C: TestDefinition<Lab7Impl> = {
+  name: 'TestLateStore5C',
+  description:
+    'a controller is cut off after its last move, before it stores the configuration; a new one finishes that change and makes one more; the old one, reconnected, must change nothing (it stores at the version it read before the moves)',
+  run: lateStore,
+};
+
 export const partitionControllerJoin: TestDefinition<Lab7Impl> = {
   name: 'TestPartitionControllerJoin5C',
   description:

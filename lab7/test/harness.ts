@@ -18,7 +18,7 @@ import type { Persister } from '../../lab6/persister';
 import { Lab6Impl, RaftTester, showCommand } from '../../lab6/test/harness';
 import { LATENCY_MS, RecordingClerk } from '../../lab6/test/kvharness';
 import { ClerkReplies } from '../../suite/clerk-replies';
-import { CtrlerRules, FREEZE } from './ctrler-rules';
+import { CtrlerRules, DELETE, FREEZE } from './ctrler-rules';
 import type {
   ClerkConstructor,
   Controller,
@@ -53,6 +53,8 @@ export interface ShardRpc {
   shard: unknown;
   num: unknown;
   state: unknown;
+  /** The reply's `err`, once a reply came. */
+  answered?: unknown;
 }
 
 /** Servers per shard group (MIT's NSRV). */
@@ -278,8 +280,13 @@ export class ShardTester {
           throw failure;
         }
         const { shard, num, state } = (args ?? {}) as { shard?: unknown; num?: unknown; state?: unknown };
-        this.shardRpcs.push({ owner, server, method, shard, num, state });
+        const rpc: ShardRpc = { owner, server, method, shard, num, state };
+        this.shardRpcs.push(rpc);
         const reply = call<Reply>(method, args);
+        reply.then(
+          (r) => (rpc.answered = (r as { err?: unknown } | undefined)?.err),
+          () => undefined,
+        );
         // A tap beside the code's own reaction, not a link before it: the code sees the reply when it would have.
         if (method === FREEZE)
           reply.then(
@@ -331,6 +338,16 @@ export class ShardTester {
   sentShardRpc(c: Controller, num: number): boolean {
     const owner = this.ctrlerOwner.get(c);
     return this.shardRpcs.some((r) => r.owner === owner && r.num === num);
+  }
+
+  /** The shards controller `c` has had an OK answer to a DeleteShard of, for configuration `num`. */
+  deletedShards(c: Controller, num: number): Set<unknown> {
+    const owner = this.ctrlerOwner.get(c);
+    return new Set(
+      this.shardRpcs
+        .filter((r) => r.owner === owner && r.method === DELETE && r.num === num && r.answered === 'OK')
+        .map((r) => r.shard),
+    );
   }
 
   /** Cuts controller `c` off from everything, as if its process crashed: its calls in flight and later ones fail. */

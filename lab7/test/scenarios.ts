@@ -19,6 +19,7 @@ import {
   TESTER,
 } from './harness';
 import { callGroup, checkOwnership, snapshotNow } from './direct';
+import { FREEZE } from './ctrler-rules';
 import { checkAll, putAll, type Written } from './workload';
 
 type Ctx = TestContext<Lab7Impl>;
@@ -166,8 +167,11 @@ function installsTo(ts: ShardTester, gid: Gid, num: number): ShardRpc[] {
   );
 }
 
-/** Sends group `gid` again every InstallShard of `late`: each must be answered ErrOldConfig. */
-async function deliverLate(ts: ShardTester, gid: Gid, late: readonly ShardRpc[], now: number): Promise<void> {
+/**
+ * Sends group `gid` again every InstallShard of `late`: each must be answered ErrOldConfig. `since` says what
+ * happened to the shard since, as "after <since>".
+ */
+async function deliverLate(ts: ShardTester, gid: Gid, late: readonly ShardRpc[], since: string): Promise<void> {
   for (const r of late) {
     const reply = await callGroup<ShardReply>(ts, gid, 'KVServer.InstallShard', {
       shard: r.shard,
@@ -177,10 +181,10 @@ async function deliverLate(ts: ShardTester, gid: Gid, late: readonly ShardRpc[],
     if (reply?.err !== 'ErrOldConfig')
       fail(
         `a late copy of configuration ${String(r.num)}'s InstallShard of shard ${String(r.shard)} reached group ` +
-          `${gid} after configuration ${now} had moved that shard again (and group ${gid} had restarted), and was ` +
-          `answered ${showCommand(reply)}. Expected ErrOldConfig: a late copy of an old move must not undo a newer ` +
-          'one. Likely causes: InstallShard not comparing its number with the highest the shard has seen, that ' +
-          'number not kept for a shard frozen or deleted, or not in the snapshot (lost at a restart). ' +
+          `${gid} after ${since}, and was answered ${showCommand(reply)}. Expected ErrOldConfig: a late copy of an ` +
+          'old move must not undo a newer one. Likely causes: InstallShard not comparing its number with the ' +
+          'highest the shard has seen; that number not kept for a shard frozen or deleted (FreezeShard and ' +
+          'DeleteShard each record theirs); or it is not in the snapshot (lost at a restart). ' +
           EARLIER_LABS,
       );
   }
@@ -189,7 +193,7 @@ async function deliverLate(ts: ShardTester, gid: Gid, late: readonly ShardRpc[],
 export const lateInstall: TestDefinition<Lab7Impl> = {
   name: 'TestLateInstall5A',
   description:
-    "late copies of an old configuration's InstallShard reach a group that restarted since: refused with ErrOldConfig, both once the shards left it and once they came back with newer writes",
+    "late copies of an old configuration's InstallShard reach a group: refused with ErrOldConfig once a newer FreezeShard froze the shards there, after they left it (and it restarted), and after they came back with newer writes",
   async run(ctx: Ctx) {
     const ts = new ShardTester(ctx, { maxRaftState: SNAPSHOTS });
     await ts.setup();
@@ -200,12 +204,24 @@ export const lateInstall: TestDefinition<Lab7Impl> = {
     const joined = await ts.join([2]);
     const late = installsTo(ts, 2, joined.num);
     await putAll(ck, keys, written, 'b');
+    // As the next change's controller does first: freeze group 2's shards at the next number (not deleted yet).
+    const next = joined.num + 1;
+    for (const shard of new Set(late.map((r) => r.shard))) {
+      const frozen = await callGroup<FreezeShardReply>(ts, 2, FREEZE, { shard, num: next });
+      if (frozen?.err !== 'OK')
+        fail(
+          `FreezeShard of shard ${shard} at configuration ${next} (the next one) was answered ${showCommand(frozen)} ` +
+            `by group 2, which serves the shard at configuration ${joined.num}. Expected OK with the shard's keys. ` +
+            EARLIER_LABS,
+        );
+    }
+    await deliverLate(ts, 2, late, `configuration ${next}'s FreezeShard had frozen that shard (before any delete)`);
     const left = await ts.leave([2]);
     await snapshotNow(ts, 2);
     ts.shutdownGroup(2);
     await sleep(ELECTION_TIMEOUT_MS);
     ts.restartGroup(2);
-    await deliverLate(ts, 2, late, left.num);
+    await deliverLate(ts, 2, late, `configuration ${left.num} had moved that shard away and group 2 had restarted`);
     await checkOwnership(
       ts,
       left,
@@ -218,7 +234,12 @@ export const lateInstall: TestDefinition<Lab7Impl> = {
     ts.shutdownGroup(2);
     await sleep(ELECTION_TIMEOUT_MS);
     ts.restartGroup(2);
-    await deliverLate(ts, 2, late, back.num);
+    await deliverLate(
+      ts,
+      2,
+      late,
+      `configuration ${back.num} had brought that shard back with newer writes and group 2 had restarted`,
+    );
     await checkAll(ck, keys, written, 'after late InstallShards reached group 2, which owns the shards again');
     ts.checkLinearizable();
   },

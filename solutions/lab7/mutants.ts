@@ -403,6 +403,29 @@ export const mutants: Mutant[] = [
     cause: 'that number not kept for a shard frozen or deleted',
   },
   {
+    name: 'freeze-keeps-number',
+    description:
+      'FreezeShard stops serving the shard but does not record its configuration number: a late copy of the InstallShard that brought the shard here, arriving between the freeze and the delete, installs the old keys and serves them again',
+    file: 'server.ts',
+    replace: [['    shard.num = num;\n    this.shards[s] = shard;', '    this.shards[s] = shard;']],
+    caughtBy: ['TestLateInstall5A'],
+    cause: 'that number not kept for a shard frozen or deleted',
+  },
+  {
+    name: 'store-at-current-version',
+    description:
+      'the controller stores the configuration at the version the key holds after the moves, read again, not at the one read before them: one cut off after its moves and reconnected after others changed the configuration twice stores an old configuration over the newest',
+    file: 'ctrler.ts',
+    replace: [
+      [
+        '    await this.kv.put(CONFIG_KEY, next.toString(), version);',
+        '    await this.kv.put(CONFIG_KEY, next.toString(), (await this.read(CONFIG_KEY)).version);',
+      ],
+    ],
+    caughtBy: ['TestLateStore5C'],
+    cause: 'the configuration stored at a version read again after the moves',
+  },
+  {
     name: 'freeze-repeat-refused',
     description:
       'FreezeShard refuses a number equal to the one the shard has seen, not only a lower one: a repeated freeze (a re-send after a lost reply, a controller finishing a change) is answered ErrOldConfig and the move given up',
