@@ -32,11 +32,16 @@ export class Call implements ObservedCall {
   private readonly fault: FaultDecider | undefined;
   private readonly onResolve: (value: unknown) => void;
   private readonly onReject: (err: unknown) => void;
-  private readonly onSettle: () => void;
+  private readonly onSettle: (endName: string) => void;
   private open = true;
 
-  /** `onSettle` runs once, when the call first resolves or rejects. */
-  constructor(init: CallInit, resolve: (value: unknown) => void, reject: (err: unknown) => void, onSettle: () => void) {
+  /** `onSettle(endName)` runs once, when the call first resolves or rejects. */
+  constructor(
+    init: CallInit,
+    resolve: (value: unknown) => void,
+    reject: (err: unknown) => void,
+    onSettle: (endName: string) => void,
+  ) {
     this.id = init.id;
     this.endName = init.endName;
     this.owner = init.owner;
@@ -72,6 +77,6 @@ export class Call implements ObservedCall {
   private settle(): void {
     if (!this.open) return;
     this.open = false;
-    this.onSettle();
+    this.onSettle(this.endName);
   }
 }

