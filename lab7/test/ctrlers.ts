@@ -330,13 +330,103 @@ export const lostClaim: TestDefinition<Lab7Impl> = {
 };
 
 /**
+ * A controller's reads of the configuration come back late: every reply to it that carries the stored configuration
+ * is held while two other controllers change it twice (the second one's claim stays stored under the claim key).
+ * Its claim then finds a number above its own: it must give up and change nothing, and no shard may be frozen for a
+ * configuration nobody finishes (a new controller must still be able to change the configuration).
+ */
+async function staleClaim(ctx: Ctx): Promise<void> {
+  const s = await setup(ctx, false);
+  const { ts } = s;
+  const cfg = await ts.ctrler.query();
+  const stored = cfg.toString();
+  const [gl, gw, gc] = [ts.newGid(), ts.newGid(), ts.newGid()];
+  for (const g of [gl, gw, gc]) ts.startGroup(g);
+  let armed = true;
+  let held = 0;
+  let holding = (): void => undefined;
+  const late = new Promise<void>((resolve) => (holding = resolve));
+  let release = (): void => undefined;
+  const released = new Promise<void>((resolve) => (release = resolve));
+  // Every reply carrying the configuration as stored, whichever key it was read from, waits for the other two changes.
+  const l = ts.makeCtrler((end) =>
+    interceptCalls(end, async (send) => {
+      const reply = await send();
+      if (armed && (reply as { value?: unknown } | undefined)?.value === stored) {
+        held++;
+        holding();
+        await released;
+      }
+      return reply;
+    }),
+  );
+  const next = cfg.join(new Map([[gl, groupServers(gl)]]));
+  const changing = ts.background(l.changeConfigTo(next));
+  await Promise.race([late, changing]);
+  if (held === 0)
+    fail(
+      `the controller's changeConfigTo(configuration ${next.num}) returned without reading the stored configuration. ` +
+        'Expected it to read the configuration (and its version) before it claims and moves anything.',
+    );
+  for (const gid of [gw, gc]) {
+    const other = ts.makeCtrler();
+    await settles(other.initController(), 'another controller’s initController');
+    if (!(await ts.joinThrough(other, gid)))
+      fail(`group ${gid} did not join through another controller. Expected its join to go through.`);
+  }
+  const before = await ts.ctrler.query();
+  ts.log(`while the late controller waited, two others made configuration ${before.num}; its replies now arrive`);
+  armed = false;
+  release();
+  await settles(changing, 'the late controller’s changeConfigTo');
+  await sleep(1000);
+  const after = await ts.ctrler.query();
+  if (after.toString() !== before.toString())
+    fail(
+      `a controller asked for configuration ${next.num}, whose reads came back only after two others had made ` +
+        `configuration ${before.num}, changed the stored configuration to number ${after.num}. Expected it to change ` +
+        'nothing. Likely causes: a claim that gives up only when the stored claim has exactly its number (give up ' +
+        'when it has next.num or more), or changes that go on after the claim failed.',
+    );
+  await checkServed(
+    s,
+    'after a controller whose reads came back late tried to change the configuration (its claim must give up when ' +
+      'the stored claim has next.num or more, not only exactly its number)',
+  );
+  const fresh = ts.makeCtrler();
+  await settles(fresh.initController(), 'a new controller’s initController');
+  if (!(await ts.leaveThrough(fresh, gc)))
+    fail(
+      `group ${gc} did not leave through a new controller after the late controller returned. Expected the change ` +
+        'to go through. Likely causes: a claim that gives up only when the stored claim has exactly its number, ' +
+        'which wrote an older claim over a newer one.',
+    );
+  await checkServed(s, 'after one more change');
+  ts.checkLinearizable();
+}
+
+export const staleClaim5C: TestDefinition<Lab7Impl> = {
+  name: 'TestStaleClaim5C',
+  description:
+    'a controller whose reads of the configuration come back only after two other controllers changed it twice must give up (the stored claim has a higher number): it changes nothing, and the next change still goes through',
+  run: staleClaim,
+};
+
+/**
+ * What happens to the joined group before the old controller of a stuck join comes back: nothing (it serves), it
+ * leaves and is shut down for good (the stored configuration passed the old controller's number), or it is shut down
+ * while still in the configuration (the stored configuration has reached that number, and no more).
+ */
+type StuckJoinEnding = 'serving' | 'left' | 'down';
+
+/**
  * MIT's partitionCtrler of TestPartitionControllerJoin5C: a controller stuck installing shards at a joining group
  * that is down is cut off; a new one's initController finishes the join; every key is written again; the old one is
- * reconnected and must change nothing and return. With `leaveFirst`, the joined group leaves and is shut down for good
- * before the old controller comes back, so its install is never answered: it must see that the stored configuration
- * passed its number and give up.
+ * reconnected and must change nothing and return. When the joined group has left or is down by then (`ending`), the
+ * old controller's install is never answered: it must see that the stored configuration reached its number and give
+ * up.
  */
-async function stuckJoin(ctx: Ctx, leaveFirst: boolean): Promise<void> {
+async function stuckJoin(ctx: Ctx, ending: StuckJoinEnding): Promise<void> {
   const s = await setup(ctx, false);
   const { ts } = s;
   const old = ts.makeCtrler();
@@ -361,20 +451,25 @@ async function stuckJoin(ctx: Ctx, leaveFirst: boolean): Promise<void> {
     );
   // Newer writes, which the old controller's late InstallShard (it was stuck sending one) must not undo.
   await putAll(s.ck, s.keys, s.written, 'b');
-  if (leaveFirst) {
+  if (ending === 'left') {
     if (!(await ts.leaveThrough(fresh, gid)))
       fail(`group ${gid} did not leave through a new controller. Expected its leave to go through.`);
     ts.shutdownGroup(gid);
     ts.log(`group ${gid} left and was shut down for good before the old controller came back`);
   }
+  if (ending === 'down') {
+    ts.shutdownGroup(gid);
+    ts.log(`group ${gid}, still in configuration ${now.num}, was shut down before the old controller came back`);
+  }
   const before = await fresh.query();
   ts.reviveCtrler(old);
   await settles(joining, 'the reconnected old controller’s changeConfigTo');
+  if (ending === 'down') ts.restartGroup(gid);
   await sleep(1000);
   const after = await fresh.query();
   if (after.num !== before.num)
     fail(
-      `the old controller, reconnected after a new one had finished its join${leaveFirst ? ' (and the group had left since)' : ''}, ` +
+      `the old controller, reconnected after a new one had finished its join${ending === 'left' ? ' (and the group had left since)' : ending === 'down' ? ' (and the group had been shut down since)' : ''}, ` +
         `changed the configuration from number ${before.num} to ${after.num}. Expected it to change nothing more and ` +
         'return. Likely causes: a controller that publishes its configuration without checking that the stored one ' +
         'is still the one it started from, or that goes on to another change after its own was finished by another.',
@@ -455,14 +550,21 @@ export const partitionControllerJoin: TestDefinition<Lab7Impl> = {
   name: 'TestPartitionControllerJoin5C',
   description:
     'a controller stuck in a join (the new group is down) is cut off; a new one’s initController finishes the join; every key is written again; the old one, reconnected, changes nothing and returns',
-  run: (ctx: Ctx) => stuckJoin(ctx, false),
+  run: (ctx: Ctx) => stuckJoin(ctx, 'serving'),
 };
 
 export const stuckAfterLeave: TestDefinition<Lab7Impl> = {
   name: 'TestStuckJoinAfterLeave5C',
   description:
     'the same, but the joined group leaves and is shut down for good before the old controller is reconnected: its install is never answered, so it must give up once the stored configuration passed its number, return, and change nothing',
-  run: (ctx: Ctx) => stuckJoin(ctx, true),
+  run: (ctx: Ctx) => stuckJoin(ctx, 'left'),
+};
+
+export const stuckJoinGroupDown: TestDefinition<Lab7Impl> = {
+  name: 'TestStuckJoinGroupDown5C',
+  description:
+    'as TestPartitionControllerJoin5C, but the joined group is shut down (still in the configuration) before the old controller is reconnected: the stored configuration has reached its number, so it must give up, return, and change nothing',
+  run: (ctx: Ctx) => stuckJoin(ctx, 'down'),
 };
 
 export const partitionRecoveryReliableNoClerk: TestDefinition<Lab7Impl> = {

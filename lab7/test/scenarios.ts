@@ -3,7 +3,7 @@
  * its shard freezes, a put whose reply is lost while its shard moves, and a late copy of an old InstallShard.
  */
 import { TimeoutError } from '../../labrpc';
-import type { TestContext, TestDefinition } from '../../suite';
+import { within, type TestContext, type TestDefinition } from '../../suite';
 import { sleep } from '../../world';
 import { ELECTION_TIMEOUT_MS, showCommand } from '../../lab6/test/harness';
 import type { FreezeShardReply, GetReply, PutReply, ShardReply } from '../rpc';
@@ -242,5 +242,51 @@ export const lateInstall: TestDefinition<Lab7Impl> = {
     );
     await checkAll(ck, keys, written, 'after late InstallShards reached group 2, which owns the shards again');
     ts.checkLinearizable();
+  },
+};
+
+/** How long the change to a configuration with no group may take (virtual ms): one change takes well under a second. */
+const EMPTY_CHANGE_MS = 20_000;
+
+export const emptyConfig: TestDefinition<Lab7Impl> = {
+  name: 'TestEmptyConfig5A',
+  description:
+    'the last group leaves (a configuration with no group serves no key), then a new group joins: shards with no old owner are installed empty',
+  async run(ctx: Ctx) {
+    const ts = new ShardTester(ctx);
+    await ts.setup();
+    const ck = ts.makeClerk();
+    const keys = keysCoveringShards();
+    await putAll(ck, keys, new Map(), 'a');
+    const none = await within(
+      ts.leave([GID1]),
+      EMPTY_CHANGE_MS,
+      () =>
+        `the change that moves every shard away from group ${GID1}, the last group, to nobody did not finish within ` +
+        `${EMPTY_CHANGE_MS / 1000} s. Expected the controller to freeze and delete each shard at group ${GID1} and ` +
+        'store the configuration. Likely causes: a shard whose new owner is 0 (nobody) sent to group 0 as to any ' +
+        'other group (it has no servers: freeze and delete only). ' +
+        EARLIER_LABS,
+    );
+    await checkOwnership(ts, none, `after group ${GID1}, the last group, left`);
+    const gid = ts.newGid();
+    const back = await ts.join([gid]);
+    await checkOwnership(ts, back, `after group ${gid} joined a configuration with no group`);
+    for (const key of keys) {
+      const got = await callGroup<GetReply>(ts, gid, 'KVServer.Get', { key });
+      const put =
+        got?.err === 'ErrNoKey'
+          ? await callGroup<PutReply>(ts, gid, 'KVServer.Put', { key, value: 'b', version: 0 })
+          : undefined;
+      if (got?.err !== 'ErrNoKey' || put?.err !== 'OK')
+        fail(
+          `after the last group left and group ${gid} joined, group ${gid} answered get(${showCommand(key)}) with ` +
+            `${showCommand(got)}${put ? ` and put(${showCommand(key)}, version 0) with ${showCommand(put)}` : ''}. ` +
+            'Expected ErrNoKey, then OK: the keys went with the last group, and a shard that had no owner is ' +
+            'installed empty. Likely causes: a shard whose new owner is 0 (nobody) not frozen and deleted, or one ' +
+            'whose old owner is 0 not installed with an empty state. ' +
+            EARLIER_LABS,
+        );
+    }
   },
 };

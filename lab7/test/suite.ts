@@ -17,13 +17,15 @@ import {
   lateStore5C,
   lostClaim,
   partitionControllerJoin,
+  staleClaim5C,
   stuckAfterLeave,
+  stuckJoinGroupDown,
   partitionRecoveryReliableClerks,
   partitionRecoveryReliableNoClerk,
   partitionRecoveryUnreliableClerks,
   partitionRecoveryUnreliableNoClerk,
 } from './ctrlers';
-import { lateInstall, putAcrossMove, writeAcrossFreeze } from './scenarios';
+import { emptyConfig, lateInstall, putAcrossMove, writeAcrossFreeze } from './scenarios';
 import { checkOwnership } from './direct';
 import { memDeletedShard } from './memory';
 import { nemesisShards, nemesisShardsSnapshots } from './nemesis';
@@ -461,11 +463,11 @@ export const suite: LabSuite<Lab7Impl> = {
   buildsOn: BUILDS_ON,
   load,
   tests: [
-    scored(initQuery, { points: 4, part: 1 }),
+    scored(initQuery, { points: 3, part: 1 }),
     scored(staticOneShardGroup, { points: 3, part: 1 }),
     scored(joinBasic, { points: 4, part: 1 }),
     scored(deleteBasic, { points: 4, part: 1 }),
-    scored(joinLeaveBasic, { points: 4, part: 1 }),
+    scored(joinLeaveBasic, { points: 3, part: 1 }),
     scored(manyJoinLeaveReliable, { points: 4, part: 1 }),
     scored(manyJoinLeaveUnreliable, { points: 4, part: 1 }),
     scored(shutdown, { points: 3, part: 1 }),
@@ -480,6 +482,7 @@ export const suite: LabSuite<Lab7Impl> = {
     scored(writeAcrossFreeze, { points: 2, part: 1 }),
     scored(putAcrossMove, { points: 2, part: 1 }),
     scored(lateInstall, { points: 2, part: 1 }),
+    scored(emptyConfig, { points: 2, part: 1 }),
     scored(memDeletedShard, { points: 2, part: 1 }),
     scored(joinLeave5B, { points: 5, part: 2 }),
     scored(recoverCtrler5B, { points: 5, part: 2 }),
@@ -487,12 +490,14 @@ export const suite: LabSuite<Lab7Impl> = {
     scored(acquireLockConcurrentUnreliable, { points: 2, part: 3 }),
     scored(partitionControllerJoin, { points: 3, part: 3 }),
     scored(stuckAfterLeave, { points: 2, part: 3 }),
-    scored(partitionRecoveryReliableNoClerk, { points: 3, part: 3 }),
-    scored(partitionRecoveryUnreliableNoClerk, { points: 3, part: 3 }),
-    scored(partitionRecoveryReliableClerks, { points: 3, part: 3 }),
-    scored(partitionRecoveryUnreliableClerks, { points: 3, part: 3 }),
+    scored(stuckJoinGroupDown, { points: 2, part: 3 }),
+    scored(partitionRecoveryReliableNoClerk, { points: 2, part: 3 }),
+    scored(partitionRecoveryUnreliableNoClerk, { points: 2, part: 3 }),
+    scored(partitionRecoveryReliableClerks, { points: 2, part: 3 }),
+    scored(partitionRecoveryUnreliableClerks, { points: 2, part: 3 }),
     scored(lostClaim, { points: 2, part: 3 }),
     scored(lateStore5C, { points: 2, part: 3 }),
+    scored(staleClaim5C, { points: 2, part: 3 }),
     scored(nemesisShards, { points: 3, part: 3 }),
     scored(nemesisShardsSnapshots, { points: 3, part: 3 }),
   ],

@@ -426,6 +426,48 @@ export const mutants: Mutant[] = [
     cause: 'the configuration stored at a version read again after the moves',
   },
   {
+    name: 'claim-exact-number',
+    description:
+      'the claim gives up only when the stored claim has exactly the number asked for, not a higher one: a controller whose reads came late writes its older claim over a newer one and moves shards for it',
+    file: 'ctrler.ts',
+    replace: [
+      [
+        "    if (r.err === 'OK' && ShardConfig.fromString(r.value).num >= next.num) return false;",
+        "    if (r.err === 'OK' && ShardConfig.fromString(r.value).num === next.num) return false;",
+      ],
+    ],
+    caughtBy: ['TestStaleClaim5C'],
+    cause: 'not only exactly its number',
+  },
+  {
+    name: 'giveup-after-number-passed',
+    description:
+      'a controller waiting on a group that does not answer gives up only once the stored configuration has passed its number, not once it has reached it: one whose change another controller finished, and whose group is down, waits for ever',
+    file: 'ctrler.ts',
+    replace: [
+      [
+        '    const done = async (): Promise<boolean> => (await this.read(CONFIG_KEY)).cfg.num >= next.num;',
+        '    const done = async (): Promise<boolean> => (await this.read(CONFIG_KEY)).cfg.num > next.num;',
+      ],
+    ],
+    caughtBy: ['TestStuckJoinGroupDown5C'],
+    cause: 'give up once the stored configuration has reached your number',
+  },
+  {
+    name: 'no-owner-installs-anyway',
+    description:
+      'a shard whose new owner is 0 (the last group left) is installed at group 0 like any other: the install goes to a group with no servers and never returns',
+    file: 'ctrler.ts',
+    replace: [
+      [
+        '    if (to !== 0 && (await this.group(to, next).installShard(s, state, next.num, done))',
+        '    if ((await this.group(to, next).installShard(s, state, next.num, done))',
+      ],
+    ],
+    caughtBy: ['TestEmptyConfig5A'],
+    cause: 'a shard whose new owner is 0 (nobody) sent to group 0',
+  },
+  {
     name: 'freeze-repeat-refused',
     description:
       'FreezeShard refuses a number equal to the one the shard has seen, not only a lower one: a repeated freeze (a re-send after a lost reply, a controller finishing a change) is answered ErrOldConfig and the move given up',
