@@ -19,7 +19,7 @@ import {
   TESTER,
 } from './harness';
 import { callGroup, checkOwnership, snapshotNow } from './direct';
-import { FREEZE } from './ctrler-rules';
+import { DELETE, FREEZE } from './ctrler-rules';
 import { checkAll, putAll, type Written } from './workload';
 
 type Ctx = TestContext<Lab7Impl>;
@@ -285,6 +285,64 @@ export const emptyConfig: TestDefinition<Lab7Impl> = {
             'Expected ErrNoKey, then OK: the keys went with the last group, and a shard that had no owner is ' +
             'installed empty. Likely causes: a shard whose new owner is 0 (nobody) not frozen and deleted, or one ' +
             'whose old owner is 0 not installed with an empty state. ' +
+            EARLIER_LABS,
+        );
+    }
+  },
+};
+
+export const lateDelete: TestDefinition<Lab7Impl> = {
+  name: 'TestLateDelete5A',
+  description:
+    "late copies of an old configuration's DeleteShard reach a group after the shards came back to it and a newer FreezeShard froze them there: refused with ErrOldConfig, and the freeze, repeated, still hands over the keys",
+  async run(ctx: Ctx) {
+    const ts = new ShardTester(ctx);
+    await ts.setup();
+    const ck = ts.makeClerk();
+    const keys = keysCoveringShards();
+    const written: Written = new Map();
+    await putAll(ck, keys, written, 'a');
+    const joined = await ts.join([2]);
+    const late = ts.shardRpcs.filter(
+      (r) => r.method === DELETE && r.num === joined.num && r.server.startsWith(`g${GID1}-`),
+    );
+    await ts.leave([2]);
+    await putAll(ck, keys, written, 'b');
+    // As the controller of a later change does first: freeze the shards back at group 1 (not deleted yet).
+    const next = joined.num + 2;
+    const shards = [...new Set(late.map((r) => r.shard))];
+    const states = new Map<unknown, string>();
+    for (const shard of shards) {
+      const frozen = await callGroup<FreezeShardReply>(ts, GID1, FREEZE, { shard, num: next });
+      if (frozen?.err !== 'OK')
+        fail(
+          `FreezeShard of shard ${String(shard)} at configuration ${next} was answered ${showCommand(frozen)} by group ` +
+            `${GID1}, which serves the shard at configuration ${joined.num + 1}. Expected OK with the shard's keys. ` +
+            EARLIER_LABS,
+        );
+      states.set(shard, frozen.state);
+    }
+    for (const r of late) {
+      const reply = await callGroup<ShardReply>(ts, GID1, DELETE, { shard: r.shard, num: r.num });
+      if (reply?.err !== 'ErrOldConfig')
+        fail(
+          `a late copy of configuration ${String(r.num)}'s DeleteShard of shard ${String(r.shard)} reached group ` +
+            `${GID1} after the shard came back to it and configuration ${next}'s FreezeShard froze it there, and was ` +
+            `answered ${showCommand(reply)}. Expected ErrOldConfig: a late copy of an old move must not undo a newer ` +
+            'one. Likely causes: DeleteShard not comparing its number with the highest the shard has seen when the ' +
+            'shard is frozen or gone (only when it is served). ' +
+            EARLIER_LABS,
+        );
+    }
+    for (const shard of shards) {
+      const again = await callGroup<FreezeShardReply>(ts, GID1, FREEZE, { shard, num: next });
+      if (again?.err !== 'OK' || again.state !== states.get(shard))
+        fail(
+          `FreezeShard of shard ${String(shard)} at configuration ${next}, repeated at group ${GID1} after late ` +
+            `DeleteShards of configuration ${joined.num}, was answered ${showCommand(again)}; the first freeze ` +
+            `returned ${showCommand(states.get(shard))}. Expected OK with the same state: frozen, a shard keeps its ` +
+            'keys until a DeleteShard of its own number or a newer one. Likely causes: DeleteShard not comparing ' +
+            'its number with the highest the shard has seen when the shard is frozen or gone. ' +
             EARLIER_LABS,
         );
     }

@@ -25,7 +25,7 @@ import {
   partitionRecoveryUnreliableClerks,
   partitionRecoveryUnreliableNoClerk,
 } from './ctrlers';
-import { emptyConfig, lateInstall, putAcrossMove, writeAcrossFreeze } from './scenarios';
+import { emptyConfig, lateDelete, lateInstall, putAcrossMove, writeAcrossFreeze } from './scenarios';
 import { checkOwnership } from './direct';
 import { memDeletedShard } from './memory';
 import { nemesisShards, nemesisShardsSnapshots } from './nemesis';
@@ -468,8 +468,8 @@ export const suite: LabSuite<Lab7Impl> = {
     scored(joinBasic, { points: 4, part: 1 }),
     scored(deleteBasic, { points: 4, part: 1 }),
     scored(joinLeaveBasic, { points: 3, part: 1 }),
-    scored(manyJoinLeaveReliable, { points: 4, part: 1 }),
-    scored(manyJoinLeaveUnreliable, { points: 4, part: 1 }),
+    scored(manyJoinLeaveReliable, { points: 3, part: 1 }),
+    scored(manyJoinLeaveUnreliable, { points: 3, part: 1 }),
     scored(shutdown, { points: 3, part: 1 }),
     scored(progressShutdown, { points: 3, part: 1 }),
     scored(progressJoin, { points: 3, part: 1 }),
@@ -482,6 +482,7 @@ export const suite: LabSuite<Lab7Impl> = {
     scored(writeAcrossFreeze, { points: 2, part: 1 }),
     scored(putAcrossMove, { points: 2, part: 1 }),
     scored(lateInstall, { points: 2, part: 1 }),
+    scored(lateDelete, { points: 2, part: 1 }),
     scored(emptyConfig, { points: 2, part: 1 }),
     scored(memDeletedShard, { points: 2, part: 1 }),
     scored(joinLeave5B, { points: 5, part: 2 }),

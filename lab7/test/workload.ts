@@ -9,6 +9,9 @@ import { EARLIER_LABS, fail, ShardTester } from './harness';
 /** What the tester last wrote to each key: value and version. */
 export type Written = Map<string, { value: string; version: Version }>;
 
+/** Characters every value putAll writes carries: separators and quotes a shard's encoding must keep (JSON does). */
+const SEPARATORS = ',;|:=\t\n"\'\\[]{}';
+
 /** Puts a fresh value to every key of `keys` (at its next version) and remembers it in `written`. */
 export async function putAll(
   ck: RecordingClerk,
@@ -19,7 +22,8 @@ export async function putAll(
 ): Promise<void> {
   for (const key of keys) {
     const version = written.get(key)?.version ?? 0;
-    const value = `${tag}-${key}`.padEnd(size, '.');
+    // Characters a hand-made shard encoding might split on: a value must cross a move as it was written.
+    const value = `${tag}-${key}${SEPARATORS}`.padEnd(size, '.');
     const err = await ck.put(key, value, version);
     // With nobody else writing, ErrMaybe (a re-sent put answered ErrVersion) means an earlier copy took effect.
     if (err !== 'OK' && err !== 'ErrMaybe')

@@ -3,6 +3,20 @@ import type { Mutant } from '../mutants';
 
 export const mutants: Mutant[] = [
   {
+    name: 'ttl-rounds-down',
+    description:
+      'TTL answers the seconds left rounded down, not to the nearest (Redis rounds): a key with 99.7 s left shows 99',
+    file: 'server.ts',
+    replace: [
+      [
+        '          return reply.integer(ms < 0 ? ms : Math.round(ms / 1000));',
+        '          return reply.integer(ms < 0 ? ms : Math.floor(ms / 1000));',
+      ],
+    ],
+    caughtBy: ['TestTTL', 'TestCommandModel'],
+    cause: 'not rounded down',
+  },
+  {
     name: 'no-sweep',
     description: 'no background sweep: expired keys nobody reads stay in memory',
     file: 'server.ts',

@@ -468,6 +468,20 @@ export const mutants: Mutant[] = [
     cause: 'a shard whose new owner is 0 (nobody) sent to group 0',
   },
   {
+    name: 'delete-checks-served-only',
+    description:
+      'DeleteShard compares its number only when the shard is served: a late copy of an old delete empties a shard that came back and was frozen again for a newer move, and the repeated freeze hands over nothing',
+    file: 'server.ts',
+    replace: [
+      [
+        "    if (shard && num < shard.num) return { err: 'ErrOldConfig' };\n    if (shard?.status === 'serving' && shard.num === num) return { err: 'OK' };\n    this.shards[s] = { status: 'gone', num, kv: new Map() };",
+        "    if (shard?.status === 'serving') return { err: shard.num > num ? 'ErrOldConfig' : 'OK' };\n    this.shards[s] = { status: 'gone', num: Math.max(num, shard?.num ?? 0), kv: new Map() };",
+      ],
+    ],
+    caughtBy: ['TestLateDelete5A'],
+    cause: 'when the shard is frozen or gone',
+  },
+  {
     name: 'freeze-repeat-refused',
     description:
       'FreezeShard refuses a number equal to the one the shard has seen, not only a lower one: a repeated freeze (a re-send after a lost reply, a controller finishing a change) is answered ErrOldConfig and the move given up',
