@@ -93,7 +93,8 @@ export function checkTtl(got: RespReply, given: number, setAt: number, what: str
   const elapsed = Date.now() - setAt;
   const hi = (given * 1000) / unit;
   // Seconds are rounded (as Redis does): the server's reading came no later than now, so no fewer are left than this.
-  const lo = unit === 1000 ? Math.round((given * 1000 - elapsed) / 1000) : given * 1000 - elapsed;
+  // 1 ms more elapsed than this test's whole milliseconds show: the server may read a finer clock.
+  const lo = unit === 1000 ? Math.round((given * 1000 - elapsed - 1) / 1000) : given * 1000 - elapsed - 1;
   check(
     typeof got === 'number' && got >= lo && got <= hi,
     `${what} replied ${show(got)}; the key was given ${given} s to live ${elapsed} ms ago, so about ${Math.round((given * 1000 - elapsed) / unit)} ${unit === 1000 ? 's (rounded to the nearest second, as Redis does, not rounded down)' : 'ms'} should be left.`,

@@ -17,7 +17,7 @@ import type { KVService as ConfigService } from '../../lab2/rpc';
 import type { Persister } from '../../lab6/persister';
 import { Lab6Impl, RaftTester, showCommand } from '../../lab6/test/harness';
 import { LATENCY_MS, RecordingClerk } from '../../lab6/test/kvharness';
-import { ClerkReplies } from '../../suite/clerk-replies';
+import { ClerkReplies, argsProblem } from '../../suite/clerk-replies';
 import { CtrlerRules, DELETE, FREEZE } from './ctrler-rules';
 import type {
   ClerkConstructor,
@@ -261,6 +261,7 @@ export class ShardTester {
     const owner = `ctrler-${this.ends++}`;
     const kvEnd = this.kvNet.makeEnd(owner);
     intercept?.(kvEnd);
+    checkConfigCalls(kvEnd);
     this.kvNet.connect(owner, CONFIG_SERVER);
     this.own(owner, this.kvNet, owner);
     const watchShardRpcs = (end: ClientEnd, server: string): void => {
@@ -559,6 +560,32 @@ export function interceptCalls(end: ClientEnd, intercept: CallInterceptor): void
     return intercept(() => call(method, args), method, args) as Promise<Reply>;
   };
   Object.defineProperty(end, 'call', { value: through, configurable: true });
+}
+
+/**
+ * Holds a controller's calls to lab 2's server to the lab 2 clerk's RPCs, with their exact fields and types
+ * (suite/clerk-replies.ts argsProblem), as the clerks' calls are held: a version sent as a string would meet the
+ * student's own lab 2 server, and a test that asks how lab 2's rules answer a put would be told something else.
+ */
+function checkConfigCalls(end: ClientEnd): void {
+  const call = end.call.bind(end);
+  const checked = <Reply>(sentMethod: string, sent?: unknown): Promise<Reply> => {
+    // What is judged is what is sent: one name, and the arguments read once.
+    const name = methodOnce(sentMethod);
+    if ('error' in name) return Promise.reject(name.error);
+    const method = name.copy as string;
+    const once = readOnce(sent, `the arguments of ${method}`);
+    if ('error' in once) return Promise.reject(once.error);
+    const problem = argsProblem(method, once.copy);
+    if (problem !== undefined) {
+      const failure = new TestFailure(`The controller's lab 2 clerk: ${problem}`);
+      World.current().fail(failure);
+      return Promise.reject(failure);
+    }
+    return call<Reply>(method, once.copy);
+  };
+  // Defined, not assigned: the grader freezes ClientEnd.prototype.
+  Object.defineProperty(end, 'call', { value: checked, configurable: true });
 }
 
 /** Fails the running test with `message`. */
