@@ -17,6 +17,7 @@ import {
   ShardTester,
 } from './harness';
 import { checkOwnership } from './direct';
+import { DELETE } from './ctrler-rules';
 import { checkAll, putAll, runClerks, type Written } from './workload';
 
 type Ctx = TestContext<Lab7Impl>;
@@ -410,6 +411,69 @@ export const staleClaim5C: TestDefinition<Lab7Impl> = {
   description:
     'a controller whose reads of the configuration come back only after two other controllers changed it twice must give up (the stored claim has a higher number): it changes nothing, and the next change still goes through',
   run: staleClaim,
+};
+
+/**
+ * A controller stuck in a leave at its DeleteShard: the leaving group is stopped the moment the controller's first
+ * DeleteShard goes out, so its freezes and installs were answered and its deletes are not. It is cut off; the group
+ * restarts; a new controller's initController finishes the leave; the group is shut down for good; the old
+ * controller, reconnected, must see that the stored configuration reached its number, give up, and change nothing.
+ */
+async function stuckDelete(ctx: Ctx): Promise<void> {
+  const s = await setup(ctx, false);
+  const { ts } = s;
+  const gid = ts.newGid();
+  if (!(await ts.joinThrough(ts.ctrler, gid))) fail(`group ${gid} did not join. Expected its join to go through.`);
+  await putAll(s.ck, s.keys, s.written, 'b');
+  const old = ts.makeCtrler();
+  await old.initController();
+  let stopped = false;
+  ts.beforeShardRpc = (rpc) => {
+    if (stopped || rpc.owner !== ts.ownerOf(old) || rpc.method !== DELETE) return;
+    stopped = true;
+    ts.shutdownGroup(gid);
+    ts.log(`group ${gid} was shut down as the controller's first DeleteShard (shard ${String(rpc.shard)}) went out`);
+  };
+  const leaving = ts.background(ts.leaveThrough(old, gid));
+  for (let t = 0; !stopped && t < SETTLE_MS; t += 10) await sleep(10);
+  ts.beforeShardRpc = undefined;
+  if (!stopped)
+    fail(
+      `the controller asked to have group ${gid} leave sent no DeleteShard within ${SETTLE_MS / 1000} s. Expected ` +
+        'it to freeze, install and then delete each shard the group gives away.',
+    );
+  await sleep(1000);
+  ts.killCtrler(old);
+  ts.restartGroup(gid);
+  const fresh = ts.makeCtrler();
+  await settles(fresh.initController(), 'the new controller’s initController');
+  const now = await fresh.query();
+  if (now.has(gid))
+    fail(
+      `after a new controller's initController, configuration ${now.num} still lists group ${gid}, whose leave the ` +
+        'cut-off controller had claimed. Expected initController to finish the leave.',
+    );
+  ts.shutdownGroup(gid);
+  ts.log(`group ${gid} left and was shut down for good before the old controller came back`);
+  ts.reviveCtrler(old);
+  await settles(leaving, 'the reconnected old controller’s changeConfigTo');
+  await sleep(1000);
+  const after = await fresh.query();
+  if (after.num !== now.num)
+    fail(
+      `the old controller, reconnected after a new one had finished its leave (and the group was shut down since), ` +
+        `changed the configuration from number ${now.num} to ${after.num}. Expected it to change nothing more and ` +
+        'return.',
+    );
+  await checkServed(s, 'after the old controller, stuck on its DeleteShard, was reconnected');
+  ts.checkLinearizable();
+}
+
+export const stuckDelete5C: TestDefinition<Lab7Impl> = {
+  name: 'TestStuckDeleteAfterLeave5C',
+  description:
+    'a controller stuck in a leave on its DeleteShard (the leaving group stopped as the delete went out) is cut off; a new one finishes the leave; the group is shut down for good; the old one, reconnected, must give up on the delete, return, and change nothing',
+  run: stuckDelete,
 };
 
 /**

@@ -130,6 +130,8 @@ export class ShardTester {
   private readonly dead = new Set<string>();
   /** The owner name of each controller made. */
   private readonly ctrlerOwner = new Map<Controller, string>();
+  /** Runs as each controller's shard RPC is about to go out (a test that stops a group at that very moment). */
+  beforeShardRpc: ((rpc: ShardRpc) => void) | undefined;
   /** Every shard RPC a controller sent, in order: which controller (by owner), to which server, and a copy of it. */
   readonly shardRpcs: ShardRpc[] = [];
   /** What the controllers may send the groups, and when. */
@@ -283,6 +285,7 @@ export class ShardTester {
         const { shard, num, state } = (args ?? {}) as { shard?: unknown; num?: unknown; state?: unknown };
         const rpc: ShardRpc = { owner, server, method, shard, num, state };
         this.shardRpcs.push(rpc);
+        this.beforeShardRpc?.(rpc);
         const reply = call<Reply>(method, args);
         reply.then(
           (r) => (rpc.answered = (r as { err?: unknown } | undefined)?.err),
@@ -349,6 +352,11 @@ export class ShardTester {
         .filter((r) => r.owner === owner && r.method === DELETE && r.num === num && r.answered === 'OK')
         .map((r) => r.shard),
     );
+  }
+
+  /** The owner name of controller `c`'s ends (ShardRpc.owner). */
+  ownerOf(c: Controller): string | undefined {
+    return this.ctrlerOwner.get(c);
   }
 
   /** Cuts controller `c` off from everything, as if its process crashed: its calls in flight and later ones fail. */

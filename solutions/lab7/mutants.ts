@@ -482,6 +482,15 @@ export const mutants: Mutant[] = [
     cause: 'when the shard is frozen or gone',
   },
   {
+    name: 'giveup-not-while-deleting',
+    description:
+      'a controller gives up on a group that does not answer while it freezes and installs, but not while it deletes: one whose leave another controller finished, and whose leaving group is shut down, waits on its DeleteShard for ever',
+    file: 'ctrler.ts',
+    replace: [['deleteShard(s, next.num, done)', 'deleteShard(s, next.num, async () => false)']],
+    caughtBy: ['TestStuckDeleteAfterLeave5C'],
+    cause: 'give up once the stored configuration has reached your number',
+  },
+  {
     name: 'freeze-repeat-refused',
     description:
       'FreezeShard refuses a number equal to the one the shard has seen, not only a lower one: a repeated freeze (a re-send after a lost reply, a controller finishing a change) is answered ErrOldConfig and the move given up',
