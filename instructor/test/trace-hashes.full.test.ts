@@ -5,6 +5,7 @@
 import { expect } from 'chai';
 import fs from 'node:fs';
 import path from 'node:path';
+import * as prettier from 'prettier';
 import { grade } from '../../grader';
 import { listLabs, loadLab } from '../../grader/labs';
 
@@ -92,7 +93,7 @@ describe('golden trace hashes: the simulation runs the reference exactly as reco
     });
   }
 
-  after(() => {
+  after(async () => {
     if (!UPDATE) return;
     // Labs not run this time (mocha's -g) keep their recorded hashes; a test whose hash is one of those recorded keeps
     // them all (the other path of a memory test stays recorded).
@@ -101,6 +102,8 @@ describe('golden trace hashes: the simulation runs the reference exactly as reco
       merged[lab] = Object.fromEntries(
         Object.entries(tests).map(([t, hash]) => [t, matches(recorded[lab]?.[t], hash) ? recorded[lab][t] : hash]),
       );
-    fs.writeFileSync(FILE, `${JSON.stringify(merged, null, 2)}\n`);
+    // Written as Prettier writes it, so that the format check passes on the file as recorded.
+    const options = { ...(await prettier.resolveConfig(FILE)), parser: 'json' };
+    fs.writeFileSync(FILE, await prettier.format(JSON.stringify(merged), options));
   });
 });
