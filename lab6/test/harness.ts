@@ -183,8 +183,6 @@ export class RaftTester {
   /** Called as peer i's handler of `method` is about to run, with the request as delivered (the network's copy). */
   onRequest: ((i: number, method: string, request: unknown) => void) | undefined;
   /** Called (in a microtask) after peer i applied a command: the attackers crash here too. */
-  /** Peers the tester does not ask for snapshots for now (pauseSnapshots). */
-  private readonly unsnapshotted = new Set<number>();
   onApplied: ((i: number, index: number) => void) | undefined;
   /**
    * Called as peer `from` calls `method` on peer `to`, before the request goes out (forced-interleaving tests), with
@@ -837,24 +835,14 @@ export class RaftTester {
           'by counting replicas (Figure 8); a follower that keeps conflicting entries, or that cuts its log after ' +
           'prevLogIndex on every AppendEntries (only a conflicting entry may go: a late, shorter AppendEntries must ' +
           'not remove entries it acknowledged); a vote granted to a candidate whose log is behind; a log entry not ' +
-          'saved before it is sent or acknowledged (a restarted peer forgets it); a follower that empties its log on ' +
-          "an InstallSnapshot older than its log (keep the entries after the snapshot's last one when the log holds " +
-          "that entry with the snapshot's term: Figure 13, step 6); or commitIndex advanced past what the leader sent."
+          'saved before it is sent or acknowledged (a restarted peer forgets it); or commitIndex advanced past what ' +
+          'the leader sent.'
         );
     }
     this.logs[i].set(index, msg.command);
     this.lastApplied[i] = index;
     if (index > this.maxIndex) this.maxIndex = index;
     return undefined;
-  }
-
-  /**
-   * Stops (or starts again) asking peer i for snapshots: a test that needs a peer's own snapshot to stay behind
-   * the one its leader will send it.
-   */
-  pauseSnapshots(i: number, paused: boolean): void {
-    if (paused) this.unsnapshotted.add(i);
-    else this.unsnapshotted.delete(i);
   }
 
   /** Whether, in the snapshot tests, peer i is asked for a snapshot once it applied `index`. */
@@ -872,7 +860,7 @@ export class RaftTester {
 
   /** In the snapshot tests, asks peer i for a snapshot once it applied each of its snapshot points. */
   private snapshotSoon(i: number, raft: RaftPeer, index: number): void {
-    if (this.snapshotsAt(i, index) && !this.unsnapshotted.has(i)) {
+    if (this.snapshotsAt(i, index)) {
       const snap: TesterSnapshot = { index, commands: [] };
       for (let k = 0; k <= index; k++) snap.commands.push(this.logs[i].get(k) ?? null);
       const data = JSON.stringify(snap);

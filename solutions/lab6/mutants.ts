@@ -6,17 +6,6 @@ import type { Mutant } from '../mutants';
 
 export const mutants: Mutant[] = [
   {
-    name: 'install-snapshot-drops-suffix',
-    description:
-      "InstallSnapshot always empties the follower's log, even when the log holds the snapshot's last entry with its term (Figure 13, step 6): a follower sent an old snapshot forgets committed entries after it, and votes for a peer that lacks them",
-    file: 'raft.ts',
-    replace: [
-      ['    this.log = keepSuffix ? this.log.slice(index - this.lastIncludedIndex) : [];', '    this.log = [];'],
-    ],
-    caughtBy: ['TestSnapshotOlderThanApplied'],
-    cause: 'a follower that empties its log on an InstallSnapshot older than its log',
-  },
-  {
     name: 'leadership-check-never-cleared',
     description:
       "a submit's leadership check (setInterval) is never cleared once the submit returns: one more live interval per operation, each firing every 20 ms for the server's whole life (from an independent round of bugs written from the handouts alone)",
