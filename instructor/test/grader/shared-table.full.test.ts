@@ -15,6 +15,10 @@ import { linkModules } from '../../batch';
 import { addSharedTableFake, FAKE_LAB, SHARED_TABLE_LABS, type SharedTableFake } from './attacks';
 import { tempDir } from './helpers';
 import { suite as lab2 } from '../../../lab2/test/suite';
+import { suite as lab7 } from '../../../lab7/test/suite';
+
+/** What lab 7's TestInitQuery5A, which the controllers of these fakes pass honestly, is worth. */
+const INIT_QUERY_POINTS = lab7.tests.find((t) => t.name === 'TestInitQuery5A')?.points;
 
 const KIT = path.resolve(__dirname, '..', '..', '..');
 
@@ -110,7 +114,7 @@ describe('grader: red team against the judgement (clerks on a shared table, a co
   it('lab 7: echo clerks and shard servers that read lab 2’s server through a module variable, no Raft and no moves, score only the controller’s honest TestInitQuery5A (was 91)', () => {
     const result = gradeFake('echo-lab7');
     expect(result.tests.filter((t) => t.status === 'passed').map((t) => t.name)).to.deep.equal(['TestInitQuery5A']);
-    expect(result.score).to.equal(4);
+    expect(result.score).to.equal(INIT_QUERY_POINTS);
   });
 
   it('lab 1: clerks answering from a table their module shares, each answer echoed by a server that stores nothing, pass only the memory tests that weigh the servers (was 67): each clerk is a machine of its own', () => {
@@ -135,7 +139,7 @@ describe('grader: red team against the judgement (clerks on a shared table, a co
   it('lab 7: clerks that tell shard servers keeping nothing each answer first, through the ends their controllers were given, score only the controller’s honest TestInitQuery5A (was 84 in batch)', () => {
     const result = gradeFake('hint-lab7');
     expect(result.tests.filter((t) => t.status === 'passed').map((t) => t.name)).to.deep.equal(['TestInitQuery5A']);
-    expect(result.score).to.equal(4);
+    expect(result.score).to.equal(INIT_QUERY_POINTS);
     // With each controller and each clerk a machine of its own, the clerks no longer reach their controllers' ends
     // (the fake's table of them stays empty, and its clerk fails on its own); the controller rules, unit-tested in
     // solutions/lab7/test/ctrler-rules.test.ts, stop a controller that sends such RPCs itself.
