@@ -190,6 +190,31 @@ async function deliverLate(ts: ShardTester, gid: Gid, late: readonly ShardRpc[],
   }
 }
 
+/**
+ * Freezes each of `shards` at group `gid` at configuration `num`, as a newer change's controller does first (the
+ * group serves them at `servedAt`); fails unless each is answered OK. Returns each shard's state.
+ */
+async function freezeAt(
+  ts: ShardTester,
+  gid: Gid,
+  shards: Iterable<unknown>,
+  num: number,
+  servedAt: number,
+): Promise<Map<unknown, string>> {
+  const states = new Map<unknown, string>();
+  for (const shard of shards) {
+    const frozen = await callGroup<FreezeShardReply>(ts, gid, FREEZE, { shard, num });
+    if (frozen?.err !== 'OK')
+      fail(
+        `FreezeShard of shard ${String(shard)} at configuration ${num} was answered ${showCommand(frozen)} by group ` +
+          `${gid}, which serves the shard at configuration ${servedAt}. Expected OK with the shard's keys. ` +
+          EARLIER_LABS,
+      );
+    states.set(shard, frozen.state);
+  }
+  return states;
+}
+
 export const lateInstall: TestDefinition<Lab7Impl> = {
   name: 'TestLateInstall5A',
   description:
@@ -206,15 +231,7 @@ export const lateInstall: TestDefinition<Lab7Impl> = {
     await putAll(ck, keys, written, 'b');
     // As the next change's controller does first: freeze group 2's shards at the next number (not deleted yet).
     const next = joined.num + 1;
-    for (const shard of new Set(late.map((r) => r.shard))) {
-      const frozen = await callGroup<FreezeShardReply>(ts, 2, FREEZE, { shard, num: next });
-      if (frozen?.err !== 'OK')
-        fail(
-          `FreezeShard of shard ${shard} at configuration ${next} (the next one) was answered ${showCommand(frozen)} ` +
-            `by group 2, which serves the shard at configuration ${joined.num}. Expected OK with the shard's keys. ` +
-            EARLIER_LABS,
-        );
-    }
+    await freezeAt(ts, 2, new Set(late.map((r) => r.shard)), next, joined.num);
     await deliverLate(ts, 2, late, `configuration ${next}'s FreezeShard had frozen that shard (before any delete)`);
     const left = await ts.leave([2]);
     await snapshotNow(ts, 2);
@@ -311,17 +328,7 @@ export const lateDelete: TestDefinition<Lab7Impl> = {
     // As the controller of a later change does first: freeze the shards back at group 1 (not deleted yet).
     const next = joined.num + 2;
     const shards = [...new Set(late.map((r) => r.shard))];
-    const states = new Map<unknown, string>();
-    for (const shard of shards) {
-      const frozen = await callGroup<FreezeShardReply>(ts, GID1, FREEZE, { shard, num: next });
-      if (frozen?.err !== 'OK')
-        fail(
-          `FreezeShard of shard ${String(shard)} at configuration ${next} was answered ${showCommand(frozen)} by group ` +
-            `${GID1}, which serves the shard at configuration ${joined.num + 1}. Expected OK with the shard's keys. ` +
-            EARLIER_LABS,
-        );
-      states.set(shard, frozen.state);
-    }
+    const states = await freezeAt(ts, GID1, shards, next, joined.num + 1);
     for (const r of late) {
       const reply = await callGroup<ShardReply>(ts, GID1, DELETE, { shard: r.shard, num: r.num });
       if (reply?.err !== 'ErrOldConfig')
