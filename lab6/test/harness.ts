@@ -5,6 +5,7 @@
  */
 import { Network, Server, Service } from '../../labrpc';
 import { encode } from '../../labrpc/codec';
+import { lostCall } from '../../labrpc/errors';
 import { readOnce } from '../../labrpc/read-once';
 import type { Handler } from '../../labrpc';
 import type { RpcEnd } from '../../labrpc';
@@ -89,6 +90,14 @@ export interface ReplyHold {
   sendAfter?: Promise<void>;
 }
 
+/** A scripted test's loss of one call (see RaftTester.onCall): the request never arrives, and the call fails. */
+export interface CallLoss {
+  lose: true;
+}
+
+/** How long a lost call takes to fail, as the network's own lost requests do (virtual ms). */
+const LOSS_NOTICE_MS = 10;
+
 /** Peer i as the tests' messages and the trace page (its lane, its server on the network) name it: "peer 2". */
 export function peerName(i: number): string {
   return `peer ${i}`;
@@ -170,7 +179,11 @@ export class RaftTester {
    */
   private readonly snapshotPhase: number[];
   private readonly snapshotDelayMs: number;
+  /** Peers the tester asks for no snapshot until the promise resolves (holdSnapshots). */
+  private readonly snapshotsHeld = new Map<number, Promise<void>>();
   private generation = 0;
+  /** Copies delivered late so far (deliverLate), for their ends' names. */
+  private lateCopies = 0;
   /** Links cut between two peers that are otherwise connected ("i-j" with i < j). */
   private readonly cuts = new Set<string>();
   /** The highest index any peer applied. */
@@ -187,7 +200,8 @@ export class RaftTester {
   /**
    * Called as peer `from` calls `method` on peer `to`, before the request goes out (forced-interleaving tests), with
    * the request as the network copied it (what goes out) and the term `from` reports as it calls (undefined when
-   * getState failed): return a ReplyHold to hold the reply back from the caller; undefined lets the call through.
+   * getState failed): return a ReplyHold to hold the reply back from the caller, a CallLoss to lose the request;
+   * undefined lets the call through.
    */
   onCall:
     | ((
@@ -196,7 +210,7 @@ export class RaftTester {
         method: string,
         request: unknown,
         callerTerm: number | undefined,
-      ) => ReplyHold | undefined)
+      ) => ReplyHold | CallLoss | undefined)
     | undefined;
   /**
    * Called as a reply reaches the code of peer `from` (after any hold), just before that code sees it: `term` is
@@ -288,6 +302,7 @@ export class RaftTester {
           if ('error' in judged) return Promise.reject(judged.error);
           const answeredTerm = judged.term;
           const hold = this.onCall?.(i, j, method, judged.args, callTerm);
+          if (hold !== undefined && 'lose' in hold) return this.lost<Reply>(name, i, method);
           const sent = this.send<Reply>(end, j, method, judged.args, hold?.sendAfter, (callee) => {
             if (answeredTerm !== undefined) this.onAnswered?.(i, j, answeredTerm, callee);
           });
@@ -409,6 +424,28 @@ export class RaftTester {
       };
     }
     return new Service(handlers, own.name);
+  }
+
+  /** A call of peer i's that a scripted test lost: it fails a little later, as a lost request on the network does. */
+  private lost<Reply>(endName: string, i: number, method: string): Promise<Reply> {
+    return sleep(LOSS_NOTICE_MS).then(() => Promise.reject(lostCall(method, endName, peerName(i))));
+  }
+
+  /**
+   * Delivers `request`, a copy of a call peer `from` made earlier (one the test lost), to peer `to` now, as a message
+   * that was late on the wire: through an end of its own, its reply dropped. Resolves once the reply (or the loss) is in.
+   */
+  async deliverLate(from: number, to: number, method: string, request: unknown): Promise<void> {
+    const name = `late-${from}-${to}-${++this.lateCopies}`;
+    const end = this.net.makeEnd(name, peerName(from), { tester: true });
+    this.net.connect(name, RaftTester.serverName(to));
+    this.net.enable(name, true);
+    try {
+      await end.call(method, request);
+    } catch {
+      // Lost too (the peer is down or cut off): the copy did not arrive, which the test's later checks allow.
+    }
+    this.net.deleteEnd(name);
   }
 
   /** A killed instance of peer i sent an RPC: that fails the test (kill() promises silence) and the call. */
@@ -834,7 +871,9 @@ export class RaftTester {
           `${showCommand(theirs)} there (state machine safety). Likely causes: committing an entry of an earlier term ` +
           'by counting replicas (Figure 8); a follower that keeps conflicting entries, or that cuts its log after ' +
           'prevLogIndex on every AppendEntries (only a conflicting entry may go: a late, shorter AppendEntries must ' +
-          'not remove entries it acknowledged); a vote granted to a candidate whose log is behind; a log entry not ' +
+          'not remove entries it acknowledged); an InstallSnapshot that throws away the entries after the snapshot when ' +
+          "the log holds the snapshot's last entry (Figure 13, step 6: keep them); a vote granted to a candidate whose " +
+          'log is behind; a log entry not ' +
           'saved before it is sent or acknowledged (a restarted peer forgets it); or commitIndex advanced past what ' +
           'the leader sent.'
         );
@@ -875,14 +914,29 @@ export class RaftTester {
               `${peerName(i)}'s snapshot(${index}, ...) threw:\n${describeError(error)}\nLikely causes: a snapshot that ` +
                 'drops one entry too many (or too few): an off-by-one in the slice of the log, so that an index no ' +
                 'longer finds its entry; the entry after the snapshot looked for at lastIncludedIndex instead of ' +
-                'lastIncludedIndex + 1; lastIncludedTerm read after the entries it comes from were dropped.',
+                'lastIncludedIndex + 1; lastIncludedTerm read after the entries it comes from were dropped; an ' +
+                'InstallSnapshot that throws away the entries after the snapshot when the log holds its last entry ' +
+                '(Figure 13, step 6: keep them).',
             ),
           );
         }
       };
-      if (this.snapshotDelayMs > 0) setTimeout(take, this.snapshotDelayMs);
-      else queueMicrotask(take);
+      const ask = (): void => {
+        if (this.snapshotDelayMs > 0) setTimeout(take, this.snapshotDelayMs);
+        else queueMicrotask(take);
+      };
+      const held = this.snapshotsHeld.get(i);
+      if (held === undefined) ask();
+      else void held.then(ask);
     }
+  }
+
+  /** In the snapshot tests, asks peer i for no snapshot until `until` resolves (then for those it passed meanwhile). */
+  holdSnapshots(i: number, until: Promise<void>): void {
+    this.snapshotsHeld.set(i, until);
+    void until.then(() => {
+      if (this.snapshotsHeld.get(i) === until) this.snapshotsHeld.delete(i);
+    });
   }
 
   /** Takes in one of the tester's snapshots for peer i; returns what was wrong with it, if anything. */

@@ -643,6 +643,20 @@ export const mutants: Mutant[] = [
     cause: 'not newer than what the follower applied',
   },
   {
+    name: 'install-snapshot-drops-matching-suffix',
+    description:
+      "a follower that installs the leader's snapshot throws away its whole log, even the entries after the snapshot when its log holds the snapshot's last entry (Figure 13, step 6: keep them)",
+    file: 'raft.ts',
+    replace: [
+      [
+        '    this.log = keepSuffix ? this.log.slice(index - this.lastIncludedIndex) : [];',
+        '    this.log = keepSuffix ? [] : [];',
+      ],
+    ],
+    caughtBy: ['TestSnapshotOlderThanApplied'],
+    cause: 'throws away the entries after the snapshot',
+  },
+  {
     name: 'put-of-held-value-keeps-version',
     description:
       'the service treats a put of the value the key already holds as nothing to do: it answers OK without adding 1 to the version',
