@@ -4,7 +4,8 @@ import { NSHARDS } from '../shardcfg';
 
 /** The shard RPC whose OK reply carries a shard's state. */
 export const FREEZE = 'KVServer.FreezeShard';
-const INSTALL = 'KVServer.InstallShard';
+/** The shard RPC that makes a group serve a shard, with the state a freeze handed over. */
+export const INSTALL = 'KVServer.InstallShard';
 /** The shard RPC that forgets a shard's keys at its old owner. */
 export const DELETE = 'KVServer.DeleteShard';
 

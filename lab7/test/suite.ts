@@ -29,6 +29,7 @@ import {
 import { emptyConfig, lateDelete, lateInstall, putAcrossMove, writeAcrossFreeze } from './scenarios';
 import { checkOwnership } from './direct';
 import { memDeletedShard } from './memory';
+import { modelShards } from './model';
 import { nemesisShards, nemesisShardsSnapshots } from './nemesis';
 
 type Ctx = TestContext<Lab7Impl>;
@@ -476,9 +477,9 @@ export const suite: LabSuite<Lab7Impl> = {
     scored(progressJoin, { points: 3, part: 1 }),
     ...monitored(MONITORS, [
       scored(oneConcurrentClerkReliable, { points: 3, part: 1 }),
-      scored(manyConcurrentClerkReliable, { points: 4, part: 1 }),
+      scored(manyConcurrentClerkReliable, { points: 3, part: 1 }),
       scored(oneConcurrentClerkUnreliable, { points: 3, part: 1 }),
-      scored(manyConcurrentClerkUnreliable, { points: 4, part: 1 }),
+      scored(manyConcurrentClerkUnreliable, { points: 3, part: 1 }),
     ]),
     scored(writeAcrossFreeze, { points: 2, part: 1 }),
     scored(putAcrossMove, { points: 2, part: 1 }),
@@ -486,6 +487,7 @@ export const suite: LabSuite<Lab7Impl> = {
     scored(lateDelete, { points: 2, part: 1 }),
     scored(emptyConfig, { points: 2, part: 1 }),
     scored(memDeletedShard, { points: 2, part: 1 }),
+    scored(modelShards, { points: 2, part: 1 }),
     scored(joinLeave5B, { points: 5, part: 2 }),
     scored(recoverCtrler5B, { points: 5, part: 2 }),
     scored(concurrentReliable, { points: 2, part: 3 }),
