@@ -1,5 +1,6 @@
 /** Lab 1's failover tests: servers stopped in the middle of a write, at moments forced through the harness's call hook. */
 import { runClients } from '../../suite/clients';
+import { keyedRng } from '../../world';
 import { TestDefinition, TestContext, check } from '../../suite';
 import type { KVClerk } from '../rpc';
 import { CAUSES_DUPLICATE, Lab1Impl, Lab1Tester, forever, show, within } from './harness';
@@ -564,22 +565,25 @@ export const replicaOrder: TestDefinition<Lab1Impl> = {
   },
 };
 
-/** How long TestReplicateRetries cuts the primary's link to a backup (virtual ms). */
-const CUT_MS = 5000;
+/** Bounds of how long TestReplicateRetries cuts the primary's link to a backup, drawn per seed (virtual ms). */
+const MIN_CUT_MS = 5000;
+const MAX_CUT_MS = 20_000;
 
 export const replicateRetries: TestDefinition<Lab1Impl> = {
   name: 'TestReplicateRetries',
-  description: `the primary's link to one backup loses every message for ${CUT_MS / 1000} s during an append; the moment the append returns, the other two servers stop: the backup has it`,
+  description: `the primary's link to one backup loses every message for ${MIN_CUT_MS / 1000}-${MAX_CUT_MS / 1000} s (drawn per seed) during an append; the moment the append returns, the other two servers stop: the backup has it`,
   async run(ctx: Ctx) {
+    const cutMs = keyedRng(ctx.seed, 'lab1-replicate-cut').between(MIN_CUT_MS, MAX_CUT_MS);
+    ctx.log(`the link is cut for ${cutMs} ms`);
     const ts = new Lab1Tester(ctx, ALL_THREE);
     const ck = ts.makeClerk();
     await ck.put(KEY, START);
     const marker = 'x 0 0 y';
     ts.setLink(0, 2, false);
-    setTimeout(() => ts.setLink(0, 2, true), CUT_MS);
+    setTimeout(() => ts.setLink(0, 2, true), cutMs);
     const old = await within(
       ck.append(KEY, marker),
-      CUT_MS + SETTLE_MS,
+      cutMs + SETTLE_MS,
       () =>
         `append(${show(KEY)}, ${show(marker)}) did not finish within ${SETTLE_MS / 1000} s after the link from server 0 to server 2 came back: does the primary keep re-sending to a running backup until it answers?`,
     );
@@ -591,7 +595,7 @@ export const replicateRetries: TestDefinition<Lab1Impl> = {
     check(
       v === START + marker,
       () =>
-        `The link from server 0 (the primary) to server 2 lost every message for ${CUT_MS / 1000} s while append(${show(KEY)}, ${show(marker)}) ran; the append was acknowledged; then servers 0 and 1 stopped, and get(${show(KEY)}) from server 2 returned ${show(v)}; expected ${show(START + marker)}. Likely causes: the primary stops re-sending a write to a backup after some tries and replies anyway, or replies before every running backup acknowledged it (copying it in the background); a running backup must be re-sent to until it acknowledges.`,
+        `The link from server 0 (the primary) to server 2 lost every message for ${cutMs / 1000} s while append(${show(KEY)}, ${show(marker)}) ran; the append was acknowledged; then servers 0 and 1 stopped, and get(${show(KEY)}) from server 2 returned ${show(v)}; expected ${show(START + marker)}. Likely causes: the primary stops re-sending a write to a backup after some tries and replies anyway, or replies before every running backup acknowledged it (copying it in the background); a running backup must be re-sent to until it acknowledges.`,
     );
   },
 };

@@ -59,6 +59,12 @@ const REFUSAL_MIN_MS = 600;
  */
 const LONG_REFUSAL_MS = 3_500;
 const LONG_REFUSAL_ODDS = 3;
+/**
+ * One long refusal in VERY_LONG_REFUSAL_ODDS lasts 8-12 s instead (virtual ms): longer than a give-up after a fixed
+ * number of re-sends (60 of them 100 ms apart) would wait. The handout asks for re-sends until the call succeeds.
+ */
+const VERY_LONG_REFUSAL_MS = 8_000;
+const VERY_LONG_REFUSAL_ODDS = 2;
 
 /** A server -> server link slowed by `ms` more per message. */
 interface SlowLink {
@@ -112,12 +118,16 @@ interface RoundPlan {
 /**
  * Round `round`'s refusal, drawn from a random stream of its own (the rest of the round is drawn as before): a
  * server refuses its peers' calls from early in the fault phase for 0.6-1.5 s, longer than a few re-sends take, or
- * one time in three for 3.5-5 s, longer than a back-off that keeps doubling stays under 2 s.
+ * one time in three for 3.5-5 s, longer than a back-off that keeps doubling stays under 2 s (half of those for 8-12 s,
+ * longer than a fixed number of re-sends lasts).
  */
 function drawRefusal(rng: Rng, round: number, servers: number): Refusal | undefined {
   if (servers < 2 || round === 0 || round === 2 || (round >= 4 && rng.chance(0.5))) return undefined;
   const refusal = { server: rng.int(servers), atMs: rng.int(FAULT_MS / 2), forMs: REFUSAL_MIN_MS + rng.int(900) };
-  return rng.int(LONG_REFUSAL_ODDS) === 0 ? { ...refusal, forMs: LONG_REFUSAL_MS + rng.int(1_500) } : refusal;
+  if (rng.int(LONG_REFUSAL_ODDS) !== 0) return refusal;
+  const long = LONG_REFUSAL_MS + rng.int(1_500);
+  const veryLong = rng.int(VERY_LONG_REFUSAL_ODDS) === 0;
+  return { ...refusal, forMs: veryLong ? VERY_LONG_REFUSAL_MS + rng.int(4_000) : long };
 }
 
 /** Links that reorder messages to one peer often (as in TestReorderingLinks). */
@@ -971,7 +981,7 @@ export function nemesisTest(level: ConsistencyLevel, name: string): TestDefiniti
     name,
     description:
       `${level} level, ${ROUNDS} fresh clusters under seeded delay faults (a PCT schedule, reordering or slow links, a temporary ` +
-      "partition, overtaken messages) and a server refusing its peers' calls for 0.6-1.5 s or 3.5-5 s: reads and writes of hot edge keys " +
+      "partition, overtaken messages) and a server refusing its peers' calls for 0.6-1.5 s, 3.5-5 s or 8-12 s: reads and writes of hot edge keys " +
       'from every server while the Lamport clocks cross 9->10, 99->100 and 999->1000, small multi-key litmus episodes; after ' +
       'the faults heal every operation returns, relays on the quiet ' +
       'cluster (a write, then once it returned one of the same key at another server) and all servers agree; ' +

@@ -142,12 +142,12 @@ const CATCHUP_SMALL = 20;
 /** Large writes made while that follower is down: together well over HTTP's 8 MiB body limit, fewer than maxBatch. */
 const CATCHUP_LARGE = 230;
 /**
- * One large value: about 39 kB of UTF-8 (ASCII, 2-, 3- and 4-byte characters, and characters JSON escapes: control
- * characters become 6 bytes, a quote or backslash 2), 66 kB as JSON, so a batch bounded by its raw bytes alone
- * may be 1.7 times larger on the wire.
+ * One large value: about 20 kB of UTF-8 (ASCII, 2-, 3- and 4-byte characters, and mostly characters JSON escapes:
+ * control characters become 6 bytes, a quote or backslash 2), 86 kB as JSON, so a batch bounded by its raw bytes
+ * alone may be 4.4 times larger on the wire (a raw bound of half the body limit is far over it).
  */
-const LARGE_UNIT = 'kv-é€😀\u0001\u001f"\\ ';
-const LARGE_REPEAT = 2300;
+const LARGE_UNIT = `${'\u0001'.repeat(30)}kv-é€😀\u001f"\\ `;
+const LARGE_REPEAT = 425;
 /** How long the restarted follower gets to catch up (a correct node needs well under a second). */
 const CATCHUP_SETTLE_MS = 8000;
 
@@ -171,7 +171,7 @@ async function setOver(
 export const realHttpCatchUpTest: TestDefinition<Lab4Impl> = {
   name: 'TestRealHttpCatchUp',
   description:
-    `over real HTTP, follower 2 of 2 (W=1) stops, ${CATCHUP_LARGE} writes of ~39 kB (66 kB as JSON: control characters, quotes; over HTTP's 8 MiB body limit together) are made, ` +
+    `over real HTTP, follower 2 of 2 (W=1) stops, ${CATCHUP_LARGE} writes of ~20 kB (86 kB as JSON: mostly control characters, quotes; over HTTP's 8 MiB body limit together) are made, ` +
     'and it restarts empty on the same address: it must catch up to the leader',
   realTime: true,
   codeElsewhere: true,
@@ -186,7 +186,7 @@ export const realHttpCatchUpTest: TestDefinition<Lab4Impl> = {
         followers.map((f) => f.url),
         1,
       );
-      // The leader's labrpc-over-HTTP end (its /set refuses bodies over 64 KiB, and these values are 66 kB as JSON).
+      // The leader's labrpc-over-HTTP end (its /set refuses bodies over 64 KiB, and these values are 86 kB as JSON).
       const toLeader = new HttpEnd(leader.url, { agent, timeoutMs: 15_000 });
       for (let i = 0; i < CATCHUP_SMALL; i++) {
         written.add(`small_${i}`, `v${i}`);
@@ -206,7 +206,7 @@ export const realHttpCatchUpTest: TestDefinition<Lab4Impl> = {
           check(
             reply.err === 'OK',
             () =>
-              `The write of big_${i % 60} (about 39 kB) returned ${JSON.stringify(reply).slice(0, 300)}; expected OK because follower 1 is up and W=1.`,
+              `The write of big_${i % 60} (about 20 kB) returned ${JSON.stringify(reply).slice(0, 300)}; expected OK because follower 1 is up and W=1.`,
           );
           ctx.countOps();
         }
@@ -217,7 +217,7 @@ export const realHttpCatchUpTest: TestDefinition<Lab4Impl> = {
       const report = await nodes.guard(checkConsistency(leader.url, CATCHUP_SETTLE_MS));
       if (!report.consistent) {
         throw new TestFailure(
-          `Follower 2 was stopped after ${CATCHUP_SMALL} small writes, ${CATCHUP_LARGE} writes of about 39 kB each (66 kB as JSON) were made (W=1, acknowledged by follower 1), ` +
+          `Follower 2 was stopped after ${CATCHUP_SMALL} small writes, ${CATCHUP_LARGE} writes of about 20 kB each (86 kB as JSON) were made (W=1, acknowledged by follower 1), ` +
             `and follower 2 restarted with empty state on the same address. ${(CATCHUP_SETTLE_MS / 1000).toFixed(0)} s later the replicas still differ:\n${report.lines.join('\n')}\n` +
             'Expected follower 2 to hold the whole log. Likely causes: a catch-up call carries more than the HTTP body limit (8 MiB) allows, so every try is refused ' +
             "with 413 and retried unchanged (bound a batch by bytes too, not only by maxBatch entries, and leave room for JSON's escapes); the leader ignores ErrGap's lastSeq and resends from where it " +
