@@ -17,7 +17,7 @@ import {
   ShardTester,
 } from './harness';
 import { checkOwnership } from './direct';
-import { DELETE } from './ctrler-rules';
+import { DELETE, FREEZE } from './ctrler-rules';
 import { checkAll, putAll, runClerks, type Written } from './workload';
 
 type Ctx = TestContext<Lab7Impl>;
@@ -414,12 +414,14 @@ export const staleClaim5C: TestDefinition<Lab7Impl> = {
 };
 
 /**
- * A controller stuck in a leave at its DeleteShard: the leaving group is stopped the moment the controller's first
- * DeleteShard goes out, so its freezes and installs were answered and its deletes are not. It is cut off; the group
- * restarts; a new controller's initController finishes the leave; the group is shut down for good; the old
- * controller, reconnected, must see that the stored configuration reached its number, give up, and change nothing.
+ * A controller stuck in a leave at its first `method` (FreezeShard or DeleteShard): the leaving group is stopped the
+ * moment that RPC goes out, so nothing after it is answered (for a delete, its freezes and installs were). It is cut
+ * off; the group restarts; a new controller's initController finishes the leave; the group is shut down for good;
+ * the old controller, reconnected, must see that the stored configuration reached its number, give up, and change
+ * nothing.
  */
-async function stuckDelete(ctx: Ctx): Promise<void> {
+async function stuckInLeave(ctx: Ctx, method: typeof FREEZE | typeof DELETE): Promise<void> {
+  const name = method.replace('KVServer.', '');
   const s = await setup(ctx, false);
   const { ts } = s;
   const gid = ts.newGid();
@@ -429,17 +431,17 @@ async function stuckDelete(ctx: Ctx): Promise<void> {
   await old.initController();
   let stopped = false;
   ts.beforeShardRpc = (rpc) => {
-    if (stopped || rpc.owner !== ts.ownerOf(old) || rpc.method !== DELETE) return;
+    if (stopped || rpc.owner !== ts.ownerOf(old) || rpc.method !== method) return;
     stopped = true;
     ts.shutdownGroup(gid);
-    ts.log(`group ${gid} was shut down as the controller's first DeleteShard (shard ${String(rpc.shard)}) went out`);
+    ts.log(`group ${gid} was shut down as the controller's first ${name} (shard ${String(rpc.shard)}) went out`);
   };
   const leaving = ts.background(ts.leaveThrough(old, gid));
   for (let t = 0; !stopped && t < SETTLE_MS; t += 10) await sleep(10);
   ts.beforeShardRpc = undefined;
   if (!stopped)
     fail(
-      `the controller asked to have group ${gid} leave sent no DeleteShard within ${SETTLE_MS / 1000} s. Expected ` +
+      `the controller asked to have group ${gid} leave sent no ${name} within ${SETTLE_MS / 1000} s. Expected ` +
         'it to freeze, install and then delete each shard the group gives away.',
     );
   await sleep(1000);
@@ -465,7 +467,7 @@ async function stuckDelete(ctx: Ctx): Promise<void> {
         `changed the configuration from number ${now.num} to ${after.num}. Expected it to change nothing more and ` +
         'return.',
     );
-  await checkServed(s, 'after the old controller, stuck on its DeleteShard, was reconnected');
+  await checkServed(s, `after the old controller, stuck on its ${name}, was reconnected`);
   ts.checkLinearizable();
 }
 
@@ -473,7 +475,14 @@ export const stuckDelete5C: TestDefinition<Lab7Impl> = {
   name: 'TestStuckDeleteAfterLeave5C',
   description:
     'a controller stuck in a leave on its DeleteShard (the leaving group stopped as the delete went out) is cut off; a new one finishes the leave; the group is shut down for good; the old one, reconnected, must give up on the delete, return, and change nothing',
-  run: stuckDelete,
+  run: (ctx: Ctx) => stuckInLeave(ctx, DELETE),
+};
+
+export const stuckFreeze5C: TestDefinition<Lab7Impl> = {
+  name: 'TestStuckFreezeAfterLeave5C',
+  description:
+    'a controller stuck in a leave on its first FreezeShard (the leaving group stopped as the freeze went out) is cut off; a new one finishes the leave; the group is shut down for good; the old one, reconnected, must give up on the freeze, return, and change nothing',
+  run: (ctx: Ctx) => stuckInLeave(ctx, FREEZE),
 };
 
 /**

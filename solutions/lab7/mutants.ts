@@ -491,6 +491,15 @@ export const mutants: Mutant[] = [
     cause: 'give up once the stored configuration has reached your number',
   },
   {
+    name: 'giveup-not-while-freezing',
+    description:
+      'a controller gives up on a group that does not answer while it installs and deletes, but not while it freezes: one whose leave another controller finished, and whose leaving group is shut down, waits on its FreezeShard for ever',
+    file: 'ctrler.ts',
+    replace: [['freezeShard(s, next.num, done)', 'freezeShard(s, next.num, async () => false)']],
+    caughtBy: ['TestStuckFreezeAfterLeave5C'],
+    cause: 'give up once the stored configuration has reached your number',
+  },
+  {
     name: 'freeze-repeat-refused',
     description:
       'FreezeShard refuses a number equal to the one the shard has seen, not only a lower one: a repeated freeze (a re-send after a lost reply, a controller finishing a change) is answered ErrOldConfig and the move given up',
