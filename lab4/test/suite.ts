@@ -622,6 +622,12 @@ const IN_FLIGHT = [
 ] as const;
 /** When follower 3 comes back (the quorum returns), ms after it was lost: after b's deadline, well before c's. */
 const IN_FLIGHT_HEAL_AT = 1400;
+/**
+ * How soon after the quorum returns a waiting write must be acknowledged, ms: the leader re-sends to the follower
+ * that came back `retryMs` (10 ms) after its last call failed, so a wait and a few round trips (the reference takes
+ * at most about 110 ms on the simulated network); a back-off that grows to hundreds of ms comes later.
+ */
+const HEALED_ACK_MS = 200;
 
 /** One write of TestNoQuorumInFlight as it ended: its reply, and how long it waited for it (ms). */
 type InFlightWrite = (typeof IN_FLIGHT)[number] & { reply: SetReply; waited: number };
@@ -701,6 +707,14 @@ function expectInFlightReply(r: InFlightWrite, timeline: string): void {
       `a third follower came back at ${IN_FLIGHT_HEAL_AT} ms, before its ${timeoutMs} ms ran out; an earlier write timing out must not fail the writes still ` +
         `waiting (each has its own deadline) nor stop the leader from committing later entries (${timeline})`,
     );
+    const late = r.at + r.waited - IN_FLIGHT_HEAL_AT;
+    check(
+      late <= HEALED_ACK_MS,
+      `The write of ${r.key}, sent ${r.at} ms after the quorum was lost, was acknowledged ${late.toFixed(1)} ms after a third follower came back ` +
+        `(at ${IN_FLIGHT_HEAL_AT} ms); expected within ${HEALED_ACK_MS} ms: "wait \`config.retryMs\` and send again", so writes succeed again as soon ` +
+        `as W followers are reachable. Likely causes: a back-off that grows after each failed call (the wait is always retryMs, ${DEFAULT_CONFIG.retryMs} ms); ` +
+        `a re-send only at the next heartbeat or the next write; a wait of writeTimeoutMs or a fixed constant instead of config.retryMs. (${timeline})`,
+    );
   }
 }
 
@@ -720,7 +734,7 @@ const noQuorumInFlight: TestDefinition<Lab4Impl> = {
   name: 'TestNoQuorumInFlight',
   description:
     'W=3 of 5 with 3 followers cut off: writes sent 0, 300, 700 and 1,000 ms later each time out on their own schedule; ' +
-    'the quorum returns at 1,400 ms, so the first two fail and the last two succeed; the failed ones are applied once committed',
+    `the quorum returns at 1,400 ms, so the first two fail and the last two succeed, within ${HEALED_ACK_MS} ms of its return; the failed ones are applied once committed`,
   async run(ctx: Ctx) {
     const ts = new Lab4Tester(ctx, { followers: 5, quorum: 3, reliable: true });
     expectOk(await ts.clerk().set('base', '0'), 'the first write');
