@@ -39,6 +39,33 @@ const nodeTimers: Readonly<Record<string, (...args: unknown[]) => unknown>> = {
 /** What a node timer's handle is to the code that made it: the handle itself stays here (it links to every timer of the process). */
 const nodeHandles = new WeakMap<object, { ref(): unknown; unref(): unknown; hasRef(): boolean; refresh(): unknown }>();
 
+/** A node timer as node keeps it: `_destroyed` once it fired (a timeout, an immediate) or was cleared. */
+interface NodeTimer {
+  readonly _destroyed?: boolean;
+}
+
+/** The node timers the code made that may still be live (those found fired or cleared are dropped as more are made). */
+const nodeTimersMade = new Set<NodeTimer>();
+/** Past this many, making a timer first drops the ones that ended (so the set stays as large as what is live). */
+const PRUNE_AT = 256;
+
+/** Notes a node timer the code made. */
+function noteNodeTimer(real: NodeTimer): void {
+  if (nodeTimersMade.size >= PRUNE_AT)
+    for (const t of nodeTimersMade) if (t._destroyed === true) nodeTimersMade.delete(t);
+  nodeTimersMade.add(real);
+}
+
+/** How many node timers the code made are live now: set and neither fired nor cleared (an interval until cleared). */
+export function liveCodeTimers(): number {
+  let live = 0;
+  for (const t of nodeTimersMade) {
+    if (t._destroyed === true) nodeTimersMade.delete(t);
+    else live++;
+  }
+  return live;
+}
+
 /**
  * A timer of the compartment: the running world's (its handles are frozen and hold nothing), or, where no world
  * runs (real-time labs, a module's top level), node's, behind a frozen handle of its own.
@@ -60,6 +87,7 @@ function timer(name: string): (...args: unknown[]) => unknown {
       refresh: Object.freeze(() => (real.refresh(), handle)),
     });
     nodeHandles.set(handle, real);
+    noteNodeTimer(real as NodeTimer);
     return handle;
   };
   Object.defineProperty(fn, 'name', { value: name });

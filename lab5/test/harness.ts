@@ -451,6 +451,14 @@ export class Resources {
     return v;
   }
 
+  /** How many timers your code set in the student host are live now (set, and neither fired nor cleared). */
+  async liveTimers(): Promise<number> {
+    const v = await (await this.link()).request({ op: 'live-timers' }, 'counting live timers');
+    if (typeof v !== 'number' || !Number.isInteger(v) || v < 0)
+      throw new TestFailure(`Counting live timers: the process running your code answered ${JSON.stringify(v)}.`);
+    return v;
+  }
+
   /** The student host's resident memory as the kernel counts it (read by the kit's code in the host), bytes. */
   async hostRss(): Promise<number> {
     const v = await (await this.link()).request({ op: 'weigh-rss' }, 'reading the resident memory');

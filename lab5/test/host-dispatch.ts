@@ -100,9 +100,13 @@ export class Dispatcher {
   private readonly objects = new Map<number, { kind: ObjectKind; target: Record<string, unknown> }>();
   private nextRef = 1;
 
-  constructor(load: () => Loaded, send: (msg: HostMessage) => void) {
+  /** How many timers the code under test set are live now (see student-host.ts). */
+  private readonly liveTimers: () => number;
+
+  constructor(load: () => Loaded, send: (msg: HostMessage) => void, liveTimers: () => number) {
     this.load = load;
     this.send = send;
+    this.liveTimers = liveTimers;
   }
 
   /** Answers one request (anything malformed gets an error reply when it has an id, and is ignored otherwise). */
@@ -193,6 +197,8 @@ export class Dispatcher {
         return weighHeap();
       case 'weigh-rss':
         return process.memoryUsage.rss();
+      case 'live-timers':
+        return this.liveTimers();
       case 'call':
         return this.call(req.ref, req.method, args);
       case 'calls-in-turn':

@@ -185,10 +185,12 @@ export const ttl = realTest(
 const SWEEP_KEYS = 200;
 
 const SWEEP_VALUE_BYTES = 100_000;
+/** How long after close() resolves the test counts the live timers your code set, ms (a timer that fires once ends). */
+const CLOSE_SETTLE_MS = 50;
 
 export const backgroundExpiry = realTest(
   'TestBackgroundExpiry',
-  `${SWEEP_KEYS} keys of ${SWEEP_VALUE_BYTES / 1000} kB expire unread: the background sweep frees them and counts them in INFO`,
+  `${SWEEP_KEYS} keys of ${SWEEP_VALUE_BYTES / 1000} kB expire unread: the background sweep frees them and counts them in INFO; after close(), none of your timers is live`,
   async (res, ctx, rng) => {
     const server = await res.server({ sweepIntervalMs: 100 });
     const c = await res.connect(server.port);
@@ -220,6 +222,19 @@ export const backgroundExpiry = realTest(
       `INFO says expired_keys:${stats.expiredKeys}; expected ${SWEEP_KEYS} (every key removed because it expired counts once).`,
     );
     await c.expect(['DBSIZE'], 1, 'only "keeper" is left');
+    c.close();
+    await server.close();
+    await realSleep(CLOSE_SETTLE_MS);
+    const live = await res.liveTimers();
+    check(
+      live === 0,
+      `${live} timer${live === 1 ? '' : 's'} your code set (setTimeout, setInterval or setImmediate) ${live === 1 ? 'is' : 'are'} still live ${CLOSE_SETTLE_MS} ms after ` +
+        'close() resolved (this server was the only one, and no client of yours ran). Expected none: close() "stops your ' +
+        'timers". A timer left running keeps the closed server and its whole store in memory and keeps the process ' +
+        "from exiting. Likely causes: the background sweep's setInterval not kept or not cleared in close(); the " +
+        'everysec fsync timer or the snapshot timer not cleared; a timer per connection not cleared when the ' +
+        'connection is destroyed; a timer re-armed by its own callback after close().',
+    );
   },
 );
 

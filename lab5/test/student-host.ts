@@ -28,6 +28,25 @@ function loadCode(dir: string): Loaded {
   }
 }
 
+/** Node's timers (setTimeout, setInterval) that keep this process alive now. */
+function activeTimeouts(): number {
+  return process.getActiveResourcesInfo().filter((r) => r === 'Timeout').length;
+}
+
+/**
+ * How the host counts the live timers the code under test set: in the compartment, exactly (every timer it made,
+ * unref'd ones too); without it (the kit's own checks of the reference), the timers keeping the process alive beyond
+ * those it had before any code loaded.
+ */
+function liveTimerCount(mode: string | undefined): () => number {
+  if (mode === 'compartment') {
+    const { liveCodeTimers } = require('../../grader/endowments') as typeof import('../../grader/endowments');
+    return liveCodeTimers;
+  }
+  const before = activeTimeouts();
+  return () => Math.max(0, activeTimeouts() - before);
+}
+
 function main(): void {
   const [dir, mode, hex] = process.argv.slice(2);
   process.argv.length = Math.min(process.argv.length, 4); // the key stays in this closure only
@@ -49,7 +68,7 @@ function main(): void {
   const send = (msg: HostMessage): void => {
     if (channel && !channel.destroyed) channel.write(line(msg));
   };
-  const dispatcher = new Dispatcher(() => loadCode(implDir), send);
+  const dispatcher = new Dispatcher(() => loadCode(implDir), send, liveTimerCount(mode));
   const crash = (kind: 'uncaught' | 'unhandled-rejection') => (e: unknown) => {
     setTimeout(() => process.exit(1), 1000).unref();
     if (channel && !channel.destroyed)

@@ -25,6 +25,20 @@ export const mutants: Mutant[] = [
     cause: 'expired keys must be removed by a background sweep',
   },
   {
+    name: 'sweep-not-stopped-by-close',
+    description:
+      "the background sweep's setInterval is not kept with the server's other timers, so close() never clears it: the closed server keeps sweeping, and its whole store stays in memory",
+    file: 'server.ts',
+    replace: [
+      [
+        '    this.timers.push(setInterval(() => this.sweep(), options.sweepIntervalMs));\n',
+        '    setInterval(() => this.sweep(), options.sweepIntervalMs);\n',
+      ],
+    ],
+    caughtBy: ['TestBackgroundExpiry'],
+    cause: "the background sweep's setInterval not kept or not cleared in close()",
+  },
+  {
     name: 'no-lazy-expiry',
     description: 'reads ignore expiry times: an expired key is still returned until the sweep runs',
     file: 'server.ts',
@@ -533,6 +547,15 @@ export const mutants: Mutant[] = [
     ],
     caughtBy: ['TestSnapshotServes'],
     cause: 'write the file in pieces with the event loop free between them',
+  },
+  {
+    name: 'backpressure-past-16mb',
+    description:
+      "backpressure past 16 MB of unsent replies per connection instead of about 1 MB: each client that does not read holds 16 MB of the server's memory",
+    file: 'server.ts',
+    replace: [['const OUTPUT_PAUSE_BYTES = 1 << 20;', 'const OUTPUT_PAUSE_BYTES = 16 << 20;']],
+    caughtBy: ['TestSlowReader'],
+    cause: 'The bound is per connection, so it must be small',
   },
   {
     name: 'no-backpressure',
