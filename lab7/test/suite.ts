@@ -4,7 +4,7 @@
  * exactly: npm run grade lab7 -- --test <Name> --seed <N>
  */
 import { BUILDS_ON, IMPL_FILES, load } from '../load';
-import { LabSuite, scored, TestContext, TestDefinition, type Monitors } from '../../suite';
+import { LabSuite, scored, TestContext, TestDefinition, within, type Monitors } from '../../suite';
 import { monitored } from '../../suite/monitors';
 import { sleep } from '../../world';
 import { GID1, key2shard, NSHARDS, NUM_FIRST } from '../shardcfg';
@@ -227,10 +227,15 @@ const shutdown: TestDefinition<Lab7Impl> = {
 
 /** Time an operation on a live group may take while another group is down or a move is stuck (virtual ms). */
 const PROGRESS_MS = 2000;
+/**
+ * Time a clerk whose configuration names a group that left and was shut down may take to reach its keys' new owners
+ * (virtual ms): about a second of rounds without an answer before it gives up, then the configuration read again.
+ */
+const GONE_GROUP_MS = 3000;
 
 const progressShutdown: TestDefinition<Lab7Impl> = {
   name: 'TestProgressShutdown5A',
-  description: "with group 3 shut down, gets and puts of the other groups' shards go on promptly",
+  description: `with group 3 shut down, gets and puts of the other groups' shards go on promptly; then group 3 leaves and is shut down for good, and a clerk that still has the configuration naming it reaches its keys' new owners within ${GONE_GROUP_MS / 1000} s`,
   async run(ctx: Ctx) {
     const ts = new ShardTester(ctx);
     await ts.setup();
@@ -244,6 +249,23 @@ const progressShutdown: TestDefinition<Lab7Impl> = {
     const live = keys.filter((k) => cfg.shards[key2shard(k)] !== 3);
     await promptly(checkAll(ck, live, written, 'with group 3 shut down'), PROGRESS_MS, 'reading the live groups’ keys');
     await promptly(putAll(ck, live, written, 'b'), PROGRESS_MS, 'writing the live groups’ keys');
+    ts.restartGroup(3);
+    await ts.leave([3]);
+    ts.shutdownGroup(3, false);
+    // ck still has the configuration in which group 3 owns these keys' shards.
+    const gone = keys.filter((k) => cfg.shards[key2shard(k)] === 3);
+    await within(
+      checkAll(ck, gone, written, 'after group 3 left and was shut down'),
+      GONE_GROUP_MS,
+      () =>
+        `a clerk whose configuration still names group 3 read the keys of group 3's old shards after group 3 left and ` +
+        `was shut down for good, and did not finish within ${GONE_GROUP_MS / 1000} s. Expected it to give up on group ` +
+        '3 after about a second of rounds of its servers without any answer (an ErrWrongLeader is an answer, a ' +
+        'TimeoutError is not), read the configuration again and go to the new owners. Likely causes: a clerk ' +
+        'waiting for ever on such a group, or for many more rounds than a few (patience counted in dozens of rounds, ' +
+        'or in seconds well past one); a pause between rounds far longer than about 100 ms. ' +
+        EARLIER_LABS,
+    );
     ts.checkLinearizable();
   },
 };

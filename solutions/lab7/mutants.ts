@@ -376,6 +376,15 @@ export const mutants: Mutant[] = [
     cause: 'a clerk waiting for ever on such a group',
   },
   {
+    name: 'clerk-patience-twenty-rounds',
+    description:
+      'a get or put gives up on a group that does not answer only after 20 rounds of its servers (several seconds), not about a second: a clerk whose configuration names a group that left and was shut down stalls long after the keys moved',
+    file: 'client.ts',
+    replace: [['const PATIENCE_ROUNDS = 3;', 'const PATIENCE_ROUNDS = 20;']],
+    caughtBy: ['TestProgressShutdown5A'],
+    cause: 'for many more rounds than a few',
+  },
+  {
     name: 'clerk-errversion-across-groups',
     description:
       "a put re-sent to the shard's new owner and answered ErrVersion returns ErrVersion, though its first copy may have taken effect at the old owner (ErrMaybe across groups)",
