@@ -30,6 +30,7 @@ import {
 import { emptyConfig, lateDelete, lateInstall, putAcrossMove, writeAcrossFreeze } from './scenarios';
 import { checkOwnership } from './direct';
 import { memDeletedShard } from './memory';
+import { DELETE, FREEZE, INSTALL } from './ctrler-rules';
 import { modelShards } from './model';
 import { nemesisShards, nemesisShardsSnapshots } from './nemesis';
 
@@ -465,14 +466,15 @@ const MONITORS: Monitors = {
     },
     {
       rule: `the group clerk, as lab 6's clerk, tries the next server after ErrWrongLeader or a TimeoutError, and after a whole round of the group's servers without an answer waits a little (about 100 ms; the tester requires at least ${ROUND_PAUSE_MIN_MS})`,
-      methods: ['KVServer.Get', 'KVServer.Put'],
+      methods: ['KVServer.Get', 'KVServer.Put', FREEZE, INSTALL, DELETE],
       refusals: ['ErrWrongLeader'],
       after: 'round',
       minWaitMs: ROUND_PAUSE_MIN_MS,
       causes:
         'the group clerk asks a server again at once after it answered ErrWrongLeader or was lost (the next try goes ' +
         'to the next server), or goes round the group again with no pause after a whole round (at least ' +
-        `${ROUND_PAUSE_MIN_MS} ms; about 100 ms is plenty), or a pause whose promise is not awaited`,
+        `${ROUND_PAUSE_MIN_MS} ms; about 100 ms is plenty), for a get or put or for the controller's FreezeShard, ` +
+        'InstallShard and DeleteShard alike (a pause in get and put only), or a pause whose promise is not awaited',
     },
   ],
 };
@@ -515,13 +517,13 @@ export const suite: LabSuite<Lab7Impl> = {
     scored(recoverCtrler5B, { points: 5, part: 2 }),
     scored(concurrentReliable, { points: 2, part: 3 }),
     scored(acquireLockConcurrentUnreliable, { points: 2, part: 3 }),
-    scored(partitionControllerJoin, { points: 2, part: 3 }),
-    scored(stuckAfterLeave, { points: 2, part: 3 }),
-    scored(stuckJoinGroupDown, { points: 2, part: 3 }),
-    scored(stuckDelete5C, { points: 2, part: 3 }),
-    scored(stuckFreeze5C, { points: 2, part: 3 }),
-    scored(partitionRecoveryReliableNoClerk, { points: 2, part: 3 }),
-    scored(partitionRecoveryUnreliableNoClerk, { points: 2, part: 3 }),
+    ...monitored(MONITORS, [scored(partitionControllerJoin, { points: 2, part: 3 })]),
+    ...monitored(MONITORS, [scored(stuckAfterLeave, { points: 2, part: 3 })]),
+    ...monitored(MONITORS, [scored(stuckJoinGroupDown, { points: 2, part: 3 })]),
+    ...monitored(MONITORS, [scored(stuckDelete5C, { points: 2, part: 3 })]),
+    ...monitored(MONITORS, [scored(stuckFreeze5C, { points: 2, part: 3 })]),
+    ...monitored(MONITORS, [scored(partitionRecoveryReliableNoClerk, { points: 2, part: 3 })]),
+    ...monitored(MONITORS, [scored(partitionRecoveryUnreliableNoClerk, { points: 2, part: 3 })]),
     scored(partitionRecoveryReliableClerks, { points: 2, part: 3 }),
     scored(partitionRecoveryUnreliableClerks, { points: 2, part: 3 }),
     scored(lostClaim, { points: 2, part: 3 }),
