@@ -255,7 +255,11 @@ export const concurrentClients = realTest(
       const v = await client.get(`${prefix}:ctr:${j}`);
       check(
         v === String(CONCURRENT_CLIENTS * 4),
-        `counter ${prefix}:ctr:${j} is ${JSON.stringify(v)} after ${CONCURRENT_CLIENTS * 4} INCRs through the client.`,
+        `counter ${prefix}:ctr:${j} is ${JSON.stringify(v)} after ${CONCURRENT_CLIENTS * 4} INCRs through the client; ` +
+          `expected ${CONCURRENT_CLIENTS * 4}: each INCR counted once. Likely causes: an INCR sent again after it was ` +
+          "answered (a request's timer is not cleared when its reply arrives: it fires later, fails the connection, and " +
+          'the requests in flight are retried though the server ran them); replies paired with the wrong requests; or ' +
+          'an INCR lost when the connection failed.',
       );
     }
     // Answered requests leave no timer behind: INCRs for several timeouts' worth of time on healthy servers, never retried.
