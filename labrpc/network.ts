@@ -175,6 +175,7 @@ export class Network {
   deleteServer(name: string): void {
     const server = this.servers.get(name);
     if (server) this.note(name, 'killed');
+    if (server) this.world.stats.serverKills++;
     this.servers.delete(name);
     if (server) this.failInFlight((c) => c.server === server);
   }

@@ -83,6 +83,11 @@ export interface TimerBudget {
   readonly perServer: number;
   /** Timers each RPC still in flight may hold (a write waiting for its quorum, a submit's leadership check). */
   readonly perCall: number;
+  /**
+   * The handout makes a killed server stop all its timers (lab 6's kill()): the per-server allowance counts only the
+   * servers still running, not those the tester killed.
+   */
+  readonly killClearsTimers?: boolean;
   /** The lab's likely causes of timers that pile up, in its handout's terms (one sentence each, `;`-separated). */
   readonly causes: string;
 }

@@ -119,7 +119,7 @@ export class World {
    * Counters shown in test reports: the RPCs sent through labrpc (operations are counted by the tests: suite/run.ts),
    * and the servers put on a network (each start or restart), which the timer monitor's bound counts.
    */
-  readonly stats = { rpcs: 0, serverStarts: 0 };
+  readonly stats = { rpcs: 0, serverStarts: 0, serverKills: 0 };
   /** The live timers set through setTimeout and setInterval (the runner's timer monitor weighs them). */
   readonly timers = new TimerLedger();
   /** What hears every RPC of the run's networks besides the trace (the runner's monitors; see listenCalls). */

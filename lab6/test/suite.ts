@@ -1274,9 +1274,11 @@ const MONITORS: Monitors = {
   timers: {
     perServer: 4,
     perCall: 2,
+    killClearsTimers: true,
     causes:
       "a submit's leadership check (setInterval) not cleared when the submit returns; an election or heartbeat " +
-      'timer set again without clearing the one before; timers left running by kill()',
+      'timer set again without clearing the one before; timers left running by kill() (a ticker started with ' +
+      'setInterval in the constructor, whose loop only checks a killed flag, is still live: clear it in kill())',
   },
   pacing: [
     {

@@ -9,9 +9,15 @@ export const TESTER_TIMERS = 8;
 /** Places of creation shown in a finding. */
 const SITES_SHOWN = 3;
 
-/** The bound at this moment: so many per server started and per call in flight, plus the tester's. */
+/** The servers the per-server allowance counts: every one started, or (killClearsTimers) those still running. */
+export function serversCounted(budget: TimerBudget, world: World): number {
+  const { serverStarts, serverKills } = world.stats;
+  return budget.killClearsTimers ? Math.max(0, serverStarts - serverKills) : serverStarts;
+}
+
+/** The bound at this moment: so many per server counted and per call in flight, plus the tester's. */
 export function timerBound(budget: TimerBudget, world: World, callsInFlight: number): number {
-  return budget.perServer * world.stats.serverStarts + budget.perCall * callsInFlight + TESTER_TIMERS;
+  return budget.perServer * serversCounted(budget, world) + budget.perCall * callsInFlight + TESTER_TIMERS;
 }
 
 /** Where the live timers whose stacks were kept were set: "server.ts:117:16 (290)", most first. */
@@ -42,11 +48,14 @@ export function timerFinding(
   const bound = timerBound(budget, world, callsInFlight);
   if (live <= bound) return undefined;
   const starts = world.stats.serverStarts;
+  const counted = budget.killClearsTimers
+    ? `${budget.perServer} per server still running (${serversCounted(budget, world)} of ${starts} started: a ` +
+      'killed server must have stopped all of its timers)'
+    : `${budget.perServer} per server started (${starts} ${starts === 1 ? 'start' : 'starts'})`;
   const where = sites(world);
   return (
     `Timers left running: ${live} timers set with setTimeout or setInterval were still live when the test ended ` +
-    `(neither fired nor cleared), more than the ${bound} it allows: ${budget.perServer} per server started ` +
-    `(${starts} ${starts === 1 ? 'start' : 'starts'}), ${budget.perCall} per call still in flight (${callsInFlight}) ` +
+    `(neither fired nor cleared), more than the ${bound} it allows: ${counted}, ${budget.perCall} per call still in flight (${callsInFlight}) ` +
     `and ${TESTER_TIMERS} for the tester. The bound does not grow with the number of operations (this test made ` +
     `${ops}): timers that pile up as operations go by are a leak, which over a long life costs memory and time.` +
     (where.length > 0 ? `\nWhere they were set (of those set while too many were live): ${where.join('; ')}.` : '') +

@@ -69,6 +69,28 @@ describe('the runner’s monitors', () => {
     expect(cleared.status, cleared.message).to.equal('passed');
   });
 
+  it('with killClearsTimers, allows timers only to the servers still running: a killed one must have stopped its own', async () => {
+    /** Starts `servers` servers, each setting two intervals; kills all but one, clearing the killed ones' when `clear`. */
+    const servers = (clear: boolean) => async (): Promise<void> => {
+      const net = new Network();
+      for (let i = 0; i < 8; i++) {
+        net.addServer(`s${i}`, new Server().addService(new Service({ Echo: () => ({}) }, 'Svc')));
+        const handles = [setInterval(() => undefined, 60_000), setInterval(() => undefined, 60_000)];
+        if (i === 7) continue; // the one left running keeps its two
+        net.deleteServer(`s${i}`);
+        if (clear) handles.forEach((h) => clearInterval(h));
+      }
+    };
+    const budget = { ...TIMERS, killClearsTimers: true };
+    const leak = await run({ timers: budget }, servers(false));
+    expect(leak.status, leak.message).to.equal('failed');
+    expect(leak.message).to.contain('16 timers set with setTimeout or setInterval were still live');
+    expect(leak.message).to.contain('2 per server still running (1 of 8 started');
+    expect((await run({ timers: budget }, servers(true))).status).to.equal('passed');
+    // Without the option every server started counts, killed or not: the same leak fits.
+    expect((await run({ timers: TIMERS }, servers(false))).status).to.equal('passed');
+  });
+
   it('fails retries quicker than a pacing rule allows, and leaves the tester’s own calls alone', async () => {
     const pacing: Monitors = {
       timers: TIMERS,
