@@ -3,6 +3,15 @@ import type { Mutant } from '../mutants';
 
 export const mutants: Mutant[] = [
   {
+    name: 'lock-polls-slowly',
+    description:
+      'acquire tries the lock again only every 900 ms: acquire(5) on a held lock returns false almost a second after its timeout, and a waiter sees a release as late',
+    file: 'lock.ts',
+    replace: [['const RETRY_MS = 5;', 'const RETRY_MS = 900;']],
+    caughtBy: ['TestModelLock'],
+    cause: 'an acquire that gives up long after its timeout',
+  },
+  {
     name: 'retry-without-wait',
     description:
       'the clerk sends the RPC again at once after a lost message, with no wait between tries (from an independent round of bugs written from the handouts alone)',
