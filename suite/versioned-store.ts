@@ -7,6 +7,12 @@ import type { KeyPast } from './nemesis/edge-grammar';
 /** What Get answers: the value and version, or ErrNoKey. */
 export type StoreGet = { err: 'OK'; value: string; version: number } | { err: 'ErrNoKey' };
 
+/** Whether a get's answer is the store's: the same error, and for OK the same value and version. */
+export function sameGet(got: { err: string; value?: unknown; version?: unknown }, want: StoreGet): boolean {
+  if (got.err !== want.err) return false;
+  return want.err !== 'OK' || (got.value === want.value && got.version === want.version);
+}
+
 /** What the store answers a Put (a clerk's ErrMaybe is the tests' business, not the store's). */
 export type StorePutErr = 'OK' | 'ErrNoKey' | 'ErrVersion';
 

@@ -10,7 +10,7 @@ import type { DistributedLock, KVClerk } from '../rpc';
 import { KVTester, show, type Lab2Impl } from './harness';
 import { VERSION_KINDS, versionKindArb, type VersionKind } from '../../suite/nemesis/version-grammar';
 import { keyArb, valueKindArb, valueOf, type ValueKind } from '../../suite/nemesis/edge-grammar';
-import { KVModel } from '../../suite/versioned-store';
+import { KVModel, sameGet } from '../../suite/versioned-store';
 
 type Ctx = TestContext<Lab2Impl>;
 
@@ -53,10 +53,7 @@ class GetCommand implements fc.AsyncCommand<KVModel, KVReal> {
     const want = m.get(this.key);
     const got = await r.ck.get(this.key);
     r.steps.push(`get(${show(this.key)}) returned ${show(got)}`);
-    const same =
-      got.err === want.err &&
-      (got.err !== 'OK' || want.err !== 'OK' || (got.value === want.value && got.version === want.version));
-    if (!same)
+    if (!sameGet(got, want))
       throw new ModelMismatch(
         r,
         want.err === 'OK'

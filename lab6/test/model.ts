@@ -7,7 +7,7 @@ import * as fc from 'fast-check';
 import { ModelMismatch, runModelTest, type StepLog } from '../../suite/model-based';
 import type { TestContext, TestDefinition } from '../../suite';
 import { sleep } from '../../world';
-import { KVModel, type PutRuleKind } from '../../suite/versioned-store';
+import { KVModel, sameGet, type PutRuleKind } from '../../suite/versioned-store';
 import { VERSION_KINDS, versionKindArb, type VersionKind } from '../../suite/nemesis/version-grammar';
 import { keyArb, valueKindArb, valueOf, type ValueKind } from '../../suite/nemesis/edge-grammar';
 import type { PutResult } from '../kvapi';
@@ -102,10 +102,7 @@ class GetCommand implements fc.AsyncCommand<ServiceModel, KVReal> {
     const what = `get(${showCommand(key)})`;
     const got = await answered(r, r.ck.get(key), what);
     r.steps.push(`${what} returned ${showCommand(got)}`);
-    const same =
-      got.err === want.err &&
-      (got.err !== 'OK' || want.err !== 'OK' || (got.value === want.value && got.version === want.version));
-    if (!same)
+    if (!sameGet(got, want))
       throw new ModelMismatch(
         r,
         want.err === 'OK'

@@ -8,7 +8,7 @@ import * as fc from 'fast-check';
 import { TimeoutError } from '../../labrpc';
 import { ModelMismatch, runModelTest, type StepLog } from '../../suite/model-based';
 import type { TestContext, TestDefinition } from '../../suite';
-import { KVModel, type StoreGet } from '../../suite/versioned-store';
+import { KVModel, sameGet, type StoreGet } from '../../suite/versioned-store';
 import { VERSION_KINDS, versionKindArb, type VersionKind } from '../../suite/nemesis/version-grammar';
 import { GRAMMAR_KEYS, valueKindArb, valueOf, type ValueKind } from '../../suite/nemesis/edge-grammar';
 import { sleep, World } from '../../world';
@@ -269,10 +269,7 @@ async function probe(m: GroupsModel, r: GroupsReal, gid: Gid, s: number, state: 
     const what = `get(${showCommand(key)}) at probe group ${PROBE}`;
     const { reply } = await ask<GetReply>(r, PROBE, 'KVServer.Get', { key }, what);
     r.steps.push(`${what} returned ${showCommand(reply)}`);
-    const same =
-      reply.err === want.err &&
-      (reply.err !== 'OK' || want.err !== 'OK' || (reply.value === want.value && reply.version === want.version));
-    if (!same)
+    if (!sameGet(reply, want))
       throw new ModelMismatch(
         r,
         `${want.err === 'OK' ? `value ${showCommand(want.value)} at version ${want.version}` : 'ErrNoKey'}: a repeated ` +
@@ -285,6 +282,19 @@ async function probe(m: GroupsModel, r: GroupsReal, gid: Gid, s: number, state: 
           KEY_CAUSES,
       );
   }
+}
+
+/** Whether group `gid` serves shard `s` (its get or put is judged by lab 2's rules); if not, its `reply` must be ErrWrongGroup. */
+function servesShard(m: GroupsModel, r: GroupsReal, gid: Gid, s: number, reply: { err: string }): boolean {
+  if (m.shard(gid, s).status === 'serving') return true;
+  if (reply.err !== 'ErrWrongGroup')
+    throw new ModelMismatch(
+      r,
+      `ErrWrongGroup: group ${gid} does not serve shard ${s}`,
+      showCommand(reply),
+      GROUP_CAUSES,
+    );
+  return false;
 }
 
 /** Where a key's get or put goes: the group its shard's last move gave it to, or another. */
@@ -322,21 +332,9 @@ class GetCommand implements fc.AsyncCommand<GroupsModel, GroupsReal> {
     const { reply } = await ask<GetReply>(r, gid, 'KVServer.Get', { key }, what);
     r.ctx.countOps();
     r.steps.push(`${what} returned ${showCommand(reply)}`);
-    if (m.shard(gid, s).status !== 'serving') {
-      if (reply.err !== 'ErrWrongGroup')
-        throw new ModelMismatch(
-          r,
-          `ErrWrongGroup: group ${gid} does not serve shard ${s}`,
-          showCommand(reply),
-          GROUP_CAUSES,
-        );
-      return;
-    }
+    if (!servesShard(m, r, gid, s, reply)) return;
     const want = m.kv.get(key);
-    const same =
-      reply.err === want.err &&
-      (reply.err !== 'OK' || want.err !== 'OK' || (reply.value === want.value && reply.version === want.version));
-    if (!same)
+    if (!sameGet(reply, want))
       throw new ModelMismatch(
         r,
         want.err === 'OK'
@@ -382,16 +380,7 @@ class PutCommand implements fc.AsyncCommand<GroupsModel, GroupsReal> {
     const { reply, copies } = await ask<PutReply>(r, gid, 'KVServer.Put', { key, value, version }, what);
     r.ctx.countOps();
     r.steps.push(`${what} returned ${showCommand(reply)}${copies > 1 ? ` (${copies} copies sent)` : ''}`);
-    if (m.shard(gid, s).status !== 'serving') {
-      if (reply.err !== 'ErrWrongGroup')
-        throw new ModelMismatch(
-          r,
-          `ErrWrongGroup: group ${gid} does not serve shard ${s}`,
-          showCommand(reply),
-          GROUP_CAUSES,
-        );
-      return;
-    }
+    if (!servesShard(m, r, gid, s, reply)) return;
     const want = m.kv.put(key, value, version);
     if (reply.err === want.err) return;
     // A copy sent earlier may have taken effect (the leader changed under it): then a later copy finds the version moved.
