@@ -173,6 +173,19 @@ function resentProblem(method: string, args: unknown): string {
   );
 }
 
+/** What is wrong with a copy of a call (`method` with `args`) sent while `pending` earlier copies were unsettled. */
+function overlapProblem(method: string, args: unknown, pending: number): string {
+  return (
+    `The clerk sent ${method} with ${show(args)} again while ${pending === 1 ? 'the copy before it was' : `${pending} earlier copies were`} ` +
+    'still unanswered. Expected a copy of a call to go out only when the one before was lost (a TimeoutError) or ' +
+    'refused (ErrWrongLeader, ErrWrongGroup), so that a clerk sends one copy at a time and, after a whole round of ' +
+    'servers without an answer, pauses. Likely causes: the call sent to every server at once (a broadcast with ' +
+    'Promise.all or Promise.any) instead of one server after another; a timer of your own that gives up on a copy ' +
+    'before labrpc does (labrpc rejects a lost call by itself; wait for it); or a retry loop that does not await the ' +
+    'call it just sent.'
+  );
+}
+
 /** True when an RPC `method` with `args` is a copy of call `w` (other fields, such as ids, are the student's). */
 function carries(w: ClerkCall, method: string, args: unknown): boolean {
   const a = args as { key?: unknown; value?: unknown; version?: unknown } | null;
@@ -234,6 +247,9 @@ export class ClerkReplies {
     }
     // A copy sent after the call's answer came serves nothing: only a lost copy or a refusal calls for another.
     if (mine.every((w) => w.answered === true)) this.badRpc ??= resentProblem(method, args);
+    // Nor does one sent while an earlier copy may still answer (unless tasks sharing the clerk run the same call).
+    else if (mine.length === 1 && !mine[0].shared && mine[0].sent > mine[0].settled)
+      this.badRpc ??= overlapProblem(method, args, mine[0].sent - mine[0].settled);
     // Two running calls with the same arguments both get the copy: the checks below only ever get more lenient.
     for (const w of mine) {
       w.sent++;

@@ -141,6 +141,29 @@ describe('suite: the clerk witness', () => {
     );
   });
 
+  it('fails a copy sent while an earlier copy is unanswered (a broadcast), not one after a loss or by two tasks', async () => {
+    const w = new ClerkReplies();
+    const lost = w.beginPut('k', 'v', 0);
+    await w
+      .sent('KVServer.Put', { key: 'k', value: 'v', version: 0 }, Promise.reject(new Error('lost')))
+      .catch(() => {});
+    await w.sent('KVServer.Put', { key: 'k', value: 'v', version: 0 }, answered({ err: 'OK' }));
+    expect(w.endPut(lost, 'OK')).to.equal(undefined);
+    const a = w.beginGet('s');
+    const b = w.beginGet('s');
+    await Promise.all([
+      w.sent('KVServer.Get', { key: 's' }, answered({ err: 'ErrNoKey' })),
+      w.sent('KVServer.Get', { key: 's' }, answered({ err: 'ErrNoKey' })),
+    ]);
+    expect(w.endGet(a, { err: 'ErrNoKey' })).to.equal(undefined);
+    expect(w.endGet(b, { err: 'ErrNoKey' })).to.equal(undefined);
+    const broadcast = w.beginGet('k');
+    await Promise.any([0, 1, 2].map(() => w.sent('KVServer.Get', { key: 'k' }, answered({ err: 'ErrNoKey' }))));
+    const problem = w.endGet(broadcast, { err: 'ErrNoKey' });
+    expect(problem).to.contain('again while the copy before it was still unanswered');
+    expect(problem).to.contain('Promise.all or Promise.any');
+  });
+
   it('fails the first call of a clerk that sent an RPC before it (an end not yet used is no free channel)', async () => {
     const w = new ClerkReplies();
     await w.sent('KVServer.Put', { key: 'k', value: 'answer', version: 0 }, answered({ err: 'OK' }));
