@@ -83,7 +83,7 @@ export class ServerUnavailableError extends Error {
   override name = 'ServerUnavailableError';
   constructor(server: ServerAddress, attempts: number, lastError: Error) {
     super(
-      `Server ${server.id} (${server.host}:${server.port}) unavailable after ${attempts - 1} retries: ${lastError.message}`,
+      `Server ${server.id} (${server.host}:${server.port}) unavailable${attempts > 0 ? ` after ${attempts - 1} retries` : ''}: ${lastError.message}`,
     );
     this.server = server;
     this.attempts = attempts;

@@ -222,7 +222,8 @@ export class Dispatcher {
     const fn = entry.target[method];
     if (typeof fn !== 'function') throw new TypeError(`${method} is not a function (it is ${typeof fn}).`);
     const result = (await (fn as (...a: unknown[]) => unknown).apply(entry.target, args)) as unknown;
-    if (method === 'close' || method === 'stop') this.objects.delete(ref as number);
+    // A closed client stays: a call after close() is part of what is tested (it must fail, not reconnect).
+    if ((method === 'close' && entry.kind !== 'client') || method === 'stop') this.objects.delete(ref as number);
     return result;
   }
 }

@@ -2196,6 +2196,20 @@ async function checkSetWithTtl(res: Resources, w: ClientWorld): Promise<void> {
     .flat()
     .filter((x) => expected(x) !== 1)
     .slice(0, 6)) {
+    // A time to live that is not positive is sent as it is, and the server refuses it: nothing is set.
+    const refused = w.rng.chance(0.5) ? 0 : -w.rng.between(1, 5000);
+    const outcome = await w.client.set(k, 'never-set', refused).then(
+      () => undefined,
+      (e: unknown) => e,
+    );
+    check(
+      (outcome as Error | undefined)?.name === 'ServerReplyError',
+      `set(${JSON.stringify(k)}, "never-set", ${refused}) ${outcome === undefined ? 'succeeded' : `failed with ${String(outcome)}`}; ` +
+        `expected a ServerReplyError: the client sends SET key value EX ${refused}, and the server refuses a time to live ` +
+        "that is not positive (ERR invalid expire time in 'set' command). Likely causes: ttlSeconds tested for being " +
+        'truthy (0 is not) or positive, so the key is set without it; the EX option dropped when it looks odd ' +
+        `${w.where}.`,
+    );
     const ttl = w.rng.between(100, 5000);
     await w.client.set(k, 'with-ttl', ttl);
     w.model.set(k, new Set(['with-ttl']));

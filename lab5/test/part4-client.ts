@@ -10,6 +10,7 @@ import { RawClient, Resources, same, show } from './harness';
 import { realSleep } from '../../world';
 import { nodesFor, type RemoteClient, type RemoteRing, type StudentCode } from './remote';
 import { within } from '../../suite/within';
+import { freePort } from '../../suite/ports';
 import { realTest, word, STRANGE_KEYS, checkTtl, waitFor, type Ctx } from './common';
 
 /** The original's placement, computed here independently: MD5 as a 128-bit number, modulo n. */
@@ -704,6 +705,130 @@ export const clientTimeout = realTest(
       getsReceived >= 2,
       `On a server that never replies, with timeoutMs 300 and 1 retry, the server received ${getsReceived} GET "x" command${getsReceived === 1 ? '' : 's'} (RESP arrays); expected 2, one per attempt. ` +
         'Likely causes: an attempt that fails on a timer without writing the command to the connection; or the command written to a connection that was never opened, or already destroyed.',
+    );
+  },
+);
+
+/** Requests TestClientClose's answering server serves before the client is closed. */
+const ANSWERED_BEFORE_CLOSE = 20;
+/** How soon after close() a call waiting for its next retry must end, ms (its retry delay is CLOSE_RETRY_DELAY_MS). */
+const CLOSE_ENDS_WITHIN_MS = 300;
+const CLOSE_RETRY_DELAY_MS = 2000;
+/** Why a call outlives close(), for TestClientClose's messages. */
+const CLOSE_CAUSES =
+  'close() closes the connections but leaves the retry loop waiting, or lets it try again (end the waits when the ' +
+  'client closes, and check for it before each attempt); the wait is a timer close() does not know of.';
+/** How long after close() the test watches for dials and counts the client's live timers, ms. */
+const AFTER_CLOSE_MS = 400;
+
+/** A server (in the tester) that answers every command with nil at once; closed when the test ends. */
+async function nilServer(res: Resources): Promise<number> {
+  const sockets: net.Socket[] = [];
+  const server = net.createServer((s) => {
+    sockets.push(s);
+    s.on('error', () => undefined);
+    const parser = new RequestParser();
+    s.on('data', (chunk: Buffer) => {
+      parser.push(chunk);
+      try {
+        for (let cmd = parser.next(); cmd; cmd = parser.next()) s.write(reply.nil);
+      } catch {
+        s.destroy();
+      }
+    });
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
+  res.defer(
+    () =>
+      new Promise<void>((resolve) => {
+        for (const s of sockets) s.destroy();
+        server.close(() => resolve());
+      }),
+  );
+  return (server.address() as net.AddressInfo).port;
+}
+
+export const clientClose = realTest(
+  'TestClientClose',
+  'close() during a retry wait ends the call at once (ServerUnavailableError, no more dials); a call after close() fails without dialling; no timer of the client outlives close()',
+  async (res) => {
+    // Only the tester's servers: the client is the only code of yours in its process, so its timers are the ones counted.
+    const answering = await nilServer(res);
+    const breaking = await freePort();
+    const dials = await breakingListener(res, breaking);
+    const notices: number[] = [];
+    const client = await res.client(
+      [
+        { id: 1, host: '127.0.0.1', port: answering },
+        { id: 2, host: '127.0.0.1', port: breaking },
+      ],
+      { retries: 3, retryDelayMs: CLOSE_RETRY_DELAY_MS, timeoutMs: 5000, onRetry: (n) => notices.push(n.attempt) },
+    );
+    for (let i = 0; i < ANSWERED_BEFORE_CLOSE; i++) {
+      const got = await client.command(0, ['GET', `k${i}`]);
+      check(
+        got === null,
+        `GET k${i} on a server that answers every command with nil returned ${show(got)}; expected null.`,
+      );
+    }
+    const t0 = Date.now();
+    const waiting = client.command(1, ['GET', 'x']).then(
+      (value) => ({ value }),
+      (error: unknown) => ({ error }),
+    );
+    check(
+      await waitFor(() => notices.length > 0, 3000),
+      'command(1, ["GET", "x"]) on a server that resets every connection was not retried within 3000 ms (onRetry was ' +
+        'never called). Expected a failed attempt to call options.onRetry, then wait retryDelayMs.',
+    );
+    const dialsBefore = dials.length;
+    const closedAt = Date.now();
+    await client.close();
+    const outcome = await within(
+      waiting,
+      CLOSE_RETRY_DELAY_MS + 3000,
+      () =>
+        `A call waiting ${CLOSE_RETRY_DELAY_MS} ms for its next retry (its server resets every connection) had not ended ` +
+        `${CLOSE_RETRY_DELAY_MS + 3000} ms after close(). Expected it to end within ${CLOSE_ENDS_WITHIN_MS} ms of close(), with ` +
+        `a ServerUnavailableError and no further attempt. Likely causes: ${CLOSE_CAUSES}`,
+    );
+    const ended = Date.now() - closedAt;
+    if ('value' in outcome)
+      throw new TestFailure(
+        `command(1, ["GET", "x"]) returned ${show(outcome.value)} although its server resets every connection.`,
+      );
+    const failure = expectedError(outcome.error, ['ServerUnavailableError']);
+    check(
+      failure?.name === 'ServerUnavailableError' && ended <= CLOSE_ENDS_WITHIN_MS,
+      `A call waiting ${CLOSE_RETRY_DELAY_MS} ms for its next retry (its server resets every connection) ended ${ended} ms after ` +
+        `close(), with ${failure?.name ?? 'success'} (${Date.now() - t0} ms after it began). Expected it to end within ` +
+        `${CLOSE_ENDS_WITHIN_MS} ms of close(), with a ServerUnavailableError and no further attempt. Likely causes: ${CLOSE_CAUSES}`,
+    );
+    const after = await client.command(0, ['GET', 'late']).then(
+      (value) => ({ value }),
+      (error: unknown) => ({ error }),
+    );
+    check(
+      'error' in after && expectedError(after.error, ['ServerUnavailableError'])?.name === 'ServerUnavailableError',
+      `A call made after close() ${'value' in after ? `returned ${show(after.value)}` : 'failed another way'}; expected a ServerUnavailableError at ` +
+        'once, without connecting. Likely causes: a closed client that opens a new connection on its next call.',
+    );
+    await realSleep(AFTER_CLOSE_MS);
+    check(
+      dials.length === dialsBefore,
+      `The server that resets every connection was dialled ${dials.length - dialsBefore} time(s) after close(). Expected no ` +
+        'dial after close(): "close() must close every connection", and a retry that runs after it opens a new one. ' +
+        'Likely causes: a retry wait that goes on after close() and makes its attempt; a connection opened on the next ' +
+        'call of a closed client.',
+    );
+    const live = await res.liveTimers();
+    check(
+      live === 0,
+      `${live} timer${live === 1 ? '' : 's'} your client set ${live === 1 ? 'is' : 'are'} still live ${AFTER_CLOSE_MS} ms after ` +
+        `close() (it had served ${ANSWERED_BEFORE_CLOSE} requests, each answered at once, with a timeoutMs of 5000). Expected ` +
+        'none. Likely causes: the timeout timer of each request not cleared when its reply comes (it fires later, for ' +
+        'nothing, and keeps the request alive until then); the retry wait not ended by close(); a timer per connection ' +
+        'not cleared when the connection closes.',
     );
   },
 );

@@ -31,6 +31,7 @@ import {
   snapshotServes,
 } from './part3-persistence';
 import {
+  clientClose,
   clientErrorReply,
   clientRetry,
   clientRetryRecovers,
@@ -78,6 +79,7 @@ export const suite: LabSuite<Lab5Code> = {
     scored(clientRetry, { points: 1, part: 4 }),
     scored(clientRetryRecovers, { points: 1, part: 4 }),
     scored(clientErrorReply, { points: 1, part: 4 }),
+    scored(clientClose, { points: 1, part: 4 }),
     scored(lateReply, { points: 3, part: 4 }),
     scored(restartRecovery, { points: 3, part: 3 }),
     scored(crashRecovery, { points: 2, part: 3 }),
@@ -89,7 +91,7 @@ export const suite: LabSuite<Lab5Code> = {
     scored(snapshotDiskFull, { points: 3, part: 3 }),
     scored(snapshotServes, { points: 3, part: 3 }),
     scored(fsyncPolicy, { points: 3, part: 3 }),
-    scored({ ...nemesisRedis, generic: true }, { points: 8, part: 3 }),
+    scored({ ...nemesisRedis, generic: true }, { points: 7, part: 3 }),
     scored({ ...nemesisClient, generic: true }, { points: 4, part: 4 }),
   ],
 };

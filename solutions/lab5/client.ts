@@ -151,6 +151,10 @@ export class ShardedClient implements KVClient {
   private readonly retries: number;
   private readonly retryDelayMs: number;
   private readonly timeoutMs: number;
+  /** Set by close(): no call makes another attempt. */
+  private closed = false;
+  /** The retry waits in progress, each ended (early, by close) by calling it. */
+  private readonly pauses = new Set<() => void>();
 
   constructor(servers: readonly ServerAddress[], options: ClientOptions = {}) {
     this.options = options;
@@ -182,20 +186,37 @@ export class ShardedClient implements KVClient {
     const server = this.servers[index];
     if (server === undefined)
       throw new RangeError(`there is no server number ${index} (there are ${this.servers.length})`);
-    for (let attempt = 0; ; attempt++) {
+    let lastError: Error | undefined;
+    let attempts = 0;
+    while (!this.closed) {
       let reply: RespReply;
+      attempts++;
       try {
         reply = await this.connections[index].send(args, this.timeoutMs);
       } catch (err) {
-        const error = err instanceof Error ? err : new Error(String(err));
-        if (attempt >= this.retries) throw new ServerUnavailableError(server, attempt + 1, error);
-        this.options.onRetry?.({ server, attempt: attempt + 1, retries: this.retries, error });
-        await new Promise((r) => setTimeout(r, this.retryDelayMs));
+        lastError = err instanceof Error ? err : new Error(String(err));
+        if (attempts > this.retries || this.closed) break;
+        this.options.onRetry?.({ server, attempt: attempts, retries: this.retries, error: lastError });
+        await this.pause();
         continue;
       }
       if (reply instanceof RespError) throw new ServerReplyError(server, reply.message);
       return reply;
     }
+    throw new ServerUnavailableError(server, attempts, lastError ?? new Error('the client is closed'));
+  }
+
+  /** Waits `retryDelayMs` before the next attempt, or less: close() ends every wait at once. */
+  private pause(): Promise<void> {
+    return new Promise((resolve) => {
+      const end = (): void => {
+        clearTimeout(timer);
+        this.pauses.delete(end);
+        resolve();
+      };
+      const timer = setTimeout(end, this.retryDelayMs);
+      this.pauses.add(end);
+    });
   }
 
   private onKey(key: string, args: ReadonlyArray<string | number>): Promise<RespReply> {
@@ -242,8 +263,10 @@ export class ShardedClient implements KVClient {
     return parseStats((await this.command(index, ['INFO'])) as string);
   }
 
-  /** Closes every connection. */
+  /** Closes every connection and ends every call still running, with no further attempt; later calls fail at once. */
   close(): void {
+    this.closed = true;
+    for (const end of [...this.pauses]) end();
     for (const c of this.connections) c.close();
   }
 }

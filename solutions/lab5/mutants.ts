@@ -25,6 +25,23 @@ export const mutants: Mutant[] = [
     cause: 'expired keys must be removed by a background sweep',
   },
   {
+    name: 'sweep-samples-front',
+    description:
+      'the background sweep looks only at the first 20 keys with a time to live, as a sample: expired keys behind 20 that live long are never removed unless read',
+    file: 'server.ts',
+    replace: [
+      [
+        '    this.timers.push(setInterval(() => this.sweep(), options.sweepIntervalMs));\n',
+        '    this.timers.push(\n      setInterval(() => {\n        const now = Date.now();\n        let seen = 0;\n' +
+          '        for (const [key, exp] of this.expires) {\n          if (++seen > 20) break;\n' +
+          '          if (exp <= now) {\n            this.remove(key);\n            this.expiredKeys++;\n          }\n        }\n' +
+          '      }, options.sweepIntervalMs),\n    );\n',
+      ],
+    ],
+    caughtBy: ['TestBackgroundExpiry'],
+    cause: 'a sweep that looks at only some keys with a time to live',
+  },
+  {
     name: 'sweep-not-stopped-by-close',
     description:
       "the background sweep's setInterval is not kept with the server's other timers, so close() never clears it: the closed server keeps sweeping, and its whole store stays in memory",
@@ -986,6 +1003,50 @@ export const mutants: Mutant[] = [
     ],
     caughtBy: ['TestHashRing'],
     cause: 'do not take the id for a position in the list',
+  },
+  {
+    name: 'client-ttl-truthy',
+    description:
+      'set(key, value, ttlSeconds) tests ttlSeconds for being truthy: a time to live of 0 is dropped, and the key is set for good instead of refused',
+    file: 'client.ts',
+    replace: [["ttlSeconds === undefined ? ['SET', key, value]", "!ttlSeconds ? ['SET', key, value]"]],
+    caughtBy: ['TestNemesisClient'],
+    cause: 'ttlSeconds tested for being truthy',
+  },
+  {
+    name: 'answered-timer-left-running',
+    description:
+      "an answered request's timer is not cleared, only disarmed (it does nothing when it fires): every request keeps a live timer for timeoutMs, and close() leaves them running",
+    file: 'client.ts',
+    replace: [
+      [
+        '      const timer = setTimeout(() => {\n',
+        '      let answered = false;\n      const timer = setTimeout(() => {\n        if (answered) return;\n',
+      ],
+      [
+        '        resolve: (r) => {\n          clearTimeout(timer);\n          resolve(r);',
+        '        resolve: (r) => {\n          answered = true;\n          resolve(r);',
+      ],
+    ],
+    caughtBy: ['TestClientClose'],
+    cause: 'the timeout timer of each request not cleared when its reply comes',
+  },
+  {
+    name: 'close-leaves-retry-waiting',
+    description:
+      'close() closes the connections but does not end a retry wait: a call waiting to retry ends only when its wait is over',
+    file: 'client.ts',
+    replace: [['    for (const end of [...this.pauses]) end();\n', '']],
+    caughtBy: ['TestClientClose'],
+    cause: 'close() closes the connections but leaves the retry loop waiting',
+  },
+  {
+    name: 'closed-client-reconnects',
+    description: 'close() ends the calls running, but a call made after it opens a new connection and is served',
+    file: 'client.ts',
+    replace: [['    while (!this.closed) {\n', '    for (;;) {\n']],
+    caughtBy: ['TestClientClose'],
+    cause: 'a closed client that opens a new connection on its next call',
   },
   {
     name: 'answered-timer-kept',
