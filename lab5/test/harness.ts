@@ -155,6 +155,15 @@ export class RawClient {
     this.write(encodeCommand(args));
   }
 
+  /** Sends several commands in one write (one packet on the loopback, as a pipelining client sends them). */
+  sendAll(commands: ReadonlyArray<ReadonlyArray<string | number | Buffer>>): void {
+    const t = this.observer.transcript;
+    if (t)
+      for (const args of commands)
+        this.pending.push(t.command(this.lane, this.server, String(args[0]).toUpperCase(), args.slice(1)));
+    this.write(Buffer.concat(commands.map((args) => encodeCommand([...args]))));
+  }
+
   private write(bytes: Buffer): void {
     if (!this.socket.destroyed) this.socket.write(bytes);
   }

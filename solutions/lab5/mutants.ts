@@ -25,6 +25,20 @@ export const mutants: Mutant[] = [
     cause: 'expired keys must be removed by a background sweep',
   },
   {
+    name: 'fsync-per-command',
+    description:
+      "the log is flushed (and, with fsync 'always', fsynced) after each command of a chunk instead of once after the chunk: one fsync per pipelined write",
+    file: 'server.ts',
+    replace: [
+      [
+        '      out += this.execute(args, conn);\n      if (conn.closing) break;\n',
+        '      out += this.execute(args, conn);\n      this.persistence?.flush();\n      if (conn.closing) break;\n',
+      ],
+    ],
+    caughtBy: ['TestFsyncPolicy'],
+    cause: 'the log written and fsynced after each command',
+  },
+  {
     name: 'sweep-samples-front',
     description:
       'the background sweep looks only at the first 20 keys with a time to live, as a sample: expired keys behind 20 that live long are never removed unless read',
