@@ -259,6 +259,11 @@ export class DiskNemesis {
 
   /** Installs the replacements (remove them with `stop`). */
   async install(): Promise<void> {
+    // What the folder holds already was written before this nemesis watched: it counts as on disk.
+    for (const name of fs.existsSync(this.dir) ? fs.readdirSync(this.dir) : []) {
+      const st = fs.statSync(path.join(this.dir, name));
+      if (st.isFile()) this.synced.set(`${st.dev}:${st.ino}`, st.size);
+    }
     await routeFileHandles();
     const proto = FS_CALLS.fileHandle;
     this.watchSyncs(proto);
@@ -400,24 +405,29 @@ export class DiskNemesis {
     );
   }
 
-  /** The server wrote the reply to the probe's SET: sometimes a power cut now (the log keeps what was fsynced). */
+  /** The server wrote the reply to the probe's SET: sometimes a power cut now (each file keeps what was fsynced). */
   private atProbeReply(writeStarted: number): void {
     if (!this.due('probe reply')) return;
     this.probeCopies++;
     const to = this.copy(
-      'a power cut just as the server wrote its reply to a SET probe:<n> (the log keeps only what was fsynced)',
+      'a power cut just as the server wrote its reply to a SET probe:<n> (each file keeps only what was fsynced)',
       true,
       writeStarted,
     );
     if (to === undefined) return;
-    const from = path.join(this.dir, 'appendonly.aof');
-    const log = path.join(to, 'appendonly.aof');
+    // Every file keeps only what was fsynced: the log, and a snapshot renamed into place without an fsync alike.
+    for (const name of fs.readdirSync(to)) this.keepSynced(path.join(this.dir, name), path.join(to, name));
+  }
+
+  /** Cuts `copied` (a power cut's copy of `original`) to the bytes of `original` known to be on disk. */
+  private keepSynced(original: string, copied: string): void {
     try {
-      const st = fs.statSync(from);
+      const st = fs.statSync(original);
+      if (!st.isFile()) return;
       const keep = this.synced.get(`${st.dev}:${st.ino}`) ?? 0;
-      if (fs.statSync(log).size > keep) {
+      if (fs.statSync(copied).size > keep) {
         this.copying = true;
-        fs.truncateSync(log, keep);
+        fs.truncateSync(copied, keep);
       }
     } catch (e) {
       if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw e;

@@ -469,6 +469,15 @@ export const mutants: Mutant[] = [
     cause: 'Write a snapshot atomically',
   },
   {
+    name: 'snapshot-not-fsynced',
+    description:
+      'the snapshot is written aside and renamed into place without an fsync, and the log is then emptied: a power cut can leave an empty snapshot and an empty log',
+    file: 'persistence.ts',
+    replace: [['      await file.sync();\n    } catch (err) {', '    } catch (err) {']],
+    caughtBy: ['TestNemesisRedis'],
+    cause: 'written aside, fsynced, renamed over the old one',
+  },
+  {
     name: 'log-emptied-before-snapshot',
     description:
       'the log is emptied before the new snapshot is in place: a crash in between loses every write since the last snapshot',
