@@ -129,8 +129,8 @@ export const memManyOps: TestDefinition<Lab3Impl> = {
     `after ${LONG_FACTOR * SHORT_OPS}: what they keep does not grow with the operations (at most ${BYTES_PER_OP} bytes per extra operation), and servers never used keep at most ${FRESH_BYTES_PER_SERVER / 1024} KiB each`,
   async run(ctx: Ctx) {
     // Every level's growth together first (few heap readings); only when that is over the bound, every level on its
-    // own, on fresh clusters, which decides: a heap reading can catch the engine dropping its own caches once, but a
-    // server that keeps something per operation is over the bound both times (suite/memory.ts lighterWeighing).
+    // own, on fresh clusters, and a level over it then once more: a heap reading can catch the engine dropping its own
+    // caches, but a server that keeps something per operation is over the bound every time (as in lighterWeighing).
     const [together] = await weighLives(ctx, false);
     const fresh = together.fresh / (SERVERS * CONSISTENCY_LEVELS.length);
     check(
@@ -142,14 +142,19 @@ export const memManyOps: TestDefinition<Lab3Impl> = {
         'aside at start and given back later would hide what a server keeps per operation from this test.',
     );
     if (perOp(together) <= BYTES_PER_OP) return;
-    for (const life of await weighLives(ctx, true)) {
+    // A level over the bound on its own is weighed once more, afresh: two noisy readings in a row happen about once in
+    // a thousand runs, a server that keeps something per operation is over every time.
+    const over = (await weighLives(ctx, true)).filter((life) => perOp(life) > BYTES_PER_OP).map((life) => life.who);
+    if (over.length === 0) return;
+    for (const life of (await weighLives(ctx, true)).filter((l) => over.includes(l.who))) {
       const grown = perOp(life);
       check(
         grown <= BYTES_PER_OP,
         `${life.who}: ${SERVERS} servers were weighed (their heap and their Buffers) after ${SHORT_OPS} client operations (${life.who === 'linearizable' ? 'half writes, half reads' : 'writes'} ` +
           `of ${KEYS.length} keys, values of ${VALUE_CHARS} characters), keeping ` +
           `${(life.short / 1024).toFixed(1)} KiB, and, in a fresh cluster, after ${LONG_FACTOR * SHORT_OPS}, keeping ` +
-          `${(life.long / 1024).toFixed(1)} KiB: ${grown.toFixed(0)} more bytes per extra operation. Expected what ` +
+          `${(life.long / 1024).toFixed(1)} KiB: ${grown.toFixed(0)} more bytes per extra operation (over the bound twice ` +
+          `in a row, on fresh clusters). Expected what ` +
           `they keep not to grow with the operations (at most ${BYTES_PER_OP} bytes per operation): the store holds ` +
           'one value per key, and once a message is delivered nothing of it is needed again. Likely causes: ' +
           'acknowledgements never forgotten once delivered (a map entry or a set per message, keyed by a timestamp ' +
