@@ -121,6 +121,8 @@ export class PromiseWatch {
         `Round ${this.round}: ${peerName(i)} leads term ${term}, but only ${answered.size} of the other ${this.ts.n - 1} ` +
           `peers had answered any call it made in term ${term} (${[...answered].join(', ') || 'none'}); a leader needs ` +
           `the votes of a majority (${needed} besides itself), each a reply to a request of that term. Likely causes: ` +
+          `a majority counted as half of the peers (Math.ceil(n / 2) votes; with ${this.ts.n} peers a majority is ` +
+          `${needed + 1}: more than half), ` +
           'a vote reply of an earlier election counted (check that the reply answers a request of the current term), ' +
           'a refused vote or a lost call counted as granted, a restarted peer that comes back as leader, or a leader ' +
           'that takes on a higher term (from a reply, or a RequestVote) but keeps its role: it must become a follower.',
@@ -366,7 +368,9 @@ async function judgeHealed(
 /** One round: a fresh cluster, clients and faults for a while, then the faults heal and the promises are judged. */
 async function round(ctx: Ctx, r: number, snapshots: boolean, name: string): Promise<void> {
   const rng = keyedRng(ctx.seed, `${name}#${r}`);
-  const n = r % 2 === 0 ? 5 : 3;
+  // Five peers in the even rounds (Figure 8's handoffs need them), three in two odd rounds, and four or six in the
+  // other two: a majority of an even group is more than half (a count of half the votes elects two leaders there).
+  const n = r % 2 === 0 ? 5 : r % 4 === 3 ? 3 : keyedRng(ctx.seed, `${name}#${r}/size`).pick([4, 6]);
   const ts = new RaftTester(ctx, { servers: n, snapshots });
   const watch = new PromiseWatch(ts, r);
   watch.start();

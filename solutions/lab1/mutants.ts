@@ -223,6 +223,20 @@ export const mutants: Mutant[] = [
     cause: 'stops re-sending a write to a backup after some tries',
   },
   {
+    name: 'replicate-gives-up-after-25s',
+    description:
+      'the primary re-sends to a silent backup for 25 s, then counts it as having the write and replies to the clerk (from an independent round of bugs written from the handouts alone)',
+    file: 'server.ts',
+    replace: [
+      [
+        '    let backoff = FIRST_BACKOFF_MS;\n    for (;;) {\n',
+        "    let backoff = FIRST_BACKOFF_MS;\n    const since = Date.now();\n    for (;;) {\n      if (Date.now() - since > 25_000) return 'sent';\n",
+      ],
+    ],
+    caughtBy: ['TestReplicateRetries'],
+    cause: 'stops re-sending a write to a backup after some tries or some time',
+  },
+  {
     name: 'replicate-gives-up-after-retries',
     description:
       'after five unanswered tries the primary counts the backup as having the write and replies to the clerk, although the backup still runs and lacks it',

@@ -6,6 +6,20 @@ import type { Mutant } from '../mutants';
 
 export const mutants: Mutant[] = [
   {
+    name: 'majority-is-half',
+    description:
+      'a candidate wins with Math.ceil(n / 2) votes, itself included: a majority for 3, 5 or 7 peers, but half of 4 or 6, so two leaders can win one term (from an independent round of bugs written from the handouts alone)',
+    file: 'raft.ts',
+    replace: [
+      [
+        '      if (votes * 2 > this.peers.length) this._becomeLeader();\n',
+        '      if (votes >= Math.ceil(this.peers.length / 2)) this._becomeLeader();\n',
+      ],
+    ],
+    caughtBy: ['TestNemesisRaft'],
+    cause: 'a majority counted as half of the peers',
+  },
+  {
     name: 'leadership-check-never-cleared',
     description:
       "a submit's leadership check (setInterval) is never cleared once the submit returns: one more live interval per operation, each firing every 20 ms for the server's whole life (from an independent round of bugs written from the handouts alone)",
