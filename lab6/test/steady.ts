@@ -68,8 +68,9 @@ function judgeKept(ts: RaftTester, round: number, was: Settled, during: string, 
       `${roles(ts)}. Expected the leader to keep leading and the term to stay while nothing fails (a reliable ` +
       `network, ${why}). Likely causes: heartbeats less frequent than the shortest election timeout, a follower ` +
       "that does not reset its election timer on the leader's AppendEntries or InstallSnapshot, a leader whose " +
-      'own election timer still starts elections, or a leader that steps down on a reply of its own term (only a ' +
-      'higher term deposes it).',
+      'own election timer still starts elections, a leader that steps down on a reply of its own term (only a ' +
+      'higher term deposes it), or a leader that stopped sending to a peer after many failed calls (the peer, back ' +
+      'and hearing nothing, starts an election: send to every peer for as long as you lead, however long it was silent).',
   );
 }
 
@@ -102,13 +103,16 @@ export async function judgeSteady(
   ts.crash1(follower);
   for (let k = 0; k < 2 * SNAPSHOT_INTERVAL; k++) ts.peer(settled.leader)?.start(next());
   await ts.one(next(), ts.n - 1, false);
+  // In some rounds the follower stays down long: a leader never gives up on a peer, however long it is silent.
+  const downMs = round % 4 === 2 ? rng.between(LONG_DOWN_MS[0], LONG_DOWN_MS[1]) : 0;
+  await sleep(downMs);
   ts.restart(follower);
   await ts.one(next(), ts.n, true);
   judgeKept(
     ts,
     round,
     settled,
-    `while ${peerName(follower)} crashed, missed ${2 * SNAPSHOT_INTERVAL + 1} commands, restarted and caught up`,
+    `while ${peerName(follower)} crashed, missed ${2 * SNAPSHOT_INTERVAL + 1} commands, ${downMs > 0 ? `stayed down ${(downMs / 1000).toFixed(1)} s more, ` : ''}restarted and caught up`,
     'one follower restarted with the term it saved',
   );
   await missedElection(ts, round, settled, next);
@@ -116,6 +120,9 @@ export async function judgeSteady(
   for (let k = 0; k < STORMS; k++) now = await storm(ts, round, rng, log);
   await bareMajority(ts, round, now, rng, next, log);
 }
+
+/** How long a crashed follower stays down in the steady state of rounds 2 and 6 (drawn per round), virtual ms. */
+const LONG_DOWN_MS: readonly [number, number] = [35_000, 70_000];
 
 /**
  * A follower misses an election (it is down while the leader crash-restarts and the others elect a new one),

@@ -6,6 +6,24 @@ import type { Mutant } from '../mutants';
 
 export const mutants: Mutant[] = [
   {
+    name: 'leader-abandons-silent-peer',
+    description:
+      'the leader stops sending to a peer after 300 calls in a row to it failed (about 30 s of silence): a follower down that long never hears from this leader again (from an independent round of bugs written from the handouts alone)',
+    file: 'raft.ts',
+    replace: [
+      [
+        '      if (peer !== this.me) void this._replicateTo(peer);',
+        '      if (peer !== this.me && ((this as unknown as { fails?: number[] }).fails?.[peer] ?? 0) < 300)\n        void this._replicateTo(peer);',
+      ],
+      [
+        '    } catch {\n      return; // lost: the next heartbeat sends it again\n    }\n',
+        '    } catch {\n      const fails = ((this as unknown as { fails?: number[] }).fails ??= []);\n      fails[peer] = (fails[peer] ?? 0) + 1;\n      return;\n    }\n    ((this as unknown as { fails?: number[] }).fails ??= [])[peer] = 0;\n',
+      ],
+    ],
+    caughtBy: ['TestNemesisRaft'],
+    cause: 'a leader that stopped sending to a peer after many failed calls',
+  },
+  {
     name: 'majority-is-half',
     description:
       'a candidate wins with Math.ceil(n / 2) votes, itself included: a majority for 3, 5 or 7 peers, but half of 4 or 6, so two leaders can win one term (from an independent round of bugs written from the handouts alone)',
