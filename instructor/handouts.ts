@@ -67,9 +67,12 @@ export function monitorsBlock(suite: LabSuite<unknown>): string {
     const failed =
       p.refusalsOnly === true ? `that was ${answered}` : `that was lost${answered ? ` or ${answered}` : ''}`;
     const wait =
-      p.minWaitMs !== undefined
+      (p.minWaitMs !== undefined
         ? `no sooner than ${p.minWaitMs} ms after the failure`
-        : `${p.meanWaitMs} ms or more after the failure on average (over ${p.samples ?? 20} or more such tries from one client to one server)`;
+        : `${p.meanWaitMs} ms or more after the failure on average (over ${p.samples ?? 20} or more such tries from one client to one server)`) +
+      (p.maxMeanWaitMs !== undefined
+        ? `, and no later than ${p.maxMeanWaitMs} ms after it on average (over ${p.samples ?? 20} or more such tries from one client)`
+        : '');
     const what = `${p.only ? `an ${p.only.what}` : `a ${p.methods?.join(' or ') ?? 'server-to-server'} call`} ${p.after === 'answer' ? 'that was answered' : failed}`;
     const again = p.after === 'round' ? `${what} at every server in turn is sent again` : `${what} is sent again`;
     const pacing = p.after === 'answer' ? 'call pacing' : 'retry pacing';

@@ -125,6 +125,13 @@ export interface RetryPacing {
   readonly minWaitMs?: number;
   /** ... or, on average over a sender's retries to one receiver, at least this long (once there are `samples`). */
   readonly meanWaitMs?: number;
+  /**
+   * ... and, on average, at most this long (once there are `samples`): the handout's "a little" pause, judged where a
+   * longer one only slows the service down.
+   */
+  readonly maxMeanWaitMs?: number;
+  /** Likely causes when the mean wait is over `maxMeanWaitMs`, for a student. */
+  readonly slowCauses?: string;
   /** How many retries of one sender to one receiver the mean needs before it is judged (default 20). */
   readonly samples?: number;
   /** Likely causes when it is broken, for a student. */

@@ -80,6 +80,15 @@ export const mutants: Mutant[] = [
     cause: 'no pause after a whole round',
   },
   {
+    name: 'clerk-pauses-long',
+    description:
+      'the clerk pauses 1.5 s after a whole round without an answer instead of about 100 ms: every call made while a leader is elected waits far longer than it needs (from an independent round of bugs written from the handouts alone)',
+    file: 'client.ts',
+    replace: [['const ROUND_PAUSE_MS = 100;', 'const ROUND_PAUSE_MS = 1500;']],
+    caughtBy: ['TestNemesisKV'],
+    cause: 'a pause far longer than the handout',
+  },
+  {
     name: 'commit-old-term-by-count',
     description: "the leader commits an entry of an earlier term once a majority holds it (Figure 8's trap)",
     file: 'raft.ts',

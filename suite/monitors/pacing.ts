@@ -148,7 +148,8 @@ export class PacingWatch implements CallRule {
   /** What broke the rule, in a few lines for a student; undefined when nothing did. */
   finding(): string | undefined {
     const broken: string[] = [];
-    const { minWaitMs, meanWaitMs } = this.rule;
+    let slow = false;
+    const { minWaitMs, meanWaitMs, maxMeanWaitMs } = this.rule;
     const samples = this.rule.samples ?? DEFAULT_SAMPLES;
     for (const [key, w] of this.waits) {
       if (this.overlapping.has(key)) continue;
@@ -163,6 +164,13 @@ export class PacingWatch implements CallRule {
           `${who}: ${w.count} tries came on average ${(w.total / w.count).toFixed(3)} ms after the failure before ` +
             `them (at least ${meanWaitMs} ms on average expected)`,
         );
+      if (maxMeanWaitMs !== undefined && w.count >= samples && w.total / w.count > maxMeanWaitMs + this.slackMs) {
+        slow = true;
+        broken.push(
+          `${who}: ${w.count} tries came on average ${(w.total / w.count).toFixed(1)} ms after the failure before ` +
+            `them (at most ${maxMeanWaitMs} ms on average expected: the pause is a little one)`,
+        );
+      }
     }
     if (broken.length === 0) return undefined;
     const what =
@@ -172,8 +180,16 @@ export class PacingWatch implements CallRule {
           ? `${this.rule.refusalsOnly === true ? '' : 'lost or '}answered ${this.rule.refusals.join(' or ')}`
           : 'lost';
     const before = this.rule.after === 'answer' ? 'the answer' : 'the failure';
+    const title =
+      slow && broken.length === 1
+        ? 'Retries too slow'
+        : this.rule.after === 'answer'
+          ? 'Calls repeated too quickly'
+          : slow
+            ? 'Retries too quick or too slow'
+            : 'Retries too quick';
     return (
-      `${this.rule.after === 'answer' ? 'Calls repeated too quickly' : 'Retries too quick'}: the handout says "${this.rule.rule}", ` +
+      `${title}: the handout says "${this.rule.rule}", ` +
       `and the tester watched every ${this.rule.only?.what ?? `${callsOf(this.rule)} call`} that was ${what} and the same call sent ` +
       `again${this.rule.after === 'round' ? ' after a whole round of servers' : ''} (times are from ${before}):\n` +
       broken
@@ -181,7 +197,8 @@ export class PacingWatch implements CallRule {
         .map((b) => `  ${b}`)
         .join('\n') +
       (broken.length > 5 ? `\n  ... and ${broken.length - 5} more` : '') +
-      `\nLikely causes: ${this.rule.causes}`
+      `\nLikely causes: ${this.rule.causes}` +
+      (slow && this.rule.slowCauses ? `\nLikely causes of a wait too long: ${this.rule.slowCauses}` : '')
     );
   }
 }

@@ -112,6 +112,35 @@ describe('the runner’s monitors', () => {
     expect((await run(pacing, lossy(0, true))).status, 'the tester’s end').to.equal('passed');
   });
 
+  it('with maxMeanWaitMs, fails retries that wait far longer than the handout’s little pause, on average', async () => {
+    const pacing: Monitors = {
+      timers: TIMERS,
+      pacing: [
+        {
+          rule: 'wait a little',
+          methods: ['Svc.Echo'],
+          after: 'each',
+          minWaitMs: 5,
+          maxMeanWaitMs: 200,
+          samples: 3,
+          causes: 'no wait',
+          slowCauses: 'a long sleep',
+        },
+      ],
+    };
+    const lossy = (waitMs: number) => async () => {
+      const { net, end } = network();
+      net.setReliable(false);
+      net.setDropRates(0.5, 0.5);
+      const e = end('c', 'client 0', false);
+      for (let i = 0; i < 20; i++) await untilAnswered(e, waitMs);
+    };
+    const slow = await run(pacing, lossy(1000));
+    expect(slow.status).to.equal('failed');
+    expect(slow.message).to.match(/Retries too slow: [^]*at most 200 ms on average expected[^]*a long sleep/);
+    expect((await run(pacing, lossy(100))).status).to.equal('passed');
+  });
+
   it('with refusalsOnly, judges the retries after a refusal and leaves those after a lost call alone', async () => {
     const pacing: Monitors = {
       timers: TIMERS,
