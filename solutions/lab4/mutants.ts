@@ -3,6 +3,20 @@ import type { Mutant } from '../mutants';
 
 export const mutants: Mutant[] = [
   {
+    name: 'linger-after-wake',
+    description:
+      "a follower's loop woken by a write waits 5 ms before sending, to gather more writes into one call: every write into an idle cluster is acknowledged 5 ms late (from an independent round of bugs written from the handouts alone)",
+    file: 'server.ts',
+    replace: [
+      [
+        '        clearTimeout(timer);\n        resolve(true);\n',
+        '        clearTimeout(timer);\n        setTimeout(() => resolve(true), 5);\n',
+      ],
+    ],
+    caughtBy: ['TestIdleAndStop'],
+    cause: 'a short wait after waking',
+  },
+  {
     name: 'write-timer-not-cleared',
     description:
       "a write's setTimeout(writeTimeoutMs) is not cleared when the write commits: the timers pile up, one per write, for writeTimeoutMs each (from an independent round of bugs written from the handouts alone)",
