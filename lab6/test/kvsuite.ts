@@ -8,7 +8,7 @@ import { sleep } from '../../world';
 import { ELECTION_TIMEOUT_MS, Lab6Impl, peerName } from './harness';
 import { nemesisKV, nemesisKVSnapshots } from './kvnemesis';
 import { modelKV } from './model';
-import { restartedLeaderIds } from './restartids';
+import { crossServerIds, restartedLeaderIds } from './restartids';
 import {
   CounterOp,
   genericTest,
@@ -186,7 +186,7 @@ const shutdown4A: TestDefinition<Lab6Impl> = {
 const restartSubmit4A: TestDefinition<Lab6Impl> = {
   name: 'TestRestartSubmit4A',
   description:
-    "restarts with submits in flight: later operations are not confused with those before the crash, even when a restarted server leads again at indexes where another leader commits its previous run's entries",
+    "restarts with submits in flight: later operations are not confused with those before the crash, even when a restarted server leads again at indexes where another leader commits its previous run's entries; nor with another server's, when two servers started at one moment each put their first submit at index 1",
   async run(ctx: Ctx) {
     const ts = new RsmTester(ctx, { servers: RSM_SERVERS });
     await incrementInOrder(ts, 100);
@@ -207,6 +207,7 @@ const restartSubmit4A: TestDefinition<Lab6Impl> = {
     for (let i = 0; i < ts.group.n; i++) ts.group.crash1(i);
     ts.group.net.cleanup();
     await restartedLeaderIds(ctx);
+    await crossServerIds(ctx);
   },
 };
 

@@ -1,7 +1,8 @@
 /**
- * Lab 6's scripted check that a restarted server's submits are not taken for those of its previous run: the same
- * server leads twice, across a restart, with operations at the same log indexes, and the old run's operations are
- * the ones another leader commits there. Judged by the counter: an increment answered OK must have been applied.
+ * Lab 6's scripted checks that a server's submits are not taken for another's: for those of its previous run (the
+ * same server leads twice, across a restart, with operations at the same log indexes, and the old run's operations
+ * are the ones another leader commits there), and for those of another server started at the same moment (each
+ * one's first submit at index 1). Judged by the counter: an increment answered OK must have been applied.
  */
 import { within, type TestContext } from '../../suite';
 import { sleep, World } from '../../world';
@@ -137,6 +138,34 @@ export async function restartedLeaderIds(ctx: Ctx): Promise<void> {
   void ts.submit(q, NULL); // sends the new leader's entries at once
   const answers = await within(Promise.all(results), STEP_MS, () => `${peerName(l)}'s submits did not return.`);
   await judgeIncrements(ts, l, answers);
+  for (let i = 0; i < g.n; i++) g.crash1(i);
+  g.net.cleanup();
+}
+
+/** Servers of the cross-server check: built at one virtual moment, as every test builds its group. */
+const CROSS_SERVERS = 3;
+
+/**
+ * Two servers' first submits at one index: the first leader, cut off before any entry of its leaves it, takes an
+ * increment (its first submit, at index 1); the others elect a leader whose first submit, a no-op, commits at index 1;
+ * the first leader rejoins. Its increment must not be answered OK: ids that tell only a run apart (the start time),
+ * not the server, are equal here.
+ */
+export async function crossServerIds(ctx: Ctx): Promise<void> {
+  const ts = new RsmTester(ctx, { servers: CROSS_SERVERS, latencyMs: 0 });
+  const g = ts.group;
+  const l = await g.checkOneLeader();
+  g.disconnect(l);
+  const answer = ts.submit(l, INC);
+  const rest = Array.from({ length: CROSS_SERVERS }, (_, i) => i).filter((i) => i !== l);
+  const q = await leaderAmong(ts, rest, `${CROSS_SERVERS - 1} of ${CROSS_SERVERS} peers, the first leader cut off`);
+  await within(ts.submit(q, NULL), STEP_MS, () => `${peerName(q)}, leading a majority, did not commit a no-op.`);
+  g.connect(l);
+  void ts.submit(q, NULL); // sends the new leader's entries at once
+  const a = await within(answer, STEP_MS, () => `${peerName(l)}'s submit did not return once it rejoined.`);
+  await judgeIncrements(ts, l, [a], 'cross');
+  for (let i = 0; i < g.n; i++) g.crash1(i);
+  g.net.cleanup();
 }
 
 /** Every increment answered OK was applied: the count once every server runs again is at least their number. */
@@ -144,11 +173,22 @@ async function judgeIncrements(
   ts: RsmTester,
   l: number,
   answers: ReadonlyArray<{ err: string; result?: unknown }>,
+  scenario: 'restart' | 'cross' = 'restart',
 ): Promise<void> {
   ts.group.reviveAll();
   const ok = answers.filter((a) => a.err === 'OK');
   const { n } = await ts.one(NULL);
-  if (n < ok.length || ok.some((a) => ((a.result as { n?: number } | undefined)?.n ?? 0) < 1))
+  const wrong = n < ok.length || ok.some((a) => ((a.result as { n?: number } | undefined)?.n ?? 0) < 1);
+  if (wrong && scenario === 'cross')
+    ts.group.fail(
+      `${peerName(l)} led, was cut off, and answered the increment it was given then ${JSON.stringify(ok[0]?.result)} ` +
+        `(OK), but the counter reads ${n} once every server runs again: the increment was never applied. Another ` +
+        'leader had committed its own first submit, a no-op, at the same index (every server of the group was ' +
+        'started at the same moment). Expected ErrWrongLeader: another id at the index means another entry. Likely ' +
+        "causes: operation ids that do not name the server (a tag made of the start time, which the group's servers " +
+        "share, or a counter alone), so two servers' first submits carry one id.",
+    );
+  if (wrong)
     ts.group.fail(
       `${peerName(l)}, restarted, led again and answered ${ok.length} of its ${answers.length} increments OK (results: ` +
         `${ok.map((a) => JSON.stringify(a.result)).join(', ')}), but the counter reads ${n} once every server runs ` +
@@ -157,5 +197,5 @@ async function judgeIncrements(
         "across restarts (a submit counter that starts again at 1, with no tag of the server's run), so the new " +
         "submit's id matches the old entry's.",
     );
-  await ts.checkCounter(n, SERVERS);
+  await ts.checkCounter(n, ts.group.n);
 }

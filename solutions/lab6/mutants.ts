@@ -24,6 +24,15 @@ export const mutants: Mutant[] = [
     cause: 'a leader that stopped sending to a peer after many failed calls',
   },
   {
+    name: 'ids-tagged-with-start-time',
+    description:
+      "the RSM tags its operation ids with the time it started, not the server: the group's servers start at one moment, so two servers' first submits carry one id (from an independent round of bugs written from the handouts alone)",
+    file: 'rsm.ts',
+    replace: [['this.tag = `${me}-${Math.random().toString(36).slice(2, 10)}`;', 'this.tag = String(Date.now());']],
+    caughtBy: ['TestRestartSubmit4A'],
+    cause: 'operation ids that do not name the server',
+  },
+  {
     name: 'majority-is-half',
     description:
       'a candidate wins with Math.ceil(n / 2) votes, itself included: a majority for 3, 5 or 7 peers, but half of 4 or 6, so two leaders can win one term (from an independent round of bugs written from the handouts alone)',
