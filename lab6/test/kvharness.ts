@@ -10,6 +10,7 @@ import { assertLinearizable, TestFailure, within } from '../../suite';
 import type { TestContext } from '../../suite';
 import { HistoryRecorder, clientLane } from '../../suite/history';
 import { World, sleep } from '../../world';
+import { keyedRng } from '../../world/rng';
 import type { GetResult, KVClerk, KVService, PutResult, Version } from '../kvapi';
 import type { Persister } from '../persister';
 import type { Op, RsmPeer, StateMachine, SubmitResult } from '../rsmapi';
@@ -29,6 +30,17 @@ const KV_CAUSES =
 export const NO_SNAPSHOTS = -1;
 /** maxRaftState in the snapshot tests (characters of saved Raft state), as in MIT's tests. */
 export const MAX_RAFT_STATE = 1000;
+/** maxRaftState "drawn per seed" (from DRAWN_MAX_RAFT_STATES, each below MIT's 1000): a size written into the code shows. */
+export const DRAWN = 'drawn';
+export const DRAWN_MAX_RAFT_STATES: readonly number[] = [300, 500, 700];
+
+/** A test's maxRaftState: DRAWN is drawn from DRAWN_MAX_RAFT_STATES by the seed (and logged), any other value kept. */
+export function resolveMaxRaftState(ctx: Ctx, maxRaftState: number | typeof DRAWN): number {
+  if (maxRaftState !== DRAWN) return maxRaftState;
+  const drawn = keyedRng(ctx.seed, 'max-raft-state').pick(DRAWN_MAX_RAFT_STATES);
+  ctx.log(`maxRaftState ${drawn} (drawn for this seed)`);
+  return drawn;
+}
 /**
  * Every message of parts 5-7 takes this much longer than on one machine (ms): servers on a LAN. Each operation
  * then takes a few ms, as between real machines, rather than a fraction of one, which would let a client make
@@ -126,13 +138,17 @@ export class RsmTester {
   /** The RSMs the tester killed (a submit of theirs may give up at once). */
   private readonly killed = new WeakSet<RsmPeer>();
   private leader = 0;
+  /** The servers' maxRaftState (NO_SNAPSHOTS when they must not snapshot). */
+  readonly maxRaftState: number;
 
   /** `latencyMs`: each message's extra time, LATENCY_MS unless a test spreads the servers farther apart. */
-  constructor(ctx: Ctx, options: { servers: number; maxRaftState?: number; latencyMs?: number }) {
+  constructor(ctx: Ctx, options: { servers: number; maxRaftState?: number | typeof DRAWN; latencyMs?: number }) {
     this.ctx = ctx;
+    const maxRaftState = resolveMaxRaftState(ctx, options.maxRaftState ?? NO_SNAPSHOTS);
+    this.maxRaftState = maxRaftState;
     this.group = new RaftTester(ctx, {
       servers: options.servers,
-      build: (peers, me, persister) => this.build(peers, me, persister, options.maxRaftState ?? NO_SNAPSHOTS),
+      build: (peers, me, persister) => this.build(peers, me, persister, maxRaftState),
     });
     this.group.net.setLatency(options.latencyMs ?? LATENCY_MS);
   }
@@ -260,8 +276,8 @@ export interface KvOptions {
   servers: number;
   /** Lose and delay messages (tests whose name says Unreliable). */
   unreliable?: boolean;
-  /** NO_SNAPSHOTS or MAX_RAFT_STATE. */
-  maxRaftState: number;
+  /** NO_SNAPSHOTS, MAX_RAFT_STATE, or DRAWN. */
+  maxRaftState: number | typeof DRAWN;
 }
 
 /** Parts 6-7's group: the student's KVServer on every server, clerks, and the history of their operations. */
@@ -276,7 +292,7 @@ export class KvTester {
 
   constructor(ctx: Ctx, options: KvOptions) {
     this.ctx = ctx;
-    this.maxRaftState = options.maxRaftState;
+    this.maxRaftState = resolveMaxRaftState(ctx, options.maxRaftState);
     this.group = new RaftTester(ctx, {
       servers: options.servers,
       unreliable: options.unreliable,
