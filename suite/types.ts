@@ -126,11 +126,12 @@ export interface RetryPacing {
   /** ... or, on average over a sender's retries to one receiver, at least this long (once there are `samples`). */
   readonly meanWaitMs?: number;
   /**
-   * ... and, on average, at most this long (once there are `samples`): the handout's "a little" pause, judged where a
-   * longer one only slows the service down.
+   * ... and, as the median of a sender's retries, at most this long (once there are `samples`): the handout's "a
+   * little" pause, where a longer one only slows the service down (the median: a retry that comes back much later,
+   * after the call went elsewhere, is no pause).
    */
-  readonly maxMeanWaitMs?: number;
-  /** Likely causes when the mean wait is over `maxMeanWaitMs`, for a student. */
+  readonly maxMedianWaitMs?: number;
+  /** Likely causes when the median wait is over `maxMedianWaitMs`, for a student. */
   readonly slowCauses?: string;
   /** How many retries of one sender to one receiver the mean needs before it is judged (default 20). */
   readonly samples?: number;

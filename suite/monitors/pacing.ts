@@ -6,6 +6,8 @@ import { argsKey, pairName, sameCall, type CallRecord, type CallRule } from './c
 export const VIRTUAL_SLACK_MS = 1e-6;
 /** Failed calls kept per sender and receiver while waiting for their retry (a sender rarely has more in flight). */
 const PENDING_PER_PAIR = 8;
+/** Waits kept per sender and receiver for a median. */
+const WAITS_KEPT = 1000;
 /** Retries of one sender to one receiver the mean needs by default. */
 const DEFAULT_SAMPLES = 20;
 
@@ -13,6 +15,8 @@ const DEFAULT_SAMPLES = 20;
 interface Waits {
   count: number;
   total: number;
+  /** The first waits (up to WAITS_KEPT), for their median. */
+  readonly kept: number[];
   /** The retries that came sooner than the rule's minimum: how many, and the first. */
   early: number;
   first?: { at: number; waited: number };
@@ -135,9 +139,10 @@ export class PacingWatch implements CallRule {
 
   /** One retry by `who`, `waited` ms after the failure it follows. */
   private note(who: string, waited: number, now: number): void {
-    const w = this.waits.get(who) ?? { count: 0, total: 0, early: 0 };
+    const w = this.waits.get(who) ?? { count: 0, total: 0, kept: [], early: 0 };
     w.count++;
     w.total += waited;
+    if (this.rule.maxMedianWaitMs !== undefined && w.kept.length < WAITS_KEPT) w.kept.push(waited);
     if (this.rule.minWaitMs !== undefined && waited < this.rule.minWaitMs - this.slackMs) {
       w.early++;
       w.first ??= { at: now, waited };
@@ -149,7 +154,7 @@ export class PacingWatch implements CallRule {
   finding(): string | undefined {
     const broken: string[] = [];
     let slow = false;
-    const { minWaitMs, meanWaitMs, maxMeanWaitMs } = this.rule;
+    const { minWaitMs, meanWaitMs, maxMedianWaitMs } = this.rule;
     const samples = this.rule.samples ?? DEFAULT_SAMPLES;
     for (const [key, w] of this.waits) {
       if (this.overlapping.has(key)) continue;
@@ -164,11 +169,12 @@ export class PacingWatch implements CallRule {
           `${who}: ${w.count} tries came on average ${(w.total / w.count).toFixed(3)} ms after the failure before ` +
             `them (at least ${meanWaitMs} ms on average expected)`,
         );
-      if (maxMeanWaitMs !== undefined && w.count >= samples && w.total / w.count > maxMeanWaitMs + this.slackMs) {
+      const median = maxMedianWaitMs !== undefined && w.count >= samples ? medianOf(w.kept) : 0;
+      if (maxMedianWaitMs !== undefined && median > maxMedianWaitMs + this.slackMs) {
         slow = true;
         broken.push(
-          `${who}: ${w.count} tries came on average ${(w.total / w.count).toFixed(1)} ms after the failure before ` +
-            `them (at most ${maxMeanWaitMs} ms on average expected: the pause is a little one)`,
+          `${who}: half of ${w.count} tries came ${median.toFixed(1)} ms or more after the failure before them (a ` +
+            `median of at most ${maxMedianWaitMs} ms expected: the pause is a little one)`,
         );
       }
     }
@@ -201,6 +207,13 @@ export class PacingWatch implements CallRule {
       (slow && this.rule.slowCauses ? `\nLikely causes of a wait too long: ${this.rule.slowCauses}` : '')
     );
   }
+}
+
+/** The median of `values` (not empty). */
+function medianOf(values: readonly number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  const mid = sorted.length >> 1;
+  return sorted.length % 2 === 1 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
 }
 
 /** Virtual time for a message: "1.234 s". */

@@ -112,7 +112,7 @@ describe('the runner’s monitors', () => {
     expect((await run(pacing, lossy(0, true))).status, 'the tester’s end').to.equal('passed');
   });
 
-  it('with maxMeanWaitMs, fails retries that wait far longer than the handout’s little pause, on average', async () => {
+  it('with maxMedianWaitMs, fails retries that wait far longer than the handout’s little pause, as the median', async () => {
     const pacing: Monitors = {
       timers: TIMERS,
       pacing: [
@@ -121,7 +121,7 @@ describe('the runner’s monitors', () => {
           methods: ['Svc.Echo'],
           after: 'each',
           minWaitMs: 5,
-          maxMeanWaitMs: 200,
+          maxMedianWaitMs: 200,
           samples: 3,
           causes: 'no wait',
           slowCauses: 'a long sleep',
@@ -137,7 +137,7 @@ describe('the runner’s monitors', () => {
     };
     const slow = await run(pacing, lossy(1000));
     expect(slow.status).to.equal('failed');
-    expect(slow.message).to.match(/Retries too slow: [^]*at most 200 ms on average expected[^]*a long sleep/);
+    expect(slow.message).to.match(/Retries too slow: [^]*a median of at most 200 ms expected[^]*a long sleep/);
     expect((await run(pacing, lossy(100))).status).to.equal('passed');
   });
 
