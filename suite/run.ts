@@ -66,7 +66,9 @@ export async function runNamedTest<Impl>(
     else await test.run(ctx);
   } catch (err) {
     // Whatever was thrown fails the test, `undefined` and `null` too (code under test can reject with anything).
-    error = err ?? new Error(`The test stopped with ${String(err)} thrown or rejected instead of an error.`);
+    error = examinable(
+      err ?? new Error(`The test stopped with ${String(err)} thrown or rejected instead of an error.`),
+    );
   } finally {
     stopPrinting();
   }
@@ -128,8 +130,38 @@ function crashKind(err: unknown): CrashKind {
   return 'error';
 }
 
-/** A failure message: the verdict for test failures, the error and its stack (trimmed) for crashes. */
+/** What describeError says of a thrown value that throws again when it is examined. */
+const UNEXAMINABLE =
+  'The code under test threw a value that throws again when it is read (a Proxy whose traps throw, or an object ' +
+  'whose getters throw), so it cannot be shown. Throw an Error (new Error("what went wrong")) instead.';
+
+/**
+ * What code under test threw, as the runner can read it: the value itself when every way the runner examines it
+ * works, else an Error that says so (a value that throws when read must not stop the runner, or the run would hang
+ * until its real-time limit).
+ */
+function examinable(err: unknown): unknown {
+  try {
+    describeThrown(err);
+    crashKind(err);
+    if (isTestFailure(err)) void err.attachments.historyHtml;
+    return err;
+  } catch {
+    return new Error(UNEXAMINABLE);
+  }
+}
+
+/** A failure message: the verdict for test failures, the error and its stack (trimmed) for crashes; never throws. */
 export function describeError(err: unknown): string {
+  try {
+    return describeThrown(err);
+  } catch {
+    return UNEXAMINABLE;
+  }
+}
+
+/** describeError's text, which may throw when `err` does as it is read. */
+function describeThrown(err: unknown): string {
   if (
     isTestFailure(err) ||
     err instanceof VirtualTimeLimitError ||
@@ -139,7 +171,7 @@ export function describeError(err: unknown): string {
     return err.message;
   }
   if (err instanceof UncaughtError) {
-    return `An exception escaped a timer callback (in a real program it would crash the process).\n${describeError(err.error)}`;
+    return `An exception escaped a timer callback (in a real program it would crash the process).\n${describeThrown(err.error)}`;
   }
   if (err instanceof TimeoutError) {
     return `A TimeoutError reached the test: ${err.message}. A lost message must be handled by your code (usually: wait a little and send the RPC again).`;

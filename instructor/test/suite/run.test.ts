@@ -1,7 +1,7 @@
 /** runNamedTest: what a run stopped on its virtual time limit says about the work still in progress, and that anything thrown fails. */
 import { expect } from 'chai';
 import { HistoryRecorder } from '../../../suite/history';
-import { runNamedTest, type TestDefinition } from '../../../suite';
+import { describeError, runNamedTest, type TestDefinition } from '../../../suite';
 
 describe('runNamedTest', () => {
   it('on the virtual time limit, lists what the test said was still in progress, with how long each has waited', async () => {
@@ -53,6 +53,41 @@ describe('runNamedTest', () => {
           `Error: The test stopped with ${String(thrown)} thrown or rejected instead of an error.`,
         ]);
       }
+    }
+  });
+
+  it('fails at once, with a message, a test that throws a value whose every reading throws it again (a hostile proxy)', async () => {
+    const hostile: object = new Proxy(
+      {},
+      {
+        get: () => {
+          throw hostile;
+        },
+        getPrototypeOf: () => {
+          throw hostile;
+        },
+        has: () => {
+          throw hostile;
+        },
+        ownKeys: () => {
+          throw hostile;
+        },
+        getOwnPropertyDescriptor: () => {
+          throw hostile;
+        },
+      },
+    );
+    for (const realTime of [false, true]) {
+      const test: TestDefinition<undefined> = {
+        name: 'TestThrowsAProxy',
+        description: 'throws a proxy that throws itself when read',
+        realTime,
+        run: () => Promise.reject(hostile),
+      };
+      const outcome = await runNamedTest(test, undefined, 1);
+      expect(outcome.status).to.equal('failed');
+      expect(outcome.message).to.contain('threw a value that throws again when it is read');
+      expect(describeError(hostile)).to.contain('Throw an Error');
     }
   });
 });
