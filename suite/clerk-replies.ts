@@ -44,6 +44,11 @@ export interface ClerkRules {
    * the shard's old owner, whose reply was lost, makes the new owner answer ErrVersion): the lab's likely causes.
    */
   readonly errVersionAfterDoubt?: string;
+  /**
+   * A call's first copy goes to the server that answered the clerk's last call (lab 6: "It sends to the server that
+   * led last time"), judged while the call runs alone.
+   */
+  readonly firstToLastAnswer?: boolean;
 }
 
 /** The rules of lab 2: none stricter. */
@@ -186,6 +191,17 @@ function overlapProblem(method: string, args: unknown, pending: number): string 
   );
 }
 
+/** What is wrong with a call's first copy (`method` with `args`) sent to `server`, when `answered` answered the last. */
+function notToLastAnswerProblem(method: string, args: unknown, server: number, answered: number): string {
+  return (
+    `The clerk sent the first copy of ${method} with ${show(args)} to server ${server}, but server ${answered} answered ` +
+    `its last call. Expected the first copy of each call to go to the server that answered last (it led then, and ` +
+    'most likely still does): "It sends to the server that led last time". Likely causes: the clerk starts every ' +
+    'call at server 0 (or at a random server) instead of remembering the leader; the leader remembered in a local ' +
+    'variable of the call rather than in a field of the clerk; the remembered index moved on after the answer.'
+  );
+}
+
 /** True when an RPC `method` with `args` is a copy of call `w` (other fields, such as ids, are the student's). */
 function carries(w: ClerkCall, method: string, args: unknown): boolean {
   const a = args as { key?: unknown; value?: unknown; version?: unknown } | null;
@@ -202,6 +218,10 @@ export class ClerkReplies {
   /** The first RPC the clerk sent that is not one of the lab's with its exact fields, if any (argsProblem). */
   private badRpc: string | undefined;
   private readonly rules: ClerkRules;
+  /** The watched ends, in the order the clerk got them (its servers' numbers). */
+  private ends = 0;
+  /** The server whose reply last answered a call of the clerk (not a refusal), if any yet. */
+  private lastAnswer: number | undefined;
 
   constructor(rules: ClerkRules = NO_RULES) {
     this.rules = rules;
@@ -210,6 +230,7 @@ export class ClerkReplies {
   /** Routes `end`'s calls through the witness; the clerk gets the same end, the same replies. */
   watch(end: ClientEnd): void {
     const call = end.call;
+    const server = this.ends++;
     const watched = <Reply>(sentMethod: string, args?: unknown): Promise<Reply> => {
       // What is judged is what is sent: one name, and the arguments read once.
       const name = methodOnce(sentMethod);
@@ -217,7 +238,7 @@ export class ClerkReplies {
       const method = name.copy as string;
       const once = readOnce(args, `the arguments of ${method}`);
       if ('error' in once) return Promise.reject(once.error);
-      return this.sent(method, once.copy, Reflect.apply(call, end, [method, once.copy]) as Promise<Reply>);
+      return this.sent(method, once.copy, Reflect.apply(call, end, [method, once.copy]) as Promise<Reply>, server);
     };
     // Defined, not assigned: the grader freezes ClientEnd.prototype, and assigning over a frozen prototype's method fails.
     Object.defineProperty(end, 'call', { value: watched });
@@ -227,7 +248,7 @@ export class ClerkReplies {
    * Notes one RPC a clerk sent, `method` with `args`, whose reply is `reply`; returns the promise to hand the clerk,
    * which settles only once the witness has noted the reply (so the clerk never sees a reply the witness did not).
    */
-  sent<Reply>(method: string, args: unknown, reply: Promise<Reply>): Promise<Reply> {
+  sent<Reply>(method: string, args: unknown, reply: Promise<Reply>, server?: number): Promise<Reply> {
     this.calls++;
     this.badRpc ??= argsProblem(method, args);
     // Before its first call as between calls: a clerk sends only for the call it is in.
@@ -250,6 +271,10 @@ export class ClerkReplies {
     // Nor does one sent while an earlier copy may still answer (unless tasks sharing the clerk run the same call).
     else if (mine.length === 1 && !mine[0].shared && mine[0].sent > mine[0].settled)
       this.badRpc ??= overlapProblem(method, args, mine[0].sent - mine[0].settled);
+    // The first copy of a call running alone goes where the last call was answered.
+    const first = mine.length === 1 && mine[0].sent === 0 && this.running.size === 1;
+    if (this.rules.firstToLastAnswer && first && server !== undefined && this.lastAnswer !== undefined)
+      if (server !== this.lastAnswer) this.badRpc ??= notToLastAnswerProblem(method, args, server, this.lastAnswer);
     // Two running calls with the same arguments both get the copy: the checks below only ever get more lenient.
     for (const w of mine) {
       w.sent++;
@@ -269,6 +294,7 @@ export class ClerkReplies {
           // Only a copy that was this call's alone answers it (tasks sharing a clerk may run the same call at once).
           if (mine.length === 1 && err !== 'ErrWrongLeader' && err !== 'ErrWrongGroup') w.answered = true;
         }
+        if (err !== 'ErrWrongLeader' && err !== 'ErrWrongGroup' && server !== undefined) this.lastAnswer = server;
         return r;
       },
       (error: unknown) => {

@@ -348,7 +348,8 @@ export class KvTester {
     const id = this.clerks.length;
     const names: string[] = [];
     const ends: ClientEnd[] = [];
-    const replies = new ClerkReplies();
+    // Its ends are watched in the order of the servers: the witness knows which one answered last.
+    const replies = new ClerkReplies({ firstToLastAnswer: true });
     for (let i = 0; i < this.group.n; i++) {
       const name = `clerk-${id}-${i}`;
       // Owned by the clerk's client: its lost messages name it, and the monitors see one sender going round.

@@ -100,6 +100,17 @@ export const mutants: Mutant[] = [
     cause: 'no pause after a whole round',
   },
   {
+    name: 'clerk-forgets-leader',
+    description:
+      'the clerk starts every call at server 0 instead of the server that answered last: a call to a group led by another server first meets ErrWrongLeader (from an independent round of bugs written from the handouts alone)',
+    file: 'client.ts',
+    replace: [
+      ['    let attempts = 0;\n    for (;;) {\n', '    let attempts = 0;\n    this.leader = 0;\n    for (;;) {\n'],
+    ],
+    caughtBy: ['TestBasic4B'],
+    cause: 'the clerk starts every call at server 0',
+  },
+  {
     name: 'clerk-pauses-long',
     description:
       'the clerk pauses 1.5 s after a whole round without an answer instead of about 100 ms: every call made while a leader is elected waits far longer than it needs (from an independent round of bugs written from the handouts alone)',

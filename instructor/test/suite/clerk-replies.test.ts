@@ -164,6 +164,28 @@ describe('suite: the clerk witness', () => {
     expect(problem).to.contain('Promise.all or Promise.any');
   });
 
+  it('with firstToLastAnswer, fails a call whose first copy skips the server that answered last, not one after a refusal', async () => {
+    const w = new ClerkReplies({ firstToLastAnswer: true });
+    const first = w.beginGet('k');
+    await w.sent('KVServer.Get', { key: 'k' }, answered({ err: 'ErrWrongLeader' }), 0);
+    await w.sent('KVServer.Get', { key: 'k' }, answered({ err: 'ErrNoKey' }), 1);
+    expect(w.endGet(first, { err: 'ErrNoKey' })).to.equal(undefined);
+    const remembered = w.beginGet('k');
+    await w.sent('KVServer.Get', { key: 'k' }, answered({ err: 'ErrNoKey' }), 1);
+    expect(w.endGet(remembered, { err: 'ErrNoKey' })).to.equal(undefined);
+    const forgot = w.beginGet('k');
+    await w.sent('KVServer.Get', { key: 'k' }, answered({ err: 'ErrWrongLeader' }), 0);
+    await w.sent('KVServer.Get', { key: 'k' }, answered({ err: 'ErrNoKey' }), 1);
+    expect(w.endGet(forgot, { err: 'ErrNoKey' })).to.contain('to server 0, but server 1 answered its last call');
+    const lenient = new ClerkReplies();
+    const call = lenient.beginGet('k');
+    await lenient.sent('KVServer.Get', { key: 'k' }, answered({ err: 'ErrNoKey' }), 1);
+    lenient.endGet(call, { err: 'ErrNoKey' });
+    const other = lenient.beginGet('k');
+    await lenient.sent('KVServer.Get', { key: 'k' }, answered({ err: 'ErrNoKey' }), 0);
+    expect(lenient.endGet(other, { err: 'ErrNoKey' }), 'without the rule').to.equal(undefined);
+  });
+
   it('fails the first call of a clerk that sent an RPC before it (an end not yet used is no free channel)', async () => {
     const w = new ClerkReplies();
     await w.sent('KVServer.Put', { key: 'k', value: 'answer', version: 0 }, answered({ err: 'OK' }));
