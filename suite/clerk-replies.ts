@@ -35,6 +35,8 @@ export interface ClerkCall {
   shared: boolean;
   /** True once a reply that answers the call (not ErrWrongLeader or ErrWrongGroup) reached the clerk. */
   answered?: boolean;
+  /** False once another call of the clerk ran beside it (tasks sharing the clerk). */
+  alone?: boolean;
 }
 
 /** Stricter rules a lab may hold its clerks' put results to, beside lab 2's. */
@@ -46,7 +48,7 @@ export interface ClerkRules {
   readonly errVersionAfterDoubt?: string;
   /**
    * A call's first copy goes to the server that answered the clerk's last call (lab 6: "It sends to the server that
-   * led last time"), judged while the call runs alone.
+   * led last time"), judged for a call that runs alone after one that ran alone.
    */
   readonly firstToLastAnswer?: boolean;
 }
@@ -272,7 +274,7 @@ export class ClerkReplies {
     else if (mine.length === 1 && !mine[0].shared && mine[0].sent > mine[0].settled)
       this.badRpc ??= overlapProblem(method, args, mine[0].sent - mine[0].settled);
     // The first copy of a call running alone goes where the last call was answered.
-    const first = mine.length === 1 && mine[0].sent === 0 && this.running.size === 1;
+    const first = mine.length === 1 && mine[0].sent === 0 && mine[0].alone === true;
     if (this.rules.firstToLastAnswer && first && server !== undefined && this.lastAnswer !== undefined)
       if (server !== this.lastAnswer) this.badRpc ??= notToLastAnswerProblem(method, args, server, this.lastAnswer);
     // Two running calls with the same arguments both get the copy: the checks below only ever get more lenient.
@@ -294,7 +296,9 @@ export class ClerkReplies {
           // Only a copy that was this call's alone answers it (tasks sharing a clerk may run the same call at once).
           if (mine.length === 1 && err !== 'ErrWrongLeader' && err !== 'ErrWrongGroup') w.answered = true;
         }
-        if (err !== 'ErrWrongLeader' && err !== 'ErrWrongGroup' && server !== undefined) this.lastAnswer = server;
+        const alone = mine.length === 1 && mine[0].alone === true;
+        if (alone && err !== 'ErrWrongLeader' && err !== 'ErrWrongGroup' && server !== undefined)
+          this.lastAnswer = server;
         return r;
       },
       (error: unknown) => {
@@ -337,7 +341,15 @@ export class ClerkReplies {
   }
 
   private begin(w: ClerkCall): ClerkCall {
-    (this.running ??= new Set()).add(w);
+    const running = (this.running ??= new Set());
+    // Calls side by side (tasks sharing the clerk) may each move the clerk's idea of the leader: the next call that
+    // runs alone is not held to it, only the one after that call's answer.
+    w.alone = running.size === 0;
+    if (!w.alone) {
+      for (const r of running) r.alone = false;
+      this.lastAnswer = undefined;
+    }
+    running.add(w);
     return w;
   }
 

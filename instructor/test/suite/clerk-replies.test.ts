@@ -177,6 +177,17 @@ describe('suite: the clerk witness', () => {
     await w.sent('KVServer.Get', { key: 'k' }, answered({ err: 'ErrWrongLeader' }), 0);
     await w.sent('KVServer.Get', { key: 'k' }, answered({ err: 'ErrNoKey' }), 1);
     expect(w.endGet(forgot, { err: 'ErrNoKey' })).to.contain('to server 0, but server 1 answered its last call');
+    // Two tasks side by side: either may have moved the clerk's leader, so the next call is not held to an answer.
+    const shared = new ClerkReplies({ firstToLastAnswer: true });
+    const a = shared.beginGet('a');
+    const b = shared.beginGet('b');
+    await shared.sent('KVServer.Get', { key: 'b' }, answered({ err: 'ErrNoKey' }), 2);
+    shared.endGet(b, { err: 'ErrNoKey' });
+    await shared.sent('KVServer.Get', { key: 'a' }, answered({ err: 'ErrNoKey' }), 1);
+    shared.endGet(a, { err: 'ErrNoKey' });
+    const after = shared.beginGet('c');
+    await shared.sent('KVServer.Get', { key: 'c' }, answered({ err: 'ErrNoKey' }), 2);
+    expect(shared.endGet(after, { err: 'ErrNoKey' }), 'after two calls side by side').to.equal(undefined);
     const lenient = new ClerkReplies();
     const call = lenient.beginGet('k');
     await lenient.sent('KVServer.Get', { key: 'k' }, answered({ err: 'ErrNoKey' }), 1);
