@@ -66,13 +66,17 @@ export function monitorsBlock(suite: LabSuite<unknown>): string {
     const answered = p.refusals?.length ? `answered ${p.refusals.join(' or ')}` : '';
     const failed =
       p.refusalsOnly === true ? `that was ${answered}` : `that was lost${answered ? ` or ${answered}` : ''}`;
-    const wait =
-      (p.minWaitMs !== undefined
+    const soonest =
+      p.minWaitMs !== undefined
         ? `no sooner than ${p.minWaitMs} ms after the failure`
-        : `${p.meanWaitMs} ms or more after the failure on average (over ${p.samples ?? 20} or more such tries from one client to one server)`) +
-      (p.maxMedianWaitMs !== undefined
-        ? `, and half of them no later than ${p.maxMedianWaitMs} ms after it (over ${p.samples ?? 20} or more such tries from one client)`
-        : '');
+        : p.meanWaitMs !== undefined
+          ? `${p.meanWaitMs} ms or more after the failure on average (over ${p.samples ?? 20} or more such tries from one client to one server)`
+          : '';
+    const latest =
+      p.maxMedianWaitMs !== undefined
+        ? `half of such copies no later than ${p.maxMedianWaitMs} ms after the failure (over ${p.samples ?? 20} or more such tries from one client)`
+        : '';
+    const wait = soonest === '' ? `with ${latest}` : latest === '' ? soonest : `${soonest}, and ${latest}`;
     const what = `${p.only ? `an ${p.only.what}` : `a ${p.methods?.join(' or ') ?? 'server-to-server'} call`} ${p.after === 'answer' ? 'that was answered' : failed}`;
     const again = p.after === 'round' ? `${what} at every server in turn is sent again` : `${what} is sent again`;
     const pacing = p.after === 'answer' ? 'call pacing' : 'retry pacing';

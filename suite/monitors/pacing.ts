@@ -203,8 +203,10 @@ export class PacingWatch implements CallRule {
         .map((b) => `  ${b}`)
         .join('\n') +
       (broken.length > 5 ? `\n  ... and ${broken.length - 5} more` : '') +
-      `\nLikely causes: ${this.rule.causes}` +
-      (slow && this.rule.slowCauses ? `\nLikely causes of a wait too long: ${this.rule.slowCauses}` : '')
+      (slow && broken.length === 1 && this.rule.slowCauses
+        ? `\nLikely causes: ${this.rule.slowCauses}`
+        : `\nLikely causes: ${this.rule.causes}` +
+          (slow && this.rule.slowCauses ? `\nLikely causes of a wait too long: ${this.rule.slowCauses}` : ''))
     );
   }
 }
