@@ -104,6 +104,7 @@ export class ShardedClient implements KVClient {
   }
 
   close(): void {
-    // TODO: close the connections.
+    // TODO: close the connections, end every call still running (one waiting for its next retry too) with a
+    // ServerUnavailableError, and make later calls fail the same way without connecting (README, part 4, Closing).
   }
 }
