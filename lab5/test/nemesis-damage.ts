@@ -134,9 +134,15 @@ export async function checkDamagedLogs(
           'in the MIDDLE of the log is corruption, not a crash: startServer must reject with an error naming the file and the byte where the damage is, and leave the file alone. ' +
           'Starting anyway, skipping the record, or cutting the log there silently loses every acknowledged write after that byte. Only an incomplete LAST record, or an unfinished last transaction, is a torn write to cut off.',
       );
+    const snapshotBlamed = /snapshot/i.test(refusal.message);
     check(
       refusal.message.includes('appendonly.aof'),
-      `${where}: startServer rejected with "${refusal.message.slice(0, 300)}"; the message should name the damaged file (appendonly.aof) and the byte, so that its owner can repair it.`,
+      `${where}: startServer rejected with "${refusal.message.slice(0, 300)}"; the message should name the damaged file (appendonly.aof) and the byte, so that its owner can repair it.` +
+        (snapshotBlamed
+          ? ' It blamed the snapshot instead: the snapshot in this copy could not be read, before the log was. A copy ' +
+            'keeps of each file what a crash left of it (at a power cut, only what was fsynced), so the snapshot must ' +
+            'be written aside, fsynced, renamed over the old one: then every copy holds a whole one.'
+          : ''),
     );
     const after = fs.readFileSync(damaged);
     check(

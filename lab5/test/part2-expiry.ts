@@ -224,8 +224,8 @@ export const backgroundExpiry = realTest(
     check(
       kept < 6,
       `${SWEEP_KEYS} keys of ${SWEEP_VALUE_BYTES} bytes expired 650 ms ago (PX 150), nobody read them, and the server still holds ` +
-        `${kept.toFixed(1)} MB more than before (${lasting} keys with a long time to live were set before them). Expected ` +
-        'expired keys to be removed by a background sweep every sweepIntervalMs (100 ms here), not only when read. ' +
+        `${kept.toFixed(1)} MB more than before (${lasting} keys with a long time to live were set before them): ` +
+        'expired keys must be removed by a background sweep every sweepIntervalMs (100 ms here), not only when read. ' +
         'Likely causes: no background sweep (keys removed only when read); a sweep that looks at only some keys with a ' +
         'time to live (the first few of the table, which here live long) and stops; a sweep timer never started, or ' +
         'started with another period; expired values still held elsewhere (a copy for INFO, the log, a snapshot buffer).',
