@@ -657,30 +657,10 @@ export const clientTimeout = realTest(
     // A server that accepts connections but never answers: each attempt times out. It counts the GETs it is sent:
     // each attempt must send one (a client that only waits out a timer of its own sends none).
     let getsReceived = 0;
-    const mute = net.createServer((s) => {
-      s.on('error', () => undefined);
-      const parser = new RequestParser();
-      s.on('data', (chunk: Buffer) => {
-        parser.push(chunk);
-        try {
-          for (let cmd = parser.next(); cmd; cmd = parser.next())
-            if (cmd[0]?.toUpperCase() === 'GET' && cmd[1] === 'x') getsReceived++;
-        } catch {
-          s.destroy(); // not RESP: nothing more counts from this connection
-        }
-      });
+    const mutePort = await testerServer(res, (cmd) => {
+      if (cmd[0]?.toUpperCase() === 'GET' && cmd[1] === 'x') getsReceived++;
+      return undefined;
     });
-    const mutedSockets: net.Socket[] = [];
-    mute.on('connection', (s) => mutedSockets.push(s));
-    await new Promise<void>((r) => mute.listen(0, '127.0.0.1', () => r()));
-    res.defer(
-      () =>
-        new Promise<void>((resolve) => {
-          for (const s of mutedSockets) s.destroy();
-          mute.close(() => resolve());
-        }),
-    );
-    const mutePort = (mute.address() as net.AddressInfo).port;
     const slowClient = await res.client([{ id: 9, host: '127.0.0.1', port: mutePort }], {
       timeoutMs: 300,
       retries: 1,
@@ -721,8 +701,11 @@ const CLOSE_CAUSES =
 /** How long after close() the test watches for dials and counts the client's live timers, ms. */
 const AFTER_CLOSE_MS = 400;
 
-/** A server (in the tester) that answers every command with nil at once; closed when the test ends. */
-async function nilServer(res: Resources): Promise<number> {
+/**
+ * A server in the tester, closed when the test ends: each RESP command it reads gets `answer(command)` written back
+ * (nothing when undefined); a connection that sends what is not RESP is destroyed. Returns its port.
+ */
+async function testerServer(res: Resources, answer: (cmd: string[]) => string | undefined): Promise<number> {
   const sockets: net.Socket[] = [];
   const server = net.createServer((s) => {
     sockets.push(s);
@@ -731,9 +714,12 @@ async function nilServer(res: Resources): Promise<number> {
     s.on('data', (chunk: Buffer) => {
       parser.push(chunk);
       try {
-        for (let cmd = parser.next(); cmd; cmd = parser.next()) s.write(reply.nil);
+        for (let cmd = parser.next(); cmd; cmd = parser.next()) {
+          const out = answer(cmd);
+          if (out !== undefined) s.write(out);
+        }
       } catch {
-        s.destroy();
+        s.destroy(); // not RESP: nothing more counts from this connection
       }
     });
   });
@@ -753,7 +739,7 @@ export const clientClose = realTest(
   'close() during a retry wait ends the call at once (ServerUnavailableError, no more dials); a call after close() fails without dialling; no timer of the client outlives close()',
   async (res) => {
     // Only the tester's servers: the client is the only code of yours in its process, so its timers are the ones counted.
-    const answering = await nilServer(res);
+    const answering = await testerServer(res, () => reply.nil);
     const breaking = await freePort();
     const dials = await breakingListener(res, breaking);
     const notices: number[] = [];
