@@ -78,7 +78,12 @@ export function monitorsBlock(suite: LabSuite<unknown>): string {
         : '';
     const wait = soonest === '' ? `with ${latest}` : latest === '' ? soonest : `${soonest}, and ${latest}`;
     const what = `${p.only ? `an ${p.only.what}` : `a ${p.methods?.join(' or ') ?? 'server-to-server'} call`} ${p.after === 'answer' ? 'that was answered' : failed}`;
-    const again = p.after === 'round' ? `${what} at every server in turn is sent again` : `${what} is sent again`;
+    const again =
+      p.after === 'round'
+        ? `${what} at every server in turn is sent again`
+        : p.by
+          ? `${what} is sent again by the same client, to any server,`
+          : `${what} is sent again`;
     const pacing = p.after === 'answer' ? 'call pacing' : 'retry pacing';
     lines.push(
       `- ${pacing}, "${p.rule}": ${again} unchanged ${wait.replace('the failure', p.after === 'answer' ? 'the answer' : 'the failure')};`,

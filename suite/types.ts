@@ -121,6 +121,12 @@ export interface RetryPacing {
    * sent again to a receiver that answered it (a heartbeat, a poll) waits after that answer.
    */
   readonly after: 'each' | 'round' | 'answer';
+  /**
+   * For an `each` rule: who a wait belongs to, from the sender's name, when a sender is one lane of someone who sends
+   * through several (lab 7's clerk has an end of its own to each group): the same call sent again by them, to any
+   * receiver, is the retry. Absent: the sender, and the retry goes to the receiver that failed.
+   */
+  readonly by?: (sender: string) => string;
   /** Every such retry waits at least this long after the failure (virtual ms) ... */
   readonly minWaitMs?: number;
   /** ... or, on average over a sender's retries to one receiver, at least this long (once there are `samples`). */

@@ -61,6 +61,16 @@ export interface ShardRpc {
 export const GROUP_SERVERS = 3;
 /** The owner of the tester's own ends to the groups' servers (its checks, late copies), which no monitor judges. */
 export const TESTER = 'tester';
+
+/** The owner of `owner`'s ends to group `gid`: a lane of its own on that group's network ("clerk-2 (to group 101)"). */
+function laneOwner(owner: string, gid: Gid): string {
+  return `${owner} (to group ${gid})`;
+}
+
+/** Who sends through a lane `laneOwner` named: "clerk-2" for "clerk-2 (to group 101)". */
+export function laneSender(lane: string): string {
+  return lane.replace(/ \(to group \d+\)$/, '');
+}
 /** The name of lab 2's server on its network. */
 const CONFIG_SERVER = 'kvsrv';
 
@@ -238,7 +248,7 @@ export class ShardTester {
       // Owned, so that the runner's monitors tell one clerk's calls from another's, and its calls to one group from
       // those to another (each group's servers are "peer 0" to "peer 2" on its own network); the tester's own calls
       // are not judged.
-      const end = group.net.makeEnd(name, `${owner} (to group ${m[1]})`, { tester: owner === TESTER });
+      const end = group.net.makeEnd(name, laneOwner(owner, Number(m[1])), { tester: owner === TESTER });
       watch?.(end, server);
       group.net.connect(name, RaftTester.serverName(Number(m[2])));
       this.own(owner, group.net, name);

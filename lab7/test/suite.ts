@@ -9,7 +9,7 @@ import { monitored } from '../../suite/monitors';
 import { sleep } from '../../world';
 import { GID1, key2shard, NSHARDS, NUM_FIRST } from '../shardcfg';
 import { ELECTION_TIMEOUT_MS } from '../../lab6/test/harness';
-import { EARLIER_LABS, fail, groupServers, keysCoveringShards, Lab7Impl, ShardTester } from './harness';
+import { EARLIER_LABS, fail, groupServers, keysCoveringShards, Lab7Impl, laneSender, ShardTester } from './harness';
 import { checkAll, promptly, putAll, runClerks, Written } from './workload';
 import {
   acquireLockConcurrentUnreliable,
@@ -432,6 +432,14 @@ const recoverCtrler5B: TestDefinition<Lab7Impl> = {
 
 /** The clerk's pause after ErrWrongGroup before it tries the same server again: at least this (the handout says about 50 ms). */
 const WRONG_GROUP_PAUSE_MIN_MS = 10;
+/** The most the clerk's pauses after ErrWrongGroup may last, as a median: from the answer to the same call sent again, ms. */
+const WRONG_GROUP_PAUSE_MAX_MEDIAN_MS = 500;
+/** Why a clerk's pauses after ErrWrongGroup run long, for a student. */
+const WRONG_GROUP_SLOW_CAUSES =
+  `a pause far longer than the handout's "about 50 ms" after ErrWrongGroup (a median of at most ` +
+  `${WRONG_GROUP_PAUSE_MAX_MEDIAN_MS} ms, from the answer to the same call sent again to any group): while a ` +
+  'shard moves, every call to it waits that long for nothing; or a pause that grows with each ErrWrongGroup and is ' +
+  'never reset';
 /** The least pause the tester accepts after a whole round of a group's servers without an answer, ms (lab 6's). */
 const ROUND_PAUSE_MIN_MS = 10;
 /** The most a clerk's pauses after whole rounds may last on average, ms (the handout says about 100). */
@@ -465,6 +473,18 @@ const MONITORS: Monitors = {
         'frozen and the move not stored yet), sends the call to the same server again: no pause (at least ' +
         `${WRONG_GROUP_PAUSE_MIN_MS} ms; about 50 ms is plenty), a pause whose promise is not awaited, or a pause ` +
         'only after the group clerk gives up on a group that does not answer',
+    },
+    {
+      rule: `when the group answers ErrWrongGroup waits a little (about 50 ms; half of such pauses no longer than ${WRONG_GROUP_PAUSE_MAX_MEDIAN_MS} ms) and reads the configuration again`,
+      methods: ['KVServer.Get', 'KVServer.Put'],
+      refusals: ['ErrWrongGroup'],
+      refusalsOnly: true,
+      after: 'each',
+      by: laneSender,
+      maxMedianWaitMs: WRONG_GROUP_PAUSE_MAX_MEDIAN_MS,
+      samples: 2,
+      causes: WRONG_GROUP_SLOW_CAUSES,
+      slowCauses: WRONG_GROUP_SLOW_CAUSES,
     },
     {
       rule: `the group clerk, as lab 6's clerk, tries the next server after ErrWrongLeader or a TimeoutError, and after a whole round of the group's servers without an answer waits a little (about 100 ms; the tester requires at least ${ROUND_PAUSE_MIN_MS})`,

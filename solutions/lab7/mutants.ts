@@ -613,4 +613,13 @@ export const mutants: Mutant[] = [
     caughtBy: ['TestStuckJoinAfterLeave5C'],
     cause: 'give up once the stored configuration has reached your number',
   },
+  {
+    name: 'clerk-pauses-long-after-wrong-group',
+    description:
+      'the clerk pauses 1 s after ErrWrongGroup instead of about 50 ms: every call to a shard on the move waits far longer than it needs (from an independent round of bugs written from the handouts alone)',
+    file: 'client.ts',
+    replace: [['const WRONG_GROUP_PAUSE_MS = 50;', 'const WRONG_GROUP_PAUSE_MS = 1000;']],
+    caughtBy: ['TestPartitionRecoveryUnreliableNoClerk5C'],
+    cause: 'a pause far longer than the handout',
+  },
 ];

@@ -67,15 +67,22 @@ export class PacingWatch implements CallRule {
 
   sent(call: CallRecord, now: number): void {
     if (!this.about(call)) return;
-    if (!this.rule.distinctCalls && (this.rule.after === 'round' ? call.othersInFlight > 0 : call.othersToReceiver > 0))
-      this.overlapping.add(this.rule.after === 'round' ? call.sender : pairName(call));
+    const perSender = this.rule.after === 'round' || this.rule.by !== undefined;
+    if (!this.rule.distinctCalls && (perSender ? call.othersInFlight > 0 : call.othersToReceiver > 0))
+      this.overlapping.add(this.whose(call));
     if (this.rule.after === 'round') return this.sentInRound(call, now);
-    const pending = this.pending.get(pairName(call));
+    const pending = this.pending.get(this.whose(call));
     if (!pending || pending.length === 0) return;
     const i = pending.findIndex((p) => sameCall(p.call, call));
     if (i < 0) return;
-    this.note(pairName(call), now - pending[i].at, now);
+    this.note(this.whose(call), now - pending[i].at, now);
     pending.splice(i, 1);
+  }
+
+  /** Whose waits `call` counts among: its sender's (a round), the rule's `by`, or its sender's to its receiver. */
+  private whose(call: CallRecord): string {
+    if (this.rule.after === 'round') return call.sender;
+    return this.rule.by ? this.rule.by(call.sender) : pairName(call);
   }
 
   failed(call: CallRecord, refusal: string | undefined, now: number): void {
@@ -96,13 +103,13 @@ export class PacingWatch implements CallRule {
     if (this.rule.after === 'answer') this.await(call, now);
   }
 
-  /** Keeps `call` (failed, or answered) until the same call is sent again to its receiver. */
+  /** Keeps `call` (failed, or answered) until the same call is sent again (to its receiver, unless the rule has `by`). */
   private await(call: CallRecord, now: number): void {
-    const pair = pairName(call);
-    const pending = this.pending.get(pair) ?? [];
+    const who = this.whose(call);
+    const pending = this.pending.get(who) ?? [];
     pending.push({ call, at: now });
     if (pending.length > PENDING_PER_PAIR) pending.shift();
-    this.pending.set(pair, pending);
+    this.pending.set(who, pending);
   }
 
   /** A round rule's send: the try after a whole round of failures is a retry; a send beside another ends the round. */
@@ -158,7 +165,12 @@ export class PacingWatch implements CallRule {
     const samples = this.rule.samples ?? DEFAULT_SAMPLES;
     for (const [key, w] of this.waits) {
       if (this.overlapping.has(key)) continue;
-      const who = this.rule.after === 'round' ? `${key} (a whole round of servers)` : key;
+      const who =
+        this.rule.after === 'round'
+          ? `${key} (a whole round of servers)`
+          : this.rule.by
+            ? `${key} (to any server)`
+            : key;
       if (minWaitMs !== undefined && w.early > 0 && w.first)
         broken.push(
           `${who}: ${w.early} of ${w.count} tries came sooner than ${minWaitMs} ms after the ${this.rule.after === 'answer' ? 'answer' : 'failure'} before them ` +

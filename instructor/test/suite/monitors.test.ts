@@ -141,6 +141,39 @@ describe('the runner’s monitors', () => {
     expect((await run(pacing, lossy(100))).status).to.equal('passed');
   });
 
+  it('with by, judges the same call sent again by the same client through another of its ends', async () => {
+    const rule = {
+      rule: 'wait a little after ErrMoved',
+      methods: ['Svc.Echo'],
+      refusals: ['ErrMoved'],
+      refusalsOnly: true,
+      after: 'each' as const,
+      maxMedianWaitMs: 200,
+      samples: 3,
+      causes: 'no wait',
+      slowCauses: 'a long sleep',
+    };
+    // The server refuses each call's first copy (sent through the end "to a"); the client waits, then sends the
+    // same call through its other end ("to b"), as lab 7's clerk does after a shard moved to another group.
+    const moved = (waitMs: number) => async () => {
+      let n = 0;
+      const { end } = network(() => ({ err: n++ % 2 === 0 ? 'ErrMoved' : 'OK' }));
+      const [a, b] = [end('a', 'clerk-0 (to a)'), end('b', 'clerk-0 (to b)')];
+      for (let i = 0; i < 10; i++) {
+        await a.call('Svc.Echo', { k: i });
+        await sleep(waitMs);
+        await b.call('Svc.Echo', { k: i });
+      }
+    };
+    const by = (sender: string) => sender.replace(/ \(to \w\)$/, '');
+    const slow = await run({ timers: TIMERS, pacing: [{ ...rule, by }] }, moved(1000));
+    expect(slow.status).to.equal('failed');
+    expect(slow.message).to.match(/Retries too slow: [^]*clerk-0 \(to any server\): half of 10 tries came 1000/);
+    expect((await run({ timers: TIMERS, pacing: [{ ...rule, by }] }, moved(50))).status).to.equal('passed');
+    // Without it, each end is a sender of its own, and a copy through the other end is no retry.
+    expect((await run({ timers: TIMERS, pacing: [rule] }, moved(1000))).status).to.equal('passed');
+  });
+
   it('with refusalsOnly, judges the retries after a refusal and leaves those after a lost call alone', async () => {
     const pacing: Monitors = {
       timers: TIMERS,
