@@ -512,6 +512,8 @@ export class RaftTester {
     this.persisters[i] = keepSaved ? this.persisters[i].copy() : new Persister();
     this.rafts[i] = undefined;
     World.current().inLane(RaftTester.serverName(i), this.killers[i]);
+    // The killed instance is not held here any more (a memory test weighs what its going frees).
+    this.killers[i] = () => undefined;
   }
 
   /** Attaches peer i to the network: its ends to connected peers, and theirs to it (except links cut by cutLink). */

@@ -7,6 +7,7 @@ import type { NamedTest, TestContext, TestDefinition } from '../../suite';
 import { sleep } from '../../world';
 import { ELECTION_TIMEOUT_MS, Lab6Impl, peerName } from './harness';
 import { nemesisKV, nemesisKVSnapshots } from './kvnemesis';
+import { memKV4C } from './memory';
 import { modelKV } from './model';
 import { crossServerIds, restartedLeaderIds } from './restartids';
 import {
@@ -567,8 +568,9 @@ export const kvTests: ReadonlyArray<NamedTest<Lab6Impl>> = [
   scored(modelKV, { points: 2, part: 6 }),
   scored(snapshot4C, { points: 2, part: 7 }),
   scored(snapshotCatchUp4C, { points: 1, part: 7 }),
-  scored(snapshotRPC4C, { points: 2, part: 7 }),
-  scored(snapshotSize4C, { points: 2, part: 7 }),
+  scored(snapshotRPC4C, { points: 1, part: 7 }),
+  scored(snapshotSize4C, { points: 1, part: 7 }),
+  scored(memKV4C, { points: 2, part: 7 }),
   scored(speed4C, { points: 1, part: 7 }),
   scored(snapshotRecover4C, { points: 1, part: 7 }),
   scored(snapshotRecoverManyClients4C, { points: 1, part: 7 }),

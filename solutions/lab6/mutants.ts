@@ -798,4 +798,18 @@ export const mutants: Mutant[] = [
     ],
     cause: 'state machine safety',
   },
+  {
+    name: 'raft-keeps-compacted-entries',
+    description:
+      'snapshot() trims the log but keeps the entries it dropped in an array aside: memory grows with every command, though the saved state stays small (from an independent round of bugs written from the handouts alone)',
+    file: 'raft.ts',
+    replace: [
+      [
+        '    this.log = this.log.slice(index - this.lastIncludedIndex);\n    this.lastIncludedIndex = index;',
+        '    ((this as unknown as { kept?: LogEntry[] }).kept ??= []).push(...this.log.slice(0, index - this.lastIncludedIndex));\n    this.log = this.log.slice(index - this.lastIncludedIndex);\n    this.lastIncludedIndex = index;',
+      ],
+    ],
+    caughtBy: ['TestMemKV4C'],
+    cause: 'Raft keeping the entries a snapshot replaced',
+  },
 ];

@@ -1,0 +1,93 @@
+/**
+ * Lab 6's promise over a long life (TestMemKV4C), which MIT's tests leave unchecked: what a key/value group keeps does
+ * not grow with the operations it served. With snapshots on, the store holds one value per key and the log stays
+ * near maxRaftState; nothing of an operation is needed once it is applied, answered and in a snapshot.
+ */
+import { check, type TestContext, type TestDefinition } from '../../suite';
+import { liveHeapBytes, stopHoldersOfServers } from '../../suite/memory';
+import { sleep } from '../../world';
+import { ELECTION_TIMEOUT_MS, type Lab6Impl } from './harness';
+import { KvTester, MAX_RAFT_STATE } from './kvharness';
+
+type Ctx = TestContext<Lab6Impl>;
+
+/** Servers of each group. */
+const SERVERS = 3;
+/** Puts of the short life; the long life makes LONG_FACTOR times as many. */
+const SHORT_OPS = 150;
+const LONG_FACTOR = 6;
+/** The keys written: a fixed few, so that the store holds as much after the long life as after the short one. */
+const KEYS = ['m0', 'm1', 'm2', 'm3'];
+/** Characters of every value: all equal, so that the store weighs the same whichever put it holds last. */
+const VALUE_CHARS = 200;
+/**
+ * What a group may keep per put of the long life beyond the short one, bytes (its three servers' growth divided by
+ * the extra puts). A group that keeps each compacted log entry keeps over 300 bytes per put; one whose RSM keeps the
+ * id of every applied operation keeps 100 or more.
+ */
+const BYTES_PER_OP = 480;
+
+/** The value of put `n`: VALUE_CHARS characters, different for each n, made afresh (the tester keeps no copy). */
+function valueOf(n: number): string {
+  return `v${n}`.padEnd(VALUE_CHARS, '.');
+}
+
+/** A fresh group of SERVERS with snapshots on, after `ops` puts in a row by one clerk, each to the next of KEYS. */
+async function serve(ctx: Ctx, ops: number): Promise<KvTester> {
+  const ts = new KvTester(ctx, { servers: SERVERS, maxRaftState: MAX_RAFT_STATE });
+  const ck = ts.makeClerk();
+  const versions = new Map<string, number>();
+  for (let n = 0; n < ops; n++) {
+    const key = KEYS[n % KEYS.length];
+    versions.set(key, (await ts.putAtLeastOnce(ck, key, valueOf(n), versions.get(key) ?? 0)) + 1);
+  }
+  return ts;
+}
+
+/** What a short-lived group and a long-lived one keep, in bytes: the heap each frees when its servers go for good. */
+async function weighLives(ctx: Ctx): Promise<{ short: number; long: number }> {
+  const short = await serve(ctx, SHORT_OPS);
+  const long = await serve(ctx, LONG_FACTOR * SHORT_OPS);
+  // Work still in flight (replies, heartbeats) lands, then every timer of the code stops: nothing runs after this.
+  await sleep(ELECTION_TIMEOUT_MS);
+  stopHoldersOfServers([]);
+  const freed = async (ts: KvTester): Promise<number> => {
+    const before = liveHeapBytes();
+    // Never restarted: what the servers saved goes with them (a copy kept for a restart would hold the very strings
+    // they saved, out of the reading). Their calls in flight fail within an election timeout, and let go of them.
+    for (let i = 0; i < SERVERS; i++) ts.group.crash1(i, false);
+    await sleep(ELECTION_TIMEOUT_MS);
+    return before - liveHeapBytes();
+  };
+  return { short: await freed(short), long: await freed(long) };
+}
+
+export const memKV4C: TestDefinition<Lab6Impl> = {
+  name: 'TestMemKV4C',
+  description: `${SERVERS} servers with snapshots weighed (Buffers included) after ${SHORT_OPS} puts on ${KEYS.length} keys and, afresh, after ${LONG_FACTOR * SHORT_OPS}: what they keep does not grow with the operations (at most ${BYTES_PER_OP} bytes per extra put)`,
+  async run(ctx: Ctx) {
+    const perOp = (l: { short: number; long: number }): number => (l.long - l.short) / ((LONG_FACTOR - 1) * SHORT_OPS);
+    let lives = await weighLives(ctx);
+    // Over the bound: weighed once more, afresh. A heap reading can catch the engine dropping its own caches; a group
+    // that keeps something per operation is over the bound every time.
+    if (perOp(lives) > BYTES_PER_OP) lives = await weighLives(ctx);
+    const grown = perOp(lives);
+    ctx.log(
+      `${SERVERS} servers keep ${(lives.short / 1024).toFixed(1)} KiB after ${SHORT_OPS} puts, ` +
+        `${(lives.long / 1024).toFixed(1)} KiB after ${LONG_FACTOR * SHORT_OPS}: ${grown.toFixed(1)} bytes per extra put`,
+    );
+    check(
+      grown <= BYTES_PER_OP,
+      `${SERVERS} servers with snapshots on (maxRaftState ${MAX_RAFT_STATE}) were weighed (their heap and their ` +
+        `Buffers, freed when they went) after ${SHORT_OPS} puts in a row to ${KEYS.length} keys (values of ` +
+        `${VALUE_CHARS} characters), keeping ${(lives.short / 1024).toFixed(1)} KiB, and, as a fresh group, after ` +
+        `${LONG_FACTOR * SHORT_OPS}, keeping ${(lives.long / 1024).toFixed(1)} KiB: ${grown.toFixed(0)} more bytes ` +
+        `per extra put (over the bound twice in a row). Expected what they keep not to grow with the operations (at ` +
+        `most ${BYTES_PER_OP} bytes per put): the store holds one value per key, the log only what came after the ` +
+        'last snapshot. Likely causes: Raft keeping the entries a snapshot replaced (an array cut by index but ' +
+        'never shortened, or a copy of every entry kept aside); the RSM keeping the id, the result or the waiting ' +
+        'callback of every applied operation (a map entry never deleted once its submit returned); the service ' +
+        'keeping a reply per operation; snapshots kept after a newer one replaced them.',
+    );
+  },
+};
