@@ -49,6 +49,23 @@ export function lockDownRealm(): void {
   // may print a value elsewhere): frozen with its tables, it can be no place for copies of the code to share.
   harden(inspect);
   Object.freeze(inspect.defaultOptions);
+  // The options node hands such a hook carry its `stylize` function, one of two of node's own (with colours and
+  // without) that every call shares: hardened too (a review hung a table on them through Buffer's inspect method).
+  for (const f of stylizeFunctions()) harden(f);
+}
+
+/** node's two `stylize` functions, as `inspect` hands them to an `inspect.custom` hook in its options. */
+function stylizeFunctions(): Array<(...args: unknown[]) => unknown> {
+  const found: Array<(...args: unknown[]) => unknown> = [];
+  const hook = {
+    [inspect.custom]: (_depth: number, options: { stylize?: (...args: unknown[]) => unknown }) => {
+      if (typeof options.stylize === 'function') found.push(options.stylize);
+      return '';
+    },
+  };
+  inspect(hook);
+  inspect(hook, { colors: true });
+  return found;
 }
 
 /** Sees what the harness hands the code under test (the kit's reachability test): each value, and whether it is a copy of its own. */

@@ -168,6 +168,8 @@ export function prepareSandbox(config: WorkerConfig, options: SandboxOptions): S
     '--disable-warning=ExperimentalWarning',
     '--zero-fill-buffers', // Buffer.allocUnsafe and node's pool hand out zeroed memory: nothing of earlier data
     '--expose-gc',
+    // node's whole table of error classes, hardened before code loads (node-errors.ts); code has no require to use it.
+    '--expose-internals',
     `--max-old-space-size=${options.heapLimitMb}`,
   ];
   const env: Record<string, string> = { TMPDIR: scratch, KVLABS_TS_CACHE: cacheDir };

@@ -138,7 +138,8 @@ function check(root: string, configPath: string, files: string[]): TypeProblem[]
         { ...ts.sys, onUnRecoverableConfigFileDiagnostic: () => undefined },
       )
     : undefined;
-  const program = ts.createProgram(files, { ...(parsed?.options ?? { strict: true }), noEmit: true });
+  const options = { ...(parsed?.options ?? { strict: true }), noEmit: true };
+  const program = ts.createProgram(files, options, confinedHost(ts, options, root));
   const graded = new Set(files.map((f) => path.resolve(f)));
   const problems: TypeProblem[] = [];
   for (const d of ts.getPreEmitDiagnostics(program)) {
@@ -154,6 +155,32 @@ function check(root: string, configPath: string, files: string[]): TypeProblem[]
     if (problems.length === MAX_PROBLEMS) break;
   }
   return problems;
+}
+
+/**
+ * A compiler host that sees no file outside the graded tree `root` but TypeScript's own libraries: the check runs on
+ * the grader's side, outside the sandbox, and an import of a classmate's file (or of the kit's solutions) would
+ * otherwise be read, and its types printed in the student's report. Such an import is "not found", as it is when
+ * the code runs.
+ */
+function confinedHost(ts: typeof TS, options: TS.CompilerOptions, root: string): TS.CompilerHost {
+  const host = ts.createCompilerHost(options);
+  const inside = (dir: string, file: string): boolean => {
+    const rel = path.relative(dir, path.resolve(file));
+    return rel === '' || (!rel.startsWith('..') && !path.isAbsolute(rel));
+  };
+  // The packages' types too, where they are links (batch grading links each of the kit's into every work tree).
+  const modules = path.join(root, 'node_modules');
+  const allowed = [root, path.dirname(ts.getDefaultLibFilePath(options))].map((d) => path.resolve(d));
+  if (fs.existsSync(modules))
+    for (const name of fs.readdirSync(modules)) allowed.push(fs.realpathSync(path.join(modules, name)));
+  const readable = (file: string): boolean => allowed.some((dir) => inside(dir, file));
+  const { fileExists, readFile, getSourceFile, directoryExists } = host;
+  host.fileExists = (file) => readable(file) && fileExists.call(host, file);
+  host.readFile = (file) => (readable(file) ? readFile.call(host, file) : undefined);
+  host.getSourceFile = (file, ...rest) => (readable(file) ? getSourceFile.call(host, file, ...rest) : undefined);
+  if (directoryExists) host.directoryExists = (dir) => readable(dir) && directoryExists.call(host, dir);
+  return host;
 }
 
 /** The file's first byte that is not UTF-8 (node and TypeScript read it as U+FFFD, changing strings silently), if any. */

@@ -55,14 +55,60 @@ const HOARD = `
   }`;
 
 /** The attacks on lab 2: a live harness object (a Network of its own), a helper file outside the compartment, memory. */
-export type Lab2Attack = 'network' | 'helper' | 'hoard';
+export type Lab2Attack = 'network' | 'helper' | 'hoard' | 'node-tables';
 
 /** What each lab 2 attack prints (or, for the hoard, the failure each test gets) when the sandbox holds. */
 export const LAB2_REFUSED: Readonly<Record<Lab2Attack, RegExp>> = {
   network: /attack refused: labrpc's Network is not available/,
   helper: /helper sees process: ReferenceError, require\.cache: undefined, node:fs: refused, Buffer pool: 1/,
   hoard: /^Out of memory: the test's process held \d+ MB of memory in all/,
+  'node-tables': /node tables refused: stylize, error class, converter\n/,
 };
+
+/**
+ * The node-tables attack (a review's, rewritten): three objects of node's that every machine of a process shares,
+ * each reached from an endowment, would hold a table two servers could share, or one that outlives its server: the
+ * `stylize` function node hands an inspect hook (through Buffer's inspect method), the prototype of an error class
+ * (Buffer's swap16 on one byte) and the prototype of ICU's Converter (a UTF-16 TextDecoder's handle).
+ */
+const NODE_TABLES_ATTACK = `
+function attack(): void {
+  const INSPECT = Symbol.for('nodejs.util.inspect.custom');
+  const routes: Array<[string, () => object]> = [
+    ['stylize', () => {
+      let got: object = {};
+      const b = Object.assign(Buffer.alloc(0), {
+        x: { [INSPECT]: (_depth: number, o: { stylize: object }) => ((got = o.stylize), '') },
+      });
+      (Buffer.prototype as unknown as Record<symbol, (this: Buffer, d: number, o: object) => string>)[INSPECT].call(b, 2, {});
+      return got;
+    }],
+    ['error class', () => {
+      try {
+        Buffer.alloc(1).swap16();
+      } catch (e) {
+        return Object.getPrototypeOf(e) as object;
+      }
+      return {};
+    }],
+    ['converter', () => {
+      const d = new TextDecoder('utf-16le') as unknown as Record<symbol, unknown>;
+      const handle = Object.getOwnPropertySymbols(d).map((k) => d[k]).find((v) => typeof v === 'object' && v !== null);
+      return Object.getPrototypeOf(handle) as object;
+    }],
+  ];
+  const refused: string[] = [];
+  for (const [name, reach] of routes) {
+    try {
+      Object.defineProperty(reach(), '__table', { value: new Map(), configurable: true });
+      console.log(\`node table: wrote on \${name}\`);
+    } catch {
+      refused.push(name);
+    }
+  }
+  console.log(\`node tables refused: \${refused.join(', ')}\`);
+}
+`;
 
 /** The line of lab 2's server.ts (skeleton and reference alike) after which the hoard's constructor goes. */
 export const SERVER_CLASS_LINE = 'export class KVServer implements KVService {';
@@ -83,7 +129,7 @@ export function addLab2Attack(lab: string, attack: Lab2Attack): void {
     const calling = code.replace(/constructor\(([^)]*)\) \{/, 'constructor($1) {\n    attack();');
     return calling === code
       ? code
-      : `${calling}\n${attack === 'network' ? NETWORK_ATTACK : "import { attack } from './helper';\n"}`;
+      : `${calling}\n${attack === 'network' ? NETWORK_ATTACK : attack === 'node-tables' ? NODE_TABLES_ATTACK : "import { attack } from './helper';\n"}`;
   });
   if (attack === 'helper') fs.writeFileSync(path.join(lab, 'helper.ts'), HELPER);
 }

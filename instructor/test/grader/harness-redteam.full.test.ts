@@ -1,7 +1,7 @@
 /**
  * Red team against the harness itself, in lab 2: a student folder whose clerk reaches for the running world (a
- * `new Network()` of its own, to patch World and Rng) or adds a helper file to the lab folder that looks for node's
- * `process` and `require`. The untouched skeleton with either attack scores its honest 0 (plain and Classroom);
+ * `new Network()` of its own, to patch World and Rng), adds a helper file to the lab folder that looks for node's
+ * `process` and `require`, or writes a table onto objects of node's that every machine of the process shares. The untouched skeleton with either attack scores its honest 0 (plain and Classroom);
  * the reference with either scores its honest 100. A lock that poisons the verdict it catches and a lab 7 controller
  * that writes onto the configuration it is handed score 0. Each grading runs a student's copy of the kit with its own
  * grader, as batch grading does (a few minutes in all: npm run test:full).
@@ -126,7 +126,7 @@ describe('grader: red team against the harness (a world reached through labrpc o
     for (const root of made.splice(0)) fs.rmSync(root, { recursive: true, force: true });
   });
 
-  for (const attack of ['network', 'helper'] as const) {
+  for (const attack of ['network', 'helper', 'node-tables'] as const) {
     it(`the skeleton with the ${attack} attack scores its honest 0, in plain and Classroom mode`, () => {
       const root = studentRoot('skeleton', attack);
       const plain = gradeRoot(root);

@@ -50,7 +50,9 @@ describe('grader: nothing of the harness is reachable from the code under test',
     const args = Object.entries(PROBED).map(([lab, tests]) => `${lab}:${tests.join(',')}`);
     const run = spawnSync(
       process.execPath,
-      ['-r', './grader/register.js', path.join(__dirname, 'reach-probe.ts'), ...args],
+      // Node's internals exposed, as in every process that runs code under test (grader/sandbox.ts), so that the
+      // grader hardens node's whole table of error classes.
+      ['--expose-internals', '-r', './grader/register.js', path.join(__dirname, 'reach-probe.ts'), ...args],
       { cwd: ROOT, encoding: 'utf8', env: { ...process.env, NODE_NO_WARNINGS: '1' } },
     );
     if (run.status !== 0) throw new Error(`the probe failed (exit ${run.status}):\n${run.stderr}`);

@@ -3,7 +3,10 @@ import { expect } from 'chai';
 import fs from 'node:fs';
 import path from 'node:path';
 import { formatProblem, problemsHeadline, typeProblems, typeProblemsSoon } from '../../../grader/typecheck';
+import { linkModules } from '../../batch';
 import { tempDir } from './helpers';
+
+const KIT = path.resolve(__dirname, '..', '..', '..');
 
 /** A kit root with a strict tsconfig.json and an empty graded folder, lab9. */
 function newLab(): { root: string; lab: string } {
@@ -42,6 +45,35 @@ describe('grader: checks of the graded files', function () {
       'TypeScript finds 2 type errors in your files, and a file is not UTF-8 text.',
     );
     expect(fs.readdirSync(path.join(cache, 'typecheck')), 'each content checked once, then cached').to.have.length(2);
+  });
+
+  it('reads no file outside the graded tree: a classmate’s file imported by path is not found, its types never printed', () => {
+    const { root, lab } = newLab();
+    const classmate = tempDir('kvlabs-types-classmate-');
+    fs.writeFileSync(path.join(classmate, 'server.ts'), "export const secretName = 'carol-secret' as const;\n");
+    const spec = path.relative(lab, path.join(classmate, 'server')).split(path.sep).join('/');
+    fs.writeFileSync(path.join(lab, 'spy.ts'), `import * as other from '${spec}';\nexport const x: 0 = other;\n`);
+    fs.writeFileSync(path.join(lab, 'own.ts'), "export const mine = 'ok' as const;\n");
+    fs.writeFileSync(path.join(lab, 'use.ts'), "import { mine } from './own';\nexport const y: 0 = mine;\n");
+    const found = typeProblems(root, lab, tempDir('kvlabs-types-cache-'));
+    const text = found.map(formatProblem).join('\n');
+    expect(found.map((p) => [p.file, p.code])).to.deep.equal([
+      ['lab9/spy.ts', 2307],
+      ['lab9/use.ts', 2322],
+    ]);
+    expect(text).to.not.contain('carol-secret');
+    expect(text, 'a file of the tree is read as before').to.contain('"ok"');
+  });
+
+  it('still reads the packages’ types where node_modules holds links to them (as batch grading makes it)', () => {
+    const { root, lab } = newLab();
+    fs.writeFileSync(
+      path.join(root, 'tsconfig.json'),
+      JSON.stringify({ compilerOptions: { strict: true, types: ['node'] } }),
+    );
+    linkModules(path.join(KIT, 'node_modules'), path.join(root, 'node_modules'));
+    fs.writeFileSync(path.join(lab, 'bytes.ts'), "export const n: number = Buffer.byteLength('é');\n");
+    expect(typeProblems(root, lab, tempDir('kvlabs-types-cache-'))).to.deep.equal([]);
   });
 
   it('checks in a worker thread while the tests start, with the same verdict, and caches it', async () => {
