@@ -233,7 +233,7 @@ const MEM_BYTES_PER_CLIENT = 10;
 
 const memPutManyClients: TestDefinition<Lab2Impl> = {
   name: 'TestMemPutManyClientsReliable',
-  description: `${MEM_CLIENTS} clients each put a ${MEM_VALUE_BYTES}-byte value: the server keeps no per-client state`,
+  description: `${MEM_CLIENTS} clients each ask for a missing key of their own and put a ${MEM_VALUE_BYTES}-byte value: the server keeps no per-client state, and nothing for a key only asked for`,
   async run(ctx: Ctx) {
     // The server comes from a private copy of server.ts (as in every test), so state kept at the top level of the module is counted too.
     // The clerks come from a copy of their own, dropped before the weighing: what the server shares with them (a
@@ -247,17 +247,26 @@ const memPutManyClients: TestDefinition<Lab2Impl> = {
       value.write(`${i}:`, 0, 'latin1');
       return value.toString('latin1');
     };
-    // Each clerk gets a missing key, then puts its value, then goes away: the server sees 100,000 clients, and the
-    // test's own heap stays small (the weighing below counts the server alone either way).
+    // Each clerk gets a missing key of its own (every tenth also has a put of it refused), then puts its value, then
+    // goes away: the server sees 100,000 clients, and the test's own heap stays small (the weighing below counts
+    // the server alone either way). A server that keeps a note of each missing key asked for keeps it here.
     for (let i = 0; i < MEM_CLIENTS; i++) {
       const ck = ts.makeRawClerk();
-      const r = await ck.get('missing');
+      const missing = `missing-${i}`;
+      const r = await ck.get(missing);
       check(r.err === 'ErrNoKey', `client ${i}: get of a missing key returned ${show(r)}; expected ErrNoKey.`);
+      if (i % 10 === 0) {
+        const refused = await ck.put(missing, 'x', 1);
+        check(
+          refused === 'ErrNoKey',
+          `client ${i}: put("${missing}", "x", version 1) of a missing key returned ${refused}; expected ErrNoKey.`,
+        );
+      }
       const err = await ck.put('k', valueFor(i), i);
       check(err === 'OK', `client ${i}: put("k", ..., version ${i}) returned ${err}; expected OK.`);
       ts.net.deleteEnd(`clerk-${i}`);
     }
-    ctx.countOps(2 * MEM_CLIENTS);
+    ctx.countOps(2 * MEM_CLIENTS + MEM_CLIENTS / 10);
     // What the server retains is the heap it frees when it goes away. Comparing the heap before and after the
     // puts instead would also count unrelated changes inside V8 (seen here: several MB either way).
     ts.forgetClerks();
@@ -273,7 +282,8 @@ const memPutManyClients: TestDefinition<Lab2Impl> = {
       perClient <= MEM_BYTES_PER_CLIENT,
       `Your server retains ${perClient.toFixed(0)} bytes per client after ${MEM_CLIENTS} clients did one put each ` +
         `(at most ${MEM_BYTES_PER_CLIENT} allowed). A lab 2 server needs no memory of clients or of earlier ` +
-        'requests: the version check already makes a re-sent put harmless. Remove any per-client or per-request cache.',
+        'requests: the version check already makes a re-sent put harmless. Remove any per-client or per-request ' +
+        'cache, and any entry made for a key that was only asked for (a get or a refused put of a missing key).',
     );
   },
 };

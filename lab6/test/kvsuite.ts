@@ -5,6 +5,7 @@
 import { scored, within } from '../../suite';
 import type { NamedTest, TestContext, TestDefinition } from '../../suite';
 import { sleep } from '../../world';
+import { keyedRng } from '../../world/rng';
 import { ELECTION_TIMEOUT_MS, Lab6Impl, peerName } from './harness';
 import { nemesisKV, nemesisKVSnapshots } from './kvnemesis';
 import { memKV4C } from './memory';
@@ -121,9 +122,13 @@ const leaderFailure4A: TestDefinition<Lab6Impl> = {
   },
 };
 
+/** How long TestLeaderPartition4A keeps its old leader cut off once the others elected a new one (drawn), virtual ms. */
+const CUT_OFF_MS: readonly [number, number] = [1000, 12_000];
+
 const leaderPartition4A: TestDefinition<Lab6Impl> = {
   name: 'TestLeaderPartition4A',
-  description: 'a cut-off leader takes 100 submits: none may complete, and all return once it is back',
+  description:
+    'a cut-off leader takes 100 submits and stays cut off 1-12 s: none may complete or give up while it leads, and all return once it is back',
   async run(ctx: Ctx) {
     const ts = new RsmTester(ctx, { servers: RSM_SERVERS });
     const first = await ts.one(INC);
@@ -143,8 +148,9 @@ const leaderPartition4A: TestDefinition<Lab6Impl> = {
     );
     await sleep(10);
     const r = await ts.one(INC, others);
-    // A second in which the old leader must not complete any of them.
-    await sleep(1000);
+    // A while in which the old leader must not complete any of them, and must not give up on them either while it
+    // still leads in its term (the give-up watch): up to several seconds, drawn per seed.
+    await sleep(keyedRng(ctx.seed, 'leader-partition').between(CUT_OFF_MS[0], CUT_OFF_MS[1]));
     ts.group.healLinks();
     await within(
       Promise.all(decs),

@@ -103,6 +103,19 @@ export async function judgeSteady(
   ts.crash1(follower);
   for (let k = 0; k < 2 * SNAPSHOT_INTERVAL; k++) ts.peer(settled.leader)?.start(next());
   await ts.one(next(), ts.n - 1, false);
+  // An idle second with the follower down costs no more: every call to it fails, and is sent again at the next
+  // heartbeat, not at once in a loop.
+  const downBefore = ts.rpcTotal();
+  await sleep(ELECTION_TIMEOUT_MS);
+  const downIdle = ts.rpcTotal() - downBefore;
+  if (downIdle > budget)
+    ts.fail(
+      `Round ${round}: one idle second with ${peerName(follower)} crashed (no commands, ${ts.n} peers) took ` +
+        `${downIdle} RPCs; expected at most ${budget}, as with every peer up (heartbeats no more than about 10 a ` +
+        'second to each follower, a follower that does not answer included). Likely causes: a call that failed ' +
+        'sent again at once, in a loop, to a peer that is down (send again at the next heartbeat); a new retry loop ' +
+        'started by each heartbeat while the last one still runs; elections started by the remaining peers.',
+    );
   // In some rounds the follower stays down long: a leader never gives up on a peer, however long it is silent.
   const downMs = round % 4 === 2 ? rng.between(LONG_DOWN_MS[0], LONG_DOWN_MS[1]) : 0;
   await sleep(downMs);

@@ -547,4 +547,18 @@ export const mutants: Mutant[] = [
     caughtBy: ['TestLocksShareClerkReliable'],
     cause: 'acquire keeps trying for as long as its timeout allows',
   },
+  {
+    name: 'get-leaves-placeholder',
+    description:
+      'a get of a missing key leaves an empty entry behind: every answer stays right, but the server keeps an entry for each key only asked for (from an independent round of bugs written from the handouts alone)',
+    file: 'server.ts',
+    replace: [
+      [
+        "    if (!entry) return { err: 'ErrNoKey' };\n    return { err: 'OK', value: entry.value, version: entry.version };",
+        "    if (!entry) {\n      this.data.set(args.key, undefined as unknown as Entry);\n      return { err: 'ErrNoKey' };\n    }\n    return { err: 'OK', value: entry.value, version: entry.version };",
+      ],
+    ],
+    caughtBy: ['TestMemPutManyClientsReliable'],
+    cause: 'a key that was only asked for',
+  },
 ];

@@ -812,4 +812,18 @@ export const mutants: Mutant[] = [
     caughtBy: ['TestMemKV4C'],
     cause: 'Raft keeping the entries a snapshot replaced',
   },
+  {
+    name: 'append-resent-in-a-loop',
+    description:
+      'a lost AppendEntries is sent again at once until it gets through: to a peer that is down, every heartbeat starts another loop, and the leader floods it (from an independent round of bugs written from the handouts alone)',
+    file: 'raft.ts',
+    replace: [
+      [
+        "    try {\n      reply = await this.peers[peer].call<AppendEntriesReply>('Raft.AppendEntries', args);\n    } catch {\n      return; // lost: the next heartbeat sends it again\n    }",
+        "    for (;;) {\n      try {\n        reply = await this.peers[peer].call<AppendEntriesReply>('Raft.AppendEntries', args);\n        break;\n      } catch {\n        if (this.killed || this.role !== 'leader' || this.currentTerm !== args.term) return;\n      }\n    }",
+      ],
+    ],
+    caughtBy: ['TestNemesisRaft'],
+    cause: 'sent again at once, in a loop',
+  },
 ];
