@@ -456,14 +456,19 @@ export const shardPlacement = realTest(
 const RING_KEYS = 10_000;
 
 /** Fails unless `ring` (holding `nodes`) places each of `keys`, and keys past its last point, exactly as the handout's ring does. */
-async function checkRingPlacement(ring: RemoteRing, nodes: readonly number[], keys: readonly string[]): Promise<void> {
-  const points = referenceRing(nodes);
+async function checkRingPlacement(
+  ring: RemoteRing,
+  nodes: readonly number[],
+  keys: readonly string[],
+  vnodes = 160,
+): Promise<void> {
+  const points = referenceRing(nodes, vnodes);
   const last = points[points.length - 1];
   const wrapping: string[] = [];
   for (let i = 0; wrapping.length < 5 && i < 200_000; i++)
     if (ringPosition(`wrap:${i}`) > last.at) wrapping.push(`wrap:${i}`);
   // A key whose position is exactly a point's (the point's own text): that point owns it ("at or after").
-  const onPoints = nodes.flatMap((n) => [0, 1, 2, 59, 159].map((i) => `server-${n}#${i}`));
+  const onPoints = nodes.flatMap((n) => [0, 1, 2, 59, 159].filter((i) => i < vnodes).map((i) => `server-${n}#${i}`));
   const tried = [...keys.slice(0, 2000), ...wrapping, ...onPoints];
   const placed = await nodesFor(ring, tried);
   for (const [i, k] of tried.entries()) {
@@ -478,9 +483,9 @@ async function checkRingPlacement(ring: RemoteRing, nodes: readonly number[], ke
           ? 'a point of the ring sits exactly there, and a key belongs to the first point AT or after its position (compare with <, not <=, in the binary search)'
           : 'its owner is the node of the first point at or after it';
     throw new TestFailure(
-      `A HashRing of nodes ${nodes.join(', ')} placed ${JSON.stringify(k)} on node ${got}; the ring of the handout places it on node ${want}. ` +
+      `A HashRing of nodes ${nodes.join(', ')}${vnodes === 160 ? '' : ` and vnodes ${vnodes}`} placed ${JSON.stringify(k)} on node ${got}; the ring of the handout places it on node ${want}. ` +
         `The key's position is ${pos} (the first 32 bits of its MD5); ${where}. ` +
-        "Likely causes: points not made from md5('server-<id>#<i>') for i = 0..vnodes-1; a key's position not the first 32 bits of its own MD5; " +
+        "Likely causes: points not made from md5('server-<id>#<i>') for i = 0..vnodes-1 (the vnodes given, not always 160); a key's position not the first 32 bits of its own MD5; " +
         'a point picked by hash modulo the number of points (a ring finds the first point at or after the key); ' +
         'a search that does not wrap around past the last point; ties between equal points not going to the lower node id.',
     );
@@ -614,6 +619,9 @@ async function checkRingClient(res: Resources, code: StudentCode, keys: readonly
   }
 }
 
+/** The vnodes TestHashRing also builds a ring with (one drawn per run). */
+const RING_VNODES: readonly number[] = [1, 8, 40];
+
 export const hashRing = realTest(
   'TestHashRing',
   'consistent hashing with virtual nodes: even spread, and a 4th server takes about a quarter of the keys from the others',
@@ -623,6 +631,9 @@ export const hashRing = realTest(
     const ring = await code.hashRing([1, 2, 3]);
     const before = await placeOnTwins(code, ring, keys);
     await checkRingPlacement(ring, [1, 2, 3], keys);
+    // The constructor's vnodes too, drawn (every other test builds rings with the default).
+    const vnodes = rng.pick(RING_VNODES);
+    await checkRingPlacement(await code.hashRing([1, 2, 3], vnodes), [1, 2, 3], keys, vnodes);
     checkEvenSpread(before);
     await checkAddNode(ctx, ring, keys, before);
     await checkRemoveNode(ring, keys, before);

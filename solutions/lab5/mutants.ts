@@ -1179,4 +1179,15 @@ export const mutants: Mutant[] = [
     caughtBy: ['TestLongLife'],
     cause: "SCAN's order list keeps deleted keys",
   },
+  {
+    name: 'ring-ignores-vnodes',
+    description:
+      'HashRing always makes 160 points per node, whatever vnodes it is given: with any other count most keys land on the wrong node (from an independent round of bugs written from the handouts alone)',
+    file: 'client.ts',
+    replace: [
+      ['for (let i = 0; i < this.vnodes; i++) this.points.push(', 'for (let i = 0; i < 160; i++) this.points.push('],
+    ],
+    caughtBy: ['TestHashRing'],
+    cause: 'the vnodes given, not always 160',
+  },
 ];
