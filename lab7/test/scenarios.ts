@@ -265,10 +265,32 @@ export const lateInstall: TestDefinition<Lab7Impl> = {
 /** How long the change to a configuration with no group may take (virtual ms): one change takes well under a second. */
 const EMPTY_CHANGE_MS = 20_000;
 
+/**
+ * Asks group GID1, which left to nobody at configuration `num`, to freeze each shard again at that number (as a
+ * controller repeating the change would): the state handed back must hold none of the keys written (values "a-<key>,"
+ * in any encoding that keeps them readable), since each shard was deleted there.
+ */
+async function checkLeftEmpty(ts: ShardTester, keys: readonly string[], num: number): Promise<void> {
+  for (let shard = 0; shard < NSHARDS; shard++) {
+    const frozen = await callGroup<FreezeShardReply>(ts, GID1, FREEZE, { shard, num });
+    if (frozen?.err !== 'OK') continue;
+    const kept = keys.filter((k) => key2shard(k) === shard && frozen.state.includes(`a-${k},`));
+    if (kept.length > 0)
+      fail(
+        `after group ${GID1}, the last group, left (configuration ${num}: every shard to nobody), a repeated ` +
+          `FreezeShard of shard ${shard} at ${num} handed back a state that still holds ${showCommand(kept[0])}'s ` +
+          `value. Expected an empty state: the change to nobody freezes and deletes each shard, and the keys go. ` +
+          'Likely causes: a controller that deletes a shard only once a new owner installed it (a shard whose new ' +
+          'owner is 0 is frozen and deleted, never installed), or a DeleteShard that keeps the keys. ' +
+          EARLIER_LABS,
+      );
+  }
+}
+
 export const emptyConfig: TestDefinition<Lab7Impl> = {
   name: 'TestEmptyConfig5A',
   description:
-    'the last group leaves (a configuration with no group serves no key), then a new group joins: shards with no old owner are installed empty',
+    'the last group leaves (a configuration with no group serves no key; a repeated freeze there hands back no key), then a new group joins: shards with no old owner are installed empty',
   async run(ctx: Ctx) {
     const ts = new ShardTester(ctx);
     await ts.setup();
@@ -286,6 +308,7 @@ export const emptyConfig: TestDefinition<Lab7Impl> = {
         EARLIER_LABS,
     );
     await checkOwnership(ts, none, `after group ${GID1}, the last group, left`);
+    await checkLeftEmpty(ts, keys, none.num);
     const gid = ts.newGid();
     const back = await ts.join([gid]);
     await checkOwnership(ts, back, `after group ${gid} joined a configuration with no group`);

@@ -622,4 +622,18 @@ export const mutants: Mutant[] = [
     caughtBy: ['TestPartitionRecoveryUnreliableNoClerk5C'],
     cause: 'a pause far longer than the handout',
   },
+  {
+    name: 'ctrler-keeps-shards-left-to-nobody',
+    description:
+      'the controller freezes a shard whose new owner is 0 (nobody) but never deletes it: the last group to leave keeps every key for good (from an independent round of bugs written from the handouts alone)',
+    file: 'ctrler.ts',
+    replace: [
+      [
+        "if (from !== 0 && (await this.group(from, old).deleteShard(s, next.num, done))?.err !== 'OK') return false;",
+        "if (from !== 0 && to !== 0 && (await this.group(from, old).deleteShard(s, next.num, done))?.err !== 'OK') return false;",
+      ],
+    ],
+    caughtBy: ['TestEmptyConfig5A'],
+    cause: 'a shard whose new owner is 0 is frozen and deleted',
+  },
 ];
