@@ -484,7 +484,8 @@ export class ShardTester {
           'key or before the moves finished); query() reading a copy kept in the controller; or a repeated shard ' +
           'RPC refused, so that the controller gave the change up (a FreezeShard, InstallShard or DeleteShard at the ' +
           'number the shard already has is a repeat after a lost reply: it changes nothing and answers OK, a freeze ' +
-          'with the same keys).',
+          'with the same keys); or a controller that gives up on a group after some rounds without an answer (a ' +
+          'group that is down comes back: keep trying until the change is done).',
       );
     await this.checkStored(want, `after changeConfigTo(configuration ${want.num}) returned`);
   }

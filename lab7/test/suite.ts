@@ -6,6 +6,7 @@
 import { BUILDS_ON, IMPL_FILES, load } from '../load';
 import { LabSuite, scored, TestContext, TestDefinition, within, type Monitors } from '../../suite';
 import { monitored } from '../../suite/monitors';
+import { keyedRng } from '../../world/rng';
 import { sleep } from '../../world';
 import { GID1, key2shard, NSHARDS, NUM_FIRST } from '../shardcfg';
 import { ELECTION_TIMEOUT_MS } from '../../lab6/test/harness';
@@ -351,10 +352,13 @@ const manyConcurrentClerkUnreliable: TestDefinition<Lab7Impl> = {
 
 // ---- Part 2 (MIT 5B): a change that survives the controller ----
 
+/** How long TestJoinLeave5B keeps group 1 down while the join waits (drawn), virtual ms. */
+const DOWN_MS: readonly [number, number] = [1000, 30_000];
+
 const joinLeave5B: TestDefinition<Lab7Impl> = {
   name: 'TestJoinLeave5B',
   description:
-    'a join waits while the old owner is down and finishes once it is back; then only the keys of a group that is down wait',
+    'a join waits while the old owner is down (1-30 s) and finishes once it is back; then only the keys of a group that is down wait',
   async run(ctx: Ctx) {
     const ts = new ShardTester(ctx);
     await ts.setup();
@@ -365,12 +369,15 @@ const joinLeave5B: TestDefinition<Lab7Impl> = {
     ts.shutdownGroup(GID1);
     let done = false;
     const joining = ts.background(ts.join([2]).then((cfg) => ((done = true), cfg)));
-    await sleep(ELECTION_TIMEOUT_MS);
+    // Down for a while, drawn per seed (a controller keeps trying however long the group is down).
+    const downMs = keyedRng(ctx.seed, 'join-leave-down').between(DOWN_MS[0], DOWN_MS[1]);
+    await sleep(downMs);
     if (done)
       fail(
-        'the join of group 2 finished while group 1, which owned every shard, was shut down. Expected it to wait: ' +
-          'no shard can move before its old owner freezes it. Likely causes: a FreezeShard error taken for success, ' +
-          'or the configuration stored without the moves.',
+        `the join of group 2 finished while group 1, which owned every shard, was shut down (for ${(downMs / 1000).toFixed(1)} s). ` +
+          'Expected it to wait: no shard can move before its old owner freezes it. Likely causes: a FreezeShard ' +
+          'error taken for success, the configuration stored without the moves, or a controller that gives up on a ' +
+          'group after some rounds without an answer (keep trying: the group comes back).',
       );
     ts.restartGroup(GID1);
     const cfg = await promptly(joining, 10_000, 'the join, once group 1 was back,');

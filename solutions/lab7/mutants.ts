@@ -636,4 +636,18 @@ export const mutants: Mutant[] = [
     caughtBy: ['TestEmptyConfig5A'],
     cause: 'a shard whose new owner is 0 is frozen and deleted',
   },
+  {
+    name: 'ctrler-gives-up-on-silent-group',
+    description:
+      'a shard RPC of the controller gives up after 20 rounds of a group without an answer (about 5 s), the change unfinished: a join while the old owner is down a little longer returns undone (from an independent round of bugs written from the handouts alone)',
+    file: 'ctrler.ts',
+    replace: [
+      [
+        'const done = async (): Promise<boolean> => (await this.read(CONFIG_KEY)).cfg.num >= next.num;',
+        'let silentRounds = 0;\n    const done = async (): Promise<boolean> =>\n      ++silentRounds >= 20 || (await this.read(CONFIG_KEY)).cfg.num >= next.num;',
+      ],
+    ],
+    caughtBy: ['TestJoinLeave5B'],
+    cause: 'gives up on a group after some rounds',
+  },
 ];
