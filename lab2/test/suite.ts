@@ -17,7 +17,7 @@ import {
 } from '../../suite';
 import { monitored } from '../../suite/monitors';
 import { keyedRng, sleep } from '../../world';
-import type { DistributedLock, KVClerk } from '../rpc';
+import type { DistributedLock, GetResult, KVClerk } from '../rpc';
 import { withLock } from '../with-lock';
 import { KVTester, Lab2Impl, LinkRule, RecordingClerk, ScriptedLink, TWO_HOLDERS, gate, show, within } from './harness';
 import { nemesisKV, nemesisLock } from './nemesis';
@@ -490,6 +490,32 @@ async function putThroughLongOutage(c: ResentPutClerks): Promise<void> {
   await expectKAt(c, { value: 'a4', version: 4 }, `a put whose first ${LONG_OUTAGE_SENDS} requests were lost`);
 }
 
+/**
+ * Step 8: a get through a long outage: its first GET_OUTAGE_SENDS requests are lost, then one gets through. A get
+ * is retried as a put is, however long it takes: it returns the value, never an error of its own.
+ */
+async function getThroughLongOutage(c: ResentPutClerks): Promise<void> {
+  const { a, link } = c;
+  for (let i = 0; i < GET_OUTAGE_SENDS; i++) void link.next({ method: 'Get', key: 'k', lose: 'request' });
+  let got: GetResult | undefined;
+  let threw: unknown;
+  try {
+    got = await a.get('k');
+  } catch (err) {
+    threw = err;
+  }
+  check(
+    got?.err === 'OK' && got.value === 'a4' && got.version === 4,
+    `get("k") ${threw === undefined ? `returned ${show(got)}` : `threw ${String(threw)}`} after its first ` +
+      `${GET_OUTAGE_SENDS} requests were lost and the next one was answered; expected { err: 'OK', value: 'a4', ` +
+      "version: 4 }. A clerk's get keeps re-sending until an answer arrives, however long that takes, as a put " +
+      'does. Likely causes: a limit on the tries or the time of a get (or a TimeoutError passed on to the caller).',
+  );
+}
+
+/** How many copies of one get TestResentPutResults loses in a row. */
+const GET_OUTAGE_SENDS = 300;
+
 /** Virtual time the clerk must spend, at least, between its tries on average (the handout: it waits a little). */
 const MIN_MEAN_RETRY_WAIT_MS = 2;
 
@@ -511,9 +537,11 @@ function checkRetryPacing(sent: readonly number[]): void {
 
 const resentPutResults: TestDefinition<Lab2Impl> = {
   name: 'TestResentPutResults',
+  // The two long outages take most of two virtual minutes with the handout's back-off (up to about 100 ms).
+  virtualLimitMs: 240_000,
   description:
     'chosen requests and replies lost: a re-sent put answers OK and ErrNoKey as they are, ErrVersion as ErrMaybe, and later puts start ' +
-    `afresh; a put whose first ${LONG_OUTAGE_SENDS} copies are lost still ends OK, its tries paced (at least ${MIN_MEAN_RETRY_WAIT_MS} ms apart on average)`,
+    `afresh; a put whose first ${LONG_OUTAGE_SENDS} copies are lost still ends OK, its tries paced (at least ${MIN_MEAN_RETRY_WAIT_MS} ms apart on average), and a get whose first ${GET_OUTAGE_SENDS} are lost still answers`,
   async run(ctx: Ctx) {
     const ts = new KVTester(ctx, true);
     const { ck: a, link } = ts.makeScriptedClerk();
@@ -524,6 +552,7 @@ const resentPutResults: TestDefinition<Lab2Impl> = {
     await resentPutWhoseReplyWasLost(clerks);
     await firstAttemptsAfterResends(clerks);
     await putThroughLongOutage(clerks);
+    await getThroughLongOutage(clerks);
     check(!link.pending, 'A scripted loss never met its call: the clerk sent fewer RPCs than expected.');
     ts.checkLinearizable();
   },

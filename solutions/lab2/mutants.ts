@@ -561,4 +561,18 @@ export const mutants: Mutant[] = [
     caughtBy: ['TestMemPutManyClientsReliable'],
     cause: 'a key that was only asked for',
   },
+  {
+    name: 'get-gives-up',
+    description:
+      'a get passes its TimeoutError on after 100 unanswered tries (puts still retry for ever): a long outage makes a get fail (from an independent round of bugs written from the handouts alone)',
+    file: 'client.ts',
+    replace: [
+      [
+        '        if (!(err instanceof TimeoutError)) throw err;\n      }',
+        "        if (!(err instanceof TimeoutError)) throw err;\n        if (method === 'KVServer.Get' && attempts >= 100) throw err;\n      }",
+      ],
+    ],
+    caughtBy: ['TestResentPutResults'],
+    cause: 'a limit on the tries or the time of a get',
+  },
 ];
