@@ -240,19 +240,25 @@ export const backgroundExpiry = realTest(
     await c.expect(['DBSIZE'], 1 + lasting, `only "keeper" and the ${lasting} keys with a long time to live are left`);
     c.close();
     await server.close();
-    await realSleep(CLOSE_SETTLE_MS);
-    const live = await res.liveTimers();
-    check(
-      live === 0,
-      `${live} timer${live === 1 ? '' : 's'} your code set (setTimeout, setInterval or setImmediate) ${live === 1 ? 'is' : 'are'} still live ${CLOSE_SETTLE_MS} ms after ` +
-        'close() resolved (this server was the only one, and no client of yours ran). Expected none: close() "stops your ' +
-        'timers". A timer left running keeps the closed server and its whole store in memory and keeps the process ' +
-        "from exiting. Likely causes: the background sweep's setInterval not kept or not cleared in close(); the " +
-        'everysec fsync timer or the snapshot timer not cleared; a timer per connection not cleared when the ' +
-        'connection is destroyed; a timer re-armed by its own callback after close().',
-    );
+    await expectNoLiveTimers(res, 'this server was the only one, and no client of yours ran');
   },
 );
+
+/** Fails unless none of the timers the code set is live CLOSE_SETTLE_MS after every server it started was closed. */
+export async function expectNoLiveTimers(res: Resources, which: string): Promise<void> {
+  await realSleep(CLOSE_SETTLE_MS);
+  const live = await res.liveTimers();
+  check(
+    live === 0,
+    `${live} timer${live === 1 ? '' : 's'} your code set (setTimeout, setInterval or setImmediate) ${live === 1 ? 'is' : 'are'} still live ${CLOSE_SETTLE_MS} ms after ` +
+      `close() resolved (${which}). Expected none: close() "stops your ` +
+      'timers". A timer left running keeps the closed server and its whole store in memory and keeps the process ' +
+      "from exiting; a closed server's snapshot timer that fires later writes a stale snapshot over a newer server's " +
+      "files. Likely causes: the background sweep's setInterval not kept or not cleared in close(); the " +
+      'everysec fsync timer or the snapshot timer not cleared; a timer per connection not cleared when the ' +
+      'connection is destroyed; a timer re-armed by its own callback after close().',
+  );
+}
 
 export const realRedisClient = realTest(
   'TestRealRedisClient',

@@ -9,7 +9,8 @@ import type { RunningServer } from '../types';
 import { folderBytes, RawClient, Resources, same, show } from './harness';
 import type { CopiesReport, RemoteCrashCopies } from './spy-views';
 import { realSleep } from '../../world';
-import { checkAlways, checkEverysec, checkNo, type Write } from './fsync-checks';
+import { checkAlways, checkEverysec, checkNo, expectSyncedAck, type Write } from './fsync-checks';
+import { expectNoLiveTimers } from './part2-expiry';
 import {
   realTest,
   word,
@@ -239,7 +240,12 @@ export const fsyncPolicy = realTest(
     // A pipelined batch may share one fsync (group commit), but it comes before the first reply.
     const batch = Array.from({ length: 20 }, (_, i) => ['SET', `batch:${i}`, word(rng, 10)]);
     await checkAlways(c, watch, writes, batch);
-    ctx.log(`'always': ${(await watch.report()).syncs.length} fsync(s) for ${writes.length + 20} acknowledged writes`);
+    // A transaction's EXEC is a write too: its records are on disk before its reply.
+    await c.expect(['MULTI'], 'OK');
+    await c.expect(['SET', 'tx:a', word(rng, 10)], 'QUEUED');
+    await c.expect(['INCR', 'tx:n'], 'QUEUED');
+    await expectSyncedAck(c, watch, ['EXEC'], ['OK', 1], 'In a transaction: ');
+    ctx.log(`'always': ${(await watch.report()).syncs.length} fsync(s) for ${writes.length + 21} acknowledged writes`);
     c.close();
     await server.close();
 
@@ -261,6 +267,9 @@ export const fsyncPolicy = realTest(
     c = await res.connect(server.port);
     const summary = await checkEverysec(c, watch, (i) => ['SET', `burst:${i}`, word(rng, 20)], true);
     ctx.log(`'everysec': ${summary}`);
+    c.close();
+    await server.close();
+    await expectNoLiveTimers(res, 'three servers with a data folder, each closed in turn, and no client of yours ran');
   },
 );
 

@@ -1190,4 +1190,27 @@ export const mutants: Mutant[] = [
     caughtBy: ['TestHashRing'],
     cause: 'the vnodes given, not always 160',
   },
+  {
+    name: 'exec-written-unsynced',
+    description:
+      "a transaction's records are written to the log by atomically() itself, so that they reach the file in one piece, and marked unsynced: with fsync 'always' nothing is fsynced before EXEC's reply (from an independent round of bugs written from the handouts alone)",
+    file: 'persistence.ts',
+    replace: [
+      [
+        "    if (this.pending.length - from > 1) {\n      this.pending.splice(from, 0, record(['MULTI']));\n      this.pending.push(record(['EXEC']));\n    }\n    return result;",
+        "    if (this.pending.length - from > 1) {\n      this.pending.splice(from, 0, record(['MULTI']));\n      this.pending.push(record(['EXEC']));\n    }\n    if (this.pending.length > 0) {\n      const data = Buffer.concat(this.pending);\n      this.pending = [];\n      fs.writeSync(this.fd, data);\n      this.logBytes += data.length;\n    }\n    return result;",
+      ],
+    ],
+    caughtBy: ['TestFsyncPolicy'],
+    cause: 'nothing in the data folder was fsynced between the command and its reply',
+  },
+  {
+    name: 'snapshot-timer-left-by-close',
+    description:
+      'the snapshot timer is never kept for close(): a closed server later writes its stale snapshot over the files of the server that took its folder (from an independent round of bugs written from the handouts alone)',
+    file: 'server.ts',
+    replace: [['      this.timers.push(snap);\n', '      void snap;\n']],
+    caughtBy: ['TestFsyncPolicy'],
+    cause: "a closed server's snapshot timer",
+  },
 ];
