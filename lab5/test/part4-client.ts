@@ -661,6 +661,10 @@ async function threeServers(res: Resources, rng: Rng) {
   return { servers, addrs, client, notices, onTwo, onOne };
 }
 
+/** Gets TestClientTimeout sends after the first, 100 ms apart, and how soon that first must still end, ms. */
+const FOLLOWING_CALLS = 12;
+const FIRST_ENDS_WITHIN_MS = 900;
+
 export const clientTimeout = realTest(
   'TestClientTimeout',
   'a server that accepts but never answers: each attempt ends after timeoutMs, then a ServerUnavailableError',
@@ -691,6 +695,26 @@ export const clientTimeout = realTest(
     check(
       (timeoutErr as Error | undefined)?.name === 'ServerUnavailableError' && waited >= 600 && waited < 2500,
       `On a server that never replies, with timeoutMs 300 and 1 retry, get ended after ${waited} ms with ${(timeoutErr as Error | undefined)?.name ?? 'success'}; expected ServerUnavailableError after about 650 ms (two 300 ms attempts).`,
+    );
+    // Each request has a timer of its own: calls sent after it, every 100 ms, do not push its end back (a timeout
+    // on the connection's idle time would be reset by each of them).
+    const busy = await res.client([{ id: 9, host: '127.0.0.1', port: mutePort }], { timeoutMs: 300, retries: 0 });
+    const t5 = Date.now();
+    let firstEnded = -1;
+    const first = busy.get('first').catch(() => void (firstEnded = Date.now() - t5));
+    const others: Array<Promise<unknown>> = [];
+    for (let i = 0; i < FOLLOWING_CALLS && firstEnded < 0; i++) {
+      await realSleep(100);
+      others.push(busy.get(`next:${i}`).catch(() => undefined));
+    }
+    await first;
+    await Promise.all(others);
+    check(
+      firstEnded >= 0 && firstEnded < FIRST_ENDS_WITHIN_MS,
+      `With timeoutMs 300 and no retry, a get on a server that never replies, followed by another get every 100 ms, ` +
+        `ended after ${firstEnded} ms; expected about 300 ms (under ${FIRST_ENDS_WITHIN_MS}). Likely causes: the ` +
+        "request's timeout kept on the connection's idle timer (socket.setTimeout), which every later request's " +
+        'write restarts: give each request a timer of its own.',
     );
     check(
       getsReceived >= 2,

@@ -1213,4 +1213,22 @@ export const mutants: Mutant[] = [
     caughtBy: ['TestFsyncPolicy'],
     cause: "a closed server's snapshot timer",
   },
+  {
+    name: 'timeout-on-idle-socket',
+    description:
+      "a request's timeout is the connection's idle timer (socket.setTimeout), which every later request's write restarts: under steady traffic a server that never replies is never given up on (from an independent round of bugs written from the handouts alone)",
+    file: 'client.ts',
+    replace: [
+      [
+        '    return new Promise<RespReply>((resolve, reject) => {\n      const timer = setTimeout(() => {\n        // A reply may still come, but the queue would then pair replies with the wrong requests: start over.\n        this.fail(socket, new Error(`no reply within ${timeoutMs} ms`));\n      }, timeoutMs);\n',
+        '    socket.setTimeout(timeoutMs);\n    return new Promise<RespReply>((resolve, reject) => {\n      const timer = undefined;\n',
+      ],
+      [
+        "    socket.on('error', (err) => this.fail(socket, err));\n",
+        "    socket.on('error', (err) => this.fail(socket, err));\n    socket.on('timeout', () => {\n      if (this.queue.length > 0) this.fail(socket, new Error('no reply in time'));\n    });\n",
+      ],
+    ],
+    caughtBy: ['TestClientTimeout'],
+    cause: "the connection's idle timer",
+  },
 ];
