@@ -36,6 +36,51 @@ const ROOT = path.resolve(__dirname, '..', '..', '..');
 /** The most handed values kept for the walk (a memory test hands over a hundred thousand ends of one shape). */
 const MAX_HANDED = 5000;
 
+/**
+ * The probe's calls of node's classes, a part of its `results()` (which defines `out` and `note`): every static and
+ * prototype method of the classes the code gets, on instances of several kinds (one holding a value with an inspect
+ * hook, the wrong receiver), with arguments of several kinds.
+ */
+const NODE_CLASS_CALLS = `
+  // Every static and prototype method of node's classes the code gets, called on instances of several kinds (one
+  // holding a value with an inspect hook, the wrong receiver) with arguments of several kinds: what each returns or
+  // throws, and what node hands an inspect hook, are walked; an instance's own internals are made with it.
+  const INSPECT = Symbol.for('nodejs.util.inspect.custom');
+  const hooked = () => ({ [INSPECT]: Object.freeze((...args) => { out.push(["an inspect hook's arguments", args]); return ''; }) });
+  const withHook = (o) => Object.assign(o, { x: hooked() });
+  const decoders = ['utf-8', 'utf-16le', 'latin1', 'gbk'].map((e) => new TextDecoder(e));
+  const receivers = {
+    Buffer: [withHook(Buffer.alloc(1)), Buffer.alloc(9)],
+    TextEncoder: [new TextEncoder()],
+    TextDecoder: decoders,
+    URL: [new URL('http://a/b?c=d')],
+    URLSearchParams: [new URLSearchParams('a=1')],
+  };
+  const argSets = [[], [hooked()], [-1], [2 ** 53], ['zzz'], [Symbol()], [{ [Symbol.iterator]: 5 }], [[[1]]],
+    [Buffer.alloc(0)], [{}], [null], [2, { colors: true }], [2, {}], [Buffer.alloc(1), 5]];
+  for (const [name, C] of Object.entries(receivers)) {
+    const Class = globalThis[name];
+    for (const made of C) {
+      out.push(['new ' + name, made]);
+      for (const key of Reflect.ownKeys(made)) {
+        if (key === 'x') continue; // the hook this probe hung on it
+        const held = Reflect.getOwnPropertyDescriptor(made, key);
+        if (held && typeof held.value === 'object' && held.value !== null) out.push([name + ' instance internals', held.value]);
+      }
+    }
+    const calls = [
+      ...Reflect.ownKeys(Class).map((k) => [Class, k, [Class]]),
+      ...Reflect.ownKeys(Class.prototype).map((k) => [Class.prototype, k, [...C, {}]]),
+    ];
+    for (const [holder, key, thisValues] of calls) {
+      const d = Reflect.getOwnPropertyDescriptor(holder, key);
+      const fn = d && d.value;
+      if (typeof fn !== 'function' || key === 'constructor') continue;
+      for (const self of thisValues) for (const args of argSets) note(name + '.' + String(key) + '()', () => Reflect.apply(fn, self, args));
+    }
+  }
+`;
+
 /** The probe's source: it reaches for every module the lab's code may import and calls what they export. */
 function probeSource(dir: string, lab: string, nodeModules: readonly string[]): string {
   const rel = (p: string): string => JSON.stringify(`./${path.relative(dir, p).split(path.sep).join('/')}`);
@@ -83,44 +128,7 @@ function results() {
   note('new URLSearchParams().entries()', () => new URLSearchParams('a=1').entries());
   note('queueMicrotask(5)', () => queueMicrotask(5));
   if (modules['node:crypto']) note('hash.update(5)', () => modules['node:crypto'].createHash('sha1').update(5));
-  // Every static and prototype method of node's classes the code gets, called on instances of several kinds (one
-  // holding a value with an inspect hook, the wrong receiver) with arguments of several kinds: what each returns or
-  // throws, and what node hands an inspect hook, are walked; an instance's own internals are made with it.
-  const INSPECT = Symbol.for('nodejs.util.inspect.custom');
-  const hooked = () => ({ [INSPECT]: Object.freeze((...args) => { out.push(["an inspect hook's arguments", args]); return ''; }) });
-  const withHook = (o) => Object.assign(o, { x: hooked() });
-  const decoders = ['utf-8', 'utf-16le', 'latin1', 'gbk'].map((e) => new TextDecoder(e));
-  const receivers = {
-    Buffer: [withHook(Buffer.alloc(1)), Buffer.alloc(9)],
-    TextEncoder: [new TextEncoder()],
-    TextDecoder: decoders,
-    URL: [new URL('http://a/b?c=d')],
-    URLSearchParams: [new URLSearchParams('a=1')],
-  };
-  const argSets = [[], [hooked()], [-1], [2 ** 53], ['zzz'], [Symbol()], [{ [Symbol.iterator]: 5 }], [[[1]]],
-    [Buffer.alloc(0)], [{}], [null], [2, { colors: true }], [2, {}], [Buffer.alloc(1), 5]];
-  for (const [name, C] of Object.entries(receivers)) {
-    const Class = globalThis[name];
-    for (const made of C) {
-      out.push(['new ' + name, made]);
-      for (const key of Reflect.ownKeys(made)) {
-        if (key === 'x') continue; // the hook this probe hung on it
-        const held = Reflect.getOwnPropertyDescriptor(made, key);
-        if (held && typeof held.value === 'object' && held.value !== null) out.push([name + ' instance internals', held.value]);
-      }
-    }
-    const calls = [
-      ...Reflect.ownKeys(Class).map((k) => [Class, k, [Class]]),
-      ...Reflect.ownKeys(Class.prototype).map((k) => [Class.prototype, k, [...C, {}]]),
-    ];
-    for (const [holder, key, thisValues] of calls) {
-      const d = Reflect.getOwnPropertyDescriptor(holder, key);
-      const fn = d && d.value;
-      if (typeof fn !== 'function' || key === 'constructor') continue;
-      for (const self of thisValues) for (const args of argSets) note(name + '.' + String(key) + '()', () => Reflect.apply(fn, self, args));
-    }
-  }
-  for (const [file, mod] of Object.entries(modules))
+${NODE_CLASS_CALLS}  for (const [file, mod] of Object.entries(modules))
     if (!file.startsWith('node:')) for (const [key, v] of Object.entries(mod))
       if (typeof v === 'function') {
         note(file + '.' + key + '()', () => v());
