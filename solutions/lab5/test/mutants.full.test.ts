@@ -18,6 +18,8 @@ describe('lab5 suite (mutants)', function () {
    * is met on some runs only; the named tests each get one run.
    */
   const ATTACKER_RUNS = 5;
+  /** More runs a test gets after a failure that does not name the mutant's cause (the load, not the bug). */
+  const OTHER_FAILURE_RUNS = 2;
   const verdicts = new Map<string, Promise<string | undefined>>();
   /** Runs the mutant's tests until one fails; resolves undefined if caught, else what each test did. */
   async function hunt(mutant: Mutant): Promise<string | undefined> {
@@ -29,10 +31,14 @@ describe('lab5 suite (mutants)', function () {
         const test = suite.tests.find((t) => t.name === name);
         if (!test) return `mutant names unknown test ${name}`;
         const runs = test.generic ? ATTACKER_RUNS : 1;
-        for (let seed = 1; seed <= runs; seed++) {
+        let otherFailures = 0;
+        for (let seed = 1; seed <= runs + otherFailures; seed++) {
           const outcome = await runNamedTest(test, impl, seed);
           if (outcome.status === 'failed' && namesCause(outcome.message, mutant.cause ?? '')) return undefined;
-          if (outcome.status === 'failed')
+          // A real-time run can fail for the machine's load before it meets the bug (four mutants run at once):
+          // such a failure gets up to OTHER_FAILURE_RUNS more runs; the bug's own failure must name its cause.
+          if (outcome.status === 'failed' && otherFailures < OTHER_FAILURE_RUNS) otherFailures++;
+          else if (outcome.status === 'failed')
             return `${name}'s failure does not name the mutant's cause "${mutant.cause}":\n${outcome.message}`;
         }
         seen.push(`${name}: passed ${runs === 1 ? 'its run' : `all ${runs} runs`}`);
