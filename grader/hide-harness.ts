@@ -5,7 +5,7 @@
  * realm's Error.prepareStackTrace, util.getCallSites, heap snapshots, V8 flags) are node modules, which the
  * compartment the code under test runs in does not give it.
  */
-import Module from 'node:module';
+import type { SourceMap } from 'node:module';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -35,8 +35,8 @@ function neutralFile(file: string | undefined | null): boolean {
   return !file || file.startsWith('node:') || file.split(/[/\\]/).includes('node_modules');
 }
 
-/** node's source-map lookup, captured before the code under test loads. */
-const findSourceMap = Module.findSourceMap;
+/** The source map of a .ts file this process loaded (grader/ts-hook.js), captured before the code under test loads. */
+const findSourceMap = (require('./ts-hook.js') as { sourceMapOf(file: string): SourceMap | undefined }).sourceMapOf;
 
 /** The frame's text with its position in the .ts source, when the file carries a source map. */
 function mapped(site: CallSite, file: string): string {

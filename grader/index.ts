@@ -10,6 +10,7 @@ import { implDir, labRoot, listLabs, loadLab, LoadedLab, selectTests } from './l
 import { checkTree, describeTampered, MANIFEST_PATH, TamperError } from './manifest';
 import type { Job } from './protocol';
 import { writeGithubOutput, writeLabReports, writeStepSummary } from './reports';
+import { loadJunitWriter } from './reports/junit';
 import { classroomMissing, classroomRefusal, encodeClassroom, runnerName } from './reports/classroom';
 import { DEFAULT_TIMEOUT_SEC, timeLimitMs } from './rubric';
 import { scoreTest, totals } from './scoring';
@@ -219,7 +220,10 @@ async function gradeLab(ctx: Context, lab: LoadedLab, tests: string[]): Promise<
       ? jobs
       : inRandomOrder(jobs, options.shuffle === true ? undefined : keyedPick(`${options.shuffle}\0${lab.lab}`));
   const order = waitingFirst(drawn, (job) => sharesCoresInRealTime(lab, job.test));
-  await runJobs(order, supervisorOptions(ctx, lab, dir, progress, writeReports));
+  const running = runJobs(order, supervisorOptions(ctx, lab, dir, progress, writeReports));
+  // The report writer loads while the first test process starts: a one-test grade would otherwise wait for both.
+  if (writeReports) setImmediate(loadJunitWriter);
+  await running;
   await shown;
   const typeErrors = await typeCheck;
 

@@ -3,7 +3,7 @@
  * and a small sequential model of what the handout promises; a mismatch is shrunk to the shortest failing sequence,
  * which the failure prints as a replay (each step, what the code returned, what the model expected).
  */
-import * as fc from 'fast-check';
+import { fc } from './fast-check';
 import { keyedRng } from '../world';
 import { TestFailure } from './failure';
 

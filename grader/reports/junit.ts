@@ -2,16 +2,25 @@
  * junit.xml: one testsuite per lab, one testcase per named test, a failure element per failed test that points at the
  * student's own file and line, as the common CI annotators read it (see `whereLines`).
  */
-import builder from 'junit-report-builder';
+import type JunitReportBuilder from 'junit-report-builder';
 import { failureLabel } from '../crash';
 import { firstLine, REAL_TIME_NOTE, replayCommand, rerunCommand } from '../format';
 import type { LabResult, TestResult } from '../types';
 import { failureLocation, type SourceLocation } from './location';
 import { plainText } from './text';
 
+/** The JUnit writer package, loaded at its first use (a few tens of ms: a one-test grade has no time to spare). */
+let junitBuilder: typeof JunitReportBuilder | undefined;
+
+/** Loads the JUnit writer now: the grader calls it while the test processes start, so the reports wait for nothing. */
+export function loadJunitWriter(): typeof JunitReportBuilder {
+  junitBuilder ??= require('junit-report-builder') as typeof JunitReportBuilder; // CommonJS: the builder itself
+  return junitBuilder;
+}
+
 /** The JUnit XML text for one or more labs. */
 export function junitXml(labs: readonly LabResult[]): string {
-  const b = builder.newBuilder();
+  const b = loadJunitWriter().newBuilder();
   const seconds = (ms: number) => Math.round(ms) / 1000;
   let totalMs = 0;
   /** The line attribute of each testcase, in the order written (the builder has no setter for it). */

@@ -3,7 +3,7 @@
  * one call at a time through the clerks on the lossy network and compared with the executable specification after
  * each call; a failure is shrunk to the shortest failing sequence found and printed as a replay.
  */
-import fc from 'fast-check';
+import { fc } from '../../suite/fast-check';
 import { sleep } from '../../world';
 import { OBJECT_KEYS } from '../../suite/nemesis/values';
 import { TestDefinition, TestContext, TestFailure } from '../../suite';
@@ -61,11 +61,12 @@ function showArg(arg: ValueArg): string {
 }
 
 /** Values at every edge: empty, huge, non-ASCII, NUL, numeric-looking, prototype-named; and the held ones. */
-const valueArb: fc.Arbitrary<ValueArg> = fc.oneof(
-  fc.constantFrom<ValueArg>('held', 'held before', { literal: '' }),
-  fc.constantFrom('x', '0', '00', '1e3', '__proto__', 'é😀', '\u0000', ' ', HUGE).map((literal) => ({ literal })),
-  fc.string({ maxLength: 6 }).map((literal) => ({ literal })),
-);
+const valueArb = (): fc.Arbitrary<ValueArg> =>
+  fc.oneof(
+    fc.constantFrom<ValueArg>('held', 'held before', { literal: '' }),
+    fc.constantFrom('x', '0', '00', '1e3', '__proto__', 'é😀', '\u0000', ' ', HUGE).map((literal) => ({ literal })),
+    fc.string({ maxLength: 6 }).map((literal) => ({ literal })),
+  );
 
 /** What the calls run on: the cluster, its clerks, and what each step did (for the failure's message). */
 interface Real {
@@ -201,11 +202,11 @@ function grammar(): fc.Arbitrary<Iterable<fc.AsyncCommand<KvSpec, Real>>> {
   return fc.commands(
     [
       fc.tuple(clerk, key).map(([c, k]) => new Get(c, k)),
-      fc.tuple(clerk, key, valueArb).map(([c, k, v]) => new Put(c, k, v)),
-      fc.tuple(clerk, key, valueArb).map(([c, k, v]) => new Append(c, k, v)),
+      fc.tuple(clerk, key, valueArb()).map(([c, k, v]) => new Put(c, k, v)),
+      fc.tuple(clerk, key, valueArb()).map(([c, k, v]) => new Append(c, k, v)),
       // Writes twice as often as reads: each is a chance for a lost reply and its re-send.
-      fc.tuple(clerk, key, valueArb).map(([c, k, v]) => new Put(c, k, v)),
-      fc.tuple(clerk, key, valueArb).map(([c, k, v]) => new Append(c, k, v)),
+      fc.tuple(clerk, key, valueArb()).map(([c, k, v]) => new Put(c, k, v)),
+      fc.tuple(clerk, key, valueArb()).map(([c, k, v]) => new Append(c, k, v)),
       fc.tuple(fc.nat(LAYOUT.nshards - 1), key).map(([s, k]) => new AskOne(s, k)),
     ],
     { maxCommands: MAX_CALLS },

@@ -2,7 +2,7 @@
  * Lab 2's executable specification: the versioned store and the lock as the handout states them, run as sequential
  * models beside the student's code on a reliable network (TestModelKV, TestModelLock).
  */
-import * as fc from 'fast-check';
+import { fc } from '../../suite/fast-check';
 import { ModelMismatch, runModelTest, type StepLog } from '../../suite/model-based';
 import type { TestContext, TestDefinition } from '../../suite';
 import { sleep } from '../../world';
@@ -97,7 +97,7 @@ class PutCommand implements fc.AsyncCommand<KVModel, KVReal> {
 }
 
 /** TestModelKV's grammar: gets and puts on the edge keys, with edge values and versions. */
-const kvCommands = [
+const kvCommands = (): Array<fc.Arbitrary<fc.AsyncCommand<KVModel, KVReal>>> => [
   keyArb().map((k) => new GetCommand(k)),
   fc.tuple(keyArb(), valueKindArb(), versionKindArb()).map(([k, value, version]) => new PutCommand(k, value, version)),
   // Puts outnumber gets, so that keys climb through several versions within one sequence.
@@ -117,7 +117,7 @@ export const modelKV: TestDefinition<Lab2Impl> = {
       seed: ctx.seed,
       key: 'TestModelKV',
       what: "lab 2's versioned store",
-      commands: kvCommands,
+      commands: kvCommands(),
       runs: KV_RUNS,
       maxCommands: KV_MAX_COMMANDS,
       setup: () => ({ model: new KVModel(), real: { ck: new KVTester(ctx, true).makeClerk(), steps: [] } }),
@@ -228,7 +228,7 @@ class ReleaseCommand implements fc.AsyncCommand<LockModel, LockReal> {
 }
 
 /** TestModelLock's grammar: acquires with short timeouts, releases and disposes, by any of the Lock objects. */
-const lockCommands = [
+const lockCommands = (): Array<fc.Arbitrary<fc.AsyncCommand<LockModel, LockReal>>> => [
   fc
     .tuple(fc.integer({ min: 0, max: LOCKS - 1 }), fc.constantFrom(0, 0, 5, 50))
     .map(([l, t]) => new AcquireCommand(l, t)),
@@ -259,7 +259,7 @@ export const modelLock: TestDefinition<Lab2Impl> = {
         seed: ctx.seed,
         key: `TestModelLock/${name}`,
         what: `lab 2's lock (named ${show(name)}; Lock objects 0 and 1 share a clerk, 2 has its own)`,
-        commands: lockCommands,
+        commands: lockCommands(),
         runs: LOCK_RUNS / 3,
         maxCommands: LOCK_MAX_COMMANDS,
         setup: () => lockSetup(ctx, name),

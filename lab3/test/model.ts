@@ -3,7 +3,7 @@
  * run beside the student's servers on random sequences of writes, reads, simultaneous writes and quiet periods
  * (TestModelConsistency).
  */
-import * as fc from 'fast-check';
+import { fc } from '../../suite/fast-check';
 import { ModelMismatch, runModelTest, type StepLog } from '../../suite/model-based';
 import type { TestContext, TestDefinition } from '../../suite';
 import { sleep } from '../../world';
@@ -466,7 +466,7 @@ const pairArb = (): fc.Arbitrary<readonly [number, number]> =>
     .map(([a, d]) => [a, (a + d) % SERVERS] as const);
 
 /** The grammar: writes and reads at any server (often the last writer, of the last written key), pairs, quiet periods. */
-const commands = [
+const commands = (): Array<fc.Arbitrary<fc.AsyncCommand<LevelModel, ConsistencyReal>>> => [
   fc.tuple(serverArb(), keyPickArb(), kindArb()).map(([s, k, v]) => new WriteCommand(s, k, v)),
   fc.tuple(serverArb(), keyPickArb(), kindArb()).map(([s, k, v]) => new WriteCommand(s, k, v)),
   fc.tuple(serverArb(), keyPickArb()).map(([s, k]) => new ReadCommand(s, k)),
@@ -501,7 +501,7 @@ export const modelConsistency: TestDefinition<Lab3Impl> = {
         seed: ctx.seed,
         key: `TestModelConsistency/${level}`,
         what: `lab 3's ${level} level (3 servers, the client at server i bound to it)`,
-        commands,
+        commands: commands(),
         runs: RUNS,
         maxCommands: MAX_COMMANDS,
         setup: () => setup(ctx, level),

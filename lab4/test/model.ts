@@ -3,7 +3,7 @@
  * and healed (Set, Get, Status), as the handout states them, run as sequential models beside the student's node on
  * random command sequences (TestModelReplication).
  */
-import * as fc from 'fast-check';
+import { fc } from '../../suite/fast-check';
 import { ModelMismatch, runModelTest, type StepLog } from '../../suite/model-based';
 import type { TestContext, TestDefinition } from '../../suite';
 import { sleep } from '../../world';
@@ -228,7 +228,7 @@ class FollowerStatusCommand implements fc.AsyncCommand<FollowerState, FollowerRe
 }
 
 /** A follower sequence's grammar. */
-const followerCommands = [
+const followerCommands = (): Array<fc.Arbitrary<fc.AsyncCommand<FollowerState, FollowerReal>>> => [
   fc
     .tuple(
       fc.constantFrom(...(Object.keys(STARTS) as Start[])),
@@ -449,7 +449,7 @@ class SettleCommand implements fc.AsyncCommand<LeaderState, LeaderReal> {
 const FOLLOWERS = 3;
 
 /** A leader sequence's grammar. */
-const leaderCommands = [
+const leaderCommands = (): Array<fc.Arbitrary<fc.AsyncCommand<LeaderState, LeaderReal>>> => [
   fc.tuple(keyArb(), valueKindArb()).map(([k, kind]) => new LeaderSetCommand(k, kind)),
   fc.tuple(keyArb(), valueKindArb()).map(([k, kind]) => new LeaderSetCommand(k, kind)),
   keyArb().map((k) => new LeaderGetCommand(k)),
@@ -482,7 +482,7 @@ export const modelReplication: TestDefinition<Lab4Impl> = {
       seed: ctx.seed,
       key: 'TestModelReplication/follower',
       what: "lab 4's follower (its leader's link cut: the test sends it the log itself)",
-      commands: followerCommands,
+      commands: followerCommands(),
       runs: RUNS,
       maxCommands: MAX_COMMANDS,
       setup: () => followerSetup(ctx),
@@ -493,7 +493,7 @@ export const modelReplication: TestDefinition<Lab4Impl> = {
         seed: ctx.seed,
         key: `TestModelReplication/leader-W${quorum}`,
         what: `lab 4's leader (${FOLLOWERS} followers, quorum ${quorum}, writeTimeoutMs 300)`,
-        commands: leaderCommands,
+        commands: leaderCommands(),
         runs: RUNS,
         maxCommands: MAX_COMMANDS,
         setup: () => leaderSetup(ctx, quorum),

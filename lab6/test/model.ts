@@ -3,7 +3,7 @@
  * TestModelKV runs too, beside one clerk of a three-server group, with lost replies, leader changes and restarts
  * between and during the steps, so that puts are re-sent (TestModelKV).
  */
-import * as fc from 'fast-check';
+import { fc } from '../../suite/fast-check';
 import { ModelMismatch, runModelTest, type StepLog } from '../../suite/model-based';
 import type { TestContext, TestDefinition } from '../../suite';
 import { sleep } from '../../world';
@@ -231,7 +231,7 @@ const putArb = (): fc.Arbitrary<PutCommand> =>
     .map(([k, value, version, fault, after]) => new PutCommand(k, value, version, fault, after));
 
 /** The grammar: gets, puts (some with a lost reply or their leader cut off), restarts of the leader or another server. */
-const commands = [
+const commands = (): Array<fc.Arbitrary<fc.AsyncCommand<ServiceModel, KVReal>>> => [
   keyPickArb().map((k) => new GetCommand(k)),
   keyPickArb().map((k) => new GetCommand(k)),
   putArb(),
@@ -262,7 +262,7 @@ export const modelKV: TestDefinition<Lab6Impl> = {
       seed: ctx.seed,
       key: 'TestModelKV',
       what: "lab 2's versioned store (lab 6's service: 3 servers, one clerk)",
-      commands,
+      commands: commands(),
       runs: RUNS,
       maxCommands: MAX_COMMANDS,
       setup: () => setup(ctx),

@@ -4,7 +4,7 @@
  * owner or at another group), the network (late copies of any shard RPC sent before) and crashes (a whole group
  * restarted from what it saved), compared after every step with a model of the handout's rules (TestModelShards5A).
  */
-import * as fc from 'fast-check';
+import { fc } from '../../suite/fast-check';
 import { TimeoutError } from '../../labrpc';
 import { ModelMismatch, runModelTest, type StepLog } from '../../suite/model-based';
 import type { TestContext, TestDefinition } from '../../suite';
@@ -430,7 +430,7 @@ const moveArb = (): fc.Arbitrary<MoveCommand> =>
   fc
     .tuple(fc.array(keyPickArb(), { minLength: 1, maxLength: 2 }), fc.constantFrom(...GROUPS), fc.nat(2))
     .map(([keys, to, d]) => new MoveCommand(keys, to, d > 0));
-const commands = [
+const commands = (): Array<fc.Arbitrary<fc.AsyncCommand<GroupsModel, GroupsReal>>> => [
   moveArb(),
   moveArb(),
   moveArb(),
@@ -465,7 +465,7 @@ export const modelShards: TestDefinition<Lab7Impl> = {
       seed: ctx.seed,
       key: 'TestModelShards5A',
       what: "the handout's rules for shard groups (three groups of 3 servers, the tester as controller and clerks)",
-      commands,
+      commands: commands(),
       runs: RUNS,
       maxCommands: MAX_COMMANDS,
       setup: () => setup(ctx),

@@ -3,7 +3,7 @@
  * attackers with the world's Rng): keys a plain object already has, empty, numeric-looking, non-ASCII, huge; values
  * empty, huge, prototype-named, non-ASCII, and the one a key holds or held before.
  */
-import * as fc from 'fast-check';
+import { fc } from '../fast-check';
 import type { Rng } from '../../world';
 import { OBJECT_KEYS } from './values';
 

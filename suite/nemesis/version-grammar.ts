@@ -2,7 +2,7 @@
  * The versions at the edges of what lab 2's versioned store allows (keys and values come from edge-grammar.ts), drawn
  * alike by the model-based tests of labs 2 and 6 (fast-check) and lab 2's generic attackers (the world's Rng).
  */
-import * as fc from 'fast-check';
+import { fc } from '../fast-check';
 import type { Rng } from '../../world';
 
 /** How a put's version is drawn, relative to the version `v` the key holds (0 for a missing key). */
