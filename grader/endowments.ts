@@ -79,7 +79,19 @@ function timer(name: string): (...args: unknown[]) => unknown {
       if (typeof handle === 'object' && handle !== null) codeTimerSet(handle);
       return handle;
     }
-    const real = current(...args) as { ref(): unknown; unref(): unknown; hasRef(): boolean; refresh(): unknown };
+    // node calls a timer's callback with its Timeout or Immediate as `this`: node's own object, linked to every
+    // other timer of the process (the kit's too). The code's callback is called with no `this` instead.
+    const [callback, ...rest] = args;
+    const called =
+      typeof callback === 'function'
+        ? (...a: unknown[]): unknown => Reflect.apply(callback as (...b: unknown[]) => unknown, undefined, a)
+        : callback;
+    const real = current(called, ...rest) as {
+      ref(): unknown;
+      unref(): unknown;
+      hasRef(): boolean;
+      refresh(): unknown;
+    };
     const handle: object = Object.freeze({
       ref: Object.freeze(() => (real.ref(), handle)),
       unref: Object.freeze(() => (real.unref(), handle)),

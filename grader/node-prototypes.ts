@@ -31,10 +31,13 @@ function internalPrototypes(): object[] {
   const { tcp, stream: libuvStream } = tcpHandlePrototypes();
   const timer = setTimeout(() => undefined, 0);
   clearTimeout(timer);
+  const immediate = setImmediate(() => undefined);
+  clearImmediate(immediate);
   return [
     tcp,
     Object.getPrototypeOf(libuvStream) as object,
     Object.getPrototypeOf(timer) as object,
+    Object.getPrototypeOf(immediate) as object,
     Object.getPrototypeOf((new stream.Writable() as unknown as { _writableState: object })._writableState) as object,
     Object.getPrototypeOf((new stream.Readable() as unknown as { _readableState: object })._readableState) as object,
   ];
@@ -54,6 +57,52 @@ function lockStreamHandlePrototype(): void {
     if ('value' in d) Object.defineProperty(proto, key, { value: d.value, writable: false, configurable: false });
     else Object.defineProperty(proto, key, { configurable: false });
   }
+}
+
+/** How deep `madeRoots` looks into an instance's own properties (a socket's `_readableState.decoder` is 2). */
+const MADE_DEPTH = 3;
+
+/**
+ * What node's objects lead to beyond their classes' prototypes, found on instances made here and thrown away: the
+ * functions node hangs on each instance (a socket's `_events.end`, a listening server handle's `onconnection`) and
+ * the prototypes of the objects it makes for one (a decoder after `setEncoding`, an async iterator's). They are the
+ * same for every instance, so every machine of the student host shares them. The instances: a socket with an
+ * encoding and its async iterator, a server that listened (port 0, closed at once), a write stream, a read stream.
+ */
+function madeRoots(): object[] {
+  const socket = new net.Socket();
+  socket.setEncoding('utf8');
+  const iterator = socket[Symbol.asyncIterator]();
+  const server = net.createServer();
+  server.on('error', () => undefined);
+  server.listen({ port: 0 }); // binds at once (no host to look up): its handle gets node's connection callback
+  const writing = new stream.Writable();
+  const reading = new stream.Readable();
+  reading.setEncoding('utf8');
+  const made = [socket, iterator, server, writing, reading, reading[Symbol.asyncIterator]()];
+  const found = new Set<object>();
+  const seen = new Set<unknown>();
+  const queue: Array<[unknown, number]> = made.map((o) => [o, 0]);
+  while (queue.length > 0) {
+    const [o, depth] = queue.pop() as [unknown, number];
+    if ((typeof o !== 'object' && typeof o !== 'function') || o === null || seen.has(o) || unfreezable(o)) continue;
+    seen.add(o);
+    if (typeof o === 'function') found.add(o);
+    else {
+      const proto = Object.getPrototypeOf(o) as object | null;
+      if (proto && proto !== Object.prototype && proto !== Array.prototype) found.add(proto);
+    }
+    if (depth >= MADE_DEPTH) continue;
+    for (const key of Reflect.ownKeys(o)) {
+      const d = Object.getOwnPropertyDescriptor(o, key);
+      if (d && 'value' in d) queue.push([d.value, depth + 1]);
+    }
+  }
+  socket.destroy();
+  server.close();
+  reading.destroy();
+  writing.destroy();
+  return [...found];
 }
 
 /** What has been locked in this process. */
@@ -169,6 +218,7 @@ export function lockNodePrototypes(scope: 'emitters' | 'all'): void {
     lockStreamHandlePrototype();
     hardenReachable([
       EventEmitter,
+      ...madeRoots(),
       ...streamPrototypes(),
       ...statPrototypes(),
       ...internalPrototypes(),

@@ -8,7 +8,7 @@ import { firstLine, pts, REAL_TIME_NOTE, replayCommand, rerunCommand, secs, seed
 import { formatProblem, problemsHeadline } from '../typecheck';
 import type { LabResult, RunRecord } from '../types';
 import { failureLocation, locationText } from './location';
-import { mdCell, mdFence } from './text';
+import { mdCell, mdCode, mdFence } from './text';
 
 /** Widest line of a failure's message in a code block, characters: GitHub shows a code block's lines unwrapped. */
 export const WRAP_WIDTH = 110;
@@ -51,7 +51,7 @@ export function markdownSummary(r: LabResult, links: SummaryLinks = {}): string 
   );
   if (r.typeErrors.length > 0) {
     out.push('', `**${problemsHeadline(r.typeErrors)}** The tests ran anyway, as JavaScript; fix these first:`, '');
-    for (const p of r.typeErrors) out.push(`- ${mdCell(formatProblem(p))}`);
+    for (const p of r.typeErrors) out.push(`- ${mdCode(formatProblem(p))}`);
   }
   out.push(
     '',
@@ -78,13 +78,13 @@ export function markdownSummary(r: LabResult, links: SummaryLinks = {}): string 
       if (t.realTime) {
         t.runs.forEach((run, i) => {
           if (run.status === 'failed' && t.runs.length > 1)
-            out.push(`- run ${i + 1}: ${mdCell(crashLabel(run.crash) || firstLine(run.message))}`);
+            out.push(`- run ${i + 1}: ${mdCode(crashLabel(run.crash) || firstLine(run.message))}`);
         });
         out.push(`- rerun: \`${rerunCommand(r.lab, t.name, r.target, t.runs.length)}\` (${REAL_TIME_NOTE})`);
         continue;
       }
       for (const run of t.runs.filter((x) => x.status === 'failed')) {
-        const why = t.runs.length > 1 ? ` — ${mdCell(crashLabel(run.crash) || firstLine(run.message))}` : '';
+        const why = t.runs.length > 1 ? ` — ${mdCode(crashLabel(run.crash) || firstLine(run.message))}` : '';
         out.push(`- seed=${run.seed}: \`${replayCommand(r.lab, t.name, run.seed, r.target)}\`${why}`);
       }
     }

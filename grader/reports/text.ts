@@ -8,6 +8,19 @@ export function plainText(s: string): string {
   return s.replace(/\x1b\[[0-9;]*[A-Za-z]/g, '').replace(/[\x00-\x08\x0B\x0C\x0E-\x1F\uFFFE\uFFFF]/g, '');
 }
 
+/**
+ * Text the code under test can shape (a type error quoting its source, its failure's first line) as one line of
+ * Markdown's inline code: nothing in it renders (no link, image, emphasis or HTML). The fence is longer than any run of
+ * backticks inside.
+ */
+export function mdCode(s: string): string {
+  const shown = plainText(s).replace(/\r?\n/g, ' ');
+  const longest = Math.max(0, ...(shown.match(/`+/g) ?? []).map((run) => run.length));
+  const fence = '`'.repeat(longest + 1);
+  const pad = shown.startsWith('`') || shown.endsWith('`') || shown === '' ? ' ' : '';
+  return `${fence}${pad}${shown}${pad}${fence}`;
+}
+
 /** Makes text safe inside one Markdown table cell. */
 export function mdCell(s: string): string {
   return plainText(s).replace(/\\/g, '\\\\').replace(/\|/g, '\\|').replace(/\r?\n/g, ' ');

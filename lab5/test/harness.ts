@@ -566,12 +566,14 @@ export async function withResources(
   }
 }
 
-/** Total size of the files in a folder, bytes. */
+/** Total size of the files in a folder and its subfolders, bytes. */
 export function folderBytes(dir: string): number {
   let total = 0;
-  for (const name of fs.readdirSync(dir)) {
-    const st = fs.statSync(path.join(dir, name));
-    if (st.isFile()) total += st.size;
+  for (const entry of fs.readdirSync(dir, { withFileTypes: true })) {
+    const at = path.join(dir, entry.name);
+    // Subfolders count: a log moved into one is still kept.
+    if (entry.isDirectory()) total += folderBytes(at);
+    else if (entry.isFile()) total += fs.statSync(at).size;
   }
   return total;
 }

@@ -127,7 +127,13 @@ function isSocketFd(fd: unknown): boolean {
 export function copyFolder(from: string, to: string): void {
   for (const name of fs.readdirSync(from)) {
     try {
-      if (fs.statSync(path.join(from, name)).isFile()) fs.copyFileSync(path.join(from, name), path.join(to, name));
+      const st = fs.statSync(path.join(from, name));
+      if (st.isFile()) fs.copyFileSync(path.join(from, name), path.join(to, name));
+      else if (st.isDirectory()) {
+        // A subfolder is copied whole: what kill -9 leaves is the whole tree.
+        fs.mkdirSync(path.join(to, name), { recursive: true });
+        copyFolder(path.join(from, name), path.join(to, name));
+      }
     } catch (e) {
       if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw e;
     }
@@ -314,6 +320,10 @@ export class CrashCopies {
   /** Writes to files other than the log, and renames into the folder, seen so far. */
   snapshotWrites = 0;
   renames = 0;
+  /** The name of the last file renamed into the folder (not the log): the snapshot in place. */
+  lastRenamed: string | undefined;
+  /** The name of the file whose rename the second copy was taken after. */
+  renamedAtCopy: string | undefined;
   /** When true, writes to files other than the log fail with ENOSPC. */
   diskFull = false;
   /** Writes refused because of `diskFull`. */
@@ -362,6 +372,8 @@ export class CrashCopies {
       afterRename: this.afterRename,
       snapshotWrites: this.snapshotWrites,
       renames: this.renames,
+      lastRenamed: this.lastRenamed ?? null,
+      renamedAtCopy: this.renamedAtCopy ?? null,
       refusedWrites: this.refusedWrites,
       ping:
         p === undefined
@@ -500,11 +512,13 @@ export class CrashCopies {
   private onRename(name: string | undefined): void {
     if (name === undefined || isLogFile(name)) return;
     this.renames++;
+    this.lastRenamed = name;
     const p = this.ping;
     if (p?.phase === 'pinged') p.phase = 'done';
     if (this.armed && !this.afterRename) {
       this.copy(this.into[1]);
       this.afterRename = true;
+      this.renamedAtCopy = name;
     }
   }
 

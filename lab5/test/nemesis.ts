@@ -13,7 +13,7 @@ import { keyedRng, Rng } from '../../world/rng';
 import type { FsyncPolicy, RunningServer, ServerAddress, ServerOptions } from '../types';
 import type { RemoteClient } from './remote';
 import { asBytes, Ctx, randomBytes, realTest, showBytes, STRANGE_KEYS, waitFor } from './common';
-import { describe, RawClient, Resources } from './harness';
+import { describe, folderBytes, RawClient, Resources } from './harness';
 import { realSleep } from '../../world';
 import { within } from '../../suite/within';
 import { checkDamagedLogs, logRecords } from './nemesis-damage';
@@ -1672,9 +1672,22 @@ async function checkCrashCopies(res: Resources, rw: RoundWorld, points: readonly
   }
 }
 
+/** Bytes a closed data folder may hold beyond CLOSED_FOLDER_FACTOR times its live keys and values. */
+const CLOSED_FOLDER_SLACK = 64 * 1024;
+/** How many bytes of the folder each byte of live keys and values may take (a JSON snapshot escapes binary bytes six to one). */
+const CLOSED_FOLDER_FACTOR = 8;
+
+/** The bytes of keys and values a state holds, with a few for each entry's deadline and framing. */
+function stateBytes(state: State): number {
+  let bytes = 0;
+  for (const [k, e] of state) bytes += k.length + e.value.length + 32;
+  return bytes;
+}
+
 /**
  * The clean close kept everything. close() writes a final snapshot, and a snapshot in place empties the log: the
- * snapshot alone (the log removed) holds everything, and so does the folder as close() left it.
+ * folder holds about the live data, not the history of every write; the snapshot alone (the log removed) holds
+ * everything, and so does the folder as close() left it.
  */
 async function checkCleanClose(res: Resources, rw: RoundWorld): Promise<void> {
   const { dataDir, where, plan, workers } = rw;
@@ -1684,6 +1697,14 @@ async function checkCleanClose(res: Resources, rw: RoundWorld): Promise<void> {
     left === 0,
     `${where}: after close(), appendonly.aof still holds ${left} bytes. close() flushes the log and writes a final snapshot, and once a snapshot is in place the log is emptied ` +
       '(only records appended while it was written are kept, and none can arrive after close()). Likely causes: close() that writes no final snapshot, a snapshot that never cuts the log, or a log cut to the size it had when the snapshot began though nothing came since.',
+  );
+  const live = workers.reduce((sum, w) => sum + Math.max(0, ...(w.history.at(-1) ?? []).map(stateBytes)), 0);
+  const onDisk = folderBytes(dataDir);
+  const bound = CLOSED_FOLDER_SLACK + CLOSED_FOLDER_FACTOR * live;
+  check(
+    onDisk <= bound,
+    `${where}: after close(), the data folder holds ${onDisk} bytes for ${live} bytes of live keys and values (at most ${bound}): ` +
+      'the final snapshot replaces what came before it. Likely causes: a snapshot that keeps old values or deleted keys, old snapshots or logs left beside it (or moved aside under another name), or a log that is never cut.',
   );
   const all = workers.map((w) => ({ lo: w.history.length, hi: w.history.length }));
   const snapshotOnly = res.tempDir();

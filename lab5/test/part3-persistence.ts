@@ -293,8 +293,22 @@ async function writeStrangeData(c: RawClient, rng: Rng): Promise<Map<string, str
   want.set('hasOwnProperty', '8');
   await expectBytes(c, ['DEL', 'constructor'], 1, '"constructor" exists');
   want.delete('constructor');
+  // One key written over many times: the history of writes is far larger than what is live.
+  const values = Array.from({ length: OVERWRITES }, () => word(rng, OVERWRITE_BYTES));
+  for (const v of values) c.send(Buffer.from('SET'), Buffer.from('overwritten'), Buffer.from(v, 'latin1'));
+  for (let i = 0; i < OVERWRITES; i++)
+    check(same(await c.reply('SET overwritten'), 'OK'), 'SET overwritten was not acknowledged with OK.');
+  want.set('overwritten', values[OVERWRITES - 1]);
   return want;
 }
+
+/** How many times TestCrashStrangeData writes one key over, and the size of each value. */
+const OVERWRITES = 300;
+const OVERWRITE_BYTES = 1000;
+/** Bytes a closed data folder may hold beyond CLOSED_FOLDER_FACTOR times its live keys and values. */
+const CLOSED_FOLDER_SLACK = 64 * 1024;
+/** How many bytes of the folder each byte of live keys and values may take (a JSON snapshot escapes binary bytes six to one). */
+const CLOSED_FOLDER_FACTOR = 8;
 
 /** Fails unless the server holds exactly `want` (byte strings), read back with a 'latin1' client. */
 async function expectStrangeData(c: RawClient, want: Map<string, string>, when: string, causes: string): Promise<void> {
@@ -338,6 +352,14 @@ export const crashStrangeData = realTest(
     check(
       left === 0,
       `After close(), ${log} still holds ${left} bytes: close() writes a final snapshot, and once it is in place the log is emptied (see the README), so that the next start loads the snapshot.`,
+    );
+    const live = [...want].reduce((sum, [k, v]) => sum + k.length + v.length + 32, 0);
+    const onDisk = folderBytes(dataDir);
+    const bound = CLOSED_FOLDER_SLACK + CLOSED_FOLDER_FACTOR * live;
+    check(
+      onDisk <= bound,
+      `After close(), the data folder holds ${onDisk} bytes for ${live} bytes of live keys and values (at most ${bound}; "overwritten" was written ${OVERWRITES} times, ${OVERWRITES * OVERWRITE_BYTES} bytes in all): ` +
+        'the final snapshot replaces what came before it. Likely causes: old snapshots or logs left beside it (or moved aside under another name), or a log that is never cut.',
     );
     server = await res.server(opts);
     r = await res.connect(server.port, 'latin1');
@@ -695,7 +717,9 @@ async function writeAfterSnapshot(c: RawClient, want: Map<string, string>, rng: 
 }
 
 /** Arms the crash copies and waits for the next snapshot; returns the copies taken, each with its moment. */
-async function interruptSnapshot(copies: RemoteCrashCopies): Promise<Array<[string, string]>> {
+async function interruptSnapshot(
+  copies: RemoteCrashCopies,
+): Promise<{ moments: Array<[string, string]>; renamed: string | undefined }> {
   await copies.arm();
   const t1 = Date.now();
   let seen = await copies.report();
@@ -712,7 +736,59 @@ async function interruptSnapshot(copies: RemoteCrashCopies): Promise<Array<[stri
   ];
   if (seen.afterRename !== undefined)
     moments.push(['just after the snapshot was renamed into place', seen.afterRename]);
-  return moments;
+  return { moments, renamed: seen.renamedAtCopy };
+}
+
+/**
+ * The snapshot in place holds the store on its own: a server started on a copy of `dir` that keeps only `name` (the
+ * file last renamed into the folder: no log, nothing else) reads every key of `want` (each acknowledged before that
+ * snapshot began) with its value. A file renamed into place that is not the store fails here, whatever it is called.
+ */
+async function checkSnapshotHolds(
+  res: Resources,
+  dir: string,
+  name: string | undefined,
+  want: ReadonlyMap<string, string>,
+  when: string,
+): Promise<void> {
+  check(
+    name !== undefined,
+    `${when}, no file had been renamed into the data folder: a snapshot is renamed into place.`,
+  );
+  const only = await res.crashCopy(dir);
+  for (const entry of fs.readdirSync(only)) if (entry !== name) fs.rmSync(path.join(only, entry), { recursive: true });
+  const alone = `a server started on a copy of the folder holding only ${showBytes(name!)}, the file renamed into place (no log)`;
+  let restarted: RunningServer;
+  try {
+    restarted = await res.server({
+      dataDir: only,
+      fsync: 'always',
+      snapshotIntervalMs: 60_000,
+      sweepIntervalMs: 60_000,
+    });
+  } catch (err) {
+    if (isTestFailure(err)) throw err;
+    throw new TestFailure(
+      `${when}, ${alone} could not start: ${(err as Error).message}. A snapshot in place is enough on its own: start from it when there is no log (a log emptied after the snapshot is the same).`,
+    );
+  }
+  const r = await res.connect(restarted.port, 'latin1');
+  const keys = [...want.keys()];
+  for (const k of keys) r.send(Buffer.from('GET'), Buffer.from(k, 'latin1'));
+  const wrong: string[] = [];
+  for (const k of keys) {
+    const got = await r.reply(`GET ${showBytes(k)}`, 10_000);
+    if (got !== want.get(k)) wrong.push(`${showBytes(k)} read ${showBytes(got).slice(0, 40)}`);
+  }
+  r.close();
+  await restarted.close();
+  check(
+    wrong.length === 0,
+    `${when}, ${alone} read ${wrong.length} of ${want.size} keys acknowledged before that snapshot began wrong: ${wrong.slice(0, 3).join('; ')}. ` +
+      'The snapshot is the whole store at one moment: every key written before it began is in it, with its value. Likely causes: a snapshot that holds only part of the store ' +
+      '(only what changed since the last one, or the keys of one shard), that leaves some keys to the log, or a file renamed into the folder that is not the snapshot (the log moved aside, a marker); ' +
+      'or a server that ignores its snapshot when there is no log.',
+  );
 }
 
 /** The server restarted on a crash copy taken at `moment` holds exactly the acknowledged keys. */
@@ -772,9 +848,13 @@ export const snapshotCrash = realTest(
     await fillBeforeSnapshot(c, want, rng, copies);
     // After it: writes, a deletion, more INCRs; then the next snapshot is interrupted.
     await writeAfterSnapshot(c, want, rng);
-    const moments = await interruptSnapshot(copies);
+    const { moments, renamed } = await interruptSnapshot(copies);
     ctx.log(`crash copies taken: ${moments.map(([m]) => m).join('; ')}`);
     for (const [moment, dataDir] of moments) await checkSnapshotCrashCopy(res, moment, dataDir, want);
+    const [, afterRename] = moments[1] ?? [];
+    // No write came after the snapshot began: the file renamed into place holds every key on its own.
+    if (afterRename !== undefined)
+      await checkSnapshotHolds(res, afterRename, renamed, want, 'Just after the snapshot was renamed into place');
   },
 );
 
@@ -914,9 +994,19 @@ export const snapshotDiskFull = realTest(
     const duringCrash = await res.crashCopy(liveDir); // kill -9 while the disk is still full
     await disk.setDiskFull(false);
     const { renames } = await disk.report();
+    const resumed = await waitForReport(disk, (r) => r.renames > renames, 3000);
     check(
-      (await waitForReport(disk, (r) => r.renames > renames, 3000)).renames > renames,
+      resumed.renames > renames,
       `Once the disk had room again, no snapshot was renamed into place within 3 s (snapshotIntervalMs 150): a failed snapshot must not stop the next ones.`,
+    );
+    // That snapshot began once the disk had room: it holds at least every key written before the disk filled.
+    const before = new Map([...want].filter(([k]) => k.startsWith('before:')));
+    await checkSnapshotHolds(
+      res,
+      liveDir,
+      resumed.lastRenamed,
+      before,
+      'Once the disk had room again and a snapshot was renamed into place',
     );
     await setMany('after', 50);
     await c.expect(['DBSIZE'], want.size, 'every acknowledged key, after snapshots failed and then succeeded');
@@ -939,12 +1029,13 @@ const SNAPSHOT_STORE_VALUES = 12;
 
 const SNAPSHOT_VALUE_BYTES = 1 << 20;
 
-/** SETs TestSnapshotServes's 12 values of 1 MB, pipelined, each acknowledged. */
-async function fillLargeStore(c: RawClient, rng: Rng): Promise<void> {
+/** SETs TestSnapshotServes's 12 values of 1 MB, pipelined, each acknowledged; returns what was written. */
+async function fillLargeStore(c: RawClient, rng: Rng): Promise<Map<string, string>> {
   const value = word(rng, 64).repeat(SNAPSHOT_VALUE_BYTES / 64);
   for (let i = 0; i < SNAPSHOT_STORE_VALUES; i++) c.send('SET', `large:${i}`, value);
   for (let i = 0; i < SNAPSHOT_STORE_VALUES; i++)
     check(same(await c.reply(`SET large:${i} (1 MB)`, 10_000), 'OK'), `SET large:${i} was not acknowledged with OK.`);
+  return new Map(Array.from({ length: SNAPSHOT_STORE_VALUES }, (_, i) => [`large:${i}`, value]));
 }
 
 /** The complete RESP replies in `bytes` (latin1), up to anything that is not RESP. */
@@ -1040,7 +1131,7 @@ export const snapshotServes = realTest(
       sweepIntervalMs: 60_000,
     });
     const c = await res.connect(server.port);
-    await fillLargeStore(c, rng);
+    const large = await fillLargeStore(c, rng);
     // Once a snapshot holding those writes is in place (nothing is written while the next one runs), at the next
     // snapshot's first write another client sends PING: is it answered before that snapshot's last write?
     const renamesBefore = (await watch.report()).renames;
@@ -1054,5 +1145,14 @@ export const snapshotServes = realTest(
     const written: string[] = ['before-snapshot'];
     for (const round of [1, 2]) written.push(...(await pingDuringSnapshot(watch, server.port, c, round)));
     await checkWritesSurviveSnapshots(res, liveDir, written);
+    // The second snapshot began after the first was in place: it holds the large values and before-snapshot.
+    const held = new Map([...large, ['before-snapshot', 'v']]);
+    await checkSnapshotHolds(
+      res,
+      liveDir,
+      (await watch.report()).lastRenamed,
+      held,
+      'After two snapshots of the 12 MB store',
+    );
   },
 );

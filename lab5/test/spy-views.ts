@@ -92,6 +92,10 @@ export interface CopiesReport {
   readonly afterRename: string | undefined;
   readonly snapshotWrites: number;
   readonly renames: number;
+  /** The name of the last file renamed into the folder, not the log (the snapshot in place), if any. */
+  readonly lastRenamed: string | undefined;
+  /** The name of the file renamed into the folder just before the second copy was taken. */
+  readonly renamedAtCopy: string | undefined;
   readonly refusedWrites: number;
   readonly ping: SnapshotPingReport | undefined;
 }
@@ -132,6 +136,13 @@ export class RemoteCrashCopies {
     const v = await this.call('report', [], 'the crash copies');
     if (!isRecord(v) || typeof v.beforeWrite !== 'boolean' || typeof v.afterRename !== 'boolean')
       throw malformed('crash-copies report', v);
+    // A file name of the folder: nothing that leads out of it.
+    const fileName = (name: unknown): string | undefined => {
+      if (name === null) return undefined;
+      if (typeof name !== 'string' || !/^[^/\\\0]{1,255}$/.test(name) || /^\.\.?$/.test(name))
+        throw malformed('crash-copies report', v);
+      return name;
+    };
     const p = v.ping;
     let ping: SnapshotPingReport | undefined;
     if (p !== null) {
@@ -154,6 +165,8 @@ export class RemoteCrashCopies {
       afterRename: v.afterRename ? this.into[1] : undefined,
       snapshotWrites: count(v.snapshotWrites, 'crash-copies report'),
       renames: count(v.renames, 'crash-copies report'),
+      lastRenamed: fileName(v.lastRenamed),
+      renamedAtCopy: fileName(v.renamedAtCopy),
       refusedWrites: count(v.refusedWrites, 'crash-copies report'),
       ping,
     };

@@ -72,25 +72,57 @@ const SHARED_WALK = `
     void (async () => {
       const handle = await fs.promises.open(path.join(dir, 'walk'), 'w');
       const writing = fs.createWriteStream(path.join(dir, 'walk-stream'));
-      const sock = new net.Socket();
-      sock.setTimeout(987654, () => undefined);
-      const timers = Reflect.ownKeys(sock).map((k) => (sock as unknown as Record<PropertyKey, unknown>)[k]);
+      const timed = new net.Socket();
+      timed.setTimeout(987654, () => undefined);
+      const timers = Reflect.ownKeys(timed).map((k) => (timed as unknown as Record<PropertyKey, unknown>)[k]);
       console.log('TIMERS: ' + timers.filter((v) => typeof v === 'object' && v !== null && '_idleNext' in v).length);
-      const instances: unknown[] = [sock, net.createServer(), fs.statSync(dir), fs.readdirSync(dir, { withFileTypes: true })[0], writing, handle];
+      // What a timer's callback is called with as \`this\` (node's own Timeout or Immediate, linked to every timer).
+      const thisOf = (set: (f: () => void) => void): Promise<unknown> =>
+        new Promise((resolve) => set(function (this: unknown) { resolve(this); }));
+      const timerThis = async (): Promise<unknown[]> => [
+        await thisOf((f) => setTimeout(f, 0)),
+        await thisOf((f) => setImmediate(f)),
+        await thisOf((f) => { const h = setInterval(function (this: unknown) { clearInterval(h); f.call(this); }, 1); }),
+      ];
+      const closing: Array<{ destroy(): void }> = [timed, writing];
+      // Each kind of object made twice: what both copies lead to is shared by every machine.
+      const made = async (): Promise<unknown[]> => {
+        const sock = new net.Socket();
+        sock.setTimeout(987654, () => undefined);
+        sock.setEncoding('utf8');
+        const reading = fs.createReadStream(path.join(dir, 'walk-stream'));
+        reading.setEncoding('utf8');
+        closing.push(sock, reading);
+        return [sock, sock[Symbol.asyncIterator](), net.createServer(), fs.statSync(dir), fs.readdirSync(dir, { withFileTypes: true })[0],
+          reading, reading[Symbol.asyncIterator](), ...(await timerThis())];
+      };
+      const first = await made();
+      console.log('THIS: ' + first.slice(-3).map((t) => typeof t).join(','));
       const seen = new Set<unknown>();
       const bad: string[] = [];
       const shared: Array<[unknown, string]> = [];
-      const own: Array<[unknown, string, number]> = instances.map((o, i) => [o, 'instance ' + i, 0]);
-      while (own.length > 0) {
-        const [o, at, depth] = own.pop()!;
-        if (o === null || (typeof o !== 'object' && typeof o !== 'function') || seen.has(o) || depth > 3) continue;
-        seen.add(o);
-        shared.push([Object.getPrototypeOf(o), at + ' [[Prototype]]']);
-        for (const k of Reflect.ownKeys(o)) {
-          const d = Reflect.getOwnPropertyDescriptor(o, k)!;
-          if ('value' in d) own.push([d.value, at + '.' + String(k), depth + 1]);
+      /** Walks an instance's own properties (to depth 3): their prototypes are shared; the functions met, by path. */
+      const ownWalk = (instances: unknown[]): Map<unknown, string> => {
+        const functions = new Map<unknown, string>();
+        const mine = new Set<unknown>();
+        const own: Array<[unknown, string, number]> = instances.map((o, i) => [o, 'instance ' + i, 0]);
+        while (own.length > 0) {
+          const [o, at, depth] = own.pop()!;
+          if (o === null || (typeof o !== 'object' && typeof o !== 'function') || mine.has(o) || depth > 3) continue;
+          if (typeof o === 'function') functions.set(o, at);
+          mine.add(o);
+          shared.push([Object.getPrototypeOf(o), at + ' [[Prototype]]']);
+          for (const k of Reflect.ownKeys(o)) {
+            const d = Reflect.getOwnPropertyDescriptor(o, k)!;
+            if ('value' in d) own.push([d.value, at + '.' + String(k), depth + 1]);
+          }
         }
-      }
+        return functions;
+      };
+      const once = ownWalk([...first, writing, handle, timed]);
+      const again = ownWalk(await made());
+      // A function both copies hold (a listener node adds to each socket, a callback) is its module's, not theirs.
+      for (const [f, at] of once) if (again.has(f)) shared.push([f, at]);
       while (shared.length > 0) {
         const [o, at] = shared.pop()!;
         if (o === null || (typeof o !== 'object' && typeof o !== 'function') || seen.has(o)) continue;
@@ -105,14 +137,13 @@ const SHARED_WALK = `
           } else {
             // A value read afresh at each read (a new array) is nobody's to share: only the same one twice counts.
             let v: unknown;
-            try { const first = (o as Record<PropertyKey, unknown>)[k]; v = first === (o as Record<PropertyKey, unknown>)[k] ? first : undefined; } catch { v = undefined; }
+            try { const one = (o as Record<PropertyKey, unknown>)[k]; v = one === (o as Record<PropertyKey, unknown>)[k] ? one : undefined; } catch { v = undefined; }
             shared.push([v, at + '.' + String(k)], [d.get, at + ' get ' + String(k)], [d.set, at + ' set ' + String(k)]);
           }
         }
       }
       console.log('SHARED: ' + bad.length + ' changeable ' + bad.slice(0, 5).join('; '));
-      writing.destroy();
-      sock.destroy();
+      for (const c of closing) c.destroy();
       await handle.close();
     })();
 `;
@@ -235,5 +266,9 @@ describe('grader: lab 5’s network is a capability (only the ports a test gave 
     expect(output)
       .to.contain('TIMERS: 0')
       .and.not.to.match(/TIMERS: [1-9]/);
+    // node calls a timer's callback with its Timeout or Immediate as \`this\`: the code's callbacks get none.
+    expect(output)
+      .to.contain('THIS: undefined,undefined,undefined')
+      .and.not.to.match(/THIS: .*object/);
   });
 });

@@ -315,6 +315,25 @@ describe('grader: parts', () => {
       expect(html).to.contain('seed=2').and.contain('seed=3');
     });
 
+    it('shows text the code shapes (a type error quoting its source, a run’s first line) as inline code: no link, image or HTML renders (red team: a literal type held a link and a tracking image)', () => {
+      const forged =
+        '** Score: 100/100 ** [report](https://example.com/r) ![](https://example.com/p.png) <b>graded</b> `x`';
+      const md = markdownSummary({
+        ...awkwardLab(),
+        typeErrors: [{ file: 'lab9/helper.ts', line: 1, column: 2, code: 2345, message: forged }],
+        tests: [
+          scoreTest('TestRuns', 'd', 5, [
+            run('TestRuns', 1, 'passed'),
+            run('TestRuns', 2, 'failed', { message: forged }),
+          ]),
+        ],
+      });
+      const lines = md.split('\n').filter((l) => l.startsWith('- ') && l.includes('example.com'));
+      expect(lines).to.have.length(2);
+      expect(lines[0]).to.equal(`- \`\` lab9/helper.ts:1:2 TS2345 ${forged} \`\``);
+      expect(lines[1]).to.match(new RegExp(`— \`\` ${forged.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')} \`\`$`));
+    });
+
     it('keeps Markdown tables intact and fences that cannot be closed early', () => {
       const md = markdownSummary(awkwardLab());
       const rows = md.split('\n').filter((l) => l.startsWith('|'));
@@ -327,7 +346,7 @@ describe('grader: parts', () => {
         tests: [scoreTest('TestFence', 'd', 5, [run('TestFence', 1, 'failed', { message: 'a `\x01`` b\n## FORGED' })])],
       });
       expect(sneaky).to.contain('````text\na ``` b\n## FORGED\n````');
-      expect(md).to.contain('- seed=2: `npm run grade lab9 -- --test TestRuns --seed 2` — real-time limit');
+      expect(md).to.contain('- seed=2: `npm run grade lab9 -- --test TestRuns --seed 2` — `real-time limit`');
       expect(md).to.not.contain('\x1b');
       const seedOf = (name: string) =>
         rows
