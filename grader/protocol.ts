@@ -59,6 +59,14 @@ export type ToWorker =
       readonly id: number;
       readonly code: number | null;
       readonly signal: NodeJS.Signals | null;
+    }
+  /** That process's weight as /proc shows it, for the `spawn-weigh` numbered `ask` (null where /proc cannot tell). */
+  | {
+      readonly type: 'spawn-weight';
+      readonly id: number;
+      readonly ask: number;
+      readonly rssBytes: number | null;
+      readonly fds: number | null;
     };
 
 /** Counters of the simulated world at the moment something went wrong. */
@@ -101,7 +109,9 @@ export type FromWorker =
   /** Start a kit script for the running test (lab 5's server process); the grader checks the script. */
   | { readonly type: 'spawn'; readonly id: number; readonly script: string; readonly args: readonly string[] }
   /** Send a signal to a process started with `spawn`. */
-  | { readonly type: 'spawn-kill'; readonly id: number; readonly signal: NodeJS.Signals };
+  | { readonly type: 'spawn-kill'; readonly id: number; readonly signal: NodeJS.Signals }
+  /** Weigh a process started with `spawn` from outside (it runs code under test: only the grader reads its /proc). */
+  | { readonly type: 'spawn-weigh'; readonly id: number; readonly ask: number };
 
 /** The MAC of a verdict: job index, the grader's nonce for that job, and the outcome's exact JSON. */
 export function signVerdict(

@@ -10,6 +10,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import type { Readable, Writable } from 'node:stream';
 import type { CrashKind, TestOutcome } from '../suite/types';
+import { weighProcess } from '../suite/proc-weigh';
 import {
   explainBootCrash,
   explainBootTimeout,
@@ -499,6 +500,7 @@ class SuiteWorker {
       if (c && ['SIGKILL', 'SIGTERM', 'SIGINT'].includes(msg.signal)) killProcess(c, msg.signal);
       return;
     }
+    if (msg.type === 'spawn-weigh') return this.weighFor(msg.id, msg.ask);
     if (msg.type === 'exit-called') this.exitCall = { code: msg.code, where: msg.where, world: msg.world };
     this.events.put({ kind: 'message', msg });
   }
@@ -554,6 +556,15 @@ class SuiteWorker {
       this.brokered.delete(id);
       if (!this.exited) tell({ type: 'spawn-exit', id, code, signal });
     });
+  }
+
+  /** Answers a test's question about a process it started: its weight, read here from /proc (null if unknown). */
+  private weighFor(id: unknown, ask: unknown): void {
+    if (typeof id !== 'number' || typeof ask !== 'number' || this.exited) return;
+    const pid = this.brokered.get(id)?.pid;
+    const w = pid === undefined ? undefined : weighProcess(pid);
+    const m: ToWorker = { type: 'spawn-weight', id, ask, rssBytes: w?.rssBytes ?? null, fds: w?.fds ?? null };
+    (this.child.stdio[3] as Writable).write(`${JSON.stringify(m)}\n`);
   }
 
   /** Stops every process started for the current test. */

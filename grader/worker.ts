@@ -16,7 +16,7 @@ import { codeFrames } from '../labrpc/stack';
 import { describeError, liveOpCount, runNamedTest } from '../suite';
 import type { CrashKind, LabSuite, TestOutcome } from '../suite/types';
 import { World, boundTrace } from '../world';
-import { useSpawner, type KitProcess } from '../suite/spawn';
+import { useSpawner, type KitProcess, type ProcessWeight } from '../suite/spawn';
 import { loadFastCheck } from '../suite/fast-check';
 import { requireSuite } from './labs';
 import { hideHarness } from './hide-harness';
@@ -217,6 +217,8 @@ class BrokeredProcess implements KitProcess {
   };
   readonly stdout = { on: (_: 'data', cb: (d: Buffer) => void): void => void this.listeners.stdout.push(cb) };
   readonly stderr = { on: (_: 'data', cb: (d: Buffer) => void): void => void this.listeners.stderr.push(cb) };
+  private nextAsk = 1;
+  private readonly asked = new Map<number, (w: ProcessWeight | undefined) => void>();
   constructor(id: number) {
     this.id = id;
   }
@@ -227,6 +229,17 @@ class BrokeredProcess implements KitProcess {
   kill(signal: NodeJS.Signals = 'SIGTERM'): void {
     send({ type: 'spawn-kill', id: this.id, signal });
   }
+  /** Its weight, read by the grader from /proc (this process may not read it). */
+  weigh(): Promise<ProcessWeight | undefined> {
+    const ask = this.nextAsk++;
+    send({ type: 'spawn-weigh', id: this.id, ask });
+    return new Promise((resolve) => this.asked.set(ask, resolve));
+  }
+  weighed(ask: number, rssBytes: number | null, fds: number | null): void {
+    const resolve = this.asked.get(ask);
+    this.asked.delete(ask);
+    resolve?.(rssBytes === null || fds === null ? undefined : { rssBytes, fds });
+  }
   data(stream: 'stdout' | 'stderr', d: Buffer): void {
     for (const cb of this.listeners[stream]) cb(d);
   }
@@ -235,6 +248,8 @@ class BrokeredProcess implements KitProcess {
     this.signalCode = signal;
     const cbs = this.listeners.exit.splice(0);
     for (const cb of cbs) cb(code, signal);
+    for (const resolve of this.asked.values()) resolve(undefined);
+    this.asked.clear();
   }
 }
 
@@ -278,6 +293,7 @@ export function start(): void {
     const msg = received as ToWorker;
     if (msg.type === 'run') jobs.put({ job: msg.job, nonce: msg.nonce });
     else if (msg.type === 'spawn-output') brokered.get(msg.id)?.data(msg.stream, Buffer.from(msg.data, 'base64'));
+    else if (msg.type === 'spawn-weight') brokered.get(msg.id)?.weighed(msg.ask, msg.rssBytes, msg.fds);
     else if (msg.type === 'spawn-exit') {
       brokered.get(msg.id)?.exited(msg.code, msg.signal);
       brokered.delete(msg.id);

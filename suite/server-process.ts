@@ -6,6 +6,7 @@
 import { TestFailure } from './failure';
 import { within } from './within';
 import { spawnKitScript, type KitProcess } from './spawn';
+import { readyNonce, readyPort } from './kit-script';
 import { trimStack } from '../labrpc/stack';
 
 /** How long a server may take to load the code and listen. */
@@ -27,7 +28,7 @@ export class PortTakenFailure extends TestFailure {}
 
 /** What to start, and how to speak of it in a failure. */
 export interface ServerScript {
-  /** The kit script (absolute path); it prints `readyPrefix` and its port once it listens. */
+  /** The kit script (absolute path); once it listens it prints `readyLine(readyPrefix, ...)` with the word it is given last (kit-script.ts). */
   readonly script: string;
   readonly args: readonly string[];
   readonly readyPrefix: string;
@@ -70,7 +71,8 @@ export class ServerProcess {
     died: (message: string) => void,
     spawned: (stop: () => Promise<void>) => void = () => undefined,
   ): Promise<ServerProcess> {
-    const child = spawnKitScript(s.script, s.args);
+    const nonce = readyNonce();
+    const child = spawnKitScript(s.script, [...s.args, nonce]);
     let stderr = '';
     let out = '';
     let server: ServerProcess | undefined;
@@ -91,8 +93,8 @@ export class ServerProcess {
         child.stdout?.on('data', (d: Buffer) => {
           if (server) return;
           out += d.toString();
-          const m = new RegExp(`${s.readyPrefix}(\\d+)`).exec(out);
-          if (m) resolve(Number(m[1]));
+          const port = readyPort(out, s.readyPrefix, nonce);
+          if (port !== undefined) resolve(port);
         });
         child.once('exit', () => {
           if (server) {

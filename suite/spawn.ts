@@ -5,6 +5,13 @@
  */
 import { spawn } from 'node:child_process';
 import path from 'node:path';
+import { weighProcess } from './proc-weigh';
+
+/** A process's weight as the operating system sees it: resident memory (bytes) and open file descriptors. */
+export interface ProcessWeight {
+  readonly rssBytes: number;
+  readonly fds: number;
+}
 
 /** What a test may do with such a process. */
 export interface KitProcess {
@@ -14,6 +21,8 @@ export interface KitProcess {
   readonly signalCode: NodeJS.Signals | null;
   once(event: 'exit', cb: (code: number | null, signal: NodeJS.Signals | null) => void): unknown;
   kill(signal?: NodeJS.Signals): unknown;
+  /** Its weight from outside (/proc), read where the test may not read it by the grader; undefined if unknown. */
+  weigh(): Promise<ProcessWeight | undefined>;
 }
 
 /** Starts `script` (absolute path) with `args`. */
@@ -26,11 +35,15 @@ const REPO_ROOT = path.join(__dirname, '..');
  * TypeScript through the grader's own compile cache (grader/register.js) rather than ts-node: a warm start takes
  * about 0.25 s instead of about 2 s, and lab 5's kit test starts a script for nearly every test it runs.
  */
-const direct: KitSpawner = (script, args) =>
-  spawn(process.execPath, ['-r', path.join(REPO_ROOT, 'grader', 'register.js'), script, ...args], {
+const direct: KitSpawner = (script, args) => {
+  const child = spawn(process.execPath, ['-r', path.join(REPO_ROOT, 'grader', 'register.js'), script, ...args], {
     stdio: ['pipe', 'pipe', 'pipe'],
     cwd: REPO_ROOT,
   });
+  const weigh = (): Promise<ProcessWeight | undefined> =>
+    Promise.resolve(child.pid === undefined ? undefined : weighProcess(child.pid));
+  return Object.assign(child, { weigh });
+};
 
 let spawner: KitSpawner = direct;
 let replaced = false;

@@ -57,6 +57,9 @@ function stopper(child: ChildProcess): () => Promise<void> {
     });
 }
 
+/** The word the bench's server process signs its ready line with (the bench runs the reference: no secret needed). */
+const BENCH_READY_WORD = 'bench';
+
 /** The reference server in a child process (so that it has a core to itself, as Redis has). */
 async function startOurs(name: string, options: Record<string, unknown>): Promise<Target> {
   const script = path.resolve(__dirname, '../../lab5/test/child-server.ts');
@@ -69,12 +72,13 @@ async function startOurs(name: string, options: Record<string, unknown>): Promis
       path.resolve(__dirname, '../../solutions/lab5'),
       'node',
       JSON.stringify({ port: 0, ...options }),
+      BENCH_READY_WORD,
     ],
     {
       stdio: ['pipe', 'pipe', 'pipe'],
     },
   );
-  const port = Number(await waitFor(child, /LAB5-READY (\d+)/, 'the lab 5 server'));
+  const port = Number(await waitFor(child, new RegExp(`LAB5-READY ${BENCH_READY_WORD} (\\d+)`), 'the lab 5 server'));
   return { name, port, stop: stopper(child) };
 }
 

@@ -12,7 +12,7 @@
  */
 import * as net from 'node:net';
 import * as path from 'node:path';
-import { die, startKitScript } from '../../suite/kit-script';
+import { die, readyLine, startKitScript } from '../../suite/kit-script';
 import { PORT_TAKEN_EXIT_CODE } from '../../suite/server-process';
 import { PacingWatch } from '../../suite/monitors/pacing';
 import { RealCallBook } from '../../suite/monitors/real';
@@ -79,7 +79,7 @@ async function acceptsConnections(url: string): Promise<void> {
 }
 
 async function main(): Promise<void> {
-  const { dir, settings } = startKitScript<ServerProcessSettings>(
+  const { dir, settings, nonce } = startKitScript<ServerProcessSettings>(
     'lab 3',
     path.join(__dirname, '..'),
     (s) => `server ${s.me} of each level's cluster (${s.clusters.map((c) => c.level).join(', ')})`,
@@ -132,7 +132,7 @@ async function main(): Promise<void> {
     }
     throw err;
   });
-  process.stdout.write(`${SERVER_READY_PREFIX}${addresses[0].port}\n`);
+  process.stdout.write(readyLine(SERVER_READY_PREFIX, nonce, addresses[0].port));
   process.stdin.on('end', () => process.exit(0));
   process.stdin.resume();
 }

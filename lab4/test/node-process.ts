@@ -6,7 +6,7 @@
  * Prints "LAB4-NODE <port>" once listening; exits when its parent goes away (stdin closes).
  */
 import * as path from 'node:path';
-import { die, startKitScript } from '../../suite/kit-script';
+import { die, readyLine, startKitScript } from '../../suite/kit-script';
 import type { NodeConfig } from '../rpc';
 
 /** What the test asks of one node (RealNodeOptions without the class, which this process loads itself). */
@@ -24,7 +24,7 @@ export interface NodeProcessSettings {
 export const NODE_READY_PREFIX = 'LAB4-NODE ';
 
 async function main(): Promise<void> {
-  const { dir, settings } = startKitScript<NodeProcessSettings>(
+  const { dir, settings, nonce } = startKitScript<NodeProcessSettings>(
     'lab 4',
     path.join(__dirname, '..'),
     (s) => `node ${s.config.id}`,
@@ -50,7 +50,7 @@ async function main(): Promise<void> {
     die(`Your KVNode could not be loaded or constructed (node ${id})`, err);
   }
   const address = await node.listen(settings.port);
-  process.stdout.write(`${NODE_READY_PREFIX}${address.port}\n`);
+  process.stdout.write(readyLine(NODE_READY_PREFIX, nonce, address.port));
   process.stdin.on('end', () => process.exit(0));
   process.stdin.resume();
 }

@@ -4,7 +4,8 @@
  * and folder up at the end of a test, whether it passed or not. This process never loads the code under test.
  */
 import { trimStack } from '../../labrpc/stack';
-import { spawnKitScript, type KitProcess } from '../../suite/spawn';
+import { spawnKitScript, type KitProcess, type ProcessWeight } from '../../suite/spawn';
+import { readyNonce, readyPort } from '../../suite/kit-script';
 import { within } from '../../suite/within';
 import fs from 'node:fs';
 import * as net from 'node:net';
@@ -23,7 +24,7 @@ import type {
   StartServer,
 } from '../types';
 import { HostLink } from './host-link';
-import { isRecord } from './host-protocol';
+import { CHILD_READY_PREFIX, isRecord } from './host-protocol';
 import { HostedCode, type RemoteClient, type StudentCode } from './remote';
 import { RemoteCrashCopies, RemoteDiskNemesis, RemoteSyncWatch } from './spy-views';
 import { brandHarness } from '../../world/brand';
@@ -468,6 +469,11 @@ export class Resources {
     return v;
   }
 
+  /** The student host's weight from outside: resident memory and descriptors (/proc), or undefined where unreadable. */
+  async hostWeight(): Promise<ProcessWeight | undefined> {
+    return (await this.link()).processWeight();
+  }
+
   /** The student host's resident memory as the kernel counts it (read by the kit's code in the host), bytes. */
   async hostRss(): Promise<number> {
     const v = await (await this.link()).request({ op: 'weigh-rss' }, 'reading the resident memory');
@@ -482,7 +488,8 @@ export class Resources {
   async serverProcess(options: ServerOptions): Promise<ServerProcess> {
     const script = path.join(__dirname, 'child-server.ts');
     const mode = isolatedLoader() ? 'compartment' : 'node';
-    const child = spawnKitScript(script, [this.impl.dir, mode, JSON.stringify({ port: 0, ...options })]);
+    const nonce = readyNonce();
+    const child = spawnKitScript(script, [this.impl.dir, mode, JSON.stringify({ port: 0, ...options }), nonce]);
     const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
     this.defer(async () => {
       if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
@@ -495,8 +502,8 @@ export class Resources {
       new Promise<number>((resolve, reject) => {
         child.stdout?.on('data', (d: Buffer) => {
           out += d.toString();
-          const m = /LAB5-READY (\d+)/.exec(out);
-          if (m) resolve(Number(m[1]));
+          const port = readyPort(out, CHILD_READY_PREFIX, nonce);
+          if (port !== undefined) resolve(port);
         });
         child.once('exit', (code) => {
           const text = trimStack(err || out).trim();

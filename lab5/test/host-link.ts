@@ -9,7 +9,7 @@ import * as net from 'node:net';
 import * as path from 'node:path';
 import { trimStack } from '../../labrpc/stack';
 import { TestFailure } from '../../suite';
-import { spawnKitScript, type KitProcess } from '../../suite/spawn';
+import { spawnKitScript, type KitProcess, type ProcessWeight } from '../../suite/spawn';
 import { within } from '../../suite/within';
 import {
   READY_PREFIX,
@@ -241,6 +241,11 @@ export class HostLink {
     });
     this.socket?.write(frame({ ...req, id } as Request));
     return reply;
+  }
+
+  /** The host process's weight from outside (/proc: read by the grader when grading), or undefined. */
+  processWeight(): Promise<ProcessWeight | undefined> {
+    return this.child.weigh();
   }
 
   /** Calls `cb` with each retry notice of the client `ref`. */

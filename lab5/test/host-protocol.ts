@@ -10,6 +10,9 @@ export const MAX_LINE_BYTES = 32 << 20;
 /** What the host prints on stdout, once, before anything else: the port its channel listens on. */
 export const READY_PREFIX = 'LAB5-HOST ';
 
+/** What a kill -9 test's server process (child-server.ts) prints once it listens, before its ready word and port. */
+export const CHILD_READY_PREFIX = 'LAB5-READY ';
+
 /**
  * The kinds of object the host keeps for the harness, and the methods the harness may call on each: the code under
  * test's servers, clients and rings, and the kit's spies (host-spies.ts, disk-nemesis.ts), which run in the host

@@ -11,7 +11,6 @@ import { realSleep } from '../../world';
 import type { Rng } from '../../world/rng';
 import { Ctx, realTest, word, type Lab5Test } from './common';
 import { same, show, type RawClient, type Resources } from './harness';
-import { findListener, weighProcess, type ProcWeight } from './proc-weigh';
 
 /** Connections churned, and how many at once. */
 const CHURN = 3000;
@@ -78,18 +77,13 @@ async function churn(port: number, n: number): Promise<void> {
     await Promise.all(Array.from({ length: CHURN_AT_ONCE }, (_, j) => churnOne(port, (i + j) % 5, half, gets)));
 }
 
-/** The server's weight from outside, where /proc can be read (the grader's sandbox keeps a test from it). */
-function outside(pid: number | undefined): ProcWeight | undefined {
-  return pid === undefined ? undefined : weighProcess(pid);
-}
-
 /**
- * The server process's resident memory, bytes, and where it was read: from outside (/proc/<pid>/status) where this
- * process may read /proc; otherwise the kernel's count read by the kit's own code inside the process running the server.
+ * The server process's resident memory, bytes, and where it was read: from outside (/proc/<pid>/status, read by the
+ * grader when grading); where /proc cannot be read, the kernel's count read by the kit's own code inside the process.
  */
-async function residentMemory(res: Resources, pid: number | undefined): Promise<{ bytes: number; where: string }> {
-  const w = outside(pid);
-  if (w !== undefined) return { bytes: w.rssBytes, where: `read from /proc/${w.pid}/status` };
+async function residentMemory(res: Resources): Promise<{ bytes: number; where: string }> {
+  const w = await res.hostWeight();
+  if (w !== undefined) return { bytes: w.rssBytes, where: 'read from /proc/<pid>/status' };
   return {
     bytes: await res.hostRss(),
     where: "the kernel's count, read by the kit inside the process running your server",
@@ -100,22 +94,21 @@ async function residentMemory(res: Resources, pid: number | undefined): Promise<
 async function churnStep(res: Resources, ctx: Ctx, port: number, c: RawClient, rng: Rng): Promise<void> {
   await c.expect(['SET', 'churn:big', word(rng, 64).repeat(160)], 'OK');
   await churn(port, WARM_UP);
-  const pid = findListener(port);
   await realSleep(300);
   const live0 = await res.weighHost();
-  const [rss0, out0] = [await residentMemory(res, pid), outside(pid)];
+  const [rss0, out0] = [await residentMemory(res), await res.hostWeight()];
   await churn(port, CHURN);
   await realSleep(300); // the last closes reach the server
   await c.expect(['PING'], 'PONG', `the server answers after ${WARM_UP + CHURN} connections came and went`);
   const grew = ((await res.weighHost()) - live0) / 1e6;
-  const [rss1, out1] = [await residentMemory(res, pid), outside(pid)];
+  const [rss1, out1] = [await residentMemory(res), await res.hostWeight()];
   const rss = (rss1.bytes - rss0.bytes) / 1e6;
   const fds = out0 && out1 ? out1.fds - out0.fds : undefined;
   ctx.log(
     `after ${CHURN} more connections: live memory grew by ${grew.toFixed(1)} MB; resident memory by ${rss.toFixed(1)} MB (${rss1.where})` +
       (fds === undefined
         ? '; /proc could not be read here, so the descriptors were not counted'
-        : `; ${fds} more descriptors (/proc/${pid}/fd)`),
+        : `; ${fds} more descriptors (/proc/<pid>/fd)`),
   );
   const what = `Step 1 (connections by the thousand): ${CHURN} connections opened and closed (PING then close; MULTI then a reset; half a command then close; 20 GETs then a reset, replies unread; closed at once)`;
   check(
@@ -128,7 +121,7 @@ async function churnStep(res: Resources, ctx: Ctx, port: number, c: RawClient, r
   );
   check(
     fds === undefined || fds < CHURN_FDS,
-    `${what}, and the server process holds ${fds} more open descriptors than before (budget ${CHURN_FDS}, read from /proc/${pid}/fd): sockets are never destroyed. ${FREED}`,
+    `${what}, and the server process holds ${fds} more open descriptors than before (budget ${CHURN_FDS}, read from /proc/<pid>/fd): sockets are never destroyed. ${FREED}`,
   );
 }
 
@@ -174,8 +167,7 @@ async function largeRepliesStep(res: Resources, ctx: Ctx, port: number, c: RawCl
   await c.expect(['SET', 'large:big', big], 'OK');
   const reader = await res.connect(port);
   const live0 = await res.weighHost();
-  const pid = findListener(port);
-  const rss0 = await residentMemory(res, pid);
+  const rss0 = await residentMemory(res);
   let rssPeak = 0;
   const t0 = Date.now();
   reader.sendRaw(Buffer.concat(new Array<Buffer>(LARGE_GETS).fill(encodeCommand(['GET', 'large:big']))));
@@ -194,7 +186,7 @@ async function largeRepliesStep(res: Resources, ctx: Ctx, port: number, c: RawCl
       `${what}: reply ${i + 1} was ${show(r.reply).slice(0, 60)}; expected the 1 MiB value, replies in request order.`,
     );
     if (i === LARGE_GETS / 4 || i === LARGE_GETS / 2) peak = Math.max(peak, ((await res.weighHost()) - live0) / 1e6);
-    if (i % 4 === 0) rssPeak = Math.max(rssPeak, ((await residentMemory(res, pid)).bytes - rss0.bytes) / 1e6);
+    if (i % 4 === 0) rssPeak = Math.max(rssPeak, ((await residentMemory(res)).bytes - rss0.bytes) / 1e6);
   }
   ctx.log(
     `${LARGE_GETS} MiB of replies read in ${Date.now() - t0} ms; live memory at most ${peak.toFixed(1)} MB above the start while they flowed; resident memory at most ${rssPeak.toFixed(1)} MB above it (${rss0.where})`,
