@@ -136,7 +136,18 @@ ${NODE_CLASS_CALLS}  for (const [file, mod] of Object.entries(modules))
       }
   return out;
 }
-module.exports = { surface: () => ({ globals: globalThis, modules, results: results() }) };
+/** What each kind of callback is called with (its \`this\` and arguments), where no world runs: node's own timers. */
+async function callbacks() {
+  const out = [];
+  const called = (name, set) =>
+    new Promise((resolve) => set(function (...args) { out.push(['this of a ' + name + ' callback', this], [name + ' callback arguments', args]); resolve(); }));
+  await called('setTimeout', (f) => setTimeout(f, 0));
+  await called('setImmediate', (f) => setImmediate(f));
+  await called('setInterval', (f) => { const h = setInterval(function (...a) { clearInterval(h); f.apply(this, a); }, 1); });
+  await called('queueMicrotask', (f) => queueMicrotask(f));
+  return out;
+}
+module.exports = { surface: () => ({ globals: globalThis, modules, results: results() }), callbacks };
 `;
 }
 
@@ -187,8 +198,20 @@ async function main(lab: string, testNames: readonly string[]): Promise<ProbeRep
     const spy = (exports: unknown): unknown => ((raw = exports), exports);
     const probe = compartmentLoader({ implDir: dir, labDir, kitDirs, cacheDir: '', nodeModules, spy });
     probe.require(path.join(dir, 'probe.ts'));
-    const { surface } = raw as { surface: () => Parameters<typeof surfaceRoots>[1] };
+    const { surface, callbacks } = raw as {
+      surface: () => Parameters<typeof surfaceRoots>[1];
+      callbacks: () => Promise<Array<[string, unknown]>>;
+    };
     roots.push(...surfaceRoots('load', surface()));
+    // Outside any world the timers are node's: what node calls a callback with is the code's to walk.
+    // (An arguments array is made afresh for the call: the code's own, though what it holds is walked.)
+    roots.push(
+      ...(await callbacks()).map(([name, value]) => ({
+        name: `load:${name}`,
+        value,
+        ownCopy: name.endsWith('arguments'),
+      })),
+    );
     await new World({ seed: 1 }).run(() => roots.push(...surfaceRoots('test', surface())));
   } finally {
     fs.rmSync(dir, { recursive: true, force: true });
