@@ -140,7 +140,126 @@ function statPrototypes(): object[] {
       out.push(p);
     return out;
   };
-  return [fs.Dirent.prototype, ...chain(fs.statSync(__filename)), ...chain(fs.statSync(__filename, { bigint: true }))];
+  let statfs: object[] = [];
+  try {
+    statfs = chain(fs.statfsSync(__filename)); // node 18.15 and later
+  } catch {
+    // none to lock
+  }
+  return [
+    fs.Dirent.prototype,
+    ...chain(fs.statSync(__filename)),
+    ...chain(fs.statSync(__filename, { bigint: true })),
+    ...statfs,
+  ];
+}
+
+/** node's bindings whose classes lab 5's sockets, servers and files are built on (their requests and handles). */
+const IO_BINDINGS = ['stream_wrap', 'tcp_wrap', 'pipe_wrap', 'fs', 'fs_dir', 'fs_event_wrap', 'js_stream', 'tty_wrap'];
+
+/** node's `internalBinding`, where internals are exposed (the sandbox's `--expose-internals`), without its warning. */
+function internalBinding(): ((name: string) => Record<string, unknown>) | undefined {
+  const warn = process.emitWarning;
+  try {
+    process.emitWarning = () => undefined;
+    return (require('internal/test/binding') as { internalBinding: (name: string) => Record<string, unknown> })
+      .internalBinding;
+  } catch {
+    return undefined;
+  } finally {
+    process.emitWarning = warn;
+  }
+}
+
+/**
+ * The prototypes of node's native classes behind the student host's I/O: the request node makes for each write,
+ * shutdown and connect (WriteWrap, ShutdownWrap, TCPConnectWrap ...), handles, fs requests. Every request of the
+ * process has one of them as its prototype: an accessor hung there would see every write, the kit's channel's too.
+ */
+function bindingPrototypes(): object[] {
+  const binding = internalBinding();
+  if (!binding) return [];
+  const out: object[] = [];
+  for (const name of IO_BINDINGS) {
+    let exported: Record<string, unknown>;
+    try {
+      exported = binding(name);
+    } catch {
+      continue;
+    }
+    for (const v of Object.values(exported)) {
+      const proto = typeof v === 'function' ? (v as { prototype?: unknown }).prototype : undefined;
+      if (typeof proto === 'object' && proto !== null) out.push(proto);
+    }
+  }
+  return out;
+}
+
+/**
+ * The functions node hangs on requests and handles it makes: a handle's `onread` (onStreamRead), and each request's
+ * `oncomplete` (onWriteComplete, afterShutdown, afterConnect), caught by making one request of each kind against a
+ * stand-in handle that starts nothing. Shared by every socket of the process; none is reached otherwise at lockdown.
+ */
+function requestCallbacks(): unknown[] {
+  const made: Array<{ oncomplete?: unknown }> = [];
+  const out: unknown[] = [];
+  const request = (req: { oncomplete?: unknown }): number => (made.push(req), 0);
+  try {
+    const commons = require('internal/stream_base_commons') as Record<string, unknown>;
+    out.push(...Object.values(commons).filter((v) => typeof v === 'function'));
+    // A write through a stand-in handle: node makes its write request (with its oncomplete) and the handle takes it.
+    const writeGeneric = commons.writeGeneric as (self: object, data: string, encoding: string, cb: () => void) => void;
+    const standInHandle = {
+      writeUtf8String: request,
+      writeBuffer: request,
+      writeLatin1String: request,
+      writeAsciiString: request,
+    };
+    writeGeneric({ [commons.kHandle as symbol]: standInHandle }, 'x', 'utf8', () => undefined);
+  } catch {
+    // internals not exposed, or node's shape differs: the walk of the tests says what is left
+  }
+  const standIn = {
+    pending: false,
+    _handle: {
+      shutdown: (req: { oncomplete?: unknown }) => (made.push(req), 1),
+      writeUtf8String: (req: { oncomplete?: unknown }) => (made.push(req), 0),
+    },
+  };
+  try {
+    (net.Socket.prototype as unknown as { _final(this: unknown, cb: () => void): void })._final.call(
+      standIn,
+      () => undefined,
+    );
+  } catch {
+    // node's shape differs: the walk of the tests says what is left
+  }
+  const { tcp } = tcpHandlePrototypes();
+  const connect = Object.getOwnPropertyDescriptor(tcp, 'connect');
+  if (connect && 'value' in connect && connect.configurable) {
+    Object.defineProperty(tcp, 'connect', {
+      ...connect,
+      value: (req: { oncomplete?: unknown }) => (made.push(req), 0),
+    });
+    try {
+      const probe = new net.Socket();
+      probe.on('error', () => undefined);
+      probe.connect({ port: 9, host: '127.0.0.1' });
+      probe.destroy();
+    } catch {
+      // as above
+    } finally {
+      Object.defineProperty(tcp, 'connect', connect);
+    }
+  }
+  for (const req of made) out.push(req.oncomplete, Object.getPrototypeOf(req));
+  return out;
+}
+
+/** node's web classes that its streams and sockets hand out (a stream operator's `{ signal }`), with their events. */
+function webClasses(): unknown[] {
+  const g = globalThis as Record<string, unknown>;
+  return ['AbortSignal', 'AbortController', 'EventTarget', 'Event', 'CustomEvent', 'DOMException'].map((n) => g[n]);
 }
 
 /**
@@ -213,12 +332,17 @@ export function lockNodePrototypes(scope: 'emitters' | 'all'): void {
   if (scope === 'all' && !locked.has('all')) {
     locked.add('all');
     for (const proto of streamPrototypes()) hideConstructor(proto);
-    for (const proto of new Set([...streamPrototypes(), ...statPrototypes(), ...internalPrototypes()]))
-      lockAllowingOverrides(proto);
+    const natives = bindingPrototypes();
+    const callbacks = requestCallbacks(); // before the handle's prototype is locked: it replaces connect a moment
+    for (const proto of new Set([...streamPrototypes(), ...statPrototypes(), ...internalPrototypes(), ...natives]))
+      if (proto !== tcpHandlePrototypes().stream) lockAllowingOverrides(proto);
     lockStreamHandlePrototype();
     hardenReachable([
       EventEmitter,
       ...madeRoots(),
+      ...natives,
+      ...(callbacks.filter((v) => typeof v === 'object' || typeof v === 'function') as object[]),
+      ...(webClasses().filter((v) => typeof v === 'function') as object[]),
       ...streamPrototypes(),
       ...statPrototypes(),
       ...internalPrototypes(),

@@ -68,40 +68,17 @@ const SELF_DIALER: Mutant = {
  * shared object's properties is shared by every server and client of the student host, so it must be unchangeable.
  * Prints "SHARED: <n> changeable" and the first few.
  */
-const SHARED_WALK = `
-    void (async () => {
-      const handle = await fs.promises.open(path.join(dir, 'walk'), 'w');
-      const writing = fs.createWriteStream(path.join(dir, 'walk-stream'));
-      const timed = new net.Socket();
-      timed.setTimeout(987654, () => undefined);
-      const timers = Reflect.ownKeys(timed).map((k) => (timed as unknown as Record<PropertyKey, unknown>)[k]);
-      console.log('TIMERS: ' + timers.filter((v) => typeof v === 'object' && v !== null && '_idleNext' in v).length);
-      // What a timer's callback is called with as \`this\` (node's own Timeout or Immediate, linked to every timer).
-      const thisOf = (set: (f: () => void) => void): Promise<unknown> =>
-        new Promise((resolve) => set(function (this: unknown) { resolve(this); }));
-      const timerThis = async (): Promise<unknown[]> => [
-        await thisOf((f) => setTimeout(f, 0)),
-        await thisOf((f) => setImmediate(f)),
-        await thisOf((f) => { const h = setInterval(function (this: unknown) { clearInterval(h); f.call(this); }, 1); }),
-      ];
-      const closing: Array<{ destroy(): void }> = [timed, writing];
-      // Each kind of object made twice: what both copies lead to is shared by every machine.
-      const made = async (): Promise<unknown[]> => {
-        const sock = new net.Socket();
-        sock.setTimeout(987654, () => undefined);
-        sock.setEncoding('utf8');
-        const reading = fs.createReadStream(path.join(dir, 'walk-stream'));
-        reading.setEncoding('utf8');
-        closing.push(sock, reading);
-        return [sock, sock[Symbol.asyncIterator](), net.createServer(), fs.statSync(dir), fs.readdirSync(dir, { withFileTypes: true })[0],
-          reading, reading[Symbol.asyncIterator](), ...(await timerThis())];
-      };
-      const first = await made();
-      console.log('THIS: ' + first.slice(-3).map((t) => typeof t).join(','));
+/**
+ * Code that defines \`sharedChangeable(once, again)\`: walks two sets of objects made alike (each kind twice) through
+ * their own properties, to depth 3; their prototypes, and the functions both sets hold (a listener node adds to
+ * each socket, a callback), are shared by every machine of the student host, and so is all they lead to. Returns
+ * each changeable thing found there (extensible, or a writable property).
+ */
+const WALKER = `
+    function sharedChangeable(onceMade: unknown[], againMade: unknown[]): string[] {
       const seen = new Set<unknown>();
       const bad: string[] = [];
       const shared: Array<[unknown, string]> = [];
-      /** Walks an instance's own properties (to depth 3): their prototypes are shared; the functions met, by path. */
       const ownWalk = (instances: unknown[]): Map<unknown, string> => {
         const functions = new Map<unknown, string>();
         const mine = new Set<unknown>();
@@ -119,9 +96,8 @@ const SHARED_WALK = `
         }
         return functions;
       };
-      const once = ownWalk([...first, writing, handle, timed]);
-      const again = ownWalk(await made());
-      // A function both copies hold (a listener node adds to each socket, a callback) is its module's, not theirs.
+      const once = ownWalk(onceMade);
+      const again = ownWalk(againMade);
       for (const [f, at] of once) if (again.has(f)) shared.push([f, at]);
       while (shared.length > 0) {
         const [o, at] = shared.pop()!;
@@ -131,8 +107,10 @@ const SHARED_WALK = `
         shared.push([Object.getPrototypeOf(o), at + ' [[Prototype]]']);
         for (const k of Reflect.ownKeys(o)) {
           const d = Reflect.getOwnPropertyDescriptor(o, k)!;
+          // (onread of the libuv stream prototype stays writable: node's C++ keeps it there; see docs/threat-model.md.)
+          const nodeKeeps = String(k) === 'Symbol(kCapture)' || (k === 'onread' && Object.hasOwn(o, 'readStart'));
           if ('value' in d) {
-            if (d.writable && String(k) !== 'Symbol(kCapture)') bad.push(at + '.' + String(k) + ' is writable');
+            if (d.writable && !nodeKeeps) bad.push(at + '.' + String(k) + ' is writable');
             shared.push([d.value, at + '.' + String(k)]);
           } else {
             // A value read afresh at each read (a new array) is nobody's to share: only the same one twice counts.
@@ -142,11 +120,103 @@ const SHARED_WALK = `
           }
         }
       }
+      return bad;
+    }
+`;
+
+/**
+ * A walk, in each server, of what its \`net\` and \`fs\` hand it (a socket, a server, a stat, a statfs, a directory
+ * entry, streams and their iterators, a stream operator's signal, a FileHandle, what a timer calls back with), each
+ * made twice (WALKER). Prints "SHARED: <n> changeable" and the first few.
+ */
+const SHARED_WALK = `
+    ${WALKER}
+    void (async () => {
+      const handle = await fs.promises.open(path.join(dir, 'walk'), 'w');
+      const writing = fs.createWriteStream(path.join(dir, 'walk-stream'));
+      const timed = new net.Socket();
+      timed.setTimeout(987654, () => undefined);
+      const timers = Reflect.ownKeys(timed).map((k) => (timed as unknown as Record<PropertyKey, unknown>)[k]);
+      console.log('TIMERS: ' + timers.filter((v) => typeof v === 'object' && v !== null && '_idleNext' in v).length);
+      // What a timer's callback is called with as \`this\` (node's own Timeout or Immediate, linked to every timer).
+      const thisOf = (set: (f: () => void) => void): Promise<unknown> =>
+        new Promise((resolve) => set(function (this: unknown) { resolve(this); }));
+      const timerThis = async (): Promise<unknown[]> => [
+        await thisOf((f) => setTimeout(f, 0)),
+        await thisOf((f) => setImmediate(f)),
+        await thisOf((f) => { const h = setInterval(function (this: unknown) { clearInterval(h); f.call(this); }, 1); }),
+      ];
+      // What a stream operator calls its function with: \`this\` and \`{ signal }\`.
+      const operated = async (): Promise<unknown[]> => {
+        const s = new net.Socket();
+        let got: unknown[] = [];
+        s.push('x');
+        s.push(null);
+        await s.map(function (this: unknown, v: unknown, o: unknown) { got = [this, o]; return v; }).toArray();
+        s.destroy();
+        return got;
+      };
+      const closing: Array<{ destroy(): void }> = [timed, writing];
+      const made = async (): Promise<unknown[]> => {
+        const sock = new net.Socket();
+        sock.setTimeout(987654, () => undefined);
+        sock.setEncoding('utf8');
+        const reading = fs.createReadStream(path.join(dir, 'walk-stream'));
+        reading.setEncoding('utf8');
+        closing.push(sock, reading);
+        const statfs = typeof fs.statfsSync === 'function' ? [fs.statfsSync(dir)] : [];
+        return [sock, sock[Symbol.asyncIterator](), net.createServer(), fs.statSync(dir), fs.readdirSync(dir, { withFileTypes: true })[0],
+          reading, reading[Symbol.asyncIterator](), ...statfs, ...(await operated()), ...(await timerThis())];
+      };
+      const first = await made();
+      console.log('THIS: ' + first.slice(-3).map((t) => typeof t).join(','));
+      const bad = sharedChangeable([...first, writing, handle, timed], await made());
       console.log('SHARED: ' + bad.length + ' changeable ' + bad.slice(0, 5).join('; '));
       for (const c of closing) c.destroy();
       await handle.close();
     })();
 `;
+
+/**
+ * Lab 5's reference, whose servers walk their first two accepted connections (WALKER): each socket, its handle, the
+ * handle's \`onread\`, and the request node makes for each write and shutdown (caught by the socket's own handle
+ * methods). Prints "CONN-SHARED: <n> changeable" and how many requests it caught.
+ */
+const CONNECTION_WALKER: Mutant = {
+  name: 'connection-walker',
+  description: 'each server walks its first two connections, their handles and the requests node makes for them',
+  file: 'server.ts',
+  replace: [
+    ['    socket.setNoDelay(true);\n', `    socket.setNoDelay(true);\n    walkConnection(socket);\n`],
+    [
+      'const OUTPUT_PAUSE_BYTES = 1 << 20;',
+      `const OUTPUT_PAUSE_BYTES = 1 << 20;
+${WALKER}
+const walked: unknown[][] = [];
+function walkConnection(socket: net.Socket): void {
+  if (walked.length >= 2) return;
+  const h = (socket as unknown as { _handle: Record<string, unknown> })._handle;
+  const requests: unknown[] = [];
+  for (const m of ['writeUtf8String', 'writeBuffer', 'writev', 'writeLatin1String', 'shutdown']) {
+    const real = h[m];
+    if (typeof real !== 'function') continue;
+    Object.defineProperty(h, m, {
+      value(this: unknown, req: unknown, ...rest: unknown[]) { requests.push(req); return Reflect.apply(real, this, [req, ...rest]); },
+      configurable: true, writable: true,
+    });
+  }
+  walked.push([socket, h, h.onread, requests]);
+  if (walked.length === 2)
+    setTimeout(() => {
+      const caught = walked.reduce((n, w) => n + (w[3] as unknown[]).length, 0);
+      const bad = sharedChangeable(walked[0].slice(0, 3).concat(walked[0][3] as unknown[]), walked[1].slice(0, 3).concat(walked[1][3] as unknown[]));
+      console.log('CONN-SHARED: ' + bad.length + ' changeable (' + caught + ' requests) ' + bad.slice(0, 5).join('; '));
+    }, 300);
+}`,
+    ],
+  ],
+  caughtBy: [],
+};
 
 /** What NEIGHBOUR_READER's servers try, each printing "NEIGHBOUR: <what happened>". */
 const NEIGHBOUR_ATTEMPTS = `
@@ -246,6 +316,13 @@ describe('grader: lab 5’s network is a capability (only the ports a test gave 
       removeMutant(dir);
       await other.close();
     }
+  });
+
+  it('each server’s connections share nothing changeable: their handles, what node calls back on them, and the request it makes for each write and shutdown (red team: an accessor on the write request’s prototype saw the kit’s own channel)', async () => {
+    const output = await passedWith(CONNECTION_WALKER, 'TestConcurrentClients');
+    const lines = output.split('\n').filter((l) => l.includes('CONN-SHARED: '));
+    expect(lines.length, output).to.be.greaterThan(0);
+    for (const line of lines) expect(line, line).to.match(/CONN-SHARED: 0 changeable \([1-9]\d* requests\)/);
   });
 
   it('each server is a machine with a network of its own: it may not dial even a port the test gave (its own), and keeps its points', async () => {
