@@ -137,7 +137,8 @@ async function transactionsStep(res: Resources, ctx: Ctx, c: RawClient, rng: Rng
     for (let j = i; j < i + TX_PER_PACKET; j++)
       packet.push(
         encodeCommand(['MULTI']),
-        encodeCommand(['SET', `tx:${j % 8}`, value]),
+        // Each value its own (a number in front): a server could keep one copy of a value it has seen already.
+        encodeCommand(['SET', `tx:${j % 8}`, `${String(j).padStart(8, '0')}${value.slice(8)}`]),
         encodeCommand(['INCR', 'tx:n']),
         encodeCommand(['EXEC']),
       );
