@@ -300,6 +300,30 @@ interface SnapshotPing {
   received: Buffer[];
 }
 
+/** How far into a snapshot, in bytes written, TestSnapshotServes's PING goes (the handout's pieces are about 1 MB). */
+const PING_AFTER_BYTES = 1 << 20;
+
+/** The bytes a file write call hands over: its data argument at `from`, then an offset and a length, or options. */
+function writtenBytes(args: unknown[], from: number): number {
+  const [data, a, b] = args.slice(from);
+  try {
+    if (typeof data === 'string')
+      return Buffer.byteLength(
+        data,
+        (typeof b === 'string' ? b : typeof a === 'string' ? a : 'utf8') as BufferEncoding,
+      );
+    if (Array.isArray(data)) return data.reduce((n: number, d) => n + (ArrayBuffer.isView(d) ? d.byteLength : 0), 0);
+    if (!ArrayBuffer.isView(data)) return 0;
+    if (a !== null && typeof a === 'object') {
+      const o = a as { offset?: number; length?: number };
+      return o.length ?? data.byteLength - (o.offset ?? 0);
+    }
+    return typeof b === 'number' ? b : data.byteLength - (typeof a === 'number' ? a : 0);
+  } catch {
+    return 0;
+  }
+}
+
 /**
  * Copies of a data folder taken at two moments of a snapshot by the server running in this process: what
  * `kill -9` would leave on disk at that instant, made into two empty folders the harness made. Spies on the ways
@@ -320,6 +344,8 @@ export class CrashCopies {
   /** Writes to files other than the log, and renames into the folder, seen so far. */
   snapshotWrites = 0;
   renames = 0;
+  /** Bytes written to files other than the log since the last rename into the folder (the snapshot being written). */
+  private snapshotBytes = 0;
   /** The name of the last file renamed into the folder (not the log): the snapshot in place. */
   lastRenamed: string | undefined;
   /** The name of the file whose rename the second copy was taken after. */
@@ -348,7 +374,7 @@ export class CrashCopies {
     this.diskFull = full === true;
   }
 
-  /** At the next snapshot's first write, a connection of the kit's to `port` sends PING and SET during-snapshot-<round>. */
+  /** At a snapshot's first write past its first 1 MB, a connection of the kit's to `port` sends PING and SET during-snapshot-<round>. */
   async pingAtNextSnapshot(port: unknown, round: unknown): Promise<void> {
     if (typeof port !== 'number' || typeof round !== 'number') throw new TypeError('pingAtNextSnapshot(port, round)');
     this.ping?.socket.destroy();
@@ -420,7 +446,7 @@ export class CrashCopies {
       );
     };
     const byFd = (_self: unknown, args: unknown[]): Error | void =>
-      this.onWrite(typeof args[0] === 'number' ? this.nameOfFd(args[0]) : undefined, false);
+      this.onWrite(typeof args[0] === 'number' ? this.nameOfFd(args[0]) : undefined, false, writtenBytes(args, 1));
     const byPathOrFd =
       (flagDefault: string) =>
       (_self: unknown, args: unknown[]): Error | void => {
@@ -428,16 +454,19 @@ export class CrashCopies {
         const flag =
           (typeof options === 'object' && options !== null ? (options as { flag?: string }).flag : undefined) ??
           flagDefault;
-        if (typeof target === 'number') return this.onWrite(this.nameOfFd(target), false);
+        const bytes = writtenBytes(args, 1);
+        if (typeof target === 'number') return this.onWrite(this.nameOfFd(target), false, bytes);
         if (typeof target === 'string' || target instanceof URL)
           return this.onWrite(
             this.nameOfPath(String(target instanceof URL ? target.pathname : target)),
             flag.startsWith('w'),
+            bytes,
           );
         if (target && typeof (target as { fd?: unknown }).fd === 'number')
-          return this.onWrite(this.nameOfFd((target as { fd: number }).fd), false);
+          return this.onWrite(this.nameOfFd((target as { fd: number }).fd), false, bytes);
       };
-    const byHandle = (self: unknown): Error | void => this.onWrite(this.nameOfFd((self as { fd: number }).fd), false);
+    const byHandle = (self: unknown, args: unknown[]): Error | void =>
+      this.onWrite(this.nameOfFd((self as { fd: number }).fd), false, writtenBytes(args, 0));
     const copy = (_self: unknown, args: unknown[]): Error | void =>
       this.onWrite(this.nameOfPath(String(args[1] instanceof URL ? args[1].pathname : args[1])), true);
     const byKind: Record<FileWriteKind, (self: unknown, args: unknown[]) => Error | void> = {
@@ -491,9 +520,10 @@ export class CrashCopies {
   }
 
   /** Notes a write to the file `name` of the folder; returns the error to fail it with when the disk is full. */
-  private onWrite(name: string | undefined, truncates: boolean): Error | void {
+  private onWrite(name: string | undefined, truncates: boolean, bytes = 0): Error | void {
     if (name === undefined || isLogFile(name)) return;
-    this.atSnapshotWrite();
+    this.atSnapshotWrite(this.snapshotBytes);
+    this.snapshotBytes += bytes;
     if (this.diskFull) {
       this.refusedWrites++;
       return Object.assign(new Error(`ENOSPC: no space left on device, write (${name})`), {
@@ -512,6 +542,7 @@ export class CrashCopies {
   private onRename(name: string | undefined): void {
     if (name === undefined || isLogFile(name)) return;
     this.renames++;
+    this.snapshotBytes = 0; // a snapshot ends with its rename
     this.lastRenamed = name;
     const p = this.ping;
     if (p?.phase === 'pinged') p.phase = 'done';
@@ -522,10 +553,14 @@ export class CrashCopies {
     }
   }
 
-  /** The ping's part at a snapshot write: sent at the first, and at each later one, has the PONG come back yet? */
-  private atSnapshotWrite(): void {
+  /**
+   * The ping's part at a snapshot write, `before` bytes into the snapshot: sent at the first write once the snapshot
+   * has written PING_AFTER_BYTES (so a first small write cannot stand in for the rest), and at each later one, has
+   * the PONG come back yet?
+   */
+  private atSnapshotWrite(before: number): void {
     const p = this.ping;
-    if (p?.phase === 'armed') {
+    if (p?.phase === 'armed' && before >= PING_AFTER_BYTES) {
       p.socket.write('*1\r\n$4\r\nPING\r\n');
       const key = `during-snapshot-${p.round}`;
       const value = 'written while the snapshot was';

@@ -126,7 +126,7 @@ export class RemoteCrashCopies {
     await this.call('setDiskFull', [full], 'filling or freeing the disk');
   }
 
-  /** At the next snapshot's first write, a kit connection to `port` in the host sends PING and SET during-snapshot-<round>. */
+  /** At a snapshot's first write past its first 1 MB, a kit connection to `port` in the host sends PING and SET during-snapshot-<round>. */
   async pingAtNextSnapshot(port: number, round: number): Promise<void> {
     await this.call('pingAtNextSnapshot', [port, round], 'arming the snapshot ping');
   }
