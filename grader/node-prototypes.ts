@@ -252,7 +252,8 @@ function requestCallbacks(): unknown[] {
       Object.defineProperty(tcp, 'connect', connect);
     }
   }
-  for (const req of made) out.push(req.oncomplete, Object.getPrototypeOf(req));
+  for (const req of made)
+    if (typeof req === 'object' && req !== null) out.push(req.oncomplete, Object.getPrototypeOf(req));
   return out;
 }
 
