@@ -178,17 +178,18 @@ function surfaceRoots(
   ];
 }
 
-async function main(lab: string, testNames: readonly string[]): Promise<ProbeReport> {
-  // After the lockdown, as in the grader's test process.
-  const { suite } = require(path.join(ROOT, lab, 'test', 'suite.ts')) as { suite: LabSuite<unknown> };
+/**
+ * The roots of the probe's own look at what the code can touch: a file of the code's that reaches for every module
+ * it may import and calls what they export, at load (node's timers, and what they call a callback with) and in a
+ * world (the world's timers).
+ */
+async function probeRoots(
+  lab: string,
+  labDir: string,
+  kitDirs: string[],
+  nodeModules: NonNullable<LabSuite<unknown>['nodeModules']>,
+): Promise<Root[]> {
   const { World } = require('../../../world') as typeof import('../../../world');
-  const { runNamedTest } = require('../../../suite') as typeof import('../../../suite');
-  const { useLoader } = require('../../../suite/loader') as typeof import('../../../suite/loader');
-  const labDir = path.join(ROOT, lab);
-  const kitDirs = [path.join(ROOT, 'labrpc')];
-  const nodeModules = suite.nodeModules ?? [];
-  if (nodeModules.length > 0) lockNodePrototypes('all'); // as isolate.ts does where the code gets node modules
-
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'kvlabs-reach-'));
   const roots: Root[] = [];
   try {
@@ -216,6 +217,20 @@ async function main(lab: string, testNames: readonly string[]): Promise<ProbeRep
   } finally {
     fs.rmSync(dir, { recursive: true, force: true });
   }
+  return roots;
+}
+
+async function main(lab: string, testNames: readonly string[]): Promise<ProbeReport> {
+  // After the lockdown, as in the grader's test process.
+  const { suite } = require(path.join(ROOT, lab, 'test', 'suite.ts')) as { suite: LabSuite<unknown> };
+  const { runNamedTest } = require('../../../suite') as typeof import('../../../suite');
+  const { useLoader } = require('../../../suite/loader') as typeof import('../../../suite/loader');
+  const labDir = path.join(ROOT, lab);
+  const kitDirs = [path.join(ROOT, 'labrpc')];
+  const nodeModules = suite.nodeModules ?? [];
+  if (nodeModules.length > 0) lockNodePrototypes('all'); // as isolate.ts does where the code gets node modules
+
+  const roots: Root[] = await probeRoots(lab, labDir, kitDirs, nodeModules);
 
   // What the code receives is seen from its side of the boundary (reach-spy.ts); the crossing's witness only says
   // which of those values are copies of the code's own.
