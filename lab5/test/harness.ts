@@ -573,6 +573,16 @@ export async function withResources(
   }
 }
 
+/** Bytes a closed data folder may hold beyond CLOSED_FOLDER_FACTOR times its live keys and values. */
+const CLOSED_FOLDER_SLACK = 64 * 1024;
+/** How many bytes of the folder each byte of live keys and values may take (a JSON snapshot escapes binary bytes six to one). */
+const CLOSED_FOLDER_FACTOR = 8;
+
+/** The most a data folder may hold after close(), bytes, for `liveBytes` of live keys and values: the snapshot, not the history. */
+export function closedFolderBound(liveBytes: number): number {
+  return CLOSED_FOLDER_SLACK + CLOSED_FOLDER_FACTOR * liveBytes;
+}
+
 /** Total size of the files in a folder and its subfolders, bytes. */
 export function folderBytes(dir: string): number {
   let total = 0;

@@ -13,7 +13,7 @@ import { keyedRng, Rng } from '../../world/rng';
 import type { FsyncPolicy, RunningServer, ServerAddress, ServerOptions } from '../types';
 import type { RemoteClient } from './remote';
 import { asBytes, Ctx, randomBytes, realTest, showBytes, STRANGE_KEYS, waitFor } from './common';
-import { describe, folderBytes, RawClient, Resources } from './harness';
+import { closedFolderBound, describe, folderBytes, RawClient, Resources } from './harness';
 import { realSleep } from '../../world';
 import { within } from '../../suite/within';
 import { checkDamagedLogs, logRecords } from './nemesis-damage';
@@ -1672,11 +1672,6 @@ async function checkCrashCopies(res: Resources, rw: RoundWorld, points: readonly
   }
 }
 
-/** Bytes a closed data folder may hold beyond CLOSED_FOLDER_FACTOR times its live keys and values. */
-const CLOSED_FOLDER_SLACK = 64 * 1024;
-/** How many bytes of the folder each byte of live keys and values may take (a JSON snapshot escapes binary bytes six to one). */
-const CLOSED_FOLDER_FACTOR = 8;
-
 /** The bytes of keys and values a state holds, with a few for each entry's deadline and framing. */
 function stateBytes(state: State): number {
   let bytes = 0;
@@ -1700,7 +1695,7 @@ async function checkCleanClose(res: Resources, rw: RoundWorld): Promise<void> {
   );
   const live = workers.reduce((sum, w) => sum + Math.max(0, ...(w.history.at(-1) ?? []).map(stateBytes)), 0);
   const onDisk = folderBytes(dataDir);
-  const bound = CLOSED_FOLDER_SLACK + CLOSED_FOLDER_FACTOR * live;
+  const bound = closedFolderBound(live);
   check(
     onDisk <= bound,
     `${where}: after close(), the data folder holds ${onDisk} bytes for ${live} bytes of live keys and values (at most ${bound}): ` +

@@ -6,7 +6,7 @@ import { encodeCommand, ReplyParser, RequestParser, type RespReply } from '../re
 import { TestFailure, isTestFailure, check } from '../../suite';
 import { Rng } from '../../world/rng';
 import type { RunningServer } from '../types';
-import { folderBytes, RawClient, Resources, same, show } from './harness';
+import { closedFolderBound, folderBytes, RawClient, Resources, same, show } from './harness';
 import type { CopiesReport, RemoteCrashCopies } from './spy-views';
 import { realSleep } from '../../world';
 import { checkAlways, checkEverysec, checkNo, expectSyncedAck, type Write } from './fsync-checks';
@@ -273,6 +273,10 @@ export const fsyncPolicy = realTest(
   },
 );
 
+/** How many times TestCrashStrangeData writes one key over, and the size of each value. */
+const OVERWRITES = 300;
+const OVERWRITE_BYTES = 1000;
+
 /**
  * Writes strange keys with random byte values, INCRs and DELs, and returns the state a server must then hold.
  * Uses a 'latin1' client.
@@ -301,14 +305,6 @@ async function writeStrangeData(c: RawClient, rng: Rng): Promise<Map<string, str
   want.set('overwritten', values[OVERWRITES - 1]);
   return want;
 }
-
-/** How many times TestCrashStrangeData writes one key over, and the size of each value. */
-const OVERWRITES = 300;
-const OVERWRITE_BYTES = 1000;
-/** Bytes a closed data folder may hold beyond CLOSED_FOLDER_FACTOR times its live keys and values. */
-const CLOSED_FOLDER_SLACK = 64 * 1024;
-/** How many bytes of the folder each byte of live keys and values may take (a JSON snapshot escapes binary bytes six to one). */
-const CLOSED_FOLDER_FACTOR = 8;
 
 /** Fails unless the server holds exactly `want` (byte strings), read back with a 'latin1' client. */
 async function expectStrangeData(c: RawClient, want: Map<string, string>, when: string, causes: string): Promise<void> {
@@ -355,7 +351,7 @@ export const crashStrangeData = realTest(
     );
     const live = [...want].reduce((sum, [k, v]) => sum + k.length + v.length + 32, 0);
     const onDisk = folderBytes(dataDir);
-    const bound = CLOSED_FOLDER_SLACK + CLOSED_FOLDER_FACTOR * live;
+    const bound = closedFolderBound(live);
     check(
       onDisk <= bound,
       `After close(), the data folder holds ${onDisk} bytes for ${live} bytes of live keys and values (at most ${bound}; "overwritten" was written ${OVERWRITES} times, ${OVERWRITES * OVERWRITE_BYTES} bytes in all): ` +
@@ -739,6 +735,21 @@ async function interruptSnapshot(
   return { moments, renamed: seen.renamedAtCopy };
 }
 
+/** GETs every key of `want` in one pipeline on `r` (a 'latin1' client); each key read back wrong, described. */
+async function keysReadWrong(r: RawClient, want: ReadonlyMap<string, string>): Promise<string[]> {
+  const keys = [...want.keys()];
+  for (const k of keys) r.send(Buffer.from('GET'), Buffer.from(k, 'latin1'));
+  const wrong: string[] = [];
+  for (const k of keys) {
+    const got = await r.reply(`GET ${showBytes(k)}`, 10_000);
+    if (got !== want.get(k))
+      wrong.push(
+        `${showBytes(k)} read ${showBytes(got).slice(0, 40)}, expected ${showBytes(want.get(k) ?? null).slice(0, 40)}`,
+      );
+  }
+  return wrong;
+}
+
 /**
  * The snapshot in place holds the store on its own: a server started on a copy of `dir` that keeps only `name` (the
  * file last renamed into the folder: no log, nothing else) reads every key of `want` (each acknowledged before that
@@ -773,13 +784,7 @@ async function checkSnapshotHolds(
     );
   }
   const r = await res.connect(restarted.port, 'latin1');
-  const keys = [...want.keys()];
-  for (const k of keys) r.send(Buffer.from('GET'), Buffer.from(k, 'latin1'));
-  const wrong: string[] = [];
-  for (const k of keys) {
-    const got = await r.reply(`GET ${showBytes(k)}`, 10_000);
-    if (got !== want.get(k)) wrong.push(`${showBytes(k)} read ${showBytes(got).slice(0, 40)}`);
-  }
+  const wrong = await keysReadWrong(r, want);
   r.close();
   await restarted.close();
   check(
@@ -808,16 +813,7 @@ async function checkSnapshotCrashCopy(
     );
   }
   const r = await res.connect(restarted.port, 'latin1');
-  const keys = [...want.keys()];
-  for (const k of keys) r.send(Buffer.from('GET'), Buffer.from(k, 'latin1'));
-  const wrong: string[] = [];
-  for (const k of keys) {
-    const got = await r.reply(`GET ${showBytes(k)}`, 10_000);
-    if (got !== want.get(k))
-      wrong.push(
-        `${showBytes(k)} read ${showBytes(got).slice(0, 40)}, expected ${showBytes(want.get(k) ?? null).slice(0, 40)}`,
-      );
-  }
+  const wrong = await keysReadWrong(r, want);
   check(
     wrong.length === 0,
     `After a crash ${moment}, ${wrong.length} of ${want.size} acknowledged keys read back wrong: ${wrong.slice(0, 3).join('; ')}. ` +
