@@ -8,7 +8,7 @@ export type FaultDecider = (which: 'request' | 'reply', what: string, kind?: 'dr
 /** What a call is, fixed when it is sent: its fields below, and the fault decider of a minimizing replay. */
 export type CallInit = Pick<
   Call,
-  'id' | 'endName' | 'owner' | 'tester' | 'serverName' | 'method' | 'from' | 'args' | 'rng'
+  'id' | 'endName' | 'owner' | 'tester' | 'shared' | 'serverName' | 'method' | 'from' | 'args' | 'rng'
 > & {
   /** In a minimizing replay, decides whether each fault chance chose for this call happens. */
   readonly fault: FaultDecider | undefined;
@@ -22,6 +22,8 @@ export class Call implements ObservedCall {
   readonly owner: string | undefined;
   /** Sent by the tester itself, through an end made for it (Network.makeEnd's `tester`). */
   readonly tester: boolean;
+  /** Sent through an end the tester shares among several tasks of its own (Network.shareEnd). */
+  readonly shared: boolean;
   readonly serverName: string;
   readonly method: string;
   readonly from: string | undefined;
@@ -46,6 +48,7 @@ export class Call implements ObservedCall {
     this.endName = init.endName;
     this.owner = init.owner;
     this.tester = init.tester;
+    this.shared = init.shared;
     this.serverName = init.serverName;
     this.method = init.method;
     this.from = init.from;

@@ -60,6 +60,8 @@ interface EndState {
   readonly owner?: string;
   /** The tester's own end (see makeEnd): no monitor judges its calls. */
   readonly tester?: boolean;
+  /** Shared by several of the tester's tasks (see shareEnd). */
+  shared?: boolean;
   /** keyPrefix of the seed and `${name}#`: each call's generator is keyed by the end's name and the call's number. */
   readonly rngPrefix: number;
 }
@@ -154,6 +156,17 @@ export class Network {
       rngPrefix: keyPrefix(this.world.seed, `${name}#`),
     });
     return new ClientEnd(name, this);
+  }
+
+  /**
+   * Marks end `name` as one the tester sends through from several tasks at once (a clerk shared by concurrent tasks):
+   * one task's new call may then look like another's quick retry, so the runner's monitors judge its calls' pacing
+   * only where they can tell them apart. The code under test cannot mark an end.
+   */
+  shareEnd(name: string): void {
+    const end = this.ends.get(name);
+    if (!end) throw new RpcUsageError(`shareEnd: there is no end named "${name}".`);
+    end.shared = true;
   }
 
   /** Forgets an end: its calls in flight fail, and later calls are refused as a usage error. */
@@ -393,6 +406,7 @@ export class Network {
       endName,
       owner: end.owner,
       tester: end.tester === true,
+      shared: end.shared === true,
       serverName,
       method,
       // The caller's lane, so that the reply and the timeout run on it (undefined when not recording).

@@ -10,6 +10,8 @@ export interface ObservedCall {
   readonly owner: string | undefined;
   /** Sent by the tester itself, not by the code under test. */
   readonly tester: boolean;
+  /** Sent through an end the tester shares among several tasks of its own (Network.shareEnd). */
+  readonly shared: boolean;
   readonly serverName: string;
   readonly method: string;
   /** The caller's lane (undefined when not recording). */
@@ -59,7 +61,10 @@ export function worldObserver(world: World): CallObserver {
         args: recordedValue(args),
       });
     },
-    delivered: (call) => rec()?.add({ k: 'deliver', t: world.now(), id: call.id }),
+    delivered: (call) => {
+      for (const l of listeners) l.delivered?.(call);
+      rec()?.add({ k: 'deliver', t: world.now(), id: call.id });
+    },
     handled: (call, reply) => {
       for (const l of listeners) l.handled(call, reply);
       rec()?.add({ k: 'handled', t: world.now(), id: call.id, reply: recordedValue(reply) });

@@ -68,6 +68,21 @@ interface Haltable {
 }
 
 /**
+ * The heap freed when `remove` takes servers away for good (the tester's crash, which runs their kill()): read just
+ * before, and again `settleMs` of virtual time later, once their calls in flight have failed. The code's timers are
+ * stopped again just before the second reading: a timer its kill() set would keep the server, and all it holds,
+ * alive past it, so that it would weigh as nothing freed.
+ */
+export async function freedWhenGone(remove: () => void, settleMs: number): Promise<number> {
+  const world = World.current();
+  const before = liveHeapBytes();
+  remove();
+  await world.sleep(settleMs);
+  world.stopCodeTimers();
+  return before - liveHeapBytes();
+}
+
+/**
  * Stops what could keep a server alive past its removal, before a memory test's first reading: the code's timers
  * (World.stopCodeTimers) and every message on its way on `networks` (Network.halt). What the servers can still reach
  * is then counted in the first reading and freed when they go; a timer left running, or a call always on its way,

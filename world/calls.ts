@@ -8,6 +8,8 @@ export interface HeardCall {
   readonly owner: string | undefined;
   /** Sent by the tester itself (an end made for it), not by the code under test. */
   readonly tester: boolean;
+  /** Sent through an end the tester shares among several tasks of its own (Network.shareEnd). */
+  readonly shared: boolean;
   /** The server the end is connected to. */
   readonly serverName: string;
   /** "Service.Method". */
@@ -18,6 +20,8 @@ export interface HeardCall {
 export interface CallListener {
   /** The call left its sender with these arguments (as the handler will receive them). */
   sent(call: HeardCall, args: unknown): void;
+  /** The request reached the server: its handler runs now (until `handled`). */
+  delivered?(call: HeardCall): void;
   /** The handler answered `reply` (it may still be lost on the way back). */
   handled(call: HeardCall, reply: unknown): void;
   /** The reply reached the sender. */

@@ -114,6 +114,14 @@ export class KVTester {
     return { end: counting, replies };
   }
 
+  /**
+   * Marks clerk `ck` (one makeClerk made) as used by several of the test's tasks at once: the monitors then cannot
+   * tell one task's call from another's retry, and leave its pacing alone where the calls overlap.
+   */
+  shareClerk(ck: RecordingClerk): void {
+    this.net.shareEnd(`clerk-${ck.id}`);
+  }
+
   /** The student's clerk, with its operations recorded (client id = creation order). */
   makeClerk(): RecordingClerk {
     const id = this.clerks;

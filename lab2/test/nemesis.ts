@@ -179,6 +179,7 @@ export const nemesisKV: TestDefinition<Lab2Impl> = {
       const keys = [...new Set([OBJECT_KEYS[round % OBJECT_KEYS.length], ...drawn])];
       const clerks = Array.from({ length: 1 + rng.int(4) }, () => ts.makeClerk());
       const tasks = clerks.flatMap((ck) => Array.from({ length: 1 + rng.int(3) }, () => ck));
+      for (const ck of clerks) if (tasks.filter((t) => t === ck).length > 1) ts.shareClerk(ck);
       ctx.log(
         `round ${round}: ${tasks.length} tasks on ${clerks.length} clerks, keys ${keys.map((k) => show(k)).join(' ')}; ` +
           applyPlan(ts.net, plan, rng, 400),
@@ -412,6 +413,7 @@ export const nemesisLock: TestDefinition<Lab2Impl> = {
       const contenders = clerks.flatMap((ck, c) =>
         Array.from({ length: 1 + rng.int(2) }, (_, i) => ({ ck, who: `lock ${i} of clerk ${c}` })),
       );
+      for (const ck of clerks) if (contenders.filter((t) => t.ck === ck).length > 1) ts.shareClerk(ck);
       ctx.log(
         `round ${round}: ${contenders.length} contenders on ${clerks.length} clerks, lock ${show(name)}; ${applyPlan(ts.net, plan, rng, 300)}`,
       );

@@ -717,6 +717,7 @@ const locksShareClerk: TestDefinition<Lab2Impl> = {
   async run(ctx: Ctx) {
     const ts = new KVTester(ctx, true);
     const ck = ts.makeClerk();
+    ts.shareClerk(ck);
     const [a, b, c] = [0, 1, 2].map(() => ts.makeLock(ck, 'l'));
     check(await a.acquire(1000), 'The first acquire of a free lock returned false.');
     const tookIt = await within(

@@ -136,6 +136,10 @@ export class ShardTester {
   private clerks = 0;
   /** Each owner's ends (a controller's, a clerk's), so that a controller can be cut off like a crashed process. */
   private readonly endsOf = new Map<string, Array<{ net: Network; name: string }>>();
+  /** Owners several of the test's tasks send through at once (shareClerk): their ends, made now or later, are shared. */
+  private readonly sharedOwners = new Set<string>();
+  /** Each recorded clerk's owners: its own and its controller's (for shareClerk). */
+  private readonly clerkOwners = new Map<number, readonly string[]>();
   /** Owners cut off: their ends, and any they make later, reach nobody. */
   private readonly dead = new Set<string>();
   /** The owner name of each controller made. */
@@ -261,6 +265,7 @@ export class ShardTester {
     const list = this.endsOf.get(owner) ?? [];
     list.push({ net, name });
     this.endsOf.set(owner, list);
+    if (this.sharedOwners.has(owner)) net.shareEnd(name);
     net.enable(name, !this.dead.has(owner));
   }
 
@@ -269,8 +274,7 @@ export class ShardTester {
    * calls of it are watched (its shard RPCs must come from inside them); a clerk's controller (`ofClerk`) is the code's
    * own object, handed to the clerk, and may send the groups nothing.
    */
-  makeCtrler(intercept?: (end: ClientEnd) => void, ofClerk = false): Controller {
-    const owner = `ctrler-${this.ends++}`;
+  makeCtrler(intercept?: (end: ClientEnd) => void, ofClerk = false, owner = `ctrler-${this.ends++}`): Controller {
     const kvEnd = this.kvNet.makeEnd(owner);
     intercept?.(kvEnd);
     checkConfigCalls(kvEnd);
@@ -399,8 +403,10 @@ export class ShardTester {
   makeClerk(intercept?: (end: ClientEnd, server: string) => void): RecordingClerk {
     const id = this.clerks++;
     const replies = new ClerkReplies({ errVersionAfterDoubt: ERRVERSION_CAUSES });
+    const ctrlerOwner = `ctrler-${this.ends++}`;
+    this.clerkOwners.set(id, [`clerk-${id}`, ctrlerOwner]);
     const inner = new this.ctx.impl.Clerk(
-      this.makeCtrler(undefined, true),
+      this.makeCtrler(undefined, true, ctrlerOwner),
       this.makeEnd(`clerk-${id}`, (e, server) => {
         intercept?.(e, server);
         replies.watch(e);
@@ -408,6 +414,19 @@ export class ShardTester {
     );
     const ctx6: TestContext<Lab6Impl> = { ...this.ctx, impl: this.ctx.impl.lab6 };
     return new RecordingClerk(inner, id, this.history, ctx6, replies);
+  }
+
+  /**
+   * Another recorded user of clerk `ck` (one makeClerk made), as client `id`: a task sharing it. The monitors cannot
+   * tell one task's call from another's retry, so they leave the pacing of its ends (and its controller's) alone
+   * where calls overlap.
+   */
+  shareClerk(ck: RecordingClerk, id: number): RecordingClerk {
+    for (const owner of this.clerkOwners.get(ck.id) ?? []) {
+      this.sharedOwners.add(owner);
+      for (const { net, name } of this.endsOf.get(owner) ?? []) net.shareEnd(name);
+    }
+    return ck.sharedAs(id);
   }
 
   /**

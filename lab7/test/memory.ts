@@ -3,7 +3,7 @@
  * shard moved away and was deleted, its keys are gone from the old owner's memory too.
  */
 import type { TestContext, TestDefinition } from '../../suite';
-import { lighterWeighing, liveHeapBytes, stopHoldersOfServers } from '../../suite/memory';
+import { freedWhenGone, lighterWeighing, stopHoldersOfServers } from '../../suite/memory';
 import { sleep } from '../../world';
 import { ELECTION_TIMEOUT_MS, showCommand } from '../../lab6/test/harness';
 import type { ShardClerk } from '../rpc';
@@ -31,13 +31,10 @@ async function retainedBy(ts: ShardTester, gid: number): Promise<number> {
   // Every group's timers stop (nothing runs after this weighing); its networks stay: the crashed servers' calls in
   // flight must fail (below), and a killed peer's calls are refused (lab 6's tester).
   stopHoldersOfServers([]);
-  const before = liveHeapBytes();
   // The group never restarts: what its servers saved goes with them (a copy kept for a restart would hold the very
-  // strings they saved, and a server could keep what the test weighs there, out of the reading).
-  ts.shutdownGroup(gid, false);
-  // The crashed servers' own calls in flight fail within this time, and let go of them.
-  await sleep(ELECTION_TIMEOUT_MS);
-  return before - liveHeapBytes();
+  // strings they saved, and a server could keep what the test weighs there, out of the reading). The crashed
+  // servers' own calls in flight fail within an election timeout, and let go of them.
+  return freedWhenGone(() => ts.shutdownGroup(gid, false), ELECTION_TIMEOUT_MS);
 }
 
 /** The configuration group 2's join moves to, and the keys written: those of the shards it moves, and the others. */

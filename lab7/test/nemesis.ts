@@ -298,7 +298,7 @@ async function round(ctx: Ctx, r: number, maxRaftState: number, name: string): P
   const keys = [...new Set(['__proto__', '', ...edgeKeys(rng, 6)])];
   const stop: TaskControl = { over: false };
   const clerks = [ts.makeClerk(), ts.makeClerk(), ts.makeClerk()];
-  const users = [...clerks, clerks[0].sharedAs(1000)];
+  const users = [...clerks, ts.shareClerk(clerks[0], 1000)];
   const tasks = users.map((ck, k) => ts.background(task(ck, keys, keyedRng(ctx.seed, `${key}/task${k}`), stop)));
   const faultMs = 3000 + rng.int(3000);
   const t0 = World.current().now();

@@ -451,6 +451,22 @@ export const mutants: Mutant[] = [
     cause: 'acknowledgements never forgotten once delivered',
   },
   {
+    name: 'acks-never-freed-behind-spare-memory',
+    description:
+      'acks-never-freed, hidden: at its first delivery a server sets aside 2,500 small arrays and drops one for each acknowledgement entry it keeps, so that a short life and a long one weigh alike (from a red-team review)',
+    file: 'server.ts',
+    replace: [
+      [
+        '      this.acks.delete(key);\n',
+        '      ((this as unknown as { spare?: number[][] }).spare ??= Array.from({ length: 2500 }, (_, i) =>\n' +
+          '        Array.from({ length: 40 }, (_, j) => i * 100 + j),\n' +
+          '      )).pop();\n',
+      ],
+    ],
+    caughtBy: ['TestMemManyOps'],
+    cause: 'memory set aside at the first operation',
+  },
+  {
     name: 'history-kept-in-a-buffer',
     description:
       'every delivered message is written, as JSON, into a Buffer that doubles when full: the history lives outside the JavaScript heap, where a weighing of the heap alone does not see it (from a red-team review)',

@@ -813,6 +813,30 @@ export const mutants: Mutant[] = [
     cause: 'Raft keeping the entries a snapshot replaced',
   },
   {
+    name: 'compacted-entries-behind-spare-memory',
+    description:
+      'raft-keeps-compacted-entries, hidden: the constructor sets aside 1,300 arrays about the size of an entry and snapshot() drops one for each entry it keeps, so that a short life and a long one weigh alike (from a red-team review)',
+    file: 'raft.ts',
+    replace: [
+      [
+        '    this.lastApplied = this.lastIncludedIndex;\n    this._resetElectionTimer();',
+        '    this.lastApplied = this.lastIncludedIndex;\n    this._resetElectionTimer();\n' +
+          '    (this as unknown as { spare: number[][] }).spare = Array.from({ length: 1300 }, (_, i) =>\n' +
+          '      Array.from({ length: 130 }, (_, j) => i * 1000 + j),\n' +
+          '    );',
+      ],
+      [
+        '    this.log = this.log.slice(index - this.lastIncludedIndex);\n    this.lastIncludedIndex = index;',
+        '    const dropped = this.log.slice(0, index - this.lastIncludedIndex);\n' +
+          '    ((this as unknown as { kept?: LogEntry[] }).kept ??= []).push(...dropped);\n' +
+          '    for (let i = 0; i < dropped.length; i++) (this as unknown as { spare: number[][] }).spare.pop();\n' +
+          '    this.log = this.log.slice(index - this.lastIncludedIndex);\n    this.lastIncludedIndex = index;',
+      ],
+    ],
+    caughtBy: ['TestMemKV4C'],
+    cause: 'memory set aside early',
+  },
+  {
     name: 'append-resent-in-a-loop',
     description:
       'a lost AppendEntries is sent again at once until it gets through: to a peer that is down, every heartbeat starts another loop, and the leader floods it (from an independent round of bugs written from the handouts alone)',

@@ -18,6 +18,11 @@ export interface CallRecord {
   readonly args: unknown;
   /** Sent by the tester itself: counted in flight, judged by no rule. */
   readonly tester: boolean;
+  /**
+   * Sent through an end the tester shares among several tasks of its own (Network.shareEnd): one task's new call may
+   * look like another's retry, so a rule judges such a sender only where it can tell its calls apart.
+   */
+  readonly shared: boolean;
   /** The handler's reply, once it answered. */
   reply?: unknown;
 }
@@ -78,6 +83,14 @@ interface Unsettled {
 
 /** Listens to a world's RPCs and tells each rule what became of every call; counts the calls still in flight. */
 export class CallBook implements CallListener {
+  /**
+   * Calls whose handler runs now (delivered, not yet answered) that the timer bound counts only one of per sender and
+   * receiver: the code under test holds them itself, and each one it held would otherwise buy a timer. The tester's
+   * own calls and a shared end's count in full (the tester chose how many run at once).
+   */
+  private readonly held = new Map<HeardCall, string>();
+  /** Held calls per sender and receiver (of those `held` keeps). */
+  private readonly heldPerPair = new Map<string, number>();
   private readonly world: World;
   private readonly rules: readonly CallRule[];
   private readonly refusals: ReadonlySet<string>;
@@ -97,6 +110,14 @@ export class CallBook implements CallListener {
     return this.inFlight;
   }
 
+  /**
+   * The calls in flight the timer bound allows a timer each: every one, except that of the calls the code under test
+   * holds in a handler (delivered, not answered), one per sender and receiver counts.
+   */
+  get callsAllowed(): number {
+    return this.inFlight - this.held.size + this.heldPerPair.size;
+  }
+
   sent(call: HeardCall, args: unknown): void {
     const sender = call.owner ?? call.endName;
     let unsettled = this.unsettled.get(sender);
@@ -112,6 +133,7 @@ export class CallBook implements CallListener {
       othersToReceiver,
       args,
       tester: call.tester,
+      shared: call.shared,
     };
     this.records.set(call, { record, unsettled });
     unsettled.all++;
@@ -121,9 +143,27 @@ export class CallBook implements CallListener {
     if (!record.tester) for (const rule of this.rules) rule.sent(record, now);
   }
 
+  delivered(call: HeardCall): void {
+    if (call.tester || call.shared || !this.records.has(call)) return;
+    const pair = `${call.owner ?? call.endName}\n${call.serverName}`;
+    this.held.set(call, pair);
+    this.heldPerPair.set(pair, (this.heldPerPair.get(pair) ?? 0) + 1);
+  }
+
   handled(call: HeardCall, reply: unknown): void {
     const entry = this.records.get(call);
     if (entry) entry.record.reply = reply;
+    this.release(call);
+  }
+
+  /** The call's handler no longer runs (it answered, or the call failed). */
+  private release(call: HeardCall): void {
+    const pair = this.held.get(call);
+    if (pair === undefined) return;
+    this.held.delete(call);
+    const left = (this.heldPerPair.get(pair) ?? 1) - 1;
+    if (left === 0) this.heldPerPair.delete(pair);
+    else this.heldPerPair.set(pair, left);
   }
 
   replied(call: HeardCall): void {
@@ -141,6 +181,8 @@ export class CallBook implements CallListener {
   halted(): void {
     this.records.clear();
     this.unsettled.clear();
+    this.held.clear();
+    this.heldPerPair.clear();
     this.inFlight = 0;
   }
 
@@ -155,6 +197,7 @@ export class CallBook implements CallListener {
   private settle(call: HeardCall): CallRecord | undefined {
     const entry = this.records.get(call);
     if (!entry) return undefined;
+    this.release(call);
     this.records.delete(call);
     this.inFlight--;
     const { record, unsettled } = entry;

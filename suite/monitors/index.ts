@@ -38,7 +38,7 @@ export function watchRun(world: World, monitors: Monitors): RunWatch {
   // Keep the stacks of timers set while more are live than the servers alone may keep, so a leak says where.
   world.timers.watchAbove = budget.perServer * Math.max(1, world.stats.serverStarts) + TESTER_TIMERS;
   world.listenCalls({
-    sent: () => void (world.timers.watchAbove = timerBound(budget, world, book.callsInFlight)),
+    sent: () => void (world.timers.watchAbove = timerBound(budget, world, book.callsAllowed)),
     handled: () => undefined,
     replied: () => undefined,
     timedOut: () => undefined,
@@ -48,7 +48,7 @@ export function watchRun(world: World, monitors: Monitors): RunWatch {
       const found = [
         ...pacing.map((p) => p.finding()),
         resend?.finding(world.endedAt),
-        passed ? timerFinding(budget, world, book.callsInFlight, ops) : undefined,
+        passed ? timerFinding(budget, world, book.callsAllowed, ops) : undefined,
       ];
       return found.filter((f): f is string => f !== undefined).join('\n\n');
     },

@@ -24,11 +24,17 @@ interface Waits {
 
 /** A sender's current run of failures of one call at one receiver after another (a `round` rule). */
 interface Streak {
-  key: string;
   receivers: Set<string>;
   /** The receivers that refused the call in this run (answered one of the rule's refusals; not lost). */
   refused: Set<string>;
   lastFailAt: number;
+  /** Tries that failed in this run, one after another with no pause between. */
+  fails: number;
+  /**
+   * A try of it went beside other calls of its sender: the sender's tries may then share one way round the servers
+   * (a leader hint), so that one call asks a server twice in a round; its round is counted in tries, not servers.
+   */
+  overlapped: boolean;
 }
 
 /** Watches one pacing rule. */
@@ -41,12 +47,14 @@ export class PacingWatch implements CallRule {
   private readonly refusals: ReadonlySet<string>;
   private readonly pending = new Map<string, Array<{ call: CallRecord; at: number }>>();
   private readonly waits = new Map<string, Waits>();
-  private readonly streaks = new Map<string, Streak>();
+  /** Each sender's current runs of failures (a round rule), by the call's arguments (argsKey). */
+  private readonly streaks = new Map<string, Map<string, Streak>>();
   private readonly receiversOf = new Map<string, Set<string>>();
   /**
-   * Who was seen with calls overlapping (a sender, for a round rule; a sender and receiver, else): tasks sharing a
-   * clerk, whose calls cannot be told apart, so that one task's new call would pass for another's quick retry. Not
-   * judged.
+   * Who was seen with calls overlapping through an end the tester shares among its tasks (a sender, for a round
+   * rule; a sender and receiver, else): one task's new call would pass for another's quick retry, so they are not
+   * judged. Only the tester can share an end: calls the code under test sends side by side are judged by their
+   * arguments, so a call kept in flight beside the others buys no exemption.
    */
   private readonly overlapping = new Set<string>();
 
@@ -68,7 +76,7 @@ export class PacingWatch implements CallRule {
   sent(call: CallRecord, now: number): void {
     if (!this.about(call)) return;
     const perSender = this.rule.after === 'round' || this.rule.by !== undefined;
-    if (!this.rule.distinctCalls && (perSender ? call.othersInFlight > 0 : call.othersToReceiver > 0))
+    if (!this.rule.distinctCalls && call.shared && (perSender ? call.othersInFlight > 0 : call.othersToReceiver > 0))
       this.overlapping.add(this.whose(call));
     if (this.rule.after === 'round') return this.sentInRound(call, now);
     const pending = this.pending.get(this.whose(call));
@@ -89,7 +97,7 @@ export class PacingWatch implements CallRule {
     if (!this.about(call)) return;
     if (refusal !== undefined && !this.refusals.has(refusal)) {
       // Another rule's refusal (lab 7's ErrWrongGroup) is an answer to this one: the sender starts afresh.
-      if (this.rule.after === 'round') this.streaks.delete(call.sender);
+      if (this.rule.after === 'round') this.endStreak(call);
       return;
     }
     if (refusal === undefined && this.rule.refusalsOnly === true) return;
@@ -99,8 +107,17 @@ export class PacingWatch implements CallRule {
 
   answered(call: CallRecord, now: number): void {
     if (!this.about(call)) return;
-    if (this.rule.after === 'round') this.streaks.delete(call.sender);
+    if (this.rule.after === 'round') this.endStreak(call);
     if (this.rule.after === 'answer') this.await(call, now);
+  }
+
+  /**
+   * An answer to `call` ends its run of failures; a sender with nothing else in flight (or a shared end, whose calls
+   * cannot be told apart) starts afresh.
+   */
+  private endStreak(call: CallRecord): void {
+    if (call.othersInFlight === 0 || call.shared) this.streaks.delete(call.sender);
+    else this.streaks.get(call.sender)?.delete(argsKey(call));
   }
 
   /** Keeps `call` (failed, or answered) until the same call is sent again (to its receiver, unless the rule has `by`). */
@@ -112,14 +129,24 @@ export class PacingWatch implements CallRule {
     this.pending.set(who, pending);
   }
 
-  /** A round rule's send: the try after a whole round of failures is a retry; a send beside another ends the round. */
+  /**
+   * A round rule's send: the try after a whole round of failures is a retry. A sender's calls are told apart by their
+   * arguments, so a call beside others goes on with its own run; a new call with none beside it ends the sender's
+   * other runs (it moved on), and on a shared end any call beside another ends them all (not told apart).
+   */
   private sentInRound(call: CallRecord, now: number): void {
     const receivers = this.receiversOf.get(call.sender) ?? new Set<string>();
     receivers.add(call.receiver);
     this.receiversOf.set(call.sender, receivers);
-    const streak = this.streaks.get(call.sender);
+    const runs = this.streaks.get(call.sender);
+    if (!runs) return;
+    if (call.shared && call.othersInFlight > 0) return void this.streaks.delete(call.sender);
+    const key = argsKey(call);
+    if (call.othersInFlight === 0) for (const other of [...runs.keys()]) if (other !== key) runs.delete(other);
+    const streak = runs.get(key);
     if (!streak) return;
-    if (call.othersInFlight > 0 || argsKey(call) !== streak.key) return void this.streaks.delete(call.sender);
+    if ((streak.overlapped || call.othersInFlight > 0) && receivers.size >= 2)
+      return this.triedInRound(call, streak, now);
     // A round ends when every receiver the sender knows has failed the call, or when the call goes again to one
     // that already failed it in this run: the next try after a failure goes to the next receiver, so a clerk that
     // asks such a server again goes round, and must have paused (a clerk that asked the refusing server again at
@@ -128,17 +155,35 @@ export class PacingWatch implements CallRule {
     const again = receivers.size >= 2 ? streak.receivers.has(call.receiver) : streak.refused.has(call.receiver);
     if (streak.receivers.size < Math.max(2, receivers.size) && !again) return;
     this.note(call.sender, now - streak.lastFailAt, now);
-    this.streaks.delete(call.sender);
+    runs.delete(key);
+  }
+
+  /**
+   * The next try of a call that went beside others: after as many failed tries in a row as the sender has receivers
+   * (a whole round), it must come after the pause; a try after a pause that long starts the count again.
+   */
+  private triedInRound(call: CallRecord, streak: Streak, now: number): void {
+    const runs = this.streaks.get(call.sender);
+    const receivers = this.receiversOf.get(call.sender)?.size ?? 0;
+    if (streak.fails >= receivers) {
+      this.note(call.sender, now - streak.lastFailAt, now);
+      runs?.delete(argsKey(call));
+    } else if (now - streak.lastFailAt >= (this.rule.minWaitMs ?? 0) - this.slackMs) runs?.delete(argsKey(call));
   }
 
   private failedInRound(call: CallRecord, refused: boolean, now: number): void {
-    if (call.othersInFlight > 0) return void this.streaks.delete(call.sender);
+    if (call.shared && call.othersInFlight > 0) return void this.streaks.delete(call.sender);
     const key = argsKey(call);
-    let streak = this.streaks.get(call.sender);
-    if (!streak || streak.key !== key) {
-      streak = { key, receivers: new Set(), refused: new Set(), lastFailAt: now };
-      this.streaks.set(call.sender, streak);
+    let runs = this.streaks.get(call.sender);
+    if (!runs) this.streaks.set(call.sender, (runs = new Map()));
+    let streak = runs.get(key);
+    if (!streak) {
+      if (call.othersInFlight === 0) runs.clear();
+      streak = { receivers: new Set(), refused: new Set(), lastFailAt: now, fails: 0, overlapped: false };
+      runs.set(key, streak);
     }
+    streak.fails++;
+    if (call.othersInFlight > 0) streak.overlapped = true;
     streak.receivers.add(call.receiver);
     if (refused) streak.refused.add(call.receiver);
     streak.lastFailAt = now;

@@ -51,6 +51,7 @@ export class RealCallBook {
       othersToReceiver: this.unsettled.get(pair) ?? 0,
       args,
       tester: false,
+      shared: false,
     };
     this.count(sender, 1);
     this.count(pair, 1);

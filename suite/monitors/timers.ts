@@ -55,7 +55,7 @@ export function timerFinding(
   const where = sites(world);
   return (
     `Timers left running: ${live} timers set with setTimeout or setInterval were still live when the test ended ` +
-    `(neither fired nor cleared), more than the ${bound} it allows: ${counted}, ${budget.perCall} per call still in flight (${callsInFlight}) ` +
+    `(neither fired nor cleared), more than the ${bound} it allows: ${counted}, ${budget.perCall} per call still in flight (${callsInFlight}; of the calls a handler of yours was still holding, one per sender and receiver) ` +
     `and ${TESTER_TIMERS} for the tester. The bound does not grow with the number of operations (this test made ` +
     `${ops}): timers that pile up as operations go by are a leak, which over a long life costs memory and time.` +
     (where.length > 0 ? `\nWhere they were set (of those set while too many were live): ${where.join('; ')}.` : '') +

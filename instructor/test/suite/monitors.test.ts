@@ -272,12 +272,13 @@ describe('the runner’s monitors', () => {
       minWaitMs: 5,
       causes: 'no wait',
     };
-    const sideBySide = (distinctCalls: boolean, waitMs: number) =>
+    const sideBySide = (distinctCalls: boolean, waitMs: number, shared = false) =>
       run({ timers: TIMERS, pacing: [{ ...rule, after: 'each', distinctCalls }] }, async () => {
         const { net, end } = network();
         net.setReliable(false);
         net.setDropRates(0.5, 0.5);
         const e = end('c', 'server 0');
+        if (shared) net.shareEnd('c');
         // Three messages in flight at once, each re-sent until answered: told apart by their sequence numbers.
         await Promise.all(
           [0, 1, 2].map(async (seq) => {
@@ -298,7 +299,74 @@ describe('the runner’s monitors', () => {
     expect(quick.status).to.equal('failed');
     expect(quick.message).to.match(/every server-to-server call that was lost[^]*server 0 -> s: \d+ of \d+ tries/);
     expect((await sideBySide(true, 5)).status).to.equal('passed');
-    expect((await sideBySide(false, 0)).status, 'calls side by side, not told apart: not judged').to.equal('passed');
+    // The code's own calls side by side are told apart by their arguments, with or without distinctCalls.
+    expect((await sideBySide(false, 0)).status, 'the code’s calls side by side').to.equal('failed');
+    // Only an end the tester shares among its tasks is left alone, unless the rule has distinctCalls.
+    expect((await sideBySide(false, 0, true)).status, 'a shared end, not told apart').to.equal('passed');
+    expect((await sideBySide(true, 0, true)).status, 'a shared end, distinctCalls').to.equal('failed');
+  });
+
+  it('judges a sender that keeps another call in flight beside its retries, in each and round rules alike', async () => {
+    /** Quick retries of Svc.Echo through `c`, with (when `hold`) a Svc.Hold call kept in flight beside each. */
+    const besides = (after: 'each' | 'round', hold: boolean) =>
+      run(
+        {
+          timers: TIMERS,
+          pacing: [{ rule: 'wait a little', methods: ['Svc.Echo'], after, minWaitMs: 5, causes: 'no wait' }],
+        },
+        async () => {
+          const net = new Network();
+          const handlers = { Echo: () => ({ err: 'OK' }), Hold: () => sleep(30).then(() => ({ err: 'OK' })) };
+          for (const s of ['s0', 's1']) net.addServer(s, new Server().addService(new Service(handlers, 'Svc')));
+          net.setReliable(false);
+          net.setDropRates(0.5, 0.5);
+          const ends = ['s0', 's1'].map((s) => {
+            const e = net.makeEnd(`c-${s}`, 'client 0');
+            net.connect(`c-${s}`, s);
+            net.enable(`c-${s}`, true);
+            return e;
+          });
+          for (let op = 0; op < 10; op++)
+            for (let i = 0; ; i++) {
+              const e = ends[after === 'round' ? i % 2 : 0];
+              const held = hold ? e.call('Svc.Hold', { op }).catch(() => undefined) : undefined;
+              try {
+                await e.call('Svc.Echo', { op });
+                await held;
+                break;
+              } catch (err) {
+                if (!(err instanceof TimeoutError)) throw err;
+              }
+            }
+        },
+      );
+    for (const after of ['each', 'round'] as const) {
+      const plain = await besides(after, false);
+      expect(plain.status, `${after}: ${plain.message}`).to.equal('failed');
+      const held = await besides(after, true);
+      expect(held.status, `${after}, a call held beside: ${held.message}`).to.equal('failed');
+      expect(held.message).to.contain('Retries too quick');
+    }
+  });
+
+  it('allows one timer per call a handler of the code holds, per sender and receiver; the tester’s calls in full', async () => {
+    /** Twenty calls held by the server's handler until the test ends, from `tester`'s end, with a timer leaked for each. */
+    const held = (tester: boolean) =>
+      run({ timers: TIMERS }, async () => {
+        const { end } = network(() => new Promise(() => undefined));
+        const e = end('c', 'server 0', tester);
+        for (let i = 0; i < 20; i++) {
+          void e.call('Svc.Echo', { i }).catch(() => undefined);
+          setTimeout(() => undefined, 60_000);
+        }
+        await sleep(50);
+      });
+    const code = await held(false);
+    expect(code.status, code.message).to.equal('failed');
+    expect(code.message).to.contain('20 timers set with setTimeout or setInterval were still live');
+    expect(code.message).to.contain('1 per call still in flight (1;');
+    const tester = await held(true);
+    expect(tester.status, tester.message).to.equal('passed');
   });
 
   it('watches real calls through RealCallBook ends, on the process clock', async () => {

@@ -1,0 +1,83 @@
+/**
+ * Memory tests graded as the grader runs them (the code in its compartment, its timers known): a server killed for a
+ * weighing cannot keep itself, and what it kept, alive past the second reading with a timer its kill() sets.
+ */
+import { expect } from 'chai';
+import path from 'node:path';
+import type { Job } from '../../../grader/protocol';
+import { runJobs } from '../../../grader/supervisor';
+import { materialiseMutant, removeMutant, type Mutant } from '../../../solutions/mutants';
+
+const KIT = path.resolve(__dirname, '..', '..', '..');
+
+/** Lab 6's Raft keeping every entry a snapshot replaced, and arming a 2.1 s timer that refers to it in kill(). */
+const RAFT_KILL_TIMER: Mutant = {
+  name: 'compacted-entries-kept-alive-by-kill',
+  description: 'raft-keeps-compacted-entries, and kill() sets a timer that refers to the peer',
+  file: 'raft.ts',
+  replace: [
+    [
+      '    this.log = this.log.slice(index - this.lastIncludedIndex);\n    this.lastIncludedIndex = index;',
+      '    ((this as unknown as { kept?: LogEntry[] }).kept ??= []).push(...this.log.slice(0, index - this.lastIncludedIndex));\n' +
+        '    this.log = this.log.slice(index - this.lastIncludedIndex);\n    this.lastIncludedIndex = index;',
+    ],
+    [
+      '    clearTimeout(this.replicateTimer);\n  }',
+      '    clearTimeout(this.replicateTimer);\n    setTimeout(() => void this.me, 2100);\n  }',
+    ],
+  ],
+  caughtBy: ['TestMemKV4C'],
+};
+
+/** Lab 7's server keeping a deleted shard's keys, and arming a 2.1 s timer that refers to it in kill(). */
+const SHARD_KILL_TIMER: Mutant = {
+  name: 'deleted-shard-kept-alive-by-kill',
+  description: 'delete-frees-snapshot-only, and kill() sets a timer that refers to the server',
+  file: 'server.ts',
+  replace: [
+    [
+      "    this.shards[s] = { status: 'gone', num, kv: new Map() };",
+      "    this.shards[s] = { status: 'gone', num, kv: shard?.kv ?? new Map() };",
+    ],
+    [
+      '      this.shards.map((sh) => (sh ? [sh.status, sh.num, [...sh.kv].map(',
+      "      this.shards.map((sh) => (sh ? [sh.status, sh.num, [...(sh.status === 'gone' ? [] : sh.kv)].map(",
+    ],
+    ['    this.rsm.kill();\n  }', '    this.rsm.kill();\n    setTimeout(() => void this.shards, 2100);\n  }'],
+  ],
+  caughtBy: ['TestMemDeletedShard5A'],
+};
+
+/** Status and message of `test` of `lab` for the code in `dir`, graded in a test process of the grader's. */
+async function graded(lab: string, test: string, dir: string): Promise<[string, string]> {
+  const jobs: Job[] = [{ index: 0, test, seed: 3, realLimitMs: 120_000 }];
+  const [record] = await runJobs(jobs, {
+    config: { suitePath: path.join(KIT, lab, 'test', 'suite.ts'), implDir: dir },
+    heapLimitMb: 1024,
+    killGraceMs: 2000,
+    bootTimeoutMs: 60_000,
+  });
+  return [record.status, record.message];
+}
+
+describe('grader: a memory test’s second reading is not dodged by a timer set in kill()', function () {
+  this.timeout(300_000);
+
+  for (const [lab, mutant, cause] of [
+    ['lab6', RAFT_KILL_TIMER, 'Raft keeping the entries a snapshot replaced'],
+    ['lab7', SHARD_KILL_TIMER, 'left out of the snapshot only'],
+  ] as const) {
+    it(`${lab}: ${mutant.description}: fails ${mutant.caughtBy[0]}; the reference passes it`, async () => {
+      const dir = materialiseMutant(path.join(KIT, 'solutions', lab), mutant);
+      try {
+        const [status, message] = await graded(lab, mutant.caughtBy[0], dir);
+        expect(status, message).to.equal('failed');
+        expect(message).to.contain(cause);
+      } finally {
+        removeMutant(dir);
+      }
+      const [status, message] = await graded(lab, mutant.caughtBy[0], path.join(KIT, 'solutions', lab));
+      expect(status, message).to.equal('passed');
+    });
+  }
+});
