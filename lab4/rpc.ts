@@ -64,10 +64,14 @@ export type SetErr = 'ErrNotLeader' | 'ErrNoQuorum';
 
 /**
  * Reply of KVNode.Set: OK with the write's sequence number and how many followers held it when it was
- * acknowledged, or an error with a sentence saying what happened.
- * ErrNoQuorum means "not acknowledged": the write stays in the leader's log and may still be applied later.
+ * acknowledged, or an error with a sentence saying what happened. ErrNoQuorum means "not acknowledged": the write
+ * stays in the leader's log and may still be applied later; its `replicas` is how many followers held it when its
+ * time ran out (fewer than W).
  */
-export type SetReply = { err: 'OK'; seq: number; replicas: number } | { err: SetErr; message: string };
+export type SetReply =
+  | { err: 'OK'; seq: number; replicas: number }
+  | { err: 'ErrNoQuorum'; message: string; replicas: number }
+  | { err: 'ErrNotLeader'; message: string };
 
 /** Arguments of KVNode.Get (any node). */
 export interface GetArgs {

@@ -318,10 +318,17 @@ class LeaderSetCommand implements fc.AsyncCommand<LeaderState, LeaderReal> {
           LEADER_CAUSES,
         );
       m.sure = seq;
-    } else if (!(got.err === 'ErrNoQuorum' && typeof got.message === 'string' && got.message.length > 0))
+    } else if (!(
+      got.err === 'ErrNoQuorum' &&
+      typeof got.message === 'string' &&
+      got.message.length > 0 &&
+      Number.isInteger(got.replicas) &&
+      got.replicas >= 0 &&
+      got.replicas <= reachable
+    ))
       throw new ModelMismatch(
         r,
-        `{"err":"ErrNoQuorum","message":...}: only ${reachable} followers are reachable and the quorum is ${m.quorum}`,
+        `{"err":"ErrNoQuorum","message":...,"replicas":0..${reachable}}: only ${reachable} followers are reachable and the quorum is ${m.quorum}`,
         show(got, 200),
         LEADER_CAUSES,
       );

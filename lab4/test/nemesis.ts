@@ -565,6 +565,11 @@ class Round {
         `${what} was refused with ErrNoQuorum and the message ${show(reply.message, 300)}; with W=${this.spec.quorum} the message must say how many followers ` +
           `confirmed the write (a number below ${this.spec.quorum}).`,
       );
+    if (!(Number.isInteger(reply.replicas) && reply.replicas >= 0 && reply.replicas < this.spec.quorum))
+      this.fail(
+        `${what} was refused with ErrNoQuorum and replicas ${show(reply.replicas)}; with W=${this.spec.quorum} replicas is how many followers held the ` +
+          `write when its time ran out: a whole number from 0 to ${this.spec.quorum - 1}.`,
+      );
   }
 
   /** A write sent to a follower: ErrNotLeader with a message, and nothing changes (the probes check that). */

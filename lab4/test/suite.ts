@@ -396,6 +396,11 @@ const noQuorum: TestDefinition<Lab4Impl> = {
       `The failing write was refused with the message ${show(failed.message, 300)}; it must say how many followers confirmed the write (2: the two reachable ones).`,
     );
     check(
+      failed.replicas === 2,
+      `The failing write was refused with replicas ${show(failed.replicas)}; expected 2, how many followers held it when its time ran out (the two reachable ones). ` +
+        'Likely causes: the leader counted among the replicas; followers counted that hold a later write only, or every follower known; the count taken when the write arrived, not when it timed out.',
+    );
+    check(
       waited <= 1500,
       `The failing write took ${waited.toFixed(0)} ms to be refused; the node's writeTimeoutMs is 1000, so answer ErrNoQuorum when it runs out.`,
     );
@@ -694,6 +699,11 @@ function expectInFlightReply(r: InFlightWrite, timeline: string): void {
       r.waited >= timeoutMs && r.waited <= timeoutMs + 50,
       `The write of ${r.key} was refused ${r.waited.toFixed(1)} ms after it was sent; expected after its own writeTimeoutMs (${timeoutMs} ms), counted from ` +
         `when it arrived. Likely causes: one timer for all waiting writes, or a write's timeout that fails every write still waiting; a deadline counted from another write, or a timer that is re-armed by each new write. (${timeline})`,
+    );
+    check(
+      r.reply.replicas === 2,
+      `The write of ${r.key} was refused with replicas ${show(r.reply.replicas)}; expected 2, how many followers held it when its time ran out ` +
+        `(followers 1 and 2 held it, the other 3 were cut off). Likely causes: the leader counted among the replicas; the count taken when the write arrived, not when it timed out. (${timeline})`,
     );
     check(
       /(?<![#\d])2(?!\d)/.test(r.reply.message),

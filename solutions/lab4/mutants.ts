@@ -446,6 +446,24 @@ export const mutants: Mutant[] = [
     cause: 'it must say how many followers confirmed the write',
   },
   {
+    name: 'no-quorum-count-with-leader',
+    description:
+      'the ErrNoQuorum count includes the leader, and the message ends with every number from 0 to 5, so that the right count is somewhere in it (from a red-team review)',
+    file: 'server.ts',
+    replace: [
+      [
+        'const holders = this.followers.filter((f) => f.match >= entry.seq).length;',
+        'const holders = this.followers.filter((f) => f.match >= entry.seq).length + 1;',
+      ],
+      [
+        "'it was not acknowledged (it stays in the log and may still be applied when followers return).',",
+        "'it was not acknowledged (it stays in the log and may still be applied when followers return). [0 1 2 3 4 5]',",
+      ],
+    ],
+    caughtBy: ['TestNoQuorumFails'],
+    cause: 'the leader counted among the replicas',
+  },
+  {
     name: 'heartbeat-timer-not-cleared',
     description:
       "a write that wakes an idle loop leaves the heartbeat timer running, and when it fires it clears the next idle period's wake-up",

@@ -122,6 +122,7 @@ export class KVNode implements KVNodeService {
           const holders = this.followers.filter((f) => f.match >= entry.seq).length;
           resolve({
             err: 'ErrNoQuorum',
+            replicas: holders,
             message:
               `write #${entry.seq} reached ${holders} of the ${this.config.quorum} followers it needs within ${this.config.writeTimeoutMs} ms; ` +
               'it was not acknowledged (it stays in the log and may still be applied when followers return).',
