@@ -505,6 +505,33 @@ export class Lab4Tester {
 }
 
 /** Records every Replicate the leader sends before passing it on, and fails a second one sent while one is in flight. */
+/**
+ * What is wrong with the arguments of a Replicate call, or undefined when they have exactly ReplicateArgs' fields
+ * (entries, each exactly a LogEntry's, and token): a field of the leader's own would make each copy of a call look
+ * like a new one to the tester, and tell the follower what the handout does not.
+ */
+function replicateArgsProblem(args: unknown): string | undefined {
+  const exactly = (o: unknown, fields: readonly string[]): o is Record<string, unknown> =>
+    typeof o === 'object' &&
+    o !== null &&
+    !Array.isArray(o) &&
+    Object.keys(o).length === fields.length &&
+    fields.every((f) => Object.hasOwn(o, f));
+  const entryOk = (e: unknown): boolean =>
+    exactly(e, ['seq', 'key', 'value']) &&
+    typeof e.seq === 'number' &&
+    typeof e.key === 'string' &&
+    typeof e.value === 'string';
+  if (exactly(args, ['entries', 'token']) && Array.isArray(args.entries) && args.entries.every(entryOk))
+    return undefined;
+  return (
+    `a Replicate call with the arguments ${show(args, 300)}. Expected exactly the fields of ReplicateArgs: ` +
+    '{ entries, token }, each entry exactly a LogEntry { seq, key, value } (a number and two strings), as lab4/rpc.ts ' +
+    "gives them, and nothing else. Likely causes: an extra field (a counter, an id, the leader's commit point: the " +
+    'follower must decide from the entries and the token alone); a field misspelt or left out; a seq sent as a string.'
+  );
+}
+
 class RecordingEnd implements RpcEnd {
   private readonly inner: RpcEnd;
   private readonly tester: Lab4Tester;
@@ -531,6 +558,8 @@ class RecordingEnd implements RpcEnd {
     const once = readOnce(sent, `the arguments of ${method}`);
     if ('error' in once) throw once.error;
     const args = once.copy;
+    const wrong = replicateArgsProblem(args);
+    if (wrong !== undefined) this.tester.fail(`The leader sent ${this.label} ${wrong}`);
     this.tester.noteSent(args, this.follower - 1);
     if (this.inFlight > 0) {
       this.tester.fail(

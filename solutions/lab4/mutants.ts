@@ -464,6 +464,20 @@ export const mutants: Mutant[] = [
     cause: 'the leader counted among the replicas',
   },
   {
+    name: 'replicate-with-a-counter',
+    description:
+      "every Replicate call carries a field of the leader's own, a counter, so that no call is a copy of another (a retry sent at once would then pass for a new call) (from a red-team review)",
+    file: 'server.ts',
+    replace: [
+      [
+        '{ entries, token: this.config.token }',
+        '{ entries, token: this.config.token, n: Math.random() } as ReplicateArgs',
+      ],
+    ],
+    caughtBy: ['TestAckAfterQuorum'],
+    cause: 'an extra field',
+  },
+  {
     name: 'heartbeat-timer-not-cleared',
     description:
       "a write that wakes an idle loop leaves the heartbeat timer running, and when it fires it clears the next idle period's wake-up",

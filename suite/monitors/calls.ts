@@ -36,19 +36,31 @@ export interface CallRule {
   answered(call: CallRecord, now: number): void;
 }
 
-/** A call's arguments as a string that equals another's exactly when they are the same call (cached per record). */
+/**
+ * A call's arguments as a string that equals another's exactly when they are the same call (cached per record): the
+ * fields of every object in sorted order, so that the same fields sent in another order are the same call, as in
+ * sameCall.
+ */
 const keys = new WeakMap<CallRecord, string>();
 export function argsKey(call: CallRecord): string {
   let key = keys.get(call);
   if (key === undefined) {
     try {
-      key = `${call.method} ${JSON.stringify(call.args) ?? ''}`;
+      key = `${call.method} ${JSON.stringify(call.args, sortedFields) ?? ''}`;
     } catch {
       key = `${call.method} ${String(call.args)}`;
     }
     keys.set(call, key);
   }
   return key;
+}
+
+/** JSON.stringify's replacer that writes each plain object's fields in sorted order. */
+function sortedFields(_key: string, value: unknown): unknown {
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) return value;
+  const sorted: Record<string, unknown> = Object.create(null) as Record<string, unknown>;
+  for (const k of Object.keys(value).sort()) sorted[k] = (value as Record<string, unknown>)[k];
+  return sorted;
 }
 
 /** Whether two calls are the same call: the same method and equal arguments (stops at the first difference). */

@@ -253,6 +253,16 @@ describe('the runner’s monitors', () => {
     });
     expect(same.status).to.equal('failed');
     expect(same.message).to.match(/client 0 \(a whole round of servers\): 12 of 12 tries came sooner than 10 ms/);
+    // The same fields in another order are the same call: a clerk that turns its arguments round each try is judged.
+    const turned = await run(pacing, async () => {
+      const ends = cluster(12);
+      for (let i = 0; ; i = (i + 1) % 2) {
+        const args = i === 0 ? { k: 1, n: 2 } : { n: 2, k: 1 };
+        if (((await ends[i].call('Svc.Echo', args)) as { err: string }).err === 'OK') return;
+      }
+    });
+    expect(turned.status, turned.message).to.equal('failed');
+    expect(turned.message).to.match(/client 0 \(a whole round of servers\): \d+ of \d+ tries came sooner than 10 ms/);
     // One server only (lab 2's clerk on the configuration server): a lost call may go again at once.
     const single = await run(pacing, async () => {
       const { net, end } = network();
