@@ -263,11 +263,26 @@ const SMALL_PACKET_GETS = 600;
 
 const SMALL_PACKET_VALUE_BYTES = 1024 * 1024;
 
+/**
+ * Of that packet's GETs, each followed by an INCR of a counter, how many may have run while the reader reads nothing
+ * (64 MiB of replies: "about 1 MB" per connection, plus what the kernel's socket buffers take, is far below).
+ */
+const SMALL_PACKET_RAN_MAX = 64;
+
 const SLOW_READER_ECHO_BYTES = 64 * 1024;
 
 const BACKPRESSURE_HOW =
   'Apply backpressure: before running each command, look at the replies not yet sent (those being collected plus socket.writableLength); past about 1 MB, ' +
   "leave the remaining commands in the RequestParser, stop reading that socket (socket.pause()), and at its 'drain' event run the waiting commands and socket.resume().";
+
+/**
+ * What the i-th ECHO of a slow reader sends: `payload` with its number in front, so that no two replies are equal
+ * (a server that wrote one Buffer again for a reply equal to the last would weigh nothing for the replies it keeps).
+ */
+function echoed(payload: string, i: number): string {
+  const tag = `${i}:`;
+  return tag + payload.slice(tag.length);
+}
 
 /** Waits until the server stops taking `greedy`'s commands (the count of its unsent bytes stays put for a second), or took them all. */
 async function untilStopped(greedy: RawClient): Promise<void> {
@@ -299,9 +314,9 @@ async function pileUpReplies(
   for (let r = 0; r < SLOW_READERS; r++) greedy.push(await res.connect(port));
   for (const g of greedy) g.socket.pause(); // reads nothing: the replies pile up on the server's side
   const before = await res.weighHost(); // the process that runs your server: its live memory
-  const echo = encodeCommand(['ECHO', payload]);
-  for (const g of greedy) for (let i = 0; i < SLOW_READER_ECHOS; i++) g.sendRaw(echo);
-  const total = (SLOW_READER_ECHOS * echo.length) / 1e6;
+  for (const g of greedy)
+    for (let i = 0; i < SLOW_READER_ECHOS; i++) g.sendRaw(encodeCommand(['ECHO', echoed(payload, i)]));
+  const total = (SLOW_READER_ECHOS * encodeCommand(['ECHO', payload]).length) / 1e6;
   await Promise.all(greedy.map(untilStopped));
   await c.expect(['PING'], 'PONG', 'another client is served while others do not read their replies');
   const open = greedy.filter((g) => !g.closed);
@@ -337,7 +352,7 @@ async function drainReplies(ctx: Ctx, greedy: RawClient, payload: string): Promi
         `The client that had not read its replies started reading: after ${received} of ${SLOW_READER_ECHOS} replies, nothing came for 5 s. After a pause for backpressure, resume at 'drain' and run the commands still waiting in the parser.`,
       );
     check(
-      r.reply === payload,
+      r.reply === echoed(payload, i),
       `Reply ${i + 1} of ${SLOW_READER_ECHOS} to ECHO <64 kB> was ${show(r.reply).slice(0, 60)}; expected the 64 kB it sent, replies in request order.`,
     );
     received++;
@@ -358,11 +373,24 @@ async function onePacketOfLargeReplies(res: Resources, ctx: Ctx, rng: Rng, port:
   const packet = await res.connect(port);
   packet.socket.pause();
   const start = await res.weighHost();
-  packet.sendRaw(Buffer.concat(new Array<Buffer>(SMALL_PACKET_GETS).fill(encodeCommand(['GET', 'slow:big']))));
+  // Each GET is followed by an INCR: the counter says how many ran, whatever the replies weigh (one Buffer written
+  // again and again weighs nothing, though every reply it stands for is collected).
+  const pair = Buffer.concat([encodeCommand(['GET', 'slow:big']), encodeCommand(['INCR', 'slow:ran'])]);
+  packet.sendRaw(Buffer.concat(new Array<Buffer>(SMALL_PACKET_GETS).fill(pair)));
   await realSleep(500);
   await c.expect(['PING'], 'PONG', 'another client is served while one does not read its replies');
   const grew = ((await res.weighHost()) - start) / 1e6;
-  ctx.log(`memory grew by ${grew.toFixed(1)} MB after one packet of ${SMALL_PACKET_GETS} GETs of a 1 MiB value`);
+  const ran = Number(await c.call('GET', 'slow:ran'));
+  ctx.log(
+    `memory grew by ${grew.toFixed(1)} MB after one packet of ${SMALL_PACKET_GETS} GETs of a 1 MiB value; ${ran} of them ran`,
+  );
+  check(
+    packet.closed || ran <= SMALL_PACKET_RAN_MAX,
+    `A client sent one packet of ${SMALL_PACKET_GETS} pipelined GETs of a 1 MiB value, each followed by INCR slow:ran, and read none of the replies; ` +
+      `${ran} of the GETs ran (slow:ran) while the client read nothing, ${ran} MiB of replies (at most ${SMALL_PACKET_RAN_MAX} expected: about 1 MB, then wait). ` +
+      'The packet arrives in one piece, so the unsent bytes of the socket stay put while its commands run: the replies being collected count too. ' +
+      BACKPRESSURE_HOW,
+  );
   check(
     grew < 24,
     `A client sent one packet of ${SMALL_PACKET_GETS} pipelined GETs of a 1 MiB value (${SMALL_PACKET_GETS} MiB of replies) and read none of them; the server's memory grew by ${grew.toFixed(1)} MB. ` +
@@ -375,7 +403,7 @@ async function onePacketOfLargeReplies(res: Resources, ctx: Ctx, rng: Rng, port:
 
 export const slowReader = realTest(
   'TestSlowReader',
-  `${SLOW_READERS} clients each pipeline ${SLOW_READER_ECHOS} ECHOs of 64 kB (32 MB) and read no reply: the server stops reading them, its memory stays bounded, others are served, the replies come when one of them reads; then one packet of ${SMALL_PACKET_GETS} GETs of a 1 MiB value: memory stays bounded (the replies being collected count)`,
+  `${SLOW_READERS} clients each pipeline ${SLOW_READER_ECHOS} ECHOs of 64 kB (32 MB) and read no reply: the server stops reading them, its memory stays bounded, others are served, the replies come when one of them reads; then one packet of ${SMALL_PACKET_GETS} GETs of a 1 MiB value, each followed by an INCR: memory stays bounded and at most ${SMALL_PACKET_RAN_MAX} of them run while the replies wait (the replies being collected count)`,
   async (res, ctx, rng) => {
     const server = await res.server();
     const c = await res.connect(server.port);
