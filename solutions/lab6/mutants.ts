@@ -813,22 +813,6 @@ export const mutants: Mutant[] = [
     cause: 'Raft keeping the entries a snapshot replaced',
   },
   {
-    name: 'rsm-keeps-applied-ids',
-    description:
-      'the RSM adds the id of every operation it applies to a set it never prunes (to skip an entry applied twice, which the log never hands over): results stay right, but memory grows with every operation on every server (from a red-team review)',
-    file: 'rsm.ts',
-    replace: [
-      [
-        '    const result = this.sm.doOp(entry.op);\n    this.lastApplied = index;',
-        '    const result = this.sm.doOp(entry.op);\n' +
-          '    ((this as unknown as { appliedIds?: Set<string> }).appliedIds ??= new Set()).add(entry.id);\n' +
-          '    this.lastApplied = index;',
-      ],
-    ],
-    caughtBy: ['TestMemKV4C'],
-    cause: 'the RSM keeping the id, the result or the waiting callback of every applied operation',
-  },
-  {
     name: 'compacted-entries-behind-spare-memory',
     description:
       'raft-keeps-compacted-entries, hidden: the constructor sets aside 1,300 arrays about the size of an entry and snapshot() drops one for each entry it keeps, so that a short life and a long one weigh alike (from a red-team review)',
