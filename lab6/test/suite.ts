@@ -15,6 +15,7 @@ import {
   RaftTester,
   SNAPSHOT_INTERVAL,
   peerName,
+  requestTerm,
   showCommand,
 } from './harness';
 import { kvTests } from './kvsuite';
@@ -163,9 +164,14 @@ interface HeldElection {
  */
 function holdFirstVote(ts: RaftTester, leader: number): () => HeldElection | undefined {
   let election: HeldElection | undefined;
-  ts.onCall = (from, to, method) => {
+  const leaderTerm = ts.state(leader).term;
+  ts.onCall = (from, to, method, request, callerTerm) => {
     if (method !== 'Raft.RequestVote' || from === leader || !ts.isConnected(from)) return undefined;
-    const term = ts.state(from).term;
+    // An election asks in a term of its own, above the cut-off leader's, and says so: a RequestVote of an older
+    // term (whatever the code sent it for) is no election, and its answer is no vote to hold.
+    const stated = requestTerm(request);
+    if (!('term' in stated) || stated.term !== callerTerm || stated.term <= leaderTerm) return undefined;
+    const term = stated.term;
     if (election === undefined) {
       let release = (): void => undefined;
       const released = new Promise<void>((resolve) => (release = resolve));
@@ -244,6 +250,9 @@ async function releaseStaleVote(ts: RaftTester, e: HeldElection, newTerm: number
   }
 }
 
+/** Elections TestStaleVoteReply tries at most, to hold a granted vote back twice. */
+const STALE_VOTE_ATTEMPTS = 6;
+
 const staleVoteReply: TestDefinition<Lab6Impl> = {
   name: 'TestStaleVoteReply',
   description:
@@ -251,7 +260,9 @@ const staleVoteReply: TestDefinition<Lab6Impl> = {
   async run(ctx: Ctx) {
     const ts = new RaftTester(ctx, { servers: 3 });
     let held = 0;
-    for (let attempt = 0; attempt < 6 && held < 2; attempt++) {
+    let attempts = 0;
+    for (; attempts < STALE_VOTE_ATTEMPTS && held < 2; attempts++) {
+      const attempt = attempts;
       const leader = await ts.checkOneLeader();
       // The leader is cut off: the other two elect one of them, and the voter's answer is held back.
       const election = holdFirstVote(ts, leader);
@@ -271,6 +282,16 @@ const staleVoteReply: TestDefinition<Lab6Impl> = {
       ts.connect(e.candidate);
       ts.connect(leader);
     }
+    if (held === 0)
+      ts.fail(
+        `In ${attempts} elections after the leader was cut off, no vote was ever granted in the candidate's new term ` +
+          '(each was split, or the voter was not a follower of that term once it answered): the test never saw the ' +
+          'situation it is about. Expected the first peer to time out to ask the other for its vote in a term above the ' +
+          "old leader's, and the other, a follower of a lower term with an equally complete log, to grant it. Likely " +
+          'causes: both peers starting elections in step (an election timeout not drawn at random for each election); a ' +
+          'vote refused to a candidate whose log is as complete; RequestVote sent with a term of its own that is not the ' +
+          "candidate's current one.",
+      );
     await ts.checkOneLeader();
   },
 };

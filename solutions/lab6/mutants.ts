@@ -275,6 +275,32 @@ export const mutants: Mutant[] = [
     cause: 'without checking that the candidate is still in the term it asked in',
   },
   {
+    name: 'counts-stale-vote-replies-behind-a-probe',
+    description:
+      'counts-stale-vote-replies, hidden: before each election the peer sends every other a RequestVote of its old term, whose answer it ignores, so that a tester taking the first RequestVote for the election holds the wrong reply (from a red-team review)',
+    file: 'raft.ts',
+    replace: [
+      [
+        "    if (this.role === 'candidate' && this.currentTerm === args.term && reply.voteGranted) onGranted();",
+        "    if (this.role === 'candidate' && reply.voteGranted) onGranted();",
+      ],
+      [
+        "  private _startElection(): void {\n    this.role = 'candidate';",
+        '  private _startElection(): void {\n' +
+          '    const probe: RequestVoteArgs = {\n' +
+          '      term: this.currentTerm,\n' +
+          '      candidateId: this.me,\n' +
+          '      lastLogIndex: this._lastLogIndex(),\n' +
+          '      lastLogTerm: this._lastLogTerm(),\n' +
+          '    };\n' +
+          "    for (let p = 0; p < this.peers.length; p++) if (p !== this.me) this.peers[p].call('Raft.RequestVote', probe).catch(() => undefined);\n" +
+          "    this.role = 'candidate';",
+      ],
+    ],
+    caughtBy: ['TestStaleVoteReply'],
+    cause: 'without checking that the candidate is still in the term it asked in',
+  },
+  {
     name: 'follower-start-says-leader',
     description: 'start() on a peer that does not lead answers isLeader true (it appends nothing)',
     file: 'raft.ts',
