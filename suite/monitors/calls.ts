@@ -95,19 +95,16 @@ interface Unsettled {
 
 /** Listens to a world's RPCs and tells each rule what became of every call; counts the calls still in flight. */
 export class CallBook implements CallListener {
-  /**
-   * Calls whose handler runs now (delivered, not yet answered) that the timer bound counts only one of per sender and
-   * receiver: the code under test holds them itself, and each one it held would otherwise buy a timer. The tester's
-   * own calls and a shared end's count in full (the tester chose how many run at once).
-   */
-  private readonly held = new Map<HeardCall, string>();
-  /** Held calls per sender and receiver (of those `held` keeps). */
-  private readonly heldPerPair = new Map<string, number>();
   private readonly world: World;
   private readonly rules: readonly CallRule[];
   private readonly refusals: ReadonlySet<string>;
-  /** Each unsettled call's record, and its sender's count of unsettled calls (kept per sender while it has one). */
-  private readonly records = new Map<HeardCall, { record: CallRecord; unsettled: Unsettled }>();
+  /**
+   * Each unsettled call's record, its sender's count of unsettled calls (kept per sender while it has one), and
+   * whether its handler runs now (delivered, not yet answered) and the code under test sent it: the timer bound
+   * counts only one such held call per sender and receiver, since each the code held would otherwise buy a timer
+   * (the tester's own calls and a shared end's count in full: the tester chose how many run at once).
+   */
+  private readonly records = new Map<HeardCall, { record: CallRecord; unsettled: Unsettled; held: boolean }>();
   private readonly unsettled = new Map<string, Unsettled>();
   private inFlight = 0;
 
@@ -127,7 +124,14 @@ export class CallBook implements CallListener {
    * holds in a handler (delivered, not answered), one per sender and receiver counts.
    */
   get callsAllowed(): number {
-    return this.inFlight - this.held.size + this.heldPerPair.size;
+    let held = 0;
+    const pairs = new Set<string>();
+    for (const { record, held: h } of this.records.values())
+      if (h) {
+        held++;
+        pairs.add(`${record.sender}\n${record.receiver}`);
+      }
+    return this.inFlight - held + pairs.size;
   }
 
   sent(call: HeardCall, args: unknown): void {
@@ -147,7 +151,7 @@ export class CallBook implements CallListener {
       tester: call.tester,
       shared: call.shared,
     };
-    this.records.set(call, { record, unsettled });
+    this.records.set(call, { record, unsettled, held: false });
     unsettled.all++;
     unsettled.byReceiver.set(call.serverName, othersToReceiver + 1);
     this.inFlight++;
@@ -156,26 +160,16 @@ export class CallBook implements CallListener {
   }
 
   delivered(call: HeardCall): void {
-    if (call.tester || call.shared || !this.records.has(call)) return;
-    const pair = `${call.owner ?? call.endName}\n${call.serverName}`;
-    this.held.set(call, pair);
-    this.heldPerPair.set(pair, (this.heldPerPair.get(pair) ?? 0) + 1);
+    if (call.tester || call.shared) return;
+    const entry = this.records.get(call);
+    if (entry) entry.held = true;
   }
 
   handled(call: HeardCall, reply: unknown): void {
     const entry = this.records.get(call);
-    if (entry) entry.record.reply = reply;
-    this.release(call);
-  }
-
-  /** The call's handler no longer runs (it answered, or the call failed). */
-  private release(call: HeardCall): void {
-    const pair = this.held.get(call);
-    if (pair === undefined) return;
-    this.held.delete(call);
-    const left = (this.heldPerPair.get(pair) ?? 1) - 1;
-    if (left === 0) this.heldPerPair.delete(pair);
-    else this.heldPerPair.set(pair, left);
+    if (!entry) return;
+    entry.record.reply = reply;
+    entry.held = false;
   }
 
   replied(call: HeardCall): void {
@@ -193,8 +187,6 @@ export class CallBook implements CallListener {
   halted(): void {
     this.records.clear();
     this.unsettled.clear();
-    this.held.clear();
-    this.heldPerPair.clear();
     this.inFlight = 0;
   }
 
@@ -209,7 +201,6 @@ export class CallBook implements CallListener {
   private settle(call: HeardCall): CallRecord | undefined {
     const entry = this.records.get(call);
     if (!entry) return undefined;
-    this.release(call);
     this.records.delete(call);
     this.inFlight--;
     const { record, unsettled } = entry;

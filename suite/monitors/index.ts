@@ -38,7 +38,8 @@ export function watchRun(world: World, monitors: Monitors): RunWatch {
   // Keep the stacks of timers set while more are live than the servers alone may keep, so a leak says where.
   world.timers.watchAbove = budget.perServer * Math.max(1, world.stats.serverStarts) + TESTER_TIMERS;
   world.listenCalls({
-    sent: () => void (world.timers.watchAbove = timerBound(budget, world, book.callsAllowed)),
+    // callsInFlight, not callsAllowed (its upper bound, counted in a loop): stacks are kept from a little later.
+    sent: () => void (world.timers.watchAbove = timerBound(budget, world, book.callsInFlight)),
     handled: () => undefined,
     replied: () => undefined,
     timedOut: () => undefined,
