@@ -35,6 +35,8 @@ interface Streak {
    * (a leader hint), so that one call asks a server twice in a round; its round is counted in tries, not servers.
    */
   overlapped: boolean;
+  /** When the run's first try was sent. */
+  since: number;
 }
 
 /** Watches one pacing rule. */
@@ -47,6 +49,8 @@ export class PacingWatch implements CallRule {
   private readonly refusals: ReadonlySet<string>;
   private readonly pending = new Map<string, Array<{ call: CallRecord; at: number }>>();
   private readonly waits = new Map<string, Waits>();
+  /** When each sender last sent a call beside another of its own (a round rule): its calls may share a leader hint. */
+  private readonly lastOverlapAt = new Map<string, number>();
   /** Each sender's current runs of failures (a round rule), by the call's arguments (argsKey). */
   private readonly streaks = new Map<string, Map<string, Streak>>();
   private readonly receiversOf = new Map<string, Set<string>>();
@@ -138,6 +142,7 @@ export class PacingWatch implements CallRule {
     const receivers = this.receiversOf.get(call.sender) ?? new Set<string>();
     receivers.add(call.receiver);
     this.receiversOf.set(call.sender, receivers);
+    if (call.othersInFlight > 0) this.lastOverlapAt.set(call.sender, now);
     const runs = this.streaks.get(call.sender);
     if (!runs) return;
     if (call.shared && call.othersInFlight > 0) return void this.streaks.delete(call.sender);
@@ -145,8 +150,7 @@ export class PacingWatch implements CallRule {
     if (call.othersInFlight === 0) for (const other of [...runs.keys()]) if (other !== key) runs.delete(other);
     const streak = runs.get(key);
     if (!streak) return;
-    if ((streak.overlapped || call.othersInFlight > 0) && receivers.size >= 2)
-      return this.triedInRound(call, streak, now);
+    if (this.besideOthers(call, streak) && receivers.size >= 2) return this.triedInRound(call, streak, now);
     // A round ends when every receiver the sender knows has failed the call, or when the call goes again to one
     // that already failed it in this run: the next try after a failure goes to the next receiver, so a clerk that
     // asks such a server again goes round, and must have paused (a clerk that asked the refusing server again at
@@ -171,6 +175,16 @@ export class PacingWatch implements CallRule {
     } else if (now - streak.lastFailAt >= (this.rule.minWaitMs ?? 0) - this.slackMs) runs?.delete(argsKey(call));
   }
 
+  /**
+   * Whether `call`'s run went beside other calls of its sender: one of its tries did, or the sender sent another call
+   * beside one since the run's first try left (which may have moved a leader hint the run's tries share).
+   */
+  private besideOthers(call: CallRecord, streak: Streak): boolean {
+    if (!streak.overlapped && (this.lastOverlapAt.get(call.sender) ?? -Infinity) >= streak.since)
+      streak.overlapped = true;
+    return streak.overlapped || call.othersInFlight > 0;
+  }
+
   private failedInRound(call: CallRecord, refused: boolean, now: number): void {
     if (call.shared && call.othersInFlight > 0) return void this.streaks.delete(call.sender);
     const key = argsKey(call);
@@ -179,7 +193,14 @@ export class PacingWatch implements CallRule {
     let streak = runs.get(key);
     if (!streak) {
       if (call.othersInFlight === 0) runs.clear();
-      streak = { receivers: new Set(), refused: new Set(), lastFailAt: now, fails: 0, overlapped: false };
+      streak = {
+        receivers: new Set(),
+        refused: new Set(),
+        lastFailAt: now,
+        fails: 0,
+        overlapped: false,
+        since: call.sentAt,
+      };
       runs.set(key, streak);
     }
     streak.fails++;

@@ -253,6 +253,38 @@ describe('the runner’s monitors', () => {
     });
     expect(same.status).to.equal('failed');
     expect(same.message).to.match(/client 0 \(a whole round of servers\): 12 of 12 tries came sooner than 10 ms/);
+    // Two calls side by side through one clerk whose leader hint they share: the second moves the hint while the
+    // first waits for its answer, so the first asks server 0 twice in its round of two tries; it pauses after them.
+    const hinted = await run(pacing, async () => {
+      const net = new Network();
+      let refusedFirst = 0;
+      const answer = (server: number) => async (args: unknown) => {
+        const k = (args as { k: number }).k;
+        if (k === 2) return { err: server === 1 ? 'OK' : 'ErrWrongLeader' };
+        if (server === 0 && refusedFirst++ === 0) await sleep(5); // the first call's first answer comes late
+        return { err: refusedFirst > 4 ? 'OK' : 'ErrWrongLeader' };
+      };
+      const ends = [0, 1].map((i) => {
+        net.addServer(`s${i}`, new Server().addService(new Service({ Echo: answer(i) }, 'Svc')));
+        const e = net.makeEnd(`c-${i}`, 'client 0');
+        net.connect(`c-${i}`, `s${i}`);
+        net.enable(`c-${i}`, true);
+        return e;
+      });
+      let leader = 0;
+      const callLeader = async (k: number): Promise<void> => {
+        for (;;) {
+          for (let tried = 0; tried < ends.length; tried++) {
+            const r = (await ends[leader].call('Svc.Echo', { k })) as { err: string };
+            if (r.err === 'OK') return;
+            leader = (leader + 1) % ends.length;
+          }
+          await sleep(20);
+        }
+      };
+      await Promise.all([callLeader(1), callLeader(2)]);
+    });
+    expect(hinted.status, hinted.message).to.equal('passed');
     // The same fields in another order are the same call: a clerk that turns its arguments round each try is judged.
     const turned = await run(pacing, async () => {
       const ends = cluster(12);
