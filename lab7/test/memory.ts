@@ -4,7 +4,7 @@
  */
 import type { TestContext, TestDefinition } from '../../suite';
 import { freedWhenGone, lighterWeighing, stopHoldersOfServers } from '../../suite/memory';
-import { sleep } from '../../world';
+import { keyedRng, sleep } from '../../world';
 import { ELECTION_TIMEOUT_MS, showCommand } from '../../lab6/test/harness';
 import type { ShardClerk } from '../rpc';
 import { GID1, key2shard, ShardConfig } from '../shardcfg';
@@ -45,9 +45,12 @@ function plan(): { next: ShardConfig; moving: string[]; staying: string[] } {
   return { next, moving, staying: keys.filter((k) => !moving.includes(k)) };
 }
 
-/** The big value of `key` written in round `round`: made afresh each time, so that the tester holds no copy. */
+/**
+ * The big value of `key` written in round `round`: random characters with no pattern a server could store in less,
+ * made afresh each time, so that the tester holds no copy.
+ */
 function bigValue(key: string, round: number): string {
-  return `${round}-${key}-`.padEnd(VALUE_BYTES, '.');
+  return keyedRng(0, `${round}-${key}`).text(VALUE_BYTES);
 }
 
 /** Writes a big value to each key of `keys` (version `version`) through `ck`, which records nothing. */
