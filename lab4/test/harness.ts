@@ -564,7 +564,9 @@ class RecordingEnd implements RpcEnd {
     if (this.inFlight > 0) {
       this.tester.fail(
         `The leader sent ${this.label} a Replicate call while another call to it had no answer yet. Keep one call in flight per ` +
-          'follower: send, wait for the answer (or the TimeoutError), then send what is new since. Calls racing each other reach the follower in any order.',
+          'follower: send, wait for the answer (or the TimeoutError), then send what is new since. Calls racing each other reach the follower in any order. ' +
+          "Likely causes: a write pushed to the followers at once in a call of its own, beside the follower's loop; a second loop started for a " +
+          'follower whose loop still runs (woken again, or started again after a restart); a retry sent before the last call was answered.',
       );
     }
     this.inFlight++;

@@ -321,7 +321,7 @@ export const mutants: Mutant[] = [
     replace: [
       [
         '    for (const f of this.followers) f.wake?.();\n    return new Promise',
-        '    for (const f of this.followers) {\n      f.wake?.();\n      f.end.call(`${SERVICE}.Replicate`, { entries: [entry] }).catch(() => undefined);\n    }\n    return new Promise',
+        '    for (const f of this.followers) {\n      f.wake?.();\n      f.end.call(`${SERVICE}.Replicate`, { entries: [entry], token: this.config.token }).catch(() => undefined);\n    }\n    return new Promise',
       ],
     ],
     caughtBy: ['TestLeaderAcceptsWrites', 'TestAckAfterQuorum'],
