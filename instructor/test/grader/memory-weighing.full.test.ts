@@ -6,47 +6,34 @@ import { expect } from 'chai';
 import path from 'node:path';
 import type { Job } from '../../../grader/protocol';
 import { runJobs } from '../../../grader/supervisor';
+import { mutants as lab6Mutants } from '../../../solutions/lab6/mutants';
+import { mutants as lab7Mutants } from '../../../solutions/lab7/mutants';
 import { materialiseMutant, removeMutant, type Mutant } from '../../../solutions/mutants';
 
 const KIT = path.resolve(__dirname, '..', '..', '..');
 
+/** Kit mutant `name` of `lab`, with `more` replacements besides its own. */
+function withKillTimer(mutants: readonly Mutant[], name: string, more: readonly [string, string]): Mutant {
+  const base = mutants.find((m) => m.name === name);
+  if (!base) throw new Error(`no mutant named ${name}`);
+  return {
+    ...base,
+    description: `${name}, and kill() sets a timer that refers to it`,
+    replace: [...base.replace, more],
+  };
+}
+
 /** Lab 6's Raft keeping every entry a snapshot replaced, and arming a 2.1 s timer that refers to it in kill(). */
-const RAFT_KILL_TIMER: Mutant = {
-  name: 'compacted-entries-kept-alive-by-kill',
-  description: 'raft-keeps-compacted-entries, and kill() sets a timer that refers to the peer',
-  file: 'raft.ts',
-  replace: [
-    [
-      '    this.log = this.log.slice(index - this.lastIncludedIndex);\n    this.lastIncludedIndex = index;',
-      '    ((this as unknown as { kept?: LogEntry[] }).kept ??= []).push(...this.log.slice(0, index - this.lastIncludedIndex));\n' +
-        '    this.log = this.log.slice(index - this.lastIncludedIndex);\n    this.lastIncludedIndex = index;',
-    ],
-    [
-      '    clearTimeout(this.replicateTimer);\n  }',
-      '    clearTimeout(this.replicateTimer);\n    setTimeout(() => void this.me, 2100);\n  }',
-    ],
-  ],
-  caughtBy: ['TestMemKV4C'],
-};
+const RAFT_KILL_TIMER = withKillTimer(lab6Mutants, 'raft-keeps-compacted-entries', [
+  '    clearTimeout(this.replicateTimer);\n  }',
+  '    clearTimeout(this.replicateTimer);\n    setTimeout(() => void this.me, 2100);\n  }',
+]);
 
 /** Lab 7's server keeping a deleted shard's keys, and arming a 2.1 s timer that refers to it in kill(). */
-const SHARD_KILL_TIMER: Mutant = {
-  name: 'deleted-shard-kept-alive-by-kill',
-  description: 'delete-frees-snapshot-only, and kill() sets a timer that refers to the server',
-  file: 'server.ts',
-  replace: [
-    [
-      "    this.shards[s] = { status: 'gone', num, kv: new Map() };",
-      "    this.shards[s] = { status: 'gone', num, kv: shard?.kv ?? new Map() };",
-    ],
-    [
-      '      this.shards.map((sh) => (sh ? [sh.status, sh.num, [...sh.kv].map(',
-      "      this.shards.map((sh) => (sh ? [sh.status, sh.num, [...(sh.status === 'gone' ? [] : sh.kv)].map(",
-    ],
-    ['    this.rsm.kill();\n  }', '    this.rsm.kill();\n    setTimeout(() => void this.shards, 2100);\n  }'],
-  ],
-  caughtBy: ['TestMemDeletedShard5A'],
-};
+const SHARD_KILL_TIMER = withKillTimer(lab7Mutants, 'delete-frees-snapshot-only', [
+  '    this.rsm.kill();\n  }',
+  '    this.rsm.kill();\n    setTimeout(() => void this.shards, 2100);\n  }',
+]);
 
 /** Status and message of `test` of `lab` for the code in `dir`, graded in a test process of the grader's. */
 async function graded(lab: string, test: string, dir: string): Promise<[string, string]> {
