@@ -6,6 +6,7 @@
  * these too evaluated in the compartment. So student code has no `process`, `require` of its own, `fs`, `crypto`
  * or descriptor, and no object the harness decides a verdict with, except what a test hands it (crossing.ts).
  */
+import './fast-freeze'; // before SES, which takes Object.freeze once
 import 'ses';
 import crypto from 'node:crypto';
 import fs from 'node:fs';
