@@ -17,9 +17,13 @@ export function load(dir: string): Lab2Impl {
     loader.fresh(dir, (req) => (req(path.join(dir, 'server.ts')) as { KVServer: Lab2Impl['KVServer'] }).KVServer);
   const freshClerk = () =>
     loader.fresh(dir, (req) => (req(path.join(dir, 'client.ts')) as { Clerk: Lab2Impl['Clerk'] }).Clerk);
-  // Each Lock is a machine of its own (a fresh copy of lock.ts): Locks that shared one copy could keep who holds what
-  // in a table at its top level instead of in the service. The clerks share one copy (the clerk rules hold each
-  // result to a reply of the server's), and a test that weighs the server loads them from a copy of its own.
+  // Each Lock made outside the tests is a machine of its own (a fresh copy of lock.ts); the tests make the Locks of
+  // one clerk from one copy (freshLock), as one program would, and the Locks of different clerks from different
+  // copies: so they could not keep who holds what in a table at its top level instead of in the service. The clerks
+  // share one copy (the clerk rules hold each result to a reply of the server's), and a test that weighs the server
+  // loads them from a copy of its own.
   const Lock = machineClass(dir, path.join(dir, 'lock.ts'), 'Lock', lock.Lock);
-  return { KVServer: server.KVServer, Clerk: client.Clerk, Lock, freshKVServer, freshClerk };
+  const freshLock = () =>
+    loader.fresh(dir, (req) => (req(path.join(dir, 'lock.ts')) as { Lock: Lab2Impl['Lock'] }).Lock);
+  return { KVServer: server.KVServer, Clerk: client.Clerk, Lock, freshKVServer, freshClerk, freshLock };
 }

@@ -33,6 +33,8 @@ export interface Lab2Impl {
   freshKVServer?: () => new () => KVService;
   /** The Clerk class of a private copy likewise (memory tests: clerks whose module goes before the weighing). */
   freshClerk?: () => new (end: ClientEnd) => KVClerk;
+  /** The Lock class of a private copy of lock.ts: the Locks of one clerk's machine (makeLock). */
+  freshLock?: () => new (ck: KVClerk, name: string) => DistributedLock;
 }
 
 /** The name the server is registered under on the network. */
@@ -173,9 +175,21 @@ export class KVTester {
     this.rawClerks = undefined;
   }
 
-  /** A Lock of the student's, on a recording clerk. */
+  /** The Lock class of each clerk's machine: one copy of lock.ts per clerk (makeLock). */
+  private readonly lockClasses = new WeakMap<KVClerk, Lab2Impl['Lock']>();
+
+  /**
+   * A Lock of the student's on `ck`. The Locks of one clerk run on one machine (one copy of lock.ts, as in any
+   * program: an id made when the module loads is shared by them, as it would be); each clerk's machine is its own,
+   * so Locks of different clerks share no table and meet only through the service.
+   */
   makeLock(ck: KVClerk, name: string): DistributedLock {
-    const lock = new this.ctx.impl.Lock(ck, name);
+    let Lock = this.lockClasses.get(ck);
+    if (Lock === undefined) {
+      Lock = this.ctx.impl.freshLock?.() ?? this.ctx.impl.Lock;
+      this.lockClasses.set(ck, Lock);
+    }
+    const lock = new Lock(ck, name);
     if (!(ck instanceof RecordingClerk)) return lock;
     // A lock lives in the key/value service: an acquire that took a lock this object did not hold already must
     // have used its clerk (one that held it may answer from what it knows).

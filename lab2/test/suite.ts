@@ -730,8 +730,9 @@ const locksShareClerk: TestDefinition<Lab2Impl> = {
     check(
       !tookIt,
       'Two Lock objects on the same clerk: B.acquire(0) returned true while A held the lock. Each Lock object needs an identity ' +
-        'of its own (made when the Lock is constructed), not one per clerk or per process: otherwise B reads the key, sees ' +
-        '"its" id, and believes it already holds the lock.',
+        'of its own (made when the Lock is constructed): otherwise B reads the key, sees "its" id, and believes it already ' +
+        'holds the lock. Likely causes: one id made when the module loads (shared by every Lock of the program), one id ' +
+        'kept per clerk (a table keyed by the clerk), or one made from the time.',
     );
     try {
       await within(b.release(), 1000, () => 'B.release() of a lock it does not hold had not returned after 1 s.');

@@ -346,7 +346,7 @@ export const mutants: Mutant[] = [
       ['  private readonly id = Math.random().toString(36).slice(2, 12);', '  private readonly id = LOCK_ID;'],
       ['export class Lock', 'const LOCK_ID = Math.random().toString(36).slice(2, 12);\n\nexport class Lock'],
     ],
-    caughtBy: ['TestReliableBasic', 'TestManyClientsReliable'],
+    caughtBy: ['TestLocksShareClerkReliable', 'TestReliableBasic', 'TestManyClientsReliable'],
     cause: 'one id made when the module loads',
   },
   {

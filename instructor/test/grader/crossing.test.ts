@@ -28,6 +28,29 @@ function crossing(): Crossing {
 }
 
 describe('grader: the crossing', () => {
+  it('hands the code one facade per harness object (a table it keys by a clerk works), whose changing fields read live', () => {
+    class Clerk {
+      calls = 0;
+      readonly id = 7;
+      get(): number {
+        return ++this.calls;
+      }
+    }
+    const c = crossing();
+    const ck = new Clerk();
+    const seen = new WeakMap<object, string>();
+    const first = c.handOver(ck) as { calls: number; id: number; get(): number };
+    seen.set(first, 'lock id');
+    const second = c.handOver(ck) as typeof first;
+    expect(second).to.equal(first);
+    expect(seen.get(second)).to.equal('lock id');
+    expect(first.get()).to.equal(1);
+    expect(second.calls).to.equal(1);
+    expect(first.id).to.equal(7);
+    // Another crossing (another copy of the code's modules) gets a facade of its own.
+    expect(crossing().handOver(ck)).to.not.equal(first);
+  });
+
   it('reads the code’s plain data once, as a copy of the harness’s own: enumerable fields only, a getter run once, functions left out', () => {
     let reads = 0;
     const hidden = Symbol('hidden');

@@ -3,6 +3,8 @@ import { XMLParser, XMLValidator } from 'fast-xml-parser';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import type { Job } from '../../../grader/protocol';
+import { runJobs } from '../../../grader/supervisor';
 import type { GradeOptions, TextSink } from '../../../grader/types';
 import { materialiseMutant, removeMutant, type Mutant } from '../../../solutions/mutants';
 
@@ -153,4 +155,19 @@ export function parseXml(xml: string): XmlElement {
 /** All descendants named `name`. */
 export function findAll(el: XmlElement, name: string): XmlElement[] {
   return el.children.flatMap((c) => [...(c.name === name ? [c] : []), ...findAll(c, name)]);
+}
+
+/** The kit's root folder. */
+const KIT_ROOT = path.resolve(__dirname, '..', '..', '..');
+
+/** Status and message of `test` of `lab` for the code in `dir`, graded in a test process of the grader's (seed 3). */
+export async function gradedInProcess(lab: string, test: string, dir: string): Promise<[string, string]> {
+  const jobs: Job[] = [{ index: 0, test, seed: 3, realLimitMs: 120_000 }];
+  const [record] = await runJobs(jobs, {
+    config: { suitePath: path.join(KIT_ROOT, lab, 'test', 'suite.ts'), implDir: dir },
+    heapLimitMb: 1024,
+    killGraceMs: 2000,
+    bootTimeoutMs: 60_000,
+  });
+  return [record.status, record.message];
 }

@@ -4,11 +4,10 @@
  */
 import { expect } from 'chai';
 import path from 'node:path';
-import type { Job } from '../../../grader/protocol';
-import { runJobs } from '../../../grader/supervisor';
 import { mutants as lab6Mutants } from '../../../solutions/lab6/mutants';
 import { mutants as lab7Mutants } from '../../../solutions/lab7/mutants';
 import { materialiseMutant, removeMutant, type Mutant } from '../../../solutions/mutants';
+import { gradedInProcess as graded } from './helpers';
 
 const KIT = path.resolve(__dirname, '..', '..', '..');
 
@@ -34,18 +33,6 @@ const SHARD_KILL_TIMER = withKillTimer(lab7Mutants, 'delete-frees-snapshot-only'
   '    this.rsm.kill();\n  }',
   '    this.rsm.kill();\n    setTimeout(() => void this.shards, 2100);\n  }',
 ]);
-
-/** Status and message of `test` of `lab` for the code in `dir`, graded in a test process of the grader's. */
-async function graded(lab: string, test: string, dir: string): Promise<[string, string]> {
-  const jobs: Job[] = [{ index: 0, test, seed: 3, realLimitMs: 120_000 }];
-  const [record] = await runJobs(jobs, {
-    config: { suitePath: path.join(KIT, lab, 'test', 'suite.ts'), implDir: dir },
-    heapLimitMb: 1024,
-    killGraceMs: 2000,
-    bootTimeoutMs: 60_000,
-  });
-  return [record.status, record.message];
-}
 
 describe('grader: a memory test’s second reading is not dodged by a timer set in kill()', function () {
   this.timeout(300_000);
