@@ -67,6 +67,22 @@ interface TesterSnapshot {
   commands: Command[];
 }
 
+/** True when `data` is exactly a snapshot's text as the tester makes it: its index and commands, nothing else. */
+function isTesterMade(data: string): boolean {
+  try {
+    const snap = JSON.parse(data) as TesterSnapshot;
+    return JSON.stringify({ index: snap.index, commands: snap.commands }) === data;
+  } catch {
+    return false;
+  }
+}
+
+/** What is wrong with a saved or installed snapshot that holds more than the tester's (parts 3A-3D). */
+const NOT_AS_MADE =
+  "it is not exactly the snapshot the tester made: it holds more than the tester's index and commands, or the same " +
+  're-encoded. Raft saves and sends the snapshot it is given unchanged, beside its own state. Likely causes: the log ' +
+  '(or other Raft state) saved inside the snapshot instead of in the Raft state; a snapshot re-encoded on the way.';
+
 /** Commands compare by their JSON text (the network copies them, so identity means nothing). */
 function same(a: Command, b: Command): boolean {
   return JSON.stringify(a) === JSON.stringify(b);
@@ -591,8 +607,17 @@ export class RaftTester {
     return this.net.getTotalBytes();
   }
 
-  /** The largest saved Raft state among the peers, in characters. */
+  /**
+   * The largest saved Raft state among the peers, in characters. In parts 3A-3D each saved snapshot must be exactly
+   * one the tester made, so that no state can hide in it from this bound (the service's own, in parts 4-7, is
+   * bounded by its tester).
+   */
   logSize(): number {
+    if (this.build === undefined)
+      this.persisters.forEach((p, i) => {
+        const saved = p.readSnapshot();
+        if (saved !== '' && !isTesterMade(saved)) this.fail(`${peerName(i)}'s saved snapshot: ${NOT_AS_MADE}`);
+      });
     return Math.max(...this.persisters.map((p) => p.raftStateSize()));
   }
 
@@ -955,6 +980,7 @@ export class RaftTester {
     }
     if (!Number.isInteger(snap.index) || !Array.isArray(snap.commands))
       return `it is not a snapshot the tester made (${showCommand(data)}).`;
+    if (!isTesterMade(data)) return NOT_AS_MADE;
     if (index !== undefined && index !== snap.index)
       return `its snapshotIndex is ${index} while the snapshot holds the commands up to ${snap.index}.`;
     if (index !== undefined && snap.index < this.lastApplied[i])

@@ -280,6 +280,11 @@ export interface KvOptions {
   maxRaftState: number | typeof DRAWN;
 }
 
+/** Characters a snapshot may take besides its keys and values (the service's other state, an encoding's frame). */
+const SNAPSHOT_FLOOR = 2000;
+/** Characters a snapshot may take per key besides the key and its value (its version, quotes, separators). */
+const SNAPSHOT_PER_KEY = 40;
+
 /** Parts 6-7's group: the student's KVServer on every server, clerks, and the history of their operations. */
 export class KvTester {
   private readonly ctx: Ctx;
@@ -430,7 +435,24 @@ export class KvTester {
     assertLinearizable(this.ctx, model, ops.slice(from.op), KV_CAUSES);
   }
 
-  /** With snapshots, the saved Raft state must stay within LOG_SLACK times maxRaftState; without, no snapshot at all. */
+  /**
+   * The most characters a snapshot of what the clerks put may take: each key once, with its longest value (as JSON
+   * writes them), a version and room for the encoding, twice over, and SNAPSHOT_FLOOR for the rest of the service.
+   */
+  snapshotBound(): number {
+    const longest = new Map<string, number>();
+    for (const { input } of this.history.operations())
+      if (input.op === 'put')
+        longest.set(input.key, Math.max(longest.get(input.key) ?? 0, JSON.stringify(input.value).length));
+    let chars = 0;
+    for (const [key, value] of longest) chars += JSON.stringify(key).length + value + SNAPSHOT_PER_KEY;
+    return SNAPSHOT_FLOOR + 2 * chars;
+  }
+
+  /**
+   * With snapshots, the saved Raft state must stay within LOG_SLACK times maxRaftState and each snapshot within
+   * snapshotBound (so that no log hides in it); without, no snapshot at all.
+   */
   checkSizes(): void {
     if (this.maxRaftState > 0) {
       const size = this.group.logSize();
@@ -439,6 +461,16 @@ export class KvTester {
           `a server's saved Raft state is ${size} characters; with maxRaftState ${this.maxRaftState} it must stay ` +
             `within ${LOG_SLACK * this.maxRaftState}. Likely causes: the RSM never calls raft.snapshot (or compares ` +
             'the wrong size: persister.raftStateSize()), or Raft does not trim its log when asked (part 4).',
+        );
+      const snapshot = this.group.snapshotSize();
+      const bound = this.snapshotBound();
+      if (snapshot > bound)
+        this.group.fail(
+          `a server's saved snapshot is ${snapshot} characters, while every key put so far with its longest value ` +
+            `needs about ${Math.round((bound - SNAPSHOT_FLOOR) / 2)} (at most ${bound} allowed). A snapshot holds ` +
+            "the service's state, not its history. Likely causes: the log (or Raft's other state) saved inside the " +
+            "snapshot slot instead of the Raft state's; every operation or reply kept in the service's state; old " +
+            'versions of a value kept beside the latest.',
         );
     } else {
       const size = this.group.snapshotSize();

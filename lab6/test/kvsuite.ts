@@ -454,6 +454,7 @@ const snapshotRPC4C: TestDefinition<Lab6Impl> = {
           `must stay within ${LOG_SLACK * MAX_RAFT_STATE}, even while a follower is cut off. Likely causes: the RSM ` +
           'never snapshots, or Raft keeps entries a lagging follower still needs instead of sending it the snapshot.',
       );
+    ts.checkSizes(); // and each snapshot within its bound
     // Now a majority that needs the lagging server, which must catch up.
     ts.partition([0, 2], [1]);
     const ck2 = ts.makeClerk([0, 2]);

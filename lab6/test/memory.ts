@@ -5,7 +5,7 @@
  */
 import { check, type TestContext, type TestDefinition } from '../../suite';
 import { freedWhenGone, stopHoldersOfServers } from '../../suite/memory';
-import { sleep } from '../../world';
+import { keyedRng, sleep, type Rng } from '../../world';
 import { ELECTION_TIMEOUT_MS, type Lab6Impl } from './harness';
 import { KvTester, MAX_RAFT_STATE } from './kvharness';
 
@@ -36,9 +36,13 @@ const BYTES_PER_OP = 480;
  */
 const LONG_BYTES_PER_SERVER = 320 * 1024;
 
-/** The value of put `n`: VALUE_CHARS characters, different for each n, made afresh (the tester keeps no copy). */
-function valueOf(n: number): string {
-  return `v${n}`.padEnd(VALUE_CHARS, '.');
+/**
+ * The value of put `n`: VALUE_CHARS characters, different for each n, made afresh (the tester keeps no copy), random
+ * throughout, so that no server can keep old values in less than their size by noticing a pattern.
+ */
+function valueOf(rng: Rng, n: number): string {
+  const head = `v${n}-`;
+  return head + rng.text(VALUE_CHARS - head.length);
 }
 
 /** A fresh group of SERVERS with snapshots on, after `ops` puts in a row by one clerk, each to the next of KEYS. */
@@ -46,9 +50,10 @@ async function serve(ctx: Ctx, ops: number): Promise<KvTester> {
   const ts = new KvTester(ctx, { servers: SERVERS, maxRaftState: MAX_RAFT_STATE });
   const ck = ts.makeClerk();
   const versions = new Map<string, number>();
+  const rng = keyedRng(ctx.seed, `values of ${ops} puts`);
   for (let n = 0; n < ops; n++) {
     const key = KEYS[n % KEYS.length];
-    versions.set(key, (await ts.putAtLeastOnce(ck, key, valueOf(n), versions.get(key) ?? 0)) + 1);
+    versions.set(key, (await ts.putAtLeastOnce(ck, key, valueOf(rng, n), versions.get(key) ?? 0)) + 1);
   }
   return ts;
 }
