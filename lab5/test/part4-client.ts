@@ -643,11 +643,14 @@ export const hashRing = realTest(
 );
 
 /** Three servers and the student's client on them, with a key on server 2 (`onTwo`) and one on server 1 (`onOne`). */
-async function threeServers(res: Resources, rng: Rng) {
+async function threeServers(res: Resources, rng: Rng, retryDelayMs?: number) {
   const servers = await Promise.all([1, 2, 3].map((id) => res.server({ serverId: id })));
   const addrs = addresses(servers.map((s) => s.port));
   const notices: string[] = [];
-  const client = await res.client(addrs, { onRetry: (n) => notices.push(`${n.server.id}:${n.attempt}/${n.retries}`) });
+  const client = await res.client(addrs, {
+    onRetry: (n) => notices.push(`${n.server.id}:${n.attempt}/${n.retries}`),
+    ...(retryDelayMs === undefined ? {} : { retryDelayMs }),
+  });
   const keyOn = (s: number): string => {
     for (;;) {
       const k = `key:${word(rng, 8)}`;
@@ -672,7 +675,7 @@ export const clientTimeout = realTest(
     // A server that accepts connections but never answers: each attempt times out. It counts the GETs it is sent:
     // each attempt must send one (a client that only waits out a timer of its own sends none).
     let getsReceived = 0;
-    const mutePort = await testerServer(res, (cmd) => {
+    const { port: mutePort } = await testerServer(res, (cmd) => {
       if (cmd[0]?.toUpperCase() === 'GET' && cmd[1] === 'x') getsReceived++;
       return undefined;
     });
@@ -740,7 +743,10 @@ const AFTER_CLOSE_MS = 400;
  * A server in the tester, closed when the test ends: each RESP command it reads gets `answer(command)` written back
  * (nothing when undefined); a connection that sends what is not RESP is destroyed. Returns its port.
  */
-async function testerServer(res: Resources, answer: (cmd: string[]) => string | undefined): Promise<number> {
+async function testerServer(
+  res: Resources,
+  answer: (cmd: string[]) => string | undefined,
+): Promise<{ port: number; accepted: () => number }> {
   const sockets: net.Socket[] = [];
   const server = net.createServer((s) => {
     sockets.push(s);
@@ -766,15 +772,15 @@ async function testerServer(res: Resources, answer: (cmd: string[]) => string | 
         server.close(() => resolve());
       }),
   );
-  return (server.address() as net.AddressInfo).port;
+  return { port: (server.address() as net.AddressInfo).port, accepted: () => sockets.length };
 }
 
 export const clientClose = realTest(
   'TestClientClose',
-  'close() during a retry wait ends the call at once (ServerUnavailableError, no more dials); a call after close() fails without dialling; no timer of the client outlives close()',
+  'requests to a server that answers them all share one connection; close() during a retry wait ends the call at once (ServerUnavailableError, no more dials); a call after close() fails without dialling; no timer of the client outlives close()',
   async (res) => {
     // Only the tester's servers: the client is the only code of yours in its process, so its timers are the ones counted.
-    const answering = await testerServer(res, () => reply.nil);
+    const { port: answering, accepted } = await testerServer(res, () => reply.nil);
     const breaking = await freePort();
     const dials = await breakingListener(res, breaking);
     const notices: number[] = [];
@@ -792,6 +798,21 @@ export const clientClose = realTest(
         `GET k${i} on a server that answers every command with nil returned ${show(got)}; expected null.`,
       );
     }
+    const together = await Promise.all(
+      Array.from({ length: ANSWERED_BEFORE_CLOSE }, (_, i) => client.command(0, ['GET', `c${i}`])),
+    );
+    check(
+      together.every((got) => got === null),
+      `GETs sent together to a server that answers every command with nil returned ${show(together)}; expected null each.`,
+    );
+    check(
+      accepted() === 1,
+      `${2 * ANSWERED_BEFORE_CLOSE} requests (half one after another, half together) to a server that answered each ` +
+        `at once opened ${accepted()} connections to it; expected 1. Likely causes: a connection opened per request ` +
+        '(the handout: keep one connection per server, open it on first use and reuse it); a connection closed after ' +
+        'each reply; several requests that each open a connection while the first is still being made (share the ' +
+        'pending connection).',
+    );
     const t0 = Date.now();
     const waiting = client.command(1, ['GET', 'x']).then(
       (value) => ({ value }),
@@ -873,11 +894,17 @@ async function breakingListener(res: Resources, port: number): Promise<number[]>
   return dials;
 }
 
+/** TestClientRetry's retryDelayMs, drawn per seed in this range (ms): never the default, each wait measured. */
+const RETRY_DELAY_MS: readonly [number, number] = [180, 320];
+/** How much longer than retryDelayMs the shortest gap between two dials of a retry may be (ms). */
+const RETRY_GAP_SLACK_MS = 150;
+
 export const clientRetry = realTest(
   'TestClientRetry',
-  'a stopped server: 3 retries 0.5 s apart (onRetry told each time), then a ServerUnavailableError; the other shards keep working',
+  `a stopped server: 3 retries retryDelayMs apart (drawn per seed, ${RETRY_DELAY_MS[0]}-${RETRY_DELAY_MS[1]} ms; each wait measured; onRetry told each time), then a ServerUnavailableError; the other shards keep working`,
   async (res, _ctx, rng) => {
-    const { servers, addrs, client, notices, onTwo, onOne } = await threeServers(res, rng);
+    const delay = rng.between(RETRY_DELAY_MS[0], RETRY_DELAY_MS[1]);
+    const { servers, addrs, client, notices, onTwo, onOne } = await threeServers(res, rng, delay);
     await servers[1].close();
     const dials = await breakingListener(res, addrs[1].port);
     const t0 = Date.now();
@@ -906,9 +933,10 @@ export const clientRetry = realTest(
         'Likely causes: the client gives up after the first failed attempt (try again `retries` times, retryDelayMs apart); attempts counted wrongly.',
     );
     check(
-      elapsed >= 1400 && elapsed < 5000,
-      `The client gave up after ${elapsed} ms; 3 retries 500 ms apart take about 1500 ms. Likely cause: the client retries ` +
-        'at once, without waiting retryDelayMs between attempts (or the wait is not awaited).',
+      elapsed >= 2.8 * delay && elapsed < 3 * delay + 1200,
+      `The client gave up after ${elapsed} ms; 3 retries ${delay} ms apart (retryDelayMs ${delay}) take about ${3 * delay} ms. ` +
+        'Likely causes: the client retries at once, without waiting retryDelayMs between attempts (or the wait is not ' +
+        'awaited); a delay of its own instead of options.retryDelayMs; waits that grow from retry to retry.',
     );
     check(
       same(notices, ['2:1/3', '2:2/3', '2:3/3']),
@@ -916,13 +944,24 @@ export const clientRetry = realTest(
     );
     const span = dials.length > 0 ? dials[dials.length - 1] - dials[0] : 0;
     check(
-      dials.length >= 3 && span >= 900,
+      dials.length >= 3 && span >= 1.6 * delay,
       `With server 2 stopped (a listener on its port that breaks each connection it is offered), the client dialled ` +
         `it ${dials.length} time${dials.length === 1 ? '' : 's'} over ${span} ms; expected a dial for each of the 3 ` +
-        'retries, about 500 ms apart (the first attempt may still use the connection opened before the server ' +
+        `retries, about ${delay} ms apart (the first attempt may still use the connection opened before the server ` +
         'stopped). Likely causes: a broken connection kept and reused, so a retry fails on the old error without ' +
         'dialling again (open a new connection for an attempt after a failure); retries that only wait and count; ' +
         'or the attempts made at once, without waiting retryDelayMs between them.',
+    );
+    // Each gap at least most of the delay; all but the longest (one may stall on a busy machine) at most a little more.
+    const gaps = dials.slice(1).map((t, i) => t - dials[i]);
+    const [, secondLongest = 0] = [...gaps].sort((a, b) => b - a);
+    check(
+      Math.min(...gaps) >= 0.8 * delay && secondLongest <= delay + RETRY_GAP_SLACK_MS,
+      `The client dialled the stopped server ${gaps.map((g) => `${g} ms`).join(', ')} apart, with retryDelayMs ${delay}: ` +
+        `expected each retry about ${delay} ms after the last (every gap at least ${Math.round(0.8 * delay)} ms, and all but the ` +
+        `longest at most ${delay + RETRY_GAP_SLACK_MS} ms). Likely causes: options.retryDelayMs ignored (a delay written into the ` +
+        'code, such as the default 500 ms); waits that grow from retry to retry (back-off: the handout asks for ' +
+        'retries retryDelayMs apart); a retry made before the wait ends.',
     );
     notices.length = 0;
     const other = await client.get(onOne);
