@@ -1118,14 +1118,17 @@ async function checkWritesSurviveSnapshots(res: Resources, liveDir: string, writ
     SNAPSHOT_STORE_VALUES + written.length,
     'the large values and the writes made before, during and after the snapshots',
   );
+  r.close();
+  await restarted.close();
 }
 
 export const snapshotServes = realTest(
   'TestSnapshotServes',
-  'a snapshot of a 12 MB store is written while commands are served, not in one blocking step',
+  'a snapshot of a 12 MB store is written while commands are served, not in one blocking step; once the server is closed, no descriptor or timer of its snapshots and logs is left',
   async (res, ctx, rng) => {
     const liveDir = res.tempDir();
     const watch = await res.crashCopies(liveDir);
+    const weightBefore = await res.hostWeight();
     const server = await res.server({
       dataDir: liveDir,
       fsync: 'everysec',
@@ -1156,5 +1159,18 @@ export const snapshotServes = realTest(
       held,
       'After two snapshots of the 12 MB store',
     );
+    c.close();
+    await server.close();
+    await expectNoLiveTimers(res, 'after snapshots of a store under load, each replacing the log');
+    const weightAfter = await res.hostWeight();
+    if (weightBefore !== undefined && weightAfter !== undefined)
+      check(
+        weightAfter.fds <= weightBefore.fds,
+        `After snapshots of a store under load and close(), the process running your server holds ` +
+          `${weightAfter.fds - weightBefore.fds} more open descriptors than before the server started (read from ` +
+          '/proc/<pid>/fd); expected none: close() closes every file and socket. Likely causes: the old log file ' +
+          'not closed when a snapshot replaces the log (one descriptor lost per snapshot); a snapshot file not ' +
+          'closed after writing it, or after a failed write; a connection not destroyed when its client went.',
+      );
   },
 );
