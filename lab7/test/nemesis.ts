@@ -352,7 +352,11 @@ async function frozenRoundTrip(ctx: Ctx, maxRaftState: number, name: string): Pr
   for (const key of EDGE_KEYS) await ck.put(key, edgeValue(rng, n++, { hugeBytes: 512 }), 0);
   // Bulk on group 1's own shards: what it must no longer hold once they moved away.
   const bulk = keysCoveringShards().filter((k) => key2shard(k) < NSHARDS / 2);
-  for (const key of bulk) await ck.put(key, `${n++}`.padEnd(BULK_BYTES, '.'), 0);
+  const bulkRng = keyedRng(ctx.seed, `${name}/bulk`); // random values: none kept in less than its size
+  for (const key of bulk) {
+    const head = `${n++}-`;
+    await ck.put(key, head + bulkRng.text(BULK_BYTES - head.length), 0);
+  }
   const doomed = ts.makeCtrler();
   ts.shutdownGroup(2);
   void ts.leaveThrough(doomed, GID1).catch(() => undefined);

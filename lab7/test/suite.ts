@@ -38,7 +38,7 @@ import { nemesisShards, nemesisShardsSnapshots } from './nemesis';
 type Ctx = TestContext<Lab7Impl>;
 
 /** Value size in TestDeleteBasic5A (characters): large, so that a shard's keys dominate a snapshot. */
-const BIG_VALUE = 1000;
+const BIG_VALUE = 3000;
 /** maxRaftState where a test needs snapshots (as in lab 6's snapshot tests). */
 const SNAPSHOTS = 1000;
 
@@ -127,6 +127,20 @@ const deleteBasic: TestDefinition<Lab7Impl> = {
     for (let round = 0; round < 3; round++) await putAll(ck, stay, written, `s${round}`, BIG_VALUE);
     const after = ts.group(GID1).savedSize();
     ctx.log(`group 1's saved state: ${all} characters with every shard, ${after} after the join`);
+    // What group 1's snapshot keeps is bounded by what it still owns, not only by what it held before: ballast in
+    // the first snapshot cannot buy room for the deleted shards.
+    const kept = stay.length * BIG_VALUE;
+    const moved = (keys.length - stay.length) * BIG_VALUE;
+    const snapshot = ts.group(GID1).snapshotSize();
+    ctx.log(`group 1's largest snapshot after the join: ${snapshot} characters (its own values: ${kept})`);
+    if (snapshot > kept + moved / 2)
+      fail(
+        `group 1's largest snapshot is ${snapshot} characters after half its shards moved to group 2: its own keys' ` +
+          `values take ${kept}, and those of the shards it gave away ${moved}. Expected under ` +
+          `${kept + moved / 2}: a deleted shard's keys must be gone. Likely causes: DeleteShard not applied (or not ` +
+          'called by the controller), a frozen shard whose keys are kept after the delete, a snapshot (or a Raft ' +
+          'state) that still includes deleted shards, or old values of a key kept beside its latest.',
+      );
     if (after > 0.75 * all)
       fail(
         `group 1's largest saved state (Raft state and snapshot) is ${after} characters after half its shards moved to ` +

@@ -1,6 +1,6 @@
 /** Lab 7's workloads and checks: keys written and read back, and clerks racing on many keys while shards move. */
 import { within } from '../../suite';
-import { sleep } from '../../world';
+import { keyedRng, sleep } from '../../world';
 import type { Version } from '../../lab6/kvapi';
 import { showCommand } from '../../lab6/test/harness';
 import type { RecordingClerk } from '../../lab6/test/kvharness';
@@ -22,8 +22,10 @@ export async function putAll(
 ): Promise<void> {
   for (const key of keys) {
     const version = written.get(key)?.version ?? 0;
-    // Characters a hand-made shard encoding might split on: a value must cross a move as it was written.
-    const value = `${tag}-${key}${SEPARATORS}`.padEnd(size, '.');
+    // Characters a hand-made shard encoding might split on: a value must cross a move as it was written. A large
+    // value is random after them, so that no server keeps a copy of it in less than its size by noticing a pattern.
+    const head = `${tag}-${key}${SEPARATORS}`;
+    const value = size > head.length ? head + keyedRng(0, `${tag}/${key}`).text(size - head.length) : head;
     const err = await ck.put(key, value, version);
     // With nobody else writing, ErrMaybe (a re-sent put answered ErrVersion) means an earlier copy took effect.
     if (err !== 'OK' && err !== 'ErrMaybe')
