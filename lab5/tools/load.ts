@@ -1,5 +1,6 @@
 /** Loads the student's files (lab5/) or, with --solution, the reference solution's — for the lab 5 tools. */
 import * as path from 'node:path';
+import { requireFresh } from '../../suite/fresh';
 import { implFolder } from '../../suite/solution';
 import type { ClientOptions, KVClient, ServerAddress, StartServer } from '../types';
 
@@ -9,10 +10,16 @@ export interface ToolImpl {
   ShardedClient: new (servers: readonly ServerAddress[], options?: ClientOptions) => KVClient;
 }
 
-/** The server and client the tools run. */
+/**
+ * The server and client the tools run. Each server started is a machine of its own, as in the tests: a fresh copy of
+ * the modules, so that a variable at a module's top level belongs to one server even when a tool starts three in
+ * one process.
+ */
 export function loadImpl(solution: boolean): ToolImpl {
   const dir = implFolder('lab5', solution);
-  const { startServer } = require(path.join(dir, 'server.ts')) as Pick<ToolImpl, 'startServer'>;
+  const serverFile = path.join(dir, 'server.ts');
+  const startServer: StartServer = (options) =>
+    requireFresh(dir, (req) => (req(serverFile) as Pick<ToolImpl, 'startServer'>).startServer)(options);
   const { ShardedClient } = require(path.join(dir, 'client.ts')) as Pick<ToolImpl, 'ShardedClient'>;
   return { startServer, ShardedClient };
 }
