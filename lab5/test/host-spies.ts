@@ -295,13 +295,12 @@ function isLogFile(name: string): boolean {
 interface SnapshotPing {
   readonly socket: net.Socket;
   readonly round: number;
+  /** Bytes of the snapshot written before the PING goes. */
+  readonly afterBytes: number;
   phase: 'armed' | 'pinged' | 'done';
   pongBeforeLastWrite: boolean;
   received: Buffer[];
 }
-
-/** How far into a snapshot, in bytes written, TestSnapshotServes's PING goes (the handout's pieces are about 1 MB). */
-const PING_AFTER_BYTES = 1 << 20;
 
 /** The bytes a file write call hands over: its data argument at `from`, then an offset and a length, or options. */
 function writtenBytes(args: unknown[], from: number): number {
@@ -374,9 +373,13 @@ export class CrashCopies {
     this.diskFull = full === true;
   }
 
-  /** At a snapshot's first write past its first 1 MB, a connection of the kit's to `port` sends PING and SET during-snapshot-<round>. */
-  async pingAtNextSnapshot(port: unknown, round: unknown): Promise<void> {
-    if (typeof port !== 'number' || typeof round !== 'number') throw new TypeError('pingAtNextSnapshot(port, round)');
+  /**
+   * At a snapshot's first write once it has written `afterBytes` (the test draws it, so that no moment of a snapshot
+   * is the one watched), a connection of the kit's to `port` sends PING and SET during-snapshot-<round>.
+   */
+  async pingAtNextSnapshot(port: unknown, round: unknown, afterBytes: unknown): Promise<void> {
+    if (typeof port !== 'number' || typeof round !== 'number' || typeof afterBytes !== 'number')
+      throw new TypeError('pingAtNextSnapshot(port, round, afterBytes)');
     this.ping?.socket.destroy();
     const socket = net.connect({ port, host: '127.0.0.1' });
     await new Promise<void>((resolve, reject) => {
@@ -385,7 +388,7 @@ export class CrashCopies {
     });
     socket.on('error', () => undefined);
     socket.setNoDelay(true);
-    const ping: SnapshotPing = { socket, round, phase: 'armed', pongBeforeLastWrite: false, received: [] };
+    const ping: SnapshotPing = { socket, round, afterBytes, phase: 'armed', pongBeforeLastWrite: false, received: [] };
     socket.on('data', (d: Buffer) => ping.received.push(d));
     this.ping = ping;
   }
@@ -555,12 +558,12 @@ export class CrashCopies {
 
   /**
    * The ping's part at a snapshot write, `before` bytes into the snapshot: sent at the first write once the snapshot
-   * has written PING_AFTER_BYTES (so a first small write cannot stand in for the rest), and at each later one, has
-   * the PONG come back yet?
+   * has written the ping's afterBytes (so a first small write cannot stand in for the rest), and at each later one,
+   * has the PONG come back yet?
    */
   private atSnapshotWrite(before: number): void {
     const p = this.ping;
-    if (p?.phase === 'armed' && before >= PING_AFTER_BYTES) {
+    if (p?.phase === 'armed' && before >= p.afterBytes) {
       p.socket.write('*1\r\n$4\r\nPING\r\n');
       const key = `during-snapshot-${p.round}`;
       const value = 'written while the snapshot was';

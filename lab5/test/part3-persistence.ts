@@ -1047,23 +1047,29 @@ function parseReplies(bytes: string): RespReply[] {
   return out;
 }
 
+/** How far into a snapshot of the 12 MB store TestSnapshotServes's PING goes, MB: drawn per round in this range. */
+const PING_AFTER_MB: readonly [number, number] = [1, 6];
+
 /**
- * At the next snapshot's first write once it has written 1 MB, a kit connection in the host sends PING and a SET: the PING must be answered
- * before that snapshot's last write, and the SET acknowledged; then `c` writes once more. Returns the keys written.
+ * At the next snapshot's first write once it has written a number of MB drawn from `rng` (so that no moment of a
+ * snapshot is the one watched), a kit connection in the host sends PING and a SET: the PING must be answered before
+ * that snapshot's last write, and the SET acknowledged; then `c` writes once more. Returns the keys written.
  */
 async function pingDuringSnapshot(
   watch: RemoteCrashCopies,
   port: number,
   c: RawClient,
   round: number,
+  rng: Rng,
 ): Promise<string[]> {
-  await watch.pingAtNextSnapshot(port, round);
+  const mb = rng.between(PING_AFTER_MB[0], PING_AFTER_MB[1]);
+  await watch.pingAtNextSnapshot(port, round, mb * 1024 * 1024);
   const ended = await waitForReport(watch, (r) => r.ping?.phase === 'done', 5000);
   const phase = ended.ping?.phase ?? 'armed';
   check(
     phase === 'done',
     phase === 'armed'
-      ? 'No further snapshot of the 12 MB store wrote another piece after its first 1 MB within 5 s (snapshotIntervalMs 300): write the snapshot in pieces of about 1 MB, ' +
+      ? `No further snapshot of the 12 MB store wrote another piece after its first ${mb} MB within 5 s (snapshotIntervalMs 300): write the snapshot in pieces of about 1 MB, ` +
           "awaiting each FileHandle's write, not in one or two blocking steps."
       : 'No further snapshot of the 12 MB store was renamed into place within 5 s (snapshotIntervalMs 300).',
   );
@@ -1074,20 +1080,20 @@ async function pingDuringSnapshot(
     await realSleep(20);
     replies = parseReplies((await watch.report()).ping?.received ?? '');
   }
-  check(replies.length >= 1, 'PING, sent once a snapshot had written 1 MB, got no reply within 5 s.');
+  check(replies.length >= 1, `PING, sent once a snapshot had written ${mb} MB, got no reply within 5 s.`);
   check(
     same(replies[0], 'PONG'),
-    `PING, sent once a snapshot had written 1 MB, replied ${show(replies[0])}; expected PONG.`,
+    `PING, sent once a snapshot had written ${mb} MB, replied ${show(replies[0])}; expected PONG.`,
   );
   check(
     ended.ping?.pongBeforeLastWrite === true,
-    'A PING sent once a snapshot of the 12 MB store had written its first 1 MB was answered only after its last piece was written: the snapshot blocked every client for the rest of its writing ' +
+    `A PING sent once a snapshot of the 12 MB store had written its first ${mb} MB was answered only after its last piece was written: the snapshot blocked every client for the rest of its writing ` +
       '(with Redis-sized stores, seconds). Take a copy of the store (a Map copy is quick: the strings are shared), then write the file in pieces with the event loop free between them ' +
       "(await a FileHandle's write of each ~1 MB piece, or a write stream), so that commands keep being served; the log keeps the writes made meanwhile.",
   );
   check(
     replies.length >= 2 && same(replies[1], 'OK'),
-    `SET during-snapshot-${round}, sent once a snapshot had written 1 MB, replied ${replies.length >= 2 ? show(replies[1]) : '(no reply within 5 s)'}; expected OK.`,
+    `SET during-snapshot-${round}, sent once a snapshot had written ${mb} MB, replied ${replies.length >= 2 ? show(replies[1]) : '(no reply within 5 s)'}; expected OK.`,
   );
   await c.expect(['SET', `after-snapshot-${round}`, 'v'], 'OK');
   return [`during-snapshot-${round}`, `after-snapshot-${round}`];
@@ -1124,7 +1130,7 @@ async function checkWritesSurviveSnapshots(res: Resources, liveDir: string, writ
 
 export const snapshotServes = realTest(
   'TestSnapshotServes',
-  'a snapshot of a 12 MB store is written while commands are served, not in one blocking step; once the server is closed, no descriptor or timer of its snapshots and logs is left',
+  'a snapshot of a 12 MB store is written while commands are served, not in one blocking step (a PING sent at a point of it drawn per seed is answered before its last write); once the server is closed, no descriptor or timer of its snapshots and logs is left',
   async (res, ctx, rng) => {
     const liveDir = res.tempDir();
     const watch = await res.crashCopies(liveDir);
@@ -1138,17 +1144,17 @@ export const snapshotServes = realTest(
     const c = await res.connect(server.port);
     const large = await fillLargeStore(c, rng);
     // Once a snapshot holding those writes is in place (nothing is written while the next one runs), at the next
-    // snapshot's first write past its first 1 MB another client sends PING: is it answered before its last write?
+    // snapshot's first write past a point drawn per round (1-6 MB) another client sends PING: is it answered before its last write?
     const renamesBefore = (await watch.report()).renames;
     check(
       (await waitForReport(watch, (r) => r.renames > renamesBefore, 5000)).renames > renamesBefore,
       `No snapshot of the 12 MB store was renamed into place within 5 s (snapshotIntervalMs 300).`,
     );
     await c.expect(['SET', 'before-snapshot', 'v'], 'OK'); // in the log when the next snapshot starts, and in that snapshot
-    // Two snapshots in turn. At each one's first write past 1 MB another client sends PING and a SET: is the PING answered
+    // Two snapshots in turn. At each one's first write past that point another client sends PING and a SET: is the PING answered
     // before that snapshot's last write? The SET is not in that snapshot, only in the log, which must keep it.
     const written: string[] = ['before-snapshot'];
-    for (const round of [1, 2]) written.push(...(await pingDuringSnapshot(watch, server.port, c, round)));
+    for (const round of [1, 2]) written.push(...(await pingDuringSnapshot(watch, server.port, c, round, rng)));
     await checkWritesSurviveSnapshots(res, liveDir, written);
     // The second snapshot began after the first was in place: it holds the large values and before-snapshot.
     const held = new Map([...large, ['before-snapshot', 'v']]);

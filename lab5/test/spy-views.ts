@@ -126,9 +126,9 @@ export class RemoteCrashCopies {
     await this.call('setDiskFull', [full], 'filling or freeing the disk');
   }
 
-  /** At a snapshot's first write past its first 1 MB, a kit connection to `port` in the host sends PING and SET during-snapshot-<round>. */
-  async pingAtNextSnapshot(port: number, round: number): Promise<void> {
-    await this.call('pingAtNextSnapshot', [port, round], 'arming the snapshot ping');
+  /** At a snapshot's first write once it has written `afterBytes`, a kit connection to `port` in the host sends PING and SET during-snapshot-<round>. */
+  async pingAtNextSnapshot(port: number, round: number, afterBytes: number): Promise<void> {
+    await this.call('pingAtNextSnapshot', [port, round, afterBytes], 'arming the snapshot ping');
   }
 
   /** What the copies saw so far. */
