@@ -38,7 +38,7 @@ async function now(watch: RemoteSyncWatch): Promise<number> {
 export type Write = readonly [Array<string | number>, RespReply];
 
 /**
- * Sends one write and waits for its reply; with fsync 'always', fails unless a sync of a file in the data folder
+ * Sends one write and waits for its reply; with fsync 'always', fails unless a sync of the data folder's log
  * finished after the command was sent and before the server wrote the reply.
  */
 export async function expectSyncedAck(
@@ -55,7 +55,7 @@ export async function expectSyncedAck(
   const synced = syncsAfter(seen, sent);
   check(
     synced.length > 0,
-    `${where}With fsync 'always', ${describe(args)} was acknowledged (${show(want)}) but nothing in the data folder was fsynced between the command and its reply. ` +
+    `${where}With fsync 'always', ${describe(args)} was acknowledged (${show(want)}) but the log (appendonly.aof) was not fsynced between the command and its reply (a sync of another file, or of the folder, does not keep the write). ` +
       `'always' promises that a write a client saw acknowledged is on disk: append the chunk's changes to appendonly.aof, force them to disk with ${SYNC_CALLS}, and only then write the replies.`,
   );
   check(
@@ -93,7 +93,7 @@ export async function checkAlways(
   const syncs = syncsAfter(seen, sent).length;
   check(
     syncs <= BATCH_SYNCS_AT_MOST,
-    `${where}With fsync 'always', ${batch.length} SETs sent in one packet led to ${syncs} fsyncs of the data folder before ` +
+    `${where}With fsync 'always', ${batch.length} SETs sent in one packet led to ${syncs} fsyncs of the log before ` +
       `their last reply; expected at most ${BATCH_SYNCS_AT_MOST} (one per chunk of input the server reads, and the packet ` +
       "arrives in one or two): 'always' costs one fsync per batch of writes (group commit), not one per command. " +
       'Likely causes: the log written and fsynced after each command instead of once after the whole chunk was ' +
@@ -114,7 +114,7 @@ export async function checkNo(
   const noSyncs = syncsAfter(await watch.report(), before).length;
   check(
     noSyncs <= 1,
-    `${where}With fsync 'no', the server fsynced its data folder ${noSyncs} times during ${writes.length} writes (one at a time, no snapshot due). ` +
+    `${where}With fsync 'no', the server fsynced its log ${noSyncs} times during ${writes.length} writes (one at a time, no snapshot due). ` +
       "'no' leaves it to the operating system when the log reaches the disk, which is why it is the fastest: write each record to the log, but do not fsync it (a snapshot and close() may still fsync).",
   );
   return noSyncs;
@@ -161,7 +161,7 @@ export async function checkEverysec(
   const allowed = Math.ceil(elapsed / 1000) + 1;
   check(
     everysec <= allowed,
-    `${where}With fsync 'everysec', the server fsynced its data folder ${everysec} times while ${sentWrites} writes arrived over ${(elapsed / 1000).toFixed(1)} s; expected about one fsync per second (at most ${allowed}). ` +
+    `${where}With fsync 'everysec', the server fsynced its log ${everysec} times while ${sentWrites} writes arrived over ${(elapsed / 1000).toFixed(1)} s; expected about one fsync per second (at most ${allowed}). ` +
       "'everysec' accepts losing up to a second of writes in exchange for speed: do not fsync per write or per chunk, only from the once-a-second timer ('always' is the policy that fsyncs before every reply).",
   );
   check(

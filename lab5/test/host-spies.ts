@@ -219,13 +219,13 @@ function installSyncSpies(): () => void {
 }
 
 /**
- * What one test sees, in one order: syncs of the files in a data folder (or of the folder itself), and writes
+ * What one test sees, in one order: syncs of a data folder's log (the only file whose sync keeps a logged write), and writes
  * by a server's side of its connections (its replies), each numbered; the harness compares the numbers.
  */
 export class SyncWatch {
   readonly dir: string;
   readonly serverPort: number;
-  /** Sequence numbers of finished syncs of the folder's files. */
+  /** Sequence numbers of finished syncs of the folder's log. */
   readonly syncs: number[] = [];
   /** Sequence numbers of writes by the server's sockets. */
   readonly replies: number[] = [];
@@ -265,10 +265,11 @@ export class SyncWatch {
     }
   }
 
+  /** Is `file` the folder's log (or a new log written aside to replace it)? A sync of any other file, or of the folder, forces no logged write to disk. */
   private holds(file: string): boolean {
-    const paths = [this.dir];
+    const paths: string[] = [];
     try {
-      for (const name of fs.readdirSync(this.dir)) paths.push(path.join(this.dir, name));
+      for (const name of fs.readdirSync(this.dir)) if (isLogFile(name)) paths.push(path.join(this.dir, name));
     } catch {
       return false;
     }
