@@ -1202,7 +1202,7 @@ export const mutants: Mutant[] = [
       ],
     ],
     caughtBy: ['TestFsyncPolicy'],
-    cause: 'nothing in the data folder was fsynced between the command and its reply',
+    cause: 'the log (appendonly.aof) was not fsynced between the command and its reply',
   },
   {
     name: 'snapshot-timer-left-by-close',
