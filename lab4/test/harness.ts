@@ -77,6 +77,18 @@ export function followerName(i: number): string {
   return `follower ${i + 1}`;
 }
 
+/**
+ * The retry pacing of the running test's cluster, read by the suite's monitors when they judge (one test runs at a
+ * time in a process): `retryMs` as the cluster was configured, and whether the test chose it (then a leader must not
+ * wait much longer either).
+ */
+let pacing = { retryMs: DEFAULT_CONFIG.retryMs, chosen: false };
+
+/** The running test's retry pacing (see above): a function, so that no frozen export can hold it. */
+export function retryPacing(): { readonly retryMs: number; readonly chosen: boolean } {
+  return pacing;
+}
+
 /** One test's cluster. */
 export class Lab4Tester {
   private readonly ctx: TestContext<Lab4Impl>;
@@ -132,6 +144,9 @@ export class Lab4Tester {
     // Fixed per cluster (no draw from the seed's random stream): the tests only need the leader to know it and an intruder not to.
     this.token = `${this.prefix}-replication-secret`;
     const base = { ...DEFAULT_CONFIG, token: this.token, ...options.config, quorum: options.quorum };
+    // The retry pacing the monitors hold this run to: this cluster's retryMs, and an upper bound where the test
+    // chose a retryMs of its own (a leader that waits a constant of its own instead is then seen).
+    pacing = { retryMs: base.retryMs, chosen: options.config?.retryMs !== undefined };
     this.base = base;
     this.maxBatch = base.maxBatch;
     this.restarts = new Array<number>(options.followers).fill(0);

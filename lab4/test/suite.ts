@@ -3,7 +3,7 @@
  * replays it exactly: npm run grade lab4 -- --test <Name> --seed <N>
  */
 import { IMPL_FILES, load } from '../load';
-import { World } from '../../world';
+import { keyedRng, World } from '../../world';
 import {
   LabSuite,
   scored,
@@ -18,7 +18,7 @@ import { monitored } from '../../suite/monitors';
 import { within } from '../../suite/within';
 import type { RpcEnd } from '../../labrpc';
 import { DEFAULT_CONFIG, SERVICE, type ReplicateArgs, type ReplicateReply, type SetReply } from '../rpc';
-import { Ack, Lab4Impl, Lab4Tester, followerName, show } from './harness';
+import { Ack, Lab4Impl, Lab4Tester, followerName, retryPacing, show } from './harness';
 import { nemesisQuorum, nemesisReplication } from './nemesis';
 import { modelReplication } from './model';
 import { realHttpCatchUpTest, realHttpLateStartTest, realHttpTest } from './real';
@@ -633,6 +633,10 @@ const IN_FLIGHT_HEAL_AT = 1400;
  * at most about 110 ms on the simulated network); a back-off that grows to hundreds of ms comes later.
  */
 const HEALED_ACK_MS = 200;
+/** TestNoQuorumInFlight's retryMs, drawn per seed in this range (ms): never the default, so a wait of the leader's own shows. */
+const IN_FLIGHT_RETRY_MS: readonly [number, number] = [15, 30];
+/** How much longer than a test's chosen retryMs the median wait before a re-sent Replicate may be (virtual ms). */
+const RETRY_MEDIAN_SLACK_MS = 5;
 
 /** One write of TestNoQuorumInFlight as it ended: its reply, and how long it waited for it (ms). */
 type InFlightWrite = (typeof IN_FLIGHT)[number] & { reply: SetReply; waited: number };
@@ -722,7 +726,7 @@ function expectInFlightReply(r: InFlightWrite, timeline: string): void {
       late <= HEALED_ACK_MS,
       `The write of ${r.key}, sent ${r.at} ms after the quorum was lost, was acknowledged ${late.toFixed(1)} ms after a third follower came back ` +
         `(at ${IN_FLIGHT_HEAL_AT} ms); expected within ${HEALED_ACK_MS} ms: "wait \`config.retryMs\` and send again", so writes succeed again as soon ` +
-        `as W followers are reachable. Likely causes: a back-off that grows after each failed call (the wait is always retryMs, ${DEFAULT_CONFIG.retryMs} ms); ` +
+        `as W followers are reachable. Likely causes: a back-off that grows after each failed call (the wait is always retryMs, ${retryPacing().retryMs} ms here); ` +
         `a re-send only at the next heartbeat or the next write; a wait of writeTimeoutMs or a fixed constant instead of config.retryMs. (${timeline})`,
     );
   }
@@ -744,9 +748,12 @@ const noQuorumInFlight: TestDefinition<Lab4Impl> = {
   name: 'TestNoQuorumInFlight',
   description:
     'W=3 of 5 with 3 followers cut off: writes sent 0, 300, 700 and 1,000 ms later each time out on their own schedule; ' +
-    `the quorum returns at 1,400 ms, so the first two fail and the last two succeed, within ${HEALED_ACK_MS} ms of its return; the failed ones are applied once committed`,
+    `the quorum returns at 1,400 ms, so the first two fail and the last two succeed, within ${HEALED_ACK_MS} ms of its return; the failed ones are applied once committed; ` +
+    `retryMs drawn per seed (${IN_FLIGHT_RETRY_MS[0]}-${IN_FLIGHT_RETRY_MS[1]} ms), and the leader's re-sends to the cut-off followers wait that long (the median at most ${RETRY_MEDIAN_SLACK_MS} ms more)`,
   async run(ctx: Ctx) {
-    const ts = new Lab4Tester(ctx, { followers: 5, quorum: 3, reliable: true });
+    const [lo, hi] = IN_FLIGHT_RETRY_MS;
+    const retryMs = keyedRng(ctx.seed, 'TestNoQuorumInFlight/retryMs').between(lo, hi);
+    const ts = new Lab4Tester(ctx, { followers: 5, quorum: 3, reliable: true, config: { retryMs } });
     expectOk(await ts.clerk().set('base', '0'), 'the first write');
     for (const i of [2, 3, 4]) ts.cut(i, true);
     const t0 = performance.now();
@@ -1089,11 +1096,24 @@ const MONITORS: Monitors = {
       methods: [`${SERVICE}.Replicate`],
       refusals: ['ErrNotFollower', 'ErrForbidden'],
       after: 'each',
-      minWaitMs: DEFAULT_CONFIG.retryMs,
+      // The running cluster's retryMs (TestNoQuorumInFlight draws its own), read when the run is judged.
+      get minWaitMs(): number {
+        return retryPacing().retryMs;
+      },
+      // Where the test chose retryMs, the median wait may not be much longer: a constant of the leader's is seen.
+      get maxMedianWaitMs(): number | undefined {
+        const { retryMs, chosen } = retryPacing();
+        return chosen ? retryMs + RETRY_MEDIAN_SLACK_MS : undefined;
+      },
+      samples: 8, // a cut-off follower's calls each fail after up to 100 ms: about ten re-sends in TestNoQuorumInFlight
       causes:
-        `the leader sends the same Replicate again at once (or sooner than config.retryMs, ${DEFAULT_CONFIG.retryMs} ms) ` +
-        'after a TimeoutError, an ErrNotFollower or an ErrForbidden: no wait on that path, a wait whose promise is not ' +
-        'awaited, or a retry that goes back to the top of the loop before sleeping',
+        `the leader sends the same Replicate again at once (or sooner than config.retryMs, ${DEFAULT_CONFIG.retryMs} ms ` +
+        'unless the test set another) after a TimeoutError, an ErrNotFollower or an ErrForbidden: no wait on that ' +
+        'path, a wait whose promise is not awaited, a retry that goes back to the top of the loop before sleeping, or a ' +
+        'wait written into the code instead of config.retryMs',
+      slowCauses:
+        'the leader waits longer than config.retryMs before sending a failed Replicate again: a wait written into the ' +
+        'code instead of config.retryMs, a back-off that grows after each failure, or a re-send only at the next heartbeat',
     },
     {
       rule: "when a follower's loop has had nothing to send for `config.heartbeatMs`",

@@ -314,6 +314,20 @@ export const mutants: Mutant[] = [
     cause: 'instead of any W',
   },
   {
+    name: 'retry-with-a-constant',
+    description:
+      'after a failed Replicate the leader waits 40 ms, a constant of its own, instead of config.retryMs (from a red-team review)',
+    file: 'server.ts',
+    replace: [
+      [
+        '        // Lost, or the follower is unreachable: try again a little later, from the same place.\n        await sleep(this.config.retryMs);',
+        '        // Lost, or the follower is unreachable: try again a little later, from the same place.\n        await sleep(40);',
+      ],
+    ],
+    caughtBy: ['TestNoQuorumInFlight'],
+    cause: 'a wait written into the code instead of config.retryMs',
+  },
+  {
     name: 'push-each-write',
     description:
       "besides its loop, the leader pushes each new write to every follower at once in its own call (the original's design), so calls to a follower overlap",
