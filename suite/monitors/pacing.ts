@@ -227,6 +227,7 @@ export class PacingWatch implements CallRule {
   finding(): string | undefined {
     const broken: string[] = [];
     let slow = false;
+    let quick = false;
     const { minWaitMs, meanWaitMs, maxMedianWaitMs } = this.rule;
     const samples = this.rule.samples ?? DEFAULT_SAMPLES;
     for (const [key, w] of this.waits) {
@@ -237,16 +238,20 @@ export class PacingWatch implements CallRule {
           : this.rule.by
             ? `${key} (to any server)`
             : key;
-      if (minWaitMs !== undefined && w.early > 0 && w.first)
+      if (minWaitMs !== undefined && w.early > 0 && w.first) {
+        quick = true;
         broken.push(
           `${who}: ${w.early} of ${w.count} tries came sooner than ${minWaitMs} ms after the ${this.rule.after === 'answer' ? 'answer' : 'failure'} before them ` +
             `(the first at ${ms(w.first.at)}, ${w.first.waited.toFixed(2)} ms after it)`,
         );
-      if (meanWaitMs !== undefined && w.count >= samples && w.total / w.count < meanWaitMs - this.slackMs)
+      }
+      if (meanWaitMs !== undefined && w.count >= samples && w.total / w.count < meanWaitMs - this.slackMs) {
+        quick = true;
         broken.push(
           `${who}: ${w.count} tries came on average ${(w.total / w.count).toFixed(3)} ms after the failure before ` +
             `them (at least ${meanWaitMs} ms on average expected)`,
         );
+      }
       const median = maxMedianWaitMs !== undefined && w.count >= samples ? medianOf(w.kept) : 0;
       if (maxMedianWaitMs !== undefined && median > maxMedianWaitMs + this.slackMs) {
         slow = true;
@@ -265,7 +270,7 @@ export class PacingWatch implements CallRule {
           : 'lost';
     const before = this.rule.after === 'answer' ? 'the answer' : 'the failure';
     const title =
-      slow && broken.length === 1
+      slow && !quick
         ? 'Retries too slow'
         : this.rule.after === 'answer'
           ? 'Calls repeated too quickly'
