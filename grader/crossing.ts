@@ -10,6 +10,7 @@
  * harness's state behind it (an end's network, a clerk's history, a kit class or constant).
  */
 import { types } from 'node:util';
+import { nativeFreeze as freeze } from './fast-freeze';
 import { stacklessError } from '../labrpc/stackless';
 
 type AnyFunction = (...args: unknown[]) => unknown;
@@ -90,22 +91,25 @@ class ViewBrand extends (function (this: unknown, target: object): object {
 class FacadeMemo extends (function (this: unknown, target: object): object {
   return target;
 } as unknown as new (target: object) => object) {
-  #facades: Array<{ readonly by: Crossing; readonly facade: object }> = [];
+  /** The first crossing that handed the object over, and its facade (another crossing makes a facade each time). */
+  #by: Crossing | undefined;
+  #facade: object | undefined;
 
   /** The facade `by` made of `target`, if it made one. */
   static of(target: object, by: Crossing): object | undefined {
-    return #facades in target ? (target as FacadeMemo).#facades.find((m) => m.by === by)?.facade : undefined;
+    return #by in target && (target as FacadeMemo).#by === by ? (target as FacadeMemo).#facade : undefined;
   }
 
-  /** Remembers that `by` made `facade` of `target`. */
+  /** Remembers that `by` made `facade` of `target` (the first crossing only). */
   static remember(target: object, by: Crossing, facade: object): void {
-    if (!(#facades in target))
-      try {
-        new FacadeMemo(target);
-      } catch {
-        return; // an engine that keeps private fields off objects that cannot be extended: a facade per hand-over
-      }
-    (target as FacadeMemo).#facades.push({ by, facade });
+    if (#by in target) return;
+    try {
+      new FacadeMemo(target);
+    } catch {
+      return; // an engine that keeps private fields off objects that cannot be extended: a facade per hand-over
+    }
+    (target as FacadeMemo).#by = by;
+    (target as FacadeMemo).#facade = facade;
   }
 }
 
@@ -142,7 +146,7 @@ function chainOf(proto: object | null): ReadonlyMap<PropertyKey, PropertyDescrip
 }
 
 /** The key for objects without a prototype in per-prototype caches. */
-const NO_PROTOTYPE = Object.freeze(Object.create(null) as object);
+const NO_PROTOTYPE = freeze(Object.create(null) as object);
 
 /** What the crossing is told about the two sides. */
 export interface CrossingOptions {
@@ -413,14 +417,14 @@ export class Crossing {
         out = new Map(entries);
       } else if (isPlain(v)) out = Object.fromEntries(Object.entries(v).map(([k, x]) => [k, data(x)]));
       else return inner(v);
-      return Object.isFrozen(v) ? Object.freeze(out) : out;
+      return Object.isFrozen(v) ? freeze(out) : out;
     };
     const out = Object.create(proto) as Record<PropertyKey, unknown>;
     for (const key of Reflect.ownKeys(value)) {
       const d = Object.getOwnPropertyDescriptor(value, key);
       if (d && 'value' in d) Object.defineProperty(out, key, { ...d, value: data(d.value) });
     }
-    if (Object.isFrozen(value)) Object.freeze(out);
+    if (Object.isFrozen(value)) freeze(out);
     if (this.options.witness) this.copies.add(out);
     return out;
   }
@@ -448,11 +452,9 @@ export class Crossing {
     const out = Object.create(null) as Record<PropertyKey, unknown>;
     // The closures are the facade's own (nothing shared with the harness), frozen like everything the code gets.
     const method = (key: PropertyKey): AnyFunction =>
-      Object.freeze((...args: unknown[]): unknown =>
-        this.callFor(Reflect.get(target, key) as AnyFunction, target, args),
-      );
+      freeze((...args: unknown[]): unknown => this.callFor(Reflect.get(target, key) as AnyFunction, target, args));
     const getter = (key: PropertyKey): (() => unknown) =>
-      Object.freeze((): unknown => this.callFor(() => Reflect.get(target, key), undefined, []));
+      freeze((): unknown => this.callFor(() => Reflect.get(target, key), undefined, []));
     const shape = this.shapeOf(Object.getPrototypeOf(target) as object | null);
     for (const key of shape.methods) out[key] = method(key);
     for (const key of shape.getters) Object.defineProperty(out, key, { get: getter(key), enumerable: true });
@@ -467,7 +469,7 @@ export class Crossing {
         else out[key] = d.value;
       } else if (d.get) Object.defineProperty(out, key, { get: getter(key), enumerable: true });
     }
-    return Object.freeze(out);
+    return freeze(out);
   }
 
   /** The code's own value `value` is a view or stand-in of, if it is one (only proxies are). */
