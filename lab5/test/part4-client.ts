@@ -775,6 +775,35 @@ async function testerServer(
   return { port: (server.address() as net.AddressInfo).port, accepted: () => sockets.length };
 }
 
+/**
+ * ANSWERED_BEFORE_CLOSE GETs one after another, then as many together, to server 0, which answers each with nil: every
+ * answer null, and the server accepted one connection for them all (`accepted`).
+ */
+async function expectOneConnection(client: RemoteClient, accepted: () => number): Promise<void> {
+  for (let i = 0; i < ANSWERED_BEFORE_CLOSE; i++) {
+    const got = await client.command(0, ['GET', `k${i}`]);
+    check(
+      got === null,
+      `GET k${i} on a server that answers every command with nil returned ${show(got)}; expected null.`,
+    );
+  }
+  const together = await Promise.all(
+    Array.from({ length: ANSWERED_BEFORE_CLOSE }, (_, i) => client.command(0, ['GET', `c${i}`])),
+  );
+  check(
+    together.every((got) => got === null),
+    `GETs sent together to a server that answers every command with nil returned ${show(together)}; expected null each.`,
+  );
+  check(
+    accepted() === 1,
+    `${2 * ANSWERED_BEFORE_CLOSE} requests (half one after another, half together) to a server that answered each ` +
+      `at once opened ${accepted()} connections to it; expected 1. Likely causes: a connection opened per request ` +
+      '(the handout: keep one connection per server, open it on first use and reuse it); a connection closed after ' +
+      'each reply; several requests that each open a connection while the first is still being made (share the ' +
+      'pending connection).',
+  );
+}
+
 export const clientClose = realTest(
   'TestClientClose',
   'requests to a server that answers them all share one connection; close() during a retry wait ends the call at once (ServerUnavailableError, no more dials); a call after close() fails without dialling; no timer of the client outlives close()',
@@ -791,28 +820,7 @@ export const clientClose = realTest(
       ],
       { retries: 3, retryDelayMs: CLOSE_RETRY_DELAY_MS, timeoutMs: 5000, onRetry: (n) => notices.push(n.attempt) },
     );
-    for (let i = 0; i < ANSWERED_BEFORE_CLOSE; i++) {
-      const got = await client.command(0, ['GET', `k${i}`]);
-      check(
-        got === null,
-        `GET k${i} on a server that answers every command with nil returned ${show(got)}; expected null.`,
-      );
-    }
-    const together = await Promise.all(
-      Array.from({ length: ANSWERED_BEFORE_CLOSE }, (_, i) => client.command(0, ['GET', `c${i}`])),
-    );
-    check(
-      together.every((got) => got === null),
-      `GETs sent together to a server that answers every command with nil returned ${show(together)}; expected null each.`,
-    );
-    check(
-      accepted() === 1,
-      `${2 * ANSWERED_BEFORE_CLOSE} requests (half one after another, half together) to a server that answered each ` +
-        `at once opened ${accepted()} connections to it; expected 1. Likely causes: a connection opened per request ` +
-        '(the handout: keep one connection per server, open it on first use and reuse it); a connection closed after ' +
-        'each reply; several requests that each open a connection while the first is still being made (share the ' +
-        'pending connection).',
-    );
+    await expectOneConnection(client, accepted);
     const t0 = Date.now();
     const waiting = client.command(1, ['GET', 'x']).then(
       (value) => ({ value }),
