@@ -134,6 +134,8 @@ const SHARED_WALK = `
     void (async () => {
       const handle = await fs.promises.open(path.join(dir, 'walk'), 'w');
       const writing = fs.createWriteStream(path.join(dir, 'walk-stream'));
+      // The read streams below open the file: it must exist first (the write stream opens it on its own time).
+      await new Promise<void>((resolve) => writing.once('ready', () => resolve()));
       const timed = new net.Socket();
       timed.setTimeout(987654, () => undefined);
       const timers = Reflect.ownKeys(timed).map((k) => (timed as unknown as Record<PropertyKey, unknown>)[k]);
