@@ -39,9 +39,11 @@ const nodeTimers: Readonly<Record<string, (...args: unknown[]) => unknown>> = {
 /** What a node timer's handle is to the code that made it: the handle itself stays here (it links to every timer of the process). */
 const nodeHandles = new WeakMap<object, { ref(): unknown; unref(): unknown; hasRef(): boolean; refresh(): unknown }>();
 
-/** A node timer as node keeps it: `_destroyed` once it fired (a timeout, an immediate) or was cleared. */
+/** A node timer as node keeps it: `_destroyed` once it fired (a timeout, an immediate) or was cleared, and its delay. */
 interface NodeTimer {
   readonly _destroyed?: boolean;
+  /** A Timeout's delay (an interval's period), ms; an Immediate has none. */
+  readonly _idleTimeout?: number;
 }
 
 /** The node timers the code made that may still be live (those found fired or cleared are dropped as more are made). */
@@ -56,14 +58,14 @@ function noteNodeTimer(real: NodeTimer): void {
   nodeTimersMade.add(real);
 }
 
-/** How many node timers the code made are live now: set and neither fired nor cleared (an interval until cleared). */
-export function liveCodeTimers(): number {
-  let live = 0;
+/** The delay of each node timer the code made that is live now (set, neither fired nor cleared; an interval until cleared), ms. */
+export function liveCodeTimers(): number[] {
+  const delays: number[] = [];
   for (const t of nodeTimersMade) {
     if (t._destroyed === true) nodeTimersMade.delete(t);
-    else live++;
+    else delays.push(t._idleTimeout ?? 0);
   }
-  return live;
+  return delays;
 }
 
 /**

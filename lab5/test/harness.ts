@@ -463,9 +463,14 @@ export class Resources {
 
   /** How many timers your code set in the student host are live now (set, and neither fired nor cleared). */
   async liveTimers(): Promise<number> {
-    const v = await (await this.link()).request({ op: 'live-timers' }, 'counting live timers');
-    if (typeof v !== 'number' || !Number.isInteger(v) || v < 0)
-      throw new TestFailure(`Counting live timers: the process running your code answered ${JSON.stringify(v)}.`);
+    return (await this.liveTimerDelays()).length;
+  }
+
+  /** The delay of each timer your code set in the student host that is live now (an interval's period), ms. */
+  async liveTimerDelays(): Promise<number[]> {
+    const v = await (await this.link()).request({ op: 'live-timers' }, 'listing live timers');
+    if (!Array.isArray(v) || !v.every((d): d is number => typeof d === 'number' && Number.isFinite(d) && d >= 0))
+      throw new TestFailure(`Listing live timers: the process running your code answered ${JSON.stringify(v)}.`);
     return v;
   }
 

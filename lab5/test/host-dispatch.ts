@@ -100,10 +100,10 @@ export class Dispatcher {
   private readonly objects = new Map<number, { kind: ObjectKind; target: Record<string, unknown> }>();
   private nextRef = 1;
 
-  /** How many timers the code under test set are live now (see student-host.ts). */
-  private readonly liveTimers: () => number;
+  /** The delay of each timer the code under test set that is live now, ms (see student-host.ts). */
+  private readonly liveTimers: () => number[];
 
-  constructor(load: () => Loaded, send: (msg: HostMessage) => void, liveTimers: () => number) {
+  constructor(load: () => Loaded, send: (msg: HostMessage) => void, liveTimers: () => number[]) {
     this.load = load;
     this.send = send;
     this.liveTimers = liveTimers;

@@ -67,7 +67,7 @@ export type Request =
   | { readonly id: number; readonly op: 'weigh-heap' }
   /** The host's resident memory as the kernel counts it (no collection first), bytes: the reply's value is a number. */
   | { readonly id: number; readonly op: 'weigh-rss' }
-  /** How many timers the code under test set in the host that are still live: the reply's value is a number. */
+  /** The timers the code under test set in the host that are still live: the reply's value is each one's delay, ms. */
   | { readonly id: number; readonly op: 'live-timers' }
   /** A method of an object the host keeps. */
   | { readonly id: number; readonly op: 'call'; readonly ref: number; readonly method: string; readonly args: Plain[] }

@@ -185,6 +185,12 @@ export const ttl = realTest(
 const SWEEP_KEYS = 200;
 
 const SWEEP_VALUE_BYTES = 100_000;
+/** TestBackgroundExpiry's sweepIntervalMs, drawn, ms: a sweep comes at least once in its wait after the keys expire. */
+const SWEEP_MS: readonly [number, number] = [250, 400];
+/** How long TestBackgroundExpiry waits after the last key was set (PX 150) before weighing, ms. */
+const SWEEP_WAIT_MS = 900;
+/** The shortest delay, as a share of sweepIntervalMs, of a timer taken for the sweep's (a chain of timeouts may subtract the sweep's time). */
+const SWEEP_PERIOD_SLACK = 0.9;
 /** How many keys with a long time to live TestBackgroundExpiry sets before the ones that expire (drawn), and their TTL, s. */
 const LASTING_KEYS: readonly [number, number] = [20, 80];
 const LASTING_TTL_S = 100_000;
@@ -193,9 +199,11 @@ const CLOSE_SETTLE_MS = 50;
 
 export const backgroundExpiry = realTest(
   'TestBackgroundExpiry',
-  `${SWEEP_KEYS} keys of ${SWEEP_VALUE_BYTES / 1000} kB expire unread, set after ${LASTING_KEYS[0]}-${LASTING_KEYS[1]} keys that live long: the background sweep frees them and counts them in INFO; after close(), none of your timers is live`,
+  `${SWEEP_KEYS} keys of ${SWEEP_VALUE_BYTES / 1000} kB expire unread, set after ${LASTING_KEYS[0]}-${LASTING_KEYS[1]} keys that live long: the background sweep (its period drawn, ${SWEEP_MS[0]}-${SWEEP_MS[1]} ms) frees them and counts them in INFO; after close(), none of your timers is live`,
   async (res, ctx, rng) => {
-    const server = await res.server({ sweepIntervalMs: 100 });
+    // Drawn per seed: a sweep on a period of its own (a constant, Redis's 100 ms) passes one fixed choice.
+    const sweepMs = rng.between(SWEEP_MS[0], SWEEP_MS[1]);
+    const server = await res.server({ sweepIntervalMs: sweepMs });
     const c = await res.connect(server.port);
     await c.expect(['SET', 'keeper', 'v'], 'OK');
     // Keys that live long, set first: a sweep that looks only at the first keys with a time to live (a sample from
@@ -216,7 +224,7 @@ export const backgroundExpiry = realTest(
     for (let i = 0; i < SWEEP_KEYS; i++) c.send('SET', `tmp:${i}`, valueOf(i), 'PX', 150);
     for (let i = 0; i < SWEEP_KEYS; i++)
       check(same(await c.reply(`SET tmp:${i} <100 kB> PX 150`), 'OK'), `SET tmp:${i} ... PX 150 did not reply OK.`);
-    await realSleep(800);
+    await realSleep(SWEEP_WAIT_MS);
     // Nothing has read the keys: only a background sweep can have removed them.
     const after = await res.weighHost();
     const kept = (after - before) / 1e6;
@@ -225,9 +233,9 @@ export const backgroundExpiry = realTest(
     );
     check(
       kept < 6,
-      `${SWEEP_KEYS} keys of ${SWEEP_VALUE_BYTES} bytes expired 650 ms ago (PX 150), nobody read them, and the server still holds ` +
+      `${SWEEP_KEYS} keys of ${SWEEP_VALUE_BYTES} bytes expired ${SWEEP_WAIT_MS - 150} ms ago (PX 150), nobody read them, and the server still holds ` +
         `${kept.toFixed(1)} MB more than before (${lasting} keys with a long time to live were set before them): ` +
-        'expired keys must be removed by a background sweep every sweepIntervalMs (100 ms here), not only when read. ' +
+        `expired keys must be removed by a background sweep every sweepIntervalMs (${sweepMs} ms here), not only when read. ` +
         'Likely causes: no background sweep (keys removed only when read); a sweep that looks at only some keys with a ' +
         'time to live (the first few of the table, which here live long) and stops; a sweep timer never started, or ' +
         'started with another period; expired values still held elsewhere (a copy for INFO, the log, a snapshot buffer).',
@@ -240,11 +248,31 @@ export const backgroundExpiry = realTest(
       `INFO says expired_keys:${stats.expiredKeys}; expected ${SWEEP_KEYS} (every key removed because it expired counts once).`,
     );
     await c.expect(['DBSIZE'], 1 + lasting, `only "keeper" and the ${lasting} keys with a long time to live are left`);
+    await expectSweepTimer(res, sweepMs, ctx.log);
     c.close();
     await server.close();
     await expectNoLiveTimers(res, 'this server was the only one, and no client of yours ran');
   },
 );
+
+/**
+ * Fails unless one of the live timers the code set has the sweep's period (a timer chain may subtract the time a
+ * sweep took): a sweep on a period of its own is not the one the server was given.
+ */
+async function expectSweepTimer(res: Resources, sweepMs: number, log: (line: string) => void): Promise<void> {
+  const delays = await res.liveTimerDelays();
+  log(`sweepIntervalMs ${sweepMs}: your code's live timers have delays ${delays.join(', ') || '(none)'} ms`);
+  const low = Math.floor(SWEEP_PERIOD_SLACK * sweepMs) - 1;
+  check(
+    delays.some((d) => d >= low && d <= sweepMs + 1),
+    `The server was started with sweepIntervalMs ${sweepMs}, but none of the timers your code has live is due within ` +
+      `${low}-${sweepMs + 1} ms: their delays are ${delays.length > 0 ? delays.join(', ') + ' ms' : '(no timer is live)'}. ` +
+      'Expected the background sweep on a timer of that period (setInterval(sweep, sweepIntervalMs), or a setTimeout ' +
+      'set again after each sweep). Likely causes: a period of your own (a constant, or the 5 s default) instead of ' +
+      "options.sweepIntervalMs; the option read from the wrong object (the client's options, a default merged over " +
+      "the caller's); the sweep's timer cleared, or not set again after a sweep that threw.",
+  );
+}
 
 /** Fails unless none of the timers the code set is live CLOSE_SETTLE_MS after every server it started was closed. */
 export async function expectNoLiveTimers(res: Resources, which: string): Promise<void> {

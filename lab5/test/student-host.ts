@@ -28,23 +28,49 @@ function loadCode(dir: string): Loaded {
   }
 }
 
-/** Node's timers (setTimeout, setInterval) that keep this process alive now. */
-function activeTimeouts(): number {
-  return process.getActiveResourcesInfo().filter((r) => r === 'Timeout').length;
+/** A Timeout as node keeps it: `_destroyed` once it fired or was cleared, and its delay (an interval's period), ms. */
+interface NodeTimeout {
+  readonly _destroyed?: boolean;
+  readonly _idleTimeout?: number;
 }
 
 /**
- * How the host counts the live timers the code under test set: in the compartment, exactly (every timer it made,
- * unref'd ones too); without it (the kit's own checks of the reference), the timers keeping the process alive beyond
- * those it had before any code loaded.
+ * Notes every Timeout made through the global setTimeout and setInterval from now on (the kit's own checks of the
+ * reference, which load the code without a compartment), and returns the delay of each one still live, ms.
  */
-function liveTimerCount(mode: string | undefined): () => number {
+function timeoutsMadeFromNow(): () => number[] {
+  const made = new Set<NodeTimeout>();
+  for (const name of ['setTimeout', 'setInterval'] as const) {
+    const real = globalThis[name] as (...args: unknown[]) => NodeTimeout;
+    const noting = (...args: unknown[]): NodeTimeout => {
+      const t = real(...args);
+      made.add(t);
+      return t;
+    };
+    Object.assign(noting, real); // util.promisify's custom form, as node's own has it
+    (globalThis as Record<string, unknown>)[name] = noting;
+  }
+  return () => {
+    const delays: number[] = [];
+    for (const t of made) {
+      if (t._destroyed === true) made.delete(t);
+      else delays.push(t._idleTimeout ?? 0);
+    }
+    return delays;
+  };
+}
+
+/**
+ * The delay of each live timer the code under test set, ms (set, and neither fired nor cleared; unref'd ones too):
+ * in the compartment, exactly those it made; without it (the kit's own checks of the reference), those made through
+ * the globals once this host started.
+ */
+function liveTimers(mode: string | undefined): () => number[] {
   if (mode === 'compartment') {
     const { liveCodeTimers } = require('../../grader/endowments') as typeof import('../../grader/endowments');
     return liveCodeTimers;
   }
-  const before = activeTimeouts();
-  return () => Math.max(0, activeTimeouts() - before);
+  return timeoutsMadeFromNow();
 }
 
 function main(): void {
@@ -68,7 +94,7 @@ function main(): void {
   const send = (msg: HostMessage): void => {
     if (channel && !channel.destroyed) channel.write(line(msg));
   };
-  const dispatcher = new Dispatcher(() => loadCode(implDir), send, liveTimerCount(mode));
+  const dispatcher = new Dispatcher(() => loadCode(implDir), send, liveTimers(mode));
   const crash = (kind: 'uncaught' | 'unhandled-rejection') => (e: unknown) => {
     setTimeout(() => process.exit(1), 1000).unref();
     if (channel && !channel.destroyed)

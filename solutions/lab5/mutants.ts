@@ -25,6 +25,20 @@ export const mutants: Mutant[] = [
     cause: 'expired keys must be removed by a background sweep',
   },
   {
+    name: 'sweep-with-a-constant',
+    description:
+      "the background sweep runs every 100 ms (Redis's own rate) whatever sweepIntervalMs the server was given",
+    file: 'server.ts',
+    replace: [
+      [
+        '    this.timers.push(setInterval(() => this.sweep(), options.sweepIntervalMs));\n',
+        '    this.timers.push(setInterval(() => this.sweep(), 100));\n',
+      ],
+    ],
+    caughtBy: ['TestBackgroundExpiry'],
+    cause: 'a period of your own',
+  },
+  {
     name: 'fsync-per-command',
     description:
       "the log is flushed (and, with fsync 'always', fsynced) after each command of a chunk instead of once after the chunk: one fsync per pipelined write",
