@@ -453,11 +453,12 @@ const memPut: TestDefinition<Lab1Impl> = {
 const memAppend: TestDefinition<Lab1Impl> = {
   name: 'TestMemAppend',
   description:
-    'two clients each append 10 MiB to one key, then the second overwrites it: the server must keep neither the appended values nor the old value',
+    'two clients each append 10 MiB to one key, then the second puts another key and the first overwrites the first: the server must keep neither the appended values, nor the old value, nor a reply of an earlier request',
   async run(ctx: Ctx) {
     // While the 20 MiB value lives, JavaScript shares its memory with the appended strings (a concatenation points
     // at its pieces), so kept arguments would cost nothing extra. Once the key is overwritten, what is still held
-    // is what the server kept: ck0's last reply is "" and ck1's last request is a put, so nothing big is needed.
+    // is what the server kept. ck1's last request is a put to another key: a table of replies kept per client and
+    // key (not per client) would still hold ck1's 10 MiB reply for "k"; ck0 overwrites "k".
     const retained = await retainedAfter(ctx, true, true, async (ts) => {
       const ck0 = ts.makeClerk();
       const ck1 = ts.makeClerk();
@@ -473,11 +474,12 @@ const memAppend: TestDefinition<Lab1Impl> = {
         value.length === 2 * BIG,
         `get("k") after the two appends returned ${value.length} characters; expected ${2 * BIG}.`,
       );
-      await ck1.put('k', '0');
+      await ck1.put('k2', '0');
+      await ck0.put('k', '0');
     });
     check(
       retained < BIG_BOUND,
-      `After two 10 MiB appends and an overwrite of the key with "0" (by the second client), the cluster still retains ${mib(retained)} (less than ${mib(BIG_BOUND)} allowed). Remember per client only its latest reply — not the values it appended — and forget that reply once the client sends its next request.`,
+      `After two 10 MiB appends (ck0's, then ck1's, which returned ck0's 10 MiB as the old value), a put of "k2" by ck1 and an overwrite of "k" with "0" by ck0, the cluster still retains ${mib(retained)} (less than ${mib(BIG_BOUND)} allowed). Remember per client only its latest reply — not the values it appended — and forget that reply once the client sends its next request, whatever key that request is for. Likely causes: the appended values kept (in a log, or the arguments of old requests); the replies kept per client and key rather than per client; the old value kept as well as the new.`,
     );
   },
 };

@@ -28,6 +28,24 @@ export const mutants: Mutant[] = [
     cause: "Remember only each client's latest reply",
   },
   {
+    name: 'reply-per-client-and-key',
+    description:
+      "the server keeps each client's latest reply per key it wrote, not per client: a reply stays until that client writes the same key again",
+    file: 'server.ts',
+    replace: [
+      [
+        '  private readonly lastWrite = new Map<number, LastWrite>();',
+        '  private readonly lastWrite = new Map<number, LastWrite>();\n  private readonly replyByKey = new Map<string, string>();',
+      ],
+      [
+        '    this.lastWrite.set(w.clientId, { seq: w.seq, reply });',
+        '    this.lastWrite.set(w.clientId, { seq: w.seq, reply });\n    this.replyByKey.set(`${w.clientId} ${w.key}`, reply);',
+      ],
+    ],
+    caughtBy: ['TestMemAppend'],
+    cause: 'the replies kept per client and key',
+  },
+  {
     name: 'module-level-reply-log',
     description: "the server keeps every write's reply in an array declared at the top of server.ts, outside any class",
     file: 'server.ts',
