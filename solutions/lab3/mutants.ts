@@ -451,6 +451,26 @@ export const mutants: Mutant[] = [
     cause: 'acknowledgements never forgotten once delivered',
   },
   {
+    name: 'read-leaves-placeholder',
+    description:
+      'a read goes through a get-or-create lookup: a key nobody wrote gets an empty entry in the store, so the store grows with every key anyone reads (from a red-team review)',
+    file: 'server.ts',
+    replace: [
+      [
+        "    if (local) return { value: this.store.get(args.key)?.value ?? '' };",
+        "    if (local && !this.store.has(args.key)) this.store.set(args.key, { value: '', ts: { clock: 0, server: -1 } });\n" +
+          "    if (local) return { value: this.store.get(args.key)?.value ?? '' };",
+      ],
+      [
+        "        value = this.store.get(head.op.key)?.value ?? '';",
+        "        if (!this.store.has(head.op.key)) this.store.set(head.op.key, { value: '', ts: { clock: 0, server: -1 } });\n" +
+          "        value = this.store.get(head.op.key)?.value ?? '';",
+      ],
+    ],
+    caughtBy: ['TestMemManyOps'],
+    cause: 'an entry left in the store by a read of a key nobody wrote',
+  },
+  {
     name: 'acks-never-freed-behind-spare-memory',
     description:
       'acks-never-freed, hidden: at its first delivery a server sets aside 2,500 small arrays and drops one for each acknowledgement entry it keeps, so that a short life and a long one weigh alike (from a red-team review)',
