@@ -97,7 +97,7 @@ export function checkTtl(got: RespReply, given: number, setAt: number, what: str
   const lo = unit === 1000 ? Math.round((given * 1000 - elapsed - 1) / 1000) : given * 1000 - elapsed - 1;
   check(
     typeof got === 'number' && got >= lo && got <= hi,
-    `${what} replied ${show(got)}; the key was given ${given} s to live ${elapsed} ms ago, so about ${Math.round((given * 1000 - elapsed) / unit)} ${unit === 1000 ? 's (rounded to the nearest second, as Redis does, not rounded down)' : 'ms'} should be left.`,
+    `${what} replied ${show(got)}; the key was given ${given} s to live ${elapsed} ms ago, so about ${Math.round((given * 1000 - elapsed) / unit)} ${unit === 1000 ? 's (rounded to the nearest second, as Redis does: not rounded down, not rounded up)' : 'ms'} should be left.`,
   );
 }
 

@@ -48,7 +48,10 @@ async function setTtlKeys(c: RawClient): Promise<{ t0: number; tLong: number }> 
   return { t0, tLong };
 }
 
-/** Right after the writes: short is alive, TTL and PTTL of long, a plain key and a missing one. */
+/** Times to live TestTTL reads back in seconds, ms: each a whole number of seconds and 400 ms, so that rounding up shows. */
+const FRACTIONAL_TTLS_MS = [1400, 100_400];
+
+/** Right after the writes: short is alive, TTL and PTTL of long, a plain key and a missing one, TTLs of fractional seconds. */
 async function checkFreshTtls(c: RawClient, t0: number, tLong: number): Promise<void> {
   const early = await c.call('GET', 'short');
   if (Date.now() - t0 < 450)
@@ -61,6 +64,13 @@ async function checkFreshTtls(c: RawClient, t0: number, tLong: number): Promise<
   await c.expect(['TTL', 'plain'], -1, 'TTL of a key without expiry is -1');
   await c.expect(['TTL', 'missing'], -2, 'TTL of a missing key is -2');
   await c.expect(['PTTL', 'missing'], -2, 'PTTL of a missing key is -2');
+  // Times to live that are not whole seconds: TTL rounds to the nearest second (1.4 s left is 1, not 2).
+  for (const ms of FRACTIONAL_TTLS_MS) {
+    const at = Date.now();
+    await c.expect(['SET', `frac${ms}`, 'v', 'PX', ms], 'OK');
+    checkTtl(await c.call('TTL', `frac${ms}`), ms / 1000, at, `TTL frac${ms} right after SET frac${ms} v PX ${ms}`);
+    await c.expect(['DEL', `frac${ms}`], 1, `DEL frac${ms}`);
+  }
 }
 
 /** EXPIRE sets a TTL (1) or finds no key (0); a plain SET removes the TTL; a time in the past deletes the key. */

@@ -17,6 +17,20 @@ export const mutants: Mutant[] = [
     cause: 'not rounded down',
   },
   {
+    name: 'ttl-rounds-up',
+    description:
+      'TTL counts any part of a second as a whole one (rounds up, exactly): a key with 1.4 s left shows 2, where Redis shows 1 (from a red-team review)',
+    file: 'server.ts',
+    replace: [
+      [
+        '          return reply.integer(ms < 0 ? ms : Math.round(ms / 1000));',
+        '          return reply.integer(ms < 0 ? ms : (BigInt(ms) + 999n) / 1000n);',
+      ],
+    ],
+    caughtBy: ['TestTTL'],
+    cause: 'not rounded up',
+  },
+  {
     name: 'no-sweep',
     description: 'no background sweep: expired keys nobody reads stay in memory',
     file: 'server.ts',
