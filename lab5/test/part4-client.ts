@@ -775,11 +775,14 @@ async function testerServer(
   return { port: (server.address() as net.AddressInfo).port, accepted: () => sockets.length };
 }
 
+/** How many timers of an idle client may be live (none is needed; one spare for a client's own housekeeping). */
+const IDLE_CLIENT_TIMERS = 1;
+
 /**
  * ANSWERED_BEFORE_CLOSE GETs one after another, then as many together, to server 0, which answers each with nil: every
- * answer null, and the server accepted one connection for them all (`accepted`).
+ * answer null, the server accepted one connection for them all (`accepted`), and no request's timer outlives its reply.
  */
-async function expectOneConnection(client: RemoteClient, accepted: () => number): Promise<void> {
+async function expectOneConnection(res: Resources, client: RemoteClient, accepted: () => number): Promise<void> {
   for (let i = 0; i < ANSWERED_BEFORE_CLOSE; i++) {
     const got = await client.command(0, ['GET', `k${i}`]);
     check(
@@ -802,11 +805,20 @@ async function expectOneConnection(client: RemoteClient, accepted: () => number)
       'each reply; several requests that each open a connection while the first is still being made (share the ' +
       'pending connection).',
   );
+  const live = await res.liveTimers();
+  check(
+    live <= IDLE_CLIENT_TIMERS,
+    `${2 * ANSWERED_BEFORE_CLOSE} requests were answered and none is in flight, yet ${live} timers of your client are ` +
+      `live (at most ${IDLE_CLIENT_TIMERS} expected). Likely causes: a request's timeout timer not cleared when its ` +
+      "reply comes (the handout: clear each request's timer when its reply comes; a flag that ignores it when it " +
+      'fires still keeps it, and its request, for timeoutMs); timers kept in a set that only close() empties; a ' +
+      'retry wait started even though the attempt succeeded.',
+  );
 }
 
 export const clientClose = realTest(
   'TestClientClose',
-  'requests to a server that answers them all share one connection; close() during a retry wait ends the call at once (ServerUnavailableError, no more dials); a call after close() fails without dialling; no timer of the client outlives close()',
+  "requests to a server that answers them all share one connection, and no request's timer outlives its reply; close() during a retry wait ends the call at once (ServerUnavailableError, no more dials); a call after close() fails without dialling; no timer of the client outlives close()",
   async (res) => {
     // Only the tester's servers: the client is the only code of yours in its process, so its timers are the ones counted.
     const { port: answering, accepted } = await testerServer(res, () => reply.nil);
@@ -820,7 +832,7 @@ export const clientClose = realTest(
       ],
       { retries: 3, retryDelayMs: CLOSE_RETRY_DELAY_MS, timeoutMs: 5000, onRetry: (n) => notices.push(n.attempt) },
     );
-    await expectOneConnection(client, accepted);
+    await expectOneConnection(res, client, accepted);
     const t0 = Date.now();
     const waiting = client.command(1, ['GET', 'x']).then(
       (value) => ({ value }),

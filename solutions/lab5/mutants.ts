@@ -31,6 +31,21 @@ export const mutants: Mutant[] = [
     cause: 'not rounded up',
   },
   {
+    name: 'request-timer-kept-after-reply',
+    description:
+      "a reply marks its request answered instead of clearing the request's timer: the timer (and the request) stays live for timeoutMs after every reply, and does nothing when it fires (from a red-team review)",
+    file: 'client.ts',
+    replace: [
+      [
+        '      const timer = setTimeout(() => {\n        // A reply',
+        '      let answered = false;\n      const timer = setTimeout(() => {\n        if (answered) return;\n        // A reply',
+      ],
+      ['          clearTimeout(timer);\n          resolve(r);', '          answered = true;\n          resolve(r);'],
+    ],
+    caughtBy: ['TestClientClose'],
+    cause: "a request's timeout timer not cleared when its reply comes",
+  },
+  {
     name: 'no-sweep',
     description: 'no background sweep: expired keys nobody reads stay in memory',
     file: 'server.ts',
