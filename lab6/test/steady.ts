@@ -116,8 +116,8 @@ export async function judgeSteady(
         'sent again at once, in a loop, to a peer that is down (send again at the next heartbeat); a new retry loop ' +
         'started by each heartbeat while the last one still runs; elections started by the remaining peers.',
     );
-  // In some rounds the follower stays down long: a leader never gives up on a peer, however long it is silent.
-  const downMs = round % 4 === 2 ? rng.between(LONG_DOWN_MS[0], LONG_DOWN_MS[1]) : 0;
+  // In two rounds the follower stays down long: a leader never gives up on a peer, however long it is silent.
+  const downMs = downTimeMs(round, rng);
   await sleep(downMs);
   ts.restart(follower);
   await ts.one(next(), ts.n, true);
@@ -134,8 +134,17 @@ export async function judgeSteady(
   await bareMajority(ts, round, now, rng, next, log);
 }
 
-/** How long a crashed follower stays down in the steady state of rounds 2 and 6 (drawn per round), virtual ms. */
+/** How long a crashed follower stays down in the steady state of round 2 (drawn per round), virtual ms. */
 const LONG_DOWN_MS: readonly [number, number] = [35_000, 70_000];
+/** ... and of round 6: minutes, so that a leader giving up after thousands of failed calls is seen to. */
+const VERY_LONG_DOWN_MS: readonly [number, number] = [240_000, 300_000];
+
+/** How much longer than the steady state's own steps the crashed follower of `round` stays down, virtual ms. */
+function downTimeMs(round: number, rng: Rng): number {
+  if (round === 2) return rng.between(LONG_DOWN_MS[0], LONG_DOWN_MS[1]);
+  if (round === 6) return rng.between(VERY_LONG_DOWN_MS[0], VERY_LONG_DOWN_MS[1]);
+  return 0;
+}
 
 /**
  * A follower misses an election (it is down while the leader crash-restarts and the others elect a new one),

@@ -24,6 +24,24 @@ export const mutants: Mutant[] = [
     cause: 'a leader that stopped sending to a peer after many failed calls',
   },
   {
+    name: 'leader-abandons-silent-peer-after-1000',
+    description:
+      'the leader stops sending to a peer after 1,000 calls in a row to it failed (about 100 s of silence): a follower down that long never hears from this leader again (from a red-team review)',
+    file: 'raft.ts',
+    replace: [
+      [
+        '      if (peer !== this.me) void this._replicateTo(peer);',
+        '      if (peer !== this.me && ((this as unknown as { fails?: number[] }).fails?.[peer] ?? 0) < 1000)\n        void this._replicateTo(peer);',
+      ],
+      [
+        "      reply = await this.peers[peer].call<AppendEntriesReply>('Raft.AppendEntries', args);\n    } catch {\n      return; // lost: the next heartbeat sends it again\n    }\n",
+        "      reply = await this.peers[peer].call<AppendEntriesReply>('Raft.AppendEntries', args);\n    } catch {\n      const fails = ((this as unknown as { fails?: number[] }).fails ??= []);\n      fails[peer] = (fails[peer] ?? 0) + 1;\n      return;\n    }\n    ((this as unknown as { fails?: number[] }).fails ??= [])[peer] = 0;\n",
+      ],
+    ],
+    caughtBy: ['TestNemesisRaft'],
+    cause: 'a leader that stopped sending to a peer after many failed calls',
+  },
+  {
     name: 'ids-tagged-with-start-time',
     description:
       "the RSM tags its operation ids with the time it started, not the server: the group's servers start at one moment, so two servers' first submits carry one id (from an independent round of bugs written from the handouts alone)",
@@ -81,6 +99,24 @@ export const mutants: Mutant[] = [
       [
         "if (state.term !== term || state.role !== 'leader') this.waiting.get(index)?.settle(WRONG_LEADER);",
         "if (state.term !== term || state.role !== 'leader' || Date.now() - started > 1000) this.waiting.get(index)?.settle(WRONG_LEADER);",
+      ],
+      [
+        '      const check = setInterval(() => {',
+        '      const started = Date.now();\n      const check = setInterval(() => {',
+      ],
+    ],
+    caughtBy: ['TestLeaderPartition4A'],
+    cause: 'gives up while its peer still leads',
+  },
+  {
+    name: 'submit-gives-up-after-30-seconds',
+    description:
+      'a waiting submit returns ErrWrongLeader after 30 virtual seconds even though its peer still leads in the same term: a give-up too late for a short partition to show it (from a red-team review)',
+    file: 'rsm.ts',
+    replace: [
+      [
+        "if (state.term !== term || state.role !== 'leader') this.waiting.get(index)?.settle(WRONG_LEADER);",
+        "if (state.term !== term || state.role !== 'leader' || Date.now() - started > 30_000) this.waiting.get(index)?.settle(WRONG_LEADER);",
       ],
       [
         '      const check = setInterval(() => {',
