@@ -106,12 +106,16 @@ function logLines(runners) {
  * `lines` of text the code under test may have written (a failure's message holds its exception's text), made inert
  * for GitHub's parser of workflow commands: between `::stop-commands::<token>` and `::<token>::`, with a token drawn
  * here after that code ran, no line is read as a command (a forged "Autograding complete" notice would otherwise
- * count); and a line that would read as one anyway (a runner that ignores stop-commands) is marked with "| ".
+ * count); and a line that would read as one anyway (a runner that ignores stop-commands) is marked with "| ", each
+ * line of a text that holds several (split at "\n", "\r\n" and a lone "\r") on its own.
  * @param {string[]} lines
  * @param {string} token
  */
 function inert(lines, token) {
-  const marked = lines.map((line) => (/^\s*(::|##)/.test(line) ? `| ${line}` : line));
+  // Every line break GitHub's runner may end a line at (a lone carriage return too) starts a line here.
+  const marked = lines
+    .flatMap((text) => text.split(/\r\n|\r|\n/))
+    .map((line) => (/^\s*(::|##)/.test(line) ? `| ${line}` : line));
   return [`::stop-commands::${token}`, ...marked, `::${token}::`];
 }
 

@@ -510,6 +510,22 @@ describe('grader: parts', () => {
         '::notice title=Autograding complete::Points 0/5',
         '::notice title=Autograding report::{"totalPoints":0,"maxPoints":5}',
       ]);
+      // Behind stop-commands, a line that would read as a command (a runner that ignored stop-commands) is marked,
+      // wherever a line break puts it: after "\n", "\r\n" or a lone "\r".
+      const { inert } = require('../../../grader/reports/classroom-step.js') as {
+        inert: (lines: string[], token: string) => string[];
+      };
+      const made = inert(['boom\r::notice title=x::y', 'a\n##[group]b\r\n  ::error::z', '::warning::w'], 'tok');
+      expect(made).to.deep.equal([
+        '::stop-commands::tok',
+        'boom',
+        '| ::notice title=x::y',
+        'a',
+        '| ##[group]b',
+        '|   ::error::z',
+        '| ::warning::w',
+        '::tok::',
+      ]);
       const passed = runPointsStep({ RUNNERS: 'lab9Good', LAB9GOOD_RESULTS: outputs[0][1] });
       expect([passed.code, passed.commands[0]]).to.deep.equal([0, '::notice title=Autograding complete::Points 10/10']);
       const broken = runPointsStep({ RUNNERS: 'lab9Good,lab9Todo', LAB9GOOD_RESULTS: outputs[0][1] });
