@@ -709,11 +709,27 @@ const HUGE_TIMEOUT_WAIT_MS = 1000;
 /** Fresh Lock objects that each try acquire(0) on the held lock in TestLocksShareClerkReliable: ids must not repeat. */
 const FRESH_LOCKS = 2000;
 
+/** The handout's pace for looking at a held lock again: at least this many virtual ms between looks on average. */
+const POLL_MEAN_MS = 2;
+
+/** Fails unless an acquire() that waited `ms` on a held lock made at most one get or put per POLL_MEAN_MS. */
+function checkPollPace(calls: number, ms: number): void {
+  const most = Math.floor(ms / POLL_MEAN_MS);
+  check(
+    calls <= most,
+    `acquire() without a timeout waited ${ms / 1000} virtual seconds on a held lock and called its clerk ${calls} times ` +
+      `(${(ms / Math.max(1, calls)).toFixed(2)} ms apart on average); expected at most ${most}: wait a little before ` +
+      `looking at a held lock again (at least ${POLL_MEAN_MS} virtual ms on average; the reference waits 5). ` +
+      'Likely causes: no wait between looks (each get starts as soon as the last one returns); a wait of 0 or 1 ms ' +
+      '(setTimeout(fn, 0), setImmediate); a sleep whose promise is not awaited; a back-off reset to 0 at every look.',
+  );
+}
+
 const locksShareClerk: TestDefinition<Lab2Impl> = {
   name: 'TestLocksShareClerkReliable',
   description:
     `Lock objects sharing one clerk are separate contenders: acquire(0) of a held lock returns false at once (for ${FRESH_LOCKS} fresh Locks too), release() by one ` +
-    `that does not hold it changes nothing; acquire() without a timeout waits as long as it takes (${LONG_HOLD_MS / 60_000} minute here), and so does acquire(2 ** 31)`,
+    `that does not hold it changes nothing; acquire() without a timeout waits as long as it takes (${LONG_HOLD_MS / 60_000} minute here), looking at the lock at most once per ${POLL_MEAN_MS} ms on average, and so does acquire(2 ** 31)`,
   async run(ctx: Ctx) {
     const ts = new KVTester(ctx, true);
     const ck = ts.makeClerk();
@@ -755,11 +771,13 @@ const locksShareClerk: TestDefinition<Lab2Impl> = {
       );
     }
     // An acquire with no timeout, and one with a huge finite timeout, wait as long as the holder keeps the lock.
-    const waiter = ts.makeLock(ts.makeClerk(), 'l');
+    const waiterClerk = ts.makeClerk();
+    const waiter = ts.makeLock(waiterClerk, 'l');
     const patient = ts.makeLock(ts.makeClerk(), 'l');
     let early: string | undefined;
     const waiting = waiter.acquire().then((ok) => ((early ??= `acquire() returned ${ok}`), ok));
     await sleep(LONG_HOLD_MS - HUGE_TIMEOUT_WAIT_MS);
+    checkPollPace(waiterClerk.calls, LONG_HOLD_MS - HUGE_TIMEOUT_WAIT_MS);
     const waitingHuge = patient.acquire(2 ** 31).then((ok) => ((early ??= `acquire(2 ** 31) returned ${ok}`), ok));
     await sleep(HUGE_TIMEOUT_WAIT_MS);
     check(

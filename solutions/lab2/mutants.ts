@@ -3,6 +3,15 @@ import type { Mutant } from '../mutants';
 
 export const mutants: Mutant[] = [
   {
+    name: 'lock-polls-without-wait',
+    description:
+      'acquire looks at a held lock again as soon as its last get returned, with no wait: hundreds of RPCs per virtual second per waiter (from a red-team review)',
+    file: 'lock.ts',
+    replace: [['      await sleep(RETRY_MS);\n', '']],
+    caughtBy: ['TestLocksShareClerkReliable'],
+    cause: 'no wait between looks',
+  },
+  {
     name: 'lock-polls-slowly',
     description:
       'acquire tries the lock again only every 900 ms: acquire(5) on a held lock returns false almost a second after its timeout, and a waiter sees a release as late',
