@@ -83,6 +83,25 @@ export async function freedWhenGone(remove: () => void, settleMs: number): Promi
 }
 
 /**
+ * freedWhenGone for several removals in turn, each weighed alone: one reading before the first and one after each
+ * (the reading after one removal is the reading before the next), so that n removals cost n + 1 readings.
+ */
+export async function freedInTurn(removes: ReadonlyArray<() => void>, settleMs: number): Promise<number[]> {
+  const world = World.current();
+  const freed: number[] = [];
+  let before = liveHeapBytes();
+  for (const remove of removes) {
+    remove();
+    await world.sleep(settleMs);
+    world.stopCodeTimers();
+    const after = liveHeapBytes();
+    freed.push(before - after);
+    before = after;
+  }
+  return freed;
+}
+
+/**
  * Stops what could keep a server alive past its removal, before a memory test's first reading: the code's timers
  * (World.stopCodeTimers) and every message on its way on `networks` (Network.halt). What the servers can still reach
  * is then counted in the first reading and freed when they go; a timer left running, or a call always on its way,

@@ -29,7 +29,7 @@ import {
   partitionRecoveryUnreliableNoClerk,
 } from './ctrlers';
 import { emptyConfig, lateDelete, lateInstall, putAcrossMove, writeAcrossFreeze } from './scenarios';
-import { checkOwnership } from './direct';
+import { checkOwnership, snapshotNow } from './direct';
 import { memDeletedShard } from './memory';
 import { DELETE, FREEZE, INSTALL } from './ctrler-rules';
 import { modelShards } from './model';
@@ -109,10 +109,35 @@ const joinBasic: TestDefinition<Lab7Impl> = {
   },
 };
 
+/** The share of the values it received by InstallShard that group 2 may still save once it left and gave them back. */
+const LEFT_SHARE = 0.25;
+
+/**
+ * Group 2, which received its shards by InstallShard and then left (every one of them moved back to group 1 and was
+ * deleted at group 2), snapshots once more: what it saves must not hold the `moved` characters it gave back.
+ */
+async function checkLeftSaved(ts: ShardTester, moved: number): Promise<void> {
+  await snapshotNow(ts, 2);
+  await sleep(ELECTION_TIMEOUT_MS);
+  const size = ts.group(2).savedSize();
+  ts.log(`group 2's saved state after it left: ${size} characters (values it received and gave back: ${moved})`);
+  if (size > LEFT_SHARE * moved)
+    fail(
+      `group 2 received half the shards by InstallShard and then left (every one of them moved back to group 1 and ` +
+        `was deleted at group 2), yet its latest saved state (Raft state and snapshot) is ${size} characters, with ` +
+        `${moved} characters of values given back; expected under ${LEFT_SHARE * moved}: a group that owns no shard ` +
+        "keeps none of their keys. Likely causes: an installed shard's keys kept somewhere DeleteShard does not " +
+        'clear (the last InstallShard state kept per shard to recognise a repeat: compare the shard’s status and ' +
+        'number instead), DeleteShard not applied (or not called by the controller), deleted shards still written ' +
+        'into the snapshot or the Raft state, or a Get answered from the server’s own state without going through ' +
+        'the RSM (the tester’s gets, each an entry of the log, are what make group 2 snapshot again).',
+    );
+}
+
 const deleteBasic: TestDefinition<Lab7Impl> = {
   name: 'TestDeleteBasic5A',
   description:
-    'after group 2 joins, what group 1 saves (snapshots and Raft state) no longer holds the shards that moved: DeleteShard frees them',
+    'after group 2 joins, what group 1 saves (snapshots and Raft state) no longer holds the shards that moved, and once group 2 leaves, what it saves holds none of the shards it received and gave back: DeleteShard frees them',
   async run(ctx: Ctx) {
     const ts = new ShardTester(ctx, { maxRaftState: SNAPSHOTS });
     await ts.setup();
@@ -150,6 +175,9 @@ const deleteBasic: TestDefinition<Lab7Impl> = {
           'after the delete, or a snapshot (or a Raft state) that still includes deleted shards.',
       );
     await checkAll(ck, keys, written, 'after the join');
+    await ts.leave([2]);
+    await checkLeftSaved(ts, moved);
+    await checkAll(ck, keys, written, 'after group 2 left');
   },
 };
 

@@ -50,6 +50,40 @@ export const mutants: Mutant[] = [
     cause: 'keys are kept after the delete',
   },
   {
+    name: 'install-record-kept-after-delete',
+    description:
+      'a repeated InstallShard is recognised by a record of the last install applied per shard (its number and state, kept in the snapshot), which DeleteShard never clears: a group that received a shard and gave it away keeps its keys in memory and in every snapshot (from a red-team review)',
+    file: 'server.ts',
+    replace: [
+      [
+        '  private shards: Array<Shard | undefined>;\n',
+        '  private shards: Array<Shard | undefined>;\n' +
+          '  private installs: Array<{ num: number; state: string } | null> = Array.from({ length: NSHARDS }, () => null);\n',
+      ],
+      [
+        "    if (shard && num === shard.num && shard.status === 'serving') return { err: 'OK' };\n",
+        "    if (this.installs[s]?.num === num) return { err: 'OK' };\n    this.installs[s] = { num, state };\n",
+      ],
+      [
+        '    return JSON.stringify(\n      this.shards.map(',
+        '    return JSON.stringify([\n      this.installs,\n      this.shards.map(',
+      ],
+      [
+        '[...sh.kv].map(([k, e]) => [k, e.value, e.version])] : null)),\n    );',
+        '[...sh.kv].map(([k, e]) => [k, e.value, e.version])] : null)),\n    ]);',
+      ],
+      [
+        "    const data = JSON.parse(snapshot) as Array<[Shard['status'], number, Encoded] | null>;",
+        '    const [installs, data] = JSON.parse(snapshot) as [\n' +
+          '      Array<{ num: number; state: string } | null>,\n' +
+          "      Array<[Shard['status'], number, Encoded] | null>,\n" +
+          '    ];\n    this.installs = installs;',
+      ],
+    ],
+    caughtBy: ['TestDeleteBasic5A', 'TestMemDeletedShard5A'],
+    cause: 'the last InstallShard state',
+  },
+  {
     name: 'ctrler-never-deletes',
     description: 'the controller freezes and installs but never calls DeleteShard: moved shards stay in memory',
     file: 'ctrler.ts',
