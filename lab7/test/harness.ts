@@ -14,6 +14,7 @@ import type { TestContext } from '../../suite';
 import { HistoryRecorder } from '../../suite/history';
 import { World } from '../../world';
 import type { KVService as ConfigService } from '../../lab2/rpc';
+import { CheckedConfigStore } from './config-store';
 import type { Persister } from '../../lab6/persister';
 import { Lab6Impl, RaftTester, showCommand } from '../../lab6/test/harness';
 import { LATENCY_MS, RecordingClerk } from '../../lab6/test/kvharness';
@@ -152,8 +153,8 @@ export class ShardTester {
   private readonly ctrlerRules = new CtrlerRules();
   /** The gid the next new group gets (MIT's newGid): group 1 is the first configuration's. */
   private nextGid = GID1 + 1;
-  /** Lab 2's server that keeps the configuration, which the tester reads straight (see checkStored). */
-  private readonly kv: ConfigService;
+  /** Lab 2's server that keeps the configuration, held to lab 2's rules, which the tester reads straight (checkStored). */
+  private readonly kv: CheckedConfigStore;
   /** Every key a Put RPC to lab 2's server named, in the order first seen: where the configuration may be stored. */
   private readonly kvKeys = new Set<string>();
 
@@ -163,14 +164,14 @@ export class ShardTester {
     this.kvNet = new Network();
     this.kvNet.setReliable(!options.unreliable);
     this.kvNet.setCopyStrings(options.copyStrings === true);
-    const kv = new ctx.impl.ConfigServer();
+    const kv = new CheckedConfigStore(new ctx.impl.ConfigServer());
     this.kv = kv;
     const handlers = {
-      Get: (a: never) => kv.Get(a),
+      Get: (a: never) => kv.get(a),
       Put: (a: never) => {
         const key = (a as { key?: unknown } | null)?.key;
         if (typeof key === 'string') this.kvKeys.add(key);
-        return kv.Put(a);
+        return kv.put(a);
       },
     };
     this.kvNet.addServer(CONFIG_SERVER, new Server().addService(new Service(handlers, 'KVServer')));
@@ -510,15 +511,12 @@ export class ShardTester {
   }
 
   /**
-   * True when lab 2's server would carry out a put (its arguments, as copied) now: its key is missing and its version
-   * 0, or its key is at exactly its version. The tester reads lab 2's server itself (no RPC).
+   * True when lab 2's server would carry out a put (its arguments, as copied) now by lab 2's rules: its key is missing
+   * and its version 0, or its key is at exactly its version. Read from lab 2's store run beside the server, to which
+   * every reply of the server is held (CheckedConfigStore), not from the server.
    */
-  async wouldAccept(args: unknown): Promise<boolean> {
-    const put = args as { key?: unknown; version?: unknown } | null;
-    if (typeof put?.key !== 'string') return false;
-    const r = (await this.kv.Get({ key: put.key })) as { err?: unknown; version?: unknown } | null;
-    if (r?.err === 'ErrNoKey') return put.version === 0;
-    return r?.err === 'OK' && r.version === put.version;
+  wouldAccept(args: unknown): Promise<boolean> {
+    return Promise.resolve(this.kv.wouldAccept(args));
   }
 
   /**
@@ -529,7 +527,7 @@ export class ShardTester {
     const text = want.toString();
     const keys = [...this.kvKeys];
     for (const key of keys) {
-      const r = (await this.kv.Get({ key })) as { err?: unknown; value?: unknown } | null;
+      const r = await this.kv.get({ key });
       if (r?.err === 'OK' && r.value === text) return;
     }
     const named =
