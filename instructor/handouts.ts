@@ -77,7 +77,7 @@ export function monitorsBlock(suite: LabSuite<unknown>): string {
         ? `half of such copies no later than ${p.maxMedianWaitMs} ms after the failure (over ${p.samples ?? 20} or more such tries from one client)`
         : '';
     const wait = soonest === '' ? `with ${latest}` : latest === '' ? soonest : `${soonest}, and ${latest}`;
-    const what = `${p.only ? `an ${p.only.what}` : `a ${p.methods?.join(' or ') ?? 'server-to-server'} call`} ${p.after === 'answer' ? 'that was answered' : failed}`;
+    const what = `${p.only ? `an ${p.only.what}` : `a ${p.methods?.join(' or ') ?? p.callsAre ?? 'server-to-server'} call`} ${p.after === 'answer' ? 'that was answered' : failed}`;
     const again =
       p.after === 'round'
         ? `${what} at every server in turn is sent again`

@@ -100,6 +100,8 @@ export interface RetryPacing {
   readonly methods?: readonly string[];
   /** RPCs the rule is not about (the clients' calls, when `methods` is absent). */
   readonly exceptMethods?: readonly string[];
+  /** What the calls are, for messages, when `methods` is absent: "server-to-server" unless said. */
+  readonly callsAre?: string;
   /**
    * Every call carries arguments of its own (a message with a sequence number), so calls in flight side by side are
    * told apart by their arguments and judged too; otherwise a sender with several calls to one receiver in flight is

@@ -566,18 +566,21 @@ export const replicaOrder: TestDefinition<Lab1Impl> = {
 };
 
 /**
- * How long TestReplicateRetries cuts the primary's link to a backup, drawn per seed (virtual ms): a first append's
- * cut from the first range, a second's from the second. A primary that gives up after any time shorter than the
- * second range's start fails; one that gives up later fails on the seeds whose cut outlasts it.
+ * How long TestReplicateRetries cuts the primary's link to a backup, drawn per seed (virtual ms): each append's cut
+ * from its own range. A primary that gives up after any time shorter than the last range's start (minutes: a give-up
+ * after a thousand tries is inside it) fails; one that gives up later fails on the seeds whose cut outlasts it.
  */
 const CUTS_MS: readonly (readonly [number, number])[] = [
   [5000, 20_000],
   [30_000, 90_000],
+  [240_000, 300_000],
 ];
 
 export const replicateRetries: TestDefinition<Lab1Impl> = {
   name: 'TestReplicateRetries',
   description: `the primary's link to one backup loses every message during an append, for ${CUTS_MS.map(([lo, hi]) => `${lo / 1000}-${hi / 1000} s`).join(', then ')} (drawn per seed); the moment each append returns, the other two servers stop: the backup has it`,
+  // Every cut at its longest, and the settling after each.
+  virtualLimitMs: CUTS_MS.reduce((sum, [, hi]) => sum + hi + SETTLE_MS, 0) + 60_000,
   async run(ctx: Ctx) {
     const draws = keyedRng(ctx.seed, 'lab1-replicate-cut');
     const cuts = CUTS_MS.map(([lo, hi]) => draws.between(lo, hi));

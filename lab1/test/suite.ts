@@ -591,8 +591,10 @@ const memManyAppends: TestDefinition<Lab1Impl> = {
 
 /** Lab 1's suite: the grader loads it with the student's files or the solution's. */
 /**
- * What the runner's monitors hold every simulated test to (suite/monitors): the timers live at its end. The handout
- * states no retry pacing beyond "a few virtual milliseconds", so none is judged.
+ * What the runner's monitors hold every simulated test to (suite/monitors): the timers live at its end, and the
+ * handout's retry pacing, "waiting a few virtual milliseconds between tries" (at least 2 on average): a call that
+ * was lost is sent again to the server it was lost at no sooner. Lab 1's RPCs are the student's, so the rule is
+ * about every RPC.
  */
 const MONITORS: Monitors = {
   timers: {
@@ -601,6 +603,19 @@ const MONITORS: Monitors = {
     causes:
       "a wait between a clerk's or a server's re-sends made with setTimeout or setInterval and never cleared or awaited",
   },
+  pacing: [
+    {
+      rule: 'waiting a few virtual milliseconds between tries (at least 2 on average',
+      callsAre: "clerk's or server's",
+      after: 'each',
+      meanWaitMs: 2,
+      causes:
+        'a clerk or a primary that sends a lost call again to the same server at once: no wait after a round of ' +
+        "the shard's servers, or after a backup did not answer; a wait of 0 or 1 ms (setTimeout(fn, 0), which " +
+        'waits 1 ms, or setImmediate); a sleep whose promise is not awaited; a back-off that starts at 0 or is ' +
+        'reset to 0 on every try',
+    },
+  ],
 };
 
 export const suite: LabSuite<Lab1Impl> = {

@@ -3,6 +3,20 @@ import type { Mutant } from '../mutants';
 
 export const mutants: Mutant[] = [
   {
+    name: 'retries-without-wait',
+    description:
+      "the clerk does not wait after a round of the shard's servers failed: a lost call is sent again as soon as the shard's other servers failed (from a red-team review)",
+    file: 'client.ts',
+    replace: [
+      [
+        '        await sleep(backoff * (0.5 + Math.random()));\n        backoff = Math.min(backoff * 2, MAX_BACKOFF_MS);\n',
+        '        backoff = Math.min(backoff * 2, MAX_BACKOFF_MS);\n',
+      ],
+    ],
+    caughtBy: ['TestNemesisKV'],
+    cause: 'a clerk or a primary that sends a lost call again to the same server at once',
+  },
+  {
     name: 'no-duplicate-filtering',
     description: 'the server executes every copy of a re-sent put or append',
     file: 'server.ts',
@@ -266,6 +280,20 @@ export const mutants: Mutant[] = [
       ],
     ],
     caughtBy: ['TestReplicateRetries', 'TestNemesisShards'],
+    cause: 'stops re-sending a write to a backup after some tries',
+  },
+  {
+    name: 'replicate-gives-up-after-1000-retries',
+    description:
+      'after 1,000 unanswered tries (minutes of a cut link) the primary counts the backup as having the write and replies to the clerk, although the backup still runs and lacks it (from a red-team review)',
+    file: 'server.ts',
+    replace: [
+      [
+        "    for (;;) {\n      if (this.primaryOf(id) !== this.config.me) return 'no longer primary';\n      if (!this.config.isRunning(backup)) return 'backup stopped';",
+        "    for (let tries = 0; ; tries++) {\n      if (this.primaryOf(id) !== this.config.me) return 'no longer primary';\n      if (!this.config.isRunning(backup)) return 'backup stopped';\n      if (tries >= 1000) return 'sent';",
+      ],
+    ],
+    caughtBy: ['TestReplicateRetries'],
     cause: 'stops re-sending a write to a backup after some tries',
   },
   {

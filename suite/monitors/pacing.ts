@@ -308,5 +308,5 @@ function ms(t: number): string {
 
 /** The calls a rule is about, for a message: "KVServer.Get and KVServer.Put", or "server-to-server". */
 export function callsOf(rule: RetryPacing): string {
-  return rule.methods?.join(' and ') ?? 'server-to-server';
+  return rule.methods?.join(' and ') ?? rule.callsAre ?? 'server-to-server';
 }
