@@ -2,9 +2,11 @@
  * TestLongLife: the server's resources over a long life. Connections opened and closed by the thousand (some
  * mid-transaction, some mid-command, some reset with replies unread), then the server weighed; thousands of
  * transactions on one connection; large pipelined replies to a client that reads promptly; keys by the thousand
- * created and deleted, then the server weighed. Each step has a budget.
+ * created and deleted, then the server weighed; keys by the thousand that expire (read once expired, or left to the
+ * sweep), then the servers weighed. Each step has a budget.
  */
 import * as net from 'node:net';
+import { parseStats } from '../info';
 import { encodeCommand, RespReply } from '../resp';
 import { check, TestFailure } from '../../suite';
 import { realSleep } from '../../world';
@@ -40,6 +42,16 @@ const KEYS_PER_PACKET = 500;
 const KEY_NAME_BYTES = 1000;
 /** Budget: live memory growth after the key churn, MB (the names kept would be 20 MB). */
 const KEYS_LIVE_MB = 4;
+/** Keys that expire (names KEY_NAME_BYTES long, in packets of KEYS_PER_PACKET), each way: read once expired, or left to the sweep. */
+const KEYS_EXPIRED = 4_000;
+/** The expiring keys' time to live, ms (SET ... PX). */
+const EXPIRE_PX = 1;
+/** The sweep period of the second server, whose sweep alone removes the expiring keys nobody reads, ms. */
+const EXPIRE_SWEEP_MS = 25;
+/** How long the test waits for that sweep to have removed every expiring key (INFO's expired_keys counts them all), ms. */
+const EXPIRE_SWEEP_WAIT_MS = 2_000;
+/** Budget: live memory growth after the expiring keys are gone, each way, MB (the names kept would be 4 MB). */
+const EXPIRED_LIVE_MB = 2;
 const LARGE_CAUSES =
   'Likely causes: the replies to a whole packet collected before any is sent (count the replies being collected towards the 1 MB pause, not only socket.writableLength); no pause at all, so every reply is handed to the socket at once; or the pause lifted while the output is still full.';
 
@@ -238,9 +250,134 @@ async function keysStep(res: Resources, ctx: Ctx, c: RawClient, rng: Rng): Promi
   );
 }
 
+/** Sends `commands` in one packet and checks each reply against `want(args)`; `name(i)` names the i-th command in a failure. */
+async function sendPacket(
+  c: RawClient,
+  commands: string[][],
+  want: (args: string[]) => RespReply,
+  name: (i: number) => string,
+  what: string,
+): Promise<void> {
+  c.sendRaw(Buffer.concat(commands.map((args) => encodeCommand(args))));
+  for (let i = 0; i < commands.length; i++) {
+    const got = await c.reply(what, 10_000);
+    const expected = want(commands[i]);
+    if (!same(got, expected))
+      throw new TestFailure(
+        `${what}: ${name(i)} replied ${show(got).slice(0, 120)}; expected ${show(expected)}. ` +
+          'Likely causes: the expiry time kept relative (the ms given) instead of absolute (Date.now() + ms); a command that reads the table without the lookup that drops an expired key; or a SET with PX refused.',
+      );
+  }
+}
+
+/**
+ * Sets keys `from` to `to` - 1 (names `prefix` and the number) with PX EXPIRE_PX, KEYS_PER_PACKET per packet; with
+ * `read`, reads each once it has expired (GET, or EXISTS for every other one, a packet after each packet of SETs).
+ */
+async function expireKeys(
+  c: RawClient,
+  prefix: string,
+  [from, to]: readonly [number, number],
+  read: boolean,
+  what: string,
+): Promise<void> {
+  for (let i = from; i < to; i += KEYS_PER_PACKET) {
+    const sets: string[][] = [];
+    const reads: string[][] = [];
+    for (let j = i; j < Math.min(to, i + KEYS_PER_PACKET); j++) {
+      sets.push(['SET', `${prefix}${j}`, 'v', 'PX', String(EXPIRE_PX)]);
+      reads.push([j % 2 === 0 ? 'GET' : 'EXISTS', `${prefix}${j}`]);
+    }
+    await sendPacket(
+      c,
+      sets,
+      () => 'OK',
+      (k) => `SET <key ${i + k + 1}> v PX ${EXPIRE_PX}`,
+      what,
+    );
+    if (!read) continue;
+    await realSleep(EXPIRE_PX + 1); // every key of the packet has expired
+    const name = (k: number): string => `${reads[k][0]} <key ${i + k + 1}>, ${EXPIRE_PX + 1} ms or more after its SET,`;
+    await sendPacket(c, reads, (args) => (args[0] === 'GET' ? null : 0), name, what);
+  }
+}
+
+/** Reads INFO's expired_keys on `c`'s server until it counts `n`, at most EXPIRE_SWEEP_WAIT_MS; the count last read (-1: unreadable). */
+async function awaitExpired(c: RawClient, n: number): Promise<number> {
+  const t0 = Date.now();
+  for (;;) {
+    const info = await c.call('INFO');
+    let expired = -1;
+    try {
+      expired = typeof info === 'string' ? parseStats(info).expiredKeys : -1;
+    } catch {
+      expired = -1; // INFO is TestKeysAndStats's to judge: here it only says when to weigh
+    }
+    if (expired >= n || Date.now() - t0 >= EXPIRE_SWEEP_WAIT_MS) return expired;
+    await realSleep(EXPIRE_SWEEP_MS);
+  }
+}
+
+/**
+ * One key created and deleted on `c`'s server: a server that rebuilds SCAN's order list when a key is listed or
+ * removed (once removed keys are most of it) has had the chance to, whichever it does.
+ */
+async function touchOrder(c: RawClient, what: string): Promise<void> {
+  await c.expect(['SET', 'ttl:touch', 'v'], 'OK', what);
+  await c.expect(['DEL', 'ttl:touch'], 1, what);
+}
+
+/** What a server may have kept of keys that expired, and the most likely places. */
+const EXPIRED_CAUSES =
+  "Likely causes: expiry (on access or in the sweep) that deletes the key from the values and the expiry table but leaves it in SCAN's order list (or in the numbers that list keeps per key), so the list is never rebuilt: remove an expired key everywhere DEL removes one (one function for DEL, expiry on access and the sweep); an expired key kept in a second table, a history or a count per key; or a map's entry set to undefined instead of deleted.";
+
+/**
+ * Step 5: keys that expire, by the thousand: on this server (no sweep runs) each read once it has expired, then the
+ * server weighed; on a second server (a sweep every EXPIRE_SWEEP_MS) left unread for the sweep, then weighed again.
+ */
+async function expiringKeysStep(res: Resources, ctx: Ctx, c: RawClient, rng: Rng): Promise<void> {
+  const swept = await res.server({ sweepIntervalMs: EXPIRE_SWEEP_MS });
+  const c2 = await res.connect(swept.port, 'latin1');
+  const prefix = `ttl:${word(rng, 8)}:`.padEnd(KEY_NAME_BYTES - 6, 'x');
+  const readWhat = `Step 5 (keys that expire, read): ${KEYS_EXPIRED} keys with ${KEY_NAME_BYTES}-byte names, each SET with PX ${EXPIRE_PX}, then read once expired (GET or EXISTS), ${KEYS_PER_PACKET} per packet, on a server whose sweep does not run during the test`;
+  const sweptWhat = `Step 5 (keys that expire, left to the sweep): ${KEYS_EXPIRED} keys with ${KEY_NAME_BYTES}-byte names, each SET with PX ${EXPIRE_PX} and never read, ${KEYS_PER_PACKET} per packet, on a second server (sweepIntervalMs ${EXPIRE_SWEEP_MS})`;
+  const keys = await c.call('DBSIZE');
+  const warm: [number, number] = [0, KEYS_PER_PACKET];
+  const churned: [number, number] = [KEYS_PER_PACKET, KEYS_PER_PACKET + KEYS_EXPIRED];
+  await expireKeys(c, prefix, warm, true, readWhat);
+  await expireKeys(c2, prefix, warm, false, sweptWhat);
+  await awaitExpired(c2, warm[1]);
+  await touchOrder(c2, `after ${sweptWhat}, SET then DEL of one more key`);
+  const live0 = await res.weighHost();
+  await expireKeys(c, prefix, churned, true, readWhat);
+  await c.expect(['DBSIZE'], keys, `after ${readWhat}, the keys before them and no other`);
+  await touchOrder(c, `after ${readWhat}, SET then DEL of one more key`);
+  const live1 = await res.weighHost();
+  await expireKeys(c2, prefix, churned, false, sweptWhat);
+  const counted = await awaitExpired(c2, churned[1]);
+  await touchOrder(c2, `after ${sweptWhat}, SET then DEL of one more key`);
+  const live2 = await res.weighHost();
+  const [readGrew, sweptGrew] = [(live1 - live0) / 1e6, (live2 - live1) / 1e6];
+  ctx.log(
+    `after ${KEYS_EXPIRED} keys expired and read: live memory grew by ${readGrew.toFixed(1)} MB; after ${KEYS_EXPIRED} more left to the sweep (INFO counts ${counted} expired keys): by ${sweptGrew.toFixed(1)} MB`,
+  );
+  const names = `the names alone are ${((KEYS_EXPIRED * KEY_NAME_BYTES) / 1e6).toFixed(0)} MB`;
+  check(
+    readGrew < EXPIRED_LIVE_MB,
+    `${readWhat}: after them the store holds what it held before, yet the server's live memory grew by ${readGrew.toFixed(1)} MB (budget ${EXPIRED_LIVE_MB} MB; ${names}). ${EXPIRED_CAUSES}`,
+  );
+  check(
+    sweptGrew < EXPIRED_LIVE_MB,
+    `${sweptWhat}: after them (INFO's expired_keys read ${counted}, of the ${churned[1]} set there), the server's live memory grew by ${sweptGrew.toFixed(1)} MB (budget ${EXPIRED_LIVE_MB} MB; ${names}). ` +
+      `${EXPIRED_CAUSES} Here also: no sweep every sweepIntervalMs (a period of your own), or a sweep that looks at only some of the keys with a time to live (INFO then counts fewer than ${churned[1]}).`,
+  );
+  c2.close();
+  await swept.close();
+}
+
 export const longLife: Lab5Test = realTest(
   'TestLongLife',
-  `the server over a long life: ${CHURN} connections opened and closed (mid-transaction, mid-command, reset with replies unread), then its live and resident memory weighed (from outside, /proc/<pid>/status and its descriptors, where readable); ${TRANSACTIONS} transactions on one connection; ${LARGE_GETS} MiB of pipelined replies to a client that reads promptly; ${KEYS_CHURNED} keys with long names created and deleted, then its live memory weighed; each step within a stated budget`,
+  `the server over a long life: ${CHURN} connections opened and closed (mid-transaction, mid-command, reset with replies unread), then its live and resident memory weighed (from outside, /proc/<pid>/status and its descriptors, where readable); ${TRANSACTIONS} transactions on one connection; ${LARGE_GETS} MiB of pipelined replies to a client that reads promptly; ${KEYS_CHURNED} keys with long names created and deleted, then ${KEYS_EXPIRED} that expire and are read and ${KEYS_EXPIRED} left to the sweep (of a second server), its live memory weighed after each; each step within a stated budget`,
   async (res, ctx, rng) => {
     const server = await res.server({ sweepIntervalMs: 3_600_000 });
     const c = await res.connect(server.port, 'latin1');
@@ -248,5 +385,6 @@ export const longLife: Lab5Test = realTest(
     await transactionsStep(res, ctx, c, rng);
     await largeRepliesStep(res, ctx, server.port, c, rng);
     await keysStep(res, ctx, c, rng);
+    await expiringKeysStep(res, ctx, c, rng);
   },
 );

@@ -67,7 +67,7 @@ export const suite: LabSuite<Lab5Code> = {
     scored(malformedInput, { points: 3, part: 1 }),
     scored(slowReader, { points: 2, part: 1 }),
     scored(pipelining, { points: 2, part: 1 }),
-    scored(longLife, { points: 2, part: 1, timeoutSec: 120 }),
+    scored(longLife, { points: 2, part: 2, timeoutSec: 120 }),
     scored(concurrentClients, { points: 3, part: 4 }),
     scored(realRedisClient, { points: 3, part: 2 }),
     scored(scan, { points: 2, part: 2 }),

@@ -1223,6 +1223,24 @@ export const mutants: Mutant[] = [
     cause: "SCAN's order list keeps deleted keys",
   },
   {
+    name: 'expired-keys-left-in-scan-list',
+    description:
+      "expiry (on access and in the sweep) deletes a key from the values and the expiry table but not from SCAN's order list, which then never shrinks: every key that ever expired is kept for ever (from a red-team review)",
+    file: 'server.ts',
+    replace: [
+      [
+        '      this.remove(key);\n      this.expiredKeys++;\n      return undefined;',
+        '      this.values.delete(key);\n      this.expires.delete(key);\n      this.expiredKeys++;\n      return undefined;',
+      ],
+      [
+        '        this.remove(key);\n        this.expiredKeys++;\n',
+        '        this.values.delete(key);\n        this.expires.delete(key);\n        this.expiredKeys++;\n',
+      ],
+    ],
+    caughtBy: ['TestLongLife'],
+    cause: "leaves it in SCAN's order list",
+  },
+  {
     name: 'ring-ignores-vnodes',
     description:
       'HashRing always makes 160 points per node, whatever vnodes it is given: with any other count most keys land on the wrong node (from an independent round of bugs written from the handouts alone)',
