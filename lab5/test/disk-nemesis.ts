@@ -4,7 +4,8 @@
  * versions that, at targets drawn from the seed, copy the student's server's data folder first (for a write,
  * sometimes with part of its bytes written: a torn write), or after a rename: what kill -9 leaves at that instant.
  * Each copy goes into an empty folder the harness made, and is reported with when it was taken (monotonicMicros),
- * so that the harness can tell how far each of its connections had got then.
+ * so that the harness can tell how far each of its connections had got then. Power cuts (each file keeps only what
+ * was fsynced) come at replies to a probe, and, once asked for, just after a snapshot is put in place and the log cut.
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
@@ -72,6 +73,8 @@ function recordStarts(data: Buffer): number[] {
   return starts;
 }
 
+/** The log's name in the data folder. */
+const LOG = 'appendonly.aof';
 /** Copies kept for cuts inside a transaction or a multi-key DEL (see DiskNemesis.room). */
 const UNIT_RESERVE = 2;
 
@@ -113,6 +116,11 @@ export class DiskNemesis {
   private copying = false;
   /** Copies taken at a probe's reply: they have a budget of their own, so that crash copies never crowd them out. */
   private probeCopies = 0;
+  /**
+   * The power cuts asked for by powerCutsAtSnapshot still to come: just after a file other than the log is renamed
+   * into the folder (a snapshot put in place), then just after the log is cut (truncated, or replaced by a rename).
+   */
+  private snapshotCuts: 'rename' | 'log cut' | undefined;
   private readonly restore: Array<() => void> = [];
 
   /** Copies of `dir` into the empty folders `into` (at most one each), their moments drawn from `seed` and `key`. */
@@ -176,7 +184,7 @@ export class DiskNemesis {
    */
   private room(kind: string, unit = false): boolean {
     if (kind === 'probe reply') return this.probeCopies < 2;
-    const limit = this.maxCopies - (unit ? 0 : Math.min(UNIT_RESERVE, this.maxCopies - 1));
+    const limit = this.maxCopies - (unit ? 0 : Math.min(UNIT_RESERVE, Math.max(0, this.maxCopies - 1)));
     return this.points.length - this.probeCopies < limit;
   }
 
@@ -304,15 +312,37 @@ export class DiskNemesis {
     };
     for (const table of ['fs', 'promises', 'fileHandle'] as const)
       for (const [name, kind] of Object.entries(FILE_WRITES[table])) this.wrap(FS_CALLS[table], name, byKind[kind]);
+    this.watchTruncates(proto);
+    this.watchRenames();
+  }
+
+  /** Truncates of the folder's files: a crash copy just before one drawn, and the log's cut for powerCutsAtSnapshot. */
+  private watchTruncates(proto: Record<string, Fn>): void {
+    let truncated: string | undefined;
     const truncate = (_: unknown, a: unknown[]) => {
       const file = this.nameOf(a[0]);
+      truncated = file;
       if (file !== undefined && this.due('truncate')) this.copy(`just before ${file} was truncated`);
+      const cb = a[a.length - 1];
+      if (file === LOG && typeof cb === 'function')
+        a[a.length - 1] = (err: unknown) => {
+          if (!err) this.afterLogCut('truncated');
+          (cb as Fn)(err);
+        };
     };
-    this.wrap(FS_CALLS.fs, 'ftruncateSync', truncate);
+    const afterTruncate = () => {
+      if (truncated === LOG) this.afterLogCut('truncated');
+      truncated = undefined;
+    };
+    this.wrap(FS_CALLS.fs, 'ftruncateSync', truncate, afterTruncate);
     this.wrap(FS_CALLS.fs, 'ftruncate', truncate);
-    this.wrap(FS_CALLS.fs, 'truncateSync', truncate);
+    this.wrap(FS_CALLS.fs, 'truncateSync', truncate, afterTruncate);
     this.wrap(FS_CALLS.fs, 'truncate', truncate);
-    this.wrap(proto, 'truncate', (self) => truncate(undefined, [self]));
+    this.wrap(proto, 'truncate', (self) => truncate(undefined, [self]), afterTruncate);
+  }
+
+  /** Renames into the folder: a crash copy just after one drawn, and the power cuts of powerCutsAtSnapshot. */
+  private watchRenames(): void {
     let renamed: string | undefined;
     const noteRename = (_: unknown, a: unknown[]) => {
       renamed = this.nameOfPath(a[1]);
@@ -326,6 +356,12 @@ export class DiskNemesis {
     const afterRename = () => {
       const file = renamed;
       renamed = undefined;
+      if (file === LOG) this.afterLogCut('replaced by a rename');
+      else if (file !== undefined && this.snapshotCuts === 'rename') {
+        this.snapshotCuts = 'log cut';
+        this.powerCut(`just after ${file} was renamed into place`, false);
+        return;
+      }
       if (file !== undefined && this.due('rename')) this.copy(`just after a rename to ${file}`);
     };
     this.wrap(FS_CALLS.fs, 'renameSync', noteRename, afterRename);
@@ -409,14 +445,34 @@ export class DiskNemesis {
   private atProbeReply(writeStarted: number): void {
     if (!this.due('probe reply')) return;
     this.probeCopies++;
-    const to = this.copy(
-      'a power cut just as the server wrote its reply to a SET probe:<n> (each file keeps only what was fsynced)',
-      true,
-      writeStarted,
-    );
-    if (to === undefined) return;
-    // Every file keeps only what was fsynced: the log, and a snapshot renamed into place without an fsync alike.
+    this.powerCut('just as the server wrote its reply to a SET probe:<n>', true, writeStarted);
+  }
+
+  /** Every file of the copy `to` keeps only what was fsynced: the log, and a snapshot renamed into place without an fsync alike. */
+  private keepOnlySynced(to: string): void {
     for (const name of fs.readdirSync(to)) this.keepSynced(path.join(this.dir, name), path.join(to, name));
+  }
+
+  /**
+   * From now on (once): a power cut just after the next rename of a file other than the log into the folder (a
+   * snapshot put in place), and another just after the log is next cut, truncated or replaced by a rename.
+   */
+  powerCutsAtSnapshot(): void {
+    this.snapshotCuts = 'rename';
+  }
+
+  /** The log was just truncated or replaced: the second power cut of powerCutsAtSnapshot, if it is due. */
+  private afterLogCut(how: string): void {
+    if (this.snapshotCuts !== 'log cut') return;
+    this.snapshotCuts = undefined;
+    this.powerCut(`just after ${LOG} was ${how}, once the snapshot was in place`, false);
+  }
+
+  /** A copy now, each file cut to what was fsynced: what a power cut leaves. */
+  private powerCut(what: string, probeReply: boolean, since?: number): string | undefined {
+    const to = this.copy(`a power cut ${what} (each file keeps only what was fsynced)`, probeReply, since);
+    if (to !== undefined) this.keepOnlySynced(to);
+    return to;
   }
 
   /** Cuts `copied` (a power cut's copy of `original`) to the bytes of `original` known to be on disk. */

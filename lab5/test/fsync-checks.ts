@@ -1,8 +1,9 @@
 // What each fsync policy promises, as the handout fixes it, checked through the fs spies in the student host: shared by TestFsyncPolicy and TestNemesisRedis.
 import { RespReply } from '../resp';
-import { check } from '../../suite';
-import { describe, RawClient, same, show } from './harness';
-import type { RemoteSyncWatch, SyncReport } from './spy-views';
+import type { FsyncPolicy, RunningServer } from '../types';
+import { check, isTestFailure, TestFailure } from '../../suite';
+import { describe, RawClient, Resources, same, show } from './harness';
+import type { NemesisCopy, RemoteDiskNemesis, RemoteSyncWatch, SyncReport } from './spy-views';
 import { realSleep } from '../../world';
 
 /** How the tests find a sync: the calls they watch, for the failure messages. */
@@ -170,4 +171,112 @@ export async function checkEverysec(
       `'everysec' (${how}) promises that every write reaches the disk within about a second, even when no more writes come: keep a timer (every 1000 ms) that fsyncs the log when something was written since the last fsync, and clear it in close().`,
   );
   return `${everysec} fsync(s) for ${sentWrites} writes in ${(elapsed / 1000).toFixed(1)} s`;
+}
+
+/** The options of a server started on a power cut's copy, besides its folder and policy: nothing due meanwhile. */
+const QUIET = { snapshotIntervalMs: 60_000, sweepIntervalMs: 60_000 };
+
+/** Keys closeWithPowerCut writes before close(), so that the snapshot it cuts the power in is never empty. */
+const POWER_CUT_KEYS = 8;
+
+/** Why a server's store may not survive a power cut during a snapshot, under any fsync policy. */
+const POWER_CUT_CAUSES =
+  "The fsync policy says when the log's writes reach the disk; the snapshot reaches it before it replaces anything, whatever the policy: once it is in place the log is cut, and the snapshot is the only copy. " +
+  `Likely causes: the snapshot's temporary file not fsynced before its rename unless the policy is 'always' (fsync it under 'everysec' and 'no' too, with ${SYNC_CALLS}, through the fs module); ` +
+  'the log cut (truncated or replaced) before the snapshot was fsynced and renamed into place; or a snapshot written in place instead of to a temporary file.';
+
+/**
+ * Watches the data folder `dir` for power cuts (from now on, each file keeps only what is fsynced): the disk nemesis
+ * with no crash copies, and two folders for the power cuts of closeWithPowerCut. Install it after the sync watch.
+ */
+export async function watchPowerCuts(res: Resources, dir: string): Promise<RemoteDiskNemesis> {
+  // Its seed draws nothing here: with no crash copies allowed, only the power cuts asked for are taken.
+  return res.diskNemesis(dir, 0, 'lab5-power-cuts', 0, 2);
+}
+
+/** Every key of the server on `port` with its value (KEYS *, then a GET of each, pipelined), on a connection of its own. */
+async function storeOf(res: Resources, port: number, what: string): Promise<Map<string, string>> {
+  const r = await res.connect(port, 'latin1');
+  const keys = await r.call('KEYS', '*');
+  check(Array.isArray(keys), `${what}: KEYS * replied ${show(keys)}; expected an array of keys.`);
+  const names = (keys as RespReply[]).map((k) => String(k));
+  for (const k of names) r.send('GET', k);
+  const store = new Map<string, string>();
+  for (const k of names) store.set(k, String(await r.reply(`GET ${k}`, 10_000)));
+  r.close();
+  return store;
+}
+
+/** A server started with `policy` on the power cut's copy `p` holds `want`, exactly. */
+async function checkPowerCutCopy(
+  res: Resources,
+  p: NemesisCopy,
+  policy: FsyncPolicy | undefined,
+  want: ReadonlyMap<string, string>,
+  what: string,
+): Promise<void> {
+  let restarted: RunningServer;
+  try {
+    restarted = await res.server(
+      policy === undefined ? { dataDir: p.dir, ...QUIET } : { dataDir: p.dir, fsync: policy, ...QUIET },
+    );
+  } catch (err) {
+    if (isTestFailure(err)) throw err;
+    throw new TestFailure(
+      `${what}, the server could not start on the copy: ${(err as Error).message.replace(/\.$/, '')}. ${POWER_CUT_CAUSES}`,
+    );
+  }
+  const got = await storeOf(res, restarted.port, `${what}, the server started on the copy`);
+  await restarted.close();
+  const wrong = [...want]
+    .filter(([k, v]) => got.get(k) !== v)
+    .map(
+      ([k, v]) =>
+        `${k} read ${got.has(k) ? show(got.get(k)!).slice(0, 40) : 'nothing'}, expected ${show(v).slice(0, 40)}`,
+    );
+  const extra = [...got.keys()].filter((k) => !want.has(k));
+  check(
+    wrong.length === 0 && extra.length === 0,
+    `${what}, a server started on the copy read ${wrong.length} of the ${want.size} keys held before close() wrong (${wrong.slice(0, 3).join('; ') || 'none'})` +
+      `${extra.length > 0 ? ` and holds ${extra.length} keys that were not there (${extra.slice(0, 3).join(', ')})` : ''}: ` +
+      `close()'s snapshot began after every write was acknowledged, so the snapshot in place holds them all. ${POWER_CUT_CAUSES}`,
+  );
+}
+
+/**
+ * Writes POWER_CUT_KEYS keys, then closes the server with a power cut modelled during close()'s final snapshot
+ * (`disk` from watchPowerCuts): just after the snapshot is renamed into place, and just after the log is then cut. A
+ * server started on either copy, with the same `policy`, must hold the store as it was before close(). Returns a
+ * summary for the log.
+ */
+export async function closeWithPowerCut(
+  res: Resources,
+  server: RunningServer,
+  disk: RemoteDiskNemesis,
+  policy: FsyncPolicy | undefined,
+  where = '',
+): Promise<string> {
+  const w = await res.connect(server.port, 'latin1');
+  for (let i = 0; i < POWER_CUT_KEYS; i++)
+    await w.expect(['SET', `power:${i}`, `kept:${i}`], 'OK', `${where}before close()`);
+  w.close();
+  const before = await storeOf(res, server.port, `${where}before close()`);
+  await disk.powerCutsAtSnapshot();
+  await server.close();
+  const { points } = await disk.report();
+  await disk.stop();
+  const label = policy === undefined ? "fsync not given (the default, 'everysec')" : `fsync '${policy}'`;
+  check(
+    points.length > 0,
+    `${where}With ${label}, close() renamed no file other than appendonly.aof into the data folder. close() writes a final snapshot, atomically: a temporary file, fsynced, then renamed over the old snapshot.`,
+  );
+  for (const p of points)
+    await checkPowerCutCopy(
+      res,
+      p,
+      policy,
+      before,
+      `${where}With ${label}, ${before.size} keys, then close(): after ${p.what}`,
+    );
+  return `${points.length} power cut(s) during close()'s snapshot, each restored the ${before.size} keys`;
 }

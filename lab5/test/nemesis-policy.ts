@@ -2,7 +2,7 @@
 import { keyedRng, Rng } from '../../world/rng';
 import type { FsyncPolicy } from '../types';
 import { word } from './common';
-import { checkAlways, checkEverysec, checkNo, type Write } from './fsync-checks';
+import { checkAlways, checkEverysec, checkNo, closeWithPowerCut, watchPowerCuts, type Write } from './fsync-checks';
 import { Resources } from './harness';
 
 /** The policy a round checks: over three rounds, each of 'always', the default ('everysec') and 'no' once, in an order drawn from the seed. */
@@ -61,6 +61,8 @@ export async function checkPolicyRound(
   const quiet = { snapshotIntervalMs: 60_000, sweepIntervalMs: 60_000 };
   const server = await res.server(policy === undefined ? { dataDir, ...quiet } : { dataDir, fsync: policy, ...quiet });
   const watch = await res.watchSyncs(dataDir, server.port);
+  // Under 'everysec' and 'no', a power cut during close()'s snapshot (each file keeps only what was fsynced).
+  const disk = policy === 'always' ? undefined : await watchPowerCuts(res, dataDir);
   const c = await res.connect(server.port);
   const label = policy === undefined ? "fsync not given (the default, 'everysec')" : `fsync '${policy}'`;
   const at = `${where}, its fsync check (a server of its own, ${label}, no snapshot due): `;
@@ -84,6 +86,7 @@ export async function checkPolicyRound(
     );
   }
   c.close();
-  await server.close();
+  if (disk === undefined) await server.close();
+  else summary += `; ${await closeWithPowerCut(res, server, disk, policy, at)}`;
   return `${label}: ${summary}`;
 }

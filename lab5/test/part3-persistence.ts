@@ -9,7 +9,15 @@ import type { RunningServer } from '../types';
 import { closedFolderBound, folderBytes, RawClient, Resources, same, show } from './harness';
 import type { CopiesReport, RemoteCrashCopies } from './spy-views';
 import { realSleep } from '../../world';
-import { checkAlways, checkEverysec, checkNo, expectSyncedAck, type Write } from './fsync-checks';
+import {
+  checkAlways,
+  checkEverysec,
+  checkNo,
+  closeWithPowerCut,
+  expectSyncedAck,
+  watchPowerCuts,
+  type Write,
+} from './fsync-checks';
 import { expectNoLiveTimers } from './part2-expiry';
 import {
   realTest,
@@ -218,7 +226,7 @@ export const crashRecovery = realTest(
 
 export const fsyncPolicy = realTest(
   'TestFsyncPolicy',
-  "fsync 'always' syncs before every acknowledgement; 'everysec' about once a second; 'no' leaves it to the OS",
+  "fsync 'always' syncs before every acknowledgement; 'everysec' about once a second; 'no' leaves it to the OS; under 'everysec' and 'no', a power cut just after close()'s snapshot is renamed into place, or just after the log is cut, keeps every key",
   async (res, ctx, rng) => {
     const quiet = { snapshotIntervalMs: 60_000, sweepIntervalMs: 60_000 }; // no snapshot or sweep during the test
     // 'always': every acknowledged write was synced before its reply was written.
@@ -249,26 +257,29 @@ export const fsyncPolicy = realTest(
     c.close();
     await server.close();
 
-    // 'no': the operating system decides; the server does not fsync per write.
+    // 'no': the operating system decides; the server does not fsync per write. Then a power cut during close()'s
+    // snapshot (from the start, each file keeps only what was fsynced): the snapshot must hold the store.
     dataDir = res.tempDir();
     server = await res.server({ dataDir, fsync: 'no', ...quiet });
     watch = await res.watchSyncs(dataDir, server.port);
+    let disk = await watchPowerCuts(res, dataDir);
     c = await res.connect(server.port);
     const noSyncs = await checkNo(c, watch, writes);
     ctx.log(`'no': ${noSyncs} fsync(s) for ${writes.length} writes`);
     c.close();
-    await server.close();
+    ctx.log(`'no': ${await closeWithPowerCut(res, server, disk, 'no')}`);
 
     // 'everysec' (the default: no fsync option given): writes keep coming for 1.5 s; about one fsync per second, and
-    // none of them waits more than about a second.
+    // none of them waits more than about a second. Then a power cut during close()'s snapshot, as for 'no'.
     dataDir = res.tempDir();
     server = await res.server({ dataDir, ...quiet });
     watch = await res.watchSyncs(dataDir, server.port);
+    disk = await watchPowerCuts(res, dataDir);
     c = await res.connect(server.port);
     const summary = await checkEverysec(c, watch, (i) => ['SET', `burst:${i}`, word(rng, 20)], true);
     ctx.log(`'everysec': ${summary}`);
     c.close();
-    await server.close();
+    ctx.log(`'everysec': ${await closeWithPowerCut(res, server, disk, undefined)}`);
     await expectNoLiveTimers(res, 'three servers with a data folder, each closed in turn, and no client of yours ran');
   },
 );

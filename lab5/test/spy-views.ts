@@ -209,6 +209,11 @@ export class RemoteDiskNemesis {
     await this.call('watchProbe', [serverPort, probePort], 'watching the probe');
   }
 
+  /** From now on, once: a power cut just after a snapshot is renamed into place, and another just after the log is cut. */
+  async powerCutsAtSnapshot(): Promise<void> {
+    await this.call('powerCutsAtSnapshot', [], 'arming the power cuts at a snapshot');
+  }
+
   /** A copy now (the crash after the last acknowledgement). */
   async copyNow(what: string): Promise<void> {
     await this.call('copyNow', [what], 'a crash copy');

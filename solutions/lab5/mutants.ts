@@ -1241,6 +1241,20 @@ export const mutants: Mutant[] = [
     cause: "leaves it in SCAN's order list",
   },
   {
+    name: 'snapshot-fsynced-only-under-always',
+    description:
+      "the snapshot's temporary file is fsynced before its rename only when the policy is 'always': under 'everysec' and 'no' it is renamed into place unsynced and the log is then cut, so a power cut loses the whole store, not about a second of writes (from a red-team review)",
+    file: 'persistence.ts',
+    replace: [
+      [
+        '      await file.write(Buffer.concat(chunk));\n      await file.sync();\n',
+        "      await file.write(Buffer.concat(chunk));\n      if (this.fsync === 'always') await file.sync();\n",
+      ],
+    ],
+    caughtBy: ['TestFsyncPolicy', 'TestNemesisRedis'],
+    cause: 'not fsynced before its rename',
+  },
+  {
     name: 'ring-ignores-vnodes',
     description:
       'HashRing always makes 160 points per node, whatever vnodes it is given: with any other count most keys land on the wrong node (from an independent round of bugs written from the handouts alone)',
