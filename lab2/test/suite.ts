@@ -790,29 +790,39 @@ const locksShareClerk: TestDefinition<Lab2Impl> = {
         'cannot hold a large timeout (setTimeout overflows past 2 ** 31 - 1 ms and fires at once); a limit on attempts.',
     );
     await a.release();
-    // The two waiters take the lock one after the other, in either order.
-    const waiters = [
+    await expectWaitersTakeTurns([
       { lock: waiter, what: 'acquire() without a timeout', done: waiting },
       { lock: patient, what: 'acquire(2 ** 31)', done: waitingHuge },
-    ];
-    for (let turn = 0; turn < 2; turn++) {
-      const first = await within(
-        Promise.race(waiters.map((w) => w.done.then((ok) => ({ w, ok })))),
-        2000,
-        () =>
-          `${waiters.map((w) => w.what).join(' and ')} had not returned 2 s after the lock was ${turn === 0 ? `released (the holder kept it ${LONG_HOLD_MS / 1000} s)` : 'released again'}.`,
-      );
-      check(
-        first.ok,
-        `${first.w.what} returned false; the lock was released long before its timeout. With no timeout, acquire must keep trying until ` +
-          'it holds the lock (the default timeout is Infinity, not a number of seconds).',
-      );
-      await first.w.lock.release();
-      waiters.splice(waiters.indexOf(first.w), 1);
-    }
+    ]);
     ts.checkLinearizable();
   },
 };
+
+/** A Lock waiting in acquire(): what it is, for messages, and its acquire's outcome. */
+interface Waiter {
+  readonly lock: DistributedLock;
+  readonly what: string;
+  readonly done: Promise<boolean>;
+}
+
+/** Fails unless, once the lock was released, the waiters take it one after the other (in either order). */
+async function expectWaitersTakeTurns(waiters: Waiter[]): Promise<void> {
+  for (let turn = 0; turn < 2; turn++) {
+    const first = await within(
+      Promise.race(waiters.map((w) => w.done.then((ok) => ({ w, ok })))),
+      2000,
+      () =>
+        `${waiters.map((w) => w.what).join(' and ')} had not returned 2 s after the lock was ${turn === 0 ? `released (the holder kept it ${LONG_HOLD_MS / 1000} s)` : 'released again'}.`,
+    );
+    check(
+      first.ok,
+      `${first.w.what} returned false; the lock was released long before its timeout. With no timeout, acquire must keep trying until ` +
+        'it holds the lock (the default timeout is Infinity, not a number of seconds).',
+    );
+    await first.w.lock.release();
+    waiters.splice(waiters.indexOf(first.w), 1);
+  }
+}
 
 /** The fault of the lock's lost-reply tests: every put on "l" the server carries out loses its reply. */
 const TAKING_REPLY_LOST: LinkRule = { method: 'Put', key: 'l', accepted: true, lose: 'reply' };

@@ -641,6 +641,48 @@ async function runRound(ctx: Ctx, level: ConsistencyLevel, round: number): Promi
   }
   if (level === 'eventual') expectEventual(w, ops, finals, quietAt, context);
   ctx.log(`round ${round}: ${ops.length} operations on ${shared.length + 1} shared keys and ${EPISODES} episodes: ok`);
+  if (round === MINUTES_REFUSAL_ROUND && plan.servers > 1)
+    await expectLongRefusalOutlasted(c, w, keyedRng(ctx.seed, `lab3 nemesis ${level} long refusal`), context);
+}
+
+/** The round after whose checks one server refuses its peers' calls for minutes, and for how long (virtual ms). */
+const MINUTES_REFUSAL_ROUND = 3;
+const MINUTES_REFUSAL_MS: readonly [number, number] = [30_000, 90_000];
+/** The key written while a server refuses its peers' calls for minutes (no other operation uses it). */
+const LONG_REFUSAL_KEY = 'long-refusal';
+
+/**
+ * One server refuses its peers' calls for minutes while another's client writes a fresh key; once the refusal ends,
+ * the write must return and the refused server must hold it. A re-send loop that gives up after a fixed time or a
+ * fixed number of tries (anything under the drawn minutes) never delivers it. Few messages wait meanwhile, so the
+ * minutes cost little.
+ */
+async function expectLongRefusalOutlasted(c: Cluster, w: Workload, rng: Rng, context: string): Promise<void> {
+  const refused = rng.int(c.n);
+  const writer = (refused + 1) % c.n;
+  const forMs = rng.between(MINUTES_REFUSAL_MS[0], MINUTES_REFUSAL_MS[1]);
+  const value = w.value();
+  const story =
+    `${context}, then on the quiet cluster: server ${refused} refused its peers' calls for ${(forMs / 1000).toFixed(1)} s ` +
+    `while a client of server ${writer} wrote ${show(LONG_REFUSAL_KEY)}=${show(value)}`;
+  const causes =
+    "Likely causes: a peer call that failed is sent again only a fixed number of times, or for a fixed time, and then dropped (re-send it until it succeeds, however long that takes, waiting RESEND_MS between tries); a back-off that grows without a cap, so that the next try comes long after the refusal ended; a message given up on once the refused server's queue or the sender's pending list looked full.";
+  c.refusePeers(refused, true);
+  let returned = false;
+  const write = w
+    .client(writer)
+    .write(LONG_REFUSAL_KEY, value)
+    .then(() => (returned = true));
+  await sleep(forMs);
+  c.refusePeers(refused, false);
+  await Promise.race([write, sleep(PROGRESS_MS)]);
+  check(returned, () => `${story}; ${PROGRESS_MS} ms after the refusal ended the write had not returned. ${causes}`);
+  await sleep(SETTLE_MS);
+  const got = await w.client(refused).read(LONG_REFUSAL_KEY);
+  check(
+    got === value,
+    () => `${story}; ${SETTLE_MS} ms after it returned, a read at server ${refused} gave ${show(got)}. ${causes}`,
+  );
 }
 
 /** Fails unless the round's history satisfies `mode` (sequential: key by key when long). */
@@ -981,7 +1023,7 @@ export function nemesisTest(level: ConsistencyLevel, name: string): TestDefiniti
     name,
     description:
       `${level} level, ${ROUNDS} fresh clusters under seeded delay faults (a PCT schedule, reordering or slow links, a temporary ` +
-      "partition, overtaken messages) and a server refusing its peers' calls for 0.6-1.5 s, 3.5-5 s or 8-12 s: reads and writes of hot edge keys " +
+      "partition, overtaken messages) and a server refusing its peers' calls for 0.6-1.5 s, 3.5-5 s or 8-12 s (once, after the checks of a round, for 30-90 s): reads and writes of hot edge keys " +
       'from every server while the Lamport clocks cross 9->10, 99->100 and 999->1000, small multi-key litmus episodes; after ' +
       'the faults heal every operation returns, relays on the quiet ' +
       'cluster (a write, then once it returned one of the same key at another server) and all servers agree; ' +
@@ -991,6 +1033,8 @@ export function nemesisTest(level: ConsistencyLevel, name: string): TestDefiniti
           ? 'the history is sequentially consistent and reads are local'
           : 'reads return only written values, last-writer-wins holds as seen from outside, operations are local'),
     generic: true,
+    // The rounds (about 30 s) and one refusal of minutes.
+    virtualLimitMs: 60_000 + MINUTES_REFUSAL_MS[1] + 2 * (PROGRESS_MS + SETTLE_MS),
     async run(ctx: Ctx) {
       for (let round = 0; round < ROUNDS; round++) await runRound(ctx, level, round);
     },

@@ -17,6 +17,20 @@ export const mutants: Mutant[] = [
     cause: 'gives up after a few tries',
   },
   {
+    name: 'peer-call-gives-up-after-200',
+    description:
+      'a failed peer call is re-sent at most 200 times (20 s), then dropped: a peer that refuses calls for longer never gets the message (from a red-team review)',
+    file: 'server.ts',
+    replace: [
+      [
+        "    const attempt = (): void => {\n      // Lost or refused (a real peer not started yet): try again later; the receiver drops duplicates.\n      this.peers[to].call('KVServer.Peer', env).catch(() => setTimeout(attempt, RESEND_MS));",
+        "    let tries = 0;\n    const attempt = (): void => {\n      this.peers[to].call('KVServer.Peer', env).catch(() => {\n        if (++tries <= 200) setTimeout(attempt, RESEND_MS);\n      });",
+      ],
+    ],
+    caughtBy: ['TestNemesisLinearizable', 'TestNemesisSequential', 'TestNemesisEventual'],
+    cause: 'sent again only a fixed number of times',
+  },
+  {
     name: 'linearizable-local-reads',
     description: 'linearizable mode answers reads from the local copy instead of through the totally ordered broadcast',
     file: 'server.ts',
