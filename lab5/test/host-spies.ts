@@ -290,8 +290,8 @@ function isLogFile(name: string): boolean {
 }
 
 /**
- * A kit client's PING and SET at a snapshot's first write (TestSnapshotServes): sent from here at that instant, so
- * that they wait in the server's socket while the snapshot is written; was the PONG back before its last write?
+ * A kit client's PING and SET at a snapshot's write (TestSnapshotServes): sent from here at that instant, so that
+ * they wait in the server's socket while the snapshot is written; how much more had it written when the PONG was back?
  */
 interface SnapshotPing {
   readonly socket: net.Socket;
@@ -299,7 +299,10 @@ interface SnapshotPing {
   /** Bytes of the snapshot written before the PING goes. */
   readonly afterBytes: number;
   phase: 'armed' | 'pinged' | 'done';
-  pongBeforeLastWrite: boolean;
+  /** Bytes of the snapshot written before the write at which the PING went. */
+  pingedAt: number;
+  /** Bytes the snapshot wrote from the PING to its first write after the PONG came back; null until then. */
+  pongAfterBytes: number | null;
   received: Buffer[];
 }
 
@@ -389,7 +392,15 @@ export class CrashCopies {
     });
     socket.on('error', () => undefined);
     socket.setNoDelay(true);
-    const ping: SnapshotPing = { socket, round, afterBytes, phase: 'armed', pongBeforeLastWrite: false, received: [] };
+    const ping: SnapshotPing = {
+      socket,
+      round,
+      afterBytes,
+      phase: 'armed',
+      pingedAt: 0,
+      pongAfterBytes: null,
+      received: [],
+    };
     socket.on('data', (d: Buffer) => ping.received.push(d));
     this.ping = ping;
   }
@@ -411,7 +422,7 @@ export class CrashCopies {
           : {
               round: p.round,
               phase: p.phase,
-              pongBeforeLastWrite: p.pongBeforeLastWrite,
+              pongAfterBytes: p.pongAfterBytes,
               received: Buffer.concat(p.received).toString('latin1'),
             },
     };
@@ -526,7 +537,7 @@ export class CrashCopies {
   /** Notes a write to the file `name` of the folder; returns the error to fail it with when the disk is full. */
   private onWrite(name: string | undefined, truncates: boolean, bytes = 0): Error | void {
     if (name === undefined || isLogFile(name)) return;
-    this.atSnapshotWrite(this.snapshotBytes);
+    this.atSnapshotWrite(this.snapshotBytes, bytes);
     this.snapshotBytes += bytes;
     if (this.diskFull) {
       this.refusedWrites++;
@@ -558,19 +569,21 @@ export class CrashCopies {
   }
 
   /**
-   * The ping's part at a snapshot write, `before` bytes into the snapshot: sent at the first write once the snapshot
-   * has written the ping's afterBytes (so a first small write cannot stand in for the rest), and at each later one,
-   * has the PONG come back yet?
+   * The ping's part at a snapshot write of `bytes`, `before` bytes into the snapshot: sent at the first write that
+   * reaches past the ping's afterBytes (so a first small write cannot stand in for the rest, and one large write
+   * cannot pass the mark unwatched), and at each later one, has the PONG come back yet?
    */
-  private atSnapshotWrite(before: number): void {
+  private atSnapshotWrite(before: number, bytes: number): void {
     const p = this.ping;
-    if (p?.phase === 'armed' && before >= p.afterBytes) {
+    if (p?.phase === 'armed' && before + bytes > p.afterBytes) {
       p.socket.write('*1\r\n$4\r\nPING\r\n');
       const key = `during-snapshot-${p.round}`;
       const value = 'written while the snapshot was';
       p.socket.write(`*3\r\n$3\r\nSET\r\n$${key.length}\r\n${key}\r\n$${value.length}\r\n${value}\r\n`);
       p.phase = 'pinged';
-    } else if (p?.phase === 'pinged') p.pongBeforeLastWrite ||= p.received.length > 0;
+      p.pingedAt = before;
+    } else if (p?.phase === 'pinged' && p.pongAfterBytes === null && p.received.length > 0)
+      p.pongAfterBytes = before - p.pingedAt;
   }
 
   private copy(to: string): void {

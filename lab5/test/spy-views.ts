@@ -77,11 +77,11 @@ export class RemoteSyncWatch {
   }
 }
 
-/** The outcome of a PING and SET sent from the host at a snapshot's first write. */
+/** The outcome of a PING and SET sent from the host at a snapshot's write. */
 export interface SnapshotPingReport {
   readonly phase: 'armed' | 'pinged' | 'done';
-  /** Some reply had arrived at a later write of that snapshot. */
-  readonly pongBeforeLastWrite: boolean;
+  /** Bytes the snapshot wrote from the PING to its first write after a reply arrived; null: none after one arrived. */
+  readonly pongAfterBytes: number | null;
   /** The bytes the server sent back (latin1). */
   readonly received: string;
 }
@@ -149,14 +149,15 @@ export class RemoteCrashCopies {
       if (
         !isRecord(p) ||
         !['armed', 'pinged', 'done'].includes(p.phase as string) ||
-        typeof p.pongBeforeLastWrite !== 'boolean' ||
+        (p.pongAfterBytes !== null &&
+          (typeof p.pongAfterBytes !== 'number' || !Number.isSafeInteger(p.pongAfterBytes) || p.pongAfterBytes < 0)) ||
         typeof p.received !== 'string' ||
         p.received.length > MAX_EVENTS
       )
         throw malformed('snapshot ping report', p);
       ping = {
         phase: p.phase as SnapshotPingReport['phase'],
-        pongBeforeLastWrite: p.pongBeforeLastWrite,
+        pongAfterBytes: p.pongAfterBytes,
         received: p.received,
       };
     }

@@ -632,6 +632,24 @@ export const mutants: Mutant[] = [
     cause: 'write the file in pieces with the event loop free between them',
   },
   {
+    name: 'snapshot-blocks-then-pauses',
+    description:
+      'the snapshot pieces are written with writeSync, then the snapshot pauses 25 ms before its last piece: clients are served only in that pause, after the store was written (from a red-team review)',
+    file: 'persistence.ts',
+    replace: [
+      [
+        'await file.write(Buffer.concat(chunk)); // the event loop serves clients while this is written',
+        'fs.writeSync(file.fd, Buffer.concat(chunk));',
+      ],
+      [
+        '      await file.write(Buffer.concat(chunk));\n      await file.sync();',
+        '      await new Promise((resolve) => setTimeout(resolve, 25));\n      await file.write(Buffer.concat(chunk));\n      await file.sync();',
+      ],
+    ],
+    caughtBy: ['TestSnapshotServes'],
+    cause: 'the snapshot blocked every client while it wrote them',
+  },
+  {
     name: 'backpressure-past-16mb',
     description:
       "backpressure past 16 MB of unsent replies per connection instead of about 1 MB: each client that does not read holds 16 MB of the server's memory",
