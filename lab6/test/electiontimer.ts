@@ -98,9 +98,58 @@ async function round(ts: RaftTester, rng: Rng, r: number): Promise<Seen | undefi
   return switchedAt === undefined ? undefined : { leader, stale, voter, switchedAt, electionAt };
 }
 
+/** How long every peer is cut off from the others after the rounds, virtual ms: the followers keep starting elections. */
+const ISOLATED_MS = 10_000;
+/** How much later than ELECTION_TIMEOUT_MS after the last one a peer's next election may start, virtual ms. */
+const RETRY_SLACK_MS = 50;
+
+/**
+ * Every peer cut off from the others for ISOLATED_MS: returns, per peer, the moment each peer was cut off and then
+ * each moment it started an election (its first RequestVote of a term it moved to). The leader may go on leading;
+ * every other peer hears nothing, so it must start an election within ELECTION_TIMEOUT_MS, and again and again.
+ */
+async function isolatedElections(ts: RaftTester): Promise<number[][]> {
+  const cutAt = World.current().now();
+  const starts: number[][] = Array.from({ length: ts.n }, () => [cutAt]);
+  const lastTerm: number[] = Array.from({ length: ts.n }, (_, i) => termOf(ts, i));
+  ts.onCall = (from, _to, method, request, callerTerm) => {
+    const stated = /RequestVote$/.test(method) ? requestTerm(request) : undefined;
+    if (stated !== undefined && 'term' in stated && stated.term === callerTerm && stated.term > lastTerm[from]) {
+      lastTerm[from] = stated.term;
+      starts[from].push(World.current().now());
+    }
+    return undefined;
+  };
+  for (let i = 0; i < ts.n; i++) ts.disconnect(i);
+  await sleep(ISOLATED_MS);
+  ts.onCall = undefined;
+  for (let i = 0; i < ts.n; i++) ts.connect(i);
+  return starts;
+}
+
+/** Fails unless every peer that was not leading started an election at most ELECTION_TIMEOUT_MS (and a little) after the last. */
+function judgeIsolatedElections(ts: RaftTester, leader: number, starts: number[][]): void {
+  for (const [i, moments] of starts.entries()) {
+    if (i === leader) continue;
+    const ends = [...moments, moments[0] + ISOLATED_MS];
+    const gaps = ends.slice(1).map((t, k) => t - ends[k]);
+    const longest = Math.max(...gaps);
+    if (longest <= ELECTION_TIMEOUT_MS + RETRY_SLACK_MS) continue;
+    ts.fail(
+      `Every peer was cut off from the others for ${ISOLATED_MS / 1000} s (virtual). ${peerName(i)}, a follower then, heard ` +
+        `nothing and started ${moments.length - 1} election${moments.length === 2 ? '' : 's'} (at ${moments.slice(1).map(Math.round).join(', ') || 'no moment'} ms, cut off at ${Math.round(moments[0])} ms): ` +
+        `${Math.round(longest)} ms passed without one. Expected a new election within ${ELECTION_TIMEOUT_MS} ms of the last (or of the last heartbeat): ` +
+        'a candidate that wins no election starts another when its timer runs out, with a timeout drawn afresh from the same range each time. ' +
+        "Likely causes: an election timeout that grows after each election lost (a back-off: the handout's timeout is at most one second, every time); " +
+        'a candidate that waits for the replies of its RequestVotes before its timer runs again (they never come); the election timer stopped ' +
+        'while a peer is a candidate; an election timeout that can be drawn longer than one second.',
+    );
+  }
+}
+
 export const electionTimer: TestDefinition<Lab6Impl> = {
   name: 'TestElectionTimer',
-  description: `three peers, ${ROUNDS} rounds: a follower whose log is behind and whose term passed the leader's reaches only the other follower, which also keeps getting the old leader's heartbeats (their replies held): refusing both, it must start an election within ${ELECTION_TIMEOUT_MS / 1000} s of leaving the leader's term (draws the stale follower and when it returns)`,
+  description: `three peers, ${ROUNDS} rounds: a follower whose log is behind and whose term passed the leader's reaches only the other follower, which also keeps getting the old leader's heartbeats (their replies held): refusing both, it must start an election within ${ELECTION_TIMEOUT_MS / 1000} s of leaving the leader's term (draws the stale follower and when it returns); then every peer cut off for ${ISOLATED_MS / 1000} s: each follower starts an election at most ${ELECTION_TIMEOUT_MS / 1000} s after its last`,
   async run(ctx: Ctx) {
     const ts = new RaftTester(ctx, { servers: 3 });
     const rng = keyedRng(ctx.seed, 'lab6-election-timer');
@@ -126,6 +175,8 @@ export const electionTimer: TestDefinition<Lab6Impl> = {
             'the timer reset whenever a higher term is seen; an election timeout that can be drawn longer than one second.',
         );
     }
+    const leader = await ts.checkOneLeader();
+    judgeIsolatedElections(ts, leader, await isolatedElections(ts));
     await ts.checkOneLeader();
   },
 };

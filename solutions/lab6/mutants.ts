@@ -6,6 +6,20 @@ import type { Mutant } from '../mutants';
 
 export const mutants: Mutant[] = [
   {
+    name: 'candidate-timeout-backs-off',
+    description:
+      'a candidate waits four times the election timeout before its next election (a back-off against split votes): a peer that hears nothing waits 1.2-2.4 s between elections (from a red-team review)',
+    file: 'raft.ts',
+    replace: [
+      [
+        '    const timeout = ELECTION_TIMEOUT_MIN_MS + Math.random() * ELECTION_TIMEOUT_SPREAD_MS;',
+        "    const timeout = (ELECTION_TIMEOUT_MIN_MS + Math.random() * ELECTION_TIMEOUT_SPREAD_MS) * (this.role === 'candidate' ? 4 : 1);",
+      ],
+    ],
+    caughtBy: ['TestElectionTimer'],
+    cause: 'an election timeout that grows after each election lost',
+  },
+  {
     name: 'leader-abandons-silent-peer',
     description:
       'the leader stops sending to a peer after 300 calls in a row to it failed (about 30 s of silence): a follower down that long never hears from this leader again (from an independent round of bugs written from the handouts alone)',
