@@ -809,8 +809,8 @@ async function expectOneConnection(res: Resources, client: RemoteClient, accepte
   check(
     live <= IDLE_CLIENT_TIMERS,
     `${2 * ANSWERED_BEFORE_CLOSE} requests were answered and none is in flight, yet ${live} timers of your client are ` +
-      `live (at most ${IDLE_CLIENT_TIMERS} expected). Likely causes: a request's timeout timer not cleared when its ` +
-      "reply comes (the handout: clear each request's timer when its reply comes; a flag that ignores it when it " +
+      `live (at most ${IDLE_CLIENT_TIMERS} expected). Likely causes: the timeout timer of each request not cleared when ` +
+      "its reply comes (the handout: clear each request's timer when its reply comes; a flag that ignores it when it " +
       'fires still keeps it, and its request, for timeoutMs); timers kept in a set that only close() empties; a ' +
       'retry wait started even though the attempt succeeded.',
   );

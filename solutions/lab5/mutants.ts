@@ -43,7 +43,7 @@ export const mutants: Mutant[] = [
       ['          clearTimeout(timer);\n          resolve(r);', '          answered = true;\n          resolve(r);'],
     ],
     caughtBy: ['TestClientClose'],
-    cause: "a request's timeout timer not cleared when its reply comes",
+    cause: 'the timeout timer of each request not cleared when its reply comes',
   },
   {
     name: 'no-sweep',
