@@ -30,6 +30,19 @@ function replyAfter(r: SyncReport, seq: number, what: string, where: string): nu
   return replied!;
 }
 
+/**
+ * With fsync 'always', the log must be on disk whole when a reply goes out: a sync that finished before the reply
+ * but began before the command's records were written forced nothing of them to disk.
+ */
+function checkLogCovered(r: SyncReport, reply: number, what: string, where: string): void {
+  check(
+    !r.unsynced.includes(reply),
+    `${where}With fsync 'always', the server wrote the reply to ${what} while appendonly.aof held bytes that no finished fsync had covered: ` +
+      'an fsync came between the command and its reply, but it began before the records were written, so it forced none of them to disk, and a crash after the reply loses a write the client saw acknowledged. ' +
+      `Likely causes: the fsync called before the write of the chunk's records instead of after it; the records written with an asynchronous write (fs.write, fs.promises, a WriteStream) that had not finished when the fsync began; part of the chunk's records written after the fsync. Write the records, then fsync (${SYNC_CALLS}), then write the replies.`,
+  );
+}
+
 /** "Now" in the spies' order: a moment before anything the test does next. */
 async function now(watch: RemoteSyncWatch): Promise<number> {
   return (await watch.report()).now;
@@ -64,6 +77,7 @@ export async function expectSyncedAck(
     `${where}With fsync 'always', the server wrote the reply to ${describe(args)} before it fsynced the log. A crash between the two loses a write the client already saw acknowledged: ` +
       'finish the fsync first, then write the replies to the socket.',
   );
+  checkLogCovered(seen, replied, describe(args), where);
 }
 
 /** Fsyncs 'always' may make for one packet of pipelined writes (one per chunk read; a packet may be read in two). */
@@ -91,6 +105,7 @@ export async function checkAlways(
     syncsAfter(seen, sent).some((s) => s < firstReply),
     `${where}With fsync 'always', ${batch.length} pipelined SETs were acknowledged without an fsync of the log before the first reply was written. One fsync per chunk of input is enough (group commit), but it must come before the chunk's replies.`,
   );
+  checkLogCovered(seen, firstReply, `the first of ${batch.length} pipelined SETs`, where);
   const syncs = syncsAfter(seen, sent).length;
   check(
     syncs <= BATCH_SYNCS_AT_MOST,

@@ -109,6 +109,17 @@ export function fileIdentity(fd: unknown): string | undefined {
   }
 }
 
+/** A file's identity and size in bytes, or undefined for a descriptor that is not open. */
+function fileState(fd: unknown): { readonly file: string; readonly size: bigint } | undefined {
+  if (typeof fd !== 'number') return undefined;
+  try {
+    const st = fs.fstatSync(fd, { bigint: true });
+    return { file: `${st.dev}:${st.ino}`, size: st.size };
+  } catch {
+    return undefined;
+  }
+}
+
 /** Is `fd` a socket's descriptor other than the process's stdio? */
 function isSocketFd(fd: unknown): boolean {
   if (typeof fd !== 'number' || fd <= 2) return false;
@@ -147,9 +158,13 @@ export function weighHeap(): number {
   return m.heapUsed + m.external;
 }
 
-/** Something the sync spies saw: a finished fsync/fdatasync (of the file with `file` identity), or a socket write. */
+/**
+ * Something the sync spies saw: a finished fsync/fdatasync (of the file with `file` identity, `size` bytes long when
+ * the sync began: what it forced to disk at least), or a socket write.
+ */
 type Seen =
-  { readonly kind: 'sync'; readonly file: string | undefined } | { readonly kind: 'write'; readonly ends: SocketEnds };
+  | { readonly kind: 'sync'; readonly file: string | undefined; readonly size: bigint }
+  | { readonly kind: 'write'; readonly ends: SocketEnds };
 
 /** The sync spies, shared by every SyncWatch of the process, and the events' order. */
 const spies = { restore: undefined as (() => void) | undefined, watches: new Set<SyncWatch>(), seq: 0 };
@@ -170,19 +185,19 @@ function installSyncSpies(): () => void {
   for (const name of ['fsyncSync', 'fdatasyncSync'])
     undo.push(
       replaceMethod(FS_CALLS.fs, name, (original) => (fd: unknown) => {
-        const file = fileIdentity(fd);
+        const state = fileState(fd);
         const r = original(fd);
-        emit({ kind: 'sync', file });
+        emit({ kind: 'sync', file: state?.file, size: state?.size ?? 0n });
         return r;
       }),
     );
   for (const name of ['fsync', 'fdatasync'])
     undo.push(
       replaceMethod(FS_CALLS.fs, name, (original) => (fd: unknown, callback: unknown) => {
-        const file = fileIdentity(fd);
+        const state = fileState(fd);
         if (typeof callback !== 'function') return original(fd, callback);
         return original(fd, (err: unknown) => {
-          if (!err) emit({ kind: 'sync', file });
+          if (!err) emit({ kind: 'sync', file: state?.file, size: state?.size ?? 0n });
           (callback as Fn)(err);
         });
       }),
@@ -194,9 +209,9 @@ function installSyncSpies(): () => void {
         name,
         (original) =>
           async function (this: { fd: number }) {
-            const file = fileIdentity(this.fd);
+            const state = fileState(this.fd);
             await original.call(this);
-            emit({ kind: 'sync', file });
+            emit({ kind: 'sync', file: state?.file, size: state?.size ?? 0n });
           },
       ),
     );
@@ -229,6 +244,10 @@ export class SyncWatch {
   readonly syncs: number[] = [];
   /** Sequence numbers of writes by the server's sockets. */
   readonly replies: number[] = [];
+  /** Sequence numbers of the server's writes made while the log held bytes that no finished sync had forced to disk. */
+  readonly unsynced: number[] = [];
+  /** For each log file seen synced (by identity), the most bytes a finished sync of it covered. */
+  private readonly synced = new Map<string, bigint>();
 
   constructor(dir: string, serverPort: number) {
     this.dir = dir;
@@ -244,7 +263,7 @@ export class SyncWatch {
 
   /** What the watch saw: the latest sequence number ("now"), the syncs and the server's writes. */
   report(): Plain {
-    return { now: spies.seq, syncs: [...this.syncs], replies: [...this.replies] };
+    return { now: spies.seq, syncs: [...this.syncs], replies: [...this.replies], unsynced: [...this.unsynced] };
   }
 
   /** Stops watching (removes the spies when no other watch is left). */
@@ -259,9 +278,22 @@ export class SyncWatch {
   see(seen: Seen, seq: number): void {
     if (seen.kind === 'write') {
       // A write whose ends are unknown (through fs to a socket's descriptor) counts as the server's.
-      if (seen.ends.localPort === this.serverPort || seen.ends.localPort === undefined) this.replies.push(seq);
+      if (seen.ends.localPort !== this.serverPort && seen.ends.localPort !== undefined) return;
+      this.replies.push(seq);
+      if (!this.logSynced()) this.unsynced.push(seq);
     } else if (seen.file !== undefined && this.holds(seen.file)) {
       this.syncs.push(seq);
+      if (seen.size > (this.synced.get(seen.file) ?? 0n)) this.synced.set(seen.file, seen.size);
+    }
+  }
+
+  /** Is every byte of the folder's log (appendonly.aof, as it is now) covered by a finished sync? No log: yes. */
+  private logSynced(): boolean {
+    try {
+      const st = fs.statSync(path.join(this.dir, 'appendonly.aof'), { bigint: true });
+      return st.size <= (this.synced.get(`${st.dev}:${st.ino}`) ?? 0n);
+    } catch {
+      return true;
     }
   }
 

@@ -51,6 +51,8 @@ export interface SyncReport {
   readonly syncs: readonly number[];
   /** Writes by the server's sockets (its replies). */
   readonly replies: readonly number[];
+  /** Those of the replies written while the log held bytes no finished sync had forced to disk. */
+  readonly unsynced: readonly number[];
 }
 
 /** The watch of a data folder's syncs and its server's writes, in the student host. */
@@ -68,7 +70,12 @@ export class RemoteSyncWatch {
     const v = await this.link.request({ op: 'call', ref: this.ref, method: 'report', args: [] }, 'the sync spies');
     if (!isRecord(v)) throw malformed('sync report', v);
     const now = count(v.now, 'sync report');
-    return { now, syncs: sequence(v.syncs, now, 'sync report'), replies: sequence(v.replies, now, 'sync report') };
+    return {
+      now,
+      syncs: sequence(v.syncs, now, 'sync report'),
+      replies: sequence(v.replies, now, 'sync report'),
+      unsynced: sequence(v.unsynced, now, 'sync report'),
+    };
   }
 
   /** Stops watching. */

@@ -102,6 +102,14 @@ async function round(ts: RaftTester, rng: Rng, r: number): Promise<Seen | undefi
 const ISOLATED_MS = 10_000;
 /** How much later than ELECTION_TIMEOUT_MS after the last one a peer's next election may start, virtual ms. */
 const RETRY_SLACK_MS = 50;
+/**
+ * Gaps between one follower's elections, all within this much of each other (virtual ms), show a timeout drawn once:
+ * a fresh draw each time from a range of a hundred milliseconds or more, even counted in 10 ms ticks, repeats itself
+ * SAME_GAPS_AT_LEAST times running far less often than once in a million runs.
+ */
+const SAME_GAP_MS = 1;
+/** How many gaps between elections, all alike, the test needs before it judges the timeout drawn once. */
+const SAME_GAPS_AT_LEAST = 6;
 
 /**
  * Every peer cut off from the others for ISOLATED_MS: returns, per peer, the moment each peer was cut off and then
@@ -127,14 +135,20 @@ async function isolatedElections(ts: RaftTester): Promise<number[][]> {
   return starts;
 }
 
-/** Fails unless every peer that was not leading started an election at most ELECTION_TIMEOUT_MS (and a little) after the last. */
+/**
+ * Fails unless every peer that was not leading started an election at most ELECTION_TIMEOUT_MS (and a little) after
+ * the last, after a timeout drawn afresh each time.
+ */
 function judgeIsolatedElections(ts: RaftTester, leader: number, starts: number[][]): void {
   for (const [i, moments] of starts.entries()) {
     if (i === leader) continue;
     const ends = [...moments, moments[0] + ISOLATED_MS];
     const gaps = ends.slice(1).map((t, k) => t - ends[k]);
     const longest = Math.max(...gaps);
-    if (longest <= ELECTION_TIMEOUT_MS + RETRY_SLACK_MS) continue;
+    if (longest <= ELECTION_TIMEOUT_MS + RETRY_SLACK_MS) {
+      judgeDrawnAfresh(ts, i, moments);
+      continue;
+    }
     ts.fail(
       `Every peer was cut off from the others for ${ISOLATED_MS / 1000} s (virtual). ${peerName(i)}, a follower then, heard ` +
         `nothing and started ${moments.length - 1} election${moments.length === 2 ? '' : 's'} (at ${moments.slice(1).map(Math.round).join(', ') || 'no moment'} ms, cut off at ${Math.round(moments[0])} ms): ` +
@@ -145,6 +159,19 @@ function judgeIsolatedElections(ts: RaftTester, leader: number, starts: number[]
         'while a peer is a candidate; an election timeout that can be drawn longer than one second.',
     );
   }
+}
+
+/** Fails when the gaps between a follower's elections (from its first on) are all alike: a timeout drawn once. */
+function judgeDrawnAfresh(ts: RaftTester, i: number, moments: number[]): void {
+  const elections = moments.slice(1);
+  const gaps = elections.slice(1).map((t, k) => t - elections[k]);
+  if (gaps.length < SAME_GAPS_AT_LEAST || Math.max(...gaps) - Math.min(...gaps) > SAME_GAP_MS) return;
+  ts.fail(
+    `Every peer was cut off from the others for ${ISOLATED_MS / 1000} s (virtual). ${peerName(i)}, a follower then, started ${elections.length} elections, ` +
+      `each ${Math.round(gaps[0])} ms after the last (at ${elections.map(Math.round).join(', ')} ms): the same timeout every time. ` +
+      'Expected a timeout drawn at random afresh for each wait (section 5.2 of the Raft paper): two peers whose single draws happen to be close time out together, split the vote, and do so again and again; fresh draws part them. ' +
+      'Likely causes: the election timeout drawn once (in the constructor, or the first time) and kept; a timeout drawn afresh only when a heartbeat arrives, not when an election starts; a fixed timeout per peer (from its index, say) instead of a random one.',
+  );
 }
 
 export const electionTimer: TestDefinition<Lab6Impl> = {

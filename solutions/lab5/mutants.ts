@@ -244,6 +244,20 @@ export const mutants: Mutant[] = [
     cause: 'force them to disk',
   },
   {
+    name: 'fsync-before-write',
+    description:
+      "fsync 'always' forces the log to disk before the chunk's records are written to it, not after: the fsync comes between the command and its reply but covers none of the command's records (from a red-team review)",
+    file: 'persistence.ts',
+    replace: [
+      [
+        "    fs.writeSync(this.fd, data);\n    this.logBytes += data.length;\n    this.unsynced = true;\n    if (this.fsync === 'always') this.sync();\n",
+        "    if (this.fsync === 'always') fs.fsyncSync(this.fd);\n    fs.writeSync(this.fd, data);\n    this.logBytes += data.length;\n    this.unsynced = true;\n",
+      ],
+    ],
+    caughtBy: ['TestFsyncPolicy'],
+    cause: 'it began before the records were written',
+  },
+  {
     name: 'fsync-after-reply',
     description: "fsync 'always' syncs the log only after the replies are written to the socket",
     file: 'server.ts',

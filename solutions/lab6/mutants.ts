@@ -6,6 +6,20 @@ import type { Mutant } from '../mutants';
 
 export const mutants: Mutant[] = [
   {
+    name: 'election-timeout-drawn-once',
+    description:
+      'each peer draws its election timeout once and waits that long every time: two peers whose draws are close time out together and split the vote again and again (from a red-team review)',
+    file: 'raft.ts',
+    replace: [
+      [
+        '    const timeout = ELECTION_TIMEOUT_MIN_MS + Math.random() * ELECTION_TIMEOUT_SPREAD_MS;',
+        '    const drawn = this as unknown as { drawnTimeout?: number };\n    const timeout = (drawn.drawnTimeout ??= ELECTION_TIMEOUT_MIN_MS + Math.random() * ELECTION_TIMEOUT_SPREAD_MS);',
+      ],
+    ],
+    caughtBy: ['TestElectionTimer'],
+    cause: 'the election timeout drawn once',
+  },
+  {
     name: 'candidate-timeout-backs-off',
     description:
       'a candidate waits four times the election timeout before its next election (a back-off against split votes): a peer that hears nothing waits 1.2-2.4 s between elections (from a red-team review)',
