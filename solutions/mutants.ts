@@ -16,6 +16,8 @@ export interface Mutant {
   readonly file: string;
   /** Exact text to replace (must occur exactly once) and its replacement. */
   readonly replace: ReadonlyArray<readonly [string, string]>;
+  /** Replacements in other files of the solution that the bug needs as well (what a clerk sends that a server misuses). */
+  readonly also?: ReadonlyArray<{ readonly file: string; readonly replace: ReadonlyArray<readonly [string, string]> }>;
   /** Named tests of which at least one must fail with this bug. */
   readonly caughtBy: readonly string[];
   /**
@@ -54,18 +56,21 @@ export function materialiseMutant(solutionDir: string, mutant: Mutant | Variant)
     if (entry.isFile() && entry.name.endsWith('.ts'))
       fs.copyFileSync(path.join(solutionDir, entry.name), path.join(dir, entry.name));
   }
-  const target = path.join(dir, mutant.file);
-  let text = fs.readFileSync(target, 'utf8');
-  for (const [from, to] of mutant.replace) {
-    const count = text.split(from).length - 1;
-    if (count !== 1) {
-      throw new Error(
-        `Mutant "${mutant.name}": expected the text ${JSON.stringify(from)} exactly once in ${mutant.file}, found it ${count} times. Update the mutant to match the solution.`,
-      );
+  const edits = [{ file: mutant.file, replace: mutant.replace }, ...('also' in mutant ? (mutant.also ?? []) : [])];
+  for (const { file, replace } of edits) {
+    const target = path.join(dir, file);
+    let text = fs.readFileSync(target, 'utf8');
+    for (const [from, to] of replace) {
+      const count = text.split(from).length - 1;
+      if (count !== 1) {
+        throw new Error(
+          `Mutant "${mutant.name}": expected the text ${JSON.stringify(from)} exactly once in ${file}, found it ${count} times. Update the mutant to match the solution.`,
+        );
+      }
+      text = text.replace(from, to);
     }
-    text = text.replace(from, to);
+    fs.writeFileSync(target, text);
   }
-  fs.writeFileSync(target, text);
   return dir;
 }
 

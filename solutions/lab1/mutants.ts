@@ -530,6 +530,32 @@ export const mutants: Mutant[] = [
     cause: 'and then replies OK anyway',
   },
   {
+    name: 'get-frees-duplicate-entry',
+    description:
+      "the clerk's gets carry its id, and the primary drops the clerk's duplicate-table entry when one arrives (the clerk has its last write's reply by then): a late copy of that write, still in the network, runs again (from a red-team review)",
+    file: 'server.ts',
+    replace: [
+      [
+        "    return this.store.serve('KVServer.Get', args.key, args, (shard) => ({ err: 'OK', value: shard.read(args.key) }));",
+        "    return this.store.serve('KVServer.Get', args.key, args, (shard) => {\n" +
+          '      const from = (args as GetArgs & { clientId?: number }).clientId;\n' +
+          '      if (from !== undefined) (shard as unknown as { lastWrite: Map<number, unknown> }).lastWrite.delete(from);\n' +
+          "      return { err: 'OK', value: shard.read(args.key) };\n" +
+          '    });',
+      ],
+    ],
+    also: [
+      {
+        file: 'client.ts',
+        replace: [
+          ['    const args: GetArgs = { key };', '    const args = { key, clientId: this.clientId } as GetArgs;'],
+        ],
+      },
+    ],
+    caughtBy: ['TestLateCopy'],
+    cause: 'removed from the table when a later get',
+  },
+  {
     name: 'stale-seq-reapplied',
     description:
       "only a copy of the clerk's latest write counts as a duplicate: an older one, arriving late, runs again (from an independent round of bugs written from the handouts alone)",
