@@ -472,6 +472,8 @@ export class RecordingClerk implements KVClerk {
   lastPutSends: number | undefined;
   /** The gets and puts called on this clerk so far (a lock built on it must use it). */
   calls = 0;
+  /** Each get and put called on this clerk: when it was called and when it returned (virtual ms; NaN until then). */
+  readonly spans: Array<{ readonly start: number; end: number }> = [];
 
   constructor(
     inner: KVClerk,
@@ -491,8 +493,10 @@ export class RecordingClerk implements KVClerk {
     this.judge(clerkArgsProblem(key));
     const op = this.history.begin(this.id, { op: 'get', key });
     this.calls++;
+    const span = this.span();
     const watch = this.replies.beginGet(key);
     const reply = resultOnce(await this.inner.get(key));
+    span.end = World.current().now();
     this.judge(this.replies.endGet(watch, reply));
     this.history.end(
       op,
@@ -506,14 +510,23 @@ export class RecordingClerk implements KVClerk {
     this.judge(clerkArgsProblem(key, value, version));
     const op = this.history.begin(this.id, { op: 'put', key, value, version });
     this.calls++;
+    const span = this.span();
     const before = this.replies.calls;
     const watch = this.replies.beginPut(key, value, version);
     const err = await this.inner.put(key, value, version);
+    span.end = World.current().now();
     this.lastPutSends = this.replies.calls - before;
     this.judge(this.replies.endPut(watch, err));
     this.history.end(op, { err });
     this.ctx.countOps();
     return err;
+  }
+
+  /** Notes a call beginning now. */
+  private span(): { readonly start: number; end: number } {
+    const span = { start: World.current().now(), end: NaN };
+    this.spans.push(span);
+    return span;
   }
 
   private judge(problem: string | undefined): void {

@@ -230,7 +230,7 @@ class ReleaseCommand implements fc.AsyncCommand<LockModel, LockReal> {
 /** TestModelLock's grammar: acquires with short timeouts, releases and disposes, by any of the Lock objects. */
 const lockCommands = (): Array<fc.Arbitrary<fc.AsyncCommand<LockModel, LockReal>>> => [
   fc
-    .tuple(fc.integer({ min: 0, max: LOCKS - 1 }), fc.constantFrom(0, 0, 5, 50))
+    .tuple(fc.integer({ min: 0, max: LOCKS - 1 }), fc.constantFrom(0, 0, 5, 50, -1, 2.5))
     .map(([l, t]) => new AcquireCommand(l, t)),
   fc.tuple(fc.integer({ min: 0, max: LOCKS - 1 }), fc.boolean()).map(([l, d]) => new ReleaseCommand(l, d)),
 ];
@@ -251,7 +251,7 @@ function lockSetup(ctx: Ctx, name: string): { model: LockModel; real: LockReal }
 /** TestModelLock: random acquires and releases by three Lock objects, compared with the model after every step. */
 export const modelLock: TestDefinition<Lab2Impl> = {
   name: 'TestModelLock',
-  description: `${LOCK_RUNS} random sequences of up to ${LOCK_MAX_COMMANDS} acquire(0/5/50), release() and \`await using\` exits by three Lock objects (two on one clerk) on a reliable network, the lock named like a key at the edges ("__proto__", "", ...): each answer as the handout says (acquire true exactly when the lock is free, and false within ${ACQUIRE_SLACK_MS} ms of its timeout when not; release by a non-holder changes nothing); the shortest failing sequence is printed as a replay`,
+  description: `${LOCK_RUNS} random sequences of up to ${LOCK_MAX_COMMANDS} acquire(0/5/50/-1/2.5), release() and \`await using\` exits by three Lock objects (two on one clerk) on a reliable network, the lock named like a key at the edges ("__proto__", "", ...): each answer as the handout says (acquire true exactly when the lock is free, and false within ${ACQUIRE_SLACK_MS} ms of its timeout when not; release by a non-holder changes nothing); the shortest failing sequence is printed as a replay`,
   async run(ctx: Ctx) {
     let runs = 0;
     for (const name of ['lock', '__proto__', '']) {

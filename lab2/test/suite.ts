@@ -16,7 +16,7 @@ import {
   Monitors,
 } from '../../suite';
 import { monitored } from '../../suite/monitors';
-import { keyedRng, sleep } from '../../world';
+import { keyedRng, sleep, World } from '../../world';
 import type { DistributedLock, GetResult, KVClerk } from '../rpc';
 import { withLock } from '../with-lock';
 import { KVTester, Lab2Impl, LinkRule, RecordingClerk, ScriptedLink, TWO_HOLDERS, gate, show, within } from './harness';
@@ -908,10 +908,40 @@ const acquireTimeoutLostReply: TestDefinition<Lab2Impl> = {
   },
 };
 
+/** How long after its timeout ran out an acquire may still start a look after a pause (virtual ms). */
+const LOOK_AFTER_DEADLINE_MS = 100;
+/** How many such late looks an acquire that returns false may make: more means it kept polling past its deadline. */
+const LATE_LOOKS_AT_MOST = 2;
+
+/**
+ * Fails when an acquire(timeout) that returned false made more than LATE_LOOKS_AT_MOST calls that began, after a
+ * pause, more than LOOK_AFTER_DEADLINE_MS past its deadline (`spans`: its clerk's calls during the acquire). A call
+ * made at once when the last returned (a get after a put answered ErrMaybe) is not a new look.
+ */
+function checkGaveUp(
+  me: number,
+  timeout: number,
+  began: number,
+  spans: ReadonlyArray<{ start: number; end: number }>,
+): void {
+  const deadline = began + timeout;
+  const late = spans.filter(
+    (s, i) => s.start > deadline + LOOK_AFTER_DEADLINE_MS && i > 0 && s.start > spans[i - 1].end,
+  );
+  check(
+    late.length <= LATE_LOOKS_AT_MOST,
+    () =>
+      `client ${me}'s acquire(${timeout}) returned false ${(spans[spans.length - 1].end - began).toFixed(0)} ms after it was called, on the lossy network. ` +
+      `After its timeout ran out it went on looking: ${late.length} gets or puts began after a pause, the first ${(late[0].start - deadline).toFixed(0)} ms past the deadline. ` +
+      `Expected: acquire gives up once ${timeout} virtual ms have passed since it was called, on the clock (Date.now()), whatever its calls cost (a put answered ErrMaybe may still need one get to learn whether it took the lock). ` +
+      'Likely causes: the timeout counted as the sum of the pauses between looks (on a lossy network a get or put alone can take hundreds of ms); a timeout counted in attempts; the deadline measured from the first look that finds the lock held, or reset at each look.',
+  );
+}
+
 const acquireTimeoutUnreliable: TestDefinition<Lab2Impl> = {
   name: 'TestAcquireTimeoutUnreliable',
   description:
-    '10 clients, each attempt a new Lock with a short timeout, for 2 virtual seconds on the lossy network; afterwards the lock is free',
+    '10 clients, each attempt a new Lock with a short timeout, for 2 virtual seconds on the lossy network: an acquire that returns false stops looking once its timeout ran out on the clock (at most 2 looks after a pause begin more than 100 ms past it); afterwards the lock is free',
   async run(ctx: Ctx) {
     const ts = new KVTester(ctx, false);
     let inside: number | undefined;
@@ -925,7 +955,10 @@ const acquireTimeoutUnreliable: TestDefinition<Lab2Impl> = {
         // A new Lock object for every attempt, released by `await using` if it says it holds the lock: a Lock
         // that returned false while its put had taken the lock is never asked again, so the lock stays taken.
         await using lock = ts.makeLock(ck, 'l');
-        if (!(await lock.acquire(rng.int(30)))) {
+        const timeout = rng.int(30);
+        const [began, calls] = [World.current().now(), ck.spans.length];
+        if (!(await lock.acquire(timeout))) {
+          checkGaveUp(me, timeout, began, ck.spans.slice(calls));
           refused++;
           continue;
         }

@@ -12,6 +12,21 @@ export const mutants: Mutant[] = [
     cause: 'no wait between looks',
   },
   {
+    name: 'timeout-counts-pauses',
+    description:
+      'acquire counts its timeout as the sum of its pauses between looks, leaving out what each get and put takes: on a lossy network it goes on looking long after its timeout (from a red-team review)',
+    file: 'lock.ts',
+    replace: [
+      ['    const deadline = Date.now() + timeoutMs;\n', '    let paused = 0;\n'],
+      [
+        '      if (Date.now() >= deadline) return false;\n      await sleep(RETRY_MS);\n',
+        '      if (paused >= timeoutMs) return false;\n      await sleep(RETRY_MS);\n      paused += RETRY_MS;\n',
+      ],
+    ],
+    caughtBy: ['TestAcquireTimeoutUnreliable'],
+    cause: 'the timeout counted as the sum of the pauses',
+  },
+  {
     name: 'lock-polls-slowly',
     description:
       'acquire tries the lock again only every 900 ms: acquire(5) on a held lock returns false almost a second after its timeout, and a waiter sees a release as late',
