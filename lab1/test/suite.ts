@@ -5,6 +5,7 @@
  */
 import { IMPL_FILES, load } from '../load';
 import { runClients } from '../../suite/clients';
+import { keyedRng, sleep, World } from '../../world';
 import { lighterWeighing } from '../../suite/memory';
 import { LabSuite, scored, TestDefinition, TestContext, check, Monitors } from '../../suite';
 import { monitored } from '../../suite/monitors';
@@ -151,10 +152,59 @@ function genericTest(name: string, nclients: number, reliable: boolean): TestDef
   };
 }
 
+/**
+ * TestUnreliableOneKey's outages: the server is stopped during an append, each time for a while drawn per seed from
+ * these ranges (virtual ms): once 7-8 minutes (a clerk that gives up after a few thousand tries), then twice
+ * briefer (a back-off far past 100 ms shows at each return with some chance).
+ */
+const OUTAGES_MS: ReadonlyArray<readonly [number, number]> = [
+  [420_000, 480_000],
+  [20_000, 40_000],
+  [20_000, 40_000],
+];
+/** How soon after the server is back the append made during the outage must return (virtual ms). */
+const AFTER_OUTAGE_MS = 1000;
+
+/**
+ * The server stops for OUTAGE_MS while a clerk appends, then runs again: the clerk must still be trying, and not
+ * after a long pause, so the append returns within AFTER_OUTAGE_MS.
+ */
+async function appendThroughOutage(
+  ctx: Ctx,
+  ts: Lab1Tester,
+  ck: KVClerk,
+  [from, to]: readonly [number, number],
+  n: number,
+): Promise<void> {
+  const outage = from + keyedRng(ctx.seed, `lab1-outage-${n}`).int(to - from + 1);
+  ts.stopServer(0);
+  let outcome: string | undefined;
+  const appending = ck.append('k', `after-outage-${n}`).then(
+    () => (outcome = 'returned'),
+    (err: unknown) => (outcome = `threw ${String(err)}`),
+  );
+  await sleep(outage);
+  ts.startServer(0);
+  const backAt = World.current().now();
+  await Promise.race([appending, sleep(AFTER_OUTAGE_MS)]);
+  ctx.log(
+    `the server was stopped ${outage} ms; the append ${outcome ?? 'was still waiting'} ${World.current().now() - backAt} ms after it came back`,
+  );
+  check(
+    outcome === 'returned',
+    () =>
+      `The server was stopped for ${(outage / 1000).toFixed(1)} virtual seconds while a clerk's append("k", "after-outage-${n}") was under way (outage ${n + 1} of ${OUTAGES_MS.length}); it then ran again, and ` +
+      `${outcome === undefined ? `${AFTER_OUTAGE_MS} ms later the append had still not returned` : `the append ${outcome}`}. ` +
+      `Expected: the clerk keeps trying until an answer arrives, however long that takes, waiting about 100 ms at most between tries, so the append returns within about ${AFTER_OUTAGE_MS} ms of the server's return. ` +
+      'Likely causes: a clerk that gives up after a number of tries or a time limit (throwing, or returning a value it never got); a back-off that grows far past 100 ms (seconds between tries); a wait between tries that is never capped.',
+  );
+}
+
 const unreliableOneKey: TestDefinition<Lab1Impl> = {
   name: 'TestUnreliableOneKey',
-  description:
-    "5 clients each append 10 times to one key on the unreliable network: all 50 appends once, each client's in order",
+  description: `5 clients each append 10 times to one key on the unreliable network: all 50 appends once, each client's in order; then the server stops during an append, for ${OUTAGES_MS.map(([a, b]) => `${a / 1000}-${b / 1000}`).join(', then ')} virtual seconds (drawn), and each append must return within ${AFTER_OUTAGE_MS / 1000} s of the server's return`,
+  // The appends' 30 s, the outages, and room for the rest.
+  virtualLimitMs: 30_000 + OUTAGES_MS.reduce((sum, [, most]) => sum + most + AFTER_OUTAGE_MS, 0) + 60_000,
   async run(ctx: Ctx) {
     const nclients = 5;
     const upto = 10;
@@ -185,6 +235,7 @@ const unreliableOneKey: TestDefinition<Lab1Impl> = {
       v.length === nclients * upto * element(0, 0).length,
       () => `Key "k" should hold exactly the ${nclients * upto} appends, but it is ${show(v)}.`,
     );
+    for (const [n, range] of OUTAGES_MS.entries()) await appendThroughOutage(ctx, ts, ck, range, n);
     ts.checkLinearizable();
   },
 };

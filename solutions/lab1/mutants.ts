@@ -530,6 +530,30 @@ export const mutants: Mutant[] = [
     cause: 'and then replies OK anyway',
   },
   {
+    name: 'clerk-gives-up-after-2000-tries',
+    description:
+      'the clerk throws after 2,000 tries without an answer (minutes of an unreachable shard), though it must keep trying until an answer arrives (from a red-team review)',
+    file: 'client.ts',
+    replace: [
+      ['    for (let attempt = 0; ; attempt++) {', '    for (let attempt = 0; attempt < 2000; attempt++) {'],
+      [
+        '        backoff = Math.min(backoff * 2, MAX_BACKOFF_MS);\n      }\n    }\n',
+        "        backoff = Math.min(backoff * 2, MAX_BACKOFF_MS);\n      }\n    }\n    throw new Error('no server of the shard answered after 2000 tries');\n",
+      ],
+    ],
+    caughtBy: ['TestUnreliableOneKey'],
+    cause: 'a clerk that gives up after a number of tries',
+  },
+  {
+    name: 'clerk-backoff-grows-to-5s',
+    description:
+      "the clerk's wait between rounds of tries grows to 5 s, not about 100 ms: a shard that comes back is asked again seconds later (from a red-team review)",
+    file: 'client.ts',
+    replace: [['const MAX_BACKOFF_MS = 100;', 'const MAX_BACKOFF_MS = 5000;']],
+    caughtBy: ['TestUnreliableOneKey'],
+    cause: 'a back-off that grows far past 100 ms',
+  },
+  {
     name: 'get-frees-duplicate-entry',
     description:
       "the clerk's gets carry its id, and the primary drops the clerk's duplicate-table entry when one arrives (the clerk has its last write's reply by then): a late copy of that write, still in the network, runs again (from a red-team review)",
