@@ -5,6 +5,8 @@ import { check, isTestFailure, TestFailure } from '../../suite';
 import { describe, RawClient, Resources, same, show } from './harness';
 import type { NemesisCopy, RemoteDiskNemesis, RemoteSyncWatch, SyncReport } from './spy-views';
 import { realSleep } from '../../world';
+import type { Rng } from '../../world/rng';
+import { word } from './common';
 
 /** How the tests find a sync: the calls they watch, for the failure messages. */
 export const SYNC_CALLS =
@@ -50,6 +52,111 @@ async function now(watch: RemoteSyncWatch): Promise<number> {
 
 /** A write sent on its own and the reply it must get. */
 export type Write = readonly [Array<string | number>, RespReply];
+
+/** The store as a list of writes leaves it: live keys and their values (the counter's as its decimal text). */
+type WriteState = Map<string, string>;
+
+/** The counter key the arithmetic writes use. */
+const COUNTER = 'pol:n';
+
+/** One kind of write that changes the store: its command and reply for `st` (changed to match), or undefined if it cannot apply. */
+type WriteKind = (rng: Rng, st: WriteState) => Write | undefined;
+
+/** A live key other than the counter, or undefined. */
+function liveKey(rng: Rng, st: WriteState): string | undefined {
+  const keys = [...st.keys()].filter((k) => k !== COUNTER);
+  return keys.length === 0 ? undefined : keys[rng.int(keys.length)];
+}
+
+/** A key that does not exist now, or undefined. */
+function missingKey(rng: Rng, st: WriteState): string | undefined {
+  const key = `pol:${rng.int(6)}`;
+  return st.has(key) ? undefined : key;
+}
+
+/** SET of a fresh value, in one of its forms; returns its command. */
+function set(rng: Rng, st: WriteState, key: string, options: Array<string | number>, reply: RespReply = 'OK'): Write {
+  const value = word(rng, rng.between(1, 40));
+  st.set(key, value);
+  return [['SET', key, value, ...options], reply];
+}
+
+/** Arithmetic on the counter: the command and the new value. */
+function arithmetic(rng: Rng, st: WriteState): Write {
+  const now = BigInt(st.get(COUNTER) ?? '0');
+  const by = rng.between(1, 1000);
+  const [args, next]: [Array<string | number>, bigint] = [
+    [['INCR', COUNTER], now + 1n],
+    [['DECR', COUNTER], now - 1n],
+    [['INCRBY', COUNTER, by], now + BigInt(by)],
+    [['DECRBY', COUNTER, by], now - BigInt(by)],
+  ][rng.int(4)] as [Array<string | number>, bigint];
+  st.set(COUNTER, next.toString());
+  return [args, Number(next)];
+}
+
+/** Every kind of write the handout's commands make, each changing the store (so each must reach the log). */
+const WRITE_KINDS: readonly WriteKind[] = [
+  (rng, st) => set(rng, st, `pol:${rng.int(6)}`, []),
+  (rng, st) => set(rng, st, `pol:${rng.int(6)}`, rng.chance(0.5) ? ['PX', 60_000] : ['EX', 600]),
+  (rng, st) =>
+    set(rng, st, `pol:${rng.int(6)}`, rng.chance(0.5) ? ['EXAT', 4_000_000_000] : ['PXAT', 4_000_000_000_000]),
+  (rng, st) => {
+    const key = liveKey(rng, st);
+    return key === undefined ? undefined : set(rng, st, key, [rng.chance(0.5) ? 'KEEPTTL' : 'XX']);
+  },
+  (rng, st) => {
+    const key = missingKey(rng, st);
+    return key === undefined ? undefined : set(rng, st, key, ['NX']);
+  },
+  (rng, st) => {
+    const key = liveKey(rng, st);
+    return key === undefined ? undefined : set(rng, st, key, ['GET'], st.get(key));
+  },
+  arithmetic,
+  (rng, st) => {
+    const key = liveKey(rng, st);
+    return key === undefined ? undefined : [rng.chance(0.5) ? ['EXPIRE', key, 100] : ['PEXPIRE', key, 100_000], 1];
+  },
+  (rng, st) => {
+    const key = liveKey(rng, st) ?? (st.has(COUNTER) ? COUNTER : undefined);
+    if (key === undefined) return undefined;
+    st.delete(key);
+    return [['DEL', key, `pol:missing:${rng.int(100)}`], 1];
+  },
+  (rng, st) => {
+    if (st.size === 0) return undefined;
+    st.clear();
+    return [['FLUSHDB', ...[[], ['SYNC'], ['ASYNC']][rng.int(3)]], 'OK'];
+  },
+];
+
+/**
+ * `n` random writes that each change the store, with the reply each must get: every kind of write the handout's
+ * commands make (SET in each of its forms, INCR, DECR, INCRBY, DECRBY, EXPIRE, PEXPIRE, DEL, FLUSHDB) appears once
+ * in the first writes, in a random order, when `n` allows; then kinds drawn at random.
+ */
+export function randomWrites(rng: Rng, n: number): Write[] {
+  const st: WriteState = new Map();
+  const writes: Write[] = [];
+  const firsts = [...WRITE_KINDS];
+  for (let i = firsts.length - 1; i > 0; i--) {
+    const j = rng.int(i + 1);
+    [firsts[i], firsts[j]] = [firsts[j], firsts[i]];
+  }
+  while (writes.length < n) {
+    const kind = firsts.length > 0 ? firsts[0] : WRITE_KINDS[rng.int(WRITE_KINDS.length)];
+    const write = kind(rng, st);
+    if (write === undefined) {
+      // Not possible now (no live key, say): a plain SET makes one, and the kind is tried again later.
+      writes.push(set(rng, st, `pol:${rng.int(6)}`, []));
+      continue;
+    }
+    if (firsts.length > 0) firsts.shift();
+    writes.push(write);
+  }
+  return writes;
+}
 
 /**
  * Sends one write and waits for its reply; with fsync 'always', fails unless a sync of the data folder's log

@@ -2,7 +2,7 @@
 import { keyedRng, Rng } from '../../world/rng';
 import type { FsyncPolicy } from '../types';
 import { word } from './common';
-import { checkAlways, checkEverysec, checkNo, closeWithPowerCut, watchPowerCuts, type Write } from './fsync-checks';
+import { checkAlways, checkEverysec, checkNo, closeWithPowerCut, randomWrites, watchPowerCuts } from './fsync-checks';
 import { Resources } from './harness';
 
 /** The policy a round checks: over three rounds, each of 'always', the default ('everysec') and 'no' once, in an order drawn from the seed. */
@@ -14,40 +14,6 @@ export function policyOfRound(seed: number, round: number): FsyncPolicy | undefi
     [order[i], order[j]] = [order[j], order[i]];
   }
   return order[round % order.length];
-}
-
-/**
- * Random writes that each change the store (so each must reach the log): SET with and without a TTL, INCR, EXPIRE and
- * PEXPIRE of a live key, DEL of a live key, FLUSHDB; with the reply each must get.
- */
-function randomWrites(rng: Rng, n: number): Write[] {
-  const live = new Set<string>();
-  let counter: number | undefined;
-  const writes: Write[] = [];
-  while (writes.length < n) {
-    const key = `pol:${rng.int(6)}`;
-    const r = rng.int(10);
-    const some = [...live][rng.int(Math.max(1, live.size))];
-    if (r < 3) {
-      writes.push([['SET', key, word(rng, rng.between(1, 40)), ...(rng.chance(0.3) ? ['PX', '60000'] : [])], 'OK']);
-      live.add(key);
-    } else if (r < 5 && (counter !== undefined || !live.has('pol:n'))) {
-      counter = (counter ?? 0) + 1;
-      live.add('pol:n');
-      writes.push([['INCR', 'pol:n'], counter]);
-    } else if (r < 7 && some !== undefined) {
-      writes.push([rng.chance(0.5) ? ['EXPIRE', some, 100] : ['PEXPIRE', some, 100_000], 1]);
-    } else if (r < 9 && some !== undefined) {
-      writes.push([['DEL', some], 1]);
-      live.delete(some);
-      if (some === 'pol:n') counter = undefined;
-    } else if (live.size > 0) {
-      writes.push([['FLUSHDB'], 'OK']);
-      live.clear();
-      counter = undefined;
-    }
-  }
-  return writes;
 }
 
 /** Starts a quiet server (no snapshot or sweep due) with `policy` and checks its fsyncs; returns a summary for the log. */

@@ -15,8 +15,8 @@ import {
   checkNo,
   closeWithPowerCut,
   expectSyncedAck,
+  randomWrites,
   watchPowerCuts,
-  type Write,
 } from './fsync-checks';
 import { expectNoLiveTimers } from './part2-expiry';
 import {
@@ -234,17 +234,8 @@ export const fsyncPolicy = realTest(
     let server = await res.server({ dataDir, fsync: 'always', ...quiet });
     let watch = await res.watchSyncs(dataDir, server.port);
     let c = await res.connect(server.port);
-    const writes: Write[] = [
-      [['SET', 'a', word(rng, 10)], 'OK'],
-      [['SET', 'b', word(rng, 10), 'PX', 60_000], 'OK'],
-      [['INCR', 'n'], 1],
-      [['EXPIRE', 'a', 100], 1],
-      [['PEXPIRE', 'n', 100_000], 1],
-      [['DEL', 'b'], 1],
-      [['SET', 'a', word(rng, 10)], 'OK'],
-      [['FLUSHDB'], 'OK'],
-    ];
-    for (let i = 0; i < 12; i++) writes.push([['SET', `k:${i}`, word(rng, rng.between(1, 30))], 'OK']);
+    // Every kind of write the handout's commands make, then more drawn at random.
+    const writes = randomWrites(rng, 24);
     // A pipelined batch may share one fsync (group commit), but it comes before the first reply.
     const batch = Array.from({ length: 20 }, (_, i) => ['SET', `batch:${i}`, word(rng, 10)]);
     await checkAlways(c, watch, writes, batch);

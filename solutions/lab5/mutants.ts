@@ -244,6 +244,34 @@ export const mutants: Mutant[] = [
     cause: 'force them to disk',
   },
   {
+    name: 'always-fsyncs-for-listed-commands',
+    description:
+      "under fsync 'always', the log is fsynced only when the chunk ran a command from a list of writes (SET, DEL, INCR, EXPIRE, PEXPIRE, FLUSHDB, EXEC) that leaves out INCRBY, DECR and DECRBY: those are acknowledged unsynced (from a red-team review)",
+    file: 'server.ts',
+    replace: [
+      [
+        "    this.persistence?.flush();\n    if (out.length > 0) conn.socket.write(out, 'latin1');\n",
+        "    this.persistence?.flush(this.mustSync);\n    this.mustSync = false;\n    if (out.length > 0) conn.socket.write(out, 'latin1');\n",
+      ],
+      [
+        '    this.totalCommands++;\n',
+        "    this.totalCommands++;\n    if (['set', 'del', 'incr', 'expire', 'pexpire', 'flushdb', 'exec'].includes(name)) this.mustSync = true;\n",
+      ],
+      ['  private run(name: string,', '  private mustSync = false;\n\n  private run(name: string,'],
+    ],
+    also: [
+      {
+        file: 'persistence.ts',
+        replace: [
+          ['  flush(): void {', '  flush(sync = true): void {'],
+          ["    if (this.fsync === 'always') this.sync();", "    if (this.fsync === 'always' && sync) this.sync();"],
+        ],
+      },
+    ],
+    caughtBy: ['TestFsyncPolicy'],
+    cause: 'was not fsynced between the command and its reply',
+  },
+  {
     name: 'fsync-before-write',
     description:
       "fsync 'always' forces the log to disk before the chunk's records are written to it, not after: the fsync comes between the command and its reply but covers none of the command's records (from a red-team review)",
