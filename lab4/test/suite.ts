@@ -3,7 +3,7 @@
  * replays it exactly: npm run grade lab4 -- --test <Name> --seed <N>
  */
 import { IMPL_FILES, load } from '../load';
-import { keyedRng, World } from '../../world';
+import { keyedRng, sleep, World } from '../../world';
 import {
   LabSuite,
   scored,
@@ -744,12 +744,58 @@ async function expectFailedWritesApplied(ts: Lab4Tester): Promise<void> {
   }
 }
 
+/** TestNoQuorumInFlight's long outage at its end: the quorum is lost this long, drawn per seed (virtual ms). */
+const LONG_OUTAGE_MS: readonly [number, number] = [20_000, 40_000];
+
+/**
+ * The quorum lost for LONG_OUTAGE_MS while a write waits (it times out, and its Replicate keeps failing to the cut-off
+ * followers), then back: the next write must be acknowledged within HEALED_ACK_MS, as after a short outage.
+ */
+async function writeAfterLongOutage(ctx: Ctx, ts: Lab4Tester, retryMs: number): Promise<void> {
+  const [lo, hi] = LONG_OUTAGE_MS;
+  const outage = keyedRng(ctx.seed, 'TestNoQuorumInFlight/outage').between(lo, hi);
+  for (const i of [2, 3, 4]) ts.cut(i, true);
+  const lost = ts.clerk().set('during-outage', '1');
+  await sleep(outage);
+  check(
+    (await lost).err === 'ErrNoQuorum',
+    () => `A write sent when 3 of 5 followers were cut off (W=3) was not refused with ErrNoQuorum.`,
+  );
+  for (const i of [2, 3, 4]) ts.cut(i, false);
+  const sent = performance.now();
+  const reply = await ts.clerk().set('after-outage', '1');
+  const waited = performance.now() - sent;
+  ctx.log(`after a ${outage} ms outage, the next write took ${waited.toFixed(1)} ms`);
+  expectOk(reply, 'A write sent at once after the followers came back', 'the quorum was back');
+  // Every follower, not only the quorum's fastest, holds everything soon after it is back.
+  let behind: string | undefined;
+  if (waited <= HEALED_ACK_MS)
+    try {
+      await ts.waitConverged(HEALED_ACK_MS - waited);
+    } catch (err) {
+      if (!isTestFailure(err)) throw err;
+      behind = err.message;
+    }
+  const late =
+    behind === undefined
+      ? `it was acknowledged only ${waited.toFixed(0)} ms later`
+      : `it was acknowledged, but ${HEALED_ACK_MS} ms later not every follower held it (${behind})`;
+  check(
+    waited <= HEALED_ACK_MS && behind === undefined,
+    () =>
+      `Three of five followers (W=3) were cut off for ${(outage / 1000).toFixed(1)} virtual seconds while a write waited (it failed with ErrNoQuorum, and the leader kept sending it to them); ` +
+      `the moment they came back, a new write was sent: ${late}. Expected every follower to hold it within ${HEALED_ACK_MS} ms: the handout's leader waits config.retryMs (${retryMs} ms here) before each re-send, however long the outage, so the followers hear from it at once. ` +
+      'Likely causes: a wait between re-sends that grows after many failures (a back-off: the handout asks for retryMs every time); a follower given up on after a while and tried again only on a slow timer; re-sends to a follower stopped after many failures until a new write comes.',
+  );
+}
+
 const noQuorumInFlight: TestDefinition<Lab4Impl> = {
   name: 'TestNoQuorumInFlight',
   description:
     'W=3 of 5 with 3 followers cut off: writes sent 0, 300, 700 and 1,000 ms later each time out on their own schedule; ' +
     `the quorum returns at 1,400 ms, so the first two fail and the last two succeed, within ${HEALED_ACK_MS} ms of its return; the failed ones are applied once committed; ` +
-    `retryMs drawn per seed (${IN_FLIGHT_RETRY_MS[0]}-${IN_FLIGHT_RETRY_MS[1]} ms), and the leader's re-sends to the cut-off followers wait that long (the median at most ${RETRY_MEDIAN_SLACK_MS} ms more)`,
+    `retryMs drawn per seed (${IN_FLIGHT_RETRY_MS[0]}-${IN_FLIGHT_RETRY_MS[1]} ms), and the leader's re-sends to the cut-off followers wait that long (the median at most ${RETRY_MEDIAN_SLACK_MS} ms more); ` +
+    `last, the quorum lost for ${LONG_OUTAGE_MS[0] / 1000}-${LONG_OUTAGE_MS[1] / 1000} s (drawn) while a write waits: the first write after it returns is acknowledged within ${HEALED_ACK_MS} ms`,
   async run(ctx: Ctx) {
     const [lo, hi] = IN_FLIGHT_RETRY_MS;
     const retryMs = keyedRng(ctx.seed, 'TestNoQuorumInFlight/retryMs').between(lo, hi);
@@ -772,6 +818,7 @@ const noQuorumInFlight: TestDefinition<Lab4Impl> = {
     await ts.waitConverged(3000);
     await ts.checkReplicasMatchLog([]);
     ctx.log(`quorum lost at ${t0.toFixed(0)} ms: ${timeline}`);
+    await writeAfterLongOutage(ctx, ts, retryMs);
     ts.stop();
   },
 };

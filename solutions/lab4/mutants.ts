@@ -3,6 +3,25 @@ import type { Mutant } from '../mutants';
 
 export const mutants: Mutant[] = [
   {
+    name: 'replicate-backs-off-after-20-failures',
+    description:
+      'after 20 failed Replicate calls in a row the leader doubles its wait before the next, up to 1 s, instead of config.retryMs every time: once a long outage ends, followers hear from it up to a second later (from a red-team review)',
+    file: 'server.ts',
+    replace: [
+      [
+        '    let heartbeat = false;\n    while (!this.stopped) {',
+        '    let heartbeat = false;\n    let failures = 0;\n    while (!this.stopped) {',
+      ],
+      [
+        '        // Lost, or the follower is unreachable: try again a little later, from the same place.\n        await sleep(this.config.retryMs);',
+        '        failures++;\n        await sleep(failures <= 20 ? this.config.retryMs : Math.min(1000, this.config.retryMs * 2 ** (failures - 20)));',
+      ],
+      ['      f.match = reply.lastSeq;\n', '      failures = 0;\n      f.match = reply.lastSeq;\n'],
+    ],
+    caughtBy: ['TestNoQuorumInFlight'],
+    cause: 'a wait between re-sends that grows after many failures',
+  },
+  {
     name: 'linger-after-wake',
     description:
       "a follower's loop woken by a write waits 5 ms before sending, to gather more writes into one call: every write into an idle cluster is acknowledged 5 ms late (from an independent round of bugs written from the handouts alone)",
