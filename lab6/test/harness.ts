@@ -180,6 +180,8 @@ export class RaftTester {
   private readonly connected: boolean[];
   /** ends[i][j]: the name of the end peer i uses to reach peer j (renamed at each restart of i). */
   private readonly ends: string[][];
+  /** calls[i][j]: the RPCs peer i has sent peer j so far, lost ones included. */
+  private readonly calls: number[][];
   /** What each peer applied: index → command (kept across a crash: a restarted peer applies the same again). */
   private readonly logs: Array<Map<number, Command>>;
   private readonly lastApplied: number[];
@@ -252,6 +254,7 @@ export class RaftTester {
     this.persisters = Array.from({ length: this.n }, () => new Persister());
     this.connected = new Array<boolean>(this.n).fill(false);
     this.ends = Array.from({ length: this.n }, () => new Array<string>(this.n).fill(''));
+    this.calls = Array.from({ length: this.n }, () => new Array<number>(this.n).fill(0));
     this.logs = Array.from({ length: this.n }, () => new Map<number, Command>());
     this.lastApplied = new Array<number>(this.n).fill(0);
     this.termUsed = new Array<number>(this.n).fill(0);
@@ -312,6 +315,7 @@ export class RaftTester {
         call: <Reply>(method: string, args?: unknown): Promise<Reply> => {
           if (typeof method === 'string' && !RAFT_RPCS.includes(method)) this.fail(unknownRaftRpc(i, method));
           if (self !== undefined && this.rafts[i] !== self) return this.sentAfterKill(i, method);
+          this.calls[i][j]++;
           if (self !== undefined) this.noteTermUsed(i, self);
           const callTerm = self === undefined ? undefined : this.readState(self)?.term;
           const judged = this.answeredTermOf(i, method, args, callTerm);
@@ -595,6 +599,11 @@ export class RaftTester {
   /** Two thirds of replies held back 200-2200 ms. */
   setLongReordering(yes: boolean): void {
     this.net.setLongReordering(yes);
+  }
+
+  /** The RPCs each peer has sent each other peer so far: [from][to], lost ones included (a copy). */
+  callsBetween(): number[][] {
+    return this.calls.map((row) => [...row]);
   }
 
   /** RPCs sent on the network so far. */

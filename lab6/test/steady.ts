@@ -79,6 +79,15 @@ function judgeKept(ts: RaftTester, round: number, was: Settled, during: string, 
  * leader; an idle second with the leader kept and at most TestCount's RPCs; a follower that crashes, misses
  * commands (more than a snapshot interval) and restarts catches up with the leader kept. `next` gives commands.
  */
+/** The pairs of peers where `from` sent `to` more than IDLE_RPCS_PER_PEER calls between two counts, as text. */
+function busyPairs(before: number[][], after: number[][]): string[] {
+  const busy: string[] = [];
+  for (const [i, row] of after.entries())
+    for (const [j, n] of row.entries())
+      if (n - before[i][j] > IDLE_RPCS_PER_PEER) busy.push(`${peerName(i)} to ${peerName(j)}: ${n - before[i][j]}`);
+  return busy;
+}
+
 export async function judgeSteady(
   ts: RaftTester,
   round: number,
@@ -88,10 +97,18 @@ export async function judgeSteady(
 ): Promise<void> {
   const settled = await settle(ts, round, 'after the faults healed');
   const before = ts.rpcTotal();
+  const pairsBefore = ts.callsBetween();
   await sleep(ELECTION_TIMEOUT_MS);
   const idle = ts.rpcTotal() - before;
+  const busy = busyPairs(pairsBefore, ts.callsBetween());
   judgeKept(ts, round, settled, 'in an idle second', 'no commands');
   const budget = IDLE_RPCS_PER_PEER * ts.n;
+  if (busy.length > 0)
+    ts.fail(
+      `Round ${round}: in one idle second (no commands, no faults, ${ts.n} peers) one peer sent another more than ${IDLE_RPCS_PER_PEER} RPCs (${busy.join('; ')}); ` +
+        `expected at most ${IDLE_RPCS_PER_PEER} to each peer (heartbeats no more than about 10 a second to each follower). Likely causes: a heartbeat interval ` +
+        'below 50 ms; AppendEntries sent again before the last reply came back; a failed call sent again at once, a few times, before the next heartbeat.',
+    );
   if (idle > budget)
     ts.fail(
       `Round ${round}: one idle second (no commands, no faults, ${ts.n} peers) took ${idle} RPCs; expected at most ` +
@@ -106,8 +123,17 @@ export async function judgeSteady(
   // An idle second with the follower down costs no more: every call to it fails, and is sent again at the next
   // heartbeat, not at once in a loop.
   const downBefore = ts.rpcTotal();
+  const downPairsBefore = ts.callsBetween();
   await sleep(ELECTION_TIMEOUT_MS);
   const downIdle = ts.rpcTotal() - downBefore;
+  const downBusy = busyPairs(downPairsBefore, ts.callsBetween());
+  if (downBusy.length > 0)
+    ts.fail(
+      `Round ${round}: in one idle second with ${peerName(follower)} crashed (no commands, ${ts.n} peers) one peer sent another more than ${IDLE_RPCS_PER_PEER} RPCs (${downBusy.join('; ')}); ` +
+        `expected at most ${IDLE_RPCS_PER_PEER} to each peer, a peer that does not answer included (heartbeats no more than about 10 a second to each follower). ` +
+        'Likely causes: a call that failed sent again at once (in a loop, or a few times) to a peer that is down, instead of at the next heartbeat; a new retry loop ' +
+        'started by each heartbeat while the last one still runs; a heartbeat interval below 50 ms.',
+    );
   if (downIdle > budget)
     ts.fail(
       `Round ${round}: one idle second with ${peerName(follower)} crashed (no commands, ${ts.n} peers) took ` +

@@ -1312,7 +1312,7 @@ const MONITORS: Monitors = {
       minWaitMs: ROUND_PAUSE_MIN_MS,
       maxMedianWaitMs: ROUND_PAUSE_MAX_MEDIAN_MS,
       samples: 3,
-      slowCauses: `a pause far longer than the handout's "about 100 ms" after a whole round (a median of at most ${ROUND_PAUSE_MAX_MEDIAN_MS} ms): while a new leader is elected, every call waits that long for nothing; or a pause that grows with each round and is never reset`,
+      slowCauses: `a pause far longer than the handout's "about 100 ms" after a whole round (a median of at most ${ROUND_PAUSE_MAX_MEDIAN_MS} ms): while a new leader is elected, every call waits that long for nothing; or a pause that grows with each round (a back-off), whether it is never reset or starts again for each call`,
       causes:
         'the clerk goes round the servers again at once after every one of them answered ErrWrongLeader or was ' +
         `lost: no pause after a whole round (at least ${ROUND_PAUSE_MIN_MS} ms; about 100 ms is plenty), or a pause ` +

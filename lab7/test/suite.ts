@@ -487,8 +487,8 @@ const WRONG_GROUP_PAUSE_MAX_MEDIAN_MS = 500;
 const WRONG_GROUP_SLOW_CAUSES =
   `a pause far longer than the handout's "about 50 ms" after ErrWrongGroup (a median of at most ` +
   `${WRONG_GROUP_PAUSE_MAX_MEDIAN_MS} ms, from the answer to the same call sent again to any group): while a ` +
-  'shard moves, every call to it waits that long for nothing; or a pause that grows with each ErrWrongGroup and is ' +
-  'never reset';
+  'shard moves, every call to it waits that long for nothing; or a pause that grows with each ErrWrongGroup (a ' +
+  'back-off), whether it is never reset or starts again for each call';
 /** The least pause the tester accepts after a whole round of a group's servers without an answer, ms (lab 6's). */
 const ROUND_PAUSE_MIN_MS = 10;
 /** The most a clerk's pauses after whole rounds may last on average, ms (the handout says about 100). */
@@ -543,7 +543,7 @@ const MONITORS: Monitors = {
       minWaitMs: ROUND_PAUSE_MIN_MS,
       maxMedianWaitMs: ROUND_PAUSE_MAX_MEDIAN_MS,
       samples: 3,
-      slowCauses: `a pause far longer than the handout's "about 100 ms" after a whole round (a median of at most ${ROUND_PAUSE_MAX_MEDIAN_MS} ms): while a new leader is elected, every call waits that long for nothing; or a pause that grows with each round and is never reset`,
+      slowCauses: `a pause far longer than the handout's "about 100 ms" after a whole round (a median of at most ${ROUND_PAUSE_MAX_MEDIAN_MS} ms): while a new leader is elected, every call waits that long for nothing; or a pause that grows with each round (a back-off), whether it is never reset or starts again for each call`,
       causes:
         'the group clerk asks a server again at once after it answered ErrWrongLeader or was lost (the next try goes ' +
         'to the next server), or goes round the group again with no pause after a whole round (at least ' +

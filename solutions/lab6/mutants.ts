@@ -6,6 +6,39 @@ import type { Mutant } from '../mutants';
 
 export const mutants: Mutant[] = [
   {
+    name: 'clerk-round-pause-doubles',
+    description:
+      'the clerk doubles its pause after each whole round without an answer (100, 200, 400 ms ... up to 10 s), starting again for each call: a call that waits out an election waits seconds for nothing (from a red-team review)',
+    file: 'client.ts',
+    replace: [
+      [
+        '    let attempts = 0;\n    for (;;) {',
+        '    let attempts = 0;\n    let pause = ROUND_PAUSE_MS;\n    for (;;) {',
+      ],
+      ['      await sleep(ROUND_PAUSE_MS);', '      await sleep(pause);\n      pause = Math.min(pause * 2, 10_000);'],
+    ],
+    caughtBy: ['TestNemesisKV'],
+    cause: 'a pause that grows with each',
+  },
+  {
+    name: 'append-retried-at-once-3-times',
+    description:
+      'a failed AppendEntries is sent again at once, up to three times, before the next heartbeat: about 40 requests a second to a follower that is down (from a red-team review)',
+    file: 'raft.ts',
+    replace: [
+      [
+        '  private async _replicateTo(peer: number): Promise<void> {',
+        '  private async _replicateTo(peer: number, retries = 3): Promise<void> {',
+      ],
+      [
+        "      reply = await this.peers[peer].call<AppendEntriesReply>('Raft.AppendEntries', args);\n    } catch {\n      return; // lost: the next heartbeat sends it again\n",
+        "      reply = await this.peers[peer].call<AppendEntriesReply>('Raft.AppendEntries', args);\n    } catch {\n      if (retries > 0 && !this.killed && this.role === 'leader' && this.currentTerm === args.term) void this._replicateTo(peer, retries - 1);\n      return;\n",
+      ],
+    ],
+    caughtBy: ['TestNemesisRaft'],
+    cause: 'a failed call sent again at once',
+  },
+  {
     name: 'election-timeout-drawn-once',
     description:
       'each peer draws its election timeout once and waits that long every time: two peers whose draws are close time out together and split the vote again and again (from a red-team review)',

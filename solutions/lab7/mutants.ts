@@ -6,6 +6,28 @@ import type { Mutant } from '../mutants';
 
 export const mutants: Mutant[] = [
   {
+    name: 'wrong-group-pause-doubles',
+    description:
+      'the clerk doubles its pause after each ErrWrongGroup of a call (50, 100, 200 ms ... up to 10 s): a call that meets a moving shard a few times waits seconds after the move is done (from a red-team review)',
+    file: 'client.ts',
+    replace: [
+      [
+        "    for (;;) {\n      const r = await (await this.owner(key)).get(key);\n      if (r.err !== 'ErrWrongGroup') return r;\n      await this.refresh();",
+        "    for (let pause = WRONG_GROUP_PAUSE_MS; ; pause = Math.min(2 * pause, 10_000)) {\n      const r = await (await this.owner(key)).get(key);\n      if (r.err !== 'ErrWrongGroup') return r;\n      await this.refresh(pause);",
+      ],
+      [
+        "    for (let tries = 1; ; tries++) {\n      const err = await (await this.owner(key)).put(key, value, version);\n      if (err === 'ErrVersion' && tries > 1) return 'ErrMaybe';\n      if (err !== 'ErrWrongGroup') return err;\n      await this.refresh();",
+        "    for (let tries = 1, pause = WRONG_GROUP_PAUSE_MS; ; tries++, pause = Math.min(2 * pause, 10_000)) {\n      const err = await (await this.owner(key)).put(key, value, version);\n      if (err === 'ErrVersion' && tries > 1) return 'ErrMaybe';\n      if (err !== 'ErrWrongGroup') return err;\n      await this.refresh(pause);",
+      ],
+      [
+        '  private async refresh(): Promise<void> {\n    await sleep(WRONG_GROUP_PAUSE_MS);',
+        '  private async refresh(pause = WRONG_GROUP_PAUSE_MS): Promise<void> {\n    await sleep(pause);',
+      ],
+    ],
+    caughtBy: ['TestPartitionRecoveryUnreliableNoClerk5C'],
+    cause: 'a pause that grows with each',
+  },
+  {
     name: 'freeze-keeps-serving',
     description:
       'FreezeShard hands the keys over but the old owner goes on serving the shard: its later writes are lost',

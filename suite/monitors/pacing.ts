@@ -10,6 +10,14 @@ const PENDING_PER_PAIR = 8;
 const WAITS_KEPT = 1000;
 /** Retries of one sender to one receiver the mean needs by default. */
 const DEFAULT_SAMPLES = 20;
+/**
+ * A pause after this many earlier pauses in one call without an answer (rounds, or failures), or more, is a late
+ * one: a pause that grows with each (a back-off started afresh for each call) shows in their median, where most
+ * calls, needing one pause at most, hide it from the median of all.
+ */
+const LATE_ROUND = 3;
+/** Late pauses the median of late pauses needs. */
+const LATE_SAMPLES = 3;
 
 /** The waits of one sender's retries to one receiver (or, for a round, to any). */
 interface Waits {
@@ -17,6 +25,8 @@ interface Waits {
   total: number;
   /** The first waits (up to WAITS_KEPT), for their median. */
   readonly kept: number[];
+  /** The first late waits (after LATE_ROUND pauses or more in one call), for their median. */
+  readonly late: number[];
   /** The retries that came sooner than the rule's minimum: how many, and the first. */
   early: number;
   first?: { at: number; waited: number };
@@ -54,6 +64,8 @@ export class PacingWatch implements CallRule {
   /** Each sender's current runs of failures (a round rule), by the call's arguments (argsKey). */
   private readonly streaks = new Map<string, Map<string, Streak>>();
   private readonly receiversOf = new Map<string, Set<string>>();
+  /** The pauses so far in each call still without an answer, by whose waits they are and the call's arguments. */
+  private readonly pausesOf = new Map<string, Map<string, number>>();
   /**
    * Who was seen with calls overlapping through an end the tester shares among its tasks (a sender, for a round
    * rule; a sender and receiver, else): one task's new call would pass for another's quick retry, so they are not
@@ -87,7 +99,7 @@ export class PacingWatch implements CallRule {
     if (!pending || pending.length === 0) return;
     const i = pending.findIndex((p) => sameCall(p.call, call));
     if (i < 0) return;
-    this.note(this.whose(call), now - pending[i].at, now);
+    this.note(this.whose(call), now - pending[i].at, now, this.nextPause(call));
     pending.splice(i, 1);
   }
 
@@ -111,6 +123,7 @@ export class PacingWatch implements CallRule {
 
   answered(call: CallRecord, now: number): void {
     if (!this.about(call)) return;
+    if (this.rule.after === 'each') this.pausesOf.get(this.whose(call))?.delete(argsKey(call));
     if (this.rule.after === 'round') this.endStreak(call);
     if (this.rule.after === 'answer') this.await(call, now);
   }
@@ -120,8 +133,26 @@ export class PacingWatch implements CallRule {
    * cannot be told apart) starts afresh.
    */
   private endStreak(call: CallRecord): void {
-    if (call.othersInFlight === 0 || call.shared) this.streaks.delete(call.sender);
-    else this.streaks.get(call.sender)?.delete(argsKey(call));
+    if (call.othersInFlight === 0 || call.shared) {
+      this.streaks.delete(call.sender);
+      this.pausesOf.delete(call.sender);
+    } else {
+      this.streaks.get(call.sender)?.delete(argsKey(call));
+      this.pausesOf.get(call.sender)?.delete(argsKey(call));
+    }
+  }
+
+  /** Counts one more pause in `call`'s call (after a whole round, or a failure); returns how many came before it. */
+  private nextPause(call: CallRecord): number {
+    const who = this.whose(call);
+    let calls = this.pausesOf.get(who);
+    if (!calls) this.pausesOf.set(who, (calls = new Map()));
+    const key = argsKey(call);
+    // A new call with none beside it: the sender moved on from the others.
+    if (call.othersInFlight === 0) for (const other of [...calls.keys()]) if (other !== key) calls.delete(other);
+    const before = calls.get(key) ?? 0;
+    calls.set(key, before + 1);
+    return before;
   }
 
   /** Keeps `call` (failed, or answered) until the same call is sent again (to its receiver, unless the rule has `by`). */
@@ -158,7 +189,7 @@ export class PacingWatch implements CallRule {
     // refusal: it may send a lost call again at once.
     const again = receivers.size >= 2 ? streak.receivers.has(call.receiver) : streak.refused.has(call.receiver);
     if (streak.receivers.size < Math.max(2, receivers.size) && !again) return;
-    this.note(call.sender, now - streak.lastFailAt, now);
+    this.note(call.sender, now - streak.lastFailAt, now, this.nextPause(call));
     runs.delete(key);
   }
 
@@ -170,7 +201,7 @@ export class PacingWatch implements CallRule {
     const runs = this.streaks.get(call.sender);
     const receivers = this.receiversOf.get(call.sender)?.size ?? 0;
     if (streak.fails >= receivers) {
-      this.note(call.sender, now - streak.lastFailAt, now);
+      this.note(call.sender, now - streak.lastFailAt, now, this.nextPause(call));
       runs?.delete(argsKey(call));
     } else if (now - streak.lastFailAt >= (this.rule.minWaitMs ?? 0) - this.slackMs) runs?.delete(argsKey(call));
   }
@@ -210,12 +241,14 @@ export class PacingWatch implements CallRule {
     streak.lastFailAt = now;
   }
 
-  /** One retry by `who`, `waited` ms after the failure it follows. */
-  private note(who: string, waited: number, now: number): void {
-    const w = this.waits.get(who) ?? { count: 0, total: 0, kept: [], early: 0 };
+  /** One retry by `who`, `waited` ms after the failure it follows (`round`: after how many earlier pauses in its call). */
+  private note(who: string, waited: number, now: number, round = 0): void {
+    const w = this.waits.get(who) ?? { count: 0, total: 0, kept: [], late: [], early: 0 };
     w.count++;
     w.total += waited;
     if (this.rule.maxMedianWaitMs !== undefined && w.kept.length < WAITS_KEPT) w.kept.push(waited);
+    if (this.rule.maxMedianWaitMs !== undefined && round >= LATE_ROUND && w.late.length < WAITS_KEPT)
+      w.late.push(waited);
     if (this.rule.minWaitMs !== undefined && waited < this.rule.minWaitMs - this.slackMs) {
       w.early++;
       w.first ??= { at: now, waited };
@@ -253,11 +286,18 @@ export class PacingWatch implements CallRule {
         );
       }
       const median = maxMedianWaitMs !== undefined && w.count >= samples ? medianOf(w.kept) : 0;
+      const lateMedian = maxMedianWaitMs !== undefined && w.late.length >= LATE_SAMPLES ? medianOf(w.late) : 0;
       if (maxMedianWaitMs !== undefined && median > maxMedianWaitMs + this.slackMs) {
         slow = true;
         broken.push(
           `${who}: half of ${w.count} tries came ${median.toFixed(1)} ms or more after the failure before them (a ` +
             `median of at most ${maxMedianWaitMs} ms expected: the pause is a little one)`,
+        );
+      } else if (maxMedianWaitMs !== undefined && lateMedian > maxMedianWaitMs + this.slackMs) {
+        slow = true;
+        broken.push(
+          `${who}: in calls that had paused ${LATE_ROUND} times or more without an answer, half of the ${w.late.length} later tries came ${lateMedian.toFixed(1)} ms ` +
+            `or more after the failure before them (a median of at most ${maxMedianWaitMs} ms expected: the pause stays a little one, however many a call needs; a pause that grows with each is a back-off)`,
         );
       }
     }

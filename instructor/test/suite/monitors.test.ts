@@ -209,6 +209,45 @@ describe('the runner’s monitors', () => {
     expect(lost.status, lost.message).to.equal('passed');
   });
 
+  it('with maxMedianWaitMs, fails a pause that grows with each failure of one call, though most calls need one try', async () => {
+    const pacing: Monitors = {
+      timers: TIMERS,
+      pacing: [
+        {
+          rule: 'wait a little',
+          methods: ['Svc.Echo'],
+          after: 'each',
+          maxMedianWaitMs: 200,
+          samples: 3,
+          causes: 'no wait',
+        },
+      ],
+    };
+    /** 300 calls, each sent until answered: 50 ms after the first failure, then the same again or twice as long. */
+    const calls = (grows: boolean) => async () => {
+      const { net, end } = network();
+      net.setReliable(false);
+      net.setDropRates(0.3, 0.3);
+      const e = end('c', 'client 0', false);
+      for (let i = 0; i < 300; i++)
+        for (let wait = 50; ; wait = grows ? Math.min(2 * wait, 5000) : wait) {
+          try {
+            await e.call('Svc.Echo', { k: i });
+            break;
+          } catch (err) {
+            if (!(err instanceof TimeoutError)) throw err;
+            await sleep(wait);
+          }
+        }
+    };
+    const growing = await run(pacing, calls(true));
+    expect(growing.status).to.equal('failed');
+    expect(growing.message).to.match(
+      /paused 3 times or more without an answer[^]*a pause that grows with each is a back-off/,
+    );
+    expect((await run(pacing, calls(false))).status).to.equal('passed');
+  });
+
   it('with a round rule, a call sent again to a server that failed it goes round: it must come after the pause', async () => {
     const pacing: Monitors = {
       timers: TIMERS,
