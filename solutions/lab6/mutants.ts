@@ -36,7 +36,7 @@ export const mutants: Mutant[] = [
       ],
     ],
     caughtBy: ['TestNemesisRaft'],
-    cause: 'a failed call sent again at once',
+    cause: 'sent again at once',
   },
   {
     name: 'election-timeout-drawn-once',
