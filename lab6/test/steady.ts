@@ -107,7 +107,7 @@ export async function judgeSteady(
     ts.fail(
       `Round ${round}: in one idle second (no commands, no faults, ${ts.n} peers) one peer sent another more than ${IDLE_RPCS_PER_PEER} RPCs (${busy.join('; ')}); ` +
         `expected at most ${IDLE_RPCS_PER_PEER} to each peer (heartbeats no more than about 10 a second to each follower). Likely causes: a heartbeat interval ` +
-        'below 50 ms; AppendEntries sent again before the last reply came back; a failed call sent again at once, a few times, before the next heartbeat.',
+        'below 50 ms; AppendEntries sent again before the last reply came back; a failed call sent again at once, in a loop or a few times, before the next heartbeat.',
     );
   if (idle > budget)
     ts.fail(
@@ -131,7 +131,7 @@ export async function judgeSteady(
     ts.fail(
       `Round ${round}: in one idle second with ${peerName(follower)} crashed (no commands, ${ts.n} peers) one peer sent another more than ${IDLE_RPCS_PER_PEER} RPCs (${downBusy.join('; ')}); ` +
         `expected at most ${IDLE_RPCS_PER_PEER} to each peer, a peer that does not answer included (heartbeats no more than about 10 a second to each follower). ` +
-        'Likely causes: a call that failed sent again at once (in a loop, or a few times) to a peer that is down, instead of at the next heartbeat; a new retry loop ' +
+        'Likely causes: a call that failed sent again at once, in a loop or a few times, to a peer that is down, instead of at the next heartbeat; a new retry loop ' +
         'started by each heartbeat while the last one still runs; a heartbeat interval below 50 ms.',
     );
   if (downIdle > budget)
