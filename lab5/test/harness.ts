@@ -590,11 +590,24 @@ export function closedFolderBound(liveBytes: number): number {
 
 /** Total size of the files in a folder and its subfolders, bytes. */
 export function folderBytes(dir: string): number {
+  // The server may rename or remove a file between the listing and its stat (a snapshot's temporary file renamed
+  // into place): the folder is then measured again from its listing, so that no file is missed.
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return folderBytesOnce(dir);
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== 'ENOENT' || attempt >= 10) throw e;
+    }
+  }
+}
+
+/** folderBytes, in one pass: throws ENOENT when a listed file is gone before it is measured. */
+function folderBytesOnce(dir: string): number {
   let total = 0;
   for (const entry of fs.readdirSync(dir, { withFileTypes: true })) {
     const at = path.join(dir, entry.name);
     // Subfolders count: a log moved into one is still kept.
-    if (entry.isDirectory()) total += folderBytes(at);
+    if (entry.isDirectory()) total += folderBytesOnce(at);
     else if (entry.isFile()) total += fs.statSync(at).size;
   }
   return total;
