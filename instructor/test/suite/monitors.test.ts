@@ -26,6 +26,23 @@ function network(answer: (args: unknown) => unknown = () => ({ err: 'OK' })): {
   return { net, end };
 }
 
+/** A rule of a little pause after each lost call: at least 5 ms, and a median of at most 200 ms. */
+const LITTLE_PAUSE: Monitors = {
+  timers: TIMERS,
+  pacing: [
+    {
+      rule: 'wait a little',
+      methods: ['Svc.Echo'],
+      after: 'each',
+      minWaitMs: 5,
+      maxMedianWaitMs: 200,
+      samples: 3,
+      causes: 'no wait',
+      slowCauses: 'a long sleep',
+    },
+  ],
+};
+
 /** Runs `body` as a simulated test held to `monitors`; resolves to its outcome. */
 function run(monitors: Monitors, body: () => Promise<void>) {
   const test: TestDefinition<undefined> = {
@@ -113,21 +130,7 @@ describe('the runner’s monitors', () => {
   });
 
   it('with maxMedianWaitMs, fails retries that wait far longer than the handout’s little pause, as the median', async () => {
-    const pacing: Monitors = {
-      timers: TIMERS,
-      pacing: [
-        {
-          rule: 'wait a little',
-          methods: ['Svc.Echo'],
-          after: 'each',
-          minWaitMs: 5,
-          maxMedianWaitMs: 200,
-          samples: 3,
-          causes: 'no wait',
-          slowCauses: 'a long sleep',
-        },
-      ],
-    };
+    const pacing = LITTLE_PAUSE;
     const lossy = (waitMs: number) => async () => {
       const { net, end } = network();
       net.setReliable(false);
@@ -210,19 +213,7 @@ describe('the runner’s monitors', () => {
   });
 
   it('with maxMedianWaitMs, fails a pause that grows with each failure of one call, though most calls need one try', async () => {
-    const pacing: Monitors = {
-      timers: TIMERS,
-      pacing: [
-        {
-          rule: 'wait a little',
-          methods: ['Svc.Echo'],
-          after: 'each',
-          maxMedianWaitMs: 200,
-          samples: 3,
-          causes: 'no wait',
-        },
-      ],
-    };
+    const pacing = LITTLE_PAUSE;
     /** 300 calls, each sent until answered: 50 ms after the first failure, then the same again or twice as long. */
     const calls = (grows: boolean) => async () => {
       const { net, end } = network();
