@@ -22,6 +22,11 @@ import { typeProblemsSoon } from './typecheck';
 import type { GradeOptions, GradeResult, LabResult, RunRecord, Target, TestResult, TextSink } from './types';
 import type { TestDefinition } from '../suite/types';
 
+/** The loader's guard (ts-hook.js, plain JavaScript): node's require in this process loads only the kit's files. */
+const tsHook = require('./ts-hook.js') as {
+  guardKitLoads(root: string, options: { manifest: boolean }): () => void;
+};
+
 export type { GradeOptions, GradeResult, LabResult, TestResult, RunRecord, Target } from './types';
 
 /** Defaults for the limits a caller may leave out. */
@@ -56,6 +61,23 @@ interface Context {
  */
 export async function grade(options: GradeOptions): Promise<GradeResult> {
   const env = options.env ?? process.env;
+  // Where the tree's check is strict, node loads from it only the template's own files while it is graded
+  // (ts-hook.js): nothing a student added or changed runs in this process, not even while a refusal is written.
+  const unguard = isStrict(options, env)
+    ? tsHook.guardKitLoads(labRoot(options.root, env), { manifest: true })
+    : () => undefined;
+  try {
+    return await gradeTree(options, env);
+  } finally {
+    unguard();
+  }
+}
+
+/** grade() once the loader's guard is in place. */
+async function gradeTree(
+  options: GradeOptions,
+  env: Readonly<Record<string, string | undefined>>,
+): Promise<GradeResult> {
   const target: Target = options.target ?? 'student';
   const root = labRoot(options.root, env);
   const runs = options.runs ?? 1;
@@ -115,8 +137,7 @@ function tamperCheck(
 ): void {
   const check = checkTree(root);
   if (!check.manifest || check.tampered.length === 0) return;
-  const strict = options.strictManifest === true || options.classroom === true || env.GITHUB_ACTIONS === 'true';
-  if (!strict) {
+  if (!isStrict(options, env)) {
     err.write(
       `Warning: the protected code is not as the template has it (${MANIFEST_PATH}): ${describeTampered(check.tampered)}. ` +
         'Grading anyway here, but GitHub Classroom and the course staff grade with the original files and refuse a changed tree: ' +
@@ -152,6 +173,11 @@ function tamperCheck(
     );
   }
   throw refusal;
+}
+
+/** Whether the tree's check refuses rather than warns: Classroom (--classroom or GITHUB_ACTIONS=true) and batch grading. */
+function isStrict(options: GradeOptions, env: Readonly<Record<string, string | undefined>>): boolean {
+  return options.strictManifest === true || options.classroom === true || env.GITHUB_ACTIONS === 'true';
 }
 
 /** The labs to grade: one by name, or every lab with a suite. */

@@ -158,8 +158,8 @@ export function addedFileProblem(
   stems = protectedStems(manifest),
 ): string | undefined {
   if (Object.prototype.hasOwnProperty.call(manifest.files, rel)) return undefined;
-  const stem = moduleStem(rel);
-  const shadowed = stem === undefined ? undefined : stems.get(stem);
+  // A name without a module extension counts as its own stem: node loads lab2/load before it tries lab2/load.ts.
+  const shadowed = stems.get(moduleStem(rel) ?? rel);
   if (shadowed !== undefined) return `would be loaded instead of ${shadowed}`;
   if (rel === '.npmrc') return 'npm would read it when it runs the grader';
   const parts = rel.split('/');

@@ -232,6 +232,7 @@ function install(cacheDir) {
   require.extensions['.ts'] = function loadTypeScript(module, filename) {
     module._compile(compiledCode(cacheDir, filename), filename);
   };
+  guardKitLoads();
 }
 
 /**
@@ -256,6 +257,72 @@ function installCaching(cacheDir) {
     module._compile(code, filename);
   };
   if (typeof process.setSourceMapsEnabled === 'function') process.setSourceMapsEnabled(true);
+  guardKitLoads();
+}
+
+/** Where the kit keeps the sha256 of every file students must not change (grader/manifest.ts reads it too). */
+const MANIFEST_FILE = path.join('.kvlabs', 'manifest.json');
+
+/** Whether `filename` lies in the kit's tree (`root`) and in no node_modules folder: a file node loads as kit code. */
+function inKitTree(root, filename) {
+  const rel = path.relative(root, filename);
+  return !rel.startsWith('..') && !path.isAbsolute(rel) && !rel.split(path.sep).includes('node_modules');
+}
+
+/**
+ * Makes node's own require, in this process, refuse a file of the kit's tree (outside node_modules) that is not kit
+ * code, whatever folder it sits in: always, a file whose name has no module extension (node loads `lab2/load` as
+ * JavaScript before it tries `lab2/load.ts`); and with `manifest` true, where the tree has a manifest (a released
+ * template, a batch's work tree), any file the manifest does not list with that content. Student code never loads
+ * through node's require where it is judged (the compartment reads its files itself), so a refusal only ever meets a
+ * file put there to be loaded as the kit. Every extension's loader is wrapped, so the check runs before node
+ * compiles anything; a later call may turn the manifest check on. Returns a function that takes the call's wrappers
+ * off again (those still in place), for a process that grades more than one tree.
+ */
+function guardKitLoads(root = repo, { manifest: useManifest = false } = {}) {
+  let manifest;
+  if (useManifest) {
+    try {
+      manifest = JSON.parse(fs.readFileSync(path.join(root, MANIFEST_FILE), 'utf8')).files;
+    } catch {
+      manifest = undefined;
+    }
+  }
+  const registered = () => Object.keys(require.extensions);
+  const refuse = (filename, why) => {
+    const rel = path.relative(root, filename).split(path.sep).join('/');
+    const err = new Error(
+      `The grader refuses to load ${rel} as part of the kit: ${why}. ` +
+        'Remove or rename that file (your own helpers need a .ts name and are loaded as your code), then grade again.',
+    );
+    err.stack = `${err.name}: ${err.message}`;
+    return err;
+  };
+  const check = (filename) => {
+    if (!inKitTree(root, filename)) return;
+    const ext = path.extname(filename);
+    if (!registered().includes(ext))
+      throw refuse(filename, `its name has no module extension, yet node would load it in place of a kit module`);
+    if (manifest === undefined) return;
+    const rel = path.relative(root, filename).split(path.sep).join('/');
+    const want = Object.prototype.hasOwnProperty.call(manifest, rel) ? manifest[rel] : undefined;
+    if (want === undefined) throw refuse(filename, `the template's manifest (${MANIFEST_FILE}) does not list it`);
+    const have = crypto.createHash('sha256').update(fs.readFileSync(filename)).digest('hex');
+    if (have !== want) throw refuse(filename, `it differs from the template's copy`);
+  };
+  const wrapped = [];
+  for (const ext of registered()) {
+    const load = require.extensions[ext];
+    const guarded = function guardedLoad(module, filename) {
+      check(filename);
+      return load(module, filename);
+    };
+    require.extensions[ext] = guarded;
+    wrapped.push([ext, load, guarded]);
+  }
+  return () => {
+    for (const [ext, load, guarded] of wrapped) if (require.extensions[ext] === guarded) require.extensions[ext] = load;
+  };
 }
 
 module.exports = {
@@ -265,6 +332,7 @@ module.exports = {
   sourceMapOf,
   install,
   installCaching,
+  guardKitLoads,
   tsFilesUnder,
   transpile,
 };

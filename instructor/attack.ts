@@ -81,7 +81,7 @@ function attackInChild(
     [
       '--expose-gc',
       '-r',
-      'ts-node/register/transpile-only',
+      path.join(__dirname, '..', 'grader', 'register.js'),
       __filename,
       lab,
       '--seeds',

@@ -67,7 +67,7 @@ async function startOurs(name: string, options: Record<string, unknown>): Promis
     process.execPath,
     [
       '-r',
-      require.resolve('ts-node/register/transpile-only'),
+      path.resolve(__dirname, '../../grader/register.js'),
       script,
       path.resolve(__dirname, '../../solutions/lab5'),
       'node',

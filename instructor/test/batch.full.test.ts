@@ -72,6 +72,19 @@ describe('instructor tools: batch grading', function () {
         mutant,
       );
       fs.writeFileSync(path.join(cls, 'helper-file', 'lab2', 'rpc.js'), "module.exports = require('./rpc.ts');\n");
+      // Red team: node loads lab2/load (no extension) before lab2/load.ts, in the grader's own process; this one
+      // would leave a mark and claim every point in the --json document the batch reads.
+      const ran = path.join(work, 'forger-ran');
+      fs.writeFileSync(
+        path.join(cls, 'mutant', 'lab2', 'load'),
+        [
+          `require('node:fs').writeFileSync(${JSON.stringify(ran)}, 'ran');`,
+          'const write = process.stdout.write.bind(process.stdout);',
+          'process.stdout.write = (chunk, ...rest) => write(String(chunk).replace(/"score": \\d+/g, \'"score": 99\'), ...rest);',
+          "module.exports = require('./load.ts');",
+          '',
+        ].join('\n'),
+      );
       expect(studentLabFiles(path.join(cls, 'helper-file'), 'lab2', readManifest(tpl)!)).to.deep.equal([
         'lab2/README.md',
         'lab2/client.ts',
@@ -104,6 +117,8 @@ describe('instructor tools: batch grading', function () {
       expect(row('correct')?.notes).to.deep.equal([]);
       expect(row('correct')?.tampered).to.deep.equal([]);
       expect(brief('mutant')).to.deep.equal(['graded', B, P + B, 0, B]);
+      expect(row('mutant')?.tampered).to.deep.equal(['lab2/load (added: would be loaded instead of lab2/load.ts)']);
+      expect(fs.existsSync(ran), 'the extensionless lab2/load never ran').to.equal(false);
       expect(brief('hanging')).to.deep.equal(
         ['graded', P, P + B, P, 0],
         'the grader’s --budget ends the hang in time to keep the points already earned',

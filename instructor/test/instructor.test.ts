@@ -272,7 +272,7 @@ describe('instructor tools', function () {
           process.execPath,
           [
             '-r',
-            'ts-node/register/transpile-only',
+            './grader/register.js',
             'instructor/release.ts',
             '--out',
             out,
@@ -463,13 +463,14 @@ describe('instructor tools', function () {
       expect(r.code).to.equal(2);
       expect(r.stderr).to.contain('lab2/test/suite.ts (changed)');
       const payload = payloadIn(out);
+      // The changed suite never runs in the grader (its points would be the student's to choose), so no maximum is read.
       expect([
         payload.status,
         payload.max_score,
         payload.tests.length,
         payload.tests[0].score,
         payload.tests[0].status,
-      ]).to.deep.equal(['fail', RUBRIC.tests.TestReliablePut.points, 1, 0, 'error']);
+      ]).to.deep.equal(['fail', 0, 1, 0, 'error']);
       expect(payload.tests[0].message).to.contain('lab2/test/suite.ts');
       const actions = await cli(['lab2', '--test', 'TestReliablePut'], { GITHUB_ACTIONS: 'true' });
       expect(actions.code, 'GITHUB_ACTIONS=true is strict too').to.equal(2);
@@ -494,29 +495,40 @@ describe('instructor tools', function () {
       expect(payloadIn(out).tests[0].score).to.equal(0);
     });
 
-    it('in Classroom it refuses added files that replace protected code: a shadowing .js, a file in a protected folder', async () => {
+    it('in Classroom it refuses added files that replace protected code (a shadowing .js, a file named as a given module without its extension, a file in a protected folder) and runs none of them, even to write its refusal', async () => {
       const added = path.join(work, 'tampered-added');
       copyTemplate(tpl, added);
       linkTemplateModules(added, tpl);
-      // Each still loads the original, so only the check can tell.
-      fs.writeFileSync(path.join(added, 'lab2', 'rpc.js'), "module.exports = require('./rpc.ts');\n");
+      // Each still loads the original, so only the check can tell; each leaves a mark if node ever runs it.
+      const ran = path.join(work, 'tampered-added-ran');
+      const marking = (file: string, original: string) =>
+        fs.writeFileSync(
+          path.join(added, file),
+          `require('node:fs').appendFileSync(${JSON.stringify(ran)}, ${JSON.stringify(file + '\n')});\nmodule.exports = require('./${original}');\n`,
+        );
+      marking('lab2/rpc.js', 'rpc.ts');
+      marking('lab2/load', 'load.ts'); // red team: node loads lab2/load before it tries lab2/load.ts
       fs.writeFileSync(path.join(added, 'suite', 'index.js'), "module.exports = require('./index.ts');\n");
       fs.writeFileSync(path.join(added, 'labrpc', 'fast-path.ts'), 'export const fast = true;\n');
-      const grade = async (env: Record<string, string>) => {
+      const grade = async (env: Record<string, string>, ...extra: string[]) => {
         const stderr = new Sink();
         const code = await runCli(
-          ['lab2', '--test', 'TestReliablePut', '--report', path.join(work, 'tamper-reports')],
+          ['lab2', '--test', 'TestReliablePut', '--report', path.join(work, 'tamper-reports'), ...extra],
           { stdout: new Sink(), stderr, env: { KVLABS_LAB_ROOT: added, NO_COLOR: '1', ...env } },
         );
         return { code, stderr: stderr.text };
       };
-      const r = await grade({ GITHUB_ACTIONS: 'true' });
+      const output = path.join(work, 'tampered-added-output');
+      const r = await grade({ GITHUB_ACTIONS: 'true', GITHUB_OUTPUT: output }, '--classroom');
       expect(r.code).to.equal(2);
       expect(r.stderr)
         .to.contain('lab2/rpc.js (added: would be loaded instead of lab2/rpc.ts)')
+        .and.contain('lab2/load (added: would be loaded instead of lab2/load.ts)')
         .and.contain('suite/index.js (added: would be loaded instead of suite/index.ts)')
         .and.contain('labrpc/fast-path.ts (added: new file in the protected folder labrpc/)')
         .and.contain('Delete the added files');
+      expect(payloadIn(output).tests.every((t) => t.score === 0)).to.equal(true);
+      expect(fs.existsSync(ran), 'no added file ran in the grader').to.equal(false);
       const local = await grade({});
       expect(local.code, 'locally it grades anyway (the skeleton fails)').to.equal(1);
       expect(local.stderr).to.contain('Warning:').and.contain('lab2/rpc.js (added');

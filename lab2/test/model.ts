@@ -155,6 +155,20 @@ const LOCK_CAUSES =
  */
 const ACQUIRE_SLACK_MS = 200;
 
+/** How much sooner than its timeout an acquire may return false: the clock's whole milliseconds (Date.now()) round. */
+const EARLY_TOLERANCE_MS = 1;
+
+/**
+ * TestModelLock's timeouts: mostly short ones, and now and then a long one (a pause that grows while the lock stays
+ * held must still end near the deadline; rare, since each look at a held lock costs a get).
+ */
+const SHORT_TIMEOUTS = [0, 0, 5, 50, -1, 2.5] as const;
+const LONG_TIMEOUT = 1300;
+const timeoutArb = fc.oneof(
+  { arbitrary: fc.constantFrom(...SHORT_TIMEOUTS), weight: 8 },
+  { arbitrary: fc.constant(LONG_TIMEOUT), weight: 1 },
+);
+
 /** lock i's acquire(timeout): true exactly when the lock is free (on a reliable network, with nobody else waiting). */
 class AcquireCommand implements fc.AsyncCommand<LockModel, LockReal> {
   readonly lock: number;
@@ -169,10 +183,22 @@ class AcquireCommand implements fc.AsyncCommand<LockModel, LockReal> {
   async run(m: LockModel, r: LockReal): Promise<void> {
     const want = m.holder === undefined;
     const late = ACQUIRE_SLACK_MS + this.timeout;
+    const started = performance.now();
     const got = await Promise.race([r.locks[this.lock].acquire(this.timeout), sleep(late).then(() => 'late' as const)]);
+    const took = performance.now() - started;
     r.steps.push(
-      `lock ${this.lock}'s acquire(${this.timeout}) ${got === 'late' ? `had not returned after ${late} ms` : `returned ${got}`}`,
+      `lock ${this.lock}'s acquire(${this.timeout}) ${got === 'late' ? `had not returned after ${late} ms` : `returned ${got} after ${took.toFixed(1)} ms`}`,
     );
+    if (got === false && took < this.timeout - EARLY_TOLERANCE_MS)
+      throw new ModelMismatch(
+        r,
+        `false no sooner than ${this.timeout} ms after the call (its timeout), having looked until then`,
+        `false after ${took.toFixed(1)} ms`,
+        'an acquire that gives up when its next look would fall after the deadline, instead of making its last look at ' +
+          'the deadline (shorten the last pause to the time left); a deadline counted from an earlier moment than the call; ' +
+          'or a timeout read in the wrong unit. ' +
+          LOCK_CAUSES,
+      );
     if (got !== want)
       throw new ModelMismatch(
         r,
@@ -229,9 +255,7 @@ class ReleaseCommand implements fc.AsyncCommand<LockModel, LockReal> {
 
 /** TestModelLock's grammar: acquires with short timeouts, releases and disposes, by any of the Lock objects. */
 const lockCommands = (): Array<fc.Arbitrary<fc.AsyncCommand<LockModel, LockReal>>> => [
-  fc
-    .tuple(fc.integer({ min: 0, max: LOCKS - 1 }), fc.constantFrom(0, 0, 5, 50, -1, 2.5))
-    .map(([l, t]) => new AcquireCommand(l, t)),
+  fc.tuple(fc.integer({ min: 0, max: LOCKS - 1 }), timeoutArb).map(([l, t]) => new AcquireCommand(l, t)),
   fc.tuple(fc.integer({ min: 0, max: LOCKS - 1 }), fc.boolean()).map(([l, d]) => new ReleaseCommand(l, d)),
 ];
 
@@ -251,7 +275,7 @@ function lockSetup(ctx: Ctx, name: string): { model: LockModel; real: LockReal }
 /** TestModelLock: random acquires and releases by three Lock objects, compared with the model after every step. */
 export const modelLock: TestDefinition<Lab2Impl> = {
   name: 'TestModelLock',
-  description: `${LOCK_RUNS} random sequences of up to ${LOCK_MAX_COMMANDS} acquire(0/5/50/-1/2.5), release() and \`await using\` exits by three Lock objects (two on one clerk) on a reliable network, the lock named like a key at the edges ("__proto__", "", ...): each answer as the handout says (acquire true exactly when the lock is free, and false within ${ACQUIRE_SLACK_MS} ms of its timeout when not; release by a non-holder changes nothing); the shortest failing sequence is printed as a replay`,
+  description: `${LOCK_RUNS} random sequences of up to ${LOCK_MAX_COMMANDS} acquire(0/5/50/-1/2.5, now and then ${LONG_TIMEOUT}), release() and \`await using\` exits by three Lock objects (two on one clerk) on a reliable network, the lock named like a key at the edges ("__proto__", "", ...): each answer as the handout says (acquire true exactly when the lock is free, and false when not, neither before its timeout nor more than ${ACQUIRE_SLACK_MS} ms after it; release by a non-holder changes nothing); the shortest failing sequence is printed as a replay`,
   async run(ctx: Ctx) {
     let runs = 0;
     for (const name of ['lock', '__proto__', '']) {

@@ -7,7 +7,7 @@
  * through the tester's pacing and re-send watches (the handout's RESEND_MS and RESEND_WITHIN_MS, lab3/test/resend.ts),
  * which the test asks for their findings at the end with the call LabTester.Findings (PACING_SERVICE) on each server's
  * port.
- * Usage: node -r ts-node/register/transpile-only lab3/test/server-process.ts <impl dir> compartment|node '<ServerProcessSettings JSON>'
+ * Usage: node -r ./grader/register.js lab3/test/server-process.ts <impl dir> compartment|node '<ServerProcessSettings JSON>'
  * Prints "LAB3-SERVER <port>" once every server listens; exits when its parent goes away (stdin closes).
  */
 import * as net from 'node:net';

@@ -1,7 +1,7 @@
 /**
  * One lab 3 server as its own OS process, for `npm run lab3 -- CONFIG.json --real`:
  *
- *   node -r ts-node/register/transpile-only lab3/tools/real-server.ts CONFIG.json ID IMPL_DIR
+ *   node -r ./grader/register.js lab3/tools/real-server.ts CONFIG.json ID IMPL_DIR
  *
  * Listens on the first port the configuration gives server ID and reaches its peers (itself included) over
  * HTTP with labrpc's HttpEnd, so the same KVServer class runs here and in the simulation.

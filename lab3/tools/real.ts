@@ -35,7 +35,14 @@ export async function runReal(config: Lab3Config, implDir: string): Promise<Scen
     for (let i = 0; i < config.servers; i++) {
       const child = spawn(
         process.execPath,
-        ['-r', 'ts-node/register/transpile-only', script, path.resolve(config.file), String(i), implDir],
+        [
+          '-r',
+          path.join(__dirname, '..', '..', 'grader', 'register.js'),
+          script,
+          path.resolve(config.file),
+          String(i),
+          implDir,
+        ],
         {
           stdio: ['ignore', 'inherit', 'inherit'],
         },

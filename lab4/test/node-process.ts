@@ -2,7 +2,7 @@
  * Runs one lab 4 node (the code under test's KVNode behind RealNode) as a process of its own, for the real HTTP
  * tests: the test process never loads the code. Loads it from a folder (in a hardened compartment when the grader
  * starts this, as the test process does), then serves HTTP on 127.0.0.1.
- * Usage: node -r ts-node/register/transpile-only lab4/test/node-process.ts <impl dir> compartment|node '<NodeProcessSettings JSON>'
+ * Usage: node -r ./grader/register.js lab4/test/node-process.ts <impl dir> compartment|node '<NodeProcessSettings JSON>'
  * Prints "LAB4-NODE <port>" once listening; exits when its parent goes away (stdin closes).
  */
 import * as path from 'node:path';

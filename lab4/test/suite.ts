@@ -950,11 +950,13 @@ const unevenLinks: TestDefinition<Lab4Impl> = {
 /**
  * TestIdleAndStop: the heartbeatMs its cluster is configured with (not the default, so that a leader that ignores
  * config.heartbeatMs shows), how long the cluster idles, and the fewest and most Replicate calls a follower may get
- * meanwhile (heartbeats at most two and at least half a heartbeatMs apart).
+ * meanwhile (heartbeats at most one and a half and at least half a heartbeatMs apart: a heartbeat follows an answer by
+ * heartbeatMs and a round trip, so a ticker that skips every other tick, two heartbeatMs apart, is too slow).
  */
 const IDLE_HEARTBEAT_MS = 120;
 const IDLE_MS = 1440;
-const IDLE_MIN_CALLS_PER_FOLLOWER = IDLE_MS / (2 * IDLE_HEARTBEAT_MS);
+const IDLE_MAX_GAP_MS = 1.5 * IDLE_HEARTBEAT_MS;
+const IDLE_MIN_CALLS_PER_FOLLOWER = IDLE_MS / IDLE_MAX_GAP_MS;
 const IDLE_MAX_CALLS_PER_FOLLOWER = IDLE_MS / (IDLE_HEARTBEAT_MS / 2);
 /** TestIdleAndStop: writes sent one at a time into an idle cluster, their spacing, and how soon each must be acknowledged (ms). */
 const WAKE_WRITES = 10;
@@ -964,7 +966,7 @@ const WAKE_LIMIT_MS = 5;
 const idleAndStop: TestDefinition<Lab4Impl> = {
   name: 'TestIdleAndStop',
   description:
-    `W=2 of 3, heartbeatMs ${IDLE_HEARTBEAT_MS}: with nothing to send for ${IDLE_MS} ms the leader sends each follower only heartbeats (one per ${IDLE_HEARTBEAT_MS / 2} to ${2 * IDLE_HEARTBEAT_MS} ms); ` +
+    `W=2 of 3, heartbeatMs ${IDLE_HEARTBEAT_MS}: with nothing to send for ${IDLE_MS} ms the leader sends each follower only heartbeats (one per ${IDLE_HEARTBEAT_MS / 2} to ${IDLE_MAX_GAP_MS} ms); ` +
     `writes sent ${WAKE_SPACING_MS} ms apart into the idle cluster are each acknowledged within ${WAKE_LIMIT_MS} ms; after _stop() it sends nothing more, ` +
     'even to a follower it was still retrying',
   async run(ctx: Ctx) {
@@ -996,7 +998,10 @@ const idleAndStop: TestDefinition<Lab4Impl> = {
       idleCalls >= 3 * IDLE_MIN_CALLS_PER_FOLLOWER,
       `The cluster was idle for ${IDLE_MS} virtual ms and the leader sent only ${idleCalls} Replicate calls to its 3 followers (at least ` +
         `${3 * IDLE_MIN_CALLS_PER_FOLLOWER} expected: an empty Replicate to each follower whose loop had nothing to send for heartbeatMs, ` +
-        `${IDLE_HEARTBEAT_MS} ms). Likely causes: no heartbeat; a heartbeat timer longer than config.heartbeatMs; one heartbeat per idle period.`,
+        `${IDLE_HEARTBEAT_MS} ms, so one at most ${IDLE_MAX_GAP_MS} ms after the last). Likely causes: no heartbeat; a heartbeat timer longer than ` +
+        'config.heartbeatMs; one heartbeat per idle period; a fixed ticker of heartbeatMs that sends only when the last answer is ' +
+        'heartbeatMs old, which skips the tick after each answer (the answer came a round trip after the tick) and so sends every ' +
+        'second tick: wait heartbeatMs from the last answer instead.',
     );
     // Writes arrive one at a time while every loop waits for its heartbeat timer: each must go out at once.
     const slow: string[] = [];

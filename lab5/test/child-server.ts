@@ -2,7 +2,7 @@
  * Runs the server from a given folder in this process, for tests that kill it with SIGKILL. Loads it as the student
  * host does: in a hardened compartment when the grader starts this (suite/kit-script.ts), with lab 5's node modules
  * as facades, through the same loader as every other load of the code under test.
- * Usage: node -r ts-node/register/transpile-only lab5/test/child-server.ts <impl dir> compartment|node '<ServerOptions JSON>'
+ * Usage: node -r ./grader/register.js lab5/test/child-server.ts <impl dir> compartment|node '<ServerOptions JSON>'
  * Prints "LAB5-READY <ready word> <port>" once listening (suite/kit-script.ts); exits when its parent goes away (stdin closes).
  */
 import * as path from 'node:path';

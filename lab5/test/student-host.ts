@@ -5,7 +5,7 @@
  * (grader/fs-facade.ts; the code under test gets a facade of fs when isolated), then serves the harness's requests (host-protocol.ts)
  * over one TCP connection on 127.0.0.1, signing every line it sends with the key from its command line. The code
  * under test loads at the harness's 'load' request, after any spies the test installs.
- * Usage: node -r ts-node/register/transpile-only lab5/test/student-host.ts <impl dir> compartment|node <key>
+ * Usage: node -r ./grader/register.js lab5/test/student-host.ts <impl dir> compartment|node <key>
  * Prints "LAB5-HOST <port>" once it listens; exits when that connection closes.
  */
 import * as net from 'node:net';

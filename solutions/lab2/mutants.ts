@@ -36,6 +36,35 @@ export const mutants: Mutant[] = [
     cause: 'an acquire that gives up long after its timeout',
   },
   {
+    name: 'lock-pause-doubles-to-1s',
+    description:
+      'the pause between looks at a held lock doubles from 5 ms up to 1 s and is not cut at the deadline: acquire(1300) returns false about a second late',
+    file: 'lock.ts',
+    replace: [
+      [
+        '    const deadline = Date.now() + timeoutMs;\n',
+        '    const deadline = Date.now() + timeoutMs;\n    let pause = RETRY_MS;\n',
+      ],
+      ['      await sleep(RETRY_MS);\n', '      await sleep(pause);\n      pause = Math.min(2 * pause, 1000);\n'],
+    ],
+    caughtBy: ['TestModelLock'],
+    cause: 'a pause between tries of most of a second',
+  },
+  {
+    name: 'acquire-gives-up-before-next-look',
+    description:
+      'acquire looks every 100 ms and returns false as soon as its next look would fall after the deadline: acquire(50) on a held lock gives up at once',
+    file: 'lock.ts',
+    replace: [
+      [
+        '      if (Date.now() >= deadline) return false;\n      await sleep(RETRY_MS);\n',
+        '      if (Date.now() + 100 > deadline) return false;\n      await sleep(100);\n',
+      ],
+    ],
+    caughtBy: ['TestModelLock'],
+    cause: 'instead of making its last look at the deadline',
+  },
+  {
     name: 'retry-without-wait',
     description:
       'the clerk sends the RPC again at once after a lost message, with no wait between tries (from an independent round of bugs written from the handouts alone)',

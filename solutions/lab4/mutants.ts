@@ -541,6 +541,15 @@ export const mutants: Mutant[] = [
     cause: 'a heartbeat timer longer than config.heartbeatMs',
   },
   {
+    name: 'heartbeat-every-second-tick',
+    description:
+      'an idle follower gets a heartbeat every 2 x heartbeatMs, as from a fixed ticker that skips the tick after each answer',
+    file: 'server.ts',
+    replace: [['      }, this.config.heartbeatMs);', '      }, 2 * this.config.heartbeatMs);']],
+    caughtBy: ['TestIdleAndStop'],
+    cause: 'skips the tick after each answer',
+  },
+  {
     name: 'status-commit-is-log-end',
     description: "the leader's Status reports the end of its log as commitSeq, uncommitted writes included",
     file: 'server.ts',

@@ -21,7 +21,7 @@ function lincheck(args: string[]): Promise<Run> {
   return new Promise((resolve) => {
     execFile(
       process.execPath,
-      ['-r', 'ts-node/register/transpile-only', path.join('checker', 'cli.ts'), ...args],
+      ['-r', './grader/register.js', path.join('checker', 'cli.ts'), ...args],
       { cwd: ROOT, env: { ...process.env, FORCE_COLOR: '0' } },
       (err, stdout, stderr) => {
         const code = err ? (typeof err.code === 'number' ? err.code : -1) : 0;

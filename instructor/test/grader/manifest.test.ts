@@ -96,7 +96,9 @@ describe('grader: tamper check (manifest)', () => {
     add(root, 'lab5/glob.js');
     add(root, 'lab3/rpc.json', '{}');
     add(root, 'labrpc.js');
+    add(root, 'lab3/rpc'); // red team: node loads a file named exactly as required before it adds an extension
     expect(findAddedFiles(root, manifest)).to.deep.equal([
+      { file: 'lab3/rpc', change: 'added', why: 'would be loaded instead of lab3/rpc.ts' },
       { file: 'lab3/rpc.json', change: 'added', why: 'would be loaded instead of lab3/rpc.ts' },
       { file: 'lab5/glob.js', change: 'added', why: 'would be loaded instead of lab5/glob.ts' },
       { file: 'labrpc.js', change: 'added', why: 'would be loaded instead of labrpc/index.ts' },

@@ -6,9 +6,9 @@ import { prepareSandbox } from '../../../grader/sandbox';
 
 const GRADER = path.join(__dirname, '..', '..', '..', 'grader');
 
-/** Runs `code` in a fresh node (with ts-node, for the kit's TypeScript) and returns what it printed. */
+/** Runs `code` in a fresh node (with the kit's loader, grader/register.js, for its TypeScript) and returns what it printed. */
 function inChild(code: string): string {
-  const r = spawnSync(process.execPath, ['-r', 'ts-node/register/transpile-only', '-e', code], {
+  const r = spawnSync(process.execPath, ['-r', './grader/register.js', '-e', code], {
     cwd: path.join(GRADER, '..'),
     encoding: 'utf8',
     timeout: 20_000, // a patched emit can leave the child waiting for an event that never comes

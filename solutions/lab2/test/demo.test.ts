@@ -5,7 +5,7 @@ import { spawnSync } from 'node:child_process';
 // The kit's root: mocha runs from it. (Not __dirname: on node 24+ mocha may load a test file with no relative import as an ES module.)
 const ROOT = process.cwd();
 const demo = (...args: string[]) =>
-  spawnSync(process.execPath, ['-r', 'ts-node/register/transpile-only', 'instructor/demo.ts', ...args], {
+  spawnSync(process.execPath, ['-r', './grader/register.js', 'instructor/demo.ts', ...args], {
     cwd: ROOT,
     encoding: 'utf8',
     env: { ...process.env, NO_COLOR: '1' },

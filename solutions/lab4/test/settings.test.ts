@@ -247,7 +247,11 @@ describe('lab4 tools read the settings with that parser', function () {
   const run = (tool: string, env: Env): { status: number | null; stderr: string } => {
     const r = spawnSync(
       process.execPath,
-      ['-r', 'ts-node/register/transpile-only', path.resolve(__dirname, '../../../lab4/tools', tool)],
+      [
+        '-r',
+        path.resolve(__dirname, '../../../grader/register.js'),
+        path.resolve(__dirname, '../../../lab4/tools', tool),
+      ],
       {
         env: { ...withoutSeedEnv(process.env), TS_NODE_TRANSPILE_ONLY: 'true', NO_COLOR: '1', ...env },
         encoding: 'utf8',

@@ -10,7 +10,7 @@ const ROOT = path.resolve(__dirname, '../../..');
 function run(tool: string, args: string[]): ChildProcess {
   return spawn(
     process.execPath,
-    ['-r', require.resolve('ts-node/register/transpile-only'), path.join(ROOT, 'lab5/tools', tool), ...args],
+    ['-r', path.join(ROOT, 'grader/register.js'), path.join(ROOT, 'lab5/tools', tool), ...args],
     { cwd: ROOT, stdio: ['pipe', 'pipe', 'pipe'] },
   );
 }
