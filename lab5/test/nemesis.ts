@@ -1978,6 +1978,9 @@ interface ClientPhase {
   readonly pauseMs?: readonly [number, number];
 }
 
+/** How often TestNemesisClient's callers set the empty value. */
+const EMPTY_VALUE_CHANCE = 0.1;
+
 const MIXUP =
   'A reply went to the wrong caller. After a timeout or a broken connection, destroy that connection (failing the requests waiting on it, ' +
   'so that each is retried on a new one) and give the new connection a fresh reply parser: never keep the bytes of a half-received reply. ' +
@@ -2106,7 +2109,10 @@ async function clientCall(w: ClientWorld, phase: ClientPhase, c: number, i: numb
   const { client, model, where } = w;
   const k = r.pick(w.callerKeys[c]);
   const poss = model.get(k)!;
-  const v = `${phase.name}:${c}:${i}:${r.chance(0.3) ? 'é\u0000' : ''}${r.int(1e6)}`;
+  // Now and then the empty value: a value like any other (a client that reads it back as null has lost it).
+  const v = r.chance(EMPTY_VALUE_CHANCE)
+    ? ''
+    : `${phase.name}:${c}:${i}:${r.chance(0.3) ? 'é\u0000' : ''}${r.int(1e6)}`;
   const op = r.int(3);
   const t0 = Date.now();
   try {
@@ -2115,6 +2121,12 @@ async function clientCall(w: ClientWorld, phase: ClientPhase, c: number, i: numb
       model.set(k, new Set([v]));
     } else if (op === 1) {
       const got = await client.get(k);
+      check(
+        !(got === null && poss.has('') && !poss.has(null)),
+        `get(${JSON.stringify(k)}) returned null in the ${phase.name} phase, but the key holds the empty string "" (set by this caller) ${where}. ` +
+          'An empty value is a value: null means only that the key does not exist. Likely causes: a reply turned into null when it is ' +
+          'falsy (reply || null, or if (!reply)); an empty bulk string ($0) parsed as a null one ($-1).',
+      );
       check(
         poss.has(got),
         `get(${JSON.stringify(k)}) returned ${JSON.stringify(got)} in the ${phase.name} phase; only this caller writes that key, so it holds ${showPossible(poss)} ${where}. ${MIXUP}`,

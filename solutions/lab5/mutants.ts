@@ -3,6 +3,19 @@ import type { Mutant } from '../mutants';
 
 export const mutants: Mutant[] = [
   {
+    name: 'client-get-empty-is-null',
+    description: 'ShardedClient.get returns reply || null, so a key holding the empty string reads as missing',
+    file: 'client.ts',
+    replace: [
+      [
+        "    return (await this.onKey(key, ['GET', key])) as string | null;",
+        "    return ((await this.onKey(key, ['GET', key])) as string | null) || null;",
+      ],
+    ],
+    caughtBy: ['TestNemesisClient'],
+    cause: 'reply || null',
+  },
+  {
     name: 'ttl-rounds-down',
     description:
       'TTL answers the seconds left rounded down, not to the nearest (Redis rounds): a key with 99.7 s left shows 99',
