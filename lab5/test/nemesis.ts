@@ -2125,7 +2125,7 @@ async function clientCall(w: ClientWorld, phase: ClientPhase, c: number, i: numb
         !(got === null && poss.has('') && !poss.has(null)),
         `get(${JSON.stringify(k)}) returned null in the ${phase.name} phase, but the key holds the empty string "" (set by this caller) ${where}. ` +
           'An empty value is a value: null means only that the key does not exist. Likely causes: a reply turned into null when it is ' +
-          'falsy (reply || null, or if (!reply)); an empty bulk string ($0) parsed as a null one ($-1).',
+          `falsy (reply || null, or if (!reply)); an empty bulk string ($0) parsed as a null one ($-1); or a reply meant for another request. ${MIXUP}`,
       );
       check(
         poss.has(got),
