@@ -554,6 +554,15 @@ export const mutants: Mutant[] = [
     cause: 'a back-off that grows far past 100 ms',
   },
   {
+    name: 'primary-backoff-grows-to-5s',
+    description:
+      "the primary's wait between re-sends to a backup grows to 5 s, not about 100 ms: a backup whose link comes back is sent the write seconds later (from a red-team review)",
+    file: 'server.ts',
+    replace: [['const MAX_BACKOFF_MS = 100;', 'const MAX_BACKOFF_MS = 5000;']],
+    caughtBy: ['TestReplicateRetries'],
+    cause: 'pause between re-sends grows far past 100 ms',
+  },
+  {
     name: 'get-frees-duplicate-entry',
     description:
       "the clerk's gets carry its id, and the primary drops the clerk's duplicate-table entry when one arrives (the clerk has its last write's reply by then): a late copy of that write, still in the network, runs again (from a red-team review)",
