@@ -53,6 +53,8 @@ interface Context {
   readonly root: string;
   /** Real-time instant (Date.now()) by which every test must be done, from --budget; undefined for no limit. */
   readonly deadline?: number;
+  /** Classroom or batch grading: every process loads from the tree only the manifest's files (ts-hook.js). */
+  readonly strict: boolean;
 }
 
 /**
@@ -95,7 +97,7 @@ async function gradeTree(
   const color = options.color ?? wantsColor(out, env);
   const reporter = new ConsoleReporter(out, err.isTTY ? err : undefined, color, options.verbose === true);
   const deadline = options.budgetSec === undefined ? undefined : Date.now() + options.budgetSec * 1000;
-  const ctx: Context = { options, target, reporter, err, root, deadline };
+  const ctx: Context = { options, target, reporter, err, root, deadline, strict: isStrict(options, env) };
 
   const results: LabResult[] = [];
   for (const [lab, tests] of selections) {
@@ -315,6 +317,7 @@ function supervisorOptions(
   return {
     config: { suitePath: lab.suitePath, implDir: dir, compartment: options.compartment },
     heapLimitMb: options.heapLimitMb ?? DEFAULTS.heapLimitMb,
+    kitManifest: ctx.strict,
     permissions: options.permissions,
     cpuProfileDir: options.cpuProfileDir,
     cacheRoot: options.cacheRoot,

@@ -162,6 +162,10 @@ export function addedFileProblem(
   const shadowed = stems.get(moduleStem(rel) ?? rel);
   if (shadowed !== undefined) return `would be loaded instead of ${shadowed}`;
   if (rel === '.npmrc') return 'npm would read it when it runs the grader';
+  // Node reads the nearest package.json to resolve a bare import (a package naming itself, its exports and imports)
+  // and to decide how a .js file loads: one in a lab folder could send the kit's import of a package to its own file.
+  if (path.posix.basename(rel) === 'package.json')
+    return "node would read it to resolve the kit's imports (a package's name, exports and imports)";
   const parts = rel.split('/');
   if (parts.slice(1, -1).includes('node_modules') || (parts.length > 1 && parts[parts.length - 1] === 'node_modules')) {
     return 'packages here would be loaded instead of the locked ones in the top-level node_modules';

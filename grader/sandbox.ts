@@ -60,6 +60,8 @@ export interface Sandbox {
 /** How to build a sandbox. */
 export interface SandboxOptions {
   readonly heapLimitMb: number;
+  /** Whether node's require in the test processes loads from the tree only the manifest's files (ts-hook.js). */
+  readonly kitManifest?: boolean;
   /** Where compile caches live (one folder per graded code folder); default node_modules/.cache/kvlabs-grader. */
   readonly cacheRoot?: string;
   /** False only to measure what the permission model costs (npm run bench): the same process without its flags. */
@@ -173,6 +175,7 @@ export function prepareSandbox(config: WorkerConfig, options: SandboxOptions): S
     `--max-old-space-size=${options.heapLimitMb}`,
   ];
   const env: Record<string, string> = { TMPDIR: scratch, KVLABS_TS_CACHE: cacheDir };
+  if (options.kitManifest === true) env.KVLABS_KIT_MANIFEST = '1';
   for (const k of ['PATH', 'LANG', 'LC_ALL', 'TZ']) if (process.env[k] !== undefined) env[k] = process.env[k] as string;
   return {
     execArgv,

@@ -59,6 +59,8 @@ export interface SupervisorOptions {
   readonly cacheRoot?: string;
   /** Heap limit of the test process, MB. */
   readonly heapLimitMb: number;
+  /** Whether the test processes load from the tree only the files its manifest lists (Classroom and batch grading). */
+  readonly kitManifest?: boolean;
   /** What the scratch folder of the code under test may hold, MB (default SCRATCH_LIMIT_MB). */
   readonly scratchLimitMb?: number;
   /** False only to measure what node's permission model costs (npm run bench). */
@@ -132,6 +134,7 @@ type Event =
 export async function runJobs(jobs: readonly Job[], options: SupervisorOptions): Promise<RunRecord[]> {
   const sandbox = prepareSandbox(options.config, {
     heapLimitMb: options.heapLimitMb,
+    kitManifest: options.kitManifest,
     cacheRoot: options.cacheRoot,
     permissions: options.permissions,
   });

@@ -534,6 +534,30 @@ describe('instructor tools', function () {
       expect(local.stderr).to.contain('Warning:').and.contain('lab2/rpc.js (added');
     });
 
+    it('in Classroom and batch grading the test processes, too, load from the tree only the files the manifest lists (red team: on node 22 and later a lab5/package.json naming itself ioredis sent the sandbox’s import of it to a student file)', () => {
+      const copy = path.join(work, 'worker-guard');
+      copyTemplate(tpl, copy);
+      linkTemplateModules(copy, tpl);
+      fs.writeFileSync(path.join(copy, 'lab2', 'shim.js'), 'module.exports = "student";\n');
+      // The preload every process the grader starts for a test runs first (grader/ts-preload.js).
+      const load = (strict: boolean) =>
+        run(
+          process.execPath,
+          ['-r', path.join(copy, 'grader', 'ts-preload.js'), '-e', "process.stdout.write(require('./lab2/shim.js'))"],
+          copy,
+          { ...localEnv(), ...(strict ? { KVLABS_KIT_MANIFEST: '1' } : {}) },
+        );
+      const plain = load(false);
+      expect(plain.stdout, plain.stderr).to.equal('student');
+      const strict = load(true);
+      expect(strict.status).to.not.equal(0);
+      expect(strict.stderr).to.contain("refuses to load lab2/shim.js as part of the kit: the template's manifest");
+      expect(
+        fs.readFileSync(path.join(copy, 'grader', 'worker-boot.js'), 'utf8'),
+        'the test process itself turns the same check on',
+      ).to.contain("process.env.KVLABS_KIT_MANIFEST === '1'");
+    });
+
     describe('in a template of labs 3 and 5', () => {
       let tpl35: string;
       before(async function () {

@@ -111,6 +111,8 @@ describe('grader: tamper check (manifest)', () => {
     add(root, 'lab3/test/harness.js');
     add(root, 'grader/extra/plugin.ts');
     add(root, 'lab3/node_modules/chai/index.js');
+    // Red team: a lab folder's package.json named "ioredis", whose exports sent the kit's import to a student file.
+    add(root, 'lab3/package.json', '{"name":"ioredis","exports":"./shim.js"}');
     add(root, '.npmrc', 'node-options=--require ./lab3/server.ts\n');
     fs.symlinkSync(path.join(root, 'lab3', 'server.ts'), path.join(root, 'checker', 'linked.ts'));
     expect(findAddedFiles(root, manifest).map((f) => `${f.file}: ${f.why}`)).to.deep.equal([
@@ -119,6 +121,7 @@ describe('grader: tamper check (manifest)', () => {
       'checker/models/index.js: would be loaded instead of checker/models/index.ts',
       'grader/extra/plugin.ts: new file in the protected folder grader/',
       'lab3/node_modules: packages here would be loaded instead of the locked ones in the top-level node_modules',
+      "lab3/package.json: node would read it to resolve the kit's imports (a package's name, exports and imports)",
       'lab3/test/harness.js: new file in the protected folder lab3/test/',
     ]);
     expect(addedFileProblem('lab3/broadcast.ts', manifest)).to.equal(undefined);
