@@ -368,14 +368,33 @@ const persistPartitionUnreliableLinearizable4B = generic(
 
 // ---- Part 7 (MIT 4C): snapshots ----
 
+/**
+ * TestSnapshot4C: how far past maxRaftState a server's saved state may be once an increment has returned, as a share
+ * of maxRaftState. A snapshot taken as soon as the state passes the limit keeps it at the limit between increments;
+ * a look at the size only now and then (every tenth index, on a timer) lets several entries pile up past it.
+ */
+const SNAPSHOT_PROMPT_SLACK = 0.25;
+
 const snapshot4C: TestDefinition<Lab6Impl> = {
   name: 'TestSnapshot4C',
-  description: `100 increments with maxRaftState ${DRAWN_MAX_RAFT_STATES.join(', ')} (drawn per seed): logs trimmed, and a restart from the snapshots goes on`,
+  description: `100 increments with maxRaftState ${DRAWN_MAX_RAFT_STATES.join(', ')} (drawn per seed): after each, every saved Raft state within a quarter past maxRaftState (a snapshot as soon as the state passes it); logs trimmed, and a restart from the snapshots goes on`,
   async run(ctx: Ctx) {
     const ts = new RsmTester(ctx, { servers: RSM_SERVERS, maxRaftState: DRAWN });
     const max = ts.maxRaftState;
+    const prompt = Math.floor((1 + SNAPSHOT_PROMPT_SLACK) * max);
     let r = await ts.one(INC);
-    for (let i = 1; i < 100; i++) r = await ts.one(INC);
+    for (let i = 1; i < 100; i++) {
+      r = await ts.one(INC);
+      const size = ts.group.logSize();
+      if (size > prompt)
+        ts.group.fail(
+          `after increment ${i + 1} returned, a server's saved Raft state is ${size} characters; with maxRaftState ${max} it ` +
+            `must stay within ${prompt} (the RSM snapshots as soon as the state passes maxRaftState). Likely causes: the RSM ` +
+            'looks at persister.raftStateSize() only now and then (every tenth index, on a timer, after a batch) instead ' +
+            'of after every entry it applies; a snapshot only once the state is well past the limit; or Raft does not trim ' +
+            'its log when asked.',
+        );
+    }
     await ts.checkCounter(r.n, RSM_SERVERS);
     const size = ts.group.logSize();
     if (size > 2 * max)

@@ -6,6 +6,20 @@ import type { Mutant } from '../mutants';
 
 export const mutants: Mutant[] = [
   {
+    name: 'snapshot-checked-every-tenth-index',
+    description:
+      "the RSM looks at the saved state's size only at every tenth index, so entries pile up past maxRaftState between looks (from a red-team review)",
+    file: 'rsm.ts',
+    replace: [
+      [
+        '    if (this.maxRaftState !== NO_SNAPSHOTS && this.persister.raftStateSize() > this.maxRaftState)',
+        '    if (this.maxRaftState !== NO_SNAPSHOTS && index % 10 === 0 && this.persister.raftStateSize() > this.maxRaftState)',
+      ],
+    ],
+    caughtBy: ['TestSnapshot4C'],
+    cause: 'every tenth index',
+  },
+  {
     name: 'clerk-round-pause-doubles',
     description:
       'the clerk doubles its pause after each whole round without an answer (100, 200, 400 ms ... up to 10 s), starting again for each call: a call that waits out an election waits seconds for nothing (from a red-team review)',
