@@ -390,9 +390,9 @@ const snapshot4C: TestDefinition<Lab6Impl> = {
         ts.group.fail(
           `after increment ${i + 1} returned, a server's saved Raft state is ${size} characters; with maxRaftState ${max} it ` +
             `must stay within ${prompt} (the RSM snapshots as soon as the state passes maxRaftState). Likely causes: the RSM ` +
-            'looks at persister.raftStateSize() only now and then (every tenth index, on a timer, after a batch) instead ' +
-            'of after every entry it applies; a snapshot only once the state is well past the limit; or Raft does not trim ' +
-            'its log when asked.',
+            'never calls raft.snapshot; it looks at persister.raftStateSize() only now and then (every tenth index, on a ' +
+            'timer, after a batch) instead of after every entry it applies; a snapshot taken only well past it (a size ' +
+            'written into the code instead of the maxRaftState it is given); or Raft does not trim its log when asked.',
         );
     }
     await ts.checkCounter(r.n, RSM_SERVERS);
