@@ -160,14 +160,16 @@ const EARLY_TOLERANCE_MS = 1;
 
 /**
  * TestModelLock's timeouts: mostly short ones, and now and then a long one (a pause that grows while the lock stays
- * held must still end near the deadline; rare, since each look at a held lock costs a get).
+ * held must still end near the deadline; rare, since each look at a held lock costs a get). A function: fast-check
+ * loads when a test first needs it (suite/fast-check.ts), never when the suite does.
  */
 const SHORT_TIMEOUTS = [0, 0, 5, 50, -1, 2.5] as const;
 const LONG_TIMEOUT = 1300;
-const timeoutArb = fc.oneof(
-  { arbitrary: fc.constantFrom(...SHORT_TIMEOUTS), weight: 8 },
-  { arbitrary: fc.constant(LONG_TIMEOUT), weight: 1 },
-);
+const timeoutArb = (): fc.Arbitrary<number> =>
+  fc.oneof(
+    { arbitrary: fc.constantFrom(...SHORT_TIMEOUTS), weight: 8 },
+    { arbitrary: fc.constant(LONG_TIMEOUT), weight: 1 },
+  );
 
 /** lock i's acquire(timeout): true exactly when the lock is free (on a reliable network, with nobody else waiting). */
 class AcquireCommand implements fc.AsyncCommand<LockModel, LockReal> {
@@ -255,7 +257,7 @@ class ReleaseCommand implements fc.AsyncCommand<LockModel, LockReal> {
 
 /** TestModelLock's grammar: acquires with short timeouts, releases and disposes, by any of the Lock objects. */
 const lockCommands = (): Array<fc.Arbitrary<fc.AsyncCommand<LockModel, LockReal>>> => [
-  fc.tuple(fc.integer({ min: 0, max: LOCKS - 1 }), timeoutArb).map(([l, t]) => new AcquireCommand(l, t)),
+  fc.tuple(fc.integer({ min: 0, max: LOCKS - 1 }), timeoutArb()).map(([l, t]) => new AcquireCommand(l, t)),
   fc.tuple(fc.integer({ min: 0, max: LOCKS - 1 }), fc.boolean()).map(([l, d]) => new ReleaseCommand(l, d)),
 ];
 
