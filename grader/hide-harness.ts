@@ -1,7 +1,7 @@
 /**
  * Keeps the running test's identity out of the code under test's reach in the sandboxed test process: every
- * stack trace shows only the student's own frames (mapped to their .ts lines), node's and packages' frames,
- * never the kit's (whose files and function names say which test is running). The ways around that (another
+ * stack trace shows only the student's own frames (mapped to their .ts lines) and node's, never the kit's or its
+ * packages' (whose files and function names say which test is running). The ways around that (another
  * realm's Error.prepareStackTrace, util.getCallSites, heap snapshots, V8 flags) are node modules, which the
  * compartment the code under test runs in does not give it.
  */
@@ -30,9 +30,13 @@ export function studentFileTest(implDir: string): (file: string) => boolean {
   return (file) => inside(file, root) && !inside(file, tests);
 }
 
-/** True for frames that say nothing about the test: node's own, installed packages', and native ones with no file. */
+/**
+ * True for frames that say nothing about the test: node's own and native ones with no file. Installed packages'
+ * frames are not: the code under test can load no package, so any on its stack is the harness's, and fast-check's
+ * frames named the model tests (a red-team review hid a bug only when it saw them).
+ */
 function neutralFile(file: string | undefined | null): boolean {
-  return !file || file.startsWith('node:') || file.split(/[/\\]/).includes('node_modules');
+  return !file || file.startsWith('node:');
 }
 
 /** The source map of a .ts file this process loaded (grader/ts-hook.js), captured before the code under test loads. */
@@ -60,11 +64,19 @@ function mapped(site: CallSite, file: string): string {
   return `${text.slice(0, at)}${source}:${entry.originalLine + 1}:${entry.originalColumn + 1}${text.slice(at + generated.length)}`;
 }
 
+/**
+ * Frames V8 captures for a stack trace, and how many of those left after hiding a trace shows (V8's default). Cut
+ * after hiding, never before: a trace cut at ten frames before hiding showed one line fewer for every kit frame on
+ * the stack, and a red-team review counted lines to tell when lab 5's spies were wrapping `fs`.
+ */
+const CAPTURED_FRAMES = 200;
+const SHOWN_FRAMES = 10;
+
 /** Error.prototype.toString, captured before the code under test can change what it sees. */
 const errorToString = Error.prototype.toString;
 
 /** Formats a stack trace as V8 does, without the kit's frames. */
-function hidingPrepareStackTrace(
+export function hidingPrepareStackTrace(
   isStudentFile: (file: string) => boolean,
 ): (error: unknown, sites: CallSite[]) => string {
   return (error, sites) => {
@@ -76,6 +88,7 @@ function hidingPrepareStackTrace(
     }
     const lines: string[] = [head];
     for (const site of sites) {
+      if (lines.length > SHOWN_FRAMES) break;
       try {
         const file = site.getFileName() || site.getScriptNameOrSourceURL();
         if (file && isStudentFile(file)) lines.push(`    at ${mapped(site, file)}`);
@@ -98,4 +111,5 @@ export function hideHarness(implDir: string, earlierCode: readonly string[] = []
   // The earlier labs' code the lab runs (lab 7's lab6/raft.ts): the student's frames too.
   const isStudentFile = (file: string): boolean => own(file) || earlierCode.includes(path.resolve(file));
   Error.prepareStackTrace = hidingPrepareStackTrace(isStudentFile) as typeof Error.prepareStackTrace;
+  Error.stackTraceLimit = CAPTURED_FRAMES;
 }
