@@ -7,15 +7,7 @@ import { sleep } from '../../world';
 import type { Controller } from '../rpc';
 import { TimeoutError } from '../../labrpc';
 import { GID1, key2shard, NSHARDS, type Gid } from '../shardcfg';
-import {
-  EARLIER_LABS,
-  fail,
-  groupServers,
-  interceptCalls,
-  keysCoveringShards,
-  type Lab7Impl,
-  ShardTester,
-} from './harness';
+import { EARLIER_LABS, fail, interceptCalls, keysCoveringShards, type Lab7Impl, ShardTester } from './harness';
 import { checkOwnership } from './direct';
 import { DELETE, FREEZE } from './ctrler-rules';
 import { checkAll, putAll, runClerks, type Written } from './workload';
@@ -275,7 +267,7 @@ export const lostClaim: TestDefinition<Lab7Impl> = {
     const { ts } = s;
     const cfg = await ts.ctrler.query();
     const [ga, gb] = [ts.newGid(), ts.newGid()];
-    const [nextA, nextB] = [ga, gb].map((g) => (ts.startGroup(g), cfg.join(new Map([[g, groupServers(g)]]))));
+    const [nextA, nextB] = [ga, gb].map((g) => (ts.startGroup(g), cfg.join(new Map([[g, ts.servers(g)]]))));
     let held = (): void => undefined;
     const holding = new Promise<void>((resolve) => (held = resolve));
     let release = (): void => undefined;
@@ -361,7 +353,7 @@ async function staleClaim(ctx: Ctx): Promise<void> {
       return reply;
     }),
   );
-  const next = cfg.join(new Map([[gl, groupServers(gl)]]));
+  const next = cfg.join(new Map([[gl, ts.servers(gl)]]));
   const changing = ts.background(l.changeConfigTo(next));
   await Promise.race([late, changing]);
   if (held === 0)
@@ -562,7 +554,7 @@ async function lateStore(ctx: Ctx): Promise<void> {
   const cfg = await ts.ctrler.query();
   const gid = ts.newGid();
   ts.startGroup(gid);
-  const next = cfg.join(new Map([[gid, groupServers(gid)]]));
+  const next = cfg.join(new Map([[gid, ts.servers(gid)]]));
   const deletes = new Set(
     next.shards.flatMap((g, shard) => (cfg.shards[shard] !== 0 && g !== cfg.shards[shard] ? [shard] : [])),
   );

@@ -8,7 +8,7 @@ import { sleep, World } from '../../world';
 import { showCommand } from '../../lab6/test/harness';
 import type { GetReply } from '../rpc';
 import { GID1, key2shard, NSHARDS, NUM_FIRST, type Gid, type ShardConfig } from '../shardcfg';
-import { fail, GROUP_SERVERS, groupServers, keysCoveringShards, TESTER, type ShardTester } from './harness';
+import { fail, keysCoveringShards, TESTER, type ShardTester } from './harness';
 
 /** How long a group may take to answer one of the tester's gets (virtual ms). */
 const ANSWER_MS = 10_000;
@@ -32,7 +32,7 @@ export async function callGroup<R extends { err: string }>(
 ): Promise<R | undefined> {
   const makeEnd = ts.makeEnd(TESTER);
   return askLeader<R>(
-    groupServers(gid).map((name) => makeEnd(name)),
+    ts.servers(gid).map((name) => makeEnd(name)),
     method,
     args,
   );
@@ -69,15 +69,16 @@ export async function checkOwnership(ts: ShardTester, cfg: ShardConfig, when: st
   const keys = keyPerShard();
   const makeEnd = ts.makeEnd(TESTER);
   for (const [gid, group] of ts.groups) {
-    const running = Array.from({ length: GROUP_SERVERS }, (_, i) => group.isRunning(i)).filter(Boolean).length;
-    if (2 * running <= GROUP_SERVERS) continue;
-    const ends = groupServers(gid).map((name) => makeEnd(name));
+    const size = ts.size(gid);
+    const running = Array.from({ length: size }, (_, i) => group.isRunning(i)).filter(Boolean).length;
+    if (2 * running <= size) continue;
+    const ends = ts.servers(gid).map((name) => makeEnd(name));
     for (let s = 0; s < NSHARDS; s++) {
       const key = keys.get(s) as string;
       const r = await askLeader<GetReply>(ends, 'KVServer.Get', { key });
       if (r === undefined)
         fail(
-          `${when}, no server of group ${gid} (${running} of ${GROUP_SERVERS} running, the network reliable) answered ` +
+          `${when}, no server of group ${gid} (${running} of ${size} running, the network reliable) answered ` +
             `a get of ${showCommand(key)} within ${ANSWER_MS / 1000} s. Expected a group with a majority running to ` +
             'elect a leader and answer. Likely causes: the RSM or Raft stuck after restarts (npm run grade lab6).',
         );

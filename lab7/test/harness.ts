@@ -83,11 +83,13 @@ export interface ShardOptions {
   maxRaftState?: number;
   /** Every string a message carries is a copy of its own (Network.setCopyStrings): a memory test weighs one group. */
   copyStrings?: boolean;
+  /** The number of servers of group `gid`, asked once as it starts (default GROUP_SERVERS; the attackers draw it). */
+  groupSize?: (gid: Gid) => number;
 }
 
-/** The server names of group `gid` as configurations list them. */
-export function groupServers(gid: Gid): string[] {
-  return Array.from({ length: GROUP_SERVERS }, (_, i) => `g${gid}-${i}`);
+/** The server names of group `gid` of `size` servers, as configurations list them. */
+export function groupServers(gid: Gid, size = GROUP_SERVERS): string[] {
+  return Array.from({ length: size }, (_, i) => `g${gid}-${i}`);
 }
 
 /** Why a clerk's put returns ErrVersion when a copy of it may have taken effect, perhaps at another group. */
@@ -116,7 +118,9 @@ const STUCK_CAUSES = [
     "controller's query() returns a copy it kept instead of reading the key/value service; a shard nobody serves: " +
     'the configuration stored before its moves finished (clerks go to an owner that has not installed the shard, ' +
     'and a controller finishing the change finds it done), or a move a failed controller left that initController ' +
-    'does not finish; a controller or clerk waiting for ever on a group that is down or left.',
+    'does not finish; a controller or clerk waiting for ever on a group that is down or left; a clerk that tries ' +
+    "only some of a group's servers, from a number of servers the code assumes (groups may have any number: use " +
+    "the configuration's list).",
 ];
 /** The runs whose stuck report already says STUCK_CAUSES. */
 const stuckSaid = new WeakSet<object>();
@@ -157,6 +161,8 @@ export class ShardTester {
   private readonly kv: CheckedConfigStore;
   /** Every key a Put RPC to lab 2's server named, in the order first seen: where the configuration may be stored. */
   private readonly kvKeys = new Set<string>();
+  /** The number of servers of each group, fixed when it is first asked for. */
+  private readonly sizes = new Map<Gid, number>();
 
   constructor(ctx: Ctx, options: ShardOptions = {}) {
     this.ctx = ctx;
@@ -185,10 +191,25 @@ export class ShardTester {
   /** Starts group 1 and stores the first configuration (MIT's setupKVService). */
   async setup(): Promise<ShardConfig> {
     this.startGroup(GID1);
-    const first = ShardConfig.first(groupServers(GID1));
+    const first = ShardConfig.first(this.servers(GID1));
     await this.ctrler.initConfig(first);
     await this.checkStored(first, 'after initConfig(the first configuration) returned');
     return first;
+  }
+
+  /** The number of servers of group `gid` (GROUP_SERVERS unless the test draws it). */
+  size(gid: Gid): number {
+    let n = this.sizes.get(gid);
+    if (n === undefined) {
+      n = this.options.groupSize?.(gid) ?? GROUP_SERVERS;
+      this.sizes.set(gid, n);
+    }
+    return n;
+  }
+
+  /** The server names of group `gid`, as configurations list them. */
+  servers(gid: Gid): string[] {
+    return groupServers(gid, this.size(gid));
   }
 
   /** Starts the servers of group `gid` (once). */
@@ -197,7 +218,7 @@ export class ShardTester {
     if (known) return known;
     const ctx6: TestContext<Lab6Impl> = { ...this.ctx, impl: this.ctx.impl.lab6 };
     const group = new RaftTester(ctx6, {
-      servers: GROUP_SERVERS,
+      servers: this.size(gid),
       unreliable: this.options.unreliable,
       build: (peers, me, persister) => this.build(gid, peers, me, persister),
     });
@@ -244,10 +265,13 @@ export class ShardTester {
     return (server: string) => {
       const m = /^g(\d+)-(\d+)$/.exec(String(server));
       const group = m ? this.groups.get(Number(m[1])) : undefined;
-      if (!m || !group || Number(m[2]) >= GROUP_SERVERS)
+      if (!m || !group || Number(m[2]) >= this.size(Number(m[1])))
         fail(
           `makeEnd(${showCommand(server)}) was asked for a server no configuration names (they are "g<gid>-<i>", ` +
-            `i below ${GROUP_SERVERS}, of a group that joined). Likely causes: a name taken from the wrong group.`,
+            `i below the group's number of servers, of a group that joined${
+              group ? `; group ${m?.[1]} has ${this.size(Number(m?.[1]))}` : ''
+            }). Likely causes: a name taken from the wrong group, or server names made up from a number of servers ` +
+            "the code assumes (groups may have any number of servers: use the configuration's list).",
         );
       const name = `${owner}-${server}-${this.ends++}`;
       // Owned, so that the runner's monitors tell one clerk's calls from another's, and its calls to one group from
@@ -442,7 +466,7 @@ export class ShardTester {
   async join(gids: readonly Gid[]): Promise<ShardConfig> {
     for (const gid of gids) this.startGroup(gid);
     const cfg = await this.ctrler.query();
-    const next = cfg.join(new Map(gids.map((g) => [g, groupServers(g)])));
+    const next = cfg.join(new Map(gids.map((g) => [g, this.servers(g)])));
     await this.ctrler.changeConfigTo(next);
     await this.checkConfig(next);
     return next;
@@ -464,7 +488,7 @@ export class ShardTester {
    */
   async joinThrough(c: Controller, gid: Gid, asked?: (next: ShardConfig) => void): Promise<boolean> {
     this.startGroup(gid);
-    const next = (await c.query()).join(new Map([[gid, groupServers(gid)]]));
+    const next = (await c.query()).join(new Map([[gid, this.servers(gid)]]));
     asked?.(next);
     await this.changeThrough(c, next);
     return (await c.query()).has(gid);
@@ -501,7 +525,8 @@ export class ShardTester {
       fail(
         `after changeConfigTo(configuration ${want.num}) returned, a new controller's query() gave ${got.toString()}; ` +
           `expected ${want.toString()}. Likely causes: the new configuration not stored (or stored under another ` +
-          'key or before the moves finished); query() reading a copy kept in the controller; or a repeated shard ' +
+          'key or before the moves finished, or not stored after a change that moves no shard: its number is still ' +
+          'the next one); query() reading a copy kept in the controller; or a repeated shard ' +
           'RPC refused, so that the controller gave the change up (a FreezeShard, InstallShard or DeleteShard at the ' +
           'number the shard already has is a repeat after a lost reply: it changes nothing and answers OK, a freeze ' +
           'with the same keys); or a controller that gives up on a group after some rounds without an answer (a ' +
@@ -551,14 +576,14 @@ export class ShardTester {
   /** Crashes every server of group `gid` (with `keepSaved` false, dropping what they saved: a group that never restarts). */
   shutdownGroup(gid: Gid, keepSaved = true): void {
     const g = this.group(gid);
-    for (let i = 0; i < GROUP_SERVERS; i++) g.crash1(i, keepSaved);
+    for (let i = 0; i < this.size(gid); i++) g.crash1(i, keepSaved);
   }
 
   /** Restarts every server of group `gid` from what it saved. */
   restartGroup(gid: Gid): void {
     const g = this.group(gid);
-    for (let i = 0; i < GROUP_SERVERS; i++) g.start1(i);
-    for (let i = 0; i < GROUP_SERVERS; i++) g.connect(i);
+    for (let i = 0; i < this.size(gid); i++) g.start1(i);
+    for (let i = 0; i < this.size(gid); i++) g.connect(i);
   }
 
   /** Adds a line to the test's log. */

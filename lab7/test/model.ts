@@ -15,7 +15,7 @@ import { sleep, World } from '../../world';
 import { showCommand } from '../../lab6/test/harness';
 import type { FreezeShardReply, GetReply, PutReply, ShardReply } from '../rpc';
 import { GID1, key2shard, NSHARDS, NUM_FIRST, type Gid } from '../shardcfg';
-import { EARLIER_LABS, groupServers, ShardTester, TESTER, type Lab7Impl } from './harness';
+import { EARLIER_LABS, ShardTester, TESTER, type Lab7Impl } from './harness';
 import { DELETE, FREEZE, INSTALL } from './ctrler-rules';
 
 type Ctx = TestContext<Lab7Impl>;
@@ -111,7 +111,7 @@ async function ask<R extends { err: string }>(
   what: string,
 ): Promise<Answer<R>> {
   const makeEnd = r.ts.makeEnd(TESTER);
-  const ends = groupServers(gid).map((name) => makeEnd(name));
+  const ends = r.ts.servers(gid).map((name) => makeEnd(name));
   const world = World.current();
   const t0 = world.now();
   let copies = 0;

@@ -18,7 +18,7 @@ import { ELECTION_TIMEOUT_MS, showCommand } from '../../lab6/test/harness';
 import { LOG_SLACK, type RecordingClerk } from '../../lab6/test/kvharness';
 import type { Controller } from '../rpc';
 import { GID1, key2shard, NSHARDS, type Gid } from '../shardcfg';
-import { EARLIER_LABS, fail, GROUP_SERVERS, keysCoveringShards, type Lab7Impl, ShardTester } from './harness';
+import { EARLIER_LABS, fail, keysCoveringShards, type Lab7Impl, ShardTester } from './harness';
 import { callGroup, checkOwnership, snapshotNow } from './direct';
 
 type Ctx = TestContext<Lab7Impl>;
@@ -147,12 +147,13 @@ function disturbGroups(rd: Round, what: number): void {
   if (gids.length === 0) return;
   const gid = rng.pick(gids);
   const g = ts.group(gid);
-  const i = rng.int(GROUP_SERVERS);
+  const size = ts.size(gid);
+  const i = rng.int(size);
   if (what < 25) {
     if (g.isRunning(i) && mayDisturb(rd.actions, `crash g${gid}-${i}`)) g.crash1(i);
   } else if (what < 60) {
     // A server that is down or cut off, if the group has one.
-    const away = Array.from({ length: GROUP_SERVERS }, (_, k) => k).filter((k) => !g.isRunning(k) || !g.isConnected(k));
+    const away = Array.from({ length: size }, (_, k) => k).filter((k) => !g.isRunning(k) || !g.isConnected(k));
     const k = away.length > 0 ? rng.pick(away) : i;
     if (!mayDisturb(rd.actions, `restart/reconnect g${gid}-${k}`)) return;
     if (g.isRunning(k)) g.connect(k);
@@ -289,7 +290,9 @@ function checkSizes(rd: Round, maxRaftState: number): void {
 async function round(ctx: Ctx, r: number, maxRaftState: number, name: string): Promise<void> {
   const key = `${name}#${r}`;
   const rng = keyedRng(ctx.seed, key);
-  const ts = new ShardTester(ctx, { maxRaftState });
+  // One group in three has five servers, the rest three: code that assumes a group's size meets another.
+  const sizes = keyedRng(ctx.seed, `${key}/group-sizes`);
+  const ts = new ShardTester(ctx, { maxRaftState, groupSize: () => (sizes.int(3) === 0 ? 5 : 3) });
   const rd: Round = { ctx, r, ts, rng, key, actions: [], changes: [], exited: new Set(), faulty: true };
   await ts.setup();
   // Three groups to begin with, so that shards move between running groups from the first change on.

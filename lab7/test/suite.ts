@@ -10,7 +10,7 @@ import { keyedRng } from '../../world/rng';
 import { sleep } from '../../world';
 import { GID1, key2shard, NSHARDS, NUM_FIRST } from '../shardcfg';
 import { ELECTION_TIMEOUT_MS } from '../../lab6/test/harness';
-import { EARLIER_LABS, fail, groupServers, keysCoveringShards, Lab7Impl, laneSender, ShardTester } from './harness';
+import { EARLIER_LABS, fail, keysCoveringShards, Lab7Impl, laneSender, ShardTester } from './harness';
 import { checkAll, promptly, putAll, runClerks, Written } from './workload';
 import {
   acquireLockConcurrentUnreliable,
@@ -53,7 +53,7 @@ const initQuery: TestDefinition<Lab7Impl> = {
     const bad =
       cfg.num !== NUM_FIRST ||
       cfg.shards.some((g) => g !== GID1) ||
-      cfg.servers(GID1).join() !== groupServers(GID1).join();
+      cfg.servers(GID1).join() !== ts.servers(GID1).join();
     if (bad)
       fail(
         `after initConfig(the first configuration), query() returned ${cfg.toString()}; expected configuration ` +
@@ -205,7 +205,9 @@ const joinLeaveBasic: TestDefinition<Lab7Impl> = {
 
 /** Joins and leaves of MIT's many-join-leave tests: groups 2 to 4 join, then leave and rejoin in turn. */
 async function manyJoinLeave(ctx: Ctx, unreliable: boolean): Promise<void> {
-  const ts = new ShardTester(ctx, { unreliable });
+  // Each group has three or five servers (drawn): the servers a configuration lists are all there is to a group.
+  const sizes = keyedRng(ctx.seed, 'group-sizes');
+  const ts = new ShardTester(ctx, { unreliable, groupSize: () => (sizes.int(2) === 0 ? 5 : 3) });
   await ts.setup();
   const ck = ts.makeClerk();
   const keys = keysCoveringShards();
@@ -232,7 +234,8 @@ async function manyJoinLeave(ctx: Ctx, unreliable: boolean): Promise<void> {
 
 const manyJoinLeaveReliable: TestDefinition<Lab7Impl> = {
   name: 'TestManyJoinLeaveReliable5A',
-  description: 'eight joins and leaves (a group leaves and joins again): every key keeps its value and version',
+  description:
+    'eight joins and leaves (a group leaves and joins again), groups of three or five servers: every key keeps its value and version',
   run: (ctx: Ctx) => manyJoinLeave(ctx, false),
 };
 
@@ -327,7 +330,7 @@ const progressJoin: TestDefinition<Lab7Impl> = {
     await putAll(ck, keys, written, 'a');
     ts.startGroup(3);
     ts.shutdownGroup(3);
-    const next = cfg.join(new Map([[3, groupServers(3)]]));
+    const next = cfg.join(new Map([[3, ts.servers(3)]]));
     const joining = ts.background(ts.ctrler.changeConfigTo(next));
     await sleep(500);
     const still = keys.filter((k) => cfg.shards[key2shard(k)] === next.shards[key2shard(k)]);
@@ -450,7 +453,7 @@ const recoverCtrler5B: TestDefinition<Lab7Impl> = {
     for (const [round, ms] of KILL_AFTER_MS.entries()) {
       const old = await ts.ctrler.query();
       ts.startGroup(3);
-      const next = old.has(3) ? old.leave([3]) : old.join(new Map([[3, groupServers(3)]]));
+      const next = old.has(3) ? old.leave([3]) : old.join(new Map([[3, ts.servers(3)]]));
       const doomed = ts.makeCtrler();
       void doomed.changeConfigTo(next).catch(() => undefined);
       await sleep(ms + Math.floor(Math.random() * 10));

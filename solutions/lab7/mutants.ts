@@ -706,4 +706,36 @@ export const mutants: Mutant[] = [
     caughtBy: ['TestJoinLeave5B'],
     cause: 'gives up on a group after some rounds',
   },
+  {
+    name: 'ctrler-skips-change-without-moves',
+    description:
+      'changeConfigTo returns at once when no shard changes owner, storing nothing: the configuration number never moves on (from a red-team review)',
+    file: 'ctrler.ts',
+    replace: [
+      [
+        '    const moved = await Promise.all(moves.map((s) => this.move(s, old, next)));',
+        '    if (moves.length === 0) return;\n    const moved = await Promise.all(moves.map((s) => this.move(s, old, next)));',
+      ],
+    ],
+    caughtBy: ['TestEmptyConfig5A'],
+    cause: 'a change that moves no shard',
+  },
+  {
+    name: 'group-clerk-assumes-3-servers',
+    description:
+      'the group clerk tries servers 0 to 2 only, as if every group had three: in a group of five it never finds a leader at server 3 or 4 (from a red-team review)',
+    file: 'grpclerk.ts',
+    replace: [
+      [
+        '      for (let tried = 0; tried < this.servers.length; tried++) {',
+        '      for (let tried = 0; tried < 3; tried++) {',
+      ],
+      [
+        '        this.leader = (this.leader + 1) % this.servers.length;',
+        '        this.leader = (this.leader + 1) % 3;',
+      ],
+    ],
+    caughtBy: ['TestManyJoinLeaveReliable5A', 'TestManyJoinLeaveUnreliable5A', 'TestNemesisShards5C'],
+    cause: 'a number of servers the code assumes',
+  },
 ];
