@@ -640,6 +640,44 @@ const memManyAppends: TestDefinition<Lab1Impl> = {
   },
 };
 
+/** Writes of TestMemManyWrites' long life: an entry kept per write (30 bytes or more) outweighs the bound by far. */
+const MANY_WRITES = 6_000;
+/** Writes of its short life, weighed first: what the shard needs whatever the length of its life. */
+const FEW_WRITES = 500;
+/** Memory the three copies together may gain per write between the short life and the long one, bytes. */
+const WRITE_BYTES = 16;
+
+/** The bytes a fresh cluster of three servers, each a copy of every shard, retains after one clerk's `writes` puts of small values to two keys. */
+async function retainedAfterWrites(ctx: Ctx, writes: number): Promise<number> {
+  const ts = new Lab1Tester(ctx, { nshards: 3, nreplicas: 3, reliable: true, keepClerks: true });
+  const ck = ts.makeClerk();
+  for (let i = 0; i < writes; i++) await ck.put(`k${i % 2}`, String(i % 10));
+  ctx.countOps(writes);
+  return ts.measureRetained(true);
+}
+
+const memManyWrites: TestDefinition<Lab1Impl> = {
+  name: 'TestMemManyWrites',
+  description: `one client makes ${MANY_WRITES.toLocaleString('en-US')} small puts to a shard with three copies: no copy, primary or backup, keeps anything per write (at most ${WRITE_BYTES} bytes a write for the three)`,
+  async run(ctx: Ctx) {
+    // Weighed once more on fresh shards when over the bound, as TestMemPutManyClients is.
+    const perWrite = await lighterWeighing(WRITE_BYTES, async () => {
+      const short = await retainedAfterWrites(ctx, FEW_WRITES);
+      const long = await retainedAfterWrites(ctx, MANY_WRITES);
+      ctx.log(
+        `the shard retains ${(short / 1024).toFixed(1)} KiB after ${FEW_WRITES} puts, ${(long / 1024).toFixed(1)} KiB after ${MANY_WRITES}`,
+      );
+      return (long - short) / (MANY_WRITES - FEW_WRITES);
+    });
+    ctx.log(`${perWrite.toFixed(1)} bytes per write`);
+    check(
+      perWrite <= WRITE_BYTES,
+      `One clerk made ${FEW_WRITES} puts to a shard with three copies, and on a fresh shard ${MANY_WRITES}: the longer life retains ${perWrite.toFixed(1)} bytes more per put (at most ${WRITE_BYTES} allowed). ` +
+        "Expected each copy to keep per client only its last request number and reply, however many writes the client makes. Likely causes: a backup (or the primary) that keeps a set or list of every applied write id (client and number) instead of each client's latest; a log of writes kept to replay to a copy that comes back (send the whole shard instead); a reply kept per request number.",
+    );
+  },
+};
+
 /** Lab 1's suite: the grader loads it with the student's files or the solution's. */
 /**
  * What the runner's monitors hold every simulated test to (suite/monitors): the timers live at its end, and the
@@ -698,7 +736,8 @@ export const suite: LabSuite<Lab1Impl> = {
     scored(unreliableMixed, { points: 3, part: 3 }),
     scored(lateCopy, { points: 1, part: 3 }),
     scored(restartMidWrite, { points: 2, part: 3 }),
-    scored(nemesisShards, { points: 5, part: 3 }),
+    scored(nemesisShards, { points: 4, part: 3 }),
+    scored(memManyWrites, { points: 1, part: 3 }),
     scored(memGet, { points: 3, part: 2 }),
     scored(memPut, { points: 3, part: 2 }),
     scored(memAppend, { points: 3, part: 2 }),

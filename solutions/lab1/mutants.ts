@@ -666,4 +666,22 @@ export const mutants: Mutant[] = [
     caughtBy: ['TestMemAppend'],
     cause: 'latest reply',
   },
+  {
+    name: 'backup-keeps-every-applied-id',
+    description:
+      'a backup skips a re-sent Replicate by a set of every write id it applied (client and number), which grows by one entry per write for good (from a red-team review)',
+    file: 'server.ts',
+    replace: [
+      [
+        '  private readonly store: ShardStore;\n',
+        '  private readonly store: ShardStore;\n  private readonly applied = new Set<string>();\n',
+      ],
+      [
+        "    if (shard.follows !== args.from) return { err: 'ErrSync' };\n    shard.apply(args);",
+        "    if (shard.follows !== args.from) return { err: 'ErrSync' };\n    if (this.applied.has(`${args.clientId}:${args.seq}`)) return { err: 'OK' };\n    this.applied.add(`${args.clientId}:${args.seq}`);\n    shard.apply(args);",
+      ],
+    ],
+    caughtBy: ['TestMemManyWrites'],
+    cause: 'a set or list of every applied write id',
+  },
 ];
