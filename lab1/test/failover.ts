@@ -741,23 +741,28 @@ export const unreliableMixed: TestDefinition<Lab1Impl> = {
 /** How long the backup runs on in TestLateCopy after the first call carrying the append is held (virtual ms). */
 const STOP_AFTER_HOLD_MS = 50;
 
-/** One late copy of TestLateCopy: which backup the append lands on, and what the clerk does before the copy runs. */
+/** One late copy of TestLateCopy: which backup the write lands on, and what happens before the copy runs. */
 interface LateCopyRound {
-  /** The backup (1 or 2) that receives the append, passes it on to the primary (server 0) and stops. */
+  /** The backup (1 or 2) that receives the write, passes it on to the primary (server 0) and stops. */
   readonly backup: number;
-  /** The append's value, unique in the test. */
+  /** The write: an append of a value unique in the test, or a put of the value the key holds at that moment. */
+  readonly op: 'append' | 'put';
+  /** The write's value (for a put, the key's value as it is). */
   readonly value: string;
-  /** The clerk's next operation, made before the old copy runs: an append of this value, or a get. */
-  readonly next: { readonly append: string } | 'get';
+  /**
+   * What happens next, before the old copy runs: the clerk's next operation (an append of this value, or a get), or
+   * an append of this value by another clerk.
+   */
+  readonly next: { readonly append: string } | 'get' | { readonly otherAppends: string };
 }
 
 /**
- * A clerk's append lands on backup `round.backup`, which passes it on to the primary and stops while that copy is
- * held there; the clerk sends the append again (it goes through) and makes its next operation; then the old copy
- * runs, and the append must have taken effect once. Server 0 must be running, and the backup too.
+ * A clerk's write lands on backup `round.backup`, which passes it on to the primary and stops while that copy is
+ * held there; the clerk sends the write again (it goes through), and the next operation is made; then the old copy
+ * runs, and the write must have taken effect once, at its place. Server 0 must be running, and the backup too.
  */
 async function lateCopyRound(ts: Lab1Tester, ctx: Ctx, round: LateCopyRound): Promise<void> {
-  const { backup, value } = round;
+  const { backup, value, op } = round;
   const other = backup === 1 ? 2 : 1;
   // The clerk's end for server 0 reaches the backup: its first try, aimed at the primary, lands on a backup.
   const clerk = ts.makeRecordingClerk(backup, [backup, 0, other]);
@@ -765,73 +770,102 @@ async function lateCopyRound(ts: Lab1Tester, ctx: Ctx, round: LateCopyRound): Pr
   const released = new Promise<void>((resolve) => (release = resolve));
   let held = 0;
   ts.onCall = (server, _method, args) => {
-    // Every call carrying the append that reaches the primary while the backup runs: the backup's copy of it (the
+    // Every call carrying the write that reaches the primary while the backup runs: the backup's copy of it (the
     // handout's backups pass writes on to the primary), and whatever else carries it, so that no message sent
     // ahead of the copy can take its place.
     if (server !== 0 || !ts.isRunning(backup) || !mentions(args, value)) return;
     held++;
     return released;
   };
-  const appending = clerk.append(KEY, value);
+  const write = `${op}(${show(KEY)}, ${show(value)})`;
+  const writing: Promise<unknown> = op === 'put' ? clerk.put(KEY, value) : clerk.append(KEY, value);
   for (let waited = 0; held === 0 && waited < SETTLE_MS; waited += 5) await sleep(5);
   check(
     held > 0,
     () =>
-      `append(${show(KEY)}, ${show(value)}) was sent to backup server ${backup}, and in ${SETTLE_MS / 1000} s no call carrying it reached the primary, server 0, while server ${backup} ran. ` +
+      `${write} was sent to backup server ${backup}, and in ${SETTLE_MS / 1000} s no call carrying it reached the primary, server 0, while server ${backup} ran. ` +
       'Expected: a server that does not lead a shard passes a write on to its primary (a call whose arguments carry the key and value as given) and relays the answer. ' +
       'The handout asks every message that carries a write to carry its value as given (a string in the arguments, not encoded): the test finds the copy by it. ' +
       'Likely causes: the backup refuses, or answers from its own copy, instead of passing the write on; it passes the value on encoded or split; it waits before passing it on.',
   );
-  // The backup runs a little longer, so that whatever it sends after its first call carrying the append (its copy,
+  // The backup runs a little longer, so that whatever it sends after its first call carrying the write (its copy,
   // if that call was something else) is held too; then it stops, and the clerk's call to it fails: the clerk sends
-  // the append again.
+  // the write again.
   await sleep(STOP_AFTER_HOLD_MS);
   ts.stopServer(backup);
   const heldAt = performance.now();
   await within(
-    appending,
+    writing,
     SETTLE_MS,
-    () =>
-      `append(${show(KEY)}, ${show(value)}) did not finish within ${SETTLE_MS / 1000} s after server ${backup} stopped, with server 0 running.`,
+    () => `${write} did not finish within ${SETTLE_MS / 1000} s after server ${backup} stopped, with server 0 running.`,
   );
-  const next = round.next === 'get' ? `get(${show(KEY)})` : `append(${show(KEY)}, ${show(round.next.append)})`;
+  const { next } = round;
+  const nextOp =
+    next === 'get'
+      ? `the clerk's get(${show(KEY)})`
+      : 'append' in next
+        ? `the clerk's append(${show(KEY)}, ${show(next.append)})`
+        : `another clerk's append(${show(KEY)}, ${show(next.otherAppends)})`;
   await within(
-    round.next === 'get' ? clerk.get(KEY) : clerk.append(KEY, round.next.append),
+    next === 'get'
+      ? clerk.get(KEY)
+      : 'append' in next
+        ? clerk.append(KEY, next.append)
+        : ts.makeRecordingClerk(3).append(KEY, next.otherAppends),
     SETTLE_MS,
-    () => `the clerk's next operation, ${next}, did not finish within ${SETTLE_MS / 1000} s.`,
+    () => `the next operation, ${nextOp}, did not finish within ${SETTLE_MS / 1000} s.`,
   );
-  // The old copy runs as soon as the clerk's next operation has returned (a server that refused copies older than
-  // some deadline would not see it otherwise).
+  // The old copy runs as soon as the next operation has returned (a server that refused copies older than some
+  // deadline would not see it otherwise).
   const lateMs = performance.now() - heldAt;
   release();
   await sleep(200);
   ts.onCall = undefined;
   const got = await readBack(ts, 'once the old copy had run');
-  const times = got.split(value).length - 1;
   ctx.log(
-    `the copy held at server 0 ran ${lateMs.toFixed(0)} ms late, after ${next}; ${show(KEY)} then held ${show(got)}`,
+    `the copy held at server 0 ran ${lateMs.toFixed(0)} ms late, after ${nextOp}; ${show(KEY)} then held ${show(got)}`,
   );
+  const story =
+    `${write} reached backup server ${backup}, which passed it on to the primary, server 0, and then stopped while that copy waited at server 0. ` +
+    `The clerk sent the ${op} again (it went through), then came ${nextOp}; only then did the old copy run at server 0. `;
+  const causes =
+    "Likely causes: the duplicate table recognises only a copy of the clerk's latest write (same number), not an older one, which must be ignored too " +
+    "(an older number is a copy of a write the clerk finished with long ago); a clerk's entry removed from the table when a later get (or any read) arrives: a copy of its last write can still come; " +
+    'the table keyed by something other than the clerk, or reset by its next operation';
+  if (op === 'put') {
+    const want = typeof next === 'object' && 'otherAppends' in next ? value + next.otherAppends : value;
+    check(
+      got === want,
+      () =>
+        story +
+        `${show(KEY)} now holds ${show(got)}; expected ${show(want)}: the put took effect before the append that followed it, and its old copy must change nothing. ` +
+        `${causes}; a put of the value the key already holds answered at once without being recorded in the duplicate table (it is a write like any other: record it, so that a late copy of it is known).`,
+    );
+    return;
+  }
+  const times = got.split(value).length - 1;
   check(
     times === 1,
     () =>
-      `append(${show(KEY)}, ${show(value)}) reached backup server ${backup}, which passed it on to the primary, server 0, and then stopped while that copy waited at server 0. ` +
-      `The clerk sent the append again (it went through), then made its next operation, ${next}; only then did the old copy run at server 0. ` +
-      `${show(KEY)} now holds ${show(got)}: the append took effect ${times} times; expected once. ` +
-      "Likely causes: the duplicate table recognises only a copy of the clerk's latest write (same number), not an older one, which must be ignored too " +
-      "(an older number is a copy of a write the clerk finished with long ago); a clerk's entry removed from the table when a later get (or any read) arrives: a copy of its last write can still come; " +
-      'the table keyed by something other than the clerk, or reset by its next operation.',
+      story + `${show(KEY)} now holds ${show(got)}: the append took effect ${times} times; expected once. ${causes}.`,
   );
 }
 
 export const lateCopy: TestDefinition<Lab1Impl> = {
   name: 'TestLateCopy',
   description:
-    "twice, a clerk's append reaches a backup, which stops while its copy of the append waits at the primary; the clerk sends it again and then makes its next operation (the first time an append, the second a get); the old copy then runs at the primary: the append must take effect once",
+    "twice, a clerk's append reaches a backup, which stops while its copy of the append waits at the primary; the clerk sends it again and then makes its next operation (the first time an append, the second a get); the old copy then runs at the primary: the append must take effect once. Then, on a fresh cluster, the same with a put of the value the key holds, followed by another clerk's append: the old copy must change nothing",
   async run(ctx: Ctx) {
     const ts = new Lab1Tester(ctx, ALL_THREE);
     await ts.makeRecordingClerk(0).put(KEY, START);
-    await lateCopyRound(ts, ctx, { backup: 1, value: 'x 1 0 y', next: { append: 'x 1 1 y' } });
-    await lateCopyRound(ts, ctx, { backup: 2, value: 'x 2 0 y', next: 'get' });
+    await lateCopyRound(ts, ctx, { backup: 1, op: 'append', value: 'x 1 0 y', next: { append: 'x 1 1 y' } });
+    await lateCopyRound(ts, ctx, { backup: 2, op: 'append', value: 'x 2 0 y', next: 'get' });
     ts.checkLinearizable();
+    // A fresh cluster, whose backups both run: a put of the value the key holds is a write like any other.
+    const fresh = new Lab1Tester(ctx, ALL_THREE);
+    await fresh.makeRecordingClerk(0).put(KEY, START);
+    const backup = 1 + ctx.world!.rng.int(2);
+    await lateCopyRound(fresh, ctx, { backup, op: 'put', value: START, next: { otherAppends: 'x 3 1 y' } });
+    fresh.checkLinearizable();
   },
 };

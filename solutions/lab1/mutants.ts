@@ -684,4 +684,18 @@ export const mutants: Mutant[] = [
     caughtBy: ['TestMemManyWrites'],
     cause: 'a set or list of every applied write id',
   },
+  {
+    name: 'put-of-held-value-unrecorded',
+    description:
+      'the primary answers a put of the value the key already holds at once, without recording it in the duplicate table: a late copy of that put runs later as new, and undoes the writes made since (from a red-team review)',
+    file: 'server.ts',
+    replace: [
+      [
+        "    const dup = shard.duplicateReply(w);\n    if (dup !== undefined) return { err: 'OK', value: dup };\n    const reply = shard.apply(w);",
+        "    const dup = shard.duplicateReply(w);\n    if (dup !== undefined) return { err: 'OK', value: dup };\n    if (w.op === 'Put' && shard.read(w.key) === w.value) return { err: 'OK', value: '' };\n    const reply = shard.apply(w);",
+      ],
+    ],
+    caughtBy: ['TestLateCopy'],
+    cause: 'a put of the value the key already holds',
+  },
 ];
