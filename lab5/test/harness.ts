@@ -280,6 +280,12 @@ export class Resources {
   private clients = 0;
   /** The ports of this test's servers not closed yet. */
   private readonly openPorts = new Set<number>();
+  /**
+   * The sync watch of each server started with a data folder, by its port. Every such server is watched from before
+   * it starts, in every test, whether or not the test judges its syncs: the code under test cannot tell a test that
+   * judges them by the cost of its fs calls (a server that fsynced only when its fsyncs seemed watched passed).
+   */
+  private readonly syncWatches = new Map<number, { readonly dir: string; readonly watch: RemoteSyncWatch }>();
   private host: Promise<HostLink> | undefined;
   private code: Promise<StudentCode> | undefined;
   private breakWith: ((e: unknown) => void) | undefined;
@@ -340,6 +346,8 @@ export class Resources {
   /** Starts the student's server in the student host; it is closed at the end unless already closed. */
   async server(options: ServerOptions = {}): Promise<RunningServer> {
     const code = await this.student();
+    const dataDir = typeof options.dataDir === 'string' ? options.dataDir : undefined;
+    const watch = dataDir === undefined ? undefined : await this.startSyncWatch(dataDir, 0);
     const s = await within(
       code.startServer({ port: 0, ...options }),
       5000,
@@ -358,6 +366,10 @@ export class Resources {
         'folder instead of the one the new server listens on.',
     );
     this.openPorts.add(s.port);
+    if (watch && dataDir !== undefined) {
+      await watch.setServerPort(s.port);
+      this.syncWatches.set(s.port, { dir: dataDir, watch });
+    }
     let closed = false;
     const close = s.close.bind(s);
     const wrapped: RunningServer = {
@@ -368,6 +380,11 @@ export class Resources {
         closed = true;
         this.openPorts.delete(s.port);
         await within(close(), 5000, () => `close() of the server on port ${s.port} took more than 5000 ms.`);
+        // Its watch ends with it, so that the servers after it are watched exactly as a test's first one is.
+        if (this.syncWatches.get(s.port)?.watch === watch) {
+          this.syncWatches.delete(s.port);
+          await watch?.stop().catch(() => undefined);
+        }
         check(
           !(await acceptsConnections(s.port)),
           `close() of the server on port ${s.port} resolved, but the port still accepts connections. Expected close() ` +
@@ -404,8 +421,18 @@ export class Resources {
     return observed(c, this.observer, `ShardedClient ${++this.clients}`, servers.map((s) => `:${s.port}`).join(' '));
   }
 
-  /** Watches, in the student host, syncs of the files in `dir` and writes by the server on `serverPort`, until the test ends. */
+  /**
+   * Watches, in the student host, syncs of the files in `dir` and writes by the server on `serverPort`, until the test
+   * ends: the watch that server has had since it started, if it was started with `dir` as its data folder.
+   */
   async watchSyncs(dir: string, serverPort: number): Promise<RemoteSyncWatch> {
+    const known = this.syncWatches.get(serverPort);
+    if (known && path.resolve(known.dir) === path.resolve(dir)) return known.watch;
+    return this.startSyncWatch(dir, serverPort);
+  }
+
+  /** A new sync watch in the student host (`serverPort` 0: named later, with setServerPort), stopped at the end. */
+  private async startSyncWatch(dir: string, serverPort: number): Promise<RemoteSyncWatch> {
     const link = await this.link();
     const v = await link.request({ op: 'watch-syncs', dir, serverPort }, 'starting the sync spies');
     const watch = new RemoteSyncWatch(link, refOf(v, 'starting the sync spies'));

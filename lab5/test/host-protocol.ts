@@ -22,7 +22,7 @@ export const METHODS = {
   server: ['close'],
   client: ['indexFor', 'serverFor', 'command', 'set', 'get', 'del', 'expire', 'ttl', 'incr', 'keys', 'stats', 'close'],
   ring: ['add', 'remove', 'nodeFor'],
-  syncWatch: ['report', 'stop'],
+  syncWatch: ['setServerPort', 'report', 'stop'],
   crashCopies: ['arm', 'setDiskFull', 'pingAtNextSnapshot', 'report', 'stop'],
   diskNemesis: ['watchProbe', 'powerCutsAtSnapshot', 'copyNow', 'report', 'stop'],
 } as const;

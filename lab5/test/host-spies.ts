@@ -239,7 +239,8 @@ function installSyncSpies(): () => void {
  */
 export class SyncWatch {
   readonly dir: string;
-  readonly serverPort: number;
+  /** The port of the server whose writes count (0 until the server listens: the harness starts a watch first). */
+  private serverPort: number;
   /** Sequence numbers of finished syncs of the folder's log. */
   readonly syncs: number[] = [];
   /** Sequence numbers of writes by the server's sockets. */
@@ -259,6 +260,12 @@ export class SyncWatch {
     await routeFileHandles();
     spies.restore ??= installSyncSpies();
     spies.watches.add(this);
+  }
+
+  /** Names the server whose writes count, once it listens. */
+  setServerPort(port: unknown): void {
+    if (typeof port !== 'number' || !Number.isInteger(port) || port <= 0) throw new TypeError('setServerPort(port)');
+    this.serverPort = port;
   }
 
   /** What the watch saw: the latest sequence number ("now"), the syncs and the server's writes. */

@@ -65,6 +65,14 @@ export class RemoteSyncWatch {
     this.ref = ref;
   }
 
+  /** Names the server whose writes count, once it listens (a watch started before its server). */
+  async setServerPort(port: number): Promise<void> {
+    await this.link.request(
+      { op: 'call', ref: this.ref, method: 'setServerPort', args: [port] },
+      'naming the watched server',
+    );
+  }
+
   /** What it saw so far. */
   async report(): Promise<SyncReport> {
     const v = await this.link.request({ op: 'call', ref: this.ref, method: 'report', args: [] }, 'the sync spies');
