@@ -107,9 +107,9 @@ function unitCuts(data: Buffer, starts: readonly number[]): number[] {
  */
 export class DiskNemesis {
   readonly dir: string;
-  private readonly rng: Rng;
-  private readonly into: readonly string[];
-  private readonly maxCopies: number;
+  private rng!: Rng;
+  private into: readonly string[] = [];
+  private maxCopies = 0;
   readonly points: TakenCopy[] = [];
   private readonly counts = new Map<string, number>();
   private readonly targets = new Map<string, Set<number>>();
@@ -121,15 +121,36 @@ export class DiskNemesis {
    * into the folder (a snapshot put in place), then just after the log is cut (truncated, or replaced by a rename).
    */
   private snapshotCuts: 'rename' | 'log cut' | undefined;
-  private readonly restore: Array<() => void> = [];
+  /** Removes the socket-write listeners of watchProbe. */
+  private readonly listeners: Array<() => void> = [];
 
   /** Copies of `dir` into the empty folders `into` (at most one each), their moments drawn from `seed` and `key`. */
   constructor(dir: string, seed: number, key: string, into: readonly string[], maxCopies: number) {
     this.dir = dir;
+    this.configure(seed, key, into, maxCopies);
+  }
+
+  /**
+   * Starts again as a new nemesis would, with these draws, folders and copies, keeping its replacements and what it
+   * knows to be on disk: the harness installs an idle one beside every server with a data folder from its start (so
+   * that a test with a nemesis costs the code's fs calls what any test does), and a test that wants one sets it so.
+   */
+  configure(seed: unknown, key: unknown, into: unknown, maxCopies: unknown): void {
+    if (
+      typeof seed !== 'number' ||
+      typeof key !== 'string' ||
+      !Array.isArray(into) ||
+      !into.every((d) => typeof d === 'string') ||
+      typeof maxCopies !== 'number'
+    )
+      throw new TypeError('configure(seed, key, into, maxCopies)');
     const rng = keyedRng(seed, key);
     this.rng = rng;
-    this.into = into;
+    this.into = into as string[];
     this.maxCopies = maxCopies;
+    this.points.length = 0;
+    this.counts.clear();
+    this.probeCopies = 0;
     const draw = (kind: string, n: number, upTo: number) => {
       const s = new Set<number>();
       for (let i = 0; i < n; i++) s.add(rng.between(1, upTo));
@@ -262,10 +283,9 @@ export class DiskNemesis {
       }
       return result;
     };
-    this.restore.push(() => (o[name] = original));
   }
 
-  /** Installs the replacements (remove them with `stop`). */
+  /** Installs the replacements, for the host's life (`stop` makes the nemesis idle). */
   async install(): Promise<void> {
     // What the folder holds already was written before this nemesis watched: it counts as on disk.
     for (const name of fs.existsSync(this.dir) ? fs.readdirSync(this.dir) : []) {
@@ -394,7 +414,6 @@ export class DiskNemesis {
         note(f);
         return r;
       };
-      this.restore.push(() => (o[name] = original));
     }
     for (const name of ['fsync', 'fdatasync']) {
       const o = FS_CALLS.fs;
@@ -407,7 +426,6 @@ export class DiskNemesis {
           (cb as Fn)(err);
         });
       };
-      this.restore.push(() => (o[name] = original));
     }
     for (const name of ['sync', 'datasync']) {
       const o = proto;
@@ -418,7 +436,6 @@ export class DiskNemesis {
         await original.call(this);
         note(f);
       };
-      this.restore.push(() => (o[name] = original));
     }
   }
 
@@ -427,7 +444,7 @@ export class DiskNemesis {
     if (typeof serverPort !== 'number' || typeof probePort !== 'number')
       throw new TypeError('watchProbe(serverPort, probePort)');
     let writeStarted = 0;
-    this.restore.push(
+    this.listeners.push(
       onSocketWrites({
         // The moment is read before the write: this process may be paused between the write and the copy, while
         // the harness gets the reply and sends the next SET, which must not count as acknowledged then.
@@ -492,9 +509,16 @@ export class DiskNemesis {
     }
   }
 
-  /** Removes the replacements. */
+  /**
+   * Stops: no more copies or power cuts. The replacements stay for the host's life (one test), doing what they did:
+   * a test after its nemesis stopped costs the code's fs calls what it did before, and no replacement installed
+   * after them is ever unwound with them.
+   */
   stop(): void {
-    while (this.restore.length > 0) this.restore.pop()!();
+    this.into = [];
+    this.maxCopies = 0;
+    this.snapshotCuts = undefined;
+    while (this.listeners.length > 0) this.listeners.pop()!();
   }
 
   /** What happened on the disk (for the log), and the copies taken. */

@@ -286,6 +286,8 @@ export class Resources {
    * judges them by the cost of its fs calls (a server that fsynced only when its fsyncs seemed watched passed).
    */
   private readonly syncWatches = new Map<number, { readonly dir: string; readonly watch: RemoteSyncWatch }>();
+  /** The disk nemesis of each data folder (by its resolved path): idle from the first server on it, unless a test set it. */
+  private readonly diskNemeses = new Map<string, number>();
   private host: Promise<HostLink> | undefined;
   private code: Promise<StudentCode> | undefined;
   private breakWith: ((e: unknown) => void) | undefined;
@@ -348,6 +350,8 @@ export class Resources {
     const code = await this.student();
     const dataDir = typeof options.dataDir === 'string' ? options.dataDir : undefined;
     const watch = dataDir === undefined ? undefined : await this.startSyncWatch(dataDir, 0);
+    if (dataDir !== undefined && !this.diskNemeses.has(path.resolve(dataDir)))
+      await this.diskNemesis(dataDir, 0, 'idle', 0, 0);
     const s = await within(
       code.startServer({ port: 0, ...options }),
       5000,
@@ -463,8 +467,19 @@ export class Resources {
   ): Promise<RemoteDiskNemesis> {
     const link = await this.link();
     const into = Array.from({ length: folders }, () => this.tempDir());
+    const known = this.diskNemeses.get(path.resolve(dir));
+    if (known !== undefined) {
+      // The folder's idle nemesis, there since its first server started: set as asked, its wrappers unchanged.
+      await link.request(
+        { op: 'call', ref: known, method: 'configure', args: [seed, key, into, maxCopies] },
+        'setting the disk nemesis',
+      );
+      return new RemoteDiskNemesis(link, known, into);
+    }
     const v = await link.request({ op: 'disk-nemesis', dir, seed, key, into, maxCopies }, 'starting the disk nemesis');
-    const disk = new RemoteDiskNemesis(link, refOf(v, 'starting the disk nemesis'), into);
+    const ref = refOf(v, 'starting the disk nemesis');
+    this.diskNemeses.set(path.resolve(dir), ref);
+    const disk = new RemoteDiskNemesis(link, ref, into);
     this.defer(() => disk.stop());
     return disk;
   }

@@ -24,7 +24,7 @@ export const METHODS = {
   ring: ['add', 'remove', 'nodeFor'],
   syncWatch: ['setServerPort', 'report', 'stop'],
   crashCopies: ['arm', 'setDiskFull', 'pingAtNextSnapshot', 'report', 'stop'],
-  diskNemesis: ['watchProbe', 'powerCutsAtSnapshot', 'copyNow', 'report', 'stop'],
+  diskNemesis: ['configure', 'watchProbe', 'powerCutsAtSnapshot', 'copyNow', 'report', 'stop'],
 } as const;
 
 export type ObjectKind = keyof typeof METHODS;

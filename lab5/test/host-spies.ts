@@ -167,7 +167,7 @@ type Seen =
   | { readonly kind: 'write'; readonly ends: SocketEnds };
 
 /** The sync spies, shared by every SyncWatch of the process, and the events' order. */
-const spies = { restore: undefined as (() => void) | undefined, watches: new Set<SyncWatch>(), seq: 0 };
+const spies = { installed: false, watches: new Set<SyncWatch>(), seq: 0 };
 
 /** Tells every watch what happened, numbered in the order it happened. */
 function emit(seen: Seen): void {
@@ -178,59 +178,49 @@ function emit(seen: Seen): void {
 /**
  * Spies on every way Node forces a file to disk — fs.fsync, fs.fsyncSync, fs.fdatasync, fs.fdatasyncSync,
  * FileHandle.sync and FileHandle.datasync — noting each when it has finished, and on socket writes, noting each
- * when it starts. Code that calls them through the fs module is seen. Returns the function that removes them.
+ * when it starts. Code that calls them through the fs module is seen. Installed once, for the host's life.
  */
-function installSyncSpies(): () => void {
-  const undo: Array<() => void> = [];
+function installSyncSpies(): void {
   for (const name of ['fsyncSync', 'fdatasyncSync'])
-    undo.push(
-      replaceMethod(FS_CALLS.fs, name, (original) => (fd: unknown) => {
-        const state = fileState(fd);
-        const r = original(fd);
-        emit({ kind: 'sync', file: state?.file, size: state?.size ?? 0n });
-        return r;
-      }),
-    );
+    replaceMethod(FS_CALLS.fs, name, (original) => (fd: unknown) => {
+      const state = fileState(fd);
+      const r = original(fd);
+      emit({ kind: 'sync', file: state?.file, size: state?.size ?? 0n });
+      return r;
+    });
   for (const name of ['fsync', 'fdatasync'])
-    undo.push(
-      replaceMethod(FS_CALLS.fs, name, (original) => (fd: unknown, callback: unknown) => {
-        const state = fileState(fd);
-        if (typeof callback !== 'function') return original(fd, callback);
-        return original(fd, (err: unknown) => {
-          if (!err) emit({ kind: 'sync', file: state?.file, size: state?.size ?? 0n });
-          (callback as Fn)(err);
-        });
-      }),
-    );
+    replaceMethod(FS_CALLS.fs, name, (original) => (fd: unknown, callback: unknown) => {
+      const state = fileState(fd);
+      if (typeof callback !== 'function') return original(fd, callback);
+      return original(fd, (err: unknown) => {
+        if (!err) emit({ kind: 'sync', file: state?.file, size: state?.size ?? 0n });
+        (callback as Fn)(err);
+      });
+    });
   for (const name of ['sync', 'datasync'])
-    undo.push(
-      replaceMethod(
-        FS_CALLS.fileHandle,
-        name,
-        (original) =>
-          async function (this: { fd: number }) {
-            const state = fileState(this.fd);
-            await original.call(this);
-            emit({ kind: 'sync', file: state?.file, size: state?.size ?? 0n });
-          },
-      ),
+    replaceMethod(
+      FS_CALLS.fileHandle,
+      name,
+      (original) =>
+        async function (this: { fd: number }) {
+          const state = fileState(this.fd);
+          await original.call(this);
+          emit({ kind: 'sync', file: state?.file, size: state?.size ?? 0n });
+        },
     );
-  undo.push(onSocketWrites({ before: (ends) => emit({ kind: 'write', ends }) }));
+  onSocketWrites({ before: (ends) => emit({ kind: 'write', ends }) });
   // A write through fs to a socket's descriptor (past the process's stdio) is a reply whose ends are not known.
   for (const [name, kind] of Object.entries(FILE_WRITES.fs))
     if (kind === 'fd')
-      undo.push(
-        replaceMethod(
-          FS_CALLS.fs,
-          name,
-          (original) =>
-            function (this: unknown, ...args: unknown[]) {
-              if (isSocketFd(args[0])) emit({ kind: 'write', ends: { localPort: undefined, remotePort: undefined } });
-              return Reflect.apply(original, this, args);
-            },
-        ),
+      replaceMethod(
+        FS_CALLS.fs,
+        name,
+        (original) =>
+          function (this: unknown, ...args: unknown[]) {
+            if (isSocketFd(args[0])) emit({ kind: 'write', ends: { localPort: undefined, remotePort: undefined } });
+            return Reflect.apply(original, this, args);
+          },
       );
-  return () => undo.reverse().forEach((f) => f());
 }
 
 /**
@@ -255,10 +245,13 @@ export class SyncWatch {
     this.serverPort = serverPort;
   }
 
-  /** Starts watching (installs the spies if no other watch has). */
+  /** Starts watching (installs the spies, for good, if no watch has yet). */
   async start(): Promise<void> {
     await routeFileHandles();
-    spies.restore ??= installSyncSpies();
+    if (!spies.installed) {
+      installSyncSpies();
+      spies.installed = true;
+    }
     spies.watches.add(this);
   }
 
@@ -273,12 +266,12 @@ export class SyncWatch {
     return { now: spies.seq, syncs: [...this.syncs], replies: [...this.replies], unsynced: [...this.unsynced] };
   }
 
-  /** Stops watching (removes the spies when no other watch is left). */
+  /**
+   * Stops watching. The spies stay for the host's life (one test): the same whether a watch is running or not, and
+   * never unwound under the wrappers installed after them (the disk nemesis's).
+   */
   stop(): void {
     spies.watches.delete(this);
-    if (spies.watches.size > 0 || !spies.restore) return;
-    spies.restore();
-    spies.restore = undefined;
   }
 
   /** Notes an event that concerns this watch. */
