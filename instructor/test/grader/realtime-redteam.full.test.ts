@@ -111,8 +111,8 @@ const OUTPUT_PAUSE_BYTES = 1 << 20;`;
     const names = ['TestSetGetDel', 'TestIntegers'];
 
     /** Each test's status and first line of its message, for the code in `dir`, run by the grader's supervisor. */
-    async function graded(dir: string): Promise<string[][]> {
-      const jobs: Job[] = names.map((test, index) => ({ index, test, seed: 1, realLimitMs: 60_000 }));
+    async function graded(dir: string, tests: readonly string[] = names): Promise<string[][]> {
+      const jobs: Job[] = tests.map((test, index) => ({ index, test, seed: 1, realLimitMs: 60_000 }));
       const records = await runJobs(jobs, {
         config: { suitePath: path.join(KIT, 'lab5', 'test', 'suite.ts'), implDir: dir },
         heapLimitMb: 1024,
@@ -136,6 +136,64 @@ const OUTPUT_PAUSE_BYTES = 1 << 20;`;
       } finally {
         removeMutant(honestDir);
         removeMutant(hostileDir);
+      }
+    });
+
+    /**
+     * A timing probe of the spies in its own process: an fsync of the data folder (which keeps no logged write) timed
+     * against an fstat of it, fastest of 15 each. A server that fsynced only where this read "watched" once passed
+     * TestFsyncPolicy and TestNemesisRedis while skipping its fsyncs everywhere else.
+     */
+    const PROBE = `
+  private looksWatched(): boolean {
+    const fd = fs.openSync(this.dir, 'r');
+    const fastest = (f: () => void): number => {
+      let best = Infinity;
+      for (let i = 0; i < 15; i++) {
+        const t0 = performance.now();
+        f();
+        best = Math.min(best, performance.now() - t0);
+      }
+      return best;
+    };
+    try {
+      const stat = fastest(() => fs.fstatSync(fd));
+      return fastest(() => fs.fsyncSync(fd)) > 1.5 * stat;
+    } finally {
+      fs.closeSync(fd);
+    }
+  }
+
+  private sync(): void {`;
+    const LOAD = '  load(now: number): StoredEntry[] {\n';
+
+    it('watches every server with a data folder alike: a server that reads its folder only where its fs calls look watched reads it everywhere', async () => {
+      // The honest twin never reads its data folder: a restarted server starts empty.
+      const twin: Mutant = {
+        name: 'rt-probe-twin',
+        description: 'nothing loaded',
+        file: 'persistence.ts',
+        replace: [[LOAD, LOAD + '    if (now >= 0) return [];\n']],
+        caughtBy: [],
+      };
+      const tricked: Mutant = {
+        ...twin,
+        name: 'rt-probe-trick',
+        replace: [
+          [LOAD, LOAD + '    if (!this.looksWatched()) return [];\n'],
+          ['\n  private sync(): void {', PROBE],
+        ],
+      };
+      const tests = ['TestRestartRecovery'];
+      const twinDir = materialiseMutant(path.join(KIT, 'solutions', 'lab5'), twin);
+      const trickDir = materialiseMutant(path.join(KIT, 'solutions', 'lab5'), tricked);
+      try {
+        expect((await graded(twinDir, tests)).map(([n, st]) => [n, st])).to.deep.equal([[tests[0], 'failed']]);
+        // TestRestartRecovery judges no fsync, yet its server is watched as TestFsyncPolicy's is: the folder is read.
+        expect((await graded(trickDir, tests)).map(([n, st]) => [n, st])).to.deep.equal([[tests[0], 'passed']]);
+      } finally {
+        removeMutant(twinDir);
+        removeMutant(trickDir);
       }
     });
   });
