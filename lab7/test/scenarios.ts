@@ -290,7 +290,7 @@ async function checkLeftEmpty(ts: ShardTester, keys: readonly string[], num: num
 export const emptyConfig: TestDefinition<Lab7Impl> = {
   name: 'TestEmptyConfig5A',
   description:
-    'a change that moves no shard is stored like any other; the last group leaves (a configuration with no group serves no key; a repeated freeze there hands back no key), then a new group joins: shards with no old owner are installed empty',
+    'a change that moves no shard is stored like any other; the last group leaves (a configuration with no group serves no key; a repeated freeze there hands back no key), then a new group joins: shards with no old owner are installed empty, and a clerk’s get asked while no group served its key waits for the group that joins',
   async run(ctx: Ctx) {
     const ts = new ShardTester(ctx);
     await ts.setup();
@@ -311,8 +311,19 @@ export const emptyConfig: TestDefinition<Lab7Impl> = {
     );
     await checkOwnership(ts, none, `after group ${GID1}, the last group, left`);
     await checkLeftEmpty(ts, keys, none.num);
+    // The clerk asks while no group serves the key: its get waits (re-reading the configuration) until one does.
+    const waiting = ck.get(keys[0]);
     const gid = ts.newGid();
     const back = await ts.join([gid]);
+    await within(
+      waiting,
+      EMPTY_CHANGE_MS,
+      () =>
+        `a clerk's get(${showCommand(keys[0])}), asked while no group served its shard, had not returned ` +
+        `${EMPTY_CHANGE_MS / 1000} s after group ${gid} joined and took the shard. Likely causes: a clerk that stops ` +
+        'reading the configuration again while no group owns the shard. ' +
+        EARLIER_LABS,
+    );
     await checkOwnership(ts, back, `after group ${gid} joined a configuration with no group`);
     for (const key of keys) {
       const got = await callGroup<GetReply>(ts, gid, 'KVServer.Get', { key });

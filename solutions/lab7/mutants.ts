@@ -738,4 +738,18 @@ export const mutants: Mutant[] = [
     caughtBy: ['TestManyJoinLeaveReliable5A', 'TestManyJoinLeaveUnreliable5A', 'TestNemesisShards5C'],
     cause: 'a number of servers the code assumes',
   },
+  {
+    name: 'clerk-no-owner-is-errnokey',
+    description:
+      "the clerk's get answers ErrNoKey itself, asking no server, when its kept configuration gives the key's shard to no group (from a red-team review)",
+    file: 'client.ts',
+    replace: [
+      [
+        '  async get(key: string): Promise<GetResult> {\n    for (;;) {\n',
+        "  async get(key: string): Promise<GetResult> {\n    for (;;) {\n      const known = this.cfg ?? (this.cfg = await this.ctrler.query());\n      if (known.shards[key2shard(key)] === 0) return { err: 'ErrNoKey' };\n",
+      ],
+    ],
+    caughtBy: ['TestEmptyConfig5A'],
+    cause: 'answering from a copy on the client',
+  },
 ];
