@@ -387,8 +387,11 @@ async function writeExpiryHistory(c: RawClient): Promise<{ expiringDeadline: num
   await c.expect(['SET', 'reborn', 'old', 'EX', 100], 'OK');
   await c.expect(['DEL', 'reborn'], 1, 'reborn exists');
   await c.expect(['SET', 'reborn', 'new'], 'OK');
+  // The same value each time: a SET of the value the key holds still changes its TTL.
   await c.expect(['SET', 'cleared', 'v', 'EX', 100], 'OK');
-  await c.expect(['SET', 'cleared', 'v2'], 'OK');
+  await c.expect(['SET', 'cleared', 'v'], 'OK');
+  await c.expect(['SET', 'extended', 'v'], 'OK');
+  await c.expect(['SET', 'extended', 'v', 'EX', 200], 'OK');
   await c.expect(['SET', 'killed', 'v'], 'OK');
   await c.expect(['EXPIRE', 'killed', 0], 1, 'EXPIRE with a time <= 0 deletes the key');
   await c.expect(['SET', 'overdue', 'old'], 'OK');
@@ -434,7 +437,13 @@ async function checkExpiryRestored(
   await r.expect(
     ['TTL', 'cleared'],
     -1,
-    `${phase}: a plain SET cleared the TTL of "cleared"; log the SET without PXAT so that replay clears it too`,
+    `${phase}: a plain SET of the value "cleared" held cleared its TTL; log the SET without PXAT so that replay clears it too (a SET of the value a key holds is a change like any other: log it)`,
+  );
+  const extended = await r.call('TTL', 'extended');
+  check(
+    typeof extended === 'number' && extended > 100 && extended <= 200,
+    `${phase}, TTL extended replied ${show(extended)}; SET extended v, then SET extended v EX 200 (the same value, now with a TTL) was acknowledged, so 100-200 s are left. ` +
+      'Likely causes: a SET of the value the key already holds taken for no change and not logged (its TTL changed: log every SET).',
   );
   await r.expect(['GET', 'killed'], null, `${phase}: EXPIRE killed 0 deleted the key; that deletion must be logged`);
   await r.expect(
@@ -449,7 +458,7 @@ async function checkExpiryRestored(
     -2,
     `${phase}: FLUSHDB removed "flushed" (and its TTL) before the crash; log it (FLUSHALL) so that replay removes it too`,
   );
-  await r.expect(['DBSIZE'], 4, `${phase}: expiring, counter, reborn and cleared are alive`);
+  await r.expect(['DBSIZE'], 5, `${phase}: expiring, counter, reborn, cleared and extended are alive`);
 }
 
 export const crashExpiry = realTest(

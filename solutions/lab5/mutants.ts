@@ -1379,4 +1379,22 @@ export const mutants: Mutant[] = [
     caughtBy: ['TestClientTimeout'],
     cause: "the connection's idle timer",
   },
+  {
+    name: 'set-of-held-value-unlogged',
+    description:
+      'a SET of the value the key already holds is taken for no change and not logged, though it cleared or set the TTL: after a restart the old TTL is back (from a red-team review)',
+    file: 'server.ts',
+    replace: [
+      [
+        '    if (!this.values.has(key)) this.listKey(key);\n    this.values.set(key, value);',
+        '    const unchanged = this.values.get(key) === value;\n    if (!this.values.has(key)) this.listKey(key);\n    this.values.set(key, value);',
+      ],
+      [
+        '    this.persistence?.recordSet(key, value, this.expires.get(key));\n  }\n\n  private sweep',
+        '    if (!unchanged) this.persistence?.recordSet(key, value, this.expires.get(key));\n  }\n\n  private sweep',
+      ],
+    ],
+    caughtBy: ['TestCrashExpiry'],
+    cause: 'a SET of the value a key holds is a change like any other',
+  },
 ];
