@@ -100,8 +100,8 @@ async function round(ts: RaftTester, rng: Rng, r: number): Promise<Seen | undefi
 
 /** How long every peer is cut off from the others after the rounds, virtual ms: the followers keep starting elections. */
 const ISOLATED_MS = 10_000;
-/** How much later than ELECTION_TIMEOUT_MS after the last one a peer's next election may start, virtual ms. */
-const RETRY_SLACK_MS = 50;
+/** How much later than ELECTION_TIMEOUT_MS after the last one a peer's next election may start, virtual ms (a timer checked on a tick of up to 10 ms). */
+const RETRY_SLACK_MS = 10;
 /**
  * Gaps between one follower's elections, all within this much of each other (virtual ms), show a timeout drawn once:
  * a fresh draw each time from a range of a hundred milliseconds or more, even counted in 10 ms ticks, repeats itself

@@ -987,4 +987,16 @@ export const mutants: Mutant[] = [
     caughtBy: ['TestNemesisRaft'],
     cause: 'sent again at once, in a loop',
   },
+  {
+    name: 'election-timeout-up-to-1030ms',
+    description:
+      'election timeouts are drawn from 350 to 1030 ms: now and then a follower waits past the one second the handout allows before its next election (from a red-team review)',
+    file: 'raft.ts',
+    replace: [
+      ['const ELECTION_TIMEOUT_MIN_MS = 300;', 'const ELECTION_TIMEOUT_MIN_MS = 350;'],
+      ['const ELECTION_TIMEOUT_SPREAD_MS = 300;', 'const ELECTION_TIMEOUT_SPREAD_MS = 680;'],
+    ],
+    caughtBy: ['TestElectionTimer'],
+    cause: 'an election timeout that can be drawn longer than one second',
+  },
 ];
