@@ -645,7 +645,7 @@ const MANY_WRITES = 6_000;
 /** Writes of its short life, weighed first: what the shard needs whatever the length of its life. */
 const FEW_WRITES = 500;
 /** Memory the three copies together may gain per write between the short life and the long one, bytes. */
-const WRITE_BYTES = 16;
+const WRITE_BYTES = 40;
 
 /** The bytes a fresh cluster of three servers, each a copy of every shard, retains after one clerk's `writes` puts of small values to two keys. */
 async function retainedAfterWrites(ctx: Ctx, writes: number): Promise<number> {
