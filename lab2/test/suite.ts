@@ -725,6 +725,9 @@ function checkPollPace(calls: number, ms: number): void {
   );
 }
 
+/** How long acquire(0) of a held lock may take on the reliable network (a get takes 0.05-0.15 ms each way), virtual ms. */
+const FALSE_AT_ONCE_MS = 2;
+
 const locksShareClerk: TestDefinition<Lab2Impl> = {
   name: 'TestLocksShareClerkReliable',
   description:
@@ -761,15 +764,27 @@ const locksShareClerk: TestDefinition<Lab2Impl> = {
       'Lock B (same clerk as the holder A) called release() without holding the lock, and that freed it: Lock C then ' +
         "acquired it. A release must check the key holds this Lock object's own id.",
     );
+    let slowest = 0;
     for (let i = 0; i < FRESH_LOCKS; i++) {
       const fresh = ts.makeLock(ck, 'l');
+      const t0 = performance.now();
+      const got = await fresh.acquire(0);
+      slowest = Math.max(slowest, performance.now() - t0);
       check(
-        !(await fresh.acquire(0)),
+        !got,
         `Fresh Lock object number ${i + 1} (made after the holder, on the same clerk) acquired the held lock with acquire(0): its id ` +
           "was the holder's. Ids must not repeat among the Lock objects of a run: draw them from a large space (a random string " +
           'of 10 or more characters, crypto.randomUUID()), not a small number or a counter that starts again.',
       );
     }
+    check(
+      slowest <= FALSE_AT_ONCE_MS,
+      () =>
+        `acquire(0) of a held lock took up to ${slowest.toFixed(2)} virtual ms on the reliable network, where a get takes ` +
+        `about a tenth of one; expected false at once (at most ${FALSE_AT_ONCE_MS} ms: one look at the key, no pause). Likely ` +
+        'causes: a pause before the deadline is checked (look, check the deadline, and only then pause); a first pause ' +
+        'before the first look; a timeout of 0 rounded up to a pause of some milliseconds.',
+    );
     // An acquire with no timeout, and one with a huge finite timeout, wait as long as the holder keeps the lock.
     const waiterClerk = ts.makeClerk();
     const waiter = ts.makeLock(waiterClerk, 'l');

@@ -628,4 +628,18 @@ export const mutants: Mutant[] = [
     caughtBy: ['TestResentPutResults'],
     cause: 'a limit on the tries or the time of a get',
   },
+  {
+    name: 'acquire-pauses-before-deadline-check',
+    description:
+      'acquire pauses between tries before it checks the deadline, not after: acquire(0) of a held lock returns false only after a pause, not at once (from a red-team review)',
+    file: 'lock.ts',
+    replace: [
+      [
+        '      if (Date.now() >= deadline) return false;\n      await sleep(RETRY_MS);',
+        '      await sleep(RETRY_MS);\n      if (Date.now() >= deadline) return false;',
+      ],
+    ],
+    caughtBy: ['TestLocksShareClerkReliable'],
+    cause: 'a pause before the deadline is checked',
+  },
 ];
