@@ -567,13 +567,15 @@ export const replicaOrder: TestDefinition<Lab1Impl> = {
 
 /**
  * How long TestReplicateRetries cuts the primary's link to a backup, drawn per seed (virtual ms): each append's cut
- * from its own range. A primary that gives up after any time shorter than the last range's start (minutes: a give-up
- * after a thousand tries is inside it) fails; one that gives up later fails on the seeds whose cut outlasts it.
+ * from its own range. A primary that gives up after any time shorter than the last range's start (half an hour: a
+ * give-up after a thousand tries, or after some minutes, is inside it) fails; one that gives up later fails on the
+ * seeds whose cut outlasts it.
  */
 const CUTS_MS: readonly (readonly [number, number])[] = [
   [5000, 20_000],
   [30_000, 90_000],
   [240_000, 300_000],
+  [1_800_000, 3_600_000],
 ];
 
 /**

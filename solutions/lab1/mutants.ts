@@ -698,4 +698,32 @@ export const mutants: Mutant[] = [
     caughtBy: ['TestLateCopy'],
     cause: 'a put of the value the key already holds',
   },
+  {
+    name: 'clerk-gives-up-after-10-minutes',
+    description:
+      'the clerk throws once no server has answered a call for 10 virtual minutes, taking the cluster for gone: the handout asks it to keep trying however long it takes (from a red-team review)',
+    file: 'client.ts',
+    replace: [
+      [
+        '    let backoff = FIRST_BACKOFF_MS;\n    for (let attempt = 0; ; attempt++) {\n',
+        '    let backoff = FIRST_BACKOFF_MS;\n    const started = Date.now();\n    for (let attempt = 0; ; attempt++) {\n      if (Date.now() - started > 600_000) throw new Error(`${method}: no answer for 10 minutes`);\n',
+      ],
+    ],
+    caughtBy: ['TestUnreliableOneKey'],
+    cause: 'a clerk that gives up after a number of tries or a time limit',
+  },
+  {
+    name: 'primary-gives-up-on-backup-after-6-minutes',
+    description:
+      'the primary stops re-sending a write to a running backup that has not answered for 6 virtual minutes and counts it as sent: it acknowledges a write that backup lacks (from a red-team review)',
+    file: 'server.ts',
+    replace: [
+      [
+        "    let backoff = FIRST_BACKOFF_MS;\n    for (;;) {\n      if (this.primaryOf(id) !== this.config.me) return 'no longer primary';",
+        "    let backoff = FIRST_BACKOFF_MS;\n    const started = Date.now();\n    for (;;) {\n      if (Date.now() - started > 360_000) return 'sent';\n      if (this.primaryOf(id) !== this.config.me) return 'no longer primary';",
+      ],
+    ],
+    caughtBy: ['TestReplicateRetries'],
+    cause: 'stops re-sending a write to a backup after some tries or some time',
+  },
 ];
