@@ -642,4 +642,18 @@ export const mutants: Mutant[] = [
     caughtBy: ['TestLocksShareClerkReliable'],
     cause: 'a pause before the deadline is checked',
   },
+  {
+    name: 'clerk-gives-up-after-5-minutes',
+    description:
+      'the clerk throws once a call has had no reply for 5 virtual minutes, taking the server for gone: the handout asks it to keep trying with no limit on attempts or time (from a red-team review)',
+    file: 'client.ts',
+    replace: [
+      [
+        '    let backoff = FIRST_BACKOFF_MS;\n    for (let attempts = 1; ; attempts++) {\n',
+        '    let backoff = FIRST_BACKOFF_MS;\n    const started = Date.now();\n    for (let attempts = 1; ; attempts++) {\n      if (Date.now() - started > 300_000) throw new Error(`${method}: no reply for 5 minutes`);\n',
+      ],
+    ],
+    caughtBy: ['TestResentPutResults'],
+    cause: 'a clerk that gives up after a number of tries or some minutes',
+  },
 ];

@@ -551,4 +551,18 @@ export const mutants: Mutant[] = [
     caughtBy: ['TestNemesisLinearizable', 'TestNemesisSequential', 'TestNemesisEventual'],
     cause: 'sent again only after more than 2000 ms',
   },
+  {
+    name: 'resend-gives-up-after-1000-sends',
+    description:
+      "a peer call is sent at most 1,000 times (about 100 s of refusals), then dropped: a write made while a server refuses its peers' calls for longer never reaches it (from a red-team review)",
+    file: 'server.ts',
+    replace: [
+      [
+        "    const attempt = (): void => {\n      // Lost or refused (a real peer not started yet): try again later; the receiver drops duplicates.\n      this.peers[to].call('KVServer.Peer', env).catch(() => setTimeout(attempt, RESEND_MS));",
+        "    let sends = 0;\n    const attempt = (): void => {\n      // Lost or refused (a real peer not started yet): try again later; the receiver drops duplicates.\n      sends++;\n      this.peers[to].call('KVServer.Peer', env).catch(() => {\n        if (sends < 1000) setTimeout(attempt, RESEND_MS);\n      });",
+      ],
+    ],
+    caughtBy: ['TestNemesisLinearizable', 'TestNemesisSequential', 'TestNemesisEventual'],
+    cause: 'gives up',
+  },
 ];
