@@ -827,6 +827,12 @@ async function lateCopyRound(ts: Lab1Tester, ctx: Ctx, round: LateCopyRound): Pr
   ctx.log(
     `the copy held at server 0 ran ${lateMs.toFixed(0)} ms late, after ${nextOp}; ${show(KEY)} then held ${show(got)}`,
   );
+  judgeLateCopy(round, write, nextOp, got);
+}
+
+/** Fails unless `got`, KEY's value once the old copy of `round`'s write had run, shows the write taken once, at its place. */
+function judgeLateCopy(round: LateCopyRound, write: string, nextOp: string, got: string): void {
+  const { backup, value, op, next } = round;
   const story =
     `${write} reached backup server ${backup}, which passed it on to the primary, server 0, and then stopped while that copy waited at server 0. ` +
     `The clerk sent the ${op} again (it went through), then came ${nextOp}; only then did the old copy run at server 0. `;
