@@ -121,6 +121,8 @@ export class DiskNemesis {
    * into the folder (a snapshot put in place), then just after the log is cut (truncated, or replaced by a rename).
    */
   private snapshotCuts: 'rename' | 'log cut' | undefined;
+  /** Once stopped, its replacements only pass each call on, as cheap as a bare wrapper (its folder's server is gone). */
+  private stopped = false;
   /** Removes the socket-write listeners of watchProbe. */
   private readonly listeners: Array<() => void> = [];
 
@@ -148,6 +150,7 @@ export class DiskNemesis {
     this.rng = rng;
     this.into = into as string[];
     this.maxCopies = maxCopies;
+    this.stopped = false;
     this.points.length = 0;
     this.counts.clear();
     this.probeCopies = 0;
@@ -273,7 +276,9 @@ export class DiskNemesis {
     const o = owner as Record<string, Fn>;
     const original = o[name];
     if (typeof original !== 'function') return;
+    const stopped = (): boolean => this.stopped;
     o[name] = function (this: unknown, ...args: unknown[]) {
+      if (stopped()) return original.apply(this, args);
       before(this, args);
       const result = original.apply(this, args);
       if (after) {
@@ -409,6 +414,7 @@ export class DiskNemesis {
       const o = FS_CALLS.fs;
       const original = o[name];
       o[name] = (fd: unknown) => {
+        if (this.stopped) return original(fd);
         const f = this.identity(fd);
         const r = original(fd);
         note(f);
@@ -419,6 +425,7 @@ export class DiskNemesis {
       const o = FS_CALLS.fs;
       const original = o[name];
       o[name] = (fd: unknown, cb: unknown) => {
+        if (this.stopped) return original(fd, cb);
         const f = this.identity(fd);
         if (typeof cb !== 'function') return original(fd, cb);
         return original(fd, (err: unknown) => {
@@ -431,7 +438,9 @@ export class DiskNemesis {
       const o = proto;
       const original = o[name];
       const identity = (fd: number) => this.identity(fd);
+      const stopped = () => this.stopped;
       o[name] = async function (this: { fd: number }) {
+        if (stopped()) return original.call(this);
         const f = identity(this.fd);
         await original.call(this);
         note(f);
@@ -510,11 +519,12 @@ export class DiskNemesis {
   }
 
   /**
-   * Stops: no more copies or power cuts. The replacements stay for the host's life (one test), doing what they did:
-   * a test after its nemesis stopped costs the code's fs calls what it did before, and no replacement installed
-   * after them is ever unwound with them.
+   * Stops, once its folder's server is gone: no more copies or power cuts, and its replacements only pass each call
+   * on. They stay for the host's life (one test), so that no replacement installed after them is ever unwound with
+   * them; each data folder in use keeps one nemesis doing its whole work, in every test alike.
    */
   stop(): void {
+    this.stopped = true;
     this.into = [];
     this.maxCopies = 0;
     this.snapshotCuts = undefined;
