@@ -200,11 +200,14 @@ describe('lab5 student host: red team', function () {
     });
     try {
       // The copy is taken at the first write after the test arms the spy: armed in the few ms between the last writev
-      // and the decoy, the copy holds a whole snapshot and the run passes, so two runs, one of which must fail
-      // (with writev unwrapped, every run passed).
+      // and the decoy, the copy holds a whole snapshot and the run passes, so up to four runs, one of which must fail
+      // (with writev unwrapped, every run passed; on a loaded machine two runs both passed now and then).
       const test = suite.tests.find((t) => t.name === 'TestSnapshotCrash')!;
       const statuses: string[] = [];
-      for (const seed of [1, 2]) statuses.push((await runNamedTest(test, suite.load(dir), seed)).status);
+      for (const seed of [1, 2, 3, 4]) {
+        statuses.push((await runNamedTest(test, suite.load(dir), seed)).status);
+        if (statuses.includes('failed')) break;
+      }
       expect(statuses).to.include('failed');
     } finally {
       removeMutant(dir);
