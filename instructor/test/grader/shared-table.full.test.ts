@@ -14,6 +14,7 @@ import { FRAMEWORK_FOLDERS } from '../../../grader/layout';
 import { linkModules } from '../../batch';
 import { addSharedTableFake, FAKE_LAB, SHARED_TABLE_LABS, type SharedTableFake } from './attacks';
 import { tempDir } from './helpers';
+import { suite as lab1 } from '../../../lab1/test/suite';
 import { suite as lab2 } from '../../../lab2/test/suite';
 import { suite as lab7 } from '../../../lab7/test/suite';
 
@@ -119,12 +120,11 @@ describe('grader: red team against the judgement (clerks on a shared table, a co
 
   it('lab 1: clerks answering from a table their module shares, each answer echoed by a server that stores nothing, pass only the memory tests that weigh the servers (was 67): each clerk is a machine of its own', () => {
     const result = gradeFake('echo-lab1');
-    expect(result.tests.filter((t) => t.status === 'passed').map((t) => t.name)).to.deep.equal([
-      'TestMemPutManyClients',
-      'TestMemGetManyClients',
-      'TestMemManyAppends',
-    ]);
-    expect(result.score).to.equal(9);
+    const serverWeighings = ['TestMemManyWrites', 'TestMemPutManyClients', 'TestMemGetManyClients', 'TestMemManyAppends'];
+    expect(result.tests.filter((t) => t.status === 'passed').map((t) => t.name)).to.deep.equal(serverWeighings);
+    const points = lab1.tests.filter((t) => serverWeighings.includes(t.name)).reduce((sum, t) => sum + t.points, 0);
+    expect(points).to.be.within(1, 12);
+    expect(result.score).to.equal(points);
   });
 
   it('lab 2: clerks on a shared table that tell a server keeping no keys each answer first, in a Put of the lab’s own fields to a key of their own, score 0 (was 75)', () => {
