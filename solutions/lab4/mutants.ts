@@ -22,6 +22,15 @@ export const mutants: Mutant[] = [
     cause: 'a wait between re-sends that grows after many failures',
   },
   {
+    name: 'no-heartbeat-before-first-write',
+    description:
+      "a follower's loop sends heartbeats only once the log holds a write: a new leader with nothing written waits silently, so it never learns where its followers stand (from an independent round of bugs written from the handouts alone)",
+    file: 'server.ts',
+    replace: [['        heartbeat = !(await this.idle(f));\n', '        heartbeat = !(await this.idle(f)) && this.log.length > 0;\n']],
+    caughtBy: ['TestIdleAndStop'],
+    cause: 'heartbeats only once the log holds a write',
+  },
+  {
     name: 'linger-after-wake',
     description:
       "a follower's loop woken by a write waits 5 ms before sending, to gather more writes into one call: every write into an idle cluster is acknowledged 5 ms late (from an independent round of bugs written from the handouts alone)",
