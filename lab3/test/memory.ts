@@ -44,9 +44,12 @@ const FRESH_BYTES_PER_SERVER = 48 * 1024;
  */
 const LONG_BYTES_PER_SERVER = 96 * 1024;
 
-/** The value of operation `n`: VALUE_CHARS characters, different for each n. */
-function valueOf(n: number): string {
-  return `v${n}`.padEnd(VALUE_CHARS, '.');
+/**
+ * The value of operation `n` of a life of `ops` operations: VALUE_CHARS characters, different for each n and each
+ * life (so that no message of one cluster looks like another's re-sent one to the tester's pacing monitor).
+ */
+function valueOf(n: number, ops: number): string {
+  return `v${ops}-${n}`.padEnd(VALUE_CHARS, '.');
 }
 
 /** A key nobody writes, read once by operation `n`: a read must leave nothing behind (no empty entry in the store). */
@@ -70,11 +73,36 @@ async function serve(c: Cluster, ops: number): Promise<void> {
           await client.read(unwrittenKey(n));
           continue;
         }
-        await client.write(key, valueOf(n));
+        await client.write(key, valueOf(n, ops));
         if (c.level !== 'linearizable') await client.read(unwrittenKey(n));
       }
     }),
   );
+}
+
+/**
+ * At the eventual level (whose writes wait for no peer), server 0 refuses its peers' calls for REFUSE_MS of every
+ * REFUSE_EVERY_MS while its cluster serves (virtual ms), as a peer that is slow to listen does: most messages to it
+ * fail at first and are re-sent, and once delivered nothing of them may stay behind either.
+ */
+const REFUSE_MS = 300;
+const REFUSE_EVERY_MS = 400;
+
+/** `ops` operations on `c` (serve), while, at the eventual level, server 0 refuses its peers' calls most of the time. */
+async function serveWithRefusals(c: Cluster, ops: number): Promise<void> {
+  if (c.level !== 'eventual') return serve(c, ops);
+  let served = false;
+  const refusals = (async () => {
+    while (!served) {
+      c.refusePeers(0, true);
+      await sleep(REFUSE_MS);
+      c.refusePeers(0, false);
+      await sleep(REFUSE_EVERY_MS - REFUSE_MS);
+    }
+  })();
+  await serve(c, ops);
+  served = true;
+  await refusals;
 }
 
 /** What servers keep after a short life and after a long one, in bytes: one level's, or every level's together. */
@@ -106,7 +134,7 @@ async function weighLives(ctx: Ctx, apart: boolean): Promise<Lives[]> {
       return { level, ops, c };
     }),
   );
-  await Promise.all(plan.map(({ c, ops }) => serve(c, ops)));
+  await Promise.all(plan.map(({ c, ops }) => serveWithRefusals(c, ops)));
   await sleep(QUIET_MS);
   const lives = (apart ? CONSISTENCY_LEVELS : ['the three levels together']).map((who): Lives => ({
     who,
@@ -142,7 +170,7 @@ async function weighLives(ctx: Ctx, apart: boolean): Promise<Lives[]> {
 export const memManyOps: TestDefinition<Lab3Impl> = {
   name: 'TestMemManyOps',
   description:
-    `every level: ${SERVERS} servers weighed (Buffers included) after ${SHORT_OPS} operations on ${KEYS.length} keys (writes only at the sequential and eventual levels, each followed by a local read; every read of a key nobody writes) and, afresh, ` +
+    `every level: ${SERVERS} servers weighed (Buffers included) after ${SHORT_OPS} operations on ${KEYS.length} keys (writes only at the sequential and eventual levels, each followed by a local read; every read of a key nobody writes; at the eventual level server 0 refuses its peers' calls ${REFUSE_MS} ms of every ${REFUSE_EVERY_MS}) and, afresh, ` +
     `after ${LONG_FACTOR * SHORT_OPS}: what they keep does not grow with the operations (at most ${BYTES_PER_OP} bytes per extra operation), servers never used keep at most ${FRESH_BYTES_PER_SERVER / 1024} KiB each, and after the long life at most ${LONG_BYTES_PER_SERVER / 1024} KiB each`,
   async run(ctx: Ctx) {
     // Every level's growth together first (few heap readings); only when that is over the bound, every level on its
@@ -169,6 +197,7 @@ export const memManyOps: TestDefinition<Lab3Impl> = {
         'the store holds one value per written key, and once a message is delivered nothing of it is needed again. ' +
         'Likely causes: an entry left in the store by a read of a key nobody wrote; acknowledgements never forgotten once delivered; delivered messages kept in the hold-back queue, a ' +
         'log or a history; the callbacks of answered operations left in a map; a set of every message id received; ' +
+        'messages kept after a failed call (a table of messages to re-send, never emptied); ' +
         'memory set aside at the first operation (tables or arrays sized in advance, a pool of spare objects), which ' +
         'would also hide what a server keeps per operation from the growth check.',
     );
@@ -192,7 +221,8 @@ export const memManyOps: TestDefinition<Lab3Impl> = {
           'never seen again); delivered messages kept in the hold-back queue, a log or a history; the callbacks of ' +
           'answered operations left in a map; a set of every message id received, to drop re-sent copies (the ' +
           'per-link sequence numbers already tell a copy: keep only the next number expected); early arrivals or ' +
-          'propagated writes kept after they were handled.',
+          'propagated writes kept after they were handled; messages kept after a failed call (a table of messages to re-send whose ' +
+          'entries stay once the re-sent copy is delivered).',
       );
     }
   },

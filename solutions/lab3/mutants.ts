@@ -3,6 +3,24 @@ import type { Mutant } from '../mutants';
 
 export const mutants: Mutant[] = [
   {
+    name: 'failed-messages-kept',
+    description:
+      'a message whose first call failed goes into a table of unsent messages, to be re-sent from there, and stays in it once delivered: the table grows with every refused call over the server\'s life (from an independent round of bugs written from the handouts alone)',
+    file: 'server.ts',
+    replace: [
+      [
+        "      this.peers[to].call('KVServer.Peer', env).catch(() => setTimeout(attempt, RESEND_MS));",
+        "      this.peers[to].call('KVServer.Peer', env).catch(() => {\n        this.unsent.set(`${to}:${env.seq}`, env);\n        setTimeout(attempt, RESEND_MS);\n      });",
+      ],
+      [
+        '  private readonly waiting = new Map<string, (value: string) => void>();\n',
+        '  private readonly waiting = new Map<string, (value: string) => void>();\n  private readonly unsent = new Map<string, Envelope>();\n',
+      ],
+    ],
+    caughtBy: ['TestMemManyOps'],
+    cause: 'messages kept after a failed call',
+  },
+  {
     name: 'peer-call-gives-up-after-five',
     description:
       'a failed peer call is re-sent at most five times, then dropped: a peer that refuses calls for longer than half a second never gets the message (from an independent round of bugs written from the handouts alone)',
