@@ -203,8 +203,11 @@ const SWEEP_WAIT_MS = 900;
 const SWEEP_PERIOD_SLACK = 0.9;
 /** A tick at least this many times as frequent as sweepIntervalMs may start the sweep when it is due instead. */
 const SWEEP_TICKS_PER_PERIOD = 4;
-/** How many keys with a long time to live TestBackgroundExpiry sets before the ones that expire (drawn), and their TTL, s. */
-const LASTING_KEYS: readonly [number, number] = [20, 80];
+/**
+ * How many keys with a long time to live TestBackgroundExpiry sets before the ones that expire (drawn), and their TTL,
+ * s: more than any fixed number of keys a sweep might look at a time (a cap of a few hundred, or a sample of 20).
+ */
+const LASTING_KEYS: readonly [number, number] = [300, 2000];
 const LASTING_TTL_S = 100_000;
 /** How long after close() resolves the test counts the live timers your code set, ms (a timer that fires once ends). */
 const CLOSE_SETTLE_MS = 50;
@@ -249,7 +252,7 @@ export const backgroundExpiry = realTest(
         `${kept.toFixed(1)} MB more than before (${lasting} keys with a long time to live were set before them): ` +
         `expired keys must be removed by a background sweep every sweepIntervalMs (${sweepMs} ms here), not only when read. ` +
         'Likely causes: no background sweep (keys removed only when read); a sweep that looks at only some keys with a ' +
-        'time to live (the first few of the table, which here live long) and stops; a sweep timer never started, or ' +
+        'time to live (the first few of the table, or a fixed number of them a sweep, such as 250: here the first ones live long) and stops; a sweep timer never started, or ' +
         'started with another period; expired values still held elsewhere (a copy for INFO, the log, a snapshot buffer).',
     );
     const info = await c.call('INFO');

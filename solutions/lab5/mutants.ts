@@ -112,6 +112,20 @@ export const mutants: Mutant[] = [
     cause: 'a sweep that looks at only some keys with a time to live',
   },
   {
+    name: 'sweep-caps-250-keys',
+    description:
+      'the background sweep looks at no more than 250 keys with a time to live a run, to keep each run short, always from the front of the table: expired keys behind 250 that live long are never removed unless read (from an independent round of bugs written from the handouts alone)',
+    file: 'server.ts',
+    replace: [
+      [
+        '    for (const [key, exp] of this.expires) {\n      if (exp <= now) {\n        this.remove(key);\n        this.expiredKeys++;\n      }\n    }\n',
+        '    let looked = 0;\n    for (const [key, exp] of this.expires) {\n      if (++looked > 250) break;\n      if (exp <= now) {\n        this.remove(key);\n        this.expiredKeys++;\n      }\n    }\n',
+      ],
+    ],
+    caughtBy: ['TestBackgroundExpiry'],
+    cause: 'a fixed number of them a sweep',
+  },
+  {
     name: 'sweep-not-stopped-by-close',
     description:
       "the background sweep's setInterval is not kept with the server's other timers, so close() never clears it: the closed server keeps sweeping, and its whole store stays in memory",
