@@ -13,6 +13,13 @@ const host = globalThis as unknown as Record<string, unknown>;
 /** The world's class, required at first use (after the lockdown, as the harness's modules are), then kept. */
 let worldClass: typeof import('../world').World | undefined;
 
+/** The running world's offsets of the code's clocks (none outside a world: node's own clock, at module load). */
+function codeClockOffset(): { readonly performance: number; readonly date: number } {
+  worldClass ??= (require('../world') as typeof import('../world')).World;
+  return worldClass.maybeCurrent()?.codeClockOffsetMs ?? NO_OFFSET;
+}
+const NO_OFFSET = Object.freeze({ performance: 0, date: 0 });
+
 /** Notes a world timer the code set (its world's ledger; a no-op for an immediate, which the ledger does not count). */
 function codeTimerSet(handle: object): void {
   worldClass ??= (require('../world') as typeof import('../world')).World;
@@ -120,18 +127,26 @@ function clearTimer(name: string): (handle: unknown) => void {
   return fn;
 }
 
-/** A Date whose clock is the running world's (virtual time), and otherwise behaves as Date does. */
+/**
+ * A Date whose clock is the running world's (virtual time, plus the world's offset for the code: see
+ * World.codeClockOffsetMs), and otherwise behaves as Date does.
+ */
 function delegatingDate(): DateConstructor {
   const RealDate = Date;
   const current = (): DateConstructor => host.Date as DateConstructor;
+  const now = (): number => current().now() + codeClockOffset().date;
   const SandboxDate = function Date(this: unknown, ...args: unknown[]): unknown {
-    if (new.target === undefined) return new (current())().toString(); // Date() is a string, as node's
+    if (new.target === undefined) return new RealDate(now()).toString(); // Date() is a string, as node's
     // Made with the realm's frozen Date.prototype, not the world's Date class's own (which is the harness's).
-    return Reflect.construct(current(), args, new.target === SandboxDate ? RealDate : new.target);
+    return Reflect.construct(
+      current(),
+      args.length === 0 ? [now()] : args,
+      new.target === SandboxDate ? RealDate : new.target,
+    );
   } as unknown as DateConstructor;
   Object.defineProperties(SandboxDate, {
     prototype: { value: RealDate.prototype, writable: false },
-    now: { value: () => current().now(), writable: false },
+    now: { value: now, writable: false },
     parse: { value: RealDate.parse, writable: false },
     UTC: { value: RealDate.UTC, writable: false },
   });
@@ -194,7 +209,9 @@ export function sandboxGlobals(): Record<string, unknown> {
   out.Math = delegatingMath();
   out.console = sandboxConsole();
   const webCrypto = (): WebCrypto => host.crypto as WebCrypto;
-  out.performance = { now: (): number => (host.performance as { now(): number }).now() };
+  out.performance = {
+    now: (): number => (host.performance as { now(): number }).now() + codeClockOffset().performance,
+  };
   out.crypto = {
     randomUUID: (): string => webCrypto().randomUUID(),
     getRandomValues: <T extends ArrayBufferView>(array: T): T => webCrypto().getRandomValues(array),

@@ -104,6 +104,13 @@ export function realSleep(ms: number): Promise<void> {
 /** Virtual wall-clock epoch: Date.now() at virtual time 0. */
 const EPOCH_MS = Date.UTC(2026, 0, 1);
 
+/** The seed's distance to the seed of the code clock's offsets (any constant: a stream apart from the run's). */
+const CODE_CLOCK_STREAM = 0x9e3779b9;
+/** performance.now()'s offset in the code under test: at least the first, plus up to the second (ms: 1 s to about 3 h). */
+const CODE_PERFORMANCE_OFFSET_MS: readonly [number, number] = [1000, 1e7];
+/** Date.now()'s offset in the code under test, beyond the virtual epoch: up to about a year, ms. */
+const CODE_DATE_OFFSET_MS = 3e10;
+
 let active: World | undefined;
 
 /** A deterministic simulated world. Create one per test run. */
@@ -141,11 +148,24 @@ export class World {
   private lane = TEST_LANE;
   /** While recording: what runs after every step (see watchSteps). */
   private readonly stepWatchers: Array<() => void> = [];
+  /**
+   * What the code under test's clocks read beyond the world's: performance.now() and Date.now() there are the
+   * world's time plus these offsets (drawn from the seed, so a run replays), so that no machine can tell when in the
+   * run it was made. A machine made at virtual time 0 (every test's first) would otherwise know it is the first, and
+   * keep memory only where a later one (a memory test's second weighing, its long life) would not show it.
+   */
+  readonly codeClockOffsetMs: { readonly performance: number; readonly date: number };
 
   constructor(options: WorldOptions) {
     assertValidSeed(options.seed);
     this.seed = options.seed;
     this.rng = new Rng(options.seed);
+    // A stream of its own, so that the run's draws are the same as without it.
+    const clock = new Rng((options.seed + CODE_CLOCK_STREAM) % 2 ** 53);
+    this.codeClockOffsetMs = {
+      performance: CODE_PERFORMANCE_OFFSET_MS[0] + clock.float() * CODE_PERFORMANCE_OFFSET_MS[1],
+      date: Math.floor(clock.float() * CODE_DATE_OFFSET_MS),
+    };
     this.virtualLimitMs = options.virtualLimitMs ?? 120_000;
     this.realLimitMs = options.realLimitMs ?? 120_000;
     this.recorder = options.record ? new TraceRecorder() : undefined;
