@@ -140,7 +140,7 @@ const WIDE_LINKS: LinkOptions = { clientMs: DEFAULT_LINKS.clientMs, serverMs: 1,
  */
 function drawRoundPlan(rng: Rng, round: number): RoundPlan {
   const base = drawPlan(rng, round);
-  const servers = round < 4 ? 3 : rng.pick([2, 3, 3, 4, 5]);
+  const servers = round < 4 ? 3 : rng.pick([2, 4, 5, 10, 11, 12]);
   const mixed = round >= 4;
   const wide = round === 1 || (mixed && !base.reliable);
   const slow = round === 2 || (mixed && (base.longReordering || rng.chance(0.4)));
@@ -535,7 +535,8 @@ async function expectProgress(c: Cluster, work: Promise<unknown>, context: strin
       `operation${stuck.length === 1 ? ' is' : 's are'} still waiting: ${list}. Every operation must finish once messages flow. Likely ` +
       'causes: a message or an acknowledgement that arrived out of order (before the message it acknowledges, or overtaken on its link, ' +
       "the link to itself included) was dropped instead of kept; the queue's head waits for an acknowledgement that was counted under " +
-      'another key; the answer to the client is keyed by something that changed between the broadcast and its delivery; ' +
+      'another key; two timestamps given one key (such as clock * 10 + server id, unique only while there are fewer than 10 ' +
+      'servers: a cluster may have any number); the answer to the client is keyed by something that changed between the broadcast and its delivery; ' +
       "a peer call that failed (a server refusing its peers' calls) was not sent again until it got through, or gives " +
       'up after a few tries.',
   );
