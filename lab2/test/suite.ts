@@ -713,6 +713,12 @@ const HUGE_TIMEOUT_WAIT_MS = 1000;
 /** Fresh Lock objects that each try acquire(0) on the held lock in TestLocksShareClerkReliable: ids must not repeat. */
 const FRESH_LOCKS = 2000;
 
+/**
+ * Fresh Lock objects that take a free lock in turn in TestLocksShareClerkReliable, each holder's value read back: no
+ * two may hold it under the same value (enough that ids of a few characters repeat among them).
+ */
+const TURN_LOCKS = 3000;
+
 /** The handout's pace for looking at a held lock again: at least this many virtual ms between looks on average. */
 const POLL_MEAN_MS = 2;
 
@@ -735,7 +741,7 @@ const FALSE_AT_ONCE_MS = 2;
 const locksShareClerk: TestDefinition<Lab2Impl> = {
   name: 'TestLocksShareClerkReliable',
   description:
-    `Lock objects sharing one clerk are separate contenders: acquire(0) of a held lock returns false at once (for ${FRESH_LOCKS} fresh Locks too), release() by one ` +
+    `Lock objects sharing one clerk are separate contenders: acquire(0) of a held lock returns false at once (for ${FRESH_LOCKS} fresh Locks too), ${TURN_LOCKS} fresh Locks that take a free lock in turn each hold it under a value of its own, release() by one ` +
     `that does not hold it changes nothing; acquire() without a timeout waits as long as it takes (${LONG_HOLD_MS / 60_000} minute here), looking at the lock at most once per ${POLL_MEAN_MS} ms on average, and so does acquire(2 ** 31)`,
   async run(ctx: Ctx) {
     const ts = new KVTester(ctx, true);
@@ -789,6 +795,34 @@ const locksShareClerk: TestDefinition<Lab2Impl> = {
         'causes: a pause before the deadline is checked (look, check the deadline, and only then pause); a first pause ' +
         'before the first look; a timeout of 0 rounded up to a pause of some milliseconds.',
     );
+    // Fresh Locks take a free lock in turn: what the key holds while each holds it must be its own. Two Locks that
+    // hold under one value could each take the other's hold for its own (after an ErrMaybe, a release).
+    const holders = new Map<string, number>();
+    for (let i = 0; i < TURN_LOCKS; i++) {
+      const turn = ts.makeLock(ck, 'turns');
+      check(
+        await turn.acquire(0),
+        `Fresh Lock object number ${i + 1} on "turns" (the one before it had taken it and released it) could not take the free lock with acquire(0).`,
+      );
+      const read = await ck.get('turns');
+      check(
+        read.err === 'OK',
+        `Fresh Lock object number ${i + 1} took the free lock "turns", and the key then answered ${read.err}.`,
+      );
+      const value = read.err === 'OK' ? read.value : '';
+      const earlier = holders.get(value);
+      check(
+        earlier === undefined,
+        () =>
+          `Fresh Lock objects number ${(earlier ?? 0) + 1} and ${i + 1} each took the lock "turns" in turn, and the key held ` +
+          `${show(value)} both times: two Lock objects of one run had the same identity. Each Lock needs an id of its own ` +
+          'that does not repeat among the thousands of Locks of a run. Likely causes: an id from a small space (a random ' +
+          'string of a few characters, such as Math.random().toString(36).slice(2, 6), a number below a million); an id ' +
+          'made from the time or a counter that starts again; draw 10 or more random characters, or crypto.randomUUID().',
+      );
+      holders.set(value, i);
+      await turn.release();
+    }
     // An acquire with no timeout, and one with a huge finite timeout, wait as long as the holder keeps the lock.
     const waiterClerk = ts.makeClerk();
     const waiter = ts.makeLock(waiterClerk, 'l');

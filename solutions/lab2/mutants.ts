@@ -573,6 +573,20 @@ export const mutants: Mutant[] = [
     cause: 'by a Lock that does not hold the lock',
   },
   {
+    name: 'four-character-lock-ids',
+    description:
+      "each Lock's id is four random base-36 characters (about 1.7 million values): among thousands of Locks of a run two share one, and each takes the other's hold for its own (from an independent round of bugs written from the handouts alone)",
+    file: 'lock.ts',
+    replace: [
+      [
+        '  private readonly id = Math.random().toString(36).slice(2, 12);',
+        '  private readonly id = Math.random().toString(36).slice(2, 6);',
+      ],
+    ],
+    caughtBy: ['TestLocksShareClerkReliable'],
+    cause: 'two Lock objects of one run had the same identity',
+  },
+  {
     name: 'short-lock-ids',
     description:
       'each Lock draws its id from a thousand numbers, so two Locks of a run sometimes share one and both believe they hold the lock (from an independent round of bugs written from the handouts alone)',
