@@ -707,6 +707,20 @@ export const mutants: Mutant[] = [
     cause: 'gives up on a group after some rounds',
   },
   {
+    name: 'ctrler-gives-up-after-25-seconds',
+    description:
+      'a shard RPC of the controller gives up after 100 rounds of a group without an answer (about 25 s), the change unfinished: a join while the old owner is down for half a minute returns undone (from an independent round of bugs written from the handouts alone)',
+    file: 'ctrler.ts',
+    replace: [
+      [
+        'const done = async (): Promise<boolean> => (await this.read(CONFIG_KEY)).cfg.num >= next.num;',
+        'let silentRounds = 0;\n    const done = async (): Promise<boolean> =>\n      ++silentRounds >= 100 || (await this.read(CONFIG_KEY)).cfg.num >= next.num;',
+      ],
+    ],
+    caughtBy: ['TestJoinLeave5B'],
+    cause: 'gives up on a group after some rounds',
+  },
+  {
     name: 'ctrler-skips-change-without-moves',
     description:
       'changeConfigTo returns at once when no shard changes owner, storing nothing: the configuration number never moves on (from a red-team review)',
