@@ -718,6 +718,11 @@ const FRESH_LOCKS = 2000;
  * two may hold it under the same value (enough that ids of a few characters repeat among them).
  */
 const TURN_LOCKS = 3000;
+/**
+ * The timeout of every other turn's acquire, virtual ms: ten minutes, longer than the test, so that a timer set for
+ * the deadline and not cleared when the lock is taken is still live when the test ends (the others use 0).
+ */
+const TURN_TIMEOUT_MS = 600_000;
 
 /** The handout's pace for looking at a held lock again: at least this many virtual ms between looks on average. */
 const POLL_MEAN_MS = 2;
@@ -741,7 +746,7 @@ const FALSE_AT_ONCE_MS = 2;
 const locksShareClerk: TestDefinition<Lab2Impl> = {
   name: 'TestLocksShareClerkReliable',
   description:
-    `Lock objects sharing one clerk are separate contenders: acquire(0) of a held lock returns false at once (for ${FRESH_LOCKS} fresh Locks too), ${TURN_LOCKS} fresh Locks that take a free lock in turn each hold it under a value of its own, release() by one ` +
+    `Lock objects sharing one clerk are separate contenders: acquire(0) of a held lock returns false at once (for ${FRESH_LOCKS} fresh Locks too), ${TURN_LOCKS} fresh Locks that take a free lock in turn (acquire(0) and acquire(${TURN_TIMEOUT_MS / 60_000} minutes)) each hold it under a value of its own, release() by one ` +
     `that does not hold it changes nothing; acquire() without a timeout waits as long as it takes (${LONG_HOLD_MS / 60_000} minute here), looking at the lock at most once per ${POLL_MEAN_MS} ms on average, and so does acquire(2 ** 31)`,
   async run(ctx: Ctx) {
     const ts = new KVTester(ctx, true);
@@ -800,9 +805,10 @@ const locksShareClerk: TestDefinition<Lab2Impl> = {
     const holders = new Map<string, number>();
     for (let i = 0; i < TURN_LOCKS; i++) {
       const turn = ts.makeLock(ck, 'turns');
+      const timeout = i % 2 === 0 ? 0 : TURN_TIMEOUT_MS;
       check(
-        await turn.acquire(0),
-        `Fresh Lock object number ${i + 1} on "turns" (the one before it had taken it and released it) could not take the free lock with acquire(0).`,
+        await turn.acquire(timeout),
+        `Fresh Lock object number ${i + 1} on "turns" (the one before it had taken it and released it) could not take the free lock with acquire(${timeout}).`,
       );
       const read = await ck.get('turns');
       check(

@@ -587,6 +587,24 @@ export const mutants: Mutant[] = [
     cause: 'two Lock objects of one run had the same identity',
   },
   {
+    name: 'acquire-deadline-timer-not-cleared',
+    description:
+      'acquire sets a timer for its deadline, which marks it expired, and never clears it when the lock is taken early: each acquire with a timeout leaves a timer live for the rest of its timeout (from an independent round of bugs written from the handouts alone)',
+    file: 'lock.ts',
+    replace: [
+      [
+        '    const deadline = Date.now() + timeoutMs;\n',
+        '    const deadline = Date.now() + timeoutMs;\n    let expired = false;\n    if (timeoutMs > 0 && timeoutMs < 2 ** 31) setTimeout(() => (expired = true), timeoutMs);\n',
+      ],
+      [
+        '      if (Date.now() >= deadline) return false;\n',
+        '      if (expired || Date.now() >= deadline) return false;\n',
+      ],
+    ],
+    caughtBy: ['TestLocksShareClerkReliable'],
+    cause: 'a timer set for each operation and never cleared',
+  },
+  {
     name: 'short-lock-ids',
     description:
       'each Lock draws its id from a thousand numbers, so two Locks of a run sometimes share one and both believe they hold the lock (from an independent round of bugs written from the handouts alone)',
