@@ -287,6 +287,60 @@ export const getAfterTakeover: TestDefinition<Lab1Impl> = {
   },
 };
 
+/** TestSyncBesideWrite: a key of KEY's shard (shard 0 of 3), and how long server 2 holds the new primary's first copy (virtual ms). */
+const SAME_SHARD_KEY = '3';
+const COPY_HELD_MS = 300;
+
+export const syncBesideWrite: TestDefinition<Lab1Impl> = {
+  name: 'TestSyncBesideWrite',
+  description: `the primary stops mid-append (server 1 has it, server 2 not); a get makes server 1 take over, and server 2 holds the copy it is sent for ${COPY_HELD_MS} ms, while a put of another key of the shard goes through server 1; then server 1 stops: server 2 holds the put`,
+  async run(ctx: Ctx) {
+    const ts = new Lab1Tester(ctx, ALL_THREE);
+    await ts.makeClerk().put(KEY, START);
+    const marker = 'x 0 0 y';
+    // The clerk's re-send never arrives: only the get and the put below reach the new primary.
+    stopMidWriteThenHold(ts, marker, 1, (_server, method, args) => method === 'Append' && mentions(args, marker));
+    void ts.makeClerk().append(KEY, marker);
+    while (ts.isRunning(0)) await sleep(1);
+    // Server 2 holds the first call that brings it the append (server 1's copy, sent as it takes over) a while.
+    const holding = ts.onCall!;
+    let held = false;
+    ts.onCall = (server, method, args) => {
+      const gate = holding(server, method, args);
+      if (gate !== undefined || server !== 2 || held || !mentions(args, marker)) return gate;
+      held = true;
+      return sleep(COPY_HELD_MS);
+    };
+    const reading = ts.makeClerk(ts.config, [1, 0, 2]).get(KEY);
+    await sleep(1);
+    const put = ts.makeClerk(ts.config, [1, 0, 2]).put(SAME_SHARD_KEY, 'b');
+    await within(
+      Promise.all([reading, put]),
+      SETTLE_MS,
+      () =>
+        `a get(${show(KEY)}) and a put(${show(SAME_SHARD_KEY)}, "b") through server 1, with server 0 stopped, did not finish within ${SETTLE_MS / 1000} s: does server 1 take over?`,
+    );
+    await sleep(COPY_HELD_MS);
+    ts.stopServer(1);
+    const v = await within(
+      ts.makeClerk().get(SAME_SHARD_KEY),
+      SETTLE_MS,
+      () =>
+        `get(${show(SAME_SHARD_KEY)}) did not finish within ${SETTLE_MS / 1000} s with servers 0 and 1 stopped: does the last running copy serve the shard?`,
+    );
+    check(
+      v === 'b',
+      () =>
+        `Server 0 (the primary) stopped after server 1 had append(${show(KEY)}, ${show(marker)}) and before server 2 did. A get of ${show(KEY)} through server 1 ` +
+        `made it take over (server 2 held the copy server 1 sent it for ${COPY_HELD_MS} ms), and meanwhile put(${show(SAME_SHARD_KEY)}, "b"), a key of the same shard, ` +
+        `returned OK through server 1. Server 1 then stopped, and get(${show(SAME_SHARD_KEY)}) from server 2 returned ${show(v)}: an acknowledged put was lost. ` +
+        "Likely causes: the shard's operations queued per key instead of per shard, so the put ran beside the takeover's copy and that older copy " +
+        'replaced the put at server 2 when it arrived; a put acknowledged before the new primary had brought the running copies up to date.',
+    );
+    ts.checkLinearizable();
+  },
+};
+
 export const takeoverOrder: TestDefinition<Lab1Impl> = {
   name: 'TestTakeoverOrder',
   description:

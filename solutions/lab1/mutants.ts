@@ -3,6 +3,28 @@ import type { Mutant } from '../mutants';
 
 export const mutants: Mutant[] = [
   {
+    name: 'queue-per-key',
+    description:
+      "the primary runs one key's operations one at a time, not the shard's: a write of another key runs beside the takeover's copy to the backups, and that older copy, arriving later, replaces the acknowledged write (from an independent round of bugs written from the handouts alone)",
+    file: 'server.ts',
+    replace: [
+      [
+        '  private tail: Promise<unknown> = Promise.resolve();\n',
+        '  private readonly tails = new Map<string, Promise<unknown>>();\n',
+      ],
+      [
+        '  serialize<T>(fn: () => T | Promise<T>): Promise<T> {\n    const run = this.tail.then(fn);\n    this.tail = run.catch(() => undefined);\n',
+        '  serialize<T>(key: string, fn: () => T | Promise<T>): Promise<T> {\n    const run = (this.tails.get(key) ?? Promise.resolve()).then(fn);\n    const tail = run.catch(() => undefined);\n    this.tails.set(key, tail);\n    void tail.then(() => {\n      if (this.tails.get(key) === tail) this.tails.delete(key);\n    });\n',
+      ],
+      [
+        '    return shard.serialize(async (): Promise<R | Refusal> => {',
+        '    return shard.serialize(key, async (): Promise<R | Refusal> => {',
+      ],
+    ],
+    caughtBy: ['TestSyncBesideWrite'],
+    cause: 'queued per key instead of per shard',
+  },
+  {
     name: 'retries-without-wait',
     description:
       "the clerk does not wait after a round of the shard's servers failed: a lost call is sent again as soon as the shard's other servers failed (from a red-team review)",
