@@ -332,10 +332,13 @@ const staticShards: TestDefinition<Lab1Impl> = {
   },
 };
 
+/** TestRejection's last gets, each passed on by server 0 to the primary of a shard it copies. */
+const FORWARDED_GETS = 100;
+
 const rejection: TestDefinition<Lab1Impl> = {
   name: 'TestRejection',
   description:
-    'a clerk told that server 0 holds every key: server 0 answers exactly the keys of the shards it holds (the one it leads and the one it copies) and refuses the rest',
+    'a clerk told that server 0 holds every key: server 0 answers exactly the keys of the shards it holds (the one it leads and the one it copies) and refuses the rest; then 100 gets of a key it copies, each passed on to the primary',
   async run(ctx: Ctx) {
     const ts = new Lab1Tester(ctx, { nshards: 3, nreplicas: 2, reliable: true });
     const kv = await putTenKeys(ctx, ts.makeClerk());
@@ -356,6 +359,25 @@ const rejection: TestDefinition<Lab1Impl> = {
             'a server that works out which shards it holds from the wrong layout (use its own ServerConfig, not the clerk’s); ' +
             'or a forward sent to a server that is not the shard’s primary.'),
     );
+    // Last, a burst of gets that server 0 passes on to the primary of a shard it copies; the test ends right after,
+    // so a timer set for each forward and never cleared is still live when the timers are counted.
+    const copied = onServer0.find((k) => shardServers(keyToShard(k, 3), ts.config)[0] !== 0);
+    if (copied === undefined) return;
+    const through0 = ts.makeClerk({ nshards: 1, nreplicas: 1 }, [0]);
+    for (let i = 0; i < FORWARDED_GETS; i++) {
+      const got = await within(
+        through0.get(copied),
+        SETTLE_MS,
+        () =>
+          `get(${show(copied)}) through server 0, which copies its shard and passes it to the primary, did not finish within ${SETTLE_MS / 1000} s.`,
+      );
+      check(
+        got === kv.get(copied),
+        () =>
+          `get(${show(copied)}) through server 0 (passed on to the shard's primary) returned ${show(got)}; expected ${show(kv.get(copied))}.`,
+      );
+      ctx.countOps();
+    }
   },
 };
 

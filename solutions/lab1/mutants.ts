@@ -3,6 +3,20 @@ import type { Mutant } from '../mutants';
 
 export const mutants: Mutant[] = [
   {
+    name: 'forward-timer-not-cleared',
+    description:
+      'a forward to the primary races a one-second timer that answers ErrRetry, and the timer is not cleared when the primary answers first: one timer per forward stays live for a second (from an independent round of bugs written from the handouts alone)',
+    file: 'server.ts',
+    replace: [
+      [
+        '      return await this.config.peers[primary].call<R>(method, args);\n',
+        "      const giveUp = new Promise<Refusal>((resolve) => setTimeout(() => resolve({ err: 'ErrRetry' }), 1000));\n      return await Promise.race([this.config.peers[primary].call<R>(method, args), giveUp]);\n",
+      ],
+    ],
+    caughtBy: ['TestRejection'],
+    cause: 'a timer set for each operation and never cleared',
+  },
+  {
     name: 'queue-per-key',
     description:
       "the primary runs one key's operations one at a time, not the shard's: a write of another key runs beside the takeover's copy to the backups, and that older copy, arriving later, replaces the acknowledged write (from an independent round of bugs written from the handouts alone)",
