@@ -1047,7 +1047,9 @@ const idleAndStop: TestDefinition<Lab4Impl> = {
       `After leader._stop() the leader still sent ${afterStop} Replicate calls in 500 virtual ms (follower 3 was unreachable and behind). ` +
         "_stop() must end every follower's loop, including one waiting to retry, and clear the timers.",
     );
-    ctx.log(`${idleCalls.join(' and ')} Replicate calls while idle for ${IDLE_MS} ms, new and after the writes; none after _stop()`);
+    ctx.log(
+      `${idleCalls.join(' and ')} Replicate calls while idle for ${IDLE_MS} ms, new and after the writes; none after _stop()`,
+    );
   },
 };
 

@@ -5,7 +5,7 @@ export const mutants: Mutant[] = [
   {
     name: 'ts-key-assumes-few-servers',
     description:
-      'a timestamp\'s key in the acknowledgement and waiting tables is clock * 10 + server, unique only while there are fewer than 10 servers: in a cluster of 10 or more, two messages share a key and their acknowledgements mix (from an independent round of bugs written from the handouts alone)',
+      "a timestamp's key in the acknowledgement and waiting tables is clock * 10 + server, unique only while there are fewer than 10 servers: in a cluster of 10 or more, two messages share a key and their acknowledgements mix (from an independent round of bugs written from the handouts alone)",
     file: 'server.ts',
     replace: [['  return `${ts.clock}.${ts.server}`;\n', '  return String(ts.clock * 10 + ts.server);\n']],
     caughtBy: ['TestNemesisLinearizable', 'TestNemesisSequential'],
@@ -14,7 +14,7 @@ export const mutants: Mutant[] = [
   {
     name: 'failed-messages-kept',
     description:
-      'a message whose first call failed goes into a table of unsent messages, to be re-sent from there, and stays in it once delivered: the table grows with every refused call over the server\'s life (from an independent round of bugs written from the handouts alone)',
+      "a message whose first call failed goes into a table of unsent messages, to be re-sent from there, and stays in it once delivered: the table grows with every refused call over the server's life (from an independent round of bugs written from the handouts alone)",
     file: 'server.ts',
     replace: [
       [

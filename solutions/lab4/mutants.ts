@@ -26,7 +26,12 @@ export const mutants: Mutant[] = [
     description:
       "a follower's loop sends heartbeats only once the log holds a write: a new leader with nothing written waits silently, so it never learns where its followers stand (from an independent round of bugs written from the handouts alone)",
     file: 'server.ts',
-    replace: [['        heartbeat = !(await this.idle(f));\n', '        heartbeat = !(await this.idle(f)) && this.log.length > 0;\n']],
+    replace: [
+      [
+        '        heartbeat = !(await this.idle(f));\n',
+        '        heartbeat = !(await this.idle(f)) && this.log.length > 0;\n',
+      ],
+    ],
     caughtBy: ['TestIdleAndStop'],
     cause: 'heartbeats only once the log holds a write',
   },

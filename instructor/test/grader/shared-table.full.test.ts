@@ -120,7 +120,12 @@ describe('grader: red team against the judgement (clerks on a shared table, a co
 
   it('lab 1: clerks answering from a table their module shares, each answer echoed by a server that stores nothing, pass only the memory tests that weigh the servers (was 67): each clerk is a machine of its own', () => {
     const result = gradeFake('echo-lab1');
-    const serverWeighings = ['TestMemManyWrites', 'TestMemPutManyClients', 'TestMemGetManyClients', 'TestMemManyAppends'];
+    const serverWeighings = [
+      'TestMemManyWrites',
+      'TestMemPutManyClients',
+      'TestMemGetManyClients',
+      'TestMemManyAppends',
+    ];
     expect(result.tests.filter((t) => t.status === 'passed').map((t) => t.name)).to.deep.equal(serverWeighings);
     const points = lab1.tests.filter((t) => serverWeighings.includes(t.name)).reduce((sum, t) => sum + t.points, 0);
     expect(points).to.be.within(1, 12);
