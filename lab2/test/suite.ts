@@ -743,6 +743,42 @@ function checkPollPace(calls: number, ms: number): void {
 /** How long acquire(0) of a held lock may take on the reliable network (a get takes 0.05-0.15 ms each way), virtual ms. */
 const FALSE_AT_ONCE_MS = 2;
 
+/**
+ * TestLocksShareClerkReliable: fresh Locks on `ck` take a free lock in turn, every other one with a ten-minute
+ * timeout; what the key holds while each holds it must be its own.
+ */
+async function checkTurnsHaveOwnIds(ts: KVTester, ck: KVClerk): Promise<void> {
+  // Fresh Locks take a free lock in turn: what the key holds while each holds it must be its own. Two Locks that
+  // hold under one value could each take the other's hold for its own (after an ErrMaybe, a release).
+  const holders = new Map<string, number>();
+  for (let i = 0; i < TURN_LOCKS; i++) {
+    const turn = ts.makeLock(ck, 'turns');
+    const timeout = i % 2 === 0 ? 0 : TURN_TIMEOUT_MS;
+    check(
+      await turn.acquire(timeout),
+      `Fresh Lock object number ${i + 1} on "turns" (the one before it had taken it and released it) could not take the free lock with acquire(${timeout}).`,
+    );
+    const read = await ck.get('turns');
+    check(
+      read.err === 'OK',
+      `Fresh Lock object number ${i + 1} took the free lock "turns", and the key then answered ${read.err}.`,
+    );
+    const value = read.err === 'OK' ? read.value : '';
+    const earlier = holders.get(value);
+    check(
+      earlier === undefined,
+      () =>
+        `Fresh Lock objects number ${(earlier ?? 0) + 1} and ${i + 1} each took the lock "turns" in turn, and the key held ` +
+        `${show(value)} both times: two Lock objects of one run had the same identity. Each Lock needs an id of its own ` +
+        'that does not repeat among the thousands of Locks of a run. Likely causes: an id from a small space (a random ' +
+        'string of a few characters, such as Math.random().toString(36).slice(2, 6), a number below a million); an id ' +
+        'made from the time or a counter that starts again; draw 10 or more random characters, or crypto.randomUUID().',
+    );
+    holders.set(value, i);
+    await turn.release();
+  }
+}
+
 const locksShareClerk: TestDefinition<Lab2Impl> = {
   name: 'TestLocksShareClerkReliable',
   description:
@@ -800,35 +836,7 @@ const locksShareClerk: TestDefinition<Lab2Impl> = {
         'causes: a pause before the deadline is checked (look, check the deadline, and only then pause); a first pause ' +
         'before the first look; a timeout of 0 rounded up to a pause of some milliseconds.',
     );
-    // Fresh Locks take a free lock in turn: what the key holds while each holds it must be its own. Two Locks that
-    // hold under one value could each take the other's hold for its own (after an ErrMaybe, a release).
-    const holders = new Map<string, number>();
-    for (let i = 0; i < TURN_LOCKS; i++) {
-      const turn = ts.makeLock(ck, 'turns');
-      const timeout = i % 2 === 0 ? 0 : TURN_TIMEOUT_MS;
-      check(
-        await turn.acquire(timeout),
-        `Fresh Lock object number ${i + 1} on "turns" (the one before it had taken it and released it) could not take the free lock with acquire(${timeout}).`,
-      );
-      const read = await ck.get('turns');
-      check(
-        read.err === 'OK',
-        `Fresh Lock object number ${i + 1} took the free lock "turns", and the key then answered ${read.err}.`,
-      );
-      const value = read.err === 'OK' ? read.value : '';
-      const earlier = holders.get(value);
-      check(
-        earlier === undefined,
-        () =>
-          `Fresh Lock objects number ${(earlier ?? 0) + 1} and ${i + 1} each took the lock "turns" in turn, and the key held ` +
-          `${show(value)} both times: two Lock objects of one run had the same identity. Each Lock needs an id of its own ` +
-          'that does not repeat among the thousands of Locks of a run. Likely causes: an id from a small space (a random ' +
-          'string of a few characters, such as Math.random().toString(36).slice(2, 6), a number below a million); an id ' +
-          'made from the time or a counter that starts again; draw 10 or more random characters, or crypto.randomUUID().',
-      );
-      holders.set(value, i);
-      await turn.release();
-    }
+    await checkTurnsHaveOwnIds(ts, ck);
     // An acquire with no timeout, and one with a huge finite timeout, wait as long as the holder keeps the lock.
     const waiterClerk = ts.makeClerk();
     const waiter = ts.makeLock(waiterClerk, 'l');
