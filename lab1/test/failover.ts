@@ -256,18 +256,26 @@ export const takeoverReplacesCopy: TestDefinition<Lab1Impl> = {
   },
 };
 
+/**
+ * KEY holds START; a clerk appends `marker`, and the primary (server 0) stops after server 1 got the append and
+ * before server 2 did. The clerk's re-send never arrives: the append never finishes, and only what the test sends
+ * next reaches the new primary. Returns once server 0 has stopped.
+ */
+async function stopMidAppendForGood(ts: Lab1Tester, marker: string): Promise<void> {
+  await ts.makeClerk().put(KEY, START);
+  stopMidWriteThenHold(ts, marker, 1, (_server, method, args) => method === 'Append' && mentions(args, marker));
+  void ts.makeClerk().append(KEY, marker);
+  while (ts.isRunning(0)) await sleep(1);
+}
+
 export const getAfterTakeover: TestDefinition<Lab1Impl> = {
   name: 'TestGetAfterTakeover',
   description:
     "the primary stops mid-append (server 1 has it, server 2 not) and the clerk's re-send is held back; a reader gets through server 1, then server 1 stops and a second reader gets through server 2: it must see what the first saw",
   async run(ctx: Ctx) {
     const ts = new Lab1Tester(ctx, ALL_THREE);
-    await ts.makeClerk().put(KEY, START);
     const marker = 'x 0 0 y';
-    // The clerk's re-send never arrives: the append never finishes, and only gets reach the new primary.
-    stopMidWriteThenHold(ts, marker, 1, (_server, method, args) => method === 'Append' && mentions(args, marker));
-    void ts.makeClerk().append(KEY, marker);
-    while (ts.isRunning(0)) await sleep(1);
+    await stopMidAppendForGood(ts, marker);
     const v1 = await within(
       ts.makeClerk(ts.config, [1, 0, 2]).get(KEY),
       SETTLE_MS,
@@ -296,12 +304,8 @@ export const syncBesideWrite: TestDefinition<Lab1Impl> = {
   description: `the primary stops mid-append (server 1 has it, server 2 not); a get makes server 1 take over, and server 2 holds the copy it is sent for ${COPY_HELD_MS} ms, while a put of another key of the shard goes through server 1; then server 1 stops: server 2 holds the put`,
   async run(ctx: Ctx) {
     const ts = new Lab1Tester(ctx, ALL_THREE);
-    await ts.makeClerk().put(KEY, START);
     const marker = 'x 0 0 y';
-    // The clerk's re-send never arrives: only the get and the put below reach the new primary.
-    stopMidWriteThenHold(ts, marker, 1, (_server, method, args) => method === 'Append' && mentions(args, marker));
-    void ts.makeClerk().append(KEY, marker);
-    while (ts.isRunning(0)) await sleep(1);
+    await stopMidAppendForGood(ts, marker);
     // Server 2 holds the first call that brings it the append (server 1's copy, sent as it takes over) a while.
     const holding = ts.onCall!;
     let held = false;
