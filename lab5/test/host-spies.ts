@@ -399,9 +399,14 @@ export class CrashCopies {
     this.into = into;
   }
 
-  /** From now on, take the copies. */
-  arm(): void {
+  /**
+   * From now on, take the copies, if no snapshot write has been seen since the count `writesSeen` (or always, when it
+   * is not a count); returns whether it armed.
+   */
+  arm(writesSeen?: unknown): boolean {
+    if (typeof writesSeen === 'number' && writesSeen !== this.snapshotWrites) return false;
     this.armed = true;
+    return true;
   }
 
   /** Fills the disk (writes other than the log's fail) or frees it. */

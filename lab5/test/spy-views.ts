@@ -131,9 +131,14 @@ export class RemoteCrashCopies {
     return this.link.request({ op: 'call', ref: this.ref, method, args }, what);
   }
 
-  /** From now on, take the copies. */
-  async arm(): Promise<void> {
-    await this.call('arm', [], 'arming the crash copies');
+  /**
+   * From now on, take the copies; given `writesSeen` (a report's snapshotWrites), only if no snapshot write came
+   * since: resolves to whether it armed. The answer comes from the student's process, so it may only make a test
+   * stricter: a test that is told "not armed" writes again and asks again.
+   */
+  async arm(writesSeen?: number): Promise<boolean> {
+    const v = await this.call('arm', writesSeen === undefined ? [] : [writesSeen], 'arming the crash copies');
+    return v === true;
   }
 
   /** Fills the disk (writes to files other than the log fail with ENOSPC) or frees it. */
