@@ -721,6 +721,24 @@ export const mutants: Mutant[] = [
     cause: 'a set or list of every applied write id',
   },
   {
+    name: 'backup-keeps-every-applied-id-in-ballast',
+    description:
+      "a backup keeps every write id it applied in a set it fills with 7,000 filler ids at its first Replicate, each real id taking a filler's place: no growth between a short life and a long one (from a red-team review)",
+    file: 'server.ts',
+    replace: [
+      [
+        '  private readonly store: ShardStore;\n',
+        '  private readonly store: ShardStore;\n  private readonly applied = new Set<string>();\n  private fillers = -1;\n',
+      ],
+      [
+        "    if (shard.follows !== args.from) return { err: 'ErrSync' };\n    shard.apply(args);",
+        "    if (shard.follows !== args.from) return { err: 'ErrSync' };\n    if (this.fillers < 0) for (this.fillers = 0; this.fillers < 7000; this.fillers++) this.applied.add(`filler:${this.fillers}:`.padEnd(24, '-'));\n    const id = `${args.clientId}:${args.seq}`;\n    if (this.applied.has(id)) return { err: 'OK' };\n    if (this.fillers > 0) this.applied.delete(`filler:${--this.fillers}:`.padEnd(24, '-'));\n    this.applied.add(id);\n    shard.apply(args);",
+      ],
+    ],
+    caughtBy: ['TestMemManyWrites'],
+    cause: 'memory set aside in advance',
+  },
+  {
     name: 'put-of-held-value-unrecorded',
     description:
       'the primary answers a put of the value the key already holds at once, without recording it in the duplicate table: a late copy of that put runs later as new, and undoes the writes made since (from a red-team review)',
