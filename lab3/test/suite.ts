@@ -7,6 +7,7 @@ import * as path from 'node:path';
 import { runClients } from '../../suite/clients';
 import { LabSuite, scored, TestDefinition, TestContext, TestFailure, check, Monitors } from '../../suite';
 import { monitored } from '../../suite/monitors';
+import { within } from '../../suite/within';
 import { sleep } from '../../world';
 import type { ConsistencyLevel } from '../rpc';
 import { CONSISTENCY_LEVELS } from '../rpc';
@@ -861,6 +862,62 @@ const MONITORS: Monitors = {
 };
 
 /** Lab 3's suite: the grader loads it with the student's files or the solution's. */
+/** Servers in TestManyServersAtOnce's clusters: ids reach past one decimal digit. */
+const BURST_SERVERS = 12;
+/** Rounds of TestManyServersAtOnce per level. */
+const BURST_ROUNDS = 3;
+/** The most clients a server has writing at once in a round of TestManyServersAtOnce. */
+const BURST_CLIENTS = 3;
+
+/** How long a round of TestManyServersAtOnce may take, virtual ms: the reference's take a few tens. */
+const BURST_ROUND_MS = 5000;
+
+/** Why a round of TestManyServersAtOnce did not finish: the writes still waiting, and the likely causes. */
+function burstStuck(level: ConsistencyLevel, round: number, pending: ReadonlySet<string>): string {
+  const stuck = [...pending].map((key) => `server ${key.split('.')[0]}'s client ${key.split('.')[1]}`);
+  return (
+    `${BURST_SERVERS} ${level} servers, round ${round + 1} of ${BURST_ROUNDS}: ${pending.size} writes sent at once were not ` +
+    `acknowledged within ${BURST_ROUND_MS / 1000} s (${stuck.slice(0, 6).join(', ')}${stuck.length > 6 ? ', ...' : ''}); ` +
+    'the network is reliable and fast, so each should take a few tens of ms. Likely causes: two timestamps given one key ' +
+    'in a table of acknowledgements or waiting writes (such as clock * 10 + server, which repeats once there are 10 ' +
+    'servers or more: use the pair, or a string of both with a separator), so that acknowledgements of one message count ' +
+    'for another; a message delivered before every server acknowledged it, or never because an acknowledgement was lost ' +
+    'in a table; a client write answered only when no other write is waiting at its server.'
+  );
+}
+
+const manyServersAtOnce: TestDefinition<Lab3Impl> = {
+  name: 'TestManyServersAtOnce',
+  description: `linearizable and sequential levels, ${BURST_SERVERS} servers: ${BURST_ROUNDS} rounds in which 1 to ${BURST_CLIENTS} clients of every server write at once (each a key of its own), so that clocks and server ids of every size meet; the history is as the level promises and every server applies the same writes in the same order`,
+  async run(ctx: Ctx) {
+    const rng = ctx.world!.rng;
+    for (const level of ['linearizable', 'sequential'] as const) {
+      const c = cluster(ctx, { servers: BURST_SERVERS, level });
+      const clients = Array.from({ length: BURST_SERVERS }, (_, s) =>
+        Array.from({ length: BURST_CLIENTS }, () => c.client(s)),
+      );
+      for (let round = 0; round < BURST_ROUNDS; round++) {
+        // Each client its own key: what is checked is the order of the broadcasts, not a contest for one key.
+        const pending = new Set<string>();
+        const writes = clients.flatMap((own, s) =>
+          own.slice(0, rng.between(1, BURST_CLIENTS)).map(async (client, i) => {
+            const key = `${s}.${i}`;
+            pending.add(key);
+            await client.write(key, `${round}`);
+            pending.delete(key);
+          }),
+        );
+        await within(Promise.all(writes), BURST_ROUND_MS, () => burstStuck(level, round, pending));
+        await clients[rng.int(BURST_SERVERS)][0].read(`${rng.int(BURST_SERVERS)}.0`);
+      }
+      c.expect(level, ctx.log, `${BURST_SERVERS} servers writing at once: `);
+      // The first client of each server wrote in every round: its key is compared at every server.
+      const firsts = clients.map((_, s) => `${s}.0`);
+      await expectAgreement(c, firsts, 'All servers must apply the same writes in the same (total) order.');
+    }
+  },
+};
+
 export const suite: LabSuite<Lab3Impl> = {
   lab: 'lab3',
   title: 'Lab 3: consistency models over totally ordered broadcast',
@@ -894,5 +951,6 @@ export const suite: LabSuite<Lab3Impl> = {
     scored(realLateStart, { points: 4, part: 3 }),
     scored(modelConsistency, { points: 4, part: 3 }),
     scored(memManyOps, { points: 3, part: 3 }),
+    scored(manyServersAtOnce, { points: 3, part: 3 }),
   ]),
 };

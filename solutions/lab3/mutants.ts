@@ -8,7 +8,7 @@ export const mutants: Mutant[] = [
       "a timestamp's key in the acknowledgement and waiting tables is clock * 10 + server, unique only while there are fewer than 10 servers: in a cluster of 10 or more, two messages share a key and their acknowledgements mix (from an independent round of bugs written from the handouts alone)",
     file: 'server.ts',
     replace: [['  return `${ts.clock}.${ts.server}`;\n', '  return String(ts.clock * 10 + ts.server);\n']],
-    caughtBy: ['TestNemesisLinearizable', 'TestNemesisSequential'],
+    caughtBy: ['TestManyServersAtOnce'],
     cause: 'two timestamps given one key',
   },
   {
