@@ -47,6 +47,7 @@ const INSTRUCTOR_SCRIPTS = [
   'lint',
   'format',
   'format:check',
+  'style',
 ];
 
 /** Packages only the instructors' scripts and the kit's tests use: a template neither lists nor installs them. */
