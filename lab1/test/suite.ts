@@ -679,7 +679,7 @@ const FEW_WRITES = 500;
 /** Memory the three copies together may gain per write between the short life and the long one, bytes. */
 const WRITE_BYTES = 40;
 /**
- * What the three copies may retain together after the long life, bytes. The reference's retain 110-170 KiB. Memory
+ * What the three copies may retain together after the long life, bytes. The reference's retain 106-164 KiB. Memory
  * set aside early and overwritten as writes come would show no growth between the two lives; under this bound it
  * holds the long life's write ids in no more than the growth bound allows each.
  */
