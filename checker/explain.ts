@@ -60,7 +60,7 @@ function explainPartition<S extends {} | null, I, O>(
     );
   } else {
     lines.push(
-      `Undecided${where}: the checker ran out of time after placing ${part.linearization.length} of ${part.ops.length} operations.`,
+      `Undecided${where}: the checker ran out of ${part.unfinished === 'steps' ? 'search steps' : 'time'} after placing ${part.linearization.length} of ${part.ops.length} operations.`,
     );
   }
   const replay = replayOrder(model, history, part.linearization, result.mode);
@@ -102,7 +102,7 @@ export function explainResult<S extends {} | null, I, O>(
   model: Model<S, I, O>,
   history: readonly Operation<I, O>[],
   result: CheckResult,
-  options: { timeUnit?: 'ms' | 'line'; steps?: number; timeoutMs?: number } = {},
+  options: { timeUnit?: 'ms' | 'line'; steps?: number; timeoutMs?: number; stepBudget?: number } = {},
 ): string {
   const unit = options.timeUnit ?? 'ms';
   const steps = options.steps ?? 5;
@@ -111,9 +111,12 @@ export function explainResult<S extends {} | null, I, O>(
   const size = `${history.length} operations${parts > 1 ? ` on ${parts} keys` : ''}, checked in ${result.elapsedMs.toFixed(0)} ms`;
   if (result.verdict === 'ok') return `${what}: ${size}.`;
   if (result.verdict === 'unknown') {
-    const budget = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
     const first = result.partitions.find((p) => p.verdict === 'unknown' && p.unfinished !== 'stopped');
-    const head = `Undecided: the checker could not finish within its ${budget} ms budget (${size}). This is not a failure by itself.`;
+    const budget =
+      first?.unfinished === 'steps'
+        ? `budget of ${options.stepBudget} search steps${parts > 1 ? ' per key' : ''}`
+        : `${options.timeoutMs ?? DEFAULT_TIMEOUT_MS} ms budget`;
+    const head = `Undecided: the checker could not finish within its ${budget} (${size}).`;
     return first ? [head, ...explainPartition(model, history, first, result, unit, steps)].join('\n') : head;
   }
   const illegal = result.partitions.filter((p) => p.verdict === 'illegal');

@@ -6,7 +6,7 @@ import { realNowMs } from './clock';
 import { orderTouching } from './touching';
 import { keyedProduct } from './product';
 import { Search, SearchOutcome } from './search';
-import type { CheckOptions, CheckResult, Model, Operation, PartitionResult, Verdict } from './types';
+import type { CheckOptions, CheckResult, Model, Operation, PartitionResult, Unfinished, Verdict } from './types';
 
 /** The default real-time budget of one check, in milliseconds. */
 export const DEFAULT_TIMEOUT_MS = 10_000;
@@ -78,37 +78,50 @@ function clientLanes<I, O>(ops: readonly Operation<I, O>[]): { lane: Int32Array;
   return { lane, laneCount: Math.max(1, index.size) };
 }
 
+/** How long a check may go on: a real-time deadline, and the most search steps of any one search. */
+interface Limits {
+  /** Real time (realNowMs) after which every unfinished search stops. */
+  deadline: number;
+  /** Most steps one search may take (Infinity: no limit). */
+  maxSteps: number;
+}
+
 /** Search steps in a first turn; later turns adapt so that one turn takes about TURN_MS of real time. */
 const FIRST_SLICE = 20_000;
 /** Target real time of one turn: short enough to share time fairly and to notice the deadline promptly. */
 const TURN_MS = 5;
 
 /**
- * Runs the searches in turns until all are done, the deadline passes, or (unless `all`) one is illegal.
+ * Runs the searches in turns until all are done, the deadline passes, or (unless `all`) one is illegal. A search
+ * that reaches `maxSteps` stops there, undecided, whatever the others do: so whether a partition is decided
+ * depends on its operations alone, never on the machine's speed (only the deadline does).
  * Returns the outcomes in the same order, plus why each unfinished one stopped.
  */
 function runTurns<S extends {} | null, I, O>(
   searches: Search<S, I, O>[],
   deadline: number,
   all: boolean,
-): Array<{ outcome: SearchOutcome; unfinished?: 'timeout' | 'stopped' }> {
+  maxSteps = Infinity,
+): Array<{ outcome: SearchOutcome; unfinished?: Unfinished }> {
   const active = searches.map((_, i) => i).filter((i) => !searches[i].outcome);
   const slice = searches.map(() => FIRST_SLICE);
-  let why: 'timeout' | 'stopped' | undefined;
+  const outOfSteps = new Set<Search<S, I, O>>();
+  let why: Unfinished | undefined;
   while (active.length > 0 && why === undefined) {
     for (let k = 0; k < active.length;) {
       const i = active[k];
       const s = searches[i];
       const before = realNowMs();
-      const finished = s.run(slice[i]);
+      const finished = s.run(Math.min(slice[i], maxSteps - s.steps));
       const now = realNowMs();
       // Steps can be slow (a big state to copy): keep each turn near TURN_MS.
       const took = now - before;
       if (took > 2 * TURN_MS) slice[i] = Math.max(100, Math.floor(slice[i] / 2));
       else if (took < TURN_MS / 2) slice[i] = Math.min(1_000_000, slice[i] * 2);
-      if (finished) {
+      if (finished || s.steps >= maxSteps) {
         active.splice(k, 1);
-        if (s.outcome?.verdict === 'illegal' && !all) {
+        if (!finished) outOfSteps.add(s);
+        else if (s.outcome?.verdict === 'illegal' && !all) {
           why = 'stopped';
           break;
         }
@@ -119,7 +132,9 @@ function runTurns<S extends {} | null, I, O>(
       }
     }
   }
-  return searches.map((s) => (s.outcome ? { outcome: s.outcome } : { outcome: s.stop(), unfinished: why }));
+  return searches.map((s) =>
+    s.outcome ? { outcome: s.outcome } : { outcome: s.stop(), unfinished: outOfSteps.has(s) ? 'steps' : why },
+  );
 }
 
 /** A partition's result from its search outcome (`ids` maps the search's local ids to the history's). */
@@ -127,7 +142,8 @@ function toPartition(
   key: string | null,
   ids: number[],
   outcome: SearchOutcome,
-  unfinished?: 'timeout' | 'stopped',
+  steps: number,
+  unfinished?: Unfinished,
 ): PartitionResult {
   const part: PartitionResult = {
     key,
@@ -135,6 +151,7 @@ function toPartition(
     ops: ids,
     linearization: outcome.order.map((j) => ids[j]),
     unplaced: outcome.unplaced.map((j) => ids[j]),
+    steps,
   };
   if (unfinished) part.unfinished = unfinished;
   return part;
@@ -145,14 +162,16 @@ function checkGroups<S extends {} | null, I, O>(
   model: Model<S, I, O>,
   history: readonly Operation<I, O>[],
   groups: Array<{ key: string | null; ids: number[] }>,
-  deadline: number,
+  limits: Limits,
   all: boolean,
 ): PartitionResult[] {
   const searches = groups.map(
     (g) => new Search({ model, ops: g.ids.map((i) => history[i]), lane: null, laneCount: 1 }),
   );
-  const outcomes = runTurns(searches, deadline, all);
-  return groups.map((g, i) => toPartition(g.key, g.ids, outcomes[i].outcome, outcomes[i].unfinished));
+  const outcomes = runTurns(searches, limits.deadline, all, limits.maxSteps);
+  return groups.map((g, i) =>
+    toPartition(g.key, g.ids, outcomes[i].outcome, searches[i].steps, outcomes[i].unfinished),
+  );
 }
 
 /**
@@ -229,40 +248,44 @@ function searchSequential<S extends {} | null, I, O>(
   model: Model<S, I, O>,
   history: readonly Operation<I, O>[],
   ids: number[],
-  deadline: number,
+  limits: Limits,
+  stepsBefore: number,
 ): PartitionResult {
   const ops = ids.map((i) => history[i]);
-  const { outcome, unfinished } = runTurns([new Search({ model, ops, ...clientLanes(ops) })], deadline, true)[0];
-  return toPartition(null, ids, outcome, unfinished);
+  const search = new Search({ model, ops, ...clientLanes(ops) });
+  const { outcome, unfinished } = runTurns([search], limits.deadline, true, limits.maxSteps)[0];
+  return toPartition(null, ids, outcome, stepsBefore + search.steps, unfinished);
 }
 
 /**
  * Checks sequential consistency of the whole history. A linearizable history is sequentially consistent,
  * and the linearizability check is far cheaper (per key, with real time ruling out most orders), so it goes
- * first with a quarter of the budget; its per-key orders merge into one order of the whole history. Only when
- * it finds no order does the per-client search run, over all keys at once.
+ * first with a quarter of the budget (of time and of steps); its per-key orders merge into one order of the
+ * whole history. Only when it finds no order does the per-client search run, over all keys at once.
  */
 function checkSequentialWhole<S extends {} | null, I, O>(
   model: Model<S, I, O>,
   history: readonly Operation<I, O>[],
   start: number,
-  deadline: number,
+  limits: Limits,
 ): PartitionResult {
   const ids = byCall(
     history,
     history.map((_, i) => i),
   );
-  const quick = checkGroups(model, history, partitionOps(model, history), start + (deadline - start) / 4, false);
+  const quickLimits = { deadline: start + (limits.deadline - start) / 4, maxSteps: Math.ceil(limits.maxSteps / 4) };
+  const quick = checkGroups(model, history, partitionOps(model, history), quickLimits, false);
+  const quickSteps = quick.reduce((sum, p) => sum + p.steps, 0);
   if (quick.every((p) => p.verdict === 'ok')) {
     const order = mergeOrders(
       history,
       quick.map((p) => p.linearization),
     );
-    if (order) return { key: null, verdict: 'ok', ops: ids, linearization: order, unplaced: [] };
+    if (order) return { key: null, verdict: 'ok', ops: ids, linearization: order, unplaced: [], steps: quickSteps };
   }
   return model.partitionKey
-    ? searchSequential(keyedProduct(model), history, ids, deadline)
-    : searchSequential(model, history, ids, deadline);
+    ? searchSequential(keyedProduct(model), history, ids, limits, quickSteps)
+    : searchSequential(model, history, ids, limits, quickSteps);
 }
 
 /** Combines partition verdicts: any illegal wins, then any unknown. */
@@ -285,15 +308,19 @@ export function check<S extends {} | null, I, O>(
   const start = realNowMs();
   const timed = orderTouching(history);
   const mode = options.mode ?? 'linearizable';
-  const deadline = start + (options.timeoutMs ?? DEFAULT_TIMEOUT_MS);
+  const limits: Limits = {
+    deadline: start + (options.timeoutMs ?? DEFAULT_TIMEOUT_MS),
+    maxSteps: options.stepBudget ?? Infinity,
+  };
   const all = options.allPartitions ?? false;
   const partitions =
     mode === 'linearizable'
-      ? checkGroups(model, timed, partitionOps(model, timed), deadline, all)
-      : [checkSequentialWhole(model, timed, start, deadline)];
+      ? checkGroups(model, timed, partitionOps(model, timed), limits, all)
+      : [checkSequentialWhole(model, timed, start, limits)];
   const verdict = overall(partitions);
   const unplaced = partitions.filter((p) => p.verdict === 'illegal').flatMap((p) => p.unplaced);
-  return { verdict, mode, partitions, unplaced, elapsedMs: realNowMs() - start };
+  const steps = partitions.reduce((sum, p) => sum + p.steps, 0);
+  return { verdict, mode, partitions, unplaced, elapsedMs: realNowMs() - start, steps };
 }
 
 /** Checks linearizability (real-time order plus the model). */

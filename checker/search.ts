@@ -95,6 +95,8 @@ function buildList<I, O>(ops: readonly Operation<I, O>[]): [Int32Array, Int32Arr
 export class Search<S extends {} | null, I, O> {
   /** The result once the search has finished, else undefined. */
   outcome: SearchOutcome | undefined;
+  /** Search steps taken so far: the same on every machine for the same problem. */
+  steps = 0;
   private readonly model: Model<S, I, O>;
   private readonly n: number;
   private readonly next: Int32Array;
@@ -257,7 +259,13 @@ export class Search<S extends {} | null, I, O> {
   /** Searches for at most `budget` steps; returns true once the outcome is known. */
   run(budget: number): boolean {
     if (this.outcome) return true;
-    for (let ticks = 0; ticks < budget; ticks++) if (this.tick()) return true;
+    for (let ticks = 0; ticks < budget; ticks++) {
+      if (this.tick()) {
+        this.steps += ticks + 1;
+        return true;
+      }
+    }
+    this.steps += budget;
     return false;
   }
 

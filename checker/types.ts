@@ -94,15 +94,20 @@ export interface PartitionResult {
   /** When not `ok`: the operation(s) that could not be placed next after `linearization`. */
   unplaced: number[];
   /**
-   * Why an `unknown` partition has no answer: the time budget ran out (`timeout`), or the check stopped
-   * early because another partition was already illegal (`stopped`).
+   * Why an `unknown` partition has no answer: the time budget ran out (`timeout`), its search used up its step
+   * budget (`steps`), or the check stopped early because another partition was already illegal (`stopped`).
    */
-  unfinished?: 'timeout' | 'stopped';
+  unfinished?: Unfinished;
+  /** Search steps this partition's check took (the same on every machine for the same history and options). */
+  steps: number;
 }
+
+/** Why a partition was left undecided (see PartitionResult.unfinished). */
+export type Unfinished = 'timeout' | 'steps' | 'stopped';
 
 /** The result of checking a history. */
 export interface CheckResult {
-  /** `illegal` if any partition is illegal, else `unknown` if any ran out of time, else `ok`. */
+  /** `illegal` if any partition is illegal, else `unknown` if any ran out of time or steps, else `ok`. */
   verdict: Verdict;
   mode: CheckMode;
   /** One entry per partition (a single entry with key `null` when the history is not partitioned). */
@@ -111,12 +116,19 @@ export interface CheckResult {
   unplaced: number[];
   /** Real time spent, in milliseconds. */
   elapsedMs: number;
+  /** Search steps taken over every partition: a measure of the history's difficulty that no machine changes. */
+  steps: number;
 }
 
 /** Options of a check. */
 export interface CheckOptions {
   /** Real-time budget for the whole check in milliseconds (default 10 000); on expiry the verdict is `unknown`. */
   timeoutMs?: number;
+  /**
+   * Most search steps any one partition may take (default: no limit); past it that partition is `unknown`
+   * (`unfinished: 'steps'`). Unlike the time budget, it gives the same verdict on every machine and at any load.
+   */
+  stepBudget?: number;
   /** Which condition to check (default `linearizable`). */
   mode?: CheckMode;
   /**

@@ -4,7 +4,7 @@ export { scored } from './scored';
 export { TestFailure, FailureAttachments, check, isTestFailure, isTodo } from './failure';
 export { runNamedTest, RunOptions, describeError, liveOpCount } from './run';
 export { Transcript, bounded } from './transcript';
-export { assertLinearizable } from './linearizable';
+export { assertLinearizable, checkForTest, TestCheck, CHECK_STEP_BUDGET, SEQUENTIAL_STEP_BUDGET } from './linearizable';
 export { within } from './within';
 export {
   minimizeFaults,

@@ -193,7 +193,7 @@ function partitionSummary<S extends {} | null, I, O>(
   const lead =
     part.verdict === 'illegal'
       ? `No legal order exists. The best the checker found places ${part.linearization.length} of ${n} operations (numbered bars); after them`
-      : `The checker ran out of time. So far it placed ${part.linearization.length} of ${n} operations; after them`;
+      : `The checker ran out of ${part.unfinished === 'steps' ? 'search steps' : 'time'}. So far it placed ${part.linearization.length} of ${n} operations; after them`;
   return `${lead} ${culprits.length > 0 ? `${culprits.join(' and ')} cannot be placed (red).` : 'nothing else could be placed.'}`;
 }
 
@@ -228,7 +228,7 @@ export function renderHistoryHtml<S extends {} | null, I, O>(
         : part.verdict === 'illegal'
           ? 'not consistent'
           : part.verdict === 'unknown'
-            ? 'undecided (time budget)'
+            ? `undecided (${part.unfinished === 'steps' ? 'step' : 'time'} budget)`
             : 'ok';
     const body =
       part.unfinished === 'stopped'

@@ -6,9 +6,9 @@
 import { Network, Server } from '../../labrpc';
 import type { ClientEnd, RpcEnd } from '../../labrpc';
 import { HistoryRecorder, clientLane } from '../../suite/history';
-import { checkOrExplain, kvModel } from '../../checker';
+import { kvModel } from '../../checker';
 import type { CheckMode, KvInput, KvOutput, KvState, Model, Operation } from '../../checker';
-import { TestFailure } from '../../suite';
+import { TestFailure, checkForTest } from '../../suite';
 import { World, sleep } from '../../world';
 import type { ScenarioDriver } from '../tools/scenario';
 import type { ConsistencyLevel, KVService, ReadReply, ServerOptions, WriteReply } from '../rpc';
@@ -311,26 +311,15 @@ export class Cluster {
   check(mode: CheckMode, title?: string): { ok: boolean; verdict: string; explanation: string; html?: string } {
     const ops = this.operations();
     if (mode === 'linearizable' || ops.length <= SEQUENTIAL_WHOLE_LIMIT) {
-      const { result, explanation, html } = checkOrExplain(kvModel, ops, {
-        mode,
-        timeoutMs: CHECK_TIMEOUT_MS,
-        html: true,
-        title,
-      });
-      return { ok: result.verdict !== 'illegal', verdict: result.verdict, explanation, html };
+      const { ok, result, explanation, html } = checkForTest(kvModel, ops, { mode, title });
+      return { ok, verdict: result.verdict, explanation, html };
     }
     const keys = [...new Set(ops.map((o) => o.input.key))].sort();
     const verdicts: string[] = [];
     for (const key of keys) {
       const mine = ops.filter((o) => o.input.key === key);
-      const { result, explanation, html } = checkOrExplain(ONE_KEY_MODEL, mine, {
-        mode,
-        timeoutMs: CHECK_TIMEOUT_MS / keys.length,
-        html: true,
-        title,
-      });
-      if (result.verdict === 'illegal')
-        return { ok: false, verdict: 'illegal', explanation: `Key ${show(key)}: ${explanation}`, html };
+      const { ok, result, explanation, html } = checkForTest(ONE_KEY_MODEL, mine, { mode, title });
+      if (!ok) return { ok: false, verdict: result.verdict, explanation: `Key ${show(key)}: ${explanation}`, html };
       verdicts.push(result.verdict);
     }
     const verdict = verdicts.includes('unknown') ? 'unknown' : 'ok';
@@ -350,9 +339,6 @@ export class Cluster {
     }
   }
 }
-
-/** Real-time budget of one history check, ms. */
-const CHECK_TIMEOUT_MS = 10_000;
 
 /** Histories up to this many operations are checked for sequential consistency as a whole. */
 const SEQUENTIAL_WHOLE_LIMIT = 40;

@@ -13,9 +13,9 @@
  * the linearizability or sequential-consistency checker, convergence, reads of written values only, and (eventual)
  * last-writer-wins under Lamport clocks as seen from outside.
  */
-import { checkOrExplain, kvModel } from '../../checker';
+import { kvModel } from '../../checker';
 import type { KvInput, KvOutput, Operation } from '../../checker';
-import { check, TestFailure } from '../../suite';
+import { check, checkForTest, TestFailure } from '../../suite';
 import type { TestContext, TestDefinition } from '../../suite';
 import { PctSchedule } from '../../suite/nemesis/pct';
 import { drawPlan } from '../../suite/nemesis/plan';
@@ -706,13 +706,11 @@ function expectHistory(c: Cluster, mode: 'linearizable' | 'sequential', ops: rea
 function expectEpisodes(w: Workload, ops: readonly Op[], context: string): void {
   for (const [e, keys] of w.episodes.entries()) {
     const mine = ops.filter((o) => keys.includes(o.input.key));
-    const { result, explanation, html } = checkOrExplain(kvModel, mine, {
+    const { ok, explanation, html } = checkForTest(kvModel, mine, {
       mode: 'sequential',
-      timeoutMs: 2000,
-      html: true,
       title: `lab3 sequential nemesis, episode ${e}`,
     });
-    if (result.verdict !== 'illegal') continue;
+    if (ok) continue;
     throw new TestFailure(
       `${context}: episode ${e} (clients at ${[...new Set(mine.map((o) => `server ${w.serverOf.get(o.clientId)}`))].join(', ')} on keys ` +
         `${keys.map(show).join(', ')}, used by nothing else) is not sequentially consistent: no single order of its writes explains ` +

@@ -183,6 +183,45 @@ describe('linearizability checker', () => {
     });
   });
 
+  describe('step budget', () => {
+    it('answers unknown after exactly its steps, with the same prefix on every run, whatever the clock says', () => {
+      const runs = [0, 1].map(() => check(kvModel, hardHistory('k'), { stepBudget: 5_000, timeoutMs: 600_000 }));
+      for (const r of runs) {
+        expect(r.verdict).to.equal('unknown');
+        expect(r.partitions[0].unfinished).to.equal('steps');
+        expect(r.steps).to.equal(5_000);
+      }
+      expect(runs[1].partitions[0].linearization).to.deep.equal(runs[0].partitions[0].linearization);
+    });
+
+    it('counts one budget per key: a hard key runs out while an easy key is decided', () => {
+      const h: KvOp[] = [...hardHistory('hard'), put(0, 'easy', 'x', 100, 101), get(1, 'easy', 'x', 102, 103)];
+      const r = check(kvModel, h, { stepBudget: 3_000 });
+      expect(r.verdict).to.equal('unknown');
+      expect(r.partitions.find((p) => p.key === 'hard')).to.include({
+        verdict: 'unknown',
+        unfinished: 'steps',
+        steps: 3_000,
+      });
+      expect(r.partitions.find((p) => p.key === 'easy')).to.include({ verdict: 'ok', steps: 2 });
+    });
+
+    it('decides a correct history in about one step per operation, the same count every time', () => {
+      const h = versionedLoad(4, 3_000);
+      const [a, b] = [0, 1].map(() => check(versionedModel, h, { stepBudget: 10 * h.length }));
+      expect(a.verdict).to.equal('ok');
+      expect(a.steps).to.equal(b.steps);
+      expect(a.steps).to.be.within(h.length, 2 * h.length);
+    });
+
+    it('gives a sequential check a quarter of its steps for the per-key pass, then the whole budget', () => {
+      const r = check(kvModel, hardHistory('k'), { stepBudget: 4_000, mode: 'sequential' });
+      expect(r.verdict).to.equal('unknown');
+      expect(r.partitions[0].unfinished).to.equal('steps');
+      expect(r.steps).to.equal(1_000 + 4_000);
+    });
+  });
+
   describe('sequential consistency mode', () => {
     it("keeps each client's order at ties: a cross-key cycle whose calls touch the previous returns is illegal", () => {
       // Client 2 reads x (new) then y (old); client 1 writes y then reads x (old): no order explains all of them.
