@@ -135,13 +135,18 @@ describe('checkOrExplain', () => {
     }
   });
 
-  it('says an undecided check is not a failure by itself', () => {
+  it('says which budget an undecided check ran out of: time, or steps', () => {
     const ops: KvOp[] = [];
     for (let i = 0; i < 14; i++) ops.push(append(i, 'k', String.fromCharCode(97 + i), undefined, 0, 10));
     ops.push(get(20, 'k', 'impossible', 20, 21));
-    const { result, explanation } = checkOrExplain(kvModel, ops, { timeoutMs: 100 });
-    expect(result.verdict).to.equal('unknown');
-    expect(explanation).to.match(/^Undecided: the checker could not finish within its 100 ms budget/);
-    expect(explanation).to.include('not a failure by itself');
+    const timed = checkOrExplain(kvModel, ops, { timeoutMs: 100 });
+    expect(timed.result.verdict).to.equal('unknown');
+    expect(timed.explanation).to.match(/^Undecided: the checker could not finish within its 100 ms budget/);
+    expect(timed.explanation).to.include('ran out of time after placing');
+    const counted = checkOrExplain(kvModel, ops, { stepBudget: 500, timeoutMs: 60_000 });
+    expect(counted.explanation).to.match(
+      /^Undecided: the checker could not finish within its budget of 500 search steps/,
+    );
+    expect(counted.explanation).to.include('ran out of search steps after placing');
   });
 });
