@@ -1,7 +1,7 @@
 /**
  * The kit's own checks of lab 5: the given RESP parser and glob matcher are right, and the untouched skeleton fails
- * every named test without crashing (the reference passes each: reference.test.ts, a file of its own so that the two
- * halves run side by side; every mutant is caught by a named test: mutants.full.test.ts).
+ * every named test without crashing (the reference passes each, in real time: reference.full.test.ts; every mutant is
+ * caught by a named test: mutants.full.test.ts).
  */
 import { expect } from 'chai';
 import * as fc from 'fast-check';
