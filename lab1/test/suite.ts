@@ -98,7 +98,7 @@ function upTo(n: number): number[] {
 function genericTest(name: string, nclients: number, reliable: boolean): TestDefinition<Lab1Impl> {
   return {
     name,
-    description: `${nclients} client${nclients > 1 ? 's' : ''}, ${reliable ? 'reliable' : 'unreliable'} network: ${ROUNDS} rounds of ${ROUND_MS / 1000} s of appends and gets on one server; every append once, in order; linearizable`,
+    description: `${nclients} client${nclients > 1 ? 's' : ''}, ${reliable ? 'reliable' : 'unreliable'} network: ${ROUNDS} rounds of ${ROUND_MS / 1000} s of appends and gets on one server; every reply exactly the value before it; every append once, in order`,
     async run(ctx: Ctx) {
       const ts = new Lab1Tester(ctx, { ...SINGLE, reliable });
       const checker = ts.makeRecordingClerk(nclients);
@@ -134,9 +134,9 @@ function genericTest(name: string, nclients: number, reliable: boolean): TestDef
               );
             }
           }
-          return j;
+          return { appends: j, last };
         });
-        const counts = await within(
+        const ends = await within(
           work,
           ROUND_MS + SETTLE_MS,
           () =>
@@ -144,11 +144,19 @@ function genericTest(name: string, nclients: number, reliable: boolean): TestDef
         );
         for (let cli = 0; cli < nclients; cli++) {
           const key = String(cli);
-          checkAppends(cli, key, await checker.get(key), upTo(counts[cli]));
+          const v = await checker.get(key);
+          checkAppends(cli, key, v, upTo(ends[cli].appends));
+          check(
+            v === ends[cli].last,
+            () =>
+              `round ${round}: after the round, get(${show(key)}) returned ${show(v)}; expected ${show(ends[cli].last)}, the value client ${cli} last saw (nothing has written the key since).`,
+          );
         }
-        ctx.log(`round ${round}: appends per client ${counts.join(' ')}`);
+        ctx.log(`round ${round}: appends per client ${ends.map((e) => e.appends).join(' ')}`);
       }
-      ts.checkLinearizable();
+      // One client per key, each of its calls checked against exactly the value before it, and each round's last
+      // read too: that is all linearizability asks of these histories, so no search is needed (it took half the
+      // test's time, comparing long values).
     },
   };
 }
@@ -641,6 +649,8 @@ const memGetManyClients: TestDefinition<Lab1Impl> = {
 const MANY_APPENDS = 1000;
 const APPEND_BYTES = 1000;
 
+/** TestMemManyAppends looks into every this-many-th old value an append returns (see there). */
+const FLATTEN_EVERY = 10;
 const memManyAppends: TestDefinition<Lab1Impl> = {
   name: 'TestMemManyAppends',
   description: `one client appends ${APPEND_BYTES} bytes ${MANY_APPENDS} times: the server keeps the value, not every old value it returned`,
@@ -653,10 +663,11 @@ const memManyAppends: TestDefinition<Lab1Impl> = {
         // A fresh chunk each time: old values that repeat one chunk would be stored in less by a pattern.
         const chunk = draw.text(APPEND_BYTES);
         const old = await ck.append('k', chunk);
-        // A regular expression always makes V8 copy a rope into one flat string first (other string methods
-        // may not, once optimised): so a server that keeps every old value it returned keeps every copy.
+        // Looking into a string makes V8 copy a rope into one flat string first, which the server holds too: so a
+        // server that keeps every old value it returned keeps each copy made here. Every tenth is enough (a
+        // hundred copies, 50 MB against the bound of 3 MB), and copying all of them took seconds.
         check(
-          old.length === i * APPEND_BYTES && !/#/.test(old) && old.endsWith(last),
+          old.length === i * APPEND_BYTES && (i % FLATTEN_EVERY !== 0 || (!/#/.test(old) && old.endsWith(last))),
           () =>
             `append number ${i + 1} returned an old value of ${old.length} characters; expected the ${i} earlier appends (${i * APPEND_BYTES} characters).`,
         );
