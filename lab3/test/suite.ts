@@ -861,7 +861,6 @@ const MONITORS: Monitors = {
   resend: PEER_RESEND,
 };
 
-/** Lab 3's suite: the grader loads it with the student's files or the solution's. */
 /** Servers in TestManyServersAtOnce's clusters: ids reach past one decimal digit. */
 const BURST_SERVERS = 12;
 /** Rounds of TestManyServersAtOnce per level. */
@@ -872,11 +871,68 @@ const BURST_CLIENTS = 3;
 /** How long a round of TestManyServersAtOnce may take, virtual ms: the reference's take a few tens. */
 const BURST_ROUND_MS = 5000;
 
+/** The servers of TestManyServersAtOnce's skewed round that hear nothing at first: ids of two digits. */
+const SKEW_LATE = [BURST_SERVERS - 2, BURST_SERVERS - 1];
+/** The servers of the skewed round whose clocks run ahead: one-digit ids, so that "clock then id" strings meet the late ones'. */
+const SKEW_EARLY = [0, 1];
+/** Writes at once by the clients of each early server, each a tick of its clock (past 10, 20, 30). */
+const SKEW_EARLY_WRITES = 14;
+/** Writes at once by the clients of each late server, sent while its clock is still low. */
+const SKEW_LATE_WRITES = 2;
+/** How long the messages to the late servers are held, virtual ms, and for how long they are. */
+const SKEW_HOLD_MS = 200;
+const SKEW_WINDOW_MS = 20;
+/** When the late servers' clients write, virtual ms after the early ones: their broadcasts are out, not yet delivered. */
+const SKEW_LATE_AT_MS = 5;
+
+/**
+ * TestManyServersAtOnce's skewed round, on a fresh cluster: the two-digit servers hear nothing for a while, so their
+ * clocks stay near 0 while servers 0 and 1 broadcast many writes and their clocks pass 10, 20 and 30; then the late
+ * servers write too. All write one key, so the order in which each server applies the writes shows in its value. A
+ * timestamp written as clock and id with nothing between ("1" and "10" against "11" and "0") gives two of these
+ * messages one key.
+ */
+async function skewedClocks(ctx: Ctx, level: 'linearizable' | 'sequential'): Promise<void> {
+  const c = cluster(ctx, { servers: BURST_SERVERS, level });
+  for (const to of SKEW_LATE)
+    for (let from = 0; from < BURST_SERVERS; from++)
+      if (from !== to) c.holdWindow(from, to, SKEW_HOLD_MS, SKEW_WINDOW_MS);
+  const pending = new Set<string>();
+  const writeFrom = (servers: readonly number[], count: number): Array<Promise<void>> =>
+    servers.flatMap((s) =>
+      Array.from({ length: count }, async (_, i) => {
+        const client = c.client(s);
+        const name = `${s}.${i}`;
+        pending.add(name);
+        await client.write(SKEW_KEY, `from ${name}`);
+        pending.delete(name);
+      }),
+    );
+  const early = writeFrom(SKEW_EARLY, SKEW_EARLY_WRITES);
+  await sleep(SKEW_LATE_AT_MS);
+  const late = writeFrom(SKEW_LATE, SKEW_LATE_WRITES);
+  await within(Promise.all([...early, ...late]), SKEW_HOLD_MS + BURST_ROUND_MS, () =>
+    burstStuck(level, 'the skewed round', pending),
+  );
+  c.expect(level, ctx.log, `${BURST_SERVERS} servers, two of them hearing nothing at first: `);
+  await expectAgreement(
+    c,
+    [SKEW_KEY],
+    `Servers ${SKEW_LATE.join(' and ')} heard nothing for ${SKEW_HOLD_MS} ms, so their first writes carried clocks near 0 while ` +
+      `servers ${SKEW_EARLY.join(' and ')} had passed 10, 20 and 30; every server must still apply the same writes in the same order ` +
+      '(a timestamp written as clock then id with nothing between, "1" and "10" against "11" and "0", gives two messages one key).',
+  );
+}
+
+/** The one key of TestManyServersAtOnce's skewed round. */
+const SKEW_KEY = 'skew';
+
 /** Why a round of TestManyServersAtOnce did not finish: the writes still waiting, and the likely causes. */
-function burstStuck(level: ConsistencyLevel, round: number, pending: ReadonlySet<string>): string {
+function burstStuck(level: ConsistencyLevel, round: number | string, pending: ReadonlySet<string>): string {
   const stuck = [...pending].map((key) => `server ${key.split('.')[0]}'s client ${key.split('.')[1]}`);
+  const which = typeof round === 'number' ? `round ${round + 1} of ${BURST_ROUNDS}` : round;
   return (
-    `${BURST_SERVERS} ${level} servers, round ${round + 1} of ${BURST_ROUNDS}: ${pending.size} writes sent at once were not ` +
+    `${BURST_SERVERS} ${level} servers, ${which}: ${pending.size} writes sent at once were not ` +
     `acknowledged within ${BURST_ROUND_MS / 1000} s (${stuck.slice(0, 6).join(', ')}${stuck.length > 6 ? ', ...' : ''}); ` +
     'the network is reliable and fast, so each should take a few tens of ms. Likely causes: two timestamps given one key ' +
     'in a table of acknowledgements or waiting writes (such as clock * 10 + server, which repeats once there are 10 ' +
@@ -888,7 +944,7 @@ function burstStuck(level: ConsistencyLevel, round: number, pending: ReadonlySet
 
 const manyServersAtOnce: TestDefinition<Lab3Impl> = {
   name: 'TestManyServersAtOnce',
-  description: `linearizable and sequential levels, ${BURST_SERVERS} servers: ${BURST_ROUNDS} rounds in which 1 to ${BURST_CLIENTS} clients of every server write at once (each a key of its own), so that clocks and server ids of every size meet; the history is as the level promises and every server applies the same writes in the same order`,
+  description: `linearizable and sequential levels, ${BURST_SERVERS} servers: ${BURST_ROUNDS} rounds in which 1 to ${BURST_CLIENTS} clients of every server write at once (each a key of its own), so that clocks and server ids of every size meet; then, on a fresh cluster, servers ${SKEW_LATE.join(' and ')} hear nothing for ${SKEW_HOLD_MS} ms while servers ${SKEW_EARLY.join(' and ')} write to one key, so that low clocks meet high ones; the history is as the level promises and every server applies the same writes in the same order`,
   async run(ctx: Ctx) {
     const rng = ctx.world!.rng;
     for (const level of ['linearizable', 'sequential'] as const) {
@@ -914,10 +970,12 @@ const manyServersAtOnce: TestDefinition<Lab3Impl> = {
       // The first client of each server wrote in every round: its key is compared at every server.
       const firsts = clients.map((_, s) => `${s}.0`);
       await expectAgreement(c, firsts, 'All servers must apply the same writes in the same (total) order.');
+      await skewedClocks(ctx, level);
     }
   },
 };
 
+/** Lab 3's suite: the grader loads it with the student's files or the solution's. */
 export const suite: LabSuite<Lab3Impl> = {
   lab: 'lab3',
   title: 'Lab 3: consistency models over totally ordered broadcast',

@@ -12,6 +12,15 @@ export const mutants: Mutant[] = [
     cause: 'two timestamps given one key',
   },
   {
+    name: 'ts-key-without-separator',
+    description:
+      'a timestamp\'s key in the acknowledgement and waiting tables is its clock and server id written one after the other, so clock 1 of server 10 and clock 11 of server 0 share the key "110": two messages\' acknowledgements mix once ids reach two digits and the clocks of the servers drift ten apart',
+    file: 'server.ts',
+    replace: [['  return `${ts.clock}.${ts.server}`;\n', '  return `${ts.clock}${ts.server}`;\n']],
+    caughtBy: ['TestManyServersAtOnce'],
+    cause: 'two timestamps given one key',
+  },
+  {
     name: 'failed-messages-kept',
     description:
       "a message whose first call failed goes into a table of unsent messages, to be re-sent from there, and stays in it once delivered: the table grows with every refused call over the server's life (from an independent round of bugs written from the handouts alone)",
