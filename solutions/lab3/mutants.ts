@@ -12,6 +12,20 @@ export const mutants: Mutant[] = [
     cause: 'two timestamps given one key',
   },
   {
+    name: 'eventual-skips-held-value',
+    description:
+      'at the eventual level, a write of the value the server already shows is answered at once and neither stamped nor sent: a later write by another server that reached the others first wins there, and here when it arrives',
+    file: 'server.ts',
+    replace: [
+      [
+        "    if (this.level === 'eventual') {\n      const ts = { clock: ++this.clock, server: this.me };\n",
+        "    if (this.level === 'eventual') {\n      if (this.store.get(args.key)?.value === args.value) return { ok: true };\n      const ts = { clock: ++this.clock, server: this.me };\n",
+      ],
+    ],
+    caughtBy: ['TestEventualRewrite'],
+    cause: 'a write of the value the server already shows is skipped',
+  },
+  {
     name: 'ts-key-without-separator',
     description:
       'a timestamp\'s key in the acknowledgement and waiting tables is its clock and server id written one after the other, so clock 1 of server 10 and clock 11 of server 0 share the key "110": two messages\' acknowledgements mix once ids reach two digits and the clocks of the servers drift ten apart',
