@@ -716,7 +716,7 @@ export const mutants: Mutant[] = [
       ],
     ],
     caughtBy: ['TestSnapshotServes'],
-    cause: 'the snapshot blocked every client while it wrote them',
+    cause: 'the snapshot blocked every client',
   },
   {
     name: 'backpressure-past-16mb',
