@@ -500,7 +500,10 @@ class SuiteWorker {
     if (msg.type === 'spawn') return this.spawnFor(msg.id, msg.script, msg.args);
     if (msg.type === 'spawn-kill') {
       const c = this.brokered.get(msg.id);
-      if (c && ['SIGKILL', 'SIGTERM', 'SIGINT'].includes(msg.signal)) killProcess(c, msg.signal);
+      if (c && ['SIGKILL', 'SIGTERM', 'SIGINT'].includes(msg.signal)) {
+        if (this.options.cpuProfileDir === undefined) killProcess(c, msg.signal);
+        else this.endProfiled(c);
+      }
       return;
     }
     if (msg.type === 'spawn-weigh') return this.weighFor(msg.id, msg.ask);
@@ -574,12 +577,17 @@ class SuiteWorker {
   private killBrokered(): void {
     for (const c of this.brokered.values()) {
       if (this.options.cpuProfileDir === undefined) killProcess(c);
-      else {
-        // Profiled: a kit script ends on its own when its stdin closes (and writes its profile), else it is killed.
-        c.stdin?.end();
-        setTimeout(() => killProcess(c), PROFILE_EXIT_MS).unref();
-      }
+      else this.endProfiled(c);
     }
+  }
+
+  /**
+   * Profiled runs only: ends a kit script by closing its stdin, so that it exits on its own at once and writes its
+   * profile (a killed process writes none), and kills it if it has not ended within PROFILE_EXIT_MS.
+   */
+  private endProfiled(c: ChildProcess): void {
+    c.stdin?.end();
+    setTimeout(() => killProcess(c), PROFILE_EXIT_MS).unref();
   }
 
   /** Why the process ended on its own. */

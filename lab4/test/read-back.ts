@@ -42,10 +42,14 @@ export async function readBack(
 ): Promise<void> {
   const agent = new http.Agent({ keepAlive: true, maxSockets: 8 });
   try {
-    for (const node of nodes)
-      for (const key of written.keys()) {
-        const url = `${node.url.replace(/\/$/, '')}/get/${encodeURIComponent(key)}`;
-        const { status, body } = await requestJson(agent, url, 'GET');
+    for (const node of nodes) {
+      const keys = written.keys();
+      // Read side by side (the agent keeps at most 8 connections), judged in the order written.
+      const answers = await Promise.all(
+        keys.map((key) => requestJson(agent, `${node.url.replace(/\/$/, '')}/get/${encodeURIComponent(key)}`, 'GET')),
+      );
+      for (const [i, key] of keys.entries()) {
+        const { status, body } = answers[i];
         if (status === 200 && body.success === true && written.has(key, body.value)) continue;
         throw new TestFailure(
           `${what}, GET /get/${key} at ${node.name} answered HTTP ${status} ${shortly(body)}; expected 200 with a value ` +
@@ -56,6 +60,7 @@ export async function readBack(
             'follower restarted empty that was never caught up.',
         );
       }
+    }
   } finally {
     agent.destroy();
   }

@@ -57,9 +57,12 @@ export class HttpEnd implements RpcEnd {
 
   call<Reply = unknown>(method: string, args?: unknown): Promise<Reply> {
     if (typeof method !== 'string') return Promise.reject(methodNotAString(method));
-    let body: string;
+    let body: Buffer;
     try {
-      body = args === undefined ? '' : JSON.stringify(args);
+      // Encoded once: the length header and the write use the same bytes.
+      const text = args === undefined ? '' : (JSON.stringify(args) as string | undefined);
+      if (text === undefined) throw new Error(`a ${typeof args} is not JSON`);
+      body = Buffer.from(text, 'utf8');
     } catch (err) {
       return Promise.reject(
         new RpcUsageError(`The arguments of ${method} cannot be sent as JSON: ${(err as Error).message}`),
@@ -80,7 +83,7 @@ export class HttpEnd implements RpcEnd {
           method: 'POST',
           path: RPC_PREFIX + encodeURIComponent(method),
           agent: this.agent,
-          headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) },
+          headers: { 'content-type': 'application/json', 'content-length': body.length },
         },
         (res) => {
           const chunks: Buffer[] = [];

@@ -58,14 +58,15 @@ export async function readJson(req: IncomingMessage, maxBytes?: number): Promise
 
 /** Sends `body` as JSON with `status`. After a 413 the connection is closed (the rest of the body is not read). */
 export function sendJson(res: ServerResponse, status: number, body: unknown): void {
-  const text = JSON.stringify(body === undefined ? null : body);
+  // Encoded once: the length header and the write use the same bytes.
+  const bytes = Buffer.from(JSON.stringify(body === undefined ? null : body), 'utf8');
   const headers: Record<string, string | number> = {
     'content-type': 'application/json',
-    'content-length': Buffer.byteLength(text),
+    'content-length': bytes.length,
   };
   if (status === 413) headers.connection = 'close';
   res.writeHead(status, headers);
-  res.end(text);
+  res.end(bytes);
 }
 
 /** Answers an error: HttpError keeps its status, anything else is a 500. Always `{ "error": message }`. */
