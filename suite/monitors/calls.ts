@@ -1,4 +1,5 @@
 /** The monitors' book of RPCs: each call's sender, receiver and fate, told to the rules that watch them. */
+import { createHash } from 'node:crypto';
 import type { CallListener, HeardCall, World } from '../../world';
 
 /** One RPC as the monitors see it. */
@@ -36,20 +37,27 @@ export interface CallRule {
   answered(call: CallRecord, now: number): void;
 }
 
+/** Arguments written longer than this are keyed by their digest: the rules compare and hash keys often. */
+const DIGEST_ABOVE_CHARS = 256;
+
 /**
  * A call's arguments as a string that equals another's exactly when they are the same call (cached per record): the
  * fields of every object in sorted order, so that the same fields sent in another order are the same call, as in
- * sameCall.
+ * sameCall. Long arguments (a batch of large values) are keyed by their SHA-256 and length, so that no rule compares
+ * megabytes of text each time it looks a call up.
  */
 const keys = new WeakMap<CallRecord, string>();
 export function argsKey(call: CallRecord): string {
   let key = keys.get(call);
   if (key === undefined) {
+    let text: string;
     try {
-      key = `${call.method} ${JSON.stringify(call.args, sortedFields) ?? ''}`;
+      text = JSON.stringify(call.args, sortedFields) ?? '';
     } catch {
-      key = `${call.method} ${String(call.args)}`;
+      text = String(call.args);
     }
+    const short = text.length <= DIGEST_ABOVE_CHARS;
+    key = `${call.method} ${short ? text : `#${createHash('sha256').update(text).digest('base64')} ${text.length}`}`;
     keys.set(call, key);
   }
   return key;

@@ -123,7 +123,7 @@ export class PacingWatch implements CallRule {
 
   answered(call: CallRecord, now: number): void {
     if (!this.about(call)) return;
-    if (this.rule.after === 'each') this.pausesOf.get(this.whose(call))?.delete(argsKey(call));
+    if (this.rule.after === 'each') this.forget(this.pausesOf.get(this.whose(call)), call);
     if (this.rule.after === 'round') this.endStreak(call);
     if (this.rule.after === 'answer') this.await(call, now);
   }
@@ -137,9 +137,14 @@ export class PacingWatch implements CallRule {
       this.streaks.delete(call.sender);
       this.pausesOf.delete(call.sender);
     } else {
-      this.streaks.get(call.sender)?.delete(argsKey(call));
-      this.pausesOf.get(call.sender)?.delete(argsKey(call));
+      this.forget(this.streaks.get(call.sender), call);
+      this.forget(this.pausesOf.get(call.sender), call);
     }
+  }
+
+  /** Removes `call` from a map keyed by arguments (its key is written only if the map holds anything). */
+  private forget(byArgs: Map<string, unknown> | undefined, call: CallRecord): void {
+    if (byArgs !== undefined && byArgs.size > 0) byArgs.delete(argsKey(call));
   }
 
   /** Counts one more pause in `call`'s call (after a whole round, or a failure); returns how many came before it. */
