@@ -14,6 +14,7 @@ import * as path from 'node:path';
 import { encodeCommand, ReplyParser, RespError, RespReply } from '../resp';
 import { bounded, check, TestFailure, type Transcript } from '../../suite';
 import { isolatedLoader } from '../../suite/loader';
+import { Fifo } from '../../suite/fifo';
 import type {
   ClientOptions,
   ConsistentRing,
@@ -74,8 +75,8 @@ export class RawClient {
   private readonly server: string;
   private readonly parser: ReplyParser;
   /** Transcript ids of the commands sent and not yet answered, oldest first (RESP answers in order). */
-  private readonly pending: number[] = [];
-  private readonly replies: RespReply[] = [];
+  private readonly pending = new Fifo<number>();
+  private readonly replies = new Fifo<RespReply>();
   private waiter: (() => void) | undefined;
   /** True once the server closed the connection (or it broke). */
   closed = false;
@@ -181,7 +182,7 @@ export class RawClient {
   async replyOrClose(ms: number): Promise<{ reply: RespReply } | 'closed' | 'timeout'> {
     const deadline = Date.now() + ms;
     for (;;) {
-      if (this.replies.length > 0) return { reply: this.replies.shift()! };
+      if (this.replies.length > 0) return { reply: this.replies.shift() as RespReply };
       if (this.closed) return 'closed';
       const left = deadline - Date.now();
       if (left <= 0) return 'timeout';

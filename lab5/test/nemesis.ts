@@ -18,6 +18,7 @@ import { realSleep } from '../../world';
 import { within } from '../../suite/within';
 import { checkDamagedLogs, logRecords } from './nemesis-damage';
 import { checkPolicyRound, policyOfRound } from './nemesis-policy';
+import { MULTI_MAX_COMMANDS } from './command-model';
 import { monotonicMicros } from './host-protocol';
 import { copyFolder } from './host-spies';
 import type { NemesisCopy, RemoteDiskNemesis } from './spy-views';
@@ -1414,8 +1415,8 @@ async function slowReader(res: Resources, port: number, rng: Rng, where: string)
   other.close();
 }
 
-/** The handout's bound on one transaction's queue (commands); the command past it is refused and EXEC aborts. */
-const MULTI_MAX_COMMANDS = 100_000;
+/** PINGs per write when queueBound fills a transaction. */
+const QUEUE_PACKET = 1000;
 
 /**
  * A client that queues more commands in one transaction than the handout allows (memory bounded per client): each of
@@ -1424,7 +1425,9 @@ const MULTI_MAX_COMMANDS = 100_000;
 async function queueBound(res: Resources, port: number, where: string): Promise<void> {
   const c = await res.connect(port, 'latin1');
   c.send('MULTI');
-  for (let i = 0; i <= MULTI_MAX_COMMANDS; i++) c.send('PING');
+  // Pipelined in packets of QUEUE_PACKET PINGs, as a client that pipelines sends them (one write each).
+  for (let sent = 0; sent <= MULTI_MAX_COMMANDS; sent += QUEUE_PACKET)
+    c.sendAll(Array.from({ length: Math.min(QUEUE_PACKET, MULTI_MAX_COMMANDS + 1 - sent) }, () => ['PING']));
   c.send('EXEC');
   c.send('PING');
   const ok = await c.reply('MULTI', 10_000);

@@ -6,6 +6,7 @@ import { realSleep } from '../../world';
 import { within } from '../../suite/within';
 import { ioredisClient, realTest, word, checkTtl, type Ctx } from './common';
 import type { Rng } from '../../world/rng';
+import { MULTI_MAX_COMMANDS } from './command-model';
 
 export const setGetDel = realTest(
   'TestSetGetDel',
@@ -530,9 +531,7 @@ export const integers = realTest(
   },
 );
 
-/** The handout's limits on what one MULTI may queue: commands, and bytes of their words (the names included). */
-const MULTI_MAX_COMMANDS = 100_000;
-
+/** The handout's limit on the bytes of words one MULTI may queue (the names included); MULTI_MAX_COMMANDS is the other. */
 const MULTI_MAX_BYTES = 128 << 20;
 
 const QUEUE_LIMIT_CAUSES = `MULTI queues at most ${MULTI_MAX_COMMANDS} commands and ${MULTI_MAX_BYTES} bytes of words (see "Transactions" in the handout): count both as you queue, refuse the command that would pass either limit with an error, and mark the transaction so that EXEC aborts`;
