@@ -691,7 +691,9 @@ function firstDifference(want: ReadonlyMap<string, string>, got: Record<string, 
 
 /** Shows a value in a message, shortened when long. */
 export function show(value: unknown, max = 40): string {
-  const s = JSON.stringify(value) ?? String(value);
+  // A long string is cut before it is written out (the same text: JSON of a prefix begins as JSON of the whole).
+  const v = typeof value === 'string' && value.length > max ? value.slice(0, max) : value;
+  const s = JSON.stringify(v) ?? String(v);
   return s.length > max ? `${s.slice(0, max - 3)}...` : s;
 }
 
