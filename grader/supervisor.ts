@@ -500,10 +500,7 @@ class SuiteWorker {
     if (msg.type === 'spawn') return this.spawnFor(msg.id, msg.script, msg.args);
     if (msg.type === 'spawn-kill') {
       const c = this.brokered.get(msg.id);
-      if (c && ['SIGKILL', 'SIGTERM', 'SIGINT'].includes(msg.signal)) {
-        if (this.options.cpuProfileDir === undefined) killProcess(c, msg.signal);
-        else this.endProfiled(c);
-      }
+      if (c && ['SIGKILL', 'SIGTERM', 'SIGINT'].includes(msg.signal)) this.stopBrokered(c, msg.signal);
       return;
     }
     if (msg.type === 'spawn-weigh') return this.weighFor(msg.id, msg.ask);
@@ -575,17 +572,16 @@ class SuiteWorker {
 
   /** Stops every process started for the current test. */
   private killBrokered(): void {
-    for (const c of this.brokered.values()) {
-      if (this.options.cpuProfileDir === undefined) killProcess(c);
-      else this.endProfiled(c);
-    }
+    for (const c of this.brokered.values()) this.stopBrokered(c);
   }
 
   /**
-   * Profiled runs only: ends a kit script by closing its stdin, so that it exits on its own at once and writes its
-   * profile (a killed process writes none), and kills it if it has not ended within PROFILE_EXIT_MS.
+   * Stops a process started for the test with `signal`. Profiled: a kit script is ended by closing its stdin instead,
+   * so that it exits on its own at once and writes its profile (a killed process writes none), and is killed only if
+   * it has not ended within PROFILE_EXIT_MS.
    */
-  private endProfiled(c: ChildProcess): void {
+  private stopBrokered(c: ChildProcess, signal?: NodeJS.Signals): void {
+    if (this.options.cpuProfileDir === undefined) return killProcess(c, signal);
     c.stdin?.end();
     setTimeout(() => killProcess(c), PROFILE_EXIT_MS).unref();
   }
