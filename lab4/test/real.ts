@@ -52,6 +52,17 @@ class NodeProcesses extends ServerProcesses {
   }
 }
 
+/**
+ * Like `Promise.all`, but waits for every start to end and, when several fail, rejects with the first in order: the
+ * message names the same node on every run, whichever process happened to fail first.
+ */
+async function allInOrder<T>(starts: ReadonlyArray<Promise<T>>): Promise<T[]> {
+  const ends = await Promise.allSettled(starts);
+  const failed = ends.find((end): end is PromiseRejectedResult => end.status === 'rejected');
+  if (failed) throw failed.reason;
+  return ends.map((end) => (end as PromiseFulfilledResult<T>).value);
+}
+
 /** A follower over HTTP on `port` (0: any free port), started empty in a process of its own. */
 function startFollower(nodes: NodeProcesses, id: string, port = 0): Promise<ServerProcess> {
   return nodes.node({
@@ -89,7 +100,7 @@ export const realHttpTest: TestDefinition<Lab4Impl> = {
     const nodes = new NodeProcesses(ctx.impl.dir);
     const written = new Written();
     try {
-      const followers = await Promise.all(
+      const followers = await allInOrder(
         Array.from({ length: FOLLOWERS }, (_, i) => startFollower(nodes, `follower-${i + 1}`)),
       );
       const leader = await startLeader(
@@ -184,7 +195,7 @@ export const realHttpCatchUpTest: TestDefinition<Lab4Impl> = {
     const agent = new http.Agent({ keepAlive: true, maxSockets: 4 });
     const written = new Written();
     try {
-      const followers = await Promise.all([startFollower(nodes, 'follower-1'), startFollower(nodes, 'follower-2')]);
+      const followers = await allInOrder([startFollower(nodes, 'follower-1'), startFollower(nodes, 'follower-2')]);
       const leader = await startLeader(
         nodes,
         followers.map((f) => f.url),
@@ -288,7 +299,7 @@ export const realHttpLateStartTest: TestDefinition<Lab4Impl> = {
       const acknowledged = Promise.all(writes);
       acknowledged.catch(() => undefined);
       await realSleep(LATE_START_MS);
-      const followers = await Promise.all(ports.map((port, i) => startFollower(nodes, `follower-${i + 1}`, port)));
+      const followers = await allInOrder(ports.map((port, i) => startFollower(nodes, `follower-${i + 1}`, port)));
       const t0 = performance.now();
       await nodes.guard(acknowledged);
       ctx.log(
