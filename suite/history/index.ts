@@ -1,3 +1,3 @@
 /** History recording for the checkers. */
-export { HistoryRecorder, OpHandle, clientLane } from './recorder';
+export { HistoryRecorder, HistoryKeeps, OpHandle, clientLane } from './recorder';
 export type { Operation } from '../../checker/types';

@@ -40,6 +40,27 @@ describe('HistoryRecorder', () => {
     expect(() => rec.end({ index: 7 }, '')).to.throw(/no operation #7 was begun here/);
   });
 
+  it('keeping only unfinished operations, forgets each as it ends (its output freed) and refuses to give a history', async () => {
+    const rec = new HistoryRecorder<KvInput, object>(() => 0, 'unfinished');
+    const a = rec.begin(1, { op: 'get', key: 'k' });
+    rec.begin(2, { op: 'get', key: 'j' });
+    // An output nothing but the history could hold once the operation has ended.
+    const freed = (() => {
+      const output = { value: 'v'.repeat(1 << 16) };
+      rec.end(a, output);
+      return new WeakRef(output);
+    })();
+    // A weak reference keeps its target until the job that made it ends.
+    await new Promise((resolve) => setImmediate(resolve));
+    global.gc!();
+    expect(freed.deref(), "the ended operation's output, still held").to.equal(undefined);
+    expect(rec.count).to.equal(2);
+    expect(rec.pending).to.equal(1);
+    expect(rec.inFlight()).to.deep.equal([{ clientId: 2, input: { op: 'get', key: 'j' }, call: 0 }]);
+    expect(() => rec.end(a, {})).to.throw(/operation #0 already ended/);
+    expect(() => rec.operations()).to.throw(/keeps only unfinished operations/);
+  });
+
   it('uses virtual time inside a simulated world, and the history checks', async () => {
     const rec = new HistoryRecorder<KvInput, KvOutput>();
     await new World({ seed: 1 }).run(async () => {
