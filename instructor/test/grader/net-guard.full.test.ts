@@ -321,10 +321,12 @@ describe('grader: lab 5’s network is a capability (only the ports a test gave 
   });
 
   it('each server’s connections share nothing changeable: their handles, what node calls back on them, and the request it makes for each write and shutdown (red team: an accessor on the write request’s prototype saw the kit’s own channel)', async function () {
-    // The walk itself (the mutant's code reading node's internal objects of finished writes) crashes node 20's
-    // process with SIGSEGV in about one run in four; without the walk, never in 16 runs. A crash is not the finding
-    // this test looks for, so it runs up to three times; a changeable shared object fails every run alike.
-    this.retries(2);
+    // The walk itself (the mutant's code reading node's internal objects) crashes node 20's process with SIGSEGV in
+    // about one run in four to fourteen; without the walk, never in 16 runs. The core shows V8's compiled code reading
+    // an object's map through a pointer that is no object; reading each write request's fields as node hands it over,
+    // instead of after the write, did not stop it. A crash is not the finding this test looks for, so it runs up to
+    // five times (all five crash about once in a thousand); a changeable shared object fails every run alike.
+    this.retries(4);
     const output = await passedWith(CONNECTION_WALKER, 'TestConcurrentClients');
     const lines = output.split('\n').filter((l) => l.includes('CONN-SHARED: '));
     expect(lines.length, output).to.be.greaterThan(0);
