@@ -12,7 +12,7 @@ import * as path from 'node:path';
 import { FILE_WRITES, FS_CALLS, routeFileHandles, type FileWriteKind } from '../../grader/fs-facade';
 import { keyedRng, type Rng } from '../../world/rng';
 import { monotonicMicros, type Plain } from './host-protocol';
-import { copyFolder, onSocketWrites } from './host-spies';
+import { copyFolder, FolderIndex, onSocketWrites } from './host-spies';
 
 /** One copy of the data folder: the folder (an index of the harness's), what happened, and when (from, to: µs). */
 interface TakenCopy {
@@ -100,11 +100,6 @@ function unitCuts(data: Buffer, starts: readonly number[]): number[] {
   );
 }
 
-/** A file's identity: its device and inode. */
-function identityOf(st: fs.BigIntStats): string {
-  return `${st.dev}:${st.ino}`;
-}
-
 /**
  * Replaces fs's write, append, rename and truncate calls with versions that note each one on the data folder and,
  * at the targets drawn from the seed, copy the folder first (for a write, sometimes with part of its bytes written:
@@ -134,6 +129,7 @@ export class DiskNemesis {
   /** Copies of `dir` into the empty folders `into` (at most one each), their moments drawn from `seed` and `key`. */
   constructor(dir: string, seed: number, key: string, into: readonly string[], maxCopies: number) {
     this.dir = dir;
+    this.files = new FolderIndex(dir);
     this.configure(seed, key, into, maxCopies);
   }
 
@@ -171,63 +167,12 @@ export class DiskNemesis {
     draw('probe reply', 2, 15);
   }
 
-  /**
-   * The folder's names by file identity ("dev:ino") as last listed, the files seen outside it since (another server's
-   * in the same process), and the folder's change times then: a write's file is looked up there first (a name
-   * checked to still be that file; a file outside while the folder has not changed), so that the folder is listed
-   * again only when a file is new to it or the folder changed.
-   */
-  private readonly names = new Map<string, string>();
-  private readonly outside = new Set<string>();
-  private listedAt: string | undefined;
-  /** The device the folder is on (read at the first write looked up). */
-  private folderDevice: bigint | undefined;
+  /** Which of the folder's files each descriptor written to is. */
+  private readonly files: FolderIndex;
 
   /** The name of the folder's file open as `fd`, or undefined. */
   private nameOfFd(fd: unknown): string | undefined {
-    if (typeof fd !== 'number' || this.copying) return undefined;
-    try {
-      const st = fs.fstatSync(fd, { bigint: true });
-      // A pipe, a socket or a terminal (the process's output), or a file on another device, is no file of the folder.
-      if (!st.isFile() || st.dev !== (this.folderDevice ??= fs.statSync(this.dir, { bigint: true }).dev))
-        return undefined;
-      const id = identityOf(st);
-      const known = this.names.get(id);
-      if (known !== undefined && this.identityOfName(known) === id) return known;
-      const changedAt = this.changedAt();
-      if (known === undefined && this.outside.has(id) && changedAt === this.listedAt) return undefined;
-      // A file new to this process, or the folder changed: list it again (what was outside stays so unless it changed).
-      if (changedAt !== this.listedAt) this.outside.clear();
-      this.names.clear();
-      this.listedAt = changedAt;
-      let found: string | undefined;
-      for (const name of fs.readdirSync(this.dir)) {
-        const other = this.identityOfName(name);
-        if (other === undefined || this.names.has(other)) continue;
-        this.names.set(other, name);
-        found ??= other === id ? name : undefined;
-      }
-      if (found === undefined) this.outside.add(id);
-      return found;
-    } catch {
-      // not a file of the folder
-    }
-    return undefined;
-  }
-
-  /** When the folder's entries last changed (its modification and change times), as one string. */
-  private changedAt(): string {
-    const st = fs.statSync(this.dir, { bigint: true });
-    return `${st.mtimeNs}:${st.ctimeNs}`;
-  }
-
-  /** The identity of the folder's file `name`, or undefined if it is gone. */
-  private identityOfName(name: string): string | undefined {
-    try {
-      return identityOf(fs.statSync(path.join(this.dir, name), { bigint: true }));
-    } catch {
-      return undefined;
-    }
+    return this.copying ? undefined : this.files.nameOfFd(fd);
   }
 
   private nameOfPath(p: unknown): string | undefined {
