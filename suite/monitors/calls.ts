@@ -26,6 +26,8 @@ export interface CallRecord {
   readonly shared: boolean;
   /** The handler's reply, once it answered. */
   reply?: unknown;
+  /** Its arguments' key (argsKey), once written. */
+  key?: string;
 }
 
 /** What a rule hears from the book. */
@@ -41,26 +43,73 @@ export interface CallRule {
 const DIGEST_ABOVE_CHARS = 256;
 
 /**
- * A call's arguments as a string that equals another's exactly when they are the same call (cached per record): the
- * fields of every object in sorted order, so that the same fields sent in another order are the same call, as in
- * sameCall. Long arguments (a batch of large values) are keyed by their SHA-256 and length, so that no rule compares
- * megabytes of text each time it looks a call up.
+ * A call's arguments as a string that equals another's exactly when they are the same call (cached on the record):
+ * JSON with the fields of every object in sorted order, so that the same fields sent in another order are the same
+ * call, as in sameCall. Long arguments (a batch of large values) are keyed by their SHA-256 and length, so that no
+ * rule compares megabytes of text each time it looks a call up.
  */
-const keys = new WeakMap<CallRecord, string>();
 export function argsKey(call: CallRecord): string {
-  let key = keys.get(call);
-  if (key === undefined) {
-    let text: string;
+  const known = call.key;
+  if (known !== undefined) return known;
+  let text: string;
+  try {
+    text = sortedJson(call.args, 0) ?? '';
+  } catch {
+    // Not plain data (a class's object, a cycle, a bigint): JSON.stringify's own rules, and its errors.
     try {
       text = JSON.stringify(call.args, sortedFields) ?? '';
     } catch {
       text = String(call.args);
     }
-    const short = text.length <= DIGEST_ABOVE_CHARS;
-    key = `${call.method} ${short ? text : `#${createHash('sha256').update(text).digest('base64')} ${text.length}`}`;
-    keys.set(call, key);
   }
+  const short = text.length <= DIGEST_ABOVE_CHARS;
+  const key = `${call.method} ${short ? text : `#${createHash('sha256').update(text).digest('base64')} ${text.length}`}`;
+  call.key = key;
   return key;
+}
+
+/** Nesting deeper than this is left to JSON.stringify (which names a cycle). */
+const SORTED_JSON_DEPTH = 64;
+
+/**
+ * Plain data as JSON with each object's fields in sorted order (undefined where JSON writes nothing): equal data
+ * gives the same text, and other data another. Throws on anything else, which argsKey then writes with
+ * JSON.stringify and sortedFields: that calls the replacer for each value and builds a sorted copy of each object,
+ * which was most of the monitors' time in lab 3's nemesis tests.
+ */
+function sortedJson(v: unknown, depth: number): string | undefined {
+  switch (typeof v) {
+    case 'string':
+      return JSON.stringify(v);
+    case 'number':
+      return Number.isFinite(v) ? String(v) : 'null';
+    case 'boolean':
+      return v ? 'true' : 'false';
+    case 'object':
+      break;
+    case 'bigint':
+      throw new TypeError('a bigint is no JSON');
+    default:
+      return undefined; // undefined, a function, a symbol: left out, or null in an array
+  }
+  if (v === null) return 'null';
+  if (depth > SORTED_JSON_DEPTH) throw new TypeError('too deep');
+  if (Array.isArray(v)) {
+    if (Object.getPrototypeOf(v) !== Array.prototype) throw new TypeError('not a plain array');
+    let out = '[';
+    for (let i = 0; i < v.length; i++) out += `${i > 0 ? ',' : ''}${sortedJson(v[i], depth + 1) ?? 'null'}`;
+    return `${out}]`;
+  }
+  const proto = Object.getPrototypeOf(v) as unknown;
+  if (proto !== Object.prototype && proto !== null) throw new TypeError('not a plain object');
+  const o = v as Record<string, unknown>;
+  let out = '{';
+  for (const k of Object.keys(o).sort()) {
+    const x = sortedJson(o[k], depth + 1);
+    if (x === undefined) continue;
+    out += `${out.length > 1 ? ',' : ''}${JSON.stringify(k)}:${x}`;
+  }
+  return `${out}}`;
 }
 
 /** JSON.stringify's replacer that writes each plain object's fields in sorted order. */
@@ -158,6 +207,8 @@ export class CallBook implements CallListener {
       args,
       tester: call.tester,
       shared: call.shared,
+      reply: undefined,
+      key: undefined,
     };
     this.records.set(call, { record, unsettled, held: false });
     unsettled.all++;

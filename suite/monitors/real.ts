@@ -52,6 +52,8 @@ export class RealCallBook {
       args,
       tester: false,
       shared: false,
+      reply: undefined,
+      key: undefined,
     };
     this.count(sender, 1);
     this.count(pair, 1);

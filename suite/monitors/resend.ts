@@ -6,7 +6,7 @@ import { argsKey, pairName, type CallRecord, type CallRule } from './calls';
 interface Waiting {
   readonly call: CallRecord;
   readonly failedAt: number;
-  /** How many times this call was sent before (its failures so far). */
+  /** How many times this call has failed in a row, this failure included. */
   readonly tries: number;
 }
 
@@ -17,8 +17,11 @@ export class ResendWatch implements CallRule {
   private readonly about: (method: string) => boolean;
   /** Per sender and receiver: the failed calls not sent again yet, by their arguments. */
   private readonly waiting = new Map<string, Map<string, Waiting>>();
-  /** How many times each call (by sender, receiver and arguments) has failed so far. */
-  private readonly failures = new Map<string, number>();
+  /**
+   * The calls sent again after a failure and not settled yet, with how many times the call had failed before (kept
+   * only while they are in flight, so that a long test's book does not grow with every failure).
+   */
+  private readonly resent = new Map<CallRecord, number>();
   /** The failed calls whose re-send came too late: how many, and the first. */
   private late = 0;
   private firstLate: { waiting: Waiting; after: number } | undefined;
@@ -37,6 +40,7 @@ export class ResendWatch implements CallRule {
     const w = waiting.get(key);
     if (!w) return;
     waiting.delete(key);
+    this.resent.set(call, w.tries);
     if (now - w.failedAt > this.rule.withinMs) {
       this.late++;
       this.firstLate ??= { waiting: w, after: now - w.failedAt };
@@ -44,17 +48,18 @@ export class ResendWatch implements CallRule {
   }
 
   failed(call: CallRecord, refusal: string | undefined, now: number): void {
+    const before = this.resent.get(call) ?? 0;
+    this.resent.delete(call);
     if (!this.about(call.method) || refusal !== undefined) return;
     const pair = pairName(call);
-    const waiting = this.waiting.get(pair) ?? new Map<string, Waiting>();
-    const key = argsKey(call);
-    const tries = (this.failures.get(`${pair}\n${key}`) ?? 0) + 1;
-    this.failures.set(`${pair}\n${key}`, tries);
-    waiting.set(key, { call, failedAt: now, tries });
-    this.waiting.set(pair, waiting);
+    let waiting = this.waiting.get(pair);
+    if (waiting === undefined) this.waiting.set(pair, (waiting = new Map<string, Waiting>()));
+    waiting.set(argsKey(call), { call, failedAt: now, tries: before + 1 });
   }
 
-  answered(): void {}
+  answered(call: CallRecord): void {
+    this.resent.delete(call);
+  }
 
   /** How long after `now` the oldest failed call still waiting for its copy runs out of time, ms (0: none waits). */
   waitLeft(now: number): number {

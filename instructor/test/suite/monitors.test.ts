@@ -6,6 +6,8 @@ import { sleep } from '../../../world';
 import type { RpcEnd } from '../../../labrpc';
 import { PacingWatch } from '../../../suite/monitors/pacing';
 import { RealCallBook } from '../../../suite/monitors/real';
+import { ResendWatch } from '../../../suite/monitors/resend';
+import type { CallRecord } from '../../../suite/monitors/calls';
 
 /** Budgets for the tests below: two timers per server, one per call in flight, and the rules each test adds. */
 const TIMERS: Monitors['timers'] = { perServer: 2, perCall: 1, causes: 'a test cause' };
@@ -489,5 +491,32 @@ describe('the runner’s monitors', () => {
     expect(dropped.status).to.equal('failed');
     expect(dropped.message).to.contain('1 failed call(s) were never sent again; the first: server 0 -> s, Svc.Echo');
     expect((await run(resend, oneLoss(true))).status).to.equal('passed');
+  });
+
+  it('counts the tries of a failed call in a row, from its first failure since an answer', () => {
+    const watch = new ResendWatch({ rule: 'send it again', withinMs: 100, causes: 'gives up' });
+    const send = (at: number): CallRecord => {
+      const call: CallRecord = {
+        sender: 'client 0',
+        receiver: 's',
+        method: 'Svc.Echo',
+        sentAt: at,
+        othersInFlight: 0,
+        othersToReceiver: 0,
+        args: { m: 1 },
+        tester: false,
+        shared: false,
+      };
+      watch.sent(call, at);
+      return call;
+    };
+    // Failed once, sent again and answered: that call is done.
+    watch.failed(send(0), undefined, 1);
+    watch.answered(send(50), 51);
+    // The same arguments later (a new operation): three failures in a row, then never sent again.
+    watch.failed(send(1000), undefined, 1001);
+    watch.failed(send(1050), undefined, 1051);
+    watch.failed(send(1100), undefined, 1101);
+    expect(watch.finding(5000)).to.contain('Svc.Echo failed at 1.101 s (after 3 tries)');
   });
 });
