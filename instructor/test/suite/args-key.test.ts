@@ -63,10 +63,12 @@ describe('suite: argsKey', () => {
 
   it('keys what is not plain data by JSON.stringify (a class object, a bigint, a cycle) without throwing', () => {
     class Point {
-      constructor(
-        readonly x: number,
-        readonly y: number,
-      ) {}
+      readonly x: number;
+      readonly y: number;
+      constructor(x: number, y: number) {
+        this.x = x;
+        this.y = y;
+      }
     }
     expect(argsKey(call('M', new Point(1, 2)))).to.equal(argsKey(call('M', new Point(1, 2))));
     expect(argsKey(call('M', new Point(1, 2)))).to.not.equal(argsKey(call('M', new Point(1, 3))));

@@ -512,7 +512,7 @@ describe('the runner’s monitors', () => {
     };
     // Failed once, sent again and answered: that call is done.
     watch.failed(send(0), undefined, 1);
-    watch.answered(send(50), 51);
+    watch.answered(send(50));
     // The same arguments later (a new operation): three failures in a row, then never sent again.
     watch.failed(send(1000), undefined, 1001);
     watch.failed(send(1050), undefined, 1051);
