@@ -100,19 +100,6 @@ export interface InstallSnapshotReply {
   term: number;
 }
 
-/** Each log entry's JSON, kept: an entry never changes once in the log, and every persist writes the whole log. */
-const encodedEntries = new WeakMap<LogEntry, string>();
-
-/** An entry's JSON, encoded at its first persist. */
-function entryJson(entry: LogEntry): string {
-  let json = encodedEntries.get(entry);
-  if (json === undefined) {
-    json = JSON.stringify(entry);
-    encodedEntries.set(entry, json);
-  }
-  return json;
-}
-
 /** What a peer saves to its persister (as JSON), and reads back when it restarts. */
 interface PersistentState {
   currentTerm: number;
@@ -134,6 +121,14 @@ export class Raft implements RaftPeer {
   private votedFor: number | null = null;
   /** The entries after lastIncludedIndex. */
   private log: LogEntry[] = [];
+  /**
+   * The log as saved: its entries' JSON, comma-separated (`logJsonCount` of them, of the array `logJsonOf`). The log
+   * changes only by a push at its end or by a new array, and an entry never changes, so each persist adds just the
+   * entries pushed since: saving the whole log at every change would cost its length each time.
+   */
+  private logJson = '';
+  private logJsonOf: LogEntry[] | undefined;
+  private logJsonCount = 0;
   /** The last index the snapshot covers (0: no snapshot). */
   private lastIncludedIndex = 0;
   /** The term of the entry at lastIncludedIndex (0: no snapshot). */
@@ -294,7 +289,9 @@ export class Raft implements RaftPeer {
       if (index <= this._lastLogIndex() && this._termAt(index) === entries[i].term) continue;
       // A conflict or the end of the log: what follows is replaced by the leader's entries. A stale, shorter
       // AppendEntries never gets here for entries that match, so it cannot cut off entries the leader sent later.
-      this.log = this.log.slice(0, index - this.lastIncludedIndex - 1).concat(entries.slice(i));
+      const keep = index - this.lastIncludedIndex - 1;
+      if (keep === this.log.length) for (let j = i; j < entries.length; j++) this.log.push(entries[j]);
+      else this.log = this.log.slice(0, keep).concat(entries.slice(i));
       this._persist();
       return;
     }
@@ -537,9 +534,23 @@ export class Raft implements RaftPeer {
       lastIncludedIndex: this.lastIncludedIndex,
       lastIncludedTerm: this.lastIncludedTerm,
     };
-    // The very string JSON.stringify({ ...head, log }) gives, with each entry encoded once (see entryJson).
-    const log = this.log.map(entryJson).join(',');
+    // The very string JSON.stringify({ ...head, log }) gives, with each entry encoded once (see logJson).
+    const log = this._logJson();
     this.persister.save(`${JSON.stringify(head).slice(0, -1)},"log":[${log}]}`, snapshot);
+  }
+
+  /** The log's entries as JSON, comma-separated: the text saved last, with the entries pushed since. */
+  private _logJson(): string {
+    if (this.logJsonOf !== this.log || this.logJsonCount > this.log.length) {
+      // A new array (a cut at a conflict, a snapshot's trim, a restart): written again from its first entry.
+      this.logJsonOf = this.log;
+      this.logJson = '';
+      this.logJsonCount = 0;
+    }
+    for (let i = this.logJsonCount; i < this.log.length; i++)
+      this.logJson += `${i === 0 ? '' : ','}${JSON.stringify(this.log[i])}`;
+    this.logJsonCount = this.log.length;
+    return this.logJson;
   }
 
   /** Restores the persistent state saved before a crash (nothing on the first start). */

@@ -1193,8 +1193,8 @@ function addDenseFake(root: string, kit: string, edit: Edit): void {
   );
   edit(
     raft,
-    '    const log = this.log.map(entryJson).join(\',\');\n    this.persister.save(`${JSON.stringify(head).slice(0, -1)},"log":[${log}]}`, snapshot);',
-    '    void entryJson;\n    this.persister.save(`${JSON.stringify(head)}\\u0000${pack(this.log)}`, snapshot);',
+    '    const log = this._logJson();\n    this.persister.save(`${JSON.stringify(head).slice(0, -1)},"log":[${log}]}`, snapshot);',
+    '    void this._logJson();\n    this.persister.save(`${JSON.stringify(head)}\\u0000${pack(this.log)}`, snapshot);',
   );
   edit(
     raft,
