@@ -917,10 +917,70 @@ function judgeLateCopy(round: LateCopyRound, write: string, nextOp: string, got:
   );
 }
 
+/** The value TestLateCopy's last phase puts twice: once by one clerk, then again (the value held) by another. */
+const HELD = 'x 5 0 y';
+
+/**
+ * A put of the value the key holds, whose first copy waits at a backup: the clerk's call to that backup is lost while
+ * the copy waits in its handler, the clerk sends the put again to the primary (it goes through), the primary stops
+ * and the backup takes the shard over, another clerk appends; then the old copy runs at the new primary, and must
+ * change nothing. A primary that answers such a put without passing it on leaves the backup's duplicate table
+ * without it, and the copy then undoes the append.
+ */
+async function heldValueTakeover(ctx: Ctx): Promise<void> {
+  const ts = new Lab1Tester(ctx, ALL_THREE);
+  await ts.makeRecordingClerk(0).put(KEY, HELD);
+  // Its first try, aimed at the primary, lands on server 1 (as in lateCopyRound).
+  const clerk = ts.makeRecordingClerk(1, [1, 0, 2]);
+  let release!: () => void;
+  const released = new Promise<void>((resolve) => (release = resolve));
+  let held = false;
+  ts.onCall = (server, method, args) => {
+    // Only the clerk's own call: nothing else carrying the value is on its way to server 1 before it.
+    if (held || server !== 1 || method !== 'Put' || !mentions(args, HELD)) return;
+    held = true;
+    return released;
+  };
+  const write = `put(${show(KEY)}, ${show(HELD)}), the value the key held,`;
+  const putting = clerk.put(KEY, HELD);
+  for (let waited = 0; !held && waited < SETTLE_MS; waited += 5) await sleep(5);
+  check(
+    held,
+    () =>
+      `A clerk's ${write} was sent to server 1, and in ${SETTLE_MS / 1000} s no Put carrying it reached server 1's handlers. ` +
+      'Expected: the clerk calls KVServer.Put on the server it tries first. Likely causes: a clerk that answers a put of the value it last saw without asking a server, or one that skips the first server it was given.',
+  );
+  ts.loseClerkCallsTo(1);
+  await within(putting, SETTLE_MS, () => `${write} did not finish within ${SETTLE_MS / 1000} s with server 0 running.`);
+  ts.stopServer(0);
+  const append = 'x 5 1 y';
+  await within(
+    ts.makeRecordingClerk(2).append(KEY, append),
+    SETTLE_MS,
+    () =>
+      `another clerk's append(${show(KEY)}, ${show(append)}) did not finish within ${SETTLE_MS / 1000} s after server 0 stopped.`,
+  );
+  release();
+  await sleep(200);
+  ts.onCall = undefined;
+  const got = await readBack(ts, 'once the old copy of the put had run at server 1');
+  ctx.log(`the put's old copy ran at server 1 after the takeover; ${show(KEY)} then held ${show(got)}`);
+  check(
+    got === HELD + append,
+    () =>
+      `A clerk's ${write} first reached server 1 (a backup), and its call was lost while that copy waited there. The clerk sent the put again: it went through at the primary, server 0, and returned. ` +
+      `Then server 0 stopped, server 1 took the shard over, and another clerk's append(${show(KEY)}, ${show(append)}) went through; only then did the old copy run at server 1. ` +
+      `${show(KEY)} now holds ${show(got)}; expected ${show(HELD + append)}: the put took effect before the append, and its old copy must change nothing. ` +
+      "Likely causes: a primary that answers a put of the value the key already holds at once, without passing it on to the backups (it is a write like any other: the backups' duplicate tables must learn it, since any of them may take over); " +
+      'a new primary that does not check its duplicate table for writes that reach it directly; or a duplicate table not passed on when a backup is brought up to date.',
+  );
+  ts.checkLinearizable();
+}
+
 export const lateCopy: TestDefinition<Lab1Impl> = {
   name: 'TestLateCopy',
   description:
-    "twice, a clerk's append reaches a backup, which stops while its copy of the append waits at the primary; the clerk sends it again and then makes its next operation (the first time an append, the second a get); the old copy then runs at the primary: the append must take effect once. Then, on a fresh cluster, the same with a put of the value the key holds, followed by another clerk's append: the old copy must change nothing",
+    "twice, a clerk's append reaches a backup, which stops while its copy of the append waits at the primary; the clerk sends it again and then makes its next operation (the first time an append, the second a get); the old copy then runs at the primary: the append must take effect once. Then, on a fresh cluster, the same with a put of the value the key holds, followed by another clerk's append: the old copy must change nothing. Last, on a fresh cluster, a put of the value the key holds whose first copy waits at a backup while the clerk's call to it is lost: the put goes through at the primary, the primary stops, the backup takes over, another clerk appends, and then the old copy runs at the new primary: it must change nothing",
   async run(ctx: Ctx) {
     const ts = new Lab1Tester(ctx, ALL_THREE);
     await ts.makeRecordingClerk(0).put(KEY, START);
@@ -933,5 +993,7 @@ export const lateCopy: TestDefinition<Lab1Impl> = {
     const backup = 1 + ctx.world!.rng.int(2);
     await lateCopyRound(fresh, ctx, { backup, op: 'put', value: START, next: { otherAppends: 'x 3 1 y' } });
     fresh.checkLinearizable();
+    // Last, on a fresh cluster: a put of the value the key holds, whose old copy reaches a backup that takes over.
+    await heldValueTakeover(ctx);
   },
 };

@@ -206,6 +206,20 @@ export class Lab1Tester {
     this.ctx.log(`${on ? 'restored' : 'cut'} the link from server ${from} to server ${to}`);
   }
 
+  /**
+   * Fails every clerk's call to server `i` now on its way or in its handler, as if its messages were lost: the clerk
+   * sees a lost call; a handler the call reached (held there through onCall, say) still runs, its answer never
+   * delivered. Later calls pass as before.
+   */
+  loseClerkCallsTo(i: number): void {
+    for (const name of this.endsTo[i]) {
+      if (!name.startsWith('clerk-end-')) continue;
+      this.net.enable(name, false);
+      this.net.enable(name, this.running[i]);
+    }
+    this.ctx.log(`lost the clerks' calls in flight to server ${i}`);
+  }
+
   /** Whether server i is running. */
   isRunning(i: number): boolean {
     return this.running[i];

@@ -17,6 +17,20 @@ export const mutants: Mutant[] = [
     cause: 'a timer set for each operation and never cleared',
   },
   {
+    name: 'held-value-put-not-passed-on',
+    description:
+      "the primary records a put of the value the key already holds in its own duplicate table and answers it at once, without passing it on: the backups' tables never learn it, and a late copy of it that reaches a backup after that backup took the shard over is applied again (from an independent round of bugs written from the handouts alone)",
+    file: 'server.ts',
+    replace: [
+      [
+        '    const reply = shard.apply(w);\n    const backups',
+        "    if (w.op === 'Put' && shard.read(w.key) === w.value) return { err: 'OK', value: shard.apply(w) };\n    const reply = shard.apply(w);\n    const backups",
+      ],
+    ],
+    caughtBy: ['TestLateCopy'],
+    cause: 'answers a put of the value the key already holds at once, without passing it on to the backups',
+  },
+  {
     name: 'queue-per-key',
     description:
       "the primary runs one key's operations one at a time, not the shard's: a write of another key runs beside the takeover's copy to the backups, and that older copy, arriving later, replaces the acknowledged write (from an independent round of bugs written from the handouts alone)",
