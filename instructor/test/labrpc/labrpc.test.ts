@@ -5,6 +5,8 @@ import { Network, RpcUsageError, SerializationError, Server, TimeoutError } from
 import { World, sleep } from '../../../world';
 import { FRAMEWORK_FOLDERS } from '../../../grader/layout';
 import { codeFrames, trimStack } from '../../../labrpc/stack';
+import { lostCall } from '../../../labrpc/errors';
+import { stacklessError } from '../../../labrpc/stackless';
 import { liveHeapBytes } from '../../../suite/memory';
 
 /** A service with a few handlers used throughout. */
@@ -102,6 +104,44 @@ describe('labrpc/stack: the frames shown to a student', () => {
   it('drops a frame in every framework folder the layout names', () => {
     for (const folder of FRAMEWORK_FOLDERS)
       expect(codeFrames(`Error: x\n    at f (/home/s/kit/${folder}/a.ts:1:1)`), folder).to.deep.equal([]);
+  });
+});
+
+describe('labrpc/stackless: errors made without a stack', () => {
+  /** Each own property with its value and attributes, in order. */
+  const own = (e: object) => Reflect.ownKeys(e).map((k) => [k, Object.getOwnPropertyDescriptor(e, k)]);
+  const field = (value: string, enumerable: boolean) => ({ value, writable: true, enumerable, configurable: true });
+
+  it("a lost call's TimeoutError: a message and a one-line stack, hidden; its name and fields its own, as the class makes them", () => {
+    const e = lostCall('KVServer.Get', 'end-1', 'client 2');
+    expect(e).to.be.instanceOf(TimeoutError);
+    const message =
+      'RPC KVServer.Get from client 2, end "end-1" got no reply (the request or the reply was lost, or the server is down)';
+    expect(own(e)).to.deep.equal([
+      ['stack', field(`TimeoutError: ${message}`, false)],
+      ['message', field(message, false)],
+      ['name', field('TimeoutError', true)],
+      ['method', field('KVServer.Get', true)],
+      ['endName', field('end-1', true)],
+    ]);
+    expect(String(e)).to.equal(`TimeoutError: ${message}`);
+  });
+
+  it('an error of a frozen class with no fields: its name from the class; each error its own, unchanged by the next', () => {
+    class Frozen extends Error {}
+    Object.freeze(Frozen.prototype);
+    const a = stacklessError(Frozen.prototype, 'first');
+    const b = stacklessError(Frozen.prototype, '', { name: 'Other', extra: 'x' });
+    expect(own(a)).to.deep.equal([
+      ['stack', field('Error: first', false)],
+      ['message', field('first', false)],
+    ]);
+    expect(own(b)).to.deep.equal([
+      ['stack', field('Other', false)],
+      ['message', field('', false)],
+      ['name', field('Other', true)],
+      ['extra', field('x', true)],
+    ]);
   });
 });
 
