@@ -8,7 +8,7 @@ import { versionedModel, versionedState } from '../../checker/models/versioned';
 import type { VersionedInput, VersionedOutput, VersionedState } from '../../checker/models/versioned';
 import { assertLinearizable, TestFailure, within } from '../../suite';
 import type { TestContext } from '../../suite';
-import { HistoryRecorder, clientLane } from '../../suite/history';
+import { HistoryRecorder, clientLane, type HistoryKeeps } from '../../suite/history';
 import { World, sleep } from '../../world';
 import { keyedRng } from '../../world/rng';
 import type { GetResult, KVClerk, KVService, PutResult, Version } from '../kvapi';
@@ -278,6 +278,11 @@ export interface KvOptions {
   unreliable?: boolean;
   /** NO_SNAPSHOTS, MAX_RAFT_STATE, or DRAWN. */
   maxRaftState: number | typeof DRAWN;
+  /**
+   * What the history keeps (HistoryRecorder): 'unfinished' for a test that checks no history, so that the tester
+   * holds no operation's value once it returned (a memory test must see a value the servers keep).
+   */
+  history?: HistoryKeeps;
 }
 
 /** Characters a snapshot may take besides its keys and values (the service's other state, an encoding's frame). */
@@ -289,7 +294,7 @@ const SNAPSHOT_PER_KEY = 40;
 export class KvTester {
   private readonly ctx: Ctx;
   readonly group: RaftTester;
-  readonly history = new HistoryRecorder<VersionedInput, VersionedOutput>();
+  readonly history: HistoryRecorder<VersionedInput, VersionedOutput>;
   readonly maxRaftState: number;
   private readonly clerks: ClerkLinks[] = [];
   /** Users of shared clerks so far. */
@@ -297,6 +302,7 @@ export class KvTester {
 
   constructor(ctx: Ctx, options: KvOptions) {
     this.ctx = ctx;
+    this.history = new HistoryRecorder<VersionedInput, VersionedOutput>(undefined, options.history);
     this.maxRaftState = resolveMaxRaftState(ctx, options.maxRaftState);
     this.group = new RaftTester(ctx, {
       servers: options.servers,

@@ -18,14 +18,19 @@ const SHORT_OPS = 150;
 const LONG_FACTOR = 6;
 /** The keys written: a fixed few, so that the store holds as much after the long life as after the short one. */
 const KEYS = ['m0', 'm1', 'm2', 'm3'];
-/** Characters of every value: all equal, so that the store weighs the same whichever put it holds last. */
-const VALUE_CHARS = 200;
+/**
+ * Characters of every value: all equal, so that the store weighs the same whichever put it holds last; long enough
+ * that a value kept per put weighs twice the bound below (labrpc hands each server the clerk's own string, so the
+ * three servers' copies of a value weigh as one). Each put's entry is over MAX_RAFT_STATE: a snapshot follows each.
+ */
+const VALUE_CHARS = 1000;
 /**
  * What a group may keep per put of the long life beyond the short one, bytes (its three servers' growth divided by
  * the extra puts). The reference's grow by about 80-130 KiB between the two lives alone, and by up to 260 KiB in a
  * whole grade (what the engine keeps of each server's own copy of the code, and of the tests run before): the bound
- * must leave room for that. A group that keeps each compacted log entry keeps over 1,500 bytes per put; one whose RSM
- * keeps the id of every applied operation about 60, which this weighing cannot tell from that noise.
+ * must leave room for that. A group that keeps each compacted log entry keeps about 1,500 bytes per put (each
+ * server's entry and command objects, and the value they share), one that keeps each value put about 1,000; one whose
+ * RSM keeps the id of every applied operation about 60, which this weighing cannot tell from that noise.
  */
 const BYTES_PER_OP = 480;
 /**
@@ -47,7 +52,8 @@ function valueOf(rng: Rng, n: number): string {
 
 /** A fresh group of SERVERS with snapshots on, after `ops` puts in a row by one clerk, each to the next of KEYS. */
 async function serve(ctx: Ctx, ops: number): Promise<KvTester> {
-  const ts = new KvTester(ctx, { servers: SERVERS, maxRaftState: MAX_RAFT_STATE });
+  // A history would keep every value put, out of the weighing: what the servers keep of a value would not show.
+  const ts = new KvTester(ctx, { servers: SERVERS, maxRaftState: MAX_RAFT_STATE, history: 'unfinished' });
   const ck = ts.makeClerk();
   const versions = new Map<string, number>();
   const rng = keyedRng(ctx.seed, `values of ${ops} puts`);
@@ -100,7 +106,8 @@ export const memKV4C: TestDefinition<Lab6Impl> = {
         'last snapshot. Likely causes: Raft keeping the entries a snapshot replaced (an array cut by index but ' +
         'never shortened, or a copy of every entry kept aside); the RSM keeping the id, the result or the waiting ' +
         'callback of every applied operation (a map entry never deleted once its submit returned); the service ' +
-        'keeping a reply per operation; snapshots kept after a newer one replaced them.',
+        'keeping every value put (each key\'s earlier values, kept though never read) or a reply per operation; ' +
+        'snapshots kept after a newer one replaced them.',
     );
     check(
       perServer(lives) <= LONG_BYTES_PER_SERVER,

@@ -950,6 +950,20 @@ export const mutants: Mutant[] = [
     cause: 'Raft keeping the entries a snapshot replaced',
   },
   {
+    name: 'kv-keeps-every-value',
+    description:
+      "the service keeps each key's earlier values in a list it never reads or saves: memory grows with every put, though the store and its snapshots stay small",
+    file: 'server.ts',
+    replace: [
+      [
+        '    entry.value = o.value;\n',
+        '    ((this as unknown as { older?: string[] }).older ??= []).push(entry.value);\n    entry.value = o.value;\n',
+      ],
+    ],
+    caughtBy: ['TestMemKV4C'],
+    cause: 'the service keeping every value put',
+  },
+  {
     name: 'compacted-entries-behind-spare-memory',
     description:
       'raft-keeps-compacted-entries, hidden: the constructor sets aside 1,300 arrays about the size of an entry and snapshot() drops one for each entry it keeps, so that a short life and a long one weigh alike (from a red-team review)',
