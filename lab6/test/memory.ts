@@ -106,7 +106,7 @@ export const memKV4C: TestDefinition<Lab6Impl> = {
         'last snapshot. Likely causes: Raft keeping the entries a snapshot replaced (an array cut by index but ' +
         'never shortened, or a copy of every entry kept aside); the RSM keeping the id, the result or the waiting ' +
         'callback of every applied operation (a map entry never deleted once its submit returned); the service ' +
-        'keeping every value put (each key\'s earlier values, kept though never read) or a reply per operation; ' +
+        "keeping every value put (each key's earlier values, kept though never read) or a reply per operation; " +
         'snapshots kept after a newer one replaced them.',
     );
     check(
