@@ -175,10 +175,9 @@ export class DiskNemesis {
     return this.copying ? undefined : this.files.nameOfFd(fd);
   }
 
+  /** The name of the folder's file at path `p`, or undefined. */
   private nameOfPath(p: unknown): string | undefined {
-    if (this.copying || (typeof p !== 'string' && !(p instanceof URL))) return undefined;
-    const full = path.resolve(p instanceof URL ? p.pathname : p);
-    return path.dirname(full) === path.resolve(this.dir) ? path.basename(full) : undefined;
+    return this.copying ? undefined : this.files.nameOfPath(p);
   }
 
   private nameOf(target: unknown): string | undefined {

@@ -158,6 +158,13 @@ export class FolderIndex {
     }
   }
 
+  /** The name of the folder's file at path `p` (a string, or a URL's path), or undefined (another folder's, no path). */
+  nameOfPath(p: unknown): string | undefined {
+    if (typeof p !== 'string' && !(p instanceof URL)) return undefined;
+    const full = path.resolve(p instanceof URL ? p.pathname : p);
+    return path.dirname(full) === path.resolve(this.dir) ? path.basename(full) : undefined;
+  }
+
   /** Whether the folder's change times read last are within RECENT_NS of the clock. */
   private changedRecently = false;
 
@@ -628,9 +635,7 @@ export class CrashCopies {
 
   /** The name of a path in the folder, or undefined. */
   private nameOfPath(p: string): string | undefined {
-    if (this.copying) return undefined;
-    const full = path.resolve(p);
-    return path.dirname(full) === path.resolve(this.dir) ? path.basename(full) : undefined;
+    return this.copying ? undefined : this.files.nameOfPath(p);
   }
 
   /** Notes a write to the file `name` of the folder; returns the error to fail it with when the disk is full. */
