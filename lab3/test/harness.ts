@@ -5,7 +5,7 @@
  */
 import { Network, Server } from '../../labrpc';
 import type { ClientEnd, RpcEnd } from '../../labrpc';
-import { HistoryRecorder, clientLane } from '../../suite/history';
+import { HistoryRecorder, clientLane, type HistoryKeeps } from '../../suite/history';
 import { kvModel } from '../../checker';
 import type { CheckMode, KvInput, KvOutput, KvState, Model, Operation } from '../../checker';
 import { TestFailure, checkForTest } from '../../suite';
@@ -40,6 +40,11 @@ export interface ClusterOptions {
   servers: number;
   level: ConsistencyLevel;
   links?: Partial<LinkOptions>;
+  /**
+   * What the history keeps (HistoryRecorder): 'unfinished' for a test that checks no history, so that the tester
+   * holds no written value once its write returned (a memory test must see a value the servers keep).
+   */
+  history?: HistoryKeeps;
 }
 
 /** An end that spends the link's delay on the way out and on the way back (waits of its network's: see Network.wait). */
@@ -136,7 +141,7 @@ export class Lab3Client {
 export class Cluster {
   private readonly impl: Lab3Impl;
   readonly net = new Network();
-  readonly history = new HistoryRecorder<KvInput, KvOutput>();
+  readonly history: HistoryRecorder<KvInput, KvOutput>;
   readonly n: number;
   readonly level: ConsistencyLevel;
   readonly links: LinkOptions;
@@ -153,6 +158,7 @@ export class Cluster {
 
   constructor(impl: Lab3Impl, options: ClusterOptions) {
     this.impl = impl;
+    this.history = new HistoryRecorder<KvInput, KvOutput>(undefined, options.history);
     this.n = options.servers;
     this.level = options.level;
     this.links = { ...DEFAULT_LINKS, ...options.links };

@@ -506,6 +506,20 @@ export const mutants: Mutant[] = [
     cause: 'is sent again at once',
   },
   {
+    name: 'keeps-every-applied-value',
+    description:
+      'each server keeps every value it applies in a list it never reads: memory grows with every write, though the store holds one value per key',
+    file: 'server.ts',
+    replace: [
+      [
+        'if (!cur || newer(entry, cur)) this.store.set(key, entry);',
+        '((this as unknown as { older?: string[] }).older ??= []).push(entry.value);\n    if (!cur || newer(entry, cur)) this.store.set(key, entry);',
+      ],
+    ],
+    caughtBy: ['TestMemManyOps'],
+    cause: 'every value written kept',
+  },
+  {
     name: 'acks-never-freed',
     description:
       "a delivered message's entry in the acknowledgement table is never removed: every result stays right (a timestamp is never seen again), but the table gains a key and a set per broadcast for the server's whole life (from an independent round of bugs written from the handouts alone)",
