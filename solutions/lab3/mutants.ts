@@ -508,7 +508,7 @@ export const mutants: Mutant[] = [
   {
     name: 'keeps-every-applied-value',
     description:
-      'each server keeps every value it applies in a list it never reads: memory grows with every write, though the store holds one value per key',
+      "at the eventual level, each server keeps every value it applies (its own writes and its peers' updates) in a list it never reads: memory grows with every write, though the store holds one value per key",
     file: 'server.ts',
     replace: [
       [
