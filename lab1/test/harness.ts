@@ -313,7 +313,9 @@ class TracedClerk implements KVClerk {
     if (!world || !rec) return run();
     world.enterLane(this.lane);
     const id = rec.id();
-    rec.add({ k: 'op', t: world.now(), id, lane: this.lane, input });
+    // The input as recorded (a long value cut short): a trace holding the value would keep it alive, so a server
+    // keeping it too would weigh nothing in a memory test's recorded replay.
+    rec.add({ k: 'op', t: world.now(), id, lane: this.lane, input: recordedValue(input) });
     const p = run();
     p.then(
       (v) => rec.add({ k: 'ret', t: world.now(), id, output: recordedValue(output(v)) }),
