@@ -5,6 +5,7 @@ import path from 'node:path';
 import { defaultJobs, grade } from '../../grader';
 import { realNow } from '../../world';
 import type { BenchFigure } from './figure';
+import { goalNote, gradeGoal } from './goals';
 import { profileOptions } from './profile';
 
 /** A sink that drops what the grader prints. */
@@ -44,7 +45,7 @@ export async function benchGrade(lab: string): Promise<BenchFigure[]> {
         name: `${lab}: whole grade on the reference (npm run grade ${lab} -- --solution, in-process)`,
         value: Math.round(wallMs),
         unit: 'real ms',
-        note: `${tests.length} tests, ${defaultJobs()} test processes side by side; the tests' own times add up to ${Math.round(summed)} ms`,
+        note: `${goalNote(wallMs, gradeGoal(lab))}; ${tests.length} tests, ${defaultJobs()} test processes side by side; the tests' own times add up to ${Math.round(summed)} ms`,
       },
     ];
     const small = tests.filter((t) => t.realMs < summed * SMALL_SHARE);

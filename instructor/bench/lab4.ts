@@ -13,20 +13,11 @@ import { load as loadLab4 } from '../../lab4/load';
 import { suite } from '../../lab4/test/suite';
 import { TS_LOADER, runLoad, startCluster, stopProcess, type LoadResult } from '../../lab4/tools/lib';
 import type { BenchFigure } from './figure';
+import { GOALS, goalNote } from './goals';
 
 const WRITES = 10_000;
 const CONCURRENCY = 20;
 const KEYS = 100;
-/** The real cluster's targets (W=3 of 5, the original's load). */
-const TARGET_WRITES_PER_S = 2000;
-const TARGET_P95_MS = 15;
-
-/** A figure's target, written as the other sections write theirs, and whether `value` met it: "target < 15 ms: met". */
-export function targetNote(value: number, rule: ({ atLeast: number } | { below: number }) & { unit?: string }): string {
-  const [sign, limit, met] =
-    'atLeast' in rule ? ['≥', rule.atLeast, value >= rule.atLeast] : ['<', rule.below, value < rule.below];
-  return `target ${sign} ${limit.toLocaleString('en-US')}${rule.unit ? ` ${rule.unit}` : ''}: ${met ? 'met' : 'NOT MET'}`;
-}
 
 /** Starts the do-nothing server (lab4/tools/null-server.ts), loaded as the cluster's nodes are, and resolves to its URL and process. */
 async function startNullServer(): Promise<{ url: string; child: ChildProcess }> {
@@ -132,7 +123,7 @@ function clusterFigures(ours: Measured, ceiling: Measured, loadBefore: number): 
       name: 'lab4: real cluster throughput (W=3 of 5)',
       value: Math.round(ours.throughput),
       unit: 'writes/s',
-      note: `${targetNote(ours.throughput, { atLeast: TARGET_WRITES_PER_S })}; ${load}; the original reports ~250 (Flask in Docker); ${ours.failed} failed`,
+      note: `${goalNote(ours.throughput, GOALS.lab4Throughput)}; ${load}; ${ours.failed} failed`,
     },
     {
       name: 'lab4: real cluster mean latency',
@@ -145,7 +136,7 @@ function clusterFigures(ours: Measured, ceiling: Measured, loadBefore: number): 
       name: 'lab4: real cluster p95 latency',
       value: round2(ours.latency.p95),
       unit: 'ms',
-      note: `${targetNote(ours.latency.p95, { below: TARGET_P95_MS, unit: 'ms' })}; the original reports ~120 ms`,
+      note: goalNote(ours.latency.p95, GOALS.lab4P95),
     },
     { name: 'lab4: real cluster p99 latency', value: round2(ours.latency.p99), unit: 'ms' },
     {

@@ -10,6 +10,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { encodeCommand, ReplyParser } from '../../lab5/resp';
 import type { BenchFigure } from './figure';
+import { GOALS, goalNote } from './goals';
 
 const CONNECTIONS = 50;
 const KEYSPACE = 10_000;
@@ -237,7 +238,7 @@ export async function benchLab5(): Promise<BenchFigure[]> {
             name: `lab5: ${op} ours/redis, ${depth === 1 ? 'not pipelined' : `pipelined x${depth}`}`,
             value: Number((ours / theirs).toFixed(2)),
             unit: 'ratio',
-            note: 'same load generator, same run; aim: at least 0.5',
+            note: goalNote(ours / theirs, GOALS.lab5OverRedis),
           });
       }
     }

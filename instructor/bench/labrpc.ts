@@ -6,6 +6,7 @@ import { spawnSync } from 'node:child_process';
 import { Network, Server } from '../../labrpc';
 import { World, realNow } from '../../world';
 import type { BenchFigure } from './figure';
+import { GOALS, goalNote } from './goals';
 
 class Echo {
   Echo(args: { n: number; s: string }): { n: number } {
@@ -105,7 +106,7 @@ export async function benchLabrpc(): Promise<BenchFigure[]> {
         name: `labrpc: RPCs per real second, ${label}`,
         value: Math.round(r.rps),
         unit: 'RPC/s',
-        note: reliable && clients === 1 ? 'target ≥ 200,000; MIT Go labrpc ≈ 45,000' : undefined,
+        note: reliable && clients === 1 ? goalNote(r.rps, GOALS.labrpcSequential) : undefined,
       });
       figures.push({
         name: `labrpc: virtual seconds per real second, ${label}`,
@@ -135,7 +136,7 @@ export async function benchLabrpc(): Promise<BenchFigure[]> {
     name: 'labrpc: 10 clients for 1 virtual second',
     value: Math.round(w.realMs),
     unit: 'real ms',
-    note: `target < 1000 ms; ${w.rpcs} RPCs`,
+    note: `${goalNote(w.realMs, GOALS.labrpcOneVirtualSecond)}; ${w.rpcs} RPCs`,
   });
   return figures;
 }

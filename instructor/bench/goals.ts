@@ -1,0 +1,72 @@
+/**
+ * The kit's speed goals: the bound on each figure of `npm run bench` that has one, and what the bound is set against,
+ * so that the bench prints beside each figure whether it meets its goal. A goal is a figure to reach, never a test.
+ */
+
+/** One bound on one figure. */
+export interface Goal {
+  /** At least this value (a rate, a ratio), or below it (a time, a latency). */
+  readonly rule: { readonly atLeast: number } | { readonly below: number };
+  /** The figure's unit, written after the bound (none for a rate whose unit the figure shows, or a ratio). */
+  readonly unit?: string;
+  /** What the bound is set against: an anchor measured side by side, or what a student waits for. */
+  readonly why: string;
+}
+
+/** MIT's Go labrpc on its own TestBenchmark: sequential calls a second on a 2-core machine of this kind (Go is not installed here). */
+const MIT_LABRPC_CALLS_PER_S = 55_000;
+
+/** The goals of the bench's figures other than the grades (gradeGoal). */
+export const GOALS = {
+  labrpcSequential: {
+    rule: { atLeast: 15 * MIT_LABRPC_CALLS_PER_S },
+    why: `15x MIT's Go labrpc, about ${MIT_LABRPC_CALLS_PER_S.toLocaleString('en-US')} sequential calls a second on its TestBenchmark`,
+  },
+  labrpcOneVirtualSecond: {
+    rule: { below: 1000 },
+    unit: 'ms',
+    why: 'ten clients simulate a second faster than the real clock',
+  },
+  lab4Throughput: { rule: { atLeast: 8000 }, why: 'the original reports ~250 writes/s, Flask in Docker' },
+  lab4P95: { rule: { below: 5 }, unit: 'ms', why: 'the original reports ~120 ms' },
+  lab5OverRedis: { rule: { atLeast: 1 }, why: 'redis-server under the same load generator, in the same run' },
+  lab6HalfInProcess: {
+    rule: { below: 60_000 },
+    unit: 'ms',
+    why: "MIT's Go suites take minutes of real time for each half",
+  },
+  oneTestGrade: { rule: { below: 300 }, unit: 'ms', why: 'what a student waits for after each change' },
+} satisfies Record<string, Goal>;
+
+/** Real time of each lab's whole reference grade, s: labs 5 to 7 run real processes or long Raft suites. */
+const GRADE_SECONDS: Readonly<Record<string, number>> = {
+  lab1: 3,
+  lab2: 3,
+  lab3: 3,
+  lab4: 3,
+  lab5: 10,
+  lab6: 10,
+  lab7: 60,
+};
+
+/** The goal of `lab`'s whole reference grade, wall time (what a student waits for, many times an hour). */
+export function gradeGoal(lab: string): Goal {
+  const seconds = GRADE_SECONDS[lab];
+  if (seconds === undefined)
+    throw new Error(
+      `bench: ${lab} has no goal for its whole grade; add one to GRADE_SECONDS in instructor/bench/goals.ts`,
+    );
+  return { rule: { below: seconds * 1000 }, unit: 'ms', why: 'the whole grade a student waits for' };
+}
+
+/** Whether `value` meets `goal`. */
+export function meets(value: number, goal: Goal): boolean {
+  return 'atLeast' in goal.rule ? value >= goal.rule.atLeast : value < goal.rule.below;
+}
+
+/** The goal as the bench writes it beside a figure: "goal ≥ 8,000: NOT MET (the original reports ~250 writes/s)". */
+export function goalNote(value: number, goal: Goal): string {
+  const [sign, bound] = 'atLeast' in goal.rule ? ['≥', goal.rule.atLeast] : ['<', goal.rule.below];
+  const unit = goal.unit ? ` ${goal.unit}` : '';
+  return `goal ${sign} ${bound.toLocaleString('en-US')}${unit}: ${meets(value, goal) ? 'met' : 'NOT MET'} (${goal.why})`;
+}
