@@ -205,7 +205,7 @@ export const mutants: Mutant[] = [
     name: 'info-not-counted',
     description: 'INFO does not count itself in total_commands_processed',
     file: 'server.ts',
-    replace: [['    this.totalCommands++;', "    if (name !== 'info') this.totalCommands++;"]],
+    replace: [['    this.totalCommands++;', "    if (cmd.name !== 'info') this.totalCommands++;"]],
     caughtBy: ['TestKeysAndStats'],
     cause: 'the INFO itself included',
   },
@@ -282,9 +282,9 @@ export const mutants: Mutant[] = [
       ],
       [
         '    this.totalCommands++;\n',
-        "    this.totalCommands++;\n    if (['set', 'del', 'incr', 'expire', 'pexpire', 'flushdb', 'exec'].includes(name)) this.mustSync = true;\n",
+        "    this.totalCommands++;\n    if (['set', 'del', 'incr', 'expire', 'pexpire', 'flushdb', 'exec'].includes(cmd.name)) this.mustSync = true;\n",
       ],
-      ['  private run(name: string,', '  private mustSync = false;\n\n  private run(name: string,'],
+      ['  private run(cmd: Command,', '  private mustSync = false;\n\n  private run(cmd: Command,'],
     ],
     also: [
       {
@@ -624,8 +624,12 @@ export const mutants: Mutant[] = [
     file: 'server.ts',
     replace: [
       [
-        'const cmd = this.commands.get(name);',
-        'const cmd = (Object.fromEntries(this.commands) as Record<string, Command | undefined>)[name];',
+        'const found = this.commands.get(args[0]);',
+        'const found = (Object.fromEntries(this.commands) as Record<string, Command | undefined>)[args[0]];',
+      ],
+      [
+        'const cmd = found ?? this.commands.get(name);',
+        'const cmd = found ?? (Object.fromEntries(this.commands) as Record<string, Command | undefined>)[name];',
       ],
     ],
     caughtBy: ['TestErrorReplies'],
@@ -787,12 +791,7 @@ export const mutants: Mutant[] = [
     description:
       'inside MULTI each command runs at once (and replies QUEUED): other clients see it before EXEC, and EXEC has nothing to run',
     file: 'server.ts',
-    replace: [
-      [
-        '    queue.push(args);\n',
-        '    this.run(args[0].toLowerCase(), this.commands.get(args[0].toLowerCase())!, args, conn);\n',
-      ],
-    ],
+    replace: [['    queue.push(args);\n', '    this.run(this.commands.get(args[0].toLowerCase())!, args, conn);\n']],
     caughtBy: ['TestTransactions', 'TestRedisReplies'],
     cause: 'a queued SET must not run before EXEC',
   },

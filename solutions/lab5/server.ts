@@ -17,10 +17,16 @@ import { Persistence, StoredEntry } from './persistence';
 /** A command's handler: gets the arguments after the name, returns the encoded reply. */
 type Handler = (args: string[], conn: Connection) => string;
 
-/** A command: its arity as in Redis (n: exactly n words with the name; -n: at least n) and handler. */
-interface Command {
+/** A command as the table declares it: its arity as in Redis (n: exactly n words with the name; -n: at least n) and handler. */
+interface CommandSpec {
   arity: number;
   run: Handler;
+}
+
+/** A command of the server's table: its lower-case name, and how many times it ran (INFO's commandstats). */
+interface Command extends CommandSpec {
+  readonly name: string;
+  calls: number;
 }
 
 /** What the server keeps per connection. */
@@ -94,11 +100,10 @@ class KVServer {
   private orderKeys: string[] = [];
   private orderSeqs: number[] = [];
   private nextSeq = 1;
-  private readonly calls = new Map<string, number>();
   private totalCommands = 0;
   private expiredKeys = 0;
   private readonly connections = new Set<Connection>();
-  /** The commands by lower-case name (a Map, so 'constructor' or '__proto__' is an unknown command like any other). */
+  /** The commands by name, in lower case and in capitals (a Map, so 'constructor' or '__proto__' is an unknown command like any other). */
   private readonly commands: Map<string, Command>;
   private readonly timers: NodeJS.Timeout[] = [];
   private readonly started = Date.now();
@@ -107,7 +112,12 @@ class KVServer {
 
   constructor(options: Required<Omit<ServerOptions, 'dataDir'>> & { dataDir?: string }) {
     this.options = options;
-    this.commands = new Map(Object.entries(this.table()));
+    this.commands = new Map();
+    for (const [name, spec] of Object.entries(this.table())) {
+      const cmd: Command = { ...spec, name, calls: 0 };
+      this.commands.set(name, cmd);
+      this.commands.set(name.toUpperCase(), cmd);
+    }
     if (options.dataDir !== undefined) {
       const persistence = new Persistence(options.dataDir, options.fsync);
       let loaded: StoredEntry[];
@@ -203,8 +213,10 @@ class KVServer {
 
   /** Runs one command (or queues it, inside MULTI); returns its encoded reply. */
   private execute(args: string[], conn: Connection): string {
-    const name = args[0].toLowerCase();
-    const cmd = this.commands.get(name);
+    // The table holds each name in lower case and in capitals, so most commands are found without converting case.
+    const found = this.commands.get(args[0]);
+    const name = found === undefined ? args[0].toLowerCase() : found.name;
+    const cmd = found ?? this.commands.get(name);
     let refused: string | undefined;
     if (cmd === undefined) refused = unknownCommand(args);
     else if (cmd.arity > 0 ? args.length !== cmd.arity : args.length < -cmd.arity)
@@ -216,7 +228,7 @@ class KVServer {
       return reply.error(`EXECABORT Transaction discarded because of: ${refused.slice('-ERR '.length, -2)}`);
     }
     if (conn.queue !== undefined && !TRANSACTION_CONTROL.has(name)) return this.enqueue(args, conn.queue, conn);
-    return this.run(name, cmd!, args, conn);
+    return this.run(cmd!, args, conn);
   }
 
   /**
@@ -237,15 +249,15 @@ class KVServer {
   }
 
   /** Runs a known command with the right number of arguments. */
-  private run(name: string, cmd: Command, args: string[], conn: Connection): string {
+  private run(cmd: Command, args: string[], conn: Connection): string {
     this.totalCommands++;
-    this.calls.set(name, (this.calls.get(name) ?? 0) + 1);
+    cmd.calls++;
     return cmd.run(args.slice(1), conn);
   }
 
   /** The key's value, removing it first if it has expired. */
   private lookup(key: string): string | undefined {
-    const exp = this.expires.get(key);
+    const exp = this.expires.size === 0 ? undefined : this.expires.get(key);
     if (exp !== undefined && exp <= Date.now()) {
       this.remove(key);
       this.expiredKeys++;
@@ -464,14 +476,16 @@ class KVServer {
       `total_commands_processed:${this.totalCommands}`,
       `expired_keys:${this.expiredKeys}`,
       '# Commandstats',
-      ...[...this.calls].map(([name, n]) => `cmdstat_${name}:calls=${n}`),
+      ...[...new Set(this.commands.values())]
+        .filter((cmd) => cmd.calls > 0)
+        .map((cmd) => `cmdstat_${cmd.name}:calls=${cmd.calls}`),
       '# Keyspace',
       ...(this.values.size > 0 ? [`db0:keys=${this.values.size},expires=${this.expires.size}`] : []),
     ];
     return reply.bulk(lines.join('\r\n') + '\r\n');
   }
 
-  private table(): Record<string, Command> {
+  private table(): Record<string, CommandSpec> {
     return {
       ping: {
         arity: -1,
@@ -599,10 +613,7 @@ class KVServer {
           // Every queued command runs now, one after the other, with no other client's command in between; their
           // changes reach the log as one unit.
           const runAll = (): string[] =>
-            queued.map((args) => {
-              const name = args[0].toLowerCase();
-              return this.run(name, this.commands.get(name)!, args, conn);
-            });
+            queued.map((args) => this.run(this.commands.get(args[0].toLowerCase())!, args, conn));
           return reply.array(this.persistence ? this.persistence.atomically(runAll) : runAll());
         },
       },
