@@ -914,8 +914,12 @@ async function breakingListener(res: Resources, port: number): Promise<number[]>
   return dials;
 }
 
-/** TestClientRetry's retryDelayMs, drawn per seed in this range (ms): never the default, each wait measured. */
-const RETRY_DELAY_MS: readonly [number, number] = [180, 320];
+/**
+ * TestClientRetry's retryDelayMs, drawn per seed in this range (ms): each wait measured. Over the default 500 ms by more
+ * than a fifth, so that a client waiting 500 ms whatever it is told fails, and long enough that attempts made at once
+ * cannot pass for waits on a busy machine (at 180-320 ms, attempts slowed by a loaded machine once did).
+ */
+const RETRY_DELAY_MS: readonly [number, number] = [650, 900];
 /** How much longer than retryDelayMs the shortest gap between two dials of a retry may be (ms). */
 const RETRY_GAP_SLACK_MS = 150;
 
