@@ -60,7 +60,7 @@ export function gradeGoal(lab: string): Goal {
 }
 
 /** Whether `value` meets `goal`. */
-export function meets(value: number, goal: Goal): boolean {
+function meets(value: number, goal: Goal): boolean {
   return 'atLeast' in goal.rule ? value >= goal.rule.atLeast : value < goal.rule.below;
 }
 
