@@ -8,13 +8,13 @@
 import { Command } from 'commander';
 import { spawn, spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
-import * as net from 'node:net';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { Rng } from '../world/rng';
 import { GraderUsageError } from '../grader/errors';
 import { runAsScript, runCommand } from './cli';
 import { comparable, Corpus, CORPUS_FILE, RecordedSequence, runSequence, Step } from '../lab5/test/redis-corpus';
+import { freePort } from '../suite/ports';
 
 /** The generator's seed and size: change either and the recording must be made again. */
 export const SEED = 20240505;
@@ -613,15 +613,6 @@ export function corpusSequences(): Array<{ name: string; steps: Step[] }> {
 export function redisServerPath(): string | undefined {
   const which = spawnSync('which', ['redis-server'], { encoding: 'utf8' });
   return which.status === 0 && which.stdout.trim() !== '' ? which.stdout.trim() : undefined;
-}
-
-/** A free TCP port. */
-async function freePort(): Promise<number> {
-  const srv = net.createServer();
-  await new Promise<void>((resolve) => srv.listen(0, '127.0.0.1', () => resolve()));
-  const port = (srv.address() as net.AddressInfo).port;
-  await new Promise<void>((resolve) => srv.close(() => resolve()));
-  return port;
 }
 
 /** Starts a throwaway redis-server; resolves with its port, its version line and a stop function. */

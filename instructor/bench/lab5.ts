@@ -3,7 +3,7 @@
  * in flight per connection and 16 in flight (pipelined), measured by one load generator. Where redis-server is
  * installed, the same load runs against it in the same run and the figures include our/Redis ratios.
  */
-import { ChildProcess, spawn, spawnSync } from 'node:child_process';
+import { ChildProcess, spawn } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as net from 'node:net';
 import * as os from 'node:os';
@@ -11,6 +11,7 @@ import * as path from 'node:path';
 import { encodeCommand, ReplyParser } from '../../lab5/resp';
 import type { BenchFigure } from './figure';
 import { GOALS, goalNote } from './goals';
+import { redisServerPath, startRedis as startRedisServer } from '../redis-record';
 
 const CONNECTIONS = 50;
 const KEYSPACE = 10_000;
@@ -83,36 +84,12 @@ async function startOurs(name: string, options: Record<string, unknown>): Promis
   return { name, port, stop: stopper(child) };
 }
 
-/** A free TCP port. */
-async function freePort(): Promise<number> {
-  const srv = net.createServer();
-  await new Promise<void>((r) => srv.listen(0, '127.0.0.1', () => r()));
-  const port = (srv.address() as net.AddressInfo).port;
-  await new Promise<void>((r) => srv.close(() => r()));
-  return port;
-}
-
 /** redis-server without persistence, or undefined when it is not installed. */
 async function startRedis(): Promise<Target | undefined> {
-  const which = spawnSync('which', ['redis-server'], { encoding: 'utf8' });
-  if (which.status !== 0 || which.stdout.trim() === '') return undefined;
-  const port = await freePort();
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'kvlabs-bench-redis-'));
-  const child = spawn(
-    which.stdout.trim(),
-    ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', dir],
-    { stdio: ['ignore', 'pipe', 'pipe'] },
-  );
-  await waitFor(child, /(Ready to accept connections)/, 'redis-server');
-  const stop = stopper(child);
-  return {
-    name: 'redis',
-    port,
-    stop: async () => {
-      await stop();
-      fs.rmSync(dir, { recursive: true, force: true });
-    },
-  };
+  const binary = redisServerPath();
+  if (binary === undefined) return undefined;
+  const redis = await startRedisServer(binary);
+  return { name: 'redis', port: redis.port, stop: redis.stop };
 }
 
 /** Requests per second: CONNECTIONS connections, each keeping `depth` requests in flight, for MEASURE_MS. */

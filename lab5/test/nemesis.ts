@@ -22,6 +22,7 @@ import { MULTI_MAX_COMMANDS } from './command-model';
 import { monotonicMicros } from './host-protocol';
 import { copyFolder } from './host-spies';
 import type { NemesisCopy, RemoteDiskNemesis } from './spy-views';
+import { freePort } from '../../suite/ports';
 
 // ---------------------------------------------------------------------------------------------------------------
 // The model: Redis 7.0's semantics for the commands the workload sends, as the handout states them.
@@ -2031,8 +2032,9 @@ async function startClientWorld(res: Resources, ctx: Ctx): Promise<ClientWorld> 
   const fake = new FlakyServer(keyedRng(ctx.seed, 'lab5-nemesis-client-faults'), options.timeoutMs);
   await fake.start(res);
   const dirs = [res.tempDir(), res.tempDir()];
+  // The first restarts on its port (restartPhase): one below the system's own range, never a client's local port.
   const real = [
-    await res.server({ dataDir: dirs[0], fsync: 'always' }),
+    await res.server({ port: await freePort(), dataDir: dirs[0], fsync: 'always' }),
     await res.server({ dataDir: dirs[1], fsync: 'always' }),
   ];
   const base = rng.between(1, 50);

@@ -6,7 +6,6 @@
  */
 import { expect } from 'chai';
 import * as fs from 'node:fs';
-import * as net from 'node:net';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { describeLabKit } from '../../kit';
@@ -18,6 +17,7 @@ import { ConfigError, loadConfig, parseConfig } from '../../../lab3/tools/config
 import { simulate } from '../../../lab3/tools/run';
 import { runReal } from '../../../lab3/tools/real';
 import { suite } from '../../../lab3/test/suite';
+import { freePort } from '../../../suite/ports';
 
 const SOLUTION_DIR = path.resolve(__dirname, '..');
 const CONFIG_DIR = path.resolve(__dirname, '../../../lab3/configs');
@@ -173,15 +173,3 @@ describe('lab3 configurations and runner', function () {
     }
   });
 });
-
-/** A TCP port that was free a moment ago. */
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = net.createServer();
-    srv.once('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const port = (srv.address() as net.AddressInfo).port;
-      srv.close(() => resolve(port));
-    });
-  });
-}
