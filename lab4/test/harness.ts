@@ -109,7 +109,7 @@ export class Lab4Tester {
   readonly restarts: number[];
   /** The outsiders (ClusterOptions.outsiders) as built, in the order given. */
   readonly outsiders: KVNodeService[] = [];
-  /** Replicate calls the leader has sent to each follower (outsiders not included). */
+  /** Replicate calls the leader has sent to each follower, then to each outsider (ClusterOptions.outsiders, in order). */
   readonly replicateCallsTo: number[];
   /** Per follower: the lastSeq its current incarnation last answered a Replicate with. */
   private readonly answered: number[];
@@ -155,7 +155,7 @@ export class Lab4Tester {
     this.handledBy = new Array<number>(options.followers).fill(0);
     this.heardSinceRestart = new Array<boolean>(options.followers).fill(false);
     this.cutOnAnswer = new Array<boolean>(options.followers).fill(false);
-    this.replicateCallsTo = new Array<number>(options.followers).fill(0);
+    this.replicateCallsTo = new Array<number>(options.followers + (options.outsiders?.length ?? 0)).fill(0);
     const world = World.current();
     const delay = options.delay ?? SEED_DELAY_MS;
     const leaderEnds: RpcEnd[] = [];

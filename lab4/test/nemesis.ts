@@ -72,6 +72,13 @@ interface RoundSpec {
 /** A node of another configuration put among the leader's followers. */
 type OutsiderKind = 'other-cluster-follower' | 'wrong-token-follower' | 'other-cluster-leader';
 
+/** Each kind of outsider, as a failure message names it. */
+const OUTSIDER_WORDS: Readonly<Record<OutsiderKind, string>> = {
+  'other-cluster-follower': "a follower of another cluster (with that cluster's token)",
+  'wrong-token-follower': 'a follower configured with a wrong token',
+  'other-cluster-leader': 'a leader of another cluster',
+};
+
 /** A write's value larger than the 1 MiB a batch should carry: it must still go, alone. */
 const HUGE_VALUE_BYTES = 1_200_000;
 /** Quiet time after the faults during which the cluster may send only heartbeats. */
@@ -920,9 +927,22 @@ async function checkIdle(rd: Round, leaderEnd: RpcEnd): Promise<void> {
   const { ts, spec, rng } = rd;
   const live = Array.from({ length: spec.followers }, (_, i) => i).filter((i) => rd.isLive(i));
   const before = live.map((i) => ts.replicateCallsTo[i]);
+  const outsidersBefore = spec.outsiders.map((_, j) => ts.replicateCallsTo[spec.followers + j]);
   await sleep(IDLE_MS);
   const calls = live.reduce((s, i, k) => s + ts.replicateCallsTo[i] - before[k], 0);
   const [lo, hi] = [(live.length * IDLE_MS) / 100, (live.length * IDLE_MS) / 25];
+  spec.outsiders.forEach((kind, j) => {
+    const tries = ts.replicateCallsTo[spec.followers + j] - outsidersBefore[j];
+    if (tries < IDLE_MS / 100)
+      rd.fail(
+        `Among the leader's followers is ${OUTSIDER_WORDS[kind]}, which refuses every Replicate (ErrForbidden or ErrNotFollower). ` +
+          `In ${IDLE_MS} virtual ms of the healed cluster the leader called it ${tries} time(s); expected at least ${IDLE_MS / 100}: ` +
+          `a refusal means the cluster is misconfigured, and the leader waits retryMs (${DEFAULT_CONFIG.retryMs} ms) and tries again, ` +
+          'for as long as it runs, so that a node whose configuration is mended catches up. Likely causes: the follower dropped ' +
+          'for good after a refusal (its loop returns); a wait after a refusal that grows (doubling) instead of retryMs; ' +
+          'a refusal treated as a reason to stop the loop rather than to wait.',
+      );
+  });
   if (calls < lo || calls > hi)
     rd.fail(
       `Every follower that is up held the whole log, and in the next ${IDLE_MS} virtual ms with no writes the leader sent them ${calls} Replicate calls ` +

@@ -3,7 +3,7 @@
  * replays it exactly: npm run grade lab4 -- --test <Name> --seed <N>
  */
 import { IMPL_FILES, load } from '../load';
-import { keyedRng, sleep, World } from '../../world';
+import { keyedRng, sleep, World, type Rng } from '../../world';
 import {
   LabSuite,
   scored,
@@ -68,6 +68,29 @@ async function writeLoad(
   return perClient.flat();
 }
 
+/**
+ * Quorums that no set of followers can meet, one of each kind, with the number of followers, drawn from `rng`:
+ * zero (and -0), below zero, more than there are followers, no followers at all, not a whole number (between two
+ * good ones, or below zero), NaN, and the infinities.
+ */
+function impossibleQuorums(rng: Rng): [number, number][] {
+  const n = rng.between(1, 6);
+  return [
+    [0, n],
+    [-0, n],
+    [-rng.between(1, n), n],
+    [-(2 ** rng.between(31, 53)), n],
+    [n + rng.between(1, 3), n],
+    [2 ** rng.between(31, 53), n],
+    [rng.between(1, n), 0],
+    [rng.between(1, n) - 0.5, n],
+    [-0.5, n],
+    [NaN, n],
+    [Infinity, n],
+    [-Infinity, n],
+  ];
+}
+
 const leaderAccepts: TestDefinition<Lab4Impl> = {
   name: 'TestLeaderAcceptsWrites',
   description: 'the leader numbers writes 1, 2, 3, ..., acknowledges them and serves them; W=3 of 5 followers',
@@ -100,14 +123,7 @@ const leaderAccepts: TestDefinition<Lab4Impl> = {
     ts.stop();
     // A quorum no set of followers can meet is a configuration bug: the leader must refuse it when built.
     const silent: RpcEnd = { call: () => new Promise<never>(() => undefined) };
-    for (const [quorum, followers] of [
-      [0, 2],
-      [3, 2],
-      [1, 0],
-      [NaN, 2],
-      [1.5, 2],
-      [Infinity, 2],
-    ] as const) {
+    for (const [quorum, followers] of impossibleQuorums(keyedRng(ctx.seed, 'TestLeaderAcceptsWrites/quorums'))) {
       let node: { _stop(): void } | undefined;
       let thrown: unknown;
       try {
@@ -123,7 +139,8 @@ const leaderAccepts: TestDefinition<Lab4Impl> = {
         thrown instanceof RangeError && thrown.message.length > 0,
         `A leader built with quorum ${quorum} and ${followers} follower(s) ${thrown === undefined ? 'was created' : `threw ${String(thrown)}`}; expected a RangeError ` +
           'with a message: the quorum must be a whole number between 1 and the number of followers, or no write could ever be acknowledged (or every write would be at once). ' +
-          'Likely causes: a check written as `quorum < 1 || quorum > n`, which NaN passes (every comparison with NaN is false), and which does not ask for a whole number.',
+          'Likely causes: a check written as `quorum < 1 || quorum > n`, which NaN passes (every comparison with NaN is false), and which does not ask for a whole number; ' +
+          'a check for zero alone (`quorum === 0`), which a negative quorum passes; the number of followers left out of the check.',
       );
     }
   },

@@ -3,6 +3,34 @@ import type { Mutant } from '../mutants';
 
 export const mutants: Mutant[] = [
   {
+    name: 'gives-up-after-refusal',
+    description:
+      'a follower that answers ErrForbidden or ErrNotFollower is dropped for good (its loop returns): a node whose configuration is mended never hears from the leader again (from an independent round of bugs written from the handouts alone)',
+    file: 'server.ts',
+    replace: [
+      [
+        '        // A misconfigured cluster (a leader among the followers, or a different token): keep trying, slowly.\n        await sleep(this.config.retryMs);\n        continue;\n',
+        '        return;\n',
+      ],
+    ],
+    caughtBy: ['TestNemesisQuorum'],
+    cause: 'the follower dropped for good after a refusal',
+  },
+  {
+    name: 'quorum-negative-accepted',
+    description:
+      'the leader refuses a quorum of zero, one over the number of followers, and one that is not a whole number, but not a negative one: with W = -1 every write ends in ErrNoQuorum (from an independent round of bugs written from the handouts alone)',
+    file: 'server.ts',
+    replace: [
+      [
+        "if (config.role === 'leader' && !(Number.isInteger(quorum) && quorum >= 1 && quorum <= followers.length)) {",
+        "if (config.role === 'leader' && (quorum === 0 || quorum > followers.length || !Number.isInteger(quorum))) {",
+      ],
+    ],
+    caughtBy: ['TestLeaderAcceptsWrites'],
+    cause: 'a check for zero alone',
+  },
+  {
     name: 'replicate-backs-off-after-20-failures',
     description:
       'after 20 failed Replicate calls in a row the leader doubles its wait before the next, up to 1 s, instead of config.retryMs every time: once a long outage ends, followers hear from it up to a second later (from a red-team review)',
