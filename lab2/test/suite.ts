@@ -16,7 +16,7 @@ import {
   Monitors,
 } from '../../suite';
 import { monitored } from '../../suite/monitors';
-import { keyedRng, sleep, World } from '../../world';
+import { keyedRng, sleep, World, type Rng } from '../../world';
 import type { DistributedLock, GetResult, KVClerk } from '../rpc';
 import { withLock } from '../with-lock';
 import { KVTester, Lab2Impl, LinkRule, RecordingClerk, ScriptedLink, TWO_HOLDERS, gate, show, within } from './harness';
@@ -517,6 +517,45 @@ async function getThroughLongOutage(c: ResentPutClerks): Promise<void> {
   );
 }
 
+/** The longest outage TestResentPutResults holds a put through, virtual minutes (it draws from 1 hour up to this). */
+const HOURS_OUTAGE_MAX_MIN = 360;
+
+/**
+ * Step 9: an outage of hours: each of the put's first few copies is held for a while (the link neither delivers
+ * nor fails it) and then lost, for 1 to 6 virtual hours in all, drawn from the seed; then one gets through. A clerk
+ * keeps trying however long it takes, so the put ends OK.
+ */
+async function putThroughHoursOfOutage(c: ResentPutClerks, rng: Rng): Promise<void> {
+  const { a, link } = c;
+  const minutes = rng.between(60, HOURS_OUTAGE_MAX_MIN);
+  const copies = rng.between(4, 8);
+  for (let i = 1; i <= copies; i++)
+    link.next({
+      method: 'Put',
+      key: 'k',
+      put: { value: 'a5', version: 4 },
+      lose: 'request',
+      until: sleep((minutes * 60_000 * i) / copies),
+    });
+  const outcome = await a.put('k', 'a5', 4).catch((err: unknown) => {
+    if (isTestFailure(err)) throw err;
+    return `an error (${err instanceof Error ? err.message : String(err)})`;
+  });
+  check(
+    outcome === 'OK',
+    `put("k", "a5", 4) returned ${outcome} after its first ${copies} requests were each held and then lost, ` +
+      `${minutes} virtual minutes in all (${(minutes / 60).toFixed(1)} hours), and the next one was answered OK; expected OK. ` +
+      'A clerk keeps re-sending until an answer arrives, however long that takes: there is no limit on attempts or time. ' +
+      'Likely causes: a clerk that gives up after some minutes or hours (a deadline on the whole call, throwing or ' +
+      'returning ErrMaybe); a timer for that deadline that fires while a request is on its way.',
+  );
+  await expectKAt(
+    c,
+    { value: 'a5', version: 5 },
+    `a put whose first ${copies} requests were held for ${minutes} minutes in all, then lost`,
+  );
+}
+
 /** How many copies of one get TestResentPutResults loses in a row. */
 const GET_OUTAGE_SENDS = 300;
 
@@ -541,11 +580,12 @@ function checkRetryPacing(sent: readonly number[]): void {
 
 const resentPutResults: TestDefinition<Lab2Impl> = {
   name: 'TestResentPutResults',
-  // The long outages take up to about 150 virtual ms a lost copy with the handout's back-off (about 100 ms).
-  virtualLimitMs: 240_000 + LONG_OUTAGE_SENDS * 150,
+  // The long outages take up to about 150 virtual ms a lost copy with the handout's back-off (about 100 ms), and
+  // the outage of hours up to HOURS_OUTAGE_MAX_MIN.
+  virtualLimitMs: 240_000 + LONG_OUTAGE_SENDS * 150 + HOURS_OUTAGE_MAX_MIN * 60_000,
   description:
     'chosen requests and replies lost: a re-sent put answers OK and ErrNoKey as they are, ErrVersion as ErrMaybe, and later puts start ' +
-    `afresh; a put whose first ${LONG_OUTAGE_SENDS} copies are lost still ends OK, its tries paced (at least ${MIN_MEAN_RETRY_WAIT_MS} ms apart on average), and a get whose first ${GET_OUTAGE_SENDS} are lost still answers`,
+    `afresh; a put whose first ${LONG_OUTAGE_SENDS} copies are lost still ends OK, its tries paced (at least ${MIN_MEAN_RETRY_WAIT_MS} ms apart on average), a get whose first ${GET_OUTAGE_SENDS} are lost still answers, and a put held up for 1 to ${HOURS_OUTAGE_MAX_MIN / 60} virtual hours still ends OK`,
   async run(ctx: Ctx) {
     const ts = new KVTester(ctx, true);
     const { ck: a, link } = ts.makeScriptedClerk();
@@ -557,6 +597,7 @@ const resentPutResults: TestDefinition<Lab2Impl> = {
     await firstAttemptsAfterResends(clerks);
     await putThroughLongOutage(clerks);
     await getThroughLongOutage(clerks);
+    await putThroughHoursOfOutage(clerks, keyedRng(ctx.seed, 'TestResentPutResults/hours'));
     check(!link.pending, 'A scripted loss never met its call: the clerk sent fewer RPCs than expected.');
     ts.checkLinearizable();
   },
@@ -740,6 +781,36 @@ function checkPollPace(calls: number, ms: number): void {
   );
 }
 
+/** The ranges TestLocksShareClerkReliable draws the timeouts of its timed acquires of a held lock from, virtual ms. */
+const TIMED_ACQUIRE_RANGES = [
+  [3, 20],
+  [20, 200],
+  [200, 2000],
+] as const;
+
+/**
+ * Timed acquires of a held lock, one of each range of TIMED_ACQUIRE_RANGES: each returns false, and looks at the
+ * lock at most once per POLL_MEAN_MS on average, whatever its timeout (plus its first and its last look).
+ */
+async function checkTimedPollPace(ts: KVTester, rng: Rng, name: string): Promise<void> {
+  for (const [lo, hi] of TIMED_ACQUIRE_RANGES) {
+    const timeout = rng.between(lo, hi);
+    const clerk = ts.makeClerk();
+    const got = await ts.makeLock(clerk, name).acquire(timeout);
+    check(!got, `A fresh Lock on "${name}" took it with acquire(${timeout}) while another Lock object held it.`);
+    const most = Math.floor(timeout / POLL_MEAN_MS) + 2;
+    check(
+      clerk.calls <= most,
+      `acquire(${timeout}) of a held lock called its clerk ${clerk.calls} times before it returned false ` +
+        `(${(timeout / Math.max(1, clerk.calls)).toFixed(2)} virtual ms apart on average); expected at most ${most}: ` +
+        `wait a little before looking at a held lock again, at least ${POLL_MEAN_MS} virtual ms on average whatever the ` +
+        'timeout (the reference waits 5). Likely causes: a wait derived from the timeout (timeoutMs / 100 is a fraction ' +
+        'of a millisecond when the timeout is short); no wait between looks; a wait of 0 or 1 ms (setTimeout(fn, 0), ' +
+        'setImmediate); a sleep whose promise is not awaited.',
+    );
+  }
+}
+
 /** How long acquire(0) of a held lock may take on the reliable network (a get takes 0.05-0.15 ms each way), virtual ms. */
 const FALSE_AT_ONCE_MS = 2;
 
@@ -783,7 +854,7 @@ const locksShareClerk: TestDefinition<Lab2Impl> = {
   name: 'TestLocksShareClerkReliable',
   description:
     `Lock objects sharing one clerk are separate contenders: acquire(0) of a held lock returns false at once (for ${FRESH_LOCKS} fresh Locks too), ${TURN_LOCKS} fresh Locks that take a free lock in turn (acquire(0) and acquire(${TURN_TIMEOUT_MS / 60_000} minutes)) each hold it under a value of its own, release() by one ` +
-    `that does not hold it changes nothing; acquire() without a timeout waits as long as it takes (${LONG_HOLD_MS / 60_000} minute here), looking at the lock at most once per ${POLL_MEAN_MS} ms on average, and so does acquire(2 ** 31)`,
+    `that does not hold it changes nothing; acquire() without a timeout waits as long as it takes (${LONG_HOLD_MS / 60_000} minute here), looking at the lock at most once per ${POLL_MEAN_MS} ms on average, and so does acquire(2 ** 31); timed acquires of the held lock (${TIMED_ACQUIRE_RANGES.map(([lo, hi]) => `${lo}-${hi}`).join(', ')} ms) return false, paced alike`,
   async run(ctx: Ctx) {
     const ts = new KVTester(ctx, true);
     const ck = ts.makeClerk();
@@ -837,6 +908,7 @@ const locksShareClerk: TestDefinition<Lab2Impl> = {
         'before the first look; a timeout of 0 rounded up to a pause of some milliseconds.',
     );
     await checkTurnsHaveOwnIds(ts, ck);
+    await checkTimedPollPace(ts, keyedRng(ctx.seed, 'TestLocksShareClerkReliable/timeouts'), 'l');
     // An acquire with no timeout, and one with a huge finite timeout, wait as long as the holder keeps the lock.
     const waiterClerk = ts.makeClerk();
     const waiter = ts.makeLock(waiterClerk, 'l');

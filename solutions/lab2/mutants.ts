@@ -3,6 +3,29 @@ import type { Mutant } from '../mutants';
 
 export const mutants: Mutant[] = [
   {
+    name: 'lock-poll-wait-from-timeout',
+    description:
+      'acquire waits min(5, timeoutMs / 100) ms between looks at a held lock, to look about a hundred times within its timeout: a short timed acquire polls the key many times a millisecond (from an independent round of bugs written from the handouts alone)',
+    file: 'lock.ts',
+    replace: [['      await sleep(RETRY_MS);\n', '      await sleep(Math.min(RETRY_MS, timeoutMs / 100));\n']],
+    caughtBy: ['TestLocksShareClerkReliable'],
+    cause: 'a wait derived from the timeout',
+  },
+  {
+    name: 'clerk-gives-up-after-30-minutes',
+    description:
+      'the clerk stops re-sending after 30 virtual minutes without an answer and throws: a put held up by an outage of an hour fails, though the handout sets no limit on attempts or time (from an independent round of bugs written from the handouts alone)',
+    file: 'client.ts',
+    replace: [
+      [
+        '    let backoff = FIRST_BACKOFF_MS;\n    for (let attempts = 1; ; attempts++) {\n',
+        '    let backoff = FIRST_BACKOFF_MS;\n    const start = Date.now();\n    for (let attempts = 1; ; attempts++) {\n      if (Date.now() - start > 30 * 60_000) throw new Error(`${method}: no answer for 30 minutes; giving up`);\n',
+      ],
+    ],
+    caughtBy: ['TestResentPutResults'],
+    cause: 'a clerk that gives up after some minutes or hours',
+  },
+  {
     name: 'lock-polls-without-wait',
     description:
       'acquire looks at a held lock again as soon as its last get returned, with no wait: hundreds of RPCs per virtual second per waiter (from a red-team review)',
