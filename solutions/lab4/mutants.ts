@@ -3,6 +3,20 @@ import type { Mutant } from '../mutants';
 
 export const mutants: Mutant[] = [
   {
+    name: 'no-quorum-at-next-heartbeat',
+    description:
+      'a write that runs out of writeTimeoutMs is answered ErrNoQuorum at the next heartbeat tick after its time (as a sweep of the waiting writes once every heartbeatMs would): up to 50 ms late (from an independent round of bugs written from the handouts alone)',
+    file: 'server.ts',
+    replace: [
+      [
+        '        }, this.config.writeTimeoutMs),\n',
+        '        }, this.config.writeTimeoutMs + this.config.heartbeatMs - (Date.now() % this.config.heartbeatMs)),\n',
+      ],
+    ],
+    caughtBy: ['TestNoQuorumFails'],
+    cause: 'expired writes answered at the next heartbeat',
+  },
+  {
     name: 'gives-up-after-refusal',
     description:
       'a follower that answers ErrForbidden or ErrNotFollower is dropped for good (its loop returns): a node whose configuration is mended never hears from the leader again (from an independent round of bugs written from the handouts alone)',
