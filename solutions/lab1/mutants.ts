@@ -750,7 +750,9 @@ export const mutants: Mutant[] = [
       ],
     ],
     caughtBy: ['TestMemManyWrites'],
-    cause: 'memory set aside in advance',
+    // Caught by the total when the ballast hides the growth, by the growth when a weighing reads the short life low:
+    // both messages name the set of applied ids.
+    cause: 'a set or list of every applied write id',
   },
   {
     name: 'put-of-held-value-unrecorded',
