@@ -67,10 +67,7 @@ function release(server: net.Server): Promise<void> {
  * as its local end, so a server may start on it late, or close and start on it again, while clients dial it.
  */
 export async function freePort(): Promise<number> {
-  const held = await holdQuiet();
-  const port = portOf(held);
-  await release(held);
-  return port;
+  return (await freePorts(1))[0];
 }
 
 /** `n` different such ports: each is held until all are taken, so that none is handed out twice. */
