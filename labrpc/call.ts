@@ -14,6 +14,11 @@ export type CallInit = Pick<
   readonly fault: FaultDecider | undefined;
 };
 
+/** How many calls of one end are not yet settled: each call lowers it once, as it settles. */
+export interface Unsettled {
+  n: number;
+}
+
 /** A call in flight. It settles once: with a reply, or with an error (a TimeoutError or a usage error). */
 export class Call implements ObservedCall {
   readonly id: number;
@@ -34,16 +39,11 @@ export class Call implements ObservedCall {
   private readonly fault: FaultDecider | undefined;
   private readonly onResolve: (value: unknown) => void;
   private readonly onReject: (err: unknown) => void;
-  private readonly onSettle: (endName: string) => void;
+  private readonly unsettled: Unsettled;
   private open = true;
 
-  /** `onSettle(endName)` runs once, when the call first resolves or rejects. */
-  constructor(
-    init: CallInit,
-    resolve: (value: unknown) => void,
-    reject: (err: unknown) => void,
-    onSettle: (endName: string) => void,
-  ) {
+  /** `unsettled` counts this call until it first resolves or rejects. */
+  constructor(init: CallInit, resolve: (value: unknown) => void, reject: (err: unknown) => void, unsettled: Unsettled) {
     this.id = init.id;
     this.endName = init.endName;
     this.owner = init.owner;
@@ -57,7 +57,7 @@ export class Call implements ObservedCall {
     this.fault = init.fault;
     this.onResolve = resolve;
     this.onReject = reject;
-    this.onSettle = onSettle;
+    this.unsettled = unsettled;
   }
 
   /** Whether a fault chance chose happens (always, except in a minimizing replay that removed it). */
@@ -80,6 +80,6 @@ export class Call implements ObservedCall {
   private settle(): void {
     if (!this.open) return;
     this.open = false;
-    this.onSettle(this.endName);
+    this.unsettled.n--;
   }
 }

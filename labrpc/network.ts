@@ -4,8 +4,9 @@
  * dropped or reordered, and cross the wire as deep copies.
  */
 import { TEST_LANE, World, keyedRngAfter, keyPrefix, type LossCause, type Rng } from '../world';
-import { Call, type CallInit, type FaultDecider } from './call';
+import { Call, type CallInit, type FaultDecider, type Unsettled } from './call';
 import { encode } from './codec';
+import { Flights, type Flight } from './flights';
 import { worldObserver, type CallObserver } from './observer';
 import { lostCall, RpcUsageError } from './errors';
 import { methodNotAString } from './read-once';
@@ -64,14 +65,14 @@ interface EndState {
   shared?: boolean;
   /** keyPrefix of the seed and `${name}#`: each call's generator is keyed by the end's name and the call's number. */
   readonly rngPrefix: number;
+  /** The calls made through the end's name. */
+  readonly book: EndBook;
 }
 
-/** A call waiting for its handler, so that killing the server can fail it at once. */
-interface InFlight {
-  readonly call: Call;
-  readonly server: Server;
-  /** Answered, failed, or crashed: nothing more happens to it. */
-  settled: boolean;
+/** What the network keeps of the calls made through one end name. */
+interface EndBook extends Unsettled {
+  /** Calls made so far: a call's number on its end keys its random draws and its faults. */
+  calls: number;
 }
 
 /**
@@ -108,9 +109,12 @@ export class Network {
   private readonly world: World;
   private readonly ends = new Map<string, EndState>();
   private readonly servers = new Map<string, Server>();
-  private readonly inFlight = new Set<InFlight>();
-  /** Calls sent and not yet answered or failed, by caller's end. */
-  private readonly unsettled = new Map<string, number>();
+  private readonly inFlight = new Flights();
+  /**
+   * Each end name's calls, kept for good (an end made again under a deleted one's name goes on with its numbering):
+   * its end holds it, so a call changes no map.
+   */
+  private readonly books = new Map<string, EndBook>();
   private reliable = true;
   private longDelays = false;
   private longReordering = false;
@@ -125,8 +129,6 @@ export class Network {
   private halted = false;
   /** Every string a message carries is a copy of its own (setCopyStrings). */
   private copyStrings = false;
-  /** Calls made through each end so far: a call's number on its end keys its random draws and its faults. */
-  private readonly callsPerEnd = new Map<string, number>();
   /** The exploration strategy steering delivery order, if any. */
   private schedule: DeliverySchedule | undefined;
 
@@ -154,8 +156,16 @@ export class Network {
       owner,
       tester: options.tester === true,
       rngPrefix: keyPrefix(this.world.seed, `${name}#`),
+      book: this.bookOf(name),
     });
     return new ClientEnd(name, this);
+  }
+
+  /** The book of the calls made through end name `name` (made at its first end). */
+  private bookOf(name: string): EndBook {
+    let book = this.books.get(name);
+    if (!book) this.books.set(name, (book = { calls: 0, n: 0 }));
+    return book;
   }
 
   /**
@@ -276,7 +286,7 @@ export class Network {
   /** Calls sent on the ends `which` accepts that have not yet been answered or failed (in transit, handled, or replying). */
   pendingCalls(which: (endName: string) => boolean): number {
     let n = 0;
-    for (const [end, count] of this.unsettled) if (which(end)) n += count;
+    for (const [end, book] of this.books) if (book.n > 0 && which(end)) n += book.n;
     return n;
   }
 
@@ -336,13 +346,8 @@ export class Network {
     return e;
   }
 
-  private failInFlight(which: (c: InFlight) => boolean): void {
-    for (const c of this.inFlight) {
-      if (which(c)) {
-        this.inFlight.delete(c);
-        this.failFlight(c);
-      }
-    }
+  private failInFlight(which: (c: Flight) => boolean): void {
+    this.inFlight.removeWhere(which, (c) => this.failFlight(c));
   }
 
   private delay(rng: Rng): number {
@@ -382,9 +387,9 @@ export class Network {
     this.totalBytes += encoded.bytes;
     const server = end.enabled ? this.servers.get(end.server) : undefined;
     const init = this.describeCall(endName, end, end.server, method, encoded.copy);
-    this.unsettled.set(endName, (this.unsettled.get(endName) ?? 0) + 1);
+    end.book.n++;
     return new Promise((resolve, reject) => {
-      const call = new Call(init, resolve, reject, this.onSettled);
+      const call = new Call(init, resolve, reject, end.book);
       // The call itself, not its description: the observer hears each later step of the same object.
       this.observer.sent(call, init.args);
       if (server) this.sendRequest(call, server);
@@ -399,8 +404,7 @@ export class Network {
   private describeCall(endName: string, end: EndState, serverName: string, method: string, args: unknown): CallInit {
     const world = this.world;
     const id = this.observer.newId();
-    const n = (this.callsPerEnd.get(endName) ?? 0) + 1;
-    this.callsPerEnd.set(endName, n);
+    const n = ++end.book.calls;
     return {
       id,
       endName,
@@ -414,19 +418,9 @@ export class Network {
       args,
       // The call's own random draws (delays, drops, holds), fixed by the seed and the call's key alone: when a
       // minimizing replay removes one fault, every other message keeps its fate and its timing.
-      rng: keyedRngAfter(end.rngPrefix, String(n)),
+      rng: keyedRngAfter(end.rngPrefix, n),
       fault: world.faults ? this.faultDecider(endName, end.owner, n, method, args) : undefined,
     };
-  }
-
-  /** One fewer unsettled call on `endName` (made once: every call settles through it). */
-  private readonly onSettled = (endName: string): void => this.settled(endName);
-
-  /** One fewer unsettled call on `endName`. */
-  private settled(endName: string): void {
-    const left = (this.unsettled.get(endName) ?? 1) - 1;
-    if (left === 0) this.unsettled.delete(endName);
-    else this.unsettled.set(endName, left);
   }
 
   /** Puts the request on the wire to `server`: it arrives after the network's delay (the reliability of now). */
@@ -458,8 +452,7 @@ export class Network {
 
   /** Runs the handler; its reply goes back unless the server is killed (or its end cut) while it runs. */
   private handle(call: Call, server: Server, handler: (a: unknown) => unknown): void {
-    const flight: InFlight = { call, server, settled: false };
-    this.inFlight.add(flight);
+    const flight = this.inFlight.start(call, server);
     let out;
     try {
       out = handler(call.args);
@@ -475,10 +468,10 @@ export class Network {
   }
 
   /** The handler answered: the reply goes back, unless the call already failed (its server killed, its end cut). */
-  private handlerReplied(flight: InFlight, reply: unknown): void {
+  private handlerReplied(flight: Flight, reply: unknown): void {
     if (flight.settled || this.halted) return;
     flight.settled = true;
-    this.inFlight.delete(flight);
+    this.inFlight.remove(flight);
     const call = flight.call;
     this.observer.handled(call, reply);
     const extra = this.extraDelay(call.endName, call.serverName, call.method, 'reply');
@@ -486,14 +479,14 @@ export class Network {
   }
 
   /** The handler threw (or its promise rejected): the run fails. */
-  private handlerCrashed(flight: InFlight, err: unknown): void {
+  private handlerCrashed(flight: Flight, err: unknown): void {
     flight.settled = true;
-    this.inFlight.delete(flight);
+    this.inFlight.remove(flight);
     if (!this.halted) this.world.fail(handlerCrash(flight.call.method, err));
   }
 
   /** A call whose handler is still running fails now: its reply is lost. */
-  private failFlight(flight: InFlight): void {
+  private failFlight(flight: Flight): void {
     if (flight.settled) return;
     flight.settled = true;
     this.lose(flight.call, 'reply', this.lossCause(flight.call.endName, flight.server), 'killed', 0);

@@ -161,9 +161,21 @@ export function keyPrefix(seed: number, prefix: string): number {
   return fnv(h, prefix);
 }
 
-/** The generator keyed by what `prefix` (from keyPrefix) stands for, followed by `rest`. */
-export function keyedRngAfter(prefix: number, rest: string): Rng {
-  return new Rng(fnv(prefix, rest) >>> 0);
+/**
+ * The generator keyed by what `prefix` (from keyPrefix) stands for, followed by `rest`: a string, or a whole number
+ * written in decimal (the same generator as its String, without making the string: the network keys every call so).
+ */
+export function keyedRngAfter(prefix: number, rest: string | number): Rng {
+  return new Rng((typeof rest === 'number' ? fnvDecimal(prefix, rest) : fnv(prefix, rest)) >>> 0);
+}
+
+/** FNV-1a's steps over the decimal digits of `n`, from `h`: fnv(h, String(n)) for a whole number n from 0 to 2^31-1. */
+function fnvDecimal(h: number, n: number): number {
+  if (!(Number.isInteger(n) && n >= 0 && n <= 0x7fffffff)) return fnv(h, String(n));
+  let unit = 1;
+  while (unit * 10 <= n) unit *= 10;
+  for (; unit >= 1; unit /= 10) h = Math.imul(h ^ (0x30 + (Math.floor(n / unit) % 10)), 0x01000193);
+  return h;
 }
 
 /** FNV-1a's steps over `text`, from `h`. */

@@ -296,12 +296,11 @@ export class World {
     return new Promise((resolve) => this.schedule(ms, resolve));
   }
 
-  /** Adds an observable fact to the run's trace (network decisions, operations, ...). */
-  trace(...parts: ReadonlyArray<string | number>): void {
-    for (const p of parts) {
-      if (typeof p === 'number') this.hash.addNumber(p);
-      else this.hash.addString(p);
-    }
+  /** Adds an observable fact to the run's trace: the outcome of a call (its end, its method, ok or its fate). */
+  trace(end: string, method: string, outcome: string): void {
+    this.hash.addString(end);
+    this.hash.addString(method);
+    this.hash.addString(outcome);
   }
 
   /** A compact hash of everything traced so far plus the timing of every event: equal runs hash equal. */

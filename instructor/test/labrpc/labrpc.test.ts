@@ -6,6 +6,7 @@ import { World, sleep } from '../../../world';
 import { FRAMEWORK_FOLDERS } from '../../../grader/layout';
 import { codeFrames, trimStack } from '../../../labrpc/stack';
 import { lostCall } from '../../../labrpc/errors';
+import { encode } from '../../../labrpc/codec';
 import { stacklessError } from '../../../labrpc/stackless';
 import { liveHeapBytes } from '../../../suite/memory';
 
@@ -265,6 +266,42 @@ describe('labrpc', () => {
         .and.contain('Junk.Echo');
     });
   }
+
+  it('names a deep field, and a message a getter sends mid-copy names its own fields from its root', async () => {
+    let inner = '';
+    const value = {
+      outer: {
+        get early(): number {
+          try {
+            encode({ x: [{ f: () => 1 }] }, 'the inner message');
+          } catch (err) {
+            inner = (err as Error).message;
+          }
+          return 1;
+        },
+        list: [1, { bad: NaN }],
+      },
+    };
+    expect(() => encode(value, 'the arguments of', false, 'Junk.Echo')).to.throw(
+      SerializationError,
+      'value.outer.list[1].bad',
+    );
+    expect(inner).to.contain('Cannot send the inner message: value.x[0].f is a function');
+  });
+
+  it('keeps nothing of a value once it is copied, nor of one it refused', async () => {
+    const refs: Array<WeakRef<object>> = [];
+    (() => {
+      const sent = { deep: { deeper: [{ big: 'x'.repeat(1000) }] } };
+      const refused = { deep: { deeper: [{ bad: () => 1 }] } };
+      refs.push(new WeakRef(sent.deep.deeper[0]), new WeakRef(refused.deep.deeper[0]));
+      encode(sent, 'the arguments of');
+      expect(() => encode(refused, 'the arguments of')).to.throw(SerializationError);
+    })();
+    await new Promise((resolve) => setImmediate(resolve)); // a WeakRef holds its target until the job that made it ends
+    (globalThis as { gc?: () => void }).gc?.();
+    expect(refs.map((r) => r.deref())).to.deep.equal([undefined, undefined]);
+  });
 
   it('refuses a cycle', async () => {
     const a: Record<string, unknown> = {};

@@ -3,9 +3,29 @@ import { createHash } from 'node:crypto';
 import { expect } from 'chai';
 import { Network, Server } from '../../../labrpc';
 import { liveHeapBytes } from '../../../suite/memory';
-import { DeadlockError, Rng, UncaughtError, VirtualTimeLimitError, WatchdogError, World, sleep } from '../../../world';
+import {
+  DeadlockError,
+  Rng,
+  UncaughtError,
+  VirtualTimeLimitError,
+  WatchdogError,
+  World,
+  keyPrefix,
+  keyedRngAfter,
+  sleep,
+} from '../../../world';
 
 describe('simulated world', () => {
+  it('keys a generator by a whole number as by its decimal string', () => {
+    const draws = (rng: Rng): number[] => [rng.nextUint32(), rng.nextUint32()];
+    const prefix = keyPrefix(12345, 'client-7#');
+    const rng = new Rng(99);
+    const numbers = [0, 1, 9, 10, 99, 100, 101, 999, 1000, 65_536, 2 ** 31 - 1, 2 ** 31, 2 ** 40, 2 ** 53 - 1];
+    for (let i = 0; i < 200; i++) numbers.push(rng.int(2 ** 31));
+    for (const n of numbers)
+      expect(draws(keyedRngAfter(prefix, n)), `key ${n}`).to.deep.equal(draws(keyedRngAfter(prefix, String(n))));
+  });
+
   it('fires timers in virtual time order and moves Date.now and performance.now with them', async () => {
     const world = new World({ seed: 1 });
     const log = await world.run(async () => {
