@@ -41,6 +41,7 @@ export class Call implements ObservedCall {
   private readonly onReject: (err: unknown) => void;
   private readonly unsettled: Unsettled;
   private open = true;
+  bookNote: unknown = undefined;
 
   /** `unsettled` counts this call until it first resolves or rejects. */
   constructor(init: CallInit, resolve: (value: unknown) => void, reject: (err: unknown) => void, unsettled: Unsettled) {

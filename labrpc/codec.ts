@@ -32,17 +32,14 @@ export function encode(value: unknown, what: string, copyStrings = false, method
   const outerCopying = copyingStrings;
   const outerNaming = naming;
   const outerMethod = namingMethod;
-  const outerBase = base;
   counted = 0;
   copyingStrings = copyStrings;
   naming = what;
   namingMethod = method;
-  base = depth;
   try {
-    const copy = copyValue(value, 'value');
+    const copy = copyValue(value, 'value', null);
     return { copy, bytes: counted };
   } finally {
-    base = outerBase;
     counted = outerCount;
     copyingStrings = outerCopying;
     naming = outerNaming;
@@ -50,24 +47,25 @@ export function encode(value: unknown, what: string, copyStrings = false, method
   }
 }
 
-/**
- * The objects being copied, outermost first, and the key of each in the one before it (the first's is "value"):
- * detects cycles and names the failing field without an object per level. Entries from `base` up are this encode's
- * (a getter on the value may encode a message of its own above them); each is cleared as its copy ends.
- */
-const openObjects: Array<object | undefined> = [];
-const openKeys: Array<string | number | undefined> = [];
-let depth = 0;
-let base = 0;
+/** The chain of objects being copied: detects cycles and names the failing field without building paths. */
+interface Parent {
+  obj: object;
+  key: string | number;
+  up: Parent | null;
+}
 
-/** The dotted path of a field of the innermost open object (or of the value itself), e.g. value.entries[2].name. */
-function pathOf(key: string | number): string {
-  const parts = [...openKeys.slice(base, depth), key] as Array<string | number>;
-  return parts.map((k, i) => (typeof k === 'number' ? `[${k}]` : i === 0 ? k : `.${k}`)).join('');
+/** The dotted path of a field, e.g. value.entries[2].name. */
+function pathOf(key: string | number, up: Parent | null): string {
+  const parts: Array<string | number> = [key];
+  for (let p = up; p; p = p.up) parts.push(p.key);
+  return parts
+    .reverse()
+    .map((k, i) => (typeof k === 'number' ? `[${k}]` : i === 0 ? k : `.${k}`))
+    .join('');
 }
 
 /** Deep-copies plain data, adding its JSON size to `counted`; throws SerializationError on anything else. */
-function copyValue(v: unknown, key: string | number): unknown {
+function copyValue(v: unknown, key: string | number, up: Parent | null): unknown {
   switch (typeof v) {
     case 'string':
       counted += v.length + 2;
@@ -75,7 +73,7 @@ function copyValue(v: unknown, key: string | number): unknown {
       return copyingStrings && v.length > 12 ? ` ${v}`.slice(1) : v;
     case 'number':
       if (!Number.isFinite(v))
-        fail(pathOf(key), `${v} (NaN and Infinity do not survive serialization; send null or a sentinel number)`);
+        fail(pathOf(key, up), `${v} (NaN and Infinity do not survive serialization; send null or a sentinel number)`);
       counted += numberLength(v);
       return v;
     case 'boolean':
@@ -84,57 +82,42 @@ function copyValue(v: unknown, key: string | number): unknown {
     case 'undefined':
       return undefined;
     case 'bigint':
-      return fail(pathOf(key), 'a BigInt (send it as a string or a number)');
+      return fail(pathOf(key, up), 'a BigInt (send it as a string or a number)');
     case 'function':
-      return fail(pathOf(key), 'a function (functions cannot be sent; send data and let the receiver act on it)');
+      return fail(pathOf(key, up), 'a function (functions cannot be sent; send data and let the receiver act on it)');
     case 'symbol':
-      return fail(pathOf(key), 'a symbol');
+      return fail(pathOf(key, up), 'a symbol');
   }
   if (v === null) {
     counted += 4;
     return null;
   }
   const obj = v as object;
-  for (let i = base; i < depth; i++) {
-    if (openObjects[i] === obj) fail(pathOf(key), 'a reference back to an enclosing object (cycles cannot be sent)');
+  for (let p = up; p; p = p.up) {
+    if (p.obj === obj) fail(pathOf(key, up), 'a reference back to an enclosing object (cycles cannot be sent)');
   }
-  if (!Array.isArray(obj)) {
-    const proto = Object.getPrototypeOf(obj) as object | null;
-    if (proto !== Object.prototype && proto !== null) {
-      const kind = describeInstance(obj, proto);
-      if (kind) fail(pathOf(key), kind);
-    }
-  }
-  openObjects[depth] = obj;
-  openKeys[depth] = key;
-  depth++;
-  try {
-    return copyObject(obj);
-  } finally {
-    depth--;
-    openObjects[depth] = undefined;
-    openKeys[depth] = undefined;
-  }
-}
-
-/** Deep-copies an object (the innermost open one) or an array, as copyValue does any value. */
-function copyObject(obj: object): unknown {
+  const here: Parent = { obj, key, up };
   if (Array.isArray(obj)) {
     // Pushed, not stored into a presized (holey) array: that store is many times slower in a locked-down realm.
     const out: unknown[] = [];
     counted += 2 + Math.max(0, obj.length - 1);
     for (let i = 0; i < obj.length; i++) {
-      const item = copyValue(obj[i], i);
+      const item = copyValue(obj[i], i, here);
       out.push(item === undefined ? null : item);
     }
     return out;
+  }
+  const proto = Object.getPrototypeOf(obj) as object | null;
+  if (proto !== Object.prototype && proto !== null) {
+    const kind = describeInstance(obj, proto);
+    if (kind) fail(pathOf(key, up), kind);
   }
   const out: Record<string, unknown> = {};
   counted += 2;
   let fields = 0;
   for (const field in obj) {
     if (!Object.prototype.hasOwnProperty.call(obj, field)) continue;
-    const item = copyValue((obj as Record<string, unknown>)[field], field);
+    const item = copyValue((obj as Record<string, unknown>)[field], field, here);
     if (item === undefined) continue;
     // A plain assignment to "__proto__" would set the copy's prototype instead of a field: define it as data.
     if (field === '__proto__')

@@ -1,19 +1,10 @@
 /** What the network tells about its calls: one observer feeds both the run's trace hash and its recording. */
-import { TEST_LANE, World, recordedValue, type LossCause } from '../world';
+import { TEST_LANE, World, recordedValue, type HeardCall, type LossCause } from '../world';
 
-/** The facts of a call an observer is told about (see labrpc/call.ts). */
-export interface ObservedCall {
+/** The facts of a call an observer is told about (see labrpc/call.ts): what its listeners hear, and more. */
+export interface ObservedCall extends HeardCall {
   /** Ties the call's recorded events together (0 when not recording). */
   readonly id: number;
-  readonly endName: string;
-  /** Who sends through the end, if the end was given an owner. */
-  readonly owner: string | undefined;
-  /** Sent by the tester itself, not by the code under test. */
-  readonly tester: boolean;
-  /** Sent through an end the tester shares among several tasks of its own (Network.shareEnd). */
-  readonly shared: boolean;
-  readonly serverName: string;
-  readonly method: string;
   /** The caller's lane (undefined when not recording). */
   readonly from: string | undefined;
 }

@@ -14,6 +14,11 @@ export interface HeardCall {
   readonly serverName: string;
   /** "Service.Method". */
   readonly method: string;
+  /**
+   * The run's call book's note of the call while it is unsettled (suite/monitors/calls.ts), kept on the call itself
+   * so that no table by call is filled and emptied at every call; undefined before it is sent and once it settles.
+   */
+  bookNote: unknown;
 }
 
 /** Hears every RPC of a world's networks, step by step (World.listenCalls). */

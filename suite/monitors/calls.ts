@@ -144,11 +144,28 @@ export function pairName(call: CallRecord): string {
   return `${call.sender} -> ${call.receiver}`;
 }
 
-/** One sender's unsettled calls: in all, and by receiver. */
+/** One sender's unsettled calls: in all, and by receiver (a receiver's count stays at 0 once its calls settle). */
 interface Unsettled {
   all: number;
   readonly byReceiver: Map<string, number>;
 }
+
+/**
+ * An unsettled call's entry, kept on the call (HeardCall.bookNote) and in the book's list of unsettled calls: its
+ * record, its sender's count, and whether its handler runs now (delivered, not yet answered) and the code under
+ * test sent it.
+ */
+interface Entry {
+  readonly record: CallRecord;
+  readonly unsettled: Unsettled;
+  held: boolean;
+  /** Its neighbours in the list of unsettled calls. */
+  prev: Entry | undefined;
+  next: Entry | undefined;
+}
+
+/** Senders with no unsettled call that the book may keep before it forgets them (see `senderOf`). */
+const IDLE_SENDERS = 1024;
 
 /** Listens to a world's RPCs and tells each rule what became of every call; counts the calls still in flight. */
 export class CallBook implements CallListener {
@@ -156,13 +173,17 @@ export class CallBook implements CallListener {
   private readonly rules: readonly CallRule[];
   private readonly refusals: ReadonlySet<string>;
   /**
-   * Each unsettled call's record, its sender's count of unsettled calls (kept per sender while it has one), and
-   * whether its handler runs now (delivered, not yet answered) and the code under test sent it: the timer bound
-   * counts only one such held call per sender and receiver, since each the code held would otherwise buy a timer
-   * (the tester's own calls and a shared end's count in full: the tester chose how many run at once).
+   * The unsettled calls, oldest first. The timer bound counts only one of those the code under test holds in a
+   * handler per sender and receiver, since each the code held would otherwise buy a timer (the tester's own calls
+   * and a shared end's count in full: the tester chose how many run at once). A list and a note on each call, not a
+   * map by call: a map filled and emptied at every call rebuilds its table each time it empties.
    */
-  private readonly records = new Map<HeardCall, { record: CallRecord; unsettled: Unsettled; held: boolean }>();
+  private first: Entry | undefined;
+  private last: Entry | undefined;
+  /** Each sender's count of unsettled calls, kept while it has one (and a while after: `senderOf`). */
   private readonly unsettled = new Map<string, Unsettled>();
+  /** When `unsettled` grows past this many senders, those with no unsettled call are forgotten. */
+  private forgetAbove = IDLE_SENDERS;
   private inFlight = 0;
 
   constructor(world: World, rules: readonly CallRule[], refusals: ReadonlySet<string>) {
@@ -183,18 +204,17 @@ export class CallBook implements CallListener {
   get callsAllowed(): number {
     let held = 0;
     const pairs = new Set<string>();
-    for (const { record, held: h } of this.records.values())
-      if (h) {
+    for (let e = this.first; e; e = e.next)
+      if (e.held) {
         held++;
-        pairs.add(`${record.sender}\n${record.receiver}`);
+        pairs.add(`${e.record.sender}\n${e.record.receiver}`);
       }
     return this.inFlight - held + pairs.size;
   }
 
   sent(call: HeardCall, args: unknown): void {
     const sender = call.owner ?? call.endName;
-    let unsettled = this.unsettled.get(sender);
-    if (unsettled === undefined) this.unsettled.set(sender, (unsettled = { all: 0, byReceiver: new Map() }));
+    const unsettled = this.senderOf(sender);
     const othersToReceiver = unsettled.byReceiver.get(call.serverName) ?? 0;
     const now = this.world.now();
     const record: CallRecord = {
@@ -210,7 +230,11 @@ export class CallBook implements CallListener {
       reply: undefined,
       key: undefined,
     };
-    this.records.set(call, { record, unsettled, held: false });
+    const entry: Entry = { record, unsettled, held: false, prev: this.last, next: undefined };
+    if (this.last) this.last.next = entry;
+    else this.first = entry;
+    this.last = entry;
+    call.bookNote = entry;
     unsettled.all++;
     unsettled.byReceiver.set(call.serverName, othersToReceiver + 1);
     this.inFlight++;
@@ -220,12 +244,12 @@ export class CallBook implements CallListener {
 
   delivered(call: HeardCall): void {
     if (call.tester || call.shared) return;
-    const entry = this.records.get(call);
+    const entry = call.bookNote as Entry | undefined;
     if (entry) entry.held = true;
   }
 
   handled(call: HeardCall, reply: unknown): void {
-    const entry = this.records.get(call);
+    const entry = call.bookNote as Entry | undefined;
     if (!entry) return;
     entry.record.reply = reply;
     entry.held = false;
@@ -244,7 +268,12 @@ export class CallBook implements CallListener {
   }
 
   halted(): void {
-    this.records.clear();
+    for (let e = this.first; e;) {
+      const next = e.next;
+      e.prev = e.next = undefined;
+      e = next;
+    }
+    this.first = this.last = undefined;
     this.unsettled.clear();
     this.inFlight = 0;
   }
@@ -258,17 +287,35 @@ export class CallBook implements CallListener {
 
   /** Forgets a settled call; its record, or undefined if it was settled already. */
   private settle(call: HeardCall): CallRecord | undefined {
-    const entry = this.records.get(call);
+    const entry = call.bookNote as Entry | undefined;
     if (!entry) return undefined;
-    this.records.delete(call);
+    call.bookNote = undefined;
+    if (entry.prev) entry.prev.next = entry.next;
+    else if (this.first === entry) this.first = entry.next;
+    else return undefined; // forgotten when its network halted
+    if (entry.next) entry.next.prev = entry.prev;
+    else this.last = entry.prev;
+    entry.prev = entry.next = undefined;
     this.inFlight--;
     const { record, unsettled } = entry;
-    if (--unsettled.all === 0) this.unsettled.delete(record.sender);
-    else {
-      const left = (unsettled.byReceiver.get(record.receiver) ?? 1) - 1;
-      if (left === 0) unsettled.byReceiver.delete(record.receiver);
-      else unsettled.byReceiver.set(record.receiver, left);
-    }
+    unsettled.all--;
+    unsettled.byReceiver.set(record.receiver, (unsettled.byReceiver.get(record.receiver) ?? 1) - 1);
     return record;
+  }
+
+  /**
+   * `sender`'s count of unsettled calls. A sender's count stays when its calls settle (a map entry made and dropped
+   * at every call rebuilds the map's table each time), and those at 0 are forgotten once the map grows past twice
+   * the senders it kept at the last such pass, or IDLE_SENDERS: a test that makes 100,000 clerks keeps few.
+   */
+  private senderOf(sender: string): Unsettled {
+    let unsettled = this.unsettled.get(sender);
+    if (unsettled !== undefined) return unsettled;
+    if (this.unsettled.size >= this.forgetAbove) {
+      for (const [name, u] of this.unsettled) if (u.all === 0) this.unsettled.delete(name);
+      this.forgetAbove = Math.max(IDLE_SENDERS, 2 * this.unsettled.size);
+    }
+    this.unsettled.set(sender, (unsettled = { all: 0, byReceiver: new Map() }));
+    return unsettled;
   }
 }
