@@ -571,7 +571,7 @@ const memAppend: TestDefinition<Lab1Impl> = {
     );
     check(
       retained < BIG_BOUND,
-      `After two 10 MiB appends (ck0's, then ck1's, which returned ck0's 10 MiB as the old value), a put of "k2" by ck1 and an overwrite of "k" with "0" by ck0, the cluster still retains ${mib(retained)} (less than ${mib(BIG_BOUND)} allowed). Remember per client only its latest reply — not the values it appended — and forget that reply once the client sends its next request, whatever key that request is for. Likely causes: the appended values kept (in a log, or the arguments of old requests); the replies kept per client and key rather than per client; the old value kept as well as the new.`,
+      `After two 10 MiB appends (ck0's, then ck1's, which returned ck0's 10 MiB as the old value), a put of "k2" by ck1 and an overwrite of "k" with "0" by ck0, the cluster still retains ${mib(retained)} (less than ${mib(BIG_BOUND)} allowed). Remember only each client's latest reply — not the values it appended — and forget that reply once the client sends its next request, whatever key that request is for. Likely causes: the appended values kept (in a log, or the arguments of old requests); the replies kept per client and key rather than per client; the old value kept as well as the new.`,
     );
   },
 };
@@ -618,7 +618,7 @@ const memPutManyClients: TestDefinition<Lab1Impl> = {
     ctx.log(`${perClient.toFixed(1)} bytes per client`);
     check(
       perClient <= PUT_BYTES_PER_CLIENT,
-      `After ${MANY_CLIENTS} clients did one put each, the server retains ${perClient.toFixed(0)} bytes per client (at most ${PUT_BYTES_PER_CLIENT} allowed). Keep per client only what duplicate detection needs (its last request number and last reply), not its arguments or a history of requests.`,
+      `After ${MANY_CLIENTS} clients did one put each, the server retains ${perClient.toFixed(0)} bytes per client (at most ${PUT_BYTES_PER_CLIENT} allowed). Keep per client only what duplicate detection needs (its last request number and last reply), not the request's arguments or a history of requests.`,
     );
   },
 };

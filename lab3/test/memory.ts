@@ -201,7 +201,8 @@ export const memManyOps: TestDefinition<Lab3Impl> = {
         `${KEYS.length} keys (over the bound twice in a row; at most ${LONG_BYTES_PER_SERVER / 1024} KiB expected): ` +
         'the store holds one value per written key, and once a message is delivered nothing of it is needed again. ' +
         'Likely causes: an entry left in the store by a read of a key nobody wrote; acknowledgements never forgotten once delivered; delivered messages kept in the hold-back queue, a ' +
-        'log or a history; the callbacks of answered operations left in a map; a set of every message id received; ' +
+        'log or a history; every value written kept (the earlier values of each key); the callbacks of answered ' +
+        'operations left in a map; a set of every message id received; ' +
         'messages kept after a failed call (a table of messages to re-send, never emptied); ' +
         'memory set aside at the first operation (tables or arrays sized in advance, a pool of spare objects), which ' +
         'would also hide what a server keeps per operation from the growth check.',

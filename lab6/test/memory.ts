@@ -116,7 +116,8 @@ export const memKV4C: TestDefinition<Lab6Impl> = {
         `characters; over the bound twice in a row). Expected at most ${LONG_BYTES_PER_SERVER / 1024} KiB each: one ` +
         'value per key, the log after the last snapshot, and the snapshot. Likely causes: Raft keeping the entries a ' +
         'snapshot replaced; the RSM keeping the id, the result or the waiting callback of every applied operation; ' +
-        'snapshots kept after a newer one replaced them; memory set aside early (tables or arrays sized in advance, ' +
+        'the service keeping every value put (the earlier values of each key); snapshots kept after a newer one ' +
+        'replaced them; memory set aside early (tables or arrays sized in advance, ' +
         'a pool of spare objects), which would also hide what a server keeps per operation from the growth check.',
     );
   },
