@@ -895,7 +895,7 @@ const figure8: TestDefinition<Lab6Impl> = {
 const figure8Paper: TestDefinition<Lab6Impl> = {
   name: 'TestFigure8Paper',
   description:
-    "the paper's Figure 8 played out with partitions and crashes: an entry of an old term stored by a majority must not commit until an entry of the leader's own term does",
+    "the paper's Figure 8 played out with partitions and crashes: an entry of an old term stored by a majority must not commit, not even once the leader holds an entry of its own term that no other peer has",
   async run(ctx: Ctx) {
     const n = 5;
     const ts = new RaftTester(ctx, { servers: n });
@@ -912,9 +912,9 @@ const figure8Paper: TestDefinition<Lab6Impl> = {
       `start(2) on leader ${a} returned ${showCommand(x)}; expected index 2.`,
     );
     await sleep(200);
-    // (b) A crashes; the other three elect a leader L, which takes y and is cut off at once, so y stays with it.
+    // (b) A and B crash; the other three elect a leader L, which takes y and is cut off at once, so y stays with it.
     ts.crash1(a);
-    ts.disconnect(b);
+    ts.crash1(b);
     for (const i of rest) ts.connect(i);
     const l = await ts.checkOneLeader();
     const y = ts.peer(l)?.start(3);
@@ -924,14 +924,62 @@ const figure8Paper: TestDefinition<Lab6Impl> = {
       y?.isLeader === true && y.index === 2,
       `start(3) on leader ${l} returned ${showCommand(y)}; expected index 2.`,
     );
+    const yTerm = ts.state(l).term;
     ts.crash1(l);
     const [p, q] = rest.filter((i) => i !== l);
-    // (c) A restarts; A or B wins (their logs are ahead of P's and Q's) and copies x to P and Q: a majority holds x,
-    // but it is of an old term and nothing of the new leader's term is stored yet, so x must not commit.
+    // (c) A restarts with P and Q and wins (its log is ahead of theirs), and copies x to them: a majority holds x, but
+    // it is of an old term. A then appends z, an entry of its own term, which stays with it alone (the paper's S1 at
+    // index 3): B, back from its crash, answers A's first AppendEntries (x is there already) only once z is in A's
+    // log, and every later call of A is lost. x must not commit: only an entry of the leader's term commits by count.
     ts.start1(a);
-    for (const i of [a, b, p, q]) ts.connect(i);
-    await ts.checkOneLeader();
+    for (const i of [a, p, q]) ts.connect(i);
+    await awaitLeader(
+      ts,
+      a,
+      yTerm,
+      `it, ${peerName(p)} and ${peerName(q)} were the only running peers, and its log is ahead of theirs.`,
+    );
     await sleep(ELECTION_TIMEOUT_MS);
+    const leaderTerm = ts.state(a).term;
+    const answer = gate();
+    let asked = false;
+    let zStarted = false;
+    ts.onCall = (caller, callee, method) => {
+      if (caller !== a) return undefined;
+      if (zStarted) return { lose: true };
+      if (asked || callee !== b || method !== 'Raft.AppendEntries') return undefined;
+      asked = true;
+      return { release: answer.opened };
+    };
+    ts.restart(b);
+    for (let waited = 0; !asked && waited < ELECTION_TIMEOUT_MS; waited += 10) await sleep(10);
+    expect(
+      ts,
+      asked,
+      `${peerName(a)} led term ${leaderTerm} with ${peerName(b)} connected, yet sent it no AppendEntries in ` +
+        `${ELECTION_TIMEOUT_MS} ms. Expected a leader to send every follower an AppendEntries (a heartbeat at least) ` +
+        'several times per election timeout. Likely causes: heartbeats sent only when there are new entries; a ' +
+        'follower that came back never sent to again.',
+    );
+    await sleep(HOLD_MORE_MS);
+    zStarted = true;
+    const z = ts.peer(a)?.start(5);
+    answer.open();
+    await sleep(HOLD_MORE_MS);
+    ts.onCall = undefined;
+    const early = ts.nCommitted(2);
+    expect(
+      ts,
+      early.count === 0,
+      `${early.count} peer(s) applied index 2 (${showCommand(early.command)}, an entry of an earlier term) while ` +
+        `${peerName(a)} led term ${leaderTerm}, whose only entry of that term (index ` +
+        `${z?.index ?? '?'}, started just before ${peerName(b)}'s answer came) no other peer holds. A majority held ` +
+        `index 2, but ${peerName(l)} holds another entry there of a newer term (${yTerm}) and could still win and ` +
+        'overwrite it (Figure 8). Expected a leader to commit by counting replicas only an entry of its own term, ' +
+        'and earlier entries only with it. Likely causes: committing an entry of an earlier term by counting replicas; ' +
+        "a check of the leader's last entry's term (or of any entry of its term in its log) instead of the term of " +
+        'the entry counted; commitIndex moved to the highest index a majority holds without looking at its term.',
+    );
     // (d) A and B crash; L restarts with P and Q. L's last term is the newest, so it wins and overwrites x with y.
     ts.crash1(a);
     ts.crash1(b);
@@ -943,11 +991,11 @@ const figure8Paper: TestDefinition<Lab6Impl> = {
       command === 3,
       `index 2 holds ${showCommand(command)} once the leader of the newest term committed after it; expected 3 (its own entry there).`,
     );
-    // Everyone back: A and B give up x for y.
+    // Everyone back: A and B give up x and z for y.
     for (const i of [a, b]) {
       ts.restart(i);
     }
-    await ts.one(5, n, true);
+    await ts.one(6, n, true);
   },
 };
 

@@ -244,6 +244,22 @@ export const mutants: Mutant[] = [
     cause: 'committing an entry of an earlier term by counting replicas',
   },
   {
+    name: 'commit-old-term-once-own-entry-last',
+    description:
+      "the leader commits by count any entry once its own last entry is of its term: Figure 8's trap when that entry is still the leader's alone (from a blind review)",
+    file: 'raft.ts',
+    replace: [
+      [
+        '    for (let index = this._lastLogIndex(); index > this.commitIndex; index--) {\n' +
+          '      if (this._termAt(index) !== this.currentTerm) return; // older terms commit only with a current-term entry\n',
+        '    if (this._termAt(this._lastLogIndex()) !== this.currentTerm) return;\n' +
+          '    for (let index = this._lastLogIndex(); index > this.commitIndex; index--) {\n',
+      ],
+    ],
+    caughtBy: ['TestFigure8Paper'],
+    cause: 'committing an entry of an earlier term by counting replicas',
+  },
+  {
     name: 'log-not-persisted-on-start',
     description: "start() appends to the log without saving it: a leader's restart forgets entries it may have sent",
     file: 'raft.ts',
