@@ -613,6 +613,15 @@ export const mutants: Mutant[] = [
     cause: 'pause between re-sends grows far past 100 ms',
   },
   {
+    name: 'primary-backoff-cap-one-second',
+    description:
+      "the primary's wait between re-sends to a backup grows to 1 s, not about 100 ms: a backup whose link comes back is sent the write up to a second and a half later (from a blind review)",
+    file: 'server.ts',
+    replace: [['const MAX_BACKOFF_MS = 100;', 'const MAX_BACKOFF_MS = 1000;']],
+    caughtBy: ['TestReplicateRetries'],
+    cause: 'pause between re-sends grows far past 100 ms',
+  },
+  {
     name: 'get-frees-duplicate-entry',
     description:
       "the clerk's gets carry its id, and the primary drops the clerk's duplicate-table entry when one arrives (the clerk has its last write's reply by then): a late copy of that write, still in the network, runs again (from a red-team review)",
