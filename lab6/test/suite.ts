@@ -892,6 +892,75 @@ const figure8: TestDefinition<Lab6Impl> = {
   },
 };
 
+/** The peers of TestFigure8Paper: A and B (x at index 2), L (y there, of a newer term), P and Q. */
+interface Figure8Peers {
+  readonly a: number;
+  readonly b: number;
+  readonly l: number;
+  readonly p: number;
+  readonly q: number;
+}
+
+/**
+ * TestFigure8Paper's step (c), the paper's whole: A, restarted, leads P and Q and copies x to them, then holds an entry
+ * of its own term alone while B's answer comes in; no peer may apply x (L holds y at index 2, of term `yTerm`).
+ */
+async function figure8OwnEntry(ts: RaftTester, { a, b, l, p, q }: Figure8Peers, yTerm: number): Promise<void> {
+  // (c) A restarts with P and Q and wins (its log is ahead of theirs), and copies x to them: a majority holds x, but
+  // it is of an old term. A then appends z, an entry of its own term, which stays with it alone (the paper's S1 at
+  // index 3): B, back from its crash, answers A's first AppendEntries (x is there already) only once z is in A's
+  // log, and every later call of A is lost. x must not commit: only an entry of the leader's term commits by count.
+  ts.start1(a);
+  for (const i of [a, p, q]) ts.connect(i);
+  await awaitLeader(
+    ts,
+    a,
+    yTerm,
+    `it, ${peerName(p)} and ${peerName(q)} were the only running peers, and its log is ahead of theirs.`,
+  );
+  await sleep(ELECTION_TIMEOUT_MS);
+  const leaderTerm = ts.state(a).term;
+  const answer = gate();
+  let asked = false;
+  let zStarted = false;
+  ts.onCall = (caller, callee, method) => {
+    if (caller !== a) return undefined;
+    if (zStarted) return { lose: true };
+    if (asked || callee !== b || method !== 'Raft.AppendEntries') return undefined;
+    asked = true;
+    return { release: answer.opened };
+  };
+  ts.restart(b);
+  for (let waited = 0; !asked && waited < ELECTION_TIMEOUT_MS; waited += 10) await sleep(10);
+  expect(
+    ts,
+    asked,
+    `${peerName(a)} led term ${leaderTerm} with ${peerName(b)} connected, yet sent it no AppendEntries in ` +
+      `${ELECTION_TIMEOUT_MS} ms. Expected a leader to send every follower an AppendEntries (a heartbeat at least) ` +
+      'several times per election timeout. Likely causes: heartbeats sent only when there are new entries; a ' +
+      'follower that came back never sent to again.',
+  );
+  await sleep(HOLD_MORE_MS);
+  zStarted = true;
+  const z = ts.peer(a)?.start(5);
+  answer.open();
+  await sleep(HOLD_MORE_MS);
+  ts.onCall = undefined;
+  const early = ts.nCommitted(2);
+  expect(
+    ts,
+    early.count === 0,
+    `${early.count} peer(s) applied index 2 (${showCommand(early.command)}, an entry of an earlier term) while ` +
+      `${peerName(a)} led term ${leaderTerm}, whose only entry of that term (index ` +
+      `${z?.index ?? '?'}, started just before ${peerName(b)}'s answer came) no other peer holds. A majority held ` +
+      `index 2, but ${peerName(l)} holds another entry there (3, of the newer term ${yTerm}) and could still win and ` +
+      'overwrite it (Figure 8). Expected a leader to commit by counting replicas only an entry of its own term, ' +
+      'and earlier entries only with it. Likely causes: committing an entry of an earlier term by counting replicas; ' +
+      "a check of the leader's last entry's term (or of any entry of its term in its log) instead of the term of " +
+      'the entry counted; commitIndex moved to the highest index a majority holds without looking at its term.',
+  );
+}
+
 const figure8Paper: TestDefinition<Lab6Impl> = {
   name: 'TestFigure8Paper',
   description:
@@ -927,59 +996,7 @@ const figure8Paper: TestDefinition<Lab6Impl> = {
     const yTerm = ts.state(l).term;
     ts.crash1(l);
     const [p, q] = rest.filter((i) => i !== l);
-    // (c) A restarts with P and Q and wins (its log is ahead of theirs), and copies x to them: a majority holds x, but
-    // it is of an old term. A then appends z, an entry of its own term, which stays with it alone (the paper's S1 at
-    // index 3): B, back from its crash, answers A's first AppendEntries (x is there already) only once z is in A's
-    // log, and every later call of A is lost. x must not commit: only an entry of the leader's term commits by count.
-    ts.start1(a);
-    for (const i of [a, p, q]) ts.connect(i);
-    await awaitLeader(
-      ts,
-      a,
-      yTerm,
-      `it, ${peerName(p)} and ${peerName(q)} were the only running peers, and its log is ahead of theirs.`,
-    );
-    await sleep(ELECTION_TIMEOUT_MS);
-    const leaderTerm = ts.state(a).term;
-    const answer = gate();
-    let asked = false;
-    let zStarted = false;
-    ts.onCall = (caller, callee, method) => {
-      if (caller !== a) return undefined;
-      if (zStarted) return { lose: true };
-      if (asked || callee !== b || method !== 'Raft.AppendEntries') return undefined;
-      asked = true;
-      return { release: answer.opened };
-    };
-    ts.restart(b);
-    for (let waited = 0; !asked && waited < ELECTION_TIMEOUT_MS; waited += 10) await sleep(10);
-    expect(
-      ts,
-      asked,
-      `${peerName(a)} led term ${leaderTerm} with ${peerName(b)} connected, yet sent it no AppendEntries in ` +
-        `${ELECTION_TIMEOUT_MS} ms. Expected a leader to send every follower an AppendEntries (a heartbeat at least) ` +
-        'several times per election timeout. Likely causes: heartbeats sent only when there are new entries; a ' +
-        'follower that came back never sent to again.',
-    );
-    await sleep(HOLD_MORE_MS);
-    zStarted = true;
-    const z = ts.peer(a)?.start(5);
-    answer.open();
-    await sleep(HOLD_MORE_MS);
-    ts.onCall = undefined;
-    const early = ts.nCommitted(2);
-    expect(
-      ts,
-      early.count === 0,
-      `${early.count} peer(s) applied index 2 (${showCommand(early.command)}, an entry of an earlier term) while ` +
-        `${peerName(a)} led term ${leaderTerm}, whose only entry of that term (index ` +
-        `${z?.index ?? '?'}, started just before ${peerName(b)}'s answer came) no other peer holds. A majority held ` +
-        `index 2, but ${peerName(l)} holds another entry there of a newer term (${yTerm}) and could still win and ` +
-        'overwrite it (Figure 8). Expected a leader to commit by counting replicas only an entry of its own term, ' +
-        'and earlier entries only with it. Likely causes: committing an entry of an earlier term by counting replicas; ' +
-        "a check of the leader's last entry's term (or of any entry of its term in its log) instead of the term of " +
-        'the entry counted; commitIndex moved to the highest index a majority holds without looking at its term.',
-    );
+    await figure8OwnEntry(ts, { a, b, l, p, q }, yTerm);
     // (d) A and B crash; L restarts with P and Q. L's last term is the newest, so it wins and overwrites x with y.
     ts.crash1(a);
     ts.crash1(b);
