@@ -41,6 +41,7 @@ export class Call implements ObservedCall {
   private readonly onReject: (err: unknown) => void;
   private readonly unsettled: Unsettled;
   private open = true;
+  /** The run's call book's note of the call while it is unsettled (HeardCall.bookNote). */
   bookNote: unknown = undefined;
 
   /** `unsettled` counts this call until it first resolves or rejects. */
