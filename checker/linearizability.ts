@@ -4,6 +4,7 @@
  */
 import { realNowMs } from './clock';
 import { orderTouching } from './touching';
+import { naturalOrder } from './natural-order';
 import { keyedProduct } from './product';
 import { Search, SearchOutcome } from './search';
 import type { CheckOptions, CheckResult, Model, Operation, PartitionResult, Unfinished, Verdict } from './types';
@@ -27,11 +28,6 @@ export function validateHistory<I, O>(history: readonly Operation<I, O>[]): void
       throw new HistoryError(`${where}: returns at ${op.return}, before its call at ${op.call}`);
     }
   });
-}
-
-/** Orders partition keys naturally ("2" before "10"). */
-function compareKeys(a: string, b: string): number {
-  return a.localeCompare(b, 'en', { numeric: true });
 }
 
 /** Sorts operation indices by call time (then index). */
@@ -62,7 +58,7 @@ function partitionOps<S extends {} | null, I, O>(
     else groups.set(k, [i]);
   });
   return [...groups.keys()]
-    .sort(compareKeys)
+    .sort(naturalOrder)
     .map((key) => ({ key, ids: byCall(history, groups.get(key) as number[]) }));
 }
 

@@ -1,16 +1,27 @@
 /** Closes the realm's global symbol registry (`Symbol.for`) to the code under test: a strong table it could hide memory in. */
 
+/** The keys fast-check registers (`instructor/test/grader/symbol-registry.test.ts` reads them from the package). */
+export const FAST_CHECK_KEYS: readonly string[] = [
+  'fast-check/PreconditionFailure',
+  'fast-check/asyncToStringMethod',
+  'fast-check/cloneMethod',
+  'fast-check/plugin/life-cycle',
+  'fast-check/toStringMethod',
+];
+
 /**
  * Keys node and the kit's packages look up again while the code runs, registered before it loads or not: node's
- * inspect and promisify hooks, the explicit-resource-management symbols TypeScript's helpers fall back to.
+ * inspect and promisify hooks, the explicit-resource-management symbols TypeScript's helpers fall back to, and
+ * fast-check's (so that the model-based tests' package may load at its first use, after the code under test).
  */
-const ALWAYS_KEPT = [
+export const ALWAYS_KEPT: readonly string[] = [
   'nodejs.util.inspect.custom',
   'nodejs.util.promisify.custom',
   'nodejs.rejection',
   'Symbol.dispose',
   'Symbol.asyncDispose',
   'Symbol.metadata',
+  ...FAST_CHECK_KEYS,
 ];
 
 /** The keys that `Symbol.for` still answers once sealed: those above, and every key registered through it before. */

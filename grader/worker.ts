@@ -17,7 +17,6 @@ import { describeError, liveOpCount, runNamedTest } from '../suite';
 import type { CrashKind, LabSuite, TestOutcome } from '../suite/types';
 import { World, boundTrace } from '../world';
 import { useSpawner, type KitProcess, type ProcessWeight } from '../suite/spawn';
-import { loadFastCheck } from '../suite/fast-check';
 import { requireSuite } from './labs';
 import { hideHarness } from './hide-harness';
 import { writtenText } from '../suite/printed';
@@ -384,7 +383,6 @@ function withMissingExportsExplained(impl: unknown, suite: LabSuite<unknown>): u
 
 /** The compartment loader of the code under test: its folder, the lab's given files, and the earlier labs it builds on. */
 function sandboxLoader(config: { implDir: string; suitePath: string }, suite: LabSuite<unknown>): CodeLoader {
-  loadFastCheck(); // the model-based tests' package registers global symbols: it loads before the registry closes
   return compartmentLoader({
     implDir: config.implDir,
     labDir: path.dirname(path.dirname(path.resolve(config.suitePath))),

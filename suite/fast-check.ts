@@ -4,8 +4,9 @@ import type * as FastCheck from 'fast-check';
 let loaded: typeof FastCheck | undefined;
 
 /**
- * Loads fast-check now. The sandboxed test process calls it before the code under test loads: loading registers
- * global symbols (`Symbol.for`), and the sandbox closes that registry to new keys from then on.
+ * Loads fast-check now. It registers global symbols (`Symbol.for`) as it loads and runs, and the sandbox closes that
+ * registry to new keys once the code under test loads: grader/symbol-registry.ts keeps fast-check's keys open, so it
+ * may load at any time, and a test process whose tests use none of it never loads it (15-30 ms).
  */
 export function loadFastCheck(): typeof FastCheck {
   loaded ??= require('fast-check') as typeof FastCheck;

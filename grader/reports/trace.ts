@@ -1,6 +1,8 @@
 /** A failing run's message-trace page: self-contained HTML (inline style and script) drawing the replay's recording. */
 import * as os from 'node:os';
 import * as path from 'node:path';
+import { naturalOrder } from '../../checker/natural-order';
+import { groupDigits } from '../../suite/digits';
 import { describeMinimalFaults } from '../../suite/minimize';
 import type { TraceData, TraceEvent } from '../../world';
 import { minimalTraceFileName, replayCommand, rerunCommand } from '../format';
@@ -63,7 +65,7 @@ export function tracePage(p: TracePageInput): string {
   const fail = trace.events.find((e): e is Extract<TraceEvent, { k: 'fail' }> => e.k === 'fail');
   const cut =
     trace.cut > 0
-      ? `<p class="note">This run had ${(trace.cut + trace.events.length).toLocaleString('en-US')} events; a trace keeps the last ${trace.limit.toLocaleString('en-US')} (or fewer to stay small), so the first ${trace.cut.toLocaleString('en-US')} are not shown. The failure is at the end, so it is.</p>\n`
+      ? `<p class="note">This run had ${groupDigits(trace.cut + trace.events.length)} events; a trace keeps the last ${groupDigits(trace.limit)} (or fewer to stay small), so the first ${groupDigits(trace.cut)} are not shown. The failure is at the end, so it is.</p>\n`
       : '';
   const history = p.historyFile
     ? `<p><a href="${h(encodeURIComponent(p.historyFile))}">Open the linearizability view of this run’s history</a> (which operation could not be placed, client by client).</p>\n`
@@ -153,9 +155,8 @@ export function names(trace: TraceData): string {
     } else if (e.k === 'op' || e.k === 'net' || e.k === 'log' || e.k === 'role') lane(e.lane);
   }
   if (ends.size === 0) return '';
-  const natural = (a: string, b: string): number => a.localeCompare(b, undefined, { numeric: true });
-  const rows = [...ends.keys()].sort(natural).map((n) => {
-    const through = [...(ends.get(n) ?? [])].sort(natural);
+  const rows = [...ends.keys()].sort(naturalOrder).map((n) => {
+    const through = [...(ends.get(n) ?? [])].sort(naturalOrder);
     return `<li>${h(n)}${through.length > 0 ? `: sends through ${h(through.join(', '))}` : ''}</li>`;
   });
   return `<details class="sub" id="names"><summary>Lanes, and the ends each sends through (search here for a name the console printed)</summary><ul>${rows.join('')}</ul></details>\n`;

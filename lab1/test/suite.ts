@@ -6,6 +6,7 @@
 import { IMPL_FILES, load } from '../load';
 import { runClients } from '../../suite/clients';
 import { keyedRng, sleep, World } from '../../world';
+import { groupDigits } from '../../suite/digits';
 import { lighterWeighing } from '../../suite/memory';
 import { LabSuite, scored, TestDefinition, TestContext, check, Monitors } from '../../suite';
 import { monitored } from '../../suite/monitors';
@@ -591,7 +592,7 @@ function kiloValue(n: number): string {
 
 const memPutManyClients: TestDefinition<Lab1Impl> = {
   name: 'TestMemPutManyClients',
-  description: `${MANY_CLIENTS.toLocaleString('en-US')} clients each put a 1000-byte value and read it back: at most ${PUT_BYTES_PER_CLIENT} bytes of server state per client`,
+  description: `${groupDigits(MANY_CLIENTS)} clients each put a 1000-byte value and read it back: at most ${PUT_BYTES_PER_CLIENT} bytes of server state per client`,
   async run(ctx: Ctx) {
     // Weighed once more on a fresh cluster when over the bound (suite/memory.ts lighterWeighing): a heap reading can
     // catch the engine dropping its own caches; a server that keeps memory per client is over the bound both times.
@@ -625,7 +626,7 @@ const memPutManyClients: TestDefinition<Lab1Impl> = {
 
 const memGetManyClients: TestDefinition<Lab1Impl> = {
   name: 'TestMemGetManyClients',
-  description: `${MANY_CLIENTS.toLocaleString('en-US')} clients each do one get: no per-client server state (at most ${GET_BYTES_PER_CLIENT} bytes per client)`,
+  description: `${groupDigits(MANY_CLIENTS)} clients each do one get: no per-client server state (at most ${GET_BYTES_PER_CLIENT} bytes per client)`,
   async run(ctx: Ctx) {
     // Weighed once more on a fresh cluster when over the bound, as TestMemPutManyClients is.
     const perClient = await lighterWeighing(GET_BYTES_PER_CLIENT, async (attempt) => {
@@ -721,7 +722,7 @@ function kib(bytes: number): string {
 
 const memManyWrites: TestDefinition<Lab1Impl> = {
   name: 'TestMemManyWrites',
-  description: `one client makes ${MANY_WRITES.toLocaleString('en-US')} small puts to a shard with three copies: no copy, primary or backup, keeps anything per write (at most ${WRITE_BYTES} bytes a write for the three, and ${LONG_LIFE_BYTES / 1024} KiB in all)`,
+  description: `one client makes ${groupDigits(MANY_WRITES)} small puts to a shard with three copies: no copy, primary or backup, keeps anything per write (at most ${WRITE_BYTES} bytes a write for the three, and ${LONG_LIFE_BYTES / 1024} KiB in all)`,
   async run(ctx: Ctx) {
     let lives = await weighWriteLives(ctx);
     // Over a bound: weighed once more on fresh shards, as TestMemPutManyClients is (suite/memory.ts lighterWeighing).

@@ -4,6 +4,7 @@
  * holder at a time, no lost update inside the lock, progress once the faults heal).
  */
 import { keyedRng, sleep, type Rng } from '../../world';
+import { groupDigits } from '../../suite/digits';
 import { lighterWeighing, liveHeapBytes, stopHoldersOfServers } from '../../suite/memory';
 import { check, type TestContext, type TestDefinition } from '../../suite';
 import { applyPlan, drawPlan, healNetwork, type NetworkPlan } from '../../suite/nemesis/plan';
@@ -167,7 +168,7 @@ async function afterHeal(tasks: Promise<unknown>[], round: number, what: string)
 /** TestNemesisKV: the versioned store under random faults, checked by linearizability alone. */
 export const nemesisKV: TestDefinition<Lab2Impl> = {
   name: 'TestNemesisKV',
-  description: `${ROUNDS} rounds of random gets and versioned puts (edge keys, values and versions from the model tests' grammar: values put alike by several clients or equal to the one held, versions negative, fractional, huge or reused; clerks shared by several tasks) under random lost, delayed and reordered messages: every answer fits one order of the operations and the Put RPCs the clerk got back, every call finishes once the faults heal; then ${MEM_CLIENTS.toLocaleString('en-US')} clients cost the server at most ${MEM_BYTES_PER_CLIENT} bytes each`,
+  description: `${ROUNDS} rounds of random gets and versioned puts (edge keys, values and versions from the model tests' grammar: values put alike by several clients or equal to the one held, versions negative, fractional, huge or reused; clerks shared by several tasks) under random lost, delayed and reordered messages: every answer fits one order of the operations and the Put RPCs the clerk got back, every call finishes once the faults heal; then ${groupDigits(MEM_CLIENTS)} clients cost the server at most ${MEM_BYTES_PER_CLIENT} bytes each`,
   generic: true,
   async run(ctx: Ctx) {
     for (let round = 0; round < ROUNDS; round++) {

@@ -22,6 +22,7 @@ import {
   withOriginalEnv,
 } from './settings';
 import { colorsFor } from '../../suite/colors';
+import { groupDigits } from '../../suite/digits';
 
 const pc = colorsFor();
 
@@ -201,7 +202,7 @@ function printTable(runs: Run[], points: QuorumPoint[], q: QuorumSettings): void
   ]);
   const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
   console.log(
-    `\n${q.writes.toLocaleString('en-US')} measured writes per W (after ${q.warmup} warm-up writes), ${q.concurrency} at a time, in ${q.rounds} round(s)`,
+    `\n${groupDigits(q.writes)} measured writes per W (after ${q.warmup} warm-up writes), ${q.concurrency} at a time, in ${q.rounds} round(s)`,
   );
   console.log([head, ...rows].map((r) => r.map((c, i) => c.padStart(widths[i])).join('  ')).join('\n'));
   for (const run of runs)
