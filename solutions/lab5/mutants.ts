@@ -151,7 +151,7 @@ export const mutants: Mutant[] = [
     name: 'set-keeps-ttl',
     description: 'a plain SET keeps the old time to live instead of clearing it',
     file: 'server.ts',
-    replace: [['if (expiresAt === undefined) this.expires.delete(key);', 'if (expiresAt === undefined) void 0;']],
+    replace: [['      if (this.expires.size > 0) this.expires.delete(key);', '      void 0;']],
     caughtBy: ['TestTTL'],
     cause: 'a plain SET removes the old time to live',
   },
@@ -765,8 +765,8 @@ export const mutants: Mutant[] = [
     file: 'server.ts',
     replace: [
       [
-        "    const cur = parseInt64(this.lookup(key) ?? '0');",
-        "    const text = (this.lookup(key) ?? '0').trim();\n    const cur = /^[+-]?\\d+$/.test(text) ? BigInt(text) : undefined;",
+        "    const cur = parseInt64(old ?? '0');",
+        "    const text = (old ?? '0').trim();\n    const cur = /^[+-]?\\d+$/.test(text) ? BigInt(text) : undefined;",
       ],
     ],
     caughtBy: ['TestIntegers', 'TestRedisReplies'],
@@ -1136,8 +1136,8 @@ export const mutants: Mutant[] = [
     file: 'server.ts',
     replace: [
       [
-        "    this.store(a[0], a[1], expiresAt ?? (keepTtl ? 'keep' : undefined));",
-        "    if (expiresAt !== undefined && expiresAt <= Date.now()) this.remove(a[0]);\n    else this.store(a[0], a[1], expiresAt ?? (keepTtl ? 'keep' : undefined));",
+        "    this.store(a[0], a[1], expiresAt ?? (keepTtl ? 'keep' : undefined), old);",
+        "    if (expiresAt !== undefined && expiresAt <= Date.now()) this.remove(a[0]);\n    else this.store(a[0], a[1], expiresAt ?? (keepTtl ? 'keep' : undefined), old);",
       ],
     ],
     caughtBy: ['TestCrashExpiry'],
@@ -1399,8 +1399,8 @@ export const mutants: Mutant[] = [
     file: 'server.ts',
     replace: [
       [
-        '    if (!this.values.has(key)) this.listKey(key);\n    this.values.set(key, value);',
-        '    const unchanged = this.values.get(key) === value;\n    if (!this.values.has(key)) this.listKey(key);\n    this.values.set(key, value);',
+        '    if (old === undefined) this.listKey(key);\n    this.values.set(key, value);',
+        '    const unchanged = old === value;\n    if (old === undefined) this.listKey(key);\n    this.values.set(key, value);',
       ],
       [
         '    this.persistence?.recordSet(key, value, this.expires.get(key));\n  }\n\n  private sweep',

@@ -326,12 +326,16 @@ class KVServer {
     return reply.array([reply.bulk(next), reply.bulkArray(found)]);
   }
 
-  /** Stores a value; `expiresAt` undefined clears any expiry, 'keep' keeps it. */
-  private store(key: string, value: string, expiresAt: number | undefined | 'keep'): void {
-    if (!this.values.has(key)) this.listKey(key);
+  /**
+   * Stores a value; `expiresAt` undefined clears any expiry, 'keep' keeps it. `old` is what `lookup` just returned
+   * for the key (undefined: the key is new), so that a command reads the store once, not twice.
+   */
+  private store(key: string, value: string, expiresAt: number | undefined | 'keep', old: string | undefined): void {
+    if (old === undefined) this.listKey(key);
     this.values.set(key, value);
-    if (expiresAt === undefined) this.expires.delete(key);
-    else if (expiresAt !== 'keep') this.expires.set(key, expiresAt);
+    if (expiresAt === undefined) {
+      if (this.expires.size > 0) this.expires.delete(key);
+    } else if (expiresAt !== 'keep') this.expires.set(key, expiresAt);
     this.persistence?.recordSet(key, value, this.expires.get(key));
   }
 
@@ -347,11 +351,12 @@ class KVServer {
 
   /** INCRBY's arithmetic, in 64 bits: the new value, or Redis's error when it is not an integer or would overflow. */
   private incrBy(key: string, by: bigint): string {
-    const cur = parseInt64(this.lookup(key) ?? '0');
+    const old = this.lookup(key);
+    const cur = parseInt64(old ?? '0');
     if (cur === undefined) return notInteger;
     const next = cur + by;
     if (next > INT64_MAX || next < INT64_MIN) return reply.error('ERR increment or decrement would overflow');
-    this.store(key, String(next), 'keep');
+    this.store(key, String(next), 'keep', old);
     return reply.integer(next);
   }
 
@@ -440,7 +445,7 @@ class KVServer {
     const old = this.lookup(a[0]);
     const found = old !== undefined;
     if ((nx && found) || (xx && !found)) return get ? reply.bulk(old ?? null) : reply.nil;
-    this.store(a[0], a[1], expiresAt ?? (keepTtl ? 'keep' : undefined));
+    this.store(a[0], a[1], expiresAt ?? (keepTtl ? 'keep' : undefined), old);
     return get ? reply.bulk(old ?? null) : reply.ok;
   }
 
