@@ -1980,6 +1980,25 @@ interface ClientPhase {
   readonly ops: number;
   /** Each caller waits this long (ms, a range) between its calls, so that the phase outlasts the client's timeout. */
   readonly pauseMs?: readonly [number, number];
+  /** The restart phase's: when the first real server went down and came back up. */
+  readonly outage?: Outage;
+}
+
+/** When the restarting server was closed (`from`) and listening again (`to`; undefined while it is down), real ms. */
+interface Outage {
+  from?: number;
+  to?: number;
+}
+
+/**
+ * Whether a call on the restarting server (`servers[0]`) that gave up at `failed` had done what a correct client does:
+ * it gave up while the server was down (or as its last refused dial came back), and only after waiting out its
+ * retries. A restart on a busy machine can outlast them.
+ */
+function gaveUpInOutage(o: Outage | undefined, server: number, t0: number, failed: number): boolean {
+  if (o?.from === undefined || server !== 0) return false;
+  const retriesWaited = failed - Math.max(t0, o.from) >= CLIENT_OPTIONS.retries * CLIENT_OPTIONS.retryDelayMs;
+  return retriesWaited && failed <= (o.to ?? Infinity) + CLIENT_OPTIONS.timeoutMs;
 }
 
 /** How often TestNemesisClient's callers set the empty value. */
@@ -2148,7 +2167,14 @@ async function clientCall(w: ClientWorld, phase: ClientPhase, c: number, i: numb
     }
   } catch (e) {
     if (!(e instanceof Error) || e.name !== 'ServerUnavailableError') throw e;
-    if (!phase.faults)
+    if (!phase.faults && phase.outage !== undefined && !gaveUpInOutage(phase.outage, w.expected(k), t0, Date.now()))
+      throw new TestFailure(
+        `A call on ${JSON.stringify(k)} failed in the ${phase.name} phase ${outageWords(phase.outage, w.expected(k), t0)}: ${e.message} ${where}. ` +
+          `A call on a server that restarts may give up only while it is down, after its ${CLIENT_OPTIONS.retries} retries ` +
+          `${CLIENT_OPTIONS.retryDelayMs} ms apart. Likely causes: no retry, or retries without the wait between them; a connection ` +
+          `to the old server kept and reused after it closed, instead of dialling again; or ${MIXUP}`,
+      );
+    if (!phase.faults && phase.outage === undefined)
       throw new TestFailure(
         `A call on ${JSON.stringify(k)} failed in the ${phase.name} phase, where every server is healthy and answers at ` +
           `once: ${e.message} ${where}. Likely causes: a connection left in a bad state by an earlier fault: ${MIXUP}`,
@@ -2208,17 +2234,34 @@ async function faultPhase(w: ClientWorld, ctx: Ctx): Promise<void> {
   );
 }
 
-/** A real server restarts on its port while the calls go on: they succeed, retried. */
+/** How a failed call stood to the outage, for a message. */
+function outageWords(o: Outage, server: number, t0: number): string {
+  if (server !== 0) return '(on a server that did not restart, up and answering at once all along)';
+  if (o.from === undefined) return '(before its server went down for the restart: it was up and answering at once)';
+  const down =
+    t0 >= o.from
+      ? `the server went down ${t0 - o.from} ms before the call started`
+      : `the server went down ${o.from - t0} ms after the call started`;
+  return o.to === undefined
+    ? `(${down}; it had not come back when the call gave up ${Date.now() - t0} ms later)`
+    : `(${down} and was listening again ${o.to - o.from} ms after it went down; the call gave up ${Date.now() - t0} ms after it started)`;
+}
+
+/** A real server restarts on its port while the calls go on: they succeed, retried (or give up only while it is down). */
 async function restartPhase(res: Resources, w: ClientWorld, ctx: Ctx): Promise<void> {
   const { rng, real, servers, dirs } = w;
   w.retries.length = 0;
+  const outage: Outage = {};
   const restart = async (): Promise<void> => {
     await realSleep(rng.between(5, 40));
+    outage.from = Date.now();
     await real[0].close();
     await realSleep(rng.between(30, 80));
     real[0] = await res.server({ port: servers[0].port, dataDir: dirs[0], fsync: 'always' });
+    outage.to = Date.now();
   };
-  await Promise.all([runClientPhase(w, ctx, { name: 'restart', faults: false, exact: false, ops: 8 }), restart()]);
+  const phase = { name: 'restart', faults: false, exact: false, ops: 8, outage };
+  await Promise.all([runClientPhase(w, ctx, phase), restart()]);
 }
 
 /** set with a time to live: the key's server holds it with that TTL. */
