@@ -2167,20 +2167,21 @@ async function clientCall(w: ClientWorld, phase: ClientPhase, c: number, i: numb
     }
   } catch (e) {
     if (!(e instanceof Error) || e.name !== 'ServerUnavailableError') throw e;
-    if (!phase.faults && phase.outage !== undefined && !gaveUpInOutage(phase.outage, w.expected(k), t0, Date.now()))
+    const failed = Date.now();
+    const server = w.expected(k);
+    if (!phase.faults && !gaveUpInOutage(phase.outage, server, t0, failed))
       throw new TestFailure(
-        `A call on ${JSON.stringify(k)} failed in the ${phase.name} phase ${outageWords(phase.outage, w.expected(k), t0)}: ${e.message} ${where}. ` +
-          `A call on a server that restarts may give up only while it is down, after its ${CLIENT_OPTIONS.retries} retries ` +
-          `${CLIENT_OPTIONS.retryDelayMs} ms apart. Likely causes: no retry, or retries without the wait between them; a connection ` +
-          `to the old server kept and reused after it closed, instead of dialling again; or ${MIXUP}`,
-      );
-    if (!phase.faults && phase.outage === undefined)
-      throw new TestFailure(
-        `A call on ${JSON.stringify(k)} failed in the ${phase.name} phase, where every server is healthy and answers at ` +
-          `once: ${e.message} ${where}. Likely causes: a connection left in a bad state by an earlier fault: ${MIXUP}`,
+        phase.outage === undefined
+          ? `A call on ${JSON.stringify(k)} failed in the ${phase.name} phase, where every server is healthy and answers at ` +
+              `once: ${e.message} ${where}. Likely causes: a connection left in a bad state by an earlier fault: ${MIXUP}`
+          : `A call on ${JSON.stringify(k)} failed in the ${phase.name} phase ${outageWords(phase.outage, server, t0, failed)}: ` +
+              `${e.message} ${where}. A call on a server that restarts may give up only while it is down, after its ` +
+              `${CLIENT_OPTIONS.retries} retries ${CLIENT_OPTIONS.retryDelayMs} ms apart. Likely causes: no retry, or retries ` +
+              `without the wait between them; a connection to the old server kept and reused after it closed, instead of ` +
+              `dialling again; or ${MIXUP}`,
       );
     w.failures++;
-    const elapsed = Date.now() - t0;
+    const elapsed = failed - t0;
     const bound = 4 * (CLIENT_OPTIONS.timeoutMs + CLIENT_OPTIONS.retryDelayMs);
     check(
       elapsed < bound + 3000,
@@ -2235,7 +2236,7 @@ async function faultPhase(w: ClientWorld, ctx: Ctx): Promise<void> {
 }
 
 /** How a failed call stood to the outage, for a message. */
-function outageWords(o: Outage, server: number, t0: number): string {
+function outageWords(o: Outage, server: number, t0: number, failed: number): string {
   if (server !== 0) return '(on a server that did not restart, up and answering at once all along)';
   if (o.from === undefined) return '(before its server went down for the restart: it was up and answering at once)';
   const down =
@@ -2243,8 +2244,8 @@ function outageWords(o: Outage, server: number, t0: number): string {
       ? `the server went down ${t0 - o.from} ms before the call started`
       : `the server went down ${o.from - t0} ms after the call started`;
   return o.to === undefined
-    ? `(${down}; it had not come back when the call gave up ${Date.now() - t0} ms later)`
-    : `(${down} and was listening again ${o.to - o.from} ms after it went down; the call gave up ${Date.now() - t0} ms after it started)`;
+    ? `(${down}; it had not come back when the call gave up ${failed - t0} ms later)`
+    : `(${down} and was listening again ${o.to - o.from} ms after it went down; the call gave up ${failed - t0} ms after it started)`;
 }
 
 /** A real server restarts on its port while the calls go on: they succeed, retried (or give up only while it is down). */

@@ -34,7 +34,7 @@ function bytesDiffer(want: Buffer, got: Buffer | null): string {
 
 /**
  * The keys TestTTL reads: some that will expire untouched, one with 100 s to live, a plain one. Returns when short and
- * long were set, and `tLast`, when the reply to the last PEXPIRE came: every deadline set here is at most 600 ms later.
+ * long were set, and `tLast`, when the reply to the last PEXPIRE came: each 600 ms deadline set here ends by 600 ms after it.
  */
 async function setTtlKeys(c: RawClient): Promise<{ t0: number; tLong: number; tLast: number }> {
   // Keys that have expired, but that no sweep has removed yet, by the time the other commands touch them.
