@@ -141,10 +141,15 @@ export function prepareSandbox(config: WorkerConfig, options: SandboxOptions): S
         'node_modules folder that is itself a link (node’s permission model refuses it), so no test could run. ' +
         'Run `npm ci` here to install a node_modules folder of its own (links to single packages inside it are fine).',
     );
-  const moduleGrants = fs
-    .readdirSync(modules)
-    .filter((n) => n !== '.cache')
-    .map((n) => path.join(modules, n));
+  const packages = fs.readdirSync(modules, { withFileTypes: true }).filter((e) => e.name !== '.cache');
+  const moduleGrants = packages.map((e) => path.join(modules, e.name));
+  // A package that is no link, in a node_modules folder reached through none, is its own real path: asking the file
+  // system for each of some 400 took about 20 ms of every grade.
+  const real = new Set(
+    fs.realpathSync(modules) === modules
+      ? packages.filter((e) => !e.isSymbolicLink()).map((e) => path.join(modules, e.name))
+      : [],
+  );
   const reads = [
     ...kitDirs.map(dirGrant),
     ...graderFiles,
@@ -161,7 +166,7 @@ export function prepareSandbox(config: WorkerConfig, options: SandboxOptions): S
   const scratch = fs.realpathSync(fs.mkdtempSync(path.join(os.tmpdir(), 'kvlabs-sandbox-')));
   const grants = [
     ...permissionFlags(),
-    ...[...new Set(reads.flatMap(withRealPath))].map((r) => `--allow-fs-read=${r}`),
+    ...[...new Set(reads.flatMap((r) => (real.has(r) ? [r] : withRealPath(r))))].map((r) => `--allow-fs-read=${r}`),
     `--allow-fs-read=${dirGrant(scratch)}`,
     `--allow-fs-write=${dirGrant(scratch)}`,
   ];
