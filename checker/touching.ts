@@ -9,14 +9,10 @@ import type { Operation } from './types';
  * this, one client's touching operations were concurrent too, and could be placed in either order.
  */
 export function orderTouching<I, O>(history: readonly Operation<I, O>[]): readonly Operation<I, O>[] {
-  const times = [...new Set(history.flatMap((o) => [o.call, o.return]).filter(Number.isFinite))].sort((a, b) => a - b);
-  let gap = Infinity;
-  for (let i = 1; i < times.length; i++) gap = Math.min(gap, times[i] - times[i - 1]);
-  const step = (Number.isFinite(gap) ? gap : 1) / (2 * (history.length + 1));
+  const step = smallestGap(history) / (2 * (history.length + 1));
   const out = history.slice();
   const previous = new Map<number, { original: number; moved: number }>(); // per client: its last op's return
-  const byCall = history.map((_, i) => i).sort((a, b) => history[a].call - history[b].call || a - b);
-  for (const i of byCall) {
+  for (const i of byCall(history)) {
     const op = history[i];
     const prev = previous.get(op.clientId);
     if (prev && op.call === prev.original) {
@@ -26,4 +22,31 @@ export function orderTouching<I, O>(history: readonly Operation<I, O>[]): readon
     previous.set(op.clientId, { original: op.return, moved: out[i].return });
   }
   return out;
+}
+
+/** The smallest gap between two distinct finite times of the history (1 when it has fewer than two). */
+function smallestGap(history: readonly Operation<unknown, unknown>[]): number {
+  // A typed array sorts numbers natively: a sort with a comparator took most of a 50,000-operation check's set-up.
+  const times = new Float64Array(2 * history.length);
+  let n = 0;
+  for (const o of history) {
+    if (Number.isFinite(o.call)) times[n++] = o.call;
+    if (Number.isFinite(o.return)) times[n++] = o.return;
+  }
+  const sorted = times.subarray(0, n).sort();
+  let gap = Infinity;
+  for (let i = 1; i < n; i++) {
+    const d = sorted[i] - sorted[i - 1];
+    if (d > 0 && d < gap) gap = d;
+  }
+  return Number.isFinite(gap) ? gap : 1;
+}
+
+/** The history's indices by call time, ties in history order (as recorded, a history is in that order already). */
+function byCall(history: readonly Operation<unknown, unknown>[]): number[] {
+  const indices = history.map((_, i) => i);
+  for (let i = 1; i < history.length; i++)
+    if (history[i].call < history[i - 1].call)
+      return indices.sort((a, b) => history[a].call - history[b].call || a - b);
+  return indices;
 }
