@@ -304,12 +304,20 @@ export const reply = {
 
 /** Encodes a command as a client sends it: an array of bulk strings (strings are sent as UTF-8). */
 export function encodeCommand(args: ReadonlyArray<string | number | Buffer>): Buffer {
-  const parts: Buffer[] = [Buffer.from(`*${args.length}\r\n`, 'latin1')];
-  for (const a of args) {
-    const b = Buffer.isBuffer(a) ? a : Buffer.from(String(a), 'utf8');
-    parts.push(Buffer.from(`$${b.length}\r\n`, 'latin1'), b, Buffer.from('\r\n', 'latin1'));
-  }
-  return Buffer.concat(parts);
+  // Measured first, then written into one buffer: each argument is copied once.
+  const words = args.map((a) => (Buffer.isBuffer(a) ? a : String(a)));
+  const lengths = words.map((w) => (typeof w === 'string' ? Buffer.byteLength(w, 'utf8') : w.length));
+  const head = `*${args.length}\r\n`;
+  let total = head.length;
+  for (const n of lengths) total += `$${n}\r\n`.length + n + 2;
+  const out = Buffer.allocUnsafe(total);
+  let at = out.write(head, 0, 'latin1');
+  words.forEach((w, i) => {
+    at += out.write(`$${lengths[i]}\r\n`, at, 'latin1');
+    at += typeof w === 'string' ? out.write(w, at, 'utf8') : w.copy(out, at);
+    at += out.write('\r\n', at, 'latin1');
+  });
+  return out;
 }
 
 /** An error reply received by a client. */
@@ -344,6 +352,13 @@ export class ReplyParser {
   private readonly encoding: BufferEncoding;
   private buf: Buffer = Buffer.alloc(0);
   private pos = 0;
+  /** Chunks held back while a long reply arrives, so that it is copied once, not once per chunk. */
+  private held: Buffer[] = [];
+  private heldBytes = 0;
+  /** Bytes (from pos) needed before the reply at pos can be complete (0 = unknown: parse whenever data arrives). */
+  private need = 0;
+  /** Where the bulk string that last stopped a parse ends, with its CRLF (an offset into buf). */
+  private bulkEnd = 0;
 
   constructor(encoding: BufferEncoding = 'utf8') {
     this.encoding = encoding;
@@ -351,17 +366,30 @@ export class ReplyParser {
 
   /** Adds bytes read from the connection. */
   push(chunk: Buffer): void {
+    const available = this.buf.length - this.pos;
+    if (this.need > 0 && available + this.heldBytes + chunk.length < this.need) {
+      this.held.push(chunk);
+      this.heldBytes += chunk.length;
+      return;
+    }
     const rest = this.buf.subarray(this.pos);
-    this.buf = rest.length === 0 ? chunk : Buffer.concat([rest, chunk]);
+    this.buf = rest.length === 0 && this.held.length === 0 ? chunk : Buffer.concat([rest, ...this.held, chunk]);
     this.pos = 0;
+    this.held = [];
+    this.heldBytes = 0;
+    this.need = 0;
   }
 
   /** The next complete reply, or undefined if it has not all arrived. Throws ReplyFormatError. */
   next(): RespReply | undefined {
     const start = this.pos;
+    this.bulkEnd = 0;
     const value = this.value();
     if (value === undefined) {
-      this.pos = start; // try again from the reply's start when more data arrives
+      // Try again from the reply's start once more data arrives; when a bulk string stopped the parse, only once
+      // its last byte is in (a megabyte arriving in 64 kB reads would otherwise be copied at each read).
+      this.need = Math.max(0, this.bulkEnd - start);
+      this.pos = start;
       return undefined;
     }
     return value.v;
@@ -385,7 +413,10 @@ export class ReplyParser {
         // '$'
         const len = Number(line);
         if (len < 0) return { v: null };
-        if (this.buf.length - this.pos < len + 2) return undefined;
+        if (this.buf.length - this.pos < len + 2) {
+          this.bulkEnd = this.pos + len + 2;
+          return undefined;
+        }
         const text = this.buf.toString(this.encoding, this.pos, this.pos + len);
         this.pos += len + 2;
         return { v: text };

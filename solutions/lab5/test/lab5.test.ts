@@ -9,7 +9,8 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { record, redisServerPath, serialise, startRedis } from '../../../instructor/redis-record';
 import { globMatch } from '../../../lab5/glob';
-import { encodeCommand, ProtocolError, ReplyParser, reply, RequestParser } from '../../../lab5/resp';
+import * as sinon from 'sinon';
+import { encodeCommand, ProtocolError, ReplyParser, reply, RequestParser, type RespReply } from '../../../lab5/resp';
 import { itChecksHandoutTable, itChecksScoring } from '../../kit';
 import { materialiseMutant, Mutant, removeMutant } from '../../mutants';
 import { tracePage } from '../../../grader/reports/trace';
@@ -126,6 +127,54 @@ describe('lab5 given code', () => {
         JSON.stringify(['OK', { message: 'ERR x' }, -5, 'a\r\nb', null, ['x', ''], [1, null]]),
       );
     }
+  });
+
+  it('ReplyParser reads replies with long bulk strings cut into pieces of any sizes', () => {
+    const bulk = fc.oneof(fc.string({ maxLength: 8 }), fc.string({ minLength: 200, maxLength: 3000 }));
+    const one = fc.oneof(
+      bulk.map((b) => ({ wire: reply.bulk(b), value: b as RespReply })),
+      fc.integer().map((n) => ({ wire: reply.integer(n), value: n as RespReply })),
+      fc.array(bulk, { maxLength: 4 }).map((items) => ({ wire: reply.bulkArray(items), value: items as RespReply })),
+    );
+    fc.assert(
+      fc.property(
+        fc.array(one, { minLength: 1, maxLength: 6 }),
+        fc.array(fc.nat(), { maxLength: 40 }),
+        (replies, cuts) => {
+          const data = Buffer.from(replies.map((r) => r.wire).join(''), 'latin1');
+          const points = [...new Set(cuts.map((c) => c % (data.length + 1)))].sort((a, b) => a - b);
+          const p = new ReplyParser('latin1');
+          const out: RespReply[] = [];
+          let from = 0;
+          for (const to of [...points, data.length]) {
+            p.push(data.subarray(from, to));
+            from = to;
+            for (let r = p.next(); r !== undefined; r = p.next()) out.push(r);
+          }
+          expect(out).to.deep.equal(replies.map((r) => r.value));
+        },
+      ),
+      { numRuns: 300, seed: 20261129 },
+    );
+  });
+
+  it('ReplyParser copies a megabyte reply read in 64 kB pieces about once, not once per piece', () => {
+    const value = 'v'.repeat(1 << 20);
+    const data = Buffer.from(reply.bulkArray([value, 'x']) + reply.bulk(value), 'latin1');
+    const p = new ReplyParser('latin1');
+    const concat = sinon.spy(Buffer, 'concat');
+    const got: RespReply[] = [];
+    try {
+      for (let from = 0; from < data.length; from += 64 * 1024) {
+        p.push(data.subarray(from, from + 64 * 1024));
+        for (let r = p.next(); r !== undefined; r = p.next()) got.push(r);
+      }
+    } finally {
+      concat.restore();
+    }
+    expect(got).to.deep.equal([[value, 'x'], value]);
+    const copied = concat.getCalls().reduce((n, c) => n + (c.returnValue as Buffer).length, 0);
+    expect(copied, 'bytes copied by Buffer.concat').to.be.at.most(2 * data.length);
   });
 
   it('globMatch agrees with a regular expression on random patterns', () => {
