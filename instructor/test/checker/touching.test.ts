@@ -7,26 +7,25 @@ import type { Operation } from '../../../checker/types';
 type Op = Operation<number, number>;
 
 /**
- * The rule written out plainly (the checker's first version): the distinct finite times sorted, their smallest gap,
- * and the operations visited in order of call (ties in history order), each call that touches its client's previous
- * return moved just after that return's new time.
+ * The rule written out plainly, client by client: the distinct finite times sorted, their smallest gap, and each
+ * client's operations in order of call (ties in history order), each call that touches the client's previous return
+ * moved just after where that return now is.
  */
 function reference(history: readonly Op[]): readonly Op[] {
   const times = [...new Set(history.flatMap((o) => [o.call, o.return]).filter(Number.isFinite))].sort((a, b) => a - b);
-  let gap = Infinity;
-  for (let i = 1; i < times.length; i++) gap = Math.min(gap, times[i] - times[i - 1]);
-  const step = (Number.isFinite(gap) ? gap : 1) / (2 * (history.length + 1));
+  const gaps = times.slice(1).map((t, i) => t - times[i]);
+  const step = (gaps.length > 0 ? Math.min(...gaps) : 1) / (2 * (history.length + 1));
   const out = history.slice();
-  const previous = new Map<number, { original: number; moved: number }>();
-  const byCall = history.map((_, i) => i).sort((a, b) => history[a].call - history[b].call || a - b);
-  for (const i of byCall) {
-    const op = history[i];
-    const prev = previous.get(op.clientId);
-    if (prev && op.call === prev.original) {
-      const call = prev.moved + step;
-      out[i] = { ...op, call, return: Math.max(op.return, call) };
-    }
-    previous.set(op.clientId, { original: op.return, moved: out[i].return });
+  for (const client of new Set(history.map((o) => o.clientId))) {
+    const mine = history
+      .map((op, index) => ({ op, index }))
+      .filter(({ op }) => op.clientId === client)
+      .sort((a, b) => a.op.call - b.op.call || a.index - b.index);
+    mine.forEach(({ op, index }, k) => {
+      if (k === 0 || op.call !== mine[k - 1].op.return) return;
+      const call = out[mine[k - 1].index].return + step;
+      out[index] = { ...op, call, return: Math.max(op.return, call) };
+    });
   }
   return out;
 }
