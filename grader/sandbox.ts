@@ -110,6 +110,28 @@ function suiteClosure(suitePath: string): string[] {
   return [...out];
 }
 
+/**
+ * The sandbox's grants of the installed packages: each entry of `modules` but the kit's cache, and those of them that
+ * are their own real path (no link, in a node_modules folder reached through none), which need no asking where they
+ * lead: asking the file system for each of some 400 took about 20 ms of every grade.
+ */
+function packageGrants(modules: string): { moduleGrants: string[]; real: Set<string> } {
+  if (fs.lstatSync(modules, { throwIfNoEntry: false })?.isSymbolicLink())
+    throw new GraderUsageError(
+      `${modules} is a symbolic link. The grader's sandbox may read the installed packages but cannot follow a ` +
+        'node_modules folder that is itself a link (node’s permission model refuses it), so no test could run. ' +
+        'Run `npm ci` here to install a node_modules folder of its own (links to single packages inside it are fine).',
+    );
+  const packages = fs.readdirSync(modules, { withFileTypes: true }).filter((e) => e.name !== '.cache');
+  const moduleGrants = packages.map((e) => path.join(modules, e.name));
+  const real = new Set(
+    fs.realpathSync(modules) === modules
+      ? packages.filter((e) => !e.isSymbolicLink()).map((e) => path.join(modules, e.name))
+      : [],
+  );
+  return { moduleGrants, real };
+}
+
 /** Prepares the sandbox for grading `config` (writes the compile cache, makes the scratch folder). */
 export function prepareSandbox(config: WorkerConfig, options: SandboxOptions): Sandbox {
   const implDir = path.resolve(config.implDir);
@@ -134,22 +156,7 @@ export function prepareSandbox(config: WorkerConfig, options: SandboxOptions): S
   tsHook.prepareCache(files, cacheDir, shared, (f) => ![labDir, ...codeDirs].some((d) => inside(f, d)));
   fs.mkdirSync(cacheDir, { recursive: true });
 
-  const modules = path.join(REPO, 'node_modules');
-  if (fs.lstatSync(modules, { throwIfNoEntry: false })?.isSymbolicLink())
-    throw new GraderUsageError(
-      `${modules} is a symbolic link. The grader's sandbox may read the installed packages but cannot follow a ` +
-        'node_modules folder that is itself a link (node’s permission model refuses it), so no test could run. ' +
-        'Run `npm ci` here to install a node_modules folder of its own (links to single packages inside it are fine).',
-    );
-  const packages = fs.readdirSync(modules, { withFileTypes: true }).filter((e) => e.name !== '.cache');
-  const moduleGrants = packages.map((e) => path.join(modules, e.name));
-  // A package that is no link, in a node_modules folder reached through none, is its own real path: asking the file
-  // system for each of some 400 took about 20 ms of every grade.
-  const real = new Set(
-    fs.realpathSync(modules) === modules
-      ? packages.filter((e) => !e.isSymbolicLink()).map((e) => path.join(modules, e.name))
-      : [],
-  );
+  const { moduleGrants, real } = packageGrants(path.join(REPO, 'node_modules'));
   const reads = [
     ...kitDirs.map(dirGrant),
     ...graderFiles,

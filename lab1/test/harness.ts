@@ -86,7 +86,7 @@ export class Lab1Tester {
   readonly config: ClusterConfig;
   private readonly running: boolean[];
   /** Names of every end that points at server i (clerks' and other servers'), so stopping i can cut them. */
-  private readonly endsTo: string[][];
+  private readonly endsTo: Set<string>[];
   /** Names of server i's own ends to its peers. */
   private readonly endsFrom: string[][];
   /** The student's server objects (dropped by removeCluster, so their memory can be measured). */
@@ -97,6 +97,8 @@ export class Lab1Tester {
   private ends = 0;
   /** Clerks made by makeClerk (not recording ones), numbered for their trace lanes. */
   private plainClerks = 0;
+  /** The names of the ends each clerk made by makeClerk was given (forgetClerk deletes them). */
+  private readonly clerkEnds = new WeakMap<KVClerk, readonly string[]>();
   /** The forced-interleaving hook (see CallWatcher); undefined lets every call through untouched. */
   onCall: CallWatcher | undefined;
 
@@ -119,7 +121,7 @@ export class Lab1Tester {
     const n = options.nshards;
     this.net.setReliable(options.reliable);
     this.running = Array.from({ length: n }, () => true);
-    this.endsTo = Array.from({ length: n }, () => []);
+    this.endsTo = Array.from({ length: n }, () => new Set<string>());
     this.endsFrom = Array.from({ length: n }, () => []);
     for (let me = 0; me < n; me++) {
       const peers = Array.from({ length: n }, (_, j) => this.makeEnd(j, me));
@@ -159,7 +161,7 @@ export class Lab1Tester {
     const end = this.net.makeEnd(name, from === undefined ? clerk : serverName(from));
     this.net.connect(name, serverName(to));
     this.net.enable(name, this.running[to] && (from === undefined || this.running[from]));
-    this.endsTo[to].push(name);
+    this.endsTo[to].add(name);
     if (from !== undefined) this.endsFrom[from].push(name);
     return end;
   }
@@ -173,27 +175,41 @@ export class Lab1Tester {
     servers: readonly number[] = [...Array(this.nservers).keys()],
   ): KVClerk {
     const lane = `clerk ${this.plainClerks++}`;
-    return new TracedClerk(this.studentClerk(config, servers, lane), lane);
+    const ends = servers.map((s) => this.makeEnd(s, undefined, lane));
+    const ck = new TracedClerk(this.studentClerk(config, ends), lane);
+    this.clerkEnds.set(
+      ck,
+      ends.map((e) => e.name),
+    );
+    return ck;
   }
 
-  /** The student's clerk itself, with ends to `servers`, on the trace lane `lane`. */
-  private studentClerk(config: ClusterConfig, servers: readonly number[], lane: string): KVClerk {
-    const ck = new this.impl.Clerk(
-      servers.map((s) => this.makeEnd(s, undefined, lane)),
-      config,
-    );
+  /**
+   * Deletes the ends of `ck`, a clerk of makeClerk's whose work is done: the 100,000-clerk memory tests make each
+   * clerk, use it and forget it, so that the tester holds nothing of the clerks gone (their ends, their names) while
+   * the next ones are made, and each collection walks a heap of the servers and the clerks at work only. A call the
+   * clerk made after this would be a usage error that stops the test; a clerk's operation sends none once it returns.
+   */
+  forgetClerk(ck: KVClerk): void {
+    for (const name of this.clerkEnds.get(ck) ?? []) {
+      this.net.deleteEnd(name);
+      for (const to of this.endsTo) to.delete(name);
+    }
+    this.clerkEnds.delete(ck);
+  }
+
+  /** The student's clerk itself, with `ends` to the servers. */
+  private studentClerk(config: ClusterConfig, ends: ClientEnd[]): KVClerk {
+    const ck = new this.impl.Clerk(ends, config);
     if (this.keepClerks) this.clerks.push(ck);
     return ck;
   }
 
   /** A clerk whose operations are recorded in the history under `clientId` (`servers` as for makeClerk). */
   makeRecordingClerk(clientId: number, servers?: readonly number[]): KVClerk {
-    return new RecordingClerk(
-      this.studentClerk(this.config, servers ?? [...Array(this.nservers).keys()], clientLane(clientId)),
-      clientId,
-      this.history,
-      this.ctx,
-    );
+    const lane = clientLane(clientId);
+    const ends = (servers ?? [...Array(this.nservers).keys()]).map((s) => this.makeEnd(s, undefined, lane));
+    return new RecordingClerk(this.studentClerk(this.config, ends), clientId, this.history, this.ctx);
   }
 
   /**

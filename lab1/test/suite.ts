@@ -605,6 +605,7 @@ const memPutManyClients: TestDefinition<Lab1Impl> = {
           // Every clerk reads its put back: with this many clerks, ids drawn from a small range collide, and a new
           // clerk's first put then looks like an old clerk's re-send.
           const got = await ck.get('k');
+          ts.forgetClerk(ck);
           check(
             got === value,
             `Clerk ${i} of ${MANY_CLIENTS} put a value into "k" and read back ${got === '' ? '""' : `the value of clerk ${Number.parseInt(got, 10)}`}: ` +
@@ -633,7 +634,9 @@ const memGetManyClients: TestDefinition<Lab1Impl> = {
       const retained = await retainedAfter(ctx, true, false, async (ts) => {
         await ts.makeClerk().put('0', '');
         for (let i = 0; i < MANY_CLIENTS; i++) {
-          const v = await ts.makeClerk().get('0');
+          const ck = ts.makeClerk();
+          const v = await ck.get('0');
+          ts.forgetClerk(ck);
           if (v !== '') check(false, `get("0") returned ${show(v)}; expected "" (the value put).`);
         }
         if (attempt === 1) ctx.countOps(MANY_CLIENTS + 1);

@@ -515,6 +515,31 @@ describe('labrpc', () => {
       .and.contain('make a new end');
   });
 
+  it('numbers the calls of an end made again under a deleted end’s name on from where the deleted one stopped, so that its draws are new', async () => {
+    /** The virtual time each of `calls` sequential echoes takes on end "e" (each a draw of the call's own key). */
+    const times = (net: Network, calls: number) =>
+      (async () => {
+        const end = connectedEnd(net, 'e');
+        const out: number[] = [];
+        for (let i = 0; i < calls; i++) {
+          const t0 = performance.now();
+          await end.call('Junk.Echo', i);
+          out.push(performance.now() - t0);
+        }
+        return out;
+      })();
+    const straight = await withNet(5, (net) => times(net, 6));
+    const remade = await withNet(5, async (net) => {
+      const first = await times(net, 2);
+      net.deleteEnd('e');
+      const second = await times(net, 2); // a deleted end's book kept as its count alone, then a book again
+      net.deleteEnd('e');
+      return [...first, ...second, ...(await times(net, 2))];
+    });
+    expect(new Set(straight).size, 'the six calls draw six different delays').to.equal(6);
+    expect(remade).to.deep.equal(straight);
+  });
+
   it('on cleanup fails every call in flight, on the wire either way or in a handler, and refuses new calls', async () => {
     const echo = sinon.spy(Junk.prototype, 'Echo');
     try {
